@@ -1,0 +1,112 @@
+# trawl build. `make` builds the release binary; `make test` installs what is missing, builds and
+# runs every test; `make BUILD=asan test` does the same under AddressSanitizer and UBSan.
+#
+#   make [BUILD=release|asan]   build build/$(BUILD)/trawl
+#   make test                   deps, build, unit + end-to-end tests, "N passed, N failed"
+#   make asan-test              the whole suite again under ASan+UBSan
+#   make fuzz                   libFuzzer targets (clang) into build/fuzz/
+#   make compile_commands.json  for clangd and clang-tidy
+#   WERROR=1                    warnings are errors (CI sets it)
+
+BUILD ?= release
+O := build/$(BUILD)
+CC ?= cc
+PKGS := libhs jansson zlib
+TEST_PKGS := cmocka
+
+DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && echo yes)
+ifneq ($(DEPS_OK),yes)
+  ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+    $(info trawl: build dependencies missing; running scripts/deps.sh)
+    $(shell scripts/deps.sh >&2)
+  endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
+HARDEN := -fstack-protector-strong -fPIE
+ifeq ($(WERROR),1)
+  WARN += -Werror
+endif
+
+ifeq ($(BUILD),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDOPT := -fsanitize=address,undefined
+else ifeq ($(BUILD),debug)
+  OPT := -O0 -g
+  LDOPT :=
+else
+  OPT := -O2 -g -D_FORTIFY_SOURCE=2
+  LDOPT :=
+endif
+
+CFLAGS_ALL := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(HARDEN) $(OPT) -pthread $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -pthread $(LDOPT) $(LDFLAGS)
+
+LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
+UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
+
+.PHONY: all test asan-test unit e2e fuzz deps clean serve
+all: $(O)/trawl build/trawl
+
+build/trawl: $(O)/trawl
+	@ln -sf $(BUILD)/trawl $@
+
+$(O)/trawl: $(CLI_OBJ) $(O)/libtrawl.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+$(O)/libtrawl.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libtrawl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) -lm
+
+# Each fuzz target is also built as a plain program that replays its corpus, so `make test`
+# checks every saved input without needing clang.
+$(O)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libtrawl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< tests/fuzz/replay.c $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+test: all $(UNIT_BIN) $(REPLAY_BIN)
+	@BUILD=$(BUILD) tests/run.sh
+
+asan-test:
+	@$(MAKE) --no-print-directory BUILD=asan test
+
+unit: $(UNIT_BIN)
+
+FUZZ_O := build/fuzz
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_O)/fuzz_%)
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm -pthread
+
+deps:
+	scripts/deps.sh
+
+compile_commands.json: $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
+	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) > $@
+	@echo wrote $@
+
+clean:
+	rm -rf build compile_commands.json
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

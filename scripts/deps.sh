@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages trawl needs to build and test. Idempotent: installs only what is
+# missing, and uses sudo when not root.
+set -euo pipefail
+
+pkgs=(
+  build-essential pkg-config clang
+  libvectorscan-dev libjansson-dev zlib1g-dev libcmocka-dev
+  ripgrep python3 time
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+echo "deps.sh: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

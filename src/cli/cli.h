@@ -1,0 +1,28 @@
+/* Shared pieces of the command-line front end. */
+#ifndef TRAWL_CLI_CLI_H
+#define TRAWL_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EXIT_MATCH 0
+#define EXIT_NOMATCH 1
+#define EXIT_ERROR 2
+
+int cmd_index(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+
+/* Prints "trawl: MESSAGE" for the current error detail (or the code's name) to stderr. */
+void cli_report(int err);
+/* Prints "trawl: " and the formatted message to stderr. */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parses "123", "64K", "1M", "2G". Returns false on a malformed or overflowing value. */
+bool cli_parse_size(uint64_t *out, const char *s);
+/* Parses a plain non-negative decimal number. */
+bool cli_parse_u64(uint64_t *out, const char *s);
+/* "1.2 GB" style, into buf. */
+const char *cli_human_bytes(char *buf, size_t n, double bytes);
+
+#endif

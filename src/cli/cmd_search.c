@@ -1,0 +1,344 @@
+/* trawl search: ripgrep-compatible output, or JSON Lines. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "regex/regex.h"
+#include "search/search.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+
+static const char search_usage[] =
+	"usage: trawl search -d INDEXDIR [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N]\n"
+	"                    [--path REGEX] [--json] [--color auto|always|never] [-j N]\n"
+	"                    [-e] PATTERN\n";
+
+/* ripgrep's default colours. */
+#define C_PATH "\x1b[0m\x1b[35m"
+#define C_LINE "\x1b[0m\x1b[32m"
+#define C_MATCH "\x1b[0m\x1b[1m\x1b[31m"
+#define C_RESET "\x1b[0m"
+
+enum out_mode { OUT_LINES, OUT_FILES, OUT_COUNT, OUT_JSON };
+
+struct printer {
+	enum out_mode mode;
+	bool color;
+	struct buf b;
+	struct buf prefix; /* "repo/path:" of the file being printed */
+	int err;
+};
+
+static int flush_out(struct printer *p)
+{
+	if (p->b.len && fwrite(p->b.ptr, 1, p->b.len, stdout) != p->b.len) {
+		error_set("cannot write output");
+		return TRAWL_EIO;
+	}
+	buf_reset(&p->b);
+	return 0;
+}
+
+static int put_path_to(struct buf *b, bool color, const struct search_file *f)
+{
+	int err = 0;
+
+	if (color)
+		err = buf_puts(b, C_PATH);
+	if (!err)
+		err = buf_puts(b, f->repo);
+	if (!err)
+		err = buf_putc(b, '/');
+	if (!err)
+		err = buf_put(b, f->path, f->path_len);
+	if (!err && color)
+		err = buf_puts(b, C_RESET);
+	return err;
+}
+
+static int put_path(struct printer *p, const struct search_file *f)
+{
+	return put_path_to(&p->b, p->color, f);
+}
+
+static int put_line_text(struct printer *p, const struct search_line *l)
+{
+	size_t pos = 0;
+	int err = 0;
+
+	if (!p->color || l->n_ranges == 0)
+		return buf_put(&p->b, l->text, l->len);
+	for (size_t i = 0; i < l->n_ranges && !err; i++) {
+		const struct match_range *r = &l->ranges[i];
+
+		if (r->start < pos || r->end > l->len || r->start == r->end)
+			continue;
+		err = buf_put(&p->b, l->text + pos, r->start - pos);
+		if (!err)
+			err = buf_puts(&p->b, C_MATCH);
+		if (!err)
+			err = buf_put(&p->b, l->text + r->start, r->end - r->start);
+		if (!err)
+			err = buf_puts(&p->b, C_RESET);
+		pos = r->end;
+	}
+	return err ? err : buf_put(&p->b, l->text + pos, l->len - pos);
+}
+
+static int print_json_file(struct printer *p, const struct search_file *f)
+{
+	struct buf *b = &p->b;
+	int err;
+
+	if ((err = buf_puts(b, "{\"type\":\"file\",\"repo\":")) < 0 ||
+	    (err = json_put_string(b, f->repo, strlen(f->repo), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"path\":")) < 0 ||
+	    (err = json_put_string(b, f->path, f->path_len, NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"matching_lines\":%llu,\"lines\":[",
+			      (unsigned long long)f->n_lines)) < 0)
+		return err;
+	for (uint64_t i = 0; f->lines && i < f->n_lines; i++) {
+		const struct search_line *l = &f->lines[i];
+
+		if ((err = buf_printf(b, "%s{\"line\":%llu,\"text\":", i ? "," : "",
+				      (unsigned long long)l->lineno)) < 0 ||
+		    (err = json_put_string(b, (const char *)l->text, l->len, NULL)) < 0 ||
+		    (err = buf_puts(b, ",\"ranges\":[")) < 0)
+			return err;
+		for (size_t k = 0; k < l->n_ranges; k++)
+			if ((err = buf_printf(b, "%s[%u,%u]", k ? "," : "", l->ranges[k].start,
+					      l->ranges[k].end)) < 0)
+				return err;
+		if ((err = buf_puts(b, "]}")) < 0)
+			return err;
+	}
+	return buf_puts(b, "]}\n");
+}
+
+/* Writes n in decimal; avoids printf on the path that prints millions of lines. */
+static int put_u64(struct buf *b, uint64_t n)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	return buf_put(b, tmp + i, sizeof(tmp) - i);
+}
+
+static int print_lines(struct printer *p, const struct search_file *f)
+{
+	size_t prefix_len;
+	int err;
+
+	/* Format "repo/path:" once, then copy it in front of every line. */
+	buf_reset(&p->prefix);
+	if ((err = put_path_to(&p->prefix, p->color, f)) < 0 || (err = buf_putc(&p->prefix, ':')) < 0)
+		return err;
+	prefix_len = p->prefix.len;
+	for (uint64_t i = 0; i < f->n_lines; i++) {
+		const struct search_line *l = &f->lines[i];
+
+		if ((err = buf_reserve(&p->b, prefix_len + l->len + 32)) < 0 ||
+		    (err = buf_put(&p->b, p->prefix.ptr, prefix_len)) < 0)
+			return err;
+		if (p->color && (err = buf_puts(&p->b, C_LINE)) < 0)
+			return err;
+		if ((err = put_u64(&p->b, l->lineno)) < 0)
+			return err;
+		if (p->color && (err = buf_puts(&p->b, C_RESET)) < 0)
+			return err;
+		if ((err = buf_putc(&p->b, ':')) < 0 || (err = put_line_text(p, l)) < 0 ||
+		    (err = buf_putc(&p->b, '\n')) < 0)
+			return err;
+		if (p->b.len > (1 << 16) && (err = flush_out(p)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int on_file(const struct search_file *f, void *arg)
+{
+	struct printer *p = arg;
+	int err = 0;
+
+	switch (p->mode) {
+	case OUT_FILES:
+		if ((err = put_path(p, f)) == 0)
+			err = buf_putc(&p->b, '\n');
+		break;
+	case OUT_COUNT:
+		if ((err = put_path(p, f)) == 0)
+			err = buf_printf(&p->b, ":%llu\n", (unsigned long long)f->n_lines);
+		break;
+	case OUT_JSON:
+		err = print_json_file(p, f);
+		break;
+	case OUT_LINES:
+		err = print_lines(p, f);
+		break;
+	}
+	if (!err && p->b.len > (1 << 16))
+		err = flush_out(p);
+	return err < 0 ? err : 0;
+}
+
+static int print_json_summary(struct printer *p, const struct search_stats *st)
+{
+	return buf_printf(&p->b,
+			  "{\"type\":\"summary\",\"matching_lines\":%llu,\"files\":%llu,"
+			  "\"shards_total\":%llu,\"shards_searched\":%llu,\"candidates\":%llu,"
+			  "\"bytes_scanned\":%llu,\"elapsed_ms\":%.3f,\"plan_ms\":%.3f,"
+			  "\"limit_hit\":%s}\n",
+			  (unsigned long long)st->lines, (unsigned long long)st->files,
+			  (unsigned long long)st->shards_total, (unsigned long long)st->shards_searched,
+			  (unsigned long long)st->candidates, (unsigned long long)st->bytes_scanned,
+			  st->elapsed_ms, st->plan_ms, st->is_limit_hit ? "true" : "false");
+}
+
+/* Prints the error, and for a pattern error the pattern with a caret under the position. */
+static void report_pattern_error(int err, const char *pattern)
+{
+	size_t pos = error_pos();
+
+	cli_report(err);
+	if (pos == (size_t)-1 || pos > strlen(pattern))
+		return;
+	fprintf(stderr, "  %s\n  ", pattern);
+	/* Count columns in characters, not bytes, so the caret lines up with UTF-8 text. */
+	for (size_t i = 0; i < pos; i++)
+		if (((unsigned char)pattern[i] & 0xc0) != 0x80)
+			fputc(pattern[i] == '\t' ? '\t' : ' ', stderr);
+	fputs("^\n", stderr);
+}
+
+int cmd_search(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "fixed-strings", no_argument, NULL, 'F' },
+		{ "ignore-case", no_argument, NULL, 'i' },
+		{ "word-regexp", no_argument, NULL, 'w' },
+		{ "files-with-matches", no_argument, NULL, 'l' },
+		{ "count", no_argument, NULL, 'c' },
+		{ "max-count", required_argument, NULL, 'm' },
+		{ "limit", required_argument, NULL, 'L' },
+		{ "path", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "color", required_argument, NULL, 'C' },
+		{ "colour", required_argument, NULL, 'C' },
+		{ "regexp", required_argument, NULL, 'e' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct search_opts o = { .want_lines = true };
+	struct search_repos all = { .is_all = true };
+	struct printer p = { .mode = OUT_LINES };
+	struct search_stats st;
+	struct index *ix = NULL;
+	const char *dir = NULL, *pattern = NULL, *color = "auto";
+	bool json = false, files = false, count = false;
+	uint64_t v;
+	int c, err, ret = EXIT_ERROR;
+
+	buf_init(&p.b, BUF_MAX_DEFAULT);
+	buf_init(&p.prefix, 1 << 20);
+	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'F': o.regex_flags |= REGEX_FIXED; break;
+		case 'i': o.regex_flags |= REGEX_ICASE; break;
+		case 'w': o.regex_flags |= REGEX_WORD; break;
+		case 'l': files = true; break;
+		case 'c': count = true; break;
+		case 'J': json = true; break;
+		case 'P': o.path_regex = optarg; break;
+		case 'C': color = optarg; break;
+		case 'e': pattern = optarg; break;
+		case 'm':
+			if (!cli_parse_u64(&o.max_per_file, optarg)) {
+				cli_errorf("-m: expected a number, got \"%s\"", optarg);
+				goto out;
+			}
+			break;
+		case 'L':
+			if (!cli_parse_u64(&o.limit, optarg) || o.limit == 0) {
+				cli_errorf("--limit: expected a positive number, got \"%s\"", optarg);
+				goto out;
+			}
+			break;
+		case 'j':
+			if (!cli_parse_u64(&v, optarg) || v == 0 || v > 64) {
+				cli_errorf("-j: expected a number of threads from 1 to 64, got \"%s\"", optarg);
+				goto out;
+			}
+			o.n_threads = (unsigned)v;
+			break;
+		case 'h': fputs(search_usage, stdout); ret = 0; goto out;
+		default: fputs(search_usage, stderr); goto out;
+		}
+	}
+	if (!pattern && optind < argc)
+		pattern = argv[optind++];
+	if (!dir || !pattern || optind != argc) {
+		fputs(search_usage, stderr);
+		goto out;
+	}
+	if (strcmp(color, "always") == 0)
+		p.color = true;
+	else if (strcmp(color, "auto") == 0)
+		p.color = isatty(1) != 0;
+	else if (strcmp(color, "never") != 0) {
+		cli_errorf("--color: expected auto, always or never, got \"%s\"", color);
+		goto out;
+	}
+	if (json) {
+		p.mode = OUT_JSON;
+		p.color = false;
+		o.want_ranges = true;
+	} else if (files) {
+		p.mode = OUT_FILES;
+		o.want_lines = false;
+		if (!o.max_per_file || o.max_per_file > 1)
+			o.max_per_file = 1; /* one line proves the file matches */
+	} else if (count) {
+		p.mode = OUT_COUNT;
+		o.want_lines = false;
+	}
+	o.want_ranges = o.want_ranges || (p.mode == OUT_LINES && p.color);
+	o.pattern = pattern;
+	o.pattern_len = strlen(pattern);
+	if ((err = index_open(&ix, dir)) < 0) {
+		cli_report(err);
+		goto out;
+	}
+	err = search_run(&st, ix, &all, &o, on_file, &p);
+	if (err < 0) {
+		flush_out(&p);
+		report_pattern_error(err, pattern);
+		goto out;
+	}
+	if (json && (err = print_json_summary(&p, &st)) < 0) {
+		cli_report(err);
+		goto out;
+	}
+	if ((err = flush_out(&p)) < 0 || fflush(stdout) != 0) {
+		cli_report(err < 0 ? err : TRAWL_EIO);
+		goto out;
+	}
+	if (st.is_limit_hit && !json)
+		cli_errorf("stopped after %llu matching lines (--limit)", (unsigned long long)o.limit);
+	ret = st.lines ? EXIT_MATCH : EXIT_NOMATCH;
+out:
+	index_close(ix);
+	buf_dispose(&p.b);
+	buf_dispose(&p.prefix);
+	return ret;
+}

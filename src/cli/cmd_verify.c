@@ -1,0 +1,99 @@
+/* trawl verify and trawl ls: inspecting an index. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "index/shard.h"
+#include "util/error.h"
+
+int cmd_verify(int argc, char **argv)
+{
+	struct index *ix = NULL;
+	int err, bad = 0;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fputs("usage: trawl verify INDEXDIR\n", argc == 2 ? stdout : stderr);
+		return EXIT_ERROR;
+	}
+	if ((err = index_open(&ix, argv[1])) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < index_n_shards(ix); i++) {
+		struct shard *sh = index_shard(ix, i);
+
+		if ((err = shard_verify(sh)) < 0) {
+			cli_report(err);
+			bad++;
+		} else {
+			printf("ok %s (%s, %u documents)\n", shard_file(sh), shard_repo(sh),
+			       shard_n_docs(sh));
+		}
+	}
+	index_close(ix);
+	if (bad) {
+		cli_errorf("%d of %zu shards failed verification", bad, index_n_shards(ix));
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+static const char *skip_reason(enum doc_skip s)
+{
+	switch (s) {
+	case DOC_INDEXED: return "indexed";
+	case DOC_SKIP_BINARY: return "binary";
+	case DOC_SKIP_TOO_LARGE: return "too large";
+	case DOC_SKIP_UNREADABLE: return "unreadable";
+	}
+	return "unknown";
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "skipped", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct index *ix = NULL;
+	const char *dir = NULL;
+	bool only_skipped = false;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "d:s", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 's': only_skipped = true; break;
+		default: fputs("usage: trawl ls -d INDEXDIR [--skipped]\n", stderr); return EXIT_ERROR;
+		}
+	}
+	if (!dir || optind != argc) {
+		fputs("usage: trawl ls -d INDEXDIR [--skipped]\n", stderr);
+		return EXIT_ERROR;
+	}
+	if ((err = index_open(&ix, dir)) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < index_n_shards(ix); i++) {
+		struct shard *sh = index_shard(ix, i);
+
+		for (uint32_t d = 0; d < shard_n_docs(sh); d++) {
+			struct shard_doc doc;
+
+			if ((err = shard_doc(&doc, sh, d)) < 0) {
+				cli_report(err);
+				index_close(ix);
+				return EXIT_ERROR;
+			}
+			if (only_skipped && doc.skip == DOC_INDEXED)
+				continue;
+			printf("%s/%.*s\t%llu\t%s\n", shard_repo(sh), (int)doc.path_len, doc.path,
+			       (unsigned long long)doc.size, skip_reason(doc.skip));
+		}
+	}
+	index_close(ix);
+	return 0;
+}

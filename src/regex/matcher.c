@@ -1,0 +1,417 @@
+/*
+ * Vectorscan-backed matcher; see matcher.h for the design.
+ */
+#include "regex/matcher.h"
+
+#include <hs/hs.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "regex/dbcache.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+#define MAX_SCRATCH_DBS 16
+#define MAX_LINE_MATCHES 4096
+
+enum db_kind { DB_LINES = 0, DB_SOM = 1 };
+
+struct db_slot {
+	_Atomic(hs_database_t *) db;
+	unsigned id;     /* process-unique, for scratch bookkeeping */
+	bool is_failed;  /* compilation was tried and failed */
+	int err;
+	char msg[256];
+};
+
+struct matcher {
+	const struct regex *re;
+	pthread_mutex_t lock;
+	struct db_slot slot[2][MATCHER_N_TEXT];
+};
+
+struct matcher_scratch {
+	hs_scratch_t *hs;
+	unsigned ids[MAX_SCRATCH_DBS];
+	size_t n_ids;
+};
+
+/* Compilations slower than this are worth keeping in the on-disk cache (dbcache.h). */
+#define CACHE_MIN_COMPILE_MS 3.0
+
+static atomic_uint next_db_id = 1;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static enum regex_dialect dialect_of(enum matcher_text text)
+{
+	/* ASCII text is matched by the byte dialect: on ASCII the two agree, and it compiles fast. */
+	return text == MATCHER_TEXT_UTF8 ? REGEX_DIALECT_UTF8 : REGEX_DIALECT_BYTES;
+}
+
+static int compile_error(const char *hs_msg)
+{
+	if (strstr(hs_msg, "too large") || strstr(hs_msg, "Resource limit"))  {
+		error_set("pattern too complex for the matcher: %s", hs_msg);
+		return TRAWL_ELIMIT;
+	}
+	error_set("pattern not supported by the matcher: %s", hs_msg);
+	return TRAWL_EUNSUPPORTED;
+}
+
+static int compile(hs_database_t **out, const struct regex *re, enum matcher_text text,
+		   enum db_kind kind)
+{
+	hs_compile_error_t *cerr = NULL;
+	struct buf pat;
+	unsigned flags = 0;
+	double t0;
+	int err;
+
+	*out = NULL;
+	buf_init(&pat, 1 << 24);
+	if ((err = regex_emit(&pat, &flags, re, dialect_of(text))) < 0)
+		goto out;
+	if (text == MATCHER_TEXT_ASCII)
+		flags &= ~(unsigned)(HS_FLAG_UTF8 | HS_FLAG_UCP);
+	if (kind == DB_SOM)
+		flags |= HS_FLAG_SOM_LEFTMOST;
+	if (!pat.ptr && (err = buf_reserve(&pat, 1)) < 0)
+		goto out;
+	if ((*out = dbcache_load(pat.ptr, pat.len, flags)) != NULL)
+		goto out;
+	t0 = now_ms();
+	if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, NULL, out, &cerr) != HS_SUCCESS) {
+		err = compile_error(cerr && cerr->message ? cerr->message : "unknown error");
+		hs_free_compile_error(cerr);
+		*out = NULL;
+	} else if (now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
+		dbcache_store(pat.ptr, pat.len, flags, *out);
+	}
+out:
+	buf_dispose(&pat);
+	return err;
+}
+
+/* The database for (kind, text), compiled on first use; thread-safe. */
+static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_kind kind,
+		  enum matcher_text text)
+{
+	struct db_slot *s = &m->slot[kind][text];
+	hs_database_t *db = atomic_load_explicit(&s->db, memory_order_acquire);
+	int err = 0;
+
+	if (db) {
+		*out = db;
+		*id = s->id;
+		return 0;
+	}
+	pthread_mutex_lock(&m->lock);
+	db = atomic_load_explicit(&s->db, memory_order_relaxed);
+	if (!db && !s->is_failed) {
+		if ((err = compile(&db, m->re, text, kind)) < 0) {
+			s->is_failed = true;
+			s->err = err;
+			snprintf(s->msg, sizeof(s->msg), "%s", error_last());
+		} else {
+			s->id = atomic_fetch_add(&next_db_id, 1);
+			atomic_store_explicit(&s->db, db, memory_order_release);
+		}
+	}
+	if (!db) {
+		err = s->err;
+		error_set("%s", s->msg);
+	}
+	*id = s->id;
+	pthread_mutex_unlock(&m->lock);
+	*out = db;
+	return err;
+}
+
+int matcher_new(struct matcher **out, const struct regex *re)
+{
+	struct matcher *m;
+	hs_database_t *db;
+	unsigned id;
+	int err;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	m->re = re;
+	pthread_mutex_init(&m->lock, NULL);
+	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII)) < 0) {
+		matcher_free(m);
+		return err;
+	}
+	*out = m;
+	return 0;
+}
+
+void matcher_free(struct matcher *m)
+{
+	if (!m)
+		return;
+	for (int k = 0; k < 2; k++)
+		for (int t = 0; t < MATCHER_N_TEXT; t++)
+			hs_free_database(atomic_load(&m->slot[k][t].db));
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+int matcher_scratch_new(struct matcher_scratch **out)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	return 0;
+}
+
+void matcher_scratch_free(struct matcher_scratch *s)
+{
+	if (!s)
+		return;
+	hs_free_scratch(s->hs);
+	free(s);
+}
+
+/* Grows the thread's scratch to serve db the first time this thread uses it. */
+static int scratch_for(struct matcher_scratch *s, const hs_database_t *db, unsigned id)
+{
+	for (size_t i = 0; i < s->n_ids; i++)
+		if (s->ids[i] == id)
+			return 0;
+	if (hs_alloc_scratch(db, &s->hs) != HS_SUCCESS) {
+		error_set("cannot allocate matcher scratch space");
+		return TRAWL_ENOMEM;
+	}
+	if (s->n_ids == MAX_SCRATCH_DBS)
+		s->n_ids = 0; /* forget old ids: at worst hs_alloc_scratch runs again */
+	s->ids[s->n_ids++] = id;
+	return 0;
+}
+
+enum matcher_text matcher_classify(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		/* Skip ASCII eight bytes at a time. */
+		while (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		while (i < len && p[i] < 0x80)
+			i++;
+		if (i == len)
+			break;
+		/* Not ASCII: the caller's stored classification would be cheaper; check UTF-8. */
+		for (; i < len; i++) {
+			uint8_t c = p[i];
+			size_t n;
+			uint32_t cp;
+
+			if (c < 0x80)
+				continue;
+			if (c >= 0xc2 && c <= 0xdf)
+				n = 1, cp = c & 0x1f;
+			else if (c >= 0xe0 && c <= 0xef)
+				n = 2, cp = c & 0x0f;
+			else if (c >= 0xf0 && c <= 0xf4)
+				n = 3, cp = c & 0x07;
+			else
+				return MATCHER_TEXT_BYTES;
+			if (i + n >= len)
+				return MATCHER_TEXT_BYTES;
+			for (size_t k = 1; k <= n; k++) {
+				if ((p[i + k] & 0xc0) != 0x80)
+					return MATCHER_TEXT_BYTES;
+				cp = (cp << 6) | (p[i + k] & 0x3f);
+			}
+			if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+			    (cp >= 0xd800 && cp <= 0xdfff))
+				return MATCHER_TEXT_BYTES;
+			i += n;
+		}
+		return MATCHER_TEXT_UTF8;
+	}
+	return MATCHER_TEXT_ASCII;
+}
+
+struct line_scan {
+	const uint8_t *data;
+	size_t len;
+	size_t next_min; /* positions before this belong to lines already reported */
+	matcher_line_fn fn;
+	void *arg;
+};
+
+static int on_line_match(unsigned int id, unsigned long long from, unsigned long long to,
+			 unsigned int flags, void *ctx)
+{
+	struct line_scan *ls = ctx;
+	size_t p = (size_t)to, start, end;
+	const uint8_t *nl;
+
+	(void)id;
+	(void)from;
+	(void)flags;
+	if (p < ls->next_min)
+		return 0;
+	/*
+	 * A match never contains '\n', so the match ending at p lies in the line holding position
+	 * p (an empty match at a line start included). The position after a final '\n' is not a
+	 * line.
+	 */
+	if (p == ls->len && p > 0 && ls->data[p - 1] == '\n')
+		return 0;
+	nl = p > 0 ? memrchr(ls->data, '\n', p) : NULL;
+	start = nl ? (size_t)(nl - ls->data) + 1 : 0;
+	nl = memchr(ls->data + p, '\n', ls->len - p);
+	end = nl ? (size_t)(nl - ls->data) : ls->len;
+	ls->next_min = end + 1;
+	return ls->fn(start, end, ls->arg) ? 1 : 0;
+}
+
+int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
+		  enum matcher_text text, matcher_line_fn fn, void *arg)
+{
+	struct line_scan ls = { data, len, 0, fn, arg };
+	hs_database_t *db;
+	unsigned id;
+	hs_error_t r;
+	int err;
+
+	if (len == 0)
+		return 0; /* an empty file has no lines, as in ripgrep */
+	if (len > UINT_MAX) {
+		error_set("document too large to scan (%zu bytes)", len);
+		return TRAWL_ELIMIT;
+	}
+	if ((err = get_db(&db, &id, m, DB_LINES, text)) < 0 || (err = scratch_for(s, db, id)) < 0)
+		return err;
+	r = hs_scan(db, (const char *)data, (unsigned)len, 0, s->hs, on_line_match, &ls);
+	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
+		error_set("matcher failed (Vectorscan error %d)", (int)r);
+		return TRAWL_EIO;
+	}
+	return 0;
+}
+
+struct range_scan {
+	struct match_range *r;
+	size_t n;
+	size_t max;
+};
+
+static int on_range(unsigned int id, unsigned long long from, unsigned long long to,
+		    unsigned int flags, void *ctx)
+{
+	struct range_scan *rs = ctx;
+
+	(void)id;
+	(void)flags;
+	if (rs->n == rs->max)
+		return 1;
+	rs->r[rs->n].start = (uint32_t)from;
+	rs->r[rs->n].end = (uint32_t)to;
+	rs->n++;
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct match_range *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return 0;
+}
+
+/* Keeps the leftmost, longest, non-overlapping ranges; empty ones only if nothing else. */
+static size_t select_ranges(struct match_range *r, size_t n)
+{
+	size_t out = 0, first_empty = SIZE_MAX;
+	uint32_t pos = 0;
+
+	qsort(r, n, sizeof(*r), cmp_range);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].start == r[i].end) {
+			if (first_empty == SIZE_MAX)
+				first_empty = i;
+			continue;
+		}
+		if (r[i].start < pos)
+			continue;
+		pos = r[i].end;
+		r[out++] = r[i];
+	}
+	if (out == 0 && first_empty != SIZE_MAX) {
+		r[0] = r[first_empty];
+		out = 1;
+	}
+	return out;
+}
+
+int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *line, size_t len,
+		   enum matcher_text text, struct match_range *out, size_t max, size_t *n)
+{
+	struct match_range buf[MAX_LINE_MATCHES];
+	struct range_scan rs = { buf, 0, MAX_LINE_MATCHES };
+	hs_database_t *db = NULL;
+	unsigned id;
+	hs_error_t r;
+	int err;
+
+	*n = 0;
+	if (max == 0)
+		return 0;
+	if (len > UINT_MAX) {
+		error_set("line too long to highlight");
+		return TRAWL_ELIMIT;
+	}
+	if (get_db(&db, &id, m, DB_SOM, text) < 0 &&
+	    (text == MATCHER_TEXT_ASCII || get_db(&db, &id, m, DB_SOM, MATCHER_TEXT_ASCII) < 0)) {
+		/* No start-of-match tracking possible for this pattern: the line is the range. */
+		error_clear();
+		out[0].start = 0;
+		out[0].end = (uint32_t)len;
+		*n = 1;
+		return 0;
+	}
+	if ((err = scratch_for(s, db, id)) < 0)
+		return err;
+	r = hs_scan(db, len ? (const char *)line : "", (unsigned)len, 0, s->hs, on_range, &rs);
+	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
+		error_set("matcher failed (Vectorscan error %d)", (int)r);
+		return TRAWL_EIO;
+	}
+	rs.n = select_ranges(buf, rs.n);
+	if (rs.n > max)
+		rs.n = max;
+	memcpy(out, buf, rs.n * sizeof(*out));
+	*n = rs.n;
+	return 0;
+}

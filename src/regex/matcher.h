@@ -1,0 +1,79 @@
+/*
+ * The matcher: a parsed regex compiled into Vectorscan databases, and line-oriented scanning
+ * with ripgrep's semantics.
+ *
+ * DESIGN: a document is scanned with the database of its text class. Pure-ASCII documents (most
+ * source code) use a database compiled without UTF-8 or Unicode flags: it compiles in about a
+ * millisecond where Unicode classes take tens, and on ASCII text the two are equivalent, \b
+ * included. Valid UTF-8 documents use the UTF-8 dialect; documents with invalid UTF-8 the byte
+ * dialect (regex.h). Each database is compiled the first time a document needs it, so a
+ * selective query over ASCII code never pays for Unicode tables. Matching lines come from a
+ * database without start-of-match tracking (cheaper, and it compiles for every pattern);
+ * match ranges within a line come from a second, start-of-match database, compiled only when
+ * ranges are asked for.
+ *
+ * A matcher may be shared by threads; each thread uses its own matcher_scratch.
+ */
+#ifndef TRAWL_REGEX_MATCHER_H
+#define TRAWL_REGEX_MATCHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "regex/regex.h"
+
+enum matcher_text {
+	MATCHER_TEXT_ASCII = 0,
+	MATCHER_TEXT_UTF8 = 1,
+	MATCHER_TEXT_BYTES = 2, /* contains invalid UTF-8 */
+};
+#define MATCHER_N_TEXT 3
+
+struct matcher;
+struct matcher_scratch;
+
+/*
+ * Compiles re for scanning (the ASCII database at once, so that a pattern Vectorscan refuses is
+ * reported before any document is read). re must outlive the matcher. EINVAL/EUNSUPPORTED/ELIMIT
+ * with a message when Vectorscan rejects the pattern, ENOMEM.
+ */
+int matcher_new(struct matcher **out, const struct regex *re);
+void matcher_free(struct matcher *m);
+
+int matcher_scratch_new(struct matcher_scratch **out);
+void matcher_scratch_free(struct matcher_scratch *s);
+
+/* Classifies text: ASCII, valid UTF-8, or not. */
+enum matcher_text matcher_classify(const uint8_t *data, size_t len);
+
+/*
+ * Called for each matching line, in order, with its byte bounds (end excludes the '\n').
+ * Return 0 to go on, 1 to stop the scan of this document.
+ */
+typedef int (*matcher_line_fn)(size_t line_start, size_t line_end, void *arg);
+
+/*
+ * Reports every line of data[0..len) that holds a match, once each, in order. A line is what
+ * ripgrep calls one: text up to '\n'; a final '\n' does not start another line. Errors: the
+ * lazy compilation of the database for this text class (EINVAL/ELIMIT/EUNSUPPORTED), EIO when
+ * Vectorscan fails.
+ */
+int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
+		  enum matcher_text text, matcher_line_fn fn, void *arg);
+
+struct match_range {
+	uint32_t start;
+	uint32_t end;
+};
+
+/*
+ * The match ranges within one line (no '\n' inside): leftmost, non-overlapping, each the longest
+ * match at its start. At most max ranges are written; *n gets the count. Where Vectorscan cannot
+ * track match starts for this pattern the ASCII dialect is used, and where that fails too the
+ * whole line is one range (docs/exactness.md). EIO.
+ */
+int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *line, size_t len,
+		   enum matcher_text text, struct match_range *out, size_t max, size_t *n);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * The regex front end: an RE2-syntax parser (as ripgrep accepts it) producing an AST, and the
+ * emitter that turns the AST into a Vectorscan pattern with ripgrep's line-oriented semantics.
+ * The trigram planner over the same AST is in tquery.h; the Vectorscan matcher in matcher.h.
+ *
+ * Not thread-safe to mutate; a parsed regex may be read from many threads at once.
+ */
+#ifndef TRAWL_REGEX_REGEX_H
+#define TRAWL_REGEX_REGEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+
+enum regex_flags {
+	REGEX_FIXED = 1u << 0, /* -F: the pattern is a literal string */
+	REGEX_ICASE = 1u << 1, /* -i: Unicode simple case folding, as (?i) */
+	REGEX_WORD = 1u << 2,  /* -w: ripgrep's (?:^|\W)(?:pat)(?:\W|$) */
+};
+
+/* Limits on untrusted patterns. */
+#define REGEX_MAX_LEN 4096      /* bytes of pattern text */
+#define REGEX_MAX_NODES 10000   /* AST nodes */
+#define REGEX_MAX_DEPTH 200     /* group nesting */
+#define REGEX_MAX_REPEAT 1000   /* largest {m,n} bound, as RE2 */
+
+struct regex;
+
+/*
+ * Parses pat[0..len). On error returns TRAWL_EINVAL (syntax), TRAWL_EUNSUPPORTED (a construct
+ * ripgrep accepts or a backtracking engine would, but a linear-time engine cannot do:
+ * backreferences, look-around) or TRAWL_ELIMIT, with error_set_at() naming the construct and
+ * its 0-based byte position.
+ */
+int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags);
+void regex_free(struct regex *re);
+
+enum regex_dialect {
+	/* For documents that are valid UTF-8: compiled with HS_FLAG_UTF8 | HS_FLAG_UCP. */
+	REGEX_DIALECT_UTF8,
+	/*
+	 * For documents with invalid UTF-8: compiled without UTF8/UCP. `.` and negated classes
+	 * match whole valid UTF-8 sequences only (never a stray byte), as ripgrep's do; Unicode
+	 * classes and case folding are ASCII-only here (a documented difference).
+	 */
+	REGEX_DIALECT_BYTES,
+};
+
+/*
+ * Writes a Vectorscan pattern with ripgrep's line semantics (no match contains '\n'; ^ and $
+ * are line anchors) for re in dialect d to out, and the flags to compile it with into *hs_flags
+ * (always HS_FLAG_MULTILINE; HS_FLAG_ALLOWEMPTY when the pattern can match empty; HS_FLAG_UTF8
+ * and HS_FLAG_UCP for the UTF-8 dialect). ENOMEM, ELIMIT.
+ */
+int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d);
+
+/* Whether the pattern can match the empty string (then every line may match). */
+bool regex_can_match_empty(const struct regex *re);
+
+/* A readable dump of the AST, for tests and `trawl search --explain`. */
+int regex_describe(struct buf *out, const struct regex *re);
+
+#endif

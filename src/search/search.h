@@ -1,0 +1,85 @@
+/*
+ * The search executor: runs one pattern over the shards of an index, in parallel, and hands
+ * results to the caller in a deterministic order (shard order, then document order).
+ *
+ * SECURITY: search_run takes the set of repositories the caller may read as a required
+ * argument and drops every other repository's shards before any posting lookup, matching or
+ * counting, so nothing about them reaches results, counts or limits.
+ */
+#ifndef TRAWL_SEARCH_SEARCH_H
+#define TRAWL_SEARCH_SEARCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/shard.h"
+#include "regex/matcher.h"
+
+/* The repositories a caller may read. */
+struct search_repos {
+	bool is_all;              /* every repository (the CLI, which reads the files directly) */
+	const char *const *names; /* otherwise these, exactly */
+	size_t n_names;
+};
+
+struct search_opts {
+	const char *pattern;
+	size_t pattern_len;
+	unsigned regex_flags;     /* enum regex_flags */
+	const char *path_regex;   /* restrict to documents whose path matches; NULL for all */
+	uint64_t max_per_file;    /* -m: matching lines per file, 0 = unlimited */
+	uint64_t limit;           /* --limit: matching lines in all, 0 = unlimited */
+	bool want_lines;          /* keep line texts (else only counts, as for -c and -l) */
+	bool want_ranges;         /* compute match ranges within lines (JSON, colour) */
+	unsigned n_threads;       /* 0 = one per core */
+	const atomic_bool *cancel; /* optional: set to stop the search early */
+};
+
+struct search_line {
+	uint64_t lineno;          /* 1-based */
+	const uint8_t *text;      /* borrowed from the shard mapping; no '\n' */
+	size_t len;
+	const struct match_range *ranges; /* with want_ranges; relative to text */
+	size_t n_ranges;
+};
+
+struct search_file {
+	const char *repo;
+	const char *path;         /* not NUL-terminated */
+	size_t path_len;
+	uint64_t n_lines;         /* matching lines in this file (after -m) */
+	const struct search_line *lines; /* with want_lines: n_lines entries */
+};
+
+struct search_stats {
+	uint64_t lines;           /* matching lines reported */
+	uint64_t files;           /* files with at least one */
+	uint64_t shards_total;    /* shards in the index */
+	uint64_t shards_searched; /* shards of readable repositories */
+	uint64_t candidates;      /* documents the trigram index and filters let through */
+	uint64_t bytes_scanned;
+	bool is_limit_hit;        /* --limit stopped the search */
+	bool is_canceled;
+	double elapsed_ms;
+	double plan_ms;           /* parsing, planning and compiling */
+};
+
+/*
+ * Called once per matching file, on the calling thread, in shard then document order. Return 0
+ * to go on, nonzero to stop the search (the value is returned by search_run).
+ */
+typedef int (*search_file_fn)(const struct search_file *f, void *arg);
+
+/*
+ * Runs the search. repos is required. Errors: the pattern's (EINVAL, EUNSUPPORTED, ELIMIT, with
+ * position), ECORRUPT from a bad shard, ENOMEM; or the callback's nonzero value.
+ */
+int search_run(struct search_stats *stats, const struct index *ix, const struct search_repos *repos,
+	       const struct search_opts *o, search_file_fn fn, void *arg);
+
+/* Whether repository name is in the set. */
+bool search_repos_has(const struct search_repos *repos, const char *name);
+
+#endif

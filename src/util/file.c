@@ -1,0 +1,294 @@
+/* File helpers; see file.h. */
+#include "util/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/error.h"
+
+static int errno_code(int e)
+{
+	return (e == ENOENT || e == ENOTDIR) ? TRAWL_ENOTFOUND : TRAWL_EIO;
+}
+
+int file_map_open(struct file_map *m, const char *path)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	m->data = NULL;
+	m->len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		int e = errno;
+
+		error_set("%s: cannot open: %s", path, strerror(e));
+		return errno_code(e);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_set("%s: not a regular file", path);
+		close(fd);
+		return TRAWL_EIO;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		error_set("%s: cannot map: %s", path, strerror(errno));
+		return TRAWL_EIO;
+	}
+	m->data = p;
+	m->len = (size_t)st.st_size;
+	return 0;
+}
+
+void file_map_close(struct file_map *m)
+{
+	if (m->data)
+		munmap((void *)m->data, m->len);
+	m->data = NULL;
+	m->len = 0;
+}
+
+int file_read_all(char **out, size_t *len, const char *path, size_t max)
+{
+	struct stat st;
+	char *p = NULL;
+	size_t got = 0;
+	int fd, err = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		int e = errno;
+
+		error_set("%s: cannot open: %s", path, strerror(e));
+		return errno_code(e);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_set("%s: not a regular file", path);
+		err = TRAWL_EIO;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		error_set("%s: larger than %zu bytes", path, max);
+		err = TRAWL_ELIMIT;
+		goto out;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (!p) {
+		error_set("%s: out of memory", path);
+		err = TRAWL_ENOMEM;
+		goto out;
+	}
+	/* The file may change under us: read at most the size we saw, and accept a shorter read. */
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set("%s: read failed: %s", path, strerror(errno));
+			err = TRAWL_EIO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	p[got] = '\0';
+	*out = p;
+	*len = got;
+	p = NULL;
+out:
+	free(p);
+	close(fd);
+	return err;
+}
+
+char *file_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + b + 2);
+
+	if (!p)
+		return NULL;
+	memcpy(p, dir, a);
+	p[a] = '/';
+	memcpy(p + a + 1, name, b + 1);
+	return p;
+}
+
+int file_tmp_open(struct file_tmp *t, const char *final_path)
+{
+	size_t n = strlen(final_path);
+
+	t->fd = -1;
+	t->final_path = strdup(final_path);
+	t->tmp_path = malloc(n + 16);
+	if (!t->final_path || !t->tmp_path) {
+		file_tmp_dispose(t);
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	memcpy(t->tmp_path, final_path, n);
+	memcpy(t->tmp_path + n, ".tmp.XXXXXX", 12);
+	t->fd = mkostemp(t->tmp_path, O_CLOEXEC);
+	if (t->fd < 0) {
+		error_set("%s: cannot create a temporary file: %s", final_path, strerror(errno));
+		file_tmp_dispose(t);
+		return TRAWL_EIO;
+	}
+	fchmod(t->fd, 0644);
+	return 0;
+}
+
+static int write_error(const char *what, int e)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		error_set("%s: disk full", what);
+	else
+		error_set("%s: write failed: %s", what, strerror(e));
+	return TRAWL_EIO;
+}
+
+int file_write_all(int fd, const void *data, size_t len, const char *what)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return write_error(what, errno);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int file_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *what)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return write_error(what, errno);
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash) {
+		dir[0] = '.';
+		dir[1] = '\0';
+	} else {
+		size_t n = (size_t)(slash - path);
+
+		if (n >= sizeof(dir))
+			return;
+		memcpy(dir, path, n ? n : 1);
+		dir[n ? n : 1] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int file_tmp_commit(struct file_tmp *t)
+{
+	if (fsync(t->fd) < 0)
+		return write_error(t->final_path, errno);
+	if (close(t->fd) < 0) {
+		t->fd = -1;
+		return write_error(t->final_path, errno);
+	}
+	t->fd = -1;
+	if (rename(t->tmp_path, t->final_path) < 0) {
+		error_set("%s: cannot rename into place: %s", t->final_path, strerror(errno));
+		return TRAWL_EIO;
+	}
+	fsync_dir_of(t->final_path);
+	free(t->tmp_path);
+	t->tmp_path = NULL;
+	return 0;
+}
+
+void file_tmp_dispose(struct file_tmp *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->tmp_path)
+		unlink(t->tmp_path);
+	free(t->tmp_path);
+	free(t->final_path);
+	t->tmp_path = NULL;
+	t->final_path = NULL;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len)
+{
+	struct file_tmp t;
+	int err;
+
+	if ((err = file_tmp_open(&t, path)) < 0)
+		return err;
+	if ((err = file_write_all(t.fd, data, len, path)) == 0)
+		err = file_tmp_commit(&t);
+	file_tmp_dispose(&t);
+	return err;
+}
+
+int file_mkdirs(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(p)) {
+		error_set("%s: invalid directory name", dir);
+		return TRAWL_EINVAL;
+	}
+	memcpy(p, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char c = p[i];
+
+		p[i] = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			error_set("%s: cannot create directory: %s", p, strerror(errno));
+			return TRAWL_EIO;
+		}
+		p[i] = c;
+	}
+	return 0;
+}

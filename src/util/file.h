@@ -1,0 +1,53 @@
+/*
+ * Files: read-only mappings, bounded reads, and atomic replacement (write a temporary file in
+ * the target directory, fsync, rename). Every open uses O_NOFOLLOW where a path may come from
+ * untrusted data, and O_CLOEXEC always.
+ */
+#ifndef TRAWL_UTIL_FILE_H
+#define TRAWL_UTIL_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct file_map {
+	const uint8_t *data; /* NULL for an empty file */
+	size_t len;
+};
+
+/* Maps path read-only (refusing a symlink). EIO, ENOTFOUND. */
+int file_map_open(struct file_map *m, const char *path);
+void file_map_close(struct file_map *m);
+
+/*
+ * Reads the whole regular file at path into a new buffer (NUL-terminated, *len excludes the
+ * NUL); refuses symlinks and files over max bytes (ELIMIT). EIO, ENOTFOUND, ENOMEM.
+ */
+int file_read_all(char **out, size_t *len, const char *path, size_t max);
+
+struct file_tmp {
+	int fd;
+	char *tmp_path;   /* the temporary name, in the target's directory */
+	char *final_path; /* where commit renames it */
+};
+
+/* Creates a temporary file beside final_path, mode 0644. EIO, ENOMEM. */
+int file_tmp_open(struct file_tmp *t, const char *final_path);
+/* Writes all of data at the current position. EIO (ENOSPC is reported as "disk full"). */
+int file_write_all(int fd, const void *data, size_t len, const char *what);
+/* Writes all of data at offset. EIO. */
+int file_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *what);
+/* fsyncs, closes and renames into place, then fsyncs the directory. EIO. */
+int file_tmp_commit(struct file_tmp *t);
+/* Closes and unlinks the temporary file if still open (safe after commit). */
+void file_tmp_dispose(struct file_tmp *t);
+
+/* Writes data to path atomically (file_tmp_* in one call). */
+int file_write_atomic(const char *path, const void *data, size_t len);
+
+/* Creates dir (and parents) with mode 0755 if missing. EIO. */
+int file_mkdirs(const char *dir);
+
+/* "dir/name" in a new string, or NULL on ENOMEM. */
+char *file_join(const char *dir, const char *name);
+
+#endif

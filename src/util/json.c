@@ -1,0 +1,96 @@
+/* JSON string encoding; see json.h. */
+#include "util/json.h"
+
+#include <string.h>
+
+size_t utf8_seq_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+	int err;
+
+	if (is_lossy)
+		*is_lossy = false;
+	if ((err = buf_putc(b, '"')) < 0)
+		return err;
+	while (i < len) {
+		unsigned char c = s[i];
+		char esc[8];
+		const char *e = NULL;
+		size_t n = 1;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			run++;
+			continue;
+		}
+		if (c >= 0x80) {
+			n = utf8_seq_len(s + i, len - i);
+			if (n == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
+				e = s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
+			else if (n == 0) {
+				e = "\xef\xbf\xbd"; /* U+FFFD */
+				n = 1;
+				if (is_lossy)
+					*is_lossy = true;
+			} else {
+				i += n;
+				run += n;
+				continue;
+			}
+		} else if (c == '"') {
+			e = "\\\"";
+		} else if (c == '\\') {
+			e = "\\\\";
+		} else if (c == '\n') {
+			e = "\\n";
+		} else if (c == '\t') {
+			e = "\\t";
+		} else if (c == '\r') {
+			e = "\\r";
+		} else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			esc[6] = '\0';
+			e = esc;
+		}
+		if ((err = buf_put(b, s + i - run, run)) < 0 || (err = buf_puts(b, e)) < 0)
+			return err;
+		run = 0;
+		i += n;
+	}
+	if ((err = buf_put(b, s + i - run, run)) < 0)
+		return err;
+	return buf_putc(b, '"');
+}

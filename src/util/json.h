@@ -1,0 +1,23 @@
+/*
+ * JSON output helpers. Text from repositories may hold anything, so strings are always encoded
+ * to valid JSON: control characters, quotes and backslashes escaped; U+2028 and U+2029 escaped
+ * (they break JavaScript string literals); invalid UTF-8 replaced by U+FFFD.
+ */
+#ifndef TRAWL_UTIL_JSON_H
+#define TRAWL_UTIL_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+
+/*
+ * Appends s[0..len) as a quoted JSON string. *is_lossy (if not NULL) is set when invalid UTF-8
+ * had to be replaced. ENOMEM, ELIMIT.
+ */
+int json_put_string(struct buf *b, const char *s, size_t len, bool *is_lossy);
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 when the bytes there are not one. */
+size_t utf8_seq_len(const unsigned char *s, size_t len);
+
+#endif

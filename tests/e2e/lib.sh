@@ -1,0 +1,28 @@
+# Helpers for end-to-end tests written in bash: TAP output and temporary directories.
+# Source it; $TRAWL is the binary under test (tests/run.sh sets it).
+set -u
+: "${TRAWL:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/release/trawl}"
+[ -x "$TRAWL" ] || { echo "not ok 1 - trawl binary not found at $TRAWL (run make)"; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/trawl-e2e.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+n=0 fails=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# check DESC CMD...: passes when CMD exits 0.
+check() { local d=$1; shift; if "$@" >"$T/.out" 2>&1; then ok "$d"; else not_ok "$d" "command: $*" "$(head -c 2000 "$T/.out")"; fi; }
+
+# expect_eq DESC EXPECTED ACTUAL
+expect_eq() {
+  if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected: $(printf '%q' "$2")" "actual:   $(printf '%q' "$3")"; fi
+}
+
+# expect_status DESC STATUS CMD...: passes when CMD exits with STATUS.
+expect_status() {
+  local d=$1 want=$2 got; shift 2
+  "$@" >"$T/.out" 2>"$T/.err"; got=$?
+  if [ "$got" = "$want" ]; then ok "$d"; else not_ok "$d" "exit status $got, expected $want: $*" "$(head -c 1000 "$T/.err")"; fi
+}
+
+finish() { echo "1..$n"; [ "$fails" = 0 ]; exit $?; }

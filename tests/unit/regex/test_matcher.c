@@ -1,0 +1,171 @@
+/* Unit tests for the matcher: ripgrep's line semantics over Vectorscan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "regex/matcher.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+struct collected {
+	struct buf out; /* "start-end," per line */
+	int stop_after;
+	int n;
+};
+
+static int collect(size_t start, size_t end, void *arg)
+{
+	struct collected *c = arg;
+
+	buf_printf(&c->out, "%zu-%zu,", start, end);
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+/* The line spans that pattern (with flags) matches in text, as "s-e,s-e,". */
+static char *lines_of(const char *pattern, unsigned flags, const char *text, size_t len,
+		      int stop_after)
+{
+	static char result[4096];
+	struct collected c = { .stop_after = stop_after };
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+
+	buf_init(&c.out, 1 << 16);
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), flags), 0);
+	assert_int_equal(matcher_new(&m, re), 0);
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	assert_int_equal(matcher_lines(m, s, (const uint8_t *)text, len,
+				       matcher_classify((const uint8_t *)text, len), collect, &c), 0);
+	snprintf(result, sizeof(result), "%s", c.out.ptr ? c.out.ptr : "");
+	buf_dispose(&c.out);
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+	return result;
+}
+
+#define LINES(p, f, t) lines_of(p, f, t, sizeof(t) - 1, 0)
+
+static void lines_reports_each_matching_line_once(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("a", 0, "aaa\nb\na a\n"), "0-3,6-9,");
+}
+
+static void empty_file_has_no_lines(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("^", 0, ""), "");
+	assert_string_equal(LINES("a*", 0, ""), "");
+}
+
+static void final_newline_does_not_start_a_line(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("^", 0, "a\nb\n"), "0-1,2-3,");
+	assert_string_equal(LINES("$", 0, "a\n\n"), "0-1,2-2,");
+	assert_string_equal(LINES("^$", 0, "a\n\nb"), "2-2,");
+}
+
+static void last_line_without_newline_is_a_line(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("b$", 0, "a\nb"), "2-3,");
+}
+
+static void crlf_dollar_does_not_match_before_cr(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("x$", 0, "x\r\nx\n"), "3-4,");
+	assert_string_equal(LINES("\\r$", 0, "x\r\nx\n"), "0-2,");
+}
+
+static void whitespace_class_never_crosses_a_newline(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("a\\sb", 0, "a\nb\na b\n"), "4-7,");
+	assert_string_equal(LINES("a[^x]b", 0, "a\nb\n"), "");
+	assert_string_equal(LINES("a.*b", 0, "a\nb\n"), "");
+}
+
+static void stop_request_ends_the_scan(void **state)
+{
+	(void)state;
+	assert_string_equal(lines_of("a", 0, "a\na\na\n", 6, 2), "0-1,2-3,");
+}
+
+static void invalid_utf8_bytes_match_nothing(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("a.b", 0, "a\xff" "b\naxb\n"), "4-7,");
+	assert_string_equal(LINES("a[^x]b", 0, "a\xff" "b\n"), "");
+}
+
+static void unicode_classes_in_utf8_text(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("caf\\w", 0, "caf\xc3\xa9\n"), "0-5,");
+	assert_string_equal(LINES("stra\xc3\x9f" "e", REGEX_ICASE, "STRA\xe1\xba\x9e" "E\n"), "0-7,");
+}
+
+static void classify_distinguishes_ascii_utf8_and_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(matcher_classify((const uint8_t *)"plain ascii text", 16), MATCHER_TEXT_ASCII);
+	assert_int_equal(matcher_classify((const uint8_t *)"caf\xc3\xa9", 5), MATCHER_TEXT_UTF8);
+	assert_int_equal(matcher_classify((const uint8_t *)"caf\xc3", 4), MATCHER_TEXT_BYTES);
+	assert_int_equal(matcher_classify((const uint8_t *)"\xed\xa0\x80", 3), MATCHER_TEXT_BYTES);
+	assert_int_equal(matcher_classify((const uint8_t *)"\xc0\xaf", 2), MATCHER_TEXT_BYTES);
+}
+
+static void ranges_are_leftmost_longest_and_disjoint(void **state)
+{
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+	struct match_range r[8];
+	size_t n;
+	const char *line = "foo_bar baz x";
+
+	(void)state;
+	assert_int_equal(regex_parse(&re, "[a-z_]+", 7, 0), 0);
+	assert_int_equal(matcher_new(&m, re), 0);
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	assert_int_equal(matcher_ranges(m, s, (const uint8_t *)line, strlen(line), MATCHER_TEXT_ASCII,
+					r, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].end, 7);
+	assert_int_equal(r[1].start, 8);
+	assert_int_equal(r[1].end, 11);
+	assert_int_equal(r[2].start, 12);
+	assert_int_equal(r[2].end, 13);
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lines_reports_each_matching_line_once),
+		cmocka_unit_test(empty_file_has_no_lines),
+		cmocka_unit_test(final_newline_does_not_start_a_line),
+		cmocka_unit_test(last_line_without_newline_is_a_line),
+		cmocka_unit_test(crlf_dollar_does_not_match_before_cr),
+		cmocka_unit_test(whitespace_class_never_crosses_a_newline),
+		cmocka_unit_test(stop_request_ends_the_scan),
+		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
+		cmocka_unit_test(unicode_classes_in_utf8_text),
+		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
+		cmocka_unit_test(ranges_are_leftmost_longest_and_disjoint),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,201 @@
+/*
+ * Unit tests for the executor: the repository set is applied before anything else (a canary in
+ * an unreadable repository never shows, not even in counts), limits, and ordering.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ftw.h>
+#include <cmocka.h>
+
+#include "build/build.h"
+#include "index/shard.h"
+#include "search/search.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/file.h"
+
+static char tmpdir[] = "/tmp/trawl-test-search.XXXXXX";
+static char ixdir[256];
+
+static void write_file(const char *dir, const char *name, const char *content)
+{
+	char *p = file_join(dir, name);
+
+	assert_non_null(p);
+	assert_int_equal(file_write_atomic(p, content, strlen(content)), 0);
+	free(p);
+}
+
+static int setup(void **state)
+{
+	char pub[256], priv[256];
+	struct build_stats st;
+	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(pub, sizeof(pub), "%s/public", tmpdir);
+	snprintf(priv, sizeof(priv), "%s/private", tmpdir);
+	snprintf(ixdir, sizeof(ixdir), "%s/ix", tmpdir);
+	file_mkdirs(pub);
+	file_mkdirs(priv);
+	write_file(pub, "a.txt", "shared word\nline two\nshared again\n");
+	write_file(pub, "b.txt", "shared in b\n");
+	write_file(priv, "secret.txt", "shared CANARY_7f3a9c\nshared\nshared\nshared\n");
+	if (build_dir(&st, ixdir, "public", pub, &o, NULL, NULL) < 0 ||
+	    build_dir(&st, ixdir, "private", priv, &o, NULL, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct seen {
+	struct buf text;
+	int files;
+};
+
+static int on_file(const struct search_file *f, void *arg)
+{
+	struct seen *s = arg;
+
+	s->files++;
+	buf_printf(&s->text, "%s/%.*s:%llu;", f->repo, (int)f->path_len, f->path,
+		   (unsigned long long)f->n_lines);
+	return 0;
+}
+
+static int run(struct search_stats *st, struct seen *s, const struct search_repos *repos,
+	       const char *pattern, uint64_t limit, uint64_t max_per_file)
+{
+	struct index *ix = NULL;
+	struct search_opts o = { .pattern = pattern, .pattern_len = strlen(pattern),
+				 .want_lines = true, .limit = limit, .max_per_file = max_per_file,
+				 .n_threads = 2 };
+	int err;
+
+	buf_init(&s->text, 1 << 20);
+	s->files = 0;
+	assert_int_equal(index_open(&ix, ixdir), 0);
+	err = search_run(st, ix, repos, &o, on_file, s);
+	index_close(ix);
+	return err;
+}
+
+static void canary_in_unreadable_repository_never_shows(void **state)
+{
+	const char *names[] = { "public" };
+	struct search_repos repos = { false, names, 1 };
+	struct search_stats st;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(run(&st, &s, &repos, "CANARY_7f3a9c", 0, 0), 0);
+	assert_int_equal(st.lines, 0);
+	assert_int_equal(st.files, 0);
+	assert_int_equal(st.candidates, 0);
+	assert_int_equal(st.bytes_scanned, 0);
+	assert_int_equal(st.shards_searched, 1);
+	buf_dispose(&s.text);
+}
+
+static void limit_counts_only_readable_repositories(void **state)
+{
+	const char *names[] = { "public" };
+	struct search_repos repos = { false, names, 1 };
+	struct search_stats st;
+	struct seen s;
+
+	(void)state;
+	/* The private repository has 4 matching lines: with it hidden, a limit of 3 is not hit. */
+	assert_int_equal(run(&st, &s, &repos, "shared", 4, 0), 0);
+	assert_int_equal(st.lines, 3);
+	assert_false(st.is_limit_hit);
+	assert_string_equal(s.text.ptr, "public/a.txt:2;public/b.txt:1;");
+	buf_dispose(&s.text);
+}
+
+static void all_repositories_when_allowed(void **state)
+{
+	struct search_repos all = { .is_all = true };
+	struct search_stats st;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(run(&st, &s, &all, "CANARY_7f3a9c", 0, 0), 0);
+	assert_int_equal(st.lines, 1);
+	assert_string_equal(s.text.ptr, "private/secret.txt:1;");
+	buf_dispose(&s.text);
+}
+
+static void limit_cuts_at_exactly_n_lines(void **state)
+{
+	struct search_repos all = { .is_all = true };
+	struct search_stats st;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(run(&st, &s, &all, "shared", 2, 0), 0);
+	assert_int_equal(st.lines, 2);
+	assert_true(st.is_limit_hit);
+	buf_dispose(&s.text);
+}
+
+static void max_per_file_caps_each_file(void **state)
+{
+	struct search_repos all = { .is_all = true };
+	struct search_stats st;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(run(&st, &s, &all, "shared", 0, 1), 0);
+	assert_int_equal(st.lines, 3);
+	assert_int_equal(s.files, 3);
+	buf_dispose(&s.text);
+}
+
+static void missing_repository_set_is_refused(void **state)
+{
+	struct index *ix = NULL;
+	struct search_opts o = { .pattern = "x", .pattern_len = 1 };
+	struct search_stats st;
+
+	(void)state;
+	assert_int_equal(index_open(&ix, ixdir), 0);
+	assert_int_equal(search_run(&st, ix, NULL, &o, on_file, NULL), TRAWL_EINVAL);
+	index_close(ix);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(canary_in_unreadable_repository_never_shows),
+		cmocka_unit_test(limit_counts_only_readable_repositories),
+		cmocka_unit_test(all_repositories_when_allowed),
+		cmocka_unit_test(limit_cuts_at_exactly_n_lines),
+		cmocka_unit_test(max_per_file_caps_each_file),
+		cmocka_unit_test(missing_repository_set_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

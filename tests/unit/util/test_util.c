@@ -1,0 +1,126 @@
+/* Unit tests for src/util: bounded buffers, varints, JSON strings, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/trigram.h"
+#include "util/varint.h"
+
+static void buf_grows_and_stays_terminated(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(buf_printf(&b, "%d,", i), 0);
+	assert_int_equal(b.ptr[b.len], '\0');
+	assert_memory_equal(b.ptr, "0,1,2,", 6);
+	buf_dispose(&b);
+}
+
+static void buf_refuses_growth_past_max(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_put(&b, "12345678", 8), 0);
+	assert_int_equal(buf_putc(&b, 'x'), TRAWL_ELIMIT);
+	assert_int_equal(b.len, 8);
+	assert_non_null(strstr(error_last(), "limit"));
+	buf_dispose(&b);
+}
+
+static void varint_round_trips_edge_values(void **state)
+{
+	static const uint64_t vals[] = { 0, 1, 127, 128, 16383, 16384, UINT32_MAX, UINT64_MAX };
+	uint8_t tmp[VARINT_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		size_t n = varint_put(tmp, vals[i]);
+		const uint8_t *p = tmp;
+		uint64_t v;
+
+		assert_int_equal(varint_get(&v, &p, tmp + n), 0);
+		assert_true(v == vals[i]);
+		assert_ptr_equal(p, tmp + n);
+	}
+}
+
+static void varint_rejects_truncated_and_overlong(void **state)
+{
+	const uint8_t trunc[] = { 0x80, 0x80 };
+	uint8_t over[11];
+	const uint8_t *p = trunc;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(varint_get(&v, &p, trunc + sizeof(trunc)), -1);
+	memset(over, 0xff, sizeof(over));
+	p = over;
+	assert_int_equal(varint_get(&v, &p, over + sizeof(over)), -1);
+}
+
+static void json_escapes_specials_and_replaces_invalid_utf8(void **state)
+{
+	const char in[] = "a\"b\\c\n\x01\xe2\x80\xa8\xff\xc3\xa9";
+	struct buf b;
+	bool lossy;
+
+	(void)state;
+	buf_init(&b, 1 << 10);
+	assert_int_equal(json_put_string(&b, in, sizeof(in) - 1, &lossy), 0);
+	assert_string_equal(b.ptr, "\"a\\\"b\\\\c\\n\\u0001\\u2028\xef\xbf\xbd\xc3\xa9\"");
+	assert_true(lossy);
+	buf_dispose(&b);
+}
+
+static void utf8_seq_len_rejects_overlong_and_surrogates(void **state)
+{
+	(void)state;
+	assert_int_equal(utf8_seq_len((const unsigned char *)"\xc0\xaf", 2), 0);
+	assert_int_equal(utf8_seq_len((const unsigned char *)"\xed\xa0\x80", 3), 0);
+	assert_int_equal(utf8_seq_len((const unsigned char *)"\xe2\x82\xac", 3), 3);
+	assert_int_equal(utf8_seq_len((const unsigned char *)"\xe2\x82", 2), 0);
+	assert_int_equal(utf8_seq_len((const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
+}
+
+static void trigram_folds_ascii_only(void **state)
+{
+	(void)state;
+	assert_int_equal(trigram_make('A', 'b', 'C'), trigram_make('a', 'B', 'c'));
+	assert_int_not_equal(trigram_make(0xc3, 0x89, 'x'), trigram_make(0xc3, 0xa9, 'x'));
+}
+
+static void error_prefix_keeps_position(void **state)
+{
+	(void)state;
+	error_set_at(7, "bad thing");
+	error_prefix("file %s", "x");
+	assert_string_equal(error_last(), "file x: bad thing");
+	assert_int_equal(error_pos(), 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buf_grows_and_stays_terminated),
+		cmocka_unit_test(buf_refuses_growth_past_max),
+		cmocka_unit_test(varint_round_trips_edge_values),
+		cmocka_unit_test(varint_rejects_truncated_and_overlong),
+		cmocka_unit_test(json_escapes_specials_and_replaces_invalid_utf8),
+		cmocka_unit_test(utf8_seq_len_rejects_overlong_and_surrogates),
+		cmocka_unit_test(trigram_folds_ascii_only),
+		cmocka_unit_test(error_prefix_keeps_position),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
