@@ -25,6 +25,7 @@ struct db_slot {
 	_Atomic(hs_database_t *) db;
 	unsigned id;     /* process-unique, for scratch bookkeeping */
 	bool is_failed;  /* compilation was tried and failed */
+	bool is_never;   /* nothing in this text class can match: no database */
 	int err;
 	char msg[256];
 };
@@ -56,8 +57,11 @@ static double now_ms(void)
 
 static enum regex_dialect dialect_of(enum matcher_text text)
 {
-	/* ASCII text is matched by the byte dialect: on ASCII the two agree, and it compiles fast. */
-	return text == MATCHER_TEXT_UTF8 ? REGEX_DIALECT_UTF8 : REGEX_DIALECT_BYTES;
+	switch (text) {
+	case MATCHER_TEXT_ASCII: return REGEX_DIALECT_ASCII;
+	case MATCHER_TEXT_UTF8: return REGEX_DIALECT_UTF8;
+	default: return REGEX_DIALECT_BYTES;
+	}
 }
 
 static int compile_error(const char *hs_msg)
@@ -81,10 +85,8 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 
 	*out = NULL;
 	buf_init(&pat, 1 << 24);
-	if ((err = regex_emit(&pat, &flags, re, dialect_of(text))) < 0)
-		goto out;
-	if (text == MATCHER_TEXT_ASCII)
-		flags &= ~(unsigned)(HS_FLAG_UTF8 | HS_FLAG_UCP);
+	if ((err = regex_emit(&pat, &flags, re, dialect_of(text))) != 0)
+		goto out; /* an error, or REGEX_EMIT_NEVER */
 	if (kind == DB_SOM)
 		flags |= HS_FLAG_SOM_LEFTMOST;
 	if (!pat.ptr && (err = buf_reserve(&pat, 1)) < 0)
@@ -104,7 +106,10 @@ out:
 	return err;
 }
 
-/* The database for (kind, text), compiled on first use; thread-safe. */
+/*
+ * The database for (kind, text), compiled on first use; thread-safe. Returns 1 with *out NULL
+ * when nothing in that text class can match.
+ */
 static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_kind kind,
 		  enum matcher_text text)
 {
@@ -119,8 +124,20 @@ static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_
 	}
 	pthread_mutex_lock(&m->lock);
 	db = atomic_load_explicit(&s->db, memory_order_relaxed);
+	if (s->is_never) {
+		pthread_mutex_unlock(&m->lock);
+		*out = NULL;
+		return 1;
+	}
 	if (!db && !s->is_failed) {
-		if ((err = compile(&db, m->re, text, kind)) < 0) {
+		err = compile(&db, m->re, text, kind);
+		if (err == REGEX_EMIT_NEVER) {
+			s->is_never = true;
+			pthread_mutex_unlock(&m->lock);
+			*out = NULL;
+			return 1;
+		}
+		if (err < 0) {
 			s->is_failed = true;
 			s->err = err;
 			snprintf(s->msg, sizeof(s->msg), "%s", error_last());
@@ -308,7 +325,9 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 		error_set("document too large to scan (%zu bytes)", len);
 		return TRAWL_ELIMIT;
 	}
-	if ((err = get_db(&db, &id, m, DB_LINES, text)) < 0 || (err = scratch_for(s, db, id)) < 0)
+	if ((err = get_db(&db, &id, m, DB_LINES, text)) != 0)
+		return err < 0 ? err : 0; /* 1: nothing can match */
+	if ((err = scratch_for(s, db, id)) < 0)
 		return err;
 	r = hs_scan(db, (const char *)data, (unsigned)len, 0, s->hs, on_line_match, &ls);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
@@ -392,8 +411,18 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		error_set("line too long to highlight");
 		return TRAWL_ELIMIT;
 	}
-	if (get_db(&db, &id, m, DB_SOM, text) < 0 &&
-	    (text == MATCHER_TEXT_ASCII || get_db(&db, &id, m, DB_SOM, MATCHER_TEXT_ASCII) < 0)) {
+	err = get_db(&db, &id, m, DB_SOM, text);
+	if (err == 1)
+		return 0; /* nothing can match */
+	if (err < 0 && text == MATCHER_TEXT_ASCII) {
+		/* No start-of-match tracking possible for this pattern: the line is the range. */
+		error_clear();
+		out[0].start = 0;
+		out[0].end = (uint32_t)len;
+		*n = 1;
+		return 0;
+	}
+	if (err < 0 && get_db(&db, &id, m, DB_SOM, MATCHER_TEXT_ASCII) != 0) {
 		/* No start-of-match tracking possible for this pattern: the line is the range. */
 		error_clear();
 		out[0].start = 0;

@@ -37,21 +37,26 @@ int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags)
 void regex_free(struct regex *re);
 
 enum regex_dialect {
-	/* For documents that are valid UTF-8: compiled with HS_FLAG_UTF8 | HS_FLAG_UCP. */
+	/* For valid UTF-8 text: compiled with HS_FLAG_UTF8 (never HS_FLAG_UCP, see emit.c). */
 	REGEX_DIALECT_UTF8,
 	/*
-	 * For documents with invalid UTF-8: compiled without UTF8/UCP. `.` and negated classes
-	 * match whole valid UTF-8 sequences only (never a stray byte), as ripgrep's do; Unicode
-	 * classes and case folding are ASCII-only here (a documented difference).
+	 * For text with invalid UTF-8: byte patterns in which `.` and classes match whole valid
+	 * UTF-8 sequences only (never a stray byte), as ripgrep's do.
 	 */
 	REGEX_DIALECT_BYTES,
+	/* For pure ASCII text: what cannot match ASCII is left out; compiles fastest. */
+	REGEX_DIALECT_ASCII,
 };
+
+/* regex_emit()'s result when nothing in the dialect's text can match. */
+#define REGEX_EMIT_NEVER 1
 
 /*
  * Writes a Vectorscan pattern with ripgrep's line semantics (no match contains '\n'; ^ and $
  * are line anchors) for re in dialect d to out, and the flags to compile it with into *hs_flags
- * (always HS_FLAG_MULTILINE; HS_FLAG_ALLOWEMPTY when the pattern can match empty; HS_FLAG_UTF8
- * and HS_FLAG_UCP for the UTF-8 dialect). ENOMEM, ELIMIT.
+ * (HS_FLAG_MULTILINE; HS_FLAG_ALLOWEMPTY when the pattern can match empty; HS_FLAG_UTF8 for the
+ * UTF-8 dialect). Returns 0, REGEX_EMIT_NEVER (out empty: no text of this dialect can match),
+ * or ENOMEM/ELIMIT.
  */
 int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d);
 

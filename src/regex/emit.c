@@ -1,0 +1,378 @@
+/*
+ * The emitter: the AST as a Vectorscan pattern with ripgrep's line semantics.
+ *
+ * DESIGN: every character class and case-insensitive literal is written out as explicit code
+ * points or bytes, never as \w, \s, (?i) or \p{..}, so that the three dialects mean the same
+ * thing and Vectorscan's Unicode mode (HS_FLAG_UCP, which refuses \b) is never needed:
+ *   UTF8  - for valid UTF-8 text: classes as [\x{lo}-\x{hi}...] under HS_FLAG_UTF8;
+ *   BYTES - for text with invalid UTF-8: classes as alternations of UTF-8 byte sequences, so a
+ *           class or `.` never matches a stray byte, as in ripgrep;
+ *   ASCII - for pure ASCII text: classes cut down to ASCII; what cannot match ASCII is dropped.
+ * A part that can never match (a class with nothing left in the dialect) removes its branch of
+ * an alternation, or the whole concatenation; regex_emit() returns REGEX_EMIT_NEVER when the
+ * whole pattern can never match.
+ */
+#include <hs/hs.h>
+#include <string.h>
+
+#include "regex/regex_int.h"
+#include "regex/unicode.h"
+#include "util/error.h"
+
+struct emitter {
+	struct buf *out;
+	enum regex_dialect d;
+};
+
+static int put_byte(struct buf *out, unsigned c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+		return buf_putc(out, (char)c);
+	return buf_printf(out, "\\x%02x", c);
+}
+
+static size_t utf8_encode(uint8_t *s, uint32_t cp)
+{
+	if (cp < 0x80) {
+		s[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		s[0] = (uint8_t)(0xc0 | (cp >> 6));
+		s[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		s[0] = (uint8_t)(0xe0 | (cp >> 12));
+		s[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		s[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	s[0] = (uint8_t)(0xf0 | (cp >> 18));
+	s[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+	s[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+	s[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* A byte range as a single byte or a bracket. */
+static int put_byte_range(struct buf *out, unsigned lo, unsigned hi)
+{
+	if (lo == hi)
+		return put_byte(out, lo);
+	return buf_printf(out, "[\\x%02x-\\x%02x]", lo, hi);
+}
+
+/*
+ * Writes the UTF-8 byte sequences for [lo, hi] (same encoded length, no surrogates) as
+ * '|'-separated alternatives, splitting until every byte position is one contiguous range
+ * (the construction of Rust's utf8-ranges).
+ */
+static int put_utf8_range(struct buf *out, uint32_t lo, uint32_t hi, bool *is_first)
+{
+	uint8_t a[4], b[4];
+	size_t n;
+	int err;
+
+	for (int i = 1; i < 4; i++) {
+		uint32_t m = (1u << (6 * i)) - 1;
+
+		if ((lo & ~m) != (hi & ~m)) {
+			if ((lo & m) != 0) {
+				if ((err = put_utf8_range(out, lo, lo | m, is_first)) < 0)
+					return err;
+				return put_utf8_range(out, (lo | m) + 1, hi, is_first);
+			}
+			if ((hi & m) != m) {
+				if ((err = put_utf8_range(out, lo, (hi & ~m) - 1, is_first)) < 0)
+					return err;
+				return put_utf8_range(out, hi & ~m, hi, is_first);
+			}
+		}
+	}
+	n = utf8_encode(a, lo);
+	utf8_encode(b, hi);
+	if (!*is_first && (err = buf_putc(out, '|')) < 0)
+		return err;
+	*is_first = false;
+	for (size_t i = 0; i < n; i++)
+		if ((err = put_byte_range(out, a[i], b[i])) < 0)
+			return err;
+	return 0;
+}
+
+static const uint32_t utf8_len_bounds[][2] = {
+	{ 0x80, 0x7ff }, { 0x800, 0xd7ff }, { 0xe000, 0xffff }, { 0x10000, 0x10ffff },
+};
+
+static int emit_class_bytes(struct emitter *e, const struct cset *s)
+{
+	bool is_first = true, has_ascii = false, has_multi = false;
+	int err;
+
+	for (size_t i = 0; i < s->n; i++) {
+		has_ascii |= s->r[i].lo < 0x80;
+		has_multi |= s->r[i].hi >= 0x80;
+	}
+	if (has_multi && (err = buf_puts(e->out, "(?:")) < 0)
+		return err;
+	if (has_ascii) {
+		if ((err = buf_putc(e->out, '[')) < 0)
+			return err;
+		for (size_t i = 0; i < s->n && s->r[i].lo < 0x80; i++) {
+			uint32_t hi = s->r[i].hi < 0x80 ? s->r[i].hi : 0x7f;
+
+			if ((err = buf_printf(e->out, "\\x%02x-\\x%02x", s->r[i].lo, hi)) < 0)
+				return err;
+		}
+		if ((err = buf_putc(e->out, ']')) < 0)
+			return err;
+		is_first = false;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		for (size_t k = 0; k < 4; k++) {
+			uint32_t lo = s->r[i].lo > utf8_len_bounds[k][0] ? s->r[i].lo
+									 : utf8_len_bounds[k][0];
+			uint32_t hi = s->r[i].hi < utf8_len_bounds[k][1] ? s->r[i].hi
+									 : utf8_len_bounds[k][1];
+
+			if (lo <= hi && (err = put_utf8_range(e->out, lo, hi, &is_first)) < 0)
+				return err;
+		}
+	}
+	return has_multi ? buf_putc(e->out, ')') : 0;
+}
+
+static int emit_class_utf8(struct emitter *e, const struct cset *s)
+{
+	int err;
+
+	if ((err = buf_putc(e->out, '[')) < 0)
+		return err;
+	for (size_t i = 0; i < s->n; i++) {
+		uint32_t lo = s->r[i].lo, hi = s->r[i].hi;
+
+		/* Surrogates cannot occur in valid UTF-8; Vectorscan refuses them in classes. */
+		if (lo <= 0xdfff && hi >= 0xd800) {
+			if (lo < 0xd800 && (err = buf_printf(e->out, "\\x{%x}-\\x{d7ff}", lo)) < 0)
+				return err;
+			if (hi > 0xdfff && (err = buf_printf(e->out, "\\x{e000}-\\x{%x}", hi)) < 0)
+				return err;
+			continue;
+		}
+		if ((err = buf_printf(e->out, "\\x{%x}-\\x{%x}", lo, hi)) < 0)
+			return err;
+	}
+	return buf_putc(e->out, ']');
+}
+
+/* Emits a set; sets *is_never when nothing of it can occur in the dialect's text. */
+static int emit_set(struct emitter *e, const struct cset *s, bool *is_never)
+{
+	struct cset ascii;
+	int err;
+
+	if (e->d == REGEX_DIALECT_ASCII) {
+		if ((err = cset_copy(&ascii, s)) < 0)
+			return err;
+		if ((err = cset_remove(&ascii, 0x80, UNICODE_MAX)) == 0) {
+			if (ascii.n == 0)
+				*is_never = true;
+			else
+				err = emit_class_bytes(e, &ascii);
+		}
+		cset_dispose(&ascii);
+		return err;
+	}
+	if (s->n == 0) {
+		*is_never = true;
+		return 0;
+	}
+	if (e->d == REGEX_DIALECT_BYTES)
+		return emit_class_bytes(e, s);
+	return emit_class_utf8(e, s);
+}
+
+static int emit_literal(struct emitter *e, const struct re_node *n, bool *is_never)
+{
+	struct cset s;
+	uint8_t u[4];
+	size_t len;
+	int err = 0;
+
+	if (n->is_fold) {
+		uint32_t c = n->cp;
+
+		cset_init(&s);
+		do {
+			if ((err = cset_add(&s, c, c)) < 0)
+				break;
+			c = unicode_fold_next(c);
+		} while (c != n->cp);
+		if (err == 0)
+			err = emit_set(e, &s, is_never);
+		cset_dispose(&s);
+		return err;
+	}
+	if (n->cp < 0x80)
+		return put_byte(e->out, n->cp);
+	if (e->d == REGEX_DIALECT_ASCII) {
+		*is_never = true;
+		return 0;
+	}
+	if (e->d == REGEX_DIALECT_UTF8)
+		return buf_printf(e->out, "\\x{%x}", n->cp);
+	len = utf8_encode(u, n->cp);
+	for (size_t i = 0; i < len && err == 0; i++)
+		err = put_byte(e->out, u[i]);
+	return err;
+}
+
+static bool is_zero_width(const struct re_node *n)
+{
+	switch (n->op) {
+	case RE_EMPTY: case RE_BOL: case RE_EOL: case RE_WORDB: case RE_NWORDB:
+		return true;
+	case RE_GROUP:
+	case RE_REPEAT:
+		return is_zero_width(n->sub[0]);
+	case RE_CONCAT:
+	case RE_ALT:
+		for (size_t i = 0; i < n->n_sub; i++)
+			if (!is_zero_width(n->sub[i]))
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never);
+
+static int emit_repeat(struct emitter *e, const struct re_node *n, bool *is_never)
+{
+	const struct re_node *x = n->sub[0];
+	size_t mark = e->out->len;
+	bool is_sub_never = false;
+	int err;
+
+	if (n->max == 0)
+		return 0; /* x{0} matches the empty string */
+	if (is_zero_width(x)) {
+		/* Repeating an assertion changes nothing; x* and x? may skip it. */
+		return n->min == 0 ? 0 : emit_node(e, x, is_never);
+	}
+	if ((err = buf_puts(e->out, "(?:")) < 0 || (err = emit_node(e, x, &is_sub_never)) < 0)
+		return err;
+	if (is_sub_never) {
+		e->out->len = mark;
+		e->out->ptr[mark] = 0;
+		*is_never = n->min > 0;
+		return 0;
+	}
+	if ((err = buf_putc(e->out, ')')) < 0)
+		return err;
+	if (n->min == 0 && n->max == RE_INF)
+		return buf_putc(e->out, '*');
+	if (n->min == 1 && n->max == RE_INF)
+		return buf_putc(e->out, '+');
+	if (n->min == 0 && n->max == 1)
+		return buf_putc(e->out, '?');
+	if (n->max == RE_INF)
+		return buf_printf(e->out, "{%d,}", n->min);
+	if (n->min == n->max)
+		return buf_printf(e->out, "{%d}", n->min);
+	return buf_printf(e->out, "{%d,%d}", n->min, n->max);
+}
+
+static int emit_alt(struct emitter *e, const struct re_node *n, bool *is_never)
+{
+	size_t open = e->out->len;
+	size_t n_live = 0;
+	int err;
+
+	if ((err = buf_puts(e->out, "(?:")) < 0)
+		return err;
+	for (size_t i = 0; i < n->n_sub; i++) {
+		size_t mark = e->out->len;
+		bool is_branch_never = false;
+
+		if (n_live > 0 && (err = buf_putc(e->out, '|')) < 0)
+			return err;
+		if ((err = emit_node(e, n->sub[i], &is_branch_never)) < 0)
+			return err;
+		if (is_branch_never) {
+			e->out->len = mark;
+			e->out->ptr[mark] = 0;
+		} else {
+			n_live++;
+		}
+	}
+	if (n_live == 0) {
+		e->out->len = open;
+		e->out->ptr[open] = 0;
+		*is_never = true;
+		return 0;
+	}
+	return buf_putc(e->out, ')');
+}
+
+static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
+{
+	int err;
+
+	switch (n->op) {
+	case RE_EMPTY:
+		return 0;
+	case RE_LIT:
+		return emit_literal(e, n, is_never);
+	case RE_CLASS:
+		return emit_set(e, &n->cls, is_never);
+	case RE_BOL:
+		return buf_putc(e->out, '^');
+	case RE_EOL:
+		return buf_putc(e->out, '$');
+	case RE_WORDB:
+		return buf_puts(e->out, "\\b");
+	case RE_NWORDB:
+		return buf_puts(e->out, "\\B");
+	case RE_GROUP:
+		if ((err = buf_puts(e->out, "(?:")) < 0 || (err = emit_node(e, n->sub[0], is_never)) < 0)
+			return err;
+		return buf_putc(e->out, ')');
+	case RE_CONCAT:
+		for (size_t i = 0; i < n->n_sub && !*is_never; i++)
+			if ((err = emit_node(e, n->sub[i], is_never)) < 0)
+				return err;
+		return 0;
+	case RE_ALT:
+		return emit_alt(e, n, is_never);
+	case RE_REPEAT:
+		return emit_repeat(e, n, is_never);
+	}
+	return 0;
+}
+
+int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d)
+{
+	struct emitter e = { out, d };
+	bool is_never = false;
+	int err;
+
+	buf_reset(out);
+	if ((err = buf_reserve(out, 1)) < 0 || (err = emit_node(&e, re->root, &is_never)) < 0)
+		return err;
+	if (is_never) {
+		buf_reset(out);
+		*hs_flags = 0;
+		return REGEX_EMIT_NEVER;
+	}
+	if (out->len == 0 && (err = buf_puts(out, "(?:)")) < 0)
+		return err;
+	*hs_flags = HS_FLAG_MULTILINE;
+	if (regex_can_match_empty(re))
+		*hs_flags |= HS_FLAG_ALLOWEMPTY;
+	if (d == REGEX_DIALECT_UTF8)
+		*hs_flags |= HS_FLAG_UTF8;
+	return 0;
+}

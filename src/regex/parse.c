@@ -1,0 +1,1126 @@
+/*
+ * The regex parser: RE2 syntax as ripgrep (Rust's regex crate) accepts it, into the AST of
+ * regex_int.h. docs/regex.md lists the syntax and every deliberate difference.
+ *
+ * DESIGN: recursive descent with an explicit depth bound, so an untrusted pattern cannot exhaust
+ * the stack; every node is counted against REGEX_MAX_NODES. Case folding, negation and the
+ * removal of '\n' are applied to character classes here, so the emitter and the planner see only
+ * plain sets. Errors carry the byte position of the offending construct.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regex/regex_int.h"
+#include "regex/unicode.h"
+#include "util/error.h"
+
+enum {
+	F_ICASE = 1u << 0,   /* i */
+	F_MULTI = 1u << 1,   /* m: accepted; ^ and $ are line anchors anyway */
+	F_DOTNL = 1u << 2,   /* s: accepted; no match spans lines anyway */
+	F_UNGREEDY = 1u << 3, /* U: accepted; greed does not change which lines match */
+	F_UNICODE = 1u << 4, /* u */
+	F_VERBOSE = 1u << 5, /* x */
+};
+
+struct parser {
+	const char *p;
+	size_t len;
+	size_t pos;
+	unsigned flags;
+	int depth;
+	struct regex *re;
+	char **names; /* capture group names, for duplicate detection */
+	size_t n_names;
+};
+
+static int fail(size_t pos, int code, const char *msg)
+{
+	error_set_at(pos, "%s", msg);
+	return code;
+}
+
+static int new_node(struct re_node **out, struct parser *ps, enum re_op op, size_t pos)
+{
+	struct regex *re = ps->re;
+	struct re_node *n;
+
+	*out = NULL;
+	if (re->n_nodes >= REGEX_MAX_NODES)
+		return fail(pos, TRAWL_ELIMIT, "pattern too complex (more than 10000 elements)");
+	if (re->n_nodes == re->cap_nodes) {
+		size_t cap = re->cap_nodes ? re->cap_nodes * 2 : 32;
+		struct re_node **v = realloc(re->nodes, cap * sizeof(*v));
+
+		if (!v)
+			return fail(pos, TRAWL_ENOMEM, "out of memory");
+		re->nodes = v;
+		re->cap_nodes = cap;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return fail(pos, TRAWL_ENOMEM, "out of memory");
+	n->op = op;
+	n->pos = pos;
+	re->nodes[re->n_nodes++] = n;
+	*out = n;
+	return 0;
+}
+
+static int add_sub(struct re_node *n, struct re_node *sub)
+{
+	struct re_node **v;
+
+	if ((n->n_sub & (n->n_sub - 1)) == 0) { /* grow at powers of two */
+		v = realloc(n->sub, (n->n_sub ? n->n_sub * 2 : 1) * sizeof(*v));
+		if (!v) {
+			error_set("out of memory");
+			return TRAWL_ENOMEM;
+		}
+		n->sub = v;
+	}
+	n->sub[n->n_sub++] = sub;
+	return 0;
+}
+
+static bool at_end(const struct parser *ps)
+{
+	return ps->pos >= ps->len;
+}
+
+static int peek(const struct parser *ps)
+{
+	return at_end(ps) ? -1 : (unsigned char)ps->p[ps->pos];
+}
+
+/* In verbose mode (?x), whitespace and #-comments between elements are ignored. */
+static void skip_verbose(struct parser *ps)
+{
+	if (!(ps->flags & F_VERBOSE))
+		return;
+	while (!at_end(ps)) {
+		char c = ps->p[ps->pos];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+			ps->pos++;
+		} else if (c == '#') {
+			while (!at_end(ps) && ps->p[ps->pos] != '\n')
+				ps->pos++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* Decodes one UTF-8 scalar value at ps->pos. EINVAL for invalid UTF-8. */
+static int next_cp(uint32_t *cp, struct parser *ps)
+{
+	const unsigned char *s = (const unsigned char *)ps->p + ps->pos;
+	size_t left = ps->len - ps->pos, n;
+	uint32_t c = s[0];
+
+	if (c < 0x80) {
+		n = 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, c &= 0x07;
+	} else {
+		return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
+	}
+	if (n > left)
+		return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > UNICODE_MAX)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
+	ps->pos += n;
+	*cp = c;
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* \xHH, \x{H..}, \uHHHH, \u{H..}, \UHHHHHHHH, \U{H..}; ps->pos is after the letter. */
+static int parse_hex(uint32_t *cp, struct parser *ps, size_t esc_pos, int digits)
+{
+	uint64_t v = 0;
+	size_t start;
+
+	if (at_end(ps))
+		return fail(esc_pos, TRAWL_EINVAL,
+			    "incomplete escape sequence, reached end of pattern prematurely");
+	if (peek(ps) == '{') {
+		ps->pos++;
+		start = ps->pos;
+		while (!at_end(ps) && peek(ps) != '}') {
+			int h = hexval(peek(ps));
+
+			if (h < 0)
+				return fail(ps->pos, TRAWL_EINVAL, "invalid hexadecimal digit");
+			if (ps->pos - start >= 8)
+				return fail(start, TRAWL_EINVAL,
+					    "hexadecimal literal is not a Unicode scalar value");
+			v = v * 16 + (uint64_t)h;
+			ps->pos++;
+		}
+		if (at_end(ps))
+			return fail(esc_pos, TRAWL_EINVAL, "unclosed hexadecimal literal");
+		if (ps->pos == start)
+			return fail(start, TRAWL_EINVAL, "empty hexadecimal literal");
+		ps->pos++;
+	} else {
+		start = ps->pos;
+		for (int i = 0; i < digits; i++) {
+			int h = at_end(ps) ? -1 : hexval(peek(ps));
+
+			if (h < 0)
+				return fail(at_end(ps) ? esc_pos : ps->pos, TRAWL_EINVAL,
+					    at_end(ps) ? "incomplete escape sequence, reached end of "
+							 "pattern prematurely"
+						       : "invalid hexadecimal digit");
+			v = v * 16 + (uint64_t)h;
+			ps->pos++;
+		}
+	}
+	if (v > UNICODE_MAX || (v >= 0xd800 && v <= 0xdfff))
+		return fail(start, TRAWL_EINVAL, "hexadecimal literal is not a Unicode scalar value");
+	if (v > 0x7f && !(ps->flags & F_UNICODE))
+		return fail(esc_pos, TRAWL_EUNSUPPORTED,
+			    "raw bytes above \\x7F with Unicode disabled ((?-u)) are not supported");
+	*cp = (uint32_t)v;
+	return 0;
+}
+
+static bool is_meta(int c)
+{
+	return c > 0 && strchr("\\.+*?()|[]{}^$#&-~", c) != NULL;
+}
+
+/* \p{..}, \pL, \P{..}, \p{^..}; ps->pos is after 'p' or 'P'. */
+static int parse_property(struct cset *out, struct parser *ps, size_t esc_pos, bool is_neg)
+{
+	const char *name;
+	size_t n;
+	int err;
+
+	if (at_end(ps))
+		return fail(esc_pos, TRAWL_EINVAL,
+			    "incomplete escape sequence, reached end of pattern prematurely");
+	if (peek(ps) == '{') {
+		const char *end = memchr(ps->p + ps->pos, '}', ps->len - ps->pos);
+
+		if (!end)
+			return fail(esc_pos, TRAWL_EINVAL,
+				    "incomplete escape sequence, reached end of pattern prematurely");
+		name = ps->p + ps->pos + 1;
+		n = (size_t)(end - name);
+		ps->pos = (size_t)(end - ps->p) + 1;
+		if (n > 0 && name[0] == '^') {
+			is_neg = !is_neg;
+			name++;
+			n--;
+		}
+	} else {
+		name = ps->p + ps->pos;
+		n = 1;
+		ps->pos++;
+	}
+	cset_init(out);
+	err = cset_add_property(out, name, n);
+	if (err == TRAWL_ENOTFOUND) {
+		bool is_script = memchr(name, '=', n) || (n > 2 && memchr(name, ':', n));
+
+		cset_dispose(out);
+		if (is_script || n > 2)
+			return fail(esc_pos, is_script ? TRAWL_EUNSUPPORTED : TRAWL_EINVAL,
+				    is_script ? "Unicode script and binary properties are not supported"
+					      : "Unicode property not found (general categories such as "
+						"\\p{L} or \\p{Lu} are supported; scripts are not)");
+		return fail(esc_pos, TRAWL_EINVAL, "Unicode property not found");
+	}
+	if (err == 0 && is_neg)
+		err = cset_negate(out);
+	if (err < 0)
+		cset_dispose(out);
+	return err;
+}
+
+/* A Perl class \d \s \w or its negation \D \S \W into out. */
+static int perl_class(struct cset *out, const struct parser *ps, char c)
+{
+	char lower = (char)(c | 0x20);
+	int err;
+
+	cset_init(out);
+	if ((err = cset_add_perl(out, lower, ps->flags & F_UNICODE)) < 0 ||
+	    (c != lower && (err = cset_negate(out)) < 0))
+		cset_dispose(out);
+	return err;
+}
+
+/*
+ * An escape that stands for one character or a class (valid inside and outside brackets).
+ * Returns 1 and fills *cp for a character, 2 and fills *cls for a class, 0 when the escape is
+ * not of that kind (ps->pos unchanged), or an error.
+ */
+static int parse_char_escape(uint32_t *cp, struct cset *cls, struct parser *ps)
+{
+	size_t esc_pos = ps->pos;
+	int c, err;
+
+	ps->pos++; /* the backslash */
+	if (at_end(ps))
+		return fail(esc_pos, TRAWL_EINVAL,
+			    "incomplete escape sequence, reached end of pattern prematurely");
+	c = peek(ps);
+	ps->pos++;
+	switch (c) {
+	case 'a': *cp = 0x07; return 1;
+	case 'f': *cp = 0x0c; return 1;
+	case 't': *cp = '\t'; return 1;
+	case 'n': *cp = '\n'; return 1;
+	case 'r': *cp = '\r'; return 1;
+	case 'v': *cp = 0x0b; return 1;
+	case 'x': return (err = parse_hex(cp, ps, esc_pos, 2)) < 0 ? err : 1;
+	case 'u': return (err = parse_hex(cp, ps, esc_pos, 4)) < 0 ? err : 1;
+	case 'U': return (err = parse_hex(cp, ps, esc_pos, 8)) < 0 ? err : 1;
+	case 'd': case 'D': case 's': case 'S': case 'w': case 'W':
+		return (err = perl_class(cls, ps, (char)c)) < 0 ? err : 2;
+	case 'p': case 'P':
+		return (err = parse_property(cls, ps, esc_pos, c == 'P')) < 0 ? err : 2;
+	default:
+		break;
+	}
+	if (c >= '0' && c <= '9')
+		return fail(esc_pos, TRAWL_EUNSUPPORTED,
+			    "backreferences are not supported (no linear-time engine can do them)");
+	if (is_meta(c) || (c == ' ' && (ps->flags & F_VERBOSE))) {
+		*cp = (uint32_t)c;
+		return 1;
+	}
+	ps->pos = esc_pos;
+	return 0;
+}
+
+static int literal_newline_error(size_t pos)
+{
+	return fail(pos, TRAWL_EINVAL,
+		    "the literal '\\n' is not allowed in a regex (search is line by line)");
+}
+
+/* Applies (?i), negation and line semantics to a finished bracket class. */
+static int finish_class(struct cset *s, const struct parser *ps, bool is_neg, size_t pos)
+{
+	bool had_nl;
+	int err;
+
+	if ((ps->flags & F_ICASE) && (err = cset_fold(s)) < 0)
+		return err;
+	if (is_neg && (err = cset_negate(s)) < 0)
+		return err;
+	/* ripgrep strips '\n' from classes; a class of nothing else is an error, as in rg. */
+	had_nl = cset_has(s, '\n');
+	if ((err = cset_remove(s, '\n', '\n')) < 0)
+		return err;
+	if (s->n == 0)
+		return had_nl ? literal_newline_error(pos)
+			      : fail(pos, TRAWL_EINVAL, "empty character classes are not allowed");
+	return 0;
+}
+
+static int parse_class_union(struct cset *out, struct parser *ps, size_t open_pos);
+
+/* One item of a bracket class: a nested class, [:posix:], an escape, a char or a range. */
+static int parse_class_item(struct cset *out, struct parser *ps, size_t open_pos)
+{
+	size_t item_pos = ps->pos;
+	uint32_t lo, hi;
+	struct cset cls;
+	int r, err;
+
+	if (peek(ps) == '[') {
+		/* [:name:] or [:^name:] when it is one; otherwise a nested class. */
+		if (ps->pos + 1 < ps->len && ps->p[ps->pos + 1] == ':') {
+			size_t s = ps->pos + 2;
+			bool is_neg = s < ps->len && ps->p[s] == '^';
+			const char *end;
+
+			s += is_neg;
+			end = s < ps->len ? memchr(ps->p + s, ':', ps->len - s) : NULL;
+			if (end && (size_t)(end - ps->p) + 1 < ps->len && end[1] == ']') {
+				cset_init(&cls);
+				err = cset_add_posix(&cls, ps->p + s, (size_t)(end - (ps->p + s)));
+				if (err == 0) {
+					ps->pos = (size_t)(end - ps->p) + 2;
+					if ((is_neg && (err = cset_negate(&cls)) < 0) ||
+					    (err = cset_add_set(out, &cls)) < 0) {
+						cset_dispose(&cls);
+						return err;
+					}
+					cset_dispose(&cls);
+					return 0;
+				}
+				cset_dispose(&cls);
+				if (err != TRAWL_ENOTFOUND)
+					return err;
+			}
+		}
+		ps->pos++;
+		{
+			bool is_neg = peek(ps) == '^';
+			struct cset inner;
+
+			ps->pos += is_neg;
+			if (++ps->depth > REGEX_MAX_DEPTH)
+				return fail(item_pos, TRAWL_ELIMIT, "character classes nested too deeply");
+			cset_init(&inner);
+			if ((err = parse_class_union(&inner, ps, item_pos)) < 0 ||
+			    (is_neg && (err = cset_negate(&inner)) < 0) ||
+			    (err = cset_add_set(out, &inner)) < 0) {
+				cset_dispose(&inner);
+				return err;
+			}
+			ps->depth--;
+			cset_dispose(&inner);
+			return 0;
+		}
+	}
+	if (peek(ps) == '\\') {
+		r = parse_char_escape(&lo, &cls, ps);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return fail(item_pos, TRAWL_EINVAL, "unrecognized escape sequence");
+		if (r == 2) {
+			err = cset_add_set(out, &cls);
+			cset_dispose(&cls);
+			if (err == 0 && peek(ps) == '-' && ps->pos + 1 < ps->len &&
+			    ps->p[ps->pos + 1] != ']')
+				return fail(item_pos, TRAWL_EINVAL,
+					    "invalid range boundary, must be a literal");
+			return err;
+		}
+	} else if ((err = next_cp(&lo, ps)) < 0) {
+		return err;
+	}
+	hi = lo;
+	if (peek(ps) == '-' && ps->pos + 1 < ps->len && ps->p[ps->pos + 1] != ']') {
+		size_t hi_pos = ps->pos + 1;
+
+		ps->pos++;
+		if (peek(ps) == '\\') {
+			r = parse_char_escape(&hi, &cls, ps);
+			if (r < 0)
+				return r;
+			if (r == 2)
+				cset_dispose(&cls);
+			if (r != 1)
+				return fail(hi_pos, TRAWL_EINVAL,
+					    "invalid range boundary, must be a literal");
+		} else if (peek(ps) == '[') {
+			return fail(hi_pos, TRAWL_EINVAL, "invalid range boundary, must be a literal");
+		} else if ((err = next_cp(&hi, ps)) < 0) {
+			return err;
+		}
+		if (hi < lo)
+			return fail(item_pos, TRAWL_EINVAL,
+				    "invalid character class range, the start must be <= the end");
+	}
+	(void)open_pos;
+	return cset_add(out, lo, hi);
+}
+
+/* out = out && rhs, out -- rhs or out ~~ rhs. */
+static int apply_class_op(struct cset *out, const struct cset *rhs, int op)
+{
+	struct cset a, b;
+	int err;
+
+	if (op == '&')
+		return cset_intersect(out, rhs);
+	if (op == '-')
+		return cset_subtract(out, rhs);
+	/* Symmetric difference: (out - rhs) + (rhs - out). */
+	if ((err = cset_copy(&a, out)) < 0)
+		return err;
+	if ((err = cset_copy(&b, rhs)) == 0 && (err = cset_subtract(&a, rhs)) == 0 &&
+	    (err = cset_subtract(&b, out)) == 0 && (err = cset_add_set(&a, &b)) == 0) {
+		cset_dispose(out);
+		*out = a;
+		cset_init(&a);
+	}
+	cset_dispose(&a);
+	cset_dispose(&b);
+	return err;
+}
+
+/*
+ * The items of a class up to ']' (consumed), combined with the binary operators && (and),
+ * -- (minus) and ~~ (symmetric difference), left to right.
+ */
+static int parse_class_union(struct cset *out, struct parser *ps, size_t open_pos)
+{
+	struct cset rhs;
+	int op = 0; /* pending operator: '&', '-', '~' */
+	bool is_first = true;
+	int err;
+
+	cset_init(&rhs);
+	for (;;) {
+		struct cset *dst = op ? &rhs : out;
+
+		if (ps->flags & F_VERBOSE)
+			skip_verbose(ps);
+		if (at_end(ps)) {
+			err = fail(open_pos, TRAWL_EINVAL, "unclosed character class");
+			goto out;
+		}
+		if (peek(ps) == ']' && !is_first) {
+			ps->pos++;
+			break;
+		}
+		if (ps->pos + 1 < ps->len && ps->p[ps->pos] == ps->p[ps->pos + 1] &&
+		    strchr("&-~", ps->p[ps->pos]) && !is_first) {
+			int next = ps->p[ps->pos];
+
+			if (op) {
+				if ((err = apply_class_op(out, &rhs, op)) < 0)
+					goto out;
+				cset_dispose(&rhs);
+				cset_init(&rhs);
+			}
+			op = next;
+			ps->pos += 2;
+			is_first = true;
+			continue;
+		}
+		if ((err = parse_class_item(dst, ps, open_pos)) < 0)
+			goto out;
+		is_first = false;
+	}
+	if (op && (err = apply_class_op(out, &rhs, op)) < 0)
+		goto out;
+	err = 0;
+out:
+	cset_dispose(&rhs);
+	return err;
+}
+
+static int parse_class(struct re_node **out, struct parser *ps)
+{
+	size_t open_pos = ps->pos;
+	struct re_node *n;
+	bool is_neg;
+	int err;
+
+	if ((err = new_node(&n, ps, RE_CLASS, open_pos)) < 0)
+		return err;
+	ps->pos++; /* '[' */
+	is_neg = peek(ps) == '^';
+	ps->pos += is_neg;
+	/* A ']' right after '[' or '[^' is a literal: the union parser treats it as an item. */
+	if ((err = parse_class_union(&n->cls, ps, open_pos)) < 0 ||
+	    (err = finish_class(&n->cls, ps, is_neg, open_pos)) < 0)
+		return err;
+	*out = n;
+	return 0;
+}
+
+static int make_class(struct re_node **out, struct parser *ps, struct cset *cls, size_t pos)
+{
+	int err;
+
+	if ((err = new_node(out, ps, RE_CLASS, pos)) < 0) {
+		cset_dispose(cls);
+		return err;
+	}
+	(*out)->cls = *cls;
+	cset_init(cls);
+	return finish_class(&(*out)->cls, ps, false, pos);
+}
+
+static int make_literal(struct re_node **out, struct parser *ps, uint32_t cp, size_t pos)
+{
+	int err;
+
+	if (cp == '\n')
+		return literal_newline_error(pos);
+	if ((err = new_node(out, ps, RE_LIT, pos)) < 0)
+		return err;
+	(*out)->cp = cp;
+	(*out)->is_fold = (ps->flags & F_ICASE) && unicode_fold_next(cp) != cp;
+	if ((*out)->is_fold && !(ps->flags & F_UNICODE) && cp < 0x80) {
+		/* (?-u) folds ASCII only: k does not match the Kelvin sign. */
+		struct cset s;
+
+		cset_init(&s);
+		if ((err = cset_add(&s, cp, cp)) < 0 ||
+		    (err = cset_add(&s, cp ^ 0x20, cp ^ 0x20)) < 0) {
+			cset_dispose(&s);
+			return err;
+		}
+		(*out)->op = RE_CLASS;
+		(*out)->cls = s;
+	}
+	return 0;
+}
+
+static int parse_escape(struct re_node **out, struct parser *ps)
+{
+	size_t pos = ps->pos;
+	struct cset cls;
+	uint32_t cp;
+	int r, c;
+
+	r = parse_char_escape(&cp, &cls, ps);
+	if (r < 0)
+		return r;
+	if (r == 1)
+		return make_literal(out, ps, cp, pos);
+	if (r == 2)
+		return make_class(out, ps, &cls, pos);
+	c = ps->p[pos + 1];
+	ps->pos = pos + 2;
+	switch (c) {
+	case 'A': return new_node(out, ps, RE_BOL, pos);
+	case 'z': return new_node(out, ps, RE_EOL, pos);
+	case 'b': return new_node(out, ps, RE_WORDB, pos);
+	case 'B': return new_node(out, ps, RE_NWORDB, pos);
+	case 'k': case 'g':
+		return fail(pos, TRAWL_EUNSUPPORTED,
+			    "backreferences are not supported (no linear-time engine can do them)");
+	case 'K': case 'G': case 'Z': case 'X': case 'R': case 'C': case 'Q': case 'E':
+		return fail(pos, TRAWL_EUNSUPPORTED, "this escape is not supported");
+	default:
+		return fail(pos, TRAWL_EINVAL, "unrecognized escape sequence");
+	}
+}
+
+static int parse_alternation(struct re_node **out, struct parser *ps);
+
+static int check_name(struct parser *ps, size_t start, size_t end)
+{
+	char **v;
+
+	if (start == end)
+		return fail(start, TRAWL_EINVAL, "empty capture group name");
+	for (size_t i = start; i < end; i++) {
+		unsigned char c = (unsigned char)ps->p[i];
+		bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (i > start && ((c >= '0' && c <= '9') || c == '.' || c == '[' || c == ']'));
+
+		if (!ok)
+			return fail(i, TRAWL_EINVAL, "invalid capture group character");
+	}
+	for (size_t i = 0; i < ps->n_names; i++)
+		if (strlen(ps->names[i]) == end - start &&
+		    memcmp(ps->names[i], ps->p + start, end - start) == 0)
+			return fail(start, TRAWL_EINVAL, "duplicate capture group name");
+	v = realloc(ps->names, (ps->n_names + 1) * sizeof(*v));
+	if (!v)
+		return fail(start, TRAWL_ENOMEM, "out of memory");
+	ps->names = v;
+	ps->names[ps->n_names] = strndup(ps->p + start, end - start);
+	if (!ps->names[ps->n_names])
+		return fail(start, TRAWL_ENOMEM, "out of memory");
+	ps->n_names++;
+	return 0;
+}
+
+/*
+ * After "(?": flags such as "i-s" followed by ')' (set for the rest of the group, *is_group =
+ * false) or ':' (a non-capturing group with those flags, *is_group = true).
+ */
+static int parse_flags(struct parser *ps, unsigned *flags, bool *is_group, size_t open_pos)
+{
+	unsigned seen = 0, f = *flags;
+	bool is_neg = false, has_any = false;
+
+	for (;;) {
+		size_t pos = ps->pos;
+		unsigned bit;
+		int c = peek(ps);
+
+		if (c < 0)
+			return fail(open_pos, TRAWL_EINVAL, "unclosed group");
+		ps->pos++;
+		switch (c) {
+		case ')':
+		case ':':
+			if (is_neg && pos > 0 && ps->p[pos - 1] == '-')
+				return fail(pos - 1, TRAWL_EINVAL, "flag negation without a flag");
+			if (!has_any && c == ')')
+				return fail(pos, TRAWL_EINVAL, "empty flag group");
+			*is_group = c == ':';
+			*flags = f;
+			return 0;
+		case '-':
+			if (is_neg)
+				return fail(pos, TRAWL_EINVAL, "repeated flag negation");
+			is_neg = true;
+			continue;
+		case 'i': bit = F_ICASE; break;
+		case 'm': bit = F_MULTI; break;
+		case 's': bit = F_DOTNL; break;
+		case 'U': bit = F_UNGREEDY; break;
+		case 'u': bit = F_UNICODE; break;
+		case 'x': bit = F_VERBOSE; break;
+		case '=': case '!':
+			return fail(open_pos, TRAWL_EUNSUPPORTED,
+				    "look-around, including look-ahead and look-behind, is not supported");
+		case '>':
+			return fail(open_pos, TRAWL_EUNSUPPORTED, "atomic groups are not supported");
+		default:
+			return fail(pos, TRAWL_EINVAL, "unrecognized flag");
+		}
+		if (seen & bit)
+			return fail(pos, TRAWL_EINVAL, "duplicate flag");
+		seen |= bit;
+		has_any = true;
+		f = is_neg ? f & ~bit : f | bit;
+	}
+}
+
+/* A group starting at '('. *out is NULL for a bare flag setting such as (?i). */
+static int parse_group(struct re_node **out, struct parser *ps)
+{
+	size_t open_pos = ps->pos;
+	unsigned saved = ps->flags;
+	struct re_node *g, *inner;
+	int err;
+
+	*out = NULL;
+	ps->pos++;
+	if (peek(ps) == '?') {
+		ps->pos++;
+		if (peek(ps) == 'P' || peek(ps) == '<') {
+			size_t start, end;
+			const char *gt;
+
+			if (peek(ps) == 'P')
+				ps->pos++;
+			if (peek(ps) == '=' || peek(ps) == '>')
+				return fail(open_pos, TRAWL_EUNSUPPORTED,
+					    "backreferences are not supported (no linear-time engine "
+					    "can do them)");
+			if (peek(ps) != '<')
+				return fail(ps->pos, TRAWL_EINVAL, "unrecognized flag");
+			ps->pos++;
+			if (peek(ps) == '=' || peek(ps) == '!')
+				return fail(open_pos, TRAWL_EUNSUPPORTED,
+					    "look-around, including look-ahead and look-behind, is not "
+					    "supported");
+			start = ps->pos;
+			gt = memchr(ps->p + start, '>', ps->len - start);
+			if (!gt)
+				return fail(start, TRAWL_EINVAL, "unclosed capture group name");
+			end = (size_t)(gt - ps->p);
+			if ((err = check_name(ps, start, end)) < 0)
+				return err;
+			ps->pos = end + 1;
+		} else {
+			bool is_group;
+			unsigned f = ps->flags;
+
+			if ((err = parse_flags(ps, &f, &is_group, open_pos)) < 0)
+				return err;
+			if (!is_group) {
+				ps->flags = f; /* for the rest of the enclosing group */
+				return 0;
+			}
+			ps->flags = f;
+		}
+	}
+	if (++ps->depth > REGEX_MAX_DEPTH)
+		return fail(open_pos, TRAWL_ELIMIT, "groups nested too deeply (more than 200)");
+	if ((err = parse_alternation(&inner, ps)) < 0)
+		return err;
+	ps->depth--;
+	if (peek(ps) != ')')
+		return fail(open_pos, TRAWL_EINVAL, "unclosed group");
+	ps->pos++;
+	ps->flags = saved;
+	if ((err = new_node(&g, ps, RE_GROUP, open_pos)) < 0 || (err = add_sub(g, inner)) < 0)
+		return err;
+	*out = g;
+	return 0;
+}
+
+static int parse_decimal(int *out, struct parser *ps)
+{
+	size_t start;
+	long v = 0;
+
+	while (peek(ps) == ' ')
+		ps->pos++;
+	start = ps->pos;
+	while (!at_end(ps) && peek(ps) >= '0' && peek(ps) <= '9') {
+		v = v * 10 + (peek(ps) - '0');
+		if (v > REGEX_MAX_REPEAT)
+			return fail(start, TRAWL_ELIMIT,
+				    "repetition count exceeds the limit of 1000");
+		ps->pos++;
+	}
+	if (ps->pos == start)
+		return fail(at_end(ps) ? start - 1 : start, TRAWL_EINVAL,
+			    at_end(ps) ? "unclosed counted repetition"
+				       : "repetition quantifier expects a valid decimal");
+	while (peek(ps) == ' ')
+		ps->pos++;
+	*out = (int)v;
+	return 0;
+}
+
+/* {m}, {m,}, {m,n} at ps->pos ('{'). */
+static int parse_counted(int *min, int *max, struct parser *ps)
+{
+	size_t open_pos = ps->pos;
+	int err;
+
+	ps->pos++;
+	if ((err = parse_decimal(min, ps)) < 0)
+		return err;
+	*max = *min;
+	if (peek(ps) == ',') {
+		ps->pos++;
+		while (peek(ps) == ' ')
+			ps->pos++;
+		if (peek(ps) == '}')
+			*max = RE_INF;
+		else if ((err = parse_decimal(max, ps)) < 0)
+			return err;
+	}
+	if (peek(ps) != '}')
+		return fail(open_pos, TRAWL_EINVAL, "unclosed counted repetition");
+	ps->pos++;
+	if (*max != RE_INF && *max < *min)
+		return fail(open_pos, TRAWL_EINVAL,
+			    "invalid repetition count range, the start must be <= the end");
+	return 0;
+}
+
+/* Wraps *atom in every repetition operator that follows it. */
+static int parse_repeats(struct re_node **atom, struct parser *ps)
+{
+	int err;
+
+	for (;;) {
+		size_t pos;
+		int min, max, c;
+		struct re_node *r;
+
+		skip_verbose(ps);
+		pos = ps->pos;
+		c = peek(ps);
+		if (c == '*') {
+			min = 0, max = RE_INF, ps->pos++;
+		} else if (c == '+') {
+			min = 1, max = RE_INF, ps->pos++;
+		} else if (c == '?') {
+			min = 0, max = 1, ps->pos++;
+		} else if (c == '{') {
+			if ((err = parse_counted(&min, &max, ps)) < 0)
+				return err;
+		} else {
+			return 0;
+		}
+		if (peek(ps) == '?')
+			ps->pos++; /* lazy: the same lines match */
+		if ((err = new_node(&r, ps, RE_REPEAT, pos)) < 0 || (err = add_sub(r, *atom)) < 0)
+			return err;
+		r->min = min;
+		r->max = max;
+		*atom = r;
+	}
+}
+
+/* One element of a concatenation (with its repetitions); *out NULL for a bare (?flags). */
+static int parse_piece(struct re_node **out, struct parser *ps)
+{
+	size_t pos = ps->pos;
+	int c = peek(ps), err;
+	uint32_t cp;
+
+	*out = NULL;
+	switch (c) {
+	case '(':
+		if ((err = parse_group(out, ps)) < 0)
+			return err;
+		if (!*out)
+			return 0;
+		break;
+	case '[':
+		err = parse_class(out, ps);
+		break;
+	case '\\':
+		err = parse_escape(out, ps);
+		break;
+	case '.': {
+		struct cset dot;
+
+		ps->pos++;
+		cset_init(&dot);
+		if ((err = cset_add(&dot, 0, UNICODE_MAX)) < 0)
+			return err;
+		err = make_class(out, ps, &dot, pos);
+		break;
+	}
+	case '^':
+		ps->pos++;
+		err = new_node(out, ps, RE_BOL, pos);
+		break;
+	case '$':
+		ps->pos++;
+		err = new_node(out, ps, RE_EOL, pos);
+		break;
+	case '*': case '+': case '?': case '{':
+		return fail(pos, TRAWL_EINVAL, "repetition operator missing expression");
+	default:
+		if ((err = next_cp(&cp, ps)) < 0)
+			return err;
+		err = make_literal(out, ps, cp, pos);
+		break;
+	}
+	if (err < 0)
+		return err;
+	return parse_repeats(out, ps);
+}
+
+static int parse_concat(struct re_node **out, struct parser *ps)
+{
+	struct re_node *cat, *piece;
+	int err;
+
+	if ((err = new_node(&cat, ps, RE_CONCAT, ps->pos)) < 0)
+		return err;
+	for (;;) {
+		skip_verbose(ps);
+		if (at_end(ps) || peek(ps) == '|' || peek(ps) == ')')
+			break;
+		if ((err = parse_piece(&piece, ps)) < 0)
+			return err;
+		if (piece && (err = add_sub(cat, piece)) < 0)
+			return err;
+	}
+	if (cat->n_sub == 0)
+		cat->op = RE_EMPTY;
+	*out = cat->n_sub == 1 ? cat->sub[0] : cat;
+	return 0;
+}
+
+static int parse_alternation(struct re_node **out, struct parser *ps)
+{
+	struct re_node *alt, *branch;
+	int err;
+
+	if ((err = new_node(&alt, ps, RE_ALT, ps->pos)) < 0)
+		return err;
+	for (;;) {
+		if ((err = parse_concat(&branch, ps)) < 0 || (err = add_sub(alt, branch)) < 0)
+			return err;
+		if (peek(ps) != '|')
+			break;
+		ps->pos++;
+	}
+	*out = alt->n_sub == 1 ? alt->sub[0] : alt;
+	return 0;
+}
+
+/* ripgrep's -w: (?:^|\W)(?:pat)(?:\W|$), with \W not matching '\n'. */
+static int wrap_word(struct parser *ps)
+{
+	struct re_node *cat, *alt[2], *nonword[2], *anchor[2], *g;
+	struct cset w;
+	int err;
+
+	if ((err = new_node(&cat, ps, RE_CONCAT, 0)) < 0 || (err = new_node(&g, ps, RE_GROUP, 0)) < 0 ||
+	    (err = add_sub(g, ps->re->root)) < 0)
+		return err;
+	for (int i = 0; i < 2; i++) {
+		cset_init(&w);
+		if ((err = cset_add_perl(&w, 'w', true)) < 0 || (err = cset_negate(&w)) < 0 ||
+		    (err = make_class(&nonword[i], ps, &w, 0)) < 0) {
+			cset_dispose(&w);
+			return err;
+		}
+		if ((err = new_node(&anchor[i], ps, i ? RE_EOL : RE_BOL, 0)) < 0 ||
+		    (err = new_node(&alt[i], ps, RE_ALT, 0)) < 0 ||
+		    (err = add_sub(alt[i], i ? nonword[i] : anchor[i])) < 0 ||
+		    (err = add_sub(alt[i], i ? anchor[i] : nonword[i])) < 0)
+			return err;
+	}
+	if ((err = add_sub(cat, alt[0])) < 0 || (err = add_sub(cat, g)) < 0 ||
+	    (err = add_sub(cat, alt[1])) < 0)
+		return err;
+	ps->re->root = cat;
+	return 0;
+}
+
+static int parse_fixed(struct parser *ps)
+{
+	struct re_node *cat, *lit;
+	int err;
+
+	if ((err = new_node(&cat, ps, RE_CONCAT, 0)) < 0)
+		return err;
+	while (!at_end(ps)) {
+		size_t pos = ps->pos;
+		uint32_t cp;
+
+		if ((err = next_cp(&cp, ps)) < 0 || (err = make_literal(&lit, ps, cp, pos)) < 0 ||
+		    (err = add_sub(cat, lit)) < 0)
+			return err;
+	}
+	if (cat->n_sub == 0)
+		cat->op = RE_EMPTY;
+	ps->re->root = cat->n_sub == 1 ? cat->sub[0] : cat;
+	return 0;
+}
+
+void regex_free(struct regex *re)
+{
+	if (!re)
+		return;
+	for (size_t i = 0; i < re->n_nodes; i++) {
+		cset_dispose(&re->nodes[i]->cls);
+		free(re->nodes[i]->sub);
+		free(re->nodes[i]);
+	}
+	free(re->nodes);
+	free(re);
+}
+
+int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags)
+{
+	struct parser ps = { .p = pat, .len = len, .flags = F_UNICODE };
+	int err;
+
+	*out = NULL;
+	if (len > REGEX_MAX_LEN)
+		return fail(REGEX_MAX_LEN, TRAWL_ELIMIT,
+			    "pattern too long (more than 4096 bytes)");
+	ps.re = calloc(1, sizeof(*ps.re));
+	if (!ps.re)
+		return fail(0, TRAWL_ENOMEM, "out of memory");
+	ps.re->flags = flags;
+	if (flags & REGEX_ICASE)
+		ps.flags |= F_ICASE;
+	if (flags & REGEX_FIXED) {
+		err = parse_fixed(&ps);
+	} else {
+		err = parse_alternation(&ps.re->root, &ps);
+		if (err == 0 && peek(&ps) == ')')
+			err = fail(ps.pos, TRAWL_EINVAL, "unopened group");
+	}
+	if (err == 0 && (flags & REGEX_WORD))
+		err = wrap_word(&ps);
+	for (size_t i = 0; i < ps.n_names; i++)
+		free(ps.names[i]);
+	free(ps.names);
+	if (err < 0) {
+		regex_free(ps.re);
+		return err;
+	}
+	*out = ps.re;
+	return 0;
+}
+
+bool re_node_nullable(const struct re_node *n)
+{
+	switch (n->op) {
+	case RE_LIT:
+	case RE_CLASS:
+		return false;
+	case RE_CONCAT:
+		for (size_t i = 0; i < n->n_sub; i++)
+			if (!re_node_nullable(n->sub[i]))
+				return false;
+		return true;
+	case RE_ALT:
+		for (size_t i = 0; i < n->n_sub; i++)
+			if (re_node_nullable(n->sub[i]))
+				return true;
+		return false;
+	case RE_REPEAT:
+		return n->min == 0 || re_node_nullable(n->sub[0]);
+	case RE_GROUP:
+		return re_node_nullable(n->sub[0]);
+	default:
+		return true; /* the empty string and zero-width assertions */
+	}
+}
+
+bool regex_can_match_empty(const struct regex *re)
+{
+	return re_node_nullable(re->root);
+}
+
+static int describe_cp(struct buf *out, uint32_t cp)
+{
+	if (cp >= 0x21 && cp < 0x7f && cp != '\\' && cp != ']' && cp != '-')
+		return buf_putc(out, (char)cp);
+	return buf_printf(out, "\\x{%x}", cp);
+}
+
+static int describe(struct buf *out, const struct re_node *n)
+{
+	static const char *const names[] = {
+		[RE_EMPTY] = "empty", [RE_LIT] = "lit", [RE_CLASS] = "class", [RE_BOL] = "bol",
+		[RE_EOL] = "eol", [RE_WORDB] = "wordb", [RE_NWORDB] = "nwordb",
+		[RE_CONCAT] = "cat", [RE_ALT] = "alt", [RE_REPEAT] = "rep", [RE_GROUP] = "group",
+	};
+	int err;
+
+	if ((err = buf_printf(out, "(%s", names[n->op])) < 0)
+		return err;
+	if (n->op == RE_LIT) {
+		if ((err = buf_puts(out, n->is_fold ? " fold " : " ")) < 0 ||
+		    (err = describe_cp(out, n->cp)) < 0)
+			return err;
+	} else if (n->op == RE_CLASS) {
+		if ((err = buf_puts(out, " [")) < 0)
+			return err;
+		for (size_t i = 0; i < n->cls.n && i < 8; i++) {
+			if ((err = describe_cp(out, n->cls.r[i].lo)) < 0)
+				return err;
+			if (n->cls.r[i].hi != n->cls.r[i].lo &&
+			    ((err = buf_putc(out, '-')) < 0 || (err = describe_cp(out, n->cls.r[i].hi)) < 0))
+				return err;
+		}
+		if ((err = buf_puts(out, n->cls.n > 8 ? "...]" : "]")) < 0)
+			return err;
+	} else if (n->op == RE_REPEAT) {
+		if (n->max == RE_INF)
+			err = buf_printf(out, " %d inf", n->min);
+		else
+			err = buf_printf(out, " %d %d", n->min, n->max);
+		if (err < 0)
+			return err;
+	}
+	for (size_t i = 0; i < n->n_sub; i++)
+		if ((err = buf_putc(out, ' ')) < 0 || (err = describe(out, n->sub[i])) < 0)
+			return err;
+	return buf_putc(out, ')');
+}
+
+int regex_describe(struct buf *out, const struct regex *re)
+{
+	return describe(out, re->root);
+}

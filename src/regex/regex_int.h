@@ -1,0 +1,81 @@
+/*
+ * Internals of the regex front end shared by the parser, the emitter and the planner: the AST
+ * and character sets. Only src/regex/ includes this.
+ */
+#ifndef TRAWL_REGEX_REGEX_INT_H
+#define TRAWL_REGEX_REGEX_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "regex/regex.h"
+
+/* A set of Unicode scalar values as sorted, disjoint, non-adjacent ranges. */
+struct crange {
+	uint32_t lo, hi;
+};
+
+struct cset {
+	struct crange *r;
+	size_t n, cap;
+};
+
+void cset_init(struct cset *s);
+void cset_dispose(struct cset *s);
+/* Adds [lo, hi]; the set stays canonical. ENOMEM. */
+int cset_add(struct cset *s, uint32_t lo, uint32_t hi);
+int cset_add_set(struct cset *s, const struct cset *t);
+int cset_copy(struct cset *dst, const struct cset *src);
+/* Complement within [0, UNICODE_MAX]. ENOMEM. */
+int cset_negate(struct cset *s);
+int cset_intersect(struct cset *s, const struct cset *t);
+int cset_subtract(struct cset *s, const struct cset *t);
+/* Adds every member of each code point's simple case folding orbit. ENOMEM. */
+int cset_fold(struct cset *s);
+int cset_remove(struct cset *s, uint32_t lo, uint32_t hi);
+bool cset_has(const struct cset *s, uint32_t cp);
+uint64_t cset_count(const struct cset *s);
+
+/* \d, \s, \w (Unicode or ASCII), [:name:] POSIX classes and \p{name}. ENOMEM, ENOTFOUND. */
+int cset_add_perl(struct cset *s, char cls, bool is_unicode);
+int cset_add_posix(struct cset *s, const char *name, size_t len);
+int cset_add_property(struct cset *s, const char *name, size_t len);
+
+enum re_op {
+	RE_EMPTY,   /* matches the empty string */
+	RE_LIT,     /* one code point, `cp`; `is_fold` when (?i) applies and cp has other cases */
+	RE_CLASS,   /* one code point of `cls` (never empty, never holds '\n') */
+	RE_BOL,     /* ^ and \A: start of a line */
+	RE_EOL,     /* $ and \z: end of a line */
+	RE_WORDB,   /* \b */
+	RE_NWORDB,  /* \B */
+	RE_CONCAT,
+	RE_ALT,
+	RE_REPEAT,  /* sub[0] {min, max}; max == RE_INF for no bound */
+	RE_GROUP,   /* (...) of any kind; matching ignores it */
+};
+
+#define RE_INF (-1)
+
+struct re_node {
+	enum re_op op;
+	size_t pos;     /* byte offset in the pattern, for messages */
+	uint32_t cp;    /* RE_LIT */
+	bool is_fold;   /* RE_LIT */
+	struct cset cls; /* RE_CLASS */
+	int min, max;   /* RE_REPEAT */
+	struct re_node **sub;
+	size_t n_sub;
+};
+
+struct regex {
+	struct re_node *root;
+	struct re_node **nodes; /* every node, for freeing */
+	size_t n_nodes, cap_nodes;
+	unsigned flags;
+};
+
+bool re_node_nullable(const struct re_node *n);
+
+#endif

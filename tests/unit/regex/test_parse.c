@@ -1,0 +1,297 @@
+/* Unit tests for the regex parser: valid syntax, and every error with its position. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "regex/regex.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+#define OK 0
+#define INVAL TRAWL_EINVAL
+#define UNSUP TRAWL_EUNSUPPORTED
+#define LIMIT TRAWL_ELIMIT
+
+struct parse_case {
+	const char *pattern;
+	unsigned flags;
+	int err;       /* expected result */
+	size_t pos;    /* expected error position */
+	const char *describe; /* expected AST dump for valid patterns; NULL = not checked */
+};
+
+static const struct parse_case cases[] = {
+	/* Literals and concatenation. */
+	{ "a", 0, OK, 0, "(lit a)" },
+	{ "abc", 0, OK, 0, "(cat (lit a) (lit b) (lit c))" },
+	{ "", 0, OK, 0, "(empty)" },
+	{ "é", 0, OK, 0, "(lit \\x{e9})" },
+	{ "\\x41", 0, OK, 0, "(lit A)" },
+	{ "\\x{1F600}", 0, OK, 0, "(lit \\x{1f600})" },
+	{ "\\u0041", 0, OK, 0, "(lit A)" },
+	{ "\\U0001F600", 0, OK, 0, "(lit \\x{1f600})" },
+	{ "\\t\\r\\a\\f\\v", 0, OK, 0, NULL },
+	{ "\\.\\+\\*\\?\\(\\)\\|\\[\\]\\{\\}\\^\\$\\#\\&\\-\\~\\\\", 0, OK, 0, NULL },
+	/* Classes. */
+	{ "[abc]", 0, OK, 0, "(class [a-c])" },
+	{ "[a-z0-9_]", 0, OK, 0, "(class [0-9_a-z])" },
+	{ "[^a]", 0, OK, 0, "(class [\\x{0}-\\x{9}\\x{b}-`b-\\x{10ffff}])" },
+	{ "[]a]", 0, OK, 0, "(class [\\x{5d}a])" },
+	{ "[^]a]", 0, OK, 0, NULL },
+	{ "[a-]", 0, OK, 0, "(class [\\x{2d}a])" },
+	{ "[-a]", 0, OK, 0, "(class [\\x{2d}a])" },
+	{ "[\\d]", 0, OK, 0, NULL },
+	{ "[[:alpha:]]", 0, OK, 0, "(class [A-Za-z])" },
+	{ "[[:^digit:]x]", 0, OK, 0, NULL },
+	{ "[[:foo:]]", 0, OK, 0, "(class [:fo])" },
+	{ "[a-z&&[^aeiou]]", 0, OK, 0, NULL },
+	{ "[a-c--b]", 0, OK, 0, "(class [ac])" },
+	{ "[a-c~~b-d]", 0, OK, 0, "(class [ad])" },
+	{ "[[a][b]]", 0, OK, 0, "(class [a-b])" },
+	{ "\\pL", 0, OK, 0, NULL },
+	{ "\\p{Lu}", 0, OK, 0, NULL },
+	{ "\\p{Greek}", 0, INVAL, 0, NULL },
+	{ "\\P{L}", 0, OK, 0, NULL },
+	{ "\\p{^Letter}", 0, OK, 0, NULL },
+	{ "\\p{Decimal_Number}", 0, OK, 0, NULL },
+	{ "\\d\\D\\s\\S\\w\\W", 0, OK, 0, NULL },
+	{ "(?i)[k]", 0, OK, 0, "(class [Kk\\x{212a}])" },
+	{ "(?-u:\\w)", 0, OK, 0, "(group (class [0-9A-Z_a-z]))" },
+	{ ".", 0, OK, 0, "(class [\\x{0}-\\x{9}\\x{b}-\\x{10ffff}])" },
+	{ "(?s).", 0, OK, 0, "(class [\\x{0}-\\x{9}\\x{b}-\\x{10ffff}])" },
+	/* Anchors and assertions. */
+	{ "^a$", 0, OK, 0, "(cat (bol) (lit a) (eol))" },
+	{ "\\Aa\\z", 0, OK, 0, "(cat (bol) (lit a) (eol))" },
+	{ "\\bx\\B", 0, OK, 0, "(cat (wordb) (lit x) (nwordb))" },
+	/* Alternation, groups, flags. */
+	{ "a|b", 0, OK, 0, "(alt (lit a) (lit b))" },
+	{ "a|", 0, OK, 0, "(alt (lit a) (empty))" },
+	{ "|", 0, OK, 0, "(alt (empty) (empty))" },
+	{ "(a)", 0, OK, 0, "(group (lit a))" },
+	{ "(?:a)", 0, OK, 0, "(group (lit a))" },
+	{ "(?P<name>a)", 0, OK, 0, "(group (lit a))" },
+	{ "(?<name>a)", 0, OK, 0, "(group (lit a))" },
+	{ "()", 0, OK, 0, "(group (empty))" },
+	{ "(?i)a", 0, OK, 0, "(lit fold a)" },
+	{ "(?i:a)b", 0, OK, 0, "(cat (group (lit fold a)) (lit b))" },
+	{ "(?i)a(?-i)b", 0, OK, 0, "(cat (lit fold a) (lit b))" },
+	{ "((?i)a)b", 0, OK, 0, "(cat (group (lit fold a)) (lit b))" },
+	{ "(?x) a b # comment", 0, OK, 0, "(cat (lit a) (lit b))" },
+	{ "(?x)a\\ b", 0, OK, 0, "(cat (lit a) (lit \\x{20}) (lit b))" },
+	{ "(?imsUux)a", 0, OK, 0, NULL },
+	{ "1", REGEX_ICASE, OK, 0, "(lit 1)" },
+	/* Repetition. */
+	{ "a*", 0, OK, 0, "(rep 0 inf (lit a))" },
+	{ "a+?", 0, OK, 0, "(rep 1 inf (lit a))" },
+	{ "a??", 0, OK, 0, "(rep 0 1 (lit a))" },
+	{ "a{3}", 0, OK, 0, "(rep 3 3 (lit a))" },
+	{ "a{2,}", 0, OK, 0, "(rep 2 inf (lit a))" },
+	{ "a{2,5}", 0, OK, 0, "(rep 2 5 (lit a))" },
+	{ "a{ 2 , 5 }", 0, OK, 0, "(rep 2 5 (lit a))" },
+	{ "a**", 0, OK, 0, "(rep 0 inf (rep 0 inf (lit a)))" },
+	{ "a{1,2}{3}", 0, OK, 0, NULL },
+	{ "^*", 0, OK, 0, "(rep 0 inf (bol))" },
+	{ "a{1000}", 0, OK, 0, NULL },
+	/* Flags of the call. */
+	{ "a.b", REGEX_FIXED, OK, 0, "(cat (lit a) (lit .) (lit b))" },
+	{ "(", REGEX_FIXED, OK, 0, "(lit ()" },
+	{ "ab", REGEX_WORD, OK, 0, NULL },
+	{ "K", REGEX_ICASE, OK, 0, "(lit fold K)" },
+	/* Errors with positions. */
+	{ "(a", 0, INVAL, 0, NULL },
+	{ "a)", 0, INVAL, 1, NULL },
+	{ "[a", 0, INVAL, 0, NULL },
+	{ "x[]", 0, INVAL, 1, NULL },
+	{ "[^]", 0, INVAL, 0, NULL },
+	{ "[z-a]", 0, INVAL, 1, NULL },
+	{ "[a-\\d]", 0, INVAL, 3, NULL },
+	{ "[\\w-z]", 0, INVAL, 1, NULL },
+	{ "[a&&b]", 0, INVAL, 0, NULL },
+	{ "*", 0, INVAL, 0, NULL },
+	{ "a|*", 0, INVAL, 2, NULL },
+	{ "+a", 0, INVAL, 0, NULL },
+	{ "{", 0, INVAL, 0, NULL },
+	{ "a{", 0, INVAL, 1, NULL },
+	{ "a{2", 0, INVAL, 1, NULL },
+	{ "a{,3}", 0, INVAL, 2, NULL },
+	{ "a{3,2}", 0, INVAL, 1, NULL },
+	{ "a{1001}", 0, LIMIT, 2, NULL },
+	{ "\\1", 0, UNSUP, 0, NULL },
+	{ "(a)\\1", 0, UNSUP, 3, NULL },
+	{ "\\0", 0, UNSUP, 0, NULL },
+	{ "ab\\k<x>", 0, UNSUP, 2, NULL },
+	{ "(?=a)", 0, UNSUP, 0, NULL },
+	{ "x(?!a)", 0, UNSUP, 1, NULL },
+	{ "(?<=a)", 0, UNSUP, 0, NULL },
+	{ "(?<!a)", 0, UNSUP, 0, NULL },
+	{ "(?>a)", 0, UNSUP, 0, NULL },
+	{ "(?P=n)", 0, UNSUP, 0, NULL },
+	{ "\\e", 0, INVAL, 0, NULL },
+	{ "ab\\/", 0, INVAL, 2, NULL },
+	{ "\\", 0, INVAL, 0, NULL },
+	{ "\\x", 0, INVAL, 0, NULL },
+	{ "\\xZZ", 0, INVAL, 2, NULL },
+	{ "\\x{110000}", 0, INVAL, 3, NULL },
+	{ "\\x{d800}", 0, INVAL, 3, NULL },
+	{ "\\x{41", 0, INVAL, 0, NULL },
+	{ "\\p{", 0, INVAL, 0, NULL },
+	{ "\\p{Foo}", 0, INVAL, 0, NULL },
+	{ "\\p{Script=Greek}", 0, UNSUP, 0, NULL },
+	{ "(?i-i:a)", 0, INVAL, 4, NULL },
+	{ "(?q)", 0, INVAL, 2, NULL },
+	{ "(?)", 0, INVAL, 2, NULL },
+	{ "(?P<1>a)", 0, INVAL, 4, NULL },
+	{ "(?P<a>x)(?P<a>y)", 0, INVAL, 12, NULL },
+	{ "(?P<a", 0, INVAL, 4, NULL },
+	{ "a\\nb", 0, INVAL, 1, NULL },
+	{ "[\\n]", 0, INVAL, 0, NULL },
+	{ "a\nb", REGEX_FIXED, INVAL, 1, NULL },
+	{ "\xff", 0, INVAL, 0, NULL },
+	{ "ab\xc3", 0, INVAL, 2, NULL },
+	{ "(?-u:\\xff)", 0, UNSUP, 5, NULL },
+};
+
+static void parser_table(void **state)
+{
+	struct buf b;
+	int failures = 0;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct parse_case *c = &cases[i];
+		struct regex *re = NULL;
+		int err;
+
+		error_clear();
+		err = regex_parse(&re, c->pattern, strlen(c->pattern), c->flags);
+		if (err != c->err) {
+			fprintf(stderr, "case %zu /%s/: got %d (%s), want %d\n", i, c->pattern, err,
+				error_last(), c->err);
+			failures++;
+		} else if (err < 0 && c->err != TRAWL_ENOMEM && error_pos() != c->pos) {
+			fprintf(stderr, "case %zu /%s/: error \"%s\" at %zu, want %zu\n", i,
+				c->pattern, error_last(), error_pos(), c->pos);
+			failures++;
+		} else if (err == 0 && c->describe) {
+			buf_reset(&b);
+			assert_int_equal(regex_describe(&b, re), 0);
+			if (strcmp(b.ptr, c->describe) != 0) {
+				fprintf(stderr, "case %zu /%s/: got %s, want %s\n", i, c->pattern,
+					b.ptr, c->describe);
+				failures++;
+			}
+		}
+		if (err == 0 && c->err < 0)
+			regex_free(re);
+		else if (err == 0)
+			regex_free(re);
+	}
+	buf_dispose(&b);
+	assert_int_equal(failures, 0);
+}
+
+static void parser_rejects_too_long_pattern(void **state)
+{
+	char pat[REGEX_MAX_LEN + 2];
+	struct regex *re = NULL;
+
+	(void)state;
+	memset(pat, 'a', sizeof(pat) - 1);
+	pat[sizeof(pat) - 1] = 0;
+	assert_int_equal(regex_parse(&re, pat, strlen(pat), 0), TRAWL_ELIMIT);
+	assert_null(re);
+	assert_int_equal(regex_parse(&re, pat, REGEX_MAX_LEN, 0), 0);
+	regex_free(re);
+}
+
+static void parser_rejects_deep_nesting(void **state)
+{
+	char pat[2 * (REGEX_MAX_DEPTH + 10) + 1];
+	size_t n = REGEX_MAX_DEPTH + 10;
+	struct regex *re = NULL;
+
+	(void)state;
+	memset(pat, '(', n);
+	memset(pat + n, ')', n);
+	pat[2 * n] = 0;
+	assert_int_equal(regex_parse(&re, pat, 2 * n, 0), TRAWL_ELIMIT);
+	assert_true(strstr(error_last(), "nested") != NULL);
+}
+
+static void parser_rejects_too_many_nodes(void **state)
+{
+	char pat[4001];
+	struct regex *re = NULL;
+
+	(void)state;
+	/* "a|" repeated: 2000 alternatives of a literal is fine... */
+	for (size_t i = 0; i < 4000; i += 2)
+		memcpy(pat + i, "a|", 2);
+	pat[3999] = 'a';
+	pat[4000] = 0;
+	assert_int_equal(regex_parse(&re, pat, 4000, 0), 0);
+	regex_free(re);
+	/* ...but every class escape with (?i) adds nodes too; 4096 bytes of "[a]" stays bounded. */
+	for (size_t i = 0; i + 3 <= 4000; i += 3)
+		memcpy(pat + i, "[a]", 3);
+	assert_int_equal(regex_parse(&re, pat, 3999, 0), 0);
+	regex_free(re);
+}
+
+static void word_flag_wraps_in_nonword_context(void **state)
+{
+	struct regex *re = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(regex_parse(&re, "x", 1, REGEX_WORD), 0);
+	assert_int_equal(regex_describe(&b, re), 0);
+	assert_true(strncmp(b.ptr, "(cat (alt (bol) (class [", 24) == 0);
+	assert_true(strstr(b.ptr, "(group (lit x)) (alt (class [") != NULL);
+	assert_true(strstr(b.ptr, "(eol)))") != NULL);
+	assert_false(regex_can_match_empty(re));
+	regex_free(re);
+	buf_dispose(&b);
+}
+
+static void can_match_empty_is_exact(void **state)
+{
+	static const struct {
+		const char *p;
+		bool want;
+	} t[] = {
+		{ "", true },     { "a", false },    { "a*", true },   { "a?b", false },
+		{ "^", true },    { "^$", true },    { "a|", true },   { "(a|b)+", false },
+		{ "\\b", true },  { "[a]{0,3}", true }, { "a{0}", true }, { "(?:a*)+", true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct regex *re = NULL;
+
+		assert_int_equal(regex_parse(&re, t[i].p, strlen(t[i].p), 0), 0);
+		if (regex_can_match_empty(re) != t[i].want)
+			fail_msg("/%s/: can_match_empty %d", t[i].p, !t[i].want);
+		regex_free(re);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parser_table),
+		cmocka_unit_test(parser_rejects_too_long_pattern),
+		cmocka_unit_test(parser_rejects_deep_nesting),
+		cmocka_unit_test(parser_rejects_too_many_nodes),
+		cmocka_unit_test(word_flag_wraps_in_nonword_context),
+		cmocka_unit_test(can_match_empty_is_exact),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
