@@ -143,27 +143,126 @@ static int emit_class_bytes(struct emitter *e, const struct cset *s)
 	return has_multi ? buf_putc(e->out, ')') : 0;
 }
 
-static int emit_class_utf8(struct emitter *e, const struct cset *s)
+/* Whether every code point of general category cat lies in s (Cn: every unassigned one). */
+static bool category_within(const struct cset *s, int cat, const struct cset *assigned)
 {
+	if (cat == 0) {
+		/* Unassigned = the gaps between assigned ranges, and beyond. */
+		uint32_t next = 0;
+
+		for (size_t i = 0; i < assigned->n; i++) {
+			if (assigned->r[i].lo > next) {
+				struct cset gap = { &(struct crange){ next, assigned->r[i].lo - 1 }, 1, 1 };
+				struct cset t;
+				bool is_in;
+
+				if (cset_copy(&t, &gap) < 0)
+					return false;
+				is_in = cset_subtract(&t, s) == 0 && t.n == 0;
+				cset_dispose(&t);
+				if (!is_in)
+					return false;
+			}
+			next = assigned->r[i].hi + 1;
+		}
+		return next > UNICODE_MAX || cset_has(s, UNICODE_MAX);
+	}
+	for (size_t i = 0; i < unicode_n_cat_ranges; i++) {
+		const struct unicode_cat_range *r = &unicode_cat_ranges[i];
+
+		if (r->cat != cat)
+			continue;
+		/* s is canonical: the range must sit inside one of its ranges. */
+		for (size_t k = 0;; k++) {
+			if (k == s->n)
+				return false;
+			if (s->r[k].lo <= r->lo && r->hi <= s->r[k].hi)
+				break;
+		}
+	}
+	return true;
+}
+
+/*
+ * Writes the whole general categories that lie in s as \p{..} (which Vectorscan knows in UTF-8
+ * mode without HS_FLAG_UCP) and removes them from rest: Unicode classes such as \w would
+ * otherwise exceed Vectorscan's pattern length limit once written out range by range.
+ */
+static int put_categories(struct emitter *e, const struct cset *s, struct cset *rest)
+{
+	struct cset assigned;
+	int err = 0;
+
+	if (cset_count(s) < 2000)
+		return 0; /* small classes are shorter written out */
+	cset_init(&assigned);
+	for (size_t i = 0; i < unicode_n_cat_ranges && err == 0; i++)
+		err = cset_add(&assigned, unicode_cat_ranges[i].lo, unicode_cat_ranges[i].hi);
+	for (int cat = 0; cat < UNICODE_N_CATEGORIES && err == 0; cat++) {
+		if (!category_within(s, cat, &assigned))
+			continue;
+		if ((err = buf_printf(e->out, "\\p{%s}", unicode_category_names[cat])) < 0)
+			break;
+		if (cat == 0) {
+			struct cset un;
+
+			if ((err = cset_copy(&un, &assigned)) == 0 && (err = cset_negate(&un)) == 0)
+				err = cset_subtract(rest, &un);
+			cset_dispose(&un);
+		} else {
+			for (size_t i = 0; i < unicode_n_cat_ranges && err == 0; i++)
+				if (unicode_cat_ranges[i].cat == cat)
+					err = cset_remove(rest, unicode_cat_ranges[i].lo,
+							  unicode_cat_ranges[i].hi);
+		}
+	}
+	cset_dispose(&assigned);
+	return err;
+}
+
+static int emit_class_utf8(struct emitter *e, const struct cset *set)
+{
+	struct cset rest;
+	const struct cset *s = &rest;
 	int err;
 
-	if ((err = buf_putc(e->out, '[')) < 0)
+	struct cset base;
+
+	if ((err = cset_copy(&base, set)) < 0)
 		return err;
+	cset_init(&rest);
+	/* [^x] is shorter as the complement: a negated class in UTF-8 mode never matches a byte. */
+	if ((err = cset_negate(&base)) < 0 || (err = cset_remove(&base, 0xd800, 0xdfff)) < 0)
+		goto out;
+	if (base.n < set->n) {
+		err = buf_puts(e->out, "[^");
+	} else {
+		cset_dispose(&base);
+		if ((err = cset_copy(&base, set)) == 0)
+			err = buf_putc(e->out, '[');
+	}
+	if (err < 0 || (err = cset_copy(&rest, &base)) < 0 ||
+	    (err = put_categories(e, &base, &rest)) < 0)
+		goto out;
 	for (size_t i = 0; i < s->n; i++) {
 		uint32_t lo = s->r[i].lo, hi = s->r[i].hi;
 
 		/* Surrogates cannot occur in valid UTF-8; Vectorscan refuses them in classes. */
 		if (lo <= 0xdfff && hi >= 0xd800) {
 			if (lo < 0xd800 && (err = buf_printf(e->out, "\\x{%x}-\\x{d7ff}", lo)) < 0)
-				return err;
+				goto out;
 			if (hi > 0xdfff && (err = buf_printf(e->out, "\\x{e000}-\\x{%x}", hi)) < 0)
-				return err;
+				goto out;
 			continue;
 		}
 		if ((err = buf_printf(e->out, "\\x{%x}-\\x{%x}", lo, hi)) < 0)
-			return err;
+			goto out;
 	}
-	return buf_putc(e->out, ']');
+	err = buf_putc(e->out, ']');
+out:
+	cset_dispose(&rest);
+	cset_dispose(&base);
+	return err;
 }
 
 /* Emits a set; sets *is_never when nothing of it can occur in the dialect's text. */
@@ -248,6 +347,7 @@ static bool is_zero_width(const struct re_node *n)
 }
 
 static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never);
+static int emit_concat(struct emitter *e, const struct re_node *n, bool *is_never);
 
 static int emit_repeat(struct emitter *e, const struct re_node *n, bool *is_never)
 {
@@ -317,6 +417,96 @@ static int emit_alt(struct emitter *e, const struct re_node *n, bool *is_never)
 	return buf_putc(e->out, ')');
 }
 
+/*
+ * Emits only the part of n that matches the empty string: what can sit after a `$` or before a
+ * `^` in a line-oriented pattern (Vectorscan refuses "embedded" anchors, and no character can
+ * follow the end of a line anyway).
+ */
+static int emit_empty_only(struct emitter *e, const struct re_node *n, bool *is_never)
+{
+	size_t mark = e->out->len;
+	size_t n_live = 0;
+	int err;
+
+	switch (n->op) {
+	case RE_LIT:
+	case RE_CLASS:
+		*is_never = true;
+		return 0;
+	case RE_GROUP:
+		return emit_empty_only(e, n->sub[0], is_never);
+	case RE_REPEAT:
+		return n->min == 0 ? 0 : emit_empty_only(e, n->sub[0], is_never);
+	case RE_CONCAT:
+		for (size_t i = 0; i < n->n_sub && !*is_never; i++)
+			if ((err = emit_empty_only(e, n->sub[i], is_never)) < 0)
+				return err;
+		return 0;
+	case RE_ALT:
+		if ((err = buf_puts(e->out, "(?:")) < 0)
+			return err;
+		for (size_t i = 0; i < n->n_sub; i++) {
+			size_t branch = e->out->len;
+			bool is_branch_never = false;
+
+			if (n_live > 0 && (err = buf_putc(e->out, '|')) < 0)
+				return err;
+			if ((err = emit_empty_only(e, n->sub[i], &is_branch_never)) < 0)
+				return err;
+			if (is_branch_never) {
+				e->out->len = branch;
+				e->out->ptr[branch] = 0;
+			} else {
+				n_live++;
+			}
+		}
+		if (n_live == 0) {
+			e->out->len = mark;
+			e->out->ptr[mark] = 0;
+			*is_never = true;
+			return 0;
+		}
+		return buf_putc(e->out, ')');
+	default:
+		return emit_node(e, n, is_never);
+	}
+}
+
+/* Whether n is a line anchor of kind op, possibly inside groups. */
+static bool is_anchor(const struct re_node *n, enum re_op op)
+{
+	while (n->op == RE_GROUP)
+		n = n->sub[0];
+	return n->op == op;
+}
+
+static int emit_concat(struct emitter *e, const struct re_node *n, bool *is_never)
+{
+	size_t first = 0, last = n->n_sub; /* elements outside [first, last) match empty only */
+	int err;
+
+	for (size_t i = 0; i < n->n_sub; i++) {
+		if (is_anchor(n->sub[i], RE_BOL))
+			first = i;
+		if (is_anchor(n->sub[i], RE_EOL) && last == n->n_sub)
+			last = i + 1;
+	}
+	if (first >= last) {
+		/* `$...^`: only an empty line between; keep it simple and exact. */
+		first = 0;
+		last = n->n_sub;
+	}
+	for (size_t i = 0; i < n->n_sub && !*is_never; i++) {
+		if (i < first || i >= last)
+			err = emit_empty_only(e, n->sub[i], is_never);
+		else
+			err = emit_node(e, n->sub[i], is_never);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 {
 	int err;
@@ -341,10 +531,7 @@ static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 			return err;
 		return buf_putc(e->out, ')');
 	case RE_CONCAT:
-		for (size_t i = 0; i < n->n_sub && !*is_never; i++)
-			if ((err = emit_node(e, n->sub[i], is_never)) < 0)
-				return err;
-		return 0;
+		return emit_concat(e, n, is_never);
 	case RE_ALT:
 		return emit_alt(e, n, is_never);
 	case RE_REPEAT:

@@ -66,6 +66,14 @@ static enum regex_dialect dialect_of(enum matcher_text text)
 
 static int compile_error(const char *hs_msg)
 {
+	if (strstr(hs_msg, "never match"))
+		return REGEX_EMIT_NEVER; /* e.g. x\by: no line matches, as in ripgrep */
+	if (strstr(hs_msg, "Embedded")) {
+		error_set("an anchor inside the pattern that is not at a line edge (`^` after "
+			  "something that may consume text, or `$` before it) is not supported; "
+			  "write the alternatives out, e.g. (^a|ba) instead of (^|b)a");
+		return TRAWL_EUNSUPPORTED;
+	}
 	if (strstr(hs_msg, "too large") || strstr(hs_msg, "Resource limit"))  {
 		error_set("pattern too complex for the matcher: %s", hs_msg);
 		return TRAWL_ELIMIT;
@@ -94,11 +102,31 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 	if ((*out = dbcache_load(pat.ptr, pat.len, flags)) != NULL)
 		goto out;
 	t0 = now_ms();
-	if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, NULL, out, &cerr) != HS_SUCCESS) {
+	if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, NULL, out, &cerr) != HS_SUCCESS &&
+	    text == MATCHER_TEXT_BYTES && cerr && cerr->message &&
+	    (strstr(cerr->message, "length exceeds") || strstr(cerr->message, "too large"))) {
+		/*
+		 * Big Unicode classes written as byte sequences can exceed Vectorscan's limits.
+		 * Fall back to the UTF-8 database: on invalid bytes Vectorscan's classes and
+		 * literals match nothing (measured, ENGINE-NOTES.md), which is ripgrep's behaviour.
+		 */
+		hs_free_compile_error(cerr);
+		cerr = NULL;
+		if ((err = regex_emit(&pat, &flags, re, REGEX_DIALECT_UTF8)) != 0)
+			goto out;
+		if (kind == DB_SOM)
+			flags |= HS_FLAG_SOM_LEFTMOST;
+		if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, NULL, out, &cerr) == HS_SUCCESS)
+			goto compiled;
+	}
+	if (*out == NULL || cerr) {
 		err = compile_error(cerr && cerr->message ? cerr->message : "unknown error");
 		hs_free_compile_error(cerr);
 		*out = NULL;
-	} else if (now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
+		goto out;
+	}
+compiled:
+	if (now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
 		dbcache_store(pat.ptr, pat.len, flags, *out);
 	}
 out:

@@ -568,9 +568,15 @@ static struct info analyze(struct planner *p, const struct re_node *n)
 			return n->max == 1 ? alternate(p, i, info_empty(p)) : info_any_match(p);
 		}
 		if (n->min >= 2) {
-			/* Every match starts and ends with x x: worth its boundary trigrams. */
-			i = concat(p, i, analyze(p, n->sub[0]));
-			if (n->min == 2 && n->max == 2)
+			/*
+			 * Every match starts and ends with x{k} for k = min(min, 4): worth its
+			 * boundary trigrams; a fixed count up to 4 is exact.
+			 */
+			int k = n->min < 4 ? n->min : 4;
+
+			for (int c = 1; c < k; c++)
+				i = concat(p, i, analyze(p, n->sub[0]));
+			if (n->min == n->max && n->min <= 4)
 				return i;
 		} else if (n->max == 1) {
 			return i;
