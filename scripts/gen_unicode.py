@@ -39,13 +39,18 @@ def orbits():
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
+    # Simple case folding (CaseFolding.txt statuses C and S, as Rust's regex uses): the
+    # single-code-point case fold, else the single-code-point lower case. Turkic dotless i and
+    # dotted I fold to nothing else, as in ripgrep.
     for cp in range(MAXCP + 1):
         if 0xD800 <= cp <= 0xDFFF:
             continue
         ch = chr(cp)
-        for m in (ch.lower(), ch.upper(), ch.casefold()):
-            if len(m) == 1 and m != ch:
-                union(cp, ord(m))
+        f = ch.casefold()
+        if len(f) != 1:
+            f = ch.lower()
+        if len(f) == 1 and f != ch:
+            union(cp, ord(f))
     groups = {}
     for cp in list(parent):
         root = find(cp)

@@ -3,6 +3,7 @@
  */
 #include "regex/matcher.h"
 
+#include <dlfcn.h>
 #include <hs/hs.h>
 #include <limits.h>
 #include <pthread.h>
@@ -46,6 +47,47 @@ struct matcher_scratch {
 #define CACHE_MIN_COMPILE_MS 3.0
 
 static atomic_uint next_db_id = 1;
+
+/*
+ * SECURITY/EXACTNESS: Vectorscan 5.4.9's AVX-512 scan code misses matches (for `q.` it missed
+ * matches in 77 of 173 files of /usr/include; the AVX2 and SSE4.2 code finds them all: see
+ * docs/exactness.md). Its runtime dispatcher picks AVX-512 whenever the CPU has it, so on such
+ * CPUs we compile for the AVX2 platform and call the exported AVX2 entry point ourselves.
+ * TRAWL_HS_NATIVE=1 restores the library's own choice (to check a fixed Vectorscan).
+ */
+typedef hs_error_t (*scan_fn)(const hs_database_t *db, const char *data, unsigned len,
+			      unsigned flags, hs_scratch_t *scratch, match_event_handler fn,
+			      void *ctx);
+
+static scan_fn engine_scan = hs_scan;
+static hs_platform_info_t engine_platform;
+static const hs_platform_info_t *engine_platform_ptr; /* NULL: the host's */
+static unsigned engine_cache_tag;                       /* keeps cached databases apart */
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_pick(void)
+{
+	const char *native = getenv("TRAWL_HS_NATIVE");
+	void *avx2;
+
+	if ((native && strcmp(native, "1") == 0) || !__builtin_cpu_supports("avx512f") ||
+	    !__builtin_cpu_supports("avx2"))
+		return;
+	avx2 = dlsym(RTLD_DEFAULT, "avx2_hs_scan");
+	if (!avx2 || hs_populate_platform(&engine_platform) != HS_SUCCESS)
+		return;
+	engine_platform.cpu_features = HS_CPU_FEATURES_AVX2;
+	engine_platform_ptr = &engine_platform;
+	memcpy(&engine_scan, &avx2, sizeof(engine_scan)); /* object to function pointer */
+	engine_cache_tag = 1u << 30;
+}
+
+/* Whether trawl works around Vectorscan's AVX-512 scan code on this machine. */
+bool matcher_avoids_avx512(void)
+{
+	pthread_once(&engine_once, engine_pick);
+	return engine_platform_ptr != NULL;
+}
 
 static double now_ms(void)
 {
@@ -99,10 +141,11 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 		flags |= HS_FLAG_SOM_LEFTMOST;
 	if (!pat.ptr && (err = buf_reserve(&pat, 1)) < 0)
 		goto out;
-	if ((*out = dbcache_load(pat.ptr, pat.len, flags)) != NULL)
+	pthread_once(&engine_once, engine_pick);
+	if ((*out = dbcache_load(pat.ptr, pat.len, flags | engine_cache_tag)) != NULL)
 		goto out;
 	t0 = now_ms();
-	if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, NULL, out, &cerr) != HS_SUCCESS &&
+	if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, engine_platform_ptr, out, &cerr) != HS_SUCCESS &&
 	    text == MATCHER_TEXT_BYTES && cerr && cerr->message &&
 	    (strstr(cerr->message, "length exceeds") || strstr(cerr->message, "too large"))) {
 		/*
@@ -116,7 +159,8 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 			goto out;
 		if (kind == DB_SOM)
 			flags |= HS_FLAG_SOM_LEFTMOST;
-		if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, NULL, out, &cerr) == HS_SUCCESS)
+		if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, engine_platform_ptr, out, &cerr) ==
+		    HS_SUCCESS)
 			goto compiled;
 	}
 	if (*out == NULL || cerr) {
@@ -127,7 +171,7 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 	}
 compiled:
 	if (now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
-		dbcache_store(pat.ptr, pat.len, flags, *out);
+		dbcache_store(pat.ptr, pat.len, flags | engine_cache_tag, *out);
 	}
 out:
 	buf_dispose(&pat);
@@ -357,7 +401,7 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 		return err < 0 ? err : 0; /* 1: nothing can match */
 	if ((err = scratch_for(s, db, id)) < 0)
 		return err;
-	r = hs_scan(db, (const char *)data, (unsigned)len, 0, s->hs, on_line_match, &ls);
+	r = engine_scan(db, (const char *)data, (unsigned)len, 0, s->hs, on_line_match, &ls);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
 		error_set("matcher failed (Vectorscan error %d)", (int)r);
 		return TRAWL_EIO;
@@ -460,7 +504,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 	}
 	if ((err = scratch_for(s, db, id)) < 0)
 		return err;
-	r = hs_scan(db, len ? (const char *)line : "", (unsigned)len, 0, s->hs, on_range, &rs);
+	r = engine_scan(db, len ? (const char *)line : "", (unsigned)len, 0, s->hs, on_range, &rs);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
 		error_set("matcher failed (Vectorscan error %d)", (int)r);
 		return TRAWL_EIO;

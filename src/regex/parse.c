@@ -412,7 +412,7 @@ static int parse_class_item(struct cset *out, struct parser *ps, size_t open_pos
 			err = cset_add_set(out, &cls);
 			cset_dispose(&cls);
 			if (err == 0 && peek(ps) == '-' && ps->pos + 1 < ps->len &&
-			    ps->p[ps->pos + 1] != ']')
+			    ps->p[ps->pos + 1] != ']' && ps->p[ps->pos + 1] != '-')
 				return fail(item_pos, TRAWL_EINVAL,
 					    "invalid range boundary, must be a literal");
 			return err;
@@ -421,7 +421,8 @@ static int parse_class_item(struct cset *out, struct parser *ps, size_t open_pos
 		return err;
 	}
 	hi = lo;
-	if (peek(ps) == '-' && ps->pos + 1 < ps->len && ps->p[ps->pos + 1] != ']') {
+	if (peek(ps) == '-' && ps->pos + 1 < ps->len && ps->p[ps->pos + 1] != ']' &&
+	    ps->p[ps->pos + 1] != '-') {
 		size_t hi_pos = ps->pos + 1;
 
 		ps->pos++;
@@ -710,6 +711,10 @@ static int parse_group(struct re_node **out, struct parser *ps)
 	ps->pos++;
 	if (peek(ps) == '?') {
 		ps->pos++;
+		if (peek(ps) == '<' && ps->pos + 1 < ps->len && ps->p[ps->pos + 1] != '=' &&
+		    ps->p[ps->pos + 1] != '!')
+			return fail(ps->pos, TRAWL_EINVAL,
+				    "unrecognized flag (named groups are written (?P<name>...))");
 		if (peek(ps) == 'P' || peek(ps) == '<') {
 			size_t start, end;
 			const char *gt;

@@ -94,6 +94,24 @@ static void whitespace_class_never_crosses_a_newline(void **state)
 	assert_string_equal(LINES("a.*b", 0, "a\nb\n"), "");
 }
 
+/* Vectorscan 5.4.9's AVX-512 code missed this match (a single byte then a class, past 64). */
+static void match_after_64_bytes_is_found(void **state)
+{
+	char text[200];
+
+	(void)state;
+	memset(text, 'b', 100);
+	memcpy(text + 100, "a \n", 4);
+	assert_string_equal(lines_of("a.", 0, text, 103, 0), "0-102,");
+	assert_string_equal(lines_of("a\\s*", 0, text, 103, 0), "0-102,");
+	{
+		static const char t[] = "foo foo\xc3\xa9\nfoo\na-b a_b a b\ntest\ttest\n"
+					"int integer print(int) uint\nx foo-\n";
+
+		assert_string_equal(lines_of("xz?", 0, t, sizeof(t) - 1, 0), "64-70,");
+	}
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -161,6 +179,7 @@ int main(void)
 		cmocka_unit_test(crlf_dollar_does_not_match_before_cr),
 		cmocka_unit_test(whitespace_class_never_crosses_a_newline),
 		cmocka_unit_test(stop_request_ends_the_scan),
+		cmocka_unit_test(match_after_64_bytes_is_found),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),

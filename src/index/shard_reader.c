@@ -1,0 +1,567 @@
+/*
+ * The shard reader: maps a file, validates its structure, and serves documents and posting
+ * lists. See shard.h for the contract and docs/index-format.md for what is checked when.
+ *
+ * DESIGN: shard_open() checks everything that later reads rely on for memory safety (every
+ * section inside the file, every record's ranges inside their sections, the dictionary sorted
+ * with its lists inside POSTINGS) plus the checksums of the small structural sections, in time
+ * linear in the number of documents and trigrams, without touching CONTENT or POSTINGS. Those
+ * two are checksummed only by shard_verify(); a posting list is decoded with bounds checks on
+ * every use, so a damaged one is an error, never a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "index/postings.h"
+#include "index/shard.h"
+#include "index/shard_int.h"
+#include "util/error.h"
+#include "util/trigram.h"
+
+struct section {
+	uint64_t offset;
+	uint64_t length;
+	uint32_t crc;
+	uint32_t count;
+};
+
+struct shard {
+	char *file;
+	char *repo;
+	const uint8_t *map;
+	size_t map_len;
+	struct section sec[SHARD_N_SECTIONS + 1]; /* indexed by enum shard_section */
+	uint32_t n_docs;
+	uint32_t n_trigrams;
+	uint64_t n_postings;
+	uint64_t content_bytes;
+	const uint8_t *docs;     /* n_docs * SHARD_DOC_SIZE bytes */
+	const uint8_t *paths;
+	const uint8_t *content;
+	const uint8_t *dict;     /* n_trigrams * SHARD_TRI_SIZE bytes */
+	const uint8_t *postings;
+	uint64_t paths_len, content_len, postings_len;
+};
+
+/* Records "FILE: problem" and returns ECORRUPT. */
+static int corrupt(const struct shard *sh, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int corrupt(const struct shard *sh, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_set("%s: %s", sh->file, msg);
+	return TRAWL_ECORRUPT;
+}
+
+static uint32_t crc_of(const uint8_t *p, uint64_t len)
+{
+	uint32_t crc = 0;
+
+	while (len) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+		crc = (uint32_t)crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc;
+}
+
+/* A section's bytes; its bounds were checked against the file by check_toc(). */
+static const uint8_t *sec_ptr(const struct shard *sh, enum shard_section id)
+{
+	return sh->map + sh->sec[id].offset;
+}
+
+static int map_file(struct shard *sh)
+{
+	struct stat st;
+	void *p;
+	int fd, err = 0;
+
+	/* SECURITY: O_NOFOLLOW: a shard name swapped for a symlink is not followed. */
+	fd = open(sh->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		int e = errno;
+
+		error_set("%s: cannot open: %s", sh->file, strerror(e));
+		return (e == ENOENT || e == ENOTDIR) ? TRAWL_ENOTFOUND : TRAWL_EIO;
+	}
+	if (fstat(fd, &st) < 0) {
+		error_set("%s: cannot stat: %s", sh->file, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error_set("%s: not a regular file", sh->file);
+		err = TRAWL_EIO;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		err = corrupt(sh, "truncated: 0 bytes, shorter than the %u-byte header",
+			      SHARD_HEADER_SIZE);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > SIZE_MAX) {
+		error_set("%s: too large to map", sh->file);
+		err = TRAWL_ELIMIT;
+		goto out;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		error_set("%s: cannot map: %s", sh->file, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	sh->map = p;
+	sh->map_len = (size_t)st.st_size;
+out:
+	close(fd);
+	return err;
+}
+
+static int check_header(struct shard *sh)
+{
+	const uint8_t *h = sh->map;
+	uint32_t version, n_sections, crc, flags;
+	uint8_t copy[SHARD_TOC_END];
+
+	/* A short file that starts like a shard was cut; one that does not is something else. */
+	if (memcmp(h, SHARD_MAGIC, sh->map_len < SHARD_MAGIC_LEN ? sh->map_len : SHARD_MAGIC_LEN))
+		return corrupt(sh, "not a trawl shard (bad magic)");
+	if (sh->map_len < SHARD_HEADER_SIZE)
+		return corrupt(sh, "truncated: %zu bytes, shorter than the %u-byte header",
+			       sh->map_len, SHARD_HEADER_SIZE);
+	version = le32(h + SHARD_H_VERSION);
+	if (version > SHARD_VERSION)
+		return corrupt(sh, "format version %u is newer than this trawl supports (%u)",
+			       version, SHARD_VERSION);
+	if (version != SHARD_VERSION)
+		return corrupt(sh, "unsupported format version %u (this trawl reads %u)", version,
+			       SHARD_VERSION);
+	n_sections = le32(h + SHARD_H_N_SECTIONS);
+	if (n_sections != SHARD_N_SECTIONS)
+		return corrupt(sh, "header lists %u sections, version %u has %u", n_sections,
+			       SHARD_VERSION, SHARD_N_SECTIONS);
+	if (sh->map_len < SHARD_TOC_END)
+		return corrupt(sh, "truncated: table of contents ends at %u beyond file size %zu",
+			       SHARD_TOC_END, sh->map_len);
+	memcpy(copy, h, sizeof(copy));
+	memset(copy + SHARD_H_CRC, 0, 4);
+	crc = (uint32_t)crc32(0, copy, sizeof(copy));
+	if (crc != le32(h + SHARD_H_CRC))
+		return corrupt(sh, "header checksum mismatch (stored %08x, computed %08x)",
+			       le32(h + SHARD_H_CRC), crc);
+	flags = le32(h + SHARD_H_FLAGS);
+	if (flags != 0)
+		return corrupt(sh, "unknown header flags 0x%x", flags);
+	for (size_t i = SHARD_H_RESERVED; i < SHARD_HEADER_SIZE; i++)
+		if (h[i] != 0)
+			return corrupt(sh, "reserved header byte %zu is not zero", i);
+	return 0;
+}
+
+static int cmp_by_offset(const void *a, const void *b)
+{
+	const struct section *x = *(const struct section *const *)a;
+	const struct section *y = *(const struct section *const *)b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	/* Empty sections first, so that one at the start of another does not look like overlap. */
+	return (x->length > y->length) - (x->length < y->length);
+}
+
+static int check_toc(struct shard *sh)
+{
+	const uint8_t *toc = sh->map + SHARD_HEADER_SIZE;
+	const struct section *order[SHARD_N_SECTIONS];
+	bool seen[SHARD_N_SECTIONS + 1] = { false };
+	uint64_t at, file_size;
+
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
+		const uint8_t *e = toc + i * SHARD_TOC_ENTRY_SIZE;
+		uint32_t id = le32(e + SHARD_T_ID);
+		struct section s = { le64(e + SHARD_T_OFFSET), le64(e + SHARD_T_LENGTH),
+				     le32(e + SHARD_T_CRC), le32(e + SHARD_T_COUNT) };
+		uint64_t end;
+
+		if (id == 0 || id > SHARD_N_SECTIONS)
+			return corrupt(sh, "table of contents entry %u has unknown section id %u", i,
+				       id);
+		if (seen[id])
+			return corrupt(sh, "section %s listed twice", shard_section_name(id));
+		seen[id] = true;
+		if (le32(e + SHARD_T_RESERVED) != 0)
+			return corrupt(sh, "section %s: reserved field is not zero",
+				       shard_section_name(id));
+		if (__builtin_add_overflow(s.offset, s.length, &end))
+			return corrupt(sh, "section %s: offset %llu + length %llu overflows",
+				       shard_section_name(id), (unsigned long long)s.offset,
+				       (unsigned long long)s.length);
+		if (end > sh->map_len)
+			return corrupt(sh, "truncated: section %s ends at %llu beyond file size %zu",
+				       shard_section_name(id), (unsigned long long)end, sh->map_len);
+		if (s.offset < SHARD_TOC_END)
+			return corrupt(sh, "section %s at offset %llu overlaps the header",
+				       shard_section_name(id), (unsigned long long)s.offset);
+		sh->sec[id] = s;
+	}
+	/* All ids are in 1..N, none twice, N entries: every section is present exactly once. */
+	file_size = le64(sh->map + SHARD_H_FILE_SIZE);
+	if (file_size != sh->map_len)
+		return corrupt(sh, "%s: file is %zu bytes, header says %llu",
+			       file_size > sh->map_len ? "truncated" : "trailing data", sh->map_len,
+			       (unsigned long long)file_size);
+	/* The sections must tile the file after the TOC: no overlap, no gap, nothing after. */
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++)
+		order[id - 1] = &sh->sec[id];
+	qsort(order, SHARD_N_SECTIONS, sizeof(order[0]), cmp_by_offset);
+	at = SHARD_TOC_END;
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
+		const struct section *s = order[i];
+		const char *name = shard_section_name((uint32_t)(s - sh->sec));
+
+		if (s->offset < at)
+			return corrupt(sh, "section %s at offset %llu overlaps the one before it "
+				       "(ending at %llu)", name, (unsigned long long)s->offset,
+				       (unsigned long long)at);
+		if (s->offset > at)
+			return corrupt(sh, "gap of %llu bytes before section %s",
+				       (unsigned long long)(s->offset - at), name);
+		at = s->offset + s->length;
+	}
+	if (at != sh->map_len)
+		return corrupt(sh, "%llu bytes after the last section",
+			       (unsigned long long)(sh->map_len - at));
+	return 0;
+}
+
+/* The small sections are checksummed on every open: they are read in full anyway. */
+static int check_crc(const struct shard *sh, enum shard_section id)
+{
+	const struct section *s = &sh->sec[id];
+	uint32_t crc = crc_of(sec_ptr(sh, id), s->length);
+
+	if (crc != s->crc)
+		return corrupt(sh, "section %s checksum mismatch (stored %08x, computed %08x)",
+			       shard_section_name(id), s->crc, crc);
+	return 0;
+}
+
+static int check_meta(struct shard *sh)
+{
+	const struct section *s = &sh->sec[SEC_META];
+	const uint8_t *m = sec_ptr(sh, SEC_META);
+	uint32_t repo_len;
+	uint64_t want;
+
+	if (s->count != 0)
+		return corrupt(sh, "section META: count %u, expected 0", s->count);
+	if (s->length < SHARD_META_FIXED)
+		return corrupt(sh, "section META: %llu bytes, shorter than its %u fixed bytes",
+			       (unsigned long long)s->length, SHARD_META_FIXED);
+	sh->n_docs = le32(m + SHARD_M_N_DOCS);
+	sh->n_trigrams = le32(m + SHARD_M_N_TRIGRAMS);
+	sh->n_postings = le64(m + SHARD_M_N_POSTINGS);
+	sh->content_bytes = le64(m + SHARD_M_CONTENT_BYTES);
+	repo_len = le32(m + SHARD_M_REPO_LEN);
+	if (le32(m + SHARD_M_RESERVED) != 0)
+		return corrupt(sh, "section META: reserved field is not zero");
+	if (repo_len == 0 || repo_len > SHARD_REPO_MAX ||
+	    s->length != (uint64_t)SHARD_META_FIXED + repo_len)
+		return corrupt(sh, "section META: repository name of %u bytes in a %llu-byte "
+			       "section", repo_len, (unsigned long long)s->length);
+	/* SECURITY: the name is compared as a C string for authorization: no NUL inside. */
+	if (memchr(m + SHARD_META_FIXED, 0, repo_len))
+		return corrupt(sh, "section META: repository name holds a NUL byte");
+	sh->repo = strndup((const char *)m + SHARD_META_FIXED, repo_len);
+	if (!sh->repo) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	if (sh->n_trigrams > TRIGRAM_SPACE)
+		return corrupt(sh, "%u trigrams, more than there are (%u)", sh->n_trigrams,
+			       TRIGRAM_SPACE);
+	if (sh->sec[SEC_DOCS].count != sh->n_docs)
+		return corrupt(sh, "section DOCS: count %u but META says %u documents",
+			       sh->sec[SEC_DOCS].count, sh->n_docs);
+	want = (uint64_t)sh->n_docs * SHARD_DOC_SIZE;
+	if (sh->sec[SEC_DOCS].length != want)
+		return corrupt(sh, "section DOCS: %llu bytes, %u documents need %llu",
+			       (unsigned long long)sh->sec[SEC_DOCS].length, sh->n_docs,
+			       (unsigned long long)want);
+	if (sh->sec[SEC_TRIGRAMS].count != sh->n_trigrams)
+		return corrupt(sh, "section TRIGRAMS: count %u but META says %u trigrams",
+			       sh->sec[SEC_TRIGRAMS].count, sh->n_trigrams);
+	want = (uint64_t)sh->n_trigrams * SHARD_TRI_SIZE;
+	if (sh->sec[SEC_TRIGRAMS].length != want)
+		return corrupt(sh, "section TRIGRAMS: %llu bytes, %u trigrams need %llu",
+			       (unsigned long long)sh->sec[SEC_TRIGRAMS].length, sh->n_trigrams,
+			       (unsigned long long)want);
+	if (sh->sec[SEC_CONTENT].length != sh->content_bytes)
+		return corrupt(sh, "section CONTENT: %llu bytes but META says %llu",
+			       (unsigned long long)sh->sec[SEC_CONTENT].length,
+			       (unsigned long long)sh->content_bytes);
+	if (sh->sec[SEC_PATHS].count != 0 || sh->sec[SEC_CONTENT].count != 0 ||
+	    sh->sec[SEC_POSTINGS].count != 0)
+		return corrupt(sh, "sections PATHS, CONTENT and POSTINGS must have count 0");
+	/* Every id takes at least one byte: more ids than POSTINGS bytes cannot be. */
+	if (sh->n_postings > sh->sec[SEC_POSTINGS].length)
+		return corrupt(sh, "%llu postings cannot fit %llu bytes",
+			       (unsigned long long)sh->n_postings,
+			       (unsigned long long)sh->sec[SEC_POSTINGS].length);
+	sh->docs = sec_ptr(sh, SEC_DOCS);
+	sh->paths = sec_ptr(sh, SEC_PATHS);
+	sh->paths_len = sh->sec[SEC_PATHS].length;
+	sh->content = sec_ptr(sh, SEC_CONTENT);
+	sh->content_len = sh->sec[SEC_CONTENT].length;
+	sh->dict = sec_ptr(sh, SEC_TRIGRAMS);
+	sh->postings = sec_ptr(sh, SEC_POSTINGS);
+	sh->postings_len = sh->sec[SEC_POSTINGS].length;
+	return 0;
+}
+
+static int check_docs(const struct shard *sh)
+{
+	for (uint32_t i = 0; i < sh->n_docs; i++) {
+		const uint8_t *r = sh->docs + (size_t)i * SHARD_DOC_SIZE;
+		uint64_t coff = le64(r + SHARD_D_CONTENT_OFF), clen = le64(r + SHARD_D_CONTENT_LEN);
+		uint64_t poff = le32(r + SHARD_D_PATH_OFF), plen = le32(r + SHARD_D_PATH_LEN);
+		uint32_t flags = le32(r + SHARD_D_FLAGS);
+		uint8_t skip = r[SHARD_D_SKIP];
+		uint64_t end;
+
+		if (poff + plen > sh->paths_len)
+			return corrupt(sh, "document %u: path ends at %llu beyond PATHS (%llu bytes)",
+				       i, (unsigned long long)(poff + plen),
+				       (unsigned long long)sh->paths_len);
+		if (__builtin_add_overflow(coff, clen, &end) || end > sh->content_len)
+			return corrupt(sh, "document %u: content at %llu+%llu beyond CONTENT (%llu "
+				       "bytes)", i, (unsigned long long)coff,
+				       (unsigned long long)clen, (unsigned long long)sh->content_len);
+		if (skip > SHARD_SKIP_MAX)
+			return corrupt(sh, "document %u: unknown skip reason %u", i, skip);
+		if (skip != DOC_INDEXED && clen != 0)
+			return corrupt(sh, "document %u: skipped but has %llu content bytes", i,
+				       (unsigned long long)clen);
+		if (flags & ~SHARD_DOC_FLAGS_KNOWN)
+			return corrupt(sh, "document %u: unknown flags 0x%x", i, flags);
+		if (r[SHARD_D_RESERVED] != 0)
+			return corrupt(sh, "document %u: reserved byte is not zero", i);
+	}
+	return 0;
+}
+
+static int check_dict(const struct shard *sh)
+{
+	uint64_t total = 0, prev_off = 0;
+	uint32_t prev_t = 0, prev_count = 0;
+
+	for (uint32_t i = 0; i < sh->n_trigrams; i++) {
+		const uint8_t *e = sh->dict + (size_t)i * SHARD_TRI_SIZE;
+		uint32_t t = le32(e + SHARD_G_TRIGRAM), count = le32(e + SHARD_G_COUNT);
+		uint64_t off = le64(e + SHARD_G_OFFSET);
+
+		if (t >= TRIGRAM_SPACE)
+			return corrupt(sh, "trigram entry %u: value 0x%x above 24 bits", i, t);
+		if (i > 0 && t <= prev_t)
+			return corrupt(sh, "trigram entry %u: 0x%06x not above 0x%06x (dictionary not "
+				       "sorted)", i, t, prev_t);
+		if (count == 0 || count > sh->n_docs)
+			return corrupt(sh, "trigram 0x%06x: %u documents of %u", t, count, sh->n_docs);
+		/* Lists are back to back in dictionary order, each at least a byte per id. */
+		if (i == 0 ? off != 0 : off < prev_off || off - prev_off < prev_count)
+			return corrupt(sh, "trigram 0x%06x: postings offset %llu out of order", t,
+				       (unsigned long long)off);
+		if (off > sh->postings_len || sh->postings_len - off < count)
+			return corrupt(sh, "trigram 0x%06x: postings at %llu (%u ids) beyond POSTINGS "
+				       "(%llu bytes)", t, (unsigned long long)off, count,
+				       (unsigned long long)sh->postings_len);
+		total += count;
+		prev_t = t;
+		prev_off = off;
+		prev_count = count;
+	}
+	if (total != sh->n_postings)
+		return corrupt(sh, "dictionary counts %llu postings, META says %llu",
+			       (unsigned long long)total, (unsigned long long)sh->n_postings);
+	if (sh->n_trigrams == 0 && sh->postings_len != 0)
+		return corrupt(sh, "section POSTINGS: %llu bytes but no trigrams",
+			       (unsigned long long)sh->postings_len);
+	return 0;
+}
+
+int shard_open(struct shard **out, const char *path)
+{
+	struct shard *sh;
+	int err;
+
+	*out = NULL;
+	sh = calloc(1, sizeof(*sh));
+	if (!sh || !(sh->file = strdup(path))) {
+		free(sh);
+		error_set("%s: out of memory", path);
+		return TRAWL_ENOMEM;
+	}
+	if ((err = map_file(sh)) < 0 || (err = check_header(sh)) < 0 ||
+	    (err = check_toc(sh)) < 0 || (err = check_crc(sh, SEC_META)) < 0 ||
+	    (err = check_crc(sh, SEC_DOCS)) < 0 || (err = check_crc(sh, SEC_PATHS)) < 0 ||
+	    (err = check_crc(sh, SEC_TRIGRAMS)) < 0 || (err = check_meta(sh)) < 0 ||
+	    (err = check_docs(sh)) < 0 || (err = check_dict(sh)) < 0)
+		goto out;
+	*out = sh;
+	sh = NULL;
+out:
+	shard_close(sh);
+	return err;
+}
+
+void shard_close(struct shard *sh)
+{
+	if (!sh)
+		return;
+	if (sh->map)
+		munmap((void *)sh->map, sh->map_len);
+	free(sh->repo);
+	free(sh->file);
+	free(sh);
+}
+
+const char *shard_file(const struct shard *sh)
+{
+	return sh->file;
+}
+
+const char *shard_repo(const struct shard *sh)
+{
+	return sh->repo;
+}
+
+uint32_t shard_n_docs(const struct shard *sh)
+{
+	return sh->n_docs;
+}
+
+uint64_t shard_content_bytes(const struct shard *sh)
+{
+	return sh->content_bytes;
+}
+
+int shard_doc(struct shard_doc *out, const struct shard *sh, uint32_t id)
+{
+	const uint8_t *r;
+	uint64_t clen;
+
+	if (id >= sh->n_docs) {
+		error_set("%s: document id %u out of range (%u documents)", sh->file, id,
+			  sh->n_docs);
+		return TRAWL_EINVAL;
+	}
+	/* Ranges were checked against their sections by check_docs() on open. */
+	r = sh->docs + (size_t)id * SHARD_DOC_SIZE;
+	clen = le64(r + SHARD_D_CONTENT_LEN);
+	out->path = (const char *)sh->paths + le32(r + SHARD_D_PATH_OFF);
+	out->path_len = le32(r + SHARD_D_PATH_LEN);
+	out->content = clen ? sh->content + le64(r + SHARD_D_CONTENT_OFF) : NULL;
+	out->content_len = (size_t)clen;
+	out->size = le64(r + SHARD_D_SIZE);
+	out->flags = le32(r + SHARD_D_FLAGS);
+	out->skip = (enum doc_skip)r[SHARD_D_SKIP];
+	out->lang = le16(r + SHARD_D_LANG);
+	return 0;
+}
+
+/* The dictionary index of trigram, or -1. */
+static int64_t dict_find(const struct shard *sh, uint32_t trigram)
+{
+	size_t lo = 0, hi = sh->n_trigrams;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t t = le32(sh->dict + mid * SHARD_TRI_SIZE + SHARD_G_TRIGRAM);
+
+		if (t == trigram)
+			return (int64_t)mid;
+		if (t < trigram)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Entry i's list: [*off, *off + *len) within POSTINGS, and its count. */
+static void dict_list(const struct shard *sh, size_t i, uint64_t *off, uint64_t *len,
+		      uint32_t *count)
+{
+	const uint8_t *e = sh->dict + i * SHARD_TRI_SIZE;
+	uint64_t end = i + 1 < sh->n_trigrams ? le64(e + SHARD_TRI_SIZE + SHARD_G_OFFSET)
+					      : sh->postings_len;
+
+	/* check_dict() made offsets ascending and inside POSTINGS. */
+	*off = le64(e + SHARD_G_OFFSET);
+	*len = end - *off;
+	*count = le32(e + SHARD_G_COUNT);
+}
+
+uint32_t shard_trigram_count(const struct shard *sh, uint32_t trigram)
+{
+	int64_t i = dict_find(sh, trigram);
+
+	return i < 0 ? 0 : le32(sh->dict + (size_t)i * SHARD_TRI_SIZE + SHARD_G_COUNT);
+}
+
+static int decode_list(struct u32vec *out, const struct shard *sh, size_t i)
+{
+	uint64_t off, len;
+	uint32_t count;
+	int err;
+
+	dict_list(sh, i, &off, &len, &count);
+	err = postings_decode(out, sh->postings + off, (size_t)len, count, sh->n_docs);
+	if (err < 0)
+		error_prefix("%s: trigram 0x%06x",
+			     sh->file, le32(sh->dict + i * SHARD_TRI_SIZE + SHARD_G_TRIGRAM));
+	return err;
+}
+
+int shard_postings(struct u32vec *out, const struct shard *sh, uint32_t trigram)
+{
+	int64_t i = dict_find(sh, trigram);
+
+	return i < 0 ? 0 : decode_list(out, sh, (size_t)i);
+}
+
+int shard_verify(const struct shard *sh)
+{
+	struct u32vec ids;
+	int err = 0;
+
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++)
+		if ((err = check_crc(sh, id)) < 0)
+			return err;
+	u32vec_init(&ids);
+	for (size_t i = 0; i < sh->n_trigrams; i++) {
+		ids.len = 0;
+		if ((err = decode_list(&ids, sh, i)) < 0)
+			break;
+	}
+	u32vec_dispose(&ids);
+	return err;
+}

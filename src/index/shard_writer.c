@@ -1,0 +1,563 @@
+/*
+ * The shard writer; see shard.h for the contract and shard_int.h / docs/index-format.md for the
+ * format.
+ *
+ * DESIGN: content goes to the temporary file as each document is added (with its crc32 kept
+ * running), so the writer never holds the contents of a shard. What it keeps per document is
+ * its record, its path and the list of its distinct folded trigrams.
+ *
+ * Tokenizing is one tight loop per document: a rolling 24-bit trigram, a 2^24-bit bitmap (2 MiB)
+ * for "already seen in this document", and a branch-free append of new trigrams to the pair
+ * store (4 bytes per (trigram, document) pair, grouped by document, in chunks). After the
+ * document the bits it set are cleared through its own list, and the per-trigram document
+ * counts (2^24 u32, mostly untouched pages) are bumped.
+ *
+ * Finishing is a counting sort: the counts become bucket starts, one pass over the pair store
+ * scatters each document id into its trigram's bucket (documents arrive in id order, so every
+ * bucket comes out ascending), and one pass over the trigrams present writes the dictionary and
+ * the varint posting lists. Peak memory is about 8 bytes per pair plus the counts, with no
+ * comparison sort anywhere.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "index/postings.h"
+#include "index/shard.h"
+#include "index/shard_int.h"
+#include "index/utf8.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/trigram.h"
+
+#define CHUNK_PAIRS ((size_t)1 << 20) /* 4 MiB of pairs per chunk */
+#define TOKEN_WINDOW ((size_t)16 << 10) /* bytes tokenized per step, so a chunk wastes little */
+#define OUT_BUF ((size_t)1 << 20)
+#define SEEN_WORDS (TRIGRAM_SPACE / 64)
+
+struct doc_rec {
+	uint64_t content_off;
+	uint64_t content_len;
+	uint64_t size;
+	uint32_t path_off;
+	uint32_t path_len;
+	uint32_t flags;
+	uint32_t n_tri; /* distinct trigrams, stored in the pair store in document order */
+	uint8_t skip;
+	uint16_t lang;
+};
+
+struct chunk {
+	uint32_t *v;
+	size_t len;
+};
+
+struct toc_entry {
+	uint64_t offset;
+	uint64_t length;
+	uint32_t crc;
+	uint32_t count;
+};
+
+struct shard_writer {
+	struct file_tmp tmp;
+	char *repo;
+	size_t repo_len;
+	uint64_t pos; /* where the next section byte goes */
+	uint32_t content_crc;
+	uint64_t content_bytes;
+	struct doc_rec *docs;
+	size_t n_docs, cap_docs;
+	struct buf paths;
+	uint64_t *seen;   /* one bit per trigram: set in the current document */
+	uint32_t *counts; /* documents per trigram */
+	struct chunk *chunks;
+	size_t n_chunks, cap_chunks;
+	uint64_t n_pairs;
+	struct toc_entry toc[SHARD_N_SECTIONS + 1]; /* indexed by enum shard_section */
+	int err; /* sticky: once an add or finish failed, the file is not trustworthy */
+	bool is_finished;
+};
+
+static int nomem(void)
+{
+	error_set("out of memory writing a shard");
+	return TRAWL_ENOMEM;
+}
+
+static uint32_t crc_update(uint32_t crc, const void *data, uint64_t len)
+{
+	const uint8_t *p = data;
+
+	/* zlib takes a uInt length. */
+	while (len) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+		crc = (uint32_t)crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc;
+}
+
+/* Appends data to the file as (part of) section id, keeping its length and crc. */
+static int put_section(struct shard_writer *w, enum shard_section id, const void *data,
+		       uint64_t len)
+{
+	struct toc_entry *e = &w->toc[id];
+	int err;
+
+	if (len == 0)
+		return 0;
+	if ((err = file_write_all(w->tmp.fd, data, (size_t)len, w->tmp.final_path)) < 0)
+		return err;
+	e->crc = crc_update(e->crc, data, len);
+	e->length += len;
+	w->pos += len;
+	return 0;
+}
+
+static void begin_section(struct shard_writer *w, enum shard_section id, uint32_t count)
+{
+	w->toc[id] = (struct toc_entry){ .offset = w->pos, .count = count };
+}
+
+int shard_writer_new(struct shard_writer **out, const char *path, const char *repo)
+{
+	static const uint8_t zero[SHARD_TOC_END];
+	struct shard_writer *w;
+	size_t repo_len = strlen(repo);
+	int err;
+
+	*out = NULL;
+	if (repo_len == 0 || repo_len > SHARD_REPO_MAX) {
+		error_set("%s: repository name must be 1 to %u bytes", path, SHARD_REPO_MAX);
+		return TRAWL_EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return nomem();
+	w->tmp.fd = -1;
+	buf_init(&w->paths, UINT32_MAX);
+	w->repo = strdup(repo);
+	w->repo_len = repo_len;
+	w->seen = calloc(SEEN_WORDS, sizeof(*w->seen));
+	/* 64 MiB of address space; only the pages of trigrams that occur are ever touched. */
+	w->counts = calloc(TRIGRAM_SPACE, sizeof(*w->counts));
+	if (!w->repo || !w->seen || !w->counts) {
+		err = nomem();
+		goto out;
+	}
+	if ((err = file_tmp_open(&w->tmp, path)) < 0)
+		goto out;
+	/* The header and TOC are written last; reserve their place. */
+	if ((err = file_write_all(w->tmp.fd, zero, sizeof(zero), path)) < 0)
+		goto out;
+	w->pos = SHARD_TOC_END;
+	begin_section(w, SEC_CONTENT, 0);
+	*out = w;
+	w = NULL;
+out:
+	shard_writer_free(w);
+	return err;
+}
+
+uint64_t shard_writer_content_bytes(const struct shard_writer *w)
+{
+	return w->content_bytes;
+}
+
+static int refuse_if_failed(const struct shard_writer *w)
+{
+	if (w->err < 0) {
+		error_set("%s: shard writer already failed", w->tmp.final_path);
+		return w->err;
+	}
+	if (w->is_finished) {
+		error_set("%s: shard already finished", w->tmp.final_path);
+		return TRAWL_EINVAL;
+	}
+	return 0;
+}
+
+/* Makes sure the last chunk has room for n more pairs. */
+static int chunk_room(struct shard_writer *w, size_t n)
+{
+	struct chunk *c = w->n_chunks ? &w->chunks[w->n_chunks - 1] : NULL;
+
+	if (c && CHUNK_PAIRS - c->len >= n)
+		return 0;
+	if (w->n_chunks == w->cap_chunks) {
+		size_t cap = w->cap_chunks ? w->cap_chunks * 2 : 16;
+		struct chunk *v = realloc(w->chunks, cap * sizeof(*v));
+
+		if (!v)
+			return nomem();
+		w->chunks = v;
+		w->cap_chunks = cap;
+	}
+	c = &w->chunks[w->n_chunks];
+	c->v = malloc(CHUNK_PAIRS * sizeof(*c->v));
+	c->len = 0;
+	if (!c->v)
+		return nomem();
+	w->n_chunks++;
+	return 0;
+}
+
+/* trigram_fold() without a branch; tests check that the two agree on every byte. */
+static inline uint32_t fold(uint8_t c)
+{
+	return (uint32_t)c + ((uint32_t)((unsigned)c - 'A' < 26u) << 5);
+}
+
+/*
+ * Appends the distinct folded trigrams of p[0..n) to the pair store and counts them. Every
+ * overlapping trigram is taken, including those holding '\n' or any other byte: the index holds
+ * the document's whole folded trigram set, whatever the planner asks for.
+ */
+static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t *n_tri)
+{
+	uint64_t *seen = w->seen;
+	size_t first_chunk, first_pos, total = 0;
+	uint32_t t;
+	int err;
+
+	*n_tri = 0;
+	if (n < 3)
+		return 0;
+	if ((err = chunk_room(w, TOKEN_WINDOW)) < 0)
+		return err;
+	first_chunk = w->n_chunks - 1;
+	first_pos = w->chunks[first_chunk].len;
+	t = (fold(p[0]) << 8) | fold(p[1]);
+	for (size_t i = 2; i < n;) {
+		size_t end = n - i > TOKEN_WINDOW ? i + TOKEN_WINDOW : n;
+		struct chunk *c;
+		uint32_t *list;
+		size_t k = 0;
+
+		if ((err = chunk_room(w, end - i)) < 0)
+			return err;
+		c = &w->chunks[w->n_chunks - 1];
+		list = c->v + c->len;
+		for (; i < end; i++) {
+			uint64_t *word, old;
+
+			t = ((t << 8) | fold(p[i])) & (TRIGRAM_SPACE - 1);
+			word = &seen[t >> 6];
+			old = *word;
+			/* Always store, advance only when new: no unpredictable branch. */
+			list[k] = t;
+			k += !((old >> (t & 63)) & 1);
+			*word = old | ((uint64_t)1 << (t & 63));
+		}
+		c->len += k;
+		total += k;
+	}
+	/* Clear this document's bits and count it once per trigram. */
+	for (size_t ci = first_chunk, pos = first_pos; ci < w->n_chunks; ci++, pos = 0) {
+		const struct chunk *c = &w->chunks[ci];
+		uint32_t *counts = w->counts;
+
+		for (size_t j = pos; j < c->len; j++) {
+			uint32_t x = c->v[j];
+
+			seen[x >> 6] = 0;
+			counts[x]++;
+		}
+	}
+	w->n_pairs += total;
+	*n_tri = (uint32_t)total;
+	return 0;
+}
+
+int shard_writer_add(struct shard_writer *w, const char *path, size_t path_len,
+		     const uint8_t *content, size_t content_len, uint64_t size, enum doc_skip skip,
+		     uint16_t lang)
+{
+	struct doc_rec *d;
+	int err;
+
+	if ((err = refuse_if_failed(w)) < 0)
+		return err;
+	if ((unsigned)skip > SHARD_SKIP_MAX || (skip != DOC_INDEXED && content_len) ||
+	    (content_len && !content)) {
+		error_set("%s: invalid document (skip %d, %zu content bytes)", w->tmp.final_path,
+			  (int)skip, content_len);
+		return TRAWL_EINVAL;
+	}
+	if (w->n_docs >= UINT32_MAX) {
+		error_set("%s: more than %u documents in one shard", w->tmp.final_path, UINT32_MAX);
+		return TRAWL_ELIMIT;
+	}
+	if (path_len > UINT32_MAX - w->paths.len) {
+		error_set("%s: more than 4 GiB of paths in one shard", w->tmp.final_path);
+		return TRAWL_ELIMIT;
+	}
+	if (w->n_docs == w->cap_docs) {
+		size_t cap = w->cap_docs ? w->cap_docs * 2 : 256;
+		struct doc_rec *v = realloc(w->docs, cap * sizeof(*v));
+
+		if (!v)
+			return nomem();
+		w->docs = v;
+		w->cap_docs = cap;
+	}
+	d = &w->docs[w->n_docs];
+	*d = (struct doc_rec){ .content_off = w->content_bytes, .content_len = content_len,
+			       .size = size, .path_off = (uint32_t)w->paths.len,
+			       .path_len = (uint32_t)path_len, .skip = (uint8_t)skip, .lang = lang };
+	if ((err = buf_put(&w->paths, path, path_len)) < 0)
+		return err; /* nothing changed yet */
+	if (content_len) {
+		if ((err = put_section(w, SEC_CONTENT, content, content_len)) < 0 ||
+		    (err = tokenize(w, content, content_len, &d->n_tri)) < 0) {
+			w->err = err;
+			return err;
+		}
+		w->content_bytes += content_len;
+		if (!utf8_is_valid(content, content_len))
+			d->flags |= DOC_INVALID_UTF8;
+	}
+	w->n_docs++;
+	return 0;
+}
+
+/* Walks the pair store, dropping each document id into its trigram's bucket. */
+static void scatter(struct shard_writer *w, uint32_t *dest)
+{
+	uint32_t *next = w->counts; /* bucket starts on entry, bucket ends on return */
+	size_t ci = 0, cj = 0;
+
+	for (size_t d = 0; d < w->n_docs; d++) {
+		uint32_t left = w->docs[d].n_tri;
+
+		while (left) {
+			struct chunk *c = &w->chunks[ci];
+			size_t take = c->len - cj < left ? c->len - cj : left;
+			const uint32_t *s = c->v + cj;
+
+			for (size_t k = 0; k < take; k++)
+				dest[next[s[k]]++] = (uint32_t)d;
+			cj += take;
+			left -= (uint32_t)take;
+			if (cj == c->len) {
+				free(c->v);
+				c->v = NULL;
+				ci++;
+				cj = 0;
+			}
+		}
+	}
+}
+
+/* Writes POSTINGS and builds the TRIGRAMS dictionary in *dict. */
+static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_trigrams)
+{
+	uint32_t *counts = w->counts, *dest = NULL;
+	uint64_t *present = w->seen; /* all zero between documents: reused as "trigram present" */
+	uint8_t *out = NULL, *d = NULL;
+	size_t out_len = 0, out_cap = OUT_BUF, n_tri = 0, dest_n;
+	uint64_t list_off = 0, prev_end = 0;
+	uint32_t total = 0;
+	int err = 0;
+
+	*dict = NULL;
+	*n_trigrams = 0;
+	/* Bucket starts; each count fits a uint32_t, and so does every start (n_pairs checked). */
+	if (w->n_pairs > UINT32_MAX || w->n_pairs > SIZE_MAX / sizeof(*dest)) {
+		error_set("%s: more than %u trigram postings in one shard", w->tmp.final_path,
+			  UINT32_MAX);
+		return TRAWL_ELIMIT;
+	}
+	for (uint32_t t = 0; t < TRIGRAM_SPACE; t++) {
+		uint32_t c = counts[t];
+
+		if (!c)
+			continue;
+		present[t >> 6] |= (uint64_t)1 << (t & 63);
+		counts[t] = total;
+		total += c;
+		n_tri++;
+	}
+	dest_n = (size_t)w->n_pairs;
+	dest = malloc(dest_n ? dest_n * sizeof(*dest) : 1);
+	d = malloc(n_tri ? n_tri * SHARD_TRI_SIZE : 1);
+	out = malloc(out_cap);
+	if (!dest || !d || !out) {
+		err = nomem();
+		goto out;
+	}
+	scatter(w, dest);
+	begin_section(w, SEC_POSTINGS, 0);
+	n_tri = 0;
+	for (size_t wi = 0; wi < SEEN_WORDS; wi++) {
+		uint64_t bits = present[wi];
+
+		present[wi] = 0;
+		while (bits) {
+			uint32_t t = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(bits));
+			uint64_t end = counts[t];
+			size_t n = (size_t)(end - prev_end), room = n * POSTINGS_ID_MAX;
+			uint8_t *e = d + n_tri * SHARD_TRI_SIZE;
+
+			bits &= bits - 1;
+			if (out_cap - out_len < room) {
+				if ((err = put_section(w, SEC_POSTINGS, out, out_len)) < 0)
+					goto out;
+				out_len = 0;
+				if (room > out_cap) {
+					uint8_t *bigger = realloc(out, room);
+
+					if (!bigger) {
+						err = nomem();
+						goto out;
+					}
+					out = bigger;
+					out_cap = room;
+				}
+			}
+			put_le32(e + SHARD_G_TRIGRAM, t);
+			put_le32(e + SHARD_G_COUNT, (uint32_t)n);
+			put_le64(e + SHARD_G_OFFSET, list_off);
+			n = postings_encode_raw(out + out_len, dest + prev_end, n);
+			out_len += n;
+			list_off += n;
+			prev_end = end;
+			n_tri++;
+		}
+	}
+	err = put_section(w, SEC_POSTINGS, out, out_len);
+out:
+	if (err == 0) {
+		*dict = d;
+		*n_trigrams = (uint32_t)n_tri;
+		d = NULL;
+	}
+	free(d);
+	free(dest);
+	free(out);
+	return err;
+}
+
+static int write_docs(struct shard_writer *w)
+{
+	uint8_t rec[SHARD_DOC_SIZE * 256];
+	size_t n = 0;
+	int err;
+
+	begin_section(w, SEC_DOCS, (uint32_t)w->n_docs);
+	for (size_t i = 0; i < w->n_docs; i++) {
+		const struct doc_rec *d = &w->docs[i];
+		uint8_t *r = rec + n * SHARD_DOC_SIZE;
+
+		put_le64(r + SHARD_D_CONTENT_OFF, d->content_off);
+		put_le64(r + SHARD_D_CONTENT_LEN, d->content_len);
+		put_le64(r + SHARD_D_SIZE, d->size);
+		put_le32(r + SHARD_D_PATH_OFF, d->path_off);
+		put_le32(r + SHARD_D_PATH_LEN, d->path_len);
+		put_le32(r + SHARD_D_FLAGS, d->flags);
+		r[SHARD_D_SKIP] = d->skip;
+		r[SHARD_D_RESERVED] = 0;
+		put_le16(r + SHARD_D_LANG, d->lang);
+		if (++n == 256) {
+			if ((err = put_section(w, SEC_DOCS, rec, sizeof(rec))) < 0)
+				return err;
+			n = 0;
+		}
+	}
+	return put_section(w, SEC_DOCS, rec, n * SHARD_DOC_SIZE);
+}
+
+static int write_meta(struct shard_writer *w, uint32_t n_trigrams)
+{
+	uint8_t m[SHARD_META_FIXED] = { 0 };
+	int err;
+
+	begin_section(w, SEC_META, 0);
+	put_le32(m + SHARD_M_N_DOCS, (uint32_t)w->n_docs);
+	put_le32(m + SHARD_M_N_TRIGRAMS, n_trigrams);
+	put_le64(m + SHARD_M_N_POSTINGS, w->n_pairs);
+	put_le64(m + SHARD_M_CONTENT_BYTES, w->content_bytes);
+	put_le32(m + SHARD_M_REPO_LEN, (uint32_t)w->repo_len);
+	if ((err = put_section(w, SEC_META, m, sizeof(m))) < 0)
+		return err;
+	return put_section(w, SEC_META, w->repo, w->repo_len);
+}
+
+static int write_header(struct shard_writer *w)
+{
+	uint8_t h[SHARD_TOC_END] = { 0 };
+	uint8_t *toc = h + SHARD_HEADER_SIZE;
+
+	memcpy(h + SHARD_H_MAGIC, SHARD_MAGIC, SHARD_MAGIC_LEN);
+	put_le32(h + SHARD_H_VERSION, SHARD_VERSION);
+	put_le32(h + SHARD_H_FLAGS, 0);
+	put_le32(h + SHARD_H_N_SECTIONS, SHARD_N_SECTIONS);
+	put_le64(h + SHARD_H_FILE_SIZE, w->pos);
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+		uint8_t *e = toc + (id - 1) * SHARD_TOC_ENTRY_SIZE;
+
+		put_le32(e + SHARD_T_ID, id);
+		put_le64(e + SHARD_T_OFFSET, w->toc[id].offset);
+		put_le64(e + SHARD_T_LENGTH, w->toc[id].length);
+		put_le32(e + SHARD_T_CRC, w->toc[id].crc);
+		put_le32(e + SHARD_T_COUNT, w->toc[id].count);
+	}
+	put_le32(h + SHARD_H_CRC, (uint32_t)crc32(0, h, sizeof(h)));
+	return file_pwrite_all(w->tmp.fd, h, sizeof(h), 0, w->tmp.final_path);
+}
+
+int shard_writer_finish(struct shard_writer *w)
+{
+	uint8_t *dict = NULL;
+	uint32_t n_trigrams = 0;
+	int err;
+
+	if ((err = refuse_if_failed(w)) < 0)
+		return err;
+	if ((err = write_postings(w, &dict, &n_trigrams)) < 0)
+		goto out;
+	/* The sort's memory is no longer needed: give it back before writing the rest. */
+	free(w->counts);
+	w->counts = NULL;
+	begin_section(w, SEC_TRIGRAMS, n_trigrams);
+	if ((err = put_section(w, SEC_TRIGRAMS, dict, (uint64_t)n_trigrams * SHARD_TRI_SIZE)) < 0)
+		goto out;
+	free(dict);
+	dict = NULL;
+	if ((err = write_docs(w)) < 0)
+		goto out;
+	begin_section(w, SEC_PATHS, 0);
+	if ((err = put_section(w, SEC_PATHS, w->paths.ptr, w->paths.len)) < 0 ||
+	    (err = write_meta(w, n_trigrams)) < 0 || (err = write_header(w)) < 0 ||
+	    (err = file_tmp_commit(&w->tmp)) < 0)
+		goto out;
+	w->is_finished = true;
+out:
+	free(dict);
+	if (err < 0)
+		w->err = err;
+	return err;
+}
+
+void shard_writer_free(struct shard_writer *w)
+{
+	if (!w)
+		return;
+	if (w->tmp.fd >= 0 || w->tmp.tmp_path || w->tmp.final_path)
+		file_tmp_dispose(&w->tmp);
+	for (size_t i = 0; i < w->n_chunks; i++)
+		free(w->chunks[i].v);
+	free(w->chunks);
+	free(w->docs);
+	buf_dispose(&w->paths);
+	free(w->seen);
+	free(w->counts);
+	free(w->repo);
+	free(w);
+}

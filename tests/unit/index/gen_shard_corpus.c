@@ -1,0 +1,150 @@
+/*
+ * Writes the seed corpus of the shard fuzz target (tests/fuzz/corpus/shard/): a few small valid
+ * shards made by the real writer, and a few damaged copies (truncated, foreign, newer, a flipped
+ * byte, a resealed bad posting list) so that the fuzzer starts from every refusal path too.
+ * Not part of the test suite; rerun it when the format changes:
+ *
+ *   make build/release/libtrawl.a
+ *   cc -std=c17 -D_GNU_SOURCE -Isrc -o build/gen_shard_corpus \
+ *       tests/unit/index/gen_shard_corpus.c build/release/libtrawl.a -lz
+ *   build/gen_shard_corpus tests/fuzz/corpus/shard
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "index/shard.h"
+#include "index/shard_int.h"
+#include "util/error.h"
+#include "util/file.h"
+
+struct doc {
+	const char *path;
+	const char *text; /* NULL: skipped */
+	enum doc_skip skip;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "gen_shard_corpus: %s: %s\n", what, error_last());
+	exit(1);
+}
+
+static void write_shard(const char *dir, const char *name, const char *repo,
+			const struct doc *docs, size_t n)
+{
+	char *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+
+	if (!path || shard_writer_new(&w, path, repo) < 0)
+		die(name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
+
+		if (shard_writer_add(w, docs[i].path, strlen(docs[i].path),
+				     (const uint8_t *)docs[i].text, len, len ? len : 100,
+				     docs[i].skip, (uint16_t)i) < 0)
+			die(name);
+	}
+	if (shard_writer_finish(w) < 0)
+		die(name);
+	shard_writer_free(w);
+	free(path);
+}
+
+static uint8_t *load(const char *dir, const char *name, size_t *n)
+{
+	char *path = file_join(dir, name), *data = NULL;
+
+	if (!path || file_read_all(&data, n, path, 1 << 20) < 0)
+		die(name);
+	free(path);
+	return (uint8_t *)data;
+}
+
+static void store(const char *dir, const char *name, const uint8_t *p, size_t n)
+{
+	char *path = file_join(dir, name);
+
+	if (!path || file_write_atomic(path, p, n) < 0)
+		die(name);
+	free(path);
+}
+
+static uint8_t *toc(uint8_t *p, uint32_t id)
+{
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
+		uint8_t *e = p + SHARD_HEADER_SIZE + i * SHARD_TOC_ENTRY_SIZE;
+
+		if (le32(e + SHARD_T_ID) == id)
+			return e;
+	}
+	return NULL;
+}
+
+static void reseal(uint8_t *p)
+{
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+		uint8_t *e = toc(p, id);
+
+		put_le32(e + SHARD_T_CRC, (uint32_t)crc32(0, p + le64(e + SHARD_T_OFFSET),
+							   (uInt)le64(e + SHARD_T_LENGTH)));
+	}
+	put_le32(p + SHARD_H_CRC, 0);
+	put_le32(p + SHARD_H_CRC, (uint32_t)crc32(0, p, SHARD_TOC_END));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct doc small[] = {
+		{ "src/main.c", "int main(void) { return ABC; }\n", DOC_INDEXED },
+		{ "bin/tool", NULL, DOC_SKIP_BINARY },
+		{ "latin1.txt", "caf\xe9 abc\n", DOC_INDEXED },
+		{ "empty", "", DOC_INDEXED },
+	};
+	static const struct doc one[] = { { "hello.txt", "Hello, World!\n", DOC_INDEXED } };
+	static const struct doc many[] = {
+		{ "a", "the quick brown fox", DOC_INDEXED },
+		{ "b", "jumps over the lazy dog", DOC_INDEXED },
+		{ "c", "THE END", DOC_INDEXED },
+		{ "d", NULL, DOC_SKIP_TOO_LARGE },
+		{ "e", "the the the", DOC_INDEXED },
+		{ "f", NULL, DOC_SKIP_UNREADABLE },
+		{ "g", "\xf0\x9f\x98\x80 the", DOC_INDEXED },
+		{ "h", "x\ny\nz\nthe", DOC_INDEXED },
+	};
+	const char *dir;
+	uint8_t *p;
+	size_t n;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_shard_corpus DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+	write_shard(dir, "valid-empty.shard", "empty", NULL, 0);
+	write_shard(dir, "valid-one.shard", "one", one, 1);
+	write_shard(dir, "valid-small.shard", "small", small, sizeof(small) / sizeof(small[0]));
+	write_shard(dir, "valid-many.shard", "many", many, sizeof(many) / sizeof(many[0]));
+
+	p = load(dir, "valid-small.shard", &n);
+	store(dir, "bad-truncated.shard", p, n / 2);
+	p[SHARD_H_VERSION] = 9;
+	store(dir, "bad-newer.shard", p, n);
+	p[SHARD_H_VERSION] = 1;
+	p[0] = 'X';
+	store(dir, "bad-magic.shard", p, n);
+	p[0] = 'T';
+	p[le64(toc(p, SEC_CONTENT) + SHARD_T_OFFSET) + 3] ^= 0x20;
+	store(dir, "bad-content-crc.shard", p, n);
+	free(p);
+
+	p = load(dir, "valid-many.shard", &n);
+	/* A resealed file whose first posting list runs on: opens, fails on use. */
+	p[le64(toc(p, SEC_POSTINGS) + SHARD_T_OFFSET)] = 0xff;
+	reseal(p);
+	store(dir, "bad-postings-resealed.shard", p, n);
+	free(p);
+	return 0;
+}

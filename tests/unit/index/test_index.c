@@ -1,0 +1,371 @@
+/*
+ * Unit tests for the index directory: committing repositories, replacing one (its old files
+ * removed, the others untouched), opening with a missing or hostile MANIFEST, and shard file
+ * names that are always safe.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ftw.h>
+#include <cmocka.h>
+
+#include "index/shard.h"
+#include "util/error.h"
+#include "util/file.h"
+
+static char tmpdir[] = "/tmp/trawl-test-index.XXXXXX";
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh index directory under tmpdir. */
+static const char *fresh_dir(const char *name)
+{
+	static char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	assert_int_equal(file_mkdirs(p), 0);
+	return p;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *p = file_join(dir, name);
+	struct stat st;
+	bool yes;
+
+	assert_non_null(p);
+	yes = stat(p, &st) == 0;
+	free(p);
+	return yes;
+}
+
+/* Writes a one-document shard for repo into dir and returns its (new) file name. */
+static char *make_shard(const char *dir, const char *repo, unsigned seq, const char *text)
+{
+	char *name = index_shard_name(repo, seq);
+	char *path;
+	struct shard_writer *w = NULL;
+
+	assert_non_null(name);
+	path = file_join(dir, name);
+	assert_non_null(path);
+	assert_int_equal(shard_writer_new(&w, path, repo), 0);
+	assert_int_equal(shard_writer_add(w, "f.txt", 5, (const uint8_t *)text, strlen(text),
+					  strlen(text), DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	free(path);
+	return name;
+}
+
+static void write_manifest(const char *dir, const char *json)
+{
+	char *p = file_join(dir, "MANIFEST");
+
+	assert_non_null(p);
+	assert_int_equal(file_write_atomic(p, json, strlen(json)), 0);
+	free(p);
+}
+
+static void index_commits_two_repositories(void **state)
+{
+	const char *dir = fresh_dir("two");
+	char *a = make_shard(dir, "alpha", 0, "alpha text");
+	char *b[2] = { make_shard(dir, "beta", 0, "beta one"), make_shard(dir, "beta", 1, "b2") };
+	struct index *ix = NULL;
+
+	(void)state;
+	assert_int_equal(index_commit_repo(dir, "alpha", &a, 1), 0);
+	assert_int_equal(index_commit_repo(dir, "beta", b, 2), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_n_shards(ix), 3);
+	assert_string_equal(shard_repo(index_shard(ix, 0)), "alpha");
+	assert_string_equal(shard_repo(index_shard(ix, 1)), "beta");
+	assert_string_equal(shard_repo(index_shard(ix, 2)), "beta");
+	assert_null(index_shard(ix, 3));
+	index_close(ix);
+	free(a);
+	free(b[0]);
+	free(b[1]);
+}
+
+static void index_recommit_replaces_and_removes_old_files(void **state)
+{
+	const char *dir = fresh_dir("recommit");
+	char *a1 = make_shard(dir, "alpha", 0, "old alpha");
+	char *b = make_shard(dir, "beta", 0, "beta");
+	char *a2[2] = { make_shard(dir, "alpha", 0, "new alpha"), make_shard(dir, "alpha", 1, "x") };
+	struct index *ix = NULL;
+	struct shard_doc d;
+
+	(void)state;
+	assert_int_equal(index_commit_repo(dir, "alpha", &a1, 1), 0);
+	assert_int_equal(index_commit_repo(dir, "beta", &b, 1), 0);
+	/* A reader holding the old shard keeps it usable after the swap. */
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_commit_repo(dir, "alpha", a2, 2), 0);
+	assert_int_equal(shard_doc(&d, index_shard(ix, 0), 0), 0);
+	assert_memory_equal(d.content, "old alpha", 9);
+	index_close(ix);
+
+	assert_false(exists(dir, a1));
+	assert_true(exists(dir, a2[0]));
+	assert_true(exists(dir, a2[1]));
+	assert_true(exists(dir, b));
+	assert_int_equal(index_open(&ix, dir), 0);
+	/* The replaced repository keeps its place; the other is untouched. */
+	assert_int_equal(index_n_shards(ix), 3);
+	assert_string_equal(shard_repo(index_shard(ix, 0)), "alpha");
+	assert_int_equal(shard_doc(&d, index_shard(ix, 0), 0), 0);
+	assert_memory_equal(d.content, "new alpha", 9);
+	assert_string_equal(shard_repo(index_shard(ix, 2)), "beta");
+	index_close(ix);
+
+	/* Re-committing the same file list keeps the files. */
+	assert_int_equal(index_commit_repo(dir, "alpha", a2, 2), 0);
+	assert_true(exists(dir, a2[0]));
+	free(a1);
+	free(b);
+	free(a2[0]);
+	free(a2[1]);
+}
+
+static void index_open_without_manifest_is_not_found(void **state)
+{
+	const char *dir = fresh_dir("nothing");
+	struct index *ix = NULL;
+	char want[600];
+
+	(void)state;
+	assert_int_equal(index_open(&ix, dir), TRAWL_ENOTFOUND);
+	assert_null(ix);
+	snprintf(want, sizeof(want), "%s: no trawl index here (no MANIFEST)", dir);
+	assert_string_equal(error_last(), want);
+	assert_int_equal(index_open(&ix, "/nonexistent/trawl/dir"), TRAWL_ENOTFOUND);
+}
+
+static void index_open_accepts_empty_repository_list(void **state)
+{
+	const char *dir = fresh_dir("empty");
+	struct index *ix = NULL;
+
+	(void)state;
+	write_manifest(dir, "{\"version\":1,\"repos\":[]}");
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_n_shards(ix), 0);
+	index_close(ix);
+	/* An empty shard list for a repository is fine too. */
+	assert_int_equal(index_commit_repo(dir, "none", NULL, 0), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_n_shards(ix), 0);
+	index_close(ix);
+}
+
+static void expect_manifest_refused(const char *dir, const char *json)
+{
+	struct index *ix = NULL;
+
+	write_manifest(dir, json);
+	error_clear();
+	assert_int_equal(index_open(&ix, dir), TRAWL_ECORRUPT);
+	assert_null(ix);
+	assert_non_null(strstr(error_last(), "MANIFEST"));
+}
+
+static void index_refuses_manifest_naming_files_outside(void **state)
+{
+	static const char *bad[] = {
+		"../x", "../x.shard", "/etc/passwd", "a/b.shard", ".hidden.shard", "..", ".",
+		"x", "MANIFEST", "LOCK", "", "a.shard/", "x.shard.tmp.abcdef",
+	};
+	const char *dir = fresh_dir("hostile");
+	char json[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json),
+			 "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":[\"%s\"]}]}", bad[i]);
+		expect_manifest_refused(dir, json);
+	}
+	/* A NUL inside a name must not cut it to something acceptable. */
+	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":"
+				     "[\"ok.shard\\u0000/../../x\"]}]}");
+}
+
+static void index_refuses_malformed_manifests(void **state)
+{
+	const char *dir = fresh_dir("malformed");
+
+	(void)state;
+	expect_manifest_refused(dir, "not json");
+	expect_manifest_refused(dir, "{\"version\":1}");
+	expect_manifest_refused(dir, "{\"version\":\"1\",\"repos\":[]}");
+	expect_manifest_refused(dir, "{\"version\":2,\"repos\":[]}");
+	assert_non_null(strstr(error_last(), "newer"));
+	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[5]}");
+	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"\",\"shards\":[]}]}");
+	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":[]},"
+				     "{\"name\":\"r\",\"shards\":[]}]}");
+	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":"
+				     "[\"a.shard\"]},{\"name\":\"s\",\"shards\":[\"a.shard\"]}]}");
+	expect_manifest_refused(dir, "{\"version\":1,\"version\":1,\"repos\":[]}");
+}
+
+static void index_refuses_shard_of_another_repository(void **state)
+{
+	const char *dir = fresh_dir("mismatch");
+	char *s = make_shard(dir, "private", 0, "secret");
+	char json[512];
+	struct index *ix = NULL;
+
+	(void)state;
+	snprintf(json, sizeof(json),
+		 "{\"version\":1,\"repos\":[{\"name\":\"public\",\"shards\":[\"%s\"]}]}", s);
+	write_manifest(dir, json);
+	assert_int_equal(index_open(&ix, dir), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), s));
+	free(s);
+}
+
+static void index_open_reports_corrupt_shard_by_name(void **state)
+{
+	const char *dir = fresh_dir("corrupt");
+	char *s = make_shard(dir, "r", 0, "some text");
+	char *p = file_join(dir, s);
+	struct index *ix = NULL;
+
+	(void)state;
+	assert_int_equal(index_commit_repo(dir, "r", &s, 1), 0);
+	assert_int_equal(truncate(p, 100), 0);
+	assert_int_equal(index_open(&ix, dir), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), s));
+	free(p);
+	free(s);
+}
+
+static void index_commit_refuses_bad_names(void **state)
+{
+	const char *dir = fresh_dir("badnames");
+	char *ok = make_shard(dir, "r", 0, "x");
+	char *dotdot = "../x.shard", *dup[2] = { ok, ok };
+
+	(void)state;
+	assert_int_equal(index_commit_repo(dir, "r", &dotdot, 1), TRAWL_EINVAL);
+	assert_int_equal(index_commit_repo(dir, "r", dup, 2), TRAWL_EINVAL);
+	assert_int_equal(index_commit_repo(dir, "", &ok, 1), TRAWL_EINVAL);
+	assert_int_equal(index_commit_repo(dir, "bad\xff", &ok, 1), TRAWL_EINVAL);
+	assert_false(exists(dir, "MANIFEST"));
+	assert_int_equal(index_commit_repo(dir, "r", &ok, 1), 0);
+	/* A file already listed for one repository cannot be claimed by another. */
+	assert_int_equal(index_commit_repo(dir, "s", &ok, 1), TRAWL_EINVAL);
+	free(ok);
+}
+
+static void index_commit_keeps_files_named_by_hostile_manifest(void **state)
+{
+	const char *dir = fresh_dir("keep");
+	char *s = make_shard(dir, "r", 0, "x");
+	char victim[600];
+
+	(void)state;
+	snprintf(victim, sizeof(victim), "%s/../victim.shard", dir);
+	assert_int_equal(file_write_atomic(victim, "precious", 8), 0);
+	write_manifest(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":"
+			    "[\"../victim.shard\"]}]}");
+	assert_int_equal(index_commit_repo(dir, "r", &s, 1), TRAWL_ECORRUPT);
+	assert_int_equal(access(victim, F_OK), 0);
+	unlink(victim);
+	free(s);
+}
+
+static bool name_is_safe(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || n[0] == '.' || len < 7 || strcmp(n + len - 6, ".shard") != 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void shard_names_are_safe_and_unique(void **state)
+{
+	static const char *repos[] = { "linux", "../../etc/passwd", "", ".hidden", "a/b c\\d",
+				       "caf\xc3\xa9", "-dash", "\n\t",
+				       "a-very-long-repository-name-that-goes-on-and-on-and-on-"
+				       "and-on-past-sixty-four-characters" };
+	char *prev = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(repos) / sizeof(repos[0]); i++) {
+		char *n = index_shard_name(repos[i], (unsigned)i * 1000000u);
+
+		assert_non_null(n);
+		if (!name_is_safe(n))
+			fail_msg("unsafe shard name \"%s\" for \"%s\"", n, repos[i]);
+		assert_true(strlen(n) <= 64 + 1 + 16 + 1 + 10 + 6);
+		if (prev)
+			assert_string_not_equal(n, prev);
+		free(prev);
+		prev = n;
+	}
+	free(prev);
+	{
+		char *x = index_shard_name("same", 0), *y = index_shard_name("same", 0);
+
+		assert_string_not_equal(x, y);
+		assert_int_equal(strncmp(x, "same-", 5), 0);
+		free(x);
+		free(y);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(index_commits_two_repositories),
+		cmocka_unit_test(index_recommit_replaces_and_removes_old_files),
+		cmocka_unit_test(index_open_without_manifest_is_not_found),
+		cmocka_unit_test(index_open_accepts_empty_repository_list),
+		cmocka_unit_test(index_refuses_manifest_naming_files_outside),
+		cmocka_unit_test(index_refuses_malformed_manifests),
+		cmocka_unit_test(index_refuses_shard_of_another_repository),
+		cmocka_unit_test(index_open_reports_corrupt_shard_by_name),
+		cmocka_unit_test(index_commit_refuses_bad_names),
+		cmocka_unit_test(index_commit_keeps_files_named_by_hostile_manifest),
+		cmocka_unit_test(shard_names_are_safe_and_unique),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,969 @@
+/*
+ * Unit tests for shard files: the writer and reader agree (documents, skip reasons, flags,
+ * case-folded trigram postings), and the reader refuses every kind of damage (truncation,
+ * flipped bytes, foreign or newer files, absurd counts, overlapping sections, bad records) with
+ * TRAWL_ECORRUPT and a message naming the file, on open or at the latest in shard_verify().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <zlib.h>
+#include <cmocka.h>
+
+#include "index/shard.h"
+#include "index/shard_int.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/trigram.h"
+#include "util/vec.h"
+
+static char tmpdir[] = "/tmp/trawl-test-shard.XXXXXX";
+
+static const char *tpath(const char *name)
+{
+	static char p[4][512];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
+	return p[k];
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct sample_doc {
+	const char *path;
+	const char *content; /* NUL-terminated here; NULL for skipped documents */
+	uint64_t size;
+	enum doc_skip skip;
+	uint16_t lang;
+};
+
+static const struct sample_doc sample[] = {
+	{ "src/main.c", "int main(void) { return ABC; }\n", 31, DOC_INDEXED, 3 },
+	{ "empty.txt", "", 0, DOC_INDEXED, 0 },
+	{ "img/logo.png", NULL, 4096, DOC_SKIP_BINARY, 0 },
+	{ "big.log", NULL, 99999999, DOC_SKIP_TOO_LARGE, 0 },
+	{ "secret", NULL, 12, DOC_SKIP_UNREADABLE, 0 },
+	{ "latin1.txt", "caf\xe9 xabcx\n", 11, DOC_INDEXED, 0 },
+	{ "utf8.txt", "h\xc3\xa9llo w\xc3\xb6rld\n", 14, DOC_INDEXED, 0 },
+	{ "deep/dir/Name With Spaces.md", "line one\nline two\n", 18, DOC_INDEXED, 65535 },
+};
+#define N_SAMPLE (sizeof(sample) / sizeof(sample[0]))
+#define SAMPLE_CONTENT_BYTES (31 + 11 + 14 + 18)
+
+static size_t content_len(const struct sample_doc *d)
+{
+	return d->content ? strlen(d->content) : 0;
+}
+
+static void write_sample(const char *path, const char *repo)
+{
+	struct shard_writer *w = NULL;
+
+	assert_int_equal(shard_writer_new(&w, path, repo), 0);
+	for (size_t i = 0; i < N_SAMPLE; i++) {
+		const struct sample_doc *d = &sample[i];
+
+		assert_int_equal(shard_writer_add(w, d->path, strlen(d->path),
+						  (const uint8_t *)d->content, content_len(d),
+						  d->size, d->skip, d->lang),
+				 0);
+	}
+	assert_int_equal(shard_writer_content_bytes(w), SAMPLE_CONTENT_BYTES);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+}
+
+struct blob {
+	uint8_t *p;
+	size_t n;
+};
+
+static struct blob read_blob(const char *path)
+{
+	struct blob b;
+	char *data;
+
+	assert_int_equal(file_read_all(&data, &b.n, path, 1 << 28), 0);
+	b.p = (uint8_t *)data;
+	return b;
+}
+
+static struct blob sample_blob(void)
+{
+	const char *p = tpath("sample.shard");
+
+	write_sample(p, "proj");
+	return read_blob(p);
+}
+
+static void write_blob(const char *path, const uint8_t *p, size_t n)
+{
+	assert_int_equal(file_write_atomic(path, p, n), 0);
+}
+
+/* The TOC entry of section id, or NULL. */
+static uint8_t *toc_entry(uint8_t *p, uint32_t id)
+{
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
+		uint8_t *e = p + SHARD_HEADER_SIZE + i * SHARD_TOC_ENTRY_SIZE;
+
+		if (le32(e + SHARD_T_ID) == id)
+			return e;
+	}
+	return NULL;
+}
+
+static uint64_t sec_off(uint8_t *p, uint32_t id)
+{
+	return le64(toc_entry(p, id) + SHARD_T_OFFSET);
+}
+
+static uint64_t sec_len(uint8_t *p, uint32_t id)
+{
+	return le64(toc_entry(p, id) + SHARD_T_LENGTH);
+}
+
+/*
+ * Recomputes every section checksum and the header checksum, so that a test reaches the
+ * structural check it aims at instead of stopping at a checksum mismatch.
+ */
+static void reseal(uint8_t *p, size_t n)
+{
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
+		uint8_t *e = p + SHARD_HEADER_SIZE + i * SHARD_TOC_ENTRY_SIZE;
+		uint64_t off = le64(e + SHARD_T_OFFSET), len = le64(e + SHARD_T_LENGTH);
+
+		if (off <= n && len <= n - off)
+			put_le32(e + SHARD_T_CRC, (uint32_t)crc32(0, p + off, (uInt)len));
+	}
+	put_le32(p + SHARD_H_CRC, 0);
+	put_le32(p + SHARD_H_CRC, (uint32_t)crc32(0, p, SHARD_TOC_END));
+}
+
+/* Writes bytes to mut.shard and opens it. */
+static int open_bytes(struct shard **sh, const uint8_t *p, size_t n)
+{
+	write_blob(tpath("mut.shard"), p, n);
+	error_clear();
+	return shard_open(sh, tpath("mut.shard"));
+}
+
+/* Asserts that bytes are refused on open with ECORRUPT and a message naming the file. */
+static void expect_refused(const uint8_t *p, size_t n, const char *want)
+{
+	struct shard *sh = NULL;
+	int err = open_bytes(&sh, p, n);
+
+	if (err != TRAWL_ECORRUPT)
+		print_error("expected ECORRUPT, got %d (%s)\n", err, error_last());
+	assert_int_equal(err, TRAWL_ECORRUPT);
+	assert_null(sh);
+	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	if (want && !strstr(error_last(), want))
+		fail_msg("message \"%s\" lacks \"%s\"", error_last(), want);
+}
+
+/* Asserts that bytes open but fail shard_verify() with ECORRUPT naming the file. */
+static void expect_verify_fails(const uint8_t *p, size_t n)
+{
+	struct shard *sh = NULL;
+
+	assert_int_equal(open_bytes(&sh, p, n), 0);
+	error_clear();
+	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	shard_close(sh);
+}
+
+static void ids_equal(const struct shard *sh, uint32_t trigram, const uint32_t *want, size_t n)
+{
+	struct u32vec ids;
+
+	u32vec_init(&ids);
+	assert_int_equal(shard_postings(&ids, sh, trigram), 0);
+	assert_int_equal(ids.len, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ids.v[i], want[i]);
+	assert_int_equal(shard_trigram_count(sh, trigram), n);
+	u32vec_dispose(&ids);
+}
+
+/* ---- round trips ---- */
+
+static void writer_reader_round_trip_documents(void **state)
+{
+	const char *p = tpath("rt.shard");
+	struct shard *sh = NULL;
+
+	(void)state;
+	write_sample(p, "my repo");
+	assert_int_equal(shard_open(&sh, p), 0);
+	assert_string_equal(shard_file(sh), p);
+	assert_string_equal(shard_repo(sh), "my repo");
+	assert_int_equal(shard_n_docs(sh), N_SAMPLE);
+	assert_int_equal(shard_content_bytes(sh), SAMPLE_CONTENT_BYTES);
+	for (uint32_t i = 0; i < N_SAMPLE; i++) {
+		const struct sample_doc *s = &sample[i];
+		struct shard_doc d;
+
+		assert_int_equal(shard_doc(&d, sh, i), 0);
+		assert_int_equal(d.path_len, strlen(s->path));
+		assert_memory_equal(d.path, s->path, d.path_len);
+		assert_int_equal(d.content_len, content_len(s));
+		if (content_len(s))
+			assert_memory_equal(d.content, s->content, content_len(s));
+		else
+			assert_null(d.content);
+		assert_int_equal(d.size, s->size);
+		assert_int_equal(d.skip, s->skip);
+		assert_int_equal(d.lang, s->lang);
+		/* Only the Latin-1 document is not UTF-8; the empty one is. */
+		assert_int_equal(d.flags, i == 5 ? DOC_INVALID_UTF8 : 0);
+	}
+	assert_int_equal(shard_verify(sh), 0);
+	shard_close(sh);
+}
+
+static void shard_doc_rejects_bad_id(void **state)
+{
+	const char *p = tpath("rt2.shard");
+	struct shard *sh = NULL;
+	struct shard_doc d;
+
+	(void)state;
+	write_sample(p, "r");
+	assert_int_equal(shard_open(&sh, p), 0);
+	assert_int_equal(shard_doc(&d, sh, N_SAMPLE), TRAWL_EINVAL);
+	assert_int_equal(shard_doc(&d, sh, UINT32_MAX), TRAWL_EINVAL);
+	shard_close(sh);
+}
+
+static void postings_hold_case_folded_trigrams(void **state)
+{
+	const char *p = tpath("fold.shard");
+	struct shard *sh = NULL;
+	static const uint32_t main_and_latin1[] = { 0, 5 }, only_last[] = { 7 };
+
+	(void)state;
+	write_sample(p, "r");
+	assert_int_equal(shard_open(&sh, p), 0);
+	/* "ABC" in doc 0 and "abc" in doc 5: both under the folded trigram. */
+	ids_equal(sh, trigram_make('a', 'b', 'c'), main_and_latin1, 2);
+	ids_equal(sh, trigram_make('A', 'B', 'C'), main_and_latin1, 2);
+	/* Non-ASCII bytes are kept as they are. */
+	ids_equal(sh, trigram_make('f', 0xe9, ' '), (const uint32_t[]){ 5 }, 1);
+	ids_equal(sh, trigram_make(0xc3, 0xa9, 'l'), (const uint32_t[]){ 6 }, 1);
+	/* Trigrams across a newline are indexed too. */
+	ids_equal(sh, trigram_make('n', 'e', '\n'), only_last, 1);
+	ids_equal(sh, trigram_make('e', '\n', 'l'), only_last, 1);
+	/* Absent trigrams, and skipped documents' paths, give nothing. */
+	ids_equal(sh, trigram_make('z', 'z', 'z'), NULL, 0);
+	ids_equal(sh, trigram_make('l', 'o', 'g'), NULL, 0);
+	ids_equal(sh, 0, NULL, 0);
+	ids_equal(sh, TRIGRAM_SPACE - 1, NULL, 0);
+	shard_close(sh);
+}
+
+static void writer_folds_exactly_like_trigram_make(void **state)
+{
+	const char *p = tpath("bytes.shard");
+	struct shard_writer *w = NULL;
+	struct shard *sh = NULL;
+
+	(void)state;
+	/* Document c holds the three bytes c c c. */
+	assert_int_equal(shard_writer_new(&w, p, "r"), 0);
+	for (unsigned c = 0; c < 256; c++) {
+		uint8_t b[3] = { (uint8_t)c, (uint8_t)c, (uint8_t)c };
+
+		assert_int_equal(shard_writer_add(w, "f", 1, b, 3, 3, DOC_INDEXED, 0), 0);
+	}
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	assert_int_equal(shard_open(&sh, p), 0);
+	for (unsigned c = 0; c < 256; c++) {
+		uint32_t t = trigram_make((uint8_t)c, (uint8_t)c, (uint8_t)c);
+		uint32_t want[2];
+		size_t n = 0;
+
+		for (unsigned d = 0; d < 256; d++)
+			if (trigram_fold((uint8_t)d) == trigram_fold((uint8_t)c))
+				want[n++] = d;
+		ids_equal(sh, t, want, n);
+	}
+	assert_int_equal(shard_verify(sh), 0);
+	shard_close(sh);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The distinct folded trigrams of p[0..n), sorted, in a new array. */
+static uint32_t *trigram_set(const uint8_t *p, size_t n, size_t *count)
+{
+	uint32_t *v = malloc((n > 2 ? n - 2 : 1) * sizeof(*v));
+	size_t k = 0;
+
+	assert_non_null(v);
+	for (size_t i = 0; i + 2 < n; i++)
+		v[i] = trigram_make(p[i], p[i + 1], p[i + 2]);
+	if (n > 2) {
+		qsort(v, n - 2, sizeof(*v), cmp_u32);
+		for (size_t i = 0; i < n - 2; i++)
+			if (k == 0 || v[k - 1] != v[i])
+				v[k++] = v[i];
+	}
+	*count = k;
+	return v;
+}
+
+/*
+ * Many documents with many distinct trigrams, so that the pair store spans several chunks and
+ * documents straddle chunk boundaries; every list is compared with a brute-force answer.
+ */
+static void postings_match_brute_force_across_chunks(void **state)
+{
+	enum { N_DOCS = 60, DOC_LEN = 70000 };
+	const char *p = tpath("brute.shard");
+	struct shard_writer *w = NULL;
+	struct shard *sh = NULL;
+	uint8_t *docs = malloc((size_t)N_DOCS * DOC_LEN);
+	uint32_t *sets[N_DOCS];
+	size_t set_n[N_DOCS];
+	uint32_t seed = 99;
+	struct u32vec ids;
+
+	(void)state;
+	assert_non_null(docs);
+	assert_int_equal(shard_writer_new(&w, p, "r"), 0);
+	for (size_t d = 0; d < N_DOCS; d++) {
+		uint8_t *c = docs + d * DOC_LEN;
+		/* Some documents over a small alphabet (long lists), most over all bytes. */
+		unsigned mod = d % 3 == 0 ? 7 : 256;
+
+		for (size_t i = 0; i < DOC_LEN; i++) {
+			seed = seed * 1103515245u + 12345u;
+			c[i] = mod == 7 ? (uint8_t)"aBcDe\n\xc3"[(seed >> 16) % 7] : (uint8_t)(seed >> 16);
+		}
+		/* Vary the lengths so that boundaries fall everywhere. */
+		size_t len = DOC_LEN - d * 97;
+
+		sets[d] = trigram_set(c, len, &set_n[d]);
+		assert_int_equal(shard_writer_add(w, "x", 1, c, len, len, DOC_INDEXED, 0), 0);
+	}
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	assert_int_equal(shard_open(&sh, p), 0);
+	assert_int_equal(shard_verify(sh), 0);
+	u32vec_init(&ids);
+	for (size_t d = 0; d < N_DOCS; d += 7) {
+		/* Every trigram of a sample of documents: its list must be exactly the holders. */
+		for (size_t k = 0; k < set_n[d]; k += 13) {
+			uint32_t t = sets[d][k];
+			size_t j = 0;
+
+			ids.len = 0;
+			assert_int_equal(shard_postings(&ids, sh, t), 0);
+			for (size_t e = 0; e < N_DOCS; e++) {
+				if (!bsearch(&t, sets[e], set_n[e], sizeof(t), cmp_u32))
+					continue;
+				assert_true(j < ids.len);
+				assert_int_equal(ids.v[j], e);
+				j++;
+			}
+			assert_int_equal(j, ids.len);
+		}
+	}
+	u32vec_dispose(&ids);
+	for (size_t d = 0; d < N_DOCS; d++)
+		free(sets[d]);
+	free(docs);
+	shard_close(sh);
+}
+
+static void empty_shard_round_trips(void **state)
+{
+	const char *p = tpath("empty.shard");
+	struct shard_writer *w = NULL;
+	struct shard *sh = NULL;
+
+	(void)state;
+	assert_int_equal(shard_writer_new(&w, p, "nothing"), 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	assert_int_equal(shard_open(&sh, p), 0);
+	assert_int_equal(shard_n_docs(sh), 0);
+	assert_int_equal(shard_content_bytes(sh), 0);
+	ids_equal(sh, trigram_make('a', 'b', 'c'), NULL, 0);
+	assert_int_equal(shard_verify(sh), 0);
+	shard_close(sh);
+}
+
+static size_t count_files(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, "unfinished"))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void writer_free_without_finish_leaves_no_file(void **state)
+{
+	struct shard_writer *w = NULL;
+
+	(void)state;
+	assert_int_equal(shard_writer_new(&w, tpath("unfinished.shard"), "r"), 0);
+	assert_int_equal(shard_writer_add(w, "a", 1, (const uint8_t *)"abcd", 4, 4, DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(count_files(), 1); /* the temporary file */
+	shard_writer_free(w);
+	assert_int_equal(count_files(), 0);
+}
+
+static void writer_refuses_bad_documents(void **state)
+{
+	struct shard_writer *w = NULL;
+
+	(void)state;
+	assert_int_equal(shard_writer_new(&w, tpath("bad.shard"), "r"), 0);
+	assert_int_equal(shard_writer_add(w, "a", 1, (const uint8_t *)"abc", 3, 3,
+					  DOC_SKIP_BINARY, 0),
+			 TRAWL_EINVAL);
+	assert_int_equal(shard_writer_add(w, "a", 1, NULL, 0, 3, (enum doc_skip)9, 0),
+			 TRAWL_EINVAL);
+	assert_int_equal(shard_writer_add(w, "a", 1, NULL, 5, 5, DOC_INDEXED, 0), TRAWL_EINVAL);
+	/* The writer is still usable after refusing an argument. */
+	assert_int_equal(shard_writer_add(w, "a", 1, (const uint8_t *)"abc", 3, 3, DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	assert_int_equal(shard_writer_finish(w), TRAWL_EINVAL);
+	shard_writer_free(w);
+	assert_int_equal(shard_writer_new(&w, tpath("bad2.shard"), ""), TRAWL_EINVAL);
+	assert_null(w);
+}
+
+static void writer_reports_missing_directory(void **state)
+{
+	struct shard_writer *w = NULL;
+
+	(void)state;
+	assert_int_equal(shard_writer_new(&w, tpath("no/such/dir/x.shard"), "r"), TRAWL_EIO);
+	assert_null(w);
+	assert_non_null(strstr(error_last(), "no/such/dir/x.shard"));
+}
+
+/* ---- refusals ---- */
+
+static void reader_refuses_missing_file_and_symlink(void **state)
+{
+	struct shard *sh = NULL;
+	const char *target = tpath("target.shard"), *link = tpath("link.shard");
+
+	(void)state;
+	assert_int_equal(shard_open(&sh, tpath("nope.shard")), TRAWL_ENOTFOUND);
+	assert_non_null(strstr(error_last(), "nope.shard"));
+	write_sample(target, "r");
+	assert_int_equal(symlink(target, link), 0);
+	assert_true(shard_open(&sh, link) < 0);
+	assert_null(sh);
+	assert_non_null(strstr(error_last(), link));
+}
+
+static void reader_rejects_wrong_magic(void **state)
+{
+	struct blob b = sample_blob();
+
+	(void)state;
+	b.p[0] = 'X';
+	expect_refused(b.p, b.n, "not a trawl shard (bad magic)");
+	{
+		static const char script[] = "#!/bin/sh\necho hello, this is not a shard, not at all\n";
+
+		static const char long_script[] = "#!/bin/sh\n# a longer script, longer than the "
+						  "header of a shard file, still not a shard\n";
+
+		expect_refused((const uint8_t *)script, sizeof(script) - 1,
+			       "not a trawl shard (bad magic)");
+		expect_refused((const uint8_t *)long_script, sizeof(long_script) - 1,
+			       "not a trawl shard (bad magic)");
+		expect_refused((const uint8_t *)"TRAWL", 5, "truncated"); /* a cut shard */
+	}
+	free(b.p);
+}
+
+static void reader_rejects_newer_version(void **state)
+{
+	struct blob b = sample_blob();
+
+	(void)state;
+	put_le32(b.p + SHARD_H_VERSION, 2);
+	expect_refused(b.p, b.n, "format version 2 is newer than this trawl supports (1)");
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "format version 2 is newer than this trawl supports (1)");
+	put_le32(b.p + SHARD_H_VERSION, 0);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "version 0");
+	free(b.p);
+}
+
+static void reader_rejects_truncation_at_every_section_boundary(void **state)
+{
+	struct blob b = sample_blob();
+	size_t cuts[64], n_cuts = 0;
+
+	(void)state;
+	cuts[n_cuts++] = 0;
+	cuts[n_cuts++] = 8;
+	cuts[n_cuts++] = SHARD_HEADER_SIZE - 1;
+	cuts[n_cuts++] = SHARD_HEADER_SIZE;
+	cuts[n_cuts++] = SHARD_HEADER_SIZE + SHARD_TOC_ENTRY_SIZE + 3;
+	cuts[n_cuts++] = SHARD_TOC_END - 1;
+	cuts[n_cuts++] = b.n - 1;
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+		uint64_t off = sec_off(b.p, id), len = sec_len(b.p, id);
+
+		assert_true(len > 0); /* the sample fills every section */
+		cuts[n_cuts++] = off;
+		cuts[n_cuts++] = off + 1;
+		cuts[n_cuts++] = off + len / 2;
+		cuts[n_cuts++] = off + len - 1;
+		if (off + len < b.n)
+			cuts[n_cuts++] = off + len;
+	}
+	for (size_t i = 0; i < n_cuts; i++)
+		expect_refused(b.p, cuts[i], "truncated");
+	free(b.p);
+}
+
+static void reader_rejects_truncated_toc(void **state)
+{
+	struct blob b = sample_blob();
+
+	(void)state;
+	expect_refused(b.p, SHARD_HEADER_SIZE + 40, "table of contents");
+	free(b.p);
+}
+
+static void reader_rejects_trailing_bytes(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *longer = calloc(1, b.n + 10);
+
+	(void)state;
+	assert_non_null(longer);
+	memcpy(longer, b.p, b.n);
+	expect_refused(longer, b.n + 10, "trailing");
+	free(longer);
+	free(b.p);
+}
+
+/*
+ * A flipped byte anywhere: refused on open, or (in CONTENT and POSTINGS, whose checksums open
+ * does not read) caught by shard_verify().
+ */
+static void reader_catches_flipped_byte_in_every_section(void **state)
+{
+	struct blob b = sample_blob();
+
+	(void)state;
+	for (size_t at = 0; at < SHARD_TOC_END; at++) {
+		b.p[at] ^= 0x40;
+		expect_refused(b.p, b.n, NULL);
+		b.p[at] ^= 0x40;
+	}
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+		uint64_t off = sec_off(b.p, id), len = sec_len(b.p, id);
+		uint64_t spots[] = { off, off + len / 3, off + len / 2, off + len - 1 };
+
+		for (size_t k = 0; k < sizeof(spots) / sizeof(spots[0]); k++) {
+			b.p[spots[k]] ^= 0x01;
+			if (id == SEC_CONTENT || id == SEC_POSTINGS)
+				expect_verify_fails(b.p, b.n);
+			else
+				expect_refused(b.p, b.n, "checksum");
+			b.p[spots[k]] ^= 0x01;
+		}
+	}
+	free(b.p);
+}
+
+static void reader_rejects_absurd_counts(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *meta = b.p + sec_off(b.p, SEC_META);
+	uint8_t *docs = toc_entry(b.p, SEC_DOCS);
+
+	(void)state;
+	put_le32(meta + SHARD_M_N_DOCS, UINT32_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "DOCS");
+	put_le32(docs + SHARD_T_COUNT, UINT32_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "DOCS");
+	free(b.p);
+
+	b = sample_blob();
+	meta = b.p + sec_off(b.p, SEC_META);
+	put_le32(meta + SHARD_M_N_TRIGRAMS, UINT32_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "trigrams");
+	free(b.p);
+
+	b = sample_blob();
+	meta = b.p + sec_off(b.p, SEC_META);
+	put_le64(meta + SHARD_M_N_POSTINGS, UINT64_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "postings");
+	free(b.p);
+
+	b = sample_blob();
+	meta = b.p + sec_off(b.p, SEC_META);
+	put_le64(meta + SHARD_M_CONTENT_BYTES, 1);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "CONTENT");
+	put_le32(meta + SHARD_M_REPO_LEN, UINT32_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "repository name");
+	free(b.p);
+
+	b = sample_blob();
+	put_le32(b.p + SHARD_H_N_SECTIONS, UINT32_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "sections");
+	free(b.p);
+}
+
+static void reader_rejects_huge_offsets(void **state)
+{
+	static const uint64_t bad_offsets[] = { UINT64_MAX, UINT64_MAX - 3, (uint64_t)1 << 63,
+						(uint64_t)1 << 40 };
+	struct blob b = sample_blob();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_offsets) / sizeof(bad_offsets[0]); i++) {
+		for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+			uint8_t *e = toc_entry(b.p, id);
+			uint64_t off = le64(e + SHARD_T_OFFSET), len = le64(e + SHARD_T_LENGTH);
+
+			put_le64(e + SHARD_T_OFFSET, bad_offsets[i]);
+			reseal(b.p, b.n);
+			expect_refused(b.p, b.n, NULL);
+			put_le64(e + SHARD_T_OFFSET, off);
+			put_le64(e + SHARD_T_LENGTH, bad_offsets[i]);
+			reseal(b.p, b.n);
+			expect_refused(b.p, b.n, NULL);
+			put_le64(e + SHARD_T_LENGTH, len);
+		}
+	}
+	free(b.p);
+}
+
+static void reader_rejects_overlapping_sections(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *docs = toc_entry(b.p, SEC_DOCS), *paths = toc_entry(b.p, SEC_PATHS);
+	uint64_t doff = le64(docs + SHARD_T_OFFSET);
+
+	(void)state;
+	/* DOCS moved one byte into the section before it. */
+	put_le64(docs + SHARD_T_OFFSET, doff - 1);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "overlaps");
+	/* PATHS pointing at the same bytes as DOCS. */
+	put_le64(docs + SHARD_T_OFFSET, doff);
+	put_le64(paths + SHARD_T_OFFSET, doff);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, NULL);
+	/* A section over the header. */
+	put_le64(paths + SHARD_T_OFFSET, 8);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "header");
+	free(b.p);
+}
+
+static void reader_rejects_duplicate_and_unknown_sections(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *docs = toc_entry(b.p, SEC_DOCS);
+
+	(void)state;
+	put_le32(docs + SHARD_T_ID, SEC_PATHS);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "twice");
+	put_le32(docs + SHARD_T_ID, 99);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "unknown section");
+	free(b.p);
+}
+
+static void reader_rejects_document_ranges_outside_sections(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *r = b.p + sec_off(b.p, SEC_DOCS);
+
+	(void)state;
+	put_le64(r + SHARD_D_CONTENT_LEN, 1000);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "document 0");
+	put_le64(r + SHARD_D_CONTENT_LEN, 31);
+	put_le64(r + SHARD_D_CONTENT_OFF, UINT64_MAX - 10);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "document 0");
+	put_le64(r + SHARD_D_CONTENT_OFF, 0);
+	put_le32(r + SHARD_D_PATH_LEN, UINT32_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "document 0");
+	put_le32(r + SHARD_D_PATH_LEN, 10);
+	r[SHARD_D_SKIP] = 7;
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "skip");
+	r[SHARD_D_SKIP] = DOC_SKIP_BINARY; /* skipped, yet with content */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "skipped");
+	r[SHARD_D_SKIP] = 0;
+	put_le32(r + SHARD_D_FLAGS, 0x80);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "flags");
+	put_le32(r + SHARD_D_FLAGS, 0);
+	reseal(b.p, b.n);
+	{
+		struct shard *sh = NULL;
+
+		assert_int_equal(open_bytes(&sh, b.p, b.n), 0); /* back to sound */
+		shard_close(sh);
+	}
+	free(b.p);
+}
+
+static void reader_rejects_unsorted_dictionary(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *d = b.p + sec_off(b.p, SEC_TRIGRAMS);
+	uint8_t tmp[4];
+
+	(void)state;
+	/* Swap the trigram values of the first two entries. */
+	memcpy(tmp, d + SHARD_G_TRIGRAM, 4);
+	memcpy(d + SHARD_G_TRIGRAM, d + SHARD_TRI_SIZE + SHARD_G_TRIGRAM, 4);
+	memcpy(d + SHARD_TRI_SIZE + SHARD_G_TRIGRAM, tmp, 4);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "not sorted");
+	free(b.p);
+
+	b = sample_blob();
+	d = b.p + sec_off(b.p, SEC_TRIGRAMS);
+	put_le32(d + SHARD_G_TRIGRAM, 0x1000000);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "24 bits");
+	free(b.p);
+}
+
+static void reader_rejects_dictionary_offsets_outside_postings(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *d = b.p + sec_off(b.p, SEC_TRIGRAMS);
+	uint64_t n = sec_len(b.p, SEC_TRIGRAMS) / SHARD_TRI_SIZE;
+	uint8_t *last = d + (n - 1) * SHARD_TRI_SIZE;
+
+	(void)state;
+	put_le64(last + SHARD_G_OFFSET, sec_len(b.p, SEC_POSTINGS) + 5);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "POSTINGS");
+	put_le64(last + SHARD_G_OFFSET, UINT64_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, NULL);
+	put_le64(last + SHARD_G_OFFSET, 0); /* before the list ahead of it */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "out of order");
+	free(b.p);
+
+	b = sample_blob();
+	d = b.p + sec_off(b.p, SEC_TRIGRAMS);
+	put_le32(d + SHARD_G_COUNT, 0);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, NULL);
+	put_le32(d + SHARD_G_COUNT, UINT32_MAX);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, NULL);
+	free(b.p);
+}
+
+static void reader_rejects_nul_in_repository_name(void **state)
+{
+	const char *p = tpath("nul.shard");
+	struct blob b;
+
+	(void)state;
+	write_sample(p, "public-evil");
+	b = read_blob(p);
+	b.p[sec_off(b.p, SEC_META) + SHARD_META_FIXED + 6] = '\0';
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "NUL");
+	free(b.p);
+}
+
+static void postings_report_corrupt_list_naming_file(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *d = b.p + sec_off(b.p, SEC_TRIGRAMS);
+	uint8_t *post = b.p + sec_off(b.p, SEC_POSTINGS);
+	uint32_t t = le32(d + SHARD_G_TRIGRAM);
+	struct shard *sh = NULL;
+	struct u32vec ids;
+
+	(void)state;
+	/* The first list: a single id, now a varint that runs into the next list's bytes. */
+	assert_int_equal(le32(d + SHARD_G_COUNT), 1);
+	post[0] = 0x80;
+	reseal(b.p, b.n);
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	u32vec_init(&ids);
+	error_clear();
+	assert_int_equal(shard_postings(&ids, sh, t), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	assert_int_equal(ids.len, 0);
+	error_clear();
+	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	u32vec_dispose(&ids);
+	shard_close(sh);
+
+	/* An id past the last document. */
+	post[0] = (uint8_t)N_SAMPLE;
+	reseal(b.p, b.n);
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	u32vec_init(&ids);
+	assert_int_equal(shard_postings(&ids, sh, t), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), "out of range"));
+	u32vec_dispose(&ids);
+	shard_close(sh);
+	free(b.p);
+}
+
+/*
+ * Random damage, resealed or not, must never crash: open refuses it, or everything that can be
+ * read from the opened shard reads without a fault (ASan checks the "without a fault").
+ */
+static void reader_survives_random_damage(void **state)
+{
+	struct blob good = sample_blob();
+	uint8_t *b = malloc(good.n);
+	uint32_t seed = 7;
+
+	(void)state;
+	assert_non_null(b);
+	for (int iter = 0; iter < 600; iter++) {
+		struct shard *sh = NULL;
+		int n_flips;
+
+		memcpy(b, good.p, good.n);
+		seed = seed * 1103515245u + 12345u;
+		n_flips = 1 + (int)((seed >> 16) % 4);
+		for (int k = 0; k < n_flips; k++) {
+			seed = seed * 1103515245u + 12345u;
+			b[(seed >> 8) % good.n] ^= (uint8_t)(1u << ((seed >> 4) % 8));
+		}
+		if (iter % 2)
+			reseal(b, good.n);
+		if (open_bytes(&sh, b, good.n) < 0) {
+			assert_non_null(strstr(error_last(), tpath("mut.shard")));
+			continue;
+		}
+		shard_verify(sh);
+		for (uint32_t i = 0; i < shard_n_docs(sh); i++) {
+			struct shard_doc d;
+			volatile uint8_t sink = 0;
+
+			assert_int_equal(shard_doc(&d, sh, i), 0);
+			for (size_t j = 0; j < d.path_len; j++)
+				sink ^= (uint8_t)d.path[j];
+			for (size_t j = 0; j < d.content_len; j++)
+				sink ^= d.content[j];
+			(void)sink;
+			for (size_t j = 0; j + 2 < d.content_len; j++) {
+				struct u32vec ids;
+
+				u32vec_init(&ids);
+				shard_postings(&ids, sh,
+					       trigram_make(d.content[j], d.content[j + 1],
+							    d.content[j + 2]));
+				u32vec_dispose(&ids);
+			}
+		}
+		shard_close(sh);
+	}
+	free(b);
+	free(good.p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(writer_reader_round_trip_documents),
+		cmocka_unit_test(shard_doc_rejects_bad_id),
+		cmocka_unit_test(postings_hold_case_folded_trigrams),
+		cmocka_unit_test(writer_folds_exactly_like_trigram_make),
+		cmocka_unit_test(postings_match_brute_force_across_chunks),
+		cmocka_unit_test(empty_shard_round_trips),
+		cmocka_unit_test(writer_free_without_finish_leaves_no_file),
+		cmocka_unit_test(writer_refuses_bad_documents),
+		cmocka_unit_test(writer_reports_missing_directory),
+		cmocka_unit_test(reader_refuses_missing_file_and_symlink),
+		cmocka_unit_test(reader_rejects_wrong_magic),
+		cmocka_unit_test(reader_rejects_newer_version),
+		cmocka_unit_test(reader_rejects_truncation_at_every_section_boundary),
+		cmocka_unit_test(reader_rejects_truncated_toc),
+		cmocka_unit_test(reader_rejects_trailing_bytes),
+		cmocka_unit_test(reader_catches_flipped_byte_in_every_section),
+		cmocka_unit_test(reader_rejects_absurd_counts),
+		cmocka_unit_test(reader_rejects_huge_offsets),
+		cmocka_unit_test(reader_rejects_overlapping_sections),
+		cmocka_unit_test(reader_rejects_duplicate_and_unknown_sections),
+		cmocka_unit_test(reader_rejects_document_ranges_outside_sections),
+		cmocka_unit_test(reader_rejects_unsorted_dictionary),
+		cmocka_unit_test(reader_rejects_dictionary_offsets_outside_postings),
+		cmocka_unit_test(reader_rejects_nul_in_repository_name),
+		cmocka_unit_test(postings_report_corrupt_list_naming_file),
+		cmocka_unit_test(reader_survives_random_damage),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
