@@ -531,8 +531,12 @@ static int emit_job(struct run *r, struct job *j, const char *repo, struct searc
 		free(lines);
 		lines = NULL;
 		if (o->limit && st->lines >= o->limit) {
-			/* Anything found beyond this point is over the limit. */
-			if (f + 1 < j->n_files || atomic_load(&r->found) > st->lines)
+			/*
+			 * The search stops here: say so unless nothing was left to search (more
+			 * files in this shard, or shards after it, may hold more lines).
+			 */
+			if (f + 1 < j->n_files || atomic_load(&r->found) > st->lines ||
+			    (size_t)(j - r->jobs) + 1 < r->n_jobs)
 				st->is_limit_hit = true;
 			atomic_store(&r->stop, true);
 			break;

@@ -17,7 +17,7 @@ if [ "${TRAWL_BUILD:-release}" = release ]; then
   case $hdr in *DYN*) ok "binary is position independent";; *) not_ok "binary is position independent" "$hdr";; esac
   dyn=$(readelf -d "$bin" 2>/dev/null)
   if echo "$dyn" | grep -q BIND_NOW && readelf -l "$bin" | grep -q GNU_RELRO; then ok "full RELRO"; else not_ok "full RELRO"; fi
-  syms=$(readelf --dyn-syms "$bin" 2>/dev/null)
+  syms=$(readelf -W --dyn-syms "$bin" 2>/dev/null)
   if echo "$syms" | grep -q __stack_chk_fail; then ok "stack protector"; else not_ok "stack protector"; fi
   if echo "$syms" | grep -q '_chk@'; then ok "fortified libc calls"; else not_ok "fortified libc calls"; fi
 fi
