@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -490,6 +492,38 @@ static void writer_reports_missing_directory(void **state)
 	assert_non_null(strstr(error_last(), "no/such/dir/x.shard"));
 }
 
+/*
+ * A write error (here the file size limit, standing in for a full disk) is EIO naming the file;
+ * the writer then refuses to go on, and freeing it leaves no temporary file behind.
+ */
+static void writer_reports_write_errors_naming_file(void **state)
+{
+	struct shard_writer *w = NULL;
+	struct rlimit old, small;
+	uint8_t *big = malloc(1 << 20);
+	int err;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'q', 1 << 20);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(shard_writer_new(&w, tpath("unfinished-full.shard"), "r"), 0);
+	small = old;
+	small.rlim_cur = 64 << 10;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	err = shard_writer_add(w, "big", 3, big, 1 << 20, 1 << 20, DOC_INDEXED, 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(err, TRAWL_EIO);
+	assert_non_null(strstr(error_last(), tpath("unfinished-full.shard")));
+	assert_int_equal(shard_writer_add(w, "a", 1, big, 3, 3, DOC_INDEXED, 0), TRAWL_EIO);
+	assert_int_equal(shard_writer_finish(w), TRAWL_EIO);
+	assert_non_null(strstr(error_last(), "already failed"));
+	shard_writer_free(w);
+	assert_int_equal(count_files(), 0);
+	free(big);
+}
+
 /* ---- refusals ---- */
 
 static void reader_refuses_missing_file_and_symlink(void **state)
@@ -946,6 +980,7 @@ int main(void)
 		cmocka_unit_test(writer_free_without_finish_leaves_no_file),
 		cmocka_unit_test(writer_refuses_bad_documents),
 		cmocka_unit_test(writer_reports_missing_directory),
+		cmocka_unit_test(writer_reports_write_errors_naming_file),
 		cmocka_unit_test(reader_refuses_missing_file_and_symlink),
 		cmocka_unit_test(reader_rejects_wrong_magic),
 		cmocka_unit_test(reader_rejects_newer_version),

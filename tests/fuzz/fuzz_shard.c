@@ -1,0 +1,127 @@
+/*
+ * Fuzz target for the shard reader: the input is a whole shard file. It is written to a
+ * temporary file (one per process, reused), opened, and if it opens, verified and read in every
+ * way the searcher reads it: every document, and the posting lists of fixed trigrams and of the
+ * trigrams at the start of each document. Nothing may crash, leak or read out of bounds.
+ *
+ * Random mutations nearly always break a checksum, which would keep the fuzzer at the door, so
+ * each input is tried twice: as it is, and "resealed" (every checksum the TOC can locate
+ * recomputed), which lets mutations reach the structural checks and the posting decoder.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "index/shard.h"
+#include "index/shard_int.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/trigram.h"
+#include "util/vec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *tmp_path(int *fd_out)
+{
+	static char path[64];
+	static int fd = -1;
+
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/tmp/trawl-fuzz-shard.XXXXXX");
+		fd = mkstemp(path);
+		if (fd < 0)
+			abort();
+	}
+	*fd_out = fd;
+	return path;
+}
+
+/* Recomputes the checksums of every section the TOC locates inside the file, and the header's. */
+static void reseal(uint8_t *p, size_t n)
+{
+	if (n < SHARD_TOC_END)
+		return;
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
+		uint8_t *e = p + SHARD_HEADER_SIZE + i * SHARD_TOC_ENTRY_SIZE;
+		uint64_t off = le64(e + SHARD_T_OFFSET), len = le64(e + SHARD_T_LENGTH);
+
+		if (off <= n && len <= n - off)
+			put_le32(e + SHARD_T_CRC, (uint32_t)crc32(0, p + off, (uInt)len));
+	}
+	put_le32(p + SHARD_H_CRC, 0);
+	put_le32(p + SHARD_H_CRC, (uint32_t)crc32(0, p, SHARD_TOC_END));
+}
+
+static void read_postings(const struct shard *sh, uint32_t t)
+{
+	struct u32vec ids;
+	uint32_t n = shard_trigram_count(sh, t);
+
+	u32vec_init(&ids);
+	if (shard_postings(&ids, sh, t) == 0 && ids.len != n)
+		abort(); /* the dictionary count and the decoded list must agree */
+	for (size_t i = 0; i < ids.len; i++)
+		if (ids.v[i] >= shard_n_docs(sh) || (i > 0 && ids.v[i] <= ids.v[i - 1]))
+			abort();
+	u32vec_dispose(&ids);
+}
+
+static void try_shard(const uint8_t *data, size_t size)
+{
+	static const uint32_t fixed[] = { 0, 1, 0x616263, 0x0a0a0a, 0x202020, TRIGRAM_SPACE - 1 };
+	struct shard *sh = NULL;
+	const char *path;
+	uint32_t n;
+	int fd;
+
+	path = tmp_path(&fd);
+	if (ftruncate(fd, 0) < 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
+		abort();
+	if (shard_open(&sh, path) < 0) {
+		/* Every refusal names the file. */
+		if (!strstr(error_last(), path))
+			abort();
+		return;
+	}
+	(void)shard_verify(sh);
+	(void)shard_repo(sh);
+	(void)shard_content_bytes(sh);
+	n = shard_n_docs(sh);
+	for (uint32_t i = 0; i < n; i++) {
+		struct shard_doc d;
+		volatile uint8_t x = 0; /* volatile: the reads must happen */
+
+		if (shard_doc(&d, sh, i) < 0)
+			abort(); /* validated on open: every id below n_docs must read */
+		for (size_t k = 0; k < d.path_len; k++)
+			x = x ^ (uint8_t)d.path[k];
+		for (size_t k = 0; k < d.content_len; k++)
+			x = x ^ d.content[k];
+		if (d.content_len >= 3)
+			read_postings(sh, trigram_make(d.content[0], d.content[1], d.content[2]));
+	}
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		read_postings(sh, fixed[i]);
+	shard_close(sh);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *copy;
+
+	try_shard(data, size);
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	reseal(copy, size);
+	try_shard(copy, size);
+	free(copy);
+	return 0;
+}
