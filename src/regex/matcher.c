@@ -37,10 +37,19 @@ struct matcher {
 	struct db_slot slot[2][MATCHER_N_TEXT];
 };
 
-struct matcher_scratch {
+struct one_scratch {
 	hs_scratch_t *hs;
 	unsigned ids[MAX_SCRATCH_DBS];
 	size_t n_ids;
+};
+
+/*
+ * Two Vectorscan scratches: match ranges are computed from inside the line scan's callback,
+ * and a scratch cannot serve two scans at once (HS_SCRATCH_IN_USE).
+ */
+struct matcher_scratch {
+	struct one_scratch lines;
+	struct one_scratch ranges;
 };
 
 /* Compilations slower than this are worth keeping in the on-disk cache (dbcache.h). */
@@ -276,18 +285,21 @@ void matcher_scratch_free(struct matcher_scratch *s)
 {
 	if (!s)
 		return;
-	hs_free_scratch(s->hs);
+	hs_free_scratch(s->lines.hs);
+	hs_free_scratch(s->ranges.hs);
 	free(s);
 }
 
 /* Grows the thread's scratch to serve db the first time this thread uses it. */
-static int scratch_for(struct matcher_scratch *s, const hs_database_t *db, unsigned id)
+static int scratch_for(struct one_scratch *s, const hs_database_t *db, unsigned id)
 {
 	for (size_t i = 0; i < s->n_ids; i++)
 		if (s->ids[i] == id)
 			return 0;
-	if (hs_alloc_scratch(db, &s->hs) != HS_SUCCESS) {
-		error_set("cannot allocate matcher scratch space");
+	hs_error_t r = hs_alloc_scratch(db, &s->hs);
+
+	if (r != HS_SUCCESS) {
+		error_set("cannot allocate matcher scratch space (Vectorscan error %d)", (int)r);
 		return TRAWL_ENOMEM;
 	}
 	if (s->n_ids == MAX_SCRATCH_DBS)
@@ -399,9 +411,9 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 	}
 	if ((err = get_db(&db, &id, m, DB_LINES, text)) != 0)
 		return err < 0 ? err : 0; /* 1: nothing can match */
-	if ((err = scratch_for(s, db, id)) < 0)
+	if ((err = scratch_for(&s->lines, db, id)) < 0)
 		return err;
-	r = engine_scan(db, (const char *)data, (unsigned)len, 0, s->hs, on_line_match, &ls);
+	r = engine_scan(db, (const char *)data, (unsigned)len, 0, s->lines.hs, on_line_match, &ls);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
 		error_set("matcher failed (Vectorscan error %d)", (int)r);
 		return TRAWL_EIO;
@@ -502,9 +514,10 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		*n = 1;
 		return 0;
 	}
-	if ((err = scratch_for(s, db, id)) < 0)
+	if ((err = scratch_for(&s->ranges, db, id)) < 0)
 		return err;
-	r = engine_scan(db, len ? (const char *)line : "", (unsigned)len, 0, s->hs, on_range, &rs);
+	r = engine_scan(db, len ? (const char *)line : "", (unsigned)len, 0, s->ranges.hs, on_range,
+			&rs);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
 		error_set("matcher failed (Vectorscan error %d)", (int)r);
 		return TRAWL_EIO;
