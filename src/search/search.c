@@ -69,6 +69,7 @@ struct run {
 	size_t n_jobs;
 	atomic_size_t next_job;
 	atomic_uint_fast64_t found; /* matching lines found so far, for --limit */
+	atomic_bool is_cut;         /* work was skipped because --limit was reached */
 	atomic_bool stop;           /* set by the caller's side: stop all workers */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -104,7 +105,12 @@ static bool should_stop(struct run *r)
 		return true;
 	if (r->o->cancel && atomic_load_explicit(r->o->cancel, memory_order_relaxed))
 		return true;
-	return r->o->limit && atomic_load_explicit(&r->found, memory_order_relaxed) >= r->o->limit;
+	if (r->o->limit && atomic_load_explicit(&r->found, memory_order_relaxed) >= r->o->limit) {
+		/* Callers ask only when work remains: it is skipped, so more lines may exist. */
+		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
+		return true;
+	}
+	return false;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -536,7 +542,7 @@ static int emit_job(struct run *r, struct job *j, const char *repo, struct searc
 			 * files in this shard, or shards after it, may hold more lines).
 			 */
 			if (f + 1 < j->n_files || atomic_load(&r->found) > st->lines ||
-			    (size_t)(j - r->jobs) + 1 < r->n_jobs)
+			    atomic_load(&r->is_cut))
 				st->is_limit_hit = true;
 			atomic_store(&r->stop, true);
 			break;

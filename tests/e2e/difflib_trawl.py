@@ -179,7 +179,7 @@ class Tap:
     def result(self, ok, desc, comments=(), directive=""):
         with self.lock:
             self.n += 1
-            if not ok:
+            if not ok and not directive.startswith("TODO"):
                 self.failed += 1
             desc = desc.replace("\n", "\\n").replace("#", "\\#")
             if directive:
