@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "index/shard.h"
+#include "index/utf8.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -81,7 +82,8 @@ bool build_name_valid(const char *name)
 		if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
 			return false;
 	}
-	return true;
+	/* The MANIFEST is JSON: a name must be UTF-8 (checked now, not after every shard). */
+	return utf8_is_valid((const uint8_t *)name, n);
 }
 
 static int walk_add(struct walk *w, const char *rel, size_t rel_len, uint64_t size)

@@ -11,6 +11,7 @@ int cmd_verify(int argc, char **argv)
 {
 	struct index *ix = NULL;
 	int err, bad = 0;
+	size_t n_shards;
 
 	if (argc != 2 || argv[1][0] == '-') {
 		fputs("usage: trawl verify INDEXDIR\n", argc == 2 ? stdout : stderr);
@@ -31,9 +32,10 @@ int cmd_verify(int argc, char **argv)
 			       shard_n_docs(sh));
 		}
 	}
+	n_shards = index_n_shards(ix);
 	index_close(ix);
 	if (bad) {
-		cli_errorf("%d of %zu shards failed verification", bad, index_n_shards(ix));
+		cli_errorf("%d of %zu shards failed verification", bad, n_shards);
 		return EXIT_ERROR;
 	}
 	return 0;

@@ -443,10 +443,8 @@ static int search_shard(struct worker *w, struct job *j, const struct shard *sh)
 	if (!search_repos_has(r->repos, shard_repo(sh)))
 		return 0;
 	j->is_searched = true;
-	if ((err = tq_eval(&cand, sh, r->plan)) < 0) {
-		error_prefix("%s", shard_file(sh));
-		return err;
-	}
+	if ((err = tq_eval(&cand, sh, r->plan)) < 0)
+		return err; /* the shard reader's message names the file */
 	n = cand.is_all ? n_docs : cand.ids.len;
 	for (size_t i = 0; i < n && !should_stop(r); i++) {
 		uint32_t id = cand.is_all ? (uint32_t)i : cand.ids.v[i];
