@@ -58,11 +58,12 @@ struct matcher_scratch {
 static atomic_uint next_db_id = 1;
 
 /*
- * SECURITY/EXACTNESS: Vectorscan 5.4.9's AVX-512 scan code misses matches (for `q.` it missed
- * matches in 77 of 173 files of /usr/include; the AVX2 and SSE4.2 code finds them all: see
- * docs/exactness.md). Its runtime dispatcher picks AVX-512 whenever the CPU has it, so on such
- * CPUs we compile for the AVX2 platform and call the exported AVX2 entry point ourselves.
- * TRAWL_HS_NATIVE=1 restores the library's own choice (to check a fixed Vectorscan).
+ * EXACTNESS: Vectorscan 5.4.9's AVX-512 and AVX2 scan code miss matches (`q.` lost matches in
+ * 77 of 173 headers of /usr/include with AVX-512; `^\s*$` lost the last empty line of a file
+ * with AVX2); its SSE4.2 ("corei7") code found them all, at a similar speed (docs/regex.md).
+ * The library's dispatcher picks the widest code the CPU has, so we compile for the baseline
+ * platform and call the exported SSE4.2 entry point ourselves. TRAWL_HS_NATIVE=1 restores the
+ * library's choice, to check a fixed Vectorscan.
  */
 typedef hs_error_t (*scan_fn)(const hs_database_t *db, const char *data, unsigned len,
 			      unsigned flags, hs_scratch_t *scratch, match_event_handler fn,
@@ -77,22 +78,22 @@ static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static void engine_pick(void)
 {
 	const char *native = getenv("TRAWL_HS_NATIVE");
-	void *avx2;
+	void *sse42;
 
-	if ((native && strcmp(native, "1") == 0) || !__builtin_cpu_supports("avx512f") ||
-	    !__builtin_cpu_supports("avx2"))
+	if ((native && strcmp(native, "1") == 0) || !__builtin_cpu_supports("avx2"))
+		return; /* without AVX2 the dispatcher already uses the SSE code */
+	sse42 = dlsym(RTLD_DEFAULT, "corei7_hs_scan");
+	if (!sse42 || !__builtin_cpu_supports("sse4.2") ||
+	    hs_populate_platform(&engine_platform) != HS_SUCCESS)
 		return;
-	avx2 = dlsym(RTLD_DEFAULT, "avx2_hs_scan");
-	if (!avx2 || hs_populate_platform(&engine_platform) != HS_SUCCESS)
-		return;
-	engine_platform.cpu_features = HS_CPU_FEATURES_AVX2;
+	engine_platform.cpu_features = 0;
 	engine_platform_ptr = &engine_platform;
-	memcpy(&engine_scan, &avx2, sizeof(engine_scan)); /* object to function pointer */
-	engine_cache_tag = 1u << 30;
+	memcpy(&engine_scan, &sse42, sizeof(engine_scan)); /* object to function pointer */
+	engine_cache_tag = 1u << 29;
 }
 
-/* Whether trawl works around Vectorscan's AVX-512 scan code on this machine. */
-bool matcher_avoids_avx512(void)
+/* Whether trawl avoids Vectorscan's AVX2/AVX-512 scan code on this machine. */
+bool matcher_avoids_wide_simd(void)
 {
 	pthread_once(&engine_once, engine_pick);
 	return engine_platform_ptr != NULL;
@@ -377,8 +378,8 @@ static int on_line_match(unsigned int id, unsigned long long from, unsigned long
 	(void)id;
 	(void)from;
 	(void)flags;
-	if (p < ls->next_min)
-		return 0;
+	if (p < ls->next_min || p > ls->len)
+		return 0; /* p > len: in the padding of a short text (scan_padded) */
 	/*
 	 * A match never contains '\n', so the match ending at p lies in the line holding position
 	 * p (an empty match at a line start included). The position after a final '\n' is not a
@@ -392,6 +393,28 @@ static int on_line_match(unsigned int id, unsigned long long from, unsigned long
 	end = nl ? (size_t)(nl - ls->data) : ls->len;
 	ls->next_min = end + 1;
 	return ls->fn(start, end, ls->arg) ? 1 : 0;
+}
+
+/*
+ * Vectorscan 5.4.9 misses matches in short buffers (e.g. `(?:^x|b$)` on a 19 to 33 byte text
+ * ending in "b\n"; docs/regex.md). Texts shorter than SCAN_PAD_TO are scanned from a copy
+ * padded with '\n': no match contains '\n', and `$` and `\b` see the same thing before a '\n' as
+ * at the end, so the matches that end within the text are exactly the same; callbacks ignore
+ * the rest.
+ */
+#define SCAN_PAD_TO 128
+
+static hs_error_t scan_padded(const hs_database_t *db, const uint8_t *data, size_t len,
+			      hs_scratch_t *hs, match_event_handler fn, void *ctx)
+{
+	char pad[SCAN_PAD_TO];
+
+	if (len >= SCAN_PAD_TO)
+		return engine_scan(db, (const char *)data, (unsigned)len, 0, hs, fn, ctx);
+	if (len)
+		memcpy(pad, data, len);
+	memset(pad + len, '\n', SCAN_PAD_TO - len);
+	return engine_scan(db, pad, SCAN_PAD_TO, 0, hs, fn, ctx);
 }
 
 int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
@@ -413,7 +436,7 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 		return err < 0 ? err : 0; /* 1: nothing can match */
 	if ((err = scratch_for(&s->lines, db, id)) < 0)
 		return err;
-	r = engine_scan(db, (const char *)data, (unsigned)len, 0, s->lines.hs, on_line_match, &ls);
+	r = scan_padded(db, data, len, s->lines.hs, on_line_match, &ls);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
 		error_set("matcher failed (Vectorscan error %d)", (int)r);
 		return TRAWL_EIO;
@@ -425,6 +448,7 @@ struct range_scan {
 	struct match_range *r;
 	size_t n;
 	size_t max;
+	size_t len; /* of the line: later matches are in the padding */
 };
 
 static int on_range(unsigned int id, unsigned long long from, unsigned long long to,
@@ -434,6 +458,8 @@ static int on_range(unsigned int id, unsigned long long from, unsigned long long
 
 	(void)id;
 	(void)flags;
+	if (to > rs->len)
+		return 0;
 	if (rs->n == rs->max)
 		return 1;
 	rs->r[rs->n].start = (uint32_t)from;
@@ -482,7 +508,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		   enum matcher_text text, struct match_range *out, size_t max, size_t *n)
 {
 	struct match_range buf[MAX_LINE_MATCHES];
-	struct range_scan rs = { buf, 0, MAX_LINE_MATCHES };
+	struct range_scan rs = { buf, 0, MAX_LINE_MATCHES, len };
 	hs_database_t *db = NULL;
 	unsigned id;
 	hs_error_t r;
@@ -516,8 +542,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 	}
 	if ((err = scratch_for(&s->ranges, db, id)) < 0)
 		return err;
-	r = engine_scan(db, len ? (const char *)line : "", (unsigned)len, 0, s->ranges.hs, on_range,
-			&rs);
+	r = scan_padded(db, line, len, s->ranges.hs, on_range, &rs);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
 		error_set("matcher failed (Vectorscan error %d)", (int)r);
 		return TRAWL_EIO;

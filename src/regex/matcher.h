@@ -76,7 +76,7 @@ struct match_range {
 int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *line, size_t len,
 		   enum matcher_text text, struct match_range *out, size_t max, size_t *n);
 
-/* Whether this machine's Vectorscan AVX-512 code is being avoided (see matcher.c). */
-bool matcher_avoids_avx512(void);
+/* Whether this machine's Vectorscan AVX2/AVX-512 code is being avoided (see matcher.c). */
+bool matcher_avoids_wide_simd(void);
 
 #endif

@@ -30,7 +30,7 @@ static int collect(size_t start, size_t end, void *arg)
 static char *lines_of(const char *pattern, unsigned flags, const char *text, size_t len,
 		      int stop_after)
 {
-	static char result[4096];
+	static char result[16384];
 	struct collected c = { .stop_after = stop_after };
 	struct regex *re = NULL;
 	struct matcher *m = NULL;
@@ -112,6 +112,33 @@ static void match_after_64_bytes_is_found(void **state)
 	}
 }
 
+/* Vectorscan 5.4.9 missed `b$` here when another branch is anchored at the start (19-33 bytes). */
+static void short_text_with_anchored_alternation(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("^x|b$", 0, "on: push needle_github\n"), "0-22,");
+	assert_string_equal(LINES("^x|b$", 0, "yyyyyyyyyyyyyyyyyyyyyyyyyb\n"), "0-26,");
+}
+
+/* Vectorscan 5.4.9's AVX2 code missed the empty last line of /usr/include/GL/freeglut_std.h. */
+static void empty_last_line_of_a_real_header(void **state)
+{
+	struct buf t;
+	char want[64];
+	char *got;
+
+	(void)state;
+	buf_init(&t, 1 << 20);
+	for (int i = 0; i < 2000; i++)
+		buf_puts(&t, i % 7 ? "int x; /* filler */\n" : "\n");
+	buf_puts(&t, "#endif /* __FREEGLUT_STD_H__ */\n\n");
+	got = lines_of("^\\s*$", 0, t.ptr, t.len, 0);
+	snprintf(want, sizeof(want), "%zu-%zu,", t.len - 1, t.len - 1);
+	assert_true(strlen(got) >= strlen(want));
+	assert_string_equal(got + strlen(got) - strlen(want), want);
+	buf_dispose(&t);
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -180,6 +207,8 @@ int main(void)
 		cmocka_unit_test(whitespace_class_never_crosses_a_newline),
 		cmocka_unit_test(stop_request_ends_the_scan),
 		cmocka_unit_test(match_after_64_bytes_is_found),
+		cmocka_unit_test(short_text_with_anchored_alternation),
+		cmocka_unit_test(empty_last_line_of_a_real_header),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
