@@ -162,8 +162,13 @@ def main():
 
     # Machine and versions.
     m = machine()
-    commit = sh(["git", "-C", a.repo, "rev-parse", "--short", "HEAD"])
-    dirty = sh(["git", "-C", a.repo, "status", "--porcelain", "--", "src", "Makefile"], "")
+    built = read(os.path.join(w, "trawl-build"))
+    if built:  # recorded by run.sh right after building
+        source = f"built from {built}" + (" (-dirty: uncommitted changes in src/ or the Makefile)" if built.endswith("-dirty") else "")
+    else:
+        commit = sh(["git", "-C", a.repo, "rev-parse", "--short", "HEAD"])
+        dirty = sh(["git", "-C", a.repo, "status", "--porcelain", "--", "src", "Makefile"], "")
+        source = f"repository at {commit} when the report was written" + (" with uncommitted changes in src/" if dirty else "")
     trawl_version = sh([a.trawl, "--version"]) if has_trawl else "not measured"
     p("## Machine\n")
     p(f"- date: {read(os.path.join(w, 'started'), '?')} (start of the run)")
@@ -173,8 +178,7 @@ def main():
       "(other work on the machine makes the times noisy)")
     p(f"- CPU: {m['cpu']}, nproc {m['nproc']}; memory {m['mem']}")
     p(f"- OS: {m['os']}, Linux {m['kernel']}")
-    p(f"- trawl: {trawl_version} (`{a.trawl}`), commit {commit}"
-      + (" with uncommitted changes in src/" if dirty else ""))
+    p(f"- trawl: {trawl_version} (`{a.trawl}`), {source}")
     p(f"- {sh(['rg', '--version'])}; codesearch {sh(['dpkg-query', '-W', '-f', '${Version}', 'codesearch'])}; "
       f"{sh(['hyperfine', '--version'])}")
     p("")
@@ -233,6 +237,7 @@ def main():
     p("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     r_cs, r_rg, r_cs_rg = [], [], []
     problems = []
+    json_errors = {}
     for q in queries:
         t = q["tools"]
         lines = {k: (None if v.get("error") else v["lines"]) for k, v in t.items()}
@@ -288,8 +293,7 @@ def main():
             s = q.get("trawl_summary")
             if q.get("trawl_summary_error"):
                 p(f"| {q['id']} | `--json` failed: {code(q['trawl_summary_error'])} | | | | |")
-                problems.append(f"- {q['id']} trawl `--json` (not timed, not a failure of the run): "
-                                f"{code(q['trawl_summary_error'])}")
+                json_errors.setdefault(q["trawl_summary_error"], []).append(q["id"])
             if not s:
                 continue
             ml = s.get("matching_lines")
@@ -298,6 +302,9 @@ def main():
             p(f"| {q['id']} | {fnum(s.get('candidates'))} | {(s.get('bytes_scanned') or 0) / MB:,.1f} | "
               f"{s.get('elapsed_ms', '–')} | {s.get('plan_ms', '–')} | {fnum(ml)}{note} |")
         p("")
+    for err, ids in json_errors.items():
+        problems.append(f"- trawl `--json` failed on {', '.join(ids)} (informational; the timed runs do not "
+                        f"use `--json`): {code(err)}")
 
     # Targets.
     p("## Targets (from the project issue)\n")

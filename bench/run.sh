@@ -76,7 +76,14 @@ fi
 
 mkdir -p "$work"
 rm -rf "$work/trawl-index" "$work/csearchindex" "$work/hyperfine" "$work/diff" \
-  "$work/queries.json" "$work/hyperfine.log" "$work"/*.time "$work"/*.log "$work"/*.status
+  "$work/queries.json" "$work/hyperfine.log" "$work"/*.time "$work"/*.log "$work"/*.status \
+  "$work/trawl-build"
+# The source trawl was built from, for the report (the tree may move on during the run).
+if [[ -z ${TRAWL:-} ]]; then
+  { git -C "$repo" rev-parse --short=10 HEAD
+    [[ -z $(git -C "$repo" status --porcelain -- src Makefile) ]] || echo "-dirty"
+  } 2>/dev/null | tr -d '\n' > "$work/trawl-build" || true
+fi
 date -u '+%Y-%m-%d %H:%M:%S UTC' > "$work/started"
 cat /proc/loadavg > "$work/loadavg"
 

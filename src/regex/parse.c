@@ -255,6 +255,9 @@ static int parse_property(struct cset *out, struct parser *ps, size_t esc_pos, b
 						"\\p{L} or \\p{Lu} are supported; scripts are not)");
 		return fail(esc_pos, TRAWL_EINVAL, "Unicode property not found");
 	}
+	/* Rust's order: (?i) folds the property's set, then \P or ^ negates it. */
+	if (err == 0 && (ps->flags & F_ICASE))
+		err = cset_fold(out);
 	if (err == 0 && is_neg)
 		err = cset_negate(out);
 	if (err < 0)
@@ -326,12 +329,13 @@ static int literal_newline_error(size_t pos)
 }
 
 /* Applies (?i), negation and line semantics to a finished bracket class. */
-static int finish_class(struct cset *s, const struct parser *ps, bool is_neg, size_t pos)
+static int finish_class(struct cset *s, const struct parser *ps, bool is_neg, bool is_folded,
+			size_t pos)
 {
 	bool had_nl;
 	int err;
 
-	if ((ps->flags & F_ICASE) && (err = cset_fold(s)) < 0)
+	if (!is_folded && (ps->flags & F_ICASE) && (err = cset_fold(s)) < 0)
 		return err;
 	if (is_neg && (err = cset_negate(s)) < 0)
 		return err;
@@ -538,13 +542,15 @@ static int parse_class(struct re_node **out, struct parser *ps)
 	ps->pos += is_neg;
 	/* A ']' right after '[' or '[^' is a literal: the union parser treats it as an item. */
 	if ((err = parse_class_union(&n->cls, ps, open_pos)) < 0 ||
-	    (err = finish_class(&n->cls, ps, is_neg, open_pos)) < 0)
+	    (err = finish_class(&n->cls, ps, is_neg, false, open_pos)) < 0)
 		return err;
 	*out = n;
 	return 0;
 }
 
-static int make_class(struct re_node **out, struct parser *ps, struct cset *cls, size_t pos)
+/* is_folded: (?i) was already applied (escapes fold before negating, or not at all). */
+static int make_class(struct re_node **out, struct parser *ps, struct cset *cls, size_t pos,
+		      bool is_folded)
 {
 	int err;
 
@@ -554,7 +560,7 @@ static int make_class(struct re_node **out, struct parser *ps, struct cset *cls,
 	}
 	(*out)->cls = *cls;
 	cset_init(cls);
-	return finish_class(&(*out)->cls, ps, false, pos);
+	return finish_class(&(*out)->cls, ps, false, is_folded, pos);
 }
 
 static int make_literal(struct re_node **out, struct parser *ps, uint32_t cp, size_t pos)
@@ -596,7 +602,7 @@ static int parse_escape(struct re_node **out, struct parser *ps)
 	if (r == 1)
 		return make_literal(out, ps, cp, pos);
 	if (r == 2)
-		return make_class(out, ps, &cls, pos);
+		return make_class(out, ps, &cls, pos, true); /* \d \w: never folded, as in Rust */
 	c = ps->p[pos + 1];
 	ps->pos = pos + 2;
 	switch (c) {
@@ -884,7 +890,7 @@ static int parse_piece(struct re_node **out, struct parser *ps)
 		cset_init(&dot);
 		if ((err = cset_add(&dot, 0, UNICODE_MAX)) < 0)
 			return err;
-		err = make_class(out, ps, &dot, pos);
+		err = make_class(out, ps, &dot, pos, true);
 		break;
 	}
 	case '^':
@@ -961,7 +967,7 @@ static int wrap_word(struct parser *ps)
 	for (int i = 0; i < 2; i++) {
 		cset_init(&w);
 		if ((err = cset_add_perl(&w, 'w', true)) < 0 || (err = cset_negate(&w)) < 0 ||
-		    (err = make_class(&nonword[i], ps, &w, 0)) < 0) {
+		    (err = make_class(&nonword[i], ps, &w, 0, true)) < 0) {
 			cset_dispose(&w);
 			return err;
 		}

@@ -51,9 +51,6 @@ TRAWL_REJECTS = [
 # Open bugs: reported as "not ok ... # TODO" (visible, not counted as failures), each tracked
 # in an issue. Matched against "FLAGS PATTERN" like TRAWL_REJECTS. Remove an entry once fixed.
 KNOWN_BUGS = [
-    (r"^(-c )?(-l )?(-m 2 )?(-i )?\^a\|b\$$", "issue: ^a|b$ misses a line in a multi-file shard"),
-    (r"-i .*\\P\{ASCII\}", "issue: (?i) must fold a \\P class before negating it"),
-    (r"^(-i )?\^\\s\*\$$", "issue: ^\\s*$ misses empty lines in a few /usr/include files"),
 ]
 
 
