@@ -984,6 +984,241 @@ static int wrap_word(struct parser *ps)
 	return 0;
 }
 
+/*
+ * Anchor lifting. Vectorscan refuses a `^` after something that may consume text, or a `$`
+ * before it ("embedded anchors"), yet patterns such as -w '^foo' (which wraps it in
+ * (?:^|\W)...), `(^|\s)foo(\s|$)` or `a(^b|c)` are common. In a line-oriented pattern such a
+ * `^` can only hold if everything before it on its path matched the empty string, so the AST is
+ * rewritten as an alternation of paths, each `^ middle $` with the anchors at its edges only:
+ * before a `^` (and after a `$`) only the empty-matching part of a path is kept. A path that
+ * cannot do that is dropped. The rewrite is skipped (the pattern kept as written) when it would
+ * need more than MAX_PATHS paths or an anchor repeats more than once.
+ */
+#define MAX_PATHS 32
+
+struct path {
+	bool has_bol, has_eol;
+	struct re_node *middle; /* no ^ or $ inside */
+};
+
+struct paths {
+	struct path v[MAX_PATHS];
+	size_t n;
+};
+
+static bool has_anchor(const struct re_node *n)
+{
+	if (n->op == RE_BOL || n->op == RE_EOL)
+		return true;
+	for (size_t i = 0; i < n->n_sub; i++)
+		if (has_anchor(n->sub[i]))
+			return true;
+	return false;
+}
+
+/* The part of n that matches the empty string; NULL (with 0) when there is none. */
+static int empty_part(struct re_node **out, struct parser *ps, struct re_node *n)
+{
+	struct re_node *r, *sub;
+	int err;
+
+	*out = NULL;
+	switch (n->op) {
+	case RE_LIT:
+	case RE_CLASS:
+		return 0;
+	case RE_EMPTY: case RE_WORDB: case RE_NWORDB: case RE_BOL: case RE_EOL:
+		*out = n;
+		return 0;
+	case RE_GROUP:
+		return empty_part(out, ps, n->sub[0]);
+	case RE_REPEAT:
+		if (n->min == 0)
+			return new_node(out, ps, RE_EMPTY, n->pos);
+		return empty_part(out, ps, n->sub[0]);
+	case RE_CONCAT:
+	case RE_ALT:
+		if ((err = new_node(&r, ps, n->op, n->pos)) < 0)
+			return err;
+		for (size_t i = 0; i < n->n_sub; i++) {
+			if ((err = empty_part(&sub, ps, n->sub[i])) < 0)
+				return err;
+			if (!sub && n->op == RE_CONCAT)
+				return 0;
+			if (sub && (err = add_sub(r, sub)) < 0)
+				return err;
+		}
+		if (r->n_sub == 0)
+			return n->op == RE_CONCAT ? new_node(out, ps, RE_EMPTY, n->pos) : 0;
+		*out = r->n_sub == 1 ? r->sub[0] : r;
+		return 0;
+	}
+	return 0;
+}
+
+static int concat2(struct re_node **out, struct parser *ps, struct re_node *a, struct re_node *b)
+{
+	int err;
+
+	if (a->op == RE_EMPTY) {
+		*out = b;
+		return 0;
+	}
+	if (b->op == RE_EMPTY) {
+		*out = a;
+		return 0;
+	}
+	if ((err = new_node(out, ps, RE_CONCAT, a->pos)) < 0 || (err = add_sub(*out, a)) < 0)
+		return err;
+	return add_sub(*out, b);
+}
+
+/* Returns 1 when n cannot be lifted within the bounds. */
+static int lift(struct paths *out, struct parser *ps, struct re_node *n)
+{
+	struct paths acc, next, sub;
+	int err;
+
+	out->n = 0;
+	if (!has_anchor(n)) {
+		out->v[out->n++] = (struct path){ false, false, n };
+		return 0;
+	}
+	switch (n->op) {
+	case RE_BOL:
+	case RE_EOL:
+		if ((err = new_node(&out->v[0].middle, ps, RE_EMPTY, n->pos)) < 0)
+			return err;
+		out->v[0].has_bol = n->op == RE_BOL;
+		out->v[0].has_eol = n->op == RE_EOL;
+		out->n = 1;
+		return 0;
+	case RE_GROUP:
+		return lift(out, ps, n->sub[0]);
+	case RE_REPEAT:
+		if (n->min != 0 || n->max != 1)
+			return 1;
+		if ((err = lift(out, ps, n->sub[0])) != 0)
+			return err;
+		if (out->n == MAX_PATHS)
+			return 1;
+		if ((err = new_node(&out->v[out->n].middle, ps, RE_EMPTY, n->pos)) < 0)
+			return err;
+		out->v[out->n].has_bol = out->v[out->n].has_eol = false;
+		out->n++;
+		return 0;
+	case RE_ALT:
+		for (size_t i = 0; i < n->n_sub; i++) {
+			if ((err = lift(&sub, ps, n->sub[i])) != 0)
+				return err;
+			if (out->n + sub.n > MAX_PATHS)
+				return 1;
+			memcpy(out->v + out->n, sub.v, sub.n * sizeof(sub.v[0]));
+			out->n += sub.n;
+		}
+		return 0;
+	case RE_CONCAT:
+		acc.n = 1;
+		if ((err = new_node(&acc.v[0].middle, ps, RE_EMPTY, n->pos)) < 0)
+			return err;
+		acc.v[0].has_bol = acc.v[0].has_eol = false;
+		for (size_t i = 0; i < n->n_sub; i++) {
+			if ((err = lift(&sub, ps, n->sub[i])) != 0)
+				return err;
+			next.n = 0;
+			for (size_t a = 0; a < acc.n; a++)
+				for (size_t b = 0; b < sub.n; b++) {
+					struct re_node *x = acc.v[a].middle, *y = sub.v[b].middle;
+
+					if (sub.v[b].has_bol && (err = empty_part(&x, ps, x)) < 0)
+						return err;
+					if (acc.v[a].has_eol && x && (err = empty_part(&y, ps, y)) < 0)
+						return err;
+					if (!x || !y)
+						continue; /* this path cannot match */
+					if (next.n == MAX_PATHS)
+						return 1;
+					if ((err = concat2(&next.v[next.n].middle, ps, x, y)) < 0)
+						return err;
+					next.v[next.n].has_bol = acc.v[a].has_bol || sub.v[b].has_bol;
+					next.v[next.n].has_eol = acc.v[a].has_eol || sub.v[b].has_eol;
+					next.n++;
+				}
+			acc = next;
+		}
+		*out = acc;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Whether every anchor in n sits where Vectorscan takes it: ^ at a left edge, $ at a right one. */
+static bool anchors_at_edges(const struct re_node *n, bool is_left, bool is_right)
+{
+	switch (n->op) {
+	case RE_BOL:
+		return is_left;
+	case RE_EOL:
+		return is_right;
+	case RE_GROUP:
+		return anchors_at_edges(n->sub[0], is_left, is_right);
+	case RE_REPEAT:
+		return n->max <= 1 ? anchors_at_edges(n->sub[0], is_left, is_right)
+				   : !has_anchor(n->sub[0]);
+	case RE_ALT:
+		for (size_t i = 0; i < n->n_sub; i++)
+			if (!anchors_at_edges(n->sub[i], is_left, is_right))
+				return false;
+		return true;
+	case RE_CONCAT:
+		for (size_t i = 0; i < n->n_sub; i++)
+			if (!anchors_at_edges(n->sub[i], is_left && i == 0,
+					      is_right && i + 1 == n->n_sub))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static int lift_anchors(struct parser *ps)
+{
+	struct paths *p;
+	struct re_node *alt, *cat, *a;
+	int err;
+
+	/* Only where needed: the rewrite repeats text (each path spells out its middle). */
+	if (anchors_at_edges(ps->re->root, true, true))
+		return 0;
+	p = malloc(sizeof(*p));
+	if (!p)
+		return fail(0, TRAWL_ENOMEM, "out of memory");
+	err = lift(p, ps, ps->re->root);
+	if (err != 0 || p->n == 0)
+		goto out; /* keep the pattern as written; the matcher says what it refuses */
+	if ((err = new_node(&alt, ps, RE_ALT, 0)) < 0)
+		goto out;
+	for (size_t i = 0; i < p->n; i++) {
+		if ((err = new_node(&cat, ps, RE_CONCAT, 0)) < 0)
+			goto out;
+		if (p->v[i].has_bol &&
+		    ((err = new_node(&a, ps, RE_BOL, 0)) < 0 || (err = add_sub(cat, a)) < 0))
+			goto out;
+		if ((err = add_sub(cat, p->v[i].middle)) < 0)
+			goto out;
+		if (p->v[i].has_eol &&
+		    ((err = new_node(&a, ps, RE_EOL, 0)) < 0 || (err = add_sub(cat, a)) < 0))
+			goto out;
+		if ((err = add_sub(alt, cat->n_sub == 1 ? cat->sub[0] : cat)) < 0)
+			goto out;
+	}
+	ps->re->root = alt->n_sub == 1 ? alt->sub[0] : alt;
+out:
+	free(p);
+	return err < 0 ? err : 0;
+}
+
 static int parse_fixed(struct parser *ps)
 {
 	struct re_node *cat, *lit;
@@ -1042,6 +1277,8 @@ int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags)
 	}
 	if (err == 0 && (flags & REGEX_WORD))
 		err = wrap_word(&ps);
+	if (err == 0)
+		err = lift_anchors(&ps);
 	for (size_t i = 0; i < ps.n_names; i++)
 		free(ps.names[i]);
 	free(ps.names);

@@ -139,6 +139,17 @@ static void empty_last_line_of_a_real_header(void **state)
 	buf_dispose(&t);
 }
 
+/* Anchors inside the pattern are lifted to its edges (parse.c), so Vectorscan accepts them. */
+static void embedded_anchors_are_lifted(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("^foo", REGEX_WORD, "foo bar\nxfoo\n foo\nfoo\n"), "0-7,18-21,");
+	assert_string_equal(LINES("a(^b|c)", 0, "ac\nb\nab\n"), "0-2,");
+	assert_string_equal(LINES("(^|\\s)foo(\\s|$)", 0, "foo\nafoo\nx foo y\n"), "0-3,9-16,");
+	assert_string_equal(LINES("x$y", 0, "x\nxy\n"), "");
+	assert_string_equal(LINES("a?^b", 0, "b\nab\n"), "0-1,");
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -209,6 +220,7 @@ int main(void)
 		cmocka_unit_test(match_after_64_bytes_is_found),
 		cmocka_unit_test(short_text_with_anchored_alternation),
 		cmocka_unit_test(empty_last_line_of_a_real_header),
+		cmocka_unit_test(embedded_anchors_are_lifted),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
