@@ -289,10 +289,39 @@ static const struct crange white_space[] = {
 	{ 0x2000, 0x200a }, { 0x2028, 0x2029 }, { 0x202f, 0x202f }, { 0x205f, 0x205f },
 	{ 0x3000, 0x3000 },
 };
-static const struct crange alpha_symbols[] = {
-	{ 0x24b6, 0x24e9 }, { 0x1f130, 0x1f149 }, { 0x1f150, 0x1f169 }, { 0x1f170, 0x1f189 },
-	{ 0x200c, 0x200d }, /* Join_Control */
-};
+
+/* Whether alias is one of the '|'-separated names. */
+static bool names_have(const char *names, const char *alias)
+{
+	size_t n = strlen(alias);
+
+	while (*names) {
+		size_t k = strcspn(names, "|");
+
+		if (k == n && memcmp(names, alias, n) == 0)
+			return true;
+		names += k + (names[k] == '|');
+	}
+	return false;
+}
+
+/* Adds the script, script extension or binary property named norm. ENOTFOUND, ENOMEM. */
+static int add_named(struct cset *s, const char *norm, enum unicode_property_kind kind)
+{
+	for (size_t i = 0; i < unicode_n_properties; i++) {
+		const struct unicode_property *p = &unicode_properties[i];
+		int err;
+
+		if (p->kind != kind || !names_have(p->names, norm))
+			continue;
+		for (uint32_t k = 0; k < p->n; k++)
+			if ((err = cset_add(s, unicode_property_ranges[p->first + k].lo,
+					    unicode_property_ranges[p->first + k].hi)) < 0)
+				return err;
+		return 0;
+	}
+	return TRAWL_ENOTFOUND;
+}
 
 static int add_table(struct cset *s, const struct crange *t, size_t n)
 {
@@ -322,10 +351,11 @@ int cset_add_perl(struct cset *s, char cls, bool is_unicode)
 				return err;
 			return cset_add(s, 'a', 'z');
 		}
-		if ((err = add_categories(s, cat_group('L') | cat_group('M') | cat_bit("Nd") |
-						     cat_bit("Nl") | cat_bit("Pc"))) < 0)
+		/* UTS #18: Alphabetic, marks, decimal numbers, connector punctuation, joiners. */
+		if ((err = add_categories(s, cat_group('M') | cat_bit("Nd") | cat_bit("Pc"))) < 0 ||
+		    (err = add_named(s, "alphabetic", UNICODE_BINARY)) < 0)
 			return err;
-		return add_table(s, alpha_symbols, sizeof(alpha_symbols) / sizeof(alpha_symbols[0]));
+		return add_named(s, "joincontrol", UNICODE_BINARY);
 	}
 	return TRAWL_ENOTFOUND;
 }
@@ -450,5 +480,25 @@ int cset_add_property(struct cset *s, const char *name, size_t len)
 			return add_categories(s, cats_mask(property_aliases[i].cats));
 	if (strcmp(norm, "whitespace") == 0 || strcmp(norm, "space") == 0)
 		return add_table(s, white_space, sizeof(white_space) / sizeof(white_space[0]));
-	return TRAWL_ENOTFOUND;
+	{
+		/* sc=Greek, script:Greek, scx=Greek, gc=Lu; a bare name is a script, then a
+		 * binary property (Rust's lookup order after general categories). */
+		char *eq = strpbrk(norm, "=:");
+
+		if (eq) {
+			const char *v = eq + 1;
+
+			*eq = 0;
+			if (strcmp(norm, "sc") == 0 || strcmp(norm, "script") == 0)
+				return add_named(s, v, UNICODE_SCRIPT);
+			if (strcmp(norm, "scx") == 0 || strcmp(norm, "scriptextensions") == 0)
+				return add_named(s, v, UNICODE_SCRIPT_EXT);
+			if (strcmp(norm, "gc") == 0 || strcmp(norm, "generalcategory") == 0)
+				return cset_add_property(s, v, strlen(v));
+			return TRAWL_ENOTFOUND;
+		}
+		if (add_named(s, norm, UNICODE_SCRIPT) == 0)
+			return 0;
+		return add_named(s, norm, UNICODE_BINARY);
+	}
 }

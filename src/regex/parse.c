@@ -245,14 +245,7 @@ static int parse_property(struct cset *out, struct parser *ps, size_t esc_pos, b
 	cset_init(out);
 	err = cset_add_property(out, name, n);
 	if (err == TRAWL_ENOTFOUND) {
-		bool is_script = memchr(name, '=', n) || (n > 2 && memchr(name, ':', n));
-
 		cset_dispose(out);
-		if (is_script || n > 2)
-			return fail(esc_pos, is_script ? TRAWL_EUNSUPPORTED : TRAWL_EINVAL,
-				    is_script ? "Unicode script and binary properties are not supported"
-					      : "Unicode property not found (general categories such as "
-						"\\p{L} or \\p{Lu} are supported; scripts are not)");
 		return fail(esc_pos, TRAWL_EINVAL, "Unicode property not found");
 	}
 	/* Rust's order: (?i) folds the property's set, then \P or ^ negates it. */

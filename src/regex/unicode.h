@@ -30,6 +30,27 @@ extern const struct unicode_fold unicode_folds[]; /* sorted by cp */
 extern const size_t unicode_n_folds;
 extern const char unicode_version[];
 
+/* Scripts, script extensions and binary properties (\p{Greek}, \p{scx=Grek}, \p{Emoji}). */
+struct unicode_range {
+	uint32_t lo, hi;
+};
+
+enum unicode_property_kind {
+	UNICODE_BINARY = 0,
+	UNICODE_SCRIPT = 1,
+	UNICODE_SCRIPT_EXT = 2,
+};
+
+struct unicode_property {
+	const char *names; /* '|'-separated aliases, lower case, no ' ', '_' or '-' */
+	uint8_t kind;
+	uint32_t first, n; /* into unicode_property_ranges */
+};
+
+extern const struct unicode_range unicode_property_ranges[];
+extern const struct unicode_property unicode_properties[];
+extern const size_t unicode_n_properties;
+
 /* The next member of cp's case folding orbit, or cp itself when it has no other case. */
 uint32_t unicode_fold_next(uint32_t cp);
 

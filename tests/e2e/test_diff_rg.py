@@ -41,7 +41,6 @@ import make_hard  # noqa: E402
 TRAWL_REJECTS = [
     (r"\\x[89a-fA-F][0-9a-fA-F]|\\x\{[89a-fA-F][0-9a-fA-F]\}", "raw bytes with (?-u)"),
     (r"\{[0-9]{5,}", "counted repetition above 1000 (bounded work per query)"),
-    (r"\\[pP]\{?(Greek|Han|Emoji|Latin|Cyrillic|Script)", "Unicode scripts and binary properties"),
     (r"-w .*\.\{100\}", "too large for Vectorscan once -w wraps it"),
 ]
 
