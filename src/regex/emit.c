@@ -167,18 +167,19 @@ static bool category_within(const struct cset *s, int cat, const struct cset *as
 		}
 		return next > UNICODE_MAX || cset_has(s, UNICODE_MAX);
 	}
+	/* Both lists are sorted: one merge-like pass. */
+	size_t k = 0;
+
 	for (size_t i = 0; i < unicode_n_cat_ranges; i++) {
 		const struct unicode_cat_range *r = &unicode_cat_ranges[i];
 
 		if (r->cat != cat)
 			continue;
+		while (k < s->n && s->r[k].hi < r->lo)
+			k++;
 		/* s is canonical: the range must sit inside one of its ranges. */
-		for (size_t k = 0;; k++) {
-			if (k == s->n)
-				return false;
-			if (s->r[k].lo <= r->lo && r->hi <= s->r[k].hi)
-				break;
-		}
+		if (k == s->n || s->r[k].lo > r->lo || r->hi > s->r[k].hi)
+			return false;
 	}
 	return true;
 }
@@ -190,32 +191,36 @@ static bool category_within(const struct cset *s, int cat, const struct cset *as
  */
 static int put_categories(struct emitter *e, const struct cset *s, struct cset *rest)
 {
-	struct cset assigned;
+	struct cset assigned, covered;
+	uint32_t mask = 0;
 	int err = 0;
 
 	if (cset_count(s) < 2000)
 		return 0; /* small classes are shorter written out */
 	cset_init(&assigned);
+	cset_init(&covered);
 	for (size_t i = 0; i < unicode_n_cat_ranges && err == 0; i++)
 		err = cset_add(&assigned, unicode_cat_ranges[i].lo, unicode_cat_ranges[i].hi);
 	for (int cat = 0; cat < UNICODE_N_CATEGORIES && err == 0; cat++) {
 		if (!category_within(s, cat, &assigned))
 			continue;
-		if ((err = buf_printf(e->out, "\\p{%s}", unicode_category_names[cat])) < 0)
-			break;
-		if (cat == 0) {
-			struct cset un;
-
-			if ((err = cset_copy(&un, &assigned)) == 0 && (err = cset_negate(&un)) == 0)
-				err = cset_subtract(rest, &un);
-			cset_dispose(&un);
-		} else {
-			for (size_t i = 0; i < unicode_n_cat_ranges && err == 0; i++)
-				if (unicode_cat_ranges[i].cat == cat)
-					err = cset_remove(rest, unicode_cat_ranges[i].lo,
-							  unicode_cat_ranges[i].hi);
-		}
+		mask |= 1u << cat;
+		err = buf_printf(e->out, "\\p{%s}", unicode_category_names[cat]);
 	}
+	/* One subtraction of everything covered (ranges arrive sorted: cset_add appends). */
+	for (size_t i = 0; i < unicode_n_cat_ranges && err == 0; i++)
+		if (mask & (1u << unicode_cat_ranges[i].cat))
+			err = cset_add(&covered, unicode_cat_ranges[i].lo, unicode_cat_ranges[i].hi);
+	if (err == 0 && (mask & 1u)) {
+		struct cset un;
+
+		if ((err = cset_copy(&un, &assigned)) == 0 && (err = cset_negate(&un)) == 0)
+			err = cset_add_set(&covered, &un);
+		cset_dispose(&un);
+	}
+	if (err == 0 && mask)
+		err = cset_subtract(rest, &covered);
+	cset_dispose(&covered);
 	cset_dispose(&assigned);
 	return err;
 }
