@@ -22,6 +22,11 @@
 struct emitter {
 	struct buf *out;
 	enum regex_dialect d;
+	bool is_lines;       /* REGEX_EMIT_LINES: only which lines match matters */
+	bool is_left;        /* the node being emitted starts the pattern (nothing before it) */
+	bool is_right;       /* ...ends it */
+	struct cset word;    /* Unicode \w, built on first use */
+	struct cset nonword; /* its complement without '\n' */
 };
 
 static int put_byte(struct buf *out, unsigned c)
@@ -367,8 +372,19 @@ static int emit_repeat(struct emitter *e, const struct re_node *n, bool *is_neve
 		/* Repeating an assertion changes nothing; x* and x? may skip it. */
 		return n->min == 0 ? 0 : emit_node(e, x, is_never);
 	}
-	if ((err = buf_puts(e->out, "(?:")) < 0 || (err = emit_node(e, x, &is_sub_never)) < 0)
-		return err;
+	{
+		bool is_left = e->is_left, is_right = e->is_right;
+
+		if (n->max != 1)
+			e->is_left = e->is_right = false; /* a repeated \b has text on both sides */
+		err = buf_puts(e->out, "(?:");
+		if (err == 0)
+			err = emit_node(e, x, &is_sub_never);
+		e->is_left = is_left;
+		e->is_right = is_right;
+		if (err < 0)
+			return err;
+	}
 	if (is_sub_never) {
 		e->out->len = mark;
 		e->out->ptr[mark] = 0;
@@ -485,6 +501,123 @@ static bool is_anchor(const struct re_node *n, enum re_op op)
 	return n->op == op;
 }
 
+/* The characters a match of nodes[0..n) can start (is_last: end) with; false if it can be empty. */
+static bool seq_edge_chars(struct cset *out, struct re_node *const *nodes, size_t n, bool is_last);
+
+static bool node_edge_chars(struct cset *out, const struct re_node *n, bool is_last,
+			    bool *is_nullable)
+{
+	uint32_t c;
+
+	*is_nullable = false;
+	switch (n->op) {
+	case RE_LIT:
+		c = n->cp;
+		do {
+			if (cset_add(out, c, c) < 0)
+				return false;
+			c = n->is_fold ? unicode_fold_next(c) : n->cp;
+		} while (c != n->cp);
+		return true;
+	case RE_CLASS:
+		return cset_add_set(out, &n->cls) == 0;
+	case RE_GROUP:
+		return node_edge_chars(out, n->sub[0], is_last, is_nullable);
+	case RE_REPEAT:
+		if (n->max == 0) {
+			*is_nullable = true;
+			return true;
+		}
+		if (!node_edge_chars(out, n->sub[0], is_last, is_nullable))
+			return false;
+		*is_nullable = *is_nullable || n->min == 0;
+		return true;
+	case RE_ALT:
+		for (size_t i = 0; i < n->n_sub; i++) {
+			bool is_sub_nullable;
+
+			if (!node_edge_chars(out, n->sub[i], is_last, &is_sub_nullable))
+				return false;
+			*is_nullable = *is_nullable || is_sub_nullable;
+		}
+		return true;
+	case RE_CONCAT:
+		*is_nullable = !seq_edge_chars(out, n->sub, n->n_sub, is_last);
+		return true;
+	default:
+		*is_nullable = true; /* empty, or an assertion: look further */
+		return true;
+	}
+}
+
+static bool seq_edge_chars(struct cset *out, struct re_node *const *nodes, size_t n, bool is_last)
+{
+	for (size_t k = 0; k < n; k++) {
+		bool is_nullable;
+
+		if (!node_edge_chars(out, nodes[is_last ? n - 1 - k : k], is_last, &is_nullable))
+			return false;
+		if (!is_nullable)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * \b or \B at an edge of the pattern, for the UTF-8 lines database: Vectorscan's \b only knows
+ * ASCII word characters (it refuses \b with HS_FLAG_UCP). When the characters on the inner side
+ * are all word characters, or none is, the boundary only depends on the outer neighbour, which
+ * the pattern may consume because nothing else of the pattern lies there:
+ *   \bX with X starting with a word character  ->  (?:^|\W)X
+ *   \bX with X starting with a non-word one     ->  \wX
+ * and likewise at the end and for \B. Which lines match is then exactly ripgrep's (Unicode
+ * \b); only match ranges would include the neighbour, so the ranges database keeps \b.
+ */
+static int emit_edge_boundary(struct emitter *e, const struct re_node *cat, size_t i,
+			      bool *is_never)
+{
+	const struct re_node *b = cat->sub[i];
+	bool is_leading = e->is_left && i == 0 && i + 1 < cat->n_sub;
+	bool is_trailing = e->is_right && i + 1 == cat->n_sub && i > 0;
+	struct cset edge, t;
+	bool is_word, is_nonword, is_known, want_word;
+	int err;
+
+	if (!e->is_lines || e->d != REGEX_DIALECT_UTF8 || is_leading == is_trailing)
+		return emit_node(e, b, is_never);
+	if (e->word.n == 0) {
+		if ((err = cset_add_perl(&e->word, 'w', true)) < 0 ||
+		    (err = cset_copy(&e->nonword, &e->word)) < 0 ||
+		    (err = cset_negate(&e->nonword)) < 0 || (err = cset_remove(&e->nonword, '\n', '\n')) < 0)
+			return err;
+	}
+	cset_init(&edge);
+	is_known = is_leading ? seq_edge_chars(&edge, cat->sub + 1, cat->n_sub - 1, false)
+			      : seq_edge_chars(&edge, cat->sub, i, true);
+	is_word = is_nonword = false;
+	if (is_known && cset_copy(&t, &edge) == 0) {
+		if (cset_subtract(&t, &e->word) == 0)
+			is_word = t.n == 0; /* every edge character is a word character */
+		cset_dispose(&t);
+		if (cset_copy(&t, &edge) == 0) {
+			if (cset_intersect(&t, &e->word) == 0)
+				is_nonword = t.n == 0;
+			cset_dispose(&t);
+		}
+	}
+	cset_dispose(&edge);
+	if (!is_word && !is_nonword)
+		return emit_node(e, b, is_never);
+	/* \b wants the outer neighbour to differ from the inner side; \B wants it the same. */
+	want_word = (b->op == RE_WORDB) ? is_nonword : is_word;
+	if (want_word)
+		return emit_set(e, &e->word, is_never);
+	if ((err = buf_puts(e->out, is_leading ? "(?:^|" : "(?:")) < 0 ||
+	    (err = emit_set(e, &e->nonword, is_never)) < 0)
+		return err;
+	return buf_puts(e->out, is_leading ? ")" : "|$)");
+}
+
 static int emit_concat(struct emitter *e, const struct re_node *n, bool *is_never)
 {
 	size_t first = 0, last = n->n_sub; /* elements outside [first, last) match empty only */
@@ -501,14 +634,23 @@ static int emit_concat(struct emitter *e, const struct re_node *n, bool *is_neve
 		first = 0;
 		last = n->n_sub;
 	}
+	bool is_left = e->is_left, is_right = e->is_right;
+
 	for (size_t i = 0; i < n->n_sub && !*is_never; i++) {
+		e->is_left = is_left && i == 0;
+		e->is_right = is_right && i + 1 == n->n_sub;
 		if (i < first || i >= last)
 			err = emit_empty_only(e, n->sub[i], is_never);
+		else if ((n->sub[i]->op == RE_WORDB || n->sub[i]->op == RE_NWORDB) &&
+			 (e->is_left || e->is_right))
+			err = emit_edge_boundary(e, n, i, is_never);
 		else
 			err = emit_node(e, n->sub[i], is_never);
 		if (err < 0)
 			return err;
 	}
+	e->is_left = is_left;
+	e->is_right = is_right;
 	return 0;
 }
 
@@ -528,6 +670,17 @@ static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 	case RE_EOL:
 		return buf_putc(e->out, '$');
 	case RE_WORDB:
+		if (e->is_lines && e->d == REGEX_DIALECT_UTF8 && e->is_left && e->is_right) {
+			/* A lone \b: lines with a word character have a boundary, others none. */
+			struct cset w;
+
+			cset_init(&w);
+			err = cset_add_perl(&w, 'w', true);
+			if (err == 0)
+				err = emit_set(e, &w, is_never);
+			cset_dispose(&w);
+			return err;
+		}
 		return buf_puts(e->out, "\\b");
 	case RE_NWORDB:
 		return buf_puts(e->out, "\\B");
@@ -545,14 +698,21 @@ static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 	return 0;
 }
 
-int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d)
+int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d,
+	       unsigned mode)
 {
-	struct emitter e = { out, d };
+	struct emitter e = { .out = out, .d = d, .is_lines = mode & REGEX_EMIT_LINES,
+			     .is_left = true, .is_right = true };
 	bool is_never = false;
 	int err;
 
 	buf_reset(out);
-	if ((err = buf_reserve(out, 1)) < 0 || (err = emit_node(&e, re->root, &is_never)) < 0)
+	err = buf_reserve(out, 1);
+	if (err == 0)
+		err = emit_node(&e, re->root, &is_never);
+	cset_dispose(&e.word);
+	cset_dispose(&e.nonword);
+	if (err < 0)
 		return err;
 	if (is_never) {
 		buf_reset(out);

@@ -145,7 +145,8 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 
 	*out = NULL;
 	buf_init(&pat, 1 << 24);
-	if ((err = regex_emit(&pat, &flags, re, dialect_of(text))) != 0)
+	if ((err = regex_emit(&pat, &flags, re, dialect_of(text),
+			      kind == DB_LINES ? REGEX_EMIT_LINES : 0)) != 0)
 		goto out; /* an error, or REGEX_EMIT_NEVER */
 	if (kind == DB_SOM)
 		flags |= HS_FLAG_SOM_LEFTMOST;
@@ -165,7 +166,8 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 		 */
 		hs_free_compile_error(cerr);
 		cerr = NULL;
-		if ((err = regex_emit(&pat, &flags, re, REGEX_DIALECT_UTF8)) != 0)
+		if ((err = regex_emit(&pat, &flags, re, REGEX_DIALECT_UTF8,
+				      kind == DB_LINES ? REGEX_EMIT_LINES : 0)) != 0)
 			goto out;
 		if (kind == DB_SOM)
 			flags |= HS_FLAG_SOM_LEFTMOST;

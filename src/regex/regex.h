@@ -52,13 +52,20 @@ enum regex_dialect {
 #define REGEX_EMIT_NEVER 1
 
 /*
+ * regex_emit() mode: the pattern only decides which lines match (no match ranges are taken
+ * from it), which allows exact rewrites that consume context, e.g. Unicode \b at an edge.
+ */
+#define REGEX_EMIT_LINES 1u
+
+/*
  * Writes a Vectorscan pattern with ripgrep's line semantics (no match contains '\n'; ^ and $
  * are line anchors) for re in dialect d to out, and the flags to compile it with into *hs_flags
  * (HS_FLAG_MULTILINE; HS_FLAG_ALLOWEMPTY when the pattern can match empty; HS_FLAG_UTF8 for the
  * UTF-8 dialect). Returns 0, REGEX_EMIT_NEVER (out empty: no text of this dialect can match),
  * or ENOMEM/ELIMIT.
  */
-int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d);
+int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d,
+	       unsigned mode);
 
 /* Whether the pattern can match the empty string (then every line may match). */
 bool regex_can_match_empty(const struct regex *re);

@@ -69,14 +69,17 @@ def known_difference(corpus, flags, pat, items):
         text = item[2] if isinstance(item, tuple) and len(item) > 2 else data
         if isinstance(text, str):
             text = text.encode("utf-8", "surrogateescape")
-        if ("\\b" in pat or "\\B" in pat) and any(c >= 0x80 for c in text):
-            why.add("ASCII \\b next to non-ASCII text")
+        if ("\\b" in pat or "\\B" in pat) and any(c >= 0x80 for c in text) \
+                and re.search(r".\\[bB].", pat):
+            why.add("ASCII \\b inside the pattern next to non-ASCII text")
             continue
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            why.add("large Unicode class in a file with invalid UTF-8")
-            continue
+            if re.search(r"\\[bBWSDP]|\[\^", pat):
+                why.add("\\b or a large Unicode class in a file with invalid UTF-8")
+                continue
+            return None
         return None
     return ", ".join(sorted(why))
 

@@ -43,7 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int d = REGEX_DIALECT_UTF8; d <= REGEX_DIALECT_ASCII; d++) {
 		buf_reset(&b);
-		regex_emit(&b, &hs_flags, re, (enum regex_dialect)d);
+		regex_emit(&b, &hs_flags, re, (enum regex_dialect)d, 0);
+		buf_reset(&b);
+		regex_emit(&b, &hs_flags, re, (enum regex_dialect)d, REGEX_EMIT_LINES);
 	}
 	(void)regex_can_match_empty(re);
 	buf_dispose(&b);

@@ -150,6 +150,16 @@ static void embedded_anchors_are_lifted(void **state)
 	assert_string_equal(LINES("a?^b", 0, "b\nab\n"), "0-1,");
 }
 
+/* \b at the edges of a pattern is Unicode-aware on UTF-8 text, as ripgrep's (emit.c). */
+static void unicode_word_boundary_at_edges(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("\\bfoo\\b", 0, "\xc3\xa9" "foo foo\xc3\xa9\nfoo x\n"), "12-17,");
+	assert_string_equal(LINES("\\b", 0, "\xe6\xbc\xa2\xe5\xad\x97\n--\n"), "0-6,");
+	assert_string_equal(LINES("\\Bfoo", 0, "\xc3\xa9" "foo\n foo\n"), "0-5,");
+	assert_string_equal(LINES("-\\b", 0, "\xc3\xa9-\xc3\xa9\n-+\n"), "0-5,");
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -221,6 +231,7 @@ int main(void)
 		cmocka_unit_test(short_text_with_anchored_alternation),
 		cmocka_unit_test(empty_last_line_of_a_real_header),
 		cmocka_unit_test(embedded_anchors_are_lifted),
+		cmocka_unit_test(unicode_word_boundary_at_edges),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
