@@ -69,14 +69,16 @@ def known_difference(corpus, flags, pat, items):
         text = item[2] if isinstance(item, tuple) and len(item) > 2 else data
         if isinstance(text, str):
             text = text.encode("utf-8", "surrogateescape")
-        if ("\\b" in pat or "\\B" in pat) and any(c >= 0x80 for c in text) \
-                and re.search(r".\\[bB].", pat):
+        fl = " ".join(flags) if isinstance(flags, (list, tuple)) else str(flags)
+        is_regex = "-F" not in fl.split()
+        if is_regex and ("\\b" in pat or "\\B" in pat) and any(c >= 0x80 for c in text) \
+                and (re.search(r".\\[bB].", pat) or "-w" in fl.split()):
             why.add("ASCII \\b inside the pattern next to non-ASCII text")
             continue
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            if re.search(r"\\[bBWSDP]|\[\^", pat):
+            if (is_regex and re.search(r"\\[bBWSDP]|\[\^", pat)) or "-w" in fl.split():
                 why.add("\\b or a large Unicode class in a file with invalid UTF-8")
                 continue
             return None
