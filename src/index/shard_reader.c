@@ -337,9 +337,10 @@ static int check_meta(struct shard *sh)
 	return 0;
 }
 
-static int check_docs(const struct shard *sh)
+/* Document record i: its ranges inside PATHS and CONTENT, known values only. */
+static int check_doc(const struct shard *sh, uint32_t i)
 {
-	for (uint32_t i = 0; i < sh->n_docs; i++) {
+	{
 		const uint8_t *r = sh->docs + (size_t)i * SHARD_DOC_SIZE;
 		uint64_t coff = le64(r + SHARD_D_CONTENT_OFF), clen = le64(r + SHARD_D_CONTENT_LEN);
 		uint64_t poff = le32(r + SHARD_D_PATH_OFF), plen = le32(r + SHARD_D_PATH_LEN);
@@ -365,6 +366,16 @@ static int check_docs(const struct shard *sh)
 		if (r[SHARD_D_RESERVED] != 0)
 			return corrupt(sh, "document %u: reserved byte is not zero", i);
 	}
+	return 0;
+}
+
+static int check_docs(const struct shard *sh)
+{
+	int err;
+
+	for (uint32_t i = 0; i < sh->n_docs; i++)
+		if ((err = check_doc(sh, i)) < 0)
+			return err;
 	return 0;
 }
 
@@ -420,14 +431,15 @@ int shard_open(struct shard **out, const char *path)
 		return TRAWL_ENOMEM;
 	}
 	/*
-	 * Opening reads only the header, the table of sections, META and the document records
-	 * (every range checked). The large sections are not read: each dictionary entry is
-	 * checked when a search uses it (dict_list), and every checksum, the dictionary's order
-	 * and every posting list by shard_verify(). A query thus opens a shard in microseconds.
+	 * Opening reads only the header, the table of sections and META. A document record is
+	 * checked when it is read (shard_doc), a dictionary entry when a search uses it
+	 * (dict_list); every checksum, every record, the dictionary's order and every posting
+	 * list by shard_verify(). A query thus opens a shard in microseconds and touches only
+	 * the pages it needs.
 	 */
 	if ((err = map_file(sh)) < 0 || (err = check_header(sh)) < 0 ||
 	    (err = check_toc(sh)) < 0 || (err = check_crc(sh, SEC_META)) < 0 ||
-	    (err = check_meta(sh)) < 0 || (err = check_docs(sh)) < 0)
+	    (err = check_meta(sh)) < 0)
 		goto out;
 	*out = sh;
 	sh = NULL;
@@ -471,13 +483,15 @@ int shard_doc(struct shard_doc *out, const struct shard *sh, uint32_t id)
 {
 	const uint8_t *r;
 	uint64_t clen;
+	int err;
 
 	if (id >= sh->n_docs) {
 		error_set("%s: document id %u out of range (%u documents)", sh->file, id,
 			  sh->n_docs);
 		return TRAWL_EINVAL;
 	}
-	/* Ranges were checked against their sections by check_docs() on open. */
+	if ((err = check_doc(sh, id)) < 0)
+		return err;
 	r = sh->docs + (size_t)id * SHARD_DOC_SIZE;
 	clen = le64(r + SHARD_D_CONTENT_LEN);
 	out->path = (const char *)sh->paths + le32(r + SHARD_D_PATH_OFF);
@@ -572,7 +586,7 @@ int shard_verify(const struct shard *sh)
 	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++)
 		if ((err = check_crc(sh, id)) < 0)
 			return err;
-	if ((err = check_dict(sh)) < 0)
+	if ((err = check_docs(sh)) < 0 || (err = check_dict(sh)) < 0)
 		return err;
 	u32vec_init(&ids);
 	for (size_t i = 0; i < sh->n_trigrams; i++) {
