@@ -1365,3 +1365,48 @@ int regex_describe(struct buf *out, const struct regex *re)
 {
 	return describe(out, re->root);
 }
+
+/* Appends cp's UTF-8 encoding. */
+static int put_utf8(struct buf *out, uint32_t cp)
+{
+	char s[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		s[0] = (char)cp, n = 1;
+	} else if (cp < 0x800) {
+		s[0] = (char)(0xc0 | (cp >> 6)), s[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		s[0] = (char)(0xe0 | (cp >> 12)), s[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		s[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		s[0] = (char)(0xf0 | (cp >> 18)), s[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		s[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), s[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+	}
+	return buf_put(out, s, n);
+}
+
+int regex_literal(struct buf *out, const struct regex *re)
+{
+	const struct re_node *n = re->root;
+	struct re_node *const *v = &re->root;
+	size_t k = 1;
+	int err;
+
+	while (n->op == RE_GROUP)
+		n = n->sub[0];
+	if (n->op == RE_CONCAT) {
+		v = n->sub;
+		k = n->n_sub;
+	} else {
+		v = (struct re_node *const *)&n;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (v[i]->op != RE_LIT || v[i]->is_fold)
+			return 0;
+	buf_reset(out);
+	for (size_t i = 0; i < k; i++)
+		if ((err = put_utf8(out, v[i]->cp)) < 0)
+			return err;
+	return 1;
+}

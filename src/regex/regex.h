@@ -67,6 +67,12 @@ enum regex_dialect {
 int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d,
 	       unsigned mode);
 
+/*
+ * When re is a plain literal string (no classes, case folding, anchors or repetition), writes
+ * its UTF-8 bytes to out and returns 1; otherwise 0. ENOMEM.
+ */
+int regex_literal(struct buf *out, const struct regex *re);
+
 /* Whether the pattern can match the empty string (then every line may match). */
 bool regex_can_match_empty(const struct regex *re);
 
