@@ -236,7 +236,6 @@ static void docset_dispose(struct docset *d)
 static int tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
 {
 	struct sub_order *order = NULL;
-	size_t n_sub;
 	int err = 0;
 
 	out->is_all = false;
@@ -258,8 +257,7 @@ static int tq_eval(struct docset *out, const struct shard *sh, const struct tq *
 		error_set("out of memory");
 		return TRAWL_ENOMEM;
 	}
-	n_sub = q->n_sub;
-	for (size_t i = 0; i < n_sub; i++) {
+	for (size_t i = 0; i < q->n_sub; i++) {
 		order[i].q = q->sub[i];
 		order[i].cost = q->op == TQ_AND ? tq_cost(sh, q->sub[i]) : 0;
 		if (q->op == TQ_AND && order[i].cost == 0) {
@@ -268,9 +266,9 @@ static int tq_eval(struct docset *out, const struct shard *sh, const struct tq *
 		}
 	}
 	if (q->op == TQ_AND)
-		qsort(order, n_sub, sizeof(*order), cmp_cost);
+		qsort(order, q->n_sub, sizeof(*order), cmp_cost);
 	out->is_all = q->op == TQ_AND;
-	for (size_t i = 0; i < n_sub; i++) {
+	for (size_t i = 0; i < q->n_sub; i++) {
 		struct docset sub;
 
 		if (q->op == TQ_AND && !out->is_all && out->ids.len == 0)
