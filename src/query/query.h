@@ -1,0 +1,96 @@
+/*
+ * The query language: Sourcegraph-style queries (docs/query-syntax.md) parsed into an AST of
+ * patterns, filters and boolean operators, plus the query-wide settings (case, count, timeout,
+ * select, type, rev). The executor (search/) evaluates the AST per document; the CLI and the
+ * server share this parser.
+ *
+ * Positions are 0-based byte offsets into the query text; error_set_at() carries them so that
+ * front ends can point at the offending character (column = position + 1).
+ *
+ * A parsed query is immutable and may be read from many threads at once.
+ */
+#ifndef TRAWL_QUERY_QUERY_H
+#define TRAWL_QUERY_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+/* Limits on untrusted queries. */
+#define QUERY_MAX_LEN 4096   /* bytes of query text */
+#define QUERY_MAX_ATOMS 64   /* patterns and filters */
+#define QUERY_MAX_DEPTH 16   /* parenthesis nesting */
+#define QUERY_DEFAULT_COUNT 500
+#define QUERY_DEFAULT_TIMEOUT_MS 10000
+#define QUERY_MAX_TIMEOUT_MS 60000
+
+enum qnode_op {
+	QN_AND,     /* all children (file level: every positive pattern occurs in the file) */
+	QN_OR,
+	QN_NOT,     /* one child */
+	QN_PATTERN, /* a content pattern */
+	QN_FILTER,  /* repo:, file:, lang: (and their negations via QN_NOT or is_negated) */
+};
+
+enum qpattern_kind {
+	QP_LITERAL, /* a keyword term, a "quoted phrase", content:"...", or patterntype:literal */
+	QP_REGEXP,  /* /.../ in a keyword query, or any term under patterntype:regexp */
+};
+
+enum qfilter_kind {
+	QF_REPO, /* regex over the repository name */
+	QF_FILE, /* regex over the path within the repository */
+	QF_LANG, /* language name, resolved to an id (query/lang.h) */
+};
+
+struct qnode {
+	enum qnode_op op;
+	size_t pos;         /* where it starts in the query text */
+	size_t len;         /* how many bytes of query text it spans */
+	/* QN_PATTERN and QN_FILTER */
+	char *value;        /* unquoted, unescaped; NUL-terminated */
+	size_t value_len;
+	enum qpattern_kind pattern_kind; /* QN_PATTERN */
+	enum qfilter_kind filter_kind;   /* QN_FILTER */
+	uint16_t lang;                   /* QF_LANG: resolved language id */
+	bool is_negated;    /* -repo:, -file:, -lang:, -content: (same as a QN_NOT around it) */
+	/* QN_AND, QN_OR, QN_NOT */
+	struct qnode **sub;
+	size_t n_sub;
+};
+
+enum qtype { QT_FILE, QT_PATH, QT_REPO, QT_SYMBOL }; /* type: (default file: content matches) */
+enum qselect { QS_NONE, QS_REPO, QS_FILE };           /* select: */
+
+struct query {
+	struct qnode *root;  /* NULL when the query has only settings (then it is an error) */
+	enum qtype type;
+	enum qselect select;
+	bool is_case_sensitive;  /* case:yes; the default, as in Sourcegraph, is case:no */
+	uint64_t count;          /* count:N; 0 means count:all */
+	uint32_t timeout_ms;     /* timeout:, clamped to QUERY_MAX_TIMEOUT_MS */
+	char *rev;               /* rev:NAME or repo:NAME@REV; NULL for the default branch */
+	enum qpattern_kind default_kind; /* patterntype: */
+	size_t n_warnings;
+	char **warnings;         /* e.g. "rev: is accepted but branches are not indexed yet" */
+};
+
+/*
+ * Parses q[0..len). Errors: TRAWL_EINVAL (syntax, unknown filter with the closest known one
+ * suggested, bad value, no positive pattern or filter), TRAWL_ELIMIT (length, atoms, depth),
+ * TRAWL_EUNSUPPORTED (type:symbol until symbols exist), each with error_set_at(position).
+ * Regex values (repo:, file:, /.../, patterntype:regexp terms) are checked with regex_parse()
+ * so their errors point into the query too.
+ */
+int query_parse(struct query **out, const char *q, size_t len);
+void query_free(struct query *q);
+
+/*
+ * A canonical one-line form for tests and --explain, e.g.
+ * (and (pattern literal "foo") (not (filter file "_test\\.go$"))) count:500 timeout:10s
+ */
+int query_describe(struct buf *out, const struct query *q);
+
+#endif
