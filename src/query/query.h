@@ -23,6 +23,7 @@
 #define QUERY_MAX_ATOMS 64   /* patterns and filters */
 #define QUERY_MAX_DEPTH 16   /* parenthesis nesting */
 #define QUERY_DEFAULT_COUNT 500
+#define QUERY_MAX_COUNT 1000000 /* largest count:N */
 #define QUERY_DEFAULT_TIMEOUT_MS 10000
 #define QUERY_MAX_TIMEOUT_MS 60000
 
@@ -31,8 +32,14 @@ enum qnode_op {
 	QN_OR,
 	QN_NOT,     /* one child */
 	QN_PATTERN, /* a content pattern */
-	QN_FILTER,  /* repo:, file:, lang: (and their negations via QN_NOT or is_negated) */
+	QN_FILTER,  /* repo:, file:, lang: */
 };
+
+/*
+ * Negation has one form: -repo:x, -file:x, -lang:x and -content:x parse exactly like
+ * NOT repo:x (and so on), a QN_NOT around the atom. NOT NOT x is x. The parser never sets
+ * is_negated; an executor must only look at QN_NOT.
+ */
 
 enum qpattern_kind {
 	QP_LITERAL, /* a keyword term, a "quoted phrase", content:"...", or patterntype:literal */
@@ -55,7 +62,7 @@ struct qnode {
 	enum qpattern_kind pattern_kind; /* QN_PATTERN */
 	enum qfilter_kind filter_kind;   /* QN_FILTER */
 	uint16_t lang;                   /* QF_LANG: resolved language id */
-	bool is_negated;    /* -repo:, -file:, -lang:, -content: (same as a QN_NOT around it) */
+	bool is_negated;    /* always false: negation is a QN_NOT (see above) */
 	/* QN_AND, QN_OR, QN_NOT */
 	struct qnode **sub;
 	size_t n_sub;
