@@ -43,7 +43,7 @@ enum qnode_op {
 
 enum qpattern_kind {
 	QP_LITERAL, /* a keyword term, a "quoted phrase", content:"...", or patterntype:literal */
-	QP_REGEXP,  /* /.../ in a keyword query, or any term under patterntype:regexp */
+	QP_REGEXP,  /* /.../ (keyword and regexp types), or a bare term under patterntype:regexp */
 };
 
 enum qfilter_kind {
@@ -81,7 +81,7 @@ struct query {
 	char *rev;               /* rev:NAME or repo:NAME@REV; NULL for the default branch */
 	enum qpattern_kind default_kind; /* patterntype: */
 	size_t n_warnings;
-	char **warnings;         /* e.g. "rev: is accepted but branches are not indexed yet" */
+	char **warnings;         /* e.g. "rev: is accepted but only the default branch is indexed ..." */
 };
 
 /*
