@@ -25,7 +25,10 @@ import threading
 import time
 
 MAX_FILE_SIZE = 1 << 20  # trawl's default --max-file-size and rg --max-filesize 1M
-COLUMNS = ["id", "kind", "flags", "pattern", "path", "glob", "target", "notes"]
+COLUMNS = ["id", "kind", "flags", "pattern", "path", "glob", "target", "notes", "query"]
+# The last column is optional: a trawl query (docs/query-syntax.md) measured instead of
+# `-e PATTERN --path PATH`; rg and csearch still run the pattern, path and glob.
+OPTIONAL = 1
 FLAGS = {"-i", "-w", "-F"}
 TARGETS = {"", "selective", "exhaustive", "no-trigram"}
 TOOLS = ["trawl", "csearch", "rg"]
@@ -39,12 +42,14 @@ def log(msg):
 def load_queries(path):
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    if not rows or rows[0] != COLUMNS:
+    if not rows or rows[0] not in (COLUMNS, COLUMNS[:-OPTIONAL]):
         sys.exit(f"{path}: the header must be {' '.join(COLUMNS)} (tab-separated)")
     out, seen = [], set()
     for n, row in enumerate(rows[1:], 2):
         if not row or row[0].startswith("#"):
             continue
+        if len(row) == len(COLUMNS) - OPTIONAL:
+            row = row + [""] * OPTIONAL
         if len(row) != len(COLUMNS):
             sys.exit(f"{path}:{n}: expected {len(COLUMNS)} tab-separated fields, got {len(row)}")
         q = dict(zip(COLUMNS, row))
@@ -70,10 +75,15 @@ def commands(q, ctx):
     flags = q["flags"]
     cmds = {}
     if ctx.trawl != "none":
-        argv = [ctx.trawl, "search", "-d", ctx.trawl_index, "--color", "never", *flags]
-        if q["path"]:
-            argv += ["--path", q["path"]]
-        cmds["trawl"] = argv + ["-e", q["pattern"]]
+        argv = [ctx.trawl, "search", "-d", ctx.trawl_index, "--color", "never"]
+        if q["query"]:
+            # Every result, so that the lines can be compared with rg's.
+            cmds["trawl"] = argv + ["count:all " + q["query"]]
+        else:
+            argv += flags
+            if q["path"]:
+                argv += ["--path", q["path"]]
+            cmds["trawl"] = argv + ["-e", q["pattern"]]
     # csearch has -i and -f but no -w or -F: rewrite the pattern instead.
     pat = go_quote(q["pattern"]) if "-F" in flags else q["pattern"]
     if "-w" in flags:
@@ -187,7 +197,7 @@ def trawl_json_summary(argv, cwd, timeout):
         def close(self):
             pass
 
-    argv = argv[:-2] + ["--json"] + argv[-2:]
+    argv = argv[:2] + ["--json"] + argv[2:]
     sink = Last()
     status, secs, stderr = run_capture(argv, cwd, sink, timeout)
     last = sink.tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]

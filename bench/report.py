@@ -267,6 +267,8 @@ def main():
             d = cs["lines"] - (t["rg"]["lines"] or 0)
             cagree = f"no ({d:+,})" if d else "no (same count)"
         pat = code(q["pattern"]) + (f" in {code(q['path'])} / {code(q['glob'])}" if q["path"] else "")
+        if q.get("query"):
+            pat += f" (trawl: {code(q['query'])})"
         p(f"| {q['id']} | {q['kind']} | {' '.join(q['flags'])} | {pat} | {fnum(lines.get('trawl'))} | "
           f"{fnum(lines.get('csearch'))} | {fnum(lines.get('rg'))} | {fms(ms['trawl'])} | {fms(ms['csearch'])} | "
           f"{fms(ms['rg'])} | {fratio(rc)} | {fratio(rr)} | {agree} | {cagree} |")

@@ -21,6 +21,7 @@
 
 #include "index/shard.h"
 #include "index/utf8.h"
+#include "query/lang.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -284,7 +285,8 @@ static int add_file(struct pipeline *p, struct shard_writer *sw, int root_fd,
 	atomic_fetch_add(&p->files_done, 1);
 	atomic_fetch_add(&p->bytes_done, e->size);
 	return shard_writer_add(sw, e->path, strlen(e->path), bufp,
-				skip == DOC_INDEXED ? got : 0, size, skip, 0);
+				skip == DOC_INDEXED ? got : 0, size, skip,
+				lang_detect(e->path, strlen(e->path)));
 }
 
 static int build_task(struct pipeline *p, struct task *t, unsigned seq, int root_fd, uint8_t *bufp)

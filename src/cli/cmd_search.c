@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "query/lang.h"
+#include "query/query.h"
 #include "regex/regex.h"
 #include "search/search.h"
 #include "util/buf.h"
@@ -13,9 +15,10 @@
 #include "util/json.h"
 
 static const char search_usage[] =
-	"usage: trawl search -d INDEXDIR [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N]\n"
-	"                    [--path REGEX] [--json] [--color auto|always|never] [-j N]\n"
-	"                    [-e] PATTERN\n";
+	"usage: trawl search -d INDEXDIR [options] QUERY      (docs/query-syntax.md)\n"
+	"       trawl search -d INDEXDIR [options] -e PATTERN (one regex, as rg -e)\n"
+	"options: [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N] [--path REGEX] [--json]\n"
+	"         [--color auto|always|never] [-j N]\n";
 
 /* ripgrep's default colours. */
 #define C_PATH "\x1b[0m\x1b[35m"
@@ -28,6 +31,8 @@ enum out_mode { OUT_LINES, OUT_FILES, OUT_COUNT, OUT_JSON };
 struct printer {
 	enum out_mode mode;
 	bool color;
+	enum qselect select;
+	struct buf seen;   /* select: the repositories or files printed so far, '\0'-separated */
 	struct buf b;
 	struct buf prefix; /* "repo/path:" of the file being printed */
 	int err;
@@ -51,9 +56,9 @@ static int put_path_to(struct buf *b, bool color, const struct search_file *f)
 		err = buf_puts(b, C_PATH);
 	if (!err)
 		err = buf_puts(b, f->repo);
-	if (!err)
+	if (!err && f->kind != SEARCH_REPO)
 		err = buf_putc(b, '/');
-	if (!err)
+	if (!err && f->kind != SEARCH_REPO)
 		err = buf_put(b, f->path, f->path_len);
 	if (!err && color)
 		err = buf_puts(b, C_RESET);
@@ -94,11 +99,22 @@ static int print_json_file(struct printer *p, const struct search_file *f)
 	struct buf *b = &p->b;
 	int err;
 
-	if ((err = buf_puts(b, "{\"type\":\"file\",\"repo\":")) < 0 ||
-	    (err = json_put_string(b, f->repo, strlen(f->repo), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"path\":")) < 0 ||
+	static const char *const kinds[] = { [SEARCH_CONTENT] = "file", [SEARCH_PATH] = "path",
+					     [SEARCH_REPO] = "repo" };
+
+	if ((err = buf_printf(b, "{\"type\":\"%s\",\"repo\":", kinds[f->kind])) < 0 ||
+	    (err = json_put_string(b, f->repo, strlen(f->repo), NULL)) < 0)
+		return err;
+	if (f->kind == SEARCH_REPO)
+		return buf_puts(b, "}\n");
+	if ((err = buf_puts(b, ",\"path\":")) < 0 ||
 	    (err = json_put_string(b, f->path, f->path_len, NULL)) < 0 ||
-	    (err = buf_printf(b, ",\"matching_lines\":%llu,\"lines\":[",
+	    (err = buf_puts(b, ",\"language\":")) < 0 ||
+	    (err = json_put_string(b, lang_name(f->lang), strlen(lang_name(f->lang)), NULL)) < 0)
+		return err;
+	if (f->kind == SEARCH_PATH)
+		return buf_puts(b, "}\n");
+	if ((err = buf_printf(b, ",\"matching_lines\":%llu,\"lines\":[",
 			      (unsigned long long)f->n_lines)) < 0)
 		return err;
 	for (uint64_t i = 0; f->lines && i < f->n_lines; i++) {
@@ -163,11 +179,53 @@ static int print_lines(struct printer *p, const struct search_file *f)
 	return 0;
 }
 
+/* select:repo|file: whether this repository or file was printed already (and remember it). */
+static bool seen_before(struct printer *p, const struct search_file *f)
+{
+	struct buf key;
+	bool is_seen = false;
+
+	buf_init(&key, 1 << 20);
+	if (buf_puts(&key, f->repo) < 0 ||
+	    (p->select == QS_FILE && (buf_putc(&key, '/') < 0 || buf_put(&key, f->path, f->path_len) < 0)) ||
+	    buf_putc(&key, 0) < 0) {
+		buf_dispose(&key);
+		return false;
+	}
+	for (size_t i = 0; i < p->seen.len && !is_seen; i += strlen(p->seen.ptr + i) + 1)
+		is_seen = strcmp(p->seen.ptr + i, key.ptr) == 0;
+	if (!is_seen)
+		buf_put(&p->seen, key.ptr, key.len);
+	buf_dispose(&key);
+	return is_seen;
+}
+
 static int on_file(const struct search_file *f, void *arg)
 {
 	struct printer *p = arg;
 	int err = 0;
 
+	if (p->select != QS_NONE) {
+		struct search_file g = *f;
+
+		/* select: projects results onto repositories or files, each once. */
+		if (seen_before(p, f))
+			return 0;
+		g.kind = p->select == QS_REPO ? SEARCH_REPO : SEARCH_PATH;
+		g.n_lines = 0;
+		g.lines = NULL;
+		if (p->mode == OUT_JSON)
+			err = print_json_file(p, &g);
+		else if ((err = put_path(p, &g)) == 0)
+			err = buf_putc(&p->b, '\n');
+		return err < 0 ? err : 0;
+	}
+	if (f->kind != SEARCH_CONTENT && p->mode != OUT_JSON) {
+		/* Path and repository results are one line each. */
+		if ((err = put_path(p, f)) == 0)
+			err = buf_putc(&p->b, '\n');
+		return err < 0 ? err : 0;
+	}
 	switch (p->mode) {
 	case OUT_FILES:
 		if ((err = put_path(p, f)) == 0)
@@ -195,11 +253,12 @@ static int print_json_summary(struct printer *p, const struct search_stats *st)
 			  "{\"type\":\"summary\",\"matching_lines\":%llu,\"files\":%llu,"
 			  "\"shards_total\":%llu,\"shards_searched\":%llu,\"candidates\":%llu,"
 			  "\"bytes_scanned\":%llu,\"elapsed_ms\":%.3f,\"plan_ms\":%.3f,"
-			  "\"limit_hit\":%s}\n",
+			  "\"limit_hit\":%s,\"timeout_hit\":%s}\n",
 			  (unsigned long long)st->lines, (unsigned long long)st->files,
 			  (unsigned long long)st->shards_total, (unsigned long long)st->shards_searched,
 			  (unsigned long long)st->candidates, (unsigned long long)st->bytes_scanned,
-			  st->elapsed_ms, st->plan_ms, st->is_limit_hit ? "true" : "false");
+			  st->elapsed_ms, st->plan_ms, st->is_limit_hit ? "true" : "false",
+			  st->is_timeout ? "true" : "false");
 }
 
 /* Prints the error, and for a pattern error the pattern with a caret under the position. */
@@ -243,13 +302,15 @@ int cmd_search(int argc, char **argv)
 	struct printer p = { .mode = OUT_LINES };
 	struct search_stats st;
 	struct index *ix = NULL;
-	const char *dir = NULL, *pattern = NULL, *color = "auto";
+	const char *dir = NULL, *pattern = NULL, *qtext = NULL, *color = "auto";
+	struct query *query = NULL;
 	bool json = false, files = false, count = false;
 	uint64_t v;
 	int c, err, ret = EXIT_ERROR;
 
 	buf_init(&p.b, BUF_MAX_DEFAULT);
 	buf_init(&p.prefix, 1 << 20);
+	buf_init(&p.seen, BUF_MAX_DEFAULT);
 	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
@@ -286,10 +347,20 @@ int cmd_search(int argc, char **argv)
 		}
 	}
 	if (!pattern && optind < argc)
-		pattern = argv[optind++];
-	if (!dir || !pattern || optind != argc) {
+		qtext = argv[optind++];
+	if (!dir || (!pattern && !qtext) || optind != argc) {
 		fputs(search_usage, stderr);
 		goto out;
+	}
+	if (qtext) {
+		if ((err = query_parse(&query, qtext, strlen(qtext))) < 0) {
+			report_pattern_error(err, qtext);
+			goto out;
+		}
+		for (size_t i = 0; i < query->n_warnings; i++)
+			cli_errorf("warning: %s", query->warnings[i]);
+		o.query = query;
+		p.select = query->select;
 	}
 	if (strcmp(color, "always") == 0)
 		p.color = true;
@@ -313,8 +384,10 @@ int cmd_search(int argc, char **argv)
 		o.want_lines = false;
 	}
 	o.want_ranges = o.want_ranges || (p.mode == OUT_LINES && p.color);
-	o.pattern = pattern;
-	o.pattern_len = strlen(pattern);
+	if (pattern) {
+		o.pattern = pattern;
+		o.pattern_len = strlen(pattern);
+	}
 	if ((err = index_open(&ix, dir)) < 0) {
 		cli_report(err);
 		goto out;
@@ -322,7 +395,7 @@ int cmd_search(int argc, char **argv)
 	err = search_run(&st, ix, &all, &o, on_file, &p);
 	if (err < 0) {
 		flush_out(&p);
-		report_pattern_error(err, pattern);
+		report_pattern_error(err, qtext ? qtext : pattern);
 		goto out;
 	}
 	if (json && (err = print_json_summary(&p, &st)) < 0) {
@@ -333,10 +406,18 @@ int cmd_search(int argc, char **argv)
 		cli_report(err < 0 ? err : TRAWL_EIO);
 		goto out;
 	}
-	if (st.is_limit_hit && !json)
+	if (st.is_timeout && !json)
+		cli_errorf("stopped by the time limit (timeout:%us); results so far shown",
+			   query ? query->timeout_ms / 1000 : 0);
+	else if (st.is_limit_hit && !json && o.limit)
 		cli_errorf("stopped after %llu matching lines (--limit)", (unsigned long long)o.limit);
-	ret = st.lines ? EXIT_MATCH : EXIT_NOMATCH;
+	else if (st.is_limit_hit && !json)
+		cli_errorf("stopped after %llu results (count:%llu; count:all for every one)",
+			   (unsigned long long)query->count, (unsigned long long)query->count);
+	ret = st.files ? EXIT_MATCH : EXIT_NOMATCH;
 out:
+	query_free(query);
+	buf_dispose(&p.seen);
 	index_close(ix);
 	buf_dispose(&p.b);
 	buf_dispose(&p.prefix);

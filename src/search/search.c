@@ -20,6 +20,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "query/lang.h"
 #include "regex/tquery.h"
 #include "util/error.h"
 #include "util/vec.h"
@@ -31,6 +32,9 @@ struct file_rec {
 	size_t path_len;
 	uint64_t n_lines;
 	size_t first_line; /* index into the shard's lines */
+	enum search_kind kind;
+	uint16_t lang;
+	double score;
 };
 
 struct line_rec {
@@ -56,15 +60,45 @@ struct job {
 	bool is_searched;
 };
 
+/*
+ * What a search evaluates per document: atoms (patterns and filters, each compiled once) and a
+ * boolean expression over them. A ripgrep-style pattern is one content atom (and a file atom
+ * for --path); a query gives one atom per pattern or filter.
+ */
+enum atom_kind { ATOM_CONTENT, ATOM_FILE, ATOM_REPO, ATOM_LANG };
+
+struct atom {
+	enum atom_kind kind;
+	struct regex *re;
+	struct matcher *m;
+	struct tq *plan;  /* ATOM_CONTENT */
+	uint16_t lang;    /* ATOM_LANG */
+	char *literal;    /* ATOM_CONTENT from a literal: its text, for case-exact ranking */
+	size_t literal_len;
+};
+
+struct qx {
+	enum qnode_op op; /* QN_AND, QN_OR, QN_NOT; QN_PATTERN and QN_FILTER are atoms */
+	size_t atom;
+	struct qx **sub;
+	size_t n_sub;
+};
+
+#define MAX_ATOMS (QUERY_MAX_ATOMS + 2)
+
 struct run {
 	const struct index *ix;
 	const struct search_repos *repos;
 	const struct search_opts *o;
-	struct regex *re;
-	struct matcher *m;
-	struct tq *plan;
-	struct regex *path_re;
-	struct matcher *path_m;
+	struct atom atoms[MAX_ATOMS];
+	size_t n_atoms;
+	struct qx *root;
+	enum qtype type;
+	bool is_ranked;           /* a query: results ordered by score */
+	bool is_multi;            /* more than one content atom: lines are merged per file */
+	uint64_t limit;           /* --limit or count: (0 = none) */
+	double deadline_ms;       /* timeout: (0 = none) */
+	atomic_bool is_timeout;
 	struct job *jobs;
 	size_t n_jobs;
 	atomic_size_t next_job;
@@ -79,6 +113,7 @@ struct worker {
 	struct run *r;
 	struct matcher_scratch *scratch;
 	struct u32vec tmp[4];
+	bool repo_val[MAX_ATOMS]; /* ATOM_REPO values for the current shard's repository */
 };
 
 static double now_ms(void)
@@ -105,7 +140,12 @@ static bool should_stop(struct run *r)
 		return true;
 	if (r->o->cancel && atomic_load_explicit(r->o->cancel, memory_order_relaxed))
 		return true;
-	if (r->o->limit && atomic_load_explicit(&r->found, memory_order_relaxed) >= r->o->limit) {
+	if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
+		atomic_store_explicit(&r->is_timeout, true, memory_order_relaxed);
+		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
+		return true;
+	}
+	if (r->limit && atomic_load_explicit(&r->found, memory_order_relaxed) >= r->limit) {
 		/* Callers ask only when work remains: it is skipped, so more lines may exist. */
 		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
 		return true;
@@ -311,11 +351,13 @@ out:
 struct doc_scan {
 	struct worker *w;
 	struct job *j;
+	const struct atom *atom;
 	const uint8_t *data;
 	enum matcher_text text;
 	size_t pos;         /* lineno counts the lines before pos */
 	uint64_t lineno;
 	uint64_t n_lines;
+	bool is_counted;    /* count lines in r->found now (one pattern), not after merging */
 	int err;
 };
 
@@ -339,6 +381,11 @@ static uint64_t count_newlines(const uint8_t *p, size_t n)
 	return c;
 }
 
+static bool want_ranges(const struct run *r)
+{
+	return r->o->want_ranges || r->is_ranked || r->is_multi;
+}
+
 static int on_line(size_t start, size_t end, void *arg)
 {
 	struct doc_scan *ds = arg;
@@ -350,8 +397,9 @@ static int on_line(size_t start, size_t end, void *arg)
 	ds->lineno += count_newlines(ds->data + ds->pos, start - ds->pos);
 	ds->pos = start;
 	ds->n_lines++;
-	atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
-	if (o->want_lines) {
+	if (ds->is_counted)
+		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
+	if (o->want_lines || r->is_ranked || r->is_multi) {
 		if ((ds->err = grow((void **)&j->lines, &j->cap_lines, j->n_lines + 1,
 				    sizeof(*j->lines))) < 0)
 			return 1;
@@ -361,20 +409,20 @@ static int on_line(size_t start, size_t end, void *arg)
 		lr->len = end - start;
 		lr->first_range = j->n_ranges;
 		lr->n_ranges = 0;
-		if (o->want_ranges) {
+		if (want_ranges(r)) {
 			size_t max = end - start + 1, n;
 
 			if ((ds->err = grow((void **)&j->ranges, &j->cap_ranges, j->n_ranges + max,
 					    sizeof(*j->ranges))) < 0)
 				return 1;
-			if ((ds->err = matcher_ranges(r->m, ds->w->scratch, lr->text, lr->len, ds->text,
-						      j->ranges + j->n_ranges, max, &n)) < 0)
+			if ((ds->err = matcher_ranges(ds->atom->m, ds->w->scratch, lr->text, lr->len,
+						      ds->text, j->ranges + j->n_ranges, max, &n)) < 0)
 				return 1;
 			lr->n_ranges = n;
 			j->n_ranges += n;
 		}
 	}
-	if (o->max_per_file && ds->n_lines >= o->max_per_file)
+	if (o->max_per_file && !r->is_multi && ds->n_lines >= o->max_per_file)
 		return 1;
 	return should_stop(r) ? 1 : 0;
 }
@@ -389,66 +437,445 @@ static int stop_at_first(size_t start, size_t end, void *arg)
 	return 1;
 }
 
-static bool path_matches(struct worker *w, const struct shard_doc *d)
+/* Whether atom's pattern matches somewhere in text (a path or a repository name). */
+static bool text_matches(struct worker *w, const struct atom *a, const char *text, size_t len)
 {
-	struct run *r = w->r;
 	bool hit = false;
 
-	if (!r->path_m)
-		return true;
-	/* A path is one "line"; one holding '\n' matches if any part of it does. */
-	return matcher_lines(r->path_m, w->scratch, (const uint8_t *)d->path, d->path_len,
-			     matcher_classify((const uint8_t *)d->path, d->path_len), stop_at_first,
-			     &hit) == 0 &&
+	/* A name is one "line"; one holding '\n' matches if any part of it does. */
+	return matcher_lines(a->m, w->scratch, (const uint8_t *)text, len,
+			     matcher_classify((const uint8_t *)text, len), stop_at_first, &hit) == 0 &&
 	       hit;
 }
 
-static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d)
+struct doc_ctx {
+	struct worker *w;
+	struct job *j;
+	const struct shard_doc *d;
+	const char *repo;
+	const uint8_t *data; /* content without a leading BOM */
+	size_t len;
+	enum matcher_text text;
+	uint64_t n_lines;    /* lines found by content atoms (stored or only counted) */
+	int err;
+};
+
+/* Runs a content atom over the document: its lines are collected when want_lines. */
+static bool eval_content(struct doc_ctx *dc, const struct atom *a, bool want_lines)
+{
+	struct run *r = dc->w->r;
+	struct doc_scan ds = { .w = dc->w, .j = dc->j, .atom = a, .data = dc->data,
+			       .text = dc->text, .is_counted = !r->is_multi && !r->is_ranked };
+	bool hit = false;
+	int err;
+
+	if (r->type == QT_PATH)
+		return text_matches(dc->w, a, dc->d->path, dc->d->path_len);
+	if (r->type == QT_REPO)
+		return text_matches(dc->w, a, dc->repo, strlen(dc->repo));
+	if (dc->d->skip != DOC_INDEXED)
+		return false;
+	if (!want_lines) {
+		err = matcher_lines(a->m, dc->w->scratch, dc->data, dc->len, dc->text, stop_at_first,
+				    &hit);
+		if (err < 0)
+			dc->err = err;
+		return hit;
+	}
+	err = matcher_lines(a->m, dc->w->scratch, dc->data, dc->len, dc->text, on_line, &ds);
+	if (err < 0 || ds.err < 0)
+		dc->err = err < 0 ? err : ds.err;
+	dc->n_lines += ds.n_lines;
+	return ds.n_lines > 0;
+}
+
+/*
+ * The expression's value for the document. Content atoms in a positive position collect their
+ * matching lines (OR evaluates every branch so that all matches are shown); under NOT only
+ * existence is asked. AND stops at the first false child.
+ */
+static bool eval(struct doc_ctx *dc, const struct qx *x, bool want_lines)
+{
+	struct run *r = dc->w->r;
+	bool any = false;
+
+	if (dc->err < 0)
+		return false;
+	switch (x->op) {
+	case QN_AND:
+		for (size_t i = 0; i < x->n_sub; i++)
+			if (!eval(dc, x->sub[i], want_lines))
+				return false;
+		return true;
+	case QN_OR:
+		for (size_t i = 0; i < x->n_sub; i++)
+			any |= eval(dc, x->sub[i], want_lines);
+		return any;
+	case QN_NOT:
+		return !eval(dc, x->sub[0], false);
+	default:
+		break;
+	}
+	{
+		const struct atom *a = &r->atoms[x->atom];
+
+		switch (a->kind) {
+		case ATOM_CONTENT:
+			return eval_content(dc, a, want_lines);
+		case ATOM_FILE:
+			return r->type != QT_REPO &&
+			       text_matches(dc->w, a, dc->d->path, dc->d->path_len);
+		case ATOM_REPO:
+			return dc->w->repo_val[x->atom];
+		case ATOM_LANG:
+			return r->type != QT_REPO && dc->d->lang == a->lang;
+		}
+	}
+	return false;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	const struct line_rec *x = a, *y = b;
+
+	return x->lineno < y->lineno ? -1 : x->lineno > y->lineno;
+}
+
+static int cmp_range_start(const void *a, const void *b)
+{
+	const struct match_range *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end > y->end ? -1 : x->end < y->end;
+}
+
+/*
+ * Several patterns matched lines of one file: sorts lines[first..] by number and merges a line
+ * found by several patterns into one, with the union of their ranges.
+ */
+static int merge_lines(struct job *j, size_t first)
+{
+	size_t n = j->n_lines - first, w = first;
+	int err;
+
+	qsort(j->lines + first, n, sizeof(*j->lines), cmp_line);
+	for (size_t i = first; i < j->n_lines;) {
+		size_t k = i + 1, total = j->lines[i].n_ranges, start;
+
+		while (k < j->n_lines && j->lines[k].lineno == j->lines[i].lineno)
+			total += j->lines[k++].n_ranges;
+		j->lines[w] = j->lines[i];
+		if (k > i + 1) {
+			struct match_range *rs;
+			size_t m = 0;
+
+			if ((err = grow((void **)&j->ranges, &j->cap_ranges, j->n_ranges + total,
+					sizeof(*j->ranges))) < 0)
+				return err;
+			start = j->n_ranges;
+			rs = j->ranges + start;
+			for (size_t q = i; q < k; q++) {
+				memcpy(rs + m, j->ranges + j->lines[q].first_range,
+				       j->lines[q].n_ranges * sizeof(*rs));
+				m += j->lines[q].n_ranges;
+			}
+			qsort(rs, m, sizeof(*rs), cmp_range_start);
+			total = 0;
+			for (size_t q = 0; q < m; q++) {
+				if (total && rs[q].start < rs[total - 1].end) {
+					if (rs[q].end > rs[total - 1].end)
+						rs[total - 1].end = rs[q].end;
+					continue;
+				}
+				rs[total++] = rs[q];
+			}
+			j->n_ranges += total;
+			j->lines[w].first_range = start;
+			j->lines[w].n_ranges = total;
+		}
+		w++;
+		i = k;
+	}
+	j->n_lines = w;
+	return 0;
+}
+
+static bool is_word_byte(uint8_t c)
+{
+	return c == '_' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+	       c >= 0x80;
+}
+
+/*
+ * The ranking score of a matching file (docs/query-syntax.md, "Ranking"): a match in the file
+ * name, whole-word and case-exact matches, source over documentation, tests, generated and
+ * vendored code, shorter paths, and a few more matching lines.
+ */
+static double score_file(struct doc_ctx *dc, const struct file_rec *fr)
+{
+	struct run *r = dc->w->r;
+	const char *base = memrchr(fr->path, '/', fr->path_len);
+	size_t base_len;
+	double score = 0;
+	bool is_word = false, is_exact = false;
+	static const double kind_bonus[] = {
+		[LANG_PATH_SOURCE] = 0, [LANG_PATH_DOCUMENTATION] = -5, [LANG_PATH_TEST] = -15,
+		[LANG_PATH_GENERATED] = -25, [LANG_PATH_VENDORED] = -30,
+	};
+
+	base = base ? base + 1 : fr->path;
+	base_len = fr->path_len - (size_t)(base - fr->path);
+	for (size_t i = 0; i < r->n_atoms; i++) {
+		const struct atom *a = &r->atoms[i];
+
+		if (a->kind == ATOM_CONTENT && r->type == QT_FILE && text_matches(dc->w, a, base, base_len)) {
+			score += 100;
+			break;
+		}
+	}
+	for (size_t l = 0; l < fr->n_lines && l < 10; l++) {
+		const struct line_rec *lr = &dc->j->lines[fr->first_line + l];
+
+		for (size_t k = 0; k < lr->n_ranges; k++) {
+			const struct match_range *m = &dc->j->ranges[lr->first_range + k];
+
+			if ((m->start == 0 || !is_word_byte(lr->text[m->start - 1])) &&
+			    (m->end >= lr->len || !is_word_byte(lr->text[m->end])))
+				is_word = true;
+			for (size_t i = 0; i < r->n_atoms && !is_exact; i++) {
+				const struct atom *a = &r->atoms[i];
+
+				is_exact = a->literal && a->literal_len == m->end - m->start &&
+					   memcmp(a->literal, lr->text + m->start, a->literal_len) == 0;
+			}
+		}
+	}
+	score += is_word ? 20 : 0;
+	score += is_exact ? 10 : 0;
+	score += kind_bonus[lang_path_kind(fr->path, fr->path_len)];
+	score -= (double)(fr->path_len < 200 ? fr->path_len : 200) / 10.0;
+	score += (double)(fr->n_lines < 10 ? fr->n_lines : 10);
+	return score;
+}
+
+static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d, const char *repo)
 {
 	struct run *r = w->r;
-	struct doc_scan ds = { .w = w, .j = j };
-	size_t len = d->content_len;
-	const uint8_t *data = d->content;
-	size_t first_line = j->n_lines;
+	struct doc_ctx dc = { .w = w, .j = j, .d = d, .repo = repo, .data = d->content,
+			      .len = d->content_len };
+	size_t first_line = j->n_lines, first_range = j->n_ranges;
+	struct file_rec *fr;
+	bool is_match;
 	int err;
 
 	/* ripgrep ignores a leading UTF-8 byte order mark: so do we, for matching and output. */
-	if (len >= 3 && memcmp(data, utf8_bom, 3) == 0) {
-		data += 3;
-		len -= 3;
+	if (dc.len >= 3 && memcmp(dc.data, utf8_bom, 3) == 0) {
+		dc.data += 3;
+		dc.len -= 3;
 	}
-	ds.data = data;
 	if (d->flags & DOC_INVALID_UTF8)
-		ds.text = MATCHER_TEXT_BYTES;
+		dc.text = MATCHER_TEXT_BYTES;
 	else
-		ds.text = matcher_classify(data, len);
-	j->bytes += len;
-	if ((err = matcher_lines(r->m, w->scratch, data, len, ds.text, on_line, &ds)) < 0)
-		return err;
-	if (ds.err < 0)
-		return ds.err;
-	if (ds.n_lines == 0)
+		dc.text = matcher_classify(dc.data, dc.len);
+	if (r->type == QT_FILE)
+		j->bytes += dc.len;
+	is_match = eval(&dc, r->root, true);
+	if (dc.err < 0)
+		return dc.err;
+	if (!is_match || (r->type == QT_FILE && dc.n_lines == 0)) {
+		/* Lines of patterns whose file did not match as a whole are dropped. */
+		j->n_lines = first_line;
+		j->n_ranges = first_range;
 		return 0;
+	}
+	if (r->is_multi && (err = merge_lines(j, first_line)) < 0)
+		return err;
+	if (r->is_multi || r->is_ranked) {
+		/* Lines are stored in these modes: count what is kept. */
+		if (r->o->max_per_file && j->n_lines - first_line > r->o->max_per_file)
+			j->n_lines = first_line + r->o->max_per_file;
+		dc.n_lines = j->n_lines - first_line;
+		atomic_fetch_add_explicit(&r->found, r->type == QT_FILE ? dc.n_lines : 1,
+					  memory_order_relaxed);
+	}
 	if ((err = grow((void **)&j->files, &j->cap_files, j->n_files + 1, sizeof(*j->files))) < 0)
 		return err;
-	j->files[j->n_files++] = (struct file_rec){ d->path, d->path_len, ds.n_lines, first_line };
+	fr = &j->files[j->n_files++];
+	*fr = (struct file_rec){ d->path, d->path_len, r->type == QT_FILE ? dc.n_lines : 0,
+				 first_line, r->type == QT_PATH ? SEARCH_PATH : SEARCH_CONTENT,
+				 d->lang, 0 };
+	if (r->is_ranked)
+		fr->score = score_file(&dc, fr);
+	return 0;
+}
+
+/* A query's candidate documents: each pattern's trigram query, combined like the expression. */
+static int cand_eval(struct docset *out, const struct shard *sh, const struct run *r,
+		     const struct qx *x)
+{
+	struct docset sub;
+	int err;
+
+	out->is_all = true;
+	u32vec_init(&out->ids);
+	if (r->type != QT_FILE)
+		return 0;
+	switch (x->op) {
+	case QN_PATTERN:
+	case QN_FILTER:
+		if (r->atoms[x->atom].kind != ATOM_CONTENT)
+			return 0;
+		return tq_eval(out, sh, r->atoms[x->atom].plan);
+	case QN_NOT:
+		return 0;
+	case QN_AND:
+	case QN_OR:
+		out->is_all = x->op == QN_AND;
+		for (size_t i = 0; i < x->n_sub; i++) {
+			if ((err = cand_eval(&sub, sh, r, x->sub[i])) < 0) {
+				docset_dispose(out);
+				return err;
+			}
+			if (x->op == QN_AND) {
+				if (sub.is_all) {
+					docset_dispose(&sub);
+					continue;
+				}
+				if (out->is_all) {
+					out->is_all = false;
+					out->ids = sub.ids;
+					continue;
+				}
+				intersect(&out->ids, &sub.ids);
+			} else {
+				if (out->is_all || sub.is_all) {
+					out->is_all = true;
+					docset_dispose(&sub);
+					continue;
+				}
+				err = unite(&out->ids, &sub.ids);
+			}
+			docset_dispose(&sub);
+			if (err < 0) {
+				docset_dispose(out);
+				return err;
+			}
+		}
+		if (out->is_all)
+			u32vec_dispose(&out->ids);
+		return 0;
+	}
+	return 0;
+}
+
+/* The expression with only repository filters known: 1 true, 0 false, -1 depends on the file. */
+static int eval_static(const struct worker *w, const struct qx *x)
+{
+	const struct run *r = w->r;
+	int v, res;
+
+	switch (x->op) {
+	case QN_AND:
+		res = 1;
+		for (size_t i = 0; i < x->n_sub; i++) {
+			if ((v = eval_static(w, x->sub[i])) == 0)
+				return 0;
+			if (v < 0)
+				res = -1;
+		}
+		return res;
+	case QN_OR:
+		res = 0;
+		for (size_t i = 0; i < x->n_sub; i++) {
+			if ((v = eval_static(w, x->sub[i])) == 1)
+				return 1;
+			if (v < 0)
+				res = -1;
+		}
+		return res;
+	case QN_NOT:
+		v = eval_static(w, x->sub[0]);
+		return v < 0 ? -1 : !v;
+	default:
+		return r->atoms[x->atom].kind == ATOM_REPO ? w->repo_val[x->atom] : -1;
+	}
+}
+
+/* Ranking order within a shard: source first, then documentation, tests, generated, vendored. */
+static int kind_rank(const struct shard *sh, uint32_t id)
+{
+	static const int order[] = {
+		[LANG_PATH_SOURCE] = 0, [LANG_PATH_DOCUMENTATION] = 1, [LANG_PATH_TEST] = 2,
+		[LANG_PATH_GENERATED] = 3, [LANG_PATH_VENDORED] = 4,
+	};
+	struct shard_doc d;
+
+	if (shard_doc(&d, sh, id) < 0)
+		return 5;
+	return order[lang_path_kind(d.path, d.path_len)];
+}
+
+static int order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n_docs, bool is_all)
+{
+	struct u32vec out;
+	int err;
+
+	u32vec_init(&out);
+	if ((err = u32vec_reserve(&out, is_all ? n_docs : ids->len)) < 0)
+		return err;
+	for (int rank = 0; rank <= 5; rank++)
+		for (size_t i = 0; i < (is_all ? n_docs : ids->len); i++) {
+			uint32_t id = is_all ? (uint32_t)i : ids->v[i];
+
+			if (kind_rank(sh, id) == rank)
+				out.v[out.len++] = id;
+		}
+	u32vec_dispose(ids);
+	*ids = out;
 	return 0;
 }
 
 static int search_shard(struct worker *w, struct job *j, const struct shard *sh)
 {
 	struct run *r = w->r;
+	const char *repo = shard_repo(sh);
 	struct docset cand;
 	uint32_t n_docs = shard_n_docs(sh);
 	size_t n;
-	int err;
+	int err, v;
 
 	/* SECURITY: unreadable repositories are dropped before any other work. */
-	if (!search_repos_has(r->repos, shard_repo(sh)))
+	if (!search_repos_has(r->repos, repo))
 		return 0;
 	j->is_searched = true;
-	if ((err = tq_eval(&cand, sh, r->plan)) < 0)
+	for (size_t i = 0; i < r->n_atoms; i++)
+		if (r->atoms[i].kind == ATOM_REPO)
+			w->repo_val[i] = text_matches(w, &r->atoms[i], repo, strlen(repo));
+	if ((v = eval_static(w, r->root)) == 0)
+		return 0; /* repo: filters exclude this repository */
+	if (r->type == QT_REPO) {
+		struct shard_doc none = { .path = "", .skip = DOC_SKIP_UNREADABLE };
+		struct doc_ctx dc = { .w = w, .j = j, .d = &none, .repo = repo };
+
+		if (!eval(&dc, r->root, false))
+			return dc.err;
+		if ((err = grow((void **)&j->files, &j->cap_files, j->n_files + 1,
+				sizeof(*j->files))) < 0)
+			return err;
+		j->files[j->n_files++] = (struct file_rec){ "", 0, 0, j->n_lines, SEARCH_REPO, 0,
+							    0 };
+		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
+		return 0;
+	}
+	if ((err = cand_eval(&cand, sh, r, r->root)) < 0)
 		return err; /* the shard reader's message names the file */
+	if (r->is_ranked && (err = order_candidates(&cand.ids, sh, n_docs, cand.is_all)) < 0) {
+		docset_dispose(&cand);
+		return err;
+	}
+	if (r->is_ranked)
+		cand.is_all = false;
 	n = cand.is_all ? n_docs : cand.ids.len;
 	for (size_t i = 0; i < n && !should_stop(r); i++) {
 		uint32_t id = cand.is_all ? (uint32_t)i : cand.ids.v[i];
@@ -456,10 +883,11 @@ static int search_shard(struct worker *w, struct job *j, const struct shard *sh)
 
 		if ((err = shard_doc(&d, sh, id)) < 0)
 			break;
-		if (d.skip != DOC_INDEXED || !path_matches(w, &d))
+		/* Skipped files have no content, but their paths can match (type:path). */
+		if (d.skip != DOC_INDEXED && r->type != QT_PATH)
 			continue;
 		j->candidates++;
-		if ((err = scan_doc(w, j, &d)) < 0)
+		if ((err = scan_doc(w, j, &d, repo)) < 0)
 			break;
 	}
 	docset_dispose(&cand);
@@ -499,25 +927,38 @@ static void job_dispose(struct job *j)
 	j->ranges = NULL;
 }
 
-/* Hands a finished shard's files to the callback, cutting at --limit. */
-static int emit_job(struct run *r, struct job *j, const char *repo, struct search_stats *st,
-		    search_file_fn fn, void *arg)
+/*
+ * Hands files to the callback, cutting at --limit or count:. files[0..n_files) are the job's
+ * own in shard order, or, for a ranked query, pointers picked from every job (order).
+ */
+struct pick {
+	struct job *j;
+	struct file_rec *fr;
+	const char *repo;
+};
+
+static int emit_files(struct run *r, struct pick *picks, size_t n, struct search_stats *st,
+		      search_file_fn fn, void *arg)
 {
 	const struct search_opts *o = r->o;
 	struct search_line *lines = NULL;
 	int ret = 0;
 
-	for (size_t f = 0; f < j->n_files && ret == 0; f++) {
-		struct file_rec *fr = &j->files[f];
-		struct search_file sf = { repo, fr->path, fr->path_len, fr->n_lines, NULL };
+	for (size_t f = 0; f < n && ret == 0; f++) {
+		struct job *j = picks[f].j;
+		struct file_rec *fr = picks[f].fr;
+		const char *repo = picks[f].repo;
+		size_t n_files = n;
+		struct search_file sf = { repo, fr->path, fr->path_len, fr->n_lines, NULL,
+					  fr->kind, fr->lang, fr->score };
 
-		if (o->limit && st->lines + sf.n_lines > o->limit) {
-			sf.n_lines = o->limit - st->lines;
+		if (r->limit && fr->kind == SEARCH_CONTENT && st->lines + sf.n_lines > r->limit) {
+			sf.n_lines = r->limit - st->lines;
 			st->is_limit_hit = true;
 		}
-		if (sf.n_lines == 0)
+		if (sf.n_lines == 0 && fr->kind == SEARCH_CONTENT)
 			break;
-		if (o->want_lines) {
+		if (o->want_lines && sf.n_lines) {
 			lines = malloc(sf.n_lines * sizeof(*lines));
 			if (!lines) {
 				error_set("out of memory");
@@ -538,12 +979,12 @@ static int emit_job(struct run *r, struct job *j, const char *repo, struct searc
 		ret = fn(&sf, arg);
 		free(lines);
 		lines = NULL;
-		if (o->limit && st->lines >= o->limit) {
+		if (r->limit && (fr->kind == SEARCH_CONTENT ? st->lines : st->files) >= r->limit) {
 			/*
 			 * The search stops here: say so unless nothing was left to search (more
 			 * files in this shard, or shards after it, may hold more lines).
 			 */
-			if (f + 1 < j->n_files || atomic_load(&r->found) > st->lines ||
+			if (f + 1 < n_files || atomic_load(&r->found) > st->lines ||
 			    atomic_load(&r->is_cut))
 				st->is_limit_hit = true;
 			atomic_store(&r->stop, true);
@@ -553,22 +994,283 @@ static int emit_job(struct run *r, struct job *j, const char *repo, struct searc
 	return ret;
 }
 
-static int prepare(struct run *r, const struct search_opts *o)
+static int emit_job(struct run *r, struct job *j, const char *repo, struct search_stats *st,
+		    search_file_fn fn, void *arg)
+{
+	struct pick *picks = malloc((j->n_files ? j->n_files : 1) * sizeof(*picks));
+	int ret;
+
+	if (!picks) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (size_t f = 0; f < j->n_files; f++)
+		picks[f] = (struct pick){ j, &j->files[f], repo };
+	ret = emit_files(r, picks, j->n_files, st, fn, arg);
+	free(picks);
+	return ret;
+}
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct pick *x = a, *y = b;
+	size_t n = x->fr->path_len < y->fr->path_len ? x->fr->path_len : y->fr->path_len;
+	int c;
+
+	if (x->fr->score != y->fr->score)
+		return x->fr->score > y->fr->score ? -1 : 1;
+	if ((c = strcmp(x->repo, y->repo)) != 0)
+		return c;
+	if ((c = memcmp(x->fr->path, y->fr->path, n)) != 0)
+		return c;
+	return x->fr->path_len < y->fr->path_len ? -1 : x->fr->path_len > y->fr->path_len;
+}
+
+/* A query's results: everything found, best first; one result per repository for type:repo. */
+static int emit_ranked(struct run *r, struct search_stats *st, search_file_fn fn, void *arg)
+{
+	struct pick *picks;
+	size_t n = 0, w = 0;
+	int ret;
+
+	for (size_t i = 0; i < r->n_jobs; i++)
+		n += r->jobs[i].n_files;
+	if (!(picks = malloc((n ? n : 1) * sizeof(*picks)))) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	n = 0;
+	for (size_t i = 0; i < r->n_jobs; i++)
+		for (size_t f = 0; f < r->jobs[i].n_files; f++)
+			picks[n++] = (struct pick){ &r->jobs[i], &r->jobs[i].files[f],
+						    shard_repo(index_shard(r->ix, i)) };
+	qsort(picks, n, sizeof(*picks), cmp_pick);
+	for (size_t i = 0; i < n; i++) {
+		bool is_dup = false;
+
+		/* A repository split over several shards is one repository result. */
+		for (size_t k = 0; k < w && picks[i].fr->kind == SEARCH_REPO && !is_dup; k++)
+			is_dup = picks[k].fr->kind == SEARCH_REPO &&
+				 strcmp(picks[k].repo, picks[i].repo) == 0;
+		if (!is_dup)
+			picks[w++] = picks[i];
+	}
+	ret = emit_files(r, picks, w, st, fn, arg);
+	free(picks);
+	return ret;
+}
+
+static int atom_compile(struct atom *a, const char *pat, size_t len, unsigned flags,
+			bool want_plan)
 {
 	int err;
 
-	if ((err = regex_parse(&r->re, o->pattern, o->pattern_len, o->regex_flags)) < 0)
+	if ((err = regex_parse(&a->re, pat, len, flags)) < 0 ||
+	    (want_plan && (err = regex_plan(&a->plan, a->re)) < 0) ||
+	    (err = matcher_new(&a->m, a->re)) < 0)
 		return err;
-	if ((err = regex_plan(&r->plan, r->re)) < 0 || (err = matcher_new(&r->m, r->re)) < 0)
+	return 0;
+}
+
+static void atoms_free(struct run *r)
+{
+	for (size_t i = 0; i < r->n_atoms; i++) {
+		matcher_free(r->atoms[i].m);
+		tq_free(r->atoms[i].plan);
+		regex_free(r->atoms[i].re);
+		free(r->atoms[i].literal);
+	}
+	r->n_atoms = 0;
+}
+
+static void qx_free(struct qx *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->n_sub; i++)
+		qx_free(x->sub[i]);
+	free(x->sub);
+	free(x);
+}
+
+static struct qx *qx_new(enum qnode_op op, size_t atom, size_t n_sub)
+{
+	struct qx *x = calloc(1, sizeof(*x));
+
+	if (x && n_sub && !(x->sub = calloc(n_sub, sizeof(*x->sub)))) {
+		free(x);
+		return NULL;
+	}
+	if (x) {
+		x->op = op;
+		x->atom = atom;
+	}
+	return x;
+}
+
+/* Compiles a query node into atoms and an expression. */
+static int build_query(struct qx **out, struct run *r, const struct qnode *n, unsigned case_flags)
+{
+	struct atom *a;
+	struct qx *x;
+	int err;
+
+	*out = NULL;
+	if (n->op == QN_AND || n->op == QN_OR || n->op == QN_NOT) {
+		if (!(x = qx_new(n->op, 0, n->n_sub)))
+			goto nomem;
+		for (size_t i = 0; i < n->n_sub; i++) {
+			if ((err = build_query(&x->sub[i], r, n->sub[i], case_flags)) < 0) {
+				x->n_sub = i;
+				qx_free(x);
+				return err;
+			}
+			x->n_sub = i + 1;
+		}
+		*out = x;
+		return 0;
+	}
+	if (r->n_atoms == MAX_ATOMS) {
+		error_set_at(n->pos, "too many patterns and filters in one query");
+		return TRAWL_ELIMIT;
+	}
+	a = &r->atoms[r->n_atoms];
+	memset(a, 0, sizeof(*a));
+	if (n->op == QN_PATTERN) {
+		unsigned flags = case_flags | (r->o->regex_flags & REGEX_WORD);
+
+		a->kind = ATOM_CONTENT;
+		if (n->pattern_kind == QP_LITERAL) {
+			flags |= REGEX_FIXED;
+			if (!(a->literal = malloc(n->value_len ? n->value_len : 1)))
+				goto nomem;
+			memcpy(a->literal, n->value, n->value_len);
+			a->literal_len = n->value_len;
+		}
+		err = atom_compile(a, n->value, n->value_len, flags, r->type == QT_FILE);
+	} else if (n->filter_kind == QF_LANG) {
+		a->kind = ATOM_LANG;
+		a->lang = n->lang;
+		err = 0;
+	} else {
+		a->kind = n->filter_kind == QF_REPO ? ATOM_REPO : ATOM_FILE;
+		err = atom_compile(a, n->value, n->value_len, case_flags, false);
+	}
+	r->n_atoms++;
+	if (err < 0) {
+		/* Point into the query: the value starts after "field:" (or the slash). */
+		size_t pos = error_pos();
+
+		if (pos != (size_t)-1)
+			error_set_at(n->pos + (n->len > n->value_len ? n->len - n->value_len : 0) + pos,
+				     "%s", error_last());
 		return err;
-	if (o->path_regex) {
-		if ((err = regex_parse(&r->path_re, o->path_regex, strlen(o->path_regex), 0)) < 0 ||
-		    (err = matcher_new(&r->path_m, r->path_re)) < 0) {
-			error_prefix("--path");
+	}
+	if (!(x = qx_new(n->op, r->n_atoms - 1, n->is_negated ? 1 : 0)))
+		goto nomem;
+	if (n->is_negated) {
+		struct qx *leaf = qx_new(n->op, r->n_atoms - 1, 0);
+
+		if (!leaf) {
+			free(x->sub);
+			free(x);
+			goto nomem;
+		}
+		x->op = QN_NOT;
+		x->sub[0] = leaf;
+		x->n_sub = 1;
+	}
+	*out = x;
+	return 0;
+nomem:
+	error_set("out of memory");
+	return TRAWL_ENOMEM;
+}
+
+static int prepare(struct run *r, const struct search_opts *o)
+{
+	size_t n_content = 0;
+	int err;
+
+	r->limit = o->limit;
+	if (o->query) {
+		const struct query *q = o->query;
+		unsigned case_flags = q->is_case_sensitive ? 0 : REGEX_ICASE;
+
+		if (o->regex_flags & REGEX_ICASE)
+			case_flags = REGEX_ICASE;
+		r->type = q->type;
+		r->is_ranked = true;
+		if (!r->limit)
+			r->limit = q->count;
+		if (q->timeout_ms)
+			r->deadline_ms = now_ms() + q->timeout_ms;
+		if (!q->root) {
+			error_set_at(0, "the query needs a pattern or a filter");
+			return TRAWL_EINVAL;
+		}
+		if ((err = build_query(&r->root, r, q->root, case_flags)) < 0)
 			return err;
+		if (o->path_regex) {
+			struct qx *and = qx_new(QN_AND, 0, 2);
+			struct atom *a = &r->atoms[r->n_atoms];
+
+			if (!and || r->n_atoms == MAX_ATOMS) {
+				free(and);
+				error_set("out of memory");
+				return TRAWL_ENOMEM;
+			}
+			memset(a, 0, sizeof(*a));
+			a->kind = ATOM_FILE;
+			r->n_atoms++;
+			if ((err = atom_compile(a, o->path_regex, strlen(o->path_regex), 0, false)) < 0) {
+				free(and->sub);
+				free(and);
+				error_prefix("--path");
+				return err;
+			}
+			and->sub[0] = r->root;
+			and->sub[1] = qx_new(QN_FILTER, r->n_atoms - 1, 0);
+			and->n_sub = 2;
+			r->root = and;
+			if (!and->sub[1]) {
+				error_set("out of memory");
+				return TRAWL_ENOMEM;
+			}
+		}
+	} else {
+		struct atom *a = &r->atoms[0];
+
+		r->type = QT_FILE;
+		a->kind = ATOM_CONTENT;
+		r->n_atoms = 1;
+		if ((err = atom_compile(a, o->pattern, o->pattern_len, o->regex_flags, true)) < 0)
+			return err;
+		if (!(r->root = qx_new(QN_AND, 0, 2)))
+			goto nomem;
+		if (!(r->root->sub[r->root->n_sub++] = qx_new(QN_PATTERN, 0, 0)))
+			goto nomem;
+		if (o->path_regex) {
+			a = &r->atoms[1];
+			a->kind = ATOM_FILE;
+			r->n_atoms = 2;
+			if ((err = atom_compile(a, o->path_regex, strlen(o->path_regex), 0, false)) < 0) {
+				error_prefix("--path");
+				return err;
+			}
+			if (!(r->root->sub[r->root->n_sub++] = qx_new(QN_FILTER, 1, 0)))
+				goto nomem;
 		}
 	}
+	for (size_t i = 0; i < r->n_atoms; i++)
+		n_content += r->atoms[i].kind == ATOM_CONTENT;
+	r->is_multi = n_content > 1;
+	if (n_content == 0 && r->type == QT_FILE)
+		r->type = QT_PATH; /* only filters: the files that pass them are the results */
 	return 0;
+nomem:
+	error_set("out of memory");
+	return TRAWL_ENOMEM;
 }
 
 int search_run(struct search_stats *st, const struct index *ix, const struct search_repos *repos,
@@ -637,12 +1339,20 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		st->candidates += j->candidates;
 		st->bytes_scanned += j->bytes;
 		st->shards_searched += j->is_searched;
+		if (r.is_ranked)
+			continue; /* ranked below, once everything is in */
 		if (err == 0 && !atomic_load(&r.stop))
 			err = emit_job(&r, j, shard_repo(index_shard(ix, i)), st, fn, arg);
-		else if (o->limit && st->lines >= o->limit && j->n_files)
+		else if (r.limit && st->lines >= r.limit && j->n_files)
 			st->is_limit_hit = true;
 		job_dispose(j);
 	}
+	if (r.is_ranked && err == 0) {
+		err = emit_ranked(&r, st, fn, arg);
+		if (atomic_load(&r.is_cut) && !atomic_load(&r.is_timeout))
+			st->is_limit_hit = true;
+	}
+	st->is_timeout = atomic_load(&r.is_timeout);
 out:
 	atomic_store(&r.stop, true);
 	for (unsigned t = 0; t < started; t++)
@@ -656,11 +1366,8 @@ out:
 	free(r.jobs);
 	free(threads);
 	free(workers);
-	matcher_free(r.path_m);
-	regex_free(r.path_re);
-	matcher_free(r.m);
-	tq_free(r.plan);
-	regex_free(r.re);
+	qx_free(r.root);
+	atoms_free(&r);
 	pthread_cond_destroy(&r.cond);
 	pthread_mutex_destroy(&r.lock);
 	st->elapsed_ms = now_ms() - t0;

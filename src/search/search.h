@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "index/shard.h"
+#include "query/query.h"
 #include "regex/matcher.h"
 
 /* The repositories a caller may read. */
@@ -25,9 +26,14 @@ struct search_repos {
 };
 
 struct search_opts {
+	/*
+	 * Either a parsed query (the query language: several patterns and filters, settings for
+	 * case, count, timeout, type; results ranked), or one ripgrep-style pattern.
+	 */
+	const struct query *query;
 	const char *pattern;
 	size_t pattern_len;
-	unsigned regex_flags;     /* enum regex_flags */
+	unsigned regex_flags;     /* enum regex_flags; with a query, REGEX_ICASE etc. also apply */
 	const char *path_regex;   /* restrict to documents whose path matches; NULL for all */
 	uint64_t max_per_file;    /* -m: matching lines per file, 0 = unlimited */
 	uint64_t limit;           /* --limit: matching lines in all, 0 = unlimited */
@@ -45,12 +51,21 @@ struct search_line {
 	size_t n_ranges;
 };
 
+enum search_kind {
+	SEARCH_CONTENT, /* lines of the file matched */
+	SEARCH_PATH,    /* the file's path matched (type:path) */
+	SEARCH_REPO,    /* the repository's name matched (type:repo); path is "" */
+};
+
 struct search_file {
 	const char *repo;
 	const char *path;         /* not NUL-terminated */
 	size_t path_len;
 	uint64_t n_lines;         /* matching lines in this file (after -m) */
 	const struct search_line *lines; /* with want_lines: n_lines entries */
+	enum search_kind kind;
+	uint16_t lang;            /* query/lang.h */
+	double score;             /* the ranking score (queries only; docs/query-syntax.md) */
 };
 
 struct search_stats {
@@ -60,15 +75,17 @@ struct search_stats {
 	uint64_t shards_searched; /* shards of readable repositories */
 	uint64_t candidates;      /* documents the trigram index and filters let through */
 	uint64_t bytes_scanned;
-	bool is_limit_hit;        /* --limit stopped the search */
+	bool is_limit_hit;        /* --limit or count: stopped the search */
+	bool is_timeout;          /* timeout: stopped the search */
 	bool is_canceled;
 	double elapsed_ms;
 	double plan_ms;           /* parsing, planning and compiling */
 };
 
 /*
- * Called once per matching file, on the calling thread, in shard then document order. Return 0
- * to go on, nonzero to stop the search (the value is returned by search_run).
+ * Called once per matching file, on the calling thread: for a pattern in shard then document
+ * order, for a query by descending score (ties by repository then path). Return 0 to go on,
+ * nonzero to stop the search (the value is returned by search_run).
  */
 typedef int (*search_file_fn)(const struct search_file *f, void *arg);
 

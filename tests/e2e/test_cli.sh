@@ -22,31 +22,31 @@ case $out in
   *) not_ok "index summary counts indexed and skipped files" "$out";;
 esac
 
-got=$("$TRAWL" search -d "$IX" helper | sort)
+got=$("$TRAWL" search -d "$IX" -e helper | sort)
 want=$(printf '%s\n' "proj/docs/notes.txt:2:helpers plural" "proj/src/main.c:3:	return helper(42);" "proj/src/sub/helper.c:1:int helper(int x)" "proj/src/sub/helper.c:3:	return x + 1; /* helper */")
 expect_eq "search prints REPO/PATH:LINE:TEXT like rg" "$want" "$got"
-expect_eq "-i finds upper case" "proj/docs/notes.txt:1:HELPER in caps" "$("$TRAWL" search -d "$IX" -i 'helper in' )"
-expect_eq "-w excludes helpers" "" "$("$TRAWL" search -d "$IX" -w helpers2)"
-expect_eq "-w matches whole word only" "3" "$("$TRAWL" search -d "$IX" -w helper | wc -l | tr -d ' ')"
-expect_eq "-l lists files" "$(printf 'proj/docs/notes.txt\nproj/src/main.c\nproj/src/sub/helper.c')" "$("$TRAWL" search -d "$IX" -l helper | sort)"
-expect_eq "-c counts lines per file" "proj/src/sub/helper.c:2" "$("$TRAWL" search -d "$IX" -c helper | grep sub/)"
-expect_eq "-m 1 stops after one line per file" "1" "$("$TRAWL" search -d "$IX" -m 1 helper | grep -c sub/helper.c)"
-expect_eq "--path restricts to matching paths" "proj/docs/notes.txt:2:helpers plural" "$("$TRAWL" search -d "$IX" --path '^docs/' helper)"
-expect_eq "-F treats metacharacters literally" "proj/src/sub/helper.c:3:	return x + 1; /* helper */" "$("$TRAWL" search -d "$IX" -F 'x + 1')"
+expect_eq "-i finds upper case" "proj/docs/notes.txt:1:HELPER in caps" "$("$TRAWL" search -d "$IX" -i -e 'helper in' )"
+expect_eq "-w excludes helpers" "" "$("$TRAWL" search -d "$IX" -w -e helpers2)"
+expect_eq "-w matches whole word only" "3" "$("$TRAWL" search -d "$IX" -w -e helper | wc -l | tr -d ' ')"
+expect_eq "-l lists files" "$(printf 'proj/docs/notes.txt\nproj/src/main.c\nproj/src/sub/helper.c')" "$("$TRAWL" search -d "$IX" -l -e helper | sort)"
+expect_eq "-c counts lines per file" "proj/src/sub/helper.c:2" "$("$TRAWL" search -d "$IX" -c -e helper | grep sub/)"
+expect_eq "-m 1 stops after one line per file" "1" "$("$TRAWL" search -d "$IX" -m 1 -e helper | grep -c sub/helper.c)"
+expect_eq "--path restricts to matching paths" "proj/docs/notes.txt:2:helpers plural" "$("$TRAWL" search -d "$IX" --path '^docs/' -e helper)"
+expect_eq "-F treats metacharacters literally" "proj/src/sub/helper.c:3:	return x + 1; /* helper */" "$("$TRAWL" search -d "$IX" -F -e 'x + 1')"
 expect_eq "binary, .git, symlink targets and big files are not searched" "" "$("$TRAWL" search -d "$IX" -e 'binary|inside git|root:')"
 
-"$TRAWL" search -d "$IX" --limit 2 helper > "$T/lim.out" 2> "$T/lim.err"
+"$TRAWL" search -d "$IX" --limit 2 -e helper > "$T/lim.out" 2> "$T/lim.err"
 expect_eq "--limit N prints N lines" "2" "$(wc -l < "$T/lim.out" | tr -d ' ')"
 expect_eq "--limit says it stopped" "trawl: stopped after 2 matching lines (--limit)" "$(cat "$T/lim.err")"
 
-expect_status "exit 0 on a match" 0 "$TRAWL" search -d "$IX" helper
-expect_status "exit 1 without a match" 1 "$TRAWL" search -d "$IX" no_such_thing_anywhere
-expect_status "exit 2 on a bad pattern" 2 "$TRAWL" search -d "$IX" 'foo('
-expect_status "exit 2 on a missing index" 2 "$TRAWL" search -d "$T/nope" helper
-"$TRAWL" search -d "$IX" 'ab\1' 2> "$T/err" >/dev/null
+expect_status "exit 0 on a match" 0 "$TRAWL" search -d "$IX" -e helper
+expect_status "exit 1 without a match" 1 "$TRAWL" search -d "$IX" -e no_such_thing_anywhere
+expect_status "exit 2 on a bad pattern" 2 "$TRAWL" search -d "$IX" -e 'foo('
+expect_status "exit 2 on a missing index" 2 "$TRAWL" search -d "$T/nope" -e helper
+"$TRAWL" search -d "$IX" -e 'ab\1' 2> "$T/err" >/dev/null
 if grep -q 'backreference' "$T/err" && grep -q '^    \^' "$T/err"; then ok "pattern error names the construct and points at it"; else not_ok "pattern error names the construct and points at it" "$(cat "$T/err")"; fi
 
-json=$("$TRAWL" search -d "$IX" --json 'return helper')
+json=$("$TRAWL" search -d "$IX" --json -e 'return helper')
 if python3 - "$json" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in sys.argv[1].splitlines()]
@@ -65,19 +65,19 @@ check "verify passes on a fresh index" "$TRAWL" verify "$IX"
 printf 'fresh content\n' > "$R/src/main.c"
 mkdir -p "$T/other"; printf 'helper in other\n' > "$T/other/o.txt"
 "$TRAWL" index -q -o "$IX" "$R" "$T/other"
-expect_eq "re-index replaces old content" "" "$("$TRAWL" search -d "$IX" 'helper\(42')"
-expect_eq "re-index sees new content" "proj/src/main.c:1:fresh content" "$("$TRAWL" search -d "$IX" fresh)"
-expect_eq "two repositories in one index" "other/o.txt:1:helper in other" "$("$TRAWL" search -d "$IX" 'in other')"
+expect_eq "re-index replaces old content" "" "$("$TRAWL" search -d "$IX" -e 'helper\(42')"
+expect_eq "re-index sees new content" "proj/src/main.c:1:fresh content" "$("$TRAWL" search -d "$IX" -e fresh)"
+expect_eq "two repositories in one index" "other/o.txt:1:helper in other" "$("$TRAWL" search -d "$IX" -e 'in other')"
 expect_eq "old shard files are removed" "2" "$(ls "$IX" | grep -c '\.shard$')"
 "$TRAWL" index -q -o "$IX" --name renamed "$T/other"
-expect_eq "--name names the repository" "renamed/o.txt:1:helper in other" "$("$TRAWL" search -d "$IX" --path o.txt 'in other' | grep renamed)"
+expect_eq "--name names the repository" "renamed/o.txt:1:helper in other" "$("$TRAWL" search -d "$IX" --path o.txt -e 'in other' | grep renamed)"
 expect_status "a bad repository name is refused" 2 "$TRAWL" index -o "$IX" --name 'a/b' "$T/other"
 
 # A corrupt shard is refused with a message naming the file, never a crash.
 shard=$(ls "$IX"/*.shard | head -n 1)
 cp "$shard" "$T/backup"
 head -c 100 "$T/backup" > "$shard"
-"$TRAWL" search -d "$IX" helper > /dev/null 2> "$T/err"; st=$?
+"$TRAWL" search -d "$IX" -e helper > /dev/null 2> "$T/err"; st=$?
 if [ $st = 2 ] && grep -q "$(basename "$shard")" "$T/err"; then ok "truncated shard is refused naming the file"; else not_ok "truncated shard is refused naming the file" "status $st" "$(cat "$T/err")"; fi
 cp "$T/backup" "$shard"
 printf '\xff' | dd of="$shard" bs=1 seek=$(( $(stat -c %s "$shard") / 2 )) conv=notrunc 2>/dev/null

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# End-to-end tests of the query language on a fixture of several repositories: every filter,
+# boolean combinations, keyword vs regexp vs literal, count: and timeout:, select:, type:,
+# ranking, errors with columns, and queries that map onto rg giving rg's lines.
+. "$(dirname "$0")/lib.sh"
+
+q() { "$TRAWL" search -d "$IX" --color never "$@" 2>/dev/null; }
+qs() { q "$@" | sort; }
+
+# Three repositories.
+A=$T/alpha B=$T/beta C=$T/gamma
+mkdir -p "$A/src" "$A/tests" "$A/vendor/lib" "$B/cmd" "$B/docs" "$C"
+printf 'func parseConfig() error {\n\treturn nil // parse the config\n}\n' > "$A/src/config.go"
+printf 'package src\n\nfunc TestParseConfig(t *testing.T) { parseConfig() }\n' > "$A/src/config_test.go"
+printf 'def parse_config():\n    return ParseConfig\n' > "$A/tests/test_config.py"
+printf 'function parseConfig() {}\n' > "$A/vendor/lib/config.js"
+printf 'int main(void) { return parse(); }\n/* TODO: fix parse */\n' > "$B/cmd/main.c"
+printf '# Parsing\n\nparse config files\n' > "$B/docs/parsing.md"
+printf 'fn parse() {}\nfn config() {}\n' > "$C/lib.rs"
+printf 'parse\n' > "$C/parse.rs"
+printf 'README for gamma with the word configuration\n' > "$C/README.md"
+IX=$T/ix
+check "index three repositories" "$TRAWL" index -q -o "$IX" "$A" "$B" "$C"
+
+# Keyword terms: all must occur in the file (any lines); every matching line is a result.
+expect_eq "one term, case-insensitive by default" "4" "$(q parseconfig | wc -l | tr -d ' ')"
+expect_eq "terms must all occur in the same file" \
+  "$(printf 'beta/cmd/main.c:1:int main(void) { return parse(); }\nbeta/cmd/main.c:2:/* TODO: fix parse */')" \
+  "$(qs 'todo parse')"
+expect_eq "a quoted phrase is one term" "beta/docs/parsing.md:3:parse config files" "$(q '"parse config"')"
+expect_eq "/regex/ inside a keyword query" "gamma/lib.rs:1:fn parse() {}" "$(q '/^fn p\w+\(\)/')"
+expect_eq "patterntype:regexp" "gamma/lib.rs:1:fn parse() {}" "$(q 'patterntype:regexp ^fn\sp')"
+expect_eq "patterntype:literal keeps metacharacters" "beta/cmd/main.c:1:int main(void) { return parse(); }" "$(q 'patterntype:literal parse();')"
+expect_eq "case:yes is case-sensitive" "alpha/tests/test_config.py:2:    return ParseConfig" "$(q 'case:yes ParseConfig -file:_test')"
+
+# Filters.
+expect_eq "repo: restricts repositories" "gamma" "$(q 'repo:^gam parse' | cut -d/ -f1 | sort -u)"
+expect_eq "-repo: excludes" "alpha beta" "$(q -- '-repo:gamma parse' | cut -d/ -f1 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "file: restricts paths" "alpha/src/config.go" "$(q 'file:\.go$ -file:_test parseconfig' | cut -d: -f1 | sort -u)"
+expect_eq "f: is file:" "$(q 'file:\.go$ parse' | sort)" "$(q 'f:\.go$ parse' | sort)"
+expect_eq "lang: uses the language of the file" "gamma/lib.rs gamma/parse.rs" "$(q 'lang:rust parse' | cut -d: -f1 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "-lang: excludes a language" "0" "$(q -- '-lang:go -lang:rust -lang:python -lang:javascript -lang:c -lang:markdown parse' | wc -l | tr -d ' ')"
+expect_eq "content: is a literal pattern" "beta/cmd/main.c:2:/* TODO: fix parse */" "$(q 'content:"TODO: fix"')"
+
+# Boolean operators.
+expect_eq "OR" "$(printf 'alpha/vendor/lib/config.js\nbeta/cmd/main.c')" "$(q 'todo OR function' | cut -d: -f1 | sort -u)"
+expect_eq "AND binds tighter than OR" "$(printf 'beta/cmd/main.c\ngamma/lib.rs')" "$(q 'todo fix OR fn config' | cut -d: -f1 | sort -u)"
+expect_eq "parentheses" "gamma/lib.rs" "$(q '(todo OR fn) config' | cut -d: -f1 | sort -u)"
+expect_eq "NOT excludes files holding the term" "gamma/parse.rs" "$(q 'repo:gamma parse NOT fn NOT configuration' | cut -d: -f1 | sort -u)"
+
+# Result types and select.
+expect_eq "type:path matches file names" "$(printf 'beta/docs/parsing.md\ngamma/parse.rs')" "$(qs 'type:path pars')"
+expect_eq "type:repo matches repository names" "gamma" "$(q 'type:repo gam')"
+expect_eq "select:repo projects onto repositories" "$(printf 'alpha\nbeta\ngamma')" "$(qs 'select:repo parse')"
+expect_eq "select:file projects onto files, once each" "4" "$(q 'repo:alpha select:file config' | wc -l | tr -d ' ')"
+expect_eq "filters only: the files that pass them" "$(printf 'alpha/src/config.go\nalpha/src/config_test.go')" "$(qs 'file:\.go$')"
+
+# Limits.
+out=$("$TRAWL" search -d "$IX" 'count:2 parse' 2>"$T/err")
+expect_eq "count:N stops after N matching lines" "2" "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
+case $(cat "$T/err") in *"count:"*) ok "count: says it stopped";; *) not_ok "count: says it stopped" "$(cat "$T/err")";; esac
+expect_eq "count:all is exhaustive" "$(q 'count:all parse' | wc -l)" "$(q 'count:1000 parse' | wc -l)"
+json=$(q --json 'count:1 parse' | tail -1)
+case $json in *'"limit_hit":true'*'"timeout_hit":false'*) ok "the JSON summary says which limit was hit";; *) not_ok "the JSON summary says which limit was hit" "$json";; esac
+expect_status "timeout: is accepted and bounded" 0 "$TRAWL" search -d "$IX" 'timeout:90s parse'
+
+# Ranking: the file-name match first, source before tests and vendored code.
+first=$(q 'config' | head -1 | cut -d: -f1)
+expect_eq "a match in the file name ranks first" "alpha/src/config.go" "$first"
+order=$(q 'repo:alpha parseconfig' | cut -d: -f1 | awk '!s[$0]++' | tr '\n' ' ')
+case $order in "alpha/src/config.go "*"alpha/vendor/lib/config.js ") ok "source first, vendored last";; *) not_ok "source first, vendored last" "$order";; esac
+expect_eq "ties are broken deterministically" "$(q parse)" "$(q parse)"
+
+# Errors point at the column.
+"$TRAWL" search -d "$IX" 'foo filx:bar' 2>"$T/err" >/dev/null; st=$?
+expect_eq "unknown filter: exit 2" "2" "$st"
+case $(cat "$T/err") in *file*) ok "unknown filter suggests the closest";; *) not_ok "unknown filter suggests the closest" "$(cat "$T/err")";; esac
+if grep -q '^      \^' "$T/err"; then ok "the caret points at the filter"; else not_ok "the caret points at the filter" "$(cat "$T/err")"; fi
+expect_status "a bad regex in file: is an error" 2 "$TRAWL" search -d "$IX" 'file:( parse'
+expect_status "type:symbol is not available yet" 2 "$TRAWL" search -d "$IX" 'type:symbol parse'
+expect_status "NOT alone is an error" 2 "$TRAWL" search -d "$IX" 'NOT parse'
+
+# Differential: a query that maps onto rg gives rg's lines.
+set -f
+for spec in "case:yes|parse||" "case:no|parse|-i|" "case:yes file:\.rs$|fn|-g *.rs|" "case:no file:\.c$|TODO|-i -g *.c|"; do
+  IFS='|' read -r filters pat rgflags _ <<<"$spec"
+  want=$(cd "$T" && rg --no-config -n --no-heading -uu $rgflags -e "$pat" alpha beta gamma | sort)
+  got=$(q "count:all $filters $pat" | sort)
+  expect_eq "as rg $rgflags -e $pat: $filters" "$want" "$got"
+done
+set +f
+finish
