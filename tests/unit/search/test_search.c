@@ -102,6 +102,69 @@ static int run(struct search_stats *st, struct seen *s, const struct search_repo
 	return err;
 }
 
+/* Runs a query (the query language) instead of a pattern. */
+static int run_query(struct search_stats *st, struct seen *s, const struct search_repos *repos,
+		     const char *text)
+{
+	struct index *ix = NULL;
+	struct query *q = NULL;
+	struct search_opts o = { .want_lines = true, .n_threads = 2 };
+	int err;
+
+	buf_init(&s->text, 1 << 20);
+	s->files = 0;
+	assert_int_equal(query_parse(&q, text, strlen(text)), 0);
+	o.query = q;
+	assert_int_equal(index_open(&ix, ixdir), 0);
+	err = search_run(st, ix, repos, &o, on_file, s);
+	index_close(ix);
+	query_free(q);
+	return err;
+}
+
+/* SECURITY: no query shape reveals an unreadable repository: content, paths, names, counts. */
+static void queries_never_reveal_unreadable_repositories(void **state)
+{
+	const char *names[] = { "public" };
+	struct search_repos repos = { false, names, 1 };
+	static const char *const queries[] = {
+		"CANARY_7f3a9c", "canary_7f3a9c count:all", "type:repo private", "type:repo .",
+		"type:path secret", "select:repo shared", "repo:private shared",
+		"repo:. shared NOT CANARY", "file:secret", "-repo:public shared",
+		"shared OR canary_7f3a9c",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		struct search_stats st;
+		struct seen s;
+
+		assert_int_equal(run_query(&st, &s, &repos, queries[i]), 0);
+		if (s.text.ptr && (strstr(s.text.ptr, "private") || strstr(s.text.ptr, "secret")))
+			fail_msg("query \"%s\" revealed: %s", queries[i], s.text.ptr);
+		assert_true(st.lines <= 3);
+		assert_int_equal(st.shards_searched, 1);
+		buf_dispose(&s.text);
+	}
+}
+
+static void query_count_limits_lines_and_says_so(void **state)
+{
+	struct search_repos all = { .is_all = true };
+	struct search_stats st;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(run_query(&st, &s, &all, "shared count:2"), 0);
+	assert_int_equal(st.lines, 2);
+	assert_true(st.is_limit_hit);
+	buf_dispose(&s.text);
+	assert_int_equal(run_query(&st, &s, &all, "shared count:all"), 0);
+	assert_int_equal(st.lines, 7);
+	assert_false(st.is_limit_hit);
+	buf_dispose(&s.text);
+}
+
 static void canary_in_unreadable_repository_never_shows(void **state)
 {
 	const char *names[] = { "public" };
@@ -195,6 +258,8 @@ int main(void)
 		cmocka_unit_test(limit_cuts_at_exactly_n_lines),
 		cmocka_unit_test(max_per_file_caps_each_file),
 		cmocka_unit_test(missing_repository_set_is_refused),
+		cmocka_unit_test(queries_never_reveal_unreadable_repositories),
+		cmocka_unit_test(query_count_limits_lines_and_says_so),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
