@@ -264,11 +264,16 @@ static int print_json_summary(struct printer *p, const struct search_stats *st)
 /* Prints the error, and for a pattern error the pattern with a caret under the position. */
 static void report_pattern_error(int err, const char *pattern)
 {
-	size_t pos = error_pos();
+	size_t pos = error_pos(), column = 1;
+	const char *msg = error_last();
 
-	cli_report(err);
-	if (pos == (size_t)-1 || pos > strlen(pattern))
+	if (pos == (size_t)-1 || pos > strlen(pattern)) {
+		cli_report(err);
 		return;
+	}
+	for (size_t i = 0; i < pos; i++)
+		column += ((unsigned char)pattern[i] & 0xc0) != 0x80;
+	fprintf(stderr, "trawl: %s (column %zu)\n", msg[0] ? msg : error_name(err), column);
 	fprintf(stderr, "  %s\n  ", pattern);
 	/* Count columns in characters, not bytes, so the caret lines up with UTF-8 text. */
 	for (size_t i = 0; i < pos; i++)
