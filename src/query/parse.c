@@ -135,10 +135,6 @@ struct parser {
 	size_t n_atoms;
 	size_t depth;        /* open parentheses */
 	size_t n_not;        /* NOTs around the current term */
-	bool has_top_or;     /* an OR outside parentheses was read */
-	bool has_setting;    /* a setting was read (for the OR check) */
-	size_t setting_pos;
-	const char *setting_name;
 	unsigned seen;       /* settings given, as 1u << field_id */
 };
 
@@ -960,7 +956,7 @@ static bool starts_operand(const struct token *t)
 	}
 }
 
-/* Where a setting may be written: outside parentheses, not under NOT or OR, once. */
+/* Where a setting may be written: outside parentheses, not under NOT, once. */
 static int check_setting_place(struct parser *p, size_t pos, const char *what, unsigned bit)
 {
 	if (p->depth > 0)
@@ -969,19 +965,9 @@ static int check_setting_place(struct parser *p, size_t pos, const char *what, u
 	if (p->n_not > 0)
 		return fail(pos, TRAWL_EINVAL,
 			    "%s applies to the whole query; it cannot be under NOT", what);
-	if (p->has_top_or)
-		return fail(pos, TRAWL_EINVAL,
-			    "%s applies to the whole query; it cannot be under OR "
-			    "(write (a OR b) %s...)",
-			    what, what);
 	if (p->seen & bit)
 		return fail(pos, TRAWL_EINVAL, "%s is given more than once", what);
 	p->seen |= bit;
-	if (!p->has_setting) {
-		p->has_setting = true;
-		p->setting_pos = pos;
-		p->setting_name = what;
-	}
 	return 0;
 }
 
@@ -1489,16 +1475,11 @@ static int parse_or(struct parser *p, struct qnode **out, size_t open_pos)
 			    (int)t->len, p->q + t->pos);
 	}
 	while ((t = cur(p))->kind == T_OR) {
-		if (p->depth == 0) {
-			if (p->has_setting) {
-				err = fail(p->setting_pos, TRAWL_EINVAL,
-					   "%s applies to the whole query; it cannot be under OR "
-					   "(write (a OR b) %s...)",
-					   p->setting_name, p->setting_name);
-				goto fail;
-			}
-			p->has_top_or = true;
-		}
+		/*
+		 * A setting at the top level applies to the whole query even beside OR
+		 * (`case:yes a OR b`), as in Sourcegraph; an operand made only of settings is
+		 * still refused below ("needs a term on each side").
+		 */
 		p->i++;
 		if ((err = parse_and(p, &r, &n)) < 0)
 			goto fail;
@@ -1507,7 +1488,7 @@ static int parse_or(struct parser *p, struct qnode **out, size_t open_pos)
 				   (int)t->len, p->q + t->pos);
 			goto fail;
 		}
-		/* Settings under OR fail above, so both sides hold a node here. */
+		/* An operand of only settings has no node: OR needs a term on each side. */
 		if (!x || !r) {
 			node_free(r);
 			err = fail(t->pos, TRAWL_EINVAL, "\"%.*s\" needs a term on each side",

@@ -82,7 +82,10 @@ expect_status "NOT alone is an error" 2 "$TRAWL" search -d "$IX" 'NOT parse'
 
 # Differential: a query that maps onto rg gives rg's lines.
 set -f
-for spec in "case:yes|parse||" "case:no|parse|-i|" "case:yes file:\.rs$|fn|-g *.rs|" "case:no file:\.c$|TODO|-i -g *.c|"; do
+for spec in "case:yes|parse||" "case:no|parse|-i|" "case:yes file:\.rs$|fn|-g *.rs|" \
+            "case:no file:\.c$|TODO|-i -g *.c|" "case:yes file:\.go$|func|-g *.go|" \
+            "case:no file:^src/|config|-i -g */src/**|" "case:yes file:\.md$|parse|-g *.md|" \
+            "case:no|RETURN|-i|" "case:yes|Parse|| " "case:yes file:\.py$|return|-g *.py|"; do
   IFS='|' read -r filters pat rgflags _ <<<"$spec"
   want=$(cd "$T" && rg --no-config -n --no-heading -uu $rgflags -e "$pat" alpha beta gamma | sort)
   got=$(q "count:all $filters $pat" | sort)

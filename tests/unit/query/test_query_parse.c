@@ -261,7 +261,7 @@ static const struct parse_case cases[] = {
 	{ "rev:main repo:foo@dev x", INVAL, 17, "more than once" },
 	{ "repo:foo@dev rev:main x", INVAL, 13, "more than once" },
 	{ "(repo:foo@dev x)", INVAL, 9, "inside parentheses" },
-	{ "x OR repo:foo@dev", INVAL, 13, "under OR" },
+	{ "x OR repo:foo@dev", OK, 0, "(or (pattern literal \"x\") (filter repo \"foo\")) rev:dev count:500 timeout:10s" },
 	/* patterntype: */
 	{ "foo patterntype:regexp", OK, 0, RE("foo") " patterntype:regexp" DEF },
 	{ "foo.*bar patterntype:regexp", OK, 0, RE("foo.*bar") " patterntype:regexp" DEF },
@@ -285,14 +285,14 @@ static const struct parse_case cases[] = {
 	{ "patterntype:literal a patterntype:literal b", INVAL, 22, "more than once" },
 	{ "patterntype:regexp a patterntype:literal b", INVAL, 21, "more than once" },
 	{ "/x patterntype:regexp / patterntype:literal", INVAL, 15, "conflicts" },
-	/* Settings are query-wide: top level, not under OR or NOT, once. */
+	/* Settings are query-wide: top level (beside OR too), not under NOT, once. */
 	{ "(foo case:yes)", INVAL, 5, "inside parentheses" },
 	{ "((count:5)) x", INVAL, 2, "inside parentheses" },
 	{ "NOT count:5 foo", INVAL, 4, "under NOT" },
-	{ "foo OR count:5", INVAL, 7, "under OR" },
-	{ "count:5 foo OR bar", INVAL, 0, "under OR" },
-	{ "foo OR bar count:5", INVAL, 11, "under OR" },
-	{ "foo OR bar patterntype:regexp", INVAL, 11, "under OR" },
+	{ "foo OR count:5", INVAL, 4, "needs a term on each side" },
+	{ "count:5 foo OR bar", OK, 0, OR2(LIT("foo"), LIT("bar")) " count:5 timeout:10s" },
+	{ "foo OR bar count:5", OK, 0, OR2(LIT("foo"), LIT("bar")) " count:5 timeout:10s" },
+	{ "foo OR bar patterntype:regexp", OK, 0, OR2(RE("foo"), RE("bar")) " patterntype:regexp" DEF },
 	{ "(foo OR bar) count:5", OK, 0, OR2(LIT("foo"), LIT("bar")) " count:5 timeout:10s" },
 	{ "foo AND count:5", OK, 0, LIT("foo") " count:5 timeout:10s" },
 	{ "case:yes case:no foo", INVAL, 9, "case: is given more than once" },
