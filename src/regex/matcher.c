@@ -42,6 +42,7 @@ struct matcher {
 	 */
 	char *lit;
 	size_t lit_len;
+	unsigned lit_flags; /* enum regex_literal_flags */
 	/*
 	 * memmem() is slower than Vectorscan on text full of near-misses (`NULL` over the
 	 * kernel: 233 ms against 183 ms), so once a search has scanned LITERAL_BUDGET bytes it
@@ -275,7 +276,7 @@ int matcher_new(struct matcher **out, const struct regex *re)
 		int r;
 
 		buf_init(&lit, REGEX_MAX_LEN * 4);
-		r = regex_literal(&lit, re);
+		r = regex_literal(&lit, &m->lit_flags, re);
 		if (r == 1 && lit.len > 0) {
 			m->lit = buf_detach(&lit, &m->lit_len);
 			*out = m;
@@ -452,6 +453,47 @@ static hs_error_t scan_padded(const hs_database_t *db, const uint8_t *data, size
 	return engine_scan(db, pad, SCAN_PAD_TO, 0, hs, fn, ctx);
 }
 
+static uint8_t ascii_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* The next occurrence of the literal at or after pos, honouring its flags; len when none. */
+static size_t literal_find(const struct matcher *m, const uint8_t *data, size_t len, size_t pos)
+{
+	const uint8_t *lit = (const uint8_t *)m->lit;
+
+	while (pos + m->lit_len <= len) {
+		size_t at;
+
+		if (m->lit_flags & REGEX_LITERAL_ICASE) {
+			/* Short texts (paths, names) mostly: a plain folded comparison. */
+			for (at = pos; at + m->lit_len <= len; at++) {
+				size_t i = 0;
+
+				while (i < m->lit_len && ascii_lower(data[at + i]) == lit[i])
+					i++;
+				if (i == m->lit_len)
+					break;
+			}
+			if (at + m->lit_len > len)
+				return len;
+		} else {
+			const uint8_t *hit = memmem(data + pos, len - pos, lit, m->lit_len);
+
+			if (!hit)
+				return len;
+			at = (size_t)(hit - data);
+		}
+		if ((!(m->lit_flags & REGEX_LITERAL_BOL) || at == 0 || data[at - 1] == '\n') &&
+		    (!(m->lit_flags & REGEX_LITERAL_EOL) || at + m->lit_len == len ||
+		     data[at + m->lit_len] == '\n'))
+			return at;
+		pos = at + 1;
+	}
+	return len;
+}
+
 /* matcher_lines() for a literal pattern. */
 static int literal_lines(const struct matcher *m, const uint8_t *data, size_t len,
 			 matcher_line_fn fn, void *arg)
@@ -459,13 +501,12 @@ static int literal_lines(const struct matcher *m, const uint8_t *data, size_t le
 	size_t pos = 0;
 
 	while (pos < len) {
-		const uint8_t *hit = memmem(data + pos, len - pos, m->lit, m->lit_len);
+		size_t at = literal_find(m, data, len, pos);
 		const uint8_t *nl;
-		size_t at, start, end;
+		size_t start, end;
 
-		if (!hit)
+		if (at >= len)
 			break;
-		at = (size_t)(hit - data);
 		nl = at > 0 ? memrchr(data, '\n', at) : NULL;
 		start = nl ? (size_t)(nl - data) + 1 : 0;
 		nl = memchr(data + at, '\n', len - at);
@@ -585,12 +626,12 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		size_t pos = 0;
 
 		while (*n < max && pos + m->lit_len <= len) {
-			const uint8_t *hit = memmem(line + pos, len - pos, m->lit, m->lit_len);
+			size_t at = literal_find(m, line, len, pos);
 
-			if (!hit || (size_t)(hit - line) + m->lit_len > UINT32_MAX)
+			if (at >= len || at + m->lit_len > UINT32_MAX)
 				break;
-			out[*n].start = (uint32_t)(hit - line);
-			out[*n].end = (uint32_t)(hit - line + m->lit_len);
+			out[*n].start = (uint32_t)at;
+			out[*n].end = (uint32_t)(at + m->lit_len);
 			pos = out[(*n)++].end;
 		}
 		return 0;

@@ -1386,13 +1386,22 @@ static int put_utf8(struct buf *out, uint32_t cp)
 	return buf_put(out, s, n);
 }
 
-int regex_literal(struct buf *out, const struct regex *re)
+/* Whether cp's case folding orbit is just cp and its other ASCII case (not k, s: Kelvin, long s). */
+static bool is_ascii_pair(uint32_t cp)
+{
+	uint32_t o = unicode_fold_next(cp);
+
+	return cp < 0x80 && o < 0x80 && unicode_fold_next(o) == cp;
+}
+
+int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re)
 {
 	const struct re_node *n = re->root;
-	struct re_node *const *v = &re->root;
+	struct re_node *const *v;
 	size_t k = 1;
 	int err;
 
+	*lit_flags = 0;
 	while (n->op == RE_GROUP)
 		n = n->sub[0];
 	if (n->op == RE_CONCAT) {
@@ -1401,12 +1410,34 @@ int regex_literal(struct buf *out, const struct regex *re)
 	} else {
 		v = (struct re_node *const *)&n;
 	}
-	for (size_t i = 0; i < k; i++)
-		if (v[i]->op != RE_LIT || v[i]->is_fold)
+	/* Line anchors at the edges: checked around each occurrence. */
+	if (k > 1 && v[0]->op == RE_BOL) {
+		*lit_flags |= REGEX_LITERAL_BOL;
+		v++;
+		k--;
+	}
+	if (k > 1 && v[k - 1]->op == RE_EOL) {
+		*lit_flags |= REGEX_LITERAL_EOL;
+		k--;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (v[i]->op != RE_LIT)
 			return 0;
+		if (v[i]->is_fold) {
+			if (!is_ascii_pair(v[i]->cp))
+				return 0;
+			*lit_flags |= REGEX_LITERAL_ICASE;
+		}
+	}
 	buf_reset(out);
-	for (size_t i = 0; i < k; i++)
-		if ((err = put_utf8(out, v[i]->cp)) < 0)
+	for (size_t i = 0; i < k; i++) {
+		uint32_t cp = v[i]->cp;
+
+		/* Case-insensitive literals are stored in lower case: matching folds the text. */
+		if ((*lit_flags & REGEX_LITERAL_ICASE) && cp >= 'A' && cp <= 'Z')
+			cp += 32;
+		if ((err = put_utf8(out, cp)) < 0)
 			return err;
+	}
 	return 1;
 }

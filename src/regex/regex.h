@@ -67,11 +67,18 @@ enum regex_dialect {
 int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d,
 	       unsigned mode);
 
+enum regex_literal_flags {
+	REGEX_LITERAL_BOL = 1u << 0,   /* must start a line (^lit) */
+	REGEX_LITERAL_EOL = 1u << 1,   /* must end a line (lit$) */
+	REGEX_LITERAL_ICASE = 1u << 2, /* ASCII case-insensitive; out holds it in lower case */
+};
+
 /*
- * When re is a plain literal string (no classes, case folding, anchors or repetition), writes
- * its UTF-8 bytes to out and returns 1; otherwise 0. ENOMEM.
+ * When re is a literal string (no classes or repetition; line anchors at its edges and ASCII
+ * case folding allowed, but not k or s, whose folding reaches beyond ASCII), writes its UTF-8
+ * bytes to out, the enum regex_literal_flags to *lit_flags, and returns 1; otherwise 0. ENOMEM.
  */
-int regex_literal(struct buf *out, const struct regex *re);
+int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re);
 
 /* Whether the pattern can match the empty string (then every line may match). */
 bool regex_can_match_empty(const struct regex *re);

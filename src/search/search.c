@@ -448,6 +448,9 @@ static bool text_matches(struct worker *w, const struct atom *a, const char *tex
 	       hit;
 }
 
+/* doc_ctx.text before the content was classified (after matcher_text's values). */
+#define TEXT_UNKNOWN ((enum matcher_text)MATCHER_N_TEXT)
+
 struct doc_ctx {
 	struct worker *w;
 	struct job *j;
@@ -475,6 +478,10 @@ static bool eval_content(struct doc_ctx *dc, const struct atom *a, bool want_lin
 		return text_matches(dc->w, a, dc->repo, strlen(dc->repo));
 	if (dc->d->skip != DOC_INDEXED)
 		return false;
+	dc->j->bytes += dc->len;
+	if (dc->text == TEXT_UNKNOWN) /* classified once, and only when content is matched */
+		dc->text = matcher_classify(dc->data, dc->len);
+	ds.text = dc->text;
 	if (!want_lines) {
 		err = matcher_lines(a->m, dc->w->scratch, dc->data, dc->len, dc->text, stop_at_first,
 				    &hit);
@@ -674,12 +681,7 @@ static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d, 
 		dc.data += 3;
 		dc.len -= 3;
 	}
-	if (d->flags & DOC_INVALID_UTF8)
-		dc.text = MATCHER_TEXT_BYTES;
-	else
-		dc.text = matcher_classify(dc.data, dc.len);
-	if (r->type == QT_FILE)
-		j->bytes += dc.len;
+	dc.text = (d->flags & DOC_INVALID_UTF8) ? MATCHER_TEXT_BYTES : TEXT_UNKNOWN;
 	is_match = eval(&dc, r->root, true);
 	if (dc.err < 0)
 		return dc.err;
@@ -818,19 +820,25 @@ static int kind_rank(const struct shard *sh, uint32_t id)
 
 static int order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n_docs, bool is_all)
 {
+	size_t n = is_all ? n_docs : ids->len;
 	struct u32vec out;
+	uint8_t *rank;
 	int err;
 
 	u32vec_init(&out);
-	if ((err = u32vec_reserve(&out, is_all ? n_docs : ids->len)) < 0)
-		return err;
-	for (int rank = 0; rank <= 5; rank++)
-		for (size_t i = 0; i < (is_all ? n_docs : ids->len); i++) {
-			uint32_t id = is_all ? (uint32_t)i : ids->v[i];
-
-			if (kind_rank(sh, id) == rank)
-				out.v[out.len++] = id;
-		}
+	rank = malloc(n ? n : 1);
+	if (!rank || (err = u32vec_reserve(&out, n)) < 0) {
+		free(rank);
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		rank[i] = (uint8_t)kind_rank(sh, is_all ? (uint32_t)i : ids->v[i]);
+	for (uint8_t k = 0; k <= 5; k++)
+		for (size_t i = 0; i < n; i++)
+			if (rank[i] == k)
+				out.v[out.len++] = is_all ? (uint32_t)i : ids->v[i];
+	free(rank);
 	u32vec_dispose(ids);
 	*ids = out;
 	return 0;
@@ -1108,6 +1116,29 @@ static struct qx *qx_new(enum qnode_op op, size_t atom, size_t n_sub)
 	return x;
 }
 
+/* Whether x only looks at names (a filter, or NOT of one): far cheaper than scanning content. */
+static bool is_cheap(const struct run *r, const struct qx *x)
+{
+	if (x->op == QN_NOT)
+		return is_cheap(r, x->sub[0]);
+	return (x->op == QN_FILTER || x->op == QN_PATTERN) && r->atoms[x->atom].kind != ATOM_CONTENT;
+}
+
+/* AND stops at its first false operand: evaluate the filters before any content pattern. */
+static void cheap_first(const struct run *r, struct qx *x)
+{
+	size_t w = 0;
+
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t i = w; i < x->n_sub; i++)
+			if (is_cheap(r, x->sub[i]) == (pass == 0)) {
+				struct qx *t = x->sub[i];
+
+				memmove(x->sub + w + 1, x->sub + w, (i - w) * sizeof(*x->sub));
+				x->sub[w++] = t;
+			}
+}
+
 /* Compiles a query node into atoms and an expression. */
 static int build_query(struct qx **out, struct run *r, const struct qnode *n, unsigned case_flags)
 {
@@ -1127,6 +1158,8 @@ static int build_query(struct qx **out, struct run *r, const struct qnode *n, un
 			}
 			x->n_sub = i + 1;
 		}
+		if (x->op == QN_AND)
+			cheap_first(r, x);
 		*out = x;
 		return 0;
 	}

@@ -160,6 +160,18 @@ static void unicode_word_boundary_at_edges(void **state)
 	assert_string_equal(LINES("-\\b", 0, "\xc3\xa9-\xc3\xa9\n-+\n"), "0-5,");
 }
 
+/* Literals, anchored and ASCII case-insensitive ones included, skip Vectorscan (matcher.c). */
+static void literal_fast_path_honours_anchors_and_case(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("^foo", 0, "foo\nxfoo\nfoo x\n"), "0-3,9-14,");
+	assert_string_equal(LINES("foo$", 0, "foo\nfoox\nx foo\n"), "0-3,9-14,");
+	assert_string_equal(LINES("(?i)^FOO$", 0, "Foo\nfoo bar\nFOO\n"), "0-3,12-15,");
+	assert_string_equal(LINES("(?i)mm/", 0, "MM/x\nm/\n"), "0-4,");
+	/* k folds to the Kelvin sign: not an ASCII literal, still found. */
+	assert_string_equal(LINES("(?i)k", 0, "\xe2\x84\xaa\n"), "0-3,");
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -232,6 +244,7 @@ int main(void)
 		cmocka_unit_test(empty_last_line_of_a_real_header),
 		cmocka_unit_test(embedded_anchors_are_lifted),
 		cmocka_unit_test(unicode_word_boundary_at_edges),
+		cmocka_unit_test(literal_fast_path_honours_anchors_and_case),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
