@@ -11,7 +11,7 @@
 BUILD ?= release
 O := build/$(BUILD)
 CC ?= cc
-PKGS := libhs jansson zlib
+PKGS := libhs jansson zlib libgit2
 TEST_PKGS := cmocka
 
 DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && echo yes)

@@ -5,8 +5,8 @@ set -euo pipefail
 
 pkgs=(
   build-essential pkg-config clang
-  libvectorscan-dev libjansson-dev zlib1g-dev libcmocka-dev
-  ripgrep python3 time
+  libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev
+  ripgrep python3 time git
 )
 
 missing=()

@@ -281,6 +281,8 @@ static int add_file(struct pipeline *p, struct shard_writer *sw, int root_fd,
 	case DOC_SKIP_BINARY: atomic_fetch_add(&p->binary, 1); break;
 	case DOC_SKIP_TOO_LARGE: atomic_fetch_add(&p->large, 1); break;
 	case DOC_SKIP_UNREADABLE: atomic_fetch_add(&p->unreadable, 1); break;
+	case DOC_SKIP_SYMLINK:
+	case DOC_SKIP_SUBMODULE: break; /* git trees only (build_git.c); never set here */
 	}
 	atomic_fetch_add(&p->files_done, 1);
 	atomic_fetch_add(&p->bytes_done, e->size);

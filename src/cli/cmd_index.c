@@ -1,4 +1,9 @@
-/* trawl index: build shards from directories. */
+/*
+ * trawl index: build shards from directories and git repositories. A PATH that is a git
+ * repository (a work tree with .git, or a bare repository) is indexed from its committed tree
+ * (HEAD, or the --branch selection); anything else, or any PATH with --worktree, is walked as a
+ * directory.
+ */
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -12,7 +17,12 @@
 #include "util/error.h"
 
 static const char index_usage[] =
-	"usage: trawl index -o INDEXDIR [--name NAME] [--max-file-size SIZE] [-j N] [-q] PATH...\n";
+	"usage: trawl index -o INDEXDIR [--name NAME] [--max-file-size SIZE] [-j N] [-q]\n"
+	"                   [--branch NAME|GLOB]... [--max-files N] [--worktree] PATH...\n"
+	"  a git repository is indexed from the commits of its branches (HEAD by default; each\n"
+	"  --branch B as repository NAME@B); --worktree walks its directory instead\n";
+
+#define MAX_BRANCH_ARGS 256
 
 struct progress {
 	bool is_tty;
@@ -49,15 +59,88 @@ static void print_summary(const char *name, const struct build_stats *st)
 {
 	char a[32];
 
-	printf("indexed %s: %llu files (%s) in %llu shard%s, %.1f s; skipped %llu binary, %llu too "
-	       "large, %llu unreadable; %llu symlinks not followed\n",
-	       name, (unsigned long long)st->indexed, cli_human_bytes(a, sizeof(a), (double)st->indexed_bytes),
+	printf("indexed %s", name);
+	if (st->commit[0])
+		printf(" at %.12s", st->commit);
+	printf(": %llu files (%s) in %llu shard%s, %.1f s; skipped %llu binary, %llu too "
+	       "large, %llu unreadable; %llu symlinks not followed",
+	       (unsigned long long)st->indexed, cli_human_bytes(a, sizeof(a), (double)st->indexed_bytes),
 	       (unsigned long long)st->shards, st->shards == 1 ? "" : "s", st->elapsed_ms / 1000,
 	       (unsigned long long)st->skipped_binary, (unsigned long long)st->skipped_large,
 	       (unsigned long long)st->skipped_unreadable, (unsigned long long)st->symlinks);
+	if (st->commit[0])
+		printf(", %llu submodules not followed", (unsigned long long)st->submodules);
+	putchar('\n');
 	if (st->walk_errors)
 		printf("warning: %s: %llu directories could not be read\n", name,
 		       (unsigned long long)st->walk_errors);
+	if (st->trees_skipped)
+		printf("warning: %s: %llu directories not read (deeper than the limit, too large or "
+		       "unreadable)\n", name, (unsigned long long)st->trees_skipped);
+	if (st->paths_too_long)
+		printf("warning: %s: %llu entries not recorded (path over the length limit)\n", name,
+		       (unsigned long long)st->paths_too_long);
+}
+
+struct index_run {
+	const char *out;
+	const struct build_opts *o;
+	uint64_t max_files;
+	struct progress *pg;
+	bool quiet;
+};
+
+/* Indexes one branch (NULL = HEAD) of the git repository at path as NAME[@BRANCH]. */
+static int index_git_branch(const struct index_run *run, const char *nm, const char *path,
+			    const char *branch)
+{
+	struct build_stats st;
+	char *full = build_git_repo_name(nm, branch);
+	int err;
+
+	if (!full) {
+		cli_report(TRAWL_EINVAL);
+		return EXIT_ERROR;
+	}
+	err = build_git(&st, run->out, nm, path, branch, run->o, run->max_files, show_progress,
+			run->pg);
+	if (run->pg->is_tty)
+		fputs("\r\x1b[K", stderr);
+	if (err < 0) {
+		if (branch)
+			error_prefix("branch %s", branch);
+		cli_report(err);
+	} else if (!run->quiet) {
+		print_summary(full, &st);
+	}
+	free(full);
+	return err < 0 ? EXIT_ERROR : 0;
+}
+
+/* Indexes the git repository at path: HEAD, or each branch the patterns select. */
+static int index_git(const struct index_run *run, const char *nm, const char *path,
+		     char *const *branches, size_t n_branches)
+{
+	char **names = NULL;
+	size_t n = 0, n_invalid = 0;
+	int err, ret = 0;
+
+	if (n_branches == 0)
+		return index_git_branch(run, nm, path, NULL);
+	if ((err = build_git_branches(&names, &n, &n_invalid, path, branches, n_branches)) < 0) {
+		error_prefix("%s", path);
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	if (n_invalid)
+		fprintf(stderr, "trawl: warning: %s: %zu matching branch%s left out (not a valid "
+			"branch name for trawl, e.g. starting with '-')\n", path, n_invalid,
+			n_invalid == 1 ? "" : "es");
+	for (size_t i = 0; i < n; i++)
+		if (index_git_branch(run, nm, path, names[i]) != 0)
+			ret = EXIT_ERROR;
+	build_git_names_free(names);
+	return ret;
 }
 
 /* The repository name for a path: its last component, ignoring trailing slashes. */
@@ -75,7 +158,7 @@ static char *default_name(const char *path)
 	return name;
 }
 
-int cmd_index(int argc, char **argv)
+static int index_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -83,21 +166,50 @@ int cmd_index(int argc, char **argv)
 		{ "max-file-size", required_argument, NULL, 'S' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "max-files", required_argument, NULL, 'F' },
+		{ "worktree", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 };
+	uint64_t max_files = BUILD_MAX_FILES_DEFAULT;
 	struct progress pg = { isatty(2) != 0, 0 };
 	const char *out = NULL, *name = NULL;
-	bool quiet = false;
+	char *branches[MAX_BRANCH_ARGS];
+	size_t n_branches = 0;
+	bool quiet = false, worktree = false;
+	struct index_run run;
 	uint64_t v;
-	int c, ret = 0;
+	int c, err, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "o:n:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'n': name = optarg; break;
 		case 'q': quiet = true; break;
+		case 'W': worktree = true; break;
+		case 'b':
+			/* SECURITY: V2: a branch name is checked here, then only ever used as data. */
+			if (!build_git_branch_pattern_valid(optarg)) {
+				cli_errorf("--branch: not a valid branch name or pattern (a git ref name "
+					   "not starting with '-', or a glob such as 'release/*')");
+				return EXIT_ERROR;
+			}
+			if (n_branches == MAX_BRANCH_ARGS) {
+				cli_errorf("--branch: at most %d", MAX_BRANCH_ARGS);
+				return EXIT_ERROR;
+			}
+			branches[n_branches++] = optarg;
+			break;
+		case 'F':
+			if (!cli_parse_u64(&max_files, optarg) || max_files == 0 ||
+			    max_files > 100000000) {
+				cli_errorf("--max-files: expected a number from 1 to 100000000, got \"%s\"",
+					   optarg);
+				return EXIT_ERROR;
+			}
+			break;
 		case 'S':
 			if (!cli_parse_size(&o.max_file_size, optarg) || o.max_file_size > (1ull << 30)) {
 				cli_errorf("--max-file-size: expected a size up to 1G such as 1M, got \"%s\"", optarg);
@@ -123,16 +235,39 @@ int cmd_index(int argc, char **argv)
 		cli_errorf("--name applies to a single PATH");
 		return EXIT_ERROR;
 	}
+	if (worktree && n_branches) {
+		cli_errorf("--branch reads a git repository; --worktree walks its directory: choose one");
+		return EXIT_ERROR;
+	}
 	if (quiet)
 		pg.is_tty = false;
+	run = (struct index_run){ out, &o, max_files, &pg, quiet };
 	for (int i = optind; i < argc; i++) {
 		struct build_stats st;
 		char *nm = name ? strdup(name) : default_name(argv[i]);
-		int err;
+		enum build_git_kind kind = worktree ? BUILD_GIT_NONE : build_git_probe(argv[i]);
 
 		if (!nm) {
 			cli_errorf("out of memory");
-			return EXIT_ERROR;
+			ret = EXIT_ERROR;
+			break;
+		}
+		if (kind == BUILD_GIT_BROKEN) {
+			fprintf(stderr, "trawl: warning: %s; indexing the directory instead\n",
+				error_last());
+			kind = BUILD_GIT_NONE;
+		}
+		if (kind == BUILD_GIT_REPO) {
+			if (index_git(&run, nm, argv[i], branches, n_branches) != 0)
+				ret = EXIT_ERROR;
+			free(nm);
+			continue;
+		}
+		if (n_branches) {
+			cli_errorf("%s: --branch needs a git repository", argv[i]);
+			ret = EXIT_ERROR;
+			free(nm);
+			continue;
 		}
 		err = build_dir(&st, out, nm, argv[i], &o, show_progress, &pg);
 		if (pg.is_tty)
@@ -145,5 +280,19 @@ int cmd_index(int argc, char **argv)
 		}
 		free(nm);
 	}
+	return ret;
+}
+
+int cmd_index(int argc, char **argv)
+{
+	int err, ret;
+
+	/* libgit2 starts first: checking a --branch value already uses it. */
+	if ((err = build_git_init()) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	ret = index_main(argc, argv);
+	build_git_shutdown();
 	return ret;
 }

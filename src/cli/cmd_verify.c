@@ -48,6 +48,8 @@ static const char *skip_reason(enum doc_skip s)
 	case DOC_SKIP_BINARY: return "binary";
 	case DOC_SKIP_TOO_LARGE: return "too large";
 	case DOC_SKIP_UNREADABLE: return "unreadable";
+	case DOC_SKIP_SYMLINK: return "symlink";
+	case DOC_SKIP_SUBMODULE: return "submodule";
 	}
 	return "unknown";
 }

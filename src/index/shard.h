@@ -28,6 +28,8 @@ enum doc_skip {
 	DOC_SKIP_BINARY = 1,    /* a NUL byte in the first 8 KiB */
 	DOC_SKIP_TOO_LARGE = 2, /* over the size limit */
 	DOC_SKIP_UNREADABLE = 3,
+	DOC_SKIP_SYMLINK = 4,   /* a symlink in a git tree: never followed, its target not indexed */
+	DOC_SKIP_SUBMODULE = 5, /* a submodule (gitlink) in a git tree: not followed */
 };
 
 enum doc_flags {

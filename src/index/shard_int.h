@@ -16,7 +16,9 @@
  * Version history (bump SHARD_VERSION for any change a v1 reader would misread; a reader
  * refuses files newer than it knows):
  *   1  first version: META, DOCS, PATHS, CONTENT, TRIGRAMS (16-byte entries), POSTINGS
- *      (first id, then gaps, as canonical unsigned LEB128).
+ *      (first id, then gaps, as canonical unsigned LEB128). Skip reasons 4 (symlink) and 5
+ *      (submodule) were added for git repositories before any release, so the version stayed
+ *      1; a reader built before them refuses a shard that uses them ("unknown skip reason").
  */
 #ifndef TRAWL_INDEX_SHARD_INT_H
 #define TRAWL_INDEX_SHARD_INT_H
@@ -80,7 +82,7 @@ enum shard_section {
 #define SHARD_D_RESERVED 37   /* u8 0 */
 #define SHARD_D_LANG 38       /* u16 */
 #define SHARD_DOC_FLAGS_KNOWN 0x1u
-#define SHARD_SKIP_MAX 3u
+#define SHARD_SKIP_MAX 5u /* DOC_SKIP_SUBMODULE */
 
 /* TRIGRAMS: one entry per trigram present, strictly ascending by trigram. */
 #define SHARD_TRI_SIZE 16u
