@@ -60,8 +60,11 @@ REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 .PHONY: all test asan-test unit e2e fuzz deps clean serve
 all: $(O)/trawl build/trawl
 
+# Always re-pointed: after `make BUILD=asan`, a plain `make` must give the release binary
+# again (a file-date rule would keep the newer sanitizer link, as the benchmark once measured).
+.PHONY: build/trawl
 build/trawl: $(O)/trawl
-	@ln -sf $(BUILD)/trawl $@
+	@ln -sfn $(BUILD)/trawl $@
 
 $(O)/trawl: $(CLI_OBJ) $(O)/libtrawl.a
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) -lm

@@ -100,7 +100,7 @@ def commands(q, ctx):
         argv += ["-f", p]
     cmds["csearch"] = argv + [pat]
     argv = ["rg", "--no-config", "-n", "--no-heading", "--color", "never", "-uu",
-            "--max-filesize", "1M", f"-j{ctx.rg_jobs}", *flags]
+            "--max-filesize", "1M", f"-j{ctx.rg_jobs}", "-g", "!.git", *flags]
     if q["glob"]:
         # rg matches globs relative to its working directory (the corpus's parent): a glob with
         # a slash is anchored at the corpus root, one without matches a file name anywhere.

@@ -108,7 +108,7 @@ timed() {
 failed=0
 if [[ $trawl != none ]]; then
   say "indexing with trawl"
-  timed trawl-index "$trawl" index -q -o "$work/trawl-index" "$corpus"
+  timed trawl-index "$trawl" index -q --worktree -o "$work/trawl-index" "$corpus"
   if [[ $(cat "$work/trawl-index.status") != 0 ]]; then
     echo "run.sh: trawl index failed: the queries run without trawl" >&2
     failed=1
