@@ -11,10 +11,13 @@
 BUILD ?= release
 O := build/$(BUILD)
 CC ?= cc
-PKGS := libhs jansson zlib libgit2
+PKGS := libhs jansson zlib
+# libgit2 (and its dozen dependencies) only goes into trawl-git.so, which `trawl index` loads
+# when it meets a git repository: every other trawl process starts ~2.4 ms faster without it.
+GIT_PKGS := libgit2
 TEST_PKGS := cmocka
 
-DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && echo yes)
+DEPS_OK := $(shell pkg-config --exists $(PKGS) $(GIT_PKGS) $(TEST_PKGS) 2>/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
   ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
     $(info trawl: build dependencies missing; running scripts/deps.sh)
@@ -22,8 +25,9 @@ ifneq ($(DEPS_OK),yes)
   endif
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(GIT_PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+GIT_LIBS := $(shell pkg-config --libs $(GIT_PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -47,7 +51,8 @@ endif
 CFLAGS_ALL := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(HARDEN) $(OPT) -pthread $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -pthread $(LDOPT) $(LDFLAGS)
 
-LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
+GIT_SRC := $(sort $(wildcard src/git/*.c) src/build/build_git.c)
+LIB_SRC := $(sort $(filter-out $(GIT_SRC),$(shell find src -name '*.c' ! -path 'src/cli/*')))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -58,7 +63,9 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 
 .PHONY: all test asan-test unit e2e fuzz deps clean serve
-all: $(O)/trawl build/trawl
+GIT_OBJ := $(GIT_SRC:%.c=$(O)/pic/%.o)
+
+all: $(O)/trawl $(O)/trawl-git.so build/trawl
 
 # Always re-pointed: after `make BUILD=asan`, a plain `make` must give the release binary
 # again (a file-date rule would keep the newer sanitizer link, as the benchmark once measured).
@@ -66,8 +73,16 @@ all: $(O)/trawl build/trawl
 build/trawl: $(O)/trawl
 	@ln -sfn $(BUILD)/trawl $@
 
+# -rdynamic: trawl-git.so uses the binary's own shard writer, index and error state.
 $(O)/trawl: $(CLI_OBJ) $(O)/libtrawl.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(CC) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(O)/libtrawl.a -Wl,--no-whole-archive $(LDFLAGS_ALL) $(PKG_LIBS) -lm -ldl
+
+$(O)/trawl-git.so: $(GIT_OBJ)
+	$(CC) -shared -o $@ $^ -Wl,-z,relro,-z,now -pthread $(LDOPT) $(GIT_LIBS)
+
+$(O)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -MMD -MP -c -o $@ $<
 
 $(O)/libtrawl.a: $(LIB_OBJ)
 	@rm -f $@
@@ -77,9 +92,9 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
-$(O)/tests/unit/%: tests/unit/%.c $(O)/libtrawl.a
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libtrawl.a $(GIT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
 
 # Each fuzz target is also built as a plain program that replays its corpus, so `make test`
 # checks every saved input without needing clang.
@@ -112,4 +127,4 @@ compile_commands.json: $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
 clean:
 	rm -rf build compile_commands.json
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d)

@@ -14,6 +14,7 @@
 
 #include "build/build.h"
 #include "cli/cli.h"
+#include "cli/gitmod.h"
 #include "util/error.h"
 
 static const char index_usage[] =
@@ -95,14 +96,14 @@ static int index_git_branch(const struct index_run *run, const char *nm, const c
 			    const char *branch)
 {
 	struct build_stats st;
-	char *full = build_git_repo_name(nm, branch);
+	char *full = gitmod.repo_name(nm, branch);
 	int err;
 
 	if (!full) {
 		cli_report(TRAWL_EINVAL);
 		return EXIT_ERROR;
 	}
-	err = build_git(&st, run->out, nm, path, branch, run->o, run->max_files, show_progress,
+	err = gitmod.build(&st, run->out, nm, path, branch, run->o, run->max_files, show_progress,
 			run->pg);
 	if (run->pg->is_tty)
 		fputs("\r\x1b[K", stderr);
@@ -127,7 +128,7 @@ static int index_git(const struct index_run *run, const char *nm, const char *pa
 
 	if (n_branches == 0)
 		return index_git_branch(run, nm, path, NULL);
-	if ((err = build_git_branches(&names, &n, &n_invalid, path, branches, n_branches)) < 0) {
+	if ((err = gitmod.branches(&names, &n, &n_invalid, path, branches, n_branches)) < 0) {
 		error_prefix("%s", path);
 		cli_report(err);
 		return EXIT_ERROR;
@@ -139,7 +140,7 @@ static int index_git(const struct index_run *run, const char *nm, const char *pa
 	for (size_t i = 0; i < n; i++)
 		if (index_git_branch(run, nm, path, names[i]) != 0)
 			ret = EXIT_ERROR;
-	build_git_names_free(names);
+	gitmod.names_free(names);
 	return ret;
 }
 
@@ -191,7 +192,7 @@ static int index_main(int argc, char **argv)
 		case 'W': worktree = true; break;
 		case 'b':
 			/* SECURITY: V2: a branch name is checked here, then only ever used as data. */
-			if (!build_git_branch_pattern_valid(optarg)) {
+			if (!gitmod.branch_pattern_valid(optarg)) {
 				cli_errorf("--branch: not a valid branch name or pattern (a git ref name "
 					   "not starting with '-', or a glob such as 'release/*')");
 				return EXIT_ERROR;
@@ -245,7 +246,7 @@ static int index_main(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct build_stats st;
 		char *nm = name ? strdup(name) : default_name(argv[i]);
-		enum build_git_kind kind = worktree ? BUILD_GIT_NONE : build_git_probe(argv[i]);
+		enum build_git_kind kind = worktree ? BUILD_GIT_NONE : gitmod.probe(argv[i]);
 
 		if (!nm) {
 			cli_errorf("out of memory");
@@ -288,11 +289,11 @@ int cmd_index(int argc, char **argv)
 	int err, ret;
 
 	/* libgit2 starts first: checking a --branch value already uses it. */
-	if ((err = build_git_init()) < 0) {
+	if ((err = gitmod_init()) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
 	ret = index_main(argc, argv);
-	build_git_shutdown();
+	gitmod.shutdown();
 	return ret;
 }

@@ -1,0 +1,31 @@
+/*
+ * The git support module: src/git and src/build/build_git.c are built into trawl-git.so, next
+ * to the trawl binary, and loaded by `trawl index` only. libgit2 brings a dozen libraries whose
+ * loading cost every trawl process ~2.4 ms at start; searches never pay it now.
+ *
+ * gitmod_init() loads the module and starts libgit2 (EIO naming the file when it cannot);
+ * then the gitmod.* pointers call the build_git_* functions of build/build.h.
+ */
+#ifndef TRAWL_CLI_GITMOD_H
+#define TRAWL_CLI_GITMOD_H
+
+#include "build/build.h"
+
+struct gitmod {
+	void (*shutdown)(void);
+	enum build_git_kind (*probe)(const char *root);
+	int (*branches)(char ***out, size_t *n, size_t *n_invalid, const char *root,
+			char *const *patterns, size_t n_patterns);
+	void (*names_free)(char **names);
+	bool (*branch_pattern_valid)(const char *pattern);
+	char *(*repo_name)(const char *name, const char *branch);
+	int (*build)(struct build_stats *st, const char *index_dir, const char *name,
+		     const char *root, const char *branch, const struct build_opts *o,
+		     uint64_t max_files, build_progress_fn progress, void *arg);
+};
+
+extern struct gitmod gitmod;
+
+int gitmod_init(void);
+
+#endif
