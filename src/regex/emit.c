@@ -18,6 +18,7 @@
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
 #include "util/error.h"
+#include "util/utf8enc.h"
 
 struct emitter {
 	struct buf *out;
@@ -34,30 +35,6 @@ static int put_byte(struct buf *out, unsigned c)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
 		return buf_putc(out, (char)c);
 	return buf_printf(out, "\\x%02x", c);
-}
-
-static size_t utf8_encode(uint8_t *s, uint32_t cp)
-{
-	if (cp < 0x80) {
-		s[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		s[0] = (uint8_t)(0xc0 | (cp >> 6));
-		s[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		s[0] = (uint8_t)(0xe0 | (cp >> 12));
-		s[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		s[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	s[0] = (uint8_t)(0xf0 | (cp >> 18));
-	s[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-	s[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-	s[3] = (uint8_t)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 /* A byte range as a single byte or a bracket. */

@@ -14,6 +14,7 @@
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
 #include "util/error.h"
+#include "util/utf8enc.h"
 
 enum {
 	F_ICASE = 1u << 0,   /* i */
@@ -1369,21 +1370,9 @@ int regex_describe(struct buf *out, const struct regex *re)
 /* Appends cp's UTF-8 encoding. */
 static int put_utf8(struct buf *out, uint32_t cp)
 {
-	char s[4];
-	size_t n;
+	uint8_t s[4];
 
-	if (cp < 0x80) {
-		s[0] = (char)cp, n = 1;
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xc0 | (cp >> 6)), s[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xe0 | (cp >> 12)), s[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		s[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
-	} else {
-		s[0] = (char)(0xf0 | (cp >> 18)), s[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		s[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), s[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
-	}
-	return buf_put(out, s, n);
+	return buf_put(out, s, utf8_encode(s, cp));
 }
 
 /* Whether cp's case folding orbit is just cp and its other ASCII case (not k, s: Kelvin, long s). */

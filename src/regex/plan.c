@@ -21,6 +21,7 @@
 #include "regex/unicode.h"
 #include "util/error.h"
 #include "util/trigram.h"
+#include "util/utf8enc.h"
 
 #define MAX_EXACT 7
 #define MAX_SET 20
@@ -483,28 +484,12 @@ static struct info alternate(struct planner *p, struct info x, struct info y)
 static struct str folded_utf8(struct planner *p, uint32_t cp)
 {
 	uint8_t *s = arena_alloc(&p->a, 4);
-	size_t n;
 
 	if (cp < 0x80) {
 		s[0] = trigram_fold((uint8_t)cp);
-		n = 1;
-	} else if (cp < 0x800) {
-		s[0] = (uint8_t)(0xc0 | (cp >> 6));
-		s[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		s[0] = (uint8_t)(0xe0 | (cp >> 12));
-		s[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		s[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		s[0] = (uint8_t)(0xf0 | (cp >> 18));
-		s[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-		s[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		s[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 4;
+		return (struct str){ s, 1 };
 	}
-	return (struct str){ s, n };
+	return (struct str){ s, utf8_encode(s, cp) };
 }
 
 static struct info literal(struct planner *p, const struct re_node *n)
