@@ -8,8 +8,25 @@ banned='\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atoll|sscanf|all
 hits=$(grep -rnE "$banned" src --include='*.c' --include='*.h' | grep -vE '^\S+:[0-9]+:\s*(/\*|\*)' || true)
 if [ -z "$hits" ]; then ok "no banned functions in src/"; else not_ok "no banned functions in src/" "$hits"; fi
 
-vla=$(grep -rnE 'sqlite3_exec' src || true)
+# V1: SQL only through prepared statements with bound parameters. sqlite3_exec and SQLite's
+# printf family are not used at all; no printf-style call formats text that looks like SQL; SQLite
+# is used in src/store/ only, where every statement is prepared from a string literal.
+vla=$(grep -rnE 'sqlite3_exec' src | grep -vE '^\S+:[0-9]+:\s*(/\*|\*)' || true)
 if [ -z "$vla" ]; then ok "no sqlite3_exec (V1)"; else not_ok "no sqlite3_exec (V1)" "$vla"; fi
+hits=$(grep -rnE 'sqlite3_(v?mprintf|v?snprintf|str_appendf)' src || true)
+if [ -z "$hits" ]; then ok "no SQLite printf functions (V1)"; else not_ok "no SQLite printf functions (V1)" "$hits"; fi
+hits=$(grep -rnE 'printf[[:space:]]*\([^"]*"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|REPLACE INTO|WHERE)\b' src || true)
+if [ -z "$hits" ]; then ok "no SQL built with printf (V1)"; else not_ok "no SQL built with printf (V1)" "$hits"; fi
+hits=$(grep -rlE 'sqlite3_' src --include='*.c' --include='*.h' | grep -v '^src/store/' || true)
+if [ -z "$hits" ]; then ok "SQLite used in src/store only (V1)"; else not_ok "SQLite used in src/store only (V1)" "$hits"; fi
+# Every statement goes through prep(&st, s, "literal") or run_const(s, "literal", ...); the one
+# call passing a variable is run_const's own, whose callers are checked here.
+hits=$( (grep -nE '\bprep\(' src/store/*.c | grep -vE '\bprep\([^,]+,[^,]+, *"' | grep -vE 'static int prep\(|prep\(&st, s, sql\)\) == 0\)';
+         grep -nE '\brun_const\(' src/store/*.c | grep -vE '\brun_const\([^,]+, *"' | grep -vE 'static int run_const\(') || true)
+if [ -z "$hits" ]; then ok "store statements are string literals (V1)"; else not_ok "store statements are string literals (V1)" "$hits"; fi
+expect_eq "prep() with a variable only inside run_const (V1)" 1 "$(grep -cE 'prep\(&st, s, sql\)' src/store/store.c)"
+n_prep=$(grep -cE 'sqlite3_prepare' src/store/store.c)
+expect_eq "raw sqlite3_prepare only in prep() and run_script() (V1)" 2 "$n_prep"
 
 bin=$TRAWL
 if [ "${TRAWL_BUILD:-release}" = release ]; then

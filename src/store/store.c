@@ -1,0 +1,673 @@
+/*
+ * The metadata store in SQLite; see store.h.
+ *
+ * DESIGN: migrations are an ordered array of constant SQL scripts. Step i (0-based) takes the
+ * schema from version i to i + 1 and ends by setting PRAGMA user_version to i + 1, so the
+ * version and the tables change in the same transaction. A script holds several statements;
+ * each is prepared and stepped in turn (sqlite3_exec is never used: see the lint in
+ * tests/e2e/test_lint.sh). A step is never edited once released: changes are new steps.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "util/error.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+static const char *const migrations[] = {
+	/* 1: the repository registry. AUTOINCREMENT: an id is never reused after a removal, so a
+	 * mirror left behind by a failed delete can never be taken for another repository's. */
+	"CREATE TABLE repos ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  url TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  last_sync INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'new'"
+	"    CHECK (state IN ('new', 'syncing', 'indexed', 'error')),"
+	"  index_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  files INTEGER NOT NULL DEFAULT 0,"
+	"  skipped_count INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE repo_branches ("
+	"  repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,"
+	"  pattern TEXT NOT NULL,"
+	"  PRIMARY KEY (repo_id, pattern)"
+	");"
+	"CREATE TABLE indexed_branches ("
+	"  repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,"
+	"  branch TEXT NOT NULL,"
+	"  commit_id TEXT NOT NULL,"
+	"  is_default INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (repo_id, branch)"
+	");"
+	"PRAGMA user_version = 1;",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+	       "one migration step per schema version");
+
+static const char *const state_names[] = { "new", "syncing", "indexed", "error" };
+
+const char *store_state_name(enum store_state st)
+{
+	return (unsigned)st < 4 ? state_names[st] : "unknown";
+}
+
+static enum store_state state_parse(const char *s)
+{
+	for (unsigned i = 0; s && i < 4; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return (enum store_state)i;
+	return STORE_STATE_ERROR;
+}
+
+/* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
+static int db_error(struct store *s, int rc, const char *what)
+{
+	int code = rc & 0xff;
+
+	error_set("%s: %s: %s", s->path, what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	switch (code) {
+	case SQLITE_NOMEM: return TRAWL_ENOMEM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB: return TRAWL_ECORRUPT;
+	case SQLITE_TOOBIG: return TRAWL_ELIMIT;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH: return TRAWL_EPERM;
+	default: return TRAWL_EIO;
+	}
+}
+
+/* SECURITY: V1: sql is always a string constant; values go through sqlite3_bind_*. */
+static int prep(sqlite3_stmt **st, struct store *s, const char *sql)
+{
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, "preparing a statement");
+}
+
+/* Steps a statement that returns no rows (or whose rows are ignored) to its end. */
+static int run(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	return rc == SQLITE_DONE ? 0 : db_error(s, rc, what);
+}
+
+/* Runs one constant statement with no parameters. */
+static int run_const(struct store *s, const char *sql, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, sql)) == 0)
+		err = run(s, st, what);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Runs every statement of a constant script (a migration step). */
+static int run_script(struct store *s, const char *script, const char *what)
+{
+	const char *sql = script;
+	int err = 0;
+
+	while (err == 0 && *sql) {
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, &tail);
+
+		if (rc != SQLITE_OK)
+			return db_error(s, rc, what);
+		if (!st) /* only whitespace or a comment was left */
+			break;
+		err = run(s, st, what);
+		sqlite3_finalize(st);
+		sql = tail;
+	}
+	return err;
+}
+
+/* Undoes the open transaction, keeping the detail of the failure that caused it. */
+static void rollback(struct store *s)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", error_last());
+	if (sqlite3_get_autocommit(s->db) == 0)
+		run_const(s, "ROLLBACK", "rolling back");
+	error_set("%s", msg);
+}
+
+static int read_version(struct store *s, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	if ((err = prep(&st, s, "PRAGMA user_version")) < 0)
+		return err;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	else
+		err = db_error(s, rc, "reading the schema version");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_schema_version(struct store *s, int *version)
+{
+	return read_version(s, version);
+}
+
+static int check_version(struct store *s, int version)
+{
+	if (version < 0 || version > STORE_SCHEMA_VERSION) {
+		error_set("%s: schema version %d is newer than this trawl understands (%d): use a newer "
+			  "trawl, or restore a backup", s->path, version, STORE_SCHEMA_VERSION);
+		return TRAWL_EUNSUPPORTED;
+	}
+	return 0;
+}
+
+/* Brings the schema up to date in one write transaction (another process may race us). */
+static int migrate(struct store *s)
+{
+	int version, err;
+
+	if ((err = read_version(s, &version)) < 0 || (err = check_version(s, version)) < 0)
+		return err;
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+	if ((err = run_const(s, "BEGIN IMMEDIATE", "starting the migration")) < 0)
+		return err;
+	/* Read again under the write lock: another trawl may have migrated meanwhile. */
+	if ((err = read_version(s, &version)) < 0 || (err = check_version(s, version)) < 0)
+		goto fail;
+	for (int i = version; i < STORE_SCHEMA_VERSION; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "migrating the schema to version %d", i + 1);
+		if ((err = run_script(s, migrations[i], what)) < 0)
+			goto fail;
+	}
+	if ((err = run_const(s, "COMMIT", "committing the migration")) < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(s);
+	return err;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+int store_open(struct store **out, const char *path)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	int rc, err;
+
+	*out = NULL;
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	/* SECURITY: the database file is never reached through a symlink. */
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+				     SQLITE_OPEN_FULLMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		err = db_error(s, rc, "opening the database");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if ((err = run_const(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) < 0 ||
+	    (err = run_const(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
+	    (err = migrate(s)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return err;
+}
+
+static char *dup_col(sqlite3_stmt *st, int col, bool *nomem)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	char *d;
+
+	if (!t)
+		return NULL;
+	if (!(d = strdup((const char *)t)))
+		*nomem = true;
+	return d;
+}
+
+static int nomem(void)
+{
+	error_set("out of memory");
+	return TRAWL_ENOMEM;
+}
+
+static int bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v)
+{
+	int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, "binding a value");
+}
+
+static int bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v)
+{
+	int rc = sqlite3_bind_int64(st, i, v);
+
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, "binding a value");
+}
+
+static int64_t clamp_u64(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* Begins/ends a write transaction; rollback keeps the error detail already set. */
+static int tx_begin(struct store *s)
+{
+	return run_const(s, "BEGIN IMMEDIATE", "starting a transaction");
+}
+
+static int tx_end(struct store *s, int err)
+{
+	if (err == 0 && (err = run_const(s, "COMMIT", "committing")) == 0)
+		return 0;
+	rollback(s);
+	return err;
+}
+
+static int add_patterns(struct store *s, int64_t id, char *const *patterns, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	if ((err = prep(&st, s, "INSERT INTO repo_branches (repo_id, pattern) VALUES (?1, ?2)")) < 0)
+		return err;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		sqlite3_reset(st);
+		if ((err = bind_i64(s, st, 1, id)) < 0 || (err = bind_text(s, st, 2, patterns[i])) < 0)
+			break;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			error_set("branch pattern \"%s\" given twice", patterns[i]);
+			err = TRAWL_EINVAL;
+		} else if (rc != SQLITE_DONE) {
+			err = db_error(s, rc, "adding a branch pattern");
+		}
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_add(int64_t *id, struct store *s, const char *name, const char *url,
+		   char *const *patterns, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	*id = 0;
+	if (strlen(url) > STORE_URL_MAX) {
+		error_set("repository URL longer than %d bytes", STORE_URL_MAX);
+		return TRAWL_ELIMIT;
+	}
+	if ((err = tx_begin(s)) < 0)
+		return err;
+	if ((err = prep(&st, s, "INSERT INTO repos (name, url, created) "
+				"VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))")) < 0 ||
+	    (err = bind_text(s, st, 1, name)) < 0 || (err = bind_text(s, st, 2, url)) < 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		error_set("a repository named \"%s\" already exists", name);
+		err = TRAWL_EINVAL;
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_error(s, rc, "adding a repository");
+		goto out;
+	}
+	*id = sqlite3_last_insert_rowid(s->db);
+	err = add_patterns(s, *id, patterns, n);
+out:
+	sqlite3_finalize(st);
+	err = tx_end(s, err);
+	if (err < 0)
+		*id = 0;
+	return err;
+}
+
+void store_repo_dispose(struct store_repo *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->url);
+	free(r->last_error);
+	for (size_t i = 0; i < r->n_patterns; i++)
+		free(r->patterns[i]);
+	free(r->patterns);
+	for (size_t i = 0; i < r->n_branches; i++)
+		free(r->branches[i].name);
+	free(r->branches);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_repos_free(struct store_repo *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_repo_dispose(&v[i]);
+	free(v);
+}
+
+#define REPO_COLUMNS                                                                        \
+	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count"
+
+static int row_repo(struct store_repo *r, sqlite3_stmt *st)
+{
+	bool oom = false;
+	char *state;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->name = dup_col(st, 1, &oom);
+	r->url = dup_col(st, 2, &oom);
+	r->created = sqlite3_column_int64(st, 3);
+	r->last_sync = sqlite3_column_int64(st, 4);
+	r->last_error = dup_col(st, 5, &oom);
+	state = dup_col(st, 6, &oom);
+	r->state = state_parse(state);
+	free(state);
+	r->index_bytes = (uint64_t)sqlite3_column_int64(st, 7);
+	r->files = (uint64_t)sqlite3_column_int64(st, 8);
+	r->skipped_count = (uint64_t)sqlite3_column_int64(st, 9);
+	if (oom || !r->name || !r->url) {
+		store_repo_dispose(r);
+		return nomem();
+	}
+	return 0;
+}
+
+static int load_patterns(struct store *s, struct store_repo *r)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int err, rc;
+
+	if ((err = prep(&st, s, "SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
+				"ORDER BY rowid")) < 0 ||
+	    (err = bind_i64(s, st, 1, r->id)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+
+		if (r->n_patterns + 1 >= cap) {
+			size_t cap2 = cap ? cap * 2 : 4;
+			char **v = realloc(r->patterns, cap2 * sizeof(*v));
+
+			if (!v) {
+				err = nomem();
+				goto out;
+			}
+			r->patterns = v;
+			cap = cap2;
+		}
+		r->patterns[r->n_patterns] = dup_col(st, 0, &oom);
+		if (oom || !r->patterns[r->n_patterns]) {
+			err = nomem();
+			goto out;
+		}
+		r->patterns[++r->n_patterns] = NULL;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_error(s, rc, "reading branch patterns");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int load_branches(struct store *s, struct store_repo *r)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int err, rc;
+
+	if ((err = prep(&st, s, "SELECT branch, commit_id, is_default FROM indexed_branches "
+				"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
+	    (err = bind_i64(s, st, 1, r->id)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_branch *b;
+		const unsigned char *c = sqlite3_column_text(st, 1);
+		bool oom = false;
+
+		if (r->n_branches == cap) {
+			size_t cap2 = cap ? cap * 2 : 4;
+			struct store_branch *v = realloc(r->branches, cap2 * sizeof(*v));
+
+			if (!v) {
+				err = nomem();
+				goto out;
+			}
+			r->branches = v;
+			cap = cap2;
+		}
+		b = &r->branches[r->n_branches];
+		memset(b, 0, sizeof(*b));
+		b->name = dup_col(st, 0, &oom);
+		if (oom || !b->name) {
+			err = nomem();
+			goto out;
+		}
+		snprintf(b->commit, sizeof(b->commit), "%s", c ? (const char *)c : "");
+		b->is_default = sqlite3_column_int(st, 2) != 0;
+		r->n_branches++;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_error(s, rc, "reading indexed branches");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int load_details(struct store *s, struct store_repo *r)
+{
+	int err;
+
+	if ((err = load_patterns(s, r)) < 0 || (err = load_branches(s, r)) < 0)
+		store_repo_dispose(r);
+	return err;
+}
+
+int store_repo_get(struct store_repo *out, struct store *s, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos WHERE name = ?1")) < 0 ||
+	    (err = bind_text(s, st, 1, name)) < 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		error_set("no repository named \"%s\" (see trawl repo list)", name);
+		err = TRAWL_ENOTFOUND;
+	} else if (rc != SQLITE_ROW) {
+		err = db_error(s, rc, "reading a repository");
+	} else if ((err = row_repo(out, st)) == 0) {
+		err = load_details(s, out);
+	}
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_repo *v = NULL;
+	size_t cap = 0, len = 0;
+	int err, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			size_t cap2 = cap ? cap * 2 : 8;
+			struct store_repo *v2 = realloc(v, cap2 * sizeof(*v2));
+
+			if (!v2) {
+				err = nomem();
+				goto out;
+			}
+			v = v2;
+			cap = cap2;
+		}
+		if ((err = row_repo(&v[len], st)) < 0 || (err = load_details(s, &v[len])) < 0)
+			goto out;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_error(s, rc, "listing repositories");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+out:
+	sqlite3_finalize(st);
+	store_repos_free(v, len);
+	return err;
+}
+
+/* Runs a one-row UPDATE/DELETE whose first parameter is the repository id: ENOTFOUND if none. */
+static int change_one(struct store *s, sqlite3_stmt *st, int64_t id, const char *what)
+{
+	int err;
+
+	if ((err = bind_i64(s, st, 1, id)) < 0 || (err = run(s, st, what)) < 0)
+		return err;
+	if (sqlite3_changes(s->db) == 0) {
+		error_set("no repository with id %lld", (long long)id);
+		return TRAWL_ENOTFOUND;
+	}
+	return 0;
+}
+
+int store_repo_remove(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	/* The branch rows go with it (ON DELETE CASCADE). */
+	if ((err = prep(&st, s, "DELETE FROM repos WHERE id = ?1")) == 0)
+		err = change_one(s, st, id, "removing a repository");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_set_syncing(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'syncing' WHERE id = ?1")) == 0)
+		err = change_one(s, st, id, "updating a repository");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char *error)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'error', last_sync = ?2, "
+				"last_error = ?3 WHERE id = ?1")) == 0 &&
+	    (err = bind_i64(s, st, 2, when)) == 0 &&
+	    (err = bind_text(s, st, 3, error ? error : "unknown error")) == 0)
+		err = change_one(s, st, id, "updating a repository");
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int replace_branches(struct store *s, int64_t id, const struct store_branch *b, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "DELETE FROM indexed_branches WHERE repo_id = ?1")) < 0 ||
+	    (err = bind_i64(s, st, 1, id)) < 0 || (err = run(s, st, "clearing branches")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "INSERT INTO indexed_branches (repo_id, branch, commit_id, "
+				"is_default) VALUES (?1, ?2, ?3, ?4)")) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		if ((err = bind_i64(s, st, 1, id)) < 0 || (err = bind_text(s, st, 2, b[i].name)) < 0 ||
+		    (err = bind_text(s, st, 3, b[i].commit)) < 0 ||
+		    (err = bind_i64(s, st, 4, b[i].is_default)) < 0 ||
+		    (err = run(s, st, "recording a branch")) < 0)
+			goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t index_bytes,
+			  uint64_t files, uint64_t skipped_count,
+			  const struct store_branch *branches, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = tx_begin(s)) < 0)
+		return err;
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
+				"last_error = NULL, index_bytes = ?3, files = ?4, "
+				"skipped_count = ?5 WHERE id = ?1")) == 0 &&
+	    (err = bind_i64(s, st, 2, when)) == 0 &&
+	    (err = bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
+	    (err = bind_i64(s, st, 4, clamp_u64(files))) == 0 &&
+	    (err = bind_i64(s, st, 5, clamp_u64(skipped_count))) == 0 &&
+	    (err = change_one(s, st, id, "updating a repository")) == 0)
+		err = replace_branches(s, id, branches, n);
+	sqlite3_finalize(st);
+	return tx_end(s, err);
+}

@@ -1,0 +1,106 @@
+/*
+ * The metadata store: DATA/trawl.db, an SQLite database holding the repository registry
+ * (repositories, the branch patterns to index, the commit indexed per branch, sync state).
+ *
+ * The schema evolves through an ordered list of migration steps (store.c); the database's
+ * PRAGMA user_version says how many have been applied. Opening applies the missing steps in one
+ * transaction; a database newer than this binary is refused (EUNSUPPORTED) and left untouched.
+ * The database runs in WAL mode with a busy timeout, so a `trawl sync` and a `trawl repo list`
+ * can work at the same time.
+ *
+ * SECURITY: V1: every statement is a constant string prepared with sqlite3_prepare_v2 and
+ * values are bound as parameters; nothing builds SQL from data (tests/e2e/test_lint.sh checks).
+ *
+ * A struct store is not thread-safe: open one per thread.
+ */
+#ifndef TRAWL_STORE_STORE_H
+#define TRAWL_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The schema version this binary writes: the number of migration steps it knows. */
+#define STORE_SCHEMA_VERSION 1
+
+/* The longest repository URL stored (and accepted). */
+#define STORE_URL_MAX 4096
+
+struct store;
+
+enum store_state {
+	STORE_STATE_NEW = 0, /* added, never synced */
+	STORE_STATE_SYNCING, /* a sync is running (or died while running) */
+	STORE_STATE_INDEXED, /* the last sync succeeded */
+	STORE_STATE_ERROR,   /* the last sync failed: last_error says why */
+};
+
+/* "new", "syncing", "indexed", "error". */
+const char *store_state_name(enum store_state s);
+
+struct store_branch {
+	char *name;     /* the branch name (data: may hold anything a ref name may) */
+	char commit[41]; /* hex commit id indexed */
+	bool is_default; /* HEAD's branch */
+};
+
+struct store_repo {
+	int64_t id; /* never reused, even after a removal (the mirror is named by it) */
+	char *name;
+	char *url;
+	int64_t created;   /* unix seconds */
+	int64_t last_sync; /* unix seconds of the last finished sync, 0 = never */
+	char *last_error;  /* NULL when the last sync succeeded (or none ran) */
+	enum store_state state;
+	uint64_t index_bytes, files, skipped_count;
+	char **patterns; /* the --branch patterns as given, in order; NULL-terminated */
+	size_t n_patterns;
+	struct store_branch *branches; /* indexed branches, by name */
+	size_t n_branches;
+};
+
+/*
+ * Opens (creating if missing) the database at path and brings its schema up to
+ * STORE_SCHEMA_VERSION. EUNSUPPORTED for a database written by a newer trawl, ECORRUPT for a
+ * file that is not a database (or a broken one), EIO, ENOMEM. The message names path.
+ */
+int store_open(struct store **out, const char *path);
+/* NULL is a no-op. */
+void store_close(struct store *s);
+/* The schema version the open database has (STORE_SCHEMA_VERSION after a successful open). */
+int store_schema_version(struct store *s, int *version);
+
+/*
+ * Adds a repository (state new) with its branch patterns (n may be 0: HEAD only). *id gets its
+ * id. EINVAL when the name is taken (the message says so) or a pattern is given twice, ELIMIT
+ * for a URL over STORE_URL_MAX, EIO.
+ */
+int store_repo_add(int64_t *id, struct store *s, const char *name, const char *url,
+		   char *const *patterns, size_t n);
+
+/* The repository called name, with patterns and branches. ENOTFOUND, EIO, ENOMEM. */
+int store_repo_get(struct store_repo *out, struct store *s, const char *name);
+
+/* Every repository, by name, in a new array (free with store_repos_free). EIO, ENOMEM. */
+int store_repo_list(struct store_repo **out, size_t *n, struct store *s);
+void store_repo_dispose(struct store_repo *r);
+void store_repos_free(struct store_repo *v, size_t n);
+
+/* Deletes the repository and its branch rows. ENOTFOUND, EIO. */
+int store_repo_remove(struct store *s, int64_t id);
+
+/* Marks the repository syncing (last_error is kept until the sync ends). ENOTFOUND, EIO. */
+int store_repo_set_syncing(struct store *s, int64_t id);
+
+/*
+ * Records a successful sync in one transaction: state indexed, last_sync = when, no error, the
+ * sizes, and the indexed branches replaced by branches[0..n). ENOTFOUND, EIO.
+ */
+int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t index_bytes,
+			  uint64_t files, uint64_t skipped_count,
+			  const struct store_branch *branches, size_t n);
+
+/* Records a failed sync: state error, last_sync = when, last_error = error. ENOTFOUND, EIO. */
+int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char *error);
+
+#endif

@@ -1,0 +1,368 @@
+/*
+ * Unit tests for src/store/store.c: the schema is created from nothing and reopened unchanged, a
+ * database from a newer trawl is refused and left alone, a file that is not a database is
+ * refused, and the repository rows (add, get, list, state changes, branches, removal) keep
+ * their contracts, names and patterns unique.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/error.h"
+
+static char tmp[] = "/tmp/trawl-test-store.XXXXXX";
+static char dbpath[256];
+static int seq;
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	/* Only files this test made, in its own directory. */
+	for (int i = 0; i <= seq; i++) {
+		const char *sfx[] = { "", "-wal", "-shm" };
+
+		for (int j = 0; j < 3; j++) {
+			snprintf(cmd, sizeof(cmd), "%s/db%d%s", tmp, i, sfx[j]);
+			unlink(cmd);
+		}
+	}
+	return rmdir(tmp);
+}
+
+/* A fresh database path for each test. */
+static const char *fresh_path(void)
+{
+	snprintf(dbpath, sizeof(dbpath), "%s/db%d", tmp, ++seq);
+	return dbpath;
+}
+
+static struct store *open_fresh(void)
+{
+	struct store *s = NULL;
+
+	assert_int_equal(store_open(&s, fresh_path()), 0);
+	return s;
+}
+
+static void migrations_create_the_schema_from_nothing(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo *v = NULL;
+	size_t n = 99;
+	int version = -1;
+
+	(void)state;
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(store_repo_list(&v, &n, s), 0);
+	assert_int_equal(n, 0);
+	store_repos_free(v, n);
+	store_close(s);
+}
+
+static void reopening_keeps_the_data(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	char *pats[] = { "main", "release/*" };
+	int64_t id;
+	int version = -1;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://example.com/proj.git", pats, 2), 0);
+	store_close(s);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.id, id);
+	assert_string_equal(r.url, "https://example.com/proj.git");
+	assert_int_equal(r.n_patterns, 2);
+	assert_string_equal(r.patterns[0], "main");
+	assert_string_equal(r.patterns[1], "release/*");
+	assert_null(r.patterns[2]);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
+/* Sets user_version directly, as a newer trawl would have left it. */
+static void set_version(const char *path, int v)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *sql = v == 99 ? "PRAGMA user_version = 99" : "PRAGMA user_version = 0";
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void a_newer_database_is_refused_and_untouched(void **state)
+{
+	struct store *s = open_fresh();
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "kept", "https://example.com/k.git", NULL, 0), 0);
+	store_close(s);
+	set_version(dbpath, 99);
+	assert_int_equal(store_open(&s, dbpath), TRAWL_EUNSUPPORTED);
+	assert_null(s);
+	assert_non_null(strstr(error_last(), "schema version 99 is newer"));
+	assert_non_null(strstr(error_last(), dbpath));
+	/* Nothing was changed: still version 99 when opened directly. */
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 99);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
+
+static void a_file_that_is_not_a_database_is_refused(void **state)
+{
+	const char *p = fresh_path();
+	struct store *s = NULL;
+	FILE *f = fopen(p, "w");
+
+	(void)state;
+	assert_non_null(f);
+	fputs("this is not an SQLite database, just some text that is long enough to look at.\n"
+	      "this is not an SQLite database, just some text that is long enough to look at.\n",
+	      f);
+	fclose(f);
+	assert_int_equal(store_open(&s, p), TRAWL_ECORRUPT);
+	assert_null(s);
+	assert_non_null(strstr(error_last(), p));
+}
+
+static void a_version_zero_database_is_migrated(void **state)
+{
+	struct store *s = open_fresh();
+	int version = -1;
+
+	(void)state;
+	store_close(s);
+	/* A version-0 database holding nothing runs every step again from the start. */
+	unlink(dbpath);
+	set_version(dbpath, 0);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	store_close(s);
+}
+
+static void names_are_unique(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo *v = NULL;
+	size_t n = 0;
+	int64_t a, b;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&a, s, "proj", "https://a/x.git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&b, s, "proj", "https://b/y.git", NULL, 0), TRAWL_EINVAL);
+	assert_int_equal(b, 0);
+	assert_non_null(strstr(error_last(), "already exists"));
+	/* The failed add left nothing behind. */
+	assert_int_equal(store_repo_list(&v, &n, s), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].url, "https://a/x.git");
+	store_repos_free(v, n);
+	store_close(s);
+}
+
+static void duplicate_patterns_are_refused_atomically(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	char *pats[] = { "main", "dev", "main" };
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", pats, 3), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "given twice"));
+	assert_int_equal(store_repo_get(&r, s, "proj"), TRAWL_ENOTFOUND);
+	store_close(s);
+}
+
+static void names_are_data_not_sql(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r, *v = NULL;
+	const char *evil = "x'); DROP TABLE repos; --";
+	size_t n = 0;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, evil, "https://a/'\".git", NULL, 0), 0);
+	assert_int_equal(store_repo_get(&r, s, evil), 0);
+	assert_string_equal(r.name, evil);
+	assert_string_equal(r.url, "https://a/'\".git");
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_list(&v, &n, s), 0);
+	assert_int_equal(n, 1);
+	store_repos_free(v, n);
+	store_close(s);
+}
+
+static void sync_results_are_recorded(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	struct store_branch br[2] = {
+		{ .name = "main", .commit = "0123456789012345678901234567890123456789",
+		  .is_default = true },
+		{ .name = "dev", .commit = "abcdefabcdefabcdefabcdefabcdefabcdefabcd" },
+	};
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", NULL, 0), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.state, STORE_STATE_NEW);
+	assert_int_equal(r.last_sync, 0);
+	assert_null(r.last_error);
+	assert_true(r.created > 1600000000);
+	store_repo_dispose(&r);
+
+	assert_int_equal(store_repo_set_syncing(s, id), 0);
+	assert_int_equal(store_repo_set_synced(s, id, 1700000000, 12345, 10, 2, br, 2), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.state, STORE_STATE_INDEXED);
+	assert_string_equal(store_state_name(r.state), "indexed");
+	assert_int_equal(r.last_sync, 1700000000);
+	assert_int_equal(r.index_bytes, 12345);
+	assert_int_equal(r.files, 10);
+	assert_int_equal(r.skipped_count, 2);
+	assert_int_equal(r.n_branches, 2);
+	assert_string_equal(r.branches[0].name, "dev"); /* by name */
+	assert_false(r.branches[0].is_default);
+	assert_string_equal(r.branches[1].name, "main");
+	assert_string_equal(r.branches[1].commit, br[0].commit);
+	assert_true(r.branches[1].is_default);
+	store_repo_dispose(&r);
+
+	/* A failure keeps the indexed branches (the previous shards stay searchable). */
+	assert_int_equal(store_repo_set_syncing(s, id), 0);
+	assert_int_equal(store_repo_set_failed(s, id, 1700000100, "fetch: connection refused"), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.state, STORE_STATE_ERROR);
+	assert_string_equal(r.last_error, "fetch: connection refused");
+	assert_int_equal(r.n_branches, 2);
+	store_repo_dispose(&r);
+
+	/* The next success clears the error and replaces the branches. */
+	assert_int_equal(store_repo_set_synced(s, id, 1700000200, 1, 1, 0, br, 1), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_null(r.last_error);
+	assert_int_equal(r.n_branches, 1);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
+static void removal_deletes_rows_and_never_reuses_ids(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	char *pats[] = { "main" };
+	struct store_branch br = { .name = "main", .commit = "x" };
+	int64_t a, b;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&a, s, "proj", "https://a/x.git", pats, 1), 0);
+	assert_int_equal(store_repo_set_synced(s, a, 1, 1, 1, 0, &br, 1), 0);
+	assert_int_equal(store_repo_remove(s, a), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), TRAWL_ENOTFOUND);
+	assert_non_null(strstr(error_last(), "no repository named \"proj\""));
+	assert_int_equal(store_repo_remove(s, a), TRAWL_ENOTFOUND);
+	assert_int_equal(store_repo_set_syncing(s, a), TRAWL_ENOTFOUND);
+	assert_int_equal(store_repo_add(&b, s, "proj", "https://a/x.git", NULL, 0), 0);
+	assert_true(b > a);
+	/* The old branch rows went with the old repository. */
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.n_branches, 0);
+	assert_int_equal(r.n_patterns, 0);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
+static void list_is_sorted_by_name(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo *v = NULL;
+	size_t n = 0;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "zeta", "https://a/z.git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "alpha", "https://a/a.git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "mid", "https://a/m.git", NULL, 0), 0);
+	assert_int_equal(store_repo_list(&v, &n, s), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].name, "alpha");
+	assert_string_equal(v[1].name, "mid");
+	assert_string_equal(v[2].name, "zeta");
+	store_repos_free(v, n);
+	store_close(s);
+}
+
+static void overlong_urls_are_refused(void **state)
+{
+	struct store *s = open_fresh();
+	char *url = malloc(STORE_URL_MAX + 2);
+	int64_t id;
+
+	(void)state;
+	assert_non_null(url);
+	memset(url, 'a', STORE_URL_MAX + 1);
+	url[STORE_URL_MAX + 1] = 0;
+	assert_int_equal(store_repo_add(&id, s, "p", url, NULL, 0), TRAWL_ELIMIT);
+	free(url);
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(migrations_create_the_schema_from_nothing),
+		cmocka_unit_test(reopening_keeps_the_data),
+		cmocka_unit_test(a_newer_database_is_refused_and_untouched),
+		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
+		cmocka_unit_test(a_version_zero_database_is_migrated),
+		cmocka_unit_test(names_are_unique),
+		cmocka_unit_test(duplicate_patterns_are_refused_atomically),
+		cmocka_unit_test(names_are_data_not_sql),
+		cmocka_unit_test(sync_results_are_recorded),
+		cmocka_unit_test(removal_deletes_rows_and_never_reuses_ids),
+		cmocka_unit_test(list_is_sorted_by_name),
+		cmocka_unit_test(overlong_urls_are_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
