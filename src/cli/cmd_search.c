@@ -12,11 +12,13 @@
 #include "search/search.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json.h"
 
 static const char search_usage[] =
 	"usage: trawl search -d INDEXDIR [options] QUERY      (docs/query-syntax.md)\n"
 	"       trawl search -d INDEXDIR [options] -e PATTERN (one regex, as rg -e)\n"
+	"       (--data DATADIR instead of -d searches the registry's index, DATADIR/index)\n"
 	"options: [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N] [--path REGEX] [--json]\n"
 	"         [--color auto|always|never] [-j N]\n";
 
@@ -286,6 +288,7 @@ int cmd_search(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'd' },
+		{ "data", required_argument, NULL, 'D' },
 		{ "fixed-strings", no_argument, NULL, 'F' },
 		{ "ignore-case", no_argument, NULL, 'i' },
 		{ "word-regexp", no_argument, NULL, 'w' },
@@ -308,6 +311,7 @@ int cmd_search(int argc, char **argv)
 	struct search_stats st;
 	struct index *ix = NULL;
 	const char *dir = NULL, *pattern = NULL, *qtext = NULL, *color = "auto";
+	char *data_index = NULL;
 	struct query *query = NULL;
 	bool json = false, files = false, count = false;
 	uint64_t v;
@@ -319,6 +323,13 @@ int cmd_search(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
+		case 'D':
+			free(data_index);
+			if (!(data_index = file_join(optarg, "index"))) {
+				cli_errorf("out of memory");
+				goto out;
+			}
+			break;
 		case 'F': o.regex_flags |= REGEX_FIXED; break;
 		case 'i': o.regex_flags |= REGEX_ICASE; break;
 		case 'w': o.regex_flags |= REGEX_WORD; break;
@@ -353,6 +364,12 @@ int cmd_search(int argc, char **argv)
 	}
 	if (!pattern && optind < argc)
 		qtext = argv[optind++];
+	if (dir && data_index) {
+		cli_errorf("-d INDEXDIR and --data DATADIR name two indexes: give one");
+		goto out;
+	}
+	if (data_index)
+		dir = data_index;
 	if (!dir || (!pattern && !qtext) || optind != argc) {
 		fputs(search_usage, stderr);
 		goto out;
@@ -421,6 +438,7 @@ int cmd_search(int argc, char **argv)
 			   (unsigned long long)query->count, (unsigned long long)query->count);
 	ret = st.files ? EXIT_MATCH : EXIT_NOMATCH;
 out:
+	free(data_index);
 	query_free(query);
 	buf_dispose(&p.seen);
 	index_close(ix);

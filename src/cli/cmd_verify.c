@@ -41,7 +41,7 @@ int cmd_verify(int argc, char **argv)
 	return 0;
 }
 
-static const char *skip_reason(enum doc_skip s)
+const char *cli_skip_reason(enum doc_skip s)
 {
 	switch (s) {
 	case DOC_INDEXED: return "indexed";
@@ -95,7 +95,7 @@ int cmd_ls(int argc, char **argv)
 			if (only_skipped && doc.skip == DOC_INDEXED)
 				continue;
 			printf("%s/%.*s\t%llu\t%s\n", shard_repo(sh), (int)doc.path_len, doc.path,
-			       (unsigned long long)doc.size, skip_reason(doc.skip));
+			       (unsigned long long)doc.size, cli_skip_reason(doc.skip));
 		}
 	}
 	index_close(ix);

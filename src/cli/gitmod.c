@@ -63,6 +63,8 @@ int gitmod_init(void)
 	*(void **)&gitmod.branch_pattern_valid = sym(h, "build_git_branch_pattern_valid", &bad);
 	*(void **)&gitmod.repo_name = sym(h, "build_git_repo_name", &bad);
 	*(void **)&gitmod.build = sym(h, "build_git", &bad);
+	*(void **)&gitmod.url_check = sym(h, "gitmirror_url_check", &bad);
+	*(void **)&gitmod.mirror_sync = sym(h, "gitmirror_sync", &bad);
 	if (bad) {
 		error_set("%s: not the git support module of this trawl", path);
 		return TRAWL_EIO;

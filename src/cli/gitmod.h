@@ -4,12 +4,14 @@
  * loading cost every trawl process ~2.4 ms at start; searches never pay it now.
  *
  * gitmod_init() loads the module and starts libgit2 (EIO naming the file when it cannot);
- * then the gitmod.* pointers call the build_git_* functions of build/build.h.
+ * then the gitmod.* pointers call the build_git_* functions of build/build.h and the gitmirror_*
+ * functions of git/mirror.h.
  */
 #ifndef TRAWL_CLI_GITMOD_H
 #define TRAWL_CLI_GITMOD_H
 
 #include "build/build.h"
+#include "git/mirror.h"
 
 struct gitmod {
 	void (*shutdown)(void);
@@ -22,6 +24,9 @@ struct gitmod {
 	int (*build)(struct build_stats *st, const char *index_dir, const char *name,
 		     const char *root, const char *branch, const struct build_opts *o,
 		     uint64_t max_files, build_progress_fn progress, void *arg);
+	int (*url_check)(char **normalized, const char *url, const struct gurl_policy *p);
+	int (*mirror_sync)(struct gitmirror_result *res, const char *dir, const char *url,
+			   const struct gitmirror_opts *o);
 };
 
 extern struct gitmod gitmod;

@@ -18,11 +18,14 @@ static const char usage[] =
 	"commands:\n"
 	"  index  -o INDEXDIR [--name NAME] [--max-file-size SIZE] PATH...\n"
 	"                      index directories, one repository each\n"
-	"  search -d INDEXDIR [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N] [--path REGEX]\n"
+	"  search -d INDEXDIR|--data DIR [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N] [--path REGEX]\n"
 	"         [--json] [--color WHEN] PATTERN\n"
 	"                      search the index (ripgrep-compatible output)\n"
 	"  ls     -d INDEXDIR [--skipped]   list indexed files (and skipped ones, with reasons)\n"
 	"  verify INDEXDIR     check every shard and checksum\n"
+	"  repo   add URL|PATH [--name NAME] [--branch B]... | list [--json] | status NAME [--json]\n"
+	"         | remove NAME     [--data DIR]   the repository registry (docs/operations.md)\n"
+	"  sync   [NAME] [--data DIR]   fetch and index registered repositories\n"
 	"  help | version\n"
 	"\n"
 	"exit status: 0 when something matched, 1 when nothing did, 2 on error\n";
@@ -117,6 +120,10 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "ls") == 0)
 		return cmd_ls(argc - 1, argv + 1);
+	if (strcmp(cmd, "repo") == 0)
+		return cmd_repo(argc - 1, argv + 1);
+	if (strcmp(cmd, "sync") == 0)
+		return cmd_sync(argc - 1, argv + 1);
 	cli_errorf("unknown command \"%s\" (try: trawl help)", cmd);
 	return EXIT_ERROR;
 }

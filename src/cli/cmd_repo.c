@@ -1,0 +1,496 @@
+/*
+ * trawl repo add|list|remove|status: the repository registry in the data directory
+ * (docs/operations.md). `add` checks the URL against the policy (src/git/url.h) and stores it;
+ * `trawl sync` fetches and indexes. Nothing here prints a credential: URLs with a password are
+ * refused when added.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "build/build.h"
+#include "cli/cli.h"
+#include "cli/datadir.h"
+#include "cli/gitmod.h"
+#include "index/shard.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+
+static const char repo_usage[] =
+	"usage: trawl repo add URL|PATH [--name NAME] [--branch B]... [--data DIR]\n"
+	"                      [--allow-insecure] [--allow-local] [--allow-private]\n"
+	"       trawl repo list [--json] [--data DIR]\n"
+	"       trawl repo status NAME [--json] [--data DIR]\n"
+	"       trawl repo remove NAME [--data DIR]\n";
+
+#define MAX_BRANCH_ARGS 256
+
+/* --- add ------------------------------------------------------------------------------------ */
+
+/* The default name: the URL's or path's last component, without a trailing ".git". */
+static char *name_from_url(const char *url)
+{
+	size_t end = strlen(url), start;
+	char *name;
+
+	while (end > 0 && url[end - 1] == '/')
+		end--;
+	start = end;
+	while (start > 0 && url[start - 1] != '/' && url[start - 1] != ':')
+		start--;
+	if (end - start > 4 && strncmp(url + end - 4, ".git", 4) == 0)
+		end -= 4;
+	name = strndup(url + start, end - start);
+	return name;
+}
+
+static bool registry_name_valid(const char *name)
+{
+	/* '@' separates NAME from BRANCH in the index (NAME@BRANCH). */
+	return build_name_valid(name) && !strchr(name, '@');
+}
+
+static int repo_add(int argc, char **argv, const char *data, struct gurl_policy *policy)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *branches[MAX_BRANCH_ARGS];
+	size_t n_branches = 0;
+	const char *name = NULL;
+	char *auto_name = NULL, *url = NULL;
+	struct datadir d = { 0 };
+	struct store *s = NULL;
+	int64_t id;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 'b':
+			/* SECURITY: V2: a branch pattern is checked here, then only used as data. */
+			if (!gitmod.branch_pattern_valid(optarg)) {
+				cli_errorf("--branch: not a valid branch name or pattern (a git ref name "
+					   "not starting with '-', or a glob such as 'release/*')");
+				return EXIT_ERROR;
+			}
+			if (n_branches == MAX_BRANCH_ARGS) {
+				cli_errorf("--branch: at most %d", MAX_BRANCH_ARGS);
+				return EXIT_ERROR;
+			}
+			branches[n_branches++] = optarg;
+			break;
+		default: fputs(repo_usage, stderr); return EXIT_ERROR;
+		}
+	}
+	if (argc - optind != 1) {
+		fputs(repo_usage, stderr);
+		return EXIT_ERROR;
+	}
+	if (!name && !(name = auto_name = name_from_url(argv[optind]))) {
+		cli_errorf("out of memory");
+		return EXIT_ERROR;
+	}
+	if (!registry_name_valid(name)) {
+		cli_errorf("invalid repository name \"%s\" (1-200 bytes, no '/', '\\', '@' or control "
+			   "characters, not starting with '-'); choose one with --name", name);
+		free(auto_name);
+		return EXIT_ERROR;
+	}
+	/* SECURITY: P1: the URL is checked (and its host resolved) before anything is stored. */
+	if ((err = gitmod.url_check(&url, argv[optind], policy)) < 0 ||
+	    (err = datadir_init(&d, data, true)) < 0 || (err = store_open(&s, d.db)) < 0 ||
+	    (err = store_repo_add(&id, s, name, url, branches, n_branches)) < 0) {
+		cli_report(err);
+	} else {
+		printf("added %s (id %lld); run trawl sync to fetch and index it\n", name,
+		       (long long)id);
+	}
+	store_close(s);
+	datadir_dispose(&d);
+	free(url);
+	free(auto_name);
+	return err < 0 ? EXIT_ERROR : 0;
+}
+
+/* --- list and status ------------------------------------------------------------------------ */
+
+static const char *fmt_time(char *buf, size_t n, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, n, "never");
+	return buf;
+}
+
+static int put_str(struct buf *b, const char *key, const char *v)
+{
+	int err;
+
+	if ((err = buf_printf(b, "\"%s\":", key)) < 0)
+		return err;
+	return v ? json_put_string(b, v, strlen(v), NULL) : buf_puts(b, "null");
+}
+
+/* The repository as a JSON object without its closing brace (status adds "skipped"). */
+static int repo_json(struct buf *b, const struct store_repo *r)
+{
+	char t[32];
+	int err;
+
+	if ((err = buf_puts(b, "{")) < 0 || (err = put_str(b, "name", r->name)) < 0 ||
+	    (err = buf_puts(b, ",")) < 0 || (err = put_str(b, "url", r->url)) < 0 ||
+	    (err = buf_puts(b, ",")) < 0 ||
+	    (err = put_str(b, "state", store_state_name(r->state))) < 0 ||
+	    (err = buf_puts(b, ",")) < 0 ||
+	    (err = put_str(b, "last_sync", r->last_sync ? fmt_time(t, sizeof(t), r->last_sync)
+							: NULL)) < 0 ||
+	    (err = buf_puts(b, ",")) < 0 || (err = put_str(b, "last_error", r->last_error)) < 0 ||
+	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%llu,\"skipped_count\":%llu,"
+				 "\"patterns\":[",
+			      (unsigned long long)r->index_bytes, (unsigned long long)r->files,
+			      (unsigned long long)r->skipped_count)) < 0)
+		return err;
+	for (size_t i = 0; i < r->n_patterns; i++)
+		if ((err = buf_puts(b, i ? "," : "")) < 0 ||
+		    (err = json_put_string(b, r->patterns[i], strlen(r->patterns[i]), NULL)) < 0)
+			return err;
+	if ((err = buf_puts(b, "],\"branches\":[")) < 0)
+		return err;
+	for (size_t i = 0; i < r->n_branches; i++) {
+		const struct store_branch *br = &r->branches[i];
+
+		if ((err = buf_puts(b, i ? ",{" : "{")) < 0 || (err = put_str(b, "name", br->name)) < 0 ||
+		    (err = buf_puts(b, ",")) < 0 || (err = put_str(b, "commit", br->commit)) < 0 ||
+		    (err = buf_printf(b, ",\"default\":%s}", br->is_default ? "true" : "false")) < 0)
+			return err;
+	}
+	return buf_puts(b, "]");
+}
+
+/* Names are data: a control character in a branch name must not drive the terminal. */
+static void print_safe(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void repo_print(const struct store_repo *r)
+{
+	char t[32], size[32];
+
+	printf("%s\t%s\tlast sync %s\t%s\t%llu files\t%llu skipped\t%s\n", r->name,
+	       store_state_name(r->state), fmt_time(t, sizeof(t), r->last_sync),
+	       cli_human_bytes(size, sizeof(size), (double)r->index_bytes),
+	       (unsigned long long)r->files, (unsigned long long)r->skipped_count, r->url);
+	for (size_t i = 0; i < r->n_branches; i++) {
+		printf("  branch ");
+		print_safe(r->branches[i].name);
+		printf(" at %s%s\n", r->branches[i].commit, r->branches[i].is_default ? " (default)" : "");
+	}
+	if (r->last_error) {
+		printf("  error: ");
+		print_safe(r->last_error);
+		putchar('\n');
+	}
+}
+
+static int open_registry(struct datadir *d, struct store **s, const char *data)
+{
+	int err;
+
+	if ((err = datadir_init(d, data, false)) < 0 || (err = store_open(s, d->db)) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+static int repo_list(int argc, char **argv, const char *data, bool json)
+{
+	struct datadir d = { 0 };
+	struct store *s = NULL;
+	struct store_repo *v = NULL;
+	struct buf b;
+	size_t n = 0;
+	int err = 0, ret;
+
+	(void)argv;
+	if (argc > 1) {
+		fputs(repo_usage, stderr);
+		return EXIT_ERROR;
+	}
+	if ((ret = open_registry(&d, &s, data)) != 0)
+		goto out;
+	if ((err = store_repo_list(&v, &n, s)) < 0) {
+		cli_report(err);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	buf_init(&b, BUF_MAX_DEFAULT);
+	for (size_t i = 0; i < n && err == 0; i++) {
+		if (!json) {
+			repo_print(&v[i]);
+			continue;
+		}
+		buf_reset(&b);
+		if ((err = repo_json(&b, &v[i])) == 0 && (err = buf_puts(&b, "}\n")) == 0)
+			fwrite(b.ptr, 1, b.len, stdout);
+	}
+	buf_dispose(&b);
+	if (err < 0) {
+		cli_report(err);
+		ret = EXIT_ERROR;
+	}
+out:
+	store_repos_free(v, n);
+	store_close(s);
+	datadir_dispose(&d);
+	return ret;
+}
+
+/* Prints (or adds to b as JSON) every skipped file of repository r found in the index. */
+static int list_skipped(struct buf *b, const struct datadir *d, const struct store_repo *r,
+			bool json)
+{
+	struct index *ix = NULL;
+	size_t n = 0;
+	int err;
+
+	if ((err = index_open(&ix, d->index)) == TRAWL_ENOTFOUND)
+		return json ? buf_puts(b, ",\"skipped\":[]") : 0; /* nothing indexed yet */
+	if (err < 0)
+		return err;
+	if (json && (err = buf_puts(b, ",\"skipped\":[")) < 0)
+		goto out;
+	for (size_t i = 0; i < index_n_shards(ix) && err == 0; i++) {
+		struct shard *sh = index_shard(ix, i);
+
+		if (!datadir_owns(r->name, shard_repo(sh)))
+			continue;
+		for (uint32_t id = 0; id < shard_n_docs(sh) && err == 0; id++) {
+			struct shard_doc doc;
+
+			if ((err = shard_doc(&doc, sh, id)) < 0 || doc.skip == DOC_INDEXED)
+				continue;
+			if (!json) {
+				printf("  skipped %s/%.*s\t%llu\t%s\n", shard_repo(sh), (int)doc.path_len,
+				       doc.path, (unsigned long long)doc.size, cli_skip_reason(doc.skip));
+				continue;
+			}
+			if ((err = buf_puts(b, n++ ? ",{" : "{")) < 0 ||
+			    (err = put_str(b, "repo", shard_repo(sh))) < 0 ||
+			    (err = buf_puts(b, ",\"path\":")) < 0 ||
+			    (err = json_put_string(b, doc.path, doc.path_len, NULL)) < 0 ||
+			    (err = buf_printf(b, ",\"size\":%llu,", (unsigned long long)doc.size)) < 0 ||
+			    (err = put_str(b, "reason", cli_skip_reason(doc.skip))) < 0)
+				break;
+			err = buf_puts(b, "}");
+		}
+	}
+	if (err == 0 && json)
+		err = buf_puts(b, "]");
+out:
+	index_close(ix);
+	return err;
+}
+
+static int repo_status(int argc, char **argv, const char *data, bool json)
+{
+	struct datadir d = { 0 };
+	struct store *s = NULL;
+	struct store_repo r = { 0 };
+	struct buf b;
+	int err = 0, ret;
+
+	if (argc != 2) {
+		fputs(repo_usage, stderr);
+		return EXIT_ERROR;
+	}
+	if ((ret = open_registry(&d, &s, data)) != 0)
+		goto out;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if ((err = store_repo_get(&r, s, argv[1])) == 0) {
+		if (json) {
+			if ((err = repo_json(&b, &r)) == 0 && (err = list_skipped(&b, &d, &r, true)) == 0 &&
+			    (err = buf_puts(&b, "}\n")) == 0)
+				fwrite(b.ptr, 1, b.len, stdout);
+		} else {
+			repo_print(&r);
+			err = list_skipped(&b, &d, &r, false);
+		}
+	}
+	buf_dispose(&b);
+	if (err < 0) {
+		cli_report(err);
+		ret = EXIT_ERROR;
+	}
+out:
+	store_repo_dispose(&r);
+	store_close(s);
+	datadir_dispose(&d);
+	return ret;
+}
+
+/* --- remove --------------------------------------------------------------------------------- */
+
+/* Drops every index repository of r (NAME, NAME@BRANCH) from the index. */
+static int drop_from_index(const struct datadir *d, const struct store_repo *r)
+{
+	struct index *ix = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int err;
+
+	if ((err = index_open(&ix, d->index)) == TRAWL_ENOTFOUND)
+		return 0;
+	if (err < 0)
+		return err;
+	names = calloc(index_n_shards(ix) + 1, sizeof(*names));
+	for (size_t i = 0; names && i < index_n_shards(ix); i++) {
+		const char *repo = shard_repo(index_shard(ix, i));
+		bool seen = false;
+
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(names[j], repo) == 0;
+		if (!seen && datadir_owns(r->name, repo) && !(names[n++] = strdup(repo)))
+			break;
+	}
+	index_close(ix);
+	if (!names || (n && !names[n - 1])) {
+		error_set("out of memory");
+		err = TRAWL_ENOMEM;
+	}
+	for (size_t i = 0; i < n && err == 0; i++)
+		err = index_commit_repo(d->index, names[i], NULL, 0);
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	return err;
+}
+
+static int repo_remove(int argc, char **argv, const char *data)
+{
+	struct datadir d = { 0 };
+	struct store *s = NULL;
+	struct store_repo r = { 0 };
+	char *mirror = NULL;
+	int err = 0, ret;
+
+	if (argc != 2) {
+		fputs(repo_usage, stderr);
+		return EXIT_ERROR;
+	}
+	if ((ret = open_registry(&d, &s, data)) != 0)
+		goto out;
+	/* Index first, mirror next, rows last: an interrupted removal can be run again. */
+	if ((err = datadir_lock(&d)) < 0 || (err = store_repo_get(&r, s, argv[1])) < 0 ||
+	    (err = drop_from_index(&d, &r)) < 0)
+		goto out;
+	if (!(mirror = datadir_mirror(&d, r.id))) {
+		error_set("out of memory");
+		err = TRAWL_ENOMEM;
+		goto out;
+	}
+	if ((err = datadir_remove_tree(mirror)) < 0 || (err = store_repo_remove(s, r.id)) < 0)
+		goto out;
+	printf("removed %s\n", r.name);
+out:
+	if (err < 0) {
+		cli_report(err);
+		ret = EXIT_ERROR;
+	}
+	free(mirror);
+	store_repo_dispose(&r);
+	store_close(s);
+	datadir_dispose(&d);
+	return ret;
+}
+
+/* --- dispatch ------------------------------------------------------------------------------- */
+
+/*
+ * Options common to every subcommand (--data, --json, --allow-*) are taken out of argv first;
+ * the rest (NAME, URL, --name, --branch) is left for the subcommand, in order.
+ */
+static int repo_main(int argc, char **argv)
+{
+	struct gurl_policy policy = { 0 };
+	const char *data = NULL;
+	char *sub;
+	bool json = false;
+	int n = 0;
+
+	if (argc < 2) {
+		fputs(repo_usage, stderr);
+		return EXIT_ERROR;
+	}
+	sub = argv[1];
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (++i < argc)
+				argv[1 + ++n] = argv[i];
+			break;
+		}
+		if (strcmp(a, "--data") == 0 && i + 1 < argc)
+			data = argv[++i];
+		else if (strncmp(a, "--data=", 7) == 0)
+			data = a + 7;
+		else if (strcmp(a, "--json") == 0)
+			json = true;
+		else if (strcmp(a, "--allow-insecure") == 0)
+			policy.allow_insecure = true;
+		else if (strcmp(a, "--allow-local") == 0)
+			policy.allow_local = true;
+		else if (strcmp(a, "--allow-private") == 0)
+			policy.allow_private = true;
+		else
+			argv[1 + ++n] = argv[i];
+	}
+	argv[1] = sub;
+	argc = n + 2;
+	argv[argc] = NULL;
+	datadir_policy_env(&policy);
+	optind = 1;
+	if (strcmp(sub, "add") == 0)
+		return repo_add(argc - 1, argv + 1, data, &policy);
+	if (strcmp(sub, "list") == 0)
+		return repo_list(argc - 1, argv + 1, data, json);
+	if (strcmp(sub, "status") == 0)
+		return repo_status(argc - 1, argv + 1, data, json);
+	if (strcmp(sub, "remove") == 0)
+		return repo_remove(argc - 1, argv + 1, data);
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+		fputs(repo_usage, stdout);
+		return 0;
+	}
+	cli_errorf("unknown repo command \"%s\" (add, list, status, remove)", sub);
+	return EXIT_ERROR;
+}
+
+int cmd_repo(int argc, char **argv)
+{
+	int err, ret;
+
+	/* Only add needs libgit2 (the URL and branch checks); the others stay fast. */
+	if (argc > 1 && strcmp(argv[1], "add") == 0) {
+		if ((err = gitmod_init()) < 0) {
+			cli_report(err);
+			return EXIT_ERROR;
+		}
+		ret = repo_main(argc, argv);
+		gitmod.shutdown();
+		return ret;
+	}
+	return repo_main(argc, argv);
+}

@@ -1,0 +1,304 @@
+/*
+ * trawl sync [NAME]: for each registered repository (or the one named), fetch its mirror (clone
+ * it the first time, re-clone it when corrupt), then index it into DATA/index and record the
+ * result in the registry. A repository that fails is marked `error` with the reason and keeps
+ * its previous shards (searchable as before); the others still sync. Exit status 2 if any failed.
+ * docs/operations.md describes it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "build/build.h"
+#include "cli/cli.h"
+#include "cli/datadir.h"
+#include "cli/gitmod.h"
+#include "index/shard.h"
+#include "store/store.h"
+#include "util/error.h"
+
+static const char sync_usage[] =
+	"usage: trawl sync [NAME] [--data DIR] [--allow-insecure] [--allow-local] [--allow-private]\n"
+	"  fetch every registered repository (or NAME) into its mirror and index it\n";
+
+/* What indexing one repository produced: the commit indexed per branch and counts. */
+struct sync_indexed {
+	struct store_branch *branches;
+	size_t n_branches;
+	uint64_t files, skipped;
+};
+
+static void sync_indexed_dispose(struct sync_indexed *x)
+{
+	for (size_t i = 0; i < x->n_branches; i++)
+		free(x->branches[i].name);
+	free(x->branches);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Indexes one branch (NULL = HEAD) and appends it to x as branch_name. */
+static int index_branch(struct sync_indexed *x, const char *index_dir, const struct store_repo *r,
+			const char *git_dir, const char *branch, const char *branch_name,
+			bool is_default)
+{
+	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 };
+	struct build_stats st;
+	struct store_branch *b;
+	int err;
+
+	err = gitmod.build(&st, index_dir, r->name, git_dir, branch, &o, BUILD_MAX_FILES_DEFAULT,
+			   NULL, NULL);
+	if (err < 0) {
+		if (branch)
+			error_prefix("branch %s", branch);
+		return err;
+	}
+	b = realloc(x->branches, (x->n_branches + 1) * sizeof(*b));
+	if (!b) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	x->branches = b;
+	b = &b[x->n_branches];
+	memset(b, 0, sizeof(*b));
+	if (!(b->name = strdup(branch_name))) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	snprintf(b->commit, sizeof(b->commit), "%s", st.commit);
+	b->is_default = is_default;
+	x->n_branches++;
+	x->files += st.files;
+	x->skipped += st.files - st.indexed;
+	return 0;
+}
+
+/*
+ * Drops from the index the NAME@BRANCH repositories of branches indexed before but not now
+ * (deleted upstream, or no longer matched), so their results do not linger.
+ */
+static int drop_stale(const char *index_dir, const struct store_repo *r,
+		      const struct sync_indexed *x)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < r->n_branches && r->n_patterns && err == 0; i++) {
+		bool kept = false;
+		char *iname;
+
+		for (size_t j = 0; j < x->n_branches && !kept; j++)
+			kept = strcmp(x->branches[j].name, r->branches[i].name) == 0;
+		if (kept)
+			continue;
+		if (!(iname = datadir_index_name(r, r->branches[i].name))) {
+			error_set("out of memory");
+			return TRAWL_ENOMEM;
+		}
+		err = index_commit_repo(index_dir, iname, NULL, 0);
+		free(iname);
+	}
+	return err;
+}
+
+/*
+ * THE indexing call of sync: indexes the mirror at git_dir of repository r into index_dir and
+ * returns the commit indexed per branch in *x. Today it calls build_git (gitmod.build) once per
+ * branch: HEAD as repository NAME when r has no branch patterns, else every branch the patterns
+ * select as NAME@BRANCH. When one call indexes all branches of a repository (build_git_repo),
+ * this function is the only one to change. default_branch is the remote's default branch name
+ * ("" when unknown). On error, shards already replaced by this call stay; the rest keep their
+ * previous state.
+ */
+static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
+			   const struct store_repo *r, const char *git_dir, const char *default_branch)
+{
+	char **names = NULL;
+	size_t n = 0, n_invalid = 0;
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	if (r->n_patterns == 0)
+		return index_branch(x, index_dir, r, git_dir, NULL,
+				    default_branch[0] ? default_branch : "HEAD", true);
+	if ((err = gitmod.branches(&names, &n, &n_invalid, git_dir, r->patterns, r->n_patterns)) < 0)
+		return err;
+	if (n_invalid)
+		fprintf(stderr, "trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
+			"name for trawl, e.g. starting with '-')\n", r->name, n_invalid,
+			n_invalid == 1 ? "" : "es");
+	for (size_t i = 0; i < n && err == 0; i++)
+		err = index_branch(x, index_dir, r, git_dir, names[i], names[i],
+				   strcmp(names[i], default_branch) == 0);
+	gitmod.names_free(names);
+	if (err == 0)
+		err = drop_stale(index_dir, r, x);
+	return err;
+}
+
+/* The bytes of the shard files of repository name in the index (0 when there is none). */
+static uint64_t index_bytes(const char *index_dir, const char *name)
+{
+	struct index *ix = NULL;
+	uint64_t total = 0;
+
+	if (index_open(&ix, index_dir) < 0)
+		return 0;
+	for (size_t i = 0; i < index_n_shards(ix); i++) {
+		struct shard *sh = index_shard(ix, i);
+		struct stat sb;
+
+		if (datadir_owns(name, shard_repo(sh)) && stat(shard_file(sh), &sb) == 0)
+			total += (uint64_t)sb.st_size;
+	}
+	index_close(ix);
+	return total;
+}
+
+struct sync_run {
+	struct datadir *d;
+	struct store *s;
+	struct gitmirror_opts mo;
+};
+
+/* Records a failure (the detail of error_last()) and says so. */
+static int sync_failed(struct sync_run *run, const struct store_repo *r, const char *what)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "%s: %s", what, error_last());
+	fprintf(stderr, "trawl: %s: %s\n", r->name, msg);
+	if (store_repo_set_failed(run->s, r->id, (int64_t)time(NULL), msg) < 0)
+		cli_report(TRAWL_EIO);
+	return EXIT_ERROR;
+}
+
+static int sync_one(struct sync_run *run, const struct store_repo *r)
+{
+	struct gitmirror_result res;
+	struct sync_indexed x;
+	char *mirror = datadir_mirror(run->d, r->id);
+	int err, ret = 0;
+
+	if (!mirror) {
+		cli_errorf("out of memory");
+		return EXIT_ERROR;
+	}
+	if ((err = store_repo_set_syncing(run->s, r->id)) < 0) {
+		cli_report(err);
+		free(mirror);
+		return EXIT_ERROR;
+	}
+	err = gitmod.mirror_sync(&res, mirror, r->url, &run->mo);
+	if (res.recloned)
+		fprintf(stderr, "trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
+			r->name, res.reclone_reason);
+	if (err < 0) {
+		ret = sync_failed(run, r, "fetch");
+		goto out;
+	}
+	err = sync_index_repo(&x, run->d->index, r, mirror, res.default_branch);
+	if (err == 0)
+		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL),
+					    index_bytes(run->d->index, r->name), x.files, x.skipped,
+					    x.branches, x.n_branches);
+	if (err < 0) {
+		ret = sync_failed(run, r, "index");
+		sync_indexed_dispose(&x);
+		goto out;
+	}
+	printf("synced %s:", r->name);
+	for (size_t i = 0; i < x.n_branches; i++)
+		printf(" %s at %.12s", x.branches[i].name, x.branches[i].commit);
+	printf(" (%llu files, %llu skipped)%s\n", (unsigned long long)x.files,
+	       (unsigned long long)x.skipped, res.cloned ? ", new mirror" : "");
+	sync_indexed_dispose(&x);
+out:
+	free(mirror);
+	return ret;
+}
+
+static int sync_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'D' },
+		{ "allow-insecure", no_argument, NULL, 'I' },
+		{ "allow-local", no_argument, NULL, 'L' },
+		{ "allow-private", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sync_run run = { 0 };
+	struct datadir d;
+	struct store *s = NULL;
+	struct store_repo *v = NULL, one;
+	size_t n = 0;
+	const char *data = NULL;
+	int c, err, ret = 0;
+	bool have_one = false;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': data = optarg; break;
+		case 'I': run.mo.policy.allow_insecure = true; break;
+		case 'L': run.mo.policy.allow_local = true; break;
+		case 'P': run.mo.policy.allow_private = true; break;
+		case 'h': fputs(sync_usage, stdout); return 0;
+		default: fputs(sync_usage, stderr); return EXIT_ERROR;
+		}
+	}
+	if (argc - optind > 1) {
+		fputs(sync_usage, stderr);
+		return EXIT_ERROR;
+	}
+	datadir_policy_env(&run.mo.policy);
+	if ((err = datadir_init(&d, data, false)) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	run.d = &d;
+	run.mo.credentials = d.credentials;
+	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0)
+		goto fail;
+	run.s = s;
+	if (optind < argc) {
+		if ((err = store_repo_get(&one, s, argv[optind])) < 0)
+			goto fail;
+		have_one = true;
+		ret = sync_one(&run, &one);
+	} else {
+		if ((err = store_repo_list(&v, &n, s)) < 0)
+			goto fail;
+		if (n == 0)
+			printf("no repositories registered (trawl repo add URL)\n");
+		for (size_t i = 0; i < n; i++)
+			if (sync_one(&run, &v[i]) != 0)
+				ret = EXIT_ERROR;
+	}
+	goto out;
+fail:
+	cli_report(err);
+	ret = EXIT_ERROR;
+out:
+	if (have_one)
+		store_repo_dispose(&one);
+	store_repos_free(v, n);
+	store_close(s);
+	datadir_dispose(&d);
+	return ret;
+}
+
+int cmd_sync(int argc, char **argv)
+{
+	int err, ret;
+
+	if ((err = gitmod_init()) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	ret = sync_main(argc, argv);
+	gitmod.shutdown();
+	return ret;
+}

@@ -1,0 +1,65 @@
+/*
+ * The data directory of the repository registry (docs/operations.md):
+ *
+ *     DATA/trawl.db        the registry (src/store)
+ *     DATA/repos/ID.git    one bare mirror per repository, named by its numeric id
+ *     DATA/index/          a trawl index directory (MANIFEST + shards) of every repository
+ *     DATA/credentials     code host credentials (optional, mode 0600)
+ *     DATA/sync.lock       held while a sync or a removal runs
+ *
+ * DATA is --data DIR, else $TRAWL_DATA, else ./trawl-data. Directories are created with mode
+ * 0700: mirrors of private repositories live there.
+ */
+#ifndef TRAWL_CLI_DATADIR_H
+#define TRAWL_CLI_DATADIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "git/url.h"
+#include "store/store.h"
+
+#define DATADIR_DEFAULT "trawl-data"
+
+struct datadir {
+	char *root, *db, *repos, *index, *credentials, *lock;
+	int lock_fd;
+};
+
+/*
+ * Resolves dir (NULL: $TRAWL_DATA, else DATADIR_DEFAULT) and, when create is set, creates the
+ * directory and its repos/ and index/ with mode 0700. ENOTFOUND when it does not exist and
+ * create is not set (the message says how to start one), EIO, ENOMEM. Sets the process umask
+ * to 077: whatever a registry command creates is private.
+ */
+int datadir_init(struct datadir *d, const char *dir, bool create);
+void datadir_dispose(struct datadir *d);
+
+/* DATA/repos/ID.git in a new string, NULL on ENOMEM. */
+char *datadir_mirror(const struct datadir *d, int64_t id);
+
+/* Takes DATA/sync.lock without waiting: EPERM naming the directory when another holds it. */
+int datadir_lock(struct datadir *d);
+
+/* Deletes a directory tree without following symlinks (a missing one is fine). EIO. */
+int datadir_remove_tree(const char *dir);
+
+/*
+ * The URL policy: the --allow-* flags already in *p, plus TRAWL_ALLOW_INSECURE,
+ * TRAWL_ALLOW_LOCAL and TRAWL_ALLOW_PRIVATE set to 1 in the environment.
+ */
+void datadir_policy_env(struct gurl_policy *p);
+
+/*
+ * The index repository name of a registered repository's branch: NAME when the repository has
+ * no branch patterns (HEAD is indexed), else NAME@BRANCH. New string, NULL on ENOMEM.
+ */
+char *datadir_index_name(const struct store_repo *r, const char *branch);
+
+/*
+ * Whether index repository name index_repo belongs to registered repository name: it is NAME
+ * or NAME@BRANCH (registered names hold no '@', so this is unambiguous).
+ */
+bool datadir_owns(const char *name, const char *index_repo);
+
+#endif

@@ -1,0 +1,616 @@
+/*
+ * Bare mirrors through libgit2; see mirror.h.
+ *
+ * DESIGN: a fetch is libgit2's own (anonymous remote, every branch forced, pruned), with
+ * two things replaced: the socket stream (registered as GIT_STREAM_STANDARD, which libgit2's TLS
+ * and SSH transports also sit on) so that every connection checks the addresses it goes to, and
+ * the credential callback, which reads the credentials file. A first clone goes to DIR.tmp and
+ * is renamed to DIR only when complete, so DIR is always a whole mirror or absent.
+ */
+#include "git/mirror.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <git2/sys/stream.h>
+
+#include "git/git_int.h"
+#include "util/error.h"
+#include "util/file.h"
+
+#define CONNECT_TIMEOUT_S 30
+#define IO_TIMEOUT_S 300
+#define CREDENTIALS_MAX ((size_t)1 << 20)
+
+/* --- the connection hook -------------------------------------------------------------------- */
+
+/* The policy of the fetch in progress (fetches run one at a time in a process). */
+static struct gurl_policy stream_policy;
+
+struct gstream {
+	git_stream parent;
+	char *host, *port;
+	int fd;
+};
+
+static int stream_fail(const char *msg)
+{
+	git_error_set_str(GIT_ERROR_NET, msg);
+	return -1;
+}
+
+static int try_connect(const struct addrinfo *ai)
+{
+	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_S };
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+
+	if (fd < 0)
+		return -1;
+	/* On Linux, SO_SNDTIMEO bounds connect() too. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		close(fd);
+		return -1;
+	}
+	tv.tv_sec = IO_TIMEOUT_S;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* SECURITY: P1: the addresses are checked here, at connect time, for every connection. */
+static int gstream_connect(git_stream *stream)
+{
+	struct gstream *s = (struct gstream *)stream;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	char msg[600];
+	int rc, blocked = 0, saved = 0;
+
+	rc = getaddrinfo(s->host, s->port, &hints, &res);
+	if (rc != 0) {
+		snprintf(msg, sizeof(msg), "cannot resolve host %s: %s", s->host, gai_strerror(rc));
+		return stream_fail(msg);
+	}
+	for (struct addrinfo *ai = res; ai && s->fd < 0; ai = ai->ai_next) {
+		if (!stream_policy.allow_private && gurl_addr_blocked(ai->ai_addr)) {
+			blocked++;
+			continue;
+		}
+		s->fd = try_connect(ai);
+		saved = errno;
+	}
+	freeaddrinfo(res);
+	if (s->fd >= 0)
+		return 0;
+	if (blocked)
+		snprintf(msg, sizeof(msg), "refusing to connect to %s: it resolves to a loopback, "
+			 "private, link-local or reserved address (allow with --allow-private)", s->host);
+	else
+		snprintf(msg, sizeof(msg), "cannot connect to %s port %s: %s", s->host, s->port,
+			 strerror(saved));
+	return stream_fail(msg);
+}
+
+static ssize_t gstream_read(git_stream *stream, void *data, size_t len)
+{
+	struct gstream *s = (struct gstream *)stream;
+	ssize_t n;
+
+	do
+		n = recv(s->fd, data, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "reading from %s: %s", s->host,
+			 errno == EAGAIN ? "timed out" : strerror(errno));
+		return stream_fail(msg);
+	}
+	return n;
+}
+
+static ssize_t gstream_write(git_stream *stream, const char *data, size_t len, int flags)
+{
+	struct gstream *s = (struct gstream *)stream;
+	ssize_t n;
+
+	(void)flags;
+	do
+		n = send(s->fd, data, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "writing to %s: %s", s->host,
+			 errno == EAGAIN ? "timed out" : strerror(errno));
+		return stream_fail(msg);
+	}
+	return n;
+}
+
+static int gstream_close(git_stream *stream)
+{
+	struct gstream *s = (struct gstream *)stream;
+
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	return 0;
+}
+
+static void gstream_free(git_stream *stream)
+{
+	struct gstream *s = (struct gstream *)stream;
+
+	gstream_close(stream);
+	free(s->host);
+	free(s->port);
+	free(s);
+}
+
+static int gstream_new(git_stream **out, const char *host, const char *port)
+{
+	struct gstream *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->host = strdup(host)) || !(s->port = strdup(port))) {
+		if (s)
+			free(s->host);
+		free(s);
+		git_error_set_oom();
+		return -1;
+	}
+	s->fd = -1;
+	s->parent.version = GIT_STREAM_VERSION;
+	s->parent.connect = gstream_connect;
+	s->parent.read = gstream_read;
+	s->parent.write = gstream_write;
+	s->parent.close = gstream_close;
+	s->parent.free = gstream_free;
+	*out = &s->parent;
+	return 0;
+}
+
+static int hook_install(const struct gurl_policy *p)
+{
+	static git_stream_registration reg = { GIT_STREAM_VERSION, gstream_new, NULL };
+	static const int levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
+				      GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA };
+	int rc;
+
+	stream_policy = *p;
+	if ((rc = git_stream_register(GIT_STREAM_STANDARD, &reg)) < 0)
+		return gitrepo_error(rc, "installing the connection check");
+	/*
+	 * SECURITY: no user or system git configuration: url.*.insteadOf could rewrite the URL
+	 * that was checked, http.followRedirects could re-enable redirects, and so on.
+	 */
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if ((rc = git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "")) < 0)
+			return gitrepo_error(rc, "clearing the git configuration search path");
+	return 0;
+}
+
+/* --- credentials ---------------------------------------------------------------------------- */
+
+struct creds {
+	const char *url;
+	const char *path; /* the credentials file, or NULL */
+	int calls;
+	int err;          /* a problem reading the file, reported after the fetch */
+	char msg[300];
+};
+
+static void wipe(char *p, size_t n)
+{
+	if (p)
+		explicit_bzero(p, n);
+}
+
+/*
+ * Reads the credentials file: it must be a regular file (never a symlink) owned by us and
+ * readable by nobody else. ENOTFOUND when it does not exist.
+ */
+static int creds_read(char **text, size_t *len, struct creds *c)
+{
+	struct stat sb;
+	int fd, err;
+
+	*text = NULL;
+	fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return TRAWL_ENOTFOUND;
+		snprintf(c->msg, sizeof(c->msg), "credentials file %s: %s", c->path, strerror(errno));
+		return TRAWL_EIO;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 077)) {
+		close(fd);
+		snprintf(c->msg, sizeof(c->msg), "credentials file %s: must be a regular file owned "
+			 "by this user with mode 0600", c->path);
+		return TRAWL_EPERM;
+	}
+	close(fd);
+	err = file_read_all(text, len, c->path, CREDENTIALS_MAX);
+	if (err < 0)
+		snprintf(c->msg, sizeof(c->msg), "%s", error_last());
+	return err;
+}
+
+/*
+ * Finds the entry of the longest URL prefix matching c->url in text ("PREFIX USER SECRET" per
+ * line, '#' comments). Pointers into text (which is modified); false when none matches.
+ */
+static bool creds_find(char **user, char **secret, char *text, const char *url)
+{
+	size_t best = 0;
+	char *save = NULL;
+
+	*user = *secret = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[3], *s2 = NULL, *extra;
+		size_t n = 0;
+
+		if (line[0] == '#')
+			continue;
+		for (char *w = strtok_r(line, " \t\r", &s2); w && n < 3; w = strtok_r(NULL, " \t\r", &s2))
+			f[n++] = w;
+		extra = n == 3 ? strtok_r(NULL, " \t\r", &s2) : NULL;
+		if (n != 3 || extra)
+			continue;
+		if (strncmp(url, f[0], strlen(f[0])) == 0 && strlen(f[0]) > best) {
+			best = strlen(f[0]);
+			*user = f[1];
+			*secret = f[2];
+		}
+	}
+	return best > 0;
+}
+
+static int creds_cb(git_credential **out, const char *url, const char *username_from_url,
+		    unsigned int allowed, void *payload)
+{
+	struct creds *c = payload;
+	char *text = NULL, *user, *secret;
+	size_t len = 0;
+	int rc = GIT_PASSTHROUGH, err;
+
+	(void)url;
+	(void)username_from_url;
+	/* One attempt per connection: a refused credential is not retried in a loop. */
+	if (c->calls++ > 0 || !c->path) {
+		c->err = TRAWL_EAUTH;
+		return GIT_EAUTH;
+	}
+	if ((err = creds_read(&text, &len, c)) < 0) {
+		c->err = err == TRAWL_ENOTFOUND ? TRAWL_EAUTH : err;
+		if (err == TRAWL_ENOTFOUND)
+			snprintf(c->msg, sizeof(c->msg), "authentication required and no entry for this "
+				 "repository in %s", c->path);
+		return GIT_EAUTH;
+	}
+	if (!creds_find(&user, &secret, text, c->url)) {
+		snprintf(c->msg, sizeof(c->msg), "authentication required and no entry for this "
+			 "repository in %s", c->path);
+		c->err = TRAWL_EAUTH;
+		rc = GIT_EAUTH;
+	} else if (strncmp(secret, "key:", 4) == 0 && (allowed & GIT_CREDENTIAL_SSH_KEY)) {
+		rc = git_credential_ssh_key_new(out, user, NULL, secret + 4, NULL);
+	} else if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
+		rc = git_credential_userpass_plaintext_new(out, user, secret);
+	} else if (allowed & GIT_CREDENTIAL_USERNAME) {
+		rc = git_credential_username_new(out, user);
+	}
+	/* SECURITY: the file's secrets do not outlive this call in our memory. */
+	wipe(text, len);
+	free(text);
+	return rc;
+}
+
+/* --- mirrors -------------------------------------------------------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Deletes a mirror directory (never following symlinks inside it). */
+static int remove_tree(const char *dir)
+{
+	struct stat sb;
+
+	if (lstat(dir, &sb) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(sb.st_mode))
+		return unlink(dir);
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int open_bare(git_repository **repo, const char *dir)
+{
+	int rc = git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+
+	return rc < 0 ? gitrepo_error(rc, "opening the mirror") : 0;
+}
+
+/*
+ * Whether the mirror is whole: it opens, every ref reads and leads to a commit whose tree
+ * reads (a truncated or damaged pack fails here). ECORRUPT with the reason otherwise.
+ */
+static int mirror_check(const char *dir)
+{
+	git_repository *repo = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int rc, err = 0;
+
+	if ((err = open_bare(&repo, dir)) < 0)
+		return TRAWL_ECORRUPT;
+	if (!git_repository_is_bare(repo)) {
+		error_set("not a bare repository");
+		err = TRAWL_ECORRUPT;
+		goto out;
+	}
+	if ((rc = git_reference_iterator_new(&it, repo)) < 0) {
+		err = gitrepo_error(rc, "reading refs");
+		goto out;
+	}
+	while (err == 0 && (rc = git_reference_next(&ref, it)) == 0) {
+		git_object *obj = NULL;
+		git_tree *tree = NULL;
+
+		rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
+		if (rc == 0)
+			rc = git_commit_tree(&tree, (git_commit *)obj);
+		if (rc < 0)
+			err = gitrepo_error(rc, "reading a branch");
+		git_tree_free(tree);
+		git_object_free(obj);
+		git_reference_free(ref);
+	}
+	if (err == 0 && rc != GIT_ITEROVER)
+		err = gitrepo_error(rc, "reading refs");
+out:
+	git_reference_iterator_free(it);
+	git_repository_free(repo);
+	return err < 0 ? TRAWL_ECORRUPT : 0;
+}
+
+/* Maps a failed fetch to a code: the network, the server, credentials, or our own mirror. */
+static int fetch_error(int rc, struct creds *c)
+{
+	const git_error *e = git_error_last();
+	int klass = e ? e->klass : 0;
+
+	if (c->err) {
+		error_set("%s", c->msg[0] ? c->msg : "authentication failed (credentials refused)");
+		return c->err;
+	}
+	gitrepo_error(rc, "fetch");
+	if (rc == GIT_EAUTH)
+		return TRAWL_EAUTH;
+	switch (klass) {
+	case GIT_ERROR_ODB:
+	case GIT_ERROR_REFERENCE:
+	case GIT_ERROR_REPOSITORY:
+	case GIT_ERROR_ZLIB:
+		return TRAWL_ECORRUPT; /* of the local mirror: the caller clones again */
+	case GIT_ERROR_NOMEMORY:
+		return TRAWL_ENOMEM;
+	default:
+		return TRAWL_EIO;
+	}
+}
+
+/* Points HEAD at the remote's default branch when it was fetched. */
+static void set_head(git_repository *repo, const char *branch_ref)
+{
+	git_reference *ref = NULL;
+
+	if (branch_ref[0] && git_reference_lookup(&ref, repo, branch_ref) == 0)
+		git_repository_set_head(repo, branch_ref);
+	git_reference_free(ref);
+}
+
+static int fetch_into(struct gitmirror_result *res, const char *dir, const char *url,
+		      const struct gitmirror_opts *o)
+{
+	static char refspec[] = "+refs/heads/*:refs/heads/*";
+	char *specs[] = { refspec };
+	git_strarray refspecs = { specs, 1 };
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_remote_create_options copts;
+	git_remote_connect_options conn;
+	git_fetch_options fopts;
+	git_buf head = { 0 };
+	struct creds c = { .url = url, .path = o->credentials };
+	char head_ref[sizeof(res->default_branch) + 16] = "";
+	int rc, err = 0;
+
+	git_remote_create_options_init(&copts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	git_remote_connect_options_init(&conn, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
+	git_fetch_options_init(&fopts, GIT_FETCH_OPTIONS_VERSION);
+	if ((err = open_bare(&repo, dir)) < 0)
+		return err;
+	copts.repository = repo;
+	/* SECURITY: no url.*.insteadOf: the URL fetched is the URL checked. */
+	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((rc = git_remote_create_with_opts(&remote, url, &copts)) < 0) {
+		err = gitrepo_error(rc, "setting up the remote");
+		goto out;
+	}
+	conn.callbacks.credentials = creds_cb;
+	conn.callbacks.payload = &c;
+	/* SECURITY: P1: a redirect could lead anywhere (an internal address, another host). */
+	conn.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	if ((rc = git_remote_connect_ext(remote, GIT_DIRECTION_FETCH, &conn)) < 0) {
+		err = fetch_error(rc, &c);
+		goto out;
+	}
+	if (git_remote_default_branch(&head, remote) == 0 && head.ptr &&
+	    strncmp(head.ptr, "refs/heads/", 11) == 0 &&
+	    strlen(head.ptr) < sizeof(head_ref)) {
+		snprintf(head_ref, sizeof(head_ref), "%s", head.ptr);
+		snprintf(res->default_branch, sizeof(res->default_branch), "%s", head.ptr + 11);
+	}
+	fopts.callbacks = conn.callbacks;
+	fopts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	fopts.prune = GIT_FETCH_PRUNE;
+	fopts.update_fetchhead = 0;
+	fopts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	c.calls = 0;
+	if ((rc = git_remote_fetch(remote, &refspecs, &fopts, "trawl sync")) < 0) {
+		err = fetch_error(rc, &c);
+		goto out;
+	}
+	set_head(repo, head_ref);
+out:
+	git_buf_dispose(&head);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	return err;
+}
+
+static int clone_into(struct gitmirror_result *res, const char *dir, const char *url,
+		      const struct gitmirror_opts *o)
+{
+	git_repository_init_options io;
+	git_repository *repo = NULL;
+	char *tmp = NULL;
+	size_t n = strlen(dir) + 5;
+	int rc, err;
+
+	if (!(tmp = malloc(n))) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	snprintf(tmp, n, "%s.tmp", dir);
+	/* A leftover from an interrupted clone is ours to delete. */
+	if (remove_tree(tmp) < 0) {
+		error_set("cannot remove %s: %s", tmp, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT |
+		   GIT_REPOSITORY_INIT_MKPATH;
+	if ((rc = git_repository_init_ext(&repo, tmp, &io)) < 0) {
+		err = gitrepo_error(rc, "creating the mirror");
+		goto out;
+	}
+	git_repository_free(repo);
+	if ((err = fetch_into(res, tmp, url, o)) < 0)
+		goto out;
+	if (rename(tmp, dir) < 0) {
+		error_set("cannot rename %s to %s: %s", tmp, dir, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	res->cloned = true;
+out:
+	if (err < 0)
+		remove_tree(tmp);
+	free(tmp);
+	return err;
+}
+
+/* Deletes a corrupt mirror (saying why in res) so that it is cloned again. */
+static int discard(struct gitmirror_result *res, const char *dir)
+{
+	snprintf(res->reclone_reason, sizeof(res->reclone_reason), "%s", error_last());
+	res->recloned = true;
+	if (remove_tree(dir) < 0) {
+		error_set("the mirror %s is corrupt (%s) and cannot be removed: %s", dir,
+			  res->reclone_reason, strerror(errno));
+		return TRAWL_EIO;
+	}
+	return 0;
+}
+
+static int check_url(struct gurl *u, const char *url, const struct gurl_policy *p)
+{
+	int err;
+
+	if ((err = gurl_parse(u, url, p)) < 0)
+		return err;
+	if (u->host && (err = gurl_check_host(u->host, u->port, p)) < 0)
+		gurl_dispose(u);
+	return err;
+}
+
+int gitmirror_url_check(char **normalized, const char *url, const struct gurl_policy *p)
+{
+	struct gurl u;
+	char abs[PATH_MAX];
+	int err;
+
+	*normalized = NULL;
+	if ((err = check_url(&u, url, p)) < 0)
+		return err;
+	if (u.kind == GURL_LOCAL && strncmp(url, "file://", 7) != 0) {
+		/* A local path is stored absolute: syncs may run from another directory. */
+		if (!realpath(url, abs)) {
+			error_set("local repository path %s: %s", url, strerror(errno));
+			gurl_dispose(&u);
+			return errno == ENOENT ? TRAWL_ENOTFOUND : TRAWL_EIO;
+		}
+		url = abs;
+	}
+	gurl_dispose(&u);
+	if (!(*normalized = strdup(url))) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	return 0;
+}
+
+int gitmirror_sync(struct gitmirror_result *res, const char *dir, const char *url,
+		   const struct gitmirror_opts *o)
+{
+	struct gurl u;
+	struct stat sb;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	/* SECURITY: P1: the policy and the host's addresses are checked again before each fetch. */
+	if ((err = check_url(&u, url, &o->policy)) < 0)
+		return err;
+	gurl_dispose(&u);
+	if ((err = hook_install(&o->policy)) < 0)
+		return err;
+	if (lstat(dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode) || mirror_check(dir) < 0) {
+			if (S_ISLNK(sb.st_mode) || !S_ISDIR(sb.st_mode))
+				error_set("not a directory");
+			if ((err = discard(res, dir)) < 0)
+				return err;
+		} else {
+			err = fetch_into(res, dir, url, o);
+			if (err != TRAWL_ECORRUPT)
+				return err;
+			/* The fetch found our side broken: start again from nothing, once. */
+			if ((err = discard(res, dir)) < 0)
+				return err;
+		}
+	} else if (errno != ENOENT) {
+		error_set("%s: %s", dir, strerror(errno));
+		return TRAWL_EIO;
+	}
+	return clone_into(res, dir, url, o);
+}

@@ -1,0 +1,59 @@
+/*
+ * Bare mirrors of remote repositories, fetched through libgit2 (built into trawl-git.so and
+ * reached through the gitmod table in src/cli/gitmod.h).
+ *
+ * A mirror is a bare repository whose branches equal the remote's (every branch fetched and
+ * forced, deleted ones pruned, no tags) and whose HEAD names the remote's default branch.
+ * Nothing is ever checked out, no hook or program runs, no user or system git configuration is
+ * read (so no url.*.insteadOf rewrites a URL), and redirects are never followed
+ * (GIT_REMOTE_REDIRECT_NONE).
+ *
+ * SECURITY: P1: the URL is checked against the policy (url.h) and its host resolved and checked
+ * before every fetch; then every connection libgit2 opens (http, https, git, ssh) goes through
+ * trawl's own socket stream, which resolves the host again and refuses blocked addresses at
+ * connect time, so a DNS answer that changes between the check and the fetch (rebinding)
+ * reaches no internal address either.
+ *
+ * Credentials come from a credentials file (mode 0600, owned by the user running trawl; see
+ * docs/operations.md), never from the URL; they are handed to libgit2 once per connection
+ * through its credential callback and never logged or stored elsewhere.
+ */
+#ifndef TRAWL_GIT_MIRROR_H
+#define TRAWL_GIT_MIRROR_H
+
+#include <stdbool.h>
+
+#include "git/url.h"
+
+struct gitmirror_opts {
+	struct gurl_policy policy;
+	const char *credentials; /* path of the credentials file; NULL or missing file: none */
+};
+
+struct gitmirror_result {
+	bool cloned;               /* the mirror was created by this call */
+	bool recloned;             /* it existed but was corrupt: deleted and cloned again */
+	char reclone_reason[512];  /* why, when recloned */
+	char default_branch[1025]; /* the remote's default branch ("" when unknown or none) */
+};
+
+/*
+ * Checks url against the policy and resolves and checks its host (what `trawl repo add` runs
+ * before storing a URL). *normalized gets the URL to store: url itself, or for a local path its
+ * absolute form. EPERM (policy), EINVAL (malformed), ENOTFOUND (host or local path not found),
+ * ENOMEM. Needs build_git_init().
+ */
+int gitmirror_url_check(char **normalized, const char *url, const struct gurl_policy *p);
+
+/*
+ * Brings the bare mirror at dir up to date with url: clones it when dir does not exist (into a
+ * temporary directory beside it, renamed into place when complete), fetches otherwise. A mirror
+ * that cannot be opened or whose refs or objects are unreadable is deleted and cloned again
+ * (res->recloned, with the reason). Errors leave an existing mirror as it was: EPERM (policy or
+ * blocked address), EAUTH (credentials refused or missing), EIO (network, server), ECORRUPT,
+ * ENOMEM. The message never holds a credential.
+ */
+int gitmirror_sync(struct gitmirror_result *res, const char *dir, const char *url,
+		   const struct gitmirror_opts *o);
+
+#endif
