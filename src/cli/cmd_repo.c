@@ -146,7 +146,8 @@ static int repo_json(struct buf *b, const struct store_repo *r)
 	char t[32];
 	int err;
 
-	if ((err = buf_puts(b, "{")) < 0 || (err = put_str(b, "name", r->name)) < 0 ||
+	if ((err = buf_printf(b, "{\"id\":%lld,", (long long)r->id)) < 0 ||
+	    (err = put_str(b, "name", r->name)) < 0 ||
 	    (err = buf_puts(b, ",")) < 0 || (err = put_str(b, "url", r->url)) < 0 ||
 	    (err = buf_puts(b, ",")) < 0 ||
 	    (err = put_str(b, "state", store_state_name(r->state))) < 0 ||
@@ -438,7 +439,8 @@ static int repo_main(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (strcmp(a, "--") == 0) {
-			while (++i < argc)
+			/* Kept: add's getopt stops there; list/status/remove skip it below. */
+			for (; i < argc; i++)
 				argv[1 + ++n] = argv[i];
 			break;
 		}
@@ -462,6 +464,10 @@ static int repo_main(int argc, char **argv)
 	argv[argc] = NULL;
 	datadir_policy_env(&policy);
 	optind = 1;
+	if (strcmp(sub, "add") != 0 && argc > 2 && strcmp(argv[2], "--") == 0) {
+		memmove(&argv[2], &argv[3], (size_t)(argc - 2) * sizeof(*argv));
+		argc--;
+	}
 	if (strcmp(sub, "add") == 0)
 		return repo_add(argc - 1, argv + 1, data, &policy);
 	if (strcmp(sub, "list") == 0)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -36,8 +37,15 @@
 
 /* --- the connection hook -------------------------------------------------------------------- */
 
-/* The policy of the fetch in progress (fetches run one at a time in a process). */
+/*
+ * The policy of the fetch in progress and the one endpoint it may connect to: the URL's host
+ * and port (fetches run one at a time in a process). Pinning the port as well as the host
+ * matters because libgit2 follows a redirect to the same host whatever follow_redirects says
+ * (it compares host names only), so without it a redirect to 127.0.0.1:OTHERPORT, or a URL on
+ * a public host redirecting to another service of that host, would be followed.
+ */
 static struct gurl_policy stream_policy;
+static char stream_host[256], stream_port[8];
 
 struct gstream {
 	git_stream parent;
@@ -163,8 +171,17 @@ static void gstream_free(git_stream *stream)
 
 static int gstream_new(git_stream **out, const char *host, const char *port)
 {
-	struct gstream *s = calloc(1, sizeof(*s));
+	struct gstream *s;
 
+	/* SECURITY: P1: only the repository's own host and port, whatever libgit2 was told. */
+	if (strcasecmp(host, stream_host) != 0 || strcmp(port, stream_port) != 0) {
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "refusing to connect to %.200s port %.20s: not the "
+			 "repository's host and port (redirects are not followed)", host, port);
+		return stream_fail(msg);
+	}
+	s = calloc(1, sizeof(*s));
 	if (!s || !(s->host = strdup(host)) || !(s->port = strdup(port))) {
 		if (s)
 			free(s->host);
@@ -183,7 +200,19 @@ static int gstream_new(git_stream **out, const char *host, const char *port)
 	return 0;
 }
 
-static int hook_install(const struct gurl_policy *p)
+static const char *default_port(enum gurl_kind kind)
+{
+	switch (kind) {
+	case GURL_HTTPS: return "443";
+	case GURL_HTTP: return "80";
+	case GURL_SSH: return "22";
+	case GURL_GIT: return "9418";
+	default: return "";
+	}
+}
+
+/* Installs the connection hook for a fetch from u (a local URL allows no connection at all). */
+static int hook_install(const struct gurl *u, const struct gurl_policy *p)
 {
 	static git_stream_registration reg = { GIT_STREAM_VERSION, gstream_new, NULL };
 	static const int levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
@@ -191,6 +220,8 @@ static int hook_install(const struct gurl_policy *p)
 	int rc;
 
 	stream_policy = *p;
+	snprintf(stream_host, sizeof(stream_host), "%s", u->host ? u->host : "");
+	snprintf(stream_port, sizeof(stream_port), "%s", u->port ? u->port : default_port(u->kind));
 	if ((rc = git_stream_register(GIT_STREAM_STANDARD, &reg)) < 0)
 		return gitrepo_error(rc, "installing the connection check");
 	/*
@@ -591,8 +622,9 @@ int gitmirror_sync(struct gitmirror_result *res, const char *dir, const char *ur
 	/* SECURITY: P1: the policy and the host's addresses are checked again before each fetch. */
 	if ((err = check_url(&u, url, &o->policy)) < 0)
 		return err;
+	err = hook_install(&u, &o->policy);
 	gurl_dispose(&u);
-	if ((err = hook_install(&o->policy)) < 0)
+	if (err < 0)
 		return err;
 	if (lstat(dir, &sb) == 0) {
 		if (!S_ISDIR(sb.st_mode) || mirror_check(dir) < 0) {

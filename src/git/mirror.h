@@ -10,7 +10,9 @@
  *
  * SECURITY: P1: the URL is checked against the policy (url.h) and its host resolved and checked
  * before every fetch; then every connection libgit2 opens (http, https, git, ssh) goes through
- * trawl's own socket stream, which resolves the host again and refuses blocked addresses at
+ * trawl's own socket stream, which connects only to the URL's own host and port (so no redirect
+ * leads anywhere else: libgit2 1.5 still follows a redirect to the same host name, on any port,
+ * under GIT_REMOTE_REDIRECT_NONE), resolves the host again and refuses blocked addresses at
  * connect time, so a DNS answer that changes between the check and the fetch (rebinding)
  * reaches no internal address either.
  *
