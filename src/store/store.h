@@ -40,7 +40,7 @@ const char *store_state_name(enum store_state s);
 
 struct store_branch {
 	char *name;     /* the branch name (data: may hold anything a ref name may) */
-	char commit[41]; /* hex commit id indexed */
+	char commit[65];  /* hex commit id indexed (SHA-1 or SHA-256) */
 	bool is_default; /* HEAD's branch */
 };
 
