@@ -10,9 +10,9 @@
 #include "query/query.h"
 #include "regex/regex.h"
 #include "search/search.h"
+#include "search/search_json.h"
 #include "util/buf.h"
 #include "util/error.h"
-#include "util/json.h"
 
 static const char search_usage[] =
 	"usage: trawl search -d INDEXDIR [options] QUERY      (docs/query-syntax.md)\n"
@@ -96,43 +96,9 @@ static int put_line_text(struct printer *p, const struct search_line *l)
 
 static int print_json_file(struct printer *p, const struct search_file *f)
 {
-	struct buf *b = &p->b;
-	int err;
+	int err = search_json_file(&p->b, f, NULL);
 
-	static const char *const kinds[] = { [SEARCH_CONTENT] = "file", [SEARCH_PATH] = "path",
-					     [SEARCH_REPO] = "repo" };
-
-	if ((err = buf_printf(b, "{\"type\":\"%s\",\"repo\":", kinds[f->kind])) < 0 ||
-	    (err = json_put_string(b, f->repo, strlen(f->repo), NULL)) < 0)
-		return err;
-	if (f->kind == SEARCH_REPO)
-		return buf_puts(b, "}\n");
-	if ((err = buf_puts(b, ",\"path\":")) < 0 ||
-	    (err = json_put_string(b, f->path, f->path_len, NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"language\":")) < 0 ||
-	    (err = json_put_string(b, lang_name(f->lang), strlen(lang_name(f->lang)), NULL)) < 0)
-		return err;
-	if (f->kind == SEARCH_PATH)
-		return buf_puts(b, "}\n");
-	if ((err = buf_printf(b, ",\"matching_lines\":%llu,\"lines\":[",
-			      (unsigned long long)f->n_lines)) < 0)
-		return err;
-	for (uint64_t i = 0; f->lines && i < f->n_lines; i++) {
-		const struct search_line *l = &f->lines[i];
-
-		if ((err = buf_printf(b, "%s{\"line\":%llu,\"text\":", i ? "," : "",
-				      (unsigned long long)l->lineno)) < 0 ||
-		    (err = json_put_string(b, (const char *)l->text, l->len, NULL)) < 0 ||
-		    (err = buf_puts(b, ",\"ranges\":[")) < 0)
-			return err;
-		for (size_t k = 0; k < l->n_ranges; k++)
-			if ((err = buf_printf(b, "%s[%u,%u]", k ? "," : "", l->ranges[k].start,
-					      l->ranges[k].end)) < 0)
-				return err;
-		if ((err = buf_puts(b, "]}")) < 0)
-			return err;
-	}
-	return buf_puts(b, "]}\n");
+	return err < 0 ? err : buf_putc(&p->b, '\n');
 }
 
 /* Writes n in decimal; avoids printf on the path that prints millions of lines. */
@@ -249,16 +215,9 @@ static int on_file(const struct search_file *f, void *arg)
 
 static int print_json_summary(struct printer *p, const struct search_stats *st)
 {
-	return buf_printf(&p->b,
-			  "{\"type\":\"summary\",\"matching_lines\":%llu,\"files\":%llu,"
-			  "\"shards_total\":%llu,\"shards_searched\":%llu,\"candidates\":%llu,"
-			  "\"bytes_scanned\":%llu,\"elapsed_ms\":%.3f,\"plan_ms\":%.3f,"
-			  "\"limit_hit\":%s,\"timeout_hit\":%s}\n",
-			  (unsigned long long)st->lines, (unsigned long long)st->files,
-			  (unsigned long long)st->shards_total, (unsigned long long)st->shards_searched,
-			  (unsigned long long)st->candidates, (unsigned long long)st->bytes_scanned,
-			  st->elapsed_ms, st->plan_ms, st->is_limit_hit ? "true" : "false",
-			  st->is_timeout ? "true" : "false");
+	int err = search_json_summary(&p->b, st, true);
+
+	return err < 0 ? err : buf_putc(&p->b, '\n');
 }
 
 /* Prints the error, and for a pattern error the pattern with a caret under the position. */
