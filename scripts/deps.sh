@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential pkg-config clang
-  libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev
+  libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libmicrohttpd-dev
   ripgrep python3 time git
 )
 

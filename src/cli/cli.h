@@ -13,6 +13,7 @@ int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "trawl: MESSAGE" for the current error detail (or the code's name) to stderr. */
 void cli_report(int err);

@@ -31,8 +31,7 @@ enum out_mode { OUT_LINES, OUT_FILES, OUT_COUNT, OUT_JSON };
 struct printer {
 	enum out_mode mode;
 	bool color;
-	enum qselect select;
-	struct buf seen;   /* select: the repositories or files printed so far, '\0'-separated */
+	struct search_select sel;
 	struct buf b;
 	struct buf prefix; /* "repo/path:" of the file being printed */
 	int err;
@@ -145,41 +144,16 @@ static int print_lines(struct printer *p, const struct search_file *f)
 	return 0;
 }
 
-/* select:repo|file: whether this repository or file was printed already (and remember it). */
-static bool seen_before(struct printer *p, const struct search_file *f)
-{
-	struct buf key;
-	bool is_seen = false;
-
-	buf_init(&key, 1 << 20);
-	if (buf_puts(&key, f->repo) < 0 ||
-	    (p->select == QS_FILE && (buf_putc(&key, '/') < 0 || buf_put(&key, f->path, f->path_len) < 0)) ||
-	    buf_putc(&key, 0) < 0) {
-		buf_dispose(&key);
-		return false;
-	}
-	for (size_t i = 0; i < p->seen.len && !is_seen; i += strlen(p->seen.ptr + i) + 1)
-		is_seen = strcmp(p->seen.ptr + i, key.ptr) == 0;
-	if (!is_seen)
-		buf_put(&p->seen, key.ptr, key.len);
-	buf_dispose(&key);
-	return is_seen;
-}
-
 static int on_file(const struct search_file *f, void *arg)
 {
 	struct printer *p = arg;
 	int err = 0;
 
-	if (p->select != QS_NONE) {
-		struct search_file g = *f;
+	if (p->sel.select != QS_NONE) {
+		struct search_file g;
 
-		/* select: projects results onto repositories or files, each once. */
-		if (seen_before(p, f))
+		if (!search_select_apply(&p->sel, &g, f))
 			return 0;
-		g.kind = p->select == QS_REPO ? SEARCH_REPO : SEARCH_PATH;
-		g.n_lines = 0;
-		g.lines = NULL;
 		if (p->mode == OUT_JSON)
 			err = print_json_file(p, &g);
 		else if ((err = put_path(p, &g)) == 0)
@@ -274,7 +248,7 @@ int cmd_search(int argc, char **argv)
 
 	buf_init(&p.b, BUF_MAX_DEFAULT);
 	buf_init(&p.prefix, 1 << 20);
-	buf_init(&p.seen, BUF_MAX_DEFAULT);
+	search_select_init(&p.sel, QS_NONE);
 	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
@@ -324,7 +298,7 @@ int cmd_search(int argc, char **argv)
 		for (size_t i = 0; i < query->n_warnings; i++)
 			cli_errorf("warning: %s", query->warnings[i]);
 		o.query = query;
-		p.select = query->select;
+		p.sel.select = query->select;
 	}
 	if (strcmp(color, "always") == 0)
 		p.color = true;
@@ -381,7 +355,7 @@ int cmd_search(int argc, char **argv)
 	ret = st.files ? EXIT_MATCH : EXIT_NOMATCH;
 out:
 	query_free(query);
-	buf_dispose(&p.seen);
+	search_select_dispose(&p.sel);
 	index_close(ix);
 	buf_dispose(&p.b);
 	buf_dispose(&p.prefix);

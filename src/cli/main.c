@@ -23,6 +23,8 @@ static const char usage[] =
 	"                      search the index (ripgrep-compatible output)\n"
 	"  ls     -d INDEXDIR [--skipped]   list indexed files (and skipped ones, with reasons)\n"
 	"  verify INDEXDIR     check every shard and checksum\n"
+	"  serve  [--data DIR] [--listen 127.0.0.1:6070] [--sync-interval 10m]\n"
+	"                      the HTTP API and web UI (docs/api.md)\n"
 	"  help | version\n"
 	"\n"
 	"exit status: 0 when something matched, 1 when nothing did, 2 on error\n";
@@ -115,6 +117,8 @@ int main(int argc, char **argv)
 		return cmd_search(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "ls") == 0)
 		return cmd_ls(argc - 1, argv + 1);
 	cli_errorf("unknown command \"%s\" (try: trawl help)", cmd);

@@ -160,3 +160,44 @@ int search_json_summary(struct buf *b, const struct search_stats *st, bool is_ty
 			  (unsigned long long)st->bytes_scanned, st->elapsed_ms, st->plan_ms,
 			  st->is_limit_hit ? "true" : "false", st->is_timeout ? "true" : "false");
 }
+
+void search_select_init(struct search_select *s, enum qselect select)
+{
+	s->select = select;
+	buf_init(&s->seen, BUF_MAX_DEFAULT);
+}
+
+void search_select_dispose(struct search_select *s)
+{
+	buf_dispose(&s->seen);
+}
+
+bool search_select_apply(struct search_select *s, struct search_file *out,
+			 const struct search_file *f)
+{
+	struct buf key;
+	bool is_seen = false;
+
+	*out = *f;
+	if (s->select == QS_NONE)
+		return true;
+	buf_init(&key, 1 << 20);
+	if (buf_puts(&key, f->repo) < 0 ||
+	    (s->select == QS_FILE &&
+	     (buf_putc(&key, '/') < 0 || buf_put(&key, f->path, f->path_len) < 0)) ||
+	    buf_putc(&key, 0) < 0) {
+		buf_dispose(&key);
+		return false;
+	}
+	for (size_t i = 0; i < s->seen.len && !is_seen; i += strlen(s->seen.ptr + i) + 1)
+		is_seen = strcmp(s->seen.ptr + i, key.ptr) == 0;
+	if (!is_seen)
+		buf_put(&s->seen, key.ptr, key.len);
+	buf_dispose(&key);
+	out->kind = s->select == QS_REPO ? SEARCH_REPO : SEARCH_PATH;
+	out->n_lines = 0;
+	out->lines = NULL;
+	out->content = NULL;
+	out->content_len = 0;
+	return !is_seen;
+}

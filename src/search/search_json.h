@@ -28,4 +28,22 @@ int search_json_file(struct buf *b, const struct search_file *f, const struct se
  */
 int search_json_summary(struct buf *b, const struct search_stats *st, bool is_typed);
 
+/*
+ * select:repo|file projects results onto repositories or files, each once (docs/results.md).
+ * Keeps the keys seen so far; not thread-safe.
+ */
+struct search_select {
+	enum qselect select;
+	struct buf seen; /* keys printed so far, '\0'-separated */
+};
+
+void search_select_init(struct search_select *s, enum qselect select);
+void search_select_dispose(struct search_select *s);
+/*
+ * Whether f is shown: with no select:, always (*out = *f); otherwise *out is f projected onto
+ * its repository or file, and false when that was shown before.
+ */
+bool search_select_apply(struct search_select *s, struct search_file *out,
+			 const struct search_file *f);
+
 #endif
