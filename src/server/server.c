@@ -225,6 +225,8 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 			free(body);
 			return MHD_NO;
 		}
+		if (!rq->ctype && rq->status != 304)
+			rq->ctype = "application/json; charset=utf-8";
 		if (rq->ctype)
 			MHD_add_response_header(resp, "Content-Type", rq->ctype);
 	}
@@ -246,6 +248,7 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 struct framing {
 	unsigned n_cl;
 	bool has_te;
+	bool has_ctl;
 	bool has_body;
 };
 
@@ -255,6 +258,10 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 	struct framing *f = cls;
 
 	(void)kind;
+	/* Bare CR, LF (an unfolded obs-fold) and other control bytes have no place in a header. */
+	for (const char *p = value; p && *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			f->has_ctl = true;
 	if (strcasecmp(key, "Content-Length") == 0) {
 		f->n_cl++;
 		f->has_body = f->has_body || strcmp(value, "0") != 0;
@@ -309,6 +316,8 @@ static int dispatch(struct req *rq, const char *url, const char *method)
 	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, &fr);
 	if (fr.n_cl > 1 || (fr.n_cl && fr.has_te))
 		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
+	if (fr.has_ctl)
+		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
 	err = route_match(&rq->route, &rq->args, server_routes, n_server_routes, url);
 	if (err == TRAWL_ENOTFOUND || (err == 0 && !rq->route->handler))
 		return req_error(rq, 404, "not_found", "not found", 0);
@@ -374,7 +383,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 		rq->is_started = true;
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &fr);
-		if (!fr.has_body && fr.n_cl <= 1)
+		if (!fr.has_body && fr.n_cl <= 1 && !fr.has_ctl)
 			return MHD_YES;
 	}
 	dispatch(rq, url, method);
@@ -496,7 +505,7 @@ int server_run(const struct server_config *cfg)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
 		cfg->conn_timeout_s ? cfg->conn_timeout_s : 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
 		NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s.d) {
 		error_set("cannot listen on the --listen address (in use, or not permitted)");
