@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -172,4 +173,29 @@ int route_path_check(const char *path, size_t len)
 		start = i + 1;
 	}
 	return 0;
+}
+
+int route_sse_event(struct buf *b, const char *name, const char *data, size_t len)
+{
+	int err;
+
+	if ((err = buf_puts(b, "event: ")) < 0 || (err = buf_puts(b, name)) < 0 ||
+	    (err = buf_puts(b, "\ndata: ")) < 0)
+		return err;
+	for (size_t i = 0; i < len; i++) {
+		size_t j = i;
+
+		while (j < len && data[j] != '\n' && data[j] != '\r')
+			j++;
+		if ((err = buf_put(b, data + i, j - i)) < 0)
+			return err;
+		if (j < len) {
+			if (data[j] == '\r' && j + 1 < len && data[j + 1] == '\n')
+				j++;
+			if ((err = buf_puts(b, "\ndata: ")) < 0)
+				return err;
+		}
+		i = j;
+	}
+	return buf_puts(b, "\n\n");
 }

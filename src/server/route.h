@@ -69,4 +69,13 @@ int route_url_decode(char *out, size_t *out_len, size_t out_max, const char *in,
  */
 int route_path_check(const char *path, size_t len);
 
+struct buf;
+
+/*
+ * Appends one server-sent event, "event: NAME\ndata: DATA\n\n". A CR or LF inside data starts
+ * a new "data:" line instead of ending the event (the encoders never produce one; this keeps
+ * it so). ENOMEM, ELIMIT.
+ */
+int route_sse_event(struct buf *b, const char *name, const char *data, size_t len);
+
 #endif

@@ -89,10 +89,7 @@ static void wake_reader(struct stream *st)
 	}
 }
 
-/*
- * Appends "event: NAME\ndata: DATA\n\n". DATA is JSON from our encoders, which never holds a
- * raw newline; a CR or LF would still be split onto "data:" lines rather than end the event.
- */
+/* Appends an event (route_sse_event), waiting while too much is unsent. */
 static int push_event(struct stream *st, const char *name, const char *data, size_t len)
 {
 	int err = 0;
@@ -104,17 +101,7 @@ static int push_event(struct stream *st, const char *name, const char *data, siz
 		pthread_mutex_unlock(&st->lock);
 		return TRAWL_ECANCELED;
 	}
-	if ((err = buf_puts(&st->out, "event: ")) == 0 && (err = buf_puts(&st->out, name)) == 0 &&
-	    (err = buf_puts(&st->out, "\ndata: ")) == 0) {
-		for (size_t i = 0; i < len && !err; i++) {
-			if (data[i] == '\n' || data[i] == '\r')
-				err = buf_puts(&st->out, "\ndata: ");
-			else
-				err = buf_putc(&st->out, data[i]);
-		}
-		if (!err)
-			err = buf_puts(&st->out, "\n\n");
-	}
+	err = route_sse_event(&st->out, name, data, len);
 	wake_reader(st);
 	pthread_mutex_unlock(&st->lock);
 	return err;
