@@ -24,10 +24,11 @@ export function el(tag, attrs, ...children) {
   return node;
 }
 
-export function append(node, children) {
+// append(node, child...): children as in el(); arrays are flattened.
+export function append(node, ...children) {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
-    if (Array.isArray(c)) append(node, c);
+    if (Array.isArray(c)) append(node, ...c);
     else node.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
   }
   return node;

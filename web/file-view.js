@@ -3,8 +3,9 @@
 // set by clicking a line number (shift-click extends it to a range).
 import { append, el, segments } from './dom.js';
 import { ApiError, getJSON } from './api.js';
+import { repoFilter } from './suggest.js';
 import { tokenize, splitLines } from './highlight.js';
-import { apiFile, escapeRegexp, formatLineHash, parseLineHash, parseMatchLines, rawHref, searchHref } from './urls.js';
+import { apiFile, formatLineHash, parseLineHash, parseMatchLines, rawHref, searchHref } from './urls.js';
 
 const HIGHLIGHT_MAX = 1 << 20; // characters; larger files are shown without colours
 
@@ -51,7 +52,7 @@ export class FileView {
     const commit = s(f.commit);
     const path = s(f.path) || this.path;
     const crumbs = el('h1', { class: 'fpath' },
-      el('a', { class: 'rrepo', href: searchHref('repo:^' + escapeRegexp(this.repo) + '$') }, this.repo),
+      el('a', { class: 'rrepo', href: searchHref(repoFilter(this.repo)) }, this.repo),
       el('span', { class: 'rsep' }, ' › '), path);
     const meta = el('div', { class: 'fmeta' },
       rev ? el('span', { class: 'frev', title: 'revision' }, rev) : null,
@@ -119,8 +120,12 @@ export class FileView {
     if (sel) {
       this.anchor = sel.start;
       this.select(sel.start, sel.end);
-      const target = this.lines[Math.min(sel.start, this.lines.length) - 1];
-      target.scrollIntoView({ block: sel.end > sel.start ? 'start' : 'center' });
+      // Centre the range when it fits in the window, else show its start at the top.
+      const last = Math.min(sel.end, this.lines.length);
+      const first = Math.min(sel.start, last);
+      const height = this.lines[last - 1].getBoundingClientRect().bottom - this.lines[first - 1].getBoundingClientRect().top;
+      if (height < innerHeight * 0.8) this.lines[Math.floor((first + last) / 2) - 1].scrollIntoView({ block: 'center' });
+      else this.lines[first - 1].scrollIntoView({ block: 'start' });
     } else {
       this.select(0, -1);
       if (initial && this.matches.size) {

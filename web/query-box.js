@@ -4,7 +4,7 @@
 // lines up without measuring anything. Below it, a list of suggestions (suggest.js).
 import { lexQuery } from './query-lex.js';
 import { suggest } from './suggest.js';
-import { byteOffsetToIndex } from './utf8.js';
+import { columnToIndex } from './utf8.js';
 import { LANGUAGES } from './languages.js';
 import { clear, el } from './dom.js';
 
@@ -58,9 +58,9 @@ export class QueryBox {
     this.input.setSelectionRange(n, n);
   }
 
-  // Marks the character at a 1-based byte column of the query (a query error).
+  // Marks the character at a 1-based column (in characters) of the query: a query error.
   setErrorColumn(column) {
-    this.errorAt = column ? byteOffsetToIndex(this.value, column - 1) : -1;
+    this.errorAt = column ? columnToIndex(this.value, column) : -1;
     this.render();
   }
 
@@ -142,7 +142,7 @@ export class QueryBox {
       this.repos = [];
       this.loadRepos().then((names) => {
         this.repos = names;
-        if (this.input.selectionStart === cur && this.value === q) this.updateSuggestions();
+        this.updateSuggestions(); // for what is typed by now
       }, () => { this.repos = null; });
     }
     if (!s) { this.closeSuggestions(); return; }

@@ -2,7 +2,8 @@
 // skipped files of every repository the server knows.
 import { append, el } from './dom.js';
 import { getJSON } from './api.js';
-import { escapeRegexp, safeHref, searchHref } from './urls.js';
+import { repoFilter } from './suggest.js';
+import { safeHref, searchHref } from './urls.js';
 
 const STATES = ['new', 'syncing', 'indexed', 'error'];
 const s = (v) => (typeof v === 'string' ? v : '');
@@ -73,6 +74,6 @@ function repoCard(r) {
     Number.isFinite(r.index_bytes) ? [el('dt', null, 'Index'), el('dd', null, size(r.index_bytes))] : null,
     s(r.last_error) ? [el('dt', null, 'Last error'), el('dd', { class: 'rerror' }, r.last_error)] : null);
   return el('section', { class: 'repo' },
-    el('h2', null, el('a', { href: searchHref('repo:^' + escapeRegexp(r.name) + '$') }, r.name)),
+    el('h2', null, el('a', { href: searchHref(repoFilter(r.name)) }, r.name)),
     dl);
 }

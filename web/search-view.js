@@ -3,8 +3,9 @@
 // errors with a caret under their column.
 import { append, clear, el, segments } from './dom.js';
 import { ApiError, errorOf, getJSON } from './api.js';
-import { byteOffsetToIndex, byteRangesToIndexes, markSegments } from './utf8.js';
-import { escapeRegexp, fileHref, searchApiHref, searchHref, streamHref } from './urls.js';
+import { repoFilter } from './suggest.js';
+import { columnToIndex, byteRangesToIndexes, markSegments } from './utf8.js';
+import { fileHref, searchApiHref, searchHref, streamHref } from './urls.js';
 
 const CONTEXT = 2;
 const MAX_LINE = 1000; // characters of a line shown in a result (minified files have huge lines)
@@ -18,6 +19,7 @@ const EXAMPLES = [
 
 const str = (v) => (typeof v === 'string' ? v : '');
 const int = (v) => (Number.isFinite(v) ? v : 0);
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 export class SearchView {
   constructor(root, box) {
@@ -119,7 +121,8 @@ export class SearchView {
     const total = int(p.shards_total), done = int(p.shards_done);
     this.progress.max = Math.max(total, 1);
     this.progress.value = Math.min(done, Math.max(total, 1));
-    this.progressText.textContent = `Searching… ${done}/${total} shards, ${int(p.matching_lines)} matches in ${int(p.files)} files`;
+    this.progressText.textContent = `Searching… ${done}/${total} shards, ` +
+      `${plural(int(p.matching_lines), 'match', 'matches')} in ${plural(int(p.files), 'file', 'files')}`;
   }
 
   addAlert(a) {
@@ -132,13 +135,16 @@ export class SearchView {
     this.status.classList.remove('running');
     clear(this.status);
     if (!s || typeof s !== 'object') {
-      append(this.status, `${this.count} results`);
+      append(this.status, plural(this.count, 'result', 'results'));
       return;
     }
     const ms = Number.isFinite(s.elapsed_ms) ? s.elapsed_ms : 0;
     const parts = [];
-    if (int(s.matching_lines) > 0) parts.push(`${int(s.matching_lines)} matches in ${int(s.files)} files`);
-    else parts.push(`${this.count} ${this.count === 1 ? 'result' : 'results'}`);
+    if (int(s.matching_lines) > 0) {
+      parts.push(`${plural(int(s.matching_lines), 'match', 'matches')} in ${plural(int(s.files), 'file', 'files')}`);
+    } else {
+      parts.push(plural(this.count, 'result', 'results'));
+    }
     parts.push(`${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`);
     parts.push(`${int(s.shards_searched)}/${int(s.shards_total)} shards`);
     append(this.status, el('span', { class: 'summary' }, parts.join(' · ')));
@@ -162,9 +168,9 @@ export class SearchView {
     append(this.error, el('p', { class: 'qerror-msg' },
       err.code === 'bad_query' ? 'Query error: ' : 'Error: ', err.message));
     if (err.column && this.q) {
-      // The column is a 1-based byte offset; show the query with a caret under that character.
+      // The column counts characters from 1; show the query with a caret under that character.
       const q = this.q;
-      const i = byteOffsetToIndex(q, err.column - 1);
+      const i = columnToIndex(q, err.column);
       const n = q.codePointAt(i) > 0xffff ? 2 : 1;
       const caretPad = Array.from(q.slice(0, i)).map((c) => (c === '\t' ? '\t' : ' ')).join('');
       append(this.error, el('pre', { class: 'qerror-query' },
@@ -192,7 +198,7 @@ function revOf(r) {
 
 function resultHeader(r, href, extra) {
   return el('header', { class: 'rhead' },
-    el('a', { class: 'rrepo', href: searchHref('repo:^' + escapeRegexp(r.repo) + '$') }, r.repo),
+    el('a', { class: 'rrepo', href: searchHref(repoFilter(r.repo)) }, r.repo),
     el('span', { class: 'rsep' }, ' › '),
     el('a', { class: 'rpath', href }, r.path),
     str(r.language) ? el('span', { class: 'rlang' }, r.language) : null,
@@ -203,10 +209,10 @@ function fileResult(r) {
   const lines = Array.isArray(r.lines) ? r.lines.filter((l) => l && Number.isInteger(l.line)) : [];
   const matchNums = lines.map((l) => l.line);
   const rev = revOf(r);
-  const href = fileHref(r.repo, r.path, { rev, matches: matchNums, line: matchNums[0] });
+  const href = fileHref(r.repo, r.path, { rev, matches: matchNums });
   const n = int(r.matching_lines) || lines.length;
   const article = el('article', { class: 'result' },
-    resultHeader(r, href, el('span', { class: 'rcount' }, `${n} ${n === 1 ? 'match' : 'matches'}`)));
+    resultHeader(r, href, el('span', { class: 'rcount' }, plural(n, 'match', 'matches'))));
 
   // Matching lines and their context, merged by line number (a context line of one match may be
   // another match), with a gap marker between runs that are not adjacent.
@@ -261,5 +267,5 @@ function pathResult(r) {
 function repoResult(r) {
   return el('article', { class: 'result result-repo' },
     el('header', { class: 'rhead' },
-      el('a', { class: 'rrepo', href: searchHref('repo:^' + escapeRegexp(r.repo) + '$') }, r.repo)));
+      el('a', { class: 'rrepo', href: searchHref(repoFilter(r.repo)) }, r.repo)));
 }

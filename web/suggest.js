@@ -32,14 +32,20 @@ const MAX_ITEMS = 12;
 
 const isWs = (c) => /\s/.test(c);
 
-// A value as the parser reads it: quoted when it has whitespace, quotes or parentheses.
+// A value as the parser reads it: quoted when it has whitespace or quotes. (A bare value may
+// hold backslashes, and parentheses balanced within it; regexps from escapeRegexp escape them.)
 export function quoteValue(v) {
-  if (!/[\s"'()\\]/.test(v)) return v;
+  if (!/[\s"']/.test(v)) return v;
   return '"' + v.replace(/[\\"]/g, '\\$&') + '"';
 }
 
 // Items whose keys match what was typed: an exact name or alias first, then names that start
 // with it, then aliases that do, then names or aliases containing it.
+// The filter that selects exactly one repository: repo:^NAME$ (quoted when needed).
+export function repoFilter(name) {
+  return 'repo:' + quoteValue('^' + escapeRegexp(name) + '$');
+}
+
 function rank(items, typed, keyOf) {
   const t = typed.toLowerCase();
   const tiers = [[], [], [], []];
@@ -91,7 +97,7 @@ export function suggest(q, cursor, { repos = [], languages = [] } = {}) {
   } else if (name === 'repo') {
     const t = typed.replace(/^\^/, '').replace(/\$$/, '').replace(/\\(.)/g, '$1');
     items = rank(repos, t, (r) => [r]).map((r) => ({
-      label: r, detail: 'repository', insert: head + '^' + escapeRegexp(r) + '$' + trail,
+      label: r, detail: 'repository', insert: head + quoteValue('^' + escapeRegexp(r) + '$') + trail,
     }));
   } else if (VALUES[name]) {
     items = rank(VALUES[name], typed, (v) => [v]).map((v) => ({

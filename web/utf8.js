@@ -79,9 +79,12 @@ export function byteRangesToIndexes(text, ranges) {
   return merged;
 }
 
-// The string index of a byte offset in text (a query's error column is a byte position).
-export function byteOffsetToIndex(text, off) {
-  return toIndex(boundaries(text, 3), off, false);
+// The string index of a 1-based column counted in characters (code points), as the API and the
+// CLI report a query error's position; past the end gives text.length.
+export function columnToIndex(text, column) {
+  let i = 0;
+  for (let c = 1; c < column && i < text.length; c++) i += text.codePointAt(i) > 0xffff ? 2 : 1;
+  return i;
 }
 
 // text cut into [[piece, className|null], ...] with the given index ranges marked.

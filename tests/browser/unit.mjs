@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from './tap.mjs';
 import { lexQuery } from '../../web/query-lex.js';
 import { suggest, quoteValue } from '../../web/suggest.js';
-import { byteRangesToIndexes, byteOffsetToIndex, byteLength, markSegments } from '../../web/utf8.js';
+import { byteRangesToIndexes, columnToIndex, byteLength, markSegments } from '../../web/utf8.js';
 import { tokenize, splitLines } from '../../web/highlight.js';
 import {
   safeHref, fileHref, parseFileRoute, parseLineHash, formatLineHash, parseMatchLines, escapeRegexp,
@@ -114,8 +114,10 @@ test('utf8: U+FFFD replacing invalid bytes, and genuine U+FFFD', () => {
   assert.deepEqual(byteRangesToIndexes('\ufffd\ufffd&lt;', [[2, 4]]), [[2, 4]]);
   // A real U+FFFD (3 bytes) followed by "xy": the range [3,5) reaches past the 1-byte count (3).
   assert.deepEqual(byteRangesToIndexes('\ufffdxy', [[3, 5]]), [[1, 3]]);
-  assert.equal(byteOffsetToIndex('é x', 3), 2);
-  assert.equal(byteOffsetToIndex('abc', 10), 3);
+  assert.equal(columnToIndex('é x', 3), 2);
+  assert.equal(columnToIndex('😀é foo', 4), 4);
+  assert.equal(columnToIndex('abc', 10), 3);
+  assert.equal(columnToIndex('abc', 1), 0);
   assert.deepEqual(markSegments('a<b>c', [[1, 4]], 'hl'), [['a', null], ['<b>', 'hl'], ['c', null]]);
 });
 
