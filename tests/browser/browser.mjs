@@ -163,6 +163,16 @@ export function browserTests(ctx) {
     await close();
   });
 
+  test('browser: alerts from the server and limits hit are shown', async () => {
+    const { page, close } = await open();
+    await search(page, 'parse_config rev:main');
+    assert.match((await texts(page, '.alerts .alert')).join('\n'), /rev:/);
+    await search(page, 'parse_config count:1');
+    assert.match(await page.textContent('.status'), /limit hit/);
+    assert.equal((await page.$$('.snippet .cl.match')).length, 1);
+    await close();
+  });
+
   test('browser: the URL holds the query; reload, back and forward restore it', async () => {
     const { page, close } = await open();
     await search(page, 'parse_config');
