@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&b, 1 << 24);
 	if (route_sse_event(&b, "matches", value, vlen) == 0) {
 		/* One event: the only blank line is the terminator. */
-		char *end = strstr(b.ptr, "\n\n");
+		char *end = memmem(b.ptr, b.len, "\n\n", 2);
 
 		if (!end || (size_t)(end - b.ptr) != b.len - 2)
 			abort();
