@@ -42,7 +42,7 @@ python3 - "$here/queries.tsv" > "$work/paths" <<'PY'
 import csv, sys, urllib.parse
 rows = csv.DictReader(open(sys.argv[1]), delimiter="\t")
 for r in rows:
-    if r.get("target") != "selective":
+    if r.get("target") != "selective" and r.get("kind") != "rare":
         continue
     q = r.get("query") or ""
     if not q:
