@@ -173,7 +173,7 @@ int stream_ticker_start(struct srv *s, pthread_t *th);
 void streams_cancel_all(struct srv *s);
 
 /* Handlers' shared pieces (handlers.c). */
-unsigned handlers_search_threads(struct srv *s);
+unsigned handlers_search_threads(struct srv *s, bool is_stream);
 int handlers_search_opts(struct search_opts *o, const struct query *q);
 /* SECURITY: the one place that says which repositories a request may read (see handlers.c). */
 const struct search_repos *handlers_readable_repos(const struct req *rq);

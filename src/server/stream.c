@@ -292,7 +292,7 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 	st->conn = rq->conn;
 	st->q = q;
 	st->context = context;
-	st->n_threads = handlers_search_threads(s);
+	st->n_threads = handlers_search_threads(s, true);
 	st->repos = handlers_readable_repos(rq);
 	st->snap = rq->snap; /* the search thread keeps the snapshot until it ends */
 	rq->snap = NULL;
