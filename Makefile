@@ -5,13 +5,15 @@
 #   make test                   deps, build, unit + end-to-end tests, "N passed, N failed"
 #   make asan-test              the whole suite again under ASan+UBSan
 #   make fuzz                   libFuzzer targets (clang) into build/fuzz/
+#   make serve [REPOS="path ..."]  index this repository (and REPOS) into ./trawl-data, serve it
+#                               on http://127.0.0.1:6070/ (the web UI and docs/api.md)
 #   make compile_commands.json  for clangd and clang-tidy
 #   WERROR=1                    warnings are errors (CI sets it)
 
 BUILD ?= release
 O := build/$(BUILD)
 CC ?= cc
-PKGS := libhs jansson zlib sqlite3
+PKGS := libhs jansson zlib sqlite3 libmicrohttpd
 # libgit2 (and its dozen dependencies) only goes into trawl-git.so, which `trawl index` loads
 # when it meets a git repository: every other trawl process starts ~2.4 ms faster without it.
 GIT_PKGS := libgit2
@@ -57,7 +59,16 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+# The web UI (web/, written by the UI's authors) is embedded into the binary: every file's bytes
+# in build/$(BUILD)/gen/web_assets.c. The list of files is compared at parse time, so adding or
+# removing a file regenerates it too; a missing web/ gives an empty table, not a broken build.
+WEB_FILES := $(sort $(shell find web -type f ! -name '.*' 2>/dev/null))
+GEN_SRC := $(O)/gen/web_assets.c
+GEN_OBJ := $(O)/gen/web_assets.o
+WEB_LIST := $(O)/gen/web_files
+$(shell mkdir -p $(O)/gen && (echo '$(WEB_FILES)' | cmp -s - $(WEB_LIST) || echo '$(WEB_FILES)' > $(WEB_LIST)))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
@@ -83,6 +94,12 @@ $(O)/trawl-git.so: $(GIT_OBJ)
 $(O)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -MMD -MP -c -o $@ $<
+
+$(GEN_SRC): scripts/embed.py $(WEB_FILES) $(WEB_LIST)
+	@python3 scripts/embed.py web $@
+
+$(GEN_OBJ): $(GEN_SRC)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(O)/libtrawl.a: $(LIB_OBJ)
 	@rm -f $@
@@ -113,12 +130,24 @@ unit: $(UNIT_BIN)
 FUZZ_O := build/fuzz
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_O)/fuzz_%)
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm -pthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(PKG_LIBS) -lm -pthread
 
 deps:
 	scripts/deps.sh
+
+# The sample data directory: this repository (its committed HEAD), plus any REPOS, indexed
+# directly with `trawl index`. When `trawl repo add` and `trawl sync` exist (the registry,
+# DATA/trawl.db) this becomes `trawl repo add --data trawl-data PATH` for each, then one
+# `trawl sync --data trawl-data`, and the server's scheduler keeps them fresh.
+SERVE_DATA ?= trawl-data
+SERVE_LISTEN ?= 127.0.0.1:6070
+serve: all
+	@mkdir -p $(SERVE_DATA)
+	$(O)/trawl index -o $(SERVE_DATA)/index --name trawl .
+	@for r in $(REPOS); do $(O)/trawl index -o $(SERVE_DATA)/index "$$r" || exit 1; done
+	exec $(O)/trawl serve --data $(SERVE_DATA) --listen $(SERVE_LISTEN)
 
 compile_commands.json: $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
 	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) > $@

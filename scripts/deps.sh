@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential pkg-config clang
   libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libsqlite3-dev
+  libmicrohttpd-dev
   ripgrep python3 time git
 )
 

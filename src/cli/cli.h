@@ -17,6 +17,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_repo(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "trawl: MESSAGE" for the current error detail (or the code's name) to stderr. */
 void cli_report(int err);
@@ -26,8 +27,6 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool cli_parse_size(uint64_t *out, const char *s);
 /* Parses a plain non-negative decimal number. */
 bool cli_parse_u64(uint64_t *out, const char *s);
-/* "binary", "too large", ...: why a document was not indexed (trawl ls, trawl repo status). */
-const char *cli_skip_reason(enum doc_skip s);
 /* "1.2 GB" style, into buf. */
 const char *cli_human_bytes(char *buf, size_t n, double bytes);
 

@@ -284,7 +284,7 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 				continue;
 			if (!json) {
 				printf("  skipped %s/%.*s\t%llu\t%s\n", shard_repo(sh), (int)doc.path_len,
-				       doc.path, (unsigned long long)doc.size, cli_skip_reason(doc.skip));
+				       doc.path, (unsigned long long)doc.size, doc_skip_name(doc.skip));
 				continue;
 			}
 			if ((err = buf_puts(b, n++ ? ",{" : "{")) < 0 ||
@@ -292,7 +292,7 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 			    (err = buf_puts(b, ",\"path\":")) < 0 ||
 			    (err = json_put_string(b, doc.path, doc.path_len, NULL)) < 0 ||
 			    (err = buf_printf(b, ",\"size\":%llu,", (unsigned long long)doc.size)) < 0 ||
-			    (err = put_str(b, "reason", cli_skip_reason(doc.skip))) < 0)
+			    (err = put_str(b, "reason", doc_skip_name(doc.skip))) < 0)
 				break;
 			err = buf_puts(b, "}");
 		}

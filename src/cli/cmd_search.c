@@ -10,6 +10,7 @@
 #include "query/query.h"
 #include "regex/regex.h"
 #include "search/search.h"
+#include "search/search_json.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -33,8 +34,7 @@ enum out_mode { OUT_LINES, OUT_FILES, OUT_COUNT, OUT_JSON };
 struct printer {
 	enum out_mode mode;
 	bool color;
-	enum qselect select;
-	struct buf seen;   /* select: the repositories or files printed so far, '\0'-separated */
+	struct search_select sel;
 	struct buf b;
 	struct buf prefix; /* "repo/path:" of the file being printed */
 	int err;
@@ -98,43 +98,9 @@ static int put_line_text(struct printer *p, const struct search_line *l)
 
 static int print_json_file(struct printer *p, const struct search_file *f)
 {
-	struct buf *b = &p->b;
-	int err;
+	int err = search_json_file(&p->b, f, NULL);
 
-	static const char *const kinds[] = { [SEARCH_CONTENT] = "file", [SEARCH_PATH] = "path",
-					     [SEARCH_REPO] = "repo" };
-
-	if ((err = buf_printf(b, "{\"type\":\"%s\",\"repo\":", kinds[f->kind])) < 0 ||
-	    (err = json_put_string(b, f->repo, strlen(f->repo), NULL)) < 0)
-		return err;
-	if (f->kind == SEARCH_REPO)
-		return buf_puts(b, "}\n");
-	if ((err = buf_puts(b, ",\"path\":")) < 0 ||
-	    (err = json_put_string(b, f->path, f->path_len, NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"language\":")) < 0 ||
-	    (err = json_put_string(b, lang_name(f->lang), strlen(lang_name(f->lang)), NULL)) < 0)
-		return err;
-	if (f->kind == SEARCH_PATH)
-		return buf_puts(b, "}\n");
-	if ((err = buf_printf(b, ",\"matching_lines\":%llu,\"lines\":[",
-			      (unsigned long long)f->n_lines)) < 0)
-		return err;
-	for (uint64_t i = 0; f->lines && i < f->n_lines; i++) {
-		const struct search_line *l = &f->lines[i];
-
-		if ((err = buf_printf(b, "%s{\"line\":%llu,\"text\":", i ? "," : "",
-				      (unsigned long long)l->lineno)) < 0 ||
-		    (err = json_put_string(b, (const char *)l->text, l->len, NULL)) < 0 ||
-		    (err = buf_puts(b, ",\"ranges\":[")) < 0)
-			return err;
-		for (size_t k = 0; k < l->n_ranges; k++)
-			if ((err = buf_printf(b, "%s[%u,%u]", k ? "," : "", l->ranges[k].start,
-					      l->ranges[k].end)) < 0)
-				return err;
-		if ((err = buf_puts(b, "]}")) < 0)
-			return err;
-	}
-	return buf_puts(b, "]}\n");
+	return err < 0 ? err : buf_putc(&p->b, '\n');
 }
 
 /* Writes n in decimal; avoids printf on the path that prints millions of lines. */
@@ -181,41 +147,16 @@ static int print_lines(struct printer *p, const struct search_file *f)
 	return 0;
 }
 
-/* select:repo|file: whether this repository or file was printed already (and remember it). */
-static bool seen_before(struct printer *p, const struct search_file *f)
-{
-	struct buf key;
-	bool is_seen = false;
-
-	buf_init(&key, 1 << 20);
-	if (buf_puts(&key, f->repo) < 0 ||
-	    (p->select == QS_FILE && (buf_putc(&key, '/') < 0 || buf_put(&key, f->path, f->path_len) < 0)) ||
-	    buf_putc(&key, 0) < 0) {
-		buf_dispose(&key);
-		return false;
-	}
-	for (size_t i = 0; i < p->seen.len && !is_seen; i += strlen(p->seen.ptr + i) + 1)
-		is_seen = strcmp(p->seen.ptr + i, key.ptr) == 0;
-	if (!is_seen)
-		buf_put(&p->seen, key.ptr, key.len);
-	buf_dispose(&key);
-	return is_seen;
-}
-
 static int on_file(const struct search_file *f, void *arg)
 {
 	struct printer *p = arg;
 	int err = 0;
 
-	if (p->select != QS_NONE) {
-		struct search_file g = *f;
+	if (p->sel.select != QS_NONE) {
+		struct search_file g;
 
-		/* select: projects results onto repositories or files, each once. */
-		if (seen_before(p, f))
+		if (!search_select_apply(&p->sel, &g, f))
 			return 0;
-		g.kind = p->select == QS_REPO ? SEARCH_REPO : SEARCH_PATH;
-		g.n_lines = 0;
-		g.lines = NULL;
 		if (p->mode == OUT_JSON)
 			err = print_json_file(p, &g);
 		else if ((err = put_path(p, &g)) == 0)
@@ -251,16 +192,9 @@ static int on_file(const struct search_file *f, void *arg)
 
 static int print_json_summary(struct printer *p, const struct search_stats *st)
 {
-	return buf_printf(&p->b,
-			  "{\"type\":\"summary\",\"matching_lines\":%llu,\"files\":%llu,"
-			  "\"shards_total\":%llu,\"shards_searched\":%llu,\"candidates\":%llu,"
-			  "\"bytes_scanned\":%llu,\"elapsed_ms\":%.3f,\"plan_ms\":%.3f,"
-			  "\"limit_hit\":%s,\"timeout_hit\":%s}\n",
-			  (unsigned long long)st->lines, (unsigned long long)st->files,
-			  (unsigned long long)st->shards_total, (unsigned long long)st->shards_searched,
-			  (unsigned long long)st->candidates, (unsigned long long)st->bytes_scanned,
-			  st->elapsed_ms, st->plan_ms, st->is_limit_hit ? "true" : "false",
-			  st->is_timeout ? "true" : "false");
+	int err = search_json_summary(&p->b, st, true);
+
+	return err < 0 ? err : buf_putc(&p->b, '\n');
 }
 
 /* Prints the error, and for a pattern error the pattern with a caret under the position. */
@@ -319,7 +253,7 @@ int cmd_search(int argc, char **argv)
 
 	buf_init(&p.b, BUF_MAX_DEFAULT);
 	buf_init(&p.prefix, 1 << 20);
-	buf_init(&p.seen, BUF_MAX_DEFAULT);
+	search_select_init(&p.sel, QS_NONE);
 	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
@@ -382,7 +316,7 @@ int cmd_search(int argc, char **argv)
 		for (size_t i = 0; i < query->n_warnings; i++)
 			cli_errorf("warning: %s", query->warnings[i]);
 		o.query = query;
-		p.select = query->select;
+		p.sel.select = query->select;
 	}
 	if (strcmp(color, "always") == 0)
 		p.color = true;
@@ -440,7 +374,7 @@ int cmd_search(int argc, char **argv)
 out:
 	free(data_index);
 	query_free(query);
-	buf_dispose(&p.seen);
+	search_select_dispose(&p.sel);
 	index_close(ix);
 	buf_dispose(&p.b);
 	buf_dispose(&p.prefix);

@@ -41,19 +41,6 @@ int cmd_verify(int argc, char **argv)
 	return 0;
 }
 
-const char *cli_skip_reason(enum doc_skip s)
-{
-	switch (s) {
-	case DOC_INDEXED: return "indexed";
-	case DOC_SKIP_BINARY: return "binary";
-	case DOC_SKIP_TOO_LARGE: return "too large";
-	case DOC_SKIP_UNREADABLE: return "unreadable";
-	case DOC_SKIP_SYMLINK: return "symlink";
-	case DOC_SKIP_SUBMODULE: return "submodule";
-	}
-	return "unknown";
-}
-
 int cmd_ls(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -95,7 +82,7 @@ int cmd_ls(int argc, char **argv)
 			if (only_skipped && doc.skip == DOC_INDEXED)
 				continue;
 			printf("%s/%.*s\t%llu\t%s\n", shard_repo(sh), (int)doc.path_len, doc.path,
-			       (unsigned long long)doc.size, cli_skip_reason(doc.skip));
+			       (unsigned long long)doc.size, doc_skip_name(doc.skip));
 		}
 	}
 	index_close(ix);

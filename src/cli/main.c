@@ -26,6 +26,8 @@ static const char usage[] =
 	"  repo   add URL|PATH [--name NAME] [--branch B]... | list [--json] | status NAME [--json]\n"
 	"         | remove NAME     [--data DIR]   the repository registry (docs/operations.md)\n"
 	"  sync   [NAME] [--data DIR]   fetch and index registered repositories\n"
+	"  serve  [--data DIR] [--listen 127.0.0.1:6070] [--sync-interval 10m]\n"
+	"                      the HTTP API and web UI (docs/api.md)\n"
 	"  help | version\n"
 	"\n"
 	"exit status: 0 when something matched, 1 when nothing did, 2 on error\n";
@@ -118,6 +120,8 @@ int main(int argc, char **argv)
 		return cmd_search(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "ls") == 0)
 		return cmd_ls(argc - 1, argv + 1);
 	if (strcmp(cmd, "repo") == 0)

@@ -32,6 +32,9 @@ enum doc_skip {
 	DOC_SKIP_SUBMODULE = 5, /* a submodule (gitlink) in a git tree: not followed */
 };
 
+/* "indexed", "binary", "too large", ...: the reason's name in listings and the HTTP API. */
+const char *doc_skip_name(enum doc_skip s);
+
 enum doc_flags {
 	DOC_INVALID_UTF8 = 1u << 0, /* content is not valid UTF-8 (set by the writer) */
 };

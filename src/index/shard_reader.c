@@ -597,3 +597,16 @@ int shard_verify(const struct shard *sh)
 	u32vec_dispose(&ids);
 	return err;
 }
+
+const char *doc_skip_name(enum doc_skip s)
+{
+	switch (s) {
+	case DOC_INDEXED: return "indexed";
+	case DOC_SKIP_BINARY: return "binary";
+	case DOC_SKIP_TOO_LARGE: return "too large";
+	case DOC_SKIP_UNREADABLE: return "unreadable";
+	case DOC_SKIP_SYMLINK: return "symlink";
+	case DOC_SKIP_SUBMODULE: return "submodule";
+	}
+	return "unknown";
+}

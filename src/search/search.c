@@ -35,6 +35,8 @@ struct file_rec {
 	enum search_kind kind;
 	uint16_t lang;
 	double score;
+	const uint8_t *content; /* as matched: after a byte order mark */
+	size_t content_len;
 };
 
 struct line_rec {
@@ -706,7 +708,11 @@ static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d, 
 	fr = &j->files[j->n_files++];
 	*fr = (struct file_rec){ d->path, d->path_len, r->type == QT_FILE ? dc.n_lines : 0,
 				 first_line, r->type == QT_PATH ? SEARCH_PATH : SEARCH_CONTENT,
-				 d->lang, 0 };
+				 d->lang, 0, NULL, 0 };
+	if (r->type == QT_FILE) {
+		fr->content = dc.data;
+		fr->content_len = dc.len;
+	}
 	if (r->is_ranked)
 		fr->score = score_file(&dc, fr);
 	return 0;
@@ -872,7 +878,7 @@ static int search_shard(struct worker *w, struct job *j, const struct shard *sh)
 				sizeof(*j->files))) < 0)
 			return err;
 		j->files[j->n_files++] = (struct file_rec){ "", 0, 0, j->n_lines, SEARCH_REPO, 0,
-							    0 };
+							    0, NULL, 0 };
 		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
 		return 0;
 	}
@@ -958,7 +964,7 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 		const char *repo = picks[f].repo;
 		size_t n_files = n;
 		struct search_file sf = { repo, fr->path, fr->path_len, fr->n_lines, NULL,
-					  fr->kind, fr->lang, fr->score };
+					  fr->kind, fr->lang, fr->score, fr->content, fr->content_len };
 
 		if (r->limit && fr->kind == SEARCH_CONTENT && st->lines + sf.n_lines > r->limit) {
 			sf.n_lines = r->limit - st->lines;
@@ -1314,6 +1320,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	struct worker *workers = NULL;
 	unsigned n_threads = o->n_threads;
 	unsigned started = 0;
+	uint64_t n_found_files = 0;
 	double t0 = now_ms();
 	int err = 0;
 
@@ -1372,6 +1379,13 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		st->candidates += j->candidates;
 		st->bytes_scanned += j->bytes;
 		st->shards_searched += j->is_searched;
+		n_found_files += j->n_files;
+		if (o->progress) {
+			struct search_progress p = { i + 1, r.n_jobs, atomic_load(&r.found),
+						     n_found_files };
+
+			o->progress(&p, o->progress_arg);
+		}
 		if (r.is_ranked)
 			continue; /* ranked below, once everything is in */
 		if (err == 0 && !atomic_load(&r.stop))

@@ -25,6 +25,14 @@ struct search_repos {
 	size_t n_names;
 };
 
+/* Where a running search is (search_opts.progress). */
+struct search_progress {
+	uint64_t shards_done;
+	uint64_t shards_total;
+	uint64_t matching_lines; /* found so far (before ranking and count: cut) */
+	uint64_t files;          /* files with results so far */
+};
+
 struct search_opts {
 	/*
 	 * Either a parsed query (the query language: several patterns and filters, settings for
@@ -41,6 +49,12 @@ struct search_opts {
 	bool want_ranges;         /* compute match ranges within lines (JSON, colour) */
 	unsigned n_threads;       /* 0 = one per core */
 	const atomic_bool *cancel; /* optional: set to stop the search early */
+	/*
+	 * Optional: called on the calling thread each time a shard is finished (in shard order),
+	 * before any result of a ranked query is handed out, so a stream can report progress.
+	 */
+	void (*progress)(const struct search_progress *p, void *arg);
+	void *progress_arg;
 };
 
 struct search_line {
@@ -66,6 +80,13 @@ struct search_file {
 	enum search_kind kind;
 	uint16_t lang;            /* query/lang.h */
 	double score;             /* the ranking score (queries only; docs/query-syntax.md) */
+	/*
+	 * The file's content as matched (after a UTF-8 byte order mark), borrowed from the shard
+	 * mapping like the line texts: callers find context lines around a match in it. NULL/0
+	 * for path and repository results.
+	 */
+	const uint8_t *content;
+	size_t content_len;
 };
 
 struct search_stats {

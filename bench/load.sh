@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Load benchmark of `trawl serve` (issue 5): selective queries through /api/v1/search with wrk,
+# reporting queries per second, p50/p99 latency and the server's RSS; then the time to the first
+# streamed result (and to the end) of an exhaustive query through /api/v1/search/stream.
+#
+#   bench/load.sh CORPUS_DIR
+#
+#   DURATION=20s   wrk run length          CONNS=32      concurrent connections
+#   WRK_THREADS=2  wrk threads             THREADS=N     server HTTP threads (default: its own)
+#   EXHAUSTIVE='count:all return'          the streamed query
+#   TRAWL=BIN      trawl binary (default build/trawl, built if missing)
+#
+# The corpus is indexed into bench/work/load/ (kept between runs when the corpus is the same).
+# Targets on 2 cores: >= 2,000 queries/s with p99 < 20 ms. Needs wrk (Debian package `wrk`).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+corpus=${1:?usage: bench/load.sh CORPUS_DIR}
+corpus=$(cd "$corpus" && pwd)
+work=$here/work/load
+duration=${DURATION:-20s}
+conns=${CONNS:-32}
+wthreads=${WRK_THREADS:-2}
+exhaustive=${EXHAUSTIVE:-count:all return}
+trawl=${TRAWL:-$repo/build/trawl}
+command -v wrk >/dev/null || { echo "load.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+[ -x "$trawl" ] || make -C "$repo" -j2 >&2
+mkdir -p "$work"
+
+# Index once per corpus.
+if [ "$(cat "$work/corpus" 2>/dev/null)" != "$corpus" ] || [ ! -f "$work/data/index/MANIFEST" ]; then
+  rm -rf "$work/data"
+  echo "load.sh: indexing $corpus" >&2
+  "$trawl" index -o "$work/data/index" --name corpus --worktree "$corpus" >&2 2>/dev/null ||
+    "$trawl" index -o "$work/data/index" --name corpus "$corpus" >&2
+  echo "$corpus" > "$work/corpus"
+fi
+
+# The selective queries of bench/queries.tsv, as /api/v1/search paths.
+python3 - "$here/queries.tsv" > "$work/paths" <<'PY'
+import csv, sys, urllib.parse
+rows = csv.DictReader(open(sys.argv[1]), delimiter="\t")
+for r in rows:
+    if r.get("target") != "selective" and r.get("kind") != "rare":
+        continue
+    q = r.get("query") or ""
+    if not q:
+        flags = r.get("flags") or ""
+        q = "/%s/" % r["pattern"].replace("/", "\\/")
+        if "-i" in flags:
+            q += " case:no"
+        else:
+            q += " case:yes"
+    print("/api/v1/search?q=" + urllib.parse.quote(q, safe=""))
+PY
+echo "load.sh: $(wc -l < "$work/paths") selective queries" >&2
+
+args=(serve --data "$work/data" --listen 127.0.0.1:0 --sync-interval 0)
+[ -n "${THREADS:-}" ] && args+=(--threads "$THREADS")
+"$trawl" "${args[@]}" > "$work/server.out" 2> "$work/server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+for _ in $(seq 100); do grep -q serving "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://[^ ]*' "$work/server.out" | head -1)
+url=${url%/}
+[ -n "$url" ] || { echo "load.sh: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+
+# Warm the page cache and the pattern cache, then measure.
+while read -r p; do curl -sf -o /dev/null "$url$p"; done < "$work/paths"
+TRAWL_LOAD_PATHS=$work/paths wrk -t"$wthreads" -c"$conns" -d"$duration" --latency \
+  -s "$here/load.lua" "$url" > "$work/wrk.out"
+rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+
+stream=$(python3 - "$url" "$exhaustive" <<'PY'
+import http.client, sys, time, urllib.parse
+url, q = sys.argv[1], sys.argv[2]
+host, port = url.split("//")[1].split(":")
+c = http.client.HTTPConnection(host, int(port), timeout=600)
+t0 = time.monotonic()
+c.request("GET", "/api/v1/search/stream?q=" + urllib.parse.quote(q, safe=""))
+r = c.getresponse()
+first = None
+files = 0
+buf = b""
+while True:
+    chunk = r.read1(65536)
+    if not chunk:
+        break
+    if first is None and b"event: matches" in buf + chunk:
+        first = time.monotonic() - t0
+    buf = (buf + chunk)[-64:]
+end = time.monotonic() - t0
+print("%.1f %.1f" % ((first or end) * 1000, end * 1000))
+PY
+)
+
+rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
+p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.out")
+p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
+non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.out")
+errs=$(grep -o 'Socket errors:.*' "$work/wrk.out" || true)
+cat <<REPORT
+trawl serve load test ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)
+corpus: $corpus ($(du -sh "$work/data/index" | cut -f1) of index)
+selective queries: $(wc -l < "$work/paths") from bench/queries.tsv through /api/v1/search
+wrk: $wthreads threads, $conns connections, $duration
+  queries/s: $rps   p50: $p50   p99: $p99   non-2xx: ${non2xx:-0}   ${errs}
+server RSS: $((rss_kb / 1024)) MB (peak $((hwm_kb / 1024)) MB)
+exhaustive stream '$exhaustive': first matches after ${stream% *} ms, done after ${stream#* } ms
+REPORT

@@ -1,0 +1,203 @@
+/* JSON result objects for the CLI and the HTTP API (search_json.h). */
+#include "search/search_json.h"
+
+#include <string.h>
+
+#include "query/lang.h"
+#include "util/json.h"
+
+static const char *const kinds[] = { [SEARCH_CONTENT] = "file", [SEARCH_PATH] = "path",
+				     [SEARCH_REPO] = "repo" };
+
+/* Writes n in decimal; avoids printf on a path that can print millions of numbers. */
+static int put_u64(struct buf *b, uint64_t n)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	return buf_put(b, tmp + i, sizeof(tmp) - i);
+}
+
+static int put_ctx_line(struct buf *b, bool is_first, uint64_t lineno, const uint8_t *s, size_t len)
+{
+	int err;
+
+	if ((err = buf_puts(b, is_first ? "{\"line\":" : ",{\"line\":")) < 0 ||
+	    (err = put_u64(b, lineno)) < 0 || (err = buf_puts(b, ",\"text\":")) < 0 ||
+	    (err = json_put_string(b, (const char *)s, len, NULL)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+/*
+ * "before" and "after": up to n lines around l, found in the file's content. A line whose text
+ * does not lie inside the content (it cannot happen, but the pointers are compared, not
+ * trusted) gets empty lists.
+ */
+static int put_context(struct buf *b, const struct search_file *f, const struct search_line *l,
+		       unsigned n)
+{
+	const uint8_t *c = f->content, *end = c ? c + f->content_len : NULL;
+	const uint8_t *starts[16], *p;
+	size_t k = 0;
+	int err;
+
+	if (n > 16)
+		n = 16;
+	if ((err = buf_puts(b, ",\"before\":[")) < 0)
+		return err;
+	if (c && l->text >= c && l->text + l->len <= end) {
+		/* Walk back over n line starts, then print them in order. */
+		p = l->text;
+		while (k < n && p > c) {
+			const uint8_t *q = p - 1; /* the '\n' ending the previous line */
+
+			while (q > c && q[-1] != '\n')
+				q--;
+			starts[k++] = q;
+			p = q;
+		}
+		for (size_t i = k; i-- > 0;) {
+			const uint8_t *s = starts[i], *e = memchr(s, '\n', (size_t)(end - s));
+
+			if ((err = put_ctx_line(b, i == k - 1, l->lineno - (i + 1), s,
+						(size_t)((e ? e : end) - s))) < 0)
+				return err;
+		}
+	}
+	if ((err = buf_puts(b, "],\"after\":[")) < 0)
+		return err;
+	if (c && l->text >= c && l->text + l->len <= end) {
+		p = l->text + l->len; /* at the '\n' (or the end) */
+		for (unsigned i = 0; i < n && p < end; i++) {
+			const uint8_t *s = p + 1, *e;
+
+			if (s >= end)
+				break; /* the file ends with this line's '\n' */
+			e = memchr(s, '\n', (size_t)(end - s));
+			if ((err = put_ctx_line(b, i == 0, l->lineno + i + 1, s,
+						(size_t)((e ? e : end) - s))) < 0)
+				return err;
+			p = e ? e : end;
+		}
+	}
+	return buf_putc(b, ']');
+}
+
+static int put_branches(struct buf *b, const struct search_json_opts *jo)
+{
+	int err;
+
+	if ((err = buf_puts(b, ",\"branches\":[")) < 0)
+		return err;
+	for (size_t i = 0; i < jo->n_branches; i++)
+		if ((i && (err = buf_putc(b, ',')) < 0) ||
+		    (err = json_put_string(b, jo->branches[i], strlen(jo->branches[i]), NULL)) < 0)
+			return err;
+	return buf_putc(b, ']');
+}
+
+int search_json_file(struct buf *b, const struct search_file *f, const struct search_json_opts *jo)
+{
+	const char *lname = lang_name(f->lang);
+	int err;
+
+	if ((err = buf_puts(b, "{\"type\":\"")) < 0 || (err = buf_puts(b, kinds[f->kind])) < 0 ||
+	    (err = buf_puts(b, "\",\"repo\":")) < 0 ||
+	    (err = json_put_string(b, f->repo, strlen(f->repo), NULL)) < 0)
+		return err;
+	if (f->kind == SEARCH_REPO)
+		return buf_putc(b, '}');
+	if ((err = buf_puts(b, ",\"path\":")) < 0 ||
+	    (err = json_put_string(b, f->path, f->path_len, NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"language\":")) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
+		return err;
+	if (jo && (err = put_branches(b, jo)) < 0)
+		return err;
+	if (f->kind == SEARCH_PATH)
+		return buf_putc(b, '}');
+	if ((err = buf_puts(b, ",\"matching_lines\":")) < 0 || (err = put_u64(b, f->n_lines)) < 0 ||
+	    (err = buf_puts(b, ",\"lines\":[")) < 0)
+		return err;
+	for (uint64_t i = 0; f->lines && i < f->n_lines; i++) {
+		const struct search_line *l = &f->lines[i];
+
+		if ((err = buf_puts(b, i ? ",{\"line\":" : "{\"line\":")) < 0 ||
+		    (err = put_u64(b, l->lineno)) < 0 || (err = buf_puts(b, ",\"text\":")) < 0 ||
+		    (err = json_put_string(b, (const char *)l->text, l->len, NULL)) < 0 ||
+		    (err = buf_puts(b, ",\"ranges\":[")) < 0)
+			return err;
+		for (size_t k = 0; k < l->n_ranges; k++)
+			if ((err = buf_puts(b, k ? ",[" : "[")) < 0 ||
+			    (err = put_u64(b, l->ranges[k].start)) < 0 || (err = buf_putc(b, ',')) < 0 ||
+			    (err = put_u64(b, l->ranges[k].end)) < 0 || (err = buf_putc(b, ']')) < 0)
+				return err;
+		if ((err = buf_putc(b, ']')) < 0)
+			return err;
+		if (jo && jo->context && (err = put_context(b, f, l, jo->context)) < 0)
+			return err;
+		if ((err = buf_putc(b, '}')) < 0)
+			return err;
+	}
+	return buf_puts(b, "]}");
+}
+
+int search_json_summary(struct buf *b, const struct search_stats *st, bool is_typed)
+{
+	return buf_printf(b,
+			  "{%s\"matching_lines\":%llu,\"files\":%llu,"
+			  "\"shards_total\":%llu,\"shards_searched\":%llu,\"candidates\":%llu,"
+			  "\"bytes_scanned\":%llu,\"elapsed_ms\":%.3f,\"plan_ms\":%.3f,"
+			  "\"limit_hit\":%s,\"timeout_hit\":%s}",
+			  is_typed ? "\"type\":\"summary\"," : "", (unsigned long long)st->lines,
+			  (unsigned long long)st->files, (unsigned long long)st->shards_total,
+			  (unsigned long long)st->shards_searched, (unsigned long long)st->candidates,
+			  (unsigned long long)st->bytes_scanned, st->elapsed_ms, st->plan_ms,
+			  st->is_limit_hit ? "true" : "false", st->is_timeout ? "true" : "false");
+}
+
+void search_select_init(struct search_select *s, enum qselect select)
+{
+	s->select = select;
+	buf_init(&s->seen, BUF_MAX_DEFAULT);
+}
+
+void search_select_dispose(struct search_select *s)
+{
+	buf_dispose(&s->seen);
+}
+
+bool search_select_apply(struct search_select *s, struct search_file *out,
+			 const struct search_file *f)
+{
+	struct buf key;
+	bool is_seen = false;
+
+	*out = *f;
+	if (s->select == QS_NONE)
+		return true;
+	buf_init(&key, 1 << 20);
+	if (buf_puts(&key, f->repo) < 0 ||
+	    (s->select == QS_FILE &&
+	     (buf_putc(&key, '/') < 0 || buf_put(&key, f->path, f->path_len) < 0)) ||
+	    buf_putc(&key, 0) < 0) {
+		buf_dispose(&key);
+		return false;
+	}
+	for (size_t i = 0; i < s->seen.len && !is_seen; i += strlen(s->seen.ptr + i) + 1)
+		is_seen = strcmp(s->seen.ptr + i, key.ptr) == 0;
+	if (!is_seen)
+		buf_put(&s->seen, key.ptr, key.len);
+	buf_dispose(&key);
+	out->kind = s->select == QS_REPO ? SEARCH_REPO : SEARCH_PATH;
+	out->n_lines = 0;
+	out->lines = NULL;
+	out->content = NULL;
+	out->content_len = 0;
+	return !is_seen;
+}

@@ -1,0 +1,665 @@
+/*
+ * The route table and its handlers (docs/api.md). The dispatcher in server.c has already
+ * matched the route, checked the method, the parameters, the concurrent-search cap and taken
+ * an index snapshot (ROUTE_INDEX) before a handler runs: handlers only do their own work.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "query/lang.h"
+#include "query/query.h"
+#include "search/search_json.h"
+#include "server/server_int.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define Q_MAX 4096
+#define CONTEXT_MAX 10
+
+/* ---- the places the lead fills in at merge ---- */
+
+/*
+ * SECURITY: the repositories a request may read, decided here and nowhere else. Until accounts
+ * exist (a later issue replaces this with the caller's readable set from src/auth) the server
+ * listens on loopback only and every caller reads every repository.
+ */
+const struct search_repos *handlers_readable_repos(const struct req *rq)
+{
+	static const struct search_repos all = { .is_all = true };
+
+	(void)rq;
+	return &all;
+}
+
+/*
+ * What the registry (DATA/trawl.db, src/store: being built on another branch) knows about a
+ * repository. Until it is joined here every repository in the index is "indexed", with no url,
+ * sync time, error or branch list: this function is the only place that says so.
+ */
+struct repo_meta {
+	const char *url;        /* NULL: unknown */
+	const char *state;      /* new, syncing, indexed, error */
+	const char *last_sync;  /* RFC 3339 or NULL */
+	const char *last_error; /* NULL when none */
+	const char *const *branches;
+	const char *const *commits;
+	size_t n_branches;
+};
+
+static void repo_meta_get(struct repo_meta *m, const char *name)
+{
+	(void)name;
+	*m = (struct repo_meta){ .state = "indexed" };
+}
+
+/*
+ * Revisions: one function decides what a rev parameter names. The index holds one revision
+ * per repository (the default branch, or HEAD of a directory) until branch sets per document
+ * exist (on another branch): "" and "HEAD" name it, anything else is not found.
+ */
+static int rev_resolve(const char **out, const char *rev)
+{
+	*out = "HEAD";
+	if (!rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0)
+		return 0;
+	error_set("unknown revision");
+	return TRAWL_ENOTFOUND;
+}
+
+void handlers_branches(const char *const **out, size_t *n, const char *repo)
+{
+	/* With branch sets (search_file.branches) this returns the file's; until then, none. */
+	(void)repo;
+	*out = NULL;
+	*n = 0;
+}
+
+/* ---- shared pieces ---- */
+
+unsigned handlers_search_threads(struct srv *s, bool is_stream)
+{
+	/*
+	 * A JSON search runs on its HTTP thread with one search thread: measured with
+	 * bench/load.sh on /usr/include (2 cores, 16 connections), one thread per search gave
+	 * 11,300 queries/s (p99 3 ms) where up to one per core gave 2,700 (p99 19 ms), the
+	 * thread start-up and hand-offs costing more than the split saves on selective queries.
+	 * A stream (the UI's exhaustive searches) that runs alone may use every core.
+	 */
+	return is_stream && atomic_load(&s->searches) <= 1 ? s->n_cpus : 1;
+}
+
+int handlers_search_opts(struct search_opts *o, const struct query *q)
+{
+	*o = (struct search_opts){ .query = q, .want_lines = true, .want_ranges = true };
+	return 0;
+}
+
+int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status)
+{
+	size_t pos = error_pos(), column = 0;
+	const char *msg = error_last();
+	const char *code = "bad_query";
+
+	switch (err) {
+	case TRAWL_EINVAL:
+	case TRAWL_EUNSUPPORTED:
+	case TRAWL_ELIMIT:
+		*status = 400;
+		break;
+	default:
+		*status = 500;
+		code = "internal";
+		msg = "internal error";
+		pos = (size_t)-1;
+		break;
+	}
+	if (pos != (size_t)-1 && qtext && pos <= strlen(qtext)) {
+		column = 1;
+		for (size_t i = 0; i < pos; i++)
+			column += ((unsigned char)qtext[i] & 0xc0) != 0x80;
+	}
+	if (!msg[0])
+		msg = error_name(err);
+	buf_reset(b);
+	if (buf_puts(b, "{\"error\":{\"code\":\"") < 0 || buf_puts(b, code) < 0 ||
+	    buf_puts(b, "\",\"message\":") < 0 || json_put_string(b, msg, strlen(msg), NULL) < 0)
+		return TRAWL_ENOMEM;
+	if (column && buf_printf(b, ",\"column\":%zu", column) < 0)
+		return TRAWL_ENOMEM;
+	return buf_puts(b, "}}");
+}
+
+/* Parses the q and context parameters shared by both search routes. */
+static int search_params(struct query **q, const char **qtext, unsigned *context, struct req *rq)
+{
+	const char *v;
+	size_t len;
+	int err;
+
+	*q = NULL;
+	*context = 0;
+	if ((err = req_param(qtext, &len, rq, "q")) < 0)
+		return err;
+	if (!*qtext || len == 0)
+		return req_error(rq, 400, "bad_request", "the q parameter is required", 0);
+	if (len > Q_MAX)
+		return req_error(rq, 400, "bad_request", "q is over 4096 bytes", 0);
+	if ((err = req_param(&v, &len, rq, "context")) < 0)
+		return err;
+	if (v) {
+		if (len == 0 || len > 2 || v[0] < '0' || v[0] > '9' ||
+		    (len == 2 && (v[1] < '0' || v[1] > '9')) ||
+		    (unsigned)strtoul(v, NULL, 10) > CONTEXT_MAX)
+			return req_error(rq, 400, "bad_request", "context must be a number from 0 to 10",
+					 0);
+		*context = (unsigned)strtoul(v, NULL, 10);
+	}
+	if ((err = query_parse(q, *qtext, len = strlen(*qtext))) < 0) {
+		unsigned status;
+
+		metrics_query(&rq->s->metrics, 0, true);
+		if (handlers_query_error(&rq->body, err, *qtext, &status) < 0)
+			return req_error(rq, 500, "internal", "internal error", 0);
+		rq->status = status;
+		rq->ctype = "application/json; charset=utf-8";
+		return TRAWL_EINVAL;
+	}
+	return 0;
+}
+
+static int put_alert(struct buf *b, bool is_first, const char *kind, const char *msg)
+{
+	int err;
+
+	if ((err = buf_puts(b, is_first ? "{\"kind\":\"" : ",{\"kind\":\"")) < 0 ||
+	    (err = buf_puts(b, kind)) < 0 || (err = buf_puts(b, "\",\"message\":")) < 0 ||
+	    (err = json_put_string(b, msg, strlen(msg), NULL)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+/* ---- /api/v1/search ---- */
+
+struct collect {
+	struct buf *b;
+	struct search_select sel;
+	unsigned context;
+	size_t n;
+	int err;
+};
+
+static int collect_file(const struct search_file *f, void *arg)
+{
+	struct collect *c = arg;
+	struct search_json_opts jo = { .context = c->context };
+	struct search_file g;
+
+	if (!search_select_apply(&c->sel, &g, f))
+		return 0;
+	handlers_branches(&jo.branches, &jo.n_branches, f->repo);
+	if ((c->n++ && (c->err = buf_putc(c->b, ',')) < 0) ||
+	    (c->err = search_json_file(c->b, &g, &jo)) < 0)
+		return 1;
+	return 0;
+}
+
+static int h_search(struct req *rq)
+{
+	struct search_opts o;
+	struct search_stats st;
+	struct collect c = { .b = &rq->body };
+	struct query *q = NULL;
+	const char *qtext;
+	bool first = true;
+	int err;
+
+	if ((err = search_params(&q, &qtext, &c.context, rq)) < 0)
+		return err;
+	handlers_search_opts(&o, q);
+	o.n_threads = handlers_search_threads(rq->s, false);
+	search_select_init(&c.sel, q->select);
+	buf_puts(&rq->body, "{\"results\":[");
+	err = search_run(&st, rq->snap->ix, handlers_readable_repos(rq), &o, collect_file, &c);
+	search_select_dispose(&c.sel);
+	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
+	if (err != 0) {
+		unsigned status;
+
+		if (c.err < 0)
+			err = c.err;
+		if (handlers_query_error(&rq->body, err < 0 ? err : TRAWL_ENOMEM, qtext, &status) < 0)
+			err = req_error(rq, 500, "internal", "internal error", 0);
+		else
+			rq->status = status;
+		if (status >= 500) {
+			struct logline l;
+
+			log_begin(&l, "error", "search failed");
+			log_cstr(&l, "req", rq->id);
+			log_cstr(&l, "error", error_last());
+			log_end(&l);
+		}
+		query_free(q);
+		return err;
+	}
+	if ((err = buf_puts(&rq->body, "],\"summary\":")) < 0 ||
+	    (err = search_json_summary(&rq->body, &st, false)) < 0 ||
+	    (err = buf_puts(&rq->body, ",\"alerts\":[")) < 0)
+		goto out;
+	for (size_t i = 0; i < q->n_warnings && !err; i++, first = false)
+		err = put_alert(&rq->body, first, "warning", q->warnings[i]);
+	if (!err && st.is_limit_hit)
+		err = put_alert(&rq->body, first, "limit",
+				"the result limit stopped the search (count:all for every result)"),
+		first = false;
+	if (!err && st.is_timeout)
+		err = put_alert(&rq->body, first, "timeout",
+				"the time limit stopped the search; the results are those found in time");
+	if (!err)
+		err = buf_puts(&rq->body, "]}");
+out:
+	query_free(q);
+	if (err < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->status = 200;
+	return 0;
+}
+
+static int h_stream(struct req *rq)
+{
+	struct query *q = NULL;
+	const char *qtext;
+	unsigned context;
+	int err;
+
+	if ((err = search_params(&q, &qtext, &context, rq)) < 0)
+		return err;
+	return stream_start(rq, q, context, qtext); /* takes q */
+}
+
+/* ---- repositories ---- */
+
+static int put_repo(struct buf *b, const struct snap_repo *r, bool is_full)
+{
+	struct repo_meta m;
+	int err;
+
+	repo_meta_get(&m, r->name);
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"url\":")) < 0 ||
+	    (err = m.url ? json_put_string(b, m.url, strlen(m.url), NULL) : buf_puts(b, "null")) < 0 ||
+	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", m.state)) < 0)
+		return err;
+	for (size_t i = 0; i < m.n_branches; i++)
+		if ((err = buf_puts(b, i ? ",{\"name\":" : "{\"name\":")) < 0 ||
+		    (err = json_put_string(b, m.branches[i], strlen(m.branches[i]), NULL)) < 0 ||
+		    (err = buf_puts(b, ",\"commit\":")) < 0 ||
+		    (err = json_put_string(b, m.commits[i], strlen(m.commits[i]), NULL)) < 0 ||
+		    (err = buf_printf(b, ",\"default\":%s}", i == 0 ? "true" : "false")) < 0)
+			return err;
+	if ((err = buf_puts(b, "],\"last_sync\":")) < 0 ||
+	    (err = m.last_sync ? json_put_string(b, m.last_sync, strlen(m.last_sync), NULL)
+			       : buf_puts(b, "null")) < 0 ||
+	    (err = buf_puts(b, ",\"last_error\":")) < 0 ||
+	    (err = m.last_error ? json_put_string(b, m.last_error, strlen(m.last_error), NULL)
+				: buf_puts(b, "null")) < 0 ||
+	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu",
+			      (unsigned long long)r->index_bytes, r->n_docs)) < 0)
+		return err;
+	if (!is_full)
+		return buf_printf(b, ",\"skipped_count\":%zu}", r->n_skipped);
+	if ((err = buf_printf(b, ",\"skipped_count\":%zu,\"skipped\":[", r->n_skipped)) < 0)
+		return err;
+	for (size_t i = 0, k = 0; i < r->n_docs; i++) {
+		struct shard_doc d;
+
+		if ((err = shard_doc(&d, r->docs[i].sh, r->docs[i].id)) < 0)
+			return err;
+		if (d.skip == DOC_INDEXED)
+			continue;
+		if ((err = buf_puts(b, k++ ? ",{\"path\":" : "{\"path\":")) < 0 ||
+		    (err = json_put_string(b, d.path, d.path_len, NULL)) < 0 ||
+		    (err = buf_printf(b, ",\"reason\":\"%s\"}", doc_skip_name(d.skip))) < 0)
+			return err;
+	}
+	return buf_puts(b, "]}");
+}
+
+static int h_repos(struct req *rq)
+{
+	int err = buf_puts(&rq->body, "{\"repos\":[");
+
+	for (size_t i = 0; i < rq->snap->n_repos && !err; i++)
+		if (!(i && (err = buf_putc(&rq->body, ',')) < 0))
+			err = put_repo(&rq->body, &rq->snap->repos[i], false);
+	if (!err)
+		err = buf_puts(&rq->body, "]}");
+	if (err < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->status = 200;
+	return 0;
+}
+
+/* The repository named by the route; a 404 when it is unknown (or not readable). */
+static const struct snap_repo *find_repo(struct req *rq)
+{
+	const struct snap_repo *r = snapshot_repo(rq->snap, rq->args.name);
+
+	if (!r || !search_repos_has(handlers_readable_repos(rq), r->name)) {
+		req_error(rq, 404, "not_found", "not found", 0);
+		return NULL;
+	}
+	return r;
+}
+
+static int h_repo(struct req *rq)
+{
+	const struct snap_repo *r = find_repo(rq);
+
+	if (!r)
+		return TRAWL_ENOTFOUND;
+	if (put_repo(&rq->body, r, true) < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->status = 200;
+	return 0;
+}
+
+/* ---- files ---- */
+
+/* rev and path, checked: the common part of tree, file and raw. */
+static int file_params(const struct snap_repo **r, const char **rev, const char **path,
+		       size_t *path_len, struct req *rq)
+{
+	const char *rv;
+	size_t len;
+	int err;
+
+	if (!(*r = find_repo(rq)))
+		return TRAWL_ENOTFOUND;
+	if ((err = req_param(&rv, &len, rq, "rev")) < 0 || (err = req_param(path, path_len, rq, "path")) < 0)
+		return err;
+	if (!*path) {
+		*path = "";
+		*path_len = 0;
+	}
+	if (route_path_check(*path, *path_len) < 0)
+		return req_error(rq, 400, "bad_request", error_last(), 0);
+	if (rev_resolve(rev, rv) < 0)
+		return req_error(rq, 404, "not_found", "not found", 0);
+	return 0;
+}
+
+static int put_head(struct buf *b, const struct snap_repo *r, const char *rev, const char *path,
+		    size_t path_len)
+{
+	int err;
+
+	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
+	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
+	    (err = json_put_string(b, rev, strlen(rev), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"path\":")) < 0)
+		return err;
+	return json_put_string(b, path, path_len, NULL);
+}
+
+static bool has_prefix(const struct snap_doc *d, const char *p, size_t n)
+{
+	return d->path_len >= n && memcmp(d->path, p, n) == 0;
+}
+
+static int h_tree(struct req *rq)
+{
+	const struct snap_repo *r;
+	const char *rev, *path;
+	size_t path_len, pre_len, n = 0, i;
+	struct buf pre; /* "path/" and, while skipping a subdirectory, "path/sub0" */
+	int err;
+
+	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0)
+		return err;
+	/* The directory's entries are the documents under "path/", consecutive in path order. */
+	buf_init(&pre, BUF_MAX_DEFAULT);
+	if ((err = buf_put(&pre, path, path_len)) < 0 || (path_len && (err = buf_putc(&pre, '/')) < 0))
+		goto out;
+	pre_len = pre.len;
+	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
+	if (pre_len && (i == r->n_docs || !has_prefix(&r->docs[i], pre.ptr, pre_len))) {
+		buf_dispose(&pre);
+		return req_error(rq, 404, "not_found", "not found", 0);
+	}
+	if ((err = put_head(&rq->body, r, rev, path, path_len)) < 0 ||
+	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
+		goto out;
+	while (i < r->n_docs && has_prefix(&r->docs[i], pre.ptr, pre_len)) {
+		const struct snap_doc *d = &r->docs[i];
+		const char *name = d->path + pre_len;
+		size_t name_len = d->path_len - pre_len;
+		const char *slash = memchr(name, '/', name_len);
+		struct shard_doc sd;
+
+		if (n++ && (err = buf_putc(&rq->body, ',')) < 0)
+			goto out;
+		if (slash) {
+			size_t dlen = (size_t)(slash - name);
+
+			if ((err = buf_puts(&rq->body, "{\"name\":")) < 0 ||
+			    (err = json_put_string(&rq->body, name, dlen, NULL)) < 0 ||
+			    (err = buf_puts(&rq->body, ",\"type\":\"dir\"}")) < 0)
+				goto out;
+			/* Skip the subdirectory: '0' follows '/' in byte order. */
+			pre.len = pre_len;
+			if ((err = buf_put(&pre, name, dlen)) < 0 || (err = buf_putc(&pre, '0')) < 0)
+				goto out;
+			i = snap_repo_lower_bound(r, pre.ptr, pre.len);
+			pre.len = pre_len;
+			continue;
+		}
+		if ((err = shard_doc(&sd, d->sh, d->id)) < 0 ||
+		    (err = buf_puts(&rq->body, "{\"name\":")) < 0 ||
+		    (err = json_put_string(&rq->body, name, name_len, NULL)) < 0 ||
+		    (err = buf_printf(&rq->body, ",\"type\":\"file\",\"size\":%llu,\"language\":",
+				      (unsigned long long)sd.size)) < 0 ||
+		    (err = json_put_string(&rq->body, lang_name(sd.lang), strlen(lang_name(sd.lang)),
+					   NULL)) < 0)
+			goto out;
+		if (sd.skip != DOC_INDEXED &&
+		    (err = buf_printf(&rq->body, ",\"skipped\":\"%s\"", doc_skip_name(sd.skip))) < 0)
+			goto out;
+		if ((err = buf_putc(&rq->body, '}')) < 0)
+			goto out;
+		i++;
+	}
+	err = buf_puts(&rq->body, "]}");
+out:
+	buf_dispose(&pre);
+	if (err < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->status = 200;
+	return 0;
+}
+
+/* The document at path, or a 404. */
+static int find_doc(struct shard_doc *out, struct req *rq, const struct snap_repo *r,
+		    const char *path, size_t path_len)
+{
+	size_t i = snap_repo_lower_bound(r, path, path_len);
+
+	if (path_len == 0 || i == r->n_docs || r->docs[i].path_len != path_len ||
+	    memcmp(r->docs[i].path, path, path_len) != 0 ||
+	    shard_doc(out, r->docs[i].sh, r->docs[i].id) < 0)
+		return req_error(rq, 404, "not_found", "not found", 0);
+	return 0;
+}
+
+static int h_file(struct req *rq)
+{
+	const struct snap_repo *r;
+	const char *rev, *path, *lname;
+	size_t path_len;
+	struct shard_doc d;
+	struct buf *b = &rq->body;
+	int err;
+
+	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
+	    (err = find_doc(&d, rq, r, path, path_len)) < 0)
+		return err;
+	lname = lang_name(d.lang);
+	if ((err = put_head(b, r, rev, path, path_len)) < 0 ||
+	    (err = buf_printf(b, ",\"commit\":null,\"language\":")) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
+			      (unsigned long long)d.size,
+			      d.skip == DOC_SKIP_BINARY ? "true" : "false")) < 0)
+		goto out;
+	if (d.skip != DOC_INDEXED) {
+		err = buf_printf(b, "\"%s\"}", doc_skip_name(d.skip));
+		goto out;
+	}
+	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
+	    (err = json_put_string(b, (const char *)d.content, d.content_len, NULL)) < 0)
+		goto out;
+	err = buf_putc(b, '}');
+out:
+	if (err < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->status = 200;
+	return 0;
+}
+
+static int h_raw(struct req *rq)
+{
+	const struct snap_repo *r;
+	const char *rev, *path;
+	size_t path_len;
+	struct shard_doc d;
+	int err;
+
+	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
+	    (err = find_doc(&d, rq, r, path, path_len)) < 0)
+		return err;
+	if (d.skip != DOC_INDEXED)
+		return req_error(rq, 404, "not_found", "the file's content is not stored (skipped)", 0);
+	if (buf_put(&rq->body, d.content, d.content_len) < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	/* SECURITY: repository content is never rendered as active content (X4). */
+	rq->ctype = "text/plain; charset=utf-8";
+	req_header(rq, "Content-Security-Policy", "sandbox");
+	req_header(rq, "Content-Disposition", "inline");
+	rq->status = 200;
+	return 0;
+}
+
+/* ---- health, metrics ---- */
+
+static int h_healthz(struct req *rq)
+{
+	struct snapshot *s = snapstore_get(rq->s->store);
+	int err = buf_printf(&rq->body, "{\"status\":\"ok\",\"index\":%s,\"shards\":%zu,\"repos\":%zu}",
+			     s ? "true" : "false", s ? index_n_shards(s->ix) : 0, s ? s->n_repos : 0);
+
+	snapshot_unref(s);
+	if (err < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->status = 200;
+	return 0;
+}
+
+static int h_metrics(struct req *rq)
+{
+	struct snapshot *s = snapstore_get(rq->s->store);
+	int err = metrics_render(&rq->body, &rq->s->metrics, s, snapstore_swaps(rq->s->store),
+				 atomic_load(&rq->s->searches));
+
+	snapshot_unref(s);
+	if (err < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	rq->status = 200;
+	return 0;
+}
+
+/* ---- the web UI ---- */
+
+static const struct web_asset *asset_find(const char *path)
+{
+	for (size_t i = 0; i < n_web_assets; i++)
+		if (strcmp(web_assets[i].path, path) == 0)
+			return &web_assets[i];
+	return NULL;
+}
+
+static int serve_asset(struct req *rq, const struct web_asset *a)
+{
+	const char *inm = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "If-None-Match");
+
+	rq->ctype = a->ctype;
+	req_header(rq, "ETag", a->etag);
+	req_header(rq, "Cache-Control", "no-cache");
+	if (inm && strcmp(inm, a->etag) == 0) {
+		rq->status = 304;
+		return 0;
+	}
+	if (buf_put(&rq->body, a->data, a->len) < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
+	rq->status = 200;
+	return 0;
+}
+
+/* "/", "/search", "/repos", "/file/...": the single page's routes all load index.html. */
+static int h_ui(struct req *rq)
+{
+	const struct web_asset *a = asset_find("/index.html");
+
+	if (!a)
+		return req_error(rq, 404, "not_found", "the web UI is not built into this binary", 0);
+	return serve_asset(rq, a);
+}
+
+/* Any other path that names an embedded file (web/app.js is /app.js). */
+static int h_asset(struct req *rq)
+{
+	char path[ROUTE_NAME_MAX + 2];
+	const struct web_asset *a;
+	size_t n = strlen(rq->args.rest);
+
+	if (n > ROUTE_NAME_MAX)
+		return req_error(rq, 404, "not_found", "not found", 0);
+	path[0] = '/';
+	memcpy(path + 1, rq->args.rest, n + 1);
+	if (!(a = asset_find(path)) || strcmp(path, "/index.html") == 0)
+		return req_error(rq, 404, "not_found", "not found", 0);
+	return serve_asset(rq, a);
+}
+
+/* ---- the table ---- */
+
+static const char *const p_search[] = { "q", "context", NULL };
+static const char *const p_file[] = { "rev", "path", NULL };
+
+#define API ROUTE_API
+#define IDX ROUTE_INDEX
+const struct route server_routes[] = {
+	{ "api/v1/search", p_search, API | IDX | ROUTE_SEARCH, h_search, "search" },
+	{ "api/v1/search/stream", p_search, API | IDX | ROUTE_SEARCH, h_stream, "search_stream" },
+	{ "api/v1/repos", NULL, API | IDX, h_repos, "repos" },
+	{ "api/v1/repos/{name}", NULL, API | IDX, h_repo, "repo" },
+	{ "api/v1/repos/{name}/tree", p_file, API | IDX, h_tree, "tree" },
+	{ "api/v1/repos/{name}/file", p_file, API | IDX, h_file, "file" },
+	{ "api/v1/repos/{name}/raw", p_file, API | IDX, h_raw, "raw" },
+	{ "healthz", NULL, API, h_healthz, "healthz" },
+	{ "metrics", NULL, API, h_metrics, "metrics" },
+	/* Everything else under /api is an API 404 (JSON), never a page. */
+	{ "api/*", NULL, API, NULL, "api_unknown" },
+	/* The page's own routes: their query strings are the page's business. */
+	{ "", NULL, 0, h_ui, "ui" },
+	{ "search", NULL, 0, h_ui, "ui" },
+	{ "repos", NULL, 0, h_ui, "ui" },
+	{ "repos/*", NULL, 0, h_ui, "ui" },
+	{ "file/*", NULL, 0, h_ui, "ui" },
+	{ "*", NULL, 0, h_asset, "asset" },
+};
+const size_t n_server_routes = sizeof(server_routes) / sizeof(server_routes[0]);

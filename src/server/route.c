@@ -1,0 +1,201 @@
+/* Route matching, percent decoding and path confinement (route.h). */
+#include "server/route.h"
+
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int route_url_decode(char *out, size_t *out_len, size_t out_max, const char *in, size_t in_len,
+		     bool is_query)
+{
+	size_t o = 0;
+
+	*out_len = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < in_len; i++) {
+		char c = in[i];
+
+		if (c == '%') {
+			int hi = i + 2 < in_len ? hexval(in[i + 1]) : -1;
+			int lo = i + 2 < in_len ? hexval(in[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0) {
+				error_set("malformed percent-encoding");
+				return TRAWL_EINVAL;
+			}
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (c == '+' && is_query) {
+			c = ' ';
+		}
+		if (c == 0) {
+			error_set("a NUL byte in the request");
+			return TRAWL_EINVAL;
+		}
+		if (o == out_max) {
+			error_set("a request value is over %zu bytes", out_max);
+			return TRAWL_ELIMIT;
+		}
+		out[o++] = c;
+	}
+	out[o] = 0;
+	*out_len = o;
+	return 0;
+}
+
+/* Matches one pattern; 1 = match, 0 = no match, <0 = matched with a malformed {name}. */
+static int match_one(const struct route *r, struct route_args *args, const char *path)
+{
+	const char *p = r->pattern, *s = path;
+
+	while (*p) {
+		const char *pe = strchr(p, '/'), *se;
+		size_t plen = pe ? (size_t)(pe - p) : strlen(p);
+
+		if (plen == 1 && p[0] == '*' && !pe) {
+			args->rest = s;
+			return 1;
+		}
+		se = strchr(s, '/');
+		size_t slen = se ? (size_t)(se - s) : strlen(s);
+
+		if (plen == 6 && memcmp(p, "{name}", 6) == 0) {
+			int err;
+
+			if (slen == 0)
+				return 0;
+			if ((err = route_url_decode(args->name, &args->name_len, ROUTE_NAME_MAX, s,
+						    slen, false)) < 0)
+				return err;
+		} else if (plen != slen || memcmp(p, s, plen) != 0) {
+			return 0;
+		}
+		if (!pe)
+			return se ? 0 : 1;
+		if (!se)
+			return 0;
+		p = pe + 1;
+		s = se + 1;
+	}
+	return *s == 0;
+}
+
+static bool is_valid_utf8(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+int route_match(const struct route **out, struct route_args *args, const struct route *table,
+		size_t n, const char *path)
+{
+	*out = NULL;
+	memset(args, 0, sizeof(*args));
+	if (path[0] != '/') {
+		error_set("the request path must start with '/'");
+		return TRAWL_EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int m = match_one(&table[i], args, path + 1);
+
+		if (m < 0)
+			return m;
+		if (m == 0) {
+			memset(args, 0, sizeof(*args));
+			continue;
+		}
+		if (args->name_len && !is_valid_utf8(args->name, args->name_len)) {
+			error_set("the repository name is not valid UTF-8");
+			return TRAWL_EINVAL;
+		}
+		*out = &table[i];
+		return 0;
+	}
+	error_set("no such route");
+	return TRAWL_ENOTFOUND;
+}
+
+bool route_param_allowed(const struct route *r, const char *name)
+{
+	for (size_t i = 0; r->params && r->params[i]; i++)
+		if (strcmp(r->params[i], name) == 0)
+			return true;
+	return false;
+}
+
+int route_path_check(const char *path, size_t len)
+{
+	size_t start = 0;
+
+	if (len == 0)
+		return 0;
+	if (path[0] == '/') {
+		error_set("the path must be relative to the repository root");
+		return TRAWL_EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if (c == '\\' || c < 0x20 || c == 0x7f) {
+			error_set("the path holds a backslash or a control character");
+			return TRAWL_EINVAL;
+		}
+	}
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && path[i] != '/')
+			continue;
+		size_t n = i - start;
+
+		if (n == 0 || (n == 1 && path[start] == '.') ||
+		    (n == 2 && path[start] == '.' && path[start + 1] == '.')) {
+			error_set("the path has an empty, \".\" or \"..\" component");
+			return TRAWL_EINVAL;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
+int route_sse_event(struct buf *b, const char *name, const char *data, size_t len)
+{
+	int err;
+
+	if ((err = buf_puts(b, "event: ")) < 0 || (err = buf_puts(b, name)) < 0 ||
+	    (err = buf_puts(b, "\ndata: ")) < 0)
+		return err;
+	for (size_t i = 0; i < len; i++) {
+		size_t j = i;
+
+		while (j < len && data[j] != '\n' && data[j] != '\r')
+			j++;
+		if ((err = buf_put(b, data + i, j - i)) < 0)
+			return err;
+		if (j < len) {
+			if (data[j] == '\r' && j + 1 < len && data[j + 1] == '\n')
+				j++;
+			if ((err = buf_puts(b, "\ndata: ")) < 0)
+				return err;
+		}
+		i = j;
+	}
+	return buf_puts(b, "\n\n");
+}

@@ -1,0 +1,193 @@
+/*
+ * The background scheduler: every --sync-interval it runs `trawl sync --data DIR` as a child
+ * process (this binary again, by /proc/self/exe; argv only, no shell), one at a time, with the
+ * child's output copied into the log line by line. A crash or hang in fetching or indexing
+ * stays in the child: the server logs the exit status and carries on; the index watcher picks
+ * up whatever new shards the child committed.
+ *
+ * TRAWL_SYNC_CMD (tests only) names another executable to run instead of `trawl sync`; it gets
+ * the same "--data DIR" arguments.
+ *
+ * Process handling belongs in src/sandbox/ once that module exists (DESIGN.md); it moves there
+ * with the seccomp and resource limits the workers will get.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/server_int.h"
+#include "util/error.h"
+
+#define LOG_LINE_MAX 2048
+#define LOG_BYTES_MAX ((size_t)1 << 20) /* per run: a chatty child cannot flood the log */
+
+extern char **environ;
+
+struct sched {
+	const struct server_config *cfg;
+	struct metrics *m;
+	pthread_t th;
+	atomic_bool stop;
+};
+
+static void log_child_line(const char *line, size_t len)
+{
+	struct logline l;
+
+	log_begin(&l, "info", "sync output");
+	log_str(&l, "line", line, len);
+	log_end(&l);
+}
+
+/* Copies the child's output into the log until it closes the pipe (or we are stopping). */
+static void drain(struct sched *sc, int fd, pid_t pid)
+{
+	char line[LOG_LINE_MAX];
+	size_t n = 0, total = 0;
+	bool is_killed = false;
+
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		char c[512];
+		ssize_t r;
+
+		if (atomic_load(&sc->stop) && !is_killed) {
+			kill(pid, SIGTERM);
+			is_killed = true;
+		}
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		r = read(fd, c, sizeof(c));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++) {
+			if (c[i] == '\n' || n == sizeof(line)) {
+				if (total < LOG_BYTES_MAX)
+					log_child_line(line, n);
+				total += n + 1;
+				n = 0;
+				if (c[i] == '\n')
+					continue;
+			}
+			line[n++] = c[i];
+		}
+	}
+	if (n && total < LOG_BYTES_MAX)
+		log_child_line(line, n);
+}
+
+static void run_sync(struct sched *sc)
+{
+	const char *cmd = getenv("TRAWL_SYNC_CMD");
+	const char *path = cmd && cmd[0] ? cmd : sc->cfg->self_exe;
+	char *argv_sync[] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, NULL };
+	char *argv_cmd[] = { (char *)path, "--data", (char *)sc->cfg->data_dir, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	sigset_t none, dfl;
+	int pipefd[2], status = 0, err;
+	pid_t pid;
+	struct logline l;
+	double t0 = server_now_ms();
+
+	atomic_fetch_add(&sc->m->syncs, 1);
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		log_msg("error", "sync: cannot create a pipe", "error", strerror(errno));
+		atomic_fetch_add(&sc->m->sync_failures, 1);
+		return;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	/* The server blocks SIGINT/SIGTERM and ignores SIGPIPE: the child gets the defaults. */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setsigdefault(&sa, &dfl);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	err = posix_spawn(&pid, path, &fa, &sa, cmd && cmd[0] ? argv_cmd : argv_sync, environ);
+	posix_spawnattr_destroy(&sa);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (err != 0) {
+		log_msg("error", "sync: cannot start the sync process", "error", strerror(err));
+		atomic_fetch_add(&sc->m->sync_failures, 1);
+		close(pipefd[0]);
+		return;
+	}
+	drain(sc, pipefd[0], pid);
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	bool is_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	if (!is_ok)
+		atomic_fetch_add(&sc->m->sync_failures, 1);
+	log_begin(&l, is_ok ? "info" : "error", is_ok ? "sync finished" : "sync failed");
+	if (WIFEXITED(status))
+		log_num(&l, "exit_status", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_num(&l, "signal", WTERMSIG(status));
+	log_num(&l, "ms", server_now_ms() - t0);
+	log_end(&l);
+}
+
+static void *sched_main(void *arg)
+{
+	struct sched *sc = arg;
+
+	while (!atomic_load(&sc->stop)) {
+		/* Sleep one interval in short steps, so stopping is prompt. */
+		double until = server_now_ms() + 1000.0 * sc->cfg->sync_interval_s;
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		while (!atomic_load(&sc->stop) && server_now_ms() < until)
+			nanosleep(&ts, NULL);
+		if (!atomic_load(&sc->stop))
+			run_sync(sc);
+	}
+	return NULL;
+}
+
+int sched_start(struct sched **out, const struct server_config *cfg, struct metrics *m)
+{
+	struct sched *sc = calloc(1, sizeof(*sc));
+
+	*out = NULL;
+	if (!sc) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	sc->cfg = cfg;
+	sc->m = m;
+	if (pthread_create(&sc->th, NULL, sched_main, sc) != 0) {
+		free(sc);
+		error_set("cannot start the scheduler thread");
+		return TRAWL_ENOMEM;
+	}
+	*out = sc;
+	return 0;
+}
+
+void sched_stop(struct sched *sc)
+{
+	if (!sc)
+		return;
+	atomic_store(&sc->stop, true);
+	pthread_join(sc->th, NULL);
+	free(sc);
+}

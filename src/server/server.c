@@ -1,0 +1,557 @@
+/*
+ * The HTTP daemon (libmicrohttpd) and the dispatcher.
+ *
+ * DESIGN: MHD runs its own threads (a pool of epoll loops, sized to the cores). Every request
+ * goes through one dispatcher: framing checks -> route lookup -> method -> body -> parameters
+ * -> limits (concurrent searches, an index to read) -> handler -> one function that adds the
+ * security headers to whatever goes out, errors included. Handlers build a body in a buffer;
+ * the streaming search hands over a callback response instead (stream.c). Each request gets
+ * an id (X-Request-Id) and one JSON log line when it completes.
+ *
+ * Limits: MHD enforces the connection memory limit (request line and headers; over it is a 431
+ * or 414 from MHD itself), the idle connection timeout, and the total and per-IP connection
+ * limits. Requests MHD refuses before they reach the dispatcher (an unparsable request line,
+ * oversized headers) get MHD's own short 400/414/431 and the connection is closed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/server_int.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define CONN_MEMORY_LIMIT (64 * 1024)
+#define CONN_LIMIT 1024
+#define PER_IP_LIMIT 256
+#define MAX_PARAMS 16
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+			  "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+			  "frame-ancestors 'none'; form-action 'self'";
+
+double server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- listen address ---- */
+
+bool server_addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
+}
+
+int server_listen_parse(struct server_config *cfg, const char *listen)
+{
+	char host[256];
+	const char *colon, *port_s;
+	unsigned long port;
+	char *end;
+	size_t hlen;
+
+	if (listen[0] == '[') {
+		const char *rb = strchr(listen, ']');
+
+		if (!rb || rb[1] != ':')
+			goto bad;
+		hlen = (size_t)(rb - listen - 1);
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, listen + 1, hlen);
+		port_s = rb + 2;
+	} else {
+		if (!(colon = strrchr(listen, ':')) || (size_t)(colon - listen) >= sizeof(host))
+			goto bad;
+		hlen = (size_t)(colon - listen);
+		memcpy(host, listen, hlen);
+		port_s = colon + 1;
+	}
+	host[hlen] = 0;
+	errno = 0;
+	port = strtoul(port_s, &end, 10);
+	if (!*port_s || *end || errno || port > 65535)
+		goto bad;
+	if (hlen == 0 || strcmp(host, "localhost") == 0)
+		memcpy(host, "127.0.0.1", sizeof("127.0.0.1"));
+	memset(&cfg->addr, 0, sizeof(cfg->addr));
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->addr;
+
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			goto bad;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		cfg->addr_len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->addr;
+
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			goto bad;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		cfg->addr_len = sizeof(*a4);
+	}
+	/* SECURITY: no accounts yet, so nobody but this machine may connect. */
+	if (!server_addr_is_loopback((struct sockaddr *)&cfg->addr)) {
+		error_set("--listen %s: only loopback addresses (127.0.0.0/8, ::1) are allowed until "
+			  "trawl has accounts and permissions", listen);
+		return TRAWL_EPERM;
+	}
+	return 0;
+bad:
+	error_set("--listen: expected HOST:PORT, [IPV6]:PORT or :PORT, got \"%s\"", listen);
+	return TRAWL_EINVAL;
+}
+
+/* ---- requests ---- */
+
+void req_header(struct req *rq, const char *name, const char *value)
+{
+	if (rq->n_hdr < sizeof(rq->hdr_name) / sizeof(rq->hdr_name[0])) {
+		rq->hdr_name[rq->n_hdr] = name;
+		rq->hdr_value[rq->n_hdr++] = value;
+	}
+}
+
+int req_error(struct req *rq, unsigned status, const char *code, const char *message,
+	      size_t column)
+{
+	struct buf *b = &rq->body;
+
+	buf_reset(b);
+	rq->status = status;
+	rq->ctype = "application/json; charset=utf-8";
+	rq->n_hdr = 0;
+	if (buf_puts(b, "{\"error\":{\"code\":\"") < 0 || buf_puts(b, code) < 0 ||
+	    buf_puts(b, "\",\"message\":") < 0 ||
+	    json_put_string(b, message, strlen(message), NULL) < 0 ||
+	    (column && buf_printf(b, ",\"column\":%zu", column) < 0) || buf_puts(b, "}}") < 0)
+		buf_reset(b);
+	return TRAWL_EINVAL;
+}
+
+/* Decoded parameter values live as long as the request: a small list freed at the end. */
+struct param_val {
+	struct param_val *next;
+	char v[];
+};
+
+int req_param(const char **out, size_t *len, struct req *rq, const char *name)
+{
+	const char *raw = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	struct param_val *pv;
+	size_t rlen;
+	int err;
+
+	*out = NULL;
+	*len = 0;
+	if (!raw)
+		return 0;
+	rlen = strlen(raw);
+	if (rlen > 3 * ROUTE_PARAM_MAX)
+		return req_error(rq, 400, "bad_request", "a parameter is too long", 0);
+	if (!(pv = malloc(sizeof(*pv) + rlen + 1)))
+		return req_error(rq, 500, "internal", "internal error", 0);
+	if ((err = route_url_decode(pv->v, len, rlen, raw, rlen, true)) < 0) {
+		free(pv);
+		return req_error(rq, 400, "bad_request", error_last(), 0);
+	}
+	pv->next = rq->params;
+	rq->params = pv;
+	*out = pv->v;
+	return 0;
+}
+
+void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "X-Request-Id", rq->id);
+}
+
+static void req_free(struct req *rq)
+{
+	struct param_val *pv = rq->params;
+
+	while (pv) {
+		struct param_val *next = pv->next;
+
+		free(pv);
+		pv = next;
+	}
+	if (rq->is_search_slot)
+		atomic_fetch_sub(&rq->s->searches, 1);
+	snapshot_unref(rq->snap);
+	buf_dispose(&rq->body);
+	free(rq->uri);
+	free(rq);
+}
+
+/* Sends what the handler built (or the error it set), with every header. */
+enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (!resp) {
+		size_t len;
+		char *body;
+
+		if (!rq->status)
+			req_error(rq, 500, "internal", "internal error", 0);
+		len = rq->body.len;
+		body = buf_detach(&rq->body, &len);
+		resp = MHD_create_response_from_buffer(len, body ? body : (void *)"",
+						       body ? MHD_RESPMEM_MUST_FREE
+							    : MHD_RESPMEM_PERSISTENT);
+		if (!resp) {
+			free(body);
+			return MHD_NO;
+		}
+		if (!rq->ctype && rq->status != 304)
+			rq->ctype = "application/json; charset=utf-8";
+		if (rq->ctype)
+			MHD_add_response_header(resp, "Content-Type", rq->ctype);
+	}
+	server_add_common_headers(resp, rq);
+	for (size_t i = 0; i < rq->n_hdr; i++)
+		MHD_add_response_header(resp, rq->hdr_name[i], rq->hdr_value[i]);
+	if ((rq->route && (rq->route->flags & ROUTE_API)) || rq->status >= 400)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (rq->status == 405)
+		MHD_add_response_header(resp, "Allow", "GET, HEAD");
+	if (rq->status == 400 || rq->status == 413)
+		MHD_add_response_header(resp, "Connection", "close");
+	ret = MHD_queue_response(rq->conn, rq->status, resp);
+	MHD_destroy_response(resp);
+	rq->is_queued = true;
+	return ret;
+}
+
+struct framing {
+	unsigned n_cl;
+	bool has_te;
+	bool has_ctl;
+	bool has_body;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	/* Bare CR, LF (an unfolded obs-fold) and other control bytes have no place in a header. */
+	for (const char *p = value; p && *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			f->has_ctl = true;
+	if (strcasecmp(key, "Content-Length") == 0) {
+		f->n_cl++;
+		f->has_body = f->has_body || strcmp(value, "0") != 0;
+	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		f->has_te = true;
+		f->has_body = true;
+	}
+	return MHD_YES;
+}
+
+struct param_check {
+	const struct route *route;
+	const char *seen[MAX_PARAMS];
+	size_t n_seen;
+	const char *bad;
+};
+
+/* V4: API routes take only their own parameters, each once. */
+static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct param_check *pc = cls;
+
+	(void)kind;
+	(void)value;
+	if (!route_param_allowed(pc->route, key)) {
+		pc->bad = "unknown parameter";
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < pc->n_seen; i++)
+		if (strcmp(pc->seen[i], key) == 0) {
+			pc->bad = "a parameter is given twice";
+			return MHD_NO;
+		}
+	if (pc->n_seen == MAX_PARAMS) {
+		pc->bad = "too many parameters";
+		return MHD_NO;
+	}
+	pc->seen[pc->n_seen++] = key;
+	return MHD_YES;
+}
+
+/* lookup -> method -> body -> parameters -> limits -> handler. */
+static int dispatch(struct req *rq, const char *url, const char *method)
+{
+	struct srv *s = rq->s;
+	struct framing fr = { 0 };
+	struct param_check pc = { 0 };
+	int err;
+
+	/* V6: request smuggling vectors get a 400 and the connection closed. */
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, &fr);
+	if (fr.n_cl > 1 || (fr.n_cl && fr.has_te))
+		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
+	if (fr.has_ctl)
+		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
+	err = route_match(&rq->route, &rq->args, server_routes, n_server_routes, url);
+	if (err == TRAWL_ENOTFOUND || (err == 0 && !rq->route->handler))
+		return req_error(rq, 404, "not_found", "not found", 0);
+	if (err < 0)
+		return req_error(rq, 400, "bad_request", error_last(), 0);
+	rq->is_head = strcmp(method, "HEAD") == 0;
+	if (strcmp(method, "GET") != 0 && !rq->is_head)
+		return req_error(rq, 405, "method_not_allowed", "only GET and HEAD are allowed", 0);
+	if (fr.has_body)
+		return req_error(rq, 400, "bad_request", "this route takes no request body", 0);
+	if (rq->route->flags & ROUTE_API) {
+		pc.route = rq->route;
+		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
+		if (pc.bad)
+			return req_error(rq, 400, "bad_request", pc.bad, 0);
+	}
+	if (rq->route->flags & ROUTE_SEARCH) {
+		/* R2: a bounded number of searches at once; the rest are told to come back. */
+		if (atomic_fetch_add(&s->searches, 1) >= s->max_searches) {
+			atomic_fetch_sub(&s->searches, 1);
+			atomic_fetch_add(&s->metrics.busy, 1);
+			req_error(rq, 429, "busy", "too many searches are running; retry shortly", 0);
+			req_header(rq, "Retry-After", "1");
+			return TRAWL_ELIMIT;
+		}
+		rq->is_search_slot = true;
+	}
+	if (rq->route->flags & ROUTE_INDEX) {
+		if (!(rq->snap = snapstore_get(s->store))) {
+			req_error(rq, 503, "unavailable", "there is no index yet", 0);
+			req_header(rq, "Retry-After", "5");
+			return TRAWL_ENOTFOUND;
+		}
+	}
+	return rq->route->handler(rq);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct req *rq = *con_cls;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	if (!rq)
+		return MHD_NO; /* the URI callback failed to allocate: drop the connection */
+	if (rq->is_queued) {
+		*upload_data_size = 0; /* a body we refused: discard it */
+		return MHD_YES;
+	}
+	rq->conn = conn;
+	rq->method = method;
+	if (!rq->is_started && *upload_data_size == 0) {
+		/*
+		 * MHD calls once when the headers are in and again when the (empty) body is: a
+		 * response queued on the first call makes MHD close the connection, so answer on
+		 * the second and keep the connection alive. A request with a body is answered at
+		 * once (the dispatcher refuses it) and closed.
+		 */
+		struct framing fr = { 0 };
+
+		rq->is_started = true;
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &fr);
+		if (!fr.has_body && fr.n_cl <= 1 && !fr.has_ctl)
+			return MHD_YES;
+	}
+	dispatch(rq, url, method);
+	if (rq->is_queued)
+		return MHD_YES; /* a stream queued its own response */
+	return req_respond(rq, NULL);
+}
+
+/* Called when the request line arrives: the request's state and id start here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct srv *s = cls;
+	struct req *rq = calloc(1, sizeof(*rq));
+
+	(void)conn;
+	if (!rq)
+		return NULL;
+	rq->s = s;
+	rq->t0 = server_now_ms();
+	snprintf(rq->id, sizeof(rq->id), "%s-%llx", s->req_prefix,
+		 (unsigned long long)atomic_fetch_add(&s->next_req, 1));
+	buf_init(&rq->body, (size_t)1 << 30);
+	rq->uri = strndup(uri, 4096);
+	return rq;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct srv *s = cls;
+	struct req *rq = *con_cls;
+	struct logline l;
+
+	(void)conn;
+	if (!rq)
+		return;
+	metrics_http(&s->metrics, rq->status);
+	log_begin(&l, "info", "request");
+	log_cstr(&l, "req", rq->id);
+	log_cstr(&l, "method", rq->method);
+	log_cstr(&l, "uri", rq->uri);
+	log_num(&l, "status", rq->status);
+	log_num(&l, "ms", server_now_ms() - rq->t0);
+	if (rq->route)
+		log_cstr(&l, "route", rq->route->name);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_cstr(&l, "end", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+				    : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client_abort"
+				    : "error");
+	log_end(&l);
+	req_free(rq);
+	*con_cls = NULL;
+}
+
+/* MHD's URL unescaping is off: the dispatcher decodes each part itself (route.c). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = 0;
+	log_msg("warn", "http", "detail", msg);
+}
+
+int server_run(const struct server_config *cfg)
+{
+	struct srv s = { .cfg = cfg };
+	struct sched *sc = NULL;
+	char *index_dir = NULL;
+	unsigned char rnd[4] = { 0 };
+	pthread_t ticker;
+	bool has_ticker = false;
+	unsigned flags, n_threads;
+	sigset_t sigs;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int err = 0, sig;
+	char host[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	s.n_cpus = ncpu > 0 ? (unsigned)ncpu : 1;
+	n_threads = cfg->n_threads ? cfg->n_threads : (s.n_cpus * 2 < 4 ? 4 : s.n_cpus * 2);
+	s.max_searches = cfg->max_searches ? cfg->max_searches : 4 * s.n_cpus + 4;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd[0] = (unsigned char)getpid();
+	snprintf(s.req_prefix, sizeof(s.req_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+		 rnd[3]);
+	pthread_mutex_init(&s.streams_lock, NULL);
+
+	/* Signals are taken with sigwait below: block them before any thread starts. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index")))) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	memcpy(index_dir, cfg->data_dir, strlen(cfg->data_dir));
+	memcpy(index_dir + strlen(cfg->data_dir), "/index", sizeof("/index"));
+	if ((err = snapstore_start(&s.store, index_dir)) < 0)
+		goto out;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+		MHD_USE_ERROR_LOG;
+	if (cfg->addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	s.d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, &cfg->addr,
+		MHD_OPTION_THREAD_POOL_SIZE, n_threads, MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+		cfg->conn_timeout_s ? cfg->conn_timeout_s : 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+		NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (!s.d) {
+		error_set("cannot listen on the --listen address (in use, or not permitted)");
+		err = TRAWL_EIO;
+		goto out;
+	}
+	if ((err = stream_ticker_start(&s, &ticker)) < 0)
+		goto out;
+	has_ticker = true;
+	if (cfg->sync_interval_s && (err = sched_start(&sc, cfg, &s.metrics)) < 0)
+		goto out;
+	{
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.d, MHD_DAEMON_INFO_BIND_PORT);
+
+		port = di ? di->port : 0;
+		if (cfg->addr.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&cfg->addr)->sin6_addr, host,
+				  sizeof(host));
+		else
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)&cfg->addr)->sin_addr, host,
+				  sizeof(host));
+		printf(cfg->addr.ss_family == AF_INET6 ? "trawl: serving on http://[%s]:%u/\n"
+						       : "trawl: serving on http://%s:%u/\n",
+		       host, port);
+		fflush(stdout);
+		log_msg("info", "listening", "data", cfg->data_dir);
+	}
+	while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
+		;
+	log_msg("info", "stopping", NULL, NULL);
+out:
+	atomic_store(&s.is_stopping, true);
+	sched_stop(sc);
+	if (s.d) {
+		/* MHD forbids stopping with suspended connections: wake every stream first. */
+		streams_cancel_all(&s);
+		MHD_quiesce_daemon(s.d);
+	}
+	if (has_ticker)
+		pthread_join(ticker, NULL);
+	if (s.d) {
+		streams_cancel_all(&s);
+		MHD_stop_daemon(s.d);
+	}
+	snapstore_stop(s.store);
+	pthread_mutex_destroy(&s.streams_lock);
+	free(index_dir);
+	return err;
+}

@@ -1,0 +1,204 @@
+/*
+ * What the server's own files share: the server state, one request, and the modules'
+ * functions (snapshots, streams, metrics, logs, scheduler, handlers). Only src/server/ includes
+ * this header.
+ */
+#ifndef TRAWL_SERVER_SERVER_INT_H
+#define TRAWL_SERVER_SERVER_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/shard.h"
+#include "search/search.h"
+#include "server/route.h"
+#include "server/server.h"
+#include "util/buf.h"
+
+/* ---- index snapshots (snapshot.c) ---- */
+
+/* A document of a repository, for tree and file lookups: sorted by path. */
+struct snap_doc {
+	const char *path; /* borrowed from the shard mapping */
+	size_t path_len;
+	const struct shard *sh;
+	uint32_t id;
+};
+
+struct snap_repo {
+	const char *name;     /* borrowed from a shard */
+	struct snap_doc *docs;
+	size_t n_docs;
+	size_t n_skipped;
+	size_t n_shards;
+	uint64_t index_bytes; /* the sizes of its shard files */
+};
+
+/*
+ * One open index and what the server derives from it, immutable once built. Every request
+ * that reads the index holds a reference; the last unref closes it, so a swap never pulls an
+ * index from under a running query.
+ */
+struct snapshot {
+	atomic_uint refs;
+	struct index *ix;
+	struct snap_repo *repos; /* sorted by name */
+	size_t n_repos;
+	uint64_t index_bytes;
+};
+
+struct snapstore;
+
+/* Opens DIR's current index (if any) and starts the watcher thread. ENOMEM, EIO. */
+int snapstore_start(struct snapstore **out, const char *index_dir);
+/* Stops the watcher and drops the store's reference. */
+void snapstore_stop(struct snapstore *st);
+/* The current snapshot with a new reference, or NULL when there is no index yet. */
+struct snapshot *snapstore_get(struct snapstore *st);
+/* Number of swaps so far (for tests through /metrics). */
+uint64_t snapstore_swaps(const struct snapstore *st);
+void snapshot_unref(struct snapshot *s);
+/* The repository called name, or NULL. */
+const struct snap_repo *snapshot_repo(const struct snapshot *s, const char *name);
+/* Index of the first document whose path is >= key (binary search). */
+size_t snap_repo_lower_bound(const struct snap_repo *r, const char *key, size_t key_len);
+
+/* ---- metrics (metrics.c) ---- */
+
+#define METRICS_N_BUCKETS 12
+#define METRICS_N_CODES 12
+
+struct metrics {
+	atomic_uint_fast64_t queries;
+	atomic_uint_fast64_t query_errors;
+	atomic_uint_fast64_t canceled;
+	atomic_uint_fast64_t busy;
+	atomic_uint_fast64_t buckets[METRICS_N_BUCKETS + 1]; /* the last is +Inf */
+	atomic_uint_fast64_t duration_us;
+	atomic_uint_fast64_t codes[METRICS_N_CODES];
+	atomic_uint_fast64_t syncs;
+	atomic_uint_fast64_t sync_failures;
+};
+
+void metrics_query(struct metrics *m, double seconds, bool is_error);
+void metrics_http(struct metrics *m, unsigned status);
+/* Prometheus text exposition of m and of the snapshot (NULL: no index). */
+int metrics_render(struct buf *b, struct metrics *m, const struct snapshot *s, uint64_t swaps,
+		   unsigned searches_running);
+
+/* ---- logs (log.c): JSON lines on stderr ---- */
+
+struct logline {
+	struct buf b;
+};
+
+/* Starts a line with "ts", "level" and "msg". */
+void log_begin(struct logline *l, const char *level, const char *msg);
+/* Adds "key": value; values are JSON-escaped (CR, LF and control characters included: L3). */
+void log_str(struct logline *l, const char *key, const char *val, size_t len);
+void log_cstr(struct logline *l, const char *key, const char *val);
+void log_num(struct logline *l, const char *key, double v);
+/* Writes the line with one write(2) and frees it. */
+void log_end(struct logline *l);
+/* A one-field message. */
+void log_msg(const char *level, const char *msg, const char *key, const char *val);
+
+/* ---- the server ---- */
+
+struct stream;
+
+struct srv {
+	const struct server_config *cfg;
+	struct MHD_Daemon *d;
+	struct snapstore *store;
+	struct metrics metrics;
+	atomic_uint searches;      /* running now */
+	unsigned max_searches;
+	unsigned n_cpus;
+	atomic_uint_fast64_t next_req;
+	char req_prefix[9];        /* random per process: request ids are unique across restarts */
+	pthread_mutex_t streams_lock;
+	struct stream *streams;    /* running streams (stream.c's ticker watches their sockets) */
+	atomic_bool is_stopping;
+};
+
+/* One request: created when its URI arrives, freed when it completes. */
+struct req {
+	struct srv *s;
+	struct MHD_Connection *conn;
+	char id[32];
+	double t0;
+	char *uri;                 /* the raw request target, for the log */
+	const char *method;
+	const struct route *route;
+	struct route_args args;
+	struct snapshot *snap;     /* with ROUTE_INDEX, for the handler */
+	bool is_head;
+	bool is_search_slot;       /* holds one of srv.searches */
+	/* The response a handler builds (or a ready one, for a stream). */
+	unsigned status;
+	struct buf body;
+	const char *ctype;
+	const char *hdr_name[4];
+	const char *hdr_value[4];
+	size_t n_hdr;
+	void *params;              /* decoded parameter values, freed with the request */
+	bool is_queued;
+	bool is_started;            /* the first access-handler call (headers) was seen */
+};
+
+/* Routes (handlers.c): the table the dispatcher consults. */
+extern const struct route server_routes[];
+extern const size_t n_server_routes;
+
+/* Sets a JSON error response: status, code ("bad_request"...), message, column (0: none). */
+int req_error(struct req *rq, unsigned status, const char *code, const char *message,
+	      size_t column);
+/* Adds a response header (static strings or strings that outlive the request). */
+void req_header(struct req *rq, const char *name, const char *value);
+/* The decoded value of query parameter name, or NULL. EINVAL/ELIMIT set a 400 on rq. */
+int req_param(const char **out, size_t *len, struct req *rq, const char *name);
+/* Queues resp (NULL: the body and status the handler set) with every header. MHD_NO on error. */
+enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp);
+/* Adds the headers every response carries (security headers, request id). */
+void server_add_common_headers(struct MHD_Response *resp, const struct req *rq);
+
+/* Streams (stream.c). */
+int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext);
+int stream_ticker_start(struct srv *s, pthread_t *th);
+void streams_cancel_all(struct srv *s);
+
+/* Handlers' shared pieces (handlers.c). */
+unsigned handlers_search_threads(struct srv *s, bool is_stream);
+int handlers_search_opts(struct search_opts *o, const struct query *q);
+/* SECURITY: the one place that says which repositories a request may read (see handlers.c). */
+const struct search_repos *handlers_readable_repos(const struct req *rq);
+/* The branches a file result lists (rev handling lives in one place: handlers.c). */
+void handlers_branches(const char *const **out, size_t *n, const char *repo);
+/* The JSON error body of a query that failed to parse or run, with its column. */
+int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status);
+
+/* Scheduler (sched.c). */
+struct sched;
+int sched_start(struct sched **out, const struct server_config *cfg, struct metrics *m);
+void sched_stop(struct sched *sc);
+
+/* Web assets (generated by scripts/embed.py into build/$(BUILD)/gen/web_assets.c). */
+struct web_asset {
+	const char *path; /* "/index.html" */
+	const char *ctype;
+	const unsigned char *data;
+	size_t len;
+	const char *etag; /* quoted */
+};
+extern const struct web_asset web_assets[];
+extern const size_t n_web_assets;
+
+/* Milliseconds on the monotonic clock. */
+double server_now_ms(void);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * Index snapshots and the watcher that swaps them.
+ *
+ * DESIGN: the store holds one current snapshot (an open index plus per-repository document
+ * tables sorted by path). A request takes a reference under a mutex held for a pointer copy;
+ * the watcher polls DIR/MANIFEST every 500 ms (inode, size, mtime and ctime: a commit renames a
+ * new MANIFEST into place, so the inode changes even within one mtime tick), opens the new
+ * index with index_open (which takes the index's LOCK against a writer's unlinks), builds its
+ * tables, and swaps the pointer. The old snapshot is closed by whoever drops its last
+ * reference: the watcher if it was idle, else the last query that used it. So a query never
+ * sees an index change under it and never fails because of a swap (STYLE.md: shards are
+ * immutable and reference-counted).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/server_int.h"
+#include "util/error.h"
+#include "util/file.h"
+
+#define WATCH_INTERVAL_MS 500
+
+struct snapstore {
+	char *dir;
+	char *manifest;
+	pthread_mutex_t lock;
+	struct snapshot *cur;
+	pthread_t th;
+	bool has_thread;
+	atomic_bool stop;
+	atomic_uint_fast64_t swaps;
+	struct stat seen;  /* the MANIFEST the current (or last failed) open was made from */
+	bool has_seen;
+};
+
+static int cmp_doc(const void *a, const void *b)
+{
+	const struct snap_doc *x = a, *y = b;
+	size_t n = x->path_len < y->path_len ? x->path_len : y->path_len;
+	int c = memcmp(x->path, y->path, n);
+
+	if (c)
+		return c;
+	return x->path_len < y->path_len ? -1 : x->path_len > y->path_len;
+}
+
+static int cmp_repo(const void *a, const void *b)
+{
+	return strcmp(((const struct snap_repo *)a)->name, ((const struct snap_repo *)b)->name);
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_repos; i++)
+		free(s->repos[i].docs);
+	free(s->repos);
+	index_close(s->ix);
+	free(s);
+}
+
+void snapshot_unref(struct snapshot *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		snapshot_free(s);
+}
+
+const struct snap_repo *snapshot_repo(const struct snapshot *s, const char *name)
+{
+	size_t lo = 0, hi = s->n_repos;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->repos[mid].name, name);
+
+		if (c == 0)
+			return &s->repos[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+size_t snap_repo_lower_bound(const struct snap_repo *r, const char *key, size_t key_len)
+{
+	struct snap_doc k = { key, key_len, NULL, 0 };
+	size_t lo = 0, hi = r->n_docs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_doc(&r->docs[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Groups the index's shards by repository and sorts each repository's documents by path. */
+static int snapshot_build(struct snapshot *s, const char *dir)
+{
+	size_t n_shards = index_n_shards(s->ix);
+
+	s->repos = calloc(n_shards ? n_shards : 1, sizeof(*s->repos));
+	if (!s->repos)
+		goto nomem;
+	for (size_t i = 0; i < n_shards; i++) {
+		const struct shard *sh = index_shard(s->ix, i);
+		struct snap_repo *r = NULL;
+		struct stat st;
+		char *path = file_join(dir, shard_file(sh));
+		uint64_t bytes = 0;
+
+		/* shard_file may be a full path already: file_join is only a fallback. */
+		if (stat(shard_file(sh), &st) == 0 || (path && stat(path, &st) == 0))
+			bytes = (uint64_t)st.st_size;
+		free(path);
+		for (size_t k = 0; k < s->n_repos && !r; k++)
+			if (strcmp(s->repos[k].name, shard_repo(sh)) == 0)
+				r = &s->repos[k];
+		if (!r) {
+			r = &s->repos[s->n_repos++];
+			r->name = shard_repo(sh);
+		}
+		r->n_shards++;
+		r->index_bytes += bytes;
+		s->index_bytes += bytes;
+		r->n_docs += shard_n_docs(sh);
+	}
+	for (size_t k = 0; k < s->n_repos; k++) {
+		struct snap_repo *r = &s->repos[k];
+		size_t n = 0;
+
+		if (!(r->docs = calloc(r->n_docs ? r->n_docs : 1, sizeof(*r->docs))))
+			goto nomem;
+		for (size_t i = 0; i < n_shards; i++) {
+			const struct shard *sh = index_shard(s->ix, i);
+
+			if (strcmp(shard_repo(sh), r->name) != 0)
+				continue;
+			for (uint32_t id = 0; id < shard_n_docs(sh); id++) {
+				struct shard_doc d;
+				int err;
+
+				if ((err = shard_doc(&d, sh, id)) < 0)
+					return err;
+				r->docs[n++] = (struct snap_doc){ d.path, d.path_len, sh, id };
+				r->n_skipped += d.skip != DOC_INDEXED;
+			}
+		}
+		r->n_docs = n;
+		qsort(r->docs, r->n_docs, sizeof(*r->docs), cmp_doc);
+	}
+	qsort(s->repos, s->n_repos, sizeof(*s->repos), cmp_repo);
+	return 0;
+nomem:
+	error_set("out of memory");
+	return TRAWL_ENOMEM;
+}
+
+static int snapshot_open(struct snapshot **out, const char *dir)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	int err;
+
+	*out = NULL;
+	if (!s) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	atomic_init(&s->refs, 1);
+	if ((err = index_open(&s->ix, dir)) < 0 || (err = snapshot_build(s, dir)) < 0) {
+		snapshot_free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+struct snapshot *snapstore_get(struct snapstore *st)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&st->lock);
+	s = st->cur;
+	if (s)
+		atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+uint64_t snapstore_swaps(const struct snapstore *st)
+{
+	return atomic_load(&((struct snapstore *)st)->swaps);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Opens the index if its MANIFEST changed since the last look, and swaps it in. */
+static void snapstore_check(struct snapstore *st)
+{
+	struct snapshot *s = NULL, *old;
+	struct stat sb;
+	int err;
+
+	if (stat(st->manifest, &sb) != 0)
+		return; /* no index (yet, or during a first build): keep what we have */
+	if (st->has_seen && same_file(&sb, &st->seen))
+		return;
+	err = snapshot_open(&s, st->dir);
+	if (err < 0) {
+		struct logline l;
+
+		/* Logged once per MANIFEST version: retried when it changes again. */
+		log_begin(&l, "error", "cannot open the index; still serving the previous one");
+		log_cstr(&l, "error", error_last());
+		log_end(&l);
+		st->seen = sb;
+		st->has_seen = true;
+		return;
+	}
+	st->seen = sb;
+	st->has_seen = true;
+	pthread_mutex_lock(&st->lock);
+	old = st->cur;
+	st->cur = s;
+	pthread_mutex_unlock(&st->lock);
+	if (old)
+		atomic_fetch_add(&st->swaps, 1);
+	{
+		struct logline l;
+
+		log_begin(&l, "info", old ? "index swapped" : "index opened");
+		log_num(&l, "shards", (double)index_n_shards(s->ix));
+		log_num(&l, "repos", (double)s->n_repos);
+		log_end(&l);
+	}
+	snapshot_unref(old);
+}
+
+static void *watch_main(void *arg)
+{
+	struct snapstore *st = arg;
+
+	while (!atomic_load(&st->stop)) {
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		for (int i = 0; i < WATCH_INTERVAL_MS / 50 && !atomic_load(&st->stop); i++)
+			nanosleep(&ts, NULL);
+		if (!atomic_load(&st->stop))
+			snapstore_check(st);
+	}
+	return NULL;
+}
+
+int snapstore_start(struct snapstore **out, const char *index_dir)
+{
+	struct snapstore *st = calloc(1, sizeof(*st));
+
+	*out = NULL;
+	if (!st || !(st->dir = strdup(index_dir)) ||
+	    !(st->manifest = file_join(index_dir, "MANIFEST"))) {
+		if (st)
+			free(st->dir);
+		free(st);
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	snapstore_check(st);
+	if (pthread_create(&st->th, NULL, watch_main, st) != 0) {
+		snapstore_stop(st);
+		error_set("cannot start the index watcher thread");
+		return TRAWL_ENOMEM;
+	}
+	st->has_thread = true;
+	*out = st;
+	return 0;
+}
+
+void snapstore_stop(struct snapstore *st)
+{
+	if (!st)
+		return;
+	atomic_store(&st->stop, true);
+	if (st->has_thread)
+		pthread_join(st->th, NULL);
+	snapshot_unref(st->cur);
+	pthread_mutex_destroy(&st->lock);
+	free(st->manifest);
+	free(st->dir);
+	free(st);
+}

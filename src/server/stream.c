@@ -1,0 +1,387 @@
+/*
+ * Streaming search: server-sent events (docs/api.md).
+ *
+ * DESIGN: a search thread per stream (their number is capped with the other searches) runs
+ * search_run and appends events to the stream's output buffer; MHD pulls from it through a
+ * content-reader callback on its own thread. When the buffer is empty the reader suspends the
+ * connection and the search thread resumes it when it appends, so no HTTP thread ever waits
+ * for a search. A suspended connection is not watched by MHD, so a ticker polls the sockets of
+ * suspended streams (POLLRDHUP) every 200 ms: a client that went away sets the search's cancel
+ * flag, and search_run stops within one document. The output buffer is bounded: a slow reader
+ * makes the search thread wait, never grow memory without limit.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "query/query.h"
+#include "search/search_json.h"
+#include "server/server_int.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define OUT_MAX ((size_t)4 << 20)   /* the search waits while this much is unsent */
+#define BATCH_FILES 64              /* files per "matches" event */
+#define BATCH_BYTES ((size_t)64 << 10)
+#define TICK_MS 200
+
+struct stream {
+	struct stream *next, *prev; /* srv.streams, under srv.streams_lock */
+	atomic_uint refs;
+	struct srv *s;
+	struct MHD_Connection *conn;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct buf out;             /* events not yet handed to MHD, from off */
+	size_t off;
+	bool is_done;               /* the search thread wrote its last event */
+	bool is_suspended;
+	bool is_gone;               /* MHD let go of the response: nobody reads any more */
+	bool is_peer_gone;          /* the ticker saw the client hang up */
+	atomic_bool cancel;
+	/* the search */
+	struct snapshot *snap;
+	struct query *q;
+	char *qtext;
+	unsigned context;
+	unsigned n_threads;
+	const struct search_repos *repos;
+	struct search_select sel;
+	struct buf batch;
+	size_t n_batch;
+	char req_id[32];
+	int err;
+};
+
+static void stream_unref(struct stream *st)
+{
+	struct srv *s = st->s;
+
+	if (atomic_fetch_sub(&st->refs, 1) != 1)
+		return;
+	pthread_mutex_lock(&s->streams_lock);
+	if (st->prev)
+		st->prev->next = st->next;
+	else if (s->streams == st)
+		s->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	pthread_mutex_unlock(&s->streams_lock);
+	search_select_dispose(&st->sel);
+	buf_dispose(&st->out);
+	buf_dispose(&st->batch);
+	query_free(st->q);
+	free(st->qtext);
+	snapshot_unref(st->snap);
+	pthread_cond_destroy(&st->cond);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+/* Called with st->lock held: lets MHD read again. */
+static void wake_reader(struct stream *st)
+{
+	if (st->is_suspended && !st->is_gone) {
+		st->is_suspended = false;
+		MHD_resume_connection(st->conn);
+	}
+}
+
+/* Appends an event (route_sse_event), waiting while too much is unsent. */
+static int push_event(struct stream *st, const char *name, const char *data, size_t len)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&st->lock);
+	while (!st->is_gone && st->out.len - st->off > OUT_MAX)
+		pthread_cond_wait(&st->cond, &st->lock);
+	if (st->is_gone) {
+		pthread_mutex_unlock(&st->lock);
+		return TRAWL_ECANCELED;
+	}
+	err = route_sse_event(&st->out, name, data, len);
+	wake_reader(st);
+	pthread_mutex_unlock(&st->lock);
+	return err;
+}
+
+static int flush_batch(struct stream *st)
+{
+	int err;
+
+	if (st->n_batch == 0)
+		return 0;
+	if ((err = buf_putc(&st->batch, ']')) < 0)
+		return err;
+	err = push_event(st, "matches", st->batch.ptr, st->batch.len);
+	buf_reset(&st->batch);
+	st->n_batch = 0;
+	return err;
+}
+
+static int on_file(const struct search_file *f, void *arg)
+{
+	struct stream *st = arg;
+	struct search_json_opts jo = { .context = st->context };
+	struct search_file g;
+
+	if (atomic_load(&st->cancel))
+		return 1;
+	if (!search_select_apply(&st->sel, &g, f))
+		return 0;
+	handlers_branches(&jo.branches, &jo.n_branches, f->repo);
+	if ((st->err = buf_putc(&st->batch, st->n_batch++ ? ',' : '[')) < 0 ||
+	    (st->err = search_json_file(&st->batch, &g, &jo)) < 0)
+		return 1;
+	if ((st->n_batch >= BATCH_FILES || st->batch.len >= BATCH_BYTES) &&
+	    (st->err = flush_batch(st)) < 0)
+		return 1;
+	return 0;
+}
+
+static void on_progress(const struct search_progress *p, void *arg)
+{
+	struct stream *st = arg;
+	char tmp[160];
+	int n = snprintf(tmp, sizeof(tmp),
+			 "{\"shards_done\":%llu,\"shards_total\":%llu,\"matching_lines\":%llu,"
+			 "\"files\":%llu}",
+			 (unsigned long long)p->shards_done, (unsigned long long)p->shards_total,
+			 (unsigned long long)p->matching_lines, (unsigned long long)p->files);
+
+	if (n > 0 && (size_t)n < sizeof(tmp))
+		push_event(st, "progress", tmp, (size_t)n);
+}
+
+static void push_alert(struct stream *st, const char *kind, const char *msg)
+{
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	if (buf_printf(&b, "{\"kind\":\"%s\",\"message\":", kind) == 0 &&
+	    json_put_string(&b, msg, strlen(msg), NULL) == 0 && buf_putc(&b, '}') == 0)
+		push_event(st, "alert", b.ptr, b.len);
+	buf_dispose(&b);
+}
+
+static void *search_main(void *arg)
+{
+	struct stream *st = arg;
+	struct search_opts o;
+	struct search_stats stats;
+	struct buf b;
+	int err;
+
+	buf_init(&b, 1 << 20);
+	for (size_t i = 0; i < st->q->n_warnings; i++)
+		push_alert(st, "warning", st->q->warnings[i]);
+	handlers_search_opts(&o, st->q);
+	o.n_threads = st->n_threads;
+	o.cancel = &st->cancel;
+	o.progress = on_progress;
+	o.progress_arg = st;
+	err = search_run(&stats, st->snap->ix, st->repos, &o, on_file, st);
+	if (err > 0 || atomic_load(&st->cancel))
+		stats.is_canceled = true;
+	if (err > 0)
+		err = st->err < 0 && !atomic_load(&st->cancel) ? st->err : 0;
+	if (err == 0)
+		flush_batch(st);
+	metrics_query(&st->s->metrics, stats.elapsed_ms / 1e3, err < 0);
+	if (stats.is_canceled)
+		atomic_fetch_add(&st->s->metrics.canceled, 1);
+	if (err < 0) {
+		unsigned status;
+
+		if (handlers_query_error(&b, err, st->qtext, &status) == 0)
+			push_event(st, "error", b.ptr, b.len);
+	} else if (!stats.is_canceled) {
+		if (stats.is_limit_hit)
+			push_alert(st, "limit",
+				   "the result limit stopped the search (count:all for every result)");
+		if (stats.is_timeout)
+			push_alert(st, "timeout", "the time limit stopped the search; the results "
+						  "are those found in time");
+		buf_reset(&b);
+		if (search_json_summary(&b, &stats, false) == 0)
+			push_event(st, "done", b.ptr, b.len);
+	}
+	{
+		struct logline l;
+
+		log_begin(&l, "info", stats.is_canceled ? "stream canceled" : "stream finished");
+		log_cstr(&l, "req", st->req_id);
+		log_num(&l, "search_ms", stats.elapsed_ms);
+		log_num(&l, "files", (double)stats.files);
+		log_end(&l);
+	}
+	buf_dispose(&b);
+	pthread_mutex_lock(&st->lock);
+	st->is_done = true;
+	wake_reader(st);
+	pthread_mutex_unlock(&st->lock);
+	atomic_fetch_sub(&st->s->searches, 1); /* the slot taken by the dispatcher */
+	stream_unref(st);
+	return NULL;
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *st = cls;
+	ssize_t n;
+
+	(void)pos;
+	pthread_mutex_lock(&st->lock);
+	if (st->is_peer_gone) {
+		pthread_mutex_unlock(&st->lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if (st->out.len > st->off) {
+		size_t avail = st->out.len - st->off;
+
+		n = (ssize_t)(avail < max ? avail : max);
+		memcpy(out, st->out.ptr + st->off, (size_t)n);
+		st->off += (size_t)n;
+		if (st->off == st->out.len) {
+			buf_reset(&st->out);
+			st->off = 0;
+		}
+		pthread_cond_broadcast(&st->cond);
+	} else if (st->is_done) {
+		n = MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		/* Nothing yet: park the connection until the search appends (wake_reader). */
+		st->is_suspended = true;
+		MHD_suspend_connection(st->conn);
+		n = 0;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
+/* MHD is done with the response: the client read everything, or went away. */
+static void reader_free(void *cls)
+{
+	struct stream *st = cls;
+
+	atomic_store(&st->cancel, true);
+	pthread_mutex_lock(&st->lock);
+	st->is_gone = true;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	stream_unref(st);
+}
+
+int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext)
+{
+	struct srv *s = rq->s;
+	struct stream *st = calloc(1, sizeof(*st));
+	struct MHD_Response *resp;
+	pthread_t th;
+	pthread_attr_t attr;
+
+	if (!st || !(st->qtext = strdup(qtext))) {
+		free(st);
+		query_free(q);
+		return req_error(rq, 500, "internal", "internal error", 0);
+	}
+	atomic_init(&st->refs, 2); /* the search thread and the response */
+	st->s = s;
+	st->conn = rq->conn;
+	st->q = q;
+	st->context = context;
+	st->n_threads = handlers_search_threads(s, true);
+	st->repos = handlers_readable_repos(rq);
+	st->snap = rq->snap; /* the search thread keeps the snapshot until it ends */
+	rq->snap = NULL;
+	memcpy(st->req_id, rq->id, sizeof(st->req_id));
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	buf_init(&st->out, BUF_MAX_DEFAULT);
+	buf_init(&st->batch, BUF_MAX_DEFAULT);
+	search_select_init(&st->sel, q->select);
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, reader, st,
+						 reader_free);
+	if (!resp) {
+		atomic_store(&st->refs, 1);
+		stream_unref(st);
+		return req_error(rq, 500, "internal", "internal error", 0);
+	}
+	MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	pthread_mutex_lock(&s->streams_lock);
+	st->next = s->streams;
+	if (s->streams)
+		s->streams->prev = st;
+	s->streams = st;
+	pthread_mutex_unlock(&s->streams_lock);
+	/* The search slot now belongs to the search thread (released in search_main). */
+	rq->is_search_slot = false;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, search_main, st) != 0) {
+		pthread_attr_destroy(&attr);
+		atomic_fetch_sub(&s->searches, 1);
+		MHD_destroy_response(resp); /* calls reader_free: one reference */
+		stream_unref(st);
+		return req_error(rq, 500, "internal", "internal error", 0);
+	}
+	pthread_attr_destroy(&attr);
+	rq->status = 200;
+	req_respond(rq, resp);
+	return 0;
+}
+
+/* Marks streams whose client hung up while suspended, and wakes them so MHD closes them. */
+static void tick(struct srv *s, bool is_all)
+{
+	pthread_mutex_lock(&s->streams_lock);
+	for (struct stream *st = s->streams; st; st = st->next) {
+		pthread_mutex_lock(&st->lock);
+		if (st->is_suspended && !st->is_gone) {
+			const union MHD_ConnectionInfo *ci =
+				MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+			struct pollfd pfd = { ci ? ci->connect_fd : -1, POLLRDHUP, 0 };
+
+			/* The fd is MHD's and stays open while the connection is suspended. */
+			if (is_all || (pfd.fd >= 0 && poll(&pfd, 1, 0) > 0 &&
+				       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
+				st->is_peer_gone = true;
+				atomic_store(&st->cancel, true);
+				wake_reader(st);
+			}
+		}
+		if (is_all)
+			atomic_store(&st->cancel, true);
+		pthread_mutex_unlock(&st->lock);
+	}
+	pthread_mutex_unlock(&s->streams_lock);
+}
+
+void streams_cancel_all(struct srv *s)
+{
+	tick(s, true);
+}
+
+static void *ticker_main(void *arg)
+{
+	struct srv *s = arg;
+	struct timespec ts = { 0, TICK_MS * 1000000L };
+
+	while (!atomic_load(&s->is_stopping)) {
+		nanosleep(&ts, NULL);
+		tick(s, false);
+	}
+	return NULL;
+}
+
+int stream_ticker_start(struct srv *s, pthread_t *th)
+{
+	if (pthread_create(th, NULL, ticker_main, s) != 0) {
+		error_set("cannot start the stream ticker thread");
+		return TRAWL_ENOMEM;
+	}
+	return 0;
+}

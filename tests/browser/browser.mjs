@@ -1,0 +1,400 @@
+// Browser tests of the web UI against a running `trawl serve` (main.mjs starts it on the
+// fixture of fixture.mjs): search, streaming, highlighting, file view, permalinks, errors, URL
+// state, the "/" shortcut, narrow screens, and the XSS fixture (SECURITY-CHECKLIST X1, X2, X4).
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from './tap.mjs';
+import { XSS_FILES, XSS_REPO } from './fixture.mjs';
+import { fileHref, rawHref, searchHref } from '../../web/urls.js';
+
+// ctx: {base, browser, artifacts}
+export function browserTests(ctx) {
+  let shot = 0;
+  const screenshot = (page, name) =>
+    page.screenshot({ path: join(ctx.artifacts, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+
+  // A fresh page that records dialogs, uncaught errors and console errors (CSP violations are
+  // console errors); close() fails the test if any were seen. allow: console errors to ignore.
+  async function open(viewport = { width: 1280, height: 800 }, allow = null) {
+    const context = await ctx.browser.newContext({ viewport });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('dialog', (d) => { problems.push('dialog: ' + d.message()); d.dismiss().catch(() => {}); });
+    page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !(allow && allow.test(m.text()))) problems.push('console error: ' + m.text());
+    });
+    page.setDefaultTimeout(15000);
+    return {
+      page,
+      async close() {
+        await sleep(200); // let a late onerror/onload handler fire before judging
+        await context.close();
+        assert.deepEqual(problems, [], 'dialogs or errors in the page');
+      },
+    };
+  }
+
+  const url = (path) => ctx.base + path;
+  async function search(page, q) {
+    await page.goto(url(searchHref(q)));
+    await page.waitForSelector('.status .summary, .qerror:not([hidden])');
+  }
+  // Elements a hostile repository might have injected, anywhere in the document, and attributes
+  // that run script.
+  async function injected(page) {
+    return page.evaluate(() => {
+      const bad = [];
+      const scripts = [...document.querySelectorAll('script')];
+      if (scripts.length !== 1 || !scripts[0].src.endsWith('/app.js')) bad.push(`${scripts.length} script elements`);
+      for (const e of document.querySelectorAll('img, svg, iframe, object, embed, frame, style, link[rel=import], base, meta[http-equiv]')) {
+        bad.push('<' + e.tagName.toLowerCase() + '>');
+      }
+      for (const e of document.querySelectorAll('*')) {
+        for (const a of e.attributes) {
+          if (/^on/i.test(a.name)) bad.push(`${e.tagName}[${a.name}]`);
+          if (/^(href|src|action|formaction)$/i.test(a.name) && /^\s*(javascript|data|vbscript):/i.test(a.value)) bad.push(`${e.tagName}[${a.name}=${a.value}]`);
+        }
+      }
+      return bad;
+    });
+  }
+  const texts = (page, sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent));
+  const lineNums = (page, sel) => page.$$eval(sel, (els) => els.map((e) => Number(e.querySelector('.ln').dataset.n)));
+
+  test('browser: the UI is served with a strict CSP and loads without errors', async () => {
+    const { page, close } = await open();
+    const res = await page.goto(url('/'));
+    assert.equal(res.status(), 200);
+    const csp = res.headers()['content-security-policy'] || '';
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /object-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    await page.waitForSelector('.help');
+    assert.deepEqual(await injected(page), []);
+    for (const p of ['/app.js', '/style.css']) {
+      const r = await page.request.get(url(p));
+      assert.equal(r.status(), 200, p);
+      assert.match(r.headers()['content-type'] || '', p.endsWith('.js') ? /javascript/ : /text\/css/, p);
+    }
+    await close();
+  });
+
+  test('browser: "/" focuses the query box from anywhere on the page', async () => {
+    const { page, close } = await open();
+    await page.goto(url('/repos'));
+    await page.waitForSelector('.repo');
+    await page.click('h1');
+    assert.equal(await page.evaluate(() => document.activeElement.className), '');
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.className), 'qinput');
+    assert.equal(await page.inputValue('.qinput'), '', 'the "/" was not typed into the box');
+    await page.keyboard.type('abc/');
+    assert.equal(await page.inputValue('.qinput'), 'abc/', 'inside the box "/" is an ordinary character');
+    await close();
+  });
+
+  test('browser: the query box colours filters, operators, phrases and regexps', async () => {
+    const { page, close } = await open();
+    await page.goto(url('/'));
+    const q = 'repo:alpha -file:test (lang:c OR lang:go) "parse config" /pa.se/ count:10 foo:bar';
+    await page.click('.qinput');
+    await page.keyboard.type(q);
+    const spans = await page.$$eval('.qhl span', (els) => els.map((e) => [e.className, e.textContent]));
+    for (const want of [['q-filter', 'repo:'], ['q-value', 'alpha'], ['q-filter-neg', '-file:'], ['q-paren', '('],
+      ['q-op', 'OR'], ['q-quoted', '"parse config"'], ['q-regexp', '/pa.se/'], ['q-setting', 'count:'],
+      ['q-value', '10'], ['q-unknown', 'foo:']]) {
+      assert.ok(spans.some(([c, t]) => c === want[0] && t === want[1]), `no ${want} in ${JSON.stringify(spans)}`);
+    }
+    // The coloured copy holds exactly the typed text, and lies exactly under the textarea.
+    assert.equal(await page.$eval('.qhl', (e) => e.textContent), q + ' ');
+    const [a, b] = await Promise.all(['.qhl', '.qinput'].map((s) => page.$eval(s, (e) => {
+      const r = e.getBoundingClientRect();
+      return [r.left, r.top, r.width, r.height];
+    })));
+    assert.deepEqual(a, b);
+    await page.keyboard.press('Escape');
+    await screenshot(page, 'query-box');
+    await close();
+  });
+
+  test('browser: suggestions complete filter names, languages and repository names', async () => {
+    const { page, close } = await open();
+    await page.goto(url('/'));
+    await page.click('.qinput');
+    await page.keyboard.type('la');
+    await page.waitForSelector('.qsuggest li');
+    assert.deepEqual(await texts(page, '.qsuggest li .label'), ['lang:']);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.inputValue('.qinput'), 'lang:');
+    await page.keyboard.type('pyt');
+    await page.waitForFunction(() => document.querySelector('.qsuggest li .label')?.textContent === 'Python');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.inputValue('.qinput'), 'lang:Python ');
+    assert.ok(await page.$eval('.qsuggest', (e) => e.hidden));
+    await page.keyboard.type('repo:acme');
+    await page.waitForFunction(() => [...document.querySelectorAll('.qsuggest li .label')].some((e) => e.textContent === 'acme tools?#%41'));
+    await screenshot(page, 'suggestions');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.inputValue('.qinput'), 'lang:Python repo:"^acme tools\\\\?#%41$" ');
+    await close();
+  });
+
+  test('browser: a search streams results with highlighted matches, context and a summary', async () => {
+    const { page, close } = await open();
+    await page.goto(url('/'));
+    await page.click('.qinput');
+    await page.keyboard.type('parse_config lang:c');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.status .summary');
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/search?q=parse_config+lang%3Ac');
+    assert.deepEqual(await texts(page, '.result .rpath'), ['src/config.c']);
+    assert.deepEqual(await texts(page, '.result .rrepo'), ['alpha']);
+    assert.deepEqual(await texts(page, '.result .hl'), ['parse_config', 'parse_config']);
+    assert.deepEqual(await lineNums(page, '.snippet .cl.match'), [3, 14]);
+    assert.deepEqual(await lineNums(page, '.snippet .cl:not(.match)'), [1, 2, 4, 5, 12, 13, 15]);
+    assert.equal((await page.$$('.snippet .gap')).length, 1);
+    assert.match(await page.textContent('.status .summary'), /^2 matches in 1 file · [\d.]+ ms · \d+\/\d+ shards$/);
+    assert.equal(await page.textContent('.snippet .cl.match .lc'), 'static int parse_config(const char *path)');
+    await screenshot(page, 'search-results');
+    await close();
+  });
+
+  test('browser: alerts from the server and limits hit are shown', async () => {
+    const { page, close } = await open();
+    await search(page, 'parse_config rev:main');
+    assert.match((await texts(page, '.alerts .alert')).join('\n'), /rev:/);
+    await search(page, 'parse_config count:1');
+    assert.match(await page.textContent('.status'), /limit hit/);
+    assert.equal((await page.$$('.snippet .cl.match')).length, 1);
+    await close();
+  });
+
+  test('browser: the URL holds the query; reload, back and forward restore it', async () => {
+    const { page, close } = await open();
+    await search(page, 'parse_config');
+    const first = await texts(page, '.result .rpath');
+    assert.deepEqual([...first].sort(), ['README.md', 'cmd/tool.go', 'src/config.c', 'unicode.txt']);
+    assert.equal(await page.inputValue('.qinput'), 'parse_config');
+    await page.reload();
+    await page.waitForSelector('.status .summary');
+    assert.equal(await page.inputValue('.qinput'), 'parse_config');
+    assert.deepEqual((await texts(page, '.result .rpath')).sort(), [...first].sort());
+    await page.fill('.qinput', 'NEEDLE case:yes');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.search === '?q=NEEDLE+case%3Ayes' && document.querySelector('.status .summary'));
+    assert.deepEqual(await texts(page, '.result .rpath'), ['src/long.py']);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('.qinput').value === 'parse_config' && document.querySelector('.status .summary'));
+    assert.equal((await texts(page, '.result .rpath')).length, 4);
+    await page.goForward();
+    await page.waitForFunction(() => document.querySelector('.qinput').value === 'NEEDLE case:yes' && document.querySelector('.status .summary'));
+    assert.equal(await page.title(), 'NEEDLE case:yes · trawl');
+    await close();
+  });
+
+  test('browser: a result opens the file view with line numbers, colours and the matched lines', async () => {
+    const { page, close } = await open();
+    await search(page, 'parse_config lang:c');
+    await page.click('.result .rpath');
+    await page.waitForSelector('.code .cl');
+    const u = new URL(page.url());
+    assert.equal(u.pathname, '/file/alpha/src/config.c');
+    assert.equal(u.searchParams.get('m'), '3,14');
+    assert.equal((await page.$$('.code .cl')).length, 15);
+    assert.deepEqual(await lineNums(page, '.code .cl.match'), [3, 14]);
+    const kw = await texts(page, '.code .tok-keyword');
+    for (const k of ['static', 'int', 'const', 'char', 'return', 'if', 'void']) assert.ok(kw.includes(k), k);
+    assert.deepEqual(await texts(page, '.code .tok-meta'), ['#include']);
+    assert.deepEqual(await texts(page, '.code .tok-comment'), ['/* parse the configuration file */']);
+    assert.ok((await texts(page, '.code .tok-string')).includes('"/etc/alpha.conf"'));
+    assert.equal(await page.$eval('.code .cl:nth-child(5) .lc', (e) => e.textContent), '\tFILE *f = fopen(path, "r");');
+    assert.equal(await page.textContent('.fpath'), 'alpha › src/config.c');
+    const raw = await page.getAttribute('.fraw', 'href');
+    assert.ok(raw.startsWith('/api/v1/repos/alpha/raw?'), raw);
+    const body = await page.request.get(url(raw));
+    assert.equal(await body.text(), await (await page.request.get(url('/api/v1/repos/alpha/raw?path=src%2Fconfig.c'))).text());
+    assert.match(await body.text(), /^#include <stdio.h>\n/);
+    await screenshot(page, 'file-view');
+    await close();
+  });
+
+  test('browser: a permalink #L3-L5 selects and scrolls; clicking line numbers sets one', async () => {
+    const { page, close } = await open({ width: 1280, height: 600 });
+    await page.goto(url('/file/alpha/src/long.py#L3-L5'));
+    await page.waitForSelector('.code .cl.sel');
+    assert.deepEqual(await lineNums(page, '.code .cl.sel'), [3, 4, 5]);
+    const inView = (n) => page.evaluate((n) => {
+      const r = document.querySelectorAll('.code .cl')[n - 1].getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= innerHeight;
+    }, n);
+    // Same document, another fragment: the selection follows the hash.
+    await page.goto(url('/file/alpha/src/long.py#L150-L152'));
+    await page.waitForFunction(() => document.querySelector('.code .cl.sel .ln').dataset.n === '150');
+    assert.deepEqual(await lineNums(page, '.code .cl.sel'), [150, 151, 152]);
+    assert.ok(await inView(150), 'line 150 is scrolled into view');
+    assert.ok(await page.evaluate(() => scrollY > 0));
+    await screenshot(page, 'permalink');
+    await page.click('.code .cl:nth-child(148) .ln');
+    assert.equal(new URL(page.url()).hash, '#L148');
+    assert.deepEqual(await lineNums(page, '.code .cl.sel'), [148]);
+    await page.click('.code .cl:nth-child(155) .ln', { modifiers: ['Shift'] });
+    assert.equal(new URL(page.url()).hash, '#L148-L155');
+    assert.deepEqual(await lineNums(page, '.code .cl.sel'), [148, 149, 150, 151, 152, 153, 154, 155]);
+    await page.reload();
+    await page.waitForSelector('.code .cl.sel');
+    assert.equal((await lineNums(page, '.code .cl.sel')).length, 8);
+    // A fresh load (not only a fragment change) scrolls too.
+    await page.goto(url('/repos'));
+    await page.goto(url('/file/alpha/src/long.py#L200'));
+    await page.waitForSelector('.code .cl.sel');
+    assert.ok(await inView(200), 'line 200 is in view after loading its permalink');
+    await page.goBack();
+    await page.waitForSelector('.repo');
+    await page.goForward();
+    await page.waitForSelector('.code .cl.sel');
+    assert.ok(await inView(200), 'line 200 is in view after back and forward');
+    // Changing only the hash (a link elsewhere, or the address bar) moves the selection.
+    await page.evaluate(() => { location.hash = '#L3'; });
+    await page.waitForFunction(() => document.querySelectorAll('.code .cl.sel').length === 1);
+    assert.deepEqual(await lineNums(page, '.code .cl.sel'), [3]);
+    assert.ok(await inView(3));
+    await close();
+  });
+
+  test('browser: a query error is shown with a caret at its column (in characters)', async () => {
+    // The stream or the JSON endpoint may answer a bad query with HTTP 400, which Chromium logs.
+    const { page, close } = await open(undefined, /status of 400/);
+    await search(page, 'parse lang:pyhton');
+    await page.waitForSelector('.qerror:not([hidden])');
+    assert.match(await page.textContent('.qerror-msg'), /^Query error: unknown language "pyhton"; did you mean "Python"\?$/);
+    assert.equal(await page.textContent('.qerror .caret'), ' '.repeat(11) + '^');
+    assert.equal(await page.textContent('.qerror .qerror-at'), 'p');
+    assert.deepEqual(await texts(page, '.qhl .q-errpos'), ['p']);
+    assert.equal((await page.$$('.result')).length, 0);
+    await screenshot(page, 'query-error');
+    // Columns count characters: "foo" is at column 4 (byte 7, UTF-16 index 4).
+    await search(page, '😀é foo:bar');
+    await page.waitForSelector('.qerror:not([hidden])');
+    assert.match(await page.textContent('.qerror-msg'), /unknown filter "foo"/);
+    assert.equal(await page.textContent('.qerror .caret'), '   ^');
+    assert.equal(await page.textContent('.qerror .qerror-at'), 'f');
+    assert.deepEqual(await texts(page, '.qhl .q-errpos'), ['f']);
+    // Typing clears the mark.
+    await page.click('.qinput');
+    await page.keyboard.press('End');
+    await page.keyboard.type('x');
+    assert.deepEqual(await texts(page, '.qhl .q-errpos'), []);
+    await close();
+  });
+
+  test('browser: the repository list shows each repository, its state and files', async () => {
+    const { page, close } = await open();
+    await page.goto(url('/repos'));
+    await page.waitForSelector('.repo');
+    assert.deepEqual((await texts(page, '.repo h2')).sort(), ['acme tools?#%41', 'alpha', XSS_REPO].sort());
+    for (const s of await texts(page, '.repo .state')) assert.match(s, /^(new|syncing|indexed|error)$/);
+    assert.deepEqual(await injected(page), []);
+    await page.click('.repo h2 a >> text=acme tools?#%41');
+    await page.waitForSelector('.status .summary');
+    assert.equal(await page.inputValue('.qinput'), 'repo:"^acme tools\\\\?#%41$"');
+    assert.deepEqual(await texts(page, '.result .rpath'), ['cmd/tool.go']);
+    await page.click('.result .rpath');
+    await page.waitForSelector('.code .cl');
+    assert.equal(new URL(page.url()).pathname, '/file/acme%20tools%3F%23%2541/cmd/tool.go');
+    assert.equal((await page.$$('.code .cl')).length, 3);
+    await close();
+  });
+
+  test('browser: narrow screen (375 px): no horizontal overflow on any page', async () => {
+    const { page, close } = await open({ width: 375, height: 812 }, /status of 400/);
+    const pages = [['search', searchHref('parse_config'), '.status .summary'], ['file', '/file/alpha/src/long.py#L150', '.code .cl'],
+      ['repos', '/repos', '.repo'], ['home', '/', '.help'], ['error', searchHref('lang:pyhton x'), '.qerror:not([hidden])']];
+    for (const [name, path, sel] of pages) {
+      await page.goto(url(path));
+      await page.waitForSelector(sel);
+      const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(sw <= cw, `${name}: page is ${sw}px wide in a ${cw}px viewport`);
+      await screenshot(page, 'narrow-' + name);
+    }
+    await close();
+  });
+
+  test('browser: XSS fixture: hostile names and content are shown as text in results', async () => {
+    const { page, close } = await open();
+    await search(page, 'xssmark count:all');
+    assert.deepEqual(await injected(page), []);
+    const paths = (await texts(page, '.result .rpath')).sort();
+    assert.deepEqual(paths, XSS_FILES.filter(([, c]) => String(c).includes('xssmark')).map(([p]) => p).sort());
+    for (const r of await texts(page, '.result .rrepo')) assert.equal(r, XSS_REPO);
+    const lines = await texts(page, '.snippet .cl.match .lc');
+    for (const want of ['</script><script>alert(1)</script> xssmark', '<svg onload=alert(1)> xssmark',
+      'int x; // "><img src=x onerror=alert(1)> xssmark', '<a href="javascript:alert(1)">x</a> xssmark',
+      'a &lt;script&gt;alert(1)&lt;/script&gt; xssmark']) {
+      assert.ok(lines.includes(want), `missing line ${want} in ${JSON.stringify(lines)}`);
+    }
+    for (const h of await texts(page, '.snippet .hl')) assert.equal(h, 'xssmark');
+    // Every link is same-origin.
+    for (const href of await page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')))) {
+      assert.ok(href.startsWith('/') && !href.startsWith('//'), href);
+    }
+    await screenshot(page, 'xss-results');
+    await close();
+  });
+
+  test('browser: XSS fixture: matches that split "&lt;" and lines with invalid UTF-8 are marked exactly', async () => {
+    const { page, close } = await open();
+    await search(page, 't;script&g');
+    assert.deepEqual(await texts(page, '.snippet .hl'), ['t;script&g']);
+    assert.deepEqual(await texts(page, '.snippet .cl.match .lc'), ['a &lt;script&gt;alert(1)&lt;/script&gt; xssmark']);
+    // "x\xff\xfe<b>\xc3(</b> fffdmark &lt;": three bad bytes, each one U+FFFD.
+    const line = 'x\ufffd\ufffd<b>\ufffd(</b> fffdmark &lt;';
+    await search(page, '"fffdmark &l"');
+    assert.deepEqual(await texts(page, '.snippet .hl'), ['fffdmark &l']);
+    assert.deepEqual(await texts(page, '.snippet .cl.match .lc'), [line]);
+    await search(page, '"</b> fffdmark"');
+    assert.deepEqual(await texts(page, '.snippet .hl'), ['</b> fffdmark']);
+    assert.deepEqual(await injected(page), []);
+    await close();
+  });
+
+  test('browser: XSS fixture: every hostile file opens as text in the file view', async () => {
+    const { page, close } = await open();
+    for (const [path, content] of XSS_FILES) {
+      await page.goto(url(fileHref(XSS_REPO, path)));
+      await page.waitForSelector('.code .cl, .notice');
+      assert.equal(await page.textContent('.fpath'), XSS_REPO + ' › ' + path);
+      const want = Buffer.isBuffer(content) ? new TextDecoder().decode(content) : content;
+      const got = await page.$$eval('.code .cl .lc', (els) => els.map((e) => e.textContent).join('\n') + '\n');
+      assert.equal(got, want, path);
+      assert.deepEqual(await injected(page), [], path);
+      assert.equal(await page.title(), `${path} · ${XSS_REPO} · trawl`);
+    }
+    await screenshot(page, 'xss-file');
+    // Arriving from a result works too.
+    await search(page, 'onerror file:\\.c$');
+    await page.click('.result .rpath');
+    await page.waitForSelector('.code .cl.match');
+    assert.deepEqual(await injected(page), []);
+    await close();
+  });
+
+  test('browser: XSS fixture: the raw view of hostile HTML and SVG runs no script', async () => {
+    const { page, close } = await open();
+    for (const path of ['page.html', 'image.svg', 'x</script>.js']) {
+      const res = await page.goto(url(rawHref(XSS_REPO, path)));
+      assert.equal(res.status(), 200, path);
+      const h = res.headers();
+      assert.match(h['content-type'] || '', /^text\/plain/, path);
+      assert.equal(h['x-content-type-options'], 'nosniff', path);
+      assert.match(h['content-security-policy'] || '', /sandbox/, path);
+      await sleep(200);
+      assert.equal(await page.evaluate(() => document.querySelectorAll('script, img, svg, iframe').length), 0, path);
+      assert.match(await page.evaluate(() => document.body.textContent), /alert\(1\)/);
+    }
+    await close();
+  });
+}

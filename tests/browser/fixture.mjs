@@ -1,0 +1,79 @@
+// The browser tests' data directory: three repositories indexed with the real binary.
+//   alpha                    C, Python, Markdown: matches, context, syntax colours, permalinks
+//   acme tools?#%41          a repository name that needs percent-encoding and quoting
+//   xss"><img src=x ...>     hostile names and content (SECURITY-CHECKLIST X1, X2, X4)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+
+export const XSS_REPO = 'xss"><img src=x onerror=alert(1)>';
+
+const CONFIG_C = `#include <stdio.h>
+/* parse the configuration file */
+static int parse_config(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	fclose(f);
+	return 0;
+}
+
+int main(void)
+{
+	return parse_config("/etc/alpha.conf");
+}
+`;
+
+function longPython() {
+  const lines = ['"""A long file for permalinks."""', ''];
+  for (let i = 3; i <= 300; i++) lines.push(i === 150 ? 'NEEDLE = 150  # the needle' : `def f${i}(x):  return x + ${i}`);
+  return lines.join('\n') + '\n';
+}
+
+// [path, content (string or Buffer)]
+export const XSS_FILES = [
+  ['"><img src=x onerror=alert(1)>.c', 'int x; // "><img src=x onerror=alert(1)> xssmark\n'],
+  ['x</script>.js', '</script><script>alert(1)</script> xssmark\nlet a = "<script>alert(2)</script>";\n'],
+  ['<svg onload=alert(1)>.md', '<svg onload=alert(1)> xssmark\n[click](javascript:alert(1)) xssmark\n' +
+    '<a href="javascript:alert(1)">x</a> xssmark\n'],
+  ['page.html', '<!doctype html><script>alert(1)</script><img src=x onerror=alert(1)> xssmark\n'],
+  ['image.svg', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>\n<!-- xssmark -->\n'],
+  ['entities.txt', 'a &lt;script&gt;alert(1)&lt;/script&gt; xssmark\n'],
+  // Invalid UTF-8 (no NUL): each bad byte is one U+FFFD in the API's text, one byte in ranges.
+  ['invalid.txt', Buffer.concat([Buffer.from('x'), Buffer.from([0xff, 0xfe]), Buffer.from('<b>'),
+    Buffer.from([0xc3]), Buffer.from('(</b> fffdmark &lt;\n')])],
+];
+
+function write(root, files) {
+  for (const [path, content] of files) {
+    const p = join(root, path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+  }
+}
+
+// buildFixture(trawl, tmp) -> {data, repos: {name: dir}}
+export function buildFixture(trawl, tmp) {
+  const data = join(tmp, 'data');
+  const src = join(tmp, 'src');
+  const repos = {
+    alpha: [
+      ['src/config.c', CONFIG_C],
+      ['src/long.py', longPython()],
+      ['README.md', '# Alpha\n\nParse config files with parse_config.\n'],
+      ['unicode.txt', 'é€😀 parse_config here\n'],
+    ],
+    'acme tools?#%41': [['cmd/tool.go', 'package main\n\nfunc main() { println("tool parse_config") }\n']],
+    [XSS_REPO]: XSS_FILES,
+  };
+  const dirs = {};
+  let i = 0;
+  for (const [name, files] of Object.entries(repos)) {
+    const dir = join(src, 'repo' + i++);
+    write(dir, files);
+    execFileSync(trawl, ['index', '-q', '-o', join(data, 'index'), dir, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    dirs[name] = dir;
+  }
+  return { data, repos: dirs };
+}

@@ -1,0 +1,685 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `trawl serve` (docs/api.md): the real binary on a free loopback port
+against a fixture data directory. Every route (status, content type, body shape), security
+headers on every response, streaming completeness, cancellation on disconnect, index swaps
+under queries, malformed requests on raw sockets, slow clients, path traversal, limits, the
+scheduler's child process and log escaping. Output: TAP. Only python3's standard library.
+
+    python3 tests/e2e/test_serve.py [-k SUBSTRING]
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
+ONLY = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
+
+n = 0
+fails = 0
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def ok(cond, desc, *detail):
+    global n, fails
+    n += 1
+    if cond:
+        print("ok %d - %s" % (n, desc))
+    else:
+        fails += 1
+        print("not ok %d - %s" % (n, desc))
+        for d in detail:
+            for line in str(d)[:3000].splitlines():
+                print("# " + line)
+    sys.stdout.flush()
+    return cond
+
+
+class Server:
+    def __init__(self, data, *args, env=None):
+        self.data = data
+        self.log_path = os.path.join(data, "..", "server-%d.log" % time.monotonic_ns())
+        self.log = open(self.log_path, "wb")
+        e = dict(os.environ)
+        e.update(env or {})
+        self.p = subprocess.Popen(
+            [TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0"] + list(args),
+            stdout=subprocess.PIPE, stderr=self.log, env=e)
+        line = self.p.stdout.readline().decode()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        if not m:
+            self.p.kill()
+            raise RuntimeError("server did not start: %r %s" % (line, self.logtext()))
+        self.port = int(m.group(1))
+
+    def logtext(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def get(self, path, method="GET", headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        h = {}
+        for k, v in r.getheaders():  # repeated headers are joined, as HTTP allows
+            h[k.lower()] = h[k.lower()] + ", " + v if k.lower() in h else v
+        return r.status, h, body, r.msg
+
+    def json(self, path):
+        st, h, body, _ = self.get(path)
+        return st, h, json.loads(body)
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+        self.log.close()
+        return self.p.returncode
+
+
+def raw(port, data, timeout=5, read_all=True):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            if not read_all:
+                break
+    except socket.timeout:
+        pass
+    s.close()
+    return out
+
+
+def status_of(resp):
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", resp)
+    return int(m.group(1)) if m else None
+
+
+def sse_events(body):
+    events = []
+    for block in body.decode().split("\n\n"):
+        if not block.strip():
+            continue
+        name, data = None, []
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        events.append((name, json.loads("\n".join(data))))
+    return events
+
+
+def check_headers(desc, h, api=True):
+    missing = []
+    if h.get("content-security-policy", "").split(", ")[0] != CSP:
+        missing.append("csp: %r" % h.get("content-security-policy"))
+    for k, v in (("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"),
+                 ("cross-origin-opener-policy", "same-origin")):
+        if h.get(k) != v:
+            missing.append("%s: %r" % (k, h.get(k)))
+    if not h.get("x-request-id"):
+        missing.append("x-request-id")
+    if api and h.get("cache-control") != "no-store":
+        missing.append("cache-control: %r" % h.get("cache-control"))
+    for k in h:
+        if k.startswith("access-control-"):
+            missing.append("CORS header " + k)
+    if "server" in h and re.search(r"\d", h["server"]):
+        missing.append("server header with a version: " + h["server"])
+    return ok(not missing, "security headers: " + desc, *missing)
+
+
+def make_fixture(tmp):
+    src = os.path.join(tmp, "proj")
+    os.makedirs(os.path.join(src, "src", "deep", "er"))
+    files = {
+        "README.md": "# Project\nhello world\n",
+        "src/main.c": "#include <stdio.h>\n\nint main(void)\n{\n\tprintf(\"hello world\\n\");\n"
+                      "\treturn 0;\n}\n",
+        "src/util.c": "/* util */\nint add(int a, int b)\n{\n\treturn a + b; /* hello */\n}\n",
+        "src/deep/er/x.py": "def hello():\n    return 'world'\n",
+        "src/zz.txt": "line one\nline two\nneedle here\nline four\nline five\n",
+    }
+    for p, t in files.items():
+        with open(os.path.join(src, p), "w") as f:
+            f.write(t)
+    with open(os.path.join(src, "bin.dat"), "wb") as f:
+        f.write(b"\x00\x01\x02hello\x00" * 100)
+    with open(os.path.join(src, "latin1.txt"), "wb") as f:
+        f.write(b"caf\xe9 hello\n")
+    # Many matching lines, for cancellation and the concurrency cap.
+    big = os.path.join(tmp, "big")
+    os.makedirs(big)
+    line = "filler text with the word bulk in it, and more filler to make it longer\n"
+    for i in range(600):
+        with open(os.path.join(big, "f%04d.txt" % i), "w") as f:
+            f.write(line * 400)
+    # A git repository.
+    g = os.path.join(tmp, "gitrepo")
+    os.makedirs(g)
+    with open(os.path.join(g, "a.txt"), "w") as f:
+        f.write("git hello content\n")
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@e")
+    subprocess.run(["git", "init", "-q", g], check=True, env=env)
+    subprocess.run(["git", "-C", g, "add", "."], check=True, env=env)
+    subprocess.run(["git", "-C", g, "commit", "-qm", "init"], check=True, env=env)
+    data = os.path.join(tmp, "data")
+    idx = os.path.join(data, "index")
+    for name, path in (("proj", src), ("big", big), ("gitrepo", g)):
+        subprocess.run([TRAWL, "index", "-o", idx, "--name", name, path], check=True,
+                       stdout=subprocess.DEVNULL)
+    return src, big, data
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+def test_listen():
+    for addr in ("0.0.0.0:0", "10.1.2.3:6070", "[::]:0", "192.168.0.1:80", "example.com:80"):
+        p = subprocess.run([TRAWL, "serve", "--data", "/nonexistent-dir-x", "--listen", addr],
+                           capture_output=True, timeout=10)
+        err = p.stderr.decode()
+        ok(p.returncode == 2 and ("loopback" in err or "expected HOST:PORT" in err),
+           "--listen %s is refused with a clear error" % addr, err)
+    p = subprocess.run([TRAWL, "serve", "--listen", "127.0.0.1"], capture_output=True, timeout=10)
+    ok(p.returncode == 2 and "HOST:PORT" in p.stderr.decode(), "--listen without a port is refused")
+
+
+def test_routes(s, src):
+    st, h, body = s.json("/healthz")
+    ok(st == 200 and body["status"] == "ok" and body["shards"] >= 3 and body["repos"] == 3,
+       "/healthz", body)
+    ok(h["content-type"] == "application/json; charset=utf-8", "/healthz content type")
+    check_headers("/healthz", h)
+    st, h, body, _ = s.get("/metrics")
+    text = body.decode()
+    ok(st == 200 and h["content-type"].startswith("text/plain"), "/metrics is text")
+    for m in ("trawl_queries_total", "trawl_query_errors_total",
+              "trawl_query_duration_seconds_bucket{le=\"+Inf\"}", "trawl_shards",
+              "trawl_index_bytes", "trawl_repos{state=\"indexed\"} 3",
+              "trawl_http_requests_total{code=\"200\"}"):
+        ok(m in text, "/metrics has " + m)
+
+    st, h, body = s.json("/api/v1/search?q=" + q("hello"))
+    ok(st == 200 and h["content-type"] == "application/json; charset=utf-8", "search: 200 JSON")
+    check_headers("search", h)
+    res = body["results"]
+    paths = sorted((r["repo"], r.get("path")) for r in res)
+    ok(("proj", "src/main.c") in paths and ("gitrepo", "a.txt") in paths, "search finds hello",
+       paths)
+    f = [r for r in res if r.get("path") == "src/main.c"][0]
+    ok(f["type"] == "file" and f["language"] == "C" and f["branches"] == [] and
+       f["matching_lines"] == 1 and f["lines"][0]["line"] == 5 and
+       f["lines"][0]["ranges"] and "before" not in f["lines"][0], "search: result shape", f)
+    sm = body["summary"]
+    ok(all(k in sm for k in ("matching_lines", "files", "shards_total", "shards_searched",
+                             "candidates", "bytes_scanned", "elapsed_ms", "plan_ms",
+                             "limit_hit", "timeout_hit")) and body["alerts"] == [],
+       "search: summary and alerts", body["summary"])
+    lat = [r for r in res if r.get("path") == "latin1.txt"]
+    ok(lat and "\ufffd" in lat[0]["lines"][0]["text"], "invalid UTF-8 is replaced by U+FFFD", lat)
+
+    st, h, body = s.json("/api/v1/search?q=" + q("needle") + "&context=2")
+    ln = body["results"][0]["lines"][0]
+    ok(ln["line"] == 3 and [c["text"] for c in ln["before"]] == ["line one", "line two"] and
+       [c["line"] for c in ln["after"]] == [4, 5], "search: context lines", ln)
+    st, h, body = s.json("/api/v1/search?q=" + q("type:repo proj"))
+    ok(st == 200 and {"type": "repo", "repo": "proj"} in body["results"], "search: type:repo",
+       body)
+    st, h, body = s.json("/api/v1/search?q=" + q("hello select:repo"))
+    ok(st == 200 and sorted(r["repo"] for r in body["results"]) == ["gitrepo", "proj"],
+       "search: select:repo gives each repository once", body["results"])
+    st, h, body = s.json("/api/v1/search?q=" + q("bulk count:5"))
+    ok(st == 200 and body["summary"]["limit_hit"] and
+       any(a["kind"] == "limit" for a in body["alerts"]), "search: limit alert", body["alerts"])
+
+    # errors
+    st, h, body = s.json("/api/v1/search?q=" + q("fiel:x hello"))
+    ok(st == 400 and body["error"]["code"] == "bad_query" and body["error"]["column"] == 1,
+       "bad query: 400 bad_query with column", body)
+    check_headers("400 bad query", h)
+    st, h, body = s.json("/api/v1/search?q=" + q("hello /a(b/"))
+    ok(st == 400 and body["error"]["code"] == "bad_query" and body["error"]["column"] > 6,
+       "bad regex: column inside the query", body)
+    for path, desc in (("/api/v1/search", "missing q"), ("/api/v1/search?q=", "empty q"),
+                       ("/api/v1/search?q=a&context=11", "context over 10"),
+                       ("/api/v1/search?q=a&context=x", "context not a number"),
+                       ("/api/v1/search?q=a&foo=1", "unknown parameter"),
+                       ("/api/v1/search?q=a&q=b", "a parameter twice"),
+                       ("/api/v1/search?q=%zz", "malformed percent-encoding"),
+                       ("/api/v1/search?q=a%00b", "an encoded NUL"),
+                       ("/api/v1/search?q=" + "a" * 4097, "q over 4096 bytes")):
+        st, h, body = s.json(path)
+        ok(st == 400 and body["error"]["code"] == "bad_request", "400 bad_request: " + desc,
+           st, body)
+    st, h, body = s.json("/api/v1/nope")
+    ok(st == 404 and body["error"]["code"] == "not_found", "unknown API route: JSON 404", body)
+    check_headers("404", h)
+    st, h, body, _ = s.get("/api/v1/search?q=a", method="POST")
+    ok(st == 405 and json.loads(body)["error"]["code"] == "method_not_allowed" and
+       h.get("allow") == "GET, HEAD", "POST on a read route: 405", st, body)
+    check_headers("405", h)
+    st, h, body, _ = s.get("/", method="TRACE")
+    ok(st == 405, "TRACE /: 405", st)
+    for p in ("/.git/HEAD", "/.git/config", "/config", "/index.html~", "/../etc/passwd"):
+        st, h, body, _ = s.get(p)
+        ok(st in (400, 404) and b"root:" not in body and b"[core]" not in body,
+           "%s is not served" % p, st)
+        check_headers(p, h, api=False)
+    st, h, body, _ = s.get("/healthz", method="HEAD")
+    ok(st == 200 and body == b"", "HEAD: headers only")
+
+    # repositories
+    st, h, body = s.json("/api/v1/repos")
+    names = [r["name"] for r in body["repos"]]
+    ok(st == 200 and names == ["big", "gitrepo", "proj"], "repos sorted by name", names)
+    r = [r for r in body["repos"] if r["name"] == "proj"][0]
+    ok(r["state"] == "indexed" and r["files"] == 7 and r["skipped_count"] == 1 and
+       "skipped" not in r and r["index_bytes"] > 0 and r["url"] is None, "repos: shape", r)
+    st, h, body = s.json("/api/v1/repos/proj")
+    ok(st == 200 and body["skipped"] == [{"path": "bin.dat", "reason": "binary"}],
+       "repo: skipped files with reasons", body)
+    st, h, body = s.json("/api/v1/repos/nope")
+    ok(st == 404 and body["error"]["code"] == "not_found", "unknown repo: 404")
+    st2, h2, body2 = s.json("/api/v1/repos/nope/file?path=a")
+    ok(st2 == 404 and body2 == body, "unknown repo and unknown route give identical 404s")
+
+    st, h, body = s.json("/api/v1/repos/proj/tree")
+    ok(st == 200 and body["entries"] == [
+        {"name": "README.md", "type": "file", "size": 22, "language": "Markdown"},
+        {"name": "bin.dat", "type": "file", "size": 900, "language": "", "skipped": "binary"},
+        {"name": "latin1.txt", "type": "file", "size": 11, "language": "Text"},
+        {"name": "src", "type": "dir"}], "tree: root, in path order", body)
+    st, h, body = s.json("/api/v1/repos/proj/tree?path=src")
+    ok(st == 200 and [e["name"] for e in body["entries"]] == ["deep", "main.c", "util.c",
+                                                               "zz.txt"],
+       "tree: subdirectory, one entry per child directory", body)
+    st, h, body = s.json("/api/v1/repos/proj/tree?path=src/deep")
+    ok(st == 200 and body["entries"] == [{"name": "er", "type": "dir"}], "tree: nested", body)
+    st, h, body = s.json("/api/v1/repos/proj/tree?path=nope")
+    ok(st == 404, "tree: unknown directory 404")
+    st, h, body = s.json("/api/v1/repos/proj/tree?rev=nope")
+    ok(st == 404, "tree: unknown rev 404")
+    st, h, body = s.json("/api/v1/repos/proj/file?path=src/main.c")
+    with open(os.path.join(src, "src/main.c")) as f:
+        want = f.read()
+    ok(st == 200 and body["content"] == want and body["language"] == "C" and
+       body["size"] == len(want) and body["binary"] is False and body["skipped"] is None and
+       body["rev"] == "HEAD", "file: content and metadata", body)
+    st, h, body = s.json("/api/v1/repos/proj/file?path=bin.dat")
+    ok(st == 200 and body["binary"] is True and body["skipped"] == "binary" and
+       "content" not in body, "file: binary has no content", body)
+    st, h, body, _ = s.get("/api/v1/repos/proj/raw?path=src/main.c")
+    csps = h.get("content-security-policy", "")
+    ok(st == 200 and body.decode() == want and h["content-type"] == "text/plain; charset=utf-8"
+       and "sandbox" in csps and h["x-content-type-options"] == "nosniff" and
+       h.get("content-disposition") == "inline", "raw: bytes as text/plain, sandboxed", h)
+    check_headers("raw", h)
+    st, h, body, _ = s.get("/api/v1/repos/proj/raw?path=latin1.txt")
+    ok(st == 200 and body == b"caf\xe9 hello\n", "raw: the original bytes")
+    st, h, body = s.json("/api/v1/repos/g%69trepo/file?path=a.txt")
+    ok(st == 200 and body["content"] == "git hello content\n", "percent-encoded repo name")
+
+    # the web UI
+    web = os.path.join(ROOT, "web")
+    if os.path.exists(os.path.join(web, "index.html")):
+        with open(os.path.join(web, "index.html"), "rb") as f:
+            index = f.read()
+        for p in ("/", "/search?q=hello", "/repos", "/file/proj/src/main.c"):
+            st, h, body, _ = s.get(p)
+            ok(st == 200 and body == index and h["content-type"] == "text/html; charset=utf-8",
+               "UI route %s serves index.html" % p, st)
+            check_headers(p, h, api=False)
+        st, h, body, _ = s.get("/")
+        st2, h2, body2, _ = s.get("/", headers={"If-None-Match": h["etag"]})
+        ok(st2 == 304 and body2 == b"", "ETag revalidation: 304")
+        for name in sorted(os.listdir(web)):
+            if name.endswith(".js") or name.endswith(".css"):
+                st, h, body, _ = s.get("/" + name)
+                with open(os.path.join(web, name), "rb") as f:
+                    ok(st == 200 and body == f.read() and
+                       h["content-type"] == ("text/javascript; charset=utf-8"
+                                             if name.endswith(".js") else
+                                             "text/css; charset=utf-8"),
+                       "asset /%s" % name, st, h.get("content-type"))
+    st, h, body, _ = s.get("/nope.js")
+    ok(st == 404, "unknown asset: 404")
+
+
+def stream(s, query, read_bytes=None):
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+    c.request("GET", "/api/v1/search/stream?q=" + q(query))
+    r = c.getresponse()
+    if read_bytes:
+        return c, r
+    body = r.read()
+    c.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+
+def test_stream(s):
+    for query in ("hello", "bulk count:all", "line", "type:path src", "hello select:repo",
+                  "/a(/"):
+        st, h, body = stream(s, query)
+        js = s.json("/api/v1/search?q=" + q(query))[2]
+        if query == "/a(/":
+            ok(st == 400 and json.loads(body)["error"]["code"] == "bad_query" and
+               h["content-type"] == "application/json; charset=utf-8",
+               "stream: a query that does not parse is a JSON 400", body[:300])
+            continue
+        ok(st == 200 and h["content-type"].startswith("text/event-stream"),
+           "stream %r: event stream" % query)
+        check_headers("stream", h)
+        ev = sse_events(body)
+        names = [e[0] for e in ev]
+        ok(names and names[-1] == "done" and names.count("done") == 1 and
+           set(names) <= {"matches", "progress", "alert", "done"}, "stream %r: done last" % query,
+           names[:20])
+        ok("progress" in names, "stream %r: progress events" % query)
+        streamed = [json.dumps(r, sort_keys=True) for e in ev if e[0] == "matches" for r in e[1]]
+        plain = [json.dumps(r, sort_keys=True) for r in js["results"]]
+        ok(sorted(streamed) == sorted(plain) and len(streamed) == len(plain),
+           "stream %r: union of matches == /search results (%d)" % (query, len(plain)),
+           len(streamed), len(plain))
+        done = ev[-1][1]
+        ok(done["files"] == js["summary"]["files"] and
+           done["matching_lines"] == js["summary"]["matching_lines"],
+           "stream %r: done summary equals /search's" % query, done, js["summary"])
+
+
+def metric(s, name):
+    text = s.get("/metrics")[2].decode()
+    m = re.search(r"^%s (\d+)" % re.escape(name), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_cancel(s):
+    before = metric(s, "trawl_queries_canceled_total")
+    for _ in range(3):
+        c, r = stream(s, "bulk count:all", read_bytes=True)
+        r.read(1000)
+        c.sock.shutdown(socket.SHUT_RDWR)
+        c.close()
+    deadline = time.time() + 15
+    after = before
+    while time.time() < deadline:
+        after = metric(s, "trawl_queries_canceled_total")
+        if after >= before + 3 and metric(s, "trawl_searches_running") == 0:
+            break
+        time.sleep(0.2)
+    ok(after >= before + 3, "a client that disconnects cancels its search", before, after)
+    ok(metric(s, "trawl_searches_running") == 0, "canceled searches release their slots")
+    ok("stream canceled" in s.logtext(), "the log says the stream was canceled")
+
+
+def test_swap(s, src, data):
+    errors, count = [], [0]
+    stop = threading.Event()
+
+    def loop(kind):
+        while not stop.is_set():
+            try:
+                if kind == "json":
+                    st, h, body = s.json("/api/v1/search?q=" + q("hello"))
+                    good = st == 200 and any(r.get("path") == "src/main.c" for r in body["results"])
+                else:
+                    st, h, body = stream(s, "hello")
+                    ev = sse_events(body)
+                    good = st == 200 and ev[-1][0] == "done" and any(
+                        r.get("path") == "src/main.c" for e in ev if e[0] == "matches" for r in e[1])
+                if not good:
+                    errors.append((kind, st, body if isinstance(body, bytes) else str(body)[:300]))
+                count[0] += 1
+            except Exception as e:  # noqa: BLE001
+                errors.append((kind, repr(e)))
+
+    swaps0 = metric(s, "trawl_index_swaps_total")
+    ts = [threading.Thread(target=loop, args=(k,)) for k in ("json", "json", "stream")]
+    for t in ts:
+        t.start()
+    for i in range(6):
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "proj", src],
+                       check=True, stdout=subprocess.DEVNULL)
+        time.sleep(0.7)
+    stop.set()
+    for t in ts:
+        t.join()
+    swaps = metric(s, "trawl_index_swaps_total") - swaps0
+    ok(swaps >= 3, "the index was swapped while queries ran (%d swaps)" % swaps)
+    ok(not errors and count[0] > 20,
+       "zero failed queries during %d swaps (%d queries)" % (swaps, count[0]), *errors[:5])
+
+
+def test_malformed(s):
+    port = s.port
+    cases = [
+        (b"GARBAGE\r\n\r\n", "bad request line"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", "CR inside a header"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"
+         b"\r\n\r\n0\r\n\r\n", "Content-Length and Transfer-Encoding"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n"
+         b"hello", "duplicate Content-Length"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n",
+         "oversized header"),
+        (b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "oversized request line"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+         "a body on a read route"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+         "a chunked body on a read route"),
+    ]
+    for data, desc in cases:
+        resp = raw(port, data)
+        st = status_of(resp)
+        if desc == "bad request line":
+            # libmicrohttpd drops a connection whose first line is not a request line.
+            ok(resp == b"" or st == 400, "malformed: bad request line -> closed", resp[:300])
+            continue
+        ok(st is not None and 400 <= st < 500 and st != 404,
+           "malformed: %s -> 4xx and closed (%s)" % (desc, st), resp[:300])
+        if st in (400, 405) and b"application/json" in resp:
+            body = resp.split(b"\r\n\r\n", 1)[1]
+            try:
+                ok(json.loads(body)["error"]["code"] == "bad_request", "malformed: %s: JSON 400"
+                   % desc, body[:200])
+            except ValueError:
+                ok(False, "malformed: %s: JSON body" % desc, body[:200])
+    # obs-fold: libmicrohttpd unfolds it into one header value (RFC 9112 5.2 allows that), so
+    # the request is one request, never two: the response must be a single one.
+    resp = raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n GET /metrics HTTP/1.1"
+                     b"\r\nConnection: close\r\n\r\n")
+    ok(resp.count(b"HTTP/1.1 ") == 1 and b"trawl_queries_total" not in resp,
+       "malformed: obs-fold is never a second request")
+    st, h, body = s.json("/healthz")
+    ok(st == 200, "the server still answers after malformed requests")
+
+
+def test_slowloris(s):
+    # The server runs with --conn-timeout 2: a client that stops sending for longer is closed.
+    slow = socket.create_connection(("127.0.0.1", s.port), timeout=20)
+    slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.time()
+    served = 0
+    for _ in range(5):
+        st, h, body = s.json("/healthz")
+        served += st == 200
+        time.sleep(0.2)
+    ok(served == 5, "other clients are served while a slow client holds a connection")
+    try:
+        slow.sendall(b"X-A: 1\r\n")  # one more header, then silence
+        data = slow.recv(100)
+    except (ConnectionResetError, BrokenPipeError):
+        data = b""
+    took = time.time() - t0
+    ok(data == b"" and took < 15, "a slow client is disconnected after the timeout (%.1fs)" % took,
+       data)
+    slow.close()
+
+
+def test_traversal(s):
+    attempts = ["../../etc/passwd", "..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                "src/../../etc/passwd", "/etc/passwd", "//etc/passwd", "%2fetc%2fpasswd",
+                "..\\..\\etc\\passwd", "%5c..%5cetc", "src%00.c", "src/./main.c", ".",
+                "..", "src/", "src//main.c", "%252e%252e%252fetc%252fpasswd", "..%252f"]
+    for route in ("tree", "file", "raw"):
+        for a in attempts:
+            st, h, body, _ = s.get("/api/v1/repos/proj/%s?path=%s" % (route, a))
+            ok(st in (400, 404) and b"root:" not in body,
+               "traversal %s %s -> %d" % (route, a, st), body[:200])
+        for name in ("..", "..%2f..", "%2e%2e", "proj%00", "%2fetc"):
+            st, h, body, _ = s.get("/api/v1/repos/%s/%s?path=etc/passwd" % (name, route))
+            ok(st in (400, 404) and b"root:" not in body,
+               "traversal in the repo name %s %s -> %d" % (name, route, st))
+
+
+def test_busy(tmp, data):
+    s = Server(data, "--sync-interval", "0", "--max-searches", "1")
+    try:
+        # A stream that is not read holds its slot (its output is bounded, so its search waits).
+        c, r = stream(s, "bulk count:all", read_bytes=True)
+        time.sleep(0.5)
+        st, h, body = s.json("/api/v1/search?q=hello")
+        ok(st == 429 and body["error"]["code"] == "busy" and h.get("retry-after") == "1",
+           "over the concurrent search cap: 429 busy with Retry-After", st, body)
+        check_headers("429", h)
+        c.sock.shutdown(socket.SHUT_RDWR)
+        c.close()
+        deadline, st = time.time() + 10, 0
+        while time.time() < deadline and st != 200:
+            st = s.json("/api/v1/search?q=hello")[0]
+            time.sleep(0.2)
+        ok(st == 200, "the slot is free again once the client went away")
+    finally:
+        s.stop()
+
+
+def test_no_index(tmp, src):
+    data = os.path.join(tmp, "empty")
+    os.makedirs(data)
+    s = Server(data, "--sync-interval", "0")
+    try:
+        st, h, body = s.json("/api/v1/search?q=hello")
+        ok(st == 503 and body["error"]["code"] == "unavailable", "no index yet: 503", body)
+        check_headers("503", h)
+        st, h, body = s.json("/healthz")
+        ok(st == 200 and body["index"] is False, "healthz without an index")
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "proj", src],
+                       check=True, stdout=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline and st != 200:
+            st = s.json("/api/v1/search?q=hello")[0]
+            time.sleep(0.2)
+        ok(st == 200, "an index built after start is picked up")
+    finally:
+        s.stop()
+
+
+def test_sched(tmp, data):
+    fake = os.path.join(tmp, "fake-sync.sh")
+    marker = os.path.join(tmp, "sync-ran")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\necho \"$@\" >> %s\nprintf 'line one\\r\\nFAKE {\"level\":\"x\"}\\n'\n"
+                "exit 3\n" % marker)
+    os.chmod(fake, 0o755)
+    s = Server(data, "--sync-interval", "1s", env={"TRAWL_SYNC_CMD": fake})
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and "sync failed" not in s.logtext():
+            time.sleep(0.2)
+        log = s.logtext()
+        ok(os.path.exists(marker) and open(marker).read().startswith("--data " + data),
+           "the scheduler runs the sync command with --data DIR")
+        lines = [json.loads(l) for l in log.splitlines() if l.strip()]
+        ok(all(isinstance(l, dict) for l in lines), "every log line is one JSON object")
+        fail = [l for l in lines if l.get("msg") == "sync failed"]
+        ok(fail and fail[0].get("exit_status") == 3, "a failing sync is logged with its status",
+           fail)
+        out = [l for l in lines if l.get("msg") == "sync output"]
+        ok(any(l["line"] == "line one\r" for l in out) and
+           not any(l.startswith("FAKE") for l in log.splitlines()),
+           "child output with CR/LF is escaped inside one log line (L3)", out)
+        ok(s.json("/healthz")[0] == 200, "the server carries on after a failed sync")
+    finally:
+        s.stop()
+    # Without the override the child is `trawl sync` (another branch adds it): still no crash.
+    s = Server(data, "--sync-interval", "1s")
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and "sync f" not in s.logtext():
+            time.sleep(0.2)
+        ok("\"sync f" in s.logtext() and s.json("/healthz")[0] == 200,
+           "trawl sync as a child process: its outcome is logged and the server carries on")
+    finally:
+        s.stop()
+
+
+def test_log(s):
+    st = s.get("/api/v1/search?q=" + q("a\r\nFAKE") + "&x=1")[0]
+    log = s.logtext()
+    lines = log.splitlines()
+    ok(all(l.startswith("{") for l in lines if l), "log lines are JSON objects")
+    reqs = [json.loads(l) for l in lines if '"request"' in l]
+    ok(reqs and all("req" in r and "status" in r and "ms" in r for r in reqs),
+       "every request is logged with id, status and time")
+    ok(not any(l.startswith("FAKE") for l in lines), "a request cannot forge a log line")
+
+
+def main():
+    if not os.access(TRAWL, os.X_OK):
+        print("not ok 1 - no trawl binary at " + TRAWL)
+        sys.exit(1)
+    tmp = tempfile.mkdtemp(prefix="trawl-serve.")
+    try:
+        src, big, data = make_fixture(tmp)
+        tests = [("listen", lambda: test_listen())]
+        s = Server(data, "--sync-interval", "0", "--conn-timeout", "2")
+        try:
+            tests += [("routes", lambda: test_routes(s, src)), ("stream", lambda: test_stream(s)),
+                      ("traversal", lambda: test_traversal(s)),
+                      ("malformed", lambda: test_malformed(s)),
+                      ("cancel", lambda: test_cancel(s)),
+                      ("slowloris", lambda: test_slowloris(s)),
+                      ("swap", lambda: test_swap(s, src, data)), ("log", lambda: test_log(s))]
+            for name, fn in tests:
+                if ONLY and ONLY not in name:
+                    continue
+                fn()
+            ok(s.stop() == 0, "SIGTERM stops the server cleanly")
+        finally:
+            if s.p.poll() is None:
+                s.stop()
+        for name, fn in (("busy", lambda: test_busy(tmp, data)),
+                         ("noindex", lambda: test_no_index(tmp, src)),
+                         ("sched", lambda: test_sched(tmp, data))):
+            if not ONLY or ONLY in name:
+                fn()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % n)
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()

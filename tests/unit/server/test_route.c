@@ -1,0 +1,265 @@
+/* Unit tests for src/server's pure parts: routing, decoding, path confinement, SSE and JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "search/search_json.h"
+#include "server/route.h"
+#include "server/server.h"
+#include "server/server_int.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+static int h_dummy(struct req *rq)
+{
+	(void)rq;
+	return 0;
+}
+
+static const char *const p_q[] = { "q", NULL };
+static const struct route table[] = {
+	{ "api/v1/search", p_q, ROUTE_API, h_dummy, "search" },
+	{ "api/v1/repos/{name}", NULL, ROUTE_API, h_dummy, "repo" },
+	{ "api/v1/repos/{name}/tree", NULL, ROUTE_API, h_dummy, "tree" },
+	{ "", NULL, 0, h_dummy, "root" },
+	{ "file/*", NULL, 0, h_dummy, "file" },
+};
+#define N_TABLE (sizeof(table) / sizeof(table[0]))
+
+static const char *match_name(const char *path, int *err, struct route_args *args)
+{
+	const struct route *r;
+
+	*err = route_match(&r, args, table, N_TABLE, path);
+	return r ? r->name : NULL;
+}
+
+static void route_matches_literals_names_and_rest(void **state)
+{
+	struct route_args a;
+	int err;
+
+	(void)state;
+	assert_string_equal(match_name("/api/v1/search", &err, &a), "search");
+	assert_string_equal(match_name("/api/v1/repos/linux", &err, &a), "repo");
+	assert_string_equal(a.name, "linux");
+	assert_string_equal(match_name("/api/v1/repos/a%2Fb%40c/tree", &err, &a), "tree");
+	assert_string_equal(a.name, "a/b@c");
+	assert_int_equal(a.name_len, 5);
+	assert_string_equal(match_name("/", &err, &a), "root");
+	assert_string_equal(match_name("/file/x/y.c", &err, &a), "file");
+	assert_string_equal(a.rest, "x/y.c");
+	assert_string_equal(match_name("/file/", &err, &a), "file");
+	assert_string_equal(a.rest, "");
+}
+
+static void route_refuses_near_misses(void **state)
+{
+	struct route_args a;
+	int err;
+
+	(void)state;
+	assert_null(match_name("/api/v1/search/", &err, &a));
+	assert_int_equal(err, TRAWL_ENOTFOUND);
+	assert_null(match_name("/api/v1/searchx", &err, &a));
+	assert_null(match_name("/api/v1/repos/", &err, &a));
+	assert_null(match_name("/api/v1/repos//tree", &err, &a));
+	assert_null(match_name("/api/v1/repos/a/tree/x", &err, &a));
+	assert_null(match_name("/API/v1/search", &err, &a));
+	assert_null(match_name("/%61pi/v1/search", &err, &a)); /* literals are not decoded */
+	assert_null(match_name("/file", &err, &a));
+	assert_null(match_name("api/v1/search", &err, &a));
+	assert_int_equal(err, TRAWL_EINVAL);
+}
+
+static void route_refuses_malformed_names(void **state)
+{
+	struct route_args a;
+	int err;
+	char longname[ROUTE_NAME_MAX + 40];
+
+	(void)state;
+	assert_null(match_name("/api/v1/repos/a%zz", &err, &a));
+	assert_int_equal(err, TRAWL_EINVAL);
+	assert_null(match_name("/api/v1/repos/a%00b", &err, &a));
+	assert_int_equal(err, TRAWL_EINVAL);
+	assert_null(match_name("/api/v1/repos/a%2", &err, &a));
+	assert_int_equal(err, TRAWL_EINVAL);
+	assert_null(match_name("/api/v1/repos/%ff%fe", &err, &a));
+	assert_int_equal(err, TRAWL_EINVAL);
+	memcpy(longname, "/api/v1/repos/", 14);
+	memset(longname + 14, 'a', ROUTE_NAME_MAX + 1);
+	longname[14 + ROUTE_NAME_MAX + 1] = 0;
+	assert_null(match_name(longname, &err, &a));
+	assert_int_equal(err, TRAWL_ELIMIT);
+}
+
+static void route_server_table_routes_every_api_path(void **state)
+{
+	static const struct {
+		const char *path, *name;
+	} cases[] = {
+		{ "/api/v1/search", "search" },
+		{ "/api/v1/search/stream", "search_stream" },
+		{ "/api/v1/repos", "repos" },
+		{ "/api/v1/repos/x", "repo" },
+		{ "/api/v1/repos/x/tree", "tree" },
+		{ "/api/v1/repos/x/file", "file" },
+		{ "/api/v1/repos/x/raw", "raw" },
+		{ "/api/v1/repos/x/blame", "api_unknown" },
+		{ "/api/v2/search", "api_unknown" },
+		{ "/healthz", "healthz" },
+		{ "/metrics", "metrics" },
+		{ "/", "ui" },
+		{ "/search", "ui" },
+		{ "/repos", "ui" },
+		{ "/repos/linux", "ui" },
+		{ "/file/linux/kernel/pid.c", "ui" },
+		{ "/app.js", "asset" },
+		{ "/.git/HEAD", "asset" }, /* the asset handler finds no such file: 404 */
+	};
+	struct route_args a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct route *r;
+
+		assert_int_equal(route_match(&r, &a, server_routes, n_server_routes, cases[i].path), 0);
+		assert_string_equal(r->name, cases[i].name);
+	}
+	/* Every API route is GET-only data with JSON errors; search routes are capped. */
+	for (size_t i = 0; i < n_server_routes; i++)
+		if (strstr(server_routes[i].name, "search"))
+			assert_true(server_routes[i].flags & ROUTE_SEARCH);
+}
+
+static void route_params_are_listed(void **state)
+{
+	(void)state;
+	assert_true(route_param_allowed(&table[0], "q"));
+	assert_false(route_param_allowed(&table[0], "Q"));
+	assert_false(route_param_allowed(&table[1], "q"));
+}
+
+static void url_decode_handles_plus_percent_and_limits(void **state)
+{
+	char out[16];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(route_url_decode(out, &len, 15, "a+b%2Bc%20", 10, true), 0);
+	assert_string_equal(out, "a b+c ");
+	assert_int_equal(route_url_decode(out, &len, 15, "a+b", 3, false), 0);
+	assert_string_equal(out, "a+b");
+	assert_int_equal(route_url_decode(out, &len, 15, "%", 1, true), TRAWL_EINVAL);
+	assert_int_equal(route_url_decode(out, &len, 15, "%4", 2, true), TRAWL_EINVAL);
+	assert_int_equal(route_url_decode(out, &len, 15, "%g0", 3, true), TRAWL_EINVAL);
+	assert_int_equal(route_url_decode(out, &len, 15, "%00", 3, true), TRAWL_EINVAL);
+	assert_int_equal(route_url_decode(out, &len, 3, "abcd", 4, true), TRAWL_ELIMIT);
+	assert_int_equal(route_url_decode(out, &len, 3, "abc", 3, true), 0);
+	assert_int_equal(len, 3);
+}
+
+static void path_check_confines(void **state)
+{
+	static const char *const good[] = { "", "a", "a/b.c", "src/..x", "...", "a/.b", "é/ü",
+					    "a b/c" };
+	static const char *const bad[] = { "/etc/passwd", "..", ".", "../x", "a/../b", "a/..",
+					   "a/./b", "a//b", "a/", "//x", "a\\b", "..\\x", "a\tb",
+					   "a\x7f", "a\nb" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(route_path_check(good[i], strlen(good[i])), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(route_path_check(bad[i], strlen(bad[i])), TRAWL_EINVAL);
+	assert_int_equal(route_path_check("a\0b", 3), TRAWL_EINVAL);
+}
+
+static void sse_event_keeps_one_event_per_call(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(route_sse_event(&b, "done", "{\"a\":1}", 7), 0);
+	assert_string_equal(b.ptr, "event: done\ndata: {\"a\":1}\n\n");
+	buf_reset(&b);
+	assert_int_equal(route_sse_event(&b, "x", "a\nb\r\nc\rd\n", 9), 0);
+	assert_string_equal(b.ptr, "event: x\ndata: a\ndata: b\ndata: c\ndata: d\ndata: \n\n");
+	buf_dispose(&b);
+}
+
+static void json_file_has_context_branches_and_replacement(void **state)
+{
+	static const char content[] = "one\ntwo\nth\xffree\nfour\n";
+	struct match_range r = { 2, 4 };
+	struct search_line l = { 3, (const uint8_t *)content + 8, 6, &r, 1 };
+	const char *br[] = { "main" };
+	struct search_file f = { "repo", "p.c", 3, 1, &l, SEARCH_CONTENT, 0, 0,
+				 (const uint8_t *)content, sizeof(content) - 1 };
+	struct search_json_opts jo = { 2, br, 1 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(search_json_file(&b, &f, &jo), 0);
+	assert_string_equal(b.ptr, "{\"type\":\"file\",\"repo\":\"repo\",\"path\":\"p.c\",\"language\":"
+				   "\"\",\"branches\":[\"main\"],\"matching_lines\":1,\"lines\":["
+				   "{\"line\":3,\"text\":\"th\xef\xbf\xbdree\",\"ranges\":[[2,4]],"
+				   "\"before\":[{\"line\":1,\"text\":\"one\"},{\"line\":2,\"text\":"
+				   "\"two\"}],\"after\":[{\"line\":4,\"text\":\"four\"}]}]}");
+	/* The first line has nothing before it; without options, the CLI's object. */
+	l = (struct search_line){ 1, (const uint8_t *)content, 3, NULL, 0 };
+	buf_reset(&b);
+	jo.context = 1;
+	assert_int_equal(search_json_file(&b, &f, &jo), 0);
+	assert_non_null(strstr(b.ptr, "\"before\":[],\"after\":[{\"line\":2,\"text\":\"two\"}]"));
+	buf_reset(&b);
+	assert_int_equal(search_json_file(&b, &f, NULL), 0);
+	assert_null(strstr(b.ptr, "branches"));
+	assert_null(strstr(b.ptr, "before"));
+	buf_dispose(&b);
+}
+
+static void listen_parse_refuses_non_loopback(void **state)
+{
+	struct server_config cfg;
+
+	(void)state;
+	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1:6070"), 0);
+	assert_int_equal(server_listen_parse(&cfg, "127.1.2.3:1"), 0);
+	assert_int_equal(server_listen_parse(&cfg, "[::1]:6070"), 0);
+	assert_int_equal(server_listen_parse(&cfg, "localhost:0"), 0);
+	assert_int_equal(server_listen_parse(&cfg, ":6070"), 0);
+	assert_int_equal(server_listen_parse(&cfg, "0.0.0.0:6070"), TRAWL_EPERM);
+	assert_int_equal(server_listen_parse(&cfg, "[::]:6070"), TRAWL_EPERM);
+	assert_int_equal(server_listen_parse(&cfg, "[::ffff:10.0.0.1]:1"), TRAWL_EPERM);
+	assert_int_equal(server_listen_parse(&cfg, "10.0.0.1:6070"), TRAWL_EPERM);
+	assert_int_equal(server_listen_parse(&cfg, "128.0.0.1:6070"), TRAWL_EPERM);
+	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1"), TRAWL_EINVAL);
+	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1:70000"), TRAWL_EINVAL);
+	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1:x"), TRAWL_EINVAL);
+	assert_int_equal(server_listen_parse(&cfg, "host.example:80"), TRAWL_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(route_matches_literals_names_and_rest),
+		cmocka_unit_test(route_refuses_near_misses),
+		cmocka_unit_test(route_refuses_malformed_names),
+		cmocka_unit_test(route_server_table_routes_every_api_path),
+		cmocka_unit_test(route_params_are_listed),
+		cmocka_unit_test(url_decode_handles_plus_percent_and_limits),
+		cmocka_unit_test(path_check_confines),
+		cmocka_unit_test(sse_event_keeps_one_event_per_call),
+		cmocka_unit_test(json_file_has_context_branches_and_replacement),
+		cmocka_unit_test(listen_parse_refuses_non_loopback),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,188 @@
+// The query box: a transparent textarea over a <pre> that shows the same text coloured by
+// query-lex.js (the textarea keeps the caret, selection, undo and IME; the <pre> only paints).
+// Both have the same font, padding and wrapping, and the box grows with the <pre>, so their text
+// lines up without measuring anything. Below it, a list of suggestions (suggest.js).
+import { lexQuery } from './query-lex.js';
+import { suggest } from './suggest.js';
+import { columnToIndex } from './utf8.js';
+import { LANGUAGES } from './languages.js';
+import { clear, el } from './dom.js';
+
+export class QueryBox {
+  // form: the <form class="qform"> of index.html. onSubmit(q) runs a search; loadRepos() returns
+  // a promise of repository names (for repo: suggestions).
+  constructor(form, { onSubmit, loadRepos }) {
+    this.form = form;
+    this.input = form.querySelector('.qinput');
+    this.pre = form.querySelector('.qhl');
+    this.list = form.querySelector('.qsuggest');
+    this.onSubmit = onSubmit;
+    this.loadRepos = loadRepos;
+    this.repos = null;
+    this.errorAt = -1;
+    this.sugg = null;
+    this.active = -1;
+
+    this.input.addEventListener('input', () => this.changed());
+    this.input.addEventListener('keydown', (e) => this.keydown(e));
+    this.input.addEventListener('click', () => this.updateSuggestions());
+    this.input.addEventListener('keyup', (e) => {
+      if (['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) this.updateSuggestions();
+    });
+    this.input.addEventListener('blur', () => this.closeSuggestions());
+    // Clicking an item must not blur the textarea first.
+    this.list.addEventListener('mousedown', (e) => e.preventDefault());
+    this.list.addEventListener('click', (e) => {
+      const li = e.target.closest('li');
+      if (li && this.list.contains(li)) this.accept(Number(li.dataset.i));
+    });
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.closeSuggestions();
+      this.onSubmit(this.value.trim());
+    });
+    this.render();
+  }
+
+  get value() { return this.input.value; }
+
+  set value(q) {
+    if (this.input.value !== q) this.input.value = q;
+    this.errorAt = -1;
+    this.render();
+  }
+
+  focus() {
+    this.input.focus();
+    const n = this.input.value.length;
+    this.input.setSelectionRange(n, n);
+  }
+
+  // Marks the character at a 1-based column (in characters) of the query: a query error.
+  setErrorColumn(column) {
+    this.errorAt = column ? columnToIndex(this.value, column) : -1;
+    this.render();
+  }
+
+  changed() {
+    // A query is one line: pasted newlines become spaces (the caret stays where it was).
+    const v = this.input.value;
+    if (/[\r\n]/.test(v)) {
+      const pos = this.input.selectionStart;
+      this.input.value = v.replace(/\r\n|[\r\n]/g, ' ');
+      const p = Math.min(pos, this.input.value.length);
+      this.input.setSelectionRange(p, p);
+    }
+    this.errorAt = -1;
+    this.render();
+    this.updateSuggestions();
+  }
+
+  render() {
+    const q = this.value;
+    clear(this.pre);
+    for (const t of lexQuery(q)) {
+      const text = q.slice(t.start, t.end);
+      if (this.errorAt >= t.start && this.errorAt < t.end) {
+        // Split the token around the marked character.
+        const a = this.errorAt, b = a + (q.codePointAt(a) > 0xffff ? 2 : 1);
+        this.span(q.slice(t.start, a), t.type);
+        this.span(q.slice(a, b), t.type + ' q-errpos');
+        this.span(q.slice(b, t.end), t.type);
+      } else {
+        this.span(text, t.type);
+      }
+    }
+    if (this.errorAt >= q.length && this.errorAt >= 0) this.span(' ', 'ws q-errpos');
+    // A trailing space keeps the last (or an empty) line as tall as the textarea's.
+    this.pre.appendChild(document.createTextNode(' '));
+  }
+
+  span(text, type) {
+    if (!text) return;
+    if (type === 'ws') {
+      this.pre.appendChild(document.createTextNode(text));
+      return;
+    }
+    const s = document.createElement('span');
+    s.className = type.split(' ').map((c) => (c.startsWith('q-') ? c : 'q-' + c)).join(' ');
+    s.textContent = text;
+    this.pre.appendChild(s);
+  }
+
+  keydown(e) {
+    const open = this.sugg !== null;
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (open && this.active >= 0) this.accept(this.active);
+      else this.form.requestSubmit();
+    } else if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+      e.preventDefault();
+      const n = this.sugg.items.length;
+      this.active = e.key === 'ArrowDown' ? (this.active + 1) % n : (this.active - 1 + n) % n;
+      this.paintSuggestions();
+    } else if (open && e.key === 'Tab' && !e.shiftKey) {
+      e.preventDefault();
+      this.accept(this.active >= 0 ? this.active : 0);
+    } else if (open && e.key === 'Escape') {
+      e.preventDefault();
+      this.closeSuggestions();
+    }
+  }
+
+  updateSuggestions() {
+    if (document.activeElement !== this.input || this.input.selectionStart !== this.input.selectionEnd) {
+      this.closeSuggestions();
+      return;
+    }
+    const q = this.value, cur = this.input.selectionStart;
+    const s = suggest(q, cur, { repos: this.repos || [], languages: LANGUAGES });
+    // repo: values need the repository list: fetch it once, then suggest again.
+    if (this.repos === null && /(^|[\s(])-?(repo|r):\S*$/i.test(q.slice(0, cur))) {
+      this.repos = [];
+      this.loadRepos().then((names) => {
+        this.repos = names;
+        this.updateSuggestions(); // for what is typed by now
+      }, () => { this.repos = null; });
+    }
+    if (!s) { this.closeSuggestions(); return; }
+    this.sugg = s;
+    this.active = -1;
+    this.paintSuggestions();
+  }
+
+  paintSuggestions() {
+    clear(this.list);
+    this.sugg.items.forEach((it, i) => {
+      const li = el('li', { role: 'option', 'data-i': i, 'aria-selected': i === this.active ? 'true' : 'false',
+        class: i === this.active ? 'active' : null },
+      el('span', { class: 'label' }, it.label), ' ', el('span', { class: 'detail' }, it.detail));
+      this.list.appendChild(li);
+    });
+    this.list.hidden = false;
+    this.input.setAttribute('aria-expanded', 'true');
+    if (this.active >= 0) this.list.children[this.active].scrollIntoView({ block: 'nearest' });
+  }
+
+  closeSuggestions() {
+    this.sugg = null;
+    this.active = -1;
+    this.list.hidden = true;
+    clear(this.list);
+    this.input.setAttribute('aria-expanded', 'false');
+  }
+
+  accept(i) {
+    const s = this.sugg;
+    if (!s || !s.items[i]) return;
+    const it = s.items[i];
+    const q = this.value;
+    this.input.value = q.slice(0, s.from) + it.insert + q.slice(s.to);
+    const p = s.from + it.insert.length;
+    this.input.setSelectionRange(p, p);
+    this.errorAt = -1;
+    this.render();
+    if (it.more) this.updateSuggestions();
+    else this.closeSuggestions();
+  }
+}

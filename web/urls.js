@@ -1,0 +1,108 @@
+// URLs of the UI's own routes and of the API, and the one gate every link goes through.
+// Pure functions (no DOM), unit-tested in tests/browser/unit.mjs.
+
+// safeHref returns url when it is safe to put in an href: a same-origin path ("/x", not "//x"
+// or "/\x", which browsers read as another host), a fragment ("#L3"), or an absolute http(s)
+// URL. Anything else (the javascript, data and vbscript schemes, relative paths whose meaning
+// depends on the page) gives null, and the caller shows text instead of a link.
+export function safeHref(url) {
+  if (typeof url !== 'string' || url.length > 8192) return null;
+  // Browsers strip ASCII tab and newline anywhere in a URL, and leading/trailing C0 controls and
+  // spaces; refuse them rather than reason about the result.
+  if (/[\u0000-\u0020\u007f]/.test(url)) return null;
+  if (url.startsWith('#')) return url;
+  if (url.startsWith('/')) return url[1] === '/' || url[1] === '\\' ? null : url;
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url);
+  if (!m) return null;
+  const scheme = m[1].toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return null;
+  if (!url.slice(m[0].length).startsWith('//')) return null;
+  return url;
+}
+
+function encodePath(path) {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+function withParams(base, params) {
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') sp.set(k, String(v));
+  }
+  const s = sp.toString();
+  return s ? base + '?' + s : base;
+}
+
+// A repository name may contain "/" (github.com/acme/api), so it is one percent-encoded path
+// segment; the path in the repository follows as ordinary segments.
+export function fileHref(repo, path, { rev, matches, line } = {}) {
+  let m;
+  if (matches && matches.length) m = matches.slice(0, 200).join(',');
+  const url = withParams('/file/' + encodeURIComponent(repo) + '/' + encodePath(path), { rev, m });
+  return line ? url + '#L' + line : url;
+}
+
+export function parseFileRoute(pathname) {
+  if (!pathname.startsWith('/file/')) return null;
+  const parts = pathname.slice(6).split('/');
+  if (parts.length < 2) return null;
+  try {
+    const repo = decodeURIComponent(parts[0]);
+    const path = parts.slice(1).map(decodeURIComponent).join('/');
+    if (!repo || !path) return null;
+    return { repo, path };
+  } catch {
+    return null; // malformed percent-encoding
+  }
+}
+
+export function searchHref(q) {
+  return withParams('/search', { q });
+}
+
+export function apiRepo(repo) {
+  return '/api/v1/repos/' + encodeURIComponent(repo);
+}
+
+export function apiFile(repo, path, rev) {
+  return withParams(apiRepo(repo) + '/file', { rev, path });
+}
+
+export function rawHref(repo, path, rev) {
+  return withParams(apiRepo(repo) + '/raw', { rev, path });
+}
+
+export function streamHref(q, context) {
+  return withParams('/api/v1/search/stream', { q, context });
+}
+
+export function searchApiHref(q, context) {
+  return withParams('/api/v1/search', { q, context });
+}
+
+// "#L10" or "#L10-L20" (also "#L10-20", and reversed ranges) -> {start, end}; else null.
+export function parseLineHash(hash) {
+  const m = /^#L([1-9][0-9]{0,8})(?:-L?([1-9][0-9]{0,8}))?$/.exec(hash || '');
+  if (!m) return null;
+  const a = Number(m[1]);
+  const b = m[2] ? Number(m[2]) : a;
+  return { start: Math.min(a, b), end: Math.max(a, b) };
+}
+
+export function formatLineHash(start, end) {
+  return start === end ? '#L' + start : '#L' + start + '-L' + end;
+}
+
+// The "m" parameter of a file link: the matched lines, "3,7,12" -> [3, 7, 12].
+export function parseMatchLines(s) {
+  const out = [];
+  for (const part of (s || '').split(',').slice(0, 1000)) {
+    if (/^[1-9][0-9]{0,8}$/.test(part)) out.push(Number(part));
+  }
+  return out;
+}
+
+// Regexp metacharacters escaped, for repo:^NAME$ built from a repository name.
+export function escapeRegexp(s) {
+  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
