@@ -137,17 +137,12 @@ $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_SRC)
 deps:
 	scripts/deps.sh
 
-# The sample data directory: this repository (its committed HEAD), plus any REPOS, indexed
-# directly with `trawl index`. When `trawl repo add` and `trawl sync` exist (the registry,
-# DATA/trawl.db) this becomes `trawl repo add --data trawl-data PATH` for each, then one
-# `trawl sync --data trawl-data`, and the server's scheduler keeps them fresh.
+# The sample data directory: this repository (its committed HEAD) and any REPOS are registered
+# (`trawl repo add`), synced (`trawl sync`) and served; the server's scheduler keeps them fresh.
 SERVE_DATA ?= trawl-data
 SERVE_LISTEN ?= 127.0.0.1:6070
 serve: all
-	@mkdir -p $(SERVE_DATA)
-	$(O)/trawl index -o $(SERVE_DATA)/index --name trawl .
-	@for r in $(REPOS); do $(O)/trawl index -o $(SERVE_DATA)/index "$$r" || exit 1; done
-	exec $(O)/trawl serve --data $(SERVE_DATA) --listen $(SERVE_LISTEN)
+	scripts/serve.sh $(O)/trawl $(SERVE_DATA) $(SERVE_LISTEN) $(REPOS)
 
 compile_commands.json: $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
 	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) > $@

@@ -8,7 +8,11 @@ pkgs=(
   libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libsqlite3-dev
   libmicrohttpd-dev
   ripgrep python3 time git
+  chromium
 )
+# The browser tests drive Chromium with playwright-core from npm: Debian's npm when none is on
+# PATH already (a machine may carry a newer Node.js and npm of its own).
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -89,6 +89,9 @@ for t in $(ls tests/e2e/test_*.sh tests/e2e/test_*.py 2>/dev/null | sort); do
   [[ -z $filter || $t == *"$filter"* ]] && run_e2e "$t"
 done
 
+echo "== browser tests ($build)"
+[[ -z $filter || tests/browser/run.sh == *"$filter"* ]] && TRAWL=$PWD/$out/trawl run_e2e tests/browser/run.sh
+
 echo
 if ((${#failures[@]})); then
   echo "failing: ${failures[*]}"

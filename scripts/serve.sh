@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make serve`: registers this repository (and any REPOS paths) in the data directory, syncs
+# them, and serves the UI. Idempotent: a second run re-syncs (only what changed is re-indexed)
+# and serves again.
+#
+#   scripts/serve.sh TRAWL DATA LISTEN [PATH...]
+#
+# Local paths are sources only because the operator, running this on their own machine, allows
+# them: TRAWL_ALLOW_LOCAL=1 is exported so the server's scheduled `trawl sync` children may
+# re-read them too (docs/operations.md, URL policy).
+set -euo pipefail
+trawl=$1 data=$2 listen=$3
+shift 3
+export TRAWL_ALLOW_LOCAL=1
+
+add() { # PATH [NAME]
+  local path name
+  path=$(cd "$1" && pwd)
+  name=${2:-$(basename "$path")}
+  if "$trawl" repo status --data "$data" "$name" >/dev/null 2>&1; then
+    return 0
+  fi
+  "$trawl" repo add --data "$data" --name "$name" "$path"
+}
+
+add . trawl
+for r in "$@"; do
+  add "$r"
+done
+# A repository that fails to sync is marked with its reason (trawl repo list) and the others are
+# still served: a failed sync does not stop the server from starting.
+"$trawl" sync --data "$data" || echo "serve.sh: some repositories failed to sync; see: $trawl repo list --data $data" >&2
+echo "trawl: serving http://$listen/ (Ctrl-C stops)"
+exec "$trawl" serve --data "$data" --listen "$listen"
