@@ -818,12 +818,6 @@ static int run_incr(struct run *rn, const struct index_repo_entry *old)
 				moved = true;
 	if (old->n_branches != rn->res->n_branches)
 		moved = true;
-	rn->res->is_incremental = true;
-	rn->res->changed_files = in.changed;
-	if (!moved) {
-		rn->res->is_unchanged = true;
-		goto out;
-	}
 	if ((err = docs_merge(&in.add, rn->res->n_branches)) < 0)
 		goto out;
 	docs_stats(rn->st, &in.add);
@@ -838,8 +832,15 @@ static int run_incr(struct run *rn, const struct index_repo_entry *old)
 	}
 	for (size_t i = 0; i < in.add.l.n; i++)
 		new_bytes += gentry_weight(&in.add.l.v[i], rn->o->max_file_size);
+	/* The limits hold for the repository as a whole, even when nothing moved. */
 	if ((err = check_limits(rn, live + in.add.l.n, bytes + new_bytes)) < 0)
 		goto out;
+	rn->res->is_incremental = true;
+	rn->res->changed_files = in.changed;
+	if (!moved) {
+		rn->res->is_unchanged = true;
+		goto out;
+	}
 	e = (struct index_repo_entry){ .name = (char *)rn->name, .n_base = old->n_base,
 				       .max_file_size = rn->o->max_file_size };
 	if ((err = incr_overlay(&e, &in)) < 0) {
@@ -879,13 +880,12 @@ out:
 }
 
 /* The selected branch names (sorted), HEAD's branch, and which one is the default. */
-static int select_branches(struct run *rn, size_t *n, bool *is_detached, char *const *patterns,
+static int select_branches(struct run *rn, size_t *n, char *const *patterns,
 			   size_t n_patterns)
 {
 	char *head = NULL;
 	int err;
 
-	*is_detached = false;
 	if ((err = gitrepo_head_branch(&head, rn->r)) < 0)
 		return err;
 	if (n_patterns) {
@@ -897,7 +897,6 @@ static int select_branches(struct run *rn, size_t *n, bool *is_detached, char *c
 			*n = 1;
 		else
 			err = TRAWL_ENOMEM;
-		*is_detached = !head;
 	}
 	if (err == 0) {
 		rn->res->branches = calloc(*n + 1, sizeof(*rn->res->branches));
@@ -914,8 +913,9 @@ static int select_branches(struct run *rn, size_t *n, bool *is_detached, char *c
 		}
 		rn->res->n_branches++;
 		b->is_default = head && strcmp(head, b->name) == 0;
+		/* Without patterns HEAD itself is read (it may be detached, or not born yet). */
 		err = gitrepo_resolve(&rn->trees[i], b->commit, rn->r,
-				      *is_detached ? NULL : b->name);
+				      n_patterns ? b->name : NULL);
 	}
 	if (err == 0 && *n) {
 		bool any = false;
@@ -939,7 +939,7 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 	struct run rn = { .st = st, .res = res, .index_dir = index_dir, .name = name, .o = o,
 			  .progress = progress, .arg = arg };
 	struct index_repo_entry old = { 0 }, none = { 0 };
-	bool has_old = false, is_detached = false, can_incr;
+	bool has_old = false, can_incr;
 	size_t n = 0;
 	double t0 = now_ms();
 	int err;
@@ -968,7 +968,7 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 		err = TRAWL_EUNSUPPORTED;
 		goto out;
 	}
-	if ((err = select_branches(&rn, &n, &is_detached, patterns, n_patterns)) < 0) {
+	if ((err = select_branches(&rn, &n, patterns, n_patterns)) < 0) {
 		error_prefix("%s", root);
 		goto out;
 	}

@@ -644,7 +644,8 @@ static int set_rev(struct parser *p, const char *rev, size_t n, const size_t *ma
 						   : bad_ref_name(rev + at, len, &why);
 
 		if (bad != NO_POS) {
-			bad += at + (len && rev[at] == '*');
+			/* An empty part is reported at the ':' before it, inside the query. */
+			bad = len == 0 && at > 0 ? at - 1 : bad + at + (len && rev[at] == '*');
 			return fail(map[bad < n ? bad : n], TRAWL_EINVAL, "bad revision: %s", why);
 		}
 		at += len + 1;

@@ -225,8 +225,9 @@ static void index_refuses_malformed_manifests(void **state)
 	expect_manifest_refused(dir, "not json");
 	expect_manifest_refused(dir, "{\"version\":1}");
 	expect_manifest_refused(dir, "{\"version\":\"1\",\"repos\":[]}");
-	expect_manifest_refused(dir, "{\"version\":2,\"repos\":[]}");
+	expect_manifest_refused(dir, "{\"version\":3,\"repos\":[]}");
 	assert_non_null(strstr(error_last(), "newer"));
+	expect_manifest_refused(dir, "{\"version\":0,\"repos\":[]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[5]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"\",\"shards\":[]}]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":[]},"
@@ -234,6 +235,48 @@ static void index_refuses_malformed_manifests(void **state)
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":"
 				     "[\"a.shard\"]},{\"name\":\"s\",\"shards\":[\"a.shard\"]}]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"version\":1,\"repos\":[]}");
+}
+
+/* Version 2 git keys: branches, overlay, base_shards; each malformed one is refused. */
+static void index_refuses_malformed_git_metadata(void **state)
+{
+	const char *dir = fresh_dir("malformed-git");
+	static const char *const bad[] = {
+		/* two default branches */
+		"\"branches\":[{\"name\":\"a\",\"default\":true},{\"name\":\"b\",\"default\":true}]",
+		/* a branch twice */
+		"\"branches\":[{\"name\":\"a\"},{\"name\":\"a\"}]",
+		/* a commit that is not hex */
+		"\"branches\":[{\"name\":\"a\",\"commit\":\"zz\"}]",
+		/* an empty branch name */
+		"\"branches\":[{\"name\":\"\"}]",
+		/* an overlay naming a shard the repository does not list */
+		"\"branches\":[{\"name\":\"a\"}],\"overlay\":[{\"shard\":\"x.shard\",\"doc\":0,"
+		"\"branches\":[0]}]",
+		/* an overlay naming a branch that does not exist */
+		"\"branches\":[{\"name\":\"a\"}],\"overlay\":[{\"shard\":\"s.shard\",\"doc\":0,"
+		"\"branches\":[1]}]",
+		/* branches not ascending */
+		"\"branches\":[{\"name\":\"a\"},{\"name\":\"b\"}],\"overlay\":[{\"shard\":"
+		"\"s.shard\",\"doc\":0,\"branches\":[1,0]}]",
+		/* the same document twice */
+		"\"branches\":[{\"name\":\"a\"}],\"overlay\":[{\"shard\":\"s.shard\",\"doc\":0,"
+		"\"branches\":[]},{\"shard\":\"s.shard\",\"doc\":0,\"branches\":[0]}]",
+		/* a negative document */
+		"\"overlay\":[{\"shard\":\"s.shard\",\"doc\":-1,\"branches\":[]}]",
+		/* more base shards than shards */
+		"\"base_shards\":2",
+		"\"branches\":5",
+	};
+	char json[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json),
+			 "{\"version\":2,\"repos\":[{\"name\":\"r\",\"shards\":[\"s.shard\"],%s}]}",
+			 bad[i]);
+		expect_manifest_refused(dir, json);
+	}
 }
 
 static void index_refuses_shard_of_another_repository(void **state)
@@ -360,6 +403,7 @@ int main(void)
 		cmocka_unit_test(index_open_accepts_empty_repository_list),
 		cmocka_unit_test(index_refuses_manifest_naming_files_outside),
 		cmocka_unit_test(index_refuses_malformed_manifests),
+		cmocka_unit_test(index_refuses_malformed_git_metadata),
 		cmocka_unit_test(index_refuses_shard_of_another_repository),
 		cmocka_unit_test(index_open_reports_corrupt_shard_by_name),
 		cmocka_unit_test(index_commit_refuses_bad_names),
