@@ -34,7 +34,7 @@ IX=$T/ix
 out=$("$TRAWL" index -o "$IX" "$R" 2>&1); st=$?
 expect_eq "a work tree indexes without error" 0 "$st"
 case $out in
-  "indexed proj at ${head:0:12}: 3 files"*"0 unreadable; 0 symlinks not followed, 0 submodules not followed") ok "summary names the commit and counts git entries";;
+  "indexed proj@main at ${head:0:12} (default)"*"indexed proj at ${head:0:12}: 3 files"*"0 unreadable; 0 symlinks not followed, 0 submodules not followed") ok "summary names the commit and counts git entries";;
   *) not_ok "summary names the commit and counts git entries" "$out";;
 esac
 expect_eq "committed content is found" "proj/src/main.c:1:int main(void) { return committed_marker; }" "$("$TRAWL" search -d "$IX" -e committed_marker)"
@@ -65,19 +65,30 @@ for br in dev release/1.0 release/2.0; do
 done
 g -C "$B" checkout -q main
 check "--branch NAME indexes that branch" "$TRAWL" index -q -o "$T/ixbr" --branch dev "$B"
-expect_eq "... as repository NAME@BRANCH" "br@dev/f.txt:1:branch_marker dev" "$("$TRAWL" search -d "$T/ixbr" -e branch_marker)"
-check "--branch with a glob" "$TRAWL" index -q -o "$T/ixbr" --branch 'release/*' "$B"
-expect_eq "a glob indexes every matching branch, each as its own repository" \
-  "$(printf 'br@dev/f.txt:1:branch_marker dev\nbr@release/1.0/f.txt:1:branch_marker release/1.0\nbr@release/2.0/f.txt:1:branch_marker release/2.0')" \
-  "$("$TRAWL" search -d "$T/ixbr" -e branch_marker | sort)"
-expect_eq "the default branch is not indexed when --branch is given" "" "$("$TRAWL" search -d "$T/ixbr" -e 'on main')"
-"$TRAWL" search -d "$T/ixbr" --json -e 'branch_marker release/1' > "$T/br.json"
+expect_eq "... as the repository, with that branch as its default" "br/f.txt:1:branch_marker dev" "$("$TRAWL" search -d "$T/ixbr" -e branch_marker)"
+check "--branch with a glob" "$TRAWL" index -q -o "$T/ixbr" --branch main --branch 'release/*' "$B"
+expect_eq "without rev:, only the default branch (HEAD's) is searched" "br/f.txt:1:on main" "$("$TRAWL" search -d "$T/ixbr" '/on main|branch_marker/')"
+expect_eq "rev:*GLOB searches the matching branches, each result naming its branches" \
+  "$(printf 'br@release/1.0/f.txt:1:branch_marker release/1.0\nbr@release/2.0/f.txt:1:branch_marker release/2.0')" \
+  "$("$TRAWL" search -d "$T/ixbr" 'branch_marker rev:*release/*' | sort)"
+expect_eq "repo:NAME@A:B searches two branches" \
+  "$(printf 'br@main/f.txt:1:on main\nbr@release/2.0/f.txt:1:branch_marker release/2.0')" \
+  "$("$TRAWL" search -d "$T/ixbr" 'repo:br@main:release/2.0 /on main|marker/' | sort)"
+expect_eq "a branch not selected is not indexed (dev)" "" "$("$TRAWL" search -d "$T/ixbr" 'branch_marker rev:dev' 2>/dev/null)"
+if "$TRAWL" search -d "$T/ixbr" 'branch_marker rev:dev' 2>&1 >/dev/null | grep -q 'revision "dev" is not indexed in repository br'; then ok "an unknown revision is a warning naming it"; else not_ok "an unknown revision is a warning naming it"; fi
+"$TRAWL" search -d "$T/ixbr" --json 'branch_marker rev:release/1.0' > "$T/br.json"
 if python3 - "$T/br.json" <<'PY'
 import json, sys
 f = [json.loads(l) for l in open(sys.argv[1])][0]
-assert f["repo"] == "br@release/1.0" and f["path"] == "f.txt", f
+assert f["repo"] == "br" and f["path"] == "f.txt" and f["branches"] == ["release/1.0"], f
 PY
-then ok "--json names the repository NAME@BRANCH and keeps the path apart"; else not_ok "--json names the repository NAME@BRANCH and keeps the path apart" "$(cat "$T/br.json")"; fi
+then ok "--json names the branches apart from the repository and the path"; else not_ok "--json names the branches apart from the repository and the path" "$(cat "$T/br.json")"; fi
+# A file identical on several branches is one document listing them all.
+g -C "$B" checkout -q -b same main; printf 'shared_marker\n' > "$B/shared.txt"; commit "$B" same
+g -C "$B" checkout -q -b same2 same; g -C "$B" checkout -q main
+check "index two branches sharing a file" "$TRAWL" index -q -o "$T/ixsame" --branch 'same*' "$B"
+expect_eq "... one result naming both branches" '["same","same2"]' "$("$TRAWL" search -d "$T/ixsame" --json 'shared_marker rev:*same*' | python3 -c 'import json,sys; print(json.dumps([json.loads(l)["branches"] for l in sys.stdin if "branches" in l][0], separators=(",",":")))')"
+expect_eq "... stored once" "1" "$("$TRAWL" ls -d "$T/ixsame" | grep -c shared.txt)"
 "$TRAWL" index -o "$T/ixbr" --branch nosuch "$B" > /dev/null 2> "$T/err"; st=$?
 if [ $st = 2 ] && grep -q 'no branch "nosuch"' "$T/err"; then ok "a missing branch is an error naming it"; else not_ok "a missing branch is an error naming it" "status $st" "$(cat "$T/err")"; fi
 expect_status "a glob matching nothing is an error" 2 "$TRAWL" index -o "$T/ixbr" --branch 'nomatch/*' "$B"
@@ -96,7 +107,7 @@ g -C "$B" update-ref "refs/heads/--upload-pack=touch" main
 "$TRAWL" index -o "$T/ixh" --branch '*' "$B" > "$T/out" 2> "$T/err"; st=$?
 expect_eq "a glob over hostile branch names still indexes the others" 0 "$st"
 if grep -q '3 matching branches left out' "$T/err"; then ok "branches named like options are left out with a warning"; else not_ok "branches named like options are left out with a warning" "$(cat "$T/err")"; fi
-expect_eq "the hostile branches are not in the index" "br@dev br@main br@release/1.0 br@release/2.0" "$("$TRAWL" search -d "$T/ixh" --json -e 'branch_marker|on main' | python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l).get("repo","") for l in sys.stdin} - {""})))')"
+expect_eq "the hostile branches are not in the index" "dev main release/1.0 release/2.0 same same2" "$(python3 -c 'import json,sys; print(" ".join(b["name"] for b in json.load(open(sys.argv[1]))["repos"][0]["branches"]))' "$T/ixh/MANIFEST")"
 expect_eq "no file was created from a branch name" "" "$(ls -A "$T" | grep -e '^-' -e '^out-' -e pwned)"
 if [ "$pwned_before" = no ] && [ -e /tmp/pwned ]; then not_ok "/tmp/pwned was not created"; else ok "/tmp/pwned was not created"; fi
 
@@ -119,7 +130,7 @@ expect_eq "symlinks and the submodule are recorded as skipped, with reasons" \
 expect_eq "symlinks are never followed (no root: from /etc/passwd, nothing from ../proj)" "" "$("$TRAWL" search -d "$T/ixs" -e 'root:|committed_marker|^/etc/passwd$')"
 expect_eq ".gitmodules is indexed as a plain file" "hostile/.gitmodules:3:	url = ext::sh -c touch% /tmp/pwned" "$("$TRAWL" search -d "$T/ixs" -F -e 'ext::')"
 expect_eq "path search finds a skipped symlink by name" "hostile/passwd-link" "$("$TRAWL" search -d "$T/ixs" 'type:path passwd-link' | head -n 1)"
-out=$("$TRAWL" index -o "$T/ixs" "$H" 2>&1)
+out=$("$TRAWL" index -o "$T/ixs2" "$H" 2>&1)
 case $out in
   *"3 symlinks not followed, 1 submodules not followed") ok "summary counts symlinks and submodules";;
   *) not_ok "summary counts symlinks and submodules" "$out";;
