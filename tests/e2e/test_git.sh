@@ -189,6 +189,73 @@ if [ $st = 2 ] && grep -q 'more than 2 files' "$T/err"; then ok "--max-files: a 
 expect_eq "... and its previous index is untouched" "proj/second.txt:1:second_commit_marker" "$("$TRAWL" search -d "$IX" -e second_commit_marker)"
 expect_status "--max-files 0 is refused" 2 "$TRAWL" index -o "$IX" --max-files 0 "$R"
 
+# --- per-repository limits and hostile sizes --------------------------------------------------
+L=$T/limits
+g init -q "$L"
+printf 'limit_marker\n' > "$L/a.txt"; head -c 5000 /dev/zero | tr '\0' 'b' > "$L/b.txt"
+commit "$L" limits
+"$TRAWL" index -o "$T/ixl" --max-bytes 4K "$L" > /dev/null 2> "$T/err"; st=$?
+if [ $st = 2 ] && grep -q 'limit: more than 4096 bytes to index' "$T/err"; then ok "--max-bytes: too much content is an error saying so"; else not_ok "--max-bytes: too much content is an error saying so" "status $st" "$(cat "$T/err")"; fi
+check "--max-bytes above the content indexes" "$TRAWL" index -q -o "$T/ixl" --max-bytes 1M --max-seconds 600 "$L"
+expect_status "--max-seconds 0 is refused" 2 "$TRAWL" index -o "$T/ixl" --max-seconds 0 "$L"
+expect_status "--max-bytes x is refused" 2 "$TRAWL" index -o "$T/ixl" --max-bytes x "$L"
+"$TRAWL" index -o "$T/ixl" --max-files 1 "$L" > /dev/null 2> "$T/err"; st=$?
+if [ $st = 2 ] && grep -q 'more than 1 files' "$T/err"; then ok "--max-files on a re-index of an unchanged repository still applies"; else not_ok "--max-files on a re-index of an unchanged repository still applies" "status $st" "$(cat "$T/err")"; fi
+
+# .gitattributes tricks: no filter, no eol conversion, export-ignore means nothing to an indexer.
+A=$T/attrs
+g init -q "$A"
+printf '*.txt text eol=crlf\nsecret.txt export-ignore\n*.dat filter=lfs diff=lfs merge=lfs -text\n*.c filter=evil\n' > "$A/.gitattributes"
+printf 'lf_only_marker\n' > "$A/unix.txt"
+printf 'exported_anyway_marker\n' > "$A/secret.txt"
+printf 'version https://git-lfs.github.com/spec/v1\noid sha256:0000000000000000000000000000000000000000000000000000000000000000\nsize 999999999\n' > "$A/huge.dat"
+printf 'int filtered_marker;\n' > "$A/x.c"
+g -C "$A" config filter.evil.smudge "touch $T/filter-ran"
+g -C "$A" config filter.evil.clean cat
+commit "$A" attrs
+check "a repository with .gitattributes tricks indexes" "$TRAWL" index -q -o "$T/ixa" "$A"
+expect_eq "text eol=crlf: the blob is indexed as stored (LF, no CR added)" "attrs/unix.txt:1:lf_only_marker" "$("$TRAWL" search -d "$T/ixa" -e 'lf_only_marker$')"
+expect_eq "export-ignore: the file is indexed all the same" "attrs/secret.txt:1:exported_anyway_marker" "$("$TRAWL" search -d "$T/ixa" -e exported_anyway_marker)"
+expect_eq "an LFS pointer claiming 1 GB is indexed as its small text" "attrs/huge.dat:3:size 999999999" "$("$TRAWL" search -d "$T/ixa" -F -e 'size 999999999')"
+if [ ! -e "$T/filter-ran" ] && [ "$("$TRAWL" search -d "$T/ixa" -e filtered_marker)" = "attrs/x.c:1:int filtered_marker;" ]; then ok "no filter ever runs"; else not_ok "no filter ever runs"; fi
+
+# Hostile sizes: a 200 MB blob is never loaded; a 50 MB single line; 50,000 small files.
+Z=$T/huge
+g init -q "$Z"
+head -c 209715200 /dev/zero | tr '\0' 'z' > "$Z/huge.txt"
+head -c 52428800 /dev/zero | tr '\0' 'y' > "$Z/oneline.txt"
+printf 'tiny_marker\n' > "$Z/tiny.txt"
+commit "$Z" huge
+rm -f "$Z/huge.txt" "$Z/oneline.txt"   # the objects stay; the work tree is not read anyway
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f %M -o "$T/rss" "$TRAWL" index -q -o "$T/ixhuge" "$Z" > /dev/null 2> "$T/err"; st=$?
+  rss=$(tail -n 1 "$T/rss")
+  # ASan builds carry a large shadow; the bound is for the release build.
+  lim=$([ "${TRAWL_BUILD:-release}" = asan ] && echo 600000 || echo 120000)
+  if [ $st = 0 ] && [ "$rss" -lt "$lim" ]; then ok "a 200 MB blob is skipped without being loaded (peak RSS ${rss} KB)"; else not_ok "a 200 MB blob is skipped without being loaded" "status $st rss $rss KB" "$(cat "$T/err")"; fi
+else
+  check "a 200 MB blob is skipped" "$TRAWL" index -q -o "$T/ixhuge" "$Z"
+fi
+expect_eq "... with reasons (and the 50 MB line too, over --max-file-size)" \
+  "$(printf 'huge/huge.txt\t209715200\ttoo large\nhuge/oneline.txt\t52428800\ttoo large')" "$("$TRAWL" ls -d "$T/ixhuge" --skipped | sort)"
+check "a 50 MB single line is indexed with --max-file-size 64M" "$TRAWL" index -q -o "$T/ixline" --max-file-size 64M "$Z"
+expect_eq "... and searched (one line, no crash)" "huge/oneline.txt:1" "$("$TRAWL" search -d "$T/ixline" -l -e 'y{100}$' | sed 's/$/:1/')"
+M=$T/many
+g init -q "$M"
+python3 - "$M" <<'PY'
+import os, sys
+for d in range(50):
+    os.makedirs(os.path.join(sys.argv[1], f"d{d}"))
+    for f in range(1000):
+        with open(os.path.join(sys.argv[1], f"d{d}", f"f{f}.txt"), "w") as fh:
+            fh.write(f"many_marker {d} {f}\n")
+PY
+commit "$M" many
+"$TRAWL" index -o "$T/ixmany" --max-files 10000 "$M" > /dev/null 2> "$T/err"; st=$?
+if [ $st = 2 ] && grep -q 'more than 10000 files' "$T/err"; then ok "50,000 files over --max-files 10000 is an error saying so"; else not_ok "50,000 files over --max-files 10000 is an error saying so" "status $st" "$(cat "$T/err")"; fi
+check "50,000 small files index within the default limit" "$TRAWL" index -q -o "$T/ixmany" "$M"
+expect_eq "... all of them" "50000" "$("$TRAWL" search -d "$T/ixmany" -c -e many_marker | awk -F: '{s+=$NF} END {print s}')"
+
 g init -q "$T/empty"
 "$TRAWL" index -o "$T/ixe" "$T/empty" > /dev/null 2> "$T/err"; st=$?
 if [ $st = 2 ] && grep -q 'no commit yet' "$T/err"; then ok "a repository without commits is a clear error"; else not_ok "a repository without commits is a clear error" "status $st" "$(cat "$T/err")"; fi
