@@ -226,7 +226,8 @@ static int docs_merge(struct gdocs *d, size_t n_branches)
 	size_t w = 0;
 
 	d->set_bytes = (n_branches + 7) / 8;
-	qsort_r(l->v, l->n, sizeof(*l->v), cmp_gentry, l->paths.ptr);
+	if (l->n)
+		qsort_r(l->v, l->n, sizeof(*l->v), cmp_gentry, l->paths.ptr);
 	d->sets = calloc(l->n ? l->n : 1, d->set_bytes ? d->set_bytes : 1);
 	if (!d->sets) {
 		error_set("out of memory merging branches");

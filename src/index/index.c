@@ -769,7 +769,8 @@ static int copy_git_keys(struct index_repo_entry *e, const struct index_repo_ent
 			c->n_branches = 0;
 			return nomem();
 		}
-		memcpy(c->branches, o->branches, o->n_branches * sizeof(*c->branches));
+		if (o->n_branches)
+			memcpy(c->branches, o->branches, o->n_branches * sizeof(*c->branches));
 	}
 	if (entry_check(e) < 0)
 		return TRAWL_EINVAL;
