@@ -6,12 +6,11 @@
  * read, so each worker thread builds whole shards independently, with no shared writer.
  */
 #include "build/build.h"
+#include "build/build_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,35 +39,16 @@ struct walk {
 	struct build_stats *st;
 };
 
-struct task {
-	size_t first, n;
-	char *file; /* shard file name, relative to the index directory */
-	int err;
-	char errmsg[512];
-};
-
-struct pipeline {
-	const char *index_dir;
-	const char *name;
-	const char *root;
-	const struct build_opts *o;
+/* The entry source of the pipeline (build_int.h): the sorted walk. */
+struct dir_src {
 	struct walk *w;
-	struct task *tasks;
-	size_t n_tasks;
-	atomic_size_t next_task;
-	atomic_uint_fast64_t files_done;
-	atomic_uint_fast64_t bytes_done;
-	atomic_uint_fast64_t indexed, indexed_bytes, binary, large, unreadable;
-	atomic_bool failed;
-	atomic_uint running;
+	const struct build_opts *o;
+	int root_fd;
 };
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return pipeline_now_ms();
 }
 
 bool build_name_valid(const char *name)
@@ -185,53 +165,35 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
 }
 
-static int push_task(struct pipeline *p, size_t *cap, size_t first, size_t n)
+static uint64_t dir_weight(void *arg, size_t i)
 {
-	if (p->n_tasks == *cap) {
-		size_t cap2 = *cap ? *cap * 2 : 16;
-		struct task *t = realloc(p->tasks, cap2 * sizeof(*t));
+	const struct dir_src *d = arg;
+	uint64_t sz = d->w->v[i].size;
 
-		if (!t) {
-			error_set("out of memory planning shards");
-			return TRAWL_ENOMEM;
-		}
-		p->tasks = t;
-		*cap = cap2;
+	return sz > d->o->max_file_size ? 0 : sz;
+}
+
+/* A thread's buffer for one file's content (and one byte more). */
+static int dir_thread_open(void **ctx, void *arg)
+{
+	const struct dir_src *d = arg;
+
+	*ctx = malloc((size_t)d->o->max_file_size + 1);
+	if (!*ctx) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
 	}
-	p->tasks[p->n_tasks++] = (struct task){ .first = first, .n = n };
 	return 0;
 }
 
-/*
- * Cuts the sorted entries into shards of about SHARD_TARGET_BYTES of indexed content. An empty
- * tree still gets one (empty) shard, so the repository exists in the index.
- */
-static int plan_tasks(struct pipeline *p)
-{
-	const struct walk *w = p->w;
-	size_t cap = 0, first = 0;
-	uint64_t acc = 0;
-	int err;
-
-	for (size_t i = 0; i < w->n; i++) {
-		uint64_t sz = w->v[i].size;
-
-		acc += sz > p->o->max_file_size ? 0 : sz;
-		if (acc < SHARD_TARGET_BYTES && i + 1 < w->n)
-			continue;
-		if ((err = push_task(p, &cap, first, i + 1 - first)) < 0)
-			return err;
-		first = i + 1;
-		acc = 0;
-	}
-	return p->n_tasks ? 0 : push_task(p, &cap, 0, 0);
-}
-
 /* Reads one file, decides whether to index it, and adds it to the writer. */
-static int add_file(struct pipeline *p, struct shard_writer *sw, int root_fd,
-		    const struct entry *e, uint8_t *bufp)
+static int dir_add(struct pipeline *p, struct shard_writer *sw, void *ctx, size_t i)
 {
-	uint64_t max = p->o->max_file_size;
+	const struct dir_src *d = pipeline_src_arg(p);
+	const struct entry *e = &d->w->v[i];
+	int root_fd = d->root_fd;
+	uint8_t *bufp = ctx;
+	uint64_t max = d->o->max_file_size;
 	enum doc_skip skip = DOC_INDEXED;
 	uint64_t size = e->size;
 	size_t got = 0;
@@ -273,147 +235,22 @@ static int add_file(struct pipeline *p, struct shard_writer *sw, int root_fd,
 	}
 	if (fd >= 0)
 		close(fd);
-	switch (skip) {
-	case DOC_INDEXED:
-		atomic_fetch_add(&p->indexed, 1);
-		atomic_fetch_add(&p->indexed_bytes, got);
-		break;
-	case DOC_SKIP_BINARY: atomic_fetch_add(&p->binary, 1); break;
-	case DOC_SKIP_TOO_LARGE: atomic_fetch_add(&p->large, 1); break;
-	case DOC_SKIP_UNREADABLE: atomic_fetch_add(&p->unreadable, 1); break;
-	case DOC_SKIP_SYMLINK:
-	case DOC_SKIP_SUBMODULE: break; /* git trees only (build_git.c); never set here */
-	}
-	atomic_fetch_add(&p->files_done, 1);
-	atomic_fetch_add(&p->bytes_done, e->size);
+	pipeline_count(p, skip, skip == DOC_INDEXED ? got : 0, e->size);
 	return shard_writer_add(sw, e->path, strlen(e->path), bufp,
 				skip == DOC_INDEXED ? got : 0, size, skip,
 				lang_detect(e->path, strlen(e->path)));
-}
-
-static int build_task(struct pipeline *p, struct task *t, unsigned seq, int root_fd, uint8_t *bufp)
-{
-	struct shard_writer *sw = NULL;
-	char *path = NULL;
-	int err;
-
-	t->file = index_shard_name(p->name, seq);
-	path = t->file ? file_join(p->index_dir, t->file) : NULL;
-	if (!path) {
-		error_set("out of memory");
-		err = TRAWL_ENOMEM;
-		goto out;
-	}
-	if ((err = shard_writer_new(&sw, path, p->name)) < 0)
-		goto out;
-	for (size_t i = 0; i < t->n && !atomic_load(&p->failed); i++)
-		if ((err = add_file(p, sw, root_fd, &p->w->v[t->first + i], bufp)) < 0)
-			goto out;
-	err = shard_writer_finish(sw);
-out:
-	shard_writer_free(sw);
-	free(path);
-	return err;
-}
-
-struct builder {
-	struct pipeline *p;
-	int root_fd;
-};
-
-static void *builder_main(void *arg)
-{
-	struct builder *b = arg;
-	struct pipeline *p = b->p;
-	uint8_t *bufp = malloc((size_t)p->o->max_file_size + 1);
-	size_t i;
-
-	while ((i = atomic_fetch_add(&p->next_task, 1)) < p->n_tasks) {
-		struct task *t = &p->tasks[i];
-
-		if (!bufp) {
-			t->err = TRAWL_ENOMEM;
-			snprintf(t->errmsg, sizeof(t->errmsg), "out of memory");
-		} else if (!atomic_load(&p->failed)) {
-			t->err = build_task(p, t, (unsigned)i, b->root_fd, bufp);
-			if (t->err < 0)
-				snprintf(t->errmsg, sizeof(t->errmsg), "%s", error_last());
-		}
-		if (t->err < 0)
-			atomic_store(&p->failed, true);
-	}
-	free(bufp);
-	atomic_fetch_sub(&p->running, 1);
-	return NULL;
-}
-
-static void sync_stats(struct build_stats *st, struct pipeline *p)
-{
-	st->files_done = atomic_load(&p->files_done);
-	st->bytes_done = atomic_load(&p->bytes_done);
-	st->indexed = atomic_load(&p->indexed);
-	st->indexed_bytes = atomic_load(&p->indexed_bytes);
-	st->skipped_binary = atomic_load(&p->binary);
-	st->skipped_large = atomic_load(&p->large);
-	st->skipped_unreadable = atomic_load(&p->unreadable);
-}
-
-/* Runs the builders, reporting progress from this thread until they finish. */
-static int run_builders(struct pipeline *p, struct build_stats *st, int root_fd,
-			build_progress_fn progress, void *arg)
-{
-	unsigned n = p->o->n_threads;
-	struct builder b = { p, root_fd };
-	pthread_t th[64];
-	unsigned started = 0;
-	int err = 0;
-
-	if (n == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-
-		n = c > 0 ? (unsigned)c : 1;
-	}
-	if (n > 64)
-		n = 64;
-	if (n > p->n_tasks)
-		n = (unsigned)p->n_tasks;
-	atomic_store(&p->running, n);
-	for (; started < n; started++)
-		if (pthread_create(&th[started], NULL, builder_main, &b) != 0) {
-			atomic_fetch_sub(&p->running, n - started);
-			break;
-		}
-	if (started == 0) {
-		error_set("cannot start an indexing thread");
-		return TRAWL_ENOMEM;
-	}
-	while (atomic_load(&p->running) > 0) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		if (progress) {
-			sync_stats(st, p);
-			progress(st, arg);
-		}
-		nanosleep(&ts, NULL);
-	}
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	sync_stats(st, p);
-	for (size_t i = 0; i < p->n_tasks; i++)
-		if (p->tasks[i].err < 0 && err == 0) {
-			err = p->tasks[i].err;
-			error_set("%s", p->tasks[i].errmsg);
-		}
-	return err;
 }
 
 int build_dir(struct build_stats *st, const char *index_dir, const char *name, const char *root,
 	      const struct build_opts *o, build_progress_fn progress, void *arg)
 {
 	struct walk w = { 0 };
-	struct pipeline p = { 0 };
+	struct dir_src ds;
+	struct pipeline_src src;
+	struct pipeline_opts po;
 	struct buf rel;
 	char **files = NULL;
+	size_t n_files = 0;
 	double t0 = now_ms();
 	int root_fd = -1, dfd, err;
 
@@ -443,34 +280,18 @@ int build_dir(struct build_stats *st, const char *index_dir, const char *name, c
 		goto out;
 	}
 	qsort(w.v, w.n, sizeof(*w.v), cmp_entry);
-	p = (struct pipeline){ .index_dir = index_dir, .name = name, .root = root, .o = o, .w = &w };
-	if ((err = plan_tasks(&p)) < 0 || (err = run_builders(&p, st, root_fd, progress, arg)) < 0)
+	ds = (struct dir_src){ &w, o, root_fd };
+	src = (struct pipeline_src){ .n = w.n, .arg = &ds, .weight = dir_weight,
+				     .thread_open = dir_thread_open, .thread_close = free,
+				     .add = dir_add };
+	po = (struct pipeline_opts){ .index_dir = index_dir, .name = name,
+				     .n_threads = o->n_threads };
+	if ((err = pipeline_run(&files, &n_files, st, &src, &po, progress, arg)) < 0 ||
+	    (err = index_commit_repo(index_dir, name, files, n_files)) < 0)
 		goto out;
-	files = calloc(p.n_tasks ? p.n_tasks : 1, sizeof(*files));
-	if (!files) {
-		error_set("out of memory");
-		err = TRAWL_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < p.n_tasks; i++)
-		files[i] = p.tasks[i].file;
-	if ((err = index_commit_repo(index_dir, name, files, p.n_tasks)) < 0)
-		goto out;
-	st->shards = p.n_tasks;
+	st->shards = n_files;
 out:
-	/* On failure, remove the shards this run wrote: the previous index stays as it was. */
-	for (size_t i = 0; p.tasks && i < p.n_tasks; i++) {
-		if (err < 0 && p.tasks[i].file) {
-			char *path = file_join(index_dir, p.tasks[i].file);
-
-			if (path)
-				unlink(path);
-			free(path);
-		}
-		free(p.tasks[i].file);
-	}
-	free(p.tasks);
-	free(files);
+	pipeline_files_free(files, n_files, index_dir, err < 0);
 	for (size_t i = 0; i < w.n; i++)
 		free(w.v[i].path);
 	free(w.v);

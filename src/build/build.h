@@ -96,24 +96,58 @@ void build_git_names_free(char **names);
  */
 bool build_git_branch_pattern_valid(const char *pattern);
 
-/*
- * The repository name for branch of repository name: "NAME@BRANCH", or NAME when branch is
- * NULL. NULL when name or branch is not valid (build_name_valid, and a valid branch name) or on
- * ENOMEM (the detail is set). Caller frees. The branch part may hold '/' (release/1.0): that
- * repository name is data for the index and search, never a file name.
- */
-char *build_git_repo_name(const char *name, const char *branch);
+/* Per-repository limits of build_git_repo; beyond one, the run fails with ELIMIT. */
+struct build_git_limits {
+	uint64_t max_files;   /* documents (distinct files over all branches); 0 = default */
+	uint64_t max_bytes;   /* content bytes to index (blobs within --max-file-size); 0 = none */
+	uint64_t max_seconds; /* wall time of the run; 0 = none */
+};
+
+struct build_git_branch {
+	char *name;        /* "main"; "HEAD" for a detached HEAD */
+	char commit[65];   /* the commit indexed, hex */
+	bool is_default;   /* searched without rev: (HEAD's branch) */
+	bool is_reindexed; /* its commit changed (or it is new) in this run */
+};
+
+struct build_git_result {
+	struct build_git_branch *branches; /* sorted by name */
+	size_t n_branches;
+	size_t n_invalid;      /* matching branches left out: names trawl refuses (e.g. "-x") */
+	bool is_incremental;   /* the previous shards were kept; only changes were written */
+	bool is_unchanged;     /* no branch moved: the index was not touched */
+	uint64_t changed_files; /* incremental: entries that differ from the indexed commits */
+	uint64_t delta_shards;  /* incremental: shards written by this run */
+};
+
+/* Frees what res holds (not res itself) and zeroes it; NULL is a no-op. */
+void build_git_result_free(struct build_git_result *res);
 
 /*
- * Indexes the committed tree of branch (NULL = HEAD) of the git repository at root as
- * repository build_git_repo_name(name, branch) into index_dir, like build_dir: a problem with one
- * file is a skip reason; errors are for the whole run and leave the previous index untouched:
- * EINVAL (bad name), ENOTFOUND (not a repository, no such branch, no commit yet), ECORRUPT
- * (an unreadable root tree), ELIMIT (more than max_files files, or as many directories; 0 means
- * BUILD_MAX_FILES_DEFAULT), EUNSUPPORTED (objects borrowed through alternates), EIO, ENOMEM.
+ * Indexes the git repository at root as repository name into index_dir: the committed trees of
+ * the branches patterns select (names or globs, as build_git_branches; none = HEAD, which may
+ * be detached), into one set of shards where a file identical on several branches is one
+ * document with a set of branches. The branch HEAD points to is the default (searched without
+ * rev:); with patterns that do not select it, the first selected branch is.
+ *
+ * When the index already holds the repository from a compatible run (same --max-file-size,
+ * every branch still selected), only the branches whose head moved are compared with the
+ * commits indexed before, only the changed files are read and written (into new delta shards),
+ * and the old shards are kept untouched; an overlay in the MANIFEST reassigns or deletes their
+ * documents. Past 8 delta shards or 10% of the repository's content in deltas, or when the
+ * previous commits are gone, the run rebuilds everything instead (docs/git.md). The results
+ * are the same either way.
+ *
+ * res (dispose with build_git_result_free) lists each branch with its commit. Errors are for
+ * the whole run and leave the previous index untouched: EINVAL (bad name or pattern),
+ * ENOTFOUND (not a repository, no such branch, no commit yet), ECORRUPT (an unreadable tree),
+ * ELIMIT (lim exceeded: "limit: more than N files", "... bytes", "... seconds"; or a walk
+ * limit), EUNSUPPORTED (alternates), EIO (also when another run committed the repository
+ * meanwhile), ENOMEM.
  */
-int build_git(struct build_stats *st, const char *index_dir, const char *name, const char *root,
-	      const char *branch, const struct build_opts *o, uint64_t max_files,
-	      build_progress_fn progress, void *arg);
+int build_git_repo(struct build_stats *st, struct build_git_result *res, const char *index_dir,
+		   const char *name, const char *root, char *const *patterns, size_t n_patterns,
+		   const struct build_opts *o, const struct build_git_limits *lim,
+		   build_progress_fn progress, void *arg);
 
 #endif

@@ -1,25 +1,31 @@
 /*
  * Git repository indexing; see build.h and docs/git.md.
  *
- * DESIGN: the same shape as build_dir (build.c): list, sort, cut into shards by size, write
- * whole shards on parallel threads, commit atomically. The list comes from the committed tree
- * (src/git/walk.c) instead of the file system, and each entry's size from its object header, so
- * shard boundaries are fixed before any blob is read. libgit2 objects are not shared between
- * threads: every writer thread opens the repository itself and reads one blob at a time.
+ * DESIGN: a full run lists the committed tree of every selected branch (src/git/walk.c, sizes
+ * from object headers only), sorts the entries by (path, kind, blob) and merges equal ones into
+ * one document with a set of branches, then hands the sorted documents to the shared pipeline
+ * (build_int.h), whose threads each open the repository themselves (libgit2 objects are not
+ * shared) and read one blob at a time.
  *
- * The planning and thread code mirrors build.c's (which is private to it); a later change can
- * share it through a build_int.h.
+ * An incremental run starts from the MANIFEST entry of the previous run: it reads the old
+ * shards' document records (path, kind, blob id, branch set, with the overlay applied), diffs
+ * the tree indexed before against the new one for each branch that moved (src/git/diff.c),
+ * clears the branch from the documents that left it and sets it on those that arrived. An
+ * arriving (path, kind, blob) that no document holds becomes a new document in a delta shard;
+ * old documents whose set changed are listed in the new overlay. Old shards are never written.
+ * Because a document is keyed by (path, kind, blob) in both kinds of run, and the full run
+ * makes one document per key, the two give the same documents on the same branches.
  */
 #include "build/build.h"
+#include "build/build_int.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "git/diff.h"
 #include "git/repo.h"
 #include "git/walk.h"
 #include "index/shard.h"
@@ -44,6 +50,7 @@ struct gentry {
 	uint8_t kind;     /* enum gentry_kind */
 	uint64_t size;    /* from the object header; 0 for a submodule or a missing blob */
 	struct gitrepo_oid oid;
+	uint32_t branch;  /* while listing: the branch whose tree holds it */
 };
 
 struct glist {
@@ -52,36 +59,16 @@ struct glist {
 	size_t n, cap;
 	struct buf paths;
 	struct build_stats *st;
+	uint32_t branch; /* the branch being listed */
 };
 
-struct gtask {
-	size_t first, n;
-	char *file; /* shard file name, relative to the index directory */
-	int err;
-	char errmsg[512];
-};
-
-struct gpipe {
-	const char *index_dir;
-	const char *name;
-	const char *git_dir;
-	const struct build_opts *o;
-	struct glist *l;
-	struct gtask *tasks;
-	size_t n_tasks;
-	atomic_size_t next_task;
-	atomic_uint_fast64_t files_done, bytes_done;
-	atomic_uint_fast64_t indexed, indexed_bytes, binary, large, unreadable;
-	atomic_bool failed;
-	atomic_uint running;
-};
+#define DELTA_SHARDS_MAX 8   /* more delta shards than this: rebuild */
+#define DELTA_PERCENT 10     /* more content in deltas than this share of the base: rebuild */
+#define INCR_FALLBACK 1      /* an incremental run cannot be exact: do a full one */
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return pipeline_now_ms();
 }
 
 int build_git_init(void)
@@ -128,31 +115,21 @@ bool build_git_branch_pattern_valid(const char *pattern)
 	return gitrepo_branch_pattern_valid(pattern);
 }
 
-char *build_git_repo_name(const char *name, const char *branch)
-{
-	struct buf b;
 
-	if (!build_name_valid(name)) {
-		error_set("invalid repository name \"%s\" (1-200 bytes, no '/', '\\' or control "
-			  "characters, not starting with '-')", name);
-		return NULL;
-	}
-	if (branch && !gitrepo_branch_name_valid(branch)) {
-		error_set("invalid branch name");
-		return NULL;
-	}
-	buf_init(&b, BUF_MAX_DEFAULT);
-	if (buf_puts(&b, name) < 0 || (branch && buf_printf(&b, "@%s", branch) < 0)) {
-		buf_dispose(&b);
-		return NULL;
-	}
-	return buf_detach(&b, NULL);
+void build_git_result_free(struct build_git_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->n_branches; i++)
+		free(res->branches[i].name);
+	free(res->branches);
+	*res = (struct build_git_result){ 0 };
 }
 
-/* The walk's callback: records one entry and its size (from the object header only). */
-static int list_add(const struct gitwalk_entry *we, void *arg)
+/* Records one entry (path, kind, object) found on l->branch, sized from its object header. */
+static int list_push(struct glist *l, const char *path, size_t path_len, enum gitwalk_kind kind,
+		     const struct gitrepo_oid *oid)
 {
-	struct glist *l = arg;
 	struct gentry *e;
 	enum gitrepo_otype type;
 	uint64_t size = 0;
@@ -170,99 +147,164 @@ static int list_add(const struct gitwalk_entry *we, void *arg)
 		l->cap = cap;
 	}
 	e = &l->v[l->n];
-	*e = (struct gentry){ .path_off = l->paths.len, .path_len = (uint32_t)we->path_len,
-			      .oid = we->oid };
-	if ((err = buf_put(&l->paths, we->path, we->path_len)) < 0) {
+	*e = (struct gentry){ .path_off = l->paths.len, .path_len = (uint32_t)path_len,
+			      .oid = *oid, .branch = l->branch };
+	if ((err = buf_put(&l->paths, path, path_len)) < 0) {
 		if (err == TRAWL_ELIMIT)
 			error_set("the paths of the repository exceed %zu bytes (limit)", PATHS_MAX);
 		return err;
 	}
-	switch (we->kind) {
-	case GITWALK_SUBMODULE:
+	if (kind == GITWALK_SUBMODULE) {
 		e->kind = GE_SUBMODULE;
-		l->st->submodules++;
-		break;
-	case GITWALK_SYMLINK:
-	case GITWALK_BLOB:
-	case GITWALK_EXEC:
-		err = gitrepo_object_header(&type, &size, l->r, &we->oid);
+	} else {
+		err = gitrepo_object_header(&type, &size, l->r, oid);
 		if (err == TRAWL_ENOMEM)
 			return err;
-		if (we->kind == GITWALK_SYMLINK) {
+		if (kind == GITWALK_SYMLINK) {
 			e->kind = GE_SYMLINK;
 			e->size = err < 0 ? 0 : size;
-			l->st->symlinks++;
 		} else if (err < 0 || type != GITREPO_OBJ_BLOB) {
 			e->kind = GE_MISSING;
 		} else {
 			e->kind = GE_BLOB;
 			e->size = size;
-			l->st->bytes += size;
 		}
-		break;
 	}
-	l->st->files++;
 	l->n++;
 	return 0;
+}
+
+static int list_add(const struct gitwalk_entry *we, void *arg)
+{
+	return list_push(arg, we->path, we->path_len, we->kind, &we->oid);
+}
+
+/* Documents are keyed by (path, class, blob): a symlink and a file are never one document. */
+static int kind_class(uint8_t kind)
+{
+	return kind == GE_SYMLINK ? 1 : kind == GE_SUBMODULE ? 2 : 0;
+}
+
+static int cmp_key(const char *pa, size_t la, int ca, const uint8_t *oa, const char *pb,
+		   size_t lb, int cb, const uint8_t *ob)
+{
+	size_t n = la < lb ? la : lb;
+	int c = memcmp(pa, pb, n);
+
+	if (c)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	return memcmp(oa, ob, GITREPO_OID_RAWSZ);
 }
 
 static int cmp_gentry(const void *a, const void *b, void *arg)
 {
 	const struct gentry *x = a, *y = b;
 	const char *base = arg;
-	size_t n = x->path_len < y->path_len ? x->path_len : y->path_len;
-	int c = memcmp(base + x->path_off, base + y->path_off, n);
+	int c = cmp_key(base + x->path_off, x->path_len, kind_class(x->kind), x->oid.id,
+			base + y->path_off, y->path_len, kind_class(y->kind), y->oid.id);
 
 	if (c)
 		return c;
-	return x->path_len < y->path_len ? -1 : x->path_len > y->path_len;
+	return (x->branch > y->branch) - (x->branch < y->branch);
 }
 
-static int push_task(struct gpipe *p, size_t *cap, size_t first, size_t n)
-{
-	if (p->n_tasks == *cap) {
-		size_t cap2 = *cap ? *cap * 2 : 16;
-		struct gtask *t = realloc(p->tasks, cap2 * sizeof(*t));
+/* The documents of a run: merged entries and their branch bitsets (set_bytes each). */
+struct gdocs {
+	struct glist l;    /* entries; after merging, one per document */
+	uint8_t *sets;     /* l.n * set_bytes */
+	size_t set_bytes;
+};
 
-		if (!t) {
-			error_set("out of memory planning shards");
-			return TRAWL_ENOMEM;
-		}
-		p->tasks = t;
-		*cap = cap2;
+/* Sorts the listed entries and merges equal keys into documents with branch sets. */
+static int docs_merge(struct gdocs *d, size_t n_branches)
+{
+	struct glist *l = &d->l;
+	size_t w = 0;
+
+	d->set_bytes = (n_branches + 7) / 8;
+	if (l->n)
+		qsort_r(l->v, l->n, sizeof(*l->v), cmp_gentry, l->paths.ptr);
+	d->sets = calloc(l->n ? l->n : 1, d->set_bytes ? d->set_bytes : 1);
+	if (!d->sets) {
+		error_set("out of memory merging branches");
+		return TRAWL_ENOMEM;
 	}
-	p->tasks[p->n_tasks++] = (struct gtask){ .first = first, .n = n };
-	return 0;
-}
-
-/* Cuts the sorted entries into shards of about SHARD_TARGET_BYTES (as build.c does). */
-static int plan_tasks(struct gpipe *p)
-{
-	const struct glist *l = p->l;
-	size_t cap = 0, first = 0;
-	uint64_t acc = 0;
-	int err;
-
 	for (size_t i = 0; i < l->n; i++) {
 		const struct gentry *e = &l->v[i];
 
-		acc += e->kind != GE_BLOB || e->size > p->o->max_file_size ? 0 : e->size;
-		if (acc < SHARD_TARGET_BYTES && i + 1 < l->n)
-			continue;
-		if ((err = push_task(p, &cap, first, i + 1 - first)) < 0)
-			return err;
-		first = i + 1;
-		acc = 0;
+		if (w == 0 || cmp_key(l->paths.ptr + l->v[w - 1].path_off, l->v[w - 1].path_len,
+				      kind_class(l->v[w - 1].kind), l->v[w - 1].oid.id,
+				      l->paths.ptr + e->path_off, e->path_len, kind_class(e->kind),
+				      e->oid.id) != 0)
+			l->v[w++] = *e;
+		d->sets[(w - 1) * d->set_bytes + e->branch / 8] |= (uint8_t)(1u << (e->branch % 8));
 	}
-	return p->n_tasks ? 0 : push_task(p, &cap, 0, 0);
+	l->n = w;
+	return 0;
 }
 
-/* Reads one entry's blob (if it is to be indexed) and adds the document. */
-static int add_entry(struct gpipe *p, struct shard_writer *sw, struct gitrepo *r,
-		     const struct gentry *e)
+static void docs_dispose(struct gdocs *d)
 {
-	uint64_t max = p->o->max_file_size;
-	const char *path = p->l->paths.ptr + e->path_off;
+	free(d->l.v);
+	buf_dispose(&d->l.paths);
+	free(d->sets);
+	d->l.v = NULL;
+	d->sets = NULL;
+}
+
+static uint64_t gentry_weight(const struct gentry *e, uint64_t max_file_size)
+{
+	return e->kind != GE_BLOB || e->size > max_file_size ? 0 : e->size;
+}
+
+/* The pipeline's source: documents to write, with the branch table of the shards. */
+struct gsrc {
+	const char *git_dir;
+	const struct build_opts *o;
+	const struct gdocs *d;
+	char *const *branch_names;
+	size_t n_branches;
+};
+
+static uint64_t g_weight(void *arg, size_t i)
+{
+	const struct gsrc *g = arg;
+
+	return gentry_weight(&g->d->l.v[i], g->o->max_file_size);
+}
+
+static int g_thread_open(void **ctx, void *arg)
+{
+	const struct gsrc *g = arg;
+
+	/* Each thread has its own repository: libgit2 objects are not shared across threads. */
+	return gitrepo_open((struct gitrepo **)ctx, g->git_dir);
+}
+
+static void g_thread_close(void *ctx)
+{
+	gitrepo_close(ctx);
+}
+
+static int g_writer_init(struct shard_writer *w, void *arg)
+{
+	const struct gsrc *g = arg;
+
+	return shard_writer_set_branches(w, g->branch_names, g->n_branches);
+}
+
+/* Reads one document's blob (if it is to be indexed) and adds it. */
+static int g_add(struct pipeline *p, struct shard_writer *sw, void *ctx, size_t i)
+{
+	const struct gsrc *g = pipeline_src_arg(p);
+	const struct gentry *e = &g->d->l.v[i];
+	struct gitrepo *r = ctx;
+	uint64_t max = g->o->max_file_size;
+	const char *path = g->d->l.paths.ptr + e->path_off;
 	struct gitrepo_blob b = { 0 };
 	enum doc_skip skip = DOC_INDEXED;
 	uint64_t size = e->size;
@@ -292,161 +334,634 @@ static int add_entry(struct gpipe *p, struct shard_writer *sw, struct gitrepo *r
 		}
 		break;
 	}
-	switch (skip) {
-	case DOC_INDEXED:
-		atomic_fetch_add(&p->indexed, 1);
-		atomic_fetch_add(&p->indexed_bytes, b.len);
-		break;
-	case DOC_SKIP_BINARY: atomic_fetch_add(&p->binary, 1); break;
-	case DOC_SKIP_TOO_LARGE: atomic_fetch_add(&p->large, 1); break;
-	case DOC_SKIP_UNREADABLE: atomic_fetch_add(&p->unreadable, 1); break;
-	default: break; /* symlinks and submodules were counted by the walk */
-	}
-	atomic_fetch_add(&p->files_done, 1);
-	atomic_fetch_add(&p->bytes_done, e->kind == GE_BLOB ? e->size : 0);
-	err = shard_writer_add(sw, path, e->path_len, b.data, skip == DOC_INDEXED ? b.len : 0, size,
-			       skip, lang_detect(path, e->path_len));
+	pipeline_count(p, skip, skip == DOC_INDEXED ? b.len : 0, e->kind == GE_BLOB ? e->size : 0);
+	err = shard_writer_add_git(sw, path, e->path_len, b.data, skip == DOC_INDEXED ? b.len : 0,
+				   size, skip, lang_detect(path, e->path_len), e->oid.id,
+				   g->d->sets + i * g->d->set_bytes, g->d->set_bytes);
 	gitrepo_blob_dispose(&b);
 	return err;
 }
 
-static int build_task(struct gpipe *p, struct gtask *t, unsigned seq, struct gitrepo *r)
+/* Counts the documents of d into st (files, bytes, symlinks, submodules). */
+static void docs_stats(struct build_stats *st, const struct gdocs *d)
 {
-	struct shard_writer *sw = NULL;
-	char *path = NULL;
+	st->files = d->l.n;
+	st->bytes = st->symlinks = st->submodules = 0;
+	for (size_t i = 0; i < d->l.n; i++) {
+		const struct gentry *e = &d->l.v[i];
+
+		st->bytes += e->kind == GE_BLOB ? e->size : 0;
+		st->symlinks += e->kind == GE_SYMLINK;
+		st->submodules += e->kind == GE_SUBMODULE;
+	}
+}
+
+/* The run's state shared by the full and the incremental paths. */
+struct run {
+	struct build_stats *st;
+	struct build_git_result *res;
+	const char *index_dir;
+	const char *name;
+	struct gitrepo *r;
+	const struct build_opts *o;
+	struct build_git_limits lim;
+	char **names;                /* selected branches, sorted; res->branches in the same order */
+	struct gitrepo_oid *trees;   /* each branch's tree */
+	double deadline_ms;
+	build_progress_fn progress;
+	void *arg;
+};
+
+static int check_deadline(const struct run *rn)
+{
+	if (rn->deadline_ms <= 0 || now_ms() <= rn->deadline_ms)
+		return 0;
+	error_set("limit: indexing took more than %llu seconds",
+		  (unsigned long long)rn->lim.max_seconds);
+	return TRAWL_ELIMIT;
+}
+
+/* The repository limits on the documents that will make up the index. */
+static int check_limits(const struct run *rn, uint64_t n_docs, uint64_t bytes)
+{
+	if (n_docs > rn->lim.max_files) {
+		error_set("limit: more than %llu files", (unsigned long long)rn->lim.max_files);
+		return TRAWL_ELIMIT;
+	}
+	if (rn->lim.max_bytes && bytes > rn->lim.max_bytes) {
+		error_set("limit: more than %llu bytes to index (%llu)",
+			  (unsigned long long)rn->lim.max_bytes, (unsigned long long)bytes);
+		return TRAWL_ELIMIT;
+	}
+	return check_deadline(rn);
+}
+
+/* Writes d's documents into new shards through the pipeline. */
+static int write_docs(char ***files, size_t *n_files, struct run *rn, const struct gdocs *d,
+		      bool is_empty_ok)
+{
+	struct gsrc g = { gitrepo_path(rn->r), rn->o, d, rn->names, rn->res->n_branches };
+	struct pipeline_src src = { .n = d->l.n, .arg = &g, .weight = g_weight,
+				    .thread_open = g_thread_open, .thread_close = g_thread_close,
+				    .writer_init = g_writer_init, .add = g_add };
+	struct pipeline_opts po = { .index_dir = rn->index_dir, .name = rn->name,
+				    .n_threads = rn->o->n_threads,
+				    .is_single_thread = !gitrepo_threads_ok(),
+				    .is_empty_ok = is_empty_ok, .deadline_ms = rn->deadline_ms,
+				    .max_seconds = rn->lim.max_seconds };
+
+	return pipeline_run(files, n_files, rn->st, &src, &po, rn->progress, rn->arg);
+}
+
+/* The MANIFEST entry's branch list from res. */
+static int entry_branches(struct index_repo_entry *e, const struct build_git_result *res)
+{
+	e->branches = calloc(res->n_branches + 1, sizeof(*e->branches));
+	if (!e->branches) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (size_t i = 0; i < res->n_branches; i++) {
+		e->branches[i].name = res->branches[i].name; /* borrowed: not disposed */
+		snprintf(e->branches[i].commit, sizeof(e->branches[i].commit), "%.40s",
+			 res->branches[i].commit);
+		e->branches[i].is_default = res->branches[i].is_default;
+	}
+	e->n_branches = res->n_branches;
+	return 0;
+}
+
+/* A full run: every branch walked, every document written. */
+static int run_full(struct run *rn, const struct index_repo_entry *old)
+{
+	struct gdocs d = { 0 };
+	struct gitwalk_limits wl;
+	struct gitwalk_stats ws;
+	struct index_repo_entry e = { 0 };
+	char **files = NULL;
+	size_t n_files = 0;
+	uint64_t bytes = 0;
 	int err;
 
-	t->file = index_shard_name(p->name, seq);
-	path = t->file ? file_join(p->index_dir, t->file) : NULL;
-	if (!path) {
+	buf_init(&d.l.paths, PATHS_MAX);
+	d.l.r = rn->r;
+	d.l.st = rn->st;
+	gitwalk_limits_default(&wl, rn->lim.max_files);
+	for (size_t b = 0; b < rn->res->n_branches; b++) {
+		d.l.branch = (uint32_t)b;
+		err = gitwalk_run(&ws, rn->r, &rn->trees[b], &wl, list_add, &d.l);
+		rn->st->trees_skipped += ws.trees_skipped;
+		rn->st->paths_too_long += ws.paths_too_long;
+		if (err < 0) {
+			if (rn->res->n_branches > 1 || strcmp(rn->names[b], "HEAD") != 0)
+				error_prefix("branch %s", rn->names[b]);
+			goto out;
+		}
+		rn->res->branches[b].is_reindexed = true;
+		if ((err = check_deadline(rn)) < 0)
+			goto out;
+	}
+	if ((err = docs_merge(&d, rn->res->n_branches)) < 0)
+		goto out;
+	docs_stats(rn->st, &d);
+	for (size_t i = 0; i < d.l.n; i++)
+		bytes += gentry_weight(&d.l.v[i], rn->o->max_file_size);
+	if ((err = check_limits(rn, d.l.n, bytes)) < 0 ||
+	    (err = write_docs(&files, &n_files, rn, &d, false)) < 0)
+		goto out;
+	e = (struct index_repo_entry){ .name = (char *)rn->name, .shards = files,
+				       .n_shards = n_files, .n_base = n_files,
+				       .max_file_size = rn->o->max_file_size };
+	if ((err = entry_branches(&e, rn->res)) < 0 ||
+	    (err = index_commit_entry(rn->index_dir, &e, old)) < 0)
+		goto out;
+	rn->st->shards = n_files;
+out:
+	free(e.branches);
+	pipeline_files_free(files, n_files, rn->index_dir, err < 0);
+	docs_dispose(&d);
+	return err;
+}
+
+/* An old document, as the previous runs left it. */
+struct odoc {
+	uint32_t shard, doc;
+	const char *path; /* in the shard's mapping */
+	uint32_t path_len;
+	uint8_t cls;      /* kind_class */
+	const uint8_t *oid;
+	uint64_t weight;  /* content bytes */
+	size_t set;       /* index of its sets in cur and orig */
+};
+
+struct incr {
+	struct run *rn;
+	const struct index_repo_entry *old;
+	struct shard **shards;
+	size_t n_shards;
+	struct odoc *docs;
+	size_t n_docs;
+	uint8_t *cur;  /* each document's branches now (n_docs * set_bytes) */
+	uint8_t *orig; /* the branches its shard records, in the new branch numbering */
+	size_t set_bytes;
+	struct gdocs add; /* arriving (path, kind, blob) that no old document holds */
+	uint64_t changed;
+};
+
+/* The new number of a branch name, or -1. */
+static long branch_index(const struct run *rn, const char *name, size_t len)
+{
+	for (size_t i = 0; i < rn->res->n_branches; i++)
+		if (strlen(rn->names[i]) == len && memcmp(rn->names[i], name, len) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int cmp_odoc(const void *a, const void *b)
+{
+	const struct odoc *x = a, *y = b;
+
+	return cmp_key(x->path, x->path_len, x->cls, x->oid, y->path, y->path_len, y->cls, y->oid);
+}
+
+static int doc_class(enum doc_skip skip)
+{
+	return skip == DOC_SKIP_SYMLINK ? 1 : skip == DOC_SKIP_SUBMODULE ? 2 : 0;
+}
+
+static int walk_class(enum gitwalk_kind k)
+{
+	return k == GITWALK_SYMLINK ? 1 : k == GITWALK_SUBMODULE ? 2 : 0;
+}
+
+static void set_bit(uint8_t *set, size_t b, bool on)
+{
+	if (on)
+		set[b / 8] |= (uint8_t)(1u << (b % 8));
+	else
+		set[b / 8] &= (uint8_t)~(1u << (b % 8));
+}
+
+/* Reads one old shard's documents with their branch sets (the overlay applied). */
+static int load_shard(struct incr *in, size_t k, const long *old_to_new, size_t *ov)
+{
+	const struct index_repo_entry *old = in->old;
+	struct shard *sh = in->shards[k];
+	uint32_t nb = shard_n_branches(sh), n = shard_n_docs(sh);
+	long *map = calloc(nb ? nb : 1, sizeof(*map));
+	int err = 0;
+
+	if (!map) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (uint32_t b = 0; b < nb; b++) {
+		size_t len;
+		const char *bn = shard_branch(sh, b, &len);
+
+		map[b] = branch_index(in->rn, bn, len);
+	}
+	for (uint32_t id = 0; id < n; id++) {
+		struct odoc *o = &in->docs[in->n_docs];
+		uint8_t *orig = in->orig + in->n_docs * in->set_bytes;
+		uint8_t *cur = in->cur + in->n_docs * in->set_bytes;
+		struct shard_doc d;
+
+		if ((err = shard_doc(&d, sh, id)) < 0)
+			break;
+		*o = (struct odoc){ (uint32_t)k, id, d.path, (uint32_t)d.path_len,
+				    (uint8_t)doc_class(d.skip), d.oid, d.content_len, in->n_docs };
+		for (size_t byte = 0; byte < d.bset_len; byte++)
+			for (unsigned bit = 0; bit < 8; bit++)
+				if ((d.bset[byte] >> bit) & 1) {
+					if (map[byte * 8 + bit] < 0) {
+						err = INCR_FALLBACK; /* a branch no longer selected */
+						goto out;
+					}
+					set_bit(orig, (size_t)map[byte * 8 + bit], true);
+				}
+		memcpy(cur, orig, in->set_bytes);
+		if (*ov < old->n_overlay && old->overlay[*ov].shard == k &&
+		    old->overlay[*ov].doc == id) {
+			const struct index_overlay *x = &old->overlay[(*ov)++];
+
+			memset(cur, 0, in->set_bytes);
+			for (size_t j = 0; j < x->n_branches; j++) {
+				if (old_to_new[x->branches[j]] < 0) {
+					err = INCR_FALLBACK;
+					goto out;
+				}
+				set_bit(cur, (size_t)old_to_new[x->branches[j]], true);
+			}
+		}
+		in->n_docs++;
+	}
+out:
+	free(map);
+	return err;
+}
+
+/* Opens the old shards and loads every document, sorted by key for lookups. */
+static int incr_load(struct incr *in)
+{
+	const struct index_repo_entry *old = in->old;
+	long *old_to_new = calloc(old->n_branches + 1, sizeof(*old_to_new));
+	size_t total = 0, ov = 0;
+	int err = 0;
+
+	in->set_bytes = (in->rn->res->n_branches + 7) / 8;
+	in->shards = calloc(old->n_shards + 1, sizeof(*in->shards));
+	if (!old_to_new || !in->shards) {
+		err = TRAWL_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < old->n_branches; i++)
+		old_to_new[i] = branch_index(in->rn, old->branches[i].name,
+					     strlen(old->branches[i].name));
+	for (size_t k = 0; k < old->n_shards; k++) {
+		char *path = file_join(in->rn->index_dir, old->shards[k]);
+
+		if (!path) {
+			err = TRAWL_ENOMEM;
+			goto out;
+		}
+		err = shard_open(&in->shards[k], path);
+		free(path);
+		if (err < 0)
+			goto out;
+		in->n_shards++;
+		total += shard_n_docs(in->shards[k]);
+	}
+	in->docs = calloc(total + 1, sizeof(*in->docs));
+	in->cur = calloc(total + 1, in->set_bytes);
+	in->orig = calloc(total + 1, in->set_bytes);
+	if (!in->docs || !in->cur || !in->orig) {
+		err = TRAWL_ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < in->n_shards && err == 0; k++)
+		err = load_shard(in, k, old_to_new, &ov);
+	if (err == 0) {
+		qsort(in->docs, in->n_docs, sizeof(*in->docs), cmp_odoc);
+		for (size_t i = 1; i < in->n_docs; i++)
+			if (cmp_odoc(&in->docs[i - 1], &in->docs[i]) == 0)
+				err = INCR_FALLBACK; /* not made by this design: start afresh */
+	}
+out:
+	if (err == TRAWL_ENOMEM)
+		error_set("out of memory reading the previous index");
+	free(old_to_new);
+	return err;
+}
+
+/* The old document with this key, or NULL. */
+static struct odoc *incr_find(struct incr *in, const char *path, size_t len, int cls,
+			      const uint8_t *oid)
+{
+	size_t lo = 0, hi = in->n_docs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct odoc *o = &in->docs[mid];
+		int c = cmp_key(path, len, cls, oid, o->path, o->path_len, o->cls, o->oid);
+
+		if (c == 0)
+			return o;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static size_t path_depth(const char *p, size_t n)
+{
+	size_t d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d += p[i] == '/';
+	return d;
+}
+
+/* One difference on branch in->add.l.branch: the branch leaves the old key, joins the new. */
+static int on_delta(const struct gitdiff_entry *e, void *arg)
+{
+	struct incr *in = arg;
+	uint32_t b = in->add.l.branch;
+	struct odoc *o;
+
+	/* The walk's limits would leave such entries out; only a full run applies them exactly. */
+	if (e->path_len > GITWALK_MAX_PATH_DEFAULT / 2 ||
+	    path_depth(e->path, e->path_len) >= GITWALK_MAX_DEPTH_DEFAULT / 2)
+		return INCR_FALLBACK;
+	in->changed++;
+	if (e->old_side.is_present) {
+		o = incr_find(in, e->path, e->path_len, walk_class(e->old_side.kind),
+			      e->old_side.oid.id);
+		if (!o)
+			return INCR_FALLBACK; /* the index does not hold what it says it indexed */
+		set_bit(in->cur + o->set * in->set_bytes, b, false);
+	}
+	if (e->new_side.is_present) {
+		o = incr_find(in, e->path, e->path_len, walk_class(e->new_side.kind),
+			      e->new_side.oid.id);
+		if (o)
+			set_bit(in->cur + o->set * in->set_bytes, b, true);
+		else
+			return list_push(&in->add.l, e->path, e->path_len, e->new_side.kind,
+					 &e->new_side.oid);
+	}
+	return 0;
+}
+
+static void incr_dispose(struct incr *in)
+{
+	for (size_t k = 0; k < in->n_shards; k++)
+		shard_close(in->shards[k]);
+	free(in->shards);
+	free(in->docs);
+	free(in->cur);
+	free(in->orig);
+	docs_dispose(&in->add);
+}
+
+/* The new overlay: every old document whose branches differ from its shard's record. */
+static int incr_overlay(struct index_repo_entry *e, const struct incr *in)
+{
+	size_t nb = in->rn->res->n_branches;
+
+	e->overlay = calloc(in->n_docs + 1, sizeof(*e->overlay));
+	if (!e->overlay)
+		return TRAWL_ENOMEM;
+	for (size_t i = 0; i < in->n_docs; i++) {
+		const struct odoc *o = &in->docs[i];
+		const uint8_t *cur = in->cur + o->set * in->set_bytes;
+		struct index_overlay *x;
+
+		if (memcmp(cur, in->orig + o->set * in->set_bytes, in->set_bytes) == 0)
+			continue;
+		x = &e->overlay[e->n_overlay++];
+		*x = (struct index_overlay){ .shard = o->shard, .doc = o->doc };
+		x->branches = calloc(nb + 1, sizeof(*x->branches));
+		if (!x->branches)
+			return TRAWL_ENOMEM;
+		for (size_t b = 0; b < nb; b++)
+			if ((cur[b / 8] >> (b % 8)) & 1)
+				x->branches[x->n_branches++] = (uint32_t)b;
+	}
+	return 0;
+}
+
+/* Whether the deltas have grown enough that a full rebuild is due. */
+static bool incr_compact_due(const struct incr *in, uint64_t new_bytes, size_t n_overlay)
+{
+	uint64_t base = 0, delta = new_bytes;
+	size_t n_delta = in->n_shards - in->old->n_base + (in->add.l.n ? 1 : 0);
+
+	for (size_t k = 0; k < in->n_shards; k++)
+		*(k < in->old->n_base ? &base : &delta) += shard_content_bytes(in->shards[k]);
+	if (n_delta > DELTA_SHARDS_MAX)
+		return true;
+	/* Small repositories are cheap to rebuild but are not worth churning: 1 MiB floor. */
+	if (delta > ((uint64_t)1 << 20) && delta * 100 > base * DELTA_PERCENT)
+		return true;
+	return n_overlay > 100000 && n_overlay * 100 > in->n_docs * DELTA_PERCENT;
+}
+
+/*
+ * An incremental run. INCR_FALLBACK when it cannot be exact (previous commits gone, an entry
+ * the walk would leave out, a document missing): the caller runs a full one.
+ */
+static int run_incr(struct run *rn, const struct index_repo_entry *old)
+{
+	struct incr in = { .rn = rn, .old = old };
+	struct index_repo_entry e = { 0 };
+	char **files = NULL;
+	size_t n_files = 0;
+	uint64_t live = 0, bytes = 0, new_bytes = 0;
+	bool moved = false;
+	int err;
+
+	buf_init(&in.add.l.paths, PATHS_MAX);
+	in.add.l.r = rn->r;
+	in.add.l.st = rn->st;
+	if ((err = incr_load(&in)) != 0)
+		goto out;
+	for (size_t b = 0; b < rn->res->n_branches; b++) {
+		struct build_git_branch *br = &rn->res->branches[b];
+		long ob = -1;
+		struct gitrepo_oid old_tree;
+
+		for (size_t i = 0; i < old->n_branches && ob < 0; i++)
+			if (strcmp(old->branches[i].name, br->name) == 0)
+				ob = (long)i;
+		if (ob >= 0 && strcmp(old->branches[ob].commit, br->commit) == 0)
+			continue;
+		moved = true;
+		br->is_reindexed = true;
+		in.add.l.branch = (uint32_t)b;
+		if (ob >= 0 && (err = gitrepo_commit_tree(&old_tree, rn->r,
+							  old->branches[ob].commit)) < 0) {
+			err = err == TRAWL_ENOMEM ? err : INCR_FALLBACK; /* e.g. a forced push, gc'd */
+			goto out;
+		}
+		err = gitdiff_trees(rn->r, ob >= 0 ? &old_tree : NULL, &rn->trees[b], on_delta, &in);
+		if (err != 0)
+			goto out;
+		if ((err = check_deadline(rn)) < 0)
+			goto out;
+	}
+	for (size_t b = 0; b < rn->res->n_branches; b++)
+		for (size_t i = 0; i < old->n_branches; i++)
+			if (strcmp(old->branches[i].name, rn->names[b]) == 0 &&
+			    old->branches[i].is_default != rn->res->branches[b].is_default)
+				moved = true;
+	if (old->n_branches != rn->res->n_branches)
+		moved = true;
+	if ((err = docs_merge(&in.add, rn->res->n_branches)) < 0)
+		goto out;
+	docs_stats(rn->st, &in.add);
+	for (size_t i = 0; i < in.n_docs; i++) {
+		const uint8_t *cur = in.cur + in.docs[i].set * in.set_bytes;
+		bool any = false;
+
+		for (size_t k = 0; k < in.set_bytes; k++)
+			any |= cur[k] != 0;
+		live += any;
+		bytes += any ? in.docs[i].weight : 0;
+	}
+	for (size_t i = 0; i < in.add.l.n; i++)
+		new_bytes += gentry_weight(&in.add.l.v[i], rn->o->max_file_size);
+	/* The limits hold for the repository as a whole, even when nothing moved. */
+	if ((err = check_limits(rn, live + in.add.l.n, bytes + new_bytes)) < 0)
+		goto out;
+	rn->res->is_incremental = true;
+	rn->res->changed_files = in.changed;
+	if (!moved) {
+		rn->res->is_unchanged = true;
+		goto out;
+	}
+	e = (struct index_repo_entry){ .name = (char *)rn->name, .n_base = old->n_base,
+				       .max_file_size = rn->o->max_file_size };
+	if ((err = incr_overlay(&e, &in)) < 0) {
+		error_set("out of memory");
+		goto out;
+	}
+	if (incr_compact_due(&in, new_bytes, e.n_overlay)) {
+		err = INCR_FALLBACK;
+		goto out;
+	}
+	if ((err = write_docs(&files, &n_files, rn, &in.add, true)) < 0)
+		goto out;
+	e.shards = calloc(old->n_shards + n_files + 1, sizeof(*e.shards));
+	if (!e.shards) {
 		error_set("out of memory");
 		err = TRAWL_ENOMEM;
 		goto out;
 	}
-	if ((err = shard_writer_new(&sw, path, p->name)) < 0)
+	for (size_t k = 0; k < old->n_shards; k++)
+		e.shards[e.n_shards++] = old->shards[k]; /* borrowed */
+	for (size_t k = 0; k < n_files; k++)
+		e.shards[e.n_shards++] = files[k];
+	if ((err = entry_branches(&e, rn->res)) < 0 ||
+	    (err = index_commit_entry(rn->index_dir, &e, old)) < 0)
 		goto out;
-	for (size_t i = 0; i < t->n && !atomic_load(&p->failed); i++)
-		if ((err = add_entry(p, sw, r, &p->l->v[t->first + i])) < 0)
-			goto out;
-	err = shard_writer_finish(sw);
+	rn->st->shards = n_files;
+	rn->res->delta_shards = n_files;
 out:
-	shard_writer_free(sw);
-	free(path);
+	for (size_t i = 0; i < e.n_overlay; i++)
+		free(e.overlay[i].branches);
+	free(e.overlay);
+	free(e.branches);
+	free(e.shards);
+	pipeline_files_free(files, n_files, rn->index_dir, err != 0);
+	incr_dispose(&in);
 	return err;
 }
 
-static void *builder_main(void *arg)
+/* The selected branch names (sorted), HEAD's branch, and which one is the default. */
+static int select_branches(struct run *rn, size_t *n, char *const *patterns,
+			   size_t n_patterns)
 {
-	struct gpipe *p = arg;
-	struct gitrepo *r = NULL;
-	int open_err;
-	size_t i;
+	char *head = NULL;
+	int err;
 
-	/* Each thread has its own repository: libgit2 objects are not shared across threads. */
-	open_err = gitrepo_open(&r, p->git_dir);
-	while ((i = atomic_fetch_add(&p->next_task, 1)) < p->n_tasks) {
-		struct gtask *t = &p->tasks[i];
-
-		if (open_err < 0) {
-			t->err = open_err;
-			snprintf(t->errmsg, sizeof(t->errmsg), "%s", error_last());
-		} else if (!atomic_load(&p->failed)) {
-			t->err = build_task(p, t, (unsigned)i, r);
-			if (t->err < 0)
-				snprintf(t->errmsg, sizeof(t->errmsg), "%s", error_last());
-		}
-		if (t->err < 0)
-			atomic_store(&p->failed, true);
+	if ((err = gitrepo_head_branch(&head, rn->r)) < 0)
+		return err;
+	if (n_patterns) {
+		err = gitrepo_branches(&rn->names, n, &rn->res->n_invalid, rn->r, patterns,
+				       n_patterns);
+	} else {
+		rn->names = calloc(2, sizeof(*rn->names));
+		if (rn->names && (rn->names[0] = strdup(head ? head : "HEAD")))
+			*n = 1;
+		else
+			err = TRAWL_ENOMEM;
 	}
-	gitrepo_close(r);
-	atomic_fetch_sub(&p->running, 1);
-	return NULL;
-}
-
-static void sync_stats(struct build_stats *st, struct gpipe *p)
-{
-	st->files_done = atomic_load(&p->files_done);
-	st->bytes_done = atomic_load(&p->bytes_done);
-	st->indexed = atomic_load(&p->indexed);
-	st->indexed_bytes = atomic_load(&p->indexed_bytes);
-	st->skipped_binary = atomic_load(&p->binary);
-	st->skipped_large = atomic_load(&p->large);
-	st->skipped_unreadable = atomic_load(&p->unreadable);
-}
-
-static int run_builders(struct gpipe *p, struct build_stats *st, build_progress_fn progress,
-			void *arg)
-{
-	unsigned n = p->o->n_threads;
-	pthread_t th[64];
-	unsigned started = 0;
-	int err = 0;
-
-	if (n == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-
-		n = c > 0 ? (unsigned)c : 1;
+	if (err == 0) {
+		rn->res->branches = calloc(*n + 1, sizeof(*rn->res->branches));
+		rn->trees = calloc(*n + 1, sizeof(*rn->trees));
+		if (!rn->res->branches || !rn->trees)
+			err = TRAWL_ENOMEM;
 	}
-	if (!gitrepo_threads_ok())
-		n = 1;
-	if (n > 64)
-		n = 64;
-	if (n > p->n_tasks)
-		n = (unsigned)p->n_tasks;
-	atomic_store(&p->running, n);
-	for (; started < n; started++)
-		if (pthread_create(&th[started], NULL, builder_main, p) != 0) {
-			atomic_fetch_sub(&p->running, n - started);
+	for (size_t i = 0; err == 0 && i < *n; i++) {
+		struct build_git_branch *b = &rn->res->branches[i];
+
+		if (!(b->name = strdup(rn->names[i]))) {
+			err = TRAWL_ENOMEM;
 			break;
 		}
-	if (started == 0) {
-		error_set("cannot start an indexing thread");
-		return TRAWL_ENOMEM;
+		rn->res->n_branches++;
+		b->is_default = head && strcmp(head, b->name) == 0;
+		/* Without patterns HEAD itself is read (it may be detached, or not born yet). */
+		err = gitrepo_resolve(&rn->trees[i], b->commit, rn->r,
+				      n_patterns ? b->name : NULL);
 	}
-	while (atomic_load(&p->running) > 0) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+	if (err == 0 && *n) {
+		bool any = false;
 
-		if (progress) {
-			sync_stats(st, p);
-			progress(st, arg);
-		}
-		nanosleep(&ts, NULL);
+		for (size_t i = 0; i < *n; i++)
+			any |= rn->res->branches[i].is_default;
+		if (!any)
+			rn->res->branches[0].is_default = true; /* HEAD's branch is not selected */
 	}
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	sync_stats(st, p);
-	for (size_t i = 0; i < p->n_tasks; i++)
-		if (p->tasks[i].err < 0 && err == 0) {
-			err = p->tasks[i].err;
-			error_set("%s", p->tasks[i].errmsg);
-		}
+	if (err == TRAWL_ENOMEM)
+		error_set("out of memory");
+	free(head);
 	return err;
 }
 
-int build_git(struct build_stats *st, const char *index_dir, const char *name, const char *root,
-	      const char *branch, const struct build_opts *o, uint64_t max_files,
-	      build_progress_fn progress, void *arg)
+int build_git_repo(struct build_stats *st, struct build_git_result *res, const char *index_dir,
+		   const char *name, const char *root, char *const *patterns, size_t n_patterns,
+		   const struct build_opts *o, const struct build_git_limits *lim,
+		   build_progress_fn progress, void *arg)
 {
-	struct glist l = { 0 };
-	struct gpipe p = { 0 };
-	char *repo_name = NULL;
-	struct gitwalk_limits lim;
-	struct gitwalk_stats ws;
-	struct gitrepo_oid tree;
-	char **files = NULL;
+	struct run rn = { .st = st, .res = res, .index_dir = index_dir, .name = name, .o = o,
+			  .progress = progress, .arg = arg };
+	struct index_repo_entry old = { 0 }, none = { 0 };
+	bool has_old = false, can_incr;
+	size_t n = 0;
 	double t0 = now_ms();
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	buf_init(&l.paths, PATHS_MAX);
-	l.st = st;
-	if (!(repo_name = build_git_repo_name(name, branch))) {
+	*res = (struct build_git_result){ 0 };
+	if (lim)
+		rn.lim = *lim;
+	if (!rn.lim.max_files)
+		rn.lim.max_files = BUILD_MAX_FILES_DEFAULT;
+	if (rn.lim.max_seconds)
+		rn.deadline_ms = t0 + (double)rn.lim.max_seconds * 1e3;
+	if (!build_name_valid(name)) {
+		error_set("invalid repository name \"%s\" (1-200 bytes, no '/', '\\' or control "
+			  "characters, not starting with '-')", name);
 		err = TRAWL_EINVAL;
 		goto out;
 	}
-	if ((err = gitrepo_open(&l.r, root)) < 0)
+	if ((err = gitrepo_open(&rn.r, root)) < 0)
 		goto out;
-	if (gitrepo_has_alternates(l.r)) {
+	if (gitrepo_has_alternates(rn.r)) {
 		/* SECURITY: objects borrowed from another repository are not read (src/git/repo.h). */
 		error_set("%s: borrows objects from another repository (objects/info/alternates, as "
 			  "made by git clone --shared or --reference), which trawl does not follow; "
@@ -454,54 +969,48 @@ int build_git(struct build_stats *st, const char *index_dir, const char *name, c
 		err = TRAWL_EUNSUPPORTED;
 		goto out;
 	}
-	if ((err = gitrepo_resolve(&tree, st->commit, l.r, branch)) < 0) {
+	if ((err = select_branches(&rn, &n, patterns, n_patterns)) < 0) {
 		error_prefix("%s", root);
 		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (res->branches[i].is_default)
+			snprintf(st->commit, sizeof(st->commit), "%s", res->branches[i].commit);
 	if ((err = file_mkdirs(index_dir)) < 0)
 		goto out;
-	gitwalk_limits_default(&lim, max_files ? max_files : BUILD_MAX_FILES_DEFAULT);
-	err = gitwalk_run(&ws, l.r, &tree, &lim, list_add, &l);
-	st->trees_skipped = ws.trees_skipped;
-	st->paths_too_long = ws.paths_too_long;
-	if (err < 0) {
-		error_prefix("%s", root);
+	err = index_read_repo(&old, index_dir, name);
+	if (err == TRAWL_ENOTFOUND)
+		err = 0;
+	else if (err == 0)
+		has_old = true;
+	else
 		goto out;
-	}
-	qsort_r(l.v, l.n, sizeof(*l.v), cmp_gentry, l.paths.ptr);
-	p = (struct gpipe){ .index_dir = index_dir, .name = repo_name, .git_dir = gitrepo_path(l.r),
-			    .o = o, .l = &l };
-	if ((err = plan_tasks(&p)) < 0 || (err = run_builders(&p, st, progress, arg)) < 0)
-		goto out;
-	files = calloc(p.n_tasks ? p.n_tasks : 1, sizeof(*files));
-	if (!files) {
-		error_set("out of memory");
-		err = TRAWL_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < p.n_tasks; i++)
-		files[i] = p.tasks[i].file;
-	if ((err = index_commit_repo(index_dir, repo_name, files, p.n_tasks)) < 0)
-		goto out;
-	st->shards = p.n_tasks;
-out:
-	/* On failure, remove the shards this run wrote: the previous index stays as it was. */
-	for (size_t i = 0; p.tasks && i < p.n_tasks; i++) {
-		if (err < 0 && p.tasks[i].file) {
-			char *path = file_join(index_dir, p.tasks[i].file);
+	can_incr = has_old && old.n_branches > 0 && old.max_file_size == o->max_file_size &&
+		   old.n_shards > 0;
+	for (size_t i = 0; can_incr && i < old.n_branches; i++)
+		can_incr = branch_index(&rn, old.branches[i].name, strlen(old.branches[i].name)) >= 0;
+	err = can_incr ? run_incr(&rn, &old) : INCR_FALLBACK;
+	if (err == INCR_FALLBACK) {
+		char commit[sizeof(st->commit)];
 
-			if (path)
-				unlink(path);
-			free(path);
-		}
-		free(p.tasks[i].file);
+		memcpy(commit, st->commit, sizeof(commit));
+		memset(st, 0, sizeof(*st));
+		memcpy(st->commit, commit, sizeof(commit));
+		res->is_incremental = res->is_unchanged = false;
+		res->changed_files = 0;
+		for (size_t i = 0; i < res->n_branches; i++)
+			res->branches[i].is_reindexed = false;
+		err = run_full(&rn, has_old ? &old : &none);
 	}
-	free(p.tasks);
-	free(files);
-	free(l.v);
-	buf_dispose(&l.paths);
-	gitrepo_close(l.r);
-	free(repo_name);
+	if (err < 0 && err != TRAWL_ELIMIT && err != TRAWL_ENOMEM)
+		error_prefix("%s", root);
+out:
+	index_repo_entry_dispose(&old);
+	gitrepo_names_free(rn.names);
+	free(rn.trees);
+	gitrepo_close(rn.r);
+	if (err < 0)
+		build_git_result_free(res);
 	st->elapsed_ms = now_ms() - t0;
 	return err;
 }

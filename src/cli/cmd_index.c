@@ -19,9 +19,11 @@
 
 static const char index_usage[] =
 	"usage: trawl index -o INDEXDIR [--name NAME] [--max-file-size SIZE] [-j N] [-q]\n"
-	"                   [--branch NAME|GLOB]... [--max-files N] [--worktree] PATH...\n"
-	"  a git repository is indexed from the commits of its branches (HEAD by default; each\n"
-	"  --branch B as repository NAME@B); --worktree walks its directory instead\n";
+	"                   [--branch NAME|GLOB]... [--max-files N] [--max-bytes SIZE]\n"
+	"                   [--max-seconds N] [--worktree] PATH...\n"
+	"  a git repository is indexed from the commits of its branches (HEAD by default), a file\n"
+	"  identical on several branches once; a re-index only reads what changed since;\n"
+	"  --worktree walks its directory instead\n";
 
 #define MAX_BRANCH_ARGS 256
 
@@ -86,62 +88,55 @@ static void print_summary(const char *name, const struct build_stats *st)
 struct index_run {
 	const char *out;
 	const struct build_opts *o;
-	uint64_t max_files;
+	const struct build_git_limits *lim;
 	struct progress *pg;
 	bool quiet;
 };
 
-/* Indexes one branch (NULL = HEAD) of the git repository at path as NAME[@BRANCH]. */
-static int index_git_branch(const struct index_run *run, const char *nm, const char *path,
-			    const char *branch)
+static void print_git_summary(const char *name, const struct build_stats *st,
+			      const struct build_git_result *res)
 {
-	struct build_stats st;
-	char *full = gitmod.repo_name(nm, branch);
-	int err;
+	for (size_t i = 0; i < res->n_branches; i++) {
+		const struct build_git_branch *b = &res->branches[i];
 
-	if (!full) {
-		cli_report(TRAWL_EINVAL);
-		return EXIT_ERROR;
+		printf("%s %s@%s at %.12s%s\n", b->is_reindexed ? "indexed" : "unchanged", name,
+		       b->name, b->commit, b->is_default ? " (default)" : "");
 	}
-	err = gitmod.build(&st, run->out, nm, path, branch, run->o, run->max_files, show_progress,
-			run->pg);
-	if (run->pg->is_tty)
-		fputs("\r\x1b[K", stderr);
-	if (err < 0) {
-		if (branch)
-			error_prefix("branch %s", branch);
-		cli_report(err);
-	} else if (!run->quiet) {
-		print_summary(full, &st);
+	if (res->is_unchanged) {
+		printf("unchanged %s: no branch moved\n", name);
+		return;
 	}
-	free(full);
-	return err < 0 ? EXIT_ERROR : 0;
+	if (res->is_incremental)
+		printf("incremental %s: %llu changed entries, %llu new shard%s\n", name,
+		       (unsigned long long)res->changed_files, (unsigned long long)res->delta_shards,
+		       res->delta_shards == 1 ? "" : "s");
+	print_summary(name, st);
 }
 
-/* Indexes the git repository at path: HEAD, or each branch the patterns select. */
+/* Indexes the git repository at path: HEAD, or the branches the patterns select. */
 static int index_git(const struct index_run *run, const char *nm, const char *path,
 		     char *const *branches, size_t n_branches)
 {
-	char **names = NULL;
-	size_t n = 0, n_invalid = 0;
-	int err, ret = 0;
+	struct build_git_result res = { 0 };
+	struct build_stats st;
+	int err;
 
-	if (n_branches == 0)
-		return index_git_branch(run, nm, path, NULL);
-	if ((err = gitmod.branches(&names, &n, &n_invalid, path, branches, n_branches)) < 0) {
-		error_prefix("%s", path);
+	err = gitmod.build_repo(&st, &res, run->out, nm, path, branches, n_branches, run->o,
+				run->lim, show_progress, run->pg);
+	if (run->pg->is_tty)
+		fputs("\r\x1b[K", stderr);
+	if (err < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
-	if (n_invalid)
+	if (res.n_invalid)
 		fprintf(stderr, "trawl: warning: %s: %zu matching branch%s left out (not a valid "
-			"branch name for trawl, e.g. starting with '-')\n", path, n_invalid,
-			n_invalid == 1 ? "" : "es");
-	for (size_t i = 0; i < n; i++)
-		if (index_git_branch(run, nm, path, names[i]) != 0)
-			ret = EXIT_ERROR;
-	gitmod.names_free(names);
-	return ret;
+			"branch name for trawl, e.g. starting with '-')\n", path, res.n_invalid,
+			res.n_invalid == 1 ? "" : "es");
+	if (!run->quiet)
+		print_git_summary(nm, &st, &res);
+	gitmod.result_free(&res);
+	return 0;
 }
 
 /* The repository name for a path: its last component, ignoring trailing slashes. */
@@ -169,12 +164,14 @@ static int index_main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "branch", required_argument, NULL, 'b' },
 		{ "max-files", required_argument, NULL, 'F' },
+		{ "max-bytes", required_argument, NULL, 'B' },
+		{ "max-seconds", required_argument, NULL, 'T' },
 		{ "worktree", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 };
-	uint64_t max_files = BUILD_MAX_FILES_DEFAULT;
+	struct build_git_limits lim = { BUILD_MAX_FILES_DEFAULT, 0, 0 };
 	struct progress pg = { isatty(2) != 0, 0 };
 	const char *out = NULL, *name = NULL;
 	char *branches[MAX_BRANCH_ARGS];
@@ -204,10 +201,24 @@ static int index_main(int argc, char **argv)
 			branches[n_branches++] = optarg;
 			break;
 		case 'F':
-			if (!cli_parse_u64(&max_files, optarg) || max_files == 0 ||
-			    max_files > 100000000) {
+			if (!cli_parse_u64(&lim.max_files, optarg) || lim.max_files == 0 ||
+			    lim.max_files > 100000000) {
 				cli_errorf("--max-files: expected a number from 1 to 100000000, got \"%s\"",
 					   optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'B':
+			if (!cli_parse_size(&lim.max_bytes, optarg) || lim.max_bytes == 0) {
+				cli_errorf("--max-bytes: expected a size such as 2G, got \"%s\"", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'T':
+			if (!cli_parse_u64(&lim.max_seconds, optarg) || lim.max_seconds == 0 ||
+			    lim.max_seconds > 86400 * 7) {
+				cli_errorf("--max-seconds: expected a number of seconds from 1 to 604800, "
+					   "got \"%s\"", optarg);
 				return EXIT_ERROR;
 			}
 			break;
@@ -242,7 +253,7 @@ static int index_main(int argc, char **argv)
 	}
 	if (quiet)
 		pg.is_tty = false;
-	run = (struct index_run){ out, &o, max_files, &pg, quiet };
+	run = (struct index_run){ out, &o, &lim, &pg, quiet };
 	for (int i = optind; i < argc; i++) {
 		struct build_stats st;
 		char *nm = name ? strdup(name) : default_name(argv[i]);

@@ -50,7 +50,7 @@ static char *name_from_url(const char *url)
 
 static bool registry_name_valid(const char *name)
 {
-	/* '@' separates NAME from BRANCH in the index (NAME@BRANCH). */
+	/* '@' separates NAME from the revision in queries (repo:NAME@REV). */
 	return build_name_valid(name) && !strchr(name, '@');
 }
 
@@ -343,7 +343,7 @@ out:
 
 /* --- remove --------------------------------------------------------------------------------- */
 
-/* Drops every index repository of r (NAME, NAME@BRANCH) from the index. */
+/* Drops r's shards (all its branches) from the index. */
 static int drop_from_index(const struct datadir *d, const struct store_repo *r)
 {
 	struct index *ix = NULL;

@@ -37,6 +37,7 @@ struct printer {
 	struct search_select sel;
 	struct buf b;
 	struct buf prefix; /* "repo/path:" of the file being printed */
+	bool show_branches; /* rev: was given: print repo@BRANCHES/path */
 	int err;
 };
 
@@ -50,7 +51,8 @@ static int flush_out(struct printer *p)
 	return 0;
 }
 
-static int put_path_to(struct buf *b, bool color, const struct search_file *f)
+static int put_path_to(struct buf *b, bool color, bool show_branches,
+		       const struct search_file *f)
 {
 	int err = 0;
 
@@ -58,6 +60,9 @@ static int put_path_to(struct buf *b, bool color, const struct search_file *f)
 		err = buf_puts(b, C_PATH);
 	if (!err)
 		err = buf_puts(b, f->repo);
+	/* With rev:, the branches the match is on: repo@dev,main/path (else unchanged). */
+	for (size_t i = 0; !err && show_branches && i < f->n_branches; i++)
+		err = buf_printf(b, "%c%s", i ? ',' : '@', f->branches[i]);
 	if (!err && f->kind != SEARCH_REPO)
 		err = buf_putc(b, '/');
 	if (!err && f->kind != SEARCH_REPO)
@@ -69,7 +74,7 @@ static int put_path_to(struct buf *b, bool color, const struct search_file *f)
 
 static int put_path(struct printer *p, const struct search_file *f)
 {
-	return put_path_to(&p->b, p->color, f);
+	return put_path_to(&p->b, p->color, p->show_branches, f);
 }
 
 static int put_line_text(struct printer *p, const struct search_line *l)
@@ -123,7 +128,7 @@ static int print_lines(struct printer *p, const struct search_file *f)
 
 	/* Format "repo/path:" once, then copy it in front of every line. */
 	buf_reset(&p->prefix);
-	if ((err = put_path_to(&p->prefix, p->color, f)) < 0 || (err = buf_putc(&p->prefix, ':')) < 0)
+	if ((err = put_path_to(&p->prefix, p->color, p->show_branches, f)) < 0 || (err = buf_putc(&p->prefix, ':')) < 0)
 		return err;
 	prefix_len = p->prefix.len;
 	for (uint64_t i = 0; i < f->n_lines; i++) {
@@ -317,6 +322,7 @@ int cmd_search(int argc, char **argv)
 			cli_errorf("warning: %s", query->warnings[i]);
 		o.query = query;
 		p.sel.select = query->select;
+		p.show_branches = query->rev != NULL;
 	}
 	if (strcmp(color, "always") == 0)
 		p.color = true;
@@ -362,6 +368,8 @@ int cmd_search(int argc, char **argv)
 		cli_report(err < 0 ? err : TRAWL_EIO);
 		goto out;
 	}
+	if (st.rev_missing)
+		cli_errorf("warning: %s", st.rev_warning);
 	if (st.is_timeout && !json)
 		cli_errorf("stopped by the time limit (timeout:%us); results so far shown",
 			   query ? query->timeout_ms / 1000 : 0);

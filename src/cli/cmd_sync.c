@@ -29,6 +29,8 @@ struct sync_indexed {
 	struct store_branch *branches;
 	size_t n_branches;
 	uint64_t files, skipped;
+	bool is_unchanged;   /* no branch moved: the index was not touched */
+	bool is_incremental; /* only changed files were re-indexed */
 };
 
 static void sync_indexed_dispose(struct sync_indexed *x)
@@ -39,102 +41,64 @@ static void sync_indexed_dispose(struct sync_indexed *x)
 	memset(x, 0, sizeof(*x));
 }
 
-/* Indexes one branch (NULL = HEAD) and appends it to x as branch_name. */
-static int index_branch(struct sync_indexed *x, const char *index_dir, const struct store_repo *r,
-			const char *git_dir, const char *branch, const char *branch_name,
-			bool is_default)
-{
-	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 };
-	struct build_stats st;
-	struct store_branch *b;
-	int err;
+/*
+ * Limits for every repository sync indexes (docs/operations.md): a hostile or runaway
+ * repository is refused with "limit: ..." and keeps its previous index.
+ */
+#define SYNC_MAX_BYTES ((uint64_t)16 << 30)
+#define SYNC_MAX_SECONDS 3600
 
-	err = gitmod.build(&st, index_dir, r->name, git_dir, branch, &o, BUILD_MAX_FILES_DEFAULT,
-			   NULL, NULL);
-	if (err < 0) {
-		if (branch)
-			error_prefix("branch %s", branch);
-		return err;
-	}
-	b = realloc(x->branches, (x->n_branches + 1) * sizeof(*b));
-	if (!b) {
+/* Copies the branches indexed (with their commits) and the counts of one run into x. */
+static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_result *res,
+			     const struct build_stats *st)
+{
+	if (res->n_branches && !(x->branches = calloc(res->n_branches, sizeof(*x->branches)))) {
 		error_set("out of memory");
 		return TRAWL_ENOMEM;
 	}
-	x->branches = b;
-	b = &b[x->n_branches];
-	memset(b, 0, sizeof(*b));
-	if (!(b->name = strdup(branch_name))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+	for (size_t i = 0; i < res->n_branches; i++, x->n_branches++) {
+		struct store_branch *b = &x->branches[i];
+
+		if (!(b->name = strdup(res->branches[i].name))) {
+			error_set("out of memory");
+			return TRAWL_ENOMEM;
+		}
+		snprintf(b->commit, sizeof(b->commit), "%s", res->branches[i].commit);
+		b->is_default = res->branches[i].is_default;
 	}
-	snprintf(b->commit, sizeof(b->commit), "%s", st.commit);
-	b->is_default = is_default;
-	x->n_branches++;
-	x->files += st.files;
-	x->skipped += st.files - st.indexed;
+	x->files = st->files;
+	x->skipped = st->files - st->indexed;
+	x->is_unchanged = res->is_unchanged;
+	x->is_incremental = res->is_incremental;
 	return 0;
 }
 
 /*
- * Drops from the index the NAME@BRANCH repositories of branches indexed before but not now
- * (deleted upstream, or no longer matched), so their results do not linger.
- */
-static int drop_stale(const char *index_dir, const struct store_repo *r,
-		      const struct sync_indexed *x)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < r->n_branches && r->n_patterns && err == 0; i++) {
-		bool kept = false;
-		char *iname;
-
-		for (size_t j = 0; j < x->n_branches && !kept; j++)
-			kept = strcmp(x->branches[j].name, r->branches[i].name) == 0;
-		if (kept)
-			continue;
-		if (!(iname = datadir_index_name(r, r->branches[i].name))) {
-			error_set("out of memory");
-			return TRAWL_ENOMEM;
-		}
-		err = index_commit_repo(index_dir, iname, NULL, 0);
-		free(iname);
-	}
-	return err;
-}
-
-/*
- * THE indexing call of sync: indexes the mirror at git_dir of repository r into index_dir and
- * returns the commit indexed per branch in *x. Today it calls build_git (gitmod.build) once per
- * branch: HEAD as repository NAME when r has no branch patterns, else every branch the patterns
- * select as NAME@BRANCH. When one call indexes all branches of a repository (build_git_repo),
- * this function is the only one to change. default_branch is the remote's default branch name
- * ("" when unknown). On error, shards already replaced by this call stay; the rest keep their
- * previous state.
+ * THE indexing call of sync: indexes the branches r's patterns select (none: the mirror's HEAD,
+ * which follows the remote's default branch) of the mirror at git_dir into index_dir as one
+ * repository with branch sets, incrementally when the index already holds it (only moved
+ * branches and changed files are re-read: docs/git.md), and returns the commit indexed per
+ * branch in *x. On error the repository's previous shards stay as they were.
  */
 static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
-			   const struct store_repo *r, const char *git_dir, const char *default_branch)
+			   const struct store_repo *r, const char *git_dir)
 {
-	char **names = NULL;
-	size_t n = 0, n_invalid = 0;
+	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 };
+	struct build_git_limits lim = { BUILD_MAX_FILES_DEFAULT, SYNC_MAX_BYTES, SYNC_MAX_SECONDS };
+	struct build_git_result res = { 0 };
+	struct build_stats st;
 	int err;
 
 	memset(x, 0, sizeof(*x));
-	if (r->n_patterns == 0)
-		return index_branch(x, index_dir, r, git_dir, NULL,
-				    default_branch[0] ? default_branch : "HEAD", true);
-	if ((err = gitmod.branches(&names, &n, &n_invalid, git_dir, r->patterns, r->n_patterns)) < 0)
-		return err;
-	if (n_invalid)
+	err = gitmod.build_repo(&st, &res, index_dir, r->name, git_dir, r->patterns, r->n_patterns,
+				&o, &lim, NULL, NULL);
+	if (err == 0 && res.n_invalid)
 		fprintf(stderr, "trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
-			"name for trawl, e.g. starting with '-')\n", r->name, n_invalid,
-			n_invalid == 1 ? "" : "es");
-	for (size_t i = 0; i < n && err == 0; i++)
-		err = index_branch(x, index_dir, r, git_dir, names[i], names[i],
-				   strcmp(names[i], default_branch) == 0);
-	gitmod.names_free(names);
+			"name for trawl, e.g. starting with '-')\n", r->name, res.n_invalid,
+			res.n_invalid == 1 ? "" : "es");
 	if (err == 0)
-		err = drop_stale(index_dir, r, x);
+		err = sync_indexed_fill(x, &res, &st);
+	gitmod.result_free(&res);
 	return err;
 }
 
@@ -199,7 +163,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		ret = sync_failed(run, r, "fetch");
 		goto out;
 	}
-	err = sync_index_repo(&x, run->d->index, r, mirror, res.default_branch);
+	err = sync_index_repo(&x, run->d->index, r, mirror);
 	if (err == 0)
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL),
 					    index_bytes(run->d->index, r->name), x.files, x.skipped,
@@ -212,8 +176,9 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	printf("synced %s:", r->name);
 	for (size_t i = 0; i < x.n_branches; i++)
 		printf(" %s at %.12s", x.branches[i].name, x.branches[i].commit);
-	printf(" (%llu files, %llu skipped)%s\n", (unsigned long long)x.files,
-	       (unsigned long long)x.skipped, res.cloned ? ", new mirror" : "");
+	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)x.files,
+	       (unsigned long long)x.skipped, res.cloned ? ", new mirror" : "",
+	       x.is_unchanged ? ", unchanged" : x.is_incremental ? ", incremental" : "");
 	sync_indexed_dispose(&x);
 out:
 	free(mirror);

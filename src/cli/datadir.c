@@ -139,22 +139,7 @@ void datadir_policy_env(struct gurl_policy *p)
 	p->allow_private |= env_on("TRAWL_ALLOW_PRIVATE");
 }
 
-char *datadir_index_name(const struct store_repo *r, const char *branch)
-{
-	size_t n;
-	char *s;
-
-	if (r->n_patterns == 0)
-		return strdup(r->name);
-	n = strlen(r->name) + strlen(branch) + 2;
-	if ((s = malloc(n)))
-		snprintf(s, n, "%s@%s", r->name, branch);
-	return s;
-}
-
 bool datadir_owns(const char *name, const char *index_repo)
 {
-	size_t n = strlen(name);
-
-	return strncmp(index_repo, name, n) == 0 && (index_repo[n] == 0 || index_repo[n] == '@');
+	return strcmp(index_repo, name) == 0;
 }

@@ -51,14 +51,8 @@ int datadir_remove_tree(const char *dir);
 void datadir_policy_env(struct gurl_policy *p);
 
 /*
- * The index repository name of a registered repository's branch: NAME when the repository has
- * no branch patterns (HEAD is indexed), else NAME@BRANCH. New string, NULL on ENOMEM.
- */
-char *datadir_index_name(const struct store_repo *r, const char *branch);
-
-/*
- * Whether index repository name index_repo belongs to registered repository name: it is NAME
- * or NAME@BRANCH (registered names hold no '@', so this is unambiguous).
+ * Whether index repository name index_repo belongs to registered repository name: one
+ * repository in the index holds all its branches (branch sets), under the same name.
  */
 bool datadir_owns(const char *name, const char *index_repo);
 

@@ -61,8 +61,8 @@ int gitmod_init(void)
 	*(void **)&gitmod.branches = sym(h, "build_git_branches", &bad);
 	*(void **)&gitmod.names_free = sym(h, "build_git_names_free", &bad);
 	*(void **)&gitmod.branch_pattern_valid = sym(h, "build_git_branch_pattern_valid", &bad);
-	*(void **)&gitmod.repo_name = sym(h, "build_git_repo_name", &bad);
-	*(void **)&gitmod.build = sym(h, "build_git", &bad);
+	*(void **)&gitmod.build_repo = sym(h, "build_git_repo", &bad);
+	*(void **)&gitmod.result_free = sym(h, "build_git_result_free", &bad);
 	*(void **)&gitmod.url_check = sym(h, "gitmirror_url_check", &bad);
 	*(void **)&gitmod.mirror_sync = sym(h, "gitmirror_sync", &bad);
 	if (bad) {

@@ -20,10 +20,11 @@ struct gitmod {
 			char *const *patterns, size_t n_patterns);
 	void (*names_free)(char **names);
 	bool (*branch_pattern_valid)(const char *pattern);
-	char *(*repo_name)(const char *name, const char *branch);
-	int (*build)(struct build_stats *st, const char *index_dir, const char *name,
-		     const char *root, const char *branch, const struct build_opts *o,
-		     uint64_t max_files, build_progress_fn progress, void *arg);
+	int (*build_repo)(struct build_stats *st, struct build_git_result *res,
+			  const char *index_dir, const char *name, const char *root,
+			  char *const *patterns, size_t n_patterns, const struct build_opts *o,
+			  const struct build_git_limits *lim, build_progress_fn progress, void *arg);
+	void (*result_free)(struct build_git_result *res);
 	int (*url_check)(char **normalized, const char *url, const struct gurl_policy *p);
 	int (*mirror_sync)(struct gitmirror_result *res, const char *dir, const char *url,
 			   const struct gitmirror_opts *o);

@@ -23,7 +23,7 @@
 
 #define GITREPO_OID_RAWSZ 20
 #define GITREPO_OID_HEXSZ 40
-/* The longest branch name accepted (the repository name NAME@BRANCH must stay manageable). */
+/* The longest branch name accepted (also the shard format's limit on a branch name). */
 #define GITREPO_BRANCH_MAX 1024
 
 struct gitrepo;

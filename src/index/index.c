@@ -27,7 +27,8 @@
 
 #define MANIFEST_NAME "MANIFEST"
 #define LOCK_NAME "LOCK"
-#define MANIFEST_VERSION 1
+#define MANIFEST_VERSION 2
+#define MANIFEST_VERSION_MIN 1
 #define MANIFEST_MAX ((size_t)64 << 20)
 #define SHARD_NAME_MAX 255
 #define SHARD_SUFFIX ".shard"
@@ -38,10 +39,20 @@ struct manifest {
 	size_t n_repos;
 };
 
+/* What search needs per shard besides the shard: its repository's entry and branch mapping. */
+struct shard_info {
+	const struct index_repo_entry *entry; /* in the index's manifest */
+	uint32_t *map;                        /* shard branch i -> entry branch, UINT32_MAX if none */
+	const struct index_overlay *overlay;  /* this shard's overlay entries, sorted by doc */
+	size_t n_overlay;
+};
+
 struct index {
 	char *dir;
 	struct shard **shards;
+	struct shard_info *info;
 	size_t n_shards;
+	struct manifest m;
 };
 
 static int nomem(void)
@@ -77,11 +88,209 @@ static void entry_dispose(struct index_repo_entry *e)
 {
 	for (size_t i = 0; i < e->n_shards; i++)
 		free(e->shards[i]);
+	for (size_t i = 0; i < e->n_branches; i++)
+		free(e->branches[i].name);
+	for (size_t i = 0; i < e->n_overlay; i++)
+		free(e->overlay[i].branches);
 	free(e->shards);
+	free(e->branches);
+	free(e->overlay);
 	free(e->name);
-	e->shards = NULL;
-	e->name = NULL;
-	e->n_shards = 0;
+	*e = (struct index_repo_entry){ 0 };
+}
+
+void index_repo_entry_dispose(struct index_repo_entry *e)
+{
+	if (e)
+		entry_dispose(e);
+}
+
+static bool branch_name_ok(const char *s, size_t len)
+{
+	return len > 0 && len <= SHARD_BRANCH_MAX && !memchr(s, '\0', len) &&
+	       utf8_is_valid((const uint8_t *)s, len);
+}
+
+static bool commit_ok(const char *s, size_t len)
+{
+	if (len != 0 && len != 40)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int cmp_overlay(const void *a, const void *b)
+{
+	const struct index_overlay *x = a, *y = b;
+
+	if (x->shard != y->shard)
+		return x->shard < y->shard ? -1 : 1;
+	return (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+/*
+ * Checks (and sorts) an entry's git metadata: unique valid branch names, at most one default,
+ * commits in hex, overlay entries naming a listed shard and listed branches (ascending), each
+ * document once. The detail names what is wrong; the caller prefixes where.
+ */
+static int entry_check(struct index_repo_entry *e)
+{
+	size_t n_default = 0;
+
+	for (size_t i = 0; i < e->n_branches; i++) {
+		const struct index_branch *b = &e->branches[i];
+
+		if (!branch_name_ok(b->name, strlen(b->name)) ||
+		    !commit_ok(b->commit, strlen(b->commit))) {
+			error_set("repository \"%s\": branch %zu has an invalid name or commit", e->name,
+				  i);
+			return TRAWL_EINVAL;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(e->branches[k].name, b->name) == 0) {
+				error_set("repository \"%s\": branch listed twice", e->name);
+				return TRAWL_EINVAL;
+			}
+		n_default += b->is_default;
+	}
+	if (n_default > 1) {
+		error_set("repository \"%s\": %zu default branches", e->name, n_default);
+		return TRAWL_EINVAL;
+	}
+	if (e->n_base > e->n_shards) {
+		error_set("repository \"%s\": %zu base shards of %zu", e->name, e->n_base,
+			  e->n_shards);
+		return TRAWL_EINVAL;
+	}
+	for (size_t i = 0; i < e->n_overlay; i++) {
+		const struct index_overlay *o = &e->overlay[i];
+
+		if (o->shard >= e->n_shards) {
+			error_set("repository \"%s\": overlay entry %zu names shard %u of %zu", e->name,
+				  i, o->shard, e->n_shards);
+			return TRAWL_EINVAL;
+		}
+		for (size_t k = 0; k < o->n_branches; k++)
+			if (o->branches[k] >= e->n_branches ||
+			    (k > 0 && o->branches[k] <= o->branches[k - 1])) {
+				error_set("repository \"%s\": overlay entry %zu: bad branch list",
+					  e->name, i);
+				return TRAWL_EINVAL;
+			}
+	}
+	if (e->n_overlay)
+		qsort(e->overlay, e->n_overlay, sizeof(*e->overlay), cmp_overlay);
+	for (size_t i = 1; i < e->n_overlay; i++)
+		if (cmp_overlay(&e->overlay[i - 1], &e->overlay[i]) == 0) {
+			error_set("repository \"%s\": overlay names document %u of shard %u twice",
+				  e->name, e->overlay[i].doc, e->overlay[i].shard);
+			return TRAWL_EINVAL;
+		}
+	return 0;
+}
+
+/* "branches": [{"name": ..., "commit": ..., "default": ...}] */
+static int parse_branches(struct index_repo_entry *e, json_t *arr)
+{
+	e->branches = calloc(json_array_size(arr) + 1, sizeof(*e->branches));
+	if (!e->branches)
+		return nomem();
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *b = json_array_get(arr, i), *nm = json_object_get(b, "name"),
+		       *commit = json_object_get(b, "commit"), *def = json_object_get(b, "default");
+		struct index_branch *ib = &e->branches[i];
+
+		if (!json_is_string(nm) || (commit && !json_is_string(commit)) ||
+		    (def && !json_is_boolean(def)) ||
+		    !branch_name_ok(json_string_value(nm), json_string_length(nm)) ||
+		    (commit && json_string_length(commit) >= sizeof(ib->commit))) {
+			error_set("repository \"%s\": branch %zu needs a \"name\" and may have a "
+				  "\"commit\" and a \"default\"", e->name, i);
+			return TRAWL_EINVAL;
+		}
+		if (!(ib->name = strdup(json_string_value(nm))))
+			return nomem();
+		e->n_branches++;
+		if (commit)
+			memcpy(ib->commit, json_string_value(commit), json_string_length(commit) + 1);
+		ib->is_default = def && json_is_true(def);
+	}
+	return 0;
+}
+
+/* "overlay": [{"shard": FILE, "doc": N, "branches": [i, ...]}] */
+static int parse_overlay(struct index_repo_entry *e, json_t *arr)
+{
+	e->overlay = calloc(json_array_size(arr) + 1, sizeof(*e->overlay));
+	if (!e->overlay)
+		return nomem();
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *o = json_array_get(arr, i), *sh = json_object_get(o, "shard"),
+		       *doc = json_object_get(o, "doc"), *br = json_object_get(o, "branches");
+		struct index_overlay *io = &e->overlay[i];
+		size_t k;
+
+		if (!json_is_string(sh) || !json_is_integer(doc) || !json_is_array(br) ||
+		    json_integer_value(doc) < 0 || json_integer_value(doc) > UINT32_MAX) {
+			error_set("repository \"%s\": overlay entry %zu needs \"shard\", \"doc\" and "
+				  "\"branches\"", e->name, i);
+			return TRAWL_EINVAL;
+		}
+		for (k = 0; k < e->n_shards && strcmp(e->shards[k], json_string_value(sh)); k++)
+			;
+		io->shard = (uint32_t)k; /* k == n_shards is refused by entry_check */
+		io->doc = (uint32_t)json_integer_value(doc);
+		io->branches = calloc(json_array_size(br) + 1, sizeof(*io->branches));
+		e->n_overlay++;
+		if (!io->branches)
+			return nomem();
+		for (size_t j = 0; j < json_array_size(br); j++) {
+			json_t *x = json_array_get(br, j);
+
+			if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+			    json_integer_value(x) > UINT32_MAX) {
+				error_set("repository \"%s\": overlay entry %zu: bad branch", e->name,
+					  i);
+				return TRAWL_EINVAL;
+			}
+			io->branches[io->n_branches++] = (uint32_t)json_integer_value(x);
+		}
+	}
+	return 0;
+}
+
+/* The optional git keys of an entry: branches, overlay, base_shards, max_file_size. */
+static int parse_git_keys(struct index_repo_entry *e, const char *where, json_t *r)
+{
+	json_t *branches = json_object_get(r, "branches"), *overlay = json_object_get(r, "overlay");
+	json_t *base = json_object_get(r, "base_shards"), *mfs = json_object_get(r, "max_file_size");
+	int err = 0;
+
+	e->n_base = e->n_shards;
+	if ((branches && !json_is_array(branches)) || (overlay && !json_is_array(overlay)) ||
+	    (base && (!json_is_integer(base) || json_integer_value(base) < 0)) ||
+	    (mfs && (!json_is_integer(mfs) || json_integer_value(mfs) < 0))) {
+		error_set("repository \"%s\": \"branches\" and \"overlay\" must be arrays, "
+			  "\"base_shards\" and \"max_file_size\" numbers", e->name);
+		err = TRAWL_EINVAL;
+	}
+	if (err == 0 && base)
+		e->n_base = (size_t)json_integer_value(base);
+	if (err == 0 && mfs)
+		e->max_file_size = (uint64_t)json_integer_value(mfs);
+	if (err == 0 && branches)
+		err = parse_branches(e, branches);
+	if (err == 0 && overlay)
+		err = parse_overlay(e, overlay);
+	if (err == 0)
+		err = entry_check(e);
+	if (err < 0) {
+		error_prefix("%s", where);
+		return TRAWL_ECORRUPT;
+	}
+	return 0;
 }
 
 static void manifest_dispose(struct manifest *m)
@@ -142,7 +351,7 @@ static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t 
 			return nomem();
 		e->n_shards++;
 	}
-	return 0;
+	return parse_git_keys(e, where, r);
 }
 
 static int manifest_parse(struct manifest *m, const char *where, const char *text, size_t len)
@@ -163,7 +372,8 @@ static int manifest_parse(struct manifest *m, const char *where, const char *tex
 		err = TRAWL_ECORRUPT;
 		goto out;
 	}
-	if (json_integer_value(version) != MANIFEST_VERSION) {
+	if (json_integer_value(version) < MANIFEST_VERSION_MIN ||
+	    json_integer_value(version) > MANIFEST_VERSION) {
 		if (json_integer_value(version) > MANIFEST_VERSION)
 			error_set("%s: version %lld is newer than this trawl supports (%d)", where,
 				  (long long)json_integer_value(version), MANIFEST_VERSION);
@@ -211,6 +421,51 @@ static int manifest_read(struct manifest *m, const char *dir)
 	return err;
 }
 
+static int set_new(json_t *obj, const char *key, json_t *v)
+{
+	return v && json_object_set_new(obj, key, v) == 0 ? 0 : nomem();
+}
+
+/* The git keys of an entry (none for a directory: no branches, no overlay, all base). */
+static int write_git_keys(json_t *r, const struct index_repo_entry *e)
+{
+	json_t *branches, *overlay;
+	int err;
+
+	if (e->n_branches == 0 && e->n_overlay == 0 && e->n_base == e->n_shards &&
+	    !e->max_file_size)
+		return 0;
+	if ((err = set_new(r, "base_shards", json_integer((json_int_t)e->n_base))) < 0 ||
+	    (err = set_new(r, "max_file_size", json_integer((json_int_t)e->max_file_size))) < 0 ||
+	    (err = set_new(r, "branches", branches = json_array())) < 0 ||
+	    (err = set_new(r, "overlay", overlay = json_array())) < 0)
+		return err;
+	for (size_t i = 0; i < e->n_branches; i++) {
+		const struct index_branch *b = &e->branches[i];
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(branches, o) < 0 ||
+		    (err = set_new(o, "name", json_string(b->name))) < 0 ||
+		    (err = set_new(o, "commit", json_string(b->commit))) < 0 ||
+		    (err = set_new(o, "default", json_boolean(b->is_default))) < 0)
+			return nomem();
+	}
+	for (size_t i = 0; i < e->n_overlay; i++) {
+		const struct index_overlay *ov = &e->overlay[i];
+		json_t *o = json_object(), *br = json_array();
+
+		if (!o || json_array_append_new(overlay, o) < 0 ||
+		    (err = set_new(o, "shard", json_string(e->shards[ov->shard]))) < 0 ||
+		    (err = set_new(o, "doc", json_integer(ov->doc))) < 0 ||
+		    (err = set_new(o, "branches", br)) < 0)
+			return nomem();
+		for (size_t k = 0; k < ov->n_branches; k++)
+			if (json_array_append_new(br, json_integer(ov->branches[k])) < 0)
+				return nomem();
+	}
+	return 0;
+}
+
 static int manifest_write(const struct manifest *m, const char *dir)
 {
 	json_t *root = json_object(), *repos = json_array();
@@ -242,6 +497,8 @@ static int manifest_write(const struct manifest *m, const char *dir)
 				err = nomem();
 				goto out;
 			}
+		if ((err = write_git_keys(r, e)) < 0)
+			goto out;
 	}
 	if (json_object_set(root, "repos", repos) < 0 ||
 	    !(text = json_dumps(root, JSON_INDENT(2)))) {
@@ -298,27 +555,71 @@ static void lock_release(int fd)
 		close(fd); /* drops the flock */
 }
 
+/*
+ * Shard i's mapping from its branch table to its repository's branches, and its slice of the
+ * overlay. ECORRUPT when the overlay names a document the shard does not have.
+ */
+static int info_init(struct shard_info *si, const struct index_repo_entry *e, size_t k,
+		     const struct shard *sh)
+{
+	uint32_t nb = shard_n_branches(sh);
+	size_t lo = 0;
+
+	si->entry = e;
+	si->map = calloc(nb ? nb : 1, sizeof(*si->map));
+	if (!si->map)
+		return nomem();
+	for (uint32_t b = 0; b < nb; b++) {
+		size_t len;
+		const char *name = shard_branch(sh, b, &len);
+
+		si->map[b] = UINT32_MAX; /* a branch the repository no longer lists */
+		for (size_t j = 0; j < e->n_branches; j++)
+			if (strlen(e->branches[j].name) == len &&
+			    memcmp(e->branches[j].name, name, len) == 0) {
+				si->map[b] = (uint32_t)j;
+				break;
+			}
+	}
+	while (lo < e->n_overlay && e->overlay[lo].shard < k)
+		lo++;
+	si->overlay = e->overlay + lo;
+	while (lo + si->n_overlay < e->n_overlay && e->overlay[lo + si->n_overlay].shard == k) {
+		if (e->overlay[lo + si->n_overlay].doc >= shard_n_docs(sh)) {
+			error_set("%s: overlay of repository \"%s\" names document %u of %s (%u documents)",
+				  MANIFEST_NAME, e->name, e->overlay[lo + si->n_overlay].doc,
+				  e->shards[k], shard_n_docs(sh));
+			return TRAWL_ECORRUPT;
+		}
+		si->n_overlay++;
+	}
+	return 0;
+}
+
 int index_open(struct index **out, const char *dir)
 {
-	struct manifest m = { 0 };
 	struct index *ix = NULL;
 	size_t total = 0;
 	int lock = -1, err;
 
 	*out = NULL;
-	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
-	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 || (err = manifest_read(&m, dir)) < 0)
-		goto out;
-	for (size_t i = 0; i < m.n_repos; i++)
-		total += m.repos[i].n_shards;
 	ix = calloc(1, sizeof(*ix));
-	if (!ix || !(ix->dir = strdup(dir)) ||
-	    !(ix->shards = calloc(total ? total : 1, sizeof(*ix->shards)))) {
+	if (!ix)
+		return nomem();
+	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
+	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 ||
+	    (err = manifest_read(&ix->m, dir)) < 0)
+		goto out;
+	for (size_t i = 0; i < ix->m.n_repos; i++)
+		total += ix->m.repos[i].n_shards;
+	if (!(ix->dir = strdup(dir)) ||
+	    !(ix->shards = calloc(total ? total : 1, sizeof(*ix->shards))) ||
+	    !(ix->info = calloc(total ? total : 1, sizeof(*ix->info)))) {
 		err = nomem();
 		goto out;
 	}
-	for (size_t i = 0; i < m.n_repos; i++) {
-		const struct index_repo_entry *e = &m.repos[i];
+	for (size_t i = 0; i < ix->m.n_repos; i++) {
+		const struct index_repo_entry *e = &ix->m.repos[i];
 
 		for (size_t j = 0; j < e->n_shards; j++) {
 			char *path = file_join(dir, e->shards[j]);
@@ -341,13 +642,14 @@ int index_open(struct index **out, const char *dir)
 				goto out;
 			}
 			ix->shards[ix->n_shards++] = sh; /* sized for total above */
+			if ((err = info_init(&ix->info[ix->n_shards - 1], e, j, sh)) < 0)
+				goto out;
 		}
 	}
 	*out = ix;
 	ix = NULL;
 out:
 	lock_release(lock);
-	manifest_dispose(&m);
 	index_close(ix);
 	return err;
 }
@@ -356,10 +658,14 @@ void index_close(struct index *ix)
 {
 	if (!ix)
 		return;
-	for (size_t i = 0; i < ix->n_shards; i++)
+	for (size_t i = 0; i < ix->n_shards; i++) {
 		shard_close(ix->shards[i]);
+		free(ix->info[i].map);
+	}
 	free(ix->shards);
+	free(ix->info);
 	free(ix->dir);
+	manifest_dispose(&ix->m);
 	free(ix);
 }
 
@@ -373,10 +679,112 @@ struct shard *index_shard(const struct index *ix, size_t i)
 	return i < ix->n_shards ? ix->shards[i] : NULL;
 }
 
-/* Builds the new entry for name in *e. EINVAL for a bad or duplicate file name. */
-static int new_entry(struct index_repo_entry *e, const struct manifest *m, const char *name,
-		     char *const *files, size_t n_files)
+const struct index_repo_entry *index_shard_entry(const struct index *ix, size_t i)
 {
+	return i < ix->n_shards ? ix->info[i].entry : NULL;
+}
+
+void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, size_t i,
+			uint32_t doc, const struct shard_doc *d)
+{
+	const struct shard_info *si = &ix->info[i];
+	size_t lo = 0, hi = si->n_overlay;
+
+	memset(set, 0, n_words * sizeof(*set));
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (si->overlay[mid].doc == doc) {
+			const struct index_overlay *o = &si->overlay[mid];
+
+			for (size_t k = 0; k < o->n_branches; k++)
+				if (o->branches[k] / 64 < n_words)
+					set[o->branches[k] / 64] |= (uint64_t)1 << (o->branches[k] % 64);
+			return;
+		}
+		if (si->overlay[mid].doc < doc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t byte = 0; byte < d->bset_len; byte++) {
+		uint8_t bits = d->bset[byte];
+
+		while (bits) {
+			uint32_t b = (uint32_t)(byte * 8 + (size_t)__builtin_ctz(bits)), r = si->map[b];
+
+			bits &= (uint8_t)(bits - 1);
+			if (r != UINT32_MAX && r / 64 < n_words)
+				set[r / 64] |= (uint64_t)1 << (r % 64);
+		}
+	}
+}
+
+int index_read_repo(struct index_repo_entry *out, const char *dir, const char *name)
+{
+	struct manifest m = { 0 };
+	int lock = -1, err;
+
+	*out = (struct index_repo_entry){ 0 };
+	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 || (err = manifest_read(&m, dir)) < 0)
+		goto out;
+	err = TRAWL_ENOTFOUND;
+	error_set("%s: no repository \"%s\" in the index", dir, name);
+	for (size_t i = 0; i < m.n_repos; i++)
+		if (strcmp(m.repos[i].name, name) == 0) {
+			*out = m.repos[i];
+			m.repos[i] = m.repos[--m.n_repos]; /* moved out: dispose must not free it */
+			err = 0;
+			break;
+		}
+out:
+	manifest_dispose(&m);
+	lock_release(lock);
+	return err;
+}
+
+/* Copies src's git metadata (branches, overlay, base, options) into e. */
+static int copy_git_keys(struct index_repo_entry *e, const struct index_repo_entry *src)
+{
+	e->n_base = src->n_base;
+	e->max_file_size = src->max_file_size;
+	e->branches = calloc(src->n_branches + 1, sizeof(*e->branches));
+	e->overlay = calloc(src->n_overlay + 1, sizeof(*e->overlay));
+	if (!e->branches || !e->overlay)
+		return nomem();
+	for (size_t i = 0; i < src->n_branches; i++) {
+		e->branches[i] = src->branches[i];
+		if (!(e->branches[i].name = strdup(src->branches[i].name)))
+			return nomem();
+		e->n_branches++;
+	}
+	for (size_t i = 0; i < src->n_overlay; i++) {
+		const struct index_overlay *o = &src->overlay[i];
+		struct index_overlay *c = &e->overlay[i];
+
+		*c = *o;
+		c->branches = malloc((o->n_branches + 1) * sizeof(*c->branches));
+		e->n_overlay++;
+		if (!c->branches) {
+			c->n_branches = 0;
+			return nomem();
+		}
+		if (o->n_branches)
+			memcpy(c->branches, o->branches, o->n_branches * sizeof(*c->branches));
+	}
+	if (entry_check(e) < 0)
+		return TRAWL_EINVAL;
+	return 0;
+}
+
+/* Builds the new entry from src in *e. EINVAL for a bad or duplicate file name. */
+static int new_entry(struct index_repo_entry *e, const struct manifest *m,
+		     const struct index_repo_entry *src)
+{
+	const char *name = src->name;
+	char *const *files = src->shards;
+	size_t n_files = src->n_shards;
+
 	*e = (struct index_repo_entry){ 0 };
 	e->name = strdup(name);
 	e->shards = calloc(n_files + 1, sizeof(*e->shards));
@@ -402,14 +810,32 @@ static int new_entry(struct index_repo_entry *e, const struct manifest *m, const
 			return nomem();
 		e->n_shards++;
 	}
-	return 0;
+	return copy_git_keys(e, src);
 }
 
-int index_commit_repo(const char *dir, const char *name, char *const *shard_files,
-		      size_t n_files)
+/* Whether the current entry (NULL when absent) lists exactly expect's shards. */
+static bool entry_unchanged(const struct index_repo_entry *cur,
+			    const struct index_repo_entry *expect)
+{
+	if (!cur)
+		return expect->n_shards == 0 && !expect->name;
+	if (cur->n_shards != expect->n_shards || cur->n_overlay != expect->n_overlay)
+		return false;
+	for (size_t i = 0; i < cur->n_shards; i++)
+		if (strcmp(cur->shards[i], expect->shards[i]) != 0)
+			return false;
+	for (size_t i = 0; i < cur->n_branches && i < expect->n_branches; i++)
+		if (strcmp(cur->branches[i].commit, expect->branches[i].commit) != 0)
+			return false;
+	return cur->n_branches == expect->n_branches;
+}
+
+int index_commit_entry(const char *dir, const struct index_repo_entry *e,
+		       const struct index_repo_entry *expect)
 {
 	struct manifest m = { 0 };
 	struct index_repo_entry fresh = { 0 }, old = { 0 };
+	const char *name = e->name;
 	size_t at;
 	int lock = -1, err;
 
@@ -423,10 +849,16 @@ int index_commit_repo(const char *dir, const char *name, char *const *shard_file
 	err = manifest_read(&m, dir);
 	if (err == TRAWL_ENOTFOUND)
 		err = 0; /* the first commit creates the index */
-	if (err < 0 || (err = new_entry(&fresh, &m, name, shard_files, n_files)) < 0)
+	if (err < 0 || (err = new_entry(&fresh, &m, e)) < 0)
 		goto out;
 	for (at = 0; at < m.n_repos && strcmp(m.repos[at].name, name) != 0; at++)
 		;
+	if (expect && !entry_unchanged(at < m.n_repos ? &m.repos[at] : NULL, expect)) {
+		error_set("%s: repository \"%s\" changed in the index during this run (another "
+			  "indexer?); nothing was committed, run again", dir, name);
+		err = TRAWL_EIO;
+		goto out;
+	}
 	if (at == m.n_repos) {
 		struct index_repo_entry *v = realloc(m.repos, (m.n_repos + 1) * sizeof(*v));
 
@@ -443,7 +875,11 @@ int index_commit_repo(const char *dir, const char *name, char *const *shard_file
 	fresh = (struct index_repo_entry){ 0 }; /* owned by m now */
 	if ((err = manifest_write(&m, dir)) < 0)
 		goto out;
-	/* Only now, with the new MANIFEST in place, do the replaced files go. */
+	/*
+	 * Only now, with the new MANIFEST in place, do the replaced files go. A process that
+	 * mapped them keeps its mapping (the inode lives until the last munmap), so a search
+	 * that opened the old state finishes on it.
+	 */
 	for (size_t i = 0; i < old.n_shards; i++) {
 		char *path;
 
@@ -461,6 +897,15 @@ out:
 	manifest_dispose(&m);
 	lock_release(lock);
 	return err;
+}
+
+int index_commit_repo(const char *dir, const char *name, char *const *shard_files,
+		      size_t n_files)
+{
+	struct index_repo_entry e = { .name = (char *)name, .shards = (char **)shard_files,
+				      .n_shards = n_files, .n_base = n_files };
+
+	return index_commit_entry(dir, &e, NULL);
 }
 
 static uint64_t fallback_random(void)

@@ -48,7 +48,17 @@ struct shard_doc {
 	uint32_t flags;         /* enum doc_flags */
 	enum doc_skip skip;
 	uint16_t lang;          /* language id, 0 = unknown */
+	/*
+	 * The document's branches: a bitset over the shard's branch table (shard_branch), bit i
+	 * in byte i / 8, bit i % 8; bset_len is 0 when the shard has no branches (a directory).
+	 * Borrowed from the mapping.
+	 */
+	const uint8_t *bset;
+	size_t bset_len;
+	const uint8_t *oid;     /* SHARD_OID_BYTES: the git blob id; all zero when none */
 };
+
+#define SHARD_OID_BYTES 20
 
 struct shard_writer;
 
@@ -61,6 +71,20 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 int shard_writer_add(struct shard_writer *w, const char *path, size_t path_len,
 		     const uint8_t *content, size_t content_len, uint64_t size, enum doc_skip skip,
 		     uint16_t lang);
+/*
+ * Declares the shard's branch table (names, 1..1024 bytes each, no NUL), before the first
+ * document. Documents then carry a non-empty bitset over it. EINVAL, ENOMEM.
+ */
+int shard_writer_set_branches(struct shard_writer *w, char *const *names, size_t n);
+/*
+ * shard_writer_add with the document's git blob id (SHARD_OID_BYTES, or NULL for none) and its
+ * branch bitset (bset_len bytes, at most one bit per declared branch, not empty when branches
+ * were declared; NULL/0 otherwise). EINVAL for a bad bitset, and as shard_writer_add.
+ */
+int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_len,
+			 const uint8_t *content, size_t content_len, uint64_t size,
+			 enum doc_skip skip, uint16_t lang, const uint8_t *oid, const uint8_t *bset,
+			 size_t bset_len);
 /* Content bytes added so far. */
 uint64_t shard_writer_content_bytes(const struct shard_writer *w);
 /* Writes the remaining sections, fsyncs and renames into place. EIO (disk full named), ENOMEM. */
@@ -79,6 +103,9 @@ const char *shard_file(const struct shard *sh);  /* the path it was opened from 
 const char *shard_repo(const struct shard *sh);  /* repository name, NUL-terminated */
 uint32_t shard_n_docs(const struct shard *sh);
 uint64_t shard_content_bytes(const struct shard *sh);
+uint32_t shard_n_branches(const struct shard *sh);
+/* Branch i's name (not NUL-terminated, *len bytes), borrowed from the mapping; i < n_branches. */
+const char *shard_branch(const struct shard *sh, uint32_t i, size_t *len);
 
 /* Document id (0 <= id < shard_n_docs). Records were validated on open. EINVAL for a bad id. */
 int shard_doc(struct shard_doc *out, const struct shard *sh, uint32_t id);
@@ -101,11 +128,55 @@ int shard_verify(const struct shard *sh);
  * a repository's shards writes new files, then swaps the manifest atomically (under a lock file),
  * then removes the files no longer listed; readers that already mapped them keep working.
  */
+struct index_branch {
+	char *name;       /* 1..1024 bytes of UTF-8, no NUL */
+	char commit[41];  /* the commit indexed, 40 hex digits; "" when not recorded */
+	bool is_default;  /* the branch searched without rev: (HEAD's) */
+};
+
+/*
+ * An overlay entry: document doc of shards[shard] is now on these branches (indices into the
+ * entry's branches, ascending) instead of those its shard records; none means it was deleted.
+ * Incremental re-indexing writes them instead of rewriting shards (docs/index-format.md).
+ */
+struct index_overlay {
+	uint32_t shard;
+	uint32_t doc;
+	uint32_t *branches;
+	size_t n_branches;
+};
+
 struct index_repo_entry {
 	char *name;
 	char **shards; /* file names relative to the index directory */
 	size_t n_shards;
+	/* Git repositories (empty for a directory): */
+	struct index_branch *branches;
+	size_t n_branches;
+	struct index_overlay *overlay; /* sorted by (shard, doc), each pair once */
+	size_t n_overlay;
+	size_t n_base;          /* the first n_base shards come from the last full build */
+	uint64_t max_file_size; /* the build's --max-file-size (0 when not recorded) */
 };
+
+/* Frees what e holds and zeroes it. */
+void index_repo_entry_dispose(struct index_repo_entry *e);
+
+/*
+ * Reads repository name's entry from dir/MANIFEST into *out (dispose it). ENOTFOUND when there
+ * is no index or no such repository, ECORRUPT, EIO, ENOMEM.
+ */
+int index_read_repo(struct index_repo_entry *out, const char *dir, const char *name);
+
+/*
+ * Replaces (or adds) the repository e->name with e (its shard files already renamed into place,
+ * overlay shard indices into e->shards), then deletes the files the new MANIFEST no longer
+ * lists. With expect non-NULL, the repository's current entry must still list exactly
+ * expect's shards (nobody committed since it was read), else EIO "changed during this run".
+ * EINVAL (bad names or overlay), EIO, ECORRUPT, ENOMEM.
+ */
+int index_commit_entry(const char *dir, const struct index_repo_entry *e,
+		       const struct index_repo_entry *expect);
 
 struct index;
 
@@ -114,6 +185,16 @@ int index_open(struct index **out, const char *dir);
 void index_close(struct index *ix);
 size_t index_n_shards(const struct index *ix);
 struct shard *index_shard(const struct index *ix, size_t i); /* borrowed */
+/* The MANIFEST entry of shard i's repository (borrowed for the life of ix). */
+const struct index_repo_entry *index_shard_entry(const struct index *ix, size_t i);
+/*
+ * The branches of document d (id doc) of shard i, as a bitset over index_shard_entry(ix,
+ * i)->branches: n_words 64-bit words, bit k of word k / 64 for branch k. The overlay, when it
+ * names the document, wins over the shard's record. All zero for a deleted document, and for a
+ * repository without branches.
+ */
+void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, size_t i,
+			uint32_t doc, const struct shard_doc *d);
 
 /*
  * Replaces (or adds) repository name's shards with shard_files (names relative to dir, already

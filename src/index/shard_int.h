@@ -7,8 +7,8 @@
  *
  *     header  64 bytes at offset 0
  *     TOC     SHARD_N_SECTIONS entries of 32 bytes at offset 64
- *     sections, back to back, in any order; v1 writers use CONTENT, POSTINGS, TRIGRAMS, DOCS,
- *     PATHS, META
+ *     sections, back to back, in any order; v2 writers use CONTENT, POSTINGS, TRIGRAMS, DOCS,
+ *     PATHS, BRANCHES, BSETS, META
  *
  * The sections tile the rest of the file exactly (no gap, no overlap, nothing after the last),
  * so every byte is covered by the header checksum or by one section checksum.
@@ -19,6 +19,10 @@
  *      (first id, then gaps, as canonical unsigned LEB128). Skip reasons 4 (symlink) and 5
  *      (submodule) were added for git repositories before any release, so the version stayed
  *      1; a reader built before them refuses a shard that uses them ("unknown skip reason").
+ *   2  branch sets: sections BRANCHES (the shard's branch-name table) and BSETS (bitsets over
+ *      it); DOCS records grow from 40 to 68 bytes (+ the offset and length of the document's
+ *      bitset in BSETS, + the git object id of its blob, zero when there is none). Version 1
+ *      files are refused ("unsupported format version 1"): re-index.
  */
 #ifndef TRAWL_INDEX_SHARD_INT_H
 #define TRAWL_INDEX_SHARD_INT_H
@@ -28,7 +32,7 @@
 
 #define SHARD_MAGIC "TRAWLSHD"
 #define SHARD_MAGIC_LEN 8
-#define SHARD_VERSION 1u
+#define SHARD_VERSION 2u
 
 /* Header fields: offsets within the 64-byte header. */
 #define SHARD_HEADER_SIZE 64u
@@ -56,8 +60,10 @@ enum shard_section {
 	SEC_CONTENT = 4,  /* count 0 */
 	SEC_TRIGRAMS = 5, /* count n_trigrams */
 	SEC_POSTINGS = 6, /* count 0 (the number of ids, a u64, is in META) */
+	SEC_BRANCHES = 7, /* count n_branches: u32 length + name, per branch */
+	SEC_BSETS = 8,    /* count 0: the documents' branch bitsets, referenced from DOCS */
 };
-#define SHARD_N_SECTIONS 6u
+#define SHARD_N_SECTIONS 8u
 #define SHARD_TOC_END (SHARD_HEADER_SIZE + SHARD_N_SECTIONS * SHARD_TOC_ENTRY_SIZE)
 
 /* META: fixed fields, then the repository name (no NUL, not terminated). */
@@ -71,7 +77,7 @@ enum shard_section {
 #define SHARD_REPO_MAX 4096u
 
 /* DOCS: one record per document, in id order. */
-#define SHARD_DOC_SIZE 40u
+#define SHARD_DOC_SIZE 68u
 #define SHARD_D_CONTENT_OFF 0 /* u64 within CONTENT */
 #define SHARD_D_CONTENT_LEN 8 /* u64; 0 unless skip is DOC_INDEXED */
 #define SHARD_D_SIZE 16       /* u64 file size as found */
@@ -81,6 +87,13 @@ enum shard_section {
 #define SHARD_D_SKIP 36       /* u8 enum doc_skip */
 #define SHARD_D_RESERVED 37   /* u8 0 */
 #define SHARD_D_LANG 38       /* u16 */
+#define SHARD_D_BSET_OFF 40   /* u32 within BSETS */
+#define SHARD_D_BSET_LEN 44   /* u32 bytes of bitset: bit i (byte i/8, bit i%8) = branch i */
+#define SHARD_D_OID 48        /* 20 bytes: the git blob id; all zero when none */
+#define SHARD_OID_LEN 20u
+/* BRANCHES: per branch a u32 length, then the name (1..SHARD_BRANCH_MAX bytes, no NUL). */
+#define SHARD_BRANCH_MAX 1024u
+#define SHARD_BRANCHES_MAX (1u << 20) /* branches in one shard's table */
 #define SHARD_DOC_FLAGS_KNOWN 0x1u
 #define SHARD_SKIP_MAX 5u /* DOC_SKIP_SUBMODULE */
 
@@ -153,6 +166,8 @@ static inline const char *shard_section_name(uint32_t id)
 	case SEC_CONTENT: return "CONTENT";
 	case SEC_TRIGRAMS: return "TRIGRAMS";
 	case SEC_POSTINGS: return "POSTINGS";
+	case SEC_BRANCHES: return "BRANCHES";
+	case SEC_BSETS: return "BSETS";
 	default: return "unknown";
 	}
 }

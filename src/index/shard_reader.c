@@ -50,6 +50,11 @@ struct shard {
 	const uint8_t *dict;     /* n_trigrams * SHARD_TRI_SIZE bytes */
 	const uint8_t *postings;
 	uint64_t paths_len, content_len, postings_len;
+	uint32_t n_branches;
+	uint32_t *branch_off; /* n_branches + 1 ... of each name within BRANCHES, after its length */
+	const uint8_t *branches;
+	const uint8_t *bsets;
+	uint64_t bsets_len;
 };
 
 /* Records "FILE: problem" and returns ECORRUPT. */
@@ -319,8 +324,8 @@ static int check_meta(struct shard *sh)
 			       (unsigned long long)sh->sec[SEC_CONTENT].length,
 			       (unsigned long long)sh->content_bytes);
 	if (sh->sec[SEC_PATHS].count != 0 || sh->sec[SEC_CONTENT].count != 0 ||
-	    sh->sec[SEC_POSTINGS].count != 0)
-		return corrupt(sh, "sections PATHS, CONTENT and POSTINGS must have count 0");
+	    sh->sec[SEC_POSTINGS].count != 0 || sh->sec[SEC_BSETS].count != 0)
+		return corrupt(sh, "sections PATHS, CONTENT, POSTINGS and BSETS must have count 0");
 	/* Every id takes at least one byte: more ids than POSTINGS bytes cannot be. */
 	if (sh->n_postings > sh->sec[SEC_POSTINGS].length)
 		return corrupt(sh, "%llu postings cannot fit %llu bytes",
@@ -334,12 +339,96 @@ static int check_meta(struct shard *sh)
 	sh->dict = sec_ptr(sh, SEC_TRIGRAMS);
 	sh->postings = sec_ptr(sh, SEC_POSTINGS);
 	sh->postings_len = sh->sec[SEC_POSTINGS].length;
+	sh->bsets = sec_ptr(sh, SEC_BSETS);
+	sh->bsets_len = sh->sec[SEC_BSETS].length;
+	return 0;
+}
+
+/*
+ * BRANCHES: n_branches (the TOC count) names, each a u32 length and 1..SHARD_BRANCH_MAX bytes
+ * without NUL, filling the section exactly. Read on open (it is small): search maps the names
+ * to the repository's branches.
+ */
+static int check_branches(struct shard *sh)
+{
+	const struct section *s = &sh->sec[SEC_BRANCHES];
+	const uint8_t *b = sec_ptr(sh, SEC_BRANCHES);
+	uint64_t at = 0;
+
+	sh->n_branches = s->count;
+	sh->branches = b;
+	if (s->count > SHARD_BRANCHES_MAX)
+		return corrupt(sh, "section BRANCHES: %u branches, at most %u", s->count,
+			       SHARD_BRANCHES_MAX);
+	if (s->count > s->length / 5)
+		return corrupt(sh, "section BRANCHES: %u branches cannot fit %llu bytes", s->count,
+			       (unsigned long long)s->length);
+	sh->branch_off = calloc((size_t)s->count + 1, sizeof(*sh->branch_off));
+	if (!sh->branch_off) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < s->count; i++) {
+		uint32_t len;
+
+		if (s->length - at < 4)
+			return corrupt(sh, "section BRANCHES: branch %u cut short", i);
+		len = le32(b + at);
+		at += 4;
+		if (len == 0 || len > SHARD_BRANCH_MAX || s->length - at < len)
+			return corrupt(sh, "section BRANCHES: branch %u has a name of %u bytes", i, len);
+		if (memchr(b + at, 0, len))
+			return corrupt(sh, "section BRANCHES: branch %u: name holds a NUL byte", i);
+		sh->branch_off[i] = (uint32_t)at;
+		at += len;
+	}
+	sh->branch_off[s->count] = (uint32_t)(at + 4); /* as if a next name followed */
+	if (at != s->length)
+		return corrupt(sh, "section BRANCHES: %llu bytes after the last branch",
+			       (unsigned long long)(s->length - at));
+	return 0;
+}
+
+/*
+ * Document i's branch set: inside BSETS, no longer than the table needs, no bit beyond the
+ * last branch, and not empty when the shard has branches (a document is on some branch); none
+ * at all when it has none.
+ */
+static int check_bset(const struct shard *sh, uint32_t i, uint64_t off, uint64_t len)
+{
+	uint32_t nb = sh->n_branches;
+	bool any = false;
+
+	if (nb == 0) {
+		if (len != 0)
+			return corrupt(sh, "document %u: a branch set in a shard without branches", i);
+		return 0;
+	}
+	if (len == 0 || len > (nb + 7) / 8)
+		return corrupt(sh, "document %u: branch set of %llu bytes for %u branches", i,
+			       (unsigned long long)len, nb);
+	if (off > sh->bsets_len || sh->bsets_len - off < len)
+		return corrupt(sh, "document %u: branch set at %llu+%llu beyond BSETS (%llu bytes)",
+			       i, (unsigned long long)off, (unsigned long long)len,
+			       (unsigned long long)sh->bsets_len);
+	for (uint64_t k = 0; k < len; k++) {
+		uint8_t b = sh->bsets[off + k];
+
+		if (k == (nb - 1) / 8 && (nb & 7) && (b >> (nb & 7)))
+			return corrupt(sh, "document %u: branch set names a branch beyond the %u "
+				       "of the shard", i, nb);
+		any |= b != 0;
+	}
+	if (!any)
+		return corrupt(sh, "document %u: empty branch set", i);
 	return 0;
 }
 
 /* Document record i: its ranges inside PATHS and CONTENT, known values only. */
 static int check_doc(const struct shard *sh, uint32_t i)
 {
+	int err;
+
 	{
 		const uint8_t *r = sh->docs + (size_t)i * SHARD_DOC_SIZE;
 		uint64_t coff = le64(r + SHARD_D_CONTENT_OFF), clen = le64(r + SHARD_D_CONTENT_LEN);
@@ -365,6 +454,9 @@ static int check_doc(const struct shard *sh, uint32_t i)
 			return corrupt(sh, "document %u: unknown flags 0x%x", i, flags);
 		if (r[SHARD_D_RESERVED] != 0)
 			return corrupt(sh, "document %u: reserved byte is not zero", i);
+		if ((err = check_bset(sh, i, le32(r + SHARD_D_BSET_OFF),
+				      le32(r + SHARD_D_BSET_LEN))) < 0)
+			return err;
 	}
 	return 0;
 }
@@ -439,7 +531,8 @@ int shard_open(struct shard **out, const char *path)
 	 */
 	if ((err = map_file(sh)) < 0 || (err = check_header(sh)) < 0 ||
 	    (err = check_toc(sh)) < 0 || (err = check_crc(sh, SEC_META)) < 0 ||
-	    (err = check_meta(sh)) < 0)
+	    (err = check_meta(sh)) < 0 || (err = check_crc(sh, SEC_BRANCHES)) < 0 ||
+	    (err = check_branches(sh)) < 0)
 		goto out;
 	*out = sh;
 	sh = NULL;
@@ -454,6 +547,7 @@ void shard_close(struct shard *sh)
 		return;
 	if (sh->map)
 		munmap((void *)sh->map, sh->map_len);
+	free(sh->branch_off);
 	free(sh->repo);
 	free(sh->file);
 	free(sh);
@@ -479,6 +573,21 @@ uint64_t shard_content_bytes(const struct shard *sh)
 	return sh->content_bytes;
 }
 
+uint32_t shard_n_branches(const struct shard *sh)
+{
+	return sh->n_branches;
+}
+
+const char *shard_branch(const struct shard *sh, uint32_t i, size_t *len)
+{
+	if (i >= sh->n_branches) {
+		*len = 0;
+		return "";
+	}
+	*len = sh->branch_off[i + 1] - 4 - sh->branch_off[i];
+	return (const char *)sh->branches + sh->branch_off[i];
+}
+
 int shard_doc(struct shard_doc *out, const struct shard *sh, uint32_t id)
 {
 	const uint8_t *r;
@@ -502,6 +611,9 @@ int shard_doc(struct shard_doc *out, const struct shard *sh, uint32_t id)
 	out->flags = le32(r + SHARD_D_FLAGS);
 	out->skip = (enum doc_skip)r[SHARD_D_SKIP];
 	out->lang = le16(r + SHARD_D_LANG);
+	out->bset_len = le32(r + SHARD_D_BSET_LEN);
+	out->bset = out->bset_len ? sh->bsets + le32(r + SHARD_D_BSET_OFF) : NULL;
+	out->oid = r + SHARD_D_OID;
 	return 0;
 }
 

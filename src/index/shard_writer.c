@@ -48,6 +48,8 @@ struct doc_rec {
 	uint32_t n_tri; /* distinct trigrams, stored in the pair store in document order */
 	uint8_t skip;
 	uint16_t lang;
+	uint32_t bset_off, bset_len;
+	uint8_t oid[SHARD_OID_LEN];
 };
 
 struct chunk {
@@ -72,6 +74,10 @@ struct shard_writer {
 	struct doc_rec *docs;
 	size_t n_docs, cap_docs;
 	struct buf paths;
+	struct buf branches; /* the BRANCHES section */
+	uint32_t n_branches;
+	struct buf bsets;    /* the BSETS section; a set equal to the previous one is shared */
+	uint32_t last_bset_off, last_bset_len;
 	uint64_t *seen;   /* one bit per trigram: set in the current document */
 	uint32_t *counts; /* documents per trigram */
 	struct chunk *chunks;
@@ -142,6 +148,8 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 		return nomem();
 	w->tmp.fd = -1;
 	buf_init(&w->paths, UINT32_MAX);
+	buf_init(&w->branches, UINT32_MAX);
+	buf_init(&w->bsets, UINT32_MAX);
 	w->repo = strdup(repo);
 	w->repo_len = repo_len;
 	w->seen = calloc(SEEN_WORDS, sizeof(*w->seen));
@@ -275,9 +283,98 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 	return 0;
 }
 
+int shard_writer_set_branches(struct shard_writer *w, char *const *names, size_t n)
+{
+	int err;
+
+	if ((err = refuse_if_failed(w)) < 0)
+		return err;
+	if (w->n_docs || w->n_branches) {
+		error_set("%s: branches must be declared once, before any document",
+			  w->tmp.final_path);
+		return TRAWL_EINVAL;
+	}
+	if (n > SHARD_BRANCHES_MAX) {
+		error_set("%s: more than %u branches in one shard", w->tmp.final_path,
+			  SHARD_BRANCHES_MAX);
+		return TRAWL_ELIMIT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+		uint8_t le[4];
+
+		if (len == 0 || len > SHARD_BRANCH_MAX) {
+			error_set("%s: branch name of %zu bytes (1 to %u)", w->tmp.final_path, len,
+				  SHARD_BRANCH_MAX);
+			return TRAWL_EINVAL;
+		}
+		put_le32(le, (uint32_t)len);
+		if ((err = buf_put(&w->branches, le, 4)) < 0 ||
+		    (err = buf_put(&w->branches, names[i], len)) < 0)
+			return err;
+	}
+	w->n_branches = (uint32_t)n;
+	return 0;
+}
+
+/* Whether set is a valid bitset for the declared branches. */
+static bool bset_ok(const struct shard_writer *w, const uint8_t *set, size_t len)
+{
+	bool any = false;
+
+	if (w->n_branches == 0)
+		return len == 0;
+	if (len == 0 || !set || len > (w->n_branches + 7) / 8)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = set[i];
+
+		if (i == len - 1 && (w->n_branches & 7) && len == (w->n_branches + 7) / 8)
+			b &= (uint8_t)((1u << (w->n_branches & 7)) - 1);
+		if (b != set[i])
+			return false; /* a bit beyond the last branch */
+		any |= b != 0;
+	}
+	return any;
+}
+
+/* Stores the document's bitset (sharing the previous document's when equal). */
+static int put_bset(struct shard_writer *w, struct doc_rec *d, const uint8_t *set, size_t len)
+{
+	int err;
+
+	if (len == 0)
+		return 0;
+	if (w->last_bset_len == len && memcmp(w->bsets.ptr + w->last_bset_off, set, len) == 0) {
+		d->bset_off = w->last_bset_off;
+		d->bset_len = w->last_bset_len;
+		return 0;
+	}
+	if (len > UINT32_MAX - w->bsets.len) {
+		error_set("%s: more than 4 GiB of branch sets in one shard", w->tmp.final_path);
+		return TRAWL_ELIMIT;
+	}
+	d->bset_off = (uint32_t)w->bsets.len;
+	d->bset_len = (uint32_t)len;
+	if ((err = buf_put(&w->bsets, set, len)) < 0)
+		return err;
+	w->last_bset_off = d->bset_off;
+	w->last_bset_len = d->bset_len;
+	return 0;
+}
+
 int shard_writer_add(struct shard_writer *w, const char *path, size_t path_len,
 		     const uint8_t *content, size_t content_len, uint64_t size, enum doc_skip skip,
 		     uint16_t lang)
+{
+	return shard_writer_add_git(w, path, path_len, content, content_len, size, skip, lang, NULL,
+				    NULL, 0);
+}
+
+int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_len,
+			 const uint8_t *content, size_t content_len, uint64_t size,
+			 enum doc_skip skip, uint16_t lang, const uint8_t *oid, const uint8_t *bset,
+			 size_t bset_len)
 {
 	struct doc_rec *d;
 	int err;
@@ -288,6 +385,11 @@ int shard_writer_add(struct shard_writer *w, const char *path, size_t path_len,
 	    (content_len && !content)) {
 		error_set("%s: invalid document (skip %d, %zu content bytes)", w->tmp.final_path,
 			  (int)skip, content_len);
+		return TRAWL_EINVAL;
+	}
+	if (!bset_ok(w, bset, bset_len)) {
+		error_set("%s: invalid branch set for a shard of %u branches (%zu bytes)",
+			  w->tmp.final_path, w->n_branches, bset_len);
 		return TRAWL_EINVAL;
 	}
 	if (w->n_docs >= UINT32_MAX) {
@@ -311,6 +413,12 @@ int shard_writer_add(struct shard_writer *w, const char *path, size_t path_len,
 	*d = (struct doc_rec){ .content_off = w->content_bytes, .content_len = content_len,
 			       .size = size, .path_off = (uint32_t)w->paths.len,
 			       .path_len = (uint32_t)path_len, .skip = (uint8_t)skip, .lang = lang };
+	if (oid)
+		memcpy(d->oid, oid, SHARD_OID_LEN);
+	else
+		memset(d->oid, 0, SHARD_OID_LEN);
+	if ((err = put_bset(w, d, bset, bset_len)) < 0)
+		return err; /* nothing changed but an unreferenced set */
 	if ((err = buf_put(&w->paths, path, path_len)) < 0)
 		return err; /* nothing changed yet */
 	if (content_len) {
@@ -464,6 +572,9 @@ static int write_docs(struct shard_writer *w)
 		r[SHARD_D_SKIP] = d->skip;
 		r[SHARD_D_RESERVED] = 0;
 		put_le16(r + SHARD_D_LANG, d->lang);
+		put_le32(r + SHARD_D_BSET_OFF, d->bset_off);
+		put_le32(r + SHARD_D_BSET_LEN, d->bset_len);
+		memcpy(r + SHARD_D_OID, d->oid, SHARD_OID_LEN);
 		if (++n == 256) {
 			if ((err = put_section(w, SEC_DOCS, rec, sizeof(rec))) < 0)
 				return err;
@@ -533,7 +644,13 @@ int shard_writer_finish(struct shard_writer *w)
 	if ((err = write_docs(w)) < 0)
 		goto out;
 	begin_section(w, SEC_PATHS, 0);
-	if ((err = put_section(w, SEC_PATHS, w->paths.ptr, w->paths.len)) < 0 ||
+	if ((err = put_section(w, SEC_PATHS, w->paths.ptr, w->paths.len)) < 0)
+		goto out;
+	begin_section(w, SEC_BRANCHES, w->n_branches);
+	if ((err = put_section(w, SEC_BRANCHES, w->branches.ptr, w->branches.len)) < 0)
+		goto out;
+	begin_section(w, SEC_BSETS, 0);
+	if ((err = put_section(w, SEC_BSETS, w->bsets.ptr, w->bsets.len)) < 0 ||
 	    (err = write_meta(w, n_trigrams)) < 0 || (err = write_header(w)) < 0 ||
 	    (err = file_tmp_commit(&w->tmp)) < 0)
 		goto out;
@@ -556,6 +673,8 @@ void shard_writer_free(struct shard_writer *w)
 	free(w->chunks);
 	free(w->docs);
 	buf_dispose(&w->paths);
+	buf_dispose(&w->branches);
+	buf_dispose(&w->bsets);
 	free(w->seen);
 	free(w->counts);
 	free(w->repo);

@@ -614,19 +614,45 @@ static int add_warning(struct parser *p, const char *msg)
 	return 0;
 }
 
-static const char rev_warning[] = "rev: is accepted but only the default branch is indexed for now";
+/* A branch glob after '*' (Sourcegraph's repo:x@*release/v*): like a name, but globs. */
+static size_t bad_rev_glob(const char *s, size_t n, const char **why)
+{
+	if (n == 0 || n > 255) {
+		*why = "a revision glob after '*' must be 1 to 255 bytes";
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ' || s[i] == '\\') {
+			*why = "a revision glob cannot contain control characters, spaces or '\\'";
+			return i;
+		}
+	return NO_POS;
+}
 
-/* Records the query's revision; pos is where it is written, for errors. */
+/*
+ * Records the query's revisions: REV, or several separated by ':' (repo:x@main:dev), each a
+ * branch name or '*' and a glob (fnmatch, no flags). pos is where it is written, for errors.
+ */
 static int set_rev(struct parser *p, const char *rev, size_t n, const size_t *map)
 {
 	const char *why = NULL;
-	size_t bad = bad_ref_name(rev, n, &why);
 
-	if (bad != NO_POS)
-		return fail(map[bad < n ? bad : n], TRAWL_EINVAL, "bad revision: %s", why);
+	for (size_t at = 0; at <= n;) {
+		const char *colon = memchr(rev + at, ':', n - at);
+		size_t len = colon ? (size_t)(colon - (rev + at)) : n - at;
+		size_t bad = len && rev[at] == '*' ? bad_rev_glob(rev + at + 1, len - 1, &why)
+						   : bad_ref_name(rev + at, len, &why);
+
+		if (bad != NO_POS) {
+			/* An empty part is reported at the ':' before it, inside the query. */
+			bad = len == 0 && at > 0 ? at - 1 : bad + at + (len && rev[at] == '*');
+			return fail(map[bad < n ? bad : n], TRAWL_EINVAL, "bad revision: %s", why);
+		}
+		at += len + 1;
+	}
 	if (!(p->query->rev = strndup(rev, n)))
 		return fail(0, TRAWL_ENOMEM, "out of memory");
-	return add_warning(p, rev_warning);
+	return 0;
 }
 
 /*

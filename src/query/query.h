@@ -81,7 +81,7 @@ struct query {
 	char *rev;               /* rev:NAME or repo:NAME@REV; NULL for the default branch */
 	enum qpattern_kind default_kind; /* patterntype: */
 	size_t n_warnings;
-	char **warnings;         /* e.g. "rev: is accepted but only the default branch is indexed ..." */
+	char **warnings;         /* e.g. "timeout: clamped to 60s" */
 };
 
 /*

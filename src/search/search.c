@@ -10,6 +10,7 @@
  */
 #include "search/search.h"
 
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ struct file_rec {
 	double score;
 	const uint8_t *content; /* as matched: after a byte order mark */
 	size_t content_len;
+	size_t first_branch; /* into the job's branch names */
+	size_t n_branches;
 };
 
 struct line_rec {
@@ -60,6 +63,9 @@ struct job {
 	uint64_t candidates;
 	uint64_t bytes;
 	bool is_searched;
+	bool is_rev_missing;  /* rev: names no branch of this shard's repository */
+	const char **branch_names; /* borrowed from the index */
+	size_t n_branch_names, cap_branch_names;
 };
 
 /*
@@ -708,7 +714,7 @@ static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d, 
 	fr = &j->files[j->n_files++];
 	*fr = (struct file_rec){ d->path, d->path_len, r->type == QT_FILE ? dc.n_lines : 0,
 				 first_line, r->type == QT_PATH ? SEARCH_PATH : SEARCH_CONTENT,
-				 d->lang, 0, NULL, 0 };
+				 d->lang, 0, NULL, 0, 0, 0 };
 	if (r->type == QT_FILE) {
 		fr->content = dc.data;
 		fr->content_len = dc.len;
@@ -850,14 +856,83 @@ static int order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t
 	return 0;
 }
 
-static int search_shard(struct worker *w, struct job *j, const struct shard *sh)
+/* Whether branch name is one rev: selects (names separated by ':'; a glob after '*'). */
+static bool rev_selects(const char *rev, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = rev; *p;) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len > 1 && p[0] == '*') {
+			char *glob = strndup(p + 1, len - 1);
+			bool is_match = glob && fnmatch(glob, name, 0) == 0;
+
+			free(glob);
+			if (is_match)
+				return true;
+		} else if (len == n && memcmp(p, name, n) == 0) {
+			return true;
+		}
+		p += len + (end != NULL);
+	}
+	return false;
+}
+
+/*
+ * The branches of e this search covers, as a bitset (n_words words): rev:'s, or the default
+ * one. False when none (rev: names no branch of the repository).
+ */
+static bool select_branches(uint64_t *sel, size_t n_words, const struct run *r,
+			    const struct index_repo_entry *e)
+{
+	const char *rev = r->o->query ? r->o->query->rev : NULL;
+	bool any = false;
+
+	memset(sel, 0, n_words * sizeof(*sel));
+	for (size_t b = 0; b < e->n_branches; b++) {
+		bool on = rev ? rev_selects(rev, e->branches[b].name) : e->branches[b].is_default;
+
+		if (on) {
+			sel[b / 64] |= (uint64_t)1 << (b % 64);
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* Records the names of the selected branches doc is on for the file just added to j. */
+static int note_branches(struct job *j, const struct index_repo_entry *e, const uint64_t *on)
+{
+	struct file_rec *fr = &j->files[j->n_files - 1];
+	int err;
+
+	fr->first_branch = j->n_branch_names;
+	for (size_t b = 0; b < e->n_branches; b++) {
+		if (!((on[b / 64] >> (b % 64)) & 1))
+			continue;
+		if ((err = grow((void **)&j->branch_names, &j->cap_branch_names,
+				j->n_branch_names + 1, sizeof(*j->branch_names))) < 0)
+			return err;
+		j->branch_names[j->n_branch_names++] = e->branches[b].name;
+		fr->n_branches++;
+	}
+	return 0;
+}
+
+static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 {
 	struct run *r = w->r;
+	const struct shard *sh = index_shard(r->ix, shard_i);
+	const struct index_repo_entry *e = index_shard_entry(r->ix, shard_i);
 	const char *repo = shard_repo(sh);
+	size_t n_words = e->n_branches ? (e->n_branches + 63) / 64 : 1;
+	uint64_t *sel = NULL, *on = NULL;
 	struct docset cand;
 	uint32_t n_docs = shard_n_docs(sh);
 	size_t n;
-	int err, v;
+	int err = 0, v;
 
 	/* SECURITY: unreadable repositories are dropped before any other work. */
 	if (!search_repos_has(r->repos, repo))
@@ -868,25 +943,41 @@ static int search_shard(struct worker *w, struct job *j, const struct shard *sh)
 			w->repo_val[i] = text_matches(w, &r->atoms[i], repo, strlen(repo));
 	if ((v = eval_static(w, r->root)) == 0)
 		return 0; /* repo: filters exclude this repository */
+	sel = calloc(n_words, sizeof(*sel));
+	on = calloc(n_words, sizeof(*on));
+	if (!sel || !on) {
+		free(sel);
+		free(on);
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	if (e->n_branches ? !select_branches(sel, n_words, r, e)
+			  : r->o->query && r->o->query->rev) {
+		/* An unknown revision: no results from this repository, and a warning. */
+		j->is_rev_missing = true;
+		goto out;
+	}
 	if (r->type == QT_REPO) {
 		struct shard_doc none = { .path = "", .skip = DOC_SKIP_UNREADABLE };
 		struct doc_ctx dc = { .w = w, .j = j, .d = &none, .repo = repo };
 
-		if (!eval(&dc, r->root, false))
-			return dc.err;
+		if (!eval(&dc, r->root, false)) {
+			err = dc.err;
+			goto out;
+		}
 		if ((err = grow((void **)&j->files, &j->cap_files, j->n_files + 1,
 				sizeof(*j->files))) < 0)
-			return err;
+			goto out;
 		j->files[j->n_files++] = (struct file_rec){ "", 0, 0, j->n_lines, SEARCH_REPO, 0,
-							    0, NULL, 0 };
+							    0, NULL, 0, 0, 0 };
 		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
-		return 0;
+		goto out;
 	}
 	if ((err = cand_eval(&cand, sh, r, r->root)) < 0)
-		return err; /* the shard reader's message names the file */
+		goto out; /* the shard reader's message names the file */
 	if (r->is_ranked && (err = order_candidates(&cand.ids, sh, n_docs, cand.is_all)) < 0) {
 		docset_dispose(&cand);
-		return err;
+		goto out;
 	}
 	if (r->is_ranked)
 		cand.is_all = false;
@@ -900,11 +991,28 @@ static int search_shard(struct worker *w, struct job *j, const struct shard *sh)
 		/* Skipped files have no content, but their paths can match (type:path). */
 		if (d.skip != DOC_INDEXED && r->type != QT_PATH)
 			continue;
+		if (e->n_branches) {
+			bool any = false;
+
+			/* Only documents on a searched branch (the overlay applied) count. */
+			index_doc_branches(on, n_words, r->ix, shard_i, id, &d);
+			for (size_t k = 0; k < n_words; k++)
+				any |= (on[k] &= sel[k]) != 0;
+			if (!any)
+				continue;
+		}
 		j->candidates++;
+		size_t before = j->n_files;
+
 		if ((err = scan_doc(w, j, &d, repo)) < 0)
+			break;
+		if (j->n_files > before && e->n_branches && (err = note_branches(j, e, on)) < 0)
 			break;
 	}
 	docset_dispose(&cand);
+out:
+	free(sel);
+	free(on);
 	return err;
 }
 
@@ -919,7 +1027,7 @@ static void *worker_main(void *arg)
 		int err = 0;
 
 		if (!should_stop(r))
-			err = search_shard(w, j, index_shard(r->ix, i));
+			err = search_shard(w, j, i);
 		pthread_mutex_lock(&r->lock);
 		j->err = err;
 		if (err < 0)
@@ -936,6 +1044,8 @@ static void job_dispose(struct job *j)
 	free(j->files);
 	free(j->lines);
 	free(j->ranges);
+	free(j->branch_names);
+	j->branch_names = NULL;
 	j->files = NULL;
 	j->lines = NULL;
 	j->ranges = NULL;
@@ -964,7 +1074,9 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 		const char *repo = picks[f].repo;
 		size_t n_files = n;
 		struct search_file sf = { repo, fr->path, fr->path_len, fr->n_lines, NULL,
-					  fr->kind, fr->lang, fr->score, fr->content, fr->content_len };
+					  fr->kind, fr->lang, fr->score, fr->content, fr->content_len,
+					  fr->n_branches ? j->branch_names + fr->first_branch : NULL,
+					  fr->n_branches };
 
 		if (r->limit && fr->kind == SEARCH_CONTENT && st->lines + sf.n_lines > r->limit) {
 			sf.n_lines = r->limit - st->lines;
@@ -1037,7 +1149,13 @@ static int cmp_pick(const void *a, const void *b)
 		return c;
 	if ((c = memcmp(x->fr->path, y->fr->path, n)) != 0)
 		return c;
-	return x->fr->path_len < y->fr->path_len ? -1 : x->fr->path_len > y->fr->path_len;
+	if (x->fr->path_len != y->fr->path_len)
+		return x->fr->path_len < y->fr->path_len ? -1 : 1;
+	/* The same path on different branches (different blobs): by their first branch. */
+	if (x->fr->n_branches && y->fr->n_branches)
+		return strcmp(x->j->branch_names[x->fr->first_branch],
+			      y->j->branch_names[y->fr->first_branch]);
+	return 0;
 }
 
 /* A query's results: everything found, best first; one result per repository for type:repo. */
@@ -1312,6 +1430,27 @@ nomem:
 	return TRAWL_ENOMEM;
 }
 
+/* Counts a repository rev: found nothing in, naming the first (once per repository). */
+static void note_rev_missing(struct search_stats *st, const struct run *r, size_t i)
+{
+	const char *repo = shard_repo(index_shard(r->ix, i));
+
+	if (!r->jobs[i].is_rev_missing)
+		return;
+	for (size_t k = 0; k < i; k++)
+		if (r->jobs[k].is_rev_missing && strcmp(shard_repo(index_shard(r->ix, k)), repo) == 0)
+			return; /* another shard of the same repository */
+	st->rev_missing++;
+	if (st->rev_missing == 1)
+		snprintf(st->rev_warning, sizeof(st->rev_warning),
+			 "revision \"%s\" is not indexed in repository %s: no results from it",
+			 r->o->query->rev, repo);
+	else
+		snprintf(st->rev_warning, sizeof(st->rev_warning),
+			 "revision \"%s\" is not indexed in %llu repositories (e.g. %s): no results "
+			 "from them", r->o->query->rev, (unsigned long long)st->rev_missing, repo);
+}
+
 int search_run(struct search_stats *st, const struct index *ix, const struct search_repos *repos,
 	       const struct search_opts *o, search_file_fn fn, void *arg)
 {
@@ -1379,6 +1518,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		st->candidates += j->candidates;
 		st->bytes_scanned += j->bytes;
 		st->shards_searched += j->is_searched;
+		note_rev_missing(st, &r, i);
 		n_found_files += j->n_files;
 		if (o->progress) {
 			struct search_progress p = { i + 1, r.n_jobs, atomic_load(&r.found),

@@ -87,6 +87,13 @@ struct search_file {
 	 */
 	const uint8_t *content;
 	size_t content_len;
+	/*
+	 * The searched branches the file is on (the default branch without rev:, else those rev:
+	 * selected), in the repository's order (by name); none for a repository indexed from a
+	 * directory. Borrowed for the callback.
+	 */
+	const char *const *branches;
+	size_t n_branches;
 };
 
 struct search_stats {
@@ -101,6 +108,12 @@ struct search_stats {
 	bool is_canceled;
 	double elapsed_ms;
 	double plan_ms;           /* parsing, planning and compiling */
+	/*
+	 * rev: named no branch of these many readable repositories (they gave no results), and a
+	 * one-line warning naming the revision and the first of them ("" when none).
+	 */
+	uint64_t rev_missing;
+	char rev_warning[512];
 };
 
 /*

@@ -88,15 +88,19 @@ static int put_context(struct buf *b, const struct search_file *f, const struct 
 	return buf_putc(b, ']');
 }
 
-static int put_branches(struct buf *b, const struct search_json_opts *jo)
+/* "branches": the CLI writes them for git repositories only; the API always (maybe []). */
+static int put_branches(struct buf *b, const struct search_file *f, bool is_always)
 {
 	int err;
 
+	if (!f->n_branches && !is_always)
+		return 0;
+
 	if ((err = buf_puts(b, ",\"branches\":[")) < 0)
 		return err;
-	for (size_t i = 0; i < jo->n_branches; i++)
+	for (size_t i = 0; i < f->n_branches; i++)
 		if ((i && (err = buf_putc(b, ',')) < 0) ||
-		    (err = json_put_string(b, jo->branches[i], strlen(jo->branches[i]), NULL)) < 0)
+		    (err = json_put_string(b, f->branches[i], strlen(f->branches[i]), NULL)) < 0)
 			return err;
 	return buf_putc(b, ']');
 }
@@ -117,7 +121,7 @@ int search_json_file(struct buf *b, const struct search_file *f, const struct se
 	    (err = buf_puts(b, ",\"language\":")) < 0 ||
 	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
 		return err;
-	if (jo && (err = put_branches(b, jo)) < 0)
+	if ((err = put_branches(b, f, jo != NULL)) < 0)
 		return err;
 	if (f->kind == SEARCH_PATH)
 		return buf_putc(b, '}');

@@ -15,8 +15,7 @@
 /* What the API adds to the CLI's objects; NULL for the CLI's format. */
 struct search_json_opts {
 	unsigned context;               /* lines before and after each matching line (0 = none) */
-	const char *const *branches;    /* the "branches" field (always present, maybe []) */
-	size_t n_branches;
+	/* and "branches" always (maybe []), where the CLI writes it for git repositories only */
 };
 
 /* Appends f as one JSON object (no newline). ENOMEM, ELIMIT. */

@@ -68,13 +68,6 @@ static int rev_resolve(const char **out, const char *rev)
 	return TRAWL_ENOTFOUND;
 }
 
-void handlers_branches(const char *const **out, size_t *n, const char *repo)
-{
-	/* With branch sets (search_file.branches) this returns the file's; until then, none. */
-	(void)repo;
-	*out = NULL;
-	*n = 0;
-}
 
 /* ---- shared pieces ---- */
 
@@ -198,7 +191,6 @@ static int collect_file(const struct search_file *f, void *arg)
 
 	if (!search_select_apply(&c->sel, &g, f))
 		return 0;
-	handlers_branches(&jo.branches, &jo.n_branches, f->repo);
 	if ((c->n++ && (c->err = buf_putc(c->b, ',')) < 0) ||
 	    (c->err = search_json_file(c->b, &g, &jo)) < 0)
 		return 1;
@@ -250,6 +242,8 @@ static int h_search(struct req *rq)
 		goto out;
 	for (size_t i = 0; i < q->n_warnings && !err; i++, first = false)
 		err = put_alert(&rq->body, first, "warning", q->warnings[i]);
+	if (!err && st.rev_missing)
+		err = put_alert(&rq->body, first, "warning", st.rev_warning), first = false;
 	if (!err && st.is_limit_hit)
 		err = put_alert(&rq->body, first, "limit",
 				"the result limit stopped the search (count:all for every result)"),

@@ -177,8 +177,6 @@ unsigned handlers_search_threads(struct srv *s, bool is_stream);
 int handlers_search_opts(struct search_opts *o, const struct query *q);
 /* SECURITY: the one place that says which repositories a request may read (see handlers.c). */
 const struct search_repos *handlers_readable_repos(const struct req *rq);
-/* The branches a file result lists (rev handling lives in one place: handlers.c). */
-void handlers_branches(const char *const **out, size_t *n, const char *repo);
 /* The JSON error body of a query that failed to parse or run, with its column. */
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status);
 

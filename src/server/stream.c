@@ -131,7 +131,6 @@ static int on_file(const struct search_file *f, void *arg)
 		return 1;
 	if (!search_select_apply(&st->sel, &g, f))
 		return 0;
-	handlers_branches(&jo.branches, &jo.n_branches, f->repo);
 	if ((st->err = buf_putc(&st->batch, st->n_batch++ ? ',' : '[')) < 0 ||
 	    (st->err = search_json_file(&st->batch, &g, &jo)) < 0)
 		return 1;
@@ -198,6 +197,8 @@ static void *search_main(void *arg)
 		if (handlers_query_error(&b, err, st->qtext, &status) == 0)
 			push_event(st, "error", b.ptr, b.len);
 	} else if (!stats.is_canceled) {
+		if (stats.rev_missing)
+			push_alert(st, "warning", stats.rev_warning);
 		if (stats.is_limit_hit)
 			push_alert(st, "limit",
 				   "the result limit stopped the search (count:all for every result)");

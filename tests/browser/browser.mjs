@@ -165,8 +165,8 @@ export function browserTests(ctx) {
 
   test('browser: alerts from the server and limits hit are shown', async () => {
     const { page, close } = await open();
-    await search(page, 'parse_config rev:main');
-    assert.match((await texts(page, '.alerts .alert')).join('\n'), /rev:/);
+    await search(page, 'parse_config rev:nosuch');
+    assert.match((await texts(page, '.alerts .alert')).join('\n'), /revision "nosuch" is not indexed/);
     await search(page, 'parse_config count:1');
     assert.match(await page.textContent('.status'), /limit hit/);
     assert.equal((await page.$$('.snippet .cl.match')).length, 1);

@@ -34,7 +34,7 @@ IX=$T/ix
 out=$("$TRAWL" index -o "$IX" "$R" 2>&1); st=$?
 expect_eq "a work tree indexes without error" 0 "$st"
 case $out in
-  "indexed proj at ${head:0:12}: 3 files"*"0 unreadable; 0 symlinks not followed, 0 submodules not followed") ok "summary names the commit and counts git entries";;
+  "indexed proj@main at ${head:0:12} (default)"*"indexed proj at ${head:0:12}: 3 files"*"0 unreadable; 0 symlinks not followed, 0 submodules not followed") ok "summary names the commit and counts git entries";;
   *) not_ok "summary names the commit and counts git entries" "$out";;
 esac
 expect_eq "committed content is found" "proj/src/main.c:1:int main(void) { return committed_marker; }" "$("$TRAWL" search -d "$IX" -e committed_marker)"
@@ -65,19 +65,30 @@ for br in dev release/1.0 release/2.0; do
 done
 g -C "$B" checkout -q main
 check "--branch NAME indexes that branch" "$TRAWL" index -q -o "$T/ixbr" --branch dev "$B"
-expect_eq "... as repository NAME@BRANCH" "br@dev/f.txt:1:branch_marker dev" "$("$TRAWL" search -d "$T/ixbr" -e branch_marker)"
-check "--branch with a glob" "$TRAWL" index -q -o "$T/ixbr" --branch 'release/*' "$B"
-expect_eq "a glob indexes every matching branch, each as its own repository" \
-  "$(printf 'br@dev/f.txt:1:branch_marker dev\nbr@release/1.0/f.txt:1:branch_marker release/1.0\nbr@release/2.0/f.txt:1:branch_marker release/2.0')" \
-  "$("$TRAWL" search -d "$T/ixbr" -e branch_marker | sort)"
-expect_eq "the default branch is not indexed when --branch is given" "" "$("$TRAWL" search -d "$T/ixbr" -e 'on main')"
-"$TRAWL" search -d "$T/ixbr" --json -e 'branch_marker release/1' > "$T/br.json"
+expect_eq "... as the repository, with that branch as its default" "br/f.txt:1:branch_marker dev" "$("$TRAWL" search -d "$T/ixbr" -e branch_marker)"
+check "--branch with a glob" "$TRAWL" index -q -o "$T/ixbr" --branch main --branch 'release/*' "$B"
+expect_eq "without rev:, only the default branch (HEAD's) is searched" "br/f.txt:1:on main" "$("$TRAWL" search -d "$T/ixbr" '/on main|branch_marker/')"
+expect_eq "rev:*GLOB searches the matching branches, each result naming its branches" \
+  "$(printf 'br@release/1.0/f.txt:1:branch_marker release/1.0\nbr@release/2.0/f.txt:1:branch_marker release/2.0')" \
+  "$("$TRAWL" search -d "$T/ixbr" 'branch_marker rev:*release/*' | sort)"
+expect_eq "repo:NAME@A:B searches two branches" \
+  "$(printf 'br@main/f.txt:1:on main\nbr@release/2.0/f.txt:1:branch_marker release/2.0')" \
+  "$("$TRAWL" search -d "$T/ixbr" 'repo:br@main:release/2.0 /on main|marker/' | sort)"
+expect_eq "a branch not selected is not indexed (dev)" "" "$("$TRAWL" search -d "$T/ixbr" 'branch_marker rev:dev' 2>/dev/null)"
+if "$TRAWL" search -d "$T/ixbr" 'branch_marker rev:dev' 2>&1 >/dev/null | grep -q 'revision "dev" is not indexed in repository br'; then ok "an unknown revision is a warning naming it"; else not_ok "an unknown revision is a warning naming it"; fi
+"$TRAWL" search -d "$T/ixbr" --json 'branch_marker rev:release/1.0' > "$T/br.json"
 if python3 - "$T/br.json" <<'PY'
 import json, sys
 f = [json.loads(l) for l in open(sys.argv[1])][0]
-assert f["repo"] == "br@release/1.0" and f["path"] == "f.txt", f
+assert f["repo"] == "br" and f["path"] == "f.txt" and f["branches"] == ["release/1.0"], f
 PY
-then ok "--json names the repository NAME@BRANCH and keeps the path apart"; else not_ok "--json names the repository NAME@BRANCH and keeps the path apart" "$(cat "$T/br.json")"; fi
+then ok "--json names the branches apart from the repository and the path"; else not_ok "--json names the branches apart from the repository and the path" "$(cat "$T/br.json")"; fi
+# A file identical on several branches is one document listing them all.
+g -C "$B" checkout -q -b same main; printf 'shared_marker\n' > "$B/shared.txt"; commit "$B" same
+g -C "$B" checkout -q -b same2 same; g -C "$B" checkout -q main
+check "index two branches sharing a file" "$TRAWL" index -q -o "$T/ixsame" --branch 'same*' "$B"
+expect_eq "... one result naming both branches" '["same","same2"]' "$("$TRAWL" search -d "$T/ixsame" --json 'shared_marker rev:*same*' | python3 -c 'import json,sys; print(json.dumps([json.loads(l)["branches"] for l in sys.stdin if "branches" in l][0], separators=(",",":")))')"
+expect_eq "... stored once" "1" "$("$TRAWL" ls -d "$T/ixsame" | grep -c shared.txt)"
 "$TRAWL" index -o "$T/ixbr" --branch nosuch "$B" > /dev/null 2> "$T/err"; st=$?
 if [ $st = 2 ] && grep -q 'no branch "nosuch"' "$T/err"; then ok "a missing branch is an error naming it"; else not_ok "a missing branch is an error naming it" "status $st" "$(cat "$T/err")"; fi
 expect_status "a glob matching nothing is an error" 2 "$TRAWL" index -o "$T/ixbr" --branch 'nomatch/*' "$B"
@@ -96,7 +107,7 @@ g -C "$B" update-ref "refs/heads/--upload-pack=touch" main
 "$TRAWL" index -o "$T/ixh" --branch '*' "$B" > "$T/out" 2> "$T/err"; st=$?
 expect_eq "a glob over hostile branch names still indexes the others" 0 "$st"
 if grep -q '3 matching branches left out' "$T/err"; then ok "branches named like options are left out with a warning"; else not_ok "branches named like options are left out with a warning" "$(cat "$T/err")"; fi
-expect_eq "the hostile branches are not in the index" "br@dev br@main br@release/1.0 br@release/2.0" "$("$TRAWL" search -d "$T/ixh" --json -e 'branch_marker|on main' | python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l).get("repo","") for l in sys.stdin} - {""})))')"
+expect_eq "the hostile branches are not in the index" "dev main release/1.0 release/2.0 same same2" "$(python3 -c 'import json,sys; print(" ".join(b["name"] for b in json.load(open(sys.argv[1]))["repos"][0]["branches"]))' "$T/ixh/MANIFEST")"
 expect_eq "no file was created from a branch name" "" "$(ls -A "$T" | grep -e '^-' -e '^out-' -e pwned)"
 if [ "$pwned_before" = no ] && [ -e /tmp/pwned ]; then not_ok "/tmp/pwned was not created"; else ok "/tmp/pwned was not created"; fi
 
@@ -119,7 +130,7 @@ expect_eq "symlinks and the submodule are recorded as skipped, with reasons" \
 expect_eq "symlinks are never followed (no root: from /etc/passwd, nothing from ../proj)" "" "$("$TRAWL" search -d "$T/ixs" -e 'root:|committed_marker|^/etc/passwd$')"
 expect_eq ".gitmodules is indexed as a plain file" "hostile/.gitmodules:3:	url = ext::sh -c touch% /tmp/pwned" "$("$TRAWL" search -d "$T/ixs" -F -e 'ext::')"
 expect_eq "path search finds a skipped symlink by name" "hostile/passwd-link" "$("$TRAWL" search -d "$T/ixs" 'type:path passwd-link' | head -n 1)"
-out=$("$TRAWL" index -o "$T/ixs" "$H" 2>&1)
+out=$("$TRAWL" index -o "$T/ixs2" "$H" 2>&1)
 case $out in
   *"3 symlinks not followed, 1 submodules not followed") ok "summary counts symlinks and submodules";;
   *) not_ok "summary counts symlinks and submodules" "$out";;
@@ -177,6 +188,73 @@ expect_eq "small files next to them are indexed" "sizes/small.txt:1:small_marker
 if [ $st = 2 ] && grep -q 'more than 2 files' "$T/err"; then ok "--max-files: a larger repository is an error saying so"; else not_ok "--max-files: a larger repository is an error saying so" "status $st" "$(cat "$T/err")"; fi
 expect_eq "... and its previous index is untouched" "proj/second.txt:1:second_commit_marker" "$("$TRAWL" search -d "$IX" -e second_commit_marker)"
 expect_status "--max-files 0 is refused" 2 "$TRAWL" index -o "$IX" --max-files 0 "$R"
+
+# --- per-repository limits and hostile sizes --------------------------------------------------
+L=$T/limits
+g init -q "$L"
+printf 'limit_marker\n' > "$L/a.txt"; head -c 5000 /dev/zero | tr '\0' 'b' > "$L/b.txt"
+commit "$L" limits
+"$TRAWL" index -o "$T/ixl" --max-bytes 4K "$L" > /dev/null 2> "$T/err"; st=$?
+if [ $st = 2 ] && grep -q 'limit: more than 4096 bytes to index' "$T/err"; then ok "--max-bytes: too much content is an error saying so"; else not_ok "--max-bytes: too much content is an error saying so" "status $st" "$(cat "$T/err")"; fi
+check "--max-bytes above the content indexes" "$TRAWL" index -q -o "$T/ixl" --max-bytes 1M --max-seconds 600 "$L"
+expect_status "--max-seconds 0 is refused" 2 "$TRAWL" index -o "$T/ixl" --max-seconds 0 "$L"
+expect_status "--max-bytes x is refused" 2 "$TRAWL" index -o "$T/ixl" --max-bytes x "$L"
+"$TRAWL" index -o "$T/ixl" --max-files 1 "$L" > /dev/null 2> "$T/err"; st=$?
+if [ $st = 2 ] && grep -q 'more than 1 files' "$T/err"; then ok "--max-files on a re-index of an unchanged repository still applies"; else not_ok "--max-files on a re-index of an unchanged repository still applies" "status $st" "$(cat "$T/err")"; fi
+
+# .gitattributes tricks: no filter, no eol conversion, export-ignore means nothing to an indexer.
+A=$T/attrs
+g init -q "$A"
+printf '*.txt text eol=crlf\nsecret.txt export-ignore\n*.dat filter=lfs diff=lfs merge=lfs -text\n*.c filter=evil\n' > "$A/.gitattributes"
+printf 'lf_only_marker\n' > "$A/unix.txt"
+printf 'exported_anyway_marker\n' > "$A/secret.txt"
+printf 'version https://git-lfs.github.com/spec/v1\noid sha256:0000000000000000000000000000000000000000000000000000000000000000\nsize 999999999\n' > "$A/huge.dat"
+printf 'int filtered_marker;\n' > "$A/x.c"
+g -C "$A" config filter.evil.smudge "touch $T/filter-ran"
+g -C "$A" config filter.evil.clean cat
+commit "$A" attrs
+check "a repository with .gitattributes tricks indexes" "$TRAWL" index -q -o "$T/ixa" "$A"
+expect_eq "text eol=crlf: the blob is indexed as stored (LF, no CR added)" "attrs/unix.txt:1:lf_only_marker" "$("$TRAWL" search -d "$T/ixa" -e 'lf_only_marker$')"
+expect_eq "export-ignore: the file is indexed all the same" "attrs/secret.txt:1:exported_anyway_marker" "$("$TRAWL" search -d "$T/ixa" -e exported_anyway_marker)"
+expect_eq "an LFS pointer claiming 1 GB is indexed as its small text" "attrs/huge.dat:3:size 999999999" "$("$TRAWL" search -d "$T/ixa" -F -e 'size 999999999')"
+if [ ! -e "$T/filter-ran" ] && [ "$("$TRAWL" search -d "$T/ixa" -e filtered_marker)" = "attrs/x.c:1:int filtered_marker;" ]; then ok "no filter ever runs"; else not_ok "no filter ever runs"; fi
+
+# Hostile sizes: a 200 MB blob is never loaded; a 50 MB single line; 50,000 small files.
+Z=$T/huge
+g init -q "$Z"
+head -c 209715200 /dev/zero | tr '\0' 'z' > "$Z/huge.txt"
+head -c 52428800 /dev/zero | tr '\0' 'y' > "$Z/oneline.txt"
+printf 'tiny_marker\n' > "$Z/tiny.txt"
+commit "$Z" huge
+rm -f "$Z/huge.txt" "$Z/oneline.txt"   # the objects stay; the work tree is not read anyway
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f %M -o "$T/rss" "$TRAWL" index -q -o "$T/ixhuge" "$Z" > /dev/null 2> "$T/err"; st=$?
+  rss=$(tail -n 1 "$T/rss")
+  # ASan builds carry a large shadow; the bound is for the release build.
+  lim=$([ "${TRAWL_BUILD:-release}" = asan ] && echo 600000 || echo 120000)
+  if [ $st = 0 ] && [ "$rss" -lt "$lim" ]; then ok "a 200 MB blob is skipped without being loaded (peak RSS ${rss} KB)"; else not_ok "a 200 MB blob is skipped without being loaded" "status $st rss $rss KB" "$(cat "$T/err")"; fi
+else
+  check "a 200 MB blob is skipped" "$TRAWL" index -q -o "$T/ixhuge" "$Z"
+fi
+expect_eq "... with reasons (and the 50 MB line too, over --max-file-size)" \
+  "$(printf 'huge/huge.txt\t209715200\ttoo large\nhuge/oneline.txt\t52428800\ttoo large')" "$("$TRAWL" ls -d "$T/ixhuge" --skipped | sort)"
+check "a 50 MB single line is indexed with --max-file-size 64M" "$TRAWL" index -q -o "$T/ixline" --max-file-size 64M "$Z"
+expect_eq "... and searched (one line, no crash)" "huge/oneline.txt:1" "$("$TRAWL" search -d "$T/ixline" -l -e 'y{100}$' | sed 's/$/:1/')"
+M=$T/many
+g init -q "$M"
+python3 - "$M" <<'PY'
+import os, sys
+for d in range(50):
+    os.makedirs(os.path.join(sys.argv[1], f"d{d}"))
+    for f in range(1000):
+        with open(os.path.join(sys.argv[1], f"d{d}", f"f{f}.txt"), "w") as fh:
+            fh.write(f"many_marker {d} {f}\n")
+PY
+commit "$M" many
+"$TRAWL" index -o "$T/ixmany" --max-files 10000 "$M" > /dev/null 2> "$T/err"; st=$?
+if [ $st = 2 ] && grep -q 'more than 10000 files' "$T/err"; then ok "50,000 files over --max-files 10000 is an error saying so"; else not_ok "50,000 files over --max-files 10000 is an error saying so" "status $st" "$(cat "$T/err")"; fi
+check "50,000 small files index within the default limit" "$TRAWL" index -q -o "$T/ixmany" "$M"
+expect_eq "... all of them" "50000" "$("$TRAWL" search -d "$T/ixmany" -c -e many_marker | awk -F: '{s+=$NF} END {print s}')"
 
 g init -q "$T/empty"
 "$TRAWL" index -o "$T/ixe" "$T/empty" > /dev/null 2> "$T/err"; st=$?

@@ -201,7 +201,8 @@ check "a repository with hostile branch names is added with --branch '*'" "$TRAW
 (cd "$T/work" && "$TRAWL" sync --data "$D" hostile "${OPEN[@]}") >"$T/.out" 2>&1; st=$?
 expect_eq "sync of hostile branch names succeeds" 0 "$st"
 case $(cat "$T/.out") in *"left out"*) ok "branches starting with '-' are left out, with a warning";; *) not_ok "branches starting with '-' are left out, with a warning" "$(cat "$T/.out")";; esac
-expect_eq "valid branches are indexed as NAME@BRANCH" "$(printf 'hostile@main/f.txt:1:hostile_main\nhostile@ok-branch/f.txt:1:hostile_main')" "$("$TRAWL" search --data "$D" -e hostile_main | sort)"
+expect_eq "the default branch is searched without rev:" "hostile/f.txt:1:hostile_main" "$("$TRAWL" search --data "$D" -e hostile_main)"
+expect_eq "valid branches are indexed, as one document with both branches" "hostile@main,ok-branch/f.txt:1:hostile_main" "$("$TRAWL" search --data "$D" 'rev:main:ok-branch hostile_main')"
 hid=$("$TRAWL" repo list --data "$D" --json | python3 -c 'import json,sys; print([r for r in map(json.loads, sys.stdin) if r["name"]=="hostile"][0]["id"])')
 expect_eq "the '-h' branch is mirrored as data" "$c" "$(git -C "$D/repos/$hid.git" for-each-ref --format='%(objectname)' refs/heads/-h 2>&1)"
 created=$(find "$T" / -maxdepth 1 \( -name touch_pwned -o -name 'x' -o -name pwned \) 2>/dev/null; find "$T/work" "$D" -name 'x' -o -name 'touch_pwned' 2>/dev/null)

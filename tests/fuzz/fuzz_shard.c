@@ -91,6 +91,14 @@ static void try_shard(const uint8_t *data, size_t size)
 	(void)shard_verify(sh);
 	(void)shard_repo(sh);
 	(void)shard_content_bytes(sh);
+	for (uint32_t b = 0; b < shard_n_branches(sh); b++) {
+		size_t len;
+		const char *name = shard_branch(sh, b, &len);
+		volatile char y = 0;
+
+		for (size_t k = 0; k < len; k++)
+			y = y ^ name[k];
+	}
 	n = shard_n_docs(sh);
 	for (uint32_t i = 0; i < n; i++) {
 		struct shard_doc d;
@@ -106,6 +114,10 @@ static void try_shard(const uint8_t *data, size_t size)
 			x = x ^ (uint8_t)d.path[k];
 		for (size_t k = 0; k < d.content_len; k++)
 			x = x ^ d.content[k];
+		for (size_t k = 0; k < d.bset_len; k++)
+			x = x ^ d.bset[k];
+		for (size_t k = 0; k < SHARD_OID_BYTES; k++)
+			x = x ^ d.oid[k];
 		if (d.content_len >= 3)
 			read_postings(sh, trigram_make(d.content[0], d.content[1], d.content[2]));
 	}

@@ -53,6 +53,34 @@ static void write_shard(const char *dir, const char *name, const char *repo,
 	free(path);
 }
 
+/* A shard with a branch table and a branch set per document (format 2). */
+static void write_branch_shard(const char *dir, const char *name)
+{
+	static char *const branches[] = { "main", "dev", "release/1.0", "a", "b", "c", "d", "e",
+					  "f" };
+	static const char *const texts[] = { "the main text", "on dev only", "everywhere abc" };
+	char *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+
+	if (!path || shard_writer_new(&w, path, "branchy") < 0 ||
+	    shard_writer_set_branches(w, branches, 9) < 0)
+		die(name);
+	for (size_t i = 0; i < 3; i++) {
+		uint8_t set[2] = { (uint8_t)(1u << i), (uint8_t)(i == 2) };
+		uint8_t oid[SHARD_OID_BYTES];
+		size_t len = strlen(texts[i]);
+
+		memset(oid, 0xa0 + (int)i, sizeof(oid));
+		if (shard_writer_add_git(w, texts[i], 4, (const uint8_t *)texts[i], len, len,
+					 DOC_INDEXED, 0, oid, set, i == 2 ? 2 : 1) < 0)
+			die(name);
+	}
+	if (shard_writer_finish(w) < 0)
+		die(name);
+	shard_writer_free(w);
+	free(path);
+}
+
 static uint8_t *load(const char *dir, const char *name, size_t *n)
 {
 	char *path = file_join(dir, name), *data = NULL;
@@ -127,12 +155,13 @@ int main(int argc, char **argv)
 	write_shard(dir, "valid-one.shard", "one", one, 1);
 	write_shard(dir, "valid-small.shard", "small", small, sizeof(small) / sizeof(small[0]));
 	write_shard(dir, "valid-many.shard", "many", many, sizeof(many) / sizeof(many[0]));
+	write_branch_shard(dir, "valid-branches.shard");
 
 	p = load(dir, "valid-small.shard", &n);
 	store(dir, "bad-truncated.shard", p, n / 2);
 	p[SHARD_H_VERSION] = 9;
 	store(dir, "bad-newer.shard", p, n);
-	p[SHARD_H_VERSION] = 1;
+	p[SHARD_H_VERSION] = SHARD_VERSION;
 	p[0] = 'X';
 	store(dir, "bad-magic.shard", p, n);
 	p[0] = 'T';

@@ -225,8 +225,9 @@ static void index_refuses_malformed_manifests(void **state)
 	expect_manifest_refused(dir, "not json");
 	expect_manifest_refused(dir, "{\"version\":1}");
 	expect_manifest_refused(dir, "{\"version\":\"1\",\"repos\":[]}");
-	expect_manifest_refused(dir, "{\"version\":2,\"repos\":[]}");
+	expect_manifest_refused(dir, "{\"version\":3,\"repos\":[]}");
 	assert_non_null(strstr(error_last(), "newer"));
+	expect_manifest_refused(dir, "{\"version\":0,\"repos\":[]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[5]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"\",\"shards\":[]}]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":[]},"
@@ -234,6 +235,48 @@ static void index_refuses_malformed_manifests(void **state)
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":"
 				     "[\"a.shard\"]},{\"name\":\"s\",\"shards\":[\"a.shard\"]}]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"version\":1,\"repos\":[]}");
+}
+
+/* Version 2 git keys: branches, overlay, base_shards; each malformed one is refused. */
+static void index_refuses_malformed_git_metadata(void **state)
+{
+	const char *dir = fresh_dir("malformed-git");
+	static const char *const bad[] = {
+		/* two default branches */
+		"\"branches\":[{\"name\":\"a\",\"default\":true},{\"name\":\"b\",\"default\":true}]",
+		/* a branch twice */
+		"\"branches\":[{\"name\":\"a\"},{\"name\":\"a\"}]",
+		/* a commit that is not hex */
+		"\"branches\":[{\"name\":\"a\",\"commit\":\"zz\"}]",
+		/* an empty branch name */
+		"\"branches\":[{\"name\":\"\"}]",
+		/* an overlay naming a shard the repository does not list */
+		"\"branches\":[{\"name\":\"a\"}],\"overlay\":[{\"shard\":\"x.shard\",\"doc\":0,"
+		"\"branches\":[0]}]",
+		/* an overlay naming a branch that does not exist */
+		"\"branches\":[{\"name\":\"a\"}],\"overlay\":[{\"shard\":\"s.shard\",\"doc\":0,"
+		"\"branches\":[1]}]",
+		/* branches not ascending */
+		"\"branches\":[{\"name\":\"a\"},{\"name\":\"b\"}],\"overlay\":[{\"shard\":"
+		"\"s.shard\",\"doc\":0,\"branches\":[1,0]}]",
+		/* the same document twice */
+		"\"branches\":[{\"name\":\"a\"}],\"overlay\":[{\"shard\":\"s.shard\",\"doc\":0,"
+		"\"branches\":[]},{\"shard\":\"s.shard\",\"doc\":0,\"branches\":[0]}]",
+		/* a negative document */
+		"\"overlay\":[{\"shard\":\"s.shard\",\"doc\":-1,\"branches\":[]}]",
+		/* more base shards than shards */
+		"\"base_shards\":2",
+		"\"branches\":5",
+	};
+	char json[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json),
+			 "{\"version\":2,\"repos\":[{\"name\":\"r\",\"shards\":[\"s.shard\"],%s}]}",
+			 bad[i]);
+		expect_manifest_refused(dir, json);
+	}
 }
 
 static void index_refuses_shard_of_another_repository(void **state)
@@ -351,6 +394,86 @@ static void shard_names_are_safe_and_unique(void **state)
 	}
 }
 
+/* A shard of repo with branches {x, y} holding three documents: on x, on y, on both. */
+static char *make_branch_shard(const char *dir, const char *repo)
+{
+	static char *const branches[] = { "y", "x" }; /* shard order differs from the MANIFEST's */
+	char *name = index_shard_name(repo, 0), *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+	static const uint8_t sets[] = { 2, 1, 3 };
+
+	assert_int_equal(shard_writer_new(&w, path, repo), 0);
+	assert_int_equal(shard_writer_set_branches(w, branches, 2), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(shard_writer_add_git(w, "f", 1, (const uint8_t *)"abc", 3, 3,
+						      DOC_INDEXED, 0, NULL, &sets[i], 1), 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	free(path);
+	return name;
+}
+
+static uint64_t doc_set(const struct index *ix, uint32_t doc)
+{
+	struct shard_doc d;
+	uint64_t set = 0;
+
+	assert_int_equal(shard_doc(&d, index_shard(ix, 0), doc), 0);
+	index_doc_branches(&set, 1, ix, 0, doc, &d);
+	return set;
+}
+
+static void index_maps_branches_by_name_and_applies_the_overlay(void **state)
+{
+	const char *dir = fresh_dir("overlay");
+	char *file = make_branch_shard(dir, "r");
+	struct index_branch br[] = { { "x", "", true }, { "y", "", false } };
+	uint32_t only_y[] = { 1 };
+	struct index_overlay ov[] = { { 0, 1, only_y, 1 }, { 0, 2, NULL, 0 } };
+	struct index_repo_entry e = { .name = "r", .shards = &file, .n_shards = 1, .n_base = 1,
+				      .branches = br, .n_branches = 2 };
+	struct index_repo_entry back = { 0 };
+	struct index *ix = NULL;
+
+	(void)state;
+	br[0].name = "x";
+	br[1].name = "y";
+	assert_int_equal(index_commit_entry(dir, &e, NULL), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	/* Shard branch 1 is "x", MANIFEST branch 0: documents map by name. */
+	assert_int_equal(doc_set(ix, 0), 1); /* x */
+	assert_int_equal(doc_set(ix, 1), 2); /* y */
+	assert_int_equal(doc_set(ix, 2), 3); /* both */
+	assert_true(index_shard_entry(ix, 0)->branches[0].is_default);
+	index_close(ix);
+	/* The overlay moves document 1 to y only (it was) and deletes document 2. */
+	ov[0].branches = only_y;
+	e.overlay = ov;
+	e.n_overlay = 2;
+	assert_int_equal(index_commit_entry(dir, &e, NULL), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(doc_set(ix, 0), 1);
+	assert_int_equal(doc_set(ix, 1), 2);
+	assert_int_equal(doc_set(ix, 2), 0);
+	index_close(ix);
+	assert_int_equal(index_read_repo(&back, dir, "r"), 0);
+	assert_int_equal(back.n_overlay, 2);
+	assert_int_equal(back.n_branches, 2);
+	/* A commit that expects another state than the current one changes nothing. */
+	back.branches[0].commit[0] = '\0';
+	snprintf(back.branches[1].commit, sizeof(back.branches[1].commit), "%s",
+		 "0123456789012345678901234567890123456789");
+	assert_int_equal(index_commit_entry(dir, &e, &back), TRAWL_EIO);
+	assert_non_null(strstr(error_last(), "changed in the index during this run"));
+	index_repo_entry_dispose(&back);
+	/* An overlay naming a document the shard does not have is refused on open. */
+	ov[1].doc = 3;
+	assert_int_equal(index_commit_entry(dir, &e, NULL), 0);
+	assert_int_equal(index_open(&ix, dir), TRAWL_ECORRUPT);
+	assert_int_equal(index_read_repo(&back, dir, "nosuch"), TRAWL_ENOTFOUND);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +483,8 @@ int main(void)
 		cmocka_unit_test(index_open_accepts_empty_repository_list),
 		cmocka_unit_test(index_refuses_manifest_naming_files_outside),
 		cmocka_unit_test(index_refuses_malformed_manifests),
+		cmocka_unit_test(index_refuses_malformed_git_metadata),
+		cmocka_unit_test(index_maps_branches_by_name_and_applies_the_overlay),
 		cmocka_unit_test(index_refuses_shard_of_another_repository),
 		cmocka_unit_test(index_open_reports_corrupt_shard_by_name),
 		cmocka_unit_test(index_commit_refuses_bad_names),

@@ -89,13 +89,19 @@ static void write_sample(const char *path, const char *repo)
 {
 	struct shard_writer *w = NULL;
 
+	static char *const branches[] = { "main", "dev", "release/1.0" };
+
 	assert_int_equal(shard_writer_new(&w, path, repo), 0);
+	assert_int_equal(shard_writer_set_branches(w, branches, 3), 0);
 	for (size_t i = 0; i < N_SAMPLE; i++) {
 		const struct sample_doc *d = &sample[i];
+		uint8_t set = (uint8_t)(1u + (i % 7)); /* every non-empty subset of 3 branches */
+		uint8_t oid[SHARD_OID_BYTES];
 
-		assert_int_equal(shard_writer_add(w, d->path, strlen(d->path),
-						  (const uint8_t *)d->content, content_len(d),
-						  d->size, d->skip, d->lang),
+		memset(oid, (int)i + 1, sizeof(oid));
+		assert_int_equal(shard_writer_add_git(w, d->path, strlen(d->path),
+						      (const uint8_t *)d->content, content_len(d),
+						      d->size, d->skip, d->lang, oid, &set, 1),
 				 0);
 	}
 	assert_int_equal(shard_writer_content_bytes(w), SAMPLE_CONTENT_BYTES);
@@ -577,13 +583,17 @@ static void reader_rejects_newer_version(void **state)
 	struct blob b = sample_blob();
 
 	(void)state;
-	put_le32(b.p + SHARD_H_VERSION, 2);
-	expect_refused(b.p, b.n, "format version 2 is newer than this trawl supports (1)");
+	put_le32(b.p + SHARD_H_VERSION, 3);
+	expect_refused(b.p, b.n, "format version 3 is newer than this trawl supports (2)");
 	reseal(b.p, b.n);
-	expect_refused(b.p, b.n, "format version 2 is newer than this trawl supports (1)");
+	expect_refused(b.p, b.n, "format version 3 is newer than this trawl supports (2)");
 	put_le32(b.p + SHARD_H_VERSION, 0);
 	reseal(b.p, b.n);
 	expect_refused(b.p, b.n, "version 0");
+	/* Version 1 (before branch sets) is refused: the index must be rebuilt. */
+	put_le32(b.p + SHARD_H_VERSION, 1);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "unsupported format version 1");
 	free(b.p);
 }
 
@@ -981,6 +991,118 @@ static void reader_survives_random_damage(void **state)
 	free(good.p);
 }
 
+/* Branch sets: a damaged one is refused when its record is read (shard_doc), never misread. */
+static void expect_doc_refused(const uint8_t *p, size_t n, uint32_t id, const char *want)
+{
+	struct shard *sh = NULL;
+	struct shard_doc d;
+
+	assert_int_equal(open_bytes(&sh, p, n), 0);
+	assert_int_equal(shard_doc(&d, sh, id), TRAWL_ECORRUPT);
+	if (!strstr(error_last(), want))
+		print_error("expected \"%s\" in \"%s\"\n", want, error_last());
+	assert_non_null(strstr(error_last(), want));
+	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
+	shard_close(sh);
+}
+
+static void reader_reads_branch_table_and_sets(void **state)
+{
+	struct blob b = sample_blob();
+	struct shard *sh = NULL;
+	struct shard_doc d;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	assert_int_equal(shard_n_branches(sh), 3);
+	assert_memory_equal(shard_branch(sh, 2, &len), "release/1.0", 11);
+	assert_int_equal(len, 11);
+	for (uint32_t i = 0; i < shard_n_docs(sh); i++) {
+		assert_int_equal(shard_doc(&d, sh, i), 0);
+		assert_int_equal(d.bset_len, 1);
+		assert_int_equal(d.bset[0], 1u + (i % 7));
+		assert_int_equal(d.oid[0], i + 1);
+	}
+	assert_int_equal(shard_verify(sh), 0);
+	shard_close(sh);
+	free(b.p);
+}
+
+static void reader_rejects_bad_branch_sets(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *rec = b.p + sec_off(b.p, SEC_DOCS);
+	uint8_t *sets = b.p + sec_off(b.p, SEC_BSETS);
+	uint32_t off = le32(rec + SHARD_D_BSET_OFF);
+
+	(void)state;
+	/* A bit beyond the third branch. */
+	sets[off] |= 0x08;
+	reseal(b.p, b.n);
+	expect_doc_refused(b.p, b.n, 0, "beyond the 3");
+	/* An empty set: a document on no branch. */
+	sets[off] = 0;
+	reseal(b.p, b.n);
+	expect_doc_refused(b.p, b.n, 0, "empty branch set");
+	sets[off] = 1;
+	/* Longer than three branches need. */
+	put_le32(rec + SHARD_D_BSET_LEN, 2);
+	reseal(b.p, b.n);
+	expect_doc_refused(b.p, b.n, 0, "branch set of 2 bytes");
+	/* Outside BSETS. */
+	put_le32(rec + SHARD_D_BSET_LEN, 1);
+	put_le32(rec + SHARD_D_BSET_OFF, (uint32_t)sec_len(b.p, SEC_BSETS));
+	reseal(b.p, b.n);
+	expect_doc_refused(b.p, b.n, 0, "beyond BSETS");
+	free(b.p);
+}
+
+static void reader_rejects_bad_branch_table(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *t = b.p + sec_off(b.p, SEC_BRANCHES);
+
+	(void)state;
+	put_le32(t, 0); /* an empty name */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "branch 0 has a name of 0 bytes");
+	put_le32(t, 1000); /* a name running past the section */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "BRANCHES");
+	put_le32(t, 4);
+	t[4] = 0; /* a NUL inside */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "NUL");
+	free(b.p);
+}
+
+static void writer_refuses_bad_branch_sets(void **state)
+{
+	struct shard_writer *w = NULL;
+	static char *const two[] = { "a", "b" };
+	uint8_t set;
+
+	(void)state;
+	assert_int_equal(shard_writer_new(&w, tpath("bset.shard"), "r"), 0);
+	assert_int_equal(shard_writer_set_branches(w, two, 2), 0);
+	assert_int_equal(shard_writer_set_branches(w, two, 2), TRAWL_EINVAL); /* only once */
+	set = 4; /* branch 2 of 2 */
+	assert_int_equal(shard_writer_add_git(w, "x", 1, NULL, 0, 0, DOC_SKIP_BINARY, 0, NULL,
+					      &set, 1), TRAWL_EINVAL);
+	set = 0;
+	assert_int_equal(shard_writer_add_git(w, "x", 1, NULL, 0, 0, DOC_SKIP_BINARY, 0, NULL,
+					      &set, 1), TRAWL_EINVAL);
+	assert_int_equal(shard_writer_add(w, "x", 1, NULL, 0, 0, DOC_SKIP_BINARY, 0),
+			 TRAWL_EINVAL); /* no set where branches were declared */
+	set = 3;
+	assert_int_equal(shard_writer_add_git(w, "x", 1, NULL, 0, 0, DOC_SKIP_BINARY, 0, NULL,
+					      &set, 1), 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -997,6 +1119,10 @@ int main(void)
 		cmocka_unit_test(reader_refuses_missing_file_and_symlink),
 		cmocka_unit_test(reader_rejects_wrong_magic),
 		cmocka_unit_test(reader_rejects_newer_version),
+		cmocka_unit_test(reader_reads_branch_table_and_sets),
+		cmocka_unit_test(reader_rejects_bad_branch_sets),
+		cmocka_unit_test(reader_rejects_bad_branch_table),
+		cmocka_unit_test(writer_refuses_bad_branch_sets),
 		cmocka_unit_test(reader_rejects_truncation_at_every_section_boundary),
 		cmocka_unit_test(reader_rejects_truncated_toc),
 		cmocka_unit_test(reader_rejects_trailing_bytes),

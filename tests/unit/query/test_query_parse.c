@@ -236,7 +236,9 @@ static const struct parse_case cases[] = {
 	{ "repo:foo@", INVAL, 8, "needs a revision" },
 	{ "repo:@main x", INVAL, 5, "before '@'" },
 	{ "repo:foo@a..b", INVAL, 10, "'..'" },
-	{ "repo:foo@a:b x", INVAL, 10, "~ ^ :" },
+	{ "repo:foo@a:b x", OK, 0, AND2(REPO("foo"), LIT("x")) " rev:a:b" DEF },
+	{ "repo:foo@a: x", INVAL, 10, "cannot be empty" },
+	{ "repo:foo@*release/* x", OK, 0, AND2(REPO("foo"), LIT("x")) " rev:*release/*" DEF },
 	{ "-repo:foo@main bar", INVAL, 9, "cannot name a revision" },
 	{ "rev:-x foo", INVAL, 4, "start with '-'" },
 	{ "rev:a~1 foo", INVAL, 5, "~ ^ :" },
@@ -549,10 +551,9 @@ static void rev_and_clamped_timeout_warn(void **state)
 	(void)state;
 	assert_string_equal(q->rev, "dev");
 	assert_int_equal(q->timeout_ms, QUERY_MAX_TIMEOUT_MS);
-	assert_int_equal(q->n_warnings, 2);
-	assert_string_equal(q->warnings[0],
-			    "rev: is accepted but only the default branch is indexed for now");
-	assert_non_null(strstr(q->warnings[1], "timeout:"));
+	/* Branches are indexed now: rev: gives no warning, the clamped timeout does. */
+	assert_int_equal(q->n_warnings, 1);
+	assert_non_null(strstr(q->warnings[0], "timeout:"));
 	query_free(q);
 }
 

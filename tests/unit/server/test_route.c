@@ -200,8 +200,8 @@ static void json_file_has_context_branches_and_replacement(void **state)
 	struct search_line l = { 3, (const uint8_t *)content + 8, 6, &r, 1 };
 	const char *br[] = { "main" };
 	struct search_file f = { "repo", "p.c", 3, 1, &l, SEARCH_CONTENT, 0, 0,
-				 (const uint8_t *)content, sizeof(content) - 1 };
-	struct search_json_opts jo = { 2, br, 1 };
+				 (const uint8_t *)content, sizeof(content) - 1, br, 1 };
+	struct search_json_opts jo = { 2 };
 	struct buf b;
 
 	(void)state;
@@ -220,8 +220,16 @@ static void json_file_has_context_branches_and_replacement(void **state)
 	assert_non_null(strstr(b.ptr, "\"before\":[],\"after\":[{\"line\":2,\"text\":\"two\"}]"));
 	buf_reset(&b);
 	assert_int_equal(search_json_file(&b, &f, NULL), 0);
-	assert_null(strstr(b.ptr, "branches"));
+	assert_non_null(strstr(b.ptr, "\"branches\":[\"main\"]"));
 	assert_null(strstr(b.ptr, "before"));
+	/* No branches (a directory): the CLI leaves the field out, the API gives []. */
+	f.n_branches = 0;
+	buf_reset(&b);
+	assert_int_equal(search_json_file(&b, &f, NULL), 0);
+	assert_null(strstr(b.ptr, "branches"));
+	buf_reset(&b);
+	assert_int_equal(search_json_file(&b, &f, &jo), 0);
+	assert_non_null(strstr(b.ptr, "\"branches\":[]"));
 	buf_dispose(&b);
 }
 

@@ -1,0 +1,302 @@
+/*
+ * The shared indexing pipeline; see build_int.h.
+ *
+ * DESIGN: shard boundaries are fixed from the entries' weights before any content is read, so
+ * each worker thread builds whole shards independently, with no shared writer, and the same
+ * entry list always gives the same shards. Counters are atomics read by the calling thread for
+ * progress about ten times a second.
+ */
+#include "build/build_int.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/file.h"
+
+#define MAX_THREADS 64
+
+struct task {
+	size_t first, n;
+	char *file; /* shard file name, relative to the index directory */
+	int err;
+	char errmsg[512];
+};
+
+struct pipeline {
+	const struct pipeline_src *src;
+	const struct pipeline_opts *po;
+	struct task *tasks;
+	size_t n_tasks;
+	atomic_size_t next_task;
+	atomic_uint_fast64_t files_done, bytes_done;
+	atomic_uint_fast64_t indexed, indexed_bytes, binary, large, unreadable;
+	atomic_bool failed;
+	atomic_uint running;
+};
+
+double pipeline_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void pipeline_count(struct pipeline *p, enum doc_skip skip, uint64_t indexed_bytes,
+		    uint64_t size_done)
+{
+	switch (skip) {
+	case DOC_INDEXED:
+		atomic_fetch_add(&p->indexed, 1);
+		atomic_fetch_add(&p->indexed_bytes, indexed_bytes);
+		break;
+	case DOC_SKIP_BINARY: atomic_fetch_add(&p->binary, 1); break;
+	case DOC_SKIP_TOO_LARGE: atomic_fetch_add(&p->large, 1); break;
+	case DOC_SKIP_UNREADABLE: atomic_fetch_add(&p->unreadable, 1); break;
+	case DOC_SKIP_SYMLINK:
+	case DOC_SKIP_SUBMODULE: break; /* counted by the git walk */
+	}
+	atomic_fetch_add(&p->files_done, 1);
+	atomic_fetch_add(&p->bytes_done, size_done);
+}
+
+void *pipeline_src_arg(const struct pipeline *p)
+{
+	return p->src->arg;
+}
+
+static int push_task(struct pipeline *p, size_t *cap, size_t first, size_t n)
+{
+	if (p->n_tasks == *cap) {
+		size_t cap2 = *cap ? *cap * 2 : 16;
+		struct task *t = realloc(p->tasks, cap2 * sizeof(*t));
+
+		if (!t) {
+			error_set("out of memory planning shards");
+			return TRAWL_ENOMEM;
+		}
+		p->tasks = t;
+		*cap = cap2;
+	}
+	p->tasks[p->n_tasks++] = (struct task){ .first = first, .n = n };
+	return 0;
+}
+
+/*
+ * Cuts the entries into shards of about SHARD_TARGET_BYTES of indexed content. An empty list
+ * still gets one (empty) shard, so the repository exists in the index, unless is_empty_ok.
+ */
+static int plan_tasks(struct pipeline *p)
+{
+	const struct pipeline_src *s = p->src;
+	size_t cap = 0, first = 0;
+	uint64_t acc = 0;
+	int err;
+
+	for (size_t i = 0; i < s->n; i++) {
+		acc += s->weight(s->arg, i);
+		if (acc < SHARD_TARGET_BYTES && i + 1 < s->n)
+			continue;
+		if ((err = push_task(p, &cap, first, i + 1 - first)) < 0)
+			return err;
+		first = i + 1;
+		acc = 0;
+	}
+	return p->n_tasks || p->po->is_empty_ok ? 0 : push_task(p, &cap, 0, 0);
+}
+
+static int past_deadline(const struct pipeline *p)
+{
+	if (p->po->deadline_ms <= 0 || pipeline_now_ms() <= p->po->deadline_ms)
+		return 0;
+	error_set("limit: indexing took more than %llu seconds",
+		  (unsigned long long)p->po->max_seconds);
+	return TRAWL_ELIMIT;
+}
+
+static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ctx)
+{
+	const struct pipeline_src *s = p->src;
+	struct shard_writer *sw = NULL;
+	char *path = NULL;
+	int err;
+
+	t->file = index_shard_name(p->po->name, seq);
+	path = t->file ? file_join(p->po->index_dir, t->file) : NULL;
+	if (!path) {
+		error_set("out of memory");
+		err = TRAWL_ENOMEM;
+		goto out;
+	}
+	if ((err = shard_writer_new(&sw, path, p->po->name)) < 0 ||
+	    (s->writer_init && (err = s->writer_init(sw, s->arg)) < 0))
+		goto out;
+	for (size_t i = 0; i < t->n && !atomic_load(&p->failed); i++) {
+		/* The clock is read every 256 entries: cheap, and a slow file is seen soon after. */
+		if ((i & 255) == 255 && (err = past_deadline(p)) < 0)
+			goto out;
+		if ((err = s->add(p, sw, ctx, t->first + i)) < 0)
+			goto out;
+	}
+	if ((err = past_deadline(p)) < 0)
+		goto out;
+	err = shard_writer_finish(sw);
+out:
+	shard_writer_free(sw);
+	free(path);
+	return err;
+}
+
+static void *builder_main(void *arg)
+{
+	struct pipeline *p = arg;
+	const struct pipeline_src *s = p->src;
+	void *ctx = NULL;
+	int open_err;
+	size_t i;
+
+	open_err = s->thread_open ? s->thread_open(&ctx, s->arg) : 0;
+	while ((i = atomic_fetch_add(&p->next_task, 1)) < p->n_tasks) {
+		struct task *t = &p->tasks[i];
+
+		if (open_err < 0) {
+			t->err = open_err;
+			snprintf(t->errmsg, sizeof(t->errmsg), "%s", error_last());
+		} else if (!atomic_load(&p->failed)) {
+			t->err = build_task(p, t, p->po->seq_base + (unsigned)i, ctx);
+			if (t->err < 0)
+				snprintf(t->errmsg, sizeof(t->errmsg), "%s", error_last());
+		}
+		if (t->err < 0)
+			atomic_store(&p->failed, true);
+	}
+	if (s->thread_close)
+		s->thread_close(ctx);
+	atomic_fetch_sub(&p->running, 1);
+	return NULL;
+}
+
+static void sync_stats(struct build_stats *st, struct pipeline *p)
+{
+	st->files_done = atomic_load(&p->files_done);
+	st->bytes_done = atomic_load(&p->bytes_done);
+	st->indexed = atomic_load(&p->indexed);
+	st->indexed_bytes = atomic_load(&p->indexed_bytes);
+	st->skipped_binary = atomic_load(&p->binary);
+	st->skipped_large = atomic_load(&p->large);
+	st->skipped_unreadable = atomic_load(&p->unreadable);
+}
+
+/* Runs the builders, reporting progress from this thread until they finish. */
+static int run_builders(struct pipeline *p, struct build_stats *st, build_progress_fn progress,
+			void *arg)
+{
+	unsigned n = p->po->n_threads;
+	pthread_t th[MAX_THREADS];
+	unsigned started = 0;
+	int err = 0;
+
+	if (p->n_tasks == 0)
+		return 0;
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = c > 0 ? (unsigned)c : 1;
+	}
+	if (p->po->is_single_thread)
+		n = 1;
+	if (n > MAX_THREADS)
+		n = MAX_THREADS;
+	if (n > p->n_tasks)
+		n = (unsigned)p->n_tasks;
+	atomic_store(&p->running, n);
+	for (; started < n; started++)
+		if (pthread_create(&th[started], NULL, builder_main, p) != 0) {
+			atomic_fetch_sub(&p->running, n - started);
+			break;
+		}
+	if (started == 0) {
+		error_set("cannot start an indexing thread");
+		return TRAWL_ENOMEM;
+	}
+	while (atomic_load(&p->running) > 0) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (progress) {
+			sync_stats(st, p);
+			progress(st, arg);
+		}
+		nanosleep(&ts, NULL);
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	sync_stats(st, p);
+	for (size_t i = 0; i < p->n_tasks; i++)
+		if (p->tasks[i].err < 0 && err == 0) {
+			err = p->tasks[i].err;
+			error_set("%s", p->tasks[i].errmsg);
+		}
+	return err;
+}
+
+void pipeline_files_free(char **files, size_t n, const char *index_dir, bool remove)
+{
+	if (!files)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (remove && files[i]) {
+			char *path = file_join(index_dir, files[i]);
+
+			if (path)
+				unlink(path);
+			free(path);
+		}
+		free(files[i]);
+	}
+	free(files);
+}
+
+int pipeline_run(char ***files, size_t *n, struct build_stats *st, const struct pipeline_src *src,
+		 const struct pipeline_opts *po, build_progress_fn progress, void *arg)
+{
+	struct pipeline p = { .src = src, .po = po };
+	char **names = NULL;
+	int err;
+
+	*files = NULL;
+	*n = 0;
+	if ((err = plan_tasks(&p)) < 0 || (err = run_builders(&p, st, progress, arg)) < 0)
+		goto out;
+	names = calloc(p.n_tasks + 1, sizeof(*names));
+	if (!names) {
+		error_set("out of memory");
+		err = TRAWL_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p.n_tasks; i++) {
+		names[i] = p.tasks[i].file;
+		p.tasks[i].file = NULL;
+	}
+	*files = names;
+	*n = p.n_tasks;
+out:
+	/* On failure, remove the shards this run wrote: the previous index stays as it was. */
+	for (size_t i = 0; p.tasks && i < p.n_tasks; i++) {
+		if (p.tasks[i].file) {
+			char *path = file_join(po->index_dir, p.tasks[i].file);
+
+			if (path)
+				unlink(path);
+			free(path);
+		}
+		free(p.tasks[i].file);
+	}
+	free(p.tasks);
+	return err;
+}
