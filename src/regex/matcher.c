@@ -173,8 +173,10 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 	if (!pat.ptr && (err = buf_reserve(&pat, 1)) < 0)
 		goto out;
 	pthread_once(&engine_once, engine_pick);
-	if ((*out = dbcache_load(pat.ptr, pat.len, flags | engine_cache_tag)) != NULL)
+	if ((*out = dbcache_mem_get(pat.ptr, pat.len, flags | engine_cache_tag)) != NULL)
 		goto out;
+	if ((*out = dbcache_load(pat.ptr, pat.len, flags | engine_cache_tag)) != NULL)
+		goto shared;
 	t0 = now_ms();
 	if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, engine_platform_ptr, out, &cerr) != HS_SUCCESS &&
 	    text == MATCHER_TEXT_BYTES && cerr && cerr->message &&
@@ -205,6 +207,8 @@ compiled:
 	if (now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
 		dbcache_store(pat.ptr, pat.len, flags | engine_cache_tag, *out);
 	}
+shared:
+	*out = dbcache_mem_put(pat.ptr, pat.len, flags | engine_cache_tag, *out);
 out:
 	buf_dispose(&pat);
 	return err;
@@ -308,7 +312,7 @@ void matcher_free(struct matcher *m)
 		return;
 	for (int k = 0; k < 2; k++)
 		for (int t = 0; t < MATCHER_N_TEXT; t++)
-			hs_free_database(atomic_load(&m->slot[k][t].db));
+			dbcache_release(atomic_load(&m->slot[k][t].db));
 	pthread_mutex_destroy(&m->lock);
 	free(m->lit);
 	free(m);
