@@ -379,8 +379,11 @@ static uint64_t count_newlines(const uint8_t *p, size_t n)
 	while (i + 16 <= n) {
 		__m128i acc = zero, sum;
 
-		for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
+		for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
+		}
 		sum = _mm_sad_epu8(acc, zero);
 		c += (uint64_t)_mm_cvtsi128_si64(sum) +
 		     (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
