@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,4 +129,139 @@ out:
 	free(ser);
 	free(path);
 	buf_dispose(&b);
+}
+
+/* ---- the memory table ---- */
+
+struct mem_entry {
+	char *key;         /* the pattern; NULL for a free slot */
+	size_t key_len;
+	unsigned flags;
+	uint64_t hash;
+	hs_database_t *db;
+	size_t size;       /* hs_database_size */
+	size_t refs;       /* matchers holding db */
+	uint64_t used;     /* tick of the last get or put, for eviction */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct mem_entry e[DBCACHE_MEM_ENTRIES];
+	size_t bytes;
+	uint64_t tick;
+} mem = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The entry for the key, or NULL; with mem.lock held. */
+static struct mem_entry *mem_find(const char *pattern, size_t len, unsigned flags, uint64_t hash)
+{
+	for (size_t i = 0; i < DBCACHE_MEM_ENTRIES; i++) {
+		struct mem_entry *e = &mem.e[i];
+
+		if (e->key && e->hash == hash && e->flags == flags && e->key_len == len &&
+		    memcmp(e->key, pattern, len) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void mem_evict(struct mem_entry *e)
+{
+	hs_free_database(e->db);
+	free(e->key);
+	mem.bytes -= e->size;
+	*e = (struct mem_entry){ 0 };
+}
+
+/* A free slot, or NULL; with mem.lock held. */
+static struct mem_entry *mem_free_slot(void)
+{
+	for (size_t i = 0; i < DBCACHE_MEM_ENTRIES; i++)
+		if (!mem.e[i].key)
+			return &mem.e[i];
+	return NULL;
+}
+
+/* The least recently used entry that no matcher holds, or NULL; with mem.lock held. */
+static struct mem_entry *mem_lru_unheld(void)
+{
+	struct mem_entry *v = NULL;
+
+	for (size_t i = 0; i < DBCACHE_MEM_ENTRIES; i++) {
+		struct mem_entry *e = &mem.e[i];
+
+		if (e->key && e->refs == 0 && (!v || e->used < v->used))
+			v = e;
+	}
+	return v;
+}
+
+hs_database_t *dbcache_mem_get(const char *pattern, size_t len, unsigned flags)
+{
+	uint64_t hash = key_hash(pattern, len, flags);
+	hs_database_t *db = NULL;
+	struct mem_entry *e;
+
+	pthread_mutex_lock(&mem.lock);
+	if ((e = mem_find(pattern, len, flags, hash)) != NULL) {
+		e->refs++;
+		e->used = ++mem.tick;
+		db = e->db;
+	}
+	pthread_mutex_unlock(&mem.lock);
+	return db;
+}
+
+hs_database_t *dbcache_mem_put(const char *pattern, size_t len, unsigned flags, hs_database_t *db)
+{
+	uint64_t hash = key_hash(pattern, len, flags);
+	struct mem_entry *e, *v, *slot;
+	hs_database_t *shared;
+	size_t size = 0;
+	char *key;
+
+	if (hs_database_size(db, &size) != HS_SUCCESS || size > DBCACHE_MEM_BYTES / 4)
+		return db;
+	key = malloc(len ? len : 1);
+	if (!key)
+		return db;
+	memcpy(key, pattern, len);
+	pthread_mutex_lock(&mem.lock);
+	if ((e = mem_find(pattern, len, flags, hash)) != NULL) {
+		/* Another thread compiled the same pattern meanwhile: share its database. */
+		e->refs++;
+		e->used = ++mem.tick;
+		shared = e->db;
+		pthread_mutex_unlock(&mem.lock);
+		hs_free_database(db);
+		free(key);
+		return shared;
+	}
+	/* Make room, evicting unheld entries, least recently used first. */
+	while ((!(slot = mem_free_slot()) || mem.bytes + size > DBCACHE_MEM_BYTES) &&
+	       (v = mem_lru_unheld()) != NULL)
+		mem_evict(v);
+	if (slot && mem.bytes + size <= DBCACHE_MEM_BYTES) {
+		*slot = (struct mem_entry){ key, len, flags, hash, db, size, 1, ++mem.tick };
+		mem.bytes += size;
+		key = NULL; /* the table's */
+	}
+	pthread_mutex_unlock(&mem.lock);
+	free(key);
+	return db;
+}
+
+void dbcache_release(hs_database_t *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&mem.lock);
+	for (size_t i = 0; i < DBCACHE_MEM_ENTRIES; i++) {
+		if (mem.e[i].key && mem.e[i].db == db) {
+			mem.e[i].refs--;
+			pthread_mutex_unlock(&mem.lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&mem.lock);
+	hs_free_database(db);
 }

@@ -14,7 +14,32 @@
 #include <hs/hs.h>
 #include <stddef.h>
 
-/* The cached database for (pattern, flags), or NULL. */
+/*
+ * In front of the disk, a process-wide table in memory shares databases between the queries of
+ * a server: a repeated query skips reading and deserializing its databases (a fifth of the time
+ * of `spin_lock_irqsave\(&\w+->lock`, measured). Databases are immutable and Vectorscan scans
+ * one from many threads at once, so a shared database needs only a reference count. At most
+ * DBCACHE_MEM_ENTRIES databases of DBCACHE_MEM_BYTES in all are kept; the least recently used
+ * one that no matcher holds makes room. Thread-safe.
+ */
+#define DBCACHE_MEM_ENTRIES 64
+#define DBCACHE_MEM_BYTES ((size_t)64 << 20)
+
+/* A reference to the database kept in memory for (pattern, flags), or NULL. */
+hs_database_t *dbcache_mem_get(const char *pattern, size_t len, unsigned flags);
+
+/*
+ * Offers db, which the caller owns, to the memory table and returns the database to use: db
+ * itself, or the one another thread put there first (then db is freed). Either way the caller
+ * holds one reference, to be given back with dbcache_release. Never fails: a database that does
+ * not fit stays the caller's alone.
+ */
+hs_database_t *dbcache_mem_put(const char *pattern, size_t len, unsigned flags, hs_database_t *db);
+
+/* Gives back a reference from dbcache_mem_get/put; frees db if the table does not hold it. */
+void dbcache_release(hs_database_t *db);
+
+/* The cached database for (pattern, flags) on disk, or NULL. */
 hs_database_t *dbcache_load(const char *pattern, size_t len, unsigned flags);
 /* Stores db for (pattern, flags); best effort. */
 void dbcache_store(const char *pattern, size_t len, unsigned flags, const hs_database_t *db);

@@ -76,6 +76,12 @@ struct match_range {
 int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *line, size_t len,
 		   enum matcher_text text, struct match_range *out, size_t max, size_t *n);
 
+/*
+ * Whether the matcher ignores the text class it is given (a literal pattern, whose bytes mean
+ * the same in every class): then a caller need not run matcher_classify and may pass any class.
+ */
+bool matcher_is_text_blind(const struct matcher *m);
+
 /* Whether this machine's Vectorscan AVX2/AVX-512 code is being avoided (see matcher.c). */
 bool matcher_avoids_wide_simd(void);
 

@@ -1,6 +1,7 @@
 /* Unit tests for the matcher: ripgrep's line semantics over Vectorscan. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -202,6 +203,86 @@ static void classify_distinguishes_ascii_utf8_and_bytes(void **state)
 	assert_int_equal(matcher_classify((const uint8_t *)"\xc0\xaf", 2), MATCHER_TEXT_BYTES);
 }
 
+/* The byte-at-a-time classifier that the SIMD one replaced: the oracle. */
+static enum matcher_text classify_slow(const uint8_t *p, size_t len)
+{
+	bool is_ascii = true;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = p[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80)
+			continue;
+		is_ascii = false;
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return MATCHER_TEXT_BYTES;
+		if (i + n >= len)
+			return MATCHER_TEXT_BYTES;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return MATCHER_TEXT_BYTES;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return MATCHER_TEXT_BYTES;
+		i += n;
+	}
+	return is_ascii ? MATCHER_TEXT_ASCII : MATCHER_TEXT_UTF8;
+}
+
+/*
+ * Multi-byte characters, valid and broken, at every offset of ASCII runs of every length
+ * around the 16- and 64-byte steps, and random mixtures.
+ */
+static void classify_agrees_with_bytewise_check(void **state)
+{
+	static const char *seqs[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
+				      "\xe2\x82", "\x80", "\xff", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+				      "\xe0\x80\x80", "\xc3\xa9\xc3\xa9" };
+	uint8_t buf[300];
+	unsigned seed = 7;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(seqs) / sizeof(seqs[0]); k++) {
+		size_t n = strlen(seqs[k]);
+
+		for (size_t len = n; len <= 200; len++) {
+			for (size_t at = 0; at + n <= len; at += (len > 140 ? 7 : 1)) {
+				memset(buf, 'a', len);
+				memcpy(buf + at, seqs[k], n);
+				assert_int_equal(matcher_classify(buf, len), classify_slow(buf, len));
+				/* A second character far behind the first: ASCII skipped in between. */
+				if (len > at + n + 70) {
+					buf[len - 1] = 0xc3;
+					assert_int_equal(matcher_classify(buf, len), classify_slow(buf, len));
+				}
+			}
+		}
+	}
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 8) % sizeof(buf);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[i] = (seed >> 16) % 97 == 0 ? (uint8_t)(0x80 + (seed >> 24) % 128)
+							: (uint8_t)('a' + (seed >> 20) % 26);
+		}
+		assert_int_equal(matcher_classify(buf, len), classify_slow(buf, len));
+	}
+	assert_int_equal(matcher_classify(buf, 0), MATCHER_TEXT_ASCII);
+}
+
 static void ranges_are_leftmost_longest_and_disjoint(void **state)
 {
 	struct regex *re = NULL;
@@ -248,6 +329,7 @@ int main(void)
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
+		cmocka_unit_test(classify_agrees_with_bytewise_check),
 		cmocka_unit_test(ranges_are_leftmost_longest_and_disjoint),
 	};
 
