@@ -27,6 +27,13 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool cli_parse_size(uint64_t *out, const char *s);
 /* Parses a plain non-negative decimal number. */
 bool cli_parse_u64(uint64_t *out, const char *s);
+#define CLI_MAX_BRANCH_ARGS 256
+/*
+ * Takes one --branch value into v[*n] (at most CLI_MAX_BRANCH_ARGS): false, with the error
+ * printed, when it is not a valid branch name or pattern or one too many. Call gitmod_init
+ * first.
+ */
+bool cli_branch_arg(char **v, size_t *n, char *arg);
 /* "1.2 GB" style, into buf. */
 const char *cli_human_bytes(char *buf, size_t n, double bytes);
 

@@ -25,7 +25,6 @@ static const char index_usage[] =
 	"  identical on several branches once; a re-index only reads what changed since;\n"
 	"  --worktree walks its directory instead\n";
 
-#define MAX_BRANCH_ARGS 256
 
 struct progress {
 	bool is_tty;
@@ -174,7 +173,7 @@ static int index_main(int argc, char **argv)
 	struct build_git_limits lim = { BUILD_MAX_FILES_DEFAULT, 0, 0 };
 	struct progress pg = { isatty(2) != 0, 0 };
 	const char *out = NULL, *name = NULL;
-	char *branches[MAX_BRANCH_ARGS];
+	char *branches[CLI_MAX_BRANCH_ARGS];
 	size_t n_branches = 0;
 	bool quiet = false, worktree = false;
 	struct index_run run;
@@ -188,17 +187,8 @@ static int index_main(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'W': worktree = true; break;
 		case 'b':
-			/* SECURITY: V2: a branch name is checked here, then only ever used as data. */
-			if (!gitmod.branch_pattern_valid(optarg)) {
-				cli_errorf("--branch: not a valid branch name or pattern (a git ref name "
-					   "not starting with '-', or a glob such as 'release/*')");
+			if (!cli_branch_arg(branches, &n_branches, optarg))
 				return EXIT_ERROR;
-			}
-			if (n_branches == MAX_BRANCH_ARGS) {
-				cli_errorf("--branch: at most %d", MAX_BRANCH_ARGS);
-				return EXIT_ERROR;
-			}
-			branches[n_branches++] = optarg;
 			break;
 		case 'F':
 			if (!cli_parse_u64(&lim.max_files, optarg) || lim.max_files == 0 ||

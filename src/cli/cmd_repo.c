@@ -27,7 +27,6 @@ static const char repo_usage[] =
 	"       trawl repo status NAME [--json] [--data DIR]\n"
 	"       trawl repo remove NAME [--data DIR]\n";
 
-#define MAX_BRANCH_ARGS 256
 
 /* --- add ------------------------------------------------------------------------------------ */
 
@@ -61,7 +60,7 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 		{ "branch", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *branches[MAX_BRANCH_ARGS];
+	char *branches[CLI_MAX_BRANCH_ARGS];
 	size_t n_branches = 0;
 	const char *name = NULL;
 	char *auto_name = NULL, *url = NULL;
@@ -74,17 +73,8 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 		switch (c) {
 		case 'n': name = optarg; break;
 		case 'b':
-			/* SECURITY: V2: a branch pattern is checked here, then only used as data. */
-			if (!gitmod.branch_pattern_valid(optarg)) {
-				cli_errorf("--branch: not a valid branch name or pattern (a git ref name "
-					   "not starting with '-', or a glob such as 'release/*')");
+			if (!cli_branch_arg(branches, &n_branches, optarg))
 				return EXIT_ERROR;
-			}
-			if (n_branches == MAX_BRANCH_ARGS) {
-				cli_errorf("--branch: at most %d", MAX_BRANCH_ARGS);
-				return EXIT_ERROR;
-			}
-			branches[n_branches++] = optarg;
 			break;
 		default: fputs(repo_usage, stderr); return EXIT_ERROR;
 		}

@@ -108,19 +108,6 @@ static int print_json_file(struct printer *p, const struct search_file *f)
 	return err < 0 ? err : buf_putc(&p->b, '\n');
 }
 
-/* Writes n in decimal; avoids printf on the path that prints millions of lines. */
-static int put_u64(struct buf *b, uint64_t n)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	return buf_put(b, tmp + i, sizeof(tmp) - i);
-}
-
 static int print_lines(struct printer *p, const struct search_file *f)
 {
 	size_t prefix_len;
@@ -139,7 +126,7 @@ static int print_lines(struct printer *p, const struct search_file *f)
 			return err;
 		if (p->color && (err = buf_puts(&p->b, C_LINE)) < 0)
 			return err;
-		if ((err = put_u64(&p->b, l->lineno)) < 0)
+		if ((err = buf_put_u64(&p->b, l->lineno)) < 0)
 			return err;
 		if (p->color && (err = buf_puts(&p->b, C_RESET)) < 0)
 			return err;

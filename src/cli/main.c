@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/gitmod.h"
 #include "util/error.h"
 
 #ifndef TRAWL_VERSION
@@ -86,6 +87,22 @@ bool cli_parse_size(uint64_t *out, const char *s)
 	}
 	if (*end || __builtin_mul_overflow((uint64_t)v, mul, out))
 		return false;
+	return true;
+}
+
+bool cli_branch_arg(char **v, size_t *n, char *arg)
+{
+	/* SECURITY: V2: a branch name or pattern is checked here, then only ever used as data. */
+	if (!gitmod.branch_pattern_valid(arg)) {
+		cli_errorf("--branch: not a valid branch name or pattern (a git ref name not "
+			   "starting with '-', or a glob such as 'release/*')");
+		return false;
+	}
+	if (*n == CLI_MAX_BRANCH_ARGS) {
+		cli_errorf("--branch: at most %d", CLI_MAX_BRANCH_ARGS);
+		return false;
+	}
+	v[(*n)++] = arg;
 	return true;
 }
 

@@ -9,25 +9,12 @@
 static const char *const kinds[] = { [SEARCH_CONTENT] = "file", [SEARCH_PATH] = "path",
 				     [SEARCH_REPO] = "repo" };
 
-/* Writes n in decimal; avoids printf on a path that can print millions of numbers. */
-static int put_u64(struct buf *b, uint64_t n)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	return buf_put(b, tmp + i, sizeof(tmp) - i);
-}
-
 static int put_ctx_line(struct buf *b, bool is_first, uint64_t lineno, const uint8_t *s, size_t len)
 {
 	int err;
 
 	if ((err = buf_puts(b, is_first ? "{\"line\":" : ",{\"line\":")) < 0 ||
-	    (err = put_u64(b, lineno)) < 0 || (err = buf_puts(b, ",\"text\":")) < 0 ||
+	    (err = buf_put_u64(b, lineno)) < 0 || (err = buf_puts(b, ",\"text\":")) < 0 ||
 	    (err = json_put_string(b, (const char *)s, len, NULL)) < 0)
 		return err;
 	return buf_putc(b, '}');
@@ -125,21 +112,21 @@ int search_json_file(struct buf *b, const struct search_file *f, const struct se
 		return err;
 	if (f->kind == SEARCH_PATH)
 		return buf_putc(b, '}');
-	if ((err = buf_puts(b, ",\"matching_lines\":")) < 0 || (err = put_u64(b, f->n_lines)) < 0 ||
+	if ((err = buf_puts(b, ",\"matching_lines\":")) < 0 || (err = buf_put_u64(b, f->n_lines)) < 0 ||
 	    (err = buf_puts(b, ",\"lines\":[")) < 0)
 		return err;
 	for (uint64_t i = 0; f->lines && i < f->n_lines; i++) {
 		const struct search_line *l = &f->lines[i];
 
 		if ((err = buf_puts(b, i ? ",{\"line\":" : "{\"line\":")) < 0 ||
-		    (err = put_u64(b, l->lineno)) < 0 || (err = buf_puts(b, ",\"text\":")) < 0 ||
+		    (err = buf_put_u64(b, l->lineno)) < 0 || (err = buf_puts(b, ",\"text\":")) < 0 ||
 		    (err = json_put_string(b, (const char *)l->text, l->len, NULL)) < 0 ||
 		    (err = buf_puts(b, ",\"ranges\":[")) < 0)
 			return err;
 		for (size_t k = 0; k < l->n_ranges; k++)
 			if ((err = buf_puts(b, k ? ",[" : "[")) < 0 ||
-			    (err = put_u64(b, l->ranges[k].start)) < 0 || (err = buf_putc(b, ',')) < 0 ||
-			    (err = put_u64(b, l->ranges[k].end)) < 0 || (err = buf_putc(b, ']')) < 0)
+			    (err = buf_put_u64(b, l->ranges[k].start)) < 0 || (err = buf_putc(b, ',')) < 0 ||
+			    (err = buf_put_u64(b, l->ranges[k].end)) < 0 || (err = buf_putc(b, ']')) < 0)
 				return err;
 		if ((err = buf_putc(b, ']')) < 0)
 			return err;

@@ -146,3 +146,15 @@ char *buf_detach(struct buf *b, size_t *len)
 	b->cap = 0;
 	return p;
 }
+
+int buf_put_u64(struct buf *b, uint64_t n)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	return buf_put(b, tmp + i, sizeof(tmp) - i);
+}

@@ -28,6 +28,8 @@ int buf_reserve(struct buf *b, size_t n);
 int buf_put(struct buf *b, const void *data, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
+/* Appends n in decimal (no printf: JSON and line output call it millions of times). */
+int buf_put_u64(struct buf *b, uint64_t n);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends n as unsigned LEB128. */

@@ -38,6 +38,21 @@ static void buf_refuses_growth_past_max(void **state)
 	buf_dispose(&b);
 }
 
+static void buf_put_u64_writes_decimal(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 10);
+	assert_int_equal(buf_put_u64(&b, 0), 0);
+	assert_int_equal(buf_putc(&b, ' '), 0);
+	assert_int_equal(buf_put_u64(&b, 1234567890), 0);
+	assert_int_equal(buf_putc(&b, ' '), 0);
+	assert_int_equal(buf_put_u64(&b, UINT64_MAX), 0);
+	assert_string_equal(b.ptr, "0 1234567890 18446744073709551615");
+	buf_dispose(&b);
+}
+
 static void varint_round_trips_edge_values(void **state)
 {
 	static const uint64_t vals[] = { 0, 1, 127, 128, 16383, 16384, UINT32_MAX, UINT64_MAX };
@@ -114,6 +129,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_grows_and_stays_terminated),
 		cmocka_unit_test(buf_refuses_growth_past_max),
+		cmocka_unit_test(buf_put_u64_writes_decimal),
 		cmocka_unit_test(varint_round_trips_edge_values),
 		cmocka_unit_test(varint_rejects_truncated_and_overlong),
 		cmocka_unit_test(json_escapes_specials_and_replaces_invalid_utf8),
