@@ -646,6 +646,9 @@ static int set_rev(struct parser *p, const char *rev, size_t n, const size_t *ma
 		if (bad != NO_POS) {
 			/* An empty part is reported at the ':' before it, inside the query. */
 			bad = len == 0 && at > 0 ? at - 1 : bad + at + (len && rev[at] == '*');
+			/* An empty glob ("x@*" at the end of the query) is reported at its '*'. */
+			if (bad >= n && n > 0)
+				bad = n - 1;
 			return fail(map[bad < n ? bad : n], TRAWL_EINVAL, "bad revision: %s", why);
 		}
 		at += len + 1;

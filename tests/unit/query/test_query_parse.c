@@ -239,6 +239,9 @@ static const struct parse_case cases[] = {
 	{ "repo:foo@a:b x", OK, 0, AND2(REPO("foo"), LIT("x")) " rev:a:b" DEF },
 	{ "repo:foo@a: x", INVAL, 10, "cannot be empty" },
 	{ "repo:foo@*release/* x", OK, 0, AND2(REPO("foo"), LIT("x")) " rev:*release/*" DEF },
+	/* An empty glob at the very end is reported at its '*', inside the query (fuzz_query). */
+	{ "x repo:foo@*", INVAL, 11, "1 to 255 bytes" },
+	{ "x rev:a:*", INVAL, 8, "1 to 255 bytes" },
 	{ "-repo:foo@main bar", INVAL, 9, "cannot name a revision" },
 	{ "rev:-x foo", INVAL, 4, "start with '-'" },
 	{ "rev:a~1 foo", INVAL, 5, "~ ^ :" },
