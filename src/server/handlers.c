@@ -3,16 +3,21 @@
  * matched the route, checked the method, the parameters, the concurrent-search cap and taken
  * an index snapshot (ROUTE_INDEX) before a handler runs: handlers only do their own work.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "query/lang.h"
 #include "query/query.h"
 #include "search/search_json.h"
 #include "server/server_int.h"
+#include "store/store.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json.h"
 
 #define Q_MAX 4096
@@ -31,27 +36,6 @@ const struct search_repos *handlers_readable_repos(const struct req *rq)
 
 	(void)rq;
 	return &all;
-}
-
-/*
- * What the registry (DATA/trawl.db, src/store: being built on another branch) knows about a
- * repository. Until it is joined here every repository in the index is "indexed", with no url,
- * sync time, error or branch list: this function is the only place that says so.
- */
-struct repo_meta {
-	const char *url;        /* NULL: unknown */
-	const char *state;      /* new, syncing, indexed, error */
-	const char *last_sync;  /* RFC 3339 or NULL */
-	const char *last_error; /* NULL when none */
-	const char *const *branches;
-	const char *const *commits;
-	size_t n_branches;
-};
-
-static void repo_meta_get(struct repo_meta *m, const char *name)
-{
-	(void)name;
-	*m = (struct repo_meta){ .state = "indexed" };
 }
 
 /*
@@ -273,41 +257,131 @@ static int h_stream(struct req *rq)
 	return stream_start(rq, q, context, qtext); /* takes q */
 }
 
-/* ---- repositories ---- */
+/* ---- repositories: the index joined with the registry ---- */
 
-static int put_repo(struct buf *b, const struct snap_repo *r, bool is_full)
+/*
+ * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (an index built
+ * with `trawl index` only: every repository of the index is then "indexed", with no url, sync
+ * time or error). SQLite connections are not shared between threads, so each request of the
+ * repository routes and /metrics opens its own; the search routes never touch the registry.
+ */
+static int registry_open(struct store **out, const struct req *rq)
 {
-	struct repo_meta m;
+	char *path = file_join(rq->s->cfg->data_dir, "trawl.db");
+	struct stat st;
+	int err = 0;
+
+	*out = NULL;
+	if (!path) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	/* Never create a database here: only `trawl repo add` makes one. */
+	if (stat(path, &st) == 0 || errno != ENOENT)
+		err = store_open(out, path);
+	free(path);
+	return err;
+}
+
+/*
+ * SECURITY: a registry error names files or SQL (L4): it goes to the log, the client gets a
+ * bare 500.
+ */
+static int registry_error(struct req *rq, int err)
+{
+	struct logline l;
+
+	log_begin(&l, "error", "cannot read the repository registry");
+	log_cstr(&l, "req", rq->id);
+	log_cstr(&l, "error", error_last());
+	log_end(&l);
+	req_error(rq, 500, "internal", "internal error", 0);
+	return err < 0 ? err : TRAWL_EIO;
+}
+
+static int put_branch(struct buf *b, bool is_first, const char *name, const char *commit,
+		      bool is_default)
+{
 	int err;
 
-	repo_meta_get(&m, r->name);
-	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
-	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"url\":")) < 0 ||
-	    (err = m.url ? json_put_string(b, m.url, strlen(m.url), NULL) : buf_puts(b, "null")) < 0 ||
-	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", m.state)) < 0)
+	if ((err = buf_puts(b, is_first ? "{\"name\":" : ",{\"name\":")) < 0 ||
+	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
+	    (err = commit[0] ? json_put_string(b, commit, strlen(commit), NULL)
+			     : buf_puts(b, "null")) < 0)
 		return err;
-	for (size_t i = 0; i < m.n_branches; i++)
-		if ((err = buf_puts(b, i ? ",{\"name\":" : "{\"name\":")) < 0 ||
-		    (err = json_put_string(b, m.branches[i], strlen(m.branches[i]), NULL)) < 0 ||
-		    (err = buf_puts(b, ",\"commit\":")) < 0 ||
-		    (err = json_put_string(b, m.commits[i], strlen(m.commits[i]), NULL)) < 0 ||
-		    (err = buf_printf(b, ",\"default\":%s}", i == 0 ? "true" : "false")) < 0)
-			return err;
-	if ((err = buf_puts(b, "],\"last_sync\":")) < 0 ||
-	    (err = m.last_sync ? json_put_string(b, m.last_sync, strlen(m.last_sync), NULL)
-			       : buf_puts(b, "null")) < 0 ||
+	return buf_printf(b, ",\"default\":%s}", is_default ? "true" : "false");
+}
+
+/*
+ * The branches of a repository: the registry's record of the last sync when it has an entry,
+ * else the index MANIFEST's (a repository indexed with `trawl index`; empty for a directory).
+ */
+static int put_branches(struct buf *b, const struct snapshot *snap, const struct snap_repo *r,
+			const struct store_repo *sr)
+{
+	const struct index_repo_entry *e = r ? index_shard_entry(snap->ix, r->shard0) : NULL;
+	int err = 0;
+
+	if (sr) {
+		for (size_t i = 0; i < sr->n_branches && !err; i++)
+			err = put_branch(b, i == 0, sr->branches[i].name, sr->branches[i].commit,
+					 sr->branches[i].is_default);
+		return err;
+	}
+	for (size_t i = 0; e && i < e->n_branches && !err; i++)
+		err = put_branch(b, i == 0, e->branches[i].name, e->branches[i].commit,
+				 e->branches[i].is_default);
+	return err;
+}
+
+/* An RFC 3339 UTC time ("2026-11-26T09:00:00Z") as a JSON string. */
+static int put_time(struct buf *b, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[40];
+
+	if (!gmtime_r(&tt, &tm) || strftime(s, sizeof(s), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm) == 0)
+		return buf_puts(b, "null");
+	return buf_puts(b, s);
+}
+
+/*
+ * One REPO object (docs/api.md). r is the repository in the index (NULL: registered, not
+ * indexed yet), sr its registry entry (NULL: none). Sizes and skipped files come from the
+ * index when it holds the repository (what searches see), else from the registry.
+ */
+static int put_repo(struct buf *b, const struct snapshot *snap, const struct snap_repo *r,
+		    const struct store_repo *sr, bool is_full)
+{
+	const char *name = r ? r->name : sr->name;
+	const char *state = sr ? store_state_name(sr->state) : "indexed";
+	unsigned long long bytes = r ? r->index_bytes : sr->index_bytes;
+	size_t files = r ? r->n_docs : (size_t)sr->files;
+	size_t skipped = r ? r->n_skipped : (size_t)sr->skipped_count;
+	int err;
+
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"url\":")) < 0 ||
+	    (err = sr ? json_put_string(b, sr->url, strlen(sr->url), NULL)
+		      : buf_puts(b, "null")) < 0 ||
+	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", state)) < 0 ||
+	    (err = put_branches(b, snap, r, sr)) < 0 ||
+	    (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
+	    (err = sr && sr->last_sync ? put_time(b, sr->last_sync) : buf_puts(b, "null")) < 0 ||
 	    (err = buf_puts(b, ",\"last_error\":")) < 0 ||
-	    (err = m.last_error ? json_put_string(b, m.last_error, strlen(m.last_error), NULL)
-				: buf_puts(b, "null")) < 0 ||
-	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu",
-			      (unsigned long long)r->index_bytes, r->n_docs)) < 0)
+	    (err = sr && sr->last_error
+			   ? json_put_string(b, sr->last_error, strlen(sr->last_error), NULL)
+			   : buf_puts(b, "null")) < 0 ||
+	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu", bytes, files)) < 0)
 		return err;
 	if (!is_full)
-		return buf_printf(b, ",\"skipped_count\":%zu}", r->n_skipped);
-	if ((err = buf_printf(b, ",\"skipped_count\":%zu,\"skipped\":[", r->n_skipped)) < 0)
+		return buf_printf(b, ",\"skipped_count\":%zu}", skipped);
+	if ((err = buf_printf(b, ",\"skipped_count\":%zu,\"skipped\":[", skipped)) < 0)
 		return err;
-	for (size_t i = 0, k = 0; i < r->n_docs; i++) {
+	for (size_t i = 0, k = 0; r && i < r->n_docs; i++) {
 		struct shard_doc d;
 
 		if ((err = shard_doc(&d, r->docs[i].sh, r->docs[i].id)) < 0)
@@ -322,15 +396,53 @@ static int put_repo(struct buf *b, const struct snap_repo *r, bool is_full)
 	return buf_puts(b, "]}");
 }
 
+/*
+ * The repository list: the index's repositories and the registry's (also those not indexed
+ * yet), merged by name; both lists are sorted by bytes. The snapshot may be NULL (no index).
+ */
+static int put_repos(struct buf *b, const struct req *rq, const struct snapshot *snap,
+		     const struct store_repo *regs, size_t n_regs)
+{
+	const struct search_repos *readable = handlers_readable_repos(rq);
+	size_t n_snap = snap ? snap->n_repos : 0, i = 0, k = 0, n = 0;
+	int err = buf_puts(b, "{\"repos\":[");
+
+	while (!err && (i < n_snap || k < n_regs)) {
+		const struct snap_repo *r = i < n_snap ? &snap->repos[i] : NULL;
+		const struct store_repo *sr = k < n_regs ? &regs[k] : NULL;
+		int c = !r ? 1 : !sr ? -1 : strcmp(r->name, sr->name);
+
+		if (c < 0)
+			sr = NULL;
+		else if (c > 0)
+			r = NULL;
+		i += r != NULL;
+		k += sr != NULL;
+		if (!search_repos_has(readable, r ? r->name : sr->name))
+			continue;
+		if (!(n++ && (err = buf_putc(b, ',')) < 0))
+			err = put_repo(b, snap, r, sr, false);
+	}
+	return err < 0 ? err : buf_puts(b, "]}");
+}
+
 static int h_repos(struct req *rq)
 {
-	int err = buf_puts(&rq->body, "{\"repos\":[");
+	struct store *st = NULL;
+	struct store_repo *regs = NULL;
+	size_t n_regs = 0;
+	int err;
 
-	for (size_t i = 0; i < rq->snap->n_repos && !err; i++)
-		if (!(i && (err = buf_putc(&rq->body, ',')) < 0))
-			err = put_repo(&rq->body, &rq->snap->repos[i], false);
-	if (!err)
-		err = buf_puts(&rq->body, "]}");
+	/* The list works before the first index: registered repositories are "new". */
+	rq->snap = snapstore_get(rq->s->store);
+	if ((err = registry_open(&st, rq)) < 0 ||
+	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
+		store_close(st);
+		return registry_error(rq, err);
+	}
+	store_close(st);
+	err = put_repos(&rq->body, rq, rq->snap, regs, n_regs);
+	store_repos_free(regs, n_regs);
 	if (err < 0)
 		return req_error(rq, 500, "internal", "internal error", 0);
 	rq->status = 200;
@@ -351,14 +463,31 @@ static const struct snap_repo *find_repo(struct req *rq)
 
 static int h_repo(struct req *rq)
 {
-	const struct snap_repo *r = find_repo(rq);
+	const struct snap_repo *r;
+	struct store *st = NULL;
+	struct store_repo sr = { 0 };
+	bool has_sr = false;
+	int err = 0;
 
-	if (!r)
-		return TRAWL_ENOTFOUND;
-	if (put_repo(&rq->body, r, true) < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	rq->status = 200;
-	return 0;
+	rq->snap = snapstore_get(rq->s->store);
+	r = rq->snap ? snapshot_repo(rq->snap, rq->args.name) : NULL;
+	if ((err = registry_open(&st, rq)) < 0)
+		return registry_error(rq, err);
+	if (st && (err = store_repo_get(&sr, st, rq->args.name)) < 0 && err != TRAWL_ENOTFOUND) {
+		store_close(st);
+		return registry_error(rq, err);
+	}
+	has_sr = st && err == 0;
+	store_close(st);
+	if ((!r && !has_sr) || !search_repos_has(handlers_readable_repos(rq), rq->args.name))
+		err = req_error(rq, 404, "not_found", "not found", 0);
+	else if ((err = put_repo(&rq->body, rq->snap, r, has_sr ? &sr : NULL, true)) < 0)
+		err = req_error(rq, 500, "internal", "internal error", 0);
+	else
+		rq->status = 200;
+	if (has_sr)
+		store_repo_dispose(&sr);
+	return err < 0 ? err : 0;
 }
 
 /* ---- files ---- */
@@ -562,13 +691,48 @@ static int h_healthz(struct req *rq)
 	return 0;
 }
 
+/*
+ * Repositories by state: the registry's, plus those of the index it does not know (indexed
+ * with `trawl index`), which are "indexed".
+ */
+static int count_states(uint64_t by_state[METRICS_N_STATES], const struct snapshot *snap,
+			const struct store_repo *regs, size_t n_regs)
+{
+	memset(by_state, 0, METRICS_N_STATES * sizeof(*by_state));
+	for (size_t k = 0; k < n_regs; k++)
+		if ((size_t)regs[k].state < METRICS_N_STATES)
+			by_state[regs[k].state]++;
+	for (size_t i = 0, k = 0; snap && i < snap->n_repos; i++) {
+		int c = 1;
+
+		while (k < n_regs && (c = strcmp(regs[k].name, snap->repos[i].name)) < 0)
+			k++;
+		if (k == n_regs || c != 0)
+			by_state[STORE_STATE_INDEXED]++;
+	}
+	return 0;
+}
+
 static int h_metrics(struct req *rq)
 {
 	struct snapshot *s = snapstore_get(rq->s->store);
-	int err = metrics_render(&rq->body, &rq->s->metrics, s, snapstore_swaps(rq->s->store),
-				 atomic_load(&rq->s->searches));
+	struct store *st = NULL;
+	struct store_repo *regs = NULL;
+	size_t n_regs = 0;
+	uint64_t by_state[METRICS_N_STATES];
+	int err;
 
-	snapshot_unref(s);
+	rq->snap = s; /* released with the request */
+	if ((err = registry_open(&st, rq)) < 0 ||
+	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
+		store_close(st);
+		return registry_error(rq, err);
+	}
+	store_close(st);
+	count_states(by_state, s, regs, n_regs);
+	store_repos_free(regs, n_regs);
+	err = metrics_render(&rq->body, &rq->s->metrics, s, snapstore_swaps(rq->s->store),
+			     atomic_load(&rq->s->searches), by_state);
 	if (err < 0)
 		return req_error(rq, 500, "internal", "internal error", 0);
 	rq->ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -639,8 +803,9 @@ static const char *const p_file[] = { "rev", "path", NULL };
 const struct route server_routes[] = {
 	{ "api/v1/search", p_search, API | IDX | ROUTE_SEARCH, h_search, "search" },
 	{ "api/v1/search/stream", p_search, API | IDX | ROUTE_SEARCH, h_stream, "search_stream" },
-	{ "api/v1/repos", NULL, API | IDX, h_repos, "repos" },
-	{ "api/v1/repos/{name}", NULL, API | IDX, h_repo, "repo" },
+	/* Without IDX: registered repositories are listed before the first index exists. */
+	{ "api/v1/repos", NULL, API, h_repos, "repos" },
+	{ "api/v1/repos/{name}", NULL, API, h_repo, "repo" },
 	{ "api/v1/repos/{name}/tree", p_file, API | IDX, h_tree, "tree" },
 	{ "api/v1/repos/{name}/file", p_file, API | IDX, h_file, "file" },
 	{ "api/v1/repos/{name}/raw", p_file, API | IDX, h_raw, "raw" },

@@ -129,6 +129,7 @@ static int snapshot_build(struct snapshot *s, const char *dir)
 		if (!r) {
 			r = &s->repos[s->n_repos++];
 			r->name = shard_repo(sh);
+			r->shard0 = i;
 		}
 		r->n_shards++;
 		r->index_bytes += bytes;

@@ -193,6 +193,138 @@ def make_fixture(tmp):
     return src, big, data
 
 
+GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@e", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null")
+
+
+def git(*args):
+    return subprocess.run(["git", "-c", "init.defaultBranch=main"] + list(args), check=True,
+                          env=GIT_ENV, capture_output=True).stdout.decode().strip()
+
+
+def make_two_branch_repo(path):
+    """main and dev; f.txt differs between them, a.txt is the same, extra.txt is on dev only."""
+    os.makedirs(path)
+    git("init", "-q", path)
+    for p, t in (("a.txt", b"shared twobranch line\n"), ("f.txt", b"main version twobranch\n"),
+                 ("bin.dat", b"\x00bin\x00" * 10)):
+        with open(os.path.join(path, p), "wb") as f:
+            f.write(t)
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "one")
+    git("-C", path, "checkout", "-qb", "dev")
+    with open(os.path.join(path, "f.txt"), "w") as f:
+        f.write("dev version twobranch\n")
+    with open(os.path.join(path, "extra.txt"), "w") as f:
+        f.write("dev only twobranch\n")
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "two")
+    git("-C", path, "checkout", "-q", "main")
+    return {b: git("-C", path, "rev-parse", b) for b in ("main", "dev")}
+
+
+def trawl_cmd(*args, check=True):
+    env = dict(os.environ, TRAWL_ALLOW_LOCAL="1")
+    p = subprocess.run([TRAWL] + list(args), env=env, capture_output=True)
+    if check and p.returncode != 0:
+        raise RuntimeError("trawl %s: %s" % (args, p.stderr.decode()))
+    return p
+
+
+def make_registry(tmp):
+    """DATA with a registry: reg (two branches, synced), broken (synced, then its source
+    removed and synced again: error), pending (added, never synced)."""
+    root = os.path.join(tmp, "reg")
+    commits = make_two_branch_repo(os.path.join(root, "src", "reg"))
+    bsrc = os.path.join(root, "src", "broken")
+    os.makedirs(bsrc)
+    git("init", "-q", bsrc)
+    with open(os.path.join(bsrc, "b.txt"), "w") as f:
+        f.write("brokenmarker still searchable\n")
+    git("-C", bsrc, "add", ".")
+    git("-C", bsrc, "commit", "-qm", "b")
+    data = os.path.join(root, "data")
+    trawl_cmd("repo", "add", "--data", data, os.path.join(root, "src", "reg"), "--branch", "main",
+              "--branch", "dev")
+    trawl_cmd("repo", "add", "--data", data, bsrc)
+    trawl_cmd("sync", "--data", data)
+    shutil.rmtree(bsrc)
+    p = trawl_cmd("sync", "--data", data, "broken", check=False)
+    ok(p.returncode == 2, "registry fixture: the sync of a removed source fails", p.stderr)
+    git("init", "-q", os.path.join(root, "src", "pending"))
+    trawl_cmd("repo", "add", "--data", data, os.path.join(root, "src", "pending"))
+    return root, data, commits
+
+
+def test_registry(tmp):
+    root, data, commits = make_registry(tmp)
+    s = Server(data, "--sync-interval", "0")
+    try:
+        st, h, body = s.json("/api/v1/repos")
+        names = [r["name"] for r in body.get("repos", [])]
+        ok(st == 200 and names == ["broken", "pending", "reg"],
+           "registry: repos lists registered ones too, sorted by name", body)
+        by = {r["name"]: r for r in body["repos"]}
+        r = by["reg"]
+        rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        ok(r["state"] == "indexed" and r["url"] == os.path.join(root, "src", "reg") and
+           r["last_error"] is None and rfc3339.match(r["last_sync"] or "") and
+           r["skipped_count"] == 1 and r["files"] >= 4 and "skipped" not in r,
+           "registry: an indexed repository has url, state, last_sync (RFC 3339 UTC)", r)
+        ok(r["branches"] == [{"name": "dev", "commit": commits["dev"], "default": False},
+                             {"name": "main", "commit": commits["main"], "default": True}],
+           "registry: branches with their commits and the default", r["branches"])
+        st, h, full = s.json("/api/v1/repos/reg")
+        ok(st == 200 and full["skipped"] == [{"path": "bin.dat", "reason": "binary"}] and
+           full["branches"] == r["branches"] and full["url"] == r["url"],
+           "registry: one repository with its skipped files", full)
+        p = by["pending"]
+        ok(p["state"] == "new" and p["branches"] == [] and p["last_sync"] is None and
+           p["last_error"] is None and p["files"] == 0 and
+           p["url"] == os.path.join(root, "src", "pending"),
+           "registry: a repository added but not synced is new", p)
+        st, h, pf = s.json("/api/v1/repos/pending")
+        ok(st == 200 and pf["state"] == "new" and pf["skipped"] == [],
+           "registry: /repos/NAME for a repository not indexed yet", pf)
+        st, h, nf = s.json("/api/v1/repos/pending/file?path=x")
+        ok(st == 404 and nf["error"]["code"] == "not_found",
+           "registry: files of a repository not indexed yet are not found")
+        b = by["broken"]
+        ok(b["state"] == "error" and b["last_error"] and b["files"] == 1 and
+           rfc3339.match(b["last_sync"] or ""),
+           "registry: a failed sync shows state error and last_error", b)
+        st, h, res = s.json("/api/v1/search?q=" + q("brokenmarker"))
+        ok(st == 200 and [x["repo"] for x in res["results"]] == ["broken"],
+           "registry: a failed repository's old results stay searchable", res)
+        text = s.get("/metrics")[2].decode()
+        for state, cnt in (("new", 1), ("syncing", 0), ("indexed", 1), ("error", 1)):
+            ok('trawl_repos{state="%s"} %d' % (state, cnt) in text,
+               "registry: metric trawl_repos{state=%s} %d" % (state, cnt),
+               [l for l in text.splitlines() if "trawl_repos" in l])
+    finally:
+        s.stop()
+    # A registry that cannot be read: logged, a bare 500 (L4), searches unaffected.
+    db = os.path.join(data, "trawl.db")
+    for ext in ("-wal", "-shm"):
+        if os.path.exists(db + ext):
+            os.unlink(db + ext)
+    with open(db, "wb") as f:
+        f.write(b"this is not an sqlite database" * 100)
+    s = Server(data, "--sync-interval", "0")
+    try:
+        st, h, body, _ = s.get("/api/v1/repos")
+        ok(st == 500 and json.loads(body)["error"] == {"code": "internal",
+                                                      "message": "internal error"} and
+           b"trawl.db" not in body and root.encode() not in body,
+           "registry: a broken registry is a bare 500 without paths", body)
+        ok(s.get("/api/v1/repos/reg")[0] == 500, "registry: /repos/NAME too")
+        ok("cannot read the repository registry" in s.logtext(),
+           "registry: the error is logged")
+        ok(s.json("/api/v1/search?q=twobranch")[0] == 200, "registry: searches do not need it")
+    finally:
+        s.stop()
+
+
 def q(s):
     return urllib.parse.quote(s, safe="")
 
@@ -299,6 +431,10 @@ def test_routes(s, src):
     r = [r for r in body["repos"] if r["name"] == "proj"][0]
     ok(r["state"] == "indexed" and r["files"] == 7 and r["skipped_count"] == 1 and
        "skipped" not in r and r["index_bytes"] > 0 and r["url"] is None, "repos: shape", r)
+    g = [r for r in body["repos"] if r["name"] == "gitrepo"][0]
+    ok(r["branches"] == [] and len(g["branches"]) == 1 and g["branches"][0]["default"] and
+       re.match(r"^[0-9a-f]{40}$", g["branches"][0]["commit"]) and g["last_sync"] is None,
+       "repos without a registry: branches from the index MANIFEST", g)
     st, h, body = s.json("/api/v1/repos/proj")
     ok(st == 200 and body["skipped"] == [{"path": "bin.dat", "reason": "binary"}],
        "repo: skipped files with reasons", body)
@@ -672,7 +808,8 @@ def main():
                 s.stop()
         for name, fn in (("busy", lambda: test_busy(tmp, data)),
                          ("noindex", lambda: test_no_index(tmp, src)),
-                         ("sched", lambda: test_sched(tmp, data))):
+                         ("sched", lambda: test_sched(tmp, data)),
+                         ("registry", lambda: test_registry(tmp))):
             if not ONLY or ONLY in name:
                 fn()
     finally:
