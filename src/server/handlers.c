@@ -38,21 +38,6 @@ const struct search_repos *handlers_readable_repos(const struct req *rq)
 	return &all;
 }
 
-/*
- * Revisions: one function decides what a rev parameter names. The index holds one revision
- * per repository (the default branch, or HEAD of a directory) until branch sets per document
- * exist (on another branch): "" and "HEAD" name it, anything else is not found.
- */
-static int rev_resolve(const char **out, const char *rev)
-{
-	*out = "HEAD";
-	if (!rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0)
-		return 0;
-	error_set("unknown revision");
-	return TRAWL_ENOTFOUND;
-}
-
-
 /* ---- shared pieces ---- */
 
 unsigned handlers_search_threads(struct srv *s, bool is_stream)
@@ -492,14 +477,83 @@ static int h_repo(struct req *rq)
 
 /* ---- files ---- */
 
-/* rev and path, checked: the common part of tree, file and raw. */
-static int file_params(const struct snap_repo **r, const char **rev, const char **path,
+/*
+ * Revisions: what a rev parameter names. A git repository's revisions are its indexed branches
+ * (the MANIFEST entry's; "" and "HEAD" name the default one); a directory has one revision,
+ * "" or "HEAD". Anything else is not found. A document is on the revision when its branch set,
+ * with the MANIFEST overlay applied (index_doc_branches: the same function the search uses),
+ * holds the branch.
+ */
+struct rev {
+	const char *name;     /* the branch name, or "HEAD" for a directory */
+	const char *commit;   /* the branch's indexed commit, NULL when not recorded */
+	const struct index *ix;
+	size_t branch;        /* into the entry's branches; unused when !has_branches */
+	bool has_branches;
+	uint64_t *set;        /* scratch for index_doc_branches */
+	size_t n_words;
+};
+
+static void rev_dispose(struct rev *v)
+{
+	free(v->set);
+	v->set = NULL;
+}
+
+/* ENOTFOUND for a revision the repository does not have, ENOMEM. */
+static int rev_resolve(struct rev *out, const struct snapshot *snap, const struct snap_repo *r,
+		       const char *rev)
+{
+	const struct index_repo_entry *e = index_shard_entry(snap->ix, r->shard0);
+	bool is_head = !rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0;
+
+	*out = (struct rev){ .name = "HEAD", .ix = snap->ix };
+	if (!e || e->n_branches == 0) {
+		if (is_head)
+			return 0;
+		error_set("unknown revision");
+		return TRAWL_ENOTFOUND;
+	}
+	for (size_t b = 0; b < e->n_branches; b++) {
+		if (is_head ? !e->branches[b].is_default : strcmp(e->branches[b].name, rev) != 0)
+			continue;
+		out->name = e->branches[b].name;
+		out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
+		out->branch = b;
+		out->has_branches = true;
+		out->n_words = (e->n_branches + 63) / 64;
+		if (!(out->set = calloc(out->n_words, sizeof(*out->set)))) {
+			error_set("out of memory");
+			return TRAWL_ENOMEM;
+		}
+		return 0;
+	}
+	error_set("unknown revision");
+	return TRAWL_ENOTFOUND;
+}
+
+/* Whether document d is on the revision (EINVAL from a bad id: not on it). */
+static bool rev_has(struct rev *v, const struct snap_doc *d)
+{
+	struct shard_doc sd;
+
+	if (!v->has_branches)
+		return true;
+	if (shard_doc(&sd, d->sh, d->id) < 0)
+		return false;
+	index_doc_branches(v->set, v->n_words, v->ix, d->shard_i, d->id, &sd);
+	return (v->set[v->branch / 64] >> (v->branch % 64)) & 1;
+}
+
+/* rev and path, checked: the common part of tree, file and raw. Dispose *rev after. */
+static int file_params(const struct snap_repo **r, struct rev *rev, const char **path,
 		       size_t *path_len, struct req *rq)
 {
 	const char *rv;
 	size_t len;
 	int err;
 
+	*rev = (struct rev){ 0 };
 	if (!(*r = find_repo(rq)))
 		return TRAWL_ENOTFOUND;
 	if ((err = req_param(&rv, &len, rq, "rev")) < 0 || (err = req_param(path, path_len, rq, "path")) < 0)
@@ -510,20 +564,22 @@ static int file_params(const struct snap_repo **r, const char **rev, const char 
 	}
 	if (route_path_check(*path, *path_len) < 0)
 		return req_error(rq, 400, "bad_request", error_last(), 0);
-	if (rev_resolve(rev, rv) < 0)
+	if ((err = rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
 		return req_error(rq, 404, "not_found", "not found", 0);
+	if (err < 0)
+		return req_error(rq, 500, "internal", "internal error", 0);
 	return 0;
 }
 
-static int put_head(struct buf *b, const struct snap_repo *r, const char *rev, const char *path,
-		    size_t path_len)
+static int put_head(struct buf *b, const struct snap_repo *r, const struct rev *rev,
+		    const char *path, size_t path_len)
 {
 	int err;
 
 	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
 	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
 	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
-	    (err = json_put_string(b, rev, strlen(rev), NULL)) < 0 ||
+	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
 	    (err = buf_puts(b, ",\"path\":")) < 0)
 		return err;
 	return json_put_string(b, path, path_len, NULL);
@@ -534,27 +590,51 @@ static bool has_prefix(const struct snap_doc *d, const char *p, size_t n)
 	return d->path_len >= n && memcmp(d->path, p, n) == 0;
 }
 
+static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *name,
+			  size_t name_len)
+{
+	struct shard_doc sd;
+	const char *lname;
+	int err;
+
+	if ((err = shard_doc(&sd, d->sh, d->id)) < 0)
+		return err;
+	lname = lang_name(sd.lang);
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, name, name_len, NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"type\":\"file\",\"size\":%llu,\"language\":",
+			      (unsigned long long)sd.size)) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
+		return err;
+	if (sd.skip != DOC_INDEXED &&
+	    (err = buf_printf(b, ",\"skipped\":\"%s\"", doc_skip_name(sd.skip))) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
 static int h_tree(struct req *rq)
 {
 	const struct snap_repo *r;
-	const char *rev, *path;
-	size_t path_len, pre_len, n = 0, i;
+	struct rev rev;
+	const char *path;
+	size_t path_len, pre_len = 0, n = 0, i;
 	struct buf pre; /* "path/" and, while skipping a subdirectory, "path/sub0" */
 	int err;
 
-	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0)
+	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0) {
+		rev_dispose(&rev);
 		return err;
-	/* The directory's entries are the documents under "path/", consecutive in path order. */
+	}
+	/*
+	 * The directory's entries are the documents under "path/" on the revision, consecutive
+	 * in path order (documents of other revisions interleave and are passed over).
+	 */
 	buf_init(&pre, BUF_MAX_DEFAULT);
 	if ((err = buf_put(&pre, path, path_len)) < 0 || (path_len && (err = buf_putc(&pre, '/')) < 0))
 		goto out;
 	pre_len = pre.len;
 	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
-	if (pre_len && (i == r->n_docs || !has_prefix(&r->docs[i], pre.ptr, pre_len))) {
-		buf_dispose(&pre);
-		return req_error(rq, 404, "not_found", "not found", 0);
-	}
-	if ((err = put_head(&rq->body, r, rev, path, path_len)) < 0 ||
+	if ((err = put_head(&rq->body, r, &rev, path, path_len)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
 		goto out;
 	while (i < r->n_docs && has_prefix(&r->docs[i], pre.ptr, pre_len)) {
@@ -562,8 +642,11 @@ static int h_tree(struct req *rq)
 		const char *name = d->path + pre_len;
 		size_t name_len = d->path_len - pre_len;
 		const char *slash = memchr(name, '/', name_len);
-		struct shard_doc sd;
 
+		if (!rev_has(&rev, d)) {
+			i++;
+			continue;
+		}
 		if (n++ && (err = buf_putc(&rq->body, ',')) < 0)
 			goto out;
 		if (slash) {
@@ -581,72 +664,76 @@ static int h_tree(struct req *rq)
 			pre.len = pre_len;
 			continue;
 		}
-		if ((err = shard_doc(&sd, d->sh, d->id)) < 0 ||
-		    (err = buf_puts(&rq->body, "{\"name\":")) < 0 ||
-		    (err = json_put_string(&rq->body, name, name_len, NULL)) < 0 ||
-		    (err = buf_printf(&rq->body, ",\"type\":\"file\",\"size\":%llu,\"language\":",
-				      (unsigned long long)sd.size)) < 0 ||
-		    (err = json_put_string(&rq->body, lang_name(sd.lang), strlen(lang_name(sd.lang)),
-					   NULL)) < 0)
-			goto out;
-		if (sd.skip != DOC_INDEXED &&
-		    (err = buf_printf(&rq->body, ",\"skipped\":\"%s\"", doc_skip_name(sd.skip))) < 0)
-			goto out;
-		if ((err = buf_putc(&rq->body, '}')) < 0)
+		if ((err = put_file_entry(&rq->body, d, name, name_len)) < 0)
 			goto out;
 		i++;
 	}
 	err = buf_puts(&rq->body, "]}");
 out:
 	buf_dispose(&pre);
+	rev_dispose(&rev);
+	/* A directory nothing on the revision is under does not exist (the root always does). */
+	if (err >= 0 && n == 0 && pre_len)
+		return req_error(rq, 404, "not_found", "not found", 0);
 	if (err < 0)
 		return req_error(rq, 500, "internal", "internal error", 0);
 	rq->status = 200;
 	return 0;
 }
 
-/* The document at path, or a 404. */
+/* The document at path on the revision, or a 404. */
 static int find_doc(struct shard_doc *out, struct req *rq, const struct snap_repo *r,
-		    const char *path, size_t path_len)
+		    struct rev *rev, const char *path, size_t path_len)
 {
-	size_t i = snap_repo_lower_bound(r, path, path_len);
+	for (size_t i = snap_repo_lower_bound(r, path, path_len);
+	     path_len && i < r->n_docs && r->docs[i].path_len == path_len &&
+	     memcmp(r->docs[i].path, path, path_len) == 0;
+	     i++)
+		if (rev_has(rev, &r->docs[i]) && shard_doc(out, r->docs[i].sh, r->docs[i].id) == 0)
+			return 0;
+	return req_error(rq, 404, "not_found", "not found", 0);
+}
 
-	if (path_len == 0 || i == r->n_docs || r->docs[i].path_len != path_len ||
-	    memcmp(r->docs[i].path, path, path_len) != 0 ||
-	    shard_doc(out, r->docs[i].sh, r->docs[i].id) < 0)
-		return req_error(rq, 404, "not_found", "not found", 0);
-	return 0;
+static int put_file(struct buf *b, const struct snap_repo *r, const struct rev *rev,
+		    const char *path, size_t path_len, const struct shard_doc *d)
+{
+	const char *lname = lang_name(d->lang);
+	int err;
+
+	if ((err = put_head(b, r, rev, path, path_len)) < 0 ||
+	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
+	    (err = rev->commit ? json_put_string(b, rev->commit, strlen(rev->commit), NULL)
+			       : buf_puts(b, "null")) < 0 ||
+	    (err = buf_puts(b, ",\"language\":")) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
+			      (unsigned long long)d->size,
+			      d->skip == DOC_SKIP_BINARY ? "true" : "false")) < 0)
+		return err;
+	if (d->skip != DOC_INDEXED)
+		return buf_printf(b, "\"%s\"}", doc_skip_name(d->skip));
+	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
+	    (err = json_put_string(b, (const char *)d->content, d->content_len, NULL)) < 0)
+		return err;
+	return buf_putc(b, '}');
 }
 
 static int h_file(struct req *rq)
 {
 	const struct snap_repo *r;
-	const char *rev, *path, *lname;
+	struct rev rev;
+	const char *path;
 	size_t path_len;
 	struct shard_doc d;
-	struct buf *b = &rq->body;
 	int err;
 
 	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
-	    (err = find_doc(&d, rq, r, path, path_len)) < 0)
+	    (err = find_doc(&d, rq, r, &rev, path, path_len)) < 0) {
+		rev_dispose(&rev);
 		return err;
-	lname = lang_name(d.lang);
-	if ((err = put_head(b, r, rev, path, path_len)) < 0 ||
-	    (err = buf_printf(b, ",\"commit\":null,\"language\":")) < 0 ||
-	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
-	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
-			      (unsigned long long)d.size,
-			      d.skip == DOC_SKIP_BINARY ? "true" : "false")) < 0)
-		goto out;
-	if (d.skip != DOC_INDEXED) {
-		err = buf_printf(b, "\"%s\"}", doc_skip_name(d.skip));
-		goto out;
 	}
-	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
-	    (err = json_put_string(b, (const char *)d.content, d.content_len, NULL)) < 0)
-		goto out;
-	err = buf_putc(b, '}');
-out:
+	err = put_file(&rq->body, r, &rev, path, path_len, &d);
+	rev_dispose(&rev);
 	if (err < 0)
 		return req_error(rq, 500, "internal", "internal error", 0);
 	rq->status = 200;
@@ -656,13 +743,17 @@ out:
 static int h_raw(struct req *rq)
 {
 	const struct snap_repo *r;
-	const char *rev, *path;
+	struct rev rev;
+	const char *path;
 	size_t path_len;
 	struct shard_doc d;
 	int err;
 
-	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
-	    (err = find_doc(&d, rq, r, path, path_len)) < 0)
+	err = file_params(&r, &rev, &path, &path_len, rq);
+	if (err >= 0)
+		err = find_doc(&d, rq, r, &rev, path, path_len);
+	rev_dispose(&rev);
+	if (err < 0)
 		return err;
 	if (d.skip != DOC_INDEXED)
 		return req_error(rq, 404, "not_found", "the file's content is not stored (skipped)", 0);

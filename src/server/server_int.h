@@ -27,6 +27,7 @@ struct snap_doc {
 	size_t path_len;
 	const struct shard *sh;
 	uint32_t id;
+	uint32_t shard_i; /* its shard's index in the snapshot's index (index_doc_branches) */
 };
 
 struct snap_repo {

@@ -256,6 +256,58 @@ def make_registry(tmp):
     return root, data, commits
 
 
+def test_revisions(s, root, data, commits):
+    base = "/api/v1/repos/reg/"
+    st, h, f = s.json(base + "file?path=f.txt")
+    ok(st == 200 and f["rev"] == "main" and f["commit"] == commits["main"] and
+       f["content"] == "main version twobranch\n",
+       "rev: the default branch's document without rev", f)
+    st, h, f = s.json(base + "file?path=f.txt&rev=HEAD")
+    ok(st == 200 and f["rev"] == "main" and f["content"].startswith("main"), "rev: HEAD is main")
+    st, h, f = s.json(base + "file?path=f.txt&rev=dev")
+    ok(st == 200 and f["rev"] == "dev" and f["commit"] == commits["dev"] and
+       f["content"] == "dev version twobranch\n", "rev=dev: dev's document and commit", f)
+    st, h, body, _ = s.get(base + "raw?path=f.txt&rev=dev")
+    ok(st == 200 and body == b"dev version twobranch\n", "raw with rev=dev")
+    st, h, f = s.json(base + "file?path=a.txt&rev=dev")
+    ok(st == 200 and f["content"] == "shared twobranch line\n" and f["commit"] == commits["dev"],
+       "rev=dev: a file identical on both branches")
+    st1, h, nf1 = s.json(base + "file?path=extra.txt")
+    st2, h, f2 = s.json(base + "file?path=extra.txt&rev=dev")
+    ok(st1 == 404 and st2 == 200 and f2["content"] == "dev only twobranch\n",
+       "rev: a file only on dev is not found on main", nf1)
+    st3, h, nf3 = s.json(base + "file?path=f.txt&rev=nope")
+    st4, h, nf4 = s.json(base + "file?path=nope.txt")
+    ok(st3 == 404 and nf3 == nf4 == nf1, "rev: unknown rev is the same 404 as an unknown path",
+       nf3)
+    for route in ("tree", "raw"):
+        ok(s.get(base + route + "?path=f.txt&rev=nope")[0] == 404, "rev: %s unknown rev 404" % route)
+    tree = lambda rev: [e["name"] for e in s.json(base + "tree?rev=" + rev)[2].get("entries", [])]
+    ok(tree("main") == ["a.txt", "bin.dat", "f.txt"] and
+       tree("dev") == ["a.txt", "bin.dat", "extra.txt", "f.txt"],
+       "rev: tree lists each branch's files once", tree("main"), tree("dev"))
+    st, h, t = s.json(base + "tree")
+    ok(st == 200 and t["rev"] == "main", "tree: rev defaults to the default branch", t)
+    # An incremental sync that deletes a.txt on dev: an overlay entry, not a new shard.
+    src = os.path.join(root, "src", "reg")
+    git("-C", src, "checkout", "-q", "dev")
+    git("-C", src, "rm", "-q", "a.txt")
+    git("-C", src, "commit", "-qm", "rm")
+    git("-C", src, "checkout", "-q", "main")
+    dev2 = git("-C", src, "rev-parse", "dev")
+    trawl_cmd("sync", "--data", data, "reg")
+    deadline = time.time() + 10
+    while time.time() < deadline and s.json(base + "file?path=f.txt&rev=dev")[2].get("commit") != dev2:
+        time.sleep(0.2)
+    with open(os.path.join(data, "index", "MANIFEST")) as mf:
+        has_overlay = "overlay" in mf.read()
+    ok(has_overlay and tree("dev") == ["bin.dat", "extra.txt", "f.txt"] and
+       tree("main") == ["a.txt", "bin.dat", "f.txt"] and
+       s.json(base + "file?path=a.txt&rev=dev")[0] == 404 and
+       s.json(base + "file?path=a.txt")[0] == 200,
+       "rev: the MANIFEST overlay is honoured (a.txt deleted on dev only)", tree("dev"))
+
+
 def test_registry(tmp):
     root, data, commits = make_registry(tmp)
     s = Server(data, "--sync-interval", "0")
@@ -296,6 +348,7 @@ def test_registry(tmp):
         st, h, res = s.json("/api/v1/search?q=" + q("brokenmarker"))
         ok(st == 200 and [x["repo"] for x in res["results"]] == ["broken"],
            "registry: a failed repository's old results stay searchable", res)
+        test_revisions(s, root, data, commits)
         text = s.get("/metrics")[2].decode()
         for state, cnt in (("new", 1), ("syncing", 0), ("indexed", 1), ("error", 1)):
             ok('trawl_repos{state="%s"} %d' % (state, cnt) in text,
