@@ -918,7 +918,7 @@ static bool select_branches(uint64_t *sel, size_t n_words, const struct run *r,
 	return any;
 }
 
-/* Records the names of the selected branches doc is on for the file just added to j. */
+/* Records the names of the branches doc is on (all of them) for the file just added to j. */
 static int note_branches(struct job *j, const struct index_repo_entry *e, const uint64_t *on)
 {
 	struct file_rec *fr = &j->files[j->n_files - 1];
@@ -1010,10 +1010,14 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 		if (e->n_branches) {
 			bool any = false;
 
-			/* Only documents on a searched branch (the overlay applied) count. */
+			/*
+			 * Only documents on a searched branch (the overlay applied) count; a
+			 * result then lists every branch its document is on (issue 4: say on
+			 * which branches a match exists), not only the searched ones.
+			 */
 			index_doc_branches(on, n_words, r->ix, shard_i, id, &d);
 			for (size_t k = 0; k < n_words; k++)
-				any |= (on[k] &= sel[k]) != 0;
+				any |= (on[k] & sel[k]) != 0;
 			if (!any)
 				continue;
 		}

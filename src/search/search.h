@@ -88,9 +88,11 @@ struct search_file {
 	const uint8_t *content;
 	size_t content_len;
 	/*
-	 * The searched branches the file is on (the default branch without rev:, else those rev:
-	 * selected), in the repository's order (by name); none for a repository indexed from a
-	 * directory. Borrowed for the callback.
+	 * Every indexed branch of the repository the file (this document, identical content) is
+	 * on, the MANIFEST overlay applied, in the repository's order (by name): also branches
+	 * the search did not select (the search itself covers the default branch without rev:,
+	 * else those rev: selects). None for a repository indexed from a directory. Borrowed for
+	 * the callback.
 	 */
 	const char *const *branches;
 	size_t n_branches;

@@ -288,6 +288,14 @@ def test_revisions(s, root, data, commits):
        "rev: tree lists each branch's files once", tree("main"), tree("dev"))
     st, h, t = s.json(base + "tree")
     ok(st == 200 and t["rev"] == "main", "tree: rev defaults to the default branch", t)
+    res = s.json("/api/v1/search?q=" + q("twobranch repo:^reg$"))[2]["results"]
+    got = sorted((x["path"], x["branches"]) for x in res)
+    ok(got == [("a.txt", ["dev", "main"]), ("f.txt", ["main"])],
+       "search: the default branch is searched, each result lists every branch it is on", got)
+    res = s.json("/api/v1/search?q=" + q("twobranch rev:dev"))[2]["results"]
+    got = sorted((x["path"], x["branches"]) for x in res)
+    ok(got == [("a.txt", ["dev", "main"]), ("extra.txt", ["dev"]), ("f.txt", ["dev"])],
+       "search rev:dev: dev's documents, with all their branches", got)
     # An incremental sync that deletes a.txt on dev: an overlay entry, not a new shard.
     src = os.path.join(root, "src", "reg")
     git("-C", src, "checkout", "-q", "dev")
@@ -306,6 +314,9 @@ def test_revisions(s, root, data, commits):
        s.json(base + "file?path=a.txt&rev=dev")[0] == 404 and
        s.json(base + "file?path=a.txt")[0] == 200,
        "rev: the MANIFEST overlay is honoured (a.txt deleted on dev only)", tree("dev"))
+    res = s.json("/api/v1/search?q=" + q("shared twobranch"))[2]["results"]
+    ok([(x["path"], x["branches"]) for x in res] == [("a.txt", ["main"])],
+       "search: a branch the document left (overlay) is not listed", res)
 
 
 def test_registry(tmp):
