@@ -196,12 +196,19 @@ function revOf(r) {
   return Array.isArray(r.branches) && typeof r.branches[0] === 'string' ? r.branches[0] : undefined;
 }
 
+// The branches the file exists on (all of them, also those not searched), as muted text.
+function branchList(r) {
+  const names = Array.isArray(r.branches) ? r.branches.filter((b) => typeof b === 'string') : [];
+  return names.length ? el('span', { class: 'rbranches', title: 'branches' }, names.join(', ')) : null;
+}
+
 function resultHeader(r, href, extra) {
   return el('header', { class: 'rhead' },
     el('a', { class: 'rrepo', href: searchHref(repoFilter(r.repo)) }, r.repo),
     el('span', { class: 'rsep' }, ' › '),
     el('a', { class: 'rpath', href }, r.path),
     str(r.language) ? el('span', { class: 'rlang' }, r.language) : null,
+    branchList(r),
     extra);
 }
 
