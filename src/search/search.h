@@ -51,10 +51,17 @@ struct search_opts {
 	const atomic_bool *cancel; /* optional: set to stop the search early */
 	/*
 	 * Optional: called on the calling thread each time a shard is finished (in shard order),
-	 * before any result of a ranked query is handed out, so a stream can report progress.
+	 * before any result of a ranked query is handed out (with is_early: after that shard's
+	 * results), so a stream can report progress.
 	 */
 	void (*progress)(const struct search_progress *p, void *arg);
 	void *progress_arg;
+	/*
+	 * A query without a count limit (count:all; type:repo excepted) hands each shard's files
+	 * out as soon as the shard is done, ranked within the shard, instead of ranking all of
+	 * them at the end: the same files, in shard order first. For streams.
+	 */
+	bool is_early;
 };
 
 struct search_line {

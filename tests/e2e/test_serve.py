@@ -582,6 +582,7 @@ def stream(s, query, read_bytes=None):
 
 def test_stream(s):
     for query in ("hello", "bulk count:all", "line", "type:path src", "hello select:repo",
+                  "hello count:all", "count:all type:repo hello", "count:all select:repo hello",
                   "/a(/"):
         st, h, body = stream(s, query)
         js = s.json("/api/v1/search?q=" + q(query))[2]
@@ -608,6 +609,45 @@ def test_stream(s):
         ok(done["files"] == js["summary"]["files"] and
            done["matching_lines"] == js["summary"]["matching_lines"],
            "stream %r: done summary equals /search's" % query, done, js["summary"])
+
+
+def test_stream_early(tmp):
+    """count:all on a multi-shard index (one shard per repository): each shard's files are
+    streamed when the shard is done, and the union is still the JSON results."""
+    data = os.path.join(tmp, "multi")
+    for i in range(8):
+        src = os.path.join(tmp, "multi-src", "r%d" % i)
+        os.makedirs(src)
+        for k in range(i + 1):
+            with open(os.path.join(src, "f%d.txt" % k), "w") as f:
+                f.write("multishard %d %d\n" % (i, k) * (k + 1) + "other\n")
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "r%d" % i,
+                        src], check=True, stdout=subprocess.DEVNULL)
+    s = Server(data, "--sync-interval", "0")
+    try:
+        for query in ("multishard count:all", "multishard", "multishard count:all select:repo",
+                      "count:all type:path f1"):
+            st, h, body = stream(s, query)
+            js = s.json("/api/v1/search?q=" + q(query))[2]
+            ev = sse_events(body)
+            streamed = [json.dumps(r, sort_keys=True) for e in ev if e[0] == "matches"
+                        for r in e[1]]
+            plain = [json.dumps(r, sort_keys=True) for r in js["results"]]
+            ok(st == 200 and sorted(streamed) == sorted(plain) and len(plain) > 1,
+               "multi-shard stream %r: union of matches == /search results (%d)" %
+               (query, len(plain)), len(streamed), len(plain))
+            names = [e[0] for e in ev]
+            first_match = names.index("matches") if "matches" in names else len(names)
+            last_progress = len(names) - 1 - names[::-1].index("progress")
+            if "count:all" in query:
+                ok(first_match < last_progress and names.count("progress") == 8,
+                   "multi-shard stream %r: matches stream before the last shard is done" % query,
+                   names)
+            else:
+                ok(first_match > last_progress,
+                   "multi-shard stream %r: a count-limited query is ranked first" % query, names)
+    finally:
+        s.stop()
 
 
 def metric(s, name):
@@ -873,7 +913,8 @@ def main():
         for name, fn in (("busy", lambda: test_busy(tmp, data)),
                          ("noindex", lambda: test_no_index(tmp, src)),
                          ("sched", lambda: test_sched(tmp, data)),
-                         ("registry", lambda: test_registry(tmp))):
+                         ("registry", lambda: test_registry(tmp)),
+                         ("early", lambda: test_stream_early(tmp))):
             if not ONLY or ONLY in name:
                 fn()
     finally:
