@@ -825,6 +825,18 @@ def test_no_index(tmp, src):
         check_headers("503", h)
         st, h, body = s.json("/healthz")
         ok(st == 200 and body["index"] is False, "healthz without an index")
+        st, h, body = s.json("/api/v1/repos")
+        ok(st == 200 and body == {"repos": []}, "repos without an index or registry: empty", body)
+        git("init", "-q", os.path.join(tmp, "noindex-src"))
+        trawl_cmd("repo", "add", "--data", data, os.path.join(tmp, "noindex-src"), "--name", "later")
+        st, h, body = s.json("/api/v1/repos")
+        ok(st == 200 and [(r["name"], r["state"]) for r in body["repos"]] == [("later", "new")],
+           "repos before the first index: registered repositories are listed as new", body)
+        st, h, body = s.json("/api/v1/repos/later")
+        ok(st == 200 and body["state"] == "new" and body["skipped"] == [],
+           "one registered repository before the first index", body)
+        text = s.get("/metrics")[2].decode()
+        ok('trawl_repos{state="new"} 1' in text, "metrics before the first index count the registry")
         subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "proj", src],
                        check=True, stdout=subprocess.DEVNULL)
         deadline = time.time() + 10
