@@ -315,6 +315,11 @@ export function browserTests(ctx) {
     const heads = await page.$$eval('.result .rhead', (hs) => hs.map((h) =>
       [h.querySelector('.rpath').textContent, h.querySelector('.rbranches')?.textContent]));
     assert.deepEqual(heads.sort(), [['f.txt', 'main'], ['shared.txt', 'dev, main']]);
+    // Without rev: the default branch was searched: the link opens it (no rev in the URL).
+    await page.click('.result .rpath >> text=shared.txt');
+    await page.waitForSelector('.code .cl');
+    assert.equal(new URL(page.url()).searchParams.get('rev'), null);
+    assert.equal(await page.textContent('.fmeta .frev'), 'main');
     await search(page, 'branchmark rev:dev');
     await page.click('.result .rpath >> text=f.txt');
     await page.waitForSelector('.code .cl');
