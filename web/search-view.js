@@ -6,6 +6,7 @@ import { ApiError, errorOf, getJSON } from './api.js';
 import { repoFilter } from './suggest.js';
 import { columnToIndex, byteRangesToIndexes, markSegments } from './utf8.js';
 import { fileHref, searchApiHref, searchHref, streamHref } from './urls.js';
+import { lexQuery } from './query-lex.js';
 
 const CONTEXT = 2;
 const MAX_LINE = 1000; // characters of a line shown in a result (minified files have huge lines)
@@ -45,6 +46,7 @@ export class SearchView {
     this.count = 0;
     if (!q) { this.showHelp(); return; }
     this.q = q;
+    this.selectsRev = selectsRevision(q);
     this.progress = el('progress', { max: 1, value: 0 });
     this.progressText = el('span', { class: 'progress-text' }, 'Searching…');
     append(this.status, [this.progress, ' ', this.progressText]);
@@ -183,8 +185,8 @@ export class SearchView {
   addResult(r) {
     if (!r || typeof r !== 'object' || typeof r.repo !== 'string') return;
     let node = null;
-    if (r.type === 'file' && typeof r.path === 'string') node = fileResult(r);
-    else if (r.type === 'path' && typeof r.path === 'string') node = pathResult(r);
+    if (r.type === 'file' && typeof r.path === 'string') node = fileResult(r, this.selectsRev);
+    else if (r.type === 'path' && typeof r.path === 'string') node = pathResult(r, this.selectsRev);
     else if (r.type === 'repo') node = repoResult(r);
     if (!node) return;
     this.count++;
@@ -192,8 +194,26 @@ export class SearchView {
   }
 }
 
-function revOf(r) {
+// Whether the query names revisions (rev:, revision:, repo:NAME@REV); without, the default
+// branch was searched.
+function selectsRevision(q) {
+  return lexQuery(q).some((t) => (t.type === 'setting' && (t.name === 'rev' || t.name === 'revision')) ||
+    (t.type.startsWith('value') && (t.name === 'repo' || t.name === 'r') && q.slice(t.start, t.end).includes('@')));
+}
+
+// The revision a result's link opens. A result lists every branch its file is on, also ones not
+// searched: without rev: the default branch was searched and the file is on it, so the link
+// names no revision (the file view's default); with rev:, the first branch listed (the file is
+// the same on all of them).
+function revOf(r, selectsRev) {
+  if (!selectsRev) return undefined;
   return Array.isArray(r.branches) && typeof r.branches[0] === 'string' ? r.branches[0] : undefined;
+}
+
+// The branches the file exists on (all of them, also those not searched), as muted text.
+function branchList(r) {
+  const names = Array.isArray(r.branches) ? r.branches.filter((b) => typeof b === 'string') : [];
+  return names.length ? el('span', { class: 'rbranches', title: 'branches' }, names.join(', ')) : null;
 }
 
 function resultHeader(r, href, extra) {
@@ -202,13 +222,14 @@ function resultHeader(r, href, extra) {
     el('span', { class: 'rsep' }, ' › '),
     el('a', { class: 'rpath', href }, r.path),
     str(r.language) ? el('span', { class: 'rlang' }, r.language) : null,
+    branchList(r),
     extra);
 }
 
-function fileResult(r) {
+function fileResult(r, selectsRev) {
   const lines = Array.isArray(r.lines) ? r.lines.filter((l) => l && Number.isInteger(l.line)) : [];
   const matchNums = lines.map((l) => l.line);
-  const rev = revOf(r);
+  const rev = revOf(r, selectsRev);
   const href = fileHref(r.repo, r.path, { rev, matches: matchNums });
   const n = int(r.matching_lines) || lines.length;
   const article = el('article', { class: 'result' },
@@ -259,8 +280,8 @@ function snippetLine(r, rev, matchNums, num, text, ranges) {
     code);
 }
 
-function pathResult(r) {
-  const href = fileHref(r.repo, r.path, { rev: revOf(r) });
+function pathResult(r, selectsRev) {
+  const href = fileHref(r.repo, r.path, { rev: revOf(r, selectsRev) });
   return el('article', { class: 'result result-path' }, resultHeader(r, href, null));
 }
 

@@ -918,7 +918,7 @@ static bool select_branches(uint64_t *sel, size_t n_words, const struct run *r,
 	return any;
 }
 
-/* Records the names of the selected branches doc is on for the file just added to j. */
+/* Records the names of the branches doc is on (all of them) for the file just added to j. */
 static int note_branches(struct job *j, const struct index_repo_entry *e, const uint64_t *on)
 {
 	struct file_rec *fr = &j->files[j->n_files - 1];
@@ -1010,10 +1010,14 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 		if (e->n_branches) {
 			bool any = false;
 
-			/* Only documents on a searched branch (the overlay applied) count. */
+			/*
+			 * Only documents on a searched branch (the overlay applied) count; a
+			 * result then lists every branch its document is on (issue 4: say on
+			 * which branches a match exists), not only the searched ones.
+			 */
 			index_doc_branches(on, n_words, r->ix, shard_i, id, &d);
 			for (size_t k = 0; k < n_words; k++)
-				any |= (on[k] &= sel[k]) != 0;
+				any |= (on[k] & sel[k]) != 0;
 			if (!any)
 				continue;
 		}
@@ -1065,6 +1069,7 @@ static void job_dispose(struct job *j)
 	j->files = NULL;
 	j->lines = NULL;
 	j->ranges = NULL;
+	j->n_files = 0;
 }
 
 /*
@@ -1174,21 +1179,25 @@ static int cmp_pick(const void *a, const void *b)
 	return 0;
 }
 
-/* A query's results: everything found, best first; one result per repository for type:repo. */
-static int emit_ranked(struct run *r, struct search_stats *st, search_file_fn fn, void *arg)
+/*
+ * A query's results from jobs [first, last): everything found, best first; one result per
+ * repository for type:repo. The whole run at the end, or one shard at a time (is_early).
+ */
+static int emit_ranked(struct run *r, size_t first, size_t last, struct search_stats *st,
+		       search_file_fn fn, void *arg)
 {
 	struct pick *picks;
 	size_t n = 0, w = 0;
 	int ret;
 
-	for (size_t i = 0; i < r->n_jobs; i++)
+	for (size_t i = first; i < last; i++)
 		n += r->jobs[i].n_files;
 	if (!(picks = malloc((n ? n : 1) * sizeof(*picks)))) {
 		error_set("out of memory");
 		return TRAWL_ENOMEM;
 	}
 	n = 0;
-	for (size_t i = 0; i < r->n_jobs; i++)
+	for (size_t i = first; i < last; i++)
 		for (size_t f = 0; f < r->jobs[i].n_files; f++)
 			picks[n++] = (struct pick){ &r->jobs[i], &r->jobs[i].files[f],
 						    shard_repo(index_shard(r->ix, i)) };
@@ -1477,6 +1486,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	unsigned started = 0;
 	uint64_t n_found_files = 0;
 	double t0 = now_ms();
+	bool is_early;
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -1489,6 +1499,13 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	if ((err = prepare(&r, o)) < 0)
 		goto out;
 	st->plan_ms = now_ms() - t0;
+	/*
+	 * Without a count limit every file found is a result whatever its rank, so a caller that
+	 * does not need the global order gets each shard's files (ranked within the shard) as
+	 * soon as the shard is done. type:repo is excluded: its one result per repository is
+	 * decided across shards.
+	 */
+	is_early = r.is_ranked && o->is_early && r.limit == 0 && r.type != QT_REPO;
 	r.n_jobs = index_n_shards(ix);
 	st->shards_total = r.n_jobs;
 	r.jobs = calloc(r.n_jobs ? r.n_jobs : 1, sizeof(*r.jobs));
@@ -1536,6 +1553,11 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		st->shards_searched += j->is_searched;
 		note_rev_missing(st, &r, i);
 		n_found_files += j->n_files;
+		if (is_early && err == 0 && !atomic_load(&r.stop)) {
+			if ((err = emit_ranked(&r, i, i + 1, st, fn, arg)) != 0)
+				atomic_store(&r.stop, true);
+			job_dispose(j);
+		}
 		if (o->progress) {
 			struct search_progress p = { i + 1, r.n_jobs, atomic_load(&r.found),
 						     n_found_files };
@@ -1543,7 +1565,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 			o->progress(&p, o->progress_arg);
 		}
 		if (r.is_ranked)
-			continue; /* ranked below, once everything is in */
+			continue; /* ranked below, once everything is in (unless is_early) */
 		if (err == 0 && !atomic_load(&r.stop))
 			err = emit_job(&r, j, shard_repo(index_shard(ix, i)), st, fn, arg);
 		else if (r.limit && st->lines >= r.limit && j->n_files)
@@ -1551,7 +1573,8 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		job_dispose(j);
 	}
 	if (r.is_ranked && err == 0) {
-		err = emit_ranked(&r, st, fn, arg);
+		if (!is_early)
+			err = emit_ranked(&r, 0, r.n_jobs, st, fn, arg);
 		if (atomic_load(&r.is_cut) && !atomic_load(&r.is_timeout))
 			st->is_limit_hit = true;
 	}

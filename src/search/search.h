@@ -51,10 +51,17 @@ struct search_opts {
 	const atomic_bool *cancel; /* optional: set to stop the search early */
 	/*
 	 * Optional: called on the calling thread each time a shard is finished (in shard order),
-	 * before any result of a ranked query is handed out, so a stream can report progress.
+	 * before any result of a ranked query is handed out (with is_early: after that shard's
+	 * results), so a stream can report progress.
 	 */
 	void (*progress)(const struct search_progress *p, void *arg);
 	void *progress_arg;
+	/*
+	 * A query without a count limit (count:all; type:repo excepted) hands each shard's files
+	 * out as soon as the shard is done, ranked within the shard, instead of ranking all of
+	 * them at the end: the same files, in shard order first. For streams.
+	 */
+	bool is_early;
 };
 
 struct search_line {
@@ -88,9 +95,11 @@ struct search_file {
 	const uint8_t *content;
 	size_t content_len;
 	/*
-	 * The searched branches the file is on (the default branch without rev:, else those rev:
-	 * selected), in the repository's order (by name); none for a repository indexed from a
-	 * directory. Borrowed for the callback.
+	 * Every indexed branch of the repository the file (this document, identical content) is
+	 * on, the MANIFEST overlay applied, in the repository's order (by name): also branches
+	 * the search did not select (the search itself covers the default branch without rev:,
+	 * else those rev: selects). None for a repository indexed from a directory. Borrowed for
+	 * the callback.
 	 */
 	const char *const *branches;
 	size_t n_branches;

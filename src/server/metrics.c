@@ -32,7 +32,7 @@ void metrics_http(struct metrics *m, unsigned status)
 }
 
 int metrics_render(struct buf *b, struct metrics *m, const struct snapshot *s, uint64_t swaps,
-		   unsigned searches_running)
+		   unsigned searches_running, const uint64_t repos_by_state[METRICS_N_STATES])
 {
 	uint64_t cum = 0;
 	int err = 0;
@@ -74,11 +74,11 @@ int metrics_render(struct buf *b, struct metrics *m, const struct snapshot *s, u
 	P("# HELP trawl_index_swaps_total Times a new index was swapped in.\n"
 	  "# TYPE trawl_index_swaps_total counter\ntrawl_index_swaps_total %llu\n",
 	  (unsigned long long)swaps);
-	/* Until the registry exists every repository in the index is "indexed". */
 	P("# HELP trawl_repos Repositories by state.\n# TYPE trawl_repos gauge\n"
-	  "trawl_repos{state=\"new\"} 0\ntrawl_repos{state=\"syncing\"} 0\n"
-	  "trawl_repos{state=\"indexed\"} %zu\ntrawl_repos{state=\"error\"} 0\n",
-	  s ? s->n_repos : 0);
+	  "trawl_repos{state=\"new\"} %llu\ntrawl_repos{state=\"syncing\"} %llu\n"
+	  "trawl_repos{state=\"indexed\"} %llu\ntrawl_repos{state=\"error\"} %llu\n",
+	  (unsigned long long)repos_by_state[0], (unsigned long long)repos_by_state[1],
+	  (unsigned long long)repos_by_state[2], (unsigned long long)repos_by_state[3]);
 	P("# HELP trawl_syncs_total Background sync runs.\n# TYPE trawl_syncs_total counter\n"
 	  "trawl_syncs_total %llu\n", (unsigned long long)atomic_load(&m->syncs));
 	P("# HELP trawl_sync_failures_total Background sync runs that failed.\n"

@@ -27,10 +27,12 @@ struct snap_doc {
 	size_t path_len;
 	const struct shard *sh;
 	uint32_t id;
+	uint32_t shard_i; /* its shard's index in the snapshot's index (index_doc_branches) */
 };
 
 struct snap_repo {
 	const char *name;     /* borrowed from a shard */
+	size_t shard0;        /* the index of its first shard (for index_shard_entry) */
 	struct snap_doc *docs;
 	size_t n_docs;
 	size_t n_skipped;
@@ -86,9 +88,15 @@ struct metrics {
 
 void metrics_query(struct metrics *m, double seconds, bool is_error);
 void metrics_http(struct metrics *m, unsigned status);
-/* Prometheus text exposition of m and of the snapshot (NULL: no index). */
+/* Repositories by state, indexed by enum store_state (new, syncing, indexed, error). */
+#define METRICS_N_STATES 4
+
+/*
+ * Prometheus text exposition of m and of the snapshot (NULL: no index); repos_by_state counts
+ * the repositories of the registry joined with the index (handlers.c).
+ */
 int metrics_render(struct buf *b, struct metrics *m, const struct snapshot *s, uint64_t swaps,
-		   unsigned searches_running);
+		   unsigned searches_running, const uint64_t repos_by_state[METRICS_N_STATES]);
 
 /* ---- logs (log.c): JSON lines on stderr ---- */
 

@@ -90,7 +90,7 @@ const struct snap_repo *snapshot_repo(const struct snapshot *s, const char *name
 
 size_t snap_repo_lower_bound(const struct snap_repo *r, const char *key, size_t key_len)
 {
-	struct snap_doc k = { key, key_len, NULL, 0 };
+	struct snap_doc k = { key, key_len, NULL, 0, 0 };
 	size_t lo = 0, hi = r->n_docs;
 
 	while (lo < hi) {
@@ -129,6 +129,7 @@ static int snapshot_build(struct snapshot *s, const char *dir)
 		if (!r) {
 			r = &s->repos[s->n_repos++];
 			r->name = shard_repo(sh);
+			r->shard0 = i;
 		}
 		r->n_shards++;
 		r->index_bytes += bytes;
@@ -152,7 +153,7 @@ static int snapshot_build(struct snapshot *s, const char *dir)
 
 				if ((err = shard_doc(&d, sh, id)) < 0)
 					return err;
-				r->docs[n++] = (struct snap_doc){ d.path, d.path_len, sh, id };
+				r->docs[n++] = (struct snap_doc){ d.path, d.path_len, sh, id, (uint32_t)i };
 				r->n_skipped += d.skip != DOC_INDEXED;
 			}
 		}

@@ -144,12 +144,19 @@ static void on_progress(const struct search_progress *p, void *arg)
 {
 	struct stream *st = arg;
 	char tmp[160];
+	int err;
 	int n = snprintf(tmp, sizeof(tmp),
 			 "{\"shards_done\":%llu,\"shards_total\":%llu,\"matching_lines\":%llu,"
 			 "\"files\":%llu}",
 			 (unsigned long long)p->shards_done, (unsigned long long)p->shards_total,
 			 (unsigned long long)p->matching_lines, (unsigned long long)p->files);
 
+	/* A shard's results (is_early) go out when the shard is done, before its progress. */
+	if ((err = flush_batch(st)) < 0) {
+		st->err = err;
+		atomic_store(&st->cancel, true);
+		return;
+	}
 	if (n > 0 && (size_t)n < sizeof(tmp))
 		push_event(st, "progress", tmp, (size_t)n);
 }
@@ -181,6 +188,7 @@ static void *search_main(void *arg)
 	o.cancel = &st->cancel;
 	o.progress = on_progress;
 	o.progress_arg = st;
+	o.is_early = true;
 	err = search_run(&stats, st->snap->ix, st->repos, &o, on_file, st);
 	if (err > 0 || atomic_load(&st->cancel))
 		stats.is_canceled = true;

@@ -295,7 +295,7 @@ export function browserTests(ctx) {
     const { page, close } = await open();
     await page.goto(url('/repos'));
     await page.waitForSelector('.repo');
-    assert.deepEqual((await texts(page, '.repo h2')).sort(), ['acme tools?#%41', 'alpha', XSS_REPO].sort());
+    assert.deepEqual((await texts(page, '.repo h2')).sort(), ['acme tools?#%41', 'alpha', 'branchy', XSS_REPO].sort());
     for (const s of await texts(page, '.repo .state')) assert.match(s, /^(new|syncing|indexed|error)$/);
     assert.deepEqual(await injected(page), []);
     await page.click('.repo h2 a >> text=acme tools?#%41');
@@ -306,6 +306,33 @@ export function browserTests(ctx) {
     await page.waitForSelector('.code .cl');
     assert.equal(new URL(page.url()).pathname, '/file/acme%20tools%3F%23%2541/cmd/tool.go');
     assert.equal((await page.$$('.code .cl')).length, 3);
+    await close();
+  });
+
+  test('browser: results list their branches; the file view shows the branch and commit', async () => {
+    const { page, close } = await open();
+    await search(page, 'branchmark');
+    const heads = await page.$$eval('.result .rhead', (hs) => hs.map((h) =>
+      [h.querySelector('.rpath').textContent, h.querySelector('.rbranches')?.textContent]));
+    assert.deepEqual(heads.sort(), [['f.txt', 'main'], ['shared.txt', 'dev, main']]);
+    // Without rev: the default branch was searched: the link opens it (no rev in the URL).
+    await page.click('.result .rpath >> text=shared.txt');
+    await page.waitForSelector('.code .cl');
+    assert.equal(new URL(page.url()).searchParams.get('rev'), null);
+    assert.equal(await page.textContent('.fmeta .frev'), 'main');
+    await search(page, 'branchmark rev:dev');
+    await page.click('.result .rpath >> text=f.txt');
+    await page.waitForSelector('.code .cl');
+    assert.equal(new URL(page.url()).searchParams.get('rev'), 'dev');
+    assert.equal(await page.textContent('.code'), 'branchmark on dev');
+    assert.equal(await page.textContent('.fmeta .frev'), 'dev');
+    assert.equal(await page.textContent('.fmeta .fcommit'), ctx.commits.dev.slice(0, 12));
+    assert.equal(await page.getAttribute('.fmeta .fcommit', 'title'), ctx.commits.dev);
+    await page.goto(url(fileHref('branchy', 'f.txt')));
+    await page.waitForSelector('.code .cl');
+    assert.equal(await page.textContent('.fmeta .frev'), 'main');
+    assert.equal(await page.textContent('.fmeta .fcommit'), ctx.commits.main.slice(0, 12));
+    await screenshot(page, 'branches');
     await close();
   });
 

@@ -2,6 +2,7 @@
 //   alpha                    C, Python, Markdown: matches, context, syntax colours, permalinks
 //   acme tools?#%41          a repository name that needs percent-encoding and quoting
 //   xss"><img src=x ...>     hostile names and content (SECURITY-CHECKLIST X1, X2, X4)
+//   branchy                  a git repository with branches main and dev (made with the git CLI)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -53,7 +54,28 @@ function write(root, files) {
   }
 }
 
-// buildFixture(trawl, tmp) -> {data, repos: {name: dir}}
+// A git repository with two branches: shared.txt identical on both, f.txt different.
+// -> {main: commit, dev: commit}
+function buildBranchy(trawl, data, dir) {
+  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@e', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+  const git = (...args) => execFileSync('git', ['-c', 'init.defaultBranch=main', '-C', dir, ...args],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  mkdirSync(dir, { recursive: true });
+  git('init', '-q');
+  write(dir, [['shared.txt', 'branchmark shared\n'], ['f.txt', 'branchmark on main\n']]);
+  git('add', '.');
+  git('commit', '-qm', 'one');
+  git('checkout', '-qb', 'dev');
+  write(dir, [['f.txt', 'branchmark on dev\n']]);
+  git('commit', '-qam', 'two');
+  git('checkout', '-q', 'main');
+  execFileSync(trawl, ['index', '-q', '-o', join(data, 'index'), dir, '--name', 'branchy', '--branch', 'main',
+    '--branch', 'dev'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { main: git('rev-parse', 'main'), dev: git('rev-parse', 'dev') };
+}
+
+// buildFixture(trawl, tmp) -> {data, repos: {name: dir}, commits: {main, dev} of branchy}
 export function buildFixture(trawl, tmp) {
   const data = join(tmp, 'data');
   const src = join(tmp, 'src');
@@ -75,5 +97,6 @@ export function buildFixture(trawl, tmp) {
     execFileSync(trawl, ['index', '-q', '-o', join(data, 'index'), dir, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
     dirs[name] = dir;
   }
-  return { data, repos: dirs };
+  const commits = buildBranchy(trawl, data, join(src, 'branchy'));
+  return { data, repos: dirs, commits };
 }

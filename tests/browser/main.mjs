@@ -35,6 +35,7 @@ let server = null, browser = null, startError = null;
 const ctx = { artifacts };
 try {
   const fx = buildFixture(trawl, tmp);
+  ctx.commits = fx.commits;
   const port = await freePort();
   ctx.base = `http://127.0.0.1:${port}`;
   const log = createWriteStream(join(artifacts, 'serve.log'));

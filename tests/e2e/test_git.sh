@@ -89,6 +89,10 @@ g -C "$B" checkout -q -b same2 same; g -C "$B" checkout -q main
 check "index two branches sharing a file" "$TRAWL" index -q -o "$T/ixsame" --branch 'same*' "$B"
 expect_eq "... one result naming both branches" '["same","same2"]' "$("$TRAWL" search -d "$T/ixsame" --json 'shared_marker rev:*same*' | python3 -c 'import json,sys; print(json.dumps([json.loads(l)["branches"] for l in sys.stdin if "branches" in l][0], separators=(",",":")))')"
 expect_eq "... stored once" "1" "$("$TRAWL" ls -d "$T/ixsame" | grep -c shared.txt)"
+branches_of() { "$TRAWL" search -d "$T/ixsame" --json "$1" | python3 -c 'import json,sys; print(json.dumps([json.loads(l)["branches"] for l in sys.stdin if "branches" in l], separators=(",",":")))'; }
+expect_eq "without rev: (the default branch searched) a result lists every branch it is on" '[["same","same2"]]' "$(branches_of 'shared_marker')"
+expect_eq "rev:same2 alone: the result still lists both branches" '[["same","same2"]]' "$(branches_of 'shared_marker rev:same2')"
+expect_eq "the text output prefixes branches only with rev:" "br/shared.txt:1:shared_marker" "$("$TRAWL" search -d "$T/ixsame" shared_marker)"
 "$TRAWL" index -o "$T/ixbr" --branch nosuch "$B" > /dev/null 2> "$T/err"; st=$?
 if [ $st = 2 ] && grep -q 'no branch "nosuch"' "$T/err"; then ok "a missing branch is an error naming it"; else not_ok "a missing branch is an error naming it" "status $st" "$(cat "$T/err")"; fi
 expect_status "a glob matching nothing is an error" 2 "$TRAWL" index -o "$T/ixbr" --branch 'nomatch/*' "$B"

@@ -193,6 +193,202 @@ def make_fixture(tmp):
     return src, big, data
 
 
+GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@e", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null")
+
+
+def git(*args):
+    return subprocess.run(["git", "-c", "init.defaultBranch=main"] + list(args), check=True,
+                          env=GIT_ENV, capture_output=True).stdout.decode().strip()
+
+
+def make_two_branch_repo(path):
+    """main and dev; f.txt differs between them, a.txt is the same, extra.txt is on dev only."""
+    os.makedirs(path)
+    git("init", "-q", path)
+    for p, t in (("a.txt", b"shared twobranch line\n"), ("f.txt", b"main version twobranch\n"),
+                 ("bin.dat", b"\x00bin\x00" * 10)):
+        with open(os.path.join(path, p), "wb") as f:
+            f.write(t)
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "one")
+    git("-C", path, "checkout", "-qb", "dev")
+    with open(os.path.join(path, "f.txt"), "w") as f:
+        f.write("dev version twobranch\n")
+    with open(os.path.join(path, "extra.txt"), "w") as f:
+        f.write("dev only twobranch\n")
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "two")
+    git("-C", path, "checkout", "-q", "main")
+    return {b: git("-C", path, "rev-parse", b) for b in ("main", "dev")}
+
+
+def trawl_cmd(*args, check=True):
+    env = dict(os.environ, TRAWL_ALLOW_LOCAL="1")
+    p = subprocess.run([TRAWL] + list(args), env=env, capture_output=True)
+    if check and p.returncode != 0:
+        raise RuntimeError("trawl %s: %s" % (args, p.stderr.decode()))
+    return p
+
+
+def make_registry(tmp):
+    """DATA with a registry: reg (two branches, synced), broken (synced, then its source
+    removed and synced again: error), pending (added, never synced)."""
+    root = os.path.join(tmp, "reg")
+    commits = make_two_branch_repo(os.path.join(root, "src", "reg"))
+    bsrc = os.path.join(root, "src", "broken")
+    os.makedirs(bsrc)
+    git("init", "-q", bsrc)
+    with open(os.path.join(bsrc, "b.txt"), "w") as f:
+        f.write("brokenmarker still searchable\n")
+    git("-C", bsrc, "add", ".")
+    git("-C", bsrc, "commit", "-qm", "b")
+    data = os.path.join(root, "data")
+    trawl_cmd("repo", "add", "--data", data, os.path.join(root, "src", "reg"), "--branch", "main",
+              "--branch", "dev")
+    trawl_cmd("repo", "add", "--data", data, bsrc)
+    trawl_cmd("sync", "--data", data)
+    shutil.rmtree(bsrc)
+    p = trawl_cmd("sync", "--data", data, "broken", check=False)
+    ok(p.returncode == 2, "registry fixture: the sync of a removed source fails", p.stderr)
+    git("init", "-q", os.path.join(root, "src", "pending"))
+    trawl_cmd("repo", "add", "--data", data, os.path.join(root, "src", "pending"))
+    return root, data, commits
+
+
+def test_revisions(s, root, data, commits):
+    base = "/api/v1/repos/reg/"
+    st, h, f = s.json(base + "file?path=f.txt")
+    ok(st == 200 and f["rev"] == "main" and f["commit"] == commits["main"] and
+       f["content"] == "main version twobranch\n",
+       "rev: the default branch's document without rev", f)
+    st, h, f = s.json(base + "file?path=f.txt&rev=HEAD")
+    ok(st == 200 and f["rev"] == "main" and f["content"].startswith("main"), "rev: HEAD is main")
+    st, h, f = s.json(base + "file?path=f.txt&rev=dev")
+    ok(st == 200 and f["rev"] == "dev" and f["commit"] == commits["dev"] and
+       f["content"] == "dev version twobranch\n", "rev=dev: dev's document and commit", f)
+    st, h, body, _ = s.get(base + "raw?path=f.txt&rev=dev")
+    ok(st == 200 and body == b"dev version twobranch\n", "raw with rev=dev")
+    st, h, f = s.json(base + "file?path=a.txt&rev=dev")
+    ok(st == 200 and f["content"] == "shared twobranch line\n" and f["commit"] == commits["dev"],
+       "rev=dev: a file identical on both branches")
+    st1, h, nf1 = s.json(base + "file?path=extra.txt")
+    st2, h, f2 = s.json(base + "file?path=extra.txt&rev=dev")
+    ok(st1 == 404 and st2 == 200 and f2["content"] == "dev only twobranch\n",
+       "rev: a file only on dev is not found on main", nf1)
+    st3, h, nf3 = s.json(base + "file?path=f.txt&rev=nope")
+    st4, h, nf4 = s.json(base + "file?path=nope.txt")
+    ok(st3 == 404 and nf3 == nf4 == nf1, "rev: unknown rev is the same 404 as an unknown path",
+       nf3)
+    for route in ("tree", "raw"):
+        ok(s.get(base + route + "?path=f.txt&rev=nope")[0] == 404, "rev: %s unknown rev 404" % route)
+    tree = lambda rev: [e["name"] for e in s.json(base + "tree?rev=" + rev)[2].get("entries", [])]
+    ok(tree("main") == ["a.txt", "bin.dat", "f.txt"] and
+       tree("dev") == ["a.txt", "bin.dat", "extra.txt", "f.txt"],
+       "rev: tree lists each branch's files once", tree("main"), tree("dev"))
+    st, h, t = s.json(base + "tree")
+    ok(st == 200 and t["rev"] == "main", "tree: rev defaults to the default branch", t)
+    res = s.json("/api/v1/search?q=" + q("twobranch repo:^reg$"))[2]["results"]
+    got = sorted((x["path"], x["branches"]) for x in res)
+    ok(got == [("a.txt", ["dev", "main"]), ("f.txt", ["main"])],
+       "search: the default branch is searched, each result lists every branch it is on", got)
+    res = s.json("/api/v1/search?q=" + q("twobranch rev:dev"))[2]["results"]
+    got = sorted((x["path"], x["branches"]) for x in res)
+    ok(got == [("a.txt", ["dev", "main"]), ("extra.txt", ["dev"]), ("f.txt", ["dev"])],
+       "search rev:dev: dev's documents, with all their branches", got)
+    # An incremental sync that deletes a.txt on dev: an overlay entry, not a new shard.
+    src = os.path.join(root, "src", "reg")
+    git("-C", src, "checkout", "-q", "dev")
+    git("-C", src, "rm", "-q", "a.txt")
+    git("-C", src, "commit", "-qm", "rm")
+    git("-C", src, "checkout", "-q", "main")
+    dev2 = git("-C", src, "rev-parse", "dev")
+    trawl_cmd("sync", "--data", data, "reg")
+    deadline = time.time() + 10
+    while time.time() < deadline and s.json(base + "file?path=f.txt&rev=dev")[2].get("commit") != dev2:
+        time.sleep(0.2)
+    with open(os.path.join(data, "index", "MANIFEST")) as mf:
+        has_overlay = "overlay" in mf.read()
+    ok(has_overlay and tree("dev") == ["bin.dat", "extra.txt", "f.txt"] and
+       tree("main") == ["a.txt", "bin.dat", "f.txt"] and
+       s.json(base + "file?path=a.txt&rev=dev")[0] == 404 and
+       s.json(base + "file?path=a.txt")[0] == 200,
+       "rev: the MANIFEST overlay is honoured (a.txt deleted on dev only)", tree("dev"))
+    res = s.json("/api/v1/search?q=" + q("shared twobranch"))[2]["results"]
+    ok([(x["path"], x["branches"]) for x in res] == [("a.txt", ["main"])],
+       "search: a branch the document left (overlay) is not listed", res)
+
+
+def test_registry(tmp):
+    root, data, commits = make_registry(tmp)
+    s = Server(data, "--sync-interval", "0")
+    try:
+        st, h, body = s.json("/api/v1/repos")
+        names = [r["name"] for r in body.get("repos", [])]
+        ok(st == 200 and names == ["broken", "pending", "reg"],
+           "registry: repos lists registered ones too, sorted by name", body)
+        by = {r["name"]: r for r in body["repos"]}
+        r = by["reg"]
+        rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        ok(r["state"] == "indexed" and r["url"] == os.path.join(root, "src", "reg") and
+           r["last_error"] is None and rfc3339.match(r["last_sync"] or "") and
+           r["skipped_count"] == 1 and r["files"] >= 4 and "skipped" not in r,
+           "registry: an indexed repository has url, state, last_sync (RFC 3339 UTC)", r)
+        ok(r["branches"] == [{"name": "dev", "commit": commits["dev"], "default": False},
+                             {"name": "main", "commit": commits["main"], "default": True}],
+           "registry: branches with their commits and the default", r["branches"])
+        st, h, full = s.json("/api/v1/repos/reg")
+        ok(st == 200 and full["skipped"] == [{"path": "bin.dat", "reason": "binary"}] and
+           full["branches"] == r["branches"] and full["url"] == r["url"],
+           "registry: one repository with its skipped files", full)
+        p = by["pending"]
+        ok(p["state"] == "new" and p["branches"] == [] and p["last_sync"] is None and
+           p["last_error"] is None and p["files"] == 0 and
+           p["url"] == os.path.join(root, "src", "pending"),
+           "registry: a repository added but not synced is new", p)
+        st, h, pf = s.json("/api/v1/repos/pending")
+        ok(st == 200 and pf["state"] == "new" and pf["skipped"] == [],
+           "registry: /repos/NAME for a repository not indexed yet", pf)
+        st, h, nf = s.json("/api/v1/repos/pending/file?path=x")
+        ok(st == 404 and nf["error"]["code"] == "not_found",
+           "registry: files of a repository not indexed yet are not found")
+        b = by["broken"]
+        ok(b["state"] == "error" and b["last_error"] and b["files"] == 1 and
+           rfc3339.match(b["last_sync"] or ""),
+           "registry: a failed sync shows state error and last_error", b)
+        st, h, res = s.json("/api/v1/search?q=" + q("brokenmarker"))
+        ok(st == 200 and [x["repo"] for x in res["results"]] == ["broken"],
+           "registry: a failed repository's old results stay searchable", res)
+        test_revisions(s, root, data, commits)
+        text = s.get("/metrics")[2].decode()
+        for state, cnt in (("new", 1), ("syncing", 0), ("indexed", 1), ("error", 1)):
+            ok('trawl_repos{state="%s"} %d' % (state, cnt) in text,
+               "registry: metric trawl_repos{state=%s} %d" % (state, cnt),
+               [l for l in text.splitlines() if "trawl_repos" in l])
+    finally:
+        s.stop()
+    # A registry that cannot be read: logged, a bare 500 (L4), searches unaffected.
+    db = os.path.join(data, "trawl.db")
+    for ext in ("-wal", "-shm"):
+        if os.path.exists(db + ext):
+            os.unlink(db + ext)
+    with open(db, "wb") as f:
+        f.write(b"this is not an sqlite database" * 100)
+    s = Server(data, "--sync-interval", "0")
+    try:
+        st, h, body, _ = s.get("/api/v1/repos")
+        ok(st == 500 and json.loads(body)["error"] == {"code": "internal",
+                                                      "message": "internal error"} and
+           b"trawl.db" not in body and root.encode() not in body,
+           "registry: a broken registry is a bare 500 without paths", body)
+        ok(s.get("/api/v1/repos/reg")[0] == 500, "registry: /repos/NAME too")
+        ok("cannot read the repository registry" in s.logtext(),
+           "registry: the error is logged")
+        ok(s.json("/api/v1/search?q=twobranch")[0] == 200, "registry: searches do not need it")
+    finally:
+        s.stop()
+
+
 def q(s):
     return urllib.parse.quote(s, safe="")
 
@@ -299,6 +495,10 @@ def test_routes(s, src):
     r = [r for r in body["repos"] if r["name"] == "proj"][0]
     ok(r["state"] == "indexed" and r["files"] == 7 and r["skipped_count"] == 1 and
        "skipped" not in r and r["index_bytes"] > 0 and r["url"] is None, "repos: shape", r)
+    g = [r for r in body["repos"] if r["name"] == "gitrepo"][0]
+    ok(r["branches"] == [] and len(g["branches"]) == 1 and g["branches"][0]["default"] and
+       re.match(r"^[0-9a-f]{40}$", g["branches"][0]["commit"]) and g["last_sync"] is None,
+       "repos without a registry: branches from the index MANIFEST", g)
     st, h, body = s.json("/api/v1/repos/proj")
     ok(st == 200 and body["skipped"] == [{"path": "bin.dat", "reason": "binary"}],
        "repo: skipped files with reasons", body)
@@ -382,6 +582,7 @@ def stream(s, query, read_bytes=None):
 
 def test_stream(s):
     for query in ("hello", "bulk count:all", "line", "type:path src", "hello select:repo",
+                  "hello count:all", "count:all type:repo hello", "count:all select:repo hello",
                   "/a(/"):
         st, h, body = stream(s, query)
         js = s.json("/api/v1/search?q=" + q(query))[2]
@@ -408,6 +609,45 @@ def test_stream(s):
         ok(done["files"] == js["summary"]["files"] and
            done["matching_lines"] == js["summary"]["matching_lines"],
            "stream %r: done summary equals /search's" % query, done, js["summary"])
+
+
+def test_stream_early(tmp):
+    """count:all on a multi-shard index (one shard per repository): each shard's files are
+    streamed when the shard is done, and the union is still the JSON results."""
+    data = os.path.join(tmp, "multi")
+    for i in range(8):
+        src = os.path.join(tmp, "multi-src", "r%d" % i)
+        os.makedirs(src)
+        for k in range(i + 1):
+            with open(os.path.join(src, "f%d.txt" % k), "w") as f:
+                f.write("multishard %d %d\n" % (i, k) * (k + 1) + "other\n")
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "r%d" % i,
+                        src], check=True, stdout=subprocess.DEVNULL)
+    s = Server(data, "--sync-interval", "0")
+    try:
+        for query in ("multishard count:all", "multishard", "multishard count:all select:repo",
+                      "count:all type:path f1"):
+            st, h, body = stream(s, query)
+            js = s.json("/api/v1/search?q=" + q(query))[2]
+            ev = sse_events(body)
+            streamed = [json.dumps(r, sort_keys=True) for e in ev if e[0] == "matches"
+                        for r in e[1]]
+            plain = [json.dumps(r, sort_keys=True) for r in js["results"]]
+            ok(st == 200 and sorted(streamed) == sorted(plain) and len(plain) > 1,
+               "multi-shard stream %r: union of matches == /search results (%d)" %
+               (query, len(plain)), len(streamed), len(plain))
+            names = [e[0] for e in ev]
+            first_match = names.index("matches") if "matches" in names else len(names)
+            last_progress = len(names) - 1 - names[::-1].index("progress")
+            if "count:all" in query:
+                ok(first_match < last_progress and names.count("progress") == 8,
+                   "multi-shard stream %r: matches stream before the last shard is done" % query,
+                   names)
+            else:
+                ok(first_match > last_progress,
+                   "multi-shard stream %r: a count-limited query is ranked first" % query, names)
+    finally:
+        s.stop()
 
 
 def metric(s, name):
@@ -585,6 +825,18 @@ def test_no_index(tmp, src):
         check_headers("503", h)
         st, h, body = s.json("/healthz")
         ok(st == 200 and body["index"] is False, "healthz without an index")
+        st, h, body = s.json("/api/v1/repos")
+        ok(st == 200 and body == {"repos": []}, "repos without an index or registry: empty", body)
+        git("init", "-q", os.path.join(tmp, "noindex-src"))
+        trawl_cmd("repo", "add", "--data", data, os.path.join(tmp, "noindex-src"), "--name", "later")
+        st, h, body = s.json("/api/v1/repos")
+        ok(st == 200 and [(r["name"], r["state"]) for r in body["repos"]] == [("later", "new")],
+           "repos before the first index: registered repositories are listed as new", body)
+        st, h, body = s.json("/api/v1/repos/later")
+        ok(st == 200 and body["state"] == "new" and body["skipped"] == [],
+           "one registered repository before the first index", body)
+        text = s.get("/metrics")[2].decode()
+        ok('trawl_repos{state="new"} 1' in text, "metrics before the first index count the registry")
         subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "proj", src],
                        check=True, stdout=subprocess.DEVNULL)
         deadline = time.time() + 10
@@ -672,7 +924,9 @@ def main():
                 s.stop()
         for name, fn in (("busy", lambda: test_busy(tmp, data)),
                          ("noindex", lambda: test_no_index(tmp, src)),
-                         ("sched", lambda: test_sched(tmp, data))):
+                         ("sched", lambda: test_sched(tmp, data)),
+                         ("registry", lambda: test_registry(tmp)),
+                         ("early", lambda: test_stream_early(tmp))):
             if not ONLY or ONLY in name:
                 fn()
     finally:

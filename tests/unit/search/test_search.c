@@ -122,6 +122,85 @@ static int run_query(struct search_stats *st, struct seen *s, const struct searc
 	return err;
 }
 
+/* The order of callbacks: 'F' per file, 'P' per finished shard. */
+struct trace {
+	struct seen s;
+	char ev[64];
+	size_t n;
+};
+
+static int on_file_traced(const struct search_file *f, void *arg)
+{
+	struct trace *t = arg;
+
+	if (t->n < sizeof(t->ev) - 1)
+		t->ev[t->n++] = 'F';
+	return on_file(f, &t->s);
+}
+
+static void on_progress_traced(const struct search_progress *p, void *arg)
+{
+	struct trace *t = arg;
+
+	(void)p;
+	if (t->n < sizeof(t->ev) - 1)
+		t->ev[t->n++] = 'P';
+}
+
+static void run_traced(struct trace *t, const char *text, bool is_early)
+{
+	static const struct search_repos all = { .is_all = true };
+	struct search_stats st;
+	struct index *ix = NULL;
+	struct query *q = NULL;
+	struct search_opts o = { .want_lines = true, .n_threads = 2, .is_early = is_early,
+				 .progress = on_progress_traced };
+
+	memset(t, 0, sizeof(*t));
+	buf_init(&t->s.text, 1 << 20);
+	o.progress_arg = t;
+	assert_int_equal(query_parse(&q, text, strlen(text)), 0);
+	o.query = q;
+	assert_int_equal(index_open(&ix, ixdir), 0);
+	assert_int_equal(search_run(&st, ix, &all, &o, on_file_traced, t), 0);
+	index_close(ix);
+	query_free(q);
+}
+
+/* Whether every "repo/path:n;" item of a is in b. */
+static bool items_in(const char *a, const char *b)
+{
+	for (const char *p = a, *e; (e = strchr(p, ';')); p = e + 1) {
+		char item[256];
+
+		snprintf(item, sizeof(item), "%.*s", (int)(e - p + 1), p);
+		if (!strstr(b, item))
+			return false;
+	}
+	return true;
+}
+
+/* count:all with is_early: each shard's files before the next shard's progress, same files. */
+static void early_emission_gives_the_same_files_per_shard(void **state)
+{
+	struct trace ranked, early, limited;
+
+	(void)state;
+	run_traced(&ranked, "count:all shared", false);
+	run_traced(&early, "count:all shared", true);
+	run_traced(&limited, "count:2 shared", true);
+	assert_string_equal(ranked.ev, "PPFFF");
+	assert_int_equal(early.s.files, 3);
+	assert_true(strchr(early.ev, 'F') < strrchr(early.ev, 'P'));
+	assert_true(items_in(ranked.s.text.ptr, early.s.text.ptr));
+	assert_true(items_in(early.s.text.ptr, ranked.s.text.ptr));
+	/* With a count limit the files are ranked across shards first. */
+	assert_true(strchr(limited.ev, 'F') > strrchr(limited.ev, 'P'));
+	buf_dispose(&ranked.s.text);
+	buf_dispose(&early.s.text);
+	buf_dispose(&limited.s.text);
+}
+
 /* SECURITY: no query shape reveals an unreadable repository: content, paths, names, counts. */
 static void queries_never_reveal_unreadable_repositories(void **state)
 {
@@ -253,6 +332,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(canary_in_unreadable_repository_never_shows),
+		cmocka_unit_test(early_emission_gives_the_same_files_per_shard),
 		cmocka_unit_test(limit_counts_only_readable_repositories),
 		cmocka_unit_test(all_repositories_when_allowed),
 		cmocka_unit_test(limit_cuts_at_exactly_n_lines),
