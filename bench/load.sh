@@ -29,7 +29,15 @@ command -v wrk >/dev/null || { echo "load.sh: wrk is not installed (apt-get inst
 mkdir -p "$work"
 
 # Index once per corpus.
-if [ "$(cat "$work/corpus" 2>/dev/null)" != "$corpus" ] || [ ! -f "$work/data/index/MANIFEST" ]; then
+# Also when this trawl cannot read the kept index (an older shard format version): a search
+# exits 0 or 1 (matches or none) on a good index, 2 on an error.
+index_ok() {
+  local st=0
+  "$trawl" search -d "$work/data/index" -c -e trawl_index_probe >/dev/null 2>&1 || st=$?
+  [ "$st" -le 1 ]
+}
+if [ "$(cat "$work/corpus" 2>/dev/null)" != "$corpus" ] || [ ! -f "$work/data/index/MANIFEST" ] ||
+   ! index_ok; then
   rm -rf "$work/data"
   echo "load.sh: indexing $corpus" >&2
   "$trawl" index -o "$work/data/index" --name corpus --worktree "$corpus" >&2 2>/dev/null ||
