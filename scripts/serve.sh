@@ -30,5 +30,4 @@ done
 # A repository that fails to sync is marked with its reason (trawl repo list) and the others are
 # still served: a failed sync does not stop the server from starting.
 "$trawl" sync --data "$data" || echo "serve.sh: some repositories failed to sync; see: $trawl repo list --data $data" >&2
-echo "trawl: serving http://$listen/ (Ctrl-C stops)"
 exec "$trawl" serve --data "$data" --listen "$listen"
