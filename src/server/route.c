@@ -1,7 +1,9 @@
 /* Route matching, percent decoding and path confinement (route.h). */
 #include "server/route.h"
 
+#include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -173,6 +175,54 @@ int route_path_check(const char *path, size_t len)
 		start = i + 1;
 	}
 	return 0;
+}
+
+/* Whether s[0..n) is a decimal port, 1..65535, or empty. */
+static bool port_ok(const char *s, size_t n)
+{
+	unsigned long v = 0;
+
+	if (n == 0)
+		return true;
+	if (n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* Whether s[0..n) is a dotted-quad IPv4 address starting 127. */
+static bool ipv4_loopback(const char *s, size_t n)
+{
+	char tmp[16];
+	struct in_addr a;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, n);
+	tmp[n] = 0;
+	return inet_pton(AF_INET, tmp, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+bool route_host_is_loopback(const char *host)
+{
+	const char *colon;
+	size_t n;
+
+	if (!host)
+		return false;
+	n = strlen(host);
+	if (strncmp(host, "[::1]", 5) == 0)
+		return n == 5 || (host[5] == ':' && port_ok(host + 6, n - 6));
+	colon = memchr(host, ':', n);
+	if (colon && !port_ok(colon + 1, n - (size_t)(colon + 1 - host)))
+		return false;
+	if (colon)
+		n = (size_t)(colon - host);
+	return (n == 9 && strncasecmp(host, "localhost", 9) == 0) || ipv4_loopback(host, n);
 }
 
 int route_sse_event(struct buf *b, const char *name, const char *data, size_t len)

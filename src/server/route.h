@@ -69,6 +69,14 @@ int route_url_decode(char *out, size_t *out_len, size_t out_max, const char *in,
  */
 int route_path_check(const char *path, size_t len);
 
+/*
+ * SECURITY: whether a Host header names this loopback server: localhost, an IPv4 address in
+ * 127.0.0.0/8 or [::1], with an optional port. Until trawl has accounts, anything else is a
+ * request a web page made through DNS rebinding (its own name resolved to 127.0.0.1) and must
+ * not be answered. NULL (no Host) is refused too.
+ */
+bool route_host_is_loopback(const char *host);
+
 struct buf;
 
 /*

@@ -318,6 +318,11 @@ static int dispatch(struct req *rq, const char *url, const char *method)
 		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
 	if (fr.has_ctl)
 		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
+	if (!route_host_is_loopback(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_HOST)))
+		return req_error(rq, 421, "bad_host",
+				 "the Host header must name this loopback server (localhost, "
+				 "127.0.0.1 or [::1]) until trawl has accounts", 0);
 	err = route_match(&rq->route, &rq->args, server_routes, n_server_routes, url);
 	if (err == TRAWL_ENOTFOUND || (err == 0 && !rq->route->handler))
 		return req_error(rq, 404, "not_found", "not found", 0);

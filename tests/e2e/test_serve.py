@@ -713,21 +713,41 @@ def test_swap(s, src, data):
        "zero failed queries during %d swaps (%d queries)" % (swaps, count[0]), *errors[:5])
 
 
+def test_host_header(s):
+    """SECURITY: a page served from another name (DNS rebinding to 127.0.0.1) gets nothing."""
+    port = s.port
+    for host in (b"evil.example", b"evil.example:%d" % port, b"127.0.0.1.evil.example",
+                 b"10.0.0.1"):
+        resp = raw(port, b"GET /api/v1/repos HTTP/1.1\r\nHost: " + host +
+                   b"\r\nConnection: close\r\n\r\n")
+        st = status_of(resp)
+        head, _, body = resp.partition(b"\r\n\r\n")
+        ok(st == 421 and b'"bad_host"' in body and
+           b"Content-Security-Policy" in head,
+           "Host %s: 421 bad_host, with security headers, no data" % host.decode(), resp[:300])
+    for host in (b"localhost:%d" % port, b"127.0.0.1:%d" % port, b"[::1]:%d" % port):
+        st = status_of(raw(port, b"GET /healthz HTTP/1.1\r\nHost: " + host +
+                           b"\r\nConnection: close\r\n\r\n"))
+        ok(st == 200, "Host %s: served" % host.decode(), st)
+    st = status_of(raw(port, b"GET /healthz HTTP/1.0\r\n\r\n"))
+    ok(st == 421, "no Host header: 421", st)
+
+
 def test_malformed(s):
     port = s.port
     cases = [
         (b"GARBAGE\r\n\r\n", "bad request line"),
-        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", "CR inside a header"),
-        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"
+        (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\rb\r\n\r\n", "CR inside a header"),
+        (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"
          b"\r\n\r\n0\r\n\r\n", "Content-Length and Transfer-Encoding"),
-        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n"
+        (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n"
          b"hello", "duplicate Content-Length"),
-        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n",
+        (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n",
          "oversized header"),
-        (b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "oversized request line"),
-        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+        (b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "oversized request line"),
+        (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc",
          "a body on a read route"),
-        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
          "a chunked body on a read route"),
     ]
     for data, desc in cases:
@@ -748,7 +768,7 @@ def test_malformed(s):
                 ok(False, "malformed: %s: JSON body" % desc, body[:200])
     # obs-fold: libmicrohttpd unfolds it into one header value (RFC 9112 5.2 allows that), so
     # the request is one request, never two: the response must be a single one.
-    resp = raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n GET /metrics HTTP/1.1"
+    resp = raw(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\r\n GET /metrics HTTP/1.1"
                      b"\r\nConnection: close\r\n\r\n")
     ok(resp.count(b"HTTP/1.1 ") == 1 and b"trawl_queries_total" not in resp,
        "malformed: obs-fold is never a second request")
@@ -759,7 +779,7 @@ def test_malformed(s):
 def test_slowloris(s):
     # The server runs with --conn-timeout 2: a client that stops sending for longer is closed.
     slow = socket.create_connection(("127.0.0.1", s.port), timeout=20)
-    slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     t0 = time.time()
     served = 0
     for _ in range(5):
@@ -911,6 +931,7 @@ def main():
             tests += [("routes", lambda: test_routes(s, src)), ("stream", lambda: test_stream(s)),
                       ("traversal", lambda: test_traversal(s)),
                       ("malformed", lambda: test_malformed(s)),
+                      ("host", lambda: test_host_header(s)),
                       ("cancel", lambda: test_cancel(s)),
                       ("slowloris", lambda: test_slowloris(s)),
                       ("swap", lambda: test_swap(s, src, data)), ("log", lambda: test_log(s))]

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server/route.h"
 #include "server/server_int.h"
@@ -65,6 +66,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (route_path_check(value, vlen) == 0)
 		check_confined(value, vlen);
+	/* An accepted Host names loopback: "localhost", "127.x.y.z" or "[::1]", then ":PORT". */
+	if (route_host_is_loopback(path)) {
+		const char *c = path[0] == '[' ? path + 5 : strchr(path, ':');
+		size_t hn = c ? (size_t)(c - path) : plen;
+
+		if (strncmp(path, "[::1]", 5) != 0 && strncasecmp(path, "localhost", hn) != 0 &&
+		    strncmp(path, "127.", 4) != 0)
+			abort();
+		if (c && *c && (*c != ':' || strspn(c + 1, "0123456789") != strlen(c + 1)))
+			abort();
+	}
 	buf_init(&b, 1 << 24);
 	if (route_sse_event(&b, "matches", value, vlen) == 0) {
 		/* One event: the only blank line is the terminator. */

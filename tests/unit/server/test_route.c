@@ -233,6 +233,26 @@ static void json_file_has_context_branches_and_replacement(void **state)
 	buf_dispose(&b);
 }
 
+static void host_header_must_be_loopback(void **state)
+{
+	static const char *const ok[] = { "localhost", "LOCALHOST:6070", "127.0.0.1", "127.0.0.1:6070",
+					  "127.9.8.7:1", "[::1]", "[::1]:6070", "localhost:65535",
+					  "127.0.0.1:" /* RFC 3986: port = *DIGIT */ };
+	static const char *const bad[] = { "evil.example", "evil.example:6070", "127.0.0.1.evil.example",
+					   "localhost.evil.example", "10.0.0.1", "0.0.0.0:6070",
+					   "[::2]:80", "[::1]x", "127.0.0.1:0",
+					   "127.0.0.1:65536", "127.0.0.1:80:80", "localhost:6070x", "",
+					   "127.1", "[::ffff:127.0.0.1]" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_true(route_host_is_loopback(ok[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (route_host_is_loopback(bad[i]))
+			fail_msg("accepted Host: %s", bad[i]);
+	assert_false(route_host_is_loopback(NULL));
+}
+
 static void listen_parse_refuses_non_loopback(void **state)
 {
 	struct server_config cfg;
@@ -266,6 +286,7 @@ int main(void)
 		cmocka_unit_test(path_check_confines),
 		cmocka_unit_test(sse_event_keeps_one_event_per_call),
 		cmocka_unit_test(json_file_has_context_branches_and_replacement),
+		cmocka_unit_test(host_header_must_be_loopback),
 		cmocka_unit_test(listen_parse_refuses_non_loopback),
 	};
 
