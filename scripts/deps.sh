@@ -8,6 +8,7 @@ pkgs=(
   libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libsqlite3-dev
   libmicrohttpd-dev
   ripgrep python3 time git
+  openssh-client python3-paramiko
   chromium
 )
 # The browser tests drive Chromium with playwright-core from npm: Debian's npm when none is on

@@ -225,6 +225,7 @@ static int sync_main(int argc, char **argv)
 	}
 	run.d = &d;
 	run.mo.credentials = d.credentials;
+	run.mo.known_hosts = d.known_hosts;
 	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0)
 		goto fail;
 	run.s = s;

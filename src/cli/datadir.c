@@ -36,6 +36,7 @@ void datadir_dispose(struct datadir *d)
 	free(d->repos);
 	free(d->index);
 	free(d->credentials);
+	free(d->known_hosts);
 	free(d->lock);
 	memset(d, 0, sizeof(*d));
 }
@@ -57,8 +58,10 @@ int datadir_init(struct datadir *d, const char *dir, bool create)
 	d->repos = file_join(dir, "repos");
 	d->index = file_join(dir, "index");
 	d->credentials = file_join(dir, "credentials");
+	d->known_hosts = file_join(dir, "known_hosts");
 	d->lock = file_join(dir, "sync.lock");
-	if (!d->root || !d->db || !d->repos || !d->index || !d->credentials || !d->lock) {
+	if (!d->root || !d->db || !d->repos || !d->index || !d->credentials || !d->known_hosts ||
+	    !d->lock) {
 		datadir_dispose(d);
 		error_set("out of memory");
 		return TRAWL_ENOMEM;

@@ -5,6 +5,7 @@
  *     DATA/repos/ID.git    one bare mirror per repository, named by its numeric id
  *     DATA/index/          a trawl index directory (MANIFEST + shards) of every repository
  *     DATA/credentials     code host credentials (optional, mode 0600)
+ *     DATA/known_hosts     pinned SSH host key fingerprints (needed for ssh:// URLs)
  *     DATA/sync.lock       held while a sync or a removal runs
  *
  * DATA is --data DIR, else $TRAWL_DATA, else ./trawl-data. Directories are created with mode
@@ -22,7 +23,7 @@
 #define DATADIR_DEFAULT "trawl-data"
 
 struct datadir {
-	char *root, *db, *repos, *index, *credentials, *lock;
+	char *root, *db, *repos, *index, *credentials, *known_hosts, *lock;
 	int lock_fd;
 };
 

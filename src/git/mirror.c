@@ -28,6 +28,7 @@
 #include <git2/sys/stream.h>
 
 #include "git/git_int.h"
+#include "git/knownhosts.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -234,14 +235,21 @@ static int hook_install(const struct gurl *u, const struct gurl_policy *p)
 	return 0;
 }
 
-/* --- credentials ---------------------------------------------------------------------------- */
+/* --- host keys and credentials ------------------------------------------------------------- */
 
-struct creds {
+/*
+ * What the callbacks of one fetch share: the host key check and the credentials. A problem is
+ * kept in err and msg and reported after the fetch (libgit2's own message would be vaguer).
+ */
+struct auth {
 	const char *url;
-	const char *path; /* the credentials file, or NULL */
-	int calls;
-	int err;          /* a problem reading the file, reported after the fetch */
-	char msg[300];
+	const char *host, *port; /* the URL's own; the stream connects nowhere else */
+	const char *credentials; /* the credentials file, or NULL */
+	const char *known_hosts; /* the pinned SSH host keys, or NULL */
+	bool user_given;         /* the ssh transport's username step was answered */
+	int calls;               /* secrets handed out on this connection */
+	int err;
+	char msg[2048];
 };
 
 static void wipe(char *p, size_t n)
@@ -251,38 +259,119 @@ static void wipe(char *p, size_t n)
 }
 
 /*
- * Reads the credentials file: it must be a regular file (never a symlink) owned by us and
- * readable by nobody else. ENOTFOUND when it does not exist.
+ * Reads a file of the operator's: it must be a regular file (never a symlink) owned by us with
+ * none of the mode bits in forbid (077: private; 022: nobody else may write it). ENOTFOUND when
+ * it does not exist; otherwise the problem goes to a->msg.
  */
-static int creds_read(char **text, size_t *len, struct creds *c)
+static int private_read(char **text, size_t *len, struct auth *a, const char *path,
+			const char *what, mode_t forbid, size_t max)
 {
 	struct stat sb;
 	int fd, err;
 
 	*text = NULL;
-	fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return TRAWL_ENOTFOUND;
-		snprintf(c->msg, sizeof(c->msg), "credentials file %s: %s", c->path, strerror(errno));
+		snprintf(a->msg, sizeof(a->msg), "%s file %s: %s", what, path, strerror(errno));
 		return TRAWL_EIO;
 	}
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
-	    (sb.st_mode & 077)) {
+	    (sb.st_mode & forbid)) {
 		close(fd);
-		snprintf(c->msg, sizeof(c->msg), "credentials file %s: must be a regular file owned "
-			 "by this user with mode 0600", c->path);
+		snprintf(a->msg, sizeof(a->msg), "%s file %s: must be a regular file owned by this "
+			 "user with mode %s", what, path, forbid == 077 ? "0600" : "0644 or 0600");
 		return TRAWL_EPERM;
 	}
 	close(fd);
-	err = file_read_all(text, len, c->path, CREDENTIALS_MAX);
+	err = file_read_all(text, len, path, max);
 	if (err < 0)
-		snprintf(c->msg, sizeof(c->msg), "%s", error_last());
+		snprintf(a->msg, sizeof(a->msg), "%s", error_last());
 	return err;
 }
 
+static int cert_refuse(struct auth *a, int err)
+{
+	a->err = err;
+	git_error_set_str(GIT_ERROR_NET, a->msg);
+	return GIT_ECERTIFICATE;
+}
+
 /*
- * Finds the entry of the longest URL prefix matching c->url in text ("PREFIX USER SECRET" per
+ * SECURITY: T2: an SSH host key is accepted only when its SHA-256 fingerprint is pinned for
+ * the URL's host and port in the known_hosts file; libgit2 asks for credentials only after
+ * this returns 0, so an impostor never sees one.
+ */
+static int hostkey_check(struct auth *a, const git_cert_hostkey *hk)
+{
+	char fp[KHOSTS_FP_SIZE], hostport[300];
+	char *text = NULL;
+	size_t len = 0;
+	struct khosts k = { 0 };
+	int err;
+
+	/* The host as a known_hosts entry names it, so the message can be copied into the file. */
+	if (!a->port[0] || strcmp(a->port, "22") == 0)
+		snprintf(hostport, sizeof(hostport), "%s", a->host);
+	else if (strchr(a->host, ':'))
+		snprintf(hostport, sizeof(hostport), "[%s]:%s", a->host, a->port);
+	else
+		snprintf(hostport, sizeof(hostport), "%s:%s", a->host, a->port);
+	if (!(hk->type & GIT_CERT_SSH_SHA256)) {
+		snprintf(a->msg, sizeof(a->msg), "refusing the SSH host key of %s: the ssh library "
+			 "offered no SHA-256 fingerprint to check against %s", hostport,
+			 a->known_hosts ? a->known_hosts : "known_hosts");
+		return cert_refuse(a, TRAWL_EPERM);
+	}
+	khosts_fingerprint(fp, hk->hash_sha256);
+	if (!a->known_hosts) {
+		snprintf(a->msg, sizeof(a->msg), "refusing the SSH host key %s of %s: no known_hosts "
+			 "file to check it against", fp, hostport);
+		return cert_refuse(a, TRAWL_EPERM);
+	}
+	err = private_read(&text, &len, a, a->known_hosts, "known_hosts", 022, CREDENTIALS_MAX);
+	if (err == 0) {
+		err = khosts_parse(&k, text, len, a->known_hosts);
+		if (err < 0)
+			snprintf(a->msg, sizeof(a->msg), "%s", error_last());
+		free(text);
+	}
+	if (err == 0) {
+		err = khosts_check(&k, a->host, a->port, fp);
+		khosts_dispose(&k);
+	}
+	if (err == 0)
+		return 0;
+	if (err == TRAWL_ENOTFOUND)
+		snprintf(a->msg, sizeof(a->msg), "refusing the SSH host key of %s: no key is pinned for "
+			 "it in %s; the server offered %s (verify it, e.g. with ssh-keyscan | "
+			 "ssh-keygen -lf -, then add the line \"%s %s\"; docs/operations.md)",
+			 hostport, a->known_hosts, fp, hostport, fp);
+	else if (err == TRAWL_EPERM && a->msg[0] == '\0')
+		snprintf(a->msg, sizeof(a->msg), "refusing the SSH host key of %s: the server offered "
+			 "%s, which is NOT the key pinned in %s (someone may be impersonating the "
+			 "host, or its key changed: verify before updating the file)", hostport, fp,
+			 a->known_hosts);
+	return cert_refuse(a, err == TRAWL_ENOTFOUND || err == TRAWL_EINVAL ? TRAWL_EPERM : err);
+}
+
+static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct auth *a = payload;
+
+	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
+		return hostkey_check(a, (const git_cert_hostkey *)cert);
+	/* SECURITY: T2: TLS keeps libgit2's own verification; an invalid certificate never passes. */
+	if (valid)
+		return 0;
+	snprintf(a->msg, sizeof(a->msg), "the TLS certificate of %.255s could not be verified "
+		 "(untrusted issuer, expired, or not for this host name)", host ? host : a->host);
+	return cert_refuse(a, TRAWL_EIO);
+}
+
+/*
+ * Finds the entry of the longest URL prefix matching url in text ("PREFIX USER SECRET" per
  * line, '#' comments). Pointers into text (which is modified); false when none matches.
  */
 static bool creds_find(char **user, char **secret, char *text, const char *url)
@@ -311,40 +400,64 @@ static bool creds_find(char **user, char **secret, char *text, const char *url)
 	return best > 0;
 }
 
+/*
+ * Whether this call may be answered: libgit2's ssh transport first asks for a user name alone
+ * (when the URL has none), then for a secret; each is answered once per connection, so a
+ * refused secret fails the fetch instead of being retried in a loop.
+ */
+static bool creds_allowed(struct auth *a, unsigned int allowed)
+{
+	if (allowed == GIT_CREDENTIAL_USERNAME) {
+		if (a->user_given)
+			return false;
+		a->user_given = true;
+		return true;
+	}
+	return a->calls++ == 0;
+}
+
 static int creds_cb(git_credential **out, const char *url, const char *username_from_url,
 		    unsigned int allowed, void *payload)
 {
-	struct creds *c = payload;
+	struct auth *a = payload;
 	char *text = NULL, *user, *secret;
 	size_t len = 0;
-	int rc = GIT_PASSTHROUGH, err;
+	int rc = GIT_EAUTH, err;
 
 	(void)url;
 	(void)username_from_url;
-	/* One attempt per connection: a refused credential is not retried in a loop. */
-	if (c->calls++ > 0 || !c->path) {
-		c->err = TRAWL_EAUTH;
+	if (!creds_allowed(a, allowed) || !a->credentials) {
+		a->err = TRAWL_EAUTH;
 		return GIT_EAUTH;
 	}
-	if ((err = creds_read(&text, &len, c)) < 0) {
-		c->err = err == TRAWL_ENOTFOUND ? TRAWL_EAUTH : err;
+	err = private_read(&text, &len, a, a->credentials, "credentials", 077, CREDENTIALS_MAX);
+	if (err < 0) {
+		a->err = err == TRAWL_ENOTFOUND ? TRAWL_EAUTH : err;
 		if (err == TRAWL_ENOTFOUND)
-			snprintf(c->msg, sizeof(c->msg), "authentication required and no entry for this "
-				 "repository in %s", c->path);
+			snprintf(a->msg, sizeof(a->msg), "authentication required and no entry for this "
+				 "repository in %s", a->credentials);
 		return GIT_EAUTH;
 	}
-	if (!creds_find(&user, &secret, text, c->url)) {
-		snprintf(c->msg, sizeof(c->msg), "authentication required and no entry for this "
-			 "repository in %s", c->path);
-		c->err = TRAWL_EAUTH;
-		rc = GIT_EAUTH;
-	} else if (strncmp(secret, "key:", 4) == 0 && (allowed & GIT_CREDENTIAL_SSH_KEY)) {
-		rc = git_credential_ssh_key_new(out, user, NULL, secret + 4, NULL);
+	if (!creds_find(&user, &secret, text, a->url)) {
+		snprintf(a->msg, sizeof(a->msg), "authentication required and no entry for this "
+			 "repository in %s", a->credentials);
+	} else if (allowed == GIT_CREDENTIAL_USERNAME) {
+		rc = git_credential_username_new(out, user);
+	} else if (strncmp(secret, "key:", 4) == 0) {
+		/* SECURITY: a key file's path is never sent as a password. */
+		if (allowed & GIT_CREDENTIAL_SSH_KEY)
+			rc = git_credential_ssh_key_new(out, user, NULL, secret + 4, NULL);
+		else
+			snprintf(a->msg, sizeof(a->msg), "the server does not accept SSH key "
+				 "authentication, and the entry in %s is a key", a->credentials);
 	} else if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
 		rc = git_credential_userpass_plaintext_new(out, user, secret);
-	} else if (allowed & GIT_CREDENTIAL_USERNAME) {
-		rc = git_credential_username_new(out, user);
+	} else {
+		snprintf(a->msg, sizeof(a->msg), "the server accepts no password authentication, and "
+			 "the entry in %s is a password (use key:PATH)", a->credentials);
 	}
+	if (rc == GIT_EAUTH)
+		a->err = TRAWL_EAUTH;
 	/* SECURITY: the file's secrets do not outlive this call in our memory. */
 	wipe(text, len);
 	free(text);
@@ -423,7 +536,7 @@ out:
 }
 
 /* Maps a failed fetch to a code: the network, the server, credentials, or our own mirror. */
-static int fetch_error(int rc, struct creds *c)
+static int fetch_error(int rc, struct auth *c)
 {
 	const git_error *e = git_error_last();
 	int klass = e ? e->klass : 0;
@@ -470,7 +583,8 @@ static int fetch_into(struct gitmirror_result *res, const char *dir, const char 
 	git_remote_connect_options conn;
 	git_fetch_options fopts;
 	git_buf head = { 0 };
-	struct creds c = { .url = url, .path = o->credentials };
+	struct auth c = { .url = url, .host = stream_host, .port = stream_port, .credentials = o->credentials,
+			  .known_hosts = o->known_hosts };
 	char head_ref[sizeof(res->default_branch) + 16] = "";
 	int rc, err = 0;
 
@@ -486,6 +600,7 @@ static int fetch_into(struct gitmirror_result *res, const char *dir, const char 
 		err = gitrepo_error(rc, "setting up the remote");
 		goto out;
 	}
+	conn.callbacks.certificate_check = cert_cb;
 	conn.callbacks.credentials = creds_cb;
 	conn.callbacks.payload = &c;
 	/* SECURITY: P1: a redirect could lead anywhere (an internal address, another host). */
@@ -506,6 +621,7 @@ static int fetch_into(struct gitmirror_result *res, const char *dir, const char 
 	fopts.update_fetchhead = 0;
 	fopts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	c.calls = 0;
+	c.user_given = false;
 	if ((rc = git_remote_fetch(remote, &refspecs, &fopts, "trawl sync")) < 0) {
 		err = fetch_error(rc, &c);
 		goto out;

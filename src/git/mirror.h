@@ -16,9 +16,14 @@
  * connect time, so a DNS answer that changes between the check and the fetch (rebinding)
  * reaches no internal address either.
  *
+ * SECURITY: T2: TLS certificates are verified by libgit2 and an invalid one fails the fetch; an
+ * SSH host key is accepted only when its SHA-256 fingerprint is pinned for the URL's host and
+ * port in the known_hosts file (knownhosts.h), checked before any credential is offered.
+ *
  * Credentials come from a credentials file (mode 0600, owned by the user running trawl; see
  * docs/operations.md), never from the URL; they are handed to libgit2 once per connection
- * through its credential callback and never logged or stored elsewhere.
+ * through its credential callback (for ssh: the user name step, then one secret) and never
+ * logged or stored elsewhere.
  */
 #ifndef TRAWL_GIT_MIRROR_H
 #define TRAWL_GIT_MIRROR_H
@@ -30,6 +35,7 @@
 struct gitmirror_opts {
 	struct gurl_policy policy;
 	const char *credentials; /* path of the credentials file; NULL or missing file: none */
+	const char *known_hosts; /* path of the pinned SSH host keys (knownhosts.h); NULL: none */
 };
 
 struct gitmirror_result {
