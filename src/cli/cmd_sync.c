@@ -28,7 +28,6 @@ static const char sync_usage[] =
 struct sync_indexed {
 	struct store_branch *branches;
 	size_t n_branches;
-	uint64_t files, skipped;
 	bool is_unchanged;   /* no branch moved: the index was not touched */
 	bool is_incremental; /* only changed files were re-indexed */
 };
@@ -48,9 +47,8 @@ static void sync_indexed_dispose(struct sync_indexed *x)
 #define SYNC_MAX_BYTES ((uint64_t)16 << 30)
 #define SYNC_MAX_SECONDS 3600
 
-/* Copies the branches indexed (with their commits) and the counts of one run into x. */
-static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_result *res,
-			     const struct build_stats *st)
+/* Copies the branches indexed (with their commits) of one run into x. */
+static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_result *res)
 {
 	if (res->n_branches && !(x->branches = calloc(res->n_branches, sizeof(*x->branches)))) {
 		error_set("out of memory");
@@ -66,8 +64,6 @@ static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_resu
 		snprintf(b->commit, sizeof(b->commit), "%s", res->branches[i].commit);
 		b->is_default = res->branches[i].is_default;
 	}
-	x->files = st->files;
-	x->skipped = st->files - st->indexed;
 	x->is_unchanged = res->is_unchanged;
 	x->is_incremental = res->is_incremental;
 	return 0;
@@ -97,28 +93,45 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 			"name for trawl, e.g. starting with '-')\n", r->name, res.n_invalid,
 			res.n_invalid == 1 ? "" : "es");
 	if (err == 0)
-		err = sync_indexed_fill(x, &res, &st);
+		err = sync_indexed_fill(x, &res);
 	gitmod.result_free(&res);
 	return err;
 }
 
-/* The bytes of the shard files of repository name in the index (0 when there is none). */
-static uint64_t index_bytes(const char *index_dir, const char *name)
+/* What the index holds of repository name: shard bytes, live documents, skipped ones. */
+struct sync_counts {
+	uint64_t bytes, files, skipped;
+};
+
+/*
+ * Counted from the index rather than from the run: an incremental run reads only what
+ * changed, and a run where nothing moved reads nothing. Zero when there is no index.
+ */
+static void index_counts(struct sync_counts *c, const char *index_dir, const char *name)
 {
 	struct index *ix = NULL;
-	uint64_t total = 0;
 
+	memset(c, 0, sizeof(*c));
 	if (index_open(&ix, index_dir) < 0)
-		return 0;
+		return;
 	for (size_t i = 0; i < index_n_shards(ix); i++) {
 		struct shard *sh = index_shard(ix, i);
 		struct stat sb;
 
-		if (datadir_owns(name, shard_repo(sh)) && stat(shard_file(sh), &sb) == 0)
-			total += (uint64_t)sb.st_size;
+		if (!datadir_owns(name, shard_repo(sh)))
+			continue;
+		if (stat(shard_file(sh), &sb) == 0)
+			c->bytes += (uint64_t)sb.st_size;
+		for (uint32_t id = 0; id < shard_n_docs(sh); id++) {
+			struct shard_doc d;
+
+			if (shard_doc(&d, sh, id) < 0 || !index_doc_is_live(ix, i, id, &d))
+				continue;
+			c->files++;
+			c->skipped += d.skip != DOC_INDEXED;
+		}
 	}
 	index_close(ix);
-	return total;
 }
 
 struct sync_run {
@@ -143,6 +156,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 {
 	struct gitmirror_result res;
 	struct sync_indexed x;
+	struct sync_counts c = { 0 };
 	char *mirror = datadir_mirror(run->d, r->id);
 	int err, ret = 0;
 
@@ -164,10 +178,11 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		goto out;
 	}
 	err = sync_index_repo(&x, run->d->index, r, mirror);
-	if (err == 0)
-		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL),
-					    index_bytes(run->d->index, r->name), x.files, x.skipped,
-					    x.branches, x.n_branches);
+	if (err == 0) {
+		index_counts(&c, run->d->index, r->name);
+		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
+					    c.skipped, x.branches, x.n_branches);
+	}
 	if (err < 0) {
 		ret = sync_failed(run, r, "index");
 		sync_indexed_dispose(&x);
@@ -176,8 +191,8 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	printf("synced %s:", r->name);
 	for (size_t i = 0; i < x.n_branches; i++)
 		printf(" %s at %.12s", x.branches[i].name, x.branches[i].commit);
-	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)x.files,
-	       (unsigned long long)x.skipped, res.cloned ? ", new mirror" : "",
+	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)c.files,
+	       (unsigned long long)c.skipped, res.cloned ? ", new mirror" : "",
 	       x.is_unchanged ? ", unchanged" : x.is_incremental ? ", incremental" : "");
 	sync_indexed_dispose(&x);
 out:

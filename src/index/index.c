@@ -684,28 +684,36 @@ const struct index_repo_entry *index_shard_entry(const struct index *ix, size_t 
 	return i < ix->n_shards ? ix->info[i].entry : NULL;
 }
 
-void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, size_t i,
-			uint32_t doc, const struct shard_doc *d)
+/* The overlay record of document doc of shard i, NULL when the overlay does not name it. */
+static const struct index_overlay *overlay_find(const struct shard_info *si, uint32_t doc)
 {
-	const struct shard_info *si = &ix->info[i];
 	size_t lo = 0, hi = si->n_overlay;
 
-	memset(set, 0, n_words * sizeof(*set));
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (si->overlay[mid].doc == doc) {
-			const struct index_overlay *o = &si->overlay[mid];
-
-			for (size_t k = 0; k < o->n_branches; k++)
-				if (o->branches[k] / 64 < n_words)
-					set[o->branches[k] / 64] |= (uint64_t)1 << (o->branches[k] % 64);
-			return;
-		}
+		if (si->overlay[mid].doc == doc)
+			return &si->overlay[mid];
 		if (si->overlay[mid].doc < doc)
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	return NULL;
+}
+
+void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, size_t i,
+			uint32_t doc, const struct shard_doc *d)
+{
+	const struct shard_info *si = &ix->info[i];
+	const struct index_overlay *o = overlay_find(si, doc);
+
+	memset(set, 0, n_words * sizeof(*set));
+	if (o) {
+		for (size_t k = 0; k < o->n_branches; k++)
+			if (o->branches[k] / 64 < n_words)
+				set[o->branches[k] / 64] |= (uint64_t)1 << (o->branches[k] % 64);
+		return;
 	}
 	for (size_t byte = 0; byte < d->bset_len; byte++) {
 		uint8_t bits = d->bset[byte];
@@ -718,6 +726,22 @@ void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, s
 				set[r / 64] |= (uint64_t)1 << (r % 64);
 		}
 	}
+}
+
+bool index_doc_is_live(const struct index *ix, size_t i, uint32_t doc, const struct shard_doc *d)
+{
+	const struct shard_info *si = &ix->info[i];
+	const struct index_overlay *o;
+
+	if (index_shard_entry(ix, i)->n_branches == 0)
+		return true; /* a directory: no branches, no overlay */
+	if ((o = overlay_find(si, doc)))
+		return o->n_branches > 0;
+	for (size_t byte = 0; byte < d->bset_len; byte++)
+		for (uint8_t bits = d->bset[byte]; bits; bits &= (uint8_t)(bits - 1))
+			if (si->map[byte * 8 + (size_t)__builtin_ctz(bits)] != UINT32_MAX)
+				return true;
+	return false;
 }
 
 int index_read_repo(struct index_repo_entry *out, const char *dir, const char *name)

@@ -195,6 +195,12 @@ const struct index_repo_entry *index_shard_entry(const struct index *ix, size_t 
  */
 void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, size_t i,
 			uint32_t doc, const struct shard_doc *d);
+/*
+ * Whether document doc of shard i is still part of its repository: on at least one indexed
+ * branch after the overlay (a re-index deletes documents through the overlay, keeping the old
+ * shard as it is); always for a repository indexed from a directory.
+ */
+bool index_doc_is_live(const struct index *ix, size_t i, uint32_t doc, const struct shard_doc *d);
 
 /*
  * Replaces (or adds) repository name's shards with shard_files (names relative to dir, already

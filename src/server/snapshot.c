@@ -153,6 +153,8 @@ static int snapshot_build(struct snapshot *s, const char *dir)
 
 				if ((err = shard_doc(&d, sh, id)) < 0)
 					return err;
+				if (!index_doc_is_live(s->ix, i, id, &d))
+					continue; /* deleted by a re-index (the MANIFEST overlay) */
 				r->docs[n++] = (struct snap_doc){ d.path, d.path_len, sh, id, (uint32_t)i };
 				r->n_skipped += d.skip != DOC_INDEXED;
 			}

@@ -234,4 +234,20 @@ printf 'http://127.0.0.1:%s/ alice wrong-secret\n' "$auth_port" > "$C/credential
 expect_status "a wrong secret fails (once, no retry loop)" 2 "$TRAWL" sync --data "$C" "${OPEN[@]}"
 expect_eq "... and the previous results stay" "private/file.txt:1:alpha_marker_two" "$("$TRAWL" search --data "$C" -e alpha_marker_two)"
 
+# --- counts after incremental syncs (a regression: they were the run's, 0 when nothing moved) --
+L=$T/counted; LD=$T/counted-data
+g init -q "$L"; printf 'one\n' > "$L/a.txt"; printf 'two\n' > "$L/b.txt"; printf '\0bin' > "$L/c.bin"
+g -C "$L" add -A; g -C "$L" commit -q -m 1
+"$TRAWL" repo add --data "$LD" --name counted --allow-local "$L" >/dev/null 2>&1
+counts() { "$TRAWL" repo list --data "$LD" --json | python3 -c 'import json,sys; r=json.loads(sys.stdin.readline()); print(r["files"], r["skipped_count"])'; }
+"$TRAWL" sync --data "$LD" --allow-local >/dev/null 2>&1
+expect_eq "a first sync counts 3 files, 1 skipped" "3 1" "$(counts)"
+"$TRAWL" sync --data "$LD" --allow-local >"$T/.out" 2>&1
+case $(cat "$T/.out") in *unchanged*) ok "a sync with nothing new says unchanged";; *) not_ok "a sync with nothing new says unchanged" "$(cat "$T/.out")";; esac
+expect_eq "... and keeps the counts" "3 1" "$(counts)"
+g -C "$L" rm -q a.txt; printf 'three\n' > "$L/d.txt"; printf 'four\n' > "$L/e.txt"; g -C "$L" add -A; g -C "$L" commit -q -m 2
+"$TRAWL" sync --data "$LD" --allow-local >"$T/.out" 2>&1
+case $(cat "$T/.out") in *incremental*) ok "a sync after one commit is incremental";; *) not_ok "a sync after one commit is incremental" "$(cat "$T/.out")";; esac
+expect_eq "... and counts the live files (a deleted one no longer)" "4 1" "$(counts)"
+
 finish

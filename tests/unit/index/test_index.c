@@ -423,6 +423,14 @@ static uint64_t doc_set(const struct index *ix, uint32_t doc)
 	return set;
 }
 
+static bool doc_live(const struct index *ix, uint32_t doc)
+{
+	struct shard_doc d;
+
+	assert_int_equal(shard_doc(&d, index_shard(ix, 0), doc), 0);
+	return index_doc_is_live(ix, 0, doc, &d);
+}
+
 static void index_maps_branches_by_name_and_applies_the_overlay(void **state)
 {
 	const char *dir = fresh_dir("overlay");
@@ -444,6 +452,7 @@ static void index_maps_branches_by_name_and_applies_the_overlay(void **state)
 	assert_int_equal(doc_set(ix, 0), 1); /* x */
 	assert_int_equal(doc_set(ix, 1), 2); /* y */
 	assert_int_equal(doc_set(ix, 2), 3); /* both */
+	assert_true(doc_live(ix, 2));
 	assert_true(index_shard_entry(ix, 0)->branches[0].is_default);
 	index_close(ix);
 	/* The overlay moves document 1 to y only (it was) and deletes document 2. */
@@ -455,6 +464,10 @@ static void index_maps_branches_by_name_and_applies_the_overlay(void **state)
 	assert_int_equal(doc_set(ix, 0), 1);
 	assert_int_equal(doc_set(ix, 1), 2);
 	assert_int_equal(doc_set(ix, 2), 0);
+	/* Deleted by the overlay: no longer part of the repository (counts, file views). */
+	assert_true(doc_live(ix, 0));
+	assert_true(doc_live(ix, 1));
+	assert_false(doc_live(ix, 2));
 	index_close(ix);
 	assert_int_equal(index_read_repo(&back, dir, "r"), 0);
 	assert_int_equal(back.n_overlay, 2);
