@@ -12,7 +12,8 @@
 static const char serve_usage[] =
 	"usage: trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
 	"                   [--conn-timeout SECONDS] [--threads N] [--max-searches N]\n"
-	"  --data DIR            data directory; DIR/index is the index (default ./trawl-data)\n"
+	"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
+	"                        else ./trawl-data)\n"
 	"  --listen HOST:PORT    loopback only until accounts exist (default 127.0.0.1:6070)\n"
 	"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
 	"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
@@ -66,7 +67,12 @@ int cmd_serve(int argc, char **argv)
 	struct server_config cfg = { .data_dir = "trawl-data", .sync_interval_s = 600,
 				     .conn_timeout_s = 30, .self_exe = "/proc/self/exe" };
 	const char *listen = "127.0.0.1:6070";
+	const char *env_data = getenv("TRAWL_DATA");
 	int c, err;
+
+	/* As trawl repo and trawl sync (docs/operations.md): --data, $TRAWL_DATA, ./trawl-data. */
+	if (env_data && env_data[0])
+		cfg.data_dir = env_data;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {

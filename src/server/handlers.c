@@ -556,7 +556,8 @@ static int file_params(const struct snap_repo **r, struct rev *rev, const char *
 	*rev = (struct rev){ 0 };
 	if (!(*r = find_repo(rq)))
 		return TRAWL_ENOTFOUND;
-	if ((err = req_param(&rv, &len, rq, "rev")) < 0 || (err = req_param(path, path_len, rq, "path")) < 0)
+	if ((err = req_param(&rv, &len, rq, "rev")) < 0 ||
+	    (err = req_param(path, path_len, rq, "path")) < 0)
 		return err;
 	if (!*path) {
 		*path = "";

@@ -404,6 +404,25 @@ def test_listen():
     ok(p.returncode == 2 and "HOST:PORT" in p.stderr.decode(), "--listen without a port is refused")
 
 
+def test_data_env(data):
+    """Without --data, serve uses $TRAWL_DATA, as trawl repo and trawl sync do."""
+    e = dict(os.environ, TRAWL_DATA=data)
+    p = subprocess.Popen([TRAWL, "serve", "--listen", "127.0.0.1:0", "--sync-interval", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=e,
+                         cwd=tempfile.gettempdir())
+    try:
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", p.stdout.readline().decode())
+        body = {}
+        if m:
+            c = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
+            c.request("GET", "/healthz")
+            body = json.loads(c.getresponse().read())
+        ok(body.get("repos") == 3, "serve without --data uses $TRAWL_DATA", body)
+    finally:
+        p.kill()
+        p.wait()
+
+
 def test_routes(s, src):
     st, h, body = s.json("/healthz")
     ok(st == 200 and body["status"] == "ok" and body["shards"] >= 3 and body["repos"] == 3,
@@ -925,7 +944,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="trawl-serve.")
     try:
         src, big, data = make_fixture(tmp)
-        tests = [("listen", lambda: test_listen())]
+        tests = [("listen", lambda: test_listen()), ("data-env", lambda: test_data_env(data))]
         s = Server(data, "--sync-interval", "0", "--conn-timeout", "2")
         try:
             tests += [("routes", lambda: test_routes(s, src)), ("stream", lambda: test_stream(s)),
