@@ -14,6 +14,7 @@
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/utf8enc.h"
 
 enum {
@@ -147,17 +148,6 @@ static int next_cp(uint32_t *cp, struct parser *ps)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \xHH, \x{H..}, \uHHHH, \u{H..}, \UHHHHHHHH, \U{H..}; ps->pos is after the letter. */
 static int parse_hex(uint32_t *cp, struct parser *ps, size_t esc_pos, int digits)
 {
@@ -171,7 +161,7 @@ static int parse_hex(uint32_t *cp, struct parser *ps, size_t esc_pos, int digits
 		ps->pos++;
 		start = ps->pos;
 		while (!at_end(ps) && peek(ps) != '}') {
-			int h = hexval(peek(ps));
+			int h = hex_digit(peek(ps));
 
 			if (h < 0)
 				return fail(ps->pos, TRAWL_EINVAL, "invalid hexadecimal digit");
@@ -189,7 +179,7 @@ static int parse_hex(uint32_t *cp, struct parser *ps, size_t esc_pos, int digits
 	} else {
 		start = ps->pos;
 		for (int i = 0; i < digits; i++) {
-			int h = at_end(ps) ? -1 : hexval(peek(ps));
+			int h = at_end(ps) ? -1 : hex_digit(peek(ps));
 
 			if (h < 0)
 				return fail(at_end(ps) ? esc_pos : ps->pos, TRAWL_EINVAL,

@@ -7,18 +7,8 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/json.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int route_url_decode(char *out, size_t *out_len, size_t out_max, const char *in, size_t in_len,
 		     bool is_query)
@@ -31,8 +21,8 @@ int route_url_decode(char *out, size_t *out_len, size_t out_max, const char *in,
 		char c = in[i];
 
 		if (c == '%') {
-			int hi = i + 2 < in_len ? hexval(in[i + 1]) : -1;
-			int lo = i + 2 < in_len ? hexval(in[i + 2]) : -1;
+			int hi = i + 2 < in_len ? hex_digit((unsigned char)in[i + 1]) : -1;
+			int lo = i + 2 < in_len ? hex_digit((unsigned char)in[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
 				error_set("malformed percent-encoding");
