@@ -55,6 +55,14 @@ struct matcher {
 	 * search.
 	 */
 	struct substr lit_find;
+	/*
+	 * A string every match contains (regex_required_literal), at least REQ_MIN_LEN bytes:
+	 * lines are found by substr_find() and only the lines holding it are handed to
+	 * Vectorscan, as ripgrep verifies candidate lines of its inner literal. NULL when none.
+	 */
+	char *req;
+	size_t req_len;
+	struct substr req_find;
 };
 
 struct one_scratch {
@@ -264,6 +272,28 @@ static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_
 	return err;
 }
 
+/*
+ * Shorter strings are left to Vectorscan, whose own literal search is as quick and which
+ * scans a document in one call.
+ */
+#define REQ_MIN_LEN 3
+
+/* Sets up the required-literal prefilter when the pattern has a string worth it. ENOMEM. */
+static int req_init(struct matcher *m)
+{
+	struct buf req;
+	bool is_icase;
+	int err;
+
+	buf_init(&req, REGEX_MAX_LEN * 4);
+	if ((err = regex_required_literal(&req, &is_icase, m->re)) == 0 && req.len >= REQ_MIN_LEN) {
+		m->req = buf_detach(&req, &m->req_len);
+		substr_init(&m->req_find, (const uint8_t *)m->req, m->req_len, is_icase);
+	}
+	buf_dispose(&req);
+	return err;
+}
+
 int matcher_new(struct matcher **out, const struct regex *re)
 {
 	struct matcher *m;
@@ -298,7 +328,8 @@ int matcher_new(struct matcher **out, const struct regex *re)
 			return r;
 		}
 	}
-	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII)) < 0) {
+	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII)) < 0 ||
+	    (err = req_init(m)) < 0) {
 		matcher_free(m);
 		return err;
 	}
@@ -315,11 +346,14 @@ void matcher_free(struct matcher *m)
 			dbcache_release(atomic_load(&m->slot[k][t].db));
 	pthread_mutex_destroy(&m->lock);
 	free(m->lit);
+	free(m->req);
 	free(m);
 }
 
 bool matcher_is_text_blind(const struct matcher *m)
 {
+	if (m->req)
+		return true; /* it classifies the lines it verifies */
 	return m->lit != NULL;
 }
 
@@ -448,6 +482,7 @@ enum matcher_text matcher_classify(const uint8_t *p, size_t len)
 struct line_scan {
 	const uint8_t *data;
 	size_t len;
+	size_t base;     /* data's offset in the text the caller's positions refer to */
 	size_t next_min; /* positions before this belong to lines already reported */
 	matcher_line_fn fn;
 	void *arg;
@@ -477,7 +512,7 @@ static int on_line_match(unsigned int id, unsigned long long from, unsigned long
 	nl = memchr(ls->data + p, '\n', ls->len - p);
 	end = nl ? (size_t)(nl - ls->data) : ls->len;
 	ls->next_min = end + 1;
-	return ls->fn(start, end, ls->arg) ? 1 : 0;
+	return ls->fn(ls->base + start, ls->base + end, ls->arg) ? 1 : 0;
 }
 
 /*
@@ -543,23 +578,25 @@ static int literal_lines(const struct matcher *m, const uint8_t *data, size_t le
 	return 0;
 }
 
-int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
-		  enum matcher_text text, matcher_line_fn fn, void *arg)
+/*
+ * Reports the matching lines of data[0..len), a run of whole lines, through Vectorscan; positions
+ * given to fn are offset by base. text may be MATCHER_TEXT_UNKNOWN.
+ */
+static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data,
+		      size_t len, size_t base, enum matcher_text text, matcher_line_fn fn, void *arg)
 {
-	struct line_scan ls = { data, len, 0, fn, arg };
+	struct line_scan ls = { data, len, base, 0, fn, arg };
 	hs_database_t *db;
 	unsigned id;
 	hs_error_t r;
 	int err;
 
-	if (len == 0)
-		return 0; /* an empty file has no lines, as in ripgrep */
-	if (m->lit)
-		return literal_lines(m, data, len, fn, arg);
 	if (len > UINT_MAX) {
 		error_set("document too large to scan (%zu bytes)", len);
 		return TRAWL_ELIMIT;
 	}
+	if (text == MATCHER_TEXT_UNKNOWN)
+		text = matcher_classify(data, len);
 	if ((err = get_db(&db, &id, m, DB_LINES, text)) != 0)
 		return err < 0 ? err : 0; /* 1: nothing can match */
 	if ((err = scratch_for(&s->lines, db, id)) < 0)
@@ -570,6 +607,79 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 		return TRAWL_EIO;
 	}
 	return 0;
+}
+
+/* The bounds of the line holding position at: [*start, *end), *end at its '\n' or len. */
+static void line_around(const uint8_t *data, size_t len, size_t at, size_t *start, size_t *end)
+{
+	const uint8_t *nl = at > 0 ? memrchr(data, '\n', at) : NULL;
+
+	*start = nl ? (size_t)(nl - data) + 1 : 0;
+	nl = memchr(data + at, '\n', len - at);
+	*end = nl ? (size_t)(nl - data) : len;
+}
+
+struct line_hit {
+	matcher_line_fn fn;
+	void *arg;
+	int ret; /* fn's answer: 1 stops the document */
+};
+
+static int on_line_hit(size_t start, size_t end, void *arg)
+{
+	struct line_hit *h = arg;
+
+	h->ret = h->fn(start, end, h->arg);
+	return 1; /* one line was scanned: its first match is all there is to know */
+}
+
+/*
+ * Past REQ_DENSE_HITS lines holding the required string at less than REQ_DENSE_GAP bytes apart
+ * on average, the string is everywhere and one Vectorscan pass over the rest of the document is
+ * cheaper than a call per line.
+ */
+#define REQ_DENSE_HITS 16
+#define REQ_DENSE_GAP 256
+
+/*
+ * matcher_lines() for a pattern with a required string: a match never spans lines, so only the
+ * lines holding the string can match, and each is verified on its own. A line scanned alone
+ * looks to `^`, `$` and `\b` as it does in the document, where '\n' surrounds it.
+ */
+static int req_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
+		     enum matcher_text text, matcher_line_fn fn, void *arg)
+{
+	struct line_hit h = { fn, arg, 0 };
+	size_t pos = 0, hits = 0;
+	int err;
+
+	while (pos < len) {
+		size_t at = pos + substr_find(&m->req_find, data + pos, len - pos), start, end;
+
+		if (at >= len)
+			break;
+		line_around(data, len, at, &start, &end);
+		if (++hits > REQ_DENSE_HITS && at / hits < REQ_DENSE_GAP)
+			return scan_lines(m, s, data + start, len - start, start, text, fn, arg);
+		if ((err = scan_lines(m, s, data + start, end - start, start, text, on_line_hit, &h)) < 0)
+			return err;
+		if (h.ret)
+			break;
+		pos = end + 1;
+	}
+	return 0;
+}
+
+int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
+		  enum matcher_text text, matcher_line_fn fn, void *arg)
+{
+	if (len == 0)
+		return 0; /* an empty file has no lines, as in ripgrep */
+	if (m->lit)
+		return literal_lines(m, data, len, fn, arg);
+	if (m->req)
+		return req_lines(m, s, data, len, text, fn, arg);
+	return scan_lines(m, s, data, len, 0, text, fn, arg);
 }
 
 struct range_scan {
@@ -664,6 +774,8 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		error_set("line too long to highlight");
 		return TRAWL_ELIMIT;
 	}
+	if (text == MATCHER_TEXT_UNKNOWN)
+		text = matcher_classify(line, len);
 	err = get_db(&db, &id, m, DB_SOM, text);
 	if (err == 1)
 		return 0; /* nothing can match */

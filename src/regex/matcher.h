@@ -27,8 +27,10 @@ enum matcher_text {
 	MATCHER_TEXT_ASCII = 0,
 	MATCHER_TEXT_UTF8 = 1,
 	MATCHER_TEXT_BYTES = 2, /* contains invalid UTF-8 */
+	/* Not known: matcher_lines and matcher_ranges classify what they scan themselves. */
+	MATCHER_TEXT_UNKNOWN = 3,
 };
-#define MATCHER_N_TEXT 3
+#define MATCHER_N_TEXT 3 /* the known classes */
 
 struct matcher;
 struct matcher_scratch;
@@ -55,7 +57,8 @@ typedef int (*matcher_line_fn)(size_t line_start, size_t line_end, void *arg);
 
 /*
  * Reports every line of data[0..len) that holds a match, once each, in order. A line is what
- * ripgrep calls one: text up to '\n'; a final '\n' does not start another line. Errors: the
+ * ripgrep calls one: text up to '\n'; a final '\n' does not start another line. text is the
+ * class of data, or MATCHER_TEXT_UNKNOWN to have it classified as needed. Errors: the
  * lazy compilation of the database for this text class (EINVAL/ELIMIT/EUNSUPPORTED), EIO when
  * Vectorscan fails.
  */
@@ -77,8 +80,9 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		   enum matcher_text text, struct match_range *out, size_t max, size_t *n);
 
 /*
- * Whether the matcher ignores the text class it is given (a literal pattern, whose bytes mean
- * the same in every class): then a caller need not run matcher_classify and may pass any class.
+ * Whether a caller may leave a document unclassified (pass MATCHER_TEXT_UNKNOWN or any class)
+ * without paying for a pass over it: a literal pattern's bytes mean the same in every class, and
+ * a pattern with a required string classifies only the lines holding that string.
  */
 bool matcher_is_text_blind(const struct matcher *m);
 

@@ -1420,3 +1420,89 @@ int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re)
 	}
 	return 1;
 }
+
+/* The walk of regex_required_literal: the run being built and the longest one so far. */
+struct req_walk {
+	struct buf run, best;
+	bool is_run_icase, is_best_icase;
+};
+
+/* Ends the current run, keeping it when it is the longest. */
+static int req_break(struct req_walk *w)
+{
+	int err = 0;
+
+	if (w->run.len > w->best.len) {
+		buf_reset(&w->best);
+		err = buf_put(&w->best, w->run.ptr, w->run.len);
+		w->is_best_icase = w->is_run_icase;
+	}
+	buf_reset(&w->run);
+	w->is_run_icase = false;
+	return err;
+}
+
+/* Appends a literal code point to the run; a case-folded one turns the whole run ASCII-icase. */
+static int req_add(struct req_walk *w, const struct re_node *n)
+{
+	uint32_t cp = n->cp;
+
+	if (n->is_fold && !w->is_run_icase) {
+		/* The run so far is searched case-insensitively too: a superset, which is enough. */
+		for (size_t i = 0; i < w->run.len; i++)
+			if (w->run.ptr[i] >= 'A' && w->run.ptr[i] <= 'Z')
+				w->run.ptr[i] = (char)(w->run.ptr[i] + 32);
+		w->is_run_icase = true;
+	}
+	if (w->is_run_icase && cp >= 'A' && cp <= 'Z')
+		cp += 32;
+	return put_utf8(&w->run, cp);
+}
+
+/*
+ * Walks the nodes every match passes through in order: groups and concatenations are opened,
+ * zero-width assertions keep the bytes around them adjacent, anything else ends a run.
+ */
+static int req_visit(struct req_walk *w, const struct re_node *n)
+{
+	int err = 0;
+
+	switch (n->op) {
+	case RE_GROUP:
+		return req_visit(w, n->sub[0]);
+	case RE_CONCAT:
+		for (size_t i = 0; i < n->n_sub && err == 0; i++)
+			err = req_visit(w, n->sub[i]);
+		return err;
+	case RE_LIT:
+		if (n->is_fold && !is_ascii_pair(n->cp))
+			return req_break(w); /* k, s and non-ASCII folds reach beyond ASCII */
+		return req_add(w, n);
+	case RE_EMPTY:
+	case RE_BOL:
+	case RE_EOL:
+	case RE_WORDB:
+	case RE_NWORDB:
+		return 0;
+	default:
+		return req_break(w);
+	}
+}
+
+int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *re)
+{
+	struct req_walk w = { .is_run_icase = false };
+	int err;
+
+	*is_icase = false;
+	buf_init(&w.run, REGEX_MAX_LEN * 4);
+	buf_init(&w.best, REGEX_MAX_LEN * 4);
+	buf_reset(out);
+	if ((err = req_visit(&w, re->root)) == 0 && (err = req_break(&w)) == 0 && w.best.len) {
+		err = buf_put(out, w.best.ptr, w.best.len);
+		*is_icase = w.is_best_icase;
+	}
+	buf_dispose(&w.run);
+	buf_dispose(&w.best);
+	return err;
+}

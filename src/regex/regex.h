@@ -80,6 +80,15 @@ enum regex_literal_flags {
  */
 int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re);
 
+/*
+ * The longest string every match of re contains (the UTF-8 of consecutive literals on the path
+ * all matches take; assertions between them allowed), for a prefilter: a line can match only if
+ * it holds this string. With *is_icase the string is in lower case and to be found ASCII
+ * case-insensitively (a superset when only part of it folds). out is left empty when there is
+ * no such string (an alternation or a class at every step, say). ENOMEM, ELIMIT.
+ */
+int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *re);
+
 /* Whether the pattern can match the empty string (then every line may match). */
 bool regex_can_match_empty(const struct regex *re);
 

@@ -22,6 +22,7 @@
 #endif
 
 #include "query/lang.h"
+#include "regex/patcache.h"
 #include "regex/tquery.h"
 #include "util/error.h"
 #include "util/vec.h"
@@ -77,9 +78,10 @@ enum atom_kind { ATOM_CONTENT, ATOM_FILE, ATOM_REPO, ATOM_LANG };
 
 struct atom {
 	enum atom_kind kind;
-	struct regex *re;
+	const struct pattern *pat; /* shared with other queries (regex/patcache.h) */
+	const struct regex *re;    /* pat's */
 	struct matcher *m;
-	struct tq *plan;  /* ATOM_CONTENT */
+	const struct tq *plan;     /* ATOM_CONTENT */
 	uint16_t lang;    /* ATOM_LANG */
 	char *literal;    /* ATOM_CONTENT from a literal: its text, for case-exact ranking */
 	size_t literal_len;
@@ -467,8 +469,6 @@ static bool text_matches(struct worker *w, const struct atom *a, const char *tex
 	       hit;
 }
 
-/* doc_ctx.text before the content was classified (after matcher_text's values). */
-#define TEXT_UNKNOWN ((enum matcher_text)MATCHER_N_TEXT)
 
 struct doc_ctx {
 	struct worker *w;
@@ -503,9 +503,9 @@ static bool eval_content(struct doc_ctx *dc, const struct atom *a, bool want_lin
 	 * every class, and the pass over the content cost as much as the search (half of the time
 	 * of a literal query over large files).
 	 */
-	if (dc->text == TEXT_UNKNOWN && !matcher_is_text_blind(a->m))
+	if (dc->text == MATCHER_TEXT_UNKNOWN && !matcher_is_text_blind(a->m))
 		dc->text = matcher_classify(dc->data, dc->len);
-	ds.text = dc->text == TEXT_UNKNOWN ? MATCHER_TEXT_BYTES : dc->text;
+	ds.text = dc->text;
 	if (!want_lines) {
 		err = matcher_lines(a->m, dc->w->scratch, dc->data, dc->len, ds.text, stop_at_first,
 				    &hit);
@@ -705,7 +705,7 @@ static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d, 
 		dc.data += 3;
 		dc.len -= 3;
 	}
-	dc.text = (d->flags & DOC_INVALID_UTF8) ? MATCHER_TEXT_BYTES : TEXT_UNKNOWN;
+	dc.text = (d->flags & DOC_INVALID_UTF8) ? MATCHER_TEXT_BYTES : MATCHER_TEXT_UNKNOWN;
 	is_match = eval(&dc, r->root, true);
 	if (dc.err < 0)
 		return dc.err;
@@ -1222,19 +1222,18 @@ static int atom_compile(struct atom *a, const char *pat, size_t len, unsigned fl
 {
 	int err;
 
-	if ((err = regex_parse(&a->re, pat, len, flags)) < 0 ||
-	    (want_plan && (err = regex_plan(&a->plan, a->re)) < 0) ||
-	    (err = matcher_new(&a->m, a->re)) < 0)
+	if ((err = patcache_get(&a->pat, pat, len, flags, want_plan)) < 0)
 		return err;
+	a->re = a->pat->re;
+	a->plan = a->pat->plan;
+	a->m = a->pat->m;
 	return 0;
 }
 
 static void atoms_free(struct run *r)
 {
 	for (size_t i = 0; i < r->n_atoms; i++) {
-		matcher_free(r->atoms[i].m);
-		tq_free(r->atoms[i].plan);
-		regex_free(r->atoms[i].re);
+		patcache_release(r->atoms[i].pat);
 		free(r->atoms[i].literal);
 	}
 	r->n_atoms = 0;

@@ -124,6 +124,8 @@ HAND = [
     (r"\S+\s\S+", ""), (r"\D", ""), (r"\b\w{5}\b", ""), (r"\bfoo\b", ""), (r"\Bfoo", ""),
     (r"foo\B", ""), (r"\b", ""), (r"\B", ""), (r"\bcd", ""), (r"ab\b", ""), (r"\w\W\w", ""),
     (r"\d", "u"), (r"\s\s", "u"), (r"\w+é", "u"), (r"\bé", "u"), (r"x\sy", ""),
+    # a required string verified line by line (matcher.c req_lines), the lines classified alone
+    (r"caf\w", "u"), (r"trunc\w*", ""), (r"emoji\W", "u"), (r"\bline\b\s*\S", ""),
     # anchors, CRLF
     (r"^", ""), (r"$", ""), (r"^$", ""), (r"^foo", ""), (r"foo$", ""), (r"^x$", ""), (r"x$", ""),
     (r"\r$", ""), (r"\r", ""), (r"^\r", ""), (r"e$", ""), (r"e\r$", ""), (r"cr\r", ""),

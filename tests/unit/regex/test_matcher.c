@@ -310,6 +310,93 @@ static void ranges_are_leftmost_longest_and_disjoint(void **state)
 	regex_free(re);
 }
 
+/* lines_of() with the document left unclassified (MATCHER_TEXT_UNKNOWN). */
+static char *lines_unclassified(const char *pattern, unsigned flags, const char *text, size_t len)
+{
+	static char result[16384];
+	struct collected c = { .stop_after = 0 };
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+
+	buf_init(&c.out, 1 << 16);
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), flags), 0);
+	assert_int_equal(matcher_new(&m, re), 0);
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	assert_int_equal(matcher_lines(m, s, (const uint8_t *)text, len, MATCHER_TEXT_UNKNOWN,
+				       collect, &c), 0);
+	snprintf(result, sizeof(result), "%s", c.out.ptr ? c.out.ptr : "");
+	buf_dispose(&c.out);
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+	return result;
+}
+
+/* Whether pattern's matcher takes the required-string path (it then needs no text class). */
+static bool has_required_string(const char *pattern)
+{
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	bool yes;
+
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), 0), 0);
+	assert_int_equal(matcher_new(&m, re), 0);
+	yes = matcher_is_text_blind(m);
+	matcher_free(m);
+	regex_free(re);
+	return yes;
+}
+
+static void required_string_lines_are_verified_alone(void **state)
+{
+	(void)state;
+	assert_true(has_required_string("lock\\(&\\w+->x"));
+	assert_true(has_required_string("key\\d"));
+	assert_false(has_required_string("ke\\d")); /* too short to be worth it */
+	assert_false(has_required_string("a\\w|b\\w"));
+	/* The string is on lines 1 to 3; only lines 1 and 3 match the whole pattern. */
+	assert_string_equal(LINES("lock\\(&\\w+->x", 0, "a\nlock(&a->x)\nlock(&)\nb lock(&bb->x\n"),
+			    "2-13,22-35,");
+	/* ^, $ and \\b see a line scanned alone as they see it in the document. */
+	assert_string_equal(LINES("^abc\\d$", 0, "xabc1\nabc2\nabc3x\nabc4"), "6-10,17-21,");
+	assert_string_equal(LINES("\\babc\\w", 0, "xabcd\n abce\nabcf"), "6-11,12-16,");
+	/* A required string that folds is found case-insensitively. */
+	assert_string_equal(LINES("(?i)Foo\\d", 0, "FOO1\nfoo\nfOo2\n"), "0-4,9-13,");
+	/* The stop request is honoured. */
+	assert_string_equal(lines_of("abc\\d", 0, "abc1\nabc2\n", 10, 1), "0-4,");
+}
+
+static void required_string_everywhere_scans_the_rest_whole(void **state)
+{
+	char text[4096];
+	char want[8192];
+	size_t len = 0, wlen = 0;
+
+	(void)state;
+	/* 200 short lines holding "key": past 16 of them the rest is one Vectorscan pass. */
+	for (int i = 0; i < 200; i++) {
+		size_t start = len;
+
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "key%c\n",
+					i % 3 == 0 ? '7' : 'x');
+		if (i % 3 == 0)
+			wlen += (size_t)snprintf(want + wlen, sizeof(want) - wlen, "%zu-%zu,", start,
+						 len - 1);
+	}
+	assert_string_equal(lines_of("key\\d", 0, text, len, 0), want);
+	assert_string_equal(lines_unclassified("key\\d", 0, text, len), want);
+}
+
+static void unclassified_lines_take_their_own_class(void **state)
+{
+	(void)state;
+	/* \\w matches é on a valid UTF-8 line and nothing on a line with a stray byte. */
+	assert_string_equal(lines_unclassified("caf\\w", 0, "caf\xc3\xa9\ncafx\ncaf\xff\n", 15),
+			    "0-5,6-10,");
+	assert_string_equal(lines_unclassified("\\w+", 0, "caf\xc3\xa9\n\xff\n", 8), "0-5,");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +418,9 @@ int main(void)
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
 		cmocka_unit_test(classify_agrees_with_bytewise_check),
 		cmocka_unit_test(ranges_are_leftmost_longest_and_disjoint),
+		cmocka_unit_test(required_string_lines_are_verified_alone),
+		cmocka_unit_test(required_string_everywhere_scans_the_rest_whole),
+		cmocka_unit_test(unclassified_lines_take_their_own_class),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -287,6 +287,62 @@ static void can_match_empty_is_exact(void **state)
 	}
 }
 
+/* The required string of pattern (with flags), "~" prefixed when it is to be found icase. */
+static char *required_of(const char *pattern, unsigned flags)
+{
+	static char result[256];
+	struct regex *re = NULL;
+	struct buf out;
+	bool is_icase = true;
+
+	buf_init(&out, 4096);
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), flags), 0);
+	assert_int_equal(regex_required_literal(&out, &is_icase, re), 0);
+	snprintf(result, sizeof(result), "%s%.*s", is_icase ? "~" : "", (int)out.len,
+		 out.ptr ? out.ptr : "");
+	buf_dispose(&out);
+	regex_free(re);
+	return result;
+}
+
+static void required_literal_is_the_longest_mandatory_run(void **state)
+{
+	static const struct {
+		const char *pattern;
+		unsigned flags;
+		const char *want;
+	} table[] = {
+		{ "spin_lock_irqsave\\(&\\w+->lock", 0, "spin_lock_irqsave(&" },
+		{ "^#\\s*define\\s+\\w+", 0, "define" },
+		{ "x+abc", 0, "abc" },
+		{ "[ab]cde{2}", 0, "cd" },           /* a repetition ends the run */
+		{ "(?:ab)cd", 0, "abcd" },           /* groups are opened */
+		{ "foo\\bbar", 0, "foobar" },        /* an assertion keeps neighbours adjacent */
+		{ "^abc$", 0, "abc" },
+		{ "caf\xc3\xa9\\w", 0, "caf\xc3\xa9" },
+		{ "a|bcd", 0, "" },                  /* no string in every branch */
+		{ "(?:abc|abd)x", 0, "x" },
+		{ "a?bc", 0, "bc" },
+		{ "\\w+", 0, "" },
+		{ "", 0, "" },
+		{ "Foo\\d", REGEX_ICASE, "~foo" },
+		{ "AB(?i:Cd)e", 0, "~abcde" },       /* part folds: all of it is found icase */
+		{ "(?i)kit", 0, "~it" },             /* k folds to the Kelvin sign */
+		{ "(?i)best", 0, "~be" },            /* and s to the long s */
+		{ "foo", REGEX_WORD, "foo" },        /* -w's context classes around it */
+		{ "a.b.cde", REGEX_FIXED, "a.b.cde" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const char *got = required_of(table[i].pattern, table[i].flags);
+
+		if (strcmp(got, table[i].want) != 0)
+			fail_msg("pattern %s: required %s, want %s", table[i].pattern, got,
+				 table[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +352,7 @@ int main(void)
 		cmocka_unit_test(parser_rejects_too_many_nodes),
 		cmocka_unit_test(word_flag_wraps_in_nonword_context),
 		cmocka_unit_test(can_match_empty_is_exact),
+		cmocka_unit_test(required_literal_is_the_longest_mandatory_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
