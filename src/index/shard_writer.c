@@ -54,6 +54,7 @@ struct doc_rec {
 
 struct chunk {
 	uint32_t *v;
+	uint16_t *m; /* the masks of v's pairs (case mask | offset mask << 8), set per document */
 	size_t len;
 };
 
@@ -79,6 +80,7 @@ struct shard_writer {
 	struct buf bsets;    /* the BSETS section; a set equal to the previous one is shared */
 	uint32_t last_bset_off, last_bset_len;
 	uint64_t *seen;   /* one bit per trigram: set in the current document */
+	uint16_t *acc;    /* per trigram, the current document's masks so far (SHARD_MASK_SIZE) */
 	uint32_t *counts; /* documents per trigram */
 	struct chunk *chunks;
 	size_t n_chunks, cap_chunks;
@@ -153,9 +155,11 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	w->repo = strdup(repo);
 	w->repo_len = repo_len;
 	w->seen = calloc(SEEN_WORDS, sizeof(*w->seen));
+	/* 32 MiB of address space, touched like counts. */
+	w->acc = calloc(TRIGRAM_SPACE, sizeof(*w->acc));
 	/* 64 MiB of address space; only the pages of trigrams that occur are ever touched. */
 	w->counts = calloc(TRIGRAM_SPACE, sizeof(*w->counts));
-	if (!w->repo || !w->seen || !w->counts) {
+	if (!w->repo || !w->seen || !w->acc || !w->counts) {
 		err = nomem();
 		goto out;
 	}
@@ -209,9 +213,13 @@ static int chunk_room(struct shard_writer *w, size_t n)
 	}
 	c = &w->chunks[w->n_chunks];
 	c->v = malloc(CHUNK_PAIRS * sizeof(*c->v));
+	c->m = malloc(CHUNK_PAIRS * sizeof(*c->m));
 	c->len = 0;
-	if (!c->v)
+	if (!c->v || !c->m) {
+		free(c->v);
+		free(c->m);
 		return nomem();
+	}
 	w->n_chunks++;
 	return 0;
 }
@@ -222,16 +230,24 @@ static inline uint32_t fold(uint8_t c)
 	return (uint32_t)c + ((uint32_t)((unsigned)c - 'A' < 26u) << 5);
 }
 
+/* 1 for an upper-case ASCII letter, without a branch. */
+static inline uint32_t is_upper(uint8_t c)
+{
+	return (unsigned)c - 'A' < 26u;
+}
+
 /*
  * Appends the distinct folded trigrams of p[0..n) to the pair store and counts them. Every
  * overlapping trigram is taken, including those holding '\n' or any other byte: the index holds
- * the document's whole folded trigram set, whatever the planner asks for.
+ * the document's whole folded trigram set, whatever the planner asks for. Each pair gets its
+ * masks (shard_int.h, MASKS): the case variants and the offsets modulo 8 it occurs at.
  */
 static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t *n_tri)
 {
 	uint64_t *seen = w->seen;
+	uint16_t *acc = w->acc;
 	size_t first_chunk, first_pos, total = 0;
-	uint32_t t;
+	uint32_t t, uc;
 	int err;
 
 	*n_tri = 0;
@@ -242,6 +258,7 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 	first_chunk = w->n_chunks - 1;
 	first_pos = w->chunks[first_chunk].len;
 	t = (fold(p[0]) << 8) | fold(p[1]);
+	uc = (is_upper(p[0]) << 1) | is_upper(p[1]);
 	for (size_t i = 2; i < n;) {
 		size_t end = n - i > TOKEN_WINDOW ? i + TOKEN_WINDOW : n;
 		struct chunk *c;
@@ -256,6 +273,8 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 			uint64_t *word, old;
 
 			t = ((t << 8) | fold(p[i])) & (TRIGRAM_SPACE - 1);
+			uc = ((uc << 1) | is_upper(p[i])) & 7;
+			acc[t] |= (uint16_t)((1u << uc) | (0x100u << ((i - 2) & 7)));
 			word = &seen[t >> 6];
 			old = *word;
 			/* Always store, advance only when new: no unpredictable branch. */
@@ -266,7 +285,7 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 		c->len += k;
 		total += k;
 	}
-	/* Clear this document's bits and count it once per trigram. */
+	/* Clear this document's bits, keep its masks and count it once per trigram. */
 	for (size_t ci = first_chunk, pos = first_pos; ci < w->n_chunks; ci++, pos = 0) {
 		const struct chunk *c = &w->chunks[ci];
 		uint32_t *counts = w->counts;
@@ -275,6 +294,8 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 			uint32_t x = c->v[j];
 
 			seen[x >> 6] = 0;
+			c->m[j] = acc[x];
+			acc[x] = 0;
 			counts[x]++;
 		}
 	}
@@ -435,8 +456,8 @@ int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_l
 	return 0;
 }
 
-/* Walks the pair store, dropping each document id into its trigram's bucket. */
-static void scatter(struct shard_writer *w, uint32_t *dest)
+/* Walks the pair store, dropping each document id and its masks into its trigram's bucket. */
+static void scatter(struct shard_writer *w, uint32_t *dest, uint16_t *dest_m)
 {
 	uint32_t *next = w->counts; /* bucket starts on entry, bucket ends on return */
 	size_t ci = 0, cj = 0;
@@ -448,14 +469,19 @@ static void scatter(struct shard_writer *w, uint32_t *dest)
 			struct chunk *c = &w->chunks[ci];
 			size_t take = c->len - cj < left ? c->len - cj : left;
 			const uint32_t *s = c->v + cj;
+			const uint16_t *m = c->m + cj;
 
-			for (size_t k = 0; k < take; k++)
+			for (size_t k = 0; k < take; k++) {
+				dest_m[next[s[k]]] = m[k];
 				dest[next[s[k]]++] = (uint32_t)d;
+			}
 			cj += take;
 			left -= (uint32_t)take;
 			if (cj == c->len) {
 				free(c->v);
+				free(c->m);
 				c->v = NULL;
+				c->m = NULL;
 				ci++;
 				cj = 0;
 			}
@@ -463,10 +489,32 @@ static void scatter(struct shard_writer *w, uint32_t *dest)
 	}
 }
 
-/* Writes POSTINGS and builds the TRIGRAMS dictionary in *dict. */
+/* Writes MASKS from the scattered masks, two bytes per posting in POSTINGS order. */
+static int write_masks(struct shard_writer *w, const uint16_t *m, size_t n, uint8_t *out,
+		       size_t out_cap)
+{
+	size_t per = out_cap / SHARD_MASK_SIZE;
+	int err;
+
+	begin_section(w, SEC_MASKS, 0);
+	for (size_t i = 0; i < n; i += per) {
+		size_t k = n - i < per ? n - i : per;
+
+		for (size_t j = 0; j < k; j++) {
+			out[2 * j] = (uint8_t)m[i + j];
+			out[2 * j + 1] = (uint8_t)(m[i + j] >> 8);
+		}
+		if ((err = put_section(w, SEC_MASKS, out, k * SHARD_MASK_SIZE)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Writes POSTINGS and MASKS, and builds the TRIGRAMS dictionary in *dict. */
 static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_trigrams)
 {
 	uint32_t *counts = w->counts, *dest = NULL;
+	uint16_t *dest_m = NULL;
 	uint64_t *present = w->seen; /* all zero between documents: reused as "trigram present" */
 	uint8_t *out = NULL, *d = NULL;
 	size_t out_len = 0, out_cap = OUT_BUF, n_tri = 0, dest_n;
@@ -494,13 +542,14 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 	}
 	dest_n = (size_t)w->n_pairs;
 	dest = malloc(dest_n ? dest_n * sizeof(*dest) : 1);
+	dest_m = malloc(dest_n ? dest_n * sizeof(*dest_m) : 1);
 	d = malloc(n_tri ? n_tri * SHARD_TRI_SIZE : 1);
 	out = malloc(out_cap);
-	if (!dest || !d || !out) {
+	if (!dest || !dest_m || !d || !out) {
 		err = nomem();
 		goto out;
 	}
-	scatter(w, dest);
+	scatter(w, dest, dest_m);
 	begin_section(w, SEC_POSTINGS, 0);
 	n_tri = 0;
 	for (size_t wi = 0; wi < SEEN_WORDS; wi++) {
@@ -532,6 +581,7 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 			put_le32(e + SHARD_G_TRIGRAM, t);
 			put_le32(e + SHARD_G_COUNT, (uint32_t)n);
 			put_le64(e + SHARD_G_OFFSET, list_off);
+			put_le64(e + SHARD_G_FIRST, prev_end);
 			n = postings_encode_raw(out + out_len, dest + prev_end, n);
 			out_len += n;
 			list_off += n;
@@ -539,7 +589,9 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 			n_tri++;
 		}
 	}
-	err = put_section(w, SEC_POSTINGS, out, out_len);
+	if ((err = put_section(w, SEC_POSTINGS, out, out_len)) < 0)
+		goto out;
+	err = write_masks(w, dest_m, dest_n, out, out_cap);
 out:
 	if (err == 0) {
 		*dict = d;
@@ -548,6 +600,7 @@ out:
 	}
 	free(d);
 	free(dest);
+	free(dest_m);
 	free(out);
 	return err;
 }
@@ -668,14 +721,17 @@ void shard_writer_free(struct shard_writer *w)
 		return;
 	if (w->tmp.fd >= 0 || w->tmp.tmp_path || w->tmp.final_path)
 		file_tmp_dispose(&w->tmp);
-	for (size_t i = 0; i < w->n_chunks; i++)
+	for (size_t i = 0; i < w->n_chunks; i++) {
 		free(w->chunks[i].v);
+		free(w->chunks[i].m);
+	}
 	free(w->chunks);
 	free(w->docs);
 	buf_dispose(&w->paths);
 	buf_dispose(&w->branches);
 	buf_dispose(&w->bsets);
 	free(w->seen);
+	free(w->acc);
 	free(w->counts);
 	free(w->repo);
 	free(w);

@@ -350,6 +350,13 @@ void matcher_free(struct matcher *m)
 	free(m);
 }
 
+const char *matcher_literal(const struct matcher *m, size_t *len, bool *is_icase)
+{
+	*len = m->lit ? m->lit_len : 0;
+	*is_icase = m->lit && (m->lit_flags & REGEX_LITERAL_ICASE);
+	return m->lit;
+}
+
 bool matcher_is_text_blind(const struct matcher *m)
 {
 	if (m->req)

@@ -86,6 +86,12 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
  */
 bool matcher_is_text_blind(const struct matcher *m);
 
+/*
+ * The string the pattern is, when it is a plain literal (line anchors at its edges allowed): its
+ * bytes (lower case when *is_icase: to be compared ASCII case-insensitively), else NULL.
+ */
+const char *matcher_literal(const struct matcher *m, size_t *len, bool *is_icase);
+
 /* Whether this machine's Vectorscan AVX2/AVX-512 code is being avoided (see matcher.c). */
 bool matcher_avoids_wide_simd(void);
 

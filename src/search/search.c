@@ -23,6 +23,7 @@
 
 #include "query/lang.h"
 #include "regex/patcache.h"
+#include "search/litmask.h"
 #include "regex/tquery.h"
 #include "util/error.h"
 #include "util/vec.h"
@@ -740,6 +741,24 @@ static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d, 
 	return 0;
 }
 
+/* A content pattern's candidates: through the posting masks when it is a literal. */
+static int atom_candidates(struct docset *out, const struct shard *sh, const struct atom *a)
+{
+	size_t len;
+	bool is_icase, is_used;
+	const char *lit = matcher_literal(a->m, &len, &is_icase);
+	int err;
+
+	if (lit) {
+		out->is_all = false;
+		err = litmask_candidates(&out->ids, &is_used, sh, (const uint8_t *)lit, len, is_icase);
+		if (err < 0 || is_used)
+			return err;
+		u32vec_dispose(&out->ids);
+	}
+	return tq_eval(out, sh, a->plan);
+}
+
 /* A query's candidate documents: each pattern's trigram query, combined like the expression. */
 static int cand_eval(struct docset *out, const struct shard *sh, const struct run *r,
 		     const struct qx *x)
@@ -756,7 +775,7 @@ static int cand_eval(struct docset *out, const struct shard *sh, const struct ru
 	case QN_FILTER:
 		if (r->atoms[x->atom].kind != ATOM_CONTENT)
 			return 0;
-		return tq_eval(out, sh, r->atoms[x->atom].plan);
+		return atom_candidates(out, sh, &r->atoms[x->atom]);
 	case QN_NOT:
 		return 0;
 	case QN_AND:

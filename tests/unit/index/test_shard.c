@@ -583,10 +583,10 @@ static void reader_rejects_newer_version(void **state)
 	struct blob b = sample_blob();
 
 	(void)state;
-	put_le32(b.p + SHARD_H_VERSION, 3);
-	expect_refused(b.p, b.n, "format version 3 is newer than this trawl supports (2)");
+	put_le32(b.p + SHARD_H_VERSION, 4);
+	expect_refused(b.p, b.n, "format version 4 is newer than this trawl supports (3)");
 	reseal(b.p, b.n);
-	expect_refused(b.p, b.n, "format version 3 is newer than this trawl supports (2)");
+	expect_refused(b.p, b.n, "format version 4 is newer than this trawl supports (3)");
 	put_le32(b.p + SHARD_H_VERSION, 0);
 	reseal(b.p, b.n);
 	expect_refused(b.p, b.n, "version 0");
@@ -594,6 +594,209 @@ static void reader_rejects_newer_version(void **state)
 	put_le32(b.p + SHARD_H_VERSION, 1);
 	reseal(b.p, b.n);
 	expect_refused(b.p, b.n, "unsupported format version 1");
+	/* A version 2 header over version 3 sections: 9 sections where 8 are expected. */
+	put_le32(b.p + SHARD_H_VERSION, 2);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "header lists 9 sections, version 2 has 8");
+	free(b.p);
+}
+
+/*
+ * The same shard as a version 2 writer wrote it: no MASKS, 16-byte TRIGRAMS entries, 8 TOC
+ * entries; sections in the same order, moved up to tile the shorter file.
+ */
+static struct blob to_v2(const struct blob *v3)
+{
+	struct blob b;
+	const uint8_t *sec[SHARD_N_SECTIONS + 1];
+	uint64_t len[SHARD_N_SECTIONS + 1], off[SHARD_N_SECTIONS + 1];
+	uint32_t order[SHARD_N_SECTIONS], n = 0;
+	uint64_t at = SHARD_TOC_END_FOR(SHARD_N_SECTIONS_V2);
+
+	b.p = calloc(1, v3->n);
+	assert_non_null(b.p);
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+		off[id] = sec_off(v3->p, id);
+		len[id] = sec_len(v3->p, id);
+		sec[id] = v3->p + off[id];
+	}
+	/* Section ids in file order, without MASKS. */
+	for (uint32_t k = 0; k < SHARD_N_SECTIONS; k++) {
+		uint32_t best = 0;
+
+		for (uint32_t id = 1; id <= SHARD_N_SECTIONS_V2; id++) {
+			bool done = false;
+
+			for (uint32_t j = 0; j < n; j++)
+				done |= order[j] == id;
+			if (!done && (best == 0 || off[id] < off[best]))
+				best = id;
+		}
+		if (best)
+			order[n++] = best;
+	}
+	memcpy(b.p, v3->p, SHARD_HEADER_SIZE);
+	put_le32(b.p + SHARD_H_VERSION, 2);
+	put_le32(b.p + SHARD_H_N_SECTIONS, SHARD_N_SECTIONS_V2);
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t id = order[j];
+		uint8_t *e = b.p + SHARD_HEADER_SIZE + (id - 1) * SHARD_TOC_ENTRY_SIZE;
+		uint64_t new_len = len[id];
+
+		if (id == SEC_TRIGRAMS) {
+			uint64_t count = len[id] / SHARD_TRI_SIZE;
+
+			for (uint64_t t = 0; t < count; t++)
+				memcpy(b.p + at + t * SHARD_TRI_SIZE_V2, sec[id] + t * SHARD_TRI_SIZE,
+				       SHARD_TRI_SIZE_V2);
+			new_len = count * SHARD_TRI_SIZE_V2;
+		} else {
+			memcpy(b.p + at, sec[id], len[id]);
+		}
+		memcpy(e, toc_entry(v3->p, id), SHARD_TOC_ENTRY_SIZE);
+		put_le64(e + SHARD_T_OFFSET, at);
+		put_le64(e + SHARD_T_LENGTH, new_len);
+		put_le32(e + SHARD_T_CRC, (uint32_t)crc32(0, b.p + at, (uInt)new_len));
+		at += new_len;
+	}
+	b.n = at;
+	put_le64(b.p + SHARD_H_FILE_SIZE, b.n);
+	put_le32(b.p + SHARD_H_CRC, 0);
+	put_le32(b.p + SHARD_H_CRC,
+		 (uint32_t)crc32(0, b.p, SHARD_TOC_END_FOR(SHARD_N_SECTIONS_V2)));
+	return b;
+}
+
+/* The ids and masks of trigram t's list in sh. */
+static size_t masked_list(const struct shard *sh, const char *t, uint32_t *ids,
+			  const uint8_t **masks)
+{
+	struct u32vec v;
+	size_t n;
+
+	u32vec_init(&v);
+	assert_int_equal(shard_postings_masked(&v, masks, sh,
+					       trigram_make((uint8_t)t[0], (uint8_t)t[1],
+							    (uint8_t)t[2])), 0);
+	n = v.len;
+	memcpy(ids, v.v, n * sizeof(*ids));
+	u32vec_dispose(&v);
+	return n;
+}
+
+static void masks_record_case_variants_and_offsets(void **state)
+{
+	struct shard_writer *w = NULL;
+	struct shard *sh = NULL;
+	const uint8_t *m = NULL;
+	uint32_t ids[4];
+	/* "abc" at offsets 0 (aBc: variant 010), 8 (ABC: 111) and 13 (abc: 000). */
+	static const char d0[] = "aBc xyz ABCxyabc";
+	static const char d1[] = "..abc";
+
+	(void)state;
+	assert_int_equal(shard_writer_new(&w, tpath("masks.shard"), "m"), 0);
+	assert_int_equal(shard_writer_add(w, "d0", 2, (const uint8_t *)d0, sizeof(d0) - 1,
+					  sizeof(d0) - 1, DOC_INDEXED, 0), 0);
+	assert_int_equal(shard_writer_add(w, "d1", 2, (const uint8_t *)d1, sizeof(d1) - 1,
+					  sizeof(d1) - 1, DOC_INDEXED, 0), 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	assert_int_equal(shard_open(&sh, tpath("masks.shard")), 0);
+	assert_true(shard_has_masks(sh));
+	assert_int_equal(masked_list(sh, "abc", ids, &m), 2);
+	assert_int_equal(ids[0], 0);
+	assert_int_equal(m[0], (1u << 2) | (1u << 7) | (1u << 0));
+	assert_int_equal(m[1], (1u << 0) | (1u << 5)); /* offsets 0, 8 and 13 */
+	assert_int_equal(ids[1], 1);
+	assert_int_equal(m[2], 1u << 0);
+	assert_int_equal(m[3], 1u << 2);
+	/* Another list's masks are its own: "xya" only in d0, at 11. */
+	assert_int_equal(masked_list(sh, "xya", ids, &m), 1);
+	assert_int_equal(m[0], 1u << 0);
+	assert_int_equal(m[1], 1u << 3);
+	/* An absent trigram: no ids, no masks. */
+	assert_int_equal(masked_list(sh, "qqq", ids, &m), 0);
+	assert_null(m);
+	assert_int_equal(shard_verify(sh), 0);
+	shard_close(sh);
+}
+
+static void version_2_shards_are_read_without_masks(void **state)
+{
+	struct blob v3 = sample_blob(), v2 = to_v2(&v3);
+	struct shard *a = NULL, *b = NULL;
+	struct u32vec x, y;
+	const uint8_t *m = (const uint8_t *)1;
+
+	(void)state;
+	assert_int_equal(open_bytes(&b, v2.p, v2.n), 0);
+	assert_int_equal(shard_open(&a, tpath("sample.shard")), 0);
+	assert_false(shard_has_masks(b));
+	assert_true(shard_has_masks(a));
+	assert_int_equal(shard_verify(b), 0);
+	assert_int_equal(shard_n_docs(a), shard_n_docs(b));
+	u32vec_init(&x);
+	u32vec_init(&y);
+	/* Every trigram of the sample's contents has the same list in both. */
+	for (size_t i = 0; i < N_SAMPLE; i++) {
+		const char *c = sample[i].content;
+
+		for (size_t k = 0; c && k + 3 <= strlen(c); k++) {
+			uint32_t t = trigram_make((uint8_t)c[k], (uint8_t)c[k + 1], (uint8_t)c[k + 2]);
+
+			x.len = y.len = 0;
+			assert_int_equal(shard_postings(&x, a, t), 0);
+			assert_int_equal(shard_postings_masked(&y, &m, b, t), 0);
+			assert_null(m);
+			assert_int_equal(x.len, y.len);
+			assert_memory_equal(x.v, y.v, x.len * sizeof(*x.v));
+		}
+	}
+	u32vec_dispose(&x);
+	u32vec_dispose(&y);
+	shard_close(a);
+	shard_close(b);
+	free(v2.p);
+	free(v3.p);
+}
+
+static void reader_rejects_bad_masks(void **state)
+{
+	struct blob b = sample_blob();
+	uint8_t *e = toc_entry(b.p, SEC_MASKS);
+	uint8_t *dict = b.p + sec_off(b.p, SEC_TRIGRAMS);
+	struct shard *sh = NULL;
+
+	(void)state;
+	/* MASKS one posting short (its bytes given to the section before it is not possible
+	 * without moving sections: a count is the simplest lie). */
+	put_le32(e + SHARD_T_COUNT, 1);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "section MASKS");
+	put_le32(e + SHARD_T_COUNT, 0);
+	/* A list whose masks start elsewhere than its place among all postings. */
+	put_le64(dict + SHARD_TRI_SIZE + SHARD_G_FIRST, 0);
+	reseal(b.p, b.n);
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), "masks at posting 0"));
+	shard_close(sh);
+	/* Beyond MASKS: refused when the list is read. */
+	put_le64(dict + SHARD_TRI_SIZE + SHARD_G_FIRST, (uint64_t)1 << 40);
+	reseal(b.p, b.n);
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	{
+		struct u32vec v;
+		const uint8_t *m;
+		uint32_t t = le32(dict + SHARD_TRI_SIZE + SHARD_G_TRIGRAM);
+
+		u32vec_init(&v);
+		assert_int_equal(shard_postings_masked(&v, &m, sh, t), TRAWL_ECORRUPT);
+		assert_non_null(strstr(error_last(), "beyond MASKS"));
+		u32vec_dispose(&v);
+	}
+	shard_close(sh);
 	free(b.p);
 }
 
@@ -1119,6 +1322,9 @@ int main(void)
 		cmocka_unit_test(reader_refuses_missing_file_and_symlink),
 		cmocka_unit_test(reader_rejects_wrong_magic),
 		cmocka_unit_test(reader_rejects_newer_version),
+		cmocka_unit_test(masks_record_case_variants_and_offsets),
+		cmocka_unit_test(version_2_shards_are_read_without_masks),
+		cmocka_unit_test(reader_rejects_bad_masks),
 		cmocka_unit_test(reader_reads_branch_table_and_sets),
 		cmocka_unit_test(reader_rejects_bad_branch_sets),
 		cmocka_unit_test(reader_rejects_bad_branch_table),

@@ -1,0 +1,176 @@
+/* Literal candidates through posting masks; see litmask.h. */
+#include "search/litmask.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/trigram.h"
+
+/* One trigram of the literal: at offset off, with the case variant bit it must have. */
+struct occ {
+	uint32_t trigram;
+	uint32_t cost; /* documents holding it in this shard */
+	uint32_t off;
+	uint8_t var_bit;
+};
+
+static uint32_t is_upper(uint8_t c)
+{
+	return (unsigned)c - 'A' < 26u;
+}
+
+static int cmp_occ(const void *a, const void *b)
+{
+	const struct occ *x = a, *y = b;
+
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
+	if (x->trigram != y->trigram)
+		return x->trigram < y->trigram ? -1 : 1;
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+/* x rotated right by k (0..7) within 8 bits. */
+static uint8_t rotr8(uint8_t x, unsigned k)
+{
+	return (uint8_t)((x >> k) | (x << ((8 - k) & 7)));
+}
+
+/*
+ * The literal start offsets (modulo 8, as bits) that one document's masks for the trigram of
+ * g[0..n) (all the same trigram, at several offsets) allow; 0 when none.
+ */
+static uint8_t allowed(const struct occ *g, size_t n, const uint8_t *mask, bool is_icase)
+{
+	uint8_t a = 0xff;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!is_icase && !(mask[0] & g[i].var_bit))
+			return 0; /* the document never has the trigram in the literal's case */
+		a &= rotr8(mask[1], g[i].off & 7);
+	}
+	return a;
+}
+
+/*
+ * Intersects the candidates (ids, with acc: the start offsets still possible) with the list of
+ * group g[0..n); the first group starts them.
+ */
+static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const struct u32vec *list,
+			const uint8_t *masks, const struct occ *g, size_t n, bool is_icase)
+{
+	size_t k = 0;
+
+	if (is_first) {
+		for (size_t j = 0; j < list->len; j++) {
+			uint8_t a = allowed(g, n, masks + 2 * j, is_icase);
+
+			if (a) {
+				ids->v[k] = list->v[j];
+				acc[k++] = a;
+			}
+		}
+		ids->len = k;
+		return;
+	}
+	for (size_t i = 0, j = 0; i < ids->len && j < list->len;) {
+		if (ids->v[i] < list->v[j]) {
+			i++;
+		} else if (ids->v[i] > list->v[j]) {
+			j++;
+		} else {
+			uint8_t a = acc[i] & allowed(g, n, masks + 2 * j, is_icase);
+
+			if (a) {
+				ids->v[k] = ids->v[i];
+				acc[k++] = a;
+			}
+			i++;
+			j++;
+		}
+	}
+	ids->len = k;
+}
+
+/* The literal's trigram occurrences with their costs, rarest first, same trigrams together. */
+static int occurrences(struct occ **out, size_t *n_out, const struct shard *sh,
+		       const uint8_t *lit, size_t len)
+{
+	size_t n = len - 2;
+	struct occ *v = malloc(n * sizeof(*v));
+
+	*out = NULL;
+	if (!v) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].trigram = trigram_make(lit[i], lit[i + 1], lit[i + 2]);
+		v[i].cost = shard_trigram_count(sh, v[i].trigram);
+		v[i].off = (uint32_t)i;
+		v[i].var_bit = (uint8_t)(1u << ((is_upper(lit[i]) << 2) | (is_upper(lit[i + 1]) << 1) |
+						is_upper(lit[i + 2])));
+	}
+	qsort(v, n, sizeof(*v), cmp_occ);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+int litmask_candidates(struct u32vec *out, bool *is_used, const struct shard *sh,
+		       const uint8_t *lit, size_t len, bool is_icase)
+{
+	struct occ *occ = NULL;
+	struct u32vec list;
+	uint8_t *acc = NULL;
+	size_t n_occ = 0, lists = 0;
+	int err;
+
+	*is_used = false;
+	if (len < 3 || !shard_has_masks(sh))
+		return 0;
+	*is_used = true;
+	if ((err = occurrences(&occ, &n_occ, sh, lit, len)) < 0)
+		return err;
+	u32vec_init(&list);
+	if (occ[0].cost == 0)
+		goto out; /* a trigram no document holds */
+	for (size_t g = 0; g < n_occ && lists < LITMASK_MAX_LISTS; lists++) {
+		const uint8_t *masks = NULL;
+		size_t e = g + 1;
+
+		while (e < n_occ && occ[e].trigram == occ[g].trigram)
+			e++;
+		list.len = 0;
+		if ((err = shard_postings_masked(&list, &masks, sh, occ[g].trigram)) < 0)
+			break;
+		if (!masks || list.len != occ[g].cost) {
+			error_set("%s: trigram 0x%06x: list without masks in a shard that has them",
+				  shard_file(sh), occ[g].trigram);
+			err = TRAWL_ECORRUPT;
+			break;
+		}
+		if (g == 0) {
+			acc = malloc(list.len ? list.len : 1);
+			if (!acc) {
+				error_set("out of memory");
+				err = TRAWL_ENOMEM;
+				break;
+			}
+			if ((err = u32vec_reserve(out, list.len)) < 0)
+				break;
+		}
+		apply_group(out, acc, g == 0, &list, masks, occ + g, e - g, is_icase);
+		if (out->len == 0)
+			break;
+		g = e;
+	}
+out:
+	u32vec_dispose(&list);
+	free(acc);
+	free(occ);
+	if (err < 0)
+		out->len = 0;
+	return err;
+}
