@@ -93,6 +93,36 @@ static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const s
 	ids->len = k;
 }
 
+/*
+ * The cost model that decides when reading another list is not worth it (measured on the Linux
+ * tree, one core): decoding and merging a posting takes about 3 ns; verifying a candidate about
+ * 1 us of fixed work plus its content at about 20 bytes per ns.
+ */
+#define DECODE_NS_PER_ID 3u
+#define VERIFY_NS_PER_DOC 1000u
+#define SCAN_BYTES_PER_NS 20u
+#define COST_CHECK_MAX 64 /* candidates summed up; with more, the next list is read anyway */
+
+/*
+ * Whether reading a list of count ids costs more than verifying all the candidates it could
+ * remove: then the remaining lists are left out (the candidates are verified anyway).
+ */
+static bool not_worth_reading(const struct shard *sh, const struct u32vec *ids, uint32_t count)
+{
+	uint64_t verify = 0;
+
+	if (ids->len > COST_CHECK_MAX)
+		return false;
+	for (size_t i = 0; i < ids->len; i++) {
+		struct shard_doc d;
+
+		if (shard_doc(&d, sh, ids->v[i]) < 0)
+			return false; /* the search reports the damaged record */
+		verify += VERIFY_NS_PER_DOC + d.content_len / SCAN_BYTES_PER_NS;
+	}
+	return (uint64_t)count * DECODE_NS_PER_ID >= verify;
+}
+
 /* The literal's trigram occurrences with their costs, rarest first, same trigrams together. */
 static int occurrences(struct occ **out, size_t *n_out, const struct shard *sh,
 		       const uint8_t *lit, size_t len)
@@ -142,6 +172,8 @@ int litmask_candidates(struct u32vec *out, bool *is_used, const struct shard *sh
 
 		while (e < n_occ && occ[e].trigram == occ[g].trigram)
 			e++;
+		if (g > 0 && not_worth_reading(sh, out, occ[g].cost))
+			break;
 		list.len = 0;
 		if ((err = shard_postings_masked(&list, &masks, sh, occ[g].trigram)) < 0)
 			break;

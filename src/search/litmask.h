@@ -23,7 +23,8 @@
 
 /*
  * At most this many distinct trigrams (the rarest) are read: past them, a list costs more to
- * decode than the few documents it still removes.
+ * decode than the few documents it still removes. Fewer are read when the candidates left are
+ * cheaper to verify than the next list is to decode (litmask.c).
  */
 #define LITMASK_MAX_LISTS 12
 
