@@ -128,6 +128,17 @@ int shard_postings_masked(struct u32vec *out, const uint8_t **masks, const struc
 /* Whether the shard's posting lists carry masks (format version 3 and later). */
 bool shard_has_masks(const struct shard *sh);
 
+typedef uint8_t (*shard_path_tag_fn)(const char *path, size_t len);
+
+/*
+ * A byte per document derived from its path by fn, computed on the first call with is_make
+ * and kept while the shard is open (search ranks candidates by the kind of their path, and
+ * computing it per query was a twentieth of a selective regex query). Every caller must pass
+ * the same fn. Thread-safe. NULL when not made yet (without is_make), out of memory, or when a
+ * document record is damaged.
+ */
+const uint8_t *shard_path_tags(const struct shard *sh, shard_path_tag_fn fn, bool is_make);
+
 /* Number of documents holding trigram (0 when absent); a cheap dictionary lookup. */
 uint32_t shard_trigram_count(const struct shard *sh, uint32_t trigram);
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct shard {
 	const uint8_t *branches;
 	const uint8_t *bsets;
 	uint64_t bsets_len;
+	_Atomic(uint8_t *) path_tags; /* shard_path_tags(), made on first use */
 };
 
 /* Records "FILE: problem" and returns ECORRUPT. */
@@ -569,9 +571,37 @@ void shard_close(struct shard *sh)
 	if (sh->map)
 		munmap((void *)sh->map, sh->map_len);
 	free(sh->branch_off);
+	free(atomic_load(&sh->path_tags));
 	free(sh->repo);
 	free(sh->file);
 	free(sh);
+}
+
+const uint8_t *shard_path_tags(const struct shard *sh, shard_path_tag_fn fn, bool is_make)
+{
+	struct shard *w = (struct shard *)(uintptr_t)sh; /* the cache is not the shard's content */
+	uint8_t *tags = atomic_load_explicit(&w->path_tags, memory_order_acquire), *expected = NULL;
+
+	if (tags || !is_make)
+		return tags;
+	tags = malloc(sh->n_docs ? sh->n_docs : 1);
+	if (!tags)
+		return NULL;
+	for (uint32_t i = 0; i < sh->n_docs; i++) {
+		struct shard_doc d;
+
+		if (shard_doc(&d, sh, i) < 0) {
+			free(tags); /* a damaged record: callers look paths up one by one and say so */
+			return NULL;
+		}
+		tags[i] = fn(d.path, d.path_len);
+	}
+	/* Two threads may both compute it; one array wins, the other is dropped. */
+	if (!atomic_compare_exchange_strong(&w->path_tags, &expected, tags)) {
+		free(tags);
+		tags = expected;
+	}
+	return tags;
 }
 
 const char *shard_file(const struct shard *sh)

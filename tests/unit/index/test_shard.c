@@ -1306,6 +1306,32 @@ static void writer_refuses_bad_branch_sets(void **state)
 }
 
 
+/* A path tag for the test: the path's length, capped. */
+static uint8_t tag_len(const char *path, size_t len)
+{
+	(void)path;
+	return (uint8_t)(len < 255 ? len : 255);
+}
+
+static void path_tags_are_made_once_and_kept(void **state)
+{
+	struct shard *sh = NULL;
+	const uint8_t *t, *again;
+
+	(void)state;
+	write_sample(tpath("tags.shard"), "proj");
+	assert_int_equal(shard_open(&sh, tpath("tags.shard")), 0);
+	assert_null(shard_path_tags(sh, tag_len, false)); /* not made yet */
+	t = shard_path_tags(sh, tag_len, true);
+	assert_non_null(t);
+	for (size_t i = 0; i < N_SAMPLE; i++)
+		assert_int_equal(t[i], strlen(sample[i].path));
+	again = shard_path_tags(sh, tag_len, false);
+	assert_ptr_equal(again, t);
+	assert_ptr_equal(shard_path_tags(sh, tag_len, true), t);
+	shard_close(sh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1323,6 +1349,7 @@ int main(void)
 		cmocka_unit_test(reader_rejects_wrong_magic),
 		cmocka_unit_test(reader_rejects_newer_version),
 		cmocka_unit_test(masks_record_case_variants_and_offsets),
+		cmocka_unit_test(path_tags_are_made_once_and_kept),
 		cmocka_unit_test(version_2_shards_are_read_without_masks),
 		cmocka_unit_test(reader_rejects_bad_masks),
 		cmocka_unit_test(reader_reads_branch_table_and_sets),
