@@ -9,10 +9,10 @@ pkgs=(
   libmicrohttpd-dev
   ripgrep python3 time git
   openssh-client python3-paramiko
-  chromium
+  chromium firefox-esr
 )
-# The browser tests drive Chromium with playwright-core from npm: Debian's npm when none is on
-# PATH already (a machine may carry a newer Node.js and npm of its own).
+# The browser tests drive Chromium and Firefox with playwright-core from npm: Debian's npm when
+# none is on PATH already (a machine may carry a newer Node.js and npm of its own).
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 
 missing=()

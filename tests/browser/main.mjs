@@ -1,10 +1,14 @@
-// The browser test suite: the security lint and unit tests of web/, then Chromium (through
-// playwright-core) against the real `trawl serve` on a fixture data directory. Prints TAP lines.
+// The browser test suite: the security lint and unit tests of web/, then the same browser tests
+// in headless Chromium and in Firefox (both through playwright-core) against the real `trawl
+// serve` on a fixture data directory. Prints TAP lines; each browser test appears once per
+// browser, named "chromium: ..." and "firefox: ...".
 //
-//   TRAWL=build/trawl CHROMIUM=/usr/bin/chromium node tests/browser/main.mjs
-// Screenshots go to build/browser-artifacts/; the server's log to build/browser-artifacts/serve.log.
+//   TRAWL=build/trawl CHROMIUM=/usr/bin/chromium FIREFOX=/usr/bin/firefox-esr node tests/browser/main.mjs
+// A browser whose binary is missing is skipped with a "# SKIP" line. Screenshots go to
+// build/browser-artifacts/ (chromium-NN-*.png, firefox-NN-*.png); the server's log to
+// build/browser-artifacts/serve.log.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +22,16 @@ import { browserTests } from './browser.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const trawl = process.env.TRAWL || join(root, 'build/trawl');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+// Chromium speaks CDP to playwright-core; Debian's stock Firefox (ESR) speaks WebDriver BiDi,
+// which playwright-core drives through its "moz-firefox" channel with our executablePath.
+const browsers = [
+  { name: 'chromium', path: process.env.CHROMIUM || '/usr/bin/chromium', type: 'chromium', options: {} },
+  // Without the back-forward cache: playwright-core does not see a page restored from it over
+  // BiDi (page.goBack() waits for a load that never comes), so back and forward load afresh,
+  // as they do in Chromium under playwright-core.
+  { name: 'firefox', path: process.env.FIREFOX || '/usr/bin/firefox-esr', type: 'firefox',
+    options: { channel: 'moz-firefox', firefoxUserPrefs: { 'browser.sessionhistory.max_total_viewers': 0 } } },
+];
 const artifacts = join(root, 'build/browser-artifacts');
 mkdirSync(artifacts, { recursive: true });
 
@@ -30,8 +43,13 @@ function freePort() {
   });
 }
 
+function executable(path) {
+  try { accessSync(path, constants.X_OK); return true; } catch { return false; }
+}
+
 const tmp = mkdtempSync(join(tmpdir(), 'trawl-browser-'));
-let server = null, browser = null, startError = null;
+
+let server = null, startError = null;
 const ctx = { artifacts };
 try {
   const fx = buildFixture(trawl, tmp);
@@ -53,25 +71,43 @@ try {
     if (i > 300) throw new Error('trawl serve did not answer /healthz within 30 s');
     await sleep(100);
   }
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true });
-  ctx.browser = browser;
 } catch (err) {
   startError = err;
 }
 
-test('browser: fixture indexed, trawl serve and Chromium started', () => { if (startError) throw startError; });
-if (startError) {
-  skip('browser tests', 'nothing to test against');
-} else {
-  browserTests(ctx);
+// Both browsers start together (each takes a second or two), each into its own context object.
+const runs = await Promise.all(browsers.map(async (b) => {
+  const r = { ...b, ctx: { ...ctx, name: b.name }, startError };
+  if (!executable(b.path) || startError) return r;
+  try {
+    const playwright = await import('playwright-core');
+    r.ctx.browser = await playwright[b.type].launch({ ...b.options, executablePath: b.path, headless: true });
+  } catch (err) {
+    r.startError = err;
+  }
+  return r;
+}));
+
+test('browser: fixture indexed and trawl serve started', () => { if (startError) throw startError; });
+for (const r of runs) {
+  if (!executable(r.path)) {
+    skip(`${r.name}: browser tests`, `no ${r.name} at ${r.path}`);
+    continue;
+  }
+  if (!startError) test(`${r.name}: started`, () => { if (r.startError) throw r.startError; }, r.name);
+  if (r.startError) {
+    skip(`${r.name}: browser tests`, 'nothing to test against');
+    continue;
+  }
+  browserTests(r.ctx);
+  test(`${r.name}: closed`, () => r.ctx.browser.close(), r.name);
 }
 
 let failed = 1;
 try {
   failed = await run();
 } finally {
-  if (browser) await browser.close().catch(() => {});
+  for (const r of runs) if (r.ctx.browser) await r.ctx.browser.close().catch(() => {});
   if (server && server.exitCode === null) {
     server.kill('SIGTERM');
     await Promise.race([new Promise((r) => server.on('exit', r)), sleep(5000)]);
