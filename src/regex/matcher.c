@@ -486,6 +486,16 @@ enum matcher_text matcher_classify(const uint8_t *p, size_t len)
 	return MATCHER_TEXT_UTF8;
 }
 
+/* The bounds of the line holding position at: [*start, *end), *end at its '\n' or len. */
+static void line_around(const uint8_t *data, size_t len, size_t at, size_t *start, size_t *end)
+{
+	const uint8_t *nl = at > 0 ? memrchr(data, '\n', at) : NULL;
+
+	*start = nl ? (size_t)(nl - data) + 1 : 0;
+	nl = memchr(data + at, '\n', len - at);
+	*end = nl ? (size_t)(nl - data) : len;
+}
+
 struct line_scan {
 	const uint8_t *data;
 	size_t len;
@@ -500,7 +510,6 @@ static int on_line_match(unsigned int id, unsigned long long from, unsigned long
 {
 	struct line_scan *ls = ctx;
 	size_t p = (size_t)to, start, end;
-	const uint8_t *nl;
 
 	(void)id;
 	(void)from;
@@ -514,10 +523,7 @@ static int on_line_match(unsigned int id, unsigned long long from, unsigned long
 	 */
 	if (p == ls->len && p > 0 && ls->data[p - 1] == '\n')
 		return 0;
-	nl = p > 0 ? memrchr(ls->data, '\n', p) : NULL;
-	start = nl ? (size_t)(nl - ls->data) + 1 : 0;
-	nl = memchr(ls->data + p, '\n', ls->len - p);
-	end = nl ? (size_t)(nl - ls->data) : ls->len;
+	line_around(ls->data, ls->len, p, &start, &end);
 	ls->next_min = end + 1;
 	return ls->fn(ls->base + start, ls->base + end, ls->arg) ? 1 : 0;
 }
@@ -568,16 +574,11 @@ static int literal_lines(const struct matcher *m, const uint8_t *data, size_t le
 	size_t pos = 0;
 
 	while (pos < len) {
-		size_t at = literal_find(m, data, len, pos);
-		const uint8_t *nl;
-		size_t start, end;
+		size_t at = literal_find(m, data, len, pos), start, end;
 
 		if (at >= len)
 			break;
-		nl = at > 0 ? memrchr(data, '\n', at) : NULL;
-		start = nl ? (size_t)(nl - data) + 1 : 0;
-		nl = memchr(data + at, '\n', len - at);
-		end = nl ? (size_t)(nl - data) : len;
+		line_around(data, len, at, &start, &end);
 		if (fn(start, end, arg))
 			break;
 		pos = end + 1;
@@ -614,16 +615,6 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 		return TRAWL_EIO;
 	}
 	return 0;
-}
-
-/* The bounds of the line holding position at: [*start, *end), *end at its '\n' or len. */
-static void line_around(const uint8_t *data, size_t len, size_t at, size_t *start, size_t *end)
-{
-	const uint8_t *nl = at > 0 ? memrchr(data, '\n', at) : NULL;
-
-	*start = nl ? (size_t)(nl - data) + 1 : 0;
-	nl = memchr(data + at, '\n', len - at);
-	*end = nl ? (size_t)(nl - data) : len;
 }
 
 struct line_hit {

@@ -123,7 +123,11 @@ static bool not_worth_reading(const struct shard *sh, const struct u32vec *ids, 
 	return (uint64_t)count * DECODE_NS_PER_ID >= verify;
 }
 
-/* The literal's trigram occurrences with their costs, rarest first, same trigrams together. */
+/*
+ * The literal's trigram occurrences with their costs, rarest first, same trigrams together; none
+ * (*n_out 0) as soon as one trigram is in no document (each lookup can fault in a page of the
+ * dictionary: a zero-hit query reads as few as it can).
+ */
 static int occurrences(struct occ **out, size_t *n_out, const struct shard *sh,
 		       const uint8_t *lit, size_t len)
 {
@@ -135,15 +139,18 @@ static int occurrences(struct occ **out, size_t *n_out, const struct shard *sh,
 		error_set("out of memory");
 		return TRAWL_ENOMEM;
 	}
+	*out = v;
+	*n_out = 0;
 	for (size_t i = 0; i < n; i++) {
 		v[i].trigram = trigram_make(lit[i], lit[i + 1], lit[i + 2]);
 		v[i].cost = shard_trigram_count(sh, v[i].trigram);
+		if (v[i].cost == 0)
+			return 0;
 		v[i].off = (uint32_t)i;
 		v[i].var_bit = (uint8_t)(1u << ((is_upper(lit[i]) << 2) | (is_upper(lit[i + 1]) << 1) |
 						is_upper(lit[i + 2])));
 	}
 	qsort(v, n, sizeof(*v), cmp_occ);
-	*out = v;
 	*n_out = n;
 	return 0;
 }
@@ -164,7 +171,7 @@ int litmask_candidates(struct u32vec *out, bool *is_used, const struct shard *sh
 	if ((err = occurrences(&occ, &n_occ, sh, lit, len)) < 0)
 		return err;
 	u32vec_init(&list);
-	if (occ[0].cost == 0)
+	if (n_occ == 0)
 		goto out; /* a trigram no document holds */
 	for (size_t g = 0; g < n_occ && lists < LITMASK_MAX_LISTS; lists++) {
 		const uint8_t *masks = NULL;

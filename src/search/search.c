@@ -26,8 +26,8 @@
 
 #include "query/lang.h"
 #include "regex/patcache.h"
-#include "search/litmask.h"
 #include "regex/tquery.h"
+#include "search/litmask.h"
 #include "util/error.h"
 #include "util/vec.h"
 
@@ -506,7 +506,6 @@ static bool text_matches(struct worker *w, const struct atom *a, const char *tex
 			     matcher_classify((const uint8_t *)text, len), stop_at_first, &hit) == 0 &&
 	       hit;
 }
-
 
 struct doc_ctx {
 	struct worker *w;
