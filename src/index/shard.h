@@ -118,9 +118,9 @@ int shard_doc(struct shard_doc *out, const struct shard *sh, uint32_t id);
 int shard_postings(struct u32vec *out, const struct shard *sh, uint32_t trigram);
 
 /*
- * shard_postings, and in *masks the list's posting masks (docs/index-format.md, MASKS): two
- * bytes per id appended, the case mask then the offset mask; NULL when the trigram is absent
- * or the shard has no masks (format version 2). ECORRUPT, ENOMEM.
+ * shard_postings, and in *masks the list's posting masks (docs/index-format.md, "Posting
+ * masks"): two bytes per id appended, the case mask then the offset mask; NULL when the trigram
+ * is absent or the shard has no masks (format version 2). ECORRUPT, ENOMEM.
  */
 int shard_postings_masked(struct u32vec *out, const uint8_t **masks, const struct shard *sh,
 			  uint32_t trigram);

@@ -23,11 +23,10 @@
  *      it); DOCS records grow from 40 to 68 bytes (+ the offset and length of the document's
  *      bitset in BSETS, + the git object id of its blob, zero when there is none). Version 1
  *      files are refused ("unsupported format version 1"): re-index.
- *   3  posting masks: section MASKS holds two bytes per posting (which case variants of the
- *      folded trigram the document holds, and at which offsets modulo 8), and TRIGRAMS entries
- *      grow from 16 to 24 bytes (+ the index of the list's first posting, where its masks
- *      start). Version 2 files are still read, without masks: searches over them filter by
- *      trigrams alone until the next full re-index rewrites them.
+ *   3  posting masks: each posting list is followed by two bytes per id (which case variants
+ *      of the folded trigram the document holds, and at which offsets modulo 8). Sections,
+ *      records and the dictionary are as in version 2. Version 2 files are still read, without
+ *      masks: searches over them filter by trigrams alone until a full re-index rewrites them.
  */
 #ifndef TRAWL_INDEX_SHARD_INT_H
 #define TRAWL_INDEX_SHARD_INT_H
@@ -68,12 +67,9 @@ enum shard_section {
 	SEC_POSTINGS = 6, /* count 0 (the number of ids, a u64, is in META) */
 	SEC_BRANCHES = 7, /* count n_branches: u32 length + name, per branch */
 	SEC_BSETS = 8,    /* count 0: the documents' branch bitsets, referenced from DOCS */
-	SEC_MASKS = 9,    /* count 0: 2 bytes per posting, in POSTINGS order (version 3) */
 };
-#define SHARD_N_SECTIONS 9u   /* in a version 3 file: every id 1..9 once */
-#define SHARD_N_SECTIONS_V2 8u /* a version 2 file has no MASKS */
-#define SHARD_TOC_END_FOR(n) (SHARD_HEADER_SIZE + (n) * SHARD_TOC_ENTRY_SIZE)
-#define SHARD_TOC_END SHARD_TOC_END_FOR(SHARD_N_SECTIONS)
+#define SHARD_N_SECTIONS 8u
+#define SHARD_TOC_END (SHARD_HEADER_SIZE + SHARD_N_SECTIONS * SHARD_TOC_ENTRY_SIZE)
 
 /* META: fixed fields, then the repository name (no NUL, not terminated). */
 #define SHARD_META_FIXED 32u
@@ -107,18 +103,18 @@ enum shard_section {
 #define SHARD_SKIP_MAX 5u /* DOC_SKIP_SUBMODULE */
 
 /* TRIGRAMS: one entry per trigram present, strictly ascending by trigram. */
-#define SHARD_TRI_SIZE 24u    /* version 3 */
-#define SHARD_TRI_SIZE_V2 16u /* version 2: no SHARD_G_FIRST */
+#define SHARD_TRI_SIZE 16u
 #define SHARD_G_TRIGRAM 0 /* u32, < 2^24 */
 #define SHARD_G_COUNT 4   /* u32 documents in the list, >= 1 */
 #define SHARD_G_OFFSET 8  /* u64 within POSTINGS; lists are in dictionary order, back to back */
-#define SHARD_G_FIRST 16  /* u64 postings in the lists before this one: its masks' index */
 
 /*
- * MASKS: per posting (trigram t, document d), in POSTINGS order, two bytes. Byte 0, the case
- * mask: bit v is set when d holds t with case variant v, where bit 2, 1, 0 of v say whether the
- * trigram's first, second, third byte is an upper-case ASCII letter. Byte 1, the offset mask:
- * bit k is set when t starts at a content offset p of d with p % 8 == k.
+ * Version 3 posting masks: after a list's count ids, two bytes per id, in id order. Byte 0, the
+ * case mask: bit v is set when the document holds the trigram in case variant v, where bits 2,
+ * 1, 0 of v say whether the trigram's first, second, third byte is an upper-case ASCII letter.
+ * Byte 1, the offset mask: bit k is set when the trigram starts at a content offset p of the
+ * document with p % 8 == k. Kept next to their ids: a search that reads a list reads its masks
+ * from the same pages.
  */
 #define SHARD_MASK_SIZE 2u
 
@@ -187,7 +183,6 @@ static inline const char *shard_section_name(uint32_t id)
 	case SEC_POSTINGS: return "POSTINGS";
 	case SEC_BRANCHES: return "BRANCHES";
 	case SEC_BSETS: return "BSETS";
-	case SEC_MASKS: return "MASKS";
 	default: return "unknown";
 	}
 }

@@ -49,11 +49,9 @@ struct shard {
 	const uint8_t *paths;
 	const uint8_t *content;
 	uint32_t version;
-	uint32_t n_sections;     /* SHARD_N_SECTIONS, or SHARD_N_SECTIONS_V2 for version 2 */
-	size_t tri_size;         /* bytes per TRIGRAMS entry */
-	const uint8_t *dict;     /* n_trigrams * tri_size bytes */
+	uint32_t list_min;       /* bytes per id at least: 1, or 3 with masks (version 3) */
+	const uint8_t *dict;     /* n_trigrams * SHARD_TRI_SIZE bytes */
 	const uint8_t *postings;
-	const uint8_t *masks;    /* n_postings * SHARD_MASK_SIZE bytes; NULL in version 2 */
 	uint64_t paths_len, content_len, postings_len;
 	uint32_t n_branches;
 	uint32_t *branch_off; /* n_branches + 1 ... of each name within BRANCHES, after its length */
@@ -149,7 +147,7 @@ out:
 static int check_header(struct shard *sh)
 {
 	const uint8_t *h = sh->map;
-	uint32_t version, n_sections, crc, flags, toc_end;
+	uint32_t version, n_sections, crc, flags;
 	uint8_t copy[SHARD_TOC_END];
 
 	/* A short file that starts like a shard was cut; one that does not is something else. */
@@ -166,19 +164,17 @@ static int check_header(struct shard *sh)
 		return corrupt(sh, "unsupported format version %u (this trawl reads %u to %u): "
 			       "re-index", version, SHARD_VERSION_MIN, SHARD_VERSION);
 	sh->version = version;
-	sh->n_sections = version >= 3 ? SHARD_N_SECTIONS : SHARD_N_SECTIONS_V2;
-	sh->tri_size = version >= 3 ? SHARD_TRI_SIZE : SHARD_TRI_SIZE_V2;
+	sh->list_min = version >= 3 ? 1 + SHARD_MASK_SIZE : 1;
 	n_sections = le32(h + SHARD_H_N_SECTIONS);
-	if (n_sections != sh->n_sections)
+	if (n_sections != SHARD_N_SECTIONS)
 		return corrupt(sh, "header lists %u sections, version %u has %u", n_sections,
-			       version, sh->n_sections);
-	toc_end = SHARD_TOC_END_FOR(sh->n_sections);
-	if (sh->map_len < toc_end)
+			       version, SHARD_N_SECTIONS);
+	if (sh->map_len < SHARD_TOC_END)
 		return corrupt(sh, "truncated: table of contents ends at %u beyond file size %zu",
-			       toc_end, sh->map_len);
-	memcpy(copy, h, toc_end);
+			       SHARD_TOC_END, sh->map_len);
+	memcpy(copy, h, sizeof(copy));
 	memset(copy + SHARD_H_CRC, 0, 4);
-	crc = (uint32_t)crc32(0, copy, toc_end);
+	crc = (uint32_t)crc32(0, copy, sizeof(copy));
 	if (crc != le32(h + SHARD_H_CRC))
 		return corrupt(sh, "header checksum mismatch (stored %08x, computed %08x)",
 			       le32(h + SHARD_H_CRC), crc);
@@ -209,14 +205,14 @@ static int check_toc(struct shard *sh)
 	bool seen[SHARD_N_SECTIONS + 1] = { false };
 	uint64_t at, file_size;
 
-	for (uint32_t i = 0; i < sh->n_sections; i++) {
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
 		const uint8_t *e = toc + i * SHARD_TOC_ENTRY_SIZE;
 		uint32_t id = le32(e + SHARD_T_ID);
 		struct section s = { le64(e + SHARD_T_OFFSET), le64(e + SHARD_T_LENGTH),
 				     le32(e + SHARD_T_CRC), le32(e + SHARD_T_COUNT) };
 		uint64_t end;
 
-		if (id == 0 || id > sh->n_sections)
+		if (id == 0 || id > SHARD_N_SECTIONS)
 			return corrupt(sh, "table of contents entry %u has unknown section id %u", i,
 				       id);
 		if (seen[id])
@@ -232,7 +228,7 @@ static int check_toc(struct shard *sh)
 		if (end > sh->map_len)
 			return corrupt(sh, "truncated: section %s ends at %llu beyond file size %zu",
 				       shard_section_name(id), (unsigned long long)end, sh->map_len);
-		if (s.offset < SHARD_TOC_END_FOR(sh->n_sections))
+		if (s.offset < SHARD_TOC_END)
 			return corrupt(sh, "section %s at offset %llu overlaps the header",
 				       shard_section_name(id), (unsigned long long)s.offset);
 		sh->sec[id] = s;
@@ -244,11 +240,11 @@ static int check_toc(struct shard *sh)
 			       file_size > sh->map_len ? "truncated" : "trailing data", sh->map_len,
 			       (unsigned long long)file_size);
 	/* The sections must tile the file after the TOC: no overlap, no gap, nothing after. */
-	for (uint32_t id = 1; id <= sh->n_sections; id++)
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++)
 		order[id - 1] = &sh->sec[id];
-	qsort(order, sh->n_sections, sizeof(order[0]), cmp_by_offset);
-	at = SHARD_TOC_END_FOR(sh->n_sections);
-	for (uint32_t i = 0; i < sh->n_sections; i++) {
+	qsort(order, SHARD_N_SECTIONS, sizeof(order[0]), cmp_by_offset);
+	at = SHARD_TOC_END;
+	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
 		const struct section *s = order[i];
 		const char *name = shard_section_name((uint32_t)(s - sh->sec));
 
@@ -324,7 +320,7 @@ static int check_meta(struct shard *sh)
 	if (sh->sec[SEC_TRIGRAMS].count != sh->n_trigrams)
 		return corrupt(sh, "section TRIGRAMS: count %u but META says %u trigrams",
 			       sh->sec[SEC_TRIGRAMS].count, sh->n_trigrams);
-	want = (uint64_t)sh->n_trigrams * sh->tri_size;
+	want = (uint64_t)sh->n_trigrams * SHARD_TRI_SIZE;
 	if (sh->sec[SEC_TRIGRAMS].length != want)
 		return corrupt(sh, "section TRIGRAMS: %llu bytes, %u trigrams need %llu",
 			       (unsigned long long)sh->sec[SEC_TRIGRAMS].length, sh->n_trigrams,
@@ -336,8 +332,8 @@ static int check_meta(struct shard *sh)
 	if (sh->sec[SEC_PATHS].count != 0 || sh->sec[SEC_CONTENT].count != 0 ||
 	    sh->sec[SEC_POSTINGS].count != 0 || sh->sec[SEC_BSETS].count != 0)
 		return corrupt(sh, "sections PATHS, CONTENT, POSTINGS and BSETS must have count 0");
-	/* Every id takes at least one byte: more ids than POSTINGS bytes cannot be. */
-	if (sh->n_postings > sh->sec[SEC_POSTINGS].length)
+	/* Every id takes at least list_min bytes: more cannot fit POSTINGS. */
+	if (sh->n_postings > sh->sec[SEC_POSTINGS].length / sh->list_min)
 		return corrupt(sh, "%llu postings cannot fit %llu bytes",
 			       (unsigned long long)sh->n_postings,
 			       (unsigned long long)sh->sec[SEC_POSTINGS].length);
@@ -351,15 +347,6 @@ static int check_meta(struct shard *sh)
 	sh->postings_len = sh->sec[SEC_POSTINGS].length;
 	sh->bsets = sec_ptr(sh, SEC_BSETS);
 	sh->bsets_len = sh->sec[SEC_BSETS].length;
-	if (sh->version >= 3) {
-		if (sh->sec[SEC_MASKS].count != 0 ||
-		    sh->sec[SEC_MASKS].length / SHARD_MASK_SIZE != sh->n_postings ||
-		    sh->sec[SEC_MASKS].length % SHARD_MASK_SIZE)
-			return corrupt(sh, "section MASKS: %llu bytes (count %u) for %llu postings",
-				       (unsigned long long)sh->sec[SEC_MASKS].length,
-				       sh->sec[SEC_MASKS].count, (unsigned long long)sh->n_postings);
-		sh->masks = sec_ptr(sh, SEC_MASKS);
-	}
 	return 0;
 }
 
@@ -496,7 +483,7 @@ static int check_dict(const struct shard *sh)
 	uint32_t prev_t = 0, prev_count = 0;
 
 	for (uint32_t i = 0; i < sh->n_trigrams; i++) {
-		const uint8_t *e = sh->dict + (size_t)i * sh->tri_size;
+		const uint8_t *e = sh->dict + (size_t)i * SHARD_TRI_SIZE;
 		uint32_t t = le32(e + SHARD_G_TRIGRAM), count = le32(e + SHARD_G_COUNT);
 		uint64_t off = le64(e + SHARD_G_OFFSET);
 
@@ -507,18 +494,15 @@ static int check_dict(const struct shard *sh)
 				       "sorted)", i, t, prev_t);
 		if (count == 0 || count > sh->n_docs)
 			return corrupt(sh, "trigram 0x%06x: %u documents of %u", t, count, sh->n_docs);
-		/* Lists are back to back in dictionary order, each at least a byte per id. */
-		if (i == 0 ? off != 0 : off < prev_off || off - prev_off < prev_count)
+		/* Lists are back to back in dictionary order, each at least list_min bytes per id. */
+		if (i == 0 ? off != 0
+			   : off < prev_off || off - prev_off < (uint64_t)prev_count * sh->list_min)
 			return corrupt(sh, "trigram 0x%06x: postings offset %llu out of order", t,
 				       (unsigned long long)off);
-		if (off > sh->postings_len || sh->postings_len - off < count)
+		if (off > sh->postings_len || sh->postings_len - off < (uint64_t)count * sh->list_min)
 			return corrupt(sh, "trigram 0x%06x: postings at %llu (%u ids) beyond POSTINGS "
 				       "(%llu bytes)", t, (unsigned long long)off, count,
 				       (unsigned long long)sh->postings_len);
-		if (sh->version >= 3 && le64(e + SHARD_G_FIRST) != total)
-			return corrupt(sh, "trigram 0x%06x: masks at posting %llu, its list starts "
-				       "at %llu", t, (unsigned long long)le64(e + SHARD_G_FIRST),
-				       (unsigned long long)total);
 		total += count;
 		prev_t = t;
 		prev_off = off;
@@ -675,7 +659,7 @@ static int64_t dict_find(const struct shard *sh, uint32_t trigram)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		uint32_t t = le32(sh->dict + mid * sh->tri_size + SHARD_G_TRIGRAM);
+		uint32_t t = le32(sh->dict + mid * SHARD_TRI_SIZE + SHARD_G_TRIGRAM);
 
 		if (t == trigram)
 			return (int64_t)mid;
@@ -691,14 +675,14 @@ static int64_t dict_find(const struct shard *sh, uint32_t trigram)
 static int dict_list(const struct shard *sh, size_t i, uint64_t *off, uint64_t *len,
 		     uint32_t *count)
 {
-	const uint8_t *e = sh->dict + i * sh->tri_size;
-	uint64_t end = i + 1 < sh->n_trigrams ? le64(e + sh->tri_size + SHARD_G_OFFSET)
+	const uint8_t *e = sh->dict + i * SHARD_TRI_SIZE;
+	uint64_t end = i + 1 < sh->n_trigrams ? le64(e + SHARD_TRI_SIZE + SHARD_G_OFFSET)
 					      : sh->postings_len;
 
 	*off = le64(e + SHARD_G_OFFSET);
 	*count = le32(e + SHARD_G_COUNT);
 	if (*off > end || end > sh->postings_len || *count == 0 || *count > sh->n_docs ||
-	    end - *off < *count)
+	    end - *off < (uint64_t)*count * sh->list_min)
 		return corrupt(sh, "trigram 0x%06x: postings at %llu..%llu (%u ids) do not fit "
 			       "POSTINGS (%llu bytes)", le32(e + SHARD_G_TRIGRAM),
 			       (unsigned long long)*off, (unsigned long long)end, *count,
@@ -715,61 +699,57 @@ uint32_t shard_trigram_count(const struct shard *sh, uint32_t trigram)
 
 	if (i < 0)
 		return 0;
-	n = le32(sh->dict + (size_t)i * sh->tri_size + SHARD_G_COUNT);
+	n = le32(sh->dict + (size_t)i * SHARD_TRI_SIZE + SHARD_G_COUNT);
 	return n <= sh->n_docs ? n : sh->n_docs; /* only a cost estimate; checked on use */
 }
 
-static int decode_list(struct u32vec *out, const struct shard *sh, size_t i)
+/*
+ * Decodes entry i's list into out; *masks gets its masks (version 3: the list's last
+ * 2 x count bytes) or NULL.
+ */
+static int decode_list(struct u32vec *out, const uint8_t **masks, const struct shard *sh,
+		       size_t i)
 {
 	uint64_t off = 0, len = 0;
 	uint32_t count;
 	int err;
 
+	*masks = NULL;
 	if ((err = dict_list(sh, i, &off, &len, &count)) < 0)
 		return err;
+	if (sh->version >= 3)
+		len -= (uint64_t)count * SHARD_MASK_SIZE; /* dict_list checked that they fit */
 	err = postings_decode(out, sh->postings + off, (size_t)len, count, sh->n_docs);
-	if (err < 0)
+	if (err < 0) {
 		error_prefix("%s: trigram 0x%06x",
-			     sh->file, le32(sh->dict + i * sh->tri_size + SHARD_G_TRIGRAM));
-	return err;
+			     sh->file, le32(sh->dict + i * SHARD_TRI_SIZE + SHARD_G_TRIGRAM));
+		return err;
+	}
+	if (sh->version >= 3)
+		*masks = sh->postings + off + len;
+	return 0;
 }
 
 int shard_postings(struct u32vec *out, const struct shard *sh, uint32_t trigram)
 {
+	const uint8_t *masks;
 	int64_t i = dict_find(sh, trigram);
 
-	return i < 0 ? 0 : decode_list(out, sh, (size_t)i);
+	return i < 0 ? 0 : decode_list(out, &masks, sh, (size_t)i);
 }
 
 int shard_postings_masked(struct u32vec *out, const uint8_t **masks, const struct shard *sh,
 			  uint32_t trigram)
 {
 	int64_t i = dict_find(sh, trigram);
-	const uint8_t *e;
-	uint64_t first;
-	uint32_t count;
-	int err;
 
 	*masks = NULL;
-	if (i < 0)
-		return 0;
-	if ((err = decode_list(out, sh, (size_t)i)) < 0 || !sh->masks)
-		return err;
-	e = sh->dict + (size_t)i * sh->tri_size;
-	first = le64(e + SHARD_G_FIRST);
-	count = le32(e + SHARD_G_COUNT);
-	/* Checked here, not on open: a search reads few lists. */
-	if (first > sh->n_postings || sh->n_postings - first < count)
-		return corrupt(sh, "trigram 0x%06x: masks at posting %llu (%u) beyond MASKS (%llu "
-			       "postings)", le32(e + SHARD_G_TRIGRAM), (unsigned long long)first,
-			       count, (unsigned long long)sh->n_postings);
-	*masks = sh->masks + first * SHARD_MASK_SIZE;
-	return 0;
+	return i < 0 ? 0 : decode_list(out, masks, sh, (size_t)i);
 }
 
 bool shard_has_masks(const struct shard *sh)
 {
-	return sh->masks != NULL;
+	return sh->version >= 3;
 }
 
 int shard_verify(const struct shard *sh)
@@ -777,15 +757,17 @@ int shard_verify(const struct shard *sh)
 	struct u32vec ids;
 	int err = 0;
 
-	for (uint32_t id = 1; id <= sh->n_sections; id++)
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++)
 		if ((err = check_crc(sh, id)) < 0)
 			return err;
 	if ((err = check_docs(sh)) < 0 || (err = check_dict(sh)) < 0)
 		return err;
 	u32vec_init(&ids);
 	for (size_t i = 0; i < sh->n_trigrams; i++) {
+		const uint8_t *masks;
+
 		ids.len = 0;
-		if ((err = decode_list(&ids, sh, i)) < 0)
+		if ((err = decode_list(&ids, &masks, sh, i)) < 0)
 			break;
 	}
 	u32vec_dispose(&ids);

@@ -240,7 +240,7 @@ static inline uint32_t is_upper(uint8_t c)
  * Appends the distinct folded trigrams of p[0..n) to the pair store and counts them. Every
  * overlapping trigram is taken, including those holding '\n' or any other byte: the index holds
  * the document's whole folded trigram set, whatever the planner asks for. Each pair gets its
- * masks (shard_int.h, MASKS): the case variants and the offsets modulo 8 it occurs at.
+ * masks (shard_int.h, SHARD_MASK_SIZE): the case variants and the offsets modulo 8 it occurs at.
  */
 static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t *n_tri)
 {
@@ -489,28 +489,17 @@ static void scatter(struct shard_writer *w, uint32_t *dest, uint16_t *dest_m)
 	}
 }
 
-/* Writes MASKS from the scattered masks, two bytes per posting in POSTINGS order. */
-static int write_masks(struct shard_writer *w, const uint16_t *m, size_t n, uint8_t *out,
-		       size_t out_cap)
+/* Appends the masks of n postings after their ids (version 3), two bytes each. */
+static size_t put_masks(uint8_t *p, const uint16_t *m, size_t n)
 {
-	size_t per = out_cap / SHARD_MASK_SIZE;
-	int err;
-
-	begin_section(w, SEC_MASKS, 0);
-	for (size_t i = 0; i < n; i += per) {
-		size_t k = n - i < per ? n - i : per;
-
-		for (size_t j = 0; j < k; j++) {
-			out[2 * j] = (uint8_t)m[i + j];
-			out[2 * j + 1] = (uint8_t)(m[i + j] >> 8);
-		}
-		if ((err = put_section(w, SEC_MASKS, out, k * SHARD_MASK_SIZE)) < 0)
-			return err;
+	for (size_t j = 0; j < n; j++) {
+		p[2 * j] = (uint8_t)m[j];
+		p[2 * j + 1] = (uint8_t)(m[j] >> 8);
 	}
-	return 0;
+	return n * SHARD_MASK_SIZE;
 }
 
-/* Writes POSTINGS and MASKS, and builds the TRIGRAMS dictionary in *dict. */
+/* Writes POSTINGS (each list's ids, then their masks) and builds the TRIGRAMS dictionary. */
 static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_trigrams)
 {
 	uint32_t *counts = w->counts, *dest = NULL;
@@ -559,7 +548,7 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 		while (bits) {
 			uint32_t t = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(bits));
 			uint64_t end = counts[t];
-			size_t n = (size_t)(end - prev_end), room = n * POSTINGS_ID_MAX;
+			size_t n = (size_t)(end - prev_end), room = n * (POSTINGS_ID_MAX + SHARD_MASK_SIZE);
 			uint8_t *e = d + n_tri * SHARD_TRI_SIZE;
 
 			bits &= bits - 1;
@@ -581,17 +570,15 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 			put_le32(e + SHARD_G_TRIGRAM, t);
 			put_le32(e + SHARD_G_COUNT, (uint32_t)n);
 			put_le64(e + SHARD_G_OFFSET, list_off);
-			put_le64(e + SHARD_G_FIRST, prev_end);
-			n = postings_encode_raw(out + out_len, dest + prev_end, n);
-			out_len += n;
-			list_off += n;
+			room = postings_encode_raw(out + out_len, dest + prev_end, n);
+			room += put_masks(out + out_len + room, dest_m + prev_end, n);
+			out_len += room;
+			list_off += room;
 			prev_end = end;
 			n_tri++;
 		}
 	}
-	if ((err = put_section(w, SEC_POSTINGS, out, out_len)) < 0)
-		goto out;
-	err = write_masks(w, dest_m, dest_n, out, out_cap);
+	err = put_section(w, SEC_POSTINGS, out, out_len);
 out:
 	if (err == 0) {
 		*dict = d;

@@ -9,7 +9,7 @@
  * tree for the 34 that hold it: large register headers hold every one of its trigrams in some
  * case somewhere. The masks cut that to 65 files (12.5 MB) without a positional index, which
  * would be several times the size of the content; they cost two bytes per posting
- * (docs/index-format.md, MASKS).
+ * (docs/index-format.md, "Posting masks").
  */
 #ifndef TRAWL_SEARCH_LITMASK_H
 #define TRAWL_SEARCH_LITMASK_H
