@@ -118,9 +118,23 @@ int shard_doc(struct shard_doc *out, const struct shard *sh, uint32_t id);
 int shard_postings(struct u32vec *out, const struct shard *sh, uint32_t trigram);
 
 /*
+ * A posting mask (format version 3): what one document holds of one trigram. Bits 0-3, the case
+ * classes it holds the folded trigram in, by which of its bytes are upper-case ASCII letters:
+ * none, all three, the first only, any other mix. Bits 4-7: bit 4 + k is set when the trigram
+ * starts at a content offset p of the document with p % 4 == k. One byte, not two (eight case
+ * variants, offsets modulo 8): two bytes took the index from 1.15 to 1.39 times the searchable
+ * bytes of Linux 6.1, past the 1.3 allowed, and filtered little better (docs/index-format.md).
+ */
+#define MASK_CASE_LOWER 0x01u
+#define MASK_CASE_UPPER 0x02u
+#define MASK_CASE_CAPITAL 0x04u
+#define MASK_CASE_MIXED 0x08u
+#define MASK_OFFSET_BIT0 0x10u /* offsets modulo 4: bits 4..7 */
+
+/*
  * shard_postings, and in *masks the list's posting masks (docs/index-format.md, "Posting
- * masks"): two bytes per id appended, the case mask then the offset mask; NULL when the trigram
- * is absent or the shard has no masks (format version 2). ECORRUPT, ENOMEM.
+ * masks"): a byte per id appended (shard_int.h, MASK_*); NULL when the trigram is absent or the
+ * shard has no masks (format version 2). ECORRUPT, ENOMEM.
  */
 int shard_postings_masked(struct u32vec *out, const uint8_t **masks, const struct shard *sh,
 			  uint32_t trigram);

@@ -23,8 +23,8 @@
  *      it); DOCS records grow from 40 to 68 bytes (+ the offset and length of the document's
  *      bitset in BSETS, + the git object id of its blob, zero when there is none). Version 1
  *      files are refused ("unsupported format version 1"): re-index.
- *   3  posting masks: each posting list is followed by two bytes per id (which case variants
- *      of the folded trigram the document holds, and at which offsets modulo 8). Sections,
+ *   3  posting masks: each posting list is followed by a byte per id (which case classes of
+ *      the folded trigram the document holds, and at which offsets modulo 4). Sections,
  *      records and the dictionary are as in version 2. Version 2 files are still read, without
  *      masks: searches over them filter by trigrams alone until a full re-index rewrites them.
  */
@@ -109,14 +109,10 @@ enum shard_section {
 #define SHARD_G_OFFSET 8  /* u64 within POSTINGS; lists are in dictionary order, back to back */
 
 /*
- * Version 3 posting masks: after a list's count ids, two bytes per id, in id order. Byte 0, the
- * case mask: bit v is set when the document holds the trigram in case variant v, where bits 2,
- * 1, 0 of v say whether the trigram's first, second, third byte is an upper-case ASCII letter.
- * Byte 1, the offset mask: bit k is set when the trigram starts at a content offset p of the
- * document with p % 8 == k. Kept next to their ids: a search that reads a list reads its masks
- * from the same pages.
+ * Version 3 posting masks (shard.h, MASK_*): after a list's count ids, one byte per id, in id
+ * order. Kept next to their ids: a search that reads a list reads its masks from the same pages.
  */
-#define SHARD_MASK_SIZE 2u
+#define SHARD_MASK_SIZE 1u
 
 /*
  * Little-endian loads and stores. Every load from a mapped file goes through these with an

@@ -705,7 +705,7 @@ uint32_t shard_trigram_count(const struct shard *sh, uint32_t trigram)
 
 /*
  * Decodes entry i's list into out; *masks gets its masks (version 3: the list's last
- * 2 x count bytes) or NULL.
+ * count bytes) or NULL.
  */
 static int decode_list(struct u32vec *out, const uint8_t **masks, const struct shard *sh,
 		       size_t i)

@@ -54,7 +54,7 @@ struct doc_rec {
 
 struct chunk {
 	uint32_t *v;
-	uint16_t *m; /* the masks of v's pairs (case mask | offset mask << 8), set per document */
+	uint8_t *m; /* the masks of v's pairs (shard_int.h), set at the end of each document */
 	size_t len;
 };
 
@@ -80,7 +80,7 @@ struct shard_writer {
 	struct buf bsets;    /* the BSETS section; a set equal to the previous one is shared */
 	uint32_t last_bset_off, last_bset_len;
 	uint64_t *seen;   /* one bit per trigram: set in the current document */
-	uint16_t *acc;    /* per trigram, the current document's masks so far (SHARD_MASK_SIZE) */
+	uint8_t *acc;     /* per trigram, the current document's mask so far (shard_int.h) */
 	uint32_t *counts; /* documents per trigram */
 	struct chunk *chunks;
 	size_t n_chunks, cap_chunks;
@@ -155,7 +155,7 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	w->repo = strdup(repo);
 	w->repo_len = repo_len;
 	w->seen = calloc(SEEN_WORDS, sizeof(*w->seen));
-	/* 32 MiB of address space, touched like counts. */
+	/* 16 MiB of address space, touched like counts. */
 	w->acc = calloc(TRIGRAM_SPACE, sizeof(*w->acc));
 	/* 64 MiB of address space; only the pages of trigrams that occur are ever touched. */
 	w->counts = calloc(TRIGRAM_SPACE, sizeof(*w->counts));
@@ -230,6 +230,12 @@ static inline uint32_t fold(uint8_t c)
 	return (uint32_t)c + ((uint32_t)((unsigned)c - 'A' < 26u) << 5);
 }
 
+/* The case mask bit of each case variant (shard_int.h): lower, upper, capitalized, mixed. */
+static const uint8_t case_class_bit[8] = {
+	MASK_CASE_LOWER, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_MIXED,
+	MASK_CASE_CAPITAL, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_UPPER,
+};
+
 /* 1 for an upper-case ASCII letter, without a branch. */
 static inline uint32_t is_upper(uint8_t c)
 {
@@ -240,12 +246,12 @@ static inline uint32_t is_upper(uint8_t c)
  * Appends the distinct folded trigrams of p[0..n) to the pair store and counts them. Every
  * overlapping trigram is taken, including those holding '\n' or any other byte: the index holds
  * the document's whole folded trigram set, whatever the planner asks for. Each pair gets its
- * masks (shard_int.h, SHARD_MASK_SIZE): the case variants and the offsets modulo 8 it occurs at.
+ * mask (shard_int.h): the case classes and the offsets modulo 4 it occurs at.
  */
 static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t *n_tri)
 {
 	uint64_t *seen = w->seen;
-	uint16_t *acc = w->acc;
+	uint8_t *acc = w->acc;
 	size_t first_chunk, first_pos, total = 0;
 	uint32_t t, uc;
 	int err;
@@ -274,7 +280,7 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 
 			t = ((t << 8) | fold(p[i])) & (TRIGRAM_SPACE - 1);
 			uc = ((uc << 1) | is_upper(p[i])) & 7;
-			acc[t] |= (uint16_t)((1u << uc) | (0x100u << ((i - 2) & 7)));
+			acc[t] |= (uint8_t)(case_class_bit[uc] | (MASK_OFFSET_BIT0 << ((i - 2) & 3)));
 			word = &seen[t >> 6];
 			old = *word;
 			/* Always store, advance only when new: no unpredictable branch. */
@@ -457,7 +463,7 @@ int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_l
 }
 
 /* Walks the pair store, dropping each document id and its masks into its trigram's bucket. */
-static void scatter(struct shard_writer *w, uint32_t *dest, uint16_t *dest_m)
+static void scatter(struct shard_writer *w, uint32_t *dest, uint8_t *dest_m)
 {
 	uint32_t *next = w->counts; /* bucket starts on entry, bucket ends on return */
 	size_t ci = 0, cj = 0;
@@ -469,7 +475,7 @@ static void scatter(struct shard_writer *w, uint32_t *dest, uint16_t *dest_m)
 			struct chunk *c = &w->chunks[ci];
 			size_t take = c->len - cj < left ? c->len - cj : left;
 			const uint32_t *s = c->v + cj;
-			const uint16_t *m = c->m + cj;
+			const uint8_t *m = c->m + cj;
 
 			for (size_t k = 0; k < take; k++) {
 				dest_m[next[s[k]]] = m[k];
@@ -489,21 +495,11 @@ static void scatter(struct shard_writer *w, uint32_t *dest, uint16_t *dest_m)
 	}
 }
 
-/* Appends the masks of n postings after their ids (version 3), two bytes each. */
-static size_t put_masks(uint8_t *p, const uint16_t *m, size_t n)
-{
-	for (size_t j = 0; j < n; j++) {
-		p[2 * j] = (uint8_t)m[j];
-		p[2 * j + 1] = (uint8_t)(m[j] >> 8);
-	}
-	return n * SHARD_MASK_SIZE;
-}
-
 /* Writes POSTINGS (each list's ids, then their masks) and builds the TRIGRAMS dictionary. */
 static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_trigrams)
 {
 	uint32_t *counts = w->counts, *dest = NULL;
-	uint16_t *dest_m = NULL;
+	uint8_t *dest_m = NULL;
 	uint64_t *present = w->seen; /* all zero between documents: reused as "trigram present" */
 	uint8_t *out = NULL, *d = NULL;
 	size_t out_len = 0, out_cap = OUT_BUF, n_tri = 0, dest_n;
@@ -571,7 +567,8 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 			put_le32(e + SHARD_G_COUNT, (uint32_t)n);
 			put_le64(e + SHARD_G_OFFSET, list_off);
 			room = postings_encode_raw(out + out_len, dest + prev_end, n);
-			room += put_masks(out + out_len + room, dest_m + prev_end, n);
+			memcpy(out + out_len + room, dest_m + prev_end, n * SHARD_MASK_SIZE);
+			room += n * SHARD_MASK_SIZE;
 			out_len += room;
 			list_off += room;
 			prev_end = end;

@@ -7,12 +7,12 @@
 #include "util/error.h"
 #include "util/trigram.h"
 
-/* One trigram of the literal: at offset off, with the case variant bit it must have. */
+/* One trigram of the literal: at offset off, with the case class bit it must have. */
 struct occ {
 	uint32_t trigram;
 	uint32_t cost; /* documents holding it in this shard */
 	uint32_t off;
-	uint8_t var_bit;
+	uint8_t case_bit;
 };
 
 static uint32_t is_upper(uint8_t c)
@@ -31,24 +31,33 @@ static int cmp_occ(const void *a, const void *b)
 	return (x->off > y->off) - (x->off < y->off);
 }
 
-/* x rotated right by k (0..7) within 8 bits. */
-static uint8_t rotr8(uint8_t x, unsigned k)
+/* The case class bit of a trigram's bytes (shard_int.h, MASK_CASE_*). */
+static uint8_t case_bit(const uint8_t *t)
 {
-	return (uint8_t)((x >> k) | (x << ((8 - k) & 7)));
+	unsigned v = (is_upper(t[0]) << 2) | (is_upper(t[1]) << 1) | is_upper(t[2]);
+
+	return v == 0 ? MASK_CASE_LOWER : v == 7 ? MASK_CASE_UPPER : v == 4 ? MASK_CASE_CAPITAL
+							      : MASK_CASE_MIXED;
+}
+
+/* x (4 bits) rotated right by k (0..3) within 4 bits. */
+static uint8_t rotr4(uint8_t x, unsigned k)
+{
+	return (uint8_t)(((x >> k) | (x << ((4 - k) & 3))) & 0x0f);
 }
 
 /*
- * The literal start offsets (modulo 8, as bits) that one document's masks for the trigram of
- * g[0..n) (all the same trigram, at several offsets) allow; 0 when none.
+ * The literal start offsets (modulo 4, as bits) that one document's mask for the trigram of
+ * g[0..n) (all the same trigram, at several offsets) allows; 0 when none.
  */
-static uint8_t allowed(const struct occ *g, size_t n, const uint8_t *mask, bool is_icase)
+static uint8_t allowed(const struct occ *g, size_t n, uint8_t mask, bool is_icase)
 {
-	uint8_t a = 0xff;
+	uint8_t a = 0x0f;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!is_icase && !(mask[0] & g[i].var_bit))
+		if (!is_icase && !(mask & g[i].case_bit))
 			return 0; /* the document never has the trigram in the literal's case */
-		a &= rotr8(mask[1], g[i].off & 7);
+		a &= rotr4((uint8_t)(mask >> 4), g[i].off & 3);
 	}
 	return a;
 }
@@ -64,7 +73,7 @@ static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const s
 
 	if (is_first) {
 		for (size_t j = 0; j < list->len; j++) {
-			uint8_t a = allowed(g, n, masks + 2 * j, is_icase);
+			uint8_t a = allowed(g, n, masks[j], is_icase);
 
 			if (a) {
 				ids->v[k] = list->v[j];
@@ -80,7 +89,7 @@ static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const s
 		} else if (ids->v[i] > list->v[j]) {
 			j++;
 		} else {
-			uint8_t a = acc[i] & allowed(g, n, masks + 2 * j, is_icase);
+			uint8_t a = acc[i] & allowed(g, n, masks[j], is_icase);
 
 			if (a) {
 				ids->v[k] = ids->v[i];
@@ -147,8 +156,7 @@ static int occurrences(struct occ **out, size_t *n_out, const struct shard *sh,
 		if (v[i].cost == 0)
 			return 0;
 		v[i].off = (uint32_t)i;
-		v[i].var_bit = (uint8_t)(1u << ((is_upper(lit[i]) << 2) | (is_upper(lit[i + 1]) << 1) |
-						is_upper(lit[i + 2])));
+		v[i].case_bit = case_bit(lit + i);
 	}
 	qsort(v, n, sizeof(*v), cmp_occ);
 	*n_out = n;

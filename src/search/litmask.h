@@ -1,14 +1,14 @@
 /*
  * Candidate documents of a literal string from posting masks (shard format 3,
  * docs/index-format.md): the trigram lists of the literal are intersected as the trigram query
- * would, and a document stays only if each trigram occurs in the document with the literal's
- * case (a case-sensitive literal), at offsets that agree modulo 8 with the trigrams' places in
+ * would, and a document stays only if each trigram occurs in the document in the literal's case
+ * class (a case-sensitive literal), at offsets that agree modulo 4 with the trigrams' places in
  * the literal.
  *
  * DESIGN: folded trigrams made `CONFIG_DEBUG_ATOMIC_SLEEP` read 277 files (44 MB) of the Linux
  * tree for the 34 that hold it: large register headers hold every one of its trigrams in some
- * case somewhere. The masks cut that to 65 files (12.5 MB) without a positional index, which
- * would be several times the size of the content; they cost two bytes per posting
+ * case somewhere. The masks cut that to 80 files (16 MB) without a positional index,
+ * which would be several times the size of the content; they cost a byte per posting
  * (docs/index-format.md, "Posting masks").
  */
 #ifndef TRAWL_SEARCH_LITMASK_H

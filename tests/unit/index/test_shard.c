@@ -671,9 +671,9 @@ static void masks_record_case_variants_and_offsets(void **state)
 	struct shard *sh = NULL;
 	const uint8_t *m = NULL;
 	uint32_t ids[4];
-	/* "abc" at offsets 0 (aBc: variant 010), 8 (ABC: 111) and 13 (abc: 000). */
+	/* "abc" at offsets 0 (aBc: mixed), 8 (ABC: upper) and 13 (abc: lower). */
 	static const char d0[] = "aBc xyz ABCxyabc";
-	static const char d1[] = "..abc";
+	static const char d1[] = "..abc Abc";
 
 	(void)state;
 	assert_int_equal(shard_writer_new(&w, tpath("masks.shard"), "m"), 0);
@@ -687,15 +687,15 @@ static void masks_record_case_variants_and_offsets(void **state)
 	assert_true(shard_has_masks(sh));
 	assert_int_equal(masked_list(sh, "abc", ids, &m), 2);
 	assert_int_equal(ids[0], 0);
-	assert_int_equal(m[0], (1u << 2) | (1u << 7) | (1u << 0));
-	assert_int_equal(m[1], (1u << 0) | (1u << 5)); /* offsets 0, 8 and 13 */
+	/* Offsets 0, 8 and 13: 0 and 1 modulo 4. */
+	assert_int_equal(m[0], MASK_CASE_MIXED | MASK_CASE_UPPER | MASK_CASE_LOWER |
+				       (MASK_OFFSET_BIT0 << 0) | (MASK_OFFSET_BIT0 << 1));
 	assert_int_equal(ids[1], 1);
-	assert_int_equal(m[2], 1u << 0);
-	assert_int_equal(m[3], 1u << 2);
+	/* d1: abc at 2, Abc at 6, both 2 modulo 4. */
+	assert_int_equal(m[1], MASK_CASE_LOWER | MASK_CASE_CAPITAL | (MASK_OFFSET_BIT0 << 2));
 	/* Another list's masks are its own: "xya" only in d0, at 11. */
 	assert_int_equal(masked_list(sh, "xya", ids, &m), 1);
-	assert_int_equal(m[0], 1u << 0);
-	assert_int_equal(m[1], 1u << 3);
+	assert_int_equal(m[0], MASK_CASE_LOWER | (MASK_OFFSET_BIT0 << 3));
 	/* An absent trigram: no ids, no masks. */
 	assert_int_equal(masked_list(sh, "qqq", ids, &m), 0);
 	assert_null(m);
