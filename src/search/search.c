@@ -909,11 +909,12 @@ static int kind_rank(const struct shard *sh, const uint8_t *ranks, uint32_t id)
 	return path_rank(d.path, d.path_len);
 }
 
-static int order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n_docs, bool is_all)
+static int order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n_docs,
+			    bool is_all, bool is_resident)
 {
 	size_t n = is_all ? n_docs : ids->len;
-	/* Worth computing for the whole shard once a query ranks an eighth of it (then kept). */
-	const uint8_t *ranks = shard_path_tags(sh, path_rank, n >= n_docs / 8);
+	/* Worth computing for a whole shard when kept for later queries, or ranking much of it. */
+	const uint8_t *ranks = shard_path_tags(sh, path_rank, is_resident || n >= n_docs / 8);
 	struct u32vec out;
 	uint8_t *rank;
 	int err;
@@ -1056,7 +1057,8 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	}
 	if ((err = cand_eval(&cand, sh, r, r->root)) < 0)
 		goto out; /* the shard reader's message names the file */
-	if (r->is_ranked && (err = order_candidates(&cand.ids, sh, n_docs, cand.is_all)) < 0) {
+	if (r->is_ranked && (err = order_candidates(&cand.ids, sh, n_docs, cand.is_all,
+						    r->o->is_resident)) < 0) {
 		docset_dispose(&cand);
 		goto out;
 	}

@@ -62,6 +62,12 @@ struct search_opts {
 	 * them at the end: the same files, in shard order first. For streams.
 	 */
 	bool is_early;
+	/*
+	 * A long-lived caller (the server): each shard's path ranks are computed once, at the first
+	 * ranked query, and kept for the next queries (shard_path_tags). A one-shot search computes
+	 * them only when it ranks much of a shard.
+	 */
+	bool is_resident;
 };
 
 struct search_line {

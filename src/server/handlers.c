@@ -180,6 +180,7 @@ static int h_search(struct req *rq)
 		return err;
 	handlers_search_opts(&o, q);
 	o.n_threads = handlers_search_threads(rq->s, false);
+	o.is_resident = true;
 	search_select_init(&c.sel, q->select);
 	buf_puts(&rq->body, "{\"results\":[");
 	err = search_run(&st, rq->snap->ix, handlers_readable_repos(rq), &o, collect_file, &c);

@@ -185,6 +185,7 @@ static void *search_main(void *arg)
 		push_alert(st, "warning", st->q->warnings[i]);
 	handlers_search_opts(&o, st->q);
 	o.n_threads = st->n_threads;
+	o.is_resident = true;
 	o.cancel = &st->cancel;
 	o.progress = on_progress;
 	o.progress_arg = st;
