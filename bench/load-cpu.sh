@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Server CPU per query: for each selective query of bench/load.sh (one at a time, then all in
+# rotation), wrk sends it for a few seconds and the CPU time the `trawl serve` process used is
+# divided by the requests answered. Unlike queries/s, this hardly depends on what else the
+# machine runs, so it tells whether a change made a query cheaper.
+#
+#   bench/load.sh CORPUS_DIR      (first: builds the index and the query list in bench/work/load)
+#   bench/load-cpu.sh             (SECONDS_PER=4 CONNS=2 TRAWL=build/trawl)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+work=$here/work/load
+per=${SECONDS_PER:-4}
+conns=${CONNS:-2}
+trawl=${TRAWL:-$repo/build/trawl}
+[ -f "$work/paths" ] && [ -f "$work/data/index/MANIFEST" ] ||
+  { echo "load-cpu.sh: run bench/load.sh CORPUS_DIR first" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "load-cpu.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+
+"$trawl" serve --data "$work/data" --listen 127.0.0.1:0 --sync-interval 0 \
+  > "$work/cpu-server.out" 2> "$work/cpu-server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+for _ in $(seq 100); do grep -q serving "$work/cpu-server.out" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://[^ ]*' "$work/cpu-server.out" | head -1)
+url=${url%/}
+[ -n "$url" ] || { echo "load-cpu.sh: the server did not start" >&2; exit 1; }
+while read -r p; do curl -sf -o /dev/null "$url$p"; done < "$work/paths"
+
+tck=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+measure() { # paths-file label
+  local c0 c1 n
+  c0=$(cpu)
+  n=$(TRAWL_LOAD_PATHS=$1 wrk -t1 -c"$conns" -d"${per}s" -s "$here/load.lua" "$url" |
+    awk '/requests in/ {print $1}')
+  c1=$(cpu)
+  awk -v a="$c0" -v b="$c1" -v n="$n" -v t="$tck" -v l="$2" \
+    'BEGIN { printf "%-40s %7d requests  %.3f ms CPU each\n", l, n, (b - a) * 1000 / t / n }'
+}
+i=0
+while read -r p; do
+  i=$((i + 1))
+  echo "$p" > "$work/cpu-one"
+  measure "$work/cpu-one" "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1].split("q=", 1)[1]))' "$p")"
+done < "$work/paths"
+measure "$work/paths" "all $i in rotation"
