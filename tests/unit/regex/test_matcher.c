@@ -27,9 +27,12 @@ static int collect(size_t start, size_t end, void *arg)
 	return c->stop_after && c->n >= c->stop_after;
 }
 
-/* The line spans that pattern (with flags) matches in text, as "s-e,s-e,". */
-static char *lines_of(const char *pattern, unsigned flags, const char *text, size_t len,
-		      int stop_after)
+/*
+ * The line spans that pattern (with flags) matches in text, as "s-e,s-e,", with the text given
+ * as class text (MATCHER_TEXT_UNKNOWN: left to the matcher).
+ */
+static char *lines_as(const char *pattern, unsigned flags, const char *text, size_t len,
+		      int stop_after, enum matcher_text cls)
 {
 	static char result[16384];
 	struct collected c = { .stop_after = stop_after };
@@ -41,14 +44,21 @@ static char *lines_of(const char *pattern, unsigned flags, const char *text, siz
 	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), flags), 0);
 	assert_int_equal(matcher_new(&m, re), 0);
 	assert_int_equal(matcher_scratch_new(&s), 0);
-	assert_int_equal(matcher_lines(m, s, (const uint8_t *)text, len,
-				       matcher_classify((const uint8_t *)text, len), collect, &c), 0);
+	assert_int_equal(matcher_lines(m, s, (const uint8_t *)text, len, cls, collect, &c), 0);
 	snprintf(result, sizeof(result), "%s", c.out.ptr ? c.out.ptr : "");
 	buf_dispose(&c.out);
 	matcher_scratch_free(s);
 	matcher_free(m);
 	regex_free(re);
 	return result;
+}
+
+/* lines_as() with the document classified first, as the search does. */
+static char *lines_of(const char *pattern, unsigned flags, const char *text, size_t len,
+		      int stop_after)
+{
+	return lines_as(pattern, flags, text, len, stop_after,
+			matcher_classify((const uint8_t *)text, len));
 }
 
 #define LINES(p, f, t) lines_of(p, f, t, sizeof(t) - 1, 0)
@@ -313,24 +323,7 @@ static void ranges_are_leftmost_longest_and_disjoint(void **state)
 /* lines_of() with the document left unclassified (MATCHER_TEXT_UNKNOWN). */
 static char *lines_unclassified(const char *pattern, unsigned flags, const char *text, size_t len)
 {
-	static char result[16384];
-	struct collected c = { .stop_after = 0 };
-	struct regex *re = NULL;
-	struct matcher *m = NULL;
-	struct matcher_scratch *s = NULL;
-
-	buf_init(&c.out, 1 << 16);
-	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), flags), 0);
-	assert_int_equal(matcher_new(&m, re), 0);
-	assert_int_equal(matcher_scratch_new(&s), 0);
-	assert_int_equal(matcher_lines(m, s, (const uint8_t *)text, len, MATCHER_TEXT_UNKNOWN,
-				       collect, &c), 0);
-	snprintf(result, sizeof(result), "%s", c.out.ptr ? c.out.ptr : "");
-	buf_dispose(&c.out);
-	matcher_scratch_free(s);
-	matcher_free(m);
-	regex_free(re);
-	return result;
+	return lines_as(pattern, flags, text, len, 0, MATCHER_TEXT_UNKNOWN);
 }
 
 /* Whether pattern's matcher takes the required-string path (it then needs no text class). */
