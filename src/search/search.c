@@ -1600,7 +1600,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	struct worker *workers = NULL;
 	unsigned n_threads = o->n_threads;
 	unsigned started = 0;
-	bool is_inline;
+	bool is_inline = false;
 	uint64_t n_found_files = 0;
 	double t0 = now_ms();
 	bool is_early;
