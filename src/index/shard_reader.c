@@ -49,7 +49,7 @@ struct shard {
 	const uint8_t *paths;
 	const uint8_t *content;
 	uint32_t version;
-	uint32_t list_min;       /* bytes per id at least: 1, or 3 with masks (version 3) */
+	uint32_t list_min;       /* bytes per id at least: 1, or 2 with masks (version 3) */
 	const uint8_t *dict;     /* n_trigrams * SHARD_TRI_SIZE bytes */
 	const uint8_t *postings;
 	uint64_t paths_len, content_len, postings_len;

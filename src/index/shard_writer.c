@@ -54,7 +54,7 @@ struct doc_rec {
 
 struct chunk {
 	uint32_t *v;
-	uint8_t *m; /* the masks of v's pairs (shard_int.h), set at the end of each document */
+	uint8_t *m; /* the masks of v's pairs (shard.h, MASK_*), set at the end of each document */
 	size_t len;
 };
 
@@ -80,7 +80,7 @@ struct shard_writer {
 	struct buf bsets;    /* the BSETS section; a set equal to the previous one is shared */
 	uint32_t last_bset_off, last_bset_len;
 	uint64_t *seen;   /* one bit per trigram: set in the current document */
-	uint8_t *acc;     /* per trigram, the current document's mask so far (shard_int.h) */
+	uint8_t *acc;     /* per trigram, the current document's mask so far (shard.h, MASK_*) */
 	uint32_t *counts; /* documents per trigram */
 	struct chunk *chunks;
 	size_t n_chunks, cap_chunks;
@@ -230,7 +230,7 @@ static inline uint32_t fold(uint8_t c)
 	return (uint32_t)c + ((uint32_t)((unsigned)c - 'A' < 26u) << 5);
 }
 
-/* The case mask bit of each case variant (shard_int.h): lower, upper, capitalized, mixed. */
+/* The case mask bit of each case variant (shard.h, MASK_CASE_*): lower, upper, capital, mixed. */
 static const uint8_t case_class_bit[8] = {
 	MASK_CASE_LOWER, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_MIXED,
 	MASK_CASE_CAPITAL, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_UPPER,
@@ -246,7 +246,7 @@ static inline uint32_t is_upper(uint8_t c)
  * Appends the distinct folded trigrams of p[0..n) to the pair store and counts them. Every
  * overlapping trigram is taken, including those holding '\n' or any other byte: the index holds
  * the document's whole folded trigram set, whatever the planner asks for. Each pair gets its
- * mask (shard_int.h): the case classes and the offsets modulo 4 it occurs at.
+ * mask (shard.h, MASK_*): the case classes and the offsets modulo 4 it occurs at.
  */
 static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t *n_tri)
 {
