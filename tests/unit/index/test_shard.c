@@ -660,7 +660,8 @@ static size_t masked_list(const struct shard *sh, const char *t, uint32_t *ids,
 					       trigram_make((uint8_t)t[0], (uint8_t)t[1],
 							    (uint8_t)t[2])), 0);
 	n = v.len;
-	memcpy(ids, v.v, n * sizeof(*ids));
+	if (n)
+		memcpy(ids, v.v, n * sizeof(*ids));
 	u32vec_dispose(&v);
 	return n;
 }
