@@ -82,10 +82,7 @@ enum atom_kind { ATOM_CONTENT, ATOM_FILE, ATOM_REPO, ATOM_LANG };
 
 struct atom {
 	enum atom_kind kind;
-	const struct pattern *pat; /* shared with other queries (regex/patcache.h) */
-	const struct regex *re;    /* pat's */
-	struct matcher *m;
-	const struct tq *plan;     /* ATOM_CONTENT */
+	const struct pattern *pat; /* regex, matcher and (ATOM_CONTENT) plan; shared (patcache.h) */
 	uint16_t lang;    /* ATOM_LANG */
 	char *literal;    /* ATOM_CONTENT from a literal: its text, for case-exact ranking */
 	size_t literal_len;
@@ -474,7 +471,7 @@ static int on_line(size_t start, size_t end, void *arg)
 			if ((ds->err = grow((void **)&j->ranges, &j->cap_ranges, j->n_ranges + max,
 					    sizeof(*j->ranges))) < 0)
 				return 1;
-			if ((ds->err = matcher_ranges(ds->atom->m, ds->w->scratch, lr->text, lr->len,
+			if ((ds->err = matcher_ranges(ds->atom->pat->m, ds->w->scratch, lr->text, lr->len,
 						      ds->text, j->ranges + j->n_ranges, max, &n)) < 0)
 				return 1;
 			lr->n_ranges = n;
@@ -502,7 +499,7 @@ static bool text_matches(struct worker *w, const struct atom *a, const char *tex
 	bool hit = false;
 
 	/* A name is one "line"; one holding '\n' matches if any part of it does. */
-	return matcher_lines(a->m, w->scratch, (const uint8_t *)text, len,
+	return matcher_lines(a->pat->m, w->scratch, (const uint8_t *)text, len,
 			     matcher_classify((const uint8_t *)text, len), stop_at_first, &hit) == 0 &&
 	       hit;
 }
@@ -540,17 +537,17 @@ static bool eval_content(struct doc_ctx *dc, const struct atom *a, bool want_lin
 	 * every class, and the pass over the content cost as much as the search (half of the time
 	 * of a literal query over large files).
 	 */
-	if (dc->text == MATCHER_TEXT_UNKNOWN && !matcher_is_text_blind(a->m))
+	if (dc->text == MATCHER_TEXT_UNKNOWN && !matcher_is_text_blind(a->pat->m))
 		dc->text = matcher_classify(dc->data, dc->len);
 	ds.text = dc->text;
 	if (!want_lines) {
-		err = matcher_lines(a->m, dc->w->scratch, dc->data, dc->len, ds.text, stop_at_first,
+		err = matcher_lines(a->pat->m, dc->w->scratch, dc->data, dc->len, ds.text, stop_at_first,
 				    &hit);
 		if (err < 0)
 			dc->err = err;
 		return hit;
 	}
-	err = matcher_lines(a->m, dc->w->scratch, dc->data, dc->len, ds.text, on_line, &ds);
+	err = matcher_lines(a->pat->m, dc->w->scratch, dc->data, dc->len, ds.text, on_line, &ds);
 	if (err < 0 || ds.err < 0)
 		dc->err = err < 0 ? err : ds.err;
 	dc->n_lines += ds.n_lines;
@@ -782,7 +779,7 @@ static int atom_candidates(struct docset *out, const struct shard *sh, const str
 {
 	size_t len;
 	bool is_icase, is_used;
-	const char *lit = matcher_literal(a->m, &len, &is_icase);
+	const char *lit = matcher_literal(a->pat->m, &len, &is_icase);
 	int err;
 
 	if (lit) {
@@ -792,7 +789,7 @@ static int atom_candidates(struct docset *out, const struct shard *sh, const str
 			return err;
 		u32vec_dispose(&out->ids);
 	}
-	return tq_eval(out, sh, a->plan);
+	return tq_eval(out, sh, a->pat->plan);
 }
 
 /* A query's candidate documents: each pattern's trigram query, combined like the expression. */
@@ -1337,14 +1334,7 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct search_s
 static int atom_compile(struct atom *a, const char *pat, size_t len, unsigned flags,
 			bool want_plan)
 {
-	int err;
-
-	if ((err = patcache_get(&a->pat, pat, len, flags, want_plan)) < 0)
-		return err;
-	a->re = a->pat->re;
-	a->plan = a->pat->plan;
-	a->m = a->pat->m;
-	return 0;
+	return patcache_get(&a->pat, pat, len, flags, want_plan);
 }
 
 static void atoms_free(struct run *r)
