@@ -132,6 +132,21 @@ int shard_postings(struct u32vec *out, const struct shard *sh, uint32_t trigram)
 #define MASK_OFFSET_BIT0 0x10u /* offsets modulo 4: bits 4..7 */
 
 /*
+ * The case class bit of a trigram's case variant: bits 2, 1, 0 of variant say whether its first,
+ * second, third byte is an upper-case ASCII letter (trigram_is_upper). The writer and the search
+ * both map through this one table.
+ */
+static inline uint8_t mask_case_bit(unsigned variant)
+{
+	static const uint8_t bit[8] = {
+		MASK_CASE_LOWER, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_MIXED,
+		MASK_CASE_CAPITAL, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_UPPER,
+	};
+
+	return bit[variant & 7];
+}
+
+/*
  * shard_postings, and in *masks the list's posting masks (docs/index-format.md, "Posting
  * masks"): a byte per id appended (shard_int.h, MASK_*); NULL when the trigram is absent or the
  * shard has no masks (format version 2). ECORRUPT, ENOMEM.

@@ -227,19 +227,7 @@ static int chunk_room(struct shard_writer *w, size_t n)
 /* trigram_fold() without a branch; tests check that the two agree on every byte. */
 static inline uint32_t fold(uint8_t c)
 {
-	return (uint32_t)c + ((uint32_t)((unsigned)c - 'A' < 26u) << 5);
-}
-
-/* The case mask bit of each case variant (shard.h, MASK_CASE_*): lower, upper, capital, mixed. */
-static const uint8_t case_class_bit[8] = {
-	MASK_CASE_LOWER, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_MIXED,
-	MASK_CASE_CAPITAL, MASK_CASE_MIXED, MASK_CASE_MIXED, MASK_CASE_UPPER,
-};
-
-/* 1 for an upper-case ASCII letter, without a branch. */
-static inline uint32_t is_upper(uint8_t c)
-{
-	return (unsigned)c - 'A' < 26u;
+	return (uint32_t)c + (trigram_is_upper(c) << 5);
 }
 
 /*
@@ -264,7 +252,7 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 	first_chunk = w->n_chunks - 1;
 	first_pos = w->chunks[first_chunk].len;
 	t = (fold(p[0]) << 8) | fold(p[1]);
-	uc = (is_upper(p[0]) << 1) | is_upper(p[1]);
+	uc = (trigram_is_upper(p[0]) << 1) | trigram_is_upper(p[1]);
 	for (size_t i = 2; i < n;) {
 		size_t end = n - i > TOKEN_WINDOW ? i + TOKEN_WINDOW : n;
 		struct chunk *c;
@@ -279,8 +267,8 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 			uint64_t *word, old;
 
 			t = ((t << 8) | fold(p[i])) & (TRIGRAM_SPACE - 1);
-			uc = ((uc << 1) | is_upper(p[i])) & 7;
-			acc[t] |= (uint8_t)(case_class_bit[uc] | (MASK_OFFSET_BIT0 << ((i - 2) & 3)));
+			uc = ((uc << 1) | trigram_is_upper(p[i])) & 7;
+			acc[t] |= (uint8_t)(mask_case_bit(uc) | (MASK_OFFSET_BIT0 << ((i - 2) & 3)));
 			word = &seen[t >> 6];
 			old = *word;
 			/* Always store, advance only when new: no unpredictable branch. */

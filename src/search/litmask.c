@@ -15,11 +15,6 @@ struct occ {
 	uint8_t case_bit;
 };
 
-static uint32_t is_upper(uint8_t c)
-{
-	return (unsigned)c - 'A' < 26u;
-}
-
 static int cmp_occ(const void *a, const void *b)
 {
 	const struct occ *x = a, *y = b;
@@ -31,13 +26,11 @@ static int cmp_occ(const void *a, const void *b)
 	return (x->off > y->off) - (x->off < y->off);
 }
 
-/* The case class bit of a trigram's bytes (shard_int.h, MASK_CASE_*). */
+/* The case class bit of the trigram at t (shard.h, MASK_CASE_*). */
 static uint8_t case_bit(const uint8_t *t)
 {
-	unsigned v = (is_upper(t[0]) << 2) | (is_upper(t[1]) << 1) | is_upper(t[2]);
-
-	return v == 0 ? MASK_CASE_LOWER : v == 7 ? MASK_CASE_UPPER : v == 4 ? MASK_CASE_CAPITAL
-							      : MASK_CASE_MIXED;
+	return mask_case_bit((trigram_is_upper(t[0]) << 2) | (trigram_is_upper(t[1]) << 1) |
+			     trigram_is_upper(t[2]));
 }
 
 /* x (4 bits) rotated right by k (0..3) within 4 bits. */

@@ -16,6 +16,12 @@ static inline uint8_t trigram_fold(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+/* 1 for an upper-case ASCII letter (the bytes trigram_fold changes), without a branch. */
+static inline uint32_t trigram_is_upper(uint8_t c)
+{
+	return (unsigned)c - 'A' < 26u;
+}
+
 static inline uint32_t trigram_make(uint8_t a, uint8_t b, uint8_t c)
 {
 	return ((uint32_t)trigram_fold(a) << 16) | ((uint32_t)trigram_fold(b) << 8) | trigram_fold(c);
