@@ -99,6 +99,18 @@ def shard_stats(ix):
             for s in shards}, m["repos"][0]
 
 
+def make_repo(repo, rng, n_files):
+    """A repository of n_files random text files on main, with a branch dev at the same commit."""
+    os.makedirs(repo)
+    git(repo, "init", "-q")
+    for i in range(n_files):
+        with open(os.path.join(repo, f"f{i}.txt"), "w") as fh:
+            fh.write(content(rng))
+    git(repo, "add", "-A", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "branch", "dev")
+
+
 def shard_to_v2(path):
     """Rewrites a version 3 shard as a version 2 writer would have written it: the posting lists
     without their mask bytes (one per id), the sections after POSTINGS moved up, the checksums
@@ -156,15 +168,8 @@ def upgrade(tmp, rng):
     incremental re-indexes add version 3 shards beside the old ones."""
     repo = os.path.join(tmp, "up-repo")
     ix = os.path.join(tmp, "up-ix")
-    os.makedirs(repo)
-    git(repo, "init", "-q")
     # Enough files that three small commits stay under the 10% that triggers compaction.
-    for i in range(60):
-        with open(os.path.join(repo, f"f{i}.txt"), "w") as fh:
-            fh.write(content(rng))
-    git(repo, "add", "-A", ".")
-    git(repo, "commit", "-q", "-m", "base")
-    git(repo, "branch", "dev")
+    make_repo(repo, rng, 60)
     rc, out = index(ix, repo)
     old = [f for f in os.listdir(ix) if f.endswith(".shard")]
     for f in old:
@@ -205,14 +210,7 @@ def main():
     try:
         repo = os.path.join(tmp, "repo")
         inc = os.path.join(tmp, "inc")
-        os.makedirs(repo)
-        git(repo, "init", "-q")
-        for i in range(6):
-            with open(os.path.join(repo, f"f{i}.txt"), "w") as fh:
-                fh.write(content(rng))
-        git(repo, "add", "-A", ".")
-        git(repo, "commit", "-q", "-m", "base")
-        git(repo, "branch", "dev")
+        make_repo(repo, rng, 6)
         rc, out = index(inc, repo)
         ok(rc == 0, "the first index of two branches", out)
         incremental_runs = 0
