@@ -12,13 +12,16 @@
 static const char serve_usage[] =
 	"usage: trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
 	"                   [--conn-timeout SECONDS] [--threads N] [--max-searches N]\n"
+	"                   [--query-memory MIB]\n"
 	"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
 	"                        else ./trawl-data)\n"
 	"  --listen HOST:PORT    loopback only until accounts exist (default 127.0.0.1:6070)\n"
 	"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
 	"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
 	"  --threads N           HTTP threads (default two per core, at least 4)\n"
-	"  --max-searches N      concurrent searches before 429 busy (default 4 per core + 4)\n";
+	"  --max-searches N      concurrent searches before 429 busy (default 4 per core + 4)\n"
+	"  --query-memory MIB    results one search may hold before it stops with a limit\n"
+	"                        alert (default 128)\n";
 
 /* "90", "90s", "10m", "1h" -> seconds. */
 static bool parse_duration(unsigned *out, const char *s)
@@ -61,6 +64,7 @@ int cmd_serve(int argc, char **argv)
 		{ "conn-timeout", required_argument, NULL, 'T' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-searches", required_argument, NULL, 'M' },
+		{ "query-memory", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +108,17 @@ int cmd_serve(int argc, char **argv)
 				return EXIT_ERROR;
 			}
 			break;
+		case 'Q': {
+			unsigned mib;
+
+			if (!parse_small(&mib, optarg, 65536)) {
+				cli_errorf("--query-memory: expected MiB from 1 to 65536, got \"%s\"",
+					   optarg);
+				return EXIT_ERROR;
+			}
+			cfg.query_mem_mib = mib;
+			break;
+		}
 		case 'h': fputs(serve_usage, stdout); return 0;
 		default: fputs(serve_usage, stderr); return EXIT_ERROR;
 		}

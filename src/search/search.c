@@ -55,7 +55,11 @@ struct line_rec {
 	size_t n_ranges;
 };
 
+struct run;
+
 struct job {
+	struct run *r;
+	size_t mem;           /* bytes of its arrays, counted in run.mem */
 	bool is_done;
 	int err;
 	char errmsg[ERRMSG_MAX];
@@ -116,6 +120,19 @@ struct run {
 	atomic_uint_fast64_t found; /* matching lines found so far, for --limit */
 	atomic_bool is_cut;         /* work was skipped because --limit was reached */
 	atomic_bool stop;           /* set by the caller's side: stop all workers */
+	/*
+	 * Memory: the bytes of every job's arrays (atomic: workers grow their own jobs while the
+	 * calling thread frees emitted ones), and whether search_opts.mem_limit stopped the run.
+	 */
+	atomic_size_t mem;
+	atomic_bool is_mem_limit;
+	/*
+	 * Back-pressure: when results are handed out shard by shard, workers take shard i only
+	 * while i < n_emitted + window, so a slow consumer (a stream whose client does not read)
+	 * makes the workers wait instead of collecting the whole index ahead of it.
+	 */
+	size_t n_emitted;           /* under lock */
+	size_t window;              /* 0: no gating (ranked at the end: every job is kept) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -156,6 +173,10 @@ static bool should_stop(struct run *r)
 		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
 		return true;
 	}
+	if (atomic_load_explicit(&r->is_mem_limit, memory_order_relaxed)) {
+		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
+		return true;
+	}
 	if (r->limit && atomic_load_explicit(&r->found, memory_order_relaxed) >= r->limit) {
 		/* Callers ask only when work remains: it is skipped, so more lines may exist. */
 		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
@@ -164,9 +185,14 @@ static bool should_stop(struct run *r)
 	return false;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/*
+ * Grows one of job j's arrays to hold need elements. The bytes are counted against the run's
+ * memory limit: past it the run stops (is_mem_limit, ELIMIT here) and keeps what it found.
+ */
+static int grow(struct job *j, void **p, size_t *cap, size_t need, size_t elem)
 {
-	size_t cap2;
+	struct run *r = j->r;
+	size_t cap2, add, limit = r->o->mem_limit;
 	void *q;
 
 	if (need <= *cap)
@@ -174,6 +200,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	cap2 = *cap ? *cap * 2 : 64;
 	while (cap2 < need)
 		cap2 *= 2;
+	add = (cap2 - *cap) * elem;
+	if (limit && atomic_load_explicit(&r->mem, memory_order_relaxed) + add > limit) {
+		atomic_store_explicit(&r->is_mem_limit, true, memory_order_relaxed);
+		error_set("the memory limit of one query was reached");
+		return TRAWL_ELIMIT;
+	}
 	q = realloc(*p, cap2 * elem);
 	if (!q) {
 		error_set("out of memory collecting results");
@@ -181,6 +213,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	}
 	*p = q;
 	*cap = cap2;
+	j->mem += add;
+	atomic_fetch_add_explicit(&r->mem, add, memory_order_relaxed);
 	return 0;
 }
 
@@ -456,7 +490,7 @@ static int on_line(size_t start, size_t end, void *arg)
 	if (ds->is_counted)
 		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
 	if (o->want_lines || r->is_ranked || r->is_multi) {
-		if ((ds->err = grow((void **)&j->lines, &j->cap_lines, j->n_lines + 1,
+		if ((ds->err = grow(j, (void **)&j->lines, &j->cap_lines, j->n_lines + 1,
 				    sizeof(*j->lines))) < 0)
 			return 1;
 		lr = &j->lines[j->n_lines++];
@@ -468,7 +502,7 @@ static int on_line(size_t start, size_t end, void *arg)
 		if (want_ranges(r)) {
 			size_t max = end - start + 1, n;
 
-			if ((ds->err = grow((void **)&j->ranges, &j->cap_ranges, j->n_ranges + max,
+			if ((ds->err = grow(j, (void **)&j->ranges, &j->cap_ranges, j->n_ranges + max,
 					    sizeof(*j->ranges))) < 0)
 				return 1;
 			if ((ds->err = matcher_ranges(ds->atom->pat->m, ds->w->scratch, lr->text, lr->len,
@@ -635,7 +669,7 @@ static int merge_lines(struct job *j, size_t first)
 			struct match_range *rs;
 			size_t m = 0;
 
-			if ((err = grow((void **)&j->ranges, &j->cap_ranges, j->n_ranges + total,
+			if ((err = grow(j, (void **)&j->ranges, &j->cap_ranges, j->n_ranges + total,
 					sizeof(*j->ranges))) < 0)
 				return err;
 			start = j->n_ranges;
@@ -759,7 +793,7 @@ static int scan_doc(struct worker *w, struct job *j, const struct shard_doc *d, 
 		atomic_fetch_add_explicit(&r->found, r->type == QT_FILE ? dc.n_lines : 1,
 					  memory_order_relaxed);
 	}
-	if ((err = grow((void **)&j->files, &j->cap_files, j->n_files + 1, sizeof(*j->files))) < 0)
+	if ((err = grow(j, (void **)&j->files, &j->cap_files, j->n_files + 1, sizeof(*j->files))) < 0)
 		return err;
 	fr = &j->files[j->n_files++];
 	*fr = (struct file_rec){ d->path, d->path_len, r->type == QT_FILE ? dc.n_lines : 0,
@@ -991,7 +1025,7 @@ static int note_branches(struct job *j, const struct index_repo_entry *e, const 
 	for (size_t b = 0; b < e->n_branches; b++) {
 		if (!((on[b / 64] >> (b % 64)) & 1))
 			continue;
-		if ((err = grow((void **)&j->branch_names, &j->cap_branch_names,
+		if ((err = grow(j, (void **)&j->branch_names, &j->cap_branch_names,
 				j->n_branch_names + 1, sizeof(*j->branch_names))) < 0)
 			return err;
 		j->branch_names[j->n_branch_names++] = e->branches[b].name;
@@ -1044,7 +1078,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 			err = dc.err;
 			goto out;
 		}
-		if ((err = grow((void **)&j->files, &j->cap_files, j->n_files + 1,
+		if ((err = grow(j, (void **)&j->files, &j->cap_files, j->n_files + 1,
 				sizeof(*j->files))) < 0)
 			goto out;
 		j->files[j->n_files++] = (struct file_rec){ "", 0, 0, j->n_lines, SEARCH_REPO, 0,
@@ -1109,6 +1143,8 @@ static void job_run(struct worker *w, size_t i)
 
 	if (!should_stop(r))
 		err = search_shard(w, j, i);
+	if (err == TRAWL_ELIMIT && atomic_load(&r->is_mem_limit))
+		err = 0; /* the memory limit ends the run, not the query: what was found stands */
 	pthread_mutex_lock(&r->lock);
 	j->err = err;
 	if (err < 0)
@@ -1124,8 +1160,17 @@ static void *worker_main(void *arg)
 	struct run *r = w->r;
 	size_t i;
 
-	while ((i = atomic_fetch_add(&r->next_job, 1)) < r->n_jobs)
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		while (r->window && !atomic_load(&r->stop) &&
+		       atomic_load(&r->next_job) >= r->n_emitted + r->window)
+			pthread_cond_wait(&r->cond, &r->lock);
+		i = atomic_fetch_add(&r->next_job, 1);
+		pthread_mutex_unlock(&r->lock);
+		if (i >= r->n_jobs)
+			break;
 		job_run(w, i);
+	}
 	return NULL;
 }
 
@@ -1175,6 +1220,9 @@ static int thread_scratch(struct matcher_scratch **out)
 
 static void job_dispose(struct job *j)
 {
+	if (j->r)
+		atomic_fetch_sub(&j->r->mem, j->mem);
+	j->mem = 0;
 	free(j->files);
 	free(j->lines);
 	free(j->ranges);
@@ -1213,6 +1261,12 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 					  fr->n_branches ? j->branch_names + fr->first_branch : NULL,
 					  fr->n_branches };
 
+		/* Handing out results (context lines, JSON) counts against timeout: too. */
+		if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
+			atomic_store(&r->is_timeout, true);
+			atomic_store(&r->stop, true);
+			break;
+		}
 		if (r->limit && fr->kind == SEARCH_CONTENT && st->lines + sf.n_lines > r->limit) {
 			sf.n_lines = r->limit - st->lines;
 			st->is_limit_hit = true;
@@ -1561,6 +1615,17 @@ nomem:
 	return TRAWL_ENOMEM;
 }
 
+/* The calling thread is done with jobs [0, n): workers may take the shards after them. */
+static void consumed(struct run *r, size_t n)
+{
+	if (!r->window)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->n_emitted = n;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
 /* Counts a repository rev: found nothing in, naming the first (once per repository). */
 static void note_rev_missing(struct search_stats *st, const struct run *r, size_t i)
 {
@@ -1616,6 +1681,8 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	r.n_jobs = index_n_shards(ix);
 	st->shards_total = r.n_jobs;
 	r.jobs = calloc(r.n_jobs ? r.n_jobs : 1, sizeof(*r.jobs));
+	for (size_t i = 0; r.jobs && i < r.n_jobs; i++)
+		r.jobs[i].r = &r;
 	if (n_threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -1631,6 +1698,9 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		goto out;
 	}
 	is_inline = n_threads == 1;
+	/* Results handed out as shards finish: workers stay within a window ahead of them. */
+	if (!r.is_ranked || is_early)
+		r.window = 2 * (size_t)n_threads;
 	for (unsigned t = 0; t < n_threads; t++) {
 		workers[t].r = &r;
 		if ((err = is_inline ? thread_scratch(&workers[t].scratch)
@@ -1664,8 +1734,9 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		st->shards_searched += j->is_searched;
 		note_rev_missing(st, &r, i);
 		n_found_files += j->n_files;
-		if (is_early && err == 0 && !atomic_load(&r.stop)) {
-			if ((err = emit_ranked(&r, i, i + 1, st, fn, arg)) != 0)
+		if (is_early) {
+			if (err == 0 && !atomic_load(&r.stop) &&
+			    (err = emit_ranked(&r, i, i + 1, st, fn, arg)) != 0)
 				atomic_store(&r.stop, true);
 			job_dispose(j);
 		}
@@ -1675,23 +1746,30 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 
 			o->progress(&p, o->progress_arg);
 		}
-		if (r.is_ranked)
-			continue; /* ranked below, once everything is in (unless is_early) */
-		if (err == 0 && !atomic_load(&r.stop))
-			err = emit_job(&r, j, shard_repo(index_shard(ix, i)), st, fn, arg);
-		else if (r.limit && st->lines >= r.limit && j->n_files)
-			st->is_limit_hit = true;
-		job_dispose(j);
+		/* A ranked query's jobs are ranked below, once everything is in (unless is_early). */
+		if (!r.is_ranked) {
+			if (err == 0 && !atomic_load(&r.stop))
+				err = emit_job(&r, j, shard_repo(index_shard(ix, i)), st, fn, arg);
+			else if (r.limit && st->lines >= r.limit && j->n_files)
+				st->is_limit_hit = true;
+			job_dispose(j);
+		}
+		consumed(&r, i + 1); /* always: workers waiting for the window must not hang */
 	}
 	if (r.is_ranked && err == 0) {
 		if (!is_early)
 			err = emit_ranked(&r, 0, r.n_jobs, st, fn, arg);
-		if (atomic_load(&r.is_cut) && !atomic_load(&r.is_timeout))
+		if (atomic_load(&r.is_cut) && !atomic_load(&r.is_timeout) &&
+		    !atomic_load(&r.is_mem_limit))
 			st->is_limit_hit = true;
 	}
 	st->is_timeout = atomic_load(&r.is_timeout);
+	st->is_mem_limit = atomic_load(&r.is_mem_limit);
 out:
+	pthread_mutex_lock(&r.lock);
 	atomic_store(&r.stop, true);
+	pthread_cond_broadcast(&r.cond); /* workers waiting for the window */
+	pthread_mutex_unlock(&r.lock);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
 	if (o->cancel && atomic_load(o->cancel))

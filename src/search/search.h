@@ -68,6 +68,12 @@ struct search_opts {
 	 * them only when it ranks much of a shard.
 	 */
 	bool is_resident;
+	/*
+	 * The most memory the run may hold for results not yet handed out (line, range and file
+	 * records), in bytes; 0 = no limit (the CLI). Past it the search stops, hands out what it
+	 * found and sets search_stats.is_mem_limit.
+	 */
+	size_t mem_limit;
 };
 
 struct search_line {
@@ -120,6 +126,7 @@ struct search_stats {
 	uint64_t bytes_scanned;
 	bool is_limit_hit;        /* --limit or count: stopped the search */
 	bool is_timeout;          /* timeout: stopped the search */
+	bool is_mem_limit;        /* search_opts.mem_limit stopped the search */
 	bool is_canceled;
 	double elapsed_ms;
 	double plan_ms;           /* parsing, planning and compiling */

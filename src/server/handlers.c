@@ -142,13 +142,48 @@ static int put_alert(struct buf *b, bool is_first, const char *kind, const char 
 	return buf_putc(b, '}');
 }
 
+/*
+ * The alerts that end a search's answer (docs/api.md), in order, for the JSON response and the
+ * stream alike: put(arg, kind, message) for each; stops at put's first error.
+ */
+int handlers_alerts(const struct query *q, const struct search_stats *st, bool is_body_full,
+		    int (*put)(void *arg, const char *kind, const char *msg), void *arg)
+{
+	int err = 0;
+
+	for (size_t i = 0; q && i < q->n_warnings && !err; i++)
+		err = put(arg, "warning", q->warnings[i]);
+	if (!err && st->rev_missing)
+		err = put(arg, "warning", st->rev_warning);
+	if (!err && st->is_limit_hit)
+		err = put(arg, "limit", "the result limit stopped the search (count:all for every "
+					"result)");
+	if (!err && st->is_mem_limit)
+		err = put(arg, "limit", "the memory limit of one query stopped the search; the "
+					"results are those found before it (narrow the query)");
+	if (!err && is_body_full)
+		err = put(arg, "limit", "the response size limit stopped the results; the "
+					"streaming API (/api/v1/search/stream) has none");
+	if (!err && st->is_timeout)
+		err = put(arg, "timeout", "the time limit stopped the search; the results are "
+					  "those found in time");
+	return err;
+}
+
 /* ---- /api/v1/search ---- */
+
+/*
+ * The most a JSON search answer holds: past it the results stop with a "limit" alert (the
+ * stream has no such cap: its client reads as it goes).
+ */
+#define RESPONSE_MAX ((size_t)32 << 20)
 
 struct collect {
 	struct buf *b;
 	struct search_select sel;
 	unsigned context;
 	size_t n;
+	bool is_full;  /* RESPONSE_MAX stopped the results */
 	int err;
 };
 
@@ -157,41 +192,79 @@ static int collect_file(const struct search_file *f, void *arg)
 	struct collect *c = arg;
 	struct search_json_opts jo = { .context = c->context };
 	struct search_file g;
+	size_t mark = c->b->len;
 
 	if (!search_select_apply(&c->sel, &g, f))
 		return 0;
-	if ((c->n++ && (c->err = buf_putc(c->b, ',')) < 0) ||
-	    (c->err = search_json_file(c->b, &g, &jo)) < 0)
+	if (mark >= RESPONSE_MAX) {
+		c->is_full = true;
 		return 1;
+	}
+	if ((c->n && (c->err = buf_putc(c->b, ',')) < 0) ||
+	    (c->err = search_json_file(c->b, &g, &jo)) < 0) {
+		if (c->err != TRAWL_ELIMIT)
+			return 1;
+		/* One file over the buffer's own maximum: drop it whole and stop there. */
+		c->b->len = mark;
+		c->err = 0;
+		c->is_full = true;
+		return 1;
+	}
+	c->n++;
 	return 0;
 }
 
-static int h_search(struct req *rq)
+struct json_alerts {
+	struct buf *b;
+	bool is_first;
+};
+
+static int put_json_alert(void *arg, const char *kind, const char *msg)
 {
+	struct json_alerts *ja = arg;
+	int err = put_alert(ja->b, ja->is_first, kind, msg);
+
+	ja->is_first = false;
+	return err;
+}
+
+/* What a JSON search needs on its search thread. */
+struct search_work {
+	struct query *q;
+	const char *qtext; /* a parameter of the request */
+	unsigned context;
+};
+
+/* Runs on a search thread (req_defer): the search, then the whole answer in rq->body. */
+static int run_search(struct req *rq)
+{
+	struct search_work *sw = rq->work;
+	struct query *q = sw->q;
 	struct search_opts o;
 	struct search_stats st;
-	struct collect c = { .b = &rq->body };
-	struct query *q = NULL;
-	const char *qtext;
-	bool first = true;
+	struct collect c = { .b = &rq->body, .context = sw->context };
+	struct json_alerts ja = { .b = &rq->body, .is_first = true };
 	int err;
 
-	if ((err = search_params(&q, &qtext, &c.context, rq)) < 0)
-		return err;
 	handlers_search_opts(&o, q);
 	o.n_threads = handlers_search_threads(rq->s, false);
 	o.is_resident = true;
+	o.mem_limit = rq->s->query_mem;
+	o.cancel = &rq->s->is_stopping;
 	search_select_init(&c.sel, q->select);
 	buf_puts(&rq->body, "{\"results\":[");
 	err = search_run(&st, rq->snap->ix, handlers_readable_repos(rq), &o, collect_file, &c);
 	search_select_dispose(&c.sel);
+	if (err > 0 && c.err == 0)
+		err = 0; /* collect_file stopped the results (RESPONSE_MAX) */
 	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
 	if (err != 0) {
 		unsigned status;
 
 		if (c.err < 0)
 			err = c.err;
-		if (handlers_query_error(&rq->body, err < 0 ? err : TRAWL_ENOMEM, qtext, &status) < 0)
+		if (handlers_query_error(&rq->body, err < 0 ? err : TRAWL_ENOMEM, sw->qtext,
+					 &status) < 0)
 			err = req_error(rq, 500, "internal", "internal error", 0);
 		else
 			rq->status = status;
@@ -203,31 +276,37 @@ static int h_search(struct req *rq)
 			log_cstr(&l, "error", error_last());
 			log_end(&l);
 		}
-		query_free(q);
-		return err;
+		goto out;
 	}
 	if ((err = buf_puts(&rq->body, "],\"summary\":")) < 0 ||
 	    (err = search_json_summary(&rq->body, &st, false)) < 0 ||
-	    (err = buf_puts(&rq->body, ",\"alerts\":[")) < 0)
+	    (err = buf_puts(&rq->body, ",\"alerts\":[")) < 0 ||
+	    (err = handlers_alerts(q, &st, c.is_full, put_json_alert, &ja)) < 0 ||
+	    (err = buf_puts(&rq->body, "]}")) < 0) {
+		err = req_error(rq, 500, "internal", "internal error", 0);
 		goto out;
-	for (size_t i = 0; i < q->n_warnings && !err; i++, first = false)
-		err = put_alert(&rq->body, first, "warning", q->warnings[i]);
-	if (!err && st.rev_missing)
-		err = put_alert(&rq->body, first, "warning", st.rev_warning), first = false;
-	if (!err && st.is_limit_hit)
-		err = put_alert(&rq->body, first, "limit",
-				"the result limit stopped the search (count:all for every result)"),
-		first = false;
-	if (!err && st.is_timeout)
-		err = put_alert(&rq->body, first, "timeout",
-				"the time limit stopped the search; the results are those found in time");
-	if (!err)
-		err = buf_puts(&rq->body, "]}");
+	}
+	rq->status = 200;
 out:
 	query_free(q);
-	if (err < 0)
+	free(sw);
+	rq->work = NULL;
+	return err;
+}
+
+static int h_search(struct req *rq)
+{
+	struct search_work *sw = calloc(1, sizeof(*sw));
+	int err;
+
+	if (!sw)
 		return req_error(rq, 500, "internal", "internal error", 0);
-	rq->status = 200;
+	if ((err = search_params(&sw->q, &sw->qtext, &sw->context, rq)) < 0) {
+		free(sw);
+		return err;
+	}
+	rq->work = sw;
+	req_defer(rq, run_search);
 	return 0;
 }
 

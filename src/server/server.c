@@ -205,6 +205,27 @@ static void req_free(struct req *rq)
 	free(rq);
 }
 
+/* A deferred handler on its search thread; then the next handler call sends its response. */
+static void deferred_run(struct pool_task *t)
+{
+	struct req *rq = (struct req *)((char *)t - offsetof(struct req, task));
+	struct MHD_Connection *conn = rq->conn;
+
+	rq->deferred(rq);
+	atomic_store(&rq->is_ready, true);
+	/* After the resume the request may complete and be freed on an HTTP thread at once. */
+	MHD_resume_connection(conn);
+}
+
+void req_defer(struct req *rq, int (*fn)(struct req *rq))
+{
+	rq->is_deferred = true;
+	rq->deferred = fn;
+	rq->task.run = deferred_run;
+	MHD_suspend_connection(rq->conn);
+	pool_submit(rq->s->pool, &rq->task);
+}
+
 /* Sends what the handler built (or the error it set), with every header. */
 enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 {
@@ -371,6 +392,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)upload_data;
 	if (!rq)
 		return MHD_NO; /* the URI callback failed to allocate: drop the connection */
+	if (rq->is_deferred) {
+		/* Resumed by deferred_run: the search thread has built the response. */
+		if (!atomic_load(&rq->is_ready) || rq->is_queued)
+			return MHD_YES;
+		return req_respond(rq, NULL);
+	}
 	if (rq->is_queued) {
 		*upload_data_size = 0; /* a body we refused: discard it */
 		return MHD_YES;
@@ -392,8 +419,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 	}
 	dispatch(rq, url, method);
-	if (rq->is_queued)
-		return MHD_YES; /* a stream queued its own response */
+	if (rq->is_queued || rq->is_deferred)
+		return MHD_YES; /* a stream queued its own response, or a search thread has it */
 	return req_respond(rq, NULL);
 }
 
@@ -479,6 +506,7 @@ int server_run(const struct server_config *cfg)
 	s.n_cpus = ncpu > 0 ? (unsigned)ncpu : 1;
 	n_threads = cfg->n_threads ? cfg->n_threads : (s.n_cpus * 2 < 4 ? 4 : s.n_cpus * 2);
 	s.max_searches = cfg->max_searches ? cfg->max_searches : 4 * s.n_cpus + 4;
+	s.query_mem = (cfg->query_mem_mib ? cfg->query_mem_mib : SERVER_QUERY_MEM_MIB) << 20;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		rnd[0] = (unsigned char)getpid();
 	snprintf(s.req_prefix, sizeof(s.req_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
@@ -499,6 +527,9 @@ int server_run(const struct server_config *cfg)
 	memcpy(index_dir, cfg->data_dir, strlen(cfg->data_dir));
 	memcpy(index_dir + strlen(cfg->data_dir), "/index", sizeof("/index"));
 	if ((err = snapstore_start(&s.store, index_dir)) < 0)
+		goto out;
+	/* As many search threads as search slots: a slot holder never waits for a thread. */
+	if ((err = pool_start(&s.pool, s.max_searches)) < 0)
 		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG;
@@ -546,8 +577,13 @@ int server_run(const struct server_config *cfg)
 out:
 	atomic_store(&s.is_stopping, true);
 	sched_stop(sc);
+	/*
+	 * MHD forbids stopping with suspended connections. The JSON searches see is_stopping as
+	 * their cancel flag, end, and resume their connections before their threads are joined.
+	 */
+	pool_stop(s.pool);
 	if (s.d) {
-		/* MHD forbids stopping with suspended connections: wake every stream first. */
+		/* Then wake every stream. */
 		streams_cancel_all(&s);
 		MHD_quiesce_daemon(s.d);
 	}

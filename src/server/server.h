@@ -11,6 +11,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/*
+ * The memory one search may hold for results it has not handed out yet (search_opts.mem_limit),
+ * in MiB, unless --query-memory says otherwise: with the default search slots of a 2-core
+ * machine (12), at most 1.5 GiB in all.
+ */
+#define SERVER_QUERY_MEM_MIB 128
+
 struct server_config {
 	const char *data_dir;          /* DATA: DATA/index is the index */
 	struct sockaddr_storage addr;  /* from server_listen_parse */
@@ -19,6 +26,7 @@ struct server_config {
 	unsigned conn_timeout_s;       /* idle connection timeout */
 	unsigned n_threads;            /* HTTP threads; 0 = two per core (at least 4) */
 	unsigned max_searches;         /* concurrent searches before 429; 0 = default */
+	size_t query_mem_mib;          /* results one search may hold; 0 = SERVER_QUERY_MEM_MIB */
 	const char *self_exe;          /* the trawl binary the scheduler runs ("/proc/self/exe") */
 };
 

@@ -115,6 +115,23 @@ void log_end(struct logline *l);
 /* A one-field message. */
 void log_msg(const char *level, const char *msg, const char *key, const char *val);
 
+/* ---- the search threads (pool.c) ---- */
+
+/* A unit of work, embedded in what it works on; run is called once, on a pool thread. */
+struct pool_task {
+	struct pool_task *next;
+	void (*run)(struct pool_task *t);
+};
+
+struct pool;
+
+/* Starts n_threads threads. ENOMEM. */
+int pool_start(struct pool **out, unsigned n_threads);
+/* Queues t; a free thread runs it. Never fails. */
+void pool_submit(struct pool *p, struct pool_task *t);
+/* Runs what is queued, then stops and joins the threads. pool_stop(NULL) is a no-op. */
+void pool_stop(struct pool *p);
+
 /* ---- the server ---- */
 
 struct stream;
@@ -126,6 +143,8 @@ struct srv {
 	struct metrics metrics;
 	atomic_uint searches;      /* running now */
 	unsigned max_searches;
+	struct pool *pool;         /* runs the JSON searches, off the HTTP threads */
+	size_t query_mem;          /* search_opts.mem_limit of every search */
 	unsigned n_cpus;
 	atomic_uint_fast64_t next_req;
 	char req_prefix[9];        /* random per process: request ids are unique across restarts */
@@ -157,7 +176,24 @@ struct req {
 	void *params;              /* decoded parameter values, freed with the request */
 	bool is_queued;
 	bool is_started;            /* the first access-handler call (headers) was seen */
+	/*
+	 * A handler that hands its work to the search threads (req_defer) suspends the
+	 * connection; the thread sets is_ready when the response is built and resumes it, and
+	 * the next access-handler call sends it.
+	 */
+	struct pool_task task;
+	int (*deferred)(struct req *rq);
+	void *work;                /* the deferred handler's state, its own to free */
+	bool is_deferred;
+	atomic_bool is_ready;
 };
+
+/*
+ * Runs fn(rq) on a search thread with the connection suspended: fn builds the response as a
+ * handler does (and frees rq->work), and it is sent when fn returns. The handler that calls
+ * this returns 0 at once.
+ */
+void req_defer(struct req *rq, int (*fn)(struct req *rq));
 
 /* Routes (handlers.c): the table the dispatcher consults. */
 extern const struct route server_routes[];
@@ -185,6 +221,12 @@ unsigned handlers_search_threads(struct srv *s, bool is_stream);
 int handlers_search_opts(struct search_opts *o, const struct query *q);
 /* SECURITY: the one place that says which repositories a request may read (see handlers.c). */
 const struct search_repos *handlers_readable_repos(const struct req *rq);
+/*
+ * The alerts that end a search (warnings, limits, timeout), in order, for the JSON answer and
+ * the stream alike: put(arg, kind, message) for each; stops at put's first error.
+ */
+int handlers_alerts(const struct query *q, const struct search_stats *st, bool is_body_full,
+		    int (*put)(void *arg, const char *kind, const char *msg), void *arg);
 /* The JSON error body of a query that failed to parse or run, with its column. */
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status);
 

@@ -52,6 +52,8 @@ struct stream {
 	struct buf batch;
 	size_t n_batch;
 	char req_id[32];
+	double deadline_ms;         /* the query's timeout, on server_now_ms()'s clock */
+	bool is_out_timeout;        /* the deadline passed while the output was full */
 	int err;
 };
 
@@ -89,14 +91,38 @@ static void wake_reader(struct stream *st)
 	}
 }
 
-/* Appends an event (route_sse_event), waiting while too much is unsent. */
-static int push_event(struct stream *st, const char *name, const char *data, size_t len)
+/*
+ * Appends an event (route_sse_event). While too much is unsent the search thread waits, and
+ * so the search does (search.c keeps its workers within a window of the output): memory per
+ * stream stays near OUT_MAX. The wait ends at the query's deadline (ETIMEOUT): the last events
+ * (is_final) are then appended whatever the backlog, being small and few.
+ */
+static int push_event_as(struct stream *st, const char *name, const char *data, size_t len,
+			 bool is_final)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&st->lock);
-	while (!st->is_gone && st->out.len - st->off > OUT_MAX)
-		pthread_cond_wait(&st->cond, &st->lock);
+	while (!is_final && !st->is_gone && st->out.len - st->off > OUT_MAX) {
+		double left = st->deadline_ms - server_now_ms();
+		struct timespec ts;
+		long long ns;
+
+		if (left <= 0) {
+			st->is_out_timeout = true;
+			pthread_mutex_unlock(&st->lock);
+			return TRAWL_ETIMEOUT;
+		}
+		ns = (long long)(left * 1e6) + 1;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(ns / 1000000000LL);
+		ts.tv_nsec += (long)(ns % 1000000000LL);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+	}
 	if (st->is_gone) {
 		pthread_mutex_unlock(&st->lock);
 		return TRAWL_ECANCELED;
@@ -105,6 +131,11 @@ static int push_event(struct stream *st, const char *name, const char *data, siz
 	wake_reader(st);
 	pthread_mutex_unlock(&st->lock);
 	return err;
+}
+
+static int push_event(struct stream *st, const char *name, const char *data, size_t len)
+{
+	return push_event_as(st, name, data, len, false);
 }
 
 static int flush_batch(struct stream *st)
@@ -161,15 +192,19 @@ static void on_progress(const struct search_progress *p, void *arg)
 		push_event(st, "progress", tmp, (size_t)n);
 }
 
-static void push_alert(struct stream *st, const char *kind, const char *msg)
+static int push_alert(void *arg, const char *kind, const char *msg)
 {
+	struct stream *st = arg;
 	struct buf b;
+	int err;
 
 	buf_init(&b, 1 << 20);
-	if (buf_printf(&b, "{\"kind\":\"%s\",\"message\":", kind) == 0 &&
-	    json_put_string(&b, msg, strlen(msg), NULL) == 0 && buf_putc(&b, '}') == 0)
-		push_event(st, "alert", b.ptr, b.len);
+	if ((err = buf_printf(&b, "{\"kind\":\"%s\",\"message\":", kind)) == 0 &&
+	    (err = json_put_string(&b, msg, strlen(msg), NULL)) == 0 &&
+	    (err = buf_putc(&b, '}')) == 0)
+		err = push_event_as(st, "alert", b.ptr, b.len, true);
 	buf_dispose(&b);
+	return err;
 }
 
 static void *search_main(void *arg)
@@ -178,6 +213,7 @@ static void *search_main(void *arg)
 	struct search_opts o;
 	struct search_stats stats;
 	struct buf b;
+	bool is_gone;
 	int err;
 
 	buf_init(&b, 1 << 20);
@@ -186,16 +222,24 @@ static void *search_main(void *arg)
 	handlers_search_opts(&o, st->q);
 	o.n_threads = st->n_threads;
 	o.is_resident = true;
+	o.mem_limit = st->s->query_mem;
 	o.cancel = &st->cancel;
 	o.progress = on_progress;
 	o.progress_arg = st;
 	o.is_early = true;
 	err = search_run(&stats, st->snap->ix, st->repos, &o, on_file, st);
-	if (err > 0 || atomic_load(&st->cancel))
-		stats.is_canceled = true;
-	if (err > 0)
+	pthread_mutex_lock(&st->lock);
+	is_gone = st->is_gone || st->is_peer_gone;
+	pthread_mutex_unlock(&st->lock);
+	if (st->is_out_timeout) {
+		/* The client read too slowly for the deadline: a timeout, not an error. */
+		stats.is_timeout = true;
+		err = err < 0 ? err : 0;
+	} else if (err > 0) {
 		err = st->err < 0 && !atomic_load(&st->cancel) ? st->err : 0;
-	if (err == 0)
+	}
+	stats.is_canceled = is_gone || (atomic_load(&st->cancel) && !st->is_out_timeout);
+	if (err == 0 && !stats.is_canceled && !st->is_out_timeout)
 		flush_batch(st);
 	metrics_query(&st->s->metrics, stats.elapsed_ms / 1e3, err < 0);
 	if (stats.is_canceled)
@@ -204,19 +248,13 @@ static void *search_main(void *arg)
 		unsigned status;
 
 		if (handlers_query_error(&b, err, st->qtext, &status) == 0)
-			push_event(st, "error", b.ptr, b.len);
+			push_event_as(st, "error", b.ptr, b.len, true);
 	} else if (!stats.is_canceled) {
-		if (stats.rev_missing)
-			push_alert(st, "warning", stats.rev_warning);
-		if (stats.is_limit_hit)
-			push_alert(st, "limit",
-				   "the result limit stopped the search (count:all for every result)");
-		if (stats.is_timeout)
-			push_alert(st, "timeout", "the time limit stopped the search; the results "
-						  "are those found in time");
+		/* The query's own warnings went out first. */
+		handlers_alerts(NULL, &stats, false, push_alert, st);
 		buf_reset(&b);
 		if (search_json_summary(&b, &stats, false) == 0)
-			push_event(st, "done", b.ptr, b.len);
+			push_event_as(st, "done", b.ptr, b.len, true);
 	}
 	{
 		struct logline l;
@@ -302,6 +340,8 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 	st->conn = rq->conn;
 	st->q = q;
 	st->context = context;
+	st->deadline_ms = server_now_ms() +
+			  (q->timeout_ms ? q->timeout_ms : QUERY_MAX_TIMEOUT_MS);
 	st->n_threads = handlers_search_threads(s, true);
 	st->repos = handlers_readable_repos(rq);
 	st->snap = rq->snap; /* the search thread keeps the snapshot until it ends */

@@ -1,0 +1,105 @@
+/*
+ * The search threads: a fixed set that runs the JSON searches, so that no HTTP thread ever
+ * waits for one.
+ *
+ * DESIGN: libmicrohttpd binds each connection to one thread of its pool when it accepts it. A
+ * search run on that thread (up to its timeout:) stalled every other connection the thread
+ * held, /healthz included, and searches over the number of HTTP threads queued silently
+ * instead of getting a 429. Now the dispatcher takes a search slot (server.c), the handler
+ * parses the request and suspends the connection, and a thread of this pool runs the search
+ * and resumes the connection. The pool has as many threads as there are search slots, so a
+ * task never waits for a thread; a request over the slots gets 429 at once. Each thread keeps
+ * its matcher scratch (search.c) from one search to the next.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "server/server_int.h"
+#include "util/error.h"
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pool_task *head, *tail;
+	bool is_stopping;
+	pthread_t *threads;
+	unsigned n_threads;
+};
+
+static void *pool_main(void *arg)
+{
+	struct pool *p = arg;
+
+	for (;;) {
+		struct pool_task *t;
+
+		pthread_mutex_lock(&p->lock);
+		while (!p->head && !p->is_stopping)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!(t = p->head)) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL; /* stopping, and nothing is left to run */
+		}
+		if (!(p->head = t->next))
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->lock);
+		t->next = NULL;
+		t->run(t);
+	}
+}
+
+int pool_start(struct pool **out, unsigned n_threads)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	int err = 0;
+
+	*out = NULL;
+	if (!p || !(p->threads = calloc(n_threads, sizeof(*p->threads)))) {
+		free(p);
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	for (; p->n_threads < n_threads; p->n_threads++)
+		if (pthread_create(&p->threads[p->n_threads], NULL, pool_main, p) != 0) {
+			error_set("cannot start the search threads");
+			err = TRAWL_ENOMEM;
+			break;
+		}
+	if (err < 0) {
+		pool_stop(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+void pool_submit(struct pool *p, struct pool_task *t)
+{
+	t->next = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->tail)
+		p->tail->next = t;
+	else
+		p->head = t;
+	p->tail = t;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_stop(struct pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->is_stopping = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n_threads; i++)
+		pthread_join(p->threads[i], NULL);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->threads);
+	free(p);
+}
