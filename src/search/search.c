@@ -125,6 +125,7 @@ struct run {
 	 * calling thread frees emitted ones), and whether search_opts.mem_limit stopped the run.
 	 */
 	atomic_size_t mem;
+	atomic_size_t mem_peak;
 	atomic_bool is_mem_limit;
 	/*
 	 * Back-pressure: when results are handed out shard by shard, workers take shard i only
@@ -214,7 +215,10 @@ static int grow(struct job *j, void **p, size_t *cap, size_t need, size_t elem)
 	*p = q;
 	*cap = cap2;
 	j->mem += add;
-	atomic_fetch_add_explicit(&r->mem, add, memory_order_relaxed);
+	add += atomic_fetch_add_explicit(&r->mem, add, memory_order_relaxed);
+	for (size_t peak = atomic_load_explicit(&r->mem_peak, memory_order_relaxed);
+	     add > peak && !atomic_compare_exchange_weak(&r->mem_peak, &peak, add);)
+		;
 	return 0;
 }
 
@@ -1765,6 +1769,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	}
 	st->is_timeout = atomic_load(&r.is_timeout);
 	st->is_mem_limit = atomic_load(&r.is_mem_limit);
+	st->mem_peak = atomic_load(&r.mem_peak);
 out:
 	pthread_mutex_lock(&r.lock);
 	atomic_store(&r.stop, true);

@@ -127,6 +127,7 @@ struct search_stats {
 	bool is_limit_hit;        /* --limit or count: stopped the search */
 	bool is_timeout;          /* timeout: stopped the search */
 	bool is_mem_limit;        /* search_opts.mem_limit stopped the search */
+	uint64_t mem_peak;        /* the most bytes held for results at once (mem_limit's measure) */
 	bool is_canceled;
 	double elapsed_ms;
 	double plan_ms;           /* parsing, planning and compiling */

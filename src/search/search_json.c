@@ -149,7 +149,8 @@ int search_json_summary(struct buf *b, const struct search_stats *st, bool is_ty
 			  (unsigned long long)st->files, (unsigned long long)st->shards_total,
 			  (unsigned long long)st->shards_searched, (unsigned long long)st->candidates,
 			  (unsigned long long)st->bytes_scanned, st->elapsed_ms, st->plan_ms,
-			  st->is_limit_hit ? "true" : "false", st->is_timeout ? "true" : "false");
+			  st->is_limit_hit || st->is_mem_limit ? "true" : "false",
+			  st->is_timeout ? "true" : "false");
 }
 
 void search_select_init(struct search_select *s, enum qselect select)

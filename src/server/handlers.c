@@ -172,18 +172,18 @@ int handlers_alerts(const struct query *q, const struct search_stats *st, bool i
 
 /* ---- /api/v1/search ---- */
 
-/*
- * The most a JSON search answer holds: past it the results stop with a "limit" alert (the
- * stream has no such cap: its client reads as it goes).
- */
-#define RESPONSE_MAX ((size_t)32 << 20)
-
 struct collect {
 	struct buf *b;
 	struct search_select sel;
 	unsigned context;
+	/*
+	 * The most the JSON answer holds (a quarter of the query memory limit): past it the
+	 * results stop with a "limit" alert. The stream has no such cap: its client reads as it
+	 * goes.
+	 */
+	size_t max;
 	size_t n;
-	bool is_full;  /* RESPONSE_MAX stopped the results */
+	bool is_full;  /* max stopped the results */
 	int err;
 };
 
@@ -196,7 +196,7 @@ static int collect_file(const struct search_file *f, void *arg)
 
 	if (!search_select_apply(&c->sel, &g, f))
 		return 0;
-	if (mark >= RESPONSE_MAX) {
+	if (mark >= c->max) {
 		c->is_full = true;
 		return 1;
 	}
@@ -241,8 +241,9 @@ static int run_search(struct req *rq)
 	struct search_work *sw = rq->work;
 	struct query *q = sw->q;
 	struct search_opts o;
-	struct search_stats st;
-	struct collect c = { .b = &rq->body, .context = sw->context };
+	struct search_stats st, sum;
+	struct collect c = { .b = &rq->body, .context = sw->context,
+			     .max = rq->s->query_mem / 4 };
 	struct json_alerts ja = { .b = &rq->body, .is_first = true };
 	int err;
 
@@ -256,7 +257,7 @@ static int run_search(struct req *rq)
 	err = search_run(&st, rq->snap->ix, handlers_readable_repos(rq), &o, collect_file, &c);
 	search_select_dispose(&c.sel);
 	if (err > 0 && c.err == 0)
-		err = 0; /* collect_file stopped the results (RESPONSE_MAX) */
+		err = 0; /* collect_file stopped the results (c.max) */
 	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
 	if (err != 0) {
 		unsigned status;
@@ -278,8 +279,11 @@ static int run_search(struct req *rq)
 		}
 		goto out;
 	}
+	/* The summary's limit_hit covers every limit; the alerts say which. */
+	sum = st;
+	sum.is_limit_hit |= c.is_full;
 	if ((err = buf_puts(&rq->body, "],\"summary\":")) < 0 ||
-	    (err = search_json_summary(&rq->body, &st, false)) < 0 ||
+	    (err = search_json_summary(&rq->body, &sum, false)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"alerts\":[")) < 0 ||
 	    (err = handlers_alerts(q, &st, c.is_full, put_json_alert, &ja)) < 0 ||
 	    (err = buf_puts(&rq->body, "]}")) < 0) {

@@ -854,6 +854,111 @@ def test_busy(tmp, data):
         s.stop()
 
 
+def test_search_threads(data):
+    """Searches run off the HTTP threads: with one HTTP thread and two slots, /healthz answers
+    while two long searches run, and a third search is told 429 at once instead of queueing."""
+    s = Server(data, "--sync-interval", "0", "--threads", "1", "--max-searches", "2",
+               "--query-memory", "4096")
+    try:
+        done = {}
+
+        def search(k):
+            try:
+                st = s.get("/api/v1/search?q=" + q("count:all bulk") + "&context=10")[0]
+            except (OSError, http.client.HTTPException):
+                st = None  # the server stopped under it (the SIGTERM case)
+            done[k] = (time.monotonic(), st)
+
+        threads = [threading.Thread(target=search, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        deadline = time.time() + 10
+        while metric(s, "trawl_searches_running") != 2 and time.time() < deadline:
+            time.sleep(0.01)
+        st3 = s.json("/api/v1/search?q=hello")[0]
+        st_h = s.get("/healthz")[0]
+        t_h = time.monotonic()
+        for t in threads:
+            t.join()
+        ok(st_h == 200 and all(t_h < done[k][0] for k in done),
+           "/healthz answers while every HTTP thread's searches run", st_h, t_h, done)
+        ok(st3 == 429, "a search over the slots gets 429 at once, not a queue", st3)
+        ok(done[0][1] == 200 and done[1][1] == 200, "the long searches complete", done)
+        # SIGTERM while a search runs: it is canceled and the server stops cleanly.
+        t = threading.Thread(target=search, args=(9,))
+        t.start()
+        while metric(s, "trawl_searches_running") != 1 and time.time() < deadline + 10:
+            time.sleep(0.01)
+        ok(s.stop() == 0, "SIGTERM during a search stops the server cleanly")
+        t.join()
+    finally:
+        if s.p.poll() is None:
+            s.stop()
+
+
+def test_query_memory(data):
+    """A per-query memory limit and the JSON answer's size cap stop a search with a limit
+    alert and the results found so far, never a query error."""
+    s = Server(data, "--sync-interval", "0", "--query-memory", "1")
+    try:
+        for query, ctx, want in (("count:all bulk", "", "response size limit"),
+                                 ("count:all /./", "&context=10", "limit"),
+                                 ("count:all timeout:5s /./", "&context=10", "limit")):
+            st, h, body, _ = s.get("/api/v1/search?q=" + q(query) + ctx)
+            js = json.loads(body) if st == 200 else {}
+            kinds = [a["kind"] + ": " + a["message"] for a in js.get("alerts", [])]
+            ok(st == 200 and js["results"] and js["summary"]["limit_hit"] and
+               any(k.startswith("limit: ") and want in k for k in kinds),
+               "--query-memory 1, %r: 200, partial results, a limit alert" % query, st,
+               body[-600:])
+            ok(len(body) < 2 << 20, "--query-memory 1, %r: the answer stays small (%d bytes)" %
+               (query, len(body)))
+        st, h, body = stream(s, "count:all /./")
+        ev = sse_events(body)
+        ok(st == 200 and ev[-1][0] == "done" and ev[-1][1]["limit_hit"] and
+           any(e[0] == "alert" and "memory limit" in e[1]["message"] for e in ev),
+           "--query-memory 1: a stream ends with a memory limit alert", [e[0] for e in ev][-5:])
+    finally:
+        s.stop()
+
+
+def test_stream_backpressure(data):
+    """A stream client that does not read: the search waits while the output is full, and its
+    timeout keeps running, so the search ends (its slot free) though nothing was read."""
+    s = Server(data, "--sync-interval", "0")
+    try:
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.connect(("127.0.0.1", s.port))
+        c.sendall(b"GET /api/v1/search/stream?q=" + q("count:all timeout:2s bulk").encode() +
+                  b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        deadline = time.time() + 20
+        running = None
+        time.sleep(1)
+        while time.time() < deadline:
+            running = metric(s, "trawl_searches_running")
+            if running == 0:
+                break
+            time.sleep(0.2)
+        ok(running == 0, "a stream nobody reads ends its search at the query's timeout",
+           running)
+        c.settimeout(30)
+        body = b""
+        while True:
+            chunk = c.recv(1 << 20)
+            if not chunk:
+                break
+            body += chunk
+            if body.endswith(b"\n\n") and b"event: done" in body[-4096:]:
+                break
+        c.close()
+        tail = body[-2000:].decode("utf-8", "replace")
+        ok("event: done" in tail and '"kind":"timeout"' in tail and '"timeout_hit":true' in tail,
+           "... and the stream ends with a timeout alert and its summary", tail[-400:])
+    finally:
+        s.stop()
+
+
 def test_no_index(tmp, src):
     data = os.path.join(tmp, "empty")
     os.makedirs(data)
@@ -963,6 +1068,9 @@ def main():
             if s.p.poll() is None:
                 s.stop()
         for name, fn in (("busy", lambda: test_busy(tmp, data)),
+                         ("threads", lambda: test_search_threads(data)),
+                         ("querymem", lambda: test_query_memory(data)),
+                         ("backpressure", lambda: test_stream_backpressure(data)),
                          ("noindex", lambda: test_no_index(tmp, src)),
                          ("sched", lambda: test_sched(tmp, data)),
                          ("registry", lambda: test_registry(tmp)),

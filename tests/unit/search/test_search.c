@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <ftw.h>
 #include <cmocka.h>
@@ -165,6 +166,128 @@ static void run_traced(struct trace *t, const char *text, bool is_early)
 	assert_int_equal(search_run(&st, ix, &all, &o, on_file_traced, t), 0);
 	index_close(ix);
 	query_free(q);
+}
+
+/* An index of 40 repositories (one shard each) of 1000 matching lines each, in tmpdir/many. */
+static void make_many(char *out, size_t size)
+{
+	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+	struct build_stats bs;
+	struct buf text;
+	struct stat sb;
+
+	snprintf(out, size, "%s/many", tmpdir);
+	if (stat(out, &sb) == 0)
+		return;
+	buf_init(&text, 1 << 20);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(buf_printf(&text, "bulk line %d of filler text\n", i), 0);
+	for (int r = 0; r < 40; r++) {
+		char src[300], name[32];
+
+		snprintf(src, sizeof(src), "%s/many-src/r%02d", tmpdir, r);
+		snprintf(name, sizeof(name), "r%02d", r);
+		assert_int_equal(file_mkdirs(src), 0);
+		write_file(src, "f.txt", text.ptr);
+		assert_int_equal(build_dir(&bs, out, name, src, &bo, NULL, NULL), 0);
+	}
+	buf_dispose(&text);
+}
+
+/* Sleeps once, on the first file, as a client that reads slowly does. */
+static int on_file_slow_once(const struct search_file *f, void *arg)
+{
+	struct seen *s = arg;
+	struct timespec ts = { 0, 300 * 1000000L };
+
+	if (s->files == 0)
+		nanosleep(&ts, NULL);
+	return on_file(f, s);
+}
+
+static void run_many(struct search_stats *st, struct seen *s, const char *text, size_t mem_limit,
+		     bool is_early, search_file_fn fn)
+{
+	static const struct search_repos all = { .is_all = true };
+	char dir[300];
+	struct index *ix = NULL;
+	struct query *q = NULL;
+	struct search_opts o = { .want_lines = true, .n_threads = 2, .is_early = is_early,
+				 .mem_limit = mem_limit };
+
+	make_many(dir, sizeof(dir));
+	buf_init(&s->text, 1 << 22);
+	s->files = 0;
+	if (text[0] == '-') {
+		o.pattern = text + 1; /* a ripgrep-style pattern: handed out shard by shard */
+		o.pattern_len = strlen(text + 1);
+	} else {
+		assert_int_equal(query_parse(&q, text, strlen(text)), 0);
+		o.query = q;
+	}
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(search_run(st, ix, &all, &o, fn, s), 0);
+	index_close(ix);
+	query_free(q);
+}
+
+/*
+ * A consumer that stops for a while (a stream whose client does not read) holds the workers
+ * within a window of shards ahead of it: they do not collect the whole index meanwhile.
+ */
+static void workers_wait_for_a_slow_consumer(void **state)
+{
+	struct search_stats all_kept, early, unranked;
+	struct seen s;
+
+	(void)state;
+	/* Ranked at the end: every shard's results are held at once. */
+	run_many(&all_kept, &s, "count:all bulk", 0, false, on_file);
+	assert_int_equal(s.files, 40);
+	buf_dispose(&s.text);
+	run_many(&early, &s, "count:all bulk", 0, true, on_file_slow_once);
+	assert_int_equal(s.files, 40);
+	buf_dispose(&s.text);
+	run_many(&unranked, &s, "-bulk", 0, false, on_file_slow_once);
+	assert_int_equal(s.files, 40);
+	assert_int_equal(unranked.lines, 40000);
+	buf_dispose(&s.text);
+	/* A window of 2 x 2 threads shards (and the one being handed out) of 40. */
+	assert_true(early.mem_peak * 4 < all_kept.mem_peak);
+	assert_true(unranked.mem_peak * 4 < all_kept.mem_peak);
+}
+
+/* The memory limit stops the search with what it found, flagged, not with an error. */
+static void memory_limit_stops_with_partial_results(void **state)
+{
+	struct search_stats st, all_kept;
+	struct seen s;
+
+	(void)state;
+	run_many(&all_kept, &s, "count:all bulk", 0, false, on_file);
+	buf_dispose(&s.text);
+	run_many(&st, &s, "count:all bulk", all_kept.mem_peak / 4, false, on_file);
+	assert_true(st.is_mem_limit);
+	assert_false(st.is_limit_hit);
+	assert_true(s.files > 0 && s.files < 40);
+	assert_true(st.lines > 0 && st.lines < 40000);
+	assert_true(st.mem_peak <= all_kept.mem_peak / 4);
+	buf_dispose(&s.text);
+	/* Without a limit nothing is flagged. */
+	assert_false(all_kept.is_mem_limit);
+}
+
+/* Handing results out counts against timeout: a slow consumer ends the search at its deadline. */
+static void timeout_ends_the_hand_out(void **state)
+{
+	struct search_stats st;
+	struct seen s;
+
+	(void)state;
+	run_many(&st, &s, "count:all timeout:100ms bulk", 0, false, on_file_slow_once);
+	assert_true(st.is_timeout);
+	assert_int_equal(s.files, 1);
+	buf_dispose(&s.text);
 }
 
 /* Whether every "repo/path:n;" item of a is in b. */
@@ -333,6 +456,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(canary_in_unreadable_repository_never_shows),
 		cmocka_unit_test(early_emission_gives_the_same_files_per_shard),
+		cmocka_unit_test(workers_wait_for_a_slow_consumer),
+		cmocka_unit_test(memory_limit_stops_with_partial_results),
+		cmocka_unit_test(timeout_ends_the_hand_out),
 		cmocka_unit_test(limit_counts_only_readable_repositories),
 		cmocka_unit_test(all_repositories_when_allowed),
 		cmocka_unit_test(limit_cuts_at_exactly_n_lines),
