@@ -68,17 +68,21 @@ int pool_start(struct pool **out, unsigned n_threads)
 			break;
 		}
 	if (err < 0) {
-		pool_stop(p);
+		pool_free(p);
 		return err;
 	}
 	*out = p;
 	return 0;
 }
 
-void pool_submit(struct pool *p, struct pool_task *t)
+bool pool_submit(struct pool *p, struct pool_task *t)
 {
 	t->next = NULL;
 	pthread_mutex_lock(&p->lock);
+	if (p->is_stopping) {
+		pthread_mutex_unlock(&p->lock);
+		return false;
+	}
 	if (p->tail)
 		p->tail->next = t;
 	else
@@ -86,6 +90,7 @@ void pool_submit(struct pool *p, struct pool_task *t)
 	p->tail = t;
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+	return true;
 }
 
 void pool_stop(struct pool *p)
@@ -98,6 +103,14 @@ void pool_stop(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < p->n_threads; i++)
 		pthread_join(p->threads[i], NULL);
+	p->n_threads = 0;
+}
+
+void pool_free(struct pool *p)
+{
+	if (!p)
+		return;
+	pool_stop(p);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p->threads);

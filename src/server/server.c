@@ -225,7 +225,9 @@ void req_defer(struct req *rq, int (*fn)(struct req *rq))
 	rq->deferred = fn;
 	rq->task.run = deferred_run;
 	MHD_suspend_connection(rq->conn);
-	pool_submit(rq->s->pool, &rq->task);
+	/* A server that is stopping runs it here: its cancel flag (is_stopping) ends it at once. */
+	if (!pool_submit(rq->s->pool, &rq->task))
+		deferred_run(&rq->task);
 }
 
 /* Sends what the handler built (or the error it set), with every header. */
@@ -595,6 +597,7 @@ out:
 		streams_cancel_all(&s);
 		MHD_stop_daemon(s.d);
 	}
+	pool_free(s.pool);
 	snapstore_stop(s.store);
 	pthread_mutex_destroy(&s.streams_lock);
 	free(index_dir);

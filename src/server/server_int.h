@@ -127,10 +127,15 @@ struct pool;
 
 /* Starts n_threads threads. ENOMEM. */
 int pool_start(struct pool **out, unsigned n_threads);
-/* Queues t; a free thread runs it. Never fails. */
-void pool_submit(struct pool *p, struct pool_task *t);
-/* Runs what is queued, then stops and joins the threads. pool_stop(NULL) is a no-op. */
+/* Queues t; a free thread runs it. False once the pool is stopping: t was not queued. */
+bool pool_submit(struct pool *p, struct pool_task *t);
+/*
+ * Runs what is queued, then stops and joins the threads; later submits are refused. The pool
+ * stays valid until pool_free. pool_stop(NULL) is a no-op.
+ */
 void pool_stop(struct pool *p);
+/* Stops (if not yet) and frees. pool_free(NULL) is a no-op. */
+void pool_free(struct pool *p);
 
 /* ---- the server ---- */
 
