@@ -193,7 +193,7 @@ static bool should_stop(struct run *r)
 static int grow(struct job *j, void **p, size_t *cap, size_t need, size_t elem)
 {
 	struct run *r = j->r;
-	size_t cap2, add, limit = r->o->mem_limit;
+	size_t cap2, add, held, limit = r->o->mem_limit;
 	void *q;
 
 	if (need <= *cap)
@@ -202,22 +202,25 @@ static int grow(struct job *j, void **p, size_t *cap, size_t need, size_t elem)
 	while (cap2 < need)
 		cap2 *= 2;
 	add = (cap2 - *cap) * elem;
-	if (limit && atomic_load_explicit(&r->mem, memory_order_relaxed) + add > limit) {
+	/* Reserve first: workers growing at once never pass the limit together. */
+	held = atomic_fetch_add_explicit(&r->mem, add, memory_order_relaxed) + add;
+	if (limit && held > limit) {
+		atomic_fetch_sub_explicit(&r->mem, add, memory_order_relaxed);
 		atomic_store_explicit(&r->is_mem_limit, true, memory_order_relaxed);
 		error_set("the memory limit of one query was reached");
 		return TRAWL_ELIMIT;
 	}
 	q = realloc(*p, cap2 * elem);
 	if (!q) {
+		atomic_fetch_sub_explicit(&r->mem, add, memory_order_relaxed);
 		error_set("out of memory collecting results");
 		return TRAWL_ENOMEM;
 	}
 	*p = q;
 	*cap = cap2;
 	j->mem += add;
-	add += atomic_fetch_add_explicit(&r->mem, add, memory_order_relaxed);
 	for (size_t peak = atomic_load_explicit(&r->mem_peak, memory_order_relaxed);
-	     add > peak && !atomic_compare_exchange_weak(&r->mem_peak, &peak, add);)
+	     held > peak && !atomic_compare_exchange_weak(&r->mem_peak, &peak, held);)
 		;
 	return 0;
 }
