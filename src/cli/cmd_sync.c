@@ -200,6 +200,32 @@ out:
 	return ret;
 }
 
+/*
+ * Drops from the index the shards of names the registry retired (an older trawl named those
+ * repositories after their URL's query or fragment, which may hold a secret); the repositories
+ * themselves sync under their new names.
+ */
+static int drop_retired(struct sync_run *run)
+{
+	struct index *ix = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int err;
+
+	if ((err = store_retired_names(&names, &n, run->s)) < 0 || n == 0)
+		return err;
+	if ((err = index_open(&ix, run->d->index)) == TRAWL_ENOTFOUND)
+		err = 0; /* nothing indexed: nothing to drop */
+	for (size_t i = 0; i < n && err == 0; i++) {
+		if (ix && (err = index_commit_repo(run->d->index, names[i], NULL, 0)) < 0)
+			break;
+		err = store_retired_name_forget(run->s, names[i]);
+	}
+	index_close(ix);
+	store_names_free(names, n);
+	return err;
+}
+
 static int sync_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -244,6 +270,8 @@ static int sync_main(int argc, char **argv)
 	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0)
 		goto fail;
 	run.s = s;
+	if ((err = drop_retired(&run)) < 0)
+		goto fail;
 	if (optind < argc) {
 		if ((err = store_repo_get(&one, s, argv[optind])) < 0)
 			goto fail;
