@@ -352,7 +352,7 @@ static int drop_from_index(const struct datadir *d, const struct store_repo *r)
 		err = TRAWL_ENOMEM;
 	}
 	for (size_t i = 0; i < n && err == 0; i++)
-		err = index_commit_repo(d->index, names[i], NULL, 0);
+		err = index_remove_repo(d->index, names[i]);
 	for (size_t i = 0; names && i < n; i++)
 		free(names[i]);
 	free(names);

@@ -207,21 +207,15 @@ out:
  */
 static int drop_retired(struct sync_run *run)
 {
-	struct index *ix = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	int err;
 
-	if ((err = store_retired_names(&names, &n, run->s)) < 0 || n == 0)
+	if ((err = store_retired_names(&names, &n, run->s)) < 0)
 		return err;
-	if ((err = index_open(&ix, run->d->index)) == TRAWL_ENOTFOUND)
-		err = 0; /* nothing indexed: nothing to drop */
-	for (size_t i = 0; i < n && err == 0; i++) {
-		if (ix && (err = index_commit_repo(run->d->index, names[i], NULL, 0)) < 0)
-			break;
-		err = store_retired_name_forget(run->s, names[i]);
-	}
-	index_close(ix);
+	for (size_t i = 0; i < n && err == 0; i++)
+		if ((err = index_remove_repo(run->d->index, names[i])) == 0)
+			err = store_retired_name_forget(run->s, names[i]);
 	store_names_free(names, n);
 	return err;
 }

@@ -234,8 +234,8 @@ int gurl_parse(struct gurl *out, const char *url, const struct gurl_policy *p)
 	if (strpbrk(url, " \t"))
 		return malformed("it holds spaces");
 	out->kind = GURL_SSH; /* scp-like [user@]host:path, as git reads it: a ':' before any '/' */
-	if ((r.form == REPOURL_SCHEME && (err = parse_scheme(out, &r, p)) < 0) ||
-	    (err = check_secrets(&r)) < 0)
+	if ((err = check_secrets(&r)) < 0 ||
+	    (r.form == REPOURL_SCHEME && (err = parse_scheme(out, &r, p)) < 0))
 		goto out;
 	if (out->kind == GURL_LOCAL)
 		return 0;
