@@ -1,8 +1,9 @@
 /*
  * trawl repo add|list|remove|status: the repository registry in the data directory
  * (docs/operations.md). `add` checks the URL against the policy (src/git/url.h) and stores it;
- * `trawl sync` fetches and indexes. Nothing here prints a credential: URLs with a password are
- * refused when added.
+ * `trawl sync` fetches and indexes. Nothing here prints a credential: URLs that could carry one
+ * (user information, a query, a fragment) are refused when added, and the registry removed them
+ * from URLs an older trawl stored (src/store/store.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/repourl.h"
 
 static const char repo_usage[] =
 	"usage: trawl repo add URL|PATH [--name NAME] [--branch B]... [--data DIR]\n"
@@ -29,23 +31,6 @@ static const char repo_usage[] =
 
 
 /* --- add ------------------------------------------------------------------------------------ */
-
-/* The default name: the URL's or path's last component, without a trailing ".git". */
-static char *name_from_url(const char *url)
-{
-	size_t end = strlen(url), start;
-	char *name;
-
-	while (end > 0 && url[end - 1] == '/')
-		end--;
-	start = end;
-	while (start > 0 && url[start - 1] != '/' && url[start - 1] != ':')
-		start--;
-	if (end - start > 4 && strncmp(url + end - 4, ".git", 4) == 0)
-		end -= 4;
-	name = strndup(url + start, end - start);
-	return name;
-}
 
 static bool registry_name_valid(const char *name)
 {
@@ -83,25 +68,31 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 		fputs(repo_usage, stderr);
 		return EXIT_ERROR;
 	}
-	if (!name && !(name = auto_name = name_from_url(argv[optind]))) {
-		cli_errorf("out of memory");
-		return EXIT_ERROR;
+	/*
+	 * SECURITY: P1: the URL is checked (and its host resolved) before anything is stored or
+	 * named: a refused URL's query or user information never becomes a name or a message.
+	 */
+	if ((err = gitmod.url_check(&url, argv[optind], policy)) < 0 ||
+	    (!name && (err = repourl_name(&auto_name, url)) < 0)) {
+		cli_report(err);
+		goto out;
 	}
+	if (!name)
+		name = auto_name;
 	if (!registry_name_valid(name)) {
 		cli_errorf("invalid repository name \"%s\" (1-200 bytes, no '/', '\\', '@' or control "
 			   "characters, not starting with '-'); choose one with --name", name);
-		free(auto_name);
-		return EXIT_ERROR;
+		err = TRAWL_EINVAL;
+		goto out;
 	}
-	/* SECURITY: P1: the URL is checked (and its host resolved) before anything is stored. */
-	if ((err = gitmod.url_check(&url, argv[optind], policy)) < 0 ||
-	    (err = datadir_init(&d, data, true)) < 0 || (err = store_open(&s, d.db)) < 0 ||
+	if ((err = datadir_init(&d, data, true)) < 0 || (err = store_open(&s, d.db)) < 0 ||
 	    (err = store_repo_add(&id, s, name, url, branches, n_branches)) < 0) {
 		cli_report(err);
 	} else {
 		printf("added %s (id %lld); run trawl sync to fetch and index it\n", name,
 		       (long long)id);
 	}
+out:
 	store_close(s);
 	datadir_dispose(&d);
 	free(url);
@@ -361,7 +352,7 @@ static int drop_from_index(const struct datadir *d, const struct store_repo *r)
 		err = TRAWL_ENOMEM;
 	}
 	for (size_t i = 0; i < n && err == 0; i++)
-		err = index_commit_repo(d->index, names[i], NULL, 0);
+		err = index_remove_repo(d->index, names[i]);
 	for (size_t i = 0; names && i < n; i++)
 		free(names[i]);
 	free(names);

@@ -200,6 +200,26 @@ out:
 	return ret;
 }
 
+/*
+ * Drops from the index the shards of names the registry retired (an older trawl named those
+ * repositories after their URL's query or fragment, which may hold a secret); the repositories
+ * themselves sync under their new names.
+ */
+static int drop_retired(struct sync_run *run)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int err;
+
+	if ((err = store_retired_names(&names, &n, run->s)) < 0)
+		return err;
+	for (size_t i = 0; i < n && err == 0; i++)
+		if ((err = index_remove_repo(run->d->index, names[i])) == 0)
+			err = store_retired_name_forget(run->s, names[i]);
+	store_names_free(names, n);
+	return err;
+}
+
 static int sync_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -244,6 +264,8 @@ static int sync_main(int argc, char **argv)
 	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0)
 		goto fail;
 	run.s = s;
+	if ((err = drop_retired(&run)) < 0)
+		goto fail;
 	if (optind < argc) {
 		if ((err = store_repo_get(&one, s, argv[optind])) < 0)
 			goto fail;

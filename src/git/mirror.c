@@ -201,17 +201,6 @@ static int gstream_new(git_stream **out, const char *host, const char *port)
 	return 0;
 }
 
-static const char *default_port(enum gurl_kind kind)
-{
-	switch (kind) {
-	case GURL_HTTPS: return "443";
-	case GURL_HTTP: return "80";
-	case GURL_SSH: return "22";
-	case GURL_GIT: return "9418";
-	default: return "";
-	}
-}
-
 /* Installs the connection hook for a fetch from u (a local URL allows no connection at all). */
 static int hook_install(const struct gurl *u, const struct gurl_policy *p)
 {
@@ -222,7 +211,7 @@ static int hook_install(const struct gurl *u, const struct gurl_policy *p)
 
 	stream_policy = *p;
 	snprintf(stream_host, sizeof(stream_host), "%s", u->host ? u->host : "");
-	snprintf(stream_port, sizeof(stream_port), "%s", u->port ? u->port : default_port(u->kind));
+	snprintf(stream_port, sizeof(stream_port), "%s", gurl_port(u));
 	if ((rc = git_stream_register(GIT_STREAM_STANDARD, &reg)) < 0)
 		return gitrepo_error(rc, "installing the connection check");
 	/*
@@ -370,33 +359,61 @@ static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 	return cert_refuse(a, TRAWL_EIO);
 }
 
+/* The next whitespace-separated field of a credentials line at *p, or NULL at its end. */
+static char *next_field(char **p)
+{
+	char *f = *p + strspn(*p, " \t\r");
+
+	if (!*f)
+		return NULL;
+	*p = f + strcspn(f, " \t\r");
+	if (**p)
+		*(*p)++ = '\0';
+	return f;
+}
+
 /*
- * Finds the entry of the longest URL prefix matching url in text ("PREFIX USER SECRET" per
- * line, '#' comments). Pointers into text (which is modified); false when none matches.
+ * Finds the entry whose URL prefix matches url best (gurl_prefix_match: scheme, host and port
+ * equal, whole path segments; the most segments win, the first line on a tie) in text
+ * ("PREFIX USER SECRET" per line, '#' comments). Pointers into text (which is modified); false
+ * when none matches. A line that is not three fields, or whose prefix is not a URL trawl
+ * accepts, matches nothing.
+ *
+ * SECURITY: parsed, never compared as text: "http://127.0.0.1:70" must not match port 7099,
+ * nor "https://git.example.com" the host git.example.com.evil.net.
  */
 static bool creds_find(char **user, char **secret, char *text, const char *url)
 {
+	static const struct gurl_policy any = { true, true, true };
+	struct gurl u;
 	size_t best = 0;
-	char *save = NULL;
+	char *next = text;
 
 	*user = *secret = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[3], *s2 = NULL, *extra;
-		size_t n = 0;
+	if (gurl_parse(&u, url, &any) < 0)
+		return false;
+	while (next && *next) {
+		char *line = next, *f[4], *p = line;
+		struct gurl pre;
+		size_t score, n = 0;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		if (line[0] == '#')
 			continue;
-		for (char *w = strtok_r(line, " \t\r", &s2); w && n < 3; w = strtok_r(NULL, " \t\r", &s2))
-			f[n++] = w;
-		extra = n == 3 ? strtok_r(NULL, " \t\r", &s2) : NULL;
-		if (n != 3 || extra)
+		while (n < 4 && (f[n] = next_field(&p)))
+			n++;
+		if (n != 3 || gurl_parse(&pre, f[0], &any) < 0)
 			continue;
-		if (strncmp(url, f[0], strlen(f[0])) == 0 && strlen(f[0]) > best) {
-			best = strlen(f[0]);
+		if (gurl_prefix_match(&score, &pre, &u) && score > best) {
+			best = score;
 			*user = f[1];
 			*secret = f[2];
 		}
+		gurl_dispose(&pre);
 	}
+	gurl_dispose(&u);
 	return best > 0;
 }
 

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "util/error.h"
+#include "util/repourl.h"
 
 #define HOST_MAX 255
 
@@ -19,12 +21,18 @@ static const char allow_hint[] =
 	"allowed: https://, ssh:// or user@host:path, git://; http:// with --allow-insecure; "
 	"file:// and local paths with --allow-local";
 
+static const char creds_hint[] =
+	"put credentials in DATA/credentials instead (docs/operations.md, \"Credentials\") and add "
+	"the URL without them";
+
 void gurl_dispose(struct gurl *u)
 {
 	if (!u)
 		return;
+	free(u->user);
 	free(u->host);
 	free(u->port);
+	free(u->path);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -37,7 +45,8 @@ static bool has_control(const char *s)
 }
 
 /* A host name or an IP literal (brackets already removed): letters, digits, '.', '-', '_',
- * and ':' for IPv6; never starting with '-' (ssh would take "-oProxyCommand=..." as an option). */
+ * and ':' for IPv6; never starting with '-' (ssh would take "-oProxyCommand=..." as an option).
+ * So a '%' escape never reaches a host: "%40" cannot hide an '@'. */
 static bool host_ok(const char *h, size_t len)
 {
 	if (len == 0 || len > HOST_MAX || h[0] == '-')
@@ -48,18 +57,19 @@ static bool host_ok(const char *h, size_t len)
 	return true;
 }
 
-static bool port_ok(const char *p, size_t len)
+/* The port's value (1-65535), or 0 when p[0..len) is not one. */
+static unsigned port_value(const char *p, size_t len)
 {
 	unsigned long v = 0;
 
 	if (len == 0 || len > 5)
-		return false;
+		return 0;
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] < '0' || p[i] > '9')
-			return false;
+			return 0;
 		v = v * 10 + (unsigned long)(p[i] - '0');
 	}
-	return v >= 1 && v <= 65535;
+	return v <= 65535 ? (unsigned)v : 0;
 }
 
 static int nomem(void)
@@ -81,27 +91,62 @@ static int malformed(const char *why)
 }
 
 /*
- * Splits "[user[:password]@]host[:port]" (the authority of a URL, or of an scp-like address
- * with has_port false) into u->host and u->port.
+ * SECURITY: refuses a URL that may carry a secret, naming where it is but quoting none of it:
+ * the scheme and host are shown only when they are plainly a scheme and a host name.
  */
-static int parse_authority(struct gurl *u, const char *a, size_t len, bool has_port)
+static int refuse_secret(const struct repourl *r, const char *where, const char *what)
 {
-	const char *at = NULL, *h, *end = a + len, *colon = NULL;
+	char origin[HOST_MAX + 40] = "";
+	bool host_shown = r->host_len <= HOST_MAX + 8;
 
-	for (const char *c = a; c < end; c++)
-		if (*c == '@')
-			at = c;
-	if (at) {
-		/* SECURITY: a password in the URL would be stored and shown; refuse it. */
-		if (memchr(a, ':', (size_t)(at - a)))
-			return refuse("it holds a password (user:password@); put credentials in the "
-				      "credentials file instead (docs/operations.md)");
-		if (at == a)
-			return malformed("empty user name before '@'");
-	}
-	h = at ? at + 1 : a;
+	for (size_t i = 0; host_shown && i < r->host_len; i++)
+		host_shown = isalnum((unsigned char)r->host[i]) || strchr(".-_:[]", r->host[i]);
+	if (r->form == REPOURL_SCHEME)
+		snprintf(origin, sizeof(origin), "%.*s://", (int)r->scheme_len, r->scheme);
+	snprintf(origin + strlen(origin), sizeof(origin) - strlen(origin), "%s%.*s%s", where,
+		 host_shown ? (int)r->host_len : 3, host_shown ? r->host : "...",
+		 r->form == REPOURL_SCP ? ":..." : "/...");
+	error_set("repository URL refused: %s holds %s; %s", origin, what, creds_hint);
+	return TRAWL_EPERM;
+}
+
+/*
+ * SECURITY: nothing that can carry a secret gets through: libgit2 sends a user name (even
+ * "ghp_TOKEN", or "alice%3apw", which it decodes to alice:pw) as Basic authentication, and the
+ * URL would be stored, listed and returned by the API. Only ssh keeps a login name, which is
+ * not a secret and which ssh needs.
+ */
+static int check_secrets(const struct repourl *r)
+{
+	if (r->query)
+		return refuse_secret(r, "", "a query string (\"?...\"), which may carry a token");
+	if (r->fragment)
+		return refuse_secret(r, "", "a fragment (\"#...\"), which may carry a token");
+	for (size_t i = 0; r->form == REPOURL_SCP && i < r->path_len; i++)
+		if (r->path[i] == '@')
+			return refuse_secret(r, "", "an '@' after the host (libgit2 would take what comes "
+						    "before it as user information)");
+	if (!r->userinfo)
+		return 0;
+	if (!repourl_is_ssh(r))
+		return refuse_secret(r, "***@", "user information (a user name, password or token "
+						"before '@', which would be sent as Basic "
+						"authentication)");
+	if (memchr(r->userinfo, ':', r->userinfo_len))
+		return refuse_secret(r, "***@", "a password (user:password@)");
+	if (!repourl_user_ok(r->userinfo, r->userinfo_len))
+		return refuse_secret(r, "***@", "a user name that is not a plain login name (1-64 "
+						"letters, digits, '.', '_', '-'; no '%' escapes)");
+	return 0;
+}
+
+/* Splits the authority's "host[:port]" (scheme form) or "host" (scp-like) into u->host, u->port. */
+static int parse_host(struct gurl *u, const char *h, size_t len, bool has_port)
+{
+	const char *end = h + len, *colon = NULL;
+
 	if (h < end && *h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(end - h));
+		const char *rb = memchr(h, ']', len);
 
 		if (!rb)
 			return malformed("unterminated '[' in the host");
@@ -113,7 +158,7 @@ static int parse_authority(struct gurl *u, const char *a, size_t len, bool has_p
 		}
 	} else {
 		if (has_port)
-			colon = memchr(h, ':', (size_t)(end - h));
+			colon = memchr(h, ':', len);
 		u->host = strndup(h, (size_t)((colon ? colon : end) - h));
 	}
 	if (!u->host)
@@ -121,7 +166,7 @@ static int parse_authority(struct gurl *u, const char *a, size_t len, bool has_p
 	if (!host_ok(u->host, strlen(u->host)))
 		return malformed("missing or invalid host name");
 	if (colon) {
-		if (!port_ok(colon + 1, (size_t)(end - colon - 1)))
+		if (!port_value(colon + 1, (size_t)(end - colon - 1)))
 			return malformed("invalid port");
 		if (!(u->port = strndup(colon + 1, (size_t)(end - colon - 1))))
 			return nomem();
@@ -129,47 +174,37 @@ static int parse_authority(struct gurl *u, const char *a, size_t len, bool has_p
 	return 0;
 }
 
-static int parse_scheme_url(struct gurl *u, const char *url, const char *sep,
-			    const struct gurl_policy *p)
+static int parse_scheme(struct gurl *u, const struct repourl *r, const struct gurl_policy *p)
 {
-	char scheme[16];
-	size_t slen = (size_t)(sep - url);
-	const char *auth = sep + 3, *slash;
+	static const struct {
+		const char *name;
+		enum gurl_kind kind;
+	} schemes[] = {
+		{ "https", GURL_HTTPS }, { "http", GURL_HTTP },  { "ssh", GURL_SSH },
+		{ "git+ssh", GURL_SSH }, { "ssh+git", GURL_SSH }, { "git", GURL_GIT },
+		{ "file", GURL_LOCAL },
+	};
+	size_t i;
 
-	if (slen >= sizeof(scheme))
+	for (i = 0; i < sizeof(schemes) / sizeof(*schemes); i++)
+		if (r->scheme_len == strlen(schemes[i].name) &&
+		    strncasecmp(r->scheme, schemes[i].name, r->scheme_len) == 0)
+			break;
+	if (i == sizeof(schemes) / sizeof(*schemes))
 		return refuse(allow_hint);
-	for (size_t i = 0; i < slen; i++)
-		scheme[i] = (char)tolower((unsigned char)url[i]);
-	scheme[slen] = 0;
-	if (strcmp(scheme, "https") == 0)
-		u->kind = GURL_HTTPS;
-	else if (strcmp(scheme, "http") == 0)
-		u->kind = GURL_HTTP;
-	else if (strcmp(scheme, "ssh") == 0 || strcmp(scheme, "git+ssh") == 0 ||
-		 strcmp(scheme, "ssh+git") == 0)
-		u->kind = GURL_SSH;
-	else if (strcmp(scheme, "git") == 0)
-		u->kind = GURL_GIT;
-	else if (strcmp(scheme, "file") == 0)
-		u->kind = GURL_LOCAL;
-	else
-		return refuse(allow_hint);
+	u->kind = schemes[i].kind;
 	if (u->kind == GURL_HTTP && !p->allow_insecure)
 		return refuse("http:// is not encrypted; use https://, or --allow-insecure");
-	if (u->kind == GURL_LOCAL) {
-		if (!p->allow_local)
-			return refuse("file:// reads this machine's files; allow it with --allow-local");
-		if (auth[0] != '/')
-			return malformed("file:// needs an absolute path (file:///path)");
-		return 0;
-	}
-	slash = strchr(auth, '/');
-	return parse_authority(u, auth, slash ? (size_t)(slash - auth) : strlen(auth), true);
+	if (u->kind == GURL_LOCAL && !p->allow_local)
+		return refuse("file:// reads this machine's files; allow it with --allow-local");
+	if (u->kind == GURL_LOCAL && (r->host_len || r->userinfo || r->path_len == 0))
+		return malformed("file:// needs an absolute path (file:///path)");
+	return 0;
 }
 
 int gurl_parse(struct gurl *out, const char *url, const struct gurl_policy *p)
 {
-	const char *sep, *colon, *slash;
+	struct repourl r;
 	size_t i;
 	int err;
 
@@ -186,30 +221,111 @@ int gurl_parse(struct gurl *out, const char *url, const struct gurl_policy *p)
 		;
 	if (i > 0 && url[i] == ':' && url[i + 1] == ':')
 		return refuse("transport helper syntax (ext::, fd::, ...::) is never allowed");
-	sep = strstr(url, "://");
-	slash = strchr(url, '/');
-	if (sep && (!slash || sep < slash)) {
-		for (const char *c = url; c < sep; c++)
-			if (!isalnum((unsigned char)*c) && !strchr("+.-", *c))
-				return refuse(allow_hint);
-		if (strpbrk(url, " \t"))
-			return malformed("it holds spaces");
-		err = parse_scheme_url(out, url, sep, p);
-	} else if ((colon = strchr(url, ':')) && (!slash || colon < slash)) {
-		/* scp-like [user@]host:path, as git reads it: a ':' before any '/'. */
-		out->kind = GURL_SSH;
-		if (strpbrk(url, " \t"))
-			return malformed("it holds spaces");
-		err = parse_authority(out, url, (size_t)(colon - url), false);
-	} else {
+	repourl_split(&r, url);
+	if (r.form == REPOURL_PATH) {
 		out->kind = GURL_LOCAL;
-		err = p->allow_local ? 0
-				     : refuse("a local path reads this machine's files; allow it with "
-					      "--allow-local");
+		return p->allow_local ? 0
+				      : refuse("a local path reads this machine's files; allow it with "
+					       "--allow-local");
 	}
+	for (i = 0; i < r.scheme_len; i++)
+		if (!isalnum((unsigned char)r.scheme[i]) && !strchr("+.-", r.scheme[i]))
+			return refuse(allow_hint);
+	if (strpbrk(url, " \t"))
+		return malformed("it holds spaces");
+	out->kind = GURL_SSH; /* scp-like [user@]host:path, as git reads it: a ':' before any '/' */
+	if ((err = check_secrets(&r)) < 0 ||
+	    (r.form == REPOURL_SCHEME && (err = parse_scheme(out, &r, p)) < 0))
+		goto out;
+	if (out->kind == GURL_LOCAL)
+		return 0;
+	if ((err = parse_host(out, r.host, r.host_len, r.form == REPOURL_SCHEME)) < 0)
+		goto out;
+	if ((r.userinfo && !(out->user = strndup(r.userinfo, r.userinfo_len))) ||
+	    !(out->path = strndup(r.path, r.path_len)))
+		err = nomem();
+out:
 	if (err < 0)
 		gurl_dispose(out);
 	return err;
+}
+
+const char *gurl_port(const struct gurl *u)
+{
+	if (u->port)
+		return u->port;
+	switch (u->kind) {
+	case GURL_HTTPS: return "443";
+	case GURL_HTTP: return "80";
+	case GURL_SSH: return "22";
+	case GURL_GIT: return "9418";
+	default: return "";
+	}
+}
+
+static bool host_equal(const char *a, const char *b)
+{
+	struct in6_addr x, y;
+
+	if (strchr(a, ':') && strchr(b, ':') && inet_pton(AF_INET6, a, &x) == 1 &&
+	    inet_pton(AF_INET6, b, &y) == 1)
+		return memcmp(&x, &y, sizeof(x)) == 0;
+	return strcasecmp(a, b) == 0;
+}
+
+/* The next non-empty segment of a path at *p (advanced past it); false at the end. */
+static bool next_segment(const char **seg, size_t *len, const char **p)
+{
+	while (**p == '/')
+		(*p)++;
+	if (!**p)
+		return false;
+	*seg = *p;
+	*len = strcspn(*p, "/");
+	*p += *len;
+	return true;
+}
+
+/* "." or "..", also as "%2e" escapes: a server may resolve them to another repository. */
+static bool is_dot_segment(const char *s, size_t len)
+{
+	size_t dots = 0;
+
+	for (size_t i = 0; i < len; dots++)
+		if (s[i] == '.')
+			i++;
+		else if (len - i >= 3 && strncasecmp(s + i, "%2e", 3) == 0)
+			i += 3;
+		else
+			return false;
+	return dots == 1 || dots == 2;
+}
+
+bool gurl_prefix_match(size_t *score, const struct gurl *prefix, const struct gurl *u)
+{
+	const char *pp = prefix->path, *up = u->path, *ps, *us;
+	size_t pl, ul, n = 0;
+	bool has_dots = false;
+
+	*score = 0;
+	if (prefix->kind != u->kind || u->kind == GURL_LOCAL || !prefix->host || !u->host ||
+	    !host_equal(prefix->host, u->host))
+		return false;
+	if (port_value(gurl_port(prefix), strlen(gurl_port(prefix))) !=
+	    port_value(gurl_port(u), strlen(gurl_port(u))))
+		return false;
+	if (prefix->user && u->user && strcmp(prefix->user, u->user) != 0)
+		return false;
+	while (next_segment(&us, &ul, &up))
+		has_dots |= is_dot_segment(us, ul);
+	up = u->path;
+	while (next_segment(&ps, &pl, &pp)) {
+		if (has_dots || !next_segment(&us, &ul, &up) || pl != ul || memcmp(ps, us, pl) != 0)
+			return false;
+		n++;
+	}
+	*score = 2 * n + (prefix->user != NULL) + 1;
+	return true;
 }
 
 /* Whether an IPv4 address (network byte order bytes) is one trawl must not reach by default. */

@@ -6,8 +6,11 @@
  * Allowed: https://; ssh:// and scp-like [user@]host:path; git://; http:// only when the
  * operator allows insecure transports; file:// and local paths only when the operator allows
  * local sources. Refused with a message: every other scheme (ext::, fd::, anything holding
- * "::"), a URL starting with '-', control characters or spaces, a password in the URL
- * (credentials belong in the credentials file, so they never reach the database or a log).
+ * "::"), a URL starting with '-', control characters or spaces, and anything that can carry a
+ * secret: user information in an http(s)://, git:// or file:// URL (a token as user name is
+ * sent as Basic authentication), a password or anything but a plain login name before an ssh
+ * host, a query string or a fragment. Credentials belong in the credentials file, so they never
+ * reach the database, a log or the API; no message quotes the refused part.
  *
  * Addresses: a host is resolved and every address it resolves to is checked; loopback, private
  * (RFC 1918, fc00::/7), link-local (the 169.254.169.254 metadata service included), unspecified,
@@ -38,8 +41,10 @@ enum gurl_kind {
 
 struct gurl {
 	enum gurl_kind kind;
+	char *user; /* ssh's login name, or NULL */
 	char *host; /* without brackets; NULL for GURL_LOCAL */
 	char *port; /* NULL for the scheme's default */
+	char *path; /* as written ("" when none); NULL for GURL_LOCAL */
 };
 
 /*
@@ -50,6 +55,20 @@ struct gurl {
  */
 int gurl_parse(struct gurl *out, const char *url, const struct gurl_policy *p);
 void gurl_dispose(struct gurl *u);
+
+/* u's port, or its scheme's default ("443", "80", "22", "9418"); "" for GURL_LOCAL. */
+const char *gurl_port(const struct gurl *u);
+
+/*
+ * Whether the credentials entry for prefix applies to u: same scheme, same host (letters
+ * compared without case, IPv6 literals by address), same port (a prefix without one means the
+ * scheme's default), the prefix's user name if it has one equal to u's if u has one, and the
+ * prefix's path segments the first segments of u's (whole segments, empty ones ignored, so
+ * trailing slashes do not matter). A URL with a "." or ".." segment is matched by host-wide
+ * prefixes only. *score (when true) ranks matches: more segments, then a user name, win.
+ * Never true for GURL_LOCAL.
+ */
+bool gurl_prefix_match(size_t *score, const struct gurl *prefix, const struct gurl *u);
 
 /* Whether the address is loopback, private, link-local, unspecified, CGNAT, ... (see above). */
 bool gurl_addr_blocked(const struct sockaddr *sa);

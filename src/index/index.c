@@ -854,8 +854,9 @@ static bool entry_unchanged(const struct index_repo_entry *cur,
 	return cur->n_branches == expect->n_branches;
 }
 
-int index_commit_entry(const char *dir, const struct index_repo_entry *e,
-		       const struct index_repo_entry *expect)
+/* index_commit_entry, or with is_removal the removal of e->name's entry and files. */
+static int commit_entry(const char *dir, const struct index_repo_entry *e,
+			const struct index_repo_entry *expect, bool is_removal)
 {
 	struct manifest m = { 0 };
 	struct index_repo_entry fresh = { 0 }, old = { 0 };
@@ -873,17 +874,23 @@ int index_commit_entry(const char *dir, const struct index_repo_entry *e,
 	err = manifest_read(&m, dir);
 	if (err == TRAWL_ENOTFOUND)
 		err = 0; /* the first commit creates the index */
-	if (err < 0 || (err = new_entry(&fresh, &m, e)) < 0)
+	if (err < 0 || (!is_removal && (err = new_entry(&fresh, &m, e)) < 0))
 		goto out;
 	for (at = 0; at < m.n_repos && strcmp(m.repos[at].name, name) != 0; at++)
 		;
+	if (is_removal && at == m.n_repos)
+		goto out; /* not in the index: nothing to write */
 	if (expect && !entry_unchanged(at < m.n_repos ? &m.repos[at] : NULL, expect)) {
 		error_set("%s: repository \"%s\" changed in the index during this run (another "
 			  "indexer?); nothing was committed, run again", dir, name);
 		err = TRAWL_EIO;
 		goto out;
 	}
-	if (at == m.n_repos) {
+	if (is_removal) {
+		old = m.repos[at];
+		memmove(&m.repos[at], &m.repos[at + 1], (m.n_repos - at - 1) * sizeof(*m.repos));
+		m.n_repos--;
+	} else if (at == m.n_repos) {
 		struct index_repo_entry *v = realloc(m.repos, (m.n_repos + 1) * sizeof(*v));
 
 		if (!v) {
@@ -895,8 +902,10 @@ int index_commit_entry(const char *dir, const struct index_repo_entry *e,
 	} else {
 		old = m.repos[at];
 	}
-	m.repos[at] = fresh;
-	fresh = (struct index_repo_entry){ 0 }; /* owned by m now */
+	if (!is_removal) {
+		m.repos[at] = fresh;
+		fresh = (struct index_repo_entry){ 0 }; /* owned by m now */
+	}
 	if ((err = manifest_write(&m, dir)) < 0)
 		goto out;
 	/*
@@ -921,6 +930,19 @@ out:
 	manifest_dispose(&m);
 	lock_release(lock);
 	return err;
+}
+
+int index_commit_entry(const char *dir, const struct index_repo_entry *e,
+		       const struct index_repo_entry *expect)
+{
+	return commit_entry(dir, e, expect, false);
+}
+
+int index_remove_repo(const char *dir, const char *name)
+{
+	struct index_repo_entry e = { .name = (char *)name };
+
+	return commit_entry(dir, &e, NULL, true);
 }
 
 int index_commit_repo(const char *dir, const char *name, char *const *shard_files,

@@ -262,6 +262,12 @@ int index_commit_repo(const char *dir, const char *name, char *const *shard_file
 		      size_t n_files);
 
 /*
+ * Removes repository name from the MANIFEST (its name too, not only its shards) and deletes its
+ * files; nothing to do when the index does not list it. EINVAL, EIO, ECORRUPT, ENOMEM.
+ */
+int index_remove_repo(const char *dir, const char *name);
+
+/*
  * A fresh, unused shard file name for repository name (unique across runs, safe as a file
  * name whatever the repository name holds). Caller frees. NULL on ENOMEM.
  */

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "util/error.h"
+#include "util/repourl.h"
 
 #define BUSY_TIMEOUT_MS 10000
 
@@ -23,6 +24,17 @@ struct store {
 	sqlite3 *db;
 	char *path;
 };
+
+/* What a repository whose URL migration 2 changed says in last_error (an SQL literal). */
+#define REDACTED_MSG                                                                          \
+	"'its URL held user information, a query string or a fragment, which may be a secret: "   \
+	"trawl removed them; if the server needs credentials, put them in DATA/credentials "      \
+	"(docs/operations.md, \"Credentials\"); the next sync tries again'"
+#define RETIRED_MSG                                                                           \
+	"'its URL held a query string or a fragment, which may be a secret, and its name came "   \
+	"from them: trawl removed them from the URL and renamed the repository (the next sync "   \
+	"drops the old name from the index); if the server needs credentials, put them in "       \
+	"DATA/credentials (docs/operations.md, \"Credentials\")'"
 
 static const char *const migrations[] = {
 	/* 1: the repository registry. AUTOINCREMENT: an id is never reused after a removal, so a
@@ -53,6 +65,27 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (repo_id, branch)"
 	");"
 	"PRAGMA user_version = 1;",
+	/*
+	 * 2: no secrets in URLs. trawl up to schema 1 stored URLs with user information (a token
+	 * as user name, an encoded password), a query or a fragment, and named a repository after
+	 * the last part of the whole URL, so "x.git?access_token=..." could be a name. URLs lose
+	 * those parts (trawl_url_redacted) and the repository is marked in error saying so; a
+	 * name made from them is changed to the path's (or "NAME-ID", or "repo-ID" when taken),
+	 * and the old name is kept in retired_names until sync drops its shards from the index.
+	 */
+	"CREATE TABLE retired_names (name TEXT PRIMARY KEY);"
+	"INSERT OR IGNORE INTO retired_names (name) "
+	"  SELECT name FROM repos WHERE trawl_name_from_query(name, url);"
+	"UPDATE repos SET url = trawl_url_redacted(url), state = 'error', last_error = CASE"
+	"  WHEN name IN (SELECT name FROM retired_names) THEN " RETIRED_MSG
+	"  ELSE " REDACTED_MSG " END "
+	"  WHERE trawl_url_redacted(url) IS NOT url;"
+	"UPDATE OR IGNORE repos SET name = trawl_url_name(url)"
+	"  WHERE name IN (SELECT name FROM retired_names);"
+	"UPDATE OR IGNORE repos SET name = trawl_url_name(url) || '-' || id"
+	"  WHERE name IN (SELECT name FROM retired_names);"
+	"UPDATE repos SET name = 'repo-' || id WHERE name IN (SELECT name FROM retired_names);"
+	"PRAGMA user_version = 2;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -185,6 +218,78 @@ static int check_version(struct store *s, int version)
 	return 0;
 }
 
+/*
+ * The SQL functions migration 2 calls: URL syntax lives in C (util/repourl.h), the migration
+ * stays constant SQL. Deterministic, and SQLITE_DIRECTONLY: no trigger or view in a hostile
+ * database file can call them.
+ */
+static void fn_url_redacted(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *url = sqlite3_value_text(argv[0]);
+	char *r = NULL;
+
+	(void)argc;
+	if (!url)
+		sqlite3_result_null(cx);
+	else if (repourl_redact(&r, (const char *)url) < 0)
+		sqlite3_result_error_nomem(cx);
+	else if (!r)
+		sqlite3_result_value(cx, argv[0]);
+	else
+		sqlite3_result_text(cx, r, -1, free);
+}
+
+/* The path's name for url, or NULL when it is empty or not one `trawl repo add` would take. */
+static void fn_url_name(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *url = sqlite3_value_text(argv[0]);
+	char *name = NULL;
+
+	(void)argc;
+	if (url && repourl_name(&name, (const char *)url) < 0) {
+		sqlite3_result_error_nomem(cx);
+		return;
+	}
+	if (!name || !name[0] || name[0] == '-' || strpbrk(name, "@\\"))
+		sqlite3_result_null(cx);
+	else
+		sqlite3_result_text(cx, name, -1, SQLITE_TRANSIENT);
+	free(name);
+}
+
+static void fn_name_from_query(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *name = sqlite3_value_text(argv[0]), *url = sqlite3_value_text(argv[1]);
+
+	(void)argc;
+	sqlite3_result_int(cx, name && url &&
+				       repourl_name_is_from_query((const char *)name, (const char *)url));
+}
+
+static int register_functions(struct store *s)
+{
+	static const struct {
+		const char *name;
+		int n_args;
+		void (*fn)(sqlite3_context *, int, sqlite3_value **);
+	} fns[] = {
+		{ "trawl_url_redacted", 1, fn_url_redacted },
+		{ "trawl_url_name", 1, fn_url_name },
+		{ "trawl_name_from_query", 2, fn_name_from_query },
+	};
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++) {
+		int rc = sqlite3_create_function_v2(s->db, fns[i].name, fns[i].n_args,
+						    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+							    SQLITE_DIRECTONLY,
+						    NULL, fns[i].fn, NULL, NULL, NULL);
+
+		if (rc != SQLITE_OK)
+			return db_error(s, rc, "registering SQL functions");
+	}
+	return 0;
+}
+
 /* Brings the schema up to date in one write transaction (another process may race us). */
 static int migrate(struct store *s)
 {
@@ -245,7 +350,8 @@ int store_open(struct store **out, const char *path)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if ((err = run_const(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) < 0 ||
+	if ((err = register_functions(s)) < 0 ||
+	    (err = run_const(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) < 0 ||
 	    (err = run_const(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
 	    (err = migrate(s)) < 0)
 		goto fail;
@@ -670,4 +776,71 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 		err = replace_branches(s, id, branches, n);
 	sqlite3_finalize(st);
 	return tx_end(s, err);
+}
+
+int store_retired_names(char ***out, size_t *n, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	char **v = NULL;
+	size_t cap = 0, len = 0;
+	int err, rc;
+
+	*out = NULL;
+	*n = 0;
+	/* A name a repository took again since is that repository's, not an old one's. */
+	if ((err = prep(&st, s, "SELECT name FROM retired_names "
+				"WHERE name NOT IN (SELECT name FROM repos) ORDER BY name")) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+
+		if (len + 1 >= cap) {
+			size_t cap2 = cap ? cap * 2 : 4;
+			char **v2 = realloc(v, cap2 * sizeof(*v2));
+
+			if (!v2) {
+				err = nomem();
+				goto out;
+			}
+			v = v2;
+			cap = cap2;
+		}
+		v[len] = dup_col(st, 0, &oom);
+		if (oom || !v[len]) {
+			err = nomem();
+			goto out;
+		}
+		v[++len] = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_error(s, rc, "reading retired names");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+out:
+	sqlite3_finalize(st);
+	store_names_free(v, len);
+	return err;
+}
+
+void store_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int store_retired_name_forget(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "DELETE FROM retired_names WHERE name = ?1")) == 0 &&
+	    (err = bind_text(s, st, 1, name)) == 0)
+		err = run(s, st, "forgetting a retired name");
+	sqlite3_finalize(st);
+	return err;
 }

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096
@@ -102,5 +102,17 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 
 /* Records a failed sync: state error, last_sync = when, last_error = error. ENOTFOUND, EIO. */
 int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char *error);
+
+/*
+ * Names repositories no longer have: names an older trawl made from a URL's query or fragment,
+ * which the schema 2 migration changed (their shards in the index still carry the old name).
+ * Names a registered repository has taken again are left out. *out is a new array of n new
+ * strings (free with store_names_free). EIO, ENOMEM.
+ */
+int store_retired_names(char ***out, size_t *n, struct store *s);
+void store_names_free(char **v, size_t n);
+
+/* Forgets a retired name once its shards are gone from the index. EIO. */
+int store_retired_name_forget(struct store *s, const char *name);
 
 #endif

@@ -170,8 +170,27 @@ refused "http://169.254.169.254 without --allow-private" "allow-private" "http:/
 refused "http://10.0.0.1 without --allow-private" "allow-private" "http://10.0.0.1/x.git" --allow-insecure
 refused "git://localhost without --allow-private" "allow-private" "git://localhost:$gd_port/alpha.git"
 refused "an IPv4-mapped IPv6 loopback" "allow-private" "https://[::ffff:127.0.0.1]:$canary_port/x.git"
-refused "a password in the URL" "credentials file" "https://alice:s3cr3t-canary@example.com/x.git"
+refused "a password in the URL" "DATA/credentials" "https://alice:s3cr3t-canary@example.com/x.git"
 if grep -q 's3cr3t-canary' "$T/.err" "$T/.out"; then not_ok "... and the password is not echoed" "$(cat "$T/.err")"; else ok "... and the password is not echoed"; fi
+# Anything else that can carry a secret: user information (libgit2 sends a user name or an
+# encoded user:password as Basic authentication), a query, a fragment, an ssh password.
+secret_urls=("http://alice%3aPW-canary-7@127.0.0.1:$canary_port/y.git"
+             "http://ghp_PW-canary-7@127.0.0.1:$canary_port/z.git"
+             "http://127.0.0.1:$canary_port/x.git?access_token=PW-canary-7"
+             "http://127.0.0.1:$canary_port/x.git#PW-canary-7"
+             "ssh://git:PW-canary-7@127.0.0.1:$canary_port/x.git"
+             "ssh://git%3aPW-canary-7@127.0.0.1:$canary_port/x.git"
+             "127.0.0.1:PW-canary-7@127.0.0.1:x.git")
+secret_what=("an encoded user:password" "a token as user name" "a query string" "a fragment"
+             "an ssh password" "an encoded ssh password" "an '@' in an scp-like path")
+for i in "${!secret_urls[@]}"; do
+  refused "${secret_what[$i]} in the URL is refused, pointing to DATA/credentials" "DATA/credentials" "${secret_urls[$i]}" "${OPEN[@]}"
+  if grep -q 'PW-canary-7' "$T/.err" "$T/.out"; then not_ok "... and not echoed" "$(cat "$T/.err")"; else ok "... and not echoed"; fi
+done
+"$TRAWL" repo list --json --data "$P" >"$T/.out" 2>&1
+if grep -q 'canary-7' "$T/.out"; then not_ok "no refused URL was stored or named" "$(cat "$T/.out")"; else ok "no refused URL was stored or named"; fi
+check "an ssh login name alone is still accepted" "$TRAWL" repo add --data "$P" --name sshuser "ssh://git@127.0.0.1:$canary_port/x.git" "${OPEN[@]}"
+"$TRAWL" repo remove --data "$P" sshuser >/dev/null 2>&1
 # Allowed at add time, then refused at sync time without the flag: checked before every fetch.
 check "a loopback URL is accepted with --allow-private" "$TRAWL" repo add --data "$P" --name late "http://127.0.0.1:$canary_port/alpha.git" --allow-insecure --allow-private
 expect_status "... and refused at sync without it" 2 "$TRAWL" sync --data "$P" --allow-insecure
@@ -233,6 +252,50 @@ fi
 printf 'http://127.0.0.1:%s/ alice wrong-secret\n' "$auth_port" > "$C/credentials"
 expect_status "a wrong secret fails (once, no retry loop)" 2 "$TRAWL" sync --data "$C" "${OPEN[@]}"
 expect_eq "... and the previous results stay" "private/file.txt:1:alpha_marker_two" "$("$TRAWL" search --data "$C" -e alpha_marker_two)"
+# Entries match on parsed scheme, host, port and whole path segments, never as text prefixes.
+printf 'http://127.0.0.1:%s alice cred-canary-42\nhttp://127.0.0.1:%s/alp alice cred-canary-42\n' "${auth_port%?}" "$auth_port" > "$C/credentials"
+expect_status "an entry for a port the server's begins with, or for part of a path segment, is not used" 2 "$TRAWL" sync --data "$C" "${OPEN[@]}"
+case $(cat "$T/.err") in *"no entry for this repository"*) ok "... saying no entry matches";; *) not_ok "... saying no entry matches" "$(cat "$T/.err")";; esac
+printf 'http://127.0.0.1:%s alice cred-canary-42\n' "$auth_port" > "$C/credentials"
+expect_status "an entry for the host and port, without a path or slash, is used" 0 "$TRAWL" sync --data "$C" "${OPEN[@]}"
+
+# --- secrets a registry of an older trawl holds are removed when it is opened -------------------
+check "a repository with a hostile name is added" "$TRAWL" repo add --data "$C" --name 'beta.git?access_token=Q-canary-9' "http://127.0.0.1:$web_port/beta.git" "${OPEN[@]}"
+check "... and synced" "$TRAWL" sync --data "$C" "${OPEN[@]}"
+# What trawl with schema 1 stored for "repo add URL" with a token as user name and with a query.
+python3 - "$C/trawl.db" "$auth_port" "$web_port" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE repos SET url = ? WHERE name = 'private'",
+           ("http://ghp_U-canary-9@127.0.0.1:%s/alpha.git" % sys.argv[2],))
+db.execute("UPDATE repos SET url = ? WHERE name LIKE 'beta%'",
+           ("http://127.0.0.1:%s/beta.git?access_token=Q-canary-9" % sys.argv[3],))
+db.execute("DROP TABLE retired_names")
+db.execute("PRAGMA user_version = 1")
+db.commit()
+PY
+"$TRAWL" repo list --data "$C" > "$T/list.out" 2>&1; "$TRAWL" repo list --json --data "$C" >> "$T/list.out" 2>&1
+"$TRAWL" repo status --data "$C" private >> "$T/list.out" 2>&1
+if grep -q 'canary-9' "$T/list.out"; then not_ok "an old registry's secrets are gone from repo list and status" "$(cat "$T/list.out")"; else ok "an old registry's secrets are gone from repo list and status"; fi
+case $(cat "$T/list.out") in *"private	error"*"DATA/credentials"*) ok "... the repository is marked in error saying why";; *) not_ok "... the repository is marked in error saying why" "$(cat "$T/list.out")";; esac
+case $(cat "$T/list.out") in *"beta	error"*) ok "... the one named after its query is renamed";; *) not_ok "... the one named after its query is renamed" "$(cat "$T/list.out")";; esac
+expect_status "the redacted repositories sync again (credentials from the file)" 0 "$TRAWL" sync --data "$C" "${OPEN[@]}"
+expect_eq "... under the new name" "beta/file.txt:1:beta_marker_two" "$("$TRAWL" search --data "$C" -e beta_marker_two)"
+expect_eq "... and the old name's shards are gone" "" "$(find "$C/index" -name '*canary*'; grep -l 'canary-9' "$C/index/MANIFEST")"
+python3 - "$TRAWL" "$C" > "$T/api.out" 2>&1 <<'PY'
+import http.client, re, subprocess, sys
+p = subprocess.Popen([sys.argv[1], "serve", "--data", sys.argv[2], "--listen", "127.0.0.1:0",
+                      "--sync-interval", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+try:
+    port = int(re.search(r"127\.0\.0\.1:(\d+)", p.stdout.readline().decode()).group(1))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("GET", "/api/v1/repos")
+    print(c.getresponse().read().decode())
+finally:
+    p.kill()
+    p.wait()
+PY
+case $(cat "$T/api.out") in *canary-9*|"") not_ok "/api/v1/repos shows none of the old secrets" "$(cat "$T/api.out")";; *'"name":"beta"'*) ok "/api/v1/repos shows none of the old secrets";; *) not_ok "/api/v1/repos shows none of the old secrets" "$(cat "$T/api.out")";; esac
 
 # --- counts after incremental syncs (a regression: they were the run's, 0 when nothing moved) --
 L=$T/counted; LD=$T/counted-data

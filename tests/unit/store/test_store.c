@@ -1,8 +1,9 @@
 /*
  * Unit tests for src/store/store.c: the schema is created from nothing and reopened unchanged, a
  * database from a newer trawl is refused and left alone, a file that is not a database is
- * refused, and the repository rows (add, get, list, state changes, branches, removal) keep
- * their contracts, names and patterns unique.
+ * refused, the repository rows (add, get, list, state changes, branches, removal) keep their
+ * contracts, names and patterns unique, and a registry of schema 1 loses the secrets its URLs
+ * and names held.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -347,6 +348,110 @@ static void overlong_urls_are_refused(void **state)
 	store_close(s);
 }
 
+/* Runs one statement on the database file directly, as another program (or trawl) would. */
+static void raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static const struct store_repo *find(const struct store_repo *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	fail_msg("no repository named %s", name);
+	return NULL;
+}
+
+static void schema_1_secrets_are_removed_and_query_names_retired(void **state)
+{
+	/* What trawl with schema 1 stored: it refused only "user:password@" in a URL. */
+	static const char *const rows[][2] = {
+		{ "y", "http://alice%3aPW-canary@host/y.git" },
+		{ "z", "https://ghp_PW-canary@host/z.git" },
+		{ "x.git?access_token=PW-canary", "https://host/x.git?access_token=PW-canary" },
+		{ "x2", "https://other/x2.git" },
+		{ "x2.git?t=PW-canary", "https://host/x2.git?t=PW-canary" },
+		{ "mine", "https://host/m.git#PW-canary" },
+		{ "ok", "git@host:team/ok.git" },
+		{ "a?b", "/srv/a?b" },
+	};
+	struct store *s = open_fresh();
+	struct store_repo *v = NULL;
+	const struct store_repo *r;
+	char **names = NULL;
+	size_t n = 0;
+	int64_t id, x2_id = 0;
+	int version = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(store_repo_add(&id, s, rows[i][0], rows[i][1], NULL, 0), 0);
+		if (strcmp(rows[i][0], "x2.git?t=PW-canary") == 0)
+			x2_id = id;
+	}
+	store_close(s);
+	raw_sql(dbpath, "DROP TABLE retired_names");
+	raw_sql(dbpath, "PRAGMA user_version = 1");
+
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(store_repo_list(&v, &n, s), 0);
+	assert_int_equal(n, sizeof(rows) / sizeof(rows[0]));
+	for (size_t i = 0; i < n; i++) {
+		if (strstr(v[i].name, "canary") || strstr(v[i].url, "canary") ||
+		    (v[i].last_error && strstr(v[i].last_error, "canary")))
+			fail_msg("a secret is left: %s %s", v[i].name, v[i].url);
+	}
+	r = find(v, n, "y");
+	assert_string_equal(r->url, "http://host/y.git");
+	assert_int_equal(r->state, STORE_STATE_ERROR);
+	assert_non_null(strstr(r->last_error, "DATA/credentials"));
+	assert_string_equal(find(v, n, "z")->url, "https://host/z.git");
+	/* Named after its query: renamed after its path, or NAME-ID when that is taken. */
+	r = find(v, n, "x");
+	assert_string_equal(r->url, "https://host/x.git");
+	assert_non_null(strstr(r->last_error, "renamed"));
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "x2-%lld", (long long)x2_id);
+		assert_string_equal(find(v, n, want)->url, "https://host/x2.git");
+	}
+	assert_string_equal(find(v, n, "x2")->url, "https://other/x2.git");
+	/* A name the user chose stays, whatever the URL held. */
+	assert_string_equal(find(v, n, "mine")->url, "https://host/m.git");
+	/* Nothing to remove: untouched. */
+	r = find(v, n, "ok");
+	assert_string_equal(r->url, "git@host:team/ok.git");
+	assert_int_equal(r->state, STORE_STATE_NEW);
+	assert_null(r->last_error);
+	r = find(v, n, "a?b");
+	assert_string_equal(r->url, "/srv/a?b");
+	assert_int_equal(r->state, STORE_STATE_NEW);
+	store_repos_free(v, n);
+
+	/* The old names wait for sync to drop their shards, then are forgotten. */
+	assert_int_equal(store_retired_names(&names, &n, s), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "x.git?access_token=PW-canary");
+	assert_string_equal(names[1], "x2.git?t=PW-canary");
+	assert_int_equal(store_retired_name_forget(s, names[0]), 0);
+	store_names_free(names, n);
+	assert_int_equal(store_retired_names(&names, &n, s), 0);
+	assert_int_equal(n, 1);
+	store_names_free(names, n);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +467,7 @@ int main(void)
 		cmocka_unit_test(removal_deletes_rows_and_never_reuses_ids),
 		cmocka_unit_test(list_is_sorted_by_name),
 		cmocka_unit_test(overlong_urls_are_refused),
+		cmocka_unit_test(schema_1_secrets_are_removed_and_query_names_retired),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
