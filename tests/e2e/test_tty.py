@@ -15,24 +15,9 @@ import sys
 import tempfile
 import tty
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
-
-n = 0
-fails = 0
-
-
-def ok(cond, desc, *detail):
-    global n, fails
-    n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, desc))
-    if not cond:
-        fails += 1
-        for d in detail:
-            for line in repr(d)[:3000].splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return cond
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_serve import TRAWL, ok  # noqa: E402
+import test_serve  # noqa: E402  (its TAP counters)
 
 
 def on_tty(args, env=None):
@@ -191,8 +176,8 @@ def main():
         test_registry(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    sys.exit(1 if fails else 0)
+    print("1..%d" % test_serve.n)
+    sys.exit(1 if test_serve.fails else 0)
 
 
 if __name__ == "__main__":
