@@ -978,25 +978,44 @@ static bool is_tmp_name(const char *s)
  * it). Without a readable MANIFEST nothing is known to be garbage and nothing is removed. A
  * file that cannot be removed stays: it is only wasted space.
  */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static size_t sweep(const char *dir)
 {
 	struct manifest m;
 	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+	char **listed = NULL;
+	size_t n_listed = 0, n = 0;
+	DIR *d = NULL;
 
 	if (manifest_read(&m, dir) < 0)
 		return 0;
-	if ((d = opendir(dir))) {
-		while ((de = readdir(d))) {
-			const char *nm = de->d_name;
-			bool is_unlisted = shard_name_ok(nm, strlen(nm)) && !manifest_owner(&m, nm);
+	for (size_t i = 0; i < m.n_repos; i++)
+		n_listed += m.repos[i].n_shards;
+	if (!(listed = calloc(n_listed + 1, sizeof(*listed))))
+		goto out; /* out of memory: nothing is removed */
+	n_listed = 0;
+	for (size_t i = 0; i < m.n_repos; i++)
+		for (size_t j = 0; j < m.repos[i].n_shards; j++)
+			listed[n_listed++] = m.repos[i].shards[j];
+	qsort(listed, n_listed, sizeof(*listed), cmp_name);
+	if (!(d = opendir(dir)))
+		goto out;
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		bool is_unlisted = shard_name_ok(nm, strlen(nm)) &&
+				   !bsearch(&nm, listed, n_listed, sizeof(*listed), cmp_name);
 
-			if ((is_unlisted || is_tmp_name(nm)) && unlinkat(dirfd(d), nm, 0) == 0)
-				n++;
-		}
-		closedir(d);
+		if ((is_unlisted || is_tmp_name(nm)) && unlinkat(dirfd(d), nm, 0) == 0)
+			n++;
 	}
+out:
+	if (d)
+		closedir(d);
+	free(listed);
 	manifest_dispose(&m);
 	return n;
 }
