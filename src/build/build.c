@@ -252,7 +252,7 @@ int build_dir(struct build_stats *st, const char *index_dir, const char *name, c
 	char **files = NULL;
 	size_t n_files = 0;
 	double t0 = now_ms();
-	int root_fd = -1, dfd, err;
+	int root_fd = -1, writers = -1, dfd, err;
 
 	memset(st, 0, sizeof(*st));
 	buf_init(&rel, 1 << 20);
@@ -269,7 +269,8 @@ int build_dir(struct build_stats *st, const char *index_dir, const char *name, c
 		err = errno == ENOENT || errno == ENOTDIR ? TRAWL_ENOTFOUND : TRAWL_EIO;
 		goto out;
 	}
-	if ((err = file_mkdirs(index_dir)) < 0)
+	if ((err = file_mkdirs(index_dir)) < 0 ||
+	    (err = index_writer_begin(&writers, index_dir)) < 0)
 		goto out;
 	dfd = dup(root_fd);
 	if (dfd < 0 || (err = walk_dir(&w, dfd, &rel, 0)) < 0) {
@@ -292,6 +293,7 @@ int build_dir(struct build_stats *st, const char *index_dir, const char *name, c
 	st->shards = n_files;
 out:
 	pipeline_files_free(files, n_files, index_dir, err < 0);
+	index_writer_end(writers, index_dir, err == 0);
 	for (size_t i = 0; i < w.n; i++)
 		free(w.v[i].path);
 	free(w.v);

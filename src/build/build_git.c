@@ -943,7 +943,7 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 	bool has_old = false, can_incr;
 	size_t n = 0;
 	double t0 = now_ms();
-	int err;
+	int writers = -1, err;
 
 	memset(st, 0, sizeof(*st));
 	*res = (struct build_git_result){ 0 };
@@ -976,7 +976,8 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 	for (size_t i = 0; i < n; i++)
 		if (res->branches[i].is_default)
 			snprintf(st->commit, sizeof(st->commit), "%s", res->branches[i].commit);
-	if ((err = file_mkdirs(index_dir)) < 0)
+	if ((err = file_mkdirs(index_dir)) < 0 ||
+	    (err = index_writer_begin(&writers, index_dir)) < 0)
 		goto out;
 	err = index_read_repo(&old, index_dir, name);
 	if (err == TRAWL_ENOTFOUND)
@@ -1005,6 +1006,7 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 	if (err < 0 && err != TRAWL_ELIMIT && err != TRAWL_ENOMEM)
 		error_prefix("%s", root);
 out:
+	index_writer_end(writers, index_dir, err == 0 && !res->is_unchanged);
 	index_repo_entry_dispose(&old);
 	gitrepo_names_free(rn.names);
 	free(rn.trees);

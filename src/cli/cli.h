@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "index/shard.h"
+#include "util/term.h"
 
 #define EXIT_MATCH 0
 #define EXIT_NOMATCH 1
@@ -36,5 +37,12 @@ bool cli_parse_u64(uint64_t *out, const char *s);
 bool cli_branch_arg(char **v, size_t *n, char *arg);
 /* "1.2 GB" style, into buf. */
 const char *cli_human_bytes(char *buf, size_t n, double bytes);
+/*
+ * How names from repositories (repositories, branches, paths) go to stdout: TERM_NAME, control
+ * characters escaped, when it is a terminal; TERM_RAW, byte for byte, when it is not.
+ */
+enum term_text cli_names_out(void);
+/* Writes s[0..len) to stdout as how says (util/term.h); nothing on ENOMEM. */
+void cli_print_text(const char *s, size_t len, enum term_text how);
 
 #endif

@@ -158,21 +158,28 @@ static int repo_json(struct buf *b, const struct store_repo *r)
 	return buf_puts(b, "]");
 }
 
-/* Names are data: a control character in a branch name must not drive the terminal. */
+/*
+ * SECURITY: names are data: a control character in one must not drive the terminal. Branch
+ * names and errors are always escaped; names, URLs and paths on a terminal only, so that piped
+ * output keeps their bytes (as `trawl ls` and `trawl search` do).
+ */
 static void print_safe(const char *s)
 {
-	for (; *s; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	cli_print_text(s, strlen(s), TERM_NAME);
 }
 
 static void repo_print(const struct store_repo *r)
 {
 	char t[32], size[32];
 
-	printf("%s\t%s\tlast sync %s\t%s\t%llu files\t%llu skipped\t%s\n", r->name,
-	       store_state_name(r->state), fmt_time(t, sizeof(t), r->last_sync),
+	cli_print_text(r->name, strlen(r->name), cli_names_out());
+	printf("\t%s\tlast sync %s\t%s\t%llu files\t%llu skipped\t", store_state_name(r->state),
+	       fmt_time(t, sizeof(t), r->last_sync),
 	       cli_human_bytes(size, sizeof(size), (double)r->index_bytes),
-	       (unsigned long long)r->files, (unsigned long long)r->skipped_count, r->url);
+	       (unsigned long long)r->files, (unsigned long long)r->skipped_count);
+	if (r->url)
+		cli_print_text(r->url, strlen(r->url), cli_names_out());
+	putchar('\n');
 	for (size_t i = 0; i < r->n_branches; i++) {
 		printf("  branch ");
 		print_safe(r->branches[i].name);
@@ -264,8 +271,12 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 			if ((err = shard_doc(&doc, sh, id)) < 0 || doc.skip == DOC_INDEXED)
 				continue;
 			if (!json) {
-				printf("  skipped %s/%.*s\t%llu\t%s\n", shard_repo(sh), (int)doc.path_len,
-				       doc.path, (unsigned long long)doc.size, doc_skip_name(doc.skip));
+				printf("  skipped ");
+				cli_print_text(shard_repo(sh), strlen(shard_repo(sh)), cli_names_out());
+				putchar('/');
+				cli_print_text(doc.path, doc.path_len, cli_names_out());
+				printf("\t%llu\t%s\n", (unsigned long long)doc.size,
+				       doc_skip_name(doc.skip));
 				continue;
 			}
 			if ((err = buf_puts(b, n++ ? ",{" : "{")) < 0 ||

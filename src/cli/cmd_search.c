@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/term.h"
 
 static const char search_usage[] =
 	"usage: trawl search -d INDEXDIR [options] QUERY      (docs/query-syntax.md)\n"
@@ -38,6 +39,8 @@ struct printer {
 	struct buf b;
 	struct buf prefix; /* "repo/path:" of the file being printed */
 	bool show_branches; /* rev: was given: print repo@BRANCHES/path */
+	enum term_text names; /* repositories, branches and paths: escaped on a terminal */
+	enum term_text text;  /* matching lines: the same, tabs kept */
 	int err;
 };
 
@@ -51,30 +54,30 @@ static int flush_out(struct printer *p)
 	return 0;
 }
 
-static int put_path_to(struct buf *b, bool color, bool show_branches,
-		       const struct search_file *f)
+static int put_path_to(struct buf *b, const struct printer *p, const struct search_file *f)
 {
 	int err = 0;
 
-	if (color)
+	if (p->color)
 		err = buf_puts(b, C_PATH);
 	if (!err)
-		err = buf_puts(b, f->repo);
+		err = term_put(b, f->repo, strlen(f->repo), p->names);
 	/* With rev:, the branches the match is on: repo@dev,main/path (else unchanged). */
-	for (size_t i = 0; !err && show_branches && i < f->n_branches; i++)
-		err = buf_printf(b, "%c%s", i ? ',' : '@', f->branches[i]);
+	for (size_t i = 0; !err && p->show_branches && i < f->n_branches; i++)
+		if ((err = buf_putc(b, i ? ',' : '@')) == 0)
+			err = term_put(b, f->branches[i], strlen(f->branches[i]), p->names);
 	if (!err && f->kind != SEARCH_REPO)
 		err = buf_putc(b, '/');
 	if (!err && f->kind != SEARCH_REPO)
-		err = buf_put(b, f->path, f->path_len);
-	if (!err && color)
+		err = term_put(b, f->path, f->path_len, p->names);
+	if (!err && p->color)
 		err = buf_puts(b, C_RESET);
 	return err;
 }
 
 static int put_path(struct printer *p, const struct search_file *f)
 {
-	return put_path_to(&p->b, p->color, p->show_branches, f);
+	return put_path_to(&p->b, p, f);
 }
 
 static int put_line_text(struct printer *p, const struct search_line *l)
@@ -83,22 +86,22 @@ static int put_line_text(struct printer *p, const struct search_line *l)
 	int err = 0;
 
 	if (!p->color || l->n_ranges == 0)
-		return buf_put(&p->b, l->text, l->len);
+		return term_put(&p->b, l->text, l->len, p->text);
 	for (size_t i = 0; i < l->n_ranges && !err; i++) {
 		const struct match_range *r = &l->ranges[i];
 
 		if (r->start < pos || r->end > l->len || r->start == r->end)
 			continue;
-		err = buf_put(&p->b, l->text + pos, r->start - pos);
+		err = term_put(&p->b, l->text + pos, r->start - pos, p->text);
 		if (!err)
 			err = buf_puts(&p->b, C_MATCH);
 		if (!err)
-			err = buf_put(&p->b, l->text + r->start, r->end - r->start);
+			err = term_put(&p->b, l->text + r->start, r->end - r->start, p->text);
 		if (!err)
 			err = buf_puts(&p->b, C_RESET);
 		pos = r->end;
 	}
-	return err ? err : buf_put(&p->b, l->text + pos, l->len - pos);
+	return err ? err : term_put(&p->b, l->text + pos, l->len - pos, p->text);
 }
 
 static int print_json_file(struct printer *p, const struct search_file *f)
@@ -115,7 +118,7 @@ static int print_lines(struct printer *p, const struct search_file *f)
 
 	/* Format "repo/path:" once, then copy it in front of every line. */
 	buf_reset(&p->prefix);
-	if ((err = put_path_to(&p->prefix, p->color, p->show_branches, f)) < 0 || (err = buf_putc(&p->prefix, ':')) < 0)
+	if ((err = put_path_to(&p->prefix, p, f)) < 0 || (err = buf_putc(&p->prefix, ':')) < 0)
 		return err;
 	prefix_len = p->prefix.len;
 	for (uint64_t i = 0; i < f->n_lines; i++) {
@@ -311,6 +314,12 @@ int cmd_search(int argc, char **argv)
 		p.sel.select = query->select;
 		p.show_branches = query->rev != NULL;
 	}
+	/*
+	 * SECURITY: names and lines come from repositories; on a terminal their control
+	 * characters are shown, not obeyed. Piped output stays byte for byte rg's.
+	 */
+	p.names = cli_names_out();
+	p.text = p.names == TERM_NAME ? TERM_CONTENT : TERM_RAW;
 	if (strcmp(color, "always") == 0)
 		p.color = true;
 	else if (strcmp(color, "auto") == 0)

@@ -188,9 +188,15 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		sync_indexed_dispose(&x);
 		goto out;
 	}
-	printf("synced %s:", r->name);
-	for (size_t i = 0; i < x.n_branches; i++)
-		printf(" %s at %.12s", x.branches[i].name, x.branches[i].commit);
+	printf("synced ");
+	cli_print_text(r->name, strlen(r->name), cli_names_out());
+	putchar(':');
+	for (size_t i = 0; i < x.n_branches; i++) {
+		/* A ref name may hold C1 controls (U+0080..U+009F): valid UTF-8, valid for git. */
+		putchar(' ');
+		cli_print_text(x.branches[i].name, strlen(x.branches[i].name), cli_names_out());
+		printf(" at %.12s", x.branches[i].commit);
+	}
 	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)c.files,
 	       (unsigned long long)c.skipped, res.cloned ? ", new mirror" : "",
 	       x.is_unchanged ? ", unchanged" : x.is_incremental ? ", incremental" : "");

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "index/shard.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 int cmd_verify(int argc, char **argv)
@@ -51,7 +52,10 @@ int cmd_ls(int argc, char **argv)
 	struct index *ix = NULL;
 	const char *dir = NULL;
 	bool only_skipped = false;
-	int c, err;
+	/* SECURITY: names are data; on a terminal their control characters are shown. */
+	enum term_text how = cli_names_out();
+	struct buf line;
+	int c, err, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "d:s", longopts, NULL)) != -1) {
 		switch (c) {
@@ -68,23 +72,31 @@ int cmd_ls(int argc, char **argv)
 		cli_report(err);
 		return EXIT_ERROR;
 	}
-	for (size_t i = 0; i < index_n_shards(ix); i++) {
+	buf_init(&line, BUF_MAX_DEFAULT);
+	for (size_t i = 0; i < index_n_shards(ix) && ret == 0; i++) {
 		struct shard *sh = index_shard(ix, i);
 
 		for (uint32_t d = 0; d < shard_n_docs(sh); d++) {
 			struct shard_doc doc;
 
-			if ((err = shard_doc(&doc, sh, d)) < 0) {
-				cli_report(err);
-				index_close(ix);
-				return EXIT_ERROR;
-			}
-			if (only_skipped && doc.skip == DOC_INDEXED)
+			buf_reset(&line);
+			if ((err = shard_doc(&doc, sh, d)) == 0 && only_skipped &&
+			    doc.skip == DOC_INDEXED)
 				continue;
-			printf("%s/%.*s\t%llu\t%s\n", shard_repo(sh), (int)doc.path_len, doc.path,
-			       (unsigned long long)doc.size, doc_skip_name(doc.skip));
+			if (err < 0 ||
+			    (err = term_put(&line, shard_repo(sh), strlen(shard_repo(sh)), how)) < 0 ||
+			    (err = buf_putc(&line, '/')) < 0 ||
+			    (err = term_put(&line, doc.path, doc.path_len, how)) < 0 ||
+			    (err = buf_printf(&line, "\t%llu\t%s\n", (unsigned long long)doc.size,
+					      doc_skip_name(doc.skip))) < 0) {
+				cli_report(err);
+				ret = EXIT_ERROR;
+				break;
+			}
+			fwrite(line.ptr, 1, line.len, stdout);
 		}
 	}
+	buf_dispose(&line);
 	index_close(ix);
-	return 0;
+	return ret;
 }

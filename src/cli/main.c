@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/gitmod.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 #ifndef TRAWL_VERSION
@@ -117,6 +119,21 @@ const char *cli_human_bytes(char *buf, size_t n, double bytes)
 	}
 	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
 	return buf;
+}
+
+enum term_text cli_names_out(void)
+{
+	return isatty(1) ? TERM_NAME : TERM_RAW;
+}
+
+void cli_print_text(const char *s, size_t len, enum term_text how)
+{
+	struct buf b;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if (term_put(&b, s, len, how) == 0 && b.len)
+		fwrite(b.ptr, 1, b.len, stdout);
+	buf_dispose(&b);
 }
 
 int main(int argc, char **argv)

@@ -6,7 +6,12 @@
  * A commit writes the new MANIFEST to a temporary file and renames it over the old one, so a
  * reader sees the old or the new list, never a mix; only then are the replaced shard files
  * unlinked. Readers that mapped them keep their mappings.
+ *
+ * A killed writer leaves temporary files and shards no MANIFEST lists. Every run that writes
+ * shards holds WRITERS shared from before its first file until after its commit; a run that
+ * ends with WRITERS to itself (no other writer has files in flight) sweeps the leftovers.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -27,6 +32,9 @@
 
 #define MANIFEST_NAME "MANIFEST"
 #define LOCK_NAME "LOCK"
+#define WRITERS_NAME "WRITERS"
+#define TMP_INFIX ".tmp."
+#define TMP_RANDOM_LEN 6 /* file_tmp_open's mkostemp XXXXXX */
 #define MANIFEST_VERSION 2
 #define MANIFEST_VERSION_MIN 1
 #define MANIFEST_MAX ((size_t)64 << 20)
@@ -515,12 +523,13 @@ out:
 }
 
 /*
- * Opens dir/LOCK and takes a flock of the given kind. With create false, a missing lock file
- * gives *fd = -1 and success (a read-only index that was never written by this version).
+ * Opens dir/name and takes a flock of the given kind. With create false, a missing lock file
+ * gives *fd = -1 and success (a read-only index that was never written by this version). With
+ * LOCK_NB in kind, a lock held elsewhere is TRAWL_ELIMIT without a message.
  */
-static int lock_take(int *fd, const char *dir, int kind, bool create)
+static int lock_take_file(int *fd, const char *dir, const char *name, int kind, bool create)
 {
-	char *path = file_join(dir, LOCK_NAME);
+	char *path = file_join(dir, name);
 	int err = 0;
 
 	*fd = -1;
@@ -538,15 +547,21 @@ static int lock_take(int *fd, const char *dir, int kind, bool create)
 	while (flock(*fd, kind) < 0) {
 		if (errno == EINTR)
 			continue;
-		error_set("%s: cannot lock: %s", path, strerror(errno));
+		err = errno == EWOULDBLOCK ? TRAWL_ELIMIT : TRAWL_EIO;
+		if (err == TRAWL_EIO)
+			error_set("%s: cannot lock: %s", path, strerror(errno));
 		close(*fd);
 		*fd = -1;
-		err = TRAWL_EIO;
 		break;
 	}
 out:
 	free(path);
 	return err;
+}
+
+static int lock_take(int *fd, const char *dir, int kind, bool create)
+{
+	return lock_take_file(fd, dir, LOCK_NAME, kind, create);
 }
 
 static void lock_release(int fd)
@@ -952,6 +967,98 @@ int index_commit_repo(const char *dir, const char *name, char *const *shard_file
 				      .n_shards = n_files, .n_base = n_files };
 
 	return index_commit_entry(dir, &e, NULL);
+}
+
+int index_writer_begin(int *fd, const char *dir)
+{
+	return lock_take_file(fd, dir, WRITERS_NAME, LOCK_SH, true);
+}
+
+/* NAME.shard.tmp.XXXXXX or MANIFEST.tmp.XXXXXX: a file_tmp_open name of a shard or MANIFEST. */
+static bool is_tmp_name(const char *s)
+{
+	size_t len = strlen(s), infix = sizeof(TMP_INFIX) - 1, base;
+
+	if (len <= infix + TMP_RANDOM_LEN)
+		return false;
+	base = len - infix - TMP_RANDOM_LEN;
+	if (memcmp(s + base, TMP_INFIX, infix) != 0)
+		return false;
+	for (size_t i = len - TMP_RANDOM_LEN; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	if (base == sizeof(MANIFEST_NAME) - 1 && memcmp(s, MANIFEST_NAME, base) == 0)
+		return true;
+	return shard_name_ok(s, base);
+}
+
+/*
+ * Removes the temporary files and the shard files the MANIFEST does not list. The caller holds
+ * WRITERS exclusively (no run has files it has yet to commit) and LOCK exclusively (no reader
+ * is between reading the MANIFEST and opening its shards; one that mapped an old shard keeps
+ * it). Without a readable MANIFEST nothing is known to be garbage and nothing is removed. A
+ * file that cannot be removed stays: it is only wasted space.
+ */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t sweep(const char *dir)
+{
+	struct manifest m;
+	struct dirent *de;
+	char **listed = NULL;
+	size_t n_listed = 0, n = 0;
+	DIR *d = NULL;
+
+	if (manifest_read(&m, dir) < 0)
+		return 0;
+	for (size_t i = 0; i < m.n_repos; i++)
+		n_listed += m.repos[i].n_shards;
+	if (!(listed = calloc(n_listed + 1, sizeof(*listed))))
+		goto out; /* out of memory: nothing is removed */
+	n_listed = 0;
+	for (size_t i = 0; i < m.n_repos; i++)
+		for (size_t j = 0; j < m.repos[i].n_shards; j++)
+			listed[n_listed++] = m.repos[i].shards[j];
+	qsort(listed, n_listed, sizeof(*listed), cmp_name);
+	if (!(d = opendir(dir)))
+		goto out;
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		bool is_unlisted = shard_name_ok(nm, strlen(nm)) &&
+				   !bsearch(&nm, listed, n_listed, sizeof(*listed), cmp_name);
+
+		if ((is_unlisted || is_tmp_name(nm)) && unlinkat(dirfd(d), nm, 0) == 0)
+			n++;
+	}
+out:
+	if (d)
+		closedir(d);
+	free(listed);
+	manifest_dispose(&m);
+	return n;
+}
+
+size_t index_writer_end(int fd, const char *dir, bool is_sweep)
+{
+	int writers = -1, lock = -1;
+	size_t n = 0;
+
+	if (fd < 0)
+		return 0; /* never begun */
+	lock_release(fd);
+	if (!is_sweep)
+		return 0;
+	/* Another writer running may be between writing its shards and committing them. */
+	if (lock_take_file(&writers, dir, WRITERS_NAME, LOCK_EX | LOCK_NB, false) == 0 &&
+	    writers >= 0 && lock_take(&lock, dir, LOCK_EX, false) == 0 && lock >= 0)
+		n = sweep(dir);
+	lock_release(lock);
+	lock_release(writers);
+	return n;
 }
 
 static uint64_t fallback_random(void)

@@ -268,6 +268,18 @@ int index_commit_repo(const char *dir, const char *name, char *const *shard_file
 int index_remove_repo(const char *dir, const char *name);
 
 /*
+ * A run that writes shards into dir holds *fd from before its first file (a temporary one
+ * included) until after its last commit: a shared flock on dir/WRITERS (created). EIO.
+ *
+ * index_writer_end releases it and, with is_sweep, when no other run holds WRITERS, removes
+ * what killed runs left: NAME.shard.tmp.XXXXXX and MANIFEST.tmp.XXXXXX files, and shard files
+ * the MANIFEST does not list (nothing without a readable MANIFEST). It returns how many files
+ * it removed. Readers are never hurt: the sweep holds LOCK like a commit.
+ */
+int index_writer_begin(int *fd, const char *dir);
+size_t index_writer_end(int fd, const char *dir, bool is_sweep);
+
+/*
  * A fresh, unused shard file name for repository name (unique across runs, safe as a file
  * name whatever the repository name holds). Caller frees. NULL on ENOMEM.
  */

@@ -826,9 +826,11 @@ static int atom_candidates(struct docset *out, const struct shard *sh, const str
 	if (lit) {
 		out->is_all = false;
 		err = litmask_candidates(&out->ids, &is_used, sh, (const uint8_t *)lit, len, is_icase);
-		if (err < 0 || is_used)
+		if (err == 0 && is_used)
+			return 0;
+		u32vec_dispose(&out->ids); /* also on an error: a corrupt list leaves no leak */
+		if (err < 0)
 			return err;
-		u32vec_dispose(&out->ids);
 	}
 	return tq_eval(out, sh, a->pat->plan);
 }

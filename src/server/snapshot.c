@@ -10,6 +10,10 @@
  * reference: the watcher if it was idle, else the last query that used it. So a query never
  * sees an index change under it and never fails because of a swap (STYLE.md: shards are
  * immutable and reference-counted).
+ *
+ * Opening a shard checks its structure but not the checksums of its big sections, so before a
+ * new index is served the watcher verifies every shard the current snapshot does not already
+ * hold (verify_new_shards); a corrupt one keeps the previous index serving.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -169,7 +173,44 @@ nomem:
 	return TRAWL_ENOMEM;
 }
 
-static int snapshot_open(struct snapshot **out, const char *dir)
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * SECURITY: a shard whose CONTENT or POSTINGS bytes changed (a bad disk, a bad copy, a hostile
+ * write) still opens, and would be searched with wrong results. So every shard of ix that prev
+ * (NULL: none) does not hold has all its checksums and posting lists verified first; a
+ * failure names the file and the section (ECORRUPT). Shards are immutable and their names
+ * unique, so a shard kept across swaps is verified once, when it first arrives.
+ */
+static int verify_new_shards(const struct index *ix, const struct snapshot *prev)
+{
+	size_t n_seen = prev ? index_n_shards(prev->ix) : 0;
+	const char **seen = NULL;
+	int err = 0;
+
+	if (n_seen && !(seen = malloc(n_seen * sizeof(*seen)))) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (size_t i = 0; i < n_seen; i++)
+		seen[i] = shard_file(index_shard(prev->ix, i));
+	if (n_seen)
+		qsort(seen, n_seen, sizeof(*seen), cmp_name);
+	for (size_t i = 0; i < index_n_shards(ix) && err == 0; i++) {
+		const struct shard *sh = index_shard(ix, i);
+		const char *file = shard_file(sh);
+
+		if (!n_seen || !bsearch(&file, seen, n_seen, sizeof(*seen), cmp_name))
+			err = shard_verify(sh);
+	}
+	free(seen);
+	return err;
+}
+
+static int snapshot_open(struct snapshot **out, const char *dir, const struct snapshot *prev)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
 	int err;
@@ -180,7 +221,8 @@ static int snapshot_open(struct snapshot **out, const char *dir)
 		return TRAWL_ENOMEM;
 	}
 	atomic_init(&s->refs, 1);
-	if ((err = index_open(&s->ix, dir)) < 0 || (err = snapshot_build(s, dir)) < 0) {
+	if ((err = index_open(&s->ix, dir)) < 0 || (err = verify_new_shards(s->ix, prev)) < 0 ||
+	    (err = snapshot_build(s, dir)) < 0) {
 		snapshot_free(s);
 		return err;
 	}
@@ -223,7 +265,8 @@ static void snapstore_check(struct snapstore *st)
 		return; /* no index (yet, or during a first build): keep what we have */
 	if (st->has_seen && same_file(&sb, &st->seen))
 		return;
-	err = snapshot_open(&s, st->dir);
+	/* Only this thread replaces st->cur, so it cannot go away while we read it. */
+	err = snapshot_open(&s, st->dir, st->cur);
 	if (err < 0) {
 		struct logline l;
 

@@ -32,9 +32,20 @@ size_t utf8_seq_len(const unsigned char *s, size_t len)
 	return n;
 }
 
-int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
+/* "\u00XX" for c, in esc (at least 7 bytes). */
+static const char *hex_escape(char *esc, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	memcpy(esc, "\\u00", 4);
+	esc[4] = hex[c >> 4];
+	esc[5] = hex[c & 15];
+	esc[6] = '\0';
+	return esc;
+}
+
+int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
+{
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, run = 0;
 	int err;
@@ -49,7 +60,7 @@ int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
 		const char *e = NULL;
 		size_t n = 1;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
 			i++;
 			run++;
 			continue;
@@ -58,6 +69,8 @@ int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
 			n = utf8_seq_len(s + i, len - i);
 			if (n == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
 				e = s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
+			else if (n == 2 && c == 0xc2 && s[i + 1] < 0xa0)
+				e = hex_escape(esc, s[i + 1]); /* C1: a terminal may obey it */
 			else if (n == 0) {
 				e = "\xef\xbf\xbd"; /* U+FFFD */
 				n = 1;
@@ -79,11 +92,7 @@ int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
 		} else if (c == '\r') {
 			e = "\\r";
 		} else {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			esc[6] = '\0';
-			e = esc;
+			e = hex_escape(esc, c); /* other C0 controls and DEL */
 		}
 		if ((err = buf_put(b, s + i - run, run)) < 0 || (err = buf_puts(b, e)) < 0)
 			return err;

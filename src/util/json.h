@@ -1,7 +1,8 @@
 /*
  * JSON output helpers. Text from repositories may hold anything, so strings are always encoded
- * to valid JSON: control characters, quotes and backslashes escaped; U+2028 and U+2029 escaped
- * (they break JavaScript string literals); invalid UTF-8 replaced by U+FFFD.
+ * to valid JSON: control characters (C0, DEL and C1, so that JSON printed on a terminal cannot
+ * drive it), quotes and backslashes escaped; U+2028 and U+2029 escaped (they break JavaScript
+ * string literals); invalid UTF-8 replaced by U+FFFD.
  */
 #ifndef TRAWL_UTIL_JSON_H
 #define TRAWL_UTIL_JSON_H

@@ -487,6 +487,69 @@ static void index_maps_branches_by_name_and_applies_the_overlay(void **state)
 	free(file);
 }
 
+static void touch(const char *dir, const char *name)
+{
+	char *p = file_join(dir, name);
+
+	assert_non_null(p);
+	assert_int_equal(file_write_atomic(p, "x", 1), 0);
+	free(p);
+}
+
+static void writer_end_sweeps_leftovers_unless_another_writer_runs(void **state)
+{
+	const char *dir = fresh_dir("sweep");
+	char *kept = make_shard(dir, "alpha", 0, "listed");
+	char *stray = make_shard(dir, "alpha", 1, "killed before its commit");
+	static const char *const garbage[] = { "alpha-00-1.shard.tmp.AbC123", "MANIFEST.tmp.x0Y9zZ" };
+	static const char *const others[] = { "notes.txt", "alpha.shard.tmp.short", "x.tmp.ABCDEF",
+					      ".hidden.shard", "LOCK" };
+	struct index *ix = NULL;
+	int mine = -1, other = -1;
+
+	(void)state;
+	assert_int_equal(index_commit_repo(dir, "alpha", &kept, 1), 0);
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(*garbage); i++)
+		touch(dir, garbage[i]);
+	for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++)
+		touch(dir, others[i]);
+	/* A reader of the old state maps its shards; the sweep must not disturb it. */
+	assert_int_equal(index_open(&ix, dir), 0);
+
+	/* While another run holds WRITERS, its files may be uncommitted: nothing goes. */
+	assert_int_equal(index_writer_begin(&other, dir), 0);
+	assert_int_equal(index_writer_begin(&mine, dir), 0);
+	assert_int_equal(index_writer_end(mine, dir, true), 0);
+	assert_true(exists(dir, stray));
+	assert_true(exists(dir, garbage[0]));
+	/* Ended without success: no sweep either. */
+	assert_int_equal(index_writer_end(other, dir, false), 0);
+	assert_true(exists(dir, stray));
+
+	assert_int_equal(index_writer_begin(&mine, dir), 0);
+	assert_int_equal(index_writer_end(mine, dir, true), 3);
+	assert_false(exists(dir, stray));
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(*garbage); i++)
+		assert_false(exists(dir, garbage[i]));
+	for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++)
+		assert_true(exists(dir, others[i]));
+	assert_true(exists(dir, kept));
+	assert_true(exists(dir, "MANIFEST"));
+	index_close(ix);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_n_shards(ix), 1);
+	assert_int_equal(shard_verify(index_shard(ix, 0)), 0);
+	index_close(ix);
+
+	/* A corrupt MANIFEST says nothing about which files are garbage: all stay. */
+	write_manifest(dir, "{not json");
+	assert_int_equal(index_writer_begin(&mine, dir), 0);
+	assert_int_equal(index_writer_end(mine, dir, true), 0);
+	assert_true(exists(dir, kept));
+	free(kept);
+	free(stray);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +566,7 @@ int main(void)
 		cmocka_unit_test(index_commit_refuses_bad_names),
 		cmocka_unit_test(index_commit_keeps_files_named_by_hostile_manifest),
 		cmocka_unit_test(shard_names_are_safe_and_unique),
+		cmocka_unit_test(writer_end_sweeps_leftovers_unless_another_writer_runs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

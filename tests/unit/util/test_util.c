@@ -1,4 +1,4 @@
-/* Unit tests for src/util: bounded buffers, varints, JSON strings, errors. */
+/* Unit tests for src/util: bounded buffers, varints, JSON strings, terminal text, errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/term.h"
 #include "util/trigram.h"
 #include "util/varint.h"
 
@@ -95,6 +96,48 @@ static void json_escapes_specials_and_replaces_invalid_utf8(void **state)
 	assert_int_equal(json_put_string(&b, in, sizeof(in) - 1, &lossy), 0);
 	assert_string_equal(b.ptr, "\"a\\\"b\\\\c\\n\\u0001\\u2028\xef\xbf\xbd\xc3\xa9\"");
 	assert_true(lossy);
+	/* DEL and C1 controls are escaped too; U+00A0 is not a control. */
+	buf_reset(&b);
+	assert_int_equal(json_put_string(&b, "\x7f\xc2\x9b\xc2\x80\xc2\xa0", 7, &lossy), 0);
+	assert_string_equal(b.ptr, "\"\\u007f\\u009b\\u0080\xc2\xa0\"");
+	assert_false(lossy);
+	buf_dispose(&b);
+}
+
+static const char *term_text(struct buf *b, const char *s, size_t len, enum term_text how)
+{
+	buf_reset(b);
+	assert_int_equal(term_put(b, s, len, how), 0);
+	return b->ptr ? b->ptr : "";
+}
+
+static void term_escapes_controls_for_a_terminal_only(void **state)
+{
+	/* A name that sets the window title, rings, forges a line and ends in CSI 2J (C1). */
+	const char in[] = "\x1b]0;pwned\x07x\ny\tz\rw\x7f\xc2\x9b" "2J";
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 10);
+	assert_string_equal(term_text(&b, in, sizeof(in) - 1, TERM_NAME),
+			    "\\x1b]0;pwned\\x07x\\ny\\tz\\rw\\x7f\\xc2\\x9b2J");
+	/* In content a tab is layout; everything else is escaped the same way. */
+	assert_string_equal(term_text(&b, in, sizeof(in) - 1, TERM_CONTENT),
+			    "\\x1b]0;pwned\\x07x\\ny\tz\\rw\\x7f\\xc2\\x9b2J");
+	/* Not a terminal: the bytes as they are, NUL included. */
+	assert_int_equal(term_put(&b, "\0", 1, TERM_RAW), 0);
+	buf_reset(&b);
+	assert_int_equal(term_put(&b, in, sizeof(in) - 1, TERM_RAW), 0);
+	assert_int_equal(b.len, sizeof(in) - 1);
+	assert_memory_equal(b.ptr, in, sizeof(in) - 1);
+	/* Valid UTF-8 beyond C1 (U+00A0, é, U+2028, an emoji) stays; backslashes stay. */
+	assert_string_equal(term_text(&b, "\xc2\xa0\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\\x", 13,
+				      TERM_NAME),
+			    "\xc2\xa0\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\\x");
+	/* Invalid UTF-8 (a lone 0x9b, Latin-1 é, a truncated sequence, NUL) byte by byte. */
+	assert_string_equal(term_text(&b, "\x9b[a\xe9\0\xe2\x82", 7, TERM_NAME),
+			    "\\x9b[a\\xe9\\x00\\xe2\\x82");
+	assert_string_equal(term_text(&b, "plain text", 10, TERM_CONTENT), "plain text");
 	buf_dispose(&b);
 }
 
@@ -133,6 +176,7 @@ int main(void)
 		cmocka_unit_test(varint_round_trips_edge_values),
 		cmocka_unit_test(varint_rejects_truncated_and_overlong),
 		cmocka_unit_test(json_escapes_specials_and_replaces_invalid_utf8),
+		cmocka_unit_test(term_escapes_controls_for_a_terminal_only),
 		cmocka_unit_test(utf8_seq_len_rejects_overlong_and_surrogates),
 		cmocka_unit_test(trigram_folds_ascii_only),
 		cmocka_unit_test(error_prefix_keeps_position),
