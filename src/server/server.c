@@ -247,6 +247,7 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 
 struct framing {
 	unsigned n_cl;
+	unsigned n_host;
 	bool has_te;
 	bool has_ctl;
 	bool has_body;
@@ -268,6 +269,8 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
 		f->has_te = true;
 		f->has_body = true;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		f->n_host++;
 	}
 	return MHD_YES;
 }
@@ -314,6 +317,12 @@ static int dispatch(struct req *rq, const char *url, const char *method)
 
 	/* V6: request smuggling vectors get a 400 and the connection closed. */
 	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, &fr);
+	/*
+	 * SECURITY: only the first Host is checked below, and a proxy in front may route by
+	 * another one: two Hosts are one request read two ways (RFC 9112 3.2 requires a 400).
+	 */
+	if (fr.n_host > 1)
+		return req_error(rq, 400, "bad_request", "more than one Host header", 0);
 	if (fr.n_cl > 1 || (fr.n_cl && fr.has_te))
 		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
 	if (fr.has_ctl)

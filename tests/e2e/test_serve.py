@@ -750,6 +750,18 @@ def test_host_header(s):
         ok(st == 200, "Host %s: served" % host.decode(), st)
     st = status_of(raw(port, b"GET /healthz HTTP/1.0\r\n\r\n"))
     ok(st == 421, "no Host header: 421", st)
+    # Two Hosts, whatever their case and values: a 400 that closes the connection (the
+    # pipelined request after it is never answered).
+    for second in (b"Host: evil.example", b"host: evil.example", b"HOST: 127.0.0.1",
+                   b"Host: 127.0.0.1:%d" % port):
+        resp = raw(port, b"GET /api/v1/repos HTTP/1.1\r\nHost: 127.0.0.1\r\n" + second +
+                   b"\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        head, _, body = resp.partition(b"\r\n\r\n")
+        ok(status_of(resp) == 400 and b'"bad_request"' in body and
+           b"more than one Host header" in body and
+           re.search(rb"(?im)^connection: close\r?$", head) and resp.count(b"HTTP/1.1 ") == 1,
+           "a second Host header (%s): 400 and the connection closed" % second.decode(),
+           resp[:400])
 
 
 def test_malformed(s):
