@@ -845,6 +845,89 @@ def test_traversal(s):
                "traversal in the repo name %s %s -> %d" % (name, route, st))
 
 
+# Names git allows that were once refused by the routes: every byte but NUL and '/'.
+ODD_NAMES = [b"new\nline.txt", b"tab\there.txt", b"esc\x1b[31mred.txt", b"back\\slash.txt",
+             b"100%.txt", b"%2e%2e", b"plus+sign.txt", b"cr\r.txt", b"del\x7f.txt",
+             b"..\\..\\up.txt", b"bad\xff.txt"]
+
+
+def make_odd_repo(tmp):
+    """A git repository whose tree (built with plumbing, no file system names) holds ODD_NAMES
+    at the root and in a directory named "dir\\x", indexed into its own DATA."""
+    g = os.path.join(tmp, "odd")
+    git("init", "-q", "--bare", g)
+
+    def blob(data):
+        return subprocess.run(["git", "-C", g, "hash-object", "-w", "--stdin"], input=data,
+                              check=True, capture_output=True, env=GIT_ENV).stdout.strip()
+
+    def tree(entries):
+        spec = b"".join(b"%s %s %s\t%s\0" % e for e in entries)
+        return subprocess.run(["git", "-C", g, "mktree", "-z"], input=spec, check=True,
+                              capture_output=True, env=GIT_ENV).stdout.strip()
+
+    inner = tree([(b"100644", b"blob", blob(b"inner content\n"), b"inner\n.c")])
+    top = [(b"100644", b"blob", blob(b"content of " + n + b"\n"), n) for n in ODD_NAMES]
+    top.append((b"040000", b"tree", inner, b"dir\\x"))
+    commit = git("-C", g, "commit-tree", tree(top).decode(), "-m", "odd")
+    git("-C", g, "update-ref", "refs/heads/main", commit)
+    git("-C", g, "symbolic-ref", "HEAD", "refs/heads/main")
+    data = os.path.join(tmp, "odd-data")
+    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "odd", g],
+                   check=True, stdout=subprocess.DEVNULL)
+    return data
+
+
+def test_odd_names(tmp):
+    """Files whose names hold control characters, backslashes or '%' open through the file,
+    raw and tree routes (percent-encoded), and traversal is still refused."""
+    s = Server(make_odd_repo(tmp), "--sync-interval", "0")
+    base = "/api/v1/repos/odd/"
+    enc = lambda b: urllib.parse.quote(b, safe="")
+    try:
+        for name in ODD_NAMES:
+            st, h, f = s.json(base + "file?path=" + enc(name))
+            want = (b"content of " + name + b"\n").decode("utf-8", "replace")
+            ok(st == 200 and f["path"] == name.decode("utf-8", "replace") and
+               f["content"] == want, "odd names: file %r: 200, its path and content" % name, f)
+            st, h, body, _ = s.get(base + "raw?path=" + enc(name))
+            ok(st == 200 and body == b"content of " + name + b"\n" and
+               h.get("content-disposition") == "inline" and
+               h.get("content-type") == "text/plain; charset=utf-8",
+               "odd names: raw %r: 200, the exact bytes" % name, st, body[:200])
+            # No header may carry the name's control bytes (http.client would have split it).
+            ok(not any(re.search(r"[\x00-\x1f\x7f]", k + v) for k, v in h.items()),
+               "odd names: raw %r: no control character in any header" % name, h)
+        st, h, t = s.json(base + "tree")
+        got = sorted(e["name"] for e in t.get("entries", []))
+        want = sorted([n.decode("utf-8", "replace") for n in ODD_NAMES] + ["dir\\x"])
+        ok(st == 200 and got == want, "odd names: the root tree lists every name exactly", got)
+        st, h, t = s.json(base + "tree?path=" + enc(b"dir\\x"))
+        ok(st == 200 and t["path"] == "dir\\x" and
+           t["entries"] == [{"name": "inner\n.c", "type": "file", "size": 14, "language": "C"}],
+           "odd names: the tree of a directory named with a backslash", t)
+        # A percent-encoded '/' is a separator (no name holds one): the nested file opens.
+        for p in ("dir%5Cx%2Finner%0A.c", "dir%5Cx/inner%0A.c"):
+            st, h, body, _ = s.get(base + "raw?path=" + p)
+            ok(st == 200 and body == b"inner content\n", "odd names: raw %s" % p, st, body)
+        # '%' is decoded once: "%252e%252e" names the file "%2e%2e", not "..".
+        st, h, body, _ = s.get(base + "raw?path=%252e%252e")
+        ok(st == 200 and body == b"content of %2e%2e\n", "odd names: %252e%252e is the file %2e%2e",
+           st, body)
+        for p in ("..%2F..%2Fetc%2Fpasswd", "dir%5Cx%2F..%2F..%2Fetc", "%2e%2e", "%2E%2E%2F",
+                  "dir%5Cx%2F%2E%2E", "%0A%2F..%2F..", "%2Fetc%2Fpasswd", "dir%5Cx%2F%2Finner",
+                  "new%0Aline.txt%2F", "a%00b"):
+            for route in ("file", "raw", "tree"):
+                st, h, body, _ = s.get(base + "%s?path=%s" % (route, p))
+                ok(st == 400 and b"root:" not in body and b"content of" not in body,
+                   "odd names: traversal %s %s -> 400" % (route, p), st, body[:200])
+        # A path that is no document (a backslash is no separator): the plain 404.
+        st, h, body, _ = s.get(base + "raw?path=..%5C..%5Cetc%5Cpasswd")
+        ok(st == 404, "odd names: ..\\..\\etc\\passwd is an unknown name: 404", st)
+    finally:
+        s.stop()
+
+
 def test_busy(tmp, data):
     s = Server(data, "--sync-interval", "0", "--max-searches", "1")
     try:
@@ -978,6 +1061,7 @@ def main():
                          ("noindex", lambda: test_no_index(tmp, src)),
                          ("sched", lambda: test_sched(tmp, data)),
                          ("registry", lambda: test_registry(tmp)),
+                         ("oddnames", lambda: test_odd_names(tmp)),
                          ("early", lambda: test_stream_early(tmp))):
             if not ONLY or ONLY in name:
                 fn()
