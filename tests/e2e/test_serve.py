@@ -402,6 +402,13 @@ def test_listen():
            "--listen %s is refused with a clear error" % addr, err)
     p = subprocess.run([TRAWL, "serve", "--listen", "127.0.0.1"], capture_output=True, timeout=10)
     ok(p.returncode == 2 and "HOST:PORT" in p.stderr.decode(), "--listen without a port is refused")
+    for flag, bad in (("--header-timeout", "0"), ("--header-timeout", "3601"),
+                      ("--max-conns", "0"), ("--max-conns", "x"),
+                      ("--max-conns-per-client", "65537")):
+        p = subprocess.run([TRAWL, "serve", "--data", "/nonexistent-dir-x", flag, bad],
+                           capture_output=True, timeout=10)
+        ok(p.returncode == 2 and flag in p.stderr.decode(), "%s %s is refused" % (flag, bad),
+           p.stderr)
 
 
 def test_data_env(data):
@@ -829,6 +836,115 @@ def test_slowloris(s):
     slow.close()
 
 
+class Trickle:
+    """Slowloris clients: sockets that send a request line, then one header byte every 0.4 s
+    (far inside the idle timeout), never finishing the head; srcs: their source addresses."""
+
+    def __init__(self, port, srcs):
+        self.t0 = time.time()
+        self.socks, self.closed_at = [], {}
+        for src in srcs:
+            so = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                so.bind((src, 0))
+                so.connect(("127.0.0.1", port))
+                so.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+                so.setblocking(False)
+            except OSError:
+                self.closed_at[so] = 0.0  # refused at once
+            self.socks.append(so)
+
+    def step(self):
+        """One trickle round; returns how many sockets are still open."""
+        for so in self.socks:
+            if so in self.closed_at:
+                continue
+            try:
+                if so.recv(4096, socket.MSG_PEEK) == b"":
+                    raise ConnectionResetError
+            except BlockingIOError:
+                try:
+                    so.send(b"a")
+                    continue
+                except OSError:
+                    pass
+            except OSError:
+                pass
+            self.closed_at[so] = time.time() - self.t0
+        return len(self.socks) - len(self.closed_at)
+
+    def run(self, seconds):
+        end = time.time() + seconds
+        while time.time() < end and self.step():
+            time.sleep(0.4)
+        return len(self.socks) - len(self.closed_at)
+
+    def close(self):
+        for so in self.socks:
+            so.close()
+
+
+def healthz_from(port, src):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0))
+        c.request("GET", "/healthz")
+        st = c.getresponse().status
+        c.close()
+        return st
+    except OSError as e:
+        return repr(e)
+
+
+def test_head_deadline(data):
+    """Slowloris: the request head has a deadline (--header-timeout) although every byte
+    restarts the idle timeout, and trickling sockets never lock other clients out."""
+    s = Server(data, "--sync-interval", "0", "--header-timeout", "2", "--conn-timeout", "30")
+    try:
+        # Fewer than one client's bound: only the deadline can close them.
+        t = Trickle(s.port, ["127.0.0.1"] * 20)
+        left = t.run(15)
+        ok(left == 0 and min(t.closed_at.values()) >= 1.0,
+           "slowloris: 20 trickling heads are closed at the 2 s deadline (%.1f-%.1fs)" %
+           (min(t.closed_at.values() or [0]), max(t.closed_at.values() or [0])),
+           "%d still open" % left, sorted(t.closed_at.values()))
+        t.close()
+        # A kept-alive connection gets the same deadline for its next head.
+        so = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        so.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = so.recv(65536)
+        t = Trickle(s.port, [])
+        so.setblocking(False)
+        t.socks.append(so)
+        t.run(15)
+        ok(status_of(first) == 200 and so in t.closed_at and t.closed_at[so] >= 1.0,
+           "slowloris: the next head on a kept-alive connection has the deadline too",
+           first[:100], t.closed_at)
+        so.close()
+        # A request whose head is complete is never cut, however long its response takes.
+        c, r = stream(s, "bulk count:all", read_bytes=True)
+        time.sleep(3)
+        body = r.read()
+        c.close()
+        ok(sse_events(body)[-1][0] == "done",
+           "slowloris: a stream read only after the deadline is complete")
+        # 300 trickling sockets from 127.0.0.1-7 (all one client: loopback): over the bound, a
+        # new connection displaces the one that has waited longest for its head.
+        srcs = ["127.0.0.1"] * 270 + ["127.0.0.%d" % (2 + i % 6) for i in range(30)]
+        t = Trickle(s.port, srcs)
+        t.step()
+        got = [healthz_from(s.port, src) for src in ("127.0.0.1", "127.0.0.1", "127.0.0.2",
+                                                      "127.0.0.9", "127.0.0.1")]
+        left = t.run(15)
+        ok(got == [200] * 5, "slowloris: /healthz answers while 300 sockets trickle heads", got)
+        ok(left == 0, "slowloris: all 300 trickling sockets are closed", "%d still open" % left)
+        t.close()
+        ok(healthz_from(s.port, "127.0.0.1") == 200, "slowloris: the server answers afterwards")
+        ok('"head_timeouts"' in s.logtext() and '"displaced"' in s.logtext(),
+           "slowloris: the log says connections were closed and why")
+    finally:
+        s.stop()
+
+
 def test_traversal(s):
     attempts = ["../../etc/passwd", "..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
                 "src/../../etc/passwd", "/etc/passwd", "//etc/passwd", "%2fetc%2fpasswd",
@@ -1062,6 +1178,7 @@ def main():
                          ("sched", lambda: test_sched(tmp, data)),
                          ("registry", lambda: test_registry(tmp)),
                          ("oddnames", lambda: test_odd_names(tmp)),
+                         ("headdeadline", lambda: test_head_deadline(data)),
                          ("early", lambda: test_stream_early(tmp))):
             if not ONLY or ONLY in name:
                 fn()
