@@ -941,8 +941,12 @@ def test_head_deadline(data):
         ok(healthz_from(s.port, "127.0.0.1") == 200, "slowloris: the server answers afterwards")
         ok('"head_timeouts"' in s.logtext() and '"displaced"' in s.logtext(),
            "slowloris: the log says connections were closed and why")
+        rc = s.stop()
+        ok(rc == 0, "slowloris: SIGTERM stops the server cleanly",
+           open(s.log_path, errors="replace").read()[-3000:])
     finally:
-        s.stop()
+        if s.p.poll() is None:
+            s.stop()
 
 
 def test_traversal(s):
