@@ -11,17 +11,24 @@
 
 static const char serve_usage[] =
 	"usage: trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
-	"                   [--conn-timeout SECONDS] [--threads N] [--max-searches N]\n"
-	"                   [--query-memory MIB]\n"
+	"                   [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
+	"                   [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
+	"                   [--max-conns-per-client N]\n"
 	"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
 	"                        else ./trawl-data)\n"
 	"  --listen HOST:PORT    loopback only until accounts exist (default 127.0.0.1:6070)\n"
 	"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
 	"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
+	"  --header-timeout S    close a connection whose request line and headers are not all\n"
+	"                        in S seconds after it opened or its last response (default 10)\n"
 	"  --threads N           HTTP threads (default two per core, at least 4)\n"
 	"  --max-searches N      concurrent searches before 429 busy (default 4 per core + 4)\n"
 	"  --query-memory MIB    results one search may hold before it stops with a limit\n"
-	"                        alert (default 128)\n";
+	"                        alert (default 128)\n"
+	"  --max-conns N         open connections in all (default 1024)\n"
+	"  --max-conns-per-client N\n"
+	"                        open connections of one client: an IPv4 address, an IPv6 /64,\n"
+	"                        all of loopback (default 64; behind a proxy, --max-conns)\n";
 
 /* "90", "90s", "10m", "1h" -> seconds. */
 static bool parse_duration(unsigned *out, const char *s)
@@ -65,6 +72,9 @@ int cmd_serve(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-searches", required_argument, NULL, 'M' },
 		{ "query-memory", required_argument, NULL, 'Q' },
+		{ "header-timeout", required_argument, NULL, 'H' },
+		{ "max-conns", required_argument, NULL, 'C' },
+		{ "max-conns-per-client", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,6 +129,25 @@ int cmd_serve(int argc, char **argv)
 			cfg.query_mem_mib = mib;
 			break;
 		}
+		case 'H':
+			if (!parse_small(&cfg.header_timeout_s, optarg, 3600)) {
+				cli_errorf("--header-timeout: expected seconds from 1 to 3600, got \"%s\"",
+					   optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'C':
+			if (!parse_small(&cfg.max_conns, optarg, 65536)) {
+				cli_errorf("--max-conns: expected 1 to 65536, got \"%s\"", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'P':
+			if (!parse_small(&cfg.max_conns_per_client, optarg, 65536)) {
+				cli_errorf("--max-conns-per-client: expected 1 to 65536, got \"%s\"", optarg);
+				return EXIT_ERROR;
+			}
+			break;
 		case 'h': fputs(serve_usage, stdout); return 0;
 		default: fputs(serve_usage, stderr); return EXIT_ERROR;
 		}

@@ -144,13 +144,15 @@ int route_path_check(const char *path, size_t len)
 		error_set("the path must be relative to the repository root");
 		return TRAWL_EINVAL;
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)path[i];
-
-		if (c == '\\' || c < 0x20 || c == 0x7f) {
-			error_set("the path holds a backslash or a control character");
-			return TRAWL_EINVAL;
-		}
+	/*
+	 * SECURITY: a git path is any bytes but NUL, and the handlers only compare it with the
+	 * index's paths (never open a file by it), so a backslash, a control character or a '%'
+	 * is part of a name. Only '/' separates components, and it is the only byte that can
+	 * climb out: the "." and ".." checks below run on the decoded path, so "..%2F" is "../".
+	 */
+	if (memchr(path, 0, len)) {
+		error_set("a NUL byte in the path");
+		return TRAWL_EINVAL;
 	}
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && path[i] != '/')

@@ -62,10 +62,11 @@ int route_url_decode(char *out, size_t *out_len, size_t out_max, const char *in,
 		     bool is_query);
 
 /*
- * SECURITY: confines a repository path parameter (F1). Accepts "" (the root) and relative
- * '/'-separated paths; refuses absolute paths, "." and ".." components, empty components
- * ("a//b", a trailing '/'), backslashes, NUL and other C0 control bytes, and invalid UTF-8
- * would still be looked up as bytes (paths are bytes). EINVAL with a message.
+ * SECURITY: confines a repository path parameter (F1), given percent-decoded. Accepts "" (the
+ * root) and relative '/'-separated paths whose components hold any bytes but NUL (backslashes,
+ * control bytes, '%' and invalid UTF-8 are parts of names, as in git); refuses absolute
+ * paths, "." and ".." components, empty components ("a//b", a trailing '/') and NUL. EINVAL
+ * with a message.
  */
 int route_path_check(const char *path, size_t len);
 

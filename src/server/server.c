@@ -11,9 +11,10 @@
  * log line when it completes.
  *
  * Limits: MHD enforces the connection memory limit (request line and headers; over it is a 431
- * or 414 from MHD itself), the idle connection timeout, and the total and per-IP connection
- * limits. Requests MHD refuses before they reach the dispatcher (an unparsable request line,
- * oversized headers) get MHD's own short 400/414/431 and the connection is closed.
+ * or 414 from MHD itself) and the idle connection timeout; conns.c the request-head deadline
+ * and the total and per-client connection limits (MHD's own total limit stays, above them, as
+ * a backstop). Requests MHD refuses before they reach the dispatcher (an unparsable request
+ * line, oversized headers) get MHD's own short 400/414/431 and the connection is closed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,8 +33,6 @@
 #include "util/json.h"
 
 #define CONN_MEMORY_LIMIT (64 * 1024)
-#define CONN_LIMIT 1024
-#define PER_IP_LIMIT 256
 #define MAX_PARAMS 16
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -272,6 +272,7 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 
 struct framing {
 	unsigned n_cl;
+	unsigned n_host;
 	bool has_te;
 	bool has_ctl;
 	bool has_body;
@@ -293,6 +294,8 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
 		f->has_te = true;
 		f->has_body = true;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		f->n_host++;
 	}
 	return MHD_YES;
 }
@@ -339,6 +342,12 @@ static int dispatch(struct req *rq, const char *url, const char *method)
 
 	/* V6: request smuggling vectors get a 400 and the connection closed. */
 	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, &fr);
+	/*
+	 * SECURITY: only the first Host is checked below, and a proxy in front may route by
+	 * another one: two Hosts are one request read two ways (RFC 9112 3.2 requires a 400).
+	 */
+	if (fr.n_host > 1)
+		return req_error(rq, 400, "bad_request", "more than one Host header", 0);
 	if (fr.n_cl > 1 || (fr.n_cl && fr.has_te))
 		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
 	if (fr.has_ctl)
@@ -408,6 +417,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	rq->conn = conn;
 	rq->method = method;
+	if (!rq->is_head_done) {
+		/* The first call comes once the request line and headers are in. */
+		conns_head_done(&rq->s->conns, rq->tracker);
+		rq->is_head_done = true;
+	}
 	if (!rq->is_started && *upload_data_size == 0) {
 		/*
 		 * MHD calls once when the headers are in and again when the (empty) body is: a
@@ -433,11 +447,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct srv *s = cls;
 	struct req *rq = calloc(1, sizeof(*rq));
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	(void)conn;
 	if (!rq)
 		return NULL;
 	rq->s = s;
+	rq->tracker = ci ? ci->socket_context : NULL;
 	rq->t0 = server_now_ms();
 	snprintf(rq->id, sizeof(rq->id), "%s-%llx", s->req_prefix,
 		 (unsigned long long)atomic_fetch_add(&s->next_req, 1));
@@ -456,6 +472,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (!rq)
 		return;
+	/* A kept-alive connection waits for its next request head from now on. */
+	conns_head_start(&s->conns, rq->tracker, server_now_ms());
 	metrics_http(&s->metrics, rq->status);
 	log_begin(&l, "info", "request");
 	log_cstr(&l, "req", rq->id);
@@ -472,6 +490,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_end(&l);
 	req_free(rq);
 	*con_cls = NULL;
+}
+
+/* Every connection is tracked from accept to close (conns.c). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct srv *s = cls;
+	const union MHD_ConnectionInfo *fd, *addr;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		conns_closed(&s->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (fd)
+		conns_opened(socket_context, &s->conns, fd->connect_fd, addr ? addr->client_addr : NULL,
+			     server_now_ms());
 }
 
 /* MHD's URL unescaping is off: the dispatcher decodes each part itself (route.c). */
@@ -492,6 +529,21 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_msg("warn", "http", "detail", msg);
 }
 
+/*
+ * Every connection is a descriptor: a soft limit below the connection limits would refuse
+ * clients in accept(), before conns.c can displace a slow one. Raised up to the hard limit.
+ */
+static void raise_fd_limit(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_msg("warn", "the open file limit is below what --max-conns needs", NULL, NULL);
+}
+
 int server_run(const struct server_config *cfg)
 {
 	struct srv s = { .cfg = cfg };
@@ -501,6 +553,12 @@ int server_run(const struct server_config *cfg)
 	pthread_t ticker;
 	bool has_ticker = false;
 	unsigned flags, n_threads;
+	unsigned max_conns = cfg->max_conns ? cfg->max_conns : SERVER_MAX_CONNS;
+	unsigned max_per_client = cfg->max_conns_per_client ? cfg->max_conns_per_client
+							    : SERVER_MAX_CONNS_PER_CLIENT;
+	unsigned header_timeout_s = cfg->header_timeout_s ? cfg->header_timeout_s
+							  : SERVER_HEADER_TIMEOUT_S;
+	bool has_conns = false;
 	sigset_t sigs;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int err = 0, sig;
@@ -530,8 +588,11 @@ int server_run(const struct server_config *cfg)
 	}
 	memcpy(index_dir, cfg->data_dir, strlen(cfg->data_dir));
 	memcpy(index_dir + strlen(cfg->data_dir), "/index", sizeof("/index"));
-	if ((err = snapstore_start(&s.store, index_dir)) < 0)
+	if ((err = snapstore_start(&s.store, index_dir)) < 0 ||
+	    (err = conns_init(&s.conns, max_conns, max_per_client, header_timeout_s)) < 0)
 		goto out;
+	has_conns = true;
+	raise_fd_limit(2 * (rlim_t)max_conns + 256);
 	/* As many search threads as search slots: a slot holder never waits for a thread. */
 	if ((err = pool_start(&s.pool, s.max_searches)) < 0)
 		goto out;
@@ -543,10 +604,15 @@ int server_run(const struct server_config *cfg)
 		flags, 0, NULL, NULL, on_request, &s,
 		/* The logger first: MHD uses its own stderr logger for options parsed before it. */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &cfg->addr,
-		MHD_OPTION_THREAD_POOL_SIZE, n_threads, MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+		MHD_OPTION_THREAD_POOL_SIZE, n_threads,
+		/*
+		 * conns.c enforces the limits; MHD's own total (split between its threads) is a
+		 * backstop above them, with room for displaced connections still closing.
+		 */
+		MHD_OPTION_CONNECTION_LIMIT, 2 * max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 		cfg->conn_timeout_s ? cfg->conn_timeout_s : 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
 	if (!s.d) {
@@ -557,6 +623,8 @@ int server_run(const struct server_config *cfg)
 	if ((err = stream_ticker_start(&s, &ticker)) < 0)
 		goto out;
 	has_ticker = true;
+	if ((err = conns_sweep_start(&s.conns)) < 0)
+		goto out;
 	if (cfg->sync_interval_s && (err = sched_start(&sc, cfg, &s.metrics)) < 0)
 		goto out;
 	{
@@ -598,6 +666,8 @@ out:
 		MHD_stop_daemon(s.d);
 	}
 	pool_free(s.pool);
+	if (has_conns)
+		conns_dispose(&s.conns);
 	snapstore_stop(s.store);
 	pthread_mutex_destroy(&s.streams_lock);
 	free(index_dir);

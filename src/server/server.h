@@ -18,12 +18,20 @@
  */
 #define SERVER_QUERY_MEM_MIB 128
 
+/* Connection defaults (docs/operations.md, "Connections"). */
+#define SERVER_HEADER_TIMEOUT_S 10
+#define SERVER_MAX_CONNS 1024
+#define SERVER_MAX_CONNS_PER_CLIENT 64
+
 struct server_config {
 	const char *data_dir;          /* DATA: DATA/index is the index */
 	struct sockaddr_storage addr;  /* from server_listen_parse */
 	socklen_t addr_len;
 	unsigned sync_interval_s;      /* 0: no background sync */
 	unsigned conn_timeout_s;       /* idle connection timeout */
+	unsigned header_timeout_s;     /* a request head's deadline; 0 = SERVER_HEADER_TIMEOUT_S */
+	unsigned max_conns;            /* open connections; 0 = SERVER_MAX_CONNS */
+	unsigned max_conns_per_client; /* of one client; 0 = SERVER_MAX_CONNS_PER_CLIENT */
 	unsigned n_threads;            /* HTTP threads; 0 = two per core (at least 4) */
 	unsigned max_searches;         /* concurrent searches before 429; 0 = default */
 	size_t query_mem_mib;          /* results one search may hold; 0 = SERVER_QUERY_MEM_MIB */

@@ -137,6 +137,60 @@ void pool_stop(struct pool *p);
 /* Stops (if not yet) and frees. pool_free(NULL) is a no-op. */
 void pool_free(struct pool *p);
 
+/* ---- connections (conns.c): admission limits and the request-head deadline ---- */
+
+/* A client key: a kind byte, then the IPv4 address or the IPv6 /64 prefix. */
+#define CONNS_CLIENT_LEN 9
+enum { CONNS_CLIENT_OTHER, CONNS_CLIENT_LOOPBACK, CONNS_CLIENT_IPV4, CONNS_CLIENT_IPV6 };
+/* What conns_opened did. */
+enum { CONNS_ADMITTED, CONNS_DISPLACED, CONNS_REFUSED };
+
+struct conn;
+
+/* Every open connection; thread-safe (one lock), filled from MHD's callbacks. */
+struct conns {
+	pthread_mutex_t lock;
+	struct conn *head;        /* every tracked connection, newest first */
+	size_t n_open;            /* tracked and not shut down by us */
+	unsigned max_total;
+	unsigned max_per_client;
+	double head_timeout_ms;
+	uint64_t n_timeouts;      /* totals, for the sweep's log line */
+	uint64_t n_displaced;
+	uint64_t n_refused;
+	pthread_t sweeper;
+	bool has_sweeper;
+	atomic_bool is_stopping;
+};
+
+/*
+ * The client a peer address counts as: the IPv4 address (also when IPv4-mapped), the /64 of an
+ * IPv6 address, one key for every loopback address (127.0.0.0/8, ::1), one for anything else.
+ */
+void conns_client_key(uint8_t key[CONNS_CLIENT_LEN], const struct sockaddr *sa);
+/* Sets up an empty table (no sweep thread yet). ENOMEM. */
+int conns_init(struct conns *cs, unsigned max_total, unsigned max_per_client,
+	       unsigned head_timeout_s);
+/* Starts the thread that runs conns_sweep every 250 ms. ENOMEM. */
+int conns_sweep_start(struct conns *cs);
+/* Stops the sweep thread and frees the table; MHD must have stopped. */
+void conns_dispose(struct conns *cs);
+/*
+ * A new connection (socket fd, peer addr) at time now (server_now_ms): tracks it in *out (for
+ * conns_closed, always called after) and applies the limits. Over its client's or the total
+ * bound, the connection that has waited longest for a request head is shut down (DISPLACED),
+ * else the new one is (REFUSED); ADMITTED otherwise.
+ */
+int conns_opened(void **out, struct conns *cs, int fd, const struct sockaddr *addr, double now);
+/* The connection is gone (MHD calls this before it closes the socket): forget and free it. */
+void conns_closed(struct conns *cs, void *tracker);
+/* The request head is complete: no deadline while the request runs. */
+void conns_head_done(struct conns *cs, void *tracker);
+/* A request ended on a kept-alive connection: the next head's deadline starts now. */
+void conns_head_start(struct conns *cs, void *tracker, double now);
+/* Shuts down every connection whose request head began over the timeout before now; the count. */
+size_t conns_sweep(struct conns *cs, double now);
+
 /* ---- the server ---- */
 
 struct stream;
@@ -156,6 +210,7 @@ struct srv {
 	pthread_mutex_t streams_lock;
 	struct stream *streams;    /* running streams (stream.c's ticker watches their sockets) */
 	atomic_bool is_stopping;
+	struct conns conns;
 };
 
 /* One request: created when its URI arrives, freed when it completes. */
@@ -191,6 +246,9 @@ struct req {
 	void *work;                /* the deferred handler's state, its own to free */
 	bool is_deferred;
 	atomic_bool is_ready;
+
+	void *tracker;              /* the connection's entry in srv.conns */
+	bool is_head_done;          /* conns_head_done was called */
 };
 
 /*

@@ -41,6 +41,10 @@ export const XSS_FILES = [
   ['page.html', '<!doctype html><script>alert(1)</script><img src=x onerror=alert(1)> xssmark\n'],
   ['image.svg', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>\n<!-- xssmark -->\n'],
   ['entities.txt', 'a &lt;script&gt;alert(1)&lt;/script&gt; xssmark\n'],
+  // Names with control characters, a backslash and percent signs: every byte is percent-encoded
+  // in links and the API's path parameter, so they open like any other file.
+  ['ctl\n\t\x1b[31m red.txt', 'control characters in the name xssmark\n'],
+  ['back\\slash 100%25 %.txt', 'a backslash and percent signs in the name xssmark\n'],
   // Invalid UTF-8 (no NUL): each bad byte is one U+FFFD in the API's text, one byte in ranges.
   ['invalid.txt', Buffer.concat([Buffer.from('x'), Buffer.from([0xff, 0xfe]), Buffer.from('<b>'),
     Buffer.from([0xc3]), Buffer.from('(</b> fffdmark &lt;\n')])],

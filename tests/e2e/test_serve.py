@@ -402,6 +402,13 @@ def test_listen():
            "--listen %s is refused with a clear error" % addr, err)
     p = subprocess.run([TRAWL, "serve", "--listen", "127.0.0.1"], capture_output=True, timeout=10)
     ok(p.returncode == 2 and "HOST:PORT" in p.stderr.decode(), "--listen without a port is refused")
+    for flag, bad in (("--header-timeout", "0"), ("--header-timeout", "3601"),
+                      ("--max-conns", "0"), ("--max-conns", "x"),
+                      ("--max-conns-per-client", "65537")):
+        p = subprocess.run([TRAWL, "serve", "--data", "/nonexistent-dir-x", flag, bad],
+                           capture_output=True, timeout=10)
+        ok(p.returncode == 2 and flag in p.stderr.decode(), "%s %s is refused" % (flag, bad),
+           p.stderr)
 
 
 def test_data_env(data):
@@ -750,6 +757,18 @@ def test_host_header(s):
         ok(st == 200, "Host %s: served" % host.decode(), st)
     st = status_of(raw(port, b"GET /healthz HTTP/1.0\r\n\r\n"))
     ok(st == 421, "no Host header: 421", st)
+    # Two Hosts, whatever their case and values: a 400 that closes the connection (the
+    # pipelined request after it is never answered).
+    for second in (b"Host: evil.example", b"host: evil.example", b"HOST: 127.0.0.1",
+                   b"Host: 127.0.0.1:%d" % port):
+        resp = raw(port, b"GET /api/v1/repos HTTP/1.1\r\nHost: 127.0.0.1\r\n" + second +
+                   b"\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        head, _, body = resp.partition(b"\r\n\r\n")
+        ok(status_of(resp) == 400 and b'"bad_request"' in body and
+           b"more than one Host header" in body and
+           re.search(rb"(?im)^connection: close\r?$", head) and resp.count(b"HTTP/1.1 ") == 1,
+           "a second Host header (%s): 400 and the connection closed" % second.decode(),
+           resp[:400])
 
 
 def test_malformed(s):
@@ -817,6 +836,119 @@ def test_slowloris(s):
     slow.close()
 
 
+class Trickle:
+    """Slowloris clients: sockets that send a request line, then one header byte every 0.4 s
+    (far inside the idle timeout), never finishing the head; srcs: their source addresses."""
+
+    def __init__(self, port, srcs):
+        self.t0 = time.time()
+        self.socks, self.closed_at = [], {}
+        for src in srcs:
+            so = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                so.bind((src, 0))
+                so.connect(("127.0.0.1", port))
+                so.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+                so.setblocking(False)
+            except OSError:
+                self.closed_at[so] = 0.0  # refused at once
+            self.socks.append(so)
+
+    def step(self):
+        """One trickle round; returns how many sockets are still open."""
+        for so in self.socks:
+            if so in self.closed_at:
+                continue
+            try:
+                if so.recv(4096, socket.MSG_PEEK) == b"":
+                    raise ConnectionResetError
+            except BlockingIOError:
+                try:
+                    so.send(b"a")
+                    continue
+                except OSError:
+                    pass
+            except OSError:
+                pass
+            self.closed_at[so] = time.time() - self.t0
+        return len(self.socks) - len(self.closed_at)
+
+    def run(self, seconds):
+        end = time.time() + seconds
+        while time.time() < end and self.step():
+            time.sleep(0.4)
+        return len(self.socks) - len(self.closed_at)
+
+    def close(self):
+        for so in self.socks:
+            so.close()
+
+
+def healthz_from(port, src):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0))
+        c.request("GET", "/healthz")
+        st = c.getresponse().status
+        c.close()
+        return st
+    except OSError as e:
+        return repr(e)
+
+
+def test_head_deadline(data):
+    """Slowloris: the request head has a deadline (--header-timeout) although every byte
+    restarts the idle timeout, and trickling sockets never lock other clients out."""
+    s = Server(data, "--sync-interval", "0", "--header-timeout", "2", "--conn-timeout", "30")
+    try:
+        # Fewer than one client's bound: only the deadline can close them.
+        t = Trickle(s.port, ["127.0.0.1"] * 20)
+        left = t.run(15)
+        ok(left == 0 and min(t.closed_at.values()) >= 1.0,
+           "slowloris: 20 trickling heads are closed at the 2 s deadline (%.1f-%.1fs)" %
+           (min(t.closed_at.values() or [0]), max(t.closed_at.values() or [0])),
+           "%d still open" % left, sorted(t.closed_at.values()))
+        t.close()
+        # A kept-alive connection gets the same deadline for its next head.
+        so = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        so.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = so.recv(65536)
+        t = Trickle(s.port, [])
+        so.setblocking(False)
+        t.socks.append(so)
+        t.run(15)
+        ok(status_of(first) == 200 and so in t.closed_at and t.closed_at[so] >= 1.0,
+           "slowloris: the next head on a kept-alive connection has the deadline too",
+           first[:100], t.closed_at)
+        so.close()
+        # A request whose head is complete is never cut, however long its response takes.
+        c, r = stream(s, "bulk count:all", read_bytes=True)
+        time.sleep(3)
+        body = r.read()
+        c.close()
+        ok(sse_events(body)[-1][0] == "done",
+           "slowloris: a stream read only after the deadline is complete")
+        # 300 trickling sockets from 127.0.0.1-7 (all one client: loopback): over the bound, a
+        # new connection displaces the one that has waited longest for its head.
+        srcs = ["127.0.0.1"] * 270 + ["127.0.0.%d" % (2 + i % 6) for i in range(30)]
+        t = Trickle(s.port, srcs)
+        t.step()
+        got = [healthz_from(s.port, src) for src in ("127.0.0.1", "127.0.0.1", "127.0.0.2",
+                                                      "127.0.0.9", "127.0.0.1")]
+        left = t.run(15)
+        ok(got == [200] * 5, "slowloris: /healthz answers while 300 sockets trickle heads", got)
+        ok(left == 0, "slowloris: all 300 trickling sockets are closed", "%d still open" % left)
+        t.close()
+        ok(healthz_from(s.port, "127.0.0.1") == 200, "slowloris: the server answers afterwards")
+        ok('"head_timeouts"' in s.logtext() and '"displaced"' in s.logtext(),
+           "slowloris: the log says connections were closed and why")
+        rc = s.stop()
+        ok(rc == 0, "slowloris: SIGTERM stops the server cleanly",
+           open(s.log_path, errors="replace").read()[-3000:])
+    finally:
+        if s.p.poll() is None:
+            s.stop()
+
+
 def test_traversal(s):
     attempts = ["../../etc/passwd", "..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
                 "src/../../etc/passwd", "/etc/passwd", "//etc/passwd", "%2fetc%2fpasswd",
@@ -831,6 +963,89 @@ def test_traversal(s):
             st, h, body, _ = s.get("/api/v1/repos/%s/%s?path=etc/passwd" % (name, route))
             ok(st in (400, 404) and b"root:" not in body,
                "traversal in the repo name %s %s -> %d" % (name, route, st))
+
+
+# Names git allows that were once refused by the routes: every byte but NUL and '/'.
+ODD_NAMES = [b"new\nline.txt", b"tab\there.txt", b"esc\x1b[31mred.txt", b"back\\slash.txt",
+             b"100%.txt", b"%2e%2e", b"plus+sign.txt", b"cr\r.txt", b"del\x7f.txt",
+             b"..\\..\\up.txt", b"bad\xff.txt"]
+
+
+def make_odd_repo(tmp):
+    """A git repository whose tree (built with plumbing, no file system names) holds ODD_NAMES
+    at the root and in a directory named "dir\\x", indexed into its own DATA."""
+    g = os.path.join(tmp, "odd")
+    git("init", "-q", "--bare", g)
+
+    def blob(data):
+        return subprocess.run(["git", "-C", g, "hash-object", "-w", "--stdin"], input=data,
+                              check=True, capture_output=True, env=GIT_ENV).stdout.strip()
+
+    def tree(entries):
+        spec = b"".join(b"%s %s %s\t%s\0" % e for e in entries)
+        return subprocess.run(["git", "-C", g, "mktree", "-z"], input=spec, check=True,
+                              capture_output=True, env=GIT_ENV).stdout.strip()
+
+    inner = tree([(b"100644", b"blob", blob(b"inner content\n"), b"inner\n.c")])
+    top = [(b"100644", b"blob", blob(b"content of " + n + b"\n"), n) for n in ODD_NAMES]
+    top.append((b"040000", b"tree", inner, b"dir\\x"))
+    commit = git("-C", g, "commit-tree", tree(top).decode(), "-m", "odd")
+    git("-C", g, "update-ref", "refs/heads/main", commit)
+    git("-C", g, "symbolic-ref", "HEAD", "refs/heads/main")
+    data = os.path.join(tmp, "odd-data")
+    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "odd", g],
+                   check=True, stdout=subprocess.DEVNULL)
+    return data
+
+
+def test_odd_names(tmp):
+    """Files whose names hold control characters, backslashes or '%' open through the file,
+    raw and tree routes (percent-encoded), and traversal is still refused."""
+    s = Server(make_odd_repo(tmp), "--sync-interval", "0")
+    base = "/api/v1/repos/odd/"
+    enc = lambda b: urllib.parse.quote(b, safe="")
+    try:
+        for name in ODD_NAMES:
+            st, h, f = s.json(base + "file?path=" + enc(name))
+            want = (b"content of " + name + b"\n").decode("utf-8", "replace")
+            ok(st == 200 and f["path"] == name.decode("utf-8", "replace") and
+               f["content"] == want, "odd names: file %r: 200, its path and content" % name, f)
+            st, h, body, _ = s.get(base + "raw?path=" + enc(name))
+            ok(st == 200 and body == b"content of " + name + b"\n" and
+               h.get("content-disposition") == "inline" and
+               h.get("content-type") == "text/plain; charset=utf-8",
+               "odd names: raw %r: 200, the exact bytes" % name, st, body[:200])
+            # No header may carry the name's control bytes (http.client would have split it).
+            ok(not any(re.search(r"[\x00-\x1f\x7f]", k + v) for k, v in h.items()),
+               "odd names: raw %r: no control character in any header" % name, h)
+        st, h, t = s.json(base + "tree")
+        got = sorted(e["name"] for e in t.get("entries", []))
+        want = sorted([n.decode("utf-8", "replace") for n in ODD_NAMES] + ["dir\\x"])
+        ok(st == 200 and got == want, "odd names: the root tree lists every name exactly", got)
+        st, h, t = s.json(base + "tree?path=" + enc(b"dir\\x"))
+        ok(st == 200 and t["path"] == "dir\\x" and
+           t["entries"] == [{"name": "inner\n.c", "type": "file", "size": 14, "language": "C"}],
+           "odd names: the tree of a directory named with a backslash", t)
+        # A percent-encoded '/' is a separator (no name holds one): the nested file opens.
+        for p in ("dir%5Cx%2Finner%0A.c", "dir%5Cx/inner%0A.c"):
+            st, h, body, _ = s.get(base + "raw?path=" + p)
+            ok(st == 200 and body == b"inner content\n", "odd names: raw %s" % p, st, body)
+        # '%' is decoded once: "%252e%252e" names the file "%2e%2e", not "..".
+        st, h, body, _ = s.get(base + "raw?path=%252e%252e")
+        ok(st == 200 and body == b"content of %2e%2e\n", "odd names: %252e%252e is the file %2e%2e",
+           st, body)
+        for p in ("..%2F..%2Fetc%2Fpasswd", "dir%5Cx%2F..%2F..%2Fetc", "%2e%2e", "%2E%2E%2F",
+                  "dir%5Cx%2F%2E%2E", "%0A%2F..%2F..", "%2Fetc%2Fpasswd", "dir%5Cx%2F%2Finner",
+                  "new%0Aline.txt%2F", "a%00b"):
+            for route in ("file", "raw", "tree"):
+                st, h, body, _ = s.get(base + "%s?path=%s" % (route, p))
+                ok(st == 400 and b"root:" not in body and b"content of" not in body,
+                   "odd names: traversal %s %s -> 400" % (route, p), st, body[:200])
+        # A path that is no document (a backslash is no separator): the plain 404.
+        st, h, body, _ = s.get(base + "raw?path=..%5C..%5Cetc%5Cpasswd")
+        ok(st == 404, "odd names: ..\\..\\etc\\passwd is an unknown name: 404", st)
+    finally:
+        s.stop()
 
 
 def test_busy(tmp, data):
@@ -1074,6 +1289,8 @@ def main():
                          ("noindex", lambda: test_no_index(tmp, src)),
                          ("sched", lambda: test_sched(tmp, data)),
                          ("registry", lambda: test_registry(tmp)),
+                         ("oddnames", lambda: test_odd_names(tmp)),
+                         ("headdeadline", lambda: test_head_deadline(data)),
                          ("early", lambda: test_stream_early(tmp))):
             if not ONLY or ONLY in name:
                 fn()

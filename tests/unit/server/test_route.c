@@ -168,8 +168,7 @@ static void path_check_confines(void **state)
 	static const char *const good[] = { "", "a", "a/b.c", "src/..x", "...", "a/.b", "é/ü",
 					    "a b/c" };
 	static const char *const bad[] = { "/etc/passwd", "..", ".", "../x", "a/../b", "a/..",
-					   "a/./b", "a//b", "a/", "//x", "a\\b", "..\\x", "a\tb",
-					   "a\x7f", "a\nb" };
+					   "a/./b", "a//b", "a/", "//x", "\n/../x" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -177,6 +176,49 @@ static void path_check_confines(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(route_path_check(bad[i], strlen(bad[i])), TRAWL_EINVAL);
 	assert_int_equal(route_path_check("a\0b", 3), TRAWL_EINVAL);
+	assert_int_equal(route_path_check("a/\0", 3), TRAWL_EINVAL);
+}
+
+/* A git name is any bytes but NUL and '/': such paths are looked up, never refused. */
+static void path_check_takes_any_name_byte(void **state)
+{
+	static const char *const good[] = { "a\\b", "..\\x", "\\", "a\tb", "a\nb", "a\r",
+					    "\x1b[31mred", "a\x7f", "\x01", "100%", "%2e%2e",
+					    "\xff\xfe", "dir\\x/inner\n.c", ". ", " ..", "..\n",
+					    "\n..", "-x" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (route_path_check(good[i], strlen(good[i])) != 0)
+			fail_msg("refused path %zu: %s", i, error_last());
+}
+
+/* Encoded separators and dots decode (once) into the same components and are refused. */
+static void path_check_refuses_encoded_traversal(void **state)
+{
+	static const char *const bad[] = { "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2fetc", "%2E%2E",
+					   "%2e", "a%2F..%2Fb", "a%2f%2e%2e", "%2Fetc%2Fpasswd",
+					   "a%2F%2Fb", "a%2F", "..%2f", "%2e%2e/x" };
+	static const char *const good[] = { "%252e%252e%252f", "..%5C..%5Cetc", "%0A..",
+					    "a%2Fb%0A.c", "%25" };
+	char out[64];
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(route_url_decode(out, &len, sizeof(out) - 1, bad[i], strlen(bad[i]),
+						  true), 0);
+		if (route_path_check(out, len) != TRAWL_EINVAL)
+			fail_msg("accepted %s (decoded: %s)", bad[i], out);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(route_url_decode(out, &len, sizeof(out) - 1, good[i],
+						  strlen(good[i]), true), 0);
+		if (route_path_check(out, len) != 0)
+			fail_msg("refused %s (decoded: %s)", good[i], out);
+	}
+	assert_int_equal(route_url_decode(out, &len, sizeof(out) - 1, "a%00b", 5, true),
+			 TRAWL_EINVAL);
 }
 
 static void sse_event_keeps_one_event_per_call(void **state)
@@ -284,6 +326,8 @@ int main(void)
 		cmocka_unit_test(route_params_are_listed),
 		cmocka_unit_test(url_decode_handles_plus_percent_and_limits),
 		cmocka_unit_test(path_check_confines),
+		cmocka_unit_test(path_check_takes_any_name_byte),
+		cmocka_unit_test(path_check_refuses_encoded_traversal),
 		cmocka_unit_test(sse_event_keeps_one_event_per_call),
 		cmocka_unit_test(json_file_has_context_branches_and_replacement),
 		cmocka_unit_test(host_header_must_be_loopback),
