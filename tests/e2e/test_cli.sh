@@ -44,6 +44,11 @@ expect_eq "nested repetitions: exit status 2" "2" "$rc"
 expect_eq "nested repetitions: refused with the limit and the column" \
   "trawl: pattern too large once its repetitions are written out (nested counts multiply; the limit is 5000 characters) (column 13)" \
   "$(head -n 1 "$T/nest.err")"
+# Compilation counts against timeout: (about 2 s for this pattern, in the helper process).
+rc=0; "$TRAWL" search -d "$IX" 'case:yes timeout:100ms /((ab|cd)[a-z]{46}){100}/' > "$T/to.out" 2> "$T/to.err" || rc=$?
+expect_eq "a compilation longer than timeout: exit status 2" "2" "$rc"
+expect_eq "a compilation longer than timeout: ends with a timeout error" \
+  "trawl: the query's timeout ran out while its pattern was being compiled" "$(cat "$T/to.err")"
 "$TRAWL" search -d "$IX" --limit 2 -e helper > "$T/lim.out" 2> "$T/lim.err"
 expect_eq "--limit N prints N lines" "2" "$(wc -l < "$T/lim.out" | tr -d ' ')"
 expect_eq "--limit says it stopped" "trawl: stopped after 2 matching lines (--limit)" "$(cat "$T/lim.err")"
