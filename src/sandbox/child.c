@@ -35,17 +35,23 @@ double sandbox_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int spawn(pid_t *pid, int fd, const char *path, char *const argv[])
+int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
+		  int fd_err)
 {
+	const int fds[3] = { fd_in, fd_out, fd_err };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
 	sigset_t none, dfl;
 	int err;
 
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+		else
+			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY,
+							 0);
+	}
 	/* A server blocks SIGINT/SIGTERM and ignores SIGPIPE: the child gets the defaults. */
 	sigemptyset(&none);
 	sigemptyset(&dfl);
@@ -179,7 +185,7 @@ int sandbox_run(struct sandbox_result *res, const char *path, char *const argv[]
 		err = TRAWL_EIO;
 		goto out;
 	}
-	if ((err = spawn(&pid, sv[1], path, argv)) < 0) {
+	if ((err = sandbox_spawn(&pid, path, argv, sv[1], sv[1], -1)) < 0) {
 		pid = -1;
 		goto out;
 	}

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct sandbox_limits {
 	size_t max_memory;   /* address space, bytes (RLIMIT_AS); 0 for none */
@@ -45,6 +46,15 @@ struct sandbox_result {
  */
 int sandbox_run(struct sandbox_result *res, const char *path, char *const argv[],
 		const void *input, size_t input_len, const struct sandbox_limits *lim);
+
+/*
+ * Starts path with argv, the caller's environment, no blocked signals and the default action
+ * for SIGINT, SIGTERM and SIGPIPE, with fd_in, fd_out and fd_err as its standard input, output
+ * and error (-1: /dev/null), and no limits: for a child the caller supervises itself (the
+ * server's `trawl sync`). The caller reaps *pid. EIO with a message.
+ */
+int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
+		  int fd_err);
 
 /* Frees res->out. */
 void sandbox_result_dispose(struct sandbox_result *res);
