@@ -107,7 +107,7 @@ static int compile_isolated(hs_database_t **out, char *msg, size_t msg_size, con
 		goto out;
 	if (res.out[0] == 'E') {
 		snprintf(msg, msg_size, "%s", res.out + 1);
-		if (strstr(msg, "Unable to allocate memory")) {
+		if (strstr(msg, "allocate memory")) {
 			error_set("pattern too complex for the matcher: compiling it needs more than "
 				  "the limit of %zu MiB", limit_memory >> 20);
 			err = TRAWL_ELIMIT;
