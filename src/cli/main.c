@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/gitmod.h"
+#include "regex/hscompile.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -148,6 +149,9 @@ int main(int argc, char **argv)
 		printf("trawl %s\n", TRAWL_VERSION);
 		return 0;
 	}
+	/* Hidden: the pattern compiler's helper process (src/regex/hscompile.h). */
+	if (strcmp(cmd, "__compile") == 0 && argc == 2)
+		return hscompile_main();
 	if (strcmp(cmd, "index") == 0)
 		return cmd_index(argc - 1, argv + 1);
 	if (strcmp(cmd, "search") == 0)

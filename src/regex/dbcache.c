@@ -1,14 +1,18 @@
 /* On-disk cache of compiled databases; see dbcache.h. */
 #include "regex/dbcache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -16,6 +20,16 @@
 
 #define CACHE_MAGIC "TRAWLHS1"
 #define CACHE_MAX_FILE ((size_t)64 << 20)
+#define ENTRY_NAME_LEN 21                 /* "%016llx.hsdb" */
+#define SWEEP_MARK ".swept"               /* its mtime: the last sweep */
+#define SWEEP_INTERVAL_S 600
+#define SWEEP_EVERY_STORES 16
+#define SWEEP_MAX_ENTRIES 100000          /* more are left for the next sweep */
+#define TMP_MAX_AGE_S 3600                /* a writer's temporary file, left by a crash */
+
+static size_t disk_max_bytes = DBCACHE_DISK_BYTES;
+static time_t disk_max_age_s = DBCACHE_DISK_AGE_S;
+static atomic_uint n_stores;
 
 /* SECURITY: the cache must be the user's own: a database is trusted input to Vectorscan. */
 static char *cache_dir(void)
@@ -105,11 +119,122 @@ hs_database_t *dbcache_load(const char *pattern, size_t len, unsigned flags)
 		goto out;
 	if (hs_deserialize_database(data + want.len, n - want.len, &db) != HS_SUCCESS)
 		db = NULL;
+	else
+		utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW); /* its last use, for eviction */
 out:
 	free(data);
 	free(path);
 	buf_dispose(&want);
 	return db;
+}
+
+struct disk_entry {
+	time_t mtime;
+	off_t size;
+	char name[ENTRY_NAME_LEN + 1];
+};
+
+static int by_mtime(const void *a, const void *b)
+{
+	const struct disk_entry *x = a, *y = b;
+
+	return (x->mtime > y->mtime) - (x->mtime < y->mtime);
+}
+
+static bool is_entry_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n == ENTRY_NAME_LEN && strcmp(name + 16, ".hsdb") == 0 &&
+	       strspn(name, "0123456789abcdef") == 16;
+}
+
+/* Lists the directory: removes what is too old and collects the rest into list. */
+static void sweep_list(struct buf *list, uint64_t *total, DIR *d, time_t now)
+{
+	size_t max = SWEEP_MAX_ENTRIES * sizeof(struct disk_entry);
+	struct dirent *de;
+
+	while (list->len < max && (de = readdir(d)) != NULL) {
+		struct disk_entry e = { 0 };
+		struct stat st;
+		bool is_tmp = strstr(de->d_name, ".hsdb.tmp.") != NULL;
+
+		if ((!is_entry_name(de->d_name) && !is_tmp) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (now - st.st_mtime > (is_tmp ? TMP_MAX_AGE_S : disk_max_age_s)) {
+			unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (is_tmp)
+			continue; /* being written */
+		e.mtime = st.st_mtime;
+		e.size = st.st_size;
+		memcpy(e.name, de->d_name, ENTRY_NAME_LEN);
+		if (buf_put(list, &e, sizeof(e)) < 0)
+			break;
+		*total += (uint64_t)st.st_size;
+	}
+}
+
+void dbcache_sweep(void)
+{
+	char *dir = cache_dir();
+	struct disk_entry *v;
+	uint64_t total = 0;
+	size_t n;
+	struct buf list;
+	DIR *d;
+	int fd;
+
+	if (!dir)
+		return;
+	buf_init(&list, SWEEP_MAX_ENTRIES * sizeof(struct disk_entry));
+	if ((d = opendir(dir)) == NULL)
+		goto out;
+	/* The mark first: another process arriving meanwhile need not sweep too. */
+	fd = openat(dirfd(d), SWEEP_MARK, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+	sweep_list(&list, &total, d, time(NULL));
+	v = (struct disk_entry *)(void *)list.ptr;
+	n = list.len / sizeof(*v);
+	if (total > disk_max_bytes && n > 0) {
+		/* Least recently used first out: dbcache_load sets an entry's mtime on every use. */
+		qsort(v, n, sizeof(*v), by_mtime);
+		for (size_t i = 0; i < n && total > disk_max_bytes; i++)
+			if (unlinkat(dirfd(d), v[i].name, 0) == 0 || errno == ENOENT)
+				total -= (uint64_t)v[i].size;
+	}
+	closedir(d);
+out:
+	buf_dispose(&list);
+	free(dir);
+}
+
+/* Whether this store should sweep: every few stores, or when nobody has for a while. */
+static bool sweep_due(const char *entry)
+{
+	const char *slash = strrchr(entry, '/');
+	struct stat st;
+	char mark[4096];
+
+	if ((atomic_fetch_add(&n_stores, 1) + 1) % SWEEP_EVERY_STORES == 0)
+		return true;
+	if (!slash || (size_t)(slash - entry) + sizeof(SWEEP_MARK) + 1 > sizeof(mark))
+		return false;
+	snprintf(mark, sizeof(mark), "%.*s/%s", (int)(slash - entry), entry, SWEEP_MARK);
+	return lstat(mark, &st) < 0 || time(NULL) - st.st_mtime > SWEEP_INTERVAL_S;
+}
+
+void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s)
+{
+	disk_max_bytes = max_bytes ? max_bytes : DBCACHE_DISK_BYTES;
+	disk_max_age_s = max_age_s ? (time_t)max_age_s : DBCACHE_DISK_AGE_S;
 }
 
 void dbcache_store(const char *pattern, size_t len, unsigned flags, const hs_database_t *db)
@@ -123,8 +248,9 @@ void dbcache_store(const char *pattern, size_t len, unsigned flags, const hs_dat
 		goto out;
 	if (hs_serialize_database(db, &ser, &ser_len) != HS_SUCCESS)
 		goto out;
-	if (buf_put(&b, ser, ser_len) == 0)
-		file_write_atomic(path, b.ptr, b.len);
+	if (buf_put(&b, ser, ser_len) == 0 && file_write_atomic(path, b.ptr, b.len) == 0 &&
+	    sweep_due(path))
+		dbcache_sweep();
 out:
 	free(ser);
 	free(path);

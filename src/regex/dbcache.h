@@ -4,9 +4,17 @@
  *
  * An entry stores the exact pattern text, flags and Vectorscan version it was compiled from and
  * is used only when all three match, so a hash collision can never hand back another pattern's
- * database. The directory is $TRAWL_CACHE_DIR, else $XDG_CACHE_HOME/trawl/hs, else
+ * database. (A keyed hash in place of the text would not hide the pattern: the database itself
+ * holds its literals.) The directory is $TRAWL_CACHE_DIR, else $XDG_CACHE_HOME/trawl/hs, else
  * ~/.cache/trawl/hs; TRAWL_CACHE_DIR=off disables it. Failures to read or write are ignored:
  * the cache only ever saves time.
+ *
+ * The directory is kept under DBCACHE_DISK_BYTES and entries unused for DBCACHE_DISK_AGE_S are
+ * removed: a load sets the entry's mtime, and a sweep (every SWEEP_EVERY_STORES stores of a
+ * process, or at a store when no process has swept for ten minutes) removes old entries, then
+ * the least recently used ones while the total is over the cap. Entries are written to a
+ * temporary file and renamed into place and a sweep only unlinks, so processes sharing the
+ * directory never see half an entry.
  */
 #ifndef TRAWL_REGEX_DBCACHE_H
 #define TRAWL_REGEX_DBCACHE_H
@@ -41,7 +49,16 @@ void dbcache_release(hs_database_t *db);
 
 /* The cached database for (pattern, flags) on disk, or NULL. */
 hs_database_t *dbcache_load(const char *pattern, size_t len, unsigned flags);
-/* Stores db for (pattern, flags); best effort. */
+/* Stores db for (pattern, flags), sweeping when one is due; best effort. */
 void dbcache_store(const char *pattern, size_t len, unsigned flags, const hs_database_t *db);
+
+#define DBCACHE_DISK_BYTES ((size_t)256 << 20)
+#define DBCACHE_DISK_AGE_S (30u * 24 * 3600)
+
+/* Removes entries unused for the age limit, then least recently used ones over the size cap. */
+void dbcache_sweep(void);
+
+/* Sets the size cap and age limit (0: the default); for tests. Not thread-safe. */
+void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s);
 
 #endif

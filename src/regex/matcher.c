@@ -17,6 +17,7 @@
 #endif
 
 #include "regex/dbcache.h"
+#include "regex/hscompile.h"
 #include "regex/substr.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -162,12 +163,20 @@ static int compile_error(const char *hs_msg)
 	return TRAWL_EUNSUPPORTED;
 }
 
+/*
+ * Patterns whose expanded size (regex.h) reaches this are compiled in a helper process under
+ * time and memory limits (hscompile.h); smaller ones compile here, which saves the helper's
+ * start (docs/regex.md, "Limits on what a pattern may cost").
+ */
+#define ISOLATE_MIN_EXPANDED 256
+
 static int compile(hs_database_t **out, const struct regex *re, enum matcher_text text,
-		   enum db_kind kind)
+		   enum db_kind kind, double deadline_ms)
 {
-	hs_compile_error_t *cerr = NULL;
+	bool is_isolated = regex_expanded_size(re) >= ISOLATE_MIN_EXPANDED;
 	struct buf pat;
 	unsigned flags = 0;
+	char msg[256];
 	double t0;
 	int err;
 
@@ -186,32 +195,27 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 	if ((*out = dbcache_load(pat.ptr, pat.len, flags | engine_cache_tag)) != NULL)
 		goto shared;
 	t0 = now_ms();
-	if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, engine_platform_ptr, out, &cerr) != HS_SUCCESS &&
-	    text == MATCHER_TEXT_BYTES && cerr && cerr->message &&
-	    (strstr(cerr->message, "length exceeds") || strstr(cerr->message, "too large"))) {
+	err = hscompile_run(out, msg, sizeof(msg), pat.ptr, flags, engine_platform_ptr, is_isolated,
+			    deadline_ms);
+	if (err == HSCOMPILE_REFUSED && text == MATCHER_TEXT_BYTES &&
+	    (strstr(msg, "length exceeds") || strstr(msg, "too large"))) {
 		/*
 		 * Big Unicode classes written as byte sequences can exceed Vectorscan's limits.
 		 * Fall back to the UTF-8 database: on invalid bytes Vectorscan's classes and
 		 * literals match nothing (measured, ENGINE-NOTES.md), which is ripgrep's behaviour.
 		 */
-		hs_free_compile_error(cerr);
-		cerr = NULL;
 		if ((err = regex_emit(&pat, &flags, re, REGEX_DIALECT_UTF8,
 				      kind == DB_LINES ? REGEX_EMIT_LINES : 0)) != 0)
 			goto out;
 		if (kind == DB_SOM)
 			flags |= HS_FLAG_SOM_LEFTMOST;
-		if (hs_compile(pat.ptr, flags, HS_MODE_BLOCK, engine_platform_ptr, out, &cerr) ==
-		    HS_SUCCESS)
-			goto compiled;
+		err = hscompile_run(out, msg, sizeof(msg), pat.ptr, flags, engine_platform_ptr,
+				    is_isolated, deadline_ms);
 	}
-	if (*out == NULL || cerr) {
-		err = compile_error(cerr && cerr->message ? cerr->message : "unknown error");
-		hs_free_compile_error(cerr);
-		*out = NULL;
+	if (err == HSCOMPILE_REFUSED)
+		err = compile_error(msg);
+	if (err != 0)
 		goto out;
-	}
-compiled:
 	if (now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
 		dbcache_store(pat.ptr, pat.len, flags | engine_cache_tag, *out);
 	}
@@ -227,7 +231,7 @@ out:
  * when nothing in that text class can match.
  */
 static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_kind kind,
-		  enum matcher_text text)
+		  enum matcher_text text, double deadline_ms)
 {
 	struct db_slot *s = &m->slot[kind][text];
 	hs_database_t *db = atomic_load_explicit(&s->db, memory_order_acquire);
@@ -246,7 +250,7 @@ static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_
 		return 1;
 	}
 	if (!db && !s->is_failed) {
-		err = compile(&db, m->re, text, kind);
+		err = compile(&db, m->re, text, kind, deadline_ms);
 		if (err == REGEX_EMIT_NEVER) {
 			s->is_never = true;
 			pthread_mutex_unlock(&m->lock);
@@ -294,7 +298,7 @@ static int req_init(struct matcher *m)
 	return err;
 }
 
-int matcher_new(struct matcher **out, const struct regex *re)
+int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms)
 {
 	struct matcher *m;
 	hs_database_t *db;
@@ -328,7 +332,7 @@ int matcher_new(struct matcher **out, const struct regex *re)
 			return r;
 		}
 	}
-	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII)) < 0 ||
+	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII, deadline_ms)) < 0 ||
 	    (err = req_init(m)) < 0) {
 		matcher_free(m);
 		return err;
@@ -605,7 +609,7 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 	}
 	if (text == MATCHER_TEXT_UNKNOWN)
 		text = matcher_classify(data, len);
-	if ((err = get_db(&db, &id, m, DB_LINES, text)) != 0)
+	if ((err = get_db(&db, &id, m, DB_LINES, text, 0)) != 0)
 		return err < 0 ? err : 0; /* 1: nothing can match */
 	if ((err = scratch_for(&s->lines, db, id)) < 0)
 		return err;
@@ -774,7 +778,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 	}
 	if (text == MATCHER_TEXT_UNKNOWN)
 		text = matcher_classify(line, len);
-	err = get_db(&db, &id, m, DB_SOM, text);
+	err = get_db(&db, &id, m, DB_SOM, text, 0);
 	if (err == 1)
 		return 0; /* nothing can match */
 	if (err < 0 && text == MATCHER_TEXT_ASCII) {
@@ -785,7 +789,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		*n = 1;
 		return 0;
 	}
-	if (err < 0 && get_db(&db, &id, m, DB_SOM, MATCHER_TEXT_ASCII) != 0) {
+	if (err < 0 && get_db(&db, &id, m, DB_SOM, MATCHER_TEXT_ASCII, 0) != 0) {
 		/* No start-of-match tracking possible for this pattern: the line is the range. */
 		error_clear();
 		out[0].start = 0;

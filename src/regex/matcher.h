@@ -37,10 +37,16 @@ struct matcher_scratch;
 
 /*
  * Compiles re for scanning (the ASCII database at once, so that a pattern Vectorscan refuses is
- * reported before any document is read). re must outlive the matcher. EINVAL/EUNSUPPORTED/ELIMIT
- * with a message when Vectorscan rejects the pattern, ENOMEM.
+ * reported before any document is read). re must outlive the matcher. A pattern whose expanded
+ * size (regex.h) is large compiles in a helper process under time and memory limits
+ * (hscompile.h); deadline_ms (CLOCK_MONOTONIC milliseconds, 0 for none) is the caller's, e.g.
+ * the query's timeout, and bounds this first compilation too. Databases for other text classes
+ * are compiled later, as documents need them, under the helper's own limits only.
+ * EINVAL/EUNSUPPORTED/ELIMIT with a message when Vectorscan rejects the pattern or its
+ * compilation passes the limits, ETIMEOUT when deadline_ms passes first, EIO when the helper
+ * cannot run, ENOMEM.
  */
-int matcher_new(struct matcher **out, const struct regex *re);
+int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms);
 void matcher_free(struct matcher *m);
 
 int matcher_scratch_new(struct matcher_scratch **out);

@@ -1224,6 +1224,69 @@ static int parse_fixed(struct parser *ps)
 	return 0;
 }
 
+/*
+ * The expanded size of n (REGEX_MAX_EXPANDED), into *size; ELIMIT at the construct that takes
+ * the pattern past the limit. Sizes are memoized in the nodes: after anchor lifting a subtree may
+ * sit in several paths, and counts it once for each, as the emitted pattern spells it out once
+ * for each.
+ */
+static int expanded_size(size_t *size, struct re_node *n)
+{
+	uint8_t u[4];
+	size_t sub, count, sum = 0;
+	uint32_t c;
+	int err;
+
+	if (n->expanded) {
+		*size = n->expanded - 1;
+		return 0;
+	}
+	switch (n->op) {
+	case RE_LIT:
+		/* A folded literal is emitted as the class of its case orbit. */
+		c = n->cp;
+		do {
+			count = utf8_encode(u, c);
+			sum = count > sum ? count : sum;
+			c = n->is_fold ? unicode_fold_next(c) : n->cp;
+		} while (c != n->cp);
+		break;
+	case RE_CLASS:
+		sum = n->cls.n ? utf8_encode(u, n->cls.r[n->cls.n - 1].hi) : 0;
+		break;
+	case RE_REPEAT:
+		if ((err = expanded_size(&sub, n->sub[0])) < 0)
+			return err;
+		/* x{m,} is m copies, the last one looping; x* and x+ one. */
+		count = n->max == RE_INF ? (n->min > 1 ? (size_t)n->min : 1) : (size_t)n->max;
+		if (__builtin_mul_overflow(sub, count, &sum) || sum > REGEX_MAX_EXPANDED)
+			goto over;
+		break;
+	case RE_CONCAT:
+	case RE_ALT:
+	case RE_GROUP:
+		for (size_t i = 0; i < n->n_sub; i++) {
+			if ((err = expanded_size(&sub, n->sub[i])) < 0)
+				return err;
+			sum += sub; /* both at most REGEX_MAX_EXPANDED: no overflow */
+			if (sum > REGEX_MAX_EXPANDED) {
+				n = n->sub[i];
+				goto over;
+			}
+		}
+		break;
+	default:
+		break; /* assertions and the empty string take no text */
+	}
+	n->expanded = sum + 1;
+	*size = sum;
+	return 0;
+over:
+	error_set_at(n->pos, "pattern too large once its repetitions are written out (nested "
+			     "counts multiply; the limit is %d characters)", REGEX_MAX_EXPANDED);
+	return TRAWL_ELIMIT;
+}
+
 void regex_free(struct regex *re)
 {
 	if (!re)
@@ -1263,6 +1326,8 @@ int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags)
 		err = wrap_word(&ps);
 	if (err == 0)
 		err = lift_anchors(&ps);
+	if (err == 0)
+		err = expanded_size(&ps.re->expanded, ps.re->root);
 	for (size_t i = 0; i < ps.n_names; i++)
 		free(ps.names[i]);
 	free(ps.names);
@@ -1297,6 +1362,11 @@ bool re_node_nullable(const struct re_node *n)
 	default:
 		return true; /* the empty string and zero-width assertions */
 	}
+}
+
+size_t regex_expanded_size(const struct regex *re)
+{
+	return re->expanded;
 }
 
 bool regex_can_match_empty(const struct regex *re)

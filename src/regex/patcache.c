@@ -37,7 +37,7 @@ static void entry_free(struct entry *e)
 }
 
 static int entry_compile(struct entry **out, const char *pat, size_t len, unsigned flags,
-			 bool want_plan)
+			 bool want_plan, double deadline_ms)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 	int err;
@@ -54,7 +54,7 @@ static int entry_compile(struct entry **out, const char *pat, size_t len, unsign
 	e->want_plan = want_plan;
 	if ((err = regex_parse(&e->p.re, pat, len, flags)) < 0 ||
 	    (want_plan && (err = regex_plan(&e->p.plan, e->p.re)) < 0) ||
-	    (err = matcher_new(&e->p.m, e->p.re)) < 0) {
+	    (err = matcher_new(&e->p.m, e->p.re, deadline_ms)) < 0) {
 		entry_free(e);
 		return err;
 	}
@@ -121,7 +121,7 @@ static struct entry *insert(struct entry *e)
 }
 
 int patcache_get(const struct pattern **out, const char *pat, size_t len, unsigned flags,
-		 bool want_plan)
+		 bool want_plan, double deadline_ms)
 {
 	struct entry *e;
 	int err;
@@ -132,7 +132,7 @@ int patcache_get(const struct pattern **out, const char *pat, size_t len, unsign
 	pthread_mutex_unlock(&lock);
 	if (!e) {
 		/* Compiled outside the lock: a slow pattern must not hold up the others. */
-		if ((err = entry_compile(&e, pat, len, flags, want_plan)) < 0)
+		if ((err = entry_compile(&e, pat, len, flags, want_plan, deadline_ms)) < 0)
 			return err;
 		pthread_mutex_lock(&lock);
 		n_compiled++;

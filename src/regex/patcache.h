@@ -35,11 +35,12 @@ struct pattern {
 
 /*
  * The compiled pattern for pat[0..len) with regex flags (regex.h), planned when want_plan; from
- * the cache, or compiled now and offered to it. Errors are regex_parse()'s, regex_plan()'s and
+ * the cache, or compiled now, by deadline_ms (CLOCK_MONOTONIC milliseconds, 0 for none; see
+ * matcher_new), and offered to it. Errors are regex_parse()'s, regex_plan()'s and
  * matcher_new()'s, with their messages.
  */
 int patcache_get(const struct pattern **out, const char *pat, size_t len, unsigned flags,
-		 bool want_plan);
+		 bool want_plan, double deadline_ms);
 
 /* Gives back a reference from patcache_get; frees the pattern when the cache does not hold it. */
 void patcache_release(const struct pattern *p);

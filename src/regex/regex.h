@@ -24,6 +24,14 @@ enum regex_flags {
 #define REGEX_MAX_NODES 10000   /* AST nodes */
 #define REGEX_MAX_DEPTH 200     /* group nesting */
 #define REGEX_MAX_REPEAT 1000   /* largest {m,n} bound, as RE2 */
+/*
+ * Largest expanded size: Vectorscan writes x{m,n} out as max(m,n) copies of x, so nested
+ * repetitions multiply (`((a{1000}){1000}){1000}` is 10^9 copies, gigabytes and minutes to
+ * compile) while every count stays under REGEX_MAX_REPEAT. A character counts the bytes of its
+ * UTF-8 (a class: of its widest member), repetitions multiply, sequences and alternatives add
+ * (docs/regex.md, "Limits").
+ */
+#define REGEX_MAX_EXPANDED 5000
 
 struct regex;
 
@@ -88,6 +96,12 @@ int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re);
  * no such string (an alternation or a class at every step, say). ENOMEM, ELIMIT.
  */
 int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *re);
+
+/*
+ * The expanded size of the pattern (see REGEX_MAX_EXPANDED, which regex_parse() enforces): a
+ * measure of what compiling it costs.
+ */
+size_t regex_expanded_size(const struct regex *re);
 
 /* Whether the pattern can match the empty string (then every line may match). */
 bool regex_can_match_empty(const struct regex *re);

@@ -67,6 +67,7 @@ struct re_node {
 	int min, max;   /* RE_REPEAT */
 	struct re_node **sub;
 	size_t n_sub;
+	size_t expanded; /* the expanded size plus one, once computed (0: not yet) */
 };
 
 struct regex {
@@ -74,6 +75,7 @@ struct regex {
 	struct re_node **nodes; /* every node, for freeing */
 	size_t n_nodes, cap_nodes;
 	unsigned flags;
+	size_t expanded; /* of root; at most REGEX_MAX_EXPANDED */
 };
 
 bool re_node_nullable(const struct re_node *n);

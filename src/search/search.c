@@ -1394,10 +1394,11 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct search_s
 	return ret;
 }
 
-static int atom_compile(struct atom *a, const char *pat, size_t len, unsigned flags,
-			bool want_plan)
+/* Compile time counts against the query's timeout: r->deadline_ms is set before this. */
+static int atom_compile(struct atom *a, const struct run *r, const char *pat, size_t len,
+			unsigned flags, bool want_plan)
 {
-	return patcache_get(&a->pat, pat, len, flags, want_plan);
+	return patcache_get(&a->pat, pat, len, flags, want_plan, r->deadline_ms);
 }
 
 static void atoms_free(struct run *r)
@@ -1498,14 +1499,14 @@ static int build_query(struct qx **out, struct run *r, const struct qnode *n, un
 			memcpy(a->literal, n->value, n->value_len);
 			a->literal_len = n->value_len;
 		}
-		err = atom_compile(a, n->value, n->value_len, flags, r->type == QT_FILE);
+		err = atom_compile(a, r, n->value, n->value_len, flags, r->type == QT_FILE);
 	} else if (n->filter_kind == QF_LANG) {
 		a->kind = ATOM_LANG;
 		a->lang = n->lang;
 		err = 0;
 	} else {
 		a->kind = n->filter_kind == QF_REPO ? ATOM_REPO : ATOM_FILE;
-		err = atom_compile(a, n->value, n->value_len, case_flags, false);
+		err = atom_compile(a, r, n->value, n->value_len, case_flags, false);
 	}
 	r->n_atoms++;
 	if (err < 0) {
@@ -1574,7 +1575,7 @@ static int prepare(struct run *r, const struct search_opts *o)
 			memset(a, 0, sizeof(*a));
 			a->kind = ATOM_FILE;
 			r->n_atoms++;
-			if ((err = atom_compile(a, o->path_regex, strlen(o->path_regex), 0, false)) < 0) {
+			if ((err = atom_compile(a, r, o->path_regex, strlen(o->path_regex), 0, false)) < 0) {
 				free(and->sub);
 				free(and);
 				error_prefix("--path");
@@ -1595,7 +1596,7 @@ static int prepare(struct run *r, const struct search_opts *o)
 		r->type = QT_FILE;
 		a->kind = ATOM_CONTENT;
 		r->n_atoms = 1;
-		if ((err = atom_compile(a, o->pattern, o->pattern_len, o->regex_flags, true)) < 0)
+		if ((err = atom_compile(a, r, o->pattern, o->pattern_len, o->regex_flags, true)) < 0)
 			return err;
 		if (!(r->root = qx_new(QN_AND, 0, 2)))
 			goto nomem;
@@ -1605,7 +1606,7 @@ static int prepare(struct run *r, const struct search_opts *o)
 			a = &r->atoms[1];
 			a->kind = ATOM_FILE;
 			r->n_atoms = 2;
-			if ((err = atom_compile(a, o->path_regex, strlen(o->path_regex), 0, false)) < 0) {
+			if ((err = atom_compile(a, r, o->path_regex, strlen(o->path_regex), 0, false)) < 0) {
 				error_prefix("--path");
 				return err;
 			}

@@ -68,6 +68,7 @@ int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *st
 	case TRAWL_EINVAL:
 	case TRAWL_EUNSUPPORTED:
 	case TRAWL_ELIMIT:
+	case TRAWL_ETIMEOUT: /* its pattern took longer than its timeout: to compile */
 		*status = 400;
 		break;
 	default:

@@ -8,27 +8,25 @@
  * TRAWL_SYNC_CMD (tests only) names another executable to run instead of `trawl sync`; it gets
  * the same "--data DIR" arguments.
  *
- * Process handling belongs in src/sandbox/ once that module exists (DESIGN.md); it moves there
- * with the seccomp and resource limits the workers will get.
+ * The child is started by sandbox_spawn() (src/sandbox/); the seccomp and resource limits the
+ * workers will get belong there too (DESIGN.md).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/child.h"
 #include "server/server_int.h"
 #include "util/error.h"
 
 #define LOG_LINE_MAX 2048
 #define LOG_BYTES_MAX ((size_t)1 << 20) /* per run: a chatty child cannot flood the log */
-
-extern char **environ;
 
 struct sched {
 	const struct server_config *cfg;
@@ -91,9 +89,6 @@ static void run_sync(struct sched *sc)
 	const char *path = cmd && cmd[0] ? cmd : sc->cfg->self_exe;
 	char *argv_sync[] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, NULL };
 	char *argv_cmd[] = { (char *)path, "--data", (char *)sc->cfg->data_dir, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	sigset_t none, dfl;
 	int pipefd[2], status = 0, err;
 	pid_t pid;
 	struct logline l;
@@ -105,26 +100,11 @@ static void run_sync(struct sched *sc)
 		atomic_fetch_add(&sc->m->sync_failures, 1);
 		return;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	/* The server blocks SIGINT/SIGTERM and ignores SIGPIPE: the child gets the defaults. */
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setsigmask(&sa, &none);
-	posix_spawnattr_setsigdefault(&sa, &dfl);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	err = posix_spawn(&pid, path, &fa, &sa, cmd && cmd[0] ? argv_cmd : argv_sync, environ);
-	posix_spawnattr_destroy(&sa);
-	posix_spawn_file_actions_destroy(&fa);
+	err = sandbox_spawn(&pid, path, cmd && cmd[0] ? argv_cmd : argv_sync, -1, pipefd[1],
+			    pipefd[1]);
 	close(pipefd[1]);
 	if (err != 0) {
-		log_msg("error", "sync: cannot start the sync process", "error", strerror(err));
+		log_msg("error", "sync: cannot start the sync process", "error", error_last());
 		atomic_fetch_add(&sc->m->sync_failures, 1);
 		close(pipefd[0]);
 		return;

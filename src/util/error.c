@@ -10,9 +10,13 @@
 static _Thread_local char error_buf[ERROR_MAX];
 static _Thread_local size_t error_position = (size_t)-1;
 
+/* Formatted aside first: callers re-set the detail from error_last() to move its position. */
 static void error_vset(const char *fmt, va_list ap)
 {
-	vsnprintf(error_buf, sizeof(error_buf), fmt, ap);
+	char tmp[ERROR_MAX];
+
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(error_buf, tmp, sizeof(error_buf));
 }
 
 void error_set(const char *fmt, ...)

@@ -35,6 +35,20 @@ expect_eq "--path restricts to matching paths" "proj/docs/notes.txt:2:helpers pl
 expect_eq "-F treats metacharacters literally" "proj/src/sub/helper.c:3:	return x + 1; /* helper */" "$("$TRAWL" search -d "$IX" -F -e 'x + 1')"
 expect_eq "binary, .git, symlink targets and big files are not searched" "" "$("$TRAWL" search -d "$IX" -e 'binary|inside git|root:')"
 
+# Nested repetitions multiply: refused by the parser before any compilation. The memory and time
+# caps only keep a regression from taking the machine down (it used 18.7 GB and 100 s).
+vmem=4000000; [ "${TRAWL_BUILD:-}" = asan ] && vmem=unlimited # ASan reserves terabytes of shadow
+rc=0; (ulimit -v $vmem; exec timeout 60 "$TRAWL" search -d "$IX" -e '((((a{1000}){1000}){1000}){1000})') \
+  > "$T/nest.out" 2> "$T/nest.err" || rc=$?
+expect_eq "nested repetitions: exit status 2" "2" "$rc"
+expect_eq "nested repetitions: refused with the limit and the column" \
+  "trawl: pattern too large once its repetitions are written out (nested counts multiply; the limit is 5000 characters) (column 13)" \
+  "$(head -n 1 "$T/nest.err")"
+# Compilation counts against timeout: (about 2 s for this pattern, in the helper process).
+rc=0; "$TRAWL" search -d "$IX" 'case:yes timeout:100ms /((ab|cd)[a-z]{46}){100}/' > "$T/to.out" 2> "$T/to.err" || rc=$?
+expect_eq "a compilation longer than timeout: exit status 2" "2" "$rc"
+expect_eq "a compilation longer than timeout: ends with a timeout error" \
+  "trawl: the query's timeout ran out while its pattern was being compiled" "$(cat "$T/to.err")"
 "$TRAWL" search -d "$IX" --limit 2 -e helper > "$T/lim.out" 2> "$T/lim.err"
 expect_eq "--limit N prints N lines" "2" "$(wc -l < "$T/lim.out" | tr -d ' ')"
 expect_eq "--limit says it stopped" "trawl: stopped after 2 matching lines (--limit)" "$(cat "$T/lim.err")"

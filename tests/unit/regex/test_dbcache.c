@@ -1,10 +1,17 @@
-/* Unit tests for the memory table of compiled databases (dbcache.h). */
+/* Unit tests for the memory table and the disk cache of compiled databases (dbcache.h). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "regex/dbcache.h"
@@ -90,12 +97,169 @@ static void mem_full_of_held_databases_leaves_new_ones_to_caller(void **state)
 	dbcache_release(NULL);
 }
 
+/* ---- the disk cache, in a directory of its own ---- */
+
+static char disk_dir[64];
+
+static int disk_setup(void **state)
+{
+	(void)state;
+	snprintf(disk_dir, sizeof(disk_dir), "/tmp/trawl-dbcache.XXXXXX");
+	if (!mkdtemp(disk_dir))
+		return -1;
+	setenv("TRAWL_CACHE_DIR", disk_dir, 1);
+	return 0;
+}
+
+static int disk_teardown(void **state)
+{
+	DIR *d = opendir(disk_dir);
+	struct dirent *de;
+
+	(void)state;
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".swept") == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(disk_dir);
+	dbcache_set_disk_limits(0, 0);
+	return 0;
+}
+
+/* Entries in the directory, their total size, and how many have an mtime of at least since. */
+static size_t disk_entries(uint64_t *total, time_t since, size_t *n_recent)
+{
+	DIR *d = opendir(disk_dir);
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+
+	*total = 0;
+	if (n_recent)
+		*n_recent = 0;
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!strstr(de->d_name, ".hsdb") || fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+			continue;
+		n++;
+		*total += (uint64_t)st.st_size;
+		if (n_recent && st.st_mtime >= since)
+			(*n_recent)++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Sets the mtime of every entry to when (seconds since the epoch). */
+static void disk_age_all(time_t when)
+{
+	struct timespec ts[2] = { { when, 0 }, { when, 0 } };
+	DIR *d = opendir(disk_dir);
+	struct dirent *de;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".hsdb"))
+			assert_int_equal(utimensat(dirfd(d), de->d_name, ts, 0), 0);
+	closedir(d);
+}
+
+static bool disk_has(const char *pattern)
+{
+	hs_database_t *db = dbcache_load(pattern, strlen(pattern), F);
+
+	hs_free_database(db);
+	return db != NULL;
+}
+
+static void disk_evicts_least_recently_used_over_the_cap(void **state)
+{
+	static const char *keys[] = { "aaa0", "bbb1", "ccc2", "ddd3", "eee4" };
+	time_t now = time(NULL);
+	uint64_t total, keep = 0;
+	size_t n_recent;
+	hs_database_t *db;
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++) {
+		db = compile(keys[i]);
+		dbcache_store(keys[i], 4, F, db);
+		hs_free_database(db);
+	}
+	assert_int_equal(disk_entries(&total, 0, NULL), 5);
+	/* Everything last used an hour ago; then two entries are used. */
+	disk_age_all(now - 3600);
+	assert_true(disk_has("aaa0"));
+	assert_true(disk_has("ccc2"));
+	assert_int_equal(disk_entries(&total, now, &n_recent), 5);
+	assert_int_equal(n_recent, 2);
+	/* A cap that holds about two entries keeps the two used last. */
+	keep = total * 2 / 5 + total / 20;
+	dbcache_set_disk_limits(keep, 0);
+	dbcache_sweep();
+	assert_true(disk_entries(&total, 0, NULL) <= 2);
+	assert_true(total <= keep);
+	assert_true(disk_has("aaa0"));
+	assert_true(disk_has("ccc2"));
+	assert_false(disk_has("bbb1"));
+	assert_false(disk_has("ddd3"));
+	assert_false(disk_has("eee4"));
+}
+
+static void disk_removes_entries_unused_for_the_age_limit(void **state)
+{
+	time_t now = time(NULL);
+	uint64_t total;
+	hs_database_t *db;
+
+	(void)state;
+	db = compile("old1");
+	dbcache_store("old1", 4, F, db);
+	dbcache_store("new2", 4, F, db);
+	hs_free_database(db);
+	disk_age_all(now - 31 * 24 * 3600);
+	assert_true(disk_has("new2")); /* used now */
+	dbcache_sweep();
+	assert_int_equal(disk_entries(&total, 0, NULL), 1);
+	assert_false(disk_has("old1"));
+	assert_true(disk_has("new2"));
+}
+
+static void disk_store_sweeps_by_itself(void **state)
+{
+	char key[32];
+	uint64_t total, cap = 0;
+	hs_database_t *db = compile("x");
+
+	(void)state;
+	/* The size of one entry, then a cap of three. */
+	dbcache_store("sz00", 4, F, db);
+	disk_entries(&cap, 0, NULL);
+	cap *= 3;
+	dbcache_set_disk_limits(cap, 0);
+	/* Enough stores that at least one sweep is due on the way: the cap holds at the end. */
+	for (int i = 0; i < 64; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		dbcache_store(key, 4, F, db);
+	}
+	hs_free_database(db);
+	/* Three kept by the last sweep, and at most the 16 stores until the next one. */
+	assert_true(disk_entries(&total, 0, NULL) <= 3 + 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mem_shares_one_database_per_key),
 		cmocka_unit_test(mem_evicts_least_recently_used_unheld),
 		cmocka_unit_test(mem_full_of_held_databases_leaves_new_ones_to_caller),
+		cmocka_unit_test_setup_teardown(disk_evicts_least_recently_used_over_the_cap,
+						disk_setup, disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_removes_entries_unused_for_the_age_limit,
+						disk_setup, disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_store_sweeps_by_itself, disk_setup,
+						disk_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
+#include "regex/hscompile.h"
 #include "regex/matcher.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -42,7 +44,7 @@ static char *lines_as(const char *pattern, unsigned flags, const char *text, siz
 
 	buf_init(&c.out, 1 << 16);
 	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), flags), 0);
-	assert_int_equal(matcher_new(&m, re), 0);
+	assert_int_equal(matcher_new(&m, re, 0), 0);
 	assert_int_equal(matcher_scratch_new(&s), 0);
 	assert_int_equal(matcher_lines(m, s, (const uint8_t *)text, len, cls, collect, &c), 0);
 	snprintf(result, sizeof(result), "%s", c.out.ptr ? c.out.ptr : "");
@@ -304,7 +306,7 @@ static void ranges_are_leftmost_longest_and_disjoint(void **state)
 
 	(void)state;
 	assert_int_equal(regex_parse(&re, "[a-z_]+", 7, 0), 0);
-	assert_int_equal(matcher_new(&m, re), 0);
+	assert_int_equal(matcher_new(&m, re, 0), 0);
 	assert_int_equal(matcher_scratch_new(&s), 0);
 	assert_int_equal(matcher_ranges(m, s, (const uint8_t *)line, strlen(line), MATCHER_TEXT_ASCII,
 					r, 8, &n), 0);
@@ -334,7 +336,7 @@ static bool has_required_string(const char *pattern)
 	bool yes;
 
 	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), 0), 0);
-	assert_int_equal(matcher_new(&m, re), 0);
+	assert_int_equal(matcher_new(&m, re, 0), 0);
 	yes = matcher_is_text_blind(m);
 	matcher_free(m);
 	regex_free(re);
@@ -390,7 +392,77 @@ static void unclassified_lines_take_their_own_class(void **state)
 	assert_string_equal(lines_unclassified("\\w+", 0, "caf\xc3\xa9\n\xff\n", 8), "0-5,");
 }
 
-int main(void)
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Compiles pattern with a deadline; returns matcher_new's result. */
+static int compile_by(const char *pattern, double deadline_ms)
+{
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	int err;
+
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), 0), 0);
+	err = matcher_new(&m, re, deadline_ms);
+	matcher_free(m);
+	regex_free(re);
+	return err;
+}
+
+static void large_patterns_compile_in_the_helper_and_match(void **state)
+{
+	const char text[] = "x zqaaaaaaaaaa\nzqbbbbbbbbb\nzq\n";
+
+	(void)state;
+	/* 2 + 1000: compiled by the helper process (this program, as `__compile`). */
+	assert_string_equal(lines_of("zq[ab]{1,1000}", 0, text, sizeof(text) - 1, 0), "0-14,15-26,");
+	assert_string_equal(lines_of("zq(?:a{10}){1,99}$", 0, text, sizeof(text) - 1, 0), "0-14,");
+}
+
+static void compile_helper_is_stopped_at_its_time_limit(void **state)
+{
+	int err;
+
+	(void)state;
+	/* About 2 s of compilation (then refused by Vectorscan as too large). */
+	hscompile_set_limits(50, 0);
+	err = compile_by("((ab|cd)[a-z]{46}){100}", 0);
+	hscompile_set_limits(0, 0);
+	assert_int_equal(err, TRAWL_ELIMIT);
+	assert_non_null(strstr(error_last(), "took longer than the limit of 50 ms"));
+}
+
+static void compile_helper_is_stopped_at_its_memory_limit(void **state)
+{
+	int err;
+
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	skip(); /* no address-space limit under ASan */
+#endif
+	/* Less than the helper has mapped by then: a pattern that compiles in 30 ms fails. */
+	hscompile_set_limits(0, (size_t)8 << 20);
+	err = compile_by("(xy[a-z]{48}){20}", 0);
+	hscompile_set_limits(0, 0);
+	assert_int_equal(err, TRAWL_ELIMIT);
+	assert_non_null(strstr(error_last(), "MiB"));
+}
+
+static void query_deadline_bounds_the_compilation(void **state)
+{
+	(void)state;
+	assert_int_equal(compile_by("((ab|cf)[a-z]{46}){100}", mono_ms() + 50), TRAWL_ETIMEOUT);
+	assert_non_null(strstr(error_last(), "timeout ran out"));
+	/* A deadline already past: nothing is compiled. */
+	assert_int_equal(compile_by("zq[ab]{1,999}x", mono_ms() - 1), TRAWL_ETIMEOUT);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lines_reports_each_matching_line_once),
@@ -414,7 +486,14 @@ int main(void)
 		cmocka_unit_test(required_string_lines_are_verified_alone),
 		cmocka_unit_test(required_string_everywhere_scans_the_rest_whole),
 		cmocka_unit_test(unclassified_lines_take_their_own_class),
+		cmocka_unit_test(large_patterns_compile_in_the_helper_and_match),
+		cmocka_unit_test(compile_helper_is_stopped_at_its_time_limit),
+		cmocka_unit_test(compile_helper_is_stopped_at_its_memory_limit),
+		cmocka_unit_test(query_deadline_bounds_the_compilation),
 	};
 
+	/* Large patterns are compiled by this program started again as the helper. */
+	if (argc == 2 && strcmp(argv[1], "__compile") == 0)
+		return hscompile_main();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

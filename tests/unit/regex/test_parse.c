@@ -228,6 +228,72 @@ static void parser_rejects_deep_nesting(void **state)
 	assert_true(strstr(error_last(), "nested") != NULL);
 }
 
+static void parser_rejects_nested_repeats_by_expanded_size(void **state)
+{
+	/* Each count is within REGEX_MAX_REPEAT; their product is not. */
+	static const struct {
+		const char *pat;
+		size_t pos; /* of the repetition that crosses the limit */
+	} v[] = {
+		{ "(((a{1000}){1000}){1000})", 11 },
+		{ "((((a{1000}){1000}){1000}){1000})", 12 },
+		{ "(((a{500}){500}){500})", 10 },
+		{ "a{1000}{1000}", 7 },
+		{ "(a{100}){51}", 8 },
+		{ "(x[a-z]{100}){100}", 13 },
+		{ "x(?:ab|cd){1000}(?:ab|cd){1000}(?:ab|cd){1000}", 25 },
+		{ ".{1000}.{1000}", 8 },       /* a class counts its widest UTF-8 member: 4 bytes */
+		{ "(?i)(k{1000}){2}", 13 },     /* k folds to the 3-byte Kelvin sign */
+		{ "(é{1000}){3}", 10 },
+		{ "(a+b{1000}){5}x", 11 },
+	};
+	struct regex *re = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *p = v[i].pat;
+
+		if (regex_parse(&re, p, strlen(p), 0) != TRAWL_ELIMIT)
+			fail_msg("%s: not refused", p);
+		if (error_pos() != v[i].pos)
+			fail_msg("%s: refused at %zu, not %zu", p, error_pos(), v[i].pos);
+		assert_non_null(strstr(error_last(), "the limit is 5000"));
+		assert_null(re);
+	}
+}
+
+static void parser_accepts_patterns_up_to_the_expanded_limit(void **state)
+{
+	static const struct {
+		const char *pat;
+		unsigned flags;
+		size_t size;
+	} v[] = {
+		{ "(a{100}){50}", 0, 5000 },
+		{ "\\w{1,1000}", 0, 4000 },
+		{ "\\w{1,1000}", REGEX_WORD, 4008 },
+		{ ".{1000}", 0, 4000 },
+		{ "[a-z]{2}\\d", 0, 6 }, /* \d is Unicode: up to 4 bytes */
+		{ "(?i)(k{800}){2}", 0, 4800 },
+		{ "(x[a-z]{48}){100}", 0, 4900 },
+		{ "a*b+c{3,}d{0,}", 0, 6 },
+		{ "spin_lock_irqsave\\(&\\w+->lock", 0, 29 },
+		{ "a{1000}{5}", 0, 5000 },
+	};
+	struct regex *re = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *p = v[i].pat;
+
+		if (regex_parse(&re, p, strlen(p), v[i].flags) != 0)
+			fail_msg("%s: %s", p, error_last());
+		if (regex_expanded_size(re) != v[i].size)
+			fail_msg("%s: size %zu, not %zu", p, regex_expanded_size(re), v[i].size);
+		regex_free(re);
+	}
+}
+
 static void parser_rejects_too_many_nodes(void **state)
 {
 	char pat[4001];
@@ -350,6 +416,8 @@ int main(void)
 		cmocka_unit_test(parser_rejects_too_long_pattern),
 		cmocka_unit_test(parser_rejects_deep_nesting),
 		cmocka_unit_test(parser_rejects_too_many_nodes),
+		cmocka_unit_test(parser_rejects_nested_repeats_by_expanded_size),
+		cmocka_unit_test(parser_accepts_patterns_up_to_the_expanded_limit),
 		cmocka_unit_test(word_flag_wraps_in_nonword_context),
 		cmocka_unit_test(can_match_empty_is_exact),
 		cmocka_unit_test(required_literal_is_the_longest_mandatory_run),

@@ -15,7 +15,7 @@ static const struct pattern *get(const char *pat, unsigned flags, bool want_plan
 {
 	const struct pattern *p = NULL;
 
-	assert_int_equal(patcache_get(&p, pat, strlen(pat), flags, want_plan), 0);
+	assert_int_equal(patcache_get(&p, pat, strlen(pat), flags, want_plan, 0), 0);
 	assert_non_null(p);
 	assert_non_null(p->re);
 	assert_non_null(p->m);
@@ -58,7 +58,7 @@ static void errors_are_not_cached(void **state)
 
 	(void)state;
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(patcache_get(&p, "ab(c", 4, 0, true), TRAWL_EINVAL);
+		assert_int_equal(patcache_get(&p, "ab(c", 4, 0, true, 0), TRAWL_EINVAL);
 		assert_null(p);
 		/* The message comes from the parser each time, with its position. */
 		assert_string_equal(error_last(), "unclosed group");
@@ -159,7 +159,7 @@ static void *hammer(void *arg)
 		char pat[16];
 
 		snprintf(pat, sizeof(pat), "t%d\\w", i % (PATCACHE_ENTRIES + 8));
-		if (patcache_get(&p, pat, strlen(pat), 0, i % 2 == 0) < 0 || !p || !p->m)
+		if (patcache_get(&p, pat, strlen(pat), 0, i % 2 == 0, 0) < 0 || !p || !p->m)
 			return (void *)1;
 		patcache_release(p);
 	}

@@ -243,7 +243,7 @@ static void planner_is_sound_on_random_patterns(void **state)
 		gen_pattern(&pat, 0);
 		assert_int_equal(regex_parse(&re, pat.ptr, pat.len, flags), 0);
 		assert_int_equal(regex_plan(&q, re), 0);
-		if (matcher_new(&m, re) < 0) {
+		if (matcher_new(&m, re, 0) < 0) {
 			/* Not this test's business (test_emit covers refusals); count them. */
 			if (getenv("VERBOSE"))
 				fprintf(stderr, "refused /%s/: %s\n", pat.ptr, error_last());

@@ -167,6 +167,15 @@ static void error_prefix_keeps_position(void **state)
 	assert_int_equal(error_pos(), 7);
 }
 
+static void error_set_at_can_move_the_last_message(void **state)
+{
+	(void)state;
+	error_set_at(3, "pattern too large");
+	error_set_at(10, "%s", error_last());
+	assert_string_equal(error_last(), "pattern too large");
+	assert_int_equal(error_pos(), 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +189,7 @@ int main(void)
 		cmocka_unit_test(utf8_seq_len_rejects_overlong_and_surrogates),
 		cmocka_unit_test(trigram_folds_ascii_only),
 		cmocka_unit_test(error_prefix_keeps_position),
+		cmocka_unit_test(error_set_at_can_move_the_last_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
