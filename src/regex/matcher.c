@@ -79,6 +79,7 @@ struct one_scratch {
 struct matcher_scratch {
 	struct one_scratch lines;
 	struct one_scratch ranges;
+	double deadline_ms; /* for databases compiled while scanning (matcher_scratch_set_deadline) */
 };
 
 /* Compilations slower than this are worth keeping in the on-disk cache (dbcache.h). */
@@ -257,6 +258,12 @@ static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_
 			*out = NULL;
 			return 1;
 		}
+		if (err == TRAWL_ETIMEOUT) {
+			/* The caller's deadline, not the pattern's fault: the next caller tries again. */
+			pthread_mutex_unlock(&m->lock);
+			*out = NULL;
+			return err;
+		}
 		if (err < 0) {
 			s->is_failed = true;
 			s->err = err;
@@ -376,6 +383,11 @@ int matcher_scratch_new(struct matcher_scratch **out)
 		return TRAWL_ENOMEM;
 	}
 	return 0;
+}
+
+void matcher_scratch_set_deadline(struct matcher_scratch *s, double deadline_ms)
+{
+	s->deadline_ms = deadline_ms;
 }
 
 void matcher_scratch_free(struct matcher_scratch *s)
@@ -609,7 +621,7 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 	}
 	if (text == MATCHER_TEXT_UNKNOWN)
 		text = matcher_classify(data, len);
-	if ((err = get_db(&db, &id, m, DB_LINES, text, 0)) != 0)
+	if ((err = get_db(&db, &id, m, DB_LINES, text, s->deadline_ms)) != 0)
 		return err < 0 ? err : 0; /* 1: nothing can match */
 	if ((err = scratch_for(&s->lines, db, id)) < 0)
 		return err;
@@ -778,9 +790,11 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 	}
 	if (text == MATCHER_TEXT_UNKNOWN)
 		text = matcher_classify(line, len);
-	err = get_db(&db, &id, m, DB_SOM, text, 0);
+	err = get_db(&db, &id, m, DB_SOM, text, s->deadline_ms);
 	if (err == 1)
 		return 0; /* nothing can match */
+	if (err == TRAWL_ETIMEOUT)
+		return err; /* the search's deadline, not a pattern without start-of-match tracking */
 	if (err < 0 && text == MATCHER_TEXT_ASCII) {
 		/* No start-of-match tracking possible for this pattern: the line is the range. */
 		error_clear();
@@ -789,7 +803,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		*n = 1;
 		return 0;
 	}
-	if (err < 0 && get_db(&db, &id, m, DB_SOM, MATCHER_TEXT_ASCII, 0) != 0) {
+	if (err < 0 && get_db(&db, &id, m, DB_SOM, MATCHER_TEXT_ASCII, s->deadline_ms) != 0) {
 		/* No start-of-match tracking possible for this pattern: the line is the range. */
 		error_clear();
 		out[0].start = 0;

@@ -51,6 +51,12 @@ void matcher_free(struct matcher *m);
 
 int matcher_scratch_new(struct matcher_scratch **out);
 void matcher_scratch_free(struct matcher_scratch *s);
+/*
+ * The deadline (as matcher_new's, 0 for none) of databases compiled while scanning with s: a
+ * pattern compiles its UTF-8 and byte databases when a document first needs them, and that
+ * time counts against the search's timeout too (ETIMEOUT from matcher_lines/matcher_ranges).
+ */
+void matcher_scratch_set_deadline(struct matcher_scratch *s, double deadline_ms);
 
 /* Classifies text: ASCII, valid UTF-8, or not. */
 enum matcher_text matcher_classify(const uint8_t *data, size_t len);

@@ -1154,6 +1154,12 @@ static void job_run(struct worker *w, size_t i)
 		err = search_shard(w, j, i);
 	if (err == TRAWL_ELIMIT && atomic_load(&r->is_mem_limit))
 		err = 0; /* the memory limit ends the run, not the query: what was found stands */
+	if (err == TRAWL_ETIMEOUT && r->deadline_ms > 0 && now_ms() >= r->deadline_ms) {
+		/* A database compiled while scanning ran into the deadline: a timeout, as any. */
+		atomic_store(&r->is_timeout, true);
+		atomic_store(&r->is_cut, true);
+		err = 0;
+	}
 	pthread_mutex_lock(&r->lock);
 	j->err = err;
 	if (err < 0)
@@ -1716,6 +1722,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		if ((err = is_inline ? thread_scratch(&workers[t].scratch)
 				     : matcher_scratch_new(&workers[t].scratch)) < 0)
 			goto out;
+		matcher_scratch_set_deadline(workers[t].scratch, r.deadline_ms);
 	}
 	for (; !is_inline && started < n_threads; started++) {
 		if (pthread_create(&threads[started], NULL, worker_main, &workers[started]) != 0) {

@@ -462,6 +462,43 @@ static void query_deadline_bounds_the_compilation(void **state)
 	assert_int_equal(compile_by("zq[ab]{1,999}x", mono_ms() - 1), TRAWL_ETIMEOUT);
 }
 
+static int count_lines(size_t start, size_t end, void *arg)
+{
+	(void)start;
+	(void)end;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A database compiled while scanning (here the UTF-8 one, on the first UTF-8 text) is bound by
+ * the search's deadline too, and running out of time is not remembered as the pattern's
+ * failure: the next scan without a deadline compiles it.
+ */
+static void scan_time_compilation_has_the_scratch_deadline(void **state)
+{
+	const uint8_t text[] = "\xc3\xa9 zqaaaaaaaaaa\n";
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(regex_parse(&re, "zq[ab]{1,999}", 13, 0), 0);
+	assert_int_equal(matcher_new(&m, re, 0), 0);
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	matcher_scratch_set_deadline(s, mono_ms() - 1);
+	assert_int_equal(matcher_lines(m, s, text, sizeof(text) - 1, MATCHER_TEXT_UTF8, count_lines,
+				       &n), TRAWL_ETIMEOUT);
+	matcher_scratch_set_deadline(s, 0);
+	assert_int_equal(matcher_lines(m, s, text, sizeof(text) - 1, MATCHER_TEXT_UTF8, count_lines,
+				       &n), 0);
+	assert_int_equal(n, 1);
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +527,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(compile_helper_is_stopped_at_its_time_limit),
 		cmocka_unit_test(compile_helper_is_stopped_at_its_memory_limit),
 		cmocka_unit_test(query_deadline_bounds_the_compilation),
+		cmocka_unit_test(scan_time_compilation_has_the_scratch_deadline),
 	};
 
 	/* Large patterns are compiled by this program started again as the helper. */
