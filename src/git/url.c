@@ -97,7 +97,9 @@ static int malformed(const char *why)
 static int refuse_secret(const struct repourl *r, const char *where, const char *what)
 {
 	char origin[HOST_MAX + 40] = "";
-	bool host_shown = r->host_len <= HOST_MAX + 8;
+	/* With an '@' after it, the "host" of a scp-like address may itself be a token. */
+	bool host_shown = r->host_len <= HOST_MAX + 8 &&
+			  !(r->form == REPOURL_SCP && memchr(r->path, '@', r->path_len));
 
 	for (size_t i = 0; host_shown && i < r->host_len; i++)
 		host_shown = isalnum((unsigned char)r->host[i]) || strchr(".-_:[]", r->host[i]);

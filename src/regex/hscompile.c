@@ -9,11 +9,13 @@
 #include "regex/hscompile.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/child.h"
@@ -27,6 +29,62 @@
 
 static unsigned limit_ms = HSCOMPILE_MAX_MS;
 static size_t limit_memory = HSCOMPILE_MAX_MEMORY;
+
+/*
+ * Helpers running now: their address-space limit is per process, so without a bound on their
+ * number a client sending many expensive patterns at once would make the machine hold a GiB
+ * per search slot. A caller waits for a free one within its own deadline.
+ */
+static pthread_mutex_t helpers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t helpers_cond;
+static pthread_once_t helpers_once = PTHREAD_ONCE_INIT;
+static unsigned helpers_running;
+
+static void helpers_init(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* sandbox_now_ms()'s clock */
+	pthread_cond_init(&helpers_cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+/* Takes a helper slot, waiting until until_ms at the most (ETIMEOUT). */
+static int helper_acquire(double until_ms)
+{
+	int err = 0;
+
+	pthread_once(&helpers_once, helpers_init);
+	pthread_mutex_lock(&helpers_lock);
+	while (helpers_running >= HSCOMPILE_MAX_HELPERS) {
+		double left = until_ms - sandbox_now_ms();
+		struct timespec ts;
+		long long ns;
+
+		if (left <= 0) {
+			err = TRAWL_ETIMEOUT;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ns = (long long)ts.tv_nsec + (long long)(left * 1e6) + 1;
+		ts.tv_sec += (time_t)(ns / 1000000000LL);
+		ts.tv_nsec = (long)(ns % 1000000000LL);
+		pthread_cond_timedwait(&helpers_cond, &helpers_lock, &ts);
+	}
+	if (err == 0)
+		helpers_running++;
+	pthread_mutex_unlock(&helpers_lock);
+	return err;
+}
+
+static void helper_release(void)
+{
+	pthread_mutex_lock(&helpers_lock);
+	helpers_running--;
+	pthread_cond_signal(&helpers_cond);
+	pthread_mutex_unlock(&helpers_lock);
+}
 
 void hscompile_set_limits(unsigned max_ms, size_t max_memory)
 {
@@ -98,7 +156,20 @@ static int compile_isolated(hs_database_t **out, char *msg, size_t msg_size, con
 	buf_init(&req, REQ_MAX);
 	if ((err = put_request(&req, pattern, hs_flags, platform)) < 0)
 		goto out;
+	if (helper_acquire(lim.deadline_ms) < 0) {
+		if (lim.deadline_ms == deadline_ms) {
+			error_set("the query's timeout ran out while its pattern waited to be "
+				  "compiled");
+			err = TRAWL_ETIMEOUT;
+		} else {
+			error_set("pattern too complex for the matcher: %d others were compiling "
+				  "for longer than %u ms; try again", HSCOMPILE_MAX_HELPERS, limit_ms);
+			err = TRAWL_ELIMIT;
+		}
+		goto out;
+	}
 	err = sandbox_run(&res, "/proc/self/exe", argv, req.ptr, req.len, &lim);
+	helper_release();
 	if (err == TRAWL_ETIMEOUT || (err == 0 && res.out_len == 0)) {
 		err = helper_failed(&res, lim.deadline_ms == deadline_ms);
 		goto out;

@@ -21,6 +21,7 @@ Thread-safe.
 /* Limits of the helper process (hscompile_set_limits changes them, for tests). */
 #define HSCOMPILE_MAX_MS 10000                    /* wall clock; CPU: as many seconds */
 #define HSCOMPILE_MAX_MEMORY ((size_t)1 << 30)   /* address space */
+#define HSCOMPILE_MAX_HELPERS 2                   /* running at once, per process */
 
 /* hscompile_run()'s result when Vectorscan refused the pattern: its message is in msg. */
 #define HSCOMPILE_REFUSED 1

@@ -165,16 +165,16 @@ static int compile_error(const char *hs_msg)
 }
 
 /*
- * Patterns whose expanded size (regex.h) reaches this are compiled in a helper process under
- * time and memory limits (hscompile.h); smaller ones compile here, which saves the helper's
+ * Patterns whose compile weight (regex.h) reaches this are compiled in a helper process under
+ * time and memory limits (hscompile.h); lighter ones compile here, which saves the helper's
  * start (docs/regex.md, "Limits on what a pattern may cost").
  */
-#define ISOLATE_MIN_EXPANDED 256
+#define ISOLATE_MIN_WEIGHT 256
 
 static int compile(hs_database_t **out, const struct regex *re, enum matcher_text text,
 		   enum db_kind kind, double deadline_ms)
 {
-	bool is_isolated = regex_expanded_size(re) >= ISOLATE_MIN_EXPANDED;
+	bool is_isolated = regex_compile_weight(re) >= ISOLATE_MIN_WEIGHT;
 	struct buf pat;
 	unsigned flags = 0;
 	char msg[256];

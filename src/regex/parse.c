@@ -1364,6 +1364,71 @@ bool re_node_nullable(const struct re_node *n)
 	}
 }
 
+/* A saturating sum and product for regex_compile_weight. */
+#define WEIGHT_MAX (SIZE_MAX / 2)
+
+static size_t weight_add(size_t a, size_t b)
+{
+	return a > WEIGHT_MAX - b ? WEIGHT_MAX : a + b;
+}
+
+static size_t weight_mul(size_t a, size_t b)
+{
+	size_t r;
+
+	return __builtin_mul_overflow(a, b, &r) || r > WEIGHT_MAX ? WEIGHT_MAX : r;
+}
+
+static size_t class_weight(const struct cset *c)
+{
+	size_t wide = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		wide += c->r[i].hi >= 0x80;
+	if (wide == 0)
+		return 1;
+	return 16 + wide < REGEX_WEIGHT_CLASS ? 16 + wide : REGEX_WEIGHT_CLASS;
+}
+
+static size_t node_weight(struct re_node *n)
+{
+	size_t sum = 0, count;
+
+	if (n->weight)
+		return n->weight - 1; /* memoized: lifted anchors share subtrees */
+	switch (n->op) {
+	case RE_LIT:
+		sum = n->is_fold ? 3 : 1;
+		break;
+	case RE_CLASS:
+		sum = class_weight(&n->cls);
+		break;
+	case RE_WORDB:
+	case RE_NWORDB:
+		sum = REGEX_WEIGHT_WORDB;
+		break;
+	case RE_REPEAT:
+		count = n->max == RE_INF ? (n->min > 1 ? (size_t)n->min : 1) : (size_t)n->max;
+		sum = weight_mul(node_weight(n->sub[0]), count);
+		break;
+	case RE_CONCAT:
+	case RE_ALT:
+	case RE_GROUP:
+		for (size_t i = 0; i < n->n_sub; i++)
+			sum = weight_add(sum, node_weight(n->sub[i]));
+		break;
+	default:
+		break;
+	}
+	n->weight = sum + 1;
+	return sum;
+}
+
+size_t regex_compile_weight(const struct regex *re)
+{
+	return re->root ? node_weight(re->root) : 0;
+}
+
 size_t regex_expanded_size(const struct regex *re)
 {
 	return re->expanded;

@@ -103,6 +103,17 @@ int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *
  */
 size_t regex_expanded_size(const struct regex *re);
 
+/*
+ * A measure of what compiling the pattern costs, for deciding where to compile it (matcher.c):
+ * the expanded size, except that a class reaching past ASCII weighs up to REGEX_WEIGHT_CLASS
+ * and a word boundary REGEX_WEIGHT_WORDB, since Vectorscan writes them out as UTF-8 byte
+ * automata (`(\pL|\pN){31}` is 248 characters expanded but took 19 s to compile). Saturates
+ * at SIZE_MAX / 2.
+ */
+#define REGEX_WEIGHT_CLASS 64
+#define REGEX_WEIGHT_WORDB 32
+size_t regex_compile_weight(const struct regex *re);
+
 /* Whether the pattern can match the empty string (then every line may match). */
 bool regex_can_match_empty(const struct regex *re);
 

@@ -180,12 +180,14 @@ secret_urls=("http://alice%3aPW-canary-7@127.0.0.1:$canary_port/y.git"
              "http://127.0.0.1:$canary_port/x.git#PW-canary-7"
              "ssh://git:PW-canary-7@127.0.0.1:$canary_port/x.git"
              "ssh://git%3aPW-canary-7@127.0.0.1:$canary_port/x.git"
-             "127.0.0.1:PW-canary-7@127.0.0.1:x.git")
+             "127.0.0.1:PW-canary-7@127.0.0.1:x.git"
+             "ghpPWcanary7tok:x-oauth-basic@github.com:o/r.git")
 secret_what=("an encoded user:password" "a token as user name" "a query string" "a fragment"
-             "an ssh password" "an encoded ssh password" "an '@' in an scp-like path")
+             "an ssh password" "an encoded ssh password" "an '@' in an scp-like path"
+             "a token before an scp-like host")
 for i in "${!secret_urls[@]}"; do
   refused "${secret_what[$i]} in the URL is refused, pointing to DATA/credentials" "DATA/credentials" "${secret_urls[$i]}" "${OPEN[@]}"
-  if grep -q 'PW-canary-7' "$T/.err" "$T/.out"; then not_ok "... and not echoed" "$(cat "$T/.err")"; else ok "... and not echoed"; fi
+  if grep -q 'PW-canary-7\|PWcanary7' "$T/.err" "$T/.out"; then not_ok "... and not echoed" "$(cat "$T/.err")"; else ok "... and not echoed"; fi
 done
 "$TRAWL" repo list --json --data "$P" >"$T/.out" 2>&1
 if grep -q 'canary-7' "$T/.out"; then not_ok "no refused URL was stored or named" "$(cat "$T/.out")"; else ok "no refused URL was stored or named"; fi

@@ -1,10 +1,13 @@
 /* Unit tests for the matcher: ripgrep's line semantics over Vectorscan. */
+#include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -470,6 +473,89 @@ static int count_lines(size_t start, size_t end, void *arg)
 	return 0;
 }
 
+/* A pattern light by expanded size but heavy to compile goes to the helper and its limits. */
+static void unicode_heavy_patterns_compile_in_the_helper(void **state)
+{
+	const uint8_t text[] = "\xc3\xa9 x\n";
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+	int err, n = 0;
+
+	(void)state;
+	setenv("TRAWL_CACHE_DIR", "off", 1); /* compiled here and now, not loaded */
+	assert_int_equal(regex_parse(&re, "x(\\pL|\\pN){31}\\b", 17, 0), 0);
+	assert_int_equal(matcher_new(&m, re, 0), 0); /* the ASCII database: quick */
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	/* The UTF-8 database took 19 s in the search process before it was weighed. */
+	hscompile_set_limits(50, 0);
+	err = matcher_lines(m, s, text, sizeof(text) - 1, MATCHER_TEXT_UTF8, count_lines, &n);
+	hscompile_set_limits(0, 0);
+	assert_int_equal(err, TRAWL_ELIMIT);
+	assert_non_null(strstr(error_last(), "took longer than the limit of 50 ms"));
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+}
+
+/* Helper processes alive now: the children of every thread of this process. */
+static int count_children(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		char path[300], buf[4096];
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		while (fscanf(f, "%4095s", buf) == 1)
+			n++;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void *compile_slowly(void *arg)
+{
+	(void)arg;
+	compile_by("((ab|cd)[a-z]{46}){100}", mono_ms() + 3000);
+	return NULL;
+}
+
+/* However many searches compile at once, at most HSCOMPILE_MAX_HELPERS helpers run. */
+static void helpers_are_bounded_in_number(void **state)
+{
+	pthread_t th[5];
+	int most = 0;
+	double until;
+
+	(void)state;
+	hscompile_set_limits(400, 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, compile_slowly, NULL), 0);
+	until = mono_ms() + 1500;
+	while (mono_ms() < until) {
+		int n = count_children();
+		struct timespec ts = { 0, 5 * 1000000L };
+
+		most = n > most ? n : most;
+		nanosleep(&ts, NULL);
+	}
+	for (int i = 0; i < 5; i++)
+		pthread_join(th[i], NULL);
+	hscompile_set_limits(0, 0);
+	assert_true(most >= 1);
+	assert_true(most <= HSCOMPILE_MAX_HELPERS);
+}
+
 /*
  * A database compiled while scanning (here the UTF-8 one, on the first UTF-8 text) is bound by
  * the search's deadline too, and running out of time is not remembered as the pattern's
@@ -484,6 +570,7 @@ static void scan_time_compilation_has_the_scratch_deadline(void **state)
 	int n = 0;
 
 	(void)state;
+	setenv("TRAWL_CACHE_DIR", "off", 1); /* compiled here and now, not loaded */
 	assert_int_equal(regex_parse(&re, "zq[ab]{1,999}", 13, 0), 0);
 	assert_int_equal(matcher_new(&m, re, 0), 0);
 	assert_int_equal(matcher_scratch_new(&s), 0);
@@ -528,6 +615,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(compile_helper_is_stopped_at_its_memory_limit),
 		cmocka_unit_test(query_deadline_bounds_the_compilation),
 		cmocka_unit_test(scan_time_compilation_has_the_scratch_deadline),
+		cmocka_unit_test(unicode_heavy_patterns_compile_in_the_helper),
+		cmocka_unit_test(helpers_are_bounded_in_number),
 	};
 
 	/* Large patterns are compiled by this program started again as the helper. */

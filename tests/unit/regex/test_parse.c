@@ -409,6 +409,42 @@ static void required_literal_is_the_longest_mandatory_run(void **state)
 	}
 }
 
+/*
+ * The compile weight decides where a pattern compiles: Unicode classes and word boundaries weigh
+ * what their UTF-8 automata cost, so patterns cheap by expanded size but slow to compile (19 s
+ * for the first, measured) reach the limited helper; common patterns stay light.
+ */
+static void compile_weight_counts_unicode_classes(void **state)
+{
+	static const struct {
+		const char *pat;
+		bool is_heavy; /* at least 256: compiled in the helper (matcher.c) */
+	} v[] = {
+		{ "(\\pL|\\pN){31}\\b", true },
+		{ "\\b(\\pL|\\pN){30}\\b", true },
+		{ "(\\pL|\\pN|\\pS|\\pP){15}", true },
+		{ "\\W{63}", true },
+		{ "(a{100}){50}", true },
+		{ "spin_lock_irqsave\\(&\\w+->lock", false },
+		{ "[a-z]{2}\\d", false },
+		{ "(?i)\\w+_\\w+_\\w+", false },
+		{ "[[:alpha:]]{60}", false },
+		{ "sys_pidfd_open", false },
+	};
+	struct regex *re = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *p = v[i].pat;
+
+		if (regex_parse(&re, p, strlen(p), 0) != 0)
+			fail_msg("%s: %s", p, error_last());
+		if ((regex_compile_weight(re) >= 256) != v[i].is_heavy)
+			fail_msg("%s: weight %zu", p, regex_compile_weight(re));
+		regex_free(re);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +454,7 @@ int main(void)
 		cmocka_unit_test(parser_rejects_too_many_nodes),
 		cmocka_unit_test(parser_rejects_nested_repeats_by_expanded_size),
 		cmocka_unit_test(parser_accepts_patterns_up_to_the_expanded_limit),
+		cmocka_unit_test(compile_weight_counts_unicode_classes),
 		cmocka_unit_test(word_flag_wraps_in_nonword_context),
 		cmocka_unit_test(can_match_empty_is_exact),
 		cmocka_unit_test(required_literal_is_the_longest_mandatory_run),
