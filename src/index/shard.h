@@ -173,6 +173,11 @@ uint32_t shard_trigram_count(const struct shard *sh, uint32_t trigram);
 
 /* Checks every section checksum and decodes every posting list. ECORRUPT. */
 int shard_verify(const struct shard *sh);
+/*
+ * Gives back the pages a full read (shard_verify) made resident: a server that verifies its
+ * index keeps only what queries touch in its resident set. The file stays in the page cache.
+ */
+void shard_drop_pages(const struct shard *sh);
 
 /*
  * The index directory: a MANIFEST (JSON) naming, for each repository, its shard files. Replacing

@@ -774,6 +774,16 @@ int shard_verify(const struct shard *sh)
 	return err;
 }
 
+void shard_drop_pages(const struct shard *sh)
+{
+	/*
+	 * The mapping is private and read only, so its pages are clean file pages: the kernel
+	 * drops them from this process and keeps them in the page cache; a query that reads one
+	 * again maps it back from there.
+	 */
+	madvise((void *)(uintptr_t)sh->map, sh->map_len, MADV_DONTNEED);
+}
+
 const char *doc_skip_name(enum doc_skip s)
 {
 	switch (s) {

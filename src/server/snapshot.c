@@ -203,8 +203,10 @@ static int verify_new_shards(const struct index *ix, const struct snapshot *prev
 		const struct shard *sh = index_shard(ix, i);
 		const char *file = shard_file(sh);
 
-		if (!n_seen || !bsearch(&file, seen, n_seen, sizeof(*seen), cmp_name))
+		if (!n_seen || !bsearch(&file, seen, n_seen, sizeof(*seen), cmp_name)) {
 			err = shard_verify(sh);
+			shard_drop_pages(sh); /* RSS: only what queries touch, as before the check */
+		}
 	}
 	free(seen);
 	return err;
