@@ -138,7 +138,8 @@ static int push_event(struct stream *st, const char *name, const char *data, siz
 	return push_event_as(st, name, data, len, false);
 }
 
-static int flush_batch(struct stream *st)
+/* Sends the batch of files; is_final as push_event_as (the last batch, whatever the backlog). */
+static int flush_batch_as(struct stream *st, bool is_final)
 {
 	int err;
 
@@ -146,10 +147,19 @@ static int flush_batch(struct stream *st)
 		return 0;
 	if ((err = buf_putc(&st->batch, ']')) < 0)
 		return err;
-	err = push_event(st, "matches", st->batch.ptr, st->batch.len);
+	err = push_event_as(st, "matches", st->batch.ptr, st->batch.len, is_final);
+	if (err == TRAWL_ETIMEOUT) {
+		st->batch.len--; /* kept, without its ']', for the last flush */
+		return err;
+	}
 	buf_reset(&st->batch);
 	st->n_batch = 0;
 	return err;
+}
+
+static int flush_batch(struct stream *st)
+{
+	return flush_batch_as(st, false);
 }
 
 static int on_file(const struct search_file *f, void *arg)
@@ -239,8 +249,9 @@ static void *search_main(void *arg)
 		err = st->err < 0 && !atomic_load(&st->cancel) ? st->err : 0;
 	}
 	stats.is_canceled = is_gone || (atomic_load(&st->cancel) && !st->is_out_timeout);
-	if (err == 0 && !stats.is_canceled && !st->is_out_timeout)
-		flush_batch(st);
+	/* The files counted in the summary are all sent, also after a timeout. */
+	if (err == 0 && !stats.is_canceled)
+		flush_batch_as(st, true);
 	metrics_query(&st->s->metrics, stats.elapsed_ms / 1e3, err < 0);
 	if (stats.is_canceled)
 		atomic_fetch_add(&st->s->metrics.canceled, 1);
