@@ -31,18 +31,39 @@ static size_t disk_max_bytes = DBCACHE_DISK_BYTES;
 static time_t disk_max_age_s = DBCACHE_DISK_AGE_S;
 static atomic_uint n_stores;
 
-/* SECURITY: the cache must be the user's own: a database is trusted input to Vectorscan. */
-static char *cache_dir(void)
+/* Whether the directory open at fd is ours alone; one just created is narrowed to 0700 first. */
+static bool dir_is_ours(int fd, bool is_new)
 {
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return false;
+	if (is_new)
+		return fchmod(fd, 0700) == 0;
+	return (st.st_mode & 022) == 0;
+}
+
+/*
+ * SECURITY: the cache must be the user's own: a database is trusted input to Vectorscan. Each
+ * operation opens the directory once, without following a symlink, checks it through the
+ * descriptor and reaches every entry relative to it, so someone who can write to a parent
+ * directory cannot swap another directory in between the check and the use. Returns the
+ * descriptor, or -1 when there is no usable cache.
+ */
+static int cache_dir_open(void)
+{
+	const int dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	const char *env = getenv("TRAWL_CACHE_DIR");
 	const char *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
+	const char *base;
+	bool is_new = false;
 	struct buf b;
-	struct stat st;
+	int fd = -1;
 
 	buf_init(&b, 4096);
 	if (env && strcmp(env, "off") == 0)
-		return NULL;
+		return -1;
 	if (env && env[0] == '/')
 		buf_puts(&b, env);
 	else if (xdg && xdg[0] == '/')
@@ -50,18 +71,25 @@ static char *cache_dir(void)
 	else if (home && home[0] == '/')
 		buf_printf(&b, "%s/.cache/trawl/hs", home);
 	if (!b.ptr || b.len == 0)
-		goto fail;
-	if (stat(b.ptr, &st) < 0) {
-		if (errno != ENOENT || file_mkdirs(b.ptr) < 0 || chmod(b.ptr, 0700) < 0 ||
-		    stat(b.ptr, &st) < 0)
-			goto fail;
+		goto out;
+	/* A trailing slash, "." or ".." would make the open follow a symlink after all. */
+	while (b.len > 1 && b.ptr[b.len - 1] == '/')
+		b.ptr[--b.len] = '\0';
+	base = strrchr(b.ptr, '/') + 1;
+	if (!base[0] || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		goto out;
+	fd = open(b.ptr, dir_flags);
+	if (fd < 0 && errno == ENOENT && file_mkdirs(b.ptr) == 0) {
+		fd = open(b.ptr, dir_flags);
+		is_new = true;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
-		goto fail;
-	return buf_detach(&b, NULL);
-fail:
+	if (fd >= 0 && !dir_is_ours(fd, is_new)) {
+		close(fd);
+		fd = -1;
+	}
+out:
 	buf_dispose(&b);
-	return NULL;
+	return fd;
 }
 
 /* FNV-1a, 64 bits: only names the file; the entry itself holds the full key. */
@@ -77,17 +105,28 @@ static uint64_t key_hash(const char *pattern, size_t len, unsigned flags)
 	return (h ^ flags) * 0x100000001b3ull;
 }
 
-static char *entry_path(const char *pattern, size_t len, unsigned flags)
+static void entry_name(char name[ENTRY_NAME_LEN + 1], const char *pattern, size_t len,
+		       unsigned flags)
 {
-	char *dir = cache_dir(), name[40], *path;
-
-	if (!dir)
-		return NULL;
-	snprintf(name, sizeof(name), "%016llx.hsdb",
+	snprintf(name, ENTRY_NAME_LEN + 1, "%016llx.hsdb",
 		 (unsigned long long)key_hash(pattern, len, flags));
-	path = file_join(dir, name);
-	free(dir);
-	return path;
+}
+
+/*
+ * SECURITY: an entry is read only when it is a regular file of ours that nobody else can
+ * write; O_NONBLOCK keeps a FIFO from stalling the open.
+ */
+static int entry_open(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+			(st.st_mode & 022))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 /* The entry header: magic, flags, key lengths, then the version and pattern texts. */
@@ -105,25 +144,31 @@ static int put_header(struct buf *b, const char *pattern, size_t len, unsigned f
 
 hs_database_t *dbcache_load(const char *pattern, size_t len, unsigned flags)
 {
-	char *path = entry_path(pattern, len, flags), *data = NULL;
+	char name[ENTRY_NAME_LEN + 1], *data = NULL;
+	int dir_fd = cache_dir_open(), fd = -1;
 	hs_database_t *db = NULL;
 	struct buf want;
 	size_t n = 0;
 
 	buf_init(&want, CACHE_MAX_FILE);
-	if (!path || put_header(&want, pattern, len, flags) < 0)
+	if (dir_fd < 0 || put_header(&want, pattern, len, flags) < 0)
 		goto out;
-	if (file_read_all(&data, &n, path, CACHE_MAX_FILE) < 0)
+	entry_name(name, pattern, len, flags);
+	if ((fd = entry_open(dir_fd, name)) < 0 ||
+	    file_read_fd(&data, &n, fd, name, CACHE_MAX_FILE) < 0)
 		goto out;
 	if (n <= want.len || memcmp(data, want.ptr, want.len) != 0)
 		goto out;
 	if (hs_deserialize_database(data + want.len, n - want.len, &db) != HS_SUCCESS)
 		db = NULL;
 	else
-		utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW); /* its last use, for eviction */
+		futimens(fd, NULL); /* its last use, for eviction */
 out:
+	if (fd >= 0)
+		close(fd);
+	if (dir_fd >= 0)
+		close(dir_fd);
 	free(data);
-	free(path);
 	buf_dispose(&want);
 	return db;
 }
@@ -179,23 +224,27 @@ static void sweep_list(struct buf *list, uint64_t *total, DIR *d, time_t now)
 	}
 }
 
-void dbcache_sweep(void)
+/* Sweeps the cache directory open at dir_fd (which stays open). */
+static void sweep_dir(int dir_fd)
 {
-	char *dir = cache_dir();
 	struct disk_entry *v;
 	uint64_t total = 0;
 	size_t n;
 	struct buf list;
-	DIR *d;
+	DIR *d = NULL;
 	int fd;
 
-	if (!dir)
-		return;
 	buf_init(&list, SWEEP_MAX_ENTRIES * sizeof(struct disk_entry));
-	if ((d = opendir(dir)) == NULL)
+	/* A copy of the descriptor for the listing: closedir closes it, dir_fd stays the caller's. */
+	fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		goto out;
+	}
 	/* The mark first: another process arriving meanwhile need not sweep too. */
-	fd = openat(dirfd(d), SWEEP_MARK, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dir_fd, SWEEP_MARK, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		    0600);
 	if (fd >= 0) {
 		futimens(fd, NULL);
 		close(fd);
@@ -207,28 +256,33 @@ void dbcache_sweep(void)
 		/* Least recently used first out: dbcache_load sets an entry's mtime on every use. */
 		qsort(v, n, sizeof(*v), by_mtime);
 		for (size_t i = 0; i < n && total > disk_max_bytes; i++)
-			if (unlinkat(dirfd(d), v[i].name, 0) == 0 || errno == ENOENT)
+			if (unlinkat(dir_fd, v[i].name, 0) == 0 || errno == ENOENT)
 				total -= (uint64_t)v[i].size;
 	}
 	closedir(d);
 out:
 	buf_dispose(&list);
-	free(dir);
+}
+
+void dbcache_sweep(void)
+{
+	int dir_fd = cache_dir_open();
+
+	if (dir_fd < 0)
+		return;
+	sweep_dir(dir_fd);
+	close(dir_fd);
 }
 
 /* Whether this store should sweep: every few stores, or when nobody has for a while. */
-static bool sweep_due(const char *entry)
+static bool sweep_due(int dir_fd)
 {
-	const char *slash = strrchr(entry, '/');
 	struct stat st;
-	char mark[4096];
 
 	if ((atomic_fetch_add(&n_stores, 1) + 1) % SWEEP_EVERY_STORES == 0)
 		return true;
-	if (!slash || (size_t)(slash - entry) + sizeof(SWEEP_MARK) + 1 > sizeof(mark))
-		return false;
-	snprintf(mark, sizeof(mark), "%.*s/%s", (int)(slash - entry), entry, SWEEP_MARK);
-	return lstat(mark, &st) < 0 || time(NULL) - st.st_mtime > SWEEP_INTERVAL_S;
+	return fstatat(dir_fd, SWEEP_MARK, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	       time(NULL) - st.st_mtime > SWEEP_INTERVAL_S;
 }
 
 void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s)
@@ -239,21 +293,25 @@ void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s)
 
 void dbcache_store(const char *pattern, size_t len, unsigned flags, const hs_database_t *db)
 {
-	char *path = entry_path(pattern, len, flags), *ser = NULL;
+	char name[ENTRY_NAME_LEN + 1], *ser = NULL;
+	int dir_fd = cache_dir_open();
 	size_t ser_len = 0;
 	struct buf b;
 
 	buf_init(&b, CACHE_MAX_FILE);
-	if (!path || put_header(&b, pattern, len, flags) < 0)
+	if (dir_fd < 0 || put_header(&b, pattern, len, flags) < 0)
 		goto out;
 	if (hs_serialize_database(db, &ser, &ser_len) != HS_SUCCESS)
 		goto out;
-	if (buf_put(&b, ser, ser_len) == 0 && file_write_atomic(path, b.ptr, b.len) == 0 &&
-	    sweep_due(path))
-		dbcache_sweep();
+	entry_name(name, pattern, len, flags);
+	/* 0600: an entry holds the pattern text, as private as the query. */
+	if (buf_put(&b, ser, ser_len) == 0 &&
+	    file_write_atomic_at(dir_fd, name, b.ptr, b.len, 0600) == 0 && sweep_due(dir_fd))
+		sweep_dir(dir_fd);
 out:
+	if (dir_fd >= 0)
+		close(dir_fd);
 	free(ser);
-	free(path);
 	buf_dispose(&b);
 }
 

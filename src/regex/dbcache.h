@@ -6,7 +6,9 @@
  * is used only when all three match, so a hash collision can never hand back another pattern's
  * database. (A keyed hash in place of the text would not hide the pattern: the database itself
  * holds its literals.) The directory is $TRAWL_CACHE_DIR, else $XDG_CACHE_HOME/trawl/hs, else
- * ~/.cache/trawl/hs; TRAWL_CACHE_DIR=off disables it. Failures to read or write are ignored:
+ * ~/.cache/trawl/hs; TRAWL_CACHE_DIR=off disables it. It is used only when it is a directory
+ * of the effective user, not a symlink and not group- or world-writable, and each operation
+ * reaches its entries through one descriptor of it. Failures to read or write are ignored:
  * the cache only ever saves time.
  *
  * The directory is kept under DBCACHE_DISK_BYTES and entries unused for DBCACHE_DISK_AGE_S are

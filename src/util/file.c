@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +62,51 @@ void file_map_close(struct file_map *m)
 	m->len = 0;
 }
 
-int file_read_all(char **out, size_t *len, const char *path, size_t max)
+int file_read_fd(char **out, size_t *len, int fd, const char *what, size_t max)
 {
 	struct stat st;
 	char *p = NULL;
 	size_t got = 0;
-	int fd, err = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_set("%s: not a regular file", what);
+		return TRAWL_EIO;
+	}
+	if ((uint64_t)st.st_size > max) {
+		error_set("%s: larger than %zu bytes", what, max);
+		return TRAWL_ELIMIT;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (!p) {
+		error_set("%s: out of memory", what);
+		return TRAWL_ENOMEM;
+	}
+	/* The file may change under us: read at most the size we saw, and accept a shorter read. */
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set("%s: read failed: %s", what, strerror(errno));
+			free(p);
+			return TRAWL_EIO;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	p[got] = '\0';
+	*out = p;
+	*len = got;
+	return 0;
+}
+
+int file_read_all(char **out, size_t *len, const char *path, size_t max)
+{
+	int fd, err;
 
 	*out = NULL;
 	*len = 0;
@@ -77,43 +117,7 @@ int file_read_all(char **out, size_t *len, const char *path, size_t max)
 		error_set("%s: cannot open: %s", path, strerror(e));
 		return errno_code(e);
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		error_set("%s: not a regular file", path);
-		err = TRAWL_EIO;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		error_set("%s: larger than %zu bytes", path, max);
-		err = TRAWL_ELIMIT;
-		goto out;
-	}
-	p = malloc((size_t)st.st_size + 1);
-	if (!p) {
-		error_set("%s: out of memory", path);
-		err = TRAWL_ENOMEM;
-		goto out;
-	}
-	/* The file may change under us: read at most the size we saw, and accept a shorter read. */
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set("%s: read failed: %s", path, strerror(errno));
-			err = TRAWL_EIO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	p[got] = '\0';
-	*out = p;
-	*len = got;
-	p = NULL;
-out:
-	free(p);
+	err = file_read_fd(out, len, fd, path, max);
 	close(fd);
 	return err;
 }
@@ -223,15 +227,24 @@ static void fsync_dir_of(const char *path)
 	}
 }
 
+/* fsyncs and closes *fd (then -1): a close can report a delayed write error. EIO. */
+static int sync_close(int *fd, const char *what)
+{
+	int rc;
+
+	if (fsync(*fd) < 0)
+		return write_error(what, errno);
+	rc = close(*fd);
+	*fd = -1;
+	return rc < 0 ? write_error(what, errno) : 0;
+}
+
 int file_tmp_commit(struct file_tmp *t)
 {
-	if (fsync(t->fd) < 0)
-		return write_error(t->final_path, errno);
-	if (close(t->fd) < 0) {
-		t->fd = -1;
-		return write_error(t->final_path, errno);
-	}
-	t->fd = -1;
+	int err;
+
+	if ((err = sync_close(&t->fd, t->final_path)) < 0)
+		return err;
 	if (rename(t->tmp_path, t->final_path) < 0) {
 		error_set("%s: cannot rename into place: %s", t->final_path, strerror(errno));
 		return TRAWL_EIO;
@@ -265,6 +278,49 @@ int file_write_atomic(const char *path, const void *data, size_t len)
 	if ((err = file_write_all(t.fd, data, len, path)) == 0)
 		err = file_tmp_commit(&t);
 	file_tmp_dispose(&t);
+	return err;
+}
+
+int file_write_atomic_at(int dir_fd, const char *name, const void *data, size_t len,
+			 unsigned mode)
+{
+	static atomic_uint seq;
+	char tmp[NAME_MAX + 1];
+	int fd = -1, err = 0;
+
+	tmp[0] = '\0';
+	/* Names unique to this process and call; O_EXCL moves on from one a crash left behind. */
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld-%u", name, (long)getpid(),
+				 atomic_fetch_add(&seq, 1));
+
+		if (n < 0 || (size_t)n >= sizeof(tmp)) {
+			error_set("%s: name too long", name);
+			return TRAWL_EINVAL;
+		}
+		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    (mode_t)mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		error_set("%s: cannot create a temporary file: %s", name, strerror(errno));
+		return TRAWL_EIO;
+	}
+	if ((err = file_write_all(fd, data, len, name)) < 0 || (err = sync_close(&fd, name)) < 0)
+		goto out;
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+		error_set("%s: cannot rename into place: %s", name, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	tmp[0] = '\0'; /* renamed */
+	fsync(dir_fd);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp[0])
+		unlinkat(dir_fd, tmp, 0);
 	return err;
 }
 

@@ -23,6 +23,8 @@ void file_map_close(struct file_map *m);
  * NUL); refuses symlinks and files over max bytes (ELIMIT). EIO, ENOTFOUND, ENOMEM.
  */
 int file_read_all(char **out, size_t *len, const char *path, size_t max);
+/* Reads the whole regular file open at fd the same way; what names it in errors. */
+int file_read_fd(char **out, size_t *len, int fd, const char *what, size_t max);
 
 struct file_tmp {
 	int fd;
@@ -43,6 +45,14 @@ void file_tmp_dispose(struct file_tmp *t);
 
 /* Writes data to path atomically (file_tmp_* in one call). */
 int file_write_atomic(const char *path, const void *data, size_t len);
+/*
+ * Writes data to name in the directory open at dir_fd atomically: a new file NAME.tmp.* created
+ * there (O_EXCL, O_NOFOLLOW, mode & ~umask), fsynced and renamed onto name, then the directory
+ * fsynced; the temporary file is removed on failure. Nothing is reached through a symlink or
+ * through the directory's path. EINVAL (name too long), EIO.
+ */
+int file_write_atomic_at(int dir_fd, const char *name, const void *data, size_t len,
+			 unsigned mode);
 
 /* Creates dir (and parents) with mode 0755 if missing. EIO. */
 int file_mkdirs(const char *dir);

@@ -100,6 +100,7 @@ static void mem_full_of_held_databases_leaves_new_ones_to_caller(void **state)
 /* ---- the disk cache, in a directory of its own ---- */
 
 static char disk_dir[64];
+static char disk_link[80]; /* a symlink to disk_dir, for the tests that make one */
 
 static int disk_setup(void **state)
 {
@@ -107,6 +108,7 @@ static int disk_setup(void **state)
 	snprintf(disk_dir, sizeof(disk_dir), "/tmp/trawl-dbcache.XXXXXX");
 	if (!mkdtemp(disk_dir))
 		return -1;
+	snprintf(disk_link, sizeof(disk_link), "%s.link", disk_dir);
 	setenv("TRAWL_CACHE_DIR", disk_dir, 1);
 	return 0;
 }
@@ -117,6 +119,8 @@ static int disk_teardown(void **state)
 	struct dirent *de;
 
 	(void)state;
+	unlink(disk_link);
+	chmod(disk_dir, 0700);
 	while (d && (de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.' || strcmp(de->d_name, ".swept") == 0)
 			unlinkat(dirfd(d), de->d_name, 0);
@@ -248,6 +252,123 @@ static void disk_store_sweeps_by_itself(void **state)
 	assert_true(disk_entries(&total, 0, NULL) <= 3 + 16);
 }
 
+/* The name of the one entry in the directory, into name[32]. */
+static void disk_only_entry(char *name)
+{
+	DIR *d = opendir(disk_dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!strstr(de->d_name, ".hsdb"))
+			continue;
+		assert_true(strlen(de->d_name) < 32);
+		memcpy(name, de->d_name, strlen(de->d_name) + 1);
+		n++;
+	}
+	closedir(d);
+	assert_int_equal(n, 1);
+}
+
+static void disk_dir_reached_through_a_symlink_is_not_used(void **state)
+{
+	/* A trailing slash or "." would make even an O_NOFOLLOW open follow the link. */
+	static const char *suffixes[] = { "", "/", "//", "/." };
+	hs_database_t *db = compile("sym1");
+	char path[96];
+	uint64_t total;
+
+	(void)state;
+	assert_int_equal(symlink(disk_dir, disk_link), 0);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s%s", disk_link, suffixes[i]);
+		setenv("TRAWL_CACHE_DIR", path, 1);
+		dbcache_store("sym1", 4, F, db);
+		dbcache_sweep();
+	}
+	/* Nothing was stored through the link. */
+	assert_int_equal(disk_entries(&total, 0, NULL), 0);
+	/* An entry stored in the directory itself is not loaded through the link either. */
+	setenv("TRAWL_CACHE_DIR", disk_dir, 1);
+	dbcache_store("sym1", 4, F, db);
+	hs_free_database(db);
+	assert_true(disk_has("sym1"));
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s%s", disk_link, suffixes[i]);
+		setenv("TRAWL_CACHE_DIR", path, 1);
+		assert_false(disk_has("sym1"));
+	}
+}
+
+static void disk_entry_that_is_a_symlink_is_not_loaded(void **state)
+{
+	hs_database_t *db = compile("lnk1");
+	char name[32], path[128], target[128];
+
+	(void)state;
+	dbcache_store("lnk1", 4, F, db);
+	hs_free_database(db);
+	assert_true(disk_has("lnk1"));
+	/* The entry's bytes moved aside, and the entry's name made a symlink to them. */
+	disk_only_entry(name);
+	snprintf(path, sizeof(path), "%s/%s", disk_dir, name);
+	snprintf(target, sizeof(target), "%s/target", disk_dir);
+	assert_int_equal(rename(path, target), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_false(disk_has("lnk1"));
+}
+
+static void disk_group_writable_dir_is_not_used(void **state)
+{
+	hs_database_t *db = compile("grp1");
+	uint64_t total;
+
+	(void)state;
+	dbcache_store("grp1", 4, F, db);
+	assert_true(disk_has("grp1"));
+	assert_int_equal(chmod(disk_dir, 0770), 0);
+	assert_false(disk_has("grp1"));
+	dbcache_store("grp2", 4, F, db);
+	assert_int_equal(chmod(disk_dir, 0702), 0);
+	assert_false(disk_has("grp1"));
+	dbcache_store("grp3", 4, F, db);
+	hs_free_database(db);
+	assert_int_equal(disk_entries(&total, 0, NULL), 1);
+	/* The mode alone was the reason: narrowed again, the directory is used. */
+	assert_int_equal(chmod(disk_dir, 0700), 0);
+	assert_true(disk_has("grp1"));
+	assert_false(disk_has("grp2"));
+}
+
+static void disk_entry_not_ours_alone_is_not_loaded(void **state)
+{
+	hs_database_t *db = compile("own1");
+	char name[32], path[128];
+	struct stat st;
+
+	(void)state;
+	dbcache_store("own1", 4, F, db);
+	hs_free_database(db);
+	disk_only_entry(name);
+	snprintf(path, sizeof(path), "%s/%s", disk_dir, name);
+	/* Entries are written private: they hold the pattern text. */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0);
+	/* Writable by the group or by anyone: not trusted. */
+	assert_int_equal(chmod(path, 0660), 0);
+	assert_false(disk_has("own1"));
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_false(disk_has("own1"));
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_true(disk_has("own1"));
+	/* Another user's file (only root can make one here). */
+	if (geteuid() != 0)
+		return;
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_false(disk_has("own1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +381,14 @@ int main(void)
 						disk_setup, disk_teardown),
 		cmocka_unit_test_setup_teardown(disk_store_sweeps_by_itself, disk_setup,
 						disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_dir_reached_through_a_symlink_is_not_used,
+						disk_setup, disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_entry_that_is_a_symlink_is_not_loaded,
+						disk_setup, disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_group_writable_dir_is_not_used, disk_setup,
+						disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_entry_not_ours_alone_is_not_loaded,
+						disk_setup, disk_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

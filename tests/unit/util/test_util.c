@@ -1,13 +1,23 @@
-/* Unit tests for src/util: bounded buffers, varints, JSON strings, terminal text, errors. */
+/*
+ * Unit tests for src/util: bounded buffers, varints, JSON strings, terminal text, errors, file
+ * replacement.
+ */
+#include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json.h"
 #include "util/term.h"
 #include "util/trigram.h"
@@ -176,6 +186,49 @@ static void error_set_at_can_move_the_last_message(void **state)
 	assert_int_equal(error_pos(), 10);
 }
 
+static void file_write_atomic_at_replaces_a_symlink_not_its_target(void **state)
+{
+	char dir[] = "/tmp/trawl-fileat.XXXXXX", outside[64], *data = NULL;
+	struct dirent *de;
+	size_t len = 0, n = 0;
+	int dir_fd, fd;
+	DIR *d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(outside, sizeof(outside), "%s.outside", dir);
+	fd = open(outside, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dir_fd >= 0);
+	assert_int_equal(symlinkat(outside, dir_fd, "entry"), 0);
+	assert_int_equal(file_write_atomic_at(dir_fd, "entry", "new", 3, 0600), 0);
+	/* The link itself was replaced by a private regular file; its target is untouched. */
+	fd = openat(dir_fd, "entry", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(file_read_fd(&data, &len, fd, "entry", 16), 0);
+	close(fd);
+	assert_int_equal(len, 3);
+	assert_memory_equal(data, "new", 3);
+	free(data);
+	assert_int_equal(file_read_all(&data, &len, outside, 16), 0);
+	assert_int_equal(len, 0);
+	free(data);
+	/* No temporary file is left beside it. */
+	d = fdopendir(dup(dir_fd));
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	assert_int_equal(n, 1);
+	unlinkat(dir_fd, "entry", 0);
+	close(dir_fd);
+	rmdir(dir);
+	unlink(outside);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +243,7 @@ int main(void)
 		cmocka_unit_test(trigram_folds_ascii_only),
 		cmocka_unit_test(error_prefix_keeps_position),
 		cmocka_unit_test(error_set_at_can_move_the_last_message),
+		cmocka_unit_test(file_write_atomic_at_replaces_a_symlink_not_its_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
