@@ -238,14 +238,14 @@ struct req {
 	bool is_started;            /* the first access-handler call (headers) was seen */
 	/*
 	 * A handler that hands its work to the search threads (req_defer) suspends the
-	 * connection; the thread sets is_ready when the response is built and resumes it, and
-	 * the next access-handler call sends it.
+	 * connection; the thread builds and queues the response (MHD allows that while the
+	 * connection is suspended) and resumes it. is_queue_failed: it could not queue it.
 	 */
 	struct pool_task task;
 	int (*deferred)(struct req *rq);
 	void *work;                /* the deferred handler's state, its own to free */
 	bool is_deferred;
-	atomic_bool is_ready;
+	atomic_bool is_queue_failed;
 
 	void *tracker;              /* the connection's entry in srv.conns */
 	bool is_head_done;          /* conns_head_done was called */
