@@ -26,6 +26,7 @@
 #define REQ_MAGIC "TRAWLHC1"
 #define REQ_MAX ((size_t)32 << 20)      /* the emitter's patterns are at most 16 MiB */
 #define ANSWER_MAX ((size_t)256 << 20)  /* a database; the in-memory table keeps 64 MiB */
+#define HELPER_MIN_MS 10.0              /* a helper's start takes about 4 ms of CPU */
 
 static unsigned limit_ms = HSCOMPILE_MAX_MS;
 static size_t limit_memory = HSCOMPILE_MAX_MEMORY;
@@ -211,6 +212,11 @@ int hscompile_run(hs_database_t **out, char *msg, size_t msg_size, const char *p
 	}
 	if (!is_isolated)
 		return compile_here(out, msg, msg_size, pattern, hs_flags, platform);
+	if (deadline_ms > 0 && deadline_ms - sandbox_now_ms() < HELPER_MIN_MS) {
+		/* A helper needs this long to start: not worth one that will be killed at once. */
+		error_set("the query's timeout ran out before its pattern was compiled");
+		return TRAWL_ETIMEOUT;
+	}
 	return compile_isolated(out, msg, msg_size, pattern, hs_flags, platform, deadline_ms);
 }
 

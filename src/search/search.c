@@ -114,6 +114,8 @@ struct run {
 	uint64_t limit;           /* --limit or count: (0 = none) */
 	double deadline_ms;       /* timeout: (0 = none) */
 	atomic_bool is_timeout;
+	double budget_at_ms;      /* search_opts.budget_ms from the start (0 = none) */
+	atomic_bool is_over_budget;
 	struct job *jobs;
 	size_t n_jobs;
 	atomic_size_t next_job;
@@ -167,6 +169,11 @@ static bool should_stop(struct run *r)
 {
 	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
 		return true;
+	if (r->budget_at_ms > 0 && now_ms() > r->budget_at_ms) {
+		atomic_store_explicit(&r->is_over_budget, true, memory_order_relaxed);
+		atomic_store_explicit(&r->stop, true, memory_order_relaxed);
+		return true;
+	}
 	if (r->o->cancel && atomic_load_explicit(r->o->cancel, memory_order_relaxed))
 		return true;
 	if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
@@ -1154,6 +1161,11 @@ static void job_run(struct worker *w, size_t i)
 		err = search_shard(w, j, i);
 	if (err == TRAWL_ELIMIT && atomic_load(&r->is_mem_limit))
 		err = 0; /* the memory limit ends the run, not the query: what was found stands */
+	if (err == TRAWL_ETIMEOUT && r->budget_at_ms > 0 && now_ms() >= r->budget_at_ms) {
+		atomic_store(&r->is_over_budget, true);
+		atomic_store(&r->stop, true);
+		err = 0;
+	}
 	if (err == TRAWL_ETIMEOUT && r->deadline_ms > 0 && now_ms() >= r->deadline_ms) {
 		/* A database compiled while scanning ran into the deadline: a timeout, as any. */
 		atomic_store(&r->is_timeout, true);
@@ -1277,6 +1289,11 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 					  fr->n_branches };
 
 		/* Handing out results (context lines, JSON) counts against timeout: too. */
+		if (r->budget_at_ms > 0 && now_ms() > r->budget_at_ms) {
+			atomic_store(&r->is_over_budget, true);
+			atomic_store(&r->stop, true);
+			break;
+		}
 		if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
 			atomic_store(&r->is_timeout, true);
 			atomic_store(&r->stop, true);
@@ -1400,11 +1417,19 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct search_s
 	return ret;
 }
 
+/* The earlier of the query's deadline and the run's budget (0: neither). */
+static double run_compile_deadline(const struct run *r)
+{
+	if (r->budget_at_ms > 0 && (r->deadline_ms <= 0 || r->budget_at_ms < r->deadline_ms))
+		return r->budget_at_ms;
+	return r->deadline_ms;
+}
+
 /* Compile time counts against the query's timeout: r->deadline_ms is set before this. */
 static int atom_compile(struct atom *a, const struct run *r, const char *pat, size_t len,
 			unsigned flags, bool want_plan)
 {
-	return patcache_get(&a->pat, pat, len, flags, want_plan, r->deadline_ms);
+	return patcache_get(&a->pat, pat, len, flags, want_plan, run_compile_deadline(r));
 }
 
 static void atoms_free(struct run *r)
@@ -1684,8 +1709,13 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	}
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
-	if ((err = prepare(&r, o)) < 0)
+	if (o->budget_ms > 0)
+		r.budget_at_ms = t0 + o->budget_ms;
+	if ((err = prepare(&r, o)) < 0) {
+		if (err == TRAWL_ETIMEOUT && r.budget_at_ms > 0 && now_ms() >= r.budget_at_ms)
+			err = TRAWL_EAGAIN; /* compiling ran out of the budget, not of timeout: */
 		goto out;
+	}
 	st->plan_ms = now_ms() - t0;
 	/*
 	 * Without a count limit every file found is a result whatever its rank, so a caller that
@@ -1722,7 +1752,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		if ((err = is_inline ? thread_scratch(&workers[t].scratch)
 				     : matcher_scratch_new(&workers[t].scratch)) < 0)
 			goto out;
-		matcher_scratch_set_deadline(workers[t].scratch, r.deadline_ms);
+		matcher_scratch_set_deadline(workers[t].scratch, run_compile_deadline(&r));
 	}
 	for (; !is_inline && started < n_threads; started++) {
 		if (pthread_create(&threads[started], NULL, worker_main, &workers[started]) != 0) {
@@ -1782,6 +1812,10 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	}
 	st->is_timeout = atomic_load(&r.is_timeout);
 	st->is_mem_limit = atomic_load(&r.is_mem_limit);
+	if (atomic_load(&r.is_over_budget) && err >= 0) {
+		error_set("the search needs more than its budget of %.0f ms", o->budget_ms);
+		err = TRAWL_EAGAIN;
+	}
 	st->mem_peak = atomic_load(&r.mem_peak);
 out:
 	pthread_mutex_lock(&r.lock);

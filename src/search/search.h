@@ -74,6 +74,13 @@ struct search_opts {
 	 * found and sets search_stats.is_mem_limit.
 	 */
 	size_t mem_limit;
+	/*
+	 * Milliseconds of wall time the whole run may take, compiling included, or 0: past it the
+	 * search gives up with TRAWL_EAGAIN and hands out nothing more. A server tries a search
+	 * on its HTTP thread with a small budget and runs the ones that need more on a search
+	 * thread; the callback may have seen some files of the abandoned try.
+	 */
+	double budget_ms;
 };
 
 struct search_line {
@@ -152,6 +159,7 @@ typedef int (*search_file_fn)(const struct search_file *f, void *arg);
  */
 int search_run(struct search_stats *stats, const struct index *ix, const struct search_repos *repos,
 	       const struct search_opts *o, search_file_fn fn, void *arg);
+/* (EAGAIN when search_opts.budget_ms ran out.) */
 
 /* Whether repository name is in the set. */
 bool search_repos_has(const struct search_repos *repos, const char *name);

@@ -234,9 +234,22 @@ struct search_work {
 	struct query *q;
 	const char *qtext; /* a parameter of the request */
 	unsigned context;
+	double budget_ms;  /* the try on the HTTP thread (0: the run on a search thread) */
 };
 
-/* Runs on a search thread (req_defer): the search, then the whole answer in rq->body. */
+/*
+ * A search is first tried on its HTTP thread with this budget of wall time: most queries are
+ * selective and take a fraction of it, and handing them to a search thread cost a tenth of
+ * their CPU in thread switches (bench/load-cpu.sh). A search that needs more is abandoned and
+ * run again on a search thread, so an HTTP thread is never held longer than this (plus the
+ * compilation of a light pattern, at most a few tenths of a second once per pattern).
+ */
+#define INLINE_BUDGET_MS 5.0
+
+/*
+ * The search, then the whole answer in rq->body: on the HTTP thread within sw->budget_ms
+ * (EAGAIN: not done, nothing answered), or on a search thread (req_defer).
+ */
 static int run_search(struct req *rq)
 {
 	struct search_work *sw = rq->work;
@@ -253,10 +266,16 @@ static int run_search(struct req *rq)
 	o.is_resident = true;
 	o.mem_limit = rq->s->query_mem;
 	o.cancel = &rq->s->is_stopping;
+	o.budget_ms = sw->budget_ms;
 	search_select_init(&c.sel, q->select);
+	buf_reset(&rq->body);
 	buf_puts(&rq->body, "{\"results\":[");
 	err = search_run(&st, rq->snap->ix, handlers_readable_repos(rq), &o, collect_file, &c);
 	search_select_dispose(&c.sel);
+	if (err == TRAWL_EAGAIN && sw->budget_ms > 0) {
+		buf_reset(&rq->body);
+		return err; /* the caller runs it again on a search thread */
+	}
 	if (err > 0 && c.err == 0)
 		err = 0; /* collect_file stopped the results (c.max) */
 	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
@@ -311,6 +330,10 @@ static int h_search(struct req *rq)
 		return err;
 	}
 	rq->work = sw;
+	sw->budget_ms = INLINE_BUDGET_MS;
+	if ((err = run_search(rq)) != TRAWL_EAGAIN)
+		return err;
+	sw->budget_ms = 0;
 	req_defer(rq, run_search);
 	return 0;
 }

@@ -6,8 +6,9 @@
  * search run on that thread (up to its timeout:) stalled every other connection the thread
  * held, /healthz included, and searches over the number of HTTP threads queued silently
  * instead of getting a 429. Now the dispatcher takes a search slot (server.c), the handler
- * parses the request and suspends the connection, and a thread of this pool runs the search
- * and resumes the connection. The pool has as many threads as there are search slots, so a
+ * tries the search within a budget of a few milliseconds (most are selective), and one that
+ * needs more suspends its connection for a thread of this pool to run the search, queue the
+ * answer and resume the connection. The pool has as many threads as there are search slots, so a
  * task never waits for a thread; a request over the slots gets 429 at once. Each thread keeps
  * its matcher scratch (search.c) from one search to the next.
  */

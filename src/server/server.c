@@ -5,9 +5,9 @@
  * goes through one dispatcher: framing checks -> route lookup -> method -> body -> parameters
  * -> limits (concurrent searches, an index to read) -> handler -> one function that adds the
  * security headers to whatever goes out, errors included. Handlers build a body in a buffer;
- * the streaming search hands over a callback response instead (stream.c), and the JSON search
- * suspends its connection and builds its body on a search thread (req_defer, pool.c), so an
- * HTTP thread never waits for a search. Each request gets an id (X-Request-Id) and one JSON
+ * the streaming search hands over a callback response instead (stream.c), and a JSON search
+ * that needs more than a few milliseconds suspends its connection and is answered from a
+ * search thread (req_defer, pool.c), so an HTTP thread never waits long for a search. Each request gets an id (X-Request-Id) and one JSON
  * log line when it completes.
  *
  * Limits: MHD enforces the connection memory limit (request line and headers; over it is a 431

@@ -98,6 +98,7 @@ const char *error_name(int code)
 	case TRAWL_ETIMEOUT: return "timed out";
 	case TRAWL_EUNSUPPORTED: return "unsupported";
 	case TRAWL_ECANCELED: return "canceled";
+	case TRAWL_EAGAIN: return "try again";
 	default: return "unknown error";
 	}
 }

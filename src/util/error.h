@@ -24,6 +24,7 @@ enum {
 	TRAWL_ETIMEOUT = -9,
 	TRAWL_EUNSUPPORTED = -10,
 	TRAWL_ECANCELED = -11,
+	TRAWL_EAGAIN = -12, /* a time budget ran out before the work was done: do it elsewhere */
 };
 
 /* Sets the calling thread's error detail (printf-style). Returns nothing; never fails. */

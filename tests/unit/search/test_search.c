@@ -290,6 +290,35 @@ static void timeout_ends_the_hand_out(void **state)
 	buf_dispose(&s.text);
 }
 
+/* A run over its time budget gives up with EAGAIN (the server then runs it elsewhere). */
+static void budget_gives_up_with_eagain(void **state)
+{
+	static const struct search_repos all = { .is_all = true };
+	char dir[300];
+	struct index *ix = NULL;
+	struct query *q = NULL;
+	struct search_stats st;
+	struct seen s;
+	struct search_opts o = { .want_lines = true, .n_threads = 2, .budget_ms = 1 };
+
+	(void)state;
+	make_many(dir, sizeof(dir));
+	buf_init(&s.text, 1 << 22);
+	s.files = 0;
+	assert_int_equal(query_parse(&q, "count:all bulk", 14), 0);
+	o.query = q;
+	assert_int_equal(index_open(&ix, dir), 0);
+	/* The slow consumer makes sure the run outlives the budget. */
+	assert_int_equal(search_run(&st, ix, &all, &o, on_file_slow_once, &s), TRAWL_EAGAIN);
+	o.budget_ms = 60000;
+	s.files = 0;
+	assert_int_equal(search_run(&st, ix, &all, &o, on_file, &s), 0);
+	assert_int_equal(s.files, 40);
+	index_close(ix);
+	query_free(q);
+	buf_dispose(&s.text);
+}
+
 /* Whether every "repo/path:n;" item of a is in b. */
 static bool items_in(const char *a, const char *b)
 {
@@ -459,6 +488,7 @@ int main(void)
 		cmocka_unit_test(workers_wait_for_a_slow_consumer),
 		cmocka_unit_test(memory_limit_stops_with_partial_results),
 		cmocka_unit_test(timeout_ends_the_hand_out),
+		cmocka_unit_test(budget_gives_up_with_eagain),
 		cmocka_unit_test(limit_counts_only_readable_repositories),
 		cmocka_unit_test(all_repositories_when_allowed),
 		cmocka_unit_test(limit_cuts_at_exactly_n_lines),
