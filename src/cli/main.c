@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 	/* Hidden: the pattern compiler's helper process (src/regex/hscompile.h). */
 	if (strcmp(cmd, "__compile") == 0 && argc == 2)
 		return hscompile_main();
+	hscompile_serve_helpers();
 	if (strcmp(cmd, "index") == 0)
 		return cmd_index(argc - 1, argv + 1);
 	if (strcmp(cmd, "search") == 0)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #define ANSWER_MAX ((size_t)256 << 20)  /* a database; the in-memory table keeps 64 MiB */
 #define HELPER_MIN_MS 10.0              /* a helper's start takes about 4 ms of CPU */
 
+static atomic_bool is_helper_served;
 static unsigned limit_ms = HSCOMPILE_MAX_MS;
 static size_t limit_memory = HSCOMPILE_MAX_MEMORY;
 
@@ -85,6 +87,11 @@ static void helper_release(void)
 	helpers_running--;
 	pthread_cond_signal(&helpers_cond);
 	pthread_mutex_unlock(&helpers_lock);
+}
+
+void hscompile_serve_helpers(void)
+{
+	atomic_store(&is_helper_served, true);
 }
 
 void hscompile_set_limits(unsigned max_ms, size_t max_memory)
@@ -210,7 +217,7 @@ int hscompile_run(hs_database_t **out, char *msg, size_t msg_size, const char *p
 		error_set("the query's timeout ran out before its pattern was compiled");
 		return TRAWL_ETIMEOUT;
 	}
-	if (!is_isolated)
+	if (!is_isolated || !atomic_load(&is_helper_served))
 		return compile_here(out, msg, msg_size, pattern, hs_flags, platform);
 	if (deadline_ms > 0 && deadline_ms - sandbox_now_ms() < HELPER_MIN_MS) {
 		/* A helper needs this long to start: not worth one that will be killed at once. */

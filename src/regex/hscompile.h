@@ -38,6 +38,14 @@ int hscompile_run(hs_database_t **out, char *msg, size_t msg_size, const char *p
 		  unsigned hs_flags, const hs_platform_info_t *platform, bool is_isolated,
 		  double deadline_ms);
 
+/*
+ * Says that this program answers `__compile` (its main calls hscompile_main for it), so heavy
+ * patterns may be sent to /proc/self/exe. Until it is called every pattern compiles in this
+ * process: a program that does not serve `__compile` (a test, a fuzz target) would otherwise
+ * start itself again for every heavy pattern, and those copies start themselves in turn.
+ */
+void hscompile_serve_helpers(void);
+
 /* The helper's side: serves one request from standard input. Returns the exit status. */
 int hscompile_main(void);
 

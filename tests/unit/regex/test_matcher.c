@@ -622,5 +622,6 @@ int main(int argc, char **argv)
 	/* Large patterns are compiled by this program started again as the helper. */
 	if (argc == 2 && strcmp(argv[1], "__compile") == 0)
 		return hscompile_main();
+	hscompile_serve_helpers();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
