@@ -165,22 +165,45 @@ bool search_repos_has(const struct search_repos *repos, const char *name)
 	return false;
 }
 
-static bool should_stop(struct run *r)
+/*
+ * Handing out what was found when timeout: stopped the search (ranking, context lines, JSON)
+ * may go on this long past the deadline: the results found in time are the answer, and the
+ * memory limit bounds the work.
+ */
+#define HAND_OUT_GRACE_MS 1000.0
+
+/*
+ * Whether the run's budget or its timeout: deadline (plus HAND_OUT_GRACE_MS when handing out)
+ * has passed, and then stops the search or the hand-out, saying which. One clock read: this
+ * runs per matching line.
+ */
+static bool is_out_of_time(struct run *r, bool is_hand_out)
 {
-	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
-		return true;
-	if (r->budget_at_ms > 0 && now_ms() > r->budget_at_ms) {
+	double now;
+
+	if (r->budget_at_ms <= 0 && r->deadline_ms <= 0)
+		return false;
+	now = now_ms();
+	if (r->budget_at_ms > 0 && now > r->budget_at_ms) {
 		atomic_store_explicit(&r->is_over_budget, true, memory_order_relaxed);
 		atomic_store_explicit(&r->stop, true, memory_order_relaxed);
 		return true;
 	}
+	if (r->deadline_ms <= 0 || now <= r->deadline_ms + (is_hand_out ? HAND_OUT_GRACE_MS : 0))
+		return false;
+	atomic_store_explicit(&r->is_timeout, true, memory_order_relaxed);
+	atomic_store_explicit(is_hand_out ? &r->stop : &r->is_cut, true, memory_order_relaxed);
+	return true;
+}
+
+static bool should_stop(struct run *r)
+{
+	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+		return true;
 	if (r->o->cancel && atomic_load_explicit(r->o->cancel, memory_order_relaxed))
 		return true;
-	if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
-		atomic_store_explicit(&r->is_timeout, true, memory_order_relaxed);
-		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
+	if (is_out_of_time(r, false))
 		return true;
-	}
 	if (atomic_load_explicit(&r->is_mem_limit, memory_order_relaxed)) {
 		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
 		return true;
@@ -1289,16 +1312,8 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 					  fr->n_branches };
 
 		/* Handing out results (context lines, JSON) counts against timeout: too. */
-		if (r->budget_at_ms > 0 && now_ms() > r->budget_at_ms) {
-			atomic_store(&r->is_over_budget, true);
-			atomic_store(&r->stop, true);
+		if (is_out_of_time(r, true))
 			break;
-		}
-		if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
-			atomic_store(&r->is_timeout, true);
-			atomic_store(&r->stop, true);
-			break;
-		}
 		if (r->limit && fr->kind == SEARCH_CONTENT && st->lines + sf.n_lines > r->limit) {
 			sf.n_lines = r->limit - st->lines;
 			st->is_limit_hit = true;

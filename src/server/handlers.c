@@ -52,9 +52,10 @@ unsigned handlers_search_threads(struct srv *s, bool is_stream)
 	return is_stream && atomic_load(&s->searches) <= 1 ? s->n_cpus : 1;
 }
 
-int handlers_search_opts(struct search_opts *o, const struct query *q)
+int handlers_search_opts(struct search_opts *o, const struct query *q, const struct srv *s)
 {
-	*o = (struct search_opts){ .query = q, .want_lines = true, .want_ranges = true };
+	*o = (struct search_opts){ .query = q, .want_lines = true, .want_ranges = true,
+				   .is_resident = true, .mem_limit = s->query_mem };
 	return 0;
 }
 
@@ -261,10 +262,8 @@ static int run_search(struct req *rq)
 	struct json_alerts ja = { .b = &rq->body, .is_first = true };
 	int err;
 
-	handlers_search_opts(&o, q);
+	handlers_search_opts(&o, q, rq->s);
 	o.n_threads = handlers_search_threads(rq->s, false);
-	o.is_resident = true;
-	o.mem_limit = rq->s->query_mem;
 	o.cancel = &rq->s->is_stopping;
 	o.budget_ms = sw->budget_ms;
 	search_select_init(&c.sel, q->select);

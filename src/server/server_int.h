@@ -281,7 +281,8 @@ void streams_cancel_all(struct srv *s);
 
 /* Handlers' shared pieces (handlers.c). */
 unsigned handlers_search_threads(struct srv *s, bool is_stream);
-int handlers_search_opts(struct search_opts *o, const struct query *q);
+/* The options of every search the server runs: results with ranges, the memory limit. */
+int handlers_search_opts(struct search_opts *o, const struct query *q, const struct srv *s);
 /* SECURITY: the one place that says which repositories a request may read (see handlers.c). */
 const struct search_repos *handlers_readable_repos(const struct req *rq);
 /*

@@ -229,10 +229,8 @@ static void *search_main(void *arg)
 	buf_init(&b, 1 << 20);
 	for (size_t i = 0; i < st->q->n_warnings; i++)
 		push_alert(st, "warning", st->q->warnings[i]);
-	handlers_search_opts(&o, st->q);
+	handlers_search_opts(&o, st->q, st->s);
 	o.n_threads = st->n_threads;
-	o.is_resident = true;
-	o.mem_limit = st->s->query_mem;
 	o.cancel = &st->cancel;
 	o.progress = on_progress;
 	o.progress_arg = st;

@@ -205,6 +205,17 @@ static int on_file_slow_once(const struct search_file *f, void *arg)
 	return on_file(f, s);
 }
 
+/* Sleeps on the first file for longer than the hand-out's grace after a short timeout. */
+static int on_file_slow_twice(const struct search_file *f, void *arg)
+{
+	struct seen *s = arg;
+	struct timespec ts = { 1, 300 * 1000000L };
+
+	if (s->files == 0)
+		nanosleep(&ts, NULL);
+	return on_file(f, s);
+}
+
 static void run_many(struct search_stats *st, struct seen *s, const char *text, size_t mem_limit,
 		     bool is_early, search_file_fn fn)
 {
@@ -284,9 +295,47 @@ static void timeout_ends_the_hand_out(void **state)
 	struct seen s;
 
 	(void)state;
-	run_many(&st, &s, "count:all timeout:100ms bulk", 0, false, on_file_slow_once);
+	run_many(&st, &s, "count:all timeout:100ms bulk", 0, false, on_file_slow_twice);
 	assert_true(st.is_timeout);
 	assert_int_equal(s.files, 1);
+	buf_dispose(&s.text);
+}
+
+/* Sleeps after the first shard, past a 100 ms timeout. */
+static void on_progress_slow_once(const struct search_progress *p, void *arg)
+{
+	struct timespec ts = { 0, 200 * 1000000L };
+
+	(void)arg;
+	if (p->shards_done == 1)
+		nanosleep(&ts, NULL);
+}
+
+/* A search stopped by timeout: hands out what it found in time, flagged. */
+static void timeout_hands_out_what_was_found(void **state)
+{
+	static const struct search_repos all = { .is_all = true };
+	char dir[300];
+	struct index *ix = NULL;
+	struct query *q = NULL;
+	struct search_stats st;
+	struct seen s;
+	struct search_opts o = { .want_lines = true, .n_threads = 1,
+				 .progress = on_progress_slow_once };
+
+	(void)state;
+	make_many(dir, sizeof(dir));
+	buf_init(&s.text, 1 << 22);
+	s.files = 0;
+	assert_int_equal(query_parse(&q, "count:all timeout:100ms bulk", 28), 0);
+	o.query = q;
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(search_run(&st, ix, &all, &o, on_file, &s), 0);
+	/* The first shard was searched in time; the rest were not; the first is the answer. */
+	assert_true(st.is_timeout);
+	assert_int_equal(s.files, 1);
+	index_close(ix);
+	query_free(q);
 	buf_dispose(&s.text);
 }
 
@@ -489,6 +538,7 @@ int main(void)
 		cmocka_unit_test(memory_limit_stops_with_partial_results),
 		cmocka_unit_test(timeout_ends_the_hand_out),
 		cmocka_unit_test(budget_gives_up_with_eagain),
+		cmocka_unit_test(timeout_hands_out_what_was_found),
 		cmocka_unit_test(limit_counts_only_readable_repositories),
 		cmocka_unit_test(all_repositories_when_allowed),
 		cmocka_unit_test(limit_cuts_at_exactly_n_lines),
