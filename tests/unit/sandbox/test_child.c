@@ -36,8 +36,16 @@ static int helper_main(const char *mode)
 	}
 	if (strcmp(mode, "alloc") == 0) {
 		size_t len = (size_t)256 << 20;
-		char *p = malloc(len);
+		char *p;
 
+		/*
+		 * As every helper does (sandbox/child.h), it reads its input to the end first: the
+		 * limits are set before the input is closed, so that nothing runs unlimited. Without
+		 * this read the allocation raced the parent's prlimit() and won on a fast machine.
+		 */
+		while ((n = read(0, chunk, sizeof(chunk))) > 0)
+			;
+		p = malloc(len);
 		if (!p)
 			return 3;
 		memset(p, 1, len);
