@@ -8,6 +8,22 @@
 #include "util/buf.h"
 #include "util/error.h"
 
+/*
+ * Sections a later trawl added, marked optional: searches skip them, so say that they are
+ * there and that their checksums (checked by shard_verify) hold.
+ */
+static void print_unknown_sections(const struct shard *sh)
+{
+	for (size_t i = 0; i < shard_n_unknown_sections(sh); i++) {
+		uint32_t id;
+		uint64_t len;
+
+		shard_unknown_section(&id, &len, sh, i);
+		printf("  unknown optional section id %u (%llu bytes): checksum ok, skipped\n", id,
+		       (unsigned long long)len);
+	}
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	struct index *ix = NULL;
@@ -31,6 +47,7 @@ int cmd_verify(int argc, char **argv)
 		} else {
 			printf("ok %s (%s, %u documents)\n", shard_file(sh), shard_repo(sh),
 			       shard_n_docs(sh));
+			print_unknown_sections(sh);
 		}
 	}
 	n_shards = index_n_shards(ix);

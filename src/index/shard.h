@@ -7,7 +7,9 @@
  * place when finished. A reader maps a file and validates its structure (every offset, length
  * and count) before use, without reading all of it; shard_verify() also checks every checksum.
  * A truncated, corrupt, foreign or newer file is refused with TRAWL_ECORRUPT and a message naming
- * the file and the problem.
+ * the file and the problem. A section this trawl does not know is skipped when the file marks it
+ * optional (a later trawl's addition: its checksum is still checked by shard_verify()) and
+ * refused, naming its id, when the file marks it required.
  *
  * A struct shard is immutable once open and may be read from many threads at once.
  */
@@ -171,8 +173,16 @@ const uint8_t *shard_path_tags(const struct shard *sh, shard_path_tag_fn fn, boo
 /* Number of documents holding trigram (0 when absent); a cheap dictionary lookup. */
 uint32_t shard_trigram_count(const struct shard *sh, uint32_t trigram);
 
-/* Checks every section checksum and decodes every posting list. ECORRUPT. */
+/*
+ * Checks every section checksum (unknown optional sections' too) and decodes every posting
+ * list. ECORRUPT.
+ */
 int shard_verify(const struct shard *sh);
+
+/* How many sections of the file this trawl does not know (optional ones: they were skipped). */
+size_t shard_n_unknown_sections(const struct shard *sh);
+/* The i-th of them (i < shard_n_unknown_sections()): its section id and length in bytes. */
+void shard_unknown_section(uint32_t *id, uint64_t *len, const struct shard *sh, size_t i);
 /*
  * Gives back the pages a full read (shard_verify) made resident: a server that verifies its
  * index keeps only what queries touch in its resident set. The file stays in the page cache.

@@ -6,15 +6,25 @@
  * Layout (all integers little-endian, no alignment assumed or required):
  *
  *     header  64 bytes at offset 0
- *     TOC     SHARD_N_SECTIONS entries of 32 bytes at offset 64
- *     sections, back to back, in any order; v2 writers use CONTENT, POSTINGS, TRIGRAMS, DOCS,
- *     PATHS, BRANCHES, BSETS, META
+ *     TOC     n_sections entries of 32 bytes at offset 64 (8 in versions 2 and 3)
+ *     sections, back to back, in any order; the writer writes CONTENT, POSTINGS, TRIGRAMS,
+ *     DOCS, PATHS, BRANCHES, BSETS, META
  *
  * The sections tile the rest of the file exactly (no gap, no overlap, nothing after the last),
- * so every byte is covered by the header checksum or by one section checksum.
+ * so every byte is covered by the header checksum or by one section checksum. That holds for
+ * sections a reader does not know too: it tiles and checksums them like the others.
  *
- * Version history (bump SHARD_VERSION for any change a v1 reader would misread; a reader
- * refuses files newer than it knows):
+ * DESIGN: from version 4 a section is added without a version change. Each TOC entry carries
+ * flags; SHARD_SEC_OPTIONAL says a reader that does not know the section may skip it (an index
+ * of symbols: the reader loses a feature, nothing else). Without it, such a reader refuses the
+ * file naming the section id (a section that changes what other sections mean). The sections
+ * this trawl knows are one table, shard_section_def(): the writer writes each of them and tags
+ * it from there, the reader checks presence and flags against it. docs/internals/
+ * shard-sections.md is the recipe for adding one.
+ *
+ * Version history (bump SHARD_VERSION for any change an older reader would misread that a
+ * section flag cannot express: the header, the TOC, the layout of an existing section; a
+ * reader refuses files newer than it knows):
  *   1  first version: META, DOCS, PATHS, CONTENT, TRIGRAMS (16-byte entries), POSTINGS
  *      (first id, then gaps, as canonical unsigned LEB128). Skip reasons 4 (symlink) and 5
  *      (submodule) were added for git repositories before any release, so the version stayed
@@ -27,24 +37,31 @@
  *      the folded trigram the document holds, and at which offsets modulo 4). Sections,
  *      records and the dictionary are as in version 2. Version 2 files are still read, without
  *      masks: searches over them filter by trigrams alone until a full re-index rewrites them.
+ *   4  section flags: the TOC entry's reserved u32 holds SHARD_SEC_* flags, and n_sections
+ *      may be 1..SHARD_SECTIONS_MAX. A reader tiles and checksums every section, skips the
+ *      unknown optional ones and refuses an unknown required one. The eight sections of
+ *      version 3 are written required and unchanged. Versions 2 and 3 are still read as before
+ *      (exactly eight sections, flags 0).
  */
 #ifndef TRAWL_INDEX_SHARD_INT_H
 #define TRAWL_INDEX_SHARD_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #define SHARD_MAGIC "TRAWLSHD"
 #define SHARD_MAGIC_LEN 8
-#define SHARD_VERSION 3u
+#define SHARD_VERSION 4u
 #define SHARD_VERSION_MIN 2u /* the oldest version read */
+#define SHARD_VERSION_FLAGS 4u /* the first version with section flags */
 
 /* Header fields: offsets within the 64-byte header. */
 #define SHARD_HEADER_SIZE 64u
 #define SHARD_H_MAGIC 0      /* 8 bytes "TRAWLSHD" */
 #define SHARD_H_VERSION 8    /* u32 format version */
 #define SHARD_H_FLAGS 12     /* u32, 0 in v1 */
-#define SHARD_H_N_SECTIONS 16 /* u32, SHARD_N_SECTIONS in v1 */
+#define SHARD_H_N_SECTIONS 16 /* u32 TOC entries: 8 before version 4 */
 #define SHARD_H_CRC 20       /* u32 crc32 of header + TOC, this field read as 0 */
 #define SHARD_H_FILE_SIZE 24 /* u64 size of the whole file */
 #define SHARD_H_RESERVED 32  /* 32 bytes of 0 */
@@ -52,11 +69,15 @@
 /* A table of contents entry. */
 #define SHARD_TOC_ENTRY_SIZE 32u
 #define SHARD_T_ID 0       /* u32 enum shard_section */
-#define SHARD_T_RESERVED 4 /* u32 0 */
+#define SHARD_T_FLAGS 4    /* u32 SHARD_SEC_* (version 4); reserved, 0, before */
 #define SHARD_T_OFFSET 8   /* u64 from the start of the file */
 #define SHARD_T_LENGTH 16  /* u64 bytes */
 #define SHARD_T_CRC 24     /* u32 crc32 (zlib) of the section's bytes */
 #define SHARD_T_COUNT 28   /* u32 records: see enum shard_section */
+
+/* Section flags (version 4). A clear bit is the safe default: an untagged section is required. */
+#define SHARD_SEC_OPTIONAL 0x1u /* a reader that does not know the section skips it */
+#define SHARD_SEC_FLAGS_KNOWN 0x1u
 
 enum shard_section {
 	SEC_META = 1,     /* count 0 */
@@ -67,9 +88,46 @@ enum shard_section {
 	SEC_POSTINGS = 6, /* count 0 (the number of ids, a u64, is in META) */
 	SEC_BRANCHES = 7, /* count n_branches: u32 length + name, per branch */
 	SEC_BSETS = 8,    /* count 0: the documents' branch bitsets, referenced from DOCS */
+	SEC_ID_END        /* one past the last id this trawl knows */
 };
-#define SHARD_N_SECTIONS 8u
-#define SHARD_TOC_END (SHARD_HEADER_SIZE + SHARD_N_SECTIONS * SHARD_TOC_ENTRY_SIZE)
+#define SHARD_N_SECTIONS_V3 8u /* versions 2 and 3 list exactly ids 1..8 */
+#define SHARD_SECTIONS_MAX 64u /* TOC entries of a version 4 file, at most */
+_Static_assert(SEC_ID_END - 1 <= SHARD_SECTIONS_MAX, "the writer's TOC must fit a reader's");
+
+/*
+ * What this trawl knows of a section id. flags is what the writer tags it with in the TOC (and
+ * what the reader expects there); is_needed says a file without the section is refused. A
+ * section added later is not needed (files written before it lack it): the reader treats its
+ * absence as "nothing of that kind".
+ */
+struct shard_section_def {
+	const char *name;
+	uint32_t flags;
+	bool is_needed;
+};
+
+/* The section table: NULL for an id this trawl does not know. */
+static inline const struct shard_section_def *shard_section_def(uint32_t id)
+{
+	static const struct shard_section_def defs[SEC_ID_END] = {
+		[SEC_META] = { .name = "META", .flags = 0, .is_needed = true },
+		[SEC_DOCS] = { .name = "DOCS", .flags = 0, .is_needed = true },
+		[SEC_PATHS] = { .name = "PATHS", .flags = 0, .is_needed = true },
+		[SEC_CONTENT] = { .name = "CONTENT", .flags = 0, .is_needed = true },
+		[SEC_TRIGRAMS] = { .name = "TRIGRAMS", .flags = 0, .is_needed = true },
+		[SEC_POSTINGS] = { .name = "POSTINGS", .flags = 0, .is_needed = true },
+		[SEC_BRANCHES] = { .name = "BRANCHES", .flags = 0, .is_needed = true },
+		[SEC_BSETS] = { .name = "BSETS", .flags = 0, .is_needed = true },
+	};
+
+	return id > 0 && id < SEC_ID_END && defs[id].name ? &defs[id] : NULL;
+}
+
+/* The size of the header and a TOC of n entries: where the first section starts. */
+static inline uint64_t shard_toc_end(uint32_t n_sections)
+{
+	return SHARD_HEADER_SIZE + (uint64_t)n_sections * SHARD_TOC_ENTRY_SIZE;
+}
 
 /* META: fixed fields, then the repository name (no NUL, not terminated). */
 #define SHARD_META_FIXED 32u
@@ -167,20 +225,12 @@ static inline void put_le64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-/* "META", "DOCS", ... for messages; "section 7" style names are the caller's business. */
+/* "META", "DOCS", ... for messages; "unknown" for an id not in the table. */
 static inline const char *shard_section_name(uint32_t id)
 {
-	switch (id) {
-	case SEC_META: return "META";
-	case SEC_DOCS: return "DOCS";
-	case SEC_PATHS: return "PATHS";
-	case SEC_CONTENT: return "CONTENT";
-	case SEC_TRIGRAMS: return "TRIGRAMS";
-	case SEC_POSTINGS: return "POSTINGS";
-	case SEC_BRANCHES: return "BRANCHES";
-	case SEC_BSETS: return "BSETS";
-	default: return "unknown";
-	}
+	const struct shard_section_def *def = shard_section_def(id);
+
+	return def ? def->name : "unknown";
 }
 
 #endif

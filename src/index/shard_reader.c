@@ -8,6 +8,11 @@
  * linear in the number of documents and trigrams, without touching CONTENT or POSTINGS. Those
  * two are checksummed only by shard_verify(); a posting list is decoded with bounds checks on
  * every use, so a damaged one is an error, never a crash.
+ *
+ * Sections are found through the TOC (check_toc): every entry, known or not, takes part in the
+ * tiling and its checksum is checked by shard_verify(); a known one is also reachable by id
+ * (sec[]), and its presence and flags are checked against shard_section_def(). An unknown one
+ * is refused when it is required and otherwise kept only to be tiled, checksummed and listed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +34,8 @@
 #include "util/trigram.h"
 
 struct section {
+	uint32_t id;
+	uint32_t flags;
 	uint64_t offset;
 	uint64_t length;
 	uint32_t crc;
@@ -40,7 +47,9 @@ struct shard {
 	char *repo;
 	const uint8_t *map;
 	size_t map_len;
-	struct section sec[SHARD_N_SECTIONS + 1]; /* indexed by enum shard_section */
+	struct section *toc;       /* every TOC entry, in file order */
+	uint32_t n_toc;
+	struct section sec[SEC_ID_END]; /* known sections by id; length and offset 0 when absent */
 	uint32_t n_docs;
 	uint32_t n_trigrams;
 	uint64_t n_postings;
@@ -77,10 +86,9 @@ static int corrupt(const struct shard *sh, const char *fmt, ...)
 	return TRAWL_ECORRUPT;
 }
 
-static uint32_t crc_of(const uint8_t *p, uint64_t len)
+/* zlib's crc32 continued over len bytes (it takes a uInt length at a time). */
+static uint32_t crc_continue(uint32_t crc, const uint8_t *p, uint64_t len)
 {
-	uint32_t crc = 0;
-
 	while (len) {
 		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
 
@@ -89,6 +97,11 @@ static uint32_t crc_of(const uint8_t *p, uint64_t len)
 		len -= n;
 	}
 	return crc;
+}
+
+static uint32_t crc_of(const uint8_t *p, uint64_t len)
+{
+	return crc_continue(0, p, len);
 }
 
 /* A section's bytes; its bounds were checked against the file by check_toc(). */
@@ -144,11 +157,34 @@ out:
 	return err;
 }
 
+/* The header checksum: over the header and the TOC, with its own field read as 0. */
+static uint32_t header_crc(const uint8_t *h, uint64_t toc_end)
+{
+	static const uint8_t zero[4];
+	uint32_t crc = (uint32_t)crc32(0, h, SHARD_H_CRC);
+
+	crc = (uint32_t)crc32(crc, zero, sizeof(zero));
+	return crc_continue(crc, h + SHARD_H_CRC + 4, toc_end - SHARD_H_CRC - 4);
+}
+
+/* How many TOC entries version allows: exactly eight before section flags, else a range. */
+static int check_n_sections(const struct shard *sh, uint32_t n)
+{
+	if (sh->version < SHARD_VERSION_FLAGS && n != SHARD_N_SECTIONS_V3)
+		return corrupt(sh, "header lists %u sections, version %u has %u", n, sh->version,
+			       SHARD_N_SECTIONS_V3);
+	if (n == 0 || n > SHARD_SECTIONS_MAX)
+		return corrupt(sh, "header lists %u sections, version %u allows 1 to %u", n,
+			       sh->version, SHARD_SECTIONS_MAX);
+	return 0;
+}
+
 static int check_header(struct shard *sh)
 {
 	const uint8_t *h = sh->map;
 	uint32_t version, n_sections, crc, flags;
-	uint8_t copy[SHARD_TOC_END];
+	uint64_t toc_end;
+	int err;
 
 	/* A short file that starts like a shard was cut; one that does not is something else. */
 	if (memcmp(h, SHARD_MAGIC, sh->map_len < SHARD_MAGIC_LEN ? sh->map_len : SHARD_MAGIC_LEN))
@@ -166,15 +202,14 @@ static int check_header(struct shard *sh)
 	sh->version = version;
 	sh->list_min = version >= 3 ? 1 + SHARD_MASK_SIZE : 1;
 	n_sections = le32(h + SHARD_H_N_SECTIONS);
-	if (n_sections != SHARD_N_SECTIONS)
-		return corrupt(sh, "header lists %u sections, version %u has %u", n_sections,
-			       version, SHARD_N_SECTIONS);
-	if (sh->map_len < SHARD_TOC_END)
-		return corrupt(sh, "truncated: table of contents ends at %u beyond file size %zu",
-			       SHARD_TOC_END, sh->map_len);
-	memcpy(copy, h, sizeof(copy));
-	memset(copy + SHARD_H_CRC, 0, 4);
-	crc = (uint32_t)crc32(0, copy, sizeof(copy));
+	if ((err = check_n_sections(sh, n_sections)) < 0)
+		return err;
+	toc_end = shard_toc_end(n_sections);
+	if (sh->map_len < toc_end)
+		return corrupt(sh, "truncated: table of contents ends at %llu beyond file size %zu",
+			       (unsigned long long)toc_end, sh->map_len);
+	sh->n_toc = n_sections;
+	crc = header_crc(h, toc_end);
 	if (crc != le32(h + SHARD_H_CRC))
 		return corrupt(sh, "header checksum mismatch (stored %08x, computed %08x)",
 			       le32(h + SHARD_H_CRC), crc);
@@ -198,55 +233,114 @@ static int cmp_by_offset(const void *a, const void *b)
 	return (x->length > y->length) - (x->length < y->length);
 }
 
-static int check_toc(struct shard *sh)
+/* "META", or "id 9" for a section this trawl does not know: for messages. */
+static const char *section_label(char *buf, size_t len, uint32_t id)
 {
-	const uint8_t *toc = sh->map + SHARD_HEADER_SIZE;
-	const struct section *order[SHARD_N_SECTIONS];
-	bool seen[SHARD_N_SECTIONS + 1] = { false };
-	uint64_t at, file_size;
+	const struct shard_section_def *def = shard_section_def(id);
 
-	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
-		const uint8_t *e = toc + i * SHARD_TOC_ENTRY_SIZE;
-		uint32_t id = le32(e + SHARD_T_ID);
-		struct section s = { le64(e + SHARD_T_OFFSET), le64(e + SHARD_T_LENGTH),
-				     le32(e + SHARD_T_CRC), le32(e + SHARD_T_COUNT) };
-		uint64_t end;
+	if (def)
+		return def->name;
+	snprintf(buf, len, "id %u", id);
+	return buf;
+}
 
-		if (id == 0 || id > SHARD_N_SECTIONS)
+/*
+ * What an entry's id and flags allow. Before version 4 the ids are the eight of version 3 and
+ * the flags field is reserved. From version 4 a known section carries the flags of its table
+ * entry; an unknown one is kept (and skipped) only when it is optional.
+ */
+static int check_entry_kind(const struct shard *sh, uint32_t i, const struct section *s)
+{
+	const struct shard_section_def *def = shard_section_def(s->id);
+	char label[24];
+
+	if (sh->version < SHARD_VERSION_FLAGS) {
+		if (s->id == 0 || s->id > SHARD_N_SECTIONS_V3)
 			return corrupt(sh, "table of contents entry %u has unknown section id %u", i,
-				       id);
-		if (seen[id])
-			return corrupt(sh, "section %s listed twice", shard_section_name(id));
-		seen[id] = true;
-		if (le32(e + SHARD_T_RESERVED) != 0)
+				       s->id);
+		if (s->flags != 0)
 			return corrupt(sh, "section %s: reserved field is not zero",
-				       shard_section_name(id));
-		if (__builtin_add_overflow(s.offset, s.length, &end))
-			return corrupt(sh, "section %s: offset %llu + length %llu overflows",
-				       shard_section_name(id), (unsigned long long)s.offset,
-				       (unsigned long long)s.length);
-		if (end > sh->map_len)
-			return corrupt(sh, "truncated: section %s ends at %llu beyond file size %zu",
-				       shard_section_name(id), (unsigned long long)end, sh->map_len);
-		if (s.offset < SHARD_TOC_END)
-			return corrupt(sh, "section %s at offset %llu overlaps the header",
-				       shard_section_name(id), (unsigned long long)s.offset);
-		sh->sec[id] = s;
+				       shard_section_name(s->id));
+		return 0;
 	}
-	/* All ids are in 1..N, none twice, N entries: every section is present exactly once. */
-	file_size = le64(sh->map + SHARD_H_FILE_SIZE);
-	if (file_size != sh->map_len)
-		return corrupt(sh, "%s: file is %zu bytes, header says %llu",
-			       file_size > sh->map_len ? "truncated" : "trailing data", sh->map_len,
-			       (unsigned long long)file_size);
-	/* The sections must tile the file after the TOC: no overlap, no gap, nothing after. */
-	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++)
-		order[id - 1] = &sh->sec[id];
-	qsort(order, SHARD_N_SECTIONS, sizeof(order[0]), cmp_by_offset);
-	at = SHARD_TOC_END;
-	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
+	if (s->id == 0)
+		return corrupt(sh, "table of contents entry %u has section id 0", i);
+	if (s->flags & ~SHARD_SEC_FLAGS_KNOWN)
+		return corrupt(sh, "section %s: unknown flags 0x%x",
+			       section_label(label, sizeof(label), s->id), s->flags);
+	if (!def && !(s->flags & SHARD_SEC_OPTIONAL))
+		return corrupt(sh, "table of contents entry %u: unknown section id %u is marked "
+			       "required (written by a newer trawl?): this trawl cannot read the file",
+			       i, s->id);
+	if (def && s->flags != def->flags)
+		return corrupt(sh, "section %s: flags 0x%x, this format has 0x%x", def->name,
+			       s->flags, def->flags);
+	return 0;
+}
+
+/* Entry i: a kind check_entry_kind() allows, listed once, inside the file after the TOC. */
+static int check_entry(struct shard *sh, uint32_t i, uint64_t toc_end)
+{
+	const uint8_t *e = sh->map + SHARD_HEADER_SIZE + (size_t)i * SHARD_TOC_ENTRY_SIZE;
+	struct section s = { .id = le32(e + SHARD_T_ID), .flags = le32(e + SHARD_T_FLAGS),
+			     .offset = le64(e + SHARD_T_OFFSET), .length = le64(e + SHARD_T_LENGTH),
+			     .crc = le32(e + SHARD_T_CRC), .count = le32(e + SHARD_T_COUNT) };
+	char label[24];
+	const char *name;
+	uint64_t end;
+	int err;
+
+	if ((err = check_entry_kind(sh, i, &s)) < 0)
+		return err;
+	name = section_label(label, sizeof(label), s.id);
+	for (uint32_t k = 0; k < i; k++)
+		if (sh->toc[k].id == s.id)
+			return corrupt(sh, "section %s listed twice", name);
+	if (__builtin_add_overflow(s.offset, s.length, &end))
+		return corrupt(sh, "section %s: offset %llu + length %llu overflows", name,
+			       (unsigned long long)s.offset, (unsigned long long)s.length);
+	if (end > sh->map_len)
+		return corrupt(sh, "truncated: section %s ends at %llu beyond file size %zu", name,
+			       (unsigned long long)end, sh->map_len);
+	if (s.offset < toc_end)
+		return corrupt(sh, "section %s at offset %llu overlaps the header", name,
+			       (unsigned long long)s.offset);
+	sh->toc[i] = s;
+	if (shard_section_def(s.id))
+		sh->sec[s.id] = s;
+	return 0;
+}
+
+/* Every section the table needs is listed (before version 4, all eight are). */
+static int check_needed(const struct shard *sh)
+{
+	for (uint32_t id = 1; id < SEC_ID_END; id++) {
+		const struct shard_section_def *def = shard_section_def(id);
+		bool is_listed = false;
+
+		if (!def || !def->is_needed)
+			continue;
+		for (uint32_t k = 0; k < sh->n_toc && !is_listed; k++)
+			is_listed = sh->toc[k].id == id;
+		if (!is_listed)
+			return corrupt(sh, "section %s is missing", def->name);
+	}
+	return 0;
+}
+
+/* The sections must tile the file after the TOC: no overlap, no gap, nothing after. */
+static int check_tiling(const struct shard *sh, uint64_t toc_end)
+{
+	const struct section *order[SHARD_SECTIONS_MAX];
+	char label[24];
+	uint64_t at = toc_end;
+
+	for (uint32_t i = 0; i < sh->n_toc; i++)
+		order[i] = &sh->toc[i];
+	qsort(order, sh->n_toc, sizeof(order[0]), cmp_by_offset);
+	for (uint32_t i = 0; i < sh->n_toc; i++) {
 		const struct section *s = order[i];
-		const char *name = shard_section_name((uint32_t)(s - sh->sec));
+		const char *name = section_label(label, sizeof(label), s->id);
 
 		if (s->offset < at)
 			return corrupt(sh, "section %s at offset %llu overlaps the one before it "
@@ -263,16 +357,44 @@ static int check_toc(struct shard *sh)
 	return 0;
 }
 
-/* The small sections are checksummed on every open: they are read in full anyway. */
-static int check_crc(const struct shard *sh, enum shard_section id)
+static int check_toc(struct shard *sh)
 {
-	const struct section *s = &sh->sec[id];
-	uint32_t crc = crc_of(sec_ptr(sh, id), s->length);
+	uint64_t toc_end = shard_toc_end(sh->n_toc), file_size;
+	int err;
+
+	sh->toc = calloc(sh->n_toc, sizeof(*sh->toc));
+	if (!sh->toc) {
+		error_set("%s: out of memory", sh->file);
+		return TRAWL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < sh->n_toc; i++)
+		if ((err = check_entry(sh, i, toc_end)) < 0)
+			return err;
+	if ((err = check_needed(sh)) < 0)
+		return err;
+	file_size = le64(sh->map + SHARD_H_FILE_SIZE);
+	if (file_size != sh->map_len)
+		return corrupt(sh, "%s: file is %zu bytes, header says %llu",
+			       file_size > sh->map_len ? "truncated" : "trailing data", sh->map_len,
+			       (unsigned long long)file_size);
+	return check_tiling(sh, toc_end);
+}
+
+static int check_section_crc(const struct shard *sh, const struct section *s)
+{
+	uint32_t crc = crc_of(sh->map + s->offset, s->length);
+	char label[24];
 
 	if (crc != s->crc)
 		return corrupt(sh, "section %s checksum mismatch (stored %08x, computed %08x)",
-			       shard_section_name(id), s->crc, crc);
+			       section_label(label, sizeof(label), s->id), s->crc, crc);
 	return 0;
+}
+
+/* The small sections are checksummed on every open: they are read in full anyway. */
+static int check_crc(const struct shard *sh, enum shard_section id)
+{
+	return check_section_crc(sh, &sh->sec[id]);
 }
 
 static int check_meta(struct shard *sh)
@@ -555,6 +677,7 @@ void shard_close(struct shard *sh)
 	if (sh->map)
 		munmap((void *)sh->map, sh->map_len);
 	free(sh->branch_off);
+	free(sh->toc);
 	free(atomic_load(&sh->path_tags));
 	free(sh->repo);
 	free(sh->file);
@@ -757,8 +880,8 @@ int shard_verify(const struct shard *sh)
 	struct u32vec ids;
 	int err = 0;
 
-	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++)
-		if ((err = check_crc(sh, id)) < 0)
+	for (uint32_t i = 0; i < sh->n_toc; i++)
+		if ((err = check_section_crc(sh, &sh->toc[i])) < 0)
 			return err;
 	if ((err = check_docs(sh)) < 0 || (err = check_dict(sh)) < 0)
 		return err;
@@ -772,6 +895,30 @@ int shard_verify(const struct shard *sh)
 	}
 	u32vec_dispose(&ids);
 	return err;
+}
+
+size_t shard_n_unknown_sections(const struct shard *sh)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < sh->n_toc; i++)
+		n += !shard_section_def(sh->toc[i].id);
+	return n;
+}
+
+void shard_unknown_section(uint32_t *id, uint64_t *len, const struct shard *sh, size_t i)
+{
+	*id = 0;
+	*len = 0;
+	for (uint32_t k = 0; k < sh->n_toc; k++) {
+		if (shard_section_def(sh->toc[k].id))
+			continue;
+		if (i-- == 0) {
+			*id = sh->toc[k].id;
+			*len = sh->toc[k].length;
+			return;
+		}
+	}
 }
 
 void shard_drop_pages(const struct shard *sh)

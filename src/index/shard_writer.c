@@ -17,6 +17,11 @@
  * bucket comes out ascending), and one pass over the trigrams present writes the dictionary and
  * the varint posting lists. Peak memory is about 8 bytes per pair plus the counts, with no
  * comparison sort anywhere.
+ *
+ * Sections: the TOC lists every section of the table (shard_section_def(), shard_int.h), each
+ * tagged with its table flags, so its size is known before the first content byte goes out.
+ * shard_writer_finish() writes each section's bytes (begin_section, put_section); one it does
+ * not write is listed empty. Adding a section is one write step there and its table entry.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -63,6 +68,7 @@ struct toc_entry {
 	uint64_t length;
 	uint32_t crc;
 	uint32_t count;
+	bool is_begun;
 };
 
 struct shard_writer {
@@ -85,7 +91,7 @@ struct shard_writer {
 	struct chunk *chunks;
 	size_t n_chunks, cap_chunks;
 	uint64_t n_pairs;
-	struct toc_entry toc[SHARD_N_SECTIONS + 1]; /* indexed by enum shard_section */
+	struct toc_entry toc[SEC_ID_END]; /* indexed by enum shard_section */
 	int err; /* sticky: once an add or finish failed, the file is not trustworthy */
 	bool is_finished;
 };
@@ -130,12 +136,22 @@ static int put_section(struct shard_writer *w, enum shard_section id, const void
 
 static void begin_section(struct shard_writer *w, enum shard_section id, uint32_t count)
 {
-	w->toc[id] = (struct toc_entry){ .offset = w->pos, .count = count };
+	w->toc[id] = (struct toc_entry){ .offset = w->pos, .count = count, .is_begun = true };
+}
+
+/* The sections the TOC lists: every one of the table. */
+static uint32_t n_toc_sections(void)
+{
+	uint32_t n = 0;
+
+	for (uint32_t id = 1; id < SEC_ID_END; id++)
+		n += shard_section_def(id) != NULL;
+	return n;
 }
 
 int shard_writer_new(struct shard_writer **out, const char *path, const char *repo)
 {
-	static const uint8_t zero[SHARD_TOC_END];
+	static const uint8_t zero[SHARD_HEADER_SIZE + SHARD_SECTIONS_MAX * SHARD_TOC_ENTRY_SIZE];
 	struct shard_writer *w;
 	size_t repo_len = strlen(repo);
 	int err;
@@ -166,9 +182,9 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	if ((err = file_tmp_open(&w->tmp, path)) < 0)
 		goto out;
 	/* The header and TOC are written last; reserve their place. */
-	if ((err = file_write_all(w->tmp.fd, zero, sizeof(zero), path)) < 0)
+	w->pos = shard_toc_end(n_toc_sections());
+	if ((err = file_write_all(w->tmp.fd, zero, (size_t)w->pos, path)) < 0)
 		goto out;
-	w->pos = SHARD_TOC_END;
 	begin_section(w, SEC_CONTENT, 0);
 	*out = w;
 	w = NULL;
@@ -627,25 +643,33 @@ static int write_meta(struct shard_writer *w, uint32_t n_trigrams)
 
 static int write_header(struct shard_writer *w)
 {
-	uint8_t h[SHARD_TOC_END] = { 0 };
-	uint8_t *toc = h + SHARD_HEADER_SIZE;
+	uint8_t h[SHARD_HEADER_SIZE + SHARD_SECTIONS_MAX * SHARD_TOC_ENTRY_SIZE] = { 0 };
+	uint8_t *e = h + SHARD_HEADER_SIZE;
+	uint32_t n = n_toc_sections();
+	size_t len = (size_t)shard_toc_end(n);
 
 	memcpy(h + SHARD_H_MAGIC, SHARD_MAGIC, SHARD_MAGIC_LEN);
 	put_le32(h + SHARD_H_VERSION, SHARD_VERSION);
 	put_le32(h + SHARD_H_FLAGS, 0);
-	put_le32(h + SHARD_H_N_SECTIONS, SHARD_N_SECTIONS);
+	put_le32(h + SHARD_H_N_SECTIONS, n);
 	put_le64(h + SHARD_H_FILE_SIZE, w->pos);
-	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
-		uint8_t *e = toc + (id - 1) * SHARD_TOC_ENTRY_SIZE;
+	for (uint32_t id = 1; id < SEC_ID_END; id++) {
+		const struct shard_section_def *def = shard_section_def(id);
+		const struct toc_entry *t = &w->toc[id];
 
+		if (!def)
+			continue;
+		/* A section not written is listed empty at the end of the file, tiling nothing. */
 		put_le32(e + SHARD_T_ID, id);
-		put_le64(e + SHARD_T_OFFSET, w->toc[id].offset);
-		put_le64(e + SHARD_T_LENGTH, w->toc[id].length);
-		put_le32(e + SHARD_T_CRC, w->toc[id].crc);
-		put_le32(e + SHARD_T_COUNT, w->toc[id].count);
+		put_le32(e + SHARD_T_FLAGS, def->flags);
+		put_le64(e + SHARD_T_OFFSET, t->is_begun ? t->offset : w->pos);
+		put_le64(e + SHARD_T_LENGTH, t->length);
+		put_le32(e + SHARD_T_CRC, t->crc);
+		put_le32(e + SHARD_T_COUNT, t->count);
+		e += SHARD_TOC_ENTRY_SIZE;
 	}
-	put_le32(h + SHARD_H_CRC, (uint32_t)crc32(0, h, sizeof(h)));
-	return file_pwrite_all(w->tmp.fd, h, sizeof(h), 0, w->tmp.final_path);
+	put_le32(h + SHARD_H_CRC, (uint32_t)crc32(0, h, (uInt)len));
+	return file_pwrite_all(w->tmp.fd, h, len, 0, w->tmp.final_path);
 }
 
 int shard_writer_finish(struct shard_writer *w)

@@ -5,7 +5,7 @@ incremental `trawl index` after each, and after each the `trawl search --json` r
 queries must equal those of a full index of the same commits made in another directory. Old
 shards must never be rewritten, and an unchanged repository must not be touched. Last, an index
 of version 2 shards (before posting masks) must answer the same and take incremental version 3
-shards beside them."""
+shards (the current version) beside them."""
 import json
 import os
 import random
@@ -112,14 +112,15 @@ def make_repo(repo, rng, n_files):
 
 
 def shard_to_v2(path):
-    """Rewrites a version 3 shard as a version 2 writer would have written it: the posting lists
-    without their mask bytes (one per id), the sections after POSTINGS moved up, the checksums
-    redone (docs/index-format.md). Used to test an index made before the upgrade."""
+    """Rewrites a version 3 or 4 shard (the same layout, eight required sections) as a version 2
+    writer would have written it: the posting lists without their mask bytes (one per id), the
+    sections after POSTINGS moved up, the checksums redone (docs/index-format.md). Used to test
+    an index made before the upgrade."""
     import struct
     import zlib
     b = bytearray(open(path, "rb").read())
     version, n_sec = struct.unpack_from("<I", b, 8)[0], struct.unpack_from("<I", b, 16)[0]
-    assert version == 3 and n_sec == 8, (version, n_sec)
+    assert version in (3, 4) and n_sec == 8, (version, n_sec)
     toc = {}
     for i in range(8):
         sid, _, off, ln, _, cnt = struct.unpack_from("<IIQQII", b, 64 + 32 * i)
@@ -165,7 +166,7 @@ def shard_version(path):
 
 def upgrade(tmp, rng):
     """An index of version 2 shards (made before posting masks) keeps answering the same, and
-    incremental re-indexes add version 3 shards beside the old ones."""
+    incremental re-indexes add shards of the current version (4) beside the old ones."""
     repo = os.path.join(tmp, "up-repo")
     ix = os.path.join(tmp, "up-ix")
     # Enough files that three small commits stay under the 10% that triggers compaction.
@@ -181,7 +182,7 @@ def upgrade(tmp, rng):
     full = os.path.join(tmp, "up-full")
     rc, out = index(full, repo)
     ok(rc == 0 and results(ix) == results(full),
-       "version 2 shards answer every query as a version 3 index does", out)
+       "version 2 shards answer every query as a version 4 index does", out)
     shutil.rmtree(full)
     mismatches = []
     for step in range(3):
@@ -198,8 +199,8 @@ def upgrade(tmp, rng):
     added = [f for f in now if f not in old]
     ok(not mismatches and kept and added and
        all(shard_version(os.path.join(ix, f)) == 2 for f in kept) and
-       all(shard_version(os.path.join(ix, f)) == 3 for f in added),
-       "incremental re-indexes over version 2 shards add version 3 shards and answer as a full "
+       all(shard_version(os.path.join(ix, f)) == 4 for f in added),
+       "incremental re-indexes over version 2 shards add version 4 shards and answer as a full "
        "index", "\n".join(mismatches) + f" kept {kept} added {added}")
 
 

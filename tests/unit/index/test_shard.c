@@ -26,6 +26,7 @@
 #include "util/file.h"
 #include "util/trigram.h"
 #include "util/vec.h"
+#include "unit/index/shard_bytes.h"
 
 static char tmpdir[] = "/tmp/trawl-test-shard.XXXXXX";
 
@@ -140,13 +141,13 @@ static void write_blob(const char *path, const uint8_t *p, size_t n)
 /* The TOC entry of section id, or NULL. */
 static uint8_t *toc_entry(uint8_t *p, uint32_t id)
 {
-	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
-		uint8_t *e = p + SHARD_HEADER_SIZE + i * SHARD_TOC_ENTRY_SIZE;
+	return shard_bytes_toc_entry(p, SIZE_MAX, id);
+}
 
-		if (le32(e + SHARD_T_ID) == id)
-			return e;
-	}
-	return NULL;
+/* Where the sections of p start: after the header and its TOC. */
+static size_t toc_end_of(const uint8_t *p)
+{
+	return (size_t)shard_toc_end(le32(p + SHARD_H_N_SECTIONS));
 }
 
 static uint64_t sec_off(uint8_t *p, uint32_t id)
@@ -159,21 +160,9 @@ static uint64_t sec_len(uint8_t *p, uint32_t id)
 	return le64(toc_entry(p, id) + SHARD_T_LENGTH);
 }
 
-/*
- * Recomputes every section checksum and the header checksum, so that a test reaches the
- * structural check it aims at instead of stopping at a checksum mismatch.
- */
 static void reseal(uint8_t *p, size_t n)
 {
-	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
-		uint8_t *e = p + SHARD_HEADER_SIZE + i * SHARD_TOC_ENTRY_SIZE;
-		uint64_t off = le64(e + SHARD_T_OFFSET), len = le64(e + SHARD_T_LENGTH);
-
-		if (off <= n && len <= n - off)
-			put_le32(e + SHARD_T_CRC, (uint32_t)crc32(0, p + off, (uInt)len));
-	}
-	put_le32(p + SHARD_H_CRC, 0);
-	put_le32(p + SHARD_H_CRC, (uint32_t)crc32(0, p, SHARD_TOC_END));
+	shard_bytes_reseal(p, n);
 }
 
 /* Writes bytes to mut.shard and opens it. */
@@ -583,10 +572,10 @@ static void reader_rejects_newer_version(void **state)
 	struct blob b = sample_blob();
 
 	(void)state;
-	put_le32(b.p + SHARD_H_VERSION, 4);
-	expect_refused(b.p, b.n, "format version 4 is newer than this trawl supports (3)");
+	put_le32(b.p + SHARD_H_VERSION, 5);
+	expect_refused(b.p, b.n, "format version 5 is newer than this trawl supports (4)");
 	reseal(b.p, b.n);
-	expect_refused(b.p, b.n, "format version 4 is newer than this trawl supports (3)");
+	expect_refused(b.p, b.n, "format version 5 is newer than this trawl supports (4)");
 	put_le32(b.p + SHARD_H_VERSION, 0);
 	reseal(b.p, b.n);
 	expect_refused(b.p, b.n, "version 0");
@@ -598,12 +587,40 @@ static void reader_rejects_newer_version(void **state)
 }
 
 /*
+ * The sample as the version 3 writer wrote it: the eight sections of version 3 (any later ones
+ * dropped) with version 3 in the header.
+ */
+static struct blob to_v3(const struct blob *v4)
+{
+	struct blob b = { .p = malloc(v4->n), .n = v4->n };
+	uint32_t k = 0;
+
+	assert_non_null(b.p);
+	memcpy(b.p, v4->p, v4->n);
+	while (k < le32(b.p + SHARD_H_N_SECTIONS)) {
+		uint32_t id = le32(b.p + SHARD_HEADER_SIZE + k * SHARD_TOC_ENTRY_SIZE + SHARD_T_ID);
+
+		if (id > SHARD_N_SECTIONS_V3)
+			assert_int_equal(shard_bytes_drop_section(b.p, &b.n, id), 0);
+		else
+			k++;
+	}
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS_V3; id++)
+		assert_int_equal(le32(toc_entry(b.p, id) + SHARD_T_FLAGS), 0);
+	assert_int_equal(le32(b.p + SHARD_H_N_SECTIONS), SHARD_N_SECTIONS_V3);
+	put_le32(b.p + SHARD_H_VERSION, 3);
+	reseal(b.p, b.n);
+	return b;
+}
+
+/*
  * The same shard as a version 2 writer wrote it: the posting lists without their masks, the
  * sections after POSTINGS moved up, the dictionary's offsets and the checksums redone.
  */
-static struct blob to_v2(const struct blob *v3)
+static struct blob to_v2(const struct blob *in)
 {
-	struct blob b;
+	struct blob v3b = to_v3(in), b;
+	const struct blob *v3 = &v3b;
 	uint64_t post_off = sec_off(v3->p, SEC_POSTINGS), post_len = sec_len(v3->p, SEC_POSTINGS);
 	uint64_t dict_off = sec_off(v3->p, SEC_TRIGRAMS);
 	uint64_t n_tri = sec_len(v3->p, SEC_TRIGRAMS) / SHARD_TRI_SIZE, shrink;
@@ -631,7 +648,7 @@ static struct blob to_v2(const struct blob *v3)
 	memcpy(b.p + post_off, lists, new_len);
 	memmove(b.p + post_off + new_len, b.p + post_off + post_len,
 		v3->n - (post_off + post_len));
-	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+	for (uint32_t id = 1; id <= SHARD_N_SECTIONS_V3; id++) {
 		uint8_t *e = toc_entry(b.p, id);
 		uint64_t off = le64(e + SHARD_T_OFFSET);
 
@@ -645,6 +662,7 @@ static struct blob to_v2(const struct blob *v3)
 	put_le64(b.p + SHARD_H_FILE_SIZE, b.n);
 	reseal(b.p, b.n);
 	free(lists);
+	free(v3b.p);
 	return b;
 }
 
@@ -745,7 +763,7 @@ static void version_2_shards_are_read_without_masks(void **state)
 
 static void reader_rejects_lists_without_room_for_masks(void **state)
 {
-	struct blob v3 = sample_blob(), v2 = to_v2(&v3);
+	struct blob v4 = sample_blob(), v3 = to_v3(&v4), v2 = to_v2(&v3);
 	struct shard *sh = NULL;
 
 	(void)state;
@@ -766,6 +784,7 @@ static void reader_rejects_lists_without_room_for_masks(void **state)
 	shard_close(sh);
 	free(v2.p);
 	free(v3.p);
+	free(v4.p);
 }
 
 static void reader_rejects_truncation_at_every_section_boundary(void **state)
@@ -779,9 +798,9 @@ static void reader_rejects_truncation_at_every_section_boundary(void **state)
 	cuts[n_cuts++] = SHARD_HEADER_SIZE - 1;
 	cuts[n_cuts++] = SHARD_HEADER_SIZE;
 	cuts[n_cuts++] = SHARD_HEADER_SIZE + SHARD_TOC_ENTRY_SIZE + 3;
-	cuts[n_cuts++] = SHARD_TOC_END - 1;
+	cuts[n_cuts++] = toc_end_of(b.p) - 1;
 	cuts[n_cuts++] = b.n - 1;
-	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+	for (uint32_t id = 1; id < SEC_ID_END; id++) {
 		uint64_t off = sec_off(b.p, id), len = sec_len(b.p, id);
 
 		assert_true(len > 0); /* the sample fills every section */
@@ -828,12 +847,12 @@ static void reader_catches_flipped_byte_in_every_section(void **state)
 	struct blob b = sample_blob();
 
 	(void)state;
-	for (size_t at = 0; at < SHARD_TOC_END; at++) {
+	for (size_t at = 0; at < toc_end_of(b.p); at++) {
 		b.p[at] ^= 0x40;
 		expect_refused(b.p, b.n, NULL);
 		b.p[at] ^= 0x40;
 	}
-	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+	for (uint32_t id = 1; id < SEC_ID_END; id++) {
 		uint64_t off = sec_off(b.p, id), len = sec_len(b.p, id);
 		uint64_t spots[] = { off, off + len / 3, off + len / 2, off + len - 1 };
 
@@ -903,7 +922,7 @@ static void reader_rejects_huge_offsets(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_offsets) / sizeof(bad_offsets[0]); i++) {
-		for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
+		for (uint32_t id = 1; id < SEC_ID_END; id++) {
 			uint8_t *e = toc_entry(b.p, id);
 			uint64_t off = le64(e + SHARD_T_OFFSET), len = le64(e + SHARD_T_LENGTH);
 
@@ -956,6 +975,229 @@ static void reader_rejects_duplicate_and_unknown_sections(void **state)
 	reseal(b.p, b.n);
 	expect_refused(b.p, b.n, "unknown section");
 	free(b.p);
+}
+
+/* ---- sections this trawl does not know (format version 4) ---- */
+
+#define FUTURE_ID 1000u
+static const char future_bytes[] = "the symbols of a later trawl";
+
+/* The sample as a later writer may write it: with a section FUTURE_ID, TOC entry at index at. */
+static struct blob with_section(uint32_t at, uint32_t id, uint32_t flags)
+{
+	struct blob v4 = sample_blob(), b;
+
+	b.p = shard_bytes_add_section(&b.n, v4.p, v4.n, at, id, flags, future_bytes,
+				      sizeof(future_bytes) - 1);
+	assert_non_null(b.p);
+	free(v4.p);
+	return b;
+}
+
+/* a and b hold the same documents and the same posting lists for the sample's trigrams. */
+static void assert_same_reads(const struct shard *a, const struct shard *b)
+{
+	struct u32vec x, y;
+
+	assert_string_equal(shard_repo(a), shard_repo(b));
+	assert_int_equal(shard_n_docs(a), shard_n_docs(b));
+	assert_int_equal(shard_n_branches(a), shard_n_branches(b));
+	for (uint32_t i = 0; i < shard_n_docs(a); i++) {
+		struct shard_doc d, e;
+
+		assert_int_equal(shard_doc(&d, a, i), 0);
+		assert_int_equal(shard_doc(&e, b, i), 0);
+		assert_int_equal(d.path_len, e.path_len);
+		assert_memory_equal(d.path, e.path, d.path_len);
+		assert_int_equal(d.content_len, e.content_len);
+		if (d.content_len)
+			assert_memory_equal(d.content, e.content, d.content_len);
+		assert_int_equal(d.bset_len, e.bset_len);
+	}
+	u32vec_init(&x);
+	u32vec_init(&y);
+	for (size_t i = 0; i < N_SAMPLE; i++) {
+		const char *c = sample[i].content;
+
+		for (size_t k = 0; c && k + 3 <= strlen(c); k++) {
+			uint32_t t = trigram_make((uint8_t)c[k], (uint8_t)c[k + 1], (uint8_t)c[k + 2]);
+			const uint8_t *ma, *mb;
+
+			x.len = y.len = 0;
+			assert_int_equal(shard_postings_masked(&x, &ma, a, t), 0);
+			assert_int_equal(shard_postings_masked(&y, &mb, b, t), 0);
+			assert_true(x.len > 0);
+			assert_int_equal(x.len, y.len);
+			assert_memory_equal(x.v, y.v, x.len * sizeof(*x.v));
+			assert_memory_equal(ma, mb, x.len);
+		}
+	}
+	u32vec_dispose(&x);
+	u32vec_dispose(&y);
+}
+
+static void writer_tags_every_section_from_the_table(void **state)
+{
+	struct blob b = sample_blob();
+	uint32_t n = 0;
+
+	(void)state;
+	assert_int_equal(le32(b.p + SHARD_H_VERSION), SHARD_VERSION);
+	assert_int_equal(SHARD_VERSION, 4);
+	for (uint32_t id = 1; id < SEC_ID_END; id++) {
+		const struct shard_section_def *def = shard_section_def(id);
+		uint8_t *e = toc_entry(b.p, id);
+
+		assert_non_null(def);
+		assert_non_null(e);
+		assert_int_equal(le32(e + SHARD_T_FLAGS), def->flags);
+		n++;
+	}
+	assert_int_equal(le32(b.p + SHARD_H_N_SECTIONS), n);
+	free(b.p);
+}
+
+static void reader_skips_unknown_optional_section(void **state)
+{
+	static const uint32_t places[] = { 0, 3, SEC_ID_END - 1 }; /* first, middle, last entry */
+	struct shard *a = NULL, *b = NULL;
+
+	(void)state;
+	write_sample(tpath("plain.shard"), "proj");
+	assert_int_equal(shard_open(&a, tpath("plain.shard")), 0);
+	assert_int_equal(shard_n_unknown_sections(a), 0);
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		struct blob x = with_section(places[i], FUTURE_ID, SHARD_SEC_OPTIONAL);
+		uint32_t id;
+		uint64_t len;
+
+		if (open_bytes(&b, x.p, x.n) != 0)
+			fail_msg("entry %u: %s", places[i], error_last());
+		assert_int_equal(shard_n_unknown_sections(b), 1);
+		shard_unknown_section(&id, &len, b, 0);
+		assert_int_equal(id, FUTURE_ID);
+		assert_int_equal(len, sizeof(future_bytes) - 1);
+		assert_same_reads(a, b);
+		assert_int_equal(shard_verify(b), 0);
+		shard_close(b);
+		free(x.p);
+	}
+	shard_close(a);
+}
+
+static void reader_refuses_unknown_required_section_naming_its_id(void **state)
+{
+	struct blob x = with_section(SEC_ID_END - 1, FUTURE_ID, 0);
+
+	(void)state;
+	expect_refused(x.p, x.n, "unknown section id 1000 is marked required");
+	free(x.p);
+}
+
+static void verify_catches_damage_in_unknown_section(void **state)
+{
+	struct blob x = with_section(0, FUTURE_ID, SHARD_SEC_OPTIONAL);
+	uint8_t *e = toc_entry(x.p, FUTURE_ID);
+	struct shard *sh = NULL;
+
+	(void)state;
+	/* A flipped byte: open skips the section, shard_verify checks its checksum. */
+	x.p[x.n - 3] ^= 0x01;
+	assert_int_equal(open_bytes(&sh, x.p, x.n), 0);
+	error_clear();
+	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	assert_non_null(strstr(error_last(), "section id 1000 checksum mismatch"));
+	shard_close(sh);
+	x.p[x.n - 3] ^= 0x01;
+	/* It tiles the file like any section: running past the end, leaving a gap, overlapping. */
+	put_le64(e + SHARD_T_LENGTH, sizeof(future_bytes));
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "section id 1000 ends at");
+	put_le64(e + SHARD_T_LENGTH, sizeof(future_bytes) - 2);
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "after the last section");
+	put_le64(e + SHARD_T_OFFSET, le64(e + SHARD_T_OFFSET) - 1);
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "overlaps");
+	free(x.p);
+}
+
+static void reader_rejects_bad_section_flags_and_sets(void **state)
+{
+	struct blob x = with_section(1, FUTURE_ID, SHARD_SEC_OPTIONAL), y;
+	uint8_t *e = toc_entry(x.p, FUTURE_ID);
+
+	(void)state;
+	put_le32(e + SHARD_T_FLAGS, SHARD_SEC_OPTIONAL | 0x2);
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "section id 1000: unknown flags 0x3");
+	put_le32(e + SHARD_T_FLAGS, SHARD_SEC_OPTIONAL);
+	/* A known section keeps the flags of its table entry. */
+	put_le32(toc_entry(x.p, SEC_META) + SHARD_T_FLAGS, SHARD_SEC_OPTIONAL);
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "section META: flags 0x1");
+	put_le32(toc_entry(x.p, SEC_META) + SHARD_T_FLAGS, 0);
+	/* A section every reader needs is never optional, even marked so: DOCS made unknown. */
+	put_le32(toc_entry(x.p, SEC_DOCS) + SHARD_T_FLAGS, SHARD_SEC_OPTIONAL);
+	put_le32(toc_entry(x.p, SEC_DOCS) + SHARD_T_ID, FUTURE_ID + 1);
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "section DOCS is missing");
+	/* The same unknown id twice. */
+	put_le32(toc_entry(x.p, FUTURE_ID + 1) + SHARD_T_ID, FUTURE_ID);
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "section id 1000 listed twice");
+	/* Id 0 is no section, optional or not. */
+	put_le32(toc_entry(x.p, FUTURE_ID) + SHARD_T_ID, 0);
+	reseal(x.p, x.n);
+	expect_refused(x.p, x.n, "section id 0");
+	free(x.p);
+	/* More TOC entries than a version 4 file may have. */
+	x = sample_blob();
+	for (uint32_t k = 0; k < SHARD_SECTIONS_MAX - (SEC_ID_END - 1) + 1; k++) {
+		y.p = shard_bytes_add_section(&y.n, x.p, x.n, 0, FUTURE_ID + k, SHARD_SEC_OPTIONAL,
+					      NULL, 0);
+		assert_non_null(y.p);
+		free(x.p);
+		x = y;
+		if (k + SEC_ID_END == SHARD_SECTIONS_MAX) {
+			struct shard *sh = NULL;
+
+			assert_int_equal(open_bytes(&sh, x.p, x.n), 0); /* 64: still fine */
+			assert_int_equal(shard_n_unknown_sections(sh),
+					 SHARD_SECTIONS_MAX - (SEC_ID_END - 1));
+			shard_close(sh);
+		}
+	}
+	expect_refused(x.p, x.n, "header lists 65 sections, version 4 allows 1 to 64");
+	free(x.p);
+}
+
+static void version_3_shards_are_read_as_before(void **state)
+{
+	struct blob v4 = sample_blob(), v3 = to_v3(&v4), x;
+	struct shard *a = NULL, *b = NULL;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(shard_open(&a, tpath("sample.shard")), 0);
+	assert_int_equal(open_bytes(&b, v3.p, v3.n), 0);
+	assert_true(shard_has_masks(b));
+	assert_same_reads(a, b);
+	assert_int_equal(shard_verify(b), 0);
+	shard_close(a);
+	shard_close(b);
+	/* Version 3 knows no flags: the field is reserved, and there are exactly eight sections. */
+	put_le32(toc_entry(v3.p, SEC_TRIGRAMS) + SHARD_T_FLAGS, SHARD_SEC_OPTIONAL);
+	reseal(v3.p, v3.n);
+	expect_refused(v3.p, v3.n, "section TRIGRAMS: reserved field is not zero");
+	put_le32(toc_entry(v3.p, SEC_TRIGRAMS) + SHARD_T_FLAGS, 0);
+	x.p = shard_bytes_add_section(&n, v3.p, v3.n, 8, FUTURE_ID, SHARD_SEC_OPTIONAL, "x", 1);
+	assert_non_null(x.p);
+	expect_refused(x.p, n, "header lists 9 sections, version 3 has 8");
+	free(x.p);
+	free(v3.p);
+	free(v4.p);
 }
 
 static void reader_rejects_document_ranges_outside_sections(void **state)
@@ -1332,6 +1574,12 @@ int main(void)
 		cmocka_unit_test(reader_rejects_huge_offsets),
 		cmocka_unit_test(reader_rejects_overlapping_sections),
 		cmocka_unit_test(reader_rejects_duplicate_and_unknown_sections),
+		cmocka_unit_test(writer_tags_every_section_from_the_table),
+		cmocka_unit_test(reader_skips_unknown_optional_section),
+		cmocka_unit_test(reader_refuses_unknown_required_section_naming_its_id),
+		cmocka_unit_test(verify_catches_damage_in_unknown_section),
+		cmocka_unit_test(reader_rejects_bad_section_flags_and_sets),
+		cmocka_unit_test(version_3_shards_are_read_as_before),
 		cmocka_unit_test(reader_rejects_document_ranges_outside_sections),
 		cmocka_unit_test(reader_rejects_unsorted_dictionary),
 		cmocka_unit_test(reader_rejects_dictionary_offsets_outside_postings),
