@@ -1,14 +1,18 @@
 /*
  * Writes the seed corpus of the shard fuzz target (tests/fuzz/corpus/shard/): a few small valid
- * shards made by the real writer, and a few damaged copies (truncated, foreign, newer, a flipped
- * byte, a resealed bad posting list) so that the fuzzer starts from every refusal path too.
- * Not part of the test suite; rerun it when the format changes:
+ * shards made by the real writer, a few damaged copies (truncated, foreign, newer, a flipped
+ * byte, a resealed bad posting list) so that the fuzzer starts from every refusal path too, and
+ * shards with a section this trawl does not know (optional, optional and damaged, required).
+ * Every name starts with the format version ("v4-"), so that the seeds of earlier versions stay
+ * beside them. Not part of the test suite; rerun it when the format changes:
  *
  *   make build/release/libtrawl.a
- *   cc -std=c17 -D_GNU_SOURCE -Isrc -o build/gen_shard_corpus \
+ *   cc -std=c17 -D_GNU_SOURCE -Isrc -Itests -o build/gen_shard_corpus \
  *       tests/unit/index/gen_shard_corpus.c build/release/libtrawl.a -lz
  *   build/gen_shard_corpus tests/fuzz/corpus/shard
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 #include "index/shard_int.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "unit/index/shard_bytes.h"
 
 struct doc {
 	const char *path;
@@ -102,25 +107,23 @@ static void store(const char *dir, const char *name, const uint8_t *p, size_t n)
 
 static uint8_t *toc(uint8_t *p, uint32_t id)
 {
-	for (uint32_t i = 0; i < SHARD_N_SECTIONS; i++) {
-		uint8_t *e = p + SHARD_HEADER_SIZE + i * SHARD_TOC_ENTRY_SIZE;
-
-		if (le32(e + SHARD_T_ID) == id)
-			return e;
-	}
-	return NULL;
+	return shard_bytes_toc_entry(p, SIZE_MAX, id);
 }
 
-static void reseal(uint8_t *p)
+/* name with a section 1000 tagged flags added (its last byte flipped when is_damaged). */
+static void store_with_section(const char *dir, const char *name, const uint8_t *p, size_t n,
+			       uint32_t flags, bool is_damaged)
 {
-	for (uint32_t id = 1; id <= SHARD_N_SECTIONS; id++) {
-		uint8_t *e = toc(p, id);
+	static const char data[] = "symbols of a later trawl";
+	size_t m;
+	uint8_t *q = shard_bytes_add_section(&m, p, n, 2, 1000, flags, data, sizeof(data) - 1);
 
-		put_le32(e + SHARD_T_CRC, (uint32_t)crc32(0, p + le64(e + SHARD_T_OFFSET),
-							   (uInt)le64(e + SHARD_T_LENGTH)));
-	}
-	put_le32(p + SHARD_H_CRC, 0);
-	put_le32(p + SHARD_H_CRC, (uint32_t)crc32(0, p, SHARD_TOC_END));
+	if (!q)
+		die(name);
+	if (is_damaged)
+		q[m - 1] ^= 0x01;
+	store(dir, name, q, m);
+	free(q);
 }
 
 int main(int argc, char **argv)
@@ -151,29 +154,32 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dir = argv[1];
-	write_shard(dir, "valid-empty.shard", "empty", NULL, 0);
-	write_shard(dir, "valid-one.shard", "one", one, 1);
-	write_shard(dir, "valid-small.shard", "small", small, sizeof(small) / sizeof(small[0]));
-	write_shard(dir, "valid-many.shard", "many", many, sizeof(many) / sizeof(many[0]));
-	write_branch_shard(dir, "valid-branches.shard");
+	write_shard(dir, "v4-valid-empty.shard", "empty", NULL, 0);
+	write_shard(dir, "v4-valid-one.shard", "one", one, 1);
+	write_shard(dir, "v4-valid-small.shard", "small", small, sizeof(small) / sizeof(small[0]));
+	write_shard(dir, "v4-valid-many.shard", "many", many, sizeof(many) / sizeof(many[0]));
+	write_branch_shard(dir, "v4-valid-branches.shard");
 
-	p = load(dir, "valid-small.shard", &n);
-	store(dir, "bad-truncated.shard", p, n / 2);
+	p = load(dir, "v4-valid-small.shard", &n);
+	store_with_section(dir, "v4-valid-unknown-optional.shard", p, n, SHARD_SEC_OPTIONAL, false);
+	store_with_section(dir, "v4-bad-unknown-optional-crc.shard", p, n, SHARD_SEC_OPTIONAL, true);
+	store_with_section(dir, "v4-bad-unknown-required.shard", p, n, 0, false);
+	store(dir, "v4-bad-truncated.shard", p, n / 2);
 	p[SHARD_H_VERSION] = 9;
-	store(dir, "bad-newer.shard", p, n);
+	store(dir, "v4-bad-newer.shard", p, n);
 	p[SHARD_H_VERSION] = SHARD_VERSION;
 	p[0] = 'X';
-	store(dir, "bad-magic.shard", p, n);
+	store(dir, "v4-bad-magic.shard", p, n);
 	p[0] = 'T';
 	p[le64(toc(p, SEC_CONTENT) + SHARD_T_OFFSET) + 3] ^= 0x20;
-	store(dir, "bad-content-crc.shard", p, n);
+	store(dir, "v4-bad-content-crc.shard", p, n);
 	free(p);
 
-	p = load(dir, "valid-many.shard", &n);
+	p = load(dir, "v4-valid-many.shard", &n);
 	/* A resealed file whose first posting list runs on: opens, fails on use. */
 	p[le64(toc(p, SEC_POSTINGS) + SHARD_T_OFFSET)] = 0xff;
-	reseal(p);
-	store(dir, "bad-postings-resealed.shard", p, n);
+	shard_bytes_reseal(p, n);
+	store(dir, "v4-bad-postings-resealed.shard", p, n);
 	free(p);
 	return 0;
 }
