@@ -31,6 +31,12 @@ expect_eq "a quoted phrase is one term" "beta/docs/parsing.md:3:parse config fil
 expect_eq "/regex/ inside a keyword query" "gamma/lib.rs:1:fn parse() {}" "$(q '/^fn p\w+\(\)/')"
 expect_eq "patterntype:regexp" "gamma/lib.rs:1:fn parse() {}" "$(q 'patterntype:regexp ^fn\sp')"
 expect_eq "patterntype:literal keeps metacharacters" "beta/cmd/main.c:1:int main(void) { return parse(); }" "$(q 'patterntype:literal parse();')"
+# Under patterntype:regexp, "(?" is the regexp's own group, not a query parenthesis.
+expect_eq "patterntype:regexp (?i)FLAG is an inline flag group" "alpha/tests/test_config.py:2:    return ParseConfig" \
+  "$(q 'case:yes patterntype:regexp (?i)return\sPARSECONFIG')"
+expect_eq "patterntype:regexp (?s)a.b is a pattern" "gamma/lib.rs:1:fn parse() {}" "$(q 'patterntype:regexp (?s)fn.parse')"
+expect_eq "... (?:...) too, inside a query group" "gamma/lib.rs:1:fn parse() {}" "$(q 'patterntype:regexp ((?:fn|zz)\spar OR nomatchzz)')"
+expect_eq "... the same lines as the -e form" "$(q -e '(?i)RETURN\sPARSECONFIG')" "$(q 'case:yes patterntype:regexp (?i)RETURN\sPARSECONFIG')"
 expect_eq "case:yes is case-sensitive" "alpha/tests/test_config.py:2:    return ParseConfig" "$(q 'case:yes ParseConfig -file:_test')"
 
 # Filters.
