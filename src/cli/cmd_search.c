@@ -213,6 +213,20 @@ static void report_pattern_error(int err, const char *pattern)
 	fputs("^\n", stderr);
 }
 
+/* The query's timeout: as it was written, in the query language's own form (1ms, 1s500ms). */
+static void report_timeout(const struct query *q)
+{
+	struct buf d;
+
+	buf_init(&d, 64);
+	if (q && query_duration_put(&d, q->timeout_ms) == 0)
+		cli_errorf("stopped by the time limit (timeout:%.*s); results so far shown",
+			   (int)d.len, d.ptr);
+	else
+		cli_errorf("stopped by the time limit; results so far shown");
+	buf_dispose(&d);
+}
+
 int cmd_search(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -367,8 +381,7 @@ int cmd_search(int argc, char **argv)
 	if (st.rev_missing)
 		cli_errorf("warning: %s", st.rev_warning);
 	if (st.is_timeout && !json)
-		cli_errorf("stopped by the time limit (timeout:%us); results so far shown",
-			   query ? query->timeout_ms / 1000 : 0);
+		report_timeout(query);
 	else if (st.is_limit_hit && !json && o.limit)
 		cli_errorf("stopped after %llu matching lines (--limit)", (unsigned long long)o.limit);
 	else if (st.is_limit_hit && !json)

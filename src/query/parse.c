@@ -750,7 +750,7 @@ static size_t parse_duration(uint64_t *ms, const char **why, const char *s, size
 }
 
 /* Formats milliseconds as a Go duration: 10s, 1m30s, 500ms, 1m0s500ms is written 1m500ms. */
-static int put_duration(struct buf *b, uint64_t ms)
+int query_duration_put(struct buf *b, uint64_t ms)
 {
 	uint64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, r = ms % 1000;
 	int err = 0;
@@ -1743,5 +1743,5 @@ int query_describe(struct buf *out, const struct query *q)
 		err = buf_puts(out, " count:all");
 	if (err < 0 || (err = buf_puts(out, " timeout:")) < 0)
 		return err;
-	return put_duration(out, q->timeout_ms);
+	return query_duration_put(out, q->timeout_ms);
 }

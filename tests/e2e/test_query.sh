@@ -69,6 +69,17 @@ expect_eq "count:all is exhaustive" "$(q 'count:all parse' | wc -l)" "$(q 'count
 json=$(q --json 'count:1 parse' | tail -1)
 case $json in *'"limit_hit":true'*'"timeout_hit":false'*) ok "the JSON summary says which limit was hit";; *) not_ok "the JSON summary says which limit was hit" "$json";; esac
 expect_status "timeout: is accepted and bounded" 0 "$TRAWL" search -d "$IX" 'timeout:90s parse'
+# 40,000 matching lines take longer than 1 ms to find; the message names the timeout as given.
+# Compiling can take the millisecond too (a different message): then it is tried again.
+mkdir -p "$T/many"
+for i in $(seq 1000); do printf 'needle line %d\n' $(seq 40) > "$T/many/f$i.txt"; done
+"$TRAWL" index -q -o "$T/manyix" "$T/many"
+for _ in 1 2 3 4 5; do
+  "$TRAWL" search -d "$T/manyix" 'count:all timeout:1ms needle' >/dev/null 2>"$T/err"
+  grep -q 'compiled' "$T/err" || break
+done
+expect_eq "a timeout:1ms that stops the search is reported as timeout:1ms" \
+  "trawl: stopped by the time limit (timeout:1ms); results so far shown" "$(cat "$T/err")"
 
 # Ranking: the file-name match first, source before tests and vendored code.
 first=$(q 'config' | head -1 | cut -d: -f1)
