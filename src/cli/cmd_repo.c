@@ -51,6 +51,7 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 	char *auto_name = NULL, *url = NULL;
 	struct datadir d = { 0 };
 	struct store *s = NULL;
+	struct store_policy stored = datadir_policy_to_store(policy);
 	int64_t id;
 	int c, err;
 
@@ -86,7 +87,7 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 		goto out;
 	}
 	if ((err = datadir_init(&d, data, true)) < 0 || (err = store_open(&s, d.db)) < 0 ||
-	    (err = store_repo_add(&id, s, name, url, branches, n_branches)) < 0) {
+	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0) {
 		cli_report(err);
 	} else {
 		printf("added %s (id %lld); run trawl sync to fetch and index it\n", name,
@@ -121,6 +122,28 @@ static int put_str(struct buf *b, const char *key, const char *v)
 	return v ? json_put_string(b, v, strlen(v), NULL) : buf_puts(b, "null");
 }
 
+/*
+ * The URL policy a repository was added under, as its names ("insecure", "local", "private"),
+ * each between quote and separated by sep.
+ */
+static int policy_put(struct buf *b, const struct store_policy *p, const char *quote,
+		      const char *sep)
+{
+	const char *names[3];
+	size_t n = 0;
+	int err = 0;
+
+	if (p->allow_insecure)
+		names[n++] = "insecure";
+	if (p->allow_local)
+		names[n++] = "local";
+	if (p->allow_private)
+		names[n++] = "private";
+	for (size_t i = 0; i < n && err == 0; i++)
+		err = buf_printf(b, "%s%s%s%s", i ? sep : "", quote, names[i], quote);
+	return err;
+}
+
 /* The repository as a JSON object without its closing brace (status adds "skipped"). */
 static int repo_json(struct buf *b, const struct store_repo *r)
 {
@@ -145,7 +168,8 @@ static int repo_json(struct buf *b, const struct store_repo *r)
 		if ((err = buf_puts(b, i ? "," : "")) < 0 ||
 		    (err = json_put_string(b, r->patterns[i], strlen(r->patterns[i]), NULL)) < 0)
 			return err;
-	if ((err = buf_puts(b, "],\"branches\":[")) < 0)
+	if ((err = buf_puts(b, "],\"allow\":[")) < 0 || (err = policy_put(b, &r->policy, "\"", ",")) < 0 ||
+	    (err = buf_puts(b, "],\"branches\":[")) < 0)
 		return err;
 	for (size_t i = 0; i < r->n_branches; i++) {
 		const struct store_branch *br = &r->branches[i];
@@ -180,6 +204,14 @@ static void repo_print(const struct store_repo *r)
 	if (r->url)
 		cli_print_text(r->url, strlen(r->url), cli_names_out());
 	putchar('\n');
+	if (r->policy.allow_insecure || r->policy.allow_local || r->policy.allow_private) {
+		struct buf b;
+
+		buf_init(&b, 256);
+		if (policy_put(&b, &r->policy, "--allow-", " ") == 0)
+			printf("  added with %.*s\n", (int)b.len, b.ptr);
+		buf_dispose(&b);
+	}
 	for (size_t i = 0; i < r->n_branches; i++) {
 		printf("  branch ");
 		print_safe(r->branches[i].name);

@@ -157,6 +157,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	struct gitmirror_result res;
 	struct sync_indexed x;
 	struct sync_counts c = { 0 };
+	struct gitmirror_opts mo = run->mo;
 	char *mirror = datadir_mirror(run->d, r->id);
 	int err, ret = 0;
 
@@ -169,7 +170,9 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		free(mirror);
 		return EXIT_ERROR;
 	}
-	err = gitmod.mirror_sync(&res, mirror, r->url, &run->mo);
+	/* SECURITY: P1: the URL is checked again before the fetch, under its stored policy. */
+	datadir_policy_widen(&mo.policy, &r->policy);
+	err = gitmod.mirror_sync(&res, mirror, r->url, &mo);
 	if (res.recloned)
 		fprintf(stderr, "trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
 			r->name, res.reclone_reason);
