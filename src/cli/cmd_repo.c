@@ -22,12 +22,34 @@
 #include "util/json.h"
 #include "util/repourl.h"
 
-static const char repo_usage[] =
-	"usage: trawl repo add URL|PATH [--name NAME] [--branch B]... [--data DIR]\n"
-	"                      [--allow-insecure] [--allow-local] [--allow-private]\n"
-	"       trawl repo list [--json] [--data DIR]\n"
-	"       trawl repo status NAME [--json] [--data DIR]\n"
-	"       trawl repo remove NAME [--data DIR]\n";
+const struct cli_help cli_help_repo = {
+	.synopsis =
+		"trawl repo add URL|PATH [--name NAME] [--branch NAME|GLOB]... [--data DIR]\n"
+		"               [--allow-insecure] [--allow-local] [--allow-private]\n"
+		"trawl repo list [--json] [--data DIR]\n"
+		"trawl repo status NAME [--json] [--data DIR]\n"
+		"trawl repo remove NAME [--data DIR]\n",
+	.summary = "the registry of repositories that trawl sync mirrors and indexes",
+	.options =
+		"  add     register a repository; its URL is checked now and before every fetch\n"
+		"  list    every repository: state, last sync, size, files, commit per branch, error\n"
+		"  status  one repository as list shows it, and every file not indexed, with why\n"
+		"  remove  drop a repository from the index, then its mirror and its registry rows\n"
+		"\n"
+		"  --name NAME           the name (default: the URL's last path component, without\n"
+		"                        .git)\n"
+		"  --branch NAME|GLOB    a branch to index (repeatable; default: the remote's HEAD)\n"
+		"  --allow-insecure      accept http:// (unencrypted)\n"
+		"  --allow-local         accept file:// and local paths (this machine's files)\n"
+		"  --allow-private       accept hosts on loopback, private or link-local addresses\n"
+		"                        (the --allow-* flags are kept with the repository and every\n"
+		"                        sync of it uses them, the server's included)\n"
+		"  --json                one JSON object per repository\n"
+		"  --data DIR            the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
+		"  -h, --help            this usage\n"
+		"\n"
+		"docs/operations.md describes the URL policy, credentials and failures.\n",
+};
 
 
 /* --- add ------------------------------------------------------------------------------------ */
@@ -62,13 +84,11 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 			if (!cli_branch_arg(branches, &n_branches, optarg))
 				return EXIT_ERROR;
 			break;
-		default: fputs(repo_usage, stderr); return EXIT_ERROR;
+		default: return cli_usage("repo", true);
 		}
 	}
-	if (argc - optind != 1) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc - optind != 1)
+		return cli_usage("repo", true);
 	/*
 	 * SECURITY: P1: the URL is checked (and its host resolved) before anything is stored or
 	 * named: a refused URL's query or user information never becomes a name or a message.
@@ -245,10 +265,8 @@ static int repo_list(int argc, char **argv, const char *data, bool json)
 	int err = 0, ret;
 
 	(void)argv;
-	if (argc > 1) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc > 1)
+		return cli_usage("repo", true);
 	if ((ret = open_registry(&d, &s, data)) != 0)
 		goto out;
 	if ((err = store_repo_list(&v, &n, s)) < 0) {
@@ -336,10 +354,8 @@ static int repo_status(int argc, char **argv, const char *data, bool json)
 	struct buf b;
 	int err = 0, ret;
 
-	if (argc != 2) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc != 2)
+		return cli_usage("repo", true);
 	if ((ret = open_registry(&d, &s, data)) != 0)
 		goto out;
 	buf_init(&b, BUF_MAX_DEFAULT);
@@ -410,10 +426,8 @@ static int repo_remove(int argc, char **argv, const char *data)
 	char *mirror = NULL;
 	int err = 0, ret;
 
-	if (argc != 2) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc != 2)
+		return cli_usage("repo", true);
 	if ((ret = open_registry(&d, &s, data)) != 0)
 		goto out;
 	/* Index first, mirror next, rows last: an interrupted removal can be run again. */
@@ -443,8 +457,8 @@ out:
 /* --- dispatch ------------------------------------------------------------------------------- */
 
 /*
- * Options common to every subcommand (--data, --json, --allow-*) are taken out of argv first;
- * the rest (NAME, URL, --name, --branch) is left for the subcommand, in order.
+ * Options common to every subcommand (--data, --json, --allow-*, --help) are taken out of argv
+ * first; the rest (NAME, URL, --name, --branch) is left for the subcommand, in order.
  */
 static int repo_main(int argc, char **argv)
 {
@@ -454,10 +468,8 @@ static int repo_main(int argc, char **argv)
 	bool json = false;
 	int n = 0;
 
-	if (argc < 2) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc < 2)
+		return cli_usage("repo", true);
 	sub = argv[1];
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -480,7 +492,13 @@ static int repo_main(int argc, char **argv)
 			policy.allow_local = true;
 		else if (strcmp(a, "--allow-private") == 0)
 			policy.allow_private = true;
-		else
+		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return cli_usage("repo", false);
+		else if ((strcmp(a, "--name") == 0 || strcmp(a, "--branch") == 0) && i + 1 < argc) {
+			/* Their value is data, "-h" included. */
+			argv[1 + ++n] = argv[i];
+			argv[1 + ++n] = argv[++i];
+		} else
 			argv[1 + ++n] = argv[i];
 	}
 	argv[1] = sub;
@@ -500,10 +518,8 @@ static int repo_main(int argc, char **argv)
 		return repo_status(argc - 1, argv + 1, data, json);
 	if (strcmp(sub, "remove") == 0)
 		return repo_remove(argc - 1, argv + 1, data);
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-		fputs(repo_usage, stdout);
-		return 0;
-	}
+	if (strcmp(sub, "help") == 0)
+		return cli_usage("repo", false);
 	cli_errorf("unknown repo command \"%s\" (add, list, status, remove)", sub);
 	return EXIT_ERROR;
 }
