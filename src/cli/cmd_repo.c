@@ -144,10 +144,10 @@ static int put_str(struct buf *b, const char *key, const char *v)
 
 /*
  * The URL policy a repository was added under, as its names ("insecure", "local", "private"),
- * each between quote and separated by sep.
+ * each between before and after, separated by sep.
  */
-static int policy_put(struct buf *b, const struct store_policy *p, const char *quote,
-		      const char *sep)
+static int policy_put(struct buf *b, const struct store_policy *p, const char *before,
+		      const char *after, const char *sep)
 {
 	const char *names[3];
 	size_t n = 0;
@@ -160,7 +160,7 @@ static int policy_put(struct buf *b, const struct store_policy *p, const char *q
 	if (p->allow_private)
 		names[n++] = "private";
 	for (size_t i = 0; i < n && err == 0; i++)
-		err = buf_printf(b, "%s%s%s%s", i ? sep : "", quote, names[i], quote);
+		err = buf_printf(b, "%s%s%s%s", i ? sep : "", before, names[i], after);
 	return err;
 }
 
@@ -188,7 +188,8 @@ static int repo_json(struct buf *b, const struct store_repo *r)
 		if ((err = buf_puts(b, i ? "," : "")) < 0 ||
 		    (err = json_put_string(b, r->patterns[i], strlen(r->patterns[i]), NULL)) < 0)
 			return err;
-	if ((err = buf_puts(b, "],\"allow\":[")) < 0 || (err = policy_put(b, &r->policy, "\"", ",")) < 0 ||
+	if ((err = buf_puts(b, "],\"allow\":[")) < 0 ||
+	    (err = policy_put(b, &r->policy, "\"", "\"", ",")) < 0 ||
 	    (err = buf_puts(b, "],\"branches\":[")) < 0)
 		return err;
 	for (size_t i = 0; i < r->n_branches; i++) {
@@ -228,7 +229,7 @@ static void repo_print(const struct store_repo *r)
 		struct buf b;
 
 		buf_init(&b, 256);
-		if (policy_put(&b, &r->policy, "--allow-", " ") == 0)
+		if (policy_put(&b, &r->policy, "--allow-", "", " ") == 0)
 			printf("  added with %.*s\n", (int)b.len, b.ptr);
 		buf_dispose(&b);
 	}

@@ -93,6 +93,8 @@ assert a["files"] == 2 and a["skipped_count"] == 1 and a["index_bytes"] > 0, a
 assert a["url"].startswith("git://127.0.0.1:"), a
 PY
 then ok "list --json: state, branch commit, sizes, skipped count"; else not_ok "list --json: state, branch commit, sizes, skipped count" "$(cat "$T/list.json")"; fi
+expect_eq "list --json: the URL policy alpha was added under" '["insecure", "private"]' "$(python3 -c 'import json,sys; print(json.dumps([r for r in map(json.loads, open(sys.argv[1])) if r["name"]=="alpha"][0]["allow"]))' "$T/list.json")"
+expect_eq "... and list says it" "  added with --allow-insecure --allow-private" "$("$TRAWL" repo list --data "$D" | grep -m1 'added with')"
 out=$("$TRAWL" repo status --data "$D" alpha)
 case $out in *"alpha	indexed"*"branch main at $alpha_head (default)"*"skipped alpha/sub/blob.bin	12	binary"*) ok "status lists every skipped file with its reason";; *) not_ok "status lists every skipped file with its reason" "$out";; esac
 "$TRAWL" repo status --data "$D" --json alpha > "$T/st.json"
@@ -324,7 +326,7 @@ SD=$T/stored-data
 check "a local repository is added with --allow-local" "$TRAWL" repo add --data "$SD" --name stored --allow-local "$L"
 expect_status "a plain trawl sync uses the policy it was added with" 0 "$TRAWL" sync --data "$SD"
 expect_eq "... and list --json shows it" '["local"]' "$("$TRAWL" repo list --data "$SD" --json | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.readline())["allow"]))')"
-case $("$TRAWL" repo list --data "$SD") in *"added with --allow-local"*) ok "... and so does list";; *) not_ok "... and so does list" "$("$TRAWL" repo list --data "$SD")";; esac
+expect_eq "... and so does list" "  added with --allow-local" "$("$TRAWL" repo list --data "$SD" | grep 'added with')"
 printf 'scheduled_marker\n' > "$L/s.txt"; g -C "$L" add -A; g -C "$L" commit -q -m 3
 head3=$(g -C "$L" rev-parse HEAD)
 # The server's scheduled sync: plain `trawl serve`, no flag, no TRAWL_ALLOW_* in its environment.
