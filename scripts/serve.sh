@@ -6,12 +6,12 @@
 #   scripts/serve.sh TRAWL DATA LISTEN [PATH...]
 #
 # Local paths are sources only because the operator, running this on their own machine, allows
-# them: TRAWL_ALLOW_LOCAL=1 is exported so the server's scheduled `trawl sync` children may
-# re-read them too (docs/operations.md, URL policy).
+# them: they are added with --allow-local, which the registry keeps with each repository, so
+# every sync (the server's scheduled ones included) may re-read them (docs/operations.md, URL
+# policy).
 set -euo pipefail
 trawl=$1 data=$2 listen=$3
 shift 3
-export TRAWL_ALLOW_LOCAL=1
 
 add() { # PATH [NAME]
   local path name
@@ -20,7 +20,7 @@ add() { # PATH [NAME]
   if "$trawl" repo status --data "$data" "$name" >/dev/null 2>&1; then
     return 0
   fi
-  "$trawl" repo add --data "$data" --name "$name" "$path"
+  "$trawl" repo add --data "$data" --name "$name" --allow-local "$path"
 }
 
 add . trawl

@@ -12,6 +12,25 @@
 #define EXIT_NOMATCH 1
 #define EXIT_ERROR 2
 
+/*
+ * A subcommand's usage, kept beside its option parsing. `trawl help` lists every summary and
+ * synopsis; `trawl help NAME` and `trawl NAME --help` print all three.
+ */
+struct cli_help {
+	/*
+	 * Every form with every flag, one "trawl NAME ..." per form; continuation lines are
+	 * indented as if "usage: " were not there.
+	 */
+	const char *synopsis;
+	const char *summary; /* one line, no final period */
+	const char *options; /* what each flag means; "" when the synopsis says it all */
+};
+
+/*
+ * The subcommands. main.c's table (cli_commands) names each with its handler and help: adding
+ * a subcommand is a handler and a struct cli_help in its cmd_*.c, declared here, and one
+ * entry in that table (docs/internals/cli.md). A handler gets argv[0] = its name.
+ */
 int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
@@ -19,6 +38,14 @@ int cmd_ls(int argc, char **argv);
 int cmd_repo(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+extern const struct cli_help cli_help_index, cli_help_search, cli_help_verify, cli_help_ls,
+	cli_help_repo, cli_help_sync, cli_help_serve;
+
+/*
+ * Prints the complete usage of subcommand name: on stdout, returning 0, when it was asked
+ * for (is_error false); on stderr, returning EXIT_ERROR, after a usage error.
+ */
+int cli_usage(const char *name, bool is_error);
 
 /* Prints "trawl: MESSAGE" for the current error detail (or the code's name) to stderr. */
 void cli_report(int err);

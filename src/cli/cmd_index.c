@@ -17,13 +17,36 @@
 #include "cli/gitmod.h"
 #include "util/error.h"
 
-static const char index_usage[] =
-	"usage: trawl index -o INDEXDIR [--name NAME] [--max-file-size SIZE] [-j N] [-q]\n"
-	"                   [--branch NAME|GLOB]... [--max-files N] [--max-bytes SIZE]\n"
-	"                   [--max-seconds N] [--worktree] PATH...\n"
-	"  a git repository is indexed from the commits of its branches (HEAD by default), a file\n"
-	"  identical on several branches once; a re-index only reads what changed since;\n"
-	"  --worktree walks its directory instead\n";
+const struct cli_help cli_help_index = {
+	.synopsis =
+		"trawl index -o INDEXDIR [--name NAME] [--branch NAME|GLOB]... [--worktree]\n"
+		"            [--max-file-size SIZE] [--max-files N] [--max-bytes SIZE]\n"
+		"            [--max-seconds N] [-j N] [-q] PATH...\n",
+	.summary = "index git repositories and directories, one repository per PATH",
+	.options =
+		"A git repository (a work tree or a bare one) is indexed from the commits of its\n"
+		"branches, never its working tree; a file identical on several branches is stored\n"
+		"once; a re-index only reads what changed since (docs/git.md). Anything else is\n"
+		"walked as a directory.\n"
+		"\n"
+		"  -o, --output INDEXDIR  the index to write (created; other repositories in it stay)\n"
+		"  -n, --name NAME        the repository's name (one PATH only; default: the last\n"
+		"                         component of PATH)\n"
+		"  --branch NAME|GLOB     a branch to index, or a glob such as 'release/*'\n"
+		"                         (repeatable; default: HEAD); searched with rev:\n"
+		"  --worktree             walk PATH as a directory even when it is a git repository\n"
+		"  --max-file-size SIZE   skip files larger than SIZE (e.g. 512K, 4M; default 1M, at\n"
+		"                         most 1G)\n"
+		"  --max-files N          refuse a git repository of more than N files (default\n"
+		"                         1000000)\n"
+		"  --max-bytes SIZE       refuse a git repository of more than SIZE of content to\n"
+		"                         index (e.g. 2G; default: no limit)\n"
+		"  --max-seconds N        stop indexing a git repository after N seconds (default:\n"
+		"                         no limit)\n"
+		"  -j, --jobs N           indexing threads, 1 to 64 (default: one per core)\n"
+		"  -q, --quiet            print neither progress nor the summary\n"
+		"  -h, --help             this usage\n",
+};
 
 
 struct progress {
@@ -225,14 +248,12 @@ static int index_main(int argc, char **argv)
 			}
 			o.n_threads = (unsigned)v;
 			break;
-		case 'h': fputs(index_usage, stdout); return 0;
-		default: fputs(index_usage, stderr); return EXIT_ERROR;
+		case 'h': return cli_usage("index", false);
+		default: return cli_usage("index", true);
 		}
 	}
-	if (!out || optind >= argc) {
-		fputs(index_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (!out || optind >= argc)
+		return cli_usage("index", true);
 	if (name && argc - optind > 1) {
 		cli_errorf("--name applies to a single PATH");
 		return EXIT_ERROR;

@@ -22,12 +22,34 @@
 #include "util/json.h"
 #include "util/repourl.h"
 
-static const char repo_usage[] =
-	"usage: trawl repo add URL|PATH [--name NAME] [--branch B]... [--data DIR]\n"
-	"                      [--allow-insecure] [--allow-local] [--allow-private]\n"
-	"       trawl repo list [--json] [--data DIR]\n"
-	"       trawl repo status NAME [--json] [--data DIR]\n"
-	"       trawl repo remove NAME [--data DIR]\n";
+const struct cli_help cli_help_repo = {
+	.synopsis =
+		"trawl repo add URL|PATH [--name NAME] [--branch NAME|GLOB]... [--data DIR]\n"
+		"               [--allow-insecure] [--allow-local] [--allow-private]\n"
+		"trawl repo list [--json] [--data DIR]\n"
+		"trawl repo status NAME [--json] [--data DIR]\n"
+		"trawl repo remove NAME [--data DIR]\n",
+	.summary = "the registry of repositories that trawl sync mirrors and indexes",
+	.options =
+		"  add     register a repository; its URL is checked now and before every fetch\n"
+		"  list    every repository: state, last sync, size, files, commit per branch, error\n"
+		"  status  one repository as list shows it, and every file not indexed, with why\n"
+		"  remove  drop a repository from the index, then its mirror and its registry rows\n"
+		"\n"
+		"  --name NAME           the name (default: the URL's last path component, without\n"
+		"                        .git)\n"
+		"  --branch NAME|GLOB    a branch to index (repeatable; default: the remote's HEAD)\n"
+		"  --allow-insecure      accept http:// (unencrypted)\n"
+		"  --allow-local         accept file:// and local paths (this machine's files)\n"
+		"  --allow-private       accept hosts on loopback, private or link-local addresses\n"
+		"                        (the --allow-* flags are kept with the repository and every\n"
+		"                        sync of it uses them, the server's included)\n"
+		"  --json                one JSON object per repository\n"
+		"  --data DIR            the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
+		"  -h, --help            this usage\n"
+		"\n"
+		"docs/operations.md describes the URL policy, credentials and failures.\n",
+};
 
 
 /* --- add ------------------------------------------------------------------------------------ */
@@ -51,6 +73,7 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 	char *auto_name = NULL, *url = NULL;
 	struct datadir d = { 0 };
 	struct store *s = NULL;
+	struct store_policy stored = datadir_policy_to_store(policy);
 	int64_t id;
 	int c, err;
 
@@ -61,13 +84,11 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 			if (!cli_branch_arg(branches, &n_branches, optarg))
 				return EXIT_ERROR;
 			break;
-		default: fputs(repo_usage, stderr); return EXIT_ERROR;
+		default: return cli_usage("repo", true);
 		}
 	}
-	if (argc - optind != 1) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc - optind != 1)
+		return cli_usage("repo", true);
 	/*
 	 * SECURITY: P1: the URL is checked (and its host resolved) before anything is stored or
 	 * named: a refused URL's query or user information never becomes a name or a message.
@@ -86,7 +107,7 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 		goto out;
 	}
 	if ((err = datadir_init(&d, data, true)) < 0 || (err = store_open(&s, d.db)) < 0 ||
-	    (err = store_repo_add(&id, s, name, url, branches, n_branches)) < 0) {
+	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0) {
 		cli_report(err);
 	} else {
 		printf("added %s (id %lld); run trawl sync to fetch and index it\n", name,
@@ -121,6 +142,28 @@ static int put_str(struct buf *b, const char *key, const char *v)
 	return v ? json_put_string(b, v, strlen(v), NULL) : buf_puts(b, "null");
 }
 
+/*
+ * The URL policy a repository was added under, as its names ("insecure", "local", "private"),
+ * each between before and after, separated by sep.
+ */
+static int policy_put(struct buf *b, const struct store_policy *p, const char *before,
+		      const char *after, const char *sep)
+{
+	const char *names[3];
+	size_t n = 0;
+	int err = 0;
+
+	if (p->allow_insecure)
+		names[n++] = "insecure";
+	if (p->allow_local)
+		names[n++] = "local";
+	if (p->allow_private)
+		names[n++] = "private";
+	for (size_t i = 0; i < n && err == 0; i++)
+		err = buf_printf(b, "%s%s%s%s", i ? sep : "", before, names[i], after);
+	return err;
+}
+
 /* The repository as a JSON object without its closing brace (status adds "skipped"). */
 static int repo_json(struct buf *b, const struct store_repo *r)
 {
@@ -145,7 +188,9 @@ static int repo_json(struct buf *b, const struct store_repo *r)
 		if ((err = buf_puts(b, i ? "," : "")) < 0 ||
 		    (err = json_put_string(b, r->patterns[i], strlen(r->patterns[i]), NULL)) < 0)
 			return err;
-	if ((err = buf_puts(b, "],\"branches\":[")) < 0)
+	if ((err = buf_puts(b, "],\"allow\":[")) < 0 ||
+	    (err = policy_put(b, &r->policy, "\"", "\"", ",")) < 0 ||
+	    (err = buf_puts(b, "],\"branches\":[")) < 0)
 		return err;
 	for (size_t i = 0; i < r->n_branches; i++) {
 		const struct store_branch *br = &r->branches[i];
@@ -180,6 +225,14 @@ static void repo_print(const struct store_repo *r)
 	if (r->url)
 		cli_print_text(r->url, strlen(r->url), cli_names_out());
 	putchar('\n');
+	if (r->policy.allow_insecure || r->policy.allow_local || r->policy.allow_private) {
+		struct buf b;
+
+		buf_init(&b, 256);
+		if (policy_put(&b, &r->policy, "--allow-", "", " ") == 0)
+			printf("  added with %.*s\n", (int)b.len, b.ptr);
+		buf_dispose(&b);
+	}
 	for (size_t i = 0; i < r->n_branches; i++) {
 		printf("  branch ");
 		print_safe(r->branches[i].name);
@@ -213,10 +266,8 @@ static int repo_list(int argc, char **argv, const char *data, bool json)
 	int err = 0, ret;
 
 	(void)argv;
-	if (argc > 1) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc > 1)
+		return cli_usage("repo", true);
 	if ((ret = open_registry(&d, &s, data)) != 0)
 		goto out;
 	if ((err = store_repo_list(&v, &n, s)) < 0) {
@@ -304,10 +355,8 @@ static int repo_status(int argc, char **argv, const char *data, bool json)
 	struct buf b;
 	int err = 0, ret;
 
-	if (argc != 2) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc != 2)
+		return cli_usage("repo", true);
 	if ((ret = open_registry(&d, &s, data)) != 0)
 		goto out;
 	buf_init(&b, BUF_MAX_DEFAULT);
@@ -378,10 +427,8 @@ static int repo_remove(int argc, char **argv, const char *data)
 	char *mirror = NULL;
 	int err = 0, ret;
 
-	if (argc != 2) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc != 2)
+		return cli_usage("repo", true);
 	if ((ret = open_registry(&d, &s, data)) != 0)
 		goto out;
 	/* Index first, mirror next, rows last: an interrupted removal can be run again. */
@@ -411,8 +458,8 @@ out:
 /* --- dispatch ------------------------------------------------------------------------------- */
 
 /*
- * Options common to every subcommand (--data, --json, --allow-*) are taken out of argv first;
- * the rest (NAME, URL, --name, --branch) is left for the subcommand, in order.
+ * Options common to every subcommand (--data, --json, --allow-*, --help) are taken out of argv
+ * first; the rest (NAME, URL, --name, --branch) is left for the subcommand, in order.
  */
 static int repo_main(int argc, char **argv)
 {
@@ -422,10 +469,8 @@ static int repo_main(int argc, char **argv)
 	bool json = false;
 	int n = 0;
 
-	if (argc < 2) {
-		fputs(repo_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc < 2)
+		return cli_usage("repo", true);
 	sub = argv[1];
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -448,7 +493,13 @@ static int repo_main(int argc, char **argv)
 			policy.allow_local = true;
 		else if (strcmp(a, "--allow-private") == 0)
 			policy.allow_private = true;
-		else
+		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return cli_usage("repo", false);
+		else if ((strcmp(a, "--name") == 0 || strcmp(a, "--branch") == 0) && i + 1 < argc) {
+			/* Their value is data, "-h" included. */
+			argv[1 + ++n] = argv[i];
+			argv[1 + ++n] = argv[++i];
+		} else
 			argv[1 + ++n] = argv[i];
 	}
 	argv[1] = sub;
@@ -468,10 +519,8 @@ static int repo_main(int argc, char **argv)
 		return repo_status(argc - 1, argv + 1, data, json);
 	if (strcmp(sub, "remove") == 0)
 		return repo_remove(argc - 1, argv + 1, data);
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-		fputs(repo_usage, stdout);
-		return 0;
-	}
+	if (strcmp(sub, "help") == 0)
+		return cli_usage("repo", false);
 	cli_errorf("unknown repo command \"%s\" (add, list, status, remove)", sub);
 	return EXIT_ERROR;
 }

@@ -17,12 +17,38 @@
 #include "util/json.h"
 #include "util/term.h"
 
-static const char search_usage[] =
-	"usage: trawl search -d INDEXDIR [options] QUERY      (docs/query-syntax.md)\n"
-	"       trawl search -d INDEXDIR [options] -e PATTERN (one regex, as rg -e)\n"
-	"       (--data DATADIR instead of -d searches the registry's index, DATADIR/index)\n"
-	"options: [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N] [--path REGEX] [--json]\n"
-	"         [--color auto|always|never] [-j N]\n";
+const struct cli_help cli_help_search = {
+	.synopsis =
+		"trawl search (-d INDEXDIR | --data DATADIR) [-F] [-i] [-w] [-l | -c] [-m N]\n"
+		"             [--limit N] [--path REGEX] [--json] [--color WHEN] [-j N] QUERY\n"
+		"trawl search (-d INDEXDIR | --data DATADIR) [the same options] -e PATTERN\n",
+	.summary = "search an index: a query, best results first, or one regex as rg -e",
+	.options =
+		"QUERY is Sourcegraph's language (docs/query-syntax.md): terms that must all occur\n"
+		"in a file, \"phrases\", /regexes/, repo:, file:, lang:, case:yes, count:, timeout:,\n"
+		"type:, select:, rev:, patterntype:, AND, OR, NOT and parentheses. Lines print as\n"
+		"REPO/PATH:LINE:TEXT; with -e, in index order, exactly as rg -n --no-heading.\n"
+		"\n"
+		"  -d, --dir INDEXDIR        the index to search\n"
+		"  --data DATADIR            the registry's index, DATADIR/index (docs/operations.md)\n"
+		"  -e, --regexp PATTERN      one ripgrep-syntax regex instead of a query\n"
+		"  -F, --fixed-strings       the pattern is a fixed string\n"
+		"  -i, --ignore-case         ignore case (Unicode simple case folding)\n"
+		"  -w, --word-regexp         whole words only (ripgrep's definition)\n"
+		"  -l, --files-with-matches  only the names of matching files\n"
+		"  -c, --count               the number of matching lines per file\n"
+		"  -m, --max-count N         at most N matching lines per file\n"
+		"  --limit N                 stop after N matching lines in all (said on stderr)\n"
+		"  --path REGEX              only files whose path in the repository matches REGEX\n"
+		"  --json                    JSON Lines: an object per file, then a summary\n"
+		"                            (docs/cli-json.md)\n"
+		"  --color WHEN              auto, always or never: highlight paths, line numbers\n"
+		"                            and matches (also --colour; default auto)\n"
+		"  -j, --jobs N              search threads, 1 to 64 (default: one per core)\n"
+		"  -h, --help                this usage\n"
+		"\n"
+		"exit status: 0 when something matched, 1 when nothing did, 2 on error\n",
+};
 
 /* ripgrep's default colours. */
 #define C_PATH "\x1b[0m\x1b[35m"
@@ -213,6 +239,20 @@ static void report_pattern_error(int err, const char *pattern)
 	fputs("^\n", stderr);
 }
 
+/* The query's timeout: as it was written, in the query language's own form (1ms, 1s500ms). */
+static void report_timeout(const struct query *q)
+{
+	struct buf d;
+
+	buf_init(&d, 64);
+	if (q && query_duration_put(&d, q->timeout_ms) == 0)
+		cli_errorf("stopped by the time limit (timeout:%.*s); results so far shown",
+			   (int)d.len, d.ptr);
+	else
+		cli_errorf("stopped by the time limit; results so far shown");
+	buf_dispose(&d);
+}
+
 int cmd_search(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -287,8 +327,8 @@ int cmd_search(int argc, char **argv)
 			}
 			o.n_threads = (unsigned)v;
 			break;
-		case 'h': fputs(search_usage, stdout); ret = 0; goto out;
-		default: fputs(search_usage, stderr); goto out;
+		case 'h': ret = cli_usage("search", false); goto out;
+		default: cli_usage("search", true); goto out;
 		}
 	}
 	if (!pattern && optind < argc)
@@ -300,7 +340,7 @@ int cmd_search(int argc, char **argv)
 	if (data_index)
 		dir = data_index;
 	if (!dir || (!pattern && !qtext) || optind != argc) {
-		fputs(search_usage, stderr);
+		cli_usage("search", true);
 		goto out;
 	}
 	if (qtext) {
@@ -367,8 +407,7 @@ int cmd_search(int argc, char **argv)
 	if (st.rev_missing)
 		cli_errorf("warning: %s", st.rev_warning);
 	if (st.is_timeout && !json)
-		cli_errorf("stopped by the time limit (timeout:%us); results so far shown",
-			   query ? query->timeout_ms / 1000 : 0);
+		report_timeout(query);
 	else if (st.is_limit_hit && !json && o.limit)
 		cli_errorf("stopped after %llu matching lines (--limit)", (unsigned long long)o.limit);
 	else if (st.is_limit_hit && !json)

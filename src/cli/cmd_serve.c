@@ -9,26 +9,33 @@
 #include "util/error.h"
 #include "util/file.h"
 
-static const char serve_usage[] =
-	"usage: trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
-	"                   [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
-	"                   [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
-	"                   [--max-conns-per-client N]\n"
-	"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
-	"                        else ./trawl-data)\n"
-	"  --listen HOST:PORT    loopback only until accounts exist (default 127.0.0.1:6070)\n"
-	"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
-	"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
-	"  --header-timeout S    close a connection whose request line and headers are not all\n"
-	"                        in S seconds after it opened or its last response (default 10)\n"
-	"  --threads N           HTTP threads (default two per core, at least 4)\n"
-	"  --max-searches N      concurrent searches before 429 busy (default 4 per core + 4)\n"
-	"  --query-memory MIB    results one search may hold before it stops with a limit\n"
-	"                        alert (default 128)\n"
-	"  --max-conns N         open connections in all (default 1024)\n"
-	"  --max-conns-per-client N\n"
-	"                        open connections of one client: an IPv4 address, an IPv6 /64,\n"
-	"                        all of loopback (default 64; behind a proxy, --max-conns)\n";
+const struct cli_help cli_help_serve = {
+	.synopsis =
+		"trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
+		"            [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
+		"            [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
+		"            [--max-conns-per-client N]\n",
+	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
+	.options =
+		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
+		"                        else ./trawl-data)\n"
+		"  --listen HOST:PORT    loopback only until accounts exist (default 127.0.0.1:6070)\n"
+		"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
+		"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
+		"  --header-timeout S    close a connection whose request line and headers are not all\n"
+		"                        in S seconds after it opened or its last response (default 10)\n"
+		"  --threads N           HTTP threads (default two per core, at least 4)\n"
+		"  --max-searches N      concurrent searches before 429 busy (default 4 per core + 4)\n"
+		"  --query-memory MIB    results one search may hold before it stops with a limit\n"
+		"                        alert (default 128)\n"
+		"  --max-conns N         open connections in all (default 1024)\n"
+		"  --max-conns-per-client N\n"
+		"                        open connections of one client: an IPv4 address, an IPv6 /64,\n"
+		"                        all of loopback (default 64; behind a proxy, --max-conns)\n"
+		"  -h, --help            this usage\n"
+		"\n"
+		"docs/api.md describes the API; docs/operations.md the limits and the scheduled sync.\n",
+};
 
 /* "90", "90s", "10m", "1h" -> seconds. */
 static bool parse_duration(unsigned *out, const char *s)
@@ -148,14 +155,12 @@ int cmd_serve(int argc, char **argv)
 				return EXIT_ERROR;
 			}
 			break;
-		case 'h': fputs(serve_usage, stdout); return 0;
-		default: fputs(serve_usage, stderr); return EXIT_ERROR;
+		case 'h': return cli_usage("serve", false);
+		default: return cli_usage("serve", true);
 		}
 	}
-	if (optind != argc) {
-		fputs(serve_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (optind != argc)
+		return cli_usage("serve", true);
 	if ((err = server_listen_parse(&cfg, listen)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;

@@ -20,9 +20,21 @@
 #include "store/store.h"
 #include "util/error.h"
 
-static const char sync_usage[] =
-	"usage: trawl sync [NAME] [--data DIR] [--allow-insecure] [--allow-local] [--allow-private]\n"
-	"  fetch every registered repository (or NAME) into its mirror and index it\n";
+const struct cli_help cli_help_sync = {
+	.synopsis = "trawl sync [NAME] [--data DIR] [--allow-insecure] [--allow-local]\n"
+		    "           [--allow-private]\n",
+	.summary = "fetch every registered repository (or NAME) into its mirror and index it",
+	.options =
+		"Each URL is checked before its fetch under the policy its repository was added with\n"
+		"(trawl repo add --allow-*). A repository that fails is marked with the reason and\n"
+		"keeps its previous results; exit status 2 when any failed (docs/operations.md).\n"
+		"\n"
+		"  --data DIR        the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
+		"  --allow-insecure  also accept http:// for this run\n"
+		"  --allow-local     also accept file:// and local paths for this run\n"
+		"  --allow-private   also accept loopback, private and link-local hosts for this run\n"
+		"  -h, --help        this usage\n",
+};
 
 /* What indexing one repository produced: the commit indexed per branch and counts. */
 struct sync_indexed {
@@ -157,6 +169,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	struct gitmirror_result res;
 	struct sync_indexed x;
 	struct sync_counts c = { 0 };
+	struct gitmirror_opts mo = run->mo;
 	char *mirror = datadir_mirror(run->d, r->id);
 	int err, ret = 0;
 
@@ -169,7 +182,9 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		free(mirror);
 		return EXIT_ERROR;
 	}
-	err = gitmod.mirror_sync(&res, mirror, r->url, &run->mo);
+	/* SECURITY: P1: the URL is checked again before the fetch, under its stored policy. */
+	datadir_policy_widen(&mo.policy, &r->policy);
+	err = gitmod.mirror_sync(&res, mirror, r->url, &mo);
 	if (res.recloned)
 		fprintf(stderr, "trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
 			r->name, res.reclone_reason);
@@ -251,14 +266,12 @@ static int sync_main(int argc, char **argv)
 		case 'I': run.mo.policy.allow_insecure = true; break;
 		case 'L': run.mo.policy.allow_local = true; break;
 		case 'P': run.mo.policy.allow_private = true; break;
-		case 'h': fputs(sync_usage, stdout); return 0;
-		default: fputs(sync_usage, stderr); return EXIT_ERROR;
+		case 'h': return cli_usage("sync", false);
+		default: return cli_usage("sync", true);
 		}
 	}
-	if (argc - optind > 1) {
-		fputs(sync_usage, stderr);
-		return EXIT_ERROR;
-	}
+	if (argc - optind > 1)
+		return cli_usage("sync", true);
 	datadir_policy_env(&run.mo.policy);
 	if ((err = datadir_init(&d, data, false)) < 0) {
 		cli_report(err);

@@ -24,16 +24,34 @@ static void print_unknown_sections(const struct shard *sh)
 	}
 }
 
+const struct cli_help cli_help_verify = {
+	.synopsis = "trawl verify INDEXDIR\n",
+	.summary = "check every shard of an index: its structure, posting lists and checksums",
+	.options = "Prints \"ok SHARD (REPO, N documents)\" per good shard and the error of each bad\n"
+		   "one, and under a good shard each section a later trawl added and marked\n"
+		   "optional (its checksum checked, its content skipped); exit status 2 when any\n"
+		   "shard is bad (docs/index-format.md).\n",
+};
+
+const struct cli_help cli_help_ls = {
+	.synopsis = "trawl ls -d INDEXDIR [--skipped]\n",
+	.summary = "list the files of an index, with their sizes and whether they were indexed",
+	.options = "Prints REPO/PATH, size and status (indexed, or why not: binary, too large,\n"
+		   "unreadable, symlink, submodule), tab-separated.\n"
+		   "\n"
+		   "  -d, --dir INDEXDIR  the index\n"
+		   "  -s, --skipped       only the files that were not indexed\n"
+		   "  -h, --help          this usage\n",
+};
+
 int cmd_verify(int argc, char **argv)
 {
 	struct index *ix = NULL;
 	int err, bad = 0;
 	size_t n_shards;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fputs("usage: trawl verify INDEXDIR\n", argc == 2 ? stdout : stderr);
-		return EXIT_ERROR;
-	}
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage("verify", true);
 	if ((err = index_open(&ix, argv[1])) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
@@ -64,6 +82,7 @@ int cmd_ls(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "skipped", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct index *ix = NULL;
@@ -74,17 +93,16 @@ int cmd_ls(int argc, char **argv)
 	struct buf line;
 	int c, err, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "d:s", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:sh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 's': only_skipped = true; break;
-		default: fputs("usage: trawl ls -d INDEXDIR [--skipped]\n", stderr); return EXIT_ERROR;
+		case 'h': return cli_usage("ls", false);
+		default: return cli_usage("ls", true);
 		}
 	}
-	if (!dir || optind != argc) {
-		fputs("usage: trawl ls -d INDEXDIR [--skipped]\n", stderr);
-		return EXIT_ERROR;
-	}
+	if (!dir || optind != argc)
+		return cli_usage("ls", true);
 	if ((err = index_open(&ix, dir)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;

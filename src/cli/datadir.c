@@ -142,6 +142,20 @@ void datadir_policy_env(struct gurl_policy *p)
 	p->allow_private |= env_on("TRAWL_ALLOW_PRIVATE");
 }
 
+void datadir_policy_widen(struct gurl_policy *p, const struct store_policy *stored)
+{
+	p->allow_insecure |= stored->allow_insecure;
+	p->allow_local |= stored->allow_local;
+	p->allow_private |= stored->allow_private;
+}
+
+struct store_policy datadir_policy_to_store(const struct gurl_policy *p)
+{
+	return (struct store_policy){ .allow_insecure = p->allow_insecure,
+				      .allow_local = p->allow_local,
+				      .allow_private = p->allow_private };
+}
+
 bool datadir_owns(const char *name, const char *index_repo)
 {
 	return strcmp(index_repo, name) == 0;

@@ -52,6 +52,15 @@ int datadir_remove_tree(const char *dir);
 void datadir_policy_env(struct gurl_policy *p);
 
 /*
+ * The policy a sync checks a repository's URL under: what the repository was added with
+ * (stored), widened by *p (the run's flags and environment).
+ */
+void datadir_policy_widen(struct gurl_policy *p, const struct store_policy *stored);
+
+/* The policy `repo add` checked a URL under, as the registry stores it. */
+struct store_policy datadir_policy_to_store(const struct gurl_policy *p);
+
+/*
  * Whether index repository name index_repo belongs to registered repository name: one
  * repository in the index holds all its branches (branch sets), under the same name.
  */

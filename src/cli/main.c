@@ -16,25 +16,123 @@
 #define TRAWL_VERSION "0.1.0"
 #endif
 
-static const char usage[] =
-	"usage: trawl COMMAND [ARGS]\n"
-	"\n"
-	"commands:\n"
-	"  index  -o INDEXDIR [--name NAME] [--max-file-size SIZE] PATH...\n"
-	"                      index directories, one repository each\n"
-	"  search -d INDEXDIR|--data DIR [-F] [-i] [-w] [-l] [-c] [-m N] [--limit N] [--path REGEX]\n"
-	"         [--json] [--color WHEN] PATTERN\n"
-	"                      search the index (ripgrep-compatible output)\n"
-	"  ls     -d INDEXDIR [--skipped]   list indexed files (and skipped ones, with reasons)\n"
-	"  verify INDEXDIR     check every shard and checksum\n"
-	"  repo   add URL|PATH [--name NAME] [--branch B]... | list [--json] | status NAME [--json]\n"
-	"         | remove NAME     [--data DIR]   the repository registry (docs/operations.md)\n"
-	"  sync   [NAME] [--data DIR]   fetch and index registered repositories\n"
-	"  serve  [--data DIR] [--listen 127.0.0.1:6070] [--sync-interval 10m]\n"
-	"                      the HTTP API and web UI (docs/api.md)\n"
-	"  help | version\n"
-	"\n"
-	"exit status: 0 when something matched, 1 when nothing did, 2 on error\n";
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct cli_help help_help = {
+	.synopsis = "trawl help [COMMAND]\n",
+	.summary = "list the commands, or print one command's complete usage",
+	.options = "  trawl COMMAND --help is the same as trawl help COMMAND\n",
+};
+
+static const struct cli_help help_version = {
+	.synopsis = "trawl version\n",
+	.summary = "print trawl's version (also trawl --version)",
+	.options = "",
+};
+
+/*
+ * Every subcommand, in the order `trawl help` lists them: main() dispatches through this table
+ * and help prints from it (docs/internals/cli.md).
+ */
+static const struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const struct cli_help *help;
+} cli_commands[] = {
+	{ "index", cmd_index, &cli_help_index },
+	{ "search", cmd_search, &cli_help_search },
+	{ "ls", cmd_ls, &cli_help_ls },
+	{ "verify", cmd_verify, &cli_help_verify },
+	{ "repo", cmd_repo, &cli_help_repo },
+	{ "sync", cmd_sync, &cli_help_sync },
+	{ "serve", cmd_serve, &cli_help_serve },
+	{ "help", cmd_help, &help_help },
+	{ "version", cmd_version, &help_version },
+};
+
+#define N_COMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
+
+static const struct cli_command *command_find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(cli_commands[i].name, name) == 0)
+			return &cli_commands[i];
+	return NULL;
+}
+
+/* Writes text with prefix in front of its first line and indent in front of the others. */
+static void put_indented(FILE *f, const char *text, const char *prefix, const char *indent)
+{
+	const char *line = text;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+
+		fprintf(f, "%s%.*s\n", line == text ? prefix : indent, (int)n, line);
+		line += n + (nl != NULL);
+	}
+}
+
+static void usage_put(FILE *f, const struct cli_help *h)
+{
+	put_indented(f, h->synopsis, "usage: ", "       ");
+	fprintf(f, "\n%s\n", h->summary);
+	if (h->options[0])
+		fprintf(f, "\n%s", h->options);
+}
+
+int cli_usage(const char *name, bool is_error)
+{
+	const struct cli_command *c = command_find(name);
+
+	if (c)
+		usage_put(is_error ? stderr : stdout, c->help);
+	return is_error ? EXIT_ERROR : 0;
+}
+
+/* Every command with its summary and synopsis. */
+static void commands_put(FILE *f)
+{
+	fputs("usage: trawl COMMAND [ARGS]\n"
+	      "       trawl help COMMAND (or trawl COMMAND --help): a command's complete usage\n"
+	      "\n"
+	      "commands:\n", f);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct cli_help *h = cli_commands[i].help;
+
+		fprintf(f, "  %-8s %s\n", cli_commands[i].name, h->summary);
+		put_indented(f, h->synopsis, "           ", "           ");
+	}
+	fputs("\nexit status: 0 on success, 1 when a search matched nothing, 2 on error\n", f);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc == 1) {
+		commands_put(stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return cli_usage("help", true);
+	if (!(c = command_find(argv[1]))) {
+		cli_errorf("unknown command \"%s\" (trawl help lists them)", argv[1]);
+		return EXIT_ERROR;
+	}
+	return cli_usage(c->name, false);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return cli_usage("version", true);
+	printf("trawl %s\n", TRAWL_VERSION);
+	return 0;
+}
 
 void cli_report(int err)
 {
@@ -137,36 +235,34 @@ void cli_print_text(const char *s, size_t len, enum term_text how)
 	buf_dispose(&b);
 }
 
+static bool is_help_flag(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const char *name = argc > 1 ? argv[1] : NULL;
+	const struct cli_command *c;
 
-	if (!cmd || strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		fputs(usage, cmd ? stdout : stderr);
-		return cmd ? 0 : EXIT_ERROR;
-	}
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("trawl %s\n", TRAWL_VERSION);
-		return 0;
+	if (!name) {
+		commands_put(stderr);
+		return EXIT_ERROR;
 	}
 	/* Hidden: the pattern compiler's helper process (src/regex/hscompile.h). */
-	if (strcmp(cmd, "__compile") == 0 && argc == 2)
+	if (strcmp(name, "__compile") == 0 && argc == 2)
 		return hscompile_main();
+	if (is_help_flag(name))
+		name = "help";
+	else if (strcmp(name, "--version") == 0)
+		name = "version";
+	if (!(c = command_find(name))) {
+		cli_errorf("unknown command \"%s\" (try: trawl help)", name);
+		return EXIT_ERROR;
+	}
+	/* `trawl NAME --help` is `trawl help NAME` for every subcommand, before it checks anything. */
+	if (argc > 2 && is_help_flag(argv[2]))
+		return cli_usage(c->name, false);
 	hscompile_serve_helpers();
-	if (strcmp(cmd, "index") == 0)
-		return cmd_index(argc - 1, argv + 1);
-	if (strcmp(cmd, "search") == 0)
-		return cmd_search(argc - 1, argv + 1);
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(argc - 1, argv + 1);
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc - 1, argv + 1);
-	if (strcmp(cmd, "ls") == 0)
-		return cmd_ls(argc - 1, argv + 1);
-	if (strcmp(cmd, "repo") == 0)
-		return cmd_repo(argc - 1, argv + 1);
-	if (strcmp(cmd, "sync") == 0)
-		return cmd_sync(argc - 1, argv + 1);
-	cli_errorf("unknown command \"%s\" (try: trawl help)", cmd);
-	return EXIT_ERROR;
+	return c->run(argc - 1, argv + 1);
 }

@@ -11,8 +11,9 @@
  * stack. A simplifier then flattens the tree.
  *
  * patterntype: may be written anywhere but changes how the text is split (there are no /.../
- * delimiters under patterntype:literal), so the text is tokenized in keyword mode first and again
- * in literal mode when that first pass finds patterntype:literal.
+ * delimiters under patterntype:literal; under patterntype:regexp "(?" starts a term, not a
+ * group), so the text is tokenized in keyword mode first and again in the mode that first pass
+ * finds.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -387,6 +388,16 @@ static bool scan_filter(struct token *t, const char *q, size_t len, size_t i)
 	return true;
 }
 
+/*
+ * Whether the '(' at q[i] begins a group of the regexp rather than of the query: in the regexp
+ * type, "(?" (a flag group such as (?i) or (?s:...), a non-capturing or a named group) is part
+ * of the pattern, as in Sourcegraph; no query group can begin with '?'.
+ */
+static bool is_regexp_group(const char *q, size_t len, size_t i, enum mode mode)
+{
+	return mode == MODE_REGEXP && i + 1 < len && q[i + 1] == '?';
+}
+
 static int tokenize(struct parser *p, enum mode mode)
 {
 	const char *q = p->q;
@@ -404,7 +415,7 @@ static int tokenize(struct parser *p, enum mode mode)
 			t.kind = T_EOF;
 			return push_token(p, &t);
 		}
-		if (q[i] == '(' || q[i] == ')') {
+		if ((q[i] == '(' && !is_regexp_group(q, len, i, mode)) || q[i] == ')') {
 			t.kind = q[i] == '(' ? T_LPAREN : T_RPAREN;
 			t.len = 1;
 		} else if (scan_filter(&t, q, len, i)) {
@@ -739,7 +750,7 @@ static size_t parse_duration(uint64_t *ms, const char **why, const char *s, size
 }
 
 /* Formats milliseconds as a Go duration: 10s, 1m30s, 500ms, 1m0s500ms is written 1m500ms. */
-static int put_duration(struct buf *b, uint64_t ms)
+int query_duration_put(struct buf *b, uint64_t ms)
 {
 	uint64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, r = ms % 1000;
 	int err = 0;
@@ -1590,9 +1601,9 @@ int query_parse(struct query **out, const char *q, size_t len)
 	p.query = qr;
 	if ((err = tokenize(&p, MODE_KEYWORD)) < 0 || (err = first_mode(&p, &p.mode)) < 0)
 		goto out;
-	if (p.mode == MODE_LITERAL) {
-		p.is_tok_literal = true;
-		if ((err = tokenize(&p, MODE_LITERAL)) < 0)
+	if (p.mode != MODE_KEYWORD) {
+		p.is_tok_literal = p.mode == MODE_LITERAL;
+		if ((err = tokenize(&p, p.mode)) < 0)
 			goto out;
 	}
 	if ((err = parse_or(&p, &qr->root, NO_POS)) < 0)
@@ -1732,5 +1743,5 @@ int query_describe(struct buf *out, const struct query *q)
 		err = buf_puts(out, " count:all");
 	if (err < 0 || (err = buf_puts(out, " timeout:")) < 0)
 		return err;
-	return put_duration(out, q->timeout_ms);
+	return query_duration_put(out, q->timeout_ms);
 }

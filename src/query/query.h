@@ -100,4 +100,10 @@ void query_free(struct query *q);
  */
 int query_describe(struct buf *out, const struct query *q);
 
+/*
+ * Appends a duration of ms milliseconds as query_describe writes timeout: (a Go duration,
+ * docs/query-syntax.md): "1ms", "1s500ms", "1m30s", "0s". ENOMEM, ELIMIT from buf.
+ */
+int query_duration_put(struct buf *out, uint64_t ms);
+
 #endif

@@ -86,6 +86,20 @@ static const char *const migrations[] = {
 	"  WHERE name IN (SELECT name FROM retired_names);"
 	"UPDATE repos SET name = 'repo-' || id WHERE name IN (SELECT name FROM retired_names);"
 	"PRAGMA user_version = 2;",
+	/*
+	 * 3: the URL policy belongs to the repository. Until now each sync took it from its own
+	 * flags and environment, so the server's scheduled sync refused what `repo add` had
+	 * allowed. A URL registered before can only have been added with what its scheme needs
+	 * (http: --allow-insecure; file: or a path: --allow-local), so those are set from it;
+	 * whether a host needed --allow-private cannot be told without resolving it.
+	 */
+	"ALTER TABLE repos ADD COLUMN allow_insecure INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE repos ADD COLUMN allow_local INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE repos ADD COLUMN allow_private INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE repos SET allow_insecure = 1 WHERE lower(substr(url, 1, 7)) = 'http://';"
+	"UPDATE repos SET allow_local = 1"
+	"  WHERE substr(url, 1, 1) = '/' OR lower(substr(url, 1, 5)) = 'file:';"
+	"PRAGMA user_version = 3;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -437,8 +451,9 @@ static int add_patterns(struct store *s, int64_t id, char *const *patterns, size
 }
 
 int store_repo_add(int64_t *id, struct store *s, const char *name, const char *url,
-		   char *const *patterns, size_t n)
+		   const struct store_policy *policy, char *const *patterns, size_t n)
 {
+	static const struct store_policy none = { 0 };
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
@@ -449,9 +464,15 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 	}
 	if ((err = tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s, "INSERT INTO repos (name, url, created) "
-				"VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))")) < 0 ||
-	    (err = bind_text(s, st, 1, name)) < 0 || (err = bind_text(s, st, 2, url)) < 0)
+	if (!policy)
+		policy = &none;
+	if ((err = prep(&st, s, "INSERT INTO repos (name, url, created, allow_insecure, "
+				"allow_local, allow_private) VALUES (?1, ?2, "
+				"CAST(strftime('%s', 'now') AS INTEGER), ?3, ?4, ?5)")) < 0 ||
+	    (err = bind_text(s, st, 1, name)) < 0 || (err = bind_text(s, st, 2, url)) < 0 ||
+	    (err = bind_i64(s, st, 3, policy->allow_insecure)) < 0 ||
+	    (err = bind_i64(s, st, 4, policy->allow_local)) < 0 ||
+	    (err = bind_i64(s, st, 5, policy->allow_private)) < 0)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
@@ -497,7 +518,8 @@ void store_repos_free(struct store_repo *v, size_t n)
 }
 
 #define REPO_COLUMNS                                                                        \
-	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count"
+	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count, " \
+	"allow_insecure, allow_local, allow_private"
 
 static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 {
@@ -517,6 +539,11 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 	r->index_bytes = (uint64_t)sqlite3_column_int64(st, 7);
 	r->files = (uint64_t)sqlite3_column_int64(st, 8);
 	r->skipped_count = (uint64_t)sqlite3_column_int64(st, 9);
+	r->policy = (struct store_policy){
+		.allow_insecure = sqlite3_column_int(st, 10) != 0,
+		.allow_local = sqlite3_column_int(st, 11) != 0,
+		.allow_private = sqlite3_column_int(st, 12) != 0,
+	};
 	if (oom || !r->name || !r->url) {
 		store_repo_dispose(r);
 		return nomem();

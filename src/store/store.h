@@ -1,6 +1,7 @@
 /*
  * The metadata store: DATA/trawl.db, an SQLite database holding the repository registry
- * (repositories, the branch patterns to index, the commit indexed per branch, sync state).
+ * (repositories, the URL policy each was added under, the branch patterns to index, the commit
+ * indexed per branch, sync state).
  *
  * The schema evolves through an ordered list of migration steps (store.c); the database's
  * PRAGMA user_version says how many have been applied. Opening applies the missing steps in one
@@ -21,7 +22,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096
@@ -38,6 +39,16 @@ enum store_state {
 /* "new", "syncing", "indexed", "error". */
 const char *store_state_name(enum store_state s);
 
+/*
+ * What the URL policy (git/url.h) allowed when a repository was added: every sync checks its
+ * URL under the same policy, whoever runs it (the server's scheduled sync included).
+ */
+struct store_policy {
+	bool allow_insecure; /* http:// */
+	bool allow_local;    /* file:// and local paths */
+	bool allow_private;  /* hosts resolving to loopback, private, link-local, ... */
+};
+
 struct store_branch {
 	char *name;     /* the branch name (data: may hold anything a ref name may) */
 	char commit[65];  /* hex commit id indexed (SHA-1 or SHA-256) */
@@ -52,6 +63,7 @@ struct store_repo {
 	int64_t last_sync; /* unix seconds of the last finished sync, 0 = never */
 	char *last_error;  /* NULL when the last sync succeeded (or none ran) */
 	enum store_state state;
+	struct store_policy policy; /* the URL policy it was added under */
 	uint64_t index_bytes, files, skipped_count;
 	char **patterns; /* the --branch patterns as given, in order; NULL-terminated */
 	size_t n_patterns;
@@ -71,12 +83,13 @@ void store_close(struct store *s);
 int store_schema_version(struct store *s, int *version);
 
 /*
- * Adds a repository (state new) with its branch patterns (n may be 0: HEAD only). *id gets its
- * id. EINVAL when the name is taken (the message says so) or a pattern is given twice, ELIMIT
- * for a URL over STORE_URL_MAX, EIO.
+ * Adds a repository (state new) with the URL policy it was checked under (NULL: nothing beyond
+ * the default) and its branch patterns (n may be 0: HEAD only). *id gets its id. EINVAL when
+ * the name is taken (the message says so) or a pattern is given twice, ELIMIT for a URL over
+ * STORE_URL_MAX, EIO.
  */
 int store_repo_add(int64_t *id, struct store *s, const char *name, const char *url,
-		   char *const *patterns, size_t n);
+		   const struct store_policy *policy, char *const *patterns, size_t n);
 
 /* The repository called name, with patterns and branches. ENOTFOUND, EIO, ENOMEM. */
 int store_repo_get(struct store_repo *out, struct store *s, const char *name);

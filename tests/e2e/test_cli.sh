@@ -97,4 +97,34 @@ cp "$T/backup" "$shard"
 printf '\xff' | dd of="$shard" bs=1 seek=$(( $(stat -c %s "$shard") / 2 )) conv=notrunc 2>/dev/null
 expect_status "verify detects a flipped byte" 2 "$TRAWL" verify "$IX"
 
+# Help: every subcommand answers --help, -h and `trawl help NAME` with its complete usage on
+# stdout (exit 0); `trawl help` lists every subcommand with every form and flag.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)/src/cli
+all_help=$("$TRAWL" help 2>/dev/null); st=$?
+expect_eq "trawl help: exit 0" 0 "$st"
+for c in index search ls verify repo sync serve help version; do
+  out=$("$TRAWL" "$c" --help 2>"$T/err"); st=$?
+  case "$st:$out" in "0:usage: trawl $c"*) ok "$c --help: its usage on stdout, exit 0";; *) not_ok "$c --help: its usage on stdout, exit 0" "status $st" "$out" "$(cat "$T/err")";; esac
+  expect_eq "$c -h is $c --help" "$out" "$("$TRAWL" "$c" -h 2>&1)"
+  expect_eq "help $c is $c --help" "$out" "$("$TRAWL" help "$c" 2>&1)"
+  case $all_help in *"
+  $c "*"trawl $c"*) ok "trawl help lists $c";; *) not_ok "trawl help lists $c" "$all_help";; esac
+done
+for f in -e --branch --worktree --max-file-size --json --allow-local --sync-interval --skipped; do
+  case $all_help in *"$f"*) ok "trawl help lists $f";; *) not_ok "trawl help lists $f" "$all_help";; esac
+done
+# Each long option a subcommand parses (its getopt table, or repo's own loop) is in its usage.
+for pair in index:cmd_index.c search:cmd_search.c ls:cmd_verify.c repo:cmd_repo.c sync:cmd_sync.c serve:cmd_serve.c; do
+  c=${pair%%:*}; usage=$("$TRAWL" help "$c" 2>&1)
+  missing=""
+  for o in $(grep -oE '\{ "[a-z-]+", (no|required)_argument|strn?cmp\(a, "--[a-z-]+' "$SRC/${pair#*:}" | grep -oE '"-*[a-z-]+' | tr -d '"' | sed 's/^-*//' | sort -u); do
+    case $usage in *"--$o"*) ;; *) missing="$missing --$o";; esac
+  done
+  expect_eq "trawl help $c names every option it takes" "" "$missing"
+done
+"$TRAWL" repo add --name x --branch -h --data "$T/nodata" "$T/other" >/dev/null 2>"$T/err"; st=$?
+case "$st:$(cat "$T/err")" in "2:"*"--branch: not a valid branch name"*) ok "repo add --branch -h is a branch value, not help";; *) not_ok "repo add --branch -h is a branch value, not help" "status $st" "$(cat "$T/err")";; esac
+expect_status "help of an unknown command is an error" 2 "$TRAWL" help nosuch
+expect_status "no command at all is an error" 2 "$TRAWL"
+
 finish

@@ -31,6 +31,12 @@ expect_eq "a quoted phrase is one term" "beta/docs/parsing.md:3:parse config fil
 expect_eq "/regex/ inside a keyword query" "gamma/lib.rs:1:fn parse() {}" "$(q '/^fn p\w+\(\)/')"
 expect_eq "patterntype:regexp" "gamma/lib.rs:1:fn parse() {}" "$(q 'patterntype:regexp ^fn\sp')"
 expect_eq "patterntype:literal keeps metacharacters" "beta/cmd/main.c:1:int main(void) { return parse(); }" "$(q 'patterntype:literal parse();')"
+# Under patterntype:regexp, "(?" is the regexp's own group, not a query parenthesis.
+expect_eq "patterntype:regexp (?i)FLAG is an inline flag group" "alpha/tests/test_config.py:2:    return ParseConfig" \
+  "$(q 'case:yes patterntype:regexp (?i)return\sPARSECONFIG')"
+expect_eq "patterntype:regexp (?s)a.b is a pattern" "gamma/lib.rs:1:fn parse() {}" "$(q 'patterntype:regexp (?s)fn.parse')"
+expect_eq "... (?:...) too, inside a query group" "gamma/lib.rs:1:fn parse() {}" "$(q 'patterntype:regexp ((?:fn|zz)\spar OR nomatchzz)')"
+expect_eq "... the same lines as the -e form" "$(q -e '(?i)RETURN\sPARSECONFIG')" "$(q 'case:yes patterntype:regexp (?i)RETURN\sPARSECONFIG')"
 expect_eq "case:yes is case-sensitive" "alpha/tests/test_config.py:2:    return ParseConfig" "$(q 'case:yes ParseConfig -file:_test')"
 
 # Filters.
@@ -63,6 +69,17 @@ expect_eq "count:all is exhaustive" "$(q 'count:all parse' | wc -l)" "$(q 'count
 json=$(q --json 'count:1 parse' | tail -1)
 case $json in *'"limit_hit":true'*'"timeout_hit":false'*) ok "the JSON summary says which limit was hit";; *) not_ok "the JSON summary says which limit was hit" "$json";; esac
 expect_status "timeout: is accepted and bounded" 0 "$TRAWL" search -d "$IX" 'timeout:90s parse'
+# 40,000 matching lines take longer than 1 ms to find; the message names the timeout as given.
+# Compiling can take the millisecond too (a different message): then it is tried again.
+mkdir -p "$T/many"
+for i in $(seq 1000); do printf 'needle line %d\n' $(seq 40) > "$T/many/f$i.txt"; done
+"$TRAWL" index -q -o "$T/manyix" "$T/many"
+for _ in 1 2 3 4 5; do
+  "$TRAWL" search -d "$T/manyix" 'count:all timeout:1ms needle' >/dev/null 2>"$T/err"
+  grep -q 'compiled' "$T/err" || break
+done
+expect_eq "a timeout:1ms that stops the search is reported as timeout:1ms" \
+  "trawl: stopped by the time limit (timeout:1ms); results so far shown" "$(cat "$T/err")"
 
 # Ranking: the file-name match first, source before tests and vendored code.
 first=$(q 'config' | head -1 | cut -d: -f1)

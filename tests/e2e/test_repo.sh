@@ -93,6 +93,8 @@ assert a["files"] == 2 and a["skipped_count"] == 1 and a["index_bytes"] > 0, a
 assert a["url"].startswith("git://127.0.0.1:"), a
 PY
 then ok "list --json: state, branch commit, sizes, skipped count"; else not_ok "list --json: state, branch commit, sizes, skipped count" "$(cat "$T/list.json")"; fi
+expect_eq "list --json: the URL policy alpha was added under" '["insecure", "private"]' "$(python3 -c 'import json,sys; print(json.dumps([r for r in map(json.loads, open(sys.argv[1])) if r["name"]=="alpha"][0]["allow"]))' "$T/list.json")"
+expect_eq "... and list says it" "  added with --allow-insecure --allow-private" "$("$TRAWL" repo list --data "$D" | grep -m1 'added with')"
 out=$("$TRAWL" repo status --data "$D" alpha)
 case $out in *"alpha	indexed"*"branch main at $alpha_head (default)"*"skipped alpha/sub/blob.bin	12	binary"*) ok "status lists every skipped file with its reason";; *) not_ok "status lists every skipped file with its reason" "$out";; esac
 "$TRAWL" repo status --data "$D" --json alpha > "$T/st.json"
@@ -193,9 +195,11 @@ done
 if grep -q 'canary-7' "$T/.out"; then not_ok "no refused URL was stored or named" "$(cat "$T/.out")"; else ok "no refused URL was stored or named"; fi
 check "an ssh login name alone is still accepted" "$TRAWL" repo add --data "$P" --name sshuser "ssh://git@127.0.0.1:$canary_port/x.git" "${OPEN[@]}"
 "$TRAWL" repo remove --data "$P" sshuser >/dev/null 2>&1
-# Allowed at add time, then refused at sync time without the flag: checked before every fetch.
+# Allowed at add time, then refused at sync time once its stored policy no longer allows it:
+# the URL is checked again before every fetch.
 check "a loopback URL is accepted with --allow-private" "$TRAWL" repo add --data "$P" --name late "http://127.0.0.1:$canary_port/alpha.git" --allow-insecure --allow-private
-expect_status "... and refused at sync without it" 2 "$TRAWL" sync --data "$P" --allow-insecure
+python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE repos SET allow_private = 0"); db.commit()' "$P/trawl.db"
+expect_status "... and refused at sync when its stored policy no longer allows it" 2 "$TRAWL" sync --data "$P" --allow-insecure
 case $(cat "$T/.err") in *"late: fetch: "*"allow-private"*) ok "... saying why";; *) not_ok "... saying why" "$(cat "$T/.err")";; esac
 expect_eq "the listener saw no connection at all" "" "$(cat "$T/canary.log")"
 
@@ -272,6 +276,8 @@ db.execute("UPDATE repos SET url = ? WHERE name = 'private'",
            ("http://ghp_U-canary-9@127.0.0.1:%s/alpha.git" % sys.argv[2],))
 db.execute("UPDATE repos SET url = ? WHERE name LIKE 'beta%'",
            ("http://127.0.0.1:%s/beta.git?access_token=Q-canary-9" % sys.argv[3],))
+for col in ("allow_insecure", "allow_local", "allow_private"):
+    db.execute("ALTER TABLE repos DROP COLUMN " + col)
 db.execute("DROP TABLE retired_names")
 db.execute("PRAGMA user_version = 1")
 db.commit()
@@ -314,5 +320,30 @@ g -C "$L" rm -q a.txt; printf 'three\n' > "$L/d.txt"; printf 'four\n' > "$L/e.tx
 "$TRAWL" sync --data "$LD" --allow-local >"$T/.out" 2>&1
 case $(cat "$T/.out") in *incremental*) ok "a sync after one commit is incremental";; *) not_ok "a sync after one commit is incremental" "$(cat "$T/.out")";; esac
 expect_eq "... and counts the live files (a deleted one no longer)" "4 1" "$(counts)"
+
+# --- the URL policy belongs to the repository: every sync uses what it was added with ----------
+SD=$T/stored-data
+check "a local repository is added with --allow-local" "$TRAWL" repo add --data "$SD" --name stored --allow-local "$L"
+expect_status "a plain trawl sync uses the policy it was added with" 0 "$TRAWL" sync --data "$SD"
+expect_eq "... and list --json shows it" '["local"]' "$("$TRAWL" repo list --data "$SD" --json | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.readline())["allow"]))')"
+expect_eq "... and so does list" "  added with --allow-local" "$("$TRAWL" repo list --data "$SD" | grep 'added with')"
+printf 'scheduled_marker\n' > "$L/s.txt"; g -C "$L" add -A; g -C "$L" commit -q -m 3
+head3=$(g -C "$L" rev-parse HEAD)
+# The server's scheduled sync: plain `trawl serve`, no flag, no TRAWL_ALLOW_* in its environment.
+"$TRAWL" serve --data "$SD" --listen 127.0.0.1:0 --sync-interval 1s >"$T/serve.out" 2>&1 &
+serve_pid=$!; pids+=("$serve_pid")
+state=""
+for _ in $(seq 600); do
+  state=$("$TRAWL" repo list --data "$SD" --json 2>/dev/null | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+print("error: %s" % r["last_error"] if r["state"] == "error" else
+      "synced" if r["branches"] and r["branches"][0]["commit"] == sys.argv[1] else "")' "$head3")
+  [ -n "$state" ] && break
+  sleep 0.1
+done
+kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null
+expect_eq "the server's scheduled sync uses the stored policy too" "synced" "$state"
+expect_eq "... and indexes the new commit" "stored/s.txt:1:scheduled_marker" "$("$TRAWL" search --data "$SD" -e scheduled_marker)"
 
 finish

@@ -2,8 +2,9 @@
  * Unit tests for src/store/store.c: the schema is created from nothing and reopened unchanged, a
  * database from a newer trawl is refused and left alone, a file that is not a database is
  * refused, the repository rows (add, get, list, state changes, branches, removal) keep their
- * contracts, names and patterns unique, and a registry of schema 1 loses the secrets its URLs
- * and names held.
+ * contracts, names and patterns unique, a registry of schema 1 loses the secrets its URLs
+ * and names held, and the URL policy a repository was added under is kept with it (set from
+ * the URL for one registered under schema 2).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,7 +89,7 @@ static void reopening_keeps_the_data(void **state)
 	int version = -1;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&id, s, "proj", "https://example.com/proj.git", pats, 2), 0);
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://example.com/proj.git", NULL, pats, 2), 0);
 	store_close(s);
 	assert_int_equal(store_open(&s, dbpath), 0);
 	assert_int_equal(store_schema_version(s, &version), 0);
@@ -124,7 +125,7 @@ static void a_newer_database_is_refused_and_untouched(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&id, s, "kept", "https://example.com/k.git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "kept", "https://example.com/k.git", NULL, NULL, 0), 0);
 	store_close(s);
 	set_version(dbpath, 99);
 	assert_int_equal(store_open(&s, dbpath), TRAWL_EUNSUPPORTED);
@@ -186,8 +187,8 @@ static void names_are_unique(void **state)
 	int64_t a, b;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&a, s, "proj", "https://a/x.git", NULL, 0), 0);
-	assert_int_equal(store_repo_add(&b, s, "proj", "https://b/y.git", NULL, 0), TRAWL_EINVAL);
+	assert_int_equal(store_repo_add(&a, s, "proj", "https://a/x.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&b, s, "proj", "https://b/y.git", NULL, NULL, 0), TRAWL_EINVAL);
 	assert_int_equal(b, 0);
 	assert_non_null(strstr(error_last(), "already exists"));
 	/* The failed add left nothing behind. */
@@ -206,7 +207,7 @@ static void duplicate_patterns_are_refused_atomically(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", pats, 3), TRAWL_EINVAL);
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", NULL, pats, 3), TRAWL_EINVAL);
 	assert_non_null(strstr(error_last(), "given twice"));
 	assert_int_equal(store_repo_get(&r, s, "proj"), TRAWL_ENOTFOUND);
 	store_close(s);
@@ -221,7 +222,7 @@ static void names_are_data_not_sql(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&id, s, evil, "https://a/'\".git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, evil, "https://a/'\".git", NULL, NULL, 0), 0);
 	assert_int_equal(store_repo_get(&r, s, evil), 0);
 	assert_string_equal(r.name, evil);
 	assert_string_equal(r.url, "https://a/'\".git");
@@ -244,7 +245,7 @@ static void sync_results_are_recorded(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", NULL, NULL, 0), 0);
 	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
 	assert_int_equal(r.state, STORE_STATE_NEW);
 	assert_int_equal(r.last_sync, 0);
@@ -296,14 +297,14 @@ static void removal_deletes_rows_and_never_reuses_ids(void **state)
 	int64_t a, b;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&a, s, "proj", "https://a/x.git", pats, 1), 0);
+	assert_int_equal(store_repo_add(&a, s, "proj", "https://a/x.git", NULL, pats, 1), 0);
 	assert_int_equal(store_repo_set_synced(s, a, 1, 1, 1, 0, &br, 1), 0);
 	assert_int_equal(store_repo_remove(s, a), 0);
 	assert_int_equal(store_repo_get(&r, s, "proj"), TRAWL_ENOTFOUND);
 	assert_non_null(strstr(error_last(), "no repository named \"proj\""));
 	assert_int_equal(store_repo_remove(s, a), TRAWL_ENOTFOUND);
 	assert_int_equal(store_repo_set_syncing(s, a), TRAWL_ENOTFOUND);
-	assert_int_equal(store_repo_add(&b, s, "proj", "https://a/x.git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&b, s, "proj", "https://a/x.git", NULL, NULL, 0), 0);
 	assert_true(b > a);
 	/* The old branch rows went with the old repository. */
 	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
@@ -321,9 +322,9 @@ static void list_is_sorted_by_name(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&id, s, "zeta", "https://a/z.git", NULL, 0), 0);
-	assert_int_equal(store_repo_add(&id, s, "alpha", "https://a/a.git", NULL, 0), 0);
-	assert_int_equal(store_repo_add(&id, s, "mid", "https://a/m.git", NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "zeta", "https://a/z.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "alpha", "https://a/a.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "mid", "https://a/m.git", NULL, NULL, 0), 0);
 	assert_int_equal(store_repo_list(&v, &n, s), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(v[0].name, "alpha");
@@ -343,7 +344,7 @@ static void overlong_urls_are_refused(void **state)
 	assert_non_null(url);
 	memset(url, 'a', STORE_URL_MAX + 1);
 	url[STORE_URL_MAX + 1] = 0;
-	assert_int_equal(store_repo_add(&id, s, "p", url, NULL, 0), TRAWL_ELIMIT);
+	assert_int_equal(store_repo_add(&id, s, "p", url, NULL, NULL, 0), TRAWL_ELIMIT);
 	free(url);
 	store_close(s);
 }
@@ -359,6 +360,15 @@ static void raw_sql(const char *path, const char *sql)
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/* Takes a database this trawl made back to what schema 2 had. */
+static void downgrade_to_schema_2(const char *path)
+{
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN allow_insecure");
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN allow_local");
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN allow_private");
+	raw_sql(path, "PRAGMA user_version = 2");
 }
 
 static const struct store_repo *find(const struct store_repo *v, size_t n, const char *name)
@@ -393,11 +403,12 @@ static void schema_1_secrets_are_removed_and_query_names_retired(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		assert_int_equal(store_repo_add(&id, s, rows[i][0], rows[i][1], NULL, 0), 0);
+		assert_int_equal(store_repo_add(&id, s, rows[i][0], rows[i][1], NULL, NULL, 0), 0);
 		if (strcmp(rows[i][0], "x2.git?t=PW-canary") == 0)
 			x2_id = id;
 	}
 	store_close(s);
+	downgrade_to_schema_2(dbpath);
 	raw_sql(dbpath, "DROP TABLE retired_names");
 	raw_sql(dbpath, "PRAGMA user_version = 1");
 
@@ -452,6 +463,72 @@ static void schema_1_secrets_are_removed_and_query_names_retired(void **state)
 	store_close(s);
 }
 
+static void the_url_policy_is_stored_with_the_repository(void **state)
+{
+	static const struct store_policy local = { .allow_local = true, .allow_private = true };
+	struct store *s = open_fresh();
+	struct store_repo r;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "mine", "/srv/mine.git", &local, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "plain", "https://a/p.git", NULL, NULL, 0), 0);
+	store_close(s);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_repo_get(&r, s, "mine"), 0);
+	assert_false(r.policy.allow_insecure);
+	assert_true(r.policy.allow_local);
+	assert_true(r.policy.allow_private);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_get(&r, s, "plain"), 0);
+	assert_false(r.policy.allow_insecure || r.policy.allow_local || r.policy.allow_private);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
+static void schema_2_repositories_get_the_policy_their_url_needed(void **state)
+{
+	static const char *const rows[][2] = {
+		{ "path", "/srv/path.git" },
+		{ "file", "FILE:///srv/file.git" },
+		{ "http", "HTTP://127.0.0.1:9/http.git" },
+		{ "https", "https://host/https.git" },
+		{ "ssh", "git@host:team/ssh.git" },
+	};
+	struct store *s = open_fresh();
+	struct store_repo *v = NULL;
+	const struct store_repo *r;
+	size_t n = 0;
+	int64_t id;
+	int version = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(store_repo_add(&id, s, rows[i][0], rows[i][1], NULL, NULL, 0), 0);
+	store_close(s);
+	downgrade_to_schema_2(dbpath);
+
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(store_repo_list(&v, &n, s), 0);
+	assert_int_equal(n, sizeof(rows) / sizeof(rows[0]));
+	r = find(v, n, "path");
+	assert_true(r->policy.allow_local && !r->policy.allow_insecure && !r->policy.allow_private);
+	r = find(v, n, "file");
+	assert_true(r->policy.allow_local && !r->policy.allow_insecure && !r->policy.allow_private);
+	r = find(v, n, "http");
+	assert_true(r->policy.allow_insecure && !r->policy.allow_local && !r->policy.allow_private);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].name, "https") != 0 && strcmp(v[i].name, "ssh") != 0)
+			continue;
+		assert_false(v[i].policy.allow_insecure || v[i].policy.allow_local ||
+			     v[i].policy.allow_private);
+	}
+	store_repos_free(v, n);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +545,8 @@ int main(void)
 		cmocka_unit_test(list_is_sorted_by_name),
 		cmocka_unit_test(overlong_urls_are_refused),
 		cmocka_unit_test(schema_1_secrets_are_removed_and_query_names_retired),
+		cmocka_unit_test(the_url_policy_is_stored_with_the_repository),
+		cmocka_unit_test(schema_2_repositories_get_the_policy_their_url_needed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
