@@ -13,7 +13,9 @@
 
 #include "query/lang.h"
 #include "query/query.h"
+#include "search/request.h"
 #include "search/search_json.h"
+#include "server/access.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -23,22 +25,23 @@
 #define Q_MAX 4096
 #define CONTEXT_MAX 10
 
-/* ---- the places the lead fills in at merge ---- */
+/* ---- shared pieces ---- */
 
-/*
- * SECURITY: the repositories a request may read, decided here and nowhere else. Until accounts
- * exist (a later issue replaces this with the caller's readable set from src/auth) the server
- * listens on loopback only and every caller reads every repository.
- */
-const struct search_repos *handlers_readable_repos(const struct req *rq)
+/* A handler's 404 (route_error_of answers it). */
+static int not_found(const char *msg)
 {
-	static const struct search_repos all = { .is_all = true };
-
-	(void)rq;
-	return &all;
+	error_set("%s", msg);
+	return TRAWL_ENOTFOUND;
 }
 
-/* ---- shared pieces ---- */
+/*
+ * A failure of the server's own (a buffer, a shard read): whatever its code, a bare 500, never
+ * the 404 or 400 its code would give a caller's mistake.
+ */
+static int internal(int err)
+{
+	return route_error_of(err)->status >= 500 ? err : TRAWL_EIO;
+}
 
 unsigned handlers_search_threads(struct srv *s, bool is_stream)
 {
@@ -52,11 +55,15 @@ unsigned handlers_search_threads(struct srv *s, bool is_stream)
 	return is_stream && atomic_load(&s->searches) <= 1 ? s->n_cpus : 1;
 }
 
-int handlers_search_opts(struct search_opts *o, const struct query *q, const struct srv *s)
+void handlers_search_request(struct search_request *out, const struct query *q,
+			     const struct req *rq, bool is_stream)
 {
-	*o = (struct search_opts){ .query = q, .want_lines = true, .want_ranges = true,
-				   .is_resident = true, .mem_limit = s->query_mem };
-	return 0;
+	*out = (struct search_request){
+		.readable = access_readable_repos(&rq->caller),
+		.opts = { .query = q, .want_lines = true, .want_ranges = true,
+			  .is_resident = true, .mem_limit = rq->s->query_mem,
+			  .n_threads = handlers_search_threads(rq->s, is_stream) },
+	};
 }
 
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status)
@@ -65,19 +72,12 @@ int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *st
 	const char *msg = error_last();
 	const char *code = "bad_query";
 
-	switch (err) {
-	case TRAWL_EINVAL:
-	case TRAWL_EUNSUPPORTED:
-	case TRAWL_ELIMIT:
-	case TRAWL_ETIMEOUT: /* its pattern took longer than its timeout: to compile */
-		*status = 400;
-		break;
-	default:
-		*status = 500;
+	/* A query's 4xx is always a bad query (400); anything else hides its detail. */
+	*status = route_error_of(err)->status < 500 ? 400 : 500;
+	if (*status == 500) {
 		code = "internal";
 		msg = "internal error";
 		pos = (size_t)-1;
-		break;
 	}
 	if (pos != (size_t)-1 && qtext && pos <= strlen(qtext)) {
 		column = 1;
@@ -95,7 +95,21 @@ int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *st
 	return buf_puts(b, "}}");
 }
 
-/* Parses the q and context parameters shared by both search routes. */
+int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg)
+{
+	int err;
+
+	if ((err = buf_puts(b, "{\"kind\":\"")) < 0 || (err = buf_puts(b, search_alert_kind(a))) < 0 ||
+	    (err = buf_puts(b, "\",\"message\":")) < 0 ||
+	    (err = json_put_string(b, msg, strlen(msg), NULL)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+/*
+ * Parses the q and context parameters shared by both search routes. 1: the query does not
+ * parse, and rq holds its 400 answer (with the column).
+ */
 static int search_params(struct query **q, const char **qtext, unsigned *context, struct req *rq)
 {
 	const char *v;
@@ -106,77 +120,45 @@ static int search_params(struct query **q, const char **qtext, unsigned *context
 	*context = 0;
 	if ((err = req_param(qtext, &len, rq, "q")) < 0)
 		return err;
-	if (!*qtext || len == 0)
-		return req_error(rq, 400, "bad_request", "the q parameter is required", 0);
-	if (len > Q_MAX)
-		return req_error(rq, 400, "bad_request", "q is over 4096 bytes", 0);
+	if (!*qtext || len == 0) {
+		error_set("the q parameter is required");
+		return TRAWL_EINVAL;
+	}
+	if (len > Q_MAX) {
+		error_set("q is over 4096 bytes");
+		return TRAWL_EINVAL;
+	}
 	if ((err = req_param(&v, &len, rq, "context")) < 0)
 		return err;
 	if (v) {
 		if (len == 0 || len > 2 || v[0] < '0' || v[0] > '9' ||
 		    (len == 2 && (v[1] < '0' || v[1] > '9')) ||
-		    (unsigned)strtoul(v, NULL, 10) > CONTEXT_MAX)
-			return req_error(rq, 400, "bad_request", "context must be a number from 0 to 10",
-					 0);
+		    (unsigned)strtoul(v, NULL, 10) > CONTEXT_MAX) {
+			error_set("context must be a number from 0 to 10");
+			return TRAWL_EINVAL;
+		}
 		*context = (unsigned)strtoul(v, NULL, 10);
 	}
 	if ((err = query_parse(q, *qtext, len = strlen(*qtext))) < 0) {
 		unsigned status;
 
 		metrics_query(&rq->s->metrics, 0, true);
-		if (handlers_query_error(&rq->body, err, *qtext, &status) < 0)
-			return req_error(rq, 500, "internal", "internal error", 0);
+		if ((err = handlers_query_error(&rq->body, err, *qtext, &status)) < 0)
+			return err;
 		rq->status = status;
 		rq->ctype = "application/json; charset=utf-8";
-		return TRAWL_EINVAL;
+		return 1;
 	}
 	return 0;
 }
 
-static int put_alert(struct buf *b, bool is_first, const char *kind, const char *msg)
-{
-	int err;
-
-	if ((err = buf_puts(b, is_first ? "{\"kind\":\"" : ",{\"kind\":\"")) < 0 ||
-	    (err = buf_puts(b, kind)) < 0 || (err = buf_puts(b, "\",\"message\":")) < 0 ||
-	    (err = json_put_string(b, msg, strlen(msg), NULL)) < 0)
-		return err;
-	return buf_putc(b, '}');
-}
-
-/*
- * The alerts that end a search's answer (docs/api.md), in order, for the JSON response and the
- * stream alike: put(arg, kind, message) for each; stops at put's first error.
- */
-int handlers_alerts(const struct query *q, const struct search_stats *st, bool is_body_full,
-		    int (*put)(void *arg, const char *kind, const char *msg), void *arg)
-{
-	int err = 0;
-
-	for (size_t i = 0; q && i < q->n_warnings && !err; i++)
-		err = put(arg, "warning", q->warnings[i]);
-	if (!err && st->rev_missing)
-		err = put(arg, "warning", st->rev_warning);
-	if (!err && st->is_limit_hit)
-		err = put(arg, "limit", "the result limit stopped the search (count:all for every "
-					"result)");
-	if (!err && st->is_mem_limit)
-		err = put(arg, "limit", "the memory limit of one query stopped the search; the "
-					"results are those found before it (narrow the query)");
-	if (!err && is_body_full)
-		err = put(arg, "limit", "the response size limit stopped the results; the "
-					"streaming API (/api/v1/search/stream) has none");
-	if (!err && st->is_timeout)
-		err = put(arg, "timeout", "the time limit stopped the search; the results are "
-					  "those found in time");
-	return err;
-}
-
 /* ---- /api/v1/search ---- */
 
-struct collect {
+/* The JSON answer's sink: results into the body, alerts aside until the summary is written. */
+struct json_sink {
+	struct search_sink sink; /* first: the request hands it back */
 	struct buf *b;
-	struct search_select sel;
+	struct buf alerts;
 	unsigned context;
 	/*
 	 * The most the JSON answer holds (a quarter of the query memory limit): past it the
@@ -185,49 +167,41 @@ struct collect {
 	 */
 	size_t max;
 	size_t n;
-	bool is_full;  /* max stopped the results */
-	int err;
+	size_t n_alerts;
 };
 
-static int collect_file(const struct search_file *f, void *arg)
+static int json_file(struct search_sink *sk, const struct search_file *f)
 {
-	struct collect *c = arg;
-	struct search_json_opts jo = { .context = c->context };
-	struct search_file g;
-	size_t mark = c->b->len;
+	struct json_sink *js = (struct json_sink *)sk;
+	struct search_json_opts jo = { .context = js->context };
+	size_t mark = js->b->len;
 
-	if (!search_select_apply(&c->sel, &g, f))
-		return 0;
-	if (mark >= c->max) {
-		c->is_full = true;
+	if (mark >= js->max) {
+		sk->is_full = true;
 		return 1;
 	}
-	if ((c->n && (c->err = buf_putc(c->b, ',')) < 0) ||
-	    (c->err = search_json_file(c->b, &g, &jo)) < 0) {
-		if (c->err != TRAWL_ELIMIT)
+	if ((js->n && (sk->err = buf_putc(js->b, ',')) < 0) ||
+	    (sk->err = search_json_file(js->b, f, &jo)) < 0) {
+		if (sk->err != TRAWL_ELIMIT)
 			return 1;
 		/* One file over the buffer's own maximum: drop it whole and stop there. */
-		c->b->len = mark;
-		c->err = 0;
-		c->is_full = true;
+		js->b->len = mark;
+		sk->err = 0;
+		sk->is_full = true;
 		return 1;
 	}
-	c->n++;
+	js->n++;
 	return 0;
 }
 
-struct json_alerts {
-	struct buf *b;
-	bool is_first;
-};
-
-static int put_json_alert(void *arg, const char *kind, const char *msg)
+static int json_alert(struct search_sink *sk, enum search_alert a, const char *msg)
 {
-	struct json_alerts *ja = arg;
-	int err = put_alert(ja->b, ja->is_first, kind, msg);
+	struct json_sink *js = (struct json_sink *)sk;
+	int err;
 
-	ja->is_first = false;
-	return err;
+	if (js->n_alerts++ && (err = buf_putc(&js->alerts, ',')) < 0)
+		return err;
+	return handlers_alert_json(&js->alerts, a, msg);
 }
 
 /* What a JSON search needs on its search thread. */
@@ -247,6 +221,25 @@ struct search_work {
  */
 #define INLINE_BUDGET_MS 5.0
 
+/* The failed search's answer: a 400 with the column, or a bare 500 (logged). */
+static void search_failed(struct req *rq, int err, const char *qtext)
+{
+	unsigned status = 500;
+
+	if (handlers_query_error(&rq->body, err, qtext, &status) < 0)
+		req_error(rq, 500, "internal", "internal error", 0);
+	else
+		rq->status = status;
+	if (status >= 500) {
+		struct logline l;
+
+		log_begin(&l, "error", "search failed");
+		log_cstr(&l, "req", rq->id);
+		log_cstr(&l, "error", error_last());
+		log_end(&l);
+	}
+}
+
 /*
  * The search, then the whole answer in rq->body: on the HTTP thread within sw->budget_ms
  * (EAGAIN: not done, nothing answered), or on a search thread (req_defer).
@@ -254,64 +247,43 @@ struct search_work {
 static int run_search(struct req *rq)
 {
 	struct search_work *sw = rq->work;
-	struct query *q = sw->q;
-	struct search_opts o;
-	struct search_stats st, sum;
-	struct collect c = { .b = &rq->body, .context = sw->context,
-			     .max = rq->s->query_mem / 4 };
-	struct json_alerts ja = { .b = &rq->body, .is_first = true };
+	struct search_request srq;
+	struct search_stats st;
+	struct json_sink js = { .sink = { .file = json_file, .alert = json_alert },
+				.b = &rq->body, .context = sw->context,
+				.max = rq->s->query_mem / 4 };
 	int err;
 
-	handlers_search_opts(&o, q, rq->s);
-	o.n_threads = handlers_search_threads(rq->s, false);
-	o.cancel = &rq->s->is_stopping;
-	o.budget_ms = sw->budget_ms;
-	search_select_init(&c.sel, q->select);
+	handlers_search_request(&srq, sw->q, rq, false);
+	srq.opts.cancel = &rq->s->is_stopping;
+	srq.opts.budget_ms = sw->budget_ms;
+	buf_init(&js.alerts, BUF_MAX_DEFAULT);
 	buf_reset(&rq->body);
 	buf_puts(&rq->body, "{\"results\":[");
-	err = search_run(&st, rq->snap->ix, handlers_readable_repos(rq), &o, collect_file, &c);
-	search_select_dispose(&c.sel);
+	err = search_request_run(&st, rq->snap->ix, &srq, &js.sink);
 	if (err == TRAWL_EAGAIN && sw->budget_ms > 0) {
 		buf_reset(&rq->body);
+		buf_dispose(&js.alerts);
 		return err; /* the caller runs it again on a search thread */
 	}
-	if (err > 0 && c.err == 0)
-		err = 0; /* collect_file stopped the results (c.max) */
 	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
 	if (err != 0) {
-		unsigned status;
-
-		if (c.err < 0)
-			err = c.err;
-		if (handlers_query_error(&rq->body, err < 0 ? err : TRAWL_ENOMEM, sw->qtext,
-					 &status) < 0)
-			err = req_error(rq, 500, "internal", "internal error", 0);
-		else
-			rq->status = status;
-		if (status >= 500) {
-			struct logline l;
-
-			log_begin(&l, "error", "search failed");
-			log_cstr(&l, "req", rq->id);
-			log_cstr(&l, "error", error_last());
-			log_end(&l);
-		}
+		search_failed(rq, err, sw->qtext);
+		err = 0;
 		goto out;
 	}
-	/* The summary's limit_hit covers every limit; the alerts say which. */
-	sum = st;
-	sum.is_limit_hit |= c.is_full;
 	if ((err = buf_puts(&rq->body, "],\"summary\":")) < 0 ||
-	    (err = search_json_summary(&rq->body, &sum, false)) < 0 ||
+	    (err = search_json_summary(&rq->body, &st, false)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"alerts\":[")) < 0 ||
-	    (err = handlers_alerts(q, &st, c.is_full, put_json_alert, &ja)) < 0 ||
+	    (err = buf_put(&rq->body, js.alerts.ptr, js.alerts.len)) < 0 ||
 	    (err = buf_puts(&rq->body, "]}")) < 0) {
-		err = req_error(rq, 500, "internal", "internal error", 0);
+		buf_reset(&rq->body);
 		goto out;
 	}
 	rq->status = 200;
 out:
-	query_free(q);
+	buf_dispose(&js.alerts);
+	query_free(sw->q);
 	free(sw);
 	rq->work = NULL;
 	return err;
@@ -322,11 +294,13 @@ static int h_search(struct req *rq)
 	struct search_work *sw = calloc(1, sizeof(*sw));
 	int err;
 
-	if (!sw)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	if ((err = search_params(&sw->q, &sw->qtext, &sw->context, rq)) < 0) {
+	if (!sw) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	if ((err = search_params(&sw->q, &sw->qtext, &sw->context, rq)) != 0) {
 		free(sw);
-		return err;
+		return err < 0 ? err : 0;
 	}
 	rq->work = sw;
 	sw->budget_ms = INLINE_BUDGET_MS;
@@ -344,8 +318,8 @@ static int h_stream(struct req *rq)
 	unsigned context;
 	int err;
 
-	if ((err = search_params(&q, &qtext, &context, rq)) < 0)
-		return err;
+	if ((err = search_params(&q, &qtext, &context, rq)) != 0)
+		return err < 0 ? err : 0;
 	return stream_start(rq, q, context, qtext); /* takes q */
 }
 
@@ -387,8 +361,8 @@ static int registry_error(struct req *rq, int err)
 	log_cstr(&l, "req", rq->id);
 	log_cstr(&l, "error", error_last());
 	log_end(&l);
-	req_error(rq, 500, "internal", "internal error", 0);
-	return err < 0 ? err : TRAWL_EIO;
+	(void)err;
+	return TRAWL_EIO;
 }
 
 static int put_branch(struct buf *b, bool is_first, const char *name, const char *commit,
@@ -495,7 +469,6 @@ static int put_repo(struct buf *b, const struct snapshot *snap, const struct sna
 static int put_repos(struct buf *b, const struct req *rq, const struct snapshot *snap,
 		     const struct store_repo *regs, size_t n_regs)
 {
-	const struct search_repos *readable = handlers_readable_repos(rq);
 	size_t n_snap = snap ? snap->n_repos : 0, i = 0, k = 0, n = 0;
 	int err = buf_puts(b, "{\"repos\":[");
 
@@ -510,7 +483,7 @@ static int put_repos(struct buf *b, const struct req *rq, const struct snapshot 
 			r = NULL;
 		i += r != NULL;
 		k += sr != NULL;
-		if (!search_repos_has(readable, r ? r->name : sr->name))
+		if (access_check_repo(&rq->caller, r ? r->name : sr->name) < 0)
 			continue;
 		if (!(n++ && (err = buf_putc(b, ',')) < 0))
 			err = put_repo(b, snap, r, sr, false);
@@ -536,21 +509,18 @@ static int h_repos(struct req *rq)
 	err = put_repos(&rq->body, rq, rq->snap, regs, n_regs);
 	store_repos_free(regs, n_regs);
 	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return internal(err);
 	rq->status = 200;
 	return 0;
 }
 
-/* The repository named by the route; a 404 when it is unknown (or not readable). */
-static const struct snap_repo *find_repo(struct req *rq)
+/* The repository named by the route: ENOTFOUND when it is unknown, EPERM when not readable. */
+static int find_repo(const struct snap_repo **out, struct req *rq)
 {
-	const struct snap_repo *r = snapshot_repo(rq->snap, rq->args.name);
-
-	if (!r || !search_repos_has(handlers_readable_repos(rq), r->name)) {
-		req_error(rq, 404, "not_found", "not found", 0);
-		return NULL;
-	}
-	return r;
+	*out = snapshot_repo(rq->snap, rq->args.name);
+	if (!*out)
+		return not_found("not found");
+	return access_check_repo(&rq->caller, (*out)->name);
 }
 
 static int h_repo(struct req *rq)
@@ -571,10 +541,12 @@ static int h_repo(struct req *rq)
 	}
 	has_sr = st && err == 0;
 	store_close(st);
-	if ((!r && !has_sr) || !search_repos_has(handlers_readable_repos(rq), rq->args.name))
-		err = req_error(rq, 404, "not_found", "not found", 0);
+	if (!r && !has_sr)
+		err = not_found("not found");
+	else if ((err = access_check_repo(&rq->caller, rq->args.name)) < 0)
+		;
 	else if ((err = put_repo(&rq->body, rq->snap, r, has_sr ? &sr : NULL, true)) < 0)
-		err = req_error(rq, 500, "internal", "internal error", 0);
+		err = internal(err);
 	else
 		rq->status = 200;
 	if (has_sr)
@@ -661,8 +633,8 @@ static int file_params(const struct snap_repo **r, struct rev *rev, const char *
 	int err;
 
 	*rev = (struct rev){ 0 };
-	if (!(*r = find_repo(rq)))
-		return TRAWL_ENOTFOUND;
+	if ((err = find_repo(r, rq)) < 0)
+		return err;
 	if ((err = req_param(&rv, &len, rq, "rev")) < 0 ||
 	    (err = req_param(path, path_len, rq, "path")) < 0)
 		return err;
@@ -670,13 +642,11 @@ static int file_params(const struct snap_repo **r, struct rev *rev, const char *
 		*path = "";
 		*path_len = 0;
 	}
-	if (route_path_check(*path, *path_len) < 0)
-		return req_error(rq, 400, "bad_request", error_last(), 0);
+	if ((err = route_path_check(*path, *path_len)) < 0)
+		return err;
 	if ((err = rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
-		return req_error(rq, 404, "not_found", "not found", 0);
-	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	return 0;
+		return not_found("not found");
+	return err < 0 ? internal(err) : 0;
 }
 
 static int put_head(struct buf *b, const struct snap_repo *r, const struct rev *rev,
@@ -782,15 +752,15 @@ out:
 	rev_dispose(&rev);
 	/* A directory nothing on the revision is under does not exist (the root always does). */
 	if (err >= 0 && n == 0 && pre_len)
-		return req_error(rq, 404, "not_found", "not found", 0);
+		return not_found("not found");
 	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return internal(err);
 	rq->status = 200;
 	return 0;
 }
 
 /* The document at path on the revision, or a 404. */
-static int find_doc(struct shard_doc *out, struct req *rq, const struct snap_repo *r,
+static int find_doc(struct shard_doc *out, const struct snap_repo *r,
 		    struct rev *rev, const char *path, size_t path_len)
 {
 	for (size_t i = snap_repo_lower_bound(r, path, path_len);
@@ -799,7 +769,7 @@ static int find_doc(struct shard_doc *out, struct req *rq, const struct snap_rep
 	     i++)
 		if (rev_has(rev, &r->docs[i]) && shard_doc(out, r->docs[i].sh, r->docs[i].id) == 0)
 			return 0;
-	return req_error(rq, 404, "not_found", "not found", 0);
+	return not_found("not found");
 }
 
 static int put_file(struct buf *b, const struct snap_repo *r, const struct rev *rev,
@@ -836,14 +806,14 @@ static int h_file(struct req *rq)
 	int err;
 
 	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
-	    (err = find_doc(&d, rq, r, &rev, path, path_len)) < 0) {
+	    (err = find_doc(&d, r, &rev, path, path_len)) < 0) {
 		rev_dispose(&rev);
 		return err;
 	}
 	err = put_file(&rq->body, r, &rev, path, path_len, &d);
 	rev_dispose(&rev);
 	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return internal(err);
 	rq->status = 200;
 	return 0;
 }
@@ -859,14 +829,14 @@ static int h_raw(struct req *rq)
 
 	err = file_params(&r, &rev, &path, &path_len, rq);
 	if (err >= 0)
-		err = find_doc(&d, rq, r, &rev, path, path_len);
+		err = find_doc(&d, r, &rev, path, path_len);
 	rev_dispose(&rev);
 	if (err < 0)
 		return err;
 	if (d.skip != DOC_INDEXED)
-		return req_error(rq, 404, "not_found", "the file's content is not stored (skipped)", 0);
+		return not_found("the file's content is not stored (skipped)");
 	if (buf_put(&rq->body, d.content, d.content_len) < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return internal(TRAWL_ENOMEM);
 	/* SECURITY: repository content is never rendered as active content (X4). */
 	rq->ctype = "text/plain; charset=utf-8";
 	req_header(rq, "Content-Security-Policy", "sandbox");
@@ -885,7 +855,7 @@ static int h_healthz(struct req *rq)
 
 	snapshot_unref(s);
 	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return internal(TRAWL_ENOMEM);
 	rq->status = 200;
 	return 0;
 }
@@ -933,7 +903,7 @@ static int h_metrics(struct req *rq)
 	err = metrics_render(&rq->body, &rq->s->metrics, s, snapstore_swaps(rq->s->store),
 			     atomic_load(&rq->s->searches), by_state);
 	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return internal(err);
 	rq->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	rq->status = 200;
 	return 0;
@@ -961,7 +931,7 @@ static int serve_asset(struct req *rq, const struct web_asset *a)
 		return 0;
 	}
 	if (buf_put(&rq->body, a->data, a->len) < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return internal(TRAWL_ENOMEM);
 	rq->status = 200;
 	return 0;
 }
@@ -972,7 +942,7 @@ static int h_ui(struct req *rq)
 	const struct web_asset *a = asset_find("/index.html");
 
 	if (!a)
-		return req_error(rq, 404, "not_found", "the web UI is not built into this binary", 0);
+		return not_found("the web UI is not built into this binary");
 	return serve_asset(rq, a);
 }
 
@@ -984,11 +954,11 @@ static int h_asset(struct req *rq)
 	size_t n = strlen(rq->args.rest);
 
 	if (n > ROUTE_NAME_MAX)
-		return req_error(rq, 404, "not_found", "not found", 0);
+		return not_found("not found");
 	path[0] = '/';
 	memcpy(path + 1, rq->args.rest, n + 1);
 	if (!(a = asset_find(path)) || strcmp(path, "/index.html") == 0)
-		return req_error(rq, 404, "not_found", "not found", 0);
+		return not_found("not found");
 	return serve_asset(rq, a);
 }
 
@@ -997,27 +967,37 @@ static int h_asset(struct req *rq)
 static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
 
+/*
+ * Every route answers GET and HEAD, takes no body and is open to every caller with the read
+ * permission: until accounts exist the server listens on loopback only.
+ */
+#define READ .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ
 #define API ROUTE_API
 #define IDX ROUTE_INDEX
 const struct route server_routes[] = {
-	{ "api/v1/search", p_search, API | IDX | ROUTE_SEARCH, h_search, "search" },
-	{ "api/v1/search/stream", p_search, API | IDX | ROUTE_SEARCH, h_stream, "search_stream" },
+	{ "api/v1/search", READ, .params = p_search, .flags = API | IDX | ROUTE_SEARCH,
+	  .handler = h_search, .name = "search" },
+	{ "api/v1/search/stream", READ, .params = p_search, .flags = API | IDX | ROUTE_SEARCH,
+	  .handler = h_stream, .name = "search_stream" },
 	/* Without IDX: registered repositories are listed before the first index exists. */
-	{ "api/v1/repos", NULL, API, h_repos, "repos" },
-	{ "api/v1/repos/{name}", NULL, API, h_repo, "repo" },
-	{ "api/v1/repos/{name}/tree", p_file, API | IDX, h_tree, "tree" },
-	{ "api/v1/repos/{name}/file", p_file, API | IDX, h_file, "file" },
-	{ "api/v1/repos/{name}/raw", p_file, API | IDX, h_raw, "raw" },
-	{ "healthz", NULL, API, h_healthz, "healthz" },
-	{ "metrics", NULL, API, h_metrics, "metrics" },
+	{ "api/v1/repos", READ, .flags = API, .handler = h_repos, .name = "repos" },
+	{ "api/v1/repos/{name}", READ, .flags = API, .handler = h_repo, .name = "repo" },
+	{ "api/v1/repos/{name}/tree", READ, .params = p_file, .flags = API | IDX,
+	  .handler = h_tree, .name = "tree" },
+	{ "api/v1/repos/{name}/file", READ, .params = p_file, .flags = API | IDX,
+	  .handler = h_file, .name = "file" },
+	{ "api/v1/repos/{name}/raw", READ, .params = p_file, .flags = API | IDX,
+	  .handler = h_raw, .name = "raw" },
+	{ "healthz", READ, .flags = API, .handler = h_healthz, .name = "healthz" },
+	{ "metrics", READ, .flags = API, .handler = h_metrics, .name = "metrics" },
 	/* Everything else under /api is an API 404 (JSON), never a page. */
-	{ "api/*", NULL, API, NULL, "api_unknown" },
+	{ "api/*", READ, .flags = API, .handler = NULL, .name = "api_unknown" },
 	/* The page's own routes: their query strings are the page's business. */
-	{ "", NULL, 0, h_ui, "ui" },
-	{ "search", NULL, 0, h_ui, "ui" },
-	{ "repos", NULL, 0, h_ui, "ui" },
-	{ "repos/*", NULL, 0, h_ui, "ui" },
-	{ "file/*", NULL, 0, h_ui, "ui" },
-	{ "*", NULL, 0, h_asset, "asset" },
+	{ "", READ, .handler = h_ui, .name = "ui" },
+	{ "search", READ, .handler = h_ui, .name = "ui" },
+	{ "repos", READ, .handler = h_ui, .name = "ui" },
+	{ "repos/*", READ, .handler = h_ui, .name = "ui" },
+	{ "file/*", READ, .handler = h_ui, .name = "ui" },
+	{ "*", READ, .handler = h_asset, .name = "asset" },
 };
 const size_t n_server_routes = sizeof(server_routes) / sizeof(server_routes[0]);

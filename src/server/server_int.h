@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "index/shard.h"
+#include "search/request.h"
 #include "search/search.h"
+#include "server/access.h"
 #include "server/route.h"
 #include "server/server.h"
 #include "util/buf.h"
@@ -223,6 +225,8 @@ struct req {
 	const char *method;
 	const struct route *route;
 	struct route_args args;
+	struct access_caller caller; /* established by the dispatcher before the handler runs */
+	char allow[48];              /* a 405's Allow header */
 	struct snapshot *snap;     /* with ROUTE_INDEX, for the handler */
 	bool is_head;
 	bool is_search_slot;       /* holds one of srv.searches */
@@ -265,9 +269,11 @@ extern const size_t n_server_routes;
 /* Sets a JSON error response: status, code ("bad_request"...), message, column (0: none). */
 int req_error(struct req *rq, unsigned status, const char *code, const char *message,
 	      size_t column);
+/* Sets the error response of a handler's code err (route_error_of); returns err. */
+int req_fail(struct req *rq, int err);
 /* Adds a response header (static strings or strings that outlive the request). */
 void req_header(struct req *rq, const char *name, const char *value);
-/* The decoded value of query parameter name, or NULL. EINVAL/ELIMIT set a 400 on rq. */
+/* The decoded value of query parameter name, or NULL. EINVAL, ELIMIT (with a message), ENOMEM. */
 int req_param(const char **out, size_t *len, struct req *rq, const char *name);
 /* Queues resp (NULL: the body and status the handler set) with every header. MHD_NO on error. */
 enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp);
@@ -281,16 +287,14 @@ void streams_cancel_all(struct srv *s);
 
 /* Handlers' shared pieces (handlers.c). */
 unsigned handlers_search_threads(struct srv *s, bool is_stream);
-/* The options of every search the server runs: results with ranges, the memory limit. */
-int handlers_search_opts(struct search_opts *o, const struct query *q, const struct srv *s);
-/* SECURITY: the one place that says which repositories a request may read (see handlers.c). */
-const struct search_repos *handlers_readable_repos(const struct req *rq);
 /*
- * The alerts that end a search (warnings, limits, timeout), in order, for the JSON answer and
- * the stream alike: put(arg, kind, message) for each; stops at put's first error.
+ * The request of every search the server runs, JSON and stream alike: the caller's readable
+ * repositories (access_readable_repos), results with ranges, the memory limit, the threads.
  */
-int handlers_alerts(const struct query *q, const struct search_stats *st, bool is_body_full,
-		    int (*put)(void *arg, const char *kind, const char *msg), void *arg);
+void handlers_search_request(struct search_request *out, const struct query *q,
+			     const struct req *rq, bool is_stream);
+/* Appends one alert object, {"kind":...,"message":...}. ENOMEM, ELIMIT. */
+int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg);
 /* The JSON error body of a query that failed to parse or run, with its column. */
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status);
 
