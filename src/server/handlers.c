@@ -1,7 +1,9 @@
 /*
- * The route table and its handlers (docs/api.md). The dispatcher in server.c has already
- * matched the route, checked the method, the parameters, the concurrent-search cap and taken
- * an index snapshot (ROUTE_INDEX) before a handler runs: handlers only do their own work.
+ * The route table and its handlers (docs/api.md, docs/internals/adding-a-route.md). The
+ * dispatcher in server.c has already matched the route and enforced its row (method, body,
+ * caller and permission, parameters, the concurrent-search cap, an index snapshot with
+ * ROUTE_INDEX) before a handler runs: handlers only do their own work, and report a failure
+ * as a TRAWL_E* code that route_error_of answers (a hidden repository's EPERM as a 404).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,7 +45,7 @@ static int internal(int err)
 	return route_error_of(err)->status >= 500 ? err : TRAWL_EIO;
 }
 
-unsigned handlers_search_threads(struct srv *s, bool is_stream)
+static unsigned search_threads(struct srv *s, bool is_stream)
 {
 	/*
 	 * A JSON search runs on its HTTP thread with one search thread: measured with
@@ -62,7 +64,7 @@ void handlers_search_request(struct search_request *out, const struct query *q,
 		.readable = access_readable_repos(&rq->caller),
 		.opts = { .query = q, .want_lines = true, .want_ranges = true,
 			  .is_resident = true, .mem_limit = rq->s->query_mem,
-			  .n_threads = handlers_search_threads(rq->s, is_stream) },
+			  .n_threads = search_threads(rq->s, is_stream) },
 	};
 }
 

@@ -166,8 +166,10 @@ void route_allow(char *out, size_t n, unsigned bits)
 		if (!(bits & methods[i].bit))
 			continue;
 		k = snprintf(out + len, n - len, "%s%s", len ? ", " : "", methods[i].name);
-		if (k < 0 || (size_t)k >= n - len)
+		if (k < 0 || (size_t)k >= n - len) {
+			out[len] = 0; /* whole names only */
 			return;
+		}
 		len += (size_t)k;
 	}
 }
@@ -189,7 +191,10 @@ int route_admit(struct route_verdict *v, struct access_caller *caller, const str
 	*v = (struct route_verdict){ 0 };
 	if (!(route_method_of(method) & r->methods)) {
 		route_allow(v->allow, sizeof(v->allow), r->methods);
-		return refuse(v, 405, "method_not_allowed", "only GET and HEAD are allowed",
+		return refuse(v, 405, "method_not_allowed",
+			      r->methods == (ROUTE_GET | ROUTE_HEAD)
+				      ? "only GET and HEAD are allowed"
+				      : "the method is not allowed on this route (see Allow)",
 			      TRAWL_EUNSUPPORTED);
 	}
 	if (has_body && r->max_body == 0)

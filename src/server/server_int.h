@@ -286,7 +286,6 @@ int stream_ticker_start(struct srv *s, pthread_t *th);
 void streams_cancel_all(struct srv *s);
 
 /* Handlers' shared pieces (handlers.c). */
-unsigned handlers_search_threads(struct srv *s, bool is_stream);
 /*
  * The request of every search the server runs, JSON and stream alike: the caller's readable
  * repositories (access_readable_repos), results with ranges, the memory limit, the threads.
