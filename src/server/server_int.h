@@ -95,7 +95,7 @@ void metrics_http(struct metrics *m, unsigned status);
 
 /*
  * Prometheus text exposition of m and of the snapshot (NULL: no index); repos_by_state counts
- * the repositories of the registry joined with the index (handlers.c).
+ * the repositories of the registry joined with the index (handlers.c, h_metrics).
  */
 int metrics_render(struct buf *b, struct metrics *m, const struct snapshot *s, uint64_t swaps,
 		   unsigned searches_running, const uint64_t repos_by_state[METRICS_N_STATES]);
@@ -286,6 +286,33 @@ int stream_ticker_start(struct srv *s, pthread_t *th);
 void streams_cancel_all(struct srv *s);
 
 /* Handlers' shared pieces (handlers.c). */
+/* A handler's 404: sets msg as the detail, returns ENOTFOUND (route_error_of answers it). */
+int handlers_not_found(const char *msg);
+/*
+ * A failure of the server's own (a buffer, a shard read): err when its code answers 500, else
+ * EIO, so that it never answers as the 404 or 400 of a caller's mistake.
+ */
+int handlers_internal(int err);
+
+/* The handlers of the route table (handlers_search.c, handlers_repos.c). */
+int handlers_search(struct req *rq);
+int handlers_search_stream(struct req *rq);
+int handlers_repos(struct req *rq);
+int handlers_repo(struct req *rq);
+int handlers_tree(struct req *rq);
+int handlers_file(struct req *rq);
+int handlers_raw(struct req *rq);
+
+struct store;
+/*
+ * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (handlers_repos.c).
+ * ENOMEM, and store_open's errors.
+ */
+int handlers_registry_open(struct store **out, const struct req *rq);
+/* Logs a registry error (it may name files or SQL) and returns EIO: the client gets a bare 500. */
+int handlers_registry_error(struct req *rq);
+
+/* Search (handlers_search.c). */
 /*
  * The request of every search the server runs, JSON and stream alike: the caller's readable
  * repositories (access_readable_repos), results with ranges, the memory limit, the threads.
