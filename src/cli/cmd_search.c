@@ -9,6 +9,7 @@
 #include "query/lang.h"
 #include "query/query.h"
 #include "regex/regex.h"
+#include "search/request.h"
 #include "search/search.h"
 #include "search/search_json.h"
 #include "util/buf.h"
@@ -59,15 +60,18 @@ const struct cli_help cli_help_search = {
 enum out_mode { OUT_LINES, OUT_FILES, OUT_COUNT, OUT_JSON };
 
 struct printer {
+	struct search_sink sink; /* first: the request hands it back */
 	enum out_mode mode;
 	bool color;
-	struct search_select sel;
 	struct buf b;
 	struct buf prefix; /* "repo/path:" of the file being printed */
 	bool show_branches; /* rev: was given: print repo@BRANCHES/path */
 	enum term_text names; /* repositories, branches and paths: escaped on a terminal */
 	enum term_text text;  /* matching lines: the same, tabs kept */
-	int err;
+	/* The closing alerts, printed after the results (stderr after stdout). */
+	bool is_count_hit;
+	bool is_timeout;
+	char rev_warning[sizeof(((struct search_stats *)0)->rev_warning)];
 };
 
 static int flush_out(struct printer *p)
@@ -168,24 +172,13 @@ static int print_lines(struct printer *p, const struct search_file *f)
 	return 0;
 }
 
-static int on_file(const struct search_file *f, void *arg)
+static int on_file(struct search_sink *sk, const struct search_file *f)
 {
-	struct printer *p = arg;
+	struct printer *p = (struct printer *)sk;
 	int err = 0;
 
-	if (p->sel.select != QS_NONE) {
-		struct search_file g;
-
-		if (!search_select_apply(&p->sel, &g, f))
-			return 0;
-		if (p->mode == OUT_JSON)
-			err = print_json_file(p, &g);
-		else if ((err = put_path(p, &g)) == 0)
-			err = buf_putc(&p->b, '\n');
-		return err < 0 ? err : 0;
-	}
 	if (f->kind != SEARCH_CONTENT && p->mode != OUT_JSON) {
-		/* Path and repository results are one line each. */
+		/* Path, repository and selected results are one line each. */
 		if ((err = put_path(p, f)) == 0)
 			err = buf_putc(&p->b, '\n');
 		return err < 0 ? err : 0;
@@ -209,6 +202,62 @@ static int on_file(const struct search_file *f, void *arg)
 	if (!err && p->b.len > (1 << 16))
 		err = flush_out(p);
 	return err < 0 ? err : 0;
+}
+
+/* The query's warnings go out at once; the closing alerts wait for the results. */
+static int on_alert(struct search_sink *sk, enum search_alert a, const char *msg)
+{
+	struct printer *p = (struct printer *)sk;
+
+	switch (a) {
+	case SEARCH_ALERT_WARNING:
+		cli_errorf("warning: %s", msg);
+		break;
+	case SEARCH_ALERT_REV:
+		snprintf(p->rev_warning, sizeof(p->rev_warning), "%s", msg);
+		break;
+	case SEARCH_ALERT_COUNT:
+		p->is_count_hit = true;
+		break;
+	case SEARCH_ALERT_TIMEOUT:
+		p->is_timeout = true;
+		break;
+	case SEARCH_ALERT_MEMORY: /* the command line sets no memory or output limit */
+	case SEARCH_ALERT_OUTPUT:
+		break;
+	}
+	return 0;
+}
+
+/* The query's timeout: as it was written, in the query language's own form (1ms, 1s500ms). */
+static void report_timeout(const struct query *q)
+{
+	struct buf d;
+
+	buf_init(&d, 64);
+	if (q && query_duration_put(&d, q->timeout_ms) == 0)
+		cli_errorf("stopped by the time limit (timeout:%.*s); results so far shown",
+			   (int)d.len, d.ptr);
+	else
+		cli_errorf("stopped by the time limit; results so far shown");
+	buf_dispose(&d);
+}
+
+/* The closing alerts, on stderr, as the command line words them. */
+static void print_closing_alerts(const struct printer *p, const struct query *query,
+				 const struct search_opts *o, bool json)
+{
+	if (p->rev_warning[0])
+		cli_errorf("warning: %s", p->rev_warning);
+	if (json)
+		return;
+	if (p->is_timeout)
+		report_timeout(query);
+	else if (p->is_count_hit && o->limit)
+		cli_errorf("stopped after %llu matching lines (--limit)", (unsigned long long)o->limit);
+	else if (p->is_count_hit)
+		cli_errorf("stopped after %llu results (count:%llu; count:all for every one)",
+			   (unsigned long long)query->count, (unsigned long long)query->count);
 }
 
 static int print_json_summary(struct printer *p, const struct search_stats *st)
@@ -239,20 +288,6 @@ static void report_pattern_error(int err, const char *pattern)
 	fputs("^\n", stderr);
 }
 
-/* The query's timeout: as it was written, in the query language's own form (1ms, 1s500ms). */
-static void report_timeout(const struct query *q)
-{
-	struct buf d;
-
-	buf_init(&d, 64);
-	if (q && query_duration_put(&d, q->timeout_ms) == 0)
-		cli_errorf("stopped by the time limit (timeout:%.*s); results so far shown",
-			   (int)d.len, d.ptr);
-	else
-		cli_errorf("stopped by the time limit; results so far shown");
-	buf_dispose(&d);
-}
-
 int cmd_search(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -274,9 +309,11 @@ int cmd_search(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct search_opts o = { .want_lines = true };
-	struct search_repos all = { .is_all = true };
-	struct printer p = { .mode = OUT_LINES };
+	/* The command line reads the index's files itself: every repository is readable. */
+	static const struct search_repos all = { .is_all = true };
+	struct search_request rq = { .readable = &all, .opts = { .want_lines = true } };
+	struct search_opts *o = &rq.opts;
+	struct printer p = { .sink = { .file = on_file, .alert = on_alert }, .mode = OUT_LINES };
 	struct search_stats st;
 	struct index *ix = NULL;
 	const char *dir = NULL, *pattern = NULL, *qtext = NULL, *color = "auto";
@@ -288,7 +325,6 @@ int cmd_search(int argc, char **argv)
 
 	buf_init(&p.b, BUF_MAX_DEFAULT);
 	buf_init(&p.prefix, 1 << 20);
-	search_select_init(&p.sel, QS_NONE);
 	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
@@ -299,23 +335,23 @@ int cmd_search(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'F': o.regex_flags |= REGEX_FIXED; break;
-		case 'i': o.regex_flags |= REGEX_ICASE; break;
-		case 'w': o.regex_flags |= REGEX_WORD; break;
+		case 'F': o->regex_flags |= REGEX_FIXED; break;
+		case 'i': o->regex_flags |= REGEX_ICASE; break;
+		case 'w': o->regex_flags |= REGEX_WORD; break;
 		case 'l': files = true; break;
 		case 'c': count = true; break;
 		case 'J': json = true; break;
-		case 'P': o.path_regex = optarg; break;
+		case 'P': o->path_regex = optarg; break;
 		case 'C': color = optarg; break;
 		case 'e': pattern = optarg; break;
 		case 'm':
-			if (!cli_parse_u64(&o.max_per_file, optarg)) {
+			if (!cli_parse_u64(&o->max_per_file, optarg)) {
 				cli_errorf("-m: expected a number, got \"%s\"", optarg);
 				goto out;
 			}
 			break;
 		case 'L':
-			if (!cli_parse_u64(&o.limit, optarg) || o.limit == 0) {
+			if (!cli_parse_u64(&o->limit, optarg) || o->limit == 0) {
 				cli_errorf("--limit: expected a positive number, got \"%s\"", optarg);
 				goto out;
 			}
@@ -325,7 +361,7 @@ int cmd_search(int argc, char **argv)
 				cli_errorf("-j: expected a number of threads from 1 to 64, got \"%s\"", optarg);
 				goto out;
 			}
-			o.n_threads = (unsigned)v;
+			o->n_threads = (unsigned)v;
 			break;
 		case 'h': ret = cli_usage("search", false); goto out;
 		default: cli_usage("search", true); goto out;
@@ -348,10 +384,7 @@ int cmd_search(int argc, char **argv)
 			report_pattern_error(err, qtext);
 			goto out;
 		}
-		for (size_t i = 0; i < query->n_warnings; i++)
-			cli_errorf("warning: %s", query->warnings[i]);
-		o.query = query;
-		p.sel.select = query->select;
+		o->query = query;
 		p.show_branches = query->rev != NULL;
 	}
 	/*
@@ -371,26 +404,26 @@ int cmd_search(int argc, char **argv)
 	if (json) {
 		p.mode = OUT_JSON;
 		p.color = false;
-		o.want_ranges = true;
+		o->want_ranges = true;
 	} else if (files) {
 		p.mode = OUT_FILES;
-		o.want_lines = false;
-		if (!o.max_per_file || o.max_per_file > 1)
-			o.max_per_file = 1; /* one line proves the file matches */
+		o->want_lines = false;
+		if (!o->max_per_file || o->max_per_file > 1)
+			o->max_per_file = 1; /* one line proves the file matches */
 	} else if (count) {
 		p.mode = OUT_COUNT;
-		o.want_lines = false;
+		o->want_lines = false;
 	}
-	o.want_ranges = o.want_ranges || (p.mode == OUT_LINES && p.color);
+	o->want_ranges = o->want_ranges || (p.mode == OUT_LINES && p.color);
 	if (pattern) {
-		o.pattern = pattern;
-		o.pattern_len = strlen(pattern);
+		o->pattern = pattern;
+		o->pattern_len = strlen(pattern);
 	}
 	if ((err = index_open(&ix, dir)) < 0) {
 		cli_report(err);
 		goto out;
 	}
-	err = search_run(&st, ix, &all, &o, on_file, &p);
+	err = search_request_run(&st, ix, &rq, &p.sink);
 	if (err < 0) {
 		flush_out(&p);
 		report_pattern_error(err, qtext ? qtext : pattern);
@@ -404,20 +437,11 @@ int cmd_search(int argc, char **argv)
 		cli_report(err < 0 ? err : TRAWL_EIO);
 		goto out;
 	}
-	if (st.rev_missing)
-		cli_errorf("warning: %s", st.rev_warning);
-	if (st.is_timeout && !json)
-		report_timeout(query);
-	else if (st.is_limit_hit && !json && o.limit)
-		cli_errorf("stopped after %llu matching lines (--limit)", (unsigned long long)o.limit);
-	else if (st.is_limit_hit && !json)
-		cli_errorf("stopped after %llu results (count:%llu; count:all for every one)",
-			   (unsigned long long)query->count, (unsigned long long)query->count);
+	print_closing_alerts(&p, query, o, json);
 	ret = st.files ? EXIT_MATCH : EXIT_NOMATCH;
 out:
 	free(data_index);
 	query_free(query);
-	search_select_dispose(&p.sel);
 	index_close(ix);
 	buf_dispose(&p.b);
 	buf_dispose(&p.prefix);

@@ -1,878 +1,29 @@
 /*
- * The route table and its handlers (docs/api.md). The dispatcher in server.c has already
- * matched the route, checked the method, the parameters, the concurrent-search cap and taken
- * an index snapshot (ROUTE_INDEX) before a handler runs: handlers only do their own work.
+ * The route table (docs/api.md, docs/internals/adding-a-route.md), the handlers of health,
+ * metrics and the web UI, and the helpers every handler uses; the search routes are in
+ * handlers_search.c, the repository routes in handlers_repos.c. The dispatcher in server.c
+ * has already matched the route and enforced its row (method, body, caller and permission,
+ * parameters, the concurrent-search cap, an index snapshot with ROUTE_INDEX) before a handler
+ * runs: handlers only do their own work, and report a failure as a TRAWL_E* code that
+ * route_error_of answers (a hidden repository's EPERM as a 404).
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "query/lang.h"
-#include "query/query.h"
-#include "search/search_json.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "util/error.h"
-#include "util/file.h"
-#include "util/json.h"
-
-#define Q_MAX 4096
-#define CONTEXT_MAX 10
-
-/* ---- the places the lead fills in at merge ---- */
-
-/*
- * SECURITY: the repositories a request may read, decided here and nowhere else. Until accounts
- * exist (a later issue replaces this with the caller's readable set from src/auth) the server
- * listens on loopback only and every caller reads every repository.
- */
-const struct search_repos *handlers_readable_repos(const struct req *rq)
-{
-	static const struct search_repos all = { .is_all = true };
-
-	(void)rq;
-	return &all;
-}
 
 /* ---- shared pieces ---- */
 
-unsigned handlers_search_threads(struct srv *s, bool is_stream)
+int handlers_not_found(const char *msg)
 {
-	/*
-	 * A JSON search runs on its HTTP thread with one search thread: measured with
-	 * bench/load.sh on /usr/include (2 cores, 16 connections), one thread per search gave
-	 * 11,300 queries/s (p99 3 ms) where up to one per core gave 2,700 (p99 19 ms), the
-	 * thread start-up and hand-offs costing more than the split saves on selective queries.
-	 * A stream (the UI's exhaustive searches) that runs alone may use every core.
-	 */
-	return is_stream && atomic_load(&s->searches) <= 1 ? s->n_cpus : 1;
-}
-
-int handlers_search_opts(struct search_opts *o, const struct query *q, const struct srv *s)
-{
-	*o = (struct search_opts){ .query = q, .want_lines = true, .want_ranges = true,
-				   .is_resident = true, .mem_limit = s->query_mem };
-	return 0;
-}
-
-int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status)
-{
-	size_t pos = error_pos(), column = 0;
-	const char *msg = error_last();
-	const char *code = "bad_query";
-
-	switch (err) {
-	case TRAWL_EINVAL:
-	case TRAWL_EUNSUPPORTED:
-	case TRAWL_ELIMIT:
-	case TRAWL_ETIMEOUT: /* its pattern took longer than its timeout: to compile */
-		*status = 400;
-		break;
-	default:
-		*status = 500;
-		code = "internal";
-		msg = "internal error";
-		pos = (size_t)-1;
-		break;
-	}
-	if (pos != (size_t)-1 && qtext && pos <= strlen(qtext)) {
-		column = 1;
-		for (size_t i = 0; i < pos; i++)
-			column += ((unsigned char)qtext[i] & 0xc0) != 0x80;
-	}
-	if (!msg[0])
-		msg = error_name(err);
-	buf_reset(b);
-	if (buf_puts(b, "{\"error\":{\"code\":\"") < 0 || buf_puts(b, code) < 0 ||
-	    buf_puts(b, "\",\"message\":") < 0 || json_put_string(b, msg, strlen(msg), NULL) < 0)
-		return TRAWL_ENOMEM;
-	if (column && buf_printf(b, ",\"column\":%zu", column) < 0)
-		return TRAWL_ENOMEM;
-	return buf_puts(b, "}}");
-}
-
-/* Parses the q and context parameters shared by both search routes. */
-static int search_params(struct query **q, const char **qtext, unsigned *context, struct req *rq)
-{
-	const char *v;
-	size_t len;
-	int err;
-
-	*q = NULL;
-	*context = 0;
-	if ((err = req_param(qtext, &len, rq, "q")) < 0)
-		return err;
-	if (!*qtext || len == 0)
-		return req_error(rq, 400, "bad_request", "the q parameter is required", 0);
-	if (len > Q_MAX)
-		return req_error(rq, 400, "bad_request", "q is over 4096 bytes", 0);
-	if ((err = req_param(&v, &len, rq, "context")) < 0)
-		return err;
-	if (v) {
-		if (len == 0 || len > 2 || v[0] < '0' || v[0] > '9' ||
-		    (len == 2 && (v[1] < '0' || v[1] > '9')) ||
-		    (unsigned)strtoul(v, NULL, 10) > CONTEXT_MAX)
-			return req_error(rq, 400, "bad_request", "context must be a number from 0 to 10",
-					 0);
-		*context = (unsigned)strtoul(v, NULL, 10);
-	}
-	if ((err = query_parse(q, *qtext, len = strlen(*qtext))) < 0) {
-		unsigned status;
-
-		metrics_query(&rq->s->metrics, 0, true);
-		if (handlers_query_error(&rq->body, err, *qtext, &status) < 0)
-			return req_error(rq, 500, "internal", "internal error", 0);
-		rq->status = status;
-		rq->ctype = "application/json; charset=utf-8";
-		return TRAWL_EINVAL;
-	}
-	return 0;
-}
-
-static int put_alert(struct buf *b, bool is_first, const char *kind, const char *msg)
-{
-	int err;
-
-	if ((err = buf_puts(b, is_first ? "{\"kind\":\"" : ",{\"kind\":\"")) < 0 ||
-	    (err = buf_puts(b, kind)) < 0 || (err = buf_puts(b, "\",\"message\":")) < 0 ||
-	    (err = json_put_string(b, msg, strlen(msg), NULL)) < 0)
-		return err;
-	return buf_putc(b, '}');
-}
-
-/*
- * The alerts that end a search's answer (docs/api.md), in order, for the JSON response and the
- * stream alike: put(arg, kind, message) for each; stops at put's first error.
- */
-int handlers_alerts(const struct query *q, const struct search_stats *st, bool is_body_full,
-		    int (*put)(void *arg, const char *kind, const char *msg), void *arg)
-{
-	int err = 0;
-
-	for (size_t i = 0; q && i < q->n_warnings && !err; i++)
-		err = put(arg, "warning", q->warnings[i]);
-	if (!err && st->rev_missing)
-		err = put(arg, "warning", st->rev_warning);
-	if (!err && st->is_limit_hit)
-		err = put(arg, "limit", "the result limit stopped the search (count:all for every "
-					"result)");
-	if (!err && st->is_mem_limit)
-		err = put(arg, "limit", "the memory limit of one query stopped the search; the "
-					"results are those found before it (narrow the query)");
-	if (!err && is_body_full)
-		err = put(arg, "limit", "the response size limit stopped the results; the "
-					"streaming API (/api/v1/search/stream) has none");
-	if (!err && st->is_timeout)
-		err = put(arg, "timeout", "the time limit stopped the search; the results are "
-					  "those found in time");
-	return err;
-}
-
-/* ---- /api/v1/search ---- */
-
-struct collect {
-	struct buf *b;
-	struct search_select sel;
-	unsigned context;
-	/*
-	 * The most the JSON answer holds (a quarter of the query memory limit): past it the
-	 * results stop with a "limit" alert. The stream has no such cap: its client reads as it
-	 * goes.
-	 */
-	size_t max;
-	size_t n;
-	bool is_full;  /* max stopped the results */
-	int err;
-};
-
-static int collect_file(const struct search_file *f, void *arg)
-{
-	struct collect *c = arg;
-	struct search_json_opts jo = { .context = c->context };
-	struct search_file g;
-	size_t mark = c->b->len;
-
-	if (!search_select_apply(&c->sel, &g, f))
-		return 0;
-	if (mark >= c->max) {
-		c->is_full = true;
-		return 1;
-	}
-	if ((c->n && (c->err = buf_putc(c->b, ',')) < 0) ||
-	    (c->err = search_json_file(c->b, &g, &jo)) < 0) {
-		if (c->err != TRAWL_ELIMIT)
-			return 1;
-		/* One file over the buffer's own maximum: drop it whole and stop there. */
-		c->b->len = mark;
-		c->err = 0;
-		c->is_full = true;
-		return 1;
-	}
-	c->n++;
-	return 0;
-}
-
-struct json_alerts {
-	struct buf *b;
-	bool is_first;
-};
-
-static int put_json_alert(void *arg, const char *kind, const char *msg)
-{
-	struct json_alerts *ja = arg;
-	int err = put_alert(ja->b, ja->is_first, kind, msg);
-
-	ja->is_first = false;
-	return err;
-}
-
-/* What a JSON search needs on its search thread. */
-struct search_work {
-	struct query *q;
-	const char *qtext; /* a parameter of the request */
-	unsigned context;
-	double budget_ms;  /* the try on the HTTP thread (0: the run on a search thread) */
-};
-
-/*
- * A search is first tried on its HTTP thread with this budget of wall time: most queries are
- * selective and take a fraction of it, and handing them to a search thread cost a tenth of
- * their CPU in thread switches (bench/load-cpu.sh). A search that needs more is abandoned and
- * run again on a search thread, so an HTTP thread is never held longer than this (plus the
- * compilation of a light pattern, at most a few tenths of a second once per pattern).
- */
-#define INLINE_BUDGET_MS 5.0
-
-/*
- * The search, then the whole answer in rq->body: on the HTTP thread within sw->budget_ms
- * (EAGAIN: not done, nothing answered), or on a search thread (req_defer).
- */
-static int run_search(struct req *rq)
-{
-	struct search_work *sw = rq->work;
-	struct query *q = sw->q;
-	struct search_opts o;
-	struct search_stats st, sum;
-	struct collect c = { .b = &rq->body, .context = sw->context,
-			     .max = rq->s->query_mem / 4 };
-	struct json_alerts ja = { .b = &rq->body, .is_first = true };
-	int err;
-
-	handlers_search_opts(&o, q, rq->s);
-	o.n_threads = handlers_search_threads(rq->s, false);
-	o.cancel = &rq->s->is_stopping;
-	o.budget_ms = sw->budget_ms;
-	search_select_init(&c.sel, q->select);
-	buf_reset(&rq->body);
-	buf_puts(&rq->body, "{\"results\":[");
-	err = search_run(&st, rq->snap->ix, handlers_readable_repos(rq), &o, collect_file, &c);
-	search_select_dispose(&c.sel);
-	if (err == TRAWL_EAGAIN && sw->budget_ms > 0) {
-		buf_reset(&rq->body);
-		return err; /* the caller runs it again on a search thread */
-	}
-	if (err > 0 && c.err == 0)
-		err = 0; /* collect_file stopped the results (c.max) */
-	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
-	if (err != 0) {
-		unsigned status;
-
-		if (c.err < 0)
-			err = c.err;
-		if (handlers_query_error(&rq->body, err < 0 ? err : TRAWL_ENOMEM, sw->qtext,
-					 &status) < 0)
-			err = req_error(rq, 500, "internal", "internal error", 0);
-		else
-			rq->status = status;
-		if (status >= 500) {
-			struct logline l;
-
-			log_begin(&l, "error", "search failed");
-			log_cstr(&l, "req", rq->id);
-			log_cstr(&l, "error", error_last());
-			log_end(&l);
-		}
-		goto out;
-	}
-	/* The summary's limit_hit covers every limit; the alerts say which. */
-	sum = st;
-	sum.is_limit_hit |= c.is_full;
-	if ((err = buf_puts(&rq->body, "],\"summary\":")) < 0 ||
-	    (err = search_json_summary(&rq->body, &sum, false)) < 0 ||
-	    (err = buf_puts(&rq->body, ",\"alerts\":[")) < 0 ||
-	    (err = handlers_alerts(q, &st, c.is_full, put_json_alert, &ja)) < 0 ||
-	    (err = buf_puts(&rq->body, "]}")) < 0) {
-		err = req_error(rq, 500, "internal", "internal error", 0);
-		goto out;
-	}
-	rq->status = 200;
-out:
-	query_free(q);
-	free(sw);
-	rq->work = NULL;
-	return err;
-}
-
-static int h_search(struct req *rq)
-{
-	struct search_work *sw = calloc(1, sizeof(*sw));
-	int err;
-
-	if (!sw)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	if ((err = search_params(&sw->q, &sw->qtext, &sw->context, rq)) < 0) {
-		free(sw);
-		return err;
-	}
-	rq->work = sw;
-	sw->budget_ms = INLINE_BUDGET_MS;
-	if ((err = run_search(rq)) != TRAWL_EAGAIN)
-		return err;
-	sw->budget_ms = 0;
-	req_defer(rq, run_search);
-	return 0;
-}
-
-static int h_stream(struct req *rq)
-{
-	struct query *q = NULL;
-	const char *qtext;
-	unsigned context;
-	int err;
-
-	if ((err = search_params(&q, &qtext, &context, rq)) < 0)
-		return err;
-	return stream_start(rq, q, context, qtext); /* takes q */
-}
-
-/* ---- repositories: the index joined with the registry ---- */
-
-/*
- * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (an index built
- * with `trawl index` only: every repository of the index is then "indexed", with no url, sync
- * time or error). SQLite connections are not shared between threads, so each request of the
- * repository routes and /metrics opens its own; the search routes never touch the registry.
- */
-static int registry_open(struct store **out, const struct req *rq)
-{
-	char *path = file_join(rq->s->cfg->data_dir, "trawl.db");
-	struct stat st;
-	int err = 0;
-
-	*out = NULL;
-	if (!path) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
-	/* Never create a database here: only `trawl repo add` makes one. */
-	if (stat(path, &st) == 0 || errno != ENOENT)
-		err = store_open(out, path);
-	free(path);
-	return err;
-}
-
-/*
- * SECURITY: a registry error names files or SQL (L4): it goes to the log, the client gets a
- * bare 500.
- */
-static int registry_error(struct req *rq, int err)
-{
-	struct logline l;
-
-	log_begin(&l, "error", "cannot read the repository registry");
-	log_cstr(&l, "req", rq->id);
-	log_cstr(&l, "error", error_last());
-	log_end(&l);
-	req_error(rq, 500, "internal", "internal error", 0);
-	return err < 0 ? err : TRAWL_EIO;
-}
-
-static int put_branch(struct buf *b, bool is_first, const char *name, const char *commit,
-		      bool is_default)
-{
-	int err;
-
-	if ((err = buf_puts(b, is_first ? "{\"name\":" : ",{\"name\":")) < 0 ||
-	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
-	    (err = commit[0] ? json_put_string(b, commit, strlen(commit), NULL)
-			     : buf_puts(b, "null")) < 0)
-		return err;
-	return buf_printf(b, ",\"default\":%s}", is_default ? "true" : "false");
-}
-
-/*
- * The branches of a repository: the registry's record of the last sync when it has an entry,
- * else the index MANIFEST's (a repository indexed with `trawl index`; empty for a directory).
- */
-static int put_branches(struct buf *b, const struct snapshot *snap, const struct snap_repo *r,
-			const struct store_repo *sr)
-{
-	const struct index_repo_entry *e = r ? index_shard_entry(snap->ix, r->shard0) : NULL;
-	int err = 0;
-
-	if (sr) {
-		for (size_t i = 0; i < sr->n_branches && !err; i++)
-			err = put_branch(b, i == 0, sr->branches[i].name, sr->branches[i].commit,
-					 sr->branches[i].is_default);
-		return err;
-	}
-	for (size_t i = 0; e && i < e->n_branches && !err; i++)
-		err = put_branch(b, i == 0, e->branches[i].name, e->branches[i].commit,
-				 e->branches[i].is_default);
-	return err;
-}
-
-/* An RFC 3339 UTC time ("2026-11-26T09:00:00Z") as a JSON string. */
-static int put_time(struct buf *b, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[40];
-
-	if (!gmtime_r(&tt, &tm) || strftime(s, sizeof(s), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm) == 0)
-		return buf_puts(b, "null");
-	return buf_puts(b, s);
-}
-
-/*
- * One REPO object (docs/api.md). r is the repository in the index (NULL: registered, not
- * indexed yet), sr its registry entry (NULL: none). Sizes and skipped files come from the
- * index when it holds the repository (what searches see), else from the registry.
- */
-static int put_repo(struct buf *b, const struct snapshot *snap, const struct snap_repo *r,
-		    const struct store_repo *sr, bool is_full)
-{
-	const char *name = r ? r->name : sr->name;
-	const char *state = sr ? store_state_name(sr->state) : "indexed";
-	unsigned long long bytes = r ? r->index_bytes : sr->index_bytes;
-	size_t files = r ? r->n_docs : (size_t)sr->files;
-	size_t skipped = r ? r->n_skipped : (size_t)sr->skipped_count;
-	int err;
-
-	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
-	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"url\":")) < 0 ||
-	    (err = sr ? json_put_string(b, sr->url, strlen(sr->url), NULL)
-		      : buf_puts(b, "null")) < 0 ||
-	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", state)) < 0 ||
-	    (err = put_branches(b, snap, r, sr)) < 0 ||
-	    (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
-	    (err = sr && sr->last_sync ? put_time(b, sr->last_sync) : buf_puts(b, "null")) < 0 ||
-	    (err = buf_puts(b, ",\"last_error\":")) < 0 ||
-	    (err = sr && sr->last_error
-			   ? json_put_string(b, sr->last_error, strlen(sr->last_error), NULL)
-			   : buf_puts(b, "null")) < 0 ||
-	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu", bytes, files)) < 0)
-		return err;
-	if (!is_full)
-		return buf_printf(b, ",\"skipped_count\":%zu}", skipped);
-	if ((err = buf_printf(b, ",\"skipped_count\":%zu,\"skipped\":[", skipped)) < 0)
-		return err;
-	for (size_t i = 0, k = 0; r && i < r->n_docs; i++) {
-		struct shard_doc d;
-
-		if ((err = shard_doc(&d, r->docs[i].sh, r->docs[i].id)) < 0)
-			return err;
-		if (d.skip == DOC_INDEXED)
-			continue;
-		if ((err = buf_puts(b, k++ ? ",{\"path\":" : "{\"path\":")) < 0 ||
-		    (err = json_put_string(b, d.path, d.path_len, NULL)) < 0 ||
-		    (err = buf_printf(b, ",\"reason\":\"%s\"}", doc_skip_name(d.skip))) < 0)
-			return err;
-	}
-	return buf_puts(b, "]}");
-}
-
-/*
- * The repository list: the index's repositories and the registry's (also those not indexed
- * yet), merged by name; both lists are sorted by bytes. The snapshot may be NULL (no index).
- */
-static int put_repos(struct buf *b, const struct req *rq, const struct snapshot *snap,
-		     const struct store_repo *regs, size_t n_regs)
-{
-	const struct search_repos *readable = handlers_readable_repos(rq);
-	size_t n_snap = snap ? snap->n_repos : 0, i = 0, k = 0, n = 0;
-	int err = buf_puts(b, "{\"repos\":[");
-
-	while (!err && (i < n_snap || k < n_regs)) {
-		const struct snap_repo *r = i < n_snap ? &snap->repos[i] : NULL;
-		const struct store_repo *sr = k < n_regs ? &regs[k] : NULL;
-		int c = !r ? 1 : !sr ? -1 : strcmp(r->name, sr->name);
-
-		if (c < 0)
-			sr = NULL;
-		else if (c > 0)
-			r = NULL;
-		i += r != NULL;
-		k += sr != NULL;
-		if (!search_repos_has(readable, r ? r->name : sr->name))
-			continue;
-		if (!(n++ && (err = buf_putc(b, ',')) < 0))
-			err = put_repo(b, snap, r, sr, false);
-	}
-	return err < 0 ? err : buf_puts(b, "]}");
-}
-
-static int h_repos(struct req *rq)
-{
-	struct store *st = NULL;
-	struct store_repo *regs = NULL;
-	size_t n_regs = 0;
-	int err;
-
-	/* The list works before the first index: registered repositories are "new". */
-	rq->snap = snapstore_get(rq->s->store);
-	if ((err = registry_open(&st, rq)) < 0 ||
-	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
-		store_close(st);
-		return registry_error(rq, err);
-	}
-	store_close(st);
-	err = put_repos(&rq->body, rq, rq->snap, regs, n_regs);
-	store_repos_free(regs, n_regs);
-	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	rq->status = 200;
-	return 0;
-}
-
-/* The repository named by the route; a 404 when it is unknown (or not readable). */
-static const struct snap_repo *find_repo(struct req *rq)
-{
-	const struct snap_repo *r = snapshot_repo(rq->snap, rq->args.name);
-
-	if (!r || !search_repos_has(handlers_readable_repos(rq), r->name)) {
-		req_error(rq, 404, "not_found", "not found", 0);
-		return NULL;
-	}
-	return r;
-}
-
-static int h_repo(struct req *rq)
-{
-	const struct snap_repo *r;
-	struct store *st = NULL;
-	struct store_repo sr = { 0 };
-	bool has_sr = false;
-	int err = 0;
-
-	rq->snap = snapstore_get(rq->s->store);
-	r = rq->snap ? snapshot_repo(rq->snap, rq->args.name) : NULL;
-	if ((err = registry_open(&st, rq)) < 0)
-		return registry_error(rq, err);
-	if (st && (err = store_repo_get(&sr, st, rq->args.name)) < 0 && err != TRAWL_ENOTFOUND) {
-		store_close(st);
-		return registry_error(rq, err);
-	}
-	has_sr = st && err == 0;
-	store_close(st);
-	if ((!r && !has_sr) || !search_repos_has(handlers_readable_repos(rq), rq->args.name))
-		err = req_error(rq, 404, "not_found", "not found", 0);
-	else if ((err = put_repo(&rq->body, rq->snap, r, has_sr ? &sr : NULL, true)) < 0)
-		err = req_error(rq, 500, "internal", "internal error", 0);
-	else
-		rq->status = 200;
-	if (has_sr)
-		store_repo_dispose(&sr);
-	return err < 0 ? err : 0;
-}
-
-/* ---- files ---- */
-
-/*
- * Revisions: what a rev parameter names. A git repository's revisions are its indexed branches
- * (the MANIFEST entry's; "" and "HEAD" name the default one); a directory has one revision,
- * "" or "HEAD". Anything else is not found. A document is on the revision when its branch set,
- * with the MANIFEST overlay applied (index_doc_branches: the same function the search uses),
- * holds the branch.
- */
-struct rev {
-	const char *name;     /* the branch name, or "HEAD" for a directory */
-	const char *commit;   /* the branch's indexed commit, NULL when not recorded */
-	const struct index *ix;
-	size_t branch;        /* into the entry's branches; unused when !has_branches */
-	bool has_branches;
-	uint64_t *set;        /* scratch for index_doc_branches */
-	size_t n_words;
-};
-
-static void rev_dispose(struct rev *v)
-{
-	free(v->set);
-	v->set = NULL;
-}
-
-/* ENOTFOUND for a revision the repository does not have, ENOMEM. */
-static int rev_resolve(struct rev *out, const struct snapshot *snap, const struct snap_repo *r,
-		       const char *rev)
-{
-	const struct index_repo_entry *e = index_shard_entry(snap->ix, r->shard0);
-	bool is_head = !rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0;
-
-	*out = (struct rev){ .name = "HEAD", .ix = snap->ix };
-	if (!e || e->n_branches == 0) {
-		if (is_head)
-			return 0;
-		error_set("unknown revision");
-		return TRAWL_ENOTFOUND;
-	}
-	for (size_t b = 0; b < e->n_branches; b++) {
-		if (is_head ? !e->branches[b].is_default : strcmp(e->branches[b].name, rev) != 0)
-			continue;
-		out->name = e->branches[b].name;
-		out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
-		out->branch = b;
-		out->has_branches = true;
-		out->n_words = (e->n_branches + 63) / 64;
-		if (!(out->set = calloc(out->n_words, sizeof(*out->set)))) {
-			error_set("out of memory");
-			return TRAWL_ENOMEM;
-		}
-		return 0;
-	}
-	error_set("unknown revision");
+	error_set("%s", msg);
 	return TRAWL_ENOTFOUND;
 }
 
-/* Whether document d is on the revision (EINVAL from a bad id: not on it). */
-static bool rev_has(struct rev *v, const struct snap_doc *d)
+int handlers_internal(int err)
 {
-	struct shard_doc sd;
-
-	if (!v->has_branches)
-		return true;
-	if (shard_doc(&sd, d->sh, d->id) < 0)
-		return false;
-	index_doc_branches(v->set, v->n_words, v->ix, d->shard_i, d->id, &sd);
-	return (v->set[v->branch / 64] >> (v->branch % 64)) & 1;
-}
-
-/* rev and path, checked: the common part of tree, file and raw. Dispose *rev after. */
-static int file_params(const struct snap_repo **r, struct rev *rev, const char **path,
-		       size_t *path_len, struct req *rq)
-{
-	const char *rv;
-	size_t len;
-	int err;
-
-	*rev = (struct rev){ 0 };
-	if (!(*r = find_repo(rq)))
-		return TRAWL_ENOTFOUND;
-	if ((err = req_param(&rv, &len, rq, "rev")) < 0 ||
-	    (err = req_param(path, path_len, rq, "path")) < 0)
-		return err;
-	if (!*path) {
-		*path = "";
-		*path_len = 0;
-	}
-	if (route_path_check(*path, *path_len) < 0)
-		return req_error(rq, 400, "bad_request", error_last(), 0);
-	if ((err = rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
-		return req_error(rq, 404, "not_found", "not found", 0);
-	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	return 0;
-}
-
-static int put_head(struct buf *b, const struct snap_repo *r, const struct rev *rev,
-		    const char *path, size_t path_len)
-{
-	int err;
-
-	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
-	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
-	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"path\":")) < 0)
-		return err;
-	return json_put_string(b, path, path_len, NULL);
-}
-
-static bool has_prefix(const struct snap_doc *d, const char *p, size_t n)
-{
-	return d->path_len >= n && memcmp(d->path, p, n) == 0;
-}
-
-static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *name,
-			  size_t name_len)
-{
-	struct shard_doc sd;
-	const char *lname;
-	int err;
-
-	if ((err = shard_doc(&sd, d->sh, d->id)) < 0)
-		return err;
-	lname = lang_name(sd.lang);
-	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
-	    (err = json_put_string(b, name, name_len, NULL)) < 0 ||
-	    (err = buf_printf(b, ",\"type\":\"file\",\"size\":%llu,\"language\":",
-			      (unsigned long long)sd.size)) < 0 ||
-	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
-		return err;
-	if (sd.skip != DOC_INDEXED &&
-	    (err = buf_printf(b, ",\"skipped\":\"%s\"", doc_skip_name(sd.skip))) < 0)
-		return err;
-	return buf_putc(b, '}');
-}
-
-static int h_tree(struct req *rq)
-{
-	const struct snap_repo *r;
-	struct rev rev;
-	const char *path;
-	size_t path_len, pre_len = 0, n = 0, i;
-	struct buf pre; /* "path/" and, while skipping a subdirectory, "path/sub0" */
-	int err;
-
-	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0) {
-		rev_dispose(&rev);
-		return err;
-	}
-	/*
-	 * The directory's entries are the documents under "path/" on the revision, consecutive
-	 * in path order (documents of other revisions interleave and are passed over).
-	 */
-	buf_init(&pre, BUF_MAX_DEFAULT);
-	if ((err = buf_put(&pre, path, path_len)) < 0 || (path_len && (err = buf_putc(&pre, '/')) < 0))
-		goto out;
-	pre_len = pre.len;
-	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
-	if ((err = put_head(&rq->body, r, &rev, path, path_len)) < 0 ||
-	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
-		goto out;
-	while (i < r->n_docs && has_prefix(&r->docs[i], pre.ptr, pre_len)) {
-		const struct snap_doc *d = &r->docs[i];
-		const char *name = d->path + pre_len;
-		size_t name_len = d->path_len - pre_len;
-		const char *slash = memchr(name, '/', name_len);
-
-		if (!rev_has(&rev, d)) {
-			i++;
-			continue;
-		}
-		if (n++ && (err = buf_putc(&rq->body, ',')) < 0)
-			goto out;
-		if (slash) {
-			size_t dlen = (size_t)(slash - name);
-
-			if ((err = buf_puts(&rq->body, "{\"name\":")) < 0 ||
-			    (err = json_put_string(&rq->body, name, dlen, NULL)) < 0 ||
-			    (err = buf_puts(&rq->body, ",\"type\":\"dir\"}")) < 0)
-				goto out;
-			/* Skip the subdirectory: '0' follows '/' in byte order. */
-			pre.len = pre_len;
-			if ((err = buf_put(&pre, name, dlen)) < 0 || (err = buf_putc(&pre, '0')) < 0)
-				goto out;
-			i = snap_repo_lower_bound(r, pre.ptr, pre.len);
-			pre.len = pre_len;
-			continue;
-		}
-		if ((err = put_file_entry(&rq->body, d, name, name_len)) < 0)
-			goto out;
-		i++;
-	}
-	err = buf_puts(&rq->body, "]}");
-out:
-	buf_dispose(&pre);
-	rev_dispose(&rev);
-	/* A directory nothing on the revision is under does not exist (the root always does). */
-	if (err >= 0 && n == 0 && pre_len)
-		return req_error(rq, 404, "not_found", "not found", 0);
-	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	rq->status = 200;
-	return 0;
-}
-
-/* The document at path on the revision, or a 404. */
-static int find_doc(struct shard_doc *out, struct req *rq, const struct snap_repo *r,
-		    struct rev *rev, const char *path, size_t path_len)
-{
-	for (size_t i = snap_repo_lower_bound(r, path, path_len);
-	     path_len && i < r->n_docs && r->docs[i].path_len == path_len &&
-	     memcmp(r->docs[i].path, path, path_len) == 0;
-	     i++)
-		if (rev_has(rev, &r->docs[i]) && shard_doc(out, r->docs[i].sh, r->docs[i].id) == 0)
-			return 0;
-	return req_error(rq, 404, "not_found", "not found", 0);
-}
-
-static int put_file(struct buf *b, const struct snap_repo *r, const struct rev *rev,
-		    const char *path, size_t path_len, const struct shard_doc *d)
-{
-	const char *lname = lang_name(d->lang);
-	int err;
-
-	if ((err = put_head(b, r, rev, path, path_len)) < 0 ||
-	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
-	    (err = rev->commit ? json_put_string(b, rev->commit, strlen(rev->commit), NULL)
-			       : buf_puts(b, "null")) < 0 ||
-	    (err = buf_puts(b, ",\"language\":")) < 0 ||
-	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
-	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
-			      (unsigned long long)d->size,
-			      d->skip == DOC_SKIP_BINARY ? "true" : "false")) < 0)
-		return err;
-	if (d->skip != DOC_INDEXED)
-		return buf_printf(b, "\"%s\"}", doc_skip_name(d->skip));
-	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
-	    (err = json_put_string(b, (const char *)d->content, d->content_len, NULL)) < 0)
-		return err;
-	return buf_putc(b, '}');
-}
-
-static int h_file(struct req *rq)
-{
-	const struct snap_repo *r;
-	struct rev rev;
-	const char *path;
-	size_t path_len;
-	struct shard_doc d;
-	int err;
-
-	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
-	    (err = find_doc(&d, rq, r, &rev, path, path_len)) < 0) {
-		rev_dispose(&rev);
-		return err;
-	}
-	err = put_file(&rq->body, r, &rev, path, path_len, &d);
-	rev_dispose(&rev);
-	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	rq->status = 200;
-	return 0;
-}
-
-static int h_raw(struct req *rq)
-{
-	const struct snap_repo *r;
-	struct rev rev;
-	const char *path;
-	size_t path_len;
-	struct shard_doc d;
-	int err;
-
-	err = file_params(&r, &rev, &path, &path_len, rq);
-	if (err >= 0)
-		err = find_doc(&d, rq, r, &rev, path, path_len);
-	rev_dispose(&rev);
-	if (err < 0)
-		return err;
-	if (d.skip != DOC_INDEXED)
-		return req_error(rq, 404, "not_found", "the file's content is not stored (skipped)", 0);
-	if (buf_put(&rq->body, d.content, d.content_len) < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
-	/* SECURITY: repository content is never rendered as active content (X4). */
-	rq->ctype = "text/plain; charset=utf-8";
-	req_header(rq, "Content-Security-Policy", "sandbox");
-	req_header(rq, "Content-Disposition", "inline");
-	rq->status = 200;
-	return 0;
+	return route_error_of(err)->status >= 500 ? err : TRAWL_EIO;
 }
 
 /* ---- health, metrics ---- */
@@ -885,7 +36,7 @@ static int h_healthz(struct req *rq)
 
 	snapshot_unref(s);
 	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return handlers_internal(TRAWL_ENOMEM);
 	rq->status = 200;
 	return 0;
 }
@@ -922,10 +73,10 @@ static int h_metrics(struct req *rq)
 	int err;
 
 	rq->snap = s; /* released with the request */
-	if ((err = registry_open(&st, rq)) < 0 ||
+	if ((err = handlers_registry_open(&st, rq)) < 0 ||
 	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
 		store_close(st);
-		return registry_error(rq, err);
+		return handlers_registry_error(rq);
 	}
 	store_close(st);
 	count_states(by_state, s, regs, n_regs);
@@ -933,11 +84,12 @@ static int h_metrics(struct req *rq)
 	err = metrics_render(&rq->body, &rq->s->metrics, s, snapstore_swaps(rq->s->store),
 			     atomic_load(&rq->s->searches), by_state);
 	if (err < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return handlers_internal(err);
 	rq->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	rq->status = 200;
 	return 0;
 }
+
 
 /* ---- the web UI ---- */
 
@@ -961,7 +113,7 @@ static int serve_asset(struct req *rq, const struct web_asset *a)
 		return 0;
 	}
 	if (buf_put(&rq->body, a->data, a->len) < 0)
-		return req_error(rq, 500, "internal", "internal error", 0);
+		return handlers_internal(TRAWL_ENOMEM);
 	rq->status = 200;
 	return 0;
 }
@@ -972,7 +124,7 @@ static int h_ui(struct req *rq)
 	const struct web_asset *a = asset_find("/index.html");
 
 	if (!a)
-		return req_error(rq, 404, "not_found", "the web UI is not built into this binary", 0);
+		return handlers_not_found("the web UI is not built into this binary");
 	return serve_asset(rq, a);
 }
 
@@ -984,40 +136,51 @@ static int h_asset(struct req *rq)
 	size_t n = strlen(rq->args.rest);
 
 	if (n > ROUTE_NAME_MAX)
-		return req_error(rq, 404, "not_found", "not found", 0);
+		return handlers_not_found("not found");
 	path[0] = '/';
 	memcpy(path + 1, rq->args.rest, n + 1);
 	if (!(a = asset_find(path)) || strcmp(path, "/index.html") == 0)
-		return req_error(rq, 404, "not_found", "not found", 0);
+		return handlers_not_found("not found");
 	return serve_asset(rq, a);
 }
+
 
 /* ---- the table ---- */
 
 static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
 
+/*
+ * Every route answers GET and HEAD, takes no body and is open to every caller with the read
+ * permission: until accounts exist the server listens on loopback only.
+ */
+#define READ .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ
 #define API ROUTE_API
 #define IDX ROUTE_INDEX
 const struct route server_routes[] = {
-	{ "api/v1/search", p_search, API | IDX | ROUTE_SEARCH, h_search, "search" },
-	{ "api/v1/search/stream", p_search, API | IDX | ROUTE_SEARCH, h_stream, "search_stream" },
+	{ "api/v1/search", READ, .params = p_search, .flags = API | IDX | ROUTE_SEARCH,
+	  .handler = handlers_search, .name = "search" },
+	{ "api/v1/search/stream", READ, .params = p_search, .flags = API | IDX | ROUTE_SEARCH,
+	  .handler = handlers_search_stream, .name = "search_stream" },
 	/* Without IDX: registered repositories are listed before the first index exists. */
-	{ "api/v1/repos", NULL, API, h_repos, "repos" },
-	{ "api/v1/repos/{name}", NULL, API, h_repo, "repo" },
-	{ "api/v1/repos/{name}/tree", p_file, API | IDX, h_tree, "tree" },
-	{ "api/v1/repos/{name}/file", p_file, API | IDX, h_file, "file" },
-	{ "api/v1/repos/{name}/raw", p_file, API | IDX, h_raw, "raw" },
-	{ "healthz", NULL, API, h_healthz, "healthz" },
-	{ "metrics", NULL, API, h_metrics, "metrics" },
+	{ "api/v1/repos", READ, .flags = API, .handler = handlers_repos, .name = "repos" },
+	{ "api/v1/repos/{name}", READ, .flags = API, .handler = handlers_repo, .name = "repo" },
+	{ "api/v1/repos/{name}/tree", READ, .params = p_file, .flags = API | IDX,
+	  .handler = handlers_tree, .name = "tree" },
+	{ "api/v1/repos/{name}/file", READ, .params = p_file, .flags = API | IDX,
+	  .handler = handlers_file, .name = "file" },
+	{ "api/v1/repos/{name}/raw", READ, .params = p_file, .flags = API | IDX,
+	  .handler = handlers_raw, .name = "raw" },
+	{ "healthz", READ, .flags = API, .handler = h_healthz, .name = "healthz" },
+	{ "metrics", READ, .flags = API, .handler = h_metrics, .name = "metrics" },
 	/* Everything else under /api is an API 404 (JSON), never a page. */
-	{ "api/*", NULL, API, NULL, "api_unknown" },
+	{ "api/*", READ, .flags = API, .handler = NULL, .name = "api_unknown" },
 	/* The page's own routes: their query strings are the page's business. */
-	{ "", NULL, 0, h_ui, "ui" },
-	{ "search", NULL, 0, h_ui, "ui" },
-	{ "repos", NULL, 0, h_ui, "ui" },
-	{ "repos/*", NULL, 0, h_ui, "ui" },
-	{ "file/*", NULL, 0, h_ui, "ui" },
-	{ "*", NULL, 0, h_asset, "asset" },
+	{ "", READ, .handler = h_ui, .name = "ui" },
+	{ "search", READ, .handler = h_ui, .name = "ui" },
+	{ "repos", READ, .handler = h_ui, .name = "ui" },
+	{ "repos/*", READ, .handler = h_ui, .name = "ui" },
+	{ "file/*", READ, .handler = h_ui, .name = "ui" },
+	{ "*", READ, .handler = h_asset, .name = "asset" },
 };
 const size_t n_server_routes = sizeof(server_routes) / sizeof(server_routes[0]);

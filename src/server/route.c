@@ -1,7 +1,10 @@
 /* Route matching, percent decoding and path confinement (route.h). */
 #include "server/route.h"
 
+#include "server/access.h"
+
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -132,6 +135,98 @@ bool route_param_allowed(const struct route *r, const char *name)
 		if (strcmp(r->params[i], name) == 0)
 			return true;
 	return false;
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} methods[] = {
+	{ "GET", ROUTE_GET },   { "HEAD", ROUTE_HEAD },     { "POST", ROUTE_POST },
+	{ "PUT", ROUTE_PUT },   { "DELETE", ROUTE_DELETE },
+};
+
+unsigned route_method_of(const char *method)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(methods[i].name, method) == 0)
+			return methods[i].bit;
+	return 0;
+}
+
+void route_allow(char *out, size_t n, unsigned bits)
+{
+	size_t len = 0;
+
+	if (n == 0)
+		return;
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		int k;
+
+		if (!(bits & methods[i].bit))
+			continue;
+		k = snprintf(out + len, n - len, "%s%s", len ? ", " : "", methods[i].name);
+		if (k < 0 || (size_t)k >= n - len) {
+			out[len] = 0; /* whole names only */
+			return;
+		}
+		len += (size_t)k;
+	}
+}
+
+static int refuse(struct route_verdict *v, unsigned status, const char *code, const char *msg,
+		  int err)
+{
+	v->status = status;
+	v->code = code;
+	v->message = msg;
+	return err;
+}
+
+int route_admit(struct route_verdict *v, struct access_caller *caller, const struct route *r,
+		const char *method, bool has_body, unsigned long long body_len)
+{
+	int err;
+
+	*v = (struct route_verdict){ 0 };
+	if (!(route_method_of(method) & r->methods)) {
+		route_allow(v->allow, sizeof(v->allow), r->methods);
+		return refuse(v, 405, "method_not_allowed",
+			      r->methods == (ROUTE_GET | ROUTE_HEAD)
+				      ? "only GET and HEAD are allowed"
+				      : "the method is not allowed on this route (see Allow)",
+			      TRAWL_EUNSUPPORTED);
+	}
+	if (has_body && r->max_body == 0)
+		return refuse(v, 400, "bad_request", "this route takes no request body", TRAWL_EINVAL);
+	if (has_body && body_len > r->max_body)
+		return refuse(v, 413, "too_large", "the request body is too large", TRAWL_ELIMIT);
+	if ((err = access_authenticate(caller, r)) < 0)
+		return refuse(v, 401, "unauthorized", "this route needs a signed-in caller", err);
+	if ((err = access_authorize(caller, r)) < 0)
+		return refuse(v, 403, "forbidden", "this route is not open to the caller", err);
+	return 0;
+}
+
+static const struct route_error errors[] = {
+	{ TRAWL_EINVAL, 400, "bad_request", NULL },
+	{ TRAWL_ELIMIT, 400, "bad_request", NULL },
+	{ TRAWL_EUNSUPPORTED, 400, "bad_request", NULL },
+	{ TRAWL_ETIMEOUT, 400, "bad_request", NULL }, /* a pattern took too long to compile */
+	{ TRAWL_ENOTFOUND, 404, "not_found", NULL },
+	/* SECURITY: hidden is missing: the same status, code and message. */
+	{ TRAWL_EPERM, 404, "not_found", "not found" },
+	{ TRAWL_EAUTH, 401, "unauthorized", NULL },
+	{ 0, 500, "internal", "internal error" },
+};
+
+const struct route_error *route_error_of(int err)
+{
+	size_t i = 0;
+
+	while (errors[i].err != 0 && errors[i].err != err)
+		i++;
+	return &errors[i];
 }
 
 int route_path_check(const char *path, size_t len)

@@ -1,7 +1,8 @@
 /*
  * Routing as data (STYLE.md: Redis's command table): a table of routes, each a path pattern,
- * the query parameters it accepts, its flags and its handler; route_match finds the one a
- * request path names. Also the untrusted-input helpers every handler relies on: percent
+ * its methods, its access rule (authentication and permission), its limits, the query
+ * parameters it accepts and its handler; route_match finds the one a request path names, and
+ * route_error_of is the one map from a handler's TRAWL_E* code to an HTTP status. Also the untrusted-input helpers every handler relies on: percent
  * decoding and path confinement. Nothing here knows about libmicrohttpd, so the unit tests and
  * the fuzz target run it directly.
  */
@@ -15,14 +16,42 @@ struct req;
 
 enum route_flags {
 	ROUTE_API = 1u << 0,    /* JSON errors, Cache-Control: no-store */
-	ROUTE_SEARCH = 1u << 1, /* runs a search: counts against the concurrent-search cap */
+	/* Runs a search: counts against the concurrent-search cap, may run on the search pool. */
+	ROUTE_SEARCH = 1u << 1,
 	ROUTE_INDEX = 1u << 2,  /* needs the index (503 before there is one) */
+};
+
+/* The methods a route answers (a bit each). */
+enum route_method {
+	ROUTE_GET = 1u << 0,
+	ROUTE_HEAD = 1u << 1,
+	ROUTE_POST = 1u << 2,
+	ROUTE_PUT = 1u << 3,
+	ROUTE_DELETE = 1u << 4,
+};
+
+/* Who may call a route. Unset (0) is refused: every route states its rule. */
+enum route_auth {
+	ROUTE_AUTH_UNSET = 0,
+	ROUTE_AUTH_NONE,  /* anyone who reaches the server (loopback only until accounts exist) */
+	ROUTE_AUTH_USER,  /* a signed-in caller */
+};
+
+/* The permission a route needs (a bit each, as access_caller.perms holds them). */
+enum route_perm {
+	ROUTE_PERM_UNSET = 0,
+	ROUTE_PERM_READ = 1u << 0,  /* read what the caller's readable repositories hold */
+	ROUTE_PERM_ADMIN = 1u << 1, /* manage the server */
 };
 
 /* Largest decoded {name} and query parameter values. */
 #define ROUTE_NAME_MAX 1024
 #define ROUTE_PARAM_MAX 8192
 
+/*
+ * One row of the route table. The dispatcher enforces every column before the handler runs:
+ * lookup -> method -> body size -> parameters -> authenticate -> authorize -> limits.
+ */
 struct route {
 	/*
 	 * Segments separated by '/': literal text (compared with the raw, still percent-encoded
@@ -30,8 +59,16 @@ struct route {
 	 * final "*" (the rest of the path, undecoded, possibly empty).
 	 */
 	const char *pattern;
+	unsigned methods;          /* enum route_method; a request with another method is a 405 */
+	enum route_auth auth;
+	enum route_perm perm;
+	size_t max_body;           /* request body bytes accepted; 0: none */
 	const char *const *params; /* the query parameters allowed (NULL-terminated); NULL: none */
 	unsigned flags;            /* enum route_flags */
+	/*
+	 * Builds the response (0), or returns a negative TRAWL_E* code without one: the
+	 * dispatcher answers it through route_error_of. NULL: the path is known not to exist.
+	 */
 	int (*handler)(struct req *rq);
 	const char *name;          /* for logs and metrics */
 };
@@ -52,6 +89,51 @@ int route_match(const struct route **out, struct route_args *args, const struct 
 
 /* Whether name is one of route's allowed parameters. */
 bool route_param_allowed(const struct route *r, const char *name);
+
+/* The enum route_method bit of an HTTP method name, or 0 for one trawl knows nothing of. */
+unsigned route_method_of(const char *method);
+
+/*
+ * The value of the Allow header of a 405 for methods ("GET, HEAD"), in out (n bytes, always
+ * NUL-terminated).
+ */
+void route_allow(char *out, size_t n, unsigned methods);
+
+struct access_caller;
+
+/* The dispatcher's answer to a request before its handler runs. */
+struct route_verdict {
+	unsigned status;      /* 0: admitted; else the refusal's HTTP status */
+	const char *code;     /* the JSON error code */
+	const char *message;
+	char allow[48];       /* with a 405: the Allow header's value */
+};
+
+/*
+ * Enforces route r's columns that need no server state, in order: the method (405 with
+ * Allow), the body (a route with max_body 0 takes none: 400; over max_body: 413), then
+ * authentication (access_authenticate, 401) and authorization (access_authorize, 403: deny by
+ * default). Fills *caller on the way. 0 when admitted, else a negative code and the refusal
+ * in *v.
+ */
+int route_admit(struct route_verdict *v, struct access_caller *caller, const struct route *r,
+		const char *method, bool has_body, unsigned long long body_len);
+
+/* How a handler's error code is answered. */
+struct route_error {
+	int err;             /* the TRAWL_E* code (0 in the last row: every other code) */
+	unsigned status;     /* the HTTP status */
+	const char *code;    /* the JSON error code ("not_found") */
+	/* The message, or NULL: the detail the code's error_set gave (safe to show by rule). */
+	const char *message;
+};
+
+/*
+ * SECURITY: the one map from error codes to HTTP answers. EPERM (a repository the caller may
+ * not read) answers exactly as ENOTFOUND does, so a hidden repository looks missing; codes
+ * whose detail may name files or SQL (EIO, ECORRUPT, ENOMEM...) are a bare 500.
+ */
+const struct route_error *route_error_of(int err);
 
 /*
  * Percent-decodes in[0..in_len) into out (at most out_max bytes, then NUL-terminated; out needs

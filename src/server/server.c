@@ -2,8 +2,10 @@
  * The HTTP daemon (libmicrohttpd) and the dispatcher.
  *
  * DESIGN: MHD runs its own threads (a pool of epoll loops, sized to the cores). Every request
- * goes through one dispatcher: framing checks -> route lookup -> method -> body -> parameters
- * -> limits (concurrent searches, an index to read) -> handler -> one function that adds the
+ * goes through one dispatcher that enforces the route table's columns (route.h) before any
+ * handler runs: framing checks -> route lookup -> method -> body -> authenticate ->
+ * authorize (route_admit, access.c) -> parameters -> limits (concurrent searches, an index to
+ * read) -> handler -> route_error_of for a handler's error code -> one function that adds the
  * security headers to whatever goes out, errors included. Handlers build a body in a buffer;
  * the streaming search hands over a callback response instead (stream.c), and a JSON search
  * that needs more than a few milliseconds suspends its connection and is answered from a
@@ -18,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +150,15 @@ int req_error(struct req *rq, unsigned status, const char *code, const char *mes
 	return TRAWL_EINVAL;
 }
 
+int req_fail(struct req *rq, int err)
+{
+	const struct route_error *e = route_error_of(err);
+	const char *msg = e->message ? e->message : error_last();
+
+	req_error(rq, e->status, e->code, msg[0] ? msg : error_name(err), 0);
+	return err;
+}
+
 /* Decoded parameter values live as long as the request: a small list freed at the end. */
 struct param_val {
 	struct param_val *next;
@@ -165,13 +177,17 @@ int req_param(const char **out, size_t *len, struct req *rq, const char *name)
 	if (!raw)
 		return 0;
 	rlen = strlen(raw);
-	if (rlen > 3 * ROUTE_PARAM_MAX)
-		return req_error(rq, 400, "bad_request", "a parameter is too long", 0);
-	if (!(pv = malloc(sizeof(*pv) + rlen + 1)))
-		return req_error(rq, 500, "internal", "internal error", 0);
+	if (rlen > 3 * ROUTE_PARAM_MAX) {
+		error_set("a parameter is too long");
+		return TRAWL_ELIMIT;
+	}
+	if (!(pv = malloc(sizeof(*pv) + rlen + 1))) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
 	if ((err = route_url_decode(pv->v, len, rlen, raw, rlen, true)) < 0) {
 		free(pv);
-		return req_error(rq, 400, "bad_request", error_last(), 0);
+		return err;
 	}
 	pv->next = rq->params;
 	rq->params = pv;
@@ -267,7 +283,7 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 	if ((rq->route && (rq->route->flags & ROUTE_API)) || rq->status >= 400)
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (rq->status == 405)
-		MHD_add_response_header(resp, "Allow", "GET, HEAD");
+		MHD_add_response_header(resp, "Allow", rq->allow);
 	if (rq->status == 400 || rq->status == 413)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(rq->conn, rq->status, resp);
@@ -338,49 +354,15 @@ static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-/* lookup -> method -> body -> parameters -> limits -> handler. */
-static int dispatch(struct req *rq, const char *url, const char *method)
+/*
+ * Takes a search slot (R2: a bounded number of searches at once; the rest are told to come
+ * back) and the index snapshot a route needs.
+ */
+static int take_limits(struct req *rq)
 {
 	struct srv *s = rq->s;
-	struct framing fr = { 0 };
-	struct param_check pc = { 0 };
-	int err;
 
-	/* V6: request smuggling vectors get a 400 and the connection closed. */
-	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, &fr);
-	/*
-	 * SECURITY: only the first Host is checked below, and a proxy in front may route by
-	 * another one: two Hosts are one request read two ways (RFC 9112 3.2 requires a 400).
-	 */
-	if (fr.n_host > 1)
-		return req_error(rq, 400, "bad_request", "more than one Host header", 0);
-	if (fr.n_cl > 1 || (fr.n_cl && fr.has_te))
-		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
-	if (fr.has_ctl)
-		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
-	if (!route_host_is_loopback(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-								 MHD_HTTP_HEADER_HOST)))
-		return req_error(rq, 421, "bad_host",
-				 "the Host header must name this loopback server (localhost, "
-				 "127.0.0.1 or [::1]) until trawl has accounts", 0);
-	err = route_match(&rq->route, &rq->args, server_routes, n_server_routes, url);
-	if (err == TRAWL_ENOTFOUND || (err == 0 && !rq->route->handler))
-		return req_error(rq, 404, "not_found", "not found", 0);
-	if (err < 0)
-		return req_error(rq, 400, "bad_request", error_last(), 0);
-	rq->is_head = strcmp(method, "HEAD") == 0;
-	if (strcmp(method, "GET") != 0 && !rq->is_head)
-		return req_error(rq, 405, "method_not_allowed", "only GET and HEAD are allowed", 0);
-	if (fr.has_body)
-		return req_error(rq, 400, "bad_request", "this route takes no request body", 0);
-	if (rq->route->flags & ROUTE_API) {
-		pc.route = rq->route;
-		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
-		if (pc.bad)
-			return req_error(rq, 400, "bad_request", pc.bad, 0);
-	}
 	if (rq->route->flags & ROUTE_SEARCH) {
-		/* R2: a bounded number of searches at once; the rest are told to come back. */
 		if (atomic_fetch_add(&s->searches, 1) >= s->max_searches) {
 			atomic_fetch_sub(&s->searches, 1);
 			atomic_fetch_add(&s->metrics.busy, 1);
@@ -390,14 +372,84 @@ static int dispatch(struct req *rq, const char *url, const char *method)
 		}
 		rq->is_search_slot = true;
 	}
-	if (rq->route->flags & ROUTE_INDEX) {
-		if (!(rq->snap = snapstore_get(s->store))) {
-			req_error(rq, 503, "unavailable", "there is no index yet", 0);
-			req_header(rq, "Retry-After", "5");
-			return TRAWL_ENOTFOUND;
-		}
+	if ((rq->route->flags & ROUTE_INDEX) && !(rq->snap = snapstore_get(s->store))) {
+		req_error(rq, 503, "unavailable", "there is no index yet", 0);
+		req_header(rq, "Retry-After", "5");
+		return TRAWL_ENOTFOUND;
 	}
-	return rq->route->handler(rq);
+	return 0;
+}
+
+/* The checks before the route is known: V6, request smuggling vectors get a 400. */
+static int check_framing(struct req *rq, struct framing *fr)
+{
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, fr);
+	/*
+	 * SECURITY: only the first Host is checked below, and a proxy in front may route by
+	 * another one: two Hosts are one request read two ways (RFC 9112 3.2 requires a 400).
+	 */
+	if (fr->n_host > 1)
+		return req_error(rq, 400, "bad_request", "more than one Host header", 0);
+	if (fr->n_cl > 1 || (fr->n_cl && fr->has_te))
+		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
+	if (fr->has_ctl)
+		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
+	if (!route_host_is_loopback(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_HOST)))
+		return req_error(rq, 421, "bad_host",
+				 "the Host header must name this loopback server (localhost, "
+				 "127.0.0.1 or [::1]) until trawl has accounts", 0);
+	return 0;
+}
+
+/* The declared body length; a chunked body of unknown length counts as the largest. */
+static unsigned long long body_length(const struct req *rq)
+{
+	const char *cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	unsigned long long n;
+
+	if (!cl)
+		return ULLONG_MAX;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	return errno || end == cl || *end ? ULLONG_MAX : n;
+}
+
+/* lookup -> method -> body -> authenticate -> authorize -> parameters -> limits -> handler. */
+static int dispatch(struct req *rq, const char *url, const char *method)
+{
+	struct framing fr = { 0 };
+	struct param_check pc = { 0 };
+	struct route_verdict v;
+	int err;
+
+	if ((err = check_framing(rq, &fr)) < 0)
+		return err;
+	err = route_match(&rq->route, &rq->args, server_routes, n_server_routes, url);
+	if (err == TRAWL_ENOTFOUND || (err == 0 && !rq->route->handler))
+		return req_error(rq, 404, "not_found", "not found", 0);
+	if (err < 0)
+		return req_error(rq, 400, "bad_request", error_last(), 0);
+	rq->is_head = strcmp(method, "HEAD") == 0;
+	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body,
+			       body_length(rq))) < 0) {
+		memcpy(rq->allow, v.allow, sizeof(rq->allow));
+		return req_error(rq, v.status, v.code, v.message, 0);
+	}
+	if (rq->route->flags & ROUTE_API) {
+		pc.route = rq->route;
+		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
+		if (pc.bad)
+			return req_error(rq, 400, "bad_request", pc.bad, 0);
+	}
+	if ((err = take_limits(rq)) < 0)
+		return err;
+	error_clear(); /* a handler's 4xx shows only the detail it set itself */
+	if ((err = rq->route->handler(rq)) < 0 && !rq->is_queued && !rq->is_deferred)
+		req_fail(rq, err);
+	return err;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

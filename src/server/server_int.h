@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "index/shard.h"
+#include "search/request.h"
 #include "search/search.h"
+#include "server/access.h"
 #include "server/route.h"
 #include "server/server.h"
 #include "util/buf.h"
@@ -93,7 +95,7 @@ void metrics_http(struct metrics *m, unsigned status);
 
 /*
  * Prometheus text exposition of m and of the snapshot (NULL: no index); repos_by_state counts
- * the repositories of the registry joined with the index (handlers.c).
+ * the repositories of the registry joined with the index (handlers.c, h_metrics).
  */
 int metrics_render(struct buf *b, struct metrics *m, const struct snapshot *s, uint64_t swaps,
 		   unsigned searches_running, const uint64_t repos_by_state[METRICS_N_STATES]);
@@ -223,6 +225,8 @@ struct req {
 	const char *method;
 	const struct route *route;
 	struct route_args args;
+	struct access_caller caller; /* established by the dispatcher before the handler runs */
+	char allow[48];              /* a 405's Allow header */
 	struct snapshot *snap;     /* with ROUTE_INDEX, for the handler */
 	bool is_head;
 	bool is_search_slot;       /* holds one of srv.searches */
@@ -265,9 +269,11 @@ extern const size_t n_server_routes;
 /* Sets a JSON error response: status, code ("bad_request"...), message, column (0: none). */
 int req_error(struct req *rq, unsigned status, const char *code, const char *message,
 	      size_t column);
+/* Sets the error response of a handler's code err (route_error_of); returns err. */
+int req_fail(struct req *rq, int err);
 /* Adds a response header (static strings or strings that outlive the request). */
 void req_header(struct req *rq, const char *name, const char *value);
-/* The decoded value of query parameter name, or NULL. EINVAL/ELIMIT set a 400 on rq. */
+/* The decoded value of query parameter name, or NULL. EINVAL, ELIMIT (with a message), ENOMEM. */
 int req_param(const char **out, size_t *len, struct req *rq, const char *name);
 /* Queues resp (NULL: the body and status the handler set) with every header. MHD_NO on error. */
 enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp);
@@ -280,17 +286,41 @@ int stream_ticker_start(struct srv *s, pthread_t *th);
 void streams_cancel_all(struct srv *s);
 
 /* Handlers' shared pieces (handlers.c). */
-unsigned handlers_search_threads(struct srv *s, bool is_stream);
-/* The options of every search the server runs: results with ranges, the memory limit. */
-int handlers_search_opts(struct search_opts *o, const struct query *q, const struct srv *s);
-/* SECURITY: the one place that says which repositories a request may read (see handlers.c). */
-const struct search_repos *handlers_readable_repos(const struct req *rq);
+/* A handler's 404: sets msg as the detail, returns ENOTFOUND (route_error_of answers it). */
+int handlers_not_found(const char *msg);
 /*
- * The alerts that end a search (warnings, limits, timeout), in order, for the JSON answer and
- * the stream alike: put(arg, kind, message) for each; stops at put's first error.
+ * A failure of the server's own (a buffer, a shard read): err when its code answers 500, else
+ * EIO, so that it never answers as the 404 or 400 of a caller's mistake.
  */
-int handlers_alerts(const struct query *q, const struct search_stats *st, bool is_body_full,
-		    int (*put)(void *arg, const char *kind, const char *msg), void *arg);
+int handlers_internal(int err);
+
+/* The handlers of the route table (handlers_search.c, handlers_repos.c). */
+int handlers_search(struct req *rq);
+int handlers_search_stream(struct req *rq);
+int handlers_repos(struct req *rq);
+int handlers_repo(struct req *rq);
+int handlers_tree(struct req *rq);
+int handlers_file(struct req *rq);
+int handlers_raw(struct req *rq);
+
+struct store;
+/*
+ * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (handlers_repos.c).
+ * ENOMEM, and store_open's errors.
+ */
+int handlers_registry_open(struct store **out, const struct req *rq);
+/* Logs a registry error (it may name files or SQL) and returns EIO: the client gets a bare 500. */
+int handlers_registry_error(struct req *rq);
+
+/* Search (handlers_search.c). */
+/*
+ * The request of every search the server runs, JSON and stream alike: the caller's readable
+ * repositories (access_readable_repos), results with ranges, the memory limit, the threads.
+ */
+void handlers_search_request(struct search_request *out, const struct query *q,
+			     const struct req *rq, bool is_stream);
+/* Appends one alert object, {"kind":...,"message":...}. ENOMEM, ELIMIT. */
+int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg);
 /* The JSON error body of a query that failed to parse or run, with its column. */
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status);
 

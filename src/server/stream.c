@@ -28,6 +28,11 @@
 #define TICK_MS 200
 
 struct stream {
+	/*
+	 * The search request's sink (first: the request hands it back). Its is_late is set when
+	 * the deadline passed while the output was full; its err holds on_file's error.
+	 */
+	struct search_sink sink;
 	struct stream *next, *prev; /* srv.streams, under srv.streams_lock */
 	atomic_uint refs;
 	struct srv *s;
@@ -46,15 +51,11 @@ struct stream {
 	struct query *q;
 	char *qtext;
 	unsigned context;
-	unsigned n_threads;
-	const struct search_repos *repos;
-	struct search_select sel;
+	struct search_request srq;
 	struct buf batch;
 	size_t n_batch;
 	char req_id[32];
 	double deadline_ms;         /* the query's timeout, on server_now_ms()'s clock */
-	bool is_out_timeout;        /* the deadline passed while the output was full */
-	int err;
 };
 
 static void stream_unref(struct stream *st)
@@ -71,7 +72,6 @@ static void stream_unref(struct stream *st)
 	if (st->next)
 		st->next->prev = st->prev;
 	pthread_mutex_unlock(&s->streams_lock);
-	search_select_dispose(&st->sel);
 	buf_dispose(&st->out);
 	buf_dispose(&st->batch);
 	query_free(st->q);
@@ -109,7 +109,7 @@ static int push_event_as(struct stream *st, const char *name, const char *data, 
 		long long ns;
 
 		if (left <= 0) {
-			st->is_out_timeout = true;
+			st->sink.is_late = true;
 			pthread_mutex_unlock(&st->lock);
 			return TRAWL_ETIMEOUT;
 		}
@@ -162,21 +162,18 @@ static int flush_batch(struct stream *st)
 	return flush_batch_as(st, false);
 }
 
-static int on_file(const struct search_file *f, void *arg)
+static int on_file(struct search_sink *sk, const struct search_file *f)
 {
-	struct stream *st = arg;
+	struct stream *st = (struct stream *)sk;
 	struct search_json_opts jo = { .context = st->context };
-	struct search_file g;
 
 	if (atomic_load(&st->cancel))
 		return 1;
-	if (!search_select_apply(&st->sel, &g, f))
-		return 0;
-	if ((st->err = buf_putc(&st->batch, st->n_batch++ ? ',' : '[')) < 0 ||
-	    (st->err = search_json_file(&st->batch, &g, &jo)) < 0)
+	if ((sk->err = buf_putc(&st->batch, st->n_batch++ ? ',' : '[')) < 0 ||
+	    (sk->err = search_json_file(&st->batch, f, &jo)) < 0)
 		return 1;
 	if ((st->n_batch >= BATCH_FILES || st->batch.len >= BATCH_BYTES) &&
-	    (st->err = flush_batch(st)) < 0)
+	    (sk->err = flush_batch(st)) < 0)
 		return 1;
 	return 0;
 }
@@ -194,7 +191,7 @@ static void on_progress(const struct search_progress *p, void *arg)
 
 	/* A shard's results (is_early) go out when the shard is done, before its progress. */
 	if ((err = flush_batch(st)) < 0) {
-		st->err = err;
+		st->sink.err = err;
 		atomic_store(&st->cancel, true);
 		return;
 	}
@@ -202,54 +199,46 @@ static void on_progress(const struct search_progress *p, void *arg)
 		push_event(st, "progress", tmp, (size_t)n);
 }
 
-static int push_alert(void *arg, const char *kind, const char *msg)
+/* An alert event; one that cannot be sent ends the group (the client is gone or too slow). */
+static int on_alert(struct search_sink *sk, enum search_alert a, const char *msg)
 {
-	struct stream *st = arg;
+	struct stream *st = (struct stream *)sk;
 	struct buf b;
 	int err;
 
 	buf_init(&b, 1 << 20);
-	if ((err = buf_printf(&b, "{\"kind\":\"%s\",\"message\":", kind)) == 0 &&
-	    (err = json_put_string(&b, msg, strlen(msg), NULL)) == 0 &&
-	    (err = buf_putc(&b, '}')) == 0)
+	if ((err = handlers_alert_json(&b, a, msg)) == 0)
 		err = push_event_as(st, "alert", b.ptr, b.len, true);
 	buf_dispose(&b);
-	return err;
+	return err < 0 ? 1 : 0;
+}
+
+/* The search has ended: whether the client is still there (a late one is a timeout). */
+static void on_ended(struct search_sink *sk)
+{
+	struct stream *st = (struct stream *)sk;
+
+	pthread_mutex_lock(&st->lock);
+	sk->is_gone = st->is_gone || st->is_peer_gone ||
+		      (atomic_load(&st->cancel) && !sk->is_late);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The files counted in the summary are all sent, also after a timeout. */
+static void on_flush(struct search_sink *sk)
+{
+	flush_batch_as((struct stream *)sk, true);
 }
 
 static void *search_main(void *arg)
 {
 	struct stream *st = arg;
-	struct search_opts o;
 	struct search_stats stats;
 	struct buf b;
-	bool is_gone;
 	int err;
 
 	buf_init(&b, 1 << 20);
-	for (size_t i = 0; i < st->q->n_warnings; i++)
-		push_alert(st, "warning", st->q->warnings[i]);
-	handlers_search_opts(&o, st->q, st->s);
-	o.n_threads = st->n_threads;
-	o.cancel = &st->cancel;
-	o.progress = on_progress;
-	o.progress_arg = st;
-	o.is_early = true;
-	err = search_run(&stats, st->snap->ix, st->repos, &o, on_file, st);
-	pthread_mutex_lock(&st->lock);
-	is_gone = st->is_gone || st->is_peer_gone;
-	pthread_mutex_unlock(&st->lock);
-	if (st->is_out_timeout) {
-		/* The client read too slowly for the deadline: a timeout, not an error. */
-		stats.is_timeout = true;
-		err = err < 0 ? err : 0;
-	} else if (err > 0) {
-		err = st->err < 0 && !atomic_load(&st->cancel) ? st->err : 0;
-	}
-	stats.is_canceled = is_gone || (atomic_load(&st->cancel) && !st->is_out_timeout);
-	/* The files counted in the summary are all sent, also after a timeout. */
-	if (err == 0 && !stats.is_canceled)
-		flush_batch_as(st, true);
+	err = search_request_run(&stats, st->snap->ix, &st->srq, &st->sink);
 	metrics_query(&st->s->metrics, stats.elapsed_ms / 1e3, err < 0);
 	if (stats.is_canceled)
 		atomic_fetch_add(&st->s->metrics.canceled, 1);
@@ -259,8 +248,6 @@ static void *search_main(void *arg)
 		if (handlers_query_error(&b, err, st->qtext, &status) == 0)
 			push_event_as(st, "error", b.ptr, b.len, true);
 	} else if (!stats.is_canceled) {
-		/* The query's own warnings went out first. */
-		handlers_alerts(NULL, &stats, false, push_alert, st);
 		buf_reset(&b);
 		if (search_json_summary(&b, &stats, false) == 0)
 			push_event_as(st, "done", b.ptr, b.len, true);
@@ -345,14 +332,19 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 		return req_error(rq, 500, "internal", "internal error", 0);
 	}
 	atomic_init(&st->refs, 2); /* the search thread and the response */
+	st->sink = (struct search_sink){ .file = on_file, .alert = on_alert, .ended = on_ended,
+					 .flush = on_flush };
 	st->s = s;
 	st->conn = rq->conn;
 	st->q = q;
 	st->context = context;
 	st->deadline_ms = server_now_ms() +
 			  (q->timeout_ms ? q->timeout_ms : QUERY_MAX_TIMEOUT_MS);
-	st->n_threads = handlers_search_threads(s, true);
-	st->repos = handlers_readable_repos(rq);
+	handlers_search_request(&st->srq, q, rq, true);
+	st->srq.opts.cancel = &st->cancel;
+	st->srq.opts.progress = on_progress;
+	st->srq.opts.progress_arg = st;
+	st->srq.opts.is_early = true;
 	st->snap = rq->snap; /* the search thread keeps the snapshot until it ends */
 	rq->snap = NULL;
 	memcpy(st->req_id, rq->id, sizeof(st->req_id));
@@ -360,7 +352,6 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 	pthread_cond_init(&st->cond, NULL);
 	buf_init(&st->out, BUF_MAX_DEFAULT);
 	buf_init(&st->batch, BUF_MAX_DEFAULT);
-	search_select_init(&st->sel, q->select);
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, reader, st,
 						 reader_free);
 	if (!resp) {

@@ -59,6 +59,8 @@ expect_eq "type:path matches file names" "$(printf 'beta/docs/parsing.md\ngamma/
 expect_eq "type:repo matches repository names" "gamma" "$(q 'type:repo gam')"
 expect_eq "select:repo projects onto repositories" "$(printf 'alpha\nbeta\ngamma')" "$(qs 'select:repo parse')"
 expect_eq "select:file projects onto files, once each" "4" "$(q 'repo:alpha select:file config' | wc -l | tr -d ' ')"
+expect_eq "select:file count:N counts files, not lines" "2" "$(q 'repo:alpha select:file config count:2' | wc -l | tr -d ' ')"
+expect_eq "select:repo count:N counts repositories" "2" "$(q 'select:repo parse count:2' | wc -l | tr -d ' ')"
 expect_eq "filters only: the files that pass them" "$(printf 'alpha/src/config.go\nalpha/src/config_test.go')" "$(qs 'file:\.go$')"
 
 # Limits.

@@ -474,6 +474,20 @@ def test_routes(s, src):
     st, h, body = s.json("/api/v1/search?q=" + q("hello select:repo"))
     ok(st == 200 and sorted(r["repo"] for r in body["results"]) == ["gitrepo", "proj"],
        "search: select:repo gives each repository once", body["results"])
+    # select: counts results of the selected kind: count:5 is five files, not five lines.
+    st, h, body = s.json("/api/v1/search?q=" + q("bulk select:file count:5"))
+    ok(st == 200 and len({(r["repo"], r["path"]) for r in body["results"]}) == 5 and
+       len(body["results"]) == 5 and all(r["type"] == "path" for r in body["results"]) and
+       body["summary"]["limit_hit"] and any(a["kind"] == "limit" for a in body["alerts"]),
+       "search: select:file count:5 gives five files and a limit alert", body["results"],
+       body["alerts"])
+    st, h, body = s.json("/api/v1/search?q=" + q("hello select:repo count:1"))
+    ok(st == 200 and len(body["results"]) == 1 and body["summary"]["limit_hit"],
+       "search: select:repo count:1 gives one repository and says more exist", body)
+    st, h, body = s.json("/api/v1/search?q=" + q("hello select:repo count:2"))
+    ok(st == 200 and len(body["results"]) == 2 and not body["summary"]["limit_hit"] and
+       body["alerts"] == [], "search: select:repo count:2 with two repositories hits no limit",
+       body)
     st, h, body = s.json("/api/v1/search?q=" + q("bulk count:5"))
     ok(st == 200 and body["summary"]["limit_hit"] and
        any(a["kind"] == "limit" for a in body["alerts"]), "search: limit alert", body["alerts"])
@@ -609,6 +623,7 @@ def stream(s, query, read_bytes=None):
 def test_stream(s):
     for query in ("hello", "bulk count:all", "line", "type:path src", "hello select:repo",
                   "hello count:all", "count:all type:repo hello", "count:all select:repo hello",
+                  "bulk select:file count:5",
                   "/a(/"):
         st, h, body = stream(s, query)
         js = s.json("/api/v1/search?q=" + q(query))[2]

@@ -21,11 +21,11 @@ static int h_dummy(struct req *rq)
 
 static const char *const p_q[] = { "q", NULL };
 static const struct route table[] = {
-	{ "api/v1/search", p_q, ROUTE_API, h_dummy, "search" },
-	{ "api/v1/repos/{name}", NULL, ROUTE_API, h_dummy, "repo" },
-	{ "api/v1/repos/{name}/tree", NULL, ROUTE_API, h_dummy, "tree" },
-	{ "", NULL, 0, h_dummy, "root" },
-	{ "file/*", NULL, 0, h_dummy, "file" },
+	{ "api/v1/search", .params = p_q, .flags = ROUTE_API, .handler = h_dummy, .name = "search" },
+	{ "api/v1/repos/{name}", .flags = ROUTE_API, .handler = h_dummy, .name = "repo" },
+	{ "api/v1/repos/{name}/tree", .flags = ROUTE_API, .handler = h_dummy, .name = "tree" },
+	{ "", .handler = h_dummy, .name = "root" },
+	{ "file/*", .handler = h_dummy, .name = "file" },
 };
 #define N_TABLE (sizeof(table) / sizeof(table[0]))
 

@@ -1,0 +1,539 @@
+/*
+ * The repository routes (docs/api.md, "Repositories" and "Files"): the index joined with the
+ * registry, revisions, trees, files and raw content. Which repositories a caller may see is
+ * access.c's answer (access_check_repo), never decided here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "query/lang.h"
+#include "server/access.h"
+#include "server/server_int.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/json.h"
+
+/* ---- repositories: the index joined with the registry ---- */
+
+/*
+ * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (an index built
+ * with `trawl index` only: every repository of the index is then "indexed", with no url, sync
+ * time or error). SQLite connections are not shared between threads, so each request of the
+ * repository routes and /metrics opens its own; the search routes never touch the registry.
+ */
+int handlers_registry_open(struct store **out, const struct req *rq)
+{
+	char *path = file_join(rq->s->cfg->data_dir, "trawl.db");
+	struct stat st;
+	int err = 0;
+
+	*out = NULL;
+	if (!path) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	/* Never create a database here: only `trawl repo add` makes one. */
+	if (stat(path, &st) == 0 || errno != ENOENT)
+		err = store_open(out, path);
+	free(path);
+	return err;
+}
+
+/*
+ * SECURITY: a registry error names files or SQL (L4): it goes to the log, the client gets a
+ * bare 500.
+ */
+int handlers_registry_error(struct req *rq)
+{
+	struct logline l;
+
+	log_begin(&l, "error", "cannot read the repository registry");
+	log_cstr(&l, "req", rq->id);
+	log_cstr(&l, "error", error_last());
+	log_end(&l);
+	return TRAWL_EIO;
+}
+
+static int put_branch(struct buf *b, bool is_first, const char *name, const char *commit,
+		      bool is_default)
+{
+	int err;
+
+	if ((err = buf_puts(b, is_first ? "{\"name\":" : ",{\"name\":")) < 0 ||
+	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
+	    (err = commit[0] ? json_put_string(b, commit, strlen(commit), NULL)
+			     : buf_puts(b, "null")) < 0)
+		return err;
+	return buf_printf(b, ",\"default\":%s}", is_default ? "true" : "false");
+}
+
+/*
+ * The branches of a repository: the registry's record of the last sync when it has an entry,
+ * else the index MANIFEST's (a repository indexed with `trawl index`; empty for a directory).
+ */
+static int put_branches(struct buf *b, const struct snapshot *snap, const struct snap_repo *r,
+			const struct store_repo *sr)
+{
+	const struct index_repo_entry *e = r ? index_shard_entry(snap->ix, r->shard0) : NULL;
+	int err = 0;
+
+	if (sr) {
+		for (size_t i = 0; i < sr->n_branches && !err; i++)
+			err = put_branch(b, i == 0, sr->branches[i].name, sr->branches[i].commit,
+					 sr->branches[i].is_default);
+		return err;
+	}
+	for (size_t i = 0; e && i < e->n_branches && !err; i++)
+		err = put_branch(b, i == 0, e->branches[i].name, e->branches[i].commit,
+				 e->branches[i].is_default);
+	return err;
+}
+
+/* An RFC 3339 UTC time ("2026-11-26T09:00:00Z") as a JSON string. */
+static int put_time(struct buf *b, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[40];
+
+	if (!gmtime_r(&tt, &tm) || strftime(s, sizeof(s), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm) == 0)
+		return buf_puts(b, "null");
+	return buf_puts(b, s);
+}
+
+/*
+ * One REPO object (docs/api.md). r is the repository in the index (NULL: registered, not
+ * indexed yet), sr its registry entry (NULL: none). Sizes and skipped files come from the
+ * index when it holds the repository (what searches see), else from the registry.
+ */
+static int put_repo(struct buf *b, const struct snapshot *snap, const struct snap_repo *r,
+		    const struct store_repo *sr, bool is_full)
+{
+	const char *name = r ? r->name : sr->name;
+	const char *state = sr ? store_state_name(sr->state) : "indexed";
+	unsigned long long bytes = r ? r->index_bytes : sr->index_bytes;
+	size_t files = r ? r->n_docs : (size_t)sr->files;
+	size_t skipped = r ? r->n_skipped : (size_t)sr->skipped_count;
+	int err;
+
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"url\":")) < 0 ||
+	    (err = sr ? json_put_string(b, sr->url, strlen(sr->url), NULL)
+		      : buf_puts(b, "null")) < 0 ||
+	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", state)) < 0 ||
+	    (err = put_branches(b, snap, r, sr)) < 0 ||
+	    (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
+	    (err = sr && sr->last_sync ? put_time(b, sr->last_sync) : buf_puts(b, "null")) < 0 ||
+	    (err = buf_puts(b, ",\"last_error\":")) < 0 ||
+	    (err = sr && sr->last_error
+			   ? json_put_string(b, sr->last_error, strlen(sr->last_error), NULL)
+			   : buf_puts(b, "null")) < 0 ||
+	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu", bytes, files)) < 0)
+		return err;
+	if (!is_full)
+		return buf_printf(b, ",\"skipped_count\":%zu}", skipped);
+	if ((err = buf_printf(b, ",\"skipped_count\":%zu,\"skipped\":[", skipped)) < 0)
+		return err;
+	for (size_t i = 0, k = 0; r && i < r->n_docs; i++) {
+		struct shard_doc d;
+
+		if ((err = shard_doc(&d, r->docs[i].sh, r->docs[i].id)) < 0)
+			return err;
+		if (d.skip == DOC_INDEXED)
+			continue;
+		if ((err = buf_puts(b, k++ ? ",{\"path\":" : "{\"path\":")) < 0 ||
+		    (err = json_put_string(b, d.path, d.path_len, NULL)) < 0 ||
+		    (err = buf_printf(b, ",\"reason\":\"%s\"}", doc_skip_name(d.skip))) < 0)
+			return err;
+	}
+	return buf_puts(b, "]}");
+}
+
+/*
+ * The repository list: the index's repositories and the registry's (also those not indexed
+ * yet), merged by name; both lists are sorted by bytes. The snapshot may be NULL (no index).
+ */
+static int put_repos(struct buf *b, const struct req *rq, const struct snapshot *snap,
+		     const struct store_repo *regs, size_t n_regs)
+{
+	size_t n_snap = snap ? snap->n_repos : 0, i = 0, k = 0, n = 0;
+	int err = buf_puts(b, "{\"repos\":[");
+
+	while (!err && (i < n_snap || k < n_regs)) {
+		const struct snap_repo *r = i < n_snap ? &snap->repos[i] : NULL;
+		const struct store_repo *sr = k < n_regs ? &regs[k] : NULL;
+		int c = !r ? 1 : !sr ? -1 : strcmp(r->name, sr->name);
+
+		if (c < 0)
+			sr = NULL;
+		else if (c > 0)
+			r = NULL;
+		i += r != NULL;
+		k += sr != NULL;
+		if (access_check_repo(&rq->caller, r ? r->name : sr->name) < 0)
+			continue;
+		if (!(n++ && (err = buf_putc(b, ',')) < 0))
+			err = put_repo(b, snap, r, sr, false);
+	}
+	return err < 0 ? err : buf_puts(b, "]}");
+}
+
+int handlers_repos(struct req *rq)
+{
+	struct store *st = NULL;
+	struct store_repo *regs = NULL;
+	size_t n_regs = 0;
+	int err;
+
+	/* The list works before the first index: registered repositories are "new". */
+	rq->snap = snapstore_get(rq->s->store);
+	if ((err = handlers_registry_open(&st, rq)) < 0 ||
+	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
+		store_close(st);
+		return handlers_registry_error(rq);
+	}
+	store_close(st);
+	err = put_repos(&rq->body, rq, rq->snap, regs, n_regs);
+	store_repos_free(regs, n_regs);
+	if (err < 0)
+		return handlers_internal(err);
+	rq->status = 200;
+	return 0;
+}
+
+/* The repository named by the route: ENOTFOUND when it is unknown, EPERM when not readable. */
+static int find_repo(const struct snap_repo **out, struct req *rq)
+{
+	*out = snapshot_repo(rq->snap, rq->args.name);
+	if (!*out)
+		return handlers_not_found("not found");
+	return access_check_repo(&rq->caller, (*out)->name);
+}
+
+int handlers_repo(struct req *rq)
+{
+	const struct snap_repo *r;
+	struct store *st = NULL;
+	struct store_repo sr = { 0 };
+	bool has_sr = false;
+	int err = 0;
+
+	rq->snap = snapstore_get(rq->s->store);
+	r = rq->snap ? snapshot_repo(rq->snap, rq->args.name) : NULL;
+	if ((err = handlers_registry_open(&st, rq)) < 0)
+		return handlers_registry_error(rq);
+	if (st && (err = store_repo_get(&sr, st, rq->args.name)) < 0 && err != TRAWL_ENOTFOUND) {
+		store_close(st);
+		return handlers_registry_error(rq);
+	}
+	has_sr = st && err == 0;
+	store_close(st);
+	if (!r && !has_sr)
+		err = handlers_not_found("not found");
+	else if ((err = access_check_repo(&rq->caller, rq->args.name)) < 0)
+		;
+	else if ((err = put_repo(&rq->body, rq->snap, r, has_sr ? &sr : NULL, true)) < 0)
+		err = handlers_internal(err);
+	else
+		rq->status = 200;
+	if (has_sr)
+		store_repo_dispose(&sr);
+	return err < 0 ? err : 0;
+}
+
+/* ---- files ---- */
+
+/*
+ * Revisions: what a rev parameter names. A git repository's revisions are its indexed branches
+ * (the MANIFEST entry's; "" and "HEAD" name the default one); a directory has one revision,
+ * "" or "HEAD". Anything else is not found. A document is on the revision when its branch set,
+ * with the MANIFEST overlay applied (index_doc_branches: the same function the search uses),
+ * holds the branch.
+ */
+struct rev {
+	const char *name;     /* the branch name, or "HEAD" for a directory */
+	const char *commit;   /* the branch's indexed commit, NULL when not recorded */
+	const struct index *ix;
+	size_t branch;        /* into the entry's branches; unused when !has_branches */
+	bool has_branches;
+	uint64_t *set;        /* scratch for index_doc_branches */
+	size_t n_words;
+};
+
+static void rev_dispose(struct rev *v)
+{
+	free(v->set);
+	v->set = NULL;
+}
+
+/* ENOTFOUND for a revision the repository does not have, ENOMEM. */
+static int rev_resolve(struct rev *out, const struct snapshot *snap, const struct snap_repo *r,
+		       const char *rev)
+{
+	const struct index_repo_entry *e = index_shard_entry(snap->ix, r->shard0);
+	bool is_head = !rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0;
+
+	*out = (struct rev){ .name = "HEAD", .ix = snap->ix };
+	if (!e || e->n_branches == 0) {
+		if (is_head)
+			return 0;
+		error_set("unknown revision");
+		return TRAWL_ENOTFOUND;
+	}
+	for (size_t b = 0; b < e->n_branches; b++) {
+		if (is_head ? !e->branches[b].is_default : strcmp(e->branches[b].name, rev) != 0)
+			continue;
+		out->name = e->branches[b].name;
+		out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
+		out->branch = b;
+		out->has_branches = true;
+		out->n_words = (e->n_branches + 63) / 64;
+		if (!(out->set = calloc(out->n_words, sizeof(*out->set)))) {
+			error_set("out of memory");
+			return TRAWL_ENOMEM;
+		}
+		return 0;
+	}
+	error_set("unknown revision");
+	return TRAWL_ENOTFOUND;
+}
+
+/* Whether document d is on the revision (EINVAL from a bad id: not on it). */
+static bool rev_has(struct rev *v, const struct snap_doc *d)
+{
+	struct shard_doc sd;
+
+	if (!v->has_branches)
+		return true;
+	if (shard_doc(&sd, d->sh, d->id) < 0)
+		return false;
+	index_doc_branches(v->set, v->n_words, v->ix, d->shard_i, d->id, &sd);
+	return (v->set[v->branch / 64] >> (v->branch % 64)) & 1;
+}
+
+/* rev and path, checked: the common part of tree, file and raw. Dispose *rev after. */
+static int file_params(const struct snap_repo **r, struct rev *rev, const char **path,
+		       size_t *path_len, struct req *rq)
+{
+	const char *rv;
+	size_t len;
+	int err;
+
+	*rev = (struct rev){ 0 };
+	if ((err = find_repo(r, rq)) < 0)
+		return err;
+	if ((err = req_param(&rv, &len, rq, "rev")) < 0 ||
+	    (err = req_param(path, path_len, rq, "path")) < 0)
+		return err;
+	if (!*path) {
+		*path = "";
+		*path_len = 0;
+	}
+	if ((err = route_path_check(*path, *path_len)) < 0)
+		return err;
+	if ((err = rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
+		return handlers_not_found("not found");
+	return err < 0 ? handlers_internal(err) : 0;
+}
+
+static int put_head(struct buf *b, const struct snap_repo *r, const struct rev *rev,
+		    const char *path, size_t path_len)
+{
+	int err;
+
+	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
+	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
+	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"path\":")) < 0)
+		return err;
+	return json_put_string(b, path, path_len, NULL);
+}
+
+static bool has_prefix(const struct snap_doc *d, const char *p, size_t n)
+{
+	return d->path_len >= n && memcmp(d->path, p, n) == 0;
+}
+
+static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *name,
+			  size_t name_len)
+{
+	struct shard_doc sd;
+	const char *lname;
+	int err;
+
+	if ((err = shard_doc(&sd, d->sh, d->id)) < 0)
+		return err;
+	lname = lang_name(sd.lang);
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, name, name_len, NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"type\":\"file\",\"size\":%llu,\"language\":",
+			      (unsigned long long)sd.size)) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
+		return err;
+	if (sd.skip != DOC_INDEXED &&
+	    (err = buf_printf(b, ",\"skipped\":\"%s\"", doc_skip_name(sd.skip))) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+int handlers_tree(struct req *rq)
+{
+	const struct snap_repo *r;
+	struct rev rev;
+	const char *path;
+	size_t path_len, pre_len = 0, n = 0, i;
+	struct buf pre; /* "path/" and, while skipping a subdirectory, "path/sub0" */
+	int err;
+
+	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0) {
+		rev_dispose(&rev);
+		return err;
+	}
+	/*
+	 * The directory's entries are the documents under "path/" on the revision, consecutive
+	 * in path order (documents of other revisions interleave and are passed over).
+	 */
+	buf_init(&pre, BUF_MAX_DEFAULT);
+	if ((err = buf_put(&pre, path, path_len)) < 0 || (path_len && (err = buf_putc(&pre, '/')) < 0))
+		goto out;
+	pre_len = pre.len;
+	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
+	if ((err = put_head(&rq->body, r, &rev, path, path_len)) < 0 ||
+	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
+		goto out;
+	while (i < r->n_docs && has_prefix(&r->docs[i], pre.ptr, pre_len)) {
+		const struct snap_doc *d = &r->docs[i];
+		const char *name = d->path + pre_len;
+		size_t name_len = d->path_len - pre_len;
+		const char *slash = memchr(name, '/', name_len);
+
+		if (!rev_has(&rev, d)) {
+			i++;
+			continue;
+		}
+		if (n++ && (err = buf_putc(&rq->body, ',')) < 0)
+			goto out;
+		if (slash) {
+			size_t dlen = (size_t)(slash - name);
+
+			if ((err = buf_puts(&rq->body, "{\"name\":")) < 0 ||
+			    (err = json_put_string(&rq->body, name, dlen, NULL)) < 0 ||
+			    (err = buf_puts(&rq->body, ",\"type\":\"dir\"}")) < 0)
+				goto out;
+			/* Skip the subdirectory: '0' follows '/' in byte order. */
+			pre.len = pre_len;
+			if ((err = buf_put(&pre, name, dlen)) < 0 || (err = buf_putc(&pre, '0')) < 0)
+				goto out;
+			i = snap_repo_lower_bound(r, pre.ptr, pre.len);
+			pre.len = pre_len;
+			continue;
+		}
+		if ((err = put_file_entry(&rq->body, d, name, name_len)) < 0)
+			goto out;
+		i++;
+	}
+	err = buf_puts(&rq->body, "]}");
+out:
+	buf_dispose(&pre);
+	rev_dispose(&rev);
+	/* A directory nothing on the revision is under does not exist (the root always does). */
+	if (err >= 0 && n == 0 && pre_len)
+		return handlers_not_found("not found");
+	if (err < 0)
+		return handlers_internal(err);
+	rq->status = 200;
+	return 0;
+}
+
+/* The document at path on the revision, or a 404. */
+static int find_doc(struct shard_doc *out, const struct snap_repo *r,
+		    struct rev *rev, const char *path, size_t path_len)
+{
+	for (size_t i = snap_repo_lower_bound(r, path, path_len);
+	     path_len && i < r->n_docs && r->docs[i].path_len == path_len &&
+	     memcmp(r->docs[i].path, path, path_len) == 0;
+	     i++)
+		if (rev_has(rev, &r->docs[i]) && shard_doc(out, r->docs[i].sh, r->docs[i].id) == 0)
+			return 0;
+	return handlers_not_found("not found");
+}
+
+static int put_file(struct buf *b, const struct snap_repo *r, const struct rev *rev,
+		    const char *path, size_t path_len, const struct shard_doc *d)
+{
+	const char *lname = lang_name(d->lang);
+	int err;
+
+	if ((err = put_head(b, r, rev, path, path_len)) < 0 ||
+	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
+	    (err = rev->commit ? json_put_string(b, rev->commit, strlen(rev->commit), NULL)
+			       : buf_puts(b, "null")) < 0 ||
+	    (err = buf_puts(b, ",\"language\":")) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
+			      (unsigned long long)d->size,
+			      d->skip == DOC_SKIP_BINARY ? "true" : "false")) < 0)
+		return err;
+	if (d->skip != DOC_INDEXED)
+		return buf_printf(b, "\"%s\"}", doc_skip_name(d->skip));
+	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
+	    (err = json_put_string(b, (const char *)d->content, d->content_len, NULL)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+int handlers_file(struct req *rq)
+{
+	const struct snap_repo *r;
+	struct rev rev;
+	const char *path;
+	size_t path_len;
+	struct shard_doc d;
+	int err;
+
+	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
+	    (err = find_doc(&d, r, &rev, path, path_len)) < 0) {
+		rev_dispose(&rev);
+		return err;
+	}
+	err = put_file(&rq->body, r, &rev, path, path_len, &d);
+	rev_dispose(&rev);
+	if (err < 0)
+		return handlers_internal(err);
+	rq->status = 200;
+	return 0;
+}
+
+int handlers_raw(struct req *rq)
+{
+	const struct snap_repo *r;
+	struct rev rev;
+	const char *path;
+	size_t path_len;
+	struct shard_doc d;
+	int err;
+
+	err = file_params(&r, &rev, &path, &path_len, rq);
+	if (err >= 0)
+		err = find_doc(&d, r, &rev, path, path_len);
+	rev_dispose(&rev);
+	if (err < 0)
+		return err;
+	if (d.skip != DOC_INDEXED)
+		return handlers_not_found("the file's content is not stored (skipped)");
+	if (buf_put(&rq->body, d.content, d.content_len) < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	/* SECURITY: repository content is never rendered as active content (X4). */
+	rq->ctype = "text/plain; charset=utf-8";
+	req_header(rq, "Content-Security-Policy", "sandbox");
+	req_header(rq, "Content-Disposition", "inline");
+	rq->status = 200;
+	return 0;
+}

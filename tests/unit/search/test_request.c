@@ -1,0 +1,352 @@
+/*
+ * Unit tests for search_request_run, the one request path of the command line, the JSON API
+ * and the stream: the readable set is required and applied, select: projects and count:
+ * counts the selected results, and the alerts come in their order, the sink's own limits and
+ * lateness included.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ftw.h>
+#include <cmocka.h>
+
+#include "build/build.h"
+#include "index/shard.h"
+#include "query/query.h"
+#include "search/request.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/file.h"
+
+static char tmpdir[] = "/tmp/trawl-test-request.XXXXXX";
+static char ixdir[256];
+
+static void write_file(const char *dir, const char *name, const char *content)
+{
+	char *p = file_join(dir, name);
+
+	assert_non_null(p);
+	assert_int_equal(file_write_atomic(p, content, strlen(content)), 0);
+	free(p);
+}
+
+/* Three repositories; every file holds "word" on three lines. */
+static int setup(void **state)
+{
+	static const char *const repos[] = { "alpha", "beta", "hidden" };
+	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+	struct build_stats st;
+
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(ixdir, sizeof(ixdir), "%s/ix", tmpdir);
+	for (size_t i = 0; i < 3; i++) {
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%s/%s", tmpdir, repos[i]);
+		file_mkdirs(dir);
+		write_file(dir, "a.txt", "word one\nword two\nword three\n");
+		write_file(dir, "b.txt", "word four\nword five\nword six\n");
+		write_file(dir, "c.txt", "word seven\nword eight\nword nine\n");
+		if (build_dir(&st, ixdir, repos[i], dir, &o, NULL, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A sink that records what it is given, and can stop, fill up or be late on demand. */
+struct rec {
+	struct search_sink sink;
+	struct buf files;   /* "repo/path:kind;" each */
+	struct buf alerts;  /* "kind:message;" each, in order */
+	size_t n_files;
+	size_t n_alerts_before_first_file;
+	size_t n_alerts;
+	size_t full_after;  /* with is_stop_full: is_full at this many files */
+	size_t late_after;  /* with is_stop_late: is_late at this many files */
+	bool is_stop_full;
+	bool is_stop_late;
+	bool is_flushed;
+};
+
+static int rec_file(struct search_sink *sk, const struct search_file *f)
+{
+	struct rec *r = (struct rec *)sk;
+
+	if (r->is_stop_full && r->n_files == r->full_after) {
+		sk->is_full = true;
+		return 1;
+	}
+	if (r->is_stop_late && r->n_files == r->late_after) {
+		sk->is_late = true;
+		return 1;
+	}
+	if (r->n_files++ == 0)
+		r->n_alerts_before_first_file = r->n_alerts;
+	buf_printf(&r->files, "%s/%.*s:%d;", f->repo, (int)f->path_len, f->path, (int)f->kind);
+	return 0;
+}
+
+static int rec_alert(struct search_sink *sk, enum search_alert a, const char *msg)
+{
+	struct rec *r = (struct rec *)sk;
+
+	r->n_alerts++;
+	buf_printf(&r->alerts, "%d:%s;", (int)a, msg);
+	return 0;
+}
+
+static void rec_flush(struct search_sink *sk)
+{
+	((struct rec *)sk)->is_flushed = true;
+}
+
+static void rec_init(struct rec *r)
+{
+	*r = (struct rec){ .sink = { .file = rec_file, .alert = rec_alert, .flush = rec_flush } };
+	buf_init(&r->files, 1 << 20);
+	buf_init(&r->alerts, 1 << 20);
+	buf_putc(&r->files, 0);
+	buf_putc(&r->alerts, 0);
+	r->files.len = r->alerts.len = 0;
+}
+
+static void rec_dispose(struct rec *r)
+{
+	buf_dispose(&r->files);
+	buf_dispose(&r->alerts);
+}
+
+/* Runs qtext over the fixture as readable (NULL: every repository) into r. */
+static int run(struct search_stats *st, struct rec *r, const char *qtext,
+	       const struct search_repos *readable)
+{
+	static const struct search_repos all = { .is_all = true };
+	struct query *q = NULL;
+	struct index *ix = NULL;
+	struct search_request rq = { .readable = readable ? readable : &all };
+	int err;
+
+	assert_int_equal(query_parse(&q, qtext, strlen(qtext)), 0);
+	assert_int_equal(index_open(&ix, ixdir), 0);
+	rq.opts = (struct search_opts){ .query = q, .want_lines = true, .n_threads = 2 };
+	err = search_request_run(st, ix, &rq, &r->sink);
+	index_close(ix);
+	query_free(q);
+	return err;
+}
+
+static size_t count_of(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void request_requires_the_readable_set(void **state)
+{
+	struct search_request rq = { .readable = NULL };
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	assert_int_equal(search_request_run(&st, NULL, &rq, &r.sink), TRAWL_EINVAL);
+	assert_int_equal(r.n_files, 0);
+	assert_int_equal(r.n_alerts, 0);
+	rec_dispose(&r);
+}
+
+static void request_applies_the_readable_set_to_select(void **state)
+{
+	static const char *const names[] = { "alpha", "beta" };
+	struct search_repos some = { .names = names, .n_names = 2 };
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	assert_int_equal(run(&st, &r, "word select:repo count:all", &some), 0);
+	assert_int_equal(r.n_files, 2);
+	assert_null(strstr(r.files.ptr, "hidden"));
+	assert_int_equal(st.files, 6); /* every file of the readable ones, none of the hidden */
+	rec_dispose(&r);
+}
+
+/* select:file count:N counts files (it counted lines: count:2 gave one file of three lines). */
+static void request_select_file_count_counts_files(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	assert_int_equal(run(&st, &r, "word select:file count:2", NULL), 0);
+	assert_int_equal(r.n_files, 2);
+	assert_int_equal(count_of(r.files.ptr, ":1;"), 2); /* SEARCH_PATH, projected */
+	assert_true(st.is_limit_hit);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(st.lines, 6);
+	assert_non_null(strstr(r.alerts.ptr, "2:the result limit stopped the search"));
+	rec_dispose(&r);
+	/* As many as there are: no limit was hit. */
+	rec_init(&r);
+	assert_int_equal(run(&st, &r, "word select:file count:9", NULL), 0);
+	assert_int_equal(r.n_files, 9);
+	assert_false(st.is_limit_hit);
+	assert_int_equal(r.n_alerts, 0);
+	rec_dispose(&r);
+}
+
+static void request_select_repo_count_counts_repositories(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	assert_int_equal(run(&st, &r, "word select:repo count:2", NULL), 0);
+	assert_int_equal(r.n_files, 2);
+	assert_int_equal(count_of(r.files.ptr, ":2;"), 2); /* SEARCH_REPO */
+	assert_true(st.is_limit_hit);
+	rec_dispose(&r);
+	rec_init(&r);
+	assert_int_equal(run(&st, &r, "word select:repo count:3", NULL), 0);
+	assert_int_equal(r.n_files, 3);
+	assert_false(st.is_limit_hit);
+	rec_dispose(&r);
+}
+
+/* Without select:, count: still counts matching lines. */
+static void request_count_without_select_counts_lines(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	assert_int_equal(run(&st, &r, "word count:4", NULL), 0);
+	assert_int_equal(st.lines, 4);
+	assert_true(st.is_limit_hit);
+	rec_dispose(&r);
+}
+
+static void request_alerts_come_in_order(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	r.is_stop_full = true;
+	r.full_after = 1;
+	assert_int_equal(run(&st, &r, "word timeout:2m count:all", NULL), 0);
+	/* The warning before the first result, the sink's output limit after the last. */
+	assert_int_equal(r.n_alerts_before_first_file, 1);
+	assert_int_equal(r.n_alerts, 2);
+	assert_int_equal(strncmp(r.alerts.ptr, "0:timeout: is at most 60s", 25), 0);
+	assert_non_null(strstr(r.alerts.ptr, ";4:the response size limit stopped the results"));
+	/* The summary's limit_hit covers the sink's limit too. */
+	assert_true(st.is_limit_hit);
+	assert_true(r.is_flushed);
+	rec_dispose(&r);
+}
+
+static void request_late_sink_is_a_timeout(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	r.is_stop_late = true;
+	r.late_after = 1;
+	assert_int_equal(run(&st, &r, "word count:all", NULL), 0);
+	assert_true(st.is_timeout);
+	assert_false(st.is_canceled);
+	assert_non_null(strstr(r.alerts.ptr, "5:the time limit stopped the search"));
+	rec_dispose(&r);
+}
+
+static int gone_file(struct search_sink *sk, const struct search_file *f)
+{
+	(void)f;
+	sk->is_gone = true;
+	sk->err = TRAWL_ECANCELED; /* ignored: nobody is there to tell */
+	return 1;
+}
+
+static void request_gone_sink_gets_no_closing_alerts(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	r.sink.file = gone_file;
+	assert_int_equal(run(&st, &r, "word count:1", NULL), 0);
+	assert_true(st.is_canceled);
+	assert_int_equal(r.n_alerts, 0);
+	assert_false(r.is_flushed);
+	rec_dispose(&r);
+}
+
+static int failing_file(struct search_sink *sk, const struct search_file *f)
+{
+	(void)f;
+	sk->err = TRAWL_ENOMEM;
+	return 1;
+}
+
+static void request_returns_the_sink_error(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	r.sink.file = failing_file;
+	assert_int_equal(run(&st, &r, "word", NULL), TRAWL_ENOMEM);
+	assert_int_equal(r.n_alerts, 0);
+	rec_dispose(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(request_requires_the_readable_set),
+		cmocka_unit_test(request_applies_the_readable_set_to_select),
+		cmocka_unit_test(request_select_file_count_counts_files),
+		cmocka_unit_test(request_select_repo_count_counts_repositories),
+		cmocka_unit_test(request_count_without_select_counts_lines),
+		cmocka_unit_test(request_alerts_come_in_order),
+		cmocka_unit_test(request_late_sink_is_a_timeout),
+		cmocka_unit_test(request_gone_sink_gets_no_closing_alerts),
+		cmocka_unit_test(request_returns_the_sink_error),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
