@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -161,6 +163,25 @@ static void utf8_seq_len_rejects_overlong_and_surrogates(void **state)
 	assert_int_equal(utf8_seq_len((const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
 }
 
+static double ms_of(const struct timespec *ts)
+{
+	return (double)ts->tv_sec * 1e3 + (double)ts->tv_nsec / 1e6;
+}
+
+static void clock_now_ms_is_monotonic_milliseconds(void **state)
+{
+	struct timespec before, after;
+	double t, prev = 0;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	t = clock_now_ms();
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	assert_true(t >= ms_of(&before) && t <= ms_of(&after));
+	for (int i = 0; i < 1000; i++, prev = t)
+		assert_true((t = clock_now_ms()) >= prev);
+}
+
 static void trigram_folds_ascii_only(void **state)
 {
 	(void)state;
@@ -240,6 +261,7 @@ int main(void)
 		cmocka_unit_test(json_escapes_specials_and_replaces_invalid_utf8),
 		cmocka_unit_test(term_escapes_controls_for_a_terminal_only),
 		cmocka_unit_test(utf8_seq_len_rejects_overlong_and_surrogates),
+		cmocka_unit_test(clock_now_ms_is_monotonic_milliseconds),
 		cmocka_unit_test(trigram_folds_ascii_only),
 		cmocka_unit_test(error_prefix_keeps_position),
 		cmocka_unit_test(error_set_at_can_move_the_last_message),
