@@ -18,6 +18,7 @@
  */
 #include "build/build.h"
 #include "build/build_int.h"
+#include "build/gitapi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -996,3 +997,19 @@ out:
 	st->elapsed_ms = clock_now_ms() - t0;
 	return err;
 }
+
+/* The module's one export (build/gitapi.h); the binary checks abi and size before any call. */
+const struct trawl_git_api trawl_git_api = {
+	.abi = TRAWL_GIT_ABI,
+	.size = sizeof(struct trawl_git_api),
+	.init = build_git_init,
+	.shutdown = build_git_shutdown,
+	.probe = build_git_probe,
+	.branches = build_git_branches,
+	.names_free = build_git_names_free,
+	.branch_pattern_valid = build_git_branch_pattern_valid,
+	.build_repo = build_git_repo,
+	.result_free = build_git_result_free,
+	.url_check = gitmirror_url_check,
+	.mirror_sync = gitmirror_sync,
+};
