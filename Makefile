@@ -109,9 +109,10 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
-$(O)/tests/unit/%: tests/unit/%.c $(O)/libtrawl.a $(GIT_OBJ)
+# tests/unit/testlib.c: helpers every unit test may use (temporary directory, fixture files).
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/testlib.c tests/unit/testlib.h $(O)/libtrawl.a $(GIT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< tests/unit/testlib.c $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
 
 # Each fuzz target is also built as a plain program that replays its corpus, so `make test`
 # checks every saved input without needing clang.
@@ -145,7 +146,7 @@ serve: all
 	scripts/serve.sh $(O)/trawl $(SERVE_DATA) $(SERVE_LISTEN) $(REPOS)
 
 compile_commands.json: $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
-	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) > $@
+	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) tests/unit/testlib.c > $@
 	@echo wrote $@
 
 clean:

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit/testlib.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -209,15 +210,16 @@ static void error_set_at_can_move_the_last_message(void **state)
 
 static void file_write_atomic_at_replaces_a_symlink_not_its_target(void **state)
 {
-	char dir[] = "/tmp/trawl-fileat.XXXXXX", outside[64], *data = NULL;
+	char dir[512], outside[512], *data = NULL;
 	struct dirent *de;
 	size_t len = 0, n = 0;
 	int dir_fd, fd;
 	DIR *d;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(outside, sizeof(outside), "%s.outside", dir);
+	snprintf(dir, sizeof(dir), "%s", testlib_path("fileat"));
+	snprintf(outside, sizeof(outside), "%s", testlib_path("fileat.outside"));
+	assert_int_equal(mkdir(dir, 0700), 0);
 	fd = open(outside, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	close(fd);
@@ -244,10 +246,7 @@ static void file_write_atomic_at_replaces_a_symlink_not_its_target(void **state)
 			n++;
 	closedir(d);
 	assert_int_equal(n, 1);
-	unlinkat(dir_fd, "entry", 0);
 	close(dir_fd);
-	rmdir(dir);
-	unlink(outside);
 }
 
 int main(void)
@@ -268,5 +267,5 @@ int main(void)
 		cmocka_unit_test(file_write_atomic_at_replaces_a_symlink_not_its_target),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
 }
