@@ -23,8 +23,8 @@
 
 struct trawl_git_api {
 	/* abi and size come first and never move: they are read before anything else is trusted. */
-	unsigned abi;  /* TRAWL_GIT_ABI of the module's build */
-	size_t size;   /* sizeof(struct trawl_git_api) of the module's build */
+	unsigned abi; /* TRAWL_GIT_ABI of the module's build */
+	size_t size;  /* sizeof(struct trawl_git_api) of the module's build */
 	int (*init)(void);
 	void (*shutdown)(void);
 	enum build_git_kind (*probe)(const char *root);
@@ -32,9 +32,9 @@ struct trawl_git_api {
 			char *const *patterns, size_t n_patterns);
 	void (*names_free)(char **names);
 	bool (*branch_pattern_valid)(const char *pattern);
-	int (*build_repo)(struct build_stats *st, struct build_git_result *res,
-			  const char *index_dir, const char *name, const char *root,
-			  char *const *patterns, size_t n_patterns, const struct build_opts *o,
+	int (*build_repo)(struct build_stats *st, struct build_git_result *res, const char *index_dir,
+			  const char *name, const char *root, char *const *patterns,
+			  size_t n_patterns, const struct build_opts *o,
 			  const struct build_git_limits *lim, build_progress_fn progress, void *arg);
 	void (*result_free)(struct build_git_result *res);
 	int (*url_check)(char **normalized, const char *url, const struct gurl_policy *p);

@@ -18,8 +18,7 @@ size_t editdist(const char *a, size_t n_a, const char *b, size_t n_b, size_t lim
 	uint8_t rows[3][EDITDIST_MAX + 1];
 	uint8_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2], *spare;
 
-	if (n_a > EDITDIST_MAX || n_b > EDITDIST_MAX ||
-	    (n_a > n_b ? n_a - n_b : n_b - n_a) > limit)
+	if (n_a > EDITDIST_MAX || n_b > EDITDIST_MAX || (n_a > n_b ? n_a - n_b : n_b - n_a) > limit)
 		return limit + 1;
 	for (size_t j = 0; j <= n_b; j++)
 		prev[j] = (uint8_t)j;

@@ -124,7 +124,8 @@ static void child_is_stopped_at_its_memory_limit(void **state)
 
 static void child_is_stopped_at_its_cpu_limit(void **state)
 {
-	struct sandbox_limits lim = { .max_output = 100, .max_cpu_s = 1,
+	struct sandbox_limits lim = { .max_output = 100,
+				      .max_cpu_s = 1,
 				      .deadline_ms = clock_now_ms() + 60000 };
 	struct sandbox_result res;
 

@@ -179,8 +179,11 @@ static void clock_now_ms_is_monotonic_milliseconds(void **state)
 	t = clock_now_ms();
 	clock_gettime(CLOCK_MONOTONIC, &after);
 	assert_true(t >= ms_of(&before) && t <= ms_of(&after));
-	for (int i = 0; i < 1000; i++, prev = t)
-		assert_true((t = clock_now_ms()) >= prev);
+	for (int i = 0; i < 1000; i++) {
+		prev = t;
+		t = clock_now_ms();
+		assert_true(t >= prev);
+	}
 }
 
 static void trigram_folds_ascii_only(void **state)
