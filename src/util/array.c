@@ -1,6 +1,7 @@
 /* Checked array growth; see array.h. */
 #include "util/array.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -10,22 +11,23 @@
 
 int array_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-	size_t cap2, bytes;
+	size_t cap2, bytes, max;
 	void *q;
 
 	if (need <= *cap)
 		return 0;
-	if (elem == 0 || __builtin_mul_overflow(need, elem, &bytes)) {
+	/* No object may be larger than PTRDIFF_MAX bytes: pointer differences inside it overflow. */
+	max = elem ? (size_t)PTRDIFF_MAX / elem : 0;
+	if (need > max) {
 		error_set("an array of %zu entries of %zu bytes is too large", need, elem);
 		return TRAWL_ELIMIT;
 	}
 	cap2 = *cap < ARRAY_MIN_CAP ? ARRAY_MIN_CAP : *cap;
 	while (cap2 < need)
-		cap2 = cap2 > SIZE_MAX / 2 ? need : cap2 * 2;
-	if (__builtin_mul_overflow(cap2, elem, &bytes)) {
+		cap2 = cap2 > max / 2 ? need : cap2 * 2;
+	if (cap2 > max)
 		cap2 = need;
-		bytes = need * elem;
-	}
+	bytes = cap2 * elem;
 	if (!(q = realloc(*p, bytes))) {
 		error_set("out of memory growing an array to %zu entries of %zu bytes", cap2, elem);
 		return TRAWL_ENOMEM;

@@ -13,8 +13,8 @@
 /*
  * Makes *p (an array of *cap elements of elem bytes, NULL when *cap is 0) hold at least need
  * elements. The capacity doubles (from 8) until it does, so pushing one element at a time costs
- * amortized constant time. On failure *p and *cap are unchanged. ELIMIT when
- * need * elem does not fit in a size_t, ENOMEM.
+ * amortized constant time. On failure *p and *cap are unchanged. ELIMIT when need * elem is
+ * over PTRDIFF_MAX bytes (or elem is 0), ENOMEM.
  */
 int array_grow(void **p, size_t *cap, size_t need, size_t elem);
 
