@@ -8,6 +8,7 @@
 #   make serve [REPOS="path ..."]  index this repository (and REPOS) into ./trawl-data, serve it
 #                               on http://127.0.0.1:6070/ (the web UI and docs/api.md)
 #   make compile_commands.json  for clangd and clang-tidy
+#   make lint                   clang-tidy against its baseline (make lint-changed: changed files)
 #   WERROR=1                    warnings are errors (CI sets it)
 
 BUILD ?= release
@@ -73,7 +74,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 
-.PHONY: all test asan-test unit e2e fuzz deps clean serve
+.PHONY: all test asan-test unit e2e fuzz deps clean serve lint lint-tidy lint-changed
 GIT_OBJ := $(GIT_SRC:%.c=$(O)/pic/%.o)
 
 all: $(O)/trawl $(O)/trawl-git.so build/trawl
@@ -109,9 +110,10 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
-$(O)/tests/unit/%: tests/unit/%.c $(O)/libtrawl.a $(GIT_OBJ)
+# tests/unit/testlib.c: helpers every unit test may use (temporary directory, fixture files).
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/testlib.c tests/unit/testlib.h $(O)/libtrawl.a $(GIT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< tests/unit/testlib.c $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
 
 # Each fuzz target is also built as a plain program that replays its corpus, so `make test`
 # checks every saved input without needing clang.
@@ -144,9 +146,21 @@ SERVE_LISTEN ?= 127.0.0.1:6070
 serve: all
 	scripts/serve.sh $(O)/trawl $(SERVE_DATA) $(SERVE_LISTEN) $(REPOS)
 
-compile_commands.json: $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
-	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) > $@
+compile_commands.json: $(LIB_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
+	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) tests/unit/testlib.c > $@
 	@echo wrote $@
+
+# Lint (docs/internals/style.md). lint-tidy: clang-tidy (.clang-tidy) on every source, failing
+# on findings not in .clang-tidy-baseline; CI runs it. lint-changed: the same on the C files
+# changed since $(LINT_BASE), plus clang-format (.clang-format) on the changed lines only, as
+# the tree itself is not reformatted.
+LINT_BASE ?= main
+lint: lint-tidy
+lint-tidy: compile_commands.json
+	scripts/lint-tidy.sh
+lint-changed: compile_commands.json
+	scripts/lint-tidy.sh --changed $(LINT_BASE)
+	scripts/format-check.sh $(LINT_BASE)
 
 clean:
 	rm -rf build compile_commands.json

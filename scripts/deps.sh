@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-  build-essential pkg-config clang
+  build-essential pkg-config clang clang-tidy clang-format
   libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libsqlite3-dev
   libmicrohttpd-dev
   ripgrep python3 time git

@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "index/shard.h"
-#include "index/utf8.h"
 #include "query/lang.h"
+#include "util/array.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/utf8.h"
 
 #define MAX_DEPTH 512
 #define MAX_FILES 10000000
@@ -46,11 +48,6 @@ struct dir_src {
 	int root_fd;
 };
 
-static double now_ms(void)
-{
-	return pipeline_now_ms();
-}
-
 bool build_name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -70,28 +67,18 @@ bool build_name_valid(const char *name)
 static int walk_add(struct walk *w, const char *rel, size_t rel_len, uint64_t size)
 {
 	struct entry *e;
+	int err;
 
 	if (w->n == MAX_FILES) {
 		error_set("more than %d files", MAX_FILES);
 		return TRAWL_ELIMIT;
 	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 1024;
-		struct entry *v = realloc(w->v, cap * sizeof(*v));
-
-		if (!v) {
-			error_set("out of memory listing files");
-			return TRAWL_ENOMEM;
-		}
-		w->v = v;
-		w->cap = cap;
-	}
+	if ((err = ARRAY_GROW(&w->v, &w->cap, w->n + 1)) < 0)
+		return err;
 	e = &w->v[w->n];
 	e->path = strndup(rel, rel_len);
-	if (!e->path) {
-		error_set("out of memory listing files");
-		return TRAWL_ENOMEM;
-	}
+	if (!e->path)
+		return error_nomem("listing files");
 	e->size = size;
 	w->n++;
 	return 0;
@@ -179,10 +166,8 @@ static int dir_thread_open(void **ctx, void *arg)
 	const struct dir_src *d = arg;
 
 	*ctx = malloc((size_t)d->o->max_file_size + 1);
-	if (!*ctx) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!*ctx)
+		return error_nomem(NULL);
 	return 0;
 }
 
@@ -251,7 +236,7 @@ int build_dir(struct build_stats *st, const char *index_dir, const char *name, c
 	struct buf rel;
 	char **files = NULL;
 	size_t n_files = 0;
-	double t0 = now_ms();
+	double t0 = clock_now_ms();
 	int root_fd = -1, writers = -1, dfd, err;
 
 	memset(st, 0, sizeof(*st));
@@ -300,6 +285,6 @@ out:
 	buf_dispose(&rel);
 	if (root_fd >= 0)
 		close(root_fd);
-	st->elapsed_ms = now_ms() - t0;
+	st->elapsed_ms = clock_now_ms() - t0;
 	return err;
 }

@@ -18,6 +18,7 @@
  */
 #include "build/build.h"
 #include "build/build_int.h"
+#include "build/gitapi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "git/walk.h"
 #include "index/shard.h"
 #include "query/lang.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -65,11 +67,6 @@ struct glist {
 #define DELTA_SHARDS_MAX 8   /* more delta shards than this: rebuild */
 #define DELTA_PERCENT 10     /* more content in deltas than this share of the base: rebuild */
 #define INCR_FALLBACK 1      /* an incremental run cannot be exact: do a full one */
-
-static double now_ms(void)
-{
-	return pipeline_now_ms();
-}
 
 int build_git_init(void)
 {
@@ -135,17 +132,8 @@ static int list_push(struct glist *l, const char *path, size_t path_len, enum gi
 	uint64_t size = 0;
 	int err;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct gentry *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v) {
-			error_set("out of memory listing files");
-			return TRAWL_ENOMEM;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((err = ARRAY_GROW(&l->v, &l->cap, l->n + 1)) < 0)
+		return err;
 	e = &l->v[l->n];
 	*e = (struct gentry){ .path_off = l->paths.len, .path_len = (uint32_t)path_len,
 			      .oid = *oid, .branch = l->branch };
@@ -229,10 +217,8 @@ static int docs_merge(struct gdocs *d, size_t n_branches)
 	if (l->n)
 		qsort_r(l->v, l->n, sizeof(*l->v), cmp_gentry, l->paths.ptr);
 	d->sets = calloc(l->n ? l->n : 1, d->set_bytes ? d->set_bytes : 1);
-	if (!d->sets) {
-		error_set("out of memory merging branches");
-		return TRAWL_ENOMEM;
-	}
+	if (!d->sets)
+		return error_nomem("merging branches");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct gentry *e = &l->v[i];
 
@@ -374,7 +360,7 @@ struct run {
 
 static int check_deadline(const struct run *rn)
 {
-	if (rn->deadline_ms <= 0 || now_ms() <= rn->deadline_ms)
+	if (rn->deadline_ms <= 0 || clock_now_ms() <= rn->deadline_ms)
 		return 0;
 	error_set("limit: indexing took more than %llu seconds",
 		  (unsigned long long)rn->lim.max_seconds);
@@ -417,10 +403,8 @@ static int write_docs(char ***files, size_t *n_files, struct run *rn, const stru
 static int entry_branches(struct index_repo_entry *e, const struct build_git_result *res)
 {
 	e->branches = calloc(res->n_branches + 1, sizeof(*e->branches));
-	if (!e->branches) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!e->branches)
+		return error_nomem(NULL);
 	for (size_t i = 0; i < res->n_branches; i++) {
 		e->branches[i].name = res->branches[i].name; /* borrowed: not disposed */
 		snprintf(e->branches[i].commit, sizeof(e->branches[i].commit), "%.40s",
@@ -551,10 +535,8 @@ static int load_shard(struct incr *in, size_t k, const long *old_to_new, size_t 
 	long *map = calloc(nb ? nb : 1, sizeof(*map));
 	int err = 0;
 
-	if (!map) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!map)
+		return error_nomem(NULL);
 	for (uint32_t b = 0; b < nb; b++) {
 		size_t len;
 		const char *bn = shard_branch(sh, b, &len);
@@ -856,8 +838,7 @@ static int run_incr(struct run *rn, const struct index_repo_entry *old)
 		goto out;
 	e.shards = calloc(old->n_shards + n_files + 1, sizeof(*e.shards));
 	if (!e.shards) {
-		error_set("out of memory");
-		err = TRAWL_ENOMEM;
+		err = error_nomem(NULL);
 		goto out;
 	}
 	for (size_t k = 0; k < old->n_shards; k++)
@@ -942,7 +923,7 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 	struct index_repo_entry old = { 0 }, none = { 0 };
 	bool has_old = false, can_incr;
 	size_t n = 0;
-	double t0 = now_ms();
+	double t0 = clock_now_ms();
 	int writers = -1, err;
 
 	memset(st, 0, sizeof(*st));
@@ -1013,6 +994,22 @@ out:
 	gitrepo_close(rn.r);
 	if (err < 0)
 		build_git_result_free(res);
-	st->elapsed_ms = now_ms() - t0;
+	st->elapsed_ms = clock_now_ms() - t0;
 	return err;
 }
+
+/* The module's one export (build/gitapi.h); the binary checks abi and size before any call. */
+const struct trawl_git_api trawl_git_api = {
+	.abi = TRAWL_GIT_ABI,
+	.size = sizeof(struct trawl_git_api),
+	.init = build_git_init,
+	.shutdown = build_git_shutdown,
+	.probe = build_git_probe,
+	.branches = build_git_branches,
+	.names_free = build_git_names_free,
+	.branch_pattern_valid = build_git_branch_pattern_valid,
+	.build_repo = build_git_repo,
+	.result_free = build_git_result_free,
+	.url_check = gitmirror_url_check,
+	.mirror_sync = gitmirror_sync,
+};

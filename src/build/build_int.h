@@ -11,6 +11,7 @@
 
 #include "build/build.h"
 #include "index/shard.h"
+#include "util/clock.h"
 
 struct pipeline;
 
@@ -34,13 +35,10 @@ struct pipeline_opts {
 	unsigned n_threads;    /* 0 = one per core */
 	bool is_single_thread; /* the source cannot run on several threads */
 	bool is_empty_ok;      /* no entries gives no shard (else one empty shard) */
-	double deadline_ms;    /* now_ms() past which the run fails with ELIMIT; 0 = none */
+	double deadline_ms;    /* clock_now_ms() past which the run fails with ELIMIT; 0 = none */
 	uint64_t max_seconds;  /* for the message */
 	unsigned seq_base;     /* first shard sequence number in file names */
 };
-
-/* Monotonic milliseconds. */
-double pipeline_now_ms(void);
 
 /*
  * Plans and writes the shards. On success *files holds the n new file names (relative to the

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/array.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -39,14 +40,6 @@ struct pipeline {
 	atomic_bool failed;
 	atomic_uint running;
 };
-
-double pipeline_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 void pipeline_count(struct pipeline *p, enum doc_skip skip, uint64_t indexed_bytes,
 		    uint64_t size_done)
@@ -73,17 +66,10 @@ void *pipeline_src_arg(const struct pipeline *p)
 
 static int push_task(struct pipeline *p, size_t *cap, size_t first, size_t n)
 {
-	if (p->n_tasks == *cap) {
-		size_t cap2 = *cap ? *cap * 2 : 16;
-		struct task *t = realloc(p->tasks, cap2 * sizeof(*t));
+	int err;
 
-		if (!t) {
-			error_set("out of memory planning shards");
-			return TRAWL_ENOMEM;
-		}
-		p->tasks = t;
-		*cap = cap2;
-	}
+	if ((err = ARRAY_GROW(&p->tasks, cap, p->n_tasks + 1)) < 0)
+		return err;
 	p->tasks[p->n_tasks++] = (struct task){ .first = first, .n = n };
 	return 0;
 }
@@ -113,7 +99,7 @@ static int plan_tasks(struct pipeline *p)
 
 static int past_deadline(const struct pipeline *p)
 {
-	if (p->po->deadline_ms <= 0 || pipeline_now_ms() <= p->po->deadline_ms)
+	if (p->po->deadline_ms <= 0 || clock_now_ms() <= p->po->deadline_ms)
 		return 0;
 	error_set("limit: indexing took more than %llu seconds",
 		  (unsigned long long)p->po->max_seconds);
@@ -130,8 +116,7 @@ static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ct
 	t->file = index_shard_name(p->po->name, seq);
 	path = t->file ? file_join(p->po->index_dir, t->file) : NULL;
 	if (!path) {
-		error_set("out of memory");
-		err = TRAWL_ENOMEM;
+		err = error_nomem(NULL);
 		goto out;
 	}
 	if ((err = shard_writer_new(&sw, path, p->po->name)) < 0 ||
@@ -275,8 +260,7 @@ int pipeline_run(char ***files, size_t *n, struct build_stats *st, const struct 
 		goto out;
 	names = calloc(p.n_tasks + 1, sizeof(*names));
 	if (!names) {
-		error_set("out of memory");
-		err = TRAWL_ENOMEM;
+		err = error_nomem(NULL);
 		goto out;
 	}
 	for (size_t i = 0; i < p.n_tasks; i++) {

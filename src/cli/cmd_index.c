@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "build/build.h"
 #include "cli/cli.h"
 #include "cli/gitmod.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 const struct cli_help cli_help_index = {
@@ -62,14 +62,14 @@ static void show_progress(const struct build_stats *st, void *arg)
 	double secs = 0, rate, eta;
 	int width = 24, fill = (int)(frac * width);
 	static double t0 = -1;
-	struct timespec ts;
+	double now;
 
 	if (!pg->is_tty)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = clock_now_ms() / 1e3;
 	if (t0 < 0)
-		t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	secs = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - t0;
+		t0 = now;
+	secs = now - t0;
 	rate = secs > 0 ? (double)st->bytes_done / secs : 0;
 	eta = rate > 0 ? ((double)st->bytes - (double)st->bytes_done) / rate : 0;
 	fprintf(stderr, "\r[%.*s%.*s] %llu/%llu files  %s/%s  %s/s  ETA %.0fs \x1b[K", fill,

@@ -116,8 +116,7 @@ int gitrepo_head_branch(char **out, struct gitrepo *r)
 	if (target && strncmp(target, "refs/heads/", 11) == 0 &&
 	    gitrepo_branch_name_valid(target + 11) && !(*out = strdup(target + 11))) {
 		git_reference_free(head);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	git_reference_free(head);
 	return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/array.h"
 #include "util/error.h"
 
 #define FP_PREFIX "SHA256:"
@@ -201,17 +202,9 @@ int khosts_parse(struct khosts *out, const char *text, size_t len, const char *p
 		}
 		if (skip)
 			continue;
-		if (k.n == cap) {
-			struct khosts_entry *v = realloc(k.v, (cap ? cap * 2 : 8) * sizeof(*v));
-
-			if (!v) {
-				free(e.host);
-				error_set("out of memory");
-				err = TRAWL_ENOMEM;
-				break;
-			}
-			k.v = v;
-			cap = cap ? cap * 2 : 8;
+		if ((err = ARRAY_GROW(&k.v, &cap, k.n + 1)) < 0) {
+			free(e.host);
+			break;
 		}
 		k.v[k.n++] = e;
 	}

@@ -660,10 +660,8 @@ static int clone_into(struct gitmirror_result *res, const char *dir, const char 
 	size_t n = strlen(dir) + 5;
 	int rc, err;
 
-	if (!(tmp = malloc(n))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!(tmp = malloc(n)))
+		return error_nomem(NULL);
 	snprintf(tmp, n, "%s.tmp", dir);
 	/* A leftover from an interrupted clone is ours to delete. */
 	if (remove_tree(tmp) < 0) {
@@ -737,10 +735,8 @@ int gitmirror_url_check(char **normalized, const char *url, const struct gurl_po
 		url = abs;
 	}
 	gurl_dispose(&u);
-	if (!(*normalized = strdup(url))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!(*normalized = strdup(url)))
+		return error_nomem(NULL);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /*
  * Bare mirrors of remote repositories, fetched through libgit2 (built into trawl-git.so and
- * reached through the gitmod table in src/cli/gitmod.h).
+ * reached through the table of src/build/gitapi.h).
  *
  * A mirror is a bare repository whose branches equal the remote's (every branch fetched and
  * forced, deleted ones pruned, no tags) and whose HEAD names the remote's default branch.

@@ -21,9 +21,10 @@
 #include <git2/sys/repository.h>
 
 #include "git/git_int.h"
+#include "util/array.h"
 #include "util/error.h"
 #include "util/file.h"
-#include "util/json.h"
+#include "util/utf8.h"
 
 /* libgit2's own priorities for the default backends: packs are looked at first. */
 #define PACKED_PRIORITY 2
@@ -155,10 +156,8 @@ int gitrepo_open(struct gitrepo **out, const char *path)
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
-	if (!r) {
-		error_set("out of memory opening a git repository");
-		return TRAWL_ENOMEM;
-	}
+	if (!r)
+		return error_nomem("opening a git repository");
 	/* NO_SEARCH: a directory inside someone's work tree is a directory, not their repository. */
 	rc = git_repository_open_ext(&r->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (rc == GIT_ENOTFOUND) {
@@ -173,8 +172,7 @@ int gitrepo_open(struct gitrepo **out, const char *path)
 	}
 	r->path = strdup(git_repository_path(r->repo));
 	if (!r->path) {
-		error_set("out of memory opening a git repository");
-		err = TRAWL_ENOMEM;
+		err = error_nomem("opening a git repository");
 		goto out;
 	}
 	*out = r;
@@ -217,18 +215,6 @@ enum gitrepo_probe gitrepo_probe(const char *path)
 	return GITREPO_BROKEN;
 }
 
-static bool is_utf8(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq_len((const unsigned char *)s + i, n - i);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /* A branch name as a repository may hold it: a valid ref name under refs/heads/, UTF-8. */
 static bool branch_name_ok(const char *name)
 {
@@ -237,7 +223,7 @@ static bool branch_name_ok(const char *name)
 	size_t n = strlen(name);
 	int valid = 0;
 
-	if (n == 0 || n > GITREPO_BRANCH_MAX || !is_utf8(name, n))
+	if (n == 0 || n > GITREPO_BRANCH_MAX || !utf8_is_valid((const uint8_t *)name, n))
 		return false;
 	memcpy(full, prefix, sizeof(prefix) - 1);
 	memcpy(full + sizeof(prefix) - 1, name, n + 1);
@@ -261,7 +247,8 @@ bool gitrepo_branch_pattern_valid(const char *pattern)
 
 	if (!gitrepo_is_pattern(pattern))
 		return gitrepo_branch_name_valid(pattern);
-	if (n == 0 || n > GITREPO_BRANCH_MAX || pattern[0] == '-' || !is_utf8(pattern, n))
+	if (n == 0 || n > GITREPO_BRANCH_MAX || pattern[0] == '-' ||
+	    !utf8_is_valid((const uint8_t *)pattern, n))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)pattern[i] < 0x20 || pattern[i] == 0x7f)
@@ -283,24 +270,17 @@ struct names {
 	size_t n, cap;
 };
 
+/* Keeps ns->v NULL-terminated. */
 static int names_add(struct names *ns, const char *name)
 {
-	if (ns->n + 1 >= ns->cap) {
-		size_t cap = ns->cap ? ns->cap * 2 : 16;
-		char **v = realloc(ns->v, cap * sizeof(*v));
+	int err;
 
-		if (!v)
-			goto nomem;
-		ns->v = v;
-		ns->cap = cap;
-	}
+	if ((err = ARRAY_GROW(&ns->v, &ns->cap, ns->n + 2)) < 0)
+		return err;
 	if (!(ns->v[ns->n] = strdup(name)))
-		goto nomem;
+		return error_nomem("listing branches");
 	ns->v[++ns->n] = NULL;
 	return 0;
-nomem:
-	error_set("out of memory listing branches");
-	return TRAWL_ENOMEM;
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -72,12 +72,6 @@ static unsigned port_value(const char *p, size_t len)
 	return v <= 65535 ? (unsigned)v : 0;
 }
 
-static int nomem(void)
-{
-	error_set("out of memory");
-	return TRAWL_ENOMEM;
-}
-
 static int refuse(const char *why)
 {
 	error_set("repository URL refused: %s", why);
@@ -164,14 +158,14 @@ static int parse_host(struct gurl *u, const char *h, size_t len, bool has_port)
 		u->host = strndup(h, (size_t)((colon ? colon : end) - h));
 	}
 	if (!u->host)
-		return nomem();
+		return error_nomem(NULL);
 	if (!host_ok(u->host, strlen(u->host)))
 		return malformed("missing or invalid host name");
 	if (colon) {
 		if (!port_value(colon + 1, (size_t)(end - colon - 1)))
 			return malformed("invalid port");
 		if (!(u->port = strndup(colon + 1, (size_t)(end - colon - 1))))
-			return nomem();
+			return error_nomem(NULL);
 	}
 	return 0;
 }
@@ -245,7 +239,7 @@ int gurl_parse(struct gurl *out, const char *url, const struct gurl_policy *p)
 		goto out;
 	if ((r.userinfo && !(out->user = strndup(r.userinfo, r.userinfo_len))) ||
 	    !(out->path = strndup(r.path, r.path_len)))
-		err = nomem();
+		err = error_nomem(NULL);
 out:
 	if (err < 0)
 		gurl_dispose(out);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "git/git_int.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -55,17 +56,8 @@ static int push(struct walker *w, const char *prefix, size_t prefix_len, const c
 		error_set("more than %llu directories (limit)", (unsigned long long)w->lim->max_trees);
 		return TRAWL_ELIMIT;
 	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct pending *v = realloc(w->v, cap * sizeof(*v));
-
-		if (!v) {
-			error_set("out of memory walking a git tree");
-			return TRAWL_ENOMEM;
-		}
-		w->v = v;
-		w->cap = cap;
-	}
+	if ((err = ARRAY_GROW(&w->v, &w->cap, w->n + 1)) < 0)
+		return err;
 	if ((err = buf_put(&w->queue, prefix, prefix_len)) < 0 ||
 	    (prefix_len && (err = buf_putc(&w->queue, '/')) < 0) ||
 	    (err = buf_put(&w->queue, name, name_len)) < 0) {

@@ -27,14 +27,6 @@ extern char **environ;
 #endif
 #endif
 
-double sandbox_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
 		  int fd_err)
 {
@@ -87,7 +79,7 @@ static int reap(int *status, pid_t pid, double deadline_ms, bool is_kill)
 	while ((r = waitpid(pid, status, deadline_ms > 0 && !is_kill ? WNOHANG : 0)) <= 0) {
 		if (r < 0 && errno != EINTR)
 			return 0;
-		if (r == 0 && sandbox_now_ms() > deadline_ms) {
+		if (r == 0 && clock_now_ms() > deadline_ms) {
 			kill(pid, SIGKILL);
 			is_kill = true;
 			err = TRAWL_ETIMEOUT;
@@ -134,7 +126,7 @@ static int exchange(struct buf *out, int fd, const char *input, size_t input_len
 		ssize_t n;
 
 		if (lim->deadline_ms > 0) {
-			double left = lim->deadline_ms - sandbox_now_ms();
+			double left = lim->deadline_ms - clock_now_ms();
 
 			if (left <= 0) {
 				error_set("the helper process ran past its deadline");

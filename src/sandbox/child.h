@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "util/clock.h"
+
 struct sandbox_limits {
 	size_t max_memory;   /* address space, bytes (RLIMIT_AS); 0 for none */
 	unsigned max_cpu_s;  /* CPU seconds (RLIMIT_CPU); 0 for none */
@@ -59,7 +61,10 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 /* Frees res->out. */
 void sandbox_result_dispose(struct sandbox_result *res);
 
-/* CLOCK_MONOTONIC in milliseconds, the clock of deadline_ms. */
-double sandbox_now_ms(void);
+/* The clock of deadline_ms: util/clock.h's. */
+static inline double sandbox_now_ms(void)
+{
+	return clock_now_ms();
+}
 
 #endif

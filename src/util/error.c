@@ -83,6 +83,15 @@ void error_clear(void)
 	error_position = (size_t)-1;
 }
 
+int error_nomem(const char *doing)
+{
+	if (doing)
+		error_set("out of memory %s", doing);
+	else
+		error_set("out of memory");
+	return TRAWL_ENOMEM;
+}
+
 const char *error_name(int code)
 {
 	switch (code) {

@@ -50,6 +50,13 @@ size_t error_pos(void);
 
 void error_clear(void);
 
+/*
+ * Records "out of memory" or, when doing is not NULL, "out of memory <doing>" (e.g. "listing
+ * files"), and returns TRAWL_ENOMEM, so that an allocation failure is one line:
+ * `return error_nomem("listing files");`.
+ */
+int error_nomem(const char *doing);
+
 /* A short generic name for a code, e.g. "out of memory". */
 const char *error_name(int code);
 

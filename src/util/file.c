@@ -144,8 +144,7 @@ int file_tmp_open(struct file_tmp *t, const char *final_path)
 	t->tmp_path = malloc(n + 16);
 	if (!t->final_path || !t->tmp_path) {
 		file_tmp_dispose(t);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	memcpy(t->tmp_path, final_path, n);
 	memcpy(t->tmp_path + n, ".tmp.XXXXXX", 12);

@@ -11,14 +11,12 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "util/utf8.h" /* utf8_seq_len(), which JSON output is built on */
 
 /*
  * Appends s[0..len) as a quoted JSON string. *is_lossy (if not NULL) is set when invalid UTF-8
  * had to be replaced. ENOMEM, ELIMIT.
  */
 int json_put_string(struct buf *b, const char *s, size_t len, bool *is_lossy);
-
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 when the bytes there are not one. */
-size_t utf8_seq_len(const unsigned char *s, size_t len);
 
 #endif

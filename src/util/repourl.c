@@ -121,10 +121,8 @@ int repourl_redact(char **out, const char *url)
 		buf_dispose(&b);
 		return err;
 	}
-	if (!(*out = buf_detach(&b, NULL))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!(*out = buf_detach(&b, NULL)))
+		return error_nomem(NULL);
 	return 0;
 }
 
@@ -151,10 +149,8 @@ int repourl_name(char **out, const char *url)
 
 	repourl_split(&u, url);
 	name_span(&start, &stop, url, (size_t)(u.path + u.path_len - url));
-	if (!(*out = strndup(url + start, stop - start))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!(*out = strndup(url + start, stop - start)))
+		return error_nomem(NULL);
 	return 0;
 }
 

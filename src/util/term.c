@@ -1,7 +1,7 @@
 /* Escaping control characters for a terminal; see term.h. */
 #include "util/term.h"
 
-#include "util/json.h"
+#include "util/utf8.h"
 
 static int put_escaped_byte(struct buf *b, unsigned char c)
 {

@@ -6,34 +6,23 @@
 #ifndef TRAWL_TESTS_UNIT_GIT_FIXTURE_H
 #define TRAWL_TESTS_UNIT_GIT_FIXTURE_H
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <git2.h>
 
-static char fx_tmp[] = "/tmp/trawl-test-git.XXXXXX";
-
-static inline int fx_remove(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "unit/testlib.h"
 
 static inline int fx_setup(void **state)
 {
-	(void)state;
-	return mkdtemp(fx_tmp) && gitrepo_global_init() == 0 ? 0 : -1;
+	return testlib_setup(state) == 0 && gitrepo_global_init() == 0 ? 0 : -1;
 }
 
 static inline int fx_teardown(void **state)
 {
-	(void)state;
 	gitrepo_global_shutdown();
-	return nftw(fx_tmp, fx_remove, 16, FTW_DEPTH | FTW_PHYS);
+	return testlib_teardown(state);
 }
 
 /* A path under the test's temporary directory (static buffer, one at a time). */
@@ -41,7 +30,7 @@ static const char *fx_path(const char *name)
 {
 	static char p[512];
 
-	snprintf(p, sizeof(p), "%s/%s", fx_tmp, name);
+	snprintf(p, sizeof(p), "%s", testlib_path(name));
 	return p;
 }
 

@@ -12,41 +12,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <ftw.h>
 #include <cmocka.h>
 
 #include "index/shard.h"
+#include "unit/testlib.h"
 #include "util/error.h"
 #include "util/file.h"
 
-static char tmpdir[] = "/tmp/trawl-test-index.XXXXXX";
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh index directory under tmpdir. */
+/* A fresh index directory under the test's temporary directory. */
 static const char *fresh_dir(const char *name)
 {
 	static char p[512];
 
-	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	snprintf(p, sizeof(p), "%s", testlib_path(name));
 	assert_int_equal(file_mkdirs(p), 0);
 	return p;
 }
@@ -569,5 +547,5 @@ int main(void)
 		cmocka_unit_test(writer_end_sweeps_leftovers_unless_another_writer_runs),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
 }

@@ -80,7 +80,7 @@ static void child_gets_input_and_returns_output(void **state)
 {
 	size_t len = (size_t)3 << 20; /* more than a socket buffer each way */
 	char *in = malloc(len);
-	struct sandbox_limits lim = { .max_output = len, .deadline_ms = sandbox_now_ms() + 60000 };
+	struct sandbox_limits lim = { .max_output = len, .deadline_ms = clock_now_ms() + 60000 };
 	struct sandbox_result res;
 
 	(void)state;
@@ -98,7 +98,7 @@ static void child_gets_input_and_returns_output(void **state)
 
 static void child_is_killed_at_the_deadline(void **state)
 {
-	struct sandbox_limits lim = { .max_output = 100, .deadline_ms = sandbox_now_ms() + 200 };
+	struct sandbox_limits lim = { .max_output = 100, .deadline_ms = clock_now_ms() + 200 };
 	struct sandbox_result res;
 
 	(void)state;
@@ -124,8 +124,9 @@ static void child_is_stopped_at_its_memory_limit(void **state)
 
 static void child_is_stopped_at_its_cpu_limit(void **state)
 {
-	struct sandbox_limits lim = { .max_output = 100, .max_cpu_s = 1,
-				      .deadline_ms = sandbox_now_ms() + 60000 };
+	struct sandbox_limits lim = { .max_output = 100,
+				      .max_cpu_s = 1,
+				      .deadline_ms = clock_now_ms() + 60000 };
 	struct sandbox_result res;
 
 	(void)state;
@@ -137,7 +138,7 @@ static void child_is_stopped_at_its_cpu_limit(void **state)
 
 static void child_writing_too_much_is_killed(void **state)
 {
-	struct sandbox_limits lim = { .max_output = 1000, .deadline_ms = sandbox_now_ms() + 60000 };
+	struct sandbox_limits lim = { .max_output = 1000, .deadline_ms = clock_now_ms() + 60000 };
 	struct sandbox_result res;
 
 	(void)state;

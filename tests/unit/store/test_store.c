@@ -20,39 +20,16 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "unit/testlib.h"
 #include "util/error.h"
 
-static char tmp[] = "/tmp/trawl-test-store.XXXXXX";
 static char dbpath[256];
 static int seq;
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	/* Only files this test made, in its own directory. */
-	for (int i = 0; i <= seq; i++) {
-		const char *sfx[] = { "", "-wal", "-shm" };
-
-		for (int j = 0; j < 3; j++) {
-			snprintf(cmd, sizeof(cmd), "%s/db%d%s", tmp, i, sfx[j]);
-			unlink(cmd);
-		}
-	}
-	return rmdir(tmp);
-}
 
 /* A fresh database path for each test. */
 static const char *fresh_path(void)
 {
-	snprintf(dbpath, sizeof(dbpath), "%s/db%d", tmp, ++seq);
+	snprintf(dbpath, sizeof(dbpath), "%s/db%d", testlib_tmpdir(), ++seq);
 	return dbpath;
 }
 
@@ -549,5 +526,5 @@ int main(void)
 		cmocka_unit_test(schema_2_repositories_get_the_policy_their_url_needed),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
 }

@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit/testlib.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -161,6 +164,28 @@ static void utf8_seq_len_rejects_overlong_and_surrogates(void **state)
 	assert_int_equal(utf8_seq_len((const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
 }
 
+static double ms_of(const struct timespec *ts)
+{
+	return (double)ts->tv_sec * 1e3 + (double)ts->tv_nsec / 1e6;
+}
+
+static void clock_now_ms_is_monotonic_milliseconds(void **state)
+{
+	struct timespec before, after;
+	double t, prev = 0;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	t = clock_now_ms();
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	assert_true(t >= ms_of(&before) && t <= ms_of(&after));
+	for (int i = 0; i < 1000; i++) {
+		prev = t;
+		t = clock_now_ms();
+		assert_true(t >= prev);
+	}
+}
+
 static void trigram_folds_ascii_only(void **state)
 {
 	(void)state;
@@ -188,15 +213,16 @@ static void error_set_at_can_move_the_last_message(void **state)
 
 static void file_write_atomic_at_replaces_a_symlink_not_its_target(void **state)
 {
-	char dir[] = "/tmp/trawl-fileat.XXXXXX", outside[64], *data = NULL;
+	char dir[512], outside[512], *data = NULL;
 	struct dirent *de;
 	size_t len = 0, n = 0;
 	int dir_fd, fd;
 	DIR *d;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(outside, sizeof(outside), "%s.outside", dir);
+	snprintf(dir, sizeof(dir), "%s", testlib_path("fileat"));
+	snprintf(outside, sizeof(outside), "%s", testlib_path("fileat.outside"));
+	assert_int_equal(mkdir(dir, 0700), 0);
 	fd = open(outside, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	close(fd);
@@ -223,10 +249,7 @@ static void file_write_atomic_at_replaces_a_symlink_not_its_target(void **state)
 			n++;
 	closedir(d);
 	assert_int_equal(n, 1);
-	unlinkat(dir_fd, "entry", 0);
 	close(dir_fd);
-	rmdir(dir);
-	unlink(outside);
 }
 
 int main(void)
@@ -240,11 +263,12 @@ int main(void)
 		cmocka_unit_test(json_escapes_specials_and_replaces_invalid_utf8),
 		cmocka_unit_test(term_escapes_controls_for_a_terminal_only),
 		cmocka_unit_test(utf8_seq_len_rejects_overlong_and_surrogates),
+		cmocka_unit_test(clock_now_ms_is_monotonic_milliseconds),
 		cmocka_unit_test(trigram_folds_ascii_only),
 		cmocka_unit_test(error_prefix_keeps_position),
 		cmocka_unit_test(error_set_at_can_move_the_last_message),
 		cmocka_unit_test(file_write_atomic_at_replaces_a_symlink_not_its_target),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
 }

@@ -1,7 +1,8 @@
 /*
- * Unit tests for the writer's UTF-8 validator: it agrees with the reference rule
- * (utf8_seq_len() in util/json.h) on hand-picked edge cases and on many random inputs, with
- * non-ASCII bytes at every position around the 16-byte ASCII fast path.
+ * Unit tests for util/utf8.h, the one UTF-8 decoder: the values it decodes, and the validator
+ * agreeing with an independent reference (the Unicode standard's table of well-formed byte
+ * sequences) on hand-picked edge cases and on many random inputs, with non-ASCII bytes at every
+ * position around the 16-byte ASCII fast path.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,15 +12,44 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "index/utf8.h"
-#include "util/json.h"
+#include "util/utf8.h"
+
+static bool in(uint8_t c, uint8_t lo, uint8_t hi)
+{
+	return c >= lo && c <= hi;
+}
+
+/* Table 3-7 of the Unicode standard, "Well-Formed UTF-8 Byte Sequences", row by row. */
+static size_t reference_len(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t k;
+
+	if (c <= 0x7f)
+		return 1;
+	if (in(c, 0xc2, 0xdf))
+		k = 2;
+	else if (in(c, 0xe0, 0xef))
+		k = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (in(c, 0xf0, 0xf4))
+		k = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (n < k || !in(p[1], lo, hi))
+		return 0;
+	for (size_t i = 2; i < k; i++)
+		if (!in(p[i], 0x80, 0xbf))
+			return 0;
+	return k;
+}
 
 static bool reference(const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 
 	while (i < n) {
-		size_t k = utf8_seq_len(p + i, n - i);
+		size_t k = reference_len(p + i, n - i);
 
 		if (k == 0)
 			return false;
@@ -97,9 +127,46 @@ static void utf8_agrees_with_reference_everywhere(void **state)
 	}
 }
 
+static void utf8_decode_returns_scalar_values(void **state)
+{
+	uint32_t cp = 0;
+
+	(void)state;
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"A", 1), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"\xc3\xa9x", 3), 2);
+	assert_int_equal(cp, 0xe9);
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"\xe2\x82\xac", 3), 3);
+	assert_int_equal(cp, 0x20ac);
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"\xf0\x9e\xa5\x8a", 4), 4);
+	assert_int_equal(cp, 0x1e94a);
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"\xf4\x8f\xbf\xbf", 4), 4);
+	assert_int_equal(cp, 0x10ffff);
+	/* Invalid input leaves *cp alone. */
+	cp = 7;
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"\xe2\x82\xac", 2), 0);
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"\xc0\xaf", 2), 0);
+	assert_int_equal(utf8_decode(&cp, (const uint8_t *)"\xed\xa0\x80", 3), 0);
+	assert_int_equal(cp, 7);
+	assert_int_equal(utf8_seq_len((const unsigned char *)"\xe2\x82\xac", 3), 3);
+}
+
+static void utf8_invalid_at_points_at_the_first_bad_byte(void **state)
+{
+	static const char s[] = "twenty ASCII bytes.. caf\xc3\xa9 \xe2\x82 rest";
+
+	(void)state;
+	assert_int_equal(utf8_invalid_at((const uint8_t *)s, sizeof(s) - 1), 27);
+	assert_int_equal(utf8_invalid_at((const uint8_t *)s, 27), 27);
+	assert_int_equal(utf8_invalid_at((const uint8_t *)"\x80", 1), 0);
+	assert_int_equal(utf8_invalid_at((const uint8_t *)"abc\xe2\x82", 5), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(utf8_decode_returns_scalar_values),
+		cmocka_unit_test(utf8_invalid_at_points_at_the_first_bad_byte),
 		cmocka_unit_test(utf8_accepts_well_formed_text),
 		cmocka_unit_test(utf8_refuses_ill_formed_text),
 		cmocka_unit_test(utf8_agrees_with_reference_everywhere),

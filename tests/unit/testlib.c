@@ -1,0 +1,91 @@
+/* Helpers shared by the unit tests; see testlib.h. */
+#include "unit/testlib.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "util/file.h"
+
+#define N_PATHS 4
+
+static char tmpdir[512];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int testlib_remove_tree(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int testlib_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+	int n;
+
+	(void)state;
+	if (!base || !*base)
+		base = "/tmp";
+	n = snprintf(tmpdir, sizeof(tmpdir), "%s/trawl-test-%s.XXXXXX", base,
+		     program_invocation_short_name);
+	if (n < 0 || (size_t)n >= sizeof(tmpdir) || !mkdtemp(tmpdir)) {
+		tmpdir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int testlib_teardown(void **state)
+{
+	int err;
+
+	(void)state;
+	if (!tmpdir[0])
+		return 0;
+	err = testlib_remove_tree(tmpdir);
+	tmpdir[0] = '\0';
+	return err;
+}
+
+const char *testlib_tmpdir(void)
+{
+	assert_true(tmpdir[0] != '\0');
+	return tmpdir;
+}
+
+const char *testlib_path(const char *name)
+{
+	static char paths[N_PATHS][1024];
+	static unsigned next;
+	char *p = paths[next++ % N_PATHS];
+	int n = snprintf(p, sizeof(paths[0]), "%s/%s", testlib_tmpdir(), name);
+
+	assert_true(n > 0 && (size_t)n < sizeof(paths[0]));
+	return p;
+}
+
+void testlib_write_file(const char *dir, const char *name, const char *content)
+{
+	char *p = file_join(dir, name);
+
+	assert_non_null(p);
+	assert_int_equal(file_write_atomic(p, content, strlen(content)), 0);
+	free(p);
+}

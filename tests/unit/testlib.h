@@ -1,0 +1,38 @@
+/*
+ * Helpers shared by the unit tests: one temporary directory per test program, removed with
+ * everything in it at the end, paths inside it, and small fixture files.
+ *
+ * Use testlib_setup/testlib_teardown as the group setup and teardown of
+ * cmocka_run_group_tests(), or call them from a test program's own; helpers that can fail fail
+ * the running test through cmocka's assertions. Not thread-safe (tests are single-threaded).
+ */
+#ifndef TRAWL_TESTS_UNIT_TESTLIB_H
+#define TRAWL_TESTS_UNIT_TESTLIB_H
+
+#include <stddef.h>
+
+/*
+ * Makes the program's temporary directory ($TMPDIR or /tmp, "trawl-test-<program>.XXXXXX").
+ * A cmocka group setup: 0, or -1 when it cannot.
+ */
+int testlib_setup(void **state);
+
+/* Removes the temporary directory and everything under it (symlinks are not followed). */
+int testlib_teardown(void **state);
+
+/* The temporary directory made by testlib_setup(). */
+const char *testlib_tmpdir(void);
+
+/*
+ * The path of name under the temporary directory. The result lives in one of a few rotating
+ * static buffers: keep it only until the fourth call after.
+ */
+const char *testlib_path(const char *name);
+
+/* Writes content to dir/name (replacing it), failing the test when it cannot. */
+void testlib_write_file(const char *dir, const char *name, const char *content);
+
+/* Removes path and, for a directory, everything under it, without following symlinks. */
+int testlib_remove_tree(const char *path);
+
+#endif
