@@ -32,11 +32,12 @@
 #include "index/postings.h"
 #include "index/shard.h"
 #include "index/shard_int.h"
-#include "index/utf8.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/trigram.h"
+#include "util/utf8.h"
 
 #define CHUNK_PAIRS ((size_t)1 << 20) /* 4 MiB of pairs per chunk */
 #define TOKEN_WINDOW ((size_t)16 << 10) /* bytes tokenized per step, so a chunk wastes little */
@@ -95,12 +96,6 @@ struct shard_writer {
 	int err; /* sticky: once an add or finish failed, the file is not trustworthy */
 	bool is_finished;
 };
-
-static int nomem(void)
-{
-	error_set("out of memory writing a shard");
-	return TRAWL_ENOMEM;
-}
 
 static uint32_t crc_update(uint32_t crc, const void *data, uint64_t len)
 {
@@ -163,7 +158,7 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		return nomem();
+		return error_nomem("writing a shard");
 	w->tmp.fd = -1;
 	buf_init(&w->paths, UINT32_MAX);
 	buf_init(&w->branches, UINT32_MAX);
@@ -176,7 +171,7 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	/* 64 MiB of address space; only the pages of trigrams that occur are ever touched. */
 	w->counts = calloc(TRIGRAM_SPACE, sizeof(*w->counts));
 	if (!w->repo || !w->seen || !w->acc || !w->counts) {
-		err = nomem();
+		err = error_nomem("writing a shard");
 		goto out;
 	}
 	if ((err = file_tmp_open(&w->tmp, path)) < 0)
@@ -215,18 +210,12 @@ static int refuse_if_failed(const struct shard_writer *w)
 static int chunk_room(struct shard_writer *w, size_t n)
 {
 	struct chunk *c = w->n_chunks ? &w->chunks[w->n_chunks - 1] : NULL;
+	int err;
 
 	if (c && CHUNK_PAIRS - c->len >= n)
 		return 0;
-	if (w->n_chunks == w->cap_chunks) {
-		size_t cap = w->cap_chunks ? w->cap_chunks * 2 : 16;
-		struct chunk *v = realloc(w->chunks, cap * sizeof(*v));
-
-		if (!v)
-			return nomem();
-		w->chunks = v;
-		w->cap_chunks = cap;
-	}
+	if ((err = ARRAY_GROW(&w->chunks, &w->cap_chunks, w->n_chunks + 1)) < 0)
+		return err;
 	c = &w->chunks[w->n_chunks];
 	c->v = malloc(CHUNK_PAIRS * sizeof(*c->v));
 	c->m = malloc(CHUNK_PAIRS * sizeof(*c->m));
@@ -234,7 +223,7 @@ static int chunk_room(struct shard_writer *w, size_t n)
 	if (!c->v || !c->m) {
 		free(c->v);
 		free(c->m);
-		return nomem();
+		return error_nomem("writing a shard");
 	}
 	w->n_chunks++;
 	return 0;
@@ -431,15 +420,8 @@ int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_l
 		error_set("%s: more than 4 GiB of paths in one shard", w->tmp.final_path);
 		return TRAWL_ELIMIT;
 	}
-	if (w->n_docs == w->cap_docs) {
-		size_t cap = w->cap_docs ? w->cap_docs * 2 : 256;
-		struct doc_rec *v = realloc(w->docs, cap * sizeof(*v));
-
-		if (!v)
-			return nomem();
-		w->docs = v;
-		w->cap_docs = cap;
-	}
+	if ((err = ARRAY_GROW(&w->docs, &w->cap_docs, w->n_docs + 1)) < 0)
+		return err;
 	d = &w->docs[w->n_docs];
 	*d = (struct doc_rec){ .content_off = w->content_bytes, .content_len = content_len,
 			       .size = size, .path_off = (uint32_t)w->paths.len,
@@ -535,7 +517,7 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 	d = malloc(n_tri ? n_tri * SHARD_TRI_SIZE : 1);
 	out = malloc(out_cap);
 	if (!dest || !dest_m || !d || !out) {
-		err = nomem();
+		err = error_nomem("writing a shard");
 		goto out;
 	}
 	scatter(w, dest, dest_m);
@@ -560,7 +542,7 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 					uint8_t *bigger = realloc(out, room);
 
 					if (!bigger) {
-						err = nomem();
+						err = error_nomem("writing a shard");
 						goto out;
 					}
 					out = bigger;

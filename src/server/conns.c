@@ -233,7 +233,7 @@ static void *sweep_main(void *arg)
 
 	while (!atomic_load(&cs->is_stopping)) {
 		nanosleep(&ts, NULL);
-		conns_sweep(cs, server_now_ms());
+		conns_sweep(cs, clock_now_ms());
 		sweep_log(cs, last);
 	}
 	return NULL;

@@ -32,10 +32,8 @@ int handlers_registry_open(struct store **out, const struct req *rq)
 	int err = 0;
 
 	*out = NULL;
-	if (!path) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!path)
+		return error_nomem(NULL);
 	/* Never create a database here: only `trawl repo add` makes one. */
 	if (stat(path, &st) == 0 || errno != ENOENT)
 		err = store_open(out, path);
@@ -294,10 +292,8 @@ static int rev_resolve(struct rev *out, const struct snapshot *snap, const struc
 		out->branch = b;
 		out->has_branches = true;
 		out->n_words = (e->n_branches + 63) / 64;
-		if (!(out->set = calloc(out->n_words, sizeof(*out->set)))) {
-			error_set("out of memory");
-			return TRAWL_ENOMEM;
-		}
+		if (!(out->set = calloc(out->n_words, sizeof(*out->set))))
+			return error_nomem(NULL);
 		return 0;
 	}
 	error_set("unknown revision");

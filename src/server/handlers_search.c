@@ -268,10 +268,8 @@ int handlers_search(struct req *rq)
 	struct search_work *sw = calloc(1, sizeof(*sw));
 	int err;
 
-	if (!sw) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!sw)
+		return error_nomem(NULL);
 	if ((err = search_params(&sw->q, &sw->qtext, &sw->context, rq)) != 0) {
 		free(sw);
 		return err < 0 ? err : 0;

@@ -57,8 +57,7 @@ int pool_start(struct pool **out, unsigned n_threads)
 	*out = NULL;
 	if (!p || !(p->threads = calloc(n_threads, sizeof(*p->threads)))) {
 		free(p);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "util/buf.h"
+#include "util/utf8.h"
 #include "util/error.h"
 #include "util/hex.h"
 #include "util/json.h"
@@ -88,18 +89,6 @@ static int match_one(const struct route *r, struct route_args *args, const char 
 	return *s == 0;
 }
 
-static bool is_valid_utf8(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
-
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 int route_match(const struct route **out, struct route_args *args, const struct route *table,
 		size_t n, const char *path)
 {
@@ -118,7 +107,7 @@ int route_match(const struct route **out, struct route_args *args, const struct 
 			memset(args, 0, sizeof(*args));
 			continue;
 		}
-		if (args->name_len && !is_valid_utf8(args->name, args->name_len)) {
+		if (args->name_len && !utf8_is_valid((const uint8_t *)args->name, args->name_len)) {
 			error_set("the repository name is not valid UTF-8");
 			return TRAWL_EINVAL;
 		}

@@ -93,7 +93,7 @@ static void run_sync(struct sched *sc)
 	int pipefd[2], status = 0, err;
 	pid_t pid;
 	struct logline l;
-	double t0 = server_now_ms();
+	double t0 = clock_now_ms();
 
 	atomic_fetch_add(&sc->m->syncs, 1);
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
@@ -123,7 +123,7 @@ static void run_sync(struct sched *sc)
 		log_num(&l, "exit_status", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		log_num(&l, "signal", WTERMSIG(status));
-	log_num(&l, "ms", server_now_ms() - t0);
+	log_num(&l, "ms", clock_now_ms() - t0);
 	log_end(&l);
 }
 
@@ -133,10 +133,10 @@ static void *sched_main(void *arg)
 
 	while (!atomic_load(&sc->stop)) {
 		/* Sleep one interval in short steps, so stopping is prompt. */
-		double until = server_now_ms() + 1000.0 * sc->cfg->sync_interval_s;
+		double until = clock_now_ms() + 1000.0 * sc->cfg->sync_interval_s;
 		struct timespec ts = { 0, 100 * 1000000L };
 
-		while (!atomic_load(&sc->stop) && server_now_ms() < until)
+		while (!atomic_load(&sc->stop) && clock_now_ms() < until)
 			nanosleep(&ts, NULL);
 		if (!atomic_load(&sc->stop))
 			run_sync(sc);
@@ -149,10 +149,8 @@ int sched_start(struct sched **out, const struct server_config *cfg, struct metr
 	struct sched *sc = calloc(1, sizeof(*sc));
 
 	*out = NULL;
-	if (!sc) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!sc)
+		return error_nomem(NULL);
 	sc->cfg = cfg;
 	sc->m = m;
 	if (pthread_create(&sc->th, NULL, sched_main, sc) != 0) {

@@ -42,14 +42,6 @@ static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'sel
 			  "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
 			  "frame-ancestors 'none'; form-action 'self'";
 
-double server_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* ---- listen address ---- */
 
 bool server_addr_is_loopback(const struct sockaddr *sa)
@@ -181,10 +173,8 @@ int req_param(const char **out, size_t *len, struct req *rq, const char *name)
 		error_set("a parameter is too long");
 		return TRAWL_ELIMIT;
 	}
-	if (!(pv = malloc(sizeof(*pv) + rlen + 1))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!(pv = malloc(sizeof(*pv) + rlen + 1)))
+		return error_nomem(NULL);
 	if ((err = route_url_decode(pv->v, len, rlen, raw, rlen, true)) < 0) {
 		free(pv);
 		return err;
@@ -512,7 +502,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		return NULL;
 	rq->s = s;
 	rq->tracker = ci ? ci->socket_context : NULL;
-	rq->t0 = server_now_ms();
+	rq->t0 = clock_now_ms();
 	snprintf(rq->id, sizeof(rq->id), "%s-%llx", s->req_prefix,
 		 (unsigned long long)atomic_fetch_add(&s->next_req, 1));
 	buf_init(&rq->body, (size_t)1 << 30);
@@ -531,14 +521,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!rq)
 		return;
 	/* A kept-alive connection waits for its next request head from now on. */
-	conns_head_start(&s->conns, rq->tracker, server_now_ms());
+	conns_head_start(&s->conns, rq->tracker, clock_now_ms());
 	metrics_http(&s->metrics, rq->status);
 	log_begin(&l, "info", "request");
 	log_cstr(&l, "req", rq->id);
 	log_cstr(&l, "method", rq->method);
 	log_cstr(&l, "uri", rq->uri);
 	log_num(&l, "status", rq->status);
-	log_num(&l, "ms", server_now_ms() - rq->t0);
+	log_num(&l, "ms", clock_now_ms() - rq->t0);
 	if (rq->route)
 		log_cstr(&l, "route", rq->route->name);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -566,7 +556,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (fd)
 		conns_opened(socket_context, &s->conns, fd->connect_fd, addr ? addr->client_addr : NULL,
-			     server_now_ms());
+			     clock_now_ms());
 }
 
 /* MHD's URL unescaping is off: the dispatcher decodes each part itself (route.c). */
@@ -640,10 +630,8 @@ int server_run(const struct server_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index")))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index"))))
+		return error_nomem(NULL);
 	memcpy(index_dir, cfg->data_dir, strlen(cfg->data_dir));
 	memcpy(index_dir + strlen(cfg->data_dir), "/index", sizeof("/index"));
 	if ((err = snapstore_start(&s.store, index_dir)) < 0 ||

@@ -20,6 +20,7 @@
 #include "server/route.h"
 #include "server/server.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 /* ---- index snapshots (snapshot.c) ---- */
 
@@ -178,7 +179,7 @@ int conns_sweep_start(struct conns *cs);
 /* Stops the sweep thread and frees the table; MHD must have stopped. */
 void conns_dispose(struct conns *cs);
 /*
- * A new connection (socket fd, peer addr) at time now (server_now_ms): tracks it in *out (for
+ * A new connection (socket fd, peer addr) at time now (clock_now_ms): tracks it in *out (for
  * conns_closed, always called after) and applies the limits. Over its client's or the total
  * bound, the connection that has waited longest for a request head is shut down (DISPLACED),
  * else the new one is (REFUSED); ADMITTED otherwise.
@@ -339,8 +340,5 @@ struct web_asset {
 };
 extern const struct web_asset web_assets[];
 extern const size_t n_web_assets;
-
-/* Milliseconds on the monotonic clock. */
-double server_now_ms(void);
 
 #endif

@@ -169,8 +169,7 @@ static int snapshot_build(struct snapshot *s, const char *dir)
 	qsort(s->repos, s->n_repos, sizeof(*s->repos), cmp_repo);
 	return 0;
 nomem:
-	error_set("out of memory");
-	return TRAWL_ENOMEM;
+	return error_nomem(NULL);
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -191,10 +190,8 @@ static int verify_new_shards(const struct index *ix, const struct snapshot *prev
 	const char **seen = NULL;
 	int err = 0;
 
-	if (n_seen && !(seen = malloc(n_seen * sizeof(*seen)))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (n_seen && !(seen = malloc(n_seen * sizeof(*seen))))
+		return error_nomem(NULL);
 	for (size_t i = 0; i < n_seen; i++)
 		seen[i] = shard_file(index_shard(prev->ix, i));
 	if (n_seen)
@@ -218,10 +215,8 @@ static int snapshot_open(struct snapshot **out, const char *dir, const struct sn
 	int err;
 
 	*out = NULL;
-	if (!s) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!s)
+		return error_nomem(NULL);
 	atomic_init(&s->refs, 1);
 	if ((err = index_open(&s->ix, dir)) < 0 || (err = verify_new_shards(s->ix, prev)) < 0 ||
 	    (err = snapshot_build(s, dir)) < 0) {
@@ -324,8 +319,7 @@ int snapstore_start(struct snapstore **out, const char *index_dir)
 		if (st)
 			free(st->dir);
 		free(st);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	pthread_mutex_init(&st->lock, NULL);
 	snapstore_check(st);

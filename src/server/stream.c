@@ -55,7 +55,7 @@ struct stream {
 	struct buf batch;
 	size_t n_batch;
 	char req_id[32];
-	double deadline_ms;         /* the query's timeout, on server_now_ms()'s clock */
+	double deadline_ms;         /* the query's timeout, on clock_now_ms()'s clock */
 };
 
 static void stream_unref(struct stream *st)
@@ -104,7 +104,7 @@ static int push_event_as(struct stream *st, const char *name, const char *data, 
 
 	pthread_mutex_lock(&st->lock);
 	while (!is_final && !st->is_gone && st->out.len - st->off > OUT_MAX) {
-		double left = st->deadline_ms - server_now_ms();
+		double left = st->deadline_ms - clock_now_ms();
 		struct timespec ts;
 		long long ns;
 
@@ -338,7 +338,7 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 	st->conn = rq->conn;
 	st->q = q;
 	st->context = context;
-	st->deadline_ms = server_now_ms() +
+	st->deadline_ms = clock_now_ms() +
 			  (q->timeout_ms ? q->timeout_ms : QUERY_MAX_TIMEOUT_MS);
 	handlers_search_request(&st->srq, q, rq, true);
 	st->srq.opts.cancel = &st->cancel;

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "util/array.h"
 #include "util/error.h"
 #include "util/repourl.h"
 
@@ -388,12 +389,6 @@ static char *dup_col(sqlite3_stmt *st, int col, bool *nomem)
 	return d;
 }
 
-static int nomem(void)
-{
-	error_set("out of memory");
-	return TRAWL_ENOMEM;
-}
-
 static int bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v)
 {
 	int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
@@ -546,7 +541,7 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 	};
 	if (oom || !r->name || !r->url) {
 		store_repo_dispose(r);
-		return nomem();
+		return error_nomem(NULL);
 	}
 	return 0;
 }
@@ -564,20 +559,11 @@ static int load_patterns(struct store *s, struct store_repo *r)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		bool oom = false;
 
-		if (r->n_patterns + 1 >= cap) {
-			size_t cap2 = cap ? cap * 2 : 4;
-			char **v = realloc(r->patterns, cap2 * sizeof(*v));
-
-			if (!v) {
-				err = nomem();
-				goto out;
-			}
-			r->patterns = v;
-			cap = cap2;
-		}
+		if ((err = ARRAY_GROW(&r->patterns, &cap, r->n_patterns + 2)) < 0)
+			goto out;
 		r->patterns[r->n_patterns] = dup_col(st, 0, &oom);
 		if (oom || !r->patterns[r->n_patterns]) {
-			err = nomem();
+			err = error_nomem(NULL);
 			goto out;
 		}
 		r->patterns[++r->n_patterns] = NULL;
@@ -604,22 +590,13 @@ static int load_branches(struct store *s, struct store_repo *r)
 		const unsigned char *c = sqlite3_column_text(st, 1);
 		bool oom = false;
 
-		if (r->n_branches == cap) {
-			size_t cap2 = cap ? cap * 2 : 4;
-			struct store_branch *v = realloc(r->branches, cap2 * sizeof(*v));
-
-			if (!v) {
-				err = nomem();
-				goto out;
-			}
-			r->branches = v;
-			cap = cap2;
-		}
+		if ((err = ARRAY_GROW(&r->branches, &cap, r->n_branches + 1)) < 0)
+			goto out;
 		b = &r->branches[r->n_branches];
 		memset(b, 0, sizeof(*b));
 		b->name = dup_col(st, 0, &oom);
 		if (oom || !b->name) {
-			err = nomem();
+			err = error_nomem(NULL);
 			goto out;
 		}
 		snprintf(b->commit, sizeof(b->commit), "%s", c ? (const char *)c : "");
@@ -677,17 +654,8 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t cap2 = cap ? cap * 2 : 8;
-			struct store_repo *v2 = realloc(v, cap2 * sizeof(*v2));
-
-			if (!v2) {
-				err = nomem();
-				goto out;
-			}
-			v = v2;
-			cap = cap2;
-		}
+		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0)
+			goto out;
 		if ((err = row_repo(&v[len], st)) < 0 || (err = load_details(s, &v[len])) < 0)
 			goto out;
 		len++;
@@ -821,20 +789,11 @@ int store_retired_names(char ***out, size_t *n, struct store *s)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		bool oom = false;
 
-		if (len + 1 >= cap) {
-			size_t cap2 = cap ? cap * 2 : 4;
-			char **v2 = realloc(v, cap2 * sizeof(*v2));
-
-			if (!v2) {
-				err = nomem();
-				goto out;
-			}
-			v = v2;
-			cap = cap2;
-		}
+		if ((err = ARRAY_GROW(&v, &cap, len + 2)) < 0)
+			goto out;
 		v[len] = dup_col(st, 0, &oom);
 		if (oom || !v[len]) {
-			err = nomem();
+			err = error_nomem(NULL);
 			goto out;
 		}
 		v[++len] = NULL;
