@@ -20,12 +20,21 @@
 #include "util/error.h"
 #include "util/utf8enc.h"
 
+/* The longest pattern Vectorscan 5.4 compiles ("Pattern length exceeds limit" beyond). */
+#define VECTORSCAN_MAX_LEN 16000
+
 struct emitter {
 	struct buf *out;
 	enum regex_dialect d;
 	bool is_lines;       /* REGEX_EMIT_LINES: only which lines match matters */
 	bool is_left;        /* the node being emitted starts the pattern (nothing before it) */
 	bool is_right;       /* ...ends it */
+	/*
+	 * Large classes name Vectorscan's general categories (\p{L}) instead of listing their
+	 * ranges: a shorter pattern, but Vectorscan's Unicode tables are older than ours, so only
+	 * for a pattern that would otherwise pass VECTORSCAN_MAX_LEN (docs/exactness.md).
+	 */
+	bool is_compact;
 	struct cset word;    /* Unicode \w, built on first use */
 	struct cset nonword; /* its complement without '\n' */
 };
@@ -168,8 +177,8 @@ static bool category_within(const struct cset *s, int cat, const struct cset *as
 
 /*
  * Writes the whole general categories that lie in s as \p{..} (which Vectorscan knows in UTF-8
- * mode without HS_FLAG_UCP) and removes them from rest: Unicode classes such as \w would
- * otherwise exceed Vectorscan's pattern length limit once written out range by range.
+ * mode without HS_FLAG_UCP) and removes them from rest, for emitter.is_compact. Vectorscan's
+ * tables predate Unicode 8: code points assigned since are missed.
  */
 static int put_categories(struct emitter *e, const struct cset *s, struct cset *rest)
 {
@@ -207,6 +216,31 @@ static int put_categories(struct emitter *e, const struct cset *s, struct cset *
 	return err;
 }
 
+/*
+ * A member of a UTF-8 class: an ASCII letter, digit or '_' as itself, other ASCII as \xHH, and
+ * other code points as their UTF-8 bytes, the shortest spelling (Vectorscan limits a pattern to
+ * VECTORSCAN_MAX_LEN bytes, and Unicode \w is about 750 ranges).
+ */
+static int put_class_cp(struct buf *out, uint32_t cp)
+{
+	uint8_t u[4];
+
+	if (cp < 0x80)
+		return put_byte(out, cp);
+	return buf_put(out, u, utf8_encode(u, cp));
+}
+
+static int put_class_range(struct buf *out, uint32_t lo, uint32_t hi)
+{
+	int err;
+
+	if ((err = put_class_cp(out, lo)) < 0 || lo == hi)
+		return err;
+	if (hi > lo + 1 && (err = buf_putc(out, '-')) < 0)
+		return err;
+	return put_class_cp(out, hi);
+}
+
 static int emit_class_utf8(struct emitter *e, const struct cset *set)
 {
 	struct cset rest;
@@ -229,20 +263,20 @@ static int emit_class_utf8(struct emitter *e, const struct cset *set)
 			err = buf_putc(e->out, '[');
 	}
 	if (err < 0 || (err = cset_copy(&rest, &base)) < 0 ||
-	    (err = put_categories(e, &base, &rest)) < 0)
+	    (e->is_compact && (err = put_categories(e, &base, &rest)) < 0))
 		goto out;
 	for (size_t i = 0; i < s->n; i++) {
 		uint32_t lo = s->r[i].lo, hi = s->r[i].hi;
 
 		/* Surrogates cannot occur in valid UTF-8; Vectorscan refuses them in classes. */
 		if (lo <= 0xdfff && hi >= 0xd800) {
-			if (lo < 0xd800 && (err = buf_printf(e->out, "\\x{%x}-\\x{d7ff}", lo)) < 0)
+			if (lo < 0xd800 && (err = put_class_range(e->out, lo, 0xd7ff)) < 0)
 				goto out;
-			if (hi > 0xdfff && (err = buf_printf(e->out, "\\x{e000}-\\x{%x}", hi)) < 0)
+			if (hi > 0xdfff && (err = put_class_range(e->out, 0xe000, hi)) < 0)
 				goto out;
 			continue;
 		}
-		if ((err = buf_printf(e->out, "\\x{%x}-\\x{%x}", lo, hi)) < 0)
+		if ((err = put_class_range(e->out, lo, hi)) < 0)
 			goto out;
 	}
 	err = buf_putc(e->out, ']');
@@ -560,8 +594,8 @@ static int emit_edge_boundary(struct emitter *e, const struct re_node *cat, size
 	bool is_word, is_nonword, is_known, want_word;
 	int err;
 
-	if (!e->is_lines || e->d != REGEX_DIALECT_UTF8 || is_leading == is_trailing)
-		return emit_node(e, b, is_never);
+	if (!e->is_lines || e->d != REGEX_DIALECT_UTF8 || is_leading == is_trailing || b->is_ascii)
+		return emit_node(e, b, is_never); /* Vectorscan's own \b is the ASCII one */
 	if (e->word.n == 0) {
 		if ((err = cset_add_perl(&e->word, 'w', true)) < 0 ||
 		    (err = cset_copy(&e->nonword, &e->word)) < 0 ||
@@ -647,7 +681,8 @@ static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 	case RE_EOL:
 		return buf_putc(e->out, '$');
 	case RE_WORDB:
-		if (e->is_lines && e->d == REGEX_DIALECT_UTF8 && e->is_left && e->is_right) {
+		if (e->is_lines && e->d == REGEX_DIALECT_UTF8 && e->is_left && e->is_right &&
+		    !n->is_ascii) {
 			/* A lone \b: lines with a word character have a boundary, others none. */
 			struct cset w;
 
@@ -687,6 +722,11 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 	err = buf_reserve(out, 1);
 	if (err == 0)
 		err = emit_node(&e, re->root, &is_never);
+	if (err == 0 && !is_never && d == REGEX_DIALECT_UTF8 && out->len > VECTORSCAN_MAX_LEN) {
+		buf_reset(out);
+		e.is_compact = true;
+		err = emit_node(&e, re->root, &is_never);
+	}
 	cset_dispose(&e.word);
 	cset_dispose(&e.nonword);
 	if (err < 0)

@@ -578,7 +578,7 @@ static int parse_escape(struct re_node **out, struct parser *ps)
 	size_t pos = ps->pos;
 	struct cset cls;
 	uint32_t cp;
-	int r, c;
+	int r, c, err;
 
 	r = parse_char_escape(&cp, &cls, ps);
 	if (r < 0)
@@ -592,8 +592,12 @@ static int parse_escape(struct re_node **out, struct parser *ps)
 	switch (c) {
 	case 'A': return new_node(out, ps, RE_BOL, pos);
 	case 'z': return new_node(out, ps, RE_EOL, pos);
-	case 'b': return new_node(out, ps, RE_WORDB, pos);
-	case 'B': return new_node(out, ps, RE_NWORDB, pos);
+	case 'b':
+	case 'B':
+		if ((err = new_node(out, ps, c == 'b' ? RE_WORDB : RE_NWORDB, pos)) < 0)
+			return err;
+		(*out)->is_ascii = !(ps->flags & F_UNICODE);
+		return 0;
 	case 'k': case 'g':
 		return fail(pos, TRAWL_EUNSUPPORTED,
 			    "backreferences are not supported (no linear-time engine can do them)");
@@ -1543,6 +1547,13 @@ int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re)
 			*lit_flags |= REGEX_LITERAL_ICASE;
 		}
 	}
+	/*
+	 * One search folds all or nothing: `(?i)a(?-i)bc` holds a letter that must keep its case
+	 * next to one that folds, so it is not a literal (a caseless `-` or digit may sit anywhere).
+	 */
+	for (size_t i = 0; i < k && (*lit_flags & REGEX_LITERAL_ICASE); i++)
+		if (!v[i]->is_fold && unicode_fold_next(v[i]->cp) != v[i]->cp)
+			return 0;
 	buf_reset(out);
 	for (size_t i = 0; i < k; i++) {
 		uint32_t cp = v[i]->cp;

@@ -48,8 +48,8 @@ enum re_op {
 	RE_CLASS,   /* one code point of `cls` (never empty, never holds '\n') */
 	RE_BOL,     /* ^ and \A: start of a line */
 	RE_EOL,     /* $ and \z: end of a line */
-	RE_WORDB,   /* \b */
-	RE_NWORDB,  /* \B */
+	RE_WORDB,   /* \b: Unicode word characters, or ASCII ones when `is_ascii` ((?-u)) */
+	RE_NWORDB,  /* \B, likewise */
 	RE_CONCAT,
 	RE_ALT,
 	RE_REPEAT,  /* sub[0] {min, max}; max == RE_INF for no bound */
@@ -63,6 +63,7 @@ struct re_node {
 	size_t pos;     /* byte offset in the pattern, for messages */
 	uint32_t cp;    /* RE_LIT */
 	bool is_fold;   /* RE_LIT */
+	bool is_ascii;  /* RE_WORDB, RE_NWORDB: (?-u), ASCII word characters only */
 	struct cset cls; /* RE_CLASS */
 	int min, max;   /* RE_REPEAT */
 	struct re_node **sub;

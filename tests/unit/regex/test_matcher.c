@@ -188,6 +188,41 @@ static void literal_fast_path_honours_anchors_and_case(void **state)
 	assert_string_equal(LINES("(?i)k", 0, "\xe2\x84\xaa\n"), "0-3,");
 }
 
+/* (?-i) ends case folding for the rest of its group, also inside a literal run. */
+static void inline_case_flag_ends_folding(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("(?i)a(?-i)bc", 0, "ABC\naBcD\nabc\nAbc\naBC\n"), "9-12,13-16,");
+	assert_string_equal(LINES("(?i:a)bc", 0, "ABC\nAbc\n"), "4-7,");
+	assert_string_equal(LINES("(?i)a(?-i)-1", 0, "A-1\na-1\n"), "0-3,4-7,");
+}
+
+/*
+ * General categories include code points assigned since Vectorscan's own Unicode tables, in
+ * every plane: U+1E94A ADLAM NUKTA is a Mark (Mn), U+1F3FF a modifier symbol (Sk), neither Other.
+ */
+static void categories_include_recent_and_supplementary_code_points(void **state)
+{
+	(void)state;
+	const char text[] = "a\xf0\x9e\xa5\x8a" "b\n\xf0\x9f\x8f\xbf\n";
+
+	assert_string_equal(lines_of("\\p{Mark}", 0, text, sizeof(text) - 1, 0), "0-6,");
+	assert_string_equal(lines_of("\\pM", 0, text, sizeof(text) - 1, 0), "0-6,");
+	assert_string_equal(lines_of("\\p{Symbol}", 0, text, sizeof(text) - 1, 0), "7-11,");
+	assert_string_equal(lines_of("\\p{Other}", 0, text, sizeof(text) - 1, 0), "");
+	assert_string_equal(lines_of("\\PC\\PC\\PC", 0, text, sizeof(text) - 1, 0), "0-6,");
+}
+
+/* (?-u)\b uses ASCII word characters: a non-ASCII letter next to it is not a word character. */
+static void ascii_word_boundary_next_to_non_ascii(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("(?-u)\\b(1|12)\\b", 0, "\xc3\xa9" "12\n12\xe4\xb8\xad\nx12\n"),
+			    "0-4,5-10,");
+	assert_string_equal(LINES("(?-u)x\\b", 0, "x\xe4\xb8\xad\nxy\n"), "0-4,");
+	assert_string_equal(LINES("\\b(1|12)\\b", 0, "\xc3\xa9" "12\n12\xe4\xb8\xad\n 12\n"), "11-14,");
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -602,6 +637,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(embedded_anchors_are_lifted),
 		cmocka_unit_test(unicode_word_boundary_at_edges),
 		cmocka_unit_test(literal_fast_path_honours_anchors_and_case),
+		cmocka_unit_test(inline_case_flag_ends_folding),
+		cmocka_unit_test(categories_include_recent_and_supplementary_code_points),
+		cmocka_unit_test(ascii_word_boundary_next_to_non_ascii),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
