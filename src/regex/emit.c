@@ -27,6 +27,7 @@ struct emitter {
 	struct buf *out;
 	enum regex_dialect d;
 	bool is_lines;       /* REGEX_EMIT_LINES: only which lines match matters */
+	bool is_invalid_text; /* REGEX_EMIT_INVALID_TEXT */
 	bool is_left;        /* the node being emitted starts the pattern (nothing before it) */
 	bool is_right;       /* ...ends it */
 	/*
@@ -35,6 +36,12 @@ struct emitter {
 	 * for a pattern that would otherwise pass VECTORSCAN_MAX_LEN (docs/exactness.md).
 	 */
 	bool is_compact;
+	/*
+	 * Set when a construct was written as something that matches more (nothing for an
+	 * embedded anchor or a Unicode \b inside the pattern): regex_emit() returns
+	 * REGEX_EMIT_VERIFY and the lines found go through the exact verifier (verify.h).
+	 */
+	bool is_superset;
 	struct cset word;    /* Unicode \w, built on first use */
 	struct cset nonword; /* its complement without '\n' */
 };
@@ -509,7 +516,21 @@ static bool is_anchor(const struct re_node *n, enum re_op op)
 {
 	while (n->op == RE_GROUP)
 		n = n->sub[0];
-	return n->op == op;
+	return n->op == op && !n->is_embedded;
+}
+
+/*
+ * A Unicode \b or \B that the lines database cannot express exactly (Vectorscan's \b is
+ * ASCII), or an anchor it cannot place: written as nothing, a superset of the lines; the lines
+ * it finds are verified (verify.h). Where ranges are taken from the pattern it stays as before.
+ */
+static bool relaxes(const struct emitter *e, const struct re_node *n)
+{
+	if (!e->is_lines)
+		return false;
+	if (n->op == RE_BOL || n->op == RE_EOL)
+		return n->is_embedded;
+	return !n->is_ascii && e->d != REGEX_DIALECT_ASCII;
 }
 
 /* The characters a match of nodes[0..n) can start (is_last: end) with; false if it can be empty. */
@@ -594,7 +615,8 @@ static int emit_edge_boundary(struct emitter *e, const struct re_node *cat, size
 	bool is_word, is_nonword, is_known, want_word;
 	int err;
 
-	if (!e->is_lines || e->d != REGEX_DIALECT_UTF8 || is_leading == is_trailing || b->is_ascii)
+	if (!e->is_lines || e->d != REGEX_DIALECT_UTF8 || e->is_invalid_text ||
+	    is_leading == is_trailing || b->is_ascii)
 		return emit_node(e, b, is_never); /* Vectorscan's own \b is the ASCII one */
 	if (e->word.n == 0) {
 		if ((err = cset_add_perl(&e->word, 'w', true)) < 0 ||
@@ -669,6 +691,12 @@ static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 {
 	int err;
 
+	if ((n->op == RE_BOL || n->op == RE_EOL || n->op == RE_WORDB || n->op == RE_NWORDB) &&
+	    relaxes(e, n) && !(n->op == RE_WORDB && e->is_left && e->is_right &&
+			       e->d == REGEX_DIALECT_UTF8)) {
+		e->is_superset = true;
+		return 0;
+	}
 	switch (n->op) {
 	case RE_EMPTY:
 		return 0;
@@ -714,6 +742,7 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 	       unsigned mode)
 {
 	struct emitter e = { .out = out, .d = d, .is_lines = mode & REGEX_EMIT_LINES,
+			     .is_invalid_text = mode & REGEX_EMIT_INVALID_TEXT,
 			     .is_left = true, .is_right = true };
 	bool is_never = false;
 	int err;
@@ -725,6 +754,7 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 	if (err == 0 && !is_never && d == REGEX_DIALECT_UTF8 && out->len > VECTORSCAN_MAX_LEN) {
 		buf_reset(out);
 		e.is_compact = true;
+		e.is_superset = false;
 		err = emit_node(&e, re->root, &is_never);
 	}
 	cset_dispose(&e.word);
@@ -736,6 +766,7 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 		*hs_flags = 0;
 		return REGEX_EMIT_NEVER;
 	}
+
 	if (out->len == 0 && (err = buf_puts(out, "(?:)")) < 0)
 		return err;
 	*hs_flags = HS_FLAG_MULTILINE;
@@ -743,5 +774,5 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 		*hs_flags |= HS_FLAG_ALLOWEMPTY;
 	if (d == REGEX_DIALECT_UTF8)
 		*hs_flags |= HS_FLAG_UTF8;
-	return 0;
+	return e.is_superset ? REGEX_EMIT_VERIFY : 0;
 }

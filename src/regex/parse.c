@@ -1152,8 +1152,8 @@ static bool anchors_at_edges(const struct re_node *n, bool is_left, bool is_righ
 	case RE_GROUP:
 		return anchors_at_edges(n->sub[0], is_left, is_right);
 	case RE_REPEAT:
-		return n->max <= 1 ? anchors_at_edges(n->sub[0], is_left, is_right)
-				   : !has_anchor(n->sub[0]);
+		return n->max != RE_INF && n->max <= 1 ? anchors_at_edges(n->sub[0], is_left, is_right)
+						      : !has_anchor(n->sub[0]);
 	case RE_ALT:
 		for (size_t i = 0; i < n->n_sub; i++)
 			if (!anchors_at_edges(n->sub[i], is_left, is_right))
@@ -1170,6 +1170,32 @@ static bool anchors_at_edges(const struct re_node *n, bool is_left, bool is_righ
 	}
 }
 
+/* Flags the anchors that anchors_at_edges() finds out of place, for the verifier. */
+static void mark_embedded(struct re_node *n, bool is_left, bool is_right)
+{
+	switch (n->op) {
+	case RE_BOL:
+		n->is_embedded = !is_left;
+		return;
+	case RE_EOL:
+		n->is_embedded = !is_right;
+		return;
+	case RE_REPEAT:
+		if (n->max > 1 || n->max == RE_INF)
+			is_left = is_right = false;
+		mark_embedded(n->sub[0], is_left, is_right);
+		return;
+	case RE_CONCAT:
+		for (size_t i = 0; i < n->n_sub; i++)
+			mark_embedded(n->sub[i], is_left && i == 0, is_right && i + 1 == n->n_sub);
+		return;
+	default:
+		for (size_t i = 0; i < n->n_sub; i++)
+			mark_embedded(n->sub[i], is_left, is_right);
+		return;
+	}
+}
+
 static int lift_anchors(struct parser *ps)
 {
 	struct paths *p;
@@ -1183,8 +1209,10 @@ static int lift_anchors(struct parser *ps)
 	if (!p)
 		return fail(0, TRAWL_ENOMEM, "out of memory");
 	err = lift(p, ps, ps->re->root);
+	if (err == 1)
+		mark_embedded(ps->re->root, true, true); /* emitted without them, lines verified */
 	if (err != 0 || p->n == 0)
-		goto out; /* keep the pattern as written; the matcher says what it refuses */
+		goto out; /* no path can match: Vectorscan says so ("never match") */
 	if ((err = new_node(&alt, ps, RE_ALT, 0)) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n; i++) {

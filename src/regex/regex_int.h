@@ -64,6 +64,11 @@ struct re_node {
 	uint32_t cp;    /* RE_LIT */
 	bool is_fold;   /* RE_LIT */
 	bool is_ascii;  /* RE_WORDB, RE_NWORDB: (?-u), ASCII word characters only */
+	/*
+	 * RE_BOL, RE_EOL: an anchor Vectorscan cannot place (inside a repetition that can repeat,
+	 * where anchor lifting gave up): emitted as nothing, the lines verified (verify.h).
+	 */
+	bool is_embedded;
 	struct cset cls; /* RE_CLASS */
 	int min, max;   /* RE_REPEAT */
 	struct re_node **sub;

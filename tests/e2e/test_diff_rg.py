@@ -51,10 +51,9 @@ KNOWN_BUGS = [
 
 
 def known_difference(corpus, flags, pat, items):
-    """Whether every differing result is one of the documented differences (docs/exactness.md):
-    \\b and \\B use ASCII word characters next to non-ASCII text (Vectorscan has no Unicode
-    \\b), and in files with invalid UTF-8 a big Unicode class may match an encoded surrogate or
-    a code point above U+10FFFF (the byte-level database is too large; the UTF-8 one is used)."""
+    """Whether every differing result is the documented difference (docs/exactness.md): in
+    files with invalid UTF-8 a big Unicode class may match an encoded surrogate or a code point
+    above U+10FFFF (the byte-level database is too large; the UTF-8 one is used)."""
     if not items:
         return None
     why = set()
@@ -71,15 +70,11 @@ def known_difference(corpus, flags, pat, items):
             text = text.encode("utf-8", "surrogateescape")
         fl = " ".join(flags) if isinstance(flags, (list, tuple)) else str(flags)
         is_regex = "-F" not in fl.split()
-        if is_regex and ("\\b" in pat or "\\B" in pat) and any(c >= 0x80 for c in text) \
-                and (re.search(r".\\[bB].", pat) or "-w" in fl.split()):
-            why.add("ASCII \\b inside the pattern next to non-ASCII text")
-            continue
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            if (is_regex and re.search(r"\\[bBWSDP]|\[\^", pat)) or "-w" in fl.split():
-                why.add("\\b or a large Unicode class in a file with invalid UTF-8")
+            if (is_regex and re.search(r"\\[WSDP]|\[\^", pat)) or "-w" in fl.split():
+                why.add("a large Unicode class in a file with invalid UTF-8")
                 continue
             return None
         return None

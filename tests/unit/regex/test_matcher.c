@@ -223,6 +223,41 @@ static void ascii_word_boundary_next_to_non_ascii(void **state)
 	assert_string_equal(LINES("\\b(1|12)\\b", 0, "\xc3\xa9" "12\n12\xe4\xb8\xad\n 12\n"), "11-14,");
 }
 
+/*
+ * A \b or \B between two parts of a pattern follows Unicode word rules next to non-ASCII
+ * letters (the lines Vectorscan finds are verified, verify.h): no boundary between a CJK letter
+ * and `u`, one between `=` and a CJK letter, and invalid UTF-8 is no word character.
+ */
+static void inner_word_boundary_is_unicode(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES(".\\bu64", 0, "\xe4\xb8\xadu64\n u64\n"), "7-11,");
+	assert_string_equal(LINES("=.?\\bu64", 0, "=\xe4\xb8\xadu64\n=u64\n"), "8-12,");
+	assert_string_equal(LINES(".\\b.", 0, "\xc3\xa9" "a\n\xc3\xa9 \n"), "4-7,");
+	assert_string_equal(LINES("(?:x|\\b)cd", 0, "ab\xff" "cd\nabcd\n"), "0-5,");
+	assert_string_equal(LINES("\\w\\b\\W\\w", 0, "a\xe4\xb8\xad" "b\na-b\n"), "6-9,");
+}
+
+static void inner_non_boundary_is_unicode(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("x\\B\xc3\xa9", 0, "x\xc3\xa9x\nx \xc3\xa9\n"), "0-4,");
+	assert_string_equal(LINES("\xc3\xa9\\Bx", 0, "x\xc3\xa9x\n\xc3\xa9 x\n"), "0-4,");
+	assert_string_equal(LINES(".\\B.", 0, "\xc3\xa9" "a\n\xc3\xa9 \n- \n"), "0-3,8-10,");
+	assert_string_equal(LINES("\\B", 0, "x\n1\n12\n\xc3\xa9\n\xc3\xa9\xc3\xa9\n"), "4-6,10-14,");
+}
+
+/* Anchors inside repetitions: Vectorscan refuses them, the verifier decides the lines. */
+static void anchors_inside_repetitions(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("(?:^|a)+", 0, "x\n\naa\n"), "0-1,2-2,3-5,");
+	assert_string_equal(LINES("a^{2}", 0, "a\naa\n"), "");
+	assert_string_equal(LINES("(?:^|x)+u", 0, "u\nxxu\nau\n"), "0-1,2-5,");
+	assert_string_equal(LINES("a(?:$|b)*", 0, "a\nab\nc\n"), "0-1,2-4,");
+	assert_string_equal(LINES("(?:a$|b)+", 0, "ba\nab\nx\n"), "0-2,3-5,");
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -640,6 +675,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(inline_case_flag_ends_folding),
 		cmocka_unit_test(categories_include_recent_and_supplementary_code_points),
 		cmocka_unit_test(ascii_word_boundary_next_to_non_ascii),
+		cmocka_unit_test(inner_word_boundary_is_unicode),
+		cmocka_unit_test(inner_non_boundary_is_unicode),
+		cmocka_unit_test(anchors_inside_repetitions),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),

@@ -58,6 +58,11 @@ static const struct parse_case cases[] = {
 	{ "\\p{Grek}\\p{sc=Greek}\\p{scx:Greek}\\p{Script_Extensions=Greek}", 0, OK, 0, NULL },
 	{ "\\p{Emoji}\\p{Alphabetic}\\P{White Space}\\p{gc=Lu}", 0, OK, 0, NULL },
 	{ "\\p{sc=Nope}", 0, INVAL, 0, NULL },
+	/* Break properties, as Rust's regex-syntax has them (not their default value XX). */
+	{ "\\p{gcb=Extend}\\p{Grapheme_Cluster_Break=ZWJ}\\p{wb=ALetter}\\p{wb=LE}", 0, OK, 0, NULL },
+	{ "\\p{Word_Break=Numeric}\\p{sb=Upper}\\P{sb=SP}", 0, OK, 0, NULL },
+	{ "\\p{gcb=XX}", 0, INVAL, 0, NULL },
+	{ "\\p{wb=Other}", 0, INVAL, 0, NULL },
 	{ "\\P{L}", 0, OK, 0, NULL },
 	{ "\\p{^Letter}", 0, OK, 0, NULL },
 	{ "\\p{Decimal_Number}", 0, OK, 0, NULL },
