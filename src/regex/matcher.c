@@ -622,13 +622,14 @@ struct verified {
 	size_t base;
 	matcher_line_fn fn;
 	void *arg;
+	double deadline_ms;
 	int err;
 };
 
 static int on_verified_line(size_t start, size_t end, void *arg)
 {
 	struct verified *vf = arg;
-	int r = verify_line(vf->v, vf->data + (start - vf->base), end - start);
+	int r = verify_line(vf->v, vf->data + (start - vf->base), end - start, vf->deadline_ms);
 
 	if (r < 0) {
 		vf->err = r;
@@ -645,7 +646,8 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 		      size_t len, size_t base, enum matcher_text text, matcher_line_fn fn, void *arg)
 {
 	struct line_scan ls = { data, len, base, 0, fn, arg };
-	struct verified vf = { m->verifier, data, base, fn, arg, 0 };
+	struct verified vf = { .v = m->verifier, .data = data, .base = base, .fn = fn, .arg = arg,
+			       .deadline_ms = s->deadline_ms };
 	hs_database_t *db;
 	unsigned id;
 	hs_error_t r;

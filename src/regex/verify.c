@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
@@ -379,8 +380,20 @@ static bool inst_takes(const struct inst *in, uint32_t ch)
 	return in->op == I_SET && ch != NOT_A_CHAR && cset_has(in->set, ch);
 }
 
-int verify_line(const struct verifier *v, const uint8_t *line, size_t len)
+/* Steps of (positions times states) between two looks at the clock. */
+#define VERIFY_CLOCK_STEPS (1u << 20)
+
+static double now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int verify_line(const struct verifier *v, const uint8_t *line, size_t len, double deadline_ms)
+{
+	size_t steps = 0;
 	/* A closure pushes at most two entries for each instruction it adds. */
 	uint32_t *mem = malloc((v->n * 5 + 1) * sizeof(*mem));
 	struct pcset set;
@@ -417,6 +430,15 @@ int verify_line(const struct verifier *v, const uint8_t *line, size_t len)
 			if (inst_takes(&v->prog[set.dense[i]], ch))
 				pending[n_pending++] = set.dense[i] + 1;
 		pos += clen;
+		steps += set.n + 1;
+		if (deadline_ms > 0 && steps >= VERIFY_CLOCK_STEPS) {
+			steps = 0;
+			if (now_ms() >= deadline_ms) {
+				error_set("the query's timeout ran out while verifying a line");
+				found = TRAWL_ETIMEOUT;
+				break;
+			}
+		}
 		c.is_bol = false;
 		c.is_word_before = c.is_word_after;
 		c.is_ascii_word_before = c.is_ascii_word_after;

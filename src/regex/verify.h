@@ -34,10 +34,11 @@ int verifier_new(struct verifier **out, const struct regex *re);
 void verifier_free(struct verifier *v);
 
 /*
- * Whether line[0..len) (no '\n' inside; ^ and $ are its ends) holds a match. ENOMEM as a
- * negative value, else 1 or 0.
+ * Whether line[0..len) (no '\n' inside; ^ and $ are its ends) holds a match: 1 or 0. A long
+ * line under a large pattern takes time, so deadline_ms (CLOCK_MONOTONIC milliseconds, 0 for
+ * none; the query's) is checked as it goes: ETIMEOUT once it has passed. ENOMEM.
  */
-int verify_line(const struct verifier *v, const uint8_t *line, size_t len);
+int verify_line(const struct verifier *v, const uint8_t *line, size_t len, double deadline_ms);
 
 /*
  * Whether re holds a construct the emitter may leave to the verifier (a Unicode \b or \B, an

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "regex/verify.h"
@@ -18,7 +19,7 @@ static int verify(const char *pattern, const char *line, size_t len)
 
 	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), 0), 0);
 	assert_int_equal(verifier_new(&v, re), 0);
-	r = verify_line(v, (const uint8_t *)line, len);
+	r = verify_line(v, (const uint8_t *)line, len, 0);
 	verifier_free(v);
 	regex_free(re);
 	return r;
@@ -80,7 +81,28 @@ static void verifier_repeats_of_empty_stay_small(void **state)
 	(void)state;
 	assert_int_equal(regex_parse(&re, p, strlen(p), 0), 0);
 	assert_int_equal(verifier_new(&v, re), 0);
-	assert_int_equal(verify_line(v, (const uint8_t *)" a", 2), 1);
+	assert_int_equal(verify_line(v, (const uint8_t *)" a", 2, 0), 1);
+	verifier_free(v);
+	regex_free(re);
+}
+
+/* A line that takes long to verify ends at the query's deadline, not when it is done. */
+static void verifier_stops_at_the_deadline(void **state)
+{
+	static uint8_t line[1 << 20];
+	struct regex *re = NULL;
+	struct verifier *v = NULL;
+	const char *p = "(?:\\B[a-z]?){400}\\bq";
+	struct timespec ts;
+	double now;
+
+	(void)state;
+	memset(line, 'a', sizeof(line));
+	assert_int_equal(regex_parse(&re, p, strlen(p), 0), 0);
+	assert_int_equal(verifier_new(&v, re), 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	assert_int_equal(verify_line(v, line, sizeof(line), now - 1), TRAWL_ETIMEOUT);
 	verifier_free(v);
 	regex_free(re);
 }
@@ -93,6 +115,7 @@ int main(void)
 		cmocka_unit_test(verifier_word_boundaries_follow_unicode),
 		cmocka_unit_test(verifier_never_matches_invalid_bytes),
 		cmocka_unit_test(verifier_repeats_of_empty_stay_small),
+		cmocka_unit_test(verifier_stops_at_the_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
