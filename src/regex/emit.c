@@ -360,8 +360,9 @@ static bool is_zero_width(const struct re_node *n)
 	switch (n->op) {
 	case RE_EMPTY: case RE_BOL: case RE_EOL: case RE_WORDB: case RE_NWORDB:
 		return true;
-	case RE_GROUP:
 	case RE_REPEAT:
+		return n->max == 0 || is_zero_width(n->sub[0]);
+	case RE_GROUP:
 		return is_zero_width(n->sub[0]);
 	case RE_CONCAT:
 	case RE_ALT:
@@ -744,18 +745,25 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 	struct emitter e = { .out = out, .d = d, .is_lines = mode & REGEX_EMIT_LINES,
 			     .is_invalid_text = mode & REGEX_EMIT_INVALID_TEXT,
 			     .is_left = true, .is_right = true };
+	const struct re_node *root = e.is_lines ? regex_lines_root(re) : re->root;
 	bool is_never = false;
 	int err;
 
 	buf_reset(out);
+	if (!e.is_lines && re->lines_root) {
+		/* root is over REGEX_MAX_EXPANDED: only its lines reduction is ever compiled. */
+		error_set("pattern too large to compute match ranges (the limit is %d characters)",
+			  REGEX_MAX_EXPANDED);
+		return TRAWL_ELIMIT;
+	}
 	err = buf_reserve(out, 1);
 	if (err == 0)
-		err = emit_node(&e, re->root, &is_never);
+		err = emit_node(&e, root, &is_never);
 	if (err == 0 && !is_never && d == REGEX_DIALECT_UTF8 && out->len > VECTORSCAN_MAX_LEN) {
 		buf_reset(out);
 		e.is_compact = true;
 		e.is_superset = false;
-		err = emit_node(&e, re->root, &is_never);
+		err = emit_node(&e, root, &is_never);
 	}
 	cset_dispose(&e.word);
 	cset_dispose(&e.nonword);
@@ -770,7 +778,7 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 	if (out->len == 0 && (err = buf_puts(out, "(?:)")) < 0)
 		return err;
 	*hs_flags = HS_FLAG_MULTILINE;
-	if (regex_can_match_empty(re))
+	if (re_node_nullable(root))
 		*hs_flags |= HS_FLAG_ALLOWEMPTY;
 	if (d == REGEX_DIALECT_UTF8)
 		*hs_flags |= HS_FLAG_UTF8;

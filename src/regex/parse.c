@@ -774,7 +774,7 @@ static int parse_decimal(int *out, struct parser *ps)
 		v = v * 10 + (peek(ps) - '0');
 		if (v > REGEX_MAX_REPEAT)
 			return fail(start, TRAWL_ELIMIT,
-				    "repetition count exceeds the limit of 1000");
+				    "repetition count exceeds the limit of 1000000");
 		ps->pos++;
 	}
 	if (ps->pos == start)
@@ -1319,6 +1319,83 @@ over:
 	return TRAWL_ELIMIT;
 }
 
+/*
+ * Lines reduction: a match of `P x{m,n}` also holds a match of `P x{m}` (its first m copies)
+ * and nothing after it needs checking, so at a free right edge (no `$` or `\b` after it) a
+ * repetition can be cut to its minimum without changing which lines match; likewise at a free
+ * left edge. Writes the cut version of n to *out (n itself when nothing changes; new nodes
+ * otherwise, sharing n's untouched subtrees).
+ */
+static int cut_edge(struct re_node **out, struct parser *ps, struct re_node *n, bool is_right)
+{
+	struct re_node *r, *sub;
+	int err;
+
+	*out = n;
+	switch (n->op) {
+	case RE_REPEAT:
+		if (n->min == n->max)
+			return 0;
+		if (n->min == 0)
+			return new_node(out, ps, RE_EMPTY, n->pos);
+		if ((err = new_node(&r, ps, RE_REPEAT, n->pos)) < 0 || (err = add_sub(r, n->sub[0])) < 0)
+			return err;
+		r->min = r->max = n->min;
+		*out = r;
+		return 0;
+	case RE_GROUP:
+		return cut_edge(out, ps, n->sub[0], is_right);
+	case RE_ALT:
+	case RE_CONCAT:
+		if ((err = new_node(&r, ps, n->op, n->pos)) < 0)
+			return err;
+		for (size_t i = 0; i < n->n_sub; i++) {
+			bool is_edge = n->op == RE_ALT || i == (is_right ? n->n_sub - 1 : 0);
+
+			sub = n->sub[i];
+			if ((is_edge && (err = cut_edge(&sub, ps, sub, is_right)) < 0) ||
+			    (err = add_sub(r, sub)) < 0)
+				return err;
+		}
+		*out = r;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Enforces REGEX_MAX_EXPANDED: on root, else on its lines reduction (cut_edge at both ends),
+ * which then becomes re->lines_root. The error names the construct that passes the limit in
+ * root.
+ */
+static int check_expanded(struct parser *ps)
+{
+	struct re_node *cut;
+	char msg[256];
+	size_t pos;
+	int err;
+
+	if ((err = expanded_size(&ps->re->expanded, ps->re->root)) != TRAWL_ELIMIT)
+		return err;
+	snprintf(msg, sizeof(msg), "%s", error_last());
+	pos = error_pos();
+	if ((err = cut_edge(&cut, ps, ps->re->root, true)) < 0 ||
+	    (err = cut_edge(&cut, ps, cut, false)) < 0)
+		return err;
+	if (expanded_size(&ps->re->expanded, cut) == 0) {
+		ps->re->lines_root = cut;
+		return 0;
+	}
+	error_set_at(pos, "%s", msg);
+	return TRAWL_ELIMIT;
+}
+
+const struct re_node *regex_lines_root(const struct regex *re)
+{
+	return re->lines_root ? re->lines_root : re->root;
+}
+
 void regex_free(struct regex *re)
 {
 	if (!re)
@@ -1359,7 +1436,7 @@ int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags)
 	if (err == 0)
 		err = lift_anchors(&ps);
 	if (err == 0)
-		err = expanded_size(&ps.re->expanded, ps.re->root);
+		err = check_expanded(&ps);
 	for (size_t i = 0; i < ps.n_names; i++)
 		free(ps.names[i]);
 	free(ps.names);
@@ -1458,7 +1535,8 @@ static size_t node_weight(struct re_node *n)
 
 size_t regex_compile_weight(const struct regex *re)
 {
-	return re->root ? node_weight(re->root) : 0;
+	/* With a lines reduction, only it is ever compiled (ranges are whole lines). */
+	return re->root ? node_weight(re->lines_root ? re->lines_root : re->root) : 0;
 }
 
 size_t regex_expanded_size(const struct regex *re)

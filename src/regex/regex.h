@@ -23,13 +23,20 @@ enum regex_flags {
 #define REGEX_MAX_LEN 4096      /* bytes of pattern text */
 #define REGEX_MAX_NODES 10000   /* AST nodes */
 #define REGEX_MAX_DEPTH 200     /* group nesting */
-#define REGEX_MAX_REPEAT 1000   /* largest {m,n} bound, as RE2 */
+/*
+ * Largest {m,n} bound the parser reads. What a count costs is bounded by the expanded size
+ * below, as ripgrep bounds the compiled size rather than each count; this only keeps the
+ * arithmetic small.
+ */
+#define REGEX_MAX_REPEAT 1000000
 /*
  * Largest expanded size: Vectorscan writes x{m,n} out as max(m,n) copies of x, so nested
  * repetitions multiply (`((a{1000}){1000}){1000}` is 10^9 copies, gigabytes and minutes to
- * compile) while every count stays under REGEX_MAX_REPEAT. A character counts the bytes of its
- * UTF-8 (a class: of its widest member), repetitions multiply, sequences and alternatives add
- * (docs/regex.md, "Limits").
+ * compile). A character counts the bytes of its UTF-8 (a class: of its widest member),
+ * repetitions multiply, sequences and alternatives add (docs/regex.md, "Limits"). A pattern
+ * over it is still accepted when cutting the counted repetitions at its free edges to their
+ * minimum brings the lines pattern under it (`^.{1,2500}`); its match ranges are then whole
+ * lines.
  */
 #define REGEX_MAX_EXPANDED 5000
 

@@ -79,6 +79,13 @@ struct re_node {
 
 struct regex {
 	struct re_node *root;
+	/*
+	 * When root's expanded size passes REGEX_MAX_EXPANDED: the same lines with the counted
+	 * repetitions at the pattern's free edges cut to their minimum (`^.{1,2500}` finds the
+	 * lines `^.` finds), which is what the lines database and the verifier use; no database
+	 * for match ranges is built from root then. NULL otherwise.
+	 */
+	struct re_node *lines_root;
 	struct re_node **nodes; /* every node, for freeing */
 	size_t n_nodes, cap_nodes;
 	unsigned flags;
@@ -86,5 +93,7 @@ struct regex {
 };
 
 bool re_node_nullable(const struct re_node *n);
+/* The AST that decides which lines match: lines_root when there is one, else root. */
+const struct re_node *regex_lines_root(const struct regex *re);
 
 #endif

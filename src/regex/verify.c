@@ -252,7 +252,7 @@ int verifier_new(struct verifier **out, const struct regex *re)
 		return TRAWL_ENOMEM;
 	}
 	cset_init(&v->word);
-	if ((err = cset_add_perl(&v->word, 'w', true)) < 0 || (err = compile(v, re->root)) < 0 ||
+	if ((err = cset_add_perl(&v->word, 'w', true)) < 0 || (err = compile(v, regex_lines_root(re))) < 0 ||
 	    (err = emit(v, (struct inst){ .op = I_MATCH }, NULL)) < 0) {
 		verifier_free(v);
 		return err;
@@ -461,5 +461,5 @@ static bool needs_verifier(const struct re_node *n)
 
 bool regex_may_need_verifier(const struct regex *re)
 {
-	return needs_verifier(re->root);
+	return needs_verifier(regex_lines_root(re));
 }

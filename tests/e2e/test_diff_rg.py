@@ -40,7 +40,7 @@ import make_hard  # noqa: E402
 # The regular expression is matched against "FLAGS PATTERN", e.g. "-i -w ^foo".
 TRAWL_REJECTS = [
     (r"\\x[89a-fA-F][0-9a-fA-F]|\\x\{[89a-fA-F][0-9a-fA-F]\}", "raw bytes with (?-u)"),
-    (r"\{[0-9]{5,}", "counted repetition above 1000 (bounded work per query)"),
+    (r"\{[0-9]{5,}", "expanded size above 5000 (bounded work per query)"),
     (r"-w .*\.\{100\}", "too large for Vectorscan once -w wraps it"),
 ]
 

@@ -258,6 +258,37 @@ static void anchors_inside_repetitions(void **state)
 	assert_string_equal(LINES("(?:a$|b)+", 0, "ba\nab\nx\n"), "0-2,3-5,");
 }
 
+/*
+ * A count over the expanded-size limit at a free edge of the pattern: the lines are those of
+ * its minimum (`^.{1,2500}` finds what `^.` finds) and each match range is its whole line.
+ */
+static void large_count_at_a_free_edge(void **state)
+{
+	const char *p = "^.{1,2500}";
+	struct match_range r[4];
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_string_equal(LINES("^.{1,2500}", 0, "abc\n\nx\n"), "0-3,5-6,");
+	assert_string_equal(LINES("a{1,3000}b", 0, "aab\nb\nab\n"), "0-3,6-8,");
+	assert_string_equal(LINES("(?:ab){2,2600}", 0, "abab\nab\n"), "0-4,");
+	assert_int_equal(regex_parse(&re, p, strlen(p), 0), 0);
+	assert_true(regex_compile_weight(re) < 256); /* compiled in the search process */
+	assert_int_equal(matcher_new(&m, re, 0), 0);
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	assert_int_equal(matcher_ranges(m, s, (const uint8_t *)"abc", 3, MATCHER_TEXT_ASCII, r, 4, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].end, 3);
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -678,6 +709,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(inner_word_boundary_is_unicode),
 		cmocka_unit_test(inner_non_boundary_is_unicode),
 		cmocka_unit_test(anchors_inside_repetitions),
+		cmocka_unit_test(large_count_at_a_free_edge),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),

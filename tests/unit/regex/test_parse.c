@@ -129,7 +129,14 @@ static const struct parse_case cases[] = {
 	{ "a{2", 0, INVAL, 1, NULL },
 	{ "a{,3}", 0, INVAL, 2, NULL },
 	{ "a{3,2}", 0, INVAL, 1, NULL },
-	{ "a{1001}", 0, LIMIT, 2, NULL },
+	{ "a{1001}", 0, OK, 0, NULL },     /* counts are bounded by the expanded size */
+	{ "a{5001}", 0, LIMIT, 1, NULL },
+	/* Over the expanded limit, answered when cut at a free edge: ^. finds the same lines. */
+	{ "^.{1,2500}", 0, OK, 0, NULL },
+	{ "x{0,99999}", 0, OK, 0, NULL },
+	{ "^.{1,2500}$", 0, LIMIT, 2, NULL },
+	{ "x{99999}", 0, LIMIT, 1, NULL },
+	{ "a{1000001}", 0, LIMIT, 2, NULL },
 	{ "\\1", 0, UNSUP, 0, NULL },
 	{ "(a)\\1", 0, UNSUP, 3, NULL },
 	{ "\\0", 0, UNSUP, 0, NULL },
