@@ -31,9 +31,10 @@ struct emitter {
 	bool is_left;        /* the node being emitted starts the pattern (nothing before it) */
 	bool is_right;       /* ...ends it */
 	/*
-	 * Large classes name Vectorscan's general categories (\p{L}) instead of listing their
-	 * ranges: a shorter pattern, but Vectorscan's Unicode tables are older than ours, so only
-	 * for a pattern that would otherwise pass VECTORSCAN_MAX_LEN (docs/exactness.md).
+	 * For a pattern that would otherwise pass VECTORSCAN_MAX_LEN: large classes are written
+	 * shorter, as a coarse superset for the lines database (verified, verify.h), as
+	 * Vectorscan's general categories (\p{L}) for the ranges database, whose Unicode tables
+	 * are older than ours (docs/exactness.md).
 	 */
 	bool is_compact;
 	/*
@@ -248,6 +249,45 @@ static int put_class_range(struct buf *out, uint32_t lo, uint32_t hi)
 	return put_class_cp(out, hi);
 }
 
+/*
+ * Non-ASCII code points are rounded out to blocks of this many for a coarse class (a superset
+ * that is exact on ASCII text), when the pattern written out exactly is too long.
+ */
+#define COARSE_BLOCK 0x1000u
+
+static int emit_class_utf8(struct emitter *e, const struct cset *set);
+
+/*
+ * A large class of a lines pattern too long for Vectorscan: written as a superset whose
+ * non-ASCII part is whole blocks of COARSE_BLOCK code points, a short class; the lines found
+ * are verified (verify.h), where the class is exact.
+ */
+static int emit_class_coarse(struct emitter *e, const struct cset *set)
+{
+	struct cset coarse;
+	int err = 0;
+
+	cset_init(&coarse);
+	for (size_t i = 0; i < set->n && err == 0; i++) {
+		uint32_t lo = set->r[i].lo, hi = set->r[i].hi;
+
+		if (hi >= 0x80) {
+			lo = lo < 0x80 ? lo : lo & ~(COARSE_BLOCK - 1);
+			lo = lo < 0x80 && set->r[i].lo >= 0x80 ? 0x80 : lo;
+			hi = hi | (COARSE_BLOCK - 1);
+		}
+		err = cset_add(&coarse, lo, hi);
+	}
+	if (err == 0) {
+		e->is_superset = true;
+		e->is_compact = false;
+		err = emit_class_utf8(e, &coarse);
+		e->is_compact = true;
+	}
+	cset_dispose(&coarse);
+	return err;
+}
+
 static int emit_class_utf8(struct emitter *e, const struct cset *set)
 {
 	struct cset rest;
@@ -256,6 +296,8 @@ static int emit_class_utf8(struct emitter *e, const struct cset *set)
 
 	struct cset base;
 
+	if (e->is_compact && e->is_lines && cset_count(set) >= 2000)
+		return emit_class_coarse(e, set);
 	if ((err = cset_copy(&base, set)) < 0)
 		return err;
 	cset_init(&rest);
@@ -782,5 +824,12 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 		*hs_flags |= HS_FLAG_ALLOWEMPTY;
 	if (d == REGEX_DIALECT_UTF8)
 		*hs_flags |= HS_FLAG_UTF8;
+	/*
+	 * On text with invalid UTF-8, Vectorscan's UTF-8 mode reads an encoded surrogate or a
+	 * code point above U+10FFFF as a character that classes may match, where ripgrep matches
+	 * nothing: the lines it finds are a superset.
+	 */
+	if (e.is_lines && e.is_invalid_text)
+		e.is_superset = true;
 	return e.is_superset ? REGEX_EMIT_VERIFY : 0;
 }

@@ -66,7 +66,10 @@ struct matcher {
 	char *req;
 	size_t req_len;
 	struct substr req_find;
-	/* The exact line verifier, when a database may find a superset of the lines. */
+	/*
+	 * The exact line verifier, built with the first database that finds a superset of the
+	 * lines (REGEX_EMIT_VERIFY), before that database is published.
+	 */
 	struct verifier *verifier;
 };
 
@@ -209,8 +212,8 @@ static int compile(hs_database_t **out, bool *is_superset, const struct regex *r
 	    (strstr(msg, "length exceeds") || strstr(msg, "too large"))) {
 		/*
 		 * Big Unicode classes written as byte sequences can exceed Vectorscan's limits.
-		 * Fall back to the UTF-8 database: on invalid bytes Vectorscan's classes and
-		 * literals match nothing (measured, ENGINE-NOTES.md), which is ripgrep's behaviour.
+		 * Fall back to the UTF-8 database, which reads some invalid sequences (an encoded
+		 * surrogate) as characters: its lines are verified (REGEX_EMIT_INVALID_TEXT).
 		 */
 		err = regex_emit(&pat, &flags, re, REGEX_DIALECT_UTF8,
 				 kind == DB_LINES ? REGEX_EMIT_LINES | REGEX_EMIT_INVALID_TEXT : 0);
@@ -263,6 +266,11 @@ static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_
 	}
 	if (!db && !s->is_failed) {
 		err = compile(&db, &s->is_superset, m->re, text, kind, deadline_ms);
+		if (err == 0 && s->is_superset && !m->verifier &&
+		    (err = verifier_new(&m->verifier, m->re)) < 0) {
+			dbcache_release(db);
+			db = NULL;
+		}
 		if (err == REGEX_EMIT_NEVER) {
 			s->is_never = true;
 			pthread_mutex_unlock(&m->lock);
@@ -350,8 +358,7 @@ int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms
 			return r;
 		}
 	}
-	if ((regex_may_need_verifier(re) && (err = verifier_new(&m->verifier, re)) < 0) ||
-	    (err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII, deadline_ms)) < 0 ||
+	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII, deadline_ms)) < 0 ||
 	    (err = req_init(m)) < 0) {
 		matcher_free(m);
 		return err;
@@ -646,7 +653,7 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 		      size_t len, size_t base, enum matcher_text text, matcher_line_fn fn, void *arg)
 {
 	struct line_scan ls = { data, len, base, 0, fn, arg };
-	struct verified vf = { .v = m->verifier, .data = data, .base = base, .fn = fn, .arg = arg,
+	struct verified vf = { .data = data, .base = base, .fn = fn, .arg = arg,
 			       .deadline_ms = s->deadline_ms };
 	hs_database_t *db;
 	unsigned id;
@@ -663,7 +670,8 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 		return err < 0 ? err : 0; /* 1: nothing can match */
 	if ((err = scratch_for(&s->lines, db, id)) < 0)
 		return err;
-	if (m->slot[DB_LINES][text].is_superset && m->verifier) {
+	if (m->slot[DB_LINES][text].is_superset) {
+		vf.v = m->verifier; /* built before the database was published */
 		ls.fn = on_verified_line;
 		ls.arg = &vf;
 	}

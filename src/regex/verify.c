@@ -446,20 +446,3 @@ int verify_line(const struct verifier *v, const uint8_t *line, size_t len, doubl
 	free(mem);
 	return found;
 }
-
-static bool needs_verifier(const struct re_node *n)
-{
-	if ((n->op == RE_WORDB || n->op == RE_NWORDB) && !n->is_ascii)
-		return true;
-	if ((n->op == RE_BOL || n->op == RE_EOL) && n->is_embedded)
-		return true;
-	for (size_t i = 0; i < n->n_sub; i++)
-		if (needs_verifier(n->sub[i]))
-			return true;
-	return false;
-}
-
-bool regex_may_need_verifier(const struct regex *re)
-{
-	return needs_verifier(regex_lines_root(re));
-}

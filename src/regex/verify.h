@@ -40,10 +40,4 @@ void verifier_free(struct verifier *v);
  */
 int verify_line(const struct verifier *v, const uint8_t *line, size_t len, double deadline_ms);
 
-/*
- * Whether re holds a construct the emitter may leave to the verifier (a Unicode \b or \B, an
- * anchor Vectorscan cannot place); cheap, for deciding whether to build one.
- */
-bool regex_may_need_verifier(const struct regex *re);
-
 #endif

@@ -289,6 +289,19 @@ static void large_count_at_a_free_edge(void **state)
 	regex_free(re);
 }
 
+/*
+ * Patterns too long for Vectorscan written out exactly (-w with three Unicode classes), and
+ * text with invalid UTF-8 whose byte-level pattern is too large, are found as supersets and
+ * verified: U+1E94A is a word character, an encoded surrogate is no character at all.
+ */
+static void long_patterns_and_invalid_text_are_exact(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("\\w\\W\\w", REGEX_WORD, "a\xf0\x9e\xa5\x8a" "b nukta\na-b\n"),
+			    "13-16,");
+	assert_string_equal(LINES("\\p{Other}", REGEX_WORD, "\xed\xa0\x80 s\n\x01 s\n"), "6-9,");
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -710,6 +723,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(inner_non_boundary_is_unicode),
 		cmocka_unit_test(anchors_inside_repetitions),
 		cmocka_unit_test(large_count_at_a_free_edge),
+		cmocka_unit_test(long_patterns_and_invalid_text_are_exact),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
