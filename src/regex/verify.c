@@ -144,7 +144,7 @@ static int compile_alt(struct verifier *v, const struct re_node *n)
 static int compile_repeat(struct verifier *v, const struct re_node *n)
 {
 	const struct re_node *x = n->sub[0];
-	uint32_t split, loop;
+	uint32_t split;
 	int err;
 
 	if (n->max == 0)
@@ -159,7 +159,7 @@ static int compile_repeat(struct verifier *v, const struct re_node *n)
 	if (n->max == RE_INF) {
 		if ((err = emit(v, (struct inst){ .op = I_SPLIT }, &split)) < 0 ||
 		    (err = compile(v, x)) < 0 ||
-		    (err = emit(v, (struct inst){ .op = I_JMP, .x = split }, &loop)) < 0)
+		    (err = emit(v, (struct inst){ .op = I_JMP, .x = split }, NULL)) < 0)
 			return err;
 		v->prog[split].x = split + 1;
 		v->prog[split].y = (uint32_t)v->n;
@@ -265,15 +265,19 @@ int verifier_new(struct verifier **out, const struct regex *re)
 	return 0;
 }
 
-/* The code point at p[0..left) and its length; NOT_A_CHAR and 1 for invalid UTF-8. */
-static uint32_t decode(const uint8_t *p, size_t left, size_t *len)
+/*
+ * The sequence at s[0..len): its scalar value in *cp and its length, or 0 when it is not
+ * well-formed (RFC 3629, as util/utf8.h's utf8_decode, which this mirrors).
+ */
+static size_t decode(uint32_t *cp, const uint8_t *s, size_t len)
 {
-	uint32_t c = p[0];
+	uint32_t c = s[0];
 	size_t n;
 
-	*len = 1;
-	if (c < 0x80)
-		return c;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf)
 		n = 2, c &= 0x1f;
 	else if (c >= 0xe0 && c <= 0xef)
@@ -281,19 +285,19 @@ static uint32_t decode(const uint8_t *p, size_t left, size_t *len)
 	else if (c >= 0xf0 && c <= 0xf4)
 		n = 4, c &= 0x07;
 	else
-		return NOT_A_CHAR;
-	if (n > left)
-		return NOT_A_CHAR;
+		return 0;
+	if (n > len)
+		return 0;
 	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return NOT_A_CHAR;
-		c = (c << 6) | (p[i] & 0x3f);
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
 	}
 	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > UNICODE_MAX)) ||
 	    (c >= 0xd800 && c <= 0xdfff))
-		return NOT_A_CHAR;
-	*len = n;
-	return c;
+		return 0;
+	*cp = c;
+	return n;
 }
 
 static bool is_ascii_word(uint32_t c)
@@ -412,7 +416,11 @@ int verify_line(const struct verifier *v, const uint8_t *line, size_t len, doubl
 	stack = mem + 3 * v->n;
 	memset(set.sparse, 0, v->n * sizeof(*mem));
 	for (;;) {
-		uint32_t ch = pos < len ? decode(line + pos, len - pos, &clen) : NOT_A_CHAR;
+		uint32_t ch = NOT_A_CHAR;
+
+		/* An invalid byte is read alone, as a character nothing matches. */
+		if (pos < len && (clen = decode(&ch, line + pos, len - pos)) == 0)
+			clen = 1;
 
 		c.is_eol = pos == len;
 		c.is_word_after = ch != NOT_A_CHAR && cset_has(&v->word, ch);
