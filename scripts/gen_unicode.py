@@ -2,7 +2,9 @@
 """Generates src/regex/unicode_tables.c from Python's unicodedata.
 
 Tables: general category ranges (for \\p{..}, \\w, \\d) and simple case folding orbits (for -i
-and (?i)). Run: python3 scripts/gen_unicode.py > src/regex/unicode_tables.c
+and (?i)); from Perl's Unicode::UCD, scripts, script extensions, binary properties and the
+grapheme cluster, word and sentence break values (\\p{gcb=Extend}, \\p{wb=ALetter}).
+Run: python3 scripts/gen_unicode.py > src/regex/unicode_tables.c
 """
 import sys
 import unicodedata
@@ -81,6 +83,11 @@ sub emit_prop { my ($kind, $names, $q) = @_; my @l = prop_invlist($q); push @l, 
 for my $v (prop_values("sc")) { my @a = prop_value_aliases("sc", $v);
   emit_prop("script", join("|", @a), "Script=$a[0]"); emit_prop("scx", join("|", @a), "Script_Extensions=$a[0]"); }
 for my $b (@ARGV) { emit_prop("binary", $b, $b); }
+# Grapheme cluster, word and sentence break values, as Rust's regex-syntax has them: not the
+# default value (XX, Other) nor those no code point has any more (E_Base and friends).
+for my $p ("gcb", "wb", "sb") { for my $v (prop_values($p)) { my @a = prop_value_aliases($p, $v);
+  next if $a[0] eq "XX"; my @l = prop_invlist("$p=$a[0]"); next unless @l;
+  emit_prop($p, join("|", @a), "$p=$a[0]"); } }
 """
 
 
@@ -129,7 +136,7 @@ def main():
     pversion, props = properties()
     if pversion != unicodedata.unidata_version:
         sys.exit("Perl's Unicode %s differs from Python's %s" % (pversion, unicodedata.unidata_version))
-    kinds = {"binary": 0, "script": 1, "scx": 2}
+    kinds = {"binary": 0, "script": 1, "scx": 2, "gcb": 3, "wb": 4, "sb": 5}
     w("\nconst struct unicode_range unicode_property_ranges[] = {\n")
     first = []
     n = 0

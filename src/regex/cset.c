@@ -520,6 +520,12 @@ int cset_add_property(struct cset *s, const char *name, size_t len)
 				return add_named(s, v, UNICODE_SCRIPT_EXT);
 			if (strcmp(norm, "gc") == 0 || strcmp(norm, "generalcategory") == 0)
 				return cset_add_property(s, v, strlen(v));
+			if (strcmp(norm, "gcb") == 0 || strcmp(norm, "graphemeclusterbreak") == 0)
+				return add_named(s, v, UNICODE_GRAPHEME_BREAK);
+			if (strcmp(norm, "wb") == 0 || strcmp(norm, "wordbreak") == 0)
+				return add_named(s, v, UNICODE_WORD_BREAK);
+			if (strcmp(norm, "sb") == 0 || strcmp(norm, "sentencebreak") == 0)
+				return add_named(s, v, UNICODE_SENTENCE_BREAK);
 			return TRAWL_ENOTFOUND;
 		}
 		if (add_named(s, norm, UNICODE_SCRIPT) == 0)

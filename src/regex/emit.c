@@ -20,12 +20,29 @@
 #include "util/error.h"
 #include "util/utf8enc.h"
 
+/* The longest pattern Vectorscan 5.4 compiles ("Pattern length exceeds limit" beyond). */
+#define VECTORSCAN_MAX_LEN 16000
+
 struct emitter {
 	struct buf *out;
 	enum regex_dialect d;
 	bool is_lines;       /* REGEX_EMIT_LINES: only which lines match matters */
+	bool is_invalid_text; /* REGEX_EMIT_INVALID_TEXT */
 	bool is_left;        /* the node being emitted starts the pattern (nothing before it) */
 	bool is_right;       /* ...ends it */
+	/*
+	 * For a pattern that would otherwise pass VECTORSCAN_MAX_LEN: large classes are written
+	 * shorter, as a coarse superset for the lines database (verified, verify.h), as
+	 * Vectorscan's general categories (\p{L}) for the ranges database, whose Unicode tables
+	 * are older than ours (docs/exactness.md).
+	 */
+	bool is_compact;
+	/*
+	 * Set when a construct was written as something that matches more (nothing for an
+	 * embedded anchor or a Unicode \b inside the pattern): regex_emit() returns
+	 * REGEX_EMIT_VERIFY and the lines found go through the exact verifier (verify.h).
+	 */
+	bool is_superset;
 	struct cset word;    /* Unicode \w, built on first use */
 	struct cset nonword; /* its complement without '\n' */
 };
@@ -168,8 +185,8 @@ static bool category_within(const struct cset *s, int cat, const struct cset *as
 
 /*
  * Writes the whole general categories that lie in s as \p{..} (which Vectorscan knows in UTF-8
- * mode without HS_FLAG_UCP) and removes them from rest: Unicode classes such as \w would
- * otherwise exceed Vectorscan's pattern length limit once written out range by range.
+ * mode without HS_FLAG_UCP) and removes them from rest, for emitter.is_compact. Vectorscan's
+ * tables predate Unicode 8: code points assigned since are missed.
  */
 static int put_categories(struct emitter *e, const struct cset *s, struct cset *rest)
 {
@@ -207,6 +224,70 @@ static int put_categories(struct emitter *e, const struct cset *s, struct cset *
 	return err;
 }
 
+/*
+ * A member of a UTF-8 class: an ASCII letter, digit or '_' as itself, other ASCII as \xHH, and
+ * other code points as their UTF-8 bytes, the shortest spelling (Vectorscan limits a pattern to
+ * VECTORSCAN_MAX_LEN bytes, and Unicode \w is about 750 ranges).
+ */
+static int put_class_cp(struct buf *out, uint32_t cp)
+{
+	uint8_t u[4];
+
+	if (cp < 0x80)
+		return put_byte(out, cp);
+	return buf_put(out, u, utf8_encode(u, cp));
+}
+
+static int put_class_range(struct buf *out, uint32_t lo, uint32_t hi)
+{
+	int err;
+
+	if ((err = put_class_cp(out, lo)) < 0 || lo == hi)
+		return err;
+	if (hi > lo + 1 && (err = buf_putc(out, '-')) < 0)
+		return err;
+	return put_class_cp(out, hi);
+}
+
+/*
+ * Non-ASCII code points are rounded out to blocks of this many for a coarse class (a superset
+ * that is exact on ASCII text), when the pattern written out exactly is too long.
+ */
+#define COARSE_BLOCK 0x1000u
+
+static int emit_class_utf8(struct emitter *e, const struct cset *set);
+
+/*
+ * A large class of a lines pattern too long for Vectorscan: written as a superset whose
+ * non-ASCII part is whole blocks of COARSE_BLOCK code points, a short class; the lines found
+ * are verified (verify.h), where the class is exact.
+ */
+static int emit_class_coarse(struct emitter *e, const struct cset *set)
+{
+	struct cset coarse;
+	int err = 0;
+
+	cset_init(&coarse);
+	for (size_t i = 0; i < set->n && err == 0; i++) {
+		uint32_t lo = set->r[i].lo, hi = set->r[i].hi;
+
+		if (hi >= 0x80) {
+			lo = lo < 0x80 ? lo : lo & ~(COARSE_BLOCK - 1);
+			lo = lo < 0x80 && set->r[i].lo >= 0x80 ? 0x80 : lo;
+			hi = hi | (COARSE_BLOCK - 1);
+		}
+		err = cset_add(&coarse, lo, hi);
+	}
+	if (err == 0) {
+		e->is_superset = true;
+		e->is_compact = false;
+		err = emit_class_utf8(e, &coarse);
+		e->is_compact = true;
+	}
+	cset_dispose(&coarse);
+	return err;
+}
+
 static int emit_class_utf8(struct emitter *e, const struct cset *set)
 {
 	struct cset rest;
@@ -215,6 +296,8 @@ static int emit_class_utf8(struct emitter *e, const struct cset *set)
 
 	struct cset base;
 
+	if (e->is_compact && e->is_lines && cset_count(set) >= 2000)
+		return emit_class_coarse(e, set);
 	if ((err = cset_copy(&base, set)) < 0)
 		return err;
 	cset_init(&rest);
@@ -229,20 +312,20 @@ static int emit_class_utf8(struct emitter *e, const struct cset *set)
 			err = buf_putc(e->out, '[');
 	}
 	if (err < 0 || (err = cset_copy(&rest, &base)) < 0 ||
-	    (err = put_categories(e, &base, &rest)) < 0)
+	    (e->is_compact && (err = put_categories(e, &base, &rest)) < 0))
 		goto out;
 	for (size_t i = 0; i < s->n; i++) {
 		uint32_t lo = s->r[i].lo, hi = s->r[i].hi;
 
 		/* Surrogates cannot occur in valid UTF-8; Vectorscan refuses them in classes. */
 		if (lo <= 0xdfff && hi >= 0xd800) {
-			if (lo < 0xd800 && (err = buf_printf(e->out, "\\x{%x}-\\x{d7ff}", lo)) < 0)
+			if (lo < 0xd800 && (err = put_class_range(e->out, lo, 0xd7ff)) < 0)
 				goto out;
-			if (hi > 0xdfff && (err = buf_printf(e->out, "\\x{e000}-\\x{%x}", hi)) < 0)
+			if (hi > 0xdfff && (err = put_class_range(e->out, 0xe000, hi)) < 0)
 				goto out;
 			continue;
 		}
-		if ((err = buf_printf(e->out, "\\x{%x}-\\x{%x}", lo, hi)) < 0)
+		if ((err = put_class_range(e->out, lo, hi)) < 0)
 			goto out;
 	}
 	err = buf_putc(e->out, ']');
@@ -319,8 +402,9 @@ static bool is_zero_width(const struct re_node *n)
 	switch (n->op) {
 	case RE_EMPTY: case RE_BOL: case RE_EOL: case RE_WORDB: case RE_NWORDB:
 		return true;
-	case RE_GROUP:
 	case RE_REPEAT:
+		return n->max == 0 || is_zero_width(n->sub[0]);
+	case RE_GROUP:
 		return is_zero_width(n->sub[0]);
 	case RE_CONCAT:
 	case RE_ALT:
@@ -475,7 +559,21 @@ static bool is_anchor(const struct re_node *n, enum re_op op)
 {
 	while (n->op == RE_GROUP)
 		n = n->sub[0];
-	return n->op == op;
+	return n->op == op && !n->is_embedded;
+}
+
+/*
+ * A Unicode \b or \B that the lines database cannot express exactly (Vectorscan's \b is
+ * ASCII), or an anchor it cannot place: written as nothing, a superset of the lines; the lines
+ * it finds are verified (verify.h). Where ranges are taken from the pattern it stays as before.
+ */
+static bool relaxes(const struct emitter *e, const struct re_node *n)
+{
+	if (!e->is_lines)
+		return false;
+	if (n->op == RE_BOL || n->op == RE_EOL)
+		return n->is_embedded;
+	return !n->is_ascii && e->d != REGEX_DIALECT_ASCII;
 }
 
 /* The characters a match of nodes[0..n) can start (is_last: end) with; false if it can be empty. */
@@ -560,8 +658,9 @@ static int emit_edge_boundary(struct emitter *e, const struct re_node *cat, size
 	bool is_word, is_nonword, is_known, want_word;
 	int err;
 
-	if (!e->is_lines || e->d != REGEX_DIALECT_UTF8 || is_leading == is_trailing)
-		return emit_node(e, b, is_never);
+	if (!e->is_lines || e->d != REGEX_DIALECT_UTF8 || e->is_invalid_text ||
+	    is_leading == is_trailing || b->is_ascii)
+		return emit_node(e, b, is_never); /* Vectorscan's own \b is the ASCII one */
 	if (e->word.n == 0) {
 		if ((err = cset_add_perl(&e->word, 'w', true)) < 0 ||
 		    (err = cset_copy(&e->nonword, &e->word)) < 0 ||
@@ -635,6 +734,12 @@ static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 {
 	int err;
 
+	if ((n->op == RE_BOL || n->op == RE_EOL || n->op == RE_WORDB || n->op == RE_NWORDB) &&
+	    relaxes(e, n) && !(n->op == RE_WORDB && e->is_left && e->is_right &&
+			       e->d == REGEX_DIALECT_UTF8)) {
+		e->is_superset = true;
+		return 0;
+	}
 	switch (n->op) {
 	case RE_EMPTY:
 		return 0;
@@ -647,7 +752,8 @@ static int emit_node(struct emitter *e, const struct re_node *n, bool *is_never)
 	case RE_EOL:
 		return buf_putc(e->out, '$');
 	case RE_WORDB:
-		if (e->is_lines && e->d == REGEX_DIALECT_UTF8 && e->is_left && e->is_right) {
+		if (e->is_lines && e->d == REGEX_DIALECT_UTF8 && e->is_left && e->is_right &&
+		    !n->is_ascii) {
 			/* A lone \b: lines with a word character have a boundary, others none. */
 			struct cset w;
 
@@ -679,14 +785,28 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 	       unsigned mode)
 {
 	struct emitter e = { .out = out, .d = d, .is_lines = mode & REGEX_EMIT_LINES,
+			     .is_invalid_text = mode & REGEX_EMIT_INVALID_TEXT,
 			     .is_left = true, .is_right = true };
+	const struct re_node *root = e.is_lines ? regex_lines_root(re) : re->root;
 	bool is_never = false;
 	int err;
 
 	buf_reset(out);
+	if (!e.is_lines && re->lines_root) {
+		/* root is over REGEX_MAX_EXPANDED: only its lines reduction is ever compiled. */
+		error_set("pattern too large to compute match ranges (the limit is %d characters)",
+			  REGEX_MAX_EXPANDED);
+		return TRAWL_ELIMIT;
+	}
 	err = buf_reserve(out, 1);
 	if (err == 0)
-		err = emit_node(&e, re->root, &is_never);
+		err = emit_node(&e, root, &is_never);
+	if (err == 0 && !is_never && d == REGEX_DIALECT_UTF8 && out->len > VECTORSCAN_MAX_LEN) {
+		buf_reset(out);
+		e.is_compact = true;
+		e.is_superset = false;
+		err = emit_node(&e, root, &is_never);
+	}
 	cset_dispose(&e.word);
 	cset_dispose(&e.nonword);
 	if (err < 0)
@@ -696,12 +816,20 @@ int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum
 		*hs_flags = 0;
 		return REGEX_EMIT_NEVER;
 	}
+
 	if (out->len == 0 && (err = buf_puts(out, "(?:)")) < 0)
 		return err;
 	*hs_flags = HS_FLAG_MULTILINE;
-	if (regex_can_match_empty(re))
+	if (re_node_nullable(root))
 		*hs_flags |= HS_FLAG_ALLOWEMPTY;
 	if (d == REGEX_DIALECT_UTF8)
 		*hs_flags |= HS_FLAG_UTF8;
-	return 0;
+	/*
+	 * On text with invalid UTF-8, Vectorscan's UTF-8 mode reads an encoded surrogate or a
+	 * code point above U+10FFFF as a character that classes may match, where ripgrep matches
+	 * nothing: the lines it finds are a superset.
+	 */
+	if (e.is_lines && e.is_invalid_text)
+		e.is_superset = true;
+	return e.is_superset ? REGEX_EMIT_VERIFY : 0;
 }

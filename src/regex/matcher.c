@@ -19,6 +19,7 @@
 #include "regex/dbcache.h"
 #include "regex/hscompile.h"
 #include "regex/substr.h"
+#include "regex/verify.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -32,6 +33,7 @@ struct db_slot {
 	unsigned id;     /* process-unique, for scratch bookkeeping */
 	bool is_failed;  /* compilation was tried and failed */
 	bool is_never;   /* nothing in this text class can match: no database */
+	bool is_superset; /* the database finds more lines than match: verify them (verify.h) */
 	int err;
 	char msg[256];
 };
@@ -64,6 +66,11 @@ struct matcher {
 	char *req;
 	size_t req_len;
 	struct substr req_find;
+	/*
+	 * The exact line verifier, built with the first database that finds a superset of the
+	 * lines (REGEX_EMIT_VERIFY), before that database is published.
+	 */
+	struct verifier *verifier;
 };
 
 struct one_scratch {
@@ -171,8 +178,8 @@ static int compile_error(const char *hs_msg)
  */
 #define ISOLATE_MIN_WEIGHT 256
 
-static int compile(hs_database_t **out, const struct regex *re, enum matcher_text text,
-		   enum db_kind kind, double deadline_ms)
+static int compile(hs_database_t **out, bool *is_superset, const struct regex *re,
+		   enum matcher_text text, enum db_kind kind, double deadline_ms)
 {
 	bool is_isolated = regex_compile_weight(re) >= ISOLATE_MIN_WEIGHT;
 	struct buf pat;
@@ -183,8 +190,11 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 
 	*out = NULL;
 	buf_init(&pat, 1 << 24);
-	if ((err = regex_emit(&pat, &flags, re, dialect_of(text),
-			      kind == DB_LINES ? REGEX_EMIT_LINES : 0)) != 0)
+	err = regex_emit(&pat, &flags, re, dialect_of(text), kind == DB_LINES ? REGEX_EMIT_LINES : 0);
+	*is_superset = err == REGEX_EMIT_VERIFY;
+	if (err == REGEX_EMIT_VERIFY)
+		err = 0;
+	if (err != 0)
 		goto out; /* an error, or REGEX_EMIT_NEVER */
 	if (kind == DB_SOM)
 		flags |= HS_FLAG_SOM_LEFTMOST;
@@ -202,11 +212,15 @@ static int compile(hs_database_t **out, const struct regex *re, enum matcher_tex
 	    (strstr(msg, "length exceeds") || strstr(msg, "too large"))) {
 		/*
 		 * Big Unicode classes written as byte sequences can exceed Vectorscan's limits.
-		 * Fall back to the UTF-8 database: on invalid bytes Vectorscan's classes and
-		 * literals match nothing (measured, ENGINE-NOTES.md), which is ripgrep's behaviour.
+		 * Fall back to the UTF-8 database, which reads some invalid sequences (an encoded
+		 * surrogate) as characters: its lines are verified (REGEX_EMIT_INVALID_TEXT).
 		 */
-		if ((err = regex_emit(&pat, &flags, re, REGEX_DIALECT_UTF8,
-				      kind == DB_LINES ? REGEX_EMIT_LINES : 0)) != 0)
+		err = regex_emit(&pat, &flags, re, REGEX_DIALECT_UTF8,
+				 kind == DB_LINES ? REGEX_EMIT_LINES | REGEX_EMIT_INVALID_TEXT : 0);
+		*is_superset = err == REGEX_EMIT_VERIFY;
+		if (err == REGEX_EMIT_VERIFY)
+			err = 0;
+		if (err != 0)
 			goto out;
 		if (kind == DB_SOM)
 			flags |= HS_FLAG_SOM_LEFTMOST;
@@ -251,7 +265,12 @@ static int get_db(hs_database_t **out, unsigned *id, struct matcher *m, enum db_
 		return 1;
 	}
 	if (!db && !s->is_failed) {
-		err = compile(&db, m->re, text, kind, deadline_ms);
+		err = compile(&db, &s->is_superset, m->re, text, kind, deadline_ms);
+		if (err == 0 && s->is_superset && !m->verifier &&
+		    (err = verifier_new(&m->verifier, m->re)) < 0) {
+			dbcache_release(db);
+			db = NULL;
+		}
 		if (err == REGEX_EMIT_NEVER) {
 			s->is_never = true;
 			pthread_mutex_unlock(&m->lock);
@@ -358,6 +377,7 @@ void matcher_free(struct matcher *m)
 	pthread_mutex_destroy(&m->lock);
 	free(m->lit);
 	free(m->req);
+	verifier_free(m->verifier);
 	free(m);
 }
 
@@ -602,6 +622,29 @@ static int literal_lines(const struct matcher *m, const uint8_t *data, size_t le
 	return 0;
 }
 
+/* A line found by a database that finds a superset (REGEX_EMIT_VERIFY), for verify_line(). */
+struct verified {
+	const struct verifier *v;
+	const uint8_t *data;
+	size_t base;
+	matcher_line_fn fn;
+	void *arg;
+	double deadline_ms;
+	int err;
+};
+
+static int on_verified_line(size_t start, size_t end, void *arg)
+{
+	struct verified *vf = arg;
+	int r = verify_line(vf->v, vf->data + (start - vf->base), end - start, vf->deadline_ms);
+
+	if (r < 0) {
+		vf->err = r;
+		return 1;
+	}
+	return r ? vf->fn(start, end, vf->arg) : 0;
+}
+
 /*
  * Reports the matching lines of data[0..len), a run of whole lines, through Vectorscan; positions
  * given to fn are offset by base. text may be MATCHER_TEXT_UNKNOWN.
@@ -610,6 +653,8 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 		      size_t len, size_t base, enum matcher_text text, matcher_line_fn fn, void *arg)
 {
 	struct line_scan ls = { data, len, base, 0, fn, arg };
+	struct verified vf = { .data = data, .base = base, .fn = fn, .arg = arg,
+			       .deadline_ms = s->deadline_ms };
 	hs_database_t *db;
 	unsigned id;
 	hs_error_t r;
@@ -625,12 +670,17 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 		return err < 0 ? err : 0; /* 1: nothing can match */
 	if ((err = scratch_for(&s->lines, db, id)) < 0)
 		return err;
+	if (m->slot[DB_LINES][text].is_superset) {
+		vf.v = m->verifier; /* built before the database was published */
+		ls.fn = on_verified_line;
+		ls.arg = &vf;
+	}
 	r = scan_padded(db, data, len, s->lines.hs, on_line_match, &ls);
 	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
 		error_set("matcher failed (Vectorscan error %d)", (int)r);
 		return TRAWL_EIO;
 	}
-	return 0;
+	return vf.err;
 }
 
 struct line_hit {

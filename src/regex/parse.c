@@ -578,7 +578,7 @@ static int parse_escape(struct re_node **out, struct parser *ps)
 	size_t pos = ps->pos;
 	struct cset cls;
 	uint32_t cp;
-	int r, c;
+	int r, c, err;
 
 	r = parse_char_escape(&cp, &cls, ps);
 	if (r < 0)
@@ -592,8 +592,12 @@ static int parse_escape(struct re_node **out, struct parser *ps)
 	switch (c) {
 	case 'A': return new_node(out, ps, RE_BOL, pos);
 	case 'z': return new_node(out, ps, RE_EOL, pos);
-	case 'b': return new_node(out, ps, RE_WORDB, pos);
-	case 'B': return new_node(out, ps, RE_NWORDB, pos);
+	case 'b':
+	case 'B':
+		if ((err = new_node(out, ps, c == 'b' ? RE_WORDB : RE_NWORDB, pos)) < 0)
+			return err;
+		(*out)->is_ascii = !(ps->flags & F_UNICODE);
+		return 0;
 	case 'k': case 'g':
 		return fail(pos, TRAWL_EUNSUPPORTED,
 			    "backreferences are not supported (no linear-time engine can do them)");
@@ -770,7 +774,7 @@ static int parse_decimal(int *out, struct parser *ps)
 		v = v * 10 + (peek(ps) - '0');
 		if (v > REGEX_MAX_REPEAT)
 			return fail(start, TRAWL_ELIMIT,
-				    "repetition count exceeds the limit of 1000");
+				    "repetition count exceeds the limit of 1000000");
 		ps->pos++;
 	}
 	if (ps->pos == start)
@@ -1148,8 +1152,8 @@ static bool anchors_at_edges(const struct re_node *n, bool is_left, bool is_righ
 	case RE_GROUP:
 		return anchors_at_edges(n->sub[0], is_left, is_right);
 	case RE_REPEAT:
-		return n->max <= 1 ? anchors_at_edges(n->sub[0], is_left, is_right)
-				   : !has_anchor(n->sub[0]);
+		return n->max != RE_INF && n->max <= 1 ? anchors_at_edges(n->sub[0], is_left, is_right)
+						      : !has_anchor(n->sub[0]);
 	case RE_ALT:
 		for (size_t i = 0; i < n->n_sub; i++)
 			if (!anchors_at_edges(n->sub[i], is_left, is_right))
@@ -1166,6 +1170,32 @@ static bool anchors_at_edges(const struct re_node *n, bool is_left, bool is_righ
 	}
 }
 
+/* Flags the anchors that anchors_at_edges() finds out of place, for the verifier. */
+static void mark_embedded(struct re_node *n, bool is_left, bool is_right)
+{
+	switch (n->op) {
+	case RE_BOL:
+		n->is_embedded = !is_left;
+		return;
+	case RE_EOL:
+		n->is_embedded = !is_right;
+		return;
+	case RE_REPEAT:
+		if (n->max > 1 || n->max == RE_INF)
+			is_left = is_right = false;
+		mark_embedded(n->sub[0], is_left, is_right);
+		return;
+	case RE_CONCAT:
+		for (size_t i = 0; i < n->n_sub; i++)
+			mark_embedded(n->sub[i], is_left && i == 0, is_right && i + 1 == n->n_sub);
+		return;
+	default:
+		for (size_t i = 0; i < n->n_sub; i++)
+			mark_embedded(n->sub[i], is_left, is_right);
+		return;
+	}
+}
+
 static int lift_anchors(struct parser *ps)
 {
 	struct paths *p;
@@ -1179,8 +1209,10 @@ static int lift_anchors(struct parser *ps)
 	if (!p)
 		return fail(0, TRAWL_ENOMEM, "out of memory");
 	err = lift(p, ps, ps->re->root);
+	if (err == 1)
+		mark_embedded(ps->re->root, true, true); /* emitted without them, lines verified */
 	if (err != 0 || p->n == 0)
-		goto out; /* keep the pattern as written; the matcher says what it refuses */
+		goto out; /* no path can match: Vectorscan says so ("never match") */
 	if ((err = new_node(&alt, ps, RE_ALT, 0)) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n; i++) {
@@ -1287,6 +1319,83 @@ over:
 	return TRAWL_ELIMIT;
 }
 
+/*
+ * Lines reduction: a match of `P x{m,n}` also holds a match of `P x{m}` (its first m copies)
+ * and nothing after it needs checking, so at a free right edge (no `$` or `\b` after it) a
+ * repetition can be cut to its minimum without changing which lines match; likewise at a free
+ * left edge. Writes the cut version of n to *out (n itself when nothing changes; new nodes
+ * otherwise, sharing n's untouched subtrees).
+ */
+static int cut_edge(struct re_node **out, struct parser *ps, struct re_node *n, bool is_right)
+{
+	struct re_node *r, *sub;
+	int err;
+
+	*out = n;
+	switch (n->op) {
+	case RE_REPEAT:
+		if (n->min == n->max)
+			return 0;
+		if (n->min == 0)
+			return new_node(out, ps, RE_EMPTY, n->pos);
+		if ((err = new_node(&r, ps, RE_REPEAT, n->pos)) < 0 || (err = add_sub(r, n->sub[0])) < 0)
+			return err;
+		r->min = r->max = n->min;
+		*out = r;
+		return 0;
+	case RE_GROUP:
+		return cut_edge(out, ps, n->sub[0], is_right);
+	case RE_ALT:
+	case RE_CONCAT:
+		if ((err = new_node(&r, ps, n->op, n->pos)) < 0)
+			return err;
+		for (size_t i = 0; i < n->n_sub; i++) {
+			bool is_edge = n->op == RE_ALT || i == (is_right ? n->n_sub - 1 : 0);
+
+			sub = n->sub[i];
+			if ((is_edge && (err = cut_edge(&sub, ps, sub, is_right)) < 0) ||
+			    (err = add_sub(r, sub)) < 0)
+				return err;
+		}
+		*out = r;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Enforces REGEX_MAX_EXPANDED: on root, else on its lines reduction (cut_edge at both ends),
+ * which then becomes re->lines_root. The error names the construct that passes the limit in
+ * root.
+ */
+static int check_expanded(struct parser *ps)
+{
+	struct re_node *cut;
+	char msg[256];
+	size_t pos;
+	int err;
+
+	if ((err = expanded_size(&ps->re->expanded, ps->re->root)) != TRAWL_ELIMIT)
+		return err;
+	snprintf(msg, sizeof(msg), "%s", error_last());
+	pos = error_pos();
+	if ((err = cut_edge(&cut, ps, ps->re->root, true)) < 0 ||
+	    (err = cut_edge(&cut, ps, cut, false)) < 0)
+		return err;
+	if (expanded_size(&ps->re->expanded, cut) == 0) {
+		ps->re->lines_root = cut;
+		return 0;
+	}
+	error_set_at(pos, "%s", msg);
+	return TRAWL_ELIMIT;
+}
+
+const struct re_node *regex_lines_root(const struct regex *re)
+{
+	return re->lines_root ? re->lines_root : re->root;
+}
+
 void regex_free(struct regex *re)
 {
 	if (!re)
@@ -1327,7 +1436,7 @@ int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags)
 	if (err == 0)
 		err = lift_anchors(&ps);
 	if (err == 0)
-		err = expanded_size(&ps.re->expanded, ps.re->root);
+		err = check_expanded(&ps);
 	for (size_t i = 0; i < ps.n_names; i++)
 		free(ps.names[i]);
 	free(ps.names);
@@ -1426,7 +1535,8 @@ static size_t node_weight(struct re_node *n)
 
 size_t regex_compile_weight(const struct regex *re)
 {
-	return re->root ? node_weight(re->root) : 0;
+	/* With a lines reduction, only it is ever compiled (ranges are whole lines). */
+	return re->root ? node_weight(re->lines_root ? re->lines_root : re->root) : 0;
 }
 
 size_t regex_expanded_size(const struct regex *re)
@@ -1543,6 +1653,13 @@ int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re)
 			*lit_flags |= REGEX_LITERAL_ICASE;
 		}
 	}
+	/*
+	 * One search folds all or nothing: `(?i)a(?-i)bc` holds a letter that must keep its case
+	 * next to one that folds, so it is not a literal (a caseless `-` or digit may sit anywhere).
+	 */
+	for (size_t i = 0; i < k && (*lit_flags & REGEX_LITERAL_ICASE); i++)
+		if (!v[i]->is_fold && unicode_fold_next(v[i]->cp) != v[i]->cp)
+			return 0;
 	buf_reset(out);
 	for (size_t i = 0; i < k; i++) {
 		uint32_t cp = v[i]->cp;

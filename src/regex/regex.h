@@ -23,13 +23,20 @@ enum regex_flags {
 #define REGEX_MAX_LEN 4096      /* bytes of pattern text */
 #define REGEX_MAX_NODES 10000   /* AST nodes */
 #define REGEX_MAX_DEPTH 200     /* group nesting */
-#define REGEX_MAX_REPEAT 1000   /* largest {m,n} bound, as RE2 */
+/*
+ * Largest {m,n} bound the parser reads. What a count costs is bounded by the expanded size
+ * below, as ripgrep bounds the compiled size rather than each count; this only keeps the
+ * arithmetic small.
+ */
+#define REGEX_MAX_REPEAT 1000000
 /*
  * Largest expanded size: Vectorscan writes x{m,n} out as max(m,n) copies of x, so nested
  * repetitions multiply (`((a{1000}){1000}){1000}` is 10^9 copies, gigabytes and minutes to
- * compile) while every count stays under REGEX_MAX_REPEAT. A character counts the bytes of its
- * UTF-8 (a class: of its widest member), repetitions multiply, sequences and alternatives add
- * (docs/regex.md, "Limits").
+ * compile). A character counts the bytes of its UTF-8 (a class: of its widest member),
+ * repetitions multiply, sequences and alternatives add (docs/regex.md, "Limits"). A pattern
+ * over it is still accepted when cutting the counted repetitions at its free edges to their
+ * minimum brings the lines pattern under it (`^.{1,2500}`); its match ranges are then whole
+ * lines.
  */
 #define REGEX_MAX_EXPANDED 5000
 
@@ -58,19 +65,30 @@ enum regex_dialect {
 
 /* regex_emit()'s result when nothing in the dialect's text can match. */
 #define REGEX_EMIT_NEVER 1
+/*
+ * regex_emit()'s result (REGEX_EMIT_LINES only) when the pattern written finds a superset of
+ * the matching lines: each line it finds must be checked with verify_line() (verify.h).
+ */
+#define REGEX_EMIT_VERIFY 2
 
 /*
  * regex_emit() mode: the pattern only decides which lines match (no match ranges are taken
  * from it), which allows exact rewrites that consume context, e.g. Unicode \b at an edge.
  */
 #define REGEX_EMIT_LINES 1u
+/*
+ * regex_emit() mode: the UTF-8 dialect for text that holds invalid UTF-8 (when the byte
+ * dialect is too large for Vectorscan): \b is not rewritten into classes, which never match
+ * an invalid byte, but left to the verifier.
+ */
+#define REGEX_EMIT_INVALID_TEXT 2u
 
 /*
  * Writes a Vectorscan pattern with ripgrep's line semantics (no match contains '\n'; ^ and $
  * are line anchors) for re in dialect d to out, and the flags to compile it with into *hs_flags
  * (HS_FLAG_MULTILINE; HS_FLAG_ALLOWEMPTY when the pattern can match empty; HS_FLAG_UTF8 for the
  * UTF-8 dialect). Returns 0, REGEX_EMIT_NEVER (out empty: no text of this dialect can match),
- * or ENOMEM/ELIMIT.
+ * REGEX_EMIT_VERIFY, or ENOMEM/ELIMIT.
  */
 int regex_emit(struct buf *out, unsigned *hs_flags, const struct regex *re, enum regex_dialect d,
 	       unsigned mode);

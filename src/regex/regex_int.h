@@ -48,8 +48,8 @@ enum re_op {
 	RE_CLASS,   /* one code point of `cls` (never empty, never holds '\n') */
 	RE_BOL,     /* ^ and \A: start of a line */
 	RE_EOL,     /* $ and \z: end of a line */
-	RE_WORDB,   /* \b */
-	RE_NWORDB,  /* \B */
+	RE_WORDB,   /* \b: Unicode word characters, or ASCII ones when `is_ascii` ((?-u)) */
+	RE_NWORDB,  /* \B, likewise */
 	RE_CONCAT,
 	RE_ALT,
 	RE_REPEAT,  /* sub[0] {min, max}; max == RE_INF for no bound */
@@ -63,6 +63,12 @@ struct re_node {
 	size_t pos;     /* byte offset in the pattern, for messages */
 	uint32_t cp;    /* RE_LIT */
 	bool is_fold;   /* RE_LIT */
+	bool is_ascii;  /* RE_WORDB, RE_NWORDB: (?-u), ASCII word characters only */
+	/*
+	 * RE_BOL, RE_EOL: an anchor Vectorscan cannot place (inside a repetition that can repeat,
+	 * where anchor lifting gave up): emitted as nothing, the lines verified (verify.h).
+	 */
+	bool is_embedded;
 	struct cset cls; /* RE_CLASS */
 	int min, max;   /* RE_REPEAT */
 	struct re_node **sub;
@@ -73,6 +79,13 @@ struct re_node {
 
 struct regex {
 	struct re_node *root;
+	/*
+	 * When root's expanded size passes REGEX_MAX_EXPANDED: the same lines with the counted
+	 * repetitions at the pattern's free edges cut to their minimum (`^.{1,2500}` finds the
+	 * lines `^.` finds), which is what the lines database and the verifier use; no database
+	 * for match ranges is built from root then. NULL otherwise.
+	 */
+	struct re_node *lines_root;
 	struct re_node **nodes; /* every node, for freeing */
 	size_t n_nodes, cap_nodes;
 	unsigned flags;
@@ -80,5 +93,7 @@ struct regex {
 };
 
 bool re_node_nullable(const struct re_node *n);
+/* The AST that decides which lines match: lines_root when there is one, else root. */
+const struct re_node *regex_lines_root(const struct regex *re);
 
 #endif

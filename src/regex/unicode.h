@@ -30,7 +30,10 @@ extern const struct unicode_fold unicode_folds[]; /* sorted by cp */
 extern const size_t unicode_n_folds;
 extern const char unicode_version[];
 
-/* Scripts, script extensions and binary properties (\p{Greek}, \p{scx=Grek}, \p{Emoji}). */
+/*
+ * Scripts, script extensions, binary properties and break properties (\p{Greek}, \p{scx=Grek},
+ * \p{Emoji}, \p{wb=ALetter}).
+ */
 struct unicode_range {
 	uint32_t lo, hi;
 };
@@ -39,6 +42,9 @@ enum unicode_property_kind {
 	UNICODE_BINARY = 0,
 	UNICODE_SCRIPT = 1,
 	UNICODE_SCRIPT_EXT = 2,
+	UNICODE_GRAPHEME_BREAK = 3, /* \p{gcb=..} */
+	UNICODE_WORD_BREAK = 4,     /* \p{wb=..} */
+	UNICODE_SENTENCE_BREAK = 5, /* \p{sb=..} */
 };
 
 struct unicode_property {

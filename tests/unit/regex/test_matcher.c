@@ -188,6 +188,120 @@ static void literal_fast_path_honours_anchors_and_case(void **state)
 	assert_string_equal(LINES("(?i)k", 0, "\xe2\x84\xaa\n"), "0-3,");
 }
 
+/* (?-i) ends case folding for the rest of its group, also inside a literal run. */
+static void inline_case_flag_ends_folding(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("(?i)a(?-i)bc", 0, "ABC\naBcD\nabc\nAbc\naBC\n"), "9-12,13-16,");
+	assert_string_equal(LINES("(?i:a)bc", 0, "ABC\nAbc\n"), "4-7,");
+	assert_string_equal(LINES("(?i)a(?-i)-1", 0, "A-1\na-1\n"), "0-3,4-7,");
+}
+
+/*
+ * General categories include code points assigned since Vectorscan's own Unicode tables, in
+ * every plane: U+1E94A ADLAM NUKTA is a Mark (Mn), U+1F3FF a modifier symbol (Sk), neither Other.
+ */
+static void categories_include_recent_and_supplementary_code_points(void **state)
+{
+	(void)state;
+	const char text[] = "a\xf0\x9e\xa5\x8a" "b\n\xf0\x9f\x8f\xbf\n";
+
+	assert_string_equal(lines_of("\\p{Mark}", 0, text, sizeof(text) - 1, 0), "0-6,");
+	assert_string_equal(lines_of("\\pM", 0, text, sizeof(text) - 1, 0), "0-6,");
+	assert_string_equal(lines_of("\\p{Symbol}", 0, text, sizeof(text) - 1, 0), "7-11,");
+	assert_string_equal(lines_of("\\p{Other}", 0, text, sizeof(text) - 1, 0), "");
+	assert_string_equal(lines_of("\\PC\\PC\\PC", 0, text, sizeof(text) - 1, 0), "0-6,");
+}
+
+/* (?-u)\b uses ASCII word characters: a non-ASCII letter next to it is not a word character. */
+static void ascii_word_boundary_next_to_non_ascii(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("(?-u)\\b(1|12)\\b", 0, "\xc3\xa9" "12\n12\xe4\xb8\xad\nx12\n"),
+			    "0-4,5-10,");
+	assert_string_equal(LINES("(?-u)x\\b", 0, "x\xe4\xb8\xad\nxy\n"), "0-4,");
+	assert_string_equal(LINES("\\b(1|12)\\b", 0, "\xc3\xa9" "12\n12\xe4\xb8\xad\n 12\n"), "11-14,");
+}
+
+/*
+ * A \b or \B between two parts of a pattern follows Unicode word rules next to non-ASCII
+ * letters (the lines Vectorscan finds are verified, verify.h): no boundary between a CJK letter
+ * and `u`, one between `=` and a CJK letter, and invalid UTF-8 is no word character.
+ */
+static void inner_word_boundary_is_unicode(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES(".\\bu64", 0, "\xe4\xb8\xadu64\n u64\n"), "7-11,");
+	assert_string_equal(LINES("=.?\\bu64", 0, "=\xe4\xb8\xadu64\n=u64\n"), "8-12,");
+	assert_string_equal(LINES(".\\b.", 0, "\xc3\xa9" "a\n\xc3\xa9 \n"), "4-7,");
+	assert_string_equal(LINES("(?:x|\\b)cd", 0, "ab\xff" "cd\nabcd\n"), "0-5,");
+	assert_string_equal(LINES("\\w\\b\\W\\w", 0, "a\xe4\xb8\xad" "b\na-b\n"), "6-9,");
+}
+
+static void inner_non_boundary_is_unicode(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("x\\B\xc3\xa9", 0, "x\xc3\xa9x\nx \xc3\xa9\n"), "0-4,");
+	assert_string_equal(LINES("\xc3\xa9\\Bx", 0, "x\xc3\xa9x\n\xc3\xa9 x\n"), "0-4,");
+	assert_string_equal(LINES(".\\B.", 0, "\xc3\xa9" "a\n\xc3\xa9 \n- \n"), "0-3,8-10,");
+	assert_string_equal(LINES("\\B", 0, "x\n1\n12\n\xc3\xa9\n\xc3\xa9\xc3\xa9\n"), "4-6,10-14,");
+}
+
+/* Anchors inside repetitions: Vectorscan refuses them, the verifier decides the lines. */
+static void anchors_inside_repetitions(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("(?:^|a)+", 0, "x\n\naa\n"), "0-1,2-2,3-5,");
+	assert_string_equal(LINES("a^{2}", 0, "a\naa\n"), "");
+	assert_string_equal(LINES("(?:^|x)+u", 0, "u\nxxu\nau\n"), "0-1,2-5,");
+	assert_string_equal(LINES("a(?:$|b)*", 0, "a\nab\nc\n"), "0-1,2-4,");
+	assert_string_equal(LINES("(?:a$|b)+", 0, "ba\nab\nx\n"), "0-2,3-5,");
+}
+
+/*
+ * A count over the expanded-size limit at a free edge of the pattern: the lines are those of
+ * its minimum (`^.{1,2500}` finds what `^.` finds) and each match range is its whole line.
+ */
+static void large_count_at_a_free_edge(void **state)
+{
+	const char *p = "^.{1,2500}";
+	struct match_range r[4];
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_string_equal(LINES("^.{1,2500}", 0, "abc\n\nx\n"), "0-3,5-6,");
+	assert_string_equal(LINES("a{1,3000}b", 0, "aab\nb\nab\n"), "0-3,6-8,");
+	assert_string_equal(LINES("(?:ab){2,2600}", 0, "abab\nab\n"), "0-4,");
+	assert_int_equal(regex_parse(&re, p, strlen(p), 0), 0);
+	assert_true(regex_compile_weight(re) < 256); /* compiled in the search process */
+	assert_int_equal(matcher_new(&m, re, 0), 0);
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	assert_int_equal(matcher_ranges(m, s, (const uint8_t *)"abc", 3, MATCHER_TEXT_ASCII, r, 4, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].end, 3);
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+}
+
+/*
+ * Patterns too long for Vectorscan written out exactly (-w with three Unicode classes), and
+ * text with invalid UTF-8 whose byte-level pattern is too large, are found as supersets and
+ * verified: U+1E94A is a word character, an encoded surrogate is no character at all.
+ */
+static void long_patterns_and_invalid_text_are_exact(void **state)
+{
+	(void)state;
+	assert_string_equal(LINES("\\w\\W\\w", REGEX_WORD, "a\xf0\x9e\xa5\x8a" "b nukta\na-b\n"),
+			    "13-16,");
+	assert_string_equal(LINES("\\p{Other}", REGEX_WORD, "\xed\xa0\x80 s\n\x01 s\n"), "6-9,");
+}
+
 static void stop_request_ends_the_scan(void **state)
 {
 	(void)state;
@@ -602,6 +716,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(embedded_anchors_are_lifted),
 		cmocka_unit_test(unicode_word_boundary_at_edges),
 		cmocka_unit_test(literal_fast_path_honours_anchors_and_case),
+		cmocka_unit_test(inline_case_flag_ends_folding),
+		cmocka_unit_test(categories_include_recent_and_supplementary_code_points),
+		cmocka_unit_test(ascii_word_boundary_next_to_non_ascii),
+		cmocka_unit_test(inner_word_boundary_is_unicode),
+		cmocka_unit_test(inner_non_boundary_is_unicode),
+		cmocka_unit_test(anchors_inside_repetitions),
+		cmocka_unit_test(large_count_at_a_free_edge),
+		cmocka_unit_test(long_patterns_and_invalid_text_are_exact),
 		cmocka_unit_test(invalid_utf8_bytes_match_nothing),
 		cmocka_unit_test(unicode_classes_in_utf8_text),
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),

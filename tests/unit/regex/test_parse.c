@@ -58,6 +58,11 @@ static const struct parse_case cases[] = {
 	{ "\\p{Grek}\\p{sc=Greek}\\p{scx:Greek}\\p{Script_Extensions=Greek}", 0, OK, 0, NULL },
 	{ "\\p{Emoji}\\p{Alphabetic}\\P{White Space}\\p{gc=Lu}", 0, OK, 0, NULL },
 	{ "\\p{sc=Nope}", 0, INVAL, 0, NULL },
+	/* Break properties, as Rust's regex-syntax has them (not their default value XX). */
+	{ "\\p{gcb=Extend}\\p{Grapheme_Cluster_Break=ZWJ}\\p{wb=ALetter}\\p{wb=LE}", 0, OK, 0, NULL },
+	{ "\\p{Word_Break=Numeric}\\p{sb=Upper}\\P{sb=SP}", 0, OK, 0, NULL },
+	{ "\\p{gcb=XX}", 0, INVAL, 0, NULL },
+	{ "\\p{wb=Other}", 0, INVAL, 0, NULL },
 	{ "\\P{L}", 0, OK, 0, NULL },
 	{ "\\p{^Letter}", 0, OK, 0, NULL },
 	{ "\\p{Decimal_Number}", 0, OK, 0, NULL },
@@ -124,7 +129,14 @@ static const struct parse_case cases[] = {
 	{ "a{2", 0, INVAL, 1, NULL },
 	{ "a{,3}", 0, INVAL, 2, NULL },
 	{ "a{3,2}", 0, INVAL, 1, NULL },
-	{ "a{1001}", 0, LIMIT, 2, NULL },
+	{ "a{1001}", 0, OK, 0, NULL },     /* counts are bounded by the expanded size */
+	{ "a{5001}", 0, LIMIT, 1, NULL },
+	/* Over the expanded limit, answered when cut at a free edge: ^. finds the same lines. */
+	{ "^.{1,2500}", 0, OK, 0, NULL },
+	{ "x{0,99999}", 0, OK, 0, NULL },
+	{ "^.{1,2500}$", 0, LIMIT, 2, NULL },
+	{ "x{99999}", 0, LIMIT, 1, NULL },
+	{ "a{1000001}", 0, LIMIT, 2, NULL },
 	{ "\\1", 0, UNSUP, 0, NULL },
 	{ "(a)\\1", 0, UNSUP, 3, NULL },
 	{ "\\0", 0, UNSUP, 0, NULL },
