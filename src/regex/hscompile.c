@@ -21,6 +21,7 @@
 
 #include "sandbox/child.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/varint.h"
 
@@ -48,7 +49,7 @@ static void helpers_init(void)
 	pthread_condattr_t ca;
 
 	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* sandbox_now_ms()'s clock */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* clock_now_ms()'s clock */
 	pthread_cond_init(&helpers_cond, &ca);
 	pthread_condattr_destroy(&ca);
 }
@@ -61,7 +62,7 @@ static int helper_acquire(double until_ms)
 	pthread_once(&helpers_once, helpers_init);
 	pthread_mutex_lock(&helpers_lock);
 	while (helpers_running >= HSCOMPILE_MAX_HELPERS) {
-		double left = until_ms - sandbox_now_ms();
+		double left = until_ms - clock_now_ms();
 		struct timespec ts;
 		long long ns;
 
@@ -150,7 +151,7 @@ static int compile_isolated(hs_database_t **out, char *msg, size_t msg_size, con
 			    double deadline_ms)
 {
 	char *argv[] = { "trawl", "__compile", NULL };
-	double limit_at = sandbox_now_ms() + limit_ms;
+	double limit_at = clock_now_ms() + limit_ms;
 	struct sandbox_limits lim = {
 		.max_memory = limit_memory,
 		.max_cpu_s = (limit_ms + 999) / 1000,
@@ -213,13 +214,13 @@ int hscompile_run(hs_database_t **out, char *msg, size_t msg_size, const char *p
 {
 	*out = NULL;
 	msg[0] = 0;
-	if (deadline_ms > 0 && sandbox_now_ms() > deadline_ms) {
+	if (deadline_ms > 0 && clock_now_ms() > deadline_ms) {
 		error_set("the query's timeout ran out before its pattern was compiled");
 		return TRAWL_ETIMEOUT;
 	}
 	if (!is_isolated || !atomic_load(&is_helper_served))
 		return compile_here(out, msg, msg_size, pattern, hs_flags, platform);
-	if (deadline_ms > 0 && deadline_ms - sandbox_now_ms() < HELPER_MIN_MS) {
+	if (deadline_ms > 0 && deadline_ms - clock_now_ms() < HELPER_MIN_MS) {
 		/* A helper needs this long to start: not worth one that will be killed at once. */
 		error_set("the query's timeout ran out before its pattern was compiled");
 		return TRAWL_ETIMEOUT;

@@ -21,7 +21,9 @@
 #include "regex/substr.h"
 #include "regex/verify.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 #define MAX_SCRATCH_DBS 16
 #define MAX_LINE_MATCHES 4096
@@ -136,14 +138,6 @@ bool matcher_avoids_wide_simd(void)
 	return engine_platform_ptr != NULL;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static enum regex_dialect dialect_of(enum matcher_text text)
 {
 	switch (text) {
@@ -205,7 +199,7 @@ static int compile(hs_database_t **out, bool *is_superset, const struct regex *r
 		goto out;
 	if ((*out = dbcache_load(pat.ptr, pat.len, flags | engine_cache_tag)) != NULL)
 		goto shared;
-	t0 = now_ms();
+	t0 = clock_now_ms();
 	err = hscompile_run(out, msg, sizeof(msg), pat.ptr, flags, engine_platform_ptr, is_isolated,
 			    deadline_ms);
 	if (err == HSCOMPILE_REFUSED && text == MATCHER_TEXT_BYTES &&
@@ -231,7 +225,7 @@ static int compile(hs_database_t **out, bool *is_superset, const struct regex *r
 		err = compile_error(msg);
 	if (err != 0)
 		goto out;
-	if (now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
+	if (clock_now_ms() - t0 > CACHE_MIN_COMPILE_MS) {
 		dbcache_store(pat.ptr, pat.len, flags | engine_cache_tag, *out);
 	}
 shared:
@@ -469,57 +463,13 @@ static size_t skip_ascii(const uint8_t *p, size_t len, size_t i)
 	return i;
 }
 
-/*
- * The length of the UTF-8 sequence at p[i] (a byte above 0x7f), or 0 when it is not valid:
- * a bad lead or continuation byte, truncated, overlong, a surrogate or above U+10FFFF.
- */
-static size_t utf8_seq_len(const uint8_t *p, size_t len, size_t i)
-{
-	uint8_t c = p[i];
-	size_t n;
-	uint32_t cp;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 1, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 2, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 3, cp = c & 0x07;
-	else
-		return 0;
-	if (i + n >= len)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((p[i + k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i + k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
-/*
- * A pass over every candidate's content before a regex scans it, so it must run near memory
- * speed: ASCII runs, also those between multi-byte characters, are skipped with SIMD.
- */
 enum matcher_text matcher_classify(const uint8_t *p, size_t len)
 {
-	size_t i = skip_ascii(p, len, 0), n;
+	size_t i = skip_ascii(p, len, 0);
 
 	if (i == len)
 		return MATCHER_TEXT_ASCII;
-	while (i < len) {
-		if (p[i] < 0x80) {
-			i = skip_ascii(p, len, i);
-			continue;
-		}
-		if ((n = utf8_seq_len(p, len, i)) == 0)
-			return MATCHER_TEXT_BYTES;
-		i += n;
-	}
-	return MATCHER_TEXT_UTF8;
+	return utf8_invalid_at(p + i, len - i) == len - i ? MATCHER_TEXT_UTF8 : MATCHER_TEXT_BYTES;
 }
 
 /* The bounds of the line holding position at: [*start, *end), *end at its '\n' or len. */

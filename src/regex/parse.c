@@ -15,6 +15,7 @@
 #include "regex/unicode.h"
 #include "util/error.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 #include "util/utf8enc.h"
 
 enum {
@@ -118,33 +119,11 @@ static void skip_verbose(struct parser *ps)
 /* Decodes one UTF-8 scalar value at ps->pos. EINVAL for invalid UTF-8. */
 static int next_cp(uint32_t *cp, struct parser *ps)
 {
-	const unsigned char *s = (const unsigned char *)ps->p + ps->pos;
-	size_t left = ps->len - ps->pos, n;
-	uint32_t c = s[0];
+	size_t n = utf8_decode(cp, (const uint8_t *)ps->p + ps->pos, ps->len - ps->pos);
 
-	if (c < 0x80) {
-		n = 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		n = 2, c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3, c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4, c &= 0x07;
-	} else {
-		return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
-	}
-	if (n > left)
-		return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > UNICODE_MAX)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
+	if (n == 0)
 		return fail(ps->pos, TRAWL_EINVAL, "pattern is not valid UTF-8");
 	ps->pos += n;
-	*cp = c;
 	return 0;
 }
 

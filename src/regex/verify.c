@@ -9,7 +9,9 @@
 
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 enum inst_op {
 	I_CHAR,   /* one code point, cp */
@@ -53,10 +55,8 @@ static int emit(struct verifier *v, struct inst in, uint32_t *at)
 			return TRAWL_ELIMIT;
 		}
 		p = realloc(v->prog, cap * sizeof(*p));
-		if (!p) {
-			error_set("out of memory");
-			return TRAWL_ENOMEM;
-		}
+		if (!p)
+			return error_nomem("building the line verifier");
 		v->prog = p;
 		v->cap = cap;
 	}
@@ -265,41 +265,6 @@ int verifier_new(struct verifier **out, const struct regex *re)
 	return 0;
 }
 
-/*
- * The sequence at s[0..len): its scalar value in *cp and its length, or 0 when it is not
- * well-formed (RFC 3629, as util/utf8.h's utf8_decode, which this mirrors).
- */
-static size_t decode(uint32_t *cp, const uint8_t *s, size_t len)
-{
-	uint32_t c = s[0];
-	size_t n;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > UNICODE_MAX)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 static bool is_ascii_word(uint32_t c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
@@ -387,14 +352,6 @@ static bool inst_takes(const struct inst *in, uint32_t ch)
 /* Steps of (positions times states) between two looks at the clock. */
 #define VERIFY_CLOCK_STEPS (1u << 20)
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int verify_line(const struct verifier *v, const uint8_t *line, size_t len, double deadline_ms)
 {
 	size_t steps = 0;
@@ -419,7 +376,7 @@ int verify_line(const struct verifier *v, const uint8_t *line, size_t len, doubl
 		uint32_t ch = NOT_A_CHAR;
 
 		/* An invalid byte is read alone, as a character nothing matches. */
-		if (pos < len && (clen = decode(&ch, line + pos, len - pos)) == 0)
+		if (pos < len && (clen = utf8_decode(&ch, line + pos, len - pos)) == 0)
 			clen = 1;
 
 		c.is_eol = pos == len;
@@ -441,7 +398,7 @@ int verify_line(const struct verifier *v, const uint8_t *line, size_t len, doubl
 		steps += set.n + 1;
 		if (deadline_ms > 0 && steps >= VERIFY_CLOCK_STEPS) {
 			steps = 0;
-			if (now_ms() >= deadline_ms) {
+			if (clock_now_ms() >= deadline_ms) {
 				error_set("the query's timeout ran out while verifying a line");
 				found = TRAWL_ETIMEOUT;
 				break;

@@ -61,10 +61,4 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 /* Frees res->out. */
 void sandbox_result_dispose(struct sandbox_result *res);
 
-/* The clock of deadline_ms: util/clock.h's. */
-static inline double sandbox_now_ms(void)
-{
-	return clock_now_ms();
-}
-
 #endif
