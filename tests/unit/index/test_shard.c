@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <zlib.h>
 #include <cmocka.h>
 
@@ -27,38 +26,7 @@
 #include "util/trigram.h"
 #include "util/vec.h"
 #include "unit/index/shard_bytes.h"
-
-static char tmpdir[] = "/tmp/trawl-test-shard.XXXXXX";
-
-static const char *tpath(const char *name)
-{
-	static char p[4][512];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "unit/testlib.h"
 
 struct sample_doc {
 	const char *path;
@@ -127,7 +95,7 @@ static struct blob read_blob(const char *path)
 
 static struct blob sample_blob(void)
 {
-	const char *p = tpath("sample.shard");
+	const char *p = testlib_path("sample.shard");
 
 	write_sample(p, "proj");
 	return read_blob(p);
@@ -168,9 +136,9 @@ static void reseal(uint8_t *p, size_t n)
 /* Writes bytes to mut.shard and opens it. */
 static int open_bytes(struct shard **sh, const uint8_t *p, size_t n)
 {
-	write_blob(tpath("mut.shard"), p, n);
+	write_blob(testlib_path("mut.shard"), p, n);
 	error_clear();
-	return shard_open(sh, tpath("mut.shard"));
+	return shard_open(sh, testlib_path("mut.shard"));
 }
 
 /* Asserts that bytes are refused on open with ECORRUPT and a message naming the file. */
@@ -183,7 +151,7 @@ static void expect_refused(const uint8_t *p, size_t n, const char *want)
 		print_error("expected ECORRUPT, got %d (%s)\n", err, error_last());
 	assert_int_equal(err, TRAWL_ECORRUPT);
 	assert_null(sh);
-	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	assert_non_null(strstr(error_last(), testlib_path("mut.shard")));
 	if (want && !strstr(error_last(), want))
 		fail_msg("message \"%s\" lacks \"%s\"", error_last(), want);
 }
@@ -204,7 +172,7 @@ static void expect_caught(const uint8_t *p, size_t n, const char *want)
 		shard_close(sh);
 	}
 	assert_int_equal(err, TRAWL_ECORRUPT);
-	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	assert_non_null(strstr(error_last(), testlib_path("mut.shard")));
 	if (want && !strstr(error_last(), want))
 		fail_msg("message \"%s\" lacks \"%s\"", error_last(), want);
 }
@@ -226,7 +194,7 @@ static void ids_equal(const struct shard *sh, uint32_t trigram, const uint32_t *
 
 static void writer_reader_round_trip_documents(void **state)
 {
-	const char *p = tpath("rt.shard");
+	const char *p = testlib_path("rt.shard");
 	struct shard *sh = NULL;
 
 	(void)state;
@@ -260,7 +228,7 @@ static void writer_reader_round_trip_documents(void **state)
 
 static void shard_doc_rejects_bad_id(void **state)
 {
-	const char *p = tpath("rt2.shard");
+	const char *p = testlib_path("rt2.shard");
 	struct shard *sh = NULL;
 	struct shard_doc d;
 
@@ -274,7 +242,7 @@ static void shard_doc_rejects_bad_id(void **state)
 
 static void postings_hold_case_folded_trigrams(void **state)
 {
-	const char *p = tpath("fold.shard");
+	const char *p = testlib_path("fold.shard");
 	struct shard *sh = NULL;
 	static const uint32_t main_and_latin1[] = { 0, 5 }, only_last[] = { 7 };
 
@@ -300,7 +268,7 @@ static void postings_hold_case_folded_trigrams(void **state)
 
 static void writer_folds_exactly_like_trigram_make(void **state)
 {
-	const char *p = tpath("bytes.shard");
+	const char *p = testlib_path("bytes.shard");
 	struct shard_writer *w = NULL;
 	struct shard *sh = NULL;
 
@@ -362,7 +330,7 @@ static uint32_t *trigram_set(const uint8_t *p, size_t n, size_t *count)
 static void postings_match_brute_force_across_chunks(void **state)
 {
 	enum { N_DOCS = 60, DOC_LEN = 70000 };
-	const char *p = tpath("brute.shard");
+	const char *p = testlib_path("brute.shard");
 	struct shard_writer *w = NULL;
 	struct shard *sh = NULL;
 	uint8_t *docs = malloc((size_t)N_DOCS * DOC_LEN);
@@ -421,7 +389,7 @@ static void postings_match_brute_force_across_chunks(void **state)
 
 static void empty_shard_round_trips(void **state)
 {
-	const char *p = tpath("empty.shard");
+	const char *p = testlib_path("empty.shard");
 	struct shard_writer *w = NULL;
 	struct shard *sh = NULL;
 
@@ -439,7 +407,7 @@ static void empty_shard_round_trips(void **state)
 
 static size_t count_files(void)
 {
-	DIR *d = opendir(tmpdir);
+	DIR *d = opendir(testlib_tmpdir());
 	struct dirent *de;
 	size_t n = 0;
 
@@ -456,7 +424,7 @@ static void writer_free_without_finish_leaves_no_file(void **state)
 	struct shard_writer *w = NULL;
 
 	(void)state;
-	assert_int_equal(shard_writer_new(&w, tpath("unfinished.shard"), "r"), 0);
+	assert_int_equal(shard_writer_new(&w, testlib_path("unfinished.shard"), "r"), 0);
 	assert_int_equal(shard_writer_add(w, "a", 1, (const uint8_t *)"abcd", 4, 4, DOC_INDEXED, 0),
 			 0);
 	assert_int_equal(count_files(), 1); /* the temporary file */
@@ -469,7 +437,7 @@ static void writer_refuses_bad_documents(void **state)
 	struct shard_writer *w = NULL;
 
 	(void)state;
-	assert_int_equal(shard_writer_new(&w, tpath("bad.shard"), "r"), 0);
+	assert_int_equal(shard_writer_new(&w, testlib_path("bad.shard"), "r"), 0);
 	assert_int_equal(shard_writer_add(w, "a", 1, (const uint8_t *)"abc", 3, 3,
 					  DOC_SKIP_BINARY, 0),
 			 TRAWL_EINVAL);
@@ -482,7 +450,7 @@ static void writer_refuses_bad_documents(void **state)
 	assert_int_equal(shard_writer_finish(w), 0);
 	assert_int_equal(shard_writer_finish(w), TRAWL_EINVAL);
 	shard_writer_free(w);
-	assert_int_equal(shard_writer_new(&w, tpath("bad2.shard"), ""), TRAWL_EINVAL);
+	assert_int_equal(shard_writer_new(&w, testlib_path("bad2.shard"), ""), TRAWL_EINVAL);
 	assert_null(w);
 }
 
@@ -491,7 +459,7 @@ static void writer_reports_missing_directory(void **state)
 	struct shard_writer *w = NULL;
 
 	(void)state;
-	assert_int_equal(shard_writer_new(&w, tpath("no/such/dir/x.shard"), "r"), TRAWL_EIO);
+	assert_int_equal(shard_writer_new(&w, testlib_path("no/such/dir/x.shard"), "r"), TRAWL_EIO);
 	assert_null(w);
 	assert_non_null(strstr(error_last(), "no/such/dir/x.shard"));
 }
@@ -512,14 +480,14 @@ static void writer_reports_write_errors_naming_file(void **state)
 	memset(big, 'q', 1 << 20);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(shard_writer_new(&w, tpath("unfinished-full.shard"), "r"), 0);
+	assert_int_equal(shard_writer_new(&w, testlib_path("unfinished-full.shard"), "r"), 0);
 	small = old;
 	small.rlim_cur = 64 << 10;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
 	err = shard_writer_add(w, "big", 3, big, 1 << 20, 1 << 20, DOC_INDEXED, 0);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	assert_int_equal(err, TRAWL_EIO);
-	assert_non_null(strstr(error_last(), tpath("unfinished-full.shard")));
+	assert_non_null(strstr(error_last(), testlib_path("unfinished-full.shard")));
 	assert_int_equal(shard_writer_add(w, "a", 1, big, 3, 3, DOC_INDEXED, 0), TRAWL_EIO);
 	assert_int_equal(shard_writer_finish(w), TRAWL_EIO);
 	assert_non_null(strstr(error_last(), "already failed"));
@@ -533,10 +501,10 @@ static void writer_reports_write_errors_naming_file(void **state)
 static void reader_refuses_missing_file_and_symlink(void **state)
 {
 	struct shard *sh = NULL;
-	const char *target = tpath("target.shard"), *link = tpath("link.shard");
+	const char *target = testlib_path("target.shard"), *link = testlib_path("link.shard");
 
 	(void)state;
-	assert_int_equal(shard_open(&sh, tpath("nope.shard")), TRAWL_ENOTFOUND);
+	assert_int_equal(shard_open(&sh, testlib_path("nope.shard")), TRAWL_ENOTFOUND);
 	assert_non_null(strstr(error_last(), "nope.shard"));
 	write_sample(target, "r");
 	assert_int_equal(symlink(target, link), 0);
@@ -709,14 +677,14 @@ static void masks_record_case_variants_and_offsets(void **state)
 	static const char d1[] = "..abc Abc";
 
 	(void)state;
-	assert_int_equal(shard_writer_new(&w, tpath("masks.shard"), "m"), 0);
+	assert_int_equal(shard_writer_new(&w, testlib_path("masks.shard"), "m"), 0);
 	assert_int_equal(shard_writer_add(w, "d0", 2, (const uint8_t *)d0, sizeof(d0) - 1,
 					  sizeof(d0) - 1, DOC_INDEXED, 0), 0);
 	assert_int_equal(shard_writer_add(w, "d1", 2, (const uint8_t *)d1, sizeof(d1) - 1,
 					  sizeof(d1) - 1, DOC_INDEXED, 0), 0);
 	assert_int_equal(shard_writer_finish(w), 0);
 	shard_writer_free(w);
-	assert_int_equal(shard_open(&sh, tpath("masks.shard")), 0);
+	assert_int_equal(shard_open(&sh, testlib_path("masks.shard")), 0);
 	assert_true(shard_has_masks(sh));
 	assert_int_equal(masked_list(sh, "abc", ids, &m), 2);
 	assert_int_equal(ids[0], 0);
@@ -747,7 +715,7 @@ static void version_2_shards_are_read_without_masks(void **state)
 
 	(void)state;
 	assert_int_equal(open_bytes(&b, v2.p, v2.n), 0);
-	assert_int_equal(shard_open(&a, tpath("sample.shard")), 0);
+	assert_int_equal(shard_open(&a, testlib_path("sample.shard")), 0);
 	assert_false(shard_has_masks(b));
 	assert_true(shard_has_masks(a));
 	assert_int_equal(shard_verify(b), 0);
@@ -1072,8 +1040,8 @@ static void reader_skips_unknown_optional_section(void **state)
 	struct shard *a = NULL, *b = NULL;
 
 	(void)state;
-	write_sample(tpath("plain.shard"), "proj");
-	assert_int_equal(shard_open(&a, tpath("plain.shard")), 0);
+	write_sample(testlib_path("plain.shard"), "proj");
+	assert_int_equal(shard_open(&a, testlib_path("plain.shard")), 0);
 	assert_int_equal(shard_n_unknown_sections(a), 0);
 	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
 		struct blob x = with_section(places[i], FUTURE_ID, SHARD_SEC_OPTIONAL);
@@ -1115,7 +1083,7 @@ static void verify_catches_damage_in_unknown_section(void **state)
 	assert_int_equal(open_bytes(&sh, x.p, x.n), 0);
 	error_clear();
 	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
-	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	assert_non_null(strstr(error_last(), testlib_path("mut.shard")));
 	assert_non_null(strstr(error_last(), "section id 1000 checksum mismatch"));
 	shard_close(sh);
 	x.p[x.n - 3] ^= 0x01;
@@ -1189,7 +1157,7 @@ static void version_3_shards_are_read_as_before(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(shard_open(&a, tpath("sample.shard")), 0);
+	assert_int_equal(shard_open(&a, testlib_path("sample.shard")), 0);
 	assert_int_equal(open_bytes(&b, v3.p, v3.n), 0);
 	assert_true(shard_has_masks(b));
 	assert_same_reads(a, b);
@@ -1303,7 +1271,7 @@ static void reader_rejects_dictionary_offsets_outside_postings(void **state)
 
 static void reader_rejects_nul_in_repository_name(void **state)
 {
-	const char *p = tpath("nul.shard");
+	const char *p = testlib_path("nul.shard");
 	struct blob b;
 
 	(void)state;
@@ -1333,11 +1301,11 @@ static void postings_report_corrupt_list_naming_file(void **state)
 	u32vec_init(&ids);
 	error_clear();
 	assert_int_equal(shard_postings(&ids, sh, t), TRAWL_ECORRUPT);
-	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	assert_non_null(strstr(error_last(), testlib_path("mut.shard")));
 	assert_int_equal(ids.len, 0);
 	error_clear();
 	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
-	assert_non_null(strstr(error_last(), tpath("mut.shard")));
+	assert_non_null(strstr(error_last(), testlib_path("mut.shard")));
 	u32vec_dispose(&ids);
 	shard_close(sh);
 
@@ -1379,7 +1347,7 @@ static void reader_survives_random_damage(void **state)
 		if (iter % 2)
 			reseal(b, good.n);
 		if (open_bytes(&sh, b, good.n) < 0) {
-			assert_non_null(strstr(error_last(), tpath("mut.shard")));
+			assert_non_null(strstr(error_last(), testlib_path("mut.shard")));
 			continue;
 		}
 		shard_verify(sh);
@@ -1389,7 +1357,7 @@ static void reader_survives_random_damage(void **state)
 
 			/* A damaged record is refused when read, naming the file. */
 			if (shard_doc(&d, sh, i) < 0) {
-				assert_non_null(strstr(error_last(), tpath("mut.shard")));
+				assert_non_null(strstr(error_last(), testlib_path("mut.shard")));
 				continue;
 			}
 			for (size_t j = 0; j < d.path_len; j++)
@@ -1506,7 +1474,7 @@ static void writer_refuses_bad_branch_sets(void **state)
 	uint8_t set;
 
 	(void)state;
-	assert_int_equal(shard_writer_new(&w, tpath("bset.shard"), "r"), 0);
+	assert_int_equal(shard_writer_new(&w, testlib_path("bset.shard"), "r"), 0);
 	assert_int_equal(shard_writer_set_branches(w, two, 2), 0);
 	assert_int_equal(shard_writer_set_branches(w, two, 2), TRAWL_EINVAL); /* only once */
 	set = 4; /* branch 2 of 2 */
@@ -1538,8 +1506,8 @@ static void path_tags_are_made_once_and_kept(void **state)
 	const uint8_t *t, *again;
 
 	(void)state;
-	write_sample(tpath("tags.shard"), "proj");
-	assert_int_equal(shard_open(&sh, tpath("tags.shard")), 0);
+	write_sample(testlib_path("tags.shard"), "proj");
+	assert_int_equal(shard_open(&sh, testlib_path("tags.shard")), 0);
 	assert_null(shard_path_tags(sh, tag_len, false)); /* not made yet */
 	t = shard_path_tags(sh, tag_len, true);
 	assert_non_null(t);
@@ -1597,5 +1565,5 @@ int main(void)
 		cmocka_unit_test(reader_survives_random_damage),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
 }
