@@ -220,17 +220,20 @@ int cand_pattern(struct docset *out, const struct shard *sh, const struct patter
 int cand_eval(struct docset *out, const struct shard *sh, const struct run *r, const struct qx *x)
 {
 	bool is_and = x->op == QN_AND;
+	const struct atom *a;
 	int err = 0;
 
 	docset_start(out, true);
-	if (r->type != QT_FILE)
+	if (r->type == QT_REPO)
 		return 0;
 	switch (x->op) {
 	case QN_PATTERN:
 	case QN_FILTER:
-		if (r->atoms[x->atom].kind != ATOM_CONTENT)
-			return 0;
-		return cand_pattern(out, sh, r->atoms[x->atom].pat);
+		a = &r->atoms[x->atom];
+		/* A content pattern is about content only in type:file (else about names). */
+		if (a->kind == ATOM_CONTENT)
+			return r->type == QT_FILE ? cand_pattern(out, sh, a->pat) : 0;
+		return a->ops->narrow ? a->ops->narrow(out, sh, a) : 0;
 	case QN_NOT:
 		return 0;
 	case QN_AND:

@@ -312,8 +312,13 @@ struct filter_ops {
 	 */
 	bool needs_docs;
 	int (*eval_repo)(bool *out, struct worker *w, const struct atom *a, const char *repo);
-	/* Per document (otherwise). */
+	/* Per document (otherwise); errors go to dc->err. */
 	bool (*eval_doc)(struct doc_ctx *dc, const struct atom *a);
+	/*
+	 * Optional: the documents of sh it can be true for (a superset), from the posting lists;
+	 * candidates.c intersects it in like a content pattern's.
+	 */
+	int (*narrow)(struct docset *out, const struct shard *sh, const struct atom *a);
 };
 
 /* The executor's entry for a filter kind. */
