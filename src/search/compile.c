@@ -65,8 +65,8 @@ static bool is_cheap(const struct run *r, const struct qx *x)
 {
 	if (x->op == QN_NOT)
 		return is_cheap(r, x->sub[0]);
-	return (x->op == QN_FILTER || x->op == QN_PATTERN) && r->atoms[x->atom].kind == ATOM_FILTER &&
-	       r->atoms[x->atom].ops->is_cheap;
+	return (x->op == QN_FILTER || x->op == QN_PATTERN) &&
+	       r->atoms[x->atom].kind == ATOM_FILTER && r->atoms[x->atom].ops->is_cheap;
 }
 
 /* AND stops at its first false operand: evaluate the filters before any content pattern. */

@@ -78,7 +78,8 @@ static int repo_filters(int *v, struct worker *w, const char *repo, bool needs_d
 		const struct atom *a = &r->atoms[i];
 		bool val;
 
-		if (a->kind != ATOM_FILTER || !a->ops->is_per_repo || a->ops->needs_docs != needs_docs)
+		if (a->kind != ATOM_FILTER || !a->ops->is_per_repo ||
+		    a->ops->needs_docs != needs_docs)
 			continue;
 		if ((err = a->ops->eval_repo(&val, w, a, repo)) < 0)
 			return err;
@@ -136,7 +137,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 			goto out;
 		}
 		if ((err = job_grow(j, (void **)&j->files, &j->cap_files, j->n_files + 1,
-				sizeof(*j->files))) < 0)
+				    sizeof(*j->files))) < 0)
 			goto out;
 		j->files[j->n_files++] = (struct file_rec){ "", 0, 0, j->n_lines, SEARCH_REPO, 0,
 							    0, NULL, 0, 0, 0 };

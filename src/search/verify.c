@@ -113,7 +113,7 @@ static int on_line(size_t start, size_t end, void *arg)
 		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
 	if (o->want_lines || r->is_ranked || r->is_multi) {
 		if ((ds->err = job_grow(j, (void **)&j->lines, &j->cap_lines, j->n_lines + 1,
-				    sizeof(*j->lines))) < 0)
+					sizeof(*j->lines))) < 0)
 			return 1;
 		lr = &j->lines[j->n_lines++];
 		lr->lineno = ds->lineno + 1;
@@ -124,8 +124,8 @@ static int on_line(size_t start, size_t end, void *arg)
 		if (want_ranges(r)) {
 			size_t max = end - start + 1, n;
 
-			if ((ds->err = job_grow(j, (void **)&j->ranges, &j->cap_ranges, j->n_ranges + max,
-					    sizeof(*j->ranges))) < 0)
+			if ((ds->err = job_grow(j, (void **)&j->ranges, &j->cap_ranges,
+						j->n_ranges + max, sizeof(*j->ranges))) < 0)
 				return 1;
 			if ((ds->err = matcher_ranges(ds->atom->pat->m, ds->w->scratch, lr->text, lr->len,
 						      ds->text, j->ranges + j->n_ranges, max, &n)) < 0)
@@ -273,8 +273,8 @@ static int merge_lines(struct job *j, size_t first)
 			struct match_range *rs;
 			size_t m = 0;
 
-			if ((err = job_grow(j, (void **)&j->ranges, &j->cap_ranges, j->n_ranges + total,
-					sizeof(*j->ranges))) < 0)
+			if ((err = job_grow(j, (void **)&j->ranges, &j->cap_ranges,
+					    j->n_ranges + total, sizeof(*j->ranges))) < 0)
 				return err;
 			start = j->n_ranges;
 			rs = j->ranges + start;
@@ -374,7 +374,8 @@ int verify_doc(struct worker *w, struct job *j, const struct shard_doc *d, const
 		atomic_fetch_add_explicit(&r->found, r->type == QT_FILE ? dc.n_lines : 1,
 					  memory_order_relaxed);
 	}
-	if ((err = job_grow(j, (void **)&j->files, &j->cap_files, j->n_files + 1, sizeof(*j->files))) < 0)
+	if ((err = job_grow(j, (void **)&j->files, &j->cap_files, j->n_files + 1,
+			    sizeof(*j->files))) < 0)
 		return err;
 	fr = &j->files[j->n_files++];
 	*fr = (struct file_rec){ d->path, d->path_len, r->type == QT_FILE ? dc.n_lines : 0,
