@@ -123,19 +123,26 @@ const struct field_pred *field_pred_lookup(enum field_id id, const char *s, size
 	return NULL;
 }
 
-const char *field_filter_name(enum qfilter_kind kind)
+/* The name of field id (FD_REPO, FD_FILE: the fields predicates are written in). */
+static const char *field_name(enum field_id id)
 {
-	static const char *const names[QF_N] = {
-		[QF_REPO] = "repo",
-		[QF_FILE] = "file",
-		[QF_LANG] = "lang",
-		[QF_REPO_HAS_PATH] = "repo:has.path",
-		[QF_REPO_HAS_FILE] = "repo:has.file",
-		[QF_REPO_HAS_CONTENT] = "repo:has.content",
-		[QF_FILE_HAS_CONTENT] = "file:has.content",
-	};
+	for (size_t i = 0; i < query_n_fields; i++)
+		if (query_fields[i].id == id)
+			return query_fields[i].name;
+	return "?";
+}
 
-	return (unsigned)kind < QF_N && names[kind] ? names[kind] : "?";
+int field_put_filter_name(struct buf *out, enum qfilter_kind kind)
+{
+	for (size_t i = 0; i < query_n_fields; i++)
+		if (query_fields[i].filter == kind && query_fields[i].value != FV_LITERAL &&
+		    query_fields[i].value != FV_SETTING && query_fields[i].value != FV_NONE)
+			return buf_puts(out, query_fields[i].name);
+	for (size_t i = 0; i < query_n_preds; i++)
+		if (query_preds[i].filter == kind && query_preds[i].arg != PA_NONE)
+			return buf_printf(out, "%s:%s", field_name(query_preds[i].field),
+					  query_preds[i].name);
+	return buf_puts(out, "?");
 }
 
 static int put_str(struct buf *b, const char *s)
@@ -184,7 +191,7 @@ int query_fields_json(struct buf *out)
 		return err;
 	for (size_t i = 0, n = 0; i < query_n_preds; i++) {
 		const struct field_pred *p = &query_preds[i];
-		const char *field = p->field == FD_REPO ? "repo" : "file";
+		const char *field = field_name(p->field);
 
 		if (!p->description)
 			continue;

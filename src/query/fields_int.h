@@ -76,7 +76,7 @@ extern const size_t query_n_preds;
 const struct field *field_lookup(const char *s, size_t n);
 /* The predicate of field id named s[0..n) (without regard to case), or NULL. */
 const struct field_pred *field_pred_lookup(enum field_id id, const char *s, size_t n);
-/* The name describe uses for a filter kind ("repo", "repo:has.path"). */
-const char *field_filter_name(enum qfilter_kind kind);
+/* Appends the name describe uses for a filter kind ("repo", "repo:has.path"). ENOMEM. */
+int field_put_filter_name(struct buf *out, enum qfilter_kind kind);
 
 #endif

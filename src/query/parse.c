@@ -1795,7 +1795,9 @@ static int describe_node(struct buf *b, const struct qnode *n)
 			return err;
 		return buf_putc(b, ')');
 	case QN_FILTER:
-		if ((err = buf_printf(b, "(filter %s ", field_filter_name(n->filter_kind))) < 0)
+		if ((err = buf_puts(b, "(filter ")) < 0 ||
+		    (err = field_put_filter_name(b, n->filter_kind)) < 0 ||
+		    (err = buf_putc(b, ' ')) < 0)
 			return err;
 		/* A language by its canonical name: lang:golang and lang:Go read the same. */
 		if (n->filter_kind == QF_LANG)
