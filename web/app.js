@@ -7,6 +7,7 @@ import { FileView } from './file-view.js';
 import { ReposView } from './repos-view.js';
 import { clear, el } from './dom.js';
 import { getJSON } from './api.js';
+import { loadFields } from './fields.js';
 import { parseFileRoute, searchHref } from './urls.js';
 
 const main = document.getElementById('main');
@@ -20,6 +21,9 @@ const box = new QueryBox(document.querySelector('form.qform'), {
     return (Array.isArray(body.repos) ? body.repos : []).map((r) => r && r.name).filter((n) => typeof n === 'string');
   },
 });
+
+// The filter names for suggestions and colours: the query box is drawn again once they are in.
+loadFields(getJSON).then(() => box.render());
 
 function navigate(url) {
   const same = url === location.pathname + location.search;

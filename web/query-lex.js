@@ -3,10 +3,8 @@
 // a regexp, a filter and an operator, but it never refuses anything: the server's parser is the
 // judge, and its errors are shown with their column. Linear in the query's length.
 
-export const FILTER_NAMES = ['repo', 'r', 'file', 'f', 'path', 'lang', 'l', 'language', 'content'];
-export const SETTING_NAMES = ['case', 'type', 'count', 'timeout', 'select', 'rev', 'revision', 'patterntype'];
-const FILTERS = new Set(FILTER_NAMES);
-const SETTINGS = new Set(SETTING_NAMES);
+// Which names are filters and which settings comes from the server's list (fields.js).
+import { fieldByName } from './fields.js';
 
 const isWs = (c) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
 // What may follow a closing quote or slash: whitespace, ")" or the end.
@@ -81,9 +79,10 @@ export function lexQuery(s) {
       const name = fm[1].toLowerCase();
       const neg = fm[0][0] === '-';
       const vstart = FILTER_RE.lastIndex;
-      const known = FILTERS.has(name) || SETTINGS.has(name);
+      const field = fieldByName(name);
+      const known = field !== null;
       if (known || !isEnd(s, vstart)) {
-        const type = !known ? 'unknown' : SETTINGS.has(name) ? 'setting' : neg ? 'filter-neg' : 'filter';
+        const type = !known ? 'unknown' : field.kind === 'setting' ? 'setting' : neg ? 'filter-neg' : 'filter';
         push(type, i, vstart, name);
         let vend = -1;
         if (s[vstart] === '"' || s[vstart] === "'") {

@@ -195,9 +195,10 @@ export class SearchView {
 }
 
 // Whether the query names revisions (rev:, revision:, repo:NAME@REV); without, the default
-// branch was searched.
+// branch was searched. By name, whether or not the list of fields (fields.js) is in yet: the
+// results may arrive first.
 function selectsRevision(q) {
-  return lexQuery(q).some((t) => (t.type === 'setting' && (t.name === 'rev' || t.name === 'revision')) ||
+  return lexQuery(q).some((t) => ((t.type === 'setting' || t.type === 'unknown') && (t.name === 'rev' || t.name === 'revision')) ||
     (t.type.startsWith('value') && (t.name === 'repo' || t.name === 'r') && q.slice(t.start, t.end).includes('@')));
 }
 

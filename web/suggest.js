@@ -1,32 +1,10 @@
 // Suggestions for the query box: filter names while a word is typed, then values for the filter
 // under the cursor (languages for lang:, repositories for repo:, the fixed values of settings).
 // Pure: the caller passes the repository names and the language table.
+// The filter names and a setting's values come from the server's list (fields.js).
 import { escapeRegexp } from './urls.js';
+import { getFields, fieldByName } from './fields.js';
 
-// Shown in this order; aliases are accepted by the parser but not offered.
-const NAMES = [
-  ['repo', 'repository name (regexp)', true],
-  ['file', 'file path (regexp)', true],
-  ['lang', 'language', true],
-  ['content', 'literal text, even if it looks like a filter', true],
-  ['case', 'case-sensitive: yes or no', false],
-  ['type', 'file, path or repo', false],
-  ['count', 'how many results (or all)', false],
-  ['timeout', 'time limit, e.g. 5s', false],
-  ['select', 'repo or file', false],
-  ['rev', 'revision (branch or tag)', false],
-  ['patterntype', 'keyword, regexp or literal', false],
-];
-
-const VALUES = {
-  case: ['yes', 'no'],
-  type: ['file', 'path', 'repo'],
-  select: ['repo', 'file'],
-  patterntype: ['keyword', 'regexp', 'literal', 'standard'],
-  count: ['all', '10', '100', '1000'],
-  timeout: ['5s', '30s', '60s'],
-};
-const ALIAS = { r: 'repo', f: 'file', path: 'file', l: 'lang', language: 'lang', revision: 'rev' };
 const COMMON_LANGS = ['C', 'C++', 'Go', 'Java', 'JavaScript', 'Markdown', 'Python', 'Rust', 'Shell', 'TypeScript'];
 const MAX_ITEMS = 12;
 
@@ -76,8 +54,9 @@ export function suggest(q, cursor, { repos = [], languages = [] } = {}) {
   let m = /^(-?)([A-Za-z]+)$/.exec(word);
   if (m) {
     const neg = m[1];
-    const items = NAMES.filter(([n, , negatable]) => n.startsWith(m[2].toLowerCase()) && (!neg || negatable))
-      .map(([n, detail]) => ({ label: neg + n + ':', detail, insert: neg + n + ':', more: true }));
+    // Shown in the server's order; aliases are accepted by the parser but not offered.
+    const items = getFields().filter((f) => f.name.startsWith(m[2].toLowerCase()) && (!neg || f.negatable))
+      .map((f) => ({ label: neg + f.name + ':', detail: f.description, insert: neg + f.name + ':', more: true }));
     // Nothing to offer once the whole word is a name typed out (the user may mean the text).
     if (items.length === 0) return null;
     return { from, to, items };
@@ -85,7 +64,8 @@ export function suggest(q, cursor, { repos = [], languages = [] } = {}) {
   m = /^(-?)([A-Za-z]+):(.*)$/s.exec(word);
   if (!m) return null;
   const head = m[1] + m[2] + ':';
-  const name = ALIAS[m[2].toLowerCase()] || m[2].toLowerCase();
+  const field = fieldByName(m[2].toLowerCase());
+  const name = field ? field.name : m[2].toLowerCase();
   let typed = m[3];
   if (typed.startsWith('"') || typed.startsWith("'")) typed = typed.slice(1);
   let items = [];
@@ -99,8 +79,8 @@ export function suggest(q, cursor, { repos = [], languages = [] } = {}) {
     items = rank(repos, t, (r) => [r]).map((r) => ({
       label: r, detail: 'repository', insert: head + quoteValue('^' + escapeRegexp(r) + '$') + trail,
     }));
-  } else if (VALUES[name]) {
-    items = rank(VALUES[name], typed, (v) => [v]).map((v) => ({
+  } else if (field && field.values.length) {
+    items = rank(field.values, typed, (v) => [v]).map((v) => ({
       label: v, detail: name, insert: head + v + trail,
     }));
   }

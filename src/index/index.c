@@ -27,6 +27,7 @@
 #include "index/shard.h"
 #include "index/shard_int.h"
 #include "index/utf8.h"
+#include "util/bitset.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -723,11 +724,10 @@ void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, s
 	const struct shard_info *si = &ix->info[i];
 	const struct index_overlay *o = overlay_find(si, doc);
 
-	memset(set, 0, n_words * sizeof(*set));
+	bitset_clear_all(set, n_words);
 	if (o) {
 		for (size_t k = 0; k < o->n_branches; k++)
-			if (o->branches[k] / 64 < n_words)
-				set[o->branches[k] / 64] |= (uint64_t)1 << (o->branches[k] % 64);
+			bitset_set(set, n_words, o->branches[k]);
 		return;
 	}
 	for (size_t byte = 0; byte < d->bset_len; byte++) {
@@ -737,8 +737,8 @@ void index_doc_branches(uint64_t *set, size_t n_words, const struct index *ix, s
 			uint32_t b = (uint32_t)(byte * 8 + (size_t)__builtin_ctz(bits)), r = si->map[b];
 
 			bits &= (uint8_t)(bits - 1);
-			if (r != UINT32_MAX && r / 64 < n_words)
-				set[r / 64] |= (uint64_t)1 << (r % 64);
+			if (r != UINT32_MAX)
+				bitset_set(set, n_words, r);
 		}
 	}
 }

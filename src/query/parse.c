@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query/fields_int.h"
 #include "query/lang.h"
 #include "query/query.h"
 #include "regex/regex.h"
@@ -53,64 +54,6 @@ struct vspan {
 	size_t len;
 	enum vkind kind;
 };
-
-enum field_id {
-	FD_REPO,
-	FD_FILE,
-	FD_LANG,
-	FD_CONTENT,
-	FD_CASE,
-	FD_TYPE,
-	FD_COUNT,
-	FD_TIMEOUT,
-	FD_SELECT,
-	FD_REV,
-	FD_PATTERNTYPE,
-	FD_UNSUPPORTED, /* a Sourcegraph filter trawl does not have */
-};
-
-struct field {
-	const char *name;
-	enum field_id id;
-	const char *canonical; /* the name used in messages */
-};
-
-/* Names are matched without regard to case. The order decides ties between suggestions. */
-static const struct field fields[] = {
-	{ "repo", FD_REPO, "repo" },
-	{ "file", FD_FILE, "file" },
-	{ "lang", FD_LANG, "lang" },
-	{ "content", FD_CONTENT, "content" },
-	{ "case", FD_CASE, "case" },
-	{ "type", FD_TYPE, "type" },
-	{ "count", FD_COUNT, "count" },
-	{ "timeout", FD_TIMEOUT, "timeout" },
-	{ "select", FD_SELECT, "select" },
-	{ "rev", FD_REV, "rev" },
-	{ "patterntype", FD_PATTERNTYPE, "patterntype" },
-	{ "r", FD_REPO, "repo" },
-	{ "f", FD_FILE, "file" },
-	{ "path", FD_FILE, "file" },
-	{ "l", FD_LANG, "lang" },
-	{ "language", FD_LANG, "lang" },
-	{ "revision", FD_REV, "rev" },
-	{ "fork", FD_UNSUPPORTED, "fork" },
-	{ "archived", FD_UNSUPPORTED, "archived" },
-	{ "visibility", FD_UNSUPPORTED, "visibility" },
-	{ "repohasfile", FD_UNSUPPORTED, "repohasfile" },
-	{ "repohascommitafter", FD_UNSUPPORTED, "repohascommitafter" },
-	{ "context", FD_UNSUPPORTED, "context" },
-	{ "author", FD_UNSUPPORTED, "author" },
-	{ "committer", FD_UNSUPPORTED, "committer" },
-	{ "before", FD_UNSUPPORTED, "before" },
-	{ "after", FD_UNSUPPORTED, "after" },
-	{ "message", FD_UNSUPPORTED, "message" },
-	{ "msg", FD_UNSUPPORTED, "message" },
-	{ "stable", FD_UNSUPPORTED, "stable" },
-	{ "index", FD_UNSUPPORTED, "index" },
-};
-
-#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
 struct token {
 	enum tok_kind kind;
@@ -315,14 +258,6 @@ static size_t scan_delimited(const char *q, size_t len, size_t i, bool allow_emp
 	return 0;
 }
 
-static const struct field *field_lookup(const char *s, size_t n)
-{
-	for (size_t i = 0; i < N_FIELDS; i++)
-		if (eq_word(s, n, fields[i].name))
-			return &fields[i];
-	return NULL;
-}
-
 static int push_token(struct parser *p, const struct token *t)
 {
 	if (p->n_toks == p->cap_toks) {
@@ -335,6 +270,52 @@ static int push_token(struct parser *p, const struct token *t)
 		p->cap_toks = cap;
 	}
 	p->toks[p->n_toks++] = *t;
+	return 0;
+}
+
+/*
+ * The length of a predicate's name at s[0..n): "has" and letters or dots after it (has.path),
+ * when an opening parenthesis follows; else 0.
+ */
+static size_t pred_name_len(const char *s, size_t n)
+{
+	size_t k = 3;
+
+	if (n < 4 || !eq_word(s, 3, "has"))
+		return 0;
+	while (k < n && (is_alpha(s[k]) || s[k] == '.'))
+		k++;
+	return k < n && s[k] == '(' ? k : 0;
+}
+
+/*
+ * A predicate value at i (repo:has.file(path:a content:b)): its name, then parentheses that may
+ * hold spaces and quoted strings, up to the one that closes the first. One past it when it is
+ * followed by a term boundary, else 0 (then the value is read as a bare term).
+ */
+static size_t scan_pred(const char *q, size_t len, size_t i)
+{
+	size_t depth = 0, j = i + pred_name_len(q + i, len - i);
+
+	if (j == i)
+		return 0;
+	for (; j < len; j++) {
+		if (q[j] == '\\' && j + 1 < len) {
+			j++;
+		} else if (q[j] == '"') {
+			size_t end = j + 1;
+
+			while (end < len && q[end] != '"')
+				end += q[end] == '\\' && end + 1 < len ? 2 : 1;
+			if (end >= len)
+				return 0;
+			j = end;
+		} else if (q[j] == '(') {
+			depth++;
+		} else if (q[j] == ')' && --depth == 0) {
+			return is_boundary(q, len, j + 1) ? j + 1 : 0;
+		}
+	}
 	return 0;
 }
 
@@ -380,6 +361,8 @@ static bool scan_filter(struct token *t, const char *q, size_t len, size_t i)
 		} else {
 			t->v.len = scan_bare(q, len, v) - v;
 		}
+	} else if (f && (f->id == FD_REPO || f->id == FD_FILE) && scan_pred(q, len, v)) {
+		t->v.len = scan_pred(q, len, v) - v;
 	} else {
 		t->v.len = scan_bare(q, len, v) - v;
 	}
@@ -778,6 +761,7 @@ static void node_free(struct qnode *n)
 		node_free(n->sub[i]);
 	free(n->sub);
 	free(n->value);
+	free(n->value2);
 	free(n);
 }
 
@@ -1033,7 +1017,7 @@ static int apply_setting(struct parser *p, const struct token *t)
 	size_t n = 0, *map = NULL;
 	int err;
 
-	snprintf(what, sizeof(what), "%s:", f->canonical);
+	snprintf(what, sizeof(what), "%s:", f->name);
 	if (t->is_negated) {
 		err = fail(t->pos, TRAWL_EINVAL, "%s cannot be negated", what);
 		goto out;
@@ -1189,6 +1173,128 @@ static int make_atom(struct qnode **out, const struct token *t, enum qnode_op op
 	return 0;
 }
 
+/* A copy of s[0..n) as a new NUL-terminated string, or NULL. */
+static char *dup_bytes(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+/*
+ * The argument of repo:has.file(...): path:REGEX and content:REGEX, each at most once, at least
+ * one, separated by spaces; a value may be in double quotes. Their spans within arg go to
+ * path/content (len 0 when not given).
+ */
+static int split_path_content(const char *arg, size_t n, const size_t *map, size_t span[2][2])
+{
+	size_t i = 0;
+
+	memset(span, 0, 2 * sizeof(span[0]));
+	while (i < n) {
+		size_t start, end, which, key;
+
+		while (i < n && is_space(arg[i]))
+			i++;
+		if (i == n)
+			break;
+		if (n - i >= 5 && eq_word(arg + i, 5, "path:"))
+			which = 0, key = 5;
+		else if (n - i >= 8 && eq_word(arg + i, 8, "content:"))
+			which = 1, key = 8;
+		else
+			return fail(map[i], TRAWL_EINVAL,
+				    "repo:has.file(...) takes path:REGEX and content:REGEX");
+		if (span[which][1])
+			return fail(map[i], TRAWL_EINVAL, "repo:has.file(...) takes %s once",
+				    which ? "content:" : "path:");
+		start = i + key;
+		if (start < n && arg[start] == '"') {
+			for (end = start + 1; end < n && arg[end] != '"';)
+				end += arg[end] == '\\' && end + 1 < n ? 2 : 1;
+			if (end >= n)
+				return fail(map[start], TRAWL_EINVAL, "the quote is never closed");
+			span[which][0] = start + 1;
+			span[which][1] = end - start - 1;
+			i = end + 1;
+		} else {
+			for (end = start; end < n && !is_space(arg[end]); end++)
+				;
+			span[which][0] = start;
+			span[which][1] = end - start;
+			i = end;
+		}
+		if (span[which][1] == 0)
+			return fail(map[start], TRAWL_EINVAL, "repo:has.file(...) needs a regular "
+				    "expression after %s", which ? "content:" : "path:");
+	}
+	if (!span[0][1] && !span[1][1])
+		return fail(map[0], TRAWL_EINVAL,
+			    "repo:has.file(...) needs path:REGEX, content:REGEX or both");
+	return 0;
+}
+
+/*
+ * A predicate written as a filter's value, v[0..n) = NAME(ARGUMENT) (fields_int.h lists them):
+ * a filter node of its kind, its regexes checked where they are written. Unsupported ones are
+ * refused (EUNSUPPORTED), unknown ones are EINVAL.
+ */
+static int parse_pred(struct parser *p, struct qnode **out, const struct token *t, const char *v,
+		      size_t n, const size_t *map)
+{
+	const struct field *f = t->field;
+	size_t name_len = pred_name_len(v, n), a0 = name_len + 1, a_len = n - 1 - a0;
+	const struct field_pred *pr = field_pred_lookup(f->id, v, name_len);
+	const char *arg = v + a0;
+	char what[64];
+	int err;
+
+	*out = NULL;
+	if (!pr)
+		return fail(map[0], TRAWL_EINVAL, "unknown predicate %s:%.*s(...); %s",
+			    f->name, (int)(name_len > 40 ? 40 : name_len), v,
+			    f->id == FD_REPO ? "repo: has has.path, has.file and has.content"
+					     : "file: has has.content");
+	snprintf(what, sizeof(what), "%s:%s(...)", f->name, pr->name);
+	if (pr->arg == PA_NONE)
+		return fail(map[0], TRAWL_EUNSUPPORTED, "%s is not supported: it %s", what, pr->why);
+	if (pr->arg == PA_REGEX) {
+		if (a_len == 0)
+			return fail(map[a0], TRAWL_EINVAL, "%s needs a regular expression", what);
+		if ((err = check_regex(p, arg, a_len, map + a0, what)) < 0)
+			return err;
+		if ((err = make_atom(out, t, QN_FILTER, dup_bytes(arg, a_len), a_len)) < 0)
+			return err;
+	} else {
+		size_t span[2][2];
+
+		if ((err = split_path_content(arg, a_len, map + a0, span)) < 0)
+			return err;
+		for (size_t k = 0; k < 2; k++)
+			if (span[k][1] && (err = check_regex(p, arg + span[k][0], span[k][1],
+							     map + a0 + span[k][0], what)) < 0)
+				return err;
+		if ((err = make_atom(out, t, QN_FILTER, dup_bytes(arg + span[0][0], span[0][1]),
+				     span[0][1])) < 0)
+			return err;
+		(*out)->value2 = dup_bytes(arg + span[1][0], span[1][1]);
+		(*out)->value2_len = span[1][1];
+	}
+	if (!(*out)->value || (pr->arg == PA_PATH_CONTENT && !(*out)->value2)) {
+		node_free(*out);
+		*out = NULL;
+		return fail(0, TRAWL_ENOMEM, "out of memory");
+	}
+	(*out)->filter_kind = pr->filter;
+	if (t->is_negated)
+		return wrap_not(out, t->pos);
+	return 0;
+}
+
 static int parse_filter(struct parser *p, struct qnode **out, const struct token *t)
 {
 	const struct field *f = t->field;
@@ -1198,9 +1304,9 @@ static int parse_filter(struct parser *p, struct qnode **out, const struct token
 	int err;
 
 	*out = NULL;
-	if (f->id != FD_REPO && f->id != FD_FILE && f->id != FD_LANG && f->id != FD_CONTENT)
+	if (f->value == FV_SETTING)
 		return apply_setting(p, t);
-	snprintf(what, sizeof(what), "%s:", f->canonical);
+	snprintf(what, sizeof(what), "%s:", f->name);
 	if ((err = count_atom(p, t->pos)) < 0)
 		return err;
 	if ((err = decode(&v, &n, &map, p->q, &t->v)) < 0)
@@ -1208,6 +1314,10 @@ static int parse_filter(struct parser *p, struct qnode **out, const struct token
 	if (n == 0) {
 		err = fail(t->v.pos, TRAWL_EINVAL, "%s needs a value; \"\" matches everything",
 			   what);
+		goto out;
+	}
+	if ((f->id == FD_REPO || f->id == FD_FILE) && n && v[n - 1] == ')' && pred_name_len(v, n)) {
+		err = parse_pred(p, out, t, v, n, map);
 		goto out;
 	}
 	if (f->id == FD_REPO) {
@@ -1262,11 +1372,11 @@ static int parse_filter(struct parser *p, struct qnode **out, const struct token
 			v[n] = 0;
 		}
 	}
-	if (f->id == FD_REPO || f->id == FD_FILE) {
+	if (f->value == FV_REGEX) {
 		if ((err = check_regex(p, v, n, map, what)) < 0)
 			goto out;
 	}
-	if (f->id == FD_CONTENT) {
+	if (f->value == FV_LITERAL) {
 		err = make_atom(out, t, QN_PATTERN, v, n);
 		v = NULL;
 		if (err < 0)
@@ -1275,7 +1385,7 @@ static int parse_filter(struct parser *p, struct qnode **out, const struct token
 	} else {
 		uint16_t lang = LANG_UNKNOWN;
 
-		if (f->id == FD_LANG) {
+		if (f->value == FV_LANG) {
 			const char *sugg = NULL;
 
 			lang = lang_find(v, n, &sugg);
@@ -1294,7 +1404,7 @@ static int parse_filter(struct parser *p, struct qnode **out, const struct token
 		v = NULL;
 		if (err < 0)
 			goto out;
-		(*out)->filter_kind = f->id == FD_REPO ? QF_REPO : f->id == FD_FILE ? QF_FILE : QF_LANG;
+		(*out)->filter_kind = f->filter;
 		(*out)->lang = lang;
 	}
 	if (t->is_negated)
@@ -1335,27 +1445,35 @@ static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
 static int bad_filter(const struct parser *p, const struct token *t)
 {
 	const char *name = p->q + t->name_pos;
-	const struct field *best = NULL;
+	const char *best = NULL;
 	size_t best_d = 3;
 
 	if (t->field)
 		return fail(t->name_pos, TRAWL_EUNSUPPORTED, "the filter \"%s:\" is not supported",
-			    t->field->canonical);
-	for (size_t i = 0; i < N_FIELDS; i++) {
-		size_t d;
+			    t->field->name);
+	/* Names first, then aliases: the order decides ties. */
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < query_n_fields; i++) {
+			const struct field *f = &query_fields[i];
 
-		/* One-letter aliases would match almost anything short. */
-		if (fields[i].id == FD_UNSUPPORTED || strlen(fields[i].name) < 3)
-			continue;
-		d = edit_distance(name, t->name_len, fields[i].name, strlen(fields[i].name));
-		if (d < best_d) {
-			best_d = d;
-			best = &fields[i];
+			for (size_t k = 0; k < (pass ? FIELD_MAX_ALIASES : 1); k++) {
+				const char *cand = pass ? f->aliases[k] : f->name;
+				size_t d;
+
+				/* One-letter aliases would match almost anything short. */
+				if (!cand || f->id == FD_UNSUPPORTED || strlen(cand) < 3)
+					continue;
+				d = edit_distance(name, t->name_len, cand, strlen(cand));
+				if (d < best_d) {
+					best_d = d;
+					best = cand;
+				}
+			}
 		}
 	}
 	if (best)
 		return fail(t->name_pos, TRAWL_EINVAL, "unknown filter \"%.*s\"; did you mean \"%s\"?",
-			    (int)(t->name_len > 40 ? 40 : t->name_len), name, best->name);
+			    (int)(t->name_len > 40 ? 40 : t->name_len), name, best);
 	return fail(t->name_pos, TRAWL_EINVAL,
 		    "unknown filter \"%.*s\" (to search for the text, put it in quotes)",
 		    (int)(t->name_len > 40 ? 40 : t->name_len), name);
@@ -1394,7 +1512,7 @@ static int parse_primary(struct parser *p, struct qnode **out)
 	if (t->kind == T_FILTER && t->v.len == 0)
 		return fail(t->name_pos, TRAWL_EINVAL,
 			    "%s: needs a value (to search for \"%.*s:\" itself, put it in quotes)",
-			    t->field->canonical, (int)t->name_len, p->q + t->name_pos);
+			    t->field->name, (int)t->name_len, p->q + t->name_pos);
 	if (t->kind == T_FILTER)
 		return parse_filter(p, out, t);
 	if (t->kind == T_BADFILTER)
@@ -1678,7 +1796,6 @@ static int put_string(struct buf *b, const char *s, size_t n)
 
 static int describe_node(struct buf *b, const struct qnode *n)
 {
-	static const char *const filter_names[] = { "repo", "file", "lang" };
 	int err;
 
 	switch (n->op) {
@@ -1689,13 +1806,17 @@ static int describe_node(struct buf *b, const struct qnode *n)
 			return err;
 		return buf_putc(b, ')');
 	case QN_FILTER:
-		if ((err = buf_printf(b, "(filter %s ", filter_names[n->filter_kind])) < 0)
+		if ((err = buf_puts(b, "(filter ")) < 0 ||
+		    (err = field_put_filter_name(b, n->filter_kind)) < 0 ||
+		    (err = buf_putc(b, ' ')) < 0)
 			return err;
 		/* A language by its canonical name: lang:golang and lang:Go read the same. */
 		if (n->filter_kind == QF_LANG)
 			err = put_string(b, lang_name(n->lang), strlen(lang_name(n->lang)));
 		else
 			err = put_string(b, n->value, n->value_len);
+		if (err == 0 && n->value2 && (err = buf_putc(b, ' ')) == 0)
+			err = put_string(b, n->value2, n->value2_len);
 		if (err < 0)
 			return err;
 		return buf_putc(b, ')');

@@ -46,10 +46,20 @@ enum qpattern_kind {
 	QP_REGEXP,  /* /.../ (keyword and regexp types), or a bare term under patterntype:regexp */
 };
 
+/*
+ * The filters. Each has one row in the query's field table (query/fields.c: names, how its
+ * value parses, a description) and one in the executor's (search/filters.c: how it narrows and
+ * evaluates); docs/internals/adding-a-filter.md is the recipe.
+ */
 enum qfilter_kind {
-	QF_REPO, /* regex over the repository name */
-	QF_FILE, /* regex over the path within the repository */
-	QF_LANG, /* language name, resolved to an id (query/lang.h) */
+	QF_REPO,             /* regex over the repository name */
+	QF_FILE,             /* regex over the path within the repository */
+	QF_LANG,             /* language name, resolved to an id (query/lang.h) */
+	QF_REPO_HAS_PATH,    /* repo:has.path(REGEX): some file's path matches */
+	QF_REPO_HAS_FILE,    /* repo:has.file(path:REGEX content:REGEX): some file matches both */
+	QF_REPO_HAS_CONTENT, /* repo:has.content(REGEX): some file's content matches */
+	QF_FILE_HAS_CONTENT, /* file:has.content(REGEX): the file's content matches */
+	QF_N
 };
 
 struct qnode {
@@ -62,6 +72,12 @@ struct qnode {
 	enum qpattern_kind pattern_kind; /* QN_PATTERN */
 	enum qfilter_kind filter_kind;   /* QN_FILTER */
 	uint16_t lang;                   /* QF_LANG: resolved language id */
+	/*
+	 * A filter's second value (repo:has.file's content:, whose path: is value), or NULL. An
+	 * empty value (value_len 0) under repo:has.file means that part was not given.
+	 */
+	char *value2;
+	size_t value2_len;
 	bool is_negated;    /* always false: negation is a QN_NOT (see above) */
 	/* QN_AND, QN_OR, QN_NOT */
 	struct qnode **sub;
@@ -105,5 +121,15 @@ int query_describe(struct buf *out, const struct query *q);
  * docs/query-syntax.md): "1ms", "1s500ms", "1m30s", "0s". ENOMEM, ELIMIT from buf.
  */
 int query_duration_put(struct buf *out, uint64_t ms);
+
+/*
+ * The filters and settings of the language as JSON, for the UI's suggestions and its query
+ * colouring (GET /api/v1/filters, docs/api.md):
+ *   {"fields":[{"name":"repo","aliases":["r"],"kind":"filter","negatable":true,
+ *               "description":"repository name (regexp)","values":[]}, ...]}
+ * kind is "filter" or "setting"; values lists a setting's fixed values (may be empty). Only
+ * what trawl supports is listed, in the order the UI offers them. ENOMEM.
+ */
+int query_fields_json(struct buf *out);
 
 #endif

@@ -26,7 +26,18 @@ int handlers_internal(int err)
 	return route_error_of(err)->status >= 500 ? err : TRAWL_EIO;
 }
 
-/* ---- health, metrics ---- */
+/* ---- the query language, health, metrics ---- */
+
+/* The query language's filters and settings, for the UI's suggestions (query_fields_json). */
+static int h_filters(struct req *rq)
+{
+	int err = query_fields_json(&rq->body);
+
+	if (err < 0)
+		return handlers_internal(err);
+	rq->status = 200;
+	return 0;
+}
 
 static int h_healthz(struct req *rq)
 {
@@ -171,6 +182,7 @@ const struct route server_routes[] = {
 	  .handler = handlers_file, .name = "file" },
 	{ "api/v1/repos/{name}/raw", READ, .params = p_file, .flags = API | IDX,
 	  .handler = handlers_raw, .name = "raw" },
+	{ "api/v1/filters", READ, .flags = API, .handler = h_filters, .name = "filters" },
 	{ "healthz", READ, .flags = API, .handler = h_healthz, .name = "healthz" },
 	{ "metrics", READ, .flags = API, .handler = h_metrics, .name = "metrics" },
 	/* Everything else under /api is an API 404 (JSON), never a page. */

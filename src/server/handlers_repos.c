@@ -13,6 +13,7 @@
 #include "server/access.h"
 #include "server/server_int.h"
 #include "store/store.h"
+#include "util/bitset.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -291,7 +292,7 @@ static int rev_resolve(struct rev *out, const struct snapshot *snap, const struc
 		out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
 		out->branch = b;
 		out->has_branches = true;
-		out->n_words = (e->n_branches + 63) / 64;
+		out->n_words = bitset_words(e->n_branches);
 		if (!(out->set = calloc(out->n_words, sizeof(*out->set))))
 			return error_nomem(NULL);
 		return 0;
@@ -310,7 +311,7 @@ static bool rev_has(struct rev *v, const struct snap_doc *d)
 	if (shard_doc(&sd, d->sh, d->id) < 0)
 		return false;
 	index_doc_branches(v->set, v->n_words, v->ix, d->shard_i, d->id, &sd);
-	return (v->set[v->branch / 64] >> (v->branch % 64)) & 1;
+	return bitset_test(v->set, v->n_words, v->branch);
 }
 
 /* rev and path, checked: the common part of tree, file and raw. Dispose *rev after. */

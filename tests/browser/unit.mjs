@@ -12,10 +12,32 @@ import {
   rawHref, searchHref,
 } from '../../web/urls.js';
 import { LANGUAGES } from '../../web/languages.js';
+import { setFields, getFields, loadFields } from '../../web/fields.js';
 import { languagesModule } from './gen-languages.mjs';
 
 const root = new URL('../../', import.meta.url);
 const lex = (q) => lexQuery(q).filter((t) => t.type !== 'ws').map((t) => [t.type, q.slice(t.start, t.end)]);
+
+
+// The filters and settings as GET /api/v1/filters gives them (query_fields_json(); the C test
+// tests/unit/query/test_fields.c checks that list against the parser).
+const FIELDS = [{"name":"repo","aliases":["r"],"kind":"filter","negatable":true,"description":"repository name (regexp)","values":[]},{"name":"file","aliases":["f","path"],"kind":"filter","negatable":true,"description":"file path (regexp)","values":[]},{"name":"lang","aliases":["l","language"],"kind":"filter","negatable":true,"description":"language","values":[]},{"name":"content","aliases":[],"kind":"filter","negatable":true,"description":"literal text, even if it looks like a filter","values":[]},{"name":"case","aliases":[],"kind":"setting","negatable":false,"description":"case-sensitive: yes or no","values":["yes","no"]},{"name":"type","aliases":[],"kind":"setting","negatable":false,"description":"file, path or repo","values":["file","path","repo"]},{"name":"count","aliases":[],"kind":"setting","negatable":false,"description":"how many results (or all)","values":["all","10","100","1000"]},{"name":"timeout","aliases":[],"kind":"setting","negatable":false,"description":"time limit, e.g. 5s","values":["5s","30s","60s"]},{"name":"select","aliases":[],"kind":"setting","negatable":false,"description":"repo or file","values":["repo","file"]},{"name":"rev","aliases":["revision"],"kind":"setting","negatable":false,"description":"revision (branch or tag)","values":[]},{"name":"patterntype","aliases":[],"kind":"setting","negatable":false,"description":"keyword, regexp or literal","values":["keyword","regexp","literal","standard"]}];
+setFields(FIELDS);
+
+test('fields: the list from the server, or nothing', async () => {
+  assert.deepEqual(getFields().map((f) => f.name).slice(0, 4), ['repo', 'file', 'lang', 'content']);
+  // Without the list (an older server, an error) nothing is suggested and no name is known.
+  setFields(undefined);
+  assert.equal(suggest('foo la', 6, {}), null);
+  assert.deepEqual(lex('repo:x'), [['unknown', 'repo:'], ['value', 'x']]);
+  await loadFields(async () => { throw new Error('404'); });
+  assert.deepEqual(getFields(), []);
+  // Malformed entries are dropped.
+  setFields([{ name: 'Bad Name', kind: 'filter' }, { name: 'x', kind: 'other' }, null, FIELDS[0]]);
+  assert.deepEqual(getFields().map((f) => f.name), ['repo']);
+  await loadFields(async (url) => (url === '/api/v1/filters' ? { fields: FIELDS } : null));
+  assert.equal(getFields().length, FIELDS.length);
+});
 
 test('lexer: filters, negated filters, settings and values', () => {
   assert.deepEqual(lex('repo:^a/b$ -file:_test\\.go$ lang:go case:yes fmt.Println'), [

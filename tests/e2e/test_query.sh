@@ -99,6 +99,18 @@ expect_status "a bad regex in file: is an error" 2 "$TRAWL" search -d "$IX" 'fil
 expect_status "type:symbol is not available yet" 2 "$TRAWL" search -d "$IX" 'type:symbol parse'
 expect_status "NOT alone is an error" 2 "$TRAWL" search -d "$IX" 'NOT parse'
 
+# Predicates: repo:has.* keeps repositories with a matching file, file:has.content files.
+expect_eq "repo:has.path keeps repositories with a matching path" "gamma" "$(q 'repo:has.path(\.rs$) parse' | cut -d/ -f1 | sort -u)"
+expect_eq "-repo:has.path drops them" "alpha beta" "$(q -- '-repo:has.path(\.rs$) parse' | cut -d/ -f1 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "repo:has.content keeps repositories with a matching file" "beta" "$(q 'repo:has.content(TODO) parse' | cut -d/ -f1 | sort -u)"
+expect_eq "repo:has.file needs path and content in one file" "beta" "$(q 'repo:has.file(path:\.md$ content:config\sfiles) parse' | cut -d/ -f1 | sort -u)"
+expect_eq "repo:has.file: path and content in different files do not count" "" "$(q 'repo:has.file(path:\.md$ content:TODO) parse')"
+expect_eq "file:has.content keeps files whose content matches" "beta/cmd/main.c" "$(q 'file:has.content(TODO) parse' | cut -d: -f1 | sort -u)"
+expect_eq "type:repo with repo:has.path" "gamma" "$(q 'type:repo repo:has.path(^README)')"
+"$TRAWL" search -d "$IX" 'repo:has.commit.after(1 month ago) parse' 2>"$T/err" >/dev/null; st=$?
+expect_eq "repo:has.commit.after is refused: exit 2" "2" "$st"
+case $(cat "$T/err") in *"not supported"*"commit dates"*) ok "repo:has.commit.after says why";; *) not_ok "repo:has.commit.after says why" "$(cat "$T/err")";; esac
+
 # Differential: a query that maps onto rg gives rg's lines.
 set -f
 for spec in "case:yes|parse||" "case:no|parse|-i|" "case:yes file:\.rs$|fn|-g *.rs|" \

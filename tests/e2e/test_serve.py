@@ -436,6 +436,17 @@ def test_routes(s, src):
        "/healthz", body)
     ok(h["content-type"] == "application/json; charset=utf-8", "/healthz content type")
     check_headers("/healthz", h)
+    # The UI's filter names come from the server's one field table.
+    st, h, body = s.json("/api/v1/filters")
+    names = [f.get("name") for f in body.get("fields", [])] if st == 200 else []
+    ok(st == 200 and {"repo", "file", "lang", "count", "timeout", "select"} <= set(names),
+       "/api/v1/filters lists the query language's fields", st, names)
+    ok(all(f.get("kind") in ("filter", "setting") and isinstance(f.get("description"), str)
+           and f["description"] for f in body.get("fields", [])),
+       "/api/v1/filters: each field has a kind and a description")
+    ok(any(p.get("field") == "repo" and p.get("name") == "has.path"
+           for p in body.get("predicates", [])), "/api/v1/filters lists repo:has.path")
+    check_headers("/api/v1/filters", h)
     st, h, body, _ = s.get("/metrics")
     text = body.decode()
     ok(st == 200 and h["content-type"].startswith("text/plain"), "/metrics is text")

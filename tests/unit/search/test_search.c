@@ -529,6 +529,64 @@ static void missing_repository_set_is_refused(void **state)
 	index_close(ix);
 }
 
+/* repo:has.*: a repository is kept when one of its files passes; its files are then searched. */
+static void repo_predicates_keep_repositories_with_a_matching_file(void **state)
+{
+	struct search_repos all = { .is_all = true };
+	static const struct {
+		const char *query;
+		const char *want;
+	} cases[] = {
+		{ "repo:has.path(b\\.txt) shared", "public/a.txt:2;public/b.txt:1;" },
+		{ "repo:has.path(nothing) shared", "" },
+		{ "-repo:has.path(b\\.txt) canary", "private/secret.txt:1;" },
+		{ "repo:has.content(canary_7f3a9c) line", "" },
+		{ "repo:has.content(line\\stwo) again", "public/a.txt:1;" },
+		{ "repo:has.file(path:secret content:CANARY) count:all shared",
+		  "private/secret.txt:4;" },
+		{ "repo:has.file(path:b\\.txt content:CANARY) shared", "" },
+		{ "type:repo repo:has.path(secret)", "private/:0;" },
+		{ "file:has.content(again) shared", "public/a.txt:2;" },
+		{ "-file:has.content(again) repo:public shared", "public/b.txt:1;" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct search_stats st;
+		struct seen s;
+
+		assert_int_equal(run_query(&st, &s, &all, cases[i].query), 0);
+		if (strcmp(s.text.ptr ? s.text.ptr : "", cases[i].want) != 0)
+			fail_msg("<%s>: got \"%s\", want \"%s\"", cases[i].query,
+				 s.text.ptr ? s.text.ptr : "", cases[i].want);
+		buf_dispose(&s.text);
+	}
+}
+
+/* SECURITY: a predicate never looks into a repository the caller cannot read. */
+static void repo_predicates_never_reveal_unreadable_repositories(void **state)
+{
+	const char *names[] = { "public" };
+	struct search_repos repos = { false, names, 1 };
+	static const char *const queries[] = {
+		"repo:has.content(CANARY_7f3a9c) shared", "repo:has.path(secret) shared",
+		"type:repo repo:has.content(canary)", "-repo:has.content(CANARY_7f3a9c) shared",
+		"file:has.content(CANARY_7f3a9c)",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		struct search_stats st;
+		struct seen s;
+
+		assert_int_equal(run_query(&st, &s, &repos, queries[i]), 0);
+		if (s.text.ptr && (strstr(s.text.ptr, "private") || strstr(s.text.ptr, "secret")))
+			fail_msg("query \"%s\" revealed: %s", queries[i], s.text.ptr);
+		assert_int_equal(st.shards_searched, 1);
+		buf_dispose(&s.text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +604,8 @@ int main(void)
 		cmocka_unit_test(missing_repository_set_is_refused),
 		cmocka_unit_test(queries_never_reveal_unreadable_repositories),
 		cmocka_unit_test(query_count_limits_lines_and_says_so),
+		cmocka_unit_test(repo_predicates_keep_repositories_with_a_matching_file),
+		cmocka_unit_test(repo_predicates_never_reveal_unreadable_repositories),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

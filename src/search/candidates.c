@@ -1,0 +1,254 @@
+/*
+ * Candidate documents: the trigram query of each content pattern evaluated over a shard's
+ * posting lists, and those sets combined like the query's expression. One algebra serves both
+ * (docset_combine): a set is "every document" or a sorted list of ids; AND intersects, OR
+ * unites, and "every document" absorbs or drops out as it should.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "regex/tquery.h"
+#include "search/litmask.h"
+#include "search/search_int.h"
+
+void docset_dispose(struct docset *d)
+{
+	u32vec_dispose(&d->ids);
+}
+
+static void intersect(struct u32vec *a, const struct u32vec *b)
+{
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < a->len && j < b->len) {
+		if (a->v[i] < b->v[j])
+			i++;
+		else if (a->v[i] > b->v[j])
+			j++;
+		else {
+			a->v[k++] = a->v[i];
+			i++;
+			j++;
+		}
+	}
+	a->len = k;
+}
+
+static int unite(struct u32vec *a, const struct u32vec *b)
+{
+	struct u32vec c;
+	size_t i = 0, j = 0;
+	int err;
+
+	u32vec_init(&c);
+	if ((err = u32vec_reserve(&c, a->len + b->len)) < 0)
+		return err;
+	while (i < a->len || j < b->len) {
+		uint32_t x;
+
+		if (j == b->len || (i < a->len && a->v[i] < b->v[j]))
+			x = a->v[i++];
+		else if (i == a->len || b->v[j] < a->v[i])
+			x = b->v[j++];
+		else {
+			x = a->v[i++];
+			j++;
+		}
+		c.v[c.len++] = x;
+	}
+	u32vec_dispose(a);
+	*a = c;
+	return 0;
+}
+
+/* The identity of AND (every document) or of OR (none), to combine operands into. */
+static void docset_start(struct docset *acc, bool is_and)
+{
+	acc->is_all = is_and;
+	u32vec_init(&acc->ids);
+}
+
+/*
+ * acc = acc AND sub (is_and) or acc OR sub; sub is consumed. ENOMEM (acc unchanged but for
+ * its ids, still to be disposed).
+ */
+static int docset_combine(struct docset *acc, struct docset *sub, bool is_and)
+{
+	int err = 0;
+
+	if (is_and) {
+		if (sub->is_all) {
+			/* x AND all = x */
+		} else if (acc->is_all) {
+			acc->is_all = false;
+			u32vec_dispose(&acc->ids);
+			acc->ids = sub->ids;
+			return 0;
+		} else {
+			intersect(&acc->ids, &sub->ids);
+		}
+	} else if (acc->is_all || sub->is_all) {
+		acc->is_all = true; /* x OR all = all */
+		u32vec_dispose(&acc->ids);
+	} else {
+		err = unite(&acc->ids, &sub->ids);
+	}
+	docset_dispose(sub);
+	return err;
+}
+
+/* Whether more operands cannot change acc: AND down to nothing, OR up to everything. */
+static bool docset_is_settled(const struct docset *acc, bool is_and)
+{
+	return is_and ? !acc->is_all && acc->ids.len == 0 : acc->is_all;
+}
+
+struct sub_order {
+	const struct tq *q;
+	uint32_t cost;
+};
+
+static int cmp_cost(const void *a, const void *b)
+{
+	const struct sub_order *x = a, *y = b;
+
+	return x->cost < y->cost ? -1 : x->cost > y->cost;
+}
+
+/* An estimate of a subquery's result size: evaluates the cheapest AND children first. */
+static uint32_t tq_cost(const struct shard *sh, const struct tq *q)
+{
+	uint32_t c = 0;
+
+	switch (q->op) {
+	case TQ_TRIGRAM:
+		return shard_trigram_count(sh, q->trigram);
+	case TQ_NONE:
+		return 0;
+	case TQ_ALL:
+		return UINT32_MAX;
+	case TQ_AND:
+		c = UINT32_MAX;
+		for (size_t i = 0; i < q->n_sub; i++) {
+			uint32_t x = tq_cost(sh, q->sub[i]);
+
+			c = x < c ? x : c;
+		}
+		return c;
+	case TQ_OR:
+		for (size_t i = 0; i < q->n_sub; i++) {
+			uint32_t x = tq_cost(sh, q->sub[i]);
+
+			c = (x > UINT32_MAX - c) ? UINT32_MAX : c + x;
+		}
+		return c;
+	}
+	return UINT32_MAX;
+}
+
+int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
+{
+	struct sub_order *order = NULL;
+	bool is_and = q->op == TQ_AND;
+	int err = 0;
+
+	docset_start(out, false);
+	switch (q->op) {
+	case TQ_ALL:
+		out->is_all = true;
+		return 0;
+	case TQ_NONE:
+		return 0;
+	case TQ_TRIGRAM:
+		return shard_postings(&out->ids, sh, q->trigram);
+	case TQ_AND:
+	case TQ_OR:
+		break;
+	}
+	order = malloc(q->n_sub * sizeof(*order));
+	if (!order) {
+		error_set("out of memory");
+		return TRAWL_ENOMEM;
+	}
+	for (size_t i = 0; i < q->n_sub; i++) {
+		order[i].q = q->sub[i];
+		order[i].cost = is_and ? tq_cost(sh, q->sub[i]) : 0;
+		if (is_and && order[i].cost == 0) {
+			free(order); /* a term no document has: nothing can match */
+			return 0;
+		}
+	}
+	if (is_and)
+		qsort(order, q->n_sub, sizeof(*order), cmp_cost);
+	docset_start(out, is_and);
+	for (size_t i = 0; i < q->n_sub && !docset_is_settled(out, is_and); i++) {
+		struct docset sub;
+
+		if ((err = cand_tq_eval(&sub, sh, order[i].q)) < 0 ||
+		    (err = docset_combine(out, &sub, is_and)) < 0)
+			break;
+	}
+	free(order);
+	if (err < 0)
+		docset_dispose(out);
+	return err;
+}
+
+int cand_pattern(struct docset *out, const struct shard *sh, const struct pattern *pat)
+{
+	size_t len;
+	bool is_icase, is_used;
+	const char *lit = matcher_literal(pat->m, &len, &is_icase);
+	int err;
+
+	if (lit) {
+		out->is_all = false;
+		err = litmask_candidates(&out->ids, &is_used, sh, (const uint8_t *)lit, len, is_icase);
+		if (err == 0 && is_used)
+			return 0;
+		u32vec_dispose(&out->ids); /* also on an error: a corrupt list leaves no leak */
+		if (err < 0)
+			return err;
+	}
+	if (!pat->plan) {
+		docset_start(out, true);
+		return 0;
+	}
+	return cand_tq_eval(out, sh, pat->plan);
+}
+
+int cand_eval(struct docset *out, const struct shard *sh, const struct run *r, const struct qx *x)
+{
+	bool is_and = x->op == QN_AND;
+	const struct atom *a;
+	int err = 0;
+
+	docset_start(out, true);
+	if (r->type == QT_REPO)
+		return 0;
+	switch (x->op) {
+	case QN_PATTERN:
+	case QN_FILTER:
+		a = &r->atoms[x->atom];
+		/* A content pattern is about content only in type:file (else about names). */
+		if (a->kind == ATOM_CONTENT)
+			return r->type == QT_FILE ? cand_pattern(out, sh, a->pat) : 0;
+		return a->ops->narrow ? a->ops->narrow(out, sh, a) : 0;
+	case QN_NOT:
+		return 0;
+	case QN_AND:
+	case QN_OR:
+		break;
+	}
+	docset_start(out, is_and);
+	for (size_t i = 0; i < x->n_sub && !docset_is_settled(out, is_and); i++) {
+		struct docset sub;
+
+		if ((err = cand_eval(&sub, sh, r, x->sub[i])) < 0 ||
+		    (err = docset_combine(out, &sub, is_and)) < 0)
+			break;
+	}
+	if (err < 0 || out->is_all)
+		docset_dispose(out);
+	return err;
+}

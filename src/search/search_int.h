@@ -1,0 +1,351 @@
+/*
+ * The executor's shared structures, for the files of src/search/ only (docs/internals/search.md
+ * says which file owns what):
+ *
+ *   compile.c     query -> atoms and a boolean expression (struct qx), cheapest operands first
+ *   candidates.c  posting lists -> candidate documents (struct docset and its algebra)
+ *   verify.c      per document: the expression's value, matching lines, merged line records
+ *   filters.c     what each filter does (the table search dispatches through)
+ *   rank.c        the ranking score of a file and the order candidates are scanned in
+ *   branches.c    which branches a search covers and which a result is on
+ *   search.c      the run: workers, limits, memory, and handing results out in order
+ */
+#ifndef TRAWL_SEARCH_SEARCH_INT_H
+#define TRAWL_SEARCH_SEARCH_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "regex/patcache.h"
+#include "search/search.h"
+#include "util/error.h"
+#include "util/vec.h"
+
+#define ERRMSG_MAX 512
+
+struct file_rec {
+	const char *path;
+	size_t path_len;
+	uint64_t n_lines;
+	size_t first_line; /* index into the shard's lines */
+	enum search_kind kind;
+	uint16_t lang;
+	double score;
+	const uint8_t *content; /* as matched: after a byte order mark */
+	size_t content_len;
+	size_t first_branch; /* into the job's branch names */
+	size_t n_branches;
+};
+
+struct line_rec {
+	uint64_t lineno;
+	const uint8_t *text;
+	size_t len;
+	size_t first_range;
+	size_t n_ranges;
+};
+
+struct run;
+
+/* One shard's search: what a worker found in it, until the calling thread hands it out. */
+struct job {
+	struct run *r;
+	size_t mem;           /* bytes of its arrays, counted in run.mem */
+	bool is_done;
+	int err;
+	char errmsg[ERRMSG_MAX];
+	struct file_rec *files;
+	size_t n_files, cap_files;
+	struct line_rec *lines;
+	size_t n_lines, cap_lines;
+	struct match_range *ranges;
+	size_t n_ranges, cap_ranges;
+	uint64_t candidates;
+	uint64_t bytes;
+	bool is_searched;
+	bool is_rev_missing;  /* rev: names no branch of this shard's repository */
+	const char **branch_names; /* borrowed from the index */
+	size_t n_branch_names, cap_branch_names;
+};
+
+/*
+ * What a search evaluates per document: atoms (patterns and filters, each compiled once) and a
+ * boolean expression over them. A ripgrep-style pattern is one content atom (and a file atom
+ * for --path); a query gives one atom per pattern or filter. A filter atom does what its entry
+ * in filters.c says.
+ */
+enum atom_kind { ATOM_CONTENT, ATOM_FILTER };
+
+struct filter_ops;
+
+struct atom {
+	enum atom_kind kind;
+	const struct filter_ops *ops; /* ATOM_FILTER */
+	const struct pattern *pat; /* regex, matcher and (ATOM_CONTENT) plan; shared (patcache.h) */
+	const struct pattern *pat2; /* a filter's second regex (repo:has.file's content:) */
+	uint16_t lang;    /* lang: */
+	char *literal;    /* ATOM_CONTENT from a literal: its text, for case-exact ranking */
+	size_t literal_len;
+};
+
+struct qx {
+	enum qnode_op op; /* QN_AND, QN_OR, QN_NOT; QN_PATTERN and QN_FILTER are atoms */
+	size_t atom;
+	struct qx **sub;
+	size_t n_sub;
+};
+
+#define MAX_ATOMS (QUERY_MAX_ATOMS + 2)
+
+struct run {
+	const struct index *ix;
+	const struct search_repos *repos;
+	const struct search_opts *o;
+	struct atom atoms[MAX_ATOMS];
+	size_t n_atoms;
+	struct qx *root;
+	enum qtype type;
+	bool is_ranked;           /* a query: results ordered by score */
+	bool is_multi;            /* more than one content atom: lines are merged per file */
+	uint64_t limit;           /* --limit or count: (0 = none) */
+	double deadline_ms;       /* timeout: (0 = none) */
+	atomic_bool is_timeout;
+	double budget_at_ms;      /* search_opts.budget_ms from the start (0 = none) */
+	atomic_bool is_over_budget;
+	struct job *jobs;
+	size_t n_jobs;
+	atomic_size_t next_job;
+	atomic_uint_fast64_t found; /* matching lines found so far, for --limit */
+	atomic_bool is_cut;         /* work was skipped because --limit was reached */
+	atomic_bool stop;           /* set by the caller's side: stop all workers */
+	/*
+	 * Memory: the bytes of every job's arrays (atomic: workers grow their own jobs while the
+	 * calling thread frees emitted ones), and whether search_opts.mem_limit stopped the run.
+	 */
+	atomic_size_t mem;
+	atomic_size_t mem_peak;
+	atomic_bool is_mem_limit;
+	/*
+	 * Back-pressure: when results are handed out shard by shard, workers take shard i only
+	 * while i < n_emitted + window, so a slow consumer (a stream whose client does not read)
+	 * makes the workers wait instead of collecting the whole index ahead of it.
+	 */
+	size_t n_emitted;           /* under lock */
+	size_t window;              /* 0: no gating (ranked at the end: every job is kept) */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+struct worker {
+	struct run *r;
+	struct matcher_scratch *scratch;
+	/*
+	 * The filters decided once per repository (repo:, repo:has.*), per atom: 1 true, 0
+	 * false, -1 not known yet. Set for the shard being searched.
+	 */
+	int8_t repo_val[MAX_ATOMS];
+	size_t shard_i;           /* the shard being searched */
+	const uint64_t *sel;      /* its repository's selected branches (n_words words) */
+	size_t n_words;
+};
+
+/* A set of documents of one shard: every one, or these ids (ascending). */
+struct docset {
+	bool is_all;
+	struct u32vec ids;
+};
+
+/* One document being verified. */
+struct doc_ctx {
+	struct worker *w;
+	struct job *j;
+	const struct shard_doc *d;
+	const char *repo;
+	const uint8_t *data; /* content without a leading BOM */
+	size_t len;
+	enum matcher_text text;
+	uint64_t n_lines;    /* lines found by content atoms (stored or only counted) */
+	int err;
+};
+
+/* --- search.c: the run's clock, limits and memory --- */
+
+static inline double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * Handing out what was found when timeout: stopped the search (ranking, context lines, JSON)
+ * may go on this long past the deadline: the results found in time are the answer, and the
+ * memory limit bounds the work.
+ */
+#define HAND_OUT_GRACE_MS 1000.0
+
+/*
+ * Whether the run's budget or its timeout: deadline (plus HAND_OUT_GRACE_MS when handing out)
+ * has passed, and then stops the search or the hand-out, saying which. One clock read: this
+ * runs per matching line, hence inline.
+ */
+static inline bool is_out_of_time(struct run *r, bool is_hand_out)
+{
+	double now;
+
+	if (r->budget_at_ms <= 0 && r->deadline_ms <= 0)
+		return false;
+	now = now_ms();
+	if (r->budget_at_ms > 0 && now > r->budget_at_ms) {
+		atomic_store_explicit(&r->is_over_budget, true, memory_order_relaxed);
+		atomic_store_explicit(&r->stop, true, memory_order_relaxed);
+		return true;
+	}
+	if (r->deadline_ms <= 0 || now <= r->deadline_ms + (is_hand_out ? HAND_OUT_GRACE_MS : 0))
+		return false;
+	atomic_store_explicit(&r->is_timeout, true, memory_order_relaxed);
+	atomic_store_explicit(is_hand_out ? &r->stop : &r->is_cut, true, memory_order_relaxed);
+	return true;
+}
+
+/* Whether workers should stop: canceled, out of time or memory, or --limit reached. */
+static inline bool should_stop(struct run *r)
+{
+	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+		return true;
+	if (r->o->cancel && atomic_load_explicit(r->o->cancel, memory_order_relaxed))
+		return true;
+	if (is_out_of_time(r, false))
+		return true;
+	if (atomic_load_explicit(&r->is_mem_limit, memory_order_relaxed)) {
+		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
+		return true;
+	}
+	if (r->limit && atomic_load_explicit(&r->found, memory_order_relaxed) >= r->limit) {
+		/* Callers ask only when work remains: it is skipped, so more lines may exist. */
+		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
+		return true;
+	}
+	return false;
+}
+
+int job_grow_slow(struct job *j, void **p, size_t *cap, size_t need, size_t elem);
+
+/*
+ * Grows one of job j's arrays to hold need elements. The bytes are counted against the run's
+ * memory limit: past it the run stops (is_mem_limit, ELIMIT) and keeps what it found.
+ */
+static inline int job_grow(struct job *j, void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	return job_grow_slow(j, p, cap, need, elem);
+}
+
+/* --- compile.c --- */
+
+/*
+ * Compiles o (a query or one pattern) into r's atoms and expression, and sets r's type, limit,
+ * deadline, is_ranked and is_multi. Errors carry the query position (EINVAL, ELIMIT, ENOMEM,
+ * ETIMEOUT when compiling passes the deadline). compile_free releases what it made.
+ */
+int compile_run(struct run *r, const struct search_opts *o);
+void compile_free(struct run *r);
+/* The earlier of the query's deadline and the run's budget (0: neither). */
+double compile_deadline(const struct run *r);
+/* Compiles pat[0..len) into *pat_out through the pattern cache (with a trigram plan if asked). */
+int compile_atom(const struct pattern **pat_out, const struct run *r, const char *pat, size_t len,
+		 unsigned flags, bool want_plan);
+
+/* --- candidates.c --- */
+
+void docset_dispose(struct docset *d);
+/* A trigram query's documents in sh (ECORRUPT, ENOMEM). */
+int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q);
+/* The documents of sh the expression x may hold (each content atom narrowed by its postings). */
+int cand_eval(struct docset *out, const struct shard *sh, const struct run *r, const struct qx *x);
+/* A content regex's candidates in sh: through the posting masks when it is a literal. */
+int cand_pattern(struct docset *out, const struct shard *sh, const struct pattern *pat);
+
+/* --- verify.c --- */
+
+/* Whether pattern pat matches somewhere in text (a path or a repository name). */
+bool verify_text_matches(struct worker *w, const struct pattern *pat, const char *text,
+			 size_t len);
+/*
+ * Whether pat matches somewhere in document d's content (skipped documents never do); ECORRUPT
+ * or the matcher's error in *err.
+ */
+bool verify_doc_matches(struct worker *w, const struct pattern *pat, const struct shard_doc *d,
+			int *err);
+/* The expression's value for the repository alone: 1 true, 0 false, -1 depends on the file. */
+int verify_eval_static(const struct worker *w, const struct qx *x);
+/*
+ * The expression's value for the document. Content atoms in a positive position collect their
+ * matching lines (when want_lines); errors go to dc->err.
+ */
+bool verify_eval(struct doc_ctx *dc, const struct qx *x, bool want_lines);
+/* Verifies document d of repo into j (a file record with its lines when it matches). */
+int verify_doc(struct worker *w, struct job *j, const struct shard_doc *d, const char *repo);
+
+/* --- filters.c --- */
+
+/*
+ * A filter of the query language, as the executor runs it. The query side of the same filter
+ * (its names, how its value parses, its description) is its row in query/fields.c.
+ */
+struct filter_ops {
+	enum qfilter_kind kind;
+	/* Whether it only looks at names (not at content): evaluated before content patterns. */
+	bool is_cheap;
+	/* Whether its value is decided once per repository (worker.repo_val) before any file. */
+	bool is_per_repo;
+	/* Prepares atom a from node n: compiles its regexes, keeps its language. */
+	int (*compile)(struct atom *a, const struct run *r, const struct qnode *n,
+		       unsigned case_flags);
+	/*
+	 * Per repository (is_per_repo): its value for shard w->shard_i's repository, or an error.
+	 * needs_docs: it looks at the repository's documents on the selected branches (w->sel),
+	 * so it runs after the branch selection; the others run before it.
+	 */
+	bool needs_docs;
+	int (*eval_repo)(bool *out, struct worker *w, const struct atom *a, const char *repo);
+	/* Per document (otherwise); errors go to dc->err. */
+	bool (*eval_doc)(struct doc_ctx *dc, const struct atom *a);
+	/*
+	 * Optional: the documents of sh it can be true for (a superset), from the posting lists;
+	 * candidates.c intersects it in like a content pattern's.
+	 */
+	int (*narrow)(struct docset *out, const struct shard *sh, const struct atom *a);
+};
+
+/* The executor's entry for a filter kind. */
+const struct filter_ops *filter_ops_of(enum qfilter_kind kind);
+/* The --path filter (a file: over the relative path, case-sensitive). */
+int filter_path_atom(struct atom *a, const struct run *r, const char *regex);
+
+/* --- rank.c --- */
+
+/* The ranking score of a matching file (docs/query-syntax.md, "Ranking"). */
+double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr);
+/* Orders candidate ids (every document of sh when is_all) by the kind of their path. */
+int rank_order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n_docs, bool is_all,
+			  bool is_resident);
+
+/* --- branches.c --- */
+
+/*
+ * The branches of repository e a search covers (rev:'s, or the default one), as a bitset. False
+ * when none: rev: names no branch of it.
+ */
+bool branches_select(uint64_t *sel, size_t n_words, const struct run *r,
+		     const struct index_repo_entry *e);
+/* Whether document id of shard i is on a selected branch; *on gets all of its branches. */
+bool branches_doc_selected(uint64_t *on, const uint64_t *sel, size_t n_words, const struct run *r,
+			   size_t shard_i, uint32_t id, const struct shard_doc *d);
+/* Records the names of the branches in on for the file just added to j. */
+int branches_note(struct job *j, const struct index_repo_entry *e, const uint64_t *on);
+
+#endif
