@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "util/editdist.h"
 #include "util/error.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -940,72 +941,13 @@ size_t lang_count(void)
 }
 
 /*
- * Optimal string alignment distance (Levenshtein plus swapping two neighbours, so "pyhton" is one
- * step from "python"), giving up once every alignment exceeds `limit`. Both strings are at most
- * LANG_NAME_MAX bytes.
- */
-static size_t edit_distance(const char *a, size_t n_a, const char *b, size_t n_b, size_t limit)
-{
-	uint8_t rows[3][LANG_NAME_MAX + 1];
-	uint8_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2], *spare;
-
-	if ((n_a > n_b ? n_a - n_b : n_b - n_a) > limit)
-		return limit + 1;
-	for (size_t j = 0; j <= n_b; j++)
-		prev[j] = (uint8_t)j;
-	for (size_t i = 1; i <= n_a; i++) {
-		uint8_t row_min;
-
-		cur[0] = (uint8_t)i;
-		row_min = cur[0];
-		for (size_t j = 1; j <= n_b; j++) {
-			uint8_t cost = a[i - 1] != b[j - 1];
-			uint8_t d = prev[j - 1] + cost;
-
-			if (prev[j] + 1 < d)
-				d = prev[j] + 1;
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    prev2[j - 2] + 1 < d)
-				d = prev2[j - 2] + 1;
-			cur[j] = d;
-			if (d < row_min)
-				row_min = d;
-		}
-		if (row_min > limit)
-			return limit + 1;
-		spare = prev2;
-		prev2 = prev;
-		prev = cur;
-		cur = spare;
-	}
-	return prev[n_b];
-}
-
-/*
- * How many edits a suggestion may be away: none for one- and two-letter input (any short alias
- * would be "close", which helps nobody), then about one edit per three letters.
- */
-static size_t suggestion_limit(size_t len)
-{
-	if (len < 3)
-		return 0;
-	if (len <= 5)
-		return 1;
-	if (len <= 8)
-		return 2;
-	return 3;
-}
-
-/*
  * The language whose name or alias is nearest to `lower`. Among equally near ones, the one whose
  * length is closest wins ("rsut" is a swap away from "rust", a deletion away from "rst"), then the
  * first in alias order.
  */
 static const char *closest_name(const char *lower, size_t len)
 {
-	size_t limit = suggestion_limit(len), best = limit + 1, best_skew = SIZE_MAX;
+	size_t limit = editdist_limit(len), best = limit + 1, best_skew = SIZE_MAX;
 	uint16_t best_id = LANG_UNKNOWN;
 
 	if (limit == 0)
@@ -1013,7 +955,7 @@ static const char *closest_name(const char *lower, size_t len)
 	for (size_t i = 0; i < ARRAY_LEN(alias_table); i++) {
 		const char *key = alias_table[i].key;
 		size_t n = strlen(key), skew = n > len ? n - len : len - n;
-		size_t d = edit_distance(lower, len, key, n, best < limit ? best : limit);
+		size_t d = editdist(lower, len, key, n, best < limit ? best : limit);
 
 		if (d < best || (d == best && d <= limit && skew < best_skew)) {
 			best = d;

@@ -24,7 +24,9 @@
 #include "query/lang.h"
 #include "query/query.h"
 #include "regex/regex.h"
+#include "util/editdist.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 enum mode { MODE_KEYWORD, MODE_REGEXP, MODE_LITERAL };
 
@@ -165,47 +167,6 @@ static const char *shown(char dst[200], const char *s, size_t n)
 	dst[o++] = '"';
 	dst[o] = 0;
 	return dst;
-}
-
-/* The position of the first byte that is not valid UTF-8, or NO_POS. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		size_t k;
-		unsigned cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (n - i <= k)
-			return i;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + j] & 0x3fu);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += k + 1;
-	}
-	return NO_POS;
 }
 
 /* ---- tokenizer ---- */
@@ -1415,38 +1376,11 @@ out:
 	return err;
 }
 
-/* Levenshtein distance of two short lower-case-folded strings, or a big number. */
-static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
-{
-	size_t row[32], prev, tmp;
-
-	if (na >= 31 || nb >= 31)
-		return 100;
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t best = prev + (lower(a[i - 1]) != lower(b[j - 1]));
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[nb];
-}
-
 static int bad_filter(const struct parser *p, const struct token *t)
 {
 	const char *name = p->q + t->name_pos;
 	const char *best = NULL;
-	size_t best_d = 3;
+	size_t limit = editdist_limit(t->name_len), best_d = limit + 1;
 
 	if (t->field)
 		return fail(t->name_pos, TRAWL_EUNSUPPORTED, "the filter \"%s:\" is not supported",
@@ -1463,7 +1397,7 @@ static int bad_filter(const struct parser *p, const struct token *t)
 				/* One-letter aliases would match almost anything short. */
 				if (!cand || f->id == FD_UNSUPPORTED || strlen(cand) < 3)
 					continue;
-				d = edit_distance(name, t->name_len, cand, strlen(cand));
+				d = editdist(name, t->name_len, cand, strlen(cand), limit);
 				if (d < best_d) {
 					best_d = d;
 					best = cand;
@@ -1703,7 +1637,7 @@ int query_parse(struct query **out, const char *q, size_t len)
 			    QUERY_MAX_LEN);
 	if (len && (nul = memchr(q, 0, len)) != NULL)
 		return fail((size_t)(nul - q), TRAWL_EINVAL, "the query contains a NUL byte");
-	if ((bad = utf8_invalid_at((const unsigned char *)q, len)) != NO_POS)
+	if ((bad = utf8_invalid_at((const uint8_t *)q, len)) != len)
 		return fail(bad, TRAWL_EINVAL, "the query is not valid UTF-8");
 	if (!(qr = calloc(1, sizeof(*qr))))
 		return fail(0, TRAWL_ENOMEM, "out of memory");
