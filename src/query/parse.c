@@ -24,6 +24,7 @@
 #include "query/lang.h"
 #include "query/query.h"
 #include "regex/regex.h"
+#include "util/array.h"
 #include "util/editdist.h"
 #include "util/error.h"
 #include "util/utf8.h"
@@ -221,15 +222,10 @@ static size_t scan_delimited(const char *q, size_t len, size_t i, bool allow_emp
 
 static int push_token(struct parser *p, const struct token *t)
 {
-	if (p->n_toks == p->cap_toks) {
-		size_t cap = p->cap_toks ? p->cap_toks * 2 : 32;
-		struct token *v = realloc(p->toks, cap * sizeof(*v));
+	int err = ARRAY_GROW(&p->toks, &p->cap_toks, p->n_toks + 1);
 
-		if (!v)
-			return fail(0, TRAWL_ENOMEM, "out of memory");
-		p->toks = v;
-		p->cap_toks = cap;
-	}
+	if (err < 0)
+		return fail(0, err, "out of memory");
 	p->toks[p->n_toks++] = *t;
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
+#include "util/array.h"
 #include "util/error.h"
 
 void cset_init(struct cset *s)
@@ -24,22 +25,9 @@ void cset_dispose(struct cset *s)
 
 static int reserve(struct cset *s, size_t n)
 {
-	struct crange *r;
-	size_t cap;
-
 	if (s->n + n <= s->cap)
 		return 0;
-	cap = s->cap ? s->cap * 2 : 8;
-	while (cap < s->n + n)
-		cap *= 2;
-	r = realloc(s->r, cap * sizeof(*r));
-	if (!r) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
-	s->r = r;
-	s->cap = cap;
-	return 0;
+	return ARRAY_GROW(&s->r, &s->cap, s->n + n);
 }
 
 /* Index of the first range whose hi + 1 >= cp (the first range cp could touch). */

@@ -13,6 +13,7 @@
 
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
+#include "util/array.h"
 #include "util/error.h"
 #include "util/hex.h"
 #include "util/utf8.h"
@@ -52,15 +53,8 @@ static int new_node(struct re_node **out, struct parser *ps, enum re_op op, size
 	*out = NULL;
 	if (re->n_nodes >= REGEX_MAX_NODES)
 		return fail(pos, TRAWL_ELIMIT, "pattern too complex (more than 10000 elements)");
-	if (re->n_nodes == re->cap_nodes) {
-		size_t cap = re->cap_nodes ? re->cap_nodes * 2 : 32;
-		struct re_node **v = realloc(re->nodes, cap * sizeof(*v));
-
-		if (!v)
-			return fail(pos, TRAWL_ENOMEM, "out of memory");
-		re->nodes = v;
-		re->cap_nodes = cap;
-	}
+	if (ARRAY_GROW(&re->nodes, &re->cap_nodes, re->n_nodes + 1) < 0)
+		return fail(pos, TRAWL_ENOMEM, "out of memory");
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return fail(pos, TRAWL_ENOMEM, "out of memory");

@@ -9,6 +9,7 @@
 
 #include "regex/regex_int.h"
 #include "regex/unicode.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/utf8.h"
@@ -45,21 +46,15 @@ struct verifier {
 
 static int emit(struct verifier *v, struct inst in, uint32_t *at)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct inst *p;
+	int err;
 
-		if (v->n >= VERIFY_MAX_INSTS) {
-			error_set("pattern too large for the exact line verifier (more than %u states)",
-				  VERIFY_MAX_INSTS);
-			return TRAWL_ELIMIT;
-		}
-		p = realloc(v->prog, cap * sizeof(*p));
-		if (!p)
-			return error_nomem("building the line verifier");
-		v->prog = p;
-		v->cap = cap;
+	if (v->n >= VERIFY_MAX_INSTS) {
+		error_set("pattern too large for the exact line verifier (more than %u states)",
+			  VERIFY_MAX_INSTS);
+		return TRAWL_ELIMIT;
 	}
+	if ((err = ARRAY_GROW(&v->prog, &v->cap, v->n + 1)) < 0)
+		return err;
 	if (at)
 		*at = (uint32_t)v->n;
 	v->prog[v->n++] = in;
