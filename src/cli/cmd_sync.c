@@ -62,17 +62,13 @@ static void sync_indexed_dispose(struct sync_indexed *x)
 /* Copies the branches indexed (with their commits) of one run into x. */
 static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_result *res)
 {
-	if (res->n_branches && !(x->branches = calloc(res->n_branches, sizeof(*x->branches)))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (res->n_branches && !(x->branches = calloc(res->n_branches, sizeof(*x->branches))))
+		return error_nomem(NULL);
 	for (size_t i = 0; i < res->n_branches; i++, x->n_branches++) {
 		struct store_branch *b = &x->branches[i];
 
-		if (!(b->name = strdup(res->branches[i].name))) {
-			error_set("out of memory");
-			return TRAWL_ENOMEM;
-		}
+		if (!(b->name = strdup(res->branches[i].name)))
+			return error_nomem(NULL);
 		snprintf(b->commit, sizeof(b->commit), "%s", res->branches[i].commit);
 		b->is_default = res->branches[i].is_default;
 	}

@@ -63,8 +63,7 @@ int datadir_init(struct datadir *d, const char *dir, bool create)
 	if (!d->root || !d->db || !d->repos || !d->index || !d->credentials || !d->known_hosts ||
 	    !d->lock) {
 		datadir_dispose(d);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	if (!create && stat(dir, &sb) < 0) {
 		error_set("no data directory %s (trawl repo add creates one; --data DIR or "

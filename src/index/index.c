@@ -64,12 +64,6 @@ struct index {
 	struct manifest m;
 };
 
-static int nomem(void)
-{
-	error_set("out of memory");
-	return TRAWL_ENOMEM;
-}
-
 /*
  * SECURITY: a shard name from a MANIFEST is joined to the index directory, opened and, on
  * replacement, unlinked: it must name a file directly inside the directory. No '/', no leading
@@ -205,7 +199,7 @@ static int parse_branches(struct index_repo_entry *e, json_t *arr)
 {
 	e->branches = calloc(json_array_size(arr) + 1, sizeof(*e->branches));
 	if (!e->branches)
-		return nomem();
+		return error_nomem(NULL);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *b = json_array_get(arr, i), *nm = json_object_get(b, "name"),
 		       *commit = json_object_get(b, "commit"), *def = json_object_get(b, "default");
@@ -220,7 +214,7 @@ static int parse_branches(struct index_repo_entry *e, json_t *arr)
 			return TRAWL_EINVAL;
 		}
 		if (!(ib->name = strdup(json_string_value(nm))))
-			return nomem();
+			return error_nomem(NULL);
 		e->n_branches++;
 		if (commit)
 			memcpy(ib->commit, json_string_value(commit), json_string_length(commit) + 1);
@@ -234,7 +228,7 @@ static int parse_overlay(struct index_repo_entry *e, json_t *arr)
 {
 	e->overlay = calloc(json_array_size(arr) + 1, sizeof(*e->overlay));
 	if (!e->overlay)
-		return nomem();
+		return error_nomem(NULL);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *o = json_array_get(arr, i), *sh = json_object_get(o, "shard"),
 		       *doc = json_object_get(o, "doc"), *br = json_object_get(o, "branches");
@@ -254,7 +248,7 @@ static int parse_overlay(struct index_repo_entry *e, json_t *arr)
 		io->branches = calloc(json_array_size(br) + 1, sizeof(*io->branches));
 		e->n_overlay++;
 		if (!io->branches)
-			return nomem();
+			return error_nomem(NULL);
 		for (size_t j = 0; j < json_array_size(br); j++) {
 			json_t *x = json_array_get(br, j);
 
@@ -343,7 +337,7 @@ static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t 
 	e->name = strdup(json_string_value(name));
 	e->shards = calloc(json_array_size(shards) + 1, sizeof(*e->shards));
 	if (!e->name || !e->shards)
-		return nomem();
+		return error_nomem(NULL);
 	for (size_t j = 0; j < json_array_size(shards); j++) {
 		json_t *s = json_array_get(shards, j);
 
@@ -357,7 +351,7 @@ static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t 
 			return TRAWL_ECORRUPT;
 		}
 		if (!(e->shards[j] = strdup(json_string_value(s))))
-			return nomem();
+			return error_nomem(NULL);
 		e->n_shards++;
 	}
 	return parse_git_keys(e, where, r);
@@ -394,7 +388,7 @@ static int manifest_parse(struct manifest *m, const char *where, const char *tex
 	}
 	m->repos = calloc(json_array_size(repos) + 1, sizeof(*m->repos));
 	if (!m->repos) {
-		err = nomem();
+		err = error_nomem(NULL);
 		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(repos); i++) {
@@ -419,7 +413,7 @@ static int manifest_read(struct manifest *m, const char *dir)
 	m->repos = NULL;
 	m->n_repos = 0;
 	if (!path)
-		return nomem();
+		return error_nomem(NULL);
 	err = file_read_all(&text, &len, path, MANIFEST_MAX);
 	if (err == TRAWL_ENOTFOUND)
 		error_set("%s: no trawl index here (no %s)", dir, MANIFEST_NAME);
@@ -432,7 +426,7 @@ static int manifest_read(struct manifest *m, const char *dir)
 
 static int set_new(json_t *obj, const char *key, json_t *v)
 {
-	return v && json_object_set_new(obj, key, v) == 0 ? 0 : nomem();
+	return v && json_object_set_new(obj, key, v) == 0 ? 0 : error_nomem(NULL);
 }
 
 /* The git keys of an entry (none for a directory: no branches, no overlay, all base). */
@@ -457,7 +451,7 @@ static int write_git_keys(json_t *r, const struct index_repo_entry *e)
 		    (err = set_new(o, "name", json_string(b->name))) < 0 ||
 		    (err = set_new(o, "commit", json_string(b->commit))) < 0 ||
 		    (err = set_new(o, "default", json_boolean(b->is_default))) < 0)
-			return nomem();
+			return error_nomem(NULL);
 	}
 	for (size_t i = 0; i < e->n_overlay; i++) {
 		const struct index_overlay *ov = &e->overlay[i];
@@ -467,10 +461,10 @@ static int write_git_keys(json_t *r, const struct index_repo_entry *e)
 		    (err = set_new(o, "shard", json_string(e->shards[ov->shard]))) < 0 ||
 		    (err = set_new(o, "doc", json_integer(ov->doc))) < 0 ||
 		    (err = set_new(o, "branches", br)) < 0)
-			return nomem();
+			return error_nomem(NULL);
 		for (size_t k = 0; k < ov->n_branches; k++)
 			if (json_array_append_new(br, json_integer(ov->branches[k])) < 0)
-				return nomem();
+				return error_nomem(NULL);
 	}
 	return 0;
 }
@@ -483,7 +477,7 @@ static int manifest_write(const struct manifest *m, const char *dir)
 
 	if (!root || !repos || !path || json_object_set_new(root, "version",
 							    json_integer(MANIFEST_VERSION)) < 0) {
-		err = nomem();
+		err = error_nomem(NULL);
 		goto out;
 	}
 	for (size_t i = 0; i < m->n_repos; i++) {
@@ -493,17 +487,17 @@ static int manifest_write(const struct manifest *m, const char *dir)
 		if (!r || !shards || json_array_append_new(repos, r) < 0) {
 			json_decref(r);
 			json_decref(shards);
-			err = nomem();
+			err = error_nomem(NULL);
 			goto out;
 		}
 		if (json_object_set_new(r, "name", json_string(e->name)) < 0 ||
 		    json_object_set_new(r, "shards", shards) < 0) {
-			err = nomem();
+			err = error_nomem(NULL);
 			goto out;
 		}
 		for (size_t j = 0; j < e->n_shards; j++)
 			if (json_array_append_new(shards, json_string(e->shards[j])) < 0) {
-				err = nomem();
+				err = error_nomem(NULL);
 				goto out;
 			}
 		if ((err = write_git_keys(r, e)) < 0)
@@ -511,7 +505,7 @@ static int manifest_write(const struct manifest *m, const char *dir)
 	}
 	if (json_object_set(root, "repos", repos) < 0 ||
 	    !(text = json_dumps(root, JSON_INDENT(2)))) {
-		err = nomem();
+		err = error_nomem(NULL);
 		goto out;
 	}
 	err = file_write_atomic(path, text, strlen(text));
@@ -535,7 +529,7 @@ static int lock_take_file(int *fd, const char *dir, const char *name, int kind, 
 
 	*fd = -1;
 	if (!path)
-		return nomem();
+		return error_nomem(NULL);
 	*fd = create ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)
 		     : open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0) {
@@ -584,7 +578,7 @@ static int info_init(struct shard_info *si, const struct index_repo_entry *e, si
 	si->entry = e;
 	si->map = calloc(nb ? nb : 1, sizeof(*si->map));
 	if (!si->map)
-		return nomem();
+		return error_nomem(NULL);
 	for (uint32_t b = 0; b < nb; b++) {
 		size_t len;
 		const char *name = shard_branch(sh, b, &len);
@@ -621,7 +615,7 @@ int index_open(struct index **out, const char *dir)
 	*out = NULL;
 	ix = calloc(1, sizeof(*ix));
 	if (!ix)
-		return nomem();
+		return error_nomem(NULL);
 	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
 	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 ||
 	    (err = manifest_read(&ix->m, dir)) < 0)
@@ -631,7 +625,7 @@ int index_open(struct index **out, const char *dir)
 	if (!(ix->dir = strdup(dir)) ||
 	    !(ix->shards = calloc(total ? total : 1, sizeof(*ix->shards))) ||
 	    !(ix->info = calloc(total ? total : 1, sizeof(*ix->info)))) {
-		err = nomem();
+		err = error_nomem(NULL);
 		goto out;
 	}
 	for (size_t i = 0; i < ix->m.n_repos; i++) {
@@ -642,7 +636,7 @@ int index_open(struct index **out, const char *dir)
 			struct shard *sh = NULL;
 
 			if (!path) {
-				err = nomem();
+				err = error_nomem(NULL);
 				goto out;
 			}
 			err = shard_open(&sh, path);
@@ -790,11 +784,11 @@ static int copy_git_keys(struct index_repo_entry *e, const struct index_repo_ent
 	e->branches = calloc(src->n_branches + 1, sizeof(*e->branches));
 	e->overlay = calloc(src->n_overlay + 1, sizeof(*e->overlay));
 	if (!e->branches || !e->overlay)
-		return nomem();
+		return error_nomem(NULL);
 	for (size_t i = 0; i < src->n_branches; i++) {
 		e->branches[i] = src->branches[i];
 		if (!(e->branches[i].name = strdup(src->branches[i].name)))
-			return nomem();
+			return error_nomem(NULL);
 		e->n_branches++;
 	}
 	for (size_t i = 0; i < src->n_overlay; i++) {
@@ -806,7 +800,7 @@ static int copy_git_keys(struct index_repo_entry *e, const struct index_repo_ent
 		e->n_overlay++;
 		if (!c->branches) {
 			c->n_branches = 0;
-			return nomem();
+			return error_nomem(NULL);
 		}
 		if (o->n_branches)
 			memcpy(c->branches, o->branches, o->n_branches * sizeof(*c->branches));
@@ -828,7 +822,7 @@ static int new_entry(struct index_repo_entry *e, const struct manifest *m,
 	e->name = strdup(name);
 	e->shards = calloc(n_files + 1, sizeof(*e->shards));
 	if (!e->name || !e->shards)
-		return nomem();
+		return error_nomem(NULL);
 	for (size_t i = 0; i < n_files; i++) {
 		const struct index_repo_entry *owner = manifest_owner(m, files[i]);
 
@@ -846,7 +840,7 @@ static int new_entry(struct index_repo_entry *e, const struct manifest *m,
 				return TRAWL_EINVAL;
 			}
 		if (!(e->shards[i] = strdup(files[i])))
-			return nomem();
+			return error_nomem(NULL);
 		e->n_shards++;
 	}
 	return copy_git_keys(e, src);
@@ -909,7 +903,7 @@ static int commit_entry(const char *dir, const struct index_repo_entry *e,
 		struct index_repo_entry *v = realloc(m.repos, (m.n_repos + 1) * sizeof(*v));
 
 		if (!v) {
-			err = nomem();
+			err = error_nomem(NULL);
 			goto out;
 		}
 		m.repos = v;

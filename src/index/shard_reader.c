@@ -424,10 +424,8 @@ static int check_meta(struct shard *sh)
 	if (memchr(m + SHARD_META_FIXED, 0, repo_len))
 		return corrupt(sh, "section META: repository name holds a NUL byte");
 	sh->repo = strndup((const char *)m + SHARD_META_FIXED, repo_len);
-	if (!sh->repo) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!sh->repo)
+		return error_nomem(NULL);
 	if (sh->n_trigrams > TRIGRAM_SPACE)
 		return corrupt(sh, "%u trigrams, more than there are (%u)", sh->n_trigrams,
 			       TRIGRAM_SPACE);
@@ -492,10 +490,8 @@ static int check_branches(struct shard *sh)
 		return corrupt(sh, "section BRANCHES: %u branches cannot fit %llu bytes", s->count,
 			       (unsigned long long)s->length);
 	sh->branch_off = calloc((size_t)s->count + 1, sizeof(*sh->branch_off));
-	if (!sh->branch_off) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!sh->branch_off)
+		return error_nomem(NULL);
 	for (uint32_t i = 0; i < s->count; i++) {
 		uint32_t len;
 

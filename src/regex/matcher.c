@@ -327,10 +327,8 @@ int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms
 
 	*out = NULL;
 	m = calloc(1, sizeof(*m));
-	if (!m) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!m)
+		return error_nomem(NULL);
 	m->re = re;
 	pthread_mutex_init(&m->lock, NULL);
 	{
@@ -392,10 +390,8 @@ bool matcher_is_text_blind(const struct matcher *m)
 int matcher_scratch_new(struct matcher_scratch **out)
 {
 	*out = calloc(1, sizeof(**out));
-	if (!*out) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!*out)
+		return error_nomem(NULL);
 	return 0;
 }
 

@@ -71,10 +71,8 @@ static int add_sub(struct re_node *n, struct re_node *sub)
 
 	if ((n->n_sub & (n->n_sub - 1)) == 0) { /* grow at powers of two */
 		v = realloc(n->sub, (n->n_sub ? n->n_sub * 2 : 1) * sizeof(*v));
-		if (!v) {
-			error_set("out of memory");
-			return TRAWL_ENOMEM;
-		}
+		if (!v)
+			return error_nomem(NULL);
 		n->sub = v;
 	}
 	n->sub[n->n_sub++] = sub;

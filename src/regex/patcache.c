@@ -45,8 +45,7 @@ static int entry_compile(struct entry **out, const char *pat, size_t len, unsign
 	*out = NULL;
 	if (!e || !(e->key = malloc(len ? len : 1))) {
 		free(e);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	memcpy(e->key, pat, len);
 	e->key_len = len;

@@ -89,10 +89,8 @@ static int compile_literal(struct verifier *v, const struct re_node *n)
 	if (!n->is_fold)
 		return emit(v, (struct inst){ .op = I_CHAR, .cp = n->cp }, NULL);
 	f = realloc(v->folds, (v->n_folds + 1) * sizeof(*f));
-	if (!f) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!f)
+		return error_nomem(NULL);
 	v->folds = f;
 	f = &v->folds[v->n_folds++];
 	cset_init(f);
@@ -111,10 +109,8 @@ static int compile_alt(struct verifier *v, const struct re_node *n)
 	uint32_t *jumps = calloc(n->n_sub, sizeof(*jumps));
 	int err = 0;
 
-	if (!jumps) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!jumps)
+		return error_nomem(NULL);
 	for (size_t i = 0; i < n->n_sub && err == 0; i++) {
 		uint32_t split = 0;
 
@@ -165,10 +161,8 @@ static int compile_repeat(struct verifier *v, const struct re_node *n)
 		size_t n_opt = (size_t)(n->max - n->min);
 		uint32_t *splits = calloc(n_opt, sizeof(*splits));
 
-		if (!splits) {
-			error_set("out of memory");
-			return TRAWL_ENOMEM;
-		}
+		if (!splits)
+			return error_nomem(NULL);
 		err = 0;
 		for (size_t i = 0; i < n_opt && err == 0; i++)
 			if ((err = emit(v, (struct inst){ .op = I_SPLIT }, &splits[i])) == 0)
@@ -242,10 +236,8 @@ int verifier_new(struct verifier **out, const struct regex *re)
 
 	*out = NULL;
 	v = calloc(1, sizeof(*v));
-	if (!v) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!v)
+		return error_nomem(NULL);
 	cset_init(&v->word);
 	if ((err = cset_add_perl(&v->word, 'w', true)) < 0 || (err = compile(v, regex_lines_root(re))) < 0 ||
 	    (err = emit(v, (struct inst){ .op = I_MATCH }, NULL)) < 0) {
@@ -358,10 +350,8 @@ int verify_line(const struct verifier *v, const uint8_t *line, size_t len, doubl
 	struct context c = { .is_bol = true };
 	int found = 0;
 
-	if (!mem) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!mem)
+		return error_nomem(NULL);
 	/* sparse[] may hold anything: membership checks dense[] too. */
 	set = (struct pcset){ .dense = mem, .sparse = mem + v->n };
 	pending = mem + 2 * v->n;

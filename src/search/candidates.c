@@ -166,10 +166,8 @@ int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
 		break;
 	}
 	order = malloc(q->n_sub * sizeof(*order));
-	if (!order) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!order)
+		return error_nomem(NULL);
 	for (size_t i = 0; i < q->n_sub; i++) {
 		order[i].q = q->sub[i];
 		order[i].cost = is_and ? tq_cost(sh, q->sub[i]) : 0;

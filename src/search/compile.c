@@ -161,8 +161,7 @@ static int build_query(struct qx **out, struct run *r, const struct qnode *n, un
 	*out = x;
 	return 0;
 nomem:
-	error_set("out of memory");
-	return TRAWL_ENOMEM;
+	return error_nomem(NULL);
 }
 
 int compile_run(struct run *r, const struct search_opts *o)
@@ -195,8 +194,7 @@ int compile_run(struct run *r, const struct search_opts *o)
 
 			if (!and || r->n_atoms == MAX_ATOMS) {
 				free(and);
-				error_set("out of memory");
-				return TRAWL_ENOMEM;
+				return error_nomem(NULL);
 			}
 			r->n_atoms++;
 			if ((err = filter_path_atom(a, r, o->path_regex)) < 0) {
@@ -209,10 +207,8 @@ int compile_run(struct run *r, const struct search_opts *o)
 			and->sub[1] = qx_new(QN_FILTER, r->n_atoms - 1, 0);
 			and->n_sub = 2;
 			r->root = and;
-			if (!and->sub[1]) {
-				error_set("out of memory");
-				return TRAWL_ENOMEM;
-			}
+			if (!and->sub[1])
+				return error_nomem(NULL);
 		}
 	} else {
 		struct atom *a = &r->atoms[0];
@@ -243,8 +239,7 @@ int compile_run(struct run *r, const struct search_opts *o)
 		r->type = QT_PATH; /* only filters: the files that pass them are the results */
 	return 0;
 nomem:
-	error_set("out of memory");
-	return TRAWL_ENOMEM;
+	return error_nomem(NULL);
 }
 
 /* The calling thread is done with jobs [0, n): workers may take the shards after them. */

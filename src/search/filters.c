@@ -103,10 +103,8 @@ static int repo_has(bool *out, struct worker *w, const struct pattern *path,
 	int err = 0;
 
 	*out = false;
-	if (e->n_branches && !(on = calloc(w->n_words, sizeof(*on)))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (e->n_branches && !(on = calloc(w->n_words, sizeof(*on))))
+		return error_nomem(NULL);
 	for (size_t k = 0; k < index_n_shards(r->ix) && !*out && err == 0; k++) {
 		const struct shard *sh = index_shard(r->ix, k);
 		struct docset cand = { .is_all = true };

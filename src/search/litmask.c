@@ -137,10 +137,8 @@ static int occurrences(struct occ **out, size_t *n_out, const struct shard *sh,
 	struct occ *v = malloc(n * sizeof(*v));
 
 	*out = NULL;
-	if (!v) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!v)
+		return error_nomem(NULL);
 	*out = v;
 	*n_out = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -121,8 +121,7 @@ int rank_order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n
 	rank = malloc(n ? n : 1);
 	if (!rank || (err = u32vec_reserve(&out, n)) < 0) {
 		free(rank);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	for (size_t i = 0; i < n; i++)
 		rank[i] = (uint8_t)kind_rank(sh, ranks, is_all ? (uint32_t)i : ids->v[i]);

@@ -114,8 +114,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	if (!sel || !on) {
 		free(sel);
 		free(on);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	if (e->n_branches ? !branches_select(sel, n_words, r, e)
 			  : r->o->query && r->o->query->rev) {
@@ -329,10 +328,8 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 			break;
 		if (o->want_lines && sf.n_lines) {
 			lines = malloc(sf.n_lines * sizeof(*lines));
-			if (!lines) {
-				error_set("out of memory");
-				return TRAWL_ENOMEM;
-			}
+			if (!lines)
+				return error_nomem(NULL);
 			for (size_t k = 0; k < sf.n_lines; k++) {
 				struct line_rec *lr = &j->lines[fr->first_line + k];
 
@@ -369,10 +366,8 @@ static int emit_job(struct run *r, struct job *j, const char *repo, struct searc
 	struct pick *picks = malloc((j->n_files ? j->n_files : 1) * sizeof(*picks));
 	int ret;
 
-	if (!picks) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!picks)
+		return error_nomem(NULL);
 	for (size_t f = 0; f < j->n_files; f++)
 		picks[f] = (struct pick){ j, &j->files[f], repo };
 	ret = emit_files(r, picks, j->n_files, st, fn, arg);
@@ -414,10 +409,8 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct search_s
 
 	for (size_t i = first; i < last; i++)
 		n += r->jobs[i].n_files;
-	if (!(picks = malloc((n ? n : 1) * sizeof(*picks)))) {
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
-	}
+	if (!(picks = malloc((n ? n : 1) * sizeof(*picks))))
+		return error_nomem(NULL);
 	n = 0;
 	for (size_t i = first; i < last; i++)
 		for (size_t f = 0; f < r->jobs[i].n_files; f++)

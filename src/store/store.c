@@ -351,8 +351,7 @@ int store_open(struct store **out, const char *path)
 	*out = NULL;
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
-		error_set("out of memory");
-		return TRAWL_ENOMEM;
+		return error_nomem(NULL);
 	}
 	/* SECURITY: the database file is never reached through a symlink. */
 	rc = sqlite3_open_v2(path, &s->db,
