@@ -255,7 +255,7 @@ static void print_closing_alerts(const struct printer *p, const struct query *qu
 		report_timeout(query);
 	else if (p->is_count_hit && o->limit)
 		cli_errorf("stopped after %llu matching lines (--limit)", (unsigned long long)o->limit);
-	else if (p->is_count_hit)
+	else if (p->is_count_hit && query)
 		cli_errorf("stopped after %llu results (count:%llu; count:all for every one)",
 			   (unsigned long long)query->count, (unsigned long long)query->count);
 }

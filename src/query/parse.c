@@ -794,9 +794,8 @@ static int join(struct qnode **left, struct qnode *right, enum qnode_op op)
 		}
 	}
 	if ((err = node_add(x, right)) < 0) {
-		*left = x;
-		node_free(right);
-		return err;
+		l = x; /* it holds the left side now: freed below with right */
+		goto fail;
 	}
 	x->len = right->pos + right->len - x->pos;
 	*left = x;
