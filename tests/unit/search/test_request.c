@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <ftw.h>
 #include <cmocka.h>
 
 #include "build/build.h"
@@ -23,18 +22,9 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "unit/testlib.h"
 
-static char tmpdir[] = "/tmp/trawl-test-request.XXXXXX";
 static char ixdir[256];
-
-static void write_file(const char *dir, const char *name, const char *content)
-{
-	char *p = file_join(dir, name);
-
-	assert_non_null(p);
-	assert_int_equal(file_write_atomic(p, content, strlen(content)), 0);
-	free(p);
-}
 
 /* Three repositories; every file holds "word" on three lines. */
 static int setup(void **state)
@@ -43,36 +33,21 @@ static int setup(void **state)
 	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
 	struct build_stats st;
 
-	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (testlib_setup(state) < 0)
 		return -1;
-	snprintf(ixdir, sizeof(ixdir), "%s/ix", tmpdir);
+	snprintf(ixdir, sizeof(ixdir), "%s/ix", testlib_tmpdir());
 	for (size_t i = 0; i < 3; i++) {
 		char dir[256];
 
-		snprintf(dir, sizeof(dir), "%s/%s", tmpdir, repos[i]);
+		snprintf(dir, sizeof(dir), "%s/%s", testlib_tmpdir(), repos[i]);
 		file_mkdirs(dir);
-		write_file(dir, "a.txt", "word one\nword two\nword three\n");
-		write_file(dir, "b.txt", "word four\nword five\nword six\n");
-		write_file(dir, "c.txt", "word seven\nword eight\nword nine\n");
+		testlib_write_file(dir, "a.txt", "word one\nword two\nword three\n");
+		testlib_write_file(dir, "b.txt", "word four\nword five\nword six\n");
+		testlib_write_file(dir, "c.txt", "word seven\nword eight\nword nine\n");
 		if (build_dir(&st, ixdir, repos[i], dir, &o, NULL, NULL) < 0)
 			return -1;
 	}
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* A sink that records what it is given, and can stop, fill up or be late on demand. */
@@ -348,5 +323,5 @@ int main(void)
 		cmocka_unit_test(request_returns_the_sink_error),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, testlib_teardown);
 }

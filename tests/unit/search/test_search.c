@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <ftw.h>
 #include <cmocka.h>
 
 #include "build/build.h"
@@ -21,18 +20,9 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "unit/testlib.h"
 
-static char tmpdir[] = "/tmp/trawl-test-search.XXXXXX";
 static char ixdir[256];
-
-static void write_file(const char *dir, const char *name, const char *content)
-{
-	char *p = file_join(dir, name);
-
-	assert_non_null(p);
-	assert_int_equal(file_write_atomic(p, content, strlen(content)), 0);
-	free(p);
-}
 
 static int setup(void **state)
 {
@@ -40,35 +30,20 @@ static int setup(void **state)
 	struct build_stats st;
 	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
 
-	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (testlib_setup(state) < 0)
 		return -1;
-	snprintf(pub, sizeof(pub), "%s/public", tmpdir);
-	snprintf(priv, sizeof(priv), "%s/private", tmpdir);
-	snprintf(ixdir, sizeof(ixdir), "%s/ix", tmpdir);
+	snprintf(pub, sizeof(pub), "%s/public", testlib_tmpdir());
+	snprintf(priv, sizeof(priv), "%s/private", testlib_tmpdir());
+	snprintf(ixdir, sizeof(ixdir), "%s/ix", testlib_tmpdir());
 	file_mkdirs(pub);
 	file_mkdirs(priv);
-	write_file(pub, "a.txt", "shared word\nline two\nshared again\n");
-	write_file(pub, "b.txt", "shared in b\n");
-	write_file(priv, "secret.txt", "shared CANARY_7f3a9c\nshared\nshared\nshared\n");
+	testlib_write_file(pub, "a.txt", "shared word\nline two\nshared again\n");
+	testlib_write_file(pub, "b.txt", "shared in b\n");
+	testlib_write_file(priv, "secret.txt", "shared CANARY_7f3a9c\nshared\nshared\nshared\n");
 	if (build_dir(&st, ixdir, "public", pub, &o, NULL, NULL) < 0 ||
 	    build_dir(&st, ixdir, "private", priv, &o, NULL, NULL) < 0)
 		return -1;
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 struct seen {
@@ -168,7 +143,7 @@ static void run_traced(struct trace *t, const char *text, bool is_early)
 	query_free(q);
 }
 
-/* An index of 40 repositories (one shard each) of 1000 matching lines each, in tmpdir/many. */
+/* An index of 40 repositories (one shard each) of 1000 matching lines each, in the temporary directory, many/. */
 static void make_many(char *out, size_t size)
 {
 	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
@@ -176,7 +151,7 @@ static void make_many(char *out, size_t size)
 	struct buf text;
 	struct stat sb;
 
-	snprintf(out, size, "%s/many", tmpdir);
+	snprintf(out, size, "%s/many", testlib_tmpdir());
 	if (stat(out, &sb) == 0)
 		return;
 	buf_init(&text, 1 << 20);
@@ -185,10 +160,10 @@ static void make_many(char *out, size_t size)
 	for (int r = 0; r < 40; r++) {
 		char src[300], name[32];
 
-		snprintf(src, sizeof(src), "%s/many-src/r%02d", tmpdir, r);
+		snprintf(src, sizeof(src), "%s/many-src/r%02d", testlib_tmpdir(), r);
 		snprintf(name, sizeof(name), "r%02d", r);
 		assert_int_equal(file_mkdirs(src), 0);
-		write_file(src, "f.txt", text.ptr);
+		testlib_write_file(src, "f.txt", text.ptr);
 		assert_int_equal(build_dir(&bs, out, name, src, &bo, NULL, NULL), 0);
 	}
 	buf_dispose(&text);
@@ -608,5 +583,5 @@ int main(void)
 		cmocka_unit_test(repo_predicates_never_reveal_unreadable_repositories),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, testlib_teardown);
 }
