@@ -143,7 +143,7 @@ static void run_traced(struct trace *t, const char *text, bool is_early)
 	query_free(q);
 }
 
-/* An index of 40 repositories (one shard each) of 1000 matching lines each, in the temporary directory, many/. */
+/* An index of 40 repositories (one shard each) of 1000 matching lines each, in TMP/many. */
 static void make_many(char *out, size_t size)
 {
 	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
