@@ -28,7 +28,7 @@
 #define REQ_MAGIC "TRAWLHC1"
 #define REQ_MAX ((size_t)32 << 20)      /* the emitter's patterns are at most 16 MiB */
 #define ANSWER_MAX ((size_t)256 << 20)  /* a database; the in-memory table keeps 64 MiB */
-#define HELPER_MIN_MS 10.0              /* a helper's start takes about 4 ms of CPU */
+#define HELPER_MIN_MS 10.0              /* below this, a helper's start is not worth it */
 
 static atomic_bool is_helper_served;
 static unsigned limit_ms = HSCOMPILE_MAX_MS;

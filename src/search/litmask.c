@@ -96,9 +96,8 @@ static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const s
 }
 
 /*
- * The cost model that decides when reading another list is not worth it (measured on the Linux
- * tree, one core): decoding and merging a posting takes about 3 ns; verifying a candidate about
- * 1 us of fixed work plus its content at about 20 bytes per ns.
+ * The cost model that decides when reading another list is not worth it: the cost of decoding
+ * a posting against the cost of verifying a candidate (bench/design-measurements.md).
  */
 #define DECODE_NS_PER_ID 3u
 #define VERIFY_NS_PER_DOC 1000u

@@ -233,8 +233,8 @@ static void *worker_main(void *arg)
 /*
  * A one-thread search runs in the calling thread, with a matcher scratch kept per thread: a
  * server answers many small searches from each of its threads, and a thread started and a
- * scratch sized for every database per search were a third of the time of a selective query
- * (measured on `sys_pidfd_open` through the API: context switches and hs_alloc_scratch).
+ * scratch sized for every database per search would dominate a selective query
+ * (bench/design-measurements.md).
  */
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;

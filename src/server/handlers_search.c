@@ -20,11 +20,9 @@
 static unsigned search_threads(struct srv *s, bool is_stream)
 {
 	/*
-	 * A JSON search runs on its HTTP thread with one search thread: measured with
-	 * bench/load.sh on /usr/include (2 cores, 16 connections), one thread per search gave
-	 * 11,300 queries/s (p99 3 ms) where up to one per core gave 2,700 (p99 19 ms), the
-	 * thread start-up and hand-offs costing more than the split saves on selective queries.
-	 * A stream (the UI's exhaustive searches) that runs alone may use every core.
+	 * A JSON search runs on one thread: thread start-up and hand-offs cost more than
+	 * splitting saves on selective queries (bench/design-measurements.md). A stream (the
+	 * UI's exhaustive searches) that runs alone may use every core.
 	 */
 	return is_stream && atomic_load(&s->searches) <= 1 ? s->n_cpus : 1;
 }

@@ -216,8 +216,8 @@ static void req_free(struct req *rq)
 /*
  * A deferred handler on its search thread. MHD lets a suspended connection's response be
  * queued from any thread, so it is queued here and the HTTP thread only sends it: one wake-up
- * of that thread per search, not a second handler call (measured: a tenth of the CPU of a
- * selective search went to thread switches).
+ * of that thread per search, not a second handler call, whose thread switches were a large
+ * share of a selective search (bench/design-measurements.md).
  */
 static void deferred_run(struct pool_task *t)
 {
