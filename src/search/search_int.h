@@ -302,15 +302,15 @@ struct filter_ops {
 	bool is_cheap;
 	/* Whether its value is decided once per repository (worker.repo_val) before any file. */
 	bool is_per_repo;
+	/*
+	 * Whether, per repository, it looks at the repository's documents on the selected
+	 * branches (w->sel), so it runs after the branch selection; the others run before it.
+	 */
+	bool needs_docs;
 	/* Prepares atom a from node n: compiles its regexes, keeps its language. */
 	int (*compile)(struct atom *a, const struct run *r, const struct qnode *n,
 		       unsigned case_flags);
-	/*
-	 * Per repository (is_per_repo): its value for shard w->shard_i's repository, or an error.
-	 * needs_docs: it looks at the repository's documents on the selected branches (w->sel),
-	 * so it runs after the branch selection; the others run before it.
-	 */
-	bool needs_docs;
+	/* Per repository (is_per_repo): its value for shard w->shard_i's repository, or an error. */
 	int (*eval_repo)(bool *out, struct worker *w, const struct atom *a, const char *repo);
 	/* Per document (otherwise); errors go to dc->err. */
 	bool (*eval_doc)(struct doc_ctx *dc, const struct atom *a);

@@ -60,11 +60,11 @@ struct route {
 	 */
 	const char *pattern;
 	unsigned methods;          /* enum route_method; a request with another method is a 405 */
+	unsigned flags;            /* enum route_flags */
 	enum route_auth auth;
 	enum route_perm perm;
 	size_t max_body;           /* request body bytes accepted; 0: none */
 	const char *const *params; /* the query parameters allowed (NULL-terminated); NULL: none */
-	unsigned flags;            /* enum route_flags */
 	/*
 	 * Builds the response (0), or returns a negative TRAWL_E* code without one: the
 	 * dispatcher answers it through route_error_of. NULL: the path is known not to exist.
