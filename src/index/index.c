@@ -26,10 +26,10 @@
 
 #include "index/shard.h"
 #include "index/shard_int.h"
-#include "index/utf8.h"
 #include "util/bitset.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/utf8.h"
 
 #define MANIFEST_NAME "MANIFEST"
 #define LOCK_NAME "LOCK"
