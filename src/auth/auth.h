@@ -1,0 +1,334 @@
+/*
+ * Accounts, sessions, API tokens, repository permissions and the audit trail (docs/security.md,
+ * "Accounts"): the one module that knows who a caller is and what they may read. The server's
+ * access.c asks it to identify each request and for the caller's readable repositories; the
+ * CLI's user, group, grant, token, audit and backup commands manage it. Both go through the
+ * functions below, so a rule (a password's policy, an audit event, a cache invalidation) is
+ * written once.
+ *
+ * The data lives in DATA/trawl.db (store migration 4: users, groups, members, grants, public
+ * flags, tokens, sessions, audit) and two files beside it: DATA/auth.key (32 random bytes, mode
+ * 0600, the key of the keyed hashes of tokens and session ids) and DATA/audit.log (JSON lines,
+ * appended). Nothing stores a password, token or session id in clear.
+ *
+ * Thread safety: a struct auth serialises its own database use with a lock: the server shares
+ * one between its threads.
+ */
+#ifndef TRAWL_AUTH_AUTH_H
+#define TRAWL_AUTH_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "search/search.h"
+
+/* Longest user or group name, and the longest display name (bytes). */
+#define AUTH_NAME_MAX 64
+#define AUTH_DISPLAY_MAX 128
+/* Password length bounds (bytes): A2 wants >= 64 accepted; the upper bound caps hashing work. */
+#define AUTH_PASSWORD_MIN 12
+#define AUTH_PASSWORD_MAX 1024
+/* "trawl_" + 43 base62 characters (32 random bytes) + 6 base62 characters of CRC32. */
+#define AUTH_TOKEN_LEN 55
+/* A session id as the cookie carries it: 32 random bytes, base64url without padding. */
+#define AUTH_SESSION_ID_LEN 43
+/* A CSRF token (32 random bytes, base64url), bound to its session. */
+#define AUTH_CSRF_LEN 43
+#define AUTH_COOKIE_NAME "__Host-trawl_session"
+
+/* Session and token lifetimes unless configured (seconds). */
+#define AUTH_SESSION_IDLE_S (30 * 60)
+#define AUTH_SESSION_ABSOLUTE_S (12 * 60 * 60)
+#define AUTH_TOKEN_EXPIRY_S (90 * 24 * 60 * 60)
+
+enum auth_scope {
+	AUTH_SCOPE_SEARCH = 1u << 0, /* read: search and read the repositories the user may read */
+	AUTH_SCOPE_ADMIN = 1u << 1,  /* manage users, groups, grants, tokens; read the audit log */
+};
+
+enum auth_kind {
+	AUTH_ANONYMOUS = 0, /* nobody signed in */
+	AUTH_LOCAL,         /* laptop mode: no account exists, the local user on loopback */
+	AUTH_SESSION,       /* a browser session (the cookie) */
+	AUTH_TOKEN,         /* an API token (Authorization: Bearer) */
+};
+
+/* Who a request comes from, once identified. */
+struct auth_principal {
+	enum auth_kind kind;
+	int64_t user_id;                  /* 0 for anonymous and local */
+	char name[AUTH_NAME_MAX + 1];     /* "" for anonymous and local */
+	bool is_admin;                    /* the account is an administrator */
+	/*
+	 * What this credential may do: a session holds both scopes when its user is an
+	 * administrator, else search; a token holds the scope it was made with (admin only
+	 * while its user is an administrator); local holds both; anonymous none.
+	 */
+	unsigned scopes;
+	int64_t token_id;                 /* AUTH_TOKEN: the token's id */
+	unsigned char session_key[32];    /* AUTH_SESSION: the keyed hash that names the session */
+	char csrf[AUTH_CSRF_LEN + 1];     /* AUTH_SESSION: the session's CSRF token */
+};
+
+/* A clock in unix milliseconds; tests inject their own. */
+typedef int64_t (*auth_clock_fn)(void *arg);
+
+struct auth_config {
+	int64_t session_idle_s;     /* 0: AUTH_SESSION_IDLE_S */
+	int64_t session_absolute_s; /* 0: AUTH_SESSION_ABSOLUTE_S */
+	auth_clock_fn clock;        /* NULL: the real time */
+	void *clock_arg;
+	/* Password hashing cost: 0 is libsodium's MODERATE limits (the default and the minimum
+	 * the server accepts); unit tests may lower it with AUTH_PWHASH_TEST. */
+	int pwhash_cost;
+};
+#define AUTH_PWHASH_TEST 1
+
+struct auth;
+
+/*
+ * Opens the accounts of data directory data_dir (DATA/trawl.db, creating it and DATA/auth.key
+ * when missing; the schema migrates like store_open's). cfg may be NULL. EIO, ECORRUPT,
+ * EUNSUPPORTED (a newer database), ENOMEM; the message names the file.
+ */
+int auth_open(struct auth **out, const char *data_dir, const struct auth_config *cfg);
+void auth_close(struct auth *a);
+
+/* Team mode: at least one account exists (laptop mode otherwise). EIO. */
+int auth_has_accounts(struct auth *a, bool *out);
+/* At least one enabled administrator exists (the server leaves loopback only then). EIO. */
+int auth_has_admin(struct auth *a, bool *out);
+
+/* ---- identifying a request ---- */
+
+/* Where a request comes from, for throttling and the audit trail. */
+struct auth_origin {
+	const char *address; /* the client address as text ("127.0.0.1"), after trusted proxies */
+	const char *user_agent; /* may be NULL; only ever logged escaped and truncated */
+};
+
+/*
+ * Signs user in with password: on success a new session (a new id every time: S2) whose
+ * cookie value goes to cookie and whose CSRF token to out->csrf, and *out is the principal.
+ * EAUTH for a wrong user or password, a disabled account, or one without a password (a single
+ * message, the same for all, and the same work: A8); ELIMIT when the account or the address
+ * is throttled (A6), with *retry_after_s set: the password is not checked then. Every outcome
+ * is audited. EINVAL for a password over AUTH_PASSWORD_MAX.
+ */
+int auth_sign_in(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1],
+		 unsigned *retry_after_s, struct auth *a, const char *user, const char *password,
+		 size_t password_len, const struct auth_origin *from);
+
+/*
+ * Identifies the caller of a request from its session cookie value and its Authorization
+ * header's value (either may be NULL; both given is EAUTH, as is a malformed one). With
+ * neither: AUTH_LOCAL in laptop mode, else AUTH_ANONYMOUS. A valid session's idle clock is
+ * refreshed (at most once a minute: the store is written that often); a token's last use
+ * likewise, and its first use of each day is audited. EAUTH for an unknown, expired, revoked
+ * or malformed credential or a disabled user (the caller answers 401); EIO when the store
+ * fails (the caller fails closed).
+ */
+int auth_identify(struct auth_principal *out, struct auth *a, const char *cookie,
+		  const char *authorization, const struct auth_origin *from);
+
+/* Ends every session of p's user (sign-out). Audited. EIO. */
+int auth_sign_out(struct auth *a, const struct auth_principal *p, const struct auth_origin *from);
+
+/* ---- what a principal may read ---- */
+
+/*
+ * SECURITY: the one function that decides which repositories p may read (Z1-Z5): every
+ * repository for an administrator and for AUTH_LOCAL; for a user, the public repositories
+ * and those granted to the user or to a group they belong to; for AUTH_ANONYMOUS the public
+ * ones when allow_anonymous, else none. *out is a set with names sorted by strcmp (so
+ * search_repos_has can bisect), shared and cached per principal until any grant, group,
+ * membership, public flag, user or repository changes (in this process or another: the
+ * store's generation counter), released with auth_repos_release. On any failure (EIO, ENOMEM)
+ * *out is NULL: the caller fails closed.
+ */
+int auth_readable_repos(const struct search_repos **out, struct auth *a,
+			const struct auth_principal *p, bool allow_anonymous);
+void auth_repos_release(struct auth *a, const struct search_repos *set);
+
+/* Whether p may read repository name: 0, EPERM (answered like a missing repository), EIO. */
+int auth_check_repo(struct auth *a, const struct auth_principal *p, bool allow_anonymous,
+		    const char *name);
+
+/* ---- management (the CLI and the admin API); every change is audited with actor ---- */
+
+/* Who makes a change, for the audit trail: NULL actor means the command line ("cli"). */
+struct auth_actor {
+	const char *name;    /* the acting user, or "cli" */
+	const char *address; /* NULL from the command line */
+};
+
+struct auth_user {
+	int64_t id;
+	char name[AUTH_NAME_MAX + 1];
+	char display_name[AUTH_DISPLAY_MAX + 1];
+	bool is_admin, is_disabled;
+	int64_t created_ms, last_seen_ms; /* last_seen 0: never signed in */
+	char **groups;                    /* the groups it belongs to, sorted; NULL-terminated */
+	size_t n_groups;
+};
+
+/*
+ * Checks a new password against the policy: AUTH_PASSWORD_MIN..AUTH_PASSWORD_MAX bytes, valid
+ * UTF-8, not on the bundled list of common passwords (data/common-passwords.txt, compared
+ * case-insensitively), not the user's name. No composition rules. EINVAL with a message that
+ * says which rule (never echoing the password).
+ */
+int auth_password_check(const char *user, const char *password, size_t len);
+
+/* A random password that passes the policy (20 base62 characters), for `user add`. */
+void auth_password_generate(char out[21]);
+
+/*
+ * Names: 1..AUTH_NAME_MAX bytes of [A-Za-z0-9._@+-], not starting with '-' or '.'. EINVAL with
+ * a message. Shared by users and groups.
+ */
+int auth_name_check(const char *name);
+
+/*
+ * Adds user name (display_name may be NULL) with password (checked by auth_password_check).
+ * EINVAL (taken name: the message says so; a policy failure), EIO.
+ */
+int auth_user_add(struct auth *a, const struct auth_actor *by, const char *name,
+		  const char *display_name, bool is_admin, const char *password, size_t len);
+/* Every user, by name (free with auth_users_free). EIO, ENOMEM. */
+int auth_user_list(struct auth_user **out, size_t *n, struct auth *a);
+int auth_user_get(struct auth_user *out, struct auth *a, const char *name); /* ENOTFOUND */
+void auth_users_free(struct auth_user *v, size_t n);
+void auth_user_dispose(struct auth_user *u);
+/*
+ * Disables (ending every session and token of the user at once: S6) or enables. Refuses to
+ * disable the last enabled administrator (EINVAL). ENOTFOUND, EIO.
+ */
+int auth_user_set_disabled(struct auth *a, const struct auth_actor *by, const char *name,
+			   bool is_disabled);
+/* Grants or takes the administrator flag; the last enabled administrator stays one. */
+int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char *name,
+			bool is_admin);
+/*
+ * Sets user name's password (policy checked). With current non-NULL (a user changing their
+ * own: A5) the current password must verify first (EAUTH otherwise). Ends every session and
+ * token of the user. ENOTFOUND, EINVAL, EIO.
+ */
+int auth_user_set_password(struct auth *a, const struct auth_actor *by, const char *name,
+			   const char *current, size_t current_len, const char *password,
+			   size_t len);
+
+int auth_group_add(struct auth *a, const struct auth_actor *by, const char *group);
+int auth_group_remove(struct auth *a, const struct auth_actor *by, const char *group);
+int auth_group_member(struct auth *a, const struct auth_actor *by, const char *group,
+		      const char *user, bool is_member);
+
+struct auth_group {
+	char name[AUTH_NAME_MAX + 1];
+	char **members; /* user names, sorted; NULL-terminated */
+	size_t n_members;
+};
+int auth_group_list(struct auth_group **out, size_t *n, struct auth *a);
+void auth_groups_free(struct auth_group *v, size_t n);
+
+/*
+ * Grants (is_granted) or revokes read access on repository repo to exactly one of user or
+ * group (the other NULL). Grants name repositories by name: they survive a re-index and
+ * are removed with the repository (auth_repo_forget). ENOTFOUND (no such user or group),
+ * EINVAL, EIO.
+ */
+int auth_grant(struct auth *a, const struct auth_actor *by, const char *repo, const char *user,
+	       const char *group, bool is_granted);
+
+/* Marks repo public (readable by every user, and by anonymous callers when allowed) or not. */
+int auth_repo_set_public(struct auth *a, const struct auth_actor *by, const char *repo,
+			 bool is_public);
+
+struct auth_repo_access {
+	char *repo;
+	bool is_public;
+	char **users, **groups; /* granted, sorted; NULL-terminated */
+	size_t n_users, n_groups;
+};
+/* The grants and flag of every repository that has any (free with auth_accesses_free). */
+int auth_repo_access_list(struct auth_repo_access **out, size_t *n, struct auth *a);
+void auth_accesses_free(struct auth_repo_access *v, size_t n);
+
+/* Forgets repo's grants and flag (the repository was removed) and audits the removal. */
+int auth_repo_forget(struct auth *a, const struct auth_actor *by, const char *repo);
+/* Audits a repository added (the registry does the adding). */
+int auth_repo_added(struct auth *a, const struct auth_actor *by, const char *repo);
+
+/* ---- API tokens ---- */
+
+struct auth_token {
+	int64_t id;
+	char user[AUTH_NAME_MAX + 1];
+	char name[AUTH_NAME_MAX + 1]; /* a label the creator chose ("" if none) */
+	char prefix[16];              /* "trawl_" + the first 4 characters, to recognise it */
+	unsigned scope;               /* one enum auth_scope bit */
+	int64_t created_ms, expires_ms, last_used_ms; /* last_used 0: never */
+	bool is_revoked;
+};
+
+/*
+ * Creates a token for user with scope (AUTH_SCOPE_ADMIN only for an administrator: EPERM)
+ * expiring after expires_s (0: AUTH_TOKEN_EXPIRY_S): the secret goes to secret (shown once,
+ * never stored: only its keyed hash is), its row to *out (may be NULL). ENOTFOUND, EIO.
+ */
+int auth_token_create(struct auth_token *out, char secret[AUTH_TOKEN_LEN + 1], struct auth *a,
+		      const struct auth_actor *by, const char *user, const char *label,
+		      unsigned scope, int64_t expires_s);
+/* The tokens of user (NULL: everyone's), newest first. */
+int auth_token_list(struct auth_token **out, size_t *n, struct auth *a, const char *user);
+/*
+ * Revokes token id; with owner non-NULL only when it belongs to owner (else ENOTFOUND, like
+ * a missing one). Effective on the next request. ENOTFOUND, EIO.
+ */
+int auth_token_revoke(struct auth *a, const struct auth_actor *by, int64_t id,
+		      const char *owner);
+
+/* Whether s has the token format and a matching checksum (no store lookup). */
+bool auth_token_well_formed(const char *s, size_t len);
+
+/* ---- the audit trail ---- */
+
+struct auth_event {
+	int64_t id;
+	int64_t ts_ms;
+	char *event;   /* "sign_in", "sign_in_failed", "search", "grant", ... (docs/security.md) */
+	char *actor;   /* user name, "cli" or "" (anonymous) */
+	char *target;  /* the object: a user, group, repository, token id; may be "" */
+	char *address; /* may be "" */
+	char *detail;  /* a JSON object with event-specific fields; "{}" when none */
+};
+
+/*
+ * Appends an event to the table and to DATA/audit.log (one JSON line; control characters
+ * escaped: L3). detail_json is a JSON object text or NULL. Never pass a secret. EIO.
+ */
+int auth_audit(struct auth *a, const char *event, const char *actor, const char *target,
+	       const char *address, const char *detail_json);
+
+struct auth_audit_filter {
+	const char *user;  /* actor, or NULL */
+	const char *event; /* or NULL */
+	int64_t since_ms;  /* 0: all */
+	size_t limit;      /* 0: 1000 */
+};
+/* Events matching f, oldest first (free with auth_events_free). EIO, ENOMEM. */
+int auth_audit_list(struct auth_event **out, size_t *n, struct auth *a,
+		    const struct auth_audit_filter *f);
+void auth_events_free(struct auth_event *v, size_t n);
+
+/* ---- backup ---- */
+
+/*
+ * Copies the database (SQLite's online backup API: consistent while the server runs), the key
+ * and the audit log into directory out_dir (created, mode 0700; must not exist or be empty).
+ * EIO with a message naming the file.
+ */
+int auth_backup(struct auth *a, const char *out_dir);
+
+#endif
