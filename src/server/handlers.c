@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "server/handlers_admin.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -185,6 +186,34 @@ const struct route server_routes[] = {
 	{ "api/v1/filters", READ, .flags = API, .handler = h_filters, .name = "filters" },
 	{ "healthz", READ, .flags = API, .handler = h_healthz, .name = "healthz" },
 	{ "metrics", READ, .flags = API, .handler = h_metrics, .name = "metrics" },
+	/* ---- the admin routes (handlers_admin.c): an administrator's only ---- */
+#define ADM .auth = ROUTE_AUTH_USER, .perm = ROUTE_PERM_ADMIN, .flags = API
+	{ "api/v1/users", ADM, .methods = ROUTE_GET | ROUTE_HEAD | ROUTE_POST,
+	  .max_body = HANDLERS_ADMIN_BODY_SMALL, .handler = handlers_admin_users,
+	  .name = "admin_users" },
+	{ "api/v1/users/{name}", ADM, .methods = ROUTE_PUT, .max_body = HANDLERS_ADMIN_BODY_SMALL,
+	  .handler = handlers_admin_user, .name = "admin_user" },
+	{ "api/v1/users/{name}/password", ADM, .methods = ROUTE_PUT,
+	  .max_body = HANDLERS_ADMIN_BODY_SMALL, .handler = handlers_admin_user_password,
+	  .name = "admin_user_password" },
+	{ "api/v1/groups", ADM, .methods = ROUTE_GET | ROUTE_HEAD | ROUTE_POST,
+	  .max_body = HANDLERS_ADMIN_BODY_SMALL, .handler = handlers_admin_groups,
+	  .name = "admin_groups" },
+	{ "api/v1/groups/{name}", ADM, .methods = ROUTE_DELETE, .handler = handlers_admin_group,
+	  .name = "admin_group" },
+	{ "api/v1/groups/{name}/members", ADM, .methods = ROUTE_PUT,
+	  .max_body = HANDLERS_ADMIN_BODY_LIST, .handler = handlers_admin_members,
+	  .name = "admin_members" },
+	{ "api/v1/access", ADM, .methods = ROUTE_GET | ROUTE_HEAD, .handler = handlers_admin_access,
+	  .name = "admin_access" },
+	{ "api/v1/repos/{name}/access", ADM, .methods = ROUTE_PUT,
+	  .max_body = HANDLERS_ADMIN_BODY_LIST, .handler = handlers_admin_repo_access,
+	  .name = "admin_repo_access" },
+	{ "api/v1/audit", ADM, .methods = ROUTE_GET | ROUTE_HEAD,
+	  .params = (const char *const[]){ "user", "event", "since", "limit", NULL },
+	  .handler = handlers_admin_audit, .name = "admin_audit" },
+#undef ADM
+	/* ---- end of the admin routes ---- */
 	/* Everything else under /api is an API 404 (JSON), never a page. */
 	{ "api/*", READ, .flags = API, .handler = NULL, .name = "api_unknown" },
 	/* The page's own routes: their query strings are the page's business. */
