@@ -24,6 +24,8 @@
 /* The largest number of audit events one request returns. */
 #define AUDIT_LIMIT_MAX 10000
 
+#define N_FIELDS(f) (sizeof(f) / sizeof((f)[0]))
+
 /* ---- the caller, the body ---- */
 
 static struct auth_actor actor_of(const struct req *rq)
@@ -289,7 +291,7 @@ static int disjoint(const json_t *x, const json_t *y, const char *what)
 
 /* ---- users ---- */
 
-static int h_users_list(struct req *rq)
+int handlers_admin_users(struct req *rq)
 {
 	struct auth_user *v = NULL;
 	size_t n = 0;
@@ -305,7 +307,12 @@ static int h_users_list(struct req *rq)
 	return respond(rq, 200, err < 0 ? err : buf_puts(&rq->body, "]}"));
 }
 
-static const char *const f_user_add[] = { "name", "display_name", "admin", "password", NULL };
+static const struct req_field f_user_add[] = {
+	{ "name", REQ_STRING, true },
+	{ "display_name", REQ_STRING, false },
+	{ "admin", REQ_BOOL, false },
+	{ "password", REQ_STRING, false },
+};
 
 /*
  * Adds the user; without a password one is generated and shown in this answer only (as
@@ -325,10 +332,6 @@ static int user_add(struct req *rq, const json_t *o)
 	    (err = opt_bool(&is_admin, &has_admin, o, "admin")) < 0 ||
 	    (err = opt_string(&password, &password_len, o, "password")) < 0)
 		return err;
-	if (!name) {
-		error_set("\"name\" is required");
-		return TRAWL_EINVAL;
-	}
 	if (!password) {
 		auth_password_generate(generated);
 		password = generated;
@@ -343,12 +346,12 @@ static int user_add(struct req *rq, const json_t *o)
 	return err < 0 ? err : respond(rq, 201, buf_putc(&rq->body, '}'));
 }
 
-static int h_user_add(struct req *rq)
+int handlers_admin_user_add(struct req *rq)
 {
 	json_t *o = NULL;
 	int err;
 
-	if ((err = req_body_json(&o, rq, f_user_add)) == 0)
+	if ((err = req_json_body(&o, rq, f_user_add, N_FIELDS(f_user_add))) == 0)
 		err = user_add(rq, o);
 	if (o)
 		wipe_string(o, "password");
@@ -356,7 +359,11 @@ static int h_user_add(struct req *rq)
 	return err;
 }
 
-static const char *const f_user_set[] = { "display_name", "admin", "disabled", NULL };
+static const struct req_field f_user_set[] = {
+	{ "display_name", REQ_STRING, false },
+	{ "admin", REQ_BOOL, false },
+	{ "disabled", REQ_BOOL, false },
+};
 
 static int user_set(struct req *rq, const json_t *o)
 {
@@ -383,18 +390,18 @@ static int user_set(struct req *rq, const json_t *o)
 	return respond_user(rq, 200, name);
 }
 
-int handlers_admin_user(struct req *rq)
+int handlers_admin_user_set(struct req *rq)
 {
 	json_t *o = NULL;
 	int err;
 
-	if ((err = req_body_json(&o, rq, f_user_set)) == 0)
+	if ((err = req_json_body(&o, rq, f_user_set, N_FIELDS(f_user_set))) == 0)
 		err = user_set(rq, o);
 	json_decref(o);
 	return err;
 }
 
-static const char *const f_password[] = { "password", NULL };
+static const struct req_field f_password[] = { { "password", REQ_STRING, true } };
 
 /* An administrator resets a password: no current password, and every session ends. */
 int handlers_admin_user_password(struct req *rq)
@@ -405,14 +412,9 @@ int handlers_admin_user_password(struct req *rq)
 	size_t len;
 	int err;
 
-	if ((err = req_body_json(&o, rq, f_password)) < 0 ||
+	if ((err = req_json_body(&o, rq, f_password, N_FIELDS(f_password))) < 0 ||
 	    (err = opt_string(&password, &len, o, "password")) < 0)
 		goto out;
-	if (!password) {
-		error_set("\"password\" is required");
-		err = TRAWL_EINVAL;
-		goto out;
-	}
 	if ((err = auth_user_set_password(rq->caller.auth, &by, rq->args.name, NULL, 0, password,
 					  len)) == 0)
 		rq->status = 204;
@@ -425,7 +427,7 @@ out:
 
 /* ---- groups ---- */
 
-static int h_groups_list(struct req *rq)
+int handlers_admin_groups(struct req *rq)
 {
 	struct auth_group *v = NULL;
 	size_t n = 0;
@@ -461,23 +463,18 @@ static int respond_group(struct req *rq, unsigned status, const char *name)
 	return err;
 }
 
-static const char *const f_group_add[] = { "name", NULL };
+static const struct req_field f_group_add[] = { { "name", REQ_STRING, true } };
 
-static int h_group_add(struct req *rq)
+int handlers_admin_group_add(struct req *rq)
 {
 	struct auth_actor by = actor_of(rq);
 	json_t *o = NULL;
 	const char *name;
 	int err;
 
-	if ((err = req_body_json(&o, rq, f_group_add)) < 0 ||
+	if ((err = req_json_body(&o, rq, f_group_add, N_FIELDS(f_group_add))) < 0 ||
 	    (err = opt_string(&name, NULL, o, "name")) < 0)
 		goto out;
-	if (!name) {
-		error_set("\"name\" is required");
-		err = TRAWL_EINVAL;
-		goto out;
-	}
 	if ((err = auth_group_add(rq->caller.auth, &by, name)) == 0)
 		err = respond_group(rq, 201, name);
 out:
@@ -485,7 +482,7 @@ out:
 	return err;
 }
 
-int handlers_admin_group(struct req *rq)
+int handlers_admin_group_remove(struct req *rq)
 {
 	struct auth_actor by = actor_of(rq);
 	int err = auth_group_remove(rq->caller.auth, &by, rq->args.name);
@@ -495,7 +492,10 @@ int handlers_admin_group(struct req *rq)
 	return err;
 }
 
-static const char *const f_members[] = { "add", "remove", NULL };
+static const struct req_field f_members[] = {
+	{ "add", REQ_ARRAY, false },
+	{ "remove", REQ_ARRAY, false },
+};
 
 static int members_set(struct req *rq, const json_t *o)
 {
@@ -525,7 +525,7 @@ int handlers_admin_members(struct req *rq)
 	json_t *o = NULL;
 	int err;
 
-	if ((err = req_body_json(&o, rq, f_members)) == 0)
+	if ((err = req_json_body(&o, rq, f_members, N_FIELDS(f_members))) == 0)
 		err = members_set(rq, o);
 	json_decref(o);
 	return err;
@@ -650,7 +650,11 @@ static int repo_exists(struct req *rq, const char *repo)
 	return err;
 }
 
-static const char *const f_access[] = { "public", "grant", "revoke", NULL };
+static const struct req_field f_access[] = {
+	{ "public", REQ_BOOL, false },
+	{ "grant", REQ_OBJECT, false },
+	{ "revoke", REQ_OBJECT, false },
+};
 static const char *const f_principals[] = { "users", "groups", NULL };
 
 /* The users and groups of a "grant" or "revoke" object (absent: none). */
@@ -748,7 +752,7 @@ int handlers_admin_repo_access(struct req *rq)
 	json_t *o = NULL;
 	int err;
 
-	if ((err = req_body_json(&o, rq, f_access)) == 0)
+	if ((err = req_json_body(&o, rq, f_access, N_FIELDS(f_access))) == 0)
 		err = access_set(rq, o);
 	json_decref(o);
 	return err;
@@ -842,16 +846,4 @@ int handlers_admin_audit(struct req *rq)
 			err = put_event(&rq->body, &v[i]);
 	auth_events_free(v, n);
 	return respond(rq, 200, err < 0 ? err : buf_puts(&rq->body, "]}"));
-}
-
-/* ---- the rows that take two methods ---- */
-
-int handlers_admin_users(struct req *rq)
-{
-	return strcmp(rq->method, "POST") == 0 ? h_user_add(rq) : h_users_list(rq);
-}
-
-int handlers_admin_groups(struct req *rq)
-{
-	return strcmp(rq->method, "POST") == 0 ? h_group_add(rq) : h_groups_list(rq);
 }

@@ -11,18 +11,19 @@
 
 struct req;
 
-int handlers_admin_users(struct req *rq);         /* GET: the list; POST: add a user */
-int handlers_admin_user(struct req *rq);          /* PUT: display name, admin, disabled */
+int handlers_admin_users(struct req *rq);         /* GET: every user */
+int handlers_admin_user_add(struct req *rq);      /* POST: a new user */
+int handlers_admin_user_set(struct req *rq);      /* PUT: display name, admin, disabled */
 int handlers_admin_user_password(struct req *rq); /* PUT: reset a password */
-int handlers_admin_groups(struct req *rq);        /* GET: the list; POST: add a group */
-int handlers_admin_group(struct req *rq);         /* DELETE: remove a group */
+int handlers_admin_groups(struct req *rq);        /* GET: every group */
+int handlers_admin_group_add(struct req *rq);     /* POST: a new group */
+int handlers_admin_group_remove(struct req *rq);  /* DELETE: a group */
 int handlers_admin_members(struct req *rq);       /* PUT: add and remove members */
 int handlers_admin_access(struct req *rq);        /* GET: every repository's access */
 int handlers_admin_repo_access(struct req *rq);   /* PUT: one repository's grants and flag */
 int handlers_admin_audit(struct req *rq);         /* GET: the audit trail, filtered */
 
-/* Largest request bodies: a user (with a password), and lists of names. */
-#define HANDLERS_ADMIN_BODY_SMALL 4096
+/* The largest body of a list of names (members, grants): about a thousand names. */
 #define HANDLERS_ADMIN_BODY_LIST 65536
 
 #endif

@@ -36,6 +36,7 @@ struct server_config {
 	unsigned max_searches;         /* concurrent searches before 429; 0 = default */
 	size_t query_mem_mib;          /* results one search may hold; 0 = SERVER_QUERY_MEM_MIB */
 	const char *self_exe;          /* the trawl binary the scheduler runs ("/proc/self/exe") */
+	bool allow_anonymous;          /* team mode: callers without credentials read public repos */
 };
 
 /*
