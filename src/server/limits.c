@@ -177,14 +177,10 @@ void limits_caller_key(char out[LIMITS_KEY_MAX], const char *name, const char *a
 
 /* ---- the dispatcher's side ---- */
 
-/*
- * The name limits count a caller by. The dispatcher's caller carries none yet (access.c makes
- * every caller the anonymous one), so callers are counted by address.
- */
+/* The name limits count a caller by: a signed-in user's; "" for anonymous and local callers. */
 static const char *caller_name(const struct req *rq)
 {
-	(void)rq;
-	return NULL;
+	return rq->caller.who.name;
 }
 
 /* Which limited action a request is; LIMITS_N_KINDS: none. */

@@ -120,6 +120,25 @@ int route_match(const struct route **out, struct route_args *args, const struct 
 	return TRAWL_ENOTFOUND;
 }
 
+const struct route *route_by_method(const struct route *r, const struct route *table, size_t n,
+				    unsigned method, unsigned *all)
+{
+	const struct route *found = NULL;
+
+	*all = 0;
+	for (const struct route *o = r; o < table + n && strcmp(o->pattern, r->pattern) == 0; o++) {
+		*all |= o->methods;
+		if (!found && (o->methods & method))
+			found = o;
+	}
+	return found ? found : r;
+}
+
+bool route_is_open(const struct route *r)
+{
+	return r->auth == ROUTE_AUTH_NONE && r->perm == ROUTE_PERM_NONE;
+}
+
 bool route_param_allowed(const struct route *r, const char *name)
 {
 	for (size_t i = 0; r->params && r->params[i]; i++)
@@ -175,7 +194,8 @@ static int refuse(struct route_verdict *v, unsigned status, const char *code, co
 }
 
 int route_admit(struct route_verdict *v, struct access_caller *caller, const struct route *r,
-		const char *method, bool has_body, unsigned long long body_len)
+		const char *method, bool has_body, unsigned long long body_len,
+		const struct access_request *in)
 {
 	int err;
 
@@ -192,9 +212,13 @@ int route_admit(struct route_verdict *v, struct access_caller *caller, const str
 		return refuse(v, 400, "bad_request", "this route takes no request body", TRAWL_EINVAL);
 	if (has_body && body_len > r->max_body)
 		return refuse(v, 413, "too_large", "the request body is too large", TRAWL_ELIMIT);
-	if ((err = access_authenticate(caller, r)) < 0)
-		return refuse(v, 401, "unauthorized", "this route needs a signed-in caller", err);
-	if ((err = access_authorize(caller, r)) < 0)
+	if ((err = access_authenticate(caller, in, r)) == TRAWL_EAUTH)
+		return refuse(v, 401, "unauthorized", ROUTE_UNAUTHORIZED_MSG, err);
+	if (err < 0)
+		return refuse(v, 500, "internal", "internal error", err);
+	if ((err = access_authorize(caller, r)) == TRAWL_EAUTH)
+		return refuse(v, 401, "unauthorized", ROUTE_UNAUTHORIZED_MSG, err);
+	if (err < 0)
 		return refuse(v, 403, "forbidden", "this route is not open to the caller", err);
 	return 0;
 }

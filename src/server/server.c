@@ -119,12 +119,20 @@ int req_param(const char **out, size_t *len, struct req *rq, const char *name)
 	return 0;
 }
 
+const char *req_header_value(const struct req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* SECURITY: what an API answer or a signed-in caller's page holds stays out of caches. */
+static bool is_private(const struct req *rq)
+{
+	return (rq->route && (rq->route->flags & ROUTE_API)) || rq->status >= 400 ||
+	       rq->caller.who.kind == AUTH_SESSION || rq->caller.who.kind == AUTH_TOKEN;
+}
+
 void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
 {
-	/* SECURITY: what an API answer or a signed-in caller's page holds stays out of caches. */
-	bool is_private = (rq->route && (rq->route->flags & ROUTE_API)) || rq->status >= 400 ||
-			  rq->caller.is_authenticated;
-
 	MHD_add_response_header(resp, "Content-Security-Policy", csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -134,7 +142,7 @@ void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
 	if (rq->is_https)
 		MHD_add_response_header(resp, "Strict-Transport-Security",
 					"max-age=31536000; includeSubDomains");
-	if (is_private)
+	if (is_private(rq))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
@@ -173,8 +181,13 @@ static void req_free(struct req *rq)
 	if (rq->is_search_slot)
 		atomic_fetch_sub(&rq->s->searches, 1);
 	limits_request_end(rq);
+	access_release(&rq->caller);
 	snapshot_unref(rq->snap);
 	buf_dispose(&rq->body);
+	if (rq->in_body.ptr)
+		sodium_memzero(rq->in_body.ptr, rq->in_body.cap); /* it may hold a password */
+	sodium_memzero(rq->hdr_text, sizeof(rq->hdr_text)); /* it may hold a session id */
+	buf_dispose(&rq->in_body);
 	free(rq->uri);
 	free(rq);
 }
@@ -235,9 +248,12 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 	}
 	server_add_common_headers(resp, rq);
 	for (size_t i = 0; i < rq->n_hdr; i++)
-		MHD_add_response_header(resp, rq->hdr_name[i], rq->hdr_value[i]);
+		if (!is_private(rq) || strcasecmp(rq->hdr_name[i], "Cache-Control") != 0)
+			MHD_add_response_header(resp, rq->hdr_name[i], rq->hdr_value[i]);
 	if (rq->status == 405)
 		MHD_add_response_header(resp, "Allow", rq->allow);
+	if (rq->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"trawl\"");
 	if (rq->status == 400 || rq->status == 413)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(rq->conn, rq->status, resp);
@@ -362,7 +378,10 @@ static int check_framing(struct req *rq, struct framing *fr)
 	return 0;
 }
 
-/* The declared body length; a chunked body of unknown length counts as the largest. */
+/*
+ * The declared body length; 0 for a chunked body, whose length is not known before it is
+ * read (on_request counts it as it arrives). A malformed one counts as the largest.
+ */
 static unsigned long long body_length(const struct req *rq)
 {
 	const char *cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
@@ -371,18 +390,40 @@ static unsigned long long body_length(const struct req *rq)
 	unsigned long long n;
 
 	if (!cl)
-		return ULLONG_MAX;
+		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
 	return errno || end == cl || *end ? ULLONG_MAX : n;
 }
 
-/* lookup -> method -> body -> authenticate -> authorize -> parameters -> limits -> handler. */
-static int dispatch(struct req *rq, const char *url, const char *method)
+/* A body's media type must be JSON: a page's plain form cannot send one (C1, Z6). */
+static bool body_is_json(const struct req *rq)
+{
+	const char *ct = req_header_value(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = sizeof("application/json") - 1;
+
+	return ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';');
+}
+
+/*
+ * Everything decided before a byte of the body is read: lookup -> method -> body size ->
+ * authenticate -> authorize -> CSRF -> parameters. Negative when refused (rq holds the
+ * answer).
+ */
+static int admit(struct req *rq, const char *url, const char *method)
 {
 	struct framing fr = { 0 };
 	struct param_check pc = { 0 };
 	struct route_verdict v;
+	unsigned all;
+	struct access_request in = {
+		.auth = rq->s->auth,
+		.allow_anonymous = rq->s->cfg->allow_anonymous,
+		.cookie = req_header_value(rq, MHD_HTTP_HEADER_COOKIE),
+		.authorization = req_header_value(rq, MHD_HTTP_HEADER_AUTHORIZATION),
+		.address = rq->client_addr,
+		.user_agent = req_header_value(rq, MHD_HTTP_HEADER_USER_AGENT),
+	};
 	int err;
 
 	if ((err = check_framing(rq, &fr)) < 0)
@@ -393,23 +434,50 @@ static int dispatch(struct req *rq, const char *url, const char *method)
 	if (err < 0)
 		return req_error(rq, 400, "bad_request", error_last(), 0);
 	rq->is_head = strcmp(method, "HEAD") == 0;
-	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body,
-			       body_length(rq))) < 0) {
-		memcpy(rq->allow, v.allow, sizeof(rq->allow));
+	rq->route = route_by_method(rq->route, server_routes, n_server_routes,
+				    route_method_of(method), &all);
+	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body, body_length(rq),
+			       &in)) < 0) {
+		route_allow(rq->allow, sizeof(rq->allow), all);
 		return req_error(rq, v.status, v.code, v.message, 0);
 	}
+	if (access_check_csrf(&rq->caller, rq->route, route_method_of(method),
+			      req_header_value(rq, MHD_HTTP_HEADER_HOST),
+			      req_header_value(rq, MHD_HTTP_HEADER_ORIGIN),
+			      req_header_value(rq, "Sec-Fetch-Site"),
+			      req_header_value(rq, "X-CSRF-Token")) < 0)
+		return req_error(rq, 403, "forbidden", error_last(), 0);
+	if (fr.has_body && !body_is_json(rq))
+		return req_error(rq, 415, "unsupported_media_type",
+				 "the request body must be application/json", 0);
 	if (rq->route->flags & ROUTE_API) {
 		pc.route = rq->route;
 		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
 		if (pc.bad)
 			return req_error(rq, 400, "bad_request", pc.bad, 0);
 	}
+	return 0;
+}
+
+/* An admitted request: limits -> handler. */
+static int run(struct req *rq)
+{
+	int err;
+
 	if ((err = take_limits(rq)) < 0)
 		return err;
 	error_clear(); /* a handler's 4xx shows only the detail it set itself */
 	if ((err = rq->route->handler(rq)) < 0 && !rq->is_queued && !rq->is_deferred)
 		req_fail(rq, err);
 	return err;
+}
+
+/* Appends a piece of an admitted request's body; a 413 past the route's max_body. */
+static int take_body(struct req *rq, const char *data, size_t n)
+{
+	if (buf_put(&rq->in_body, data, n) < 0)
+		return req_error(rq, 413, "too_large", "the request body is too large", 0);
+	return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -420,7 +488,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)cls;
 	(void)version;
-	(void)upload_data;
 	if (!rq)
 		return MHD_NO; /* the URI callback failed to allocate: drop the connection */
 	if (rq->is_deferred) {
@@ -439,13 +506,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* The first call comes once the request line and headers are in. */
 		conns_head_done(&rq->s->conns, rq->tracker);
 		rq->is_head_done = true;
+		proxy_request(rq);
 	}
 	if (!rq->is_started && *upload_data_size == 0) {
 		/*
 		 * MHD calls once when the headers are in and again when the (empty) body is: a
 		 * response queued on the first call makes MHD close the connection, so answer on
-		 * the second and keep the connection alive. A request with a body is answered at
-		 * once (the dispatcher refuses it) and closed.
+		 * the second and keep the connection alive. A request with a body is admitted at
+		 * once, before any of it is read: refused, it is answered and closed; admitted,
+		 * its body is read into a buffer bounded by the route's max_body.
 		 */
 		struct framing fr = { 0 };
 
@@ -453,9 +522,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &fr);
 		if (!fr.has_body && fr.n_cl <= 1 && !fr.has_ctl)
 			return MHD_YES;
+		if (admit(rq, url, method) < 0)
+			return req_respond(rq, NULL);
+		buf_init(&rq->in_body, rq->route->max_body);
+		rq->is_reading_body = true;
+		return MHD_YES;
 	}
-	proxy_request(rq);
-	dispatch(rq, url, method);
+	if (rq->is_reading_body && *upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (take_body(rq, upload_data, n) < 0)
+			return req_respond(rq, NULL);
+		return MHD_YES;
+	}
+	if (rq->is_reading_body) {
+		rq->is_reading_body = false;
+		run(rq);
+	} else if (admit(rq, url, method) == 0) {
+		run(rq);
+	}
 	if (rq->is_queued || rq->is_deferred)
 		return MHD_YES; /* a stream queued its own response, or a search thread has it */
 	return req_respond(rq, NULL);
@@ -825,9 +911,9 @@ out:
 	if (has_limits)
 		limits_dispose(&s.limits);
 	tls_dispose(&tls);
+	snapstore_stop(s.store);
 	if (s.auth)
 		auth_close(s.auth);
-	snapstore_stop(s.store);
 	pthread_mutex_destroy(&s.streams_lock);
 	free(index_dir);
 	return err;

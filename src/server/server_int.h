@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "index/shard.h"
 #include "search/request.h"
 #include "search/search.h"
@@ -216,8 +217,8 @@ struct srv {
 	atomic_bool is_stopping;
 	struct conns conns;
 	bool is_tls;               /* the daemon speaks TLS */
-	struct auth *auth;         /* the accounts of DATA (src/auth/auth.h) */
 	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
+	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
 };
 
 /* One request: created when its URI arrives, freed when it completes. */
@@ -231,6 +232,9 @@ struct req {
 	const struct route *route;
 	struct route_args args;
 	struct access_caller caller; /* established by the dispatcher before the handler runs */
+	struct buf in_body;          /* the request body, at most the route's max_body bytes */
+	bool is_reading_body;        /* admitted; the body is arriving */
+	char hdr_text[160];          /* a header value a handler builds (Set-Cookie, Retry-After) */
 	char allow[48];              /* a 405's Allow header */
 	struct snapshot *snap;     /* with ROUTE_INDEX, for the handler */
 	bool is_head;
@@ -287,6 +291,27 @@ int req_fail(struct req *rq, int err);
 void req_header(struct req *rq, const char *name, const char *value);
 /* The decoded value of query parameter name, or NULL. EINVAL, ELIMIT (with a message), ENOMEM. */
 int req_param(const char **out, size_t *len, struct req *rq, const char *name);
+/* The value of request header name, or NULL (borrowed for the request). */
+const char *req_header_value(const struct req *rq, const char *name);
+
+/* The JSON type a body field must have (reqbody.c). */
+enum req_ftype { REQ_STRING, REQ_BOOL, REQ_INT, REQ_ARRAY, REQ_OBJECT };
+
+/* One field a route's body may hold. */
+struct req_field {
+	const char *name;
+	enum req_ftype type;
+	bool is_required;
+};
+
+struct json_t;
+/*
+ * Parses the request body as one JSON object (Z6): every member must be one of fields[0..n)
+ * and of its type, each required one present, no key twice. *out is the object (free with
+ * json_decref). EINVAL with a message naming the field (a 400 through req_fail).
+ */
+int req_json_body(struct json_t **out, const struct req *rq, const struct req_field *fields,
+		  size_t n);
 /* Queues resp (NULL: the body and status the handler set) with every header. MHD_NO on error. */
 enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp);
 /* Adds the headers every response carries (security headers, request id). */
@@ -333,6 +358,17 @@ int handlers_tree(struct req *rq);
 int handlers_file(struct req *rq);
 int handlers_raw(struct req *rq);
 
+/* The accounts' routes (handlers_auth.c): docs/api.md, "Session" and "Tokens". */
+int handlers_session_create(struct req *rq);
+int handlers_session_delete(struct req *rq);
+int handlers_me(struct req *rq);
+int handlers_password(struct req *rq);
+int handlers_tokens_list(struct req *rq);
+int handlers_token_create(struct req *rq);
+int handlers_token_revoke(struct req *rq);
+/* Appends unix time t (seconds) as an RFC 3339 UTC JSON string, or null when out of range. */
+int handlers_put_time(struct buf *b, int64_t t);
+
 struct store;
 /*
  * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (handlers_repos.c).
@@ -346,9 +382,26 @@ int handlers_registry_error(struct req *rq);
 /*
  * The request of every search the server runs, JSON and stream alike: the caller's readable
  * repositories (access_readable_repos), results with ranges, the memory limit, the threads.
+ * EIO when the readable set cannot be had: the search must not run (fail closed).
  */
-void handlers_search_request(struct search_request *out, const struct query *q,
-			     const struct req *rq, bool is_stream);
+int handlers_search_request(struct search_request *out, const struct query *q, struct req *rq,
+			    bool is_stream);
+
+/* Who ran a search, copied from the request (a stream's search outlives it). */
+struct search_who {
+	struct auth *auth;
+	char actor[AUTH_NAME_MAX + 1];
+	char address[48];
+	bool is_audited; /* team mode: every search is audited */
+	bool is_admin;   /* sees index-wide figures */
+};
+void handlers_search_who(struct search_who *out, const struct req *rq);
+/*
+ * A search ended: audits it (user, query, result count, duration) and, for a caller who is no
+ * administrator, replaces the index-wide shards_total with the readable shards.
+ */
+void handlers_search_done(const struct search_who *w, const char *qtext,
+			  struct search_stats *st);
 /* Appends one alert object, {"kind":...,"message":...}. ENOMEM, ELIMIT. */
 int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg);
 /* The JSON error body of a query that failed to parse or run, with its column. */
