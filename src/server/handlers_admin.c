@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <time.h> /* strptime, timegm */
 
 #include "auth/auth.h"
 #include "server/handlers_admin.h"
@@ -37,43 +37,24 @@ static struct auth_actor actor_of(const struct req *rq)
 }
 
 /*
- * A string member of o: *out is NULL when absent; EINVAL when present and not a string (or
- * holding a NUL, which no name or password may).
+ * Members of a body req_json_body has checked, types included (and jansson refuses a NUL in
+ * a string): NULL, or false with *is_set false, when absent.
  */
-static int opt_string(const char **out, size_t *len, const json_t *o, const char *key)
+static const char *str_of(const json_t *o, const char *key, size_t *len)
 {
 	const json_t *v = json_object_get(o, key);
 
-	*out = NULL;
 	if (len)
-		*len = 0;
-	if (!v)
-		return 0;
-	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-		error_set("\"%s\" must be a string", key);
-		return TRAWL_EINVAL;
-	}
-	*out = json_string_value(v);
-	if (len)
-		*len = json_string_length(v);
-	return 0;
+		*len = v ? json_string_length(v) : 0;
+	return v ? json_string_value(v) : NULL;
 }
 
-/* A boolean member of o: *is_set false when absent; EINVAL when not true or false. */
-static int opt_bool(bool *out, bool *is_set, const json_t *o, const char *key)
+static bool bool_of(bool *is_set, const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
 
 	*is_set = v != NULL;
-	*out = false;
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v)) {
-		error_set("\"%s\" must be true or false", key);
-		return TRAWL_EINVAL;
-	}
-	*out = json_is_true(v);
-	return 0;
+	return json_is_true(v);
 }
 
 /*
@@ -93,7 +74,7 @@ static int opt_names(const json_t **out, const json_t *o, const char *key)
 		return TRAWL_EINVAL;
 	}
 	json_array_foreach(v, i, e)
-		if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e)) {
+		if (!json_is_string(e)) {
 			error_set("\"%s\" must be an array of names", key);
 			return TRAWL_EINVAL;
 		}
@@ -120,14 +101,7 @@ static int put_str(struct buf *b, const char *s)
 /* Unix milliseconds as an RFC 3339 UTC string, or null for 0 (never). */
 static int put_time_ms(struct buf *b, int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char s[40];
-
-	if (ms <= 0 || !gmtime_r(&t, &tm) ||
-	    strftime(s, sizeof(s), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm) == 0)
-		return buf_puts(b, "null");
-	return buf_puts(b, s);
+	return ms > 0 ? handlers_put_time(b, ms / 1000) : buf_puts(b, "null");
 }
 
 static int put_names(struct buf *b, char *const *v, size_t n)
@@ -253,25 +227,32 @@ static const struct auth_group *group_find(const struct auth_group *v, size_t n,
 	return NULL;
 }
 
-/* Every group in names exists: ENOTFOUND naming the first that does not. */
-static int groups_exist(struct auth *a, const json_t *names)
+/* Whether group exists: ENOTFOUND (naming it) when not, EIO. */
+static int group_check(struct auth *a, const char *group)
 {
 	struct auth_group *v = NULL;
 	size_t n = 0;
-	const json_t *e;
-	size_t i;
 	int err = auth_group_list(&v, &n, a);
 
-	json_array_foreach(names, i, e) {
-		if (err < 0)
-			break;
-		if (!group_find(v, n, json_string_value(e))) {
-			error_set("no group \"%s\"", json_string_value(e));
-			err = TRAWL_ENOTFOUND;
-		}
+	if (err == 0 && !group_find(v, n, group)) {
+		error_set("no group \"%.*s\"", AUTH_NAME_MAX, group);
+		err = TRAWL_ENOTFOUND;
 	}
 	auth_groups_free(v, n);
 	return err;
+}
+
+/* Every group in names exists: ENOTFOUND naming the first that does not. */
+static int groups_exist(struct auth *a, const json_t *names)
+{
+	const json_t *e;
+	size_t i;
+	int err;
+
+	json_array_foreach(names, i, e)
+		if ((err = group_check(a, json_string_value(e))) < 0)
+			return err;
+	return 0;
 }
 
 /* A name both added and removed (granted and revoked) by one request is refused. */
@@ -283,7 +264,8 @@ static int disjoint(const json_t *x, const json_t *y, const char *what)
 	json_array_foreach(x, i, e)
 		json_array_foreach(y, k, f)
 			if (json_equal(e, f)) {
-				error_set("%s \"%s\" is in both lists", what, json_string_value(e));
+				error_set("%s \"%.*s\" is in both lists", what, AUTH_NAME_MAX,
+					  json_string_value(e));
 				return TRAWL_EINVAL;
 			}
 	return 0;
@@ -321,17 +303,13 @@ static const struct req_field f_user_add[] = {
 static int user_add(struct req *rq, const json_t *o)
 {
 	struct auth_actor by = actor_of(rq);
-	const char *name, *display, *password;
-	char generated[21] = "";
+	const char *name = str_of(o, "name", NULL), *display = str_of(o, "display_name", NULL);
 	size_t password_len;
-	bool is_admin, has_admin;
+	const char *password = str_of(o, "password", &password_len);
+	char generated[21] = "";
+	bool has_admin, is_admin = bool_of(&has_admin, o, "admin");
 	int err;
 
-	if ((err = opt_string(&name, NULL, o, "name")) < 0 ||
-	    (err = opt_string(&display, NULL, o, "display_name")) < 0 ||
-	    (err = opt_bool(&is_admin, &has_admin, o, "admin")) < 0 ||
-	    (err = opt_string(&password, &password_len, o, "password")) < 0)
-		return err;
 	if (!password) {
 		auth_password_generate(generated);
 		password = generated;
@@ -369,14 +347,12 @@ static int user_set(struct req *rq, const json_t *o)
 {
 	struct auth_actor by = actor_of(rq);
 	struct auth_user u = { 0 };
-	const char *name = rq->args.name, *display;
-	bool is_admin, has_admin, is_disabled, has_disabled;
+	const char *name = rq->args.name, *display = str_of(o, "display_name", NULL);
+	bool has_admin, is_admin = bool_of(&has_admin, o, "admin");
+	bool has_disabled, is_disabled = bool_of(&has_disabled, o, "disabled");
 	int err;
 
-	if ((err = opt_string(&display, NULL, o, "display_name")) < 0 ||
-	    (err = opt_bool(&is_admin, &has_admin, o, "admin")) < 0 ||
-	    (err = opt_bool(&is_disabled, &has_disabled, o, "disabled")) < 0 ||
-	    (err = auth_user_get(&u, rq->caller.auth, name)) < 0)
+	if ((err = auth_user_get(&u, rq->caller.auth, name)) < 0)
 		return err;
 	auth_user_dispose(&u);
 	/* Enabling first and disabling last: a request never leaves no administrator between. */
@@ -412,9 +388,9 @@ int handlers_admin_user_password(struct req *rq)
 	size_t len;
 	int err;
 
-	if ((err = req_json_body(&o, rq, f_password, N_FIELDS(f_password))) < 0 ||
-	    (err = opt_string(&password, &len, o, "password")) < 0)
+	if ((err = req_json_body(&o, rq, f_password, N_FIELDS(f_password))) < 0)
 		goto out;
+	password = str_of(o, "password", &len);
 	if ((err = auth_user_set_password(rq->caller.auth, &by, rq->args.name, NULL, 0, password,
 					  len)) == 0)
 		rq->status = 204;
@@ -454,7 +430,7 @@ static int respond_group(struct req *rq, unsigned status, const char *name)
 	if ((err = auth_group_list(&v, &n, rq->caller.auth)) < 0)
 		return handlers_internal(err);
 	if (!(g = group_find(v, n, name))) {
-		error_set("no group \"%s\"", name);
+		error_set("no group \"%.*s\"", AUTH_NAME_MAX, name);
 		err = TRAWL_ENOTFOUND;
 	} else {
 		err = respond(rq, status, put_group(&rq->body, g));
@@ -472,12 +448,11 @@ int handlers_admin_group_add(struct req *rq)
 	const char *name;
 	int err;
 
-	if ((err = req_json_body(&o, rq, f_group_add, N_FIELDS(f_group_add))) < 0 ||
-	    (err = opt_string(&name, NULL, o, "name")) < 0)
-		goto out;
+	if ((err = req_json_body(&o, rq, f_group_add, N_FIELDS(f_group_add))) < 0)
+		return err;
+	name = str_of(o, "name", NULL);
 	if ((err = auth_group_add(rq->caller.auth, &by, name)) == 0)
 		err = respond_group(rq, 201, name);
-out:
 	json_decref(o);
 	return err;
 }
@@ -500,22 +475,21 @@ static const struct req_field f_members[] = {
 static int members_set(struct req *rq, const json_t *o)
 {
 	struct auth_actor by = actor_of(rq);
+	struct auth *a = rq->caller.auth;
 	const char *group = rq->args.name;
 	const json_t *add, *del, *e;
 	size_t i;
 	int err;
 
 	if ((err = opt_names(&add, o, "add")) < 0 || (err = opt_names(&del, o, "remove")) < 0 ||
-	    (err = disjoint(add, del, "user")) < 0 || (err = respond_group(rq, 200, group)) < 0 ||
-	    (err = users_exist(rq->caller.auth, add)) < 0 || (err = users_exist(rq->caller.auth, del)) < 0)
+	    (err = disjoint(add, del, "user")) < 0 || (err = group_check(a, group)) < 0 ||
+	    (err = users_exist(a, add)) < 0 || (err = users_exist(a, del)) < 0)
 		return err;
-	buf_reset(&rq->body); /* respond_group checked the group; the answer is its new state */
 	json_array_foreach(add, i, e)
-		if ((err = auth_group_member(rq->caller.auth, &by, group, json_string_value(e), true)) < 0)
+		if ((err = auth_group_member(a, &by, group, json_string_value(e), true)) < 0)
 			return err;
 	json_array_foreach(del, i, e)
-		if ((err = auth_group_member(rq->caller.auth, &by, group, json_string_value(e), false)) <
-		    0)
+		if ((err = auth_group_member(a, &by, group, json_string_value(e), false)) < 0)
 			return err;
 	return respond_group(rq, 200, group);
 }
@@ -646,7 +620,7 @@ static int repo_exists(struct req *rq, const char *repo)
 	else if (err != TRAWL_ENOTFOUND)
 		return handlers_registry_error(rq);
 	else
-		error_set("no repository \"%s\" in the index or the registry", repo);
+		error_set("no repository \"%.*s\" in the index or the registry", ROUTE_NAME_MAX, repo);
 	return err;
 }
 
@@ -655,40 +629,30 @@ static const struct req_field f_access[] = {
 	{ "grant", REQ_OBJECT, false },
 	{ "revoke", REQ_OBJECT, false },
 };
-static const char *const f_principals[] = { "users", "groups", NULL };
 
 /* The users and groups of a "grant" or "revoke" object (absent: none). */
 struct principals {
 	const json_t *users, *groups;
 };
 
+/* The object key of the body (an object, by req_json_body's check), absent: none. */
 static int principals_of(struct principals *out, const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
 	const char *k;
-	const json_t *e;
+	json_t *e;
+	int err;
 
 	*out = (struct principals){ 0 };
-	if (!v)
-		return 0;
-	if (!json_is_object(v)) {
-		error_set("\"%s\" must be an object with \"users\" and \"groups\"", key);
-		return TRAWL_EINVAL;
-	}
 	/* SECURITY: unknown fields are refused here as at the top level (Z6). */
-	json_object_foreach((json_t *)v, k, e) {
-		size_t i = 0;
-
-		while (f_principals[i] && strcmp(f_principals[i], k) != 0)
-			i++;
-		if (!f_principals[i]) {
-			error_set("unknown field \"%s.%s\"", key, k);
+	json_object_foreach((json_t *)v, k, e)
+		if (strcmp(k, "users") != 0 && strcmp(k, "groups") != 0) {
+			error_set("unknown field \"%s.%.64s\" in the request body", key, k);
 			return TRAWL_EINVAL;
 		}
-	}
-	(void)e;
-	return opt_names(&out->users, v, "users") < 0 ? TRAWL_EINVAL
-						       : opt_names(&out->groups, v, "groups");
+	if ((err = opt_names(&out->users, v, "users")) < 0)
+		return err;
+	return opt_names(&out->groups, v, "groups");
 }
 
 /* Grants or revokes repo to every user and group of p. */
@@ -728,11 +692,10 @@ static int access_set(struct req *rq, const json_t *o)
 	struct auth *a = rq->caller.auth;
 	const char *repo = rq->args.name;
 	struct principals grant, revoke;
-	bool is_public, has_public;
+	bool has_public, is_public = bool_of(&has_public, o, "public");
 	int err;
 
-	if ((err = opt_bool(&is_public, &has_public, o, "public")) < 0 ||
-	    (err = principals_of(&grant, o, "grant")) < 0 ||
+	if ((err = principals_of(&grant, o, "grant")) < 0 ||
 	    (err = principals_of(&revoke, o, "revoke")) < 0 ||
 	    (err = disjoint(grant.users, revoke.users, "user")) < 0 ||
 	    (err = disjoint(grant.groups, revoke.groups, "group")) < 0 ||
