@@ -117,7 +117,8 @@ class Server:
         self.port = int(m.group(1))
 
     def logtext(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -126,8 +127,8 @@ class Server:
         h = dict(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
-        if body is not None and not isinstance(body, bytes):
-            body = json.dumps(body).encode()
+        if body is not None:
+            body = body if isinstance(body, bytes) else json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         c.request(method, path, body=body, headers=h)

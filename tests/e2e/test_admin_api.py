@@ -23,6 +23,7 @@ from teamlib import (Server, done, index_repo, ok, token_create, trawl, user_add
 USER_FIELDS = {"name", "display_name", "is_admin", "is_disabled", "created", "last_seen", "groups"}
 BOB_PW = "bob's first password, long"
 BOB_PW2 = "bob's second password, longer"
+ROOT_PW = "root's password for the admin test"
 
 
 def error_code(r):
@@ -51,8 +52,29 @@ def setup(tmp):
     reg = os.path.join(tmp, "reg")
     write_tree(reg, {"a.txt": "x\n"})
     trawl("repo", "add", "--allow-local", reg, data=data)
-    user_add(data, "root", admin=True)
+    user_add(data, "root", admin=True, password=ROOT_PW)
     return data
+
+
+def session(s):
+    """An administrator's browser session: a change needs its CSRF token (C1)."""
+    r = s.request("POST", "/api/v1/session", {"user": "root", "password": ROOT_PW})
+    check(r, 200, "root signs in")
+    cookie = r.headers.get("set-cookie", "").split(";")[0]
+    csrf = r.json().get("csrf_token", "")
+    r = s.request("POST", "/api/v1/groups", {"name": "web"}, headers={"Cookie": cookie})
+    check(r, 403, "a session's change without its CSRF token", "forbidden")
+    r = s.request("POST", "/api/v1/groups", {"name": "web"},
+                  headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+    check(r, 201, "a session's change with its CSRF token")
+    r = s.request("GET", "/api/v1/users", headers={"Cookie": cookie})
+    check(r, 200, "a session reads the users without one")
+    r = s.request("DELETE", "/api/v1/groups/web",
+                  headers={"Cookie": cookie, "X-CSRF-Token": csrf,
+                           "Origin": "https://evil.example"})
+    check(r, 403, "a change from another origin", "forbidden")
+    r = s.request("DELETE", "/api/v1/groups/web", headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+    check(r, 204, "and from the page's own")
 
 
 def users(s, admin, bob_token):
@@ -267,11 +289,11 @@ def audit(s, data, admin, bob_token):
     for t in ("bob", "carol", "devs", "alpha", "beta", "reg"):
         ok(any(t in x[1] for x in targets), "an event of root's targets " + t, sorted(targets))
     text = r.text()
-    for pw in (BOB_PW, BOB_PW2):
-        ok(pw not in text, "no password in the audit trail")
+    ok(all(pw not in text for pw in (BOB_PW, BOB_PW2, ROOT_PW)),
+       "no password in the audit trail")
     with open(os.path.join(data, "audit.log"), encoding="utf-8", errors="replace") as f:
         log = f.read()
-    ok(BOB_PW not in log and BOB_PW2 not in log, "no password in DATA/audit.log")
+    ok(all(pw not in log for pw in (BOB_PW, BOB_PW2, ROOT_PW)), "no password in DATA/audit.log")
     ev = mine[-1]["event"]
     r = s.request("GET", "/api/v1/audit?event=" + ev + "&user=root", token=admin)
     ok(r.status == 200 and r.json()["events"] and
@@ -305,6 +327,7 @@ def main():
         weak, _ = token_create(data, "root")
         check(s.request("GET", "/api/v1/users", token=weak), 403,
               "an administrator's search-scope token", "forbidden")
+        session(s)
         users(s, admin, lambda: token_create(data, "bob")[0])
         user_changes(s, data, admin, lambda: token_create(data, "bob")[0])
         groups(s, admin, lambda: token_create(data, "bob")[0])
@@ -312,7 +335,7 @@ def main():
         audit(s, data, admin, lambda: token_create(data, "bob")[0])
         s.stop()
         log = s.logtext()
-        ok(BOB_PW not in log and BOB_PW2 not in log and admin not in log,
+        ok(all(x not in log for x in (BOB_PW, BOB_PW2, ROOT_PW, admin)),
            "no password or token in the server's log")
     finally:
         if s and s.p.poll() is None:

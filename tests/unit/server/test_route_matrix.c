@@ -125,6 +125,14 @@ static const char header[] =
 	"#   build/release/tests/unit/server/test_route_matrix --print > " EXPECTED "\n"
 	"# and review the diff: every changed cell is a change of who may do what.\n";
 
+/* Ends a line without trailing spaces: the file is compared and reviewed line by line. */
+static void line_end(struct buf *b)
+{
+	while (b->len && b->ptr[b->len - 1] == ' ')
+		b->ptr[--b->len] = '\0';
+	assert_int_equal(buf_putc(b, '\n'), 0);
+}
+
 /* The matrix as the table and the access checks give it, one line per route. */
 static void matrix_render(struct buf *b)
 {
@@ -133,23 +141,20 @@ static void matrix_render(struct buf *b)
 	char methods[64];
 
 	roles_init(c, sets);
-	assert_int_equal(buf_printf(b, "%-30s %-18s %-16s %-5s %-6s", "#pattern", "name",
+	assert_int_equal(buf_printf(b, "%-30s %-20s %-16s %-5s %-6s", "#pattern", "name",
 				    "methods", "auth", "perm"), 0);
 	for (int k = 0; k < N_ROLES; k++)
 		assert_int_equal(buf_printf(b, " %-11s", role_names[k]), 0);
-	assert_int_equal(buf_putc(b, '\n'), 0);
+	line_end(b);
 	for (size_t i = 0; i < n_server_routes; i++) {
 		const struct route *r = &server_routes[i];
 
 		methods_text(methods, sizeof(methods), r->methods);
-		assert_int_equal(buf_printf(b, "/%-29s %-18s %-16s %-5s %-6s", r->pattern, r->name,
+		assert_int_equal(buf_printf(b, "/%-29s %-20s %-16s %-5s %-6s", r->pattern, r->name,
 					    methods, auth_name(r->auth), perm_name(r->perm)), 0);
 		for (int k = 0; k < N_ROLES; k++)
 			assert_int_equal(buf_printf(b, " %-11s", cell(&c[k], r)), 0);
-		/* No trailing spaces: the file is compared and reviewed line by line. */
-		while (b->len && b->ptr[b->len - 1] == ' ')
-			b->ptr[--b->len] = '\0';
-		assert_int_equal(buf_putc(b, '\n'), 0);
+		line_end(b);
 	}
 }
 
