@@ -89,13 +89,8 @@ const char *detail_end(struct buf *b)
 
 static void events_clear(struct store_event *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].event);
-		free(v[i].actor);
-		free(v[i].target);
-		free(v[i].address);
-		free(v[i].detail);
-	}
+	for (size_t i = 0; i < n; i++)
+		store_event_dispose(&v[i]);
 }
 
 static void put_time(struct buf *b, int64_t ms)
