@@ -4,6 +4,8 @@
 #include "server/access.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -323,6 +325,58 @@ bool route_host_is_loopback(const char *host)
 	if (colon)
 		n = (size_t)(colon - host);
 	return (n == 9 && strncasecmp(host, "localhost", 9) == 0) || ipv4_loopback(host, n);
+}
+
+bool route_host_split(const char *host, size_t *name_len, unsigned *port)
+{
+	size_t n = strlen(host), name_n;
+	const char *p;
+	unsigned long v = 443;
+
+	if (host[0] == '[') {
+		const char *rb = strchr(host, ']');
+		char tmp[INET6_ADDRSTRLEN];
+		struct in6_addr a6;
+
+		if (!rb || (size_t)(rb - host - 1) >= sizeof(tmp))
+			return false;
+		memcpy(tmp, host + 1, (size_t)(rb - host - 1));
+		tmp[rb - host - 1] = 0;
+		if (inet_pton(AF_INET6, tmp, &a6) != 1)
+			return false;
+		p = rb + 1;
+	} else {
+		p = host + strcspn(host, ":");
+		for (const char *c = host; c < p; c++)
+			if (!isalnum((unsigned char)*c) && *c != '-' && *c != '.')
+				return false;
+	}
+	name_n = (size_t)(p - host);
+	if (name_n == 0 || (*p && *p != ':'))
+		return false;
+	if (*p == ':') {
+		if (!port_ok(p + 1, n - name_n - 1) || !p[1])
+			return false;
+		v = strtoul(p + 1, NULL, 10);
+	}
+	if (name_len)
+		*name_len = name_n;
+	if (port)
+		*port = (unsigned)v;
+	return true;
+}
+
+bool route_host_is_allowed(const char *host, const char *external)
+{
+	size_t hn, en;
+	unsigned hp, ep;
+
+	if (route_host_is_loopback(host))
+		return true;
+	if (!host || !external || !external[0] || !route_host_split(host, &hn, &hp) ||
+	    !route_host_split(external, &en, &ep))
+		return false;
+	return hn == en && hp == ep && strncasecmp(host, external, hn) == 0;
 }
 
 int route_sse_event(struct buf *b, const char *name, const char *data, size_t len)

@@ -182,6 +182,20 @@ int route_path_check(const char *path, size_t len);
  */
 bool route_host_is_loopback(const char *host);
 
+/*
+ * Splits a Host value "NAME[:PORT]" or "[IPV6][:PORT]": the length of its name part (brackets
+ * included) and its port (443 when none: trawl off loopback is reached over https). False when
+ * malformed (a name is letters, digits, '-' and '.').
+ */
+bool route_host_split(const char *host, size_t *name_len, unsigned *port);
+
+/*
+ * SECURITY: whether a Host header names this server: a loopback name (route_host_is_loopback),
+ * or external, the host and port of --external-url ("code.example.com:443"; NULL or "": none),
+ * the name compared without regard to case. Any other Host is refused (421), as DNS rebinding.
+ */
+bool route_host_is_allowed(const char *host, const char *external);
+
 struct buf;
 
 /*

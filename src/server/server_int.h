@@ -18,6 +18,7 @@
 #include "search/request.h"
 #include "search/search.h"
 #include "server/access.h"
+#include "server/limits.h"
 #include "server/route.h"
 #include "server/server.h"
 #include "util/buf.h"
@@ -215,6 +216,8 @@ struct srv {
 	struct stream *streams;    /* running streams (stream.c's ticker watches their sockets) */
 	atomic_bool is_stopping;
 	struct conns conns;
+	bool is_tls;               /* the daemon speaks TLS */
+	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
 	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
 };
 
@@ -229,7 +232,6 @@ struct req {
 	const struct route *route;
 	struct route_args args;
 	struct access_caller caller; /* established by the dispatcher before the handler runs */
-	char peer_addr[48];          /* the peer's address as text, for the accounts */
 	struct buf in_body;          /* the request body, at most the route's max_body bytes */
 	bool is_reading_body;        /* admitted; the body is arriving */
 	char hdr_text[160];          /* a header value a handler builds (Set-Cookie, Retry-After) */
@@ -260,6 +262,13 @@ struct req {
 
 	void *tracker;              /* the connection's entry in srv.conns */
 	bool is_head_done;          /* conns_head_done was called */
+
+	/* Who it comes from (proxy_request, before dispatch): the client after trusted proxies. */
+	char client_addr[INET6_ADDRSTRLEN];
+	bool is_https;              /* TLS, or a trusted proxy's X-Forwarded-Proto: https */
+	char retry_after[12];       /* a 429's Retry-After value */
+	size_t user_slot;           /* with has_user_slot: the caller's entry in srv.limits */
+	bool has_user_slot;
 };
 
 /*
@@ -307,6 +316,24 @@ int req_json_body(struct json_t **out, const struct req *rq, const struct req_fi
 enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp);
 /* Adds the headers every response carries (security headers, request id). */
 void server_add_common_headers(struct MHD_Response *resp, const struct req *rq);
+/*
+ * SECURITY: whether origin (an Origin header's value) is this server's own: the scheme the
+ * client used (https under TLS or behind a trusted proxy that says so) and the request's Host,
+ * or --external-url's origin when the Host is its host. For the CSRF check of state-changing
+ * requests.
+ */
+bool server_origin_matches(const struct req *rq, const char *origin);
+
+/* Proxies (proxy.c): sets rq->client_addr and rq->is_https from the connection and headers. */
+int proxy_request(struct req *rq);
+
+/*
+ * Limits (limits.c): the rate limit of rq's route for its caller and address, and the
+ * per-caller search cap for a search (after the server's own slot was taken). 0, or ELIMIT
+ * with the 429 set. limits_request_end gives the caller's slot back (req_free).
+ */
+int limits_request(struct req *rq);
+void limits_request_end(struct req *rq);
 
 /* Streams (stream.c). */
 int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext);
