@@ -416,6 +416,7 @@ static int admit(struct req *rq, const char *url, const char *method)
 	struct param_check pc = { 0 };
 	struct route_verdict v;
 	unsigned all;
+	const char *origin;
 	struct access_request in = {
 		.auth = rq->s->auth,
 		.allow_anonymous = rq->s->cfg->allow_anonymous,
@@ -441,9 +442,9 @@ static int admit(struct req *rq, const char *url, const char *method)
 		route_allow(rq->allow, sizeof(rq->allow), all);
 		return req_error(rq, v.status, v.code, v.message, 0);
 	}
-	if (access_check_csrf(&rq->caller, rq->route, route_method_of(method),
-			      req_header_value(rq, MHD_HTTP_HEADER_HOST),
-			      req_header_value(rq, MHD_HTTP_HEADER_ORIGIN),
+	origin = req_header_value(rq, MHD_HTTP_HEADER_ORIGIN);
+	if (access_check_csrf(&rq->caller, rq->route, route_method_of(method), origin,
+			      server_origin_matches(rq, origin),
 			      req_header_value(rq, "Sec-Fetch-Site"),
 			      req_header_value(rq, "X-CSRF-Token")) < 0)
 		return req_error(rq, 403, "forbidden", error_last(), 0);
