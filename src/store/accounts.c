@@ -1015,15 +1015,20 @@ out:
 	return store_tx_end(s, err);
 }
 
+void store_event_dispose(struct store_event *e)
+{
+	free(e->event);
+	free(e->actor);
+	free(e->target);
+	free(e->address);
+	free(e->detail);
+	memset(e, 0, sizeof(*e));
+}
+
 void store_events_free(struct store_event *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].event);
-		free(v[i].actor);
-		free(v[i].target);
-		free(v[i].address);
-		free(v[i].detail);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		store_event_dispose(&v[i]);
 	free(v);
 }
 

@@ -159,7 +159,7 @@ int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const
 /* ---- sessions ---- */
 
 struct store_session {
-	char csrf[48];
+	char csrf[44]; /* base64url of 32 bytes, and the NUL */
 	int64_t created_ms, last_seen_ms;
 };
 
@@ -188,6 +188,7 @@ int store_audit_add(struct store *s, const struct store_event *events, size_t n)
  */
 int store_audit_list(struct store_event **out, size_t *n, struct store *s, const char *actor,
 		     const char *event, int64_t since_ms, size_t limit);
+void store_event_dispose(struct store_event *e);
 void store_events_free(struct store_event *v, size_t n);
 
 /* ---- backup ---- */
