@@ -523,7 +523,14 @@ static const struct auth_repo_access *access_find(const struct auth_repo_access 
 {
 	struct auth_repo_access key = { .repo = (char *)repo };
 
-	return bsearch(&key, v, n, sizeof(*v), cmp_access);
+	/* An empty list may be NULL, which bsearch and qsort must not be given. */
+	return n ? bsearch(&key, v, n, sizeof(*v), cmp_access) : NULL;
+}
+
+static void access_sort(struct auth_repo_access *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_access);
 }
 
 /*
@@ -593,7 +600,7 @@ int handlers_admin_access(struct req *rq)
 		err = handlers_internal(err);
 		goto out;
 	}
-	qsort(acs, n_acs, sizeof(*acs), cmp_access);
+	access_sort(acs, n_acs);
 	err = respond(rq, 200, put_access_list(&rq->body, rq->snap, regs, n_regs, acs, n_acs));
 out:
 	auth_accesses_free(acs, n_acs);
@@ -680,7 +687,7 @@ static int respond_access(struct req *rq, const char *repo)
 
 	if ((err = auth_repo_access_list(&acs, &n, rq->caller.auth)) < 0)
 		return handlers_internal(err);
-	qsort(acs, n, sizeof(*acs), cmp_access);
+	access_sort(acs, n);
 	err = respond(rq, 200, put_access(&rq->body, repo, access_find(acs, n, repo)));
 	auth_accesses_free(acs, n);
 	return err;

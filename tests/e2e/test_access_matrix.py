@@ -394,7 +394,8 @@ def anonymous_public(tmp, data, baseline):
                      headers={"Authorization": "Bearer trawl_bogus"}).status == 401,
            "--allow-anonymous: a bad credential is refused, not taken as anonymous")
     finally:
-        s.stop()
+        rc = s.stop()
+    ok(rc == 0, "--allow-anonymous: the server stops cleanly")
     ok(UUID not in s.logtext(), "--allow-anonymous: the canary is not in the server's log")
 
 
@@ -415,7 +416,7 @@ def main():
         sweep(s, tok, baselines)
         hidden_is_missing(s, tok)
         grants_apply_at_once(s, tok, data)
-        s.stop()
+        ok(s.stop() == 0, "the server stops cleanly (no sanitizer report)")
         log = s.logtext()
         ok(UUID not in log, "the canary is not in the server's log", log[-2000:])
         audit = open(os.path.join(data, "audit.log"), encoding="utf-8", errors="replace").read()

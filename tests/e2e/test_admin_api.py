@@ -333,7 +333,7 @@ def main():
         groups(s, admin, lambda: token_create(data, "bob")[0])
         access(s, admin, lambda: token_create(data, "bob")[0])
         audit(s, data, admin, lambda: token_create(data, "bob")[0])
-        s.stop()
+        ok(s.stop() == 0, "the server stops cleanly (no sanitizer report)")
         log = s.logtext()
         ok(all(x not in log for x in (BOB_PW, BOB_PW2, ROOT_PW, admin)),
            "no password or token in the server's log")
