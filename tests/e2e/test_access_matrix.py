@@ -88,7 +88,7 @@ def setup_accounts(data):
     tok = {"anonymous": None}
     tok["admin"], _ = token_create(data, "root", scope="admin")
     tok["nogrant"], _ = token_create(data, "nogrant")
-    tok["direct"], _ = token_create(data, "gina")
+    tok["direct"], tok["direct_id"] = token_create(data, "gina")
     tok["member"], _ = token_create(data, "mike")
     tok["disabled"], _ = token_create(data, "dis")
     tok["revoked"], rid = token_create(data, "root", scope="admin")
@@ -330,6 +330,31 @@ def hidden_is_missing(s, tok):
                    a.raw()[:600], b.raw()[:600])
 
 
+def others_tokens(s, tok):
+    """Z2 on tokens: another user's token id answers as one that does not exist."""
+    theirs = str(tok["direct_id"])
+    nothing = "9" * len(theirs) if theirs != "9" * len(theirs) else "8" * len(theirs)
+    for who in ("nogrant", "member"):
+        a = s.request("DELETE", "/api/v1/tokens/" + theirs, token=tok[who])
+        b = s.request("DELETE", "/api/v1/tokens/" + nothing, token=tok[who])
+        ok(a.status == 404 and a.body == b.body,
+           "%s: gina's token id answers as a missing one" % who, a.raw()[:400], b.raw()[:400])
+    ok(s.request("GET", "/api/v1/repos", token=tok["direct"]).status == 200,
+       "gina's token still works")
+
+
+def healthz_is_bare(s, tok):
+    """Index-wide figures are the administrators' only (Z3)."""
+    for who in PRINCIPALS:
+        r = s.request("GET", "/healthz", token=tok[who])
+        if who == "admin":
+            ok(r.status == 200 and "shards" in r.json(), "admin: /healthz has the details",
+               r.body)
+        else:
+            ok(r.status == 200 and r.json() == {"status": "ok"},
+               "%s: /healthz says ok and nothing else" % who, r.body)
+
+
 def hits(s, token, query="CANARY_"):
     r = s.request("GET", "/api/v1/search?q=" + q(query), token=token)
     if r.status != 200:
@@ -415,6 +440,8 @@ def main():
         baselines = {"nogrant": base_pub, "direct": base_gp, "member": base_gp}
         sweep(s, tok, baselines)
         hidden_is_missing(s, tok)
+        others_tokens(s, tok)
+        healthz_is_bare(s, tok)
         grants_apply_at_once(s, tok, data)
         ok(s.stop() == 0, "the server stops cleanly (no sanitizer report)")
         log = s.logtext()
