@@ -63,8 +63,7 @@ static bool bool_of(bool *is_set, const json_t *o, const char *key)
  */
 static int opt_names(const json_t **out, const json_t *o, const char *key)
 {
-	const json_t *v = json_object_get(o, key), *e;
-	size_t i;
+	const json_t *v = json_object_get(o, key);
 
 	*out = NULL;
 	if (!v)
@@ -73,13 +72,19 @@ static int opt_names(const json_t **out, const json_t *o, const char *key)
 		error_set("\"%s\" must be an array of names", key);
 		return TRAWL_EINVAL;
 	}
-	json_array_foreach(v, i, e)
-		if (!json_is_string(e)) {
+	for (size_t i = 0; i < json_array_size(v); i++)
+		if (!json_is_string(json_array_get(v, i))) {
 			error_set("\"%s\" must be an array of names", key);
 			return TRAWL_EINVAL;
 		}
 	*out = v;
 	return 0;
+}
+
+/* Name i of an array opt_names accepted (NULL array: none). */
+static const char *name_at(const json_t *names, size_t i)
+{
+	return json_string_value(json_array_get(names, i));
 }
 
 /* SECURITY: a password read from a body is wiped before jansson frees it. */
@@ -123,8 +128,8 @@ static int put_user(struct buf *b, const struct auth_user *u)
 	    (err = buf_puts(b, ",\"display_name\":")) < 0 ||
 	    (err = put_str(b, u->display_name)) < 0 ||
 	    (err = buf_printf(b, ",\"is_admin\":%s,\"is_disabled\":%s,\"created\":",
-			      u->is_admin ? "true" : "false",
-			      u->is_disabled ? "true" : "false")) < 0 ||
+			      u->is_admin ? "true" : "false", u->is_disabled ? "true" : "false")) <
+		    0 ||
 	    (err = put_time_ms(b, u->created_ms)) < 0 || (err = buf_puts(b, ",\"last_seen\":")) < 0 ||
 	    (err = put_time_ms(b, u->last_seen_ms)) < 0 || (err = buf_puts(b, ",\"groups\":")) < 0 ||
 	    (err = put_names(b, u->groups, u->n_groups)) < 0)
@@ -204,22 +209,18 @@ static int respond_user(struct req *rq, unsigned status, const char *name)
 /* Every user in names exists: ENOTFOUND naming the first that does not. */
 static int users_exist(struct auth *a, const json_t *names)
 {
-	const json_t *e;
-	size_t i;
-	int err = 0;
-
-	json_array_foreach(names, i, e) {
+	for (size_t i = 0; i < json_array_size(names); i++) {
 		struct auth_user u = { 0 };
+		int err = auth_user_get(&u, a, name_at(names, i));
 
-		if ((err = auth_user_get(&u, a, json_string_value(e))) < 0)
+		if (err < 0)
 			return err;
 		auth_user_dispose(&u);
 	}
-	return err;
+	return 0;
 }
 
-static const struct auth_group *group_find(const struct auth_group *v, size_t n,
-					   const char *name)
+static const struct auth_group *group_find(const struct auth_group *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].name, name) == 0)
@@ -245,12 +246,10 @@ static int group_check(struct auth *a, const char *group)
 /* Every group in names exists: ENOTFOUND naming the first that does not. */
 static int groups_exist(struct auth *a, const json_t *names)
 {
-	const json_t *e;
-	size_t i;
 	int err;
 
-	json_array_foreach(names, i, e)
-		if ((err = group_check(a, json_string_value(e))) < 0)
+	for (size_t i = 0; i < json_array_size(names); i++)
+		if ((err = group_check(a, name_at(names, i))) < 0)
 			return err;
 	return 0;
 }
@@ -258,14 +257,11 @@ static int groups_exist(struct auth *a, const json_t *names)
 /* A name both added and removed (granted and revoked) by one request is refused. */
 static int disjoint(const json_t *x, const json_t *y, const char *what)
 {
-	const json_t *e, *f;
-	size_t i, k;
-
-	json_array_foreach(x, i, e)
-		json_array_foreach(y, k, f)
-			if (json_equal(e, f)) {
+	for (size_t i = 0; i < json_array_size(x); i++)
+		for (size_t k = 0; k < json_array_size(y); k++)
+			if (strcmp(name_at(x, i), name_at(y, k)) == 0) {
 				error_set("%s \"%.*s\" is in both lists", what, AUTH_NAME_MAX,
-					  json_string_value(e));
+					  name_at(x, i));
 				return TRAWL_EINVAL;
 			}
 	return 0;
@@ -358,7 +354,8 @@ static int user_set(struct req *rq, const json_t *o)
 	/* Enabling first and disabling last: a request never leaves no administrator between. */
 	if ((has_disabled && !is_disabled &&
 	     (err = auth_user_set_disabled(rq->caller.auth, &by, name, false)) < 0) ||
-	    (display && (err = auth_user_set_display_name(rq->caller.auth, &by, name, display)) < 0) ||
+	    (display &&
+	     (err = auth_user_set_display_name(rq->caller.auth, &by, name, display)) < 0) ||
 	    (has_admin && (err = auth_user_set_admin(rq->caller.auth, &by, name, is_admin)) < 0) ||
 	    (has_disabled && is_disabled &&
 	     (err = auth_user_set_disabled(rq->caller.auth, &by, name, true)) < 0))
@@ -477,19 +474,18 @@ static int members_set(struct req *rq, const json_t *o)
 	struct auth_actor by = actor_of(rq);
 	struct auth *a = rq->caller.auth;
 	const char *group = rq->args.name;
-	const json_t *add, *del, *e;
-	size_t i;
+	const json_t *add, *del;
 	int err;
 
 	if ((err = opt_names(&add, o, "add")) < 0 || (err = opt_names(&del, o, "remove")) < 0 ||
 	    (err = disjoint(add, del, "user")) < 0 || (err = group_check(a, group)) < 0 ||
 	    (err = users_exist(a, add)) < 0 || (err = users_exist(a, del)) < 0)
 		return err;
-	json_array_foreach(add, i, e)
-		if ((err = auth_group_member(a, &by, group, json_string_value(e), true)) < 0)
+	for (size_t i = 0; i < json_array_size(add); i++)
+		if ((err = auth_group_member(a, &by, group, name_at(add, i), true)) < 0)
 			return err;
-	json_array_foreach(del, i, e)
-		if ((err = auth_group_member(a, &by, group, json_string_value(e), false)) < 0)
+	for (size_t i = 0; i < json_array_size(del); i++)
+		if ((err = auth_group_member(a, &by, group, name_at(del, i), false)) < 0)
 			return err;
 	return respond_group(rq, 200, group);
 }
@@ -563,9 +559,8 @@ static int access_names(const char ***out, size_t *n, const struct snapshot *s,
 	return 0;
 }
 
-static int put_access_list(struct buf *b, const struct snapshot *s,
-			   const struct store_repo *regs, size_t n_regs,
-			   const struct auth_repo_access *acs, size_t n_acs)
+static int put_access_list(struct buf *b, const struct snapshot *s, const struct store_repo *regs,
+			   size_t n_regs, const struct auth_repo_access *acs, size_t n_acs)
 {
 	const char **names = NULL;
 	size_t n = 0;
@@ -627,7 +622,8 @@ static int repo_exists(struct req *rq, const char *repo)
 	else if (err != TRAWL_ENOTFOUND)
 		return handlers_registry_error(rq);
 	else
-		error_set("no repository \"%.*s\" in the index or the registry", ROUTE_NAME_MAX, repo);
+		error_set("no repository \"%.*s\" in the index or the registry", ROUTE_NAME_MAX,
+			  repo);
 	return err;
 }
 
@@ -645,18 +641,19 @@ struct principals {
 /* The object key of the body (an object, by req_json_body's check), absent: none. */
 static int principals_of(struct principals *out, const json_t *o, const char *key)
 {
-	const json_t *v = json_object_get(o, key);
-	const char *k;
-	json_t *e;
+	json_t *v = json_object_get(o, key);
 	int err;
 
 	*out = (struct principals){ 0 };
 	/* SECURITY: unknown fields are refused here as at the top level (Z6). */
-	json_object_foreach((json_t *)v, k, e)
+	for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+		const char *k = json_object_iter_key(it);
+
 		if (strcmp(k, "users") != 0 && strcmp(k, "groups") != 0) {
 			error_set("unknown field \"%s.%.64s\" in the request body", key, k);
 			return TRAWL_EINVAL;
 		}
+	}
 	if ((err = opt_names(&out->users, v, "users")) < 0)
 		return err;
 	return opt_names(&out->groups, v, "groups");
@@ -666,15 +663,13 @@ static int principals_of(struct principals *out, const json_t *o, const char *ke
 static int apply_grants(struct auth *a, const struct auth_actor *by, const char *repo,
 			const struct principals *p, bool is_granted)
 {
-	const json_t *e;
-	size_t i;
 	int err;
 
-	json_array_foreach(p->users, i, e)
-		if ((err = auth_grant(a, by, repo, json_string_value(e), NULL, is_granted)) < 0)
+	for (size_t i = 0; i < json_array_size(p->users); i++)
+		if ((err = auth_grant(a, by, repo, name_at(p->users, i), NULL, is_granted)) < 0)
 			return err;
-	json_array_foreach(p->groups, i, e)
-		if ((err = auth_grant(a, by, repo, NULL, json_string_value(e), is_granted)) < 0)
+	for (size_t i = 0; i < json_array_size(p->groups); i++)
+		if ((err = auth_grant(a, by, repo, NULL, name_at(p->groups, i), is_granted)) < 0)
 			return err;
 	return 0;
 }
@@ -741,12 +736,14 @@ static int parse_rfc3339(int64_t *out, const char *s)
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
 	if (p && (*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-	    p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '9' && p[5] >= '0' &&
-	    p[5] <= '9' && !p[6]) {
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+	    p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '9' && p[5] >= '0' && p[5] <= '9' &&
+	    !p[6]) {
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L +
+		      ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
 		off = *p == '-' ? -off : off;
 	} else if (!p || ((*p != 'Z' && *p != 'z') || p[1])) {
-		error_set("\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix seconds");
+		error_set(
+			"\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix seconds");
 		return TRAWL_EINVAL;
 	}
 	*out = (int64_t)timegm(&tm) - off;

@@ -30,33 +30,37 @@ static const char *const granted[] = { "private" };
 
 enum { ANON, ANON_PUBLIC, USER, READER, ADMIN, N_ROLES };
 static const char *const role_names[N_ROLES] = { "anonymous", "anon+public", "user", "reader",
-						  "admin" };
+						 "admin" };
 
 /* The callers as access_authenticate leaves them in team mode, with their readable sets. */
 static void roles_init(struct access_caller c[N_ROLES], struct search_repos sets[N_ROLES])
 {
-	sets[ANON] = (struct search_repos){ .n_names = 0 };
-	sets[ANON_PUBLIC] = (struct search_repos){ .n_names = 0 };
-	sets[USER] = (struct search_repos){ .n_names = 0 };
-	sets[READER] = (struct search_repos){ .names = granted, .n_names = 1 };
-	sets[ADMIN] = (struct search_repos){ .is_all = true };
-	for (int i = 0; i < N_ROLES; i++) {
-		bool is_signed_in = i >= USER;
+	static const unsigned perms[N_ROLES] = {
+		[ANON_PUBLIC] = ROUTE_PERM_READ,
+		[USER] = ROUTE_PERM_READ,
+		[READER] = ROUTE_PERM_READ,
+		[ADMIN] = ROUTE_PERM_READ | ROUTE_PERM_ADMIN,
+	};
+	static const unsigned scopes[N_ROLES] = {
+		[USER] = AUTH_SCOPE_SEARCH,
+		[READER] = AUTH_SCOPE_SEARCH,
+		[ADMIN] = AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN,
+	};
 
+	for (int i = 0; i < N_ROLES; i++) {
+		sets[i] = (struct search_repos){ .is_all = i == ADMIN };
 		c[i] = (struct access_caller){
-			.is_authenticated = is_signed_in,
-			.perms = i == ANON ? 0u
-			       : i == ADMIN ? (unsigned)(ROUTE_PERM_READ | ROUTE_PERM_ADMIN)
-					    : (unsigned)ROUTE_PERM_READ,
+			.is_authenticated = i >= USER,
+			.perms = perms[i],
 			.allow_anonymous = i == ANON_PUBLIC,
 			.readable = &sets[i],
 			.is_readable_done = true,
 		};
-		c[i].who.kind = is_signed_in ? AUTH_SESSION : AUTH_ANONYMOUS;
+		c[i].who.kind = i >= USER ? AUTH_SESSION : AUTH_ANONYMOUS;
 		c[i].who.is_admin = i == ADMIN;
-		c[i].who.scopes = i == ADMIN ? (unsigned)(AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN)
-				: is_signed_in ? (unsigned)AUTH_SCOPE_SEARCH : 0u;
+		c[i].who.scopes = scopes[i];
 	}
+	sets[READER] = (struct search_repos){ .names = granted, .n_names = 1 };
 }
 
 /*
@@ -102,8 +106,11 @@ static void methods_text(char *out, size_t n, unsigned m)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = { { ROUTE_GET, "GET" },	  { ROUTE_HEAD, "HEAD" }, { ROUTE_POST, "POST" },
-		      { ROUTE_PUT, "PUT" },	  { ROUTE_DELETE, "DELETE" } };
+	} names[] = { { ROUTE_GET, "GET" },
+		      { ROUTE_HEAD, "HEAD" },
+		      { ROUTE_POST, "POST" },
+		      { ROUTE_PUT, "PUT" },
+		      { ROUTE_DELETE, "DELETE" } };
 	size_t len = 0;
 
 	out[0] = '\0';
@@ -114,15 +121,17 @@ static void methods_text(char *out, size_t n, unsigned m)
 }
 
 static const char header[] =
-	"# The permission matrix of src/server/handlers.c's server_routes[] in team mode (an account\n"
-	"# exists), checked by tests/unit/server/test_route_matrix.c: one line per row, in table\n"
-	"# order. Cells: what the caller gets before the handler does anything else: 401 (sign in),\n"
-	"# 403 (not allowed), 404 (no such route, or the private repository a {name} route names\n"
-	"# when the caller may not read it: as if missing), ok (the handler runs; READ routes then\n"
-	"# show only the caller's readable repositories). Callers: anonymous; anon+public (anonymous\n"
-	"# under --allow-anonymous); user (signed in, no grant); reader (signed in, granted the\n"
+	"# The permission matrix of server_routes[] (src/server/handlers.c) in team mode\n"
+	"# (an account exists), checked by tests/unit/server/test_route_matrix.c: one line\n"
+	"# per row, in table order. A cell is what the caller gets before the handler does\n"
+	"# anything else: 401 (sign in), 403 (not allowed), 404 (no such route, or the\n"
+	"# private repository a {name} route names when the caller may not read it: as if\n"
+	"# missing), ok (the handler runs; READ routes then show only the caller's readable\n"
+	"# repositories). Callers: anonymous; anon+public (anonymous under\n"
+	"# --allow-anonymous); user (signed in, no grant); reader (signed in, granted the\n"
 	"# private repository); admin. Regenerate with\n"
-	"#   build/release/tests/unit/server/test_route_matrix --print > " EXPECTED "\n"
+	"#   build/release/tests/unit/server/test_route_matrix --print \\\n"
+	"#     > " EXPECTED "\n"
 	"# and review the diff: every changed cell is a change of who may do what.\n";
 
 /* Ends a line without trailing spaces: the file is compared and reviewed line by line. */
@@ -141,8 +150,9 @@ static void matrix_render(struct buf *b)
 	char methods[64];
 
 	roles_init(c, sets);
-	assert_int_equal(buf_printf(b, "%-30s %-20s %-16s %-5s %-6s", "#pattern", "name",
-				    "methods", "auth", "perm"), 0);
+	assert_int_equal(buf_printf(b, "%-30s %-20s %-16s %-5s %-6s", "#pattern", "name", "methods",
+				    "auth", "perm"),
+			 0);
 	for (int k = 0; k < N_ROLES; k++)
 		assert_int_equal(buf_printf(b, " %-11s", role_names[k]), 0);
 	line_end(b);
@@ -151,7 +161,8 @@ static void matrix_render(struct buf *b)
 
 		methods_text(methods, sizeof(methods), r->methods);
 		assert_int_equal(buf_printf(b, "/%-29s %-20s %-16s %-5s %-6s", r->pattern, r->name,
-					    methods, auth_name(r->auth), perm_name(r->perm)), 0);
+					    methods, auth_name(r->auth), perm_name(r->perm)),
+				 0);
 		for (int k = 0; k < N_ROLES; k++)
 			assert_int_equal(buf_printf(b, " %-11s", cell(&c[k], r)), 0);
 		line_end(b);
