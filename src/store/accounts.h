@@ -159,7 +159,7 @@ int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const
 /* ---- sessions ---- */
 
 struct store_session {
-	char csrf[48];
+	char csrf[44]; /* base64url of 32 bytes, and the NUL */
 	int64_t created_ms, last_seen_ms;
 };
 
