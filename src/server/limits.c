@@ -210,15 +210,16 @@ static const char *const refusals[LIMITS_N_KINDS] = {
 	[LIMITS_TOKEN] = "too many tokens created",
 };
 
-static int refuse(struct req *rq, const char *what, unsigned retry_after_s)
+static int refuse(struct req *rq, enum limits_kind kind, unsigned retry_after_s)
 {
 	char msg[96];
 
 	snprintf(rq->retry_after, sizeof(rq->retry_after), "%u", retry_after_s);
-	snprintf(msg, sizeof(msg), "%s; retry in %u s", what, retry_after_s);
+	snprintf(msg, sizeof(msg), "%s; retry in %u s", refusals[kind], retry_after_s);
 	req_error(rq, 429, "rate_limited", msg, 0);
 	req_header(rq, "Retry-After", rq->retry_after);
-	atomic_fetch_add(&rq->s->metrics.busy, 1);
+	if (kind == LIMITS_SEARCH)
+		atomic_fetch_add(&rq->s->metrics.busy, 1); /* a search not run, as over the cap */
 	return TRAWL_ELIMIT;
 }
 
@@ -235,7 +236,7 @@ int limits_request(struct req *rq)
 	limits_addr_key(addr, rq->client_addr);
 	if (!limits_admit(l, kind, kind == LIMITS_SIGNIN ? NULL : caller, addr,
 			  (int64_t)clock_now_ms(), &wait_s))
-		return refuse(rq, refusals[kind], wait_s);
+		return refuse(rq, kind, wait_s);
 	if (kind == LIMITS_SEARCH) {
 		if (limits_slot_take(l, &rq->user_slot, caller) < 0) {
 			atomic_fetch_add(&rq->s->metrics.busy, 1);
