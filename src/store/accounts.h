@@ -188,6 +188,7 @@ int store_audit_add(struct store *s, const struct store_event *events, size_t n)
  */
 int store_audit_list(struct store_event **out, size_t *n, struct store *s, const char *actor,
 		     const char *event, int64_t since_ms, size_t limit);
+void store_event_dispose(struct store_event *e);
 void store_events_free(struct store_event *v, size_t n);
 
 /* ---- backup ---- */
