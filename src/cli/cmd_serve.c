@@ -11,58 +11,48 @@
 #include "util/file.h"
 
 const struct cli_help cli_help_serve = {
-	.synopsis = "trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
-		    "            [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
-		    "            [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
-		    "            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
-		    "            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
-		    "            [--rate-search N/s] [--rate-signin N/min] [--rate-tokens N/h]\n"
-		    "            [--user-max-searches N]\n",
+	.synopsis =
+		"trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
+		"            [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
+		"            [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
+		"            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
+		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
+		"            [--rate-search N/s] [--rate-signin N/min] [--rate-tokens N/h]\n"
+		"            [--user-max-searches N] [--allow-anonymous]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
-		"  --data DIR            data directory; DIR/index is the index (default "
-		"$TRAWL_DATA,\n"
+		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
 		"                        else ./trawl-data)\n"
-		"  --listen HOST:PORT    default 127.0.0.1:6070; an address other than loopback "
-		"needs\n"
-		"                        an administrator, TLS or --trusted-proxy, and "
-		"--external-url\n"
-		"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; "
-		"10m)\n"
+		"  --listen HOST:PORT    default 127.0.0.1:6070; an address other than loopback needs\n"
+		"                        an administrator, TLS or --trusted-proxy, and --external-url\n"
+		"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
 		"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
-		"  --header-timeout S    close a connection whose request line and headers are not "
-		"all\n"
-		"                        in S seconds after it opened or its last response (default "
-		"10)\n"
+		"  --header-timeout S    close a connection whose request line and headers are not all\n"
+		"                        in S seconds after it opened or its last response (default 10)\n"
 		"  --threads N           HTTP threads (default two per core, at least 4)\n"
-		"  --max-searches N      concurrent searches before 429 busy (default 4 per core + "
-		"4)\n"
+		"  --max-searches N      concurrent searches before 429 busy (default 4 per core + 4)\n"
 		"  --query-memory MIB    results one search may hold before it stops with a limit\n"
 		"                        alert (default 128)\n"
 		"  --max-conns N         open connections in all (default 1024)\n"
 		"  --max-conns-per-client N\n"
-		"                        open connections of one client: an IPv4 address, an IPv6 "
-		"/64,\n"
+		"                        open connections of one client: an IPv4 address, an IPv6 /64,\n"
 		"                        all of loopback (default 64; behind a proxy, --max-conns)\n"
-		"  --tls-cert FILE       serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate "
-		"chain\n"
+		"  --tls-cert FILE       serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate chain\n"
 		"  --tls-key FILE        and this PEM private key (mode 0600: refused if others may\n"
 		"                        read it)\n"
 		"  --external-url URL    the https:// URL clients use: its host is the one Host the\n"
 		"                        server answers besides loopback names\n"
 		"  --trusted-proxy CIDR  a reverse proxy in front (repeatable): X-Forwarded-For and\n"
 		"                        X-Forwarded-Proto are believed from these addresses only\n"
-		"  --rate-search N/s     searches per second of one user or anonymous address, "
-		"burst\n"
+		"  --rate-search N/s     searches per second of one user or anonymous address, burst\n"
 		"                        4N, and 4x that per address (default 50/s; 0 = off; off in\n"
 		"                        laptop mode unless given)\n"
-		"  --rate-signin N/min   sign-in requests per minute per address (default 30; 0 = "
-		"off)\n"
+		"  --rate-signin N/min   sign-in requests per minute per address (default 30; 0 = off)\n"
 		"  --rate-tokens N/h     tokens created per hour per user and per address (default\n"
 		"                        30; 0 = off)\n"
-		"  --user-max-searches N concurrent searches of one user or anonymous address "
-		"before\n"
+		"  --user-max-searches N concurrent searches of one user or anonymous address before\n"
 		"                        429 (default half of --max-searches, at least 2)\n"
+		"  --allow-anonymous     callers without credentials read the public repositories\n"
 		"  -h, --help            this usage\n"
 		"\n"
 		"docs/api.md describes the API; docs/operations.md the limits, the scheduled sync,\n"
@@ -150,34 +140,25 @@ static int network_flag(struct server_config *cfg, int c)
 	int err;
 
 	switch (c) {
-	case 'c':
-		cfg->tls_cert = optarg;
-		return 0;
-	case 'k':
-		cfg->tls_key = optarg;
-		return 0;
+	case 'c': cfg->tls_cert = optarg; return 0;
+	case 'k': cfg->tls_key = optarg; return 0;
 	case 'x':
 		if ((err = server_external_url_parse(cfg, optarg)) < 0) {
 			cli_report(err);
 			return EXIT_ERROR;
 		}
 		return 0;
-	case 'p':
-		return proxy_flag(cfg);
-	case 'r':
-		return rate_flag(&cfg->rate_search, "--rate-search", "s");
-	case 'i':
-		return rate_flag(&cfg->rate_signin, "--rate-signin", "min");
-	case 'o':
-		return rate_flag(&cfg->rate_tokens, "--rate-tokens", "h");
+	case 'p': return proxy_flag(cfg);
+	case 'r': return rate_flag(&cfg->rate_search, "--rate-search", "s");
+	case 'i': return rate_flag(&cfg->rate_signin, "--rate-signin", "min");
+	case 'o': return rate_flag(&cfg->rate_tokens, "--rate-tokens", "h");
 	case 'u':
 		if (!parse_small(&cfg->user_max_searches, optarg, 4096)) {
 			cli_errorf("--user-max-searches: expected 1 to 4096, got \"%s\"", optarg);
 			return EXIT_ERROR;
 		}
 		return 0;
-	default:
-		return 1;
+	default: return 1;
 	}
 }
 
@@ -236,13 +217,12 @@ int cmd_serve(int argc, char **argv)
 		{ "rate-signin", required_argument, NULL, 'i' },
 		{ "rate-tokens", required_argument, NULL, 'o' },
 		{ "user-max-searches", required_argument, NULL, 'u' },
+		{ "allow-anonymous", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct server_config cfg = { .data_dir = "trawl-data",
-				     .sync_interval_s = 600,
-				     .conn_timeout_s = 30,
-				     .self_exe = "/proc/self/exe",
+	struct server_config cfg = { .data_dir = "trawl-data", .sync_interval_s = 600,
+				     .conn_timeout_s = 30, .self_exe = "/proc/self/exe",
 				     .rate_search = SERVER_RATE_DEFAULT,
 				     .rate_signin = SERVER_RATE_DEFAULT,
 				     .rate_tokens = SERVER_RATE_DEFAULT };
@@ -263,6 +243,7 @@ int cmd_serve(int argc, char **argv)
 		switch (c) {
 		case 'd': cfg.data_dir = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'A': cfg.allow_anonymous = true; break;
 		case 'S':
 			if (!parse_duration(&cfg.sync_interval_s, optarg)) {
 				cli_errorf("--sync-interval: expected a duration like 30s, 10m or 1h "

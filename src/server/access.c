@@ -85,16 +85,8 @@ int access_authorize(const struct access_caller *c, const struct route *r)
 	return 0;
 }
 
-/* Whether origin is scheme + host exactly ("https://code.example.com:8443"). */
-static bool origin_is(const char *origin, const char *scheme, const char *host)
-{
-	size_t n = strlen(scheme);
-
-	return strncmp(origin, scheme, n) == 0 && strcmp(origin + n, host) == 0;
-}
-
 int access_check_csrf(const struct access_caller *c, const struct route *r, unsigned method,
-		      const char *host, const char *origin, const char *sec_fetch_site,
+		      const char *origin, bool is_own_origin, const char *sec_fetch_site,
 		      const char *csrf)
 {
 	if (!(method & (ROUTE_POST | ROUTE_PUT | ROUTE_DELETE)))
@@ -104,8 +96,7 @@ int access_check_csrf(const struct access_caller *c, const struct route *r, unsi
 	 * them, in Sec-Fetch-Site: another site's page is refused outright. Clients that are not
 	 * browsers send neither, and authenticate with a token a page cannot attach.
 	 */
-	if (origin && (!host || (!origin_is(origin, "http://", host) &&
-				 !origin_is(origin, "https://", host)))) {
+	if (origin && !is_own_origin) {
 		error_set("cross-origin request refused");
 		return TRAWL_EPERM;
 	}

@@ -59,14 +59,15 @@ int access_authorize(const struct access_caller *c, const struct route *r);
 
 /*
  * SECURITY (C1): whether a request with method (enum route_method) may change state. Every
- * POST, PUT and DELETE: an Origin header, when present, must be http:// or https:// + host;
- * a Sec-Fetch-Site header, when present, must be same-origin or none; a caller signed in by
- * its session cookie must send the session's CSRF token in csrf (compared in constant time),
- * except on an open route (route_is_open: signing in), which acts for nobody.
- * Other methods pass. EPERM with a message (never echoing a header).
+ * POST, PUT and DELETE: an Origin header, when present, must be the server's own
+ * (is_own_origin: server_origin_matches); a Sec-Fetch-Site header, when present, must be
+ * same-origin or none; a caller signed in by its session cookie must send the session's CSRF
+ * token in csrf (compared in constant time), except on an open route (route_is_open: signing
+ * in), which acts for nobody. Other methods pass. EPERM with a message (never echoing a
+ * header).
  */
 int access_check_csrf(const struct access_caller *c, const struct route *r, unsigned method,
-		      const char *host, const char *origin, const char *sec_fetch_site,
+		      const char *origin, bool is_own_origin, const char *sec_fetch_site,
 		      const char *csrf);
 
 /*

@@ -320,7 +320,7 @@ static void csrf_refuses_cross_origin_and_tokenless_requests(void **state)
 	static const struct route r_sign_in = { "x", .methods = ROUTE_POST,
 						.auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE,
 						.handler = h_dummy, .name = "sign_in" };
-	const char *host = "127.0.0.1:6070";
+	const char *own = "http://127.0.0.1:6070", *evil = "https://evil.example";
 	struct access_caller s, t = { .who = { .kind = AUTH_TOKEN } };
 	char hdr[96], wrong[AUTH_CSRF_LEN + 1];
 
@@ -329,42 +329,36 @@ static void csrf_refuses_cross_origin_and_tokenless_requests(void **state)
 	memcpy(wrong, s.who.csrf, sizeof(wrong));
 	wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
 	/* Reading changes nothing: no check. */
-	assert_int_equal(access_check_csrf(&s, &r_read, ROUTE_GET, host, "https://evil.example",
-					   "cross-site", NULL),
+	assert_int_equal(access_check_csrf(&s, &r_read, ROUTE_GET, evil, false, "cross-site", NULL),
 			 0);
-	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_POST, host, NULL, NULL, s.who.csrf),
+	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_POST, NULL, false, NULL,
+					   s.who.csrf),
 			 0);
-	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_DELETE, host,
-					   "http://127.0.0.1:6070", "same-origin", s.who.csrf),
+	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_DELETE, own, true, "same-origin",
+					   s.who.csrf),
 			 0);
-	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_PUT, host, NULL, NULL, NULL),
+	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_PUT, NULL, false, NULL, NULL),
 			 TRAWL_EPERM);
-	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_PUT, host, NULL, NULL, wrong),
+	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_PUT, NULL, false, NULL, wrong),
 			 TRAWL_EPERM);
-	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_PUT, host, NULL, NULL, ""),
+	assert_int_equal(access_check_csrf(&s, &r_write, ROUTE_PUT, NULL, false, NULL, ""),
 			 TRAWL_EPERM);
 	/* A token cannot ride along by itself: it needs no CSRF token, only the origin rules. */
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, host, NULL, NULL, NULL), 0);
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, host, "https://evil.example",
-					   NULL, NULL),
+	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, NULL, false, NULL, NULL), 0);
+	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, evil, false, NULL, NULL),
 			 TRAWL_EPERM);
 	assert_string_equal(error_last(), "cross-origin request refused");
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, host,
-					   "http://127.0.0.1:6070.evil.example", NULL, NULL),
+	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, "null", false, NULL, NULL),
 			 TRAWL_EPERM);
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, host, "null", NULL, NULL),
+	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, NULL, false, "cross-site",
+					   NULL),
 			 TRAWL_EPERM);
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, NULL, "http://x", NULL, NULL),
+	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, own, true, "same-site", NULL),
 			 TRAWL_EPERM);
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, host, NULL, "cross-site", NULL),
-			 TRAWL_EPERM);
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, host, NULL, "same-site", NULL),
-			 TRAWL_EPERM);
-	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, host, NULL, "none", NULL), 0);
+	assert_int_equal(access_check_csrf(&t, &r_write, ROUTE_POST, NULL, false, "none", NULL), 0);
 	/* Signing in acts for nobody: the origin rules only. */
-	assert_int_equal(access_check_csrf(&s, &r_sign_in, ROUTE_POST, host, NULL, NULL, NULL), 0);
-	assert_int_equal(access_check_csrf(&s, &r_sign_in, ROUTE_POST, host, "https://evil.example",
-					   NULL, NULL),
+	assert_int_equal(access_check_csrf(&s, &r_sign_in, ROUTE_POST, NULL, false, NULL, NULL), 0);
+	assert_int_equal(access_check_csrf(&s, &r_sign_in, ROUTE_POST, evil, false, NULL, NULL),
 			 TRAWL_EPERM);
 	access_release(&s);
 }
