@@ -91,7 +91,7 @@ static int grant_run(struct auth *a, const struct datadir *d, const struct acces
 {
 	char **repos = NULL;
 	size_t n = 0;
-	int err;
+	int err = 0;
 
 	/* A typo must not leave a grant waiting for a repository that may come later. */
 	if (is_granted && (err = accounts_repos(&repos, &n, d)) == 0 &&

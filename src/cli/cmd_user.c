@@ -36,7 +36,7 @@ const struct cli_help cli_help_user = {
 		"           administrator stays one\n"
 		"\n"
 		"  --admin               the new account is an administrator\n"
-		"  --display-name TEXT   the name the web UI shows (default: NAME)\n"
+		"  --display-name TEXT   the name the web UI shows beside NAME (default: none)\n"
 		"  --password-stdin      read the password from standard input (one line), checked\n"
 		"                        against the policy: 12 to 1024 bytes, not a common password,\n"
 		"                        not the user's name\n"
@@ -192,7 +192,7 @@ static void user_print(const struct auth_user *u)
 	char c[32], s[32];
 
 	printf("%s\t", u->name);
-	accounts_print(u->display_name);
+	accounts_print(u->display_name[0] ? u->display_name : "-");
 	printf("\t%s\t%s\tcreated %s\tlast seen %s\tgroups: ", u->is_admin ? "admin" : "user",
 	       u->is_disabled ? "disabled" : "enabled", accounts_time(c, u->created_ms),
 	       accounts_time(s, u->last_seen_ms));
