@@ -98,7 +98,7 @@ static void populate(struct auth *a, const struct index *ix)
 static void principal_of(struct auth_principal *p, struct auth *a, const char *user)
 {
 	char secret[AUTH_TOKEN_LEN + 1], header[AUTH_TOKEN_LEN + 16];
-	struct auth_origin from = {.address = "127.0.0.1"};
+	struct auth_origin from = { .address = "127.0.0.1" };
 
 	check(auth_token_create(NULL, secret, a, NULL, user, "bench", AUTH_SCOPE_SEARCH, 0),
 	      "creating a token");
@@ -148,8 +148,7 @@ static void bench_readable(struct auth *a, const struct auth_principal *p,
 	}
 	printf("readable set of %s (%zu names): ACL reload and set %.3f ms, set from the loaded "
 	       "ACL %.3f ms, cached %.4f ms (medians of %d)\n",
-	       p->name, n, median(reload, RUNS), median(compute, RUNS), median(cached, RUNS),
-	       RUNS);
+	       p->name, n, median(reload, RUNS), median(compute, RUNS), median(cached, RUNS), RUNS);
 }
 
 static int on_file(const struct search_file *f, void *arg)
@@ -159,8 +158,7 @@ static int on_file(const struct search_file *f, void *arg)
 	return 0;
 }
 
-static double search_once(const struct index *ix, const struct search_repos *repos,
-			  size_t *n_files)
+static double search_once(const struct index *ix, const struct search_repos *repos, size_t *n_files)
 {
 	struct search_opts o = {
 		.pattern = PATTERN,
@@ -180,7 +178,7 @@ static double search_once(const struct index *ix, const struct search_repos *rep
 static void bench_search(struct auth *a, const struct index *ix)
 {
 	static double all_ms[RUNS], set_ms[RUNS], diff[RUNS];
-	static const struct search_repos all = {.is_all = true};
+	static const struct search_repos all = { .is_all = true };
 	const struct search_repos *set = NULL;
 	struct auth_principal p;
 	size_t n_all = 0, n_set = 0;
@@ -195,8 +193,9 @@ static void bench_search(struct auth *a, const struct index *ix)
 		diff[i] = set_ms[i] - all_ms[i];
 	}
 	if (n_all != n_set) {
-		fprintf(stderr, "auth_cost: the readable set changed the results (%zu files, not "
-				"%zu)\n",
+		fprintf(stderr,
+			"auth_cost: the readable set changed the results (%zu files, not "
+			"%zu)\n",
 			n_set, n_all);
 		exit(1);
 	}
@@ -209,7 +208,7 @@ static void bench_search(struct auth *a, const struct index *ix)
 
 int main(int argc, char **argv)
 {
-	struct auth_config cfg = {.pwhash_cost = AUTH_PWHASH_TEST};
+	struct auth_config cfg = { .pwhash_cost = AUTH_PWHASH_TEST };
 	struct auth_principal p, q;
 	struct auth *a = NULL;
 	bool has_accounts = false;
