@@ -148,8 +148,8 @@ void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
 
 bool server_origin_matches(const struct req *rq, const char *origin)
 {
-	const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_HOST);
+	const char *host =
+		MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	const char *scheme = rq->is_https ? "https://" : "http://";
 	const char *ext = rq->s->cfg->external_host;
 	size_t sl = strlen(scheme), ext_len;
@@ -367,14 +367,16 @@ static int check_framing(struct req *rq, struct framing *fr)
 	if (fr->has_ctl)
 		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
 	if (!route_host_is_allowed(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-								 MHD_HTTP_HEADER_HOST),
+							       MHD_HTTP_HEADER_HOST),
 				   rq->s->cfg->external_host))
-		return req_error(rq, 421, "bad_host",
-				 rq->s->cfg->external_host[0]
-					 ? "the Host header must name this server (its --external-url, "
-					   "or localhost, 127.0.0.1 or [::1])"
-					 : "the Host header must name this loopback server (localhost, "
-					   "127.0.0.1 or [::1])", 0);
+		return req_error(
+			rq, 421, "bad_host",
+			rq->s->cfg->external_host[0]
+				? "the Host header must name this server (its --external-url, "
+				  "or localhost, 127.0.0.1 or [::1])"
+				: "the Host header must name this loopback server (localhost, "
+				  "127.0.0.1 or [::1])",
+			0);
 	return 0;
 }
 
@@ -405,10 +407,19 @@ static bool body_is_json(const struct req *rq)
 	return ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';');
 }
 
+/* SECURITY: a refused query string may hold a secret (A10): the log keeps the path only. */
+static void uri_drop_query(struct req *rq)
+{
+	char *q = rq->uri ? strchr(rq->uri, '?') : NULL;
+
+	if (q)
+		sodium_memzero(q, strlen(q));
+}
+
 /*
- * Everything decided before a byte of the body is read: lookup -> method -> body size ->
- * authenticate -> authorize -> CSRF -> parameters. Negative when refused (rq holds the
- * answer).
+ * Everything decided before a byte of the body is read: lookup -> method -> parameters ->
+ * body size -> authenticate -> authorize -> CSRF -> media type. Negative when refused (rq
+ * holds the answer).
  */
 static int admit(struct req *rq, const char *url, const char *method)
 {
@@ -437,6 +448,18 @@ static int admit(struct req *rq, const char *url, const char *method)
 	rq->is_head = strcmp(method, "HEAD") == 0;
 	rq->route = route_by_method(rq->route, server_routes, n_server_routes,
 				    route_method_of(method), &all);
+	/*
+	 * A10: parameters before the caller, so that a token put in the URL is refused as such
+	 * (400), whoever sends it; the log keeps only the path of such a request.
+	 */
+	if (rq->route->flags & ROUTE_API) {
+		pc.route = rq->route;
+		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
+		if (pc.bad) {
+			uri_drop_query(rq);
+			return req_error(rq, 400, "bad_request", pc.bad, 0);
+		}
+	}
 	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body, body_length(rq),
 			       &in)) < 0) {
 		route_allow(rq->allow, sizeof(rq->allow), all);
@@ -451,12 +474,6 @@ static int admit(struct req *rq, const char *url, const char *method)
 	if (fr.has_body && !body_is_json(rq))
 		return req_error(rq, 415, "unsupported_media_type",
 				 "the request body must be application/json", 0);
-	if (rq->route->flags & ROUTE_API) {
-		pc.route = rq->route;
-		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
-		if (pc.bad)
-			return req_error(rq, 400, "bad_request", pc.bad, 0);
-	}
 	return 0;
 }
 
@@ -473,11 +490,24 @@ static int run(struct req *rq)
 	return err;
 }
 
-/* Appends a piece of an admitted request's body; a 413 past the route's max_body. */
+/* What a body over its limit may still send before the 413 (then the connection closes). */
+#define BODY_DISCARD_MAX ((size_t)1 << 20)
+
+/*
+ * Appends a piece of an admitted request's body. Past the route's max_body the answer is a
+ * 413, sent when the body ends (MHD queues no answer while a body arrives); what comes
+ * meanwhile is discarded, up to BODY_DISCARD_MAX: negative past that (close the connection).
+ */
 static int take_body(struct req *rq, const char *data, size_t n)
 {
-	if (buf_put(&rq->in_body, data, n) < 0)
-		return req_error(rq, 413, "too_large", "the request body is too large", 0);
+	if (rq->is_body_over) {
+		rq->n_discarded += n;
+		return rq->n_discarded > BODY_DISCARD_MAX ? TRAWL_ELIMIT : 0;
+	}
+	if (buf_put(&rq->in_body, data, n) < 0) {
+		rq->is_body_over = true;
+		req_error(rq, 413, "too_large", "the request body is too large", 0);
+	}
 	return 0;
 }
 
@@ -533,13 +563,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (take_body(rq, upload_data, n) < 0)
-			return req_respond(rq, NULL);
-		return MHD_YES;
+		return take_body(rq, upload_data, n) < 0 ? MHD_NO : MHD_YES;
 	}
 	if (rq->is_reading_body) {
 		rq->is_reading_body = false;
-		run(rq);
+		if (!rq->is_body_over)
+			run(rq);
 	} else if (admit(rq, url, method) == 0) {
 		run(rq);
 	}
@@ -681,7 +710,8 @@ static int tls_read_key(struct tls_files *t, const char *path)
 		err = TRAWL_EIO;
 	} else if (st.st_mode & 077) {
 		error_set("--tls-key %s: readable or writable by its group or others (mode %04o); "
-			  "make it private with chmod 600", path, (unsigned)(st.st_mode & 07777));
+			  "make it private with chmod 600",
+			  path, (unsigned)(st.st_mode & 07777));
 		err = TRAWL_EPERM;
 	} else {
 		err = file_read_fd(&t->key, &t->key_len, fd, path, 1 << 20);
@@ -717,12 +747,12 @@ static int limits_start(struct srv *s, const struct server_config *cfg, bool is_
 	/* Laptop mode: one local user, whose own scripts are not an attack; see server.h. */
 	uint32_t search_default = is_team ? SERVER_RATE_SEARCH : 0;
 	struct limits_config lc = {
-		.rate_search = cfg->rate_search == SERVER_RATE_DEFAULT ? search_default
-								    : cfg->rate_search,
+		.rate_search =
+			cfg->rate_search == SERVER_RATE_DEFAULT ? search_default : cfg->rate_search,
 		.rate_signin = cfg->rate_signin == SERVER_RATE_DEFAULT ? SERVER_RATE_SIGNIN
-								    : cfg->rate_signin,
+								       : cfg->rate_signin,
 		.rate_tokens = cfg->rate_tokens == SERVER_RATE_DEFAULT ? SERVER_RATE_TOKENS
-								    : cfg->rate_tokens,
+								       : cfg->rate_tokens,
 		.max_searches = s->max_searches,
 		.user_max_searches = cfg->user_max_searches,
 	};
@@ -751,9 +781,11 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 		snprintf(msg, sizeof(msg), "team mode: %zu account%s: every request must sign in",
 			 n_users, n_users == 1 ? "" : "s");
 	else
-		snprintf(msg, sizeof(msg), "laptop mode: no accounts: open to this machine only; "
+		snprintf(msg, sizeof(msg),
+			 "laptop mode: no accounts: open to this machine only; "
 			 "create the first administrator with `trawl user add NAME --admin --data "
-			 "%s` to turn on sign-in", cfg->data_dir);
+			 "%s` to turn on sign-in",
+			 cfg->data_dir);
 	log_msg("info", msg, "mode", *is_team ? "team" : "laptop");
 	err = server_check_exposure(cfg, has_admin);
 out:
@@ -825,11 +857,9 @@ int server_run(const struct server_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((err = tls_load(&tls, cfg)) < 0)
+	if ((err = open_accounts(&s, cfg, &is_team)) < 0 || (err = tls_load(&tls, cfg)) < 0)
 		goto out;
 	s.is_tls = tls.cert != NULL;
-	if ((err = open_accounts(&s, cfg, &is_team)) < 0)
-		goto out;
 	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index")))) {
 		err = error_nomem(NULL);
 		goto out;
@@ -867,10 +897,9 @@ int server_run(const struct server_config *cfg)
 		MHD_OPTION_CONNECTION_LIMIT, 2 * max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 		cfg->conn_timeout_s ? cfg->conn_timeout_s : 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_ARRAY,
-		s.is_tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+		NULL, MHD_OPTION_ARRAY, s.is_tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
 	if (!s.d) {
 		error_set("cannot listen on the --listen address (in use, or not permitted)");
 		err = TRAWL_EIO;
