@@ -72,8 +72,7 @@ int auth_password_check(const char *user, const char *password, size_t len)
 {
 	/* SECURITY: no message below may quote the password, not even in part. */
 	if (len < AUTH_PASSWORD_MIN) {
-		error_set("the password is too short: it needs at least %d bytes",
-			  AUTH_PASSWORD_MIN);
+		error_set("the password is too short: it needs at least %d bytes", AUTH_PASSWORD_MIN);
 		return TRAWL_EINVAL;
 	}
 	if (len > AUTH_PASSWORD_MAX) {
@@ -98,8 +97,7 @@ int auth_password_check(const char *user, const char *password, size_t len)
 
 void auth_password_generate(char out[21])
 {
-	static const char b62[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 	secret_init();
 	/* 20 uniform base62 characters (119 bits); the loop only guards the policy's letter. */

@@ -26,8 +26,8 @@
 
 _Static_assert(AUTH_PWHASH_LEN == crypto_pwhash_STRBYTES, "PHC string buffer size");
 _Static_assert(crypto_auth_hmacsha256_KEYBYTES == 32, "keyed hash key size");
-_Static_assert(AUTH_TOKEN_LEN == SECRET_TOKEN_PREFIX_LEN + SECRET_TOKEN_BODY_LEN +
-				  SECRET_TOKEN_CRC_LEN,
+_Static_assert(AUTH_TOKEN_LEN ==
+		       SECRET_TOKEN_PREFIX_LEN + SECRET_TOKEN_BODY_LEN + SECRET_TOKEN_CRC_LEN,
 	       "token layout");
 
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
@@ -88,7 +88,7 @@ bool secret_pwverify(const char *hash, const char *password, size_t len)
  * the same limits as real ones, from a random password nobody knows.
  */
 static char dummy_hash[2][AUTH_PWHASH_LEN];
-static pthread_once_t dummy_once[2] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
+static pthread_once_t dummy_once[2] = { PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT };
 
 static void dummy_make(int cost)
 {
@@ -222,8 +222,8 @@ int secret_base62_decode(unsigned char *out, size_t n, const char *s, size_t len
 static void token_crc(char out[SECRET_TOKEN_CRC_LEN], const char *body)
 {
 	uint32_t crc = (uint32_t)crc32(0, (const unsigned char *)body, SECRET_TOKEN_BODY_LEN);
-	unsigned char be[4] = {(unsigned char)(crc >> 24), (unsigned char)(crc >> 16),
-			       (unsigned char)(crc >> 8), (unsigned char)crc};
+	unsigned char be[4] = { (unsigned char)(crc >> 24), (unsigned char)(crc >> 16),
+				(unsigned char)(crc >> 8), (unsigned char)crc };
 
 	base62_encode(out, SECRET_TOKEN_CRC_LEN, be, sizeof(be));
 }
@@ -262,8 +262,7 @@ bool secret_token_check(const char *s, size_t len)
 
 /* ---- keyed hash and its key ---- */
 
-void secret_keyed_hash(unsigned char out[32], const unsigned char key[32], const char *s,
-		       size_t len)
+void secret_keyed_hash(unsigned char out[32], const unsigned char key[32], const char *s, size_t len)
 {
 	secret_init();
 	crypto_auth_hmacsha256(out, (const unsigned char *)s, len, key);
@@ -291,8 +290,7 @@ static int key_read(unsigned char key[32], int fd, const char *path)
 		return TRAWL_EPERM;
 	}
 	if (st.st_size != 32) {
-		error_set("%s: the key file holds %lld bytes, not 32", path,
-			  (long long)st.st_size);
+		error_set("%s: the key file holds %lld bytes, not 32", path, (long long)st.st_size);
 		return TRAWL_ECORRUPT;
 	}
 	while (got < 32) {

@@ -18,7 +18,7 @@
 #define SECRET_BEARER_MAX 256
 
 /* Base64url characters (no padding) for n bytes, and the NUL. */
-#define SECRET_B64_LEN(n) (((n) * 4 + 2) / 3 + 1)
+#define SECRET_B64_LEN(n) (((n)*4 + 2) / 3 + 1)
 
 /* Starts libsodium once per process (thread-safe); every entry point calls it. */
 void secret_init(void);

@@ -22,27 +22,27 @@
 #include "auth/secret_int.h"
 #include "util/error.h"
 
-#define KEY_MAX 96        /* bytes kept of a key; longer keys are kept as a digest */
-#define NONE UINT32_MAX   /* the null index */
+#define KEY_MAX 96      /* bytes kept of a key; longer keys are kept as a digest */
+#define NONE UINT32_MAX /* the null index */
 #define MS_PER_HOUR 3600000.0
 #define RETRY_MAX_S 86400 /* an empty bucket that never refills still answers "tomorrow" */
 
 struct entry {
 	char key[KEY_MAX + 1];
 	double tokens;
-	int64_t last_ms;        /* when tokens was last brought up to date */
-	uint32_t next;          /* the next entry of its hash chain */
-	uint32_t newer, older;  /* the touch order */
+	int64_t last_ms;       /* when tokens was last brought up to date */
+	uint32_t next;         /* the next entry of its hash chain */
+	uint32_t newer, older; /* the touch order */
 };
 
 struct throttle {
 	pthread_mutex_t lock;
 	struct throttle_rule rule;
 	struct entry *e;
-	uint32_t *heads;        /* n_heads chains, NONE when empty */
+	uint32_t *heads;           /* n_heads chains, NONE when empty */
 	size_t n_heads, cap, used; /* e[0..used) have been handed out at least once */
 	uint32_t newest, oldest;
-	uint32_t free;             /* entries forgotten by throttle_reset, linked by next */
+	uint32_t free; /* entries forgotten by throttle_reset, linked by next */
 	unsigned char hash_key[crypto_shorthash_KEYBYTES];
 };
 
@@ -258,8 +258,7 @@ static bool check_locked(struct throttle *t, const char *k, int64_t now_ms, bool
 	return true;
 }
 
-bool throttle_check(struct throttle *t, const char *key, int64_t now_ms,
-		    unsigned *retry_after_s)
+bool throttle_check(struct throttle *t, const char *key, int64_t now_ms, unsigned *retry_after_s)
 {
 	char k[KEY_MAX + 1];
 	bool ok;
@@ -274,8 +273,7 @@ bool throttle_check(struct throttle *t, const char *key, int64_t now_ms,
 	return ok;
 }
 
-bool throttle_admit(struct throttle *t, const char *key, int64_t now_ms,
-		    unsigned *retry_after_s)
+bool throttle_admit(struct throttle *t, const char *key, int64_t now_ms, unsigned *retry_after_s)
 {
 	char k[KEY_MAX + 1];
 	bool ok;

@@ -102,8 +102,7 @@ bool accounts_repos_has(char *const *v, size_t n, const char *name)
 	return n && bsearch(&name, v, n, sizeof(*v), cmp_names) != NULL;
 }
 
-int accounts_getopt(struct accounts_opts *o, int argc, char **argv,
-		    const struct option *longopts)
+int accounts_getopt(struct accounts_opts *o, int argc, char **argv, const struct option *longopts)
 {
 	int c;
 
@@ -220,7 +219,7 @@ bool accounts_parse_duration(int64_t *out_s, const char *s)
 	static const uint64_t max_s = 10ull * 366 * 24 * 3600;
 	uint64_t v, mul;
 	char num[24];
-	size_t n = s ? strlen(s) : 0;
+	size_t n = strlen(s);
 
 	if (n < 2 || n > sizeof(num))
 		return false;
@@ -228,8 +227,8 @@ bool accounts_parse_duration(int64_t *out_s, const char *s)
 	case 's': mul = 1; break;
 	case 'm': mul = 60; break;
 	case 'h': mul = 3600; break;
-	case 'd': mul = 24 * 3600; break;
-	case 'w': mul = 7 * 24 * 3600; break;
+	case 'd': mul = 24ull * 3600; break;
+	case 'w': mul = 7ull * 24 * 3600; break;
 	default: return false;
 	}
 	memcpy(num, s, n - 1);
@@ -258,8 +257,8 @@ static bool parse_date(struct tm *tm, const char **p)
 {
 	int y = digits(p, 4), mo, d;
 
-	if (y < 1970 || *(*p)++ != '-' || (mo = digits(p, 2)) < 1 || mo > 12 ||
-	    *(*p)++ != '-' || (d = digits(p, 2)) < 1 || d > 31)
+	if (y < 1970 || *(*p)++ != '-' || (mo = digits(p, 2)) < 1 || mo > 12 || *(*p)++ != '-' ||
+	    (d = digits(p, 2)) < 1 || d > 31)
 		return false;
 	tm->tm_year = y - 1900;
 	tm->tm_mon = mo - 1;

@@ -30,8 +30,7 @@ struct accounts_opts {
  * ('?' for an unknown one, -1 after the last). Starts from argv[1] on the first call of a
  * command (optind 1); the operands are at argv[optind..] once it returns -1.
  */
-int accounts_getopt(struct accounts_opts *o, int argc, char **argv,
-		    const struct option *longopts);
+int accounts_getopt(struct accounts_opts *o, int argc, char **argv, const struct option *longopts);
 
 /*
  * Opens the data directory (creating it when create is set, as `repo add` does) and its

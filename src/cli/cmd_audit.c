@@ -147,7 +147,8 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case 'l':
 			if (!cli_parse_u64(&limit, optarg) || limit == 0 || limit > 1000000) {
-				cli_errorf("--limit: \"%s\" is not a number from 1 to 1000000", optarg);
+				cli_errorf("--limit: \"%s\" is not a number from 1 to 1000000",
+					   optarg);
 				return EXIT_ERROR;
 			}
 			f.limit = (size_t)limit;

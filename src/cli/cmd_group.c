@@ -29,6 +29,16 @@ const struct cli_help cli_help_group = {
 		"  -h, --help            this usage\n",
 };
 
+static int group_json(struct buf *b, const struct auth_group *g)
+{
+	int err;
+
+	if ((err = buf_puts(b, "{")) < 0 || (err = accounts_json_str(b, "name", g->name, true)) < 0 ||
+	    (err = accounts_json_names(b, "members", g->members, g->n_members)) < 0)
+		return err;
+	return buf_puts(b, "}");
+}
+
 static int group_list(struct auth *a, bool is_json)
 {
 	struct auth_group *v = NULL;
@@ -44,10 +54,7 @@ static int group_list(struct auth *a, bool is_json)
 			printf("%s\tmembers: ", v[i].name);
 			accounts_print_names(v[i].members, v[i].n_members);
 			putchar('\n');
-		} else if ((err = buf_puts(&b, "{")) == 0 &&
-			   (err = accounts_json_str(&b, "name", v[i].name, true)) == 0 &&
-			   (err = accounts_json_names(&b, "members", v[i].members, v[i].n_members)) == 0 &&
-			   (err = buf_puts(&b, "}")) == 0) {
+		} else if ((err = group_json(&b, &v[i])) == 0) {
 			accounts_json_line(&b);
 		}
 	}

@@ -2,9 +2,10 @@
  * trawl repo add|list|remove|status|set: the repository registry in the data directory
  * (docs/operations.md). `add` checks the URL against the policy (src/git/url.h) and stores it;
  * `trawl sync` fetches and indexes; `set` marks a repository public or private for the
- * accounts (src/auth), and `add` and `remove` keep them in step. Nothing here prints a credential: URLs that could carry one
- * (user information, a query, a fragment) are refused when added, and the registry removed them
- * from URLs an older trawl stored (src/store/store.c).
+ * accounts (src/auth), and `add` and `remove` keep them in step. Nothing here prints a
+ * credential: URLs that could carry one (user information, a query, a fragment) are refused
+ * when added, and the registry removed them from URLs an older trawl stored
+ * (src/store/store.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -449,8 +450,8 @@ static int repo_remove(int argc, char **argv, const char *data)
 	 * interrupted removal can be run again.
 	 */
 	if ((err = datadir_lock(&d)) < 0 || (err = store_repo_get(&r, s, argv[1])) < 0 ||
-	    (err = auth_open(&a, d.root, NULL)) < 0 || (err = auth_repo_forget(a, NULL, r.name)) < 0 ||
-	    (err = drop_from_index(&d, &r)) < 0)
+	    (err = auth_open(&a, d.root, NULL)) < 0 ||
+	    (err = auth_repo_forget(a, NULL, r.name)) < 0 || (err = drop_from_index(&d, &r)) < 0)
 		goto out;
 	if (!(mirror = datadir_mirror(&d, r.id))) {
 		error_set("out of memory");

@@ -51,7 +51,7 @@ static int token_create(struct auth *a, const struct token_args *o, const char *
 	char secret[AUTH_TOKEN_LEN + 1] = "", t[32];
 	struct auth_token tok = { 0 };
 	unsigned scope = AUTH_SCOPE_SEARCH;
-	int64_t expires_s = AUTH_TOKEN_EXPIRY_S;
+	int64_t expires_s = 0; /* auth's default */
 	int err;
 
 	if (o->scope && strcmp(o->scope, "admin") == 0)

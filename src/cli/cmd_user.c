@@ -123,7 +123,7 @@ static void mode_say(bool had_accounts, bool had_admin, const char *name, bool i
 	if (!had_admin && is_admin)
 		printf("%s is the first administrator\n", name);
 	else if (!had_admin)
-		printf("there is no administrator yet: create one with trawl user add NAME --admin\n");
+		printf("there is no administrator yet: trawl user add NAME --admin makes one\n");
 }
 
 static int user_add(struct auth *a, const struct user_args *u, const char *name)
@@ -176,8 +176,8 @@ static int user_json(struct buf *b, const struct auth_user *u)
 
 	if ((err = buf_puts(b, "{")) < 0 || (err = accounts_json_str(b, "name", u->name, true)) < 0 ||
 	    (err = accounts_json_str(b, "display_name", u->display_name, false)) < 0 ||
-	    (err = buf_printf(b, ",\"is_admin\":%s,\"is_disabled\":%s",
-			      u->is_admin ? "true" : "false", u->is_disabled ? "true" : "false")) < 0 ||
+	    (err = buf_printf(b, ",\"is_admin\":%s", u->is_admin ? "true" : "false")) < 0 ||
+	    (err = buf_printf(b, ",\"is_disabled\":%s", u->is_disabled ? "true" : "false")) < 0 ||
 	    (err = accounts_json_time(b, "created", u->created_ms, false)) < 0 ||
 	    (err = accounts_json_time(b, "last_seen", u->last_seen_ms, false)) < 0 ||
 	    (err = accounts_json_names(b, "groups", u->groups, u->n_groups)) < 0)
@@ -236,7 +236,8 @@ static int user_flag(struct auth *a, const char *sub, const struct user_args *u,
 			printf("enabled %s\n", name);
 	} else {
 		if ((err = auth_user_set_admin(a, NULL, name, u->on)) == 0)
-			printf("%s is %s\n", name, u->on ? "an administrator" : "no longer an administrator");
+			printf("%s is %s\n", name,
+			       u->on ? "an administrator" : "no longer an administrator");
 	}
 	return accounts_fail(err);
 }

@@ -61,15 +61,13 @@ static void lengths_from_12_to_1024_bytes_are_accepted(void **state)
 /* n characters cycling through ASCII letters, a space, and 2-, 3- and 4-byte characters. */
 static size_t unicode_password(char *out, size_t n)
 {
-	static const char *const parts[] = {"a", " ", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x91",
-					    "Z"};
+	static const char *const parts[] = { "a", " ", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x91",
+					     "Z" };
 	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *p = parts[i % 6];
-
-		memcpy(out + len, p, strlen(p));
-		len += strlen(p);
+		for (const char *p = parts[i % 6]; *p; p++)
+			out[len++] = *p;
 	}
 	return len;
 }
@@ -219,8 +217,9 @@ static void generated_passwords_pass_the_policy(void **state)
 	assert_int_equal(strlen(a), 20);
 	assert_string_not_equal(a, b);
 	for (size_t i = 0; i < 20; i++)
-		assert_non_null(strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-				       a[i]));
+		assert_non_null(
+			strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+			       a[i]));
 	assert_int_equal(auth_password_check("bob", a, 20), 0);
 }
 

@@ -65,7 +65,7 @@ static void two_hashes_of_one_password_differ_and_meet_the_minimums(void **state
 	/* The checklist's floor: argon2id, t >= 2, m >= 19 MiB, p = 1; a salt of >= 16 bytes
 	 * (22 base64 characters without padding). */
 	assert_true(a.t >= 2);
-	assert_true(a.m >= 19 * 1024);
+	assert_true(a.m >= 19ul * 1024);
 	assert_int_equal(a.p, 1);
 	assert_true(strlen(a.salt) >= 22);
 	assert_string_not_equal(a.salt, b.salt);
@@ -84,7 +84,7 @@ static void cost_zero_uses_the_moderate_limits(void **state)
 	assert_int_equal(secret_pwhash(h, pw, strlen(pw), 0), 0);
 	phc_parse(&a, h);
 	/* libsodium's MODERATE: 256 MiB, t=3. */
-	assert_int_equal(a.m, 256 * 1024);
+	assert_int_equal(a.m, 256ul * 1024);
 	assert_int_equal(a.t, 3);
 	assert_int_equal(a.p, 1);
 	assert_true(secret_pwverify(h, pw, strlen(pw)));
@@ -105,7 +105,7 @@ static void the_whole_password_is_checked_exactly(void **state)
 	for (size_t i = 0; i < 100; i++) {
 		char c = pw[i];
 
-		other[i] = c >= 'a' && c <= 'z' ? (char)(c - 32)
+		other[i] = c >= 'a' && c <= 'z'   ? (char)(c - 32)
 			   : c >= 'A' && c <= 'Z' ? (char)(c + 32)
 						  : c;
 	}
@@ -168,7 +168,7 @@ static void session_ids_are_unique_and_look_random(void **state)
 {
 	enum { N = 10000 };
 	char(*ids)[AUTH_SESSION_ID_LEN + 1] = calloc(N, sizeof(*ids));
-	unsigned long ones[256] = {0};
+	unsigned long ones[256] = { 0 };
 
 	(void)state;
 	assert_non_null(ids);
@@ -256,11 +256,11 @@ static void keyed_hash_is_hmac_sha256(void **state)
 {
 	/* RFC 4231 test case 2 needs a 4-byte key; case 1's 20-byte key padded with zeros to
 	 * 32 bytes gives the same HMAC (keys shorter than a block are zero-padded). */
-	unsigned char key[32] = {0}, out[32], out2[32];
-	static const unsigned char want[32] = {
-		0xb0, 0x34, 0x4c, 0x61, 0xd8, 0xdb, 0x38, 0x53, 0x5c, 0xa8, 0xaf,
-		0xce, 0xaf, 0x0b, 0xf1, 0x2b, 0x88, 0x1d, 0xc2, 0x00, 0xc9, 0x83,
-		0x3d, 0xa7, 0x26, 0xe9, 0x37, 0x6c, 0x2e, 0x32, 0xcf, 0xf7};
+	unsigned char key[32] = { 0 }, out[32], out2[32];
+	static const unsigned char want[32] = { 0xb0, 0x34, 0x4c, 0x61, 0xd8, 0xdb, 0x38, 0x53,
+						0x5c, 0xa8, 0xaf, 0xce, 0xaf, 0x0b, 0xf1, 0x2b,
+						0x88, 0x1d, 0xc2, 0x00, 0xc9, 0x83, 0x3d, 0xa7,
+						0x26, 0xe9, 0x37, 0x6c, 0x2e, 0x32, 0xcf, 0xf7 };
 
 	(void)state;
 	memset(key, 0x0b, 20);
@@ -287,7 +287,7 @@ static bool has_temporary(const char *dir)
 
 static void key_file_is_made_once_with_mode_0600(void **state)
 {
-	unsigned char k1[32], k2[32], zero[32] = {0};
+	unsigned char k1[32], k2[32], zero[32] = { 0 };
 	const char *path = testlib_path("auth.key");
 	struct stat st;
 
@@ -366,8 +366,8 @@ static void cookie_value_refusals(void **state)
 	assert_int_equal(secret_cookie_value(out,
 					     CK "=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", CK),
 			 TRAWL_EINVAL);
-	assert_int_equal(secret_cookie_value(out,
-					     CK "=AAAAAAAAAAAAAAAAAAAAA AAAAAAAAAAAAAAAAAAAAA", CK),
+	assert_int_equal(secret_cookie_value(out, CK "=AAAAAAAAAAAAAAAAAAAAA AAAAAAAAAAAAAAAAAAAAA",
+					     CK),
 			 TRAWL_EINVAL);
 	/* The value is never echoed in the message. */
 	assert_int_equal(secret_cookie_value(out, CK "=" ID "B", CK), TRAWL_EINVAL);

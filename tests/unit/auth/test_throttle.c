@@ -20,7 +20,7 @@
 
 static struct throttle *make(double burst, double per_hour, size_t max_keys)
 {
-	struct throttle_rule rule = {.burst = burst, .per_hour = per_hour};
+	struct throttle_rule rule = { .burst = burst, .per_hour = per_hour };
 	struct throttle *t = NULL;
 
 	assert_int_equal(throttle_new(&t, &rule, max_keys), 0);
@@ -66,13 +66,13 @@ static void refill_is_fractional_and_capped_at_the_burst(void **state)
 	assert_false(throttle_check(t, "user:alice", now, &r));
 	assert_int_equal(r, 360);
 	/* Half a token after 3 minutes, and the retry-after counts down the rest. */
-	now += 3 * 60 * 1000;
+	now += (int64_t)3 * 60 * 1000;
 	assert_false(throttle_check(t, "user:alice", now, &r));
 	assert_int_equal(r, 180);
 	now += 100; /* 179.9 s to go: rounded up */
 	assert_false(throttle_check(t, "user:alice", now, &r));
 	assert_int_equal(r, 180);
-	now += 3 * 60 * 1000 - 100 + 10;
+	now += (int64_t)3 * 60 * 1000 - 100 + 10;
 	assert_true(throttle_admit(t, "user:alice", now, &r));
 	assert_false(throttle_admit(t, "user:alice", now, &r));
 	/* A day idle refills to the burst, not beyond. */
@@ -218,7 +218,7 @@ static void a_rule_that_is_off_allows_everything(void **state)
 
 static void bad_sizes_are_refused(void **state)
 {
-	struct throttle_rule rule = {.burst = 1, .per_hour = 1};
+	struct throttle_rule rule = { .burst = 1, .per_hour = 1 };
 	struct throttle *t = (struct throttle *)&rule;
 
 	(void)state;
@@ -251,7 +251,7 @@ static void concurrent_admission_takes_exactly_the_burst(void **state)
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		racers[i] = (struct racer){.t = t, .admitted = 0};
+		racers[i] = (struct racer){ .t = t, .admitted = 0 };
 		assert_int_equal(pthread_create(&th[i], NULL, race, &racers[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
