@@ -9,7 +9,7 @@
  * any, so a typo answers 404 without a half-applied change.
  */
 #include <jansson.h>
-#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h> /* strptime, timegm */
@@ -725,28 +725,36 @@ int handlers_admin_repo_access(struct req *rq)
 
 /* ---- the audit trail ---- */
 
-/* "2026-12-03T14:00:00Z" (or with an offset "+01:00") to unix seconds. EINVAL. */
+/* p[0..2) as a number when both are digits, else -1. */
+static int two_digits(const char *p)
+{
+	return p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9'
+		       ? (p[0] - '0') * 10 + (p[1] - '0')
+		       : -1;
+}
+
+/*
+ * "2026-12-03T14:00:00Z", with fractions of a second or an offset ("+01:00") too, to unix
+ * seconds. EINVAL.
+ */
 static int parse_rfc3339(int64_t *out, const char *s)
 {
 	struct tm tm = { 0 };
 	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	long off = 0;
+	int hh = -1, mm = -1;
 
 	if (p && *p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (p && (*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-	    p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '9' && p[5] >= '0' && p[5] <= '9' &&
-	    !p[6]) {
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L +
-		      ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
-		off = *p == '-' ? -off : off;
-	} else if (!p || ((*p != 'Z' && *p != 'z') || p[1])) {
-		error_set(
-			"\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix seconds");
+		p += 1 + strspn(p + 1, "0123456789");
+	if (p && (*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+		hh = two_digits(p + 1);
+		mm = two_digits(p + 4);
+	}
+	if (!p || (hh < 0 && strcmp(p, "Z") != 0 && strcmp(p, "z") != 0) || (hh >= 0 && mm < 0)) {
+		error_set("\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix "
+			  "seconds");
 		return TRAWL_EINVAL;
 	}
-	*out = (int64_t)timegm(&tm) - off;
+	*out = (int64_t)timegm(&tm) - (hh < 0 ? 0 : (*p == '-' ? -1 : 1) * (hh * 3600 + mm * 60));
 	return 0;
 }
 
@@ -765,30 +773,35 @@ static int parse_count(int64_t *out, const char *s, int64_t min, int64_t max, co
 	return 0;
 }
 
-/* The filter of GET /api/v1/audit from its parameters. EINVAL. */
+/* The since parameter, unix seconds or RFC 3339, in unix milliseconds. EINVAL. */
+static int parse_since(int64_t *out_ms, const char *s)
+{
+	int64_t v = 0;
+	int err = s[strspn(s, "0123456789")] == '\0'
+			  ? parse_count(&v, s, 0, INT64_MAX / 1000, "since")
+			  : parse_rfc3339(&v, s);
+
+	*out_ms = v > 0 ? v * 1000 : 0;
+	return err;
+}
+
+/* The filter of GET /api/v1/audit from its parameters (an empty one is no filter). EINVAL. */
 static int audit_filter(struct auth_audit_filter *f, struct req *rq)
 {
 	const char *since, *limit;
 	size_t len;
-	int64_t v = 0;
+	int64_t n = 0;
 	int err;
 
 	*f = (struct auth_audit_filter){ .limit = 0 };
 	if ((err = req_param(&f->user, &len, rq, "user")) < 0 ||
 	    (err = req_param(&f->event, &len, rq, "event")) < 0 ||
 	    (err = req_param(&since, &len, rq, "since")) < 0 ||
-	    (err = req_param(&limit, &len, rq, "limit")) < 0)
+	    (err = req_param(&limit, &len, rq, "limit")) < 0 ||
+	    (since && (err = parse_since(&f->since_ms, since)) < 0) ||
+	    (limit && (err = parse_count(&n, limit, 1, AUDIT_LIMIT_MAX, "limit")) < 0))
 		return err;
-	if (since && since[0] >= '0' && since[0] <= '9' && !strchr(since, '-') &&
-	    (err = parse_count(&v, since, 0, INT64_MAX / 1000, "since")) < 0)
-		return err;
-	if (since && (strchr(since, '-') || since[0] < '0' || since[0] > '9') &&
-	    (err = parse_rfc3339(&v, since)) < 0)
-		return err;
-	f->since_ms = v > 0 ? v * 1000 : 0;
-	if (limit && (err = parse_count(&v, limit, 1, AUDIT_LIMIT_MAX, "limit")) < 0)
-		return err;
-	f->limit = limit ? (size_t)v : 0;
+	f->limit = (size_t)n;
 	if (f->user && !f->user[0])
 		f->user = NULL;
 	if (f->event && !f->event[0])

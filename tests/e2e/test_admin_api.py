@@ -307,7 +307,11 @@ def audit(s, data, admin, bob_token):
     ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since unix seconds", r.body[:300])
     r = s.request("GET", "/api/v1/audit?since=2020-01-01T01:00:00%2B01:00", token=admin)
     ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since with an offset")
-    for bad in ("since=yesterday", "since=2026-13-01T00:00:00Z", "limit=0", "limit=x",
+    r = s.request("GET", "/api/v1/audit?since=2020-01-01T00:00:00.250Z", token=admin)
+    ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since with fractions")
+    for bad in ("since=yesterday", "since=2026-13-01T00:00:00Z", "since=2026-01-01T00:00:00%2B01",
+                "since=2026-01-01T00:00:00%2B0a:00", "since=2026-01-01T00:00:00", "since=-1",
+                "limit=0", "limit=x",
                 "limit=99999999", "other=1"):
         check(s.request("GET", "/api/v1/audit?" + bad, token=admin), 400, "audit " + bad,
               "bad_request")
