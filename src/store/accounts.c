@@ -819,17 +819,22 @@ static void row_principal(struct store_principal *p, sqlite3_stmt *st, int id_co
 int store_token_find(struct store_token *t, struct store_principal *p, struct store *s,
 		     const unsigned char hash[STORE_HASH_LEN])
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-				"ON u.id = t.user_id WHERE t.hash = ?1")) == 0 &&
-	    (err = bind_blob(s, st, 1, hash, STORE_HASH_LEN)) == 0 &&
+	/* Kept prepared: every request with a token runs it. */
+	if (!s->token_find &&
+	    (err = prep(&s->token_find, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+					   "ON u.id = t.user_id WHERE t.hash = ?1")) < 0)
+		return err;
+	st = s->token_find;
+	if ((err = bind_blob(s, st, 1, hash, STORE_HASH_LEN)) == 0 &&
 	    (err = step_row(s, st, "looking up a token", "unknown token")) == 0) {
 		row_token(t, st);
 		row_principal(p, st, 1, 2, 10);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return err;
 }
 
@@ -928,20 +933,25 @@ int store_session_add(struct store *s, const unsigned char key[STORE_HASH_LEN], 
 int store_session_find(struct store_session *out, struct store_principal *p, struct store *s,
 		       const unsigned char key[STORE_HASH_LEN])
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT s.csrf, s.created_ms, s.last_seen_ms, u.id, u.name, "
-				"u.is_admin, u.is_disabled FROM sessions s JOIN users u "
-				"ON u.id = s.user_id WHERE s.key = ?1")) == 0 &&
-	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
+	/* Kept prepared: every request with a session runs it. */
+	if (!s->session_find &&
+	    (err = prep(&s->session_find, s, "SELECT s.csrf, s.created_ms, s.last_seen_ms, u.id, "
+					     "u.name, u.is_admin, u.is_disabled FROM sessions s "
+					     "JOIN users u ON u.id = s.user_id WHERE s.key = ?1")) < 0)
+		return err;
+	st = s->session_find;
+	if ((err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
 	    (err = step_row(s, st, "looking up a session", "unknown session")) == 0) {
 		col_copy(out->csrf, sizeof(out->csrf), st, 0);
 		out->created_ms = sqlite3_column_int64(st, 1);
 		out->last_seen_ms = sqlite3_column_int64(st, 2);
 		row_principal(p, st, 3, 4, 5);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return err;
 }
 

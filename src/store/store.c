@@ -425,6 +425,8 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	sqlite3_finalize(s->generation);
+	sqlite3_finalize(s->token_find);
+	sqlite3_finalize(s->session_find);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
