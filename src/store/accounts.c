@@ -122,9 +122,8 @@ int store_user_counts(struct store *s, int64_t *n_users, int64_t *n_admins)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT count(*), coalesce(sum(is_admin AND NOT is_disabled), 0) "
-			"FROM users")) == 0 &&
+	if ((err = prep(&st, s, "SELECT count(*), coalesce(sum(is_admin AND NOT is_disabled), 0) "
+				"FROM users")) == 0 &&
 	    (err = one_i64(s, st, n_users, "counting users")) == 0)
 		*n_admins = sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
@@ -138,9 +137,8 @@ int store_user_add(int64_t *id, struct store *s, const char *name, const char *d
 	int err, rc;
 
 	*id = 0;
-	if ((err = prep(&st, s,
-			"INSERT INTO users (name, display_name, is_admin, password_hash, "
-			"created_ms) VALUES (?1, ?2, ?3, ?4, ?5)")) < 0 ||
+	if ((err = prep(&st, s, "INSERT INTO users (name, display_name, is_admin, password_hash, "
+				"created_ms) VALUES (?1, ?2, ?3, ?4, ?5)")) < 0 ||
 	    (err = store_bind_text(s, st, 1, name)) < 0 ||
 	    (err = store_bind_text(s, st, 2, display_name ? display_name : "")) < 0 ||
 	    (err = store_bind_i64(s, st, 3, is_admin)) < 0 ||
@@ -190,9 +188,8 @@ static int user_groups(struct store *s, struct store_user *u)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT g.name FROM groups g JOIN group_members m "
-			"ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.name")) == 0 &&
+	if ((err = prep(&st, s, "SELECT g.name FROM groups g JOIN group_members m "
+				"ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.name")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, u->id)) == 0)
 		err = names_collect(&u->groups, &u->n_groups, s, st, "listing a user's groups");
 	sqlite3_finalize(st);
@@ -295,10 +292,9 @@ static int set_flags(struct store *s, int64_t id, int is_admin, int is_disabled)
 	int err;
 
 	if ((err = store_user_counts(s, &n_users, &before)) < 0 ||
-	    (err = prep(&st, s,
-			"UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin "
-			"ELSE ?2 END, is_disabled = CASE WHEN ?3 < 0 THEN is_disabled "
-			"ELSE ?3 END WHERE id = ?1")) < 0 ||
+	    (err = prep(&st, s, "UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin "
+				"ELSE ?2 END, is_disabled = CASE WHEN ?3 < 0 THEN is_disabled "
+				"ELSE ?3 END WHERE id = ?1")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
 	    (err = store_bind_i64(s, st, 2, is_admin)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, is_disabled)) < 0 ||
@@ -424,12 +420,10 @@ int store_group_member(struct store *s, const char *group, const char *user, boo
 
 	if ((err = id_of(&gid, s, group, true)) < 0 || (err = id_of(&uid, s, user, false)) < 0)
 		return err;
-	err = is_member ? prep(&st, s,
-			       "INSERT OR IGNORE INTO group_members (group_id, user_id) "
-			       "VALUES (?1, ?2)")
-			: prep(&st, s,
-			       "DELETE FROM group_members WHERE group_id = ?1 "
-			       "AND user_id = ?2");
+	err = is_member ? prep(&st, s, "INSERT OR IGNORE INTO group_members (group_id, user_id) "
+				       "VALUES (?1, ?2)")
+			: prep(&st, s, "DELETE FROM group_members WHERE group_id = ?1 "
+				       "AND user_id = ?2");
 	if (err == 0 && (err = store_bind_i64(s, st, 1, gid)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, uid)) == 0)
 		err = store_run(s, st, "changing a membership");
@@ -451,10 +445,9 @@ static int group_members(struct store *s, struct store_group *g)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT u.name FROM users u JOIN group_members m "
-			"ON m.user_id = u.id JOIN groups g ON g.id = m.group_id "
-			"WHERE g.name = ?1 ORDER BY u.name")) == 0 &&
+	if ((err = prep(&st, s, "SELECT u.name FROM users u JOIN group_members m "
+				"ON m.user_id = u.id JOIN groups g ON g.id = m.group_id "
+				"WHERE g.name = ?1 ORDER BY u.name")) == 0 &&
 	    (err = store_bind_text(s, st, 1, g->name)) == 0)
 		err = names_collect(&g->members, &g->n_members, s, st, "listing members");
 	sqlite3_finalize(st);
@@ -507,16 +500,13 @@ int store_grant(struct store *s, const char *repo, const char *user, const char 
 	if ((err = id_of(&id, s, user ? user : group, !user)) < 0)
 		return err;
 	if (is_granted)
-		err = user ? prep(&st, s,
-				  "INSERT OR IGNORE INTO repo_grants (repo, user_id) "
-				  "VALUES (?1, ?2)")
-			   : prep(&st, s,
-				  "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
-				  "VALUES (?1, ?2)");
+		err = user ? prep(&st, s, "INSERT OR IGNORE INTO repo_grants (repo, user_id) "
+					  "VALUES (?1, ?2)")
+			   : prep(&st, s, "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
+					  "VALUES (?1, ?2)");
 	else
 		err = user ? prep(&st, s, "DELETE FROM repo_grants WHERE repo = ?1 AND user_id = ?2")
-			   : prep(&st, s,
-				  "DELETE FROM repo_grants WHERE repo = ?1 AND group_id = ?2");
+			   : prep(&st, s, "DELETE FROM repo_grants WHERE repo = ?1 AND group_id = ?2");
 	if (err == 0 && (err = store_bind_text(s, st, 1, repo)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, id)) == 0)
 		err = store_run(s, st, "changing a grant");
@@ -571,17 +561,15 @@ static int access_fill(struct store *s, struct store_access *a)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT u.name FROM repo_grants r JOIN users u "
-			"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
+	if ((err = prep(&st, s, "SELECT u.name FROM repo_grants r JOIN users u "
+				"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = names_collect(&a->users, &a->n_users, s, st, "listing grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s,
-			"SELECT g.name FROM repo_grants r JOIN groups g "
-			"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
+	if ((err = prep(&st, s, "SELECT g.name FROM repo_grants r JOIN groups g "
+				"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = names_collect(&a->groups, &a->n_groups, s, st, "listing grants")) < 0)
 		goto out;
@@ -609,9 +597,8 @@ int store_access_list(struct store_access **out, size_t *n, struct store *s)
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s,
-			"SELECT repo FROM repo_public UNION "
-			"SELECT repo FROM repo_grants ORDER BY 1")) < 0 ||
+	if ((err = prep(&st, s, "SELECT repo FROM repo_public UNION "
+				"SELECT repo FROM repo_grants ORDER BY 1")) < 0 ||
 	    (err = names_collect(&names, &n_names, s, st, "listing repository access")) < 0)
 		goto out;
 	if (n_names && !(v = calloc(n_names, sizeof(*v)))) {
@@ -732,25 +719,22 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	size_t n_pub = 0;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT user_id, group_id, NULL FROM group_members "
-			"ORDER BY user_id")) < 0 ||
+	if ((err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members "
+				"ORDER BY user_id")) < 0 ||
 	    (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s, st,
 			      "reading memberships")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s,
-			"SELECT user_id, 0, repo FROM repo_grants "
-			"WHERE user_id IS NOT NULL ORDER BY user_id")) < 0 ||
+	if ((err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants "
+				"WHERE user_id IS NOT NULL ORDER BY user_id")) < 0 ||
 	    (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len, &cap, s,
 			      st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s,
-			"SELECT group_id, 0, repo FROM repo_grants "
-			"WHERE group_id IS NOT NULL ORDER BY group_id")) < 0 ||
+	if ((err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants "
+				"WHERE group_id IS NOT NULL ORDER BY group_id")) < 0 ||
 	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap, s,
 			      st, "reading grants")) < 0)
 		goto out;
@@ -804,9 +788,8 @@ int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *l
 	int err;
 
 	*id = 0;
-	if ((err = prep(&st, s,
-			"INSERT INTO tokens (user_id, label, hash, prefix, scope, "
-			"created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == 0 &&
+	if ((err = prep(&st, s, "INSERT INTO tokens (user_id, label, hash, prefix, scope, "
+				"created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, user_id)) == 0 &&
 	    (err = store_bind_text(s, st, 2, label ? label : "")) == 0 &&
 	    (err = bind_blob(s, st, 3, hash, STORE_HASH_LEN)) == 0 &&
@@ -851,18 +834,22 @@ static void row_principal(struct store_principal *p, sqlite3_stmt *st, int id_co
 int store_token_find(struct store_token *t, struct store_principal *p, struct store *s,
 		     const unsigned char hash[STORE_HASH_LEN])
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-			"ON u.id = t.user_id WHERE t.hash = ?1")) == 0 &&
-	    (err = bind_blob(s, st, 1, hash, STORE_HASH_LEN)) == 0 &&
+	/* Kept prepared: every request with a token runs it. */
+	if (!s->token_find &&
+	    (err = prep(&s->token_find, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+					   "ON u.id = t.user_id WHERE t.hash = ?1")) < 0)
+		return err;
+	st = s->token_find;
+	if ((err = bind_blob(s, st, 1, hash, STORE_HASH_LEN)) == 0 &&
 	    (err = step_row(s, st, "looking up a token", "unknown token")) == 0) {
 		row_token(t, st);
 		row_principal(p, st, 1, 2, 10);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return err;
 }
 
@@ -888,10 +875,9 @@ int store_token_list(struct store_token **out, size_t *n, struct store *s, const
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s,
-			"SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-			"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
-			"ORDER BY t.id DESC")) < 0 ||
+	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+				"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
+				"ORDER BY t.id DESC")) < 0 ||
 	    (err = store_bind_text(s, st, 1, user)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -921,10 +907,9 @@ int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const
 	snprintf(missing, sizeof(missing), "no token with id %lld", (long long)id);
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s,
-			"SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-			"ON u.id = t.user_id WHERE t.id = ?1 "
-			"AND (?2 IS NULL OR u.name = ?2)")) < 0 ||
+	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+				"ON u.id = t.user_id WHERE t.id = ?1 "
+				"AND (?2 IS NULL OR u.name = ?2)")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
 	    (err = store_bind_text(s, st, 2, owner)) < 0 ||
 	    (err = step_row(s, st, "looking up a token", missing)) < 0)
@@ -949,9 +934,8 @@ int store_session_add(struct store *s, const unsigned char key[STORE_HASH_LEN], 
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"INSERT INTO sessions (key, user_id, csrf, created_ms, "
-			"last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)")) == 0 &&
+	if ((err = prep(&st, s, "INSERT INTO sessions (key, user_id, csrf, created_ms, "
+				"last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)")) == 0 &&
 	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, user_id)) == 0 &&
 	    (err = store_bind_text(s, st, 3, csrf)) == 0 &&
@@ -964,21 +948,25 @@ int store_session_add(struct store *s, const unsigned char key[STORE_HASH_LEN], 
 int store_session_find(struct store_session *out, struct store_principal *p, struct store *s,
 		       const unsigned char key[STORE_HASH_LEN])
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT s.csrf, s.created_ms, s.last_seen_ms, u.id, u.name, "
-			"u.is_admin, u.is_disabled FROM sessions s JOIN users u "
-			"ON u.id = s.user_id WHERE s.key = ?1")) == 0 &&
-	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
+	/* Kept prepared: every request with a session runs it. */
+	if (!s->session_find &&
+	    (err = prep(&s->session_find, s, "SELECT s.csrf, s.created_ms, s.last_seen_ms, u.id, "
+					     "u.name, u.is_admin, u.is_disabled FROM sessions s "
+					     "JOIN users u ON u.id = s.user_id WHERE s.key = ?1")) < 0)
+		return err;
+	st = s->session_find;
+	if ((err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
 	    (err = step_row(s, st, "looking up a session", "unknown session")) == 0) {
 		col_copy(out->csrf, sizeof(out->csrf), st, 0);
 		out->created_ms = sqlite3_column_int64(st, 1);
 		out->last_seen_ms = sqlite3_column_int64(st, 2);
 		row_principal(p, st, 3, 4, 5);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return err;
 }
 
@@ -1028,9 +1016,8 @@ int store_audit_add(struct store *s, const struct store_event *events, size_t n)
 
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s,
-			"INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) < 0)
+	if ((err = prep(&st, s, "INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) < 0)
 		goto out;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		const struct store_event *e = &events[i];
@@ -1093,11 +1080,10 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	*out = NULL;
 	*n = 0;
 	/* The latest `limit` rows, then put back in order. */
-	if ((err = prep(&st, s,
-			"SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
-			"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
-			"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
-			"LIMIT ?4) ORDER BY id")) < 0 ||
+	if ((err = prep(&st, s, "SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
+				"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
+				"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
+				"LIMIT ?4) ORDER BY id")) < 0 ||
 	    (err = store_bind_text(s, st, 1, actor)) < 0 ||
 	    (err = store_bind_text(s, st, 2, event)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, since_ms)) < 0 ||

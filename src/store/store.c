@@ -425,6 +425,8 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	sqlite3_finalize(s->generation);
+	sqlite3_finalize(s->token_find);
+	sqlite3_finalize(s->session_find);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -553,10 +555,9 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 		return err;
 	if (!policy)
 		policy = &none;
-	if ((err = prep(&st, s,
-			"INSERT INTO repos (name, url, created, allow_insecure, "
-			"allow_local, allow_private) VALUES (?1, ?2, "
-			"CAST(strftime('%s', 'now') AS INTEGER), ?3, ?4, ?5)")) < 0 ||
+	if ((err = prep(&st, s, "INSERT INTO repos (name, url, created, allow_insecure, "
+				"allow_local, allow_private) VALUES (?1, ?2, "
+				"CAST(strftime('%s', 'now') AS INTEGER), ?3, ?4, ?5)")) < 0 ||
 	    (err = store_bind_text(s, st, 1, name)) < 0 ||
 	    (err = store_bind_text(s, st, 2, url)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, policy->allow_insecure)) < 0 ||
@@ -646,9 +647,8 @@ static int load_patterns(struct store *s, struct store_repo *r)
 	size_t cap = 0;
 	int err, rc;
 
-	if ((err = prep(&st, s,
-			"SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
-			"ORDER BY rowid")) < 0 ||
+	if ((err = prep(&st, s, "SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
+				"ORDER BY rowid")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -676,9 +676,8 @@ static int load_branches(struct store *s, struct store_repo *r)
 	size_t cap = 0;
 	int err, rc;
 
-	if ((err = prep(&st, s,
-			"SELECT branch, commit_id, is_default FROM indexed_branches "
-			"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
+	if ((err = prep(&st, s, "SELECT branch, commit_id, is_default FROM indexed_branches "
+				"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -812,9 +811,8 @@ int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char 
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"UPDATE repos SET state = 'error', last_sync = ?2, "
-			"last_error = ?3 WHERE id = ?1")) == 0 &&
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'error', last_sync = ?2, "
+				"last_error = ?3 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_text(s, st, 3, error ? error : "unknown error")) == 0)
 		err = change_one(s, st, id, "updating a repository");
@@ -859,10 +857,9 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s,
-			"UPDATE repos SET state = 'indexed', last_sync = ?2, "
-			"last_error = NULL, index_bytes = ?3, files = ?4, "
-			"skipped_count = ?5 WHERE id = ?1")) == 0 &&
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
+				"last_error = NULL, index_bytes = ?3, files = ?4, "
+				"skipped_count = ?5 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
 	    (err = store_bind_i64(s, st, 4, clamp_u64(files))) == 0 &&

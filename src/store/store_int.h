@@ -15,7 +15,9 @@
 struct store {
 	sqlite3 *db;
 	char *path;
-	sqlite3_stmt *generation; /* kept prepared: read on every readable-set lookup */
+	/* Kept prepared, as every request runs them: the readable set's generation, and the
+	 * lookups of a token and of a session (store/accounts.c). */
+	sqlite3_stmt *generation, *token_find, *session_find;
 };
 
 /* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */

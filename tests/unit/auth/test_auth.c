@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -189,7 +190,7 @@ static void sign_in_makes_a_new_session_every_time(void **state)
 
 static int count_events(struct auth *a, const char *event)
 {
-	struct auth_audit_filter f = { .event = event };
+	struct auth_audit_filter f = { .event = event, .limit = 100000 };
 	struct auth_event *v = NULL;
 	size_t n = 0;
 
@@ -820,6 +821,60 @@ static void a_backup_restores(void **state)
 	auth_close(b);
 }
 
+struct reader {
+	struct auth *a;
+	const char *token;
+	int n_ok, n_with;
+};
+
+static void *read_loop(void *arg)
+{
+	struct reader *r = arg;
+
+	for (int i = 0; i < 300; i++) {
+		struct auth_principal p;
+		const struct search_repos *set = NULL;
+		char header[128];
+
+		snprintf(header, sizeof(header), "Bearer %s", r->token);
+		if (auth_identify(&p, r->a, NULL, header, &from1) < 0 ||
+		    auth_readable_repos(&set, r->a, &p, false) < 0)
+			continue;
+		r->n_with += search_repos_has(set, "shared");
+		r->n_ok += set->n_names <= 1;
+		auth_repos_release(r->a, set);
+		(void)auth_audit(r->a, "search", p.name, "", "10.0.0.1", NULL);
+	}
+	return NULL;
+}
+
+/* One struct auth shared by threads while grants change: every lookup sees a whole set. */
+static void threads_share_one_auth(void **state)
+{
+	struct auth *a = open_fresh();
+	struct reader r[4];
+	pthread_t th[4];
+	char tok[AUTH_TOKEN_LEN + 1];
+	int n_ok = 0;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct reader){ .a = a, .token = tok };
+		assert_int_equal(pthread_create(&th[i], NULL, read_loop, &r[i]), 0);
+	}
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(auth_grant(a, NULL, "shared", "alice", NULL, i % 2 == 0), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		n_ok += r[i].n_ok;
+	}
+	assert_int_equal(n_ok, 4 * 300);
+	assert_int_equal(count_events(a, "search"), 4 * 300);
+	auth_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -842,6 +897,7 @@ int main(void)
 		cmocka_unit_test(audit_lines_stay_one_line_each),
 		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
 		cmocka_unit_test(a_backup_restores),
+		cmocka_unit_test(threads_share_one_auth),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
