@@ -231,6 +231,9 @@ if serve_start team "$D"; then
   expect_eq "the password user add printed signs alice in" 200 "$(sign_in "$team_port" alice "$alice_pw")"
   expect_eq "bob's password from stdin signs him in" 200 "$(sign_in "$team_port" bob "$bob_pw")"
   expect_eq "a wrong password does not" 401 "$(sign_in "$team_port" alice "${alice_pw}x")"
+  for cred in admin:admin root:root admin: alice:; do
+    expect_eq "team mode: no default credentials (${cred%%:*}/${cred#*:} cannot sign in)" 401 "$(sign_in "$team_port" "${cred%%:*}" "${cred#*:}")"
+  done
   expect_eq "bob's token works (GET /api/v1/me)" 200 "$(http "$team_port" GET /api/v1/me -H "Authorization: Bearer $tok")"
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["name"]=="bob" and d["auth"]=="token" else 1)' "$T/body" \
     && ok "... as bob" || not_ok "... as bob" "$(cat "$T/body")"
