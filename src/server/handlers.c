@@ -129,10 +129,7 @@ static int serve_asset(struct req *rq, const struct web_asset *a)
 	return 0;
 }
 
-/*
- * "/", "/search", "/repos", "/file/...", "/account/...", "/admin/...": the single page's routes
- * all load index.html.
- */
+/* "/", "/search", "/repos", "/file/...": the single page's routes all load index.html. */
 static int h_ui(struct req *rq)
 {
 	const struct web_asset *a = asset_find("/index.html");
@@ -196,8 +193,6 @@ const struct route server_routes[] = {
 	{ "repos", READ, .handler = h_ui, .name = "ui" },
 	{ "repos/*", READ, .handler = h_ui, .name = "ui" },
 	{ "file/*", READ, .handler = h_ui, .name = "ui" },
-	{ "account/*", READ, .handler = h_ui, .name = "ui" },
-	{ "admin/*", READ, .handler = h_ui, .name = "ui" },
 	{ "*", READ, .handler = h_asset, .name = "asset" },
 };
 const size_t n_server_routes = sizeof(server_routes) / sizeof(server_routes[0]);
