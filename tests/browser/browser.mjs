@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test as tapTest } from './tap.mjs';
 import { XSS_FILES, XSS_REPO } from './fixture.mjs';
-import { injected, openPage } from './page.mjs';
+import { axeViolations, injected, openPage } from './page.mjs';
 import { fileHref, rawHref, searchHref } from '../../web/urls.js';
 
 // A query the server rejects answers the stream with HTTP 400: Chromium logs the failed load,
@@ -327,6 +327,25 @@ export function browserTests(ctx) {
     assert.equal(await page.textContent('.fmeta .frev'), 'main');
     assert.equal(await page.textContent('.fmeta .fcommit'), ctx.commits.main.slice(0, 12));
     await screenshot(page, 'branches');
+    await close();
+  });
+
+  test('axe-core finds no accessibility violations on the search, file and repository pages', async () => {
+    const { page, close } = await open(undefined, STREAM_400);
+    const found = [];
+    for (const [path, sel] of [['/', '.help'], [searchHref('parse_config'), '.status .summary'],
+      [fileHref('alpha', 'src/config.c', { matches: [3] }), '.code .cl'], ['/repos', '.repo'],
+      [searchHref('lang:pyhton x'), '.qerror:not([hidden])']]) {
+      await page.goto(url(path));
+      await page.waitForSelector(sel);
+      for (const v of await axeViolations(page)) found.push(`${path}: ${v}`);
+    }
+    await page.goto(url('/'));
+    await page.click('.qinput');
+    await page.keyboard.type('la');
+    await page.waitForSelector('.qsuggest li');
+    for (const v of await axeViolations(page)) found.push(`suggestions: ${v}`);
+    assert.deepEqual(found, []);
     await close();
   });
 

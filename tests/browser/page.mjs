@@ -1,7 +1,9 @@
 // Helpers shared by the browser tests (browser.mjs in laptop mode, team.mjs with accounts):
-// a page that records every dialog, script error and console error, and a scan of the
-// document for anything a hostile string could have injected.
+// a page that records every dialog, script error and console error, a scan of the document
+// for anything a hostile string could have injected, and axe-core's accessibility rules.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Over WebDriver BiDi (Firefox), page.screenshot() adds a <style>body {}</style> to the page to
@@ -53,4 +55,18 @@ export async function injected(page) {
     }
     return bad;
   });
+}
+
+const axeSource = readFileSync(fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
+
+// axe-core's WCAG 2 A and AA rules on the page as it is: [] or "rule: target" lines. The script
+// is evaluated by the driver (the page's CSP rightly refuses an inline <script>).
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return found;
 }

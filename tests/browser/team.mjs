@@ -6,11 +6,10 @@
 // two browsers' tests can run at the same time against the one server.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test as tapTest } from './tap.mjs';
-import { injected, openPage } from './page.mjs';
+import { axeViolations, injected, openPage } from './page.mjs';
 import { searchHref } from '../../web/urls.js';
 
 export const PASSWORD = 'trawl-browser-test-Pw-42';
@@ -57,20 +56,6 @@ export async function addXssUser(base, token) {
   r = await post({ name: 'xss-user', display_name: XSS_NAME, password: PASSWORD });
   if (r.status !== 201) throw new Error(`POST /api/v1/users answered ${r.status}: ${await r.text()}`);
   return 'xss-user';
-}
-
-const axeSource = readFileSync(fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
-
-// axe-core's WCAG 2 A and AA rules on the page as it is: [] or "rule: target" lines. The script
-// is evaluated by the driver (the page's CSP rightly refuses an inline <script>).
-export async function axeViolations(page) {
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  return found;
 }
 
 // ctx: {name, browser, artifacts, team: {base, token, xssUser}}
