@@ -68,8 +68,12 @@ GEN_SRC := $(O)/gen/web_assets.c
 GEN_OBJ := $(O)/gen/web_assets.o
 WEB_LIST := $(O)/gen/web_files
 $(shell mkdir -p $(O)/gen && (echo '$(WEB_FILES)' | cmp -s - $(WEB_LIST) || echo '$(WEB_FILES)' > $(WEB_LIST)))
+# The common-password list (data/common-passwords.txt) is compiled in too, for src/auth/password.c.
+PW_LIST := data/common-passwords.txt
+PW_SRC := $(O)/gen/common_passwords.c
+PW_OBJ := $(O)/gen/common_passwords.o
 
-LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ) $(PW_OBJ)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
@@ -102,6 +106,12 @@ $(GEN_SRC): scripts/embed.py $(WEB_FILES) $(WEB_LIST)
 $(GEN_OBJ): $(GEN_SRC)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
+$(PW_SRC): scripts/gen_passwords.py $(PW_LIST)
+	@python3 scripts/gen_passwords.py $(PW_LIST) $@
+
+$(PW_OBJ): $(PW_SRC)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
 $(O)/libtrawl.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -132,9 +142,9 @@ unit: $(UNIT_BIN)
 FUZZ_O := build/fuzz
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_O)/fuzz_%)
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_SRC)
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_SRC) $(PW_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(PKG_LIBS) -lm -pthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(PW_SRC) $(PKG_LIBS) -lm -pthread
 
 deps:
 	scripts/deps.sh

@@ -8,6 +8,7 @@
  * tests/e2e/test_lint.sh). A step is never edited once released: changes are new steps.
  */
 #include "store/store.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,6 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
-struct store {
-	sqlite3 *db;
-	char *path;
-};
 
 /* What a repository whose URL migration 2 changed says in last_error (an SQL literal). */
 #define REDACTED_MSG                                                                          \
@@ -36,6 +33,9 @@ struct store {
 	"from them: trawl removed them from the URL and renamed the repository (the next sync "   \
 	"drops the old name from the index); if the server needs credentials, put them in "       \
 	"DATA/credentials (docs/operations.md, \"Credentials\")'"
+
+/* The statement the acl_generation triggers run (migration 4). */
+#define BUMP "UPDATE acl_generation SET value = value + 1 WHERE id = 1;"
 
 static const char *const migrations[] = {
 	/* 1: the repository registry. AUTOINCREMENT: an id is never reused after a removal, so a
@@ -101,6 +101,93 @@ static const char *const migrations[] = {
 	"UPDATE repos SET allow_local = 1"
 	"  WHERE substr(url, 1, 1) = '/' OR lower(substr(url, 1, 5)) = 'file:';"
 	"PRAGMA user_version = 3;",
+	/*
+	 * 4: accounts. Grants and public flags name repositories by name, as `trawl index` makes
+	 * shards for repositories the registry does not know. Tokens and sessions are stored under
+	 * their keyed hash only. acl_generation counts the changes that can change a readable set;
+	 * triggers bump it in the transaction of the change, whoever makes it (another process
+	 * too), so a cached set is dropped on the next lookup. last_seen_ms changes do not count.
+	 */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  display_name TEXT NOT NULL DEFAULT '',"
+	"  is_admin INTEGER NOT NULL DEFAULT 0,"
+	"  is_disabled INTEGER NOT NULL DEFAULT 0,"
+	"  password_hash TEXT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  last_seen_ms INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE groups ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE"
+	");"
+	"CREATE TABLE group_members ("
+	"  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (group_id, user_id)"
+	");"
+	"CREATE INDEX group_members_user ON group_members (user_id);"
+	"CREATE TABLE repo_public (repo TEXT PRIMARY KEY);"
+	"CREATE TABLE repo_grants ("
+	"  repo TEXT NOT NULL,"
+	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,"
+	"  group_id INTEGER REFERENCES groups(id) ON DELETE CASCADE,"
+	"  CHECK ((user_id IS NULL) <> (group_id IS NULL))"
+	");"
+	"CREATE UNIQUE INDEX repo_grants_user ON repo_grants (repo, user_id)"
+	"  WHERE user_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX repo_grants_group ON repo_grants (repo, group_id)"
+	"  WHERE group_id IS NOT NULL;"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  prefix TEXT NOT NULL,"
+	"  scope INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  last_used_ms INTEGER NOT NULL DEFAULT 0,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX tokens_user ON tokens (user_id);"
+	"CREATE TABLE sessions ("
+	"  key BLOB NOT NULL UNIQUE,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  csrf TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  last_seen_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX sessions_user ON sessions (user_id);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  ts_ms INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  actor TEXT NOT NULL DEFAULT '',"
+	"  target TEXT NOT NULL DEFAULT '',"
+	"  address TEXT NOT NULL DEFAULT '',"
+	"  detail TEXT NOT NULL DEFAULT '{}'"
+	");"
+	"CREATE INDEX audit_ts ON audit (ts_ms);"
+	"CREATE TABLE acl_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
+	"INSERT INTO acl_generation (id, value) VALUES (1, 1);"
+	"CREATE TRIGGER users_ins AFTER INSERT ON users BEGIN " BUMP " END;"
+	"CREATE TRIGGER users_upd AFTER UPDATE OF name, is_admin, is_disabled ON users BEGIN " BUMP
+	"  END;"
+	"CREATE TRIGGER users_del AFTER DELETE ON users BEGIN " BUMP " END;"
+	"CREATE TRIGGER groups_ins AFTER INSERT ON groups BEGIN " BUMP " END;"
+	"CREATE TRIGGER groups_del AFTER DELETE ON groups BEGIN " BUMP " END;"
+	"CREATE TRIGGER members_ins AFTER INSERT ON group_members BEGIN " BUMP " END;"
+	"CREATE TRIGGER members_del AFTER DELETE ON group_members BEGIN " BUMP " END;"
+	"CREATE TRIGGER grants_ins AFTER INSERT ON repo_grants BEGIN " BUMP " END;"
+	"CREATE TRIGGER grants_del AFTER DELETE ON repo_grants BEGIN " BUMP " END;"
+	"CREATE TRIGGER public_ins AFTER INSERT ON repo_public BEGIN " BUMP " END;"
+	"CREATE TRIGGER public_del AFTER DELETE ON repo_public BEGIN " BUMP " END;"
+	"CREATE TRIGGER repos_ins AFTER INSERT ON repos BEGIN " BUMP " END;"
+	"CREATE TRIGGER repos_upd AFTER UPDATE OF name ON repos BEGIN " BUMP " END;"
+	"CREATE TRIGGER repos_del AFTER DELETE ON repos BEGIN " BUMP " END;"
+	"PRAGMA user_version = 4;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -122,7 +209,7 @@ static enum store_state state_parse(const char *s)
 }
 
 /* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
-static int db_error(struct store *s, int rc, const char *what)
+int store_db_error(struct store *s, int rc, const char *what)
 {
 	int code = rc & 0xff;
 
@@ -140,21 +227,21 @@ static int db_error(struct store *s, int rc, const char *what)
 }
 
 /* SECURITY: V1: sql is always a string constant; values go through sqlite3_bind_*. */
-static int prep(sqlite3_stmt **st, struct store *s, const char *sql)
+int store_prep(sqlite3_stmt **st, struct store *s, const char *sql)
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
 
-	return rc == SQLITE_OK ? 0 : db_error(s, rc, "preparing a statement");
+	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "preparing a statement");
 }
 
 /* Steps a statement that returns no rows (or whose rows are ignored) to its end. */
-static int run(struct store *s, sqlite3_stmt *st, const char *what)
+int store_run(struct store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
-	return rc == SQLITE_DONE ? 0 : db_error(s, rc, what);
+	return rc == SQLITE_DONE ? 0 : store_db_error(s, rc, what);
 }
 
 /* Runs one constant statement with no parameters. */
@@ -164,7 +251,7 @@ static int run_const(struct store *s, const char *sql, const char *what)
 	int err;
 
 	if ((err = prep(&st, s, sql)) == 0)
-		err = run(s, st, what);
+		err = store_run(s, st, what);
 	sqlite3_finalize(st);
 	return err;
 }
@@ -181,10 +268,10 @@ static int run_script(struct store *s, const char *script, const char *what)
 		int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, &tail);
 
 		if (rc != SQLITE_OK)
-			return db_error(s, rc, what);
+			return store_db_error(s, rc, what);
 		if (!st) /* only whitespace or a comment was left */
 			break;
-		err = run(s, st, what);
+		err = store_run(s, st, what);
 		sqlite3_finalize(st);
 		sql = tail;
 	}
@@ -213,7 +300,7 @@ static int read_version(struct store *s, int *version)
 	if (rc == SQLITE_ROW)
 		*version = sqlite3_column_int(st, 0);
 	else
-		err = db_error(s, rc, "reading the schema version");
+		err = store_db_error(s, rc, "reading the schema version");
 	sqlite3_finalize(st);
 	return err;
 }
@@ -300,7 +387,7 @@ static int register_functions(struct store *s)
 						    NULL, fns[i].fn, NULL, NULL, NULL);
 
 		if (rc != SQLITE_OK)
-			return db_error(s, rc, "registering SQL functions");
+			return store_db_error(s, rc, "registering SQL functions");
 	}
 	return 0;
 }
@@ -338,6 +425,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	sqlite3_finalize(s->generation);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -359,7 +447,7 @@ int store_open(struct store **out, const char *path)
 				     SQLITE_OPEN_FULLMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		err = db_error(s, rc, "opening the database");
+		err = store_db_error(s, rc, "opening the database");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -376,7 +464,7 @@ fail:
 	return err;
 }
 
-static char *dup_col(sqlite3_stmt *st, int col, bool *nomem)
+char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 	char *d;
@@ -388,18 +476,18 @@ static char *dup_col(sqlite3_stmt *st, int col, bool *nomem)
 	return d;
 }
 
-static int bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v)
+int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v)
 {
 	int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 
-	return rc == SQLITE_OK ? 0 : db_error(s, rc, "binding a value");
+	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "binding a value");
 }
 
-static int bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v)
+int store_bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v)
 {
 	int rc = sqlite3_bind_int64(st, i, v);
 
-	return rc == SQLITE_OK ? 0 : db_error(s, rc, "binding a value");
+	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "binding a value");
 }
 
 static int64_t clamp_u64(uint64_t v)
@@ -408,12 +496,17 @@ static int64_t clamp_u64(uint64_t v)
 }
 
 /* Begins/ends a write transaction; rollback keeps the error detail already set. */
-static int tx_begin(struct store *s)
+int store_tx_begin(struct store *s)
 {
 	return run_const(s, "BEGIN IMMEDIATE", "starting a transaction");
 }
 
-static int tx_end(struct store *s, int err)
+int store_tx_begin_read(struct store *s)
+{
+	return run_const(s, "BEGIN", "starting a transaction");
+}
+
+int store_tx_end(struct store *s, int err)
 {
 	if (err == 0 && (err = run_const(s, "COMMIT", "committing")) == 0)
 		return 0;
@@ -430,14 +523,14 @@ static int add_patterns(struct store *s, int64_t id, char *const *patterns, size
 		return err;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		sqlite3_reset(st);
-		if ((err = bind_i64(s, st, 1, id)) < 0 || (err = bind_text(s, st, 2, patterns[i])) < 0)
+		if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, patterns[i])) < 0)
 			break;
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 			error_set("branch pattern \"%s\" given twice", patterns[i]);
 			err = TRAWL_EINVAL;
 		} else if (rc != SQLITE_DONE) {
-			err = db_error(s, rc, "adding a branch pattern");
+			err = store_db_error(s, rc, "adding a branch pattern");
 		}
 	}
 	sqlite3_finalize(st);
@@ -456,17 +549,17 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 		error_set("repository URL longer than %d bytes", STORE_URL_MAX);
 		return TRAWL_ELIMIT;
 	}
-	if ((err = tx_begin(s)) < 0)
+	if ((err = store_tx_begin(s)) < 0)
 		return err;
 	if (!policy)
 		policy = &none;
 	if ((err = prep(&st, s, "INSERT INTO repos (name, url, created, allow_insecure, "
 				"allow_local, allow_private) VALUES (?1, ?2, "
 				"CAST(strftime('%s', 'now') AS INTEGER), ?3, ?4, ?5)")) < 0 ||
-	    (err = bind_text(s, st, 1, name)) < 0 || (err = bind_text(s, st, 2, url)) < 0 ||
-	    (err = bind_i64(s, st, 3, policy->allow_insecure)) < 0 ||
-	    (err = bind_i64(s, st, 4, policy->allow_local)) < 0 ||
-	    (err = bind_i64(s, st, 5, policy->allow_private)) < 0)
+	    (err = store_bind_text(s, st, 1, name)) < 0 || (err = store_bind_text(s, st, 2, url)) < 0 ||
+	    (err = store_bind_i64(s, st, 3, policy->allow_insecure)) < 0 ||
+	    (err = store_bind_i64(s, st, 4, policy->allow_local)) < 0 ||
+	    (err = store_bind_i64(s, st, 5, policy->allow_private)) < 0)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
@@ -475,14 +568,14 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 		goto out;
 	}
 	if (rc != SQLITE_DONE) {
-		err = db_error(s, rc, "adding a repository");
+		err = store_db_error(s, rc, "adding a repository");
 		goto out;
 	}
 	*id = sqlite3_last_insert_rowid(s->db);
 	err = add_patterns(s, *id, patterns, n);
 out:
 	sqlite3_finalize(st);
-	err = tx_end(s, err);
+	err = store_tx_end(s, err);
 	if (err < 0)
 		*id = 0;
 	return err;
@@ -522,12 +615,12 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(st, 0);
-	r->name = dup_col(st, 1, &oom);
-	r->url = dup_col(st, 2, &oom);
+	r->name = store_dup_col(st, 1, &oom);
+	r->url = store_dup_col(st, 2, &oom);
 	r->created = sqlite3_column_int64(st, 3);
 	r->last_sync = sqlite3_column_int64(st, 4);
-	r->last_error = dup_col(st, 5, &oom);
-	state = dup_col(st, 6, &oom);
+	r->last_error = store_dup_col(st, 5, &oom);
+	state = store_dup_col(st, 6, &oom);
 	r->state = state_parse(state);
 	free(state);
 	r->index_bytes = (uint64_t)sqlite3_column_int64(st, 7);
@@ -553,14 +646,14 @@ static int load_patterns(struct store *s, struct store_repo *r)
 
 	if ((err = prep(&st, s, "SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
 				"ORDER BY rowid")) < 0 ||
-	    (err = bind_i64(s, st, 1, r->id)) < 0)
+	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		bool oom = false;
 
 		if ((err = ARRAY_GROW(&r->patterns, &cap, r->n_patterns + 2)) < 0)
 			goto out;
-		r->patterns[r->n_patterns] = dup_col(st, 0, &oom);
+		r->patterns[r->n_patterns] = store_dup_col(st, 0, &oom);
 		if (oom || !r->patterns[r->n_patterns]) {
 			err = error_nomem(NULL);
 			goto out;
@@ -568,7 +661,7 @@ static int load_patterns(struct store *s, struct store_repo *r)
 		r->patterns[++r->n_patterns] = NULL;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_error(s, rc, "reading branch patterns");
+		err = store_db_error(s, rc, "reading branch patterns");
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -582,7 +675,7 @@ static int load_branches(struct store *s, struct store_repo *r)
 
 	if ((err = prep(&st, s, "SELECT branch, commit_id, is_default FROM indexed_branches "
 				"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
-	    (err = bind_i64(s, st, 1, r->id)) < 0)
+	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_branch *b;
@@ -593,7 +686,7 @@ static int load_branches(struct store *s, struct store_repo *r)
 			goto out;
 		b = &r->branches[r->n_branches];
 		memset(b, 0, sizeof(*b));
-		b->name = dup_col(st, 0, &oom);
+		b->name = store_dup_col(st, 0, &oom);
 		if (oom || !b->name) {
 			err = error_nomem(NULL);
 			goto out;
@@ -603,7 +696,7 @@ static int load_branches(struct store *s, struct store_repo *r)
 		r->n_branches++;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_error(s, rc, "reading indexed branches");
+		err = store_db_error(s, rc, "reading indexed branches");
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -625,14 +718,14 @@ int store_repo_get(struct store_repo *out, struct store *s, const char *name)
 
 	memset(out, 0, sizeof(*out));
 	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos WHERE name = ?1")) < 0 ||
-	    (err = bind_text(s, st, 1, name)) < 0)
+	    (err = store_bind_text(s, st, 1, name)) < 0)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		error_set("no repository named \"%s\" (see trawl repo list)", name);
 		err = TRAWL_ENOTFOUND;
 	} else if (rc != SQLITE_ROW) {
-		err = db_error(s, rc, "reading a repository");
+		err = store_db_error(s, rc, "reading a repository");
 	} else if ((err = row_repo(out, st)) == 0) {
 		err = load_details(s, out);
 	}
@@ -660,7 +753,7 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 		len++;
 	}
 	if (rc != SQLITE_DONE) {
-		err = db_error(s, rc, "listing repositories");
+		err = store_db_error(s, rc, "listing repositories");
 		goto out;
 	}
 	*out = v;
@@ -678,7 +771,7 @@ static int change_one(struct store *s, sqlite3_stmt *st, int64_t id, const char 
 {
 	int err;
 
-	if ((err = bind_i64(s, st, 1, id)) < 0 || (err = run(s, st, what)) < 0)
+	if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_run(s, st, what)) < 0)
 		return err;
 	if (sqlite3_changes(s->db) == 0) {
 		error_set("no repository with id %lld", (long long)id);
@@ -717,8 +810,8 @@ int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char 
 
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'error', last_sync = ?2, "
 				"last_error = ?3 WHERE id = ?1")) == 0 &&
-	    (err = bind_i64(s, st, 2, when)) == 0 &&
-	    (err = bind_text(s, st, 3, error ? error : "unknown error")) == 0)
+	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
+	    (err = store_bind_text(s, st, 3, error ? error : "unknown error")) == 0)
 		err = change_one(s, st, id, "updating a repository");
 	sqlite3_finalize(st);
 	return err;
@@ -730,7 +823,7 @@ static int replace_branches(struct store *s, int64_t id, const struct store_bran
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM indexed_branches WHERE repo_id = ?1")) < 0 ||
-	    (err = bind_i64(s, st, 1, id)) < 0 || (err = run(s, st, "clearing branches")) < 0)
+	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_run(s, st, "clearing branches")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -739,10 +832,10 @@ static int replace_branches(struct store *s, int64_t id, const struct store_bran
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(st);
-		if ((err = bind_i64(s, st, 1, id)) < 0 || (err = bind_text(s, st, 2, b[i].name)) < 0 ||
-		    (err = bind_text(s, st, 3, b[i].commit)) < 0 ||
-		    (err = bind_i64(s, st, 4, b[i].is_default)) < 0 ||
-		    (err = run(s, st, "recording a branch")) < 0)
+		if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, b[i].name)) < 0 ||
+		    (err = store_bind_text(s, st, 3, b[i].commit)) < 0 ||
+		    (err = store_bind_i64(s, st, 4, b[i].is_default)) < 0 ||
+		    (err = store_run(s, st, "recording a branch")) < 0)
 			goto out;
 	}
 out:
@@ -757,19 +850,19 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = tx_begin(s)) < 0)
+	if ((err = store_tx_begin(s)) < 0)
 		return err;
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
 				"last_error = NULL, index_bytes = ?3, files = ?4, "
 				"skipped_count = ?5 WHERE id = ?1")) == 0 &&
-	    (err = bind_i64(s, st, 2, when)) == 0 &&
-	    (err = bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
-	    (err = bind_i64(s, st, 4, clamp_u64(files))) == 0 &&
-	    (err = bind_i64(s, st, 5, clamp_u64(skipped_count))) == 0 &&
+	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
+	    (err = store_bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
+	    (err = store_bind_i64(s, st, 4, clamp_u64(files))) == 0 &&
+	    (err = store_bind_i64(s, st, 5, clamp_u64(skipped_count))) == 0 &&
 	    (err = change_one(s, st, id, "updating a repository")) == 0)
 		err = replace_branches(s, id, branches, n);
 	sqlite3_finalize(st);
-	return tx_end(s, err);
+	return store_tx_end(s, err);
 }
 
 int store_retired_names(char ***out, size_t *n, struct store *s)
@@ -790,7 +883,7 @@ int store_retired_names(char ***out, size_t *n, struct store *s)
 
 		if ((err = ARRAY_GROW(&v, &cap, len + 2)) < 0)
 			goto out;
-		v[len] = dup_col(st, 0, &oom);
+		v[len] = store_dup_col(st, 0, &oom);
 		if (oom || !v[len]) {
 			err = error_nomem(NULL);
 			goto out;
@@ -798,7 +891,7 @@ int store_retired_names(char ***out, size_t *n, struct store *s)
 		v[++len] = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		err = db_error(s, rc, "reading retired names");
+		err = store_db_error(s, rc, "reading retired names");
 		goto out;
 	}
 	*out = v;
@@ -824,8 +917,8 @@ int store_retired_name_forget(struct store *s, const char *name)
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM retired_names WHERE name = ?1")) == 0 &&
-	    (err = bind_text(s, st, 1, name)) == 0)
-		err = run(s, st, "forgetting a retired name");
+	    (err = store_bind_text(s, st, 1, name)) == 0)
+		err = store_run(s, st, "forgetting a retired name");
 	sqlite3_finalize(st);
 	return err;
 }

@@ -339,9 +339,25 @@ static void raw_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* Takes a database this trawl made back to what schema 3 had (no accounts). */
+static void downgrade_to_schema_3(const char *path)
+{
+	static const char *const drops[] = {
+		"DROP TRIGGER repos_ins", "DROP TRIGGER repos_upd", "DROP TRIGGER repos_del",
+		"DROP TABLE audit", "DROP TABLE sessions", "DROP TABLE tokens",
+		"DROP TABLE repo_grants", "DROP TABLE repo_public", "DROP TABLE group_members",
+		"DROP TABLE groups", "DROP TABLE users", "DROP TABLE acl_generation",
+		"PRAGMA user_version = 3",
+	};
+
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		raw_sql(path, drops[i]);
+}
+
 /* Takes a database this trawl made back to what schema 2 had. */
 static void downgrade_to_schema_2(const char *path)
 {
+	downgrade_to_schema_3(path);
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN allow_insecure");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN allow_local");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN allow_private");

@@ -1,0 +1,575 @@
+/*
+ * Opening the accounts, identifying a request (sessions and API tokens), signing in and out,
+ * and backups; see auth.h. Management is manage.c, readable sets readable.c, the audit trail
+ * audit.c.
+ *
+ * DESIGN: one struct auth per process holds one store connection behind a mutex; no lock is
+ * held while a password is hashed (a counting semaphore bounds those instead) or while the
+ * audit trail is written by its own thread.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "auth/auth_int.h"
+#include "auth/secret.h"
+#include "auth/secret_int.h"
+#include "auth/throttle.h"
+#include "util/error.h"
+#include "util/file.h"
+
+/*
+ * Sign-in throttles (A6). Per account: 10 failures at once, then one more every 40 s, so at
+ * most 100 an hour, and someone failing on purpose locks the real user out for under a minute
+ * at a time; per address: 30, then 300 an hour.
+ */
+static const struct throttle_rule user_rule = { .burst = 10, .per_hour = 90 };
+static const struct throttle_rule addr_rule = { .burst = 30, .per_hour = 300 };
+#define THROTTLE_KEYS 65536
+
+/* Idle refreshes and token uses are written at most this often. */
+#define TOUCH_MS 60000
+#define DAY_MS (24LL * 60 * 60 * 1000)
+#define HASHING_MAX 8
+
+int64_t auth_now(struct auth *a)
+{
+	struct timespec ts;
+
+	if (a->cfg.clock)
+		return a->cfg.clock(a->cfg.clock_arg);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int auth_store_failed(int err)
+{
+	return err == TRAWL_ENOMEM ? err : TRAWL_EIO;
+}
+
+const char *actor_name(const struct auth_actor *by)
+{
+	return by && by->name ? by->name : "cli";
+}
+
+const char *actor_address(const struct auth_actor *by)
+{
+	return by && by->address ? by->address : "";
+}
+
+static unsigned hashing_slots(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > HASHING_MAX ? HASHING_MAX : (unsigned)n;
+}
+
+void auth_close(struct auth *a)
+{
+	if (!a)
+		return;
+	audit_close(a->audit); /* flushes: uses the store */
+	readable_free(a->readable);
+	throttle_free(a->by_user);
+	throttle_free(a->by_addr);
+	store_close(a->st);
+	sem_destroy(&a->hashing);
+	pthread_mutex_destroy(&a->lock);
+	sodium_memzero(a->key, sizeof(a->key));
+	free(a->data_dir);
+	free(a);
+}
+
+static int open_files(struct auth *a, const char *data_dir)
+{
+	char *db = file_join(data_dir, "trawl.db"), *key = file_join(data_dir, "auth.key");
+	int err;
+
+	if (!db || !key)
+		err = error_nomem("opening the accounts");
+	else if ((err = file_mkdirs(data_dir)) == 0 && (err = store_open(&a->st, db)) == 0)
+		err = secret_key_load(a->key, key);
+	free(db);
+	free(key);
+	return err;
+}
+
+int auth_open(struct auth **out, const char *data_dir, const struct auth_config *cfg)
+{
+	struct auth *a = calloc(1, sizeof(*a));
+	int err;
+
+	*out = NULL;
+	if (!a || !(a->data_dir = strdup(data_dir))) {
+		free(a);
+		return error_nomem("opening the accounts");
+	}
+	if (cfg)
+		a->cfg = *cfg;
+	if (a->cfg.session_idle_s <= 0)
+		a->cfg.session_idle_s = AUTH_SESSION_IDLE_S;
+	if (a->cfg.session_absolute_s <= 0)
+		a->cfg.session_absolute_s = AUTH_SESSION_ABSOLUTE_S;
+	pthread_mutex_init(&a->lock, NULL);
+	sem_init(&a->hashing, 0, hashing_slots());
+	if ((err = open_files(a, data_dir)) < 0 ||
+	    (err = throttle_new(&a->by_user, &user_rule, THROTTLE_KEYS)) < 0 ||
+	    (err = throttle_new(&a->by_addr, &addr_rule, THROTTLE_KEYS)) < 0 ||
+	    (err = readable_new(&a->readable)) < 0 || (err = audit_open(&a->audit, a)) < 0) {
+		auth_close(a);
+		return err;
+	}
+	*out = a;
+	return 0;
+}
+
+static int counts(struct auth *a, int64_t *n_users, int64_t *n_admins)
+{
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	err = store_user_counts(a->st, n_users, n_admins);
+	pthread_mutex_unlock(&a->lock);
+	return err < 0 ? auth_store_failed(err) : 0;
+}
+
+int auth_has_accounts(struct auth *a, bool *out)
+{
+	int64_t n_users, n_admins;
+	int err;
+
+	*out = true;
+	if (atomic_load(&a->has_accounts))
+		return 0;
+	/* SECURITY: on a failure *out stays true: team mode, never the open laptop mode. */
+	if ((err = counts(a, &n_users, &n_admins)) < 0)
+		return err;
+	*out = n_users > 0;
+	if (*out)
+		atomic_store(&a->has_accounts, true);
+	return 0;
+}
+
+int auth_has_admin(struct auth *a, bool *out)
+{
+	int64_t n_users, n_admins;
+	int err;
+
+	*out = false;
+	if ((err = counts(a, &n_users, &n_admins)) < 0)
+		return err;
+	*out = n_admins > 0;
+	return 0;
+}
+
+/* ---- identifying a request ---- */
+
+static int refused(const char *what)
+{
+	error_set("%s", what);
+	return TRAWL_EAUTH;
+}
+
+static void principal_fill(struct auth_principal *out, enum auth_kind kind,
+			   const struct store_principal *u, unsigned scopes)
+{
+	*out = (struct auth_principal){
+		.kind = kind,
+		.user_id = u->user_id,
+		.is_admin = u->is_admin,
+		.scopes = scopes,
+	};
+	snprintf(out->name, sizeof(out->name), "%s", u->name);
+}
+
+static bool is_new_day(int64_t before_ms, int64_t now_ms)
+{
+	return before_ms <= 0 || before_ms / DAY_MS != now_ms / DAY_MS;
+}
+
+/* A token's use: last_used at most once a minute, the first use of a UTC day audited. */
+static int token_used(struct auth *a, const struct store_token *t, int64_t now,
+		      const struct auth_origin *from)
+{
+	bool is_first_today = is_new_day(t->last_used_ms, now);
+	char id[24];
+	int err;
+
+	if (!is_first_today && now - t->last_used_ms < TOUCH_MS)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	err = store_token_used(a->st, t->id, now);
+	pthread_mutex_unlock(&a->lock);
+	if (err < 0)
+		return auth_store_failed(err);
+	if (!is_first_today)
+		return 0;
+	snprintf(id, sizeof(id), "%lld", (long long)t->id);
+	return auth_audit(a, "token_used", t->user, id, from ? from->address : NULL, NULL);
+}
+
+static int identify_token(struct auth_principal *out, struct auth *a, const char *header,
+			  const struct auth_origin *from)
+{
+	struct store_principal u = { 0 };
+	struct store_token t;
+	unsigned char hash[32];
+	const char *tok;
+	size_t len;
+	int64_t now = auth_now(a);
+	unsigned scopes;
+	int err;
+
+	if (secret_bearer_value(&tok, &len, header) < 0 || !auth_token_well_formed(tok, len))
+		return refused("malformed API token");
+	secret_keyed_hash(hash, a->key, tok, len);
+	pthread_mutex_lock(&a->lock);
+	err = store_token_find(&t, &u, a->st, hash);
+	pthread_mutex_unlock(&a->lock);
+	if (err == TRAWL_ENOTFOUND)
+		return refused("unknown API token");
+	if (err < 0)
+		return auth_store_failed(err);
+	if (t.is_revoked)
+		return refused("revoked API token");
+	if (now >= t.expires_ms)
+		return refused("expired API token");
+	if (u.is_disabled)
+		return refused("the token's user is disabled");
+	/* SECURITY: an admin-scope token holds no more than its user now may. */
+	scopes = t.scope & AUTH_SCOPE_ADMIN && u.is_admin ? AUTH_SCOPE_ADMIN | AUTH_SCOPE_SEARCH
+							 : AUTH_SCOPE_SEARCH;
+	if ((err = token_used(a, &t, now, from)) < 0)
+		return err;
+	principal_fill(out, AUTH_TOKEN, &u, scopes);
+	out->token_id = t.id;
+	return 0;
+}
+
+/* Deletes an expired session and audits it; EAUTH (or the store's failure). */
+static int session_expired(struct auth *a, const unsigned char key[32],
+			   const struct store_principal *u, const struct auth_origin *from)
+{
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	err = store_session_delete(a->st, key);
+	pthread_mutex_unlock(&a->lock);
+	if (err < 0)
+		return auth_store_failed(err);
+	(void)auth_audit(a, "session_expired", u->name, u->name, from ? from->address : NULL,
+			 NULL);
+	return refused("the session has expired");
+}
+
+static int identify_session(struct auth_principal *out, struct auth *a, const char *cookie,
+			    const struct auth_origin *from)
+{
+	struct store_principal u = { 0 };
+	struct store_session ss;
+	unsigned char key[32];
+	int64_t now = auth_now(a);
+	int err;
+
+	if (strlen(cookie) != AUTH_SESSION_ID_LEN || !secret_is_b64url(cookie, AUTH_SESSION_ID_LEN))
+		return refused("malformed session cookie");
+	secret_keyed_hash(key, a->key, cookie, AUTH_SESSION_ID_LEN);
+	pthread_mutex_lock(&a->lock);
+	err = store_session_find(&ss, &u, a->st, key);
+	pthread_mutex_unlock(&a->lock);
+	if (err == TRAWL_ENOTFOUND)
+		return refused("unknown session");
+	if (err < 0)
+		return auth_store_failed(err);
+	/* SECURITY: S4: both limits are enforced here, against the (injectable) clock. */
+	if (now - ss.last_seen_ms > a->cfg.session_idle_s * 1000 ||
+	    now - ss.created_ms > a->cfg.session_absolute_s * 1000)
+		return session_expired(a, key, &u, from);
+	if (u.is_disabled)
+		return refused("the session's user is disabled");
+	if (now - ss.last_seen_ms >= TOUCH_MS) {
+		pthread_mutex_lock(&a->lock);
+		if ((err = store_session_touch(a->st, key, now)) == 0)
+			err = store_user_seen(a->st, u.user_id, now);
+		pthread_mutex_unlock(&a->lock);
+		if (err < 0)
+			return auth_store_failed(err);
+	}
+	principal_fill(out, AUTH_SESSION, &u,
+		       u.is_admin ? AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN : AUTH_SCOPE_SEARCH);
+	memcpy(out->session_key, key, sizeof(key));
+	snprintf(out->csrf, sizeof(out->csrf), "%s", ss.csrf);
+	return 0;
+}
+
+int auth_identify(struct auth_principal *out, struct auth *a, const char *cookie,
+		  const char *authorization, const struct auth_origin *from)
+{
+	bool has_accounts;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (cookie && authorization)
+		err = refused("both a session cookie and an API token: send one");
+	else if (authorization)
+		err = identify_token(out, a, authorization, from);
+	else if (cookie)
+		err = identify_session(out, a, cookie, from);
+	else if ((err = auth_has_accounts(a, &has_accounts)) == 0 && !has_accounts)
+		*out = (struct auth_principal){ .kind = AUTH_LOCAL,
+						.scopes = AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN };
+	if (err < 0)
+		memset(out, 0, sizeof(*out));
+	return err;
+}
+
+/* ---- signing in and out ---- */
+
+static void throttle_key(char *out, size_t cap, const char *kind, const char *value)
+{
+	snprintf(out, cap, "%s:%s", kind, value ? value : "");
+}
+
+/* Whether the account or the address may try now; *retry_after_s the longer wait when not. */
+static bool sign_in_allowed(struct auth *a, const char *ukey, const char *akey, int64_t now,
+			    unsigned *retry_after_s)
+{
+	unsigned ru = 0, ra = 0;
+	bool is_ok = throttle_check(a->by_user, ukey, now, &ru);
+
+	is_ok = throttle_check(a->by_addr, akey, now, &ra) && is_ok;
+	*retry_after_s = ru > ra ? ru : ra;
+	return is_ok;
+}
+
+/*
+ * SECURITY: A8: the same work for every outcome: a real verification, or the dummy one for
+ * an unknown or disabled user or one without a password. *reason says which, for the audit.
+ */
+static int password_verify(struct auth *a, const char *user, const char *password, size_t len,
+			   struct store_user *u, const char **reason)
+{
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	err = store_user_get(u, a->st, user);
+	pthread_mutex_unlock(&a->lock);
+	if (err < 0 && err != TRAWL_ENOTFOUND)
+		return auth_store_failed(err);
+	sem_wait(&a->hashing);
+	if (err == 0 && !u->is_disabled && u->password_hash) {
+		*reason = secret_pwverify(u->password_hash, password, len) ? NULL : "wrong_password";
+	} else {
+		secret_pwverify_dummy(password, len, a->cfg.pwhash_cost);
+		*reason = err < 0 ? "unknown_user" : u->is_disabled ? "disabled" : "no_password";
+	}
+	sem_post(&a->hashing);
+	return 0;
+}
+
+static int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1],
+		       struct auth *a, const struct store_user *u, int64_t now)
+{
+	struct store_principal sp = { .user_id = u->id, .is_admin = u->is_admin };
+	unsigned char key[32];
+	char csrf[AUTH_CSRF_LEN + 1];
+	int err;
+
+	/* SECURITY: S1, S2: a new random id at every sign-in; only its keyed hash is stored. */
+	secret_random_b64url(cookie, 32);
+	secret_random_b64url(csrf, 32);
+	secret_keyed_hash(key, a->key, cookie, AUTH_SESSION_ID_LEN);
+	pthread_mutex_lock(&a->lock);
+	if ((err = store_session_add(a->st, key, u->id, csrf, now)) == 0)
+		err = store_user_seen(a->st, u->id, now);
+	pthread_mutex_unlock(&a->lock);
+	if (err < 0) {
+		sodium_memzero(cookie, AUTH_SESSION_ID_LEN + 1);
+		return err;
+	}
+	snprintf(sp.name, sizeof(sp.name), "%s", u->name);
+	principal_fill(out, AUTH_SESSION, &sp,
+		       u->is_admin ? AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN : AUTH_SCOPE_SEARCH);
+	memcpy(out->session_key, key, sizeof(key));
+	memcpy(out->csrf, csrf, sizeof(csrf));
+	return 0;
+}
+
+static void audit_failure(struct auth *a, const char *user, const char *reason,
+			  const struct auth_origin *from)
+{
+	struct buf d;
+
+	detail_begin(&d);
+	detail_str(&d, "reason", reason);
+	if (from && from->user_agent)
+		detail_str(&d, "user_agent", from->user_agent);
+	(void)auth_audit(a, "sign_in_failed", "", user, from ? from->address : NULL,
+			 detail_end(&d));
+	buf_dispose(&d);
+}
+
+int auth_sign_in(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1],
+		 unsigned *retry_after_s, struct auth *a, const char *user, const char *password,
+		 size_t password_len, const struct auth_origin *from)
+{
+	struct store_user u = { 0 };
+	char ukey[AUTH_NAME_MAX + 8], akey[96];
+	const char *reason = NULL;
+	int64_t now = auth_now(a);
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	cookie[0] = '\0';
+	*retry_after_s = 0;
+	if (password_len > AUTH_PASSWORD_MAX) {
+		error_set("a password is at most %d bytes", AUTH_PASSWORD_MAX);
+		return TRAWL_EINVAL;
+	}
+	throttle_key(ukey, sizeof(ukey), "user", user);
+	throttle_key(akey, sizeof(akey), "addr", from ? from->address : NULL);
+	/* SECURITY: A6: refused before the password is looked at, even a right one. */
+	if (!sign_in_allowed(a, ukey, akey, now, retry_after_s)) {
+		audit_failure(a, user, "throttled", from);
+		error_set("too many sign-in attempts; retry in %u s", *retry_after_s);
+		return TRAWL_ELIMIT;
+	}
+	if ((err = password_verify(a, user, password, password_len, &u, &reason)) < 0)
+		goto out;
+	if (reason) {
+		throttle_take(a->by_user, ukey, now);
+		throttle_take(a->by_addr, akey, now);
+		audit_failure(a, user, reason, from);
+		err = refused("wrong user name or password");
+		goto out;
+	}
+	throttle_reset(a->by_user, ukey);
+	throttle_reset(a->by_addr, akey);
+	if ((err = session_new(out, cookie, a, &u, now)) < 0)
+		goto out;
+	(void)auth_audit(a, "sign_in", u.name, u.name, from ? from->address : NULL, NULL);
+out:
+	store_user_dispose(&u);
+	return err;
+}
+
+int auth_sign_out(struct auth *a, const struct auth_principal *p, const struct auth_origin *from)
+{
+	int err;
+
+	if (p->user_id <= 0) {
+		error_set("signing out: nobody is signed in");
+		return TRAWL_EINVAL;
+	}
+	pthread_mutex_lock(&a->lock);
+	err = store_sessions_end(a->st, p->user_id);
+	pthread_mutex_unlock(&a->lock);
+	if (err < 0)
+		return err;
+	return auth_audit(a, "sign_out", p->name, p->name, from ? from->address : NULL, NULL);
+}
+
+/* ---- backup ---- */
+
+/* An empty directory for the backup, created 0700 when missing. */
+static int backup_dir(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST || !(d = opendir(dir))) {
+		error_set("%s: %s", dir, strerror(errno));
+		return TRAWL_EIO;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			break;
+	closedir(d);
+	if (e) {
+		error_set("%s: not empty: back up into a new directory", dir);
+		return TRAWL_EIO;
+	}
+	return 0;
+}
+
+/* Copies file name of the data directory into dir, mode 0600 (a missing source: nothing). */
+static int copy_file(struct auth *a, const char *dir, const char *name)
+{
+	char *src = file_join(a->data_dir, name), *dst = file_join(dir, name);
+	char buf[65536];
+	int in = -1, out = -1, err = 0;
+	ssize_t n;
+
+	if (!src || !dst) {
+		err = error_nomem("backing up");
+		goto out;
+	}
+	if ((in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT) {
+			error_set("%s: %s", src, strerror(errno));
+			err = TRAWL_EIO;
+		}
+		goto out;
+	}
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		error_set("%s: %s", dst, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	while (err == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set("%s: %s", src, strerror(errno));
+			err = TRAWL_EIO;
+		} else {
+			err = file_write_all(out, buf, (size_t)n, dst);
+		}
+	}
+	if (err == 0 && fsync(out) < 0) {
+		error_set("%s: %s", dst, strerror(errno));
+		err = TRAWL_EIO;
+	}
+out:
+	sodium_memzero(buf, sizeof(buf)); /* may have held the key */
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(src);
+	free(dst);
+	return err;
+}
+
+int auth_backup(struct auth *a, const char *out_dir)
+{
+	char *db = file_join(out_dir, "trawl.db");
+	int err;
+
+	if (!db)
+		return error_nomem("backing up");
+	if ((err = backup_dir(out_dir)) < 0 || (err = audit_flush(a->audit)) < 0)
+		goto out;
+	pthread_mutex_lock(&a->lock);
+	err = store_backup(a->st, db);
+	pthread_mutex_unlock(&a->lock);
+	if (err == 0 && chmod(db, 0600) < 0) {
+		error_set("%s: %s", db, strerror(errno));
+		err = TRAWL_EIO;
+	}
+	if (err == 0 && (err = copy_file(a, out_dir, "auth.key")) == 0)
+		err = copy_file(a, out_dir, "audit.log");
+out:
+	free(db);
+	return err;
+}

@@ -1,0 +1,69 @@
+/*
+ * What the files of src/auth that implement auth.h share (auth.c, manage.c, readable.c,
+ * audit.c): the struct auth itself and the hooks between them. Only src/auth includes it.
+ */
+#ifndef TRAWL_AUTH_AUTH_INT_H
+#define TRAWL_AUTH_AUTH_INT_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "store/accounts.h"
+#include "util/buf.h"
+
+struct throttle;
+struct readable;
+struct audit;
+
+struct auth {
+	struct store *st;     /* the one connection: used only under lock */
+	pthread_mutex_t lock; /* serialises st */
+	unsigned char key[32]; /* DATA/auth.key: the keyed hashes of tokens and session ids */
+	char *data_dir;
+	struct auth_config cfg;
+	struct throttle *by_user, *by_addr; /* sign-in failures */
+	/* SECURITY: at most this many password hashes at once (each takes 256 MiB). */
+	sem_t hashing;
+	atomic_bool has_accounts; /* once true, stays true: users are never deleted */
+	struct readable *readable;
+	struct audit *audit;
+};
+
+/* The injected clock, or the real time, in unix milliseconds. */
+int64_t auth_now(struct auth *a);
+
+/*
+ * A store failure as identification and readable sets report it: EIO (the caller fails
+ * closed), or the code itself for ENOMEM; the detail is kept.
+ */
+int auth_store_failed(int err);
+
+int readable_new(struct readable **out);
+void readable_free(struct readable *r);
+
+/* Opens DATA/audit.log and starts the writer. EIO, ENOMEM. */
+int audit_open(struct audit **out, struct auth *a);
+/* Flushes what is queued and stops the writer. */
+void audit_close(struct audit *q);
+/* Writes every queued event now (the table and the file), in order. EIO. */
+int audit_flush(struct audit *q);
+
+/*
+ * An event's detail, a JSON object built field by field: detail_begin, any detail_*, then
+ * detail_end, which gives the text ("{}" if anything failed). Values are escaped (L3).
+ */
+void detail_begin(struct buf *b);
+void detail_str(struct buf *b, const char *key, const char *value);
+void detail_int(struct buf *b, const char *key, int64_t value);
+void detail_bool(struct buf *b, const char *key, bool value);
+const char *detail_end(struct buf *b);
+
+/* The actor and address of a change (NULL by: the command line). */
+const char *actor_name(const struct auth_actor *by);
+const char *actor_address(const struct auth_actor *by);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * Readable sets: which repositories a principal may read (auth_readable_repos in auth.h).
+ *
+ * DESIGN: the ACL tables are read into memory once per generation (store_acl_load: users'
+ * flags, memberships, grants, public flags), and a user's set is computed from that copy the
+ * first time it is asked for and then cached by user id. Every lookup first reads the store's
+ * generation counter (one prepared SELECT), which triggers bump in the transaction of any
+ * change to users, groups, members, grants, public flags or repositories, by this process or
+ * another: a changed generation drops every cached set and reloads the copy, so a revocation
+ * applies to the next request (Z4). Sets are reference-counted and keep the copy whose names
+ * they point into alive, so a search holding an old set finishes on it.
+ *
+ * SECURITY: any failure (the store, memory) gives no set at all (Z5); an unknown or disabled
+ * user reads nothing; administrators and the local user share one is_all set.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth_int.h"
+#include "util/array.h"
+#include "util/error.h"
+
+/* One generation's copy of the ACL. */
+struct snap {
+	atomic_int refs;
+	struct store_acl acl;
+};
+
+struct rset {
+	struct search_repos pub; /* first: callers hold a pointer to it */
+	atomic_int refs;
+	struct snap *snap; /* owns the names */
+};
+
+struct cached {
+	int64_t user_id;
+	struct rset *set;
+};
+
+struct readable {
+	struct snap *snap; /* NULL until the first lookup */
+	struct cached *cache;
+	size_t n_cache, cap_cache;
+	struct rset *public_set; /* anonymous callers when allowed */
+};
+
+static const struct search_repos all_repos = { .is_all = true };
+static const struct search_repos no_repos = { .is_all = false };
+
+static void snap_unref(struct snap *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+		store_acl_dispose(&s->acl);
+		free(s);
+	}
+}
+
+static void rset_unref(struct rset *r)
+{
+	if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+		free((void *)r->pub.names);
+		snap_unref(r->snap);
+		free(r);
+	}
+}
+
+int readable_new(struct readable **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : error_nomem("allocating the readable-set cache");
+}
+
+static void cache_drop(struct readable *r)
+{
+	for (size_t i = 0; i < r->n_cache; i++)
+		rset_unref(r->cache[i].set);
+	r->n_cache = 0;
+	rset_unref(r->public_set);
+	r->public_set = NULL;
+	snap_unref(r->snap);
+	r->snap = NULL;
+}
+
+void readable_free(struct readable *r)
+{
+	if (!r)
+		return;
+	cache_drop(r);
+	free(r->cache);
+	free(r);
+}
+
+static int cmp_name(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The first pair of v[0..n) (sorted by id) with id, or n. */
+static size_t pairs_lower(const struct store_acl_pair *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct names {
+	const char **v;
+	size_t n, cap;
+};
+
+static int names_add_grants(struct names *out, const struct store_acl_pair *v, size_t n,
+			    int64_t id)
+{
+	int err;
+
+	for (size_t i = pairs_lower(v, n, id); i < n && v[i].id == id; i++) {
+		if ((err = ARRAY_GROW(&out->v, &out->cap, out->n + 1)) < 0)
+			return err;
+		out->v[out->n++] = v[i].repo;
+	}
+	return 0;
+}
+
+/* A new set of the public repositories and, for user_id > 0, the user's and groups' grants. */
+static int rset_build(struct rset **out, struct snap *s, int64_t user_id)
+{
+	const struct store_acl *acl = &s->acl;
+	struct names nm = { 0 };
+	struct rset *r;
+	size_t k = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (acl->n_public && (err = ARRAY_GROW(&nm.v, &nm.cap, acl->n_public)) < 0)
+		return err;
+	for (size_t i = 0; i < acl->n_public; i++)
+		nm.v[nm.n++] = acl->public_repos[i];
+	if (user_id > 0 &&
+	    (err = names_add_grants(&nm, acl->user_grants, acl->n_user_grants, user_id)) == 0) {
+		size_t i = pairs_lower(acl->members, acl->n_members, user_id);
+
+		for (; err == 0 && i < acl->n_members && acl->members[i].id == user_id; i++)
+			err = names_add_grants(&nm, acl->group_grants, acl->n_group_grants,
+					       acl->members[i].group_id);
+	}
+	if (err < 0 || !(r = calloc(1, sizeof(*r)))) {
+		free(nm.v);
+		return err < 0 ? err : error_nomem("computing a readable set");
+	}
+	/* SECURITY: sorted by strcmp, as search_repos_has bisects. */
+	if (nm.n)
+		qsort(nm.v, nm.n, sizeof(*nm.v), cmp_name);
+	for (size_t i = 0; i < nm.n; i++)
+		if (k == 0 || strcmp(nm.v[k - 1], nm.v[i]) != 0)
+			nm.v[k++] = nm.v[i];
+	r->pub = (struct search_repos){ .is_all = false, .names = nm.v, .n_names = k };
+	atomic_init(&r->refs, 1);
+	atomic_fetch_add(&s->refs, 1);
+	r->snap = s;
+	*out = r;
+	return 0;
+}
+
+/* Brings the copy of the ACL to the store's generation (under a->lock). */
+static int snap_current(struct auth *a)
+{
+	struct readable *r = a->readable;
+	struct snap *s;
+	int64_t gen;
+	int err;
+
+	if ((err = store_acl_generation(a->st, &gen)) < 0)
+		return auth_store_failed(err);
+	if (r->snap && r->snap->acl.generation == gen)
+		return 0;
+	cache_drop(r);
+	if (!(s = calloc(1, sizeof(*s))))
+		return error_nomem("reading the access rules");
+	if ((err = store_acl_load(&s->acl, a->st)) < 0) {
+		free(s);
+		return auth_store_failed(err);
+	}
+	atomic_init(&s->refs, 1);
+	r->snap = s;
+	return 0;
+}
+
+static const struct store_acl_user *acl_user(const struct store_acl *acl, int64_t id)
+{
+	size_t lo = 0, hi = acl->n_users;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (acl->users[mid].id == id)
+			return &acl->users[mid];
+		if (acl->users[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The cached set of user id, built on first use; a new reference (under a->lock). */
+static int user_set(const struct search_repos **out, struct readable *r, int64_t id)
+{
+	struct rset *set;
+	int err;
+
+	for (size_t i = 0; i < r->n_cache; i++) {
+		if (r->cache[i].user_id == id) {
+			atomic_fetch_add(&r->cache[i].set->refs, 1);
+			*out = &r->cache[i].set->pub;
+			return 0;
+		}
+	}
+	if ((err = ARRAY_GROW(&r->cache, &r->cap_cache, r->n_cache + 1)) < 0 ||
+	    (err = rset_build(&set, r->snap, id)) < 0)
+		return err;
+	r->cache[r->n_cache++] = (struct cached){ .user_id = id, .set = set };
+	atomic_fetch_add(&set->refs, 1);
+	*out = &set->pub;
+	return 0;
+}
+
+static int public_set(const struct search_repos **out, struct readable *r)
+{
+	int err;
+
+	if (!r->public_set && (err = rset_build(&r->public_set, r->snap, 0)) < 0)
+		return err;
+	atomic_fetch_add(&r->public_set->refs, 1);
+	*out = &r->public_set->pub;
+	return 0;
+}
+
+static int lookup(const struct search_repos **out, struct auth *a,
+		  const struct auth_principal *p, bool allow_anonymous)
+{
+	const struct store_acl_user *u;
+	int err;
+
+	if ((err = snap_current(a)) < 0)
+		return err;
+	if (p->kind == AUTH_ANONYMOUS) {
+		if (!allow_anonymous) {
+			*out = &no_repos;
+			return 0;
+		}
+		return public_set(out, a->readable);
+	}
+	/* The user's flags as of this generation, not as the principal was made. */
+	u = acl_user(&a->readable->snap->acl, p->user_id);
+	if (!u || u->is_disabled) {
+		*out = &no_repos;
+		return 0;
+	}
+	if (u->is_admin) {
+		*out = &all_repos;
+		return 0;
+	}
+	return user_set(out, a->readable, u->id);
+}
+
+int auth_readable_repos(const struct search_repos **out, struct auth *a,
+			const struct auth_principal *p, bool allow_anonymous)
+{
+	int err;
+
+	*out = NULL;
+	if (p->kind == AUTH_LOCAL) {
+		*out = &all_repos;
+		return 0;
+	}
+	if (p->kind != AUTH_ANONYMOUS && p->kind != AUTH_SESSION && p->kind != AUTH_TOKEN) {
+		error_set("readable repositories: unknown kind of principal");
+		return TRAWL_EINVAL;
+	}
+	pthread_mutex_lock(&a->lock);
+	err = lookup(out, a, p, allow_anonymous);
+	pthread_mutex_unlock(&a->lock);
+	if (err < 0)
+		*out = NULL;
+	return err;
+}
+
+void auth_repos_release(struct auth *a, const struct search_repos *set)
+{
+	(void)a;
+	if (!set || set == &all_repos || set == &no_repos)
+		return;
+	rset_unref((struct rset *)(void *)set);
+}
+
+int auth_check_repo(struct auth *a, const struct auth_principal *p, bool allow_anonymous,
+		    const char *name)
+{
+	const struct search_repos *set;
+	int err;
+
+	if ((err = auth_readable_repos(&set, a, p, allow_anonymous)) < 0)
+		return err;
+	if (!search_repos_has(set, name)) {
+		error_set("no repository named \"%s\"", name);
+		err = TRAWL_EPERM;
+	}
+	auth_repos_release(a, set);
+	return err;
+}

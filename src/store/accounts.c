@@ -1,0 +1,1128 @@
+/*
+ * The accounts tables in SQLite; see accounts.h. Every statement is a constant string with
+ * bound parameters (V1), run through store.c's helpers (store_int.h).
+ */
+#include "store/accounts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+#include "util/array.h"
+#include "util/error.h"
+
+static int bind_blob(struct store *s, sqlite3_stmt *st, int i, const unsigned char *v,
+		     size_t len)
+{
+	int rc = sqlite3_bind_blob(st, i, v, (int)len, SQLITE_TRANSIENT);
+
+	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "binding a value");
+}
+
+static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Steps st expecting one row: ENOTFOUND (with msg) when none. */
+static int step_row(struct store *s, sqlite3_stmt *st, const char *what, const char *missing)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE) {
+		error_set("%s", missing);
+		return TRAWL_ENOTFOUND;
+	}
+	return store_db_error(s, rc, what);
+}
+
+/* Reads one integer: the first column of st's single row. */
+static int one_i64(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW)
+		return store_db_error(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, what);
+	*out = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+int store_acl_generation(struct store *s, int64_t *out)
+{
+	int err;
+
+	if (!s->generation &&
+	    (err = prep(&s->generation, s, "SELECT value FROM acl_generation WHERE id = 1")) < 0)
+		return err;
+	err = one_i64(s, s->generation, out, "reading the ACL generation");
+	sqlite3_reset(s->generation);
+	return err;
+}
+
+/* Steps a statement whose rows are names (column 0) into a sorted NULL-terminated list. */
+static int names_collect(char ***out, size_t *n, struct store *s, sqlite3_stmt *st,
+			 const char *what)
+{
+	char **v = NULL;
+	size_t cap = 0, len = 0;
+	int err = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+
+		if ((err = ARRAY_GROW(&v, &cap, len + 2)) < 0)
+			goto out;
+		v[len] = store_dup_col(st, 0, &oom);
+		if (oom || !v[len]) {
+			err = error_nomem(what);
+			goto out;
+		}
+		v[++len] = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, what);
+		goto out;
+	}
+	if (!v && (err = ARRAY_GROW(&v, &cap, 1)) < 0)
+		goto out;
+	v[len] = NULL;
+	*out = v;
+	*n = len;
+	return 0;
+out:
+	store_names_free(v, len);
+	return err;
+}
+
+/* The id of user (or group, when is_group) name. ENOTFOUND, EIO. */
+static int id_of(int64_t *id, struct store *s, const char *name, bool is_group)
+{
+	sqlite3_stmt *st = NULL;
+	char missing[160];
+	int err;
+
+	snprintf(missing, sizeof(missing), "no %s named \"%.*s\"", is_group ? "group" : "user",
+		 STORE_NAME_MAX, name);
+	err = is_group ? prep(&st, s, "SELECT id FROM groups WHERE name = ?1")
+		       : prep(&st, s, "SELECT id FROM users WHERE name = ?1");
+	if (err == 0 && (err = store_bind_text(s, st, 1, name)) == 0 &&
+	    (err = step_row(s, st, "looking up a name", missing)) == 0)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ---- users ---- */
+
+int store_user_counts(struct store *s, int64_t *n_users, int64_t *n_admins)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "SELECT count(*), coalesce(sum(is_admin AND NOT is_disabled), 0) "
+				"FROM users")) == 0 &&
+	    (err = one_i64(s, st, n_users, "counting users")) == 0)
+		*n_admins = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_user_add(int64_t *id, struct store *s, const char *name, const char *display_name,
+		   bool is_admin, const char *password_hash, int64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	*id = 0;
+	if ((err = prep(&st, s, "INSERT INTO users (name, display_name, is_admin, password_hash, "
+				"created_ms) VALUES (?1, ?2, ?3, ?4, ?5)")) < 0 ||
+	    (err = store_bind_text(s, st, 1, name)) < 0 ||
+	    (err = store_bind_text(s, st, 2, display_name ? display_name : "")) < 0 ||
+	    (err = store_bind_i64(s, st, 3, is_admin)) < 0 ||
+	    (err = store_bind_text(s, st, 4, password_hash)) < 0 ||
+	    (err = store_bind_i64(s, st, 5, now_ms)) < 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		error_set("a user named \"%s\" already exists", name);
+		err = TRAWL_EINVAL;
+	} else if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, "adding a user");
+	} else {
+		*id = sqlite3_last_insert_rowid(s->db);
+	}
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+void store_user_dispose(struct store_user *u)
+{
+	if (!u)
+		return;
+	free(u->name);
+	free(u->display_name);
+	if (u->password_hash) {
+		memset(u->password_hash, 0, strlen(u->password_hash));
+		free(u->password_hash);
+	}
+	store_names_free(u->groups, u->n_groups);
+	memset(u, 0, sizeof(*u));
+}
+
+void store_users_free(struct store_user *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_user_dispose(&v[i]);
+	free(v);
+}
+
+#define USER_COLUMNS                                                                         \
+	"id, name, display_name, is_admin, is_disabled, password_hash, created_ms, last_seen_ms"
+
+static int user_groups(struct store *s, struct store_user *u)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "SELECT g.name FROM groups g JOIN group_members m "
+				"ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.name")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, u->id)) == 0)
+		err = names_collect(&u->groups, &u->n_groups, s, st, "listing a user's groups");
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int row_user(struct store_user *u, struct store *s, sqlite3_stmt *st)
+{
+	bool oom = false;
+	int err;
+
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	u->name = store_dup_col(st, 1, &oom);
+	u->display_name = store_dup_col(st, 2, &oom);
+	u->is_admin = sqlite3_column_int(st, 3) != 0;
+	u->is_disabled = sqlite3_column_int(st, 4) != 0;
+	u->password_hash = store_dup_col(st, 5, &oom);
+	u->created_ms = sqlite3_column_int64(st, 6);
+	u->last_seen_ms = sqlite3_column_int64(st, 7);
+	if (oom || !u->name || !u->display_name)
+		err = error_nomem("reading a user");
+	else
+		err = user_groups(s, u);
+	if (err < 0)
+		store_user_dispose(u);
+	return err;
+}
+
+int store_user_get(struct store_user *out, struct store *s, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	char missing[160];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(missing, sizeof(missing), "no user named \"%.*s\"", STORE_NAME_MAX, name);
+	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users WHERE name = ?1")) == 0 &&
+	    (err = store_bind_text(s, st, 1, name)) == 0 &&
+	    (err = step_row(s, st, "reading a user", missing)) == 0)
+		err = row_user(out, s, st);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_user_list(struct store_user **out, size_t *n, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_user *v = NULL;
+	size_t cap = 0, len = 0;
+	int err, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users ORDER BY name")) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 ||
+		    (err = row_user(&v[len], s, st)) < 0)
+			goto out;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, "listing users");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+out:
+	sqlite3_finalize(st);
+	store_users_free(v, len);
+	return err;
+}
+
+/* Ends every session and revokes every token of user id (in the caller's transaction). */
+static int end_credentials(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "DELETE FROM sessions WHERE user_id = ?1")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_run(s, st, "ending sessions")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "UPDATE tokens SET revoked = 1 WHERE user_id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, id)) == 0)
+		err = store_run(s, st, "revoking tokens");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int set_flags(struct store *s, int64_t id, int is_admin, int is_disabled)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t before, after, n_users;
+	int err;
+
+	if ((err = store_user_counts(s, &n_users, &before)) < 0 ||
+	    (err = prep(&st, s, "UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin "
+				"ELSE ?2 END, is_disabled = CASE WHEN ?3 < 0 THEN is_disabled "
+				"ELSE ?3 END WHERE id = ?1")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_i64(s, st, 2, is_admin)) < 0 ||
+	    (err = store_bind_i64(s, st, 3, is_disabled)) < 0 ||
+	    (err = store_run(s, st, "updating a user")) < 0 ||
+	    (err = store_user_counts(s, &n_users, &after)) < 0)
+		goto out;
+	/* SECURITY: the last enabled administrator stays one, or nobody could manage trawl. */
+	if (before > 0 && after == 0) {
+		error_set("this is the last enabled administrator: make another one first");
+		err = TRAWL_EINVAL;
+		goto out;
+	}
+	if (is_disabled > 0)
+		err = end_credentials(s, id);
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_user_set_flags(struct store *s, const char *name, int is_admin, int is_disabled)
+{
+	int64_t id;
+	int err;
+
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if ((err = id_of(&id, s, name, false)) == 0)
+		err = set_flags(s, id, is_admin, is_disabled);
+	return store_tx_end(s, err);
+}
+
+int store_user_set_password(struct store *s, const char *name, const char *password_hash)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id;
+	int err;
+
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if ((err = id_of(&id, s, name, false)) < 0 ||
+	    (err = prep(&st, s, "UPDATE users SET password_hash = ?2 WHERE id = ?1")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_bind_text(s, st, 2, password_hash)) < 0 ||
+	    (err = store_run(s, st, "setting a password")) < 0)
+		goto out;
+	err = end_credentials(s, id);
+out:
+	sqlite3_finalize(st);
+	return store_tx_end(s, err);
+}
+
+int store_user_seen(struct store *s, int64_t user_id, int64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "UPDATE users SET last_seen_ms = ?2 WHERE id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, user_id)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, now_ms)) == 0)
+		err = store_run(s, st, "recording a user's last use");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ---- groups ---- */
+
+int store_group_add(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	if ((err = prep(&st, s, "INSERT INTO groups (name) VALUES (?1)")) < 0 ||
+	    (err = store_bind_text(s, st, 1, name)) < 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		error_set("a group named \"%s\" already exists", name);
+		err = TRAWL_EINVAL;
+	} else if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, "adding a group");
+	}
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_group_remove(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	/* Memberships and grants go with it (ON DELETE CASCADE). */
+	if ((err = prep(&st, s, "DELETE FROM groups WHERE name = ?1")) == 0 &&
+	    (err = store_bind_text(s, st, 1, name)) == 0 &&
+	    (err = store_run(s, st, "removing a group")) == 0 && sqlite3_changes(s->db) == 0) {
+		error_set("no group named \"%s\"", name);
+		err = TRAWL_ENOTFOUND;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_group_member(struct store *s, const char *group, const char *user, bool is_member)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t gid, uid;
+	int err;
+
+	if ((err = id_of(&gid, s, group, true)) < 0 || (err = id_of(&uid, s, user, false)) < 0)
+		return err;
+	err = is_member ? prep(&st, s, "INSERT OR IGNORE INTO group_members (group_id, user_id) "
+				       "VALUES (?1, ?2)")
+			: prep(&st, s, "DELETE FROM group_members WHERE group_id = ?1 "
+				       "AND user_id = ?2");
+	if (err == 0 && (err = store_bind_i64(s, st, 1, gid)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, uid)) == 0)
+		err = store_run(s, st, "changing a membership");
+	sqlite3_finalize(st);
+	return err;
+}
+
+void store_groups_free(struct store_group *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		store_names_free(v[i].members, v[i].n_members);
+	}
+	free(v);
+}
+
+static int group_members(struct store *s, struct store_group *g)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "SELECT u.name FROM users u JOIN group_members m "
+				"ON m.user_id = u.id JOIN groups g ON g.id = m.group_id "
+				"WHERE g.name = ?1 ORDER BY u.name")) == 0 &&
+	    (err = store_bind_text(s, st, 1, g->name)) == 0)
+		err = names_collect(&g->members, &g->n_members, s, st, "listing members");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_group_list(struct store_group **out, size_t *n, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_group *v = NULL;
+	char **names = NULL;
+	size_t n_names = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT name FROM groups ORDER BY name")) < 0 ||
+	    (err = names_collect(&names, &n_names, s, st, "listing groups")) < 0)
+		goto out;
+	if (n_names && !(v = calloc(n_names, sizeof(*v)))) {
+		err = error_nomem("listing groups");
+		goto out;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		v[i].name = names[i];
+		names[i] = NULL;
+		if ((err = group_members(s, &v[i])) < 0) {
+			store_groups_free(v, i + 1);
+			v = NULL;
+			goto out;
+		}
+	}
+	*out = v;
+	*n = n_names;
+out:
+	sqlite3_finalize(st);
+	store_names_free(names, n_names);
+	return err;
+}
+
+/* ---- grants and public flags ---- */
+
+int store_grant(struct store *s, const char *repo, const char *user, const char *group,
+		bool is_granted)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id;
+	int err;
+
+	if ((err = id_of(&id, s, user ? user : group, !user)) < 0)
+		return err;
+	if (is_granted)
+		err = user ? prep(&st, s, "INSERT OR IGNORE INTO repo_grants (repo, user_id) "
+					  "VALUES (?1, ?2)")
+			   : prep(&st, s, "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
+					  "VALUES (?1, ?2)");
+	else
+		err = user ? prep(&st, s, "DELETE FROM repo_grants WHERE repo = ?1 AND user_id = ?2")
+			   : prep(&st, s, "DELETE FROM repo_grants WHERE repo = ?1 AND group_id = ?2");
+	if (err == 0 && (err = store_bind_text(s, st, 1, repo)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, id)) == 0)
+		err = store_run(s, st, "changing a grant");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_public(struct store *s, const char *repo, bool is_public)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	err = is_public ? prep(&st, s, "INSERT OR IGNORE INTO repo_public (repo) VALUES (?1)")
+			: prep(&st, s, "DELETE FROM repo_public WHERE repo = ?1");
+	if (err == 0 && (err = store_bind_text(s, st, 1, repo)) == 0)
+		err = store_run(s, st, "changing a public flag");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_access_forget(struct store *s, const char *repo)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if ((err = prep(&st, s, "DELETE FROM repo_grants WHERE repo = ?1")) < 0 ||
+	    (err = store_bind_text(s, st, 1, repo)) < 0 ||
+	    (err = store_run(s, st, "forgetting grants")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	err = store_repo_public(s, repo, false);
+out:
+	sqlite3_finalize(st);
+	return store_tx_end(s, err);
+}
+
+void store_accesses_free(struct store_access *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].repo);
+		store_names_free(v[i].users, v[i].n_users);
+		store_names_free(v[i].groups, v[i].n_groups);
+	}
+	free(v);
+}
+
+static int access_fill(struct store *s, struct store_access *a)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "SELECT u.name FROM repo_grants r JOIN users u "
+				"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
+	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
+	    (err = names_collect(&a->users, &a->n_users, s, st, "listing grants")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "SELECT g.name FROM repo_grants r JOIN groups g "
+				"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
+	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
+	    (err = names_collect(&a->groups, &a->n_groups, s, st, "listing grants")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "SELECT EXISTS (SELECT 1 FROM repo_public WHERE repo = ?1)")) ==
+		    0 &&
+	    (err = store_bind_text(s, st, 1, a->repo)) == 0) {
+		int64_t v = 0;
+
+		err = one_i64(s, st, &v, "reading a public flag");
+		a->is_public = v != 0;
+	}
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_access_list(struct store_access **out, size_t *n, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_access *v = NULL;
+	char **names = NULL;
+	size_t n_names = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT repo FROM repo_public UNION "
+				"SELECT repo FROM repo_grants ORDER BY 1")) < 0 ||
+	    (err = names_collect(&names, &n_names, s, st, "listing repository access")) < 0)
+		goto out;
+	if (n_names && !(v = calloc(n_names, sizeof(*v)))) {
+		err = error_nomem("listing repository access");
+		goto out;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		v[i].repo = names[i];
+		names[i] = NULL;
+		if ((err = access_fill(s, &v[i])) < 0) {
+			store_accesses_free(v, i + 1);
+			v = NULL;
+			goto out;
+		}
+	}
+	*out = v;
+	*n = n_names;
+out:
+	sqlite3_finalize(st);
+	store_names_free(names, n_names);
+	return err;
+}
+
+/* ---- the ACL snapshot ---- */
+
+void store_acl_dispose(struct store_acl *acl)
+{
+	if (!acl)
+		return;
+	free(acl->users);
+	free(acl->members);
+	free(acl->user_grants);
+	free(acl->group_grants);
+	free((void *)acl->public_repos);
+	free(acl->strings);
+	memset(acl, 0, sizeof(*acl));
+}
+
+/*
+ * Rows of (id, group id or NULL, repo or NULL) into pairs; repository names are appended to
+ * the string block, whose offsets are turned into pointers once it stops moving.
+ */
+static int pairs_load(struct store_acl_pair **out, size_t *n, char **strings,
+		      size_t *strings_len, size_t *strings_cap, struct store *s,
+		      sqlite3_stmt *st, const char *what)
+{
+	struct store_acl_pair *v = NULL;
+	size_t cap = 0, len = 0;
+	int err = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *repo = sqlite3_column_text(st, 2);
+		size_t rlen = repo ? (size_t)sqlite3_column_bytes(st, 2) + 1 : 0;
+
+		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 ||
+		    (rlen && (err = ARRAY_GROW(strings, strings_cap, *strings_len + rlen)) < 0))
+			goto fail;
+		v[len] = (struct store_acl_pair){
+			.id = sqlite3_column_int64(st, 0),
+			.group_id = sqlite3_column_int64(st, 1),
+			/* an offset + 1 into the block until acl_fix_strings */
+			.repo = repo ? (const char *)(uintptr_t)(*strings_len + 1) : NULL,
+		};
+		if (rlen) {
+			memcpy(*strings + *strings_len, repo, rlen);
+			*strings_len += rlen;
+		}
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, what);
+		goto fail;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+fail:
+	free(v);
+	return err;
+}
+
+static void fix_strings(struct store_acl_pair *v, size_t n, const char *block)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].repo)
+			v[i].repo = block + ((uintptr_t)v[i].repo - 1);
+}
+
+static int acl_users(struct store_acl *acl, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int err = 0, rc;
+
+	if ((err = prep(&st, s, "SELECT id, is_admin, is_disabled FROM users ORDER BY id")) < 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = ARRAY_GROW(&acl->users, &cap, acl->n_users + 1)) < 0)
+			goto out;
+		acl->users[acl->n_users++] = (struct store_acl_user){
+			.id = sqlite3_column_int64(st, 0),
+			.is_admin = sqlite3_column_int(st, 1) != 0,
+			.is_disabled = sqlite3_column_int(st, 2) != 0,
+		};
+	}
+	if (rc != SQLITE_DONE)
+		err = store_db_error(s, rc, "reading users");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* The three pair tables and the public list, in one pass each. */
+static int acl_pairs(struct store_acl *acl, struct store *s)
+{
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *st = NULL;
+	struct store_acl_pair *pub = NULL;
+	size_t n_pub = 0;
+	int err;
+
+	if ((err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members "
+				"ORDER BY user_id")) < 0 ||
+	    (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s, st,
+			      "reading memberships")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants "
+				"WHERE user_id IS NOT NULL ORDER BY user_id")) < 0 ||
+	    (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len, &cap, s,
+			      st, "reading grants")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants "
+				"WHERE group_id IS NOT NULL ORDER BY group_id")) < 0 ||
+	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap,
+			      s, st, "reading grants")) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "SELECT 0, 0, repo FROM repo_public ORDER BY repo")) < 0 ||
+	    (err = pairs_load(&pub, &n_pub, &acl->strings, &len, &cap, s, st,
+			      "reading public flags")) < 0)
+		goto out;
+	if (n_pub && !(acl->public_repos = malloc(n_pub * sizeof(*acl->public_repos)))) {
+		err = error_nomem("reading public flags");
+		goto out;
+	}
+	fix_strings(acl->user_grants, acl->n_user_grants, acl->strings);
+	fix_strings(acl->group_grants, acl->n_group_grants, acl->strings);
+	fix_strings(pub, n_pub, acl->strings);
+	for (size_t i = 0; i < n_pub; i++)
+		acl->public_repos[i] = pub[i].repo;
+	acl->n_public = n_pub;
+out:
+	free(pub);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_acl_load(struct store_acl *out, struct store *s)
+{
+	int err, end;
+
+	memset(out, 0, sizeof(*out));
+	/* A read transaction: the tables and the generation are one consistent snapshot. */
+	if ((err = store_tx_begin_read(s)) < 0)
+		return err;
+	if ((err = store_acl_generation(s, &out->generation)) == 0 &&
+	    (err = acl_users(out, s)) == 0)
+		err = acl_pairs(out, s);
+	end = store_tx_end(s, 0);
+	if (err == 0)
+		err = end;
+	if (err < 0)
+		store_acl_dispose(out);
+	return err;
+}
+
+/* ---- API tokens ---- */
+
+int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *label,
+		    const unsigned char hash[STORE_HASH_LEN], const char *prefix, unsigned scope,
+		    int64_t created_ms, int64_t expires_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*id = 0;
+	if ((err = prep(&st, s, "INSERT INTO tokens (user_id, label, hash, prefix, scope, "
+				"created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, user_id)) == 0 &&
+	    (err = store_bind_text(s, st, 2, label ? label : "")) == 0 &&
+	    (err = bind_blob(s, st, 3, hash, STORE_HASH_LEN)) == 0 &&
+	    (err = store_bind_text(s, st, 4, prefix)) == 0 &&
+	    (err = store_bind_i64(s, st, 5, scope)) == 0 &&
+	    (err = store_bind_i64(s, st, 6, created_ms)) == 0 &&
+	    (err = store_bind_i64(s, st, 7, expires_ms)) == 0 &&
+	    (err = store_run(s, st, "adding a token")) == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	sqlite3_finalize(st);
+	return err;
+}
+
+#define TOKEN_COLUMNS                                                                        \
+	"t.id, t.user_id, u.name, t.label, t.prefix, t.scope, t.created_ms, t.expires_ms, "        \
+	"t.last_used_ms, t.revoked, u.is_admin, u.is_disabled"
+
+static void row_token(struct store_token *t, sqlite3_stmt *st)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = sqlite3_column_int64(st, 0);
+	t->user_id = sqlite3_column_int64(st, 1);
+	col_copy(t->user, sizeof(t->user), st, 2);
+	col_copy(t->label, sizeof(t->label), st, 3);
+	col_copy(t->prefix, sizeof(t->prefix), st, 4);
+	t->scope = (unsigned)sqlite3_column_int64(st, 5);
+	t->created_ms = sqlite3_column_int64(st, 6);
+	t->expires_ms = sqlite3_column_int64(st, 7);
+	t->last_used_ms = sqlite3_column_int64(st, 8);
+	t->is_revoked = sqlite3_column_int(st, 9) != 0;
+}
+
+static void row_principal(struct store_principal *p, sqlite3_stmt *st, int id_col, int name_col,
+			  int admin_col)
+{
+	p->user_id = sqlite3_column_int64(st, id_col);
+	col_copy(p->name, sizeof(p->name), st, name_col);
+	p->is_admin = sqlite3_column_int(st, admin_col) != 0;
+	p->is_disabled = sqlite3_column_int(st, admin_col + 1) != 0;
+}
+
+int store_token_find(struct store_token *t, struct store_principal *p, struct store *s,
+		     const unsigned char hash[STORE_HASH_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+				"ON u.id = t.user_id WHERE t.hash = ?1")) == 0 &&
+	    (err = bind_blob(s, st, 1, hash, STORE_HASH_LEN)) == 0 &&
+	    (err = step_row(s, st, "looking up a token", "unknown token")) == 0) {
+		row_token(t, st);
+		row_principal(p, st, 1, 2, 10);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_token_used(struct store *s, int64_t id, int64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, id)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, now_ms)) == 0)
+		err = store_run(s, st, "recording a token's use");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_token_list(struct store_token **out, size_t *n, struct store *s, const char *user)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_token *v = NULL;
+	size_t cap = 0, len = 0;
+	int err, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+				"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
+				"ORDER BY t.id DESC")) < 0 ||
+	    (err = store_bind_text(s, st, 1, user)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0)
+			goto out;
+		row_token(&v[len++], st);
+	}
+	if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, "listing tokens");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+out:
+	sqlite3_finalize(st);
+	free(v);
+	return err;
+}
+
+int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const char *owner)
+{
+	sqlite3_stmt *st = NULL;
+	char missing[64];
+	int err;
+
+	snprintf(missing, sizeof(missing), "no token with id %lld", (long long)id);
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+				"ON u.id = t.user_id WHERE t.id = ?1 "
+				"AND (?2 IS NULL OR u.name = ?2)")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, owner)) < 0 ||
+	    (err = step_row(s, st, "looking up a token", missing)) < 0)
+		goto out;
+	row_token(t, st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = prep(&st, s, "UPDATE tokens SET revoked = 1 WHERE id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, id)) == 0)
+		err = store_run(s, st, "revoking a token");
+	t->is_revoked = true;
+out:
+	sqlite3_finalize(st);
+	return store_tx_end(s, err);
+}
+
+/* ---- sessions ---- */
+
+int store_session_add(struct store *s, const unsigned char key[STORE_HASH_LEN], int64_t user_id,
+		      const char *csrf, int64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "INSERT INTO sessions (key, user_id, csrf, created_ms, "
+				"last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)")) == 0 &&
+	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, user_id)) == 0 &&
+	    (err = store_bind_text(s, st, 3, csrf)) == 0 &&
+	    (err = store_bind_i64(s, st, 4, now_ms)) == 0)
+		err = store_run(s, st, "adding a session");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_session_find(struct store_session *out, struct store_principal *p, struct store *s,
+		       const unsigned char key[STORE_HASH_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "SELECT s.csrf, s.created_ms, s.last_seen_ms, u.id, u.name, "
+				"u.is_admin, u.is_disabled FROM sessions s JOIN users u "
+				"ON u.id = s.user_id WHERE s.key = ?1")) == 0 &&
+	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
+	    (err = step_row(s, st, "looking up a session", "unknown session")) == 0) {
+		col_copy(out->csrf, sizeof(out->csrf), st, 0);
+		out->created_ms = sqlite3_column_int64(st, 1);
+		out->last_seen_ms = sqlite3_column_int64(st, 2);
+		row_principal(p, st, 3, 4, 5);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_session_touch(struct store *s, const unsigned char key[STORE_HASH_LEN], int64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "UPDATE sessions SET last_seen_ms = ?2 WHERE key = ?1")) == 0 &&
+	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, now_ms)) == 0)
+		err = store_run(s, st, "refreshing a session");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_session_delete(struct store *s, const unsigned char key[STORE_HASH_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "DELETE FROM sessions WHERE key = ?1")) == 0 &&
+	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0)
+		err = store_run(s, st, "ending a session");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_sessions_end(struct store *s, int64_t user_id)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "DELETE FROM sessions WHERE user_id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, user_id)) == 0)
+		err = store_run(s, st, "ending sessions");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ---- the audit trail ---- */
+
+int store_audit_add(struct store *s, const struct store_event *events, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if ((err = prep(&st, s, "INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) < 0)
+		goto out;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		const struct store_event *e = &events[i];
+
+		sqlite3_reset(st);
+		if ((err = store_bind_i64(s, st, 1, e->ts_ms)) == 0 &&
+		    (err = store_bind_text(s, st, 2, e->event)) == 0 &&
+		    (err = store_bind_text(s, st, 3, e->actor ? e->actor : "")) == 0 &&
+		    (err = store_bind_text(s, st, 4, e->target ? e->target : "")) == 0 &&
+		    (err = store_bind_text(s, st, 5, e->address ? e->address : "")) == 0 &&
+		    (err = store_bind_text(s, st, 6, e->detail ? e->detail : "{}")) == 0)
+			err = store_run(s, st, "writing the audit trail");
+	}
+out:
+	sqlite3_finalize(st);
+	return store_tx_end(s, err);
+}
+
+void store_event_dispose(struct store_event *e)
+{
+	free(e->event);
+	free(e->actor);
+	free(e->target);
+	free(e->address);
+	free(e->detail);
+	memset(e, 0, sizeof(*e));
+}
+
+void store_events_free(struct store_event *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		store_event_dispose(&v[i]);
+	free(v);
+}
+
+static int row_event(struct store_event *e, sqlite3_stmt *st)
+{
+	bool oom = false;
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->ts_ms = sqlite3_column_int64(st, 1);
+	e->event = store_dup_col(st, 2, &oom);
+	e->actor = store_dup_col(st, 3, &oom);
+	e->target = store_dup_col(st, 4, &oom);
+	e->address = store_dup_col(st, 5, &oom);
+	e->detail = store_dup_col(st, 6, &oom);
+	if (oom || !e->event || !e->actor || !e->target || !e->address || !e->detail)
+		return error_nomem("reading the audit trail");
+	return 0;
+}
+
+int store_audit_list(struct store_event **out, size_t *n, struct store *s, const char *actor,
+		     const char *event, int64_t since_ms, size_t limit)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_event *v = NULL;
+	size_t cap = 0, len = 0;
+	int err, rc;
+
+	*out = NULL;
+	*n = 0;
+	/* The latest `limit` rows, then put back in order. */
+	if ((err = prep(&st, s, "SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
+				"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
+				"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
+				"LIMIT ?4) ORDER BY id")) < 0 ||
+	    (err = store_bind_text(s, st, 1, actor)) < 0 ||
+	    (err = store_bind_text(s, st, 2, event)) < 0 ||
+	    (err = store_bind_i64(s, st, 3, since_ms)) < 0 ||
+	    (err = store_bind_i64(s, st, 4, limit && limit < INT64_MAX ? (int64_t)limit : -1)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0)
+			goto out;
+		memset(&v[len], 0, sizeof(v[len]));
+		len++;
+		if ((err = row_event(&v[len - 1], st)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, "reading the audit trail");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+out:
+	sqlite3_finalize(st);
+	store_events_free(v, len);
+	return err;
+}
+
+/* ---- backup ---- */
+
+int store_backup(struct store *s, const char *path)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *bk = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_open_v2(path, &dst,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		error_set("%s: opening the backup: %s", path, sqlite3_errstr(rc));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	/* One step copies every page: the copy is one consistent snapshot, even while the
+	 * server writes (WAL readers do not block writers). */
+	if (!(bk = sqlite3_backup_init(dst, "main", s->db, "main"))) {
+		error_set("%s: starting the backup: %s", path, sqlite3_errmsg(dst));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	rc = sqlite3_backup_step(bk, -1);
+	if (rc != SQLITE_DONE) {
+		error_set("%s: copying the database: %s", path, sqlite3_errstr(rc));
+		err = TRAWL_EIO;
+	}
+out:
+	if (bk && sqlite3_backup_finish(bk) != SQLITE_OK && err == 0) {
+		error_set("%s: finishing the backup: %s", path, sqlite3_errmsg(dst));
+		err = TRAWL_EIO;
+	}
+	sqlite3_close_v2(dst);
+	return err;
+}

@@ -1,0 +1,43 @@
+/*
+ * What the store's own files share: the connection and the statement helpers of store.c, so
+ * accounts.c runs its SQL exactly as store.c does (V1: every statement a string constant,
+ * prepared through prep() and bound through store_bind_*; tests/e2e/test_lint.sh checks the
+ * calls). Only src/store/ includes this header.
+ */
+#ifndef TRAWL_STORE_STORE_INT_H
+#define TRAWL_STORE_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *generation; /* kept prepared: read on every readable-set lookup */
+};
+
+/* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
+int store_db_error(struct store *s, int rc, const char *what);
+/* SECURITY: V1: sql is always a string constant; values go through store_bind_*. */
+int store_prep(sqlite3_stmt **st, struct store *s, const char *sql);
+/* Steps a statement that returns no rows (or whose rows are ignored) to its end. */
+int store_run(struct store *s, sqlite3_stmt *st, const char *what);
+int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v);
+int store_bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v);
+/* A copy of a text column (NULL for NULL; *nomem set when the copy failed). */
+char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem);
+/* Begins/ends a write transaction; on failure tx_end rolls back, keeping the error detail. */
+int store_tx_begin(struct store *s);
+/* A read transaction: what it reads is one snapshot. End it with store_tx_end. */
+int store_tx_begin_read(struct store *s);
+int store_tx_end(struct store *s, int err);
+
+/* The name every call site uses, so the lint can check that its SQL is a literal. */
+static inline int prep(sqlite3_stmt **st, struct store *s, const char *sql)
+{
+	return store_prep(st, s, sql);
+}
+
+#endif

@@ -1,0 +1,847 @@
+/*
+ * Unit tests for src/auth (auth.c, manage.c, readable.c, audit.c) against a real store in a
+ * temporary data directory, with an injected clock and the test password cost: laptop and
+ * team mode, sessions (S2, S4, S5, S6), password changes (A5), sign-in throttling (A6) and
+ * uniform failures (A8), API tokens (A9), readable sets (Z1-Z4) and failing closed (Z5), the
+ * last administrator, no secret in storage or the audit trail (L2), one line per event (L3),
+ * and a backup that restores.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "auth/auth.h"
+#include "unit/testlib.h"
+#include "util/error.h"
+
+#define PW_ALICE "plover-quartz-meadow-71"
+#define PW_BOB "tangerine-vortex-sleet-42"
+#define PW_ROOT "granite-oboe-lantern-93"
+#define PW_NEW "saffron-glacier-piano-08"
+
+static int64_t now_ms = 1800000000000LL;
+static int seq;
+static char data_dir[256];
+
+static int64_t test_clock(void *arg)
+{
+	(void)arg;
+	return now_ms;
+}
+
+static const struct auth_origin from1 = { .address = "10.0.0.1", .user_agent = "test" };
+static const struct auth_origin from2 = { .address = "10.0.0.2", .user_agent = NULL };
+
+static struct auth *open_at(const char *dir)
+{
+	struct auth_config cfg = {
+		.clock = test_clock,
+		.pwhash_cost = AUTH_PWHASH_TEST,
+	};
+	struct auth *a = NULL;
+
+	if (auth_open(&a, dir, &cfg) < 0)
+		fail_msg("auth_open %s: %s", dir, error_last());
+	return a;
+}
+
+/* A new data directory and its accounts. */
+static struct auth *open_fresh(void)
+{
+	snprintf(data_dir, sizeof(data_dir), "%s/data%d", testlib_tmpdir(), ++seq);
+	return open_at(data_dir);
+}
+
+static void add_user(struct auth *a, const char *name, bool is_admin, const char *pw)
+{
+	if (auth_user_add(a, NULL, name, NULL, is_admin, pw, strlen(pw)) < 0)
+		fail_msg("adding %s: %s", name, error_last());
+}
+
+static void sign_in(struct auth_principal *p, char cookie[AUTH_SESSION_ID_LEN + 1],
+		    struct auth *a, const char *user, const char *pw)
+{
+	unsigned retry = 0;
+
+	if (auth_sign_in(p, cookie, &retry, a, user, pw, strlen(pw), &from1) < 0)
+		fail_msg("signing in %s: %s", user, error_last());
+}
+
+static int sign_in_code(struct auth *a, const char *user, const char *pw,
+			const struct auth_origin *from, unsigned *retry)
+{
+	struct auth_principal p;
+	char cookie[AUTH_SESSION_ID_LEN + 1];
+
+	return auth_sign_in(&p, cookie, retry, a, user, pw, strlen(pw), from);
+}
+
+static int identify_cookie(struct auth *a, const char *cookie)
+{
+	struct auth_principal p;
+
+	return auth_identify(&p, a, cookie, NULL, &from1);
+}
+
+static int identify_token(struct auth_principal *p, struct auth *a, const char *token)
+{
+	char header[128];
+
+	snprintf(header, sizeof(header), "Bearer %s", token);
+	return auth_identify(p, a, NULL, header, &from1);
+}
+
+static void new_token(char secret[AUTH_TOKEN_LEN + 1], struct auth *a, const char *user,
+		      unsigned scope)
+{
+	struct auth_token t;
+
+	if (auth_token_create(&t, secret, a, NULL, user, "ci", scope, 0) < 0)
+		fail_msg("token for %s: %s", user, error_last());
+}
+
+static bool set_has(const struct search_repos *s, const char *name)
+{
+	return search_repos_has(s, name);
+}
+
+/* The readable set of p as a comma-separated list ("*" for every repository). */
+static void readable(char *out, size_t cap, struct auth *a, const struct auth_principal *p,
+		     bool allow_anonymous)
+{
+	const struct search_repos *s = NULL;
+	size_t len = 0;
+
+	if (auth_readable_repos(&s, a, p, allow_anonymous) < 0)
+		fail_msg("readable: %s", error_last());
+	out[0] = '\0';
+	if (s->is_all)
+		snprintf(out, cap, "*");
+	for (size_t i = 0; !s->is_all && i < s->n_names && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", s->names[i]);
+	auth_repos_release(a, s);
+}
+
+static void laptop_mode_is_local_until_an_account_exists(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	bool has = true;
+	char set[256];
+
+	(void)state;
+	assert_int_equal(auth_has_accounts(a, &has), 0);
+	assert_false(has);
+	assert_int_equal(auth_identify(&p, a, NULL, NULL, &from1), 0);
+	assert_int_equal(p.kind, AUTH_LOCAL);
+	assert_int_equal(p.scopes, AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN);
+	readable(set, sizeof(set), a, &p, false);
+	assert_string_equal(set, "*");
+
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(auth_has_accounts(a, &has), 0);
+	assert_true(has);
+	assert_int_equal(auth_has_admin(a, &has), 0);
+	assert_false(has);
+	assert_int_equal(auth_identify(&p, a, NULL, NULL, &from1), 0);
+	assert_int_equal(p.kind, AUTH_ANONYMOUS);
+	assert_int_equal(p.scopes, 0);
+	auth_close(a);
+}
+
+/* S1, S2: every sign-in makes a new random id; a value the client chose never becomes one. */
+static void sign_in_makes_a_new_session_every_time(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p, q;
+	char c1[AUTH_SESSION_ID_LEN + 1], c2[AUTH_SESSION_ID_LEN + 1];
+	const char *planted = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(identify_cookie(a, planted), TRAWL_EAUTH);
+	sign_in(&p, c1, a, "alice", PW_ALICE);
+	sign_in(&q, c2, a, "alice", PW_ALICE);
+	assert_int_equal(strlen(c1), AUTH_SESSION_ID_LEN);
+	assert_string_not_equal(c1, c2);
+	assert_string_not_equal(c1, planted);
+	assert_string_not_equal(p.csrf, q.csrf);
+	assert_int_equal(identify_cookie(a, planted), TRAWL_EAUTH);
+	assert_int_equal(auth_identify(&q, a, c1, NULL, &from1), 0);
+	assert_int_equal(q.kind, AUTH_SESSION);
+	assert_string_equal(q.name, "alice");
+	assert_string_equal(q.csrf, p.csrf);
+	assert_int_equal(q.scopes, AUTH_SCOPE_SEARCH);
+	assert_int_equal(identify_cookie(a, "not a session"), TRAWL_EAUTH);
+	auth_close(a);
+}
+
+static int count_events(struct auth *a, const char *event)
+{
+	struct auth_audit_filter f = { .event = event };
+	struct auth_event *v = NULL;
+	size_t n = 0;
+
+	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+	auth_events_free(v, n);
+	return (int)n;
+}
+
+/* S4: the idle and the absolute limits, on the injected clock. */
+static void sessions_expire_when_idle_and_at_their_absolute_limit(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	char c[AUTH_SESSION_ID_LEN + 1];
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	sign_in(&p, c, a, "alice", PW_ALICE);
+	now_ms += (AUTH_SESSION_IDLE_S - 60) * 1000LL;
+	assert_int_equal(identify_cookie(a, c), 0);
+	now_ms += (AUTH_SESSION_IDLE_S + 1) * 1000LL;
+	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
+	assert_int_equal(count_events(a, "session_expired"), 1);
+	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH); /* deleted, not just refused */
+
+	sign_in(&p, c, a, "alice", PW_ALICE);
+	for (int64_t t = 0; t < AUTH_SESSION_ABSOLUTE_S; t += 20 * 60) {
+		assert_int_equal(identify_cookie(a, c), 0);
+		now_ms += 20 * 60 * 1000LL;
+	}
+	now_ms += 1000;
+	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
+	auth_close(a);
+}
+
+/* S5: sign-out ends every session of the user on the server. */
+static void sign_out_ends_every_session(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p, q;
+	char c1[AUTH_SESSION_ID_LEN + 1], c2[AUTH_SESSION_ID_LEN + 1];
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	sign_in(&p, c1, a, "alice", PW_ALICE);
+	sign_in(&q, c2, a, "alice", PW_ALICE);
+	assert_int_equal(auth_sign_out(a, &p, &from1), 0);
+	assert_int_equal(identify_cookie(a, c1), TRAWL_EAUTH);
+	assert_int_equal(identify_cookie(a, c2), TRAWL_EAUTH);
+	assert_int_equal(count_events(a, "sign_out"), 1);
+	auth_close(a);
+}
+
+/* S6: disabling ends sessions and tokens at once, and enabling does not bring them back. */
+static void disabling_a_user_ends_sessions_and_tokens(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	char c[AUTH_SESSION_ID_LEN + 1], tok[AUTH_TOKEN_LEN + 1];
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	add_user(a, "alice", false, PW_ALICE);
+	sign_in(&p, c, a, "alice", PW_ALICE);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	assert_int_equal(identify_token(&p, a, tok), 0);
+	assert_int_equal(auth_user_set_disabled(a, NULL, "alice", true), 0);
+	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
+	assert_int_equal(identify_token(&p, a, tok), TRAWL_EAUTH);
+	assert_int_equal(auth_user_set_disabled(a, NULL, "alice", false), 0);
+	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
+	assert_int_equal(identify_token(&p, a, tok), TRAWL_EAUTH);
+	assert_int_equal(auth_user_set_disabled(a, NULL, "nobody", true), TRAWL_ENOTFOUND);
+	auth_close(a);
+}
+
+/* A5: changing one's password needs the current one, and ends sessions and tokens. */
+static void a_password_change_needs_the_current_one_and_ends_credentials(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	char c[AUTH_SESSION_ID_LEN + 1], tok[AUTH_TOKEN_LEN + 1];
+	unsigned retry;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	sign_in(&p, c, a, "alice", PW_ALICE);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	assert_int_equal(auth_user_set_password(a, NULL, "alice", PW_BOB, strlen(PW_BOB), PW_NEW,
+						strlen(PW_NEW)),
+			 TRAWL_EAUTH);
+	assert_string_equal(error_last(), "the current password is wrong");
+	assert_int_equal(identify_cookie(a, c), 0);
+	assert_int_equal(auth_user_set_password(a, NULL, "alice", PW_ALICE, strlen(PW_ALICE),
+						"short", 5),
+			 TRAWL_EINVAL);
+	assert_int_equal(auth_user_set_password(a, NULL, "alice", PW_ALICE, strlen(PW_ALICE), PW_NEW,
+						strlen(PW_NEW)),
+			 0);
+	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
+	assert_int_equal(identify_token(&p, a, tok), TRAWL_EAUTH);
+	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from1, &retry), TRAWL_EAUTH);
+	assert_int_equal(sign_in_code(a, "alice", PW_NEW, &from1, &retry), 0);
+	assert_int_equal(count_events(a, "password_changed"), 1);
+	auth_close(a);
+}
+
+/*
+ * A6: after 101 failures for one account its right password is refused, before it is
+ * checked, with a Retry-After under a minute; another account from another address is not.
+ */
+static void sign_in_failures_are_throttled_per_account(void **state)
+{
+	struct auth *a = open_fresh();
+	unsigned retry = 0;
+	int n_limited = 0;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	add_user(a, "bob", false, PW_BOB);
+	for (int i = 0; i < 101; i++) {
+		int err = sign_in_code(a, "alice", "wrong-password-123", &from1, &retry);
+
+		assert_true(err == TRAWL_EAUTH || err == TRAWL_ELIMIT);
+		n_limited += err == TRAWL_ELIMIT;
+	}
+	assert_true(n_limited > 0);
+	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from1, &retry), TRAWL_ELIMIT);
+	assert_true(retry >= 1 && retry < 60);
+	assert_non_null(strstr(error_last(), "too many sign-in attempts"));
+	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from2, &retry), TRAWL_ELIMIT);
+	assert_int_equal(sign_in_code(a, "bob", PW_BOB, &from2, &retry), 0);
+	/* The lock-out is short: a minute later the right password works again. */
+	now_ms += 60 * 1000;
+	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from2, &retry), 0);
+	auth_close(a);
+}
+
+/* A8: an unknown user, a wrong password and a disabled user fail alike. */
+static void sign_in_failures_look_the_same(void **state)
+{
+	struct auth *a = open_fresh();
+	char msg[3][256];
+	unsigned retry;
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	add_user(a, "alice", false, PW_ALICE);
+	add_user(a, "carol", false, PW_BOB);
+	assert_int_equal(auth_user_set_disabled(a, NULL, "carol", true), 0);
+	assert_int_equal(sign_in_code(a, "nobody", PW_ALICE, &from1, &retry), TRAWL_EAUTH);
+	snprintf(msg[0], sizeof(msg[0]), "%s", error_last());
+	assert_int_equal(sign_in_code(a, "alice", PW_BOB, &from1, &retry), TRAWL_EAUTH);
+	snprintf(msg[1], sizeof(msg[1]), "%s", error_last());
+	assert_int_equal(sign_in_code(a, "carol", PW_BOB, &from1, &retry), TRAWL_EAUTH);
+	snprintf(msg[2], sizeof(msg[2]), "%s", error_last());
+	assert_string_equal(msg[0], "wrong user name or password");
+	assert_string_equal(msg[1], msg[0]);
+	assert_string_equal(msg[2], msg[0]);
+	assert_int_equal(count_events(a, "sign_in_failed"), 3);
+	auth_close(a);
+}
+
+/* A9: scopes, revocation on the next request, expiry, and a malformed header. */
+static void tokens_have_scopes_and_revocation_applies_at_once(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	struct auth_token *v = NULL;
+	char search[AUTH_TOKEN_LEN + 1], admin[AUTH_TOKEN_LEN + 1], alice[AUTH_TOKEN_LEN + 1];
+	char c[AUTH_SESSION_ID_LEN + 1], refused[AUTH_TOKEN_LEN + 1];
+	size_t n = 0;
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	add_user(a, "alice", false, PW_ALICE);
+	add_user(a, "admin2", true, PW_BOB);
+	new_token(search, a, "root", AUTH_SCOPE_SEARCH);
+	new_token(admin, a, "root", AUTH_SCOPE_ADMIN);
+	new_token(alice, a, "alice", AUTH_SCOPE_SEARCH);
+	assert_int_equal(auth_token_create(NULL, refused, a, NULL, "alice", "x", AUTH_SCOPE_ADMIN, 0),
+			 TRAWL_EPERM);
+	assert_int_equal(strncmp(search, "trawl_", 6), 0);
+	assert_true(auth_token_well_formed(search, strlen(search)));
+
+	assert_int_equal(identify_token(&p, a, search), 0);
+	assert_int_equal(p.kind, AUTH_TOKEN);
+	assert_int_equal(p.scopes, AUTH_SCOPE_SEARCH);
+	assert_string_equal(p.name, "root");
+	assert_int_equal(identify_token(&p, a, admin), 0);
+	assert_int_equal(p.scopes, AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN);
+	/* An admin-scope token of a user no longer an administrator holds only search. */
+	assert_int_equal(auth_user_set_admin(a, NULL, "root", false), 0);
+	assert_int_equal(identify_token(&p, a, admin), 0);
+	assert_int_equal(p.scopes, AUTH_SCOPE_SEARCH);
+
+	assert_int_equal(auth_token_list(&v, &n, a, "alice"), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].user, "alice");
+	assert_string_equal(v[0].name, "ci");
+	assert_int_equal(strncmp(v[0].prefix, alice, 10), 0);
+	assert_int_equal(strlen(v[0].prefix), 10);
+	assert_int_equal(v[0].expires_ms - v[0].created_ms, AUTH_TOKEN_EXPIRY_S * 1000LL);
+	/* Only its owner (or an administrator, owner NULL) can revoke it. */
+	assert_int_equal(auth_token_revoke(a, NULL, v[0].id, "root"), TRAWL_ENOTFOUND);
+	assert_int_equal(identify_token(&p, a, alice), 0);
+	assert_int_equal(auth_token_revoke(a, NULL, v[0].id, "alice"), 0);
+	assert_int_equal(identify_token(&p, a, alice), TRAWL_EAUTH);
+	free(v);
+
+	now_ms += AUTH_TOKEN_EXPIRY_S * 1000LL;
+	assert_int_equal(identify_token(&p, a, search), TRAWL_EAUTH);
+	assert_int_equal(auth_identify(&p, a, NULL, "Basic cm9vdDpwdw==", &from1), TRAWL_EAUTH);
+	assert_int_equal(auth_identify(&p, a, NULL, "Bearer trawl_x", &from1), TRAWL_EAUTH);
+	sign_in(&p, c, a, "alice", PW_ALICE);
+	assert_int_equal(auth_identify(&p, a, c, "Bearer x", &from1), TRAWL_EAUTH);
+	assert_int_equal(p.kind, AUTH_ANONYMOUS);
+	auth_close(a);
+}
+
+/* A token's first use of each UTC day is audited, not every use. */
+static void token_use_is_audited_once_a_day(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	char tok[AUTH_TOKEN_LEN + 1];
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(identify_token(&p, a, tok), 0);
+	assert_int_equal(count_events(a, "token_used"), 1);
+	now_ms += 24 * 3600 * 1000LL;
+	assert_int_equal(identify_token(&p, a, tok), 0);
+	assert_int_equal(count_events(a, "token_used"), 2);
+	auth_close(a);
+}
+
+static void readable_sets_follow_grants_groups_and_flags(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal root, alice, bob, anon = { .kind = AUTH_ANONYMOUS };
+	struct auth_principal local = { .kind = AUTH_LOCAL };
+	char c[AUTH_SESSION_ID_LEN + 1], set[256];
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	add_user(a, "alice", false, PW_ALICE);
+	add_user(a, "bob", false, PW_BOB);
+	sign_in(&root, c, a, "root", PW_ROOT);
+	sign_in(&alice, c, a, "alice", PW_ALICE);
+	sign_in(&bob, c, a, "bob", PW_BOB);
+	/* Deny by default: nothing is readable before a grant, except for administrators. */
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "");
+	assert_int_equal(auth_grant(a, NULL, "zeta", "alice", NULL, true), 0);
+	assert_int_equal(auth_grant(a, NULL, "mid", "alice", NULL, true), 0);
+	assert_int_equal(auth_group_add(a, NULL, "team"), 0);
+	assert_int_equal(auth_group_member(a, NULL, "team", "alice", true), 0);
+	assert_int_equal(auth_grant(a, NULL, "alpha", NULL, "team", true), 0);
+	assert_int_equal(auth_grant(a, NULL, "mid", NULL, "team", true), 0);
+	assert_int_equal(auth_repo_set_public(a, NULL, "open", true), 0);
+	assert_int_equal(auth_grant(a, NULL, "x", "alice", "team", true), TRAWL_EINVAL);
+	assert_int_equal(auth_grant(a, NULL, "x", "nobody", NULL, true), TRAWL_ENOTFOUND);
+
+	readable(set, sizeof(set), a, &root, false);
+	assert_string_equal(set, "*");
+	readable(set, sizeof(set), a, &local, false);
+	assert_string_equal(set, "*");
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "alpha,mid,open,zeta"); /* sorted, each once */
+	readable(set, sizeof(set), a, &bob, false);
+	assert_string_equal(set, "open");
+	readable(set, sizeof(set), a, &anon, false);
+	assert_string_equal(set, "");
+	readable(set, sizeof(set), a, &anon, true);
+	assert_string_equal(set, "open");
+	assert_int_equal(auth_check_repo(a, &alice, false, "alpha"), 0);
+	assert_int_equal(auth_check_repo(a, &bob, false, "alpha"), TRAWL_EPERM);
+	assert_int_equal(auth_check_repo(a, &anon, true, "open"), 0);
+	assert_int_equal(auth_check_repo(a, &anon, false, "open"), TRAWL_EPERM);
+
+	/* A disabled user reads nothing, even with a principal made before. */
+	assert_int_equal(auth_user_set_disabled(a, NULL, "alice", true), 0);
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "");
+	/* A user made an administrator reads everything at once. */
+	assert_int_equal(auth_user_set_admin(a, NULL, "bob", true), 0);
+	readable(set, sizeof(set), a, &bob, false);
+	assert_string_equal(set, "*");
+	auth_close(a);
+}
+
+/* Z4: a change applies to the next lookup, also when another process made it. */
+static void membership_changes_apply_at_once(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth *other = open_at(data_dir);
+	struct auth_principal alice;
+	const struct search_repos *held = NULL;
+	char c[AUTH_SESSION_ID_LEN + 1], set[256];
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	sign_in(&alice, c, a, "alice", PW_ALICE);
+	assert_int_equal(auth_group_add(a, NULL, "team"), 0);
+	assert_int_equal(auth_group_member(a, NULL, "team", "alice", true), 0);
+	assert_int_equal(auth_grant(a, NULL, "secret", NULL, "team", true), 0);
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "secret");
+	/* A search still holding the old set keeps it valid while the cache moves on. */
+	assert_int_equal(auth_readable_repos(&held, a, &alice, false), 0);
+
+	assert_int_equal(auth_group_member(a, NULL, "team", "alice", false), 0);
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "");
+	assert_true(set_has(held, "secret"));
+	auth_repos_release(a, held);
+
+	assert_int_equal(auth_group_member(other, NULL, "team", "alice", true), 0);
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "secret");
+	assert_int_equal(auth_grant(other, NULL, "secret", NULL, "team", false), 0);
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "");
+	assert_int_equal(auth_group_remove(other, NULL, "team"), 0);
+	auth_close(other);
+	auth_close(a);
+}
+
+static void raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* Z5: a broken store gives errors and no principal or set, never an open door. */
+static void a_broken_store_fails_closed(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal alice, p;
+	const struct search_repos *set = (const struct search_repos *)&set;
+	char c[AUTH_SESSION_ID_LEN + 1], tok[AUTH_TOKEN_LEN + 1], db[300];
+	int err;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	sign_in(&alice, c, a, "alice", PW_ALICE);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	assert_int_equal(auth_grant(a, NULL, "r", "alice", NULL, true), 0);
+	snprintf(db, sizeof(db), "%s/trawl.db", data_dir);
+	/* Another program damages the database under the open struct auth. */
+	raw_sql(db, "DROP TABLE acl_generation");
+	raw_sql(db, "DROP TABLE sessions");
+	raw_sql(db, "DROP TABLE tokens");
+	err = auth_readable_repos(&set, a, &alice, true);
+	assert_int_equal(err, TRAWL_EIO);
+	assert_null(set);
+	assert_int_equal(auth_check_repo(a, &alice, true, "r"), TRAWL_EIO);
+	assert_int_equal(auth_identify(&p, a, c, NULL, &from1), TRAWL_EIO);
+	assert_int_equal(p.kind, AUTH_ANONYMOUS);
+	assert_int_equal(p.user_id, 0);
+	assert_int_equal(identify_token(&p, a, tok), TRAWL_EIO);
+	assert_int_equal(p.scopes, 0);
+	/* Whether accounts exist cannot be read: never the open laptop mode. */
+	raw_sql(db, "DROP TABLE users");
+	assert_int_equal(auth_identify(&p, a, NULL, NULL, &from1), TRAWL_EIO);
+	assert_int_equal(p.kind, AUTH_ANONYMOUS);
+	assert_int_equal(p.scopes, 0);
+	auth_close(a);
+}
+
+static void the_last_administrator_stays_one(void **state)
+{
+	struct auth *a = open_fresh();
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(auth_user_set_disabled(a, NULL, "root", true), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "last enabled administrator"));
+	assert_int_equal(auth_user_set_admin(a, NULL, "root", false), TRAWL_EINVAL);
+	assert_int_equal(auth_user_set_admin(a, NULL, "alice", true), 0);
+	assert_int_equal(auth_user_set_admin(a, NULL, "root", false), 0);
+	assert_int_equal(auth_user_set_disabled(a, NULL, "alice", true), TRAWL_EINVAL);
+	assert_int_equal(auth_user_set_admin(a, NULL, "alice", false), TRAWL_EINVAL);
+	auth_close(a);
+}
+
+static void users_and_groups_are_listed(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_user *v = NULL, u;
+	struct auth_group *g = NULL;
+	size_t n = 0, ng = 0;
+
+	(void)state;
+	assert_int_equal(auth_user_add(a, NULL, "zed", "Zed Z", false, NULL, 0), 0);
+	add_user(a, "alice", true, PW_ALICE);
+	assert_int_equal(auth_user_add(a, NULL, "alice", NULL, false, PW_BOB, strlen(PW_BOB)),
+			 TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "already exists"));
+	assert_int_equal(auth_user_add(a, NULL, "-x", NULL, false, PW_BOB, strlen(PW_BOB)),
+			 TRAWL_EINVAL);
+	assert_int_equal(auth_group_add(a, NULL, "devs"), 0);
+	assert_int_equal(auth_group_add(a, NULL, "devs"), TRAWL_EINVAL);
+	assert_int_equal(auth_group_member(a, NULL, "devs", "zed", true), 0);
+	assert_int_equal(auth_group_member(a, NULL, "devs", "alice", true), 0);
+	assert_int_equal(auth_group_member(a, NULL, "nope", "alice", true), TRAWL_ENOTFOUND);
+	assert_int_equal(auth_user_list(&v, &n, a), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "alice");
+	assert_true(v[0].is_admin);
+	assert_string_equal(v[1].display_name, "Zed Z");
+	assert_int_equal(v[1].n_groups, 1);
+	assert_string_equal(v[1].groups[0], "devs");
+	assert_null(v[1].groups[1]);
+	assert_int_equal(v[1].created_ms, now_ms);
+	auth_users_free(v, n);
+	assert_int_equal(auth_user_get(&u, a, "zed"), 0);
+	assert_string_equal(u.name, "zed");
+	auth_user_dispose(&u);
+	assert_int_equal(auth_user_get(&u, a, "nobody"), TRAWL_ENOTFOUND);
+	assert_int_equal(auth_group_list(&g, &ng, a), 0);
+	assert_int_equal(ng, 1);
+	assert_int_equal(g[0].n_members, 2);
+	assert_string_equal(g[0].members[0], "alice");
+	assert_string_equal(g[0].members[1], "zed");
+	auth_groups_free(g, ng);
+	/* A user without a password cannot sign in, and fails like anyone else. */
+	assert_int_equal(sign_in_code(a, "zed", PW_BOB, &from1, &(unsigned){ 0 }), TRAWL_EAUTH);
+	auth_close(a);
+}
+
+/* Whether the file at path holds needle anywhere. */
+static bool file_holds(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 1 << 22, len;
+	char *buf;
+	bool found = false;
+
+	if (!f)
+		return false;
+	buf = malloc(cap);
+	assert_non_null(buf);
+	len = fread(buf, 1, cap, f);
+	fclose(f);
+	found = memmem(buf, len, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+/* L2: after a full flow, no password, token or session id is in the database or the log. */
+static void no_secret_is_stored_or_logged(void **state)
+{
+	static const char *const files[] = { "trawl.db", "trawl.db-wal", "audit.log" };
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	char c[AUTH_SESSION_ID_LEN + 1], tok[AUTH_TOKEN_LEN + 1], path[300];
+	unsigned retry;
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	add_user(a, "alice", false, PW_ALICE);
+	sign_in(&p, c, a, "alice", PW_ALICE);
+	assert_int_equal(identify_cookie(a, c), 0);
+	assert_int_equal(sign_in_code(a, "alice", PW_BOB, &from1, &retry), TRAWL_EAUTH);
+	assert_int_equal(sign_in_code(a, PW_BOB, PW_BOB, &from1, &retry), TRAWL_EAUTH);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	assert_int_equal(identify_token(&p, a, tok), 0);
+	assert_int_equal(auth_user_set_password(a, NULL, "alice", PW_ALICE, strlen(PW_ALICE), PW_NEW,
+						strlen(PW_NEW)),
+			 0);
+	assert_int_equal(auth_sign_out(a, &p, &from1), 0);
+	auth_close(a); /* flushes the audit trail */
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", data_dir, files[i]);
+		assert_false(file_holds(path, PW_ALICE));
+		assert_false(file_holds(path, PW_NEW));
+		assert_false(file_holds(path, PW_ROOT));
+		assert_false(file_holds(path, tok));
+		assert_false(file_holds(path, tok + 6));
+		assert_false(file_holds(path, c));
+	}
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_true(file_holds(path, "\"sign_in_failed\""));
+	assert_true(file_holds(path, "\"token_created\""));
+}
+
+/* L3: a name with CR/LF stays inside one escaped line of audit.log; the log is 0600. */
+static void audit_lines_stay_one_line_each(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_origin evil = { .address = "10.0.0.9\n{\"event\":\"x\"}",
+				    .user_agent = "ua\r\nFAKE" };
+	struct auth_principal p;
+	char c[AUTH_SESSION_ID_LEN + 1], path[300], line[8192];
+	unsigned retry;
+	struct stat sb;
+	FILE *f;
+	int n_lines = 0, n_fake = 0;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(auth_sign_in(&p, c, &retry, a, "a\r\nFAKE ENTRY", "x", 1, &evil),
+			 TRAWL_EAUTH);
+	assert_int_equal(auth_audit(a, "search", "alice", "", "\x1b[31m",
+				    "{\"query\":\"q\",\n\"results\":3}"),
+			 0);
+	auth_close(a);
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t je;
+		json_t *j = json_loads(line, 0, &je);
+
+		if (!j)
+			fail_msg("audit.log line %d is not JSON: %s", n_lines + 1, je.text);
+		assert_non_null(json_object_get(j, "time"));
+		assert_non_null(json_object_get(j, "event"));
+		if (strcmp(json_string_value(json_object_get(j, "target")), "a\r\nFAKE ENTRY") == 0)
+			n_fake++;
+		json_decref(j);
+		n_lines++;
+	}
+	fclose(f);
+	assert_int_equal(n_lines, 3); /* user_added, sign_in_failed, search */
+	assert_int_equal(n_fake, 1);
+}
+
+static void the_audit_trail_is_listed_by_filter(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_audit_filter f = { 0 };
+	struct auth_event *v = NULL;
+	struct auth_actor by = { .name = "root", .address = "10.1.1.1" };
+	size_t n = 0;
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	now_ms += 1000;
+	assert_int_equal(auth_group_add(a, &by, "g1"), 0);
+	assert_int_equal(auth_repo_added(a, &by, "r1"), 0);
+	assert_int_equal(auth_repo_forget(a, &by, "r1"), 0);
+	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0].event, "user_added");
+	assert_string_equal(v[0].actor, "cli");
+	assert_string_equal(v[0].detail, "{\"admin\":true}");
+	assert_string_equal(v[1].event, "group_added");
+	assert_string_equal(v[1].actor, "root");
+	assert_string_equal(v[1].address, "10.1.1.1");
+	assert_string_equal(v[1].target, "g1");
+	assert_string_equal(v[3].event, "repo_removed");
+	assert_true(v[0].id < v[1].id && v[1].id < v[2].id);
+	auth_events_free(v, n);
+	f = (struct auth_audit_filter){ .user = "root", .since_ms = now_ms, .limit = 2 };
+	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+	assert_int_equal(n, 2); /* the latest two, oldest first */
+	assert_string_equal(v[0].event, "repo_added");
+	assert_string_equal(v[1].event, "repo_removed");
+	auth_events_free(v, n);
+	auth_close(a);
+}
+
+/* A backup restores: the same users, groups, grants, a token that still works, the trail. */
+static void a_backup_restores(void **state)
+{
+	struct auth *a = open_fresh(), *b;
+	struct auth_principal p;
+	struct auth_user *users = NULL;
+	struct auth_group *groups = NULL;
+	struct auth_repo_access *acc = NULL;
+	char tok[AUTH_TOKEN_LEN + 1], out[300], set[64];
+	size_t n_users, n_groups, n_acc;
+	struct stat sb;
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(auth_group_add(a, NULL, "team"), 0);
+	assert_int_equal(auth_group_member(a, NULL, "team", "alice", true), 0);
+	assert_int_equal(auth_grant(a, NULL, "proj", NULL, "team", true), 0);
+	assert_int_equal(auth_repo_set_public(a, NULL, "docs", true), 0);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	snprintf(out, sizeof(out), "%s/backup%d", testlib_tmpdir(), seq);
+	assert_int_equal(auth_backup(a, out), 0);
+	assert_int_equal(auth_backup(a, out), TRAWL_EIO); /* not empty any more */
+	auth_close(a);
+
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	b = open_at(out);
+	assert_int_equal(auth_user_list(&users, &n_users, b), 0);
+	assert_int_equal(n_users, 2);
+	assert_string_equal(users[1].name, "root");
+	auth_users_free(users, n_users);
+	assert_int_equal(auth_group_list(&groups, &n_groups, b), 0);
+	assert_int_equal(n_groups, 1);
+	assert_string_equal(groups[0].members[0], "alice");
+	auth_groups_free(groups, n_groups);
+	assert_int_equal(auth_repo_access_list(&acc, &n_acc, b), 0);
+	assert_int_equal(n_acc, 2);
+	assert_string_equal(acc[0].repo, "docs");
+	assert_true(acc[0].is_public);
+	assert_string_equal(acc[1].repo, "proj");
+	assert_string_equal(acc[1].groups[0], "team");
+	auth_accesses_free(acc, n_acc);
+	assert_int_equal(identify_token(&p, b, tok), 0);
+	assert_string_equal(p.name, "alice");
+	readable(set, sizeof(set), b, &p, false);
+	assert_string_equal(set, "docs,proj");
+	assert_int_equal(count_events(b, "token_created"), 1);
+	assert_int_equal(count_events(b, "grant"), 1);
+	auth_close(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(laptop_mode_is_local_until_an_account_exists),
+		cmocka_unit_test(sign_in_makes_a_new_session_every_time),
+		cmocka_unit_test(sessions_expire_when_idle_and_at_their_absolute_limit),
+		cmocka_unit_test(sign_out_ends_every_session),
+		cmocka_unit_test(disabling_a_user_ends_sessions_and_tokens),
+		cmocka_unit_test(a_password_change_needs_the_current_one_and_ends_credentials),
+		cmocka_unit_test(sign_in_failures_are_throttled_per_account),
+		cmocka_unit_test(sign_in_failures_look_the_same),
+		cmocka_unit_test(tokens_have_scopes_and_revocation_applies_at_once),
+		cmocka_unit_test(token_use_is_audited_once_a_day),
+		cmocka_unit_test(readable_sets_follow_grants_groups_and_flags),
+		cmocka_unit_test(membership_changes_apply_at_once),
+		cmocka_unit_test(a_broken_store_fails_closed),
+		cmocka_unit_test(the_last_administrator_stays_one),
+		cmocka_unit_test(users_and_groups_are_listed),
+		cmocka_unit_test(no_secret_is_stored_or_logged),
+		cmocka_unit_test(audit_lines_stay_one_line_each),
+		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
+		cmocka_unit_test(a_backup_restores),
+	};
+
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+}

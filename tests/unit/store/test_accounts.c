@@ -1,0 +1,253 @@
+/*
+ * Unit tests for src/store/accounts.c and migration 4: a schema-3 registry gains the accounts
+ * tables and keeps its repositories; the ACL generation moves with every change a readable
+ * set depends on (users' flags, groups, members, grants, public flags, repositories added or
+ * removed) and not with last-seen times or tokens; removals cascade; the ACL snapshot is
+ * sorted as the readable sets need; names stay data, not SQL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "store/accounts.h"
+#include "store/store.h"
+#include "unit/testlib.h"
+#include "util/error.h"
+
+static char dbpath[256];
+static int seq;
+
+static struct store *open_fresh(void)
+{
+	struct store *s = NULL;
+
+	snprintf(dbpath, sizeof(dbpath), "%s/db%d", testlib_tmpdir(), ++seq);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	return s;
+}
+
+static void raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* What trawl wrote with schema 3: the registry only. */
+static void make_schema_3(const char *path)
+{
+	static const char *const steps[] = {
+		"CREATE TABLE repos (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+		" url TEXT NOT NULL, created INTEGER NOT NULL, last_sync INTEGER NOT NULL DEFAULT 0,"
+		" last_error TEXT, state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new',"
+		" 'syncing', 'indexed', 'error')), index_bytes INTEGER NOT NULL DEFAULT 0,"
+		" files INTEGER NOT NULL DEFAULT 0, skipped_count INTEGER NOT NULL DEFAULT 0,"
+		" allow_insecure INTEGER NOT NULL DEFAULT 0, allow_local INTEGER NOT NULL DEFAULT 0,"
+		" allow_private INTEGER NOT NULL DEFAULT 0)",
+		"CREATE TABLE repo_branches (repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE"
+		" CASCADE, pattern TEXT NOT NULL, PRIMARY KEY (repo_id, pattern))",
+		"CREATE TABLE indexed_branches (repo_id INTEGER NOT NULL REFERENCES repos(id) ON"
+		" DELETE CASCADE, branch TEXT NOT NULL, commit_id TEXT NOT NULL, is_default INTEGER"
+		" NOT NULL DEFAULT 0, PRIMARY KEY (repo_id, branch))",
+		"CREATE TABLE retired_names (name TEXT PRIMARY KEY)",
+		"INSERT INTO repos (name, url, created) VALUES ('kept', 'https://h/kept.git', 1)",
+		"PRAGMA user_version = 3",
+	};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		raw_sql(path, steps[i]);
+}
+
+static void a_schema_3_registry_gains_the_accounts_tables(void **state)
+{
+	struct store *s = NULL;
+	struct store_repo r;
+	struct store_user *v = NULL;
+	int64_t gen = 0, id, n_users = -1, n_admins = -1;
+	size_t n = 99;
+	int version = 0;
+
+	(void)state;
+	snprintf(dbpath, sizeof(dbpath), "%s/db%d", testlib_tmpdir(), ++seq);
+	make_schema_3(dbpath);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, 4);
+	assert_int_equal(store_repo_get(&r, s, "kept"), 0);
+	store_repo_dispose(&r);
+	assert_int_equal(store_user_counts(s, &n_users, &n_admins), 0);
+	assert_int_equal(n_users, 0);
+	assert_int_equal(n_admins, 0);
+	assert_int_equal(store_user_list(&v, &n, s), 0);
+	assert_int_equal(n, 0);
+	store_users_free(v, n);
+	assert_int_equal(store_acl_generation(s, &gen), 0);
+	assert_true(gen > 0);
+	assert_int_equal(store_user_add(&id, s, "alice", NULL, true, NULL, 5), 0);
+	assert_int_equal(store_user_counts(s, &n_users, &n_admins), 0);
+	assert_int_equal(n_users, 1);
+	assert_int_equal(n_admins, 1);
+	store_close(s);
+}
+
+/* Runs change and says whether the generation moved. */
+#define MOVES(s, change)                                                                     \
+	do {                                                                                 \
+		int64_t before_, after_;                                                     \
+		assert_int_equal(store_acl_generation((s), &before_), 0);                    \
+		assert_int_equal((change), 0);                                               \
+		assert_int_equal(store_acl_generation((s), &after_), 0);                     \
+		if (after_ == before_)                                                       \
+			fail_msg("the generation did not move: %s", #change);                \
+	} while (0)
+
+#define STAYS(s, change)                                                                     \
+	do {                                                                                 \
+		int64_t before_, after_;                                                     \
+		assert_int_equal(store_acl_generation((s), &before_), 0);                    \
+		assert_int_equal((change), 0);                                               \
+		assert_int_equal(store_acl_generation((s), &after_), 0);                     \
+		if (after_ != before_)                                                       \
+			fail_msg("the generation moved: %s", #change);                       \
+	} while (0)
+
+static void the_generation_moves_with_every_acl_change(void **state)
+{
+	static const unsigned char hash[STORE_HASH_LEN] = { 1, 2, 3 };
+	struct store *s = open_fresh();
+	int64_t uid, rid, tid;
+
+	(void)state;
+	MOVES(s, store_user_add(&uid, s, "alice", "Alice", false, NULL, 1));
+	MOVES(s, store_user_set_flags(s, "alice", 1, -1));
+	MOVES(s, store_group_add(s, "team"));
+	MOVES(s, store_group_member(s, "team", "alice", true));
+	MOVES(s, store_grant(s, "proj", NULL, "team", true));
+	MOVES(s, store_grant(s, "proj", "alice", NULL, true));
+	MOVES(s, store_repo_public(s, "proj", true));
+	MOVES(s, store_repo_add(&rid, s, "proj", "https://h/proj.git", NULL, NULL, 0));
+	MOVES(s, store_repo_remove(s, rid));
+	MOVES(s, store_grant(s, "proj", "alice", NULL, false));
+	MOVES(s, store_group_member(s, "team", "alice", false));
+	STAYS(s, store_user_seen(s, uid, 99));
+	STAYS(s, store_token_add(&tid, s, uid, "ci", hash, "trawl_abcd", 1, 1, 2));
+	STAYS(s, store_token_used(s, tid, 5));
+	STAYS(s, store_session_add(s, hash, uid, "csrf", 5));
+	MOVES(s, store_repo_access_forget(s, "proj"));
+	MOVES(s, store_group_remove(s, "team"));
+	store_close(s);
+}
+
+static void removing_a_group_takes_its_members_and_grants(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_acl acl;
+	struct store_access *acc = NULL;
+	int64_t uid;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(store_user_add(&uid, s, "alice", NULL, false, NULL, 1), 0);
+	assert_int_equal(store_group_add(s, "team"), 0);
+	assert_int_equal(store_group_add(s, "team"), TRAWL_EINVAL);
+	assert_int_equal(store_group_member(s, "team", "alice", true), 0);
+	assert_int_equal(store_group_member(s, "team", "alice", true), 0); /* idempotent */
+	assert_int_equal(store_grant(s, "b", NULL, "team", true), 0);
+	assert_int_equal(store_grant(s, "a", NULL, "team", true), 0);
+	assert_int_equal(store_grant(s, "a", "alice", NULL, true), 0);
+	assert_int_equal(store_access_list(&acc, &n, s), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(acc[0].repo, "a");
+	assert_int_equal(acc[0].n_users, 1);
+	assert_int_equal(acc[0].n_groups, 1);
+	store_accesses_free(acc, n);
+
+	assert_int_equal(store_group_remove(s, "team"), 0);
+	assert_int_equal(store_group_remove(s, "team"), TRAWL_ENOTFOUND);
+	assert_int_equal(store_acl_load(&acl, s), 0);
+	assert_int_equal(acl.n_members, 0);
+	assert_int_equal(acl.n_group_grants, 0);
+	assert_int_equal(acl.n_user_grants, 1);
+	assert_string_equal(acl.user_grants[0].repo, "a");
+	store_acl_dispose(&acl);
+	store_close(s);
+}
+
+static void the_acl_snapshot_is_sorted_and_complete(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_acl acl;
+	int64_t u1, u2;
+
+	(void)state;
+	assert_int_equal(store_user_add(&u1, s, "b", NULL, true, NULL, 1), 0);
+	assert_int_equal(store_user_add(&u2, s, "a", NULL, false, NULL, 1), 0);
+	assert_int_equal(store_group_add(s, "g"), 0);
+	assert_int_equal(store_group_member(s, "g", "a", true), 0);
+	assert_int_equal(store_grant(s, "r2", "a", NULL, true), 0);
+	assert_int_equal(store_grant(s, "r1", "b", NULL, true), 0);
+	assert_int_equal(store_grant(s, "r3", NULL, "g", true), 0);
+	assert_int_equal(store_repo_public(s, "zz", true), 0);
+	assert_int_equal(store_repo_public(s, "pp", true), 0);
+	assert_int_equal(store_acl_load(&acl, s), 0);
+	assert_int_equal(acl.n_users, 2);
+	assert_true(acl.users[0].id < acl.users[1].id);
+	assert_true(acl.users[0].is_admin);
+	assert_int_equal(acl.n_user_grants, 2);
+	assert_int_equal(acl.user_grants[0].id, u1);
+	assert_string_equal(acl.user_grants[0].repo, "r1");
+	assert_string_equal(acl.user_grants[1].repo, "r2");
+	assert_int_equal(acl.n_members, 1);
+	assert_int_equal(acl.members[0].id, u2);
+	assert_string_equal(acl.group_grants[0].repo, "r3");
+	assert_int_equal(acl.n_public, 2);
+	assert_string_equal(acl.public_repos[0], "pp");
+	assert_string_equal(acl.public_repos[1], "zz");
+	store_acl_dispose(&acl);
+	store_close(s);
+}
+
+static void names_are_data_not_sql(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_user u;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_user_add(&id, s, "x'); DROP TABLE users; --", NULL, false, NULL, 1),
+			 0);
+	assert_int_equal(store_user_get(&u, s, "x'); DROP TABLE users; --"), 0);
+	assert_int_equal(u.id, id);
+	assert_null(u.password_hash);
+	store_user_dispose(&u);
+	assert_int_equal(store_user_add(&id, s, "x'); DROP TABLE users; --", NULL, false, NULL, 1),
+			 TRAWL_EINVAL);
+	assert_int_equal(store_user_get(&u, s, "nobody"), TRAWL_ENOTFOUND);
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_schema_3_registry_gains_the_accounts_tables),
+		cmocka_unit_test(the_generation_moves_with_every_acl_change),
+		cmocka_unit_test(removing_a_group_takes_its_members_and_grants),
+		cmocka_unit_test(the_acl_snapshot_is_sorted_and_complete),
+		cmocka_unit_test(names_are_data_not_sql),
+	};
+
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+}
