@@ -1,7 +1,8 @@
 /*
- * trawl repo add|list|remove|status: the repository registry in the data directory
+ * trawl repo add|list|remove|status|set: the repository registry in the data directory
  * (docs/operations.md). `add` checks the URL against the policy (src/git/url.h) and stores it;
- * `trawl sync` fetches and indexes. Nothing here prints a credential: URLs that could carry one
+ * `trawl sync` fetches and indexes; `set` marks a repository public or private for the
+ * accounts (src/auth), and `add` and `remove` keep them in step. Nothing here prints a credential: URLs that could carry one
  * (user information, a query, a fragment) are refused when added, and the registry removed them
  * from URLs an older trawl stored (src/store/store.c).
  */
@@ -11,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth.h"
 #include "build/build.h"
+#include "cli/accounts.h"
 #include "cli/cli.h"
 #include "cli/datadir.h"
 #include "cli/gitmod.h"
@@ -28,13 +31,16 @@ const struct cli_help cli_help_repo = {
 		"               [--allow-insecure] [--allow-local] [--allow-private]\n"
 		"trawl repo list [--json] [--data DIR]\n"
 		"trawl repo status NAME [--json] [--data DIR]\n"
-		"trawl repo remove NAME [--data DIR]\n",
+		"trawl repo remove NAME [--data DIR]\n"
+		"trawl repo set NAME --public|--private [--data DIR]\n",
 	.summary = "the registry of repositories that trawl sync mirrors and indexes",
 	.options =
 		"  add     register a repository; its URL is checked now and before every fetch\n"
 		"  list    every repository: state, last sync, size, files, commit per branch, error\n"
 		"  status  one repository as list shows it, and every file not indexed, with why\n"
-		"  remove  drop a repository from the index, then its mirror and its registry rows\n"
+		"  remove  drop a repository's grants, then its shards, its mirror and its rows\n"
+		"  set     --public: every user may read it (and anonymous callers, when the server\n"
+		"          allows them); --private: administrators and its grants only (the default)\n"
 		"\n"
 		"  --name NAME           the name (default: the URL's last path component, without\n"
 		"                        .git)\n"
@@ -74,6 +80,7 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 	struct datadir d = { 0 };
 	struct store *s = NULL;
 	struct store_policy stored = datadir_policy_to_store(policy);
+	struct auth *a = NULL;
 	int64_t id;
 	int c, err;
 
@@ -106,8 +113,11 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 		err = TRAWL_EINVAL;
 		goto out;
 	}
-	if ((err = datadir_init(&d, data, true)) < 0 || (err = store_open(&s, d.db)) < 0 ||
-	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0) {
+	/* The accounts open first: a repository is not added without its audit event. */
+	if ((err = datadir_init(&d, data, true)) < 0 || (err = auth_open(&a, d.root, NULL)) < 0 ||
+	    (err = store_open(&s, d.db)) < 0 ||
+	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0 ||
+	    (err = auth_repo_added(a, NULL, name)) < 0) {
 		cli_report(err);
 	} else {
 		printf("added %s (id %lld); run trawl sync to fetch and index it\n", name,
@@ -115,6 +125,7 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 	}
 out:
 	store_close(s);
+	auth_close(a);
 	datadir_dispose(&d);
 	free(url);
 	free(auto_name);
@@ -424,6 +435,7 @@ static int repo_remove(int argc, char **argv, const char *data)
 	struct datadir d = { 0 };
 	struct store *s = NULL;
 	struct store_repo r = { 0 };
+	struct auth *a = NULL;
 	char *mirror = NULL;
 	int err = 0, ret;
 
@@ -431,8 +443,13 @@ static int repo_remove(int argc, char **argv, const char *data)
 		return cli_usage("repo", true);
 	if ((ret = open_registry(&d, &s, data)) != 0)
 		goto out;
-	/* Index first, mirror next, rows last: an interrupted removal can be run again. */
+	/*
+	 * Grants first (a repository half removed is readable by administrators only, and a new
+	 * one of the same name starts without them), index next, mirror, rows last: an
+	 * interrupted removal can be run again.
+	 */
 	if ((err = datadir_lock(&d)) < 0 || (err = store_repo_get(&r, s, argv[1])) < 0 ||
+	    (err = auth_open(&a, d.root, NULL)) < 0 || (err = auth_repo_forget(a, NULL, r.name)) < 0 ||
 	    (err = drop_from_index(&d, &r)) < 0)
 		goto out;
 	if (!(mirror = datadir_mirror(&d, r.id))) {
@@ -451,8 +468,39 @@ out:
 	free(mirror);
 	store_repo_dispose(&r);
 	store_close(s);
+	auth_close(a);
 	datadir_dispose(&d);
 	return ret;
+}
+
+/* --- set ------------------------------------------------------------------------------------ */
+
+/* repo set NAME --public|--private: visibility is 1 for --public, 0 for --private, else -1. */
+static int repo_set(int argc, char **argv, const char *data, int visibility)
+{
+	struct datadir d = { 0 };
+	struct auth *a = NULL;
+	char **repos = NULL;
+	size_t n = 0;
+	int err, ret;
+
+	if (argc != 2 || visibility < 0)
+		return cli_usage("repo", true);
+	if ((ret = accounts_open(&a, &d, data, false)) != 0)
+		return ret;
+	if ((err = accounts_repos(&repos, &n, &d)) == 0 && !accounts_repos_has(repos, n, argv[1])) {
+		error_set("unknown repository \"%s\" in %s (trawl repo list shows the registry)",
+			  argv[1], d.root);
+		err = TRAWL_ENOTFOUND;
+	}
+	if (err == 0 && (err = auth_repo_set_public(a, NULL, argv[1], visibility == 1)) == 0) {
+		printf("%s is now %s\n", argv[1],
+		       visibility ? "public: every user may read it"
+				  : "private: administrators and its grants only");
+	}
+	store_names_free(repos, n);
+	accounts_close(a, &d);
+	return accounts_fail(err);
 }
 
 /* --- dispatch ------------------------------------------------------------------------------- */
@@ -467,7 +515,7 @@ static int repo_main(int argc, char **argv)
 	const char *data = NULL;
 	char *sub;
 	bool json = false;
-	int n = 0;
+	int n = 0, visibility = -1, n_visibility = 0;
 
 	if (argc < 2)
 		return cli_usage("repo", true);
@@ -493,6 +541,10 @@ static int repo_main(int argc, char **argv)
 			policy.allow_local = true;
 		else if (strcmp(a, "--allow-private") == 0)
 			policy.allow_private = true;
+		else if (strcmp(a, "--public") == 0 || strcmp(a, "--private") == 0) {
+			visibility = strcmp(a, "--public") == 0;
+			n_visibility++;
+		}
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return cli_usage("repo", false);
 		else if ((strcmp(a, "--name") == 0 || strcmp(a, "--branch") == 0) && i + 1 < argc) {
@@ -511,6 +563,8 @@ static int repo_main(int argc, char **argv)
 		memmove(&argv[2], &argv[3], (size_t)(argc - 2) * sizeof(*argv));
 		argc--;
 	}
+	if (n_visibility && strcmp(sub, "set") != 0)
+		return cli_usage("repo", true);
 	if (strcmp(sub, "add") == 0)
 		return repo_add(argc - 1, argv + 1, data, &policy);
 	if (strcmp(sub, "list") == 0)
@@ -519,9 +573,11 @@ static int repo_main(int argc, char **argv)
 		return repo_status(argc - 1, argv + 1, data, json);
 	if (strcmp(sub, "remove") == 0)
 		return repo_remove(argc - 1, argv + 1, data);
+	if (strcmp(sub, "set") == 0)
+		return repo_set(argc - 1, argv + 1, data, n_visibility == 1 ? visibility : -1);
 	if (strcmp(sub, "help") == 0)
 		return cli_usage("repo", false);
-	cli_errorf("unknown repo command \"%s\" (add, list, status, remove)", sub);
+	cli_errorf("unknown repo command \"%s\" (add, list, status, remove, set)", sub);
 	return EXIT_ERROR;
 }
 

@@ -1,0 +1,169 @@
+/*
+ * trawl audit: the audit trail (docs/operations.md, "Audit log"): sign-ins, tokens, account,
+ * group and grant changes, repositories added and removed, and every search, oldest first.
+ * Every text field may come from a caller (a query, a user agent, a name tried at sign-in), so
+ * each is printed with its control characters escaped, and JSON is re-encoded, never copied.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/accounts.h"
+#include "cli/cli.h"
+#include "util/error.h"
+#include "util/json.h"
+
+const struct cli_help cli_help_audit = {
+	.synopsis = "trawl audit [--user USER] [--event EVENT] [--since TIME] [--limit N] [--json]\n"
+		    "            [--data DIR]\n",
+	.summary = "read the audit trail: sign-ins, tokens, account and grant changes, searches",
+	.options =
+		"  --user USER           events whose actor is USER (\"cli\": this command line)\n"
+		"  --event EVENT         events of one kind: sign_in, sign_in_failed, search, grant,\n"
+		"                        ... (docs/security.md lists them)\n"
+		"  --since TIME          events at or after TIME: RFC 3339 (2026-12-01T09:00:00Z) or a\n"
+		"                        duration before now (24h, 7d)\n"
+		"  --limit N             at most N events (default 1000)\n"
+		"  --json                one JSON object per event (docs/cli-json.md)\n"
+		"  --data DIR            the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
+		"  -h, --help            this usage\n"
+		"\n"
+		"Times are UTC. The same events are appended to DATA/audit.log, one JSON line each.\n",
+};
+
+/*
+ * The event's detail as compact JSON, every non-ASCII character escaped; a detail that is
+ * not a JSON object (a damaged row) is shown as {"unparsed": TEXT}.
+ */
+static int detail_put(struct buf *b, const char *detail)
+{
+	json_t *j = json_loads(detail ? detail : "{}", JSON_REJECT_DUPLICATES, NULL);
+	char *s = j && json_is_object(j) ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	int err;
+
+	json_decref(j);
+	if (s) {
+		err = buf_puts(b, s);
+		free(s);
+		return err;
+	}
+	if ((err = buf_puts(b, "{\"unparsed\":")) < 0 ||
+	    (err = json_put_string(b, detail, strlen(detail), NULL)) < 0)
+		return err;
+	return buf_puts(b, "}");
+}
+
+static int event_json(struct buf *b, const struct auth_event *e)
+{
+	int err;
+
+	if ((err = buf_printf(b, "{\"id\":%lld", (long long)e->id)) < 0 ||
+	    (err = accounts_json_time(b, "time", e->ts_ms, false)) < 0 ||
+	    (err = accounts_json_str(b, "event", e->event, false)) < 0 ||
+	    (err = accounts_json_str(b, "actor", e->actor, false)) < 0 ||
+	    (err = accounts_json_str(b, "target", e->target, false)) < 0 ||
+	    (err = accounts_json_str(b, "address", e->address, false)) < 0 ||
+	    (err = buf_puts(b, ",\"detail\":")) < 0 || (err = detail_put(b, e->detail)) < 0)
+		return err;
+	return buf_puts(b, "}");
+}
+
+/* TIME EVENT ACTOR TARGET ADDRESS DETAIL, tab-separated; "-" for an empty field. */
+static int event_print(struct buf *b, const struct auth_event *e)
+{
+	const char *fields[] = { e->event, e->actor, e->target, e->address };
+	char t[32];
+	int err;
+
+	fputs(accounts_time(t, e->ts_ms), stdout);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		putchar('\t');
+		accounts_print(fields[i][0] ? fields[i] : "-");
+	}
+	putchar('\t');
+	buf_reset(b);
+	if ((err = detail_put(b, e->detail)) < 0)
+		return err;
+	accounts_print(b->ptr);
+	putchar('\n');
+	buf_reset(b);
+	return 0;
+}
+
+static int audit_run(struct auth *a, const struct auth_audit_filter *f, bool is_json)
+{
+	struct auth_event *v = NULL;
+	struct buf b;
+	size_t n = 0;
+	int err;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if ((err = auth_audit_list(&v, &n, a, f)) < 0)
+		goto out;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		if (!is_json)
+			err = event_print(&b, &v[i]);
+		else if ((err = event_json(&b, &v[i])) == 0)
+			accounts_json_line(&b);
+	}
+out:
+	buf_dispose(&b);
+	auth_events_free(v, n);
+	return accounts_fail(err);
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "since", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct auth_audit_filter f = { 0 };
+	struct datadir d = { 0 };
+	struct auth *a = NULL;
+	const char *data = NULL;
+	uint64_t limit;
+	bool is_json = false;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': data = optarg; break;
+		case 'J': is_json = true; break;
+		case 'u': f.user = optarg; break;
+		case 'e': f.event = optarg; break;
+		case 's':
+			if (!accounts_parse_since(&f.since_ms, optarg, accounts_now_ms())) {
+				cli_errorf("--since: \"%s\" is neither an RFC 3339 time "
+					   "(2026-12-01T09:00:00Z) nor a duration (24h, 7d)", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'l':
+			if (!cli_parse_u64(&limit, optarg) || limit == 0 || limit > 1000000) {
+				cli_errorf("--limit: \"%s\" is not a number from 1 to 1000000", optarg);
+				return EXIT_ERROR;
+			}
+			f.limit = (size_t)limit;
+			break;
+		case 'h': return cli_usage("audit", false);
+		default: return cli_usage("audit", true);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("audit", true);
+	if ((ret = accounts_open(&a, &d, data, false)) != 0)
+		return ret;
+	ret = audit_run(a, &f, is_json);
+	accounts_close(a, &d);
+	return ret;
+}
