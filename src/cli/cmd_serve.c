@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "server/server.h"
@@ -14,12 +15,16 @@ const struct cli_help cli_help_serve = {
 		"trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
 		"            [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
 		"            [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
-		"            [--max-conns-per-client N]\n",
+		"            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
+		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
+		"            [--rate-search N/s] [--rate-signin N/min] [--rate-tokens N/h]\n"
+		"            [--user-max-searches N]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
 		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
 		"                        else ./trawl-data)\n"
-		"  --listen HOST:PORT    loopback only until accounts exist (default 127.0.0.1:6070)\n"
+		"  --listen HOST:PORT    default 127.0.0.1:6070; an address other than loopback needs\n"
+		"                        an administrator, TLS or --trusted-proxy, and --external-url\n"
 		"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
 		"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
 		"  --header-timeout S    close a connection whose request line and headers are not all\n"
@@ -32,9 +37,25 @@ const struct cli_help cli_help_serve = {
 		"  --max-conns-per-client N\n"
 		"                        open connections of one client: an IPv4 address, an IPv6 /64,\n"
 		"                        all of loopback (default 64; behind a proxy, --max-conns)\n"
+		"  --tls-cert FILE       serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate chain\n"
+		"  --tls-key FILE        and this PEM private key (mode 0600: refused if others may\n"
+		"                        read it)\n"
+		"  --external-url URL    the https:// URL clients use: its host is the one Host the\n"
+		"                        server answers besides loopback names\n"
+		"  --trusted-proxy CIDR  a reverse proxy in front (repeatable): X-Forwarded-For and\n"
+		"                        X-Forwarded-Proto are believed from these addresses only\n"
+		"  --rate-search N/s     searches per second of one user or anonymous address, burst\n"
+		"                        4N, and 4x that per address (default 50/s; 0 = off; off in\n"
+		"                        laptop mode unless given)\n"
+		"  --rate-signin N/min   sign-in requests per minute per address (default 20; 0 = off)\n"
+		"  --rate-tokens N/h     tokens created per hour per user and per address (default\n"
+		"                        30; 0 = off)\n"
+		"  --user-max-searches N concurrent searches of one user or anonymous address before\n"
+		"                        429 (default half of --max-searches, at least 2)\n"
 		"  -h, --help            this usage\n"
 		"\n"
-		"docs/api.md describes the API; docs/operations.md the limits and the scheduled sync.\n",
+		"docs/api.md describes the API; docs/operations.md the limits, the scheduled sync,\n"
+		"TLS and reverse proxies.\n",
 };
 
 /* "90", "90s", "10m", "1h" -> seconds. */
@@ -69,6 +90,111 @@ static bool parse_small(unsigned *out, const char *s, uint64_t max)
 	return true;
 }
 
+/* "N", or "N/UNIT" with the unit the flag counts in: events per unit; 0 turns it off. */
+static bool parse_rate(uint32_t *out, const char *s, const char *unit)
+{
+	const char *slash = strchr(s, '/');
+	char num[16];
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t v;
+
+	if (n == 0 || n >= sizeof(num) || (slash && strcmp(slash + 1, unit) != 0))
+		return false;
+	memcpy(num, s, n);
+	num[n] = 0;
+	if (!cli_parse_u64(&v, num) || v > 1000000)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static int rate_flag(uint32_t *out, const char *flag, const char *unit)
+{
+	if (parse_rate(out, optarg, unit))
+		return 0;
+	cli_errorf("%s: expected N or N/%s (0 = off, at most 1000000), got \"%s\"", flag, unit,
+		   optarg);
+	return EXIT_ERROR;
+}
+
+static int proxy_flag(struct server_config *cfg)
+{
+	int err;
+
+	if (cfg->n_proxies == PROXY_MAX_NETS) {
+		cli_errorf("--trusted-proxy: at most %d networks", PROXY_MAX_NETS);
+		return EXIT_ERROR;
+	}
+	if ((err = proxy_net_parse(&cfg->proxies[cfg->n_proxies], optarg)) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	cfg->n_proxies++;
+	return 0;
+}
+
+/* The flags of leaving loopback and of rate limits: 0, EXIT_ERROR, or 1 for another flag. */
+static int network_flag(struct server_config *cfg, int c)
+{
+	int err;
+
+	switch (c) {
+	case 'c': cfg->tls_cert = optarg; return 0;
+	case 'k': cfg->tls_key = optarg; return 0;
+	case 'x':
+		if ((err = server_external_url_parse(cfg, optarg)) < 0) {
+			cli_report(err);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'p': return proxy_flag(cfg);
+	case 'r': return rate_flag(&cfg->rate_search, "--rate-search", "s");
+	case 'i': return rate_flag(&cfg->rate_signin, "--rate-signin", "min");
+	case 'o': return rate_flag(&cfg->rate_tokens, "--rate-tokens", "h");
+	case 'u':
+		if (!parse_small(&cfg->user_max_searches, optarg, 4096)) {
+			cli_errorf("--user-max-searches: expected 1 to 4096, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	default: return 1;
+	}
+}
+
+/* Checks what the flags say together, before anything is created. */
+static int check_flags(struct server_config *cfg, const char *listen)
+{
+	char *db;
+	int err;
+	bool has_db;
+
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		cli_errorf("--tls-cert and --tls-key go together");
+		return EXIT_ERROR;
+	}
+	if ((err = server_listen_parse(cfg, listen)) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	/*
+	 * Off loopback, a data directory without a database has no administrator: refuse before
+	 * creating anything. server_run checks again with the accounts themselves.
+	 */
+	if (cfg->is_loopback)
+		return 0;
+	if (!(db = file_join(cfg->data_dir, "trawl.db"))) {
+		cli_report(error_nomem(NULL));
+		return EXIT_ERROR;
+	}
+	has_db = access(db, F_OK) == 0;
+	free(db);
+	if (!has_db && (err = server_check_exposure(cfg, false)) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -82,11 +208,22 @@ int cmd_serve(int argc, char **argv)
 		{ "header-timeout", required_argument, NULL, 'H' },
 		{ "max-conns", required_argument, NULL, 'C' },
 		{ "max-conns-per-client", required_argument, NULL, 'P' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "external-url", required_argument, NULL, 'x' },
+		{ "trusted-proxy", required_argument, NULL, 'p' },
+		{ "rate-search", required_argument, NULL, 'r' },
+		{ "rate-signin", required_argument, NULL, 'i' },
+		{ "rate-tokens", required_argument, NULL, 'o' },
+		{ "user-max-searches", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_config cfg = { .data_dir = "trawl-data", .sync_interval_s = 600,
-				     .conn_timeout_s = 30, .self_exe = "/proc/self/exe" };
+				     .conn_timeout_s = 30, .self_exe = "/proc/self/exe",
+				     .rate_search = SERVER_RATE_DEFAULT,
+				     .rate_signin = SERVER_RATE_DEFAULT,
+				     .rate_tokens = SERVER_RATE_DEFAULT };
 	const char *listen = "127.0.0.1:6070";
 	const char *env_data = getenv("TRAWL_DATA");
 	int c, err;
@@ -96,6 +233,11 @@ int cmd_serve(int argc, char **argv)
 		cfg.data_dir = env_data;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((err = network_flag(&cfg, c)) != 1) {
+			if (err)
+				return err;
+			continue;
+		}
 		switch (c) {
 		case 'd': cfg.data_dir = optarg; break;
 		case 'l': listen = optarg; break;
@@ -161,10 +303,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("serve", true);
-	if ((err = server_listen_parse(&cfg, listen)) < 0) {
-		cli_report(err);
-		return EXIT_ERROR;
-	}
+	if ((err = check_flags(&cfg, listen)) != 0)
+		return err;
 	if ((err = file_mkdirs(cfg.data_dir)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;

@@ -39,12 +39,24 @@ static int h_filters(struct req *rq)
 	return 0;
 }
 
+/*
+ * SECURITY: the index's figures count every repository: an administrator's (and the laptop's
+ * local user's) only; everyone else learns that the server answers.
+ */
 static int h_healthz(struct req *rq)
 {
-	struct snapshot *s = snapstore_get(rq->s->store);
-	int err = buf_printf(&rq->body, "{\"status\":\"ok\",\"index\":%s,\"shards\":%zu,\"repos\":%zu}",
-			     s ? "true" : "false", s ? index_n_shards(s->ix) : 0, s ? s->n_repos : 0);
+	struct snapshot *s;
+	int err;
 
+	if (!access_is_admin(&rq->caller)) {
+		if (buf_puts(&rq->body, "{\"status\":\"ok\"}") < 0)
+			return handlers_internal(TRAWL_ENOMEM);
+		rq->status = 200;
+		return 0;
+	}
+	s = snapstore_get(rq->s->store);
+	err = buf_printf(&rq->body, "{\"status\":\"ok\",\"index\":%s,\"shards\":%zu,\"repos\":%zu}",
+			 s ? "true" : "false", s ? index_n_shards(s->ix) : 0, s ? s->n_repos : 0);
 	snapshot_unref(s);
 	if (err < 0)
 		return handlers_internal(TRAWL_ENOMEM);
@@ -129,7 +141,10 @@ static int serve_asset(struct req *rq, const struct web_asset *a)
 	return 0;
 }
 
-/* "/", "/search", "/repos", "/file/...": the single page's routes all load index.html. */
+/*
+ * "/", "/search", "/repos", "/file/...", "/account/...", "/admin/...": the single page's routes
+ * all load index.html.
+ */
 static int h_ui(struct req *rq)
 {
 	const struct web_asset *a = asset_find("/index.html");
@@ -161,13 +176,24 @@ static int h_asset(struct req *rq)
 static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
 
+static const char *const p_tokens[] = { "user", NULL };
+
 /*
- * Every route answers GET and HEAD, takes no body and is open to every caller with the read
- * permission: until accounts exist the server listens on loopback only.
+ * The rules (docs/api.md, "Authentication"): READ routes read repository data (the caller's
+ * readable set applies; anonymous callers only with --allow-anonymous); OPEN ones carry none
+ * and answer everyone (the page, its assets, /healthz's bare status, signing in); USER ones
+ * act for the signed-in caller; ADMIN ones need an administrator. Rows sharing a pattern are
+ * alternatives by method. No GET or HEAD row takes a body or changes state.
  */
-#define READ .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ
+#define GET_HEAD .methods = ROUTE_GET | ROUTE_HEAD
+#define READ GET_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ
+#define OPEN GET_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE
+#define USER .auth = ROUTE_AUTH_USER, .perm = ROUTE_PERM_NONE
+#define ADMIN .auth = ROUTE_AUTH_USER, .perm = ROUTE_PERM_ADMIN
 #define API ROUTE_API
 #define IDX ROUTE_INDEX
+/* A sign-in or a password change: two passwords of up to 1 KiB with room for escapes. */
+#define BODY_SMALL 4096
 const struct route server_routes[] = {
 	{ "api/v1/search", READ, .params = p_search, .flags = API | IDX | ROUTE_SEARCH,
 	  .handler = handlers_search, .name = "search" },
@@ -183,16 +209,36 @@ const struct route server_routes[] = {
 	{ "api/v1/repos/{name}/raw", READ, .params = p_file, .flags = API | IDX,
 	  .handler = handlers_raw, .name = "raw" },
 	{ "api/v1/filters", READ, .flags = API, .handler = h_filters, .name = "filters" },
-	{ "healthz", READ, .flags = API, .handler = h_healthz, .name = "healthz" },
-	{ "metrics", READ, .flags = API, .handler = h_metrics, .name = "metrics" },
+	{ "api/v1/session", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
+	  .perm = ROUTE_PERM_NONE, .max_body = BODY_SMALL, .flags = API,
+	  .handler = handlers_session_create, .name = "session_create" },
+	{ "api/v1/session", .methods = ROUTE_DELETE, USER, .flags = API,
+	  .handler = handlers_session_delete, .name = "session_delete" },
+	/* Anonymous callers learn who they are only when --allow-anonymous lets them read. */
+	{ "api/v1/me", READ, .flags = API, .handler = handlers_me, .name = "me" },
+	{ "api/v1/me/password", .methods = ROUTE_PUT, USER, .max_body = BODY_SMALL, .flags = API,
+	  .handler = handlers_password, .name = "password" },
+	{ "api/v1/tokens", GET_HEAD, USER, .params = p_tokens, .flags = API,
+	  .handler = handlers_tokens_list, .name = "tokens_list" },
+	{ "api/v1/tokens", .methods = ROUTE_POST, USER, .max_body = BODY_SMALL, .flags = API,
+	  .handler = handlers_token_create, .name = "token_create" },
+	{ "api/v1/tokens/{name}", .methods = ROUTE_DELETE, USER, .flags = API,
+	  .handler = handlers_token_revoke, .name = "token_revoke" },
+	{ "healthz", OPEN, .flags = API, .handler = h_healthz, .name = "healthz" },
+	{ "metrics", GET_HEAD, ADMIN, .flags = API, .handler = h_metrics, .name = "metrics" },
 	/* Everything else under /api is an API 404 (JSON), never a page. */
 	{ "api/*", READ, .flags = API, .handler = NULL, .name = "api_unknown" },
-	/* The page's own routes: their query strings are the page's business. */
-	{ "", READ, .handler = h_ui, .name = "ui" },
-	{ "search", READ, .handler = h_ui, .name = "ui" },
-	{ "repos", READ, .handler = h_ui, .name = "ui" },
-	{ "repos/*", READ, .handler = h_ui, .name = "ui" },
-	{ "file/*", READ, .handler = h_ui, .name = "ui" },
-	{ "*", READ, .handler = h_asset, .name = "asset" },
+	/*
+	 * The page's own routes: their query strings are the page's business. The page holds no
+	 * data: it asks /api/v1/me and shows the sign-in form on a 401.
+	 */
+	{ "", OPEN, .handler = h_ui, .name = "ui" },
+	{ "search", OPEN, .handler = h_ui, .name = "ui" },
+	{ "repos", OPEN, .handler = h_ui, .name = "ui" },
+	{ "repos/*", OPEN, .handler = h_ui, .name = "ui" },
+	{ "file/*", OPEN, .handler = h_ui, .name = "ui" },
+	{ "account/*", OPEN, .handler = h_ui, .name = "ui" },
+	{ "admin/*", OPEN, .handler = h_ui, .name = "ui" },
+	{ "*", OPEN, .handler = h_asset, .name = "asset" },
 };
 const size_t n_server_routes = sizeof(server_routes) / sizeof(server_routes[0]);

@@ -94,7 +94,7 @@ static int put_branches(struct buf *b, const struct snapshot *snap, const struct
 }
 
 /* An RFC 3339 UTC time ("2026-11-26T09:00:00Z") as a JSON string. */
-static int put_time(struct buf *b, int64_t t)
+int handlers_put_time(struct buf *b, int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -128,7 +128,7 @@ static int put_repo(struct buf *b, const struct snapshot *snap, const struct sna
 	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", state)) < 0 ||
 	    (err = put_branches(b, snap, r, sr)) < 0 ||
 	    (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
-	    (err = sr && sr->last_sync ? put_time(b, sr->last_sync) : buf_puts(b, "null")) < 0 ||
+	    (err = sr && sr->last_sync ? handlers_put_time(b, sr->last_sync) : buf_puts(b, "null")) < 0 ||
 	    (err = buf_puts(b, ",\"last_error\":")) < 0 ||
 	    (err = sr && sr->last_error
 			   ? json_put_string(b, sr->last_error, strlen(sr->last_error), NULL)
@@ -158,7 +158,7 @@ static int put_repo(struct buf *b, const struct snapshot *snap, const struct sna
  * The repository list: the index's repositories and the registry's (also those not indexed
  * yet), merged by name; both lists are sorted by bytes. The snapshot may be NULL (no index).
  */
-static int put_repos(struct buf *b, const struct req *rq, const struct snapshot *snap,
+static int put_repos(struct buf *b, struct req *rq, const struct snapshot *snap,
 		     const struct store_repo *regs, size_t n_regs)
 {
 	size_t n_snap = snap ? snap->n_repos : 0, i = 0, k = 0, n = 0;

@@ -3,6 +3,7 @@
  * server's search request, and the JSON answer's sink; the stream's sink is stream.c. Both run
  * search_request_run (src/search/request.c), the path every search takes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +28,8 @@ static unsigned search_threads(struct srv *s, bool is_stream)
 	return is_stream && atomic_load(&s->searches) <= 1 ? s->n_cpus : 1;
 }
 
-void handlers_search_request(struct search_request *out, const struct query *q,
-			     const struct req *rq, bool is_stream)
+int handlers_search_request(struct search_request *out, const struct query *q, struct req *rq,
+			    bool is_stream)
 {
 	*out = (struct search_request){
 		.readable = access_readable_repos(&rq->caller),
@@ -36,6 +37,44 @@ void handlers_search_request(struct search_request *out, const struct query *q,
 			  .is_resident = true, .mem_limit = rq->s->query_mem,
 			  .n_threads = search_threads(rq->s, is_stream) },
 	};
+	if (!out->readable) {
+		error_set("the readable repositories cannot be computed");
+		return TRAWL_EIO;
+	}
+	return 0;
+}
+
+void handlers_search_who(struct search_who *out, const struct req *rq)
+{
+	const struct access_caller *c = &rq->caller;
+
+	*out = (struct search_who){ .auth = rq->s->auth,
+				    .is_audited = c->who.kind != AUTH_LOCAL,
+				    .is_admin = access_is_admin(c) };
+	memcpy(out->actor, c->who.name, sizeof(out->actor));
+	snprintf(out->address, sizeof(out->address), "%s", c->address ? c->address : "");
+}
+
+void handlers_search_done(const struct search_who *w, const char *qtext,
+			  struct search_stats *st)
+{
+	struct buf d;
+	int err;
+
+	/* SECURITY: the index's shard count would tell how much the caller cannot read. */
+	if (!w->is_admin)
+		st->shards_total = st->shards_searched;
+	if (!w->is_audited)
+		return;
+	buf_init(&d, BUF_MAX_DEFAULT);
+	if ((err = buf_puts(&d, "{\"query\":")) < 0 ||
+	    (err = json_put_string(&d, qtext, strlen(qtext), NULL)) < 0 ||
+	    (err = buf_printf(&d, ",\"results\":%llu,\"matching_lines\":%llu,\"ms\":%.0f}",
+			      (unsigned long long)st->files, (unsigned long long)st->lines,
+			      st->elapsed_ms)) < 0 ||
+	    (err = auth_audit(w->auth, "search", w->actor, "", w->address, d.ptr)) < 0)
+		log_msg("error", "cannot audit a search", "error", error_last());
+	buf_dispose(&d);
 }
 
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status)
@@ -221,12 +260,17 @@ static int run_search(struct req *rq)
 	struct search_work *sw = rq->work;
 	struct search_request srq;
 	struct search_stats st;
+	struct search_who who;
 	struct json_sink js = { .sink = { .file = json_file, .alert = json_alert },
 				.b = &rq->body, .context = sw->context,
 				.max = rq->s->query_mem / 4 };
 	int err;
 
-	handlers_search_request(&srq, sw->q, rq, false);
+	if ((err = handlers_search_request(&srq, sw->q, rq, false)) < 0) {
+		req_fail(rq, err);
+		err = 0;
+		goto out_early;
+	}
 	srq.opts.cancel = &rq->s->is_stopping;
 	srq.opts.budget_ms = sw->budget_ms;
 	buf_init(&js.alerts, BUF_MAX_DEFAULT);
@@ -239,6 +283,8 @@ static int run_search(struct req *rq)
 		return err; /* the caller runs it again on a search thread */
 	}
 	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
+	handlers_search_who(&who, rq);
+	handlers_search_done(&who, sw->qtext, &st);
 	if (err != 0) {
 		search_failed(rq, err, sw->qtext);
 		err = 0;
@@ -255,6 +301,7 @@ static int run_search(struct req *rq)
 	rq->status = 200;
 out:
 	buf_dispose(&js.alerts);
+out_early:
 	query_free(sw->q);
 	free(sw);
 	rq->work = NULL;

@@ -4,6 +4,8 @@
 #include "server/access.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -118,6 +120,25 @@ int route_match(const struct route **out, struct route_args *args, const struct 
 	return TRAWL_ENOTFOUND;
 }
 
+const struct route *route_by_method(const struct route *r, const struct route *table, size_t n,
+				    unsigned method, unsigned *all)
+{
+	const struct route *found = NULL;
+
+	*all = 0;
+	for (const struct route *o = r; o < table + n && strcmp(o->pattern, r->pattern) == 0; o++) {
+		*all |= o->methods;
+		if (!found && (o->methods & method))
+			found = o;
+	}
+	return found ? found : r;
+}
+
+bool route_is_open(const struct route *r)
+{
+	return r->auth == ROUTE_AUTH_NONE && r->perm == ROUTE_PERM_NONE;
+}
+
 bool route_param_allowed(const struct route *r, const char *name)
 {
 	for (size_t i = 0; r->params && r->params[i]; i++)
@@ -173,7 +194,8 @@ static int refuse(struct route_verdict *v, unsigned status, const char *code, co
 }
 
 int route_admit(struct route_verdict *v, struct access_caller *caller, const struct route *r,
-		const char *method, bool has_body, unsigned long long body_len)
+		const char *method, bool has_body, unsigned long long body_len,
+		const struct access_request *in)
 {
 	int err;
 
@@ -190,9 +212,13 @@ int route_admit(struct route_verdict *v, struct access_caller *caller, const str
 		return refuse(v, 400, "bad_request", "this route takes no request body", TRAWL_EINVAL);
 	if (has_body && body_len > r->max_body)
 		return refuse(v, 413, "too_large", "the request body is too large", TRAWL_ELIMIT);
-	if ((err = access_authenticate(caller, r)) < 0)
-		return refuse(v, 401, "unauthorized", "this route needs a signed-in caller", err);
-	if ((err = access_authorize(caller, r)) < 0)
+	if ((err = access_authenticate(caller, in, r)) == TRAWL_EAUTH)
+		return refuse(v, 401, "unauthorized", ROUTE_UNAUTHORIZED_MSG, err);
+	if (err < 0)
+		return refuse(v, 500, "internal", "internal error", err);
+	if ((err = access_authorize(caller, r)) == TRAWL_EAUTH)
+		return refuse(v, 401, "unauthorized", ROUTE_UNAUTHORIZED_MSG, err);
+	if (err < 0)
 		return refuse(v, 403, "forbidden", "this route is not open to the caller", err);
 	return 0;
 }
@@ -299,6 +325,58 @@ bool route_host_is_loopback(const char *host)
 	if (colon)
 		n = (size_t)(colon - host);
 	return (n == 9 && strncasecmp(host, "localhost", 9) == 0) || ipv4_loopback(host, n);
+}
+
+bool route_host_split(const char *host, size_t *name_len, unsigned *port)
+{
+	size_t n = strlen(host), name_n;
+	const char *p;
+	unsigned long v = 443;
+
+	if (host[0] == '[') {
+		const char *rb = strchr(host, ']');
+		char tmp[INET6_ADDRSTRLEN];
+		struct in6_addr a6;
+
+		if (!rb || (size_t)(rb - host - 1) >= sizeof(tmp))
+			return false;
+		memcpy(tmp, host + 1, (size_t)(rb - host - 1));
+		tmp[rb - host - 1] = 0;
+		if (inet_pton(AF_INET6, tmp, &a6) != 1)
+			return false;
+		p = rb + 1;
+	} else {
+		p = host + strcspn(host, ":");
+		for (const char *c = host; c < p; c++)
+			if (!isalnum((unsigned char)*c) && *c != '-' && *c != '.')
+				return false;
+	}
+	name_n = (size_t)(p - host);
+	if (name_n == 0 || (*p && *p != ':'))
+		return false;
+	if (*p == ':') {
+		if (!port_ok(p + 1, n - name_n - 1) || !p[1])
+			return false;
+		v = strtoul(p + 1, NULL, 10);
+	}
+	if (name_len)
+		*name_len = name_n;
+	if (port)
+		*port = (unsigned)v;
+	return true;
+}
+
+bool route_host_is_allowed(const char *host, const char *external)
+{
+	size_t hn, en;
+	unsigned hp, ep;
+
+	if (route_host_is_loopback(host))
+		return true;
+	if (!host || !external || !external[0] || !route_host_split(host, &hn, &hp) ||
+	    !route_host_split(external, &en, &ep))
+		return false;
+	return hn == en && hp == ep && strncasecmp(host, external, hn) == 0;
 }
 
 int route_sse_event(struct buf *b, const char *name, const char *data, size_t len)

@@ -42,6 +42,11 @@ enum route_perm {
 	ROUTE_PERM_UNSET = 0,
 	ROUTE_PERM_READ = 1u << 0,  /* read what the caller's readable repositories hold */
 	ROUTE_PERM_ADMIN = 1u << 1, /* manage the server */
+	/*
+	 * Nothing: open to every caller, also without credentials in team mode (/healthz, signing
+	 * in, the web UI's page and assets). Such a route carries no repository data.
+	 */
+	ROUTE_PERM_NONE = 1u << 2,
 };
 
 /* Largest decoded {name} and query parameter values. */
@@ -87,6 +92,17 @@ struct route_args {
 int route_match(const struct route **out, struct route_args *args, const struct route *table,
 		size_t n, const char *path);
 
+/*
+ * The row for method among r and the rows after it with r's pattern: rows sharing a pattern
+ * give one path different rules by method (signing in is open, signing out needs a user). r
+ * itself when none has the method (a 405); *all gets the methods of them all (its Allow).
+ */
+const struct route *route_by_method(const struct route *r, const struct route *table, size_t n,
+				    unsigned method, unsigned *all);
+
+/* Whether r is open to everyone: no authentication and no permission (ROUTE_PERM_NONE). */
+bool route_is_open(const struct route *r);
+
 /* Whether name is one of route's allowed parameters. */
 bool route_param_allowed(const struct route *r, const char *name);
 
@@ -100,6 +116,7 @@ unsigned route_method_of(const char *method);
 void route_allow(char *out, size_t n, unsigned methods);
 
 struct access_caller;
+struct access_request;
 
 /* The dispatcher's answer to a request before its handler runs. */
 struct route_verdict {
@@ -110,14 +127,19 @@ struct route_verdict {
 };
 
 /*
- * Enforces route r's columns that need no server state, in order: the method (405 with
- * Allow), the body (a route with max_body 0 takes none: 400; over max_body: 413), then
- * authentication (access_authenticate, 401) and authorization (access_authorize, 403: deny by
- * default). Fills *caller on the way. 0 when admitted, else a negative code and the refusal
- * in *v.
+ * Enforces route r's columns, in order: the method (405 with Allow), the body (a route with
+ * max_body 0 takes none: 400; a declared body_len over max_body: 413; 0 when the length is
+ * not declared, a chunked body counted as it arrives), then authentication
+ * (access_authenticate with in: 401, or 500 when the accounts cannot be read) and
+ * authorization (access_authorize: 401 for an anonymous caller, else 403: deny by default).
+ * Fills *caller on the way. 0 when admitted, else a negative code and the refusal in *v.
  */
 int route_admit(struct route_verdict *v, struct access_caller *caller, const struct route *r,
-		const char *method, bool has_body, unsigned long long body_len);
+		const char *method, bool has_body, unsigned long long body_len,
+		const struct access_request *in);
+
+/* The message of every 401: how to authenticate (docs/api.md, "Authentication"). */
+#define ROUTE_UNAUTHORIZED_MSG "sign in, or send an API token in Authorization: Bearer"
 
 /* How a handler's error code is answered. */
 struct route_error {
@@ -159,6 +181,20 @@ int route_path_check(const char *path, size_t len);
  * not be answered. NULL (no Host) is refused too.
  */
 bool route_host_is_loopback(const char *host);
+
+/*
+ * Splits a Host value "NAME[:PORT]" or "[IPV6][:PORT]": the length of its name part (brackets
+ * included) and its port (443 when none: trawl off loopback is reached over https). False when
+ * malformed (a name is letters, digits, '-' and '.').
+ */
+bool route_host_split(const char *host, size_t *name_len, unsigned *port);
+
+/*
+ * SECURITY: whether a Host header names this server: a loopback name (route_host_is_loopback),
+ * or external, the host and port of --external-url ("code.example.com:443"; NULL or "": none),
+ * the name compared without regard to case. Any other Host is refused (421), as DNS rebinding.
+ */
+bool route_host_is_allowed(const char *host, const char *external);
 
 struct buf;
 

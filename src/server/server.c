@@ -19,6 +19,7 @@
  * line, oversized headers) get MHD's own short 400/414/431 and the connection is closed.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -28,11 +29,17 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "server/server_int.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json.h"
 
 #define CONN_MEMORY_LIMIT (64 * 1024)
@@ -41,79 +48,6 @@
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
 			  "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
 			  "frame-ancestors 'none'; form-action 'self'";
-
-/* ---- listen address ---- */
-
-bool server_addr_is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
-	return false;
-}
-
-int server_listen_parse(struct server_config *cfg, const char *listen)
-{
-	char host[256];
-	const char *colon, *port_s;
-	unsigned long port;
-	char *end;
-	size_t hlen;
-
-	if (listen[0] == '[') {
-		const char *rb = strchr(listen, ']');
-
-		if (!rb || rb[1] != ':')
-			goto bad;
-		hlen = (size_t)(rb - listen - 1);
-		if (hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, listen + 1, hlen);
-		port_s = rb + 2;
-	} else {
-		if (!(colon = strrchr(listen, ':')) || (size_t)(colon - listen) >= sizeof(host))
-			goto bad;
-		hlen = (size_t)(colon - listen);
-		memcpy(host, listen, hlen);
-		port_s = colon + 1;
-	}
-	host[hlen] = 0;
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (!*port_s || *end || errno || port > 65535)
-		goto bad;
-	if (hlen == 0 || strcmp(host, "localhost") == 0)
-		memcpy(host, "127.0.0.1", sizeof("127.0.0.1"));
-	memset(&cfg->addr, 0, sizeof(cfg->addr));
-	if (strchr(host, ':')) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->addr;
-
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			goto bad;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		cfg->addr_len = sizeof(*a6);
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->addr;
-
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			goto bad;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		cfg->addr_len = sizeof(*a4);
-	}
-	/* SECURITY: no accounts yet, so nobody but this machine may connect. */
-	if (!server_addr_is_loopback((struct sockaddr *)&cfg->addr)) {
-		error_set("--listen %s: only loopback addresses (127.0.0.0/8, ::1) are allowed until "
-			  "trawl has accounts and permissions", listen);
-		return TRAWL_EPERM;
-	}
-	return 0;
-bad:
-	error_set("--listen: expected HOST:PORT, [IPV6]:PORT or :PORT, got \"%s\"", listen);
-	return TRAWL_EINVAL;
-}
 
 /* ---- requests ---- */
 
@@ -185,6 +119,18 @@ int req_param(const char **out, size_t *len, struct req *rq, const char *name)
 	return 0;
 }
 
+const char *req_header_value(const struct req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* SECURITY: what an API answer or a signed-in caller's page holds stays out of caches. */
+static bool is_private(const struct req *rq)
+{
+	return (rq->route && (rq->route->flags & ROUTE_API)) || rq->status >= 400 ||
+	       rq->caller.who.kind == AUTH_SESSION || rq->caller.who.kind == AUTH_TOKEN;
+}
+
 void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
 {
 	MHD_add_response_header(resp, "Content-Security-Policy", csp);
@@ -193,6 +139,33 @@ void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "X-Request-Id", rq->id);
+	if (rq->is_https)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+					"max-age=31536000; includeSubDomains");
+	if (is_private(rq))
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
+bool server_origin_matches(const struct req *rq, const char *origin)
+{
+	const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_HOST);
+	const char *scheme = rq->is_https ? "https://" : "http://";
+	const char *ext = rq->s->cfg->external_host;
+	size_t sl = strlen(scheme), ext_len;
+
+	if (!origin || !host)
+		return false;
+	if (strncasecmp(origin, scheme, sl) == 0 && strcasecmp(origin + sl, host) == 0)
+		return true;
+	/* Behind a proxy that sends no X-Forwarded-Proto, the external URL's origin is ours. */
+	if (!ext[0] || !route_host_is_allowed(host, ext) || route_host_is_loopback(host) ||
+	    strncasecmp(origin, "https://", 8) != 0)
+		return false;
+	ext_len = strlen(ext);
+	if (ext_len > 4 && strcmp(ext + ext_len - 4, ":443") == 0)
+		ext_len -= 4; /* a browser leaves the default port out */
+	return strlen(origin + 8) == ext_len && strncasecmp(origin + 8, ext, ext_len) == 0;
 }
 
 static void req_free(struct req *rq)
@@ -207,8 +180,14 @@ static void req_free(struct req *rq)
 	}
 	if (rq->is_search_slot)
 		atomic_fetch_sub(&rq->s->searches, 1);
+	limits_request_end(rq);
+	access_release(&rq->caller);
 	snapshot_unref(rq->snap);
 	buf_dispose(&rq->body);
+	if (rq->in_body.ptr)
+		sodium_memzero(rq->in_body.ptr, rq->in_body.cap); /* it may hold a password */
+	sodium_memzero(rq->hdr_text, sizeof(rq->hdr_text)); /* it may hold a session id */
+	buf_dispose(&rq->in_body);
 	free(rq->uri);
 	free(rq);
 }
@@ -269,11 +248,12 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 	}
 	server_add_common_headers(resp, rq);
 	for (size_t i = 0; i < rq->n_hdr; i++)
-		MHD_add_response_header(resp, rq->hdr_name[i], rq->hdr_value[i]);
-	if ((rq->route && (rq->route->flags & ROUTE_API)) || rq->status >= 400)
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		if (!is_private(rq) || strcasecmp(rq->hdr_name[i], "Cache-Control") != 0)
+			MHD_add_response_header(resp, rq->hdr_name[i], rq->hdr_value[i]);
 	if (rq->status == 405)
 		MHD_add_response_header(resp, "Allow", rq->allow);
+	if (rq->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"trawl\"");
 	if (rq->status == 400 || rq->status == 413)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(rq->conn, rq->status, resp);
@@ -362,6 +342,8 @@ static int take_limits(struct req *rq)
 		}
 		rq->is_search_slot = true;
 	}
+	if (limits_request(rq) < 0)
+		return TRAWL_ELIMIT;
 	if ((rq->route->flags & ROUTE_INDEX) && !(rq->snap = snapstore_get(s->store))) {
 		req_error(rq, 503, "unavailable", "there is no index yet", 0);
 		req_header(rq, "Retry-After", "5");
@@ -384,15 +366,22 @@ static int check_framing(struct req *rq, struct framing *fr)
 		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
 	if (fr->has_ctl)
 		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
-	if (!route_host_is_loopback(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-								 MHD_HTTP_HEADER_HOST)))
+	if (!route_host_is_allowed(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_HOST),
+				   rq->s->cfg->external_host))
 		return req_error(rq, 421, "bad_host",
-				 "the Host header must name this loopback server (localhost, "
-				 "127.0.0.1 or [::1]) until trawl has accounts", 0);
+				 rq->s->cfg->external_host[0]
+					 ? "the Host header must name this server (its --external-url, "
+					   "or localhost, 127.0.0.1 or [::1])"
+					 : "the Host header must name this loopback server (localhost, "
+					   "127.0.0.1 or [::1])", 0);
 	return 0;
 }
 
-/* The declared body length; a chunked body of unknown length counts as the largest. */
+/*
+ * The declared body length; 0 for a chunked body, whose length is not known before it is
+ * read (on_request counts it as it arrives). A malformed one counts as the largest.
+ */
 static unsigned long long body_length(const struct req *rq)
 {
 	const char *cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
@@ -401,18 +390,41 @@ static unsigned long long body_length(const struct req *rq)
 	unsigned long long n;
 
 	if (!cl)
-		return ULLONG_MAX;
+		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
 	return errno || end == cl || *end ? ULLONG_MAX : n;
 }
 
-/* lookup -> method -> body -> authenticate -> authorize -> parameters -> limits -> handler. */
-static int dispatch(struct req *rq, const char *url, const char *method)
+/* A body's media type must be JSON: a page's plain form cannot send one (C1, Z6). */
+static bool body_is_json(const struct req *rq)
+{
+	const char *ct = req_header_value(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = sizeof("application/json") - 1;
+
+	return ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';');
+}
+
+/*
+ * Everything decided before a byte of the body is read: lookup -> method -> body size ->
+ * authenticate -> authorize -> CSRF -> parameters. Negative when refused (rq holds the
+ * answer).
+ */
+static int admit(struct req *rq, const char *url, const char *method)
 {
 	struct framing fr = { 0 };
 	struct param_check pc = { 0 };
 	struct route_verdict v;
+	unsigned all;
+	const char *origin;
+	struct access_request in = {
+		.auth = rq->s->auth,
+		.allow_anonymous = rq->s->cfg->allow_anonymous,
+		.cookie = req_header_value(rq, MHD_HTTP_HEADER_COOKIE),
+		.authorization = req_header_value(rq, MHD_HTTP_HEADER_AUTHORIZATION),
+		.address = rq->client_addr,
+		.user_agent = req_header_value(rq, MHD_HTTP_HEADER_USER_AGENT),
+	};
 	int err;
 
 	if ((err = check_framing(rq, &fr)) < 0)
@@ -423,23 +435,50 @@ static int dispatch(struct req *rq, const char *url, const char *method)
 	if (err < 0)
 		return req_error(rq, 400, "bad_request", error_last(), 0);
 	rq->is_head = strcmp(method, "HEAD") == 0;
-	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body,
-			       body_length(rq))) < 0) {
-		memcpy(rq->allow, v.allow, sizeof(rq->allow));
+	rq->route = route_by_method(rq->route, server_routes, n_server_routes,
+				    route_method_of(method), &all);
+	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body, body_length(rq),
+			       &in)) < 0) {
+		route_allow(rq->allow, sizeof(rq->allow), all);
 		return req_error(rq, v.status, v.code, v.message, 0);
 	}
+	origin = req_header_value(rq, MHD_HTTP_HEADER_ORIGIN);
+	if (access_check_csrf(&rq->caller, rq->route, route_method_of(method), origin,
+			      server_origin_matches(rq, origin),
+			      req_header_value(rq, "Sec-Fetch-Site"),
+			      req_header_value(rq, "X-CSRF-Token")) < 0)
+		return req_error(rq, 403, "forbidden", error_last(), 0);
+	if (fr.has_body && !body_is_json(rq))
+		return req_error(rq, 415, "unsupported_media_type",
+				 "the request body must be application/json", 0);
 	if (rq->route->flags & ROUTE_API) {
 		pc.route = rq->route;
 		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
 		if (pc.bad)
 			return req_error(rq, 400, "bad_request", pc.bad, 0);
 	}
+	return 0;
+}
+
+/* An admitted request: limits -> handler. */
+static int run(struct req *rq)
+{
+	int err;
+
 	if ((err = take_limits(rq)) < 0)
 		return err;
 	error_clear(); /* a handler's 4xx shows only the detail it set itself */
 	if ((err = rq->route->handler(rq)) < 0 && !rq->is_queued && !rq->is_deferred)
 		req_fail(rq, err);
 	return err;
+}
+
+/* Appends a piece of an admitted request's body; a 413 past the route's max_body. */
+static int take_body(struct req *rq, const char *data, size_t n)
+{
+	if (buf_put(&rq->in_body, data, n) < 0)
+		return req_error(rq, 413, "too_large", "the request body is too large", 0);
+	return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -450,7 +489,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)cls;
 	(void)version;
-	(void)upload_data;
 	if (!rq)
 		return MHD_NO; /* the URI callback failed to allocate: drop the connection */
 	if (rq->is_deferred) {
@@ -469,13 +507,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* The first call comes once the request line and headers are in. */
 		conns_head_done(&rq->s->conns, rq->tracker);
 		rq->is_head_done = true;
+		proxy_request(rq);
 	}
 	if (!rq->is_started && *upload_data_size == 0) {
 		/*
 		 * MHD calls once when the headers are in and again when the (empty) body is: a
 		 * response queued on the first call makes MHD close the connection, so answer on
-		 * the second and keep the connection alive. A request with a body is answered at
-		 * once (the dispatcher refuses it) and closed.
+		 * the second and keep the connection alive. A request with a body is admitted at
+		 * once, before any of it is read: refused, it is answered and closed; admitted,
+		 * its body is read into a buffer bounded by the route's max_body.
 		 */
 		struct framing fr = { 0 };
 
@@ -483,8 +523,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &fr);
 		if (!fr.has_body && fr.n_cl <= 1 && !fr.has_ctl)
 			return MHD_YES;
+		if (admit(rq, url, method) < 0)
+			return req_respond(rq, NULL);
+		buf_init(&rq->in_body, rq->route->max_body);
+		rq->is_reading_body = true;
+		return MHD_YES;
 	}
-	dispatch(rq, url, method);
+	if (rq->is_reading_body && *upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (take_body(rq, upload_data, n) < 0)
+			return req_respond(rq, NULL);
+		return MHD_YES;
+	}
+	if (rq->is_reading_body) {
+		rq->is_reading_body = false;
+		run(rq);
+	} else if (admit(rq, url, method) == 0) {
+		run(rq);
+	}
 	if (rq->is_queued || rq->is_deferred)
 		return MHD_YES; /* a stream queued its own response, or a search thread has it */
 	return req_respond(rq, NULL);
@@ -526,6 +584,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_begin(&l, "info", "request");
 	log_cstr(&l, "req", rq->id);
 	log_cstr(&l, "method", rq->method);
+	log_cstr(&l, "client", rq->client_addr);
 	log_cstr(&l, "uri", rq->uri);
 	log_num(&l, "status", rq->status);
 	log_num(&l, "ms", clock_now_ms() - rq->t0);
@@ -592,6 +651,136 @@ static void raise_fd_limit(rlim_t want)
 		log_msg("warn", "the open file limit is below what --max-conns needs", NULL, NULL);
 }
 
+/*
+ * T1: TLS 1.2 and 1.3 only, ECDHE key exchange (forward secrecy) and AEAD ciphers only, in
+ * GnuTLS's priority syntax (libmicrohttpd's TLS is GnuTLS).
+ */
+static const char tls_priorities[] =
+	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-CIPHER-ALL:"
+	"+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD";
+
+/* The certificate chain and key, read once at start; the key is wiped when the server stops. */
+struct tls_files {
+	char *cert;
+	char *key;
+	size_t key_len;
+};
+
+/* SECURITY: a private key others may read is not a private key: refuse to use it. */
+static int tls_read_key(struct tls_files *t, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		error_set("--tls-key %s: cannot open: %s", path, strerror(errno));
+		return TRAWL_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		error_set("--tls-key %s: not a regular file", path);
+		err = TRAWL_EIO;
+	} else if (st.st_mode & 077) {
+		error_set("--tls-key %s: readable or writable by its group or others (mode %04o); "
+			  "make it private with chmod 600", path, (unsigned)(st.st_mode & 07777));
+		err = TRAWL_EPERM;
+	} else {
+		err = file_read_fd(&t->key, &t->key_len, fd, path, 1 << 20);
+	}
+	close(fd);
+	return err;
+}
+
+static int tls_load(struct tls_files *t, const struct server_config *cfg)
+{
+	size_t len;
+	int err;
+
+	*t = (struct tls_files){ .cert = NULL };
+	if (!cfg->tls_cert)
+		return 0;
+	if ((err = file_read_all(&t->cert, &len, cfg->tls_cert, 1 << 20)) < 0)
+		return err;
+	return tls_read_key(t, cfg->tls_key);
+}
+
+static void tls_dispose(struct tls_files *t)
+{
+	if (t->key)
+		sodium_memzero(t->key, t->key_len);
+	free(t->key);
+	free(t->cert);
+	*t = (struct tls_files){ .cert = NULL };
+}
+
+static int limits_start(struct srv *s, const struct server_config *cfg, bool is_team)
+{
+	/* Laptop mode: one local user, whose own scripts are not an attack; see server.h. */
+	uint32_t search_default = is_team ? SERVER_RATE_SEARCH : 0;
+	struct limits_config lc = {
+		.rate_search = cfg->rate_search == SERVER_RATE_DEFAULT ? search_default
+								    : cfg->rate_search,
+		.rate_signin = cfg->rate_signin == SERVER_RATE_DEFAULT ? SERVER_RATE_SIGNIN
+								    : cfg->rate_signin,
+		.rate_tokens = cfg->rate_tokens == SERVER_RATE_DEFAULT ? SERVER_RATE_TOKENS
+								    : cfg->rate_tokens,
+		.max_searches = s->max_searches,
+		.user_max_searches = cfg->user_max_searches,
+	};
+
+	return limits_init(&s->limits, &lc);
+}
+
+/*
+ * Opens DATA's accounts, says on stderr which mode the server runs in, and checks that it may
+ * listen where it was asked to (server_check_exposure).
+ */
+static int open_accounts(struct srv *s, const struct server_config *cfg, bool *is_team)
+{
+	struct auth_user *users = NULL;
+	size_t n_users = 0;
+	bool has_admin = false;
+	char msg[512];
+	int err;
+
+	if ((err = auth_open(&s->auth, cfg->data_dir, NULL)) < 0 ||
+	    (err = auth_user_list(&users, &n_users, s->auth)) < 0 ||
+	    (err = auth_has_admin(s->auth, &has_admin)) < 0)
+		goto out;
+	*is_team = n_users > 0;
+	if (*is_team)
+		snprintf(msg, sizeof(msg), "team mode: %zu account%s: every request must sign in",
+			 n_users, n_users == 1 ? "" : "s");
+	else
+		snprintf(msg, sizeof(msg), "laptop mode: no accounts: open to this machine only; "
+			 "create the first administrator with `trawl user add NAME --admin --data "
+			 "%s` to turn on sign-in", cfg->data_dir);
+	log_msg("info", msg, "mode", *is_team ? "team" : "laptop");
+	err = server_check_exposure(cfg, has_admin);
+out:
+	if (users)
+		auth_users_free(users, n_users);
+	return err;
+}
+
+static void print_url(const struct srv *s, const struct server_config *cfg)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	char host[INET6_ADDRSTRLEN];
+	unsigned port = di ? di->port : 0;
+
+	if (cfg->addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&cfg->addr)->sin6_addr, host,
+			  sizeof(host));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&cfg->addr)->sin_addr, host,
+			  sizeof(host));
+	printf(cfg->addr.ss_family == AF_INET6 ? "trawl: serving on %s://[%s]:%u/\n"
+					       : "trawl: serving on %s://%s:%u/\n",
+	       s->is_tls ? "https" : "http", host, port);
+	fflush(stdout);
+	log_msg("info", "listening", "data", cfg->data_dir);
+}
+
 int server_run(const struct server_config *cfg)
 {
 	struct srv s = { .cfg = cfg };
@@ -610,8 +799,14 @@ int server_run(const struct server_config *cfg)
 	sigset_t sigs;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int err = 0, sig;
-	char host[INET6_ADDRSTRLEN];
-	unsigned port;
+	struct tls_files tls = { .cert = NULL };
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	bool has_limits = false, is_team = false;
 
 	s.n_cpus = ncpu > 0 ? (unsigned)ncpu : 1;
 	n_threads = cfg->n_threads ? cfg->n_threads : (s.n_cpus * 2 < 4 ? 4 : s.n_cpus * 2);
@@ -630,22 +825,36 @@ int server_run(const struct server_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index"))))
-		return error_nomem(NULL);
+	if ((err = tls_load(&tls, cfg)) < 0)
+		goto out;
+	s.is_tls = tls.cert != NULL;
+	if ((err = open_accounts(&s, cfg, &is_team)) < 0)
+		goto out;
+	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index")))) {
+		err = error_nomem(NULL);
+		goto out;
+	}
 	memcpy(index_dir, cfg->data_dir, strlen(cfg->data_dir));
 	memcpy(index_dir + strlen(cfg->data_dir), "/index", sizeof("/index"));
 	if ((err = snapstore_start(&s.store, index_dir)) < 0 ||
 	    (err = conns_init(&s.conns, max_conns, max_per_client, header_timeout_s)) < 0)
 		goto out;
 	has_conns = true;
+	if ((err = limits_start(&s, cfg, is_team)) < 0)
+		goto out;
+	has_limits = true;
 	raise_fd_limit(2 * (rlim_t)max_conns + 256);
 	/* As many search threads as search slots: a slot holder never waits for a thread. */
 	if ((err = pool_start(&s.pool, s.max_searches)) < 0)
 		goto out;
+	tls_opts[0].ptr_value = tls.cert;
+	tls_opts[1].ptr_value = tls.key;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG;
 	if (cfg->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (s.is_tls)
+		flags |= MHD_USE_TLS;
 	s.d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, &s,
 		/* The logger first: MHD uses its own stderr logger for options parsed before it. */
@@ -660,7 +869,8 @@ int server_run(const struct server_config *cfg)
 		(size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
+		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_ARRAY,
+		s.is_tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
 	if (!s.d) {
 		error_set("cannot listen on the --listen address (in use, or not permitted)");
 		err = TRAWL_EIO;
@@ -673,22 +883,7 @@ int server_run(const struct server_config *cfg)
 		goto out;
 	if (cfg->sync_interval_s && (err = sched_start(&sc, cfg, &s.metrics)) < 0)
 		goto out;
-	{
-		const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.d, MHD_DAEMON_INFO_BIND_PORT);
-
-		port = di ? di->port : 0;
-		if (cfg->addr.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&cfg->addr)->sin6_addr, host,
-				  sizeof(host));
-		else
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)&cfg->addr)->sin_addr, host,
-				  sizeof(host));
-		printf(cfg->addr.ss_family == AF_INET6 ? "trawl: serving on http://[%s]:%u/\n"
-						       : "trawl: serving on http://%s:%u/\n",
-		       host, port);
-		fflush(stdout);
-		log_msg("info", "listening", "data", cfg->data_dir);
-	}
+	print_url(&s, cfg);
 	while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
 		;
 	log_msg("info", "stopping", NULL, NULL);
@@ -714,7 +909,12 @@ out:
 	pool_free(s.pool);
 	if (has_conns)
 		conns_dispose(&s.conns);
+	if (has_limits)
+		limits_dispose(&s.limits);
+	tls_dispose(&tls);
 	snapstore_stop(s.store);
+	if (s.auth)
+		auth_close(s.auth);
 	pthread_mutex_destroy(&s.streams_lock);
 	free(index_dir);
 	return err;

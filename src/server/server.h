@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "server/proxy.h"
+
 /*
  * The memory one search may hold for results it has not handed out yet (search_opts.mem_limit),
  * in MiB, unless --query-memory says otherwise: with the default search slots of a 2-core
@@ -22,6 +24,18 @@
 #define SERVER_HEADER_TIMEOUT_S 10
 #define SERVER_MAX_CONNS 1024
 #define SERVER_MAX_CONNS_PER_CLIENT 64
+
+/*
+ * Rate limits (docs/operations.md, "Rate limits"): a rate field holds SERVER_RATE_DEFAULT
+ * unless a flag set it, and 0 turns the limit off. The defaults of team mode; laptop mode
+ * (no account) limits only sign-in and token creation unless --rate-search is given.
+ */
+#define SERVER_RATE_DEFAULT UINT32_MAX
+#define SERVER_RATE_SEARCH 50  /* searches per second per user or address, burst 4x */
+#define SERVER_RATE_SIGNIN 20  /* sign-in requests per minute per address, burst 20 */
+#define SERVER_RATE_TOKENS 30  /* token creations per hour per user and per address, burst 30 */
+/* The longest --external-url host (with its port). */
+#define SERVER_HOST_MAX 262
 
 struct server_config {
 	const char *data_dir;          /* DATA: DATA/index is the index */
@@ -36,14 +50,41 @@ struct server_config {
 	unsigned max_searches;         /* concurrent searches before 429; 0 = default */
 	size_t query_mem_mib;          /* results one search may hold; 0 = SERVER_QUERY_MEM_MIB */
 	const char *self_exe;          /* the trawl binary the scheduler runs ("/proc/self/exe") */
+	bool is_loopback;              /* addr is loopback (server_listen_parse) */
+	const char *tls_cert;          /* PEM certificate chain file, or NULL: plain HTTP */
+	const char *tls_key;           /* its private key (mode 0600 or stricter) */
+	/* --external-url's host and port ("code.example.com:443"); "" when not given. */
+	char external_host[SERVER_HOST_MAX + 1];
+	struct proxy_net proxies[PROXY_MAX_NETS]; /* --trusted-proxy */
+	size_t n_proxies;
+	uint32_t rate_search;          /* per second per user (4x per address); see above */
+	uint32_t rate_signin;          /* per minute per address */
+	uint32_t rate_tokens;          /* per hour per user and per address */
+	unsigned user_max_searches;    /* concurrent searches of one user; 0 = default */
+	bool allow_anonymous;          /* team mode: callers without credentials read public repos */
 };
 
 /*
- * Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (127.0.0.1) into cfg->addr. Until accounts exist,
- * only loopback addresses (127.0.0.0/8, ::1, "localhost") are accepted: EPERM with a message
- * for any other, EINVAL for a malformed value.
+ * Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (127.0.0.1) into cfg->addr and cfg->is_loopback.
+ * HOST is an address, or "localhost" (127.0.0.1). EINVAL for a malformed value. Whether a
+ * non-loopback address may be used is decided at start (server_check_exposure).
  */
 int server_listen_parse(struct server_config *cfg, const char *listen);
+
+/*
+ * Parses --external-url ("https://code.example.com", "https://code.example.com:8443/") into
+ * cfg->external_host. Only https (the session cookie is Secure), no user, path, query or
+ * fragment. EINVAL with a message.
+ */
+int server_external_url_parse(struct server_config *cfg, const char *url);
+
+/*
+ * SECURITY: whether cfg may listen where it does: loopback always; any other address only with
+ * an enabled administrator (has_admin), TLS (--tls-cert and --tls-key) or a trusted proxy, and
+ * --external-url (the Host the server answers). EPERM with a message naming every condition
+ * that is missing.
+ */
+int server_check_exposure(const struct server_config *cfg, bool has_admin);
 
 /* Whether the address is loopback (127.0.0.0/8 or ::1). */
 bool server_addr_is_loopback(const struct sockaddr *sa);

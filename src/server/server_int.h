@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "index/shard.h"
 #include "search/request.h"
 #include "search/search.h"
 #include "server/access.h"
+#include "server/limits.h"
 #include "server/route.h"
 #include "server/server.h"
 #include "util/buf.h"
@@ -214,6 +216,9 @@ struct srv {
 	struct stream *streams;    /* running streams (stream.c's ticker watches their sockets) */
 	atomic_bool is_stopping;
 	struct conns conns;
+	bool is_tls;               /* the daemon speaks TLS */
+	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
+	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
 };
 
 /* One request: created when its URI arrives, freed when it completes. */
@@ -227,6 +232,9 @@ struct req {
 	const struct route *route;
 	struct route_args args;
 	struct access_caller caller; /* established by the dispatcher before the handler runs */
+	struct buf in_body;          /* the request body, at most the route's max_body bytes */
+	bool is_reading_body;        /* admitted; the body is arriving */
+	char hdr_text[160];          /* a header value a handler builds (Set-Cookie, Retry-After) */
 	char allow[48];              /* a 405's Allow header */
 	struct snapshot *snap;     /* with ROUTE_INDEX, for the handler */
 	bool is_head;
@@ -254,6 +262,13 @@ struct req {
 
 	void *tracker;              /* the connection's entry in srv.conns */
 	bool is_head_done;          /* conns_head_done was called */
+
+	/* Who it comes from (proxy_request, before dispatch): the client after trusted proxies. */
+	char client_addr[INET6_ADDRSTRLEN];
+	bool is_https;              /* TLS, or a trusted proxy's X-Forwarded-Proto: https */
+	char retry_after[12];       /* a 429's Retry-After value */
+	size_t user_slot;           /* with has_user_slot: the caller's entry in srv.limits */
+	bool has_user_slot;
 };
 
 /*
@@ -276,10 +291,49 @@ int req_fail(struct req *rq, int err);
 void req_header(struct req *rq, const char *name, const char *value);
 /* The decoded value of query parameter name, or NULL. EINVAL, ELIMIT (with a message), ENOMEM. */
 int req_param(const char **out, size_t *len, struct req *rq, const char *name);
+/* The value of request header name, or NULL (borrowed for the request). */
+const char *req_header_value(const struct req *rq, const char *name);
+
+/* The JSON type a body field must have (reqbody.c). */
+enum req_ftype { REQ_STRING, REQ_BOOL, REQ_INT, REQ_ARRAY, REQ_OBJECT };
+
+/* One field a route's body may hold. */
+struct req_field {
+	const char *name;
+	enum req_ftype type;
+	bool is_required;
+};
+
+struct json_t;
+/*
+ * Parses the request body as one JSON object (Z6): every member must be one of fields[0..n)
+ * and of its type, each required one present, no key twice. *out is the object (free with
+ * json_decref). EINVAL with a message naming the field (a 400 through req_fail).
+ */
+int req_json_body(struct json_t **out, const struct req *rq, const struct req_field *fields,
+		  size_t n);
 /* Queues resp (NULL: the body and status the handler set) with every header. MHD_NO on error. */
 enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp);
 /* Adds the headers every response carries (security headers, request id). */
 void server_add_common_headers(struct MHD_Response *resp, const struct req *rq);
+/*
+ * SECURITY: whether origin (an Origin header's value) is this server's own: the scheme the
+ * client used (https under TLS or behind a trusted proxy that says so) and the request's Host,
+ * or --external-url's origin when the Host is its host. For the CSRF check of state-changing
+ * requests.
+ */
+bool server_origin_matches(const struct req *rq, const char *origin);
+
+/* Proxies (proxy.c): sets rq->client_addr and rq->is_https from the connection and headers. */
+int proxy_request(struct req *rq);
+
+/*
+ * Limits (limits.c): the rate limit of rq's route for its caller and address, and the
+ * per-caller search cap for a search (after the server's own slot was taken). 0, or ELIMIT
+ * with the 429 set. limits_request_end gives the caller's slot back (req_free).
+ */
+int limits_request(struct req *rq);
+void limits_request_end(struct req *rq);
 
 /* Streams (stream.c). */
 int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext);
@@ -304,6 +358,17 @@ int handlers_tree(struct req *rq);
 int handlers_file(struct req *rq);
 int handlers_raw(struct req *rq);
 
+/* The accounts' routes (handlers_auth.c): docs/api.md, "Session" and "Tokens". */
+int handlers_session_create(struct req *rq);
+int handlers_session_delete(struct req *rq);
+int handlers_me(struct req *rq);
+int handlers_password(struct req *rq);
+int handlers_tokens_list(struct req *rq);
+int handlers_token_create(struct req *rq);
+int handlers_token_revoke(struct req *rq);
+/* Appends unix time t (seconds) as an RFC 3339 UTC JSON string, or null when out of range. */
+int handlers_put_time(struct buf *b, int64_t t);
+
 struct store;
 /*
  * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (handlers_repos.c).
@@ -317,9 +382,26 @@ int handlers_registry_error(struct req *rq);
 /*
  * The request of every search the server runs, JSON and stream alike: the caller's readable
  * repositories (access_readable_repos), results with ranges, the memory limit, the threads.
+ * EIO when the readable set cannot be had: the search must not run (fail closed).
  */
-void handlers_search_request(struct search_request *out, const struct query *q,
-			     const struct req *rq, bool is_stream);
+int handlers_search_request(struct search_request *out, const struct query *q, struct req *rq,
+			    bool is_stream);
+
+/* Who ran a search, copied from the request (a stream's search outlives it). */
+struct search_who {
+	struct auth *auth;
+	char actor[AUTH_NAME_MAX + 1];
+	char address[48];
+	bool is_audited; /* team mode: every search is audited */
+	bool is_admin;   /* sees index-wide figures */
+};
+void handlers_search_who(struct search_who *out, const struct req *rq);
+/*
+ * A search ended: audits it (user, query, result count, duration) and, for a caller who is no
+ * administrator, replaces the index-wide shards_total with the readable shards.
+ */
+void handlers_search_done(const struct search_who *w, const char *qtext,
+			  struct search_stats *st);
 /* Appends one alert object, {"kind":...,"message":...}. ENOMEM, ELIMIT. */
 int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg);
 /* The JSON error body of a query that failed to parse or run, with its column. */

@@ -18,6 +18,7 @@
 
 #include "query/query.h"
 #include "search/search_json.h"
+#include "server/access.h"
 #include "server/server_int.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -56,6 +57,14 @@ struct stream {
 	size_t n_batch;
 	char req_id[32];
 	double deadline_ms;         /* the query's timeout, on clock_now_ms()'s clock */
+	struct search_who who;
+	const struct search_repos *readable; /* the request's, released with the stream */
+	/*
+	 * For a caller who is no administrator, progress counts readable shards only:
+	 * readable_before[i] is how many of the index's first i shards are readable (NULL for an
+	 * administrator, who sees the index's own counts).
+	 */
+	uint32_t *readable_before;
 };
 
 static void stream_unref(struct stream *st)
@@ -76,6 +85,9 @@ static void stream_unref(struct stream *st)
 	buf_dispose(&st->batch);
 	query_free(st->q);
 	free(st->qtext);
+	free(st->readable_before);
+	if (st->readable)
+		auth_repos_release(st->who.auth, st->readable);
 	snapshot_unref(st->snap);
 	pthread_cond_destroy(&st->cond);
 	pthread_mutex_destroy(&st->lock);
@@ -178,15 +190,34 @@ static int on_file(struct search_sink *sk, const struct search_file *f)
 	return 0;
 }
 
+/*
+ * SECURITY: the shards a non-administrator cannot read are not counted, and their completion
+ * sends no event (the number of events would count them). False: no event for this shard.
+ */
+static bool progress_counts(const struct stream *st, uint64_t *done, uint64_t *total)
+{
+	const uint32_t *rb = st->readable_before;
+
+	if (!rb || *done == 0 || *done > *total)
+		return true;
+	if (rb[*done] == rb[*done - 1])
+		return false;
+	*done = rb[*done];
+	*total = rb[*total];
+	return true;
+}
+
 static void on_progress(const struct search_progress *p, void *arg)
 {
 	struct stream *st = arg;
+	uint64_t done = p->shards_done, total = p->shards_total;
+	bool is_counted = progress_counts(st, &done, &total);
 	char tmp[160];
 	int err;
 	int n = snprintf(tmp, sizeof(tmp),
 			 "{\"shards_done\":%llu,\"shards_total\":%llu,\"matching_lines\":%llu,"
 			 "\"files\":%llu}",
-			 (unsigned long long)p->shards_done, (unsigned long long)p->shards_total,
+			 (unsigned long long)done, (unsigned long long)total,
 			 (unsigned long long)p->matching_lines, (unsigned long long)p->files);
 
 	/* A shard's results (is_early) go out when the shard is done, before its progress. */
@@ -195,8 +226,25 @@ static void on_progress(const struct search_progress *p, void *arg)
 		atomic_store(&st->cancel, true);
 		return;
 	}
-	if (n > 0 && (size_t)n < sizeof(tmp))
+	if (is_counted && n > 0 && (size_t)n < sizeof(tmp))
 		push_event(st, "progress", tmp, (size_t)n);
+}
+
+/* readable_before for a caller who is no administrator (see struct stream). ENOMEM. */
+static int progress_map(struct stream *st)
+{
+	const struct index *ix = st->snap->ix;
+	size_t n = index_n_shards(ix);
+
+	if (st->who.is_admin)
+		return 0;
+	if (!(st->readable_before = calloc(n + 1, sizeof(*st->readable_before))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++)
+		st->readable_before[i + 1] =
+			st->readable_before[i] +
+			search_repos_has(st->readable, shard_repo(index_shard(ix, i)));
+	return 0;
 }
 
 /* An alert event; one that cannot be sent ends the group (the client is gone or too slow). */
@@ -240,6 +288,7 @@ static void *search_main(void *arg)
 	buf_init(&b, 1 << 20);
 	err = search_request_run(&stats, st->snap->ix, &st->srq, &st->sink);
 	metrics_query(&st->s->metrics, stats.elapsed_ms / 1e3, err < 0);
+	handlers_search_done(&st->who, st->qtext, &stats);
 	if (stats.is_canceled)
 		atomic_fetch_add(&st->s->metrics.canceled, 1);
 	if (err < 0) {
@@ -331,6 +380,12 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 		query_free(q);
 		return req_error(rq, 500, "internal", "internal error", 0);
 	}
+	if (handlers_search_request(&st->srq, q, rq, true) < 0) {
+		free(st->qtext);
+		free(st);
+		query_free(q);
+		return TRAWL_EIO; /* fail closed: no readable set, no search */
+	}
 	atomic_init(&st->refs, 2); /* the search thread and the response */
 	st->sink = (struct search_sink){ .file = on_file, .alert = on_alert, .ended = on_ended,
 					 .flush = on_flush };
@@ -340,7 +395,9 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 	st->context = context;
 	st->deadline_ms = clock_now_ms() +
 			  (q->timeout_ms ? q->timeout_ms : QUERY_MAX_TIMEOUT_MS);
-	handlers_search_request(&st->srq, q, rq, true);
+	handlers_search_who(&st->who, rq);
+	/* The search thread may outlive the request: the stream holds the readable set. */
+	st->readable = access_take_readable(&rq->caller);
 	st->srq.opts.cancel = &st->cancel;
 	st->srq.opts.progress = on_progress;
 	st->srq.opts.progress_arg = st;
@@ -352,6 +409,11 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 	pthread_cond_init(&st->cond, NULL);
 	buf_init(&st->out, BUF_MAX_DEFAULT);
 	buf_init(&st->batch, BUF_MAX_DEFAULT);
+	if (progress_map(st) < 0) {
+		atomic_store(&st->refs, 1);
+		stream_unref(st);
+		return req_error(rq, 500, "internal", "internal error", 0);
+	}
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, reader, st,
 						 reader_free);
 	if (!resp) {

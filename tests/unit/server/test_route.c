@@ -295,25 +295,118 @@ static void host_header_must_be_loopback(void **state)
 	assert_false(route_host_is_loopback(NULL));
 }
 
+/* SECURITY: off loopback only with an administrator, TLS or a proxy, and --external-url. */
 static void listen_parse_refuses_non_loopback(void **state)
 {
+	static const char *const remote[] = { "0.0.0.0:6070", "[::]:6070", "[::ffff:10.0.0.1]:1",
+					      "10.0.0.1:6070", "128.0.0.1:6070" };
 	struct server_config cfg;
 
 	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
 	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1:6070"), 0);
 	assert_int_equal(server_listen_parse(&cfg, "127.1.2.3:1"), 0);
 	assert_int_equal(server_listen_parse(&cfg, "[::1]:6070"), 0);
 	assert_int_equal(server_listen_parse(&cfg, "localhost:0"), 0);
 	assert_int_equal(server_listen_parse(&cfg, ":6070"), 0);
-	assert_int_equal(server_listen_parse(&cfg, "0.0.0.0:6070"), TRAWL_EPERM);
-	assert_int_equal(server_listen_parse(&cfg, "[::]:6070"), TRAWL_EPERM);
-	assert_int_equal(server_listen_parse(&cfg, "[::ffff:10.0.0.1]:1"), TRAWL_EPERM);
-	assert_int_equal(server_listen_parse(&cfg, "10.0.0.1:6070"), TRAWL_EPERM);
-	assert_int_equal(server_listen_parse(&cfg, "128.0.0.1:6070"), TRAWL_EPERM);
+	assert_true(cfg.is_loopback);
+	assert_int_equal(server_check_exposure(&cfg, false), 0);
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+		assert_int_equal(server_listen_parse(&cfg, remote[i]), 0);
+		assert_false(cfg.is_loopback);
+		assert_int_equal(server_check_exposure(&cfg, false), TRAWL_EPERM);
+		/* Every missing condition is named. */
+		assert_non_null(strstr(error_last(), "administrator"));
+		assert_non_null(strstr(error_last(), "--tls-cert"));
+		assert_non_null(strstr(error_last(), "--external-url"));
+	}
 	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1"), TRAWL_EINVAL);
 	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1:70000"), TRAWL_EINVAL);
 	assert_int_equal(server_listen_parse(&cfg, "127.0.0.1:x"), TRAWL_EINVAL);
 	assert_int_equal(server_listen_parse(&cfg, "host.example:80"), TRAWL_EINVAL);
+}
+
+static void exposure_names_exactly_what_is_missing(void **state)
+{
+	struct server_config cfg;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(server_listen_parse(&cfg, "0.0.0.0:443"), 0);
+	assert_int_equal(server_external_url_parse(&cfg, "https://code.example.com"), 0);
+	cfg.tls_cert = "cert.pem";
+	cfg.tls_key = "key.pem";
+	assert_int_equal(server_check_exposure(&cfg, true), 0);
+	/* No administrator: only that is named. */
+	assert_int_equal(server_check_exposure(&cfg, false), TRAWL_EPERM);
+	assert_non_null(strstr(error_last(), "administrator"));
+	assert_null(strstr(error_last(), "--tls-cert"));
+	assert_null(strstr(error_last(), "--external-url"));
+	/* Neither TLS nor a proxy. */
+	cfg.tls_cert = cfg.tls_key = NULL;
+	assert_int_equal(server_check_exposure(&cfg, true), TRAWL_EPERM);
+	assert_non_null(strstr(error_last(), "--trusted-proxy"));
+	assert_null(strstr(error_last(), "administrator"));
+	/* A trusted proxy instead of TLS. */
+	assert_int_equal(proxy_net_parse(&cfg.proxies[0], "10.0.0.0/8"), 0);
+	cfg.n_proxies = 1;
+	assert_int_equal(server_check_exposure(&cfg, true), 0);
+	/* No --external-url. */
+	cfg.external_host[0] = 0;
+	assert_int_equal(server_check_exposure(&cfg, true), TRAWL_EPERM);
+	assert_non_null(strstr(error_last(), "--external-url"));
+	assert_null(strstr(error_last(), "--trusted-proxy"));
+}
+
+static void external_url_is_one_https_origin(void **state)
+{
+	static const char *const bad[] = { "http://code.example.com", "code.example.com",
+					   "https://", "https://code.example.com/trawl",
+					   "https://user@code.example.com", "https://code.example.com?x",
+					   "https://code.example.com#x", "https://code.example.com:0",
+					   "https://code.example.com:70000", "https://code example.com",
+					   "https://[::zz]:443", "https://code.example.com:" };
+	struct server_config cfg;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(server_external_url_parse(&cfg, "https://Code.Example.com"), 0);
+	assert_string_equal(cfg.external_host, "code.example.com:443");
+	assert_int_equal(server_external_url_parse(&cfg, "https://code.example.com:8443/"), 0);
+	assert_string_equal(cfg.external_host, "code.example.com:8443");
+	assert_int_equal(server_external_url_parse(&cfg, "HTTPS://[2001:db8::1]"), 0);
+	assert_string_equal(cfg.external_host, "[2001:db8::1]:443");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (server_external_url_parse(&cfg, bad[i]) != TRAWL_EINVAL)
+			fail_msg("accepted --external-url %s", bad[i]);
+}
+
+/* SECURITY: besides loopback names, exactly the external URL's host and port. */
+static void host_header_may_name_the_external_url(void **state)
+{
+	static const char *const ok[] = { "code.example.com", "CODE.example.com:443", "localhost",
+					  "127.0.0.1:6070", "[::1]" };
+	static const char *const bad[] = { "evil.example", "code.example.com:8443",
+					   "code.example.com.evil.example", "xcode.example.com",
+					   "code.example.co", "code.example.com:", "code.example.com:44",
+					   "code.example.com:443:443", "", "code.example.com/x",
+					   "[2001:db8::1]" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!route_host_is_allowed(ok[i], "code.example.com:443"))
+			fail_msg("refused Host: %s", ok[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (route_host_is_allowed(bad[i], "code.example.com:443"))
+			fail_msg("accepted Host: %s", bad[i]);
+	assert_false(route_host_is_allowed(NULL, "code.example.com:443"));
+	/* Without an external URL, loopback names only. */
+	assert_false(route_host_is_allowed("code.example.com", ""));
+	assert_false(route_host_is_allowed("code.example.com", NULL));
+	assert_true(route_host_is_allowed("localhost:1", ""));
+	assert_true(route_host_is_allowed("[2001:db8::1]", "[2001:db8::1]:443"));
+	assert_true(route_host_is_allowed("code.example.com:8443", "code.example.com:8443"));
+	assert_false(route_host_is_allowed("code.example.com", "code.example.com:8443"));
 }
 
 int main(void)
@@ -332,6 +425,9 @@ int main(void)
 		cmocka_unit_test(json_file_has_context_branches_and_replacement),
 		cmocka_unit_test(host_header_must_be_loopback),
 		cmocka_unit_test(listen_parse_refuses_non_loopback),
+		cmocka_unit_test(exposure_names_exactly_what_is_missing),
+		cmocka_unit_test(external_url_is_one_https_origin),
+		cmocka_unit_test(host_header_may_name_the_external_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,257 @@
+/* Rate limits and the per-caller search cap (limits.h). */
+#include "server/limits.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/throttle.h"
+#include "server/proxy.h"
+#include "server/server_int.h"
+#include "util/error.h"
+
+/* Keys each bucket table remembers: a flood of new addresses costs at most this much. */
+#define LIMITS_MAX_KEYS 65536
+
+/* The buckets of one kind: per caller and per address, from the configured rate. */
+static void rules_of(struct throttle_rule *caller, struct throttle_rule *addr,
+		     enum limits_kind kind, const struct limits_config *c)
+{
+	double r;
+
+	switch (kind) {
+	case LIMITS_SEARCH:
+		/* An office behind one address (NAT) is many callers: its bucket is 4x larger. */
+		r = c->rate_search;
+		*caller = (struct throttle_rule){ .burst = 4 * r, .per_hour = r * 3600 };
+		*addr = (struct throttle_rule){ .burst = 16 * r, .per_hour = 4 * r * 3600 };
+		return;
+	case LIMITS_SIGNIN:
+		/* Sign-in has no caller yet; the account's own throttle is auth_sign_in's. */
+		r = c->rate_signin;
+		*caller = (struct throttle_rule){ .burst = 0, .per_hour = 0 };
+		*addr = (struct throttle_rule){ .burst = r, .per_hour = r * 60 };
+		return;
+	default:
+		r = c->rate_tokens;
+		*caller = (struct throttle_rule){ .burst = r, .per_hour = r };
+		*addr = *caller;
+		return;
+	}
+}
+
+static int throttle_of(struct throttle **out, const struct throttle_rule *rule)
+{
+	*out = NULL;
+	if (rule->burst <= 0)
+		return 0;
+	return throttle_new(out, rule, LIMITS_MAX_KEYS);
+}
+
+int limits_init(struct limits *l, const struct limits_config *c)
+{
+	unsigned half = c->max_searches / 2;
+	int err = 0;
+
+	*l = (struct limits){ .n_slots = c->max_searches ? c->max_searches : 1 };
+	l->user_max = c->user_max_searches ? c->user_max_searches : half < 2 ? 2 : half;
+	pthread_mutex_init(&l->lock, NULL);
+	if (!(l->slots = calloc(l->n_slots, sizeof(*l->slots)))) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	for (int k = 0; k < LIMITS_N_KINDS; k++) {
+		struct throttle_rule by_caller, by_addr;
+
+		rules_of(&by_caller, &by_addr, (enum limits_kind)k, c);
+		if ((err = throttle_of(&l->by_caller[k], &by_caller)) < 0 ||
+		    (err = throttle_of(&l->by_addr[k], &by_addr)) < 0)
+			goto out;
+	}
+out:
+	if (err < 0)
+		limits_dispose(l);
+	return err;
+}
+
+void limits_dispose(struct limits *l)
+{
+	for (int k = 0; k < LIMITS_N_KINDS; k++) {
+		throttle_free(l->by_caller[k]);
+		throttle_free(l->by_addr[k]);
+		l->by_caller[k] = l->by_addr[k] = NULL;
+	}
+	free(l->slots);
+	l->slots = NULL;
+	pthread_mutex_destroy(&l->lock);
+}
+
+bool limits_admit(struct limits *l, enum limits_kind kind, const char *caller_key,
+		  const char *addr_key, int64_t now_ms, unsigned *retry_after_s)
+{
+	struct throttle *tc = caller_key ? l->by_caller[kind] : NULL;
+	struct throttle *ta = addr_key ? l->by_addr[kind] : NULL;
+	unsigned wait_c = 0, wait_a = 0;
+	bool is_ok = true;
+
+	/* Both are checked before either is taken: a refusal costs the caller nothing. */
+	if (tc && !throttle_check(tc, caller_key, now_ms, &wait_c))
+		is_ok = false;
+	if (ta && !throttle_check(ta, addr_key, now_ms, &wait_a))
+		is_ok = false;
+	*retry_after_s = wait_c > wait_a ? wait_c : wait_a;
+	if (!is_ok)
+		return false;
+	if (tc)
+		throttle_take(tc, caller_key, now_ms);
+	if (ta)
+		throttle_take(ta, addr_key, now_ms);
+	return true;
+}
+
+int limits_slot_take(struct limits *l, size_t *slot, const char *caller_key)
+{
+	size_t free_i = l->n_slots;
+	int err = 0;
+
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n_slots; i++) {
+		if (l->slots[i].n == 0) {
+			if (free_i == l->n_slots)
+				free_i = i;
+		} else if (strcmp(l->slots[i].key, caller_key) == 0) {
+			if (l->slots[i].n >= l->user_max) {
+				err = TRAWL_ELIMIT;
+				goto out;
+			}
+			l->slots[i].n++;
+			*slot = i;
+			goto out;
+		}
+	}
+	if (free_i == l->n_slots) {
+		err = TRAWL_ELIMIT;
+		goto out;
+	}
+	snprintf(l->slots[free_i].key, sizeof(l->slots[free_i].key), "%s", caller_key);
+	l->slots[free_i].n = 1;
+	*slot = free_i;
+out:
+	pthread_mutex_unlock(&l->lock);
+	if (err < 0)
+		error_set("%u searches of this caller are running already", l->user_max);
+	return err;
+}
+
+void limits_slot_release(struct limits *l, size_t slot)
+{
+	pthread_mutex_lock(&l->lock);
+	if (slot < l->n_slots && l->slots[slot].n > 0)
+		l->slots[slot].n--;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void limits_addr_key(char out[LIMITS_KEY_MAX], const char *addr)
+{
+	struct proxy_addr a;
+
+	/* One IPv6 user holds a /64: counting whole addresses would give them 2^64 buckets. */
+	if (proxy_addr_parse(&a, addr, strlen(addr)) && a.family == AF_INET6) {
+		char text[INET6_ADDRSTRLEN];
+
+		memset(a.addr + 8, 0, 8);
+		proxy_addr_format(text, &a);
+		snprintf(out, LIMITS_KEY_MAX, "addr:%s/64", text);
+		return;
+	}
+	snprintf(out, LIMITS_KEY_MAX, "addr:%s", addr);
+}
+
+void limits_caller_key(char out[LIMITS_KEY_MAX], const char *name, const char *addr)
+{
+	if (name && name[0])
+		snprintf(out, LIMITS_KEY_MAX, "user:%s", name);
+	else
+		limits_addr_key(out, addr);
+}
+
+/* ---- the dispatcher's side ---- */
+
+/* The name limits count a caller by: a signed-in user's; "" for anonymous and local callers. */
+static const char *caller_name(const struct req *rq)
+{
+	return rq->caller.who.name;
+}
+
+/* Which limited action a request is; LIMITS_N_KINDS: none. */
+static enum limits_kind kind_of(const struct req *rq)
+{
+	static const struct {
+		const char *pattern;
+		const char *method;
+		enum limits_kind kind;
+	} actions[] = {
+		{ "api/v1/session", "POST", LIMITS_SIGNIN },
+		{ "api/v1/tokens", "POST", LIMITS_TOKEN },
+	};
+
+	if (rq->route->flags & ROUTE_SEARCH)
+		return LIMITS_SEARCH;
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(rq->route->pattern, actions[i].pattern) == 0 &&
+		    strcmp(rq->method, actions[i].method) == 0)
+			return actions[i].kind;
+	return LIMITS_N_KINDS;
+}
+
+static const char *const refusals[LIMITS_N_KINDS] = {
+	[LIMITS_SEARCH] = "too many searches",
+	[LIMITS_SIGNIN] = "too many sign-in attempts",
+	[LIMITS_TOKEN] = "too many tokens created",
+};
+
+static int refuse(struct req *rq, const char *what, unsigned retry_after_s)
+{
+	char msg[96];
+
+	snprintf(rq->retry_after, sizeof(rq->retry_after), "%u", retry_after_s);
+	snprintf(msg, sizeof(msg), "%s; retry in %u s", what, retry_after_s);
+	req_error(rq, 429, "rate_limited", msg, 0);
+	req_header(rq, "Retry-After", rq->retry_after);
+	atomic_fetch_add(&rq->s->metrics.busy, 1);
+	return TRAWL_ELIMIT;
+}
+
+int limits_request(struct req *rq)
+{
+	struct limits *l = &rq->s->limits;
+	enum limits_kind kind = kind_of(rq);
+	char caller[LIMITS_KEY_MAX], addr[LIMITS_KEY_MAX];
+	unsigned wait_s;
+
+	if (kind == LIMITS_N_KINDS)
+		return 0;
+	limits_caller_key(caller, caller_name(rq), rq->client_addr);
+	limits_addr_key(addr, rq->client_addr);
+	if (!limits_admit(l, kind, kind == LIMITS_SIGNIN ? NULL : caller, addr,
+			  (int64_t)clock_now_ms(), &wait_s))
+		return refuse(rq, refusals[kind], wait_s);
+	if (kind == LIMITS_SEARCH) {
+		if (limits_slot_take(l, &rq->user_slot, caller) < 0) {
+			atomic_fetch_add(&rq->s->metrics.busy, 1);
+			req_error(rq, 429, "busy", "too many of your searches are running; retry "
+				  "when one ends", 0);
+			req_header(rq, "Retry-After", "1");
+			return TRAWL_ELIMIT;
+		}
+		rq->has_user_slot = true;
+	}
+	return 0;
+}
+
+void limits_request_end(struct req *rq)
+{
+	if (rq->has_user_slot)
+		limits_slot_release(&rq->s->limits, rq->user_slot);
+	rq->has_user_slot = false;
+}

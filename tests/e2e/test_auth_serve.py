@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the server's accounts (docs/api.md, "Authentication", "Session",
+"Tokens"; docs/security.md, "Requests"): laptop mode unchanged; team mode's 401 with
+WWW-Authenticate; signing in and its cookie (S3), session fixation (S2), signing out and replay
+(S5), tokens only in the Authorization header (A10), user enumeration by answer and time (A8),
+CSRF (C1), token scopes, revoked and expired tokens, a password change ending sessions and
+tokens, request bodies (Z6, sizes, media type), the readable set and index-wide counts, and the
+search audit. Users and tokens are made with the CLI. Output: TAP.
+
+    python3 tests/e2e/test_auth_serve.py [-k SUBSTRING]
+"""
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import test_serve as ts
+from test_serve import ok, Server, TRAWL
+
+ONLY = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
+PW = "a long enough test password 1"
+CANARY = "zq9canaryprivate"
+UNAUTH = {"error": {"code": "unauthorized",
+                    "message": "sign in, or send an API token in Authorization: Bearer"}}
+COOKIE = "__Host-trawl_session"
+
+
+def cli(*args, stdin=None):
+    p = subprocess.run([TRAWL] + list(args), input=stdin, capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError("trawl %s: %s" % (args, p.stderr.decode()))
+    return p.stdout.decode()
+
+
+def request(s, method, path, body=None, headers=None, source=None):
+    """One request on its own connection: (status, headers, body bytes, [Set-Cookie...])."""
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60,
+                                   source_address=(source, 0) if source else None)
+    h = dict(headers or {})
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    c.request(method, path, body=data, headers=h)
+    r = c.getresponse()
+    out = r.read()
+    c.close()
+    hs = {k.lower(): v for k, v in r.getheaders()}
+    return r.status, hs, out, r.msg.get_all("Set-Cookie") or []
+
+
+def jbody(b):
+    try:
+        return json.loads(b)
+    except ValueError:
+        return None
+
+
+def bearer(tok):
+    return {"Authorization": "Bearer " + tok}
+
+
+def cookie_of(set_cookies):
+    for sc in set_cookies:
+        if sc.startswith(COOKIE + "="):
+            return sc.split(";")[0].split("=", 1)[1]
+    return None
+
+
+def sign_in(s, user, pw=PW, headers=None):
+    st, h, b, sc = request(s, "POST", "/api/v1/session", {"user": user, "password": pw},
+                           headers)
+    j = jbody(b) or {}
+    return st, cookie_of(sc), j.get("csrf_token"), sc, j
+
+
+def session_headers(cookie, csrf=None):
+    h = {"Cookie": "%s=%s" % (COOKIE, cookie)}
+    if csrf:
+        h["X-CSRF-Token"] = csrf
+    return h
+
+
+def make_data(tmp, name):
+    """DATA with an index of two repositories: pub (public) and secret (holds the canary)."""
+    root = os.path.join(tmp, name)
+    data = os.path.join(root, "data")
+    for repo, text in (("pub", "shared needle in pub\n"),
+                       ("secret", "shared needle in secret %s\n" % CANARY)):
+        src = os.path.join(root, repo)
+        os.makedirs(src)
+        with open(os.path.join(src, "f.txt"), "w") as f:
+            f.write(text)
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", repo, src],
+                       check=True, stdout=subprocess.DEVNULL)
+    return data
+
+
+def test_laptop(tmp):
+    data = make_data(tmp, "laptop")
+    s = Server(data, "--sync-interval", "0")
+    try:
+        st, h, b, _ = request(s, "GET", "/api/v1/me")
+        j = jbody(b) or {}
+        ok(st == 200 and j.get("auth") == "local" and j.get("mode") == "laptop"
+           and j.get("is_admin") is True, "laptop: /api/v1/me is the local user", st, b)
+        st, h, b, _ = request(s, "GET", "/api/v1/search?q=" + CANARY)
+        j = jbody(b) or {}
+        ok(st == 200 and len(j.get("results", [])) == 1, "laptop: every repository is read",
+           st, b)
+        st, h, b, _ = request(s, "GET", "/healthz")
+        ok(st == 200 and (jbody(b) or {}).get("repos") == 2, "laptop: /healthz has details", b)
+        st, h, b, _ = request(s, "GET", "/metrics")
+        ok(st == 200 and b"trawl_shards" in b, "laptop: /metrics answers", st)
+        st, h, b, _ = request(s, "POST", "/api/v1/session", {"user": "x", "password": PW})
+        ok(st == 401, "laptop: nobody signs in without accounts", st, b)
+        ok(not os.path.exists(os.path.join(data, "audit.log")) or
+           b"search" not in open(os.path.join(data, "audit.log"), "rb").read(),
+           "laptop: searches are not audited")
+    finally:
+        s.stop()
+
+
+def test_anonymous(s):
+    for path in ("/api/v1/search?q=needle", "/api/v1/search/stream?q=needle", "/api/v1/repos",
+                 "/api/v1/repos/pub", "/api/v1/repos/pub/tree", "/api/v1/filters",
+                 "/api/v1/me", "/api/v1/tokens", "/metrics", "/api/v1/nothing"):
+        st, h, b, _ = request(s, "GET", path)
+        ok(st == 401 and jbody(b) == UNAUTH and
+           h.get("www-authenticate") == 'Bearer realm="trawl"',
+           "team: anonymous %s is a 401 with WWW-Authenticate" % path, st, h, b)
+        ts.check_headers("401 of " + path, h)
+    st, h, b, _ = request(s, "GET", "/healthz")
+    ok(st == 200 and jbody(b) == {"status": "ok"}, "team: /healthz says only ok", b)
+    for path in ("/", "/search", "/account/tokens", "/admin/users"):
+        st, h, b, _ = request(s, "GET", path)
+        ok(st == 200 and h.get("content-type", "").startswith("text/html"),
+           "team: the page %s is served to everyone" % path, st)
+    # A stale cookie does not keep a browser from the page or from signing in.
+    stale = session_headers("A" * 43)
+    st, h, b, _ = request(s, "GET", "/", headers=stale)
+    ok(st == 200, "team: a stale cookie still gets the page", st)
+    st, h, b, _ = request(s, "GET", "/api/v1/me", headers=stale)
+    ok(st == 401, "team: a stale cookie is a 401 on /api/v1/me", st)
+
+
+def test_sign_in(s):
+    forged = "B" * 43
+    st, cookie, csrf, sc, j = sign_in(s, "alice", headers=session_headers(forged))
+    ok(st == 200 and cookie and csrf and j.get("user", {}).get("name") == "alice"
+       and j["user"].get("auth") == "session", "sign-in: 200 with the user and a CSRF token",
+       st, j)
+    attrs = [a.strip() for a in (sc[0] if sc else "").split(";")]
+    ok(len(sc) == 1 and "Path=/" in attrs and "HttpOnly" in attrs and "Secure" in attrs
+       and "SameSite=Strict" in attrs and "Max-Age=43200" in attrs
+       and not any(a.lower().startswith("domain") for a in attrs) and len(sc[0]) < 4096,
+       "S3: the cookie is __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, no Domain", sc)
+    ok(cookie != forged, "S2: the session id is new at sign-in, not the one sent")
+    st, h, b, _ = request(s, "GET", "/api/v1/me", headers=session_headers(forged))
+    ok(st == 401, "S2: the cookie sent before sign-in is not adopted", st, b)
+    st2, cookie2, _, _, _ = sign_in(s, "alice")
+    ok(st2 == 200 and cookie2 != cookie, "S2: every sign-in makes a new session id")
+    st, h, b, _ = request(s, "GET", "/api/v1/me", headers=session_headers(cookie))
+    j = jbody(b) or {}
+    ok(st == 200 and j.get("name") == "alice" and j.get("display_name") == "Alice"
+       and j.get("mode") == "team" and j.get("scopes") == ["search"] and j.get("csrf_token") == csrf
+       and j.get("is_admin") is False, "/api/v1/me: the session's user", st, b)
+    # S5: sign out, then replay.
+    st, h, b, sc = request(s, "DELETE", "/api/v1/session", headers=session_headers(cookie, csrf))
+    ok(st == 204 and sc and sc[0].startswith(COOKIE + "=;") and "Max-Age=0" in sc[0],
+       "sign-out: 204 and the cookie cleared", st, sc, b)
+    for c in (cookie, cookie2):
+        st, h, b, _ = request(s, "GET", "/api/v1/me", headers=session_headers(c))
+        ok(st == 401, "S5: a session cookie replayed after sign-out is a 401", st)
+
+
+def test_a8(s):
+    """The same answer and (within noise) the same time for an unknown user and a wrong
+    password. Each try comes from its own loopback address, so the address throttle stays out
+    of the way, and the wrong passwords are spread over three accounts."""
+    tries = 15
+    unknown, wrong, answers = [], [], set()
+    for i in range(2 * tries):
+        is_unknown = i % 2 == 0
+        user = "nobody%d" % i if is_unknown else ("alice", "root", "bob")[i % 3]
+        t0 = time.monotonic()
+        st, h, b, sc = request(s, "POST", "/api/v1/session", {"user": user, "password": "x" * 12},
+                               source="127.0.0.%d" % (10 + i))
+        (unknown if is_unknown else wrong).append(time.monotonic() - t0)
+        hs = tuple(sorted((k, v) for k, v in h.items() if k not in ("x-request-id", "date")))
+        answers.add((st, b, hs, tuple(sc)))
+    ok(len(answers) == 1, "A8: unknown user and wrong password get one answer", *answers)
+    st, b = next(iter(answers))[:2]
+    ok(st == 401 and jbody(b) == {"error": {"code": "unauthorized",
+                                             "message": "wrong user name or password"}},
+       "A8: the answer is the contract's 401", st, b)
+    mu, mw = statistics.median(unknown), statistics.median(wrong)
+    ok(abs(mu - mw) < 0.5 * max(mu, mw) + 0.05,
+       "A8: median sign-in times are close (unknown %.3f s, wrong %.3f s)" % (mu, mw))
+
+
+def test_a10(s, search_tok):
+    for q in ("access_token=" + search_tok, "token=" + search_tok):
+        st, h, b, _ = request(s, "GET", "/api/v1/search?q=needle&" + q)
+        ok(st == 400, "A10: a token in the URL (%s) is refused" % q.split("=")[0], st, b)
+        st, h, b, _ = request(s, "GET", "/api/v1/repos?" + q, headers=bearer(search_tok))
+        ok(st == 400, "A10: an extra URL parameter is refused with a header token too", st)
+    st, h, b, _ = request(s, "GET", "/api/v1/search?q=needle", headers=bearer(search_tok))
+    ok(st == 200, "A10: the same token in Authorization works", st, b)
+    log = s.logtext()
+    ok(search_tok not in log and search_tok[6:20] not in log,
+       "A10: no token reaches the log, even from a refused URL")
+
+
+def test_csrf(s):
+    st, cookie, csrf, _, _ = sign_in(s, "alice")
+    body = {"name": "ci"}
+    for desc, extra in (("without X-CSRF-Token", {}),
+                        ("with a wrong X-CSRF-Token", {"X-CSRF-Token": "C" * 43})):
+        h = session_headers(cookie)
+        h.update(extra)
+        st, _, b, _ = request(s, "POST", "/api/v1/tokens", body, h)
+        ok(st == 403 and (jbody(b) or {}).get("error", {}).get("code") == "forbidden",
+           "C1: a cookie POST %s is a 403" % desc, st, b)
+    for desc, extra in (("a foreign Origin", {"Origin": "https://evil.example"}),
+                        ("Sec-Fetch-Site: cross-site", {"Sec-Fetch-Site": "cross-site"}),
+                        ("Origin null", {"Origin": "null"})):
+        h = session_headers(cookie, csrf)
+        h.update(extra)
+        st, _, b, _ = request(s, "POST", "/api/v1/tokens", body, h)
+        ok(st == 403 and jbody(b) == {"error": {"code": "forbidden",
+                                                 "message": "cross-origin request refused"}},
+           "C1: %s is a 403" % desc, st, b)
+        st, _, b, _ = request(s, "POST", "/api/v1/session", {"user": "alice", "password": PW},
+                              extra)
+        ok(st == 403, "C1: signing in with %s is a 403" % desc, st)
+    h = session_headers(cookie, csrf)
+    h.update({"Origin": "http://127.0.0.1:%d" % s.port, "Sec-Fetch-Site": "same-origin"})
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", body, h)
+    ok(st == 201, "C1: a same-origin POST with the CSRF token is admitted", st, b)
+    # A form cannot send JSON: another media type is refused before the handler.
+    h = session_headers(cookie, csrf)
+    h["Content-Type"] = "application/x-www-form-urlencoded"
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", b"name=ci", h)
+    ok(st == 415, "a form-encoded body is a 415", st, b)
+    return cookie, csrf
+
+
+def test_bodies(s, cookie, csrf):
+    h = session_headers(cookie, csrf)
+    for body, word in (({"name": "ci", "is_admin": True}, "is_admin"),
+                       ({"name": 3}, "name"), ({"expires_days": "9"}, "expires_days"),
+                       ({"scope": "root"}, "scope")):
+        st, _, b, _ = request(s, "POST", "/api/v1/tokens", body, h)
+        msg = (jbody(b) or {}).get("error", {}).get("message", "")
+        ok(st == 400 and word in msg, "Z6: a body with %s is a 400 naming it" % word, st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", b"[1]", h)
+    ok(st == 400, "Z6: a body that is not an object is a 400", st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", b'{"name":"a","name":"b"}', h)
+    ok(st == 400, "Z6: a key given twice is a 400", st, b)
+    big = json.dumps({"name": "x" * 5000}).encode()
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", big, h)
+    ok(st == 413, "a body over the route's limit is a 413", st, b)
+    # Chunked: counted as it arrives.
+    head = ("POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+            "\r\nTransfer-Encoding: chunked\r\nCookie: %s=%s\r\nX-CSRF-Token: %s\r\n\r\n"
+            % (COOKIE, cookie, csrf)).encode()
+    chunk = b'{"name":"' + b"y" * 3000
+    payload = head + (b"%x\r\n" % len(chunk)) + chunk + b"\r\n" + (b"%x\r\n" % len(chunk)) + \
+        chunk + b"\r\n0\r\n\r\n"
+    out = ts.raw(s.port, payload)
+    ok(ts.status_of(out) == 413, "a chunked body over the limit is a 413", out[:200])
+    # Unauthenticated: refused before a byte is read.
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"name": "x"})
+    ok(st == 401, "a body for a user's route without credentials is a 401", st)
+    st, _, b, _ = request(s, "GET", "/api/v1/repos", b"{}", h)
+    ok(st == 400, "a GET with a body is a 400", st)
+    st, hh, b, _ = request(s, "GET", "/api/v1/session", headers=h)
+    ok(st == 405 and hh.get("allow") == "POST, DELETE",
+       "GET /api/v1/session is a 405 allowing POST and DELETE", st, hh)
+
+
+def test_tokens(s, data, admin_tok):
+    st, cookie, csrf, _, _ = sign_in(s, "alice")
+    h = session_headers(cookie, csrf)
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens",
+                          {"name": "ci", "scope": "search", "expires_days": 30}, h)
+    j = jbody(b) or {}
+    tok, row = j.get("secret", ""), j.get("token", {})
+    ok(st == 201 and tok.startswith("trawl_") and len(tok) == 55 and row.get("user") == "alice"
+       and row.get("scope") == "search" and row.get("revoked") is False
+       and row.get("prefix") == tok[:10] and row.get("last_used") is None,
+       "tokens: a session creates a search token, shown once", st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"scope": "admin"}, h)
+    ok(st == 403, "tokens: a user cannot make an admin token", st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"user": "root"}, h)
+    ok(st == 403, "tokens: a user cannot make tokens for someone else", st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"name": "more"}, bearer(tok))
+    ok(st == 403, "tokens: a search token cannot create tokens", st, b)
+    st, _, b, _ = request(s, "GET", "/api/v1/tokens", headers=bearer(tok))
+    j = jbody(b) or {}
+    ok(st == 200 and j.get("tokens") and all(t["user"] == "alice" for t in j["tokens"])
+       and tok not in b.decode(), "tokens: the list is the caller's, without secrets", st, b)
+    st, _, b, _ = request(s, "GET", "/api/v1/tokens?user=root", headers=bearer(tok))
+    ok(st == 403, "tokens: a user cannot list someone else's", st, b)
+    st, _, b, _ = request(s, "GET", "/api/v1/tokens?user=alice", headers=bearer(admin_tok))
+    ok(st == 200 and any(t["id"] == row.get("id") for t in (jbody(b) or {}).get("tokens", [])),
+       "tokens: an administrator lists anyone's", st, b)
+    # Scope: a search token on an admin route.
+    st, _, b, _ = request(s, "GET", "/metrics", headers=bearer(tok))
+    ok(st == 403 and (jbody(b) or {}).get("error", {}).get("code") == "forbidden",
+       "scope: a search token on /metrics is a 403", st, b)
+    st, _, b, _ = request(s, "GET", "/metrics", headers=bearer(admin_tok))
+    ok(st == 200, "scope: an admin token reads /metrics", st)
+    st, _, b, _ = request(s, "GET", "/healthz", headers=bearer(admin_tok))
+    ok(st == 200 and (jbody(b) or {}).get("repos") == 2, "/healthz: details for an admin", b)
+    # Revocation: someone else's token is a 404; one's own is revoked at once.
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"name": "root's"}, bearer(admin_tok))
+    other = (jbody(b) or {}).get("token", {}).get("id")
+    st, _, b, _ = request(s, "DELETE", "/api/v1/tokens/%s" % other, headers=h)
+    ok(st == 404, "tokens: revoking someone else's token is a 404", st, b)
+    st, _, b, _ = request(s, "DELETE", "/api/v1/tokens/999999", headers=h)
+    ok(st == 404, "tokens: revoking a missing token is a 404", st, b)
+    st, _, b, _ = request(s, "DELETE", "/api/v1/tokens/%s" % row.get("id"), headers=h)
+    ok(st == 204, "tokens: revoking one's own is a 204", st, b)
+    st, _, b, _ = request(s, "GET", "/api/v1/repos", headers=bearer(tok))
+    ok(st == 401 and jbody(b) == UNAUTH, "a revoked token is a 401", st, b)
+    short = cli("token", "create", "alice", "--expires", "1s", "--data", data).strip()
+    time.sleep(2.2)
+    st, _, b, _ = request(s, "GET", "/api/v1/repos", headers=bearer(short))
+    ok(st == 401, "an expired token is a 401", st, b)
+    st, _, b, _ = request(s, "GET", "/healthz", headers=bearer(short))
+    ok(st == 200 and jbody(b) == {"status": "ok"}, "an expired token on /healthz: no details", b)
+
+
+def test_readable(s, data, admin_tok):
+    alice = cli("token", "create", "alice", "--data", data).strip()
+    st, _, b, _ = request(s, "GET", "/api/v1/search?q=needle", headers=bearer(alice))
+    j = jbody(b) or {}
+    repos = sorted(r.get("repo") for r in j.get("results", []))
+    summ = j.get("summary", {})
+    ok(st == 200 and repos == ["pub"] and CANARY.encode() not in b,
+       "readable: alice's search sees the public repository only", st, b)
+    ok(summ.get("shards_total") == summ.get("shards_searched") == 1,
+       "readable: shards_total counts alice's shards only", summ)
+    st, _, b, _ = request(s, "GET", "/api/v1/search/stream?q=needle", headers=bearer(alice))
+    events = ts.sse_events(b)
+    prog = [json.loads(d) for e, d in events if e == "progress"]
+    ok(st == 200 and CANARY.encode() not in b and prog and
+       all(p["shards_total"] == 1 for p in prog) and len(prog) == 1,
+       "readable: the stream's progress counts alice's shards only", b)
+    st, _, b, _ = request(s, "GET", "/api/v1/repos", headers=bearer(alice))
+    ok(st == 200 and [r["name"] for r in (jbody(b) or {}).get("repos", [])] == ["pub"],
+       "readable: alice's repository list", b)
+    hidden = request(s, "GET", "/api/v1/repos/secret", headers=bearer(alice))
+    missing = request(s, "GET", "/api/v1/repos/nothing", headers=bearer(alice))
+    ok(hidden[0] == missing[0] == 404 and hidden[2] == missing[2],
+       "readable: a hidden repository answers as a missing one", hidden[2], missing[2])
+    for sub in ("tree", "file?path=f.txt", "raw?path=f.txt"):
+        st, _, b, _ = request(s, "GET", "/api/v1/repos/secret/" + sub, headers=bearer(alice))
+        ok(st == 404 and CANARY.encode() not in b, "readable: secret/%s is a 404" % sub, st)
+    st, _, b, _ = request(s, "GET", "/api/v1/search?q=" + CANARY, headers=bearer(admin_tok))
+    ok(st == 200 and len((jbody(b) or {}).get("results", [])) == 1,
+       "readable: an administrator reads every repository", b)
+    st, _, b, _ = request(s, "GET", "/api/v1/search?q=needle", headers=bearer(admin_tok))
+    ok((jbody(b) or {}).get("summary", {}).get("shards_total") == 2,
+       "an administrator sees the index's shard count", b)
+    # Every search is audited with its user, query, result count and duration.
+    out = cli("audit", "--event", "search", "--json", "--data", data)
+    evs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    mine = [e for e in evs if e.get("actor") == "alice"]
+    ok(mine and mine[0].get("detail", {}).get("query") == "needle"
+       and mine[0]["detail"].get("results") == 1 and "ms" in mine[0]["detail"],
+       "audit: alice's search is recorded with query, results and duration", out[:2000])
+    ok(alice not in out, "audit: no token in the audit trail")
+
+
+def test_password_change(s, data):
+    st, cookie, csrf, _, _ = sign_in(s, "bob")
+    h = session_headers(cookie, csrf)
+    tok = cli("token", "create", "bob", "--data", data).strip()
+    st, _, b, _ = request(s, "PUT", "/api/v1/me/password",
+                          {"current": "not it at all!", "password": PW + "x"}, h)
+    ok(st == 403 and jbody(b) == {"error": {"code": "forbidden",
+                                             "message": "the current password is wrong"}},
+       "password: a wrong current password is a 403", st, b)
+    st, _, b, _ = request(s, "PUT", "/api/v1/me/password", {"current": PW, "password": "short"},
+                          h)
+    ok(st == 400, "password: a policy failure is a 400", st, b)
+    st, _, b, _ = request(s, "PUT", "/api/v1/me/password", {"current": PW, "password": PW + "x"},
+                          h)
+    ok(st == 204, "password: changed", st, b)
+    for desc, hh in (("session", session_headers(cookie)), ("token", bearer(tok))):
+        st, _, b, _ = request(s, "GET", "/api/v1/me", headers=hh)
+        ok(st == 401, "password: the change ended the %s" % desc, st)
+    st, cookie, _, _, _ = sign_in(s, "bob", PW + "x")
+    ok(st == 200, "password: the new one signs in", st)
+
+
+def test_allow_anonymous(data):
+    s = Server(data, "--sync-interval", "0", "--allow-anonymous")
+    try:
+        st, _, b, _ = request(s, "GET", "/api/v1/search?q=needle")
+        j = jbody(b) or {}
+        ok(st == 200 and [r["repo"] for r in j.get("results", [])] == ["pub"]
+           and CANARY.encode() not in b, "--allow-anonymous: anonymous reads public only", b)
+        st, _, b, _ = request(s, "GET", "/api/v1/me")
+        ok(st == 200 and (jbody(b) or {}).get("auth") == "anonymous",
+           "--allow-anonymous: /api/v1/me says anonymous", b)
+        st, _, b, _ = request(s, "GET", "/api/v1/search?q=needle",
+                              headers=bearer("trawl_" + "0" * 49))
+        ok(st == 401, "--allow-anonymous: a bad token is still a 401", st)
+        st, _, b, _ = request(s, "GET", "/metrics")
+        ok(st == 401, "--allow-anonymous: /metrics still needs an administrator", st)
+    finally:
+        s.stop()
+
+
+def main():
+    if not os.access(TRAWL, os.X_OK):
+        print("not ok 1 - no trawl binary at " + TRAWL)
+        sys.exit(1)
+    tmp = tempfile.mkdtemp(prefix="trawl-auth.")
+    try:
+        if not ONLY or ONLY in "laptop":
+            test_laptop(tmp)
+        data = make_data(tmp, "team")
+        for name, admin in (("root", True), ("alice", False), ("bob", False)):
+            cli("user", "add", name, "--password-stdin", "--data", data,
+                *(["--admin"] if admin else []),
+                *(["--display-name", "Alice"] if name == "alice" else []),
+                stdin=(PW + "\n").encode())
+        cli("repo", "set", "pub", "--public", "--data", data)
+        admin_tok = cli("token", "create", "root", "--scope", "admin", "--data", data).strip()
+        s = Server(data, "--sync-interval", "0")
+        try:
+            for name, fn in (("anonymous", lambda: test_anonymous(s)),
+                             ("signin", lambda: test_sign_in(s)),
+                             ("a10", lambda: test_a10(s, admin_tok)),
+                             ("csrf", lambda: test_bodies(s, *test_csrf(s))),
+                             ("tokens", lambda: test_tokens(s, data, admin_tok)),
+                             ("readable", lambda: test_readable(s, data, admin_tok)),
+                             ("a8", lambda: test_a8(s)),
+                             ("password", lambda: test_password_change(s, data))):
+                if not ONLY or ONLY in name:
+                    fn()
+            log = s.logtext()
+            ok(PW not in log and "trawl_" not in log and COOKIE + "=" not in log,
+               "no password, token or session id in the server's log")
+            ok(s.stop() == 0, "team: SIGTERM stops the server cleanly")
+        finally:
+            if s.p.poll() is None:
+                s.stop()
+        if not ONLY or ONLY in "anonymous":
+            test_allow_anonymous(data)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % ts.n)
+    sys.exit(1 if ts.fails else 0)
+
+
+if __name__ == "__main__":
+    main()
