@@ -207,6 +207,9 @@ void auth_user_dispose(struct auth_user *u);
  */
 int auth_user_set_disabled(struct auth *a, const struct auth_actor *by, const char *name,
 			   bool is_disabled);
+/* Sets the display name (at most AUTH_DISPLAY_MAX bytes of valid UTF-8: EINVAL). ENOTFOUND, EIO. */
+int auth_user_set_display_name(struct auth *a, const struct auth_actor *by, const char *name,
+			       const char *display_name);
 /* Grants or takes the administrator flag; the last enabled administrator stays one. */
 int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char *name,
 			bool is_admin);

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "server/handlers_admin.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -226,6 +227,33 @@ const struct route server_routes[] = {
 	  .handler = handlers_token_revoke, .name = "token_revoke" },
 	{ "healthz", OPEN, .flags = API, .handler = h_healthz, .name = "healthz" },
 	{ "metrics", GET_HEAD, ADMIN, .flags = API, .handler = h_metrics, .name = "metrics" },
+	/* ---- the admin routes (handlers_admin.c): an administrator's only ---- */
+	{ "api/v1/users", GET_HEAD, ADMIN, .flags = API, .handler = handlers_admin_users,
+	  .name = "admin_users" },
+	{ "api/v1/users", .methods = ROUTE_POST, ADMIN, .max_body = BODY_SMALL, .flags = API,
+	  .handler = handlers_admin_user_add, .name = "admin_user_add" },
+	{ "api/v1/users/{name}", .methods = ROUTE_PUT, ADMIN, .max_body = BODY_SMALL, .flags = API,
+	  .handler = handlers_admin_user_set, .name = "admin_user_set" },
+	{ "api/v1/users/{name}/password", .methods = ROUTE_PUT, ADMIN, .max_body = BODY_SMALL,
+	  .flags = API, .handler = handlers_admin_user_password, .name = "admin_user_password" },
+	{ "api/v1/groups", GET_HEAD, ADMIN, .flags = API, .handler = handlers_admin_groups,
+	  .name = "admin_groups" },
+	{ "api/v1/groups", .methods = ROUTE_POST, ADMIN, .max_body = BODY_SMALL, .flags = API,
+	  .handler = handlers_admin_group_add, .name = "admin_group_add" },
+	{ "api/v1/groups/{name}", .methods = ROUTE_DELETE, ADMIN, .flags = API,
+	  .handler = handlers_admin_group_remove, .name = "admin_group_remove" },
+	{ "api/v1/groups/{name}/members", .methods = ROUTE_PUT, ADMIN,
+	  .max_body = HANDLERS_ADMIN_BODY_LIST, .flags = API, .handler = handlers_admin_members,
+	  .name = "admin_members" },
+	{ "api/v1/access", GET_HEAD, ADMIN, .flags = API, .handler = handlers_admin_access,
+	  .name = "admin_access" },
+	{ "api/v1/repos/{name}/access", .methods = ROUTE_PUT, ADMIN,
+	  .max_body = HANDLERS_ADMIN_BODY_LIST, .flags = API, .handler = handlers_admin_repo_access,
+	  .name = "admin_repo_access" },
+	{ "api/v1/audit", GET_HEAD, ADMIN,
+	  .params = (const char *const[]){ "user", "event", "since", "limit", NULL },
+	  .flags = API, .handler = handlers_admin_audit, .name = "admin_audit" },
+	/* ---- end of the admin routes ---- */
 	/* Everything else under /api is an API 404 (JSON), never a page. */
 	{ "api/*", READ, .flags = API, .handler = NULL, .name = "api_unknown" },
 	/*

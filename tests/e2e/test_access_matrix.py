@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""The permission matrix (docs/security.md, "Repository permissions"; checklist Z1-Z4): the real
+server in team mode over three repositories (private, which holds a canary; granted, to one
+user directly and to a group; public) and every route of the route table, called by every kind
+of principal: anonymous, a user without a grant, a user with a direct grant, a group member, a
+disabled user (who held a grant on the private repository), a revoked and an expired
+administrator token, and an administrator.
+
+For each call: the expected status, and the canary (CANARY_<uuid>) nowhere in a body or header
+for those without access. Searches (literal, regex, file:, repo:, select:repo, type:path) and
+the repository list must equal, field for field but timings, the answers of a server whose
+index holds only what the caller may read, so no count, statistic, alert or suggestion tells
+the private repository apart. A hidden repository answers byte for byte as a missing one of
+the same name length (Z2). Revoking a grant or a membership takes effect on the next search
+(Z4). The uuid is never sent by a test request, so it must not appear in the server's log or
+the audit log either.
+
+The routes come from tests/unit/server/route_matrix.expected, which test_route_matrix keeps
+equal to the route table: a route without requests below fails this test.
+
+    python3 tests/e2e/test_access_matrix.py
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from teamlib import (ROOT, Server, done, index_repo, ok, token_create, trawl,  # noqa: E402
+                     user_add, write_tree)
+
+UUID = uuid.uuid4().hex
+CANARY = "CANARY_" + UUID
+MATRIX = os.path.join(ROOT, "tests", "unit", "server", "route_matrix.expected")
+
+REPOS = ("private", "granted", "public")
+MISSING = "missing"  # no such repository; as long as "private" and "granted"
+READABLE = {
+    "admin": {"private", "granted", "public"},
+    "direct": {"granted", "public"},
+    "member": {"granted", "public"},
+    "nogrant": {"public"},
+}
+# Principals whose every request needs valid credentials they do not have.
+REFUSED = ("anonymous", "disabled", "revoked", "expired")
+PRINCIPALS = ("anonymous", "nogrant", "direct", "member", "disabled", "revoked", "expired",
+              "admin")
+
+
+def fixture(tmp):
+    """Sources of the three repositories; the private one has the canary in a file's content
+    and in a file's name."""
+    trees = {
+        "private": {"README.md": "shared_word private readme %s\n" % CANARY,
+                    "src/%s.c" % CANARY: "int shared_word = 1; /* %s */\n" % CANARY},
+        "granted": {"README.md": "shared_word granted readme\n",
+                    "src/g.c": "int shared_word = 2; /* granted_only */\n"},
+        "public": {"README.md": "shared_word public readme\n",
+                   "src/p.c": "int shared_word = 3; /* public_only */\n"},
+    }
+    for name, files in trees.items():
+        write_tree(os.path.join(tmp, "src-" + name), files)
+
+
+def data_dir(tmp, name, repos):
+    d = os.path.join(tmp, name)
+    os.makedirs(d)
+    for r in repos:
+        index_repo(d, r, os.path.join(tmp, "src-" + r))
+    return d
+
+
+def setup_accounts(data):
+    """The principals: their tokens (None: no credentials) and the ids the tests revoke."""
+    for name, admin in (("root", True), ("nogrant", False), ("gina", False), ("mike", False),
+                        ("dis", False)):
+        user_add(data, name, admin=admin)
+    trawl("grant", "granted", "--user", "gina", data=data)
+    trawl("group", "add", "team", data=data)
+    trawl("group", "member", "add", "team", "mike", data=data)
+    trawl("grant", "granted", "--group", "team", data=data)
+    trawl("repo", "set", "public", "--public", data=data)
+    trawl("grant", "private", "--user", "dis", data=data)
+    tok = {"anonymous": None}
+    tok["admin"], _ = token_create(data, "root", scope="admin")
+    tok["nogrant"], _ = token_create(data, "nogrant")
+    tok["direct"], _ = token_create(data, "gina")
+    tok["member"], _ = token_create(data, "mike")
+    tok["disabled"], _ = token_create(data, "dis")
+    tok["revoked"], rid = token_create(data, "root", scope="admin")
+    tok["expired"], _ = token_create(data, "root", scope="admin", expires="1s")
+    trawl("user", "disable", "dis", data=data)
+    trawl("token", "revoke", str(rid), data=data)
+    time.sleep(2.1)  # the expired token's second, with room for rounding
+    return tok
+
+
+def routes():
+    """(pattern, name, methods, auth, perm) of every row of the checked-in matrix."""
+    rows = []
+    with open(MATRIX) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            cols = line.split()
+            rows.append((cols[0], cols[1], cols[2].split(","), cols[3], cols[4]))
+    return rows
+
+
+class Req:
+    """One request and what a principal with valid credentials gets: a status, or a function
+    of the principal."""
+
+    def __init__(self, method, path, expect, body=None, compare=None):
+        self.method, self.path, self.expect, self.body = method, path, expect, body
+        self.compare = compare  # "json" or "stream": compared with the baseline servers
+
+    def status_for(self, who):
+        return self.expect(who) if callable(self.expect) else self.expect
+
+
+def repo_status(repo):
+    return lambda who: 200 if repo in READABLE.get(who, ()) else 404
+
+
+def token_create_status(who):
+    """Only an admin-scope token may create tokens; the others' are refused before the body."""
+    return 400 if who == "admin" else 403
+
+
+def admin_only(status):
+    return lambda who: status if who == "admin" else 403
+
+
+SEARCHES = ("CANARY_", "/CANARY_[0-9a-f]+/", "file:CANARY_", "repo:^private$", "repo:priv",
+            "repo:private shared_word", "CANARY_ select:repo", "shared_word",
+            "shared_word select:repo", "shared_word count:all", "type:path CANARY_",
+            "lang:c shared_word", "file:src/ shared_word", "shared_word OR CANARY_",
+            "repo:privat shared_word", "case:yes canary_")
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+def asset_path():
+    for f in sorted(os.listdir(os.path.join(ROOT, "web"))):
+        if f != "index.html" and not f.startswith("."):
+            return "/" + f
+    return "/app.js"
+
+
+def requests_for(pattern):
+    """The requests of a route pattern; None for a pattern this test does not know yet."""
+    repos = REPOS + (MISSING,)
+    table = {
+        "/api/v1/search": [Req("GET", "/api/v1/search?q=" + q(s), 200, compare="json")
+                           for s in SEARCHES],
+        "/api/v1/search/stream": [Req("GET", "/api/v1/search/stream?q=" + q(s), 200,
+                                      compare="stream") for s in SEARCHES],
+        "/api/v1/repos": [Req("GET", "/api/v1/repos", 200, compare="json")],
+        "/api/v1/repos/{name}": [Req("GET", "/api/v1/repos/" + r, repo_status(r))
+                                 for r in repos],
+        "/api/v1/repos/{name}/tree": [Req("GET", "/api/v1/repos/%s/tree?path=src" % r,
+                                          repo_status(r)) for r in repos],
+        "/api/v1/repos/{name}/file": [Req("GET", "/api/v1/repos/%s/file?path=README.md" % r,
+                                          repo_status(r)) for r in repos],
+        "/api/v1/repos/{name}/raw": [Req("GET", "/api/v1/repos/%s/raw?path=README.md" % r,
+                                         repo_status(r)) for r in repos],
+        "/api/v1/filters": [Req("GET", "/api/v1/filters", 200)],
+        "/healthz": [Req("GET", "/healthz", 200)],
+        "/metrics": [Req("GET", "/metrics", admin_only(200))],
+        "/api/*": [Req("GET", "/api/v1/nothing-here", 404)],
+        "/": [Req("GET", "/", 200)],
+        "/search": [Req("GET", "/search?q=CANARY_", 200)],
+        "/repos": [Req("GET", "/repos", 200)],
+        "/repos/*": [Req("GET", "/repos/private", 200)],
+        "/file/*": [Req("GET", "/file/private/README.md", 200)],
+        "/account/*": [Req("GET", "/account/tokens", 200)],
+        "/admin/*": [Req("GET", "/admin/users", 200)],
+        "/*": [Req("GET", asset_path(), 200)],
+        # Sessions, the caller's own account and tokens: harmless calls only.
+        # A wrong password is 401 until the address is throttled (429).
+        "/api/v1/session": [Req("POST", "/api/v1/session", {401, 429},
+                                body={"user": "nobody", "password": "not the password 1"}),
+                            Req("DELETE", "/api/v1/session", 204)],
+        "/api/v1/me": [Req("GET", "/api/v1/me", 200)],
+        "/api/v1/me/password": [Req("PUT", "/api/v1/me/password", 400, body={})],
+        "/api/v1/tokens": [Req("GET", "/api/v1/tokens", 200),
+                           Req("POST", "/api/v1/tokens", token_create_status, body={"bogus": 1})],
+        "/api/v1/tokens/{name}": [Req("DELETE", "/api/v1/tokens/999999", 404)],
+        # Administration: reads, and changes that name nothing that exists.
+        "/api/v1/users": [Req("GET", "/api/v1/users", admin_only(200)),
+                          Req("POST", "/api/v1/users", admin_only(400), body={})],
+        "/api/v1/users/{name}": [Req("PUT", "/api/v1/users/nobody", admin_only(404),
+                                     body={"admin": False})],
+        "/api/v1/users/{name}/password": [
+            Req("PUT", "/api/v1/users/nobody/password", admin_only(404),
+                body={"password": "a long enough password for nobody"})],
+        "/api/v1/groups": [Req("GET", "/api/v1/groups", admin_only(200)),
+                           Req("POST", "/api/v1/groups", admin_only(400), body={})],
+        "/api/v1/groups/{name}": [Req("DELETE", "/api/v1/groups/nogroup", admin_only(404))],
+        "/api/v1/groups/{name}/members": [Req("PUT", "/api/v1/groups/nogroup/members",
+                                              admin_only(404), body={"add": []})],
+        "/api/v1/access": [Req("GET", "/api/v1/access", admin_only(200))],
+        "/api/v1/repos/{name}/access": [
+            Req("PUT", "/api/v1/repos/%s/access" % MISSING, admin_only(404), body={}),
+            Req("PUT", "/api/v1/repos/private/access", admin_only(200), body={})],
+        "/api/v1/audit": [Req("GET", "/api/v1/audit?limit=50", admin_only(200))],
+    }
+    return table.get(pattern)
+
+
+TIMING = ("elapsed_ms", "plan_ms", "duration_ms")
+
+
+def normalize(v):
+    """A JSON answer without its timings (they differ between any two runs)."""
+    if isinstance(v, dict):
+        return {k: normalize(x) for k, x in v.items() if k not in TIMING}
+    if isinstance(v, list):
+        return [normalize(x) for x in v]
+    return v
+
+
+def sse(body):
+    events = []
+    for block in body.decode("utf-8", "replace").split("\n\n"):
+        name, data = None, []
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        if name:
+            events.append((name, normalize(json.loads("\n".join(data)))))
+    # How far a search had got when a progress event left depends on which shard finished
+    # first: only the last one, the whole search's, is compared.
+    last = [e for e in events if e[0] == "progress"][-1:]
+    return [e for e in events if e[0] != "progress"] + last
+
+
+def common(a, b):
+    """a and b restricted to the keys both have, recursively: a field a caller is not shown
+    (shards_total for a non-administrator) is no leak; a field with another value is."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = a.keys() & b.keys()
+        return ({k: common(a[k], b[k])[0] for k in keys},
+                {k: common(a[k], b[k])[1] for k in keys})
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        pairs = [common(x, y) for x, y in zip(a, b)]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    return a, b
+
+
+def same_as_baseline(r, base, kind):
+    if kind == "stream":
+        got, want = sse(r.body), sse(base.body)
+    else:
+        got, want = normalize(r.json()), normalize(base.json())
+    got, want = common(got, want)
+    return r.status == base.status and got == want, got, want
+
+
+def canary_free(who, req, r):
+    return ok(UUID.encode() not in r.raw() and CANARY.lower().encode() not in r.raw().lower(),
+              "%s %s %s: no canary in the answer" % (who, req.method, req.path),
+              r.raw()[:1500])
+
+
+def sweep(s, tok, baselines):
+    """Every request of every route, by every principal."""
+    rows = routes()
+    ok(len(rows) > 20, "the matrix lists the route table (%d rows)" % len(rows))
+    admin_saw = set()
+    for pattern, name, methods, auth, perm in rows:
+        # Rows sharing a pattern differ by method: each gets the requests of its methods.
+        reqs = [x for x in requests_for(pattern) or () if x.method in methods]
+        if not ok(reqs, "route %s %s (%s) has requests in the matrix test"
+                  % ("/".join(methods), pattern, name)):
+            continue
+        for m in methods:
+            if m != "HEAD" and not any(x.method == m for x in reqs):
+                ok(False, "route %s: method %s is called by the matrix test" % (pattern, m))
+        # Open rows answer alike with any credential; an unknown API path is a 404 before
+        # anyone is asked who they are.
+        is_open = (auth, perm) == ("none", "none") or pattern == "/api/*"
+        for req in reqs:
+            for who in PRINCIPALS:
+                r = s.request(req.method, req.path, body=req.body, token=tok[who])
+                want = req.status_for(who) if is_open or who not in REFUSED else {401}
+                want = want if isinstance(want, set) else {want}
+                ok(r.status in want, "%s %s %s -> %s" % (who, req.method, req.path,
+                                                         "/".join(map(str, sorted(want)))),
+                   "got %d" % r.status, r.body[:500])
+                if who == "admin":
+                    if UUID.encode() in r.raw():
+                        admin_saw.add(pattern)
+                    continue
+                canary_free(who, req, r)
+                if who in baselines and req.compare and r.status == 200:
+                    base = baselines[who].request(req.method, req.path)
+                    same, got, want_b = same_as_baseline(r, base, req.compare)
+                    ok(same, "%s %s: the same answer as an index without what it cannot read"
+                       % (who, req.path), "got  %s" % json.dumps(got)[:1500],
+                       "want %s" % json.dumps(want_b)[:1500])
+    # The test can fail: the administrator does find the canary.
+    for pattern in ("/api/v1/search", "/api/v1/search/stream", "/api/v1/repos/{name}/file",
+                    "/api/v1/repos/{name}/raw", "/api/v1/repos/{name}/tree"):
+        ok(pattern in admin_saw, "the administrator sees the canary through " + pattern)
+
+
+def hidden_is_missing(s, tok):
+    """Z2: a repository the caller may not read answers byte for byte as a missing one."""
+    drop = ("x-request-id", "date")
+    for who in ("nogrant", "direct", "member"):
+        for hidden in sorted({"private", "granted"} - READABLE[who]):
+            for suffix in ("", "/tree?path=src", "/file?path=README.md", "/raw?path=README.md",
+                           "/tree", "/file?path=nope", "/file?path=README.md&rev=nope"):
+                a = s.request("GET", "/api/v1/repos/%s%s" % (hidden, suffix), token=tok[who])
+                b = s.request("GET", "/api/v1/repos/%s%s" % (MISSING, suffix), token=tok[who])
+                ha = {k: v for k, v in a.headers.items() if k not in drop}
+                hb = {k: v for k, v in b.headers.items() if k not in drop}
+                ok(a.status == b.status and a.body == b.body and ha == hb,
+                   "%s: %s%s answers as %s%s" % (who, hidden, suffix, MISSING, suffix),
+                   a.raw()[:600], b.raw()[:600])
+
+
+def hits(s, token, query="CANARY_"):
+    r = s.request("GET", "/api/v1/search?q=" + q(query), token=token)
+    if r.status != 200:
+        return -1
+    return r.json()["summary"]["matching_lines"]
+
+
+def grants_apply_at_once(s, tok, data):
+    """Z4: a grant, a revocation, a membership change: the very next search follows."""
+    admin = tok["admin"]
+    ok(hits(s, tok["direct"]) == 0, "before any grant: gina finds no canary")
+    r = s.request("PUT", "/api/v1/repos/private/access", {"grant": {"users": ["gina"]}},
+                  token=admin)
+    ok(r.status == 200, "the admin API grants private to gina", r.body)
+    ok(hits(s, tok["direct"]) > 0, "granted: gina's next search finds the canary")
+    r = s.request("PUT", "/api/v1/repos/private/access", {"revoke": {"users": ["gina"]}},
+                  token=admin)
+    ok(r.status == 200, "the admin API revokes it", r.body)
+    ok(hits(s, tok["direct"]) == 0, "revoked: gina's next search finds nothing")
+    ok(s.request("GET", "/api/v1/repos/private", token=tok["direct"]).status == 404,
+       "revoked: the repository is missing to gina again")
+    trawl("grant", "private", "--group", "team", data=data)
+    ok(hits(s, tok["member"]) > 0, "granted to team by the CLI: mike's next search finds it")
+    trawl("group", "member", "remove", "team", "mike", data=data)
+    ok(hits(s, tok["member"]) == 0, "mike removed from team: his next search finds nothing")
+    ok(hits(s, tok["member"], "shared_word") == hits(s, tok["nogrant"], "shared_word"),
+       "and he no longer reads granted either")
+    trawl("group", "member", "add", "team", "mike", data=data)
+    ok(hits(s, tok["member"]) > 0, "mike back in team: the canary is back")
+    trawl("revoke", "private", "--group", "team", data=data)
+    ok(hits(s, tok["member"]) == 0, "revoked from team by the CLI: gone at once")
+    trawl("repo", "set", "private", "--public", data=data)
+    ok(hits(s, tok["nogrant"]) > 0, "made public: a user without a grant finds it")
+    trawl("repo", "set", "private", "--private", data=data)
+    ok(hits(s, tok["nogrant"]) == 0, "private again: gone at once")
+
+
+def anonymous_public(tmp, data, baseline):
+    """--allow-anonymous: a caller without credentials reads the public repository only."""
+    s = Server(data, "--allow-anonymous")
+    try:
+        r = s.request("GET", "/api/v1/repos")
+        ok(r.status == 200 and [x["name"] for x in r.json()["repos"]] == ["public"],
+           "--allow-anonymous: anonymous lists the public repository only", r.body[:500])
+        for query in SEARCHES:
+            path = "/api/v1/search?q=" + q(query)
+            r = s.request("GET", path)
+            req = Req("GET", path, 200)
+            canary_free("anonymous (--allow-anonymous)", req, r)
+            if r.status == 200:
+                same, got, want = same_as_baseline(r, baseline.request("GET", path), "json")
+                ok(same, "--allow-anonymous %s: as an index of the public repository" % query,
+                   json.dumps(got)[:1000], json.dumps(want)[:1000])
+        for repo in ("private", "granted"):
+            a = s.request("GET", "/api/v1/repos/%s/file?path=README.md" % repo)
+            b = s.request("GET", "/api/v1/repos/%s/file?path=README.md" % MISSING)
+            ok(a.status == 404 and a.body == b.body,
+               "--allow-anonymous: %s answers as a missing repository" % repo, a.body)
+        ok(s.request("GET", "/api/v1/users").status == 401,
+           "--allow-anonymous: the admin API still needs a sign-in")
+        ok(s.request("GET", "/api/v1/search?q=x",
+                     headers={"Authorization": "Bearer trawl_bogus"}).status == 401,
+           "--allow-anonymous: a bad credential is refused, not taken as anonymous")
+    finally:
+        s.stop()
+    ok(UUID not in s.logtext(), "--allow-anonymous: the canary is not in the server's log")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="trawl-matrix-")
+    servers = []
+    try:
+        fixture(tmp)
+        data = data_dir(tmp, "data", REPOS)
+        base_pub = Server(data_dir(tmp, "base-pub", ("public",)))
+        servers.append(base_pub)
+        base_gp = Server(data_dir(tmp, "base-gp", ("granted", "public")))
+        servers.append(base_gp)
+        tok = setup_accounts(data)
+        s = Server(data)
+        servers.append(s)
+        baselines = {"nogrant": base_pub, "direct": base_gp, "member": base_gp}
+        sweep(s, tok, baselines)
+        hidden_is_missing(s, tok)
+        grants_apply_at_once(s, tok, data)
+        s.stop()
+        log = s.logtext()
+        ok(UUID not in log, "the canary is not in the server's log", log[-2000:])
+        audit = open(os.path.join(data, "audit.log"), encoding="utf-8", errors="replace").read()
+        ok(UUID not in audit, "the canary is not in the audit log")
+        ok('"search"' in audit, "the searches are in the audit log", audit[-1000:])
+        anonymous_public(tmp, data, base_pub)
+    finally:
+        for x in servers:
+            if x.p.poll() is None:
+                x.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    done()
+
+
+if __name__ == "__main__":
+    main()
