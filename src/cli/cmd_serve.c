@@ -47,7 +47,7 @@ const struct cli_help cli_help_serve = {
 		"  --rate-search N/s     searches per second of one user or anonymous address, burst\n"
 		"                        4N, and 4x that per address (default 50/s; 0 = off; off in\n"
 		"                        laptop mode unless given)\n"
-		"  --rate-signin N/min   sign-in requests per minute per address (default 20; 0 = off)\n"
+		"  --rate-signin N/min   sign-in requests per minute per address (default 30; 0 = off)\n"
 		"  --rate-tokens N/h     tokens created per hour per user and per address (default\n"
 		"                        30; 0 = off)\n"
 		"  --user-max-searches N concurrent searches of one user or anonymous address before\n"

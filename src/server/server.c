@@ -825,11 +825,9 @@ int server_run(const struct server_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((err = tls_load(&tls, cfg)) < 0)
+	if ((err = open_accounts(&s, cfg, &is_team)) < 0 || (err = tls_load(&tls, cfg)) < 0)
 		goto out;
 	s.is_tls = tls.cert != NULL;
-	if ((err = open_accounts(&s, cfg, &is_team)) < 0)
-		goto out;
 	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index")))) {
 		err = error_nomem(NULL);
 		goto out;

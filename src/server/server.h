@@ -32,7 +32,7 @@
  */
 #define SERVER_RATE_DEFAULT UINT32_MAX
 #define SERVER_RATE_SEARCH 50  /* searches per second per user or address, burst 4x */
-#define SERVER_RATE_SIGNIN 20  /* sign-in requests per minute per address, burst 20 */
+#define SERVER_RATE_SIGNIN 30  /* sign-in requests per minute per address, burst 30 */
 #define SERVER_RATE_TOKENS 30  /* token creations per hour per user and per address, burst 30 */
 /* The longest --external-url host (with its port). */
 #define SERVER_HOST_MAX 262

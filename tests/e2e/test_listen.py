@@ -164,7 +164,8 @@ def test_laptop_mode(tmp, laptop):
            "stdout carries only the URL line", s.line)
     finally:
         s.stop()
-    for extra, desc in (([], "nothing"), (["--tls-cert", "c", "--tls-key", "k"], "TLS only")):
+    cert, key = make_cert(tmp)
+    for extra, desc in (([], "nothing"), (["--tls-cert", cert, "--tls-key", key], "TLS only")):
         p = run("serve", "--data", laptop, "--listen", "0.0.0.0:0", *extra)
         err = p.stderr.decode()
         ok(p.returncode == 2 and "administrator" in err and not p.stdout,
