@@ -169,6 +169,8 @@ export function teamTests(ctx) {
     assert.equal(new URL(page.url()).pathname, '/account/tokens');
     await page.getByLabel('Name', { exact: true }).fill('ci-' + b);
     await page.getByLabel('Scope').selectOption('search');
+    // Firefox over BiDi types after a number field's value: clear it first.
+    await page.getByLabel('Expires after (days)').clear();
     await page.getByLabel('Expires after (days)').fill('30');
     await page.getByRole('button', { name: 'Create token' }).click();
     await page.waitForSelector('.secret:not([hidden]) .secret-value');
@@ -184,6 +186,10 @@ export function teamTests(ctx) {
     const prefix = (await row.locator('code').textContent()).replace(/…$/, '');
     assert.ok(prefix.length >= 6 && secret.startsWith(prefix), `prefix ${prefix}`);
     assert.match(await row.textContent(), /search/);
+    const listed = await (await api('/api/v1/tokens', { Authorization: 'Bearer ' + secret })).json();
+    const made = listed.tokens.find((t) => t.name === 'ci-' + b);
+    assert.equal(made.scope, 'search');
+    assert.ok(Math.abs(Date.parse(made.expires) - Date.now() - 30 * 864e5) < 864e5, `expires ${made.expires}, not in 30 days`);
     await screenshot(page, 'token-created');
     await page.reload();
     await row.waitFor();
