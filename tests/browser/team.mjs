@@ -16,17 +16,18 @@ export const PASSWORD = 'trawl-browser-test-Pw-42';
 export const XSS_NAME = '<img src=x onerror=alert(1)>';
 const canary = (b) => `canary_${b}_xyzzy`;
 
-// The 401s of a page opened signed out (and the 403s of a user who is not an administrator)
-// are answers the UI expects; Chromium logs each failed load as a console error.
-const EXPECTED = /status of 40[13] \(/;
+// The 401s of a page opened signed out, the 403s of a user who is not an administrator and the
+// 429 of a throttled sign-in are answers the UI expects; Chromium logs each as a console error.
+const EXPECTED = /status of 4(01|03|29) \(/;
 
 function cli(trawl, args, input) {
   return execFileSync(trawl, args, { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
 }
 
 // buildTeamFixture(trawl, tmp, browsers) -> {data, token}: repositories "shared" and
-// "secret-NAME" (holding canary(NAME)) indexed, an administrator admin-NAME per browser, and an
-// admin-scope token of the first for the harness's own setup requests.
+// "secret-NAME" (holding canary(NAME)) indexed, an administrator admin-NAME and a user
+// locked-NAME (whose sign-in the throttle test exhausts) per browser, and an admin-scope token
+// of the first for the harness's own setup requests.
 export function buildTeamFixture(trawl, tmp, browsers) {
   const data = join(tmp, 'team');
   const repos = { shared: 'teamshared: every user may find this\n' };
@@ -38,7 +39,10 @@ export function buildTeamFixture(trawl, tmp, browsers) {
     writeFileSync(join(dir, 'notes.txt'), text);
     cli(trawl, ['index', '-q', '-o', join(data, 'index'), dir, '--name', name]);
   }
-  for (const b of browsers) cli(trawl, ['user', 'add', 'admin-' + b, '--admin', '--password-stdin', '--data', data], PASSWORD + '\n');
+  for (const b of browsers) {
+    cli(trawl, ['user', 'add', 'admin-' + b, '--admin', '--password-stdin', '--data', data], PASSWORD + '\n');
+    cli(trawl, ['user', 'add', 'locked-' + b, '--password-stdin', '--data', data], PASSWORD + '\n');
+  }
   const out = cli(trawl, ['token', 'create', 'admin-' + browsers[0], '--scope', 'admin', '--data', data]);
   const m = /trawl_[A-Za-z0-9]+/.exec(out);
   if (!m) throw new Error('trawl token create printed no token');
@@ -321,6 +325,29 @@ export function teamTests(ctx) {
       await check(path);
     }
     assert.deepEqual(found, []);
+    await close();
+  });
+
+  test('after too many failures the sign-in page shows the server\'s retry time', async () => {
+    const { page, close } = await open();
+    const user = 'locked-' + b;
+    // The account's throttle (docs/security.md) refuses the attempts after its burst; the
+    // browser makes the last one.
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 429; i++) {
+      const r = await fetch(url('/api/v1/session'), { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user, password: 'not-the-password-' + i }) });
+      status = r.status;
+      assert.ok(status === 401 || status === 429, `status ${status}`);
+    }
+    assert.equal(status, 429, 'never throttled');
+    await page.goto(url('/account/signin'));
+    await page.getByLabel('User name').fill(user);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForSelector('.msg-error:not([hidden])');
+    assert.match(await page.textContent('.msg-error'), /retry in \d+ s/);
+    assert.equal(await page.$('.user-toggle'), null);
     await close();
   });
 }
