@@ -328,6 +328,40 @@ export function teamTests(ctx) {
     await close();
   });
 
+  test('changing the password needs the current one, signs out, and only the new one works', async () => {
+    const { page, context, close } = await open();
+    await signIn(page, dev);
+    const cookie = await sessionCookie(context);
+    await page.getByRole('button', { name: dev }).click();
+    await page.getByRole('link', { name: 'Change password' }).click();
+    await page.waitForSelector('form.panel');
+    const fresh = PASSWORD + '-new';
+    const change = async (current, next, again) => {
+      await page.getByLabel('Current password').fill(current);
+      await page.getByLabel('New password (at least 12 characters)').fill(next);
+      await page.getByLabel('New password again').fill(again);
+      await page.getByRole('button', { name: 'Change password' }).click();
+    };
+    await change(PASSWORD, fresh, fresh + 'x');
+    assert.equal(await page.textContent('.msg-error'), 'the two new passwords differ');
+    await change('not-the-password-1', fresh, fresh);
+    await page.waitForFunction(() => !['', 'the two new passwords differ'].includes(document.querySelector('.msg-error').textContent));
+    assert.equal(await page.textContent('.msg-error'), 'the current password is wrong');
+    await change(PASSWORD, fresh, fresh);
+    await page.waitForSelector('form.signin');
+    assert.match(await page.textContent('form.signin .notice'), /password was changed/);
+    assert.equal((await api('/api/v1/me', { Cookie: cookie })).status, 401, 'the old session survived');
+    await page.getByLabel('User name').fill(dev);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForSelector('.msg-error:not([hidden])');
+    await page.getByLabel('Password').fill(fresh);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForSelector('.user-toggle');
+    assert.equal(new URL(page.url()).pathname, '/account/password');
+    await close();
+  });
+
   test('after too many failures the sign-in page shows the server\'s retry time', async () => {
     const { page, close } = await open();
     const user = 'locked-' + b;
