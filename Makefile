@@ -149,6 +149,19 @@ $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_SRC) $(PW_SRC)
 deps:
 	scripts/deps.sh
 
+# What permissions cost a request (bench/auth_cost.c; bench/design-measurements.md): accounts
+# with 10,000 repositories' grants, and searches over a small index of a few of src/'s modules.
+BENCH_AUTH_DIR ?= build/bench-auth
+.PHONY: bench-auth
+bench-auth: $(O)/bench/auth_cost $(O)/trawl
+	rm -rf $(BENCH_AUTH_DIR) && mkdir -p $(BENCH_AUTH_DIR)/data
+	$(O)/trawl index -q -o $(BENCH_AUTH_DIR)/index src/auth src/search src/util src/query
+	$(O)/bench/auth_cost $(BENCH_AUTH_DIR)/data $(BENCH_AUTH_DIR)/index
+
+$(O)/bench/auth_cost: bench/auth_cost.c $(O)/libtrawl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
 # The sample data directory: this repository (its committed HEAD) and any REPOS are registered
 # (`trawl repo add`), synced (`trawl sync`) and served; the server's scheduler keeps them fresh.
 SERVE_DATA ?= trawl-data

@@ -19,13 +19,24 @@
 #include "search/search_int.h"
 #include "util/bitset.h"
 
+/* Bisects: every shard of every search asks, and a user may read 10,000 repositories. */
 bool search_repos_has(const struct search_repos *repos, const char *name)
 {
+	size_t lo = 0, hi = repos->n_names;
+
 	if (repos->is_all)
 		return true;
-	for (size_t i = 0; i < repos->n_names; i++)
-		if (strcmp(repos->names[i], name) == 0)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(repos->names[mid], name);
+
+		if (c == 0)
 			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }
 

@@ -21,7 +21,7 @@
 /* The repositories a caller may read. */
 struct search_repos {
 	bool is_all;              /* every repository (the CLI, which reads the files directly) */
-	const char *const *names; /* otherwise these, exactly */
+	const char *const *names; /* otherwise these, exactly: sorted by strcmp */
 	size_t n_names;
 };
 
@@ -161,7 +161,7 @@ int search_run(struct search_stats *stats, const struct index *ix, const struct 
 	       const struct search_opts *o, search_file_fn fn, void *arg);
 /* (EAGAIN when search_opts.budget_ms ran out.) */
 
-/* Whether repository name is in the set. */
+/* Whether repository name is in the set (bisecting its sorted names). */
 bool search_repos_has(const struct search_repos *repos, const char *name);
 
 #endif

@@ -66,10 +66,8 @@ static size_t unicode_password(char *out, size_t n)
 	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *p = parts[i % 6];
-
-		memcpy(out + len, p, strlen(p));
-		len += strlen(p);
+		for (const char *p = parts[i % 6]; *p; p++)
+			out[len++] = *p;
 	}
 	return len;
 }

@@ -65,7 +65,7 @@ static void two_hashes_of_one_password_differ_and_meet_the_minimums(void **state
 	/* The checklist's floor: argon2id, t >= 2, m >= 19 MiB, p = 1; a salt of >= 16 bytes
 	 * (22 base64 characters without padding). */
 	assert_true(a.t >= 2);
-	assert_true(a.m >= 19 * 1024);
+	assert_true(a.m >= 19ul * 1024);
 	assert_int_equal(a.p, 1);
 	assert_true(strlen(a.salt) >= 22);
 	assert_string_not_equal(a.salt, b.salt);
@@ -84,7 +84,7 @@ static void cost_zero_uses_the_moderate_limits(void **state)
 	assert_int_equal(secret_pwhash(h, pw, strlen(pw), 0), 0);
 	phc_parse(&a, h);
 	/* libsodium's MODERATE: 256 MiB, t=3. */
-	assert_int_equal(a.m, 256 * 1024);
+	assert_int_equal(a.m, 256ul * 1024);
 	assert_int_equal(a.t, 3);
 	assert_int_equal(a.p, 1);
 	assert_true(secret_pwverify(h, pw, strlen(pw)));

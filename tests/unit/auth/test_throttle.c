@@ -66,13 +66,13 @@ static void refill_is_fractional_and_capped_at_the_burst(void **state)
 	assert_false(throttle_check(t, "user:alice", now, &r));
 	assert_int_equal(r, 360);
 	/* Half a token after 3 minutes, and the retry-after counts down the rest. */
-	now += 3 * 60 * 1000;
+	now += (int64_t)3 * 60 * 1000;
 	assert_false(throttle_check(t, "user:alice", now, &r));
 	assert_int_equal(r, 180);
 	now += 100; /* 179.9 s to go: rounded up */
 	assert_false(throttle_check(t, "user:alice", now, &r));
 	assert_int_equal(r, 180);
-	now += 3 * 60 * 1000 - 100 + 10;
+	now += (int64_t)3 * 60 * 1000 - 100 + 10;
 	assert_true(throttle_admit(t, "user:alice", now, &r));
 	assert_false(throttle_admit(t, "user:alice", now, &r));
 	/* A day idle refills to the burst, not beyond. */

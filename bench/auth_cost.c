@@ -1,0 +1,236 @@
+/*
+ * What permissions cost a request (`make bench-auth`; not part of `make test`).
+ *
+ *     auth_cost DATA INDEX
+ *
+ * Builds accounts in DATA (an empty directory; one an earlier run filled is reused) through the
+ * auth.h API: 10,000 repositories, one
+ * public in ten, each granted to a group and to a user; 1,000 users in three groups each; 200
+ * groups; and one user in every group, who may read all 10,000 plus the repositories of INDEX
+ * (a small index made with `trawl index`). Then prints the medians of:
+ *   - a user's readable set right after an ACL change (the generation moved: the ACL is
+ *     reloaded from the store and the set computed) and from the cache;
+ *   - search_run over INDEX with every repository (is_all) and with the 10,004-name readable
+ *     set, alternated, and their difference: what the readable set adds to a search.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "index/shard.h"
+#include "search/search.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+#define N_REPOS 10000
+#define N_USERS 1000
+#define N_GROUPS 200
+#define GROUPS_PER_USER 3
+#define RUNS 201
+#define PATTERN "error_set"
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "auth_cost: %s: %s (%s)\n", what, error_last(), error_name(err));
+	exit(1);
+}
+
+static void check(int err, const char *what)
+{
+	if (err < 0)
+		die(what, err);
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static void populate(struct auth *a, const struct index *ix)
+{
+	char name[64], group[64];
+	double t0 = clock_now_ms();
+
+	for (int g = 0; g < N_GROUPS; g++) {
+		snprintf(group, sizeof(group), "group%03d", g);
+		check(auth_group_add(a, NULL, group), "adding a group");
+	}
+	for (int u = 0; u < N_USERS; u++) {
+		snprintf(name, sizeof(name), "user%04d", u);
+		check(auth_user_add(a, NULL, name, NULL, false, NULL, 0), "adding a user");
+		for (int k = 0; k < GROUPS_PER_USER; k++) {
+			snprintf(group, sizeof(group), "group%03d", (u + 67 * k) % N_GROUPS);
+			check(auth_group_member(a, NULL, group, name, true), "adding a member");
+		}
+	}
+	check(auth_user_add(a, NULL, "reader", NULL, false, NULL, 0), "adding a user");
+	for (int g = 0; g < N_GROUPS; g++) {
+		snprintf(group, sizeof(group), "group%03d", g);
+		check(auth_group_member(a, NULL, group, "reader", true), "adding a member");
+	}
+	for (int r = 0; r < N_REPOS; r++) {
+		snprintf(name, sizeof(name), "host/org%02d/repo%05d", r % 50, r);
+		snprintf(group, sizeof(group), "group%03d", r % N_GROUPS);
+		check(auth_grant(a, NULL, name, NULL, group, true), "granting to a group");
+		snprintf(group, sizeof(group), "user%04d", (r * 37) % N_USERS);
+		check(auth_grant(a, NULL, name, group, NULL, true), "granting to a user");
+		if (r % 10 == 0)
+			check(auth_repo_set_public(a, NULL, name, true), "marking public");
+	}
+	for (size_t i = 0; i < index_n_shards(ix); i++)
+		check(auth_grant(a, NULL, shard_repo(index_shard(ix, i)), "reader", NULL, true),
+		      "granting an indexed repository");
+	printf("accounts: %d repositories, %d users, %d groups made in %.1f s\n", N_REPOS,
+	       N_USERS + 1, N_GROUPS, (clock_now_ms() - t0) / 1000);
+}
+
+/* A principal for user, from an API token as a request would present it. */
+static void principal_of(struct auth_principal *p, struct auth *a, const char *user)
+{
+	char secret[AUTH_TOKEN_LEN + 1], header[AUTH_TOKEN_LEN + 16];
+	struct auth_origin from = {.address = "127.0.0.1"};
+
+	check(auth_token_create(NULL, secret, a, NULL, user, "bench", AUTH_SCOPE_SEARCH, 0),
+	      "creating a token");
+	snprintf(header, sizeof(header), "Bearer %s", secret);
+	check(auth_identify(p, a, NULL, header, &from), "identifying");
+}
+
+/* The time of one readable-set lookup of p. */
+static double readable_once(struct auth *a, const struct auth_principal *p, size_t *n)
+{
+	const struct search_repos *set = NULL;
+	double t0 = clock_now_ms(), ms;
+
+	check(auth_readable_repos(&set, a, p, false), "readable set");
+	ms = clock_now_ms() - t0;
+	*n = set->n_names;
+	auth_repos_release(a, set);
+	return ms;
+}
+
+/* Any ACL change moves the generation and drops every cached set. */
+static void acl_change(struct auth *a)
+{
+	static bool is_public;
+
+	is_public = !is_public;
+	check(auth_repo_set_public(a, NULL, "host/toggle", is_public), "toggling");
+}
+
+/*
+ * p's readable set right after an ACL change (the ACL reloaded, then the set computed); after
+ * another user's lookup reloaded it (the set computed from the in-memory ACL); and cached.
+ */
+static void bench_readable(struct auth *a, const struct auth_principal *p,
+			   const struct auth_principal *other)
+{
+	static double reload[RUNS], compute[RUNS], cached[RUNS];
+	size_t n = 0, n_other;
+
+	for (int i = 0; i < RUNS; i++) {
+		acl_change(a);
+		reload[i] = readable_once(a, p, &n);
+		acl_change(a);
+		(void)readable_once(a, other, &n_other);
+		compute[i] = readable_once(a, p, &n);
+		cached[i] = readable_once(a, p, &n);
+	}
+	printf("readable set of %s (%zu names): ACL reload and set %.3f ms, set from the loaded "
+	       "ACL %.3f ms, cached %.4f ms (medians of %d)\n",
+	       p->name, n, median(reload, RUNS), median(compute, RUNS), median(cached, RUNS),
+	       RUNS);
+}
+
+static int on_file(const struct search_file *f, void *arg)
+{
+	(void)f;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static double search_once(const struct index *ix, const struct search_repos *repos,
+			  size_t *n_files)
+{
+	struct search_opts o = {
+		.pattern = PATTERN,
+		.pattern_len = strlen(PATTERN),
+		.want_lines = true,
+		.n_threads = 1,
+		.is_resident = true,
+	};
+	struct search_stats st;
+	double t0 = clock_now_ms();
+
+	*n_files = 0;
+	check(search_run(&st, ix, repos, &o, on_file, n_files), "searching");
+	return clock_now_ms() - t0;
+}
+
+static void bench_search(struct auth *a, const struct index *ix)
+{
+	static double all_ms[RUNS], set_ms[RUNS], diff[RUNS];
+	static const struct search_repos all = {.is_all = true};
+	const struct search_repos *set = NULL;
+	struct auth_principal p;
+	size_t n_all = 0, n_set = 0;
+
+	principal_of(&p, a, "reader");
+	check(auth_readable_repos(&set, a, &p, false), "readable set");
+	for (int i = 0; i < 5; i++) /* warm the page cache and the pattern cache */
+		search_once(ix, &all, &n_all);
+	for (int i = 0; i < RUNS; i++) {
+		all_ms[i] = search_once(ix, &all, &n_all);
+		set_ms[i] = search_once(ix, set, &n_set);
+		diff[i] = set_ms[i] - all_ms[i];
+	}
+	if (n_all != n_set) {
+		fprintf(stderr, "auth_cost: the readable set changed the results (%zu files, not "
+				"%zu)\n",
+			n_set, n_all);
+		exit(1);
+	}
+	printf("search \"%s\" over %zu shards, %zu files: all %.3f ms, readable set of %zu "
+	       "names %.3f ms, paired difference %.4f ms (medians of %d)\n",
+	       PATTERN, index_n_shards(ix), n_all, median(all_ms, RUNS), set->n_names,
+	       median(set_ms, RUNS), median(diff, RUNS), RUNS);
+	auth_repos_release(a, set);
+}
+
+int main(int argc, char **argv)
+{
+	struct auth_config cfg = {.pwhash_cost = AUTH_PWHASH_TEST};
+	struct auth_principal p, q;
+	struct auth *a = NULL;
+	bool has_accounts = false;
+	struct index *ix = NULL;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: auth_cost DATA INDEX\n");
+		return 2;
+	}
+	check(index_open(&ix, argv[2]), "opening the index");
+	check(auth_open(&a, argv[1], &cfg), "opening the accounts");
+	check(auth_has_accounts(a, &has_accounts), "reading the accounts");
+	if (!has_accounts) /* else made by an earlier run: the same accounts */
+		populate(a, ix);
+	principal_of(&p, a, "user0001");
+	principal_of(&q, a, "user0002");
+	bench_readable(a, &p, &q);
+	principal_of(&p, a, "reader");
+	bench_readable(a, &p, &q);
+	bench_search(a, ix);
+	auth_close(a);
+	index_close(ix);
+	return 0;
+}
