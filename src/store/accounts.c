@@ -12,8 +12,7 @@
 #include "util/array.h"
 #include "util/error.h"
 
-static int bind_blob(struct store *s, sqlite3_stmt *st, int i, const unsigned char *v,
-		     size_t len)
+static int bind_blob(struct store *s, sqlite3_stmt *st, int i, const unsigned char *v, size_t len)
 {
 	int rc = sqlite3_bind_blob(st, i, v, (int)len, SQLITE_TRANSIENT);
 
@@ -65,8 +64,7 @@ int store_acl_generation(struct store *s, int64_t *out)
 }
 
 /* Steps a statement whose rows are names (column 0) into a sorted NULL-terminated list. */
-static int names_collect(char ***out, size_t *n, struct store *s, sqlite3_stmt *st,
-			 const char *what)
+static int names_collect(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what)
 {
 	char **v = NULL;
 	size_t cap = 0, len = 0;
@@ -124,8 +122,9 @@ int store_user_counts(struct store *s, int64_t *n_users, int64_t *n_admins)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT count(*), coalesce(sum(is_admin AND NOT is_disabled), 0) "
-				"FROM users")) == 0 &&
+	if ((err = prep(&st, s,
+			"SELECT count(*), coalesce(sum(is_admin AND NOT is_disabled), 0) "
+			"FROM users")) == 0 &&
 	    (err = one_i64(s, st, n_users, "counting users")) == 0)
 		*n_admins = sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
@@ -139,8 +138,9 @@ int store_user_add(int64_t *id, struct store *s, const char *name, const char *d
 	int err, rc;
 
 	*id = 0;
-	if ((err = prep(&st, s, "INSERT INTO users (name, display_name, is_admin, password_hash, "
-				"created_ms) VALUES (?1, ?2, ?3, ?4, ?5)")) < 0 ||
+	if ((err = prep(&st, s,
+			"INSERT INTO users (name, display_name, is_admin, password_hash, "
+			"created_ms) VALUES (?1, ?2, ?3, ?4, ?5)")) < 0 ||
 	    (err = store_bind_text(s, st, 1, name)) < 0 ||
 	    (err = store_bind_text(s, st, 2, display_name ? display_name : "")) < 0 ||
 	    (err = store_bind_i64(s, st, 3, is_admin)) < 0 ||
@@ -182,7 +182,7 @@ void store_users_free(struct store_user *v, size_t n)
 	free(v);
 }
 
-#define USER_COLUMNS                                                                         \
+#define USER_COLUMNS \
 	"id, name, display_name, is_admin, is_disabled, password_hash, created_ms, last_seen_ms"
 
 static int user_groups(struct store *s, struct store_user *u)
@@ -190,8 +190,9 @@ static int user_groups(struct store *s, struct store_user *u)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT g.name FROM groups g JOIN group_members m "
-				"ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.name")) == 0 &&
+	if ((err = prep(&st, s,
+			"SELECT g.name FROM groups g JOIN group_members m "
+			"ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.name")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, u->id)) == 0)
 		err = names_collect(&u->groups, &u->n_groups, s, st, "listing a user's groups");
 	sqlite3_finalize(st);
@@ -249,8 +250,7 @@ int store_user_list(struct store_user **out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users ORDER BY name")) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 ||
-		    (err = row_user(&v[len], s, st)) < 0)
+		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 || (err = row_user(&v[len], s, st)) < 0)
 			goto out;
 		len++;
 	}
@@ -291,14 +291,16 @@ out:
 static int set_flags(struct store *s, int64_t id, int is_admin, int is_disabled)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t before, after, n_users;
+	int64_t before = 0, after = 0, n_users = 0;
 	int err;
 
 	if ((err = store_user_counts(s, &n_users, &before)) < 0 ||
-	    (err = prep(&st, s, "UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin "
-				"ELSE ?2 END, is_disabled = CASE WHEN ?3 < 0 THEN is_disabled "
-				"ELSE ?3 END WHERE id = ?1")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_i64(s, st, 2, is_admin)) < 0 ||
+	    (err = prep(&st, s,
+			"UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin "
+			"ELSE ?2 END, is_disabled = CASE WHEN ?3 < 0 THEN is_disabled "
+			"ELSE ?3 END WHERE id = ?1")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_bind_i64(s, st, 2, is_admin)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, is_disabled)) < 0 ||
 	    (err = store_run(s, st, "updating a user")) < 0 ||
 	    (err = store_user_counts(s, &n_users, &after)) < 0)
@@ -318,7 +320,7 @@ out:
 
 int store_user_set_flags(struct store *s, const char *name, int is_admin, int is_disabled)
 {
-	int64_t id;
+	int64_t id = 0;
 	int err;
 
 	if ((err = store_tx_begin(s)) < 0)
@@ -331,7 +333,7 @@ int store_user_set_flags(struct store *s, const char *name, int is_admin, int is
 int store_user_set_password(struct store *s, const char *name, const char *password_hash)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t id;
+	int64_t id = 0;
 	int err;
 
 	if ((err = store_tx_begin(s)) < 0)
@@ -402,15 +404,17 @@ int store_group_remove(struct store *s, const char *name)
 int store_group_member(struct store *s, const char *group, const char *user, bool is_member)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t gid, uid;
+	int64_t gid = 0, uid = 0;
 	int err;
 
 	if ((err = id_of(&gid, s, group, true)) < 0 || (err = id_of(&uid, s, user, false)) < 0)
 		return err;
-	err = is_member ? prep(&st, s, "INSERT OR IGNORE INTO group_members (group_id, user_id) "
-				       "VALUES (?1, ?2)")
-			: prep(&st, s, "DELETE FROM group_members WHERE group_id = ?1 "
-				       "AND user_id = ?2");
+	err = is_member ? prep(&st, s,
+			       "INSERT OR IGNORE INTO group_members (group_id, user_id) "
+			       "VALUES (?1, ?2)")
+			: prep(&st, s,
+			       "DELETE FROM group_members WHERE group_id = ?1 "
+			       "AND user_id = ?2");
 	if (err == 0 && (err = store_bind_i64(s, st, 1, gid)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, uid)) == 0)
 		err = store_run(s, st, "changing a membership");
@@ -432,9 +436,10 @@ static int group_members(struct store *s, struct store_group *g)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT u.name FROM users u JOIN group_members m "
-				"ON m.user_id = u.id JOIN groups g ON g.id = m.group_id "
-				"WHERE g.name = ?1 ORDER BY u.name")) == 0 &&
+	if ((err = prep(&st, s,
+			"SELECT u.name FROM users u JOIN group_members m "
+			"ON m.user_id = u.id JOIN groups g ON g.id = m.group_id "
+			"WHERE g.name = ?1 ORDER BY u.name")) == 0 &&
 	    (err = store_bind_text(s, st, 1, g->name)) == 0)
 		err = names_collect(&g->members, &g->n_members, s, st, "listing members");
 	sqlite3_finalize(st);
@@ -481,19 +486,22 @@ int store_grant(struct store *s, const char *repo, const char *user, const char 
 		bool is_granted)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t id;
+	int64_t id = 0;
 	int err;
 
 	if ((err = id_of(&id, s, user ? user : group, !user)) < 0)
 		return err;
 	if (is_granted)
-		err = user ? prep(&st, s, "INSERT OR IGNORE INTO repo_grants (repo, user_id) "
-					  "VALUES (?1, ?2)")
-			   : prep(&st, s, "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
-					  "VALUES (?1, ?2)");
+		err = user ? prep(&st, s,
+				  "INSERT OR IGNORE INTO repo_grants (repo, user_id) "
+				  "VALUES (?1, ?2)")
+			   : prep(&st, s,
+				  "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
+				  "VALUES (?1, ?2)");
 	else
 		err = user ? prep(&st, s, "DELETE FROM repo_grants WHERE repo = ?1 AND user_id = ?2")
-			   : prep(&st, s, "DELETE FROM repo_grants WHERE repo = ?1 AND group_id = ?2");
+			   : prep(&st, s,
+				  "DELETE FROM repo_grants WHERE repo = ?1 AND group_id = ?2");
 	if (err == 0 && (err = store_bind_text(s, st, 1, repo)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, id)) == 0)
 		err = store_run(s, st, "changing a grant");
@@ -548,22 +556,23 @@ static int access_fill(struct store *s, struct store_access *a)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT u.name FROM repo_grants r JOIN users u "
-				"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT u.name FROM repo_grants r JOIN users u "
+			"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = names_collect(&a->users, &a->n_users, s, st, "listing grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT g.name FROM repo_grants r JOIN groups g "
-				"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT g.name FROM repo_grants r JOIN groups g "
+			"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = names_collect(&a->groups, &a->n_groups, s, st, "listing grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT EXISTS (SELECT 1 FROM repo_public WHERE repo = ?1)")) ==
-		    0 &&
+	if ((err = prep(&st, s, "SELECT EXISTS (SELECT 1 FROM repo_public WHERE repo = ?1)")) == 0 &&
 	    (err = store_bind_text(s, st, 1, a->repo)) == 0) {
 		int64_t v = 0;
 
@@ -585,8 +594,9 @@ int store_access_list(struct store_access **out, size_t *n, struct store *s)
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s, "SELECT repo FROM repo_public UNION "
-				"SELECT repo FROM repo_grants ORDER BY 1")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT repo FROM repo_public UNION "
+			"SELECT repo FROM repo_grants ORDER BY 1")) < 0 ||
 	    (err = names_collect(&names, &n_names, s, st, "listing repository access")) < 0)
 		goto out;
 	if (n_names && !(v = calloc(n_names, sizeof(*v)))) {
@@ -629,9 +639,8 @@ void store_acl_dispose(struct store_acl *acl)
  * Rows of (id, group id or NULL, repo or NULL) into pairs; repository names are appended to
  * the string block, whose offsets are turned into pointers once it stops moving.
  */
-static int pairs_load(struct store_acl_pair **out, size_t *n, char **strings,
-		      size_t *strings_len, size_t *strings_cap, struct store *s,
-		      sqlite3_stmt *st, const char *what)
+static int pairs_load(struct store_acl_pair **out, size_t *n, char **strings, size_t *strings_len,
+		      size_t *strings_cap, struct store *s, sqlite3_stmt *st, const char *what)
 {
 	struct store_acl_pair *v = NULL;
 	size_t cap = 0, len = 0;
@@ -708,24 +717,27 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	size_t n_pub = 0;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members "
-				"ORDER BY user_id")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT user_id, group_id, NULL FROM group_members "
+			"ORDER BY user_id")) < 0 ||
 	    (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s, st,
 			      "reading memberships")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants "
-				"WHERE user_id IS NOT NULL ORDER BY user_id")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT user_id, 0, repo FROM repo_grants "
+			"WHERE user_id IS NOT NULL ORDER BY user_id")) < 0 ||
 	    (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len, &cap, s,
 			      st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants "
-				"WHERE group_id IS NOT NULL ORDER BY group_id")) < 0 ||
-	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap,
-			      s, st, "reading grants")) < 0)
+	if ((err = prep(&st, s,
+			"SELECT group_id, 0, repo FROM repo_grants "
+			"WHERE group_id IS NOT NULL ORDER BY group_id")) < 0 ||
+	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap, s,
+			      st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -757,8 +769,7 @@ int store_acl_load(struct store_acl *out, struct store *s)
 	/* A read transaction: the tables and the generation are one consistent snapshot. */
 	if ((err = store_tx_begin_read(s)) < 0)
 		return err;
-	if ((err = store_acl_generation(s, &out->generation)) == 0 &&
-	    (err = acl_users(out, s)) == 0)
+	if ((err = store_acl_generation(s, &out->generation)) == 0 && (err = acl_users(out, s)) == 0)
 		err = acl_pairs(out, s);
 	end = store_tx_end(s, 0);
 	if (err == 0)
@@ -778,8 +789,9 @@ int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *l
 	int err;
 
 	*id = 0;
-	if ((err = prep(&st, s, "INSERT INTO tokens (user_id, label, hash, prefix, scope, "
-				"created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == 0 &&
+	if ((err = prep(&st, s,
+			"INSERT INTO tokens (user_id, label, hash, prefix, scope, "
+			"created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, user_id)) == 0 &&
 	    (err = store_bind_text(s, st, 2, label ? label : "")) == 0 &&
 	    (err = bind_blob(s, st, 3, hash, STORE_HASH_LEN)) == 0 &&
@@ -793,8 +805,8 @@ int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *l
 	return err;
 }
 
-#define TOKEN_COLUMNS                                                                        \
-	"t.id, t.user_id, u.name, t.label, t.prefix, t.scope, t.created_ms, t.expires_ms, "        \
+#define TOKEN_COLUMNS \
+	"t.id, t.user_id, u.name, t.label, t.prefix, t.scope, t.created_ms, t.expires_ms, " \
 	"t.last_used_ms, t.revoked, u.is_admin, u.is_disabled"
 
 static void row_token(struct store_token *t, sqlite3_stmt *st)
@@ -827,8 +839,9 @@ int store_token_find(struct store_token *t, struct store_principal *p, struct st
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-				"ON u.id = t.user_id WHERE t.hash = ?1")) == 0 &&
+	if ((err = prep(&st, s,
+			"SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+			"ON u.id = t.user_id WHERE t.hash = ?1")) == 0 &&
 	    (err = bind_blob(s, st, 1, hash, STORE_HASH_LEN)) == 0 &&
 	    (err = step_row(s, st, "looking up a token", "unknown token")) == 0) {
 		row_token(t, st);
@@ -860,9 +873,10 @@ int store_token_list(struct store_token **out, size_t *n, struct store *s, const
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-				"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
-				"ORDER BY t.id DESC")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+			"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
+			"ORDER BY t.id DESC")) < 0 ||
 	    (err = store_bind_text(s, st, 1, user)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -892,10 +906,12 @@ int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const
 	snprintf(missing, sizeof(missing), "no token with id %lld", (long long)id);
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-				"ON u.id = t.user_id WHERE t.id = ?1 "
-				"AND (?2 IS NULL OR u.name = ?2)")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, owner)) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+			"ON u.id = t.user_id WHERE t.id = ?1 "
+			"AND (?2 IS NULL OR u.name = ?2)")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_bind_text(s, st, 2, owner)) < 0 ||
 	    (err = step_row(s, st, "looking up a token", missing)) < 0)
 		goto out;
 	row_token(t, st);
@@ -918,8 +934,9 @@ int store_session_add(struct store *s, const unsigned char key[STORE_HASH_LEN], 
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "INSERT INTO sessions (key, user_id, csrf, created_ms, "
-				"last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)")) == 0 &&
+	if ((err = prep(&st, s,
+			"INSERT INTO sessions (key, user_id, csrf, created_ms, "
+			"last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)")) == 0 &&
 	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, user_id)) == 0 &&
 	    (err = store_bind_text(s, st, 3, csrf)) == 0 &&
@@ -935,9 +952,10 @@ int store_session_find(struct store_session *out, struct store_principal *p, str
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT s.csrf, s.created_ms, s.last_seen_ms, u.id, u.name, "
-				"u.is_admin, u.is_disabled FROM sessions s JOIN users u "
-				"ON u.id = s.user_id WHERE s.key = ?1")) == 0 &&
+	if ((err = prep(&st, s,
+			"SELECT s.csrf, s.created_ms, s.last_seen_ms, u.id, u.name, "
+			"u.is_admin, u.is_disabled FROM sessions s JOIN users u "
+			"ON u.id = s.user_id WHERE s.key = ?1")) == 0 &&
 	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
 	    (err = step_row(s, st, "looking up a session", "unknown session")) == 0) {
 		col_copy(out->csrf, sizeof(out->csrf), st, 0);
@@ -995,8 +1013,9 @@ int store_audit_add(struct store *s, const struct store_event *events, size_t n)
 
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s, "INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
-				"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) < 0)
+	if ((err = prep(&st, s,
+			"INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) < 0)
 		goto out;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		const struct store_event *e = &events[i];
@@ -1059,10 +1078,11 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	*out = NULL;
 	*n = 0;
 	/* The latest `limit` rows, then put back in order. */
-	if ((err = prep(&st, s, "SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
-				"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
-				"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
-				"LIMIT ?4) ORDER BY id")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
+			"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
+			"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
+			"LIMIT ?4) ORDER BY id")) < 0 ||
 	    (err = store_bind_text(s, st, 1, actor)) < 0 ||
 	    (err = store_bind_text(s, st, 2, event)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, since_ms)) < 0 ||
@@ -1099,8 +1119,7 @@ int store_backup(struct store *s, const char *path)
 	int rc, err = 0;
 
 	rc = sqlite3_open_v2(path, &dst,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
-			     NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		error_set("%s: opening the backup: %s", path, sqlite3_errstr(rc));
 		err = TRAWL_EIO;

@@ -22,7 +22,6 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
-
 /* What a repository whose URL migration 2 changed says in last_error (an SQL literal). */
 #define REDACTED_MSG                                                                          \
 	"'its URL held user information, a query string or a fragment, which may be a secret: "   \
@@ -78,8 +77,8 @@ static const char *const migrations[] = {
 	"INSERT OR IGNORE INTO retired_names (name) "
 	"  SELECT name FROM repos WHERE trawl_name_from_query(name, url);"
 	"UPDATE repos SET url = trawl_url_redacted(url), state = 'error', last_error = CASE"
-	"  WHEN name IN (SELECT name FROM retired_names) THEN " RETIRED_MSG
-	"  ELSE " REDACTED_MSG " END "
+	"  WHEN name IN (SELECT name FROM retired_names) THEN " RETIRED_MSG "  ELSE " REDACTED_MSG
+	" END "
 	"  WHERE trawl_url_redacted(url) IS NOT url;"
 	"UPDATE OR IGNORE repos SET name = trawl_url_name(url)"
 	"  WHERE name IN (SELECT name FROM retired_names);"
@@ -523,7 +522,8 @@ static int add_patterns(struct store *s, int64_t id, char *const *patterns, size
 		return err;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		sqlite3_reset(st);
-		if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, patterns[i])) < 0)
+		if ((err = store_bind_i64(s, st, 1, id)) < 0 ||
+		    (err = store_bind_text(s, st, 2, patterns[i])) < 0)
 			break;
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -553,10 +553,12 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 		return err;
 	if (!policy)
 		policy = &none;
-	if ((err = prep(&st, s, "INSERT INTO repos (name, url, created, allow_insecure, "
-				"allow_local, allow_private) VALUES (?1, ?2, "
-				"CAST(strftime('%s', 'now') AS INTEGER), ?3, ?4, ?5)")) < 0 ||
-	    (err = store_bind_text(s, st, 1, name)) < 0 || (err = store_bind_text(s, st, 2, url)) < 0 ||
+	if ((err = prep(&st, s,
+			"INSERT INTO repos (name, url, created, allow_insecure, "
+			"allow_local, allow_private) VALUES (?1, ?2, "
+			"CAST(strftime('%s', 'now') AS INTEGER), ?3, ?4, ?5)")) < 0 ||
+	    (err = store_bind_text(s, st, 1, name)) < 0 ||
+	    (err = store_bind_text(s, st, 2, url)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, policy->allow_insecure)) < 0 ||
 	    (err = store_bind_i64(s, st, 4, policy->allow_local)) < 0 ||
 	    (err = store_bind_i64(s, st, 5, policy->allow_private)) < 0)
@@ -644,8 +646,9 @@ static int load_patterns(struct store *s, struct store_repo *r)
 	size_t cap = 0;
 	int err, rc;
 
-	if ((err = prep(&st, s, "SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
-				"ORDER BY rowid")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
+			"ORDER BY rowid")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -673,8 +676,9 @@ static int load_branches(struct store *s, struct store_repo *r)
 	size_t cap = 0;
 	int err, rc;
 
-	if ((err = prep(&st, s, "SELECT branch, commit_id, is_default FROM indexed_branches "
-				"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT branch, commit_id, is_default FROM indexed_branches "
+			"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -808,8 +812,9 @@ int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char 
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "UPDATE repos SET state = 'error', last_sync = ?2, "
-				"last_error = ?3 WHERE id = ?1")) == 0 &&
+	if ((err = prep(&st, s,
+			"UPDATE repos SET state = 'error', last_sync = ?2, "
+			"last_error = ?3 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_text(s, st, 3, error ? error : "unknown error")) == 0)
 		err = change_one(s, st, id, "updating a repository");
@@ -823,7 +828,8 @@ static int replace_branches(struct store *s, int64_t id, const struct store_bran
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM indexed_branches WHERE repo_id = ?1")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_run(s, st, "clearing branches")) < 0)
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_run(s, st, "clearing branches")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -832,7 +838,8 @@ static int replace_branches(struct store *s, int64_t id, const struct store_bran
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(st);
-		if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, b[i].name)) < 0 ||
+		if ((err = store_bind_i64(s, st, 1, id)) < 0 ||
+		    (err = store_bind_text(s, st, 2, b[i].name)) < 0 ||
 		    (err = store_bind_text(s, st, 3, b[i].commit)) < 0 ||
 		    (err = store_bind_i64(s, st, 4, b[i].is_default)) < 0 ||
 		    (err = store_run(s, st, "recording a branch")) < 0)
@@ -852,9 +859,10 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
-				"last_error = NULL, index_bytes = ?3, files = ?4, "
-				"skipped_count = ?5 WHERE id = ?1")) == 0 &&
+	if ((err = prep(&st, s,
+			"UPDATE repos SET state = 'indexed', last_sync = ?2, "
+			"last_error = NULL, index_bytes = ?3, files = ?4, "
+			"skipped_count = ?5 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
 	    (err = store_bind_i64(s, st, 4, clamp_u64(files))) == 0 &&
