@@ -1,6 +1,7 @@
 /* Shared pieces of the account commands; see accounts.h. */
 #include "cli/accounts.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,22 @@ int accounts_repos(char ***out, size_t *n, const struct datadir *d)
 bool accounts_repos_has(char *const *v, size_t n, const char *name)
 {
 	return n && bsearch(&name, v, n, sizeof(*v), cmp_names) != NULL;
+}
+
+int accounts_getopt(struct accounts_opts *o, int argc, char **argv,
+		    const struct option *longopts)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': o->data = optarg; break;
+		case 'J': o->is_json = true; break;
+		case 'h': o->is_help = true; break;
+		default: return c;
+		}
+	}
+	return -1;
 }
 
 int accounts_open(struct auth **a, struct datadir *d, const char *data, bool create)

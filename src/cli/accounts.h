@@ -15,6 +15,24 @@
 #include "cli/datadir.h"
 #include "util/buf.h"
 
+struct option;
+
+/* The options every account command takes. */
+struct accounts_opts {
+	const char *data; /* --data DIR, or NULL */
+	bool is_json;     /* --json */
+	bool is_help;     /* --help or -h */
+};
+
+/*
+ * getopt_long over argv with longopts, which maps "data" to 'D', "json" (where taken) to 'J'
+ * and "help" to 'h': those go into *o, and the value of the next other option is returned
+ * ('?' for an unknown one, -1 after the last). Starts from argv[1] on the first call of a
+ * command (optind 1); the operands are at argv[optind..] once it returns -1.
+ */
+int accounts_getopt(struct accounts_opts *o, int argc, char **argv,
+		    const struct option *longopts);
+
 /*
  * Opens the data directory (creating it when create is set, as `repo add` does) and its
  * accounts. Prints the error; returns 0 or EXIT_ERROR. Close with accounts_close.

@@ -51,8 +51,8 @@ const struct cli_help cli_help_access = {
 };
 
 struct access_args {
-	const char *data, *user, *group;
-	bool is_json;
+	struct accounts_opts o;
+	const char *user, *group;
 };
 
 /* Parses command's flags: 0, 1 after printing the usage asked for, or EXIT_ERROR. */
@@ -70,18 +70,19 @@ static int access_parse(struct access_args *o, const char *command, int argc, ch
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = accounts_getopt(&o->o, argc, argv, longopts)) != -1) {
 		switch (c) {
-		case 'D': o->data = optarg; break;
-		case 'J': o->is_json = true; break;
 		case 'u': o->user = optarg; break;
 		case 'g': o->group = optarg; break;
-		case 'h': cli_usage(command, false); return 1;
 		default: return cli_usage(command, true);
 		}
 	}
+	if (o->o.is_help) {
+		cli_usage(command, false);
+		return 1;
+	}
 	if (is_access ? argc != optind || o->user || o->group
-		      : argc - optind != 1 || o->is_json || !o->user == !o->group)
+		      : argc - optind != 1 || o->o.is_json || !o->user == !o->group)
 		return cli_usage(command, true);
 	return 0;
 }
@@ -91,7 +92,7 @@ static int grant_run(struct auth *a, const struct datadir *d, const struct acces
 {
 	char **repos = NULL;
 	size_t n = 0;
-	int err;
+	int err = 0;
 
 	/* A typo must not leave a grant waiting for a repository that may come later. */
 	if (is_granted && (err = accounts_repos(&repos, &n, d)) == 0 &&
@@ -183,10 +184,10 @@ int cmd_access(int argc, char **argv)
 
 	if ((ret = access_parse(&o, command, argc, argv)) != 0)
 		return ret == 1 ? 0 : ret;
-	if ((ret = accounts_open(&a, &d, o.data, false)) != 0)
+	if ((ret = accounts_open(&a, &d, o.o.data, false)) != 0)
 		return ret;
 	if (strcmp(command, "access") == 0)
-		ret = access_list(a, &d, o.is_json);
+		ret = access_list(a, &d, o.o.is_json);
 	else
 		ret = grant_run(a, &d, &o, argv[optind], strcmp(command, "grant") == 0);
 	accounts_close(a, &d);

@@ -127,18 +127,15 @@ int cmd_audit(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct auth_audit_filter f = { 0 };
+	struct accounts_opts o = { 0 };
 	struct datadir d = { 0 };
 	struct auth *a = NULL;
-	const char *data = NULL;
 	uint64_t limit;
-	bool is_json = false;
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = accounts_getopt(&o, argc, argv, longopts)) != -1) {
 		switch (c) {
-		case 'D': data = optarg; break;
-		case 'J': is_json = true; break;
 		case 'u': f.user = optarg; break;
 		case 'e': f.event = optarg; break;
 		case 's':
@@ -155,15 +152,14 @@ int cmd_audit(int argc, char **argv)
 			}
 			f.limit = (size_t)limit;
 			break;
-		case 'h': return cli_usage("audit", false);
 		default: return cli_usage("audit", true);
 		}
 	}
-	if (optind != argc)
-		return cli_usage("audit", true);
-	if ((ret = accounts_open(&a, &d, data, false)) != 0)
+	if (o.is_help || optind != argc)
+		return cli_usage("audit", !o.is_help);
+	if ((ret = accounts_open(&a, &d, o.data, false)) != 0)
 		return ret;
-	ret = audit_run(a, &f, is_json);
+	ret = audit_run(a, &f, o.is_json);
 	accounts_close(a, &d);
 	return ret;
 }

@@ -30,22 +30,15 @@ int cmd_backup(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct accounts_opts o = { 0 };
 	struct datadir d = { 0 };
 	struct auth *a = NULL;
-	const char *data = NULL;
-	int c, ret;
+	int ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'D': data = optarg; break;
-		case 'h': return cli_usage("backup", false);
-		default: return cli_usage("backup", true);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage("backup", true);
-	if ((ret = accounts_open(&a, &d, data, false)) != 0)
+	if (accounts_getopt(&o, argc, argv, longopts) != -1 || o.is_help || argc - optind != 1)
+		return cli_usage("backup", !o.is_help);
+	if ((ret = accounts_open(&a, &d, o.data, false)) != 0)
 		return ret;
 	if ((ret = accounts_fail(auth_backup(a, argv[optind]))) == 0)
 		printf("backed up %s to %s (trawl.db, auth.key, audit.log)\n", d.root, argv[optind]);

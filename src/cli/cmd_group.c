@@ -90,36 +90,32 @@ int cmd_group(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct accounts_opts o = { 0 };
 	struct datadir d = { 0 };
 	struct auth *a = NULL;
-	const char *data = NULL;
-	bool is_json = false, is_list;
-	int c, ret;
+	bool is_list;
+	int ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'D': data = optarg; break;
-		case 'J': is_json = true; break;
-		case 'h': return cli_usage("group", false);
-		default: return cli_usage("group", true);
-		}
-	}
+	if (accounts_getopt(&o, argc, argv, longopts) != -1)
+		return cli_usage("group", true);
+	if (o.is_help)
+		return cli_usage("group", false);
 	argc -= optind;
 	argv += optind;
 	if (argc == 1 && strcmp(argv[0], "help") == 0)
 		return cli_usage("group", false);
 	is_list = argc == 1 && strcmp(argv[0], "list") == 0;
-	if (argc < 1 || (is_json && !is_list))
+	if (argc < 1 || (o.is_json && !is_list))
 		return cli_usage("group", true);
 	if (!is_list && strcmp(argv[0], "add") != 0 && strcmp(argv[0], "remove") != 0 &&
 	    strcmp(argv[0], "member") != 0) {
 		cli_errorf("unknown group command \"%s\" (add, remove, member, list)", argv[0]);
 		return EXIT_ERROR;
 	}
-	if ((ret = accounts_open(&a, &d, data, false)) != 0)
+	if ((ret = accounts_open(&a, &d, o.data, false)) != 0)
 		return ret;
-	ret = is_list ? group_list(a, is_json) : group_change(a, argv, argc);
+	ret = is_list ? group_list(a, o.is_json) : group_change(a, argv, argc);
 	accounts_close(a, &d);
 	return ret;
 }

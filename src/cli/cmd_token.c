@@ -37,8 +37,8 @@ const struct cli_help cli_help_token = {
 };
 
 struct token_args {
-	const char *data, *label, *scope, *expires;
-	bool is_json, is_help;
+	struct accounts_opts o;
+	const char *label, *scope, *expires;
 };
 
 static const char *scope_name(unsigned scope)
@@ -127,7 +127,7 @@ static int token_list(struct auth *a, const struct token_args *o, const char *us
 	    (err = auth_token_list(&v, &n, a, user)) < 0)
 		goto out;
 	for (size_t i = 0; i < n && err == 0; i++) {
-		if (!o->is_json)
+		if (!o->o.is_json)
 			token_print(&v[i], now);
 		else if ((err = token_json(&b, &v[i])) == 0)
 			accounts_json_line(&b);
@@ -168,14 +168,11 @@ static int token_parse(struct token_args *o, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = accounts_getopt(&o->o, argc, argv, longopts)) != -1) {
 		switch (c) {
-		case 'D': o->data = optarg; break;
-		case 'J': o->is_json = true; break;
 		case 's': o->scope = optarg; break;
 		case 'e': o->expires = optarg; break;
 		case 'n': o->label = optarg; break;
-		case 'h': o->is_help = true; break;
 		default: return cli_usage("token", true);
 		}
 	}
@@ -188,10 +185,10 @@ static bool token_args_fit(const char *sub, const struct token_args *o, int n_op
 	bool has_create_flags = o->scope || o->expires || o->label;
 
 	if (strcmp(sub, "create") == 0)
-		return n_operands == 1 && !o->is_json;
+		return n_operands == 1 && !o->o.is_json;
 	if (strcmp(sub, "list") == 0)
 		return n_operands <= 1 && !has_create_flags;
-	return n_operands == 1 && !o->is_json && !has_create_flags;
+	return n_operands == 1 && !o->o.is_json && !has_create_flags;
 }
 
 int cmd_token(int argc, char **argv)
@@ -210,12 +207,12 @@ int cmd_token(int argc, char **argv)
 		cli_errorf("unknown token command \"%s\" (create, list, revoke)", sub);
 		return EXIT_ERROR;
 	}
-	if ((ret = token_parse(&o, argc - 1, argv + 1)) != 0 || o.is_help)
-		return o.is_help ? cli_usage("token", false) : ret;
+	if ((ret = token_parse(&o, argc - 1, argv + 1)) != 0 || o.o.is_help)
+		return o.o.is_help ? cli_usage("token", false) : ret;
 	if (!token_args_fit(sub, &o, argc - 1 - optind))
 		return cli_usage("token", true);
 	operand = optind < argc - 1 ? argv[1 + optind] : NULL;
-	if ((ret = accounts_open(&a, &d, o.data, false)) != 0)
+	if ((ret = accounts_open(&a, &d, o.o.data, false)) != 0)
 		return ret;
 	if (strcmp(sub, "create") == 0)
 		ret = token_create(a, &o, operand);

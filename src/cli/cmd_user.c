@@ -36,7 +36,7 @@ const struct cli_help cli_help_user = {
 		"           administrator stays one\n"
 		"\n"
 		"  --admin               the new account is an administrator\n"
-		"  --display-name TEXT   the name the web UI shows (default: NAME)\n"
+		"  --display-name TEXT   the name the web UI shows beside NAME (default: none)\n"
 		"  --password-stdin      read the password from standard input (one line), checked\n"
 		"                        against the policy: 12 to 1024 bytes, not a common password,\n"
 		"                        not the user's name\n"
@@ -49,8 +49,9 @@ const struct cli_help cli_help_user = {
 };
 
 struct user_args {
-	const char *data, *display_name;
-	bool is_json, is_admin, use_stdin, on, off, is_help;
+	struct accounts_opts o;
+	const char *display_name;
+	bool is_admin, use_stdin, on, off;
 };
 
 /*
@@ -73,16 +74,13 @@ static int user_parse(struct user_args *u, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = accounts_getopt(&u->o, argc, argv, longopts)) != -1) {
 		switch (c) {
-		case 'D': u->data = optarg; break;
-		case 'J': u->is_json = true; break;
 		case 'A': u->is_admin = true; break;
 		case 'N': u->display_name = optarg; break;
 		case 'P': u->use_stdin = true; break;
 		case '1': u->on = true; break;
 		case '0': u->off = true; break;
-		case 'h': u->is_help = true; break;
 		default: return cli_usage("user", true);
 		}
 	}
@@ -192,7 +190,7 @@ static void user_print(const struct auth_user *u)
 	char c[32], s[32];
 
 	printf("%s\t", u->name);
-	accounts_print(u->display_name);
+	accounts_print(u->display_name[0] ? u->display_name : "-");
 	printf("\t%s\t%s\tcreated %s\tlast seen %s\tgroups: ", u->is_admin ? "admin" : "user",
 	       u->is_disabled ? "disabled" : "enabled", accounts_time(c, u->created_ms),
 	       accounts_time(s, u->last_seen_ms));
@@ -211,12 +209,12 @@ static int user_list(struct auth *a, const struct user_args *u)
 	if ((err = auth_user_list(&v, &n, a)) < 0)
 		goto out;
 	for (size_t i = 0; i < n && err == 0; i++) {
-		if (!u->is_json)
+		if (!u->o.is_json)
 			user_print(&v[i]);
 		else if ((err = user_json(&b, &v[i])) == 0)
 			accounts_json_line(&b);
 	}
-	if (n == 0 && !u->is_json)
+	if (n == 0 && !u->o.is_json)
 		printf("no accounts: the server runs in laptop mode (loopback only, no sign-in); "
 		       "trawl user add NAME --admin creates the first administrator\n");
 out:
@@ -249,7 +247,7 @@ static bool user_args_fit(const char *sub, const struct user_args *u, int n_oper
 	bool is_add = strcmp(sub, "add") == 0, is_list = strcmp(sub, "list") == 0;
 	bool is_passwd = strcmp(sub, "passwd") == 0, is_admin = strcmp(sub, "admin") == 0;
 
-	if (n_operands != (is_list ? 0 : 1) || (u->is_json && !is_list) ||
+	if (n_operands != (is_list ? 0 : 1) || (u->o.is_json && !is_list) ||
 	    ((u->is_admin || u->display_name) && !is_add) || (u->use_stdin && !is_add && !is_passwd))
 		return false;
 	return is_admin ? u->on != u->off : !u->on && !u->off;
@@ -276,13 +274,13 @@ int cmd_user(int argc, char **argv)
 			   sub);
 		return EXIT_ERROR;
 	}
-	if ((ret = user_parse(&u, argc - 1, argv + 1)) != 0 || u.is_help)
-		return u.is_help ? cli_usage("user", false) : ret;
+	if ((ret = user_parse(&u, argc - 1, argv + 1)) != 0 || u.o.is_help)
+		return u.o.is_help ? cli_usage("user", false) : ret;
 	argc--, argv++;
 	if (!user_args_fit(sub, &u, argc - optind))
 		return cli_usage("user", true);
 	/* Only add may create the data directory: it is how a new installation begins. */
-	if ((ret = accounts_open(&a, &d, u.data, strcmp(sub, "add") == 0)) != 0)
+	if ((ret = accounts_open(&a, &d, u.o.data, strcmp(sub, "add") == 0)) != 0)
 		return ret;
 	if (strcmp(sub, "add") == 0)
 		ret = user_add(a, &u, argv[optind]);

@@ -279,6 +279,8 @@ db.execute("UPDATE repos SET url = ? WHERE name LIKE 'beta%'",
 for col in ("allow_insecure", "allow_local", "allow_private"):
     db.execute("ALTER TABLE repos DROP COLUMN " + col)
 db.execute("DROP TABLE retired_names")
+for t in ("TABLE group_members", "TABLE repo_grants", "TABLE repo_public", "TABLE tokens", "TABLE sessions", "TABLE audit", "TABLE acl_generation", "TABLE groups", "TABLE users", "TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del"):
+    db.execute("DROP %s IF EXISTS %s" % tuple(t.split()))  # schema 4's accounts
 db.execute("PRAGMA user_version = 1")
 db.commit()
 PY
