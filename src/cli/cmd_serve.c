@@ -18,7 +18,7 @@ const struct cli_help cli_help_serve = {
 		"            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
 		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
 		"            [--rate-search N/s] [--rate-signin N/min] [--rate-tokens N/h]\n"
-		"            [--user-max-searches N]\n",
+		"            [--user-max-searches N] [--allow-anonymous]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
 		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
@@ -52,6 +52,7 @@ const struct cli_help cli_help_serve = {
 		"                        30; 0 = off)\n"
 		"  --user-max-searches N concurrent searches of one user or anonymous address before\n"
 		"                        429 (default half of --max-searches, at least 2)\n"
+		"  --allow-anonymous     callers without credentials read the public repositories\n"
 		"  -h, --help            this usage\n"
 		"\n"
 		"docs/api.md describes the API; docs/operations.md the limits, the scheduled sync,\n"
@@ -216,6 +217,7 @@ int cmd_serve(int argc, char **argv)
 		{ "rate-signin", required_argument, NULL, 'i' },
 		{ "rate-tokens", required_argument, NULL, 'o' },
 		{ "user-max-searches", required_argument, NULL, 'u' },
+		{ "allow-anonymous", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -241,6 +243,7 @@ int cmd_serve(int argc, char **argv)
 		switch (c) {
 		case 'd': cfg.data_dir = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'A': cfg.allow_anonymous = true; break;
 		case 'S':
 			if (!parse_duration(&cfg.sync_interval_s, optarg)) {
 				cli_errorf("--sync-interval: expected a duration like 30s, 10m or 1h "

@@ -44,7 +44,8 @@ struct access_caller {
  * unknown, expired or revoked credential on a route that needs a permission, and for a route
  * needing a signed-in caller when there is none; EIO when the accounts cannot be read (a 500:
  * fail closed). An open route (route_is_open) never fails with EAUTH: a bad credential counts
- * as none there, so a stale cookie cannot keep a browser from the sign-in page.
+ * as none there, so a stale cookie cannot keep a browser from the sign-in page. *out is
+ * overwritten: it must hold no readable set (access_release first).
  */
 int access_authenticate(struct access_caller *out, const struct access_request *in,
 			const struct route *r);

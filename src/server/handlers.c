@@ -186,7 +186,7 @@ static const char *const p_tokens[] = { "user", NULL };
  * act for the signed-in caller; ADMIN ones need an administrator. Rows sharing a pattern are
  * alternatives by method. No GET or HEAD row takes a body or changes state.
  */
-#define GET_HEAD .methods = ROUTE_GET | ROUTE_HEAD
+#define GET_HEAD .methods = (ROUTE_GET | ROUTE_HEAD)
 #define READ GET_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ
 #define OPEN GET_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE
 #define USER .auth = ROUTE_AUTH_USER, .perm = ROUTE_PERM_NONE

@@ -190,6 +190,8 @@ int handlers_repos(struct req *rq)
 	size_t n_regs = 0;
 	int err;
 
+	if (!access_readable_repos(&rq->caller))
+		return TRAWL_EIO; /* fail closed: no readable set, no list */
 	/* The list works before the first index: registered repositories are "new". */
 	rq->snap = snapstore_get(rq->s->store);
 	if ((err = handlers_registry_open(&st, rq)) < 0 ||

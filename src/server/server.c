@@ -405,10 +405,19 @@ static bool body_is_json(const struct req *rq)
 	return ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';');
 }
 
+/* SECURITY: a refused query string may hold a secret (A10): the log keeps the path only. */
+static void uri_drop_query(struct req *rq)
+{
+	char *q = rq->uri ? strchr(rq->uri, '?') : NULL;
+
+	if (q)
+		sodium_memzero(q, strlen(q));
+}
+
 /*
- * Everything decided before a byte of the body is read: lookup -> method -> body size ->
- * authenticate -> authorize -> CSRF -> parameters. Negative when refused (rq holds the
- * answer).
+ * Everything decided before a byte of the body is read: lookup -> method -> parameters ->
+ * body size -> authenticate -> authorize -> CSRF -> media type. Negative when refused (rq
+ * holds the answer).
  */
 static int admit(struct req *rq, const char *url, const char *method)
 {
@@ -437,6 +446,18 @@ static int admit(struct req *rq, const char *url, const char *method)
 	rq->is_head = strcmp(method, "HEAD") == 0;
 	rq->route = route_by_method(rq->route, server_routes, n_server_routes,
 				    route_method_of(method), &all);
+	/*
+	 * A10: parameters before the caller, so that a token put in the URL is refused as such
+	 * (400), whoever sends it; the log keeps only the path of such a request.
+	 */
+	if (rq->route->flags & ROUTE_API) {
+		pc.route = rq->route;
+		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
+		if (pc.bad) {
+			uri_drop_query(rq);
+			return req_error(rq, 400, "bad_request", pc.bad, 0);
+		}
+	}
 	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body, body_length(rq),
 			       &in)) < 0) {
 		route_allow(rq->allow, sizeof(rq->allow), all);
@@ -451,12 +472,6 @@ static int admit(struct req *rq, const char *url, const char *method)
 	if (fr.has_body && !body_is_json(rq))
 		return req_error(rq, 415, "unsupported_media_type",
 				 "the request body must be application/json", 0);
-	if (rq->route->flags & ROUTE_API) {
-		pc.route = rq->route;
-		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
-		if (pc.bad)
-			return req_error(rq, 400, "bad_request", pc.bad, 0);
-	}
 	return 0;
 }
 
@@ -473,11 +488,24 @@ static int run(struct req *rq)
 	return err;
 }
 
-/* Appends a piece of an admitted request's body; a 413 past the route's max_body. */
+/* What a body over its limit may still send before the 413 (then the connection closes). */
+#define BODY_DISCARD_MAX ((size_t)1 << 20)
+
+/*
+ * Appends a piece of an admitted request's body. Past the route's max_body the answer is a
+ * 413, sent when the body ends (MHD queues no answer while a body arrives); what comes
+ * meanwhile is discarded, up to BODY_DISCARD_MAX: negative past that (close the connection).
+ */
 static int take_body(struct req *rq, const char *data, size_t n)
 {
-	if (buf_put(&rq->in_body, data, n) < 0)
-		return req_error(rq, 413, "too_large", "the request body is too large", 0);
+	if (rq->is_body_over) {
+		rq->n_discarded += n;
+		return rq->n_discarded > BODY_DISCARD_MAX ? TRAWL_ELIMIT : 0;
+	}
+	if (buf_put(&rq->in_body, data, n) < 0) {
+		rq->is_body_over = true;
+		req_error(rq, 413, "too_large", "the request body is too large", 0);
+	}
 	return 0;
 }
 
@@ -533,13 +561,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (take_body(rq, upload_data, n) < 0)
-			return req_respond(rq, NULL);
-		return MHD_YES;
+		return take_body(rq, upload_data, n) < 0 ? MHD_NO : MHD_YES;
 	}
 	if (rq->is_reading_body) {
 		rq->is_reading_body = false;
-		run(rq);
+		if (!rq->is_body_over)
+			run(rq);
 	} else if (admit(rq, url, method) == 0) {
 		run(rq);
 	}

@@ -234,6 +234,8 @@ struct req {
 	struct access_caller caller; /* established by the dispatcher before the handler runs */
 	struct buf in_body;          /* the request body, at most the route's max_body bytes */
 	bool is_reading_body;        /* admitted; the body is arriving */
+	bool is_body_over;           /* it passed max_body: the rest is discarded, then a 413 */
+	size_t n_discarded;
 	char hdr_text[160];          /* a header value a handler builds (Set-Cookie, Retry-After) */
 	char allow[48];              /* a 405's Allow header */
 	struct snapshot *snap;     /* with ROUTE_INDEX, for the handler */

@@ -367,15 +367,18 @@ def test_registry(tmp):
                [l for l in text.splitlines() if "trawl_repos" in l])
     finally:
         s.stop()
-    # A registry that cannot be read: logged, a bare 500 (L4), searches unaffected.
+    # A registry that cannot be read: logged, a bare 500 (L4), searches unaffected. It breaks
+    # while the server runs: the accounts, which live in the same file, keep the one they
+    # opened at start-up.
     db = os.path.join(data, "trawl.db")
-    for ext in ("-wal", "-shm"):
-        if os.path.exists(db + ext):
-            os.unlink(db + ext)
-    with open(db, "wb") as f:
-        f.write(b"this is not an sqlite database" * 100)
     s = Server(data, "--sync-interval", "0")
     try:
+        for ext in ("-wal", "-shm"):
+            if os.path.exists(db + ext):
+                os.unlink(db + ext)
+        with open(db + ".new", "wb") as f:
+            f.write(b"this is not an sqlite database" * 100)
+        os.rename(db + ".new", db)
         st, h, body, _ = s.get("/api/v1/repos")
         ok(st == 500 and json.loads(body)["error"] == {"code": "internal",
                                                       "message": "internal error"} and
@@ -387,6 +390,11 @@ def test_registry(tmp):
         ok(s.json("/api/v1/search?q=twobranch")[0] == 200, "registry: searches do not need it")
     finally:
         s.stop()
+    # A server does not start on it: whether accounts exist cannot be known (fail closed).
+    p = subprocess.run([TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0"],
+                       capture_output=True, timeout=60)
+    ok(p.returncode != 0 and b"trawl.db" in p.stderr and not p.stdout,
+       "registry: a server does not start on an unreadable trawl.db", p.returncode, p.stderr)
 
 
 def q(s):

@@ -275,10 +275,10 @@ static void access_anonymous_reads_public_repositories_only(void **state)
 	assert_false(c.is_authenticated);
 	assert_int_equal(access_check_repo(&c, "pub"), 0);
 	assert_int_equal(access_check_repo(&c, "private"), TRAWL_EPERM);
-	assert_int_equal(route_admit(&v, &c, &r_admin, "GET", false, 0, in_team(NULL, NULL, true)),
-			 TRAWL_EAUTH);
 	access_release(&c);
 	access_release(&c); /* twice is harmless */
+	assert_int_equal(route_admit(&v, &c, &r_admin, "GET", false, 0, in_team(NULL, NULL, true)),
+			 TRAWL_EAUTH);
 }
 
 /* SECURITY: no readable set, no repository: the lookup fails closed. */
