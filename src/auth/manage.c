@@ -179,6 +179,21 @@ int auth_user_set_disabled(struct auth *a, const struct auth_actor *by, const ch
 	return audit_one(a, by, is_disabled ? "user_disabled" : "user_enabled", name, NULL, NULL);
 }
 
+int auth_user_set_display_name(struct auth *a, const struct auth_actor *by, const char *name,
+			       const char *display_name)
+{
+	int err;
+
+	if (strnlen(display_name, AUTH_DISPLAY_MAX + 1) > AUTH_DISPLAY_MAX) {
+		error_set("a display name is at most %d bytes", AUTH_DISPLAY_MAX);
+		return TRAWL_EINVAL;
+	}
+	pthread_mutex_lock(&a->lock);
+	if ((err = locked(a, store_user_set_display_name(a->st, name, display_name))) < 0)
+		return err;
+	return audit_one(a, by, "user_display_name", name, "display_name", display_name);
+}
+
 int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char *name, bool is_admin)
 {
 	struct buf d;

@@ -330,6 +330,21 @@ int store_user_set_flags(struct store *s, const char *name, int is_admin, int is
 	return store_tx_end(s, err);
 }
 
+int store_user_set_display_name(struct store *s, const char *name, const char *display_name)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id;
+	int err;
+
+	if ((err = id_of(&id, s, name, false)) == 0 &&
+	    (err = prep(&st, s, "UPDATE users SET display_name = ?2 WHERE id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, id)) == 0 &&
+	    (err = store_bind_text(s, st, 2, display_name)) == 0)
+		err = store_run(s, st, "setting a display name");
+	sqlite3_finalize(st);
+	return err;
+}
+
 int store_user_set_password(struct store *s, const char *name, const char *password_hash)
 {
 	sqlite3_stmt *st = NULL;

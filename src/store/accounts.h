@@ -61,6 +61,8 @@ void store_users_free(struct store_user *v, size_t n);
  * the same transaction. ENOTFOUND, EIO.
  */
 int store_user_set_flags(struct store *s, const char *name, int is_admin, int is_disabled);
+/* Replaces the display name of user name. ENOTFOUND, EIO. */
+int store_user_set_display_name(struct store *s, const char *name, const char *display_name);
 /* Replaces the password hash and ends every session and token of the user. ENOTFOUND, EIO. */
 int store_user_set_password(struct store *s, const char *name, const char *password_hash);
 int store_user_seen(struct store *s, int64_t user_id, int64_t now_ms);
