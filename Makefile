@@ -6,7 +6,8 @@
 #   make asan-test              the whole suite again under ASan+UBSan
 #   make fuzz                   libFuzzer targets (clang) into build/fuzz/
 #   make serve [REPOS="path ..."]  index this repository (and REPOS) into ./trawl-data, serve it
-#                               on http://127.0.0.1:6070/ (the web UI and docs/api.md)
+#                               on http://127.0.0.1:6070/ (the web UI and docs/api.md); the
+#                               server's first log line says its mode (laptop or team)
 #   make compile_commands.json  for clangd and clang-tidy
 #   make lint                   clang-tidy against its baseline (make lint-changed: changed files)
 #   WERROR=1                    warnings are errors (CI sets it)

@@ -64,7 +64,8 @@ for r in rows:
 PY
 echo "load.sh: $(wc -l < "$work/paths") selective queries" >&2
 
-args=(serve --data "$work/data" --listen 127.0.0.1:0 --sync-interval 0)
+# One client measuring throughput: no rate limit, and its own searches capped only by the server's.
+args=(serve --data "$work/data" --listen 127.0.0.1:0 --sync-interval 0 --rate-search 0 --user-max-searches 4096)
 [ -n "${THREADS:-}" ] && args+=(--threads "$THREADS")
 "$trawl" "${args[@]}" > "$work/server.out" 2> "$work/server.log" &
 pid=$!

@@ -14,8 +14,8 @@
 #define LIMITS_MAX_KEYS 65536
 
 /* The buckets of one kind: per caller and per address, from the configured rate. */
-static void rules_of(struct throttle_rule *caller, struct throttle_rule *addr,
-		     enum limits_kind kind, const struct limits_config *c)
+static void rules_of(struct throttle_rule *caller, struct throttle_rule *addr, enum limits_kind kind,
+		     const struct limits_config *c)
 {
 	double r;
 
@@ -210,15 +210,17 @@ static const char *const refusals[LIMITS_N_KINDS] = {
 	[LIMITS_TOKEN] = "too many tokens created",
 };
 
-static int refuse(struct req *rq, const char *what, unsigned retry_after_s)
+static int refuse(struct req *rq, enum limits_kind kind, unsigned retry_after_s)
 {
 	char msg[96];
 
-	snprintf(rq->retry_after, sizeof(rq->retry_after), "%u", retry_after_s);
-	snprintf(msg, sizeof(msg), "%s; retry in %u s", what, retry_after_s);
+	/* No handler has run: the handler's header buffer is free. */
+	snprintf(rq->hdr_text, sizeof(rq->hdr_text), "%u", retry_after_s);
+	snprintf(msg, sizeof(msg), "%s; retry in %u s", refusals[kind], retry_after_s);
 	req_error(rq, 429, "rate_limited", msg, 0);
-	req_header(rq, "Retry-After", rq->retry_after);
-	atomic_fetch_add(&rq->s->metrics.busy, 1);
+	req_header(rq, "Retry-After", rq->hdr_text);
+	if (kind == LIMITS_SEARCH)
+		atomic_fetch_add(&rq->s->metrics.busy, 1); /* a search not run, as over the cap */
 	return TRAWL_ELIMIT;
 }
 
@@ -235,12 +237,14 @@ int limits_request(struct req *rq)
 	limits_addr_key(addr, rq->client_addr);
 	if (!limits_admit(l, kind, kind == LIMITS_SIGNIN ? NULL : caller, addr,
 			  (int64_t)clock_now_ms(), &wait_s))
-		return refuse(rq, refusals[kind], wait_s);
+		return refuse(rq, kind, wait_s);
 	if (kind == LIMITS_SEARCH) {
 		if (limits_slot_take(l, &rq->user_slot, caller) < 0) {
 			atomic_fetch_add(&rq->s->metrics.busy, 1);
-			req_error(rq, 429, "busy", "too many of your searches are running; retry "
-				  "when one ends", 0);
+			req_error(rq, 429, "busy",
+				  "too many of your searches are running; retry "
+				  "when one ends",
+				  0);
 			req_header(rq, "Retry-After", "1");
 			return TRAWL_ELIMIT;
 		}

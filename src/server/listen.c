@@ -89,7 +89,8 @@ int server_external_url_parse(struct server_config *cfg, const char *url)
 	cfg->external_host[0] = 0;
 	if (strncasecmp(url, "https://", sizeof("https://") - 1) != 0) {
 		error_set("--external-url %s: must start with https:// (the session cookie is sent "
-			  "over TLS only)", url);
+			  "over TLS only)",
+			  url);
 		return TRAWL_EINVAL;
 	}
 	end = host + strcspn(host, "/?#@");
@@ -97,7 +98,8 @@ int server_external_url_parse(struct server_config *cfg, const char *url)
 	if (*end == '?' || *end == '#' || *end == '@' || (*end == '/' && end[1]) || n == 0 ||
 	    n > SERVER_HOST_MAX - 6) {
 		error_set("--external-url %s: expected https://HOST or https://HOST:PORT, with no "
-			  "user, path, query or fragment", url);
+			  "user, path, query or fragment",
+			  url);
 		return TRAWL_EINVAL;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -110,7 +112,8 @@ int server_external_url_parse(struct server_config *cfg, const char *url)
 		return TRAWL_EINVAL;
 	}
 	if (!strchr(cfg->external_host[0] == '[' ? strchr(cfg->external_host, ']')
-						: cfg->external_host, ':'))
+						 : cfg->external_host,
+		    ':'))
 		memcpy(cfg->external_host + n, ":443", sizeof(":443"));
 	return 0;
 }
@@ -124,18 +127,23 @@ int server_check_exposure(const struct server_config *cfg, bool has_admin)
 		return 0;
 	/* SECURITY: every condition is named, so the operator fixes them all in one go. */
 	if (!has_admin)
-		n += (size_t)snprintf(missing + n, sizeof(missing) - n, "%san enabled administrator "
-				      "(trawl user add NAME --admin --data DIR)", n ? "; " : "");
+		n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+				      "%san enabled administrator "
+				      "(trawl user add NAME --admin --data DIR)",
+				      n ? "; " : "");
 	if (!(cfg->tls_cert && cfg->tls_key) && cfg->n_proxies == 0)
-		n += (size_t)snprintf(missing + n, sizeof(missing) - n, "%sTLS (--tls-cert FILE "
+		n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+				      "%sTLS (--tls-cert FILE "
 				      "--tls-key FILE) or the reverse proxy in front of it "
-				      "(--trusted-proxy CIDR)", n ? "; " : "");
+				      "(--trusted-proxy CIDR)",
+				      n ? "; " : "");
 	if (!cfg->external_host[0])
-		snprintf(missing + n, sizeof(missing) - n, "%sthe name clients use (--external-url "
-			 "https://HOST)", n ? "; " : "");
+		snprintf(missing + n, sizeof(missing) - n,
+			 "%sthe name clients use (--external-url "
+			 "https://HOST)",
+			 n ? "; " : "");
 	if (!missing[0])
 		return 0;
 	error_set("--listen: a non-loopback address needs %s", missing);
 	return TRAWL_EPERM;
 }
-

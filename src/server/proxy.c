@@ -57,7 +57,8 @@ bool proxy_addr_parse(struct proxy_addr *out, const char *s, size_t len)
 			return false;
 		len = (size_t)(rb - s - 1);
 		s++;
-	} else if ((colon = memchr(s, ':', len)) && !memchr(colon + 1, ':', len - (size_t)(colon + 1 - s))) {
+	} else if ((colon = memchr(s, ':', len)) &&
+		   !memchr(colon + 1, ':', len - (size_t)(colon + 1 - s))) {
 		len = (size_t)(colon - s); /* "V4:PORT" */
 	}
 	if (len == 0 || len >= sizeof(tmp))
@@ -98,8 +99,9 @@ int proxy_net_parse(struct proxy_net *out, const char *cidr)
 	}
 	for (unsigned bit = (unsigned)len; bit < max; bit++)
 		if (a.addr[bit / 8] & (0x80u >> (bit % 8))) {
-			error_set("--trusted-proxy %s: the address has bits set beyond the /%lu prefix",
-				  cidr, len);
+			error_set(
+				"--trusted-proxy %s: the address has bits set beyond the /%lu prefix",
+				cidr, len);
 			return TRAWL_EINVAL;
 		}
 	out->family = a.family;
@@ -108,7 +110,8 @@ int proxy_net_parse(struct proxy_net *out, const char *cidr)
 	return 0;
 bad:
 	error_set("--trusted-proxy: expected an address or a network such as 10.0.0.0/8 or "
-		  "fd00::/8, got \"%s\"", cidr);
+		  "fd00::/8, got \"%s\"",
+		  cidr);
 	return TRAWL_EINVAL;
 }
 
@@ -228,11 +231,11 @@ int proxy_request(struct req *rq)
 		proxy_client_of(&pc, NULL, 0, peer, NULL, NULL);
 	} else {
 		/* A head is at most 64 KiB (the connection memory limit), so is the list. */
-		buf_init(&j.b, 64 * 1024);
+		buf_init(&j.b, (size_t)64 * 1024);
 		MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, join_xff, &j);
 		xfp = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
-		proxy_client_of(&pc, cfg->proxies, cfg->n_proxies, peer,
-				j.is_over ? NULL : j.b.ptr, xfp);
+		proxy_client_of(&pc, cfg->proxies, cfg->n_proxies, peer, j.is_over ? NULL : j.b.ptr,
+				xfp);
 		buf_dispose(&j.b);
 	}
 	memcpy(rq->client_addr, pc.addr, sizeof(rq->client_addr));

@@ -148,8 +148,8 @@ void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
 
 bool server_origin_matches(const struct req *rq, const char *origin)
 {
-	const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_HOST);
+	const char *host =
+		MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	const char *scheme = rq->is_https ? "https://" : "http://";
 	const char *ext = rq->s->cfg->external_host;
 	size_t sl = strlen(scheme), ext_len;
@@ -367,14 +367,16 @@ static int check_framing(struct req *rq, struct framing *fr)
 	if (fr->has_ctl)
 		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
 	if (!route_host_is_allowed(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-								 MHD_HTTP_HEADER_HOST),
+							       MHD_HTTP_HEADER_HOST),
 				   rq->s->cfg->external_host))
-		return req_error(rq, 421, "bad_host",
-				 rq->s->cfg->external_host[0]
-					 ? "the Host header must name this server (its --external-url, "
-					   "or localhost, 127.0.0.1 or [::1])"
-					 : "the Host header must name this loopback server (localhost, "
-					   "127.0.0.1 or [::1])", 0);
+		return req_error(
+			rq, 421, "bad_host",
+			rq->s->cfg->external_host[0]
+				? "the Host header must name this server (its --external-url, "
+				  "or localhost, 127.0.0.1 or [::1])"
+				: "the Host header must name this loopback server (localhost, "
+				  "127.0.0.1 or [::1])",
+			0);
 	return 0;
 }
 
@@ -708,7 +710,8 @@ static int tls_read_key(struct tls_files *t, const char *path)
 		err = TRAWL_EIO;
 	} else if (st.st_mode & 077) {
 		error_set("--tls-key %s: readable or writable by its group or others (mode %04o); "
-			  "make it private with chmod 600", path, (unsigned)(st.st_mode & 07777));
+			  "make it private with chmod 600",
+			  path, (unsigned)(st.st_mode & 07777));
 		err = TRAWL_EPERM;
 	} else {
 		err = file_read_fd(&t->key, &t->key_len, fd, path, 1 << 20);
@@ -744,12 +747,12 @@ static int limits_start(struct srv *s, const struct server_config *cfg, bool is_
 	/* Laptop mode: one local user, whose own scripts are not an attack; see server.h. */
 	uint32_t search_default = is_team ? SERVER_RATE_SEARCH : 0;
 	struct limits_config lc = {
-		.rate_search = cfg->rate_search == SERVER_RATE_DEFAULT ? search_default
-								    : cfg->rate_search,
+		.rate_search =
+			cfg->rate_search == SERVER_RATE_DEFAULT ? search_default : cfg->rate_search,
 		.rate_signin = cfg->rate_signin == SERVER_RATE_DEFAULT ? SERVER_RATE_SIGNIN
-								    : cfg->rate_signin,
+								       : cfg->rate_signin,
 		.rate_tokens = cfg->rate_tokens == SERVER_RATE_DEFAULT ? SERVER_RATE_TOKENS
-								    : cfg->rate_tokens,
+								       : cfg->rate_tokens,
 		.max_searches = s->max_searches,
 		.user_max_searches = cfg->user_max_searches,
 	};
@@ -778,9 +781,11 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 		snprintf(msg, sizeof(msg), "team mode: %zu account%s: every request must sign in",
 			 n_users, n_users == 1 ? "" : "s");
 	else
-		snprintf(msg, sizeof(msg), "laptop mode: no accounts: open to this machine only; "
+		snprintf(msg, sizeof(msg),
+			 "laptop mode: no accounts: open to this machine only; "
 			 "create the first administrator with `trawl user add NAME --admin --data "
-			 "%s` to turn on sign-in", cfg->data_dir);
+			 "%s` to turn on sign-in",
+			 cfg->data_dir);
 	log_msg("info", msg, "mode", *is_team ? "team" : "laptop");
 	err = server_check_exposure(cfg, has_admin);
 out:
@@ -892,10 +897,9 @@ int server_run(const struct server_config *cfg)
 		MHD_OPTION_CONNECTION_LIMIT, 2 * max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 		cfg->conn_timeout_s ? cfg->conn_timeout_s : 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_ARRAY,
-		s.is_tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+		NULL, MHD_OPTION_ARRAY, s.is_tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
 	if (!s.d) {
 		error_set("cannot listen on the --listen address (in use, or not permitted)");
 		err = TRAWL_EIO;

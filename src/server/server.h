@@ -31,9 +31,9 @@
  * (no account) limits only sign-in and token creation unless --rate-search is given.
  */
 #define SERVER_RATE_DEFAULT UINT32_MAX
-#define SERVER_RATE_SEARCH 50  /* searches per second per user or address, burst 4x */
-#define SERVER_RATE_SIGNIN 30  /* sign-in requests per minute per address, burst 30 */
-#define SERVER_RATE_TOKENS 30  /* token creations per hour per user and per address, burst 30 */
+#define SERVER_RATE_SEARCH 50 /* searches per second per user or address, burst 4x */
+#define SERVER_RATE_SIGNIN 30 /* sign-in requests per minute per address, burst 30 */
+#define SERVER_RATE_TOKENS 30 /* token creations per hour per user and per address, burst 30 */
 /* The longest --external-url host (with its port). */
 #define SERVER_HOST_MAX 262
 
@@ -57,11 +57,11 @@ struct server_config {
 	char external_host[SERVER_HOST_MAX + 1];
 	struct proxy_net proxies[PROXY_MAX_NETS]; /* --trusted-proxy */
 	size_t n_proxies;
-	uint32_t rate_search;          /* per second per user (4x per address); see above */
-	uint32_t rate_signin;          /* per minute per address */
-	uint32_t rate_tokens;          /* per hour per user and per address */
-	unsigned user_max_searches;    /* concurrent searches of one user; 0 = default */
-	bool allow_anonymous;          /* team mode: callers without credentials read public repos */
+	uint32_t rate_search;       /* per second per user (4x per address); see above */
+	uint32_t rate_signin;       /* per minute per address */
+	uint32_t rate_tokens;       /* per hour per user and per address */
+	unsigned user_max_searches; /* concurrent searches of one user; 0 = default */
+	bool allow_anonymous;       /* team mode: callers without credentials read public repos */
 };
 
 /*

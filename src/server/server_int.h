@@ -251,6 +251,8 @@ struct req {
 	void *params;              /* decoded parameter values, freed with the request */
 	bool is_queued;
 	bool is_started;            /* the first access-handler call (headers) was seen */
+	bool is_https;              /* TLS, or a trusted proxy's X-Forwarded-Proto: https */
+	bool has_user_slot;         /* holds one of its caller's search slots (limits.c) */
 	/*
 	 * A handler that hands its work to the search threads (req_defer) suspends the
 	 * connection; the thread builds and queues the response (MHD allows that while the
@@ -263,14 +265,10 @@ struct req {
 	atomic_bool is_queue_failed;
 
 	void *tracker;              /* the connection's entry in srv.conns */
-	bool is_head_done;          /* conns_head_done was called */
-
-	/* Who it comes from (proxy_request, before dispatch): the client after trusted proxies. */
-	char client_addr[INET6_ADDRSTRLEN];
-	bool is_https;              /* TLS, or a trusted proxy's X-Forwarded-Proto: https */
-	char retry_after[12];       /* a 429's Retry-After value */
 	size_t user_slot;           /* with has_user_slot: the caller's entry in srv.limits */
-	bool has_user_slot;
+	bool is_head_done;          /* conns_head_done was called */
+	/* Who it comes from (proxy_request, when the head is in): the client after trusted proxies. */
+	char client_addr[INET6_ADDRSTRLEN];
 };
 
 /*

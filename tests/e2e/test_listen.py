@@ -351,36 +351,38 @@ def check_headers(h, api):
     return missing
 
 
+def sweep(s, paths, auth, api_only):
+    """Every path with GET and POST: what is missing from each answer's headers."""
+    bad = []
+    headers = {"Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = auth
+    for path in paths:
+        for method in ("GET", "POST"):
+            st, h, body = s.request(path, method=method,
+                                    body=b"{}" if method == "POST" else None, headers=headers)
+            api = not api_only or path.startswith("/api/") or path in ("/healthz", "/metrics") \
+                or st >= 400
+            miss = check_headers(h, api)
+            if miss:
+                bad.append((method, path, st, miss))
+    return bad
+
+
 def test_header_sweep(laptop, team, token):
     paths = route_paths()
     ok(len(paths) >= 15 and "/api/v1/search" in paths and "/api/v1/session" in paths,
        "the sweep reads the route table (%d paths)" % len(paths), paths)
     s = Server(laptop)
     try:
-        bad = []
-        for path in paths:
-            for method in ("GET", "POST"):
-                st, h, body = s.request(path, method=method, body=b"{}" if method == "POST"
-                                        else None, headers={"Content-Type": "application/json"})
-                api = path.startswith("/api/") or path in ("/healthz", "/metrics") or st >= 400
-                miss = check_headers(h, api)
-                if miss:
-                    bad.append((method, path, st, miss))
+        bad = sweep(s, paths, None, True)
         ok(not bad, "laptop mode: every route's answers carry nosniff, Referrer-Policy, COOP, "
            "and Cache-Control: no-store on API answers and errors", *bad)
     finally:
         s.stop()
     s = Server(team)
     try:
-        bad = []
-        for path in paths:
-            for method in ("GET", "POST"):
-                st, h, body = s.request(path, method=method, body=b"{}" if method == "POST"
-                                        else None, headers={"Content-Type": "application/json",
-                                                            "Authorization": "Bearer " + token})
-                miss = check_headers(h, True)
-                if miss:
-                    bad.append((method, path, st, miss))
+        bad = sweep(s, paths, "Bearer " + token, False)
         ok(not bad, "team mode with a token: every answer, pages and assets included, "
            "carries Cache-Control: no-store and the other headers", *bad)
     finally:

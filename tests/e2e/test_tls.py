@@ -18,26 +18,13 @@ import tempfile
 import time
 import warnings
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_listen import make_cert, ok  # noqa: E402  (the shared TAP counter and certificate)
+import test_listen  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
 HSTS = "max-age=31536000; includeSubDomains"
-
-n = 0
-fails = 0
-
-
-def ok(cond, desc, *detail):
-    global n, fails
-    n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, desc))
-    if not cond:
-        fails += 1
-        for d in detail:
-            for line in str(d)[:3000].splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return cond
-
 
 class TlsServer:
     def __init__(self, data, cert, key, *args):
@@ -118,14 +105,6 @@ def https_get(port, path, ctx=None):
         k, _, v = line.partition(":")
         h[k.strip().lower()] = v.strip()
     return status, h, body
-
-
-def make_cert(tmp):
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return cert, key
 
 
 def make_data(tmp):
@@ -257,8 +236,8 @@ def main():
         test_plain_has_no_hsts(data)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    sys.exit(1 if fails else 0)
+    print("1..%d" % test_listen.n)
+    sys.exit(1 if test_listen.fails else 0)
 
 
 if __name__ == "__main__":

@@ -64,8 +64,9 @@ static void search_rate_counts_caller_and_address(void **state)
 static void zero_turns_a_limit_off(void **state)
 {
 	struct limits l;
-	struct limits_config c = { .rate_search = 0, .rate_signin = 0, .rate_tokens = 1,
-				   .max_searches = 2 };
+	struct limits_config c = {
+		.rate_search = 0, .rate_signin = 0, .rate_tokens = 1, .max_searches = 2
+	};
 	unsigned wait;
 
 	(void)state;

@@ -35,9 +35,10 @@ static struct sockaddr_storage peer6(const char *ip)
 
 static void nets_parse_v4_v6_and_refuse_typos(void **state)
 {
-	static const char *const bad[] = { "", "10.0.0.0/", "10.0.0.0/33", "10.0.0.1/8",
-					   "fd00::1/8", "::/129", "10.0.0.0/x", "10.0.0.0/8x",
-					   "example.com", "[::1]", "10.0.0.0/-1", "10.0.0/8" };
+	static const char *const bad[] = { "",           "10.0.0.0/",   "10.0.0.0/33",
+					   "10.0.0.1/8", "fd00::1/8",   "::/129",
+					   "10.0.0.0/x", "10.0.0.0/8x", "example.com",
+					   "[::1]",      "10.0.0.0/-1", "10.0.0/8" };
 	struct proxy_net n;
 
 	(void)state;

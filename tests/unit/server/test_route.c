@@ -367,12 +367,18 @@ static void exposure_names_exactly_what_is_missing(void **state)
 
 static void external_url_is_one_https_origin(void **state)
 {
-	static const char *const bad[] = { "http://code.example.com", "code.example.com",
-					   "https://", "https://code.example.com/trawl",
-					   "https://user@code.example.com", "https://code.example.com?x",
-					   "https://code.example.com#x", "https://code.example.com:0",
-					   "https://code.example.com:70000", "https://code example.com",
-					   "https://[::zz]:443", "https://code.example.com:" };
+	static const char *const bad[] = { "http://code.example.com",
+					   "code.example.com",
+					   "https://",
+					   "https://code.example.com/trawl",
+					   "https://user@code.example.com",
+					   "https://code.example.com?x",
+					   "https://code.example.com#x",
+					   "https://code.example.com:0",
+					   "https://code.example.com:70000",
+					   "https://code example.com",
+					   "https://[::zz]:443",
+					   "https://code.example.com:" };
 	struct server_config cfg;
 
 	(void)state;
@@ -393,10 +399,16 @@ static void host_header_may_name_the_external_url(void **state)
 {
 	static const char *const ok[] = { "code.example.com", "CODE.example.com:443", "localhost",
 					  "127.0.0.1:6070", "[::1]" };
-	static const char *const bad[] = { "evil.example", "code.example.com:8443",
-					   "code.example.com.evil.example", "xcode.example.com",
-					   "code.example.co", "code.example.com:", "code.example.com:44",
-					   "code.example.com:443:443", "", "code.example.com/x",
+	static const char *const bad[] = { "evil.example",
+					   "code.example.com:8443",
+					   "code.example.com.evil.example",
+					   "xcode.example.com",
+					   "code.example.co",
+					   "code.example.com:",
+					   "code.example.com:44",
+					   "code.example.com:443:443",
+					   "",
+					   "code.example.com/x",
 					   "[2001:db8::1]" };
 
 	(void)state;
