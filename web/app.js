@@ -1,14 +1,21 @@
-// The single-page app: routes (/, /search, /file/..., /repos), the query box in the header,
-// in-app navigation with history.pushState (the URL always says what is shown, so it can be
-// shared and reloaded), and the "/" shortcut.
+// The single-page app: routes (/, /search, /file/..., /repos, /account/..., /admin/...), the
+// query box and the user menu in the header, in-app navigation with history.pushState (the URL
+// always says what is shown, so it can be shared and reloaded), and the "/" shortcut. In team
+// mode a 401 from any request shows the sign-in page, which comes back to the page afterwards.
 import { QueryBox } from './query-box.js';
 import { SearchView } from './search-view.js';
 import { FileView } from './file-view.js';
 import { ReposView } from './repos-view.js';
+import { SignInView } from './signin-view.js';
+import { TokensView } from './tokens-view.js';
+import { PasswordView } from './password-view.js';
+import { AdminView, adminTitle } from './admin-view.js';
+import { UserMenu } from './user-menu.js';
+import { Session } from './session.js';
 import { clear, el } from './dom.js';
-import { getJSON } from './api.js';
+import { getJSON, onUnauthorized } from './api.js';
 import { loadFields } from './fields.js';
-import { parseFileRoute, searchHref } from './urls.js';
+import { SIGNIN_PATH, parseFileRoute, safeNext, searchHref, signinHref } from './urls.js';
 
 const main = document.getElementById('main');
 let view = null;
@@ -22,8 +29,17 @@ const box = new QueryBox(document.querySelector('form.qform'), {
   },
 });
 
-// The filter names for suggestions and colours: the query box is drawn again once they are in.
-loadFields(getJSON).then(() => box.render());
+const session = new Session();
+const menu = new UserMenu(document.getElementById('user-menu'), async () => {
+  let message = '';
+  try {
+    await session.signOut();
+  } catch (err) {
+    message = 'Signing out failed (' + (err.message || String(err)) + '): the session may still be open.';
+  }
+  signedOut(message);
+});
+let notice = ''; // for the next sign-in page: why the user was signed out
 
 function navigate(url) {
   const same = url === location.pathname + location.search;
@@ -42,6 +58,11 @@ function route() {
   view = null;
   viewKey = key;
   clear(main);
+  // Signed out (team mode): every page but the sign-in page leads to it, and back here after.
+  if (session.signedOut && location.pathname !== SIGNIN_PATH) {
+    history.replaceState(null, '', signinHref(location.pathname + location.search));
+    viewKey = location.pathname + location.search;
+  }
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
   setActiveNav(path);
@@ -64,8 +85,77 @@ function route() {
     view = new ReposView(main);
     return;
   }
+  if (path.startsWith('/account/') || path === '/admin' || path.startsWith('/admin/')) {
+    accountRoute(path, params);
+    return;
+  }
+  notFound();
+}
+
+function notFound() {
   document.title = 'Not found · trawl';
   main.appendChild(el('div', { class: 'qerror' }, el('p', null, 'There is no such page.')));
+}
+
+// The account and administration pages; in laptop mode there are no accounts to manage.
+function accountRoute(path, params) {
+  if (path === SIGNIN_PATH) {
+    if (session.signedOut) {
+      document.title = 'Sign in · trawl';
+      view = new SignInView(main, { session, next: safeNext(params.get('next')), notice, done: signedIn });
+      notice = '';
+      return;
+    }
+    // Already signed in (or no accounts): straight on.
+    history.replaceState(null, '', safeNext(params.get('next')));
+    viewKey = null;
+    route();
+    return;
+  }
+  if (!session.team) {
+    document.title = 'Accounts · trawl';
+    main.appendChild(el('p', { class: 'notice' }, 'This server has no accounts (laptop mode): everyone on this machine ' +
+      'may search everything, and there is nothing to sign in to. Create the first administrator with ' +
+      '"trawl user add NAME --admin".'));
+    return;
+  }
+  if (path === '/account/tokens') {
+    document.title = 'Access tokens · trawl';
+    view = new TokensView(main, { session });
+    return;
+  }
+  if (path === '/account/password') {
+    document.title = 'Change password · trawl';
+    view = new PasswordView(main, { changed: () => signedOut('Your password was changed. Sign in with the new one.') });
+    return;
+  }
+  const admin = path === '/admin' || path === '/admin/' ? '/admin/users' : path;
+  if (!adminTitle(admin)) {
+    notFound();
+    return;
+  }
+  if (admin !== path) history.replaceState(null, '', admin);
+  document.title = adminTitle(admin) + ' · Administration · trawl';
+  view = new AdminView(main, admin, params, navigate);
+}
+
+// Signed out, or the session ended (a 401): the sign-in page, coming back here afterwards.
+function signedOut(message) {
+  session.forget();
+  menu.render(null);
+  document.body.classList.add('signed-out');
+  notice = message;
+  viewKey = null;
+  route();
+}
+
+function signedIn(next) {
+  menu.render(session.me);
+  document.body.classList.remove('signed-out');
+  history.replaceState(null, '', safeNext(next));
+  viewKey = null;
+  route();
+  loadFields(getJSON).then(() => box.render());
 }
 
 function setActiveNav(path) {
@@ -99,4 +189,25 @@ document.addEventListener('keydown', (e) => {
   box.focus();
 });
 
-route();
+onUnauthorized(() => {
+  if (!session.signedOut) signedOut('Your session ended. Sign in again.');
+});
+
+// Who is asking decides the first page: the sign-in page in team mode without a session. The
+// filter names for suggestions and colours come next (the query box is drawn again then).
+async function start() {
+  try {
+    await session.load();
+  } catch {
+    // The server could not say who we are; each page reports its own errors.
+  }
+  menu.render(session.me);
+  if (session.signedOut) {
+    signedOut('');
+    return;
+  }
+  route();
+  loadFields(getJSON).then(() => box.render());
+}
+
+start();

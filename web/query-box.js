@@ -160,7 +160,6 @@ export class QueryBox {
       this.list.appendChild(li);
     });
     this.list.hidden = false;
-    this.input.setAttribute('aria-expanded', 'true');
     if (this.active >= 0) this.list.children[this.active].scrollIntoView({ block: 'nearest' });
   }
 
@@ -169,7 +168,6 @@ export class QueryBox {
     this.active = -1;
     this.list.hidden = true;
     clear(this.list);
-    this.input.setAttribute('aria-expanded', 'false');
   }
 
   accept(i) {

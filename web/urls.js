@@ -106,3 +106,42 @@ export function parseMatchLines(s) {
 export function escapeRegexp(s) {
   return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
+
+// The UI's own pages for accounts (docs/ui.md, "Signing in").
+export const SIGNIN_PATH = '/account/signin';
+
+// Where to go after signing in: next when it is a path of this UI (one "/" then not "/" or "\",
+// no control characters or spaces, not the API, not the sign-in page itself), else "/". An
+// absolute URL, "//host" or "/\host" from the query string never leaves this origin.
+export function safeNext(next) {
+  if (typeof next !== 'string' || next.length > 4096) return '/';
+  if (!next.startsWith('/') || next[1] === '/' || next[1] === '\\') return '/';
+  if (/[\u0000-\u0020\u007f\\]/.test(next)) return '/';
+  if (/^\/api(\/|$)/.test(next) || next === SIGNIN_PATH || next.startsWith(SIGNIN_PATH + '?')) return '/';
+  return next;
+}
+
+export function signinHref(next) {
+  const n = safeNext(next);
+  return n === '/' ? SIGNIN_PATH : withParams(SIGNIN_PATH, { next: n });
+}
+
+export function apiToken(id) {
+  return '/api/v1/tokens/' + encodeURIComponent(String(id));
+}
+
+export function apiUser(name, sub) {
+  return '/api/v1/users/' + encodeURIComponent(name) + (sub ? '/' + sub : '');
+}
+
+export function apiGroup(name, sub) {
+  return '/api/v1/groups/' + encodeURIComponent(name) + (sub ? '/' + sub : '');
+}
+
+export function apiRepoAccess(repo) {
+  return apiRepo(repo) + '/access';
+}
+
+export function apiAudit({ user, event, since, limit } = {}) {
+  return withParams('/api/v1/audit', { user, event, since, limit });
+}

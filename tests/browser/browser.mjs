@@ -7,12 +7,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test as tapTest } from './tap.mjs';
 import { XSS_FILES, XSS_REPO } from './fixture.mjs';
+import { axeViolations, injected, openPage } from './page.mjs';
 import { fileHref, rawHref, searchHref } from '../../web/urls.js';
 
-// Over WebDriver BiDi (Firefox), page.screenshot() adds a <style>body {}</style> to the page to
-// sync animations, which our CSP rightly blocks: ignore that report, matched by the hash of
-// exactly that content, and nothing else.
-const PLAYWRIGHT_STYLE = /inline style .*'sha256-YjaKGiklmzC6wjXA513HAMmzus8VE61XCOT\+SmwNZWA='/;
 // A query the server rejects answers the stream with HTTP 400: Chromium logs the failed load,
 // Firefox that EventSource could not connect. The UI then asks the JSON endpoint (search-view.js).
 const STREAM_400 = /status of 400|can.t establish a connection to the server at \S+\/api\/v1\/search\/stream\?/;
@@ -26,54 +23,12 @@ export function browserTests(ctx) {
   const screenshot = (page, name) =>
     page.screenshot({ path: join(ctx.artifacts, `${ctx.name}-${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 
-  // A fresh page that records dialogs, uncaught errors and console errors (CSP violations are
-  // console errors in Chromium, page errors in Firefox); close() fails the test if any were seen.
-  // allow: console or page errors to ignore.
-  async function open(viewport = { width: 1280, height: 800 }, allow = null) {
-    const context = await ctx.browser.newContext({ viewport });
-    const page = await context.newPage();
-    const problems = [];
-    const allowed = (text) => PLAYWRIGHT_STYLE.test(text) || (allow && allow.test(text));
-    page.on('dialog', (d) => { problems.push('dialog: ' + d.message()); d.dismiss().catch(() => {}); });
-    page.on('pageerror', (e) => { if (!allowed(e.message)) problems.push('page error: ' + e.message); });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !allowed(m.text())) problems.push('console error: ' + m.text());
-    });
-    page.setDefaultTimeout(15000);
-    return {
-      page,
-      problems,
-      async close() {
-        await sleep(200); // let a late onerror/onload handler fire before judging
-        await context.close();
-        assert.deepEqual(problems, [], 'dialogs or errors in the page');
-      },
-    };
-  }
+  const open = (viewport, allow) => openPage(ctx.browser, viewport, allow);
 
   const url = (path) => ctx.base + path;
   async function search(page, q) {
     await page.goto(url(searchHref(q)));
     await page.waitForSelector('.status .summary, .qerror:not([hidden])');
-  }
-  // Elements a hostile repository might have injected, anywhere in the document, and attributes
-  // that run script.
-  async function injected(page) {
-    return page.evaluate(() => {
-      const bad = [];
-      const scripts = [...document.querySelectorAll('script')];
-      if (scripts.length !== 1 || !scripts[0].src.endsWith('/app.js')) bad.push(`${scripts.length} script elements`);
-      for (const e of document.querySelectorAll('img, svg, iframe, object, embed, frame, style, link[rel=import], base, meta[http-equiv]')) {
-        bad.push('<' + e.tagName.toLowerCase() + '>');
-      }
-      for (const e of document.querySelectorAll('*')) {
-        for (const a of e.attributes) {
-          if (/^on/i.test(a.name)) bad.push(`${e.tagName}[${a.name}]`);
-          if (/^(href|src|action|formaction)$/i.test(a.name) && /^\s*(javascript|data|vbscript):/i.test(a.value)) bad.push(`${e.tagName}[${a.name}=${a.value}]`);
-        }
-      }
-      return bad;
-    });
   }
   const texts = (page, sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent));
   const lineNums = (page, sel) => page.$$eval(sel, (els) => els.map((e) => Number(e.querySelector('.ln').dataset.n)));
@@ -372,6 +327,25 @@ export function browserTests(ctx) {
     assert.equal(await page.textContent('.fmeta .frev'), 'main');
     assert.equal(await page.textContent('.fmeta .fcommit'), ctx.commits.main.slice(0, 12));
     await screenshot(page, 'branches');
+    await close();
+  });
+
+  test('axe-core finds no accessibility violations on the search, file and repository pages', async () => {
+    const { page, close } = await open(undefined, STREAM_400);
+    const found = [];
+    for (const [path, sel] of [['/', '.help'], [searchHref('parse_config'), '.status .summary'],
+      [fileHref('alpha', 'src/config.c', { matches: [3] }), '.code .cl'], ['/repos', '.repo'],
+      [searchHref('lang:pyhton x'), '.qerror:not([hidden])']]) {
+      await page.goto(url(path));
+      await page.waitForSelector(sel);
+      for (const v of await axeViolations(page)) found.push(`${path}: ${v}`);
+    }
+    await page.goto(url('/'));
+    await page.click('.qinput');
+    await page.keyboard.type('la');
+    await page.waitForSelector('.qsuggest li');
+    for (const v of await axeViolations(page)) found.push(`suggestions: ${v}`);
+    assert.deepEqual(found, []);
     await close();
   });
 

@@ -19,6 +19,7 @@ import './lint.mjs';
 import './unit.mjs';
 import { buildFixture } from './fixture.mjs';
 import { browserTests } from './browser.mjs';
+import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const trawl = process.env.TRAWL || join(root, 'build/trawl');
@@ -49,30 +50,51 @@ function executable(path) {
 
 const tmp = mkdtempSync(join(tmpdir(), 'trawl-browser-'));
 
-let server = null, startError = null;
-const ctx = { artifacts };
-try {
-  const fx = buildFixture(trawl, tmp);
-  ctx.commits = fx.commits;
+const servers = [];
+
+// Starts `trawl serve --data data` on a free loopback port, its output in build/browser-artifacts/
+// logName; resolves to its base URL once /healthz answers.
+async function serve(data, logName, flags = []) {
   const port = await freePort();
-  ctx.base = `http://127.0.0.1:${port}`;
-  const log = createWriteStream(join(artifacts, 'serve.log'));
-  server = spawn(trawl, ['serve', '--data', fx.data, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const base = `http://127.0.0.1:${port}`;
+  const log = createWriteStream(join(artifacts, logName));
+  const server = spawn(trawl, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.push(server);
   server.stdout.pipe(log);
   server.stderr.pipe(log);
   let exited = null;
   server.on('exit', (code, sig) => { exited = `exited with ${sig || code}`; });
   for (let i = 0; ; i++) {
-    if (exited) throw new Error(`trawl serve ${exited} (see build/browser-artifacts/serve.log)`);
+    if (exited) throw new Error(`trawl serve ${exited} (see build/browser-artifacts/${logName})`);
     try {
-      const r = await fetch(ctx.base + '/healthz');
-      if (r.ok) break;
+      const r = await fetch(base + '/healthz');
+      if (r.ok) return base;
     } catch { /* not listening yet */ }
     if (i > 300) throw new Error('trawl serve did not answer /healthz within 30 s');
     await sleep(100);
   }
+}
+
+let startError = null, teamError = null;
+const ctx = { artifacts };
+try {
+  const fx = buildFixture(trawl, tmp);
+  ctx.commits = fx.commits;
+  ctx.base = await serve(fx.data, 'serve.log');
 } catch (err) {
   startError = err;
+}
+// Team mode: a second server on a data directory with accounts.
+if (!startError) {
+  try {
+    const team = buildTeamFixture(trawl, tmp, browsers.map((b) => b.name));
+    // Both browsers send some 50 sign-in requests from 127.0.0.1 within a minute or two: above the
+    // default per-address rate (the throttle test exhausts an account's own limit instead).
+    const base = await serve(team.data, 'serve-team.log', ['--rate-signin', '600']);
+    ctx.team = { base, token: team.token, xssUser: await addXssUser(base, team.token) };
+  } catch (err) {
+    teamError = err;
+  }
 }
 
 // Both browsers start together (each takes a second or two), each into its own context object.
@@ -89,6 +111,7 @@ const runs = await Promise.all(browsers.map(async (b) => {
 }));
 
 test('browser: fixture indexed and trawl serve started', () => { if (startError) throw startError; });
+if (!startError) test('browser: team fixture (accounts made with the CLI) and its trawl serve started', () => { if (teamError) throw teamError; });
 for (const r of runs) {
   if (!executable(r.path)) {
     skip(`${r.name}: browser tests`, `no ${r.name} at ${r.path}`);
@@ -100,6 +123,8 @@ for (const r of runs) {
     continue;
   }
   browserTests(r.ctx);
+  if (!teamError) teamTests(r.ctx);
+  else skip(`${r.name}: team mode tests`, 'no team fixture');
   test(`${r.name}: closed`, () => r.ctx.browser.close(), r.name);
 }
 
@@ -108,7 +133,8 @@ try {
   failed = await run();
 } finally {
   for (const r of runs) if (r.ctx.browser) await r.ctx.browser.close().catch(() => {});
-  if (server && server.exitCode === null) {
+  for (const server of servers) {
+    if (server.exitCode !== null) continue;
     server.kill('SIGTERM');
     await Promise.race([new Promise((r) => server.on('exit', r)), sleep(5000)]);
     if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');

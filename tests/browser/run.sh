@@ -19,11 +19,16 @@ if [ ! -x "$CHROMIUM" ] && [ ! -x "$FIREFOX" ]; then
 fi
 command -v node >/dev/null && command -v npm >/dev/null || { echo "not ok 1 - node and npm are needed (apt-get install nodejs npm)"; exit 1; }
 [ -x "$TRAWL" ] || { echo "not ok 1 - trawl binary not found at $TRAWL (run make)"; exit 1; }
-# package-lock.json pins the version (Firefox needs that one: see docs/ui.md); an older or newer
-# node_modules is replaced. --prefer-offline uses npm's cache when it can.
-locked=$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version' 2>/dev/null)
-installed=$(node -p 'require("./node_modules/playwright-core/package.json").version' 2>/dev/null)
-if [ -z "$installed" ] || [ "$installed" != "$locked" ]; then
+# package-lock.json pins the versions (Firefox needs that playwright-core: see docs/ui.md); an
+# older, newer or missing package in node_modules is replaced. --prefer-offline uses npm's cache
+# when it can.
+stale=
+for pkg in playwright-core axe-core; do
+  locked=$(node -p "require('./package-lock.json').packages['node_modules/$pkg'].version" 2>/dev/null)
+  installed=$(node -p "require('./node_modules/$pkg/package.json').version" 2>/dev/null)
+  if [ -z "$installed" ] || [ "$installed" != "$locked" ]; then stale=1; fi
+done
+if [ -n "$stale" ]; then
   npm ci --prefer-offline --no-audit --no-fund >build/npm-ci.log 2>&1 ||
     { echo "not ok 1 - npm ci failed"; sed 's/^/# /' build/npm-ci.log | tail -n 20; exit 1; }
 fi

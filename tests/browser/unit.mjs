@@ -9,8 +9,10 @@ import { byteRangesToIndexes, columnToIndex, byteLength, markSegments } from '..
 import { tokenize, splitLines } from '../../web/highlight.js';
 import {
   safeHref, fileHref, parseFileRoute, parseLineHash, formatLineHash, parseMatchLines, escapeRegexp,
-  rawHref, searchHref,
+  rawHref, searchHref, safeNext, signinHref, apiAudit, apiUser, apiRepoAccess,
 } from '../../web/urls.js';
+import { retryAfter } from '../../web/api.js';
+import { randomPassword } from '../../web/forms.js';
 import { LANGUAGES } from '../../web/languages.js';
 import { setFields, getFields, loadFields } from '../../web/fields.js';
 import { languagesModule } from './gen-languages.mjs';
@@ -228,6 +230,40 @@ test('urls: line permalinks', () => {
   assert.equal(formatLineHash(3, 5), '#L3-L5');
   assert.deepEqual(parseMatchLines('1,x,0,5,'), [1, 5]);
   assert.equal(escapeRegexp('a.b+c(d)/e'), 'a\\.b\\+c\\(d\\)/e');
+});
+
+test('urls: after sign-in, only a path of this UI (no open redirect)', () => {
+  for (const ok of ['/', '/search?q=a%20b', '/file/alpha/src/x.c?m=3#L3', '/admin/users', '/repos']) {
+    assert.equal(safeNext(ok), ok, ok);
+  }
+  for (const bad of ['https://evil.example/', 'http:/evil.example', '//evil.example', '/\\evil.example', '/\tevil',
+    '/\n/evil.example', ' /x', 'javascript:alert(1)', 'evil.example', '', null, undefined, 42, '/api/v1/me',
+    '/api', '/account/signin', '/account/signin?next=//evil.example', '/x\\y', '/' + 'a'.repeat(5000)]) {
+    assert.equal(safeNext(bad), '/', JSON.stringify(bad));
+  }
+  assert.equal(signinHref('/search?q=a%20b&x=1'), '/account/signin?next=%2Fsearch%3Fq%3Da%2520b%26x%3D1');
+  assert.equal(new URLSearchParams(signinHref('/search?q=a%20b&x=1').split('?')[1]).get('next'), '/search?q=a%20b&x=1');
+  assert.equal(signinHref('//evil.example'), '/account/signin');
+  assert.equal(signinHref('/'), '/account/signin');
+});
+
+test('urls and api: account routes, audit filters, Retry-After', () => {
+  assert.equal(apiUser('a/b?c'), '/api/v1/users/a%2Fb%3Fc');
+  assert.equal(apiUser('bob', 'password'), '/api/v1/users/bob/password');
+  assert.equal(apiRepoAccess('acme tools?#%41'), '/api/v1/repos/acme%20tools%3F%23%2541/access');
+  assert.equal(apiAudit({ user: 'bob&x=1', event: '', limit: 50 }), '/api/v1/audit?user=bob%26x%3D1&limit=50');
+  assert.equal(retryAfter('30'), 30);
+  for (const bad of [null, '', '-1', '1.5', 'Wed, 21 Oct 2015 07:28:00 GMT', '1e3']) assert.equal(retryAfter(bad), null, String(bad));
+});
+
+test('forms: generated passwords are 20 random characters of an unambiguous alphabet', () => {
+  const seen = new Set();
+  for (let i = 0; i < 50; i++) {
+    const p = randomPassword();
+    assert.match(p, /^[A-HJ-NP-Za-km-z2-9]{20}$/);
+    seen.add(p);
+  }
+  assert.equal(seen.size, 50);
 });
 
 test('languages.js is generated from docs/languages.md', () => {
