@@ -29,7 +29,7 @@
 
 #define AUDIT_FLUSH_MS 100
 #define AUDIT_QUEUE_MAX 10000
-#define AUDIT_DETAIL_MAX (64 * 1024)
+#define AUDIT_DETAIL_MAX ((size_t)64 * 1024)
 #define AUDIT_FIELD_MAX 1024 /* actor, target, address: longer is cut */
 
 struct audit {
@@ -308,15 +308,16 @@ int auth_audit(struct auth *a, const char *event, const char *actor, const char 
 		return error_nomem("auditing an event");
 	}
 	pthread_mutex_lock(&q->qlock);
-	if ((err = ARRAY_GROW(&q->q, &q->cap_q, q->n_q + 1)) == 0)
+	if ((err = ARRAY_GROW(&q->q, &q->cap_q, q->n_q + 1)) == 0) {
 		q->q[q->n_q++] = e;
+		memset(&e, 0, sizeof(e)); /* moved */
+	}
 	is_full = q->n_q >= AUDIT_QUEUE_MAX;
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->qlock);
-	if (err < 0) {
-		events_clear(&e, 1);
+	events_clear(&e, 1);
+	if (err < 0)
 		return err;
-	}
 	return is_full ? audit_flush(q) : 0;
 }
 

@@ -115,9 +115,9 @@ int auth_open(struct auth **out, const char *data_dir, const struct auth_config 
 	if (cfg)
 		a->cfg = *cfg;
 	if (a->cfg.session_idle_s <= 0)
-		a->cfg.session_idle_s = AUTH_SESSION_IDLE_S;
+		a->cfg.session_idle_s = (int64_t)AUTH_SESSION_IDLE_S;
 	if (a->cfg.session_absolute_s <= 0)
-		a->cfg.session_absolute_s = AUTH_SESSION_ABSOLUTE_S;
+		a->cfg.session_absolute_s = (int64_t)AUTH_SESSION_ABSOLUTE_S;
 	pthread_mutex_init(&a->lock, NULL);
 	sem_init(&a->hashing, 0, hashing_slots());
 	if ((err = open_files(a, data_dir)) < 0 ||
@@ -246,7 +246,7 @@ static int identify_token(struct auth_principal *out, struct auth *a, const char
 		return refused("the token's user is disabled");
 	/* SECURITY: an admin-scope token holds no more than its user now may. */
 	scopes = t.scope & AUTH_SCOPE_ADMIN && u.is_admin ? AUTH_SCOPE_ADMIN | AUTH_SCOPE_SEARCH
-							 : AUTH_SCOPE_SEARCH;
+							  : AUTH_SCOPE_SEARCH;
 	if ((err = token_used(a, &t, now, from)) < 0)
 		return err;
 	principal_fill(out, AUTH_TOKEN, &u, scopes);
@@ -265,8 +265,7 @@ static int session_expired(struct auth *a, const unsigned char key[32],
 	pthread_mutex_unlock(&a->lock);
 	if (err < 0)
 		return auth_store_failed(err);
-	(void)auth_audit(a, "session_expired", u->name, u->name, from ? from->address : NULL,
-			 NULL);
+	(void)auth_audit(a, "session_expired", u->name, u->name, from ? from->address : NULL, NULL);
 	return refused("the session has expired");
 }
 
@@ -412,8 +411,7 @@ static void audit_failure(struct auth *a, const char *user, const char *reason,
 	detail_str(&d, "reason", reason);
 	if (from && from->user_agent)
 		detail_str(&d, "user_agent", from->user_agent);
-	(void)auth_audit(a, "sign_in_failed", "", user, from ? from->address : NULL,
-			 detail_end(&d));
+	(void)auth_audit(a, "sign_in_failed", "", user, from ? from->address : NULL, detail_end(&d));
 	buf_dispose(&d);
 }
 

@@ -20,8 +20,8 @@ struct readable;
 struct audit;
 
 struct auth {
-	struct store *st;     /* the one connection: used only under lock */
-	pthread_mutex_t lock; /* serialises st */
+	struct store *st;      /* the one connection: used only under lock */
+	pthread_mutex_t lock;  /* serialises st */
 	unsigned char key[32]; /* DATA/auth.key: the keyed hashes of tokens and session ids */
 	char *data_dir;
 	struct auth_config cfg;

@@ -179,8 +179,7 @@ int auth_user_set_disabled(struct auth *a, const struct auth_actor *by, const ch
 	return audit_one(a, by, is_disabled ? "user_disabled" : "user_enabled", name, NULL, NULL);
 }
 
-int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char *name,
-			bool is_admin)
+int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char *name, bool is_admin)
 {
 	struct buf d;
 	int err;
@@ -222,8 +221,7 @@ static int current_verify(struct auth *a, const char *name, const char *current,
 }
 
 int auth_user_set_password(struct auth *a, const struct auth_actor *by, const char *name,
-			   const char *current, size_t current_len, const char *password,
-			   size_t len)
+			   const char *current, size_t current_len, const char *password, size_t len)
 {
 	char hash[AUTH_PWHASH_LEN];
 	int err;
@@ -277,8 +275,7 @@ int auth_group_member(struct auth *a, const struct auth_actor *by, const char *g
 	pthread_mutex_lock(&a->lock);
 	if ((err = locked(a, store_group_member(a->st, group, user, is_member))) < 0)
 		return err;
-	return audit_one(a, by, is_member ? "member_added" : "member_removed", group, "user",
-			 user);
+	return audit_one(a, by, is_member ? "member_added" : "member_removed", group, "user", user);
 }
 
 int auth_group_list(struct auth_group **out, size_t *n, struct auth *a)
@@ -493,7 +490,7 @@ int auth_token_create(struct auth_token *out, char secret[AUTH_TOKEN_LEN + 1], s
 		.user_id = u.id,
 		.scope = scope,
 		.created_ms = now,
-		.expires_ms = now + (expires_s ? expires_s : AUTH_TOKEN_EXPIRY_S) * 1000,
+		.expires_ms = now + (expires_s ? expires_s : (int64_t)AUTH_TOKEN_EXPIRY_S) * 1000,
 	};
 	snprintf(t.user, sizeof(t.user), "%s", u.name);
 	snprintf(t.label, sizeof(t.label), "%s", label ? label : "");
@@ -543,8 +540,7 @@ int auth_token_list(struct auth_token **out, size_t *n, struct auth *a, const ch
 	return 0;
 }
 
-int auth_token_revoke(struct auth *a, const struct auth_actor *by, int64_t id,
-		      const char *owner)
+int auth_token_revoke(struct auth *a, const struct auth_actor *by, int64_t id, const char *owner)
 {
 	struct store_token t;
 	struct auth_token at;

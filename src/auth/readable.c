@@ -116,8 +116,7 @@ struct names {
 	size_t n, cap;
 };
 
-static int names_add_grants(struct names *out, const struct store_acl_pair *v, size_t n,
-			    int64_t id)
+static int names_add_grants(struct names *out, const struct store_acl_pair *v, size_t n, int64_t id)
 {
 	int err;
 
@@ -132,13 +131,18 @@ static int names_add_grants(struct names *out, const struct store_acl_pair *v, s
 /* A new set of the public repositories and, for user_id > 0, the user's and groups' grants. */
 static int rset_build(struct rset **out, struct snap *s, int64_t user_id)
 {
-	const struct store_acl *acl = &s->acl;
+	const struct store_acl *acl;
 	struct names nm = { 0 };
 	struct rset *r;
 	size_t k = 0;
 	int err = 0;
 
 	*out = NULL;
+	if (!s) {
+		error_set("readable set: the access rules are not loaded");
+		return TRAWL_EIO;
+	}
+	acl = &s->acl;
 	if (acl->n_public && (err = ARRAY_GROW(&nm.v, &nm.cap, acl->n_public)) < 0)
 		return err;
 	for (size_t i = 0; i < acl->n_public; i++)
@@ -243,8 +247,8 @@ static int public_set(const struct search_repos **out, struct readable *r)
 	return 0;
 }
 
-static int lookup(const struct search_repos **out, struct auth *a,
-		  const struct auth_principal *p, bool allow_anonymous)
+static int lookup(const struct search_repos **out, struct auth *a, const struct auth_principal *p,
+		  bool allow_anonymous)
 {
 	const struct store_acl_user *u;
 	int err;

@@ -12,8 +12,7 @@
 #include "util/array.h"
 #include "util/error.h"
 
-static int bind_blob(struct store *s, sqlite3_stmt *st, int i, const unsigned char *v,
-		     size_t len)
+static int bind_blob(struct store *s, sqlite3_stmt *st, int i, const unsigned char *v, size_t len)
 {
 	int rc = sqlite3_bind_blob(st, i, v, (int)len, SQLITE_TRANSIENT);
 
@@ -65,8 +64,7 @@ int store_acl_generation(struct store *s, int64_t *out)
 }
 
 /* Steps a statement whose rows are names (column 0) into a sorted NULL-terminated list. */
-static int names_collect(char ***out, size_t *n, struct store *s, sqlite3_stmt *st,
-			 const char *what)
+static int names_collect(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what)
 {
 	char **v = NULL;
 	size_t cap = 0, len = 0;
@@ -182,7 +180,7 @@ void store_users_free(struct store_user *v, size_t n)
 	free(v);
 }
 
-#define USER_COLUMNS                                                                         \
+#define USER_COLUMNS \
 	"id, name, display_name, is_admin, is_disabled, password_hash, created_ms, last_seen_ms"
 
 static int user_groups(struct store *s, struct store_user *u)
@@ -249,8 +247,7 @@ int store_user_list(struct store_user **out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users ORDER BY name")) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 ||
-		    (err = row_user(&v[len], s, st)) < 0)
+		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 || (err = row_user(&v[len], s, st)) < 0)
 			goto out;
 		len++;
 	}
@@ -291,14 +288,15 @@ out:
 static int set_flags(struct store *s, int64_t id, int is_admin, int is_disabled)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t before, after, n_users;
+	int64_t before = 0, after = 0, n_users = 0;
 	int err;
 
 	if ((err = store_user_counts(s, &n_users, &before)) < 0 ||
 	    (err = prep(&st, s, "UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin "
 				"ELSE ?2 END, is_disabled = CASE WHEN ?3 < 0 THEN is_disabled "
 				"ELSE ?3 END WHERE id = ?1")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_i64(s, st, 2, is_admin)) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_bind_i64(s, st, 2, is_admin)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, is_disabled)) < 0 ||
 	    (err = store_run(s, st, "updating a user")) < 0 ||
 	    (err = store_user_counts(s, &n_users, &after)) < 0)
@@ -318,7 +316,7 @@ out:
 
 int store_user_set_flags(struct store *s, const char *name, int is_admin, int is_disabled)
 {
-	int64_t id;
+	int64_t id = 0;
 	int err;
 
 	if ((err = store_tx_begin(s)) < 0)
@@ -331,7 +329,7 @@ int store_user_set_flags(struct store *s, const char *name, int is_admin, int is
 int store_user_set_password(struct store *s, const char *name, const char *password_hash)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t id;
+	int64_t id = 0;
 	int err;
 
 	if ((err = store_tx_begin(s)) < 0)
@@ -402,7 +400,7 @@ int store_group_remove(struct store *s, const char *name)
 int store_group_member(struct store *s, const char *group, const char *user, bool is_member)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t gid, uid;
+	int64_t gid = 0, uid = 0;
 	int err;
 
 	if ((err = id_of(&gid, s, group, true)) < 0 || (err = id_of(&uid, s, user, false)) < 0)
@@ -481,7 +479,7 @@ int store_grant(struct store *s, const char *repo, const char *user, const char 
 		bool is_granted)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t id;
+	int64_t id = 0;
 	int err;
 
 	if ((err = id_of(&id, s, user ? user : group, !user)) < 0)
@@ -562,8 +560,7 @@ static int access_fill(struct store *s, struct store_access *a)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT EXISTS (SELECT 1 FROM repo_public WHERE repo = ?1)")) ==
-		    0 &&
+	if ((err = prep(&st, s, "SELECT EXISTS (SELECT 1 FROM repo_public WHERE repo = ?1)")) == 0 &&
 	    (err = store_bind_text(s, st, 1, a->repo)) == 0) {
 		int64_t v = 0;
 
@@ -629,9 +626,8 @@ void store_acl_dispose(struct store_acl *acl)
  * Rows of (id, group id or NULL, repo or NULL) into pairs; repository names are appended to
  * the string block, whose offsets are turned into pointers once it stops moving.
  */
-static int pairs_load(struct store_acl_pair **out, size_t *n, char **strings,
-		      size_t *strings_len, size_t *strings_cap, struct store *s,
-		      sqlite3_stmt *st, const char *what)
+static int pairs_load(struct store_acl_pair **out, size_t *n, char **strings, size_t *strings_len,
+		      size_t *strings_cap, struct store *s, sqlite3_stmt *st, const char *what)
 {
 	struct store_acl_pair *v = NULL;
 	size_t cap = 0, len = 0;
@@ -724,8 +720,8 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	st = NULL;
 	if ((err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants "
 				"WHERE group_id IS NOT NULL ORDER BY group_id")) < 0 ||
-	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap,
-			      s, st, "reading grants")) < 0)
+	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap, s,
+			      st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -757,8 +753,7 @@ int store_acl_load(struct store_acl *out, struct store *s)
 	/* A read transaction: the tables and the generation are one consistent snapshot. */
 	if ((err = store_tx_begin_read(s)) < 0)
 		return err;
-	if ((err = store_acl_generation(s, &out->generation)) == 0 &&
-	    (err = acl_users(out, s)) == 0)
+	if ((err = store_acl_generation(s, &out->generation)) == 0 && (err = acl_users(out, s)) == 0)
 		err = acl_pairs(out, s);
 	end = store_tx_end(s, 0);
 	if (err == 0)
@@ -793,8 +788,8 @@ int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *l
 	return err;
 }
 
-#define TOKEN_COLUMNS                                                                        \
-	"t.id, t.user_id, u.name, t.label, t.prefix, t.scope, t.created_ms, t.expires_ms, "        \
+#define TOKEN_COLUMNS \
+	"t.id, t.user_id, u.name, t.label, t.prefix, t.scope, t.created_ms, t.expires_ms, " \
 	"t.last_used_ms, t.revoked, u.is_admin, u.is_disabled"
 
 static void row_token(struct store_token *t, sqlite3_stmt *st)
@@ -895,7 +890,8 @@ int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const
 	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
 				"ON u.id = t.user_id WHERE t.id = ?1 "
 				"AND (?2 IS NULL OR u.name = ?2)")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, owner)) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_bind_text(s, st, 2, owner)) < 0 ||
 	    (err = step_row(s, st, "looking up a token", missing)) < 0)
 		goto out;
 	row_token(t, st);
@@ -1099,8 +1095,7 @@ int store_backup(struct store *s, const char *path)
 	int rc, err = 0;
 
 	rc = sqlite3_open_v2(path, &dst,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
-			     NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		error_set("%s: opening the backup: %s", path, sqlite3_errstr(rc));
 		err = TRAWL_EIO;

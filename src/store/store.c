@@ -22,7 +22,6 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
-
 /* What a repository whose URL migration 2 changed says in last_error (an SQL literal). */
 #define REDACTED_MSG                                                                          \
 	"'its URL held user information, a query string or a fragment, which may be a secret: "   \
@@ -78,8 +77,8 @@ static const char *const migrations[] = {
 	"INSERT OR IGNORE INTO retired_names (name) "
 	"  SELECT name FROM repos WHERE trawl_name_from_query(name, url);"
 	"UPDATE repos SET url = trawl_url_redacted(url), state = 'error', last_error = CASE"
-	"  WHEN name IN (SELECT name FROM retired_names) THEN " RETIRED_MSG
-	"  ELSE " REDACTED_MSG " END "
+	"  WHEN name IN (SELECT name FROM retired_names) THEN " RETIRED_MSG "  ELSE " REDACTED_MSG
+	" END "
 	"  WHERE trawl_url_redacted(url) IS NOT url;"
 	"UPDATE OR IGNORE repos SET name = trawl_url_name(url)"
 	"  WHERE name IN (SELECT name FROM retired_names);"
@@ -523,7 +522,8 @@ static int add_patterns(struct store *s, int64_t id, char *const *patterns, size
 		return err;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		sqlite3_reset(st);
-		if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, patterns[i])) < 0)
+		if ((err = store_bind_i64(s, st, 1, id)) < 0 ||
+		    (err = store_bind_text(s, st, 2, patterns[i])) < 0)
 			break;
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -556,7 +556,8 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 	if ((err = prep(&st, s, "INSERT INTO repos (name, url, created, allow_insecure, "
 				"allow_local, allow_private) VALUES (?1, ?2, "
 				"CAST(strftime('%s', 'now') AS INTEGER), ?3, ?4, ?5)")) < 0 ||
-	    (err = store_bind_text(s, st, 1, name)) < 0 || (err = store_bind_text(s, st, 2, url)) < 0 ||
+	    (err = store_bind_text(s, st, 1, name)) < 0 ||
+	    (err = store_bind_text(s, st, 2, url)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, policy->allow_insecure)) < 0 ||
 	    (err = store_bind_i64(s, st, 4, policy->allow_local)) < 0 ||
 	    (err = store_bind_i64(s, st, 5, policy->allow_private)) < 0)
@@ -823,7 +824,8 @@ static int replace_branches(struct store *s, int64_t id, const struct store_bran
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM indexed_branches WHERE repo_id = ?1")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_run(s, st, "clearing branches")) < 0)
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_run(s, st, "clearing branches")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -832,7 +834,8 @@ static int replace_branches(struct store *s, int64_t id, const struct store_bran
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(st);
-		if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, b[i].name)) < 0 ||
+		if ((err = store_bind_i64(s, st, 1, id)) < 0 ||
+		    (err = store_bind_text(s, st, 2, b[i].name)) < 0 ||
 		    (err = store_bind_text(s, st, 3, b[i].commit)) < 0 ||
 		    (err = store_bind_i64(s, st, 4, b[i].is_default)) < 0 ||
 		    (err = store_run(s, st, "recording a branch")) < 0)

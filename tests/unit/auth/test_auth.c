@@ -69,8 +69,8 @@ static void add_user(struct auth *a, const char *name, bool is_admin, const char
 		fail_msg("adding %s: %s", name, error_last());
 }
 
-static void sign_in(struct auth_principal *p, char cookie[AUTH_SESSION_ID_LEN + 1],
-		    struct auth *a, const char *user, const char *pw)
+static void sign_in(struct auth_principal *p, char cookie[AUTH_SESSION_ID_LEN + 1], struct auth *a,
+		    const char *user, const char *pw)
 {
 	unsigned retry = 0;
 
@@ -201,6 +201,7 @@ static int count_events(struct auth *a, const char *event)
 /* S4: the idle and the absolute limits, on the injected clock. */
 static void sessions_expire_when_idle_and_at_their_absolute_limit(void **state)
 {
+	const int64_t step_s = (int64_t)20 * 60; /* active well within the idle limit */
 	struct auth *a = open_fresh();
 	struct auth_principal p;
 	char c[AUTH_SESSION_ID_LEN + 1];
@@ -208,17 +209,17 @@ static void sessions_expire_when_idle_and_at_their_absolute_limit(void **state)
 	(void)state;
 	add_user(a, "alice", false, PW_ALICE);
 	sign_in(&p, c, a, "alice", PW_ALICE);
-	now_ms += (AUTH_SESSION_IDLE_S - 60) * 1000LL;
+	now_ms += ((int64_t)AUTH_SESSION_IDLE_S - 60) * 1000;
 	assert_int_equal(identify_cookie(a, c), 0);
-	now_ms += (AUTH_SESSION_IDLE_S + 1) * 1000LL;
+	now_ms += ((int64_t)AUTH_SESSION_IDLE_S + 1) * 1000;
 	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
 	assert_int_equal(count_events(a, "session_expired"), 1);
 	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH); /* deleted, not just refused */
 
 	sign_in(&p, c, a, "alice", PW_ALICE);
-	for (int64_t t = 0; t < AUTH_SESSION_ABSOLUTE_S; t += 20 * 60) {
+	for (int64_t t = 0; t < (int64_t)AUTH_SESSION_ABSOLUTE_S; t += step_s) {
 		assert_int_equal(identify_cookie(a, c), 0);
-		now_ms += 20 * 60 * 1000LL;
+		now_ms += step_s * 1000;
 	}
 	now_ms += 1000;
 	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
@@ -283,8 +284,8 @@ static void a_password_change_needs_the_current_one_and_ends_credentials(void **
 			 TRAWL_EAUTH);
 	assert_string_equal(error_last(), "the current password is wrong");
 	assert_int_equal(identify_cookie(a, c), 0);
-	assert_int_equal(auth_user_set_password(a, NULL, "alice", PW_ALICE, strlen(PW_ALICE),
-						"short", 5),
+	assert_int_equal(auth_user_set_password(a, NULL, "alice", PW_ALICE, strlen(PW_ALICE), "short",
+						5),
 			 TRAWL_EINVAL);
 	assert_int_equal(auth_user_set_password(a, NULL, "alice", PW_ALICE, strlen(PW_ALICE), PW_NEW,
 						strlen(PW_NEW)),
@@ -323,7 +324,7 @@ static void sign_in_failures_are_throttled_per_account(void **state)
 	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from2, &retry), TRAWL_ELIMIT);
 	assert_int_equal(sign_in_code(a, "bob", PW_BOB, &from2, &retry), 0);
 	/* The lock-out is short: a minute later the right password works again. */
-	now_ms += 60 * 1000;
+	now_ms += (int64_t)60 * 1000;
 	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from2, &retry), 0);
 	auth_close(a);
 }
@@ -392,7 +393,7 @@ static void tokens_have_scopes_and_revocation_applies_at_once(void **state)
 	assert_string_equal(v[0].name, "ci");
 	assert_int_equal(strncmp(v[0].prefix, alice, 10), 0);
 	assert_int_equal(strlen(v[0].prefix), 10);
-	assert_int_equal(v[0].expires_ms - v[0].created_ms, AUTH_TOKEN_EXPIRY_S * 1000LL);
+	assert_int_equal(v[0].expires_ms - v[0].created_ms, (int64_t)AUTH_TOKEN_EXPIRY_S * 1000);
 	/* Only its owner (or an administrator, owner NULL) can revoke it. */
 	assert_int_equal(auth_token_revoke(a, NULL, v[0].id, "root"), TRAWL_ENOTFOUND);
 	assert_int_equal(identify_token(&p, a, alice), 0);
@@ -400,7 +401,7 @@ static void tokens_have_scopes_and_revocation_applies_at_once(void **state)
 	assert_int_equal(identify_token(&p, a, alice), TRAWL_EAUTH);
 	free(v);
 
-	now_ms += AUTH_TOKEN_EXPIRY_S * 1000LL;
+	now_ms += (int64_t)AUTH_TOKEN_EXPIRY_S * 1000;
 	assert_int_equal(identify_token(&p, a, search), TRAWL_EAUTH);
 	assert_int_equal(auth_identify(&p, a, NULL, "Basic cm9vdDpwdw==", &from1), TRAWL_EAUTH);
 	assert_int_equal(auth_identify(&p, a, NULL, "Bearer trawl_x", &from1), TRAWL_EAUTH);
@@ -423,7 +424,7 @@ static void token_use_is_audited_once_a_day(void **state)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(identify_token(&p, a, tok), 0);
 	assert_int_equal(count_events(a, "token_used"), 1);
-	now_ms += 24 * 3600 * 1000LL;
+	now_ms += (int64_t)24 * 3600 * 1000;
 	assert_int_equal(identify_token(&p, a, tok), 0);
 	assert_int_equal(count_events(a, "token_used"), 2);
 	auth_close(a);

@@ -104,24 +104,24 @@ static void a_schema_3_registry_gains_the_accounts_tables(void **state)
 }
 
 /* Runs change and says whether the generation moved. */
-#define MOVES(s, change)                                                                     \
-	do {                                                                                 \
-		int64_t before_, after_;                                                     \
-		assert_int_equal(store_acl_generation((s), &before_), 0);                    \
-		assert_int_equal((change), 0);                                               \
-		assert_int_equal(store_acl_generation((s), &after_), 0);                     \
-		if (after_ == before_)                                                       \
-			fail_msg("the generation did not move: %s", #change);                \
+#define MOVES(s, change) \
+	do { \
+		int64_t before_, after_; \
+		assert_int_equal(store_acl_generation((s), &before_), 0); \
+		assert_int_equal((change), 0); \
+		assert_int_equal(store_acl_generation((s), &after_), 0); \
+		if (after_ == before_) \
+			fail_msg("the generation did not move: %s", #change); \
 	} while (0)
 
-#define STAYS(s, change)                                                                     \
-	do {                                                                                 \
-		int64_t before_, after_;                                                     \
-		assert_int_equal(store_acl_generation((s), &before_), 0);                    \
-		assert_int_equal((change), 0);                                               \
-		assert_int_equal(store_acl_generation((s), &after_), 0);                     \
-		if (after_ != before_)                                                       \
-			fail_msg("the generation moved: %s", #change);                       \
+#define STAYS(s, change) \
+	do { \
+		int64_t before_, after_; \
+		assert_int_equal(store_acl_generation((s), &before_), 0); \
+		assert_int_equal((change), 0); \
+		assert_int_equal(store_acl_generation((s), &after_), 0); \
+		if (after_ != before_) \
+			fail_msg("the generation moved: %s", #change); \
 	} while (0)
 
 static void the_generation_moves_with_every_acl_change(void **state)
