@@ -31,7 +31,10 @@ bool secret_pwverify(const char *hash, const char *password, size_t len);
  */
 void secret_pwverify_dummy(const char *password, size_t len, int cost);
 
-/* n random bytes from the system CSPRNG, as base64url without padding, in out (4n/3+1 bytes). */
+/*
+ * n random bytes from the system CSPRNG, as base64url without padding, in out ((4n+2)/3 + 1
+ * bytes: 44 for 32).
+ */
 void secret_random_b64url(char *out, size_t n_bytes);
 
 /* A new API token: "trawl_" + base62(32 random bytes, 43 characters) + base62(CRC32, 6). */
