@@ -6,10 +6,6 @@ import { QueryBox } from './query-box.js';
 import { SearchView } from './search-view.js';
 import { FileView } from './file-view.js';
 import { ReposView } from './repos-view.js';
-import { SignInView } from './signin-view.js';
-import { TokensView } from './tokens-view.js';
-import { PasswordView } from './password-view.js';
-import { AdminView, adminTitle } from './admin-view.js';
 import { UserMenu } from './user-menu.js';
 import { Session } from './session.js';
 import { clear, el } from './dom.js';
@@ -97,13 +93,28 @@ function notFound() {
   main.appendChild(el('div', { class: 'qerror' }, el('p', null, 'There is no such page.')));
 }
 
+// Shows the page of module spec (loaded on first use: a laptop never fetches the account and
+// administration pages), unless the user has gone elsewhere in the meantime.
+async function show(spec, make) {
+  const key = viewKey;
+  let mod;
+  try {
+    mod = await import(spec);
+  } catch (err) {
+    if (viewKey === key) main.appendChild(el('div', { class: 'qerror' }, el('p', null, 'Error: cannot load the page (' + (err.message || String(err)) + ')')));
+    return;
+  }
+  if (viewKey === key) view = make(mod);
+}
+
 // The account and administration pages; in laptop mode there are no accounts to manage.
 function accountRoute(path, params) {
   if (path === SIGNIN_PATH) {
     if (session.signedOut) {
       document.title = 'Sign in · trawl';
-      view = new SignInView(main, { session, next: safeNext(params.get('next')), notice, done: signedIn });
+      const why = notice;
       notice = '';
+      show('./signin-view.js', (m) => new m.SignInView(main, { session, next: safeNext(params.get('next')), notice: why, done: signedIn }));
       return;
     }
     // Already signed in (or no accounts): straight on.
@@ -121,22 +132,28 @@ function accountRoute(path, params) {
   }
   if (path === '/account/tokens') {
     document.title = 'Access tokens · trawl';
-    view = new TokensView(main, { session });
+    show('./tokens-view.js', (m) => new m.TokensView(main, { session }));
     return;
   }
   if (path === '/account/password') {
     document.title = 'Change password · trawl';
-    view = new PasswordView(main, { changed: () => signedOut('Your password was changed. Sign in with the new one.') });
+    show('./password-view.js', (m) => new m.PasswordView(main, { changed: () => signedOut('Your password was changed. Sign in with the new one.') }));
     return;
   }
   const admin = path === '/admin' || path === '/admin/' ? '/admin/users' : path;
-  if (!adminTitle(admin)) {
-    notFound();
-    return;
+  if (admin !== path) {
+    history.replaceState(null, '', admin);
+    viewKey = location.pathname + location.search;
   }
-  if (admin !== path) history.replaceState(null, '', admin);
-  document.title = adminTitle(admin) + ' · Administration · trawl';
-  view = new AdminView(main, admin, params, navigate);
+  show('./admin-view.js', (m) => {
+    const title = m.adminTitle(admin);
+    if (!title) {
+      notFound();
+      return null;
+    }
+    document.title = title + ' · Administration · trawl';
+    return new m.AdminView(main, admin, params, navigate);
+  });
 }
 
 // Signed out, or the session ended (a 401): the sign-in page, coming back here afterwards.

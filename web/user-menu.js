@@ -2,7 +2,6 @@
 // opens a list of links (Access tokens, Administration for administrators, Change password)
 // and Sign out. Tab reaches every item; Escape closes the list and returns focus to the button.
 import { clear, el } from './dom.js';
-import { button } from './forms.js';
 
 export class UserMenu {
   // root: the header's container; onSignOut(): called when "Sign out" is chosen.
@@ -30,13 +29,15 @@ export class UserMenu {
       el('span', { class: 'user-name' }, me.displayName || me.name), el('span', { 'aria-hidden': 'true' }, ' ▾'));
     this.toggle.addEventListener('click', () => (this.list.hidden ? this.open() : this.close()));
     const item = (node) => el('li', null, node);
+    const signOut = el('button', { type: 'button', class: 'link' }, 'Sign out');
     this.list = el('ul', { class: 'user-list', id: 'user-list', hidden: true },
       el('li', { class: 'user-who' }, 'Signed in as ', el('strong', null, me.name)),
       item(el('a', { href: '/account/tokens' }, 'Access tokens')),
       me.isAdmin ? item(el('a', { href: '/admin/users' }, 'Administration')) : null,
       item(el('a', { href: '/account/password' }, 'Change password')),
-      item(button('Sign out', () => { this.close(); this.onSignOut(); }, { class: 'link' })));
+      item(signOut));
     this.list.addEventListener('click', (e) => { if (e.target.closest('a')) this.close(); });
+    signOut.addEventListener('click', () => { this.close(); this.onSignOut(); });
     this.root.append(this.toggle, this.list);
   }
 
