@@ -4,6 +4,9 @@
 local paths = {}
 local i = 0
 local bad = 0
+-- AUTH=token in load.sh: every request carries the API token.
+local token = os.getenv("TRAWL_LOAD_TOKEN")
+local headers = token and { ["Authorization"] = "Bearer " .. token } or nil
 
 init = function(args)
   for line in io.lines(os.getenv("TRAWL_LOAD_PATHS")) do
@@ -14,7 +17,7 @@ end
 
 request = function()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], headers)
 end
 
 response = function(status, headers, body)

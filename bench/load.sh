@@ -9,6 +9,9 @@
 #   WRK_THREADS=2  wrk threads             THREADS=N     server HTTP threads (default: its own)
 #   EXHAUSTIVE='count:all return'          the streamed query
 #   TRAWL=BIN      trawl binary (default build/trawl, built if missing)
+#   AUTH=token     team mode: the queries carry an API token of a user granted the corpus
+#                  (a separate DATA beside the index; its search rate limits lifted, since
+#                  they exist to stop one caller from doing this)
 #
 # The corpus is indexed into bench/work/load/ (kept between runs when the corpus is the same).
 # Targets on 2 cores: >= 2,000 queries/s with p99 < 20 ms. Needs wrk (Debian package `wrk`).
@@ -64,8 +67,22 @@ for r in rows:
 PY
 echo "load.sh: $(wc -l < "$work/paths") selective queries" >&2
 
+data=$work/data
+auth_hdr=()
+if [ "${AUTH:-}" = token ]; then
+  # Accounts live in DATA/trawl.db: a DATA of their own, reading the same index.
+  data=$work/data-auth
+  rm -rf "$data"
+  mkdir -p "$data"
+  ln -s "$work/data/index" "$data/index"
+  head -c 24 /dev/urandom | base64 | "$trawl" user add loadbench --password-stdin --data "$data" >&2
+  "$trawl" grant corpus --user loadbench --data "$data" >&2
+  token=$("$trawl" token create loadbench --data "$data")
+  export TRAWL_LOAD_TOKEN=$token
+  auth_hdr=(-H "Authorization: Bearer $token")
+fi
 # One client measuring throughput: no rate limit, and its own searches capped only by the server's.
-args=(serve --data "$work/data" --listen 127.0.0.1:0 --sync-interval 0 --rate-search 0 --user-max-searches 4096)
+args=(serve --data "$data" --listen 127.0.0.1:0 --sync-interval 0 --rate-search 0 --user-max-searches 4096)
 [ -n "${THREADS:-}" ] && args+=(--threads "$THREADS")
 "$trawl" "${args[@]}" > "$work/server.out" 2> "$work/server.log" &
 pid=$!
@@ -76,7 +93,7 @@ url=${url%/}
 [ -n "$url" ] || { echo "load.sh: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 
 # Warm the page cache and the pattern cache, then measure.
-while read -r p; do curl -sf -o /dev/null "$url$p"; done < "$work/paths"
+while read -r p; do curl -sf "${auth_hdr[@]}" -o /dev/null "$url$p"; done < "$work/paths"
 TRAWL_LOAD_PATHS=$work/paths wrk -t"$wthreads" -c"$conns" -d"$duration" --latency \
   -s "$here/load.lua" "$url" > "$work/wrk.out"
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
@@ -88,7 +105,10 @@ url, q = sys.argv[1], sys.argv[2]
 host, port = url.split("//")[1].split(":")
 c = http.client.HTTPConnection(host, int(port), timeout=600)
 t0 = time.monotonic()
-c.request("GET", "/api/v1/search/stream?q=" + urllib.parse.quote(q, safe=""))
+import os
+tok = os.environ.get("TRAWL_LOAD_TOKEN")
+c.request("GET", "/api/v1/search/stream?q=" + urllib.parse.quote(q, safe=""),
+          headers={"Authorization": "Bearer " + tok} if tok else {})
 r = c.getresponse()
 first = None
 files = 0
@@ -111,7 +131,7 @@ p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
 non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.out")
 errs=$(grep -o 'Socket errors:.*' "$work/wrk.out" || true)
 cat <<REPORT
-trawl serve load test ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)
+trawl serve load test ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores${AUTH:+, AUTH=$AUTH})
 corpus: $corpus ($(du -sh "$work/data/index" | cut -f1) of index)
 selective queries: $(wc -l < "$work/paths") from bench/queries.tsv through /api/v1/search
 wrk: $wthreads threads, $conns connections, $duration
