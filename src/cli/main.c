@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -271,6 +272,11 @@ int main(int argc, char **argv)
 	/* `trawl NAME --help` is `trawl help NAME` for every subcommand, before it checks anything. */
 	if (argc > 2 && is_help_flag(argv[2]))
 		return cli_usage(c->name, false);
+	/*
+	 * SECURITY: what trawl writes (indexes, shards, mirrors, the pattern cache) holds the
+	 * code of private repositories: readable by this user only, whatever the shell's umask.
+	 */
+	umask(077);
 	hscompile_serve_helpers();
 	return c->run(argc - 1, argv + 1);
 }

@@ -154,8 +154,7 @@ int file_tmp_open(struct file_tmp *t, const char *final_path)
 		file_tmp_dispose(t);
 		return TRAWL_EIO;
 	}
-	fchmod(t->fd, 0644);
-	return 0;
+	return 0; /* mkostemp's mode 0600: these files hold private code */
 }
 
 static int write_error(const char *what, int e)

@@ -32,7 +32,7 @@ struct file_tmp {
 	char *final_path; /* where commit renames it */
 };
 
-/* Creates a temporary file beside final_path, mode 0644. EIO, ENOMEM. */
+/* Creates a temporary file beside final_path, mode 0600 (it may hold private code). EIO, ENOMEM. */
 int file_tmp_open(struct file_tmp *t, const char *final_path);
 /* Writes all of data at the current position. EIO (ENOSPC is reported as "disk full"). */
 int file_write_all(int fd, const void *data, size_t len, const char *what);

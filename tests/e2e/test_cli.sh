@@ -22,6 +22,11 @@ case $out in
   *) not_ok "index summary counts indexed and skipped files" "$out";;
 esac
 
+# An index holds private code: this user's alone, whatever the shell's umask.
+(umask 022 && "$TRAWL" index -q -o "$T/ix-umask" "$R")
+modes=$(stat -c %a "$T/ix-umask" "$T"/ix-umask/*.shard "$T/ix-umask/MANIFEST" | sort -u | tr '\n' ' ')
+expect_eq "under umask 022 the index directory is 0700 and its files 0600" "600 700 " "$modes"
+
 got=$("$TRAWL" search -d "$IX" -e helper | sort)
 want=$(printf '%s\n' "proj/docs/notes.txt:2:helpers plural" "proj/src/main.c:3:	return helper(42);" "proj/src/sub/helper.c:1:int helper(int x)" "proj/src/sub/helper.c:3:	return x + 1; /* helper */")
 expect_eq "search prints REPO/PATH:LINE:TEXT like rg" "$want" "$got"
