@@ -5,7 +5,8 @@
 # machine runs, so it tells whether a change made a query cheaper.
 #
 #   bench/load.sh CORPUS_DIR      (first: builds the index and the query list in bench/work/load)
-#   bench/load-cpu.sh             (SECONDS_PER=4 CONNS=2 TRAWL=build/trawl)
+#   bench/load-cpu.sh             (SECONDS_PER=4 CONNS=2 TRAWL=build/trawl; AUTH=token: with the
+#                                  API token of AUTH=token bench/load.sh)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +19,19 @@ trawl=${TRAWL:-$repo/build/trawl}
   { echo "load-cpu.sh: run bench/load.sh CORPUS_DIR first" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "load-cpu.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-"$trawl" serve --data "$work/data" --listen 127.0.0.1:0 --sync-interval 0 \
+data=$work/data
+args=()
+auth_hdr=()
+if [ "${AUTH:-}" = token ]; then
+  # The DATA with accounts and the token that bench/load.sh AUTH=token made.
+  [ -f "$work/token" ] || { echo "load-cpu.sh: run AUTH=token bench/load.sh CORPUS_DIR first" >&2; exit 2; }
+  data=$work/data-auth
+  TRAWL_LOAD_TOKEN=$(cat "$work/token")
+  export TRAWL_LOAD_TOKEN
+  auth_hdr=(-H "Authorization: Bearer $TRAWL_LOAD_TOKEN")
+  args=(--rate-search 0 --user-max-searches 4096)
+fi
+"$trawl" serve --data "$data" --listen 127.0.0.1:0 --sync-interval 0 "${args[@]}" \
   > "$work/cpu-server.out" 2> "$work/cpu-server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
@@ -26,7 +39,7 @@ for _ in $(seq 100); do grep -q serving "$work/cpu-server.out" 2>/dev/null && br
 url=$(grep -o 'http://[^ ]*' "$work/cpu-server.out" | head -1)
 url=${url%/}
 [ -n "$url" ] || { echo "load-cpu.sh: the server did not start" >&2; exit 1; }
-while read -r p; do curl -sf -o /dev/null "$url$p"; done < "$work/paths"
+while read -r p; do curl -sf "${auth_hdr[@]}" -o /dev/null "$url$p"; done < "$work/paths"
 
 tck=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }

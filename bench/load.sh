@@ -73,16 +73,19 @@ if [ "${AUTH:-}" = token ]; then
   # Accounts live in DATA/trawl.db: a DATA of their own, reading the same index.
   data=$work/data-auth
   rm -rf "$data"
-  mkdir -p "$data"
-  ln -s "$work/data/index" "$data/index"
   head -c 24 /dev/urandom | base64 | "$trawl" user add loadbench --password-stdin --data "$data" >&2
+  rmdir "$data/index"
+  ln -s "$work/data/index" "$data/index"
   "$trawl" grant corpus --user loadbench --data "$data" >&2
   token=$("$trawl" token create loadbench --data "$data")
   export TRAWL_LOAD_TOKEN=$token
+  (umask 077 && printf '%s\n' "$token" > "$work/token") # for load-cpu.sh AUTH=token
   auth_hdr=(-H "Authorization: Bearer $token")
 fi
 # One client measuring throughput: no rate limit, and its own searches capped only by the server's.
-args=(serve --data "$data" --listen 127.0.0.1:0 --sync-interval 0 --rate-search 0 --user-max-searches 4096)
+args=(serve --data "$data" --listen 127.0.0.1:0 --sync-interval 0)
+# (Binaries older than the limits have none to lift.)
+"$trawl" serve --help 2>&1 | grep -q -- --rate-search && args+=(--rate-search 0 --user-max-searches 4096)
 [ -n "${THREADS:-}" ] && args+=(--threads "$THREADS")
 "$trawl" "${args[@]}" > "$work/server.out" 2> "$work/server.log" &
 pid=$!

@@ -34,6 +34,11 @@
 
 struct audit {
 	struct auth *a;
+	/*
+	 * The writer's own connection: a flush commits (and syncs) without holding the accounts'
+	 * lock, which every request's identification takes.
+	 */
+	struct store *st;
 	int fd;
 	pthread_mutex_t qlock; /* the queue */
 	pthread_cond_t wake;
@@ -136,9 +141,7 @@ static int batch_write(struct audit *q, const struct store_event *batch, size_t 
 	if (err == 0 && lines.len)
 		err = file_write_all(q->fd, lines.ptr, lines.len, "audit.log");
 	buf_dispose(&lines);
-	pthread_mutex_lock(&q->a->lock);
-	serr = store_audit_add(q->a->st, batch, n);
-	pthread_mutex_unlock(&q->a->lock);
+	serr = store_audit_add(q->st, batch, n); /* under flush_lock: the connection is the writer's */
 	return err < 0 ? err : serr;
 }
 
@@ -198,15 +201,18 @@ int audit_open(struct audit **out, struct auth *a)
 {
 	struct audit *q = calloc(1, sizeof(*q));
 	char *path = file_join(a->data_dir, "audit.log");
+	char *db = file_join(a->data_dir, "trawl.db");
 	int err = 0;
 
 	*out = NULL;
-	if (!q || !path) {
+	if (!q || !path || !db) {
 		err = error_nomem("opening the audit log");
 		goto fail;
 	}
 	q->a = a;
 	q->fd = -1;
+	if ((err = store_open(&q->st, db)) < 0)
+		goto fail;
 	/* SECURITY: appended only, never reached through a symlink, readable by the owner only. */
 	q->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (q->fd < 0) {
@@ -226,13 +232,17 @@ int audit_open(struct audit **out, struct auth *a)
 	}
 	q->has_thread = true;
 	free(path);
+	free(db);
 	*out = q;
 	return 0;
 fail:
 	if (q && q->fd >= 0)
 		close(q->fd);
+	if (q)
+		store_close(q->st);
 	free(q);
 	free(path);
+	free(db);
 	return err;
 }
 
@@ -252,6 +262,7 @@ void audit_close(struct audit *q)
 	pthread_mutex_destroy(&q->qlock);
 	pthread_mutex_destroy(&q->flush_lock);
 	close(q->fd);
+	store_close(q->st);
 	free(q);
 }
 
