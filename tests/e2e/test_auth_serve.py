@@ -512,6 +512,42 @@ def test_external_origin(data):
         s.stop()
 
 
+def test_stream_revoked(tmp):
+    """A stream re-checks its credential while it runs: a token revoked mid-stream ends it
+    with an error event, not with more matches and a done."""
+    root = os.path.join(tmp, "stream")
+    data, src = os.path.join(root, "data"), os.path.join(root, "big")
+    os.makedirs(src)
+    line = "streamneedle " + "y" * 70 + "\n"
+    for i in range(2500):
+        with open(os.path.join(src, "f%04d.txt" % i), "w") as f:
+            f.write(line * 100)
+    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "big", src],
+                   check=True, stdout=subprocess.DEVNULL)
+    cli("user", "add", "carol", "--password-stdin", "--data", data, stdin=(PW + "\n").encode())
+    cli("repo", "set", "big", "--public", "--data", data)
+    tok = cli("token", "create", "carol", "--data", data).strip()
+    row = json.loads(cli("token", "list", "carol", "--json", "--data", data).splitlines()[0])
+    s = Server(data, "--sync-interval", "0")
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+        c.request("GET", "/api/v1/search/stream?q=streamneedle+count:all", headers=bearer(tok))
+        r = c.getresponse()
+        head = r.read(4096)
+        cli("token", "revoke", str(row["id"]), "--data", data)
+        time.sleep(1.5)
+        rest = head + r.read()
+        c.close()
+        names = [e[0] for e in ts.sse_events(rest)]
+        errs = [e[1] for e in ts.sse_events(rest) if e[0] == "error"]
+        ok(r.status == 200 and "done" not in names and names and names[-1] == "error" and
+           errs[-1].get("error", {}).get("code") == "unauthorized",
+           "F4: a token revoked mid-stream ends the stream with an unauthorized error",
+           r.status, names[-5:], errs)
+    finally:
+        s.stop()
+
+
 def main():
     if not os.access(TRAWL, os.X_OK):
         print("not ok 1 - no trawl binary at " + TRAWL)
@@ -553,6 +589,8 @@ def main():
                 s.stop()
         if not ONLY or ONLY in "anonymous":
             test_allow_anonymous(data)
+        if not ONLY or ONLY in "streamrevoked":
+            test_stream_revoked(tmp)
         if not ONLY or ONLY in "externalorigin":
             test_external_origin(data)
     finally:
