@@ -230,7 +230,7 @@ struct req {
 	struct MHD_Connection *conn;
 	char id[32];
 	double t0;
-	char *uri;                 /* the request target's path (no query string), for the log */
+	char *uri; /* the request target's path (no query string), for the log */
 	const char *method;
 	const struct route *route;
 	struct route_args args;

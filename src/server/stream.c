@@ -29,7 +29,7 @@
 #define BATCH_FILES 64              /* files per "matches" event */
 #define BATCH_BYTES ((size_t)64 << 10)
 #define TICK_MS 200
-#define RECHECK_MS 1000             /* how often a running stream re-checks its credential */
+#define RECHECK_MS 1000 /* how often a running stream re-checks its credential */
 
 struct stream {
 	/*
@@ -72,13 +72,13 @@ struct stream {
 	 * The request's credential, checked again while the stream runs (credential_holds): a
 	 * revoked token or a disabled user ends the stream. Zeroed when the stream is freed.
 	 */
-	char cookie[44];            /* the session cookie's value, or "" */
-	char *authorization;        /* the Authorization header's value, or NULL */
+	char cookie[44];     /* the session cookie's value, or "" */
+	char *authorization; /* the Authorization header's value, or NULL */
 	char address[INET6_ADDRSTRLEN];
-	enum auth_kind kind;        /* whom it identified at the start */
+	enum auth_kind kind; /* whom it identified at the start */
 	int64_t user_id;
-	double checked_ms;          /* when it was last checked */
-	atomic_bool is_revoked;     /* it no longer holds: the stream ends with an error */
+	double checked_ms;      /* when it was last checked */
+	atomic_bool is_revoked; /* it no longer holds: the stream ends with an error */
 };
 
 static void stream_unref(struct stream *st)
@@ -212,8 +212,8 @@ static bool credential_holds(struct stream *st)
 	if (t - st->checked_ms < RECHECK_MS)
 		return true;
 	st->checked_ms = t;
-	err = auth_identify(&now, st->s->auth, st->cookie[0] ? st->cookie : NULL,
-			    st->authorization, &from);
+	err = auth_identify(&now, st->s->auth, st->cookie[0] ? st->cookie : NULL, st->authorization,
+			    &from);
 	is_same = err == 0 && now.kind == st->kind && now.user_id == st->user_id;
 	sodium_memzero(&now, sizeof(now));
 	if (is_same)
