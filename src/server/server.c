@@ -243,7 +243,6 @@ bool req_take_signin(struct req *rq)
 
 	if (atomic_fetch_add(&s->signins, 1) >= s->max_signins) {
 		atomic_fetch_sub(&s->signins, 1);
-		atomic_fetch_add(&s->metrics.busy, 1);
 		req_error(rq, 503, "busy", "too many sign-ins are running; retry shortly", 0);
 		req_header(rq, "Retry-After", "1");
 		return false;
