@@ -29,13 +29,13 @@ struct access_request {
 
 /* The caller of one request, as established by access_authenticate. */
 struct access_caller {
-	bool is_authenticated;     /* a session, a token or the local user (not anonymous) */
-	unsigned perms;            /* enum route_perm bits the caller holds */
 	struct auth_principal who;
 	struct auth *auth;         /* borrowed from the server */
-	bool allow_anonymous;
 	const char *address;       /* borrowed from the request, for the audit trail */
 	const struct search_repos *readable; /* computed on first use, released by access_release */
+	unsigned perms;                      /* enum route_perm bits the caller holds */
+	bool is_authenticated; /* a session, a token or the local user (not anonymous) */
+	bool allow_anonymous;
 	bool is_readable_done;
 };
 

@@ -114,22 +114,18 @@ static int sign_in_refused(struct req *rq, int err, unsigned retry_after_s)
 	return err == TRAWL_EINVAL ? err : handlers_internal(err);
 }
 
-int handlers_session_create(struct req *rq)
+/* The sign-in itself, on a sign-in thread (req_defer_on): rq->work is the parsed body. */
+static int run_sign_in(struct req *rq)
 {
-	static const struct req_field fields[] = {
-		{ "user", REQ_STRING, true },
-		{ "password", REQ_STRING, true },
-	};
+	json_t *o = rq->work;
 	struct auth_origin from = origin_of(rq);
 	char cookie[AUTH_SESSION_ID_LEN + 1];
 	unsigned retry_after_s = 0;
 	const char *password;
 	size_t password_len;
-	json_t *o;
 	int err;
 
-	if ((err = req_json_body(&o, rq, fields, 2)) < 0)
-		return err;
+	rq->work = NULL;
 	password = body_str(o, "password", &password_len);
 	err = auth_sign_in(&rq->caller.who, cookie, &retry_after_s, rq->s->auth,
 			   body_str(o, "user", NULL), password, password_len, &from);
@@ -147,6 +143,30 @@ int handlers_session_create(struct req *rq)
 		return handlers_internal(err);
 	req_header(rq, "Set-Cookie", rq->hdr_text);
 	rq->status = 200;
+	return 0;
+}
+
+/*
+ * SECURITY: the password hash runs on the sign-in threads, never on an HTTP thread (whose
+ * other connections would wait for it), within the server's bound on sign-ins in flight.
+ */
+int handlers_session_create(struct req *rq)
+{
+	static const struct req_field fields[] = {
+		{ "user", REQ_STRING, true },
+		{ "password", REQ_STRING, true },
+	};
+	json_t *o;
+	int err;
+
+	if ((err = req_json_body(&o, rq, fields, 2)) < 0)
+		return err;
+	if (!req_take_signin(rq)) {
+		json_decref(o);
+		return 0;
+	}
+	rq->work = o;
+	req_defer_on(rq, rq->s->signin_pool, run_sign_in);
 	return 0;
 }
 

@@ -284,9 +284,8 @@ static bool port_ok(const char *s, size_t n)
 {
 	unsigned long v = 0;
 
-	if (n == 0)
-		return true;
-	if (n > 5)
+	/* A colon with no port after it is no port at all: refused rather than guessed. */
+	if (n == 0 || n > 5)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
+#include "auth/secret.h"
 #include "server/server_int.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -156,12 +157,17 @@ bool server_origin_matches(const struct req *rq, const char *origin)
 
 	if (!origin || !host)
 		return false;
-	if (strncasecmp(origin, scheme, sl) == 0 && strcasecmp(origin + sl, host) == 0)
-		return true;
-	/* Behind a proxy that sends no X-Forwarded-Proto, the external URL's origin is ours. */
-	if (!ext[0] || !route_host_is_allowed(host, ext) || route_host_is_loopback(host) ||
-	    strncasecmp(origin, "https://", 8) != 0)
+	/*
+	 * SECURITY: under --external-url (https only) its Host is reached over https whatever
+	 * the hop to this server was: an http:// origin is another origin (a plain-HTTP page of
+	 * the same host), so only https:// matches there.
+	 */
+	if (!ext[0] || !route_host_is_allowed(host, ext) || route_host_is_loopback(host))
+		return strncasecmp(origin, scheme, sl) == 0 && strcasecmp(origin + sl, host) == 0;
+	if (strncasecmp(origin, "https://", 8) != 0)
 		return false;
+	if (strcasecmp(origin + 8, host) == 0)
+		return true;
 	ext_len = strlen(ext);
 	if (ext_len > 4 && strcmp(ext + ext_len - 4, ":443") == 0)
 		ext_len -= 4; /* a browser leaves the default port out */
@@ -180,6 +186,8 @@ static void req_free(struct req *rq)
 	}
 	if (rq->is_search_slot)
 		atomic_fetch_sub(&rq->s->searches, 1);
+	if (rq->is_signin_slot)
+		atomic_fetch_sub(&rq->s->signins, 1);
 	limits_request_end(rq);
 	access_release(&rq->caller);
 	snapshot_unref(rq->snap);
@@ -202,23 +210,45 @@ static void deferred_run(struct pool_task *t)
 {
 	struct req *rq = (struct req *)((char *)t - offsetof(struct req, task));
 	struct MHD_Connection *conn = rq->conn;
+	int err;
 
-	rq->deferred(rq);
+	error_clear();
+	if ((err = rq->deferred(rq)) < 0 && !rq->status)
+		req_fail(rq, err);
 	if (req_respond(rq, NULL) != MHD_YES)
 		atomic_store(&rq->is_queue_failed, true); /* the next handler call closes it */
 	/* After the resume the request may complete and be freed on an HTTP thread at once. */
 	MHD_resume_connection(conn);
 }
 
-void req_defer(struct req *rq, int (*fn)(struct req *rq))
+void req_defer_on(struct req *rq, struct pool *p, int (*fn)(struct req *rq))
 {
 	rq->is_deferred = true;
 	rq->deferred = fn;
 	rq->task.run = deferred_run;
 	MHD_suspend_connection(rq->conn);
 	/* A server that is stopping runs it here: its cancel flag (is_stopping) ends it at once. */
-	if (!pool_submit(rq->s->pool, &rq->task))
+	if (!pool_submit(p, &rq->task))
 		deferred_run(&rq->task);
+}
+
+void req_defer(struct req *rq, int (*fn)(struct req *rq))
+{
+	req_defer_on(rq, rq->s->pool, fn);
+}
+
+bool req_take_signin(struct req *rq)
+{
+	struct srv *s = rq->s;
+
+	if (atomic_fetch_add(&s->signins, 1) >= s->max_signins) {
+		atomic_fetch_sub(&s->signins, 1);
+		req_error(rq, 503, "busy", "too many sign-ins are running; retry shortly", 0);
+		req_header(rq, "Retry-After", "1");
+		return false;
+	}
+	rq->is_signin_slot = true;
+	return true;
 }
 
 /* Sends what the handler built (or the error it set), with every header. */
@@ -265,6 +295,8 @@ enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp)
 struct framing {
 	unsigned n_cl;
 	unsigned n_host;
+	unsigned n_authorization;
+	unsigned n_session_cookie; /* Cookie headers that name the session cookie */
 	bool has_te;
 	bool has_ctl;
 	bool has_body;
@@ -288,6 +320,14 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 		f->has_body = true;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
 		f->n_host++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0) {
+		f->n_authorization++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0 && value) {
+		char sid[44];
+
+		if (secret_cookie_value(sid, value, AUTH_COOKIE_NAME) != TRAWL_ENOTFOUND)
+			f->n_session_cookie++;
+		sodium_memzero(sid, sizeof(sid));
 	}
 	return MHD_YES;
 }
@@ -362,6 +402,12 @@ static int check_framing(struct req *rq, struct framing *fr)
 	 */
 	if (fr->n_host > 1)
 		return req_error(rq, 400, "bad_request", "more than one Host header", 0);
+	/*
+	 * SECURITY: the credential is read from the first Authorization or Cookie header; a second
+	 * one makes it ambiguous (which one a proxy or a log looked at), so it is refused.
+	 */
+	if (fr->n_authorization > 1 || fr->n_session_cookie > 1)
+		return req_error(rq, 400, "bad_request", "more than one credential header", 0);
 	if (fr->n_cl > 1 || (fr->n_cl && fr->has_te))
 		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
 	if (fr->has_ctl)
@@ -407,15 +453,6 @@ static bool body_is_json(const struct req *rq)
 	return ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';');
 }
 
-/* SECURITY: a refused query string may hold a secret (A10): the log keeps the path only. */
-static void uri_drop_query(struct req *rq)
-{
-	char *q = rq->uri ? strchr(rq->uri, '?') : NULL;
-
-	if (q)
-		sodium_memzero(q, strlen(q));
-}
-
 /*
  * Everything decided before a byte of the body is read: lookup -> method -> parameters ->
  * body size -> authenticate -> authorize -> CSRF -> media type. Negative when refused (rq
@@ -450,15 +487,13 @@ static int admit(struct req *rq, const char *url, const char *method)
 				    route_method_of(method), &all);
 	/*
 	 * A10: parameters before the caller, so that a token put in the URL is refused as such
-	 * (400), whoever sends it; the log keeps only the path of such a request.
+	 * (400), whoever sends it; the log keeps only the path of any request (on_uri).
 	 */
 	if (rq->route->flags & ROUTE_API) {
 		pc.route = rq->route;
 		MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
-		if (pc.bad) {
-			uri_drop_query(rq);
+		if (pc.bad)
 			return req_error(rq, 400, "bad_request", pc.bad, 0);
-		}
 	}
 	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body, body_length(rq),
 			       &in)) < 0) {
@@ -593,7 +628,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	snprintf(rq->id, sizeof(rq->id), "%s-%llx", s->req_prefix,
 		 (unsigned long long)atomic_fetch_add(&s->next_req, 1));
 	buf_init(&rq->body, (size_t)1 << 30);
-	rq->uri = strndup(uri, 4096);
+	/* SECURITY: a query string may hold a secret (a token in a page URL): the log keeps the path. */
+	rq->uri = strndup(uri, strcspn(uri, "?") < 4096 ? strcspn(uri, "?") : 4096);
 	return rq;
 }
 
@@ -877,6 +913,14 @@ int server_run(const struct server_config *cfg)
 	/* As many search threads as search slots: a slot holder never waits for a thread. */
 	if ((err = pool_start(&s.pool, s.max_searches)) < 0)
 		goto out;
+	/*
+	 * SECURITY: a password hash takes a CPU and 256 MiB for up to a second or two; on an HTTP
+	 * thread a few sign-ins stalled every connection that thread held. One hash per CPU runs
+	 * at once, as many more wait, and the rest are told to come back (req_take_signin).
+	 */
+	s.max_signins = 2 * s.n_cpus;
+	if ((err = pool_start(&s.signin_pool, s.n_cpus)) < 0)
+		goto out;
 	tls_opts[0].ptr_value = tls.cert;
 	tls_opts[1].ptr_value = tls.key;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -924,6 +968,7 @@ out:
 	 * their cancel flag, end, and resume their connections before their threads are joined.
 	 */
 	pool_stop(s.pool);
+	pool_stop(s.signin_pool);
 	if (s.d) {
 		/* Then wake every stream. */
 		streams_cancel_all(&s);
@@ -936,6 +981,7 @@ out:
 		MHD_stop_daemon(s.d);
 	}
 	pool_free(s.pool);
+	pool_free(s.signin_pool);
 	if (has_conns)
 		conns_dispose(&s.conns);
 	if (has_limits)

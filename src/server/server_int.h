@@ -208,6 +208,9 @@ struct srv {
 	atomic_uint searches;      /* running now */
 	unsigned max_searches;
 	struct pool *pool;         /* runs the JSON searches, off the HTTP threads */
+	struct pool *signin_pool;  /* runs the password hashes of sign-ins, off the HTTP threads */
+	atomic_uint signins;       /* sign-ins running or queued on signin_pool */
+	unsigned max_signins;
 	size_t query_mem;          /* search_opts.mem_limit of every search */
 	unsigned n_cpus;
 	atomic_uint_fast64_t next_req;
@@ -227,7 +230,7 @@ struct req {
 	struct MHD_Connection *conn;
 	char id[32];
 	double t0;
-	char *uri;                 /* the raw request target, for the log */
+	char *uri; /* the request target's path (no query string), for the log */
 	const char *method;
 	const struct route *route;
 	struct route_args args;
@@ -241,6 +244,7 @@ struct req {
 	struct snapshot *snap;     /* with ROUTE_INDEX, for the handler */
 	bool is_head;
 	bool is_search_slot;       /* holds one of srv.searches */
+	bool is_signin_slot;       /* holds one of srv.signins */
 	/* The response a handler builds (or a ready one, for a stream). */
 	unsigned status;
 	struct buf body;
@@ -277,6 +281,13 @@ struct req {
  * this returns 0 at once.
  */
 void req_defer(struct req *rq, int (*fn)(struct req *rq));
+/* The same on pool p (the sign-in threads); a negative fn answers as a handler's would. */
+void req_defer_on(struct req *rq, struct pool *p, int (*fn)(struct req *rq));
+/*
+ * Takes one of the server's sign-in slots: false (rq holds a 503 with Retry-After) when as
+ * many sign-ins as the bound are running or queued. Released with the request.
+ */
+bool req_take_signin(struct req *rq);
 
 /* Routes (handlers.c): the table the dispatcher consults. */
 extern const struct route server_routes[];

@@ -11,11 +11,13 @@
  * makes the search thread wait, never grow memory without limit.
  */
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "auth/secret.h"
 #include "query/query.h"
 #include "search/search_json.h"
 #include "server/access.h"
@@ -27,6 +29,7 @@
 #define BATCH_FILES 64              /* files per "matches" event */
 #define BATCH_BYTES ((size_t)64 << 10)
 #define TICK_MS 200
+#define RECHECK_MS 1000 /* how often a running stream re-checks its credential */
 
 struct stream {
 	/*
@@ -65,6 +68,17 @@ struct stream {
 	 * administrator, who sees the index's own counts).
 	 */
 	uint32_t *readable_before;
+	/*
+	 * The request's credential, checked again while the stream runs (credential_holds): a
+	 * revoked token or a disabled user ends the stream. Zeroed when the stream is freed.
+	 */
+	char cookie[44];     /* the session cookie's value, or "" */
+	char *authorization; /* the Authorization header's value, or NULL */
+	char address[INET6_ADDRSTRLEN];
+	enum auth_kind kind; /* whom it identified at the start */
+	int64_t user_id;
+	double checked_ms;      /* when it was last checked */
+	atomic_bool is_revoked; /* it no longer holds: the stream ends with an error */
 };
 
 static void stream_unref(struct stream *st)
@@ -86,6 +100,11 @@ static void stream_unref(struct stream *st)
 	query_free(st->q);
 	free(st->qtext);
 	free(st->readable_before);
+	sodium_memzero(st->cookie, sizeof(st->cookie));
+	if (st->authorization) {
+		sodium_memzero(st->authorization, strlen(st->authorization));
+		free(st->authorization);
+	}
 	if (st->readable)
 		auth_repos_release(st->who.auth, st->readable);
 	snapshot_unref(st->snap);
@@ -174,12 +193,42 @@ static int flush_batch(struct stream *st)
 	return flush_batch_as(st, false);
 }
 
+/*
+ * SECURITY: whether the stream's credential still identifies its caller, checked at most
+ * every RECHECK_MS from the search thread. A stream outlives the check at its start: without
+ * this, a revoked token or a disabled user kept receiving results until the search ended.
+ * False also cancels the search.
+ */
+static bool credential_holds(struct stream *st)
+{
+	struct auth_origin from = { .address = st->address };
+	struct auth_principal now;
+	double t = clock_now_ms();
+	bool is_same;
+	int err;
+
+	if (atomic_load(&st->is_revoked))
+		return false;
+	if (t - st->checked_ms < RECHECK_MS)
+		return true;
+	st->checked_ms = t;
+	err = auth_identify(&now, st->s->auth, st->cookie[0] ? st->cookie : NULL, st->authorization,
+			    &from);
+	is_same = err == 0 && now.kind == st->kind && now.user_id == st->user_id;
+	sodium_memzero(&now, sizeof(now));
+	if (is_same)
+		return true;
+	atomic_store(&st->is_revoked, true);
+	atomic_store(&st->cancel, true);
+	return false;
+}
+
 static int on_file(struct search_sink *sk, const struct search_file *f)
 {
 	struct stream *st = (struct stream *)sk;
 	struct search_json_opts jo = { .context = st->context };
 
-	if (atomic_load(&st->cancel))
+	if (atomic_load(&st->cancel) || !credential_holds(st))
 		return 1;
 	if ((sk->err = buf_putc(&st->batch, st->n_batch++ ? ',' : '[')) < 0 ||
 	    (sk->err = search_json_file(&st->batch, f, &jo)) < 0)
@@ -220,6 +269,8 @@ static void on_progress(const struct search_progress *p, void *arg)
 			 (unsigned long long)done, (unsigned long long)total,
 			 (unsigned long long)p->matching_lines, (unsigned long long)p->files);
 
+	if (!credential_holds(st))
+		return;
 	/* A shard's results (is_early) go out when the shard is done, before its progress. */
 	if ((err = flush_batch(st)) < 0) {
 		st->sink.err = err;
@@ -291,7 +342,12 @@ static void *search_main(void *arg)
 	handlers_search_done(&st->who, st->qtext, &stats);
 	if (stats.is_canceled)
 		atomic_fetch_add(&st->s->metrics.canceled, 1);
-	if (err < 0) {
+	if (atomic_load(&st->is_revoked)) {
+		static const char msg[] = "{\"error\":{\"code\":\"unauthorized\",\"message\":"
+					  "\"the credential is no longer valid\"}}";
+
+		push_event_as(st, "error", msg, sizeof(msg) - 1, true);
+	} else if (err < 0) {
 		unsigned status;
 
 		if (handlers_query_error(&b, err, st->qtext, &status) == 0)
@@ -367,6 +423,23 @@ static void reader_free(void *cls)
 	stream_unref(st);
 }
 
+/* Keeps the request's credential for credential_holds. ENOMEM. */
+static int keep_credential(struct stream *st, const struct req *rq)
+{
+	const char *cookie = req_header_value(rq, MHD_HTTP_HEADER_COOKIE);
+	const char *authorization = req_header_value(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	st->kind = rq->caller.who.kind;
+	st->user_id = rq->caller.who.user_id;
+	st->checked_ms = clock_now_ms();
+	snprintf(st->address, sizeof(st->address), "%s", rq->client_addr);
+	if (!cookie || secret_cookie_value(st->cookie, cookie, AUTH_COOKIE_NAME) < 0)
+		sodium_memzero(st->cookie, sizeof(st->cookie));
+	if (authorization && !(st->authorization = strdup(authorization)))
+		return error_nomem(NULL);
+	return 0;
+}
+
 int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext)
 {
 	struct srv *s = rq->s;
@@ -409,7 +482,7 @@ int stream_start(struct req *rq, struct query *q, unsigned context, const char *
 	pthread_cond_init(&st->cond, NULL);
 	buf_init(&st->out, BUF_MAX_DEFAULT);
 	buf_init(&st->batch, BUF_MAX_DEFAULT);
-	if (progress_map(st) < 0) {
+	if (progress_map(st) < 0 || keep_credential(st, rq) < 0) {
 		atomic_store(&st->refs, 1);
 		stream_unref(st);
 		return req_error(rq, 500, "internal", "internal error", 0);

@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import test_serve as ts
@@ -72,9 +73,9 @@ def cookie_of(set_cookies):
     return None
 
 
-def sign_in(s, user, pw=PW, headers=None):
+def sign_in(s, user, pw=PW, headers=None, source=None):
     st, h, b, sc = request(s, "POST", "/api/v1/session", {"user": user, "password": pw},
-                           headers)
+                           headers, source)
     j = jbody(b) or {}
     return st, cookie_of(sc), j.get("csrf_token"), sc, j
 
@@ -424,6 +425,129 @@ def test_allow_anonymous(data):
         s.stop()
 
 
+def test_signin_threads(s, tok):
+    """Sign-ins hash on their own threads, within a server-wide bound: with the bound full,
+    /healthz and a token search are answered before any of the running sign-ins ends, and
+    one sign-in more is a 503 with Retry-After at once."""
+    n = 2 * (os.cpu_count() or 1) + 4
+    done, lock = [], threading.Lock()
+
+    def one(i):
+        st, h, b, _ = request(s, "POST", "/api/v1/session",
+                              {"user": "nobody-f2-%d" % i, "password": "x" * 12},
+                              source="127.0.0.%d" % (100 + i))
+        with lock:
+            done.append((st, h.get("retry-after"), time.monotonic()))
+
+    ths = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for th in ths:
+        th.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with lock:
+            if any(d[0] == 503 for d in done):
+                break
+        time.sleep(0.005)
+    st_h, _, _, _ = request(s, "GET", "/healthz")
+    t_h = time.monotonic()
+    st_s, _, b_s, _ = request(s, "GET", "/api/v1/search?q=needle", headers=bearer(tok))
+    t_s = time.monotonic()
+    for th in ths:
+        th.join()
+    busy = [d for d in done if d[0] == 503]
+    refused = [d for d in done if d[0] == 401]
+    ok(busy and all(d[1] for d in busy) and refused and
+       max(d[2] for d in busy) < min(d[2] for d in refused),
+       "F2: over the sign-in bound, a 503 with Retry-After, before any hash ends",
+       [(d[0], d[1]) for d in done])
+    ok(st_h == 200 and st_s == 200 and refused and max(t_h, t_s) < min(d[2] for d in refused),
+       "F2: /healthz and a token search answer while sign-ins are hashing", st_h, st_s, b_s)
+
+
+def test_credential_headers(s, tok):
+    """One credential per request: two Authorization headers, or two Cookie headers that both
+    carry the session cookie, are refused; a second Cookie without it is not."""
+    st, cookie, _, _, _ = sign_in(s, "alice", source="127.0.0.60")
+    auth = "Authorization: Bearer %s\r\n" % tok
+    ses = "Cookie: %s=%s\r\n" % (COOKIE, cookie)
+    for desc, hdrs, want in (("two Authorization headers", auth + auth, 400),
+                             ("two Authorization headers, one empty",
+                              auth + "Authorization: \r\n", 400),
+                             ("two session Cookie headers", ses + ses, 400),
+                             ("a session Cookie and a foreign one", ses + "Cookie: x=1\r\n",
+                              200)):
+        resp = ts.raw(s.port, ("GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\n%s"
+                               "Connection: close\r\n\r\n" % hdrs).encode())
+        ok(ts.status_of(resp) == want, "F6: %s -> %d" % (desc, want), resp[:200])
+
+
+def test_host_port(s):
+    for host in ("127.0.0.1:", "localhost:", ""):
+        resp = ts.raw(s.port, ("GET /healthz HTTP/1.1\r\nHost: %s\r\n"
+                               "Connection: close\r\n\r\n" % host).encode())
+        ok(ts.status_of(resp) in (400, 421), "Host: %r is refused" % host, resp[:200])
+
+
+def test_url_token_log(s, tok):
+    st, _, _, _ = request(s, "GET", "/?access_token=" + tok)
+    st2, _, _, _ = request(s, "GET", "/api/v1/search?q=needle&access_token=" + tok)
+    time.sleep(0.2)
+    log = s.logtext()
+    ok(st2 == 400 and tok not in log and "access_token" not in log and tok[6:20] not in log,
+       "F5: a token in a page URL's query string never reaches the log", st, st2)
+
+
+def test_external_origin(data):
+    """Under --external-url (https), an http:// Origin of the same host is another origin."""
+    s = Server(data, "--sync-interval", "0", "--external-url", "https://code.example.com")
+    try:
+        body = {"user": "nobody", "password": "x" * 12}
+        for origin, bad in (("http://code.example.com", True), ("https://code.example.com", False),
+                            ("http://code.example.com:443", True)):
+            h = {"Host": "code.example.com", "Origin": origin}
+            st, _, b, _ = request(s, "POST", "/api/v1/session", body, h, source="127.0.0.61")
+            ok((st == 403) == bad, "CSRF: Origin %s behind --external-url https -> %s"
+               % (origin, "403" if bad else "admitted"), st, b)
+    finally:
+        s.stop()
+
+
+def test_stream_revoked(tmp):
+    """A stream re-checks its credential while it runs: a token revoked mid-stream ends it
+    with an error event, not with more matches and a done."""
+    root = os.path.join(tmp, "stream")
+    data, src = os.path.join(root, "data"), os.path.join(root, "big")
+    os.makedirs(src)
+    line = "streamneedle " + "y" * 70 + "\n"
+    for i in range(2500):
+        with open(os.path.join(src, "f%04d.txt" % i), "w") as f:
+            f.write(line * 100)
+    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "big", src],
+                   check=True, stdout=subprocess.DEVNULL)
+    cli("user", "add", "carol", "--password-stdin", "--data", data, stdin=(PW + "\n").encode())
+    cli("repo", "set", "big", "--public", "--data", data)
+    tok = cli("token", "create", "carol", "--data", data).strip()
+    row = json.loads(cli("token", "list", "carol", "--json", "--data", data).splitlines()[0])
+    s = Server(data, "--sync-interval", "0")
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+        c.request("GET", "/api/v1/search/stream?q=streamneedle+count:all", headers=bearer(tok))
+        r = c.getresponse()
+        head = r.read(4096)
+        cli("token", "revoke", str(row["id"]), "--data", data)
+        time.sleep(1.5)
+        rest = head + r.read()
+        c.close()
+        names = [e[0] for e in ts.sse_events(rest)]
+        errs = [e[1] for e in ts.sse_events(rest) if e[0] == "error"]
+        ok(r.status == 200 and "done" not in names and names and names[-1] == "error" and
+           errs[-1].get("error", {}).get("code") == "unauthorized",
+           "F4: a token revoked mid-stream ends the stream with an unauthorized error",
+           r.status, names[-5:], errs)
+    finally:
+        s.stop()
+
+
 def main():
     if not os.access(TRAWL, os.X_OK):
         print("not ok 1 - no trawl binary at " + TRAWL)
@@ -449,7 +573,11 @@ def main():
                              ("tokens", lambda: test_tokens(s, data, admin_tok)),
                              ("readable", lambda: test_readable(s, data, admin_tok)),
                              ("a8", lambda: test_a8(s)),
-                             ("password", lambda: test_password_change(s, data))):
+                             ("password", lambda: test_password_change(s, data)),
+                             ("signinthreads", lambda: test_signin_threads(s, admin_tok)),
+                             ("credheaders", lambda: test_credential_headers(s, admin_tok)),
+                             ("hostport", lambda: test_host_port(s)),
+                             ("urllog", lambda: test_url_token_log(s, admin_tok))):
                 if not ONLY or ONLY in name:
                     fn()
             log = s.logtext()
@@ -461,6 +589,10 @@ def main():
                 s.stop()
         if not ONLY or ONLY in "anonymous":
             test_allow_anonymous(data)
+        if not ONLY or ONLY in "streamrevoked":
+            test_stream_revoked(tmp)
+        if not ONLY or ONLY in "externalorigin":
+            test_external_origin(data)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("1..%d" % ts.n)

@@ -284,14 +284,27 @@ static void json_file_has_context_branches_and_replacement(void **state)
 
 static void host_header_must_be_loopback(void **state)
 {
-	static const char *const ok[] = { "localhost", "LOCALHOST:6070", "127.0.0.1", "127.0.0.1:6070",
-					  "127.9.8.7:1", "[::1]", "[::1]:6070", "localhost:65535",
-					  "127.0.0.1:" /* RFC 3986: port = *DIGIT */ };
-	static const char *const bad[] = { "evil.example", "evil.example:6070", "127.0.0.1.evil.example",
-					   "localhost.evil.example", "10.0.0.1", "0.0.0.0:6070",
-					   "[::2]:80", "[::1]x", "127.0.0.1:0",
-					   "127.0.0.1:65536", "127.0.0.1:80:80", "localhost:6070x", "",
-					   "127.1", "[::ffff:127.0.0.1]" };
+	static const char *const ok[] = { "localhost",      "LOCALHOST:6070", "127.0.0.1",
+					  "127.0.0.1:6070", "127.9.8.7:1",    "[::1]",
+					  "[::1]:6070",     "localhost:65535" };
+	static const char *const bad[] = { "evil.example",
+					   "evil.example:6070",
+					   "127.0.0.1.evil.example",
+					   "localhost.evil.example",
+					   "10.0.0.1",
+					   "0.0.0.0:6070",
+					   "[::2]:80",
+					   "[::1]x",
+					   "127.0.0.1:0",
+					   "127.0.0.1:65536",
+					   "127.0.0.1:80:80",
+					   "localhost:6070x",
+					   "",
+					   "127.1",
+					   "[::ffff:127.0.0.1]",
+					   "127.0.0.1:",
+					   "localhost:",
+					   "[::1]:" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
