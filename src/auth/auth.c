@@ -472,6 +472,9 @@ static void audit_failure(struct auth *a, const char *user, const char *reason,
 {
 	struct buf d;
 
+	/* L3: a name no account can have is whatever a caller typed: not worth keeping. */
+	if (!user || auth_name_check(user) < 0)
+		user = "invalid_name";
 	detail_begin(&d);
 	detail_str(&d, "reason", reason);
 	if (from && from->user_agent)

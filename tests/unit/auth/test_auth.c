@@ -798,7 +798,8 @@ static void audit_lines_stay_one_line_each(void **state)
 			fail_msg("audit.log line %d is not JSON: %s", n_lines + 1, je.text);
 		assert_non_null(json_object_get(j, "time"));
 		assert_non_null(json_object_get(j, "event"));
-		if (strcmp(json_string_value(json_object_get(j, "target")), "a\r\nFAKE ENTRY") == 0)
+		/* A name no account can have is audited as invalid_name, not as typed. */
+		if (strcmp(json_string_value(json_object_get(j, "target")), "invalid_name") == 0)
 			n_fake++;
 		json_decref(j);
 		n_lines++;
@@ -806,6 +807,58 @@ static void audit_lines_stay_one_line_each(void **state)
 	fclose(f);
 	assert_int_equal(n_lines, 3); /* user_added, sign_in_failed, search */
 	assert_int_equal(n_fake, 1);
+}
+
+/*
+ * L3: bidi controls and line separators, in a field or a caller's detail, are \u escapes in
+ * audit.log (the line still decodes to the same text); a sign-in name that no account can have
+ * is audited as invalid_name.
+ */
+static void audit_log_escapes_hidden_characters(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	char c[AUTH_SESSION_ID_LEN + 1], path[300], line[8192];
+	unsigned retry;
+	FILE *f;
+	int n_invalid = 0, n_search = 0;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(auth_sign_in(&p, c, &retry, a, "root\xe2\x80\xae", "x", 1, &from1),
+			 TRAWL_EAUTH);
+	assert_int_equal(auth_audit(a, "search", "alice", "t\xe2\x80\xae", "10.0.0.1\xe2\x80\xa8",
+				    "{\"query\":\"q\xe2\x81\xa6\xf3\xa0\x80\x81\"}"),
+			 0);
+	auth_close(a);
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_false(file_holds(path, "\xe2\x80\xae"));
+	assert_false(file_holds(path, "\xe2\x80\xa8"));
+	assert_false(file_holds(path, "\xe2\x81\xa6"));
+	assert_false(file_holds(path, "\xf3\xa0\x80\x81"));
+	assert_true(file_holds(path, "\\u202e"));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *target;
+
+		assert_non_null(j);
+		target = json_string_value(json_object_get(j, "target"));
+		n_invalid += strcmp(target, "invalid_name") == 0;
+		if (strcmp(target, "t\xe2\x80\xae") == 0) {
+			assert_string_equal(json_string_value(json_object_get(j, "address")),
+					    "10.0.0.1\xe2\x80\xa8");
+			assert_string_equal(json_string_value(json_object_get(
+						    json_object_get(j, "detail"), "query")),
+					    "q\xe2\x81\xa6\xf3\xa0\x80\x81");
+			n_search++;
+		}
+		json_decref(j);
+	}
+	fclose(f);
+	assert_int_equal(n_invalid, 1);
+	assert_int_equal(n_search, 1);
 }
 
 static void the_audit_trail_is_listed_by_filter(void **state)
@@ -971,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(users_and_groups_are_listed),
 		cmocka_unit_test(no_secret_is_stored_or_logged),
 		cmocka_unit_test(audit_lines_stay_one_line_each),
+		cmocka_unit_test(audit_log_escapes_hidden_characters),
 		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
 		cmocka_unit_test(a_backup_restores),
 		cmocka_unit_test(threads_share_one_auth),
