@@ -370,7 +370,7 @@ static void sign_in_failures_cannot_lock_a_user_out(void **state)
 		assert_true(n_fail - first <= 100);
 		if (step % 60 == 59)
 			assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &victim, &retry), 0);
-		now_ms += 10 * 1000;
+		now_ms += (int64_t)10 * 1000;
 	}
 	assert_true(n_fail >= 100);
 	auth_close(a);
