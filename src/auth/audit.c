@@ -279,24 +279,45 @@ static char *field_dup(const char *s, size_t max)
 	return strndup(s ? s : "", len);
 }
 
-/* The caller's detail object with its control bytes blanked (whitespace outside strings,
- * invalid inside them: either way the event stays one line). */
+/*
+ * The caller's detail object with its control bytes blanked (whitespace outside strings,
+ * invalid inside them: either way the event stays one line) and its hidden characters
+ * (utf8_is_hidden: bidi controls, U+2028) as \u escapes, so the line reads as it is stored.
+ */
 static char *detail_dup(const char *d)
 {
-	size_t len;
-	char *c;
+	struct buf b;
+	size_t len, i = 0, run = 0;
 
 	if (!d || !*d)
 		return strdup("{}");
 	len = strlen(d);
 	if (len > AUDIT_DETAIL_MAX || d[0] != '{' || d[len - 1] != '}')
 		return strdup("{\"invalid_detail\":true}");
-	if (!(c = strdup(d)))
+	buf_init(&b, 8 * AUDIT_DETAIL_MAX);
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(&cp, (const uint8_t *)d + i, len - i);
+
+		if (n > 1 && utf8_is_hidden(cp)) {
+			(void)buf_put(&b, d + run, i - run);
+			(void)json_put_codepoint(&b, cp);
+			run = i + n;
+		}
+		i += n ? n : 1;
+	}
+	if (buf_put(&b, d + run, len - run) < 0) {
+		buf_dispose(&b);
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)c[i] < 0x20 || c[i] == 0x7f)
-			c[i] = ' ';
-	return c;
+	}
+	for (i = 0; i < b.len; i++)
+		if ((unsigned char)b.ptr[i] < 0x20 || b.ptr[i] == 0x7f)
+			b.ptr[i] = ' ';
+	if (buf_putc(&b, '\0') < 0) {
+		buf_dispose(&b);
+		return NULL;
+	}
+	return buf_detach(&b, &len);
 }
 
 int auth_audit(struct auth *a, const char *event, const char *actor, const char *target,

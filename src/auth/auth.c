@@ -27,12 +27,20 @@
 #include "util/file.h"
 
 /*
- * Sign-in throttles (A6). Per account: 10 failures at once, then one more every 40 s, so at
- * most 100 an hour, and someone failing on purpose locks the real user out for under a minute
- * at a time; per address: 30, then 300 an hour.
+ * Password failure throttles (A6), for sign-in and for a password change's current password.
+ * Failures are counted per address (30 at once, then 300 an hour), per account and address
+ * (10, then 90 an hour) and per account (10, then 90 an hour: the account's budget). The
+ * first two always refuse. The account's budget refuses only an address that has failed on
+ * that account in the last day: a right password from an address that has not is always
+ * checked, so failing on purpose cannot keep the real user out; such an address that fails
+ * while the budget is spent is marked and refused the next time. So the failures against one
+ * account in an hour are at most 100 plus one per address that had not failed on it that day.
  */
 static const struct throttle_rule user_rule = { .burst = 10, .per_hour = 90 };
+static const struct throttle_rule pair_rule = { .burst = 10, .per_hour = 90 };
 static const struct throttle_rule addr_rule = { .burst = 30, .per_hour = 300 };
+/* One token a day: empty for a day after the pair's last failure. */
+static const struct throttle_rule marked_rule = { .burst = 1, .per_hour = 1.0 / 24 };
 #define THROTTLE_KEYS 65536
 
 /* Idle refreshes and token uses are written at most this often. */
@@ -79,6 +87,8 @@ void auth_close(struct auth *a)
 	audit_close(a->audit); /* flushes: uses the store */
 	readable_free(a->readable);
 	throttle_free(a->by_user);
+	throttle_free(a->by_pair);
+	throttle_free(a->by_marked);
 	throttle_free(a->by_addr);
 	store_close(a->st);
 	sem_destroy(&a->hashing);
@@ -122,6 +132,8 @@ int auth_open(struct auth **out, const char *data_dir, const struct auth_config 
 	sem_init(&a->hashing, 0, hashing_slots());
 	if ((err = open_files(a, data_dir)) < 0 ||
 	    (err = throttle_new(&a->by_user, &user_rule, THROTTLE_KEYS)) < 0 ||
+	    (err = throttle_new(&a->by_pair, &pair_rule, THROTTLE_KEYS)) < 0 ||
+	    (err = throttle_new(&a->by_marked, &marked_rule, THROTTLE_KEYS)) < 0 ||
 	    (err = throttle_new(&a->by_addr, &addr_rule, THROTTLE_KEYS)) < 0 ||
 	    (err = readable_new(&a->readable)) < 0 || (err = audit_open(&a->audit, a)) < 0) {
 		auth_close(a);
@@ -332,21 +344,74 @@ int auth_identify(struct auth_principal *out, struct auth *a, const char *cookie
 
 /* ---- signing in and out ---- */
 
-static void throttle_key(char *out, size_t cap, const char *kind, const char *value)
+/* The throttle keys of one try: account, address, and the pair. */
+struct fail_keys {
+	char user[AUTH_NAME_MAX + 8];
+	char addr[72];
+	char pair[AUTH_NAME_MAX + 80];
+};
+
+/*
+ * The throttle keys of a try on account user from address: the user name lower-cased, since
+ * names are unique without regard to case; the address first in the pair, as it has no space.
+ */
+static void fail_keys(struct fail_keys *k, const char *user, const char *address)
 {
-	snprintf(out, cap, "%s:%s", kind, value ? value : "");
+	size_t n;
+
+	snprintf(k->user, sizeof(k->user), "user:%s", user ? user : "");
+	for (n = 5; k->user[n]; n++)
+		if (k->user[n] >= 'A' && k->user[n] <= 'Z')
+			k->user[n] = (char)(k->user[n] + ('a' - 'A'));
+	snprintf(k->addr, sizeof(k->addr), "addr:%s", address ? address : "");
+	snprintf(k->pair, sizeof(k->pair), "pair:%s %s", address ? address : "", k->user + 5);
 }
 
-/* Whether the account or the address may try now; *retry_after_s the longer wait when not. */
-static bool sign_in_allowed(struct auth *a, const char *ukey, const char *akey, int64_t now,
-			    unsigned *retry_after_s)
+bool auth_fail_allowed(struct auth *a, const char *user, const char *address, int64_t now,
+		       unsigned *retry_after_s)
 {
-	unsigned ru = 0, ra = 0;
-	bool is_ok = throttle_check(a->by_user, ukey, now, &ru);
+	struct fail_keys k;
+	unsigned ra = 0, rp = 0, ru = 0, rm = 0;
+	bool is_ok;
 
-	is_ok = throttle_check(a->by_addr, akey, now, &ra) && is_ok;
-	*retry_after_s = ru > ra ? ru : ra;
+	fail_keys(&k, user, address);
+	is_ok = throttle_check(a->by_addr, k.addr, now, &ra);
+	is_ok = throttle_check(a->by_pair, k.pair, now, &rp) && is_ok;
+	/* SECURITY: A6: the account's budget holds back only addresses that failed on it. */
+	if (!throttle_check(a->by_user, k.user, now, &ru) &&
+	    !throttle_check(a->by_marked, k.pair, now, &rm))
+		is_ok = false;
+	else
+		ru = 0;
+	*retry_after_s = ra > rp ? ra : rp;
+	if (ru > *retry_after_s)
+		*retry_after_s = ru;
 	return is_ok;
+}
+
+void auth_fail_count(struct auth *a, const char *user, const char *address, int64_t now)
+{
+	struct fail_keys k;
+
+	fail_keys(&k, user, address);
+	throttle_take(a->by_addr, k.addr, now);
+	throttle_take(a->by_pair, k.pair, now);
+	throttle_take(a->by_user, k.user, now);
+	throttle_take(a->by_marked, k.pair, now);
+}
+
+/*
+ * A right password clears what its address failed on the account and in all, but not the
+ * account's budget: a success does not show the failures were its user's.
+ */
+void auth_fail_clear(struct auth *a, const char *user, const char *address)
+{
+	struct fail_keys k;
+
+	fail_keys(&k, user, address);
+	throttle_reset(a->by_addr, k.addr);
+	throttle_reset(a->by_pair, k.pair);
+	throttle_reset(a->by_marked, k.pair);
 }
 
 /*
@@ -407,6 +472,9 @@ static void audit_failure(struct auth *a, const char *user, const char *reason,
 {
 	struct buf d;
 
+	/* L3: a name no account can have is whatever a caller typed: not worth keeping. */
+	if (!user || auth_name_check(user) < 0)
+		user = "invalid_name";
 	detail_begin(&d);
 	detail_str(&d, "reason", reason);
 	if (from && from->user_agent)
@@ -420,7 +488,7 @@ int auth_sign_in(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1
 		 size_t password_len, const struct auth_origin *from)
 {
 	struct store_user u = { 0 };
-	char ukey[AUTH_NAME_MAX + 8], akey[96];
+	const char *address = from ? from->address : NULL;
 	const char *reason = NULL;
 	int64_t now = auth_now(a);
 	int err;
@@ -432,10 +500,8 @@ int auth_sign_in(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1
 		error_set("a password is at most %d bytes", AUTH_PASSWORD_MAX);
 		return TRAWL_EINVAL;
 	}
-	throttle_key(ukey, sizeof(ukey), "user", user);
-	throttle_key(akey, sizeof(akey), "addr", from ? from->address : NULL);
 	/* SECURITY: A6: refused before the password is looked at, even a right one. */
-	if (!sign_in_allowed(a, ukey, akey, now, retry_after_s)) {
+	if (!auth_fail_allowed(a, user, address, now, retry_after_s)) {
 		audit_failure(a, user, "throttled", from);
 		error_set("too many sign-in attempts; retry in %u s", *retry_after_s);
 		return TRAWL_ELIMIT;
@@ -443,14 +509,12 @@ int auth_sign_in(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1
 	if ((err = password_verify(a, user, password, password_len, &u, &reason)) < 0)
 		goto out;
 	if (reason) {
-		throttle_take(a->by_user, ukey, now);
-		throttle_take(a->by_addr, akey, now);
+		auth_fail_count(a, user, address, now);
 		audit_failure(a, user, reason, from);
 		err = refused("wrong user name or password");
 		goto out;
 	}
-	throttle_reset(a->by_user, ukey);
-	throttle_reset(a->by_addr, akey);
+	auth_fail_clear(a, user, address);
 	if ((err = session_new(out, cookie, a, &u, now)) < 0)
 		goto out;
 	(void)auth_audit(a, "sign_in", u.name, u.name, from ? from->address : NULL, NULL);

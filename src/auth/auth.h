@@ -215,7 +215,8 @@ int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char 
 			bool is_admin);
 /*
  * Sets user name's password (policy checked). With current non-NULL (a user changing their
- * own: A5) the current password must verify first (EAUTH otherwise). Ends every session and
+ * own: A5) the current password must verify first (EAUTH otherwise; ELIMIT when wrong ones
+ * from by's address are throttled as sign-in failures are: A6). Ends every session and
  * token of the user. ENOTFOUND, EINVAL, EIO.
  */
 int auth_user_set_password(struct auth *a, const struct auth_actor *by, const char *name,

@@ -25,7 +25,8 @@ struct auth {
 	unsigned char key[32]; /* DATA/auth.key: the keyed hashes of tokens and session ids */
 	char *data_dir;
 	struct auth_config cfg;
-	struct throttle *by_user, *by_addr; /* sign-in failures */
+	/* password failures: per account, per account and address, per address (auth.c) */
+	struct throttle *by_user, *by_pair, *by_marked, *by_addr;
 	/* SECURITY: at most this many password hashes at once (each takes 256 MiB). */
 	sem_t hashing;
 	atomic_bool has_accounts; /* once true, stays true: users are never deleted */
@@ -41,6 +42,15 @@ int64_t auth_now(struct auth *a);
  * closed), or the code itself for ENOMEM; the detail is kept.
  */
 int auth_store_failed(int err);
+
+/*
+ * Whether a password of account user may be checked now from address (A6); when not,
+ * *retry_after_s the wait. auth_fail_count counts a wrong one, auth_fail_clear a right one.
+ */
+bool auth_fail_allowed(struct auth *a, const char *user, const char *address, int64_t now,
+		       unsigned *retry_after_s);
+void auth_fail_count(struct auth *a, const char *user, const char *address, int64_t now);
+void auth_fail_clear(struct auth *a, const char *user, const char *address);
 
 int readable_new(struct readable **out);
 void readable_free(struct readable *r);

@@ -209,18 +209,29 @@ int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char 
 	return err;
 }
 
-/* A5: the current password must verify before a user changes their own. */
-static int current_verify(struct auth *a, const char *name, const char *current, size_t len)
+/*
+ * A5: the current password must verify before a user changes their own; wrong ones count
+ * against the same throttles as sign-in failures (A6).
+ */
+static int current_verify(struct auth *a, const struct auth_actor *by, const char *name,
+			  const char *current, size_t len)
 {
+	const char *address = actor_address(by);
+	int64_t now = auth_now(a);
 	struct store_user u;
+	unsigned retry_after_s;
 	bool is_ok;
 	int err;
 
+	if (!auth_fail_allowed(a, name, address, now, &retry_after_s)) {
+		error_set("too many wrong passwords; retry in %u s", retry_after_s);
+		return TRAWL_ELIMIT;
+	}
 	pthread_mutex_lock(&a->lock);
 	if ((err = locked(a, store_user_get(&u, a->st, name))) < 0)
 		return err;
 	sem_wait(&a->hashing);
-	if (u.password_hash) {
+	if (u.password_hash && len <= AUTH_PASSWORD_MAX) {
 		is_ok = secret_pwverify(u.password_hash, current, len);
 	} else {
 		secret_pwverify_dummy(current, len, a->cfg.pwhash_cost);
@@ -229,9 +240,11 @@ static int current_verify(struct auth *a, const char *name, const char *current,
 	sem_post(&a->hashing);
 	store_user_dispose(&u);
 	if (!is_ok) {
+		auth_fail_count(a, name, address, now);
 		error_set("the current password is wrong");
 		return TRAWL_EAUTH;
 	}
+	auth_fail_clear(a, name, address);
 	return 0;
 }
 
@@ -241,11 +254,7 @@ int auth_user_set_password(struct auth *a, const struct auth_actor *by, const ch
 	char hash[AUTH_PWHASH_LEN];
 	int err;
 
-	if (current && current_len > AUTH_PASSWORD_MAX) {
-		error_set("the current password is wrong");
-		return TRAWL_EAUTH;
-	}
-	if (current && (err = current_verify(a, name, current, current_len)) < 0)
+	if (current && (err = current_verify(a, by, name, current, current_len)) < 0)
 		return err;
 	if ((err = password_hash(a, hash, name, password, len)) < 0)
 		return err;

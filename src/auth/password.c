@@ -1,6 +1,7 @@
 /*
  * The checks of auth.h that need no store: the password policy (length, UTF-8, the bundled
- * common-password list, not the user's name), generated passwords, user and group names, and
+ * common-password list, no short unit repeated, no straight run, no common password repeated
+ * or padded, not the user's name), generated passwords, user and group names, and
  * the API token format. The common-password list is compiled in by scripts/gen_passwords.py,
  * lower-cased and sorted, so a lookup is a bisection and needs no file at run time.
  */
@@ -55,6 +56,103 @@ static bool is_common(const char *password, size_t len)
 	return found;
 }
 
+/* The longest repeated unit refused outright ("abcabc..."); longer ones only if common. */
+#define UNIT_MAX 6
+
+static bool is_letter(char c)
+{
+	c = ascii_lower(c);
+	return c >= 'a' && c <= 'z';
+}
+
+/* Whether p[0..len) is its first u bytes over and over (the last time perhaps in part). */
+static bool has_period(const char *p, size_t len, size_t u)
+{
+	for (size_t i = u; i < len; i++)
+		if (ascii_lower(p[i]) != ascii_lower(p[i - u]))
+			return false;
+	return true;
+}
+
+/* The shortest period of p, at most len / 2; 0 when it has none. */
+static size_t period_of(const char *p, size_t len)
+{
+	for (size_t u = 1; u <= len / 2; u++)
+		if (has_period(p, len, u))
+			return u;
+	return 0;
+}
+
+/* Whether p is a common password, or one said two or more times over. */
+static bool is_common_repeated(const char *p, size_t len)
+{
+	size_t u = period_of(p, len);
+
+	return is_common(p, len) || (u > 0 && len % u == 0 && is_common(p, u));
+}
+
+/*
+ * Straight runs, forwards or backwards, wrapping round: the alphabet, the digits, the keyboard's
+ * letter rows read one after the other, and the shifted digit row.
+ */
+static const char *const runs[] = {
+	"abcdefghijklmnopqrstuvwxyz",
+	"0123456789",
+	"qwertyuiopasdfghjklzxcvbnm",
+	"!@#$%^&*()",
+};
+
+static bool follows(const char *run, size_t n, const char *p, size_t len, int step)
+{
+	const char *at = strchr(run, ascii_lower(p[0]));
+	size_t k;
+
+	if (!p[0] || !at)
+		return false;
+	k = (size_t)(at - run);
+	for (size_t i = 1; i < len; i++) {
+		k = step > 0 ? (k + 1) % n : (k + n - 1) % n;
+		if (ascii_lower(p[i]) != run[k])
+			return false;
+	}
+	return true;
+}
+
+static bool is_straight_run(const char *p, size_t len)
+{
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		size_t n = strlen(runs[i]);
+
+		if (follows(runs[i], n, p, len, 1) || follows(runs[i], n, p, len, -1))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether p is a common password (or one repeated) with digits, symbols or one letter said
+ * over and over added before or after it: "Password123!", "!!qwerty2024", "monkeyyyyyyy".
+ */
+static bool is_common_padded(const char *p, size_t len)
+{
+	size_t b = 0, e = len;
+
+	while (b < e && !is_letter(p[b]))
+		b++;
+	while (e > b && !is_letter(p[e - 1]))
+		e--;
+	if (b == e)
+		return false;
+	if (is_common_repeated(p + b, e - b))
+		return true;
+	/* A trailing run of one letter, cut to one and to two of it. */
+	while (e - b >= 3 && ascii_lower(p[e - 1]) == ascii_lower(p[e - 2]) &&
+	       ascii_lower(p[e - 2]) == ascii_lower(p[e - 3]))
+		e--;
+	return (e - b >= 2 && is_common_repeated(p + b, e - b - 1)) ||
+	       is_common_repeated(p + b, e - b);
+}
+
 static bool is_utf8(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
@@ -86,6 +184,21 @@ int auth_password_check(const char *user, const char *password, size_t len)
 	}
 	if (is_common(password, len)) {
 		error_set("the password is on the list of common passwords; choose another");
+		return TRAWL_EINVAL;
+	}
+	if (period_of(password, len) > 0 && period_of(password, len) <= UNIT_MAX) {
+		error_set("the password is one character or a short group of them repeated; "
+			  "choose another");
+		return TRAWL_EINVAL;
+	}
+	if (is_straight_run(password, len)) {
+		error_set("the password is a straight run (abcd..., 1234..., a keyboard row); "
+			  "choose another");
+		return TRAWL_EINVAL;
+	}
+	if (is_common_padded(password, len)) {
+		error_set("the password is a common password repeated or with digits, symbols or "
+			  "repeats added; choose another");
 		return TRAWL_EINVAL;
 	}
 	if (user && strlen(user) == len && strncasecmp(user, password, len) == 0) {

@@ -2,7 +2,8 @@
  * trawl audit: the audit trail (docs/operations.md, "Audit log"): sign-ins, tokens, account,
  * group and grant changes, repositories added and removed, and every search, oldest first.
  * Every text field may come from a caller (a query, a user agent, a name tried at sign-in), so
- * each is printed with its control characters escaped, and JSON is re-encoded, never copied.
+ * each is printed with its control characters and hidden characters (bidi controls, U+2028:
+ * utf8_is_hidden) escaped, and JSON is re-encoded, never copied.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -70,6 +71,25 @@ static int event_json(struct buf *b, const struct auth_event *e)
 	return buf_puts(b, "}");
 }
 
+/* s with control characters escaped, and hidden ones as "\u202e" ("\U000e0001" above U+FFFF). */
+static void field_print(const char *s)
+{
+	size_t len = strlen(s), i = 0, run = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(&cp, (const uint8_t *)s + i, len - i);
+
+		if (n > 1 && utf8_is_hidden(cp)) {
+			cli_print_text(s + run, i - run, TERM_NAME);
+			printf(cp > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)cp);
+			run = i + n;
+		}
+		i += n ? n : 1;
+	}
+	cli_print_text(s + run, len - run, TERM_NAME);
+}
+
 /* TIME EVENT ACTOR TARGET ADDRESS DETAIL, tab-separated; "-" for an empty field. */
 static int event_print(struct buf *b, const struct auth_event *e)
 {
@@ -80,7 +100,7 @@ static int event_print(struct buf *b, const struct auth_event *e)
 	fputs(accounts_time(t, e->ts_ms), stdout);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		putchar('\t');
-		accounts_print(fields[i][0] ? fields[i] : "-");
+		field_print(fields[i][0] ? fields[i] : "-");
 	}
 	putchar('\t');
 	buf_reset(b);

@@ -232,6 +232,10 @@ int handlers_password(struct req *rq)
 		req_error(rq, 403, "forbidden", "the current password is wrong", 0);
 		return 0;
 	}
+	if (err == TRAWL_ELIMIT) {
+		req_error(rq, 429, "rate_limited", error_last(), 0);
+		return 0;
+	}
 	if (err < 0)
 		return err == TRAWL_EINVAL ? err : handlers_internal(err);
 	clear_cookie(rq); /* every session of the user has ended, this one too */

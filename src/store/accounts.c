@@ -130,6 +130,22 @@ int store_user_counts(struct store *s, int64_t *n_users, int64_t *n_admins)
 	return err;
 }
 
+/* The error of a name already taken, naming the one that holds it: it may differ in case. */
+static void name_taken(struct store *s, bool is_group, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	const char *held = NULL;
+	int err;
+
+	err = is_group ? prep(&st, s, "SELECT name FROM groups WHERE name = ?1 COLLATE NOCASE")
+		       : prep(&st, s, "SELECT name FROM users WHERE name = ?1 COLLATE NOCASE");
+	if (err == 0 && store_bind_text(s, st, 1, name) == 0 && sqlite3_step(st) == SQLITE_ROW)
+		held = (const char *)sqlite3_column_text(st, 0);
+	error_set("a %s named \"%s\" already exists", is_group ? "group" : "user",
+		  held ? held : name);
+	sqlite3_finalize(st);
+}
+
 int store_user_add(int64_t *id, struct store *s, const char *name, const char *display_name,
 		   bool is_admin, const char *password_hash, int64_t now_ms)
 {
@@ -147,7 +163,7 @@ int store_user_add(int64_t *id, struct store *s, const char *name, const char *d
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		error_set("a user named \"%s\" already exists", name);
+		name_taken(s, false, name);
 		err = TRAWL_EINVAL;
 	} else if (rc != SQLITE_DONE) {
 		err = store_db_error(s, rc, "adding a user");
@@ -386,7 +402,7 @@ int store_group_add(struct store *s, const char *name)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		error_set("a group named \"%s\" already exists", name);
+		name_taken(s, true, name);
 		err = TRAWL_EINVAL;
 	} else if (rc != SQLITE_DONE) {
 		err = store_db_error(s, rc, "adding a group");

@@ -121,6 +121,9 @@ static const char *const migrations[] = {
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  name TEXT NOT NULL UNIQUE"
 	");"
+	/* Names are unique without regard to case (ALICE is alice), but looked up exactly. */
+	"CREATE UNIQUE INDEX users_name_nocase ON users (name COLLATE NOCASE);"
+	"CREATE UNIQUE INDEX groups_name_nocase ON groups (name COLLATE NOCASE);"
 	"CREATE TABLE group_members ("
 	"  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
 	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"

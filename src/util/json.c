@@ -3,6 +3,35 @@
 
 #include <string.h>
 
+/* "\uXXXX" for cp, as a surrogate pair above U+FFFF, in esc (at least 13 bytes). */
+static const char *cp_escape(char *esc, uint32_t cp)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t u[2] = { cp, 0 };
+	size_t n = 1, k = 0;
+
+	if (cp > 0xffff) {
+		u[0] = 0xd800 + ((cp - 0x10000) >> 10);
+		u[1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+		n = 2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		esc[k++] = '\\';
+		esc[k++] = 'u';
+		for (int sh = 12; sh >= 0; sh -= 4)
+			esc[k++] = hex[(u[i] >> sh) & 15];
+	}
+	esc[k] = '\0';
+	return esc;
+}
+
+int json_put_codepoint(struct buf *b, uint32_t cp)
+{
+	char esc[16];
+
+	return buf_puts(b, cp_escape(esc, cp));
+}
+
 /* "\u00XX" for c, in esc (at least 7 bytes). */
 static const char *hex_escape(char *esc, unsigned char c)
 {
@@ -27,7 +56,8 @@ int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
 		return err;
 	while (i < len) {
 		unsigned char c = s[i];
-		char esc[8];
+		char esc[16];
+		uint32_t cp = 0;
 		const char *e = NULL;
 		size_t n = 1;
 
@@ -37,9 +67,9 @@ int json_put_string(struct buf *b, const char *str, size_t len, bool *is_lossy)
 			continue;
 		}
 		if (c >= 0x80) {
-			n = utf8_seq_len(s + i, len - i);
-			if (n == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
-				e = s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
+			n = utf8_decode(&cp, s + i, len - i);
+			if (n > 0 && utf8_is_hidden(cp))
+				e = cp_escape(esc, cp); /* U+2028, bidi controls: shown, not obeyed */
 			else if (n == 2 && c == 0xc2 && s[i + 1] < 0xa0)
 				e = hex_escape(esc, s[i + 1]); /* C1: a terminal may obey it */
 			else if (n == 0) {

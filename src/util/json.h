@@ -19,4 +19,7 @@
  */
 int json_put_string(struct buf *b, const char *s, size_t len, bool *is_lossy);
 
+/* Appends cp as a \u escape (a surrogate pair above U+FFFF). ENOMEM, ELIMIT. */
+int json_put_codepoint(struct buf *b, uint32_t cp);
+
 #endif

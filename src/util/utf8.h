@@ -56,6 +56,13 @@ static inline size_t utf8_seq_len(const unsigned char *s, size_t len)
 	return utf8_decode(&cp, s, len);
 }
 
+/*
+ * Whether cp is invisible yet changes how the text around it reads: a format character
+ * (general category Cf: bidi overrides and isolates, zero-width characters, the BOM) or the
+ * line and paragraph separators U+2028 and U+2029. JSON output and audit listings escape them.
+ */
+bool utf8_is_hidden(uint32_t cp);
+
 /* The offset of the first byte of p[0..n) that does not start a well-formed sequence, or n. */
 size_t utf8_invalid_at(const uint8_t *p, size_t n);
 

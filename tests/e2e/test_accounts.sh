@@ -287,6 +287,17 @@ out=$("$TRAWL" audit --data "$D" | head -n 1)
 [ -n "${team_port:-}" ] && sign_in "$team_port" $'mallory\nFAKE\tENTRY' 'not-the-password-1' >/dev/null
 if "$TRAWL" audit --data "$D" | grep -q '^FAKE'; then not_ok "a control character in a sign-in name does not forge an audit line"; else ok "a control character in a sign-in name does not forge an audit line"; fi
 
+# L3: a bidi override or a line separator in a field is an escape in audit, audit --json and
+# DATA/audit.log, never the raw character.
+"$TRAWL" repo add --data "$T/hidden" --allow-local --name $'ev\u202eil\u2028x' "$T/src/alpha" >/dev/null 2>&1
+expect_eq "audit prints a bidi override and U+2028 as escapes" 'ev\u202eil\u2028x' "$("$TRAWL" audit --data "$T/hidden" | cut -f 4)"
+if grep -qaF $'\u202e' "$T/hidden/audit.log" || "$TRAWL" audit --json --data "$T/hidden" | grep -qaF $'\u202e'; then
+  not_ok "audit --json and DATA/audit.log hold no raw bidi override"
+else
+  ok "audit --json and DATA/audit.log hold no raw bidi override"
+fi
+expect_eq "audit --json still decodes to the name" $'ev\u202eil\u2028x' "$("$TRAWL" audit --json --data "$T/hidden" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["target"])')"
+
 # L2: no password or token in the audit trail, its file, the database or the server's logs.
 "$TRAWL" audit --json --data "$D" >"$T/audit.json"
 leaked=""

@@ -402,8 +402,24 @@ def test_password_change(s, data):
     for desc, hh in (("session", session_headers(cookie)), ("token", bearer(tok))):
         st, _, b, _ = request(s, "GET", "/api/v1/me", headers=hh)
         ok(st == 401, "password: the change ended the %s" % desc, st)
-    st, cookie, _, _, _ = sign_in(s, "bob", PW + "x")
+    st, cookie, csrf, _, _ = sign_in(s, "bob", PW + "x")
     ok(st == 200, "password: the new one signs in", st)
+    # Wrong current passwords are throttled like sign-in failures: a 429, then even the right
+    # one is refused before it is checked.
+    h = session_headers(cookie, csrf)
+    codes = []
+    for _ in range(12):
+        st, _, b, _ = request(s, "PUT", "/api/v1/me/password",
+                              {"current": "not it at all!", "password": PW + "y"}, h)
+        codes.append(st)
+        if st == 429:
+            break
+    ok(codes[0] == 403 and codes[-1] == 429
+       and (jbody(b) or {}).get("error", {}).get("code") == "rate_limited",
+       "password: wrong current passwords are throttled (429)", codes, b)
+    st, _, b, _ = request(s, "PUT", "/api/v1/me/password",
+                          {"current": PW + "x", "password": PW + "y"}, h)
+    ok(st == 429, "password: throttled, even the right current password waits", st, b)
 
 
 def test_allow_anonymous(data):

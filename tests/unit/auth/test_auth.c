@@ -300,8 +300,9 @@ static void a_password_change_needs_the_current_one_and_ends_credentials(void **
 }
 
 /*
- * A6: after 101 failures for one account its right password is refused, before it is
- * checked, with a Retry-After under a minute; another account from another address is not.
+ * A6: after 101 failures for one account from one address its right password is refused
+ * there, before it is checked, with a Retry-After under a minute; from an address that has
+ * not failed on it, and for another account, it is not.
  */
 static void sign_in_failures_are_throttled_per_account(void **state)
 {
@@ -322,11 +323,84 @@ static void sign_in_failures_are_throttled_per_account(void **state)
 	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from1, &retry), TRAWL_ELIMIT);
 	assert_true(retry >= 1 && retry < 60);
 	assert_non_null(strstr(error_last(), "too many sign-in attempts"));
-	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from2, &retry), TRAWL_ELIMIT);
 	assert_int_equal(sign_in_code(a, "bob", PW_BOB, &from2, &retry), 0);
-	/* The lock-out is short: a minute later the right password works again. */
-	now_ms += (int64_t)60 * 1000;
 	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from2, &retry), 0);
+	/* The lock-out is short: a minute later the right password works there again. */
+	now_ms += (int64_t)60 * 1000;
+	assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &from1, &retry), 0);
+	auth_close(a);
+}
+
+/* One sign-in try of alice with a wrong password from attacker address i. */
+static int attack_once(struct auth *a, int i)
+{
+	char address[32];
+	struct auth_origin from = { .address = address };
+	unsigned retry;
+
+	snprintf(address, sizeof(address), "192.0.2.%d", i);
+	return sign_in_code(a, "alice", "wrong-password-123", &from, &retry);
+}
+
+/*
+ * A6: failing on purpose from several addresses, one try every 10 s for two hours, spends
+ * the account's budget but never keeps alice out: her right password from a clean address
+ * works at once, every time; and the attacker's failures stay at most 100 in any hour.
+ */
+static void sign_in_failures_cannot_lock_a_user_out(void **state)
+{
+	struct auth *a = open_fresh();
+	const struct auth_origin victim = { .address = "10.9.9.9" };
+	int64_t fail_at[1000];
+	size_t n_fail = 0, first = 0;
+	unsigned retry;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	for (int step = 0; step < 720; step++) {
+		int err = attack_once(a, step % 5);
+
+		assert_true(err == TRAWL_EAUTH || err == TRAWL_ELIMIT);
+		if (err == TRAWL_EAUTH) {
+			assert_true(n_fail < sizeof(fail_at) / sizeof(fail_at[0]));
+			fail_at[n_fail++] = now_ms;
+		}
+		while (first < n_fail && fail_at[first] <= now_ms - 3600 * 1000LL)
+			first++;
+		assert_true(n_fail - first <= 100);
+		if (step % 60 == 59)
+			assert_int_equal(sign_in_code(a, "alice", PW_ALICE, &victim, &retry), 0);
+		now_ms += (int64_t)10 * 1000;
+	}
+	assert_true(n_fail >= 100);
+	auth_close(a);
+}
+
+/* A5, A6: wrong current passwords of a password change are throttled like sign-in failures. */
+static void wrong_current_passwords_are_throttled(void **state)
+{
+	struct auth *a = open_fresh();
+	const struct auth_actor by = { .name = "alice", .address = "10.0.0.1" };
+	int n_limited = 0, err;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	for (int i = 0; i < 20; i++) {
+		err = auth_user_set_password(a, &by, "alice", "wrong-password-123", 18, PW_NEW,
+					     strlen(PW_NEW));
+		assert_true(err == TRAWL_EAUTH || err == TRAWL_ELIMIT);
+		n_limited += err == TRAWL_ELIMIT;
+	}
+	assert_true(n_limited >= 10);
+	/* Refused before it is checked, even the right one, from that address. */
+	assert_int_equal(auth_user_set_password(a, &by, "alice", PW_ALICE, strlen(PW_ALICE), PW_NEW,
+						strlen(PW_NEW)),
+			 TRAWL_ELIMIT);
+	assert_non_null(strstr(error_last(), "too many wrong passwords"));
+	now_ms += (int64_t)60 * 1000;
+	assert_int_equal(auth_user_set_password(a, &by, "alice", PW_ALICE, strlen(PW_ALICE), PW_NEW,
+						strlen(PW_NEW)),
+			 0);
 	auth_close(a);
 }
 
@@ -724,7 +798,8 @@ static void audit_lines_stay_one_line_each(void **state)
 			fail_msg("audit.log line %d is not JSON: %s", n_lines + 1, je.text);
 		assert_non_null(json_object_get(j, "time"));
 		assert_non_null(json_object_get(j, "event"));
-		if (strcmp(json_string_value(json_object_get(j, "target")), "a\r\nFAKE ENTRY") == 0)
+		/* A name no account can have is audited as invalid_name, not as typed. */
+		if (strcmp(json_string_value(json_object_get(j, "target")), "invalid_name") == 0)
 			n_fake++;
 		json_decref(j);
 		n_lines++;
@@ -732,6 +807,58 @@ static void audit_lines_stay_one_line_each(void **state)
 	fclose(f);
 	assert_int_equal(n_lines, 3); /* user_added, sign_in_failed, search */
 	assert_int_equal(n_fake, 1);
+}
+
+/*
+ * L3: bidi controls and line separators, in a field or a caller's detail, are \u escapes in
+ * audit.log (the line still decodes to the same text); a sign-in name that no account can have
+ * is audited as invalid_name.
+ */
+static void audit_log_escapes_hidden_characters(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+	char c[AUTH_SESSION_ID_LEN + 1], path[300], line[8192];
+	unsigned retry;
+	FILE *f;
+	int n_invalid = 0, n_search = 0;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(auth_sign_in(&p, c, &retry, a, "root\xe2\x80\xae", "x", 1, &from1),
+			 TRAWL_EAUTH);
+	assert_int_equal(auth_audit(a, "search", "alice", "t\xe2\x80\xae", "10.0.0.1\xe2\x80\xa8",
+				    "{\"query\":\"q\xe2\x81\xa6\xf3\xa0\x80\x81\"}"),
+			 0);
+	auth_close(a);
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_false(file_holds(path, "\xe2\x80\xae"));
+	assert_false(file_holds(path, "\xe2\x80\xa8"));
+	assert_false(file_holds(path, "\xe2\x81\xa6"));
+	assert_false(file_holds(path, "\xf3\xa0\x80\x81"));
+	assert_true(file_holds(path, "\\u202e"));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *target;
+
+		assert_non_null(j);
+		target = json_string_value(json_object_get(j, "target"));
+		n_invalid += strcmp(target, "invalid_name") == 0;
+		if (strcmp(target, "t\xe2\x80\xae") == 0) {
+			assert_string_equal(json_string_value(json_object_get(j, "address")),
+					    "10.0.0.1\xe2\x80\xa8");
+			assert_string_equal(json_string_value(json_object_get(
+						    json_object_get(j, "detail"), "query")),
+					    "q\xe2\x81\xa6\xf3\xa0\x80\x81");
+			n_search++;
+		}
+		json_decref(j);
+	}
+	fclose(f);
+	assert_int_equal(n_invalid, 1);
+	assert_int_equal(n_search, 1);
 }
 
 static void the_audit_trail_is_listed_by_filter(void **state)
@@ -885,6 +1012,8 @@ int main(void)
 		cmocka_unit_test(disabling_a_user_ends_sessions_and_tokens),
 		cmocka_unit_test(a_password_change_needs_the_current_one_and_ends_credentials),
 		cmocka_unit_test(sign_in_failures_are_throttled_per_account),
+		cmocka_unit_test(sign_in_failures_cannot_lock_a_user_out),
+		cmocka_unit_test(wrong_current_passwords_are_throttled),
 		cmocka_unit_test(sign_in_failures_look_the_same),
 		cmocka_unit_test(tokens_have_scopes_and_revocation_applies_at_once),
 		cmocka_unit_test(token_use_is_audited_once_a_day),
@@ -895,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(users_and_groups_are_listed),
 		cmocka_unit_test(no_secret_is_stored_or_logged),
 		cmocka_unit_test(audit_lines_stay_one_line_each),
+		cmocka_unit_test(audit_log_escapes_hidden_characters),
 		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
 		cmocka_unit_test(a_backup_restores),
 		cmocka_unit_test(threads_share_one_auth),

@@ -80,7 +80,9 @@ static void unicode_and_spaces_are_accepted(void **state)
 	assert_int_equal(check("bob", pw, unicode_password(pw, 12)), 0);
 	assert_int_equal(check("bob", pw, unicode_password(pw, 64)), 0);
 	assert_int_equal(check("bob", pw, unicode_password(pw, 128)), 0);
-	assert_int_equal(check("bob", "            ", 12), 0);
+	assert_int_equal(check("bob", "  spaced  out  ", 15), 0);
+	/* One character repeated, even a space, is not a password. */
+	assert_int_equal(check("bob", "            ", 12), TRAWL_EINVAL);
 }
 
 static void invalid_utf8_and_nul_are_refused(void **state)
@@ -203,8 +205,9 @@ static void long_common_passwords_are_refused_in_any_case(void **state)
 		n++;
 	}
 	assert_true(n > 0);
-	/* Containing a common password is fine: only the whole is compared. */
-	assert_int_equal(check(NULL, "password1234567", 15), 0);
+	/* Containing a common password among other words is fine; padding it with digits is not. */
+	assert_int_equal(check(NULL, "my password is a long one", 25), 0);
+	assert_int_equal(check(NULL, "password1234567", 15), TRAWL_EINVAL);
 }
 
 static void generated_passwords_pass_the_policy(void **state)
@@ -266,9 +269,50 @@ static void token_format(void **state)
 	assert_false(auth_token_well_formed(t, 55));
 }
 
+/* Refused with a message holding want, and never quoting the password. */
+static void refused(const char *pw, const char *want)
+{
+	if (check("bob", pw, strlen(pw)) != TRAWL_EINVAL)
+		fail_msg("\"%s\" was accepted", pw);
+	if (!strstr(error_last(), want))
+		fail_msg("\"%s\": %s", pw, error_last());
+}
+
+/* A4: repeats, straight runs and padded common passwords are refused; passphrases are not. */
+static void weak_patterns_are_refused(void **state)
+{
+	static const char *const good[] = {
+		"plover-quartz-meadow-71", "correct horse battery staple", "quietlyrunningfox",
+		"twelve chars", "Tr0ub4dor&3xyz", "abcdefghijkm", "zebra-zebra-zebra-zebra-1",
+	};
+
+	(void)state;
+	refused("aaaaaaaaaaaa", "repeated");
+	refused("AaAaAaAaAaAa", "repeated");
+	refused("abcabcabcabc", "repeated");
+	refused("abc123abc123ab", "repeated");
+	refused("123456789012", "straight run");
+	refused("abcdefghijkl", "straight run");
+	refused("ZYXWVUTSRQPO", "straight run");
+	refused("qwertyuiopas", "straight run");
+	refused("mnbvcxzlkjhg", "straight run");
+	refused("9876543210987", "straight run");
+	refused("!@#$%^&*()!@", "straight run");
+	refused("password1234", "common password");
+	refused("Password123!", "common password");
+	refused("!!qwerty2024", "common password");
+	refused("passwordpassword", "common password");
+	refused("iloveyouiloveyou1", "common password");
+	refused("monkeyyyyyyy", "common password");
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (check("bob", good[i], strlen(good[i])) != 0)
+			fail_msg("\"%s\" was refused: %s", good[i], error_last());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(weak_patterns_are_refused),
 		cmocka_unit_test(lengths_from_12_to_1024_bytes_are_accepted),
 		cmocka_unit_test(unicode_and_spaces_are_accepted),
 		cmocka_unit_test(invalid_utf8_and_nul_are_refused),

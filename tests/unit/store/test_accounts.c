@@ -239,9 +239,29 @@ static void names_are_data_not_sql(void **state)
 	store_close(s);
 }
 
+/* User and group names are unique without regard to case; the error names the holder. */
+static void names_are_unique_without_regard_to_case(void **state)
+{
+	struct store *s = open_fresh();
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_user_add(&id, s, "alice", NULL, false, NULL, 1), 0);
+	assert_int_equal(store_user_add(&id, s, "ALICE", NULL, false, NULL, 1), TRAWL_EINVAL);
+	assert_string_equal(error_last(), "a user named \"alice\" already exists");
+	assert_int_equal(store_group_add(s, "Eng"), 0);
+	assert_int_equal(store_group_add(s, "eNG"), TRAWL_EINVAL);
+	assert_string_equal(error_last(), "a group named \"Eng\" already exists");
+	/* A user and a group may still share a name, and lookups stay exact. */
+	assert_int_equal(store_group_add(s, "alice"), 0);
+	assert_int_equal(store_user_add(&id, s, "bob", NULL, false, NULL, 1), 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(names_are_unique_without_regard_to_case),
 		cmocka_unit_test(a_schema_3_registry_gains_the_accounts_tables),
 		cmocka_unit_test(the_generation_moves_with_every_acl_change),
 		cmocka_unit_test(removing_a_group_takes_its_members_and_grants),

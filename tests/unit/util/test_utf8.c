@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "regex/unicode.h"
 #include "util/utf8.h"
 
 static bool in(uint8_t c, uint8_t lo, uint8_t hi)
@@ -162,10 +163,48 @@ static void utf8_invalid_at_points_at_the_first_bad_byte(void **state)
 	assert_int_equal(utf8_invalid_at((const uint8_t *)"abc\xe2\x82", 5), 3);
 }
 
+/* utf8_is_hidden holds general category Cf of the regex tables, U+2028 and U+2029. */
+static void hidden_is_cf_and_the_separators(void **state)
+{
+	size_t cf = UNICODE_N_CATEGORIES, n_cf = 0, n_hidden = 0;
+
+	(void)state;
+	for (size_t i = 0; i < UNICODE_N_CATEGORIES; i++)
+		if (strcmp(unicode_category_names[i], "Cf") == 0)
+			cf = i;
+	assert_true(cf < UNICODE_N_CATEGORIES);
+	for (size_t i = 0; i < unicode_n_cat_ranges; i++) {
+		const struct unicode_cat_range *r = &unicode_cat_ranges[i];
+
+		for (uint32_t cp = r->lo; r->cat == cf && cp <= r->hi; cp++) {
+			if (!utf8_is_hidden(cp))
+				fail_msg("U+%04X is Cf but not hidden", (unsigned)cp);
+			n_cf++;
+		}
+	}
+	/* Every other hidden one is a separator, or Cf in a later Unicode (unassigned here). */
+	for (uint32_t cp = 0; cp <= UNICODE_MAX; cp++) {
+		size_t cat = 0;
+
+		if (!utf8_is_hidden(cp))
+			continue;
+		n_hidden++;
+		for (size_t i = 0; i < unicode_n_cat_ranges; i++)
+			if (cp >= unicode_cat_ranges[i].lo && cp <= unicode_cat_ranges[i].hi)
+				cat = unicode_cat_ranges[i].cat;
+		if (cat != cf && cat != 0 && cp != 0x2028 && cp != 0x2029)
+			fail_msg("U+%04X is hidden but %s", (unsigned)cp, unicode_category_names[cat]);
+	}
+	assert_true(utf8_is_hidden(0x2028) && utf8_is_hidden(0x2029) && utf8_is_hidden(0x202e));
+	assert_false(utf8_is_hidden('a') || utf8_is_hidden(0xe9) || utf8_is_hidden(0x2030));
+	assert_true(n_hidden >= n_cf + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_decode_returns_scalar_values),
+		cmocka_unit_test(hidden_is_cf_and_the_separators),
 		cmocka_unit_test(utf8_invalid_at_points_at_the_first_bad_byte),
 		cmocka_unit_test(utf8_accepts_well_formed_text),
 		cmocka_unit_test(utf8_refuses_ill_formed_text),

@@ -113,6 +113,12 @@ static void json_escapes_specials_and_replaces_invalid_utf8(void **state)
 	buf_reset(&b);
 	assert_int_equal(json_put_string(&b, "\x7f\xc2\x9b\xc2\x80\xc2\xa0", 7, &lossy), 0);
 	assert_string_equal(b.ptr, "\"\\u007f\\u009b\\u0080\xc2\xa0\"");
+	/* Format characters (bidi overrides, zero-width, the BOM, tags) are escaped. */
+	buf_reset(&b);
+	assert_int_equal(json_put_string(&b, "x\xe2\x80\xae\xe2\x81\xa6\xef\xbb\xbf\xf3\xa0\x80\x81y",
+					 15, &lossy),
+			 0);
+	assert_string_equal(b.ptr, "\"x\\u202e\\u2066\\ufeff\\udb40\\udc01y\"");
 	assert_false(lossy);
 	buf_dispose(&b);
 }
