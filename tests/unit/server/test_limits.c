@@ -46,7 +46,7 @@ static void search_rate_counts_caller_and_address(void **state)
 	assert_false(limits_admit(&l, LIMITS_SEARCH, "user:a", "addr:10.0.0.1", t + 1000, &wait));
 	/* Other users behind the same address share its larger bucket (16, 4 a second) ... */
 	for (int i = 0; i < 15; i++) {
-		char user[16];
+		char user[32];
 
 		snprintf(user, sizeof(user), "user:u%d", i);
 		assert_true(limits_admit(&l, LIMITS_SEARCH, user, "addr:10.0.0.1", t + 1000, &wait));
