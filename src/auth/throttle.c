@@ -258,7 +258,9 @@ static bool check_locked(struct throttle *t, const char *k, int64_t now_ms, bool
 	return true;
 }
 
-bool throttle_check(struct throttle *t, const char *key, int64_t now_ms, unsigned *retry_after_s)
+/* throttle_check (take false) and throttle_admit (take true): one lookup under the lock. */
+static bool check_key(struct throttle *t, const char *key, int64_t now_ms, bool take,
+		      unsigned *retry_after_s)
 {
 	char k[KEY_MAX + 1];
 	bool ok;
@@ -268,24 +270,19 @@ bool throttle_check(struct throttle *t, const char *key, int64_t now_ms, unsigne
 		return true;
 	key_canon(k, key);
 	pthread_mutex_lock(&t->lock);
-	ok = check_locked(t, k, now_ms, false, retry_after_s);
+	ok = check_locked(t, k, now_ms, take, retry_after_s);
 	pthread_mutex_unlock(&t->lock);
 	return ok;
 }
 
+bool throttle_check(struct throttle *t, const char *key, int64_t now_ms, unsigned *retry_after_s)
+{
+	return check_key(t, key, now_ms, false, retry_after_s);
+}
+
 bool throttle_admit(struct throttle *t, const char *key, int64_t now_ms, unsigned *retry_after_s)
 {
-	char k[KEY_MAX + 1];
-	bool ok;
-
-	*retry_after_s = 0;
-	if (rule_off(t))
-		return true;
-	key_canon(k, key);
-	pthread_mutex_lock(&t->lock);
-	ok = check_locked(t, k, now_ms, true, retry_after_s);
-	pthread_mutex_unlock(&t->lock);
-	return ok;
+	return check_key(t, key, now_ms, true, retry_after_s);
 }
 
 void throttle_take(struct throttle *t, const char *key, int64_t now_ms)
