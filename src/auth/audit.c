@@ -188,8 +188,14 @@ static void *writer(void *arg)
 		pthread_mutex_lock(&q->qlock);
 		while (!q->is_stopping && q->n_q == 0)
 			pthread_cond_wait(&q->wake, &q->qlock);
-		if (!q->is_stopping)
-			pthread_cond_timedwait(&q->wake, &q->qlock, &until);
+		/*
+		 * A wake-up before the interval is over (a spurious one, or a signal) does not
+		 * flush: only a full queue or stopping does, so a busy server commits ten times a
+		 * second, not once per event.
+		 */
+		while (!q->is_stopping && q->n_q < AUDIT_QUEUE_MAX &&
+		       pthread_cond_timedwait(&q->wake, &q->qlock, &until) != ETIMEDOUT)
+			;
 		is_stopping = q->is_stopping;
 		pthread_mutex_unlock(&q->qlock);
 		(void)audit_flush(q);
@@ -345,7 +351,9 @@ int auth_audit(struct auth *a, const char *event, const char *actor, const char 
 		memset(&e, 0, sizeof(e)); /* moved */
 	}
 	is_full = q->n_q >= AUDIT_QUEUE_MAX;
-	pthread_cond_signal(&q->wake);
+	/* The writer waits for the first event of a batch, then for the interval: wake it once. */
+	if (q->n_q == 1)
+		pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->qlock);
 	events_clear(&e, 1);
 	if (err < 0)

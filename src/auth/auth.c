@@ -93,7 +93,7 @@ void auth_close(struct auth *a)
 	store_close(a->st);
 	sem_destroy(&a->hashing);
 	pthread_mutex_destroy(&a->lock);
-	sodium_memzero(a->key, sizeof(a->key));
+	secret_hasher_dispose(&a->hasher);
 	free(a->data_dir);
 	free(a);
 }
@@ -101,12 +101,15 @@ void auth_close(struct auth *a)
 static int open_files(struct auth *a, const char *data_dir)
 {
 	char *db = file_join(data_dir, "trawl.db"), *key = file_join(data_dir, "auth.key");
+	unsigned char k[32];
 	int err;
 
 	if (!db || !key)
 		err = error_nomem("opening the accounts");
-	else if ((err = file_mkdirs(data_dir)) == 0 && (err = store_open(&a->st, db)) == 0)
-		err = secret_key_load(a->key, key);
+	else if ((err = file_mkdirs(data_dir)) == 0 && (err = store_open(&a->st, db)) == 0 &&
+		 (err = secret_key_load(k, key)) == 0)
+		secret_hasher_init(&a->hasher, k);
+	sodium_memzero(k, sizeof(k));
 	free(db);
 	free(key);
 	return err;
@@ -242,7 +245,7 @@ static int identify_token(struct auth_principal *out, struct auth *a, const char
 
 	if (secret_bearer_value(&tok, &len, header) < 0 || !auth_token_well_formed(tok, len))
 		return refused("malformed API token");
-	secret_keyed_hash(hash, a->key, tok, len);
+	secret_hasher_hash(&a->hasher, hash, tok, len);
 	pthread_mutex_lock(&a->lock);
 	err = store_token_find(&t, &u, a->st, hash);
 	pthread_mutex_unlock(&a->lock);
@@ -292,7 +295,7 @@ static int identify_session(struct auth_principal *out, struct auth *a, const ch
 
 	if (strlen(cookie) != AUTH_SESSION_ID_LEN || !secret_is_b64url(cookie, AUTH_SESSION_ID_LEN))
 		return refused("malformed session cookie");
-	secret_keyed_hash(key, a->key, cookie, AUTH_SESSION_ID_LEN);
+	secret_hasher_hash(&a->hasher, key, cookie, AUTH_SESSION_ID_LEN);
 	pthread_mutex_lock(&a->lock);
 	err = store_session_find(&ss, &u, a->st, key);
 	pthread_mutex_unlock(&a->lock);
@@ -450,7 +453,7 @@ static int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_L
 	/* SECURITY: S1, S2: a new random id at every sign-in; only its keyed hash is stored. */
 	secret_random_b64url(cookie, 32);
 	secret_random_b64url(csrf, 32);
-	secret_keyed_hash(key, a->key, cookie, AUTH_SESSION_ID_LEN);
+	secret_hasher_hash(&a->hasher, key, cookie, AUTH_SESSION_ID_LEN);
 	pthread_mutex_lock(&a->lock);
 	if ((err = store_session_add(a->st, key, u->id, csrf, now)) == 0)
 		err = store_user_seen(a->st, u->id, now);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "auth/secret.h"
 #include "store/accounts.h"
 #include "util/buf.h"
 
@@ -22,7 +23,7 @@ struct audit;
 struct auth {
 	struct store *st;      /* the one connection: used only under lock */
 	pthread_mutex_t lock;  /* serialises st */
-	unsigned char key[32]; /* DATA/auth.key: the keyed hashes of tokens and session ids */
+	struct secret_hasher hasher; /* keyed by DATA/auth.key: stores tokens and session ids */
 	char *data_dir;
 	struct auth_config cfg;
 	/* password failures: per account, per account and address, per address (auth.c) */

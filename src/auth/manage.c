@@ -509,7 +509,7 @@ int auth_token_create(struct auth_token *out, char secret[AUTH_TOKEN_LEN + 1], s
 		goto out;
 	/* SECURITY: A9: the secret is shown once; only its keyed hash is stored. */
 	secret_token_new(secret);
-	secret_keyed_hash(hash, a->key, secret, AUTH_TOKEN_LEN);
+	secret_hasher_hash(&a->hasher, hash, secret, AUTH_TOKEN_LEN);
 	t = (struct store_token){
 		.user_id = u.id,
 		.scope = scope,

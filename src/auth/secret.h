@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sodium.h>
+
 /* A PHC string "$argon2id$v=19$m=...,t=...,p=1$salt$hash" and its NUL (crypto_pwhash_STRBYTES). */
 #define AUTH_PWHASH_LEN 128
 
@@ -46,6 +48,18 @@ void secret_token_new(char out[56]);
  */
 void secret_keyed_hash(unsigned char out[32], const unsigned char key[32], const char *s,
 		       size_t len);
+
+/*
+ * The same keyed hash with the key's HMAC state computed once: identifying a request hashes
+ * its credential, and keying the hash is half the work of hashing a short string.
+ */
+struct secret_hasher {
+	crypto_auth_hmacsha256_state keyed;
+};
+void secret_hasher_init(struct secret_hasher *h, const unsigned char key[32]);
+void secret_hasher_hash(const struct secret_hasher *h, unsigned char out[32], const char *s,
+			size_t len);
+void secret_hasher_dispose(struct secret_hasher *h);
 
 /*
  * Loads the 32-byte key in path, creating it (mode 0600, O_EXCL, O_NOFOLLOW) with random bytes

@@ -119,14 +119,15 @@ static int id_of(int64_t *id, struct store *s, const char *name, bool is_group)
 
 int store_user_counts(struct store *s, int64_t *n_users, int64_t *n_admins)
 {
-	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT count(*), coalesce(sum(is_admin AND NOT is_disabled), 0) "
-				"FROM users")) == 0 &&
-	    (err = one_i64(s, st, n_users, "counting users")) == 0)
-		*n_admins = sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
+	if (!s->user_counts &&
+	    (err = prep(&s->user_counts, s, "SELECT count(*), coalesce(sum(is_admin AND NOT "
+					     "is_disabled), 0) FROM users")) < 0)
+		return err;
+	if ((err = one_i64(s, s->user_counts, n_users, "counting users")) == 0)
+		*n_admins = sqlite3_column_int64(s->user_counts, 1);
+	sqlite3_reset(s->user_counts);
 	return err;
 }
 

@@ -430,6 +430,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->generation);
 	sqlite3_finalize(s->token_find);
 	sqlite3_finalize(s->session_find);
+	sqlite3_finalize(s->user_counts);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);

@@ -15,9 +15,10 @@
 struct store {
 	sqlite3 *db;
 	char *path;
-	/* Kept prepared, as every request runs them: the readable set's generation, and the
-	 * lookups of a token and of a session (store/accounts.c). */
-	sqlite3_stmt *generation, *token_find, *session_find;
+	/* Kept prepared, as every request runs them: the readable set's generation, the
+	 * lookups of a token and of a session, and (laptop mode) the count of users
+	 * (store/accounts.c). */
+	sqlite3_stmt *generation, *token_find, *session_find, *user_counts;
 };
 
 /* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -271,6 +272,80 @@ static void keyed_hash_is_hmac_sha256(void **state)
 	assert_memory_not_equal(out, out2, 32);
 }
 
+/* The kept-state hasher gives the keyed hash, call after call. */
+static void hasher_equals_keyed_hash(void **state)
+{
+	unsigned char key[32], want[32], got[32];
+	struct secret_hasher h;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	secret_hasher_init(&h, key);
+	for (int round = 0; round < 2; round++) {
+		secret_keyed_hash(want, key, "trawl_session", 13);
+		secret_hasher_hash(&h, got, "trawl_session", 13);
+		assert_memory_equal(got, want, 32);
+	}
+	secret_keyed_hash(want, key, "", 0);
+	secret_hasher_hash(&h, got, "", 0);
+	assert_memory_equal(got, want, 32);
+	secret_hasher_dispose(&h);
+}
+
+/* A token of body (43 characters) with the CRC the format gives it: base62(CRC32(body)). */
+static void token_of_body(char t[56], const char *body)
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	uint32_t crc = (uint32_t)crc32(0, (const unsigned char *)body, 43);
+
+	memcpy(t, "trawl_", 6);
+	memcpy(t + 6, body, 43);
+	for (int d = 5; d >= 0; d--) {
+		t[49 + d] = b62[crc % 62];
+		crc /= 62;
+	}
+	t[55] = 0;
+}
+
+/*
+ * The check of a token's body compares strings instead of decoding: it must accept exactly
+ * the bodies that decode to 32 bytes, at the boundary and around it.
+ */
+static void canonical_check_agrees_with_decoding(void **state)
+{
+	static const char *bodies[] = {
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp1", /* 2^256 - 1: the largest */
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp2", /* 2^256 */
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp0",
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xq0",
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xpz",
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xoz",
+		"z000000000000000000000000000000000000000000",
+		"0000000000000000000000000000000000000000000",
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp-",
+		"yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8X 0",
+	};
+	unsigned char raw[32], ff[32];
+	char t[56];
+
+	(void)state;
+	memset(ff, 0xff, sizeof(ff));
+	assert_int_equal(secret_base62_decode(raw, 32, bodies[0], 43), 0);
+	assert_memory_equal(raw, ff, 32);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		bool decodes = secret_base62_decode(raw, 32, bodies[i], 43) == 0;
+
+		token_of_body(t, bodies[i]);
+		assert_int_equal(secret_token_check(t, AUTH_TOKEN_LEN), decodes);
+	}
+	/* Every token trawl makes passes. */
+	for (int k = 0; k < 1000; k++) {
+		secret_token_new(t);
+		assert_true(secret_token_check(t, AUTH_TOKEN_LEN));
+	}
+}
+
 /* Whether dir holds a leftover temporary key file. */
 static bool has_temporary(const char *dir)
 {
@@ -420,6 +495,8 @@ int main(void)
 		cmocka_unit_test(tokens_carry_32_random_bytes_and_a_checksum),
 		cmocka_unit_test(a_body_over_256_bits_is_not_a_token),
 		cmocka_unit_test(keyed_hash_is_hmac_sha256),
+		cmocka_unit_test(hasher_equals_keyed_hash),
+		cmocka_unit_test(canonical_check_agrees_with_decoding),
 		cmocka_unit_test(key_file_is_made_once_with_mode_0600),
 		cmocka_unit_test(key_file_refusals),
 		cmocka_unit_test(cookie_value_is_found_once_and_well_formed),
