@@ -111,6 +111,12 @@ static int put_str_or_null(struct buf *b, const char *s)
 	return s ? json_put_string(b, s, strlen(s), NULL) : buf_puts(b, "null");
 }
 
+/* An RFC 3339 time, or null for 0 (never). */
+static int put_time_or_null(struct buf *b, int64_t t)
+{
+	return t ? handlers_put_time(b, t) : buf_puts(b, "null");
+}
+
 /*
  * SECURITY: where a repository comes from and why its last sync failed are an administrator's
  * business (Z6): the remote URL can carry a user name or an internal host, the sync's error
@@ -147,9 +153,8 @@ static int put_repo(struct buf *b, const struct snapshot *snap, const struct sna
 	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
 	    (is_admin && (err = put_source(b, sr)) < 0) ||
 	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", state)) < 0 ||
-	    (err = put_branches(b, snap, r, sr)) < 0 ||
-	    (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
-	    (err = sr && sr->last_sync ? handlers_put_time(b, sr->last_sync) : buf_puts(b, "null")) < 0 ||
+	    (err = put_branches(b, snap, r, sr)) < 0 || (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
+	    (err = put_time_or_null(b, sr ? sr->last_sync : 0)) < 0 ||
 	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu", bytes, files)) < 0)
 		return err;
 	if (!is_full)
@@ -258,7 +263,7 @@ int handlers_repo(struct req *rq)
 	else if ((err = access_check_repo(&rq->caller, rq->args.name)) < 0)
 		;
 	else if ((err = put_repo(&rq->body, rq->snap, r, has_sr ? &sr : NULL, true,
-				   access_is_admin(&rq->caller))) < 0)
+				 access_is_admin(&rq->caller))) < 0)
 		err = handlers_internal(err);
 	else
 		rq->status = 200;
