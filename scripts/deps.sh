@@ -7,7 +7,7 @@ pkgs=(
   build-essential pkg-config clang clang-tidy clang-format
   libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libsqlite3-dev
   libmicrohttpd-dev libsodium-dev
-  ripgrep python3 time git
+  ripgrep python3 python3-jsonschema time git
   openssh-client python3-paramiko
   chromium firefox-esr
 )

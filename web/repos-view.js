@@ -66,7 +66,8 @@ function repoCard(r) {
     : Array.isArray(r.skipped) ? r.skipped.length : 0;
   const dl = el('dl', { class: 'rfacts' },
     el('dt', null, 'State'), el('dd', null, el('span', { class: 'state state-' + state }, s(r.state) || 'unknown')),
-    el('dt', null, 'Source'), el('dd', null, href && /^https?:/i.test(href) ? el('a', { href, rel: 'noopener noreferrer' }, url) : el('code', null, url || '—')),
+    // Only administrators get a repository's source (docs/api.md, "Repositories").
+    'url' in r ? [el('dt', null, 'Source'), el('dd', null, href && /^https?:/i.test(href) ? el('a', { href, rel: 'noopener noreferrer' }, url) : el('code', null, url || '—'))] : null,
     el('dt', null, 'Branches'), el('dd', null, branches.childNodes.length ? branches : '—'),
     el('dt', null, 'Last sync'), el('dd', null, when(r.last_sync)),
     el('dt', null, 'Files'), el('dd', null, Number.isFinite(r.files) ? String(r.files) : '—',

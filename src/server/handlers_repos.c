@@ -105,13 +105,42 @@ int handlers_put_time(struct buf *b, int64_t t)
 	return buf_puts(b, s);
 }
 
+/* A JSON string, or null for NULL. */
+static int put_str_or_null(struct buf *b, const char *s)
+{
+	return s ? json_put_string(b, s, strlen(s), NULL) : buf_puts(b, "null");
+}
+
+/* An RFC 3339 time, or null for 0 (never). */
+static int put_time_or_null(struct buf *b, int64_t t)
+{
+	return t ? handlers_put_time(b, t) : buf_puts(b, "null");
+}
+
+/*
+ * SECURITY: where a repository comes from and why its last sync failed are an administrator's
+ * business (Z6): the remote URL can carry a user name or an internal host, the sync's error
+ * text a path of DATA or of the mirror. Readers get neither field.
+ */
+static int put_source(struct buf *b, const struct store_repo *sr)
+{
+	int err;
+
+	if ((err = buf_puts(b, ",\"url\":")) < 0 ||
+	    (err = put_str_or_null(b, sr ? sr->url : NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"last_error\":")) < 0)
+		return err;
+	return put_str_or_null(b, sr ? sr->last_error : NULL);
+}
+
 /*
  * One REPO object (docs/api.md). r is the repository in the index (NULL: registered, not
  * indexed yet), sr its registry entry (NULL: none). Sizes and skipped files come from the
- * index when it holds the repository (what searches see), else from the registry.
+ * index when it holds the repository (what searches see), else from the registry. The
+ * registry's source fields only when is_admin (put_source).
  */
 static int put_repo(struct buf *b, const struct snapshot *snap, const struct snap_repo *r,
-		    const struct store_repo *sr, bool is_full)
+		    const struct store_repo *sr, bool is_full, bool is_admin)
 {
 	const char *name = r ? r->name : sr->name;
 	const char *state = sr ? store_state_name(sr->state) : "indexed";
@@ -122,17 +151,10 @@ static int put_repo(struct buf *b, const struct snapshot *snap, const struct sna
 
 	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
 	    (err = json_put_string(b, name, strlen(name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"url\":")) < 0 ||
-	    (err = sr ? json_put_string(b, sr->url, strlen(sr->url), NULL)
-		      : buf_puts(b, "null")) < 0 ||
+	    (is_admin && (err = put_source(b, sr)) < 0) ||
 	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", state)) < 0 ||
-	    (err = put_branches(b, snap, r, sr)) < 0 ||
-	    (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
-	    (err = sr && sr->last_sync ? handlers_put_time(b, sr->last_sync) : buf_puts(b, "null")) < 0 ||
-	    (err = buf_puts(b, ",\"last_error\":")) < 0 ||
-	    (err = sr && sr->last_error
-			   ? json_put_string(b, sr->last_error, strlen(sr->last_error), NULL)
-			   : buf_puts(b, "null")) < 0 ||
+	    (err = put_branches(b, snap, r, sr)) < 0 || (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
+	    (err = put_time_or_null(b, sr ? sr->last_sync : 0)) < 0 ||
 	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu", bytes, files)) < 0)
 		return err;
 	if (!is_full)
@@ -162,6 +184,7 @@ static int put_repos(struct buf *b, struct req *rq, const struct snapshot *snap,
 		     const struct store_repo *regs, size_t n_regs)
 {
 	size_t n_snap = snap ? snap->n_repos : 0, i = 0, k = 0, n = 0;
+	bool is_admin = access_is_admin(&rq->caller);
 	int err = buf_puts(b, "{\"repos\":[");
 
 	while (!err && (i < n_snap || k < n_regs)) {
@@ -178,7 +201,7 @@ static int put_repos(struct buf *b, struct req *rq, const struct snapshot *snap,
 		if (access_check_repo(&rq->caller, r ? r->name : sr->name) < 0)
 			continue;
 		if (!(n++ && (err = buf_putc(b, ',')) < 0))
-			err = put_repo(b, snap, r, sr, false);
+			err = put_repo(b, snap, r, sr, false, is_admin);
 	}
 	return err < 0 ? err : buf_puts(b, "]}");
 }
@@ -239,7 +262,8 @@ int handlers_repo(struct req *rq)
 		err = handlers_not_found("not found");
 	else if ((err = access_check_repo(&rq->caller, rq->args.name)) < 0)
 		;
-	else if ((err = put_repo(&rq->body, rq->snap, r, has_sr ? &sr : NULL, true)) < 0)
+	else if ((err = put_repo(&rq->body, rq->snap, r, has_sr ? &sr : NULL, true,
+				 access_is_admin(&rq->caller))) < 0)
 		err = handlers_internal(err);
 	else
 		rq->status = 200;
