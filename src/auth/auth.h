@@ -338,9 +338,9 @@ struct auth_notice {
 	/* "password_changed", "token_created" (by someone else), "user_disabled",
 	 * "user_enabled", "admin_granted" */
 	char event[24];
-	bool is_self;                /* the user did it themselves */
-	char by[AUTH_NAME_MAX + 1];  /* who did it: a user's name, "" from the command line */
-	char address[64];            /* where from: "" from the command line */
+	bool is_self;                  /* the user did it themselves */
+	char by[AUTH_NAME_MAX + 1];    /* who did it: a user's name, "" from the command line */
+	char address[64];              /* where from: "" from the command line */
 	char token[AUTH_NAME_MAX + 1]; /* token_created: the token's name (a label, no secret) */
 };
 

@@ -87,7 +87,6 @@ int notice_tell(struct auth *a, int err, const struct auth_actor *by, const char
  * store_user_set_flags under the lock, and whether the flag set (the other negative) changed:
  * a notice tells of a change, not of a request that found the flag as asked.
  */
-int notice_flags_set(bool *changed, struct auth *a, const char *name, int is_admin,
-		     int is_disabled);
+int notice_flags_set(bool *changed, struct auth *a, const char *name, int is_admin, int is_disabled);
 
 #endif

@@ -36,8 +36,7 @@ int notice_tell(struct auth *a, int err, const struct auth_actor *by, const char
 	return err < 0 ? err : e;
 }
 
-int notice_flags_set(bool *changed, struct auth *a, const char *name, int is_admin,
-		     int is_disabled)
+int notice_flags_set(bool *changed, struct auth *a, const char *name, int is_admin, int is_disabled)
 {
 	struct store_user u;
 	int err;

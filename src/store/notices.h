@@ -19,9 +19,9 @@ struct store_notice {
 	int64_t id, ts_ms;
 	char event[24];
 	bool is_self;
-	char actor[STORE_NAME_MAX + 1];    /* "" for the command line */
+	char actor[STORE_NAME_MAX + 1];      /* "" for the command line */
 	char address[STORE_ADDRESS_MAX + 1]; /* "" for the command line */
-	char token[STORE_NAME_MAX + 1];    /* a token's name, or "" */
+	char token[STORE_NAME_MAX + 1];      /* a token's name, or "" */
 };
 
 /*

@@ -195,12 +195,14 @@ static void a_token_is_told_when_someone_else_made_it(void **state)
 
 	(void)state;
 	assert_int_equal(auth_token_create(NULL, secret, a, &by_alice, "alice", "mine",
-					   AUTH_SCOPE_SEARCH, 0), 0);
+					   AUTH_SCOPE_SEARCH, 0),
+			 0);
 	assert_int_equal(list(v, a, "alice"), 0);
 	assert_int_equal(auth_token_create(NULL, other, a, &by_root, "alice", "made-for-you",
-					   AUTH_SCOPE_SEARCH, 0), 0);
-	assert_int_equal(auth_token_create(NULL, secret, a, NULL, "alice", "", AUTH_SCOPE_SEARCH,
-					   0), 0);
+					   AUTH_SCOPE_SEARCH, 0),
+			 0);
+	assert_int_equal(auth_token_create(NULL, secret, a, NULL, "alice", "", AUTH_SCOPE_SEARCH, 0),
+			 0);
 	assert_int_equal(list(v, a, "alice"), 2);
 	assert_string_equal(v[0].event, "token_created");
 	assert_string_equal(v[0].by, "");

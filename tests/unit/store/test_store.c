@@ -343,6 +343,7 @@ static void raw_sql(const char *path, const char *sql)
 static void downgrade_to_schema_3(const char *path)
 {
 	static const char *const drops[] = {
+		"DROP TABLE notices",
 		"DROP TRIGGER repos_ins",  "DROP TRIGGER repos_upd", "DROP TRIGGER repos_del",
 		"DROP TABLE audit",        "DROP TABLE sessions",    "DROP TABLE tokens",
 		"DROP TABLE repo_grants",  "DROP TABLE repo_public", "DROP TABLE group_members",
