@@ -15,11 +15,10 @@ static int insert(struct store *s, const char *user, const struct store_notice *
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"INSERT INTO notices (user_id, ts_ms, event, is_self, actor, "
-			"address, token) SELECT id, ?2, ?3, ?4, ?5, ?6, ?7 FROM users "
-			"WHERE name = ?1")) < 0 ||
-	    (err = store_bind_text(s, st, 1, user)) < 0 ||
+	err = prep(&st, s, "INSERT INTO notices (user_id, ts_ms, event, is_self, "
+			   "actor, address, token) SELECT id, ?2, ?3, ?4, ?5, ?6, ?7 "
+			   "FROM users WHERE name = ?1");
+	if (err < 0 || (err = store_bind_text(s, st, 1, user)) < 0 ||
 	    (err = store_bind_i64(s, st, 2, n->ts_ms)) < 0 ||
 	    (err = store_bind_text(s, st, 3, n->event)) < 0 ||
 	    (err = store_bind_i64(s, st, 4, n->is_self)) < 0 ||
@@ -89,11 +88,10 @@ int store_notice_list(struct store_notice *out, size_t max, size_t *n, struct st
 	int err, rc = SQLITE_DONE;
 
 	*n = 0;
-	if ((err = prep(&st, s,
-			"SELECT id, ts_ms, event, is_self, actor, address, token FROM "
-			"notices WHERE user_id = ?1 AND read_ms = 0 AND ts_ms >= ?2 "
-			"ORDER BY id DESC LIMIT ?3")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, user_id)) < 0 ||
+	err = prep(&st, s, "SELECT id, ts_ms, event, is_self, actor, address, token "
+			   "FROM notices WHERE user_id = ?1 AND read_ms = 0 AND ts_ms >= ?2 "
+			   "ORDER BY id DESC LIMIT ?3");
+	if (err < 0 || (err = store_bind_i64(s, st, 1, user_id)) < 0 ||
 	    (err = store_bind_i64(s, st, 2, since_ms)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, (int64_t)max)) < 0)
 		goto out;
@@ -114,10 +112,9 @@ int store_notice_read(struct store *s, int64_t user_id, int64_t through, int64_t
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"UPDATE notices SET read_ms = ?3 WHERE user_id = ?1 AND "
-			"read_ms = 0 AND (?2 = 0 OR id <= ?2)")) == 0 &&
-	    (err = store_bind_i64(s, st, 1, user_id)) == 0 &&
+	err = prep(&st, s, "UPDATE notices SET read_ms = ?3 WHERE user_id = ?1 "
+			   "AND read_ms = 0 AND (?2 = 0 OR id <= ?2)");
+	if (err == 0 && (err = store_bind_i64(s, st, 1, user_id)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, through)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, now_ms)) == 0)
 		err = store_run(s, st, "marking notices read");
