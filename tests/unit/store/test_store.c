@@ -343,7 +343,6 @@ static void raw_sql(const char *path, const char *sql)
 static void downgrade_to_schema_3(const char *path)
 {
 	static const char *const drops[] = {
-		"DROP TABLE notices",
 		"DROP TRIGGER repos_ins",  "DROP TRIGGER repos_upd", "DROP TRIGGER repos_del",
 		"DROP TABLE audit",        "DROP TABLE sessions",    "DROP TABLE tokens",
 		"DROP TABLE repo_grants",  "DROP TABLE repo_public", "DROP TABLE group_members",
@@ -351,6 +350,7 @@ static void downgrade_to_schema_3(const char *path)
 		"PRAGMA user_version = 3",
 	};
 
+	raw_sql(path, "DROP TABLE notices"); /* schema 5's, which refers to users */
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		raw_sql(path, drops[i]);
 }
