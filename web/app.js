@@ -7,6 +7,7 @@ import { SearchView } from './search-view.js';
 import { FileView } from './file-view.js';
 import { ReposView } from './repos-view.js';
 import { UserMenu } from './user-menu.js';
+import { NoticeBanner } from './notices.js';
 import { Session } from './session.js';
 import { clear, el } from './dom.js';
 import { getJSON, onUnauthorized } from './api.js';
@@ -36,6 +37,8 @@ const menu = new UserMenu(document.getElementById('user-menu'), async () => {
   signedOut(message);
 });
 let notice = ''; // for the next sign-in page: why the user was signed out
+const banner = new NoticeBanner();
+main.before(banner.node);
 
 function navigate(url) {
   const same = url === location.pathname + location.search;
@@ -160,6 +163,7 @@ function accountRoute(path, params) {
 function signedOut(message) {
   session.forget();
   menu.render(null);
+  banner.render([]);
   document.body.classList.add('signed-out');
   notice = message;
   viewKey = null;
@@ -168,6 +172,7 @@ function signedOut(message) {
 
 function signedIn(next) {
   menu.render(session.me);
+  banner.render(session.me && session.me.notices);
   document.body.classList.remove('signed-out');
   history.replaceState(null, '', safeNext(next));
   viewKey = null;
@@ -219,6 +224,7 @@ async function start() {
     // The server could not say who we are; each page reports its own errors.
   }
   menu.render(session.me);
+  banner.render(session.me && session.me.notices);
   if (session.signedOut) {
     signedOut('');
     return;

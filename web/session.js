@@ -15,6 +15,7 @@ function checkMe(body) {
     scopes: Array.isArray(body && body.scopes) ? body.scopes.filter((s) => typeof s === 'string') : [],
     auth: str(body && body.auth),
     mode: body && body.mode === 'team' ? 'team' : 'laptop',
+    notices: Array.isArray(body && body.notices) ? body.notices : [],
   };
 }
 

@@ -326,6 +326,37 @@ int auth_audit_list(struct auth_event **out, size_t *n, struct auth *a,
 		    const struct auth_audit_filter *f);
 void auth_events_free(struct auth_event *v, size_t n);
 
+/* ---- notices: what was done to a user's account, told to the user (A5) ---- */
+
+/* At most this many unread notices are returned, the newest; older ones are dropped. */
+#define AUTH_NOTICES_MAX 20
+#define AUTH_NOTICE_KEEP_S (90 * 24 * 60 * 60)
+
+struct auth_notice {
+	int64_t id;
+	int64_t ts_ms;
+	/* "password_changed", "token_created" (by someone else), "user_disabled",
+	 * "user_enabled", "admin_granted" */
+	char event[24];
+	bool is_self;                  /* the user did it themselves */
+	char by[AUTH_NAME_MAX + 1];    /* who did it: a user's name, "" from the command line */
+	char address[64];              /* where from: "" from the command line */
+	char token[AUTH_NAME_MAX + 1]; /* token_created: the token's name (a label, no secret) */
+};
+
+/*
+ * The unread notices of p's user, newest first, at most AUTH_NOTICES_MAX and none older than
+ * AUTH_NOTICE_KEEP_S; *n is 0 for a principal without an account. EIO.
+ */
+int auth_notice_list(struct auth_notice out[AUTH_NOTICES_MAX], size_t *n, struct auth *a,
+		     const struct auth_principal *p);
+/*
+ * Marks p's user's notices up to id through (0: all) read; they are not listed again. EIO.
+ * Notices are stored by the management functions above (the password, disabled and
+ * administrator flags, a token made by another) as they change the account.
+ */
+int auth_notice_read(struct auth *a, const struct auth_principal *p, int64_t through);
+
 /* ---- backup ---- */
 
 /*

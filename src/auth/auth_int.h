@@ -77,4 +77,17 @@ const char *detail_end(struct buf *b);
 const char *actor_name(const struct auth_actor *by);
 const char *actor_address(const struct auth_actor *by);
 
+/*
+ * Stores a notice of event for user (notice.c): by NULL is the command line; token names the
+ * token of a "token_created". Called once the change is made, with err the outcome of its
+ * audit: returns err when it is an error, else the notice's own (ENOTFOUND, EIO).
+ */
+int notice_tell(struct auth *a, int err, const struct auth_actor *by, const char *user,
+		const char *event, const char *token);
+/*
+ * store_user_set_flags under the lock, and whether the flag set (the other negative) changed:
+ * a notice tells of a change, not of a request that found the flag as asked.
+ */
+int notice_flags_set(bool *changed, struct auth *a, const char *name, int is_admin, int is_disabled);
+
 #endif

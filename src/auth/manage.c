@@ -170,13 +170,15 @@ int auth_user_list(struct auth_user **out, size_t *n, struct auth *a)
 int auth_user_set_disabled(struct auth *a, const struct auth_actor *by, const char *name,
 			   bool is_disabled)
 {
+	const char *event = is_disabled ? "user_disabled" : "user_enabled";
+	bool is_changed;
 	int err;
 
-	pthread_mutex_lock(&a->lock);
 	/* Disabling ends every session and token in the same transaction (S6). */
-	if ((err = locked(a, store_user_set_flags(a->st, name, -1, is_disabled))) < 0)
+	if ((err = notice_flags_set(&is_changed, a, name, -1, is_disabled)) < 0)
 		return err;
-	return audit_one(a, by, is_disabled ? "user_disabled" : "user_enabled", name, NULL, NULL);
+	err = audit_one(a, by, event, name, NULL, NULL);
+	return is_changed ? notice_tell(a, err, by, name, event, NULL) : err;
 }
 
 int auth_user_set_display_name(struct auth *a, const struct auth_actor *by, const char *name,
@@ -197,16 +199,16 @@ int auth_user_set_display_name(struct auth *a, const struct auth_actor *by, cons
 int auth_user_set_admin(struct auth *a, const struct auth_actor *by, const char *name, bool is_admin)
 {
 	struct buf d;
+	bool is_changed;
 	int err;
 
-	pthread_mutex_lock(&a->lock);
-	if ((err = locked(a, store_user_set_flags(a->st, name, is_admin, -1))) < 0)
+	if ((err = notice_flags_set(&is_changed, a, name, is_admin, -1)) < 0)
 		return err;
 	detail_begin(&d);
 	detail_bool(&d, "admin", is_admin);
 	err = audit_change(a, by, "user_admin", name, detail_end(&d));
 	buf_dispose(&d);
-	return err;
+	return is_admin && is_changed ? notice_tell(a, err, by, name, "admin_granted", NULL) : err;
 }
 
 /*
@@ -264,7 +266,8 @@ int auth_user_set_password(struct auth *a, const struct auth_actor *by, const ch
 	sodium_memzero(hash, sizeof(hash));
 	if (err < 0)
 		return err;
-	return audit_one(a, by, "password_changed", name, NULL, NULL);
+	err = audit_one(a, by, "password_changed", name, NULL, NULL);
+	return notice_tell(a, err, by, name, "password_changed", NULL);
 }
 
 /* ---- groups ---- */
@@ -534,6 +537,8 @@ int auth_token_create(struct auth_token *out, char secret[AUTH_TOKEN_LEN + 1], s
 		if (out)
 			*out = at;
 		err = token_audit(a, by, "token_created", &at);
+		if (!by || !by->name || strcmp(by->name, u.name) != 0)
+			err = notice_tell(a, err, by, u.name, "token_created", at.name);
 	}
 out:
 	store_user_dispose(&u);

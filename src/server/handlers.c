@@ -219,6 +219,8 @@ const struct route server_routes[] = {
 	{ "api/v1/me", READ, .flags = API, .handler = handlers_me, .name = "me" },
 	{ "api/v1/me/password", .methods = ROUTE_PUT, USER, .max_body = BODY_SMALL, .flags = API,
 	  .handler = handlers_password, .name = "password" },
+	{ "api/v1/me/notices/read", .methods = ROUTE_POST, USER, .max_body = BODY_SMALL, .flags = API,
+	  .handler = handlers_notices_read, .name = "notices_read" },
 	{ "api/v1/tokens", GET_HEAD, USER, .params = p_tokens, .flags = API,
 	  .handler = handlers_tokens_list, .name = "tokens_list" },
 	{ "api/v1/tokens", .methods = ROUTE_POST, USER, .max_body = BODY_SMALL, .flags = API,

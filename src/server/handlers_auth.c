@@ -55,6 +55,46 @@ static const char *kind_name(enum auth_kind k)
 	return "anonymous";
 }
 
+/* A string member, or null when value is "" (a notice made from the command line). */
+static int put_str_or_null(struct buf *b, const char *key, const char *val)
+{
+	return *val ? put_str(b, key, val) : buf_printf(b, "\"%s\":null", key);
+}
+
+/* NOTICE (docs/api.md, "Notices"). */
+static int put_notice(struct buf *b, const struct auth_notice *n)
+{
+	int err;
+
+	if ((err = buf_printf(b, "{\"id\":%lld,", (long long)n->id)) < 0 ||
+	    (err = put_str(b, "event", n->event)) < 0 || (err = buf_puts(b, ",\"time\":")) < 0 ||
+	    (err = handlers_put_time(b, n->ts_ms / 1000)) < 0 ||
+	    (err = buf_printf(b, ",\"by_self\":%s,", n->is_self ? "true" : "false")) < 0 ||
+	    (err = put_str_or_null(b, "by", n->by)) < 0 || (err = buf_putc(b, ',')) < 0 ||
+	    (err = put_str_or_null(b, "address", n->address)) < 0)
+		return err;
+	if (strcmp(n->event, "token_created") == 0 &&
+	    ((err = buf_putc(b, ',')) < 0 || (err = put_str(b, "token", n->token)) < 0))
+		return err;
+	return buf_putc(b, '}');
+}
+
+/* The caller's unread notices, newest first: [] without an account. */
+static int put_notices(struct buf *b, struct req *rq)
+{
+	struct auth_notice v[AUTH_NOTICES_MAX];
+	size_t n = 0;
+	int err;
+
+	if ((err = auth_notice_list(v, &n, rq->s->auth, &rq->caller.who)) < 0 ||
+	    (err = buf_puts(b, ",\"notices\":[")) < 0)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if ((i && (err = buf_putc(b, ',')) < 0) || (err = put_notice(b, &v[i])) < 0)
+			return err;
+	return buf_putc(b, ']');
+}
+
 /* ME (docs/api.md): the caller; the display name is the account's, looked up. */
 static int put_me(struct buf *b, struct req *rq)
 {
@@ -77,6 +117,8 @@ static int put_me(struct buf *b, struct req *rq)
 		goto out;
 	if (p->kind == AUTH_SESSION &&
 	    ((err = buf_putc(b, ',')) < 0 || (err = put_str(b, "csrf_token", p->csrf)) < 0))
+		goto out;
+	if ((err = put_notices(b, rq)) < 0)
 		goto out;
 	err = buf_putc(b, '}');
 out:
@@ -239,6 +281,36 @@ int handlers_password(struct req *rq)
 	if (err < 0)
 		return err == TRAWL_EINVAL ? err : handlers_internal(err);
 	clear_cookie(rq); /* every session of the user has ended, this one too */
+	rq->status = 204;
+	return 0;
+}
+
+/*
+ * SECURITY: only a session dismisses notices. A token made by someone else is what one of
+ * them tells of, and must not be able to hide it from the user it was made for.
+ */
+int handlers_notices_read(struct req *rq)
+{
+	static const struct req_field fields[] = { { "through", REQ_INT, false } };
+	json_int_t through = 0;
+	json_t *o, *v;
+	int err;
+
+	if (rq->caller.who.kind == AUTH_TOKEN) {
+		req_error(rq, 403, "forbidden", "sign in to dismiss notices: an API token cannot", 0);
+		return 0;
+	}
+	if ((err = need_account(rq)) < 0 || (err = req_json_body(&o, rq, fields, 1)) < 0)
+		return err;
+	if ((v = json_object_get(o, "through")))
+		through = json_integer_value(v);
+	json_decref(o);
+	if (through < 0) {
+		error_set("the field \"through\" must be a notice id (or absent: every notice)");
+		return TRAWL_EINVAL;
+	}
+	if ((err = auth_notice_read(rq->s->auth, &rq->caller.who, (int64_t)through)) < 0)
+		return handlers_internal(err);
 	rq->status = 204;
 	return 0;
 }

@@ -374,6 +374,7 @@ int handlers_session_create(struct req *rq);
 int handlers_session_delete(struct req *rq);
 int handlers_me(struct req *rq);
 int handlers_password(struct req *rq);
+int handlers_notices_read(struct req *rq);
 int handlers_tokens_list(struct req *rq);
 int handlers_token_create(struct req *rq);
 int handlers_token_revoke(struct req *rq);

@@ -190,6 +190,25 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER repos_upd AFTER UPDATE OF name ON repos BEGIN " BUMP " END;"
 	"CREATE TRIGGER repos_del AFTER DELETE ON repos BEGIN " BUMP " END;"
 	"PRAGMA user_version = 4;",
+	/*
+	 * 5: notices, what was done to a user's account (a password set, a token made by someone
+	 * else, the disabled or administrator flag changed), kept for the user to read. Who did it
+	 * and from where are copied in, as the audit trail does: a notice outlives a renamed actor.
+	 */
+	"CREATE TABLE notices ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  ts_ms INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  is_self INTEGER NOT NULL DEFAULT 0,"
+	"  actor TEXT NOT NULL DEFAULT '',"
+	"  address TEXT NOT NULL DEFAULT '',"
+	"  token TEXT NOT NULL DEFAULT '',"
+	"  read_ms INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX notices_user ON notices (user_id, id);"
+	"CREATE INDEX notices_ts ON notices (ts_ms);"
+	"PRAGMA user_version = 5;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

@@ -20,6 +20,7 @@ import './unit.mjs';
 import { buildFixture } from './fixture.mjs';
 import { browserTests } from './browser.mjs';
 import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
+import { noticeTests } from './notices.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const trawl = process.env.TRAWL || join(root, 'build/trawl');
@@ -123,7 +124,10 @@ for (const r of runs) {
     continue;
   }
   browserTests(r.ctx);
-  if (!teamError) teamTests(r.ctx);
+  if (!teamError) {
+    teamTests(r.ctx);
+    noticeTests(r.ctx);
+  }
   else skip(`${r.name}: team mode tests`, 'no team fixture');
   test(`${r.name}: closed`, () => r.ctx.browser.close(), r.name);
 }

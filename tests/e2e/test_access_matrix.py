@@ -190,6 +190,8 @@ def requests_for(pattern):
                             Req("DELETE", "/api/v1/session", 204)],
         "/api/v1/me": [Req("GET", "/api/v1/me", 200)],
         "/api/v1/me/password": [Req("PUT", "/api/v1/me/password", 400, body={})],
+        # Only a session dismisses notices; every principal here holds a token.
+        "/api/v1/me/notices/read": [Req("POST", "/api/v1/me/notices/read", 403, body={})],
         "/api/v1/tokens": [Req("GET", "/api/v1/tokens", 200),
                            Req("POST", "/api/v1/tokens", token_create_status, body={"bogus": 1})],
         "/api/v1/tokens/{name}": [Req("DELETE", "/api/v1/tokens/999999", 404)],
@@ -343,6 +345,16 @@ def others_tokens(s, tok):
        "gina's token still works")
 
 
+def notices_are_own(s, tok, data):
+    """A5: a notice (here: of a token made for gina by the command line) reaches its user only."""
+    trawl("token", "create", "gina", "--name", "notice-for-gina", data=data)
+    for who in ("nogrant", "direct", "member", "admin"):
+        r = s.request("GET", "/api/v1/me", token=tok[who])
+        mine = who == "direct"
+        ok(r.status == 200 and (b'"notice-for-gina"' in r.body) == mine,
+           "%s: %s gina's notice" % (who, "sees" if mine else "does not see"), r.body[:800])
+
+
 def healthz_is_bare(s, tok):
     """Index-wide figures are the administrators' only (Z3)."""
     for who in PRINCIPALS:
@@ -441,6 +453,7 @@ def main():
         sweep(s, tok, baselines)
         hidden_is_missing(s, tok)
         others_tokens(s, tok)
+        notices_are_own(s, tok, data)
         healthz_is_bare(s, tok)
         grants_apply_at_once(s, tok, data)
         ok(s.stop() == 0, "the server stops cleanly (no sanitizer report)")

@@ -350,6 +350,7 @@ static void downgrade_to_schema_3(const char *path)
 		"PRAGMA user_version = 3",
 	};
 
+	raw_sql(path, "DROP TABLE notices"); /* schema 5's, which refers to users */
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		raw_sql(path, drops[i]);
 }
