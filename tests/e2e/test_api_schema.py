@@ -53,6 +53,7 @@ ROUTES = {
     "session_delete": ["empty", "error"],
     "me": ["me", "me_session", "error"],
     "password": ["empty", "error"],
+    "notices_read": ["empty", "error"],
     "tokens_list": ["tokens", "error"],
     "token_create": ["token_created", "error"],
     "token_revoke": ["empty", "error"],
@@ -460,6 +461,32 @@ def own_password(c, s, t):
                                           {"current": "a", "password": "b"}), 401, "error")
 
 
+def notices(c, s, t):
+    """dave's password was set by an administrator (admin()): his session shows the notice,
+    and dismisses it; a token cannot."""
+    r = c.check("session_create", "anon",
+                s.request("POST", "/api/v1/session", {"user": "dave", "password": CAROL_PW2}),
+                200, "session", "a user with a notice")
+    cookie = {"Cookie": r.headers.get("set-cookie", "").split(";")[0]}
+    csrf = {"X-CSRF-Token": r.json().get("csrf_token", "")}
+    r = c.check("me", "session", s.request("GET", "/api/v1/me", headers=cookie), 200,
+                "me_session", "with a notice")
+    ok([n.get("event") for n in r.json().get("notices", [])] == ["password_changed"],
+       "the notice of the password an administrator set", r.body)
+    c.check("notices_read", "user", s.request("POST", "/api/v1/me/notices/read", {},
+                                              token=t["user"]), 403, "error", "a token")
+    c.check("notices_read", "anon", s.request("POST", "/api/v1/me/notices/read", {}), 401,
+            "error")
+    c.check("notices_read", "session", s.request("POST", "/api/v1/me/notices/read",
+                                                 {"through": "x"}, headers=dict(cookie, **csrf)),
+            400, "error", "a bad id")
+    c.check("notices_read", "session", s.request("POST", "/api/v1/me/notices/read", {},
+                                                 headers=dict(cookie, **csrf)), 204, "empty")
+    r = c.check("me", "session", s.request("GET", "/api/v1/me", headers=cookie), 200,
+                "me_session", "notices read")
+    ok(r.json().get("notices") == [], "no notice once read", r.body)
+
+
 # Every route that takes a body, a body it accepts (but for the field added), and the field
 # (or a nested one) it must refuse: a response's field name, or one it never heard of.
 BODIES = [
@@ -575,6 +602,7 @@ def main():
             tokens(c, s, t)
             admin(c, s, t)
             own_password(c, s, t)
+            notices(c, s, t)
             unknown_fields(c, s, t)
         finally:
             s.stop()
