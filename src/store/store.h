@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096

@@ -85,7 +85,7 @@ static void a_schema_3_registry_gains_the_accounts_tables(void **state)
 	make_schema_3(dbpath);
 	assert_int_equal(store_open(&s, dbpath), 0);
 	assert_int_equal(store_schema_version(s, &version), 0);
-	assert_int_equal(version, 4);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
 	assert_int_equal(store_repo_get(&r, s, "kept"), 0);
 	store_repo_dispose(&r);
 	assert_int_equal(store_user_counts(s, &n_users, &n_admins), 0);

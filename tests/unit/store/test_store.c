@@ -347,7 +347,7 @@ static void downgrade_to_schema_3(const char *path)
 		"DROP TABLE audit",        "DROP TABLE sessions",    "DROP TABLE tokens",
 		"DROP TABLE repo_grants",  "DROP TABLE repo_public", "DROP TABLE group_members",
 		"DROP TABLE groups",       "DROP TABLE users",       "DROP TABLE acl_generation",
-		"PRAGMA user_version = 3",
+		"DROP TABLE acl_changes",  "PRAGMA user_version = 3",
 	};
 
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
