@@ -793,6 +793,8 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	acl->n_public = n_pub;
 	acl->strings_len = len;
 out:
+	if (err < 0) /* the names are offsets yet: store_acl_dispose must not free them */
+		acl->n_user_grants = acl->n_group_grants = 0;
 	free(pub);
 	sqlite3_finalize(st);
 	return err;
