@@ -102,16 +102,32 @@ static size_t pairs_lower(const struct store_acl_pair *v, size_t n, int64_t id)
 	return lo;
 }
 
+/* Names gathered in runs, each sorted already: the public list, and each principal's grants. */
 struct names {
 	const char **v;
 	size_t n, cap;
+	size_t *runs; /* where each run starts in v */
+	size_t n_runs, cap_runs;
 };
 
-static int names_add_grants(struct names *out, const struct store_acl_pair *v, size_t n, int64_t id)
+static int names_run(struct names *out)
 {
 	int err;
 
-	for (size_t i = pairs_lower(v, n, id); i < n && v[i].id == id; i++) {
+	if ((err = ARRAY_GROW(&out->runs, &out->cap_runs, out->n_runs + 1)) < 0)
+		return err;
+	out->runs[out->n_runs++] = out->n;
+	return 0;
+}
+
+static int names_add_grants(struct names *out, const struct store_acl_pair *v, size_t n, int64_t id)
+{
+	size_t i = pairs_lower(v, n, id);
+	int err;
+
+	if (i < n && v[i].id == id && (err = names_run(out)) < 0)
+		return err;
+	for (; i < n && v[i].id == id; i++) {
 		if ((err = ARRAY_GROW(&out->v, &out->cap, out->n + 1)) < 0)
 			return err;
 		out->v[out->n++] = v[i].repo;
@@ -124,7 +140,8 @@ static int names_collect(struct names *nm, const struct store_acl *acl, int64_t 
 {
 	int err = 0;
 
-	if (acl->n_public && (err = ARRAY_GROW(&nm->v, &nm->cap, acl->n_public)) < 0)
+	if (acl->n_public && ((err = ARRAY_GROW(&nm->v, &nm->cap, acl->n_public)) < 0 ||
+			      (err = names_run(nm)) < 0))
 		return err;
 	for (size_t i = 0; i < acl->n_public; i++)
 		nm->v[nm->n++] = acl->public_repos[i];
@@ -173,24 +190,93 @@ static int rset_copy(struct rset **out, const char *const *v, size_t n)
 	return 0;
 }
 
+static void merge_two(const char **dst, const char *const *a, size_t na, const char *const *b,
+		      size_t nb)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na && j < nb)
+		*dst++ = strcmp(b[j], a[i]) < 0 ? b[j++] : a[i++];
+	while (i < na)
+		*dst++ = a[i++];
+	while (j < nb)
+		*dst++ = b[j++];
+}
+
+/*
+ * Sorts nm->v by merging its runs pairwise (fewer comparisons than sorting it whole: the runs
+ * are sorted already). The result is nm->v or *tmp, which the caller frees.
+ */
+static int names_merge(const char ***sorted, const char ***tmp, struct names *nm)
+{
+	const char **src = nm->v, **dst;
+	size_t n_runs = nm->n_runs;
+
+	*sorted = nm->v;
+	if (n_runs < 2)
+		return 0;
+	if (!(*tmp = malloc(nm->n * sizeof(**tmp))))
+		return error_nomem("computing a readable set");
+	dst = *tmp;
+	for (; n_runs > 1; n_runs = (n_runs + 1) / 2) {
+		for (size_t r = 0; r < n_runs; r += 2) {
+			size_t a = nm->runs[r], b = r + 1 < n_runs ? nm->runs[r + 1] : nm->n;
+			size_t e = r + 2 < n_runs ? nm->runs[r + 2] : nm->n;
+
+			merge_two(dst + a, src + a, b - a, src + b, e - b);
+			nm->runs[r / 2] = a;
+		}
+		*sorted = dst;
+		dst = src;
+		src = *sorted;
+	}
+	return 0;
+}
+
+/* Drops repeated names from the sorted v[0..n); false if v was not sorted after all. */
+static bool names_unique(const char **v, size_t n, size_t *k)
+{
+	*k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = *k ? strcmp(v[*k - 1], v[i]) : -1;
+
+		if (c > 0)
+			return false;
+		if (c < 0)
+			v[(*k)++] = v[i];
+	}
+	return true;
+}
+
 /* A new set of the public repositories and, for user_id > 0, the user's and groups' grants. */
 static int rset_build(struct rset **out, const struct store_acl *acl, int64_t user_id)
 {
 	struct names nm = { 0 };
+	const char **sorted = NULL, **tmp = NULL;
 	size_t k = 0;
 	int err;
 
 	*out = NULL;
-	if ((err = names_collect(&nm, acl, user_id)) == 0) {
-		/* SECURITY: sorted by strcmp, as search_repos_has bisects. */
-		if (nm.n)
-			qsort(nm.v, nm.n, sizeof(*nm.v), cmp_name);
-		for (size_t i = 0; i < nm.n; i++)
-			if (k == 0 || strcmp(nm.v[k - 1], nm.v[i]) != 0)
-				nm.v[k++] = nm.v[i];
-		err = rset_copy(out, nm.v, k);
+	if ((err = names_collect(&nm, acl, user_id)) == 0 &&
+	    (err = names_merge(&sorted, &tmp, &nm)) == 0) {
+		/*
+		 * SECURITY: sorted by strcmp, as search_repos_has bisects, whatever the runs were:
+		 * if they were not, the names are gathered again and sorted whole.
+		 */
+		if (!names_unique(sorted, nm.n, &k)) {
+			nm.n = nm.n_runs = 0;
+			if ((err = names_collect(&nm, acl, user_id)) == 0) {
+				qsort(nm.v, nm.n, sizeof(*nm.v), cmp_name);
+				names_unique(nm.v, nm.n, &k);
+				sorted = nm.v;
+			}
+		}
+		if (err == 0)
+			err = rset_copy(out, sorted, k);
 	}
 	free(nm.v);
+	free(nm.runs);
+	free(tmp);
 	return err;
 }
 

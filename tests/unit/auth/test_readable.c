@@ -253,6 +253,32 @@ static void a_held_set_outlives_changes(void **state)
 	auth_close(a);
 }
 
+/* A set merges the sorted runs (public, own, each group's) into one sorted list, each name once. */
+static void sets_are_sorted_and_distinct(void **state)
+{
+	static const char *const grants[][3] = {
+		{ "g1", "b", "e" }, { "g2", "a", "e" }, { "g3", "c", "f" }, { "g4", "a", "d" },
+		{ "g5", "b", "g" },
+	};
+	struct auth *a = open_fresh();
+	struct auth_principal alice;
+
+	(void)state;
+	user_principal(&alice, a, "alice");
+	for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
+		assert_int_equal(auth_group_add(a, NULL, grants[i][0]), 0);
+		assert_int_equal(auth_group_member(a, NULL, grants[i][0], "alice", true), 0);
+		assert_int_equal(auth_grant(a, NULL, grants[i][1], NULL, grants[i][0], true), 0);
+		assert_int_equal(auth_grant(a, NULL, grants[i][2], NULL, grants[i][0], true), 0);
+	}
+	assert_int_equal(auth_grant(a, NULL, "c", "alice", NULL, true), 0);
+	assert_int_equal(auth_grant(a, NULL, "h", "alice", NULL, true), 0);
+	assert_int_equal(auth_repo_set_public(a, NULL, "d", true), 0);
+	assert_int_equal(auth_repo_set_public(a, NULL, "0", true), 0);
+	assert_string_equal(set_of(a, &alice), "0,a,b,c,d,e,f,g,h");
+	auth_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +287,7 @@ int main(void)
 		cmocka_unit_test(a_store_failure_gives_no_set),
 		cmocka_unit_test(a_broken_log_loads_everything),
 		cmocka_unit_test(a_held_set_outlives_changes),
+		cmocka_unit_test(sets_are_sorted_and_distinct),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
