@@ -140,8 +140,8 @@ static int names_collect(struct names *nm, const struct store_acl *acl, int64_t 
 {
 	int err = 0;
 
-	if (acl->n_public && ((err = ARRAY_GROW(&nm->v, &nm->cap, acl->n_public)) < 0 ||
-			      (err = names_run(nm)) < 0))
+	if (acl->n_public &&
+	    ((err = ARRAY_GROW(&nm->v, &nm->cap, acl->n_public)) < 0 || (err = names_run(nm)) < 0))
 		return err;
 	for (size_t i = 0; i < acl->n_public; i++)
 		nm->v[nm->n++] = acl->public_repos[i];

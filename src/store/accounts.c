@@ -756,22 +756,25 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	int err;
 
 	/* In the order store_acl_refresh keeps: by the first field, then the second or the name. */
-	if ((err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members "
-				"ORDER BY user_id, group_id")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT user_id, group_id, NULL FROM group_members "
+			"ORDER BY user_id, group_id")) < 0 ||
 	    (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s, st,
 			      "reading memberships")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants "
-				"WHERE user_id IS NOT NULL ORDER BY user_id, repo")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT user_id, 0, repo FROM repo_grants "
+			"WHERE user_id IS NOT NULL ORDER BY user_id, repo")) < 0 ||
 	    (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len, &cap, s,
 			      st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants "
-				"WHERE group_id IS NOT NULL ORDER BY group_id, repo")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT group_id, 0, repo FROM repo_grants "
+			"WHERE group_id IS NOT NULL ORDER BY group_id, repo")) < 0 ||
 	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap, s,
 			      st, "reading grants")) < 0)
 		goto out;
@@ -1003,8 +1006,9 @@ static int apply_member(struct store_acl *acl, struct store *s, sqlite3_stmt **s
 	bool found;
 	int err;
 
-	if ((!*st && (err = prep(st, s, "SELECT 1 FROM group_members "
-					"WHERE group_id = ?1 AND user_id = ?2")) < 0) ||
+	if ((!*st && (err = prep(st, s,
+				 "SELECT 1 FROM group_members "
+				 "WHERE group_id = ?1 AND user_id = ?2")) < 0) ||
 	    (err = store_bind_i64(s, *st, 1, group)) < 0 ||
 	    (err = store_bind_i64(s, *st, 2, user)) < 0 || (err = key_found(&found, s, *st)) < 0)
 		return err;
@@ -1019,10 +1023,12 @@ static int apply_grant(struct store_acl *acl, struct store *s, struct acl_lookup
 	bool found;
 	int err;
 
-	if (!*st && (err = user ? prep(st, s, "SELECT 1 FROM repo_grants "
-					      "WHERE repo = ?1 AND user_id = ?2")
-				: prep(st, s, "SELECT 1 FROM repo_grants "
-					      "WHERE repo = ?1 AND group_id = ?2")) < 0)
+	if (!*st && (err = user ? prep(st, s,
+				       "SELECT 1 FROM repo_grants "
+				       "WHERE repo = ?1 AND user_id = ?2")
+				: prep(st, s,
+				       "SELECT 1 FROM repo_grants "
+				       "WHERE repo = ?1 AND group_id = ?2")) < 0)
 		return err;
 	if ((err = store_bind_text(s, *st, 1, repo)) < 0 ||
 	    (err = store_bind_i64(s, *st, 2, key.id)) < 0 || (err = key_found(&found, s, *st)) < 0)
@@ -1030,8 +1036,8 @@ static int apply_grant(struct store_acl *acl, struct store *s, struct acl_lookup
 	if (user)
 		return pair_set(acl, &acl->user_grants, &acl->n_user_grants, &acl->cap_user_grants,
 				key, found);
-	return pair_set(acl, &acl->group_grants, &acl->n_group_grants, &acl->cap_group_grants,
-			key, found);
+	return pair_set(acl, &acl->group_grants, &acl->n_group_grants, &acl->cap_group_grants, key,
+			found);
 }
 
 static int apply_public(struct store_acl *acl, struct store *s, sqlite3_stmt **st, const char *repo)
@@ -1046,8 +1052,7 @@ static int apply_public(struct store_acl *acl, struct store *s, sqlite3_stmt **s
 }
 
 /* One acl_changes row (kind, a, b, repo). 1: a row this binary cannot apply. */
-static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q,
-		     sqlite3_stmt *row)
+static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q, sqlite3_stmt *row)
 {
 	int kind = sqlite3_column_int(row, 1);
 	int64_t a = sqlite3_column_int64(row, 2), b = sqlite3_column_int64(row, 3);
@@ -1079,8 +1084,9 @@ static int apply_log(struct store_acl *acl, struct store *s, int64_t gen)
 
 	if (gen < acl->generation || gen - acl->generation > ACL_APPLY_MAX)
 		return 1;
-	if ((err = prep(&st, s, "SELECT generation, kind, a, b, repo FROM acl_changes "
-				"WHERE generation > ?1 ORDER BY generation")) < 0 ||
+	if ((err = prep(&st, s,
+			"SELECT generation, kind, a, b, repo FROM acl_changes "
+			"WHERE generation > ?1 ORDER BY generation")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, acl->generation)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -37,15 +37,15 @@
 #define BUMP "UPDATE acl_generation SET value = value + 1 WHERE id = 1;"
 
 /*
- * What the triggers of migration 5 run: BUMP, then one acl_changes row (kind, a, b, repo are SQL
- * expressions; the kinds are store_acl_refresh's, in accounts.c) and the pruning of old rows.
+ * What the triggers of migration 5 run after BUMP: LOG_ROW, the row's "kind, a, b, repo" (SQL
+ * expressions; the kinds are store_acl_refresh's, in accounts.c), then LOG_END, which prunes the
+ * rows older than the last 4,096 generations.
  */
-#define ACL_LOG_KEEP "4096"
-#define LOG(kind, a, b, repo)                                                                 \
-	BUMP "INSERT INTO acl_changes (generation, kind, a, b, repo)"                             \
-	     " SELECT value, " kind ", " a ", " b ", " repo " FROM acl_generation WHERE id = 1;"  \
-	     "DELETE FROM acl_changes WHERE generation <= "                                       \
-	     "(SELECT value FROM acl_generation WHERE id = 1) - " ACL_LOG_KEEP ";"
+#define LOG_ROW "INSERT INTO acl_changes (generation, kind, a, b, repo) SELECT value, "
+#define LOG_END \
+	" FROM acl_generation WHERE id = 1;" \
+	"DELETE FROM acl_changes" \
+	"  WHERE generation <= (SELECT value FROM acl_generation WHERE id = 1) - 4096;"
 
 static const char *const migrations[] = {
 	/* 1: the repository registry. AUTOINCREMENT: an id is never reused after a removal, so a
@@ -205,7 +205,7 @@ static const char *const migrations[] = {
 	 * 5: the ACL change log. Every bump of acl_generation also writes one row naming the key
 	 * it touched (a user, a membership, a grant, a public flag; kind 0 for changes no readable
 	 * set depends on), under the generation it made, so a process holding the ACL in memory
-	 * re-reads those keys instead of every row. Only the last ACL_LOG_KEEP rows are kept: a
+	 * re-reads those keys instead of every row. Only the last 4,096 rows are kept: a
 	 * reader further behind loads everything again.
 	 */
 	"CREATE TABLE acl_changes ("
@@ -233,30 +233,34 @@ static const char *const migrations[] = {
 	"DROP TRIGGER repos_ins;"
 	"DROP TRIGGER repos_upd;"
 	"DROP TRIGGER repos_del;"
-	"CREATE TRIGGER users_ins AFTER INSERT ON users BEGIN " LOG("1", "NEW.id", "0", "NULL")
-	"  END;"
-	"CREATE TRIGGER users_upd AFTER UPDATE OF name, is_admin, is_disabled ON users BEGIN "
-	LOG("1", "NEW.id", "0", "NULL") " END;"
-	"CREATE TRIGGER users_del AFTER DELETE ON users BEGIN " LOG("1", "OLD.id", "0", "NULL")
-	"  END;"
-	"CREATE TRIGGER groups_ins AFTER INSERT ON groups BEGIN " LOG("0", "0", "0", "NULL") " END;"
-	"CREATE TRIGGER groups_del AFTER DELETE ON groups BEGIN " LOG("0", "0", "0", "NULL") " END;"
-	"CREATE TRIGGER members_ins AFTER INSERT ON group_members BEGIN "
-	LOG("2", "NEW.user_id", "NEW.group_id", "NULL") " END;"
-	"CREATE TRIGGER members_del AFTER DELETE ON group_members BEGIN "
-	LOG("2", "OLD.user_id", "OLD.group_id", "NULL") " END;"
-	"CREATE TRIGGER grants_ins AFTER INSERT ON repo_grants BEGIN "
-	LOG("3", "coalesce(NEW.user_id, 0)", "coalesce(NEW.group_id, 0)", "NEW.repo") " END;"
-	"CREATE TRIGGER grants_del AFTER DELETE ON repo_grants BEGIN "
-	LOG("3", "coalesce(OLD.user_id, 0)", "coalesce(OLD.group_id, 0)", "OLD.repo") " END;"
-	"CREATE TRIGGER public_ins AFTER INSERT ON repo_public BEGIN "
-	LOG("4", "0", "0", "NEW.repo") " END;"
-	"CREATE TRIGGER public_del AFTER DELETE ON repo_public BEGIN "
-	LOG("4", "0", "0", "OLD.repo") " END;"
-	"CREATE TRIGGER repos_ins AFTER INSERT ON repos BEGIN " LOG("0", "0", "0", "NULL") " END;"
-	"CREATE TRIGGER repos_upd AFTER UPDATE OF name ON repos BEGIN " LOG("0", "0", "0", "NULL")
-	"  END;"
-	"CREATE TRIGGER repos_del AFTER DELETE ON repos BEGIN " LOG("0", "0", "0", "NULL") " END;"
+	"CREATE TRIGGER users_ins AFTER INSERT ON users BEGIN " BUMP LOG_ROW
+	"1, NEW.id, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER users_upd AFTER UPDATE OF name, is_admin, is_disabled ON users BEGIN " BUMP
+		LOG_ROW "1, NEW.id, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER users_del AFTER DELETE ON users BEGIN " BUMP LOG_ROW
+	"1, OLD.id, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER groups_ins AFTER INSERT ON groups BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
+	"CREATE TRIGGER groups_del AFTER DELETE ON groups BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
+	"CREATE TRIGGER members_ins AFTER INSERT ON group_members BEGIN " BUMP LOG_ROW
+	"2, NEW.user_id, NEW.group_id, NULL" LOG_END " END;"
+	"CREATE TRIGGER members_del AFTER DELETE ON group_members BEGIN " BUMP LOG_ROW
+	"2, OLD.user_id, OLD.group_id, NULL" LOG_END " END;"
+	"CREATE TRIGGER grants_ins AFTER INSERT ON repo_grants BEGIN " BUMP LOG_ROW
+	"3, coalesce(NEW.user_id, 0), coalesce(NEW.group_id, 0), NEW.repo" LOG_END " END;"
+	"CREATE TRIGGER grants_del AFTER DELETE ON repo_grants BEGIN " BUMP LOG_ROW
+	"3, coalesce(OLD.user_id, 0), coalesce(OLD.group_id, 0), OLD.repo" LOG_END " END;"
+	"CREATE TRIGGER public_ins AFTER INSERT ON repo_public BEGIN " BUMP LOG_ROW
+	"4, 0, 0, NEW.repo" LOG_END " END;"
+	"CREATE TRIGGER public_del AFTER DELETE ON repo_public BEGIN " BUMP LOG_ROW
+	"4, 0, 0, OLD.repo" LOG_END " END;"
+	"CREATE TRIGGER repos_ins AFTER INSERT ON repos BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
+	"CREATE TRIGGER repos_upd AFTER UPDATE OF name ON repos BEGIN " BUMP LOG_ROW
+	"0, 0, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER repos_del AFTER DELETE ON repos BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
 	"PRAGMA user_version = 5;",
 };
 

@@ -257,8 +257,8 @@ static void a_held_set_outlives_changes(void **state)
 static void sets_are_sorted_and_distinct(void **state)
 {
 	static const char *const grants[][3] = {
-		{ "g1", "b", "e" }, { "g2", "a", "e" }, { "g3", "c", "f" }, { "g4", "a", "d" },
-		{ "g5", "b", "g" },
+		{ "g1", "b", "e" }, { "g2", "a", "e" }, { "g3", "c", "f" },
+		{ "g4", "a", "d" }, { "g5", "b", "g" },
 	};
 	struct auth *a = open_fresh();
 	struct auth_principal alice;

@@ -94,8 +94,8 @@ static void assert_as_loaded(const struct store_acl *acl, struct store *s)
 	pairs_equal(acl->members, acl->n_members, fresh.members, fresh.n_members, "members");
 	pairs_equal(acl->user_grants, acl->n_user_grants, fresh.user_grants, fresh.n_user_grants,
 		    "user grants");
-	pairs_equal(acl->group_grants, acl->n_group_grants, fresh.group_grants,
-		    fresh.n_group_grants, "group grants");
+	pairs_equal(acl->group_grants, acl->n_group_grants, fresh.group_grants, fresh.n_group_grants,
+		    "group grants");
 	assert_int_equal(acl->n_public, fresh.n_public);
 	for (size_t i = 0; i < acl->n_public; i++)
 		assert_string_equal(acl->public_repos[i], fresh.public_repos[i]);
@@ -148,8 +148,9 @@ static void random_change(struct store *s, unsigned *r)
 		err = store_user_add(&uid, s, user, NULL, false, NULL, 1);
 		break;
 	default: /* another process grants */
-		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
-					   "SELECT '%s', id FROM groups WHERE name = '%s'",
+		snprintf(sql, sizeof(sql),
+			 "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
+			 "SELECT '%s', id FROM groups WHERE name = '%s'",
 			 repo, group);
 		other_sql(sql);
 		break;
