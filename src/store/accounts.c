@@ -755,28 +755,25 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	size_t n_pub = 0;
 	int err;
 
-	/* In the order store_acl_refresh keeps: by the first field, then the second or the name. */
-	if ((err = prep(&st, s,
-			"SELECT user_id, group_id, NULL FROM group_members "
-			"ORDER BY user_id, group_id")) < 0 ||
-	    (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s, st,
-			      "reading memberships")) < 0)
+	/*
+	 * In the order store_acl_refresh keeps: by the first field, then the second or the name.
+	 * "WHERE user_id" is "IS NOT NULL" (ids start at 1), and reads the partial index in order.
+	 */
+	err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members ORDER BY 1, 2");
+	if (err < 0 || (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s,
+					 st, "reading memberships")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s,
-			"SELECT user_id, 0, repo FROM repo_grants "
-			"WHERE user_id IS NOT NULL ORDER BY user_id, repo")) < 0 ||
-	    (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len, &cap, s,
-			      st, "reading grants")) < 0)
+	err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants WHERE user_id ORDER BY 1, 3");
+	if (err < 0 || (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len,
+					 &cap, s, st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s,
-			"SELECT group_id, 0, repo FROM repo_grants "
-			"WHERE group_id IS NOT NULL ORDER BY group_id, repo")) < 0 ||
-	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap, s,
-			      st, "reading grants")) < 0)
+	err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants WHERE group_id ORDER BY 1, 3");
+	if (err < 0 || (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings,
+					 &len, &cap, s, st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -1004,12 +1001,13 @@ static int apply_member(struct store_acl *acl, struct store *s, sqlite3_stmt **s
 {
 	struct store_acl_pair key = { .id = user, .group_id = group };
 	bool found;
-	int err;
+	int err = 0;
 
-	if ((!*st && (err = prep(st, s,
-				 "SELECT 1 FROM group_members "
-				 "WHERE group_id = ?1 AND user_id = ?2")) < 0) ||
-	    (err = store_bind_i64(s, *st, 1, group)) < 0 ||
+	if (!*st)
+		err = prep(st, s, "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?");
+	if (err < 0)
+		return err;
+	if ((err = store_bind_i64(s, *st, 1, group)) < 0 ||
 	    (err = store_bind_i64(s, *st, 2, user)) < 0 || (err = key_found(&found, s, *st)) < 0)
 		return err;
 	return pair_set(acl, &acl->members, &acl->n_members, &acl->cap_members, key, found);
@@ -1021,14 +1019,13 @@ static int apply_grant(struct store_acl *acl, struct store *s, struct acl_lookup
 	struct store_acl_pair key = { .id = user ? user : group, .repo = repo };
 	sqlite3_stmt **st = user ? &q->user_grant : &q->group_grant;
 	bool found;
-	int err;
+	int err = 0;
 
-	if (!*st && (err = user ? prep(st, s,
-				       "SELECT 1 FROM repo_grants "
-				       "WHERE repo = ?1 AND user_id = ?2")
-				: prep(st, s,
-				       "SELECT 1 FROM repo_grants "
-				       "WHERE repo = ?1 AND group_id = ?2")) < 0)
+	if (!*st && user)
+		err = prep(st, s, "SELECT 1 FROM repo_grants WHERE repo = ?1 AND user_id = ?2");
+	else if (!*st)
+		err = prep(st, s, "SELECT 1 FROM repo_grants WHERE repo = ?1 AND group_id = ?2");
+	if (err < 0)
 		return err;
 	if ((err = store_bind_text(s, *st, 1, repo)) < 0 ||
 	    (err = store_bind_i64(s, *st, 2, key.id)) < 0 || (err = key_found(&found, s, *st)) < 0)
@@ -1051,7 +1048,7 @@ static int apply_public(struct store_acl *acl, struct store *s, sqlite3_stmt **s
 	return public_set(acl, repo, found);
 }
 
-/* One acl_changes row (kind, a, b, repo). 1: a row this binary cannot apply. */
+/* One acl_changes row (generation, kind, a, b, repo). 1: a row this binary cannot apply. */
 static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q, sqlite3_stmt *row)
 {
 	int kind = sqlite3_column_int(row, 1);
@@ -1084,10 +1081,8 @@ static int apply_log(struct store_acl *acl, struct store *s, int64_t gen)
 
 	if (gen < acl->generation || gen - acl->generation > ACL_APPLY_MAX)
 		return 1;
-	if ((err = prep(&st, s,
-			"SELECT generation, kind, a, b, repo FROM acl_changes "
-			"WHERE generation > ?1 ORDER BY generation")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, acl->generation)) < 0)
+	err = prep(&st, s, "SELECT * FROM acl_changes WHERE generation > ? ORDER BY generation");
+	if (err < 0 || (err = store_bind_i64(s, st, 1, acl->generation)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		/* SECURITY: a gap is a change not seen: never applied around. */
