@@ -8,8 +8,10 @@
  * public in ten, each granted to a group and to a user; 1,000 users in three groups each; 200
  * groups; and one user in every group, who may read all 10,000 plus the repositories of INDEX
  * (a small index made with `trawl index`). Then prints the medians of:
- *   - a user's readable set right after an ACL change (the generation moved: the ACL is
- *     reloaded from the store and the set computed) and from the cache;
+ *   - loading the whole ACL (store_acl_load), what any change cost before the change log;
+ *   - a user's readable set right after an ACL change of each kind (a grant, a membership, a
+ *     public flag: the copy of the ACL brought up to date, then the set computed), after another
+ *     user's lookup brought it up to date (the set alone), and from the cache;
  *   - search_run over INDEX with every repository (is_all) and with the 10,004-name readable
  *     set, alternated, and their difference: what the readable set adds to a search.
  */
@@ -21,6 +23,8 @@
 #include "auth/auth.h"
 #include "index/shard.h"
 #include "search/search.h"
+#include "store/accounts.h"
+#include "store/store.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -119,36 +123,74 @@ static double readable_once(struct auth *a, const struct auth_principal *p, size
 	return ms;
 }
 
-/* Any ACL change moves the generation and drops every cached set. */
-static void acl_change(struct auth *a)
-{
-	static bool is_public;
+enum change { CHANGE_GRANT, CHANGE_MEMBER, CHANGE_PUBLIC, N_CHANGES };
+static const char *const change_names[N_CHANGES] = { "a grant", "a membership", "a public flag" };
 
-	is_public = !is_public;
-	check(auth_repo_set_public(a, NULL, "host/toggle", is_public), "toggling");
+/*
+ * Any ACL change moves the generation and drops every cached set. Each kind is toggled, on
+ * another user than the ones measured, so the sets keep their size.
+ */
+static void acl_change(struct auth *a, enum change kind)
+{
+	static bool on[N_CHANGES];
+
+	on[kind] = !on[kind];
+	if (kind == CHANGE_GRANT)
+		check(auth_grant(a, NULL, "host/toggle", "user0500", NULL, on[kind]), "granting");
+	else if (kind == CHANGE_MEMBER)
+		check(auth_group_member(a, NULL, "group199", "user0500", on[kind]), "joining");
+	else
+		check(auth_repo_set_public(a, NULL, "host/toggle", on[kind]), "toggling");
+}
+
+/* What loading the whole ACL costs, from a connection of its own. */
+static void bench_load(const char *data)
+{
+	static double ms[RUNS / 4];
+	char path[4096];
+	struct store *st = NULL;
+	struct store_acl acl;
+
+	snprintf(path, sizeof(path), "%s/trawl.db", data);
+	check(store_open(&st, path), "opening the store");
+	for (size_t i = 0; i < RUNS / 4; i++) {
+		double t0 = clock_now_ms();
+
+		check(store_acl_load(&acl, st), "loading the ACL");
+		ms[i] = clock_now_ms() - t0;
+		store_acl_dispose(&acl);
+	}
+	printf("whole ACL load (store_acl_load): %.3f ms (median of %d)\n", median(ms, RUNS / 4),
+	       RUNS / 4);
+	store_close(st);
 }
 
 /*
- * p's readable set right after an ACL change (the ACL reloaded, then the set computed); after
- * another user's lookup reloaded it (the set computed from the in-memory ACL); and cached.
+ * p's readable set right after an ACL change of each kind (the copy brought up to date, then
+ * the set computed); after another user's lookup brought it up to date (the set computed from
+ * the in-memory ACL); and cached.
  */
 static void bench_readable(struct auth *a, const struct auth_principal *p,
 			   const struct auth_principal *other)
 {
-	static double reload[RUNS], compute[RUNS], cached[RUNS];
+	static double after[N_CHANGES][RUNS], compute[RUNS], cached[RUNS];
 	size_t n = 0, n_other;
 
 	for (int i = 0; i < RUNS; i++) {
-		acl_change(a);
-		reload[i] = readable_once(a, p, &n);
-		acl_change(a);
+		for (int k = 0; k < N_CHANGES; k++) {
+			acl_change(a, (enum change)k);
+			after[k][i] = readable_once(a, p, &n);
+		}
+		acl_change(a, CHANGE_PUBLIC);
 		(void)readable_once(a, other, &n_other);
 		compute[i] = readable_once(a, p, &n);
 		cached[i] = readable_once(a, p, &n);
 	}
-	printf("readable set of %s (%zu names): ACL reload and set %.3f ms, set from the loaded "
-	       "ACL %.3f ms, cached %.4f ms (medians of %d)\n",
-	       p->name, n, median(reload, RUNS), median(compute, RUNS), median(cached, RUNS), RUNS);
+	printf("readable set of %s (%zu names), medians of %d:\n", p->name, n, RUNS);
+	for (int k = 0; k < N_CHANGES; k++)
+		printf("  after a change of %s: %.3f ms\n", change_names[k], median(after[k], RUNS));
+	printf("  set from the up-to-date ACL %.3f ms, cached %.4f ms\n", median(compute, RUNS),
+	       median(cached, RUNS));
 }
 
 static int on_file(const struct search_file *f, void *arg)
@@ -173,6 +215,32 @@ static double search_once(const struct index *ix, const struct search_repos *rep
 	*n_files = 0;
 	check(search_run(&st, ix, repos, &o, on_file, n_files), "searching");
 	return clock_now_ms() - t0;
+}
+
+/* One search_repos_has of set, half on names it holds and half on names it does not. */
+static void bench_has(const struct search_repos *set)
+{
+	static double ns[RUNS];
+	char miss[64];
+	size_t hits = 0;
+
+	for (int i = 0; i < RUNS; i++) {
+		double t0 = clock_now_ms();
+
+		for (size_t k = 0; k < set->n_names; k++) {
+			snprintf(miss, sizeof(miss), "host/zz/%zu", k);
+			hits += search_repos_has(set, set->names[k]);
+			hits += search_repos_has(set, miss);
+		}
+		ns[i] = (clock_now_ms() - t0) * 1e6 / (2.0 * (double)set->n_names);
+	}
+	if (hits != set->n_names * RUNS) {
+		fprintf(stderr, "auth_cost: search_repos_has missed a name of its set\n");
+		exit(1);
+	}
+	printf("search_repos_has on the %zu-name set: %.0f ns a call, snprintf of the missing "
+	       "name included (median of %d)\n",
+	       set->n_names, median(ns, RUNS), RUNS);
 }
 
 static void bench_search(struct auth *a, const struct index *ix)
@@ -203,6 +271,7 @@ static void bench_search(struct auth *a, const struct index *ix)
 	       "names %.3f ms, paired difference %.4f ms (medians of %d)\n",
 	       PATTERN, index_n_shards(ix), n_all, median(all_ms, RUNS), set->n_names,
 	       median(set_ms, RUNS), median(diff, RUNS), RUNS);
+	bench_has(set);
 	auth_repos_release(a, set);
 }
 
@@ -223,6 +292,7 @@ int main(int argc, char **argv)
 	check(auth_has_accounts(a, &has_accounts), "reading the accounts");
 	if (!has_accounts) /* else made by an earlier run: the same accounts */
 		populate(a, ix);
+	bench_load(argv[1]);
 	principal_of(&p, a, "user0001");
 	principal_of(&q, a, "user0002");
 	bench_readable(a, &p, &q);

@@ -641,10 +641,30 @@ out:
 
 /* ---- the ACL snapshot ---- */
 
+/* Whether name is a copy store_acl_refresh made, not a part of the block. */
+static bool acl_owns(const struct store_acl *acl, const char *name)
+{
+	uintptr_t block = (uintptr_t)acl->strings, p = (uintptr_t)name;
+
+	return name && !(p >= block && p < block + acl->strings_len);
+}
+
+static void pairs_free_names(const struct store_acl *acl, struct store_acl_pair *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (acl_owns(acl, v[i].repo))
+			free((void *)v[i].repo);
+}
+
 void store_acl_dispose(struct store_acl *acl)
 {
 	if (!acl)
 		return;
+	pairs_free_names(acl, acl->user_grants, acl->n_user_grants);
+	pairs_free_names(acl, acl->group_grants, acl->n_group_grants);
+	for (size_t i = 0; i < acl->n_public; i++)
+		if (acl_owns(acl, acl->public_repos[i]))
+			free((void *)acl->public_repos[i]);
 	free(acl->users);
 	free(acl->members);
 	free(acl->user_grants);
@@ -736,24 +756,25 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	size_t n_pub = 0;
 	int err;
 
-	if ((err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members "
-				"ORDER BY user_id")) < 0 ||
-	    (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s, st,
-			      "reading memberships")) < 0)
+	/*
+	 * In the order store_acl_refresh keeps: by the first field, then the second or the name.
+	 * "WHERE user_id" is "IS NOT NULL" (ids start at 1), and reads the partial index in order.
+	 */
+	err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members ORDER BY 1, 2");
+	if (err < 0 || (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s,
+					 st, "reading memberships")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants "
-				"WHERE user_id IS NOT NULL ORDER BY user_id")) < 0 ||
-	    (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len, &cap, s,
-			      st, "reading grants")) < 0)
+	err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants WHERE user_id ORDER BY 1, 3");
+	if (err < 0 || (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len,
+					 &cap, s, st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants "
-				"WHERE group_id IS NOT NULL ORDER BY group_id")) < 0 ||
-	    (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings, &len, &cap, s,
-			      st, "reading grants")) < 0)
+	err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants WHERE group_id ORDER BY 1, 3");
+	if (err < 0 || (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings,
+					 &len, &cap, s, st, "reading grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -771,7 +792,10 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 	for (size_t i = 0; i < n_pub; i++)
 		acl->public_repos[i] = pub[i].repo;
 	acl->n_public = n_pub;
+	acl->strings_len = len;
 out:
+	if (err < 0) /* the names are offsets yet: store_acl_dispose must not free them */
+		acl->n_user_grants = acl->n_group_grants = 0;
 	free(pub);
 	sqlite3_finalize(st);
 	return err;
@@ -790,9 +814,313 @@ int store_acl_load(struct store_acl *out, struct store *s)
 	end = store_tx_end(s, 0);
 	if (err == 0)
 		err = end;
-	if (err < 0)
+	if (err < 0) {
 		store_acl_dispose(out);
+		return err;
+	}
+	out->cap_users = out->n_users;
+	out->cap_members = out->n_members;
+	out->cap_user_grants = out->n_user_grants;
+	out->cap_group_grants = out->n_group_grants;
+	out->cap_public = out->n_public;
+	return 0;
+}
+
+/*
+ * ---- the ACL snapshot, brought up to date ----
+ *
+ * DESIGN: triggers write one acl_changes row per generation (store.c, migration 6) naming the key
+ * a change touched. Applying a row re-reads that key's current truth (one indexed lookup) and
+ * makes the sorted arrays agree: idempotent, so the order of the rows and repeated keys do not
+ * matter, and a row never needs to say what was done. Far behind (a pruned log, a burst of
+ * changes such as a group deleted with its grants) costs one full load instead.
+ */
+
+/* The kinds of acl_changes rows; 0 changes nothing a readable set reads. */
+enum { ACL_NONE, ACL_USER, ACL_MEMBER, ACL_GRANT, ACL_PUBLIC };
+
+/* More changes than this are not applied one by one: the whole ACL is loaded again. */
+#define ACL_APPLY_MAX 512
+
+/* Kept for one refresh: prepared when a row of their kind first needs them. */
+struct acl_lookups {
+	sqlite3_stmt *user, *member, *user_grant, *group_grant, *public_flag;
+};
+
+static void lookups_finalize(struct acl_lookups *q)
+{
+	sqlite3_finalize(q->user);
+	sqlite3_finalize(q->member);
+	sqlite3_finalize(q->user_grant);
+	sqlite3_finalize(q->group_grant);
+	sqlite3_finalize(q->public_flag);
+}
+
+static int pair_cmp(const struct store_acl_pair *x, const struct store_acl_pair *key)
+{
+	if (x->id != key->id)
+		return x->id < key->id ? -1 : 1;
+	if (x->group_id != key->group_id)
+		return x->group_id < key->group_id ? -1 : 1;
+	return x->repo && key->repo ? strcmp(x->repo, key->repo) : 0;
+}
+
+/* Makes key present (want) or absent in the sorted v[0..*n); a name added is copied. */
+static int pair_set(struct store_acl *acl, struct store_acl_pair **v, size_t *n, size_t *cap,
+		    struct store_acl_pair key, bool want)
+{
+	size_t lo = 0, hi = *n;
+	int err;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pair_cmp(&(*v)[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if ((lo < *n && pair_cmp(&(*v)[lo], &key) == 0) == want)
+		return 0;
+	if (!want) {
+		if (acl_owns(acl, (*v)[lo].repo))
+			free((void *)(*v)[lo].repo);
+		memmove(*v + lo, *v + lo + 1, (*n - lo - 1) * sizeof(**v));
+		--*n;
+		return 0;
+	}
+	if ((err = ARRAY_GROW(v, cap, *n + 1)) < 0)
+		return err;
+	if (key.repo && !(key.repo = strdup(key.repo)))
+		return error_nomem("updating the access rules");
+	memmove(*v + lo + 1, *v + lo, (*n - lo) * sizeof(**v));
+	(*v)[lo] = key;
+	++*n;
+	return 0;
+}
+
+static int user_set(struct store_acl *acl, int64_t id, const struct store_acl_user *row)
+{
+	size_t lo = 0, hi = acl->n_users;
+	int err;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (acl->users[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < acl->n_users && acl->users[lo].id == id) {
+		if (row)
+			acl->users[lo] = *row;
+		else
+			memmove(acl->users + lo, acl->users + lo + 1,
+				(--acl->n_users - lo) * sizeof(*acl->users));
+		return 0;
+	}
+	if (!row)
+		return 0;
+	if ((err = ARRAY_GROW(&acl->users, &acl->cap_users, acl->n_users + 1)) < 0)
+		return err;
+	memmove(acl->users + lo + 1, acl->users + lo, (acl->n_users - lo) * sizeof(*acl->users));
+	acl->users[lo] = *row;
+	acl->n_users++;
+	return 0;
+}
+
+static int public_set(struct store_acl *acl, const char *repo, bool want)
+{
+	size_t lo = 0, hi = acl->n_public;
+	char *copy;
+	int err;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(acl->public_repos[mid], repo) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if ((lo < acl->n_public && strcmp(acl->public_repos[lo], repo) == 0) == want)
+		return 0;
+	if (!want) {
+		if (acl_owns(acl, acl->public_repos[lo]))
+			free((void *)acl->public_repos[lo]);
+		memmove(acl->public_repos + lo, acl->public_repos + lo + 1,
+			(--acl->n_public - lo) * sizeof(*acl->public_repos));
+		return 0;
+	}
+	if ((err = ARRAY_GROW(&acl->public_repos, &acl->cap_public, acl->n_public + 1)) < 0)
+		return err;
+	if (!(copy = strdup(repo)))
+		return error_nomem("updating the access rules");
+	memmove(acl->public_repos + lo + 1, acl->public_repos + lo,
+		(acl->n_public - lo) * sizeof(*acl->public_repos));
+	acl->public_repos[lo] = copy;
+	acl->n_public++;
+	return 0;
+}
+
+/* Steps the bound st: whether it gave a row; reset for the next use. */
+static int key_found(bool *found, struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st), err = 0;
+
+	*found = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = store_db_error(s, rc, "re-reading a changed access rule");
+	sqlite3_reset(st);
 	return err;
+}
+
+static int apply_user(struct store_acl *acl, struct store *s, sqlite3_stmt **st, int64_t id)
+{
+	struct store_acl_user row = { .id = id };
+	bool found;
+	int rc, err;
+
+	if (!*st && (err = prep(st, s, "SELECT is_admin, is_disabled FROM users WHERE id = ?1")) < 0)
+		return err;
+	if ((err = store_bind_i64(s, *st, 1, id)) < 0)
+		return err;
+	rc = sqlite3_step(*st);
+	if ((found = rc == SQLITE_ROW)) {
+		row.is_admin = sqlite3_column_int(*st, 0) != 0;
+		row.is_disabled = sqlite3_column_int(*st, 1) != 0;
+	}
+	sqlite3_reset(*st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(s, rc, "re-reading a changed user");
+	return user_set(acl, id, found ? &row : NULL);
+}
+
+static int apply_member(struct store_acl *acl, struct store *s, sqlite3_stmt **st, int64_t user,
+			int64_t group)
+{
+	struct store_acl_pair key = { .id = user, .group_id = group };
+	bool found;
+	int err = 0;
+
+	if (!*st)
+		err = prep(st, s, "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?");
+	if (err < 0)
+		return err;
+	if ((err = store_bind_i64(s, *st, 1, group)) < 0 ||
+	    (err = store_bind_i64(s, *st, 2, user)) < 0 || (err = key_found(&found, s, *st)) < 0)
+		return err;
+	return pair_set(acl, &acl->members, &acl->n_members, &acl->cap_members, key, found);
+}
+
+static int apply_grant(struct store_acl *acl, struct store *s, struct acl_lookups *q, int64_t user,
+		       int64_t group, const char *repo)
+{
+	struct store_acl_pair key = { .id = user ? user : group, .repo = repo };
+	sqlite3_stmt **st = user ? &q->user_grant : &q->group_grant;
+	bool found;
+	int err = 0;
+
+	if (!*st && user)
+		err = prep(st, s, "SELECT 1 FROM repo_grants WHERE repo = ?1 AND user_id = ?2");
+	else if (!*st)
+		err = prep(st, s, "SELECT 1 FROM repo_grants WHERE repo = ?1 AND group_id = ?2");
+	if (err < 0)
+		return err;
+	if ((err = store_bind_text(s, *st, 1, repo)) < 0 ||
+	    (err = store_bind_i64(s, *st, 2, key.id)) < 0 || (err = key_found(&found, s, *st)) < 0)
+		return err;
+	if (user)
+		return pair_set(acl, &acl->user_grants, &acl->n_user_grants, &acl->cap_user_grants,
+				key, found);
+	return pair_set(acl, &acl->group_grants, &acl->n_group_grants, &acl->cap_group_grants, key,
+			found);
+}
+
+static int apply_public(struct store_acl *acl, struct store *s, sqlite3_stmt **st, const char *repo)
+{
+	bool found;
+	int err;
+
+	if ((!*st && (err = prep(st, s, "SELECT 1 FROM repo_public WHERE repo = ?1")) < 0) ||
+	    (err = store_bind_text(s, *st, 1, repo)) < 0 || (err = key_found(&found, s, *st)) < 0)
+		return err;
+	return public_set(acl, repo, found);
+}
+
+/* One acl_changes row (generation, kind, a, b, repo). 1: a row this binary cannot apply. */
+static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q, sqlite3_stmt *row)
+{
+	int kind = sqlite3_column_int(row, 1);
+	int64_t a = sqlite3_column_int64(row, 2), b = sqlite3_column_int64(row, 3);
+	const char *repo = (const char *)sqlite3_column_text(row, 4);
+
+	if (kind == ACL_NONE)
+		return 0;
+	if (kind == ACL_USER)
+		return apply_user(acl, s, &q->user, a);
+	if (kind == ACL_MEMBER)
+		return apply_member(acl, s, &q->member, a, b);
+	if (kind == ACL_GRANT && repo && (a != 0) != (b != 0))
+		return apply_grant(acl, s, q, a, b, repo);
+	if (kind == ACL_PUBLIC && repo)
+		return apply_public(acl, s, &q->public_flag, repo);
+	return 1;
+}
+
+/*
+ * Applies the logged changes after acl's generation up to gen (in the caller's transaction). 1
+ * when the log cannot bring acl there: too many changes, a pruned or broken log.
+ */
+static int apply_log(struct store_acl *acl, struct store *s, int64_t gen)
+{
+	struct acl_lookups q = { 0 };
+	sqlite3_stmt *st = NULL;
+	int64_t next = acl->generation + 1;
+	int err, rc;
+
+	if (gen < acl->generation || gen - acl->generation > ACL_APPLY_MAX)
+		return 1;
+	err = prep(&st, s, "SELECT * FROM acl_changes WHERE generation > ? ORDER BY generation");
+	if (err < 0 || (err = store_bind_i64(s, st, 1, acl->generation)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* SECURITY: a gap is a change not seen: never applied around. */
+		if (sqlite3_column_int64(st, 0) != next++ || next - 1 > gen) {
+			err = 1;
+			goto out;
+		}
+		if ((err = apply_row(acl, s, &q, st)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = store_db_error(s, rc, "reading the ACL change log");
+	else if (next != gen + 1)
+		err = 1;
+	else
+		acl->generation = gen;
+out:
+	lookups_finalize(&q);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_acl_refresh(struct store_acl *acl, struct store *s)
+{
+	int64_t gen = 0;
+	int err, end;
+
+	if ((err = store_tx_begin_read(s)) < 0) {
+		store_acl_dispose(acl);
+		return err;
+	}
+	if ((err = store_acl_generation(s, &gen)) == 0 && gen != acl->generation)
+		err = apply_log(acl, s, gen);
+	if ((end = store_tx_end(s, err < 0 ? err : 0)) == 0 && err == 0)
+		return 0;
+	store_acl_dispose(acl);
+	return end < 0 ? end : store_acl_load(acl, s);
 }
 
 /* ---- API tokens ---- */

@@ -128,9 +128,19 @@ struct store_acl {
 	size_t n_user_grants, n_group_grants;
 	const char **public_repos;
 	size_t n_public;
-	char *strings; /* the repository names, one block */
+	char *strings; /* the repository names read by store_acl_load, one block */
+	size_t strings_len;
+	/* capacities, and names outside the block are copies: store_acl_refresh */
+	size_t cap_users, cap_members, cap_user_grants, cap_group_grants, cap_public;
 };
 int store_acl_load(struct store_acl *out, struct store *s);
+/*
+ * Brings acl (from store_acl_load) to the store's current generation, in one read transaction:
+ * re-reads only the keys the change log names when it holds every change since acl's generation
+ * and they are few, else loads the whole ACL again. On failure acl is left disposed (empty), never
+ * half updated. EIO, ENOMEM.
+ */
+int store_acl_refresh(struct store_acl *acl, struct store *s);
 void store_acl_dispose(struct store_acl *acl);
 
 /* ---- API tokens ---- */

@@ -36,6 +36,17 @@
 /* The statement the acl_generation triggers run (migration 4). */
 #define BUMP "UPDATE acl_generation SET value = value + 1 WHERE id = 1;"
 
+/*
+ * What the triggers of migration 6 run after BUMP: LOG_ROW, the row's "kind, a, b, repo" (SQL
+ * expressions; the kinds are store_acl_refresh's, in accounts.c), then LOG_END, which prunes the
+ * rows older than the last 4,096 generations.
+ */
+#define LOG_ROW "INSERT INTO acl_changes (generation, kind, a, b, repo) SELECT value, "
+#define LOG_END \
+	" FROM acl_generation WHERE id = 1;" \
+	"DELETE FROM acl_changes" \
+	"  WHERE generation <= (SELECT value FROM acl_generation WHERE id = 1) - 4096;"
+
 static const char *const migrations[] = {
 	/* 1: the repository registry. AUTOINCREMENT: an id is never reused after a removal, so a
 	 * mirror left behind by a failed delete can never be taken for another repository's. */
@@ -209,6 +220,67 @@ static const char *const migrations[] = {
 	"CREATE INDEX notices_user ON notices (user_id, id);"
 	"CREATE INDEX notices_ts ON notices (ts_ms);"
 	"PRAGMA user_version = 5;",
+	/*
+	 * 6: the ACL change log. Every bump of acl_generation also writes one row naming the key
+	 * it touched (a user, a membership, a grant, a public flag; kind 0 for changes no readable
+	 * set depends on), under the generation it made, so a process holding the ACL in memory
+	 * re-reads those keys instead of every row. Only the last 4,096 rows are kept: a
+	 * reader further behind loads everything again.
+	 */
+	"CREATE TABLE acl_changes ("
+	"  generation INTEGER PRIMARY KEY,"
+	"  kind INTEGER NOT NULL,"
+	"  a INTEGER NOT NULL DEFAULT 0,"
+	"  b INTEGER NOT NULL DEFAULT 0,"
+	"  repo TEXT"
+	");"
+	/* The in-memory copy keeps each principal's grants sorted by name: read them in order. */
+	"CREATE INDEX repo_grants_by_user ON repo_grants (user_id, repo) WHERE user_id IS NOT NULL;"
+	"CREATE INDEX repo_grants_by_group ON repo_grants (group_id, repo)"
+	"  WHERE group_id IS NOT NULL;"
+	"DROP TRIGGER users_ins;"
+	"DROP TRIGGER users_upd;"
+	"DROP TRIGGER users_del;"
+	"DROP TRIGGER groups_ins;"
+	"DROP TRIGGER groups_del;"
+	"DROP TRIGGER members_ins;"
+	"DROP TRIGGER members_del;"
+	"DROP TRIGGER grants_ins;"
+	"DROP TRIGGER grants_del;"
+	"DROP TRIGGER public_ins;"
+	"DROP TRIGGER public_del;"
+	"DROP TRIGGER repos_ins;"
+	"DROP TRIGGER repos_upd;"
+	"DROP TRIGGER repos_del;"
+	"CREATE TRIGGER users_ins AFTER INSERT ON users BEGIN " BUMP LOG_ROW
+	"1, NEW.id, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER users_upd AFTER UPDATE OF name, is_admin, is_disabled ON users BEGIN " BUMP
+		LOG_ROW "1, NEW.id, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER users_del AFTER DELETE ON users BEGIN " BUMP LOG_ROW
+	"1, OLD.id, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER groups_ins AFTER INSERT ON groups BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
+	"CREATE TRIGGER groups_del AFTER DELETE ON groups BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
+	"CREATE TRIGGER members_ins AFTER INSERT ON group_members BEGIN " BUMP LOG_ROW
+	"2, NEW.user_id, NEW.group_id, NULL" LOG_END " END;"
+	"CREATE TRIGGER members_del AFTER DELETE ON group_members BEGIN " BUMP LOG_ROW
+	"2, OLD.user_id, OLD.group_id, NULL" LOG_END " END;"
+	"CREATE TRIGGER grants_ins AFTER INSERT ON repo_grants BEGIN " BUMP LOG_ROW
+	"3, coalesce(NEW.user_id, 0), coalesce(NEW.group_id, 0), NEW.repo" LOG_END " END;"
+	"CREATE TRIGGER grants_del AFTER DELETE ON repo_grants BEGIN " BUMP LOG_ROW
+	"3, coalesce(OLD.user_id, 0), coalesce(OLD.group_id, 0), OLD.repo" LOG_END " END;"
+	"CREATE TRIGGER public_ins AFTER INSERT ON repo_public BEGIN " BUMP LOG_ROW
+	"4, 0, 0, NEW.repo" LOG_END " END;"
+	"CREATE TRIGGER public_del AFTER DELETE ON repo_public BEGIN " BUMP LOG_ROW
+	"4, 0, 0, OLD.repo" LOG_END " END;"
+	"CREATE TRIGGER repos_ins AFTER INSERT ON repos BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
+	"CREATE TRIGGER repos_upd AFTER UPDATE OF name ON repos BEGIN " BUMP LOG_ROW
+	"0, 0, 0, NULL" LOG_END " END;"
+	"CREATE TRIGGER repos_del AFTER DELETE ON repos BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
+	" END;"
+	"PRAGMA user_version = 6;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

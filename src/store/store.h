@@ -2,7 +2,7 @@
  * The metadata store: DATA/trawl.db, an SQLite database holding the repository registry
  * (repositories, the URL policy each was added under, the branch patterns to index, the commit
  * indexed per branch, sync state) and, from schema 4, the accounts (store/accounts.h), from
- * schema 5 the accounts' notices (store/notices.h).
+ * schema 5 the accounts' notices (store/notices.h), from schema 6 the ACL change log.
  *
  * The schema evolves through an ordered list of migration steps (store.c); the database's
  * PRAGMA user_version says how many have been applied. Opening applies the missing steps in one
@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096
