@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h> /* strptime, timegm */
+#include <stdio.h>
 
 #include "auth/auth.h"
 #include "server/handlers_admin.h"
@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/rfc3339.h"
 
 /* The largest number of audit events one request returns. */
 #define AUDIT_LIMIT_MAX 10000
@@ -725,39 +726,6 @@ int handlers_admin_repo_access(struct req *rq)
 
 /* ---- the audit trail ---- */
 
-/* p[0..2) as a number when both are digits, else -1. */
-static int two_digits(const char *p)
-{
-	return p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9'
-		       ? (p[0] - '0') * 10 + (p[1] - '0')
-		       : -1;
-}
-
-/*
- * "2026-12-03T14:00:00Z", with fractions of a second or an offset ("+01:00") too, to unix
- * seconds. EINVAL.
- */
-static int parse_rfc3339(int64_t *out, const char *s)
-{
-	struct tm tm = { 0 };
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	int hh = -1, mm = -1;
-
-	if (p && *p == '.')
-		p += 1 + strspn(p + 1, "0123456789");
-	if (p && (*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-		hh = two_digits(p + 1);
-		mm = two_digits(p + 4);
-	}
-	if (!p || (hh < 0 && strcmp(p, "Z") != 0 && strcmp(p, "z") != 0) || (hh >= 0 && mm < 0)) {
-		error_set("\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix "
-			  "seconds");
-		return TRAWL_EINVAL;
-	}
-	*out = (int64_t)timegm(&tm) - (hh < 0 ? 0 : (*p == '-' ? -1 : 1) * (hh * 3600 + mm * 60));
-	return 0;
-}
-
 /* A decimal number in [min, max] (no sign, no spaces). EINVAL with what names it. */
 static int parse_count(int64_t *out, const char *s, int64_t min, int64_t max, const char *what)
 {
@@ -773,15 +741,23 @@ static int parse_count(int64_t *out, const char *s, int64_t min, int64_t max, co
 	return 0;
 }
 
-/* The since parameter, unix seconds or RFC 3339, in unix milliseconds. EINVAL. */
+/* The since parameter, unix seconds or RFC 3339, in unix milliseconds (0 for before 1970). */
 static int parse_since(int64_t *out_ms, const char *s)
 {
+	char why[160];
 	int64_t v = 0;
-	int err = s[strspn(s, "0123456789")] == '\0'
-			  ? parse_count(&v, s, 0, INT64_MAX / 1000, "since")
-			  : parse_rfc3339(&v, s);
+	int err;
 
-	*out_ms = v > 0 ? v * 1000 : 0;
+	if (s[strspn(s, "0123456789")] == '\0') {
+		err = parse_count(&v, s, 0, INT64_MAX / 1000, "since");
+		v = v > 0 ? v * 1000 : 0;
+	} else if ((err = rfc3339_parse(&v, s, strlen(s))) < 0) {
+		snprintf(why, sizeof(why), "%s", error_last());
+		error_set("\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix "
+			  "seconds (%s)",
+			  why);
+	}
+	*out_ms = v > 0 ? v : 0;
 	return err;
 }
 
