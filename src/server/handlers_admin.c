@@ -3,7 +3,8 @@
  * and their members, repository access (grants and public flags) and the audit trail. Every
  * row is ROUTE_PERM_ADMIN, so the dispatcher has refused everyone else before a handler runs.
  * A change goes through auth.h, which checks it, applies it and audits it with the acting
- * administrator and the client address (actor_of); nothing here writes the store itself.
+ * administrator and the client address (access_actor, server/access.h); nothing here writes
+ * the store itself.
  *
  * A change that names several users or groups checks that all of them exist before applying
  * any, so a typo answers 404 without a half-applied change.
@@ -29,27 +30,7 @@
 
 /* ---- the caller, the body ---- */
 
-static struct auth_actor actor_of(const struct req *rq)
-{
-	/* Laptop mode's local user has no account name: the trail says "local". */
-	const char *name = rq->caller.who.kind == AUTH_LOCAL ? "local" : rq->caller.who.name;
-
-	return (struct auth_actor){ .name = name, .address = rq->caller.address };
-}
-
-/*
- * Members of a body req_json_body has checked, types included (and jansson refuses a NUL in
- * a string): NULL, or false with *is_set false, when absent.
- */
-static const char *str_of(const json_t *o, const char *key, size_t *len)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (len)
-		*len = v ? json_string_length(v) : 0;
-	return v ? json_string_value(v) : NULL;
-}
-
+/* A boolean member of a body req_json_body has checked: false, with *is_set false, if absent. */
 static bool bool_of(bool *is_set, const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -299,10 +280,11 @@ static const struct req_field f_user_add[] = {
  */
 static int user_add(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
-	const char *name = str_of(o, "name", NULL), *display = str_of(o, "display_name", NULL);
+	struct auth_actor by = access_actor(&rq->caller);
+	const char *name = req_body_str(o, "name", NULL),
+		   *display = req_body_str(o, "display_name", NULL);
 	size_t password_len;
-	const char *password = str_of(o, "password", &password_len);
+	const char *password = req_body_str(o, "password", &password_len);
 	char generated[21] = "";
 	bool has_admin, is_admin = bool_of(&has_admin, o, "admin");
 	int err;
@@ -342,9 +324,9 @@ static const struct req_field f_user_set[] = {
 
 static int user_set(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	struct auth_user u = { 0 };
-	const char *name = rq->args.name, *display = str_of(o, "display_name", NULL);
+	const char *name = rq->args.name, *display = req_body_str(o, "display_name", NULL);
 	bool has_admin, is_admin = bool_of(&has_admin, o, "admin");
 	bool has_disabled, is_disabled = bool_of(&has_disabled, o, "disabled");
 	int err;
@@ -380,7 +362,7 @@ static const struct req_field f_password[] = { { "password", REQ_STRING, true } 
 /* An administrator resets a password: no current password, and every session ends. */
 int handlers_admin_user_password(struct req *rq)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	json_t *o = NULL;
 	const char *password;
 	size_t len;
@@ -388,7 +370,7 @@ int handlers_admin_user_password(struct req *rq)
 
 	if ((err = req_json_body(&o, rq, f_password, N_FIELDS(f_password))) < 0)
 		goto out;
-	password = str_of(o, "password", &len);
+	password = req_body_str(o, "password", &len);
 	if ((err = auth_user_set_password(rq->caller.auth, &by, rq->args.name, NULL, 0, password,
 					  len)) == 0)
 		rq->status = 204;
@@ -441,14 +423,14 @@ static const struct req_field f_group_add[] = { { "name", REQ_STRING, true } };
 
 int handlers_admin_group_add(struct req *rq)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	json_t *o = NULL;
 	const char *name;
 	int err;
 
 	if ((err = req_json_body(&o, rq, f_group_add, N_FIELDS(f_group_add))) < 0)
 		return err;
-	name = str_of(o, "name", NULL);
+	name = req_body_str(o, "name", NULL);
 	if ((err = auth_group_add(rq->caller.auth, &by, name)) == 0)
 		err = respond_group(rq, 201, name);
 	json_decref(o);
@@ -457,7 +439,7 @@ int handlers_admin_group_add(struct req *rq)
 
 int handlers_admin_group_remove(struct req *rq)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	int err = auth_group_remove(rq->caller.auth, &by, rq->args.name);
 
 	if (err == 0)
@@ -472,7 +454,7 @@ static const struct req_field f_members[] = {
 
 static int members_set(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	struct auth *a = rq->caller.auth;
 	const char *group = rq->args.name;
 	const json_t *add, *del;
@@ -691,7 +673,7 @@ static int respond_access(struct req *rq, const char *repo)
 
 static int access_set(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	struct auth *a = rq->caller.auth;
 	const char *repo = rq->args.name;
 	struct principals grant, revoke;

@@ -129,8 +129,7 @@ static int pair_import(struct tls_pair *p, const gnutls_datum_t *cert, const gnu
 	int rc;
 
 	p->n_chain = TLS_MAX_CHAIN;
-	rc = gnutls_pcert_list_import_x509_raw(p->chain, &p->n_chain, cert, GNUTLS_X509_FMT_PEM,
-					       0);
+	rc = gnutls_pcert_list_import_x509_raw(p->chain, &p->n_chain, cert, GNUTLS_X509_FMT_PEM, 0);
 	if (rc < 0) {
 		p->n_chain = 0;
 		error_set("--tls-cert %s: %s (at most %d certificates)", c->cert_path,
@@ -255,8 +254,7 @@ void tls_creds_options(struct MHD_OptionItem *opts, struct tls_creds *c)
 {
 	(void)c; /* the callback finds it through the_creds */
 	opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve };
-	opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
-					   (void *)tls_priorities };
+	opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities };
 	opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 }
 

@@ -50,7 +50,8 @@ static int take_field(int *out, struct cursor *c, int n, int min, int max, const
 	int v = take_digits(c, n);
 
 	if (v < 0) {
-		error_set_at(at, "RFC 3339 time: the %s must be %d digits (at byte %zu)", what, n, at);
+		error_set_at(at, "RFC 3339 time: the %s must be %d digits (at byte %zu)", what, n,
+			     at);
 		return TRAWL_EINVAL;
 	}
 	if (v < min || v > max) {
