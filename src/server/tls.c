@@ -169,7 +169,8 @@ static int pair_load(struct tls_pair **out, const struct tls_creds *c)
 	if ((err = check_match(&cd, &kd, c)) < 0)
 		goto out;
 	if (!(p = calloc(1, sizeof(*p)))) {
-		err = error_nomem("reading the TLS certificate");
+		error_nomem("reading the TLS certificate");
+		err = TRAWL_ENOMEM;
 		goto out;
 	}
 	if ((err = pair_import(p, &cd, &kd, c)) < 0)

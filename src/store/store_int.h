@@ -53,8 +53,7 @@ int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
  * Steps a statement whose rows are names (column 0) into a new NULL-terminated array of n new
  * strings (never NULL; free with store_names_free). EIO, ENOMEM.
  */
-int store_names_read(char ***out, size_t *n, struct store *s, sqlite3_stmt *st,
-		     const char *what);
+int store_names_read(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what);
 
 /* Begins/ends a write transaction; on failure tx_end rolls back, keeping the error detail. */
 int store_tx_begin(struct store *s);

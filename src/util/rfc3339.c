@@ -191,7 +191,8 @@ static int parse_clock(int64_t *ms, struct cursor *c)
 	    (err = take_field(&sec, c, 2, 0, 60, "second")) < 0 ||
 	    (err = parse_fraction(&frac, c)) < 0 || (err = parse_offset(&offset_s, c)) < 0)
 		return err;
-	*ms = ((int64_t)h * 3600 + m * 60 + sec - offset_s) * 1000 + frac;
+	/* At most 23:59:60 plus a 23:59 offset: within an int. */
+	*ms = (int64_t)(h * 3600 + m * 60 + sec - offset_s) * 1000 + frac;
 	return 0;
 }
 

@@ -99,6 +99,10 @@ static void every_row_becomes_one_element(void **state)
 	fail_at = 0;
 	assert_int_equal(read_three(&v, &n, s), 0);
 	assert_int_equal(n, 3);
+	if (!v) {
+		fail();
+		return;
+	}
 	assert_int_equal(v[0].n, 1);
 	assert_string_equal(v[0].text, "one");
 	assert_int_equal(v[2].n, 3);
