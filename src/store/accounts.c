@@ -542,17 +542,15 @@ static int access_fill(struct store *s, struct store_access *a)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT u.name FROM repo_grants r JOIN users u "
-			"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
+	if ((err = prep(&st, s, "SELECT u.name FROM repo_grants r JOIN users u "
+				"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = store_names_read(&a->users, &a->n_users, s, st, "listing grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = prep(&st, s,
-			"SELECT g.name FROM repo_grants r JOIN groups g "
-			"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
+	if ((err = prep(&st, s, "SELECT g.name FROM repo_grants r JOIN groups g "
+				"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = store_names_read(&a->groups, &a->n_groups, s, st, "listing grants")) < 0)
 		goto out;
@@ -599,9 +597,8 @@ int store_access_list(struct store_access **out, size_t *n, struct store *s)
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s,
-			"SELECT repo FROM repo_public UNION "
-			"SELECT repo FROM repo_grants ORDER BY 1")) == 0 &&
+	if ((err = prep(&st, s, "SELECT repo FROM repo_public UNION "
+				"SELECT repo FROM repo_grants ORDER BY 1")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
 	sqlite3_finalize(st);
@@ -879,10 +876,9 @@ int store_token_list(struct store_token **out, size_t *n, struct store *s, const
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s,
-			"SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
-			"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
-			"ORDER BY t.id DESC")) == 0 &&
+	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
+				"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
+				"ORDER BY t.id DESC")) == 0 &&
 	    (err = store_bind_text(s, st, 1, user)) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
@@ -1084,11 +1080,10 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	*out = NULL;
 	*n = 0;
 	/* The latest `limit` rows, then put back in order. */
-	if ((err = prep(&st, s,
-			"SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
-			"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
-			"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
-			"LIMIT ?4) ORDER BY id")) == 0 &&
+	if ((err = prep(&st, s, "SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
+				"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
+				"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
+				"LIMIT ?4) ORDER BY id")) == 0 &&
 	    (err = store_bind_text(s, st, 1, actor)) == 0 &&
 	    (err = store_bind_text(s, st, 2, event)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, since_ms)) == 0 &&

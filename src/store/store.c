@@ -711,9 +711,8 @@ static int load_patterns(struct store *s, struct store_repo *r)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
-			"ORDER BY rowid")) == 0 &&
+	if ((err = prep(&st, s, "SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
+				"ORDER BY rowid")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, r->id)) == 0)
 		err = store_names_read(&r->patterns, &r->n_patterns, s, st,
 				       "reading branch patterns");
@@ -930,9 +929,8 @@ int store_retired_names(char ***out, size_t *n, struct store *s)
 	*out = NULL;
 	*n = 0;
 	/* A name a repository took again since is that repository's, not an old one's. */
-	if ((err = prep(&st, s,
-			"SELECT name FROM retired_names "
-			"WHERE name NOT IN (SELECT name FROM repos) ORDER BY name")) == 0)
+	if ((err = prep(&st, s, "SELECT name FROM retired_names "
+				"WHERE name NOT IN (SELECT name FROM repos) ORDER BY name")) == 0)
 		err = store_names_read(out, n, s, st, "reading retired names");
 	sqlite3_finalize(st);
 	return err;
