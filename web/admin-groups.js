@@ -1,15 +1,14 @@
 // Administration › Groups (/admin/groups): groups and their members; add and remove groups,
 // add and remove members. Grants to a group are made on the repository access page.
 import { append, clear, el } from './dom.js';
-import { getJSON, send } from './api.js';
-import { Message, button, confirmInline, input, messageOf } from './forms.js';
+import { send } from './api.js';
+import { button, confirmInline, input } from './forms.js';
+import { AdminList } from './admin-list.js';
 import { apiGroup } from './urls.js';
 
-export class AdminGroups {
+export class AdminGroups extends AdminList {
   constructor(root) {
-    this.abort = new AbortController();
-    this.msg = new Message();
-    this.list = el('div', { class: 'groups' });
+    super('/api/v1/groups', 'groups', { class: 'groups' });
     const name = input('Group name', { name: 'name', required: true, maxlength: '64', autocapitalize: 'off' });
     const form = el('form', { class: 'panel row', 'aria-label': 'Add a group' }, name.wrap,
       el('button', { type: 'submit', class: 'primary' }, 'Add group'));
@@ -22,28 +21,7 @@ export class AdminGroups {
     this.load();
   }
 
-  stop() { this.abort.abort(); }
-
-  async act(fn) {
-    this.msg.clear();
-    try {
-      this.msg.ok(await fn());
-    } catch (err) {
-      this.msg.error(messageOf(err));
-    }
-    this.load();
-  }
-
-  async load() {
-    let body;
-    try {
-      body = await getJSON('/api/v1/groups', { signal: this.abort.signal });
-    } catch (err) {
-      if (err && err.name === 'AbortError') return;
-      clear(this.list).append(el('div', { class: 'qerror' }, el('p', null, 'Error: ' + messageOf(err))));
-      return;
-    }
-    const groups = Array.isArray(body.groups) ? body.groups.filter((g) => g && typeof g.name === 'string') : [];
+  render(groups) {
     clear(this.list);
     if (!groups.length) this.list.append(el('p', { class: 'empty' }, 'No groups yet.'));
     for (const g of groups) this.list.append(this.card(g));

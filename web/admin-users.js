@@ -3,23 +3,20 @@
 // enable, make or unmake administrator, reset a password. The server decides who may do this:
 // a caller who is not an administrator gets its 403 message, never the list.
 import { append, clear, el } from './dom.js';
-import { getJSON, send } from './api.js';
-import { Message, button, confirmInline, input, messageOf, randomPassword, table, when } from './forms.js';
+import { send } from './api.js';
+import { button, confirmInline, input, randomPassword, table, when } from './forms.js';
+import { AdminList } from './admin-list.js';
 import { apiUser } from './urls.js';
 
 const str = (v) => (typeof v === 'string' ? v : '');
 
-export class AdminUsers {
+export class AdminUsers extends AdminList {
   constructor(root) {
-    this.abort = new AbortController();
-    this.msg = new Message();
+    super('/api/v1/users', 'users');
     this.shown = el('div', { class: 'secret', hidden: true, role: 'region', 'aria-label': 'New password' });
-    this.list = el('div');
     append(root, this.addForm(), this.msg.node, this.shown, this.list);
     this.load();
   }
-
-  stop() { this.abort.abort(); }
 
   addForm() {
     const name = input('User name', { name: 'name', required: true, maxlength: '64', autocapitalize: 'off' });
@@ -57,27 +54,7 @@ export class AdminUsers {
     out.select();
   }
 
-  // Runs fn (which returns a message), shows its result or error, and reloads the list.
-  async act(fn) {
-    this.msg.clear();
-    try {
-      this.msg.ok(await fn());
-    } catch (err) {
-      this.msg.error(messageOf(err));
-    }
-    this.load();
-  }
-
-  async load() {
-    let body;
-    try {
-      body = await getJSON('/api/v1/users', { signal: this.abort.signal });
-    } catch (err) {
-      if (err && err.name === 'AbortError') return;
-      clear(this.list).append(el('div', { class: 'qerror' }, el('p', null, 'Error: ' + messageOf(err))));
-      return;
-    }
-    const users = Array.isArray(body.users) ? body.users.filter((u) => u && typeof u.name === 'string') : [];
+  render(users) {
     clear(this.list).append(table(`${users.length} ${users.length === 1 ? 'user' : 'users'}`,
       ['Name', 'Display name', 'Groups', 'Role', 'State', 'Created', 'Last seen', 'Actions'], users.map((u) => this.row(u))));
   }

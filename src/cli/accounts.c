@@ -13,6 +13,7 @@
 #include "util/array.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/rfc3339.h"
 
 struct names {
 	char **v;
@@ -147,10 +148,7 @@ int accounts_fail(int err)
 
 const char *accounts_time(char buf[32], int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (ms <= 0 || rfc3339_format(buf, ms / 1000) < 0)
 		snprintf(buf, 32, "never");
 	return buf;
 }
@@ -239,82 +237,18 @@ bool accounts_parse_duration(int64_t *out_s, const char *s)
 	return true;
 }
 
-/* n decimal digits at *p, advancing it; -1 when they are not all digits. */
-static int digits(const char **p, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (**p < '0' || **p > '9')
-			return -1;
-		v = v * 10 + (**p - '0');
-	}
-	return v;
-}
-
-/* The date "YYYY-MM-DD" at *p into tm. */
-static bool parse_date(struct tm *tm, const char **p)
-{
-	int y = digits(p, 4), mo, d;
-
-	if (y < 1970 || *(*p)++ != '-' || (mo = digits(p, 2)) < 1 || mo > 12 || *(*p)++ != '-' ||
-	    (d = digits(p, 2)) < 1 || d > 31)
-		return false;
-	tm->tm_year = y - 1900;
-	tm->tm_mon = mo - 1;
-	tm->tm_mday = d;
-	return true;
-}
-
-/* "THH:MM:SS[.fff]" then "Z" or "+HH:MM"/"-HH:MM" at p, into tm and *offset_s. */
-static bool parse_clock(struct tm *tm, int *offset_s, const char *p)
-{
-	int h, mi, sec, oh, om;
-
-	if ((*p != 'T' && *p != 't') || (p++, (h = digits(&p, 2)) < 0) || h > 23 || *p++ != ':' ||
-	    (mi = digits(&p, 2)) < 0 || mi > 59 || *p++ != ':' || (sec = digits(&p, 2)) < 0 ||
-	    sec > 60)
-		return false;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	}
-	tm->tm_hour = h;
-	tm->tm_min = mi;
-	tm->tm_sec = sec;
-	*offset_s = 0;
-	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-		return true;
-	if (*p != '+' && *p != '-')
-		return false;
-	{
-		int sign = *p++ == '-' ? -1 : 1;
-
-		if ((oh = digits(&p, 2)) < 0 || oh > 23 || *p++ != ':' || (om = digits(&p, 2)) < 0 ||
-		    om > 59 || *p)
-			return false;
-		*offset_s = sign * (oh * 3600 + om * 60);
-	}
-	return true;
-}
-
 bool accounts_parse_since(int64_t *out_ms, const char *s, int64_t now_ms)
 {
-	struct tm tm = { 0 };
-	const char *p = s;
 	int64_t d;
-	int offset_s = 0;
-	time_t t;
 
 	if (accounts_parse_duration(&d, s)) {
 		*out_ms = now_ms - d * 1000;
 		return true;
 	}
-	if (!parse_date(&tm, &p) || (*p && !parse_clock(&tm, &offset_s, p)))
+	if (rfc3339_parse(out_ms, s, strlen(s)) < 0)
 		return false;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return false;
-	*out_ms = ((int64_t)t - offset_s) * 1000;
+	if (*out_ms < 0)
+		*out_ms = 0;
 	return true;
 }
 

@@ -70,8 +70,9 @@ void accounts_print_names(char *const *v, size_t n);
 /* "90d", "24h", "30m", "45s", "2w" (a number and one unit) in seconds; false when malformed. */
 bool accounts_parse_duration(int64_t *out_s, const char *s);
 /*
- * A point in time for --since: RFC 3339 ("2026-12-01T00:00:00Z", "...+01:00", fractions of a
- * second ignored) or a duration before now_ms ("24h", "7d"). False when neither.
+ * A point in time for --since: RFC 3339 ("2026-12-01T00:00:00Z", "...+01:00", "2026-12-01";
+ * util/rfc3339.h; a time before 1970 is 0) or a duration before now_ms ("24h", "7d"). False
+ * when neither.
  */
 bool accounts_parse_since(int64_t *out_ms, const char *s, int64_t now_ms);
 /* The real time in unix milliseconds. */

@@ -40,6 +40,16 @@ struct access_caller {
 };
 
 /*
+ * The caller as the audit trail names it (auth_actor; borrowed from c). Laptop mode's local
+ * user has no account name: the trail says "local".
+ */
+static inline struct auth_actor access_actor(const struct access_caller *c)
+{
+	return (struct auth_actor){ .name = c->who.kind == AUTH_LOCAL ? "local" : c->who.name,
+				    .address = c->address };
+}
+
+/*
  * Establishes the caller of a request on route r from in. EAUTH (a 401) for a malformed,
  * unknown, expired or revoked credential on a route that needs a permission, and for a route
  * needing a signed-in caller when there is none; EIO when the accounts cannot be read (a 500:

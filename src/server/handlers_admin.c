@@ -3,7 +3,8 @@
  * and their members, repository access (grants and public flags) and the audit trail. Every
  * row is ROUTE_PERM_ADMIN, so the dispatcher has refused everyone else before a handler runs.
  * A change goes through auth.h, which checks it, applies it and audits it with the acting
- * administrator and the client address (actor_of); nothing here writes the store itself.
+ * administrator and the client address (access_actor, server/access.h); nothing here writes
+ * the store itself.
  *
  * A change that names several users or groups checks that all of them exist before applying
  * any, so a typo answers 404 without a half-applied change.
@@ -12,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h> /* strptime, timegm */
+#include <stdio.h>
 
 #include "auth/auth.h"
 #include "server/handlers_admin.h"
@@ -20,6 +21,7 @@
 #include "store/store.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/rfc3339.h"
 
 /* The largest number of audit events one request returns. */
 #define AUDIT_LIMIT_MAX 10000
@@ -28,27 +30,7 @@
 
 /* ---- the caller, the body ---- */
 
-static struct auth_actor actor_of(const struct req *rq)
-{
-	/* Laptop mode's local user has no account name: the trail says "local". */
-	const char *name = rq->caller.who.kind == AUTH_LOCAL ? "local" : rq->caller.who.name;
-
-	return (struct auth_actor){ .name = name, .address = rq->caller.address };
-}
-
-/*
- * Members of a body req_json_body has checked, types included (and jansson refuses a NUL in
- * a string): NULL, or false with *is_set false, when absent.
- */
-static const char *str_of(const json_t *o, const char *key, size_t *len)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (len)
-		*len = v ? json_string_length(v) : 0;
-	return v ? json_string_value(v) : NULL;
-}
-
+/* A boolean member of a body req_json_body has checked: false, with *is_set false, if absent. */
 static bool bool_of(bool *is_set, const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -298,10 +280,11 @@ static const struct req_field f_user_add[] = {
  */
 static int user_add(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
-	const char *name = str_of(o, "name", NULL), *display = str_of(o, "display_name", NULL);
+	struct auth_actor by = access_actor(&rq->caller);
+	const char *name = req_body_str(o, "name", NULL),
+		   *display = req_body_str(o, "display_name", NULL);
 	size_t password_len;
-	const char *password = str_of(o, "password", &password_len);
+	const char *password = req_body_str(o, "password", &password_len);
 	char generated[21] = "";
 	bool has_admin, is_admin = bool_of(&has_admin, o, "admin");
 	int err;
@@ -341,9 +324,9 @@ static const struct req_field f_user_set[] = {
 
 static int user_set(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	struct auth_user u = { 0 };
-	const char *name = rq->args.name, *display = str_of(o, "display_name", NULL);
+	const char *name = rq->args.name, *display = req_body_str(o, "display_name", NULL);
 	bool has_admin, is_admin = bool_of(&has_admin, o, "admin");
 	bool has_disabled, is_disabled = bool_of(&has_disabled, o, "disabled");
 	int err;
@@ -379,7 +362,7 @@ static const struct req_field f_password[] = { { "password", REQ_STRING, true } 
 /* An administrator resets a password: no current password, and every session ends. */
 int handlers_admin_user_password(struct req *rq)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	json_t *o = NULL;
 	const char *password;
 	size_t len;
@@ -387,7 +370,7 @@ int handlers_admin_user_password(struct req *rq)
 
 	if ((err = req_json_body(&o, rq, f_password, N_FIELDS(f_password))) < 0)
 		goto out;
-	password = str_of(o, "password", &len);
+	password = req_body_str(o, "password", &len);
 	if ((err = auth_user_set_password(rq->caller.auth, &by, rq->args.name, NULL, 0, password,
 					  len)) == 0)
 		rq->status = 204;
@@ -440,14 +423,14 @@ static const struct req_field f_group_add[] = { { "name", REQ_STRING, true } };
 
 int handlers_admin_group_add(struct req *rq)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	json_t *o = NULL;
 	const char *name;
 	int err;
 
 	if ((err = req_json_body(&o, rq, f_group_add, N_FIELDS(f_group_add))) < 0)
 		return err;
-	name = str_of(o, "name", NULL);
+	name = req_body_str(o, "name", NULL);
 	if ((err = auth_group_add(rq->caller.auth, &by, name)) == 0)
 		err = respond_group(rq, 201, name);
 	json_decref(o);
@@ -456,7 +439,7 @@ int handlers_admin_group_add(struct req *rq)
 
 int handlers_admin_group_remove(struct req *rq)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	int err = auth_group_remove(rq->caller.auth, &by, rq->args.name);
 
 	if (err == 0)
@@ -471,7 +454,7 @@ static const struct req_field f_members[] = {
 
 static int members_set(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	struct auth *a = rq->caller.auth;
 	const char *group = rq->args.name;
 	const json_t *add, *del;
@@ -690,7 +673,7 @@ static int respond_access(struct req *rq, const char *repo)
 
 static int access_set(struct req *rq, const json_t *o)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	struct auth *a = rq->caller.auth;
 	const char *repo = rq->args.name;
 	struct principals grant, revoke;
@@ -725,39 +708,6 @@ int handlers_admin_repo_access(struct req *rq)
 
 /* ---- the audit trail ---- */
 
-/* p[0..2) as a number when both are digits, else -1. */
-static int two_digits(const char *p)
-{
-	return p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9'
-		       ? (p[0] - '0') * 10 + (p[1] - '0')
-		       : -1;
-}
-
-/*
- * "2026-12-03T14:00:00Z", with fractions of a second or an offset ("+01:00") too, to unix
- * seconds. EINVAL.
- */
-static int parse_rfc3339(int64_t *out, const char *s)
-{
-	struct tm tm = { 0 };
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	int hh = -1, mm = -1;
-
-	if (p && *p == '.')
-		p += 1 + strspn(p + 1, "0123456789");
-	if (p && (*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-		hh = two_digits(p + 1);
-		mm = two_digits(p + 4);
-	}
-	if (!p || (hh < 0 && strcmp(p, "Z") != 0 && strcmp(p, "z") != 0) || (hh >= 0 && mm < 0)) {
-		error_set("\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix "
-			  "seconds");
-		return TRAWL_EINVAL;
-	}
-	*out = (int64_t)timegm(&tm) - (hh < 0 ? 0 : (*p == '-' ? -1 : 1) * (hh * 3600 + mm * 60));
-	return 0;
-}
-
 /* A decimal number in [min, max] (no sign, no spaces). EINVAL with what names it. */
 static int parse_count(int64_t *out, const char *s, int64_t min, int64_t max, const char *what)
 {
@@ -773,15 +723,23 @@ static int parse_count(int64_t *out, const char *s, int64_t min, int64_t max, co
 	return 0;
 }
 
-/* The since parameter, unix seconds or RFC 3339, in unix milliseconds. EINVAL. */
+/* The since parameter, unix seconds or RFC 3339, in unix milliseconds (0 for before 1970). */
 static int parse_since(int64_t *out_ms, const char *s)
 {
+	char why[160];
 	int64_t v = 0;
-	int err = s[strspn(s, "0123456789")] == '\0'
-			  ? parse_count(&v, s, 0, INT64_MAX / 1000, "since")
-			  : parse_rfc3339(&v, s);
+	int err;
 
-	*out_ms = v > 0 ? v * 1000 : 0;
+	if (s[strspn(s, "0123456789")] == '\0') {
+		err = parse_count(&v, s, 0, INT64_MAX / 1000, "since");
+		v = v > 0 ? v * 1000 : 0;
+	} else if ((err = rfc3339_parse(&v, s, strlen(s))) < 0) {
+		snprintf(why, sizeof(why), "%s", error_last());
+		error_set("\"since\" must be an RFC 3339 time (2026-12-03T14:00:00Z) or unix "
+			  "seconds (%s)",
+			  why);
+	}
+	*out_ms = v > 0 ? v : 0;
 	return err;
 }
 

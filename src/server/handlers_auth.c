@@ -27,14 +27,6 @@ static struct auth_origin origin_of(const struct req *rq)
 				     .user_agent = req_header_value(rq, "User-Agent") };
 }
 
-static struct auth_actor actor_of(const struct req *rq)
-{
-	const struct auth_principal *p = &rq->caller.who;
-
-	return (struct auth_actor){ .name = p->kind == AUTH_LOCAL ? "local" : p->name,
-				    .address = rq->caller.address };
-}
-
 static int put_str(struct buf *b, const char *key, const char *val)
 {
 	int err;
@@ -126,16 +118,6 @@ out:
 	return err;
 }
 
-/* A string member of a body parsed by req_json_body (present and typed, or NULL). */
-static const char *body_str(json_t *o, const char *key, size_t *len)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (len)
-		*len = v ? json_string_length(v) : 0;
-	return v ? json_string_value(v) : NULL;
-}
-
 /* The answer of a sign-in that failed: one for every reason but throttling (A8). */
 static int sign_in_refused(struct req *rq, int err, unsigned retry_after_s)
 {
@@ -168,9 +150,9 @@ static int run_sign_in(struct req *rq)
 	int err;
 
 	rq->work = NULL;
-	password = body_str(o, "password", &password_len);
+	password = req_body_str(o, "password", &password_len);
 	err = auth_sign_in(&rq->caller.who, cookie, &retry_after_s, rq->s->auth,
-			   body_str(o, "user", NULL), password, password_len, &from);
+			   req_body_str(o, "user", NULL), password, password_len, &from);
 	json_decref(o);
 	if (err < 0)
 		return sign_in_refused(rq, err, retry_after_s);
@@ -257,7 +239,7 @@ int handlers_password(struct req *rq)
 		{ "current", REQ_STRING, true },
 		{ "password", REQ_STRING, true },
 	};
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	const char *cur, *pw;
 	size_t cur_len, pw_len;
 	json_t *o;
@@ -265,8 +247,8 @@ int handlers_password(struct req *rq)
 
 	if ((err = need_account(rq)) < 0 || (err = req_json_body(&o, rq, fields, 2)) < 0)
 		return err;
-	cur = body_str(o, "current", &cur_len);
-	pw = body_str(o, "password", &pw_len);
+	cur = req_body_str(o, "current", &cur_len);
+	pw = req_body_str(o, "password", &pw_len);
 	err = auth_user_set_password(rq->s->auth, &by, rq->caller.who.name, cur, cur_len, pw,
 				     pw_len);
 	json_decref(o);
@@ -389,7 +371,7 @@ int handlers_tokens_list(struct req *rq)
 /* The scope and lifetime a creation asks for (defaults: search, 90 days). EINVAL. */
 static int token_terms(unsigned *scope, int64_t *expires_s, json_t *o)
 {
-	const char *sc = body_str(o, "scope", NULL);
+	const char *sc = req_body_str(o, "scope", NULL);
 	json_t *days = json_object_get(o, "expires_days");
 
 	*scope = AUTH_SCOPE_SEARCH;
@@ -416,7 +398,7 @@ static int token_terms(unsigned *scope, int64_t *expires_s, json_t *o)
 static int token_make(struct req *rq, const char *owner, const char *label, unsigned scope,
 		      int64_t expires_s)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	char secret[AUTH_TOKEN_LEN + 1];
 	struct auth_token t;
 	int err;
@@ -458,11 +440,11 @@ int handlers_token_create(struct req *rq)
 	}
 	if ((err = req_json_body(&o, rq, fields, 4)) < 0)
 		return err;
-	if (token_owner(&owner, rq, body_str(o, "user", NULL)) < 0) {
+	if (token_owner(&owner, rq, req_body_str(o, "user", NULL)) < 0) {
 		json_decref(o);
 		return forbidden(rq);
 	}
-	label = body_str(o, "name", NULL);
+	label = req_body_str(o, "name", NULL);
 	if ((err = token_terms(&scope, &expires_s, o)) == 0 && !owner) {
 		error_set("name the user the token is for (\"user\")");
 		err = TRAWL_EINVAL;
@@ -475,7 +457,7 @@ int handlers_token_create(struct req *rq)
 
 int handlers_token_revoke(struct req *rq)
 {
-	struct auth_actor by = actor_of(rq);
+	struct auth_actor by = access_actor(&rq->caller);
 	const char *owner = NULL;
 	char *end;
 	long long id;

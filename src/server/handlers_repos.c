@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/rfc3339.h"
 
 /* ---- repositories: the index joined with the registry ---- */
 
@@ -96,13 +97,11 @@ static int put_branches(struct buf *b, const struct snapshot *snap, const struct
 /* An RFC 3339 UTC time ("2026-11-26T09:00:00Z") as a JSON string. */
 int handlers_put_time(struct buf *b, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[40];
+	char s[RFC3339_LEN];
 
-	if (!gmtime_r(&tt, &tm) || strftime(s, sizeof(s), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm) == 0)
+	if (rfc3339_format(s, t) < 0)
 		return buf_puts(b, "null");
-	return buf_puts(b, s);
+	return buf_printf(b, "\"%s\"", s);
 }
 
 /* A JSON string, or null for NULL. */

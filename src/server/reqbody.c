@@ -91,3 +91,12 @@ int req_json_body(struct json_t **out, const struct req *rq, const struct req_fi
 	*out = o;
 	return 0;
 }
+
+const char *req_body_str(const json_t *o, const char *key, size_t *len)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (len)
+		*len = v ? json_string_length(v) : 0;
+	return v ? json_string_value(v) : NULL;
+}

@@ -29,8 +29,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <strings.h>
 #include <time.h>
@@ -39,6 +37,7 @@
 #include "auth/auth.h"
 #include "auth/secret.h"
 #include "server/server_int.h"
+#include "server/tls.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -716,68 +715,6 @@ static void raise_fd_limit(rlim_t want)
 		log_msg("warn", "the open file limit is below what --max-conns needs", NULL, NULL);
 }
 
-/*
- * T1: TLS 1.2 and 1.3 only, ECDHE key exchange (forward secrecy) and AEAD ciphers only, in
- * GnuTLS's priority syntax (libmicrohttpd's TLS is GnuTLS).
- */
-static const char tls_priorities[] =
-	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-CIPHER-ALL:"
-	"+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD";
-
-/* The certificate chain and key, read once at start; the key is wiped when the server stops. */
-struct tls_files {
-	char *cert;
-	char *key;
-	size_t key_len;
-};
-
-/* SECURITY: a private key others may read is not a private key: refuse to use it. */
-static int tls_read_key(struct tls_files *t, const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
-
-	if (fd < 0) {
-		error_set("--tls-key %s: cannot open: %s", path, strerror(errno));
-		return TRAWL_EIO;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		error_set("--tls-key %s: not a regular file", path);
-		err = TRAWL_EIO;
-	} else if (st.st_mode & 077) {
-		error_set("--tls-key %s: readable or writable by its group or others (mode %04o); "
-			  "make it private with chmod 600",
-			  path, (unsigned)(st.st_mode & 07777));
-		err = TRAWL_EPERM;
-	} else {
-		err = file_read_fd(&t->key, &t->key_len, fd, path, 1 << 20);
-	}
-	close(fd);
-	return err;
-}
-
-static int tls_load(struct tls_files *t, const struct server_config *cfg)
-{
-	size_t len;
-	int err;
-
-	*t = (struct tls_files){ .cert = NULL };
-	if (!cfg->tls_cert)
-		return 0;
-	if ((err = file_read_all(&t->cert, &len, cfg->tls_cert, 1 << 20)) < 0)
-		return err;
-	return tls_read_key(t, cfg->tls_key);
-}
-
-static void tls_dispose(struct tls_files *t)
-{
-	if (t->key)
-		sodium_memzero(t->key, t->key_len);
-	free(t->key);
-	free(t->cert);
-	*t = (struct tls_files){ .cert = NULL };
-}
-
 static int limits_start(struct srv *s, const struct server_config *cfg, bool is_team)
 {
 	/* Laptop mode: one local user, whose own scripts are not an attack; see server.h. */
@@ -830,6 +767,24 @@ out:
 	return err;
 }
 
+/* Until SIGINT or SIGTERM; a SIGHUP meanwhile reloads the TLS certificate and key. */
+static void wait_for_stop(const sigset_t *sigs, struct tls_creds *tls)
+{
+	int sig;
+
+	while (sigwait(sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM) {
+		if (sig != SIGHUP || !tls)
+			continue;
+		if (tls_creds_reload(tls) == 0)
+			log_msg("info", "SIGHUP: TLS certificate and key reloaded", NULL, NULL);
+		else
+			log_msg("error",
+				"SIGHUP: the new TLS certificate and key are refused; the previous "
+				"ones are still served",
+				"detail", error_last());
+	}
+}
+
 static void print_url(const struct srv *s, const struct server_config *cfg)
 {
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -866,14 +821,9 @@ int server_run(const struct server_config *cfg)
 	bool has_conns = false;
 	sigset_t sigs;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int err = 0, sig;
-	struct tls_files tls = { .cert = NULL };
-	struct MHD_OptionItem tls_opts[] = {
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
-		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	int err = 0;
+	struct tls_creds *tls = NULL;
+	struct MHD_OptionItem tls_opts[TLS_N_OPTIONS] = { { MHD_OPTION_END, 0, NULL } };
 	bool has_limits = false, is_team = false;
 
 	s.n_cpus = ncpu > 0 ? (unsigned)ncpu : 1;
@@ -890,12 +840,18 @@ int server_run(const struct server_config *cfg)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	/* With TLS, SIGHUP reloads the certificate (wait_for_stop); without, it still stops. */
+	if (cfg->tls_cert)
+		sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((err = open_accounts(&s, cfg, &is_team)) < 0 || (err = tls_load(&tls, cfg)) < 0)
+	if ((err = open_accounts(&s, cfg, &is_team)) < 0 ||
+	    (cfg->tls_cert && (err = tls_creds_open(&tls, cfg->tls_cert, cfg->tls_key)) < 0))
 		goto out;
-	s.is_tls = tls.cert != NULL;
+	s.is_tls = tls != NULL;
+	if (s.is_tls)
+		tls_creds_options(tls_opts, tls);
 	if (!(index_dir = malloc(strlen(cfg->data_dir) + sizeof("/index")))) {
 		err = error_nomem(NULL);
 		goto out;
@@ -921,8 +877,6 @@ int server_run(const struct server_config *cfg)
 	s.max_signins = 2 * s.n_cpus;
 	if ((err = pool_start(&s.signin_pool, s.n_cpus)) < 0)
 		goto out;
-	tls_opts[0].ptr_value = tls.cert;
-	tls_opts[1].ptr_value = tls.key;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG;
 	if (cfg->addr.ss_family == AF_INET6)
@@ -943,7 +897,7 @@ int server_run(const struct server_config *cfg)
 		(size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
-		NULL, MHD_OPTION_ARRAY, s.is_tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+		NULL, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!s.d) {
 		error_set("cannot listen on the --listen address (in use, or not permitted)");
 		err = TRAWL_EIO;
@@ -957,8 +911,7 @@ int server_run(const struct server_config *cfg)
 	if (cfg->sync_interval_s && (err = sched_start(&sc, cfg, &s.metrics)) < 0)
 		goto out;
 	print_url(&s, cfg);
-	while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
-		;
+	wait_for_stop(&sigs, tls);
 	log_msg("info", "stopping", NULL, NULL);
 out:
 	atomic_store(&s.is_stopping, true);
@@ -986,7 +939,7 @@ out:
 		conns_dispose(&s.conns);
 	if (has_limits)
 		limits_dispose(&s.limits);
-	tls_dispose(&tls);
+	tls_creds_close(tls);
 	snapstore_stop(s.store);
 	if (s.auth)
 		auth_close(s.auth);

@@ -323,6 +323,11 @@ struct json_t;
  */
 int req_json_body(struct json_t **out, const struct req *rq, const struct req_field *fields,
 		  size_t n);
+/*
+ * A string member of a body req_json_body has checked (its type too; jansson refuses a NUL in
+ * a string), borrowed from o; NULL when absent. *len (when len is not NULL) is its length.
+ */
+const char *req_body_str(const struct json_t *o, const char *key, size_t *len);
 /* Queues resp (NULL: the body and status the handler set) with every header. MHD_NO on error. */
 enum MHD_Result req_respond(struct req *rq, struct MHD_Response *resp);
 /* Adds the headers every response carries (security headers, request id). */

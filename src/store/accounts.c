@@ -63,40 +63,6 @@ int store_acl_generation(struct store *s, int64_t *out)
 	return err;
 }
 
-/* Steps a statement whose rows are names (column 0) into a sorted NULL-terminated list. */
-static int names_collect(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what)
-{
-	char **v = NULL;
-	size_t cap = 0, len = 0;
-	int err = 0, rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool oom = false;
-
-		if ((err = ARRAY_GROW(&v, &cap, len + 2)) < 0)
-			goto out;
-		v[len] = store_dup_col(st, 0, &oom);
-		if (oom || !v[len]) {
-			err = error_nomem(what);
-			goto out;
-		}
-		v[++len] = NULL;
-	}
-	if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, what);
-		goto out;
-	}
-	if (!v && (err = ARRAY_GROW(&v, &cap, 1)) < 0)
-		goto out;
-	v[len] = NULL;
-	*out = v;
-	*n = len;
-	return 0;
-out:
-	store_names_free(v, len);
-	return err;
-}
-
 /* The id of user (or group, when is_group) name. ENOTFOUND, EIO. */
 static int id_of(int64_t *id, struct store *s, const char *name, bool is_group)
 {
@@ -208,13 +174,14 @@ static int user_groups(struct store *s, struct store_user *u)
 	if ((err = prep(&st, s, "SELECT g.name FROM groups g JOIN group_members m "
 				"ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.name")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, u->id)) == 0)
-		err = names_collect(&u->groups, &u->n_groups, s, st, "listing a user's groups");
+		err = store_names_read(&u->groups, &u->n_groups, s, st, "listing a user's groups");
 	sqlite3_finalize(st);
 	return err;
 }
 
-static int row_user(struct store_user *u, struct store *s, sqlite3_stmt *st)
+static int row_user(void *elem, struct store *s, sqlite3_stmt *st)
 {
+	struct store_user *u = elem;
 	bool oom = false;
 	int err;
 
@@ -252,33 +219,29 @@ int store_user_get(struct store_user *out, struct store *s, const char *name)
 	return err;
 }
 
+static void free_users(void *v, size_t n)
+{
+	store_users_free(v, n);
+}
+
 int store_user_list(struct store_user **out, size_t *n, struct store *s)
 {
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_user),
+		.read = row_user,
+		.free = free_users,
+		.what = "listing users",
+	};
 	sqlite3_stmt *st = NULL;
-	struct store_user *v = NULL;
-	size_t cap = 0, len = 0;
-	int err, rc;
+	void *v = NULL;
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users ORDER BY name")) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 || (err = row_user(&v[len], s, st)) < 0)
-			goto out;
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "listing users");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-out:
+	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users ORDER BY name")) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
 	sqlite3_finalize(st);
-	store_users_free(v, len);
 	return err;
 }
 
@@ -466,42 +429,44 @@ static int group_members(struct store *s, struct store_group *g)
 				"ON m.user_id = u.id JOIN groups g ON g.id = m.group_id "
 				"WHERE g.name = ?1 ORDER BY u.name")) == 0 &&
 	    (err = store_bind_text(s, st, 1, g->name)) == 0)
-		err = names_collect(&g->members, &g->n_members, s, st, "listing members");
+		err = store_names_read(&g->members, &g->n_members, s, st, "listing members");
 	sqlite3_finalize(st);
 	return err;
 }
 
+static int read_group(void *elem, struct store *s, sqlite3_stmt *st)
+{
+	struct store_group *g = elem;
+	bool oom = false;
+
+	if (!(g->name = store_dup_col(st, 0, &oom)))
+		return error_nomem("listing groups");
+	return group_members(s, g);
+}
+
+static void free_groups(void *v, size_t n)
+{
+	store_groups_free(v, n);
+}
+
 int store_group_list(struct store_group **out, size_t *n, struct store *s)
 {
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_group),
+		.read = read_group,
+		.free = free_groups,
+		.what = "listing groups",
+	};
 	sqlite3_stmt *st = NULL;
-	struct store_group *v = NULL;
-	char **names = NULL;
-	size_t n_names = 0;
+	void *v = NULL;
 	int err;
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s, "SELECT name FROM groups ORDER BY name")) < 0 ||
-	    (err = names_collect(&names, &n_names, s, st, "listing groups")) < 0)
-		goto out;
-	if (n_names && !(v = calloc(n_names, sizeof(*v)))) {
-		err = error_nomem("listing groups");
-		goto out;
-	}
-	for (size_t i = 0; i < n_names; i++) {
-		v[i].name = names[i];
-		names[i] = NULL;
-		if ((err = group_members(s, &v[i])) < 0) {
-			store_groups_free(v, i + 1);
-			v = NULL;
-			goto out;
-		}
-	}
-	*out = v;
-	*n = n_names;
-out:
+	if ((err = prep(&st, s, "SELECT name FROM groups ORDER BY name")) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
 	sqlite3_finalize(st);
-	store_names_free(names, n_names);
 	return err;
 }
 
@@ -581,14 +546,14 @@ static int access_fill(struct store *s, struct store_access *a)
 	if ((err = prep(&st, s, "SELECT u.name FROM repo_grants r JOIN users u "
 				"ON u.id = r.user_id WHERE r.repo = ?1 ORDER BY u.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
-	    (err = names_collect(&a->users, &a->n_users, s, st, "listing grants")) < 0)
+	    (err = store_names_read(&a->users, &a->n_users, s, st, "listing grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((err = prep(&st, s, "SELECT g.name FROM repo_grants r JOIN groups g "
 				"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
-	    (err = names_collect(&a->groups, &a->n_groups, s, st, "listing grants")) < 0)
+	    (err = store_names_read(&a->groups, &a->n_groups, s, st, "listing grants")) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -604,38 +569,40 @@ out:
 	return err;
 }
 
+static int read_access(void *elem, struct store *s, sqlite3_stmt *st)
+{
+	struct store_access *a = elem;
+	bool oom = false;
+
+	if (!(a->repo = store_dup_col(st, 0, &oom)))
+		return error_nomem("listing repository access");
+	return access_fill(s, a);
+}
+
+static void free_accesses(void *v, size_t n)
+{
+	store_accesses_free(v, n);
+}
+
 int store_access_list(struct store_access **out, size_t *n, struct store *s)
 {
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_access),
+		.read = read_access,
+		.free = free_accesses,
+		.what = "listing repository access",
+	};
 	sqlite3_stmt *st = NULL;
-	struct store_access *v = NULL;
-	char **names = NULL;
-	size_t n_names = 0;
+	void *v = NULL;
 	int err;
 
 	*out = NULL;
 	*n = 0;
 	if ((err = prep(&st, s, "SELECT repo FROM repo_public UNION "
-				"SELECT repo FROM repo_grants ORDER BY 1")) < 0 ||
-	    (err = names_collect(&names, &n_names, s, st, "listing repository access")) < 0)
-		goto out;
-	if (n_names && !(v = calloc(n_names, sizeof(*v)))) {
-		err = error_nomem("listing repository access");
-		goto out;
-	}
-	for (size_t i = 0; i < n_names; i++) {
-		v[i].repo = names[i];
-		names[i] = NULL;
-		if ((err = access_fill(s, &v[i])) < 0) {
-			store_accesses_free(v, i + 1);
-			v = NULL;
-			goto out;
-		}
-	}
-	*out = v;
-	*n = n_names;
-out:
+				"SELECT repo FROM repo_grants ORDER BY 1")) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
 	sqlite3_finalize(st);
-	store_names_free(names, n_names);
 	return err;
 }
 
@@ -1211,35 +1178,40 @@ int store_token_used(struct store *s, int64_t id, int64_t now_ms)
 	return err;
 }
 
+static int read_token(void *elem, struct store *s, sqlite3_stmt *st)
+{
+	(void)s;
+	row_token(elem, st);
+	return 0;
+}
+
+static void free_tokens(void *v, size_t n)
+{
+	(void)n; /* a token holds nothing of its own */
+	free(v);
+}
+
 int store_token_list(struct store_token **out, size_t *n, struct store *s, const char *user)
 {
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_token),
+		.read = read_token,
+		.free = free_tokens,
+		.what = "listing tokens",
+	};
 	sqlite3_stmt *st = NULL;
-	struct store_token *v = NULL;
-	size_t cap = 0, len = 0;
-	int err, rc;
+	void *v = NULL;
+	int err;
 
 	*out = NULL;
 	*n = 0;
 	if ((err = prep(&st, s, "SELECT " TOKEN_COLUMNS " FROM tokens t JOIN users u "
 				"ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
-				"ORDER BY t.id DESC")) < 0 ||
-	    (err = store_bind_text(s, st, 1, user)) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0)
-			goto out;
-		row_token(&v[len++], st);
-	}
-	if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "listing tokens");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-out:
+				"ORDER BY t.id DESC")) == 0 &&
+	    (err = store_bind_text(s, st, 1, user)) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
 	sqlite3_finalize(st);
-	free(v);
 	return err;
 }
 
@@ -1398,10 +1370,12 @@ void store_events_free(struct store_event *v, size_t n)
 	free(v);
 }
 
-static int row_event(struct store_event *e, sqlite3_stmt *st)
+static int row_event(void *elem, struct store *s, sqlite3_stmt *st)
 {
+	struct store_event *e = elem;
 	bool oom = false;
 
+	(void)s;
 	e->id = sqlite3_column_int64(st, 0);
 	e->ts_ms = sqlite3_column_int64(st, 1);
 	e->event = store_dup_col(st, 2, &oom);
@@ -1414,13 +1388,23 @@ static int row_event(struct store_event *e, sqlite3_stmt *st)
 	return 0;
 }
 
+static void free_events(void *v, size_t n)
+{
+	store_events_free(v, n);
+}
+
 int store_audit_list(struct store_event **out, size_t *n, struct store *s, const char *actor,
 		     const char *event, int64_t since_ms, size_t limit)
 {
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_event),
+		.read = row_event,
+		.free = free_events,
+		.what = "reading the audit trail",
+	};
 	sqlite3_stmt *st = NULL;
-	struct store_event *v = NULL;
-	size_t cap = 0, len = 0;
-	int err, rc;
+	void *v = NULL;
+	int err;
 
 	*out = NULL;
 	*n = 0;
@@ -1428,31 +1412,14 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	if ((err = prep(&st, s, "SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
 				"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
 				"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
-				"LIMIT ?4) ORDER BY id")) < 0 ||
-	    (err = store_bind_text(s, st, 1, actor)) < 0 ||
-	    (err = store_bind_text(s, st, 2, event)) < 0 ||
-	    (err = store_bind_i64(s, st, 3, since_ms)) < 0 ||
-	    (err = store_bind_i64(s, st, 4, limit && limit < INT64_MAX ? (int64_t)limit : -1)) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0)
-			goto out;
-		memset(&v[len], 0, sizeof(v[len]));
-		len++;
-		if ((err = row_event(&v[len - 1], st)) < 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "reading the audit trail");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-out:
+				"LIMIT ?4) ORDER BY id")) == 0 &&
+	    (err = store_bind_text(s, st, 1, actor)) == 0 &&
+	    (err = store_bind_text(s, st, 2, event)) == 0 &&
+	    (err = store_bind_i64(s, st, 3, since_ms)) == 0 &&
+	    (err = store_bind_i64(s, st, 4, limit && limit < INT64_MAX ? (int64_t)limit : -1)) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
 	sqlite3_finalize(st);
-	store_events_free(v, len);
 	return err;
 }
 

@@ -572,6 +572,68 @@ char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem)
 	return d;
 }
 
+int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
+		    const struct store_rows *how)
+{
+	char *v = NULL;
+	size_t cap = 0, len = 0;
+	int err = 0, rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = array_grow((void **)&v, &cap, len + 1, how->elem_size)) < 0)
+			goto fail;
+		/* Counted before it is read, so a failed read's leftovers are freed too. */
+		memset(v + len * how->elem_size, 0, how->elem_size);
+		if ((err = how->read(v + len++ * how->elem_size, s, st)) < 0)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, how->what);
+		goto fail;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+fail:
+	how->free(v, len);
+	return err;
+}
+
+int store_names_read(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what)
+{
+	char **v = NULL;
+	size_t cap = 0, len = 0;
+	int err = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+
+		if ((err = ARRAY_GROW(&v, &cap, len + 2)) < 0)
+			goto fail;
+		v[len] = store_dup_col(st, 0, &oom);
+		if (oom || !v[len]) {
+			err = error_nomem(what);
+			goto fail;
+		}
+		v[++len] = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, what);
+		goto fail;
+	}
+	if (!v && (err = ARRAY_GROW(&v, &cap, 1)) < 0)
+		goto fail;
+	v[len] = NULL;
+	*out = v;
+	*n = len;
+	return 0;
+fail:
+	store_names_free(v, len);
+	return err;
+}
+
 int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v)
 {
 	int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
@@ -739,28 +801,13 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 static int load_patterns(struct store *s, struct store_repo *r)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
-	int err, rc;
+	int err;
 
 	if ((err = prep(&st, s, "SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
-				"ORDER BY rowid")) < 0 ||
-	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool oom = false;
-
-		if ((err = ARRAY_GROW(&r->patterns, &cap, r->n_patterns + 2)) < 0)
-			goto out;
-		r->patterns[r->n_patterns] = store_dup_col(st, 0, &oom);
-		if (oom || !r->patterns[r->n_patterns]) {
-			err = error_nomem(NULL);
-			goto out;
-		}
-		r->patterns[++r->n_patterns] = NULL;
-	}
-	if (rc != SQLITE_DONE)
-		err = store_db_error(s, rc, "reading branch patterns");
-out:
+				"ORDER BY rowid")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, r->id)) == 0)
+		err = store_names_read(&r->patterns, &r->n_patterns, s, st,
+				       "reading branch patterns");
 	sqlite3_finalize(st);
 	return err;
 }
@@ -832,35 +879,36 @@ out:
 	return err;
 }
 
+static int read_repo(void *elem, struct store *s, sqlite3_stmt *st)
+{
+	int err = row_repo(elem, st);
+
+	return err < 0 ? err : load_details(s, elem);
+}
+
+static void free_repos(void *v, size_t n)
+{
+	store_repos_free(v, n);
+}
+
 int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 {
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_repo),
+		.read = read_repo,
+		.free = free_repos,
+		.what = "listing repositories",
+	};
 	sqlite3_stmt *st = NULL;
-	struct store_repo *v = NULL;
-	size_t cap = 0, len = 0;
-	int err, rc;
+	void *v = NULL;
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0)
-			goto out;
-		if ((err = row_repo(&v[len], st)) < 0 || (err = load_details(s, &v[len])) < 0)
-			goto out;
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "listing repositories");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-out:
+	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
 	sqlite3_finalize(st);
-	store_repos_free(v, len);
 	return err;
 }
 
@@ -968,39 +1016,15 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 int store_retired_names(char ***out, size_t *n, struct store *s)
 {
 	sqlite3_stmt *st = NULL;
-	char **v = NULL;
-	size_t cap = 0, len = 0;
-	int err, rc;
+	int err;
 
 	*out = NULL;
 	*n = 0;
 	/* A name a repository took again since is that repository's, not an old one's. */
 	if ((err = prep(&st, s, "SELECT name FROM retired_names "
-				"WHERE name NOT IN (SELECT name FROM repos) ORDER BY name")) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool oom = false;
-
-		if ((err = ARRAY_GROW(&v, &cap, len + 2)) < 0)
-			goto out;
-		v[len] = store_dup_col(st, 0, &oom);
-		if (oom || !v[len]) {
-			err = error_nomem(NULL);
-			goto out;
-		}
-		v[++len] = NULL;
-	}
-	if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "reading retired names");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-out:
+				"WHERE name NOT IN (SELECT name FROM repos) ORDER BY name")) == 0)
+		err = store_names_read(out, n, s, st, "reading retired names");
 	sqlite3_finalize(st);
-	store_names_free(v, len);
 	return err;
 }
 

@@ -31,6 +31,31 @@ int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v);
 int store_bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v);
 /* A copy of a text column (NULL for NULL; *nomem set when the copy failed). */
 char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem);
+
+/* How store_rows_read turns rows into an array of structs. */
+struct store_rows {
+	size_t elem_size;
+	/* Fills *elem (zeroed) from the current row; may run other statements. */
+	int (*read)(void *elem, struct store *s, sqlite3_stmt *st);
+	/* Frees n elements (the last one may be the one read failed on) and the array. */
+	void (*free)(void *v, size_t n);
+	const char *what; /* for a database error: "listing users" */
+};
+
+/*
+ * Steps st to its end, each row becoming one element of a new array (*out, *n; NULL and 0
+ * without rows). On failure nothing is returned and what was read is freed. EIO, ENOMEM, or
+ * read's error.
+ */
+int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
+		    const struct store_rows *how);
+
+/*
+ * Steps a statement whose rows are names (column 0) into a new NULL-terminated array of n new
+ * strings (never NULL; free with store_names_free). EIO, ENOMEM.
+ */
+int store_names_read(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what);
+
 /* Begins/ends a write transaction; on failure tx_end rolls back, keeping the error detail. */
 int store_tx_begin(struct store *s);
 /* A read transaction: what it reads is one snapshot. End it with store_tx_end. */

@@ -279,6 +279,8 @@ expect_eq "audit --since 1h keeps them all" "$("$TRAWL" audit --data "$D" | wc -
 expect_eq "audit --since a future RFC 3339 time is empty" "" "$("$TRAWL" audit --since 2999-01-01T00:00:00Z --data "$D")"
 expect_eq "audit --since with an offset" "$("$TRAWL" audit --data "$D" | wc -l)" "$("$TRAWL" audit --since 2000-01-01T01:00:00+01:00 --data "$D" | wc -l)"
 expect_err "audit --since of neither form is refused" "*--since*\"yesterday\"*" "$TRAWL" audit --since yesterday --data "$D"
+expect_eq "audit --since a date alone" "$("$TRAWL" audit --data "$D" | wc -l)" "$("$TRAWL" audit --since 2000-01-01 --data "$D" | wc -l)"
+expect_err "audit --since a day its month lacks is refused" "*--since*\"2023-02-29T00:00:00Z\"*" "$TRAWL" audit --since 2023-02-29T00:00:00Z --data "$D"
 expect_err "audit --limit 0 is refused" "*--limit*" "$TRAWL" audit --limit 0 --data "$D"
 out=$("$TRAWL" audit --data "$D" | head -n 1)
 [[ $out =~ ^20[0-9-]{8}T[0-9:]{8}Z$'\t'[a-z_]+$'\t' ]] && ok "audit prints TIME EVENT ACTOR TARGET ADDRESS DETAIL" || not_ok "audit prints TIME EVENT ACTOR TARGET ADDRESS DETAIL" "$out"

@@ -309,6 +309,11 @@ def audit(s, data, admin, bob_token):
     ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since with an offset")
     r = s.request("GET", "/api/v1/audit?since=2020-01-01T00:00:00.250Z", token=admin)
     ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since with fractions")
+    r = s.request("GET", "/api/v1/audit?since=2020-01-01", token=admin)
+    ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since a date alone")
+    r = s.request("GET", "/api/v1/audit?since=2023-02-29T00:00:00Z", token=admin)
+    ok(r.status == 400 and "has no day 29" in r.text(),
+       "since a day its month lacks: 400 naming the field", r.body)
     for bad in ("since=yesterday", "since=2026-13-01T00:00:00Z", "since=2026-01-01T00:00:00%2B01",
                 "since=2026-01-01T00:00:00%2B0a:00", "since=2026-01-01T00:00:00", "since=-1",
                 "limit=0", "limit=x",

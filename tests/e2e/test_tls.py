@@ -3,13 +3,15 @@
 a self-signed certificate made with openssl in a temporary directory; TLS 1.2 and 1.3 with
 forward-secret AEAD suites connect, TLS 1.0/1.1 and suites without forward secrecy or without
 AEAD are refused by the server, plain HTTP on the TLS port gets no redirect, HSTS on every
-response, and a private key others may read is refused. Output: TAP.
+response, a private key others may read is refused, and SIGHUP reloads the certificate (a bad
+new pair is refused and the old one kept). Output: TAP.
 
     python3 tests/e2e/test_tls.py
 """
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -201,6 +203,110 @@ def test_responses(s):
        "the URL line says https", s.line)
 
 
+def served_cert(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    t = client_ctx().wrap_socket(s, server_hostname="localhost")
+    der = t.getpeercert(binary_form=True)
+    t.close()
+    return der
+
+
+def file_der(cert):
+    with open(cert) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def put_pair(cert_src, key_src, cert, key, key_mode=0o600):
+    for src, dst in ((cert_src, cert), (key_src, key)):
+        shutil.copyfile(src, dst + ".new")
+        os.replace(dst + ".new", dst)
+    os.chmod(key, key_mode)
+
+
+def sighup_and_wait(s, text):
+    """Sends SIGHUP and waits for the next log line holding text; that line, or None."""
+    before = s.logtext().count(text)
+    s.p.send_signal(signal.SIGHUP)
+    for _ in range(200):
+        log = s.logtext()
+        if log.count(text) > before:
+            return [line for line in log.splitlines() if text in line][-1]
+        time.sleep(0.05)
+    return None
+
+
+def open_keepalive(port):
+    t = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                                 server_hostname="localhost")
+    return t
+
+
+def get_on(t, path):
+    """The status line of one request on the open connection t, its body read to the end."""
+    t.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path).encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = t.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+    while m and len(body) < int(m.group(1)):
+        body += t.recv(65536)
+    return head.split(b"\r\n")[0]
+
+
+def test_reload(tmp, data):
+    pairs = []
+    for name in ("a", "b", "c"):
+        d = os.path.join(tmp, "pair-" + name)
+        os.makedirs(d)
+        pairs.append(make_cert(d))
+    (ca, ka), (cb, kb), (cc, kc) = pairs
+    cert, key = os.path.join(tmp, "live-cert.pem"), os.path.join(tmp, "live-key.pem")
+    put_pair(ca, ka, cert, key)
+    s = TlsServer(data, cert, key)
+    try:
+        ok(served_cert(s.port) == file_der(ca), "the first certificate is served")
+        kept = open_keepalive(s.port)
+        ok(get_on(kept, "/healthz").startswith(b"HTTP/1.1 200"), "a kept-alive connection")
+        put_pair(cb, kb, cert, key)
+        line = sighup_and_wait(s, "reloaded")
+        ok(line is not None, "SIGHUP: the reload is logged", s.logtext()[-600:])
+        ok(served_cert(s.port) == file_der(cb), "after SIGHUP new connections get the new one")
+        ok(get_on(kept, "/healthz").startswith(b"HTTP/1.1 200"),
+           "a connection opened before the reload goes on with the old certificate")
+        ok(kept.getpeercert(binary_form=True) == file_der(ca),
+           "... and it is still the old certificate")
+        kept.close()
+        with open(kc) as f:
+            other_key = f.read()
+        bad = os.path.join(tmp, "bad-key.pem")
+        with open(bad, "w") as f:
+            f.write("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+        for cert_src, key_src, mode, what, detail in (
+                (cb, kc, 0o600, "a key that is not the certificate's", "--tls-cert"),
+                (cb, bad, 0o600, "a key that does not parse", "--tls-key"),
+                (cc, kc, 0o644, "a key others may read", "chmod 600"),
+                (bad, kb, 0o600, "a certificate that does not parse", "--tls-cert")):
+            put_pair(cert_src, key_src, cert, key, mode)
+            line = sighup_and_wait(s, "refused")
+            ok(line is not None and '"level":"error"' in line and detail in line and
+               "previous ones are still served" in line,
+               "SIGHUP with %s: refused with a clear log line" % what, line)
+            ok(served_cert(s.port) == file_der(cb),
+               "SIGHUP with %s: the previous certificate is still served" % what)
+        ok(other_key.split("\n")[1] not in s.logtext(), "no key material in the log")
+        put_pair(cc, kc, cert, key)
+        ok(sighup_and_wait(s, "reloaded") is not None and served_cert(s.port) == file_der(cc),
+           "a good pair after refused ones is taken")
+        ok(s.p.poll() is None and s.stop() == 0, "the server ran on and stops cleanly")
+    finally:
+        if s.p.poll() is None:
+            s.stop()
+
+
 def test_plain_has_no_hsts(data):
     p = subprocess.Popen([TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0",
                           "--sync-interval", "0"], stdout=subprocess.PIPE,
@@ -234,6 +340,7 @@ def main():
             if s.p.poll() is None:
                 s.stop()
         test_plain_has_no_hsts(data)
+        test_reload(tmp, data)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("1..%d" % test_listen.n)
