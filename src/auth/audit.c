@@ -284,21 +284,24 @@ static int64_t mono_ms(void)
 
 /*
  * Waits for a first event (at most AUDIT_TICK_MS), then AUDIT_FLUSH_MS more so that what
- * follows it goes in the same batch, then writes; every AUDIT_TICK_MS it runs audit_tick.
+ * follows it goes in the same batch, then writes; it runs audit_tick at its start and every
+ * AUDIT_TICK_MS.
  */
 static void *writer(void *arg)
 {
 	struct audit *q = arg;
 	bool is_stopping = false;
-	int64_t last_tick = mono_ms() - AUDIT_TICK_MS; /* the first wake-up ticks */
+	int64_t last_tick;
 
+	audit_tick(q); /* the retention applies from the start */
+	last_tick = mono_ms();
 	while (!is_stopping) {
 		struct timespec until = deadline_in(AUDIT_TICK_MS);
 
 		pthread_mutex_lock(&q->qlock);
-		while (!q->is_stopping && q->n_q == 0 &&
-		       pthread_cond_timedwait(&q->wake, &q->qlock, &until) == 0)
-			;
+		/* Once: a reader may have flushed what woke it; it ticks then all the same. */
+		if (!q->is_stopping && q->n_q == 0)
+			pthread_cond_timedwait(&q->wake, &q->qlock, &until);
 		until = deadline_in(AUDIT_FLUSH_MS);
 		while (!q->is_stopping && q->n_q > 0 && q->n_q < AUDIT_QUEUE_MAX &&
 		       pthread_cond_timedwait(&q->wake, &q->qlock, &until) == 0)
@@ -659,8 +662,10 @@ static int prune_audited(struct audit *q, const char *actor, const char *address
 	struct store_event e;
 	struct buf d;
 	bool is_full;
-	int err = prune(q, before_ms, n_pruned);
+	int err = audit_flush(q); /* what is queued may be old enough too */
 
+	if (err == 0)
+		err = prune(q, before_ms, n_pruned);
 	if (err < 0 || (!*n_pruned && !is_always))
 		return err;
 	detail_begin(&d);
