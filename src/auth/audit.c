@@ -283,9 +283,8 @@ static int64_t mono_ms(void)
 }
 
 /*
- * Waits for a first event (at most AUDIT_TICK_MS), then AUDIT_FLUSH_MS more so that what
- * follows it goes in the same batch, then writes; it runs audit_tick at its start and every
- * AUDIT_TICK_MS.
+ * Waits for a first event (at most AUDIT_TICK_MS), then for the next one or AUDIT_FLUSH_MS,
+ * then writes; it runs audit_tick at its start and every AUDIT_TICK_MS.
  */
 static void *writer(void *arg)
 {
@@ -302,10 +301,10 @@ static void *writer(void *arg)
 		/* Once: a reader may have flushed what woke it; it ticks then all the same. */
 		if (!q->is_stopping && q->n_q == 0)
 			pthread_cond_timedwait(&q->wake, &q->qlock, &until);
+		/* Then until the next event or AUDIT_FLUSH_MS: a burst shares a batch. */
 		until = deadline_in(AUDIT_FLUSH_MS);
-		while (!q->is_stopping && q->n_q > 0 && q->n_q < AUDIT_QUEUE_MAX &&
-		       pthread_cond_timedwait(&q->wake, &q->qlock, &until) == 0)
-			;
+		if (!q->is_stopping && q->n_q > 0)
+			pthread_cond_timedwait(&q->wake, &q->qlock, &until);
 		is_stopping = q->is_stopping;
 		pthread_mutex_unlock(&q->qlock);
 		(void)audit_flush(q);
@@ -489,9 +488,7 @@ static int queue_push(struct audit *q, struct store_event *e, bool *is_full)
 		memset(e, 0, sizeof(*e)); /* moved */
 	}
 	*is_full = q->n_q >= AUDIT_QUEUE_MAX;
-	/* The writer waits for a first event, then batches what follows for AUDIT_FLUSH_MS. */
-	if (q->n_q == 1 || *is_full)
-		pthread_cond_signal(&q->wake);
+	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->qlock);
 	events_clear(e, 1);
 	return err;

@@ -657,6 +657,20 @@ static const char *caller_user(const struct req *rq)
 	return p->kind == AUTH_LOCAL ? "local" : "anonymous";
 }
 
+/* The credential a request offered, by kind only: an invalid one is worth telling from none. */
+static const char *credential_kind(const struct req *rq)
+{
+	const char *cookie = req_header_value(rq, MHD_HTTP_HEADER_COOKIE);
+	char sid[AUTH_SESSION_ID_LEN + 1];
+	bool has_session = cookie && secret_cookie_value(sid, cookie, AUTH_COOKIE_NAME) !=
+					     TRAWL_ENOTFOUND;
+
+	sodium_memzero(sid, sizeof(sid));
+	if (req_header_value(rq, MHD_HTTP_HEADER_AUTHORIZATION))
+		return "bearer";
+	return has_session ? "cookie" : "none";
+}
+
 /* The audit event of a refused request, or NULL. A refused sign-in is the accounts' own. */
 static const char *refusal_event(const struct req *rq)
 {
@@ -691,7 +705,8 @@ static void audit_refusal(const struct req *rq)
 	(void)json_put_string(&d, method, strlen(method), NULL);
 	(void)buf_puts(&d, ",\"route\":");
 	(void)json_put_string(&d, rq->route->name, strlen(rq->route->name), NULL);
-	(void)buf_printf(&d, ",\"auth\":\"%s\"", caller_kind(rq));
+	(void)buf_printf(&d, ",\"auth\":\"%s\",\"credential\":\"%s\"", caller_kind(rq),
+			 credential_kind(rq));
 	if (rq->caller.who.kind == AUTH_TOKEN)
 		(void)buf_printf(&d, ",\"token_id\":%lld", (long long)rq->caller.who.token_id);
 	if (buf_puts(&d, "}") == 0 && buf_putc(&d, '\0') == 0)

@@ -123,7 +123,7 @@ EXPECTED = [
     ("admin action", "group_added", {"actor": "root", "target": "auditors"}),
     ("401 without a credential", "unauthorized",
      {"actor": "", "target": "/api/v1/repos", "detail_status": 401, "detail_method": "GET",
-      "detail_auth": "anonymous"}),
+      "detail_auth": "anonymous", "detail_credential": "none"}),
     ("403 for a missing scope", "forbidden",
      {"actor": "alice", "target": "/api/v1/audit", "detail_status": 403,
       "detail_auth": "token"}),
@@ -228,7 +228,9 @@ def test_team(tmp):
            [e["detail"] for e in searches][:3])
         flood = find(events, "unauthorized", address="127.0.0.2")
         sup = find(events, "audit_suppressed", address="127.0.0.2")
-        ok(len(flood) == PER_MIN and all(e["detail"].get("auth") == "anonymous" for e in flood),
+        ok(len(flood) == PER_MIN and all(e["detail"].get("auth") == "anonymous" and
+                                         e["detail"].get("credential") == "bearer"
+                                         for e in flood),
            "%s: a flood of %d 401s from one address gives %d events" % (source, FLOOD, PER_MIN),
            len(flood))
         ok(len(sup) == 1 and sup[0]["detail"].get("count") == FLOOD - PER_MIN
