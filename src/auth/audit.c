@@ -661,6 +661,7 @@ static int prune_audited(struct audit *q, const char *actor, const char *address
 	bool is_full;
 	int err = audit_flush(q); /* what is queued may be old enough too */
 
+	*n_pruned = 0;
 	if (err == 0)
 		err = prune(q, before_ms, n_pruned);
 	if (err < 0 || (!*n_pruned && !is_always))

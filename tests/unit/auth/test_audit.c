@@ -130,7 +130,7 @@ static void refusals_are_bounded_per_address_then_counted(void **state)
 	assert_int_equal(count(a, "unauthorized", "10.0.0.8"), 3);
 	assert_int_equal(count(a, "audit_suppressed", NULL), 0);
 	/* The next minute: the count of the last one goes out with the first new refusal. */
-	now_ms += 61 * 1000;
+	now_ms += 61LL * 1000;
 	deny(a, "10.0.0.9", 1);
 	assert_int_equal(detail_int_of(a, "audit_suppressed", "10.0.0.9", "count"),
 			 25 - AUTH_AUDIT_DENIED_PER_MIN);
@@ -147,7 +147,7 @@ static void a_million_refusals_write_a_bounded_trail(void **state)
 	(void)state;
 	for (int minute = 0; minute < 10; minute++) {
 		deny(a, "192.0.2.1", 100000);
-		now_ms += 60 * 1000;
+		now_ms += 60LL * 1000;
 	}
 	a = reopen(a, NULL);
 	/* Ten minutes: ten events and one count a minute. */
@@ -289,7 +289,7 @@ static void prune_deletes_old_events_in_batches_and_is_audited(void **state)
 
 static void the_writer_applies_the_retention(void **state)
 {
-	struct auth_config cfg = { .audit_retention_s = 30 * 24 * 60 * 60 };
+	struct auth_config cfg = { .audit_retention_s = 30LL * 24 * 60 * 60 };
 	struct auth *a = open_fresh(NULL);
 	struct timespec pause = { .tv_nsec = 50 * 1000000L };
 	size_t pruned = 0;

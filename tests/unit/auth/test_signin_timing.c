@@ -75,7 +75,7 @@ static void refused_in(struct side *side, size_t i, struct auth *a, const char *
 	double wall, cpu;
 	int err;
 
-	now_ms += 60 * 60 * 1000;
+	now_ms += 60LL * 60 * 1000;
 	wall = clock_s(CLOCK_MONOTONIC);
 	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	err = auth_sign_in(&p, cookie, &retry, a, user, PW_WRONG, strlen(PW_WRONG), &from);
