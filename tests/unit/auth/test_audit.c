@@ -155,7 +155,7 @@ static void a_million_refusals_write_a_bounded_trail(void **state)
 	assert_int_equal(count(a, "audit_suppressed", "192.0.2.1"), 10);
 	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_true(sb.st_size < 64 * 1024);
+	assert_true(sb.st_size < 64L * 1024);
 	auth_close(a);
 }
 
