@@ -80,10 +80,28 @@ struct auth_config {
 	auth_clock_fn clock;        /* NULL: the real time */
 	void *clock_arg;
 	/* Password hashing cost: 0 is libsodium's MODERATE limits (the default and the minimum
-	 * the server accepts); unit tests may lower it with AUTH_PWHASH_TEST. */
+	 * the server accepts); unit tests may lower it with AUTH_PWHASH_TEST or
+	 * AUTH_PWHASH_TIMING. */
 	int pwhash_cost;
+	/*
+	 * Audit retention: the audit writer deletes the table's events older than this (at most
+	 * once an hour, in small batches); 0 keeps every event. trawl serve sets it
+	 * (--audit-retention, AUTH_AUDIT_RETENTION_DAYS by default); the other commands keep 0.
+	 */
+	int64_t audit_retention_s;
+	/* DATA/audit.log is rotated past this many bytes (0: AUTH_AUDIT_LOG_MAX). */
+	int64_t audit_log_max;
 };
 #define AUTH_PWHASH_TEST 1
+/* Cheaper still (argon2id, 4 MiB, one pass): the A8 timing test's 600 sign-ins. Tests only. */
+#define AUTH_PWHASH_TIMING 2
+#define AUTH_AUDIT_RETENTION_DAYS 365
+/* audit.log -> audit.log.1 ... audit.log.AUTH_AUDIT_LOG_KEEP at this size; the oldest goes. */
+#define AUTH_AUDIT_LOG_MAX ((int64_t)64 << 20)
+#define AUTH_AUDIT_LOG_KEEP 5
+/* Refused requests audited per address a minute, and from all addresses a minute. */
+#define AUTH_AUDIT_DENIED_PER_MIN 10
+#define AUTH_AUDIT_DENIED_ALL_PER_MIN 300
 
 struct auth;
 
@@ -314,6 +332,25 @@ struct auth_event {
  */
 int auth_audit(struct auth *a, const char *event, const char *actor, const char *target,
 	       const char *address, const char *detail_json);
+
+/*
+ * Audits a refused request (L1) like auth_audit, bounded so that a flood cannot fill the disk:
+ * at most AUTH_AUDIT_DENIED_PER_MIN events per address a minute and
+ * AUTH_AUDIT_DENIED_ALL_PER_MIN from all addresses; the rest are counted, and each count goes
+ * out as one "audit_suppressed" event (detail "count", "since"; address "" for the all-address
+ * bound) once its minute is over (the writer looks every minute) or when a is closed.
+ * Never blocks on the store. EIO, ENOMEM.
+ */
+int auth_audit_denied(struct auth *a, const char *event, const char *actor, const char *target,
+		      const char *address, const char *detail_json);
+
+/*
+ * Deletes the table's audit events older than before_ms, in batches (never holding the store
+ * long), and audits it ("audit_pruned" by by, detail "before" and "count"); *n_pruned (may be
+ * NULL) is the count. DATA/audit.log and its rotated copies are not touched. EIO.
+ */
+int auth_audit_prune(struct auth *a, const struct auth_actor *by, int64_t before_ms,
+		     int64_t *n_pruned);
 
 struct auth_audit_filter {
 	const char *user;  /* actor, or NULL */

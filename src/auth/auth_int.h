@@ -62,6 +62,12 @@ int audit_open(struct audit **out, struct auth *a);
 void audit_close(struct audit *q);
 /* Writes every queued event now (the table and the file), in order. EIO. */
 int audit_flush(struct audit *q);
+/*
+ * The writer's periodic work, run every minute: reports suppressed refusal counts whose
+ * minute is over, and, at most once an hour when cfg.audit_retention_s is set, prunes the
+ * table's older events (audited as "audit_pruned"). Tests call it directly.
+ */
+void audit_tick(struct audit *q);
 
 /*
  * An event's detail, a JSON object built field by field: detail_begin, any detail_*, then

@@ -52,6 +52,9 @@ static void pwhash_limits(int cost, unsigned long long *ops, size_t *mem)
 	if (cost == AUTH_PWHASH_TEST) {
 		*ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 		*mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	} else if (cost == AUTH_PWHASH_TIMING) {
+		*ops = crypto_pwhash_OPSLIMIT_MIN;
+		*mem = (size_t)4 << 20;
 	} else {
 		*ops = crypto_pwhash_OPSLIMIT_MODERATE;
 		*mem = crypto_pwhash_MEMLIMIT_MODERATE;
@@ -87,8 +90,14 @@ bool secret_pwverify(const char *hash, const char *password, size_t len)
  * The hashes the dummy verification checks against: one per cost, made once per process with
  * the same limits as real ones, from a random password nobody knows.
  */
-static char dummy_hash[2][AUTH_PWHASH_LEN];
-static pthread_once_t dummy_once[2] = { PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT };
+static char dummy_hash[3][AUTH_PWHASH_LEN];
+static pthread_once_t dummy_once[3] = { PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT,
+					PTHREAD_ONCE_INIT };
+
+static int dummy_index(int cost)
+{
+	return cost == AUTH_PWHASH_TEST ? 1 : cost == AUTH_PWHASH_TIMING ? 2 : 0;
+}
 
 static void dummy_make(int cost)
 {
@@ -97,8 +106,8 @@ static void dummy_make(int cost)
 	secret_random_b64url(pw, 32);
 	/* On failure the hash stays "" and verifying it fails at once; the real verification
 	 * would have failed the same way for lack of memory. */
-	if (secret_pwhash(dummy_hash[cost == AUTH_PWHASH_TEST], pw, strlen(pw), cost) < 0)
-		dummy_hash[cost == AUTH_PWHASH_TEST][0] = 0;
+	if (secret_pwhash(dummy_hash[dummy_index(cost)], pw, strlen(pw), cost) < 0)
+		dummy_hash[dummy_index(cost)][0] = 0;
 	sodium_memzero(pw, sizeof(pw));
 }
 
@@ -112,11 +121,18 @@ static void dummy_make_test(void)
 	dummy_make(AUTH_PWHASH_TEST);
 }
 
+static void dummy_make_timing(void)
+{
+	dummy_make(AUTH_PWHASH_TIMING);
+}
+
 void secret_pwverify_dummy(const char *password, size_t len, int cost)
 {
-	int i = cost == AUTH_PWHASH_TEST;
+	static void (*const make[3])(void) = { dummy_make_moderate, dummy_make_test,
+					       dummy_make_timing };
+	int i = dummy_index(cost);
 
-	pthread_once(&dummy_once[i], i ? dummy_make_test : dummy_make_moderate);
+	pthread_once(&dummy_once[i], make[i]);
 	(void)secret_pwverify(dummy_hash[i], password, len);
 }
 

@@ -19,7 +19,7 @@
 /*
  * Hashes password[0..len) with argon2id and a fresh random 16-byte salt (A1): libsodium's
  * MODERATE limits at cost 0, its INTERACTIVE ones (still above the checklist's minimum) at
- * AUTH_PWHASH_TEST. The whole password is hashed: never truncated (A3). ENOMEM when the
+ * AUTH_PWHASH_TEST, 4 MiB and one pass at AUTH_PWHASH_TIMING (a test's). The whole password is hashed: never truncated (A3). ENOMEM when the
  * hashing memory cannot be had.
  */
 int secret_pwhash(char out[AUTH_PWHASH_LEN], const char *password, size_t len, int cost);

@@ -18,7 +18,8 @@
 
 const struct cli_help cli_help_audit = {
 	.synopsis = "trawl audit [--user USER] [--event EVENT] [--since TIME] [--limit N] [--json]\n"
-		    "            [--data DIR]\n",
+		    "            [--data DIR]\n"
+		    "trawl audit prune --before TIME [--data DIR]\n",
 	.summary = "read the audit trail: sign-ins, tokens, account and grant changes, searches",
 	.options =
 		"  --user USER           events whose actor is USER (\"cli\": this command line)\n"
@@ -28,10 +29,13 @@ const struct cli_help cli_help_audit = {
 		"                        duration before now (24h, 7d)\n"
 		"  --limit N             at most N events (default 1000)\n"
 		"  --json                one JSON object per event (docs/cli-json.md)\n"
+		"  --before TIME         prune: delete the table's events before TIME (RFC 3339, or a\n"
+		"                        duration before now: 90d); audited as audit_pruned\n"
 		"  --data DIR            the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
 		"  -h, --help            this usage\n"
 		"\n"
-		"Times are UTC. The same events are appended to DATA/audit.log, one JSON line each.\n",
+		"Times are UTC. The same events are appended to DATA/audit.log, one JSON line each\n"
+		"(prune leaves that file and its rotated copies as they are).\n",
 };
 
 /*
@@ -134,6 +138,44 @@ out:
 	return accounts_fail(err);
 }
 
+/* trawl audit prune --before TIME: the retention trawl serve applies, by hand. */
+static int audit_prune(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'D' },
+		{ "before", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct accounts_opts o = { 0 };
+	struct datadir d = { 0 };
+	struct auth *a = NULL;
+	int64_t before = 0, n = 0;
+	char t[32];
+	int c, ret;
+
+	optind = 1;
+	while ((c = accounts_getopt(&o, argc, argv, longopts)) != -1) {
+		if (c != 'b')
+			return cli_usage("audit", true);
+		if (!accounts_parse_since(&before, optarg, accounts_now_ms())) {
+			cli_errorf("--before: \"%s\" is neither an RFC 3339 time "
+				   "(2026-12-01T09:00:00Z) nor a duration (90d)", optarg);
+			return EXIT_ERROR;
+		}
+	}
+	if (o.is_help || optind != argc || (!before && !o.is_help))
+		return cli_usage("audit", !o.is_help);
+	if ((ret = accounts_open(&a, &d, o.data, false)) != 0)
+		return ret;
+	ret = accounts_fail(auth_audit_prune(a, NULL, before, &n));
+	if (ret == 0)
+		fprintf(stderr, "trawl: pruned %lld audit event%s before %s\n", (long long)n,
+			n == 1 ? "" : "s", accounts_time(t, before));
+	accounts_close(a, &d);
+	return ret;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -153,6 +195,8 @@ int cmd_audit(int argc, char **argv)
 	uint64_t limit;
 	int c, ret;
 
+	if (argc > 1 && strcmp(argv[1], "prune") == 0)
+		return audit_prune(argc - 1, argv + 1);
 	optind = 1;
 	while ((c = accounts_getopt(&o, argc, argv, longopts)) != -1) {
 		switch (c) {

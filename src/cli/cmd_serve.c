@@ -18,7 +18,7 @@ const struct cli_help cli_help_serve = {
 		"            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
 		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
 		"            [--rate-search N/s] [--rate-signin N/min] [--rate-tokens N/h]\n"
-		"            [--user-max-searches N] [--allow-anonymous]\n",
+		"            [--user-max-searches N] [--allow-anonymous] [--audit-retention DAYS]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
 		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
@@ -53,6 +53,8 @@ const struct cli_help cli_help_serve = {
 		"  --user-max-searches N concurrent searches of one user or anonymous address before\n"
 		"                        429 (default half of --max-searches, at least 2)\n"
 		"  --allow-anonymous     callers without credentials read the public repositories\n"
+		"  --audit-retention D   keep audit events D days in the table (default 365; 0 = for\n"
+		"                        ever); DATA/audit.log is rotated at 64 MiB, 5 kept\n"
 		"  -h, --help            this usage\n"
 		"\n"
 		"docs/api.md describes the API; docs/operations.md the limits, the scheduled sync,\n"
@@ -218,6 +220,7 @@ int cmd_serve(int argc, char **argv)
 		{ "rate-tokens", required_argument, NULL, 'o' },
 		{ "user-max-searches", required_argument, NULL, 'u' },
 		{ "allow-anonymous", no_argument, NULL, 'A' },
+		{ "audit-retention", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,7 +228,8 @@ int cmd_serve(int argc, char **argv)
 				     .conn_timeout_s = 30, .self_exe = "/proc/self/exe",
 				     .rate_search = SERVER_RATE_DEFAULT,
 				     .rate_signin = SERVER_RATE_DEFAULT,
-				     .rate_tokens = SERVER_RATE_DEFAULT };
+				     .rate_tokens = SERVER_RATE_DEFAULT,
+				     .audit_retention_days = 365 };
 	const char *listen = "127.0.0.1:6070";
 	const char *env_data = getenv("TRAWL_DATA");
 	int c, err;
@@ -244,6 +248,15 @@ int cmd_serve(int argc, char **argv)
 		case 'd': cfg.data_dir = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'A': cfg.allow_anonymous = true; break;
+		case 'R':
+			if (strcmp(optarg, "0") == 0)
+				cfg.audit_retention_days = 0;
+			else if (!parse_small(&cfg.audit_retention_days, optarg, 36500)) {
+				cli_errorf("--audit-retention: expected days from 0 to 36500, got \"%s\"",
+					   optarg);
+				return EXIT_ERROR;
+			}
+			break;
 		case 'S':
 			if (!parse_duration(&cfg.sync_interval_s, optarg)) {
 				cli_errorf("--sync-interval: expected a duration like 30s, 10m or 1h "

@@ -81,6 +81,7 @@ int req_fail(struct req *rq, int err)
 	const struct route_error *e = route_error_of(err);
 	const char *msg = e->message ? e->message : error_last();
 
+	rq->is_hidden = rq->is_hidden || err == TRAWL_EPERM;
 	req_error(rq, e->status, e->code, msg[0] ? msg : error_name(err), 0);
 	return err;
 }
@@ -632,6 +633,87 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return rq;
 }
 
+/* How the caller was identified, for the log and the audit trail ("none": refused before). */
+static const char *caller_kind(const struct req *rq)
+{
+	if (!rq->caller.auth)
+		return "none";
+	switch (rq->caller.who.kind) {
+	case AUTH_SESSION: return "session";
+	case AUTH_TOKEN: return "token";
+	case AUTH_LOCAL: return "local";
+	default: return "anonymous";
+	}
+}
+
+/* SECURITY: L1, L2: who made a request, never with the credential itself. */
+static const char *caller_user(const struct req *rq)
+{
+	const struct auth_principal *p = &rq->caller.who;
+
+	if (p->kind == AUTH_SESSION || p->kind == AUTH_TOKEN)
+		return p->name;
+	return p->kind == AUTH_LOCAL ? "local" : "anonymous";
+}
+
+/* The credential a request offered, by kind only: an invalid one is worth telling from none. */
+static const char *credential_kind(const struct req *rq)
+{
+	const char *cookie = req_header_value(rq, MHD_HTTP_HEADER_COOKIE);
+	char sid[AUTH_SESSION_ID_LEN + 1];
+	bool has_session = cookie && secret_cookie_value(sid, cookie, AUTH_COOKIE_NAME) !=
+					     TRAWL_ENOTFOUND;
+
+	sodium_memzero(sid, sizeof(sid));
+	if (req_header_value(rq, MHD_HTTP_HEADER_AUTHORIZATION))
+		return "bearer";
+	return has_session ? "cookie" : "none";
+}
+
+/* The audit event of a refused request, or NULL. A refused sign-in is the accounts' own. */
+static const char *refusal_event(const struct req *rq)
+{
+	if (!rq->route || !rq->s->auth)
+		return NULL;
+	if (rq->status == 401 && !route_is_open(rq->route))
+		return "unauthorized";
+	if (rq->status == 403)
+		return "forbidden";
+	return rq->status == 404 && rq->is_hidden ? "not_visible" : NULL;
+}
+
+/*
+ * SECURITY: L1: a refused request (401, 403, or the 404 of something the caller may not see)
+ * goes to the audit trail once its answer is sent, so auditing it changes nothing the caller
+ * sees, its timing included: a hidden repository still answers as a missing one does.
+ * auth_audit_denied bounds a flood per address. Laptop mode audits none.
+ */
+static void audit_refusal(const struct req *rq)
+{
+	const char *event = refusal_event(rq), *method = rq->method ? rq->method : "";
+	const char *target = rq->uri ? rq->uri : "";
+	bool is_team = false;
+	struct buf d;
+
+	if (!event || auth_has_accounts(rq->s->auth, &is_team) < 0 || !is_team)
+		return;
+	if (rq->is_hidden && rq->args.name_len)
+		target = rq->args.name;
+	buf_init(&d, 4096);
+	(void)buf_printf(&d, "{\"status\":%u,\"method\":", rq->status);
+	(void)json_put_string(&d, method, strlen(method), NULL);
+	(void)buf_puts(&d, ",\"route\":");
+	(void)json_put_string(&d, rq->route->name, strlen(rq->route->name), NULL);
+	(void)buf_printf(&d, ",\"auth\":\"%s\",\"credential\":\"%s\"", caller_kind(rq),
+			 credential_kind(rq));
+	if (rq->caller.who.kind == AUTH_TOKEN)
+		(void)buf_printf(&d, ",\"token_id\":%lld", (long long)rq->caller.who.token_id);
+	if (buf_puts(&d, "}") == 0 && buf_putc(&d, '\0') == 0)
+		(void)auth_audit_denied(rq->s->auth, event, rq->caller.who.name, target,
+					rq->client_addr, d.ptr);
+	buf_dispose(&d);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -654,11 +736,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_num(&l, "ms", clock_now_ms() - rq->t0);
 	if (rq->route)
 		log_cstr(&l, "route", rq->route->name);
+	log_cstr(&l, "user", caller_user(rq));
+	log_cstr(&l, "auth", caller_kind(rq));
+	if (rq->caller.who.kind == AUTH_TOKEN)
+		log_num(&l, "token_id", (double)rq->caller.who.token_id);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_cstr(&l, "end", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
 				    : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client_abort"
 				    : "error");
 	log_end(&l);
+	audit_refusal(rq);
 	req_free(rq);
 	*con_cls = NULL;
 }
@@ -743,9 +830,12 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 	size_t n_users = 0;
 	bool has_admin = false;
 	char msg[512];
+	struct auth_config ac = {
+		.audit_retention_s = (int64_t)cfg->audit_retention_days * 24 * 60 * 60,
+	};
 	int err;
 
-	if ((err = auth_open(&s->auth, cfg->data_dir, NULL)) < 0 ||
+	if ((err = auth_open(&s->auth, cfg->data_dir, &ac)) < 0 ||
 	    (err = auth_user_list(&users, &n_users, s->auth)) < 0 ||
 	    (err = auth_has_admin(s->auth, &has_admin)) < 0)
 		goto out;

@@ -62,6 +62,7 @@ struct server_config {
 	uint32_t rate_tokens;       /* per hour per user and per address */
 	unsigned user_max_searches; /* concurrent searches of one user; 0 = default */
 	bool allow_anonymous;       /* team mode: callers without credentials read public repos */
+	unsigned audit_retention_days; /* audit events kept in the table; 0: every one */
 };
 
 /*

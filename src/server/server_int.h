@@ -257,6 +257,7 @@ struct req {
 	bool is_started;            /* the first access-handler call (headers) was seen */
 	bool is_https;              /* TLS, or a trusted proxy's X-Forwarded-Proto: https */
 	bool has_user_slot;         /* holds one of its caller's search slots (limits.c) */
+	bool is_hidden;             /* answered EPERM: a 404 for what the caller may not see */
 	/*
 	 * A handler that hands its work to the search threads (req_defer) suspends the
 	 * connection; the thread builds and queues the response (MHD allows that while the

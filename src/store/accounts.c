@@ -1353,6 +1353,23 @@ out:
 	return store_tx_end(s, err);
 }
 
+int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*n_deleted = 0;
+	/* audit_ts makes the oldest rows cheap to find; one batch keeps the write lock short. */
+	if ((err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
+				"ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, before_ms)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, max < INT64_MAX ? (int64_t)max : INT64_MAX)) == 0 &&
+	    (err = store_run(s, st, "pruning the audit trail")) == 0)
+		*n_deleted = (size_t)sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return err;
+}
+
 void store_event_dispose(struct store_event *e)
 {
 	free(e->event);

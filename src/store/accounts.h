@@ -200,6 +200,11 @@ int store_audit_add(struct store *s, const struct store_event *events, size_t n)
  */
 int store_audit_list(struct store_event **out, size_t *n, struct store *s, const char *actor,
 		     const char *event, int64_t since_ms, size_t limit);
+/*
+ * Deletes at most max of the oldest events older than before_ms, in one transaction;
+ * *n_deleted is how many went (fewer than max: none is left). EIO.
+ */
+int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted);
 void store_event_dispose(struct store_event *e);
 void store_events_free(struct store_event *v, size_t n);
 

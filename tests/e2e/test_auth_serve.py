@@ -374,10 +374,15 @@ def test_readable(s, data, admin_tok):
     st, _, b, _ = request(s, "GET", "/api/v1/search?q=needle", headers=bearer(admin_tok))
     ok((jbody(b) or {}).get("summary", {}).get("shards_total") == 2,
        "an administrator sees the index's shard count", b)
-    # Every search is audited with its user, query, result count and duration.
-    out = cli("audit", "--event", "search", "--json", "--data", data)
-    evs = [json.loads(line) for line in out.splitlines() if line.strip()]
-    mine = [e for e in evs if e.get("actor") == "alice"]
+    # Every search is audited with its user, query, result count and duration. The server
+    # writes its trail in batches (every 100 ms), so another process may wait a little.
+    for _ in range(50):
+        out = cli("audit", "--event", "search", "--json", "--data", data)
+        evs = [json.loads(line) for line in out.splitlines() if line.strip()]
+        mine = [e for e in evs if e.get("actor") == "alice"]
+        if mine:
+            break
+        time.sleep(0.1)
     ok(mine and mine[0].get("detail", {}).get("query") == "needle"
        and mine[0]["detail"].get("results") == 1 and "ms" in mine[0]["detail"],
        "audit: alice's search is recorded with query, results and duration", out[:2000])

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""L1 end to end: the real server in team mode performs each event the checklist names (sign-in
+and its failure, sign-out, token creation and revocation, an administrator's change, a 401, a
+403 and a repository the caller may not read), then DATA/audit.log's JSON lines and
+`trawl audit --json` are parsed and each event checked for who (actor), what (event, target),
+when (RFC 3339 UTC, within the test) and where (the client address). Also: the request log
+names the caller (never the credential); a flood of 401s from one address is bounded and
+counted in one `audit_suppressed` event; events made just before SIGTERM are all written;
+`--audit-retention` prunes old rows when the server starts and `trawl audit prune` by hand,
+both audited. Output: TAP.
+
+    python3 tests/e2e/test_audit_log.py
+"""
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from teamlib import Server, done, ok, token_create, trawl, user_add  # noqa: E402
+from teamlib import TRAWL  # noqa: E402
+
+PW_ROOT = "granite oboe lantern 93 root"
+PW_ALICE = "plover quartz meadow 71 alice"
+COOKIE = "__Host-trawl_session"
+RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
+PER_MIN = 10  # AUTH_AUDIT_DENIED_PER_MIN
+FLOOD = 60
+
+
+def request(s, method, path, body=None, headers=None, source=None):
+    """One request on its own connection from source (a loopback address): (status, headers,
+    body bytes, [Set-Cookie ...])."""
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60,
+                                   source_address=(source, 0) if source else None)
+    h = dict(headers or {})
+    if body is not None:
+        body = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    cookies = r.headers.get_all("Set-Cookie") or []
+    hs = {k.lower(): v for k, v in r.getheaders() if k.lower() not in ("date", "x-request-id")}
+    c.close()
+    return r.status, hs, data, cookies
+
+
+def bearer(tok):
+    return {"Authorization": "Bearer " + tok}
+
+
+def make_data(tmp):
+    data = os.path.join(tmp, "data")
+    for repo in ("pub", "secret"):
+        src = os.path.join(tmp, repo)
+        os.makedirs(src)
+        with open(os.path.join(src, "f.txt"), "w") as f:
+            f.write("a needle in %s\n" % repo)
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", repo, src],
+                       check=True, stdout=subprocess.DEVNULL)
+    user_add(data, "root", admin=True, password=PW_ROOT)
+    user_add(data, "alice", password=PW_ALICE)
+    trawl("grant", "pub", "--user", "alice", data=data)
+    return data
+
+
+def parse_time(s):
+    return datetime.datetime.strptime(s[:19], "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def log_events(data):
+    """DATA/audit.log as objects; a line that is not one JSON object fails the test."""
+    out, bad = [], []
+    with open(os.path.join(data, "audit.log"), "rb") as f:
+        for line in f:
+            try:
+                j = json.loads(line)
+                if isinstance(j, dict):
+                    out.append(j)
+                    continue
+            except ValueError:
+                pass
+            bad.append(line)
+    ok(not bad, "audit.log: every line is one JSON object", *bad[:3])
+    return out
+
+
+def cli_events(data):
+    _, out, _ = trawl("audit", "--json", "--limit", "100000", data=data)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def find(events, event, **fields):
+    """The events of kind event whose fields (detail members as detail_NAME) match."""
+    hits = []
+    for e in events:
+        if e.get("event") != event:
+            continue
+        det = e.get("detail") or {}
+        if all((det.get(k[7:]) if k.startswith("detail_") else e.get(k)) == v
+               for k, v in fields.items()):
+            hits.append(e)
+    return hits
+
+
+# Each event the checklist names: (description, event, fields that must match).
+EXPECTED = [
+    ("sign-in", "sign_in", {"actor": "alice", "target": "alice"}),
+    ("failed sign-in", "sign_in_failed", {"actor": "", "target": "alice",
+                                          "detail_reason": "wrong_password"}),
+    ("sign-out", "sign_out", {"actor": "alice", "target": "alice"}),
+    ("token created", "token_created", {"actor": "root"}),
+    ("token revoked", "token_revoked", {"actor": "root"}),
+    ("admin action", "group_added", {"actor": "root", "target": "auditors"}),
+    ("401 without a credential", "unauthorized",
+     {"actor": "", "target": "/api/v1/repos", "detail_status": 401, "detail_method": "GET",
+      "detail_auth": "anonymous", "detail_credential": "none"}),
+    ("403 for a missing scope", "forbidden",
+     {"actor": "alice", "target": "/api/v1/audit", "detail_status": 403,
+      "detail_auth": "token"}),
+    ("a repository alice may not read", "not_visible",
+     {"actor": "alice", "target": "secret", "detail_status": 404, "detail_method": "GET"}),
+]
+
+
+def check_events(events, source, t0, t1):
+    for desc, event, fields in EXPECTED:
+        hits = find(events, event, address="127.0.0.1", **fields)
+        if not ok(len(hits) >= 1, "%s: %s is there (%s), from the client's address"
+                  % (source, desc, event),
+                  [e for e in events if e.get("event") == event]):
+            continue
+        e = hits[-1]
+        ok(isinstance(e.get("time"), str) and RFC3339_UTC.match(e["time"])
+           and t0 - 2 <= parse_time(e["time"]) <= t1 + 2,
+           "%s: %s has its time in RFC 3339 UTC, during the test" % (source, desc), e)
+        ok(set(e) >= {"time", "event", "actor", "target", "address", "detail"},
+           "%s: %s has every field" % (source, desc), e)
+
+
+def perform(s, admin_tok, alice_tok):
+    """Every event of EXPECTED, from 127.0.0.1; the answers a client sees, to compare."""
+    st, _, b, sc = request(s, "POST", "/api/v1/session", {"user": "alice", "password": PW_ALICE})
+    cookie = next((c.split(";")[0].split("=", 1)[1] for c in sc if c.startswith(COOKIE)), None)
+    csrf = (json.loads(b) if st == 200 else {}).get("csrf_token")
+    ok(st == 200 and cookie and csrf, "alice signs in", st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/session", {"user": "alice", "password": "wrong" * 4})
+    ok(st == 401, "a wrong password is a 401", st, b)
+    st, _, b, _ = request(s, "DELETE", "/api/v1/session",
+                          headers={"Cookie": "%s=%s" % (COOKIE, cookie), "X-CSRF-Token": csrf})
+    ok(st == 204, "alice signs out", st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"name": "ci"}, bearer(admin_tok))
+    tid = (json.loads(b) if st == 201 else {}).get("token", {}).get("id")
+    ok(st == 201 and tid, "root makes a token", st, b)
+    st, _, b, _ = request(s, "DELETE", "/api/v1/tokens/%s" % tid, headers=bearer(admin_tok))
+    ok(st == 204, "root revokes it", st, b)
+    st, _, b, _ = request(s, "POST", "/api/v1/groups", {"name": "auditors"}, bearer(admin_tok))
+    ok(st == 201, "root adds a group", st, b)
+    st, _, b, _ = request(s, "GET", "/api/v1/repos")
+    ok(st == 401, "no credential: 401", st, b)
+    st, _, b, _ = request(s, "GET", "/api/v1/audit", headers=bearer(alice_tok))
+    ok(st == 403, "alice's search token on the audit: 403", st, b)
+    hidden = request(s, "GET", "/api/v1/repos/secret", headers=bearer(alice_tok))
+    missing = request(s, "GET", "/api/v1/repos/nosuch", headers=bearer(alice_tok))
+    ok(hidden[0] == 404 and hidden[:3] == missing[:3],
+       "a hidden repository still answers as a missing one does", hidden, missing)
+    return tid
+
+
+def check_request_log(s, alice_tok, alice_tid, admin_tok):
+    lines = [json.loads(line) for line in s.logtext().splitlines()
+             if line.startswith("{") and '"msg":"request"' in line]
+    ok(lines and all("user" in j and "auth" in j for j in lines),
+       "every request log line names the caller", *[j for j in lines if "user" not in j][:3])
+    mine = [j for j in lines if j.get("user") == "alice" and j.get("auth") == "token"]
+    ok(mine and all(j.get("token_id") == alice_tid for j in mine),
+       "alice's token requests: user alice, auth token, its id", mine[:2])
+    ok([j for j in lines if j.get("uri") == "/api/v1/repos" and j.get("status") == 401
+        and j.get("user") == "anonymous" and j.get("auth") == "anonymous"],
+       "a 401 without a credential: user anonymous")
+    ok([j for j in lines if j.get("auth") == "session" and j.get("user") == "alice"],
+       "a session request: user alice, auth session")
+    text = s.logtext()
+    ok(alice_tok not in text and admin_tok not in text and alice_tok[6:20] not in text,
+       "no token in the request log")
+
+
+def test_team(tmp):
+    data = make_data(tmp)
+    admin_tok, _ = token_create(data, "root", scope="admin")
+    alice_tok, alice_tid = token_create(data, "alice")
+    t0 = time.time()
+    s = Server(data)
+    try:
+        perform(s, admin_tok, alice_tok)
+        # A flood of 401s from one address: PER_MIN events, then only a count.
+        for _ in range(FLOOD):
+            request(s, "GET", "/api/v1/repos", headers=bearer("trawl_" + "x" * 49),
+                    source="127.0.0.2")
+        # Searches just before SIGTERM: each is audited; none may be lost on the way out.
+        for i in range(20):
+            st, _, b, _ = request(s, "GET", "/api/v1/search?q=needle%d" % i,
+                                  headers=bearer(alice_tok))
+            if st != 200:
+                ok(False, "alice searches", st, b)
+    finally:
+        rc = s.stop()
+    t1 = time.time()
+    ok(rc == 0, "the server stops cleanly on SIGTERM", rc)
+    check_request_log(s, alice_tok, alice_tid, admin_tok)
+    log, table = log_events(data), cli_events(data)
+    check_events(log, "audit.log", t0, t1)
+    check_events(table, "trawl audit --json", t0, t1)
+    for source, events in (("audit.log", log), ("trawl audit --json", table)):
+        searches = find(events, "search", actor="alice")
+        ok(sorted(e["detail"].get("query") for e in searches) ==
+           sorted("needle%d" % i for i in range(20)),
+           "%s: the 20 searches made just before SIGTERM are all there" % source,
+           [e["detail"] for e in searches][:3])
+        flood = find(events, "unauthorized", address="127.0.0.2")
+        sup = find(events, "audit_suppressed", address="127.0.0.2")
+        ok(len(flood) == PER_MIN and all(e["detail"].get("auth") == "anonymous" and
+                                         e["detail"].get("credential") == "bearer"
+                                         for e in flood),
+           "%s: a flood of %d 401s from one address gives %d events" % (source, FLOOD, PER_MIN),
+           len(flood))
+        ok(len(sup) == 1 and sup[0]["detail"].get("count") == FLOOD - PER_MIN
+           and RFC3339_UTC.match(sup[0]["detail"].get("since", "")),
+           "%s: then one audit_suppressed event counts the other %d" % (source, FLOOD - PER_MIN),
+           sup)
+    with open(os.path.join(data, "audit.log"), "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    ok(alice_tok not in text and admin_tok not in text and PW_ALICE not in text,
+       "no token or password in audit.log")
+    return data
+
+
+def test_retention(data):
+    old_ms = int((time.time() - 400 * 86400) * 1000)
+    db = sqlite3.connect(os.path.join(data, "trawl.db"))
+    db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+                   "VALUES (?, 'search', 'old', '', '10.9.9.9', '{}')",
+                   [(old_ms + i,) for i in range(1500)])
+    db.commit()
+    db.close()
+    rc, _, err = trawl("serve", "--audit-retention", "x", data=data, check=False)
+    ok(rc == 2 and "--audit-retention" in err, "--audit-retention x is refused", rc, err)
+    s = Server(data, "--audit-retention", "30")
+    try:
+        pruned = []
+        for _ in range(100):
+            pruned = find(log_events_quiet(data), "audit_pruned")
+            if pruned:
+                break
+            time.sleep(0.1)
+    finally:
+        s.stop()
+    ok(len(pruned) == 1 and pruned[0]["detail"].get("count") == 1500
+       and pruned[0]["detail"].get("retention_days") == 30 and pruned[0]["actor"] == "",
+       "--audit-retention 30: the server prunes the older rows when it starts, audited", pruned)
+    table = cli_events(data)
+    ok(not find(table, "search", actor="old") and find(table, "sign_in", actor="alice"),
+       "the old rows are gone, this test's are kept")
+    rc, _, err = trawl("audit", "prune", "--before", "1d", data=data, check=False)
+    ok(rc == 0 and "pruned 0 audit events" in err, "trawl audit prune --before 1d", rc, err)
+    cli = find(cli_events(data), "audit_pruned", actor="cli")
+    ok(len(cli) == 1 and cli[0]["detail"].get("count") == 0
+       and RFC3339_UTC.match(cli[0]["detail"].get("before", "")),
+       "the command line's prune is audited with actor cli", cli)
+    rc, _, err = trawl("audit", "prune", data=data, check=False)
+    ok(rc == 2, "trawl audit prune without --before is a usage error", rc, err)
+
+
+def log_events_quiet(data):
+    out = []
+    try:
+        with open(os.path.join(data, "audit.log"), "rb") as f:
+            for line in f:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass
+    except OSError:
+        pass
+    return out
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="trawl-audit-")
+    try:
+        data = test_team(tmp)
+        test_retention(data)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    done()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,327 @@
+/*
+ * Unit tests for src/auth/audit.c's bounds on the audit trail, against a real store in a
+ * temporary data directory with an injected clock: refused requests are audited at most
+ * AUTH_AUDIT_DENIED_PER_MIN per address a minute and AUTH_AUDIT_DENIED_ALL_PER_MIN in all,
+ * the rest counted into "audit_suppressed" events (L1); closing writes everything queued or
+ * counted; DATA/audit.log is rotated at its size limit; old events are pruned by hand and by
+ * the writer's retention, in batches, and the pruning is audited.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "auth/auth.h"
+#include "unit/testlib.h"
+#include "util/error.h"
+
+#define DAY_MS (24LL * 60 * 60 * 1000)
+
+static int64_t now_ms = 1800000000000LL;
+static int seq;
+static char data_dir[256];
+
+static int64_t test_clock(void *arg)
+{
+	(void)arg;
+	return now_ms;
+}
+
+static struct auth *open_cfg(const struct auth_config *extra)
+{
+	struct auth_config cfg = { .audit_log_max = 0 };
+	struct auth *a = NULL;
+
+	if (extra)
+		cfg = *extra;
+	cfg.clock = test_clock;
+	cfg.pwhash_cost = AUTH_PWHASH_TEST;
+	if (auth_open(&a, data_dir, &cfg) < 0)
+		fail_msg("auth_open %s: %s", data_dir, error_last());
+	return a;
+}
+
+/* A new data directory and its accounts. */
+static struct auth *open_fresh(const struct auth_config *cfg)
+{
+	snprintf(data_dir, sizeof(data_dir), "%s/audit%d", testlib_tmpdir(), ++seq);
+	return open_cfg(cfg);
+}
+
+static struct auth *reopen(struct auth *a, const struct auth_config *cfg)
+{
+	auth_close(a);
+	return open_cfg(cfg);
+}
+
+/* The events of kind event (NULL: all), oldest first. */
+static size_t events(struct auth_event **out, struct auth *a, const char *event)
+{
+	struct auth_audit_filter f = { .event = event, .limit = 1000000 };
+	size_t n = 0;
+
+	if (auth_audit_list(out, &n, a, &f) < 0)
+		fail_msg("auth_audit_list: %s", error_last());
+	return n;
+}
+
+static size_t count(struct auth *a, const char *event, const char *address)
+{
+	struct auth_event *v = NULL;
+	size_t n = events(&v, a, event), k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !address || strcmp(v[i].address, address) == 0;
+	auth_events_free(v, n);
+	return k;
+}
+
+/* The integer member key of the detail of the only event of kind event from address. */
+static json_int_t detail_int_of(struct auth *a, const char *event, const char *address,
+				const char *key)
+{
+	struct auth_event *v = NULL;
+	size_t n = events(&v, a, event), found = 0;
+	json_int_t value = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *j;
+
+		if (strcmp(v[i].address, address) != 0)
+			continue;
+		found++;
+		j = json_loads(v[i].detail, 0, NULL);
+		assert_non_null(j);
+		value = json_integer_value(json_object_get(j, key));
+		json_decref(j);
+	}
+	auth_events_free(v, n);
+	if (found != 1)
+		fail_msg("%zu %s events from \"%s\", expected one", found, event, address);
+	return value;
+}
+
+static void deny(struct auth *a, const char *address, int times)
+{
+	for (int i = 0; i < times; i++)
+		assert_int_equal(auth_audit_denied(a, "unauthorized", "", "/api/v1/repos", address,
+						   "{\"status\":401}"),
+				 0);
+}
+
+static void refusals_are_bounded_per_address_then_counted(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+
+	(void)state;
+	deny(a, "10.0.0.9", 25);
+	deny(a, "10.0.0.8", 3);
+	assert_int_equal(count(a, "unauthorized", "10.0.0.9"), AUTH_AUDIT_DENIED_PER_MIN);
+	assert_int_equal(count(a, "unauthorized", "10.0.0.8"), 3);
+	assert_int_equal(count(a, "audit_suppressed", NULL), 0);
+	/* The next minute: the count of the last one goes out with the first new refusal. */
+	now_ms += 61LL * 1000;
+	deny(a, "10.0.0.9", 1);
+	assert_int_equal(detail_int_of(a, "audit_suppressed", "10.0.0.9", "count"),
+			 25 - AUTH_AUDIT_DENIED_PER_MIN);
+	assert_int_equal(count(a, "unauthorized", "10.0.0.9"), AUTH_AUDIT_DENIED_PER_MIN + 1);
+	auth_close(a);
+}
+
+static void a_million_refusals_write_a_bounded_trail(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	struct stat sb;
+	char path[512];
+
+	(void)state;
+	for (int minute = 0; minute < 10; minute++) {
+		deny(a, "192.0.2.1", 100000);
+		now_ms += 60LL * 1000;
+	}
+	a = reopen(a, NULL);
+	/* Ten minutes: ten events and one count a minute. */
+	assert_int_equal(count(a, "unauthorized", NULL), 10 * AUTH_AUDIT_DENIED_PER_MIN);
+	assert_int_equal(count(a, "audit_suppressed", "192.0.2.1"), 10);
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size < 64L * 1024);
+	auth_close(a);
+}
+
+static void many_addresses_share_one_bound(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	char address[32];
+
+	(void)state;
+	for (int i = 0; i < AUTH_AUDIT_DENIED_ALL_PER_MIN + 100; i++) {
+		snprintf(address, sizeof(address), "2001:db8::%x", i);
+		deny(a, address, 1);
+	}
+	a = reopen(a, NULL); /* closing reports what is counted */
+	assert_int_equal(count(a, "unauthorized", NULL), AUTH_AUDIT_DENIED_ALL_PER_MIN);
+	assert_int_equal(detail_int_of(a, "audit_suppressed", "", "count"), 100);
+	auth_close(a);
+}
+
+static void closing_writes_what_is_queued_and_counted(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	char path[512];
+	size_t lines = 0;
+	FILE *f;
+
+	(void)state;
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(auth_audit(a, "search", "alice", "", "10.0.0.1", NULL), 0);
+	deny(a, "10.0.0.7", AUTH_AUDIT_DENIED_PER_MIN + 5);
+	auth_close(a); /* at once: the writer has had no 100 ms */
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_non_null(f = fopen(path, "r"));
+	for (int c; (c = fgetc(f)) != EOF;)
+		lines += c == '\n';
+	fclose(f);
+	assert_int_equal(lines, 5000 + AUTH_AUDIT_DENIED_PER_MIN + 1);
+	a = open_cfg(NULL);
+	assert_int_equal(count(a, "search", NULL), 5000);
+	assert_int_equal(detail_int_of(a, "audit_suppressed", "10.0.0.7", "count"), 5);
+	auth_close(a);
+}
+
+static size_t file_lines(const char *path, bool *is_json)
+{
+	char line[4096];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		json_t *j = json_loads(line, 0, NULL);
+
+		*is_json = *is_json && j && json_is_object(j);
+		json_decref(j);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void the_log_is_rotated_at_its_size_limit(void **state)
+{
+	struct auth_config cfg = { .audit_log_max = 4096 };
+	struct auth *a = open_fresh(&cfg);
+	char path[512];
+	size_t total = 0;
+	bool is_json = true;
+	struct stat sb;
+
+	(void)state;
+	/* One flush per 20 events: rotation happens between batches. */
+	for (int i = 0; i < 400; i++) {
+		assert_int_equal(auth_audit(a, "search", "alice", "", "10.0.0.1", "{\"n\":1}"), 0);
+		if (i % 20 == 19)
+			assert_int_equal(count(a, "sign_in", NULL), 0);
+	}
+	auth_close(a);
+	for (int n = 0; n <= AUTH_AUDIT_LOG_KEEP + 1; n++) {
+		if (n)
+			snprintf(path, sizeof(path), "%s/audit.log.%d", data_dir, n);
+		else
+			snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+		if (n <= AUTH_AUDIT_LOG_KEEP) {
+			assert_int_equal(stat(path, &sb), 0);
+			assert_int_equal(sb.st_mode & 0777, 0600);
+			assert_true(sb.st_size < 2 * 4096);
+		} else {
+			assert_int_not_equal(stat(path, &sb), 0); /* the oldest went */
+		}
+		total += file_lines(path, &is_json);
+	}
+	assert_true(is_json);
+	assert_true(total < 400); /* some were rotated away */
+	assert_true(total > 100);
+	a = open_cfg(&cfg);
+	assert_int_equal(count(a, "search", NULL), 400); /* the table keeps them all */
+	auth_close(a);
+}
+
+static void prune_deletes_old_events_in_batches_and_is_audited(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	const struct auth_actor by = { .name = "root", .address = "10.0.0.5" };
+	struct auth_event *v = NULL;
+	int64_t t0 = now_ms, n = 0;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 2500; i++)
+		assert_int_equal(auth_audit(a, "search", "alice", "", "10.0.0.1", NULL), 0);
+	now_ms += 10 * DAY_MS;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(auth_audit(a, "search", "bob", "", "10.0.0.2", NULL), 0);
+	assert_int_equal(auth_audit_prune(a, &by, t0 + DAY_MS, &n), 0);
+	assert_int_equal(n, 2500);
+	assert_int_equal(count(a, "search", NULL), 5);
+	len = events(&v, a, "audit_pruned");
+	assert_int_equal(len, 1);
+	assert_string_equal(v[0].actor, "root");
+	assert_string_equal(v[0].address, "10.0.0.5");
+	assert_non_null(strstr(v[0].detail, "\"count\":2500"));
+	auth_events_free(v, len);
+	/* Nothing older is left: a second prune deletes nothing, and says so. */
+	assert_int_equal(auth_audit_prune(a, NULL, t0 + DAY_MS, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(count(a, "audit_pruned", NULL), 2);
+	auth_close(a);
+}
+
+static void the_writer_applies_the_retention(void **state)
+{
+	struct auth_config cfg = { .audit_retention_s = 30LL * 24 * 60 * 60 };
+	struct auth *a = open_fresh(NULL);
+	struct timespec pause = { .tv_nsec = 50 * 1000000L };
+	size_t pruned = 0;
+
+	(void)state;
+	for (int i = 0; i < 1500; i++)
+		assert_int_equal(auth_audit(a, "search", "alice", "", "10.0.0.1", NULL), 0);
+	now_ms += 31 * DAY_MS;
+	a = reopen(a, &cfg);
+	assert_int_equal(auth_audit(a, "sign_in", "bob", "bob", "10.0.0.2", NULL), 0);
+	/* The writer prunes when it starts; wait for it (seconds at most). */
+	for (int i = 0; i < 200 && !(pruned = count(a, "audit_pruned", NULL)); i++)
+		nanosleep(&pause, NULL);
+	assert_int_equal(pruned, 1);
+	assert_int_equal(count(a, "search", NULL), 0);
+	assert_int_equal(count(a, "sign_in", NULL), 1);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "count"), 1500);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "retention_days"), 30);
+	auth_close(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(refusals_are_bounded_per_address_then_counted),
+		cmocka_unit_test(a_million_refusals_write_a_bounded_trail),
+		cmocka_unit_test(many_addresses_share_one_bound),
+		cmocka_unit_test(closing_writes_what_is_queued_and_counted),
+		cmocka_unit_test(the_log_is_rotated_at_its_size_limit),
+		cmocka_unit_test(prune_deletes_old_events_in_batches_and_is_audited),
+		cmocka_unit_test(the_writer_applies_the_retention),
+	};
+
+	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+}
