@@ -78,6 +78,7 @@ struct audit {
 	pthread_t thread;
 	char *path;                /* DATA/audit.log */
 	int64_t log_size, log_max; /* under flush_lock */
+	size_t n_batches;          /* under flush_lock: the writes of a non-empty queue */
 	int64_t retention_ms;      /* 0: keep every event */
 	pthread_mutex_t tick_lock; /* audit_tick: one at a time */
 	int64_t last_prune_ms;     /* under tick_lock */
@@ -248,6 +249,7 @@ int audit_flush(struct audit *q)
 	q->n_q = q->cap_q = 0;
 	pthread_mutex_unlock(&q->qlock);
 	if (n) {
+		q->n_batches++;
 		err = batch_write(q, batch, n);
 		/* Said once on stderr (the server's log), as the writer has no caller to tell. */
 		if (err < 0 && !q->has_failed)
@@ -378,6 +380,16 @@ int audit_open(struct audit **out, struct auth *a)
 }
 
 static void denied_sweep(struct audit *q, int64_t now, bool is_all);
+
+size_t audit_batches(struct audit *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->flush_lock);
+	n = q->n_batches;
+	pthread_mutex_unlock(&q->flush_lock);
+	return n;
+}
 
 void audit_close(struct audit *q)
 {

@@ -62,6 +62,8 @@ int audit_open(struct audit **out, struct auth *a);
 void audit_close(struct audit *q);
 /* Writes every queued event now (the table and the file), in order. EIO. */
 int audit_flush(struct audit *q);
+/* How many batches have been written (each one transaction and one append): for tests. */
+size_t audit_batches(struct audit *q);
 /*
  * The writer's periodic work, run every minute: reports suppressed refusal counts whose
  * minute is over, and, at most once an hour when cfg.audit_retention_s is set, prunes the

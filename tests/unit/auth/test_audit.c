@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "unit/testlib.h"
 #include "util/error.h"
 
@@ -175,6 +176,32 @@ static void many_addresses_share_one_bound(void **state)
 	auth_close(a);
 }
 
+/*
+ * Events that come one after another, as a busy server's searches do, share a batch: one
+ * commit (and WAL sync) per interval, not one per event, which cost every request its share
+ * of a sync when each event woke the writer to flush.
+ */
+static void a_stream_of_events_shares_a_batch(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	struct timespec ms = { .tv_nsec = 1000000 };
+	size_t before;
+
+	(void)state;
+	before = audit_batches(a->audit);
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(auth_audit(a, "search", "alice", "", "10.0.0.1", NULL), 0);
+		nanosleep(&ms, NULL);
+	}
+	/* The writer flushes 100 ms after the first event; give a loaded machine ten times that. */
+	for (int i = 0; i < 1000 && audit_batches(a->audit) == before; i++)
+		nanosleep(&ms, NULL);
+	/* 40 events over about 40 ms: one batch, two if the machine stalled. */
+	assert_in_range(audit_batches(a->audit) - before, 1, 3);
+	assert_int_equal(count(a, "search", NULL), 40);
+	auth_close(a);
+}
+
 static void closing_writes_what_is_queued_and_counted(void **state)
 {
 	struct auth *a = open_fresh(NULL);
@@ -317,6 +344,7 @@ int main(void)
 		cmocka_unit_test(refusals_are_bounded_per_address_then_counted),
 		cmocka_unit_test(a_million_refusals_write_a_bounded_trail),
 		cmocka_unit_test(many_addresses_share_one_bound),
+		cmocka_unit_test(a_stream_of_events_shares_a_batch),
 		cmocka_unit_test(closing_writes_what_is_queued_and_counted),
 		cmocka_unit_test(the_log_is_rotated_at_its_size_limit),
 		cmocka_unit_test(prune_deletes_old_events_in_batches_and_is_audited),
