@@ -177,20 +177,25 @@ flush() {
   done
 }
 
-# ---- the run. With JOBS > 1 the tests that took longest last time (build/BUILD/test-logs/
-# durations) start first, so that none of them is left running alone at the end; a test not
-# run before starts early if it is an end-to-end test (they are the slow ones).
+# ---- the run. With JOBS > 1 the tests that took longest last time start first, so that
+# none of them is left running alone at the end. The times are kept in test-logs/durations of
+# this build, else of another (the asan run of CI then follows the release run's). A test
+# without a time counts as slow if it runs a browser, then if it is an end-to-end test.
 durations=$log/durations
 declare -A last=()
-if [ -r "$durations" ]; then
-  while read -r ms n; do [[ $ms =~ ^[0-9]+$ ]] && last[$n]=$ms; done <"$durations"
-fi
+for f in "$durations" build/*/test-logs/durations; do
+  [ -r "$f" ] || continue
+  while read -r ms n; do [[ $ms =~ ^[0-9]+$ ]] && last[$n]=$ms; done <"$f"
+  break
+done
 order() {
   local i ms
   for i in "${!kind[@]}"; do
     ((serial[i])) && continue
     ms=${last[${name[i]}]:-}
-    [ -z "$ms" ] && { [ "${kind[i]}" = e2e ] && ms=1000000000 || ms=0; }
+    if [ -z "$ms" ]; then
+      case ${name[i]} in browser/*) ms=2000000000 ;; e2e/*) ms=1000000000 ;; *) ms=0 ;; esac
+    fi
     echo "$ms $i"
   done | sort -k1,1nr -k2,2n | cut -d' ' -f2
 }
