@@ -28,6 +28,8 @@ export TRAWL_BUILD=$build
 export TRAWL_CACHE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/trawl-cache.XXXXXX")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Python tests import each other's modules: no __pycache__ left in tests/e2e.
+export PYTHONDONTWRITEBYTECODE=1
 log=$out/test-logs
 mkdir -p "$log"
 # Test I leaves its result lines in $res/I.out, "status passed failed" in $res/I.counts (none
