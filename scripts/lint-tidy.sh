@@ -30,7 +30,7 @@ if [ "${1:-}" = --changed ]; then
     set --
   else
     set -- $(printf '%s\n' "$changed" | grep -xFf <(printf '%s\n' "$all") || true)
-    [ $# -gt 0 ] || { echo "lint-tidy: no C file changed since $2"; exit 0; }
+    [ $# -gt 0 ] || { echo "lint-tidy: no C file changed since $base"; exit 0; }
   fi
 fi
 if [ $# -gt 0 ]; then files=$(printf '%s\n' "$@"); else files=$all; fi

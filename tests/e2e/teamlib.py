@@ -1,41 +1,16 @@
 """Helpers of the team-mode end-to-end tests (test_access_matrix.py, test_admin_api.py): TAP
-output, a real `trawl serve` on a free loopback port, requests with bodies and credentials, the
-accounts made with the real CLI (`trawl user`, `trawl token`, `trawl group`, `trawl grant`) and
-fixture repositories indexed with `trawl index`. Only python3's standard library.
+output and a real `trawl serve` on a free loopback port (both from serverlib.py), requests with
+bodies and credentials, the accounts made with the real CLI (`trawl user`, `trawl token`,
+`trawl group`, `trawl grant`) and fixture repositories indexed with `trawl index`. Only
+python3's standard library.
 """
-import http.client
 import json
 import os
 import re
 import subprocess
-import sys
-import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
-
-_n = 0
-_fails = 0
-
-
-def ok(cond, desc, *detail):
-    global _n, _fails
-    _n += 1
-    if cond:
-        print("ok %d - %s" % (_n, desc))
-    else:
-        _fails += 1
-        print("not ok %d - %s" % (_n, desc))
-        for d in detail:
-            for line in str(d)[:3000].splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return cond
-
-
-def done():
-    print("1..%d" % _n)
-    sys.exit(1 if _fails else 0)
+import serverlib
+from serverlib import ROOT, TRAWL, done, ok  # noqa: F401  (the names tests import from here)
 
 
 def trawl(*args, data=None, stdin=None, check=True):
@@ -101,51 +76,16 @@ class Response:
         return ("%d\n%s\n" % (self.status, h)).encode() + self.body
 
 
-class Server:
-    def __init__(self, data, *args):
-        self.data = data
-        self.log_path = os.path.join(data, "..", "server-%d.log" % time.monotonic_ns())
-        self.log = open(self.log_path, "wb")
-        self.p = subprocess.Popen(
-            [TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0"] + list(args),
-            stdout=subprocess.PIPE, stderr=self.log)
-        line = self.p.stdout.readline().decode()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if not m:
-            self.p.kill()
-            raise RuntimeError("server did not start: %r %s" % (line, self.logtext()))
-        self.port = int(m.group(1))
-
-    def logtext(self):
-        if not self.log.closed:
-            self.log.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+class Server(serverlib.Server):
+    """serverlib.Server with request(): a body (bytes, or an object sent as JSON) and an API
+    token, answered as a Response."""
 
     def request(self, method, path, body=None, token=None, headers=None):
-        """body: bytes, or an object sent as JSON."""
         h = dict(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
         if body is not None:
             body = body if isinstance(body, bytes) else json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        hs = {}
-        for k, v in r.getheaders():
-            k = k.lower()
-            hs[k] = hs[k] + ", " + v if k in hs else v
-        return Response(r.status, hs, data)
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-        self.log.close()
-        return self.p.returncode
+        st, hs, data, _ = serverlib.request(self.port, method, path, body, h, timeout=60)
+        return Response(st, hs, data)

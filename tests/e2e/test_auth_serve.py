@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# serial: A8 compares sign-in times, and F2 fills the sign-in bound with argon2id hashes (256 MiB each)
 """End-to-end tests of the server's accounts (docs/api.md, "Authentication", "Session",
 "Tokens"; docs/security.md, "Requests"): laptop mode unchanged; team mode's 401 with
 WWW-Authenticate; signing in and its cookie (S3), session fixation (S2), signing out and replay

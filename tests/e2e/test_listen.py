@@ -21,66 +21,41 @@ import tempfile
 import time
 import urllib.parse
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
+import serverlib
+from serverlib import ROOT, TRAWL, ok
+
 ONLY = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
 PASSWORD = "listen-e2e-passphrase-7"
 
-n = 0
-fails = 0
 
-
-def ok(cond, desc, *detail):
-    global n, fails
-    n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, desc))
-    if not cond:
-        fails += 1
-        for d in detail:
-            for line in str(d)[:3000].splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return cond
+def __getattr__(name):
+    """test_listen.n and .fails: the shared TAP counters, for tests that print the plan."""
+    if name in ("n", "fails"):
+        return getattr(serverlib, name)
+    raise AttributeError(name)
 
 
 def q(s):
     return urllib.parse.quote(s, safe="")
 
 
-class Server:
-    def __init__(self, data, *args, listen="127.0.0.1:0"):
-        self.log_path = os.path.join(data, "..", "server-%d.log" % time.monotonic_ns())
-        self.log = open(self.log_path, "wb")
-        self.p = subprocess.Popen([TRAWL, "serve", "--data", data, "--listen", listen,
-                                   "--sync-interval", "0"] + list(args),
-                                  stdout=subprocess.PIPE, stderr=self.log)
-        self.line = self.p.stdout.readline().decode()
-        m = re.search(r"http://[^ ]*:(\d+)/", self.line)
-        if not m:
-            self.p.kill()
-            raise RuntimeError("server did not start: %r %s" % (self.line, self.logtext()))
-        self.port = int(m.group(1))
+class Server(serverlib.Server):
+    """serverlib.Server with --sync-interval 0, request() from a chosen loopback address and
+    logged()."""
 
-    def logtext(self):
-        self.log.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+    def __init__(self, data, *args, listen="127.0.0.1:0"):
+        super().__init__(data, "--sync-interval", "0", *args, listen=listen)
 
     def request(self, path, method="GET", headers=None, body=None, source="127.0.0.1",
                 keep=False):
-        """status, headers (lower-case names), body; from the source address given."""
+        """status, headers (lower-case names), body; from the source address given. keep:
+        (connection, response) with the body unread."""
+        if not keep:
+            return serverlib.request(self.port, method, path, body, headers, source)[:3]
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
                                        source_address=(source, 0))
         c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        if keep:
-            return c, r
-        data = r.read()
-        c.close()
-        h = {}
-        for k, v in r.getheaders():
-            h[k.lower()] = h[k.lower()] + ", " + v if k.lower() in h else v
-        return r.status, h, data
+        return c, c.getresponse()
 
     def logged(self, req_id):
         """The request log line of request id req_id (it is written when the request ends)."""
@@ -95,15 +70,6 @@ class Server:
                     return js
             time.sleep(0.05)
         return {}
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-        self.log.close()
-        return self.p.returncode
 
 
 def run(*args, stdin=None):
@@ -406,8 +372,7 @@ def main():
                 fn()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    sys.exit(1 if fails else 0)
+    serverlib.done()
 
 
 if __name__ == "__main__":

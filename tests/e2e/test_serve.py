@@ -20,76 +20,31 @@ import threading
 import time
 import urllib.parse
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
-ONLY = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
+import serverlib
+from serverlib import ROOT, TRAWL, ok  # noqa: F401  (test_auth_serve and others import them from here)
 
-n = 0
-fails = 0
+ONLY = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-def ok(cond, desc, *detail):
-    global n, fails
-    n += 1
-    if cond:
-        print("ok %d - %s" % (n, desc))
-    else:
-        fails += 1
-        print("not ok %d - %s" % (n, desc))
-        for d in detail:
-            for line in str(d)[:3000].splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return cond
+def __getattr__(name):
+    """ts.n and ts.fails: the shared TAP counters, for tests that print the plan themselves."""
+    if name in ("n", "fails"):
+        return getattr(serverlib, name)
+    raise AttributeError(name)
 
 
-class Server:
-    def __init__(self, data, *args, env=None):
-        self.data = data
-        self.log_path = os.path.join(data, "..", "server-%d.log" % time.monotonic_ns())
-        self.log = open(self.log_path, "wb")
-        e = dict(os.environ)
-        e.update(env or {})
-        self.p = subprocess.Popen(
-            [TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0"] + list(args),
-            stdout=subprocess.PIPE, stderr=self.log, env=e)
-        line = self.p.stdout.readline().decode()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if not m:
-            self.p.kill()
-            raise RuntimeError("server did not start: %r %s" % (line, self.logtext()))
-        self.port = int(m.group(1))
-
-    def logtext(self):
-        self.log.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+class Server(serverlib.Server):
+    """serverlib.Server with get() and json() on a connection of their own."""
 
     def get(self, path, method="GET", headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request(method, path, headers=headers or {})
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        h = {}
-        for k, v in r.getheaders():  # repeated headers are joined, as HTTP allows
-            h[k.lower()] = h[k.lower()] + ", " + v if k.lower() in h else v
-        return r.status, h, body, r.msg
+        """(status, headers, body, the header message)"""
+        return serverlib.request(self.port, method, path, headers=headers)
 
     def json(self, path):
         st, h, body, _ = self.get(path)
         return st, h, json.loads(body)
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-        self.log.close()
-        return self.p.returncode
 
 
 def raw(port, data, timeout=5, read_all=True):
@@ -421,21 +376,13 @@ def test_listen():
 
 def test_data_env(data):
     """Without --data, serve uses $TRAWL_DATA, as trawl repo and trawl sync do."""
-    e = dict(os.environ, TRAWL_DATA=data)
-    p = subprocess.Popen([TRAWL, "serve", "--listen", "127.0.0.1:0", "--sync-interval", "0"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=e,
-                         cwd=tempfile.gettempdir())
+    s = Server(None, "--sync-interval", "0", env={"TRAWL_DATA": data},
+               cwd=tempfile.gettempdir(), log_dir=os.path.dirname(data))
     try:
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", p.stdout.readline().decode())
-        body = {}
-        if m:
-            c = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
-            c.request("GET", "/healthz")
-            body = json.loads(c.getresponse().read())
+        st, h, body = s.json("/healthz")
         ok(body.get("repos") == 3, "serve without --data uses $TRAWL_DATA", body)
     finally:
-        p.kill()
-        p.wait()
+        s.stop()
 
 
 def test_routes(s, src):
@@ -1329,8 +1276,7 @@ def main():
                 fn()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    sys.exit(1 if fails else 0)
+    serverlib.done()
 
 
 if __name__ == "__main__":

@@ -15,47 +15,22 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
-import time
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_listen import make_cert, ok  # noqa: E402  (the shared TAP counter and certificate)
-import test_listen  # noqa: E402
+import serverlib
+from serverlib import TRAWL, ok
+from test_listen import make_cert
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
 HSTS = "max-age=31536000; includeSubDomains"
 
-class TlsServer:
+
+class TlsServer(serverlib.Server):
+    """serverlib.Server with --sync-interval 0 and the certificate and key given."""
+
     def __init__(self, data, cert, key, *args):
-        self.log_path = os.path.join(data, "..", "server-%d.log" % time.monotonic_ns())
-        self.log = open(self.log_path, "wb")
-        self.p = subprocess.Popen(
-            [TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0", "--sync-interval", "0",
-             "--tls-cert", cert, "--tls-key", key] + list(args),
-            stdout=subprocess.PIPE, stderr=self.log)
-        self.line = self.p.stdout.readline().decode()
-        m = re.search(r"https://127\.0\.0\.1:(\d+)/", self.line)
-        if not m:
-            self.p.kill()
-            raise RuntimeError("server did not start: %r %s" % (self.line, self.logtext()))
-        self.port = int(m.group(1))
-
-    def logtext(self):
-        self.log.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-        self.log.close()
-        return self.p.returncode
+        super().__init__(data, "--sync-interval", "0", "--tls-cert", cert, "--tls-key", key,
+                         *args)
 
 
 def client_ctx(version=None, ciphers=None, legacy=False):
@@ -308,20 +283,16 @@ def test_reload(tmp, data):
 
 
 def test_plain_has_no_hsts(data):
-    p = subprocess.Popen([TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                          "--sync-interval", "0"], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
+    s = serverlib.Server(data, "--sync-interval", "0")
     try:
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", p.stdout.readline().decode())
-        c = socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=10)
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
         c.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         out = c.recv(65536)
         c.close()
         ok(b" 200 " in out.split(b"\r\n")[0] and b"Strict-Transport-Security" not in out,
            "plain HTTP: no HSTS (a browser would pin a name to https for a year)", out[:400])
     finally:
-        p.terminate()
-        p.wait(10)
+        s.stop()
 
 
 def main():
@@ -343,8 +314,7 @@ def main():
         test_reload(tmp, data)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % test_listen.n)
-    sys.exit(1 if test_listen.fails else 0)
+    serverlib.done()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,107 @@
+"""What every Python end-to-end test shares: TAP output (one counter per process, whichever
+module's `ok` a test calls), the binary under test, a real `trawl serve` on a free loopback
+port, and one HTTP request on its own connection. Only python3's standard library.
+
+Tests build on Server: test_serve.Server, teamlib.Server and test_listen.Server add their own
+request helpers; test_tls starts it with --tls-cert and --tls-key.
+"""
+import http.client
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
+
+n = 0
+fails = 0
+
+
+def ok(cond, desc, *detail):
+    """One TAP line; on failure, each detail's first 3000 characters as comment lines."""
+    global n, fails
+    n += 1
+    if cond:
+        print("ok %d - %s" % (n, desc))
+    else:
+        fails += 1
+        print("not ok %d - %s" % (n, desc))
+        for d in detail:
+            for line in str(d)[:3000].splitlines():
+                print("# " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def done():
+    """The TAP plan, then exit: non-zero if any test failed."""
+    print("1..%d" % n)
+    sys.exit(1 if fails else 0)
+
+
+def joined_headers(r):
+    """A response's headers with lower-case names, a repeated header joined with ", " (as HTTP
+    allows)."""
+    h = {}
+    for k, v in r.getheaders():
+        k = k.lower()
+        h[k] = h[k] + ", " + v if k in h else v
+    return h
+
+
+def request(port, method, path, body=None, headers=None, source=None, timeout=30):
+    """One request on its own connection to 127.0.0.1:port, from the loopback address source if
+    given: (status, headers as joined_headers gives them, body bytes, the header message)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                   source_address=(source, 0) if source else None)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, joined_headers(r), data, r.msg
+
+
+class Server:
+    """`trawl serve` on a port the kernel picks (--listen HOST:0), so tests running side by side
+    never collide. Its stdout carries only the URL line, read here (self.line) for the port;
+    its log (stderr) goes to a file beside the data directory, read back with logtext().
+
+    data: the data directory, or None to leave --data out (cwd and env then say where it is);
+    args: more flags, after --data and --listen; env: variables added to the environment."""
+
+    def __init__(self, data, *args, listen="127.0.0.1:0", env=None, cwd=None, log_dir=None):
+        self.data = data
+        log_dir = log_dir or os.path.join(data, "..")
+        self.log_path = os.path.join(log_dir, "server-%d.log" % time.monotonic_ns())
+        self.log = open(self.log_path, "wb")
+        e = dict(os.environ)
+        e.update(env or {})
+        argv = [TRAWL, "serve"] + (["--data", data] if data is not None else [])
+        self.p = subprocess.Popen(argv + ["--listen", listen] + list(args),
+                                  stdout=subprocess.PIPE, stderr=self.log, env=e, cwd=cwd)
+        self.line = self.p.stdout.readline().decode()
+        m = re.search(r"https?://[^/ ]*:(\d+)/", self.line)
+        if not m:
+            self.p.kill()
+            self.p.wait()
+            raise RuntimeError("server did not start: %r %s" % (self.line, self.logtext()))
+        self.port = int(m.group(1))
+
+    def logtext(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 10 s; returns the exit status."""
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.log.close()
+        return self.p.returncode
