@@ -16,6 +16,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
 import warnings
 
 import serverlib
