@@ -3,18 +3,17 @@
 // and revoke. Deny by default: a repository with no grant and no public flag is readable by
 // administrators only.
 import { append, clear, el } from './dom.js';
-import { getJSON, send } from './api.js';
-import { Message, button, input, messageOf, select } from './forms.js';
+import { send } from './api.js';
+import { button, input, select } from './forms.js';
+import { AdminList } from './admin-list.js';
 import { apiRepoAccess } from './urls.js';
 
 const names = (v) => (Array.isArray(v) ? v.filter((s) => typeof s === 'string') : []);
 
-export class AdminAccess {
+export class AdminAccess extends AdminList {
   constructor(root) {
-    this.abort = new AbortController();
-    this.msg = new Message();
+    super('/api/v1/access', 'repos', { class: 'access' }, 'repo');
     this.repos = [];
-    this.list = el('div', { class: 'access' });
     const filter = input('Filter repositories', { type: 'search', name: 'filter', placeholder: 'name contains…' });
     this.filter = filter.node;
     this.filter.addEventListener('input', () => this.render());
@@ -22,33 +21,16 @@ export class AdminAccess {
     this.load();
   }
 
-  stop() { this.abort.abort(); }
-
-  async change(repo, body, done) {
-    this.msg.clear();
-    try {
+  change(repo, body, done) {
+    this.act(async () => {
       await send('PUT', apiRepoAccess(repo), body);
-      this.msg.ok(done);
-    } catch (err) {
-      this.msg.error(messageOf(err));
-    }
-    this.load();
+      return done;
+    });
   }
 
-  async load() {
-    let body;
-    try {
-      body = await getJSON('/api/v1/access', { signal: this.abort.signal });
-    } catch (err) {
-      if (err && err.name === 'AbortError') return;
-      clear(this.list).append(el('div', { class: 'qerror' }, el('p', null, 'Error: ' + messageOf(err))));
-      return;
-    }
-    this.repos = Array.isArray(body.repos) ? body.repos.filter((r) => r && typeof r.repo === 'string') : [];
-    this.render();
-  }
-
-  render() {
+  // items: a freshly loaded list (AdminList.load), or none when only the filter changed.
+  render(items) {
+    if (items) this.repos = items;
     const f = this.filter.value.toLowerCase();
     const shown = this.repos.filter((r) => r.repo.toLowerCase().includes(f));
     clear(this.list).append(el('p', { class: 'summary' }, `${shown.length} of ${this.repos.length} repositories`));

@@ -6,11 +6,13 @@ import { getJSON } from './api.js';
 import { Message, messageOf } from './forms.js';
 
 export class AdminList {
-  // url: the route to GET; key: the member of its answer that holds the items (those without
-  // a string name are dropped); attrs: the list element's attributes.
-  constructor(url, key, attrs) {
+  // url: the route to GET; key: the member of its answer that holds the items; id: the member
+  // naming an item (those without a string one are dropped); attrs: the list element's
+  // attributes.
+  constructor(url, key, attrs, id = 'name') {
     this.url = url;
     this.key = key;
+    this.id = id;
     this.abort = new AbortController();
     this.msg = new Message();
     this.list = el('div', attrs);
@@ -39,6 +41,6 @@ export class AdminList {
       return;
     }
     const items = body && Array.isArray(body[this.key]) ? body[this.key] : [];
-    this.render(items.filter((x) => x && typeof x.name === 'string'));
+    this.render(items.filter((x) => x && typeof x[this.id] === 'string'));
   }
 }
