@@ -270,7 +270,7 @@ static void the_log_is_rotated_at_its_size_limit(void **state)
 		if (n <= AUTH_AUDIT_LOG_KEEP) {
 			assert_int_equal(stat(path, &sb), 0);
 			assert_int_equal(sb.st_mode & 0777, 0600);
-			assert_true(sb.st_size < 2 * 4096);
+			assert_true(sb.st_size < (off_t)2 * 4096);
 		} else {
 			assert_int_not_equal(stat(path, &sb), 0); /* the oldest went */
 		}
