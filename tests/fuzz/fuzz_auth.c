@@ -24,15 +24,82 @@ static bool is_b64url(char c)
 	       c == '-' || c == '_';
 }
 
-/* A refusal must explain itself without quoting the secret it was given. */
-static void check_message(const char *secret, size_t len)
+/* A refusal of s[0..len) again (the error message is error_last()'s). */
+typedef void (*refuse_fn)(const char *s, size_t len);
+
+/* s with every letter and digit moved to the next one of its kind: the same shape, new text. */
+static char *rotated(const char *s, size_t len)
+{
+	char *r = malloc(len + 1);
+
+	if (!r)
+		abort();
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = c == 'z' ? 'a' : (char)(c + 1);
+		else if (c >= 'A' && c <= 'Z')
+			c = c == 'Z' ? 'A' : (char)(c + 1);
+		else if (c >= '0' && c <= '9')
+			c = c == '9' ? '0' : (char)(c + 1);
+		r[i] = c;
+	}
+	r[len] = 0;
+	return r;
+}
+
+/*
+ * A refusal must explain itself without quoting the secret it was given. The wording may hold
+ * the secret's text by chance ("bearer t" in "...'s bearer token..."): a quote is text that
+ * follows the input, so the secret counts as quoted only if the refusal of the same secret
+ * with its letters and digits changed quotes the changed text too.
+ */
+static void check_message(const char *secret, size_t len, refuse_fn again)
 {
 	const char *msg = error_last();
+	char *alt;
 
 	if (!msg[0])
 		abort();
-	if (len >= 8 && memmem(msg, strlen(msg), secret, len))
+	if (len < 8 || !memmem(msg, strlen(msg), secret, len))
+		return;
+	alt = rotated(secret, len);
+	again(alt, len);
+	msg = error_last();
+	if (memmem(msg, strlen(msg), alt, len))
 		abort();
+	free(alt);
+}
+
+static void refuse_bearer(const char *s, size_t len)
+{
+	char *h = malloc(len + 8);
+	const char *tok;
+	size_t n;
+
+	if (!h)
+		abort();
+	memcpy(h, "Bearer ", 7);
+	memcpy(h + 7, s, len);
+	h[len + 7] = 0;
+	(void)secret_bearer_value(&tok, &n, h);
+	free(h);
+}
+
+static void refuse_name(const char *s, size_t len)
+{
+	char *n = strndup(s, len);
+
+	if (!n)
+		abort();
+	(void)auth_name_check(n);
+	free(n);
+}
+
+static void refuse_password(const char *s, size_t len)
+{
+	(void)auth_password_check("fuzz-user", s, len);
 }
 
 static void check_cookie(const char *header)
@@ -64,7 +131,7 @@ static void check_bearer(const char *header)
 		if (tok || len)
 			abort();
 		check_message(header + (strlen(header) > 7 ? 7 : 0),
-			      strlen(header) > 7 ? strlen(header) - 7 : 0);
+			      strlen(header) > 7 ? strlen(header) - 7 : 0, refuse_bearer);
 		return;
 	}
 	if (strncasecmp(header, "Bearer ", 7) != 0 || tok != header + 7 || len == 0 ||
@@ -91,7 +158,7 @@ static void check_name(const char *name)
 	size_t len = strlen(name);
 
 	if (auth_name_check(name) < 0) {
-		check_message(name, len);
+		check_message(name, len, refuse_name);
 		return;
 	}
 	if (len == 0 || len > AUTH_NAME_MAX || name[0] == '-' || name[0] == '.')
@@ -104,7 +171,7 @@ static void check_name(const char *name)
 static void check_password(const char *pw, size_t len)
 {
 	if (auth_password_check("fuzz-user", pw, len) < 0) {
-		check_message(pw, len);
+		check_message(pw, len, refuse_password);
 		return;
 	}
 	if (len < AUTH_PASSWORD_MIN || len > AUTH_PASSWORD_MAX || memchr(pw, 0, len))
