@@ -23,20 +23,14 @@
 
 #include "auth/auth.h"
 #include "auth/auth_int.h"
+#include "unit/auth/clock.h"
 #include "unit/testlib.h"
 #include "util/error.h"
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
 
-static int64_t now_ms = 1800000000000LL;
 static int seq;
 static char data_dir[256];
-
-static int64_t test_clock(void *arg)
-{
-	(void)arg;
-	return now_ms;
-}
 
 static struct auth *open_cfg(const struct auth_config *extra)
 {

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "auth/auth.h"
+#include "unit/auth/clock.h"
 #include "unit/testlib.h"
 #include "util/error.h"
 
@@ -31,15 +32,8 @@
 #define PW_ROOT "granite-oboe-lantern-93"
 #define PW_NEW "saffron-glacier-piano-08"
 
-static int64_t now_ms = 1800000000000LL;
 static int seq;
 static char data_dir[256];
-
-static int64_t test_clock(void *arg)
-{
-	(void)arg;
-	return now_ms;
-}
 
 static const struct auth_origin from1 = { .address = "10.0.0.1", .user_agent = "test" };
 static const struct auth_origin from2 = { .address = "10.0.0.2", .user_agent = NULL };

@@ -1,0 +1,18 @@
+/*
+ * The injected clock of the accounts' unit tests: struct auth_config.clock = test_clock reads
+ * now_ms, which a test moves by hand to cross a throttle window, an expiry or a retention.
+ */
+#ifndef TRAWL_TESTS_UNIT_AUTH_CLOCK_H
+#define TRAWL_TESTS_UNIT_AUTH_CLOCK_H
+
+#include <stdint.h>
+
+static int64_t now_ms = 1800000000000LL;
+
+static int64_t test_clock(void *arg)
+{
+	(void)arg;
+	return now_ms;
+}
+
+#endif
