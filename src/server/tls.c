@@ -10,8 +10,6 @@
  */
 #include "server/tls.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -54,7 +52,7 @@ struct tls_creds {
 
 static _Atomic(struct tls_creds *) the_creds;
 
-/* The key file's bytes, wiped before they are freed. */
+/* A file's bytes, wiped before they are freed (the key's must not linger). */
 struct key_bytes {
 	char *p;
 	size_t len;
@@ -68,23 +66,25 @@ static void key_bytes_dispose(struct key_bytes *k)
 	*k = (struct key_bytes){ .p = NULL };
 }
 
-/* SECURITY: a private key others may read is not a private key: refuse to use it. */
-static int read_key(struct key_bytes *k, const char *path)
+/*
+ * Reads the PEM file at path (named by flag in errors). Both files may be symlinks, as
+ * certificate tools keep the live pair behind them; a FIFO or a device put in a file's place is
+ * refused without blocking the signal thread that reloads it. SECURITY: a private key others
+ * may read is not a private key: refuse to use it.
+ */
+static int read_pem(struct key_bytes *k, const char *flag, const char *path, bool is_private)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	int fd, err;
 
-	if (fd < 0) {
-		error_set("--tls-key %s: cannot open: %s", path, strerror(errno));
+	if (file_open_regular(&fd, &st, path, false) < 0) {
+		error_prefix("%s", flag);
 		return TRAWL_EIO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		error_set("--tls-key %s: not a regular file", path);
-		err = TRAWL_EIO;
-	} else if (st.st_mode & 077) {
-		error_set("--tls-key %s: readable or writable by its group or others (mode %04o); "
+	if (is_private && (st.st_mode & 077)) {
+		error_set("%s %s: readable or writable by its group or others (mode %04o); "
 			  "make it private with chmod 600",
-			  path, (unsigned)(st.st_mode & 07777));
+			  flag, path, (unsigned)(st.st_mode & 07777));
 		err = TRAWL_EPERM;
 	} else {
 		err = file_read_fd(&k->p, &k->len, fd, path, TLS_MAX_FILE);
@@ -150,21 +150,19 @@ static int pair_import(struct tls_pair *p, const gnutls_datum_t *cert, const gnu
 static int pair_load(struct tls_pair **out, const struct tls_creds *c)
 {
 	struct tls_pair *p = NULL;
-	struct key_bytes kb = { .p = NULL };
-	char *cert = NULL;
-	size_t cert_len = 0;
+	struct key_bytes cb = { .p = NULL }, kb = { .p = NULL };
 	gnutls_datum_t cd, kd;
 	int err;
 
 	*out = NULL;
-	if ((err = file_read_all(&cert, &cert_len, c->cert_path, TLS_MAX_FILE)) < 0 ||
-	    (err = read_key(&kb, c->key_path)) < 0)
+	if ((err = read_pem(&cb, "--tls-cert", c->cert_path, false)) < 0 ||
+	    (err = read_pem(&kb, "--tls-key", c->key_path, true)) < 0)
 		goto out;
-	if (cert_len > UINT_MAX || kb.len > UINT_MAX) {
+	if (cb.len > UINT_MAX || kb.len > UINT_MAX) {
 		err = TRAWL_ELIMIT;
 		goto out;
 	}
-	cd = (gnutls_datum_t){ .data = (unsigned char *)cert, .size = (unsigned)cert_len };
+	cd = (gnutls_datum_t){ .data = (unsigned char *)cb.p, .size = (unsigned)cb.len };
 	kd = (gnutls_datum_t){ .data = (unsigned char *)kb.p, .size = (unsigned)kb.len };
 	if ((err = check_match(&cd, &kd, c)) < 0)
 		goto out;
@@ -180,7 +178,7 @@ static int pair_load(struct tls_pair **out, const struct tls_creds *c)
 out:
 	pair_free(p);
 	key_bytes_dispose(&kb);
-	free(cert);
+	key_bytes_dispose(&cb);
 	return err;
 }
 

@@ -19,26 +19,63 @@ static int errno_code(int e)
 	return (e == ENOENT || e == ENOTDIR) ? TRAWL_ENOTFOUND : TRAWL_EIO;
 }
 
-int file_map_open(struct file_map *m, const char *path)
+/* What a file that is not a regular one is, for an error message. */
+static const char *file_kind(mode_t mode)
 {
-	struct stat st;
-	void *p;
-	int fd;
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
 
-	m->data = NULL;
-	m->len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
+/*
+ * SECURITY: O_NONBLOCK: opening a FIFO for reading blocks until a writer comes, and whoever can
+ * replace the file could then hold the opening thread forever; O_NOCTTY: a terminal never
+ * becomes ours. Neither changes how a regular file reads.
+ */
+int file_open_regular(int *fd, struct stat *st, const char *path, bool is_nofollow)
+{
+	struct stat own;
+	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (is_nofollow ? O_NOFOLLOW : 0);
+
+	if (!st)
+		st = &own;
+	*fd = open(path, flags);
+	if (*fd < 0) {
 		int e = errno;
 
 		error_set("%s: cannot open: %s", path, strerror(e));
 		return errno_code(e);
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		error_set("%s: not a regular file", path);
-		close(fd);
-		return TRAWL_EIO;
+	if (fstat(*fd, st) < 0) {
+		error_set("%s: cannot stat: %s", path, strerror(errno));
+	} else if (!S_ISREG(st->st_mode)) {
+		error_set("%s: %s, not a regular file", path, file_kind(st->st_mode));
+	} else {
+		return 0;
 	}
+	close(*fd);
+	*fd = -1;
+	return TRAWL_EIO;
+}
+
+int file_map_open(struct file_map *m, const char *path)
+{
+	struct stat st;
+	void *p;
+	int fd, err;
+
+	m->data = NULL;
+	m->len = 0;
+	if ((err = file_open_regular(&fd, &st, path, true)) < 0)
+		return err;
 	if (st.st_size == 0) {
 		close(fd);
 		return 0;
@@ -110,13 +147,8 @@ int file_read_all(char **out, size_t *len, const char *path, size_t max)
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		int e = errno;
-
-		error_set("%s: cannot open: %s", path, strerror(e));
-		return errno_code(e);
-	}
+	if ((err = file_open_regular(&fd, NULL, path, true)) < 0)
+		return err;
 	err = file_read_fd(out, len, fd, path, max);
 	close(fd);
 	return err;

@@ -6,21 +6,31 @@
 #ifndef TRAWL_UTIL_FILE_H
 #define TRAWL_UTIL_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 struct file_map {
 	const uint8_t *data; /* NULL for an empty file */
 	size_t len;
 };
 
-/* Maps path read-only (refusing a symlink). EIO, ENOTFOUND. */
+/*
+ * Opens path read-only, without blocking and without following a final symlink when
+ * is_nofollow, into *fd, and its status into *st (st may be NULL); refuses anything but a
+ * regular file (a FIFO, a device, a directory), naming what it is. EIO, ENOTFOUND.
+ */
+int file_open_regular(int *fd, struct stat *st, const char *path, bool is_nofollow);
+
+/* Maps path read-only (refusing a symlink and anything but a regular file). EIO, ENOTFOUND. */
 int file_map_open(struct file_map *m, const char *path);
 void file_map_close(struct file_map *m);
 
 /*
  * Reads the whole regular file at path into a new buffer (NUL-terminated, *len excludes the
- * NUL); refuses symlinks and files over max bytes (ELIMIT). EIO, ENOTFOUND, ENOMEM.
+ * NUL); refuses symlinks, what is not a regular file (without blocking on a FIFO) and files
+ * over max bytes (ELIMIT). EIO, ENOTFOUND, ENOMEM.
  */
 int file_read_all(char **out, size_t *len, const char *path, size_t max);
 /* Reads the whole regular file open at fd the same way; what names it in errors. */

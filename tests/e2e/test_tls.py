@@ -4,7 +4,8 @@ a self-signed certificate made with openssl in a temporary directory; TLS 1.2 an
 forward-secret AEAD suites connect, TLS 1.0/1.1 and suites without forward secrecy or without
 AEAD are refused by the server, plain HTTP on the TLS port gets no redirect, HSTS on every
 response, a private key others may read is refused, and SIGHUP reloads the certificate (a bad
-new pair is refused and the old one kept). Output: TAP.
+new pair is refused and the old one kept; a FIFO in the key's place is refused without blocking
+the server). Output: TAP.
 
     python3 tests/e2e/test_tls.py
 """
@@ -283,6 +284,42 @@ def test_reload(tmp, data):
             s.stop()
 
 
+def test_fifo_key(tmp, data):
+    """A FIFO in the key's place, at start-up and at a reload: opening it to read would wait
+    for a writer forever (and a blocked signal thread would leave SIGTERM unheard)."""
+    d = os.path.join(tmp, "pair-fifo")
+    os.makedirs(d)
+    cert_src, key_src = make_cert(d)
+    cert, key = os.path.join(d, "live-cert.pem"), os.path.join(d, "live-key.pem")
+    os.mkfifo(key, 0o600)
+    shutil.copyfile(cert_src, cert)
+    p = subprocess.run([TRAWL, "serve", "--data", data, "--listen", "127.0.0.1:0",
+                        "--tls-cert", cert, "--tls-key", key], capture_output=True, timeout=30)
+    err = p.stderr.decode()
+    ok(p.returncode == 2 and "--tls-key" in err and key in err and "a FIFO" in err,
+       "a FIFO given as the key at start-up is refused, naming it", p.returncode, err)
+    put_pair(cert_src, key_src, cert, key)
+    cert_link = os.path.join(d, "cert-link.pem")
+    os.symlink("live-cert.pem", cert_link)
+    s = TlsServer(data, cert_link, key)
+    try:
+        ok(served_cert(s.port) == file_der(cert_src),
+           "a certificate given through a symbolic link is served (certbot's live/ holds one)")
+        os.unlink(key)
+        os.mkfifo(key, 0o600)
+        line = sighup_and_wait(s, "refused")
+        ok(line is not None and '"level":"error"' in line and key in line and
+           "a FIFO, not a regular file" in line,
+           "SIGHUP with a FIFO in the key's place: refused, the log names the path and what "
+           "it is", line, s.logtext()[-600:])
+        ok(served_cert(s.port) == file_der(cert_src),
+           "... the previous certificate is still served")
+        ok(s.stop() == 0, "... and SIGTERM still stops the server (not killed)", s.p.returncode)
+    finally:
+        if s.p.poll() is None:
+            s.stop()
+
+
 def test_plain_has_no_hsts(data):
     s = serverlib.Server(data, "--sync-interval", "0")
     try:
@@ -313,6 +350,7 @@ def main():
                 s.stop()
         test_plain_has_no_hsts(data)
         test_reload(tmp, data)
+        test_fifo_key(tmp, data)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     serverlib.done()

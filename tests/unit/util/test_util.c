@@ -1,6 +1,6 @@
 /*
  * Unit tests for src/util: bounded buffers, varints, JSON strings, terminal text, errors, file
- * replacement.
+ * replacement, and reading only regular files.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -258,6 +258,47 @@ static void file_write_atomic_at_replaces_a_symlink_not_its_target(void **state)
 	close(dir_fd);
 }
 
+/*
+ * A FIFO put where a file is read is refused at once, naming what it is: opening it to read
+ * without a writer would otherwise block forever. A directory is named too; a symlink to a
+ * regular file is followed only when asked.
+ */
+static void file_open_regular_refuses_a_fifo_without_blocking(void **state)
+{
+	char fifo[512], dir[512], link[512], *data = NULL;
+	struct file_map m;
+	struct stat st;
+	size_t len = 0;
+	int fd = 0;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s", testlib_path("fifo"));
+	snprintf(dir, sizeof(dir), "%s", testlib_path("fifo.dir"));
+	snprintf(link, sizeof(link), "%s", testlib_path("fifo.link"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(file_read_all(&data, &len, fifo, 16), TRAWL_EIO);
+	assert_null(data);
+	assert_non_null(strstr(error_last(), "a FIFO, not a regular file"));
+	assert_non_null(strstr(error_last(), fifo));
+	assert_int_equal(file_open_regular(&fd, &st, fifo, false), TRAWL_EIO);
+	assert_int_equal(fd, -1);
+	assert_int_equal(file_map_open(&m, fifo), TRAWL_EIO);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(file_open_regular(&fd, NULL, dir, true), TRAWL_EIO);
+	assert_non_null(strstr(error_last(), "a directory, not a regular file"));
+	testlib_write_file(dir, "f", "abc");
+	assert_int_equal(symlink("fifo.dir/f", link), 0);
+	assert_int_equal(file_open_regular(&fd, NULL, link, true), TRAWL_EIO);
+	assert_int_equal(file_open_regular(&fd, &st, link, false), 0);
+	assert_true(fd >= 0 && S_ISREG(st.st_mode) && st.st_size == 3);
+	assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_int_equal(file_read_fd(&data, &len, fd, link, 16), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(data, "abc", 3);
+	free(data);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +315,7 @@ int main(void)
 		cmocka_unit_test(error_prefix_keeps_position),
 		cmocka_unit_test(error_set_at_can_move_the_last_message),
 		cmocka_unit_test(file_write_atomic_at_replaces_a_symlink_not_its_target),
+		cmocka_unit_test(file_open_regular_refuses_a_fifo_without_blocking),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
