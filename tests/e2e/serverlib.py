@@ -8,6 +8,7 @@ request helpers; test_tls starts it with --tls-cert and --tls-key.
 import http.client
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -105,3 +106,19 @@ class Server:
             self.p.wait()
         self.log.close()
         return self.p.returncode
+
+
+def stop_clean(s, secrets):
+    """Stops s, checking it exits cleanly (a sanitizer report would make it fail) and that none
+    of secrets (passwords, tokens) is anywhere in its log."""
+    ok(s.stop() == 0, "the server stops cleanly (no sanitizer report)")
+    log = s.logtext()
+    ok(all(x not in log for x in secrets), "no password or token in the server's log")
+
+
+def cleanup(s, tmp):
+    """The end of a test's main, whatever happened: stops s (if any) when it still runs and
+    removes the temporary directory tmp."""
+    if s and s.p.poll() is None:
+        s.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
