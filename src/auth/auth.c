@@ -470,19 +470,73 @@ static int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_L
 	return 0;
 }
 
+/* What a failed sign-in's name is hashed under, apart from the tokens and sessions. */
+#define NAME_FINGERPRINT_DOMAIN "sign_in_failed name\n"
+#define NAME_FINGERPRINT_BYTES 6
+/* "unknown:" and the fingerprint's hex digits. */
+#define FAILURE_TARGET_LEN (8 + 2 * NAME_FINGERPRINT_BYTES)
+
+/* Whether user names an account; a store failure says no (its name is then not kept). */
+static bool name_is_account(struct auth *a, const char *user)
+{
+	struct store_user u = { 0 };
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	err = store_user_get(&u, a->st, user);
+	pthread_mutex_unlock(&a->lock);
+	store_user_dispose(&u);
+	return err == 0;
+}
+
+/*
+ * SECURITY: L2: the audit target of a failed sign-in to user, a valid name. An account's name
+ * is kept; any other may be a password typed in the wrong box, so it is kept only as "unknown:"
+ * and 12 hex digits of the keyed hash of its lower case: tries of one name still correlate, and
+ * without DATA/auth.key the name can neither be read back nor guessed. A8: the hash is made for
+ * every failure, known name or not.
+ */
+static void failure_target(char out[AUTH_NAME_MAX + 1], const struct auth *a, const char *user,
+			   bool is_known)
+{
+	char in[sizeof(NAME_FINGERPRINT_DOMAIN) + AUTH_NAME_MAX];
+	unsigned char mac[32];
+	size_t n = sizeof(NAME_FINGERPRINT_DOMAIN) - 1;
+
+	_Static_assert(FAILURE_TARGET_LEN <= AUTH_NAME_MAX, "the target fits a name's buffer");
+	memcpy(in, NAME_FINGERPRINT_DOMAIN, n);
+	for (const char *p = user; *p && n < sizeof(in); p++)
+		in[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	secret_hasher_hash(&a->hasher, mac, in, n);
+	if (is_known) {
+		snprintf(out, AUTH_NAME_MAX + 1, "%s", user);
+	} else {
+		memcpy(out, "unknown:", 8);
+		sodium_bin2hex(out + 8, AUTH_NAME_MAX + 1 - 8, mac, NAME_FINGERPRINT_BYTES);
+	}
+	sodium_memzero(in, sizeof(in));
+	sodium_memzero(mac, sizeof(mac));
+}
+
 static void audit_failure(struct auth *a, const char *user, const char *reason,
 			  const struct auth_origin *from)
 {
+	char target[AUTH_NAME_MAX + 1] = "invalid_name";
 	struct buf d;
 
 	/* L3: a name no account can have is whatever a caller typed: not worth keeping. */
-	if (!user || auth_name_check(user) < 0)
-		user = "invalid_name";
+	if (user && auth_name_check(user) == 0) {
+		bool is_known = strcmp(reason, "unknown_user") != 0 &&
+				(strcmp(reason, "throttled") != 0 || name_is_account(a, user));
+
+		failure_target(target, a, user, is_known);
+	}
 	detail_begin(&d);
 	detail_str(&d, "reason", reason);
 	if (from && from->user_agent)
 		detail_str(&d, "user_agent", from->user_agent);
-	(void)auth_audit(a, "sign_in_failed", "", user, from ? from->address : NULL, detail_end(&d));
+	(void)auth_audit(a, "sign_in_failed", "", target, from ? from->address : NULL,
+			 detail_end(&d));
 	buf_dispose(&d);
 }
 

@@ -11,6 +11,7 @@
 #include "search/request.h"
 #include "search/search_json.h"
 #include "server/access.h"
+#include "server/redact.h"
 #include "server/server_int.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -59,6 +60,7 @@ void handlers_search_done(const struct search_who *w, const char *qtext,
 			  struct search_stats *st)
 {
 	struct buf d;
+	char *q;
 	int err;
 
 	/* SECURITY: the index's shard count would tell how much the caller cannot read. */
@@ -67,13 +69,14 @@ void handlers_search_done(const struct search_who *w, const char *qtext,
 	if (!w->is_audited)
 		return;
 	buf_init(&d, BUF_MAX_DEFAULT);
-	if ((err = buf_puts(&d, "{\"query\":")) < 0 ||
-	    (err = json_put_string(&d, qtext, strlen(qtext), NULL)) < 0 ||
+	if (!(q = redact_tokens(qtext, strlen(qtext))) || (err = buf_puts(&d, "{\"query\":")) < 0 ||
+	    (err = json_put_string(&d, q, strlen(q), NULL)) < 0 ||
 	    (err = buf_printf(&d, ",\"results\":%llu,\"matching_lines\":%llu,\"ms\":%.0f}",
 			      (unsigned long long)st->files, (unsigned long long)st->lines,
 			      st->elapsed_ms)) < 0 ||
 	    (err = auth_audit(w->auth, "search", w->actor, "", w->address, d.ptr)) < 0)
-		log_msg("error", "cannot audit a search", "error", error_last());
+		log_msg("error", "cannot audit a search", "error", q ? error_last() : "out of memory");
+	free(q);
 	buf_dispose(&d);
 }
 

@@ -36,6 +36,7 @@
 
 #include "auth/auth.h"
 #include "auth/secret.h"
+#include "server/redact.h"
 #include "server/server_int.h"
 #include "server/tls.h"
 #include "util/error.h"
@@ -628,8 +629,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	snprintf(rq->id, sizeof(rq->id), "%s-%llx", s->req_prefix,
 		 (unsigned long long)atomic_fetch_add(&s->next_req, 1));
 	buf_init(&rq->body, (size_t)1 << 30);
-	/* SECURITY: a query string may hold a secret (a token in a page URL): the log keeps the path. */
-	rq->uri = strndup(uri, strcspn(uri, "?") < 4096 ? strcspn(uri, "?") : 4096);
+	/*
+	 * SECURITY: a query string may hold a secret (a token in a page URL): the log keeps the
+	 * path, and a token pasted into the path is redacted.
+	 */
+	rq->uri = redact_tokens(uri, strcspn(uri, "?") < 4096 ? strcspn(uri, "?") : 4096);
 	return rq;
 }
 
@@ -691,14 +695,16 @@ static const char *refusal_event(const struct req *rq)
 static void audit_refusal(const struct req *rq)
 {
 	const char *event = refusal_event(rq), *method = rq->method ? rq->method : "";
-	const char *target = rq->uri ? rq->uri : "";
+	char *target = NULL;
 	bool is_team = false;
 	struct buf d;
 
 	if (!event || auth_has_accounts(rq->s->auth, &is_team) < 0 || !is_team)
 		return;
 	if (rq->is_hidden && rq->args.name_len)
-		target = rq->args.name;
+		target = redact_tokens(rq->args.name, strlen(rq->args.name));
+	else
+		target = redact_tokens(rq->uri ? rq->uri : "", rq->uri ? strlen(rq->uri) : 0);
 	buf_init(&d, 4096);
 	(void)buf_printf(&d, "{\"status\":%u,\"method\":", rq->status);
 	(void)json_put_string(&d, method, strlen(method), NULL);
@@ -709,9 +715,10 @@ static void audit_refusal(const struct req *rq)
 	if (rq->caller.who.kind == AUTH_TOKEN)
 		(void)buf_printf(&d, ",\"token_id\":%lld", (long long)rq->caller.who.token_id);
 	if (buf_puts(&d, "}") == 0 && buf_putc(&d, '\0') == 0)
-		(void)auth_audit_denied(rq->s->auth, event, rq->caller.who.name, target,
-					rq->client_addr, d.ptr);
+		(void)auth_audit_denied(rq->s->auth, event, rq->caller.who.name,
+					target ? target : "", rq->client_addr, d.ptr);
 	buf_dispose(&d);
+	free(target);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

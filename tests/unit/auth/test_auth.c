@@ -855,6 +855,83 @@ static void audit_log_escapes_hidden_characters(void **state)
 	assert_int_equal(n_search, 1);
 }
 
+/* Signs in as user with a wrong password from address until throttled (at most 200 tries). */
+static void fail_until_throttled(struct auth *a, const char *user, const char *address)
+{
+	const struct auth_origin from = { .address = address };
+	unsigned retry;
+
+	for (int i = 0; i < 200; i++)
+		if (sign_in_code(a, user, "wrong-password-123", &from, &retry) == TRAWL_ELIMIT)
+			return;
+	fail_msg("%s from %s: never throttled", user, address);
+}
+
+/* The targets of the sign_in_failed events from address, in order, joined by spaces. */
+static void failure_targets(char *out, size_t cap, struct auth *a, const char *address)
+{
+	struct auth_audit_filter f = { .event = "sign_in_failed", .limit = 100000 };
+	struct auth_event *v = NULL;
+	size_t n = 0, len = 0;
+
+	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].address, address) != 0)
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", v[i].target);
+		assert_true(len < cap);
+	}
+	auth_events_free(v, n);
+}
+
+/*
+ * L2: a failed sign-in keeps an account's name, and of any other name (a password typed as the
+ * name) only "unknown:" and a keyed fingerprint of its lower case: one per name, the same for
+ * every try, throttled ones included; the name is in neither the table nor audit.log.
+ */
+static void sign_in_failed_keeps_only_a_fingerprint_of_an_unknown_name(void **state)
+{
+	static const char *const files[] = { "trawl.db", "trawl.db-wal", "audit.log" };
+	struct auth *a = open_fresh();
+	char t1[4096], t2[4096], t3[256], path[300], fp[32];
+	unsigned retry;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	assert_int_equal(sign_in_code(a, "Hunter2.Pass", "x", &from1, &retry), TRAWL_EAUTH);
+	assert_int_equal(sign_in_code(a, "hunter2.pass", "x", &from1, &retry), TRAWL_EAUTH);
+	fail_until_throttled(a, "hunter2.PASS", "10.0.0.7");
+	assert_int_equal(sign_in_code(a, "other.name", "x", &from2, &retry), TRAWL_EAUTH);
+	assert_int_equal(sign_in_code(a, "alice", "x", &from2, &retry), TRAWL_EAUTH);
+	fail_until_throttled(a, "alice", "10.0.0.8");
+	failure_targets(t1, sizeof(t1), a, "10.0.0.1");
+	assert_int_equal(strlen(t1), 2 * 20 + 1);
+	assert_memory_equal(t1, "unknown:", 8);
+	assert_int_equal(strspn(t1 + 8, "0123456789abcdef"), 12);
+	snprintf(fp, sizeof(fp), "%.20s", t1);
+	assert_memory_equal(t1 + 21, fp, 20);
+	failure_targets(t2, sizeof(t2), a, "10.0.0.7");
+	assert_int_equal(strlen(t2) % 21, 20);
+	for (size_t i = 0; i < strlen(t2); i += 21)
+		assert_memory_equal(t2 + i, fp, 20); /* throttled or not */
+	failure_targets(t3, sizeof(t3), a, "10.0.0.2");
+	assert_memory_equal(t3, "unknown:", 8);
+	assert_memory_not_equal(t3, fp, 20);
+	assert_string_equal(t3 + 21, "alice");
+	failure_targets(t2, sizeof(t2), a, "10.0.0.8");
+	assert_non_null(strstr(t2, "alice alice"));
+	assert_null(strstr(t2, "unknown"));
+	auth_close(a);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", data_dir, files[i]);
+		assert_false(file_holds(path, "unter2"));
+		assert_false(file_holds(path, "other.name"));
+	}
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_true(file_holds(path, fp));
+}
+
 static void the_audit_trail_is_listed_by_filter(void **state)
 {
 	struct auth *a = open_fresh();
@@ -1019,6 +1096,7 @@ int main(void)
 		cmocka_unit_test(no_secret_is_stored_or_logged),
 		cmocka_unit_test(audit_lines_stay_one_line_each),
 		cmocka_unit_test(audit_log_escapes_hidden_characters),
+		cmocka_unit_test(sign_in_failed_keeps_only_a_fingerprint_of_an_unknown_name),
 		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
 		cmocka_unit_test(a_backup_restores),
 		cmocka_unit_test(threads_share_one_auth),
