@@ -472,9 +472,9 @@ static int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_L
 
 /* What a failed sign-in's name is hashed under, apart from the tokens and sessions. */
 #define NAME_FINGERPRINT_DOMAIN "sign_in_failed name\n"
-#define NAME_FINGERPRINT_BYTES 6
+#define NAME_FINGERPRINT_BYTES ((size_t)6)
 /* "unknown:" and the fingerprint's hex digits. */
-#define FAILURE_TARGET_LEN (8 + 2 * NAME_FINGERPRINT_BYTES)
+#define FAILURE_TARGET_LEN (sizeof("unknown:") - 1 + 2 * NAME_FINGERPRINT_BYTES)
 
 /* Whether user names an account; a store failure says no (its name is then not kept). */
 static bool name_is_account(struct auth *a, const char *user)
@@ -499,7 +499,7 @@ static bool name_is_account(struct auth *a, const char *user)
 static void failure_target(char out[AUTH_NAME_MAX + 1], const struct auth *a, const char *user,
 			   bool is_known)
 {
-	char in[sizeof(NAME_FINGERPRINT_DOMAIN) + AUTH_NAME_MAX];
+	char in[sizeof(NAME_FINGERPRINT_DOMAIN) + AUTH_NAME_MAX], hex[2 * NAME_FINGERPRINT_BYTES + 1];
 	unsigned char mac[32];
 	size_t n = sizeof(NAME_FINGERPRINT_DOMAIN) - 1;
 
@@ -508,12 +508,8 @@ static void failure_target(char out[AUTH_NAME_MAX + 1], const struct auth *a, co
 	for (const char *p = user; *p && n < sizeof(in); p++)
 		in[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
 	secret_hasher_hash(&a->hasher, mac, in, n);
-	if (is_known) {
-		snprintf(out, AUTH_NAME_MAX + 1, "%s", user);
-	} else {
-		memcpy(out, "unknown:", 8);
-		sodium_bin2hex(out + 8, AUTH_NAME_MAX + 1 - 8, mac, NAME_FINGERPRINT_BYTES);
-	}
+	sodium_bin2hex(hex, sizeof(hex), mac, NAME_FINGERPRINT_BYTES);
+	snprintf(out, AUTH_NAME_MAX + 1, "%s%s", is_known ? user : "unknown:", is_known ? "" : hex);
 	sodium_memzero(in, sizeof(in));
 	sodium_memzero(mac, sizeof(mac));
 }

@@ -75,7 +75,8 @@ void handlers_search_done(const struct search_who *w, const char *qtext,
 			      (unsigned long long)st->files, (unsigned long long)st->lines,
 			      st->elapsed_ms)) < 0 ||
 	    (err = auth_audit(w->auth, "search", w->actor, "", w->address, d.ptr)) < 0)
-		log_msg("error", "cannot audit a search", "error", q ? error_last() : "out of memory");
+		log_msg("error", "cannot audit a search", "error",
+			q ? error_last() : "out of memory");
 	free(q);
 	buf_dispose(&d);
 }

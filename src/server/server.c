@@ -715,8 +715,8 @@ static void audit_refusal(const struct req *rq)
 	if (rq->caller.who.kind == AUTH_TOKEN)
 		(void)buf_printf(&d, ",\"token_id\":%lld", (long long)rq->caller.who.token_id);
 	if (buf_puts(&d, "}") == 0 && buf_putc(&d, '\0') == 0)
-		(void)auth_audit_denied(rq->s->auth, event, rq->caller.who.name,
-					target ? target : "", rq->client_addr, d.ptr);
+		(void)auth_audit_denied(rq->s->auth, event, rq->caller.who.name, target ? target : "",
+					rq->client_addr, d.ptr);
 	buf_dispose(&d);
 	free(target);
 }
