@@ -436,6 +436,13 @@ static void on_progress(const struct search_progress *p, void *arg)
 
 	if (!credential_holds(st))
 		return;
+	/* A shard's results (is_early) go out when the shard is done, before its progress. */
+	if ((err = flush_batch(st)) < 0) {
+		st->sink.err = err;
+		atomic_store(&st->cancel, true);
+		return;
+	}
+	/* After the flush, whose wait for a slow reader may have seen the caller's access change. */
 	is_counted = progress_counts(st, &done, &total);
 	if (st->lost.n == 0) {
 		st->sent_lines = p->matching_lines;
@@ -446,12 +453,6 @@ static void on_progress(const struct search_progress *p, void *arg)
 		     "\"files\":%llu}",
 		     (unsigned long long)done, (unsigned long long)total,
 		     (unsigned long long)st->sent_lines, (unsigned long long)st->sent_files);
-	/* A shard's results (is_early) go out when the shard is done, before its progress. */
-	if ((err = flush_batch(st)) < 0) {
-		st->sink.err = err;
-		atomic_store(&st->cancel, true);
-		return;
-	}
 	if (is_counted && n > 0 && (size_t)n < sizeof(tmp))
 		push_event(st, "progress", tmp, (size_t)n);
 }
