@@ -606,7 +606,11 @@ def test_stream_grant_revoked(tmp):
     cli("user", "add", "dave", "--password-stdin", "--data", data, stdin=(PW + "\n").encode())
     for repo in ("big", "side"):
         cli("grant", repo, "--user", "dave", "--data", data)
+    for name in ("erin", "frank"):
+        cli("user", "add", name, "--admin", "--password-stdin", "--data", data,
+            stdin=(PW + "\n").encode())
     tok = cli("token", "create", "dave", "--data", data).strip()
+    erin = cli("token", "create", "erin", "--scope", "search", "--data", data).strip()
     s = Server(data, "--sync-interval", "0")
     try:
         st, ev = stream_during(s, tok, "grantneedle+count:all+repo:%5Ebig%24",
@@ -632,6 +636,14 @@ def test_stream_grant_revoked(tmp):
                               headers=bearer(tok))
         ok(st == 200 and not (jbody(b) or {}).get("results"),
            "M1: the next search reads nothing of the revoked repository", st, b[:200])
+        st, ev = stream_during(s, erin, "grantneedle+count:all",
+                               lambda: cli("user", "admin", "erin", "--off", "--data", data))
+        names = [e[0] for e in ev]
+        errs = [e[1] for e in ev if e[0] == "error"]
+        ok(st == 200 and names[-1:] == ["error"] and "done" not in names and
+           errs[-1].get("error", {}).get("code") == "forbidden" and files_of(ev, "big") < 2500,
+           "M1: an administrator made a user mid-stream: the stream ends with a forbidden error",
+           st, names[-3:], errs, files_of(ev, "big"))
     finally:
         s.stop()
 
