@@ -87,16 +87,16 @@ struct stream {
 	int64_t user_id;
 	double checked_ms;      /* when it was last checked */
 	atomic_bool is_revoked; /* it no longer holds: the stream ends with an error */
+	atomic_bool is_forbidden; /* a result of a lost repository was due: ended, "forbidden" */
+	bool allow_anonymous;     /* the server's, for the caller's readable set */
 	/*
 	 * The caller's readable set as last seen (access_holds; NULL: still the request's) and
 	 * the repositories of the index in readable and not in seen: while there are any, a
 	 * result of one of them ends the stream, their shards send no progress, and the counts
 	 * of progress events stay those last sent (they would count those repositories' matches).
 	 */
-	bool allow_anonymous;
 	const struct search_repos *seen;
 	struct stream_acl_lost lost;
-	atomic_bool is_forbidden; /* a result of a lost repository was due: ended, "forbidden" */
 	uint64_t sent_lines, sent_files; /* the counts of the last progress event */
 };
 
@@ -308,11 +308,11 @@ static bool lost_pending(struct stream *st)
 
 	pthread_mutex_lock(&st->lock);
 	if (st->out.len > st->off)
-		is_pending = stream_acl_pending(&st->lost, st->out.ptr + st->off,
-						st->out.len - st->off);
+		is_pending =
+			stream_acl_pending(&st->lost, st->out.ptr + st->off, st->out.len - st->off);
 	pthread_mutex_unlock(&st->lock);
-	return is_pending || (st->batch.len && stream_acl_pending(&st->lost, st->batch.ptr,
-								   st->batch.len));
+	return is_pending ||
+	       (st->batch.len && stream_acl_pending(&st->lost, st->batch.ptr, st->batch.len));
 }
 
 /* The caller's readable set changed to now: which repositories of the stream it lost. */

@@ -534,6 +534,24 @@ def test_external_origin(data):
         s.stop()
 
 
+def stream_during(s, tok, query, change):
+    """Starts a stream of query, runs change() once its first bytes are in, reads on after a
+    pause (the server re-checks a stream once a second): (status, events)."""
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+    c.request("GET", "/api/v1/search/stream?q=" + query, headers=bearer(tok))
+    r = c.getresponse()
+    head = r.read(4096)
+    change()
+    time.sleep(1.5)
+    body = head + r.read()
+    c.close()
+    return r.status, ts.sse_events(body)
+
+
+def files_of(events, repo):
+    return sum(1 for name, d in events if name == "matches" for f in d if f.get("repo") == repo)
+
+
 def test_stream_revoked(tmp):
     """A stream re-checks its credential while it runs: a token revoked mid-stream ends it
     with an error event, not with more matches and a done."""
@@ -552,40 +570,16 @@ def test_stream_revoked(tmp):
     row = json.loads(cli("token", "list", "carol", "--json", "--data", data).splitlines()[0])
     s = Server(data, "--sync-interval", "0")
     try:
-        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
-        c.request("GET", "/api/v1/search/stream?q=streamneedle+count:all", headers=bearer(tok))
-        r = c.getresponse()
-        head = r.read(4096)
-        cli("token", "revoke", str(row["id"]), "--data", data)
-        time.sleep(1.5)
-        rest = head + r.read()
-        c.close()
-        names = [e[0] for e in ts.sse_events(rest)]
-        errs = [e[1] for e in ts.sse_events(rest) if e[0] == "error"]
-        ok(r.status == 200 and "done" not in names and names and names[-1] == "error" and
+        status, ev = stream_during(s, tok, "streamneedle+count:all",
+                                   lambda: cli("token", "revoke", str(row["id"]), "--data", data))
+        names = [e[0] for e in ev]
+        errs = [e[1] for e in ev if e[0] == "error"]
+        ok(status == 200 and "done" not in names and names and names[-1] == "error" and
            errs[-1].get("error", {}).get("code") == "unauthorized",
            "F4: a token revoked mid-stream ends the stream with an unauthorized error",
-           r.status, names[-5:], errs)
+           status, names[-5:], errs)
     finally:
         s.stop()
-
-
-def stream_during(s, tok, query, change):
-    """Starts a stream of query, runs change() once its first bytes are in, reads on after a
-    pause (the server re-checks a stream once a second): (status, events)."""
-    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
-    c.request("GET", "/api/v1/search/stream?q=" + query, headers=bearer(tok))
-    r = c.getresponse()
-    head = r.read(4096)
-    change()
-    time.sleep(1.5)
-    body = head + r.read()
-    c.close()
-    return r.status, ts.sse_events(body)
-
-
-def files_of(events, repo):
-    return sum(1 for name, d in events if name == "matches" for f in d if f.get("repo") == repo)
 
 
 def test_stream_grant_revoked(tmp):

@@ -74,7 +74,8 @@ static void pending_finds_results_of_a_lost_repository_only(void **state)
 	static const char *const lost_names[] = { "b\"q" };
 	const struct stream_acl_lost l = { .names = (const char **)lost_names, .n = 1 };
 	static const char theirs[] =
-		"event: matches\ndata: [{\"type\":\"content\",\"repo\":\"b\\\"q\",\"path\":\"f\"}]\n\n";
+		"event: matches\ndata: "
+		"[{\"type\":\"content\",\"repo\":\"b\\\"q\",\"path\":\"f\"}]\n\n";
 	/* A line of another repository quoting the name, escaped as every string is. */
 	static const char quoted[] =
 		"event: matches\ndata: [{\"type\":\"content\",\"repo\":\"a\",\"path\":\"f\","
