@@ -9,6 +9,13 @@
  * suspended streams (POLLRDHUP) every 200 ms: a client that went away sets the search's cancel
  * flag, and search_run stops within one document. The output buffer is bounded: a slow reader
  * makes the search thread wait, never grow memory without limit.
+ *
+ * SECURITY: a stream outlives the checks of its request, so it repeats them while it runs, at
+ * most every RECHECK_MS, on the search thread (which calls every sink callback, and waits for
+ * a slow reader in push_event_as): the credential (a revoked token or a disabled user ends it
+ * with "unauthorized") and the readable set (a repository it searches and may no longer read
+ * ends it with "forbidden" as soon as a result of that repository would go out). Either way
+ * the events not yet handed to MHD are dropped.
  */
 #include <poll.h>
 #include <sodium.h>
@@ -22,6 +29,7 @@
 #include "search/search_json.h"
 #include "server/access.h"
 #include "server/server_int.h"
+#include "server/stream_acl.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -79,6 +87,17 @@ struct stream {
 	int64_t user_id;
 	double checked_ms;      /* when it was last checked */
 	atomic_bool is_revoked; /* it no longer holds: the stream ends with an error */
+	atomic_bool is_forbidden; /* a result of a lost repository was due: ended, "forbidden" */
+	bool allow_anonymous;     /* the server's, for the caller's readable set */
+	/*
+	 * The caller's readable set as last seen (access_holds; NULL: still the request's) and
+	 * the repositories of the index in readable and not in seen: while there are any, a
+	 * result of one of them ends the stream, their shards send no progress, and the counts
+	 * of progress events stay those last sent (they would count those repositories' matches).
+	 */
+	const struct search_repos *seen;
+	struct stream_acl_lost lost;
+	uint64_t sent_lines, sent_files; /* the counts of the last progress event */
 };
 
 static void stream_unref(struct stream *st)
@@ -107,6 +126,9 @@ static void stream_unref(struct stream *st)
 	}
 	if (st->readable)
 		auth_repos_release(st->who.auth, st->readable);
+	if (st->seen)
+		auth_repos_release(st->who.auth, st->seen);
+	stream_acl_lost_dispose(&st->lost);
 	snapshot_unref(st->snap);
 	pthread_cond_destroy(&st->cond);
 	pthread_mutex_destroy(&st->lock);
@@ -122,11 +144,37 @@ static void wake_reader(struct stream *st)
 	}
 }
 
+static bool credential_holds(struct stream *st);
+
+/* Whether a check (credential_holds) ended the stream. */
+static bool is_ended(struct stream *st)
+{
+	return atomic_load(&st->is_revoked) || atomic_load(&st->is_forbidden);
+}
+
+/* Waits on st->cond for at most ms milliseconds (st->lock held). */
+static void wait_ms(struct stream *st, double ms)
+{
+	long long ns = (long long)(ms * 1e6) + 1;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ns / 1000000000LL);
+	ts.tv_nsec += (long)(ns % 1000000000LL);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+}
+
 /*
  * Appends an event (route_sse_event). While too much is unsent the search thread waits, and
  * so the search does (search.c keeps its workers within a window of the output): memory per
  * stream stays near OUT_MAX. The wait ends at the query's deadline (ETIMEOUT): the last events
- * (is_final) are then appended whatever the backlog, being small and few.
+ * (is_final) are then appended whatever the backlog, being small and few. A slow reader would
+ * otherwise keep the backlog of a caller whose access ended flowing: the wait checks it too
+ * (ECANCELED once it failed).
  */
 static int push_event_as(struct stream *st, const char *name, const char *data, size_t len,
 			 bool is_final)
@@ -134,27 +182,25 @@ static int push_event_as(struct stream *st, const char *name, const char *data, 
 	int err = 0;
 
 	pthread_mutex_lock(&st->lock);
-	while (!is_final && !st->is_gone && st->out.len - st->off > OUT_MAX) {
-		double left = st->deadline_ms - clock_now_ms();
-		struct timespec ts;
-		long long ns;
+	while (!is_final && !st->is_gone && !is_ended(st) && st->out.len - st->off > OUT_MAX) {
+		double now = clock_now_ms(), left = st->deadline_ms - now;
+		double to_check = st->checked_ms + RECHECK_MS - now;
 
 		if (left <= 0) {
 			st->sink.is_late = true;
 			pthread_mutex_unlock(&st->lock);
 			return TRAWL_ETIMEOUT;
 		}
-		ns = (long long)(left * 1e6) + 1;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)(ns / 1000000000LL);
-		ts.tv_nsec += (long)(ns % 1000000000LL);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
+		if (to_check <= 0) {
+			/* The check reads the accounts and may drop the backlog: without the lock. */
+			pthread_mutex_unlock(&st->lock);
+			credential_holds(st);
+			pthread_mutex_lock(&st->lock);
+			continue;
 		}
-		pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+		wait_ms(st, left < to_check ? left : to_check);
 	}
-	if (st->is_gone) {
+	if (st->is_gone || (!is_final && is_ended(st))) {
 		pthread_mutex_unlock(&st->lock);
 		return TRAWL_ECANCELED;
 	}
@@ -194,20 +240,140 @@ static int flush_batch(struct stream *st)
 }
 
 /*
- * SECURITY: whether the stream's credential still identifies its caller, checked at most
- * every RECHECK_MS from the search thread. A stream outlives the check at its start: without
- * this, a revoked token or a disabled user kept receiving results until the search ended.
- * False also cancels the search.
+ * Drops the events not yet handed to MHD but the one it has begun (st->lock held): a stream
+ * ended by a check sends nothing more than its error event.
+ */
+static void drop_unsent(struct stream *st)
+{
+	size_t cut = st->off;
+	const char *end;
+
+	if (cut > 0 && !(cut >= 2 && st->out.ptr[cut - 1] == '\n' && st->out.ptr[cut - 2] == '\n')) {
+		/* An event ends with a blank line, and a JSON event holds no other. */
+		end = memmem(st->out.ptr + cut - 1, st->out.len - cut + 1, "\n\n", 2);
+		cut = end ? (size_t)(end - st->out.ptr) + 2 : st->out.len;
+	}
+	st->out.len = cut;
+	pthread_cond_broadcast(&st->cond);
+}
+
+/* Ends the stream after a failed check (is_revoked or is_forbidden set): false. */
+static bool stream_end(struct stream *st)
+{
+	atomic_store(&st->cancel, true);
+	pthread_mutex_lock(&st->lock);
+	drop_unsent(st);
+	pthread_mutex_unlock(&st->lock);
+	return false;
+}
+
+static bool forbid(struct stream *st)
+{
+	atomic_store(&st->is_forbidden, true);
+	return stream_end(st);
+}
+
+/* Whether the stream may send repo's results and progress (see struct stream). */
+static bool is_sendable(const struct stream *st, const char *repo)
+{
+	return search_repos_has(st->readable, repo) &&
+	       (st->lost.n == 0 || search_repos_has(st->seen, repo));
+}
+
+/*
+ * readable_before (see struct stream) over the repositories the stream may send: none for an
+ * administrator who lost nothing, who sees the index's own counts. ENOMEM.
+ */
+static int progress_map(struct stream *st)
+{
+	const struct index *ix = st->snap->ix;
+	size_t n = index_n_shards(ix);
+	uint32_t *rb = NULL;
+
+	if (!st->who.is_admin || st->lost.n) {
+		if (!(rb = calloc(n + 1, sizeof(*rb))))
+			return error_nomem(NULL);
+		for (size_t i = 0; i < n; i++)
+			rb[i + 1] = rb[i] + is_sendable(st, shard_repo(index_shard(ix, i)));
+	}
+	free(st->readable_before);
+	st->readable_before = rb;
+	return 0;
+}
+
+/* Whether results of a lost repository wait in the output or the batch (under st->lock). */
+static bool lost_pending(struct stream *st)
+{
+	bool is_pending = false;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->out.len > st->off)
+		is_pending =
+			stream_acl_pending(&st->lost, st->out.ptr + st->off, st->out.len - st->off);
+	pthread_mutex_unlock(&st->lock);
+	return is_pending ||
+	       (st->batch.len && stream_acl_pending(&st->lost, st->batch.ptr, st->batch.len));
+}
+
+/* The caller's readable set changed to now: which repositories of the stream it lost. */
+static int note_lost(struct stream *st, const struct search_repos *now)
+{
+	const struct index *ix = st->snap->ix;
+	size_t n = index_n_shards(ix);
+	const char **repos = calloc(n ? n : 1, sizeof(*repos));
+	int err;
+
+	if (!repos)
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++)
+		repos[i] = shard_repo(index_shard(ix, i));
+	if (st->seen)
+		auth_repos_release(st->who.auth, st->seen);
+	st->seen = now;
+	if ((err = stream_acl_lost(&st->lost, st->readable, now, repos, n)) == 0)
+		err = progress_map(st);
+	free(repos);
+	return err;
+}
+
+/*
+ * SECURITY: whether p may still read what the stream sends. The readable set is cached per
+ * generation of the accounts (auth_readable_repos), so an unchanged one is the very set seen
+ * last time, and only a change costs a comparison. A stream whose set grew, or lost only
+ * repositories it does not search, goes on; one that lost a repository whose results wait to
+ * be sent ends now, and otherwise when such a result is due (on_file): a repository the
+ * query's filters exclude never has one. Any failure ends the stream (fail closed).
+ */
+static bool access_holds(struct stream *st, const struct auth_principal *p)
+{
+	const struct search_repos *was = st->seen ? st->seen : st->readable, *now;
+
+	if (auth_readable_repos(&now, st->who.auth, p, st->allow_anonymous) < 0)
+		return forbid(st);
+	if (now == was) {
+		auth_repos_release(st->who.auth, now);
+		return true;
+	}
+	if (note_lost(st, now) < 0 || (st->lost.n && lost_pending(st)))
+		return forbid(st);
+	return true;
+}
+
+/*
+ * SECURITY: whether the stream's credential still identifies its caller and its access still
+ * covers what it sends (access_holds), checked at most every RECHECK_MS from the search thread.
+ * A stream outlives the checks at its start: without this, a revoked token, a disabled user or
+ * a revoked grant kept receiving results until the search ended. False also cancels the search.
  */
 static bool credential_holds(struct stream *st)
 {
 	struct auth_origin from = { .address = st->address };
 	struct auth_principal now;
 	double t = clock_now_ms();
-	bool is_same;
+	bool is_same, holds;
 	int err;
 
-	if (atomic_load(&st->is_revoked))
+	if (is_ended(st))
 		return false;
 	if (t - st->checked_ms < RECHECK_MS)
 		return true;
@@ -215,12 +381,12 @@ static bool credential_holds(struct stream *st)
 	err = auth_identify(&now, st->s->auth, st->cookie[0] ? st->cookie : NULL, st->authorization,
 			    &from);
 	is_same = err == 0 && now.kind == st->kind && now.user_id == st->user_id;
+	holds = is_same && access_holds(st, &now);
 	sodium_memzero(&now, sizeof(now));
 	if (is_same)
-		return true;
+		return holds; /* access_holds ended the stream when it does not */
 	atomic_store(&st->is_revoked, true);
-	atomic_store(&st->cancel, true);
-	return false;
+	return stream_end(st);
 }
 
 static int on_file(struct search_sink *sk, const struct search_file *f)
@@ -230,6 +396,10 @@ static int on_file(struct search_sink *sk, const struct search_file *f)
 
 	if (atomic_load(&st->cancel) || !credential_holds(st))
 		return 1;
+	if (st->lost.n && !search_repos_has(st->seen, f->repo)) {
+		forbid(st);
+		return 1;
+	}
 	if ((sk->err = buf_putc(&st->batch, st->n_batch++ ? ',' : '[')) < 0 ||
 	    (sk->err = search_json_file(&st->batch, f, &jo)) < 0)
 		return 1;
@@ -260,14 +430,9 @@ static void on_progress(const struct search_progress *p, void *arg)
 {
 	struct stream *st = arg;
 	uint64_t done = p->shards_done, total = p->shards_total;
-	bool is_counted = progress_counts(st, &done, &total);
+	bool is_counted;
 	char tmp[160];
-	int err;
-	int n = snprintf(tmp, sizeof(tmp),
-			 "{\"shards_done\":%llu,\"shards_total\":%llu,\"matching_lines\":%llu,"
-			 "\"files\":%llu}",
-			 (unsigned long long)done, (unsigned long long)total,
-			 (unsigned long long)p->matching_lines, (unsigned long long)p->files);
+	int err, n;
 
 	if (!credential_holds(st))
 		return;
@@ -277,25 +442,19 @@ static void on_progress(const struct search_progress *p, void *arg)
 		atomic_store(&st->cancel, true);
 		return;
 	}
+	/* After the flush, whose wait for a slow reader may have seen the caller's access change. */
+	is_counted = progress_counts(st, &done, &total);
+	if (st->lost.n == 0) {
+		st->sent_lines = p->matching_lines;
+		st->sent_files = p->files;
+	}
+	n = snprintf(tmp, sizeof(tmp),
+		     "{\"shards_done\":%llu,\"shards_total\":%llu,\"matching_lines\":%llu,"
+		     "\"files\":%llu}",
+		     (unsigned long long)done, (unsigned long long)total,
+		     (unsigned long long)st->sent_lines, (unsigned long long)st->sent_files);
 	if (is_counted && n > 0 && (size_t)n < sizeof(tmp))
 		push_event(st, "progress", tmp, (size_t)n);
-}
-
-/* readable_before for a caller who is no administrator (see struct stream). ENOMEM. */
-static int progress_map(struct stream *st)
-{
-	const struct index *ix = st->snap->ix;
-	size_t n = index_n_shards(ix);
-
-	if (st->who.is_admin)
-		return 0;
-	if (!(st->readable_before = calloc(n + 1, sizeof(*st->readable_before))))
-		return error_nomem(NULL);
-	for (size_t i = 0; i < n; i++)
-		st->readable_before[i + 1] =
-			st->readable_before[i] +
-			search_repos_has(st->readable, shard_repo(index_shard(ix, i)));
-	return 0;
 }
 
 /* An alert event; one that cannot be sent ends the group (the client is gone or too slow). */
@@ -305,6 +464,9 @@ static int on_alert(struct search_sink *sk, enum search_alert a, const char *msg
 	struct buf b;
 	int err;
 
+	/* It may name a repository the caller lost. */
+	if (st->lost.n && a == SEARCH_ALERT_REV)
+		return 0;
 	buf_init(&b, 1 << 20);
 	if ((err = handlers_alert_json(&b, a, msg)) == 0)
 		err = push_event_as(st, "alert", b.ptr, b.len, true);
@@ -329,6 +491,20 @@ static void on_flush(struct search_sink *sk)
 	flush_batch_as((struct stream *)sk, true);
 }
 
+/*
+ * SECURITY: the summary of a stream that lost repositories counts the shards it may still
+ * send, and not the work done in the others (candidates, bytes).
+ */
+static void summary_narrow(const struct stream *st, struct search_stats *stats)
+{
+	if (!st->lost.n)
+		return;
+	stats->shards_total = stats->shards_searched =
+		st->readable_before[index_n_shards(st->snap->ix)];
+	stats->candidates = 0;
+	stats->bytes_scanned = 0;
+}
+
 static void *search_main(void *arg)
 {
 	struct stream *st = arg;
@@ -347,6 +523,12 @@ static void *search_main(void *arg)
 					  "\"the credential is no longer valid\"}}";
 
 		push_event_as(st, "error", msg, sizeof(msg) - 1, true);
+	} else if (atomic_load(&st->is_forbidden)) {
+		static const char msg[] = "{\"error\":{\"code\":\"forbidden\",\"message\":"
+					  "\"access to a repository of this search was withdrawn "
+					  "while it ran\"}}";
+
+		push_event_as(st, "error", msg, sizeof(msg) - 1, true);
 	} else if (err < 0) {
 		unsigned status;
 
@@ -354,6 +536,7 @@ static void *search_main(void *arg)
 			push_event_as(st, "error", b.ptr, b.len, true);
 	} else if (!stats.is_canceled) {
 		buf_reset(&b);
+		summary_narrow(st, &stats);
 		if (search_json_summary(&b, &stats, false) == 0)
 			push_event_as(st, "done", b.ptr, b.len, true);
 	}
@@ -430,6 +613,7 @@ static int keep_credential(struct stream *st, const struct req *rq)
 	const char *authorization = req_header_value(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 
 	st->kind = rq->caller.who.kind;
+	st->allow_anonymous = rq->caller.allow_anonymous;
 	st->user_id = rq->caller.who.user_id;
 	st->checked_ms = clock_now_ms();
 	snprintf(st->address, sizeof(st->address), "%s", rq->client_addr);

@@ -534,6 +534,24 @@ def test_external_origin(data):
         s.stop()
 
 
+def stream_during(s, tok, query, change):
+    """Starts a stream of query, runs change() once its first bytes are in, reads on after a
+    pause (the server re-checks a stream once a second): (status, events)."""
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+    c.request("GET", "/api/v1/search/stream?q=" + query, headers=bearer(tok))
+    r = c.getresponse()
+    head = r.read(4096)
+    change()
+    time.sleep(1.5)
+    body = head + r.read()
+    c.close()
+    return r.status, ts.sse_events(body)
+
+
+def files_of(events, repo):
+    return sum(1 for name, d in events if name == "matches" for f in d if f.get("repo") == repo)
+
+
 def test_stream_revoked(tmp):
     """A stream re-checks its credential while it runs: a token revoked mid-stream ends it
     with an error event, not with more matches and a done."""
@@ -552,20 +570,74 @@ def test_stream_revoked(tmp):
     row = json.loads(cli("token", "list", "carol", "--json", "--data", data).splitlines()[0])
     s = Server(data, "--sync-interval", "0")
     try:
-        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
-        c.request("GET", "/api/v1/search/stream?q=streamneedle+count:all", headers=bearer(tok))
-        r = c.getresponse()
-        head = r.read(4096)
-        cli("token", "revoke", str(row["id"]), "--data", data)
-        time.sleep(1.5)
-        rest = head + r.read()
-        c.close()
-        names = [e[0] for e in ts.sse_events(rest)]
-        errs = [e[1] for e in ts.sse_events(rest) if e[0] == "error"]
-        ok(r.status == 200 and "done" not in names and names and names[-1] == "error" and
+        status, ev = stream_during(s, tok, "streamneedle+count:all",
+                                   lambda: cli("token", "revoke", str(row["id"]), "--data", data))
+        names = [e[0] for e in ev]
+        errs = [e[1] for e in ev if e[0] == "error"]
+        ok(status == 200 and "done" not in names and names and names[-1] == "error" and
            errs[-1].get("error", {}).get("code") == "unauthorized",
            "F4: a token revoked mid-stream ends the stream with an unauthorized error",
-           r.status, names[-5:], errs)
+           status, names[-5:], errs)
+    finally:
+        s.stop()
+
+
+def test_stream_grant_revoked(tmp):
+    """A stream re-checks the caller's readable set while it runs: a grant revoked mid-stream
+    (by another process) ends a stream that searches the repository with a forbidden error and
+    none of its matches after it; a stream that does not search the repository goes on."""
+    root = os.path.join(tmp, "grantstream")
+    data = os.path.join(root, "data")
+    line = "grantneedle " + "y" * 70 + "\n"
+    for repo, n in (("big", 2500), ("side", 1)):
+        src = os.path.join(root, repo)
+        os.makedirs(src)
+        for i in range(n):
+            with open(os.path.join(src, "f%04d.txt" % i), "w") as f:
+                f.write(line * 100)
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", repo, src],
+                       check=True, stdout=subprocess.DEVNULL)
+    cli("user", "add", "dave", "--password-stdin", "--data", data, stdin=(PW + "\n").encode())
+    for repo in ("big", "side"):
+        cli("grant", repo, "--user", "dave", "--data", data)
+    for name in ("erin", "frank"):
+        cli("user", "add", name, "--admin", "--password-stdin", "--data", data,
+            stdin=(PW + "\n").encode())
+    tok = cli("token", "create", "dave", "--data", data).strip()
+    erin = cli("token", "create", "erin", "--scope", "search", "--data", data).strip()
+    s = Server(data, "--sync-interval", "0")
+    try:
+        st, ev = stream_during(s, tok, "grantneedle+count:all+repo:%5Ebig%24",
+                               lambda: cli("revoke", "side", "--user", "dave", "--data", data))
+        names = [e[0] for e in ev]
+        ok(st == 200 and "error" not in names and names[-1:] == ["done"] and
+           files_of(ev, "big") == 2500,
+           "M1: a grant to another repository revoked mid-stream leaves the stream to its end",
+           st, names[-3:], files_of(ev, "big"))
+        st, ev = stream_during(s, tok, "grantneedle+count:all",
+                               lambda: cli("revoke", "big", "--user", "dave", "--data", data))
+        names = [e[0] for e in ev]
+        errs = [e[1] for e in ev if e[0] == "error"]
+        ok(st == 200 and "done" not in names and names[-1:] == ["error"] and
+           errs[-1].get("error", {}).get("code") == "forbidden" and
+           files_of(ev, "big") < 2500,
+           "M1: a grant revoked mid-stream ends the stream with a forbidden error before its end",
+           st, names[-3:], errs, files_of(ev, "big"))
+        after = names.index("error") if "error" in names else len(names)
+        ok(files_of(ev[after:], "big") == 0 and len(names) == after + 1,
+           "M1: nothing follows the forbidden error", names[after:])
+        st, _, b, _ = request(s, "GET", "/api/v1/search?q=grantneedle+repo:%5Ebig%24",
+                              headers=bearer(tok))
+        ok(st == 200 and not (jbody(b) or {}).get("results"),
+           "M1: the next search reads nothing of the revoked repository", st, b[:200])
+        st, ev = stream_during(s, erin, "grantneedle+count:all",
+                               lambda: cli("user", "admin", "erin", "--off", "--data", data))
+        names = [e[0] for e in ev]
+        errs = [e[1] for e in ev if e[0] == "error"]
+        ok(st == 200 and names[-1:] == ["error"] and "done" not in names and
+           errs[-1].get("error", {}).get("code") == "forbidden" and files_of(ev, "big") < 2500,
+           "M1: an administrator made a user mid-stream: the stream ends with a forbidden error",
+           st, names[-3:], errs, files_of(ev, "big"))
     finally:
         s.stop()
 
@@ -613,6 +685,8 @@ def main():
             test_allow_anonymous(data)
         if not ONLY or ONLY in "streamrevoked":
             test_stream_revoked(tmp)
+        if not ONLY or ONLY in "streamgrantrevoked":
+            test_stream_grant_revoked(tmp)
         if not ONLY or ONLY in "externalorigin":
             test_external_origin(data)
     finally:
