@@ -70,6 +70,9 @@ bool throttle_admit_counting(struct throttle *t, const char *key, int64_t now_ms
 void throttle_count(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,
 		    struct throttle_count *due);
 
+/* Adds c to the sum *into: the earlier since_ms, the counts and the keys added. */
+void throttle_count_fold(struct throttle_count *into, const struct throttle_count *c);
+
 /*
  * Moves the counts that began window_ms or more before now_ms (every count when window_ms
  * is 0) out of t: the first max to out[0..return), the others summed into *rest with the
