@@ -518,6 +518,97 @@ static void the_writer_applies_the_retention(void **state)
 	auth_close(a);
 }
 
+/* Reopens a with cfg and waits for the writer's first prune (seconds at most). */
+static struct auth *reopen_pruned(struct auth *a, const struct auth_config *cfg)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000000L };
+	size_t pruned = 0;
+
+	a = reopen(a, cfg);
+	for (int i = 0; i < 200 && !(pruned = count(a, "audit_pruned", NULL)); i++)
+		nanosleep(&pause, NULL);
+	assert_int_equal(pruned, 1);
+	return a;
+}
+
+static void audit_n(struct auth *a, const char *event, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(auth_audit(a, event, "", "/api/v1/repos", "10.0.0.1", NULL), 0);
+}
+
+/*
+ * L2: past the row cap the oldest refusals go first, whatever their age, and other events
+ * only when refusals alone cannot bring the table under the cap; each prune is audited.
+ */
+static void the_row_cap_takes_refusals_first(void **state)
+{
+	struct auth_config cfg = { .audit_max_rows = 150 };
+	struct auth *a = open_fresh(NULL);
+	struct auth_event *v = NULL;
+	size_t n;
+
+	(void)state;
+	audit_n(a, "search", 50);
+	audit_n(a, "unauthorized", 40);
+	audit_n(a, "not_visible", 40);
+	audit_n(a, "sign_in", 50);
+	audit_n(a, "forbidden", 40);
+	audit_n(a, "audit_suppressed", 10); /* 230 rows: 80 over */
+	a = reopen_pruned(a, &cfg);
+	assert_int_equal(count(a, "search", NULL), 50);
+	assert_int_equal(count(a, "sign_in", NULL), 50);
+	/* The oldest 80 refusals: every unauthorized and not_visible, the later ones stay. */
+	assert_int_equal(count(a, "unauthorized", NULL), 0);
+	assert_int_equal(count(a, "not_visible", NULL), 0);
+	assert_int_equal(count(a, "forbidden", NULL), 40);
+	assert_int_equal(count(a, "audit_suppressed", NULL), 10);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "over_max_rows"), 80);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "over_max_rows_refusals"), 80);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "max_rows"), 150);
+	/* A cap refusals cannot meet alone: then the oldest of the rest. */
+	cfg.audit_max_rows = 60;
+	now_ms += DAY_MS;
+	a = reopen(a, &cfg); /* 151 rows with the first prune's event: 91 over */
+	for (int i = 0; i < 200 && count(a, "audit_pruned", NULL) < 2; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+	assert_int_equal(count(a, "audit_pruned", NULL), 2);
+	assert_int_equal(count(a, "forbidden", NULL) + count(a, "audit_suppressed", NULL), 0);
+	/* Then 41 of the rest, oldest first: 41 of the 50 searches; the sign-ins are newer. */
+	assert_int_equal(count(a, "search", NULL), 9);
+	assert_int_equal(count(a, "sign_in", NULL), 50);
+	n = events(&v, a, "audit_pruned");
+	assert_non_null(strstr(v[1].detail, "\"over_max_rows\":91"));
+	assert_non_null(strstr(v[1].detail, "\"over_max_rows_refusals\":50"));
+	auth_events_free(v, n);
+	auth_close(a);
+}
+
+/* Refused requests are kept a shorter time than the rest. */
+static void refusals_have_a_shorter_retention(void **state)
+{
+	struct auth_config cfg = { .audit_retention_s = 365 * 86400LL,
+				   .audit_refusal_retention_s = 90 * 86400LL };
+	struct auth *a = open_fresh(NULL);
+
+	(void)state;
+	audit_n(a, "not_visible", 30);
+	audit_n(a, "audit_suppressed", 5);
+	audit_n(a, "search", 20);
+	now_ms += 60 * DAY_MS;
+	audit_n(a, "forbidden", 7); /* 60 days old at the prune: kept */
+	now_ms += 31 * DAY_MS;
+	a = reopen_pruned(a, &cfg);
+	assert_int_equal(count(a, "not_visible", NULL), 0);
+	assert_int_equal(count(a, "audit_suppressed", NULL), 0);
+	assert_int_equal(count(a, "forbidden", NULL), 7);
+	assert_int_equal(count(a, "search", NULL), 20);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "refusals_expired"), 35);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "count"), 35);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "refusal_retention_days"), 90);
+	auth_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +623,8 @@ int main(void)
 		cmocka_unit_test(the_log_is_rotated_at_its_size_limit),
 		cmocka_unit_test(prune_deletes_old_events_in_batches_and_is_audited),
 		cmocka_unit_test(the_writer_applies_the_retention),
+		cmocka_unit_test(the_row_cap_takes_refusals_first),
+		cmocka_unit_test(refusals_have_a_shorter_retention),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
