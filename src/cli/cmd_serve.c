@@ -59,7 +59,7 @@ const struct cli_help cli_help_serve = {
 		"  --audit-refusal-retention D  keep refused requests' events D days (default 90;\n"
 		"                        0 = as long as the others)\n"
 		"  --audit-max-rows N    at most N audit events in the table (default 10000000; 0 = no\n"
-		"                        cap); past it the oldest refusals go first, about 300 B each\n"
+		"                        cap); past it the oldest refusals go first (about 200 B a row)\n"
 		"  -h, --help            this usage\n"
 		"\n"
 		"docs/api.md describes the API; docs/operations.md the limits, the scheduled sync,\n"
