@@ -648,8 +648,8 @@ int auth_audit_denied(struct auth *a, const char *event, const char *actor, cons
 	struct throttle_count due[2];
 	enum denied_kind kind;
 	int64_t now = auth_now(a);
-	bool is_admitted = denied_admit(a->audit, actor ? actor : "", address ? address : "", now,
-					&kind, due);
+	bool is_admitted =
+		denied_admit(a->audit, actor ? actor : "", address ? address : "", now, &kind, due);
 
 	report(a->audit, kind, &due[0], now);
 	report(a->audit, kind, &due[1], now);
@@ -664,8 +664,7 @@ int auth_audit_denied(struct auth *a, const char *event, const char *actor, cons
  * Deletes events (is_refusals: refused requests only) older than before_ms, oldest first,
  * batch by batch, at most max of them (0: no limit).
  */
-static int prune(struct audit *q, bool is_refusals, int64_t before_ms, int64_t max,
-		 int64_t *n_pruned)
+static int prune(struct audit *q, bool is_refusals, int64_t before_ms, int64_t max, int64_t *n_pruned)
 {
 	size_t n = 0, batch;
 	int err = 0;
@@ -698,8 +697,8 @@ static int pruned_push(struct audit *q, const char *actor, const char *address, 
 	return err;
 }
 
-static int prune_audited(struct audit *q, const char *actor, const char *address,
-			 int64_t before_ms, int64_t *n_pruned)
+static int prune_audited(struct audit *q, const char *actor, const char *address, int64_t before_ms,
+			 int64_t *n_pruned)
 {
 	struct buf d;
 	int err = audit_flush(q); /* what is queued may be old enough too */

@@ -187,8 +187,7 @@ static void chain_unlink(struct throttle *t, uint32_t i)
 }
 
 /* Adds count refusals of n_keys keys, the first at since_ms, to *into. */
-static void count_fold(struct throttle_count *into, int64_t since_ms, uint64_t count,
-		       uint64_t n_keys)
+static void count_fold(struct throttle_count *into, int64_t since_ms, uint64_t count, uint64_t n_keys)
 {
 	if (!count)
 		return;
@@ -385,8 +384,8 @@ static void count_locked(struct throttle *t, uint32_t i, int64_t now_ms, int64_t
 		e->n_refused++;
 }
 
-bool throttle_admit_counting(struct throttle *t, const char *key, int64_t now_ms,
-			     int64_t window_ms, struct throttle_count *due)
+bool throttle_admit_counting(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,
+			     struct throttle_count *due)
 {
 	char k[KEY_MAX + 1];
 	unsigned retry_after_s;

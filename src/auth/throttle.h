@@ -63,8 +63,8 @@ struct throttle_count {
  * before now_ms it is first moved to *due (due->count is 0 when nothing is due), so a
  * count is reported at most once a window and at least when the key is next seen.
  */
-bool throttle_admit_counting(struct throttle *t, const char *key, int64_t now_ms,
-			     int64_t window_ms, struct throttle_count *due);
+bool throttle_admit_counting(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,
+			     struct throttle_count *due);
 
 /* Counts one refusal under key without taking a token (another limit refused it); *due as above. */
 void throttle_count(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,

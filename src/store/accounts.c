@@ -1374,22 +1374,23 @@ int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_
 
 	*n_deleted = 0;
 	/* audit_ts makes the oldest rows cheap to find; one batch keeps the write lock short. */
-	if ((err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
-				"ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)")) < 0)
+	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
+			   "ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)");
+	if (err < 0)
 		return err;
 	return audit_prune_run(s, st, before_ms, max, n_deleted);
 }
 
-int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max,
-			       size_t *n_deleted)
+int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
 {
 	sqlite3_stmt *st = NULL;
 	int err;
 
 	*n_deleted = 0;
 	/* The partial index audit_refusals_ts holds these rows in time order. */
-	if ((err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
-				STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)")) < 0)
+	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
+			   STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)");
+	if (err < 0)
 		return err;
 	return audit_prune_run(s, st, before_ms, max, n_deleted);
 }

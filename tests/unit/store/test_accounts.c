@@ -279,8 +279,9 @@ static int64_t audit_rows(struct store *s)
 /* Whether SQLite plans the refusals' prune through the partial index, not a scan. */
 static bool refusal_prune_uses_the_index(const char *path)
 {
-	static const char plan[] = "EXPLAIN QUERY PLAN SELECT id FROM audit WHERE "
-		STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2";
+	static const char plan[] =
+		"EXPLAIN QUERY PLAN SELECT id FROM audit WHERE " STORE_AUDIT_REFUSALS
+		" AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2";
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	bool is_indexed = false;
