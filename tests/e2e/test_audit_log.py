@@ -9,7 +9,7 @@ counted in one `audit_suppressed` event; a signed-in user's refusals after an an
 that used up the all-anonymous budget are all there under the user's name, and the flood's
 count is reported per address; events made just before SIGTERM are all written;
 `--audit-retention` prunes old rows when the server starts and `trawl audit prune` by hand,
-both audited. Output: TAP.
+both audited; `--audit-max-rows` takes refusals first. Output: TAP.
 
     python3 tests/e2e/test_audit_log.py
 """
@@ -280,6 +280,56 @@ def test_retention(data):
        "the command line's prune is audited with actor cli", cli)
     rc, _, err = trawl("audit", "prune", data=data, check=False)
     ok(rc == 2, "trawl audit prune without --before is a usage error", rc, err)
+    test_max_rows(data)
+
+
+REFUSALS = ("unauthorized", "forbidden", "not_visible", "audit_suppressed")
+
+
+def kinds(data):
+    """(refusal rows, other rows, all rows) of the audit table."""
+    db = sqlite3.connect(os.path.join(data, "trawl.db"))
+    n_ref = db.execute("SELECT count(*) FROM audit WHERE event IN (?, ?, ?, ?)",
+                       REFUSALS).fetchone()[0]
+    n_all = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+    db.close()
+    return n_ref, n_all - n_ref, n_all
+
+
+def test_max_rows(data):
+    """--audit-max-rows: past the cap the server's prune takes refusals, oldest first, and
+    keeps every other event while refusals suffice."""
+    for flag in ("--audit-max-rows", "--audit-refusal-retention"):
+        rc, _, err = trawl("serve", flag, "x", data=data, check=False)
+        ok(rc == 2 and flag in err, "%s x is refused" % flag, rc, err)
+    now_ms = int(time.time() * 1000)
+    db = sqlite3.connect(os.path.join(data, "trawl.db"))
+    db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+                   "VALUES (?, 'unauthorized', '', '/api/v1/repos', '10.8.8.8', '{}')",
+                   [(now_ms - 1000 + i,) for i in range(500)])
+    db.commit()
+    db.close()
+    n_ref, n_other, n_all = kinds(data)
+    cap = n_all - 300
+    s = Server(data, "--audit-max-rows", str(cap))
+    try:
+        pruned = []
+        for _ in range(100):
+            pruned = [e for e in find(log_events_quiet(data), "audit_pruned")
+                      if e["detail"].get("max_rows") == cap]
+            if pruned:
+                break
+            time.sleep(0.1)
+    finally:
+        s.stop()
+    # 300 over, and any event the server wrote before its first prune.
+    over = pruned[0]["detail"].get("over_max_rows", 0) if len(pruned) == 1 else 0
+    ok(300 <= over <= 310 and pruned[0]["detail"].get("over_max_rows_refusals") == over,
+       "--audit-max-rows: the server prunes the rows over the cap when it starts, audited",
+       pruned)
+    after = kinds(data)
+    ok(after[0] == n_ref - over and after[1] >= n_other,
+       "... refusals only: every other event is kept", (n_ref, n_other), after)
 
 
 def test_insider(tmp):
