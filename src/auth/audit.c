@@ -13,9 +13,13 @@
  *
  * The writer also keeps the trail bounded: DATA/audit.log is rotated past cfg.audit_log_max
  * (audit.log.1 ... audit.log.AUTH_AUDIT_LOG_KEEP), and once an hour the table's events older
- * than cfg.audit_retention_s are deleted in batches of PRUNE_BATCH, each its own short write.
- * Refused requests (auth_audit_denied) pass a per-address and an all-address limit per minute
- * first: a flood of 401s costs a counter, and one "audit_suppressed" event says how many.
+ * than cfg.audit_retention_s (refused requests: cfg.audit_refusal_retention_s) are deleted in
+ * batches of PRUNE_BATCH, each its own short write, then, past cfg.audit_max_rows, the oldest
+ * refusals and only then the oldest of the rest.
+ * Refused requests (auth_audit_denied) pass limits per minute first, on throttle.c's exact
+ * keys: a signed-in user's on that user's own budget, an anonymous caller's on its address's
+ * and on all anonymous callers' budget. A flood of 401s costs a counter, and one
+ * "audit_suppressed" event per key says how many.
  *
  * SECURITY: L3: every text field is JSON-escaped (control characters, quotes, invalid UTF-8)
  * and a caller's detail object has its control bytes blanked, so each event is one line
@@ -31,6 +35,7 @@
 #include <unistd.h>
 
 #include "auth/auth_int.h"
+#include "auth/throttle.h"
 #include "util/array.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -43,23 +48,15 @@
 #define AUDIT_TICK_MS 60000  /* how often the idle writer sweeps counts and checks retention */
 #define PRUNE_EVERY_MS (60LL * 60 * 1000)
 #define PRUNE_BATCH 1000
+#define DAY_MS (24LL * 60 * 60 * 1000)
 #define DENIED_WINDOW_MS 60000
-#define DENIED_SLOTS 4096 /* addresses counted at once; a new one displaces its slot's */
-#define DENIED_ADDR_MAX 64
+#define DENIED_USERS 4096  /* users counted at once; the least recently refused is forgotten */
+#define DENIED_ADDRS 8192  /* addresses likewise */
+#define DENIED_REPORTS 100 /* audit_suppressed events a minute, per kind of key */
 
-/* The refusals of one address (or of all: address "") in the current minute. */
-struct denied_slot {
-	char address[DENIED_ADDR_MAX];
-	int64_t since_ms; /* the minute's start */
-	uint64_t n, n_suppressed;
-};
-
-/* A count of suppressed refusals to report. */
-struct denied_report {
-	char address[DENIED_ADDR_MAX];
-	int64_t since_ms;
-	uint64_t count;
-};
+/* The kinds of key a refusal is counted under, and the name each has in a report. */
+enum denied_kind { DENIED_USER, DENIED_ADDRESS, DENIED_KINDS };
+static const char *const denied_names[DENIED_KINDS] = { "user", "address" };
 
 struct audit {
 	struct auth *a;
@@ -82,9 +79,11 @@ struct audit {
 	int64_t retention_ms;      /* 0: keep every event */
 	pthread_mutex_t tick_lock; /* audit_tick: one at a time */
 	int64_t last_prune_ms;     /* under tick_lock */
-	pthread_mutex_t dlock;     /* slots and all */
-	struct denied_slot *slots; /* DENIED_SLOTS */
-	struct denied_slot all;
+	int64_t refusal_retention_ms, max_rows; /* 0: no such bound */
+	/* Refusals: per user, per address, all anonymous, and the reports' own budget. */
+	struct throttle *denied[DENIED_KINDS], *anonymous, *reports;
+	pthread_mutex_t dlock;                        /* overflow */
+	struct throttle_count overflow[DENIED_KINDS]; /* counts over the reports' budget */
 };
 
 /* ---- detail objects ---- */
@@ -323,6 +322,23 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* The limiters of refused requests: a bucket of n a minute per key. */
+static int denied_open(struct audit *q)
+{
+	const struct throttle_rule per_key = { AUTH_AUDIT_DENIED_PER_MIN,
+					       AUTH_AUDIT_DENIED_PER_MIN * 60.0 };
+	const struct throttle_rule all = { AUTH_AUDIT_DENIED_ALL_PER_MIN,
+					   AUTH_AUDIT_DENIED_ALL_PER_MIN * 60.0 };
+	const struct throttle_rule reports = { DENIED_REPORTS, DENIED_REPORTS * 60.0 };
+	int err;
+
+	if ((err = throttle_new(&q->denied[DENIED_USER], &per_key, DENIED_USERS)) < 0 ||
+	    (err = throttle_new(&q->denied[DENIED_ADDRESS], &per_key, DENIED_ADDRS)) < 0 ||
+	    (err = throttle_new(&q->anonymous, &all, 1)) < 0)
+		return err;
+	return throttle_new(&q->reports, &reports, DENIED_KINDS);
+}
+
 /* The events of a data directory that opens its accounts: the file, the store, the writer. */
 static int audit_start(struct audit *q, struct auth *a)
 {
@@ -334,15 +350,21 @@ static int audit_start(struct audit *q, struct auth *a)
 	q->fd = -1;
 	q->log_max = a->cfg.audit_log_max > 0 ? a->cfg.audit_log_max : AUTH_AUDIT_LOG_MAX;
 	q->retention_ms = a->cfg.audit_retention_s > 0 ? a->cfg.audit_retention_s * 1000 : 0;
+	q->refusal_retention_ms =
+		a->cfg.audit_refusal_retention_s > 0 ? a->cfg.audit_refusal_retention_s * 1000 : 0;
+	q->max_rows = a->cfg.audit_max_rows > 0 ? a->cfg.audit_max_rows : 0;
 	pthread_mutex_init(&q->qlock, NULL);
 	pthread_mutex_init(&q->flush_lock, NULL);
 	pthread_mutex_init(&q->tick_lock, NULL);
 	pthread_mutex_init(&q->dlock, NULL);
 	pthread_cond_init(&q->wake, NULL);
-	if (!db || !(q->path = file_join(a->data_dir, "audit.log")) ||
-	    !(q->slots = calloc(DENIED_SLOTS, sizeof(*q->slots)))) {
+	if (!db || !(q->path = file_join(a->data_dir, "audit.log"))) {
 		free(db);
 		return error_nomem("opening the audit log");
+	}
+	if ((err = denied_open(q)) < 0) {
+		free(db);
+		return err;
 	}
 	err = store_open(&q->st, db);
 	free(db);
@@ -403,7 +425,7 @@ void audit_close(struct audit *q)
 		pthread_join(q->thread, NULL);
 	}
 	/* What is still counted or queued is written before the process goes. */
-	if (q->slots && q->fd >= 0)
+	if (q->reports && q->fd >= 0)
 		denied_sweep(q, auth_now(q->a), true);
 	if (q->fd >= 0)
 		(void)audit_flush(q);
@@ -415,7 +437,10 @@ void audit_close(struct audit *q)
 	if (q->fd >= 0)
 		close(q->fd);
 	store_close(q->st);
-	free(q->slots);
+	for (int k = 0; k < DENIED_KINDS; k++)
+		throttle_free(q->denied[k]);
+	throttle_free(q->anonymous);
+	throttle_free(q->reports);
 	free(q->path);
 	free(q);
 }
@@ -526,129 +551,108 @@ int auth_audit(struct auth *a, const char *event, const char *actor, const char 
 	return is_full ? audit_flush(a->audit) : 0;
 }
 
-/* ---- refused requests: a bounded count per address ---- */
-
-/* Ends s's minute when it is over: the count it suppressed goes to r (false: nothing to say). */
-static bool window_roll(struct denied_report *r, struct denied_slot *s, int64_t now, bool is_all)
-{
-	bool has_report = false;
-
-	if (!is_all && now - s->since_ms < DENIED_WINDOW_MS && now >= s->since_ms)
-		return false;
-	if (s->n_suppressed) {
-		snprintf(r->address, sizeof(r->address), "%s", s->address);
-		r->since_ms = s->since_ms;
-		r->count = s->n_suppressed;
-		has_report = true;
-	}
-	s->since_ms = now;
-	s->n = s->n_suppressed = 0;
-	return has_report;
-}
-
-/* Whether one more event fits the all-address minute; when not, count is added to it. */
-static bool all_admit(struct audit *q, uint64_t count)
-{
-	if (q->all.n < AUTH_AUDIT_DENIED_ALL_PER_MIN) {
-		q->all.n++;
-		return true;
-	}
-	q->all.n_suppressed += count;
-	return false;
-}
-
-static size_t slot_of(const char *address)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (const unsigned char *p = (const unsigned char *)address; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % DENIED_SLOTS;
-}
+/* ---- refused requests: bounded per user, per address and for all anonymous callers ---- */
 
 /*
- * Counts a refusal from address: whether to audit it; reports[0..*n_reports) (at most 3) are
- * counts whose minute ended (a displaced address's, this address's, all addresses').
+ * Queues an "audit_suppressed" event for c: under its user or address, or, for a sum over
+ * several keys, under neither with their number.
  */
-static bool denied_admit(struct audit *q, const char *address, int64_t now,
-			 struct denied_report reports[3], size_t *n_reports)
+static void report_push(struct audit *q, enum denied_kind kind, const struct throttle_count *c)
 {
-	struct denied_slot *s = &q->slots[slot_of(address)];
-	struct denied_report r;
-	size_t n = 0;
-	bool is_admitted;
-
-	pthread_mutex_lock(&q->dlock);
-	if (window_roll(&r, &q->all, now, false))
-		reports[n++] = r; /* at most one a minute: never itself suppressed */
-	if (strncmp(s->address, address, sizeof(s->address) - 1) != 0) {
-		if (window_roll(&r, s, now, true) && all_admit(q, r.count))
-			reports[n++] = r;
-		snprintf(s->address, sizeof(s->address), "%s", address);
-	}
-	if (window_roll(&r, s, now, false) && all_admit(q, r.count))
-		reports[n++] = r;
-	is_admitted = s->n < AUTH_AUDIT_DENIED_PER_MIN;
-	if (is_admitted)
-		s->n++;
-	else
-		s->n_suppressed++;
-	is_admitted = is_admitted && all_admit(q, 1);
-	pthread_mutex_unlock(&q->dlock);
-	*n_reports = n;
-	return is_admitted;
-}
-
-/* Queues an "audit_suppressed" event for r. */
-static void report_push(struct audit *q, const struct denied_report *r)
-{
+	bool is_one = c->n_keys == 1 && c->key[0];
+	const char *key = is_one ? c->key : "";
 	struct store_event e;
 	struct buf d;
 	bool is_full;
 
 	detail_begin(&d);
-	detail_int(&d, "count", r->count > INT64_MAX ? INT64_MAX : (int64_t)r->count);
-	detail_time(&d, "since", r->since_ms);
-	if (event_make(&e, q->a, "audit_suppressed", "", "", r->address, detail_end(&d)) == 0)
+	detail_int(&d, "count", c->count > INT64_MAX ? INT64_MAX : (int64_t)c->count);
+	detail_time(&d, "since", c->since_ms);
+	detail_str(&d, "bound", denied_names[kind]);
+	if (!is_one)
+		detail_int(&d, "keys", c->n_keys > INT64_MAX ? INT64_MAX : (int64_t)c->n_keys);
+	if (event_make(&e, q->a, "audit_suppressed", kind == DENIED_USER ? key : "", "",
+		       kind == DENIED_ADDRESS ? key : "", detail_end(&d)) == 0)
 		(void)queue_push(q, &e, &is_full);
 	buf_dispose(&d);
 }
 
-/* Reports every count whose minute is over (is_all: every count, when closing). */
+/* Reports c within the reports' budget; past it, c joins the kind's overflow sum. */
+static void report(struct audit *q, enum denied_kind kind, const struct throttle_count *c,
+		   int64_t now)
+{
+	unsigned retry_after_s;
+
+	if (!c->count)
+		return;
+	if (throttle_admit(q->reports, denied_names[kind], now, &retry_after_s)) {
+		report_push(q, kind, c);
+		return;
+	}
+	pthread_mutex_lock(&q->dlock);
+	throttle_count_fold(&q->overflow[kind], c);
+	pthread_mutex_unlock(&q->dlock);
+}
+
+/*
+ * Reports every count a minute old (is_all: every count, when closing): at most
+ * DENIED_REPORTS of each kind a sweep by key, the others and the overflow in one sum.
+ */
 static void denied_sweep(struct audit *q, int64_t now, bool is_all)
 {
-	struct denied_report *v = NULL, r;
-	size_t n = 0, cap = 0;
+	struct throttle_count *v = calloc(DENIED_REPORTS, sizeof(*v)), rest;
 
-	pthread_mutex_lock(&q->dlock);
-	for (size_t i = 0; i < DENIED_SLOTS; i++) {
-		struct denied_slot *s = &q->slots[i];
+	if (!v)
+		return; /* the counts stay for the next sweep */
+	for (int k = 0; k < DENIED_KINDS; k++) {
+		size_t n = throttle_drain(q->denied[k], now, is_all ? 0 : DENIED_WINDOW_MS, v,
+					  DENIED_REPORTS, &rest);
 
-		if (!s->n_suppressed || !window_roll(&r, s, now, is_all) || !all_admit(q, r.count))
-			continue;
-		if (ARRAY_GROW(&v, &cap, n + 1) == 0)
-			v[n++] = r;
+		for (size_t i = 0; i < n; i++)
+			report(q, (enum denied_kind)k, &v[i], now);
+		pthread_mutex_lock(&q->dlock);
+		throttle_count_fold(&rest, &q->overflow[k]);
+		memset(&q->overflow[k], 0, sizeof(q->overflow[k]));
+		pthread_mutex_unlock(&q->dlock);
+		if (rest.count)
+			report_push(q, (enum denied_kind)k, &rest);
 	}
-	/* The all-address count last, with what this sweep added to it. */
-	if (q->all.n_suppressed && window_roll(&r, &q->all, now, is_all) &&
-	    ARRAY_GROW(&v, &cap, n + 1) == 0)
-		v[n++] = r;
-	pthread_mutex_unlock(&q->dlock);
-	for (size_t i = 0; i < n; i++)
-		report_push(q, &v[i]);
 	free(v);
+}
+
+/*
+ * Whether to audit a refusal: a signed-in user's against the user's budget alone, an
+ * anonymous caller's against its address's and all anonymous callers'. A refusal dropped by
+ * the all-anonymous budget is counted under its address all the same, so the report says
+ * where the flood came from. *due: a count of key a minute old, to report now.
+ */
+static bool denied_admit(struct audit *q, const char *actor, const char *address, int64_t now,
+			 enum denied_kind *kind, struct throttle_count due[2])
+{
+	unsigned retry_after_s;
+
+	*kind = *actor ? DENIED_USER : DENIED_ADDRESS;
+	memset(&due[1], 0, sizeof(due[1]));
+	if (!throttle_admit_counting(q->denied[*kind], *actor ? actor : address, now,
+				     DENIED_WINDOW_MS, &due[0]))
+		return false;
+	if (*kind == DENIED_USER || throttle_admit(q->anonymous, "all", now, &retry_after_s))
+		return true;
+	throttle_count(q->denied[DENIED_ADDRESS], address, now, DENIED_WINDOW_MS, &due[1]);
+	return false;
 }
 
 int auth_audit_denied(struct auth *a, const char *event, const char *actor, const char *target,
 		      const char *address, const char *detail_json)
 {
-	struct denied_report reports[3];
-	size_t n_reports = 0;
-	bool is_admitted = denied_admit(a->audit, address ? address : "", auth_now(a), reports,
-					&n_reports);
+	struct throttle_count due[2];
+	enum denied_kind kind;
+	int64_t now = auth_now(a);
+	bool is_admitted =
+		denied_admit(a->audit, actor ? actor : "", address ? address : "", now, &kind, due);
 
-	for (size_t i = 0; i < n_reports; i++)
-		report_push(a->audit, &reports[i]);
+	report(a->audit, kind, &due[0], now);
+	report(a->audit, kind, &due[1], now);
 	if (!is_admitted)
 		return 0;
 	return auth_audit(a, event, actor, target, address, detail_json);
@@ -656,56 +660,124 @@ int auth_audit_denied(struct auth *a, const char *event, const char *actor, cons
 
 /* ---- retention ---- */
 
-/* Deletes the table's events older than before_ms, batch by batch. */
-static int prune(struct audit *q, int64_t before_ms, int64_t *n_pruned)
+/*
+ * Deletes events (is_refusals: refused requests only) older than before_ms, oldest first,
+ * batch by batch, at most max of them (0: no limit).
+ */
+static int prune(struct audit *q, bool is_refusals, int64_t before_ms, int64_t max, int64_t *n_pruned)
 {
-	size_t n = 0;
-	int err;
+	size_t n = 0, batch;
+	int err = 0;
 
 	*n_pruned = 0;
 	do {
+		batch = max > 0 && max - *n_pruned < PRUNE_BATCH ? (size_t)(max - *n_pruned)
+								 : PRUNE_BATCH;
+		if (batch == 0)
+			break;
 		pthread_mutex_lock(&q->flush_lock);
-		err = store_audit_prune(q->st, before_ms, PRUNE_BATCH, &n);
+		err = is_refusals ? store_audit_prune_refusals(q->st, before_ms, batch, &n)
+				  : store_audit_prune(q->st, before_ms, batch, &n);
 		pthread_mutex_unlock(&q->flush_lock);
 		*n_pruned += (int64_t)n;
-	} while (err == 0 && n == PRUNE_BATCH);
+	} while (err == 0 && n == batch);
 	return err;
 }
 
-static int prune_audited(struct audit *q, const char *actor, const char *address,
-			 int64_t before_ms, bool is_always, int64_t *n_pruned)
+/* Queues the "audit_pruned" event of a prune whose detail is d. */
+static int pruned_push(struct audit *q, const char *actor, const char *address, struct buf *d)
 {
 	struct store_event e;
-	struct buf d;
 	bool is_full;
+	int err;
+
+	if ((err = event_make(&e, q->a, "audit_pruned", actor, "", address, detail_end(d))) == 0)
+		err = queue_push(q, &e, &is_full);
+	buf_dispose(d);
+	return err;
+}
+
+static int prune_audited(struct audit *q, const char *actor, const char *address, int64_t before_ms,
+			 int64_t *n_pruned)
+{
+	struct buf d;
 	int err = audit_flush(q); /* what is queued may be old enough too */
 
 	*n_pruned = 0;
 	if (err == 0)
-		err = prune(q, before_ms, n_pruned);
-	if (err < 0 || (!*n_pruned && !is_always))
+		err = prune(q, false, before_ms, 0, n_pruned);
+	if (err < 0)
 		return err;
 	detail_begin(&d);
 	detail_time(&d, "before", before_ms);
 	detail_int(&d, "count", *n_pruned);
-	if (q->retention_ms && !is_always)
-		detail_int(&d, "retention_days", q->retention_ms / (24LL * 60 * 60 * 1000));
-	if ((err = event_make(&e, q->a, "audit_pruned", actor, "", address, detail_end(&d))) == 0)
-		err = queue_push(q, &e, &is_full);
-	buf_dispose(&d);
+	return pruned_push(q, actor, address, &d);
+}
+
+/* How many events past cfg.audit_max_rows the table holds (0: none or no cap). */
+static int64_t rows_over(struct audit *q)
+{
+	int64_t n = 0;
+
+	if (!q->max_rows)
+		return 0;
+	pthread_mutex_lock(&q->flush_lock);
+	if (store_audit_rows(q->st, &n) < 0)
+		n = 0;
+	pthread_mutex_unlock(&q->flush_lock);
+	return n > q->max_rows ? n - q->max_rows : 0;
+}
+
+/*
+ * The writer's bounds, in order: the retention, the refusals' shorter retention, then the row
+ * cap, which takes the oldest refusals first and the oldest of the rest only when refusals
+ * alone cannot bring the table under it. One "audit_pruned" event says what each took.
+ */
+static int prune_bounds(struct audit *q, int64_t now)
+{
+	int64_t n_old = 0, n_refusals = 0, n_cap_refusals = 0, n_cap_rest = 0, over;
+	struct buf d;
+	int err = audit_flush(q);
+
+	if (err == 0 && q->retention_ms)
+		err = prune(q, false, now - q->retention_ms, 0, &n_old);
+	if (err == 0 && q->refusal_retention_ms)
+		err = prune(q, true, now - q->refusal_retention_ms, 0, &n_refusals);
+	if (err == 0 && (over = rows_over(q)) > 0 &&
+	    (err = prune(q, true, INT64_MAX, over, &n_cap_refusals)) == 0 && n_cap_refusals < over)
+		err = prune(q, false, INT64_MAX, over - n_cap_refusals, &n_cap_rest);
+	if (n_old + n_refusals + n_cap_refusals + n_cap_rest == 0)
+		return err;
+	detail_begin(&d);
+	if (q->retention_ms) {
+		detail_time(&d, "before", now - q->retention_ms);
+		detail_int(&d, "retention_days", q->retention_ms / DAY_MS);
+	}
+	detail_int(&d, "count", n_old + n_refusals + n_cap_refusals + n_cap_rest);
+	if (q->refusal_retention_ms) {
+		detail_int(&d, "refusal_retention_days", q->refusal_retention_ms / DAY_MS);
+		detail_int(&d, "refusals_expired", n_refusals);
+	}
+	if (q->max_rows) {
+		detail_int(&d, "max_rows", q->max_rows);
+		detail_int(&d, "over_max_rows", n_cap_refusals + n_cap_rest);
+		detail_int(&d, "over_max_rows_refusals", n_cap_refusals);
+	}
+	(void)pruned_push(q, "", "", &d);
 	return err;
 }
 
 void audit_tick(struct audit *q)
 {
-	int64_t now = auth_now(q->a), n;
+	int64_t now = auth_now(q->a);
 
 	denied_sweep(q, now, false);
 	pthread_mutex_lock(&q->tick_lock);
-	if (q->retention_ms && (!q->last_prune_ms || now - q->last_prune_ms >= PRUNE_EVERY_MS ||
-				now < q->last_prune_ms)) {
+	if ((q->retention_ms || q->refusal_retention_ms || q->max_rows) &&
+	    (!q->last_prune_ms || now - q->last_prune_ms >= PRUNE_EVERY_MS ||
+	     now < q->last_prune_ms)) {
 		q->last_prune_ms = now;
-		(void)prune_audited(q, "", "", now - q->retention_ms, false, &n);
+		(void)prune_bounds(q, now);
 	}
 	pthread_mutex_unlock(&q->tick_lock);
 }
@@ -714,7 +786,7 @@ int auth_audit_prune(struct auth *a, const struct auth_actor *by, int64_t before
 		     int64_t *n_pruned)
 {
 	int64_t n = 0;
-	int err = prune_audited(a->audit, actor_name(by), actor_address(by), before_ms, true, &n);
+	int err = prune_audited(a->audit, actor_name(by), actor_address(by), before_ms, &n);
 
 	if (n_pruned)
 		*n_pruned = n;

@@ -91,15 +91,29 @@ struct auth_config {
 	int64_t audit_retention_s;
 	/* DATA/audit.log is rotated past this many bytes (0: AUTH_AUDIT_LOG_MAX). */
 	int64_t audit_log_max;
+	/*
+	 * Refused requests (unauthorized, forbidden, not_visible, audit_suppressed) are kept this
+	 * long (--audit-refusal-retention, AUTH_AUDIT_REFUSAL_RETENTION_DAYS); and the table holds
+	 * at most audit_max_rows events (--audit-max-rows, AUTH_AUDIT_MAX_ROWS): the writer's
+	 * hourly prune deletes the oldest refusals first, other events only when refusals alone
+	 * cannot bring it under. 0 for either: no such bound (the other commands keep 0).
+	 */
+	int64_t audit_refusal_retention_s;
+	int64_t audit_max_rows;
 };
 #define AUTH_PWHASH_TEST 1
 /* Cheaper still (argon2id, 4 MiB, one pass): the A8 timing test's 600 sign-ins. Tests only. */
 #define AUTH_PWHASH_TIMING 2
 #define AUTH_AUDIT_RETENTION_DAYS 365
+#define AUTH_AUDIT_REFUSAL_RETENTION_DAYS 90
+#define AUTH_AUDIT_MAX_ROWS 10000000
 /* audit.log -> audit.log.1 ... audit.log.AUTH_AUDIT_LOG_KEEP at this size; the oldest goes. */
 #define AUTH_AUDIT_LOG_MAX ((int64_t)64 << 20)
 #define AUTH_AUDIT_LOG_KEEP 5
-/* Refused requests audited per address a minute, and from all addresses a minute. */
+/*
+ * Refused requests audited a minute: per user for a caller with a valid credential, else per
+ * address and from all anonymous callers together.
+ */
 #define AUTH_AUDIT_DENIED_PER_MIN 10
 #define AUTH_AUDIT_DENIED_ALL_PER_MIN 300
 
@@ -334,11 +348,16 @@ int auth_audit(struct auth *a, const char *event, const char *actor, const char 
 	       const char *address, const char *detail_json);
 
 /*
- * Audits a refused request (L1) like auth_audit, bounded so that a flood cannot fill the disk:
- * at most AUTH_AUDIT_DENIED_PER_MIN events per address a minute and
- * AUTH_AUDIT_DENIED_ALL_PER_MIN from all addresses; the rest are counted, and each count goes
- * out as one "audit_suppressed" event (detail "count", "since"; address "" for the all-address
- * bound) once its minute is over (the writer looks every minute) or when a is closed.
+ * Audits a refused request (L1) like auth_audit, bounded so that a flood cannot fill the disk.
+ * A refusal with an actor (a user whose credential was valid) counts against that user's
+ * AUTH_AUDIT_DENIED_PER_MIN a minute only, so no anonymous flood can crowd it out; one
+ * without counts against its address's AUTH_AUDIT_DENIED_PER_MIN and all anonymous callers'
+ * AUTH_AUDIT_DENIED_ALL_PER_MIN. What is dropped is counted under the user or the address
+ * (even when the all-anonymous bound dropped it), and each count goes out as one
+ * "audit_suppressed" event (actor the user or address the address; detail "count", "since",
+ * "bound": "user" or "address") once it is a minute old (the writer looks every minute, and
+ * the key's next refusal does too) or when a is closed. Reports are bounded too: past a
+ * minute's share, counts are summed into one event with "keys" and no actor or address.
  * Never blocks on the store. EIO, ENOMEM.
  */
 int auth_audit_denied(struct auth *a, const char *event, const char *actor, const char *target,

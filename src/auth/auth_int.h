@@ -66,8 +66,8 @@ int audit_flush(struct audit *q);
 size_t audit_batches(struct audit *q);
 /*
  * The writer's periodic work, run every minute: reports suppressed refusal counts whose
- * minute is over, and, at most once an hour when cfg.audit_retention_s is set, prunes the
- * table's older events (audited as "audit_pruned"). Tests call it directly.
+ * minute is over, and, at most once an hour when a retention or the row cap is set, prunes
+ * the table (audited as "audit_pruned"). Tests call it directly.
  */
 void audit_tick(struct audit *q);
 

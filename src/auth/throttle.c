@@ -7,7 +7,9 @@
  * recently touched one: memory never grows with the number of keys an attacker invents. Keys
  * are attacker-chosen (user names, addresses), so the hash is SipHash under a random key, and
  * a key longer than an entry holds is stored as its BLAKE2b digest. One mutex guards it all;
- * every operation is a few hundred instructions.
+ * every operation is a few hundred instructions. An entry also holds its key's count of
+ * refusals not yet reported; forgetting the entry moves that count to `lost`, so a flood of new
+ * keys can take a count's key away but never the count.
  */
 #include "auth/throttle.h"
 
@@ -22,7 +24,7 @@
 #include "auth/secret_int.h"
 #include "util/error.h"
 
-#define KEY_MAX 96      /* bytes kept of a key; longer keys are kept as a digest */
+#define KEY_MAX THROTTLE_KEY_MAX /* bytes kept of a key; longer keys are kept as a digest */
 #define NONE UINT32_MAX /* the null index */
 #define MS_PER_HOUR 3600000.0
 #define RETRY_MAX_S 86400 /* an empty bucket that never refills still answers "tomorrow" */
@@ -31,6 +33,8 @@ struct entry {
 	char key[KEY_MAX + 1];
 	double tokens;
 	int64_t last_ms;       /* when tokens was last brought up to date */
+	int64_t since_ms;      /* the first of the n_refused */
+	uint64_t n_refused;    /* refusals counted and not yet handed out */
 	uint32_t next;         /* the next entry of its hash chain */
 	uint32_t newer, older; /* the touch order */
 };
@@ -43,6 +47,7 @@ struct throttle {
 	size_t n_heads, cap, used; /* e[0..used) have been handed out at least once */
 	uint32_t newest, oldest;
 	uint32_t free; /* entries forgotten by throttle_reset, linked by next */
+	struct throttle_count lost; /* the counts of forgotten entries */
 	unsigned char hash_key[crypto_shorthash_KEYBYTES];
 };
 
@@ -102,6 +107,11 @@ static void key_canon(char out[KEY_MAX + 1], const char *key)
 	unsigned char d[32];
 	static const char hex[] = "0123456789abcdef";
 
+	if (len == 0) {
+		/* Zeroed whole: a digest's form is a NUL then hex, so "" must compare as NULs. */
+		memset(out, 0, KEY_MAX + 1);
+		return;
+	}
 	if (len <= KEY_MAX) {
 		memcpy(out, key, len + 1);
 		return;
@@ -176,11 +186,29 @@ static void chain_unlink(struct throttle *t, uint32_t i)
 	*p = t->e[i].next;
 }
 
+/* Adds count refusals of n_keys keys, the first at since_ms, to *into. */
+static void count_fold(struct throttle_count *into, int64_t since_ms, uint64_t count, uint64_t n_keys)
+{
+	if (!count)
+		return;
+	if (!into->count || since_ms < into->since_ms)
+		into->since_ms = since_ms;
+	into->count = count > UINT64_MAX - into->count ? UINT64_MAX : into->count + count;
+	into->n_keys += n_keys;
+}
+
+void throttle_count_fold(struct throttle_count *into, const struct throttle_count *c)
+{
+	count_fold(into, c->since_ms, c->count, c->n_keys);
+}
+
 /* Removes entry i from the chain and the touch order; the caller reuses or frees it. */
 static void forget(struct throttle *t, uint32_t i)
 {
 	chain_unlink(t, i);
 	lru_unlink(t, i);
+	count_fold(&t->lost, t->e[i].since_ms, t->e[i].n_refused, 1);
+	t->e[i].n_refused = 0;
 }
 
 /* The entry of k, made with a full bucket when missing (the oldest goes when the table is full). */
@@ -205,6 +233,7 @@ static uint32_t obtain(struct throttle *t, const char *k, size_t slot, int64_t n
 	memcpy(t->e[i].key, k, sizeof(t->e[i].key));
 	t->e[i].tokens = t->rule.burst;
 	t->e[i].last_ms = now_ms;
+	t->e[i].n_refused = 0;
 	t->e[i].next = t->heads[slot];
 	t->heads[slot] = i;
 	lru_push(t, i);
@@ -316,4 +345,99 @@ void throttle_reset(struct throttle *t, const char *key)
 		t->free = i;
 	}
 	pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- counted refusals ---- */
+
+static bool is_due(const struct entry *e, int64_t now_ms, int64_t window_ms)
+{
+	/* A clock that stepped back ends the window: a count is never held for ever. */
+	return e->n_refused &&
+	       (window_ms <= 0 || now_ms - e->since_ms >= window_ms || now_ms < e->since_ms);
+}
+
+/* Moves e's count to *out under e's key (a digest key shows as '#' and its hex). */
+static void count_take(struct throttle_count *out, struct entry *e)
+{
+	memcpy(out->key, e->key, sizeof(out->key));
+	if (!out->key[0] && out->key[1])
+		out->key[0] = '#';
+	out->since_ms = e->since_ms;
+	out->count = e->n_refused;
+	out->n_keys = 1;
+	e->n_refused = 0;
+}
+
+/* Hands out entry i's count when due, then counts one refusal when is_refused. */
+static void count_locked(struct throttle *t, uint32_t i, int64_t now_ms, int64_t window_ms,
+			 struct throttle_count *due, bool is_refused)
+{
+	struct entry *e = &t->e[i];
+
+	if (is_due(e, now_ms, window_ms))
+		count_take(due, e);
+	if (!is_refused)
+		return;
+	if (!e->n_refused)
+		e->since_ms = now_ms;
+	if (e->n_refused < UINT64_MAX)
+		e->n_refused++;
+}
+
+bool throttle_admit_counting(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,
+			     struct throttle_count *due)
+{
+	char k[KEY_MAX + 1];
+	unsigned retry_after_s;
+	bool ok;
+
+	memset(due, 0, sizeof(*due));
+	if (rule_off(t))
+		return true;
+	key_canon(k, key);
+	pthread_mutex_lock(&t->lock);
+	ok = check_locked(t, k, now_ms, true, &retry_after_s);
+	/* Taking always obtains the key's entry, which is then the newest. */
+	count_locked(t, t->newest, now_ms, window_ms, due, !ok);
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+void throttle_count(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,
+		    struct throttle_count *due)
+{
+	char k[KEY_MAX + 1];
+	uint32_t i;
+
+	memset(due, 0, sizeof(*due));
+	key_canon(k, key);
+	pthread_mutex_lock(&t->lock);
+	i = obtain(t, k, key_slot(t, k), now_ms);
+	count_locked(t, i, now_ms, window_ms, due, true);
+	pthread_mutex_unlock(&t->lock);
+}
+
+size_t throttle_drain(struct throttle *t, int64_t now_ms, int64_t window_ms,
+		      struct throttle_count *out, size_t max, struct throttle_count *rest)
+{
+	size_t n = 0;
+
+	memset(rest, 0, sizeof(*rest));
+	pthread_mutex_lock(&t->lock);
+	*rest = t->lost;
+	memset(&t->lost, 0, sizeof(t->lost));
+	for (size_t i = 0; i < t->used; i++) {
+		struct entry *e = &t->e[i];
+
+		if (!is_due(e, now_ms, window_ms))
+			continue;
+		if (n < max) {
+			count_take(&out[n++], e);
+		} else {
+			count_fold(rest, e->since_ms, e->n_refused, 1);
+			e->n_refused = 0;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }

@@ -42,4 +42,43 @@ bool throttle_admit(struct throttle *t, const char *key, int64_t now_ms,
 /* Forgets key (a success resets an address's failure count). */
 void throttle_reset(struct throttle *t, const char *key);
 
+/*
+ * Counted refusals: a limit that drops events (the audit trail's bound on refused requests)
+ * keeps, with each key's bucket, how many it dropped since the first not yet reported, so
+ * the count can be reported under its key later. A count whose key is forgotten to make room
+ * (or reset) is not lost: it joins the throttle's own count of forgotten keys, which
+ * throttle_drain hands out with the rest.
+ */
+#define THROTTLE_KEY_MAX 96 /* bytes of a key kept as given; a longer one is reported as a digest */
+
+struct throttle_count {
+	char key[THROTTLE_KEY_MAX + 1]; /* "" for counts of several keys */
+	int64_t since_ms;               /* the first refusal counted */
+	uint64_t count;                 /* refusals */
+	uint64_t n_keys;                /* keys whose counts this is */
+};
+
+/*
+ * throttle_admit that counts a refusal under key. When key's count began window_ms or more
+ * before now_ms it is first moved to *due (due->count is 0 when nothing is due), so a
+ * count is reported at most once a window and at least when the key is next seen.
+ */
+bool throttle_admit_counting(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,
+			     struct throttle_count *due);
+
+/* Counts one refusal under key without taking a token (another limit refused it); *due as above. */
+void throttle_count(struct throttle *t, const char *key, int64_t now_ms, int64_t window_ms,
+		    struct throttle_count *due);
+
+/* Adds c to the sum *into: the earlier since_ms, the counts and the keys added. */
+void throttle_count_fold(struct throttle_count *into, const struct throttle_count *c);
+
+/*
+ * Moves the counts that began window_ms or more before now_ms (every count when window_ms
+ * is 0) out of t: the first max to out[0..return), the others summed into *rest with the
+ * counts of forgotten keys (rest->count 0: none), so the number of reports stays bounded.
+ */
+size_t throttle_drain(struct throttle *t, int64_t now_ms, int64_t window_ms,
+		      struct throttle_count *out, size_t max, struct throttle_count *rest);
+
 #endif

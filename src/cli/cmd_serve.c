@@ -18,7 +18,8 @@ const struct cli_help cli_help_serve = {
 		"            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
 		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
 		"            [--rate-search N/s] [--rate-signin N/min] [--rate-tokens N/h]\n"
-		"            [--user-max-searches N] [--allow-anonymous] [--audit-retention DAYS]\n",
+		"            [--user-max-searches N] [--allow-anonymous] [--audit-retention DAYS]\n"
+		"            [--audit-refusal-retention DAYS] [--audit-max-rows N]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
 		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
@@ -55,6 +56,10 @@ const struct cli_help cli_help_serve = {
 		"  --allow-anonymous     callers without credentials read the public repositories\n"
 		"  --audit-retention D   keep audit events D days in the table (default 365; 0 = for\n"
 		"                        ever); DATA/audit.log is rotated at 64 MiB, 5 kept\n"
+		"  --audit-refusal-retention D  keep refused requests' events D days (default 90;\n"
+		"                        0 = as long as the others)\n"
+		"  --audit-max-rows N    at most N audit events in the table (default 10000000; 0 = no\n"
+		"                        cap); past it the oldest refusals go first (about 200 B a row)\n"
 		"  -h, --help            this usage\n"
 		"\n"
 		"docs/api.md describes the API; docs/operations.md the limits, the scheduled sync,\n"
@@ -164,6 +169,32 @@ static int network_flag(struct server_config *cfg, int c)
 	}
 }
 
+/* --audit-refusal-retention and --audit-max-rows: 0, or 1 if c is not one of them. */
+static int audit_flag(struct server_config *cfg, int c)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'F':
+		if (strcmp(optarg, "0") == 0)
+			cfg->audit_refusal_retention_days = 0;
+		else if (!parse_small(&cfg->audit_refusal_retention_days, optarg, 36500)) {
+			cli_errorf("--audit-refusal-retention: expected days from 0 to 36500, got \"%s\"",
+				   optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'W':
+		if (!cli_parse_u64(&v, optarg) || v > (uint64_t)1 << 40) {
+			cli_errorf("--audit-max-rows: expected 0 to 2^40 events, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		cfg->audit_max_rows = v;
+		return 0;
+	default: return 1;
+	}
+}
+
 /* Checks what the flags say together, before anything is created. */
 static int check_flags(struct server_config *cfg, const char *listen)
 {
@@ -221,6 +252,8 @@ int cmd_serve(int argc, char **argv)
 		{ "user-max-searches", required_argument, NULL, 'u' },
 		{ "allow-anonymous", no_argument, NULL, 'A' },
 		{ "audit-retention", required_argument, NULL, 'R' },
+		{ "audit-refusal-retention", required_argument, NULL, 'F' },
+		{ "audit-max-rows", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -229,7 +262,9 @@ int cmd_serve(int argc, char **argv)
 				     .rate_search = SERVER_RATE_DEFAULT,
 				     .rate_signin = SERVER_RATE_DEFAULT,
 				     .rate_tokens = SERVER_RATE_DEFAULT,
-				     .audit_retention_days = 365 };
+				     .audit_retention_days = 365,
+				     .audit_refusal_retention_days = 90,
+				     .audit_max_rows = 10000000 };
 	const char *listen = "127.0.0.1:6070";
 	const char *env_data = getenv("TRAWL_DATA");
 	int c, err;
@@ -239,7 +274,7 @@ int cmd_serve(int argc, char **argv)
 		cfg.data_dir = env_data;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if ((err = network_flag(&cfg, c)) != 1) {
+		if ((err = network_flag(&cfg, c)) != 1 || (err = audit_flag(&cfg, c)) != 1) {
 			if (err)
 				return err;
 			continue;

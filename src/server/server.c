@@ -839,6 +839,9 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 	char msg[512];
 	struct auth_config ac = {
 		.audit_retention_s = (int64_t)cfg->audit_retention_days * 24 * 60 * 60,
+		.audit_refusal_retention_s =
+			(int64_t)cfg->audit_refusal_retention_days * 24 * 60 * 60,
+		.audit_max_rows = (int64_t)cfg->audit_max_rows, /* at most 2^40: trawl serve checks */
 	};
 	int err;
 

@@ -63,6 +63,8 @@ struct server_config {
 	unsigned user_max_searches; /* concurrent searches of one user; 0 = default */
 	bool allow_anonymous;       /* team mode: callers without credentials read public repos */
 	unsigned audit_retention_days; /* audit events kept in the table; 0: every one */
+	unsigned audit_refusal_retention_days; /* refused requests kept; 0: as the others */
+	uint64_t audit_max_rows;               /* audit events in the table; 0: no cap */
 };
 
 /*

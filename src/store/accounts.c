@@ -1353,6 +1353,20 @@ out:
 	return store_tx_end(s, err);
 }
 
+/* Runs a prune statement st (?1 before_ms, ?2 max) and finalizes it. */
+static int audit_prune_run(struct store *s, sqlite3_stmt *st, int64_t before_ms, size_t max,
+			   size_t *n_deleted)
+{
+	int err;
+
+	if ((err = store_bind_i64(s, st, 1, before_ms)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, max < INT64_MAX ? (int64_t)max : INT64_MAX)) == 0 &&
+	    (err = store_run(s, st, "pruning the audit trail")) == 0)
+		*n_deleted = (size_t)sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return err;
+}
+
 int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
 {
 	sqlite3_stmt *st = NULL;
@@ -1360,12 +1374,40 @@ int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_
 
 	*n_deleted = 0;
 	/* audit_ts makes the oldest rows cheap to find; one batch keeps the write lock short. */
-	if ((err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
-				"ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)")) == 0 &&
-	    (err = store_bind_i64(s, st, 1, before_ms)) == 0 &&
-	    (err = store_bind_i64(s, st, 2, max < INT64_MAX ? (int64_t)max : INT64_MAX)) == 0 &&
-	    (err = store_run(s, st, "pruning the audit trail")) == 0)
-		*n_deleted = (size_t)sqlite3_changes(s->db);
+	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
+			   "ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)");
+	if (err < 0)
+		return err;
+	return audit_prune_run(s, st, before_ms, max, n_deleted);
+}
+
+int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*n_deleted = 0;
+	/* The partial index audit_refusals_ts holds these rows in time order. */
+	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
+			   STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)");
+	if (err < 0)
+		return err;
+	return audit_prune_run(s, st, before_ms, max, n_deleted);
+}
+
+int store_audit_rows(struct store *s, int64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT n FROM audit_rows WHERE id = 1")) < 0)
+		return err;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		err = store_db_error(s, rc, "counting the audit trail");
 	sqlite3_finalize(st);
 	return err;
 }

@@ -205,6 +205,11 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
  * *n_deleted is how many went (fewer than max: none is left). EIO.
  */
 int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted);
+/* store_audit_prune for the events of refused requests only (unauthorized, forbidden,
+ * not_visible, audit_suppressed). EIO. */
+int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted);
+/* How many events the table holds (a count kept by triggers: no scan). EIO. */
+int store_audit_rows(struct store *s, int64_t *n);
 void store_event_dispose(struct store_event *e);
 void store_events_free(struct store_event *v, size_t n);
 

@@ -281,6 +281,20 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER repos_del AFTER DELETE ON repos BEGIN " BUMP LOG_ROW "0, 0, 0, NULL" LOG_END
 	" END;"
 	"PRAGMA user_version = 6;",
+	/*
+	 * 7: the audit table's bounds on size. A partial index finds the oldest refused requests
+	 * without a scan (they go first when the table is over its row cap, and sooner than other
+	 * events), and a one-row count kept by triggers tells the hourly prune the table's size
+	 * without counting it.
+	 */
+	"CREATE INDEX audit_refusals_ts ON audit (ts_ms) WHERE " STORE_AUDIT_REFUSALS ";"
+	"CREATE TABLE audit_rows (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);"
+	"INSERT INTO audit_rows (id, n) SELECT 1, count(*) FROM audit;"
+	"CREATE TRIGGER audit_rows_ins AFTER INSERT ON audit BEGIN"
+	"  UPDATE audit_rows SET n = n + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER audit_rows_del AFTER DELETE ON audit BEGIN"
+	"  UPDATE audit_rows SET n = n - 1 WHERE id = 1; END;"
+	"PRAGMA user_version = 7;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

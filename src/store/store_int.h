@@ -21,6 +21,14 @@ struct store {
 	sqlite3_stmt *generation, *token_find, *session_find, *user_counts;
 };
 
+/*
+ * The audit events that record refused requests, as an SQL condition: the partial index of
+ * migration 7 and the queries that use it must spell it the same (SQLite uses a partial index
+ * only for a query whose WHERE holds the index's own condition).
+ */
+#define STORE_AUDIT_REFUSALS \
+	"event IN ('unauthorized', 'forbidden', 'not_visible', 'audit_suppressed')"
+
 /* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
 int store_db_error(struct store *s, int rc, const char *what);
 /* SECURITY: V1: sql is always a string constant; values go through store_bind_*. */

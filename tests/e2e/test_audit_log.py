@@ -5,9 +5,11 @@ and its failure, sign-out, token creation and revocation, an administrator's cha
 `trawl audit --json` are parsed and each event checked for who (actor), what (event, target),
 when (RFC 3339 UTC, within the test) and where (the client address). Also: the request log
 names the caller (never the credential); a flood of 401s from one address is bounded and
-counted in one `audit_suppressed` event; events made just before SIGTERM are all written;
+counted in one `audit_suppressed` event; a signed-in user's refusals after an anonymous flood
+that used up the all-anonymous budget are all there under the user's name, and the flood's
+count is reported per address; events made just before SIGTERM are all written;
 `--audit-retention` prunes old rows when the server starts and `trawl audit prune` by hand,
-both audited. Output: TAP.
+both audited; `--audit-max-rows` takes refusals first. Output: TAP.
 
     python3 tests/e2e/test_audit_log.py
 """
@@ -278,6 +280,99 @@ def test_retention(data):
        "the command line's prune is audited with actor cli", cli)
     rc, _, err = trawl("audit", "prune", data=data, check=False)
     ok(rc == 2, "trawl audit prune without --before is a usage error", rc, err)
+    test_max_rows(data)
+
+
+REFUSALS = ("unauthorized", "forbidden", "not_visible", "audit_suppressed")
+
+
+def kinds(data):
+    """(refusal rows, other rows, all rows) of the audit table."""
+    db = sqlite3.connect(os.path.join(data, "trawl.db"))
+    n_ref = db.execute("SELECT count(*) FROM audit WHERE event IN (?, ?, ?, ?)",
+                       REFUSALS).fetchone()[0]
+    n_all = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+    db.close()
+    return n_ref, n_all - n_ref, n_all
+
+
+def test_max_rows(data):
+    """--audit-max-rows: past the cap the server's prune takes refusals, oldest first, and
+    keeps every other event while refusals suffice."""
+    for flag in ("--audit-max-rows", "--audit-refusal-retention"):
+        rc, _, err = trawl("serve", flag, "x", data=data, check=False)
+        ok(rc == 2 and flag in err, "%s x is refused" % flag, rc, err)
+    now_ms = int(time.time() * 1000)
+    db = sqlite3.connect(os.path.join(data, "trawl.db"))
+    db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+                   "VALUES (?, 'unauthorized', '', '/api/v1/repos', '10.8.8.8', '{}')",
+                   [(now_ms - 1000 + i,) for i in range(500)])
+    db.commit()
+    db.close()
+    n_ref, n_other, n_all = kinds(data)
+    cap = n_all - 300
+    s = Server(data, "--audit-max-rows", str(cap))
+    try:
+        pruned = []
+        for _ in range(100):
+            pruned = [e for e in find(log_events_quiet(data), "audit_pruned")
+                      if e["detail"].get("max_rows") == cap]
+            if pruned:
+                break
+            time.sleep(0.1)
+    finally:
+        s.stop()
+    # 300 over, and any event the server wrote before its first prune.
+    over = pruned[0]["detail"].get("over_max_rows", 0) if len(pruned) == 1 else 0
+    ok(300 <= over <= 310 and pruned[0]["detail"].get("over_max_rows_refusals") == over,
+       "--audit-max-rows: the server prunes the rows over the cap when it starts, audited",
+       pruned)
+    after = kinds(data)
+    ok(after[0] == n_ref - over and after[1] >= n_other,
+       "... refusals only: every other event is kept", (n_ref, n_other), after)
+
+
+def test_insider(tmp):
+    """The second attack's M2: anonymous refusals from many addresses (one of them bob's own)
+    use up the all-anonymous budget, then bob, signed in with a token, probes a repository he
+    may not see: every probe is audited under his name."""
+    os.makedirs(tmp)
+    data = make_data(tmp)
+    user_add(data, "bob")
+    bob_tok, _ = token_create(data, "bob")
+    n_addresses, flood = 40, 400
+    s = Server(data)
+    try:
+        statuses = set()
+        for i in range(flood):
+            st, _, _, _ = request(s, "GET", "/api/v1/repos",
+                                  source="127.0.0.%d" % (3 + i % n_addresses))
+            statuses.add(st)
+        ok(statuses == {401}, "an anonymous flood of %d refusals from %d addresses"
+           % (flood, n_addresses), statuses)
+        answers = []
+        for i in range(PER_MIN):
+            st, _, b, _ = request(s, "GET", "/api/v1/repos/secret", headers=bearer(bob_tok),
+                                  source="127.0.0.3")
+            answers.append(st)
+        ok(answers == [404] * PER_MIN, "bob's probes of a hidden repository: 404s", answers)
+    finally:
+        rc = s.stop()
+    ok(rc == 0, "the server stops cleanly", rc)
+    for source, events in (("audit.log", log_events(data)), ("trawl audit --json",
+                                                             cli_events(data))):
+        mine = find(events, "not_visible", actor="bob", target="secret", address="127.0.0.3")
+        ok(len(mine) == PER_MIN,
+           "%s: all %d of bob's not_visible probes after the flood are there, with his name"
+           % (source, PER_MIN), len(mine))
+        anon = find(events, "unauthorized", actor="")
+        ok(len(anon) == 300, "%s: the anonymous flood is bounded by the all-anonymous budget"
+           % source, len(anon))
+        sup = find(events, "audit_suppressed")
+        ok(sum(e["detail"].get("count", 0) for e in sup) == flood - 300 and
+           all(e["address"].startswith("127.0.0.") and e["detail"].get("bound") == "address"
+               for e in sup),
+           "%s: the rest of the flood is counted per address" % source, sup[:3])
 
 
 def log_events_quiet(data):
@@ -299,6 +394,7 @@ def main():
     try:
         data = test_team(tmp)
         test_retention(data)
+        test_insider(os.path.join(tmp, "insider"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     done()

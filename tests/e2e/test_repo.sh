@@ -279,8 +279,8 @@ db.execute("UPDATE repos SET url = ? WHERE name LIKE 'beta%'",
 for col in ("allow_insecure", "allow_local", "allow_private"):
     db.execute("ALTER TABLE repos DROP COLUMN " + col)
 db.execute("DROP TABLE retired_names")
-for t in ("TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del", "TABLE notices", "TABLE audit", "TABLE sessions", "TABLE tokens", "TABLE repo_grants", "TABLE repo_public", "TABLE group_members", "TABLE groups", "TABLE users", "TABLE acl_generation", "TABLE acl_changes"):
-    db.execute("DROP " + t)  # the accounts of schemas 4 to 6
+for t in ("TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del", "TABLE notices", "TABLE audit", "TABLE sessions", "TABLE tokens", "TABLE repo_grants", "TABLE repo_public", "TABLE group_members", "TABLE groups", "TABLE users", "TABLE acl_generation", "TABLE acl_changes", "TABLE audit_rows"):
+    db.execute("DROP " + t)  # the accounts of schemas 4 to 7
 db.execute("PRAGMA user_version = 1")
 db.commit()
 PY

@@ -1,10 +1,13 @@
 /*
  * Unit tests for src/auth/audit.c's bounds on the audit trail, against a real store in a
  * temporary data directory with an injected clock: refused requests are audited at most
- * AUTH_AUDIT_DENIED_PER_MIN per address a minute and AUTH_AUDIT_DENIED_ALL_PER_MIN in all,
- * the rest counted into "audit_suppressed" events (L1); closing writes everything queued or
- * counted; DATA/audit.log is rotated at its size limit; old events are pruned by hand and by
- * the writer's retention, in batches, and the pruning is audited.
+ * AUTH_AUDIT_DENIED_PER_MIN a minute per signed-in user, or per address and
+ * AUTH_AUDIT_DENIED_ALL_PER_MIN in all for anonymous callers, the rest counted by user or
+ * address into "audit_suppressed" events (L1), which are bounded too; no anonymous flood
+ * crowds out a user's refusals; addresses are counted apart however they hash; closing writes
+ * everything queued or counted; DATA/audit.log is rotated at its size limit; old events are
+ * pruned by hand and by the writer's retention, refusals sooner, and past the row cap
+ * refusals first, in batches, and the pruning is audited.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,6 +117,47 @@ static void deny(struct auth *a, const char *address, int times)
 				 0);
 }
 
+static void deny_as(struct auth *a, const char *event, const char *actor, const char *address,
+		    int times)
+{
+	for (int i = 0; i < times; i++)
+		assert_int_equal(auth_audit_denied(a, event, actor, "secret-repo", address,
+						   "{\"status\":404}"),
+				 0);
+}
+
+/* The events of kind event by actor (NULL: any) from address (NULL: any). */
+static size_t count_by(struct auth *a, const char *event, const char *actor, const char *address)
+{
+	struct auth_event *v = NULL;
+	size_t n = events(&v, a, event), k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += (!actor || strcmp(v[i].actor, actor) == 0) &&
+		     (!address || strcmp(v[i].address, address) == 0);
+	auth_events_free(v, n);
+	return k;
+}
+
+/* The sum of detail member key over the audit_suppressed events; *n_events their number. */
+static json_int_t suppressed_sum(struct auth *a, const char *key, size_t *n_events)
+{
+	struct auth_event *v = NULL;
+	size_t n = events(&v, a, "audit_suppressed");
+	json_int_t sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = json_loads(v[i].detail, 0, NULL);
+
+		assert_non_null(j);
+		sum += json_integer_value(json_object_get(j, key));
+		json_decref(j);
+	}
+	auth_events_free(v, n);
+	*n_events = n;
+	return sum;
+}
+
 static void refusals_are_bounded_per_address_then_counted(void **state)
 {
 	struct auth *a = open_fresh(NULL);
@@ -154,10 +198,16 @@ static void a_million_refusals_write_a_bounded_trail(void **state)
 	auth_close(a);
 }
 
+/*
+ * The all-anonymous bound drops refusals past AUTH_AUDIT_DENIED_ALL_PER_MIN, but each is
+ * counted under its own address, so the reports say where the flood came from.
+ */
 static void many_addresses_share_one_bound(void **state)
 {
 	struct auth *a = open_fresh(NULL);
+	struct auth_event *v = NULL;
 	char address[32];
+	size_t n, n_events;
 
 	(void)state;
 	for (int i = 0; i < AUTH_AUDIT_DENIED_ALL_PER_MIN + 100; i++) {
@@ -166,7 +216,137 @@ static void many_addresses_share_one_bound(void **state)
 	}
 	a = reopen(a, NULL); /* closing reports what is counted */
 	assert_int_equal(count(a, "unauthorized", NULL), AUTH_AUDIT_DENIED_ALL_PER_MIN);
-	assert_int_equal(detail_int_of(a, "audit_suppressed", "", "count"), 100);
+	assert_int_equal(suppressed_sum(a, "count", &n_events), 100);
+	assert_int_equal(n_events, 100);
+	n = events(&v, a, "audit_suppressed");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(address, sizeof(address), "2001:db8::%x",
+			 AUTH_AUDIT_DENIED_ALL_PER_MIN + (int)i);
+		assert_string_equal(v[i].address, address);
+		assert_string_equal(v[i].actor, "");
+		assert_non_null(strstr(v[i].detail, "\"count\":1,"));
+		assert_non_null(strstr(v[i].detail, "\"bound\":\"address\""));
+	}
+	auth_events_free(v, n);
+	auth_close(a);
+}
+
+/*
+ * M2: a signed-in user's refusals have their own budget. Anonymous callers use up the
+ * all-anonymous budget first, from many addresses and from the user's own; the user's probes
+ * are all audited under the user's name all the same. The user's own flood is bounded, and
+ * its count reported under the user.
+ */
+static void an_anonymous_flood_never_drops_a_users_refusals(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	char address[32];
+	size_t n_events;
+
+	(void)state;
+	for (int i = 0; i < 2 * AUTH_AUDIT_DENIED_ALL_PER_MIN; i++) {
+		snprintf(address, sizeof(address), "198.51.100.%d", i % 50);
+		deny(a, address, 1);
+	}
+	deny(a, "10.0.0.66", 50);
+	deny_as(a, "not_visible", "bob", "10.0.0.66", AUTH_AUDIT_DENIED_PER_MIN);
+	assert_int_equal(count_by(a, "not_visible", "bob", "10.0.0.66"), AUTH_AUDIT_DENIED_PER_MIN);
+	/* Nor does another user's flood: each user has a budget of its own. */
+	deny_as(a, "forbidden", "mallory", "10.0.0.67", 100);
+	deny_as(a, "not_visible", "carol", "10.0.0.67", 3);
+	assert_int_equal(count_by(a, "not_visible", "carol", NULL), 3);
+	assert_int_equal(count_by(a, "forbidden", "mallory", NULL), AUTH_AUDIT_DENIED_PER_MIN);
+	/* bob's own flood is bounded; the rest is counted under bob. */
+	deny_as(a, "not_visible", "bob", "10.0.0.66", 7);
+	assert_int_equal(count_by(a, "not_visible", "bob", NULL), AUTH_AUDIT_DENIED_PER_MIN);
+	now_ms += 61LL * 1000;
+	audit_tick(a->audit); /* the writer's minute */
+	assert_int_equal(count_by(a, "audit_suppressed", "bob", ""), 1);
+	assert_int_equal(detail_int_of(a, "audit_suppressed", "10.0.0.66", "count"), 50);
+	a = reopen(a, NULL);
+	assert_int_equal(count_by(a, "audit_suppressed", "mallory", ""), 1);
+	assert_int_equal(suppressed_sum(a, "count", &n_events),
+			 /* anonymous past the bound, 10.0.0.66's, mallory's and bob's */
+			 2 * AUTH_AUDIT_DENIED_ALL_PER_MIN - AUTH_AUDIT_DENIED_ALL_PER_MIN + 50 +
+				 (100 - AUTH_AUDIT_DENIED_PER_MIN) + 7);
+	auth_close(a);
+}
+
+/* The slot of the former fixed table (FNV-1a modulo 4096), where these addresses collided. */
+static unsigned old_slot(const char *address)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)address; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % 4096;
+}
+
+/* L1: two addresses that shared a counter slot each get exactly their own budget. */
+static void addresses_are_counted_apart_however_they_hash(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	char x[32], y[32];
+	int i, j = 0;
+	bool is_found = false;
+
+	(void)state;
+	snprintf(x, sizeof(x), "10.1.0.0");
+	for (i = 1; i < 65536 && !is_found; i++) {
+		snprintf(y, sizeof(y), "10.1.%d.%d", i / 256, i % 256);
+		is_found = old_slot(x) == old_slot(y);
+	}
+	assert_true(is_found);
+	/* Interleaved, as the attack sent them: each reset the other's count before. */
+	for (j = 0; j < 25; j++) {
+		deny(a, x, 1);
+		deny(a, y, 1);
+	}
+	assert_int_equal(count(a, "unauthorized", x), AUTH_AUDIT_DENIED_PER_MIN);
+	assert_int_equal(count(a, "unauthorized", y), AUTH_AUDIT_DENIED_PER_MIN);
+	/* And many addresses, a minute's worth under the all-anonymous bound at a time. */
+	for (i = 0; i < 200; i++) {
+		snprintf(y, sizeof(y), "172.16.%d.%d", i / 100, i % 100);
+		deny(a, y, AUTH_AUDIT_DENIED_PER_MIN + 2);
+		if (i % 25 == 24) {
+			now_ms += 61LL * 1000;
+			audit_tick(a->audit); /* the writer's minute reports the last one's */
+		}
+	}
+	a = reopen(a, NULL);
+	for (i = 0; i < 200; i++) {
+		snprintf(y, sizeof(y), "172.16.%d.%d", i / 100, i % 100);
+		assert_int_equal(count(a, "unauthorized", y), AUTH_AUDIT_DENIED_PER_MIN);
+		assert_int_equal(detail_int_of(a, "audit_suppressed", y, "count"), 2);
+	}
+	auth_close(a);
+}
+
+/*
+ * The reports are bounded as well: past a minute's share, the counts of the other keys go out
+ * as one sum with the number of keys, and nothing counted is lost.
+ */
+static void reports_are_bounded_and_sum_the_rest(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	char address[32];
+	size_t n_events;
+
+	(void)state;
+	for (int i = 0; i < 30; i++) {
+		snprintf(address, sizeof(address), "192.0.2.%d", i);
+		deny(a, address, AUTH_AUDIT_DENIED_PER_MIN);
+	}
+	for (int i = 0; i < 1000; i++) {
+		snprintf(address, sizeof(address), "203.0.%d.%d", i / 256, i % 256);
+		deny(a, address, 1);
+	}
+	a = reopen(a, NULL);
+	assert_int_equal(count(a, "unauthorized", NULL), AUTH_AUDIT_DENIED_ALL_PER_MIN);
+	assert_int_equal(suppressed_sum(a, "count", &n_events), 1000);
+	assert_in_range(n_events, 2, 101);
+	assert_int_equal(suppressed_sum(a, "keys", &n_events), 1000 - (n_events - 1));
+	assert_int_equal(count_by(a, "audit_suppressed", "", ""), 1);
 	auth_close(a);
 }
 
@@ -332,17 +512,113 @@ static void the_writer_applies_the_retention(void **state)
 	auth_close(a);
 }
 
+/* Reopens a with cfg and waits for the writer's first prune (seconds at most). */
+static struct auth *reopen_pruned(struct auth *a, const struct auth_config *cfg)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000000L };
+	size_t pruned = 0;
+
+	a = reopen(a, cfg);
+	for (int i = 0; i < 200 && !(pruned = count(a, "audit_pruned", NULL)); i++)
+		nanosleep(&pause, NULL);
+	assert_int_equal(pruned, 1);
+	return a;
+}
+
+static void audit_n(struct auth *a, const char *event, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(auth_audit(a, event, "", "/api/v1/repos", "10.0.0.1", NULL), 0);
+}
+
+/*
+ * L2: past the row cap the oldest refusals go first, whatever their age, and other events
+ * only when refusals alone cannot bring the table under the cap; each prune is audited.
+ */
+static void the_row_cap_takes_refusals_first(void **state)
+{
+	struct auth_config cfg = { .audit_max_rows = 150 };
+	struct auth *a = open_fresh(NULL);
+	struct auth_event *v = NULL;
+	size_t n;
+
+	(void)state;
+	audit_n(a, "search", 50);
+	audit_n(a, "unauthorized", 40);
+	audit_n(a, "not_visible", 40);
+	audit_n(a, "sign_in", 50);
+	audit_n(a, "forbidden", 40);
+	audit_n(a, "audit_suppressed", 10); /* 230 rows: 80 over */
+	a = reopen_pruned(a, &cfg);
+	assert_int_equal(count(a, "search", NULL), 50);
+	assert_int_equal(count(a, "sign_in", NULL), 50);
+	/* The oldest 80 refusals: every unauthorized and not_visible, the later ones stay. */
+	assert_int_equal(count(a, "unauthorized", NULL), 0);
+	assert_int_equal(count(a, "not_visible", NULL), 0);
+	assert_int_equal(count(a, "forbidden", NULL), 40);
+	assert_int_equal(count(a, "audit_suppressed", NULL), 10);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "over_max_rows"), 80);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "over_max_rows_refusals"), 80);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "max_rows"), 150);
+	/* A cap refusals cannot meet alone: then the oldest of the rest. */
+	cfg.audit_max_rows = 60;
+	now_ms += DAY_MS;
+	a = reopen(a, &cfg); /* 151 rows with the first prune's event: 91 over */
+	for (int i = 0; i < 200 && count(a, "audit_pruned", NULL) < 2; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+	assert_int_equal(count(a, "audit_pruned", NULL), 2);
+	assert_int_equal(count(a, "forbidden", NULL) + count(a, "audit_suppressed", NULL), 0);
+	/* Then 41 of the rest, oldest first: 41 of the 50 searches; the sign-ins are newer. */
+	assert_int_equal(count(a, "search", NULL), 9);
+	assert_int_equal(count(a, "sign_in", NULL), 50);
+	n = events(&v, a, "audit_pruned");
+	assert_non_null(strstr(v[1].detail, "\"over_max_rows\":91"));
+	assert_non_null(strstr(v[1].detail, "\"over_max_rows_refusals\":50"));
+	auth_events_free(v, n);
+	auth_close(a);
+}
+
+/* Refused requests are kept a shorter time than the rest. */
+static void refusals_have_a_shorter_retention(void **state)
+{
+	struct auth_config cfg = { .audit_retention_s = 365 * 86400LL,
+				   .audit_refusal_retention_s = 90 * 86400LL };
+	struct auth *a = open_fresh(NULL);
+
+	(void)state;
+	audit_n(a, "not_visible", 30);
+	audit_n(a, "audit_suppressed", 5);
+	audit_n(a, "search", 20);
+	now_ms += 60 * DAY_MS;
+	audit_n(a, "forbidden", 7); /* 60 days old at the prune: kept */
+	now_ms += 31 * DAY_MS;
+	a = reopen_pruned(a, &cfg);
+	assert_int_equal(count(a, "not_visible", NULL), 0);
+	assert_int_equal(count(a, "audit_suppressed", NULL), 0);
+	assert_int_equal(count(a, "forbidden", NULL), 7);
+	assert_int_equal(count(a, "search", NULL), 20);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "refusals_expired"), 35);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "count"), 35);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "refusal_retention_days"), 90);
+	auth_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(refusals_are_bounded_per_address_then_counted),
 		cmocka_unit_test(a_million_refusals_write_a_bounded_trail),
 		cmocka_unit_test(many_addresses_share_one_bound),
+		cmocka_unit_test(an_anonymous_flood_never_drops_a_users_refusals),
+		cmocka_unit_test(addresses_are_counted_apart_however_they_hash),
+		cmocka_unit_test(reports_are_bounded_and_sum_the_rest),
 		cmocka_unit_test(a_stream_of_events_shares_a_batch),
 		cmocka_unit_test(closing_writes_what_is_queued_and_counted),
 		cmocka_unit_test(the_log_is_rotated_at_its_size_limit),
 		cmocka_unit_test(prune_deletes_old_events_in_batches_and_is_audited),
 		cmocka_unit_test(the_writer_applies_the_retention),
+		cmocka_unit_test(the_row_cap_takes_refusals_first),
+		cmocka_unit_test(refusals_have_a_shorter_retention),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

@@ -2,7 +2,10 @@
  * Unit tests for src/auth/throttle.c under a clock the tests drive: a burst and then refusal,
  * fractional refill, retry-after rounded up, keys independent of each other, the bound on
  * remembered keys (least recently touched forgotten first), reset, a rule that is off, and
- * admission from several threads at once taking exactly the burst.
+ * admission from several threads at once taking exactly the burst. Counted refusals: a key's
+ * count is handed out once a window old (at its next refusal or by a drain), a drain's reports
+ * are bounded and sum the rest, and a count whose key is forgotten (the bound on keys, reset)
+ * joins that sum rather than being lost; the empty key is a key like any other.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -198,6 +201,113 @@ static void long_keys_are_kept_apart(void **state)
 	throttle_free(t);
 }
 
+#define MIN_MS 60000
+
+static void refusals_are_counted_and_handed_out_a_window_later(void **state)
+{
+	struct throttle *t = make(2, 120, 100); /* two a minute */
+	struct throttle_count due;
+
+	(void)state;
+	assert_true(throttle_admit_counting(t, "addr:10.0.0.7", 1000, MIN_MS, &due));
+	assert_true(throttle_admit_counting(t, "addr:10.0.0.7", 1000, MIN_MS, &due));
+	for (int i = 0; i < 5; i++) {
+		assert_false(throttle_admit_counting(t, "addr:10.0.0.7", 2000 + i, MIN_MS, &due));
+		assert_int_equal(due.count, 0);
+	}
+	/* Another limit refused it: counted without a token taken. */
+	throttle_count(t, "addr:10.0.0.7", 3000, MIN_MS, &due);
+	assert_int_equal(due.count, 0);
+	/* A window after the first refusal counted, the next refusal hands the count out. */
+	assert_true(throttle_admit_counting(t, "addr:10.0.0.7", 2000 + MIN_MS, MIN_MS, &due));
+	assert_string_equal(due.key, "addr:10.0.0.7");
+	assert_int_equal(due.count, 6);
+	assert_int_equal(due.since_ms, 2000);
+	assert_int_equal(due.n_keys, 1);
+	assert_true(throttle_admit_counting(t, "addr:10.0.0.7", 2000 + MIN_MS, MIN_MS, &due));
+	assert_int_equal(due.count, 0); /* handed out once */
+	throttle_free(t);
+}
+
+static void a_drain_is_bounded_and_sums_the_rest(void **state)
+{
+	struct throttle *t = make(1, 60, 100);
+	struct throttle_count out[4], rest;
+	char key[32];
+	size_t n;
+	uint64_t total = 0;
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		throttle_count(t, key, i < 6 ? 0 : 50000, MIN_MS, &out[0]);
+		throttle_count(t, key, 50000, MIN_MS, &out[0]);
+	}
+	/* At 60 s only the six counts begun at 0 are a window old. */
+	n = throttle_drain(t, MIN_MS, MIN_MS, out, 4, &rest);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(out[i].count, 2);
+		assert_int_equal(out[i].since_ms, 0);
+		total += out[i].count;
+	}
+	assert_int_equal(rest.count, 4);
+	assert_int_equal(rest.n_keys, 2);
+	assert_string_equal(rest.key, "");
+	/* Window 0: everything left, at once. */
+	n = throttle_drain(t, MIN_MS, 0, out, 4, &rest);
+	assert_int_equal(n, 4);
+	assert_int_equal(rest.count, 0);
+	n = throttle_drain(t, MIN_MS, 0, out, 4, &rest);
+	assert_int_equal(n, 0);
+	assert_int_equal(total + 4, 12);
+	throttle_free(t);
+}
+
+static void a_forgotten_keys_count_is_kept(void **state)
+{
+	struct throttle *t = make(1, 60, 3);
+	struct throttle_count out[8], rest, due;
+	char key[32];
+	uint64_t total = 0;
+	size_t n;
+
+	(void)state;
+	/* A flood of 1,000 keys through a table of three: memory stays, counts stay. */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "addr:%d", i);
+		throttle_count(t, key, i, MIN_MS, &due);
+		throttle_count(t, key, i, MIN_MS, &due);
+	}
+	throttle_count(t, "user:bob", 2000, MIN_MS, &due);
+	throttle_reset(t, "user:bob");
+	n = throttle_drain(t, 5000, 0, out, 8, &rest);
+	assert_int_equal(n, 2); /* the last keys kept, bob's went with the reset */
+	for (size_t i = 0; i < n; i++)
+		total += out[i].count;
+	assert_int_equal(total + rest.count, 2001);
+	assert_int_equal(rest.n_keys, 999);
+	assert_int_equal(rest.since_ms, 0);
+	throttle_free(t);
+}
+
+static void the_empty_key_is_one_key(void **state)
+{
+	struct throttle *t = make(3, 1, 4);
+	struct throttle_count out[2], rest;
+	unsigned r;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_true(throttle_admit(t, "", 0, &r));
+	assert_false(throttle_admit(t, "", 0, &r));
+	assert_false(throttle_admit_counting(t, "", 0, MIN_MS, &out[0]));
+	assert_int_equal(throttle_drain(t, 0, 0, out, 2, &rest), 1);
+	assert_string_equal(out[0].key, "");
+	assert_int_equal(out[0].count, 1);
+	throttle_free(t);
+}
+
 static void a_rule_that_is_off_allows_everything(void **state)
 {
 	struct throttle *t = make(0, 0, 1);
@@ -272,6 +382,10 @@ int main(void)
 		cmocka_unit_test(the_least_recently_touched_key_is_forgotten_first),
 		cmocka_unit_test(reset_forgets_one_key_and_frees_its_entry),
 		cmocka_unit_test(long_keys_are_kept_apart),
+		cmocka_unit_test(refusals_are_counted_and_handed_out_a_window_later),
+		cmocka_unit_test(a_drain_is_bounded_and_sums_the_rest),
+		cmocka_unit_test(a_forgotten_keys_count_is_kept),
+		cmocka_unit_test(the_empty_key_is_one_key),
 		cmocka_unit_test(a_rule_that_is_off_allows_everything),
 		cmocka_unit_test(bad_sizes_are_refused),
 		cmocka_unit_test(concurrent_admission_takes_exactly_the_burst),

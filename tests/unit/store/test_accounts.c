@@ -3,7 +3,9 @@
  * tables and keeps its repositories; the ACL generation moves with every change a readable
  * set depends on (users' flags, groups, members, grants, public flags, repositories added or
  * removed) and not with last-seen times or tokens; removals cascade; the ACL snapshot is
- * sorted as the readable sets need; names stay data, not SQL.
+ * sorted as the readable sets need; names stay data, not SQL. Migration 7: the audit table's
+ * row count is kept by triggers (and counted once for an older table), and the refusals'
+ * prune finds its rows through the partial index.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 
 #include "store/accounts.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "unit/testlib.h"
 #include "util/error.h"
 
@@ -258,6 +261,97 @@ static void names_are_unique_without_regard_to_case(void **state)
 	store_close(s);
 }
 
+static void audit_add(struct store *s, const char *event, int64_t ts_ms)
+{
+	struct store_event e = { .ts_ms = ts_ms, .event = (char *)event };
+
+	assert_int_equal(store_audit_add(s, &e, 1), 0);
+}
+
+static int64_t audit_rows(struct store *s)
+{
+	int64_t n = -1;
+
+	assert_int_equal(store_audit_rows(s, &n), 0);
+	return n;
+}
+
+/* Whether SQLite plans the refusals' prune through the partial index, not a scan. */
+static bool refusal_prune_uses_the_index(const char *path)
+{
+	static const char plan[] =
+		"EXPLAIN QUERY PLAN SELECT id FROM audit WHERE " STORE_AUDIT_REFUSALS
+		" AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	bool is_indexed = false;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, plan, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		is_indexed = is_indexed ||
+			     strstr((const char *)sqlite3_column_text(st, 3), "audit_refusals_ts");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return is_indexed;
+}
+
+static void the_audit_table_counts_its_rows_and_prunes_refusals_alone(void **state)
+{
+	struct store *s = open_fresh();
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(audit_rows(s), 0);
+	for (int i = 0; i < 10; i++) {
+		audit_add(s, "search", 1000 + i);
+		audit_add(s, i % 2 ? "not_visible" : "unauthorized", 1000 + i);
+	}
+	audit_add(s, "forbidden", 2000);
+	audit_add(s, "audit_suppressed", 2000);
+	audit_add(s, "audit_pruned", 2000);
+	raw_sql(dbpath, "INSERT INTO audit (ts_ms, event) VALUES (3000, 'sign_in')");
+	assert_int_equal(audit_rows(s), 24);
+	/* Refusals only, oldest first, before the time, at most max. */
+	assert_int_equal(store_audit_prune_refusals(s, 1005, 100, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(store_audit_prune_refusals(s, INT64_MAX, 3, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(audit_rows(s), 16);
+	assert_int_equal(store_audit_prune_refusals(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 4); /* two of the 10, forbidden, audit_suppressed */
+	assert_int_equal(audit_rows(s), 12);
+	assert_int_equal(store_audit_prune(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(audit_rows(s), 0);
+	assert_true(refusal_prune_uses_the_index(dbpath));
+	store_close(s);
+}
+
+/* A table written before migration 7 is counted once when the schema moves on. */
+static void migration_7_counts_an_older_table(void **state)
+{
+	struct store *s = open_fresh();
+	int version = 0;
+
+	(void)state;
+	store_close(s);
+	raw_sql(dbpath, "DROP TRIGGER audit_rows_ins");
+	raw_sql(dbpath, "DROP TRIGGER audit_rows_del");
+	raw_sql(dbpath, "DROP TABLE audit_rows");
+	raw_sql(dbpath, "DROP INDEX audit_refusals_ts");
+	raw_sql(dbpath, "INSERT INTO audit (ts_ms, event) VALUES (1, 'search'), (2, 'forbidden')");
+	raw_sql(dbpath, "PRAGMA user_version = 6");
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, 7);
+	assert_int_equal(audit_rows(s), 2);
+	audit_add(s, "search", 3);
+	assert_int_equal(audit_rows(s), 3);
+	assert_true(refusal_prune_uses_the_index(dbpath));
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +361,8 @@ int main(void)
 		cmocka_unit_test(removing_a_group_takes_its_members_and_grants),
 		cmocka_unit_test(the_acl_snapshot_is_sorted_and_complete),
 		cmocka_unit_test(names_are_data_not_sql),
+		cmocka_unit_test(the_audit_table_counts_its_rows_and_prunes_refusals_alone),
+		cmocka_unit_test(migration_7_counts_an_older_table),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

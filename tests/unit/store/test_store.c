@@ -343,11 +343,11 @@ static void raw_sql(const char *path, const char *sql)
 static void downgrade_to_schema_3(const char *path)
 {
 	static const char *const drops[] = {
-		"DROP TRIGGER repos_ins", "DROP TRIGGER repos_upd",  "DROP TRIGGER repos_del",
-		"DROP TABLE audit",       "DROP TABLE sessions",     "DROP TABLE tokens",
-		"DROP TABLE repo_grants", "DROP TABLE repo_public",  "DROP TABLE group_members",
-		"DROP TABLE groups",      "DROP TABLE users",        "DROP TABLE acl_generation",
-		"DROP TABLE acl_changes", "PRAGMA user_version = 3",
+		"DROP TRIGGER repos_ins", "DROP TRIGGER repos_upd", "DROP TRIGGER repos_del",
+		"DROP TABLE audit",       "DROP TABLE sessions",    "DROP TABLE tokens",
+		"DROP TABLE repo_grants", "DROP TABLE repo_public", "DROP TABLE group_members",
+		"DROP TABLE groups",      "DROP TABLE users",       "DROP TABLE acl_generation",
+		"DROP TABLE acl_changes", "DROP TABLE audit_rows",  "PRAGMA user_version = 3",
 	};
 
 	raw_sql(path, "DROP TABLE notices"); /* schema 5's, which refers to users */
