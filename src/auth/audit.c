@@ -43,6 +43,7 @@
 
 #define AUDIT_FLUSH_MS 100
 #define AUDIT_QUEUE_MAX 10000
+#define AUDIT_HELD_MAX 100000
 #define AUDIT_DETAIL_MAX ((size_t)64 * 1024)
 #define AUDIT_FIELD_MAX 1024 /* actor, target, address: longer is cut */
 #define AUDIT_TICK_MS 60000  /* how often the idle writer sweeps counts and checks retention */
@@ -76,6 +77,13 @@ struct audit {
 	char *path;                /* DATA/audit.log */
 	int64_t log_size, log_max; /* under flush_lock */
 	size_t n_batches;          /* under flush_lock: the writes of a non-empty queue */
+	/*
+	 * Under flush_lock: events in audit.log that the table refused (a database locked past the
+	 * busy timeout, a full disk), written to it first at the next flush; at most AUDIT_HELD_MAX,
+	 * the oldest given up beyond (n_given_up counts them).
+	 */
+	struct store_event *held;
+	size_t n_held, cap_held, n_given_up;
 	int64_t retention_ms;      /* 0: keep every event */
 	pthread_mutex_t tick_lock; /* audit_tick: one at a time */
 	int64_t last_prune_ms;     /* under tick_lock */
@@ -214,11 +222,11 @@ static int log_rotate(struct audit *q)
 	return 0;
 }
 
-/* Writes batch[0..n) to the file and the table (under flush_lock). */
-static int batch_write(struct audit *q, const struct store_event *batch, size_t n)
+/* Appends batch[0..n) to audit.log (under flush_lock), rotating it past its size. */
+static int file_write(struct audit *q, const struct store_event *batch, size_t n)
 {
 	struct buf lines;
-	int err = 0, serr;
+	int err = 0;
 
 	buf_init(&lines, (size_t)1 << 30);
 	for (size_t i = 0; i < n && err == 0; i++)
@@ -228,10 +236,53 @@ static int batch_write(struct audit *q, const struct store_event *batch, size_t 
 	if (err == 0)
 		q->log_size += (int64_t)lines.len;
 	buf_dispose(&lines);
-	serr = store_audit_add(q->st, batch, n); /* under flush_lock: the connection is the writer's */
-	if (err == 0 && serr == 0 && q->log_size >= q->log_max)
+	if (err == 0 && q->log_size >= q->log_max)
 		err = log_rotate(q);
-	return err < 0 ? err : serr;
+	return err;
+}
+
+/* Keeps batch[0..n) (taken) for the table's next try, giving up the oldest past the bound. */
+static void hold(struct audit *q, struct store_event *batch, size_t n)
+{
+	size_t over;
+
+	if (ARRAY_GROW(&q->held, &q->cap_held, q->n_held + n) < 0) {
+		events_clear(batch, n);
+		q->n_given_up += n;
+		return;
+	}
+	memcpy(q->held + q->n_held, batch, n * sizeof(*batch));
+	q->n_held += n;
+	if (q->n_held <= AUDIT_HELD_MAX)
+		return;
+	over = q->n_held - AUDIT_HELD_MAX;
+	events_clear(q->held, over);
+	memmove(q->held, q->held + over, AUDIT_HELD_MAX * sizeof(*q->held));
+	q->n_held = AUDIT_HELD_MAX;
+	q->n_given_up += over;
+}
+
+/*
+ * Writes what the table refused before, then batch[0..n) (taken), each in one transaction
+ * (under flush_lock: the connection is the writer's). DESIGN: a table that cannot be written
+ * now (another process holding the database past the busy timeout) loses nothing: the events
+ * are in audit.log already and are held for the next flush, in their order.
+ */
+static int table_write(struct audit *q, struct store_event *batch, size_t n)
+{
+	int err = 0;
+
+	if (q->n_held && (err = store_audit_add(q->st, q->held, q->n_held)) == 0) {
+		events_clear(q->held, q->n_held);
+		q->n_held = 0;
+	}
+	if (err == 0 && n)
+		err = store_audit_add(q->st, batch, n);
+	if (err == 0)
+		events_clear(batch, n);
+	else
+		hold(q, batch, n);
+	return err;
 }
 
 int audit_flush(struct audit *q)
@@ -247,15 +298,21 @@ int audit_flush(struct audit *q)
 	q->q = NULL;
 	q->n_q = q->cap_q = 0;
 	pthread_mutex_unlock(&q->qlock);
-	if (n) {
-		q->n_batches++;
-		err = batch_write(q, batch, n);
+	if (n || q->n_held) {
+		int ferr = 0;
+
+		q->n_batches += n > 0;
+		if (n)
+			ferr = file_write(q, batch, n);
+		err = table_write(q, batch, n);
+		err = ferr < 0 ? ferr : err;
 		/* Said once on stderr (the server's log), as the writer has no caller to tell. */
 		if (err < 0 && !q->has_failed)
-			fprintf(stderr, "trawl: writing the audit trail: %s\n", error_last());
+			fprintf(stderr, "trawl: writing the audit trail: %s (%zu events held for "
+					"the table)\n",
+				error_last(), q->n_held);
 		q->has_failed = err < 0;
 	}
-	events_clear(batch, n);
 	free(batch);
 	pthread_mutex_unlock(&q->flush_lock);
 	return err;
@@ -429,6 +486,13 @@ void audit_close(struct audit *q)
 		denied_sweep(q, auth_now(q->a), true);
 	if (q->fd >= 0)
 		(void)audit_flush(q);
+	if (q->n_held + q->n_given_up)
+		fprintf(stderr,
+			"trawl: %zu audit events are in %s but could not be written to the audit "
+			"table\n",
+			q->n_held + q->n_given_up, q->path ? q->path : "audit.log");
+	events_clear(q->held, q->n_held);
+	free(q->held);
 	pthread_cond_destroy(&q->wake);
 	pthread_mutex_destroy(&q->qlock);
 	pthread_mutex_destroy(&q->flush_lock);

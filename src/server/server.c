@@ -690,7 +690,8 @@ static const char *refusal_event(const struct req *rq)
  * SECURITY: L1: a refused request (401, 403, or the 404 of something the caller may not see)
  * goes to the audit trail once its answer is sent, so auditing it changes nothing the caller
  * sees, its timing included: a hidden repository still answers as a missing one does.
- * auth_audit_denied bounds a flood per address. Laptop mode audits none.
+ * auth_audit_denied bounds a flood: per user for a signed-in caller, per address and over all
+ * anonymous callers otherwise. Laptop mode audits none.
  */
 static void audit_refusal(const struct req *rq)
 {

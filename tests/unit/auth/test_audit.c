@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "auth/auth.h"
 #include "auth/auth_int.h"
@@ -400,6 +401,51 @@ static void closing_writes_what_is_queued_and_counted(void **state)
 	auth_close(a);
 }
 
+/* Runs one statement on DATA/trawl.db from a connection of its own (another program). */
+static void other_program(const char *sql)
+{
+	char path[512];
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/trawl.db", data_dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A table that cannot be written for a while loses no event: they wait, in their order. */
+static void events_the_table_refused_are_written_later(void **state)
+{
+	struct auth *a = open_fresh(NULL);
+	struct auth_event *v = NULL;
+	struct auth_audit_filter f = { .limit = 1000 };
+	size_t n = 0;
+	char actor[24];
+
+	(void)state;
+	other_program("ALTER TABLE audit RENAME TO audit_away");
+	for (int i = 0; i < 3; i++) {
+		snprintf(actor, sizeof(actor), "u%d", i);
+		assert_int_equal(auth_audit(a, "search", actor, "", "10.0.0.1", NULL), 0);
+	}
+	/* Listing flushes first: the table is not there, so the events are held. */
+	assert_int_not_equal(auth_audit_list(&v, &n, a, &f), 0);
+	other_program("ALTER TABLE audit_away RENAME TO audit");
+	for (int i = 3; i < 5; i++) {
+		snprintf(actor, sizeof(actor), "u%d", i);
+		assert_int_equal(auth_audit(a, "search", actor, "", "10.0.0.1", NULL), 0);
+	}
+	n = events(&v, a, "search");
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(actor, sizeof(actor), "u%zu", i);
+		assert_string_equal(v[i].actor, actor);
+	}
+	auth_events_free(v, n);
+	auth_close(a);
+}
+
 static size_t file_lines(const char *path, bool *is_json)
 {
 	char line[4096];
@@ -614,6 +660,7 @@ int main(void)
 		cmocka_unit_test(reports_are_bounded_and_sum_the_rest),
 		cmocka_unit_test(a_stream_of_events_shares_a_batch),
 		cmocka_unit_test(closing_writes_what_is_queued_and_counted),
+		cmocka_unit_test(events_the_table_refused_are_written_later),
 		cmocka_unit_test(the_log_is_rotated_at_its_size_limit),
 		cmocka_unit_test(prune_deletes_old_events_in_batches_and_is_audited),
 		cmocka_unit_test(the_writer_applies_the_retention),
