@@ -231,6 +231,41 @@ static int token_used(struct auth *a, const struct store_token *t, int64_t now,
 	return auth_audit(a, "token_used", t->user, id, from ? from->address : NULL, NULL);
 }
 
+/*
+ * The token stored under hash and its user (under a->lock). DESIGN: every request of an API
+ * client looks its token up, and in a busy server the lookup (a join, with its read
+ * transaction) was most of identification's cost; the rows found are kept, by hash, until the
+ * store's stamp moves (any commit: a revocation, a disabled user, a last-used time, by this
+ * process or another), so a repeated token costs one PRAGMA instead, and a revocation still
+ * holds from the next request on. ENOTFOUND, EIO.
+ */
+static int token_find(struct store_token *t, struct store_principal *u, struct auth *a,
+		      const unsigned char hash[32])
+{
+	struct token_memo *m = &a->memo[hash[0] % AUTH_MEMO_SLOTS];
+	struct store_stamp now;
+	int err;
+
+	if ((err = store_stamp(a->st, &now)) < 0)
+		return err;
+	if (!store_stamp_equal(&now, &a->memo_stamp)) {
+		sodium_memzero(a->memo, sizeof(a->memo));
+		a->memo_stamp = now;
+	}
+	if (m->is_set && sodium_memcmp(m->hash, hash, sizeof(m->hash)) == 0) {
+		*t = m->t;
+		*u = m->u;
+		return 0;
+	}
+	if ((err = store_token_find(t, u, a->st, hash)) < 0)
+		return err;
+	memcpy(m->hash, hash, sizeof(m->hash));
+	m->t = *t;
+	m->u = *u;
+	m->is_set = true;
+	return 0;
+}
+
 static int identify_token(struct auth_principal *out, struct auth *a, const char *header,
 			  const struct auth_origin *from)
 {
@@ -247,7 +282,7 @@ static int identify_token(struct auth_principal *out, struct auth *a, const char
 		return refused("malformed API token");
 	secret_hasher_hash(&a->hasher, hash, tok, len);
 	pthread_mutex_lock(&a->lock);
-	err = store_token_find(&t, &u, a->st, hash);
+	err = token_find(&t, &u, a, hash);
 	pthread_mutex_unlock(&a->lock);
 	if (err == TRAWL_ENOTFOUND)
 		return refused("unknown API token");

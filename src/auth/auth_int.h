@@ -14,11 +14,22 @@
 #include "auth/auth.h"
 #include "auth/secret.h"
 #include "store/accounts.h"
+#include "store/store.h"
 #include "util/buf.h"
 
 struct throttle;
 struct readable;
 struct audit;
+
+#define AUTH_MEMO_SLOTS 64 /* tokens remembered at once (by the first byte of their hash) */
+
+/* A token found lately and its user, as the store had them (auth.c's token_find). */
+struct token_memo {
+	unsigned char hash[32];
+	struct store_token t;
+	struct store_principal u;
+	bool is_set;
+};
 
 struct auth {
 	struct store *st;      /* the one connection: used only under lock */
@@ -33,6 +44,9 @@ struct auth {
 	atomic_bool has_accounts; /* once true, stays true: users are never deleted */
 	struct readable *readable;
 	struct audit *audit;
+	/* The tokens found while the store's stamp was memo_stamp (under lock). */
+	struct store_stamp memo_stamp;
+	struct token_memo memo[AUTH_MEMO_SLOTS];
 };
 
 /* The injected clock, or the real time, in unix milliseconds. */

@@ -536,9 +536,46 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->token_find);
 	sqlite3_finalize(s->session_find);
 	sqlite3_finalize(s->user_counts);
+	sqlite3_finalize(s->data_version);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
+}
+
+/*
+ * The commit hook: runs before each commit of this connection is made. Counting it before it
+ * is visible is safe for store_stamp: a reader sees the new count no later than the new rows.
+ */
+static int count_commit(void *arg)
+{
+	struct store *s = arg;
+
+	atomic_fetch_add(&s->commits, 1);
+	return 0; /* 0: the commit goes on */
+}
+
+int store_stamp(struct store *s, struct store_stamp *out)
+{
+	int rc, err = 0;
+
+	/* DESIGN: PRAGMA data_version moves on every commit but the connection's own. */
+	if (!s->data_version &&
+	    (err = store_prep(&s->data_version, s, "PRAGMA data_version")) < 0)
+		return err;
+	rc = sqlite3_step(s->data_version);
+	if (rc == SQLITE_ROW)
+		out->data_version = sqlite3_column_int64(s->data_version, 0);
+	else
+		err = store_db_error(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc,
+				     "reading the data version");
+	sqlite3_reset(s->data_version);
+	out->commits = atomic_load(&s->commits);
+	return err;
+}
+
+bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b)
+{
+	return a->data_version == b->data_version && a->commits == b->commits;
 }
 
 int store_open(struct store **out, const char *path)
@@ -562,6 +599,7 @@ int store_open(struct store **out, const char *path)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_commit_hook(s->db, count_commit, s);
 	if ((err = register_functions(s)) < 0 ||
 	    (err = run_const(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) < 0 ||
 	    (err = run_const(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||

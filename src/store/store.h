@@ -84,6 +84,21 @@ void store_close(struct store *s);
 int store_schema_version(struct store *s, int *version);
 
 /*
+ * A mark of the database's contents as one connection sees them: two equal stamps read on one
+ * connection mean no transaction committed in between, on this connection or any other (in
+ * another process too). A cache of rows keeps the stamp it was filled under and reads the rows
+ * again only when the stamp moved: one cheap read instead of the rows' queries.
+ */
+struct store_stamp {
+	int64_t data_version; /* SQLite's: moves on other connections' commits */
+	uint64_t commits;     /* this connection's commits */
+};
+
+/* The stamp of the database now. EIO. */
+int store_stamp(struct store *s, struct store_stamp *out);
+bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b);
+
+/*
  * Adds a repository (state new) with the URL policy it was checked under (NULL: nothing beyond
  * the default) and its branch patterns (n may be 0: HEAD only). *id gets its id. EINVAL when
  * the name is taken (the message says so) or a pattern is given twice, ELIMIT for a URL over

@@ -7,6 +7,7 @@
 #ifndef TRAWL_STORE_STORE_INT_H
 #define TRAWL_STORE_STORE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,8 @@ struct store {
 	 * lookups of a token and of a session, and (laptop mode) the count of users
 	 * (store/accounts.c). */
 	sqlite3_stmt *generation, *token_find, *session_find, *user_counts;
+	sqlite3_stmt *data_version; /* store_stamp */
+	atomic_uint_fast64_t commits; /* this connection's commits (a commit hook counts them) */
 };
 
 /*

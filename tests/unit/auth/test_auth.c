@@ -591,6 +591,7 @@ static void membership_changes_apply_at_once(void **state)
 	auth_close(a);
 }
 
+
 static void raw_sql(const char *path, const char *sql)
 {
 	sqlite3 *db = NULL;
@@ -602,6 +603,58 @@ static void raw_sql(const char *path, const char *sql)
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/*
+ * A token is remembered between requests (auth.c's token_find) only while nothing commits:
+ * every change, by this handle, another one or another program, holds from the next request.
+ */
+static void a_remembered_token_follows_every_change(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth *other = open_at(data_dir);
+	struct auth_principal p;
+	struct auth_token *v = NULL;
+	char tok[AUTH_TOKEN_LEN + 1], tok2[AUTH_TOKEN_LEN + 1], db[300];
+	size_t n = 0;
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/trawl.db", data_dir);
+	add_user(a, "alice", false, PW_ALICE);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	new_token(tok2, a, "alice", AUTH_SCOPE_SEARCH);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(identify_token(&p, a, tok), 0);
+	assert_string_equal(p.name, "alice");
+
+	/* Another handle (another process) revokes it. */
+	assert_int_equal(auth_token_list(&v, &n, other, "alice"), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(auth_token_revoke(other, NULL, v[1].id, NULL), 0);
+	assert_int_equal(identify_token(&p, a, tok), TRAWL_EAUTH);
+	assert_int_equal(identify_token(&p, a, tok2), 0);
+	free(v);
+
+	/* Another program shortens its expiry. */
+	raw_sql(db, "UPDATE tokens SET expires_ms = 1");
+	assert_int_equal(identify_token(&p, a, tok2), TRAWL_EAUTH);
+	raw_sql(db, "UPDATE tokens SET expires_ms = 9223372036854775807");
+	assert_int_equal(identify_token(&p, a, tok2), 0);
+
+	/* Another program takes the administrator flag away: the scope follows at once. */
+	raw_sql(db, "UPDATE users SET is_admin = 1");
+	new_token(tok, a, "alice", AUTH_SCOPE_ADMIN);
+	assert_int_equal(identify_token(&p, a, tok), 0);
+	assert_int_equal(p.scopes, AUTH_SCOPE_SEARCH | AUTH_SCOPE_ADMIN);
+	raw_sql(db, "UPDATE users SET is_admin = 0");
+	assert_int_equal(identify_token(&p, a, tok), 0);
+	assert_int_equal(p.scopes, AUTH_SCOPE_SEARCH);
+
+	/* This handle disables the user. */
+	assert_int_equal(auth_user_set_disabled(a, NULL, "alice", true), 0);
+	assert_int_equal(identify_token(&p, a, tok2), TRAWL_EAUTH);
+	auth_close(other);
+	auth_close(a);
 }
 
 /* Z5: a broken store gives errors and no principal or set, never an open door. */
@@ -1090,6 +1143,7 @@ int main(void)
 		cmocka_unit_test(token_use_is_audited_once_a_day),
 		cmocka_unit_test(readable_sets_follow_grants_groups_and_flags),
 		cmocka_unit_test(membership_changes_apply_at_once),
+		cmocka_unit_test(a_remembered_token_follows_every_change),
 		cmocka_unit_test(a_broken_store_fails_closed),
 		cmocka_unit_test(the_last_administrator_stays_one),
 		cmocka_unit_test(users_and_groups_are_listed),
