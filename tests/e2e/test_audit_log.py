@@ -344,12 +344,16 @@ def test_insider(tmp):
     s = Server(data)
     try:
         statuses = set()
+        started = time.monotonic()
         for i in range(flood):
             st, _, _, _ = request(s, "GET", "/api/v1/repos",
                                   source="127.0.0.%d" % (3 + i % n_addresses))
             statuses.add(st)
         ok(statuses == {401}, "an anonymous flood of %d refusals from %d addresses"
            % (flood, n_addresses), statuses)
+        # The all-anonymous budget refills at 300 a minute while the flood runs: a loaded
+        # machine (CI's two cores) lets one or two more through, never more than that refill.
+        refill = int((time.monotonic() - started) * 300 / 60) + 1
         answers = []
         for i in range(PER_MIN):
             st, _, b, _ = request(s, "GET", "/api/v1/repos/secret", headers=bearer(bob_tok),
@@ -366,10 +370,11 @@ def test_insider(tmp):
            "%s: all %d of bob's not_visible probes after the flood are there, with his name"
            % (source, PER_MIN), len(mine))
         anon = find(events, "unauthorized", actor="")
-        ok(len(anon) == 300, "%s: the anonymous flood is bounded by the all-anonymous budget"
-           % source, len(anon))
+        ok(300 <= len(anon) <= 300 + refill,
+           "%s: the anonymous flood is bounded by the all-anonymous budget (and its refill)"
+           % source, len(anon), refill)
         sup = find(events, "audit_suppressed")
-        ok(sum(e["detail"].get("count", 0) for e in sup) == flood - 300 and
+        ok(sum(e["detail"].get("count", 0) for e in sup) == flood - len(anon) and
            all(e["address"].startswith("127.0.0.") and e["detail"].get("bound") == "address"
                for e in sup),
            "%s: the rest of the flood is counted per address" % source, sup[:3])
