@@ -744,9 +744,10 @@ static int prune(struct audit *q, enum prune_class cls, int64_t before_ms, int64
 		if (batch == 0)
 			break;
 		pthread_mutex_lock(&q->flush_lock);
-		err = cls == PRUNE_REFUSALS  ? store_audit_prune_refusals(q->st, before_ms, batch, &n)
-		      : cls == PRUNE_ACTIVITY ? store_audit_prune_activity(q->st, before_ms, batch, &n)
-					      : store_audit_prune(q->st, before_ms, batch, &n);
+		err = cls == PRUNE_REFUSALS ? store_audit_prune_refusals(q->st, before_ms, batch, &n)
+		      : cls == PRUNE_ACTIVITY
+			      ? store_audit_prune_activity(q->st, before_ms, batch, &n)
+			      : store_audit_prune(q->st, before_ms, batch, &n);
 		pthread_mutex_unlock(&q->flush_lock);
 		*n_pruned += (int64_t)n;
 	} while (err == 0 && n == batch);

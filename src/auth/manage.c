@@ -84,8 +84,8 @@ static int no_token_in(const char *what, const char *s)
 				n++;
 		run = is_base62((unsigned char)*p) ? run + 1 : 0;
 		if ((is_prefixed && n >= TOKEN_SHAPE_AFTER_PREFIX) || run >= TOKEN_SHAPE_RUN) {
-			error_set("%s may not hold an API token (\"trawl_\" and %d letters or digits, or "
-				  "%d in a row): pick a name that is not a secret",
+			error_set("%s may not hold an API token (\"trawl_\" and %d letters or "
+				  "digits, or %d in a row): pick a name that is not a secret",
 				  what, TOKEN_SHAPE_AFTER_PREFIX, TOKEN_SHAPE_RUN);
 			return TRAWL_EINVAL;
 		}

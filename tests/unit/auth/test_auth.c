@@ -1027,7 +1027,8 @@ static void failed_sign_ins_are_bounded_like_refusals(void **state)
 
 	(void)state;
 	memset(ua, 'x', sizeof(ua) - 1);
-	memcpy(ua, "Mozilla/5.0 \xc3\xa9", 14); /* a cut never splits a character */
+	ua[12] = '\xc3'; /* a cut never splits a character */
+	ua[13] = '\xa9';
 	ua[255] = '\xc3';
 	ua[256] = '\xa9';
 	add_user(a, "alice", false, PW_ALICE);
@@ -1036,7 +1037,7 @@ static void failed_sign_ins_are_bounded_like_refusals(void **state)
 					 &retry) < 0);
 	assert_int_equal(failures_from(a, "10.9.9.9", &ua_max), AUTH_AUDIT_DENIED_PER_MIN);
 	assert_int_equal(ua_max, 255);
-	now_ms += 61 * 1000;
+	now_ms += 61000;
 	auth_close(a);
 	a = open_at(data_dir);
 	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
@@ -1070,8 +1071,8 @@ static void names_holding_a_token_are_refused(void **state)
 	snprintf(name, sizeof(name), "x-%.26s", secret); /* the prefix and 20 of its characters */
 	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", name, AUTH_SCOPE_SEARCH, 0),
 			 TRAWL_EINVAL);
-	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", secret + 6,
-					   AUTH_SCOPE_SEARCH, 0),
+	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", secret + 6, AUTH_SCOPE_SEARCH,
+					   0),
 			 TRAWL_EINVAL); /* the random part alone */
 	assert_int_equal(auth_user_add(a, NULL, secret, NULL, false, NULL, 0), TRAWL_EINVAL);
 	assert_int_equal(auth_user_add(a, NULL, "carol", secret, false, NULL, 0), TRAWL_EINVAL);
@@ -1085,8 +1086,7 @@ static void names_holding_a_token_are_refused(void **state)
 					   AUTH_SCOPE_SEARCH, 0),
 			 0);
 	assert_int_equal(auth_group_add(a, NULL, "trawl_admins"), 0);
-	assert_int_equal(auth_user_set_display_name(a, NULL, "root", "Root (trawl_ops on call)"),
-			 0);
+	assert_int_equal(auth_user_set_display_name(a, NULL, "root", "Root (trawl_ops on call)"), 0);
 	auth_close(a);
 	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
 	assert_false(file_holds(path, secret + 6));

@@ -302,7 +302,8 @@ static bool refusal_prune_uses_the_index(const char *path)
  */
 static void the_audit_prunes_keep_to_their_class(void **state)
 {
-	static const char *const changes[] = { "user_added", "grant", "token_created", "audit_pruned" };
+	static const char *const changes[] = { "user_added", "grant", "token_created",
+					       "audit_pruned" };
 	struct store *s = open_fresh();
 	size_t n = 0;
 
