@@ -406,13 +406,15 @@ def test_sign_in_bounds(tmp):
     ok(rc == 0, "the server stops cleanly", rc)
     events = log_events(data)
     failed = find(events, "sign_in_failed", address="127.0.0.9")
-    ok(len(failed) == PER_MIN, "a flood of %d failed sign-ins from one address gives %d events"
-       % (tries, PER_MIN), len(failed))
+    # The budget refills one every 6 s: a slow (loaded) run may see one or two more.
+    ok(PER_MIN <= len(failed) <= PER_MIN + 2,
+       "a flood of %d failed sign-ins from one address gives %d events" % (tries, PER_MIN),
+       len(failed))
     ok(all(len(e["detail"].get("user_agent", "")) <= 256 for e in failed),
        "each keeps at most 256 bytes of the User-Agent",
        [len(e["detail"].get("user_agent", "")) for e in failed])
     sup = find(events, "audit_suppressed", address="127.0.0.9")
-    ok(sum(e["detail"].get("count", 0) for e in sup) == tries - PER_MIN,
+    ok(sum(e["detail"].get("count", 0) for e in sup) == tries - len(failed),
        "the other %d are counted" % (tries - PER_MIN), sup)
     with open(os.path.join(data, "audit.log"), "rb") as f:
         ok(admin_tok[6:].encode() not in f.read(), "the refused name is not in audit.log")
