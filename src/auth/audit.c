@@ -724,11 +724,15 @@ int auth_audit_denied(struct auth *a, const char *event, const char *actor, cons
 
 /* ---- retention ---- */
 
+/* What a prune may delete: any event, refused requests only, or callers' activity only. */
+enum prune_class { PRUNE_ANY, PRUNE_REFUSALS, PRUNE_ACTIVITY };
+
 /*
- * Deletes events (is_refusals: refused requests only) older than before_ms, oldest first,
- * batch by batch, at most max of them (0: no limit).
+ * Deletes events of class cls older than before_ms, oldest first, batch by batch, at most max
+ * of them (0: no limit).
  */
-static int prune(struct audit *q, bool is_refusals, int64_t before_ms, int64_t max, int64_t *n_pruned)
+static int prune(struct audit *q, enum prune_class cls, int64_t before_ms, int64_t max,
+		 int64_t *n_pruned)
 {
 	size_t n = 0, batch;
 	int err = 0;
@@ -740,8 +744,10 @@ static int prune(struct audit *q, bool is_refusals, int64_t before_ms, int64_t m
 		if (batch == 0)
 			break;
 		pthread_mutex_lock(&q->flush_lock);
-		err = is_refusals ? store_audit_prune_refusals(q->st, before_ms, batch, &n)
-				  : store_audit_prune(q->st, before_ms, batch, &n);
+		err = cls == PRUNE_REFUSALS ? store_audit_prune_refusals(q->st, before_ms, batch, &n)
+		      : cls == PRUNE_ACTIVITY
+			      ? store_audit_prune_activity(q->st, before_ms, batch, &n)
+			      : store_audit_prune(q->st, before_ms, batch, &n);
 		pthread_mutex_unlock(&q->flush_lock);
 		*n_pruned += (int64_t)n;
 	} while (err == 0 && n == batch);
@@ -769,7 +775,7 @@ static int prune_audited(struct audit *q, const char *actor, const char *address
 
 	*n_pruned = 0;
 	if (err == 0)
-		err = prune(q, false, before_ms, 0, n_pruned);
+		err = prune(q, PRUNE_ANY, before_ms, 0, n_pruned);
 	if (err < 0)
 		return err;
 	detail_begin(&d);
@@ -793,24 +799,47 @@ static int64_t rows_over(struct audit *q)
 }
 
 /*
+ * The row cap: the oldest refusals first, then the oldest of callers' activity (searches,
+ * sign-ins), never the administrators' record (accounts, groups, grants, tokens,
+ * repositories): flooding the table must not erase who changed what. When that record alone
+ * is over the cap it is kept, and said on stderr; *n_kept is how far over the table stays.
+ */
+static int prune_cap(struct audit *q, int64_t *n_refusals, int64_t *n_activity, int64_t *n_kept)
+{
+	int64_t over = rows_over(q);
+	int err = 0;
+
+	*n_refusals = *n_activity = *n_kept = 0;
+	if (over <= 0)
+		return 0;
+	if ((err = prune(q, PRUNE_REFUSALS, INT64_MAX, over, n_refusals)) == 0 && *n_refusals < over)
+		err = prune(q, PRUNE_ACTIVITY, INT64_MAX, over - *n_refusals, n_activity);
+	if (err == 0 && (*n_kept = over - *n_refusals - *n_activity) > 0)
+		fprintf(stderr,
+			"trawl: the audit table keeps %lld events over --audit-max-rows %lld: they "
+			"record account, group, grant, token and repository changes, which the cap "
+			"never deletes (--audit-retention does)\n",
+			(long long)*n_kept, (long long)q->max_rows);
+	return err;
+}
+
+/*
  * The writer's bounds, in order: the retention, the refusals' shorter retention, then the row
- * cap, which takes the oldest refusals first and the oldest of the rest only when refusals
- * alone cannot bring the table under it. One "audit_pruned" event says what each took.
+ * cap (prune_cap). One "audit_pruned" event says what each took.
  */
 static int prune_bounds(struct audit *q, int64_t now)
 {
-	int64_t n_old = 0, n_refusals = 0, n_cap_refusals = 0, n_cap_rest = 0, over;
+	int64_t n_old = 0, n_refusals = 0, n_cap_refusals = 0, n_cap_rest = 0, n_kept = 0;
 	struct buf d;
 	int err = audit_flush(q);
 
 	if (err == 0 && q->retention_ms)
-		err = prune(q, false, now - q->retention_ms, 0, &n_old);
+		err = prune(q, PRUNE_ANY, now - q->retention_ms, 0, &n_old);
 	if (err == 0 && q->refusal_retention_ms)
-		err = prune(q, true, now - q->refusal_retention_ms, 0, &n_refusals);
-	if (err == 0 && (over = rows_over(q)) > 0 &&
-	    (err = prune(q, true, INT64_MAX, over, &n_cap_refusals)) == 0 && n_cap_refusals < over)
-		err = prune(q, false, INT64_MAX, over - n_cap_refusals, &n_cap_rest);
-	if (n_old + n_refusals + n_cap_refusals + n_cap_rest == 0)
+		err = prune(q, PRUNE_REFUSALS, now - q->refusal_retention_ms, 0, &n_refusals);
+	if (err == 0)
+		err = prune_cap(q, &n_cap_refusals, &n_cap_rest, &n_kept);
+	if (n_old + n_refusals + n_cap_refusals + n_cap_rest + n_kept == 0)
 		return err;
 	detail_begin(&d);
 	if (q->retention_ms) {
@@ -826,6 +855,8 @@ static int prune_bounds(struct audit *q, int64_t now)
 		detail_int(&d, "max_rows", q->max_rows);
 		detail_int(&d, "over_max_rows", n_cap_refusals + n_cap_rest);
 		detail_int(&d, "over_max_rows_refusals", n_cap_refusals);
+		detail_int(&d, "over_max_rows_activity", n_cap_rest);
+		detail_int(&d, "over_max_rows_kept", n_kept);
 	}
 	(void)pruned_push(q, "", "", &d);
 	return err;

@@ -53,6 +53,46 @@ static int repo_name_check(const char *repo)
 	return 0;
 }
 
+/*
+ * What counts as a pasted token: the prefix and this many letters or digits (fewer than
+ * half of a token's random part), or a run as long as a token's random part without it.
+ */
+#define TOKEN_SHAPE_AFTER_PREFIX 20
+#define TOKEN_SHAPE_RUN 43
+
+static bool is_base62(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/*
+ * SECURITY: L2: a name (user, group, display, token) is audited, listed and shown to others;
+ * one holding an API token, or most of one, would put the secret there. Refused with a
+ * message that does not repeat it.
+ */
+static int no_token_in(const char *what, const char *s)
+{
+	static const char prefix[] = "trawl_";
+	size_t run = 0;
+
+	for (const char *p = s ? s : ""; *p; p++) {
+		bool is_prefixed = strncmp(p, prefix, sizeof(prefix) - 1) == 0;
+		size_t n = 0;
+
+		if (is_prefixed)
+			while (is_base62((unsigned char)p[sizeof(prefix) - 1 + n]))
+				n++;
+		run = is_base62((unsigned char)*p) ? run + 1 : 0;
+		if ((is_prefixed && n >= TOKEN_SHAPE_AFTER_PREFIX) || run >= TOKEN_SHAPE_RUN) {
+			error_set("%s may not hold an API token (\"trawl_\" and %d letters or "
+				  "digits, or %d in a row): pick a name that is not a secret",
+				  what, TOKEN_SHAPE_AFTER_PREFIX, TOKEN_SHAPE_RUN);
+			return TRAWL_EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Hashes a new password (policy checked) under the hashing semaphore. */
 static int password_hash(struct auth *a, char out[AUTH_PWHASH_LEN], const char *user,
 			 const char *password, size_t len)
@@ -77,7 +117,8 @@ int auth_user_add(struct auth *a, const struct auth_actor *by, const char *name,
 	int64_t id;
 	int err;
 
-	if ((err = auth_name_check(name)) < 0)
+	if ((err = auth_name_check(name)) < 0 || (err = no_token_in("a user name", name)) < 0 ||
+	    (err = no_token_in("a display name", display_name)) < 0)
 		return err;
 	if (display_name && strnlen(display_name, AUTH_DISPLAY_MAX + 1) > AUTH_DISPLAY_MAX) {
 		error_set("a display name is at most %d bytes", AUTH_DISPLAY_MAX);
@@ -190,6 +231,8 @@ int auth_user_set_display_name(struct auth *a, const struct auth_actor *by, cons
 		error_set("a display name is at most %d bytes", AUTH_DISPLAY_MAX);
 		return TRAWL_EINVAL;
 	}
+	if ((err = no_token_in("a display name", display_name)) < 0)
+		return err;
 	pthread_mutex_lock(&a->lock);
 	if ((err = locked(a, store_user_set_display_name(a->st, name, display_name))) < 0)
 		return err;
@@ -276,7 +319,7 @@ int auth_group_add(struct auth *a, const struct auth_actor *by, const char *grou
 {
 	int err;
 
-	if ((err = auth_name_check(group)) < 0)
+	if ((err = auth_name_check(group)) < 0 || (err = no_token_in("a group name", group)) < 0)
 		return err;
 	pthread_mutex_lock(&a->lock);
 	if ((err = locked(a, store_group_add(a->st, group))) < 0)
@@ -461,6 +504,8 @@ static int token_args(const struct store_user *u, const char *label, unsigned sc
 		error_set("a token's name is at most %d bytes", AUTH_NAME_MAX);
 		return TRAWL_EINVAL;
 	}
+	if (no_token_in("a token's name", label) < 0)
+		return TRAWL_EINVAL;
 	if (expires_s < 0 || expires_s > 100LL * 365 * 24 * 3600) {
 		error_set("a token expires after 0 to 100 years");
 		return TRAWL_EINVAL;

@@ -9,7 +9,9 @@ counted in one `audit_suppressed` event; a signed-in user's refusals after an an
 that used up the all-anonymous budget are all there under the user's name, and the flood's
 count is reported per address; events made just before SIGTERM are all written;
 `--audit-retention` prunes old rows when the server starts and `trawl audit prune` by hand,
-both audited; `--audit-max-rows` takes refusals first. Output: TAP.
+both audited; `--audit-max-rows` takes refusals first, failed sign-ins with them, and never an
+administrator's change; failed sign-ins are bounded like refusals; a token pasted as a
+token's name is refused. Output: TAP.
 
     python3 tests/e2e/test_audit_log.py
 """
@@ -283,13 +285,13 @@ def test_retention(data):
     test_max_rows(data)
 
 
-REFUSALS = ("unauthorized", "forbidden", "not_visible", "audit_suppressed")
+REFUSALS = ("unauthorized", "forbidden", "not_visible", "audit_suppressed", "sign_in_failed")
 
 
 def kinds(data):
     """(refusal rows, other rows, all rows) of the audit table."""
     db = sqlite3.connect(os.path.join(data, "trawl.db"))
-    n_ref = db.execute("SELECT count(*) FROM audit WHERE event IN (?, ?, ?, ?)",
+    n_ref = db.execute("SELECT count(*) FROM audit WHERE event IN (?, ?, ?, ?, ?)",
                        REFUSALS).fetchone()[0]
     n_all = db.execute("SELECT count(*) FROM audit").fetchone()[0]
     db.close()
@@ -380,6 +382,87 @@ def test_insider(tmp):
            "%s: the rest of the flood is counted per address" % source, sup[:3])
 
 
+def test_sign_in_bounds(tmp):
+    """The third attack's findings on the trail's bounds: an outsider's failed sign-ins are
+    bounded like refusals and keep 256 bytes of the User-Agent; a token pasted as a token's
+    name is refused; the row cap never deletes the administrators' record."""
+    os.makedirs(tmp)
+    data = make_data(tmp)
+    admin_tok, _ = token_create(data, "root", scope="admin")
+    tries = PER_MIN + 5
+    ua = "Mozilla/5.0 " + "x" * 6000
+    s = Server(data)
+    try:
+        statuses = set()
+        for _ in range(tries):
+            st, _, _, _ = request(s, "POST", "/api/v1/session",
+                                  {"user": "alice", "password": "wrong" * 4},
+                                  {"User-Agent": ua}, source="127.0.0.9")
+            statuses.add(st)
+        ok(statuses <= {401, 429}, "%d failed sign-ins from one address" % tries, statuses)
+        st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"name": admin_tok},
+                              bearer(admin_tok))
+        ok(st == 400 and admin_tok[6:] not in b.decode("utf-8", "replace"),
+           "a token named after a token: 400, and the answer does not repeat it", st, b)
+        st, _, b, _ = request(s, "GET", "/api/v1/tokens", headers=bearer(admin_tok))
+        ok(st == 200 and admin_tok[6:] not in b.decode(), "... nor does the token list", st)
+    finally:
+        rc = s.stop()
+    ok(rc == 0, "the server stops cleanly", rc)
+    events = log_events(data)
+    failed = find(events, "sign_in_failed", address="127.0.0.9")
+    # The budget refills one every 6 s and a sign-in hashes for about 0.5 s (more on a loaded
+    # machine): a slow run sees more than PER_MIN, never all of them.
+    ok(PER_MIN <= len(failed) < tries,
+       "a flood of %d failed sign-ins from one address gives %d events" % (tries, PER_MIN),
+       len(failed))
+    ok(all(len(e["detail"].get("user_agent", "")) <= 256 for e in failed),
+       "each keeps at most 256 bytes of the User-Agent",
+       [len(e["detail"].get("user_agent", "")) for e in failed])
+    sup = find(events, "audit_suppressed", address="127.0.0.9")
+    ok(sum(e["detail"].get("count", 0) for e in sup) == tries - len(failed),
+       "the other %d are counted" % (tries - PER_MIN), sup)
+    with open(os.path.join(data, "audit.log"), "rb") as f:
+        ok(admin_tok[6:].encode() not in f.read(), "the refused name is not in audit.log")
+    test_cap_keeps_changes(data)
+
+
+def test_cap_keeps_changes(data):
+    """A flood of failed sign-ins and searches newer than the administrators' changes, and a
+    cap smaller than those changes alone: the flood goes, every change stays, and the prune
+    says how far over the cap the table is left."""
+    changes = ("user_added", "grant", "token_created")
+    before = {e: len(find(cli_events(data), e)) for e in changes}
+    now_ms = int(time.time() * 1000)
+    db = sqlite3.connect(os.path.join(data, "trawl.db"))
+    for event in ("sign_in_failed", "search"):
+        db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+                       "VALUES (?, ?, '', 'alice', '10.7.7.7', '{}')",
+                       [(now_ms + i, event) for i in range(300)])
+    db.commit()
+    db.close()
+    s = Server(data, "--audit-max-rows", "2")
+    try:
+        pruned = []
+        for _ in range(100):
+            pruned = [e for e in find(log_events_quiet(data), "audit_pruned")
+                      if e["detail"].get("max_rows") == 2]
+            if pruned:
+                break
+            time.sleep(0.1)
+    finally:
+        s.stop()
+    table = cli_events(data)
+    det = pruned[0]["detail"] if len(pruned) == 1 else {}
+    ok(not find(table, "sign_in_failed") and not find(table, "search"),
+       "--audit-max-rows: failed sign-ins and searches are pruned", det)
+    ok(all(len(find(table, e)) == before[e] >= 1 for e in changes),
+       "... every administrator's change is kept", before)
+    ok(det.get("over_max_rows_kept", 0) > 0 and det.get("over_max_rows_activity", 0) >= 300,
+       "... and the prune says how far over the cap the table stays", det)
+    ok("never deletes" in s.logtext(), "... and the server's log says so")
+
+
 def log_events_quiet(data):
     out = []
     try:
@@ -400,6 +483,7 @@ def main():
         data = test_team(tmp)
         test_retention(data)
         test_insider(os.path.join(tmp, "insider"))
+        test_sign_in_bounds(os.path.join(tmp, "bounds"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     done()

@@ -6,8 +6,9 @@
  * address into "audit_suppressed" events (L1), which are bounded too; no anonymous flood
  * crowds out a user's refusals; addresses are counted apart however they hash; closing writes
  * everything queued or counted; DATA/audit.log is rotated at its size limit; old events are
- * pruned by hand and by the writer's retention, refusals sooner, and past the row cap
- * refusals first, in batches, and the pruning is audited.
+ * pruned by hand and by the writer's retention, refusals (failed sign-ins too) sooner, and
+ * past the row cap refusals first, then searches, never the administrators' record, in
+ * batches, and the pruning is audited.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -624,6 +625,68 @@ static void the_row_cap_takes_refusals_first(void **state)
 	auth_close(a);
 }
 
+/*
+ * The row cap takes failed sign-ins with the refusals, then callers' activity (searches), and
+ * never the administrators' record: an outsider's flood or an insider's searches cannot erase
+ * who added a user, granted a repository or made a token. What that record alone holds over
+ * the cap is kept and counted.
+ */
+static void the_row_cap_never_takes_the_administrators_record(void **state)
+{
+	static const char *const kept[] = { "user_added", "grant", "token_created", "repo_public" };
+	struct auth_config cfg = { .audit_max_rows = 40 };
+	struct auth *a = open_fresh(NULL);
+	struct auth_event *v = NULL;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		audit_n(a, kept[i], 5);
+	audit_n(a, "search", 20);
+	audit_n(a, "sign_in_failed", 30); /* 70 rows: 30 over */
+	a = reopen_pruned(a, &cfg);
+	assert_int_equal(count(a, "sign_in_failed", NULL), 0);
+	assert_int_equal(count(a, "search", NULL), 20);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_int_equal(count(a, kept[i], NULL), 5);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "over_max_rows_refusals"), 30);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "over_max_rows_kept"), 0);
+	/* 41 rows over a cap of 10: the 20 searches go, the 21 others stay, 11 over it. */
+	cfg.audit_max_rows = 10;
+	now_ms += DAY_MS;
+	a = reopen(a, &cfg);
+	for (int i = 0; i < 200 && count(a, "audit_pruned", NULL) < 2; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+	assert_int_equal(count(a, "search", NULL), 0);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_int_equal(count(a, kept[i], NULL), 5);
+	n = events(&v, a, "audit_pruned");
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(v[1].detail, "\"over_max_rows\":20"));
+	assert_non_null(strstr(v[1].detail, "\"over_max_rows_activity\":20"));
+	assert_non_null(strstr(v[1].detail, "\"over_max_rows_kept\":11"));
+	auth_events_free(v, n);
+	auth_close(a);
+}
+
+/* Failed sign-ins are refusals for the shorter retention too. */
+static void failed_sign_ins_have_the_refusals_retention(void **state)
+{
+	struct auth_config cfg = { .audit_retention_s = 365 * 86400LL,
+				   .audit_refusal_retention_s = 90 * 86400LL };
+	struct auth *a = open_fresh(NULL);
+
+	(void)state;
+	audit_n(a, "sign_in_failed", 12);
+	audit_n(a, "sign_in", 3);
+	now_ms += 91 * DAY_MS;
+	a = reopen_pruned(a, &cfg);
+	assert_int_equal(count(a, "sign_in_failed", NULL), 0);
+	assert_int_equal(count(a, "sign_in", NULL), 3);
+	assert_int_equal(detail_int_of(a, "audit_pruned", "", "refusals_expired"), 12);
+	auth_close(a);
+}
+
 /* Refused requests are kept a shorter time than the rest. */
 static void refusals_have_a_shorter_retention(void **state)
 {
@@ -666,6 +729,8 @@ int main(void)
 		cmocka_unit_test(the_writer_applies_the_retention),
 		cmocka_unit_test(the_row_cap_takes_refusals_first),
 		cmocka_unit_test(refusals_have_a_shorter_retention),
+		cmocka_unit_test(the_row_cap_never_takes_the_administrators_record),
+		cmocka_unit_test(failed_sign_ins_have_the_refusals_retention),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

@@ -985,6 +985,115 @@ static void sign_in_failed_keeps_only_a_fingerprint_of_an_unknown_name(void **st
 	assert_true(file_holds(path, fp));
 }
 
+/* The sign_in_failed events' details: how many, and the longest user_agent. */
+static size_t failures_from(struct auth *a, const char *address, size_t *ua_max)
+{
+	struct auth_audit_filter f = { .event = "sign_in_failed", .limit = 100000 };
+	struct auth_event *v = NULL;
+	size_t n = 0, k = 0;
+
+	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+	*ua_max = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = json_loads(v[i].detail, 0, NULL);
+		const char *ua;
+
+		assert_non_null(j);
+		ua = json_string_value(json_object_get(j, "user_agent"));
+		if (strcmp(v[i].address, address) == 0) {
+			k++;
+			*ua_max = ua && strlen(ua) > *ua_max ? strlen(ua) : *ua_max;
+		}
+		json_decref(j);
+	}
+	auth_events_free(v, n);
+	return k;
+}
+
+/*
+ * An outsider's failed sign-ins are refusals: one address's are written
+ * AUTH_AUDIT_DENIED_PER_MIN a minute, the rest counted in one audit_suppressed event, and
+ * each keeps at most 256 bytes of the caller's User-Agent, so a flood cannot fill the trail.
+ */
+static void failed_sign_ins_are_bounded_like_refusals(void **state)
+{
+	static char ua[6001];
+	const struct auth_origin from = { .address = "10.9.9.9", .user_agent = ua };
+	struct auth_audit_filter f = { .event = "audit_suppressed", .limit = 100 };
+	struct auth_event *v = NULL;
+	struct auth *a = open_fresh();
+	size_t n = 0, ua_max = 0;
+	unsigned retry;
+
+	(void)state;
+	memset(ua, 'x', sizeof(ua) - 1);
+	ua[12] = '\xc3'; /* a cut never splits a character */
+	ua[13] = '\xa9';
+	ua[255] = '\xc3';
+	ua[256] = '\xa9';
+	add_user(a, "alice", false, PW_ALICE);
+	for (int i = 0; i < 40; i++)
+		assert_true(sign_in_code(a, i % 2 ? "alice" : "nobody", "wrong-password-123", &from,
+					 &retry) < 0);
+	assert_int_equal(failures_from(a, "10.9.9.9", &ua_max), AUTH_AUDIT_DENIED_PER_MIN);
+	assert_int_equal(ua_max, 255);
+	now_ms += 61000;
+	auth_close(a);
+	a = open_at(data_dir);
+	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].address, "10.9.9.9");
+	assert_non_null(strstr(v[0].detail, "\"count\":30"));
+	auth_events_free(v, n);
+	auth_close(a);
+}
+
+/*
+ * L2: a name that holds an API token, or most of one, is refused wherever a name is given
+ * (token, user, display, group), without the refusal quoting it; names that merely start
+ * with "trawl_" stay.
+ */
+static void names_holding_a_token_are_refused(void **state)
+{
+	struct auth *a = open_fresh();
+	char secret[AUTH_TOKEN_LEN + 1], other[AUTH_TOKEN_LEN + 1], name[128], path[300];
+	struct auth_token t;
+
+	(void)state;
+	add_user(a, "root", true, PW_ROOT);
+	new_token(secret, a, "root", AUTH_SCOPE_SEARCH);
+	snprintf(name, sizeof(name), "ci %s", secret);
+	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", secret, AUTH_SCOPE_SEARCH, 0),
+			 TRAWL_EINVAL);
+	assert_null(strstr(error_last(), secret + 6));
+	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", name, AUTH_SCOPE_SEARCH, 0),
+			 TRAWL_EINVAL);
+	snprintf(name, sizeof(name), "x-%.26s", secret); /* the prefix and 20 of its characters */
+	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", name, AUTH_SCOPE_SEARCH, 0),
+			 TRAWL_EINVAL);
+	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", secret + 6, AUTH_SCOPE_SEARCH,
+					   0),
+			 TRAWL_EINVAL); /* the random part alone */
+	assert_int_equal(auth_user_add(a, NULL, secret, NULL, false, NULL, 0), TRAWL_EINVAL);
+	assert_int_equal(auth_user_add(a, NULL, "carol", secret, false, NULL, 0), TRAWL_EINVAL);
+	assert_int_equal(auth_user_set_display_name(a, NULL, "root", name), TRAWL_EINVAL);
+	assert_int_equal(auth_group_add(a, NULL, secret), TRAWL_EINVAL);
+	/* Names that only look alike stay. */
+	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", "trawl_ci", AUTH_SCOPE_SEARCH,
+					   0),
+			 0);
+	assert_int_equal(auth_token_create(&t, other, a, NULL, "root", "trawl_search_bot-2026",
+					   AUTH_SCOPE_SEARCH, 0),
+			 0);
+	assert_int_equal(auth_group_add(a, NULL, "trawl_admins"), 0);
+	assert_int_equal(auth_user_set_display_name(a, NULL, "root", "Root (trawl_ops on call)"), 0);
+	auth_close(a);
+	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	assert_false(file_holds(path, secret + 6));
+	snprintf(path, sizeof(path), "%s/trawl.db", data_dir);
+	assert_false(file_holds(path, secret + 6));
+}
+
 static void the_audit_trail_is_listed_by_filter(void **state)
 {
 	struct auth *a = open_fresh();
@@ -1151,6 +1260,8 @@ int main(void)
 		cmocka_unit_test(audit_lines_stay_one_line_each),
 		cmocka_unit_test(audit_log_escapes_hidden_characters),
 		cmocka_unit_test(sign_in_failed_keeps_only_a_fingerprint_of_an_unknown_name),
+		cmocka_unit_test(failed_sign_ins_are_bounded_like_refusals),
+		cmocka_unit_test(names_holding_a_token_are_refused),
 		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
 		cmocka_unit_test(a_backup_restores),
 		cmocka_unit_test(threads_share_one_auth),

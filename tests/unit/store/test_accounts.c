@@ -296,6 +296,44 @@ static bool refusal_prune_uses_the_index(const char *path)
 	return is_indexed;
 }
 
+/*
+ * The prunes by class: failed sign-ins go with the refused requests, searches and sign-ins
+ * with callers' activity, and neither takes an administrator's change.
+ */
+static void the_audit_prunes_keep_to_their_class(void **state)
+{
+	static const char *const changes[] = { "user_added", "grant", "token_created",
+					       "audit_pruned" };
+	struct store *s = open_fresh();
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+		audit_add(s, changes[i], 500);
+	for (int i = 0; i < 6; i++) {
+		audit_add(s, "sign_in_failed", 1000 + i);
+		audit_add(s, i % 2 ? "search" : "token_used", 1000 + i);
+	}
+	audit_add(s, "unauthorized", 1003);
+	audit_add(s, "sign_in", 1010);
+	audit_add(s, "sign_out", 1010);
+	audit_add(s, "session_expired", 1010);
+	/* The four oldest refusals of either kind, in time order, then those before 1004. */
+	assert_int_equal(store_audit_prune_refusals(s, INT64_MAX, 4, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(store_audit_prune_refusals(s, 1004, 100, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_audit_prune_refusals(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(audit_rows(s), 4 + 6 + 3);
+	assert_int_equal(store_audit_prune_activity(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 9);
+	assert_int_equal(store_audit_prune_activity(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(audit_rows(s), 4); /* the changes */
+	store_close(s);
+}
+
 static void the_audit_table_counts_its_rows_and_prunes_refusals_alone(void **state)
 {
 	struct store *s = open_fresh();
@@ -362,6 +400,7 @@ int main(void)
 		cmocka_unit_test(the_acl_snapshot_is_sorted_and_complete),
 		cmocka_unit_test(names_are_data_not_sql),
 		cmocka_unit_test(the_audit_table_counts_its_rows_and_prunes_refusals_alone),
+		cmocka_unit_test(the_audit_prunes_keep_to_their_class),
 		cmocka_unit_test(migration_7_counts_an_older_table),
 	};
 
