@@ -96,7 +96,8 @@ static long view_decode(struct view *out, const struct view *in)
 	if (view_alloc(out, in->len) < 0)
 		return -1;
 	while (r < in->len) {
-		int hi = r + 2 < in->len && in->c[r] == '%' ? hex_digit((unsigned char)in->c[r + 1]) : -1;
+		bool is_escape = r + 2 < in->len && in->c[r] == '%';
+		int hi = is_escape ? hex_digit((unsigned char)in->c[r + 1]) : -1;
 		int lo = hi >= 0 ? hex_digit((unsigned char)in->c[r + 2]) : -1;
 
 		out->from[w] = in->from[r];
@@ -164,7 +165,7 @@ static char *splice_out(const char *s, size_t len, const bool *hide)
  */
 char *redact_tokens(const char *s, size_t len)
 {
-	struct view cur = {0}, next = {0};
+	struct view cur = { 0 }, next = { 0 };
 	bool *hide = len < SIZE_MAX ? calloc(len + 1, 1) : NULL;
 	char *out = NULL;
 
