@@ -16,7 +16,9 @@
  * s[0..len) in a new NUL-terminated string, with every "trawl_" followed by a run of at least
  * 49 base62 characters (an API token's shape, which secret scanners match too; the checksum
  * is not checked, so a mistyped token goes as well) replaced by REDACT_TOKEN, the whole run
- * included. NULL when out of memory.
+ * included. The shape is also looked for after undoing percent-encoding (up to three times):
+ * the original bytes that decode to it ("trawl%5F...", "%74rawl_...") are what is replaced.
+ * NULL when out of memory.
  */
 char *redact_tokens(const char *s, size_t len);
 

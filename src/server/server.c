@@ -45,6 +45,8 @@
 
 #define CONN_MEMORY_LIMIT (64 * 1024)
 #define MAX_PARAMS 16
+/* The longest request path the log and the audit trail keep. */
+#define LOGGED_PATH_MAX 4096
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
 			  "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -631,9 +633,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	buf_init(&rq->body, (size_t)1 << 30);
 	/*
 	 * SECURITY: a query string may hold a secret (a token in a page URL): the log keeps the
-	 * path, and a token pasted into the path is redacted.
+	 * path, and a token pasted into the path is redacted. Redacting comes before the cut, so
+	 * a token straddling it is not left half visible.
 	 */
-	rq->uri = redact_tokens(uri, strcspn(uri, "?") < 4096 ? strcspn(uri, "?") : 4096);
+	rq->uri = redact_tokens(uri, strcspn(uri, "?"));
+	if (rq->uri && strlen(rq->uri) > LOGGED_PATH_MAX)
+		rq->uri[LOGGED_PATH_MAX] = '\0';
 	return rq;
 }
 

@@ -98,6 +98,7 @@ struct stream {
 	const struct search_repos *seen;
 	struct stream_acl_lost lost;
 	uint64_t sent_lines, sent_files; /* the counts of the last progress event */
+	struct stream_acl_sent sent;     /* the results handed on (on_file) */
 };
 
 static void stream_unref(struct stream *st)
@@ -403,6 +404,8 @@ static int on_file(struct search_sink *sk, const struct search_file *f)
 	if ((sk->err = buf_putc(&st->batch, st->n_batch++ ? ',' : '[')) < 0 ||
 	    (sk->err = search_json_file(&st->batch, f, &jo)) < 0)
 		return 1;
+	st->sent.lines += f->n_lines;
+	st->sent.files++;
 	if ((st->n_batch >= BATCH_FILES || st->batch.len >= BATCH_BYTES) &&
 	    (sk->err = flush_batch(st)) < 0)
 		return 1;
@@ -491,18 +494,12 @@ static void on_flush(struct search_sink *sk)
 	flush_batch_as((struct stream *)sk, true);
 }
 
-/*
- * SECURITY: the summary of a stream that lost repositories counts the shards it may still
- * send, and not the work done in the others (candidates, bytes).
- */
+/* The summary of a stream that lost repositories (stream_acl_summary). */
 static void summary_narrow(const struct stream *st, struct search_stats *stats)
 {
-	if (!st->lost.n)
-		return;
-	stats->shards_total = stats->shards_searched =
-		st->readable_before[index_n_shards(st->snap->ix)];
-	stats->candidates = 0;
-	stats->bytes_scanned = 0;
+	uint64_t shards = st->lost.n ? st->readable_before[index_n_shards(st->snap->ix)] : 0;
+
+	stream_acl_summary(stats, &st->lost, shards, &st->sent);
 }
 
 static void *search_main(void *arg)

@@ -52,3 +52,15 @@ bool stream_acl_pending(const struct stream_acl_lost *lost, const char *text, si
 	buf_dispose(&key);
 	return is_found;
 }
+
+void stream_acl_summary(struct search_stats *stats, const struct stream_acl_lost *lost,
+			uint64_t shards, const struct stream_acl_sent *sent)
+{
+	if (!lost->n)
+		return;
+	stats->lines = sent->lines;
+	stats->files = sent->files;
+	stats->shards_total = stats->shards_searched = shards;
+	stats->candidates = 0;
+	stats->bytes_scanned = 0;
+}

@@ -1,7 +1,8 @@
 /*
  * What a change of the caller's readable set means for a running stream (stream.c): which of
  * the repositories the stream searches the caller may no longer read, and whether results of
- * one of them are still waiting to be sent. Pure functions over names and bytes, so that the
+ * one of them are still waiting to be sent, and what the summary of a stream that lost some may
+ * report. Pure functions over names and bytes, so that the
  * decision can be tested apart from a server.
  */
 #ifndef TRAWL_SERVER_STREAM_ACL_H
@@ -9,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "search/search.h"
 
@@ -34,5 +36,20 @@ void stream_acl_lost_dispose(struct stream_acl_lost *l);
  * one of a repository in lost. ENOMEM counts as found: the caller then ends the stream.
  */
 bool stream_acl_pending(const struct stream_acl_lost *lost, const char *text, size_t len);
+
+/* What a stream has sent: the results it handed on, counted as they go out. */
+struct stream_acl_sent {
+	uint64_t lines, files;
+};
+
+/*
+ * SECURITY: the done summary of a stream that lost repositories (lost->n; unchanged when it
+ * lost none). The search's own totals count the lost repositories' matches found after the
+ * loss, and a select: drops them before the stream sees them, so none is ever due to end it:
+ * the summary reports instead the lines and files sent, the shards it may still send from
+ * (shards), and no candidates or bytes scanned (work done in the lost repositories too).
+ */
+void stream_acl_summary(struct search_stats *stats, const struct stream_acl_lost *lost,
+			uint64_t shards, const struct stream_acl_sent *sent);
 
 #endif

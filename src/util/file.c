@@ -32,38 +32,73 @@ static const char *file_kind(mode_t mode)
 		return "a block device";
 	if (S_ISSOCK(mode))
 		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
 	return "not a regular file";
 }
 
 /*
- * SECURITY: O_NONBLOCK: opening a FIFO for reading blocks until a writer comes, and whoever can
- * replace the file could then hold the opening thread forever; O_NOCTTY: a terminal never
- * becomes ours. Neither changes how a regular file reads.
+ * Opens to read the regular file behind pfd (an O_PATH descriptor whose status is st): through
+ * /proc, which names that very file whatever happened to the path since; without /proc, by
+ * the path again, which must then still lead to the same file.
  */
-int file_open_regular(int *fd, struct stat *st, const char *path, bool is_nofollow)
+static int reopen_regular(int *fd, int pfd, const struct stat *st, const char *path, int nofollow)
 {
-	struct stat own;
-	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (is_nofollow ? O_NOFOLLOW : 0);
+	const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	char proc[64];
+	struct stat now;
 
-	if (!st)
-		st = &own;
-	*fd = open(path, flags);
+	/* The /proc entry is a link to the file itself: following it is the point. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	*fd = open(proc, flags);
+	if (*fd < 0 && errno == ENOENT)
+		*fd = open(path, flags | nofollow);
 	if (*fd < 0) {
 		int e = errno;
 
 		error_set("%s: cannot open: %s", path, strerror(e));
 		return errno_code(e);
 	}
-	if (fstat(*fd, st) < 0) {
-		error_set("%s: cannot stat: %s", path, strerror(errno));
-	} else if (!S_ISREG(st->st_mode)) {
-		error_set("%s: %s, not a regular file", path, file_kind(st->st_mode));
-	} else {
+	if (fstat(*fd, &now) == 0 && S_ISREG(now.st_mode) && now.st_dev == st->st_dev &&
+	    now.st_ino == st->st_ino)
 		return 0;
-	}
+	error_set("%s: replaced while it was opened", path);
 	close(*fd);
 	*fd = -1;
 	return TRAWL_EIO;
+}
+
+/*
+ * SECURITY: the file is looked at before it is opened: an O_PATH descriptor opens nothing, so
+ * a device put in a file's place is never opened (a tape would rewind, a modem hang up), nor
+ * a FIFO (its writer would wake). O_NONBLOCK: without /proc the path is opened again, and a
+ * FIFO swapped in meanwhile must not hold the thread waiting for a writer; O_NOCTTY: a
+ * terminal never becomes ours. Neither changes how a regular file reads.
+ */
+int file_open_regular(int *fd, struct stat *st, const char *path, bool is_nofollow)
+{
+	struct stat own;
+	int nofollow = is_nofollow ? O_NOFOLLOW : 0;
+	int pfd, err = TRAWL_EIO;
+
+	if (!st)
+		st = &own;
+	*fd = -1;
+	pfd = open(path, O_PATH | O_CLOEXEC | nofollow);
+	if (pfd < 0) {
+		int e = errno;
+
+		error_set("%s: cannot open: %s", path, strerror(e));
+		return errno_code(e);
+	}
+	if (fstat(pfd, st) < 0)
+		error_set("%s: cannot stat: %s", path, strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		error_set("%s: %s, not a regular file", path, file_kind(st->st_mode));
+	else
+		err = reopen_regular(fd, pfd, st, path, nofollow);
+	close(pfd);
+	return err;
 }
 
 int file_map_open(struct file_map *m, const char *path)

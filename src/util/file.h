@@ -19,7 +19,8 @@ struct file_map {
 /*
  * Opens path read-only, without blocking and without following a final symlink when
  * is_nofollow, into *fd, and its status into *st (st may be NULL); refuses anything but a
- * regular file (a FIFO, a device, a directory), naming what it is. EIO, ENOTFOUND.
+ * regular file (a FIFO, a device, a directory), naming what it is, without opening it. EIO,
+ * ENOTFOUND.
  */
 int file_open_regular(int *fd, struct stat *st, const char *path, bool is_nofollow);
 

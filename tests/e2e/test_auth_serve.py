@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -642,6 +643,84 @@ def test_stream_grant_revoked(tmp):
         s.stop()
 
 
+def stream_paused(s, tok, query, change):
+    """Starts a stream of query and reads up to its first matches event; then stops the server
+    (SIGSTOP), runs change() and resumes it past the stream's one-second re-check, so that the
+    re-check lands while the search still runs whatever the machine's speed. (events before,
+    events after)."""
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+    c.request("GET", "/api/v1/search/stream?q=" + query, headers=bearer(tok))
+    r = c.getresponse()
+    head = b""
+    while b"event: matches" not in head or not head.endswith(b"\n\n"):
+        more = r.read1(65536)
+        if not more:
+            break
+        head += more
+    s.p.send_signal(signal.SIGSTOP)
+    try:
+        change()
+        time.sleep(1.2)
+    finally:
+        s.p.send_signal(signal.SIGCONT)
+    tail = r.read()
+    c.close()
+    return ts.sse_events(head), ts.sse_events(tail)
+
+
+def test_stream_select_lost(tmp):
+    """select:repo sends a repository once, so a repository lost after its result went out
+    never has another one due: the stream goes on, and its done summary counts what it sent,
+    not the search's totals (which count the lost repository's matches after the loss). A
+    repository lost before its result went out ends the stream with forbidden."""
+    root = os.path.join(tmp, "selectstream")
+    data = os.path.join(root, "data")
+    # "few" is searched in a moment; "many" takes a while (a regex matching every line).
+    for repo, n in (("few", 40), ("many", 2000)):
+        src = os.path.join(root, repo)
+        os.makedirs(src)
+        for i in range(n):
+            with open(os.path.join(src, "f%04d.txt" % i), "w") as f:
+                f.write(("selneedle " + "ab_cd_ef " * 10 + "\n") * 100)
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", repo, src],
+                       check=True, stdout=subprocess.DEVNULL)
+    cli("user", "add", "gina", "--password-stdin", "--data", data, stdin=(PW + "\n").encode())
+    for repo in ("few", "many"):
+        cli("grant", repo, "--user", "gina", "--data", data)
+    tok = cli("token", "create", "gina", "--data", data).strip()
+    query = "select:repo+count:all+/ab_cd_[a-z]%2B/"
+    s = Server(data, "--sync-interval", "0")
+    try:
+        before, after = stream_paused(s, tok, query, lambda: None)
+        whole = [e[1] for e in before + after if e[0] == "done"]
+        ok(whole and whole[-1]["files"] == 2040 and files_of(before + after, "few") == 1,
+           "select:repo: without a change the summary is the search's totals", whole)
+        before, after = stream_paused(
+            s, tok, query, lambda: cli("revoke", "few", "--user", "gina", "--data", data))
+        names = [e[0] for e in after]
+        done = [e[1] for e in after if e[0] == "done"]
+        sent = [f for e in before + after if e[0] == "matches" for f in e[1]]
+        ok(files_of(before, "few") == 1 and files_of(after, "few") == 0 and
+           names[-1:] == ["done"] and "error" not in names,
+           "select:repo: a repository lost after its one result went out: the stream goes on",
+           files_of(before, "few"), names)
+        ok(done and done[0]["files"] == len(sent) == 2 and done[0]["matching_lines"] == 0 and
+           done[0]["shards_total"] == 1 and done[0]["candidates"] == 0,
+           "select:repo: after a loss the summary counts the results sent, not the search's",
+           done, len(sent))
+        cli("grant", "few", "--user", "gina", "--data", data)
+        before, after = stream_paused(
+            s, tok, query, lambda: cli("revoke", "many", "--user", "gina", "--data", data))
+        names = [e[0] for e in after]
+        errs = [e[1] for e in after if e[0] == "error"]
+        ok(files_of(before + after, "many") == 0 and names[-1:] == ["error"] and
+           errs[-1]["error"]["code"] == "forbidden" and "done" not in names,
+           "select:repo: a repository lost before its result went out ends with forbidden",
+           names, errs, files_of(before + after, "many"))
+    finally:
+        s.stop()
+
+
 def main():
     if not os.access(TRAWL, os.X_OK):
         print("not ok 1 - no trawl binary at " + TRAWL)
@@ -687,6 +766,8 @@ def main():
             test_stream_revoked(tmp)
         if not ONLY or ONLY in "streamgrantrevoked":
             test_stream_grant_revoked(tmp)
+        if not ONLY or ONLY in "streamselectlost":
+            test_stream_select_lost(tmp)
         if not ONLY or ONLY in "externalorigin":
             test_external_origin(data)
     finally:

@@ -1,6 +1,7 @@
 /*
  * Unit tests for src/server/stream_acl.c: which repositories a running stream lost when its
- * caller's readable set changed, and whether their results wait in its output.
+ * caller's readable set changed, whether their results wait in its output, and what its summary
+ * reports after the loss.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,6 +90,60 @@ static void pending_finds_results_of_a_lost_repository_only(void **state)
 	assert_false(stream_acl_pending(&l, theirs, 10));
 }
 
+/* The search's totals for a select:repo stream that sent a and b, then lost b. */
+static struct search_stats totals(void)
+{
+	struct search_stats st = { 0 };
+
+	st.lines = 759081;
+	st.files = 7862;
+	st.shards_total = st.shards_searched = 5;
+	st.candidates = 9000;
+	st.bytes_scanned = 1 << 20;
+	st.elapsed_ms = 12.5;
+	st.is_limit_hit = true;
+	return st;
+}
+
+/* The counts of a summary, in the order of struct search_stats. */
+static void check_counts(const struct search_stats *st, uint64_t lines, uint64_t files,
+			 uint64_t shards, uint64_t candidates, uint64_t bytes)
+{
+	assert_int_equal(st->lines, lines);
+	assert_int_equal(st->files, files);
+	assert_int_equal(st->shards_total, shards);
+	assert_int_equal(st->shards_searched, shards);
+	assert_int_equal(st->candidates, candidates);
+	assert_int_equal(st->bytes_scanned, bytes);
+	/* What says how the search ended stays. */
+	assert_true(st->is_limit_hit);
+	assert_true(st->elapsed_ms == 12.5);
+}
+
+static void a_summary_after_a_loss_counts_what_was_sent(void **state)
+{
+	static const char *const lost_names[] = { "b" };
+	const struct stream_acl_lost l = { .names = (const char **)lost_names, .n = 1 };
+	const struct stream_acl_sent sent = { .lines = 0, .files = 2 };
+	struct search_stats st = totals();
+
+	(void)state;
+	stream_acl_summary(&st, &l, 3, &sent);
+	/* Not the search's totals, which count b's matches found after the loss. */
+	check_counts(&st, 0, 2, 3, 0, 0);
+}
+
+static void a_summary_without_a_loss_is_the_searchs(void **state)
+{
+	const struct stream_acl_lost none = { 0 };
+	const struct stream_acl_sent sent = { .lines = 1, .files = 1 };
+	struct search_stats st = totals();
+
+	(void)state;
+	stream_acl_summary(&st, &none, 3, &sent);
+	check_counts(&st, 759081, 7862, 5, 9000, 1 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +151,8 @@ int main(void)
 		cmocka_unit_test(a_grown_or_unrelated_change_loses_nothing),
 		cmocka_unit_test(an_administrator_demoted_loses_the_rest),
 		cmocka_unit_test(pending_finds_results_of_a_lost_repository_only),
+		cmocka_unit_test(a_summary_after_a_loss_counts_what_was_sent),
+		cmocka_unit_test(a_summary_without_a_loss_is_the_searchs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -299,6 +300,76 @@ static void file_open_regular_refuses_a_fifo_without_blocking(void **state)
 	close(fd);
 }
 
+/* Whether the inotify descriptor ino (non-blocking) has an IN_OPEN event queued. */
+static bool inotify_saw_open(int ino)
+{
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool is_open = false;
+	ssize_t n;
+
+	while ((n = read(ino, ev, sizeof(ev))) > 0)
+		for (char *p = ev; p < ev + n;
+		     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+			is_open |= (((struct inotify_event *)p)->mask & IN_OPEN) != 0;
+	return is_open;
+}
+
+/*
+ * A file that is not a regular one is refused without being opened: opening a device may act
+ * (a tape rewinds, a modem hangs up) and opening a FIFO wakes its writer. The kernel reports
+ * every real open of the FIFO to inotify, and none of the look file_open_regular takes.
+ */
+static void file_open_regular_never_opens_what_it_refuses(void **state)
+{
+	char fifo[512], link[512];
+	struct stat st;
+	int ino, fd = 0;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s", testlib_path("side.fifo"));
+	snprintf(link, sizeof(link), "%s", testlib_path("side.link"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink("side.fifo", link), 0);
+	assert_true((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0);
+	assert_true(inotify_add_watch(ino, fifo, IN_OPEN) >= 0);
+	assert_int_equal(file_open_regular(&fd, &st, fifo, true), TRAWL_EIO);
+	assert_int_equal(fd, -1);
+	assert_int_equal(file_open_regular(&fd, &st, link, false), TRAWL_EIO);
+	assert_non_null(strstr(error_last(), "a FIFO, not a regular file"));
+	assert_int_equal(file_open_regular(&fd, &st, link, true), TRAWL_EIO);
+	assert_false(inotify_saw_open(ino));
+	/* The watch does see a real open, so the test can fail. */
+	assert_true((fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0);
+	close(fd);
+	assert_true(inotify_saw_open(ino));
+	close(ino);
+}
+
+/* A regular file is read as before, and a path whose file is gone is ENOTFOUND. */
+static void file_open_regular_reads_a_regular_file(void **state)
+{
+	char path[512], link[512], buf[8];
+	struct stat st;
+	int fd = -1;
+
+	(void)state;
+	testlib_write_file(testlib_tmpdir(), "plain.pem", "abcdef");
+	snprintf(path, sizeof(path), "%s", testlib_path("plain.pem"));
+	snprintf(link, sizeof(link), "%s", testlib_path("plain.link"));
+	assert_int_equal(symlink("plain.pem", link), 0);
+	assert_int_equal(file_open_regular(&fd, &st, link, false), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_size == 6);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "abcdef", 6);
+	close(fd);
+	assert_int_equal(file_open_regular(&fd, &st, link, true), TRAWL_EIO);
+	assert_non_null(strstr(error_last(), "a symbolic link, not a regular file"));
+	assert_int_equal(file_open_regular(&fd, NULL, testlib_path("no-such.pem"), false),
+			 TRAWL_ENOTFOUND);
+	assert_int_equal(fd, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +387,8 @@ int main(void)
 		cmocka_unit_test(error_set_at_can_move_the_last_message),
 		cmocka_unit_test(file_write_atomic_at_replaces_a_symlink_not_its_target),
 		cmocka_unit_test(file_open_regular_refuses_a_fifo_without_blocking),
+		cmocka_unit_test(file_open_regular_never_opens_what_it_refuses),
+		cmocka_unit_test(file_open_regular_reads_a_regular_file),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
