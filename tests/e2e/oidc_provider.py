@@ -162,6 +162,7 @@ class Provider:
         self.codes = {}
         self.token_requests = []
         self.issued = []  # every code, access token and ID token handed out (the secrets)
+        self.verifiers = []  # every PKCE verifier received
         self.rsa = Key("rsa-1")
         self.ec = Key("ec-1", "EC")
         self.stray = Key("stray-1")  # the unknown_kid switch's key, never served
@@ -182,7 +183,9 @@ class Provider:
         return self
 
     def stop(self):
-        self.httpd.shutdown()
+        """Stops serving and closes the port (a provider never started: closes it only)."""
+        if self.thread.is_alive():
+            self.httpd.shutdown()
         self.httpd.server_close()
 
     def add_user(self, name, email=None, groups=None, email_verified=True, display=None):
@@ -302,6 +305,8 @@ class Provider:
         if entry["method"] != "S256" or not entry["challenge"]:
             return refuse("invalid_request", "no S256 code challenge")
         verifier = form.get("code_verifier") or ""
+        with self.lock:
+            self.verifiers.append(verifier)
         if not hmac.compare_digest(pkce_challenge(verifier), entry["challenge"]):
             return refuse("invalid_grant", "code_verifier does not match the challenge")
         tok = self.id_token(entry)
