@@ -27,6 +27,7 @@ import ipaddress
 import json
 import os
 import secrets
+import shutil
 import ssl
 import sys
 import tempfile
@@ -105,7 +106,8 @@ def make_cert(ca_out):
     cert_path, key_path = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
     with open(cert_path, "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, "wb") as f:
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
         f.write(key.private_bytes(serialization.Encoding.PEM,
                                   serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption()))
@@ -168,6 +170,7 @@ class Provider:
         self.stray = Key("stray-1")  # the unknown_kid switch's key, never served
         self.old_keys = []
         cert, key, self.tmpdir = make_cert(ca_out)
+        self.cert_path, self.key_path = cert, key  # also good for a trawl on localhost
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.provider = self
@@ -187,6 +190,7 @@ class Provider:
         if self.thread.is_alive():
             self.httpd.shutdown()
         self.httpd.server_close()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def add_user(self, name, email=None, groups=None, email_verified=True, display=None):
         with self.lock:
@@ -408,6 +412,8 @@ def main():
     ap.add_argument("--user", action="append", default=[],
                     help="NAME[:GROUP,GROUP...] (an email address as NAME)")
     ap.add_argument("--direct-user", help="sign this user in at once, without the form")
+    ap.add_argument("--tls-out", help="a directory to copy the server certificate (cert.pem, for "
+                    "127.0.0.1 and localhost, signed by the CA) and its key (key.pem) to")
     a = ap.parse_args()
     secret = None
     if a.client_secret_file:
@@ -418,6 +424,9 @@ def main():
         name, _, groups = spec.partition(":")
         p.add_user(name, groups=[g for g in groups.split(",") if g])
     p.direct_user = a.direct_user
+    if a.tls_out:
+        for src, name in ((p.cert_path, "cert.pem"), (p.key_path, "key.pem")):
+            shutil.copy(src, os.path.join(a.tls_out, name))
     p.start()
     print(p.issuer, flush=True)
     try:
