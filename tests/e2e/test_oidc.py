@@ -16,6 +16,7 @@ provider is down still starts and serves, its login failing with a message.
 
     python3 tests/e2e/test_oidc.py
 """
+import base64
 import http.client
 import json
 import os
@@ -244,8 +245,43 @@ def check_refused(b, data, user, reason, desc):
        json.dumps(audit_lines(data)[since:])[-1500:])
 
 
+def provider_exchange(p, ca, verifier, challenge, secret=None):
+    """A code for alice (direct mode) with challenge, redeemed with verifier: the provider's
+    (status, error)."""
+    p.direct_user = "alice@example.com"
+    q = urllib.parse.urlencode({"client_id": p.client_id, "response_type": "code",
+                                "redirect_uri": EXTERNAL + "/cb", "state": "s", "nonce": "n",
+                                "code_challenge": challenge, "code_challenge_method": "S256"})
+    b = Browser(None, p, ca)
+    st, loc = b.idp(p.issuer + "/authorize?" + q)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(loc or "").query).get("code", [""])[0]
+    auth = base64.b64encode(("%s:%s" % (p.client_id, secret or p.client_secret)).encode())
+    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
+                                   "redirect_uri": EXTERNAL + "/cb",
+                                   "code_verifier": verifier}).encode()
+    req = urllib.request.Request(p.issuer + "/token", data=form,
+                                 headers={"Authorization": "Basic " + auth.decode()})
+    try:
+        r = urllib.request.urlopen(req, context=b.ctx, timeout=30)
+        return r.status, None
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read()).get("error")
+
+
+def test_provider(p, ca):
+    """The provider refuses what trawl must get right, so its accepting trawl's exchange
+    proves trawl sent the PKCE verifier and client secret it should."""
+    v = "v" * 43
+    c = oidc_provider.pkce_challenge(v)
+    ok(provider_exchange(p, ca, v, c) == (200, None),
+       "the provider redeems a code with the right verifier")
+    ok(provider_exchange(p, ca, "w" * 43, c) == (400, "invalid_grant"),
+       "the provider refuses a wrong PKCE verifier")
+    ok(provider_exchange(p, ca, v, c, secret="not-the-secret")[0] == 401,
+       "the provider refuses a wrong client secret")
+
+
 def test_good(s, p, ca, data):
-    p.add_user("alice@example.com", groups=["eng"], display="Alice")
     b = Browser(s, p, ca)
     me = check_good(b, "alice@example.com", ["eng-repo"], "RS256 sign-in", "/search?q=x")
     ok(me and me.get("is_admin") is False, "a new IdP user is no administrator", me)
@@ -426,6 +462,8 @@ def main():
         ca = os.path.join(tmp, "idp-ca.pem")
         p = oidc_provider.Provider(ca).start()
         write_secret(secret_file, p.client_secret)
+        p.add_user("alice@example.com", groups=["eng"], display="Alice")
+        test_provider(p, ca)
         s = Server(data, *oidc_args(p, ca, secret_file))
         test_good(s, p, ca, data)
         t_unknown = test_unknown_kid(s, p, ca, data)
