@@ -30,13 +30,13 @@
 
 static int64_t fake_now_ms = T0_MS;
 
-static int64_t fake_clock(void *arg)
+static inline int64_t fake_clock(void *arg)
 {
 	(void)arg;
 	return fake_now_ms;
 }
 
-static cjose_jwk_t *key_rsa(size_t bits, const char *kid)
+static inline cjose_jwk_t *key_rsa(size_t bits, const char *kid)
 {
 	static const uint8_t e[] = { 1, 0, 1 };
 	cjose_err err;
@@ -47,7 +47,7 @@ static cjose_jwk_t *key_rsa(size_t bits, const char *kid)
 	return k;
 }
 
-static cjose_jwk_t *key_ec(cjose_jwk_ec_curve crv, const char *kid)
+static inline cjose_jwk_t *key_ec(cjose_jwk_ec_curve crv, const char *kid)
 {
 	cjose_err err;
 	cjose_jwk_t *k = cjose_jwk_create_EC_random(crv, &err);
@@ -58,7 +58,7 @@ static cjose_jwk_t *key_ec(cjose_jwk_ec_curve crv, const char *kid)
 }
 
 /* {"keys": [public JWKs]} of the n keys; extra (may be NULL) is merged into each. */
-static char *jwks_of(cjose_jwk_t *const *keys, size_t n, const char *extra)
+static inline char *jwks_of(cjose_jwk_t *const *keys, size_t n, const char *extra)
 {
 	json_t *list = json_array(), *doc;
 	cjose_err err;
@@ -69,8 +69,12 @@ static char *jwks_of(cjose_jwk_t *const *keys, size_t n, const char *extra)
 		json_t *k = json_loads(pub, 0, NULL);
 
 		assert_non_null(k);
-		if (extra)
-			json_object_update(k, json_loads(extra, 0, NULL));
+		if (extra) {
+			json_t *more = json_loads(extra, 0, NULL);
+
+			json_object_update(k, more);
+			json_decref(more);
+		}
 		json_array_append_new(list, k);
 		free(pub);
 	}
@@ -80,7 +84,7 @@ static char *jwks_of(cjose_jwk_t *const *keys, size_t n, const char *extra)
 	return out;
 }
 
-static char *b64url(const void *data, size_t len)
+static inline char *b64url(const void *data, size_t len)
 {
 	size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	char *out = malloc(cap);
@@ -91,7 +95,7 @@ static char *b64url(const void *data, size_t len)
 }
 
 /* A compact JWS of claims signed by key with alg and kid (kid NULL: no kid). */
-static char *sign(const json_t *claims, cjose_jwk_t *key, const char *alg, const char *kid)
+static inline char *sign(const json_t *claims, cjose_jwk_t *key, const char *alg, const char *kid)
 {
 	cjose_err err;
 	cjose_header_t *hdr = cjose_header_new(&err);
@@ -114,7 +118,7 @@ static char *sign(const json_t *claims, cjose_jwk_t *key, const char *alg, const
 }
 
 /* An unsigned token: the header as given, then the claims, then an empty signature. */
-static char *unsigned_token(const char *header, const json_t *claims)
+static inline char *unsigned_token(const char *header, const json_t *claims)
 {
 	char *payload = json_dumps(claims, JSON_COMPACT);
 	char *h = b64url(header, strlen(header)), *p = b64url(payload, strlen(payload));
@@ -129,7 +133,7 @@ static char *unsigned_token(const char *header, const json_t *claims)
 }
 
 /* Claims that pass every check for nonce at fake_now_ms. */
-static json_t *good_claims(const char *nonce)
+static inline json_t *good_claims(const char *nonce)
 {
 	int64_t now = fake_now_ms / 1000;
 
@@ -151,7 +155,7 @@ struct fake_idp {
 	char authz[1024];  /* and its Authorization header */
 };
 
-static int fake_fetch(long *status, struct buf *body, const struct sso_http_request *req,
+static inline int fake_fetch(long *status, struct buf *body, const struct sso_http_request *req,
 		      void *arg)
 {
 	struct fake_idp *f = arg;
@@ -179,7 +183,7 @@ static int fake_fetch(long *status, struct buf *body, const struct sso_http_requ
 	return buf_puts(body, text);
 }
 
-static char *discovery_doc(const char *issuer)
+static inline char *discovery_doc(const char *issuer)
 {
 	json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "issuer", issuer, "authorization_endpoint",
 			      ISSUER "/authorize", "token_endpoint", ISSUER "/token", "jwks_uri",
@@ -191,7 +195,7 @@ static char *discovery_doc(const char *issuer)
 }
 
 /* The value of query parameter name in url, percent-decoding nothing (our values need none). */
-static char *query_value(const char *url, const char *name)
+static inline char *query_value(const char *url, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p = strchr(url, '?');

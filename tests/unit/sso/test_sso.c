@@ -300,6 +300,34 @@ static void a_token_signed_by_another_key_is_refused(void **state)
 		       "bad_signature");
 }
 
+/* RFC 7515 4.1.11: an extension marked critical that we do not know invalidates the token. */
+static void a_critical_header_is_refused(void **state)
+{
+	struct fx *f = *state;
+	json_t *c = claims();
+	cjose_err err;
+	cjose_header_t *hdr = cjose_header_new(&err);
+	char *payload;
+	cjose_jws_t *jws;
+	const char *ser = NULL;
+
+	start(f);
+	json_object_set_new(c, "nonce", json_string(f->nonce));
+	payload = json_dumps(c, JSON_COMPACT);
+	assert_true(cjose_header_set(hdr, CJOSE_HDR_ALG, "RS256", &err));
+	assert_true(cjose_header_set(hdr, CJOSE_HDR_KID, "rsa-1", &err));
+	assert_true(cjose_header_set_raw(hdr, "crit", "[\"b64\"]", &err));
+	jws = cjose_jws_sign(rsa, hdr, (const uint8_t *)payload, strlen(payload), &err);
+	assert_non_null(jws);
+	assert_true(cjose_jws_export(jws, &ser, &err));
+	serve_token(f, strdup(ser));
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "malformed_token");
+	cjose_jws_release(jws);
+	cjose_header_release(hdr);
+	json_decref(c);
+	free(payload);
+}
+
 static void garbage_is_a_malformed_token(void **state)
 {
 	struct fx *f = *state;
@@ -696,6 +724,7 @@ int main(void)
 		T(rs256_naming_an_ec_key_is_refused),
 		T(a_flipped_signature_byte_is_refused),
 		T(a_token_signed_by_another_key_is_refused),
+		T(a_critical_header_is_refused),
 		T(garbage_is_a_malformed_token),
 		T(wrong_issuer_is_refused),
 		T(wrong_audience_is_refused),
