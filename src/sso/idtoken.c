@@ -24,6 +24,21 @@ static int refuse(const char **reason, const char *why, int code)
 
 /* ---- the header ---- */
 
+/* Three base64url segments, none empty but the signature's, each decodable by cjose. */
+static bool is_compact(const char *token, size_t len)
+{
+	const char *end = token + len, *p = token;
+
+	for (int i = 0; i < 3; i++) {
+		const char *dot = i < 2 ? memchr(p, '.', (size_t)(end - p)) : end;
+
+		if (!dot || (i < 2 && dot == p) || !sso_b64url_ok(p, (size_t)(dot - p)))
+			return false;
+		p = dot + (i < 2);
+	}
+	return true;
+}
+
 static json_t *header_decode(const char *token, size_t len)
 {
 	const char *dot = memchr(token, '.', len);
@@ -90,6 +105,10 @@ int sso_jwt_parse(struct sso_jwt *out, const char **reason, const char *token, s
 	*reason = NULL;
 	if (len > SSO_TOKEN_MAX) {
 		error_set("the ID token is over %zu bytes", SSO_TOKEN_MAX);
+		return refuse(reason, "malformed_token", TRAWL_EAUTH);
+	}
+	if (!is_compact(token, len)) {
+		error_set("the ID token is not three base64url segments separated by dots");
 		return refuse(reason, "malformed_token", TRAWL_EAUTH);
 	}
 	hdr = header_decode(token, len);

@@ -108,6 +108,20 @@ void sso_provider_dispose(struct sso_provider *p)
 
 /* ---- JWKS ---- */
 
+bool sso_b64url_ok(const char *s, size_t len)
+{
+	if (len % 4 == 1)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
 struct sso_keys *sso_keys_ref(struct sso_keys *k)
 {
 	atomic_fetch_add(&k->refs, 1);
@@ -150,10 +164,11 @@ static enum sso_key_type jwk_type(const json_t *jwk)
  */
 static cjose_jwk_t *jwk_import_public(const json_t *jwk, enum sso_key_type type)
 {
-	static const char *const rsa[] = { "kty", "n", "e", NULL };
-	static const char *const ec[] = { "kty", "crv", "x", "y", NULL };
+	static const char *const rsa[] = { "n", "e", NULL };
+	static const char *const ec[] = { "x", "y", NULL };
 	const char *const *names = type == SSO_KEY_RSA ? rsa : ec;
-	json_t *pub = json_object();
+	json_t *pub = type == SSO_KEY_RSA ? json_pack("{s:s}", "kty", "RSA")
+					  : json_pack("{s:s, s:s}", "kty", "EC", "crv", "P-256");
 	cjose_jwk_t *key = NULL;
 	cjose_err cerr;
 
@@ -162,7 +177,8 @@ static cjose_jwk_t *jwk_import_public(const json_t *jwk, enum sso_key_type type)
 	for (size_t i = 0; names[i]; i++) {
 		const char *v = str_member(jwk, names[i]);
 
-		if (!v || json_object_set_new(pub, names[i], json_string(v)) < 0)
+		if (!v || !sso_b64url_ok(v, strlen(v)) ||
+		    json_object_set_new(pub, names[i], json_string(v)) < 0)
 			goto out;
 	}
 	key = cjose_jwk_import_json((cjose_header_t *)pub, &cerr);

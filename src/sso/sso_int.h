@@ -31,6 +31,13 @@
 
 /* ---- the provider's documents (provider.c) ---- */
 
+/*
+ * SECURITY: whether s[0..len) is unpadded base64url that cjose can decode. cjose's decoder
+ * asserts (aborts the process) on a length of 4n + 1, so every string it will decode is
+ * checked here first: the segments of a token, and a JWK's n, e, x and y.
+ */
+bool sso_b64url_ok(const char *s, size_t len);
+
 struct sso_provider {
 	char *authorization_endpoint;
 	char *token_endpoint;

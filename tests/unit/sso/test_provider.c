@@ -94,6 +94,13 @@ static void jwks_that_is_not_one_is_corrupt(void **state)
 	k = parse_keys("{\"keys\":[1,\"x\",{},{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}");
 	assert_int_equal(k->n_keys, 0);
 	sso_keys_unref(k);
+	/* Members cjose would abort on (padding after 4n + 1 characters), or not base64url. */
+	k = parse_keys("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"A===\",\"e\":\"AQAB\"},"
+		       "{\"kty\":\"RSA\",\"n\":\"AQABA\",\"e\":\"AQAB\"},"
+		       "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AQABA\",\"y\":\"AQAB\"},"
+		       "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AQ==\",\"y\":\"AQAB\"}]}");
+	assert_int_equal(k->n_keys, 0);
+	sso_keys_unref(k);
 }
 
 static int parse_discovery(struct sso_provider *p, const char *json)
