@@ -301,17 +301,28 @@ static int claim_time(double *out, const struct claims *c, const char *name)
 	return 1;
 }
 
-static int check_expiry(struct claims *c)
+/* A NumericDate claim the token must have. */
+static int claim_time_needed(double *out, const struct claims *c, const char *name,
+			     const char *what)
 {
-	double exp = 0;
-	int has = claim_time(&exp, c, "exp");
+	int has = claim_time(out, c, name);
 
 	if (has < 0)
 		return has;
 	if (!has) {
-		error_set("the ID token has no expiry (exp)");
+		error_set("the ID token has no %s (%s)", what, name);
 		return bad(c, "missing_claim", TRAWL_EAUTH);
 	}
+	return 0;
+}
+
+static int check_expiry(struct claims *c)
+{
+	double exp = 0;
+	int err = claim_time_needed(&exp, c, "exp", "expiry");
+
+	if (err < 0)
+		return err;
 	if ((double)c->want->now_s >= exp + (double)c->want->skew_s) {
 		error_set("the ID token has expired (exp is past, beyond the allowed clock skew of "
 			  "%lld s); check this server's clock",
@@ -340,14 +351,10 @@ static int check_not_before(struct claims *c)
 static int check_issued_at(struct claims *c)
 {
 	double iat = 0;
-	int has = claim_time(&iat, c, "iat");
+	int err = claim_time_needed(&iat, c, "iat", "issue time");
 
-	if (has < 0)
-		return has;
-	if (!has) {
-		error_set("the ID token has no issue time (iat)");
-		return bad(c, "missing_claim", TRAWL_EAUTH);
-	}
+	if (err < 0)
+		return err;
 	if (iat > (double)(c->want->now_s + c->want->skew_s)) {
 		error_set("the ID token was issued in the future (iat is ahead, beyond the allowed "
 			  "clock skew of %lld s); check this server's clock",

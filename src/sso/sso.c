@@ -379,8 +379,15 @@ static int auth_url(char **url, const struct sso *s, const char *endpoint,
  * redirect after sign-in). */
 static bool is_local_path(const char *p)
 {
-	return p[0] == '/' && p[1] != '/' && p[1] != '\\' && strlen(p) <= SSO_RETURN_TO_MAX &&
-	       !strpbrk(p, "\r\n\t");
+	size_t len = strnlen(p, SSO_RETURN_TO_MAX + 1);
+
+	if (len > SSO_RETURN_TO_MAX || p[0] != '/' || p[1] == '/' || p[1] == '\\')
+		return false;
+	/* It becomes a Location header: printable ASCII only (a path is percent-encoded). */
+	for (size_t i = 0; i < len; i++)
+		if (p[i] <= ' ' || p[i] >= 0x7f)
+			return false;
+	return true;
 }
 
 int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s,

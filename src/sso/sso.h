@@ -131,8 +131,9 @@ void sso_close(struct sso *s);
  * browser to (*url, caller frees; it carries response_type=code, client_id, redirect_uri,
  * scope, state, nonce, code_challenge and code_challenge_method=S256) and the binding cookie's
  * value. return_to is where the browser goes after signing in: a same-origin path ("/" or
- * "/x...", never "//" or "/\\"), else EINVAL; NULL means "/". EIO or ETIMEOUT when discovery
- * cannot be fetched, ENOMEM.
+ * "/x...", never "//" or "/\\"; printable ASCII without spaces, at most SSO_RETURN_TO_MAX
+ * bytes), else EINVAL; NULL means "/". EIO or ETIMEOUT when discovery cannot be fetched,
+ * ECORRUPT when its document is wrong (another issuer, an endpoint that is not https), ENOMEM.
  */
 int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s,
 	      const char *return_to);
@@ -177,7 +178,9 @@ void sso_identity_dispose(struct sso_identity *id);
  *            bad_audience, bad_azp, expired, not_yet_valid, issued_in_future, nonce_mismatch,
  *            missing_claim, bad_claim, bad_user_name, too_many_groups
  *   EPERM    email_unverified, domain_not_allowed
- *   EIO      discovery_failed, jwks_failed, token_request_failed (ETIMEOUT likewise)
+ *   EIO      discovery_failed, jwks_failed, token_request_failed (ETIMEOUT likewise;
+ *            ECORRUPT for a discovery document or JWKS that is not what it must be, ELIMIT
+ *            for one over SSO_BODY_MAX)
  *   ENOMEM   no_memory
  * On success *reason is NULL. Thread-safe.
  */

@@ -142,7 +142,7 @@ static void pending_ring_evicts_the_oldest_and_keeps_tombstones(void **state)
 	struct sso_pending_table t;
 	struct sso_pending out;
 	const char *reason = NULL;
-	char name[8];
+	char name[16];
 	const char *nonce = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn";
 
 	(void)state;

@@ -213,6 +213,8 @@ static void the_url_carries_the_whole_request(void **state)
 	assert_int_equal(sso_begin(&url, binding, f->s, "//evil.example/"), TRAWL_EINVAL);
 	assert_int_equal(sso_begin(&url, binding, f->s, "/\\evil.example/"), TRAWL_EINVAL);
 	assert_int_equal(sso_begin(&url, binding, f->s, "https://evil.example/"), TRAWL_EINVAL);
+	assert_int_equal(sso_begin(&url, binding, f->s, "/a\r\nSet-Cookie: x=y"), TRAWL_EINVAL);
+	assert_int_equal(sso_begin(&url, binding, f->s, ""), TRAWL_EINVAL);
 	assert_null(url);
 }
 
