@@ -114,8 +114,7 @@ static int map_error(CURLcode rc, const struct sink *sink, const char *url, cons
 	return rc == CURLE_OPERATION_TIMEDOUT ? TRAWL_ETIMEOUT : TRAWL_EIO;
 }
 
-int sso_https_fetch(long *status, struct buf *body, const struct sso_http_request *req,
-		    void *arg)
+int sso_https_fetch(long *status, struct buf *body, const struct sso_http_request *req, void *arg)
 {
 	struct sink sink = { .body = body };
 	struct curl_slist *headers = NULL;

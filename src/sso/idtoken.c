@@ -151,8 +151,7 @@ static const struct sso_key *key_named(bool *is_named, const struct sso_keys *ke
 	return NULL;
 }
 
-static int verify_named(const char **reason, const struct sso_jwt *t,
-			const struct sso_keys *keys)
+static int verify_named(const char **reason, const struct sso_jwt *t, const struct sso_keys *keys)
 {
 	bool is_named;
 	const struct sso_key *k = key_named(&is_named, keys, t);
@@ -251,9 +250,8 @@ static bool aud_has_client(const json_t *aud, const char *client_id)
 
 	if (json_is_string(aud))
 		return strcmp(json_string_value(aud), client_id) == 0;
-	json_array_foreach (aud, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), client_id) == 0)
-			return true;
+	json_array_foreach(aud, i, v) if (json_is_string(v) &&
+					  strcmp(json_string_value(v), client_id) == 0) return true;
 	return false;
 }
 
@@ -302,8 +300,7 @@ static int claim_time(double *out, const struct claims *c, const char *name)
 }
 
 /* A NumericDate claim the token must have. */
-static int claim_time_needed(double *out, const struct claims *c, const char *name,
-			     const char *what)
+static int claim_time_needed(double *out, const struct claims *c, const char *name, const char *what)
 {
 	int has = claim_time(out, c, name);
 
@@ -340,9 +337,10 @@ static int check_not_before(struct claims *c)
 	if (has <= 0)
 		return has;
 	if (nbf > (double)(c->want->now_s + c->want->skew_s)) {
-		error_set("the ID token is not valid yet (nbf is ahead, beyond the allowed clock skew "
-			  "of %lld s); check this server's clock",
-			  (long long)c->want->skew_s);
+		error_set(
+			"the ID token is not valid yet (nbf is ahead, beyond the allowed clock skew "
+			"of %lld s); check this server's clock",
+			(long long)c->want->skew_s);
 		return bad(c, "not_yet_valid", TRAWL_EAUTH);
 	}
 	return 0;
@@ -496,9 +494,7 @@ static int check_groups(struct claims *c)
 		return 0;
 	if (!(c->id->groups = calloc(n, sizeof(*c->id->groups))))
 		return error_nomem("reading the ID token's groups");
-	json_array_foreach (list, i, v)
-		if ((err = group_add(c, v)) < 0)
-			return err;
+	json_array_foreach(list, i, v) if ((err = group_add(c, v)) < 0) return err;
 	return 0;
 }
 
@@ -530,13 +526,12 @@ static int check_display_name(struct claims *c)
 /* In order: who issued it and for whom, when, for which login, then who it names. */
 typedef int (*claim_check_fn)(struct claims *c);
 static const claim_check_fn claim_checks[] = {
-	check_issuer, check_audience, check_azp,   check_expiry, check_not_before,
-	check_issued_at, check_nonce, check_subject, check_email, check_user,
-	check_groups, check_display_name,
+	check_issuer, check_audience, check_azp,   check_expiry, check_not_before, check_issued_at,
+	check_nonce,  check_subject,  check_email, check_user,   check_groups,     check_display_name,
 };
 
-int sso_claims_check(struct sso_identity *out, const char **reason, const char *payload,
-		     size_t len, const struct sso_expect *want)
+int sso_claims_check(struct sso_identity *out, const char **reason, const char *payload, size_t len,
+		     const struct sso_expect *want)
 {
 	struct claims c = { .want = want, .id = out, .reason = reason };
 	json_t *doc = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);

@@ -57,8 +57,7 @@ static int endpoint_dup(char **out, const json_t *doc, const char *name)
 	return *out ? 0 : error_nomem("reading the provider's discovery document");
 }
 
-int sso_provider_parse(struct sso_provider *out, const char *json, size_t len,
-		       const char *issuer)
+int sso_provider_parse(struct sso_provider *out, const char *json, size_t len, const char *issuer)
 {
 	json_t *doc = load_object(json, len, "discovery document");
 	const char *iss;
@@ -72,7 +71,8 @@ int sso_provider_parse(struct sso_provider *out, const char *json, size_t len,
 	iss = str_member(doc, "issuer");
 	if (!iss || strcmp(iss, issuer) != 0) {
 		error_set("the provider's discovery document names another issuer than %s (it must "
-			  "match the configured issuer exactly, trailing slash included)", issuer);
+			  "match the configured issuer exactly, trailing slash included)",
+			  issuer);
 		goto out;
 	}
 	if ((err = endpoint_dup(&out->authorization_endpoint, doc, "authorization_endpoint")) < 0 ||

@@ -142,8 +142,8 @@ int sso_open(struct sso **out, const struct sso_config *cfg)
 		return error_nomem("opening OpenID Connect");
 	pthread_mutex_init(&s->lock, NULL);
 	if ((err = config_copy(s, cfg)) < 0 ||
-	    (err = sso_pending_init(&s->pending, cfg->max_pending ? cfg->max_pending
-								   : SSO_PENDING_MAX)) < 0)
+	    (err = sso_pending_init(&s->pending,
+				    cfg->max_pending ? cfg->max_pending : SSO_PENDING_MAX)) < 0)
 		goto out;
 	s->clock = cfg->clock;
 	s->clock_arg = cfg->clock_arg;
@@ -240,7 +240,8 @@ static int provider_get(struct sso_provider *out, struct sso *s)
 	pthread_mutex_lock(&s->lock);
 	has = s->provider.token_endpoint != NULL;
 	is_fresh = has && now - s->provider_ms < (int64_t)SSO_DISCOVERY_MAX_AGE_S * 1000;
-	may_fetch = !s->provider_tried_ms || now - s->provider_tried_ms >= SSO_RETRY_S * 1000;
+	may_fetch =
+		!s->provider_tried_ms || now - s->provider_tried_ms >= (int64_t)SSO_RETRY_S * 1000;
 	if (!is_fresh && may_fetch)
 		s->provider_tried_ms = now;
 	pthread_mutex_unlock(&s->lock);
@@ -352,13 +353,12 @@ struct login {
 	char challenge[SSO_RANDOM_LEN + 1];
 };
 
-static int auth_url(char **url, const struct sso *s, const char *endpoint,
-		    const struct login *l)
+static int auth_url(char **url, const struct sso *s, const char *endpoint, const struct login *l)
 {
 	struct buf b;
 	int err;
 
-	buf_init(&b, SSO_URL_MAX * 4);
+	buf_init(&b, (size_t)SSO_URL_MAX * 4);
 	if ((err = buf_puts(&b, endpoint)) < 0 ||
 	    (err = put_param(&b, strchr(endpoint, '?') ? '&' : '?', "response_type", "code")) < 0 ||
 	    (err = put_param(&b, '&', "client_id", s->client_id)) < 0 ||
@@ -369,7 +369,8 @@ static int auth_url(char **url, const struct sso *s, const char *endpoint,
 	    (err = put_param(&b, '&', "code_challenge", l->challenge)) < 0 ||
 	    (err = put_param(&b, '&', "code_challenge_method", "S256")) < 0) {
 		buf_dispose(&b);
-		return err == TRAWL_ENOMEM ? err : (error_set("the authorization URL is too long"), err);
+		return err == TRAWL_ENOMEM ? err
+					   : (error_set("the authorization URL is too long"), err);
 	}
 	*url = buf_detach(&b, NULL);
 	return 0;
@@ -390,8 +391,7 @@ static bool is_local_path(const char *p)
 	return true;
 }
 
-int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s,
-	      const char *return_to)
+int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s, const char *return_to)
 {
 	struct sso_provider p = { 0 };
 	struct login l;
@@ -469,8 +469,7 @@ out:
 	return err;
 }
 
-static int token_form(struct buf *form, const struct sso *s, const char *code,
-		      const char *verifier)
+static int token_form(struct buf *form, const struct sso *s, const char *code, const char *verifier)
 {
 	int err;
 
@@ -517,8 +516,8 @@ static int token_read(char **out, const char **reason, long status, const struct
 	return err;
 }
 
-static int code_exchange(char **id_token, const char **reason, struct sso *s,
-			 const char *endpoint, const char *code, const char *verifier)
+static int code_exchange(char **id_token, const char **reason, struct sso *s, const char *endpoint,
+			 const char *code, const char *verifier)
 {
 	struct buf form, authz, body;
 	struct sso_http_request req = { .url = endpoint };
@@ -660,8 +659,8 @@ int sso_finish(struct sso_identity *out, const char **reason, struct sso *s,
 		*reason = "discovery_failed";
 		goto out;
 	}
-	if ((err = code_exchange(&id_token, reason, s, p.token_endpoint, cb->code,
-				 login.verifier)) < 0 ||
+	if ((err = code_exchange(&id_token, reason, s, p.token_endpoint, cb->code, login.verifier)) <
+		    0 ||
 	    (err = token_check(out, reason, s, id_token, &p, login.nonce)) < 0)
 		goto out;
 	out->return_to = login.return_to;

@@ -59,8 +59,8 @@ typedef int64_t (*sso_clock_fn)(void *arg);
 
 /* One HTTPS request to the provider: a GET, or a POST of a form when form is not NULL. */
 struct sso_http_request {
-	const char *url;           /* always https:// */
-	const char *form;          /* application/x-www-form-urlencoded body, or NULL for a GET */
+	const char *url;  /* always https:// */
+	const char *form; /* application/x-www-form-urlencoded body, or NULL for a GET */
 	size_t form_len;
 	const char *authorization; /* an Authorization header value, or NULL; a secret: never logged */
 };
@@ -84,17 +84,16 @@ struct sso_https_config {
  * SSO_FETCH_TIMEOUT_S, the body bounded by body->max. arg is a const struct sso_https_config *
  * (NULL: the system's CAs). Thread-safe.
  */
-int sso_https_fetch(long *status, struct buf *body, const struct sso_http_request *req,
-		    void *arg);
+int sso_https_fetch(long *status, struct buf *body, const struct sso_http_request *req, void *arg);
 
 struct sso_config {
-	const char *issuer;      /* https URL, compared exactly with the provider's "issuer" */
+	const char *issuer; /* https URL, compared exactly with the provider's "issuer" */
 	const char *client_id;
 	const unsigned char *client_secret; /* the bytes (read by the caller from a 0600 file) */
 	size_t client_secret_len;
 	const char *redirect_uri; /* the server's external URL + SSO_CALLBACK_PATH */
 	const char *scopes;       /* NULL: SSO_SCOPES_DEFAULT; must include "openid" */
-	const char *user_claim;   /* NULL: "email"; or "preferred_username", "sub", any string claim */
+	const char *user_claim; /* NULL: "email"; or "preferred_username", "sub", any string claim */
 	const char *groups_claim; /* NULL: "groups"; a JSON array of strings, or absent */
 	/*
 	 * Email domains that may sign in (compared case-insensitively with what follows the
@@ -106,9 +105,9 @@ struct sso_config {
 	const char *admin_group; /* a group whose members are administrators, or NULL */
 	sso_clock_fn clock;      /* NULL: the real time */
 	void *clock_arg;
-	int64_t skew_s;          /* allowed clock skew for exp, nbf, iat; 0: SSO_SKEW_DEFAULT_S */
-	size_t max_pending;      /* 0: SSO_PENDING_MAX */
-	sso_fetch_fn fetch;      /* NULL: sso_https_fetch with &https */
+	int64_t skew_s;     /* allowed clock skew for exp, nbf, iat; 0: SSO_SKEW_DEFAULT_S */
+	size_t max_pending; /* 0: SSO_PENDING_MAX */
+	sso_fetch_fn fetch; /* NULL: sso_https_fetch with &https */
 	void *fetch_arg;
 	struct sso_https_config https;
 };
@@ -135,23 +134,22 @@ void sso_close(struct sso *s);
  * bytes), else EINVAL; NULL means "/". EIO or ETIMEOUT when discovery cannot be fetched,
  * ECORRUPT when its document is wrong (another issuer, an endpoint that is not https), ENOMEM.
  */
-int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s,
-	      const char *return_to);
+int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s, const char *return_to);
 
 /* The callback's query values, each NULL when absent. */
 struct sso_callback {
 	const char *code;
 	const char *state;
-	const char *error;             /* the provider refused: access_denied, login_required ... */
+	const char *error; /* the provider refused: access_denied, login_required ... */
 	const char *error_description;
 };
 
 /* Who signed in. Strings are owned by the struct: sso_identity_dispose frees them. */
 struct sso_identity {
-	char *subject;      /* sub: the provider's stable id of the user */
-	char *issuer;       /* iss */
-	char *user_name;    /* the user claim; lower-cased when it is the email; passes auth_name_check */
-	char *email;        /* lower-cased, or NULL when the token has none */
+	char *subject;   /* sub: the provider's stable id of the user */
+	char *issuer;    /* iss */
+	char *user_name; /* the user claim; lower-cased when it is the email; passes auth_name_check */
+	char *email;     /* lower-cased, or NULL when the token has none */
 	bool email_verified;
 	char *display_name; /* name, control characters replaced by spaces, at most 128 bytes;
 			       NULL when absent */
@@ -159,7 +157,7 @@ struct sso_identity {
 			       SSO_GROUP_NAME_MAX bytes, no NUL); NULL when n_groups is 0 */
 	size_t n_groups;
 	bool is_admin_by_group; /* admin_group is configured and among groups */
-	char *return_to;    /* the pending login's return_to */
+	char *return_to;        /* the pending login's return_to */
 };
 void sso_identity_dispose(struct sso_identity *id);
 

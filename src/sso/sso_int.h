@@ -18,11 +18,11 @@
 #include "sso/sso.h"
 
 /* Bounds on what a provider's documents and tokens may hold. */
-#define SSO_KEYS_MAX 64           /* keys of a JWKS looked at; the rest are ignored */
+#define SSO_KEYS_MAX 64 /* keys of a JWKS looked at; the rest are ignored */
 #define SSO_KID_MAX 256
 #define SSO_URL_MAX 2048
 #define SSO_TOKEN_MAX ((size_t)64 << 10) /* an ID token, compact form */
-#define SSO_HEADER_MAX 4096       /* its protected header, base64url */
+#define SSO_HEADER_MAX 4096              /* its protected header, base64url */
 #define SSO_RSA_BITS_MIN 2048
 /* Discovery is refreshed on use once it is this old (a failed refresh keeps the old one). */
 #define SSO_DISCOVERY_MAX_AGE_S (24 * 60 * 60)
@@ -49,16 +49,15 @@ struct sso_provider {
  * token and JWKS endpoints must be https URLs of at most SSO_URL_MAX bytes. ECORRUPT naming
  * the field; ENOMEM.
  */
-int sso_provider_parse(struct sso_provider *out, const char *json, size_t len,
-		       const char *issuer);
+int sso_provider_parse(struct sso_provider *out, const char *json, size_t len, const char *issuer);
 int sso_provider_copy(struct sso_provider *out, const struct sso_provider *p);
 void sso_provider_dispose(struct sso_provider *p);
 
 /* The key type an algorithm needs. */
 enum sso_key_type {
 	SSO_KEY_NONE = 0,
-	SSO_KEY_RSA,   /* RS256: RSA of at least SSO_RSA_BITS_MIN bits */
-	SSO_KEY_P256,  /* ES256: EC on P-256 */
+	SSO_KEY_RSA,  /* RS256: RSA of at least SSO_RSA_BITS_MIN bits */
+	SSO_KEY_P256, /* ES256: EC on P-256 */
 };
 
 struct sso_key {
@@ -102,7 +101,7 @@ struct sso_expect {
 
 struct sso_jwt {
 	cjose_jws_t *jws;
-	enum sso_key_type type; /* the key the header's alg needs */
+	enum sso_key_type type;    /* the key the header's alg needs */
 	char kid[SSO_KID_MAX + 1]; /* "" when the header has none */
 };
 
@@ -124,8 +123,8 @@ int sso_jwt_verify(const char **reason, const struct sso_jwt *t, const struct ss
  * Checks the claims of a verified token (its payload) against want and fills out (every field
  * but return_to). EAUTH or EPERM with *reason; ENOMEM. out is disposed on failure.
  */
-int sso_claims_check(struct sso_identity *out, const char **reason, const char *payload,
-		     size_t len, const struct sso_expect *want);
+int sso_claims_check(struct sso_identity *out, const char **reason, const char *payload, size_t len,
+		     const struct sso_expect *want);
 
 /* Verifies t (already through sso_jwt_verify) and checks its claims. */
 int sso_jwt_claims(struct sso_identity *out, const char **reason, const struct sso_jwt *t,
@@ -138,7 +137,7 @@ void sso_jwt_dispose(struct sso_jwt *t);
 void sso_pkce_challenge(char out[SSO_RANDOM_LEN + 1], const char *verifier);
 
 struct sso_pending {
-	unsigned char state_hash[32];   /* keyed hashes: neither value is kept in clear */
+	unsigned char state_hash[32]; /* keyed hashes: neither value is kept in clear */
 	unsigned char binding_hash[32];
 	char nonce[SSO_RANDOM_LEN + 1];
 	char verifier[SSO_RANDOM_LEN + 1];

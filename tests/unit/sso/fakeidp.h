@@ -151,12 +151,12 @@ struct fake_idp {
 	long token_status; /* the token endpoint's answer */
 	char *token_body;
 	int n_discovery, n_jwks, n_token;
-	char form[4096];   /* the last token request's form */
-	char authz[1024];  /* and its Authorization header */
+	char form[4096];  /* the last token request's form */
+	char authz[1024]; /* and its Authorization header */
 };
 
 static inline int fake_fetch(long *status, struct buf *body, const struct sso_http_request *req,
-		      void *arg)
+			     void *arg)
 {
 	struct fake_idp *f = arg;
 	const char *text = NULL;

@@ -69,8 +69,8 @@ static void start(struct server *s, const char *cert)
 	FILE *f;
 
 	snprintf(key, sizeof(key), "%.*s.key", (int)(strlen(cert) - 4), cert);
-	snprintf(script, sizeof(script), "%.*shttps_server.py",
-		 (int)(strrchr(dir, '/') - dir + 1), dir);
+	snprintf(script, sizeof(script), "%.*shttps_server.py", (int)(strrchr(dir, '/') - dir + 1),
+		 dir);
 	assert_int_equal(pipe(fds), 0);
 	s->pid = fork();
 	assert_true(s->pid >= 0);
@@ -160,8 +160,9 @@ static void a_redirect_is_not_followed(void **state)
 	long status = 0;
 
 	(void)state;
-	assert_int_equal(
-		fetch(&status, &body, "https://127.0.0.1", good.port, "/redirect", good_cert), 0);
+	assert_int_equal(fetch(&status, &body, "https://127.0.0.1", good.port, "/redirect",
+			       good_cert),
+			 0);
 	assert_int_equal(status, 302);
 	assert_int_equal(body.len, 0);
 	buf_dispose(&body);
@@ -194,8 +195,9 @@ static void a_post_carries_its_form_and_authorization(void **state)
 {
 	struct sso_https_config cfg = { .ca_file = good_cert };
 	char url[128];
-	struct sso_http_request req = { .url = url, .form = "a=1&b=%20", .form_len = 9,
-					.authorization = "Basic dDpz" };
+	struct sso_http_request req = {
+		.url = url, .form = "a=1&b=%20", .form_len = 9, .authorization = "Basic dDpz"
+	};
 	struct buf body;
 	long status = 0;
 

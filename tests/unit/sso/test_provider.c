@@ -27,8 +27,10 @@ static struct sso_keys *parse_keys(const char *json)
 static void jwks_keeps_only_strong_signing_keys(void **state)
 {
 	cjose_jwk_t *keys[] = {
-		key_rsa(2048, "good-rsa"), key_ec(CJOSE_JWK_EC_P_256, "good-ec"),
-		key_rsa(1024, "weak-rsa"), key_ec(CJOSE_JWK_EC_P_384, "p384"),
+		key_rsa(2048, "good-rsa"),
+		key_ec(CJOSE_JWK_EC_P_256, "good-ec"),
+		key_rsa(1024, "weak-rsa"),
+		key_ec(CJOSE_JWK_EC_P_384, "p384"),
 	};
 	cjose_err err;
 	cjose_jwk_t *oct = cjose_jwk_create_oct_random(32, &err);
@@ -59,7 +61,7 @@ static void jwks_skips_keys_for_other_uses_and_algorithms(void **state)
 	cjose_jwk_t *rsa = key_rsa(2048, "k");
 	static const char *const skipped[] = {
 		"{\"use\":\"enc\"}", "{\"alg\":\"RS512\"}", "{\"alg\":\"HS256\"}",
-		"{\"kid\":7}", "{\"use\":1}",
+		"{\"kid\":7}",       "{\"use\":1}",
 	};
 	struct sso_keys *k;
 	char *json;

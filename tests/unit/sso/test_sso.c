@@ -115,8 +115,7 @@ static int finish_with(struct fx *f, const char *binding)
 }
 
 /* A fresh login whose ID token is claims (taken) signed by key with alg and kid. */
-static int sign_in(struct fx *f, json_t *claims, cjose_jwk_t *key, const char *alg,
-		   const char *kid)
+static int sign_in(struct fx *f, json_t *claims, cjose_jwk_t *key, const char *alg, const char *kid)
 {
 	start(f);
 	if (json_object_get(claims, "nonce"))
@@ -168,7 +167,8 @@ static void good_rs256_token_signs_in(void **state)
 	 * URI, and client_secret_basic (id and secret form-encoded, then base64). */
 	assert_non_null(strstr(f->idp.form, "grant_type=authorization_code"));
 	assert_non_null(strstr(f->idp.form, "&code=the-c0de"));
-	assert_non_null(strstr(f->idp.form, "&redirect_uri=https%3A%2F%2Ftrawl.test%2Fauth%2Foidc%2Fcallback"));
+	assert_non_null(strstr(f->idp.form,
+			       "&redirect_uri=https%3A%2F%2Ftrawl.test%2Fauth%2Foidc%2Fcallback"));
 	verifier = strdup(strstr(f->idp.form, "&code_verifier=") + strlen("&code_verifier="));
 	sso_pkce_challenge(challenge, verifier);
 	assert_string_equal(challenge, f->challenge);
@@ -198,9 +198,11 @@ static void the_url_carries_the_whole_request(void **state)
 	struct fx *f = *state;
 	char *url = NULL, binding[SSO_BINDING_LEN + 1];
 	static const char *const want[] = {
-		"response_type=code", "client_id=trawl-client",
+		"response_type=code",
+		"client_id=trawl-client",
 		"redirect_uri=https%3A%2F%2Ftrawl.test%2Fauth%2Foidc%2Fcallback",
-		"scope=openid%20email%20profile", "code_challenge_method=S256",
+		"scope=openid%20email%20profile",
+		"code_challenge_method=S256",
 	};
 
 	fx_open(f);
@@ -244,7 +246,7 @@ static void hs256_keyed_with_the_rsa_public_key_is_refused(void **state)
 
 	for (size_t i = 0; i < 2; i++) {
 		cjose_jwk_t *oct = cjose_jwk_create_oct_spec((const uint8_t *)secrets[i],
-							      strlen(secrets[i]), &err);
+							     strlen(secrets[i]), &err);
 
 		assert_non_null(oct);
 		assert_refused(f, sign_in(f, claims(), oct, "HS256", "rsa-1"), TRAWL_EAUTH,
@@ -296,10 +298,8 @@ static void a_token_signed_by_another_key_is_refused(void **state)
 {
 	struct fx *f = *state;
 
-	assert_refused(f, sign_in(f, claims(), rsa2, "RS256", "rsa-1"), TRAWL_EAUTH,
-		       "bad_signature");
-	assert_refused(f, sign_in(f, claims(), rsa2, "RS256", NULL), TRAWL_EAUTH,
-		       "bad_signature");
+	assert_refused(f, sign_in(f, claims(), rsa2, "RS256", "rsa-1"), TRAWL_EAUTH, "bad_signature");
+	assert_refused(f, sign_in(f, claims(), rsa2, "RS256", NULL), TRAWL_EAUTH, "bad_signature");
 }
 
 /* RFC 7515 4.1.11: an extension marked critical that we do not know invalidates the token. */
@@ -335,9 +335,14 @@ static void garbage_is_a_malformed_token(void **state)
 	struct fx *f = *state;
 
 	static const char *const bad[] = {
-		"not.a.jwt!", "a.b", "a.b.c.d", ".eyJ9.", "eyJ9..",
+		"not.a.jwt!",
+		"a.b",
+		"a.b.c.d",
+		".eyJ9.",
+		"eyJ9..",
 		/* cjose's decoder aborts the process on these (padding after 4n + 1 characters). */
-		"eyJhbGciOiJSUzI1NiJ9.e30.c=", "eyJhbGciOiJSUzI1NiJ9.e30.A===",
+		"eyJhbGciOiJSUzI1NiJ9.e30.c=",
+		"eyJhbGciOiJSUzI1NiJ9.e30.A===",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -367,8 +372,7 @@ static void wrong_issuer_is_refused(void **state)
 	assert_refused(f, sign_in_with(f, "iss", json_string("https://evil.test")), TRAWL_EAUTH,
 		       "bad_issuer");
 	assert_non_null(strstr(error_last(), ISSUER));
-	assert_refused(f, sign_in_with(f, "iss", json_string(ISSUER "/")), TRAWL_EAUTH,
-		       "bad_issuer");
+	assert_refused(f, sign_in_with(f, "iss", json_string(ISSUER "/")), TRAWL_EAUTH, "bad_issuer");
 	assert_refused(f, sign_in_with(f, "iss", NULL), TRAWL_EAUTH, "bad_issuer");
 }
 
@@ -390,8 +394,8 @@ static void several_audiences_need_azp(void **state)
 	struct fx *f = *state;
 	json_t *c = claims();
 
-	assert_refused(f, sign_in_with(f, "aud", json_pack("[s,s]", "other", CLIENT_ID)),
-		       TRAWL_EAUTH, "bad_azp");
+	assert_refused(f, sign_in_with(f, "aud", json_pack("[s,s]", "other", CLIENT_ID)), TRAWL_EAUTH,
+		       "bad_azp");
 	json_object_set_new(c, "aud", json_pack("[s,s]", "other", CLIENT_ID));
 	json_object_set_new(c, "azp", json_string(CLIENT_ID));
 	assert_int_equal(sign_in(f, c, rsa, "RS256", "rsa-1"), 0);
@@ -413,8 +417,7 @@ static void expiry_is_checked_with_the_skew(void **state)
 	assert_refused(f, sign_in_with(f, "exp", json_integer(now - 61)), TRAWL_EAUTH, "expired");
 	assert_refused(f, sign_in_with(f, "exp", json_integer(now - 60)), TRAWL_EAUTH, "expired");
 	assert_refused(f, sign_in_with(f, "exp", NULL), TRAWL_EAUTH, "missing_claim");
-	assert_refused(f, sign_in_with(f, "exp", json_string("tomorrow")), TRAWL_EAUTH,
-		       "bad_claim");
+	assert_refused(f, sign_in_with(f, "exp", json_string("tomorrow")), TRAWL_EAUTH, "bad_claim");
 	/* Expired 30 s ago by the token's clock: within the 60 s skew. */
 	assert_int_equal(sign_in_with(f, "exp", json_integer(now - 30)), 0);
 	assert_int_equal(sign_in_with(f, "exp", json_real((double)now + 0.5)), 0);
@@ -457,8 +460,7 @@ static void an_unverified_email_names_nobody(void **state)
 
 	assert_refused(f, sign_in_with(f, "email_verified", json_false()), TRAWL_EPERM,
 		       "email_unverified");
-	assert_refused(f, sign_in_with(f, "email_verified", NULL), TRAWL_EPERM,
-		       "email_unverified");
+	assert_refused(f, sign_in_with(f, "email_verified", NULL), TRAWL_EPERM, "email_unverified");
 	assert_refused(f, sign_in_with(f, "email_verified", json_string("true")), TRAWL_EPERM,
 		       "email_unverified");
 	assert_refused(f, sign_in_with(f, "email", NULL), TRAWL_EAUTH, "missing_claim");
@@ -469,8 +471,12 @@ static void only_allowed_domains_sign_in(void **state)
 	struct fx *f = *state;
 	static const char *const domains[] = { "example.com", "corp.test" };
 	static const char *const refused[] = {
-		"user@example.com.evil.com", "user@evilexample.com", "user@sub.example.com",
-		"example.com@evil.com", "user@", "example.com",
+		"user@example.com.evil.com",
+		"user@evilexample.com",
+		"user@sub.example.com",
+		"example.com@evil.com",
+		"user@",
+		"example.com",
 	};
 
 	f->cfg.allowed_domains = domains;
@@ -495,10 +501,9 @@ static void another_user_claim_still_needs_an_allowed_domain(void **state)
 	json_object_set_new(c, "preferred_username", json_string("alice"));
 	assert_int_equal(sign_in(f, c, rsa, "RS256", "rsa-1"), 0);
 	assert_string_equal(f->id.user_name, "alice");
-	assert_refused(f, sign_in_with(f, "preferred_username", json_string("al ice")),
-		       TRAWL_EAUTH, "bad_user_name");
-	assert_refused(f, sign_in_with(f, "preferred_username", NULL), TRAWL_EAUTH,
-		       "missing_claim");
+	assert_refused(f, sign_in_with(f, "preferred_username", json_string("al ice")), TRAWL_EAUTH,
+		       "bad_user_name");
+	assert_refused(f, sign_in_with(f, "preferred_username", NULL), TRAWL_EAUTH, "missing_claim");
 	sso_close(f->s);
 	f->s = NULL;
 	f->cfg.allowed_domains = domains;
@@ -517,8 +522,7 @@ static void groups_are_bounded_and_typed(void **state)
 	for (int i = 0; i <= SSO_GROUPS_MAX; i++)
 		json_array_append_new(many, json_string("g"));
 	assert_refused(f, sign_in_with(f, "groups", many), TRAWL_EAUTH, "too_many_groups");
-	assert_refused(f, sign_in_with(f, "groups", json_string("devs")), TRAWL_EAUTH,
-		       "bad_claim");
+	assert_refused(f, sign_in_with(f, "groups", json_string("devs")), TRAWL_EAUTH, "bad_claim");
 	assert_refused(f, sign_in_with(f, "groups", json_pack("[s,i]", "devs", 3)), TRAWL_EAUTH,
 		       "bad_claim");
 	assert_int_equal(sign_in_with(f, "groups", NULL), 0);
@@ -540,7 +544,7 @@ static void an_unknown_kid_refetches_the_keys_once_a_minute(void **state)
 	/* The provider rotates to rsa-2 and a minute passes: one refetch, and it signs in. */
 	free(f->idp.jwks);
 	f->idp.jwks = jwks_of(rotated, 1, NULL);
-	fake_now_ms += 61 * 1000;
+	fake_now_ms += (int64_t)61 * 1000;
 	assert_int_equal(sign_in(f, claims(), rsa2, "RS256", "rsa-2"), 0);
 	assert_int_equal(f->idp.n_jwks, 2);
 	/* Another unknown kid within the minute: no fetch. */
@@ -549,9 +553,8 @@ static void an_unknown_kid_refetches_the_keys_once_a_minute(void **state)
 			       "unknown_kid");
 	assert_int_equal(f->idp.n_jwks, 2);
 	/* A minute later it may fetch again (and rsa-1 is gone for good). */
-	fake_now_ms += 61 * 1000;
-	assert_refused(f, sign_in(f, claims(), rsa, "RS256", "rsa-1"), TRAWL_EAUTH,
-		       "unknown_kid");
+	fake_now_ms += (int64_t)61 * 1000;
+	assert_refused(f, sign_in(f, claims(), rsa, "RS256", "rsa-1"), TRAWL_EAUTH, "unknown_kid");
 	assert_int_equal(f->idp.n_jwks, 3);
 	assert_int_equal(f->idp.n_discovery, 1);
 }
@@ -592,7 +595,7 @@ static void a_slow_login_expires(void **state)
 	json_t *c = claims();
 
 	start(f);
-	fake_now_ms += (SSO_PENDING_LIFETIME_S + 1) * 1000;
+	fake_now_ms += ((int64_t)SSO_PENDING_LIFETIME_S + 1) * 1000;
 	json_object_set_new(c, "nonce", json_string(f->nonce));
 	json_object_set_new(c, "iat", json_integer(fake_now_ms / 1000));
 	json_object_set_new(c, "exp", json_integer(fake_now_ms / 1000 + 300));
@@ -676,7 +679,7 @@ static void discovery_must_name_our_issuer_and_is_retried_later(void **state)
 	assert_int_equal(f->idp.n_discovery, 1);
 	free(f->idp.discovery);
 	f->idp.discovery = discovery_doc(ISSUER);
-	fake_now_ms += SSO_RETRY_S * 1000;
+	fake_now_ms += (int64_t)SSO_RETRY_S * 1000;
 	assert_int_equal(sso_begin(&url, binding, f->s, "/"), 0);
 	assert_int_equal(f->idp.n_discovery, 2);
 	free(url);
