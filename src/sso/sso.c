@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -29,7 +30,9 @@ struct sso {
 	void *fetch_arg;
 	struct sso_https_config https;
 
-	pthread_mutex_t lock; /* guards everything below */
+	pthread_mutex_t lock;   /* guards everything below */
+	pthread_cond_t fetched; /* a fetch in flight has ended */
+	bool is_fetching_provider, is_fetching_keys;
 	struct sso_pending_table pending;
 	struct sso_provider provider; /* token_endpoint NULL until discovery succeeded */
 	int64_t provider_ms, provider_tried_ms;
@@ -77,8 +80,13 @@ static int config_check(const struct sso_config *cfg)
 		error_set("the OpenID Connect issuer must be an https URL");
 		return TRAWL_EINVAL;
 	}
-	if (!cfg->client_id || !cfg->client_id[0] || !cfg->client_secret_len) {
-		error_set("the OpenID Connect client id and client secret may not be empty");
+	if (!cfg->client_id || !cfg->client_id[0] || !cfg->client_secret_len ||
+	    strlen(cfg->client_id) > SSO_CLIENT_ID_MAX ||
+	    cfg->client_secret_len > SSO_CLIENT_SECRET_MAX) {
+		error_set(
+			"the OpenID Connect client id (at most %d bytes) and client secret (at most "
+			"%d bytes) may not be empty",
+			SSO_CLIENT_ID_MAX, SSO_CLIENT_SECRET_MAX);
 		return TRAWL_EINVAL;
 	}
 	if (!cfg->redirect_uri || strncasecmp(cfg->redirect_uri, "http", 4) != 0) {
@@ -88,6 +96,10 @@ static int config_check(const struct sso_config *cfg)
 	}
 	if (!has_scope(scopes, "openid")) {
 		error_set("the OpenID Connect scopes must include openid");
+		return TRAWL_EINVAL;
+	}
+	if (cfg->https.ca_file && access(cfg->https.ca_file, R_OK) != 0) {
+		error_set("the OpenID Connect CA file %s cannot be read", cfg->https.ca_file);
 		return TRAWL_EINVAL;
 	}
 	if ((cfg->user_claim && !cfg->user_claim[0]) ||
@@ -141,6 +153,7 @@ int sso_open(struct sso **out, const struct sso_config *cfg)
 	if (!(s = calloc(1, sizeof(*s))))
 		return error_nomem("opening OpenID Connect");
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->fetched, NULL);
 	if ((err = config_copy(s, cfg)) < 0 ||
 	    (err = sso_pending_init(&s->pending,
 				    cfg->max_pending ? cfg->max_pending : SSO_PENDING_MAX)) < 0)
@@ -179,6 +192,7 @@ void sso_close(struct sso *s)
 	sso_pending_dispose(&s->pending);
 	sso_provider_dispose(&s->provider);
 	sso_keys_unref(s->keys);
+	pthread_cond_destroy(&s->fetched);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -227,23 +241,30 @@ out:
 
 /*
  * A copy of the provider's endpoints: cached, refreshed once a day, fetched when missing, and
- * a failed fetch retried no more than every SSO_RETRY_S.
+ * a failed fetch retried no more than every SSO_RETRY_S. A caller that finds a fetch in
+ * flight waits for its outcome (the lock is released while it waits) rather than failing: the
+ * first logins after a start arrive together.
  */
 static int provider_get(struct sso_provider *out, struct sso *s)
 {
 	struct sso_provider fresh = { 0 };
 	int64_t now = now_ms(s);
-	bool has, is_fresh, may_fetch;
+	bool has, is_fresh, may_fetch, is_mine;
 	int err = 0, fetched;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->lock);
+	while (s->is_fetching_provider)
+		pthread_cond_wait(&s->fetched, &s->lock);
 	has = s->provider.token_endpoint != NULL;
 	is_fresh = has && now - s->provider_ms < (int64_t)SSO_DISCOVERY_MAX_AGE_S * 1000;
 	may_fetch =
 		!s->provider_tried_ms || now - s->provider_tried_ms >= (int64_t)SSO_RETRY_S * 1000;
-	if (!is_fresh && may_fetch)
+	is_mine = !is_fresh && may_fetch;
+	if (is_mine) {
 		s->provider_tried_ms = now;
+		s->is_fetching_provider = true;
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (!is_fresh && !may_fetch && !has) {
 		error_set("the provider's discovery document could not be fetched less than %d s "
@@ -251,8 +272,12 @@ static int provider_get(struct sso_provider *out, struct sso *s)
 			  SSO_RETRY_S);
 		return TRAWL_EIO;
 	}
-	fetched = !is_fresh && may_fetch ? discovery_fetch(&fresh, s) : 1;
+	fetched = is_mine ? discovery_fetch(&fresh, s) : 1;
 	pthread_mutex_lock(&s->lock);
+	if (is_mine) {
+		s->is_fetching_provider = false;
+		pthread_cond_broadcast(&s->fetched);
+	}
 	if (fetched == 0) {
 		sso_provider_dispose(&s->provider);
 		s->provider = fresh;
@@ -278,11 +303,14 @@ static int keys_fetch(struct sso_keys **out, struct sso *s, const char *jwks_uri
 }
 
 /*
- * The cached keys, fetched when there are none (a failure retried no more than every
- * SSO_RETRY_S), or refetched for an unknown kid no more than every SSO_JWKS_REFETCH_S: a
- * refetch refused by that bound is ELIMIT. The caller releases *out.
+ * The cached keys: fetched when there are none (a failure retried no more than every
+ * SSO_RETRY_S), or, when the caller's set (stale, still referenced by it) lacks a kid,
+ * refetched no more than every SSO_JWKS_REFETCH_S: a refetch refused by that bound is ELIMIT.
+ * A set newer than stale is returned without a fetch, and a fetch in flight is waited for.
+ * The caller releases *out.
  */
-static int keys_get(struct sso_keys **out, struct sso *s, const char *jwks_uri, bool is_refetch)
+static int keys_get(struct sso_keys **out, struct sso *s, const char *jwks_uri,
+		    const struct sso_keys *stale)
 {
 	struct sso_keys *fresh = NULL;
 	int64_t now = now_ms(s), gap;
@@ -290,7 +318,9 @@ static int keys_get(struct sso_keys **out, struct sso *s, const char *jwks_uri, 
 
 	*out = NULL;
 	pthread_mutex_lock(&s->lock);
-	if (s->keys && !is_refetch) {
+	while (s->is_fetching_keys)
+		pthread_cond_wait(&s->fetched, &s->lock);
+	if (s->keys && s->keys != stale) {
 		*out = sso_keys_ref(s->keys);
 		pthread_mutex_unlock(&s->lock);
 		return 0;
@@ -303,15 +333,19 @@ static int keys_get(struct sso_keys **out, struct sso *s, const char *jwks_uri, 
 		return s->keys ? TRAWL_ELIMIT : TRAWL_EIO;
 	}
 	s->keys_tried_ms = now;
+	s->is_fetching_keys = true;
 	pthread_mutex_unlock(&s->lock);
-	if ((err = keys_fetch(&fresh, s, jwks_uri)) < 0)
-		return err;
+	err = keys_fetch(&fresh, s, jwks_uri);
 	pthread_mutex_lock(&s->lock);
-	sso_keys_unref(s->keys);
-	s->keys = fresh;
-	*out = sso_keys_ref(fresh);
+	s->is_fetching_keys = false;
+	pthread_cond_broadcast(&s->fetched);
+	if (err == 0) {
+		sso_keys_unref(s->keys);
+		s->keys = fresh;
+		*out = sso_keys_ref(fresh);
+	}
 	pthread_mutex_unlock(&s->lock);
-	return 0;
+	return err;
 }
 
 /* ---- sso_begin ---- */
@@ -528,10 +562,9 @@ static int code_exchange(char **id_token, const char **reason, struct sso *s, co
 	buf_init(&form, 64 << 10);
 	buf_init(&authz, 32 << 10);
 	buf_init(&body, SSO_BODY_MAX);
+	/* The bounds on code, client id and secret keep both within their buffers. */
 	if ((err = token_form(&form, s, code, verifier)) < 0 || (err = basic_auth(&authz, s)) < 0) {
-		*reason = err == TRAWL_ENOMEM ? "no_memory" : "missing_code";
-		if (err == TRAWL_ELIMIT)
-			error_set("the authorization code is too long");
+		*reason = "no_memory";
 		goto out;
 	}
 	req.form = form.ptr;
@@ -570,31 +603,33 @@ static void expect_fill(struct sso_expect *want, const struct sso *s, const char
 static int signature_check(const char **reason, struct sso *s, const struct sso_jwt *t,
 			   const char *jwks_uri)
 {
-	struct sso_keys *keys = NULL;
+	struct sso_keys *keys = NULL, *newer = NULL;
 	int err;
 
-	if ((err = keys_get(&keys, s, jwks_uri, false)) < 0) {
+	if ((err = keys_get(&keys, s, jwks_uri, NULL)) < 0) {
 		*reason = "jwks_failed";
 		return err;
 	}
-	err = sso_jwt_verify(reason, t, keys);
-	sso_keys_unref(keys);
-	if (err != TRAWL_ENOTFOUND)
-		return err;
-	if ((err = keys_get(&keys, s, jwks_uri, true)) < 0) {
+	if ((err = sso_jwt_verify(reason, t, keys)) != TRAWL_ENOTFOUND)
+		goto out;
+	/* keys stays referenced until keys_get has compared it with the current set, so no
+	 * newer set can have its address. */
+	err = keys_get(&newer, s, jwks_uri, keys);
+	if (err == TRAWL_ELIMIT) {
+		error_set("the ID token is signed with a key (kid) the provider's JWKS does not "
+			  "hold, and the keys were fetched less than %d s ago",
+			  SSO_JWKS_REFETCH_S);
 		*reason = "unknown_kid";
-		if (err == TRAWL_ELIMIT) {
-			error_set("the ID token is signed with a key (kid) the provider's JWKS does "
-				  "not hold, and the keys were fetched less than %d s ago",
-				  SSO_JWKS_REFETCH_S);
-			return TRAWL_EAUTH;
-		}
+		err = TRAWL_EAUTH;
+	} else if (err < 0) {
 		*reason = "jwks_failed";
-		return err;
+	} else if ((err = sso_jwt_verify(reason, t, newer)) == TRAWL_ENOTFOUND) {
+		err = TRAWL_EAUTH;
 	}
-	err = sso_jwt_verify(reason, t, keys);
+out:
 	sso_keys_unref(keys);
-	return err == TRAWL_ENOTFOUND ? TRAWL_EAUTH : err;
+	sso_keys_unref(newer);
+	return err;
 }
 
 static int token_check(struct sso_identity *out, const char **reason, struct sso *s,
@@ -626,8 +661,9 @@ static int callback_check(const char **reason, const struct sso_callback *cb)
 		*reason = "idp_error";
 		return TRAWL_EAUTH;
 	}
-	if (!cb->code || !cb->code[0]) {
-		error_set("the sign-in's callback has no authorization code");
+	if (!cb->code || !cb->code[0] || strlen(cb->code) > SSO_CODE_MAX) {
+		error_set("the sign-in's callback has no authorization code of 1 to %d bytes",
+			  SSO_CODE_MAX);
 		*reason = "missing_code";
 		return TRAWL_EINVAL;
 	}

@@ -40,6 +40,10 @@
 #define SSO_BODY_MAX ((size_t)1 << 20)
 #define SSO_GROUPS_MAX 1024
 #define SSO_GROUP_NAME_MAX 256
+/* Longest client id, client secret and authorization code accepted (bytes). */
+#define SSO_CLIENT_ID_MAX 1024
+#define SSO_CLIENT_SECRET_MAX 4096
+#define SSO_CODE_MAX 4096
 /* Each fetch's connect and total timeout (seconds). */
 #define SSO_FETCH_TIMEOUT_S 10
 
@@ -117,8 +121,8 @@ struct sso;
 /*
  * Checks and copies cfg (nothing is fetched yet: a provider that is down does not stop the
  * server). EINVAL naming the setting: an issuer, redirect URI or CA file that is not what it
- * should be, an empty client id or secret, scopes without "openid", an empty claim name.
- * ENOMEM.
+ * should be (the CA file must be readable), an empty or overlong client id or secret, scopes
+ * without "openid", an empty claim name. ENOMEM.
  */
 int sso_open(struct sso **out, const struct sso_config *cfg);
 /* Wipes the client secret and frees everything. sso_close(NULL) is a no-op. */

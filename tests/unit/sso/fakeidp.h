@@ -7,6 +7,7 @@
 #ifndef TRAWL_TESTS_UNIT_SSO_FAKEIDP_H
 #define TRAWL_TESTS_UNIT_SSO_FAKEIDP_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cjose/cjose.h>
@@ -146,22 +148,60 @@ static inline json_t *good_claims(const char *nonce)
 /* ---- the fetcher ---- */
 
 struct fake_idp {
-	char *discovery;   /* the discovery document served */
-	char *jwks;        /* the JWKS served */
-	long token_status; /* the token endpoint's answer */
+	pthread_mutex_t lock; /* fake_fetch may be called from several threads */
+	char *discovery;      /* the discovery document served */
+	char *jwks;           /* the JWKS served */
+	long token_status;    /* the token endpoint's answer */
 	char *token_body;
 	int n_discovery, n_jwks, n_token;
 	char form[4096];  /* the last token request's form */
 	char authz[1024]; /* and its Authorization header */
+	/* When set, the token endpoint signs good claims with this key (and auto_kid) itself,
+	 * taking the code it is sent as the nonce: logins in several threads at once. */
+	cjose_jwk_t *auto_key;
+	const char *auto_kid;
+	/* Discovery and JWKS answers take this long: a fetch other logins find in flight. */
+	unsigned delay_us;
 };
+
+/* The form's code, percent-decoding nothing (the tests' codes need none). */
+static inline char *form_code(const char *form)
+{
+	const char *p = strstr(form, "&code=");
+
+	return p ? strndup(p + 6, strcspn(p + 6, "&")) : NULL;
+}
+
+static inline int auto_token(struct buf *body, const char *form, cjose_jwk_t *key, const char *kid)
+{
+	char *code = form_code(form), *tok;
+	json_t *claims = good_claims(code), *doc;
+	char *text;
+	int err;
+
+	tok = sign(claims, key, "RS256", kid);
+	doc = json_pack("{s:s}", "id_token", tok);
+	text = json_dumps(doc, JSON_COMPACT);
+	err = buf_puts(body, text);
+	free(text);
+	json_decref(doc);
+	free(tok);
+	json_decref(claims);
+	free(code);
+	return err;
+}
 
 static inline int fake_fetch(long *status, struct buf *body, const struct sso_http_request *req,
 			     void *arg)
 {
 	struct fake_idp *f = arg;
 	const char *text = NULL;
+	int err;
 
 	*status = 200;
+	if (f->delay_us && !req->form)
+		usleep(f->delay_us);
+	pthread_mutex_lock(&f->lock);
 	if (strcmp(req->url, ISSUER "/.well-known/openid-configuration") == 0) {
 		f->n_discovery++;
 		text = f->discovery;
@@ -175,12 +215,16 @@ static inline int fake_fetch(long *status, struct buf *body, const struct sso_ht
 		snprintf(f->authz, sizeof(f->authz), "%s", req->authorization);
 		*status = f->token_status;
 		text = f->token_body;
+		if (f->auto_key) {
+			pthread_mutex_unlock(&f->lock);
+			return auto_token(body, req->form, f->auto_key, f->auto_kid);
+		}
 	}
-	if (!text) {
+	if (!text)
 		*status = 404;
-		return 0;
-	}
-	return buf_puts(body, text);
+	err = text ? buf_puts(body, text) : 0;
+	pthread_mutex_unlock(&f->lock);
+	return err;
 }
 
 static inline char *discovery_doc(const char *issuer)

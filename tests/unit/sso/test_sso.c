@@ -38,6 +38,7 @@ static int setup(void **state)
 	f->idp.discovery = discovery_doc(ISSUER);
 	f->idp.jwks = jwks_of(keys, 2, NULL);
 	f->idp.token_status = 200;
+	pthread_mutex_init(&f->idp.lock, NULL);
 	f->cfg = (struct sso_config){
 		.issuer = ISSUER,
 		.client_id = CLIENT_ID,
@@ -71,6 +72,7 @@ static int teardown(void **state)
 	free(f->idp.discovery);
 	free(f->idp.jwks);
 	free(f->idp.token_body);
+	pthread_mutex_destroy(&f->idp.lock);
 	free(f);
 	return 0;
 }
@@ -702,6 +704,147 @@ static void bad_settings_are_refused(void **state)
 	c.scopes = "email openid";
 	assert_int_equal(sso_open(&s, &c), 0);
 	sso_close(s);
+	c = f->cfg;
+	c.client_secret_len = SSO_CLIENT_SECRET_MAX + 1;
+	assert_int_equal(sso_open(&s, &c), TRAWL_EINVAL);
+	c = f->cfg;
+	c.https.ca_file = "/nonexistent/ca.pem";
+	assert_int_equal(sso_open(&s, &c), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "/nonexistent/ca.pem"));
+}
+
+static void an_overlong_code_is_refused_before_the_exchange(void **state)
+{
+	struct fx *f = *state;
+	char *code = malloc(SSO_CODE_MAX + 2);
+	struct sso_callback cb;
+
+	memset(code, 'c', SSO_CODE_MAX + 1);
+	code[SSO_CODE_MAX + 1] = '\0';
+	start(f);
+	cb = (struct sso_callback){ .code = code, .state = f->state };
+	assert_int_equal(sso_finish(&f->id, &f->reason, f->s, &cb, f->binding), TRAWL_EINVAL);
+	assert_string_equal(f->reason, "missing_code");
+	assert_int_equal(f->idp.n_token, 0);
+	free(code);
+}
+
+static void discovery_is_refreshed_after_a_day_and_kept_if_that_fails(void **state)
+{
+	struct fx *f = *state;
+	char *doc;
+
+	assert_int_equal(sign_in(f, claims(), rsa, "RS256", "rsa-1"), 0);
+	fake_now_ms += (int64_t)SSO_DISCOVERY_MAX_AGE_S * 1000 + 1;
+	doc = f->idp.discovery;
+	f->idp.discovery = NULL; /* the provider's discovery answers 404 */
+	assert_int_equal(sign_in(f, claims(), rsa, "RS256", "rsa-1"), 0);
+	assert_int_equal(f->idp.n_discovery, 2);
+	f->idp.discovery = doc;
+	fake_now_ms += (int64_t)SSO_RETRY_S * 1000;
+	assert_int_equal(sign_in(f, claims(), rsa, "RS256", "rsa-1"), 0);
+	assert_int_equal(f->idp.n_discovery, 3);
+}
+
+static void a_failed_jwks_fetch_is_retried_after_a_pause(void **state)
+{
+	struct fx *f = *state;
+	char *jwks = f->idp.jwks;
+
+	f->idp.jwks = NULL;
+	assert_refused(f, sign_in(f, claims(), rsa, "RS256", "rsa-1"), TRAWL_EIO, "jwks_failed");
+	assert_refused(f, sign_in(f, claims(), rsa, "RS256", "rsa-1"), TRAWL_EIO, "jwks_failed");
+	assert_int_equal(f->idp.n_jwks, 1);
+	f->idp.jwks = jwks;
+	fake_now_ms += (int64_t)SSO_RETRY_S * 1000;
+	assert_int_equal(sign_in(f, claims(), rsa, "RS256", "rsa-1"), 0);
+	assert_int_equal(f->idp.n_jwks, 2);
+}
+
+/* Logins from several threads at once: each gets its own identity and return path. */
+struct racer {
+	struct sso *s;
+	pthread_barrier_t *go;
+	int n_logins, n_ok;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->go);
+	for (int i = 0; i < r->n_logins; i++) {
+		char *url = NULL, binding[SSO_BINDING_LEN + 1], path[32];
+		struct sso_callback cb = { 0 };
+		struct sso_identity id;
+		const char *reason;
+
+		snprintf(path, sizeof(path), "/r/%d", i);
+		if (sso_begin(&url, binding, r->s, path) < 0)
+			continue;
+		cb.state = query_value(url, "state");
+		cb.code = query_value(url, "nonce"); /* the fake signs the code as the nonce */
+		if (sso_finish(&id, &reason, r->s, &cb, binding) == 0 &&
+		    strcmp(id.return_to, path) == 0 && strcmp(id.user_name, "alice@example.com") == 0)
+			r->n_ok++;
+		sso_identity_dispose(&id);
+		free((char *)cb.state);
+		free((char *)cb.code);
+		free(url);
+	}
+	return NULL;
+}
+
+/* 4 threads of n logins each, all starting together; every login must succeed. */
+static void race_logins(struct fx *f, int n)
+{
+	struct racer r[4];
+	pthread_t t[4];
+	pthread_barrier_t go;
+
+	pthread_barrier_init(&go, NULL, 4);
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct racer){ .s = f->s, .go = &go, .n_logins = n };
+		assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(r[i].n_ok, n);
+}
+
+/* The first logins after a start find discovery and the keys being fetched: they wait for
+ * that fetch rather than fail, and nothing is fetched twice. */
+static void logins_from_several_threads_at_once(void **state)
+{
+	struct fx *f = *state;
+
+	f->idp.auto_key = rsa;
+	f->idp.auto_kid = "rsa-1";
+	f->idp.delay_us = 50000;
+	fx_open(f);
+	race_logins(f, 25);
+	assert_int_equal(f->idp.n_token, 100);
+	assert_int_equal(f->idp.n_discovery, 1);
+	assert_int_equal(f->idp.n_jwks, 1);
+}
+
+/* Logins that all meet a rotated key: one refetch, and every login uses its result. */
+static void a_rotation_met_by_several_threads_fetches_once(void **state)
+{
+	struct fx *f = *state;
+	cjose_jwk_t *both[] = { rsa, rsa2 };
+
+	assert_int_equal(sign_in(f, claims(), rsa, "RS256", "rsa-1"), 0);
+	free(f->idp.jwks);
+	f->idp.jwks = jwks_of(both, 2, NULL);
+	fake_now_ms += (int64_t)61 * 1000;
+	f->idp.auto_key = rsa2;
+	f->idp.auto_kid = "rsa-2";
+	f->idp.delay_us = 50000;
+	race_logins(f, 3);
+	assert_int_equal(f->idp.n_jwks, 2);
 }
 
 static int group_setup(void **state)
@@ -759,6 +902,11 @@ int main(void)
 		T(a_refused_code_is_a_token_error),
 		T(discovery_must_name_our_issuer_and_is_retried_later),
 		T(bad_settings_are_refused),
+		T(an_overlong_code_is_refused_before_the_exchange),
+		T(discovery_is_refreshed_after_a_day_and_kept_if_that_fails),
+		T(a_failed_jwks_fetch_is_retried_after_a_pause),
+		T(logins_from_several_threads_at_once),
+		T(a_rotation_met_by_several_threads_fetches_once),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
