@@ -45,6 +45,12 @@ static void jwks_keeps_only_strong_signing_keys(void **state)
 	assert_int_equal(k->keys[1].type, SSO_KEY_P256);
 	sso_keys_unref(k);
 	free(json);
+	/* A P-256 key whose crv claims another curve is not taken as P-256. */
+	json = jwks_of(&keys[1], 1, "{\"crv\":\"P-384\"}");
+	k = parse_keys(json);
+	assert_int_equal(k->n_keys, 0);
+	sso_keys_unref(k);
+	free(json);
 	/* A symmetric key in a JWKS is never a verification key. */
 	json_oct = jwks_of(&oct, 1, NULL);
 	k = parse_keys(json_oct);
