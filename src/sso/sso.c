@@ -403,8 +403,12 @@ static int auth_url(char **url, const struct sso *s, const char *endpoint, const
 	    (err = put_param(&b, '&', "code_challenge", l->challenge)) < 0 ||
 	    (err = put_param(&b, '&', "code_challenge_method", "S256")) < 0) {
 		buf_dispose(&b);
-		return err == TRAWL_ENOMEM ? err
-					   : (error_set("the authorization URL is too long"), err);
+		if (err == TRAWL_ELIMIT)
+			error_set(
+				"the authorization URL is over %d bytes (check the redirect URI and "
+				"scopes)",
+				SSO_URL_MAX * 4);
+		return err;
 	}
 	*url = buf_detach(&b, NULL);
 	return 0;
