@@ -159,7 +159,7 @@ expect_err "nobody can join an unknown group" "*nogroup*" "$TRAWL" group member 
 expect_out "group list shows the members" "devs	members: bob, carol
 ops	members: carol" "$TRAWL" group list --data "$D"
 "$TRAWL" group list --json --data "$D" >"$T/j.json"; json_check "group list --json" \
-  'L == [{"name":"devs","members":["bob","carol"]},{"name":"ops","members":["carol"]}]'
+  'L == [{"name":"devs","synced":False,"members":["bob","carol"]},{"name":"ops","synced":False,"members":["carol"]}]'
 "$TRAWL" user list --json --data "$D" >"$T/j.json"; json_check "user list --json shows each user's groups" \
   '[u["groups"] for u in L] == [[],["devs"],["devs","ops"]]'
 expect_out "group member remove ops carol" "removed carol from group ops" "$TRAWL" group member remove ops carol --data "$D"
