@@ -251,10 +251,6 @@ def requests_for(pattern):
                                          repo_status(r)) for r in repos],
         "/api/v1/filters": [Req("GET", "/api/v1/filters", 200)],
         "/healthz": [Req("GET", "/healthz", 200)],
-        "/api/v1/auth/methods": [Req("GET", "/api/v1/auth/methods", 200)],
-        # This matrix's servers have no --oidc-issuer: the OIDC routes are missing.
-        "/auth/oidc/login": [Req("GET", "/auth/oidc/login", 404)],
-        "/auth/oidc/callback": [Req("GET", "/auth/oidc/callback", 404)],
         "/metrics": [Req("GET", "/metrics", admin_only(200))],
         "/api/*": [Req("GET", "/api/v1/nothing-here", 404)],
         "/": [Req("GET", "/", 200)],
