@@ -199,15 +199,13 @@ def repo_status(repo):
 
 
 def token_create_status(who):
-    """Only an admin-scope token or a session may create tokens; the others' are refused before
-    the body. The proxy's user: as the server decides (docs/api.md)."""
-    return {"admin": 400, "oidc": 400, "proxy": {400, 403}}.get(who, 403)
+    """Only an admin-scope token, a session or a proxy's user (a browser) may create tokens;
+    the others' are refused before the body."""
+    return 400 if who in ("admin", "oidc", "proxy") else 403
 
 
-def signed_in_status(status):
-    """What a token gets; a user signed in by single sign-on or the proxy may also be told
-    (403) that the account has no password of trawl's."""
-    return lambda who: {status, 403} if who in ("oidc", "proxy") else status
+# A browser's principals: a session, or a user an authentication proxy vouches for.
+BROWSERS = ("oidc", "proxy")
 
 
 def admin_only(status):
@@ -267,11 +265,10 @@ def requests_for(pattern):
                                 body={"user": "nobody", "password": "not the password 1"}),
                             Req("DELETE", "/api/v1/session", 204)],
         "/api/v1/me": [Req("GET", "/api/v1/me", 200)],
-        "/api/v1/me/password": [Req("PUT", "/api/v1/me/password", signed_in_status(400),
-                                    body={})],
-        # Only a session dismisses notices: the OpenID principal's is one.
+        "/api/v1/me/password": [Req("PUT", "/api/v1/me/password", 400, body={})],
+        # Only a browser (a session, a proxy's user) dismisses notices; not an API token.
         "/api/v1/me/notices/read": [Req("POST", "/api/v1/me/notices/read",
-                                        lambda who: 204 if who == "oidc" else 403, body={})],
+                                        lambda who: 204 if who in BROWSERS else 403, body={})],
         # Single sign-on: open routes; a callback without a login of this browser is refused.
         "/auth/oidc/login": [Req("GET", "/auth/oidc/login?return_to=%2F", 302)],
         "/auth/oidc/callback": [Req("GET", "/auth/oidc/callback?state=%s&code=c" % ("s" * 43),
