@@ -346,6 +346,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def form(self):
+        if self.headers.get("Transfer-Encoding"):
+            raise ValueError("send a Content-Length, not a Transfer-Encoding")
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n).decode() if n else ""
         return raw, dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
