@@ -377,15 +377,31 @@ def test_takeover(s, p, ca, data):
     """A local password account named like the provider's user stays the local user's."""
     p.add_user("carol@example.com", groups=[ADMIN_GROUP, "eng"])
     b = Browser(s, p, ca)
+    since = len(audit_lines(data))
     r = b.sign_in("carol@example.com")
     if r:
-        ok(r[0] in (401, 403) and not session_set(r[3]),
-           "the provider's carol@example.com does not take over the local account", r[0],
-           r[2][:400])
+        ok(r[0] in (401, 403) and not session_set(r[3]) and b"account_conflict" in r[2],
+           "the provider's carol@example.com does not take over the local account "
+           "(account_conflict)", r[0], r[2][:400])
+    ok(audited(data, "sso_refused", "account_conflict", since),
+       "the take-over attempt is in the audit trail")
+    _, out, _ = trawl("user", "list", data=data)
+    line = [x for x in out.splitlines() if "carol@example.com" in x]
+    ok(line and "source: local" in line[0] and "\tadmin\t" not in line[0],
+       "carol is still a local account and no administrator", out)
     st, _, body, _ = b.trawl("POST", "/api/v1/session", {"user": "carol@example.com",
                                                          "password": PW})
     ok(st == 200 and json.loads(body).get("user", {}).get("is_admin") is not True,
        "carol still signs in with her password, and is no administrator", st, body[:300])
+
+
+def test_disabled(s, p, ca, data):
+    """A user disabled in trawl stays out whatever the provider says."""
+    p.add_user("dora@example.com", groups=["eng"])
+    check_good(Browser(s, p, ca), "dora@example.com", ["eng-repo"], "dora's first sign-in")
+    trawl("user", "disable", "dora@example.com", data=data)
+    check_refused(Browser(s, p, ca), data, "dora@example.com", "account_disabled",
+                  "a user disabled in trawl")
 
 
 def test_rotation(s, p, ca, data, t_unknown):
@@ -477,6 +493,7 @@ def main():
         test_groups(s, p, ca, data)
         test_admin(s, p, ca, data)
         test_takeover(s, p, ca, data)
+        test_disabled(s, p, ca, data)
         test_rotation(s, p, ca, data, t_unknown)
         ok(s.stop() == 0, "the server stops cleanly (no sanitizer report)")
         test_secrets(s, p, data, p.client_secret, SEEN_COOKIES)
