@@ -468,6 +468,17 @@ static void audit_sign_in(struct auth *a, const struct found *f, const struct au
 	buf_dispose(&b);
 }
 
+/* Audits a refusal, keeping the message that says why for the caller. */
+static void refusal_audit(struct auth *a, const struct auth_external *id, const char *reason,
+			  const char *name, const char *address)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s", error_last());
+	(void)auth_audit_sso_refused(a, id->source, reason, name, address);
+	error_set("%s", why);
+}
+
 /*
  * Checks id, finds or makes its account and syncs it, auditing what changed and, on a
  * refusal, why. The caller disposes of f.
@@ -482,7 +493,7 @@ static int external_account(struct found *f, struct auth *a, const struct auth_e
 
 	memset(f, 0, sizeof(*f));
 	if ((err = external_check(id)) < 0) {
-		(void)auth_audit_sso_refused(a, id->source, "invalid", NULL, address);
+		refusal_audit(a, id, "invalid", NULL, address);
 		return err;
 	}
 	pthread_mutex_lock(&a->lock);
@@ -492,7 +503,7 @@ static int external_account(struct found *f, struct auth *a, const struct auth_e
 		audit_account(a, f, &d, admin_changed, id, address);
 	diff_dispose(&d);
 	if (err == TRAWL_EAUTH || err == TRAWL_EPERM || err == TRAWL_EINVAL)
-		(void)auth_audit_sso_refused(a, id->source, refusal_reason(err), id->name, address);
+		refusal_audit(a, id, refusal_reason(err), id->name, address);
 	return err;
 }
 
