@@ -24,17 +24,6 @@ static bool is_control(unsigned char c)
 	return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = 0;
-	}
-	return d;
-}
-
 /* Appends key and value (copied) at line. ELIMIT, ENOMEM. */
 static int add_entry(struct conf *c, const char *key, size_t key_len, const char *val,
 		     size_t val_len, unsigned line, const char *name)
@@ -49,7 +38,8 @@ static int add_entry(struct conf *c, const char *key, size_t key_len, const char
 		return error_nomem("reading a configuration file");
 	c->v = e;
 	e = &c->v[c->n];
-	*e = (struct conf_entry){ .key = dup_n(key, key_len), .value = dup_n(val, val_len),
+	/* parse_line refused any NUL: strndup copies exactly the bytes given. */
+	*e = (struct conf_entry){ .key = strndup(key, key_len), .value = strndup(val, val_len),
 				  .line = line };
 	if (!e->key || !e->value) {
 		free(e->key);
