@@ -442,10 +442,12 @@ static void migration_8_keeps_users_local(void **state)
 	struct store_user u;
 	int64_t uid;
 	int version = 0;
-	const struct store_external x = { .name = "bob", .source = "oidc", .issuer = "https://i",
-					  .subject = "1" };
-	const struct store_external y = { .name = "carol", .source = "oidc", .issuer = "https://i",
-					  .subject = "1" };
+	const struct store_external x = {
+		.name = "bob", .source = "oidc", .issuer = "https://i", .subject = "1"
+	};
+	const struct store_external y = {
+		.name = "carol", .source = "oidc", .issuer = "https://i", .subject = "1"
+	};
 
 	(void)state;
 	assert_int_equal(store_user_add(&uid, s, "alice", NULL, true, "hash", 1), 0);
