@@ -113,11 +113,24 @@ static void name_taken(struct store *s, bool is_group, const char *name)
 	sqlite3_finalize(st);
 }
 
+/* Steps an insert or rename of name: EINVAL naming the holder when the name is taken. */
+static int step_named(struct store *s, sqlite3_stmt *st, bool is_group, const char *name,
+		      const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		name_taken(s, is_group, name);
+		return TRAWL_EINVAL;
+	}
+	return rc == SQLITE_DONE ? 0 : store_db_error(s, rc, what);
+}
+
 int store_user_add(int64_t *id, struct store *s, const char *name, const char *display_name,
 		   bool is_admin, const char *password_hash, int64_t now_ms)
 {
 	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int err;
 
 	*id = 0;
 	if ((err = prep(&st, s, "INSERT INTO users (name, display_name, is_admin, password_hash, "
@@ -128,15 +141,8 @@ int store_user_add(int64_t *id, struct store *s, const char *name, const char *d
 	    (err = store_bind_text(s, st, 4, password_hash)) < 0 ||
 	    (err = store_bind_i64(s, st, 5, now_ms)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		name_taken(s, false, name);
-		err = TRAWL_EINVAL;
-	} else if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "adding a user");
-	} else {
+	if ((err = step_named(s, st, false, name, "adding a user")) == 0)
 		*id = sqlite3_last_insert_rowid(s->db);
-	}
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -386,7 +392,7 @@ int store_user_add_external(int64_t *id, struct store *s, const struct store_ext
 			    int64_t now_ms)
 {
 	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int err;
 
 	*id = 0;
 	if ((err = prep(&st, s,
@@ -400,15 +406,8 @@ int store_user_add_external(int64_t *id, struct store *s, const struct store_ext
 	    (err = store_bind_text(s, st, 6, x->issuer)) < 0 ||
 	    (err = store_bind_text(s, st, 7, x->subject)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		name_taken(s, false, x->name);
-		err = TRAWL_EINVAL;
-	} else if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "adding a user");
-	} else {
+	if ((err = step_named(s, st, false, x->name, "adding a user")) == 0)
 		*id = sqlite3_last_insert_rowid(s->db);
-	}
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -417,18 +416,12 @@ out:
 static int user_rename(struct store *s, int64_t id, const char *name)
 {
 	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int err;
 
 	if ((err = prep(&st, s, "UPDATE users SET name = ?2 WHERE id = ?1")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, name)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		name_taken(s, false, name);
-		err = TRAWL_EINVAL;
-	} else if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "renaming a user");
-	}
+	err = step_named(s, st, false, name, "renaming a user");
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -582,18 +575,12 @@ int store_groups_sync(struct store *s, int64_t user_id, const char *const *add, 
 int store_group_add(struct store *s, const char *name)
 {
 	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int err;
 
 	if ((err = prep(&st, s, "INSERT INTO groups (name) VALUES (?1)")) < 0 ||
 	    (err = store_bind_text(s, st, 1, name)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		name_taken(s, true, name);
-		err = TRAWL_EINVAL;
-	} else if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "adding a group");
-	}
+	err = step_named(s, st, true, name, "adding a group");
 out:
 	sqlite3_finalize(st);
 	return err;
