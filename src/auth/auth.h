@@ -276,8 +276,8 @@ struct auth_user {
 	int64_t created_ms, last_seen_ms; /* last_seen 0: never signed in */
 	char **groups;                    /* the groups it belongs to, sorted; NULL-terminated */
 	size_t n_groups;
-	enum auth_source source;          /* where the account comes from */
-	char *issuer, *subject;           /* AUTH_SOURCE_OIDC: the link; else NULL */
+	enum auth_source source; /* where the account comes from */
+	char *issuer, *subject;  /* AUTH_SOURCE_OIDC: the link; else NULL */
 };
 
 /*

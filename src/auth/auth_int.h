@@ -69,11 +69,11 @@ struct auth {
  * A new session for user u (auth.c): its cookie value to cookie, *out the principal with its
  * CSRF token. Shared by password and external sign-ins so that both make sessions alike (S2).
  */
-int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1],
-		struct auth *a, const struct store_user *u, int64_t now);
+int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1], struct auth *a,
+		const struct store_user *u, int64_t now);
 /* *out for user u with kind and scopes; nothing else set. */
-void principal_fill(struct auth_principal *out, enum auth_kind kind,
-		    const struct store_principal *u, unsigned scopes);
+void principal_fill(struct auth_principal *out, enum auth_kind kind, const struct store_principal *u,
+		    unsigned scopes);
 
 /* The injected clock, or the real time, in unix milliseconds. */
 int64_t auth_now(struct auth *a);

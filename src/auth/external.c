@@ -31,9 +31,12 @@
 const char *auth_source_name(enum auth_source source)
 {
 	switch (source) {
-	case AUTH_SOURCE_OIDC: return "oidc";
-	case AUTH_SOURCE_PROXY: return "proxy";
-	case AUTH_SOURCE_LOCAL: break;
+	case AUTH_SOURCE_OIDC:
+		return "oidc";
+	case AUTH_SOURCE_PROXY:
+		return "proxy";
+	case AUTH_SOURCE_LOCAL:
+		break;
 	}
 	return "local";
 }
@@ -66,7 +69,8 @@ static int text_check(const char *s, size_t max, const char *what)
 	for (size_t i = 0, n; i < len; i += n) {
 		n = utf8_decode(&cp, (const uint8_t *)s + i, len - i);
 		if (n == 0 || is_unshowable(cp)) {
-			error_set("%s holds a control or invisible character (byte %zu)", what, i + 1);
+			error_set("%s holds a control or invisible character (byte %zu)", what,
+				  i + 1);
 			return TRAWL_EINVAL;
 		}
 	}
@@ -89,7 +93,8 @@ static int ascii_check(const char *s, size_t max, const char *what)
 	}
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
-			error_set("%s holds a byte that is not printable ASCII (byte %zu)", what, i + 1);
+			error_set("%s holds a byte that is not printable ASCII (byte %zu)", what,
+				  i + 1);
 			return TRAWL_EINVAL;
 		}
 	}
@@ -239,9 +244,8 @@ static int account_find(struct found *f, struct auth *a, const struct auth_exter
 		return err;
 	if (id->source == AUTH_SOURCE_PROXY && strcmp(f->u.source, "proxy") == 0)
 		return 0;
-	return name_refused(id, strcmp(f->u.source, "local") == 0
-					? "is a local account"
-					: "is linked to another identity");
+	return name_refused(id, strcmp(f->u.source, "local") == 0 ? "is a local account"
+								  : "is linked to another identity");
 }
 
 /* ---- groups and the administrator flag ---- */
@@ -290,8 +294,7 @@ static int sorted_copy(const char ***out, const char *const *v, size_t n)
  * The groups to join (the provider's, not yet the user's by any source, once each) and the
  * synced memberships to end (no longer the provider's); an administrator's memberships stay.
  */
-static int diff_make(struct sync_diff *d, const struct auth_external *id,
-		     const struct store_user *u)
+static int diff_make(struct sync_diff *d, const struct auth_external *id, const struct store_user *u)
 {
 	const char **want = NULL, **have = NULL, **sync = NULL;
 	char **synced = d->synced;
@@ -397,8 +400,8 @@ static int flags_sync(struct found *f, struct auth *a, const struct auth_externa
  * Finds or makes the account of id and brings its groups and flags up to date (under
  * a->lock). EAUTH for a disabled one.
  */
-static int account_sync(struct found *f, struct sync_diff *d, bool *admin_changed,
-			struct auth *a, const struct auth_external *id)
+static int account_sync(struct found *f, struct sync_diff *d, bool *admin_changed, struct auth *a,
+			const struct auth_external *id)
 {
 	bool was_admin;
 	int err;

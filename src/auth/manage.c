@@ -108,7 +108,7 @@ static void user_from_store(struct auth_user *out, struct store_user *u)
 		.last_seen_ms = u->last_seen_ms,
 		.groups = u->groups,
 		.n_groups = u->n_groups,
-		.source = strcmp(u->source, "oidc") == 0	? AUTH_SOURCE_OIDC
+		.source = strcmp(u->source, "oidc") == 0    ? AUTH_SOURCE_OIDC
 			  : strcmp(u->source, "proxy") == 0 ? AUTH_SOURCE_PROXY
 							    : AUTH_SOURCE_LOCAL,
 		.issuer = u->issuer,

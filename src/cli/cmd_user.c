@@ -93,9 +93,15 @@ static int user_parse(struct user_args *u, int argc, char **argv)
 		case 'P': u->use_stdin = true; break;
 		case '1': u->on = true; break;
 		case '0': u->off = true; break;
-		case 'O': u->issuer = optarg; break;
-		case 'X': u->is_proxy = true; break;
-		case 'L': u->is_local = true; break;
+		case 'O':
+			u->issuer = optarg;
+			break;
+		case 'X':
+			u->is_proxy = true;
+			break;
+		case 'L':
+			u->is_local = true;
+			break;
 		default: return cli_usage("user", true);
 		}
 	}
@@ -282,7 +288,7 @@ static int user_link(struct auth *a, const struct user_args *u, char **operands)
 	if ((err = auth_user_link(a, NULL, operands[0], source, u->issuer,
 				  u->issuer ? operands[1] : NULL)) == 0)
 		printf("%s is now %s; its password, sessions and tokens have ended\n", operands[0],
-		       source == AUTH_SOURCE_OIDC	 ? "linked to the OpenID Connect identity"
+		       source == AUTH_SOURCE_OIDC    ? "linked to the OpenID Connect identity"
 		       : source == AUTH_SOURCE_PROXY ? "the authentication proxy's"
 						     : "a local account (give it a password: trawl "
 						       "user passwd)");

@@ -42,7 +42,8 @@ static const char *kind_name(enum auth_kind k)
 	case AUTH_LOCAL: return "local";
 	case AUTH_SESSION: return "session";
 	case AUTH_TOKEN: return "token";
-	case AUTH_PROXY: return "proxy";
+	case AUTH_PROXY:
+		return "proxy";
 	case AUTH_ANONYMOUS: break;
 	}
 	return "anonymous";

@@ -392,8 +392,7 @@ static void a_local_account_of_that_name_is_refused_and_untouched(void **state)
 	assert_non_null(strstr(detail, "\"reason\":\"name_taken\""));
 
 	/* Linked deliberately, the provider signs in as it; its password is gone. */
-	assert_int_equal(auth_user_link(a, NULL, "alice@example.com", AUTH_SOURCE_OIDC, ISS,
-					"sub-1"),
+	assert_int_equal(auth_user_link(a, NULL, "alice@example.com", AUTH_SOURCE_OIDC, ISS, "sub-1"),
 			 0);
 	id = oidc("alice@example.com", "sub-1", g, 1);
 	must_sign_in(&p, a, &id);
@@ -492,7 +491,7 @@ static void a_thousand_groups_sync(void **state)
 {
 	struct auth *a = open_fresh();
 	const char **g = calloc(AUTH_GROUPS_MAX + 1, sizeof(*g));
-	char (*names)[40] = calloc(AUTH_GROUPS_MAX + 1, sizeof(*names));
+	char(*names)[40] = calloc(AUTH_GROUPS_MAX + 1, sizeof(*names));
 	struct auth_external id;
 	struct auth_principal p;
 	struct auth_user u;
