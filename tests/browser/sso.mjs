@@ -132,11 +132,12 @@ export function ssoTests(ctx) {
     assert.equal(r.status, 200, r.body);
   };
 
-  // The whole sign-in: the login route (the sign-in page's link, tested on its own below), the
-  // provider's form, the callback; then the page trawl sends the browser to. Fails saying
-  // where the session cookie went missing if it did.
+  // The whole sign-in: the sign-in page's single sign-on link, the provider's form, the
+  // callback; then the page trawl sends the browser to (the one signing in started from).
+  // Fails saying where the session cookie went missing if it did.
   async function signIn(page, context) {
-    await page.goto(base + '/auth/oidc/login?return_to=' + encodeURIComponent('/repos'));
+    await page.goto(base + '/account/signin?next=' + encodeURIComponent('/repos'));
+    await page.getByRole('link', { name: /single sign-on/i }).click();
     await page.waitForURL((u) => u.origin === issuer, { timeout: 15000 });
     await page.locator('#username').fill(user);
     await page.locator('#idp-submit').click();
