@@ -186,14 +186,15 @@ function setActiveNav(path) {
   }
 }
 
-// Links to the UI's own pages navigate in place; API links (raw files), other origins, new tabs
+// Links to the UI's own pages navigate in place; API links (raw files), single sign-on's
+// server routes (/auth/), other origins, new tabs
 // and downloads are left to the browser.
 document.addEventListener('click', (e) => {
   if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   const a = e.target.closest('a[href]');
   if (!a || a.target || a.hasAttribute('download')) return;
   const url = new URL(a.href);
-  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  if (url.origin !== location.origin || /^\/(api|auth)\//.test(url.pathname)) return;
   if (url.pathname === location.pathname && url.search === location.search && url.hash) return; // #L..
   e.preventDefault();
   history.pushState(null, '', url.pathname + url.search + url.hash);

@@ -193,8 +193,8 @@ static int refused(const char *what)
 	return TRAWL_EAUTH;
 }
 
-static void principal_fill(struct auth_principal *out, enum auth_kind kind,
-			   const struct store_principal *u, unsigned scopes)
+void principal_fill(struct auth_principal *out, enum auth_kind kind, const struct store_principal *u,
+		    unsigned scopes)
 {
 	*out = (struct auth_principal){
 		.kind = kind,
@@ -477,8 +477,8 @@ static int password_verify(struct auth *a, const char *user, const char *passwor
 	return 0;
 }
 
-static int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1],
-		       struct auth *a, const struct store_user *u, int64_t now)
+int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1], struct auth *a,
+		const struct store_user *u, int64_t now)
 {
 	struct store_principal sp = { .user_id = u->id, .is_admin = u->is_admin };
 	unsigned char key[32];

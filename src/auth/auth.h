@@ -52,6 +52,7 @@ enum auth_kind {
 	AUTH_LOCAL,         /* laptop mode: no account exists, the local user on loopback */
 	AUTH_SESSION,       /* a browser session (the cookie) */
 	AUTH_TOKEN,         /* an API token (Authorization: Bearer) */
+	AUTH_PROXY,         /* a request an authentication proxy vouches for (no cookie, no CSRF) */
 };
 
 /* Who a request comes from, once identified. */
@@ -167,6 +168,78 @@ int auth_identify(struct auth_principal *out, struct auth *a, const char *cookie
 /* Ends every session of p's user (sign-out). Audited. EIO. */
 int auth_sign_out(struct auth *a, const struct auth_principal *p, const struct auth_origin *from);
 
+/* ---- external identities: OpenID Connect and authentication proxies (external.c) ---- */
+
+/* Where an account comes from; a name belongs to one source only. */
+enum auth_source { AUTH_SOURCE_LOCAL = 0, AUTH_SOURCE_OIDC, AUTH_SOURCE_PROXY };
+
+/*
+ * A group name a provider sends is kept as sent (spaces, object ids): 1..AUTH_GROUP_NAME_MAX
+ * bytes of valid UTF-8 without control characters (auth_group_name_check). Local groups keep
+ * auth_name_check's rule.
+ */
+#define AUTH_GROUP_NAME_MAX 256
+/* At most this many groups of one external identity are synced (more: EINVAL). */
+#define AUTH_GROUPS_MAX 1024
+
+/* Who an identity provider or an authentication proxy says the user is. */
+struct auth_external {
+	enum auth_source source; /* AUTH_SOURCE_OIDC or AUTH_SOURCE_PROXY */
+	const char *name;        /* the user name (auth_name_check) */
+	/* OIDC: the stable link (the ID token's iss and sub); NULL for the proxy */
+	const char *issuer, *subject;
+	const char *display_name; /* may be NULL */
+	const char *const *groups;
+	size_t n_groups;
+	/* false: the provider sent no group list: synced memberships are left as they are */
+	bool has_groups;
+	/* an admin group is configured: is_admin then decides the administrator flag */
+	bool sets_admin;
+	bool is_admin;
+};
+
+/*
+ * Signs in a user an identity provider vouched for: finds the account linked to (issuer,
+ * subject) (OIDC) or named name with source proxy, creating it on first sight (never an
+ * administrator unless sets_admin and is_admin); replaces its synced group memberships with
+ * id's groups (creating missing groups) while memberships an administrator made stay; sets
+ * the administrator flag when sets_admin; and makes a new session exactly like auth_sign_in's
+ * (S2: a new id every time; cookie and out->csrf the same way). Audited ("sso_sign_in",
+ * "user_created", "group_sync"). A linked account whose name claim changed is renamed to the
+ * new name when no other account holds it (EPERM otherwise: the link decides who it is, the
+ * name is only a label). EAUTH for a disabled user; EPERM when name belongs to an
+ * account of another source or another link (never taken over: the message says how to link
+ * it deliberately: `trawl user link`); EINVAL for a bad name or group; EIO.
+ */
+int auth_sign_in_external(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1],
+			  struct auth *a, const struct auth_external *id,
+			  const struct auth_origin *from);
+
+/*
+ * Identifies a request an authentication proxy vouches for (id->source AUTH_SOURCE_PROXY):
+ * the user is provisioned on first sight, its synced groups and administrator flag written
+ * only when they differ from what was last stored (a steady stream of requests writes
+ * nothing). *out is an AUTH_PROXY principal: search, plus admin for an administrator; no
+ * CSRF token (the server's Origin and Sec-Fetch-Site checks guard its unsafe requests).
+ * EAUTH for a disabled user; EPERM, EINVAL, EIO as auth_sign_in_external.
+ */
+int auth_identify_proxy(struct auth_principal *out, struct auth *a, const struct auth_external *id,
+			const struct auth_origin *from);
+
+/*
+ * Audits a refused external sign-in ("sso_refused"): source, a short reason ("bad_state",
+ * "bad_token", "untrusted_proxy", ...), the user name when known (else NULL). Never pass a
+ * token, code or secret. Bounded like auth_audit_denied. EIO.
+ */
+int auth_audit_sso_refused(struct auth *a, enum auth_source source, const char *reason,
+			   const char *name, const char *address);
+
+/* "local", "oidc" or "proxy". */
+const char *auth_source_name(enum auth_source source);
+
+/* A synced group's name: see AUTH_GROUP_NAME_MAX. EINVAL with a message naming the fault. */
+int auth_group_name_check(const char *name);
+
 /* ---- what a principal may read ---- */
 
 /*
@@ -203,6 +276,8 @@ struct auth_user {
 	int64_t created_ms, last_seen_ms; /* last_seen 0: never signed in */
 	char **groups;                    /* the groups it belongs to, sorted; NULL-terminated */
 	size_t n_groups;
+	enum auth_source source; /* where the account comes from */
+	char *issuer, *subject;  /* AUTH_SOURCE_OIDC: the link; else NULL */
 };
 
 /*
@@ -255,13 +330,24 @@ int auth_user_set_password(struct auth *a, const struct auth_actor *by, const ch
 			   const char *current, size_t current_len, const char *password,
 			   size_t len);
 
+/*
+ * Links the account name to an external identity (source OIDC with issuer and subject, or
+ * PROXY with both NULL), so that provider's sign-ins reach it; its password is removed and
+ * every session and token ends (the provider now vouches for it). The administrator's
+ * deliberate step for an existing local account (`trawl user link`). ENOTFOUND, EINVAL (the
+ * link is another account's), EIO.
+ */
+int auth_user_link(struct auth *a, const struct auth_actor *by, const char *name,
+		   enum auth_source source, const char *issuer, const char *subject);
+
 int auth_group_add(struct auth *a, const struct auth_actor *by, const char *group);
 int auth_group_remove(struct auth *a, const struct auth_actor *by, const char *group);
 int auth_group_member(struct auth *a, const struct auth_actor *by, const char *group,
 		      const char *user, bool is_member);
 
 struct auth_group {
-	char name[AUTH_NAME_MAX + 1];
+	char name[AUTH_GROUP_NAME_MAX + 1];
+	bool is_synced; /* created by a provider's group sync */
 	char **members; /* user names, sorted; NULL-terminated */
 	size_t n_members;
 };

@@ -23,6 +23,20 @@ struct audit;
 
 #define AUTH_MEMO_SLOTS 64 /* tokens remembered at once (by the first byte of their hash) */
 
+#define AUTH_PROXY_MEMO_SLOTS 256 /* proxy users remembered at once (by their name's hash) */
+
+/*
+ * What an authentication proxy last said of a user (external.c), and the account as it was
+ * then: while the ACL generation has not moved and the proxy says the same, nothing is read
+ * or written again.
+ */
+struct proxy_memo {
+	unsigned char claims[32]; /* the hash of the name, display name, groups and admin claim */
+	int64_t generation;       /* the ACL generation after the last check */
+	struct store_principal u;
+	bool is_set;
+};
+
 /* A token found lately and its user, as the store had them (auth.c's token_find). */
 struct token_memo {
 	unsigned char hash[32];
@@ -47,7 +61,19 @@ struct auth {
 	/* The tokens found while the store's stamp was memo_stamp (under lock). */
 	struct store_stamp memo_stamp;
 	struct token_memo memo[AUTH_MEMO_SLOTS];
+	/* The proxy users checked lately (under lock). */
+	struct proxy_memo proxy_memo[AUTH_PROXY_MEMO_SLOTS];
 };
+
+/*
+ * A new session for user u (auth.c): its cookie value to cookie, *out the principal with its
+ * CSRF token. Shared by password and external sign-ins so that both make sessions alike (S2).
+ */
+int session_new(struct auth_principal *out, char cookie[AUTH_SESSION_ID_LEN + 1], struct auth *a,
+		const struct store_user *u, int64_t now);
+/* *out for user u with kind and scopes; nothing else set. */
+void principal_fill(struct auth_principal *out, enum auth_kind kind, const struct store_principal *u,
+		    unsigned scopes);
 
 /* The injected clock, or the real time, in unix milliseconds. */
 int64_t auth_now(struct auth *a);

@@ -149,11 +149,18 @@ static void user_from_store(struct auth_user *out, struct store_user *u)
 		.last_seen_ms = u->last_seen_ms,
 		.groups = u->groups,
 		.n_groups = u->n_groups,
+		.source = strcmp(u->source, "oidc") == 0    ? AUTH_SOURCE_OIDC
+			  : strcmp(u->source, "proxy") == 0 ? AUTH_SOURCE_PROXY
+							    : AUTH_SOURCE_LOCAL,
+		.issuer = u->issuer,
+		.subject = u->subject,
 	};
 	snprintf(out->name, sizeof(out->name), "%s", u->name);
 	snprintf(out->display_name, sizeof(out->display_name), "%s", u->display_name);
 	u->groups = NULL; /* moved */
 	u->n_groups = 0;
+	u->issuer = NULL;
+	u->subject = NULL;
 	store_user_dispose(u);
 }
 
@@ -162,6 +169,8 @@ void auth_user_dispose(struct auth_user *u)
 	if (!u)
 		return;
 	store_names_free(u->groups, u->n_groups);
+	free(u->issuer);
+	free(u->subject);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -366,6 +375,7 @@ int auth_group_list(struct auth_group **out, size_t *n, struct auth *a)
 	}
 	for (size_t i = 0; i < len; i++) {
 		snprintf(r[i].name, sizeof(r[i].name), "%s", v[i].name);
+		r[i].is_synced = v[i].is_synced;
 		r[i].members = v[i].members;
 		r[i].n_members = v[i].n_members;
 		v[i].members = NULL;

@@ -389,7 +389,8 @@ int auth_readable_repos(const struct search_repos **out, struct auth *a,
 		*out = &all_repos;
 		return 0;
 	}
-	if (p->kind != AUTH_ANONYMOUS && p->kind != AUTH_SESSION && p->kind != AUTH_TOKEN) {
+	if (p->kind != AUTH_ANONYMOUS && p->kind != AUTH_SESSION && p->kind != AUTH_TOKEN &&
+	    p->kind != AUTH_PROXY) {
 		error_set("readable repositories: unknown kind of principal");
 		return TRAWL_EINVAL;
 	}

@@ -34,6 +34,7 @@ static int group_json(struct buf *b, const struct auth_group *g)
 	int err;
 
 	if ((err = buf_puts(b, "{")) < 0 || (err = accounts_json_str(b, "name", g->name, true)) < 0 ||
+	    (err = buf_printf(b, ",\"synced\":%s", g->is_synced ? "true" : "false")) < 0 ||
 	    (err = accounts_json_names(b, "members", g->members, g->n_members)) < 0)
 		return err;
 	return buf_puts(b, "}");
@@ -51,9 +52,11 @@ static int group_list(struct auth *a, bool is_json)
 		goto out;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		if (!is_json) {
-			printf("%s\tmembers: ", v[i].name);
+			accounts_print(v[i].name);
+			fputs("\tmembers: ", stdout);
 			accounts_print_names(v[i].members, v[i].n_members);
-			putchar('\n');
+			/* A group a provider's sync created says so; an administrator's says nothing. */
+			puts(v[i].is_synced ? "\tsynced" : "");
 		} else if ((err = group_json(&b, &v[i])) == 0) {
 			accounts_json_line(&b);
 		}

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "server/server.h"
+#include "util/conf.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -19,7 +20,12 @@ const struct cli_help cli_help_serve = {
 		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
 		"            [--rate-search N/s] [--rate-signin N/min] [--rate-tokens N/h]\n"
 		"            [--user-max-searches N] [--allow-anonymous] [--audit-retention DAYS]\n"
-		"            [--audit-refusal-retention DAYS] [--audit-max-rows N]\n",
+		"            [--audit-refusal-retention DAYS] [--audit-max-rows N]\n"
+		"            [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file FILE]\n"
+		"            [--oidc-scopes S] [--oidc-user-claim C] [--oidc-groups-claim C]\n"
+		"            [--oidc-allowed-domain D]... [--oidc-admin-group G] [--oidc-ca-file F]\n"
+		"            [--password-sign-in on|off] [--auth-proxy-header NAME]\n"
+		"            [--auth-proxy-groups-header NAME]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
 		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
@@ -60,10 +66,29 @@ const struct cli_help cli_help_serve = {
 		"                        0 = as long as the others)\n"
 		"  --audit-max-rows N    at most N audit events in the table (default 10000000; 0 = no\n"
 		"                        cap); past it the oldest refusals go first (about 200 B a row)\n"
+		"  --oidc-issuer URL     sign in with OpenID Connect at this https issuer (needs\n"
+		"                        --external-url, accounts and the two flags below)\n"
+		"  --oidc-client-id ID   the client id registered at the provider\n"
+		"  --oidc-client-secret-file FILE\n"
+		"                        the client secret, alone in a file of mode 0600 owned by\n"
+		"                        the server's user (read once at start)\n"
+		"  --oidc-scopes S       default \"openid email profile\" (add \"groups\" where the\n"
+		"                        provider wants it)\n"
+		"  --oidc-user-claim C   the ID token claim naming the user (default email)\n"
+		"  --oidc-groups-claim C the claim listing the user's groups (default groups)\n"
+		"  --oidc-allowed-domain D  only emails of domain D sign in (repeatable)\n"
+		"  --oidc-admin-group G  members of group G are administrators, others are not\n"
+		"  --oidc-ca-file F      PEM CAs trusted for the provider besides the system's\n"
+		"  --password-sign-in on|off  off: only single sign-on signs in (default on)\n"
+		"  --auth-proxy-header NAME  believe this header (e.g. X-Forwarded-User) as the\n"
+		"                        user's name from --trusted-proxy addresses only\n"
+		"  --auth-proxy-groups-header NAME  the user's groups, comma-separated\n"
 		"  -h, --help            this usage\n"
 		"\n"
-		"docs/api.md describes the API; docs/operations.md the limits, the scheduled sync,\n"
-		"TLS and reverse proxies.\n",
+		"Settings may also be written in DATA/trawl.conf, one `key = value` a line named\n"
+		"as the flags without \"--\" (e.g. oidc-issuer = https://idp.example.com); a flag\n"
+		"overrides the file. docs/api.md describes the API; docs/operations.md the limits,\n"
+		"the scheduled sync, TLS, reverse proxies and trawl.conf; docs/sso.md single sign-on.\n",
 };
 
 /* "90", "90s", "10m", "1h" -> seconds. */
@@ -195,6 +220,41 @@ static int audit_flag(struct server_config *cfg, int c)
 	}
 }
 
+/* The single sign-on flags: 0, EXIT_ERROR, or 1 if c is not one of them. */
+static int sso_flag(struct server_config *cfg, int c)
+{
+	struct server_sso_config *s = &cfg->sso;
+
+	switch (c) {
+	case 'I': s->issuer = optarg; return 0;
+	case 'D': s->client_id = optarg; return 0;
+	case 'E': s->secret_file = optarg; return 0;
+	case 'O': s->scopes = optarg; return 0;
+	case 'U': s->user_claim = optarg; return 0;
+	case 'G': s->groups_claim = optarg; return 0;
+	case 'a': s->admin_group = optarg; return 0;
+	case 'K': s->ca_file = optarg; return 0;
+	case 'X': s->proxy_header = optarg; return 0;
+	case 'Y': s->proxy_groups_header = optarg; return 0;
+	case 'N':
+		if (s->n_allowed_domains == SERVER_OIDC_DOMAINS_MAX) {
+			cli_errorf("--oidc-allowed-domain: at most %d domains",
+				   SERVER_OIDC_DOMAINS_MAX);
+			return EXIT_ERROR;
+		}
+		s->allowed_domains[s->n_allowed_domains++] = optarg;
+		return 0;
+	case 'w':
+		if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+			cli_errorf("--password-sign-in: expected on or off, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		s->is_password_off = strcmp(optarg, "off") == 0;
+		return 0;
+	default: return 1;
+	}
+}
+
 /* Checks what the flags say together, before anything is created. */
 static int check_flags(struct server_config *cfg, const char *listen)
 {
@@ -229,140 +289,252 @@ static int check_flags(struct server_config *cfg, const char *listen)
 	return 0;
 }
 
+static const struct option longopts[] = {
+	{ "data", required_argument, NULL, 'd' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "sync-interval", required_argument, NULL, 'S' },
+	{ "conn-timeout", required_argument, NULL, 'T' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "max-searches", required_argument, NULL, 'M' },
+	{ "query-memory", required_argument, NULL, 'Q' },
+	{ "header-timeout", required_argument, NULL, 'H' },
+	{ "max-conns", required_argument, NULL, 'C' },
+	{ "max-conns-per-client", required_argument, NULL, 'P' },
+	{ "tls-cert", required_argument, NULL, 'c' },
+	{ "tls-key", required_argument, NULL, 'k' },
+	{ "external-url", required_argument, NULL, 'x' },
+	{ "trusted-proxy", required_argument, NULL, 'p' },
+	{ "rate-search", required_argument, NULL, 'r' },
+	{ "rate-signin", required_argument, NULL, 'i' },
+	{ "rate-tokens", required_argument, NULL, 'o' },
+	{ "user-max-searches", required_argument, NULL, 'u' },
+	{ "allow-anonymous", no_argument, NULL, 'A' },
+	{ "audit-retention", required_argument, NULL, 'R' },
+	{ "audit-refusal-retention", required_argument, NULL, 'F' },
+	{ "audit-max-rows", required_argument, NULL, 'W' },
+	{ "oidc-issuer", required_argument, NULL, 'I' },
+	{ "oidc-client-id", required_argument, NULL, 'D' },
+	{ "oidc-client-secret-file", required_argument, NULL, 'E' },
+	{ "oidc-scopes", required_argument, NULL, 'O' },
+	{ "oidc-user-claim", required_argument, NULL, 'U' },
+	{ "oidc-groups-claim", required_argument, NULL, 'G' },
+	{ "oidc-allowed-domain", required_argument, NULL, 'N' },
+	{ "oidc-admin-group", required_argument, NULL, 'a' },
+	{ "oidc-ca-file", required_argument, NULL, 'K' },
+	{ "password-sign-in", required_argument, NULL, 'w' },
+	{ "auth-proxy-header", required_argument, NULL, 'X' },
+	{ "auth-proxy-groups-header", required_argument, NULL, 'Y' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What the flags set: the server's configuration and the address to listen on. */
+struct serve_opts {
+	struct server_config cfg;
+	const char *listen;
+	bool seen[128]; /* the flags given on the command line, by their letter */
+};
+
+/* The flags of numbers and durations: 0, EXIT_ERROR, or 1 if c is not one of them. */
+static int number_flag(struct server_config *cfg, int c)
+{
+	unsigned mib;
+
+	switch (c) {
+	case 'R':
+		if (strcmp(optarg, "0") == 0)
+			cfg->audit_retention_days = 0;
+		else if (!parse_small(&cfg->audit_retention_days, optarg, 36500)) {
+			cli_errorf("--audit-retention: expected days from 0 to 36500, got \"%s\"",
+				   optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'S':
+		if (!parse_duration(&cfg->sync_interval_s, optarg)) {
+			cli_errorf("--sync-interval: expected a duration like 30s, 10m or 1h "
+				   "(0 to disable), got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'T':
+		if (!parse_small(&cfg->conn_timeout_s, optarg, 3600)) {
+			cli_errorf("--conn-timeout: expected seconds from 1 to 3600, got \"%s\"",
+				   optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 't':
+		if (!parse_small(&cfg->n_threads, optarg, 256)) {
+			cli_errorf("--threads: expected 1 to 256, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'M':
+		if (!parse_small(&cfg->max_searches, optarg, 4096)) {
+			cli_errorf("--max-searches: expected 1 to 4096, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'Q':
+		if (!parse_small(&mib, optarg, 65536)) {
+			cli_errorf("--query-memory: expected MiB from 1 to 65536, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		cfg->query_mem_mib = mib;
+		return 0;
+	case 'H':
+		if (!parse_small(&cfg->header_timeout_s, optarg, 3600)) {
+			cli_errorf("--header-timeout: expected seconds from 1 to 3600, got \"%s\"",
+				   optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'C':
+		if (!parse_small(&cfg->max_conns, optarg, 65536)) {
+			cli_errorf("--max-conns: expected 1 to 65536, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'P':
+		if (!parse_small(&cfg->max_conns_per_client, optarg, 65536)) {
+			cli_errorf("--max-conns-per-client: expected 1 to 65536, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	default: return 1;
+	}
+}
+
+/* One flag c with optarg, from the command line or trawl.conf: 0, EXIT_ERROR, or 1: unknown. */
+static int serve_flag(struct serve_opts *o, int c)
+{
+	int err;
+
+	if ((err = network_flag(&o->cfg, c)) != 1 || (err = audit_flag(&o->cfg, c)) != 1 ||
+	    (err = sso_flag(&o->cfg, c)) != 1 || (err = number_flag(&o->cfg, c)) != 1)
+		return err;
+	switch (c) {
+	case 'd': o->cfg.data_dir = optarg; return 0;
+	case 'l': o->listen = optarg; return 0;
+	case 'A': o->cfg.allow_anonymous = true; return 0;
+	default: return 1;
+	}
+}
+
+/* The flags a file may set more than once: each line adds one. */
+static bool is_repeatable(int c)
+{
+	return c == 'p' || c == 'N';
+}
+
+/* The long option named key that trawl.conf may set, or NULL (data and help may not). */
+static const struct option *conf_option(const char *key)
+{
+	for (const struct option *lo = longopts; lo->name; lo++)
+		if (strcmp(lo->name, key) == 0)
+			return lo->val == 'd' || lo->val == 'h' ? NULL : lo;
+	return NULL;
+}
+
+/* One entry of trawl.conf, unless the command line gave its flag (a flag overrides the file). */
+static int conf_entry_apply(struct serve_opts *o, const struct conf_entry *e, const char *path,
+			    bool once[128])
+{
+	const struct option *lo = conf_option(e->key);
+	int err;
+
+	if (!lo) {
+		cli_errorf("%s:%u: unknown key \"%s\" (keys are the flags of `trawl serve` "
+			   "without \"--\", except data and help)",
+			   path, e->line, e->key);
+		return EXIT_ERROR;
+	}
+	if (o->seen[lo->val])
+		return 0;
+	if (once[lo->val] && !is_repeatable(lo->val)) {
+		cli_errorf("%s:%u: %s is set twice", path, e->line, e->key);
+		return EXIT_ERROR;
+	}
+	once[lo->val] = true;
+	if (lo->has_arg == no_argument) {
+		if (strcmp(e->value, "on") != 0 && strcmp(e->value, "off") != 0) {
+			cli_errorf("%s:%u: %s: expected on or off", path, e->line, e->key);
+			return EXIT_ERROR;
+		}
+		if (strcmp(e->value, "off") == 0)
+			return 0;
+	}
+	optarg = e->value;
+	if ((err = serve_flag(o, lo->val)) != 0)
+		cli_errorf("%s:%u: the value of %s is refused (above)", path, e->line, e->key);
+	return err ? EXIT_ERROR : 0;
+}
+
+/*
+ * DATA/trawl.conf, when there is one: its values live in *conf until the server ends (the
+ * configuration borrows them).
+ */
+static int conf_apply(struct serve_opts *o, struct conf *conf)
+{
+	char *path = file_join(o->cfg.data_dir, "trawl.conf");
+	bool once[128] = { false };
+	int err;
+
+	if (!path) {
+		cli_report(error_nomem(NULL));
+		return EXIT_ERROR;
+	}
+	err = conf_load(conf, path);
+	if (err == TRAWL_ENOTFOUND) {
+		free(path);
+		return 0;
+	}
+	if (err < 0)
+		cli_report(err);
+	for (size_t i = 0; err == 0 && i < conf->n; i++)
+		err = conf_entry_apply(o, &conf->v[i], path, once);
+	free(path);
+	return err ? EXIT_ERROR : 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "sync-interval", required_argument, NULL, 'S' },
-		{ "conn-timeout", required_argument, NULL, 'T' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "max-searches", required_argument, NULL, 'M' },
-		{ "query-memory", required_argument, NULL, 'Q' },
-		{ "header-timeout", required_argument, NULL, 'H' },
-		{ "max-conns", required_argument, NULL, 'C' },
-		{ "max-conns-per-client", required_argument, NULL, 'P' },
-		{ "tls-cert", required_argument, NULL, 'c' },
-		{ "tls-key", required_argument, NULL, 'k' },
-		{ "external-url", required_argument, NULL, 'x' },
-		{ "trusted-proxy", required_argument, NULL, 'p' },
-		{ "rate-search", required_argument, NULL, 'r' },
-		{ "rate-signin", required_argument, NULL, 'i' },
-		{ "rate-tokens", required_argument, NULL, 'o' },
-		{ "user-max-searches", required_argument, NULL, 'u' },
-		{ "allow-anonymous", no_argument, NULL, 'A' },
-		{ "audit-retention", required_argument, NULL, 'R' },
-		{ "audit-refusal-retention", required_argument, NULL, 'F' },
-		{ "audit-max-rows", required_argument, NULL, 'W' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	struct serve_opts o = {
+		.cfg = { .data_dir = "trawl-data", .sync_interval_s = 600, .conn_timeout_s = 30,
+			 .self_exe = "/proc/self/exe", .rate_search = SERVER_RATE_DEFAULT,
+			 .rate_signin = SERVER_RATE_DEFAULT, .rate_tokens = SERVER_RATE_DEFAULT,
+			 .audit_retention_days = 365, .audit_refusal_retention_days = 90,
+			 .audit_max_rows = 10000000 },
+		.listen = "127.0.0.1:6070",
 	};
-	struct server_config cfg = { .data_dir = "trawl-data", .sync_interval_s = 600,
-				     .conn_timeout_s = 30, .self_exe = "/proc/self/exe",
-				     .rate_search = SERVER_RATE_DEFAULT,
-				     .rate_signin = SERVER_RATE_DEFAULT,
-				     .rate_tokens = SERVER_RATE_DEFAULT,
-				     .audit_retention_days = 365,
-				     .audit_refusal_retention_days = 90,
-				     .audit_max_rows = 10000000 };
-	const char *listen = "127.0.0.1:6070";
 	const char *env_data = getenv("TRAWL_DATA");
+	struct conf conf = { 0 };
 	int c, err;
 
 	/* As trawl repo and trawl sync (docs/operations.md): --data, $TRAWL_DATA, ./trawl-data. */
 	if (env_data && env_data[0])
-		cfg.data_dir = env_data;
+		o.cfg.data_dir = env_data;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if ((err = network_flag(&cfg, c)) != 1 || (err = audit_flag(&cfg, c)) != 1) {
-			if (err)
-				return err;
-			continue;
-		}
-		switch (c) {
-		case 'd': cfg.data_dir = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'A': cfg.allow_anonymous = true; break;
-		case 'R':
-			if (strcmp(optarg, "0") == 0)
-				cfg.audit_retention_days = 0;
-			else if (!parse_small(&cfg.audit_retention_days, optarg, 36500)) {
-				cli_errorf("--audit-retention: expected days from 0 to 36500, got \"%s\"",
-					   optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'S':
-			if (!parse_duration(&cfg.sync_interval_s, optarg)) {
-				cli_errorf("--sync-interval: expected a duration like 30s, 10m or 1h "
-					   "(0 to disable), got \"%s\"", optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'T':
-			if (!parse_small(&cfg.conn_timeout_s, optarg, 3600)) {
-				cli_errorf("--conn-timeout: expected seconds from 1 to 3600, got \"%s\"",
-					   optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 't':
-			if (!parse_small(&cfg.n_threads, optarg, 256)) {
-				cli_errorf("--threads: expected 1 to 256, got \"%s\"", optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'M':
-			if (!parse_small(&cfg.max_searches, optarg, 4096)) {
-				cli_errorf("--max-searches: expected 1 to 4096, got \"%s\"", optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'Q': {
-			unsigned mib;
-
-			if (!parse_small(&mib, optarg, 65536)) {
-				cli_errorf("--query-memory: expected MiB from 1 to 65536, got \"%s\"",
-					   optarg);
-				return EXIT_ERROR;
-			}
-			cfg.query_mem_mib = mib;
-			break;
-		}
-		case 'H':
-			if (!parse_small(&cfg.header_timeout_s, optarg, 3600)) {
-				cli_errorf("--header-timeout: expected seconds from 1 to 3600, got \"%s\"",
-					   optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'C':
-			if (!parse_small(&cfg.max_conns, optarg, 65536)) {
-				cli_errorf("--max-conns: expected 1 to 65536, got \"%s\"", optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'P':
-			if (!parse_small(&cfg.max_conns_per_client, optarg, 65536)) {
-				cli_errorf("--max-conns-per-client: expected 1 to 65536, got \"%s\"", optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'h': return cli_usage("serve", false);
-		default: return cli_usage("serve", true);
-		}
+		if (c == 'h')
+			return cli_usage("serve", false);
+		if ((err = serve_flag(&o, c)) == 1)
+			return cli_usage("serve", true);
+		if (err)
+			return err;
+		if (c > 0 && c < 128)
+			o.seen[c] = true;
 	}
 	if (optind != argc)
 		return cli_usage("serve", true);
-	if ((err = check_flags(&cfg, listen)) != 0)
-		return err;
-	if ((err = file_mkdirs(cfg.data_dir)) < 0) {
+	if ((err = conf_apply(&o, &conf)) != 0 || (err = check_flags(&o.cfg, o.listen)) != 0)
+		goto out;
+	if ((err = file_mkdirs(o.cfg.data_dir)) < 0 || (err = server_run(&o.cfg)) < 0) {
 		cli_report(err);
-		return EXIT_ERROR;
+		err = EXIT_ERROR;
 	}
-	if ((err = server_run(&cfg)) < 0) {
-		cli_report(err);
-		return EXIT_ERROR;
-	}
-	return 0;
+out:
+	conf_dispose(&conf);
+	return err;
 }

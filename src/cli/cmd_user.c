@@ -1,5 +1,5 @@
 /*
- * trawl user add|list|disable|enable|passwd|admin: the accounts of a data directory
+ * trawl user add|list|disable|enable|passwd|admin|link: the accounts of a data directory
  * (docs/operations.md, "Accounts"). There is no default account: `user add` is the only way
  * in, and the first account turns the server into team mode. A password is either generated
  * (auth_password_generate) and printed once, or read from a pipe with --password-stdin and
@@ -22,7 +22,8 @@ const struct cli_help cli_help_user = {
 		"trawl user disable NAME [--data DIR]\n"
 		"trawl user enable NAME [--data DIR]\n"
 		"trawl user passwd NAME [--password-stdin] [--data DIR]\n"
-		"trawl user admin NAME --on|--off [--data DIR]\n",
+		"trawl user admin NAME --on|--off [--data DIR]\n"
+		"trawl user link NAME --oidc ISSUER SUBJECT | --proxy | --local [--data DIR]\n",
 	.summary = "the accounts that may sign in to trawl serve (the first one starts team mode)",
 	.options =
 		"  add      create an account; without --password-stdin a random password is printed\n"
@@ -34,6 +35,11 @@ const struct cli_help cli_help_user = {
 		"           sessions and tokens\n"
 		"  admin    make the account an administrator (--on) or not (--off); the last enabled\n"
 		"           administrator stays one\n"
+		"  link     let an identity provider sign in as an existing account: --oidc with the\n"
+		"           ID token's issuer and subject, or --proxy (the authentication proxy's\n"
+		"           user of that name); --local undoes it. Removes the password and ends the\n"
+		"           account's sessions and tokens. Single sign-on never takes an account over\n"
+		"           by its name alone (docs/security.md, \"External identities\")\n"
 		"\n"
 		"  --admin               the new account is an administrator\n"
 		"  --display-name TEXT   the name the web UI shows beside NAME (default: none)\n"
@@ -41,6 +47,8 @@ const struct cli_help cli_help_user = {
 		"                        against the policy: 12 to 1024 bytes, not a common password,\n"
 		"                        not the user's name\n"
 		"  --on, --off           admin: grant or take the administrator role\n"
+		"  --oidc ISSUER         link: the provider's issuer URL (SUBJECT follows NAME)\n"
+		"  --proxy, --local      link: to the authentication proxy, or back to a local account\n"
 		"  --json                list: one JSON object per account (docs/cli-json.md)\n"
 		"  --data DIR            the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
 		"  -h, --help            this usage\n"
@@ -51,7 +59,8 @@ const struct cli_help cli_help_user = {
 struct user_args {
 	struct accounts_opts o;
 	const char *display_name;
-	bool is_admin, use_stdin, on, off;
+	const char *issuer; /* link --oidc */
+	bool is_admin, use_stdin, on, off, is_proxy, is_local;
 };
 
 /*
@@ -68,6 +77,9 @@ static int user_parse(struct user_args *u, int argc, char **argv)
 		{ "password-stdin", no_argument, NULL, 'P' },
 		{ "on", no_argument, NULL, '1' },
 		{ "off", no_argument, NULL, '0' },
+		{ "oidc", required_argument, NULL, 'O' },
+		{ "proxy", no_argument, NULL, 'X' },
+		{ "local", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +93,15 @@ static int user_parse(struct user_args *u, int argc, char **argv)
 		case 'P': u->use_stdin = true; break;
 		case '1': u->on = true; break;
 		case '0': u->off = true; break;
+		case 'O':
+			u->issuer = optarg;
+			break;
+		case 'X':
+			u->is_proxy = true;
+			break;
+		case 'L':
+			u->is_local = true;
+			break;
 		default: return cli_usage("user", true);
 		}
 	}
@@ -170,6 +191,11 @@ out:
 	return accounts_fail(err);
 }
 
+static int json_str_or_null(struct buf *b, const char *key, const char *s)
+{
+	return s ? accounts_json_str(b, key, s, false) : buf_printf(b, ",\"%s\":null", key);
+}
+
 static int user_json(struct buf *b, const struct auth_user *u)
 {
 	int err;
@@ -180,7 +206,10 @@ static int user_json(struct buf *b, const struct auth_user *u)
 	    (err = buf_printf(b, ",\"is_disabled\":%s", u->is_disabled ? "true" : "false")) < 0 ||
 	    (err = accounts_json_time(b, "created", u->created_ms, false)) < 0 ||
 	    (err = accounts_json_time(b, "last_seen", u->last_seen_ms, false)) < 0 ||
-	    (err = accounts_json_names(b, "groups", u->groups, u->n_groups)) < 0)
+	    (err = accounts_json_names(b, "groups", u->groups, u->n_groups)) < 0 ||
+	    (err = accounts_json_str(b, "source", auth_source_name(u->source), false)) < 0 ||
+	    (err = json_str_or_null(b, "issuer", u->issuer)) < 0 ||
+	    (err = json_str_or_null(b, "subject", u->subject)) < 0)
 		return err;
 	return buf_puts(b, "}");
 }
@@ -195,6 +224,13 @@ static void user_print(const struct auth_user *u)
 	       u->is_disabled ? "disabled" : "enabled", accounts_time(c, u->created_ms),
 	       accounts_time(s, u->last_seen_ms));
 	accounts_print_names(u->groups, u->n_groups);
+	printf("\tsource: %s", auth_source_name(u->source));
+	if (u->issuer && u->subject) {
+		putchar(' ');
+		accounts_print(u->issuer);
+		putchar(' ');
+		accounts_print(u->subject);
+	}
 	putchar('\n');
 }
 
@@ -242,12 +278,43 @@ static int user_flag(struct auth *a, const char *sub, const struct user_args *u,
 	return accounts_fail(err);
 }
 
+static int user_link(struct auth *a, const struct user_args *u, char **operands)
+{
+	enum auth_source source = u->issuer     ? AUTH_SOURCE_OIDC
+				  : u->is_proxy ? AUTH_SOURCE_PROXY
+						: AUTH_SOURCE_LOCAL;
+	int err;
+
+	if ((err = auth_user_link(a, NULL, operands[0], source, u->issuer,
+				  u->issuer ? operands[1] : NULL)) == 0)
+		printf("%s is now %s; its password, sessions and tokens have ended\n", operands[0],
+		       source == AUTH_SOURCE_OIDC    ? "linked to the OpenID Connect identity"
+		       : source == AUTH_SOURCE_PROXY ? "the authentication proxy's"
+						     : "a local account (give it a password: trawl "
+						       "user passwd)");
+	return accounts_fail(err);
+}
+
+/* link: exactly one of --oidc (with SUBJECT after NAME), --proxy, --local. */
+static bool link_args_fit(const struct user_args *u, int n_operands)
+{
+	int n_kinds = (u->issuer != NULL) + u->is_proxy + u->is_local;
+
+	return n_kinds == 1 && n_operands == (u->issuer ? 2 : 1);
+}
+
 /* Which flags each subcommand takes, and how many operands (NAME). */
 static bool user_args_fit(const char *sub, const struct user_args *u, int n_operands)
 {
 	bool is_add = strcmp(sub, "add") == 0, is_list = strcmp(sub, "list") == 0;
 	bool is_passwd = strcmp(sub, "passwd") == 0, is_admin = strcmp(sub, "admin") == 0;
+	bool is_link = strcmp(sub, "link") == 0;
 
+	if (is_link)
+		return link_args_fit(u, n_operands) && !u->o.is_json && !u->is_admin &&
+		       !u->display_name && !u->use_stdin && !u->on && !u->off;
+	if (u->issuer || u->is_proxy || u->is_local)
+		return false;
 	if (n_operands != (is_list ? 0 : 1) || (u->o.is_json && !is_list) ||
 	    ((u->is_admin || u->display_name) && !is_add) || (u->use_stdin && !is_add && !is_passwd))
 		return false;
@@ -256,7 +323,8 @@ static bool user_args_fit(const char *sub, const struct user_args *u, int n_oper
 
 int cmd_user(int argc, char **argv)
 {
-	static const char *const subs[] = { "add", "list", "disable", "enable", "passwd", "admin" };
+	static const char *const subs[] = { "add",    "list",  "disable", "enable",
+					    "passwd", "admin", "link" };
 	struct user_args u = { 0 };
 	struct datadir d = { 0 };
 	struct auth *a = NULL;
@@ -271,7 +339,8 @@ int cmd_user(int argc, char **argv)
 	if (!is_known) {
 		if (argc < 2)
 			return cli_usage("user", true);
-		cli_errorf("unknown user command \"%s\" (add, list, disable, enable, passwd, admin)",
+		cli_errorf("unknown user command \"%s\" (add, list, disable, enable, passwd, admin, "
+			   "link)",
 			   sub);
 		return EXIT_ERROR;
 	}
@@ -289,6 +358,8 @@ int cmd_user(int argc, char **argv)
 		ret = user_list(a, &u);
 	else if (strcmp(sub, "passwd") == 0)
 		ret = user_passwd(a, &u, argv[optind]);
+	else if (strcmp(sub, "link") == 0)
+		ret = user_link(a, &u, argv + optind);
 	else
 		ret = user_flag(a, sub, &u, argv[optind]);
 	accounts_close(a, &d);

@@ -2,6 +2,7 @@
 #include "server/access.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/secret.h"
@@ -21,6 +22,85 @@ static unsigned perms_of(const struct auth_principal *p, bool allow_anonymous)
 	return perms;
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Splits a groups header ("eng, ops") in place into v (at most ACCESS_PROXY_GROUPS_MAX),
+ * blanks around each name dropped, empty names skipped. ELIMIT past the bound.
+ */
+static int groups_split(const char **v, size_t *n, char *s)
+{
+	*n = 0;
+	while (s && *s) {
+		char *end = strchr(s, ','), *next = end ? end + 1 : NULL;
+
+		if (!end)
+			end = s + strlen(s);
+		while (s < end && is_blank(*s))
+			s++;
+		while (end > s && is_blank(end[-1]))
+			end--;
+		if (end > s) {
+			if (*n == ACCESS_PROXY_GROUPS_MAX)
+				return TRAWL_ELIMIT;
+			*end = 0;
+			v[(*n)++] = s;
+		}
+		s = next;
+	}
+	return 0;
+}
+
+/*
+ * SECURITY: the user an authentication proxy names (in->proxy_user is set only for a trusted
+ * peer). A session cookie or a token besides it is ambiguous: refused, never one preferred.
+ */
+static int identify_proxy(struct auth_principal *who, const struct access_request *in,
+			  bool has_cookie, const struct auth_origin *from, const char *route)
+{
+	struct auth_external ext = { .source = AUTH_SOURCE_PROXY, .name = in->proxy_user,
+				     .has_groups = in->has_proxy_groups };
+	const char **groups = NULL;
+	char *copy = NULL;
+	int err;
+
+	if (has_cookie || in->authorization || in->is_proxy_repeated) {
+		error_set("route %s: the proxy's user header came with a session cookie, a token "
+			  "or twice: ambiguous",
+			  route);
+		return TRAWL_EAUTH;
+	}
+	if (auth_name_check(in->proxy_user) < 0) {
+		error_set("route %s: the proxy's user header is not a valid user name", route);
+		return TRAWL_EAUTH;
+	}
+	if (in->proxy_groups) {
+		if (!(copy = strdup(in->proxy_groups)) ||
+		    !(groups = malloc(ACCESS_PROXY_GROUPS_MAX * sizeof(*groups)))) {
+			err = error_nomem(NULL);
+			goto out;
+		}
+		if (groups_split(groups, &ext.n_groups, copy) < 0) {
+			error_set("route %s: the proxy's groups header lists more than %d groups",
+				  route, ACCESS_PROXY_GROUPS_MAX);
+			err = TRAWL_EAUTH;
+			goto out;
+		}
+		ext.groups = groups;
+	}
+	err = auth_identify_proxy(who, in->auth, &ext, from);
+	/* A name or group the accounts refuse is the proxy's bad credential: a 401. */
+	if (err == TRAWL_EINVAL || err == TRAWL_EPERM)
+		err = TRAWL_EAUTH;
+out:
+	free(groups);
+	free(copy);
+	return err;
+}
+
 int access_authenticate(struct access_caller *out, const struct access_request *in,
 			const struct route *r)
 {
@@ -38,7 +118,10 @@ int access_authenticate(struct access_caller *out, const struct access_request *
 	/* Other cookies of the host are no credential: only ours, once and well-formed, is. */
 	if (in->cookie)
 		err = secret_cookie_value(cookie, in->cookie, AUTH_COOKIE_NAME);
-	if (err < 0 && err != TRAWL_ENOTFOUND)
+	if (in->proxy_user)
+		err = identify_proxy(&out->who, in, in->cookie && err != TRAWL_ENOTFOUND, &from,
+				     r->name);
+	else if (err < 0 && err != TRAWL_ENOTFOUND)
 		err = TRAWL_EAUTH;
 	else
 		err = auth_identify(&out->who, in->auth, in->cookie && err == 0 ? cookie : NULL,

@@ -5,8 +5,9 @@
  * search only ever see the readable set it yields.
  *
  * The identity itself is the accounts module's answer (auth_identify, src/auth/auth.h): a
- * session cookie, an API token, the local user of laptop mode (no account exists: every right,
- * as before accounts existed) or nobody.
+ * session cookie, an API token, the user an authentication proxy names (auth_identify_proxy),
+ * the local user of laptop mode (no account exists: every right, as before accounts existed)
+ * or nobody.
  */
 #ifndef TRAWL_SERVER_ACCESS_H
 #define TRAWL_SERVER_ACCESS_H
@@ -25,7 +26,21 @@ struct access_request {
 	const char *authorization; /* the Authorization header, or NULL */
 	const char *address;       /* the client address as text, after trusted proxies */
 	const char *user_agent;    /* or NULL */
+	/*
+	 * SECURITY: an authentication proxy's word, set by the caller only when
+	 * --auth-proxy-header is configured and the request's direct peer is a --trusted-proxy
+	 * (from anyone else the header is ignored: these stay NULL). proxy_user is the header's
+	 * value; proxy_groups the groups header's (comma-separated), when that header is
+	 * configured (has_proxy_groups). is_proxy_repeated: a header came more than once.
+	 */
+	const char *proxy_user;
+	const char *proxy_groups;
+	bool has_proxy_groups;
+	bool is_proxy_repeated;
 };
+
+/* The most groups a proxy's groups header may list (more: a 401). */
+#define ACCESS_PROXY_GROUPS_MAX AUTH_GROUPS_MAX
 
 /* The caller of one request, as established by access_authenticate. */
 struct access_caller {
@@ -52,7 +67,9 @@ static inline struct auth_actor access_actor(const struct access_caller *c)
 /*
  * Establishes the caller of a request on route r from in. EAUTH (a 401) for a malformed,
  * unknown, expired or revoked credential on a route that needs a permission, and for a route
- * needing a signed-in caller when there is none; EIO when the accounts cannot be read (a 500:
+ * needing a signed-in caller when there is none; with in->proxy_user, for a user name that
+ * fails auth_name_check, a disabled user, more than one proxy header, or a session cookie or
+ * token sent along (ambiguous, as a cookie with a token is); EIO when the accounts cannot be read (a 500:
  * fail closed). An open route (route_is_open) never fails with EAUTH: a bad credential counts
  * as none there, so a stale cookie cannot keep a browser from the sign-in page. *out is
  * overwritten: it must hold no readable set (access_release first).

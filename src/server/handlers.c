@@ -178,13 +178,18 @@ static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
 
 static const char *const p_tokens[] = { "user", NULL };
+static const char *const p_sso_login[] = { "return_to", NULL };
+/* Providers add their own (iss, session_state): the page routes do not check parameters. */
+static const char *const p_sso_callback[] = { "code", "state", "error", "error_description",
+					      NULL };
 
 /*
  * The rules (docs/api.md, "Authentication"): READ routes read repository data (the caller's
  * readable set applies; anonymous callers only with --allow-anonymous); OPEN ones carry none
  * and answer everyone (the page, its assets, /healthz's bare status, signing in); USER ones
  * act for the signed-in caller; ADMIN ones need an administrator. Rows sharing a pattern are
- * alternatives by method. No GET or HEAD row takes a body or changes state.
+ * alternatives by method. No GET or HEAD row takes a body or changes state, but the two of
+ * single sign-on (ROUTE_GET_SIGNS_IN: GET only, no HEAD).
  */
 #define GET_HEAD .methods = (ROUTE_GET | ROUTE_HEAD)
 #define READ GET_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ
@@ -227,6 +232,8 @@ const struct route server_routes[] = {
 	  .handler = handlers_token_create, .name = "token_create" },
 	{ "api/v1/tokens/{name}", .methods = ROUTE_DELETE, USER, .flags = API,
 	  .handler = handlers_token_revoke, .name = "token_revoke" },
+	{ "api/v1/auth/methods", OPEN, .flags = API, .handler = handlers_auth_methods,
+	  .name = "auth_methods" },
 	{ "healthz", OPEN, .flags = API, .handler = h_healthz, .name = "healthz" },
 	{ "metrics", GET_HEAD, ADMIN, .flags = API, .handler = h_metrics, .name = "metrics" },
 	/* ---- the admin routes (handlers_admin.c): an administrator's only ---- */
@@ -262,6 +269,13 @@ const struct route server_routes[] = {
 	 * The page's own routes: their query strings are the page's business. The page holds no
 	 * data: it asks /api/v1/me and shows the sign-in form on a 401.
 	 */
+	/* Single sign-on (handlers_sso.c): pages, not API answers; a 404 when not configured. */
+	{ "auth/oidc/login", .methods = ROUTE_GET, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE,
+	  .params = p_sso_login, .flags = ROUTE_GET_SIGNS_IN, .handler = handlers_sso_login,
+	  .name = "sso_login" },
+	{ "auth/oidc/callback", .methods = ROUTE_GET, .auth = ROUTE_AUTH_NONE,
+	  .perm = ROUTE_PERM_NONE, .params = p_sso_callback, .flags = ROUTE_GET_SIGNS_IN,
+	  .handler = handlers_sso_callback, .name = "sso_callback" },
 	{ "", OPEN, .handler = h_ui, .name = "ui" },
 	{ "search", OPEN, .handler = h_ui, .name = "ui" },
 	{ "repos", OPEN, .handler = h_ui, .name = "ui" },

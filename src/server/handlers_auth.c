@@ -42,6 +42,8 @@ static const char *kind_name(enum auth_kind k)
 	case AUTH_LOCAL: return "local";
 	case AUTH_SESSION: return "session";
 	case AUTH_TOKEN: return "token";
+	case AUTH_PROXY:
+		return "proxy";
 	case AUTH_ANONYMOUS: break;
 	}
 	return "anonymous";
@@ -138,6 +140,13 @@ static int sign_in_refused(struct req *rq, int err, unsigned retry_after_s)
 	return err == TRAWL_EINVAL ? err : handlers_internal(err);
 }
 
+void handlers_session_cookie(struct req *rq, const char *cookie)
+{
+	snprintf(rq->hdr_text, sizeof(rq->hdr_text), AUTH_COOKIE_NAME "=%s; Max-Age=%d" COOKIE_ATTRS,
+		 cookie, AUTH_SESSION_ABSOLUTE_S);
+	req_header(rq, "Set-Cookie", rq->hdr_text);
+}
+
 /* The sign-in itself, on a sign-in thread (req_defer_on): rq->work is the parsed body. */
 static int run_sign_in(struct req *rq)
 {
@@ -156,8 +165,7 @@ static int run_sign_in(struct req *rq)
 	json_decref(o);
 	if (err < 0)
 		return sign_in_refused(rq, err, retry_after_s);
-	snprintf(rq->hdr_text, sizeof(rq->hdr_text), AUTH_COOKIE_NAME "=%s; Max-Age=%d" COOKIE_ATTRS,
-		 cookie, AUTH_SESSION_ABSOLUTE_S);
+	handlers_session_cookie(rq, cookie);
 	sodium_memzero(cookie, sizeof(cookie));
 	if ((err = buf_puts(&rq->body, "{\"user\":")) < 0 || (err = put_me(&rq->body, rq)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"csrf_token\":")) < 0 ||
@@ -165,7 +173,6 @@ static int run_sign_in(struct req *rq)
 				   NULL)) < 0 ||
 	    (err = buf_putc(&rq->body, '}')) < 0)
 		return handlers_internal(err);
-	req_header(rq, "Set-Cookie", rq->hdr_text);
 	rq->status = 200;
 	return 0;
 }
@@ -183,6 +190,11 @@ int handlers_session_create(struct req *rq)
 	json_t *o;
 	int err;
 
+	if (rq->s->cfg->sso.is_password_off) {
+		req_error(rq, 403, "forbidden",
+			  "password sign-in is turned off on this server: use single sign-on", 0);
+		return 0;
+	}
 	if ((err = req_json_body(&o, rq, fields, 2)) < 0)
 		return err;
 	if (!req_take_signin(rq)) {

@@ -192,6 +192,7 @@ static enum limits_kind kind_of(const struct req *rq)
 		enum limits_kind kind;
 	} actions[] = {
 		{ "api/v1/session", "POST", LIMITS_SIGNIN },
+		{ "auth/oidc/login", "GET", LIMITS_SIGNIN },
 		{ "api/v1/tokens", "POST", LIMITS_TOKEN },
 	};
 

@@ -240,5 +240,50 @@ int proxy_request(struct req *rq)
 	}
 	memcpy(rq->client_addr, pc.addr, sizeof(rq->client_addr));
 	rq->is_https = rq->s->is_tls || pc.is_https;
+	rq->is_from_proxy = pc.is_forwarded;
 	return 0;
+}
+
+/* Counts the values of header name (MHD keeps each repeated header apart). */
+struct header_count {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result count_header(void *arg, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct header_count *hc = arg;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, hc->name) == 0)
+		hc->n++;
+	return MHD_YES;
+}
+
+static unsigned header_count(const struct req *rq, const char *name)
+{
+	struct header_count hc = { .name = name, .n = 0 };
+
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_header, &hc);
+	return hc.n;
+}
+
+void proxy_auth_headers(struct access_request *in, const struct req *rq)
+{
+	const struct server_sso_config *c = &rq->s->cfg->sso;
+
+	/* SECURITY: from any peer but a trusted proxy the headers are not even read. */
+	if (!c->proxy_header || !rq->is_from_proxy)
+		return;
+	in->proxy_user = req_header_value(rq, c->proxy_header);
+	if (!in->proxy_user)
+		return;
+	in->has_proxy_groups = c->proxy_groups_header != NULL;
+	if (c->proxy_groups_header)
+		in->proxy_groups = req_header_value(rq, c->proxy_groups_header);
+	in->is_proxy_repeated =
+		header_count(rq, c->proxy_header) > 1 ||
+		(c->proxy_groups_header && header_count(rq, c->proxy_groups_header) > 1);
 }

@@ -19,6 +19,13 @@ enum route_flags {
 	/* Runs a search: counts against the concurrent-search cap, may run on the search pool. */
 	ROUTE_SEARCH = 1u << 1,
 	ROUTE_INDEX = 1u << 2,  /* needs the index (503 before there is one) */
+	/*
+	 * A GET that changes state: OpenID Connect's login (a pending login) and callback (a
+	 * session), and no other row (test_dispatch.c checks it). A provider sends the browser
+	 * back by a GET; the callback's CSRF protection is its single-use state, bound to the
+	 * cookie the login set on this browser (handlers_sso.c).
+	 */
+	ROUTE_GET_SIGNS_IN = 1u << 3,
 };
 
 /* The methods a route answers (a bit each). */

@@ -123,6 +123,19 @@ int req_param(const char **out, size_t *len, struct req *rq, const char *name)
 	return 0;
 }
 
+const char *req_keep(struct req *rq, const char *s)
+{
+	size_t n = strlen(s);
+	struct param_val *pv = malloc(sizeof(*pv) + n + 1);
+
+	if (!pv)
+		return NULL;
+	memcpy(pv->v, s, n + 1);
+	pv->next = rq->params;
+	rq->params = pv;
+	return pv->v;
+}
+
 const char *req_header_value(const struct req *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
@@ -132,7 +145,8 @@ const char *req_header_value(const struct req *rq, const char *name)
 static bool is_private(const struct req *rq)
 {
 	return (rq->route && (rq->route->flags & ROUTE_API)) || rq->status >= 400 ||
-	       rq->caller.who.kind == AUTH_SESSION || rq->caller.who.kind == AUTH_TOKEN;
+	       rq->caller.who.kind == AUTH_SESSION || rq->caller.who.kind == AUTH_TOKEN ||
+	       rq->caller.who.kind == AUTH_PROXY;
 }
 
 void server_add_common_headers(struct MHD_Response *resp, const struct req *rq)
@@ -480,6 +494,7 @@ static int admit(struct req *rq, const char *url, const char *method)
 
 	if ((err = check_framing(rq, &fr)) < 0)
 		return err;
+	proxy_auth_headers(&in, rq);
 	err = route_match(&rq->route, &rq->args, server_routes, n_server_routes, url);
 	if (err == TRAWL_ENOTFOUND || (err == 0 && !rq->route->handler))
 		return req_error(rq, 404, "not_found", "not found", 0);
@@ -953,6 +968,7 @@ int server_run(const struct server_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((err = open_accounts(&s, cfg, &is_team)) < 0 ||
+	    (err = handlers_sso_open(&s, is_team)) < 0 ||
 	    (cfg->tls_cert && (err = tls_creds_open(&tls, cfg->tls_cert, cfg->tls_key)) < 0))
 		goto out;
 	s.is_tls = tls != NULL;
@@ -1047,6 +1063,7 @@ out:
 		limits_dispose(&s.limits);
 	tls_creds_close(tls);
 	snapstore_stop(s.store);
+	handlers_sso_close(&s);
 	if (s.auth)
 		auth_close(s.auth);
 	pthread_mutex_destroy(&s.streams_lock);

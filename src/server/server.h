@@ -36,6 +36,29 @@
 #define SERVER_RATE_TOKENS 30 /* token creations per hour per user and per address, burst 30 */
 /* The longest --external-url host (with its port). */
 #define SERVER_HOST_MAX 262
+/* The most --oidc-allowed-domain values. */
+#define SERVER_OIDC_DOMAINS_MAX 64
+
+/*
+ * Single sign-on (docs/sso.md): OpenID Connect when issuer is set, an authentication proxy's
+ * header when proxy_header is set. Strings are borrowed (flags or trawl.conf); NULL when not
+ * given. server_run checks them together (the external URL, accounts, a trusted proxy).
+ */
+struct server_sso_config {
+	const char *issuer;      /* --oidc-issuer */
+	const char *client_id;   /* --oidc-client-id */
+	const char *secret_file; /* --oidc-client-secret-file: mode 0600, the server's user's */
+	const char *scopes;      /* --oidc-scopes; NULL: SSO_SCOPES_DEFAULT */
+	const char *user_claim;  /* --oidc-user-claim; NULL: email */
+	const char *groups_claim; /* --oidc-groups-claim; NULL: groups */
+	const char *admin_group; /* --oidc-admin-group */
+	const char *ca_file;     /* --oidc-ca-file: PEM CAs trusted besides the system's */
+	const char *allowed_domains[SERVER_OIDC_DOMAINS_MAX]; /* --oidc-allowed-domain */
+	size_t n_allowed_domains;
+	bool is_password_off;           /* --password-sign-in off */
+	const char *proxy_header;        /* --auth-proxy-header: names the user */
+	const char *proxy_groups_header; /* --auth-proxy-groups-header: comma-separated groups */
+};
 
 struct server_config {
 	const char *data_dir;          /* DATA: DATA/index is the index */
@@ -65,6 +88,7 @@ struct server_config {
 	unsigned audit_retention_days; /* audit events kept in the table; 0: every one */
 	unsigned audit_refusal_retention_days; /* refused requests kept; 0: as the others */
 	uint64_t audit_max_rows;               /* audit events in the table; 0: no cap */
+	struct server_sso_config sso;
 };
 
 /*

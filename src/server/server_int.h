@@ -199,6 +199,7 @@ size_t conns_sweep(struct conns *cs, double now);
 /* ---- the server ---- */
 
 struct stream;
+struct sso;
 
 struct srv {
 	const struct server_config *cfg;
@@ -222,6 +223,7 @@ struct srv {
 	bool is_tls;               /* the daemon speaks TLS */
 	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
 	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
+	struct sso *sso;           /* OpenID Connect, or NULL when not configured */
 };
 
 /* One request: created when its URI arrives, freed when it completes. */
@@ -256,6 +258,7 @@ struct req {
 	bool is_queued;
 	bool is_started;            /* the first access-handler call (headers) was seen */
 	bool is_https;              /* TLS, or a trusted proxy's X-Forwarded-Proto: https */
+	bool is_from_proxy;         /* the direct peer is a --trusted-proxy (proxy_request) */
 	bool has_user_slot;         /* holds one of its caller's search slots (limits.c) */
 	bool is_hidden;             /* answered EPERM: a 404 for what the caller may not see */
 	/*
@@ -303,6 +306,8 @@ int req_fail(struct req *rq, int err);
 void req_header(struct req *rq, const char *name, const char *value);
 /* The decoded value of query parameter name, or NULL. EINVAL, ELIMIT (with a message), ENOMEM. */
 int req_param(const char **out, size_t *len, struct req *rq, const char *name);
+/* A copy of s that lives as long as rq (a header value a handler builds), or NULL: ENOMEM. */
+const char *req_keep(struct req *rq, const char *s);
 /* The value of request header name, or NULL (borrowed for the request). */
 const char *req_header_value(const struct req *rq, const char *name);
 
@@ -343,6 +348,11 @@ bool server_origin_matches(const struct req *rq, const char *origin);
 
 /* Proxies (proxy.c): sets rq->client_addr and rq->is_https from the connection and headers. */
 int proxy_request(struct req *rq);
+/*
+ * SECURITY: fills in's proxy_* fields from --auth-proxy-header and --auth-proxy-groups-header
+ * when rq's direct peer is a trusted proxy; leaves them NULL otherwise (access.h).
+ */
+void proxy_auth_headers(struct access_request *in, const struct req *rq);
 
 /*
  * Limits (limits.c): the rate limit of rq's route for its caller and address, and the
@@ -377,6 +387,18 @@ int handlers_raw(struct req *rq);
 
 /* The accounts' routes (handlers_auth.c): docs/api.md, "Session" and "Tokens". */
 int handlers_session_create(struct req *rq);
+/* Sets the session cookie exactly as signing in does (in rq->hdr_text). */
+void handlers_session_cookie(struct req *rq, const char *cookie);
+/*
+ * Single sign-on (handlers_sso.c): checks the SSO settings together and opens OpenID Connect
+ * when configured (reading the client secret's file); EINVAL naming every setting missing,
+ * EPERM for a secret file others may read. handlers_sso_close wipes and frees it.
+ */
+int handlers_sso_open(struct srv *s, bool is_team);
+void handlers_sso_close(struct srv *s);
+int handlers_sso_login(struct req *rq);
+int handlers_sso_callback(struct req *rq);
+int handlers_auth_methods(struct req *rq);
 int handlers_session_delete(struct req *rq);
 int handlers_me(struct req *rq);
 int handlers_password(struct req *rq);

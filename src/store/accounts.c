@@ -113,11 +113,24 @@ static void name_taken(struct store *s, bool is_group, const char *name)
 	sqlite3_finalize(st);
 }
 
+/* Steps an insert or rename of name: EINVAL naming the holder when the name is taken. */
+static int step_named(struct store *s, sqlite3_stmt *st, bool is_group, const char *name,
+		      const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		name_taken(s, is_group, name);
+		return TRAWL_EINVAL;
+	}
+	return rc == SQLITE_DONE ? 0 : store_db_error(s, rc, what);
+}
+
 int store_user_add(int64_t *id, struct store *s, const char *name, const char *display_name,
 		   bool is_admin, const char *password_hash, int64_t now_ms)
 {
 	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int err;
 
 	*id = 0;
 	if ((err = prep(&st, s, "INSERT INTO users (name, display_name, is_admin, password_hash, "
@@ -128,15 +141,8 @@ int store_user_add(int64_t *id, struct store *s, const char *name, const char *d
 	    (err = store_bind_text(s, st, 4, password_hash)) < 0 ||
 	    (err = store_bind_i64(s, st, 5, now_ms)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		name_taken(s, false, name);
-		err = TRAWL_EINVAL;
-	} else if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "adding a user");
-	} else {
+	if ((err = step_named(s, st, false, name, "adding a user")) == 0)
 		*id = sqlite3_last_insert_rowid(s->db);
-	}
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -148,6 +154,9 @@ void store_user_dispose(struct store_user *u)
 		return;
 	free(u->name);
 	free(u->display_name);
+	free(u->source);
+	free(u->issuer);
+	free(u->subject);
 	if (u->password_hash) {
 		memset(u->password_hash, 0, strlen(u->password_hash));
 		free(u->password_hash);
@@ -164,7 +173,8 @@ void store_users_free(struct store_user *v, size_t n)
 }
 
 #define USER_COLUMNS \
-	"id, name, display_name, is_admin, is_disabled, password_hash, created_ms, last_seen_ms"
+	"id, name, display_name, is_admin, is_disabled, password_hash, created_ms, last_seen_ms, " \
+	"source, issuer, subject"
 
 static int user_groups(struct store *s, struct store_user *u)
 {
@@ -194,7 +204,10 @@ static int row_user(void *elem, struct store *s, sqlite3_stmt *st)
 	u->password_hash = store_dup_col(st, 5, &oom);
 	u->created_ms = sqlite3_column_int64(st, 6);
 	u->last_seen_ms = sqlite3_column_int64(st, 7);
-	if (oom || !u->name || !u->display_name)
+	u->source = store_dup_col(st, 8, &oom);
+	u->issuer = store_dup_col(st, 9, &oom);
+	u->subject = store_dup_col(st, 10, &oom);
+	if (oom || !u->name || !u->display_name || !u->source)
 		err = error_nomem("reading a user");
 	else
 		err = user_groups(s, u);
@@ -354,23 +367,220 @@ int store_user_seen(struct store *s, int64_t user_id, int64_t now_ms)
 	return err;
 }
 
+/* ---- external identities ---- */
+
+int store_user_find_link(struct store_user *out, struct store *s, const char *issuer,
+			 const char *subject)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = prep(&st, s,
+			"SELECT " USER_COLUMNS " FROM users WHERE issuer = ?1 "
+			"AND subject = ?2")) == 0 &&
+	    (err = store_bind_text(s, st, 1, issuer)) == 0 &&
+	    (err = store_bind_text(s, st, 2, subject)) == 0 &&
+	    (err = step_row(s, st, "reading a linked user", "no user is linked to that identity")) ==
+		    0)
+		err = row_user(out, s, st);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_user_add_external(int64_t *id, struct store *s, const struct store_external *x,
+			    int64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*id = 0;
+	if ((err = prep(&st, s,
+			"INSERT INTO users (name, display_name, is_admin, created_ms, "
+			"source, issuer, subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) < 0 ||
+	    (err = store_bind_text(s, st, 1, x->name)) < 0 ||
+	    (err = store_bind_text(s, st, 2, x->display_name ? x->display_name : "")) < 0 ||
+	    (err = store_bind_i64(s, st, 3, x->is_admin)) < 0 ||
+	    (err = store_bind_i64(s, st, 4, now_ms)) < 0 ||
+	    (err = store_bind_text(s, st, 5, x->source)) < 0 ||
+	    (err = store_bind_text(s, st, 6, x->issuer)) < 0 ||
+	    (err = store_bind_text(s, st, 7, x->subject)) < 0)
+		goto out;
+	if ((err = step_named(s, st, false, x->name, "adding a user")) == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int user_rename(struct store *s, int64_t id, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "UPDATE users SET name = ?2 WHERE id = ?1")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_bind_text(s, st, 2, name)) < 0)
+		goto out;
+	err = step_named(s, st, false, name, "renaming a user");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int user_admin_display(struct store *s, int64_t id, int is_admin, const char *display_name)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	/* Written only when something differs: the trigger bumps the ACL on any admin write. */
+	if ((err = prep(&st, s,
+			"UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin ELSE "
+			"?2 END, display_name = coalesce(?3, display_name) WHERE id = ?1 AND "
+			"((?2 >= 0 AND is_admin <> ?2) OR display_name <> coalesce(?3, "
+			"display_name))")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, id)) == 0 &&
+	    (err = store_bind_i64(s, st, 2, is_admin)) == 0 &&
+	    (err = store_bind_text(s, st, 3, display_name)) == 0)
+		err = store_run(s, st, "updating a user");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_user_external_set(struct store *s, int64_t id, const char *name, int is_admin,
+			    const char *display_name)
+{
+	int err;
+
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if (name)
+		err = user_rename(s, id, name);
+	if (err == 0)
+		err = user_admin_display(s, id, is_admin, display_name);
+	return store_tx_end(s, err);
+}
+
+int store_user_link(struct store *s, const char *name, const char *source, const char *issuer,
+		    const char *subject)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id = 0;
+	int err, rc;
+
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if ((err = id_of(&id, s, name, false)) < 0 ||
+	    (err = prep(&st, s,
+			"UPDATE users SET source = ?2, issuer = ?3, subject = ?4, "
+			"password_hash = NULL WHERE id = ?1")) < 0 ||
+	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
+	    (err = store_bind_text(s, st, 2, source)) < 0 ||
+	    (err = store_bind_text(s, st, 3, issuer)) < 0 ||
+	    (err = store_bind_text(s, st, 4, subject)) < 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		error_set("that identity is already linked to another user");
+		err = TRAWL_EINVAL;
+	} else if (rc != SQLITE_DONE) {
+		err = store_db_error(s, rc, "linking a user");
+	} else {
+		err = end_credentials(s, id);
+	}
+out:
+	sqlite3_finalize(st);
+	return store_tx_end(s, err);
+}
+
+int store_user_synced_groups(char ***out, size_t *n, struct store *s, int64_t user_id)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s,
+			"SELECT g.name FROM groups g JOIN group_members m ON m.group_id "
+			"= g.id WHERE m.user_id = ?1 AND m.source = 'sync' ORDER BY g.name")) == 0 &&
+	    (err = store_bind_i64(s, st, 1, user_id)) == 0)
+		err = store_names_read(out, n, s, st, "listing a user's synced groups");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Runs st (?1 a group name, and ?2 user_id when it has one) once for each of names. */
+static int run_each(struct store *s, sqlite3_stmt *st, int64_t user_id, const char *const *names,
+		    size_t n, const char *what)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && err == 0; i++) {
+		sqlite3_reset(st);
+		if ((err = store_bind_text(s, st, 1, names[i])) == 0 &&
+		    (sqlite3_bind_parameter_count(st) < 2 ||
+		     (err = store_bind_i64(s, st, 2, user_id)) == 0))
+			err = store_run(s, st, what);
+	}
+	return err;
+}
+
+static int sync_add(struct store *s, int64_t user_id, const char *const *add, size_t n)
+{
+	sqlite3_stmt *group = NULL, *member = NULL;
+	int err;
+
+	/* OR IGNORE: a group of that name in another case is the same group (NOCASE index). */
+	if ((err = prep(&group, s,
+			"INSERT OR IGNORE INTO groups (name, source) "
+			"VALUES (?1, 'sync')")) == 0 &&
+	    (err = prep(&member, s,
+			"INSERT OR IGNORE INTO group_members (group_id, user_id, "
+			"source) SELECT id, ?2, 'sync' FROM groups WHERE name = ?1 "
+			"COLLATE NOCASE")) == 0 &&
+	    (err = run_each(s, group, user_id, add, n, "adding a synced group")) == 0)
+		err = run_each(s, member, user_id, add, n, "adding a synced membership");
+	sqlite3_finalize(group);
+	sqlite3_finalize(member);
+	return err;
+}
+
+static int sync_remove(struct store *s, int64_t user_id, const char *const *remove, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s,
+			"DELETE FROM group_members WHERE user_id = ?2 AND source = 'sync' "
+			"AND group_id IN (SELECT id FROM groups WHERE name = ?1 COLLATE "
+			"NOCASE)")) == 0)
+		err = run_each(s, st, user_id, remove, n, "ending a synced membership");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_groups_sync(struct store *s, int64_t user_id, const char *const *add, size_t n_add,
+		      const char *const *remove, size_t n_remove)
+{
+	int err;
+
+	if ((err = store_tx_begin(s)) < 0)
+		return err;
+	if ((err = sync_remove(s, user_id, remove, n_remove)) == 0)
+		err = sync_add(s, user_id, add, n_add);
+	return store_tx_end(s, err);
+}
+
 /* ---- groups ---- */
 
 int store_group_add(struct store *s, const char *name)
 {
 	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int err;
 
 	if ((err = prep(&st, s, "INSERT INTO groups (name) VALUES (?1)")) < 0 ||
 	    (err = store_bind_text(s, st, 1, name)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		name_taken(s, true, name);
-		err = TRAWL_EINVAL;
-	} else if (rc != SQLITE_DONE) {
-		err = store_db_error(s, rc, "adding a group");
-	}
+	err = step_named(s, st, true, name, "adding a group");
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -400,10 +610,13 @@ int store_group_member(struct store *s, const char *group, const char *user, boo
 
 	if ((err = id_of(&gid, s, group, true)) < 0 || (err = id_of(&uid, s, user, false)) < 0)
 		return err;
-	err = is_member ? prep(&st, s, "INSERT OR IGNORE INTO group_members (group_id, user_id) "
-				       "VALUES (?1, ?2)")
-			: prep(&st, s, "DELETE FROM group_members WHERE group_id = ?1 "
-				       "AND user_id = ?2");
+	/* An administrator's membership is theirs: a sync's own becomes local, and stays. */
+	err = is_member ? prep(&st, s,
+			       "INSERT INTO group_members (group_id, user_id) VALUES "
+			       "(?1, ?2) ON CONFLICT DO UPDATE SET source = 'local'")
+			: prep(&st, s,
+			       "DELETE FROM group_members WHERE group_id = ?1 "
+			       "AND user_id = ?2");
 	if (err == 0 && (err = store_bind_i64(s, st, 1, gid)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, uid)) == 0)
 		err = store_run(s, st, "changing a membership");
@@ -441,6 +654,7 @@ static int read_group(void *elem, struct store *s, sqlite3_stmt *st)
 
 	if (!(g->name = store_dup_col(st, 0, &oom)))
 		return error_nomem("listing groups");
+	g->is_synced = sqlite3_column_int(st, 1) != 0;
 	return group_members(s, g);
 }
 
@@ -463,7 +677,7 @@ int store_group_list(struct store_group **out, size_t *n, struct store *s)
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s, "SELECT name FROM groups ORDER BY name")) == 0 &&
+	if ((err = prep(&st, s, "SELECT name, source = 'sync' FROM groups ORDER BY name")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
 	sqlite3_finalize(st);

@@ -36,6 +36,8 @@ struct store_user {
 	int64_t created_ms, last_seen_ms;
 	char **groups; /* sorted, NULL-terminated (store_user_list and store_user_get fill it) */
 	size_t n_groups;
+	char *source;           /* "local", "oidc" or "proxy" */
+	char *issuer, *subject; /* "oidc": the link; else NULL */
 };
 
 /* The generation of the ACL (users, groups, members, grants, public flags, repositories). */
@@ -67,10 +69,52 @@ int store_user_set_display_name(struct store *s, const char *name, const char *d
 int store_user_set_password(struct store *s, const char *name, const char *password_hash);
 int store_user_seen(struct store *s, int64_t user_id, int64_t now_ms);
 
+/* ---- external identities (migration 8) ---- */
+
+/* A user an identity provider or an authentication proxy vouches for. */
+struct store_external {
+	const char *name, *display_name; /* display_name may be NULL */
+	const char *source;              /* "oidc" or "proxy" */
+	const char *issuer, *subject;    /* "oidc": the link; NULL for "proxy" */
+	bool is_admin;
+};
+
+/* The user linked to (issuer, subject), with its groups. ENOTFOUND, EIO, ENOMEM. */
+int store_user_find_link(struct store_user *out, struct store *s, const char *issuer,
+			 const char *subject);
+/* Adds a user without a password. EINVAL when the name or the link is taken. EIO. */
+int store_user_add_external(int64_t *id, struct store *s, const struct store_external *x,
+			    int64_t now_ms);
+/*
+ * Renames user id (a provider's name claim changed): EINVAL when the name is another's. Sets
+ * the administrator flag (is_admin < 0 keeps it) without the last-administrator rule: a
+ * provider's admin group is the authority. Sets the display name unless NULL. ENOTFOUND, EIO.
+ */
+int store_user_external_set(struct store *s, int64_t id, const char *name, int is_admin,
+			    const char *display_name);
+/*
+ * Links user name to source ("local" with issuer and subject NULL unlinks), removes its
+ * password and ends its sessions and tokens, in one transaction. ENOTFOUND; EINVAL when the
+ * link is another user's. EIO.
+ */
+int store_user_link(struct store *s, const char *name, const char *source, const char *issuer,
+		    const char *subject);
+/* The groups user id belongs to through a sync, sorted. EIO, ENOMEM. */
+int store_user_synced_groups(char ***out, size_t *n, struct store *s, int64_t user_id);
+/*
+ * In one transaction: makes user id a synced member of each group of add (creating a
+ * missing group as a synced one; a group whose name differs only in case is that group; an
+ * existing membership is left as it is), and ends its synced memberships of each of remove
+ * (an administrator's stay). EIO.
+ */
+int store_groups_sync(struct store *s, int64_t user_id, const char *const *add, size_t n_add,
+		      const char *const *remove, size_t n_remove);
+
 /* ---- groups ---- */
 
 struct store_group {
 	char *name;
+	bool is_synced; /* a provider's group sync created it */
 	char **members; /* sorted user names, NULL-terminated */
 	size_t n_members;
 };

@@ -295,6 +295,25 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_rows_del AFTER DELETE ON audit BEGIN"
 	"  UPDATE audit_rows SET n = n - 1 WHERE id = 1; END;"
 	"PRAGMA user_version = 7;",
+	/*
+	 * 8: external identities. A user's source says who vouches for it: a password ('local',
+	 * every account before), an OpenID Connect provider ('oidc': the link is the ID token's
+	 * issuer and subject, unique together; a name claim may change) or an authentication
+	 * proxy ('proxy'). A membership's and a group's source say whether an administrator
+	 * ('local') or a provider's group sync ('sync') made it: a sync replaces only its own.
+	 * No trigger changes: a sync inserts and deletes memberships, which the triggers of
+	 * migration 6 already log.
+	 */
+	"ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local'"
+	"  CHECK (source IN ('local', 'oidc', 'proxy'));"
+	"ALTER TABLE users ADD COLUMN issuer TEXT;"
+	"ALTER TABLE users ADD COLUMN subject TEXT;"
+	"CREATE UNIQUE INDEX users_link ON users (issuer, subject) WHERE issuer IS NOT NULL;"
+	"ALTER TABLE groups ADD COLUMN source TEXT NOT NULL DEFAULT 'local'"
+	"  CHECK (source IN ('local', 'sync'));"
+	"ALTER TABLE group_members ADD COLUMN source TEXT NOT NULL DEFAULT 'local'"
+	"  CHECK (source IN ('local', 'sync'));"
+	"PRAGMA user_version = 8;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

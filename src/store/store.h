@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096

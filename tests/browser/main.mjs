@@ -21,6 +21,7 @@ import { buildFixture } from './fixture.mjs';
 import { browserTests } from './browser.mjs';
 import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
 import { noticeTests } from './notices.mjs';
+import { buildSsoFixture, ssoTests } from './sso.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const trawl = process.env.TRAWL || join(root, 'build/trawl');
@@ -98,6 +99,12 @@ if (!startError) {
   }
 }
 
+// Single sign-on: a test OpenID provider and a third server, over TLS.
+let ssoError = null;
+if (!startError) {
+  try { ctx.sso = await buildSsoFixture(trawl, tmp, browsers.map((b) => b.name), servers, artifacts); } catch (err) { ssoError = err; }
+}
+
 // Both browsers start together (each takes a second or two), each into its own context object.
 const runs = await Promise.all(browsers.map(async (b) => {
   const r = { ...b, ctx: { ...ctx, name: b.name }, startError };
@@ -129,6 +136,8 @@ for (const r of runs) {
     noticeTests(r.ctx);
   }
   else skip(`${r.name}: team mode tests`, 'no team fixture');
+  if (!ssoError) ssoTests(r.ctx);
+  else test(`${r.name}: sso: the provider and trawl serve with OIDC started`, () => { throw ssoError; });
   test(`${r.name}: closed`, () => r.ctx.browser.close(), r.name);
 }
 

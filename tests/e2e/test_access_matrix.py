@@ -4,7 +4,9 @@ server in team mode over three repositories (private, which holds a canary; gran
 user directly and to a group; public) and every route of the route table, called by every kind
 of principal: anonymous, a user without a grant, a user with a direct grant, a group member, a
 disabled user (who held a grant on the private repository), a revoked and an expired
-administrator token, and an administrator.
+administrator token, an administrator, a user signed in through OpenID Connect (the provider of
+oidc_provider.py; a member of the team group there) and a user an authentication proxy vouches
+for (--auth-proxy-header from a --trusted-proxy address, in team by its groups header).
 
 For each call: the expected status, and the canary (CANARY_<uuid>) nowhere in a body or header
 for those without access. Searches (literal, regex, file:, repo:, select:repo, type:path) and
@@ -30,8 +32,11 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from teamlib import (ROOT, Server, done, index_repo, ok, token_create, trawl,  # noqa: E402
-                     user_add, write_tree)
+import oidc_provider  # noqa: E402
+import serverlib  # noqa: E402
+import test_oidc  # noqa: E402  (Browser: an OpenID sign-in driven from Python)
+from teamlib import (ROOT, Response, Server, done, index_repo, ok, token_create,  # noqa: E402
+                     trawl, user_add, write_tree)
 
 UUID = uuid.uuid4().hex
 CANARY = "CANARY_" + UUID
@@ -44,11 +49,17 @@ READABLE = {
     "direct": {"granted", "public"},
     "member": {"granted", "public"},
     "nogrant": {"public"},
+    "oidc": {"granted", "public"},
+    "proxy": {"granted", "public"},
 }
 # Principals whose every request needs valid credentials they do not have.
 REFUSED = ("anonymous", "disabled", "revoked", "expired")
 PRINCIPALS = ("anonymous", "nogrant", "direct", "member", "disabled", "revoked", "expired",
-              "admin")
+              "oidc", "proxy", "admin")
+# The authentication proxy: its address (the only --trusted-proxy) and headers.
+PROXY_ADDR = "127.0.0.2"
+PROXY_USER, PROXY_GROUPS = "X-Remote-User", "X-Remote-Groups"
+OIDC_USER = "olga@example.com"
 
 
 def fixture(tmp):
@@ -99,6 +110,66 @@ def setup_accounts(data):
     return tok
 
 
+class OidcSession:
+    """The OpenID principal's session: signed in through the provider (test_oidc.Browser), its
+    cookie and CSRF token sent like the web UI's; signed in again after it signs out."""
+
+    def __init__(self, s, p, ca):
+        self.s, self.p, self.ca = s, p, ca
+        self.refresh()
+
+    def refresh(self):
+        b = test_oidc.Browser(self.s, self.p, self.ca)
+        r = b.sign_in(OIDC_USER)
+        me = b.me() or {}
+        if not r or test_oidc.SESSION not in b.cookies or not me.get("csrf_token"):
+            raise RuntimeError("the OpenID sign-in of %s failed: %r %r" % (OIDC_USER, r, me))
+        self.cookie, self.csrf = b.cookies[test_oidc.SESSION], me["csrf_token"]
+
+    def headers(self):
+        return {"Cookie": "%s=%s" % (test_oidc.SESSION, self.cookie),
+                "X-CSRF-Token": self.csrf}
+
+
+PROXY = {"headers": {PROXY_USER: "pat", PROXY_GROUPS: "team", "Sec-Fetch-Site": "same-origin"},
+         "source": PROXY_ADDR}
+
+
+def call(s, tok, who, method, path, body=None):
+    """One request as who: an API token (a string), the OpenID session, or the proxy's
+    headers from its address."""
+    c, h, source = tok[who], {}, None
+    if isinstance(c, str):
+        h["Authorization"] = "Bearer " + c
+    elif isinstance(c, OidcSession):
+        h.update(c.headers())
+    elif isinstance(c, dict):
+        h.update(c["headers"])
+        source = c["source"]
+    if body is not None:
+        body = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    st, hs, data, _ = serverlib.request(s.port, method, path, body, h, source=source,
+                                        timeout=60)
+    r = Response(st, hs, data)
+    if isinstance(c, OidcSession) and (method, path) == ("DELETE", "/api/v1/session"):
+        c.refresh()
+    return r
+
+
+def oidc_setup(tmp, data):
+    """The provider (olga in its team group) and the serve flags of OIDC and the proxy."""
+    ca = os.path.join(tmp, "idp-ca.pem")
+    p = oidc_provider.Provider(ca).start()
+    p.add_user(OIDC_USER, groups=["team"])
+    secret = os.path.join(tmp, "client-secret")
+    test_oidc.write_secret(secret, p.client_secret)
+    args = test_oidc.oidc_args(p, ca, secret) + [
+        "--trusted-proxy", PROXY_ADDR, "--auth-proxy-header", PROXY_USER,
+        "--auth-proxy-groups-header", PROXY_GROUPS]
+    return p, ca, args
+
+
 def routes():
     """(pattern, name, methods, auth, perm) of every row of the checked-in matrix."""
     rows = []
@@ -128,8 +199,13 @@ def repo_status(repo):
 
 
 def token_create_status(who):
-    """Only an admin-scope token may create tokens; the others' are refused before the body."""
-    return 400 if who == "admin" else 403
+    """Only an admin-scope token, a session or a proxy's user (a browser) may create tokens;
+    the others' are refused before the body."""
+    return 400 if who in ("admin", "oidc", "proxy") else 403
+
+
+# A browser's principals: a session, or a user an authentication proxy vouches for.
+BROWSERS = ("oidc", "proxy")
 
 
 def admin_only(status):
@@ -190,8 +266,14 @@ def requests_for(pattern):
                             Req("DELETE", "/api/v1/session", 204)],
         "/api/v1/me": [Req("GET", "/api/v1/me", 200)],
         "/api/v1/me/password": [Req("PUT", "/api/v1/me/password", 400, body={})],
-        # Only a session dismisses notices; every principal here holds a token.
-        "/api/v1/me/notices/read": [Req("POST", "/api/v1/me/notices/read", 403, body={})],
+        # Only a browser (a session, a proxy's user) dismisses notices; not an API token.
+        "/api/v1/me/notices/read": [Req("POST", "/api/v1/me/notices/read",
+                                        lambda who: 204 if who in BROWSERS else 403, body={})],
+        # Single sign-on: open routes; a callback without a login of this browser is refused.
+        "/auth/oidc/login": [Req("GET", "/auth/oidc/login?return_to=%2F", 302)],
+        "/auth/oidc/callback": [Req("GET", "/auth/oidc/callback?state=%s&code=c" % ("s" * 43),
+                                    {400, 401, 403})],
+        "/api/v1/auth/methods": [Req("GET", "/api/v1/auth/methods", 200)],
         "/api/v1/tokens": [Req("GET", "/api/v1/tokens", 200),
                            Req("POST", "/api/v1/tokens", token_create_status, body={"bogus": 1})],
         "/api/v1/tokens/{name}": [Req("DELETE", "/api/v1/tokens/999999", 404)],
@@ -293,7 +375,7 @@ def sweep(s, tok, baselines):
         is_open = (auth, perm) == ("none", "none") or pattern == "/api/*"
         for req in reqs:
             for who in PRINCIPALS:
-                r = s.request(req.method, req.path, body=req.body, token=tok[who])
+                r = call(s, tok, who, req.method, req.path, req.body)
                 want = req.status_for(who) if is_open or who not in REFUSED else {401}
                 want = want if isinstance(want, set) else {want}
                 ok(r.status in want, "%s %s %s -> %s" % (who, req.method, req.path,
@@ -319,12 +401,12 @@ def sweep(s, tok, baselines):
 def hidden_is_missing(s, tok):
     """Z2: a repository the caller may not read answers byte for byte as a missing one."""
     drop = ("x-request-id", "date")
-    for who in ("nogrant", "direct", "member"):
+    for who in ("nogrant", "direct", "member", "oidc", "proxy"):
         for hidden in sorted({"private", "granted"} - READABLE[who]):
             for suffix in ("", "/tree?path=src", "/file?path=README.md", "/raw?path=README.md",
                            "/tree", "/file?path=nope", "/file?path=README.md&rev=nope"):
-                a = s.request("GET", "/api/v1/repos/%s%s" % (hidden, suffix), token=tok[who])
-                b = s.request("GET", "/api/v1/repos/%s%s" % (MISSING, suffix), token=tok[who])
+                a = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (hidden, suffix))
+                b = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (MISSING, suffix))
                 ha = {k: v for k, v in a.headers.items() if k not in drop}
                 hb = {k: v for k, v in b.headers.items() if k not in drop}
                 ok(a.status == b.status and a.body == b.body and ha == hb,
@@ -348,8 +430,8 @@ def others_tokens(s, tok):
 def notices_are_own(s, tok, data):
     """A5: a notice (here: of a token made for gina by the command line) reaches its user only."""
     trawl("token", "create", "gina", "--name", "notice-for-gina", data=data)
-    for who in ("nogrant", "direct", "member", "admin"):
-        r = s.request("GET", "/api/v1/me", token=tok[who])
+    for who in ("nogrant", "direct", "member", "oidc", "proxy", "admin"):
+        r = call(s, tok, who, "GET", "/api/v1/me")
         mine = who == "direct"
         ok(r.status == 200 and (b'"notice-for-gina"' in r.body) == mine,
            "%s: %s gina's notice" % (who, "sees" if mine else "does not see"), r.body[:800])
@@ -358,7 +440,7 @@ def notices_are_own(s, tok, data):
 def healthz_is_bare(s, tok):
     """Index-wide figures are the administrators' only (Z3)."""
     for who in PRINCIPALS:
-        r = s.request("GET", "/healthz", token=tok[who])
+        r = call(s, tok, who, "GET", "/healthz")
         if who == "admin":
             ok(r.status == 200 and "shards" in r.json(), "admin: /healthz has the details",
                r.body)
@@ -372,6 +454,11 @@ def hits(s, token, query="CANARY_"):
     if r.status != 200:
         return -1
     return r.json()["summary"]["matching_lines"]
+
+
+def hits_as(s, tok, who, query="CANARY_"):
+    r = call(s, tok, who, "GET", "/api/v1/search?q=" + q(query))
+    return r.json()["summary"]["matching_lines"] if r.status == 200 else -1
 
 
 def grants_apply_at_once(s, tok, data):
@@ -390,6 +477,8 @@ def grants_apply_at_once(s, tok, data):
        "revoked: the repository is missing to gina again")
     trawl("grant", "private", "--group", "team", data=data)
     ok(hits(s, tok["member"]) > 0, "granted to team by the CLI: mike's next search finds it")
+    for who in ("oidc", "proxy"):
+        ok(hits_as(s, tok, who) > 0, "granted to team: %s's next search finds it too" % who)
     trawl("group", "member", "remove", "team", "mike", data=data)
     ok(hits(s, tok["member"]) == 0, "mike removed from team: his next search finds nothing")
     ok(hits(s, tok["member"], "shared_word") == hits(s, tok["nogrant"], "shared_word"),
@@ -398,6 +487,8 @@ def grants_apply_at_once(s, tok, data):
     ok(hits(s, tok["member"]) > 0, "mike back in team: the canary is back")
     trawl("revoke", "private", "--group", "team", data=data)
     ok(hits(s, tok["member"]) == 0, "revoked from team by the CLI: gone at once")
+    for who in ("oidc", "proxy"):
+        ok(hits_as(s, tok, who) == 0, "revoked from team: gone at once for %s too" % who)
     trawl("repo", "set", "private", "--public", data=data)
     ok(hits(s, tok["nogrant"]) > 0, "made public: a user without a grant finds it")
     trawl("repo", "set", "private", "--private", data=data)
@@ -439,6 +530,7 @@ def anonymous_public(tmp, data, baseline):
 def main():
     tmp = tempfile.mkdtemp(prefix="trawl-matrix-")
     servers = []
+    p = None
     try:
         fixture(tmp)
         data = data_dir(tmp, "data", REPOS)
@@ -447,9 +539,13 @@ def main():
         base_gp = Server(data_dir(tmp, "base-gp", ("granted", "public")))
         servers.append(base_gp)
         tok = setup_accounts(data)
-        s = Server(data)
+        p, ca, args = oidc_setup(tmp, data)
+        s = Server(data, *args)
         servers.append(s)
-        baselines = {"nogrant": base_pub, "direct": base_gp, "member": base_gp}
+        tok["oidc"] = OidcSession(s, p, ca)
+        tok["proxy"] = PROXY
+        baselines = {"nogrant": base_pub, "direct": base_gp, "member": base_gp,
+                     "oidc": base_gp, "proxy": base_gp}
         sweep(s, tok, baselines)
         hidden_is_missing(s, tok)
         others_tokens(s, tok)
@@ -467,6 +563,8 @@ def main():
         for x in servers:
             if x.p.poll() is None:
                 x.stop()
+        if p:
+            p.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     done()
 

@@ -159,7 +159,7 @@ expect_err "nobody can join an unknown group" "*nogroup*" "$TRAWL" group member 
 expect_out "group list shows the members" "devs	members: bob, carol
 ops	members: carol" "$TRAWL" group list --data "$D"
 "$TRAWL" group list --json --data "$D" >"$T/j.json"; json_check "group list --json" \
-  'L == [{"name":"devs","members":["bob","carol"]},{"name":"ops","members":["carol"]}]'
+  'L == [{"name":"devs","synced":False,"members":["bob","carol"]},{"name":"ops","synced":False,"members":["carol"]}]'
 "$TRAWL" user list --json --data "$D" >"$T/j.json"; json_check "user list --json shows each user's groups" \
   '[u["groups"] for u in L] == [[],["devs"],["devs","ops"]]'
 expect_out "group member remove ops carol" "removed carol from group ops" "$TRAWL" group member remove ops carol --data "$D"
@@ -359,5 +359,21 @@ expect_out "a new repository of the same name starts without the old grants" "al
 beta	private	users: -	groups: -" "$TRAWL" access --data "$D"
 "$TRAWL" audit --json --data "$D" >"$T/j.json"; json_check "repo add is audited" \
   'any(e["target"] == "alpha" and "add" in e["event"] for e in L)'
+
+# --- user link: single sign-on reaches an existing account only when an administrator says so ----
+printf '%s\n' "lantern-quiver-basalt-88" | "$TRAWL" user add dave --password-stdin --data "$D" >/dev/null
+expect_out "user list shows a local account's source" "*dave	*source: local" "$TRAWL" user list --data "$D"
+expect_status "user link without --oidc, --proxy or --local is a usage error" 2 "$TRAWL" user link dave --data "$D"
+expect_status "user link --oidc without a subject is a usage error" 2 "$TRAWL" user link dave --oidc https://idp.example.com --data "$D"
+expect_status "user link with two kinds is a usage error" 2 "$TRAWL" user link dave --proxy --local --data "$D"
+expect_err "user link of an unknown user names it" "*no user*nobody*" "$TRAWL" user link nobody --proxy --data "$D"
+expect_err "user link refuses an issuer with a control character" "*issuer*" "$TRAWL" user link dave --oidc "$(printf 'https://i\001')" sub --data "$D"
+expect_out "user link dave --oidc" "dave is now linked to the OpenID Connect identity*" "$TRAWL" user link dave --oidc https://idp.example.com sub-d --data "$D"
+expect_out "... user list shows the link" "*dave	*source: oidc https://idp.example.com sub-d" "$TRAWL" user list --data "$D"
+"$TRAWL" user list --json --data "$D" >"$T/j.json"; json_check "user list --json shows sources and links" \
+  '[(u["source"], u["issuer"], u["subject"]) for u in L if u["name"] in ("alice", "dave")] == [("local", None, None), ("oidc", "https://idp.example.com", "sub-d")]'
+"$TRAWL" audit --json --data "$D" >"$T/j.json"; json_check "the link is audited" \
+  'any(e["event"] == "user_linked" and e["target"] == "dave" for e in L)'
+expect_out "user link dave --local undoes it" "dave is now a local account*" "$TRAWL" user link dave --local --data "$D"
 
 finish

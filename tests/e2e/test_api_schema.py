@@ -57,6 +57,7 @@ ROUTES = {
     "tokens_list": ["tokens", "error"],
     "token_create": ["token_created", "error"],
     "token_revoke": ["empty", "error"],
+    "auth_methods": ["auth_methods"],
     "healthz": ["healthz_admin", "healthz"],
     "metrics": ["text:text/plain", "error"],
     "admin_users": ["users", "error"],
@@ -71,6 +72,8 @@ ROUTES = {
     "admin_repo_access": ["repo_access", "error"],
     "admin_audit": ["audit", "error"],
     "api_unknown": ["error"],
+    "sso_login": ["error"],
+    "sso_callback": ["error"],
     "ui": ["text:text/html"],
     "asset": ["text:text/javascript", "error"],
 }
@@ -345,6 +348,11 @@ def health(c, s, t):
     c.check("metrics", "anon", s.request("GET", "/metrics"), 401, "error")
     c.check("api_unknown", "user", s.request("GET", "/api/v1/nope", token=t["user"]), 404,
             "error")
+    c.check("auth_methods", "anon", s.request("GET", "/api/v1/auth/methods"), 200,
+            "auth_methods")
+    # Without --oidc-issuer the single sign-on routes are missing (test_oidc.py has the rest).
+    c.check("sso_login", "anon", s.request("GET", "/auth/oidc/login"), 404, "error")
+    c.check("sso_callback", "anon", s.request("GET", "/auth/oidc/callback"), 404, "error")
     c.check("ui", "anon", s.request("GET", "/"), 200, "text:text/html")
     c.check("ui", "anon", s.request("GET", "/admin/users"), 200, "text:text/html")
     c.check("asset", "anon", s.request("GET", "/app.js"), 200, "text:text/javascript")

@@ -205,6 +205,53 @@ static void dispatch_team_mode_needs_credentials(void **state)
 	assert_false(access_is_admin(&c));
 }
 
+/* A request an authentication proxy vouches for (the caller has found its peer trusted). */
+static struct access_request in_proxy(const char *user, const char *cookie,
+				      const char *authorization, bool is_repeated)
+{
+	struct access_request in = *in_team(cookie, authorization, false);
+
+	in.proxy_user = user;
+	in.is_proxy_repeated = is_repeated;
+	return in;
+}
+
+/*
+ * SECURITY: the proxy's user header with a session cookie or a token is ambiguous, as is a
+ * header sent twice or a name no account could have: 401, never one of them preferred.
+ */
+static void dispatch_refuses_an_ambiguous_or_bad_proxy_user(void **state)
+{
+	static const char session[] = AUTH_COOKIE_NAME
+		"=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	char token[80];
+	const struct access_request bad[] = {
+		in_proxy("alice", session, NULL, false),
+		in_proxy("alice", "other=1; " AUTH_COOKIE_NAME "=x", NULL, false),
+		in_proxy("alice", NULL, "Bearer trawl_0000", false),
+		in_proxy("alice", NULL, NULL, true),
+		in_proxy("", NULL, NULL, false),
+		in_proxy("../root", NULL, NULL, false),
+		in_proxy("alice\r\nX: y", NULL, NULL, false),
+	};
+	struct route_verdict v;
+	struct access_caller c;
+
+	(void)state;
+	bearer(token, "alice", AUTH_SCOPE_SEARCH);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct access_request in = bad[i];
+
+		if (i == 2)
+			in.authorization = token; /* a valid token is no better */
+		if (route_admit(&v, &c, &r_read, "GET", false, 0, &in) != TRAWL_EAUTH)
+			fail_msg("case %zu was admitted", i);
+		assert_int_equal(v.status, 401);
+		assert_int_equal(c.who.kind, AUTH_ANONYMOUS);
+		access_release(&c);
+	}
+}
+
 /* A credential that is not valid is a 401, never anonymous, except where it grants nothing. */
 static void dispatch_refuses_a_bad_credential(void **state)
 {
@@ -393,6 +440,7 @@ static void dispatch_server_routes_all_state_their_rule(void **state)
 	struct route_verdict v;
 	struct access_caller c;
 	const unsigned writes = ROUTE_POST | ROUTE_PUT | ROUTE_DELETE;
+	size_t n_signs_in = 0;
 
 	(void)state;
 	for (size_t i = 0; i < n_server_routes; i++) {
@@ -403,6 +451,17 @@ static void dispatch_server_routes_all_state_their_rule(void **state)
 		if ((r->methods & (ROUTE_GET | ROUTE_HEAD)) && (r->max_body || (r->methods & writes)))
 			fail_msg("route %s: a GET or HEAD row takes a body or changes state",
 				 r->name);
+		/*
+		 * The one documented exception: OpenID Connect's login and callback change state
+		 * on a GET (their CSRF guard is the single-use state bound to the browser's
+		 * cookie); GET only, never HEAD.
+		 */
+		if ((r->flags & ROUTE_GET_SIGNS_IN) &&
+		    (r->methods != ROUTE_GET || (strcmp(r->name, "sso_login") != 0 &&
+						 strcmp(r->name, "sso_callback") != 0)))
+			fail_msg("route %s changes state on a GET without being an OIDC route",
+				 r->name);
+		n_signs_in += (r->flags & ROUTE_GET_SIGNS_IN) != 0;
 		if ((r->methods & writes) && r->perm == ROUTE_PERM_READ)
 			fail_msg("route %s changes state with the read permission", r->name);
 		if (route_is_open(r) && (r->flags & (ROUTE_INDEX | ROUTE_SEARCH)))
@@ -420,6 +479,7 @@ static void dispatch_server_routes_all_state_their_rule(void **state)
 				 0);
 		access_release(&c);
 	}
+	assert_int_equal(n_signs_in, 2);
 }
 
 /* Team mode without credentials: only the open routes answer. */
@@ -582,6 +642,7 @@ int main(void)
 		cmocka_unit_test(dispatch_refuses_a_route_without_a_rule),
 		cmocka_unit_test(dispatch_team_mode_needs_credentials),
 		cmocka_unit_test(dispatch_refuses_a_bad_credential),
+		cmocka_unit_test(dispatch_refuses_an_ambiguous_or_bad_proxy_user),
 		cmocka_unit_test(dispatch_maps_token_scopes_to_permissions),
 		cmocka_unit_test(access_anonymous_reads_public_repositories_only),
 		cmocka_unit_test(access_fails_closed_without_a_readable_set),

@@ -5,7 +5,8 @@
  * removed) and not with last-seen times or tokens; removals cascade; the ACL snapshot is
  * sorted as the readable sets need; names stay data, not SQL. Migration 7: the audit table's
  * row count is kept by triggers (and counted once for an older table), and the refusals'
- * prune finds its rows through the partial index.
+ * prune finds its rows through the partial index. Migration 8: accounts stay local; a
+ * group sync touches only its own memberships, and the ACL sees each change.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -366,6 +367,17 @@ static void the_audit_table_counts_its_rows_and_prunes_refusals_alone(void **sta
 	store_close(s);
 }
 
+/* Takes a database back to what schema 7 was (migration 8's columns and index gone). */
+static void undo_migration_8(const char *path)
+{
+	raw_sql(path, "DROP INDEX users_link");
+	raw_sql(path, "ALTER TABLE users DROP COLUMN subject");
+	raw_sql(path, "ALTER TABLE users DROP COLUMN issuer");
+	raw_sql(path, "ALTER TABLE users DROP COLUMN source");
+	raw_sql(path, "ALTER TABLE groups DROP COLUMN source");
+	raw_sql(path, "ALTER TABLE group_members DROP COLUMN source");
+}
+
 /* A table written before migration 7 is counted once when the schema moves on. */
 static void migration_7_counts_an_older_table(void **state)
 {
@@ -374,6 +386,7 @@ static void migration_7_counts_an_older_table(void **state)
 
 	(void)state;
 	store_close(s);
+	undo_migration_8(dbpath);
 	raw_sql(dbpath, "DROP TRIGGER audit_rows_ins");
 	raw_sql(dbpath, "DROP TRIGGER audit_rows_del");
 	raw_sql(dbpath, "DROP TABLE audit_rows");
@@ -382,11 +395,117 @@ static void migration_7_counts_an_older_table(void **state)
 	raw_sql(dbpath, "PRAGMA user_version = 6");
 	assert_int_equal(store_open(&s, dbpath), 0);
 	assert_int_equal(store_schema_version(s, &version), 0);
-	assert_int_equal(version, 7);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
 	assert_int_equal(audit_rows(s), 2);
 	audit_add(s, "search", 3);
 	assert_int_equal(audit_rows(s), 3);
 	assert_true(refusal_prune_uses_the_index(dbpath));
+	store_close(s);
+}
+
+/* Whether user uid is a member of group gid in acl. */
+static bool acl_has_member(const struct store_acl *acl, int64_t uid, const char *group,
+			   struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t gid = -1;
+
+	assert_int_equal(prep(&st, s, "SELECT id FROM groups WHERE name = ?1"), 0);
+	assert_int_equal(store_bind_text(s, st, 1, group), 0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		gid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < acl->n_members; i++)
+		if (acl->members[i].id == uid && acl->members[i].group_id == gid)
+			return true;
+	return false;
+}
+
+/*
+ * Migration 8: a sync adds and removes its own memberships only (an administrator's stay, even
+ * when named), makes missing groups as synced ones, and every change it makes moves the
+ * generation and reaches a refreshed ACL through the change log.
+ */
+static void a_sync_changes_only_its_own_memberships(void **state)
+{
+	static const char *const add[] = { "Engineering Team", "LOCAL" };
+	static const char *const remove[] = { "Engineering Team", "local" };
+	struct store *s = open_fresh();
+	struct store_group *g = NULL;
+	struct store_acl acl;
+	char **names = NULL;
+	size_t n = 0;
+	int64_t uid;
+
+	(void)state;
+	assert_int_equal(store_user_add(&uid, s, "alice", NULL, false, NULL, 1), 0);
+	assert_int_equal(store_group_add(s, "local"), 0);
+	assert_int_equal(store_group_member(s, "local", "alice", true), 0);
+	assert_int_equal(store_acl_load(&acl, s), 0);
+
+	MOVES(s, store_groups_sync(s, uid, add, 2, NULL, 0));
+	assert_int_equal(store_acl_refresh(&acl, s), 0);
+	assert_true(acl_has_member(&acl, uid, "Engineering Team", s));
+	assert_int_equal(store_user_synced_groups(&names, &n, s, uid), 0);
+	assert_int_equal(n, 1); /* "LOCAL" is the administrator's group and membership */
+	assert_string_equal(names[0], "Engineering Team");
+	store_names_free(names, n);
+	assert_int_equal(store_group_list(&g, &n, s), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(g[0].name, "Engineering Team");
+	assert_true(g[0].is_synced);
+	assert_false(g[1].is_synced);
+	store_groups_free(g, n);
+
+	MOVES(s, store_groups_sync(s, uid, NULL, 0, remove, 2));
+	assert_int_equal(store_acl_refresh(&acl, s), 0);
+	assert_false(acl_has_member(&acl, uid, "Engineering Team", s));
+	assert_true(acl_has_member(&acl, uid, "local", s));
+
+	/* An administrator's add makes a synced membership theirs: a sync no longer ends it. */
+	assert_int_equal(store_groups_sync(s, uid, add, 1, NULL, 0), 0);
+	assert_int_equal(store_group_member(s, "Engineering Team", "alice", true), 0);
+	STAYS(s, store_groups_sync(s, uid, NULL, 0, remove, 1));
+	assert_int_equal(store_user_synced_groups(&names, &n, s, uid), 0);
+	assert_int_equal(n, 0);
+	store_names_free(names, n);
+	store_acl_dispose(&acl);
+	store_close(s);
+}
+
+/* Migration 8 keeps every account local, with no link; a link is unique. */
+static void migration_8_keeps_users_local(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_user u;
+	int64_t uid;
+	int version = 0;
+	const struct store_external x = {
+		.name = "bob", .source = "oidc", .issuer = "https://i", .subject = "1"
+	};
+	const struct store_external y = {
+		.name = "carol", .source = "oidc", .issuer = "https://i", .subject = "1"
+	};
+
+	(void)state;
+	assert_int_equal(store_user_add(&uid, s, "alice", NULL, true, "hash", 1), 0);
+	store_close(s);
+	undo_migration_8(dbpath);
+	raw_sql(dbpath, "PRAGMA user_version = 7");
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, 8);
+	assert_int_equal(store_user_get(&u, s, "alice"), 0);
+	assert_string_equal(u.source, "local");
+	assert_null(u.issuer);
+	assert_string_equal(u.password_hash, "hash");
+	store_user_dispose(&u);
+	assert_int_equal(store_user_add_external(&uid, s, &x, 2), 0);
+	assert_int_equal(store_user_add_external(&uid, s, &y, 2), TRAWL_EINVAL);
+	assert_int_equal(store_user_find_link(&u, s, "https://i", "1"), 0);
+	assert_string_equal(u.name, "bob");
+	store_user_dispose(&u);
+	assert_int_equal(store_user_find_link(&u, s, "https://i", "2"), TRAWL_ENOTFOUND);
 	store_close(s);
 }
 
@@ -402,6 +521,8 @@ int main(void)
 		cmocka_unit_test(the_audit_table_counts_its_rows_and_prunes_refusals_alone),
 		cmocka_unit_test(the_audit_prunes_keep_to_their_class),
 		cmocka_unit_test(migration_7_counts_an_older_table),
+		cmocka_unit_test(a_sync_changes_only_its_own_memberships),
+		cmocka_unit_test(migration_8_keeps_users_local),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

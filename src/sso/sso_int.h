@@ -1,0 +1,176 @@
+/*
+ * The parts of the OpenID Connect relying party that the unit tests and the fuzz target call
+ * directly: the provider's documents (discovery, JWKS), the ID token checks, the pending
+ * logins and PKCE. Only src/sso/ and its tests include this header.
+ */
+#ifndef TRAWL_SSO_SSO_INT_H
+#define TRAWL_SSO_SSO_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjose/cjose.h>
+#include <jansson.h>
+
+#include "auth/secret.h"
+#include "sso/sso.h"
+
+/* Bounds on what a provider's documents and tokens may hold. */
+#define SSO_KEYS_MAX 64 /* keys of a JWKS looked at; the rest are ignored */
+#define SSO_KID_MAX 256
+#define SSO_URL_MAX 2048
+#define SSO_TOKEN_MAX ((size_t)64 << 10) /* an ID token, compact form */
+#define SSO_HEADER_MAX 4096              /* its protected header, base64url */
+#define SSO_RSA_BITS_MIN 2048
+/* Discovery is refreshed on use once it is this old (a failed refresh keeps the old one). */
+#define SSO_DISCOVERY_MAX_AGE_S (24 * 60 * 60)
+/* 32 random bytes in base64url: state, nonce, PKCE verifier, binding. */
+#define SSO_RANDOM_LEN 43
+
+/* ---- the provider's documents (provider.c) ---- */
+
+/*
+ * SECURITY: whether s[0..len) is unpadded base64url that cjose can decode. cjose's decoder
+ * asserts (aborts the process) on a length of 4n + 1, so every string it will decode is
+ * checked here first: the segments of a token, and a JWK's n, e, x and y.
+ */
+bool sso_b64url_ok(const char *s, size_t len);
+
+struct sso_provider {
+	char *authorization_endpoint;
+	char *token_endpoint;
+	char *jwks_uri;
+};
+
+/*
+ * Parses a discovery document: its "issuer" must equal issuer exactly, and the authorization,
+ * token and JWKS endpoints must be https URLs of at most SSO_URL_MAX bytes. ECORRUPT naming
+ * the field; ENOMEM.
+ */
+int sso_provider_parse(struct sso_provider *out, const char *json, size_t len, const char *issuer);
+int sso_provider_copy(struct sso_provider *out, const struct sso_provider *p);
+void sso_provider_dispose(struct sso_provider *p);
+
+/* The key type an algorithm needs. */
+enum sso_key_type {
+	SSO_KEY_NONE = 0,
+	SSO_KEY_RSA,  /* RS256: RSA of at least SSO_RSA_BITS_MIN bits */
+	SSO_KEY_P256, /* ES256: EC on P-256 */
+};
+
+struct sso_key {
+	cjose_jwk_t *jwk;
+	char *kid; /* NULL when the key has none */
+	enum sso_key_type type;
+};
+
+/* A JWKS as fetched, shared by the verifications in flight: freed with its last reference. */
+struct sso_keys {
+	atomic_int refs;
+	struct sso_key *keys;
+	size_t n_keys;
+};
+
+/*
+ * Parses a JWKS ({"keys": [...]}), keeping only signing keys it can use: RSA of at least
+ * SSO_RSA_BITS_MIN bits and EC P-256, with "use" absent or "sig" and "alg" absent or matching
+ * (RS256, ES256). Only the public members are imported. A JWKS with no usable key is fine (an
+ * unknown kid follows). ECORRUPT for a document that is not a JWKS; ENOMEM.
+ */
+int sso_keys_parse(struct sso_keys **out, const char *json, size_t len);
+struct sso_keys *sso_keys_ref(struct sso_keys *k);
+void sso_keys_unref(struct sso_keys *k);
+
+/* ---- the ID token (idtoken.c) ---- */
+
+/* What the ID token must say, and the settings that shape the identity. */
+struct sso_expect {
+	const char *issuer;
+	const char *client_id;
+	const char *nonce;
+	const char *user_claim;
+	const char *groups_claim;
+	const char *admin_group; /* may be NULL */
+	const char *const *allowed_domains;
+	size_t n_allowed_domains;
+	int64_t now_s;
+	int64_t skew_s;
+};
+
+struct sso_jwt {
+	cjose_jws_t *jws;
+	enum sso_key_type type;    /* the key the header's alg needs */
+	char kid[SSO_KID_MAX + 1]; /* "" when the header has none */
+};
+
+/*
+ * Reads a compact JWS's protected header before anything else looks at the token: alg must be
+ * RS256 or ES256 (alg_not_allowed), no "crit", kid at most SSO_KID_MAX bytes; then imports it
+ * with cjose. EAUTH with *reason (malformed_token, alg_not_allowed); ENOMEM.
+ */
+int sso_jwt_parse(struct sso_jwt *out, const char **reason, const char *token, size_t len);
+
+/*
+ * Checks t's signature with the key its kid names (without a kid: each key of the alg's type).
+ * ENOTFOUND (unknown_kid) when no key fits: the caller may refetch the JWKS; EAUTH
+ * (key_type_mismatch, bad_signature).
+ */
+int sso_jwt_verify(const char **reason, const struct sso_jwt *t, const struct sso_keys *keys);
+
+/*
+ * Checks the claims of a verified token (its payload) against want and fills out (every field
+ * but return_to). EAUTH or EPERM with *reason; ENOMEM. out is disposed on failure.
+ */
+int sso_claims_check(struct sso_identity *out, const char **reason, const char *payload, size_t len,
+		     const struct sso_expect *want);
+
+/* Verifies t (already through sso_jwt_verify) and checks its claims. */
+int sso_jwt_claims(struct sso_identity *out, const char **reason, const struct sso_jwt *t,
+		   const struct sso_expect *want);
+void sso_jwt_dispose(struct sso_jwt *t);
+
+/* ---- pending logins and PKCE (pending.c) ---- */
+
+/* BASE64URL(SHA-256(verifier)) without padding (RFC 7636, S256). */
+void sso_pkce_challenge(char out[SSO_RANDOM_LEN + 1], const char *verifier);
+
+struct sso_pending {
+	unsigned char state_hash[32]; /* keyed hashes: neither value is kept in clear */
+	unsigned char binding_hash[32];
+	char nonce[SSO_RANDOM_LEN + 1];
+	char verifier[SSO_RANDOM_LEN + 1];
+	char *return_to;
+	int64_t created_ms;
+	bool is_set, is_used;
+};
+
+/*
+ * A ring of max slots: a new login takes the oldest slot. A used login keeps its slot (as a
+ * tombstone, without its secrets) until overwritten, so a replay is told from an unknown state.
+ * Not thread-safe: struct sso locks around it.
+ */
+struct sso_pending_table {
+	struct sso_pending *slots;
+	size_t max, next;
+	struct secret_hasher hasher;
+};
+
+int sso_pending_init(struct sso_pending_table *t, size_t max);
+void sso_pending_dispose(struct sso_pending_table *t);
+
+/* Records a login; takes a copy of return_to. ENOMEM. */
+int sso_pending_add(struct sso_pending_table *t, const char *state, const char *binding,
+		    const char *nonce, const char *verifier, const char *return_to, int64_t now_ms);
+
+/*
+ * Finds state's login and marks it used whatever follows; then checks its age and binding.
+ * On success *out is its copy (return_to moves to it; sso_pending_clear wipes it). EAUTH with
+ * *reason: unknown_state, replayed_state, expired_state, binding_mismatch.
+ */
+int sso_pending_take(struct sso_pending *out, const char **reason, struct sso_pending_table *t,
+		     const char *state, const char *binding, int64_t now_ms, int64_t lifetime_ms);
+void sso_pending_clear(struct sso_pending *p);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * Unit tests for the provider's documents and the small pieces under the flow: which JWKS keys
+ * are kept (RSA of 2048 bits and up and EC P-256 signing keys, never weak, encryption or
+ * symmetric ones), what a discovery document must say, the PKCE challenge against RFC 7636's
+ * own example, and the pending table's ring.
+ */
+#include "unit/sso/fakeidp.h"
+#include "util/error.h"
+
+static void pkce_matches_rfc7636_appendix_b(void **state)
+{
+	char out[SSO_RANDOM_LEN + 1];
+
+	(void)state;
+	sso_pkce_challenge(out, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+	assert_string_equal(out, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+}
+
+static struct sso_keys *parse_keys(const char *json)
+{
+	struct sso_keys *k = NULL;
+
+	assert_int_equal(sso_keys_parse(&k, json, strlen(json)), 0);
+	return k;
+}
+
+static void jwks_keeps_only_strong_signing_keys(void **state)
+{
+	cjose_jwk_t *keys[] = {
+		key_rsa(2048, "good-rsa"),
+		key_ec(CJOSE_JWK_EC_P_256, "good-ec"),
+		key_rsa(1024, "weak-rsa"),
+		key_ec(CJOSE_JWK_EC_P_384, "p384"),
+	};
+	cjose_err err;
+	cjose_jwk_t *oct = cjose_jwk_create_oct_random(32, &err);
+	char *json = jwks_of(keys, 4, NULL), *json_oct;
+	struct sso_keys *k = parse_keys(json);
+
+	(void)state;
+	assert_int_equal(k->n_keys, 2);
+	assert_string_equal(k->keys[0].kid, "good-rsa");
+	assert_int_equal(k->keys[0].type, SSO_KEY_RSA);
+	assert_string_equal(k->keys[1].kid, "good-ec");
+	assert_int_equal(k->keys[1].type, SSO_KEY_P256);
+	sso_keys_unref(k);
+	free(json);
+	/* A P-256 key whose crv claims another curve is not taken as P-256. */
+	json = jwks_of(&keys[1], 1, "{\"crv\":\"P-384\"}");
+	k = parse_keys(json);
+	assert_int_equal(k->n_keys, 0);
+	sso_keys_unref(k);
+	free(json);
+	/* A symmetric key in a JWKS is never a verification key. */
+	json_oct = jwks_of(&oct, 1, NULL);
+	k = parse_keys(json_oct);
+	assert_int_equal(k->n_keys, 0);
+	sso_keys_unref(k);
+	free(json_oct);
+	cjose_jwk_release(oct);
+	for (size_t i = 0; i < 4; i++)
+		cjose_jwk_release(keys[i]);
+}
+
+static void jwks_skips_keys_for_other_uses_and_algorithms(void **state)
+{
+	cjose_jwk_t *rsa = key_rsa(2048, "k");
+	static const char *const skipped[] = {
+		"{\"use\":\"enc\"}", "{\"alg\":\"RS512\"}", "{\"alg\":\"HS256\"}",
+		"{\"kid\":7}",       "{\"use\":1}",
+	};
+	struct sso_keys *k;
+	char *json;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++) {
+		json = jwks_of(&rsa, 1, skipped[i]);
+		k = parse_keys(json);
+		assert_int_equal(k->n_keys, 0);
+		sso_keys_unref(k);
+		free(json);
+	}
+	json = jwks_of(&rsa, 1, "{\"use\":\"sig\",\"alg\":\"RS256\",\"x5c\":[\"junk\"]}");
+	k = parse_keys(json);
+	assert_int_equal(k->n_keys, 1);
+	sso_keys_unref(k);
+	free(json);
+	cjose_jwk_release(rsa);
+}
+
+static void jwks_that_is_not_one_is_corrupt(void **state)
+{
+	static const char *const bad[] = { "", "[]", "{\"keys\":{}}", "{\"keys\":[],\"keys\":[]}",
+					   "{\"nokeys\":[]}" };
+	struct sso_keys *k = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sso_keys_parse(&k, bad[i], strlen(bad[i])), TRAWL_ECORRUPT);
+		assert_null(k);
+	}
+	k = parse_keys("{\"keys\":[1,\"x\",{},{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}");
+	assert_int_equal(k->n_keys, 0);
+	sso_keys_unref(k);
+	/* Members cjose would abort on (padding after 4n + 1 characters), or not base64url. */
+	k = parse_keys("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"A===\",\"e\":\"AQAB\"},"
+		       "{\"kty\":\"RSA\",\"n\":\"AQABA\",\"e\":\"AQAB\"},"
+		       "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AQABA\",\"y\":\"AQAB\"},"
+		       "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AQ==\",\"y\":\"AQAB\"}]}");
+	assert_int_equal(k->n_keys, 0);
+	sso_keys_unref(k);
+}
+
+static int parse_discovery(struct sso_provider *p, const char *json)
+{
+	return sso_provider_parse(p, json, strlen(json), ISSUER);
+}
+
+static void discovery_must_be_ours_and_https(void **state)
+{
+	struct sso_provider p;
+	char *good = discovery_doc(ISSUER);
+	static const char *const bad[] = {
+		"{\"issuer\":\"https://idp.test/\",\"authorization_endpoint\":\"https://a\","
+		"\"token_endpoint\":\"https://t\",\"jwks_uri\":\"https://j\"}",
+		"{\"issuer\":\"https://idp.test\",\"authorization_endpoint\":\"https://a\","
+		"\"token_endpoint\":\"http://t\",\"jwks_uri\":\"https://j\"}",
+		"{\"issuer\":\"https://idp.test\",\"authorization_endpoint\":\"https://a\","
+		"\"token_endpoint\":\"https://t\"}",
+		"{\"issuer\":\"https://idp.test\",\"authorization_endpoint\":\"https://a\","
+		"\"token_endpoint\":\"https://t\",\"jwks_uri\":\"https://\"}",
+		"[]",
+		"{\"issuer\":\"https://idp.test\",\"issuer\":\"https://idp.test\"}",
+	};
+
+	(void)state;
+	assert_int_equal(parse_discovery(&p, good), 0);
+	assert_string_equal(p.token_endpoint, ISSUER "/token");
+	assert_string_equal(p.jwks_uri, ISSUER "/jwks");
+	sso_provider_dispose(&p);
+	free(good);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse_discovery(&p, bad[i]), TRAWL_ECORRUPT);
+		assert_null(p.token_endpoint);
+	}
+}
+
+static void pending_ring_evicts_the_oldest_and_keeps_tombstones(void **state)
+{
+	struct sso_pending_table t;
+	struct sso_pending out;
+	const char *reason = NULL;
+	char name[16];
+	const char *nonce = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn";
+
+	(void)state;
+	assert_int_equal(sso_pending_init(&t, 4), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		assert_int_equal(sso_pending_add(&t, name, "b", nonce, nonce, "/", 1000), 0);
+	}
+	/* s0 and s1 were pushed out by s4 and s5. */
+	assert_int_equal(sso_pending_take(&out, &reason, &t, "s1", "b", 1000, 60000), TRAWL_EAUTH);
+	assert_string_equal(reason, "unknown_state");
+	assert_int_equal(sso_pending_take(&out, &reason, &t, "s2", "b", 1000, 60000), 0);
+	assert_string_equal(out.return_to, "/");
+	assert_string_equal(out.nonce, nonce);
+	sso_pending_clear(&out);
+	assert_int_equal(sso_pending_take(&out, &reason, &t, "s2", "b", 1000, 60000), TRAWL_EAUTH);
+	assert_string_equal(reason, "replayed_state");
+	assert_null(out.return_to);
+	assert_int_equal(sso_pending_take(&out, &reason, &t, "s3", "x", 1000, 60000), TRAWL_EAUTH);
+	assert_string_equal(reason, "binding_mismatch");
+	assert_int_equal(sso_pending_take(&out, &reason, &t, "s4", "b", 61001, 60000), TRAWL_EAUTH);
+	assert_string_equal(reason, "expired_state");
+	assert_int_equal(sso_pending_take(&out, &reason, &t, "s5", "b", 61000, 60000), 0);
+	sso_pending_clear(&out);
+	sso_pending_dispose(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pkce_matches_rfc7636_appendix_b),
+		cmocka_unit_test(jwks_keeps_only_strong_signing_keys),
+		cmocka_unit_test(jwks_skips_keys_for_other_uses_and_algorithms),
+		cmocka_unit_test(jwks_that_is_not_one_is_corrupt),
+		cmocka_unit_test(discovery_must_be_ours_and_https),
+		cmocka_unit_test(pending_ring_evicts_the_oldest_and_keeps_tombstones),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
