@@ -246,6 +246,9 @@ static void hold(struct audit *q, struct store_event *batch, size_t n)
 {
 	size_t over;
 
+	/* A retry of only the held events brings no new ones (and batch may then be NULL). */
+	if (n == 0)
+		return;
 	if (ARRAY_GROW(&q->held, &q->cap_held, q->n_held + n) < 0) {
 		events_clear(batch, n);
 		q->n_given_up += n;
