@@ -21,7 +21,6 @@
 /* What a request offers to be identified by: its credentials and where it comes from. */
 struct access_request {
 	struct auth *auth;         /* the server's accounts (never NULL in a server) */
-	bool allow_anonymous;      /* --allow-anonymous: nobody may read public repositories */
 	const char *cookie;        /* the Cookie header, or NULL */
 	const char *authorization; /* the Authorization header, or NULL */
 	const char *address;       /* the client address as text, after trusted proxies */
@@ -35,6 +34,7 @@ struct access_request {
 	 */
 	const char *proxy_user;
 	const char *proxy_groups;
+	bool allow_anonymous; /* --allow-anonymous: anyone may read public repositories */
 	bool has_proxy_groups;
 	bool is_proxy_repeated;
 };

@@ -114,7 +114,13 @@ static int put_user(struct buf *b, const struct auth_user *u)
 		    0 ||
 	    (err = put_time_ms(b, u->created_ms)) < 0 || (err = buf_puts(b, ",\"last_seen\":")) < 0 ||
 	    (err = put_time_ms(b, u->last_seen_ms)) < 0 || (err = buf_puts(b, ",\"groups\":")) < 0 ||
-	    (err = put_names(b, u->groups, u->n_groups)) < 0)
+	    (err = put_names(b, u->groups, u->n_groups)) < 0 ||
+	    (err = buf_puts(b, ",\"source\":")) < 0 ||
+	    (err = put_str(b, auth_source_name(u->source))) < 0 ||
+	    (err = buf_puts(b, ",\"issuer\":")) < 0 ||
+	    (err = (u->issuer ? put_str(b, u->issuer) : buf_puts(b, "null"))) < 0 ||
+	    (err = buf_puts(b, ",\"subject\":")) < 0 ||
+	    (err = (u->subject ? put_str(b, u->subject) : buf_puts(b, "null"))) < 0)
 		return err;
 	return buf_putc(b, '}');
 }

@@ -666,6 +666,7 @@ static const char *caller_kind(const struct req *rq)
 	case AUTH_SESSION: return "session";
 	case AUTH_TOKEN: return "token";
 	case AUTH_LOCAL: return "local";
+	case AUTH_PROXY: return "proxy";
 	default: return "anonymous";
 	}
 }
@@ -675,7 +676,7 @@ static const char *caller_user(const struct req *rq)
 {
 	const struct auth_principal *p = &rq->caller.who;
 
-	if (p->kind == AUTH_SESSION || p->kind == AUTH_TOKEN)
+	if (p->kind == AUTH_SESSION || p->kind == AUTH_TOKEN || p->kind == AUTH_PROXY)
 		return p->name;
 	return p->kind == AUTH_LOCAL ? "local" : "anonymous";
 }

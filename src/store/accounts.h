@@ -250,7 +250,7 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
  */
 int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted);
 /* store_audit_prune for the events of refused requests only (unauthorized, forbidden,
- * not_visible, audit_suppressed, sign_in_failed). EIO. */
+ * not_visible, audit_suppressed, sign_in_failed, sso_refused). EIO. */
 int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted);
 /* store_audit_prune for callers' activity only (search, token_used, sign_in, sign_out,
  * session_expired). EIO. */

@@ -32,17 +32,18 @@ struct store {
 #define STORE_AUDIT_REFUSALS \
 	"event IN ('unauthorized', 'forbidden', 'not_visible', 'audit_suppressed')"
 /*
- * Refusals outside that index: an outsider's failed sign-ins. They are pruned with the
- * refusals (store_audit_prune_refusals) but kept out of STORE_AUDIT_REFUSALS, whose text is
- * migration 7's index: changing it would give new databases another index than old ones.
+ * Refusals outside that index: an outsider's failed sign-ins, by password or through single
+ * sign-on. They are pruned with the refusals (store_audit_prune_refusals) but kept out of
+ * STORE_AUDIT_REFUSALS, whose text is migration 7's index: changing it would give new
+ * databases another index than old ones.
  */
-#define STORE_AUDIT_SIGN_IN_FAILED "event = 'sign_in_failed'"
+#define STORE_AUDIT_SIGN_IN_FAILED "event IN ('sign_in_failed', 'sso_refused')"
 /*
  * What callers do rather than what administrators change: the row cap takes these after the
  * refusals, and never an event outside both (accounts, groups, grants, tokens, repositories).
  */
 #define STORE_AUDIT_ACTIVITY \
-	"event IN ('search', 'token_used', 'sign_in', 'sign_out', 'session_expired')"
+	"event IN ('search', 'token_used', 'sign_in', 'sso_sign_in', 'sign_out', 'session_expired')"
 
 /* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
 int store_db_error(struct store *s, int rc, const char *what);

@@ -133,12 +133,12 @@ static void bounds_are_kept(void **state)
 	memcpy(key + CONF_KEY_MAX + 1, "=x", 3);
 	parse_bad(key, TRAWL_EINVAL, "a key of up to");
 
-	text = malloc((CONF_ENTRIES_MAX + 1) * 8 + 1);
+	text = malloc(((size_t)CONF_ENTRIES_MAX + 1) * 8 + 1);
 	assert_non_null(text);
 	for (size_t i = 0; i <= CONF_ENTRIES_MAX; i++)
 		n += (size_t)snprintf(text + n, 9, "k = %03zu\n", i % 1000);
 	parse_bad(text, TRAWL_ELIMIT, "more than");
-	text[CONF_ENTRIES_MAX * 8] = 0;
+	text[(size_t)CONF_ENTRIES_MAX * 8] = 0;
 	c = parse_ok(text);
 	assert_int_equal(c.n, CONF_ENTRIES_MAX);
 	conf_dispose(&c);
