@@ -9,6 +9,8 @@ import { AdminList } from './admin-list.js';
 import { apiUser } from './urls.js';
 
 const str = (v) => (typeof v === 'string' ? v : '');
+// How each kind of account signs in (the user's source: docs/api.md USER).
+const SOURCES = { local: 'password', oidc: 'single sign-on', proxy: 'authentication proxy' };
 
 export class AdminUsers extends AdminList {
   constructor(root) {
@@ -56,7 +58,7 @@ export class AdminUsers extends AdminList {
 
   render(users) {
     clear(this.list).append(table(`${users.length} ${users.length === 1 ? 'user' : 'users'}`,
-      ['Name', 'Display name', 'Groups', 'Role', 'State', 'Created', 'Last seen', 'Actions'], users.map((u) => this.row(u))));
+      ['Name', 'Display name', 'Groups', 'Role', 'Signs in with', 'State', 'Created', 'Last seen', 'Actions'], users.map((u) => this.row(u))));
   }
 
   row(u) {
@@ -74,6 +76,7 @@ export class AdminUsers extends AdminList {
     return [el('span', { class: 'uname' }, u.name), str(u.display_name),
       (Array.isArray(u.groups) ? u.groups.filter((g) => typeof g === 'string') : []).join(', '),
       u.is_admin === true ? 'administrator' : 'user',
+      Object.hasOwn(SOURCES, u.source) ? SOURCES[u.source] : 'password',
       u.is_disabled === true ? el('span', { class: 'tag revoked' }, 'disabled') : 'active',
       when(u.created), when(u.last_seen, 'never'), actions];
   }

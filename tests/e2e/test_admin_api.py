@@ -20,7 +20,8 @@ from teamlib import (Server, done, index_repo, ok, token_create, trawl, user_add
                      write_tree)
 from serverlib import cleanup, stop_clean  # noqa: E402
 
-USER_FIELDS = {"name", "display_name", "is_admin", "is_disabled", "created", "last_seen", "groups"}
+USER_FIELDS = {"name", "display_name", "is_admin", "is_disabled", "created", "last_seen", "groups",
+               "source", "issuer", "subject"}
 BOB_PW = "bob's first password, long"
 BOB_PW2 = "bob's second password, longer"
 ROOT_PW = "root's password for the admin test"
