@@ -376,8 +376,7 @@ int store_user_find_link(struct store_user *out, struct store *s, const char *is
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if ((err = prep(&st, s,
-			"SELECT " USER_COLUMNS " FROM users WHERE issuer = ?1 "
+	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users WHERE issuer = ?1 "
 			"AND subject = ?2")) == 0 &&
 	    (err = store_bind_text(s, st, 1, issuer)) == 0 &&
 	    (err = store_bind_text(s, st, 2, subject)) == 0 &&
@@ -395,8 +394,7 @@ int store_user_add_external(int64_t *id, struct store *s, const struct store_ext
 	int err;
 
 	*id = 0;
-	if ((err = prep(&st, s,
-			"INSERT INTO users (name, display_name, is_admin, created_ms, "
+	if ((err = prep(&st, s, "INSERT INTO users (name, display_name, is_admin, created_ms, "
 			"source, issuer, subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) < 0 ||
 	    (err = store_bind_text(s, st, 1, x->name)) < 0 ||
 	    (err = store_bind_text(s, st, 2, x->display_name ? x->display_name : "")) < 0 ||
@@ -433,8 +431,7 @@ static int user_admin_display(struct store *s, int64_t id, int is_admin, const c
 	int err;
 
 	/* Written only when something differs: the trigger bumps the ACL on any admin write. */
-	if ((err = prep(&st, s,
-			"UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin ELSE "
+	if ((err = prep(&st, s, "UPDATE users SET is_admin = CASE WHEN ?2 < 0 THEN is_admin ELSE "
 			"?2 END, display_name = coalesce(?3, display_name) WHERE id = ?1 AND "
 			"((?2 >= 0 AND is_admin <> ?2) OR display_name <> coalesce(?3, "
 			"display_name))")) == 0 &&
@@ -470,8 +467,7 @@ int store_user_link(struct store *s, const char *name, const char *source, const
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
 	if ((err = id_of(&id, s, name, false)) < 0 ||
-	    (err = prep(&st, s,
-			"UPDATE users SET source = ?2, issuer = ?3, subject = ?4, "
+	    (err = prep(&st, s, "UPDATE users SET source = ?2, issuer = ?3, subject = ?4, "
 			"password_hash = NULL WHERE id = ?1")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
 	    (err = store_bind_text(s, st, 2, source)) < 0 ||
@@ -499,8 +495,7 @@ int store_user_synced_groups(char ***out, size_t *n, struct store *s, int64_t us
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s,
-			"SELECT g.name FROM groups g JOIN group_members m ON m.group_id "
+	if ((err = prep(&st, s, "SELECT g.name FROM groups g JOIN group_members m ON m.group_id "
 			"= g.id WHERE m.user_id = ?1 AND m.source = 'sync' ORDER BY g.name")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, user_id)) == 0)
 		err = store_names_read(out, n, s, st, "listing a user's synced groups");
@@ -530,11 +525,9 @@ static int sync_add(struct store *s, int64_t user_id, const char *const *add, si
 	int err;
 
 	/* OR IGNORE: a group of that name in another case is the same group (NOCASE index). */
-	if ((err = prep(&group, s,
-			"INSERT OR IGNORE INTO groups (name, source) "
+	if ((err = prep(&group, s, "INSERT OR IGNORE INTO groups (name, source) "
 			"VALUES (?1, 'sync')")) == 0 &&
-	    (err = prep(&member, s,
-			"INSERT OR IGNORE INTO group_members (group_id, user_id, "
+	    (err = prep(&member, s, "INSERT OR IGNORE INTO group_members (group_id, user_id, "
 			"source) SELECT id, ?2, 'sync' FROM groups WHERE name = ?1 "
 			"COLLATE NOCASE")) == 0 &&
 	    (err = run_each(s, group, user_id, add, n, "adding a synced group")) == 0)
@@ -549,8 +542,7 @@ static int sync_remove(struct store *s, int64_t user_id, const char *const *remo
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s,
-			"DELETE FROM group_members WHERE user_id = ?2 AND source = 'sync' "
+	if ((err = prep(&st, s, "DELETE FROM group_members WHERE user_id = ?2 AND source = 'sync' "
 			"AND group_id IN (SELECT id FROM groups WHERE name = ?1 COLLATE "
 			"NOCASE)")) == 0)
 		err = run_each(s, st, user_id, remove, n, "ending a synced membership");
@@ -611,11 +603,9 @@ int store_group_member(struct store *s, const char *group, const char *user, boo
 	if ((err = id_of(&gid, s, group, true)) < 0 || (err = id_of(&uid, s, user, false)) < 0)
 		return err;
 	/* An administrator's membership is theirs: a sync's own becomes local, and stays. */
-	err = is_member ? prep(&st, s,
-			       "INSERT INTO group_members (group_id, user_id) VALUES "
+	err = is_member ? prep(&st, s, "INSERT INTO group_members (group_id, user_id) VALUES "
 			       "(?1, ?2) ON CONFLICT DO UPDATE SET source = 'local'")
-			: prep(&st, s,
-			       "DELETE FROM group_members WHERE group_id = ?1 "
+			: prep(&st, s, "DELETE FROM group_members WHERE group_id = ?1 "
 			       "AND user_id = ?2");
 	if (err == 0 && (err = store_bind_i64(s, st, 1, gid)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, uid)) == 0)
