@@ -3,13 +3,16 @@
  * Connect login and callback, the sign-in methods the page offers, and the checks of the SSO
  * settings when the server starts. src/sso/ verifies the login; the accounts module turns the
  * identity into a user, groups and a session (auth_sign_in_external). The provider is reached
- * over the network, so both routes run on the sign-in threads, never on an HTTP thread.
+ * over the network, so both routes run on single sign-on's own threads (sso_pool), never on an
+ * HTTP thread nor on the password sign-ins' threads.
  *
  * The two GET routes change state (a pending login, then a session): the one exception to
  * "no GET changes state" (ROUTE_GET_SIGNS_IN). A cross-site page can start a login (it only
  * sends the browser to the provider) but cannot finish one: the callback's state is single use
- * and bound to the __Host- cookie set on this browser by the login, which is what protects
- * against forged callbacks (login CSRF).
+ * and must equal the state sealed in the __Host- cookie set on this browser by the login, which
+ * is what protects against forged callbacks (login CSRF). A callback whose state is not the
+ * cookie's leaves the cookie alone, and a cross-site navigation may not start a login over one
+ * in flight (login_over_pending), so neither can break a sign-in under way.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -276,16 +279,34 @@ static void log_refusal(const struct req *rq, const char *reason, const char *de
 
 /* ---- the login ---- */
 
+/* Sets the binding cookie: its value is too long for rq->hdr_text. */
+static int binding_cookie_set(struct req *rq, const char *value)
+{
+	struct buf b;
+	const char *line = NULL;
+
+	buf_init(&b, SSO_COOKIE_VALUE_MAX + 256);
+	if (buf_printf(&b, SSO_COOKIE_NAME "=%s; Max-Age=%d" OIDC_COOKIE_ATTRS, value,
+		       SSO_PENDING_LIFETIME_S) == 0)
+		line = req_keep(rq, b.ptr);
+	if (b.ptr)
+		sodium_memzero(b.ptr, b.cap);
+	buf_dispose(&b);
+	if (!line)
+		return handlers_internal(TRAWL_ENOMEM);
+	req_header(rq, "Set-Cookie", line);
+	return 0;
+}
+
 static int run_login(struct req *rq)
 {
-	char binding[SSO_BINDING_LEN + 1];
 	const char *return_to, *location;
-	char *url = NULL;
+	char *url = NULL, *cookie = NULL;
 	size_t len;
 	int err;
 
 	if ((err = req_param(&return_to, &len, rq, "return_to")) < 0 ||
-	    (err = sso_begin(&url, binding, rq->s->sso, return_to)) < 0) {
+	    (err = sso_begin(&url, &cookie, rq->s->sso, return_to)) < 0) {
 		bool is_ours = err == TRAWL_EINVAL || err == TRAWL_ELIMIT;
 
 		log_refusal(rq, is_ours ? "bad_return_to" : "discovery_failed", error_last());
@@ -298,19 +319,52 @@ static int run_login(struct req *rq)
 	}
 	location = req_keep(rq, url);
 	free(url);
-	if (!location) {
-		sodium_memzero(binding, sizeof(binding));
-		return handlers_internal(TRAWL_ENOMEM);
-	}
-	snprintf(rq->hdr_text, sizeof(rq->hdr_text),
-		 SSO_COOKIE_NAME "=%s; Max-Age=%d" OIDC_COOKIE_ATTRS, binding,
-		 SSO_PENDING_LIFETIME_S);
-	sodium_memzero(binding, sizeof(binding));
-	req_header(rq, "Set-Cookie", rq->hdr_text);
+	err = location ? binding_cookie_set(rq, cookie) : handlers_internal(TRAWL_ENOMEM);
+	sodium_memzero(cookie, strlen(cookie));
+	free(cookie);
+	if (err < 0)
+		return err;
 	req_header(rq, "Location", location);
 	req_header(rq, "Cache-Control", "no-store");
 	rq->ctype = "text/html; charset=utf-8";
 	rq->status = 302;
+	return 0;
+}
+
+/*
+ * SECURITY: another site can send this browser here (a top-level GET carries the Lax cookie),
+ * and a new login replaces the binding cookie: the login under way in this browser would then
+ * fail at its callback. So a cross-site navigation may not start a login while one is in
+ * flight; the page offers a same-origin link that may. A browser that sends no Sec-Fetch-Site
+ * is let through (it is no worse than before the header existed).
+ */
+static bool is_cross_site_over_pending(const struct req *rq)
+{
+	const char *site = req_header_value(rq, "Sec-Fetch-Site");
+	const char *cookie = req_header_value(rq, "Cookie");
+
+	return site && strcmp(site, "cross-site") == 0 && cookie &&
+	       strstr(cookie, SSO_COOKIE_NAME "=") != NULL;
+}
+
+static int login_over_pending(struct req *rq)
+{
+	struct buf *b = &rq->body;
+	const char *reason = "login_over_pending";
+
+	log_refusal(rq, reason, "another site sent the browser to start a sign-in while one is "
+				"under way in it");
+	buf_reset(b);
+	if (page_start(b, "single sign-on", NULL) < 0 ||
+	    buf_printf(b, "<p>A sign-in is already under way in this browser, and another site "
+			  "sent you here to start a new one.</p><p><a href=\"" OIDC_LOGIN_PATH
+			  "\">Start a new sign-in</a> (the one under way will fail) or "
+			  "<a href=\"/\">back to trawl</a>.</p><p>Reason: <code>%s</code></p>"
+			  "</main></body></html>\n",
+		       reason) < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	rq->ctype = "text/html; charset=utf-8";
+	rq->status = 409;
 	return 0;
 }
 
@@ -319,9 +373,11 @@ int handlers_sso_login(struct req *rq)
 {
 	if (!rq->s->sso)
 		return handlers_not_found("single sign-on is not configured on this server");
-	if (!req_take_signin(rq))
+	if (is_cross_site_over_pending(rq))
+		return login_over_pending(rq);
+	if (!req_take_sso(rq))
 		return 0;
-	req_defer_on(rq, rq->s->signin_pool, run_login);
+	req_defer_on(rq, rq->s->sso_pool, run_login);
 	return 0;
 }
 
@@ -422,13 +478,45 @@ static int sign_in(struct req *rq, const struct sso_identity *id)
 	return err;
 }
 
+/*
+ * The binding cookie's value in the Cookie header (at most SSO_COOKIE_VALUE_MAX characters,
+ * else none), copied to *out (caller wipes and frees); NULL when absent or there twice.
+ * SECURITY: a cookie set by a sibling domain may arrive beside ours; neither may win.
+ */
+static char *binding_cookie_get(const char *header)
+{
+	static const char name[] = SSO_COOKIE_NAME "=";
+	const char *found = NULL;
+	size_t found_len = 0;
+
+	for (const char *p = header; p && *p;) {
+		size_t n;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, ";");
+		if (n >= sizeof(name) - 1 && memcmp(p, name, sizeof(name) - 1) == 0) {
+			if (found)
+				return NULL;
+			found = p + sizeof(name) - 1;
+			found_len = n - (sizeof(name) - 1);
+			while (found_len && (found[found_len - 1] == ' ' || found[found_len - 1] == '\t'))
+				found_len--;
+		}
+		p += n;
+		p += *p == ';';
+	}
+	if (!found || !found_len || found_len > SSO_COOKIE_VALUE_MAX)
+		return NULL;
+	return strndup(found, found_len);
+}
+
 static int run_callback(struct req *rq)
 {
 	struct sso_callback cb = { 0 };
 	struct sso_identity id = { 0 };
-	const char *cookie = req_header_value(rq, "Cookie"), *reason = NULL;
-	char binding[44];
-	bool has_binding = false;
+	const char *reason = NULL;
+	char *binding = NULL;
+	bool is_used = false;
 	size_t len;
 	int err;
 
@@ -442,9 +530,11 @@ static int run_callback(struct req *rq)
 				       rq->client_addr);
 		return finish_refused(rq, TRAWL_EINVAL, reason);
 	}
-	has_binding = cookie && secret_cookie_value(binding, cookie, SSO_COOKIE_NAME) == 0;
-	err = sso_finish(&id, &reason, rq->s->sso, &cb, has_binding ? binding : NULL);
-	sodium_memzero(binding, sizeof(binding));
+	binding = binding_cookie_get(req_header_value(rq, "Cookie"));
+	err = sso_finish(&id, &reason, &is_used, rq->s->sso, &cb, binding);
+	if (binding)
+		sodium_memzero(binding, strlen(binding));
+	free(binding);
 	if (err < 0) {
 		if (!reason)
 			reason = "no_memory";
@@ -452,7 +542,8 @@ static int run_callback(struct req *rq)
 		auth_audit_sso_refused(rq->s->auth, AUTH_SOURCE_OIDC, reason, NULL,
 				       rq->client_addr);
 		err = finish_refused(rq, err, reason);
-		if (rq->status)
+		/* A callback for another state leaves this browser's login under way alone. */
+		if (rq->status && is_used)
 			req_header(rq, "Set-Cookie", SSO_COOKIE_NAME "=; Max-Age=0" OIDC_COOKIE_ATTRS);
 		return err;
 	}
@@ -473,9 +564,9 @@ int handlers_sso_callback(struct req *rq)
 {
 	if (!rq->s->sso)
 		return handlers_not_found("single sign-on is not configured on this server");
-	if (!req_take_signin(rq))
+	if (!req_take_sso(rq))
 		return 0;
-	req_defer_on(rq, rq->s->signin_pool, run_callback);
+	req_defer_on(rq, rq->s->sso_pool, run_callback);
 	return 0;
 }
 

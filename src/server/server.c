@@ -45,6 +45,8 @@
 
 #define CONN_MEMORY_LIMIT (64 * 1024)
 #define MAX_PARAMS 16
+/* Threads for single sign-on's requests to the provider (as many more wait, then 503). */
+#define SERVER_SSO_THREADS 4
 /* The longest request path the log and the audit trail keep. */
 #define LOGGED_PATH_MAX 4096
 
@@ -205,6 +207,8 @@ static void req_free(struct req *rq)
 		atomic_fetch_sub(&rq->s->searches, 1);
 	if (rq->is_signin_slot)
 		atomic_fetch_sub(&rq->s->signins, 1);
+	if (rq->is_sso_slot)
+		atomic_fetch_sub(&rq->s->sso_jobs, 1);
 	limits_request_end(rq);
 	access_release(&rq->caller);
 	snapshot_unref(rq->snap);
@@ -265,6 +269,20 @@ bool req_take_signin(struct req *rq)
 		return false;
 	}
 	rq->is_signin_slot = true;
+	return true;
+}
+
+bool req_take_sso(struct req *rq)
+{
+	struct srv *s = rq->s;
+
+	if (atomic_fetch_add(&s->sso_jobs, 1) >= s->max_sso_jobs) {
+		atomic_fetch_sub(&s->sso_jobs, 1);
+		req_error(rq, 503, "busy", "too many single sign-ons are running; retry shortly", 0);
+		req_header(rq, "Retry-After", "2");
+		return false;
+	}
+	rq->is_sso_slot = true;
 	return true;
 }
 
@@ -1000,6 +1018,14 @@ int server_run(const struct server_config *cfg)
 	s.max_signins = 2 * s.n_cpus;
 	if ((err = pool_start(&s.signin_pool, s.n_cpus)) < 0)
 		goto out;
+	/*
+	 * SECURITY: single sign-on waits on the provider (up to its fetch timeout), not on a CPU:
+	 * it gets threads of its own, so a slow provider and anyone who can send callbacks hold
+	 * those and never the password sign-ins'.
+	 */
+	s.max_sso_jobs = 2 * SERVER_SSO_THREADS;
+	if (cfg->sso.issuer && (err = pool_start(&s.sso_pool, SERVER_SSO_THREADS)) < 0)
+		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG;
 	if (cfg->addr.ss_family == AF_INET6)
@@ -1045,6 +1071,7 @@ out:
 	 */
 	pool_stop(s.pool);
 	pool_stop(s.signin_pool);
+	pool_stop(s.sso_pool);
 	if (s.d) {
 		/* Then wake every stream. */
 		streams_cancel_all(&s);
@@ -1058,6 +1085,7 @@ out:
 	}
 	pool_free(s.pool);
 	pool_free(s.signin_pool);
+	pool_free(s.sso_pool);
 	if (has_conns)
 		conns_dispose(&s.conns);
 	if (has_limits)

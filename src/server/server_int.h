@@ -212,6 +212,9 @@ struct srv {
 	struct pool *signin_pool;  /* runs the password hashes of sign-ins, off the HTTP threads */
 	atomic_uint signins;       /* sign-ins running or queued on signin_pool */
 	unsigned max_signins;
+	struct pool *sso_pool;     /* runs single sign-on's requests to the provider */
+	atomic_uint sso_jobs;      /* logins and callbacks running or queued on sso_pool */
+	unsigned max_sso_jobs;
 	size_t query_mem;          /* search_opts.mem_limit of every search */
 	unsigned n_cpus;
 	atomic_uint_fast64_t next_req;
@@ -247,6 +250,7 @@ struct req {
 	bool is_head;
 	bool is_search_slot;       /* holds one of srv.searches */
 	bool is_signin_slot;       /* holds one of srv.signins */
+	bool is_sso_slot;          /* holds one of srv.sso_jobs */
 	/* The response a handler builds (or a ready one, for a stream). */
 	unsigned status;
 	struct buf body;
@@ -292,6 +296,8 @@ void req_defer_on(struct req *rq, struct pool *p, int (*fn)(struct req *rq));
  * many sign-ins as the bound are running or queued. Released with the request.
  */
 bool req_take_signin(struct req *rq);
+/* The same for single sign-on's slots (srv.sso_jobs, on sso_pool). */
+bool req_take_sso(struct req *rq);
 
 /* Routes (handlers.c): the table the dispatcher consults. */
 extern const struct route server_routes[];

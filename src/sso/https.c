@@ -73,7 +73,7 @@ static int set_request(CURL *h, struct curl_slist **headers, const struct sso_ht
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)SSO_FETCH_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)SSO_CONNECT_TIMEOUT_S);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)SSO_FETCH_TIMEOUT_S);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)sink->body->max);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);

@@ -1,6 +1,6 @@
 /*
- * The relying party's flow: sso_begin records a pending login and builds the authorization URL;
- * sso_finish takes the pending login back, exchanges the code and verifies the ID token. The
+ * The relying party's flow: sso_begin seals a pending login into the binding cookie and builds
+ * the authorization URL; sso_finish opens it, exchanges the code and verifies the ID token. The
  * provider's discovery document and keys are cached here, fetched without the lock held, and
  * refetched on a bounded schedule (docs/internals/sso.md, "Caches").
  */
@@ -33,7 +33,7 @@ struct sso {
 	pthread_mutex_t lock;   /* guards everything below */
 	pthread_cond_t fetched; /* a fetch in flight has ended */
 	bool is_fetching_provider, is_fetching_keys;
-	struct sso_pending_table pending;
+	struct sso_seal seal; /* its keys are read-only after sso_open; its spent set is not */
 	struct sso_provider provider; /* token_endpoint NULL until discovery succeeded */
 	int64_t provider_ms, provider_tried_ms;
 	struct sso_keys *keys;
@@ -155,8 +155,7 @@ int sso_open(struct sso **out, const struct sso_config *cfg)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->fetched, NULL);
 	if ((err = config_copy(s, cfg)) < 0 ||
-	    (err = sso_pending_init(&s->pending,
-				    cfg->max_pending ? cfg->max_pending : SSO_PENDING_MAX)) < 0)
+	    (err = sso_seal_init(&s->seal, cfg->max_spent ? cfg->max_spent : SSO_SPENT_MAX)) < 0)
 		goto out;
 	s->clock = cfg->clock;
 	s->clock_arg = cfg->clock_arg;
@@ -189,7 +188,7 @@ void sso_close(struct sso *s)
 	for (size_t i = 0; i < s->n_allowed_domains; i++)
 		free(s->allowed_domains[i]);
 	free(s->allowed_domains);
-	sso_pending_dispose(&s->pending);
+	sso_seal_dispose(&s->seal);
 	sso_provider_dispose(&s->provider);
 	sso_keys_unref(s->keys);
 	pthread_cond_destroy(&s->fetched);
@@ -380,14 +379,8 @@ static int put_param(struct buf *b, char sep, const char *name, const char *valu
 	return put_encoded(b, value, strlen(value));
 }
 
-struct login {
-	char state[SSO_RANDOM_LEN + 1];
-	char nonce[SSO_RANDOM_LEN + 1];
-	char verifier[SSO_RANDOM_LEN + 1];
-	char challenge[SSO_RANDOM_LEN + 1];
-};
-
-static int auth_url(char **url, const struct sso *s, const char *endpoint, const struct login *l)
+static int auth_url(char **url, const struct sso *s, const char *endpoint,
+		    const struct sso_login *l, const char *challenge)
 {
 	struct buf b;
 	int err;
@@ -400,7 +393,7 @@ static int auth_url(char **url, const struct sso *s, const char *endpoint, const
 	    (err = put_param(&b, '&', "scope", s->scopes)) < 0 ||
 	    (err = put_param(&b, '&', "state", l->state)) < 0 ||
 	    (err = put_param(&b, '&', "nonce", l->nonce)) < 0 ||
-	    (err = put_param(&b, '&', "code_challenge", l->challenge)) < 0 ||
+	    (err = put_param(&b, '&', "code_challenge", challenge)) < 0 ||
 	    (err = put_param(&b, '&', "code_challenge_method", "S256")) < 0) {
 		buf_dispose(&b);
 		if (err == TRAWL_ELIMIT)
@@ -429,14 +422,15 @@ static bool is_local_path(const char *p)
 	return true;
 }
 
-int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s, const char *return_to)
+int sso_begin(char **url, char **cookie, struct sso *s, const char *return_to)
 {
 	struct sso_provider p = { 0 };
-	struct login l;
+	struct sso_login l = { 0 };
+	char challenge[SSO_RANDOM_LEN + 1];
 	int err;
 
 	*url = NULL;
-	binding[0] = '\0';
+	*cookie = NULL;
 	if (!return_to)
 		return_to = "/";
 	if (!is_local_path(return_to)) {
@@ -445,25 +439,19 @@ int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s, cons
 	}
 	if ((err = provider_get(&p, s)) < 0)
 		return err;
-	secret_random_b64url(l.state, 32);
+	l.created_ms = now_ms(s);
+	sso_state_make(l.state, &s->seal, l.created_ms);
 	secret_random_b64url(l.nonce, 32);
 	secret_random_b64url(l.verifier, 32);
-	secret_random_b64url(binding, 32);
-	sso_pkce_challenge(l.challenge, l.verifier);
-	if ((err = auth_url(url, s, p.authorization_endpoint, &l)) < 0)
-		goto out;
-	pthread_mutex_lock(&s->lock);
-	err = sso_pending_add(&s->pending, l.state, binding, l.nonce, l.verifier, return_to,
-			      now_ms(s));
-	pthread_mutex_unlock(&s->lock);
-	if (err < 0) {
+	sso_pkce_challenge(challenge, l.verifier);
+	l.return_to = (char *)return_to;
+	if ((err = auth_url(url, s, p.authorization_endpoint, &l, challenge)) < 0 ||
+	    (err = sso_login_seal(cookie, &s->seal, &l)) < 0) {
 		free(*url);
 		*url = NULL;
 	}
-out:
-	if (err < 0)
-		binding[0] = '\0';
-	sodium_memzero(&l, sizeof(l));
+	l.return_to = NULL;
+	sso_login_clear(&l);
 	sso_provider_dispose(&p);
 	return err;
 }
@@ -674,24 +662,25 @@ static int callback_check(const char **reason, const struct sso_callback *cb)
 	return 0;
 }
 
-int sso_finish(struct sso_identity *out, const char **reason, struct sso *s,
-	       const struct sso_callback *cb, const char *binding)
+int sso_finish(struct sso_identity *out, const char **reason, bool *is_used, struct sso *s,
+	       const struct sso_callback *cb, const char *cookie)
 {
-	struct sso_pending login = { 0 };
+	struct sso_login login = { 0 };
 	struct sso_provider p = { 0 };
 	char *id_token = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	*reason = NULL;
+	*is_used = false;
 	if (!cb->state || !cb->state[0]) {
 		error_set("the sign-in's callback has no state");
 		*reason = "missing_state";
 		return TRAWL_EINVAL;
 	}
 	pthread_mutex_lock(&s->lock);
-	err = sso_pending_take(&login, reason, &s->pending, cb->state, binding, now_ms(s),
-			       (int64_t)SSO_PENDING_LIFETIME_S * 1000);
+	err = sso_login_open(&login, reason, is_used, &s->seal, cb->state, cookie, now_ms(s),
+			     (int64_t)SSO_PENDING_LIFETIME_S * 1000);
 	pthread_mutex_unlock(&s->lock);
 	if (err < 0 || (err = callback_check(reason, cb)) < 0)
 		goto out;
@@ -711,7 +700,7 @@ out:
 	if (id_token)
 		sodium_memzero(id_token, strlen(id_token));
 	free(id_token);
-	sso_pending_clear(&login);
+	sso_login_clear(&login);
 	sso_provider_dispose(&p);
 	return err;
 }

@@ -9,8 +9,8 @@
  * the struct sso_identity to the accounts module, which turns it into a user, groups and a
  * session. Only the ID token decides who signs in; the access token is never used.
  *
- * Thread safety: a struct sso is shared by the server's threads. One mutex guards its pending
- * logins and caches; no lock is held across a fetch.
+ * Thread safety: a struct sso is shared by the server's threads. One mutex guards its spent
+ * states and caches; no lock is held across a fetch.
  */
 #ifndef TRAWL_SSO_SSO_H
 #define TRAWL_SSO_SSO_H
@@ -26,8 +26,11 @@
 #define SSO_USER_CLAIM_DEFAULT "email"
 #define SSO_GROUPS_CLAIM_DEFAULT "groups"
 #define SSO_SKEW_DEFAULT_S 60
-/* At most this many logins wait for their callback; a new one evicts the oldest. */
-#define SSO_PENDING_MAX 10000
+/*
+ * At most this many spent states are remembered (to refuse a replayed callback); a new one
+ * evicts the oldest. Pending logins themselves live in their browsers' binding cookies.
+ */
+#define SSO_SPENT_MAX 10000
 /* A login must come back within this many seconds. */
 #define SSO_PENDING_LIFETIME_S 600
 /* The longest return_to kept (bytes). */
@@ -44,17 +47,23 @@
 #define SSO_CLIENT_ID_MAX 1024
 #define SSO_CLIENT_SECRET_MAX 4096
 #define SSO_CODE_MAX 4096
-/* Each fetch's connect and total timeout (seconds). */
+/* Each fetch's total timeout, and its connect timeout (seconds): a provider that does not
+ * even accept the connection is given up on quickly, its threads being few. */
 #define SSO_FETCH_TIMEOUT_S 10
+#define SSO_CONNECT_TIMEOUT_S 3
 
 /*
- * The browser-binding cookie: sso_begin makes its value (32 random bytes, base64url, 43
- * characters, the shape secret_cookie_value accepts); the server sets it (HttpOnly, Secure,
- * SameSite=Lax: the callback is a cross-site top-level navigation, Path=/, Max-Age the pending
- * lifetime) and passes it back to sso_finish. Only its keyed hash is kept.
+ * The browser-binding cookie: sso_begin makes its value, the pending login sealed (state,
+ * nonce, PKCE verifier, return_to, issue time; authenticated encryption under a key made at
+ * start, base64url, at most SSO_COOKIE_VALUE_MAX characters, so the cookie stays under the
+ * 4096 bytes browsers keep); the server sets it (HttpOnly, Secure, SameSite=Lax: the callback
+ * is a cross-site top-level navigation, Path=/, Max-Age the pending lifetime) and passes it
+ * back to sso_finish. The server keeps no copy.
  */
 #define SSO_COOKIE_NAME "__Host-trawl_oidc"
-#define SSO_BINDING_LEN 43
+#define SSO_COOKIE_VALUE_MAX 3400
+/* A state: 40 bytes (16 random, the issue time, a 16-byte MAC) in base64url. */
+#define SSO_STATE_LEN 54
 /* The redirect URI's path under the server's external URL. */
 #define SSO_CALLBACK_PATH "/auth/oidc/callback"
 
@@ -110,7 +119,7 @@ struct sso_config {
 	sso_clock_fn clock;      /* NULL: the real time */
 	void *clock_arg;
 	int64_t skew_s;     /* allowed clock skew for exp, nbf, iat; 0: SSO_SKEW_DEFAULT_S */
-	size_t max_pending; /* 0: SSO_PENDING_MAX */
+	size_t max_spent;   /* 0: SSO_SPENT_MAX */
 	sso_fetch_fn fetch; /* NULL: sso_https_fetch with &https */
 	void *fetch_arg;
 	struct sso_https_config https;
@@ -129,16 +138,16 @@ int sso_open(struct sso **out, const struct sso_config *cfg);
 void sso_close(struct sso *s);
 
 /*
- * Starts a login: fetches discovery if it is not cached, records a pending login { state,
- * nonce, PKCE verifier, return_to, time } and writes the authorization URL to redirect the
+ * Starts a login: fetches discovery if it is not cached, seals a pending login { state,
+ * nonce, PKCE verifier, return_to, time } into *cookie, the binding cookie's value (caller
+ * wipes and frees), and writes the authorization URL to redirect the
  * browser to (*url, caller frees; it carries response_type=code, client_id, redirect_uri,
- * scope, state, nonce, code_challenge and code_challenge_method=S256) and the binding cookie's
- * value. return_to is where the browser goes after signing in: a same-origin path ("/" or
+ * scope, state, nonce, code_challenge and code_challenge_method=S256). return_to is where the browser goes after signing in: a same-origin path ("/" or
  * "/x...", never "//" or "/\\"; printable ASCII without spaces, at most SSO_RETURN_TO_MAX
  * bytes), else EINVAL; NULL means "/". EIO or ETIMEOUT when discovery cannot be fetched,
  * ECORRUPT when its document is wrong (another issuer, an endpoint that is not https), ENOMEM.
  */
-int sso_begin(char **url, char binding[SSO_BINDING_LEN + 1], struct sso *s, const char *return_to);
+int sso_begin(char **url, char **cookie, struct sso *s, const char *return_to);
 
 /* The callback's query values, each NULL when absent. */
 struct sso_callback {
@@ -166,10 +175,13 @@ struct sso_identity {
 void sso_identity_dispose(struct sso_identity *id);
 
 /*
- * Completes a login. Looks the state up and removes its pending login (single use, whatever
- * follows), checks the binding cookie against it, exchanges the code at the token endpoint
+ * Completes a login. Checks the state (issued here, not spent, not expired), opens the
+ * binding cookie (NULL: none) and compares the state sealed in it with the callback's; then
+ * spends the state (single use, whatever follows) and sets *is_used: the cookie has served
+ * and may be cleared. A callback refused before that leaves *is_used false: its state was not
+ * this browser's login, which stays usable. Then exchanges the code at the token endpoint
  * (client_secret_basic, the PKCE verifier, the redirect URI), verifies the ID token and fills
- * *out. binding may be NULL (no cookie).
+ * *out.
  *
  * On a refusal *reason is a short stable word for the audit trail, and error_last() a line an
  * operator can act on that never holds a code, token, verifier, state or secret:
@@ -186,7 +198,7 @@ void sso_identity_dispose(struct sso_identity *id);
  *   ENOMEM   no_memory
  * On success *reason is NULL. Thread-safe.
  */
-int sso_finish(struct sso_identity *out, const char **reason, struct sso *s,
-	       const struct sso_callback *cb, const char *binding);
+int sso_finish(struct sso_identity *out, const char **reason, bool *is_used, struct sso *s,
+	       const struct sso_callback *cb, const char *cookie);
 
 #endif

@@ -136,41 +136,56 @@ void sso_jwt_dispose(struct sso_jwt *t);
 /* BASE64URL(SHA-256(verifier)) without padding (RFC 7636, S256). */
 void sso_pkce_challenge(char out[SSO_RANDOM_LEN + 1], const char *verifier);
 
-struct sso_pending {
-	unsigned char state_hash[32]; /* keyed hashes: neither value is kept in clear */
-	unsigned char binding_hash[32];
+/* A pending login, as sealed into the binding cookie. */
+struct sso_login {
+	char state[SSO_STATE_LEN + 1];
 	char nonce[SSO_RANDOM_LEN + 1];
 	char verifier[SSO_RANDOM_LEN + 1];
 	char *return_to;
 	int64_t created_ms;
-	bool is_set, is_used;
+};
+
+/* A spent state: its MAC (a keyed hash) until the login's lifetime is over. */
+struct sso_spent {
+	unsigned char mac[16];
+	int64_t expires_ms;
 };
 
 /*
- * A ring of max slots: a new login takes the oldest slot. A used login keeps its slot (as a
- * tombstone, without its secrets) until overwritten, so a replay is told from an unknown state.
- * Not thread-safe: struct sso locks around it.
+ * The keys that seal logins and sign states (random per process), and the ring of spent
+ * states: a new entry takes the oldest slot. Sealing is thread-safe; sso_login_open is not
+ * (struct sso locks around it).
  */
-struct sso_pending_table {
-	struct sso_pending *slots;
-	size_t max, next;
-	struct secret_hasher hasher;
+struct sso_seal {
+	unsigned char seal_key[32];
+	unsigned char mac_key[32];
+	struct sso_spent *spent;
+	size_t max_spent, next;
 };
 
-int sso_pending_init(struct sso_pending_table *t, size_t max);
-void sso_pending_dispose(struct sso_pending_table *t);
+/* Makes the keys. ENOMEM; EIO when libsodium cannot start. */
+int sso_seal_init(struct sso_seal *t, size_t max_spent);
+void sso_seal_dispose(struct sso_seal *t);
 
-/* Records a login; takes a copy of return_to. ENOMEM. */
-int sso_pending_add(struct sso_pending_table *t, const char *state, const char *binding,
-		    const char *nonce, const char *verifier, const char *return_to, int64_t now_ms);
+/* A fresh state that carries its issue time now_ms and a MAC under t's key. */
+void sso_state_make(char out[SSO_STATE_LEN + 1], const struct sso_seal *t, int64_t now_ms);
 
 /*
- * Finds state's login and marks it used whatever follows; then checks its age and binding.
- * On success *out is its copy (return_to moves to it; sso_pending_clear wipes it). EAUTH with
- * *reason: unknown_state, replayed_state, expired_state, binding_mismatch.
+ * Seals l (return_to at most SSO_RETURN_TO_MAX bytes) into *cookie: version, a fresh random
+ * nonce, XChaCha20-Poly1305; base64url, at most SSO_COOKIE_VALUE_MAX characters (caller frees).
+ * ENOMEM.
  */
-int sso_pending_take(struct sso_pending *out, const char **reason, struct sso_pending_table *t,
-		     const char *state, const char *binding, int64_t now_ms, int64_t lifetime_ms);
-void sso_pending_clear(struct sso_pending *p);
+int sso_login_seal(char **cookie, const struct sso_seal *t, const struct sso_login *l);
+
+/*
+ * The login of a callback's state: the state must be one t issued (unknown_state), not spent
+ * (replayed_state), at most lifetime_ms old (expired_state), and equal to the state sealed in
+ * cookie (binding_mismatch; cookie may be NULL). Then the state is spent, *is_used set, and
+ * *out filled (sso_login_clear wipes it). EAUTH with *reason; *is_used false on every refusal:
+ * the cookie was not this callback's.
+ */
+int sso_login_open(struct sso_login *out, const char **reason, bool *is_used, struct sso_seal *t,
+		   const char *state, const char *cookie, int64_t now_ms, int64_t lifetime_ms);
+void sso_login_clear(struct sso_login *l);
 
 #endif

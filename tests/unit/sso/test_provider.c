@@ -145,37 +145,63 @@ static void discovery_must_be_ours_and_https(void **state)
 	}
 }
 
-static void pending_ring_evicts_the_oldest_and_keeps_tombstones(void **state)
+/* The sealed login and the spent ring, below struct sso. */
+static void sealed_logins_open_once_and_only_with_their_state(void **state)
 {
-	struct sso_pending_table t;
-	struct sso_pending out;
+	struct sso_seal t;
+	struct sso_login l = { .nonce = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+			       .verifier = "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv",
+			       .created_ms = 1000 };
+	struct sso_login out;
+	char other[SSO_STATE_LEN + 1], *cookie = NULL, *big, *big_cookie = NULL;
 	const char *reason = NULL;
-	char name[16];
-	const char *nonce = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn";
+	bool is_used;
 
 	(void)state;
-	assert_int_equal(sso_pending_init(&t, 4), 0);
-	for (int i = 0; i < 6; i++) {
-		snprintf(name, sizeof(name), "s%d", i);
-		assert_int_equal(sso_pending_add(&t, name, "b", nonce, nonce, "/", 1000), 0);
-	}
-	/* s0 and s1 were pushed out by s4 and s5. */
-	assert_int_equal(sso_pending_take(&out, &reason, &t, "s1", "b", 1000, 60000), TRAWL_EAUTH);
-	assert_string_equal(reason, "unknown_state");
-	assert_int_equal(sso_pending_take(&out, &reason, &t, "s2", "b", 1000, 60000), 0);
-	assert_string_equal(out.return_to, "/");
-	assert_string_equal(out.nonce, nonce);
-	sso_pending_clear(&out);
-	assert_int_equal(sso_pending_take(&out, &reason, &t, "s2", "b", 1000, 60000), TRAWL_EAUTH);
+	assert_int_equal(sso_seal_init(&t, 2), 0);
+	sso_state_make(l.state, &t, 1000);
+	sso_state_make(other, &t, 1000);
+	assert_int_equal(strlen(l.state), SSO_STATE_LEN);
+	l.return_to = "/r";
+	assert_int_equal(sso_login_seal(&cookie, &t, &l), 0);
+	/* Another state of ours with this cookie: not this browser's login; nothing spent. */
+	assert_int_equal(sso_login_open(&out, &reason, &is_used, &t, other, cookie, 1000, 60000),
+			 TRAWL_EAUTH);
+	assert_string_equal(reason, "binding_mismatch");
+	assert_false(is_used);
+	assert_int_equal(sso_login_open(&out, &reason, &is_used, &t, l.state, cookie, 61001, 60000),
+			 TRAWL_EAUTH);
+	assert_string_equal(reason, "expired_state");
+	assert_int_equal(sso_login_open(&out, &reason, &is_used, &t, l.state, cookie, 61000, 60000),
+			 0);
+	assert_true(is_used);
+	assert_string_equal(out.return_to, "/r");
+	assert_string_equal(out.nonce, l.nonce);
+	assert_string_equal(out.verifier, l.verifier);
+	sso_login_clear(&out);
+	assert_int_equal(sso_login_open(&out, &reason, &is_used, &t, l.state, cookie, 1000, 60000),
+			 TRAWL_EAUTH);
 	assert_string_equal(reason, "replayed_state");
 	assert_null(out.return_to);
-	assert_int_equal(sso_pending_take(&out, &reason, &t, "s3", "x", 1000, 60000), TRAWL_EAUTH);
-	assert_string_equal(reason, "binding_mismatch");
-	assert_int_equal(sso_pending_take(&out, &reason, &t, "s4", "b", 61001, 60000), TRAWL_EAUTH);
-	assert_string_equal(reason, "expired_state");
-	assert_int_equal(sso_pending_take(&out, &reason, &t, "s5", "b", 61000, 60000), 0);
-	sso_pending_clear(&out);
-	sso_pending_dispose(&t);
+	/* The longest return_to still fits the cookie. */
+	big = malloc(SSO_RETURN_TO_MAX + 1);
+	memset(big, 'x', SSO_RETURN_TO_MAX);
+	big[0] = '/';
+	big[SSO_RETURN_TO_MAX] = '\0';
+	l.return_to = big;
+	sso_state_make(l.state, &t, 1000);
+	assert_int_equal(sso_login_seal(&big_cookie, &t, &l), 0);
+	assert_true(strlen(big_cookie) <= SSO_COOKIE_VALUE_MAX);
+	assert_true(strlen(SSO_COOKIE_NAME "=") + strlen(big_cookie) < 4096);
+	assert_int_equal(sso_login_open(&out, &reason, &is_used, &t, l.state, big_cookie, 1000,
+					60000),
+			 0);
+	assert_string_equal(out.return_to, big);
+	sso_login_clear(&out);
+	free(big);
+	free(big_cookie);
+	free(cookie);
+	sso_seal_dispose(&t);
 }
 
 int main(void)
@@ -186,7 +212,7 @@ int main(void)
 		cmocka_unit_test(jwks_skips_keys_for_other_uses_and_algorithms),
 		cmocka_unit_test(jwks_that_is_not_one_is_corrupt),
 		cmocka_unit_test(discovery_must_be_ours_and_https),
-		cmocka_unit_test(pending_ring_evicts_the_oldest_and_keeps_tombstones),
+		cmocka_unit_test(sealed_logins_open_once_and_only_with_their_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,7 @@
  * refusing its own forgery with its own reason (alg none, HMAC keyed with the RSA public key, a
  * key of the wrong type, a flipped signature byte, issuer, audience, azp, expiry, not-before,
  * issue time, nonce, email verification, domains), key rotation with its refetch bound, and the
- * pending logins (replay, binding, lifetime, eviction).
+ * pending logins sealed in their cookies (replay, binding, lifetime, forged states, floods).
  */
 #include "unit/sso/fakeidp.h"
 #include "util/error.h"
@@ -16,9 +16,10 @@ struct fx {
 	struct fake_idp idp;
 	struct sso_config cfg;
 	char *state, *nonce, *challenge;
-	char binding[SSO_BINDING_LEN + 1];
+	char *binding; /* the binding cookie's value */
 	struct sso_identity id;
 	const char *reason;
+	bool is_used;
 };
 
 static const unsigned char secret[] = "s3cret:x";
@@ -60,6 +61,8 @@ static void fx_forget_login(struct fx *f)
 	free(f->nonce);
 	free(f->challenge);
 	f->state = f->nonce = f->challenge = NULL;
+	free(f->binding);
+	f->binding = NULL;
 }
 
 static int teardown(void **state)
@@ -85,8 +88,8 @@ static void start(struct fx *f)
 	if (!f->s)
 		fx_open(f);
 	fx_forget_login(f);
-	assert_int_equal(sso_begin(&url, f->binding, f->s, "/search?q=x"), 0);
-	assert_int_equal(strlen(f->binding), SSO_BINDING_LEN);
+	assert_int_equal(sso_begin(&url, &f->binding, f->s, "/search?q=x"), 0);
+	assert_true(strlen(f->binding) <= SSO_COOKIE_VALUE_MAX);
 	f->state = query_value(url, "state");
 	f->nonce = query_value(url, "nonce");
 	f->challenge = query_value(url, "code_challenge");
@@ -113,7 +116,7 @@ static int finish_with(struct fx *f, const char *binding)
 	struct sso_callback cb = { .code = "the-c0de", .state = f->state };
 
 	sso_identity_dispose(&f->id);
-	return sso_finish(&f->id, &f->reason, f->s, &cb, binding);
+	return sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, binding);
 }
 
 /* A fresh login whose ID token is claims (taken) signed by key with alg and kid. */
@@ -198,7 +201,7 @@ static void token_without_kid_tries_the_keys_of_its_type(void **state)
 static void the_url_carries_the_whole_request(void **state)
 {
 	struct fx *f = *state;
-	char *url = NULL, binding[SSO_BINDING_LEN + 1];
+	char *url = NULL, *binding = NULL;
 	static const char *const want[] = {
 		"response_type=code",
 		"client_id=trawl-client",
@@ -208,18 +211,20 @@ static void the_url_carries_the_whole_request(void **state)
 	};
 
 	fx_open(f);
-	assert_int_equal(sso_begin(&url, binding, f->s, NULL), 0);
+	assert_int_equal(sso_begin(&url, &binding, f->s, NULL), 0);
 	assert_memory_equal(url, ISSUER "/authorize?", strlen(ISSUER "/authorize?"));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_non_null(strstr(url, want[i]));
 	free(url);
+	free(binding);
 	/* SECURITY: never back to another origin after signing in. */
-	assert_int_equal(sso_begin(&url, binding, f->s, "//evil.example/"), TRAWL_EINVAL);
-	assert_int_equal(sso_begin(&url, binding, f->s, "/\\evil.example/"), TRAWL_EINVAL);
-	assert_int_equal(sso_begin(&url, binding, f->s, "https://evil.example/"), TRAWL_EINVAL);
-	assert_int_equal(sso_begin(&url, binding, f->s, "/a\r\nSet-Cookie: x=y"), TRAWL_EINVAL);
-	assert_int_equal(sso_begin(&url, binding, f->s, ""), TRAWL_EINVAL);
+	assert_int_equal(sso_begin(&url, &binding, f->s, "//evil.example/"), TRAWL_EINVAL);
+	assert_int_equal(sso_begin(&url, &binding, f->s, "/\\evil.example/"), TRAWL_EINVAL);
+	assert_int_equal(sso_begin(&url, &binding, f->s, "https://evil.example/"), TRAWL_EINVAL);
+	assert_int_equal(sso_begin(&url, &binding, f->s, "/a\r\nSet-Cookie: x=y"), TRAWL_EINVAL);
+	assert_int_equal(sso_begin(&url, &binding, f->s, ""), TRAWL_EINVAL);
 	assert_null(url);
+	assert_null(binding);
 }
 
 /* ---- algorithms, keys, signatures ---- */
@@ -573,22 +578,31 @@ static void a_replayed_state_is_refused(void **state)
 	assert_int_equal(f->idp.n_token, 1); /* no second exchange */
 }
 
-static void another_browser_is_refused_and_the_state_is_spent(void **state)
+/* Login CSRF: a callback with another browser's cookie (or none) is refused, and leaves the
+ * login it names usable by the browser that started it. */
+static void another_browser_is_refused_and_the_login_stays_usable(void **state)
 {
 	struct fx *f = *state;
 	json_t *c = claims();
-	char other[SSO_BINDING_LEN + 1];
+	char *mine, *other_state;
 
 	start(f);
+	mine = strdup(f->binding);
+	other_state = strdup(f->state);
+	start(f); /* another login: the attacker's own cookie */
 	json_object_set_new(c, "nonce", json_string(f->nonce));
 	serve_token(f, sign(c, rsa, "RS256", "rsa-1"));
 	json_decref(c);
-	memcpy(other, f->binding, sizeof(other));
-	other[0] = other[0] == 'A' ? 'B' : 'A';
-	assert_refused(f, finish_with(f, other), TRAWL_EAUTH, "binding_mismatch");
-	assert_refused(f, finish_with(f, NULL), TRAWL_EAUTH, "replayed_state");
-	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "replayed_state");
+	free(f->state);
+	f->state = other_state;
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "binding_mismatch");
+	assert_false(f->is_used);
+	assert_refused(f, finish_with(f, NULL), TRAWL_EAUTH, "binding_mismatch");
+	assert_false(f->is_used);
+	mine[10] = mine[10] == 'A' ? 'B' : 'A'; /* a tampered cookie opens to nothing */
+	assert_refused(f, finish_with(f, mine), TRAWL_EAUTH, "binding_mismatch");
 	assert_int_equal(f->idp.n_token, 0);
+	free(mine);
 }
 
 static void a_slow_login_expires(void **state)
@@ -607,26 +621,83 @@ static void a_slow_login_expires(void **state)
 	assert_int_equal(f->idp.n_token, 0);
 }
 
-static void the_oldest_login_is_evicted(void **state)
+/* A state this process did not issue, or issued before a restart, is unknown. */
+static void a_forged_or_older_state_is_unknown(void **state)
 {
 	struct fx *f = *state;
-	char *first_state;
-	char first_binding[SSO_BINDING_LEN + 1];
+	struct sso *before;
+	char *s;
+
+	start(f);
+	s = f->state;
+	s[20] = s[20] == 'A' ? 'B' : 'A';
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "unknown_state");
+	start(f);
+	before = f->s; /* a restart: new keys */
+	f->s = NULL;
+	fx_open(f);
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "unknown_state");
+	free(f->state);
+	f->state = strdup("short");
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "unknown_state");
+	sso_close(before);
+}
+
+/* No number of logins started by others pushes out a login under way: none is kept here. */
+static void a_flood_of_logins_leaves_an_earlier_one_completable(void **state)
+{
+	struct fx *f = *state;
+	char *first_state, *first_binding, *url = NULL, *cookie = NULL;
 	json_t *c = claims();
 
-	f->cfg.max_pending = 3;
 	start(f);
 	first_state = strdup(f->state);
-	memcpy(first_binding, f->binding, sizeof(first_binding));
-	for (int i = 0; i < 3; i++)
-		start(f);
+	first_binding = strdup(f->binding);
 	json_object_set_new(c, "nonce", json_string(f->nonce));
+	for (int i = 0; i < 20000; i++) {
+		assert_int_equal(sso_begin(&url, &cookie, f->s, "/flood"), 0);
+		free(url);
+		free(cookie);
+	}
 	serve_token(f, sign(c, rsa, "RS256", "rsa-1"));
 	json_decref(c);
-	assert_int_equal(finish_with(f, f->binding), 0);
+	assert_int_equal(finish_with(f, first_binding), 0);
+	assert_true(f->is_used);
+	assert_string_equal(f->id.return_to, "/search?q=x");
+	free(first_state);
+	free(first_binding);
+}
+
+/*
+ * The spent set is a ring: once it is full the oldest entry goes (refusing instead would let
+ * anyone stop every sign-in), and within its bound every spent state is refused.
+ */
+static void the_spent_set_evicts_its_oldest(void **state)
+{
+	struct fx *f = *state;
+	char *first_state, *first_binding;
+
+	/* The token endpoint answers without an ID token: each callback fails, but after its
+	 * state was checked against its cookie, so the state is spent all the same. */
+	f->cfg.max_spent = 3;
+	f->idp.token_body = strdup("{\"access_token\":\"x\"}");
+	start(f);
+	first_state = strdup(f->state);
+	first_binding = strdup(f->binding);
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "no_id_token");
+	assert_true(f->is_used);
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "replayed_state");
+	for (int i = 0; i < 3; i++) {
+		start(f);
+		assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "no_id_token");
+		assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "replayed_state");
+	}
 	free(f->state);
+	free(f->binding);
 	f->state = first_state;
-	assert_refused(f, finish_with(f, first_binding), TRAWL_EAUTH, "unknown_state");
+	f->binding = first_binding;
+	/* Pushed out: it gets past the spent check (its cookie is needed all the same). */
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "no_id_token");
 }
 
 static void callback_errors_are_reported(void **state)
@@ -636,15 +707,15 @@ static void callback_errors_are_reported(void **state)
 				   .error_description = "user\r\nFAKE said no" };
 
 	start(f);
-	assert_int_equal(sso_finish(&f->id, &f->reason, f->s, &cb, f->binding), TRAWL_EINVAL);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EINVAL);
 	assert_string_equal(f->reason, "missing_state");
 	cb.state = f->state;
-	assert_int_equal(sso_finish(&f->id, &f->reason, f->s, &cb, f->binding), TRAWL_EAUTH);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EAUTH);
 	assert_string_equal(f->reason, "idp_error");
 	assert_non_null(strstr(error_last(), "access_denied: user??FAKE said no"));
 	start(f);
 	cb = (struct sso_callback){ .state = f->state };
-	assert_int_equal(sso_finish(&f->id, &f->reason, f->s, &cb, f->binding), TRAWL_EINVAL);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EINVAL);
 	assert_string_equal(f->reason, "missing_code");
 }
 
@@ -670,21 +741,22 @@ static void a_refused_code_is_a_token_error(void **state)
 static void discovery_must_name_our_issuer_and_is_retried_later(void **state)
 {
 	struct fx *f = *state;
-	char *url = NULL, binding[SSO_BINDING_LEN + 1];
+	char *url = NULL, *binding = NULL;
 
 	free(f->idp.discovery);
 	f->idp.discovery = discovery_doc("https://evil.test");
 	fx_open(f);
-	assert_int_equal(sso_begin(&url, binding, f->s, "/"), TRAWL_ECORRUPT);
+	assert_int_equal(sso_begin(&url, &binding, f->s, "/"), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "another issuer"));
-	assert_int_equal(sso_begin(&url, binding, f->s, "/"), TRAWL_EIO);
+	assert_int_equal(sso_begin(&url, &binding, f->s, "/"), TRAWL_EIO);
 	assert_int_equal(f->idp.n_discovery, 1);
 	free(f->idp.discovery);
 	f->idp.discovery = discovery_doc(ISSUER);
 	fake_now_ms += (int64_t)SSO_RETRY_S * 1000;
-	assert_int_equal(sso_begin(&url, binding, f->s, "/"), 0);
+	assert_int_equal(sso_begin(&url, &binding, f->s, "/"), 0);
 	assert_int_equal(f->idp.n_discovery, 2);
 	free(url);
+	free(binding);
 }
 
 static void bad_settings_are_refused(void **state)
@@ -723,7 +795,7 @@ static void an_overlong_code_is_refused_before_the_exchange(void **state)
 	code[SSO_CODE_MAX + 1] = '\0';
 	start(f);
 	cb = (struct sso_callback){ .code = code, .state = f->state };
-	assert_int_equal(sso_finish(&f->id, &f->reason, f->s, &cb, f->binding), TRAWL_EINVAL);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EINVAL);
 	assert_string_equal(f->reason, "missing_code");
 	assert_int_equal(f->idp.n_token, 0);
 	free(code);
@@ -774,23 +846,25 @@ static void *race(void *arg)
 
 	pthread_barrier_wait(r->go);
 	for (int i = 0; i < r->n_logins; i++) {
-		char *url = NULL, binding[SSO_BINDING_LEN + 1], path[32];
+		char *url = NULL, *binding = NULL, path[32];
 		struct sso_callback cb = { 0 };
 		struct sso_identity id;
 		const char *reason;
+		bool is_used;
 
 		snprintf(path, sizeof(path), "/r/%d", i);
-		if (sso_begin(&url, binding, r->s, path) < 0)
+		if (sso_begin(&url, &binding, r->s, path) < 0)
 			continue;
 		cb.state = query_value(url, "state");
 		cb.code = query_value(url, "nonce"); /* the fake signs the code as the nonce */
-		if (sso_finish(&id, &reason, r->s, &cb, binding) == 0 &&
+		if (sso_finish(&id, &reason, &is_used, r->s, &cb, binding) == 0 &&
 		    strcmp(id.return_to, path) == 0 && strcmp(id.user_name, "alice@example.com") == 0)
 			r->n_ok++;
 		sso_identity_dispose(&id);
 		free((char *)cb.state);
 		free((char *)cb.code);
 		free(url);
+		free(binding);
 	}
 	return NULL;
 }
@@ -895,9 +969,11 @@ int main(void)
 		T(groups_are_bounded_and_typed),
 		T(an_unknown_kid_refetches_the_keys_once_a_minute),
 		T(a_replayed_state_is_refused),
-		T(another_browser_is_refused_and_the_state_is_spent),
+		T(another_browser_is_refused_and_the_login_stays_usable),
 		T(a_slow_login_expires),
-		T(the_oldest_login_is_evicted),
+		T(a_forged_or_older_state_is_unknown),
+		T(a_flood_of_logins_leaves_an_earlier_one_completable),
+		T(the_spent_set_evicts_its_oldest),
 		T(callback_errors_are_reported),
 		T(a_refused_code_is_a_token_error),
 		T(discovery_must_name_our_issuer_and_is_retried_later),
