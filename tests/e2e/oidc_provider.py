@@ -160,6 +160,7 @@ class Provider:
         self.users = {}
         self.direct_user = None
         self.switch = None
+        self.token_delay = 0  # seconds /token waits before answering (a slow provider)
         self.lock = threading.Lock()
         self.codes = {}
         self.token_requests = []
@@ -210,7 +211,10 @@ class Provider:
             self.rsa = Key("rsa-%d" % (len(self.old_keys) + 1))
 
     def settings(self, j):
-        """The admin endpoint's changes: switch, direct_user, users {name: {...}}, rotate."""
+        """The admin endpoint's changes: switch, direct_user, users {name: {...}}, rotate,
+        token_delay (seconds)."""
+        if "token_delay" in j:
+            self.token_delay = float(j["token_delay"])
         if "switch" in j:
             if j["switch"] is not None and j["switch"] not in SWITCHES:
                 raise ValueError("unknown switch %r" % j["switch"])
@@ -392,6 +396,8 @@ class Handler(BaseHTTPRequestHandler):
             user = f.pop("username", "")
             return self.authorize(f, user)
         if url.path == "/token":
+            if p.token_delay:
+                time.sleep(p.token_delay)
             st, body = p.exchange(self.headers.get("Authorization"), f)
             with p.lock:
                 p.token_requests.append((st, body.get("error")))

@@ -7,7 +7,11 @@ script: http.client to trawl with a cookie jar of its own, urllib to the provide
 A good sign-in (RS256 and ES256) gives a session that reads exactly the repositories granted
 to the provider's groups; each of the provider's switches (a broken ID token) is refused with
 its reason word on the page and in the audit trail, and sets no session; a replayed state and
-a callback with another browser's binding cookie (or none) are refused; a group changed at the
+a callback with another browser's binding cookie (or none) are refused, and leave the login
+under way usable, as do a forged callback and another site starting a login over it; hundreds
+of logins from other addresses do not push a login under way out; a slow provider /token holds
+single sign-on's threads only (503 when they are full) while a password sign-in still
+answers; a group changed at the
 provider changes the grant at the next sign-in; the admin group makes an administrator and
 leaving it unmakes one; a local password account of the same name is not taken over; an
 unknown kid is refused and a rotated key is fetched; no secret reaches trawl's log or
@@ -24,6 +28,7 @@ import shutil
 import ssl
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -343,9 +348,98 @@ def test_state(s, p, ca, data):
            "%s: the victim's callback is refused" % desc, st, body[:300])
         ok(audited(data, "sso_refused", "binding_mismatch", since),
            "%s: binding_mismatch in the audit trail" % desc)
+        ok(not any(x.startswith(BINDING + "=") for x in sc),
+           "%s: the refusal clears no binding cookie" % desc, sc)
         st, _, _, sc = victim.callback(path)
-        ok(not session_set(sc), "%s: the state is spent: the victim's own callback after it "
-           "is refused too" % desc, st)
+        ok(st in (200, 302, 303) and session_set(sc), "%s: the victim's own callback after it "
+           "still signs in" % desc, st)
+
+
+def test_state_games(s, p, ca, data):
+    """Another site sends the victim's browser to a forged callback, another login's callback
+    and a new login while the victim's login is under way: none of them breaks it."""
+    victim, attacker = Browser(s, p, ca), Browser(s, p, ca)
+    p.direct_user = "alice@example.com"
+    path, why = victim.begin()
+    ok(path is not None, "state games: the flow reaches the callback", why)
+    binding = victim.cookies.get(BINDING)
+    other, _ = attacker.begin()
+    since = len(audit_lines(data))
+    for desc, cb, reason in (("a forged state", "/auth/oidc/callback?state=x&code=y",
+                              "unknown_state"),
+                             ("another login's callback", other, "binding_mismatch")):
+        st, _, body, sc = victim.callback(cb)
+        ok(st in (400, 401) and reason.encode() in body and not session_set(sc),
+           "state games: %s is refused with %s" % (desc, reason), st, body[:300])
+        ok(victim.cookies.get(BINDING) == binding,
+           "state games: %s leaves the binding cookie alone" % desc, sc)
+    ok(audited(data, "sso_refused", "unknown_state", since),
+       "state games: unknown_state in the audit trail")
+    st, _, body, sc = victim.trawl("GET", "/auth/oidc/login", headers={
+        "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    ok(st == 409 and b"login_over_pending" in body and not sc,
+       "state games: another site may not start a login over one under way", st, body[:300], sc)
+    st, _, _, sc = victim.callback(path)
+    ok(st in (200, 302, 303) and session_set(sc) and BINDING not in victim.cookies,
+       "state games: the victim's login still signs in and clears its cookie", st, sc)
+    b = Browser(s, p, ca)
+    st, h, _, sc = b.trawl("GET", "/auth/oidc/login", headers={"Sec-Fetch-Site": "cross-site"})
+    ok(st == 302 and BINDING in b.cookies,
+       "state games: another site may start a login when none is under way", st, sc)
+    st, h, _, sc = b.trawl("GET", "/auth/oidc/login", headers={"Sec-Fetch-Site": "same-origin"})
+    ok(st == 302 and any(x.startswith(BINDING + "=") for x in sc),
+       "state games: this server's own page may start a new login over one", st, sc)
+
+
+def test_flood(s, p, ca, data, n=300):
+    """Logins started by others, from as many addresses, push no login under way out: the
+    server keeps no table of them."""
+    victim = Browser(s, p, ca)
+    p.direct_user = "alice@example.com"
+    path, why = victim.begin("/search?q=flood")
+    ok(path is not None, "flood: the flow reaches the callback", why)
+    codes = {}
+    for _ in range(n):
+        st = Browser(s, p, ca).trawl("GET", "/auth/oidc/login")[0]
+        codes[st] = codes.get(st, 0) + 1
+    ok(codes.get(302) == n, "flood: %d logins from %d addresses are all started" % (n, n), codes)
+    st, _, body, sc = victim.callback(path)
+    ok(st in (200, 302, 303) and session_set(sc),
+       "flood: the login begun before them still signs in", st, body[:300])
+
+
+def test_slow_provider(s, p, ca, data):
+    """/token takes 6 s: callbacks (each with a state and cookie of its own login) hold single
+    sign-on's threads; one more is told to come back; a password sign-in still answers."""
+    junk = []
+    for _ in range(8):
+        b = Browser(s, p, ca)
+        st, h, _, _ = b.trawl("GET", "/auth/oidc/login")
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(h.get("location", "")).query)
+        junk.append((b, "/auth/oidc/callback?code=junk&state=" + q.get("state", [""])[0]))
+    p.token_delay = 6
+    got = []
+    threads = [threading.Thread(target=lambda b=b, path=path: got.append(b.callback(path)[0]))
+               for b, path in junk]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1)
+        b = Browser(s, p, ca)
+        st, h, _, _ = b.trawl("GET", "/auth/oidc/login")
+        ok(st == 503 and h.get("retry-after"),
+           "slow provider: single sign-on over its bound is 503 with Retry-After", st, h)
+        t0 = time.time()
+        st, _, _, sc = Browser(s, p, ca).trawl("POST", "/api/v1/session",
+                                              {"user": "carol@example.com", "password": PW})
+        ok(st == 200 and session_set(sc) and time.time() - t0 < 4,
+           "slow provider: a password sign-in still answers at once (%.1f s)" % (
+               time.time() - t0), st)
+    finally:
+        for t in threads:
+            t.join(60)
+        p.token_delay = 0
+    ok(sorted(got) == [401] * 8, "slow provider: the junk callbacks are refused", got)
 
 
 def test_groups(s, p, ca, data):
@@ -490,6 +584,9 @@ def main():
         t_unknown = test_unknown_kid(s, p, ca, data)
         test_refusals(s, p, ca, data)
         test_state(s, p, ca, data)
+        test_state_games(s, p, ca, data)
+        test_flood(s, p, ca, data)
+        test_slow_provider(s, p, ca, data)
         test_groups(s, p, ca, data)
         test_admin(s, p, ca, data)
         test_takeover(s, p, ca, data)
