@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/secret.h"
 #include "server/server_int.h"
 #include "sso/sso.h"
 #include "util/error.h"
@@ -352,15 +351,17 @@ static int login_over_pending(struct req *rq)
 	struct buf *b = &rq->body;
 	const char *reason = "login_over_pending";
 
-	log_refusal(rq, reason, "another site sent the browser to start a sign-in while one is "
-				"under way in it");
+	log_refusal(rq, reason,
+		    "another site sent the browser to start a sign-in while one is "
+		    "under way in it");
 	buf_reset(b);
 	if (page_start(b, "single sign-on", NULL) < 0 ||
-	    buf_printf(b, "<p>A sign-in is already under way in this browser, and another site "
-			  "sent you here to start a new one.</p><p><a href=\"" OIDC_LOGIN_PATH
-			  "\">Start a new sign-in</a> (the one under way will fail) or "
-			  "<a href=\"/\">back to trawl</a>.</p><p>Reason: <code>%s</code></p>"
-			  "</main></body></html>\n",
+	    buf_printf(b,
+		       "<p>A sign-in is already under way in this browser, and another site "
+		       "sent you here to start a new one.</p><p><a href=\"" OIDC_LOGIN_PATH
+		       "\">Start a new sign-in</a> (the one under way will fail) or "
+		       "<a href=\"/\">back to trawl</a>.</p><p>Reason: <code>%s</code></p>"
+		       "</main></body></html>\n",
 		       reason) < 0)
 		return handlers_internal(TRAWL_ENOMEM);
 	rq->ctype = "text/html; charset=utf-8";
@@ -499,7 +500,8 @@ static char *binding_cookie_get(const char *header)
 				return NULL;
 			found = p + sizeof(name) - 1;
 			found_len = n - (sizeof(name) - 1);
-			while (found_len && (found[found_len - 1] == ' ' || found[found_len - 1] == '\t'))
+			while (found_len &&
+			       (found[found_len - 1] == ' ' || found[found_len - 1] == '\t'))
 				found_len--;
 		}
 		p += n;
@@ -544,7 +546,8 @@ static int run_callback(struct req *rq)
 		err = finish_refused(rq, err, reason);
 		/* A callback for another state leaves this browser's login under way alone. */
 		if (rq->status && is_used)
-			req_header(rq, "Set-Cookie", SSO_COOKIE_NAME "=; Max-Age=0" OIDC_COOKIE_ATTRS);
+			req_header(rq, "Set-Cookie",
+				   SSO_COOKIE_NAME "=; Max-Age=0" OIDC_COOKIE_ATTRS);
 		return err;
 	}
 	err = sign_in(rq, &id);

@@ -30,7 +30,7 @@
 #define SEAL_AD "trawl oidc login"
 
 _Static_assert(sodium_base64_ENCODED_LEN(SEAL_OVERHEAD + SEAL_FIXED + SSO_RETURN_TO_MAX,
-					  sodium_base64_VARIANT_URLSAFE_NO_PADDING) <=
+					 sodium_base64_VARIANT_URLSAFE_NO_PADDING) <=
 		       SSO_COOKIE_VALUE_MAX + 1,
 	       "the sealed login must fit the binding cookie");
 
@@ -145,8 +145,7 @@ int sso_login_seal(char **cookie, const struct sso_seal *t, const struct sso_log
 	crypto_aead_xchacha20poly1305_ietf_encrypt(blob + 1 + SEAL_NPUB, NULL, pt, pt_len,
 						   (const unsigned char *)SEAL_AD,
 						   sizeof(SEAL_AD) - 1, NULL, blob + 1, t->seal_key);
-	sodium_bin2base64(*cookie, b64_len, blob, blob_len,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_bin2base64(*cookie, b64_len, blob, blob_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 out:
 	if (pt)
 		sodium_memzero(pt, pt_len);
@@ -169,9 +168,11 @@ static bool cookie_open(struct sso_login *out, const struct sso_seal *t, const c
 	    sodium_base642bin(blob, sizeof(blob), cookie, len, NULL, &blob_len, NULL,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    blob_len < SEAL_OVERHEAD + SEAL_FIXED || blob[0] != SEAL_VERSION ||
-	    crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    pt, &pt_len, NULL, blob + 1 + SEAL_NPUB, blob_len - 1 - SEAL_NPUB,
-		    (const unsigned char *)SEAL_AD, sizeof(SEAL_AD) - 1, blob + 1, t->seal_key) != 0 ||
+	    crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &pt_len, NULL, blob + 1 + SEAL_NPUB,
+						       blob_len - 1 - SEAL_NPUB,
+						       (const unsigned char *)SEAL_AD,
+						       sizeof(SEAL_AD) - 1, blob + 1,
+						       t->seal_key) != 0 ||
 	    pt_len < SEAL_FIXED || pt[0] != SEAL_VERSION)
 		goto out;
 	out->created_ms = (int64_t)get_u64(++p);

@@ -379,8 +379,8 @@ static int put_param(struct buf *b, char sep, const char *name, const char *valu
 	return put_encoded(b, value, strlen(value));
 }
 
-static int auth_url(char **url, const struct sso *s, const char *endpoint,
-		    const struct sso_login *l, const char *challenge)
+static int auth_url(char **url, const struct sso *s, const char *endpoint, const struct sso_login *l,
+		    const char *challenge)
 {
 	struct buf b;
 	int err;

@@ -707,15 +707,18 @@ static void callback_errors_are_reported(void **state)
 				   .error_description = "user\r\nFAKE said no" };
 
 	start(f);
-	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EINVAL);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding),
+			 TRAWL_EINVAL);
 	assert_string_equal(f->reason, "missing_state");
 	cb.state = f->state;
-	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EAUTH);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding),
+			 TRAWL_EAUTH);
 	assert_string_equal(f->reason, "idp_error");
 	assert_non_null(strstr(error_last(), "access_denied: user??FAKE said no"));
 	start(f);
 	cb = (struct sso_callback){ .state = f->state };
-	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EINVAL);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding),
+			 TRAWL_EINVAL);
 	assert_string_equal(f->reason, "missing_code");
 }
 
@@ -795,7 +798,8 @@ static void an_overlong_code_is_refused_before_the_exchange(void **state)
 	code[SSO_CODE_MAX + 1] = '\0';
 	start(f);
 	cb = (struct sso_callback){ .code = code, .state = f->state };
-	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding), TRAWL_EINVAL);
+	assert_int_equal(sso_finish(&f->id, &f->reason, &f->is_used, f->s, &cb, f->binding),
+			 TRAWL_EINVAL);
 	assert_string_equal(f->reason, "missing_code");
 	assert_int_equal(f->idp.n_token, 0);
 	free(code);
