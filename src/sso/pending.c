@@ -129,7 +129,13 @@ int sso_login_seal(char **cookie, const struct sso_seal *t, const struct sso_log
 
 	*cookie = NULL;
 	b64_len = sodium_base64_ENCODED_LEN(blob_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if (!pt || !blob || rt_len > SSO_RETURN_TO_MAX || !(*cookie = malloc(b64_len))) {
+	if (rt_len > SSO_RETURN_TO_MAX) {
+		error_set("a sign-in's return_to is over %d bytes: it would not fit its cookie",
+			  SSO_RETURN_TO_MAX);
+		err = TRAWL_EINVAL;
+		goto out;
+	}
+	if (!pt || !blob || !(*cookie = malloc(b64_len))) {
 		err = error_nomem("sealing a pending sign-in into its cookie");
 		goto out;
 	}

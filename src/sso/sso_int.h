@@ -173,7 +173,7 @@ void sso_state_make(char out[SSO_STATE_LEN + 1], const struct sso_seal *t, int64
 /*
  * Seals l (return_to at most SSO_RETURN_TO_MAX bytes) into *cookie: version, a fresh random
  * nonce, XChaCha20-Poly1305; base64url, at most SSO_COOKIE_VALUE_MAX characters (caller frees).
- * ENOMEM.
+ * EINVAL for a longer return_to; ENOMEM.
  */
 int sso_login_seal(char **cookie, const struct sso_seal *t, const struct sso_login *l);
 
