@@ -79,6 +79,14 @@ void principal_fill(struct auth_principal *out, enum auth_kind kind, const struc
 int64_t auth_now(struct auth *a);
 
 /*
+ * An audit event keeps this much of the caller's User-Agent: enough to tell clients apart, and
+ * a caller's header cannot grow the trail. auth_ua_cut copies ua cut at AUTH_UA_MAX bytes,
+ * never inside a UTF-8 sequence, to out.
+ */
+#define AUTH_UA_MAX 256
+void auth_ua_cut(char out[AUTH_UA_MAX + 1], const char *ua);
+
+/*
  * A store failure as identification and readable sets report it: EIO (the caller fails
  * closed), or the code itself for ENOMEM; the detail is kept.
  */

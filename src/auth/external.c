@@ -162,16 +162,17 @@ struct found {
 	char renamed_from[AUTH_NAME_MAX + 1]; /* "" unless the name claim changed */
 };
 
+/*
+ * SECURITY: the refusal names no command: an administrator pasting one would hand the account
+ * to whoever holds the identity; linking must follow checking that it is the same person.
+ */
 static int name_refused(const struct auth_external *id, const char *why)
 {
-	if (id->source == AUTH_SOURCE_OIDC)
-		error_set("the account \"%s\" %s: it is never taken over; to let this provider sign "
-			  "in as it, link it: trawl user link %s --oidc %s %s",
-			  id->name, why, id->name, id->issuer, id->subject);
-	else
-		error_set("the account \"%s\" %s: it is never taken over; to let the authentication "
-			  "proxy sign in as it, link it: trawl user link %s --proxy",
-			  id->name, why, id->name);
+	error_set("the account \"%s\" %s: it is never taken over by %s; link it only after "
+		  "verifying that the identity is the same person (docs/sso.md, \"Linking\")",
+		  id->name, why,
+		  id->source == AUTH_SOURCE_OIDC ? "a provider's identity"
+						 : "the authentication proxy");
 	return TRAWL_EPERM;
 }
 
@@ -453,6 +454,7 @@ static void audit_account(struct auth *a, const struct found *f, const struct sy
 static void audit_sign_in(struct auth *a, const struct found *f, const struct auth_external *id,
 			  const struct auth_origin *from)
 {
+	char ua[AUTH_UA_MAX + 1];
 	struct buf b;
 
 	detail_begin(&b);
@@ -464,8 +466,10 @@ static void audit_sign_in(struct auth *a, const struct found *f, const struct au
 	detail_bool(&b, "created", f->is_created);
 	if (f->renamed_from[0])
 		detail_str(&b, "renamed_from", f->renamed_from);
-	if (from && from->user_agent)
-		detail_str(&b, "user_agent", from->user_agent);
+	if (from && from->user_agent) {
+		auth_ua_cut(ua, from->user_agent);
+		detail_str(&b, "user_agent", ua);
+	}
 	(void)auth_audit(a, "sso_sign_in", f->u.name, f->u.name, from ? from->address : NULL,
 			 detail_end(&b));
 	buf_dispose(&b);
