@@ -424,13 +424,22 @@ static void lower_ascii(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
-/* SECURITY: the domain is what follows the last '@', compared whole: no suffix or sub-domain
- * match, so "user@example.com.evil.com" is not in example.com. */
+/* Whether email holds exactly one '@', with something on each side. */
+static bool is_one_at(const char *email)
+{
+	const char *at = strchr(email, '@');
+
+	return at && at != email && at[1] && !strchr(at + 1, '@');
+}
+
+/* SECURITY: the domain is what follows the only '@', compared whole: no suffix or sub-domain
+ * match, so "user@example.com.evil.com" is not in example.com, and "root@evil.com@example.com"
+ * is in no domain (which '@' a mail system splits at is its own affair). */
 static bool domain_allowed(const char *email, const struct sso_expect *want)
 {
 	const char *at = strrchr(email, '@');
 
-	if (!at || at == email || !at[1])
+	if (!is_one_at(email))
 		return false;
 	for (size_t i = 0; i < want->n_allowed_domains; i++)
 		if (strcasecmp(at + 1, want->allowed_domains[i]) == 0)
@@ -479,6 +488,10 @@ static int check_user(struct claims *c)
 		error_set("the ID token has no string claim %s to name the user",
 			  c->want->user_claim);
 		return bad(c, "missing_claim", TRAWL_EAUTH);
+	}
+	if (is_email && !is_one_at(name)) {
+		error_set("the ID token's email does not hold exactly one '@'");
+		return bad(c, "bad_user_name", TRAWL_EAUTH);
 	}
 	if ((err = auth_name_check(name)) < 0) {
 		error_prefix("the ID token's %s is not a valid user name", c->want->user_claim);

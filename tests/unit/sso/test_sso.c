@@ -888,6 +888,26 @@ static void an_es256_signature_of_other_than_64_bytes_is_refused(void **state)
 	assert_int_equal(sign_in(f, claims(), ec, "ES256", "ec-1"), 0);
 }
 
+static void an_email_of_two_ats_names_nobody(void **state)
+{
+	struct fx *f = *state;
+	static const char *const domains[] = { "example.com" };
+
+	/* Without allowed domains, the email naming the user holds exactly one '@'. */
+	assert_refused(f, sign_in_with(f, "email", json_string("root@evil.com@example.com")),
+		       TRAWL_EAUTH, "bad_user_name");
+	assert_refused(f, sign_in_with(f, "email", json_string("@example.com")), TRAWL_EAUTH,
+		       "bad_user_name");
+	assert_int_equal(sign_in_with(f, "email", json_string("root@example.com")), 0);
+	/* With them, it is in no domain. */
+	sso_close(f->s);
+	f->s = NULL;
+	f->cfg.allowed_domains = domains;
+	f->cfg.n_allowed_domains = 1;
+	assert_refused(f, sign_in_with(f, "email", json_string("root@evil.com@example.com")),
+		       TRAWL_EPERM, "domain_not_allowed");
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -949,6 +969,7 @@ int main(void)
 		T(logins_from_several_threads_at_once),
 		T(a_rotation_met_by_several_threads_fetches_once),
 		T(an_es256_signature_of_other_than_64_bytes_is_refused),
+		T(an_email_of_two_ats_names_nobody),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
