@@ -87,6 +87,14 @@ int64_t auth_now(struct auth *a);
 void auth_ua_cut(char out[AUTH_UA_MAX + 1], const char *ua);
 
 /*
+ * The expiry, in seconds, of a token for user u made by `by` asking expires_s (0: the
+ * default), in *out: an external user's is bound by cfg.external_token_max_s (external.c).
+ * EINVAL naming --external-token-max-age when it asks for longer or such users get none.
+ */
+int auth_token_expiry(int64_t *out, const struct auth *a, const struct store_user *u,
+		      const struct auth_actor *by, int64_t expires_s);
+
+/*
  * A store failure as identification and readable sets report it: EIO (the caller fails
  * closed), or the code itself for ENOMEM; the detail is kept.
  */
