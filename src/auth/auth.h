@@ -115,7 +115,7 @@ struct auth_config {
 	 */
 	const char *groups_prefix;
 };
-#define AUTH_EXTERNAL_TOKEN_MAX_S (7 * 24 * 60 * 60)
+#define AUTH_EXTERNAL_TOKEN_MAX_S ((int64_t)7 * 24 * 60 * 60)
 #define AUTH_EXTERNAL_TOKENS_OFF (-1)
 /* A groups prefix is at most this many bytes. */
 #define AUTH_GROUPS_PREFIX_MAX 64

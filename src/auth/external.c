@@ -130,8 +130,9 @@ int auth_groups_prefix_check(const char *prefix)
 	}
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)prefix[i] < 0x20 || (unsigned char)prefix[i] > 0x7e) {
-			error_set("a groups prefix holds a byte that is not printable ASCII (byte %zu)",
-				  i + 1);
+			error_set(
+				"a groups prefix holds a byte that is not printable ASCII (byte %zu)",
+				i + 1);
 			return TRAWL_EINVAL;
 		}
 	return 0;
@@ -811,8 +812,8 @@ static void duration_str(char *out, size_t cap, int64_t seconds)
 int auth_token_expiry(int64_t *out, const struct auth *a, const struct store_user *u,
 		      const struct auth_actor *by, int64_t expires_s)
 {
-	int64_t max = a->cfg.external_token_max_s ? a->cfg.external_token_max_s
-						  : AUTH_EXTERNAL_TOKEN_MAX_S;
+	int64_t max =
+		a->cfg.external_token_max_s ? a->cfg.external_token_max_s : AUTH_EXTERNAL_TOKEN_MAX_S;
 	char bound[48];
 
 	*out = expires_s ? expires_s : (int64_t)AUTH_TOKEN_EXPIRY_S;

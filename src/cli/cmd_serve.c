@@ -133,11 +133,20 @@ static bool parse_max_age(int64_t *out, const char *s)
 	if (n < 2 || n >= sizeof(num))
 		return false;
 	switch (s[n - 1]) {
-	case 's': mul = 1; break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case 'd': mul = 86400; break;
-	default: return false;
+	case 's':
+		mul = 1;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return false;
 	}
 	memcpy(num, s, n - 1);
 	num[n - 1] = 0;
@@ -279,9 +288,10 @@ static int sso_flag(struct server_config *cfg, int c)
 		return 0;
 	case 'e':
 		if (!parse_max_age(&s->external_token_max_s, optarg)) {
-			cli_errorf("--external-token-max-age: expected 0 or a duration like 30m, 12h or "
-				   "7d (at most 36500d), got \"%s\"",
-				   optarg);
+			cli_errorf(
+				"--external-token-max-age: expected 0 or a duration like 30m, 12h or "
+				"7d (at most 36500d), got \"%s\"",
+				optarg);
 			return EXIT_ERROR;
 		}
 		if (s->external_token_max_s == 0)

@@ -754,7 +754,10 @@ static void an_empty_synced_group_without_grants_is_deleted(void **state)
 
 static void group_names_with_blanks_at_either_end_are_refused(void **state)
 {
-	static const char *const bad[] = { " eng", "eng ", "\xc2\xa0" "eng", "eng\xe3\x80\x80" };
+	static const char *const bad[] = { " eng", "eng ",
+					   "\xc2\xa0"
+					   "eng",
+					   "eng\xe3\x80\x80" };
 	struct auth *a = open_fresh();
 	struct auth_principal p;
 

@@ -161,12 +161,11 @@ static char *discovery_with(const char *name, const char *url)
 
 static void endpoints_outside_printable_ascii_are_refused(void **state)
 {
-	static const char *const names[] = { "authorization_endpoint", "token_endpoint",
-					     "jwks_uri" };
+	static const char *const names[] = { "authorization_endpoint", "token_endpoint", "jwks_uri" };
 	static const char *const bad[] = {
-		"https://a b",		"https://a\\r\\nX-Evil: 1", "https://a\\\"x",
-		"https://a'x",		"https://a<x>",		    "https://a\\u0000x",
-		"https://a\\u00e9x", "https://a\\u007fx",	    "https://a\\tx",
+		"https://a b",   "https://a\\r\\nX-Evil: 1", "https://a\\\"x",    "https://a'x",
+		"https://a<x>",  "https://a\\u0000x",        "https://a\\u00e9x", "https://a\\u007fx",
+		"https://a\\tx",
 	};
 	struct sso_provider p;
 

@@ -860,8 +860,8 @@ static char *es256_padded(struct fx *f)
 	tok = sign(c, ec, "ES256", "ec-1");
 	json_decref(c);
 	dot = strrchr(tok, '.');
-	assert_int_equal(sodium_base642bin(raw, sizeof(raw), dot + 1, strlen(dot + 1), NULL,
-					   &raw_len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	assert_int_equal(sodium_base642bin(raw, sizeof(raw), dot + 1, strlen(dot + 1), NULL, &raw_len,
+					   NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
 			 0);
 	assert_int_equal(raw_len, 64);
 	memcpy(padded + 1, raw, 32);
