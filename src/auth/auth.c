@@ -549,16 +549,12 @@ static void failure_target(char out[AUTH_NAME_MAX + 1], const struct auth *a, co
 	sodium_memzero(mac, sizeof(mac));
 }
 
-/* A failed sign-in keeps this much of the caller's User-Agent: enough to tell clients apart. */
-#define FAILURE_UA_MAX 256
-
-/* ua cut at FAILURE_UA_MAX bytes, never inside a UTF-8 sequence, in out. */
-static void failure_ua(char out[FAILURE_UA_MAX + 1], const char *ua)
+void auth_ua_cut(char out[AUTH_UA_MAX + 1], const char *ua)
 {
-	size_t len = strnlen(ua, FAILURE_UA_MAX + 1);
+	size_t len = strnlen(ua, AUTH_UA_MAX + 1);
 
-	if (len > FAILURE_UA_MAX) {
-		len = FAILURE_UA_MAX;
+	if (len > AUTH_UA_MAX) {
+		len = AUTH_UA_MAX;
 		while (len > 0 && ((unsigned char)ua[len] & 0xC0) == 0x80)
 			len--;
 	}
@@ -574,7 +570,7 @@ static void failure_ua(char out[FAILURE_UA_MAX + 1], const char *ua)
 static void audit_failure(struct auth *a, const char *user, const char *reason,
 			  const struct auth_origin *from)
 {
-	char target[AUTH_NAME_MAX + 1] = "invalid_name", ua[FAILURE_UA_MAX + 1];
+	char target[AUTH_NAME_MAX + 1] = "invalid_name", ua[AUTH_UA_MAX + 1];
 	struct buf d;
 
 	/* L3: a name no account can have is whatever a caller typed: not worth keeping. */
@@ -587,7 +583,7 @@ static void audit_failure(struct auth *a, const char *user, const char *reason,
 	detail_begin(&d);
 	detail_str(&d, "reason", reason);
 	if (from && from->user_agent) {
-		failure_ua(ua, from->user_agent);
+		auth_ua_cut(ua, from->user_agent);
 		detail_str(&d, "user_agent", ua);
 	}
 	(void)auth_audit_denied(a, "sign_in_failed", "", target, from ? from->address : NULL,

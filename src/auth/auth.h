@@ -101,7 +101,24 @@ struct auth_config {
 	 */
 	int64_t audit_refusal_retention_s;
 	int64_t audit_max_rows;
+	/*
+	 * An API token of an OpenID Connect or proxy user expires within this many seconds
+	 * (--external-token-max-age): disabling the user at the provider does not end it. 0:
+	 * AUTH_EXTERNAL_TOKEN_MAX_S; AUTH_EXTERNAL_TOKENS_OFF: such users get no token. The
+	 * command line (a NULL actor) is the operator's and is not bound.
+	 */
+	int64_t external_token_max_s;
+	/*
+	 * Synced group names are this prefix followed by the provider's name
+	 * (--oidc-groups-prefix), so they never meet a hand-made group; NULL or "": none. It must
+	 * pass auth_groups_prefix_check and outlive the auth.
+	 */
+	const char *groups_prefix;
 };
+#define AUTH_EXTERNAL_TOKEN_MAX_S ((int64_t)7 * 24 * 60 * 60)
+#define AUTH_EXTERNAL_TOKENS_OFF (-1)
+/* A groups prefix is at most this many bytes. */
+#define AUTH_GROUPS_PREFIX_MAX 64
 #define AUTH_PWHASH_TEST 1
 /* Cheaper still (argon2id, 4 MiB, one pass): the A8 timing test's 600 sign-ins. Tests only. */
 #define AUTH_PWHASH_TIMING 2
@@ -174,8 +191,9 @@ int auth_sign_out(struct auth *a, const struct auth_principal *p, const struct a
 enum auth_source { AUTH_SOURCE_LOCAL = 0, AUTH_SOURCE_OIDC, AUTH_SOURCE_PROXY };
 
 /*
- * A group name a provider sends is kept as sent (spaces, object ids): 1..AUTH_GROUP_NAME_MAX
- * bytes of valid UTF-8 without control characters (auth_group_name_check). Local groups keep
+ * A group name a provider sends is kept as sent (spaces, object ids, letters of any language):
+ * 1..AUTH_GROUP_NAME_MAX bytes of valid UTF-8 without control characters or blanks at either
+ * end (auth_group_name_check), after the configured prefix. Local groups keep
  * auth_name_check's rule.
  */
 #define AUTH_GROUP_NAME_MAX 256
@@ -237,8 +255,17 @@ int auth_audit_sso_refused(struct auth *a, enum auth_source source, const char *
 /* "local", "oidc" or "proxy". */
 const char *auth_source_name(enum auth_source source);
 
-/* A synced group's name: see AUTH_GROUP_NAME_MAX. EINVAL with a message naming the fault. */
+/*
+ * A synced group's name: see AUTH_GROUP_NAME_MAX; it neither starts nor ends with a blank.
+ * EINVAL with a message naming the fault.
+ */
 int auth_group_name_check(const char *name);
+
+/*
+ * A groups prefix (auth_config's groups_prefix): 1..AUTH_GROUPS_PREFIX_MAX bytes of printable
+ * ASCII not starting with a blank. EINVAL with a message.
+ */
+int auth_groups_prefix_check(const char *prefix);
 
 /* ---- what a principal may read ---- */
 

@@ -79,6 +79,22 @@ void principal_fill(struct auth_principal *out, enum auth_kind kind, const struc
 int64_t auth_now(struct auth *a);
 
 /*
+ * An audit event keeps this much of the caller's User-Agent: enough to tell clients apart, and
+ * a caller's header cannot grow the trail. auth_ua_cut copies ua cut at AUTH_UA_MAX bytes,
+ * never inside a UTF-8 sequence, to out.
+ */
+#define AUTH_UA_MAX 256
+void auth_ua_cut(char out[AUTH_UA_MAX + 1], const char *ua);
+
+/*
+ * The expiry, in seconds, of a token for user u made by `by` asking expires_s (0: the
+ * default), in *out: an external user's is bound by cfg.external_token_max_s (external.c).
+ * EINVAL naming --external-token-max-age when it asks for longer or such users get none.
+ */
+int auth_token_expiry(int64_t *out, const struct auth *a, const struct store_user *u,
+		      const struct auth_actor *by, int64_t expires_s);
+
+/*
  * A store failure as identification and readable sets report it: EIO (the caller fails
  * closed), or the code itself for ENOMEM; the detail is kept.
  */

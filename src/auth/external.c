@@ -77,9 +77,65 @@ static int text_check(const char *s, size_t max, const char *what)
 	return 0;
 }
 
+/* Whether cp is a blank: a space of any width. */
+static bool is_blank_cp(uint32_t cp)
+{
+	return cp == ' ' || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+/* The code point that ends s[0..len) (valid UTF-8, len > 0). */
+static uint32_t last_cp(const char *s, size_t len)
+{
+	uint32_t cp = 0;
+	size_t i = len - 1;
+
+	while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i--;
+	(void)utf8_decode(&cp, (const uint8_t *)s + i, len - i);
+	return cp;
+}
+
+/*
+ * SECURITY: a name that starts or ends with a blank looks like another ("eng " is shown as
+ * "eng") and the proxy's header trims them: from a provider too it is refused, never trimmed
+ * into a name the provider did not send.
+ */
 int auth_group_name_check(const char *name)
 {
-	return text_check(name, AUTH_GROUP_NAME_MAX, "a group name");
+	size_t len;
+	uint32_t first = 0;
+	int err;
+
+	if ((err = text_check(name, AUTH_GROUP_NAME_MAX, "a group name")) < 0)
+		return err;
+	len = strlen(name);
+	(void)utf8_decode(&first, (const uint8_t *)name, len);
+	if (is_blank_cp(first) || is_blank_cp(last_cp(name, len))) {
+		error_set("a group name starts or ends with a blank");
+		return TRAWL_EINVAL;
+	}
+	return 0;
+}
+
+int auth_groups_prefix_check(const char *prefix)
+{
+	size_t len = strnlen(prefix, AUTH_GROUPS_PREFIX_MAX + 1);
+
+	if (len == 0 || len > AUTH_GROUPS_PREFIX_MAX || prefix[0] == ' ') {
+		error_set("a groups prefix is 1 to %d bytes of printable ASCII, not starting with a "
+			  "blank",
+			  AUTH_GROUPS_PREFIX_MAX);
+		return TRAWL_EINVAL;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)prefix[i] < 0x20 || (unsigned char)prefix[i] > 0x7e) {
+			error_set(
+				"a groups prefix holds a byte that is not printable ASCII (byte %zu)",
+				i + 1);
+			return TRAWL_EINVAL;
+		}
+	return 0;
 }
 
 /* An issuer or subject: printable ASCII (a URL; OpenID Connect's subject). */
@@ -141,6 +197,49 @@ static int external_check(const struct auth_external *id)
 	return 0;
 }
 
+/* The provider's group names with the configured prefix: what is synced. */
+struct prefixed {
+	struct auth_external id; /* the identity, its groups prefixed when there is a prefix */
+	char **names;            /* the prefixed names (owned), or NULL */
+};
+
+static void prefixed_dispose(struct prefixed *p)
+{
+	for (size_t i = 0; p->names && i < p->id.n_groups; i++)
+		free(p->names[i]);
+	free(p->names);
+	memset(p, 0, sizeof(*p));
+}
+
+/* id, checked, with each group name after the configured prefix (checked again). */
+static int prefixed_make(struct prefixed *p, const struct auth *a, const struct auth_external *id)
+{
+	const char *prefix = a->cfg.groups_prefix;
+	size_t plen = prefix ? strlen(prefix) : 0;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->id = *id;
+	if (!plen || !id->has_groups || !id->n_groups)
+		return 0;
+	if (!(p->names = calloc(id->n_groups, sizeof(*p->names))))
+		return error_nomem("prefixing the provider's groups");
+	for (size_t i = 0; i < id->n_groups; i++) {
+		size_t n = plen + strlen(id->groups[i]) + 1;
+
+		if (!(p->names[i] = malloc(n)))
+			return error_nomem("prefixing the provider's groups");
+		snprintf(p->names[i], n, "%s%s", prefix, id->groups[i]);
+		if ((err = auth_group_name_check(p->names[i])) < 0) {
+			error_prefix("the provider's group %zu with the prefix \"%s\"", i + 1,
+				     prefix);
+			return err;
+		}
+	}
+	p->id.groups = (const char *const *)p->names;
+	return 0;
+}
+
 /* The display name to keep: the provider's when it can be shown safely, else none. */
 static const char *display_of(const struct auth_external *id)
 {
@@ -162,16 +261,17 @@ struct found {
 	char renamed_from[AUTH_NAME_MAX + 1]; /* "" unless the name claim changed */
 };
 
+/*
+ * SECURITY: the refusal names no command: an administrator pasting one would hand the account
+ * to whoever holds the identity; linking must follow checking that it is the same person.
+ */
 static int name_refused(const struct auth_external *id, const char *why)
 {
-	if (id->source == AUTH_SOURCE_OIDC)
-		error_set("the account \"%s\" %s: it is never taken over; to let this provider sign "
-			  "in as it, link it: trawl user link %s --oidc %s %s",
-			  id->name, why, id->name, id->issuer, id->subject);
-	else
-		error_set("the account \"%s\" %s: it is never taken over; to let the authentication "
-			  "proxy sign in as it, link it: trawl user link %s --proxy",
-			  id->name, why, id->name);
+	error_set("the account \"%s\" %s: it is never taken over by %s; link it only after "
+		  "verifying that the identity is the same person (docs/sso.md, \"Linking\")",
+		  id->name, why,
+		  id->source == AUTH_SOURCE_OIDC ? "a provider's identity"
+						 : "the authentication proxy");
 	return TRAWL_EPERM;
 }
 
@@ -453,6 +553,7 @@ static void audit_account(struct auth *a, const struct found *f, const struct sy
 static void audit_sign_in(struct auth *a, const struct found *f, const struct auth_external *id,
 			  const struct auth_origin *from)
 {
+	char ua[AUTH_UA_MAX + 1];
 	struct buf b;
 
 	detail_begin(&b);
@@ -464,8 +565,10 @@ static void audit_sign_in(struct auth *a, const struct found *f, const struct au
 	detail_bool(&b, "created", f->is_created);
 	if (f->renamed_from[0])
 		detail_str(&b, "renamed_from", f->renamed_from);
-	if (from && from->user_agent)
-		detail_str(&b, "user_agent", from->user_agent);
+	if (from && from->user_agent) {
+		auth_ua_cut(ua, from->user_agent);
+		detail_str(&b, "user_agent", ua);
+	}
 	(void)auth_audit(a, "sso_sign_in", f->u.name, f->u.name, from ? from->address : NULL,
 			 detail_end(&b));
 	buf_dispose(&b);
@@ -490,21 +593,25 @@ static int external_account(struct found *f, struct auth *a, const struct auth_e
 			    const struct auth_origin *from)
 {
 	const char *address = from ? from->address : NULL;
+	struct prefixed px = { 0 };
 	struct sync_diff d;
 	bool admin_changed;
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	if ((err = external_check(id)) < 0) {
-		refusal_audit(a, id, "invalid", NULL, address);
+	if ((err = external_check(id)) < 0 || (err = prefixed_make(&px, a, id)) < 0) {
+		if (err != TRAWL_ENOMEM)
+			refusal_audit(a, id, "invalid", NULL, address);
+		prefixed_dispose(&px);
 		return err;
 	}
 	pthread_mutex_lock(&a->lock);
-	err = account_sync(f, &d, &admin_changed, a, id);
+	err = account_sync(f, &d, &admin_changed, a, &px.id);
 	pthread_mutex_unlock(&a->lock);
 	if (err == 0 || f->is_created)
-		audit_account(a, f, &d, admin_changed, id, address);
+		audit_account(a, f, &d, admin_changed, &px.id, address);
 	diff_dispose(&d);
+	prefixed_dispose(&px);
 	if (err == TRAWL_EAUTH || err == TRAWL_EPERM || err == TRAWL_EINVAL)
 		refusal_audit(a, id, refusal_reason(err), id->name, address);
 	return err;
@@ -678,4 +785,54 @@ int auth_user_link(struct auth *a, const struct auth_actor *by, const char *name
 	err = auth_audit(a, "user_linked", actor_name(by), name, actor_address(by), detail_end(&b));
 	buf_dispose(&b);
 	return err;
+}
+
+/* ---- API tokens of external users ---- */
+
+/* seconds as "N days", "N hours", "N minutes" or "N seconds", whichever divides it. */
+static void duration_str(char *out, size_t cap, int64_t seconds)
+{
+	static const struct {
+		int64_t s;
+		const char *unit;
+	} units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" } };
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (seconds % units[i].s == 0) {
+			snprintf(out, cap, "%lld %s%s", (long long)(seconds / units[i].s),
+				 units[i].unit, seconds == units[i].s ? "" : "s");
+			return;
+		}
+}
+
+/*
+ * SECURITY: a provider that disables a user reaches neither their sessions nor their tokens:
+ * what an external user can hold without the provider is bounded here.
+ */
+int auth_token_expiry(int64_t *out, const struct auth *a, const struct store_user *u,
+		      const struct auth_actor *by, int64_t expires_s)
+{
+	int64_t max =
+		a->cfg.external_token_max_s ? a->cfg.external_token_max_s : AUTH_EXTERNAL_TOKEN_MAX_S;
+	char bound[48];
+
+	*out = expires_s ? expires_s : (int64_t)AUTH_TOKEN_EXPIRY_S;
+	if (!by || !u->source || strcmp(u->source, "local") == 0)
+		return 0;
+	if (max == AUTH_EXTERNAL_TOKENS_OFF) {
+		error_set("user \"%s\" signs in with single sign-on, and such users get no API "
+			  "token here (--external-token-max-age 0)",
+			  u->name);
+		return TRAWL_EINVAL;
+	}
+	duration_str(bound, sizeof(bound), max);
+	if (expires_s > max) {
+		error_set("user \"%s\" signs in with single sign-on: their API tokens expire within "
+			  "%s (--external-token-max-age)",
+			  u->name, bound);
+		return TRAWL_EINVAL;
+	}
+	if (*out > max)
+		*out = max;
+	return 0;
 }

@@ -563,6 +563,8 @@ int auth_token_create(struct auth_token *out, char secret[AUTH_TOKEN_LEN + 1], s
 	if ((err = locked(a, store_user_get(&u, a->st, user))) < 0)
 		return err;
 	err = token_args(&u, label, scope, expires_s);
+	if (err == 0)
+		err = auth_token_expiry(&expires_s, a, &u, by, expires_s);
 	if (err < 0)
 		goto out;
 	/* SECURITY: A9: the secret is shown once; only its keyed hash is stored. */
@@ -572,7 +574,7 @@ int auth_token_create(struct auth_token *out, char secret[AUTH_TOKEN_LEN + 1], s
 		.user_id = u.id,
 		.scope = scope,
 		.created_ms = now,
-		.expires_ms = now + (expires_s ? expires_s : (int64_t)AUTH_TOKEN_EXPIRY_S) * 1000,
+		.expires_ms = now + expires_s * 1000,
 	};
 	snprintf(t.user, sizeof(t.user), "%s", u.name);
 	snprintf(t.label, sizeof(t.label), "%s", label ? label : "");

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "server/server.h"
 #include "util/conf.h"
@@ -25,7 +26,8 @@ const struct cli_help cli_help_serve = {
 		"            [--oidc-scopes S] [--oidc-user-claim C] [--oidc-groups-claim C]\n"
 		"            [--oidc-allowed-domain D]... [--oidc-admin-group G] [--oidc-ca-file F]\n"
 		"            [--password-sign-in on|off] [--auth-proxy-header NAME]\n"
-		"            [--auth-proxy-groups-header NAME]\n",
+		"            [--auth-proxy-groups-header NAME] [--oidc-groups-prefix P]\n"
+		"            [--external-token-max-age DURATION]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
 		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
@@ -83,6 +85,10 @@ const struct cli_help cli_help_serve = {
 		"  --auth-proxy-header NAME  believe this header (e.g. X-Forwarded-User) as the\n"
 		"                        user's name from --trusted-proxy addresses only\n"
 		"  --auth-proxy-groups-header NAME  the user's groups, comma-separated\n"
+		"  --oidc-groups-prefix P  synced groups are named P + the provider's name (OIDC and\n"
+		"                        the proxy), never meeting a hand-made group\n"
+		"  --external-token-max-age DURATION  an SSO or proxy user's API tokens expire\n"
+		"                        within DURATION (30m, 12h, 7d; default 7d; 0: no tokens)\n"
 		"  -h, --help            this usage\n"
 		"\n"
 		"Settings may also be written in DATA/trawl.conf, one `key = value` a line named\n"
@@ -110,6 +116,43 @@ static bool parse_duration(unsigned *out, const char *s)
 	if (!cli_parse_u64(&v, num) || v > 30 * 24 * 3600 || v * mul > 30 * 24 * 3600)
 		return false;
 	*out = (unsigned)(v * mul);
+	return true;
+}
+
+/* "0", or N followed by s, m, h or d, of at most 100 years: seconds in *out. */
+static bool parse_max_age(int64_t *out, const char *s)
+{
+	uint64_t v, mul;
+	char num[32];
+	size_t n = strlen(s);
+
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return true;
+	}
+	if (n < 2 || n >= sizeof(num))
+		return false;
+	switch (s[n - 1]) {
+	case 's':
+		mul = 1;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return false;
+	}
+	memcpy(num, s, n - 1);
+	num[n - 1] = 0;
+	if (!cli_parse_u64(&v, num) || v == 0 || v > 36500ULL * 86400 / mul)
+		return false;
+	*out = (int64_t)(v * mul);
 	return true;
 }
 
@@ -236,6 +279,24 @@ static int sso_flag(struct server_config *cfg, int c)
 	case 'K': s->ca_file = optarg; return 0;
 	case 'X': s->proxy_header = optarg; return 0;
 	case 'Y': s->proxy_groups_header = optarg; return 0;
+	case 'g':
+		if (auth_groups_prefix_check(optarg) < 0) {
+			cli_errorf("--oidc-groups-prefix: %s", error_last());
+			return EXIT_ERROR;
+		}
+		s->groups_prefix = optarg;
+		return 0;
+	case 'e':
+		if (!parse_max_age(&s->external_token_max_s, optarg)) {
+			cli_errorf(
+				"--external-token-max-age: expected 0 or a duration like 30m, 12h or "
+				"7d (at most 36500d), got \"%s\"",
+				optarg);
+			return EXIT_ERROR;
+		}
+		if (s->external_token_max_s == 0)
+			s->external_token_max_s = AUTH_EXTERNAL_TOKENS_OFF;
+		return 0;
 	case 'N':
 		if (s->n_allowed_domains == SERVER_OIDC_DOMAINS_MAX) {
 			cli_errorf("--oidc-allowed-domain: at most %d domains",
@@ -324,6 +385,8 @@ static const struct option longopts[] = {
 	{ "password-sign-in", required_argument, NULL, 'w' },
 	{ "auth-proxy-header", required_argument, NULL, 'X' },
 	{ "auth-proxy-groups-header", required_argument, NULL, 'Y' },
+	{ "oidc-groups-prefix", required_argument, NULL, 'g' },
+	{ "external-token-max-age", required_argument, NULL, 'e' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };

@@ -882,6 +882,8 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 		.audit_refusal_retention_s =
 			(int64_t)cfg->audit_refusal_retention_days * 24 * 60 * 60,
 		.audit_max_rows = (int64_t)cfg->audit_max_rows, /* at most 2^40: trawl serve checks */
+		.external_token_max_s = cfg->sso.external_token_max_s,
+		.groups_prefix = cfg->sso.groups_prefix,
 	};
 	int err;
 

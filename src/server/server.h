@@ -58,6 +58,8 @@ struct server_sso_config {
 	bool is_password_off;           /* --password-sign-in off */
 	const char *proxy_header;        /* --auth-proxy-header: names the user */
 	const char *proxy_groups_header; /* --auth-proxy-groups-header: comma-separated groups */
+	const char *groups_prefix;       /* --oidc-groups-prefix: before each synced group name */
+	int64_t external_token_max_s;    /* --external-token-max-age: auth_config's */
 };
 
 struct server_config {

@@ -95,6 +95,35 @@ static int header_read(struct sso_jwt *out, const char **reason, const json_t *h
 	return 0;
 }
 
+/* An ES256 signature is r || s, 32 bytes each (RFC 7518 3.4). */
+#define ES256_SIG_LEN 64
+
+/*
+ * SECURITY: an ES256 signature of exactly 64 bytes: a padded or DER-shaped one is malformed,
+ * whatever a library would make of it, so one token has one signature.
+ */
+static int sig_check(const char **reason, const struct sso_jwt *t, const char *token, size_t len)
+{
+	const char *sig = token + len, *p = token;
+	unsigned char raw[ES256_SIG_LEN + 3];
+	size_t raw_len = 0;
+
+	if (t->type != SSO_KEY_P256)
+		return 0;
+	for (int dots = 0; p < token + len && dots < 2; p++)
+		if (*p == '.' && ++dots == 2)
+			sig = p + 1;
+	if ((size_t)(token + len - sig) > (sizeof(raw) * 4 + 2) / 3 ||
+	    sodium_base642bin(raw, sizeof(raw), sig, (size_t)(token + len - sig), NULL, &raw_len,
+			      NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    raw_len != ES256_SIG_LEN) {
+		error_set("the ID token's ES256 signature is not %d bytes (r and s of 32 each)",
+			  ES256_SIG_LEN);
+		return refuse(reason, "malformed_token", TRAWL_EAUTH);
+	}
+	return 0;
+}
+
 int sso_jwt_parse(struct sso_jwt *out, const char **reason, const char *token, size_t len)
 {
 	json_t *hdr = NULL;
@@ -112,7 +141,8 @@ int sso_jwt_parse(struct sso_jwt *out, const char **reason, const char *token, s
 		return refuse(reason, "malformed_token", TRAWL_EAUTH);
 	}
 	hdr = header_decode(token, len);
-	if ((err = header_read(out, reason, hdr)) < 0)
+	if ((err = header_read(out, reason, hdr)) < 0 ||
+	    (err = sig_check(reason, out, token, len)) < 0)
 		goto out;
 	out->jws = cjose_jws_import(token, len, &cerr);
 	if (!out->jws) {
@@ -394,13 +424,22 @@ static void lower_ascii(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
-/* SECURITY: the domain is what follows the last '@', compared whole: no suffix or sub-domain
- * match, so "user@example.com.evil.com" is not in example.com. */
+/* Whether email holds exactly one '@', with something on each side. */
+static bool is_one_at(const char *email)
+{
+	const char *at = strchr(email, '@');
+
+	return at && at != email && at[1] && !strchr(at + 1, '@');
+}
+
+/* SECURITY: the domain is what follows the only '@', compared whole: no suffix or sub-domain
+ * match, so "user@example.com.evil.com" is not in example.com, and "root@evil.com@example.com"
+ * is in no domain (which '@' a mail system splits at is its own affair). */
 static bool domain_allowed(const char *email, const struct sso_expect *want)
 {
 	const char *at = strrchr(email, '@');
 
-	if (!at || at == email || !at[1])
+	if (!is_one_at(email))
 		return false;
 	for (size_t i = 0; i < want->n_allowed_domains; i++)
 		if (strcasecmp(at + 1, want->allowed_domains[i]) == 0)
@@ -449,6 +488,10 @@ static int check_user(struct claims *c)
 		error_set("the ID token has no string claim %s to name the user",
 			  c->want->user_claim);
 		return bad(c, "missing_claim", TRAWL_EAUTH);
+	}
+	if (is_email && !is_one_at(name)) {
+		error_set("the ID token's email does not hold exactly one '@'");
+		return bad(c, "bad_user_name", TRAWL_EAUTH);
 	}
 	if ((err = auth_name_check(name)) < 0) {
 		error_prefix("the ID token's %s is not a valid user name", c->want->user_claim);

@@ -44,13 +44,36 @@ static json_t *load_object(const char *json, size_t len, const char *what)
 	return doc;
 }
 
+/*
+ * The byte of url a URL may not hold (1-based), or 0: anything but printable ASCII, a space, a
+ * quote or an angle bracket. SECURITY: an endpoint ends up in a Location header and in log
+ * lines; such a byte could break out of either, and no real provider's URL holds one.
+ */
+static size_t url_bad_byte(const char *url)
+{
+	for (size_t i = 0; url[i]; i++) {
+		unsigned char c = (unsigned char)url[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '<' || c == '>')
+			return i + 1;
+	}
+	return 0;
+}
+
 static int endpoint_dup(char **out, const json_t *doc, const char *name)
 {
 	const char *url = str_member(doc, name);
+	size_t bad;
 
 	if (!url || !is_https(url) || strlen(url) > SSO_URL_MAX) {
 		error_set("the provider's discovery document has no https %s of at most %d bytes",
 			  name, SSO_URL_MAX);
+		return TRAWL_ECORRUPT;
+	}
+	if ((bad = url_bad_byte(url)) != 0) {
+		error_set("the provider's %s holds a byte a URL may not (byte %zu: a control, a "
+			  "space, a quote, an angle bracket or non-ASCII)",
+			  name, bad);
 		return TRAWL_ECORRUPT;
 	}
 	*out = strdup(url);

@@ -550,6 +550,25 @@ static int sync_remove(struct store *s, int64_t user_id, const char *const *remo
 	return err;
 }
 
+/*
+ * Deletes each of names that a sync made (source not local) and that now has no member and no
+ * grant: a provider's passing names do not pile up. One that holds a grant stays, so the grant
+ * still means that group when its members come back.
+ */
+static int sync_drop_empty(struct store *s, const char *const *names, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "DELETE FROM groups WHERE name = ?1 COLLATE NOCASE AND source "
+			"<> 'local' AND NOT EXISTS (SELECT 1 FROM group_members m WHERE "
+			"m.group_id = groups.id) AND NOT EXISTS (SELECT 1 FROM repo_grants r "
+			"WHERE r.group_id = groups.id)")) == 0)
+		err = run_each(s, st, 0, names, n, "deleting an empty synced group");
+	sqlite3_finalize(st);
+	return err;
+}
+
 int store_groups_sync(struct store *s, int64_t user_id, const char *const *add, size_t n_add,
 		      const char *const *remove, size_t n_remove)
 {
@@ -557,7 +576,8 @@ int store_groups_sync(struct store *s, int64_t user_id, const char *const *add, 
 
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = sync_remove(s, user_id, remove, n_remove)) == 0)
+	if ((err = sync_remove(s, user_id, remove, n_remove)) == 0 &&
+	    (err = sync_drop_empty(s, remove, n_remove)) == 0)
 		err = sync_add(s, user_id, add, n_add);
 	return store_tx_end(s, err);
 }

@@ -105,7 +105,8 @@ int store_user_synced_groups(char ***out, size_t *n, struct store *s, int64_t us
  * In one transaction: makes user id a synced member of each group of add (creating a
  * missing group as a synced one; a group whose name differs only in case is that group; an
  * existing membership is left as it is), and ends its synced memberships of each of remove
- * (an administrator's stay). EIO.
+ * (an administrator's stay), deleting a group of remove that a sync made once it has no
+ * member and no grant left. EIO.
  */
 int store_groups_sync(struct store *s, int64_t user_id, const char *const *add, size_t n_add,
 		      const char *const *remove, size_t n_remove);

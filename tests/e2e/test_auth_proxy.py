@@ -6,7 +6,9 @@ A trusted peer's X-Forwarded-User names the caller and X-Forwarded-Groups its sy
 which decide what it reads; from an untrusted peer both headers are ignored entirely (the
 request is answered as if they were absent); a proxy user together with a session cookie or a
 token, a header sent twice, a bad name or a disabled user is a 401; a proxy user's change from
-another origin is a 403."""
+another origin is a 403. A proxy user's API token lives at most --external-token-max-age (7
+days by default); trawl.conf's external-token-max-age and oidc-groups-prefix apply, the
+prefixed synced group never meets a hand-made one, and it is deleted once left empty."""
 import json
 import os
 import sys
@@ -138,6 +140,47 @@ def csrf_holds_for_proxy_users(s):
     ok(st == 201, "a proxy user's same-origin POST passes (no CSRF token needed)", st)
 
 
+def tokens_are_bounded(s, days_ok, days_refused):
+    """A proxy user's token outlives the provider's say only up to --external-token-max-age."""
+    st, _, body, _ = get(s, "/api/v1/tokens", PROXY, as_user("erin"), "POST",
+                         {"name": "long", "expires_days": days_refused})
+    ok(st == 400 and b"--external-token-max-age" in body,
+       "a proxy user's token beyond the bound is refused, naming the flag", st, body)
+    st, _, body, _ = get(s, "/api/v1/tokens", PROXY, as_user("erin"), "POST",
+                         {"name": "short", "expires_days": days_ok})
+    ok(st == 201, "a proxy user's token within the bound is made", st, body)
+
+
+def conf_sets_bound_and_prefix(tmp, data):
+    """trawl.conf's external-token-max-age and oidc-groups-prefix: the proxy's groups are
+    named with the prefix, apart from a hand-made group of the same name."""
+    with open(os.path.join(data, "trawl.conf"), "w") as f:
+        f.write("external-token-max-age = 2d\noidc-groups-prefix = px-\n")
+    trawl("group", "add", "qa", data=data)
+    trawl("grant", "secret", "--group", "qa", data=data)
+    s = serverlib.Server(data, "--sync-interval", "0", "--trusted-proxy", PROXY,
+                         "--auth-proxy-header", "X-Forwarded-User",
+                         "--auth-proxy-groups-header", "X-Forwarded-Groups")
+    try:
+        tokens_are_bounded(s, 2, 3)
+        st, _, body, _ = get(s, "/api/v1/repos", PROXY, as_user("frank", "qa"))
+        ok(st == 200 and "secret" not in names(body),
+           "with a prefix, the proxy's group qa does not meet the hand-made qa", st, body)
+        _, out, _ = trawl("group", "list", "--json", data=data)
+        groups = {g["name"]: g for g in map(json.loads, out.splitlines())}
+        ok("px-qa" in groups and "frank" in groups["px-qa"].get("members", []),
+           "the synced group is px-qa", out)
+        get(s, "/api/v1/me", PROXY, as_user("frank", ""))
+        _, out, _ = trawl("group", "list", "--json", data=data)
+        ok("px-qa" not in out and '"qa"' in out,
+           "the synced group left empty and without a grant is deleted; the hand-made stays",
+           out)
+        serverlib.stop_clean(s, [])
+    finally:
+        if s.p.poll() is None:
+            s.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="trawl-proxy-")
     s = None
@@ -152,7 +195,10 @@ def main():
         ambiguous_or_bad_is_refused(s, data)
         disabled_user_is_refused(s, data)
         csrf_holds_for_proxy_users(s)
+        tokens_are_bounded(s, 7, 8)
         serverlib.stop_clean(s, [])
+        s = None
+        conf_sets_bound_and_prefix(tmp, data)
     finally:
         serverlib.cleanup(s, tmp)
     done()

@@ -369,7 +369,10 @@ static void a_local_account_of_that_name_is_refused_and_untouched(void **state)
 	id.sets_admin = true;
 	id.is_admin = true;
 	assert_int_equal(auth_sign_in_external(&p, c, a, &id, &from1), TRAWL_EPERM);
-	assert_non_null(strstr(error_last(), "trawl user link alice@example.com --oidc"));
+	/* The message names no command an administrator could paste to hand the account over. */
+	assert_non_null(strstr(error_last(), "verifying that the identity is the same person"));
+	assert_null(strstr(error_last(), "trawl user link"));
+	assert_null(strstr(error_last(), "sub-1"));
 	assert_string_equal(c, "");
 	assert_int_equal(p.user_id, 0);
 	/* In another case too. */
@@ -625,6 +628,212 @@ static void existing_users_stay_local_after_migration_8(void **state)
 	auth_close(a);
 }
 
+static struct auth *open_with(struct auth_config cfg)
+{
+	struct auth *a = NULL;
+
+	cfg.clock = test_clock;
+	cfg.pwhash_cost = AUTH_PWHASH_TEST;
+	snprintf(data_dir, sizeof(data_dir), "%s/data%d", testlib_tmpdir(), ++seq);
+	snprintf(db_path, sizeof(db_path), "%s/trawl.db", data_dir);
+	if (auth_open(&a, data_dir, &cfg) < 0)
+		fail_msg("auth_open %s: %s", data_dir, error_last());
+	return a;
+}
+
+/* A token for user made by themself through the server, expiring after days (0: default). */
+static int token_for(struct auth_token *t, struct auth *a, const char *user, int64_t days)
+{
+	const struct auth_actor by = { .name = user, .address = "10.0.0.1" };
+	char secret[AUTH_TOKEN_LEN + 1];
+
+	return auth_token_create(t, secret, a, &by, user, "t", AUTH_SCOPE_SEARCH,
+				 days * 24 * 60 * 60);
+}
+
+static void an_external_users_tokens_are_bounded(void **state)
+{
+	const struct auth_config cfg = { .external_token_max_s = 3 * 24 * 60 * 60 };
+	struct auth *a = open_with(cfg);
+	struct auth_external id = oidc("alice", "sub-1", NULL, 0);
+	struct auth_principal p;
+	struct auth_token t;
+	char secret[AUTH_TOKEN_LEN + 1];
+
+	(void)state;
+	assert_int_equal(auth_user_add(a, NULL, "root", NULL, true, PW_ALICE, strlen(PW_ALICE)), 0);
+	must_sign_in(&p, a, &id);
+	assert_int_equal(token_for(&t, a, "alice", 90), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "--external-token-max-age"));
+	assert_non_null(strstr(error_last(), "3 days"));
+	assert_int_equal(token_for(&t, a, "alice", 3), 0);
+	assert_int_equal(t.expires_ms - t.created_ms, 3LL * 24 * 60 * 60 * 1000);
+	/* No expiry asked: the bound, not the 90 days' default. */
+	assert_int_equal(token_for(&t, a, "alice", 0), 0);
+	assert_int_equal(t.expires_ms - t.created_ms, 3LL * 24 * 60 * 60 * 1000);
+	/* A proxy user is bound alike. */
+	id = proxy("bob", NULL, 0);
+	assert_int_equal(auth_identify_proxy(&p, a, &id, &from1), 0);
+	assert_int_equal(token_for(&t, a, "bob", 4), TRAWL_EINVAL);
+	/* A local user's is not; nor is the operator's command line (no actor). */
+	assert_int_equal(token_for(&t, a, "root", 90), 0);
+	assert_int_equal(auth_token_create(&t, secret, a, NULL, "alice", "cli", AUTH_SCOPE_SEARCH,
+					   90LL * 24 * 60 * 60),
+			 0);
+	auth_close(a);
+}
+
+static void external_tokens_can_be_forbidden_and_default_to_a_week(void **state)
+{
+	struct auth_config cfg = { .external_token_max_s = AUTH_EXTERNAL_TOKENS_OFF };
+	struct auth *a = open_with(cfg);
+	struct auth_external id = oidc("alice", "sub-1", NULL, 0);
+	struct auth_principal p;
+	struct auth_token t;
+
+	(void)state;
+	must_sign_in(&p, a, &id);
+	assert_int_equal(token_for(&t, a, "alice", 1), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "--external-token-max-age 0"));
+	auth_close(a);
+	cfg.external_token_max_s = 0;
+	a = open_with(cfg);
+	must_sign_in(&p, a, &id);
+	assert_int_equal(token_for(&t, a, "alice", 8), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "7 days"));
+	assert_int_equal(token_for(&t, a, "alice", 7), 0);
+	auth_close(a);
+}
+
+static int64_t groups_named(const char *name)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM groups WHERE name = '%s'", name);
+	return sql_int(sql);
+}
+
+static void an_empty_synced_group_without_grants_is_deleted(void **state)
+{
+	static const char *const first[] = { "tmp-1", "kept-by-grant", "team", "shared" };
+	static const char *const none[] = { "other" };
+	struct auth *a = open_fresh();
+	struct auth_external id = oidc("alice", "sub-1", first, 4);
+	struct auth_external bob = oidc("bob", "sub-2", first + 3, 1);
+	struct auth_principal p;
+
+	(void)state;
+	assert_int_equal(auth_group_add(a, NULL, "team"), 0);
+	must_sign_in(&p, a, &id);
+	must_sign_in(&p, a, &bob);
+	assert_int_equal(auth_grant(a, NULL, "r", NULL, "kept-by-grant", true), 0);
+	id.groups = none;
+	id.n_groups = 1;
+	must_sign_in(&p, a, &id);
+	/* Made by the sync and left empty: gone. */
+	assert_int_equal(groups_named("tmp-1"), 0);
+	/* A grant keeps it; a hand-made group stays; another member keeps it. */
+	assert_int_equal(groups_named("kept-by-grant"), 1);
+	assert_int_equal(groups_named("team"), 1);
+	assert_int_equal(groups_named("shared"), 1);
+	bob.n_groups = 0;
+	must_sign_in(&p, a, &bob);
+	assert_int_equal(groups_named("shared"), 0);
+	/* Many passing names leave only the last sign-in's. */
+	for (int i = 0; i < 20; i++) {
+		char name[32];
+		const char *g[1] = { name };
+
+		snprintf(name, sizeof(name), "random-%d", i);
+		id.groups = g;
+		must_sign_in(&p, a, &id);
+	}
+	assert_int_equal(sql_int("SELECT count(*) FROM groups WHERE name LIKE 'random-%'"), 1);
+	auth_close(a);
+}
+
+static void group_names_with_blanks_at_either_end_are_refused(void **state)
+{
+	static const char *const bad[] = { " eng", "eng ",
+					   "\xc2\xa0"
+					   "eng",
+					   "eng\xe3\x80\x80" };
+	struct auth *a = open_fresh();
+	struct auth_principal p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *g[1] = { bad[i] };
+		struct auth_external id = oidc("alice", "sub-1", g, 1);
+
+		assert_int_equal(auth_group_name_check(bad[i]), TRAWL_EINVAL);
+		assert_int_equal(sign_in(&p, a, &id), TRAWL_EINVAL);
+		assert_non_null(strstr(error_last(), "blank"));
+	}
+	assert_int_equal(auth_group_name_check("Engineering Team"), 0);
+	assert_int_equal(auth_group_name_check("Ingénierie"), 0);
+	auth_close(a);
+}
+
+static void a_groups_prefix_keeps_synced_groups_apart(void **state)
+{
+	static const char *const g[] = { "team", "Admins" };
+	const struct auth_config cfg = { .groups_prefix = "idp:" };
+	struct auth *a = open_with(cfg);
+	struct auth_external id = oidc("alice", "sub-1", g, 2);
+	struct auth_principal p;
+	char set[256], longest[AUTH_GROUP_NAME_MAX + 1];
+	const char *lg[1] = { longest };
+
+	(void)state;
+	assert_int_equal(auth_group_add(a, NULL, "team"), 0);
+	assert_int_equal(auth_grant(a, NULL, "r", NULL, "team", true), 0);
+	must_sign_in(&p, a, &id);
+	groups_of(set, sizeof(set), a, "alice");
+	assert_string_equal(set, "idp:Admins,idp:team");
+	readable(set, sizeof(set), a, &p);
+	assert_string_equal(set, "");
+	/* The proxy's groups take the prefix too. */
+	id = proxy("bob", g, 1);
+	assert_int_equal(auth_identify_proxy(&p, a, &id, &from1), 0);
+	groups_of(set, sizeof(set), a, "bob");
+	assert_string_equal(set, "idp:team");
+	/* A name too long once prefixed is refused. */
+	memset(longest, 'x', AUTH_GROUP_NAME_MAX);
+	longest[AUTH_GROUP_NAME_MAX] = '\0';
+	id = oidc("alice", "sub-1", lg, 1);
+	assert_int_equal(sign_in(&p, a, &id), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "prefix"));
+	assert_int_equal(auth_groups_prefix_check("idp:"), 0);
+	assert_int_equal(auth_groups_prefix_check(""), TRAWL_EINVAL);
+	assert_int_equal(auth_groups_prefix_check(" x"), TRAWL_EINVAL);
+	assert_int_equal(auth_groups_prefix_check("\xc3\xa9-"), TRAWL_EINVAL);
+	auth_close(a);
+}
+
+static void the_user_agent_is_cut_in_the_sign_in_event(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_external id = oidc("alice", "sub-1", NULL, 0);
+	struct auth_origin from = { .address = "10.0.0.1" };
+	char cookie[AUTH_SESSION_ID_LEN + 1], detail[2048];
+	static char ua[60000];
+	struct auth_principal p;
+
+	(void)state;
+	memset(ua, 'u', sizeof(ua) - 1);
+	/* A two-byte character across the 256th byte is not split. */
+	ua[255] = '\xc3';
+	ua[256] = '\xa9';
+	from.user_agent = ua;
+	assert_int_equal(auth_sign_in_external(&p, cookie, a, &id, &from), 0);
+	last_detail(detail, sizeof(detail), a, "sso_sign_in");
+	assert_true(strlen(detail) < 600);
+	assert_non_null(strstr(detail, "\"user_agent\":\""));
+	assert_null(strstr(detail, "\xc3"));
+	auth_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +849,12 @@ int main(void)
 		cmocka_unit_test(hostile_group_names_are_refused_with_a_reason),
 		cmocka_unit_test(an_unshowable_display_name_is_not_kept),
 		cmocka_unit_test(existing_users_stay_local_after_migration_8),
+		cmocka_unit_test(an_external_users_tokens_are_bounded),
+		cmocka_unit_test(external_tokens_can_be_forbidden_and_default_to_a_week),
+		cmocka_unit_test(an_empty_synced_group_without_grants_is_deleted),
+		cmocka_unit_test(group_names_with_blanks_at_either_end_are_refused),
+		cmocka_unit_test(a_groups_prefix_keeps_synced_groups_apart),
+		cmocka_unit_test(the_user_agent_is_cut_in_the_sign_in_event),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

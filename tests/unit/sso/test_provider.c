@@ -145,6 +145,49 @@ static void discovery_must_be_ours_and_https(void **state)
 	}
 }
 
+/* A discovery document whose endpoint name is url (a JSON string's contents). */
+static char *discovery_with(const char *name, const char *url)
+{
+	char *doc = NULL;
+
+	assert_true(asprintf(&doc,
+			     "{\"issuer\":\"https://idp.test\",\"authorization_endpoint\":\"%s\","
+			     "\"token_endpoint\":\"%s\",\"jwks_uri\":\"%s\"}",
+			     strcmp(name, "authorization_endpoint") == 0 ? url : "https://a",
+			     strcmp(name, "token_endpoint") == 0 ? url : "https://t",
+			     strcmp(name, "jwks_uri") == 0 ? url : "https://j") > 0);
+	return doc;
+}
+
+static void endpoints_outside_printable_ascii_are_refused(void **state)
+{
+	static const char *const names[] = { "authorization_endpoint", "token_endpoint", "jwks_uri" };
+	static const char *const bad[] = {
+		"https://a b",   "https://a\\r\\nX-Evil: 1", "https://a\\\"x",    "https://a'x",
+		"https://a<x>",  "https://a\\u0000x",        "https://a\\u00e9x", "https://a\\u007fx",
+		"https://a\\tx",
+	};
+	struct sso_provider p;
+
+	(void)state;
+	for (size_t n = 0; n < 3; n++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char *doc = discovery_with(names[n], bad[i]);
+
+			assert_int_equal(parse_discovery(&p, doc), TRAWL_ECORRUPT);
+			assert_null(p.token_endpoint);
+			free(doc);
+		}
+		{
+			char *doc = discovery_with(names[n], "https://idp.test/a?b=c&d=%20#e");
+
+			assert_int_equal(parse_discovery(&p, doc), 0);
+			sso_provider_dispose(&p);
+			free(doc);
+		}
+	}
+}
+
 /* The sealed login and the spent ring, below struct sso. */
 static void sealed_logins_open_once_and_only_with_their_state(void **state)
 {
@@ -212,6 +255,7 @@ int main(void)
 		cmocka_unit_test(jwks_skips_keys_for_other_uses_and_algorithms),
 		cmocka_unit_test(jwks_that_is_not_one_is_corrupt),
 		cmocka_unit_test(discovery_must_be_ours_and_https),
+		cmocka_unit_test(endpoints_outside_printable_ascii_are_refused),
 		cmocka_unit_test(sealed_logins_open_once_and_only_with_their_state),
 	};
 

@@ -925,6 +925,67 @@ static void a_rotation_met_by_several_threads_fetches_once(void **state)
 	assert_int_equal(f->idp.n_jwks, 2);
 }
 
+/* An ES256 token whose signature is re-encoded as r and s of 33 bytes each (zero-padded). */
+static char *es256_padded(struct fx *f)
+{
+	json_t *c = claims();
+	unsigned char raw[64], padded[66] = { 0 };
+	size_t raw_len = 0;
+	char *tok, *dot, *sig, *out;
+	size_t cap;
+
+	json_object_set_new(c, "nonce", json_string(f->nonce));
+	tok = sign(c, ec, "ES256", "ec-1");
+	json_decref(c);
+	dot = strrchr(tok, '.');
+	assert_int_equal(sodium_base642bin(raw, sizeof(raw), dot + 1, strlen(dot + 1), NULL, &raw_len,
+					   NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+			 0);
+	assert_int_equal(raw_len, 64);
+	memcpy(padded + 1, raw, 32);
+	memcpy(padded + 34, raw + 32, 32);
+	sig = b64url(padded, sizeof(padded));
+	cap = (size_t)(dot - tok) + strlen(sig) + 2;
+	out = malloc(cap);
+	assert_non_null(out);
+	snprintf(out, cap, "%.*s.%s", (int)(dot - tok), tok, sig);
+	free(sig);
+	free(tok);
+	return out;
+}
+
+static void an_es256_signature_of_other_than_64_bytes_is_refused(void **state)
+{
+	struct fx *f = *state;
+
+	start(f);
+	serve_token(f, es256_padded(f));
+	assert_refused(f, finish_with(f, f->binding), TRAWL_EAUTH, "malformed_token");
+	assert_non_null(strstr(error_last(), "64 bytes"));
+	/* The same token signed properly signs in. */
+	assert_int_equal(sign_in(f, claims(), ec, "ES256", "ec-1"), 0);
+}
+
+static void an_email_of_two_ats_names_nobody(void **state)
+{
+	struct fx *f = *state;
+	static const char *const domains[] = { "example.com" };
+
+	/* Without allowed domains, the email naming the user holds exactly one '@'. */
+	assert_refused(f, sign_in_with(f, "email", json_string("root@evil.com@example.com")),
+		       TRAWL_EAUTH, "bad_user_name");
+	assert_refused(f, sign_in_with(f, "email", json_string("@example.com")), TRAWL_EAUTH,
+		       "bad_user_name");
+	assert_int_equal(sign_in_with(f, "email", json_string("root@example.com")), 0);
+	/* With them, it is in no domain. */
+	sso_close(f->s);
+	f->s = NULL;
+	f->cfg.allowed_domains = domains;
+	f->cfg.n_allowed_domains = 1;
+	assert_refused(f, sign_in_with(f, "email", json_string("root@evil.com@example.com")),
+		       TRAWL_EPERM, "domain_not_allowed");
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -987,6 +1048,8 @@ int main(void)
 		T(a_failed_jwks_fetch_is_retried_after_a_pause),
 		T(logins_from_several_threads_at_once),
 		T(a_rotation_met_by_several_threads_fetches_once),
+		T(an_es256_signature_of_other_than_64_bytes_is_refused),
+		T(an_email_of_two_ats_names_nobody),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
