@@ -16,6 +16,8 @@ function checkMe(body) {
     auth: str(body && body.auth),
     mode: body && body.mode === 'team' ? 'team' : 'laptop',
     notices: Array.isArray(body && body.notices) ? body.notices : [],
+    // The longest token the account may make (single sign-on accounts), 0: none; null: no bound.
+    tokenMaxDays: body && Number.isInteger(body.token_max_days) && body.token_max_days >= 0 ? body.token_max_days : null,
   };
 }
 

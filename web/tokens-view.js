@@ -31,7 +31,13 @@ export class TokensView {
     const scopes = [['search', 'search (read)']];
     if (this.ctx.session.me && this.ctx.session.me.isAdmin) scopes.push(['admin', 'admin']);
     const scope = select('Scope', scopes, { name: 'scope' });
-    const days = input('Expires after (days)', { name: 'expires_days', type: 'number', min: '1', max: '3650', value: '90', required: true });
+    // A single sign-on account's tokens are bounded by the server (--external-token-max-age).
+    const maxDays = this.ctx.session.me ? this.ctx.session.me.tokenMaxDays : null;
+    if (maxDays === 0) {
+      return el('p', { class: 'panel' }, 'Your account signs in with single sign-on, and this server gives such accounts no API tokens of a day or more. Ask an administrator.');
+    }
+    const limit = maxDays === null ? 3650 : maxDays;
+    const days = input('Expires after (days)', { name: 'expires_days', type: 'number', min: '1', max: String(limit), value: String(Math.min(90, limit)), required: true });
     const form = el('form', { class: 'panel row' }, name.wrap, scope.wrap, days.wrap,
       el('button', { type: 'submit', class: 'primary' }, 'Create token'));
     form.addEventListener('submit', async (e) => {

@@ -254,6 +254,12 @@ int auth_audit_sso_refused(struct auth *a, enum auth_source source, const char *
 
 /* "local", "oidc" or "proxy". */
 const char *auth_source_name(enum auth_source source);
+/*
+ * The longest lifetime, in seconds, of an API token a user of this source may hold: 0 for a
+ * local account (no bound but the token's own), AUTH_EXTERNAL_TOKENS_OFF when such users get
+ * none (--external-token-max-age).
+ */
+int64_t auth_token_max_s(const struct auth *a, enum auth_source source);
 
 /*
  * A synced group's name: see AUTH_GROUP_NAME_MAX; it neither starts nor ends with a blank.

@@ -805,6 +805,14 @@ static void duration_str(char *out, size_t cap, int64_t seconds)
 		}
 }
 
+int64_t auth_token_max_s(const struct auth *a, enum auth_source source)
+{
+	if (source == AUTH_SOURCE_LOCAL)
+		return 0;
+	return a->cfg.external_token_max_s ? a->cfg.external_token_max_s
+					   : AUTH_EXTERNAL_TOKEN_MAX_S;
+}
+
 /*
  * SECURITY: a provider that disables a user reaches neither their sessions nor their tokens:
  * what an external user can hold without the provider is bounded here.
@@ -812,8 +820,7 @@ static void duration_str(char *out, size_t cap, int64_t seconds)
 int auth_token_expiry(int64_t *out, const struct auth *a, const struct store_user *u,
 		      const struct auth_actor *by, int64_t expires_s)
 {
-	int64_t max =
-		a->cfg.external_token_max_s ? a->cfg.external_token_max_s : AUTH_EXTERNAL_TOKEN_MAX_S;
+	int64_t max = auth_token_max_s(a, AUTH_SOURCE_OIDC);
 	char bound[48];
 
 	*out = expires_s ? expires_s : (int64_t)AUTH_TOKEN_EXPIRY_S;

@@ -73,6 +73,17 @@ static int put_notice(struct buf *b, const struct auth_notice *n)
 	return buf_putc(b, '}');
 }
 
+/* How long a token the user may make, for the token form: only where a bound applies. */
+static int put_token_max(struct buf *b, const struct auth *a, enum auth_source source)
+{
+	int64_t max = auth_token_max_s(a, source);
+
+	if (max == 0)
+		return 0;
+	return buf_printf(b, ",\"token_max_days\":%lld",
+			  max == AUTH_EXTERNAL_TOKENS_OFF ? 0LL : (long long)(max / 86400));
+}
+
 /* The caller's unread notices, newest first: [] without an account. */
 static int put_notices(struct buf *b, struct req *rq)
 {
@@ -111,6 +122,8 @@ static int put_me(struct buf *b, struct req *rq)
 		goto out;
 	if (p->kind == AUTH_SESSION &&
 	    ((err = buf_putc(b, ',')) < 0 || (err = put_str(b, "csrf_token", p->csrf)) < 0))
+		goto out;
+	if (p->user_id && (err = put_token_max(b, rq->s->auth, u.source)) < 0)
 		goto out;
 	if ((err = put_notices(b, rq)) < 0)
 		goto out;

@@ -149,6 +149,11 @@ def tokens_are_bounded(s, days_ok, days_refused):
     st, _, body, _ = get(s, "/api/v1/tokens", PROXY, as_user("erin"), "POST",
                          {"name": "short", "expires_days": days_ok})
     ok(st == 201, "a proxy user's token within the bound is made", st, body)
+    st, _, body, _ = get(s, "/api/v1/me", PROXY, as_user("erin"))
+    me = json.loads(body) if st == 200 else {}
+    ok(me.get("auth") == "proxy" and me.get("token_max_days") == days_ok,
+       "/api/v1/me tells the proxy user's token bound in days (the token form's limit)",
+       st, body)
 
 
 def conf_sets_bound_and_prefix(tmp, data):
