@@ -309,6 +309,10 @@ def test_max_rows(data):
     db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
                    "VALUES (?, 'unauthorized', '', '/api/v1/repos', '10.8.8.8', '{}')",
                    [(now_ms - 1000 + i,) for i in range(500)])
+    # An insider's probes, older than the flood: signed-in users' refusals go last.
+    db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+                   "VALUES (?, 'not_visible', 'mallory', 'secret', '10.8.8.9', '{}')",
+                   [(now_ms - 5000 + i,) for i in range(20)])
     db.commit()
     db.close()
     n_ref, n_other, n_all = kinds(data)
@@ -332,6 +336,9 @@ def test_max_rows(data):
     after = kinds(data)
     ok(after[0] == n_ref - over and after[1] >= n_other,
        "... refusals only: every other event is kept", (n_ref, n_other), after)
+    probes = find(cli_events(data), "not_visible", actor="mallory")
+    ok(len(probes) == 20, "... an insider's older refusals are kept: anonymous ones go first",
+       len(probes))
 
 
 def test_insider(tmp):
