@@ -18,7 +18,8 @@
  * events by class (prune_cap): outsiders' refusals, callers' activity, users' refusals.
  * Refused requests (auth_audit_denied) pass limits per minute first, on throttle.c's exact
  * keys: a signed-in user's on that user's own budget, an anonymous caller's on its address's
- * and on all anonymous callers' budget. A flood of 401s costs a counter, and one
+ * and on all anonymous callers' budget, a failed password on an existing account on that
+ * account's budget (auth_audit_denied_account). A flood of 401s costs a counter, and one
  * "audit_suppressed" event per key says how many.
  *
  * SECURITY: L3: every text field is JSON-escaped (control characters, quotes, invalid UTF-8)
@@ -53,11 +54,15 @@
 #define DENIED_WINDOW_MS 60000
 #define DENIED_USERS 4096  /* users counted at once; the least recently refused is forgotten */
 #define DENIED_ADDRS 8192  /* addresses likewise */
+#define DENIED_ACCOUNTS 4096 /* accounts likewise */
 #define DENIED_REPORTS 100 /* audit_suppressed events a minute, per kind of key */
 
-/* The kinds of key a refusal is counted under, and the name each has in a report. */
-enum denied_kind { DENIED_USER, DENIED_ADDRESS, DENIED_KINDS };
-static const char *const denied_names[DENIED_KINDS] = { "user", "address" };
+/*
+ * The kinds of key a refusal is counted under, and the name each has in a report. An account's
+ * key is the event and the account's name, "sign_in_failed:alice".
+ */
+enum denied_kind { DENIED_USER, DENIED_ADDRESS, DENIED_ACCOUNT, DENIED_KINDS };
+static const char *const denied_names[DENIED_KINDS] = { "user", "address", "account" };
 
 struct audit {
 	struct auth *a;
@@ -88,7 +93,10 @@ struct audit {
 	pthread_mutex_t tick_lock; /* audit_tick: one at a time */
 	int64_t last_prune_ms;     /* under tick_lock */
 	int64_t refusal_retention_ms, max_rows; /* 0: no such bound */
-	/* Refusals: per user, per address, all anonymous, and the reports' own budget. */
+	/*
+	 * Refusals: per user, per address, per account attacked, all anonymous, and the reports'
+	 * own budget.
+	 */
 	struct throttle *denied[DENIED_KINDS], *anonymous, *reports;
 	pthread_mutex_t dlock;                        /* overflow */
 	struct throttle_count overflow[DENIED_KINDS]; /* counts over the reports' budget */
@@ -394,6 +402,7 @@ static int denied_open(struct audit *q)
 
 	if ((err = throttle_new(&q->denied[DENIED_USER], &per_key, DENIED_USERS)) < 0 ||
 	    (err = throttle_new(&q->denied[DENIED_ADDRESS], &per_key, DENIED_ADDRS)) < 0 ||
+	    (err = throttle_new(&q->denied[DENIED_ACCOUNT], &per_key, DENIED_ACCOUNTS)) < 0 ||
 	    (err = throttle_new(&q->anonymous, &all, 1)) < 0)
 		return err;
 	return throttle_new(&q->reports, &reports, DENIED_KINDS);
@@ -618,16 +627,18 @@ int auth_audit(struct auth *a, const char *event, const char *actor, const char 
 	return is_full ? audit_flush(a->audit) : 0;
 }
 
-/* ---- refused requests: bounded per user, per address and for all anonymous callers ---- */
+/* ---- refused requests: bounded per user, per address, per account and in all ---- */
 
 /*
- * Queues an "audit_suppressed" event for c: under its user or address, or, for a sum over
- * several keys, under neither with their number.
+ * Queues an "audit_suppressed" event for c: under its user, address, or account (the target,
+ * with the event in the detail), or, for a sum over several keys, under none with their number.
  */
 static void report_push(struct audit *q, enum denied_kind kind, const struct throttle_count *c)
 {
 	bool is_one = c->n_keys == 1 && c->key[0];
 	const char *key = is_one ? c->key : "";
+	const char *sep = kind == DENIED_ACCOUNT ? strchr(key, ':') : NULL;
+	char event[THROTTLE_KEY_MAX + 1];
 	struct store_event e;
 	struct buf d;
 	bool is_full;
@@ -638,8 +649,12 @@ static void report_push(struct audit *q, enum denied_kind kind, const struct thr
 	detail_str(&d, "bound", denied_names[kind]);
 	if (!is_one)
 		detail_int(&d, "keys", c->n_keys > INT64_MAX ? INT64_MAX : (int64_t)c->n_keys);
-	if (event_make(&e, q->a, "audit_suppressed", kind == DENIED_USER ? key : "", "",
-		       kind == DENIED_ADDRESS ? key : "", detail_end(&d)) == 0)
+	if (sep) {
+		snprintf(event, sizeof(event), "%.*s", (int)(sep - key), key);
+		detail_str(&d, "event", event);
+	}
+	if (event_make(&e, q->a, "audit_suppressed", kind == DENIED_USER ? key : "",
+		       sep ? sep + 1 : "", kind == DENIED_ADDRESS ? key : "", detail_end(&d)) == 0)
 		(void)queue_push(q, &e, &is_full);
 	buf_dispose(&d);
 }
@@ -723,6 +738,23 @@ int auth_audit_denied(struct auth *a, const char *event, const char *actor, cons
 	if (!is_admitted)
 		return 0;
 	return auth_audit(a, event, actor, target, address, detail_json);
+}
+
+int auth_audit_denied_account(struct auth *a, const char *event, const char *account,
+			      const char *address, const char *detail_json)
+{
+	char key[THROTTLE_KEY_MAX + 1];
+	struct throttle_count due;
+	int64_t now = auth_now(a);
+	bool is_admitted;
+
+	snprintf(key, sizeof(key), "%s:%s", event, account);
+	is_admitted = throttle_admit_counting(a->audit->denied[DENIED_ACCOUNT], key, now,
+					      DENIED_WINDOW_MS, &due);
+	report(a->audit, DENIED_ACCOUNT, &due, now);
+	if (!is_admitted)
+		return 0;
+	return auth_audit(a, event, "", account, address, detail_json);
 }
 
 /* ---- retention ---- */

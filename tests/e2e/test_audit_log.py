@@ -36,6 +36,7 @@ PW_ALICE = "plover quartz meadow 71 alice"
 COOKIE = "__Host-trawl_session"
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 PER_MIN = 10  # AUTH_AUDIT_DENIED_PER_MIN
+GUESSES = 5
 FLOOD = 60
 
 
@@ -344,7 +345,10 @@ def test_max_rows(data):
 def test_insider(tmp):
     """The second attack's M2: anonymous refusals from many addresses (one of them bob's own)
     use up the all-anonymous budget, then bob, signed in with a token, probes a repository he
-    may not see: every probe is audited under his name."""
+    may not see: every probe is audited under his name. Then wrong passwords on alice from
+    fresh addresses are all audited naming her: they count against her own budget (the unit
+    test failures_on_an_account_are_audited_on_its_own_budget shows it with a spent budget;
+    here the all-anonymous budget may have refilled)."""
     os.makedirs(tmp)
     data = make_data(tmp)
     user_add(data, "bob")
@@ -369,6 +373,13 @@ def test_insider(tmp):
                                   source="127.0.0.3")
             answers.append(st)
         ok(answers == [404] * PER_MIN, "bob's probes of a hidden repository: 404s", answers)
+        guesses = []
+        for i in range(GUESSES):
+            st, _, _, _ = request(s, "POST", "/api/v1/session",
+                                  {"user": "alice", "password": "guess-%d-password" % i},
+                                  source="127.0.1.%d" % (i + 1))
+            guesses.append(st)
+        ok(guesses == [401] * GUESSES, "wrong passwords on alice from fresh addresses", guesses)
     finally:
         rc = s.stop()
     ok(rc == 0, "the server stops cleanly", rc)
@@ -378,6 +389,11 @@ def test_insider(tmp):
         ok(len(mine) == PER_MIN,
            "%s: all %d of bob's not_visible probes after the flood are there, with his name"
            % (source, PER_MIN), len(mine))
+        tried = [e for e in find(events, "sign_in_failed", target="alice")
+                 if e["address"].startswith("127.0.1.")]
+        ok(len(tried) == GUESSES,
+           "%s: all %d guesses at alice after the flood are there, naming her (her own budget)"
+           % (source, GUESSES), len(tried))
         anon = find(events, "unauthorized", actor="")
         ok(300 <= len(anon) <= 300 + refill,
            "%s: the anonymous flood is bounded by the all-anonymous budget (and its refill)"
@@ -403,10 +419,11 @@ def test_sign_in_bounds(tmp):
         statuses = set()
         for _ in range(tries):
             st, _, _, _ = request(s, "POST", "/api/v1/session",
-                                  {"user": "alice", "password": "wrong" * 4},
+                                  {"user": "nobody", "password": "wrong" * 4},
                                   {"User-Agent": ua}, source="127.0.0.9")
             statuses.add(st)
-        ok(statuses <= {401, 429}, "%d failed sign-ins from one address" % tries, statuses)
+        ok(statuses <= {401, 429}, "%d failed sign-ins on a name no account has from one address"
+           % tries, statuses)
         st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"name": admin_tok},
                               bearer(admin_tok))
         ok(st == 400 and admin_tok[6:] not in b.decode("utf-8", "replace"),
