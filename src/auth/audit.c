@@ -15,10 +15,11 @@
  * (audit.log.1 ... audit.log.AUTH_AUDIT_LOG_KEEP), and once an hour the table's events older
  * than cfg.audit_retention_s (refused requests: cfg.audit_refusal_retention_s) are deleted in
  * batches of PRUNE_BATCH, each its own short write, then, past cfg.audit_max_rows, the oldest
- * refusals and only then the oldest of the rest.
+ * events by class (prune_cap): outsiders' refusals, callers' activity, users' refusals.
  * Refused requests (auth_audit_denied) pass limits per minute first, on throttle.c's exact
  * keys: a signed-in user's on that user's own budget, an anonymous caller's on its address's
- * and on all anonymous callers' budget. A flood of 401s costs a counter, and one
+ * and on all anonymous callers' budget, a failed password on an existing account on that
+ * account's budget (auth_audit_denied_account). A flood of 401s costs a counter, and one
  * "audit_suppressed" event per key says how many.
  *
  * SECURITY: L3: every text field is JSON-escaped (control characters, quotes, invalid UTF-8)
@@ -53,11 +54,15 @@
 #define DENIED_WINDOW_MS 60000
 #define DENIED_USERS 4096  /* users counted at once; the least recently refused is forgotten */
 #define DENIED_ADDRS 8192  /* addresses likewise */
+#define DENIED_ACCOUNTS 4096 /* accounts likewise */
 #define DENIED_REPORTS 100 /* audit_suppressed events a minute, per kind of key */
 
-/* The kinds of key a refusal is counted under, and the name each has in a report. */
-enum denied_kind { DENIED_USER, DENIED_ADDRESS, DENIED_KINDS };
-static const char *const denied_names[DENIED_KINDS] = { "user", "address" };
+/*
+ * The kinds of key a refusal is counted under, and the name each has in a report. An account's
+ * key is the event and the account's name, "sign_in_failed:alice".
+ */
+enum denied_kind { DENIED_USER, DENIED_ADDRESS, DENIED_ACCOUNT, DENIED_KINDS };
+static const char *const denied_names[DENIED_KINDS] = { "user", "address", "account" };
 
 struct audit {
 	struct auth *a;
@@ -88,7 +93,10 @@ struct audit {
 	pthread_mutex_t tick_lock; /* audit_tick: one at a time */
 	int64_t last_prune_ms;     /* under tick_lock */
 	int64_t refusal_retention_ms, max_rows; /* 0: no such bound */
-	/* Refusals: per user, per address, all anonymous, and the reports' own budget. */
+	/*
+	 * Refusals: per user, per address, per account attacked, all anonymous, and the reports'
+	 * own budget.
+	 */
 	struct throttle *denied[DENIED_KINDS], *anonymous, *reports;
 	pthread_mutex_t dlock;                        /* overflow */
 	struct throttle_count overflow[DENIED_KINDS]; /* counts over the reports' budget */
@@ -394,6 +402,7 @@ static int denied_open(struct audit *q)
 
 	if ((err = throttle_new(&q->denied[DENIED_USER], &per_key, DENIED_USERS)) < 0 ||
 	    (err = throttle_new(&q->denied[DENIED_ADDRESS], &per_key, DENIED_ADDRS)) < 0 ||
+	    (err = throttle_new(&q->denied[DENIED_ACCOUNT], &per_key, DENIED_ACCOUNTS)) < 0 ||
 	    (err = throttle_new(&q->anonymous, &all, 1)) < 0)
 		return err;
 	return throttle_new(&q->reports, &reports, DENIED_KINDS);
@@ -618,16 +627,18 @@ int auth_audit(struct auth *a, const char *event, const char *actor, const char 
 	return is_full ? audit_flush(a->audit) : 0;
 }
 
-/* ---- refused requests: bounded per user, per address and for all anonymous callers ---- */
+/* ---- refused requests: bounded per user, per address, per account and in all ---- */
 
 /*
- * Queues an "audit_suppressed" event for c: under its user or address, or, for a sum over
- * several keys, under neither with their number.
+ * Queues an "audit_suppressed" event for c: under its user, address, or account (the target,
+ * with the event in the detail), or, for a sum over several keys, under none with their number.
  */
 static void report_push(struct audit *q, enum denied_kind kind, const struct throttle_count *c)
 {
 	bool is_one = c->n_keys == 1 && c->key[0];
 	const char *key = is_one ? c->key : "";
+	const char *sep = kind == DENIED_ACCOUNT ? strchr(key, ':') : NULL;
+	char event[THROTTLE_KEY_MAX + 1];
 	struct store_event e;
 	struct buf d;
 	bool is_full;
@@ -638,8 +649,12 @@ static void report_push(struct audit *q, enum denied_kind kind, const struct thr
 	detail_str(&d, "bound", denied_names[kind]);
 	if (!is_one)
 		detail_int(&d, "keys", c->n_keys > INT64_MAX ? INT64_MAX : (int64_t)c->n_keys);
-	if (event_make(&e, q->a, "audit_suppressed", kind == DENIED_USER ? key : "", "",
-		       kind == DENIED_ADDRESS ? key : "", detail_end(&d)) == 0)
+	if (sep) {
+		snprintf(event, sizeof(event), "%.*s", (int)(sep - key), key);
+		detail_str(&d, "event", event);
+	}
+	if (event_make(&e, q->a, "audit_suppressed", kind == DENIED_USER ? key : "",
+		       sep ? sep + 1 : "", kind == DENIED_ADDRESS ? key : "", detail_end(&d)) == 0)
 		(void)queue_push(q, &e, &is_full);
 	buf_dispose(&d);
 }
@@ -725,10 +740,55 @@ int auth_audit_denied(struct auth *a, const char *event, const char *actor, cons
 	return auth_audit(a, event, actor, target, address, detail_json);
 }
 
+int auth_audit_denied_account(struct auth *a, const char *event, const char *account,
+			      const char *address, const char *detail_json)
+{
+	char key[THROTTLE_KEY_MAX + 1];
+	struct throttle_count due;
+	int64_t now = auth_now(a);
+	bool is_admitted;
+
+	snprintf(key, sizeof(key), "%s:%s", event, account);
+	is_admitted = throttle_admit_counting(a->audit->denied[DENIED_ACCOUNT], key, now,
+					      DENIED_WINDOW_MS, &due);
+	report(a->audit, DENIED_ACCOUNT, &due, now);
+	if (!is_admitted)
+		return 0;
+	return auth_audit(a, event, "", account, address, detail_json);
+}
+
 /* ---- retention ---- */
 
-/* What a prune may delete: any event, refused requests only, or callers' activity only. */
-enum prune_class { PRUNE_ANY, PRUNE_REFUSALS, PRUNE_ACTIVITY };
+/*
+ * What a prune may delete: any event, refused requests only, or one class of the row cap:
+ * outsiders' refusals, callers' activity, signed-in users' refusals.
+ */
+enum prune_class {
+	PRUNE_ANY,
+	PRUNE_REFUSALS,
+	PRUNE_OUTSIDERS,
+	PRUNE_ACTIVITY,
+	PRUNE_USERS,
+};
+
+/* One batch of prune(), by class, under flush_lock. */
+static int prune_batch(struct audit *q, enum prune_class cls, int64_t before_ms, size_t batch,
+		       size_t *n)
+{
+	switch (cls) {
+	case PRUNE_REFUSALS:
+		return store_audit_prune_refusals(q->st, before_ms, batch, n);
+	case PRUNE_OUTSIDERS:
+		return store_audit_prune_outsider_refusals(q->st, before_ms, batch, n);
+	case PRUNE_ACTIVITY:
+		return store_audit_prune_activity(q->st, before_ms, batch, n);
+	case PRUNE_USERS:
+		return store_audit_prune_user_refusals(q->st, before_ms, batch, n);
+	case PRUNE_ANY:
+		break;
+	}
+	return store_audit_prune(q->st, before_ms, batch, n);
+}
 
 /*
  * Deletes events of class cls older than before_ms, oldest first, batch by batch, at most max
@@ -747,10 +807,7 @@ static int prune(struct audit *q, enum prune_class cls, int64_t before_ms, int64
 		if (batch == 0)
 			break;
 		pthread_mutex_lock(&q->flush_lock);
-		err = cls == PRUNE_REFUSALS ? store_audit_prune_refusals(q->st, before_ms, batch, &n)
-		      : cls == PRUNE_ACTIVITY
-			      ? store_audit_prune_activity(q->st, before_ms, batch, &n)
-			      : store_audit_prune(q->st, before_ms, batch, &n);
+		err = prune_batch(q, cls, before_ms, batch, &n);
 		pthread_mutex_unlock(&q->flush_lock);
 		*n_pruned += (int64_t)n;
 	} while (err == 0 && n == batch);
@@ -801,29 +858,52 @@ static int64_t rows_over(struct audit *q)
 	return n > q->max_rows ? n - q->max_rows : 0;
 }
 
+/* What the row cap took from each class, and how far over it the table stays. */
+struct cap_counts {
+	int64_t by_class[3]; /* outsiders' refusals, activity, users' refusals */
+	int64_t kept;
+};
+
 /*
- * The row cap: the oldest refusals first, then the oldest of callers' activity (searches,
- * sign-ins), never the administrators' record (accounts, groups, grants, tokens,
- * repositories): flooding the table must not erase who changed what. When that record alone
- * is over the cap it is kept, and said on stderr; *n_kept is how far over the table stays.
+ * The row cap, by class, the oldest first within each: outsiders' refusals (anonymous 401s,
+ * failed sign-ins and their counts), then callers' activity (searches, sign-ins, what users
+ * do to their own account), then signed-in users' refusals, never the administrators' record
+ * (accounts, groups, grants, tokens, repositories). So a flood of the table must not erase
+ * who changed what, and an insider's own activity must not erase the record of their probing
+ * (which AUTH_AUDIT_DENIED_PER_MIN a minute per user bounds). When that record alone is over
+ * the cap it is kept, and said on stderr; c->kept is how far over the table stays.
  */
-static int prune_cap(struct audit *q, int64_t *n_refusals, int64_t *n_activity, int64_t *n_kept)
+static int prune_cap(struct audit *q, struct cap_counts *c)
 {
-	int64_t over = rows_over(q);
+	static const enum prune_class order[] = { PRUNE_OUTSIDERS, PRUNE_ACTIVITY, PRUNE_USERS };
+	int64_t left = rows_over(q);
 	int err = 0;
 
-	*n_refusals = *n_activity = *n_kept = 0;
-	if (over <= 0)
-		return 0;
-	if ((err = prune(q, PRUNE_REFUSALS, INT64_MAX, over, n_refusals)) == 0 && *n_refusals < over)
-		err = prune(q, PRUNE_ACTIVITY, INT64_MAX, over - *n_refusals, n_activity);
-	if (err == 0 && (*n_kept = over - *n_refusals - *n_activity) > 0)
+	*c = (struct cap_counts){ .kept = 0 };
+	for (size_t i = 0; i < 3 && left > 0 && err == 0; i++) {
+		err = prune(q, order[i], INT64_MAX, left, &c->by_class[i]);
+		left -= c->by_class[i];
+	}
+	if (err == 0 && (c->kept = left) > 0)
 		fprintf(stderr,
 			"trawl: the audit table keeps %lld events over --audit-max-rows %lld: they "
 			"record account, group, grant, token and repository changes, which the cap "
 			"never deletes (--audit-retention does)\n",
-			(long long)*n_kept, (long long)q->max_rows);
+			(long long)c->kept, (long long)q->max_rows);
 	return err;
+}
+
+/* The row cap's part of an audit_pruned event's detail. */
+static void cap_detail(struct buf *d, const struct audit *q, const struct cap_counts *c)
+{
+	int64_t n_refusals = c->by_class[0] + c->by_class[2];
+
+	detail_int(d, "max_rows", q->max_rows);
+	detail_int(d, "over_max_rows", n_refusals + c->by_class[1]);
+	detail_int(d, "over_max_rows_refusals", n_refusals);
+	detail_int(d, "over_max_rows_user_refusals", c->by_class[2]);
+	detail_int(d, "over_max_rows_activity", c->by_class[1]);
+	detail_int(d, "over_max_rows_kept", c->kept);
 }
 
 /*
@@ -832,7 +912,8 @@ static int prune_cap(struct audit *q, int64_t *n_refusals, int64_t *n_activity, 
  */
 static int prune_bounds(struct audit *q, int64_t now)
 {
-	int64_t n_old = 0, n_refusals = 0, n_cap_refusals = 0, n_cap_rest = 0, n_kept = 0;
+	int64_t n_old = 0, n_refusals = 0, n_cap;
+	struct cap_counts cap = { .kept = 0 };
 	struct buf d;
 	int err = audit_flush(q);
 
@@ -841,26 +922,22 @@ static int prune_bounds(struct audit *q, int64_t now)
 	if (err == 0 && q->refusal_retention_ms)
 		err = prune(q, PRUNE_REFUSALS, now - q->refusal_retention_ms, 0, &n_refusals);
 	if (err == 0)
-		err = prune_cap(q, &n_cap_refusals, &n_cap_rest, &n_kept);
-	if (n_old + n_refusals + n_cap_refusals + n_cap_rest + n_kept == 0)
+		err = prune_cap(q, &cap);
+	n_cap = cap.by_class[0] + cap.by_class[1] + cap.by_class[2];
+	if (n_old + n_refusals + n_cap + cap.kept == 0)
 		return err;
 	detail_begin(&d);
 	if (q->retention_ms) {
 		detail_time(&d, "before", now - q->retention_ms);
 		detail_int(&d, "retention_days", q->retention_ms / DAY_MS);
 	}
-	detail_int(&d, "count", n_old + n_refusals + n_cap_refusals + n_cap_rest);
+	detail_int(&d, "count", n_old + n_refusals + n_cap);
 	if (q->refusal_retention_ms) {
 		detail_int(&d, "refusal_retention_days", q->refusal_retention_ms / DAY_MS);
 		detail_int(&d, "refusals_expired", n_refusals);
 	}
-	if (q->max_rows) {
-		detail_int(&d, "max_rows", q->max_rows);
-		detail_int(&d, "over_max_rows", n_cap_refusals + n_cap_rest);
-		detail_int(&d, "over_max_rows_refusals", n_cap_refusals);
-		detail_int(&d, "over_max_rows_activity", n_cap_rest);
-		detail_int(&d, "over_max_rows_kept", n_kept);
-	}
+	if (q->max_rows)
+		cap_detail(&d, q, &cap);
 	(void)pruned_push(q, "", "", &d);
 	return err;
 }

@@ -563,21 +563,27 @@ void auth_ua_cut(char out[AUTH_UA_MAX + 1], const char *ua)
 }
 
 /*
- * SECURITY: an outsider's failed sign-ins are refusals like a 401: they pass the same bounds
- * (per address, all anonymous callers, counted in audit_suppressed past them) and are pruned
- * with the refusals, so a flood from many addresses cannot fill the trail.
+ * SECURITY: an outsider's failed sign-ins are refusals like a 401, bounded and pruned with
+ * the refusals, so a flood from many addresses cannot fill the trail. A password checked
+ * against an existing account is audited on that account's own budget (10 a minute, and A6's
+ * throttle bounds the tries): a flood of cheap anonymous refusals, which spends the
+ * all-anonymous budget, cannot hide which account is guessed at. Any other failure (a name
+ * no account has, or a try the throttle refused before any password was checked) passes the
+ * anonymous bounds (per address, all anonymous callers); past them all are counted in
+ * audit_suppressed.
  */
 static void audit_failure(struct auth *a, const char *user, const char *reason,
 			  const struct auth_origin *from)
 {
 	char target[AUTH_NAME_MAX + 1] = "invalid_name", ua[AUTH_UA_MAX + 1];
+	const char *address = from ? from->address : NULL;
+	bool is_known = false;
 	struct buf d;
 
 	/* L3: a name no account can have is whatever a caller typed: not worth keeping. */
 	if (user && auth_name_check(user) == 0) {
-		bool is_known = strcmp(reason, "unknown_user") != 0 &&
-				(strcmp(reason, "throttled") != 0 || name_is_account(a, user));
-
+		is_known = strcmp(reason, "unknown_user") != 0 &&
+			   (strcmp(reason, "throttled") != 0 || name_is_account(a, user));
 		failure_target(target, a, user, is_known);
 	}
 	detail_begin(&d);
@@ -586,8 +592,10 @@ static void audit_failure(struct auth *a, const char *user, const char *reason,
 		auth_ua_cut(ua, from->user_agent);
 		detail_str(&d, "user_agent", ua);
 	}
-	(void)auth_audit_denied(a, "sign_in_failed", "", target, from ? from->address : NULL,
-				detail_end(&d));
+	if (is_known && strcmp(reason, "throttled") != 0)
+		(void)auth_audit_denied_account(a, "sign_in_failed", target, address, detail_end(&d));
+	else
+		(void)auth_audit_denied(a, "sign_in_failed", "", target, address, detail_end(&d));
 	buf_dispose(&d);
 }
 

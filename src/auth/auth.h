@@ -96,8 +96,9 @@ struct auth_config {
 	 * Refused requests (unauthorized, forbidden, not_visible, audit_suppressed) are kept this
 	 * long (--audit-refusal-retention, AUTH_AUDIT_REFUSAL_RETENTION_DAYS); and the table holds
 	 * at most audit_max_rows events (--audit-max-rows, AUTH_AUDIT_MAX_ROWS): the writer's
-	 * hourly prune deletes the oldest refusals first, other events only when refusals alone
-	 * cannot bring it under. 0 for either: no such bound (the other commands keep 0).
+	 * hourly prune deletes the oldest outsiders' refusals first, then callers' activity, then
+	 * signed-in users' refusals, never the administrators' record (docs/security.md, "Size").
+	 * 0 for either: no such bound (the other commands keep 0).
 	 */
 	int64_t audit_refusal_retention_s;
 	int64_t audit_max_rows;

@@ -128,6 +128,18 @@ size_t audit_batches(struct audit *q);
 void audit_tick(struct audit *q);
 
 /*
+ * Audits an anonymous caller's refused attempt on an existing account (a failed sign-in whose
+ * password was checked), event with target account, like auth_audit_denied but against the
+ * account's own AUTH_AUDIT_DENIED_PER_MIN a minute alone: a flood of other anonymous refusals
+ * cannot hide which account is attacked, and the sign-in throttle (A6) bounds how many such
+ * attempts an account gets. What is dropped is counted under the account and reported as
+ * "audit_suppressed" with target the account and detail "bound": "account" and
+ * "event". Never blocks on the store. EIO, ENOMEM.
+ */
+int auth_audit_denied_account(struct auth *a, const char *event, const char *account,
+			      const char *address, const char *detail_json);
+
+/*
  * An event's detail, a JSON object built field by field: detail_begin, any detail_*, then
  * detail_end, which gives the text ("{}" if anything failed). Values are escaped (L3).
  */

@@ -129,7 +129,12 @@ static void view_mark_tokens(const struct view *v, bool *hide)
 			size_t end = i + TOKEN_PREFIX_LEN + run;
 
 			memset(hide + v->from[i], 1, v->to[end - 1] - v->from[i]);
-			i = end;
+			/*
+			 * Not past the run: it may end in the letters of a second token's
+			 * prefix ("trawl_<49>trawl_<49>" runs on through "trawl"), whose own
+			 * secret follows the run.
+			 */
+			i += TOKEN_PREFIX_LEN;
 		} else {
 			i++;
 		}

@@ -1629,6 +1629,46 @@ int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, s
 	return audit_prune_run(s, st, before_ms, max, n_deleted);
 }
 
+int store_audit_prune_outsider_refusals(struct store *s, int64_t before_ms, size_t max,
+					size_t *n_deleted)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*n_deleted = 0;
+	/* As store_audit_prune_refusals, the indexed refusals narrowed to anonymous ones. */
+	/* Not reflowed, as above. */
+	/* clang-format off */
+	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM ("
+			   "SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
+			   STORE_AUDIT_REFUSALS " AND " STORE_AUDIT_ANONYMOUS
+			   " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) "
+			   "UNION ALL SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
+			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)) "
+			   "ORDER BY ts_ms LIMIT ?2)");
+	/* clang-format on */
+	if (err < 0)
+		return err;
+	return audit_prune_run(s, st, before_ms, max, n_deleted);
+}
+
+int store_audit_prune_user_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*n_deleted = 0;
+	/* Not reflowed, as above. */
+	/* clang-format off */
+	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
+			   STORE_AUDIT_REFUSALS " AND NOT " STORE_AUDIT_ANONYMOUS
+			   " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)");
+	/* clang-format on */
+	if (err < 0)
+		return err;
+	return audit_prune_run(s, st, before_ms, max, n_deleted);
+}
+
 int store_audit_prune_activity(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
 {
 	sqlite3_stmt *st = NULL;
@@ -1638,7 +1678,8 @@ int store_audit_prune_activity(struct store *s, int64_t before_ms, size_t max, s
 	/* Not reflowed, as above. */
 	/* clang-format off */
 	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
-			   STORE_AUDIT_ACTIVITY " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)");
+			   "(" STORE_AUDIT_ACTIVITY " OR " STORE_AUDIT_OWN_ACCOUNT ") "
+			   "AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)");
 	/* clang-format on */
 	if (err < 0)
 		return err;

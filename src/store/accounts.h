@@ -253,8 +253,22 @@ int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_
 /* store_audit_prune for the events of refused requests only (unauthorized, forbidden,
  * not_visible, audit_suppressed, sign_in_failed, sso_refused). EIO. */
 int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted);
-/* store_audit_prune for callers' activity only (search, token_used, sign_in, sign_out,
- * session_expired). EIO. */
+/*
+ * store_audit_prune_refusals for the refusals of no one signed in only: anonymous refusals
+ * (no actor), failed sign-ins and the audit_suppressed reports that count anonymous callers,
+ * addresses or accounts. EIO.
+ */
+int store_audit_prune_outsider_refusals(struct store *s, int64_t before_ms, size_t max,
+					size_t *n_deleted);
+/* store_audit_prune_refusals for signed-in users' refusals only: the others of them. EIO. */
+int store_audit_prune_user_refusals(struct store *s, int64_t before_ms, size_t max,
+				    size_t *n_deleted);
+/*
+ * store_audit_prune for callers' activity only (search, token_used, sign_in, sign_out,
+ * session_expired) and what users do to their own account (password_changed and
+ * user_display_name of themselves, token_created and token_revoked of their own search
+ * tokens). EIO.
+ */
 int store_audit_prune_activity(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted);
 /* How many events the table holds (a count kept by triggers: no scan). EIO. */
 int store_audit_rows(struct store *s, int64_t *n);

@@ -39,11 +39,36 @@ struct store {
  */
 #define STORE_AUDIT_SIGN_IN_FAILED "event IN ('sign_in_failed', 'sso_refused')"
 /*
- * What callers do rather than what administrators change: the row cap takes these after the
- * refusals, and never an event outside both (accounts, groups, grants, tokens, repositories).
+ * What callers do rather than what administrators change: the row cap takes these after
+ * outsiders' refusals and before signed-in users' refusals, and never an event outside the
+ * three classes (accounts, groups, grants, other users' tokens, repositories).
  */
 #define STORE_AUDIT_ACTIVITY \
 	"event IN ('search', 'token_used', 'sign_in', 'sso_sign_in', 'sign_out', 'session_expired')"
+/*
+ * A member of an event's detail object, or NULL. Guarded, as json_extract fails on text that
+ * is not JSON, and one such row would then stop every prune.
+ */
+#define STORE_AUDIT_DETAIL(key) \
+	"(CASE WHEN json_valid(detail) THEN json_extract(detail, '$." key "') END)"
+/*
+ * What users do to their own account counts as activity: their own password and display
+ * name, their own search tokens (an admin-scope token stays in the administrators' record).
+ * "cli" is the command line's actor, which a user may also be named: the operator's changes
+ * are never taken for a user's own.
+ */
+/* clang-format off */
+#define STORE_AUDIT_OWN_ACCOUNT \
+	"(actor <> 'cli' AND ((event IN ('password_changed', 'user_display_name') AND " \
+	"actor = target) OR (event IN ('token_created', 'token_revoked') AND " \
+	STORE_AUDIT_DETAIL("user") " = actor AND " STORE_AUDIT_DETAIL("scope") " = 'search')))"
+/* clang-format on */
+/*
+ * Of the refusals, those of no one signed in: an anonymous caller's (no actor) and the
+ * audit_suppressed reports that count them. A report summing several users' counts has no
+ * actor either; its "bound" says it counts users.
+ */
+#define STORE_AUDIT_ANONYMOUS "(actor = '' AND " STORE_AUDIT_DETAIL("bound") " IS NOT 'user')"
 
 /* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
 int store_db_error(struct store *s, int rc, const char *what);

@@ -36,6 +36,7 @@ PW_ALICE = "plover quartz meadow 71 alice"
 COOKIE = "__Host-trawl_session"
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 PER_MIN = 10  # AUTH_AUDIT_DENIED_PER_MIN
+GUESSES = 5
 FLOOD = 60
 
 
@@ -309,6 +310,10 @@ def test_max_rows(data):
     db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
                    "VALUES (?, 'unauthorized', '', '/api/v1/repos', '10.8.8.8', '{}')",
                    [(now_ms - 1000 + i,) for i in range(500)])
+    # An insider's probes, older than the flood: signed-in users' refusals go last.
+    db.executemany("INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+                   "VALUES (?, 'not_visible', 'mallory', 'secret', '10.8.8.9', '{}')",
+                   [(now_ms - 5000 + i,) for i in range(20)])
     db.commit()
     db.close()
     n_ref, n_other, n_all = kinds(data)
@@ -332,12 +337,18 @@ def test_max_rows(data):
     after = kinds(data)
     ok(after[0] == n_ref - over and after[1] >= n_other,
        "... refusals only: every other event is kept", (n_ref, n_other), after)
+    probes = find(cli_events(data), "not_visible", actor="mallory")
+    ok(len(probes) == 20, "... an insider's older refusals are kept: anonymous ones go first",
+       len(probes))
 
 
 def test_insider(tmp):
     """The second attack's M2: anonymous refusals from many addresses (one of them bob's own)
     use up the all-anonymous budget, then bob, signed in with a token, probes a repository he
-    may not see: every probe is audited under his name."""
+    may not see: every probe is audited under his name. Then wrong passwords on alice from
+    fresh addresses are all audited naming her: they count against her own budget (the unit
+    test failures_on_an_account_are_audited_on_its_own_budget shows it with a spent budget;
+    here the all-anonymous budget may have refilled)."""
     os.makedirs(tmp)
     data = make_data(tmp)
     user_add(data, "bob")
@@ -362,6 +373,13 @@ def test_insider(tmp):
                                   source="127.0.0.3")
             answers.append(st)
         ok(answers == [404] * PER_MIN, "bob's probes of a hidden repository: 404s", answers)
+        guesses = []
+        for i in range(GUESSES):
+            st, _, _, _ = request(s, "POST", "/api/v1/session",
+                                  {"user": "alice", "password": "guess-%d-password" % i},
+                                  source="127.0.1.%d" % (i + 1))
+            guesses.append(st)
+        ok(guesses == [401] * GUESSES, "wrong passwords on alice from fresh addresses", guesses)
     finally:
         rc = s.stop()
     ok(rc == 0, "the server stops cleanly", rc)
@@ -371,6 +389,11 @@ def test_insider(tmp):
         ok(len(mine) == PER_MIN,
            "%s: all %d of bob's not_visible probes after the flood are there, with his name"
            % (source, PER_MIN), len(mine))
+        tried = [e for e in find(events, "sign_in_failed", target="alice")
+                 if e["address"].startswith("127.0.1.")]
+        ok(len(tried) == GUESSES,
+           "%s: all %d guesses at alice after the flood are there, naming her (her own budget)"
+           % (source, GUESSES), len(tried))
         anon = find(events, "unauthorized", actor="")
         ok(300 <= len(anon) <= 300 + refill,
            "%s: the anonymous flood is bounded by the all-anonymous budget (and its refill)"
@@ -396,10 +419,11 @@ def test_sign_in_bounds(tmp):
         statuses = set()
         for _ in range(tries):
             st, _, _, _ = request(s, "POST", "/api/v1/session",
-                                  {"user": "alice", "password": "wrong" * 4},
+                                  {"user": "nobody", "password": "wrong" * 4},
                                   {"User-Agent": ua}, source="127.0.0.9")
             statuses.add(st)
-        ok(statuses <= {401, 429}, "%d failed sign-ins from one address" % tries, statuses)
+        ok(statuses <= {401, 429}, "%d failed sign-ins on a name no account has from one address"
+           % tries, statuses)
         st, _, b, _ = request(s, "POST", "/api/v1/tokens", {"name": admin_tok},
                               bearer(admin_tok))
         ok(st == 400 and admin_tok[6:] not in b.decode("utf-8", "replace"),

@@ -7,7 +7,8 @@
  * crowds out a user's refusals; addresses are counted apart however they hash; closing writes
  * everything queued or counted; DATA/audit.log is rotated at its size limit; old events are
  * pruned by hand and by the writer's retention, refusals (failed sign-ins too) sooner, and
- * past the row cap refusals first, then searches, never the administrators' record, in
+ * past the row cap outsiders' refusals first, then activity (a user's own account changes
+ * too), then users' refusals, never the administrators' record, in
  * batches, and the pruning is audited.
  */
 #include <setjmp.h>
@@ -669,6 +670,115 @@ static void the_row_cap_never_takes_the_administrators_record(void **state)
 	auth_close(a);
 }
 
+/* The integer member key of the detail of the i-th audit_pruned event. */
+static json_int_t pruned_int(struct auth *a, size_t i, const char *key)
+{
+	struct auth_event *v = NULL;
+	size_t n = events(&v, a, "audit_pruned");
+	json_int_t value = -1;
+	json_t *j;
+
+	assert_true(i < n);
+	j = json_loads(v[i].detail, 0, NULL);
+	assert_non_null(j);
+	value = json_integer_value(json_object_get(j, key));
+	json_decref(j);
+	auth_events_free(v, n);
+	return value;
+}
+
+/* Reopens a with cfg and waits for the writer's n-th prune (seconds at most). */
+static struct auth *reopen_pruned_n(struct auth *a, const struct auth_config *cfg, size_t n)
+{
+	a = reopen(a, cfg);
+	for (int i = 0; i < 200 && count(a, "audit_pruned", NULL) < n; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+	assert_int_equal(count(a, "audit_pruned", NULL), n);
+	return a;
+}
+
+/*
+ * An insider cannot erase the record of their own probing with their own activity: past the
+ * cap outsiders' refusals go first, then searches, and a signed-in user's refusals (bounded
+ * per user) only when nothing else but the administrators' record is left.
+ */
+static void an_insiders_activity_never_erases_their_refusals(void **state)
+{
+	struct auth_config cfg = { .audit_max_rows = 40 };
+	struct auth *a = open_fresh(NULL);
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(auth_audit(a, "user_added", "cli", "bob", "", NULL), 0);
+	deny_as(a, "not_visible", "bob", "10.0.0.5", 5);
+	deny_as(a, "forbidden", "bob", "10.0.0.5", 5);
+	deny(a, "10.9.9.9", 10);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(auth_audit(a, "search", "bob", "", "10.0.0.5", NULL), 0);
+	a = reopen_pruned(a, &cfg); /* 73 rows: 33 over */
+	assert_int_equal(count(a, "unauthorized", NULL), 0);
+	assert_int_equal(count_by(a, "not_visible", "bob", NULL), 5);
+	assert_int_equal(count_by(a, "forbidden", "bob", NULL), 5);
+	assert_int_equal(count(a, "search", NULL), 50 - 23);
+	assert_int_equal(pruned_int(a, 0, "over_max_rows_refusals"), 10);
+	assert_int_equal(pruned_int(a, 0, "over_max_rows_activity"), 23);
+	assert_int_equal(pruned_int(a, 0, "over_max_rows_user_refusals"), 0);
+	/* 41 rows over a cap of 3: the searches, then bob's refusals, then one kept over it. */
+	cfg.audit_max_rows = 3;
+	now_ms += DAY_MS;
+	a = reopen_pruned_n(a, &cfg, 2);
+	assert_int_equal(count(a, "search", NULL) + count(a, "not_visible", NULL), 0);
+	assert_int_equal(count(a, "forbidden", NULL), 0);
+	assert_int_equal(count(a, "user_added", NULL), 3);
+	assert_int_equal(pruned_int(a, 1, "over_max_rows_activity"), 27);
+	assert_int_equal(pruned_int(a, 1, "over_max_rows_user_refusals"), 10);
+	assert_int_equal(pruned_int(a, 1, "over_max_rows_kept"), 1);
+	auth_close(a);
+}
+
+/*
+ * What a user does to their own account (their search tokens made and revoked, their own
+ * password) is activity for the cap, so it cannot hold the table over it; an administrator's
+ * change to another user, an admin-scope token and the command line's changes stay.
+ */
+static void a_users_own_account_events_are_activity_for_the_cap(void **state)
+{
+	static const char pw[] = "plover quartz meadow 71 bob";
+	const struct auth_actor bob = { .name = "bob", .address = "10.0.0.5" };
+	const struct auth_actor root = { .name = "root", .address = "10.0.0.6" };
+	struct auth_config cfg = { .audit_max_rows = 5 };
+	struct auth *a = open_fresh(NULL);
+	char secret[AUTH_TOKEN_LEN + 1];
+	struct auth_token t;
+
+	(void)state;
+	assert_int_equal(auth_user_add(a, NULL, "root", NULL, true, NULL, 0), 0);
+	assert_int_equal(auth_user_add(a, NULL, "bob", NULL, false, NULL, 0), 0);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(auth_token_create(&t, secret, a, &bob, "bob", "t", AUTH_SCOPE_SEARCH,
+						   0),
+				 0);
+		assert_int_equal(auth_token_revoke(a, &bob, t.id, "bob"), 0);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(auth_user_set_password(a, &bob, "bob", NULL, 0, pw, strlen(pw)), 0);
+	assert_int_equal(auth_token_create(&t, secret, a, &root, "bob", "t", AUTH_SCOPE_SEARCH, 0),
+			 0);
+	assert_int_equal(auth_token_create(&t, secret, a, &root, "root", "t", AUTH_SCOPE_ADMIN, 0),
+			 0);
+	assert_int_equal(auth_user_set_password(a, &root, "bob", NULL, 0, pw, strlen(pw)), 0);
+	a = reopen_pruned(a, &cfg); /* 28 rows: 23 over, bob's own */
+	assert_int_equal(count_by(a, "token_created", "bob", NULL), 0);
+	assert_int_equal(count_by(a, "token_revoked", "bob", NULL), 0);
+	assert_int_equal(count_by(a, "password_changed", "bob", NULL), 0);
+	assert_int_equal(count_by(a, "token_created", "root", NULL), 2);
+	assert_int_equal(count_by(a, "password_changed", "root", NULL), 1);
+	assert_int_equal(count(a, "user_added", NULL), 2);
+	assert_int_equal(pruned_int(a, 0, "over_max_rows_activity"), 23);
+	assert_int_equal(pruned_int(a, 0, "over_max_rows_kept"), 0);
+	auth_close(a);
+}
+
 /* Failed sign-ins are refusals for the shorter retention too. */
 static void failed_sign_ins_have_the_refusals_retention(void **state)
 {
@@ -731,6 +841,8 @@ int main(void)
 		cmocka_unit_test(refusals_have_a_shorter_retention),
 		cmocka_unit_test(the_row_cap_never_takes_the_administrators_record),
 		cmocka_unit_test(failed_sign_ins_have_the_refusals_retention),
+		cmocka_unit_test(an_insiders_activity_never_erases_their_refusals),
+		cmocka_unit_test(a_users_own_account_events_are_activity_for_the_cap),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

@@ -1014,6 +1014,8 @@ static size_t failures_from(struct auth *a, const char *address, size_t *ua_max)
  * An outsider's failed sign-ins are refusals: one address's are written
  * AUTH_AUDIT_DENIED_PER_MIN a minute, the rest counted in one audit_suppressed event, and
  * each keeps at most 256 bytes of the caller's User-Agent, so a flood cannot fill the trail.
+ * Passwords checked against an existing account are written on the account's budget instead
+ * (failures_on_an_account_are_audited_on_its_own_budget).
  */
 static void failed_sign_ins_are_bounded_like_refusals(void **state)
 {
@@ -1035,7 +1037,11 @@ static void failed_sign_ins_are_bounded_like_refusals(void **state)
 	for (int i = 0; i < 40; i++)
 		assert_true(sign_in_code(a, i % 2 ? "alice" : "nobody", "wrong-password-123", &from,
 					 &retry) < 0);
-	assert_int_equal(failures_from(a, "10.9.9.9", &ua_max), AUTH_AUDIT_DENIED_PER_MIN);
+	/*
+	 * alice's first 10 (A6's pair budget) are checked passwords, on her budget; the address's
+	 * 10 are of the other 30: nobody's, and alice's tries the throttle refused.
+	 */
+	assert_int_equal(failures_from(a, "10.9.9.9", &ua_max), 2 * AUTH_AUDIT_DENIED_PER_MIN);
 	assert_int_equal(ua_max, 255);
 	now_ms += 61000;
 	auth_close(a);
@@ -1043,8 +1049,91 @@ static void failed_sign_ins_are_bounded_like_refusals(void **state)
 	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].address, "10.9.9.9");
-	assert_non_null(strstr(v[0].detail, "\"count\":30"));
+	assert_non_null(strstr(v[0].detail, "\"count\":20"));
 	auth_events_free(v, n);
+	auth_close(a);
+}
+
+/*
+ * How many events of kind event name target, all without an actor; detail (may be NULL) gets
+ * the last one's detail.
+ */
+static size_t target_events(struct auth *a, const char *event, const char *target, char *detail,
+			    size_t detail_len)
+{
+	struct auth_audit_filter f = { .event = event, .limit = 100000 };
+	struct auth_event *v = NULL;
+	size_t n = 0, k = 0;
+
+	assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].target, target) != 0)
+			continue;
+		assert_string_equal(v[i].actor, "");
+		if (detail)
+			snprintf(detail, detail_len, "%s", v[i].detail);
+		k++;
+	}
+	auth_events_free(v, n);
+	return k;
+}
+
+/*
+ * A guessing run cannot hide which account it targets: with the all-anonymous budget spent
+ * by cheap 401s from many addresses, passwords tried on alice from fresh addresses are still
+ * written, AUTH_AUDIT_DENIED_PER_MIN a minute on her own budget, and the rest counted in an
+ * audit_suppressed event that names her and the event. A name no account has stays on the
+ * anonymous budget.
+ */
+static void failures_on_an_account_are_audited_on_its_own_budget(void **state)
+{
+	struct auth *a = open_fresh();
+	char address[32], detail[512];
+	unsigned retry;
+	size_t n;
+
+	(void)state;
+	add_user(a, "alice", false, PW_ALICE);
+	for (int i = 0; i < AUTH_AUDIT_DENIED_ALL_PER_MIN / AUTH_AUDIT_DENIED_PER_MIN + 1; i++) {
+		snprintf(address, sizeof(address), "10.1.0.%d", i + 1);
+		for (int k = 0; k < AUTH_AUDIT_DENIED_PER_MIN; k++)
+			assert_int_equal(auth_audit_denied(a, "unauthorized", "", "/api/v1/repos/x",
+							   address, NULL),
+					 0);
+	}
+	for (int i = 0; i < 15; i++) {
+		const struct auth_origin from = { .address = address };
+
+		snprintf(address, sizeof(address), "10.5.0.%d", i + 1);
+		assert_int_equal(sign_in_code(a, "alice", "wrong-password-123", &from, &retry),
+				 TRAWL_EAUTH);
+	}
+	assert_int_equal(target_events(a, "sign_in_failed", "alice", NULL, 0),
+			 AUTH_AUDIT_DENIED_PER_MIN);
+	{
+		const struct auth_origin from = { .address = "10.6.0.1" };
+
+		assert_int_equal(sign_in_code(a, "nobody", "wrong-password-123", &from, &retry),
+				 TRAWL_EAUTH);
+	}
+	assert_int_equal(target_events(a, "sign_in_failed", "alice", NULL, 0),
+			 AUTH_AUDIT_DENIED_PER_MIN);
+	n = 0;
+	{
+		struct auth_audit_filter f = { .event = "sign_in_failed", .limit = 100000 };
+		struct auth_event *v = NULL;
+
+		assert_int_equal(auth_audit_list(&v, &n, a, &f), 0);
+		auth_events_free(v, n);
+	}
+	assert_int_equal(n, AUTH_AUDIT_DENIED_PER_MIN); /* nobody's was dropped */
+	now_ms += 61000;
+	auth_close(a);
+	a = open_at(data_dir);
+	assert_int_equal(target_events(a, "audit_suppressed", "alice", detail, sizeof(detail)), 1);
+	assert_non_null(strstr(detail, "\"count\":5"));
+	assert_non_null(strstr(detail, "\"bound\":\"account\""));
+	assert_non_null(strstr(detail, "\"event\":\"sign_in_failed\""));
 	auth_close(a);
 }
 
@@ -1261,6 +1350,7 @@ int main(void)
 		cmocka_unit_test(audit_log_escapes_hidden_characters),
 		cmocka_unit_test(sign_in_failed_keeps_only_a_fingerprint_of_an_unknown_name),
 		cmocka_unit_test(failed_sign_ins_are_bounded_like_refusals),
+		cmocka_unit_test(failures_on_an_account_are_audited_on_its_own_budget),
 		cmocka_unit_test(names_holding_a_token_are_refused),
 		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
 		cmocka_unit_test(a_backup_restores),

@@ -44,6 +44,38 @@ static void real_tokens_are_redacted_wherever_they_stand(void **state)
 	check(in, want);
 }
 
+static void tokens_pasted_back_to_back_all_go(void **state)
+{
+	char a[56], b[56], c[56], in[512];
+	char *out;
+
+	(void)state;
+	secret_token_new(a);
+	secret_token_new(b);
+	secret_token_new(c);
+	/* The first run goes on through the second's "trawl": its secret must go too. */
+	snprintf(in, sizeof(in), "/api/v1/repos/%s%s", a, b);
+	out = redact_tokens(in, strlen(in));
+	assert_non_null(out);
+	assert_null(strstr(out, b + 6));
+	assert_null(strstr(out, a + 6));
+	free(out);
+	snprintf(in, sizeof(in), "%s%s%s", a, b, c);
+	out = redact_tokens(in, strlen(in));
+	assert_non_null(out);
+	for (const char *t = a; t; t = t == a ? b : t == b ? c : NULL) {
+		char part[8];
+
+		/* No 7 characters of any secret are left. */
+		for (size_t i = 6; i + 7 <= 55; i++) {
+			memcpy(part, t + i, 7);
+			part[7] = '\0';
+			assert_null(strstr(out, part));
+		}
+	}
+	free(out);
+}
+
 static void the_shape_is_enough_and_shorter_runs_stay(void **state)
 {
 	char in[128];
@@ -126,6 +158,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(real_tokens_are_redacted_wherever_they_stand),
+		cmocka_unit_test(tokens_pasted_back_to_back_all_go),
 		cmocka_unit_test(the_shape_is_enough_and_shorter_runs_stay),
 		cmocka_unit_test(only_len_bytes_are_read),
 		cmocka_unit_test(percent_encoded_tokens_are_redacted),

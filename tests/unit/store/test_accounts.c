@@ -277,12 +277,20 @@ static int64_t audit_rows(struct store *s)
 	return n;
 }
 
-/* Whether SQLite plans the refusals' prune through the partial index, not a scan. */
-static bool refusal_prune_uses_the_index(const char *path)
+/* The refusals' prune, and those of the row cap's classes that are refusals. */
+static const char refusals_plan[] =
+	"EXPLAIN QUERY PLAN SELECT id FROM audit WHERE " STORE_AUDIT_REFUSALS
+	" AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2";
+static const char outsiders_plan[] =
+	"EXPLAIN QUERY PLAN SELECT id FROM audit WHERE " STORE_AUDIT_REFUSALS
+	" AND " STORE_AUDIT_ANONYMOUS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2";
+static const char users_plan[] =
+	"EXPLAIN QUERY PLAN SELECT id FROM audit WHERE " STORE_AUDIT_REFUSALS
+	" AND NOT " STORE_AUDIT_ANONYMOUS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2";
+
+/* Whether SQLite plans a prune (plan) through the refusals' partial index, not a scan. */
+static bool prune_uses_the_index(const char *path, const char *plan)
 {
-	static const char plan[] =
-		"EXPLAIN QUERY PLAN SELECT id FROM audit WHERE " STORE_AUDIT_REFUSALS
-		" AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2";
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	bool is_indexed = false;
@@ -335,6 +343,75 @@ static void the_audit_prunes_keep_to_their_class(void **state)
 	store_close(s);
 }
 
+static void audit_add_as(struct store *s, const char *event, const char *actor, const char *target,
+			 const char *detail)
+{
+	struct store_event e = { .ts_ms = 1000,
+				 .event = (char *)event,
+				 .actor = (char *)actor,
+				 .target = (char *)target,
+				 .detail = (char *)detail };
+
+	assert_int_equal(store_audit_add(s, &e, 1), 0);
+}
+
+/*
+ * The row cap's classes: outsiders' refusals (no actor: anonymous refusals, failed sign-ins,
+ * the counts of addresses and accounts), signed-in users' refusals (and the counts of users),
+ * and callers' activity, which holds what users do to their own account but not an
+ * administrator's change to another's, an admin-scope token or the command line's changes.
+ */
+static void the_cap_classes_tell_outsiders_users_and_own_accounts_apart(void **state)
+{
+	struct store *s = open_fresh();
+	size_t n = 0;
+
+	(void)state;
+	audit_add_as(s, "unauthorized", "", "/api/v1/repos", "{\"status\":401}");
+	audit_add_as(s, "sign_in_failed", "", "alice", "{\"reason\":\"wrong_password\"}");
+	audit_add_as(s, "audit_suppressed", "", "", "{\"count\":5,\"bound\":\"address\"}");
+	audit_add_as(s, "audit_suppressed", "", "alice", "{\"count\":5,\"bound\":\"account\"}");
+	audit_add_as(s, "not_visible", "bob", "secret", "{\"status\":404}");
+	audit_add_as(s, "forbidden", "bob", "/api/v1/audit", "{\"status\":403}");
+	audit_add_as(s, "audit_suppressed", "bob", "", "{\"count\":5,\"bound\":\"user\"}");
+	audit_add_as(s, "audit_suppressed", "", "", "{\"count\":9,\"bound\":\"user\",\"keys\":2}");
+	/* Own account: activity. */
+	audit_add_as(s, "password_changed", "bob", "bob", "{}");
+	audit_add_as(s, "user_display_name", "bob", "bob", "{\"display_name\":\"B\"}");
+	audit_add_as(s, "token_created", "bob", "7",
+		     "{\"user\":\"bob\",\"name\":\"t\",\"scope\":\"search\"}");
+	audit_add_as(s, "token_revoked", "bob", "7",
+		     "{\"user\":\"bob\",\"name\":\"t\",\"scope\":\"search\"}");
+	/* The administrators' record. */
+	audit_add_as(s, "password_changed", "admin", "bob", "{}");
+	audit_add_as(s, "token_created", "admin", "8",
+		     "{\"user\":\"bob\",\"name\":\"t\",\"scope\":\"search\"}");
+	audit_add_as(s, "token_created", "admin", "9",
+		     "{\"user\":\"admin\",\"name\":\"t\",\"scope\":\"admin\"}");
+	audit_add_as(s, "token_created", "cli", "10",
+		     "{\"user\":\"cli\",\"name\":\"t\",\"scope\":\"search\"}");
+	audit_add_as(s, "user_admin", "admin", "admin", "{\"admin\":false}");
+	/* A detail that is not JSON must neither stop a prune nor be taken for a user's. */
+	raw_sql(dbpath, "INSERT INTO audit (ts_ms, event, actor, target, address, detail) "
+			"VALUES (1000, 'forbidden', '', '/x', '', 'not json'), "
+			"(1000, 'token_created', 'bob', '11', '', '{\"user\":')");
+	assert_int_equal(audit_rows(s), 19);
+	assert_int_equal(store_audit_prune_outsider_refusals(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(store_audit_prune_activity(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(store_audit_prune_user_refusals(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(audit_rows(s), 6); /* the administrators' record */
+	assert_int_equal(store_audit_prune_outsider_refusals(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_audit_prune_activity(s, INT64_MAX, 100, &n), 0);
+	assert_int_equal(n, 0);
+	assert_true(prune_uses_the_index(dbpath, outsiders_plan));
+	assert_true(prune_uses_the_index(dbpath, users_plan));
+	store_close(s);
+}
+
 static void the_audit_table_counts_its_rows_and_prunes_refusals_alone(void **state)
 {
 	struct store *s = open_fresh();
@@ -363,7 +440,7 @@ static void the_audit_table_counts_its_rows_and_prunes_refusals_alone(void **sta
 	assert_int_equal(store_audit_prune(s, INT64_MAX, 100, &n), 0);
 	assert_int_equal(n, 12);
 	assert_int_equal(audit_rows(s), 0);
-	assert_true(refusal_prune_uses_the_index(dbpath));
+	assert_true(prune_uses_the_index(dbpath, refusals_plan));
 	store_close(s);
 }
 
@@ -399,7 +476,7 @@ static void migration_7_counts_an_older_table(void **state)
 	assert_int_equal(audit_rows(s), 2);
 	audit_add(s, "search", 3);
 	assert_int_equal(audit_rows(s), 3);
-	assert_true(refusal_prune_uses_the_index(dbpath));
+	assert_true(prune_uses_the_index(dbpath, refusals_plan));
 	store_close(s);
 }
 
@@ -520,6 +597,7 @@ int main(void)
 		cmocka_unit_test(names_are_data_not_sql),
 		cmocka_unit_test(the_audit_table_counts_its_rows_and_prunes_refusals_alone),
 		cmocka_unit_test(the_audit_prunes_keep_to_their_class),
+		cmocka_unit_test(the_cap_classes_tell_outsiders_users_and_own_accounts_apart),
 		cmocka_unit_test(migration_7_counts_an_older_table),
 		cmocka_unit_test(a_sync_changes_only_its_own_memberships),
 		cmocka_unit_test(migration_8_keeps_users_local),
