@@ -653,7 +653,7 @@ static int token_for(struct auth_token *t, struct auth *a, const char *user, int
 
 static void an_external_users_tokens_are_bounded(void **state)
 {
-	const struct auth_config cfg = { .external_token_max_s = 3 * 24 * 60 * 60 };
+	const struct auth_config cfg = { .external_token_max_s = (int64_t)3 * 24 * 60 * 60 };
 	struct auth *a = open_with(cfg);
 	struct auth_external id = oidc("alice", "sub-1", NULL, 0);
 	struct auth_principal p;
