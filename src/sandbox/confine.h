@@ -1,0 +1,73 @@
+/*
+ * Confining a process to what its role needs: no_new_privs, a seccomp allow-list fitted to the
+ * role (libseccomp), Landlock where the kernel has it (read these trees, write those), resource
+ * limits, and every inherited descriptor closed but those kept. docs/internals/sandbox.md.
+ *
+ * DESIGN: a worker confines itself before it reads any repository byte (OpenSSH's privsep
+ * child, Chromium's renderer): the parent starts it with an argv and a pipe, the worker calls
+ * confine_apply() once, then works. A forbidden system call kills the process with SIGSYS after
+ * it has written one line, "sandbox: denied system call NAME (NR)", to the report descriptor
+ * (async-signal-safe), so the parent can say which rule was broken. Only src/sandbox/ knows
+ * about seccomp, Landlock and processes (STYLE.md).
+ *
+ * Not thread-safe: call it before the process starts threads (seccomp's TSYNC is not used).
+ */
+#ifndef TRAWL_SANDBOX_CONFINE_H
+#define TRAWL_SANDBOX_CONFINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum confine_role {
+	CONFINE_FETCH,   /* libgit2 fetch: network, writes one mirror */
+	CONFINE_INDEX,   /* reads one mirror and the index, writes one work directory; no network */
+	CONFINE_COMPILE, /* the pattern compiler child: reads stdin, writes stdout; nothing else */
+	CONFINE_SERVER,  /* the server after start-up: network (accept), DATA; no execve, ptrace */
+};
+
+struct confine_spec {
+	enum confine_role role;
+	const char *const *read_paths;  /* Landlock: trees it may read (and execute: ld.so) */
+	size_t n_read;
+	const char *const *write_paths; /* Landlock: trees it may read, write, create, remove */
+	size_t n_write;
+	const int *keep_fds;            /* kept open besides 0, 1, 2 and report_fd */
+	size_t n_keep_fds;
+	int report_fd;                  /* where a denied call is reported; -1: standard error */
+	/* Resource limits; 0 takes the role's default (confine_defaults). */
+	unsigned cpu_s;       /* RLIMIT_CPU */
+	uint64_t as_bytes;    /* RLIMIT_AS (not applied under AddressSanitizer) */
+	uint64_t fsize_bytes; /* RLIMIT_FSIZE */
+	unsigned nofile;      /* RLIMIT_NOFILE */
+};
+
+/* What is enforced (after confine_apply) or available (after confine_probe). */
+struct confine_status {
+	bool no_new_privs;
+	bool seccomp;          /* a filter is loaded (probe: the kernel and libseccomp allow it) */
+	int landlock_abi;      /* the kernel's Landlock ABI version; 0 when it has none */
+	bool landlock;         /* a ruleset is enforced (probe: could be) */
+	bool rlimits;          /* CPU, AS, FSIZE, NOFILE set and RLIMIT_CORE 0 */
+	unsigned n_fds_closed; /* inherited descriptors closed */
+	char detail[256];      /* what is not enforced and why; "" when everything is */
+};
+
+/* The role's default limits, filled into spec's zero fields. */
+void confine_defaults(struct confine_spec *spec);
+
+/*
+ * Confines the calling process as spec says and fills *st. Everything the kernel offers is
+ * applied; what it lacks (Landlock on an old kernel) is said in st->detail and is not an error.
+ * EPERM (with a message) when something the kernel offers could not be applied: the caller must
+ * not go on to touch repository data. Irreversible.
+ */
+int confine_apply(const struct confine_spec *spec, struct confine_status *st);
+
+/* What this machine can enforce, without confining the caller (`trawl sandbox-check`). */
+int confine_probe(struct confine_status *st);
+
+/* "fetch", "index", "compile", "server". */
+const char *confine_role_name(enum confine_role role);
+
+#endif
