@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "index/shard.h"
+
 #define BUILD_MAX_FILE_SIZE_DEFAULT ((uint64_t)1 << 20)
 #define BUILD_BINARY_PROBE 8192 /* a NUL byte in this many leading bytes makes a file binary */
 
@@ -149,5 +151,54 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 		   const char *name, const char *root, char *const *patterns, size_t n_patterns,
 		   const struct build_opts *o, const struct build_git_limits *lim,
 		   build_progress_fn progress, void *arg);
+
+/*
+ * What producing a repository's index gave, before it is committed: the branches (res) and the
+ * new MANIFEST entry, whose first n_kept shards are the previous entry's (already in the index)
+ * and the others new files in the directory they were written to. Its branches are made from
+ * res at commit. Nothing to commit when res.is_unchanged.
+ */
+struct build_git_output {
+	struct build_git_result res;
+	struct index_repo_entry e; /* owned: name, shards, overlay; branches empty */
+	size_t n_kept;
+};
+
+/*
+ * Frees what out holds and zeroes it; with remove_dir, first unlinks its new shard files from
+ * that directory (a run that is not committed leaves nothing). NULL is a no-op.
+ */
+void build_git_output_dispose(struct build_git_output *out, const char *remove_dir);
+
+/*
+ * The first half of build_git_repo (the index worker's part): indexes the git repository at
+ * root as repository name, as build_git_repo does, starting from old (the repository's entry in
+ * the MANIFEST of index_dir, or NULL), but writes the new shard files into out_dir and commits
+ * nothing: *out describes the entry. Reads index_dir's old shards for an incremental run; never
+ * writes there unless out_dir is index_dir. Errors as build_git_repo; on error nothing is left
+ * in out_dir.
+ */
+int build_git_produce(struct build_stats *st, struct build_git_output *out, const char *out_dir,
+		      const char *index_dir, const struct index_repo_entry *old, const char *name,
+		      const char *root, char *const *patterns, size_t n_patterns,
+		      const struct build_opts *o, const struct build_git_limits *lim,
+		      build_progress_fn progress, void *arg);
+
+/*
+ * The second half: commits out into index_dir, replacing expect (the repository's entry the
+ * output was built on; NULL or an empty entry when it had none), under the caller's
+ * index_writer_begin. With work_dir NULL the new files are already in index_dir.
+ *
+ * With work_dir (the index worker's output, not trusted) each new file is checked before it is
+ * linked (SECURITY): a plain shard name, a regular file in work_dir with one link (opened
+ * without following symlinks), a shard that shard_open and shard_verify accept, of repository
+ * out->e.name, with the entry's branch table; the kept shards must be exactly expect's and the
+ * overlay may name only their documents. Then the files are renamed into index_dir (never over
+ * an existing file) and the entry committed with index_commit_entry(expect). Any failure
+ * removes what was renamed: the index stays as it was. ECORRUPT (a bad file or entry), EIO
+ * (also "changed during this run"), EINVAL, ENOMEM; the message names the file.
+ */
+int build_commit(const char *index_dir, const char *work_dir, struct build_git_output *out,
+		 const struct index_repo_entry *expect);
 
 #endif

@@ -113,16 +113,6 @@ bool build_git_branch_pattern_valid(const char *pattern)
 }
 
 
-void build_git_result_free(struct build_git_result *res)
-{
-	if (!res)
-		return;
-	for (size_t i = 0; i < res->n_branches; i++)
-		free(res->branches[i].name);
-	free(res->branches);
-	*res = (struct build_git_result){ 0 };
-}
-
 /* Records one entry (path, kind, object) found on l->branch, sized from its object header. */
 static int list_push(struct glist *l, const char *path, size_t path_len, enum gitwalk_kind kind,
 		     const struct gitrepo_oid *oid)
@@ -346,7 +336,9 @@ static void docs_stats(struct build_stats *st, const struct gdocs *d)
 struct run {
 	struct build_stats *st;
 	struct build_git_result *res;
-	const char *index_dir;
+	struct build_git_output *out; /* the entry made */
+	const char *index_dir;        /* where the old shards are */
+	const char *out_dir;          /* where the new ones go */
 	const char *name;
 	struct gitrepo *r;
 	const struct build_opts *o;
@@ -390,7 +382,7 @@ static int write_docs(char ***files, size_t *n_files, struct run *rn, const stru
 	struct pipeline_src src = { .n = d->l.n, .arg = &g, .weight = g_weight,
 				    .thread_open = g_thread_open, .thread_close = g_thread_close,
 				    .writer_init = g_writer_init, .add = g_add };
-	struct pipeline_opts po = { .index_dir = rn->index_dir, .name = rn->name,
+	struct pipeline_opts po = { .index_dir = rn->out_dir, .name = rn->name,
 				    .n_threads = rn->o->n_threads,
 				    .is_single_thread = !gitrepo_threads_ok(),
 				    .is_empty_ok = is_empty_ok, .deadline_ms = rn->deadline_ms,
@@ -399,29 +391,12 @@ static int write_docs(char ***files, size_t *n_files, struct run *rn, const stru
 	return pipeline_run(files, n_files, rn->st, &src, &po, rn->progress, rn->arg);
 }
 
-/* The MANIFEST entry's branch list from res. */
-static int entry_branches(struct index_repo_entry *e, const struct build_git_result *res)
-{
-	e->branches = calloc(res->n_branches + 1, sizeof(*e->branches));
-	if (!e->branches)
-		return error_nomem(NULL);
-	for (size_t i = 0; i < res->n_branches; i++) {
-		e->branches[i].name = res->branches[i].name; /* borrowed: not disposed */
-		snprintf(e->branches[i].commit, sizeof(e->branches[i].commit), "%.40s",
-			 res->branches[i].commit);
-		e->branches[i].is_default = res->branches[i].is_default;
-	}
-	e->n_branches = res->n_branches;
-	return 0;
-}
-
 /* A full run: every branch walked, every document written. */
-static int run_full(struct run *rn, const struct index_repo_entry *old)
+static int run_full(struct run *rn)
 {
 	struct gdocs d = { 0 };
 	struct gitwalk_limits wl;
 	struct gitwalk_stats ws;
-	struct index_repo_entry e = { 0 };
 	char **files = NULL;
 	size_t n_files = 0;
 	uint64_t bytes = 0;
@@ -453,16 +428,17 @@ static int run_full(struct run *rn, const struct index_repo_entry *old)
 	if ((err = check_limits(rn, d.l.n, bytes)) < 0 ||
 	    (err = write_docs(&files, &n_files, rn, &d, false)) < 0)
 		goto out;
-	e = (struct index_repo_entry){ .name = (char *)rn->name, .shards = files,
-				       .n_shards = n_files, .n_base = n_files,
-				       .max_file_size = rn->o->max_file_size };
-	if ((err = entry_branches(&e, rn->res)) < 0 ||
-	    (err = index_commit_entry(rn->index_dir, &e, old)) < 0)
+	if (!(rn->out->e.name = strdup(rn->name))) {
+		err = error_nomem(NULL);
 		goto out;
+	}
+	rn->out->e.shards = files;
+	rn->out->e.n_shards = rn->out->e.n_base = n_files;
+	rn->out->e.max_file_size = rn->o->max_file_size;
+	files = NULL; /* transferred */
 	rn->st->shards = n_files;
 out:
-	free(e.branches);
-	pipeline_files_free(files, n_files, rn->index_dir, err < 0);
+	pipeline_files_free(files, n_files, rn->out_dir, err < 0);
 	docs_dispose(&d);
 	return err;
 }
@@ -824,7 +800,7 @@ static int run_incr(struct run *rn, const struct index_repo_entry *old)
 		rn->res->is_unchanged = true;
 		goto out;
 	}
-	e = (struct index_repo_entry){ .name = (char *)rn->name, .n_base = old->n_base,
+	e = (struct index_repo_entry){ .n_base = old->n_base,
 				       .max_file_size = rn->o->max_file_size };
 	if ((err = incr_overlay(&e, &in)) < 0) {
 		error_set("out of memory");
@@ -836,27 +812,29 @@ static int run_incr(struct run *rn, const struct index_repo_entry *old)
 	}
 	if ((err = write_docs(&files, &n_files, rn, &in.add, true)) < 0)
 		goto out;
-	e.shards = calloc(old->n_shards + n_files + 1, sizeof(*e.shards));
-	if (!e.shards) {
+	/* The entry owns its names: the old ones copied, the new ones taken from files. */
+	if (!(e.shards = calloc(old->n_shards + n_files + 1, sizeof(*e.shards))) ||
+	    !(e.name = strdup(rn->name))) {
 		err = error_nomem(NULL);
 		goto out;
 	}
-	for (size_t k = 0; k < old->n_shards; k++)
-		e.shards[e.n_shards++] = old->shards[k]; /* borrowed */
-	for (size_t k = 0; k < n_files; k++)
+	for (size_t k = 0; k < old->n_shards; k++, e.n_shards++)
+		if (!(e.shards[k] = strdup(old->shards[k]))) {
+			err = error_nomem(NULL);
+			goto out;
+		}
+	for (size_t k = 0; k < n_files; k++) {
 		e.shards[e.n_shards++] = files[k];
-	if ((err = entry_branches(&e, rn->res)) < 0 ||
-	    (err = index_commit_entry(rn->index_dir, &e, old)) < 0)
-		goto out;
+		files[k] = NULL; /* transferred */
+	}
+	rn->out->e = e;
+	rn->out->n_kept = old->n_shards;
+	e = (struct index_repo_entry){ 0 }; /* transferred */
 	rn->st->shards = n_files;
 	rn->res->delta_shards = n_files;
 out:
-	for (size_t i = 0; i < e.n_overlay; i++)
-		free(e.overlay[i].branches);
-	free(e.overlay);
-	free(e.branches);
-	free(e.shards);
-	pipeline_files_free(files, n_files, rn->index_dir, err != 0);
+	index_repo_entry_dispose(&e);
+	pipeline_files_free(files, n_files, rn->out_dir, err != 0);
 	incr_dispose(&in);
 	return err;
 }
@@ -913,21 +891,23 @@ static int select_branches(struct run *rn, size_t *n, char *const *patterns,
 	return err;
 }
 
-int build_git_repo(struct build_stats *st, struct build_git_result *res, const char *index_dir,
-		   const char *name, const char *root, char *const *patterns, size_t n_patterns,
-		   const struct build_opts *o, const struct build_git_limits *lim,
-		   build_progress_fn progress, void *arg)
+int build_git_produce(struct build_stats *st, struct build_git_output *out, const char *out_dir,
+		      const char *index_dir, const struct index_repo_entry *old, const char *name,
+		      const char *root, char *const *patterns, size_t n_patterns,
+		      const struct build_opts *o, const struct build_git_limits *lim,
+		      build_progress_fn progress, void *arg)
 {
-	struct run rn = { .st = st, .res = res, .index_dir = index_dir, .name = name, .o = o,
-			  .progress = progress, .arg = arg };
-	struct index_repo_entry old = { 0 }, none = { 0 };
-	bool has_old = false, can_incr;
+	struct run rn = { .st = st, .res = &out->res, .out = out, .index_dir = index_dir,
+			  .out_dir = out_dir, .name = name, .o = o, .progress = progress,
+			  .arg = arg };
+	struct build_git_result *res = &out->res;
+	bool can_incr;
 	size_t n = 0;
 	double t0 = clock_now_ms();
-	int writers = -1, err;
+	int err;
 
 	memset(st, 0, sizeof(*st));
-	*res = (struct build_git_result){ 0 };
+	*out = (struct build_git_output){ 0 };
 	if (lim)
 		rn.lim = *lim;
 	if (!rn.lim.max_files)
@@ -957,21 +937,12 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 	for (size_t i = 0; i < n; i++)
 		if (res->branches[i].is_default)
 			snprintf(st->commit, sizeof(st->commit), "%s", res->branches[i].commit);
-	if ((err = file_mkdirs(index_dir)) < 0 ||
-	    (err = index_writer_begin(&writers, index_dir)) < 0)
-		goto out;
-	err = index_read_repo(&old, index_dir, name);
-	if (err == TRAWL_ENOTFOUND)
-		err = 0;
-	else if (err == 0)
-		has_old = true;
-	else
-		goto out;
-	can_incr = has_old && old.n_branches > 0 && old.max_file_size == o->max_file_size &&
-		   old.n_shards > 0;
-	for (size_t i = 0; can_incr && i < old.n_branches; i++)
-		can_incr = branch_index(&rn, old.branches[i].name, strlen(old.branches[i].name)) >= 0;
-	err = can_incr ? run_incr(&rn, &old) : INCR_FALLBACK;
+	can_incr = old && old->n_branches > 0 && old->max_file_size == o->max_file_size &&
+		   old->n_shards > 0;
+	for (size_t i = 0; can_incr && i < old->n_branches; i++)
+		can_incr = branch_index(&rn, old->branches[i].name,
+					strlen(old->branches[i].name)) >= 0;
+	err = can_incr ? run_incr(&rn, old) : INCR_FALLBACK;
 	if (err == INCR_FALLBACK) {
 		char commit[sizeof(st->commit)];
 
@@ -982,18 +953,63 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 		res->changed_files = 0;
 		for (size_t i = 0; i < res->n_branches; i++)
 			res->branches[i].is_reindexed = false;
-		err = run_full(&rn, has_old ? &old : &none);
+		err = run_full(&rn);
 	}
 	if (err < 0 && err != TRAWL_ELIMIT && err != TRAWL_ENOMEM)
 		error_prefix("%s", root);
 out:
-	index_writer_end(writers, index_dir, err == 0 && !res->is_unchanged);
-	index_repo_entry_dispose(&old);
 	gitrepo_names_free(rn.names);
 	free(rn.trees);
 	gitrepo_close(rn.r);
 	if (err < 0)
-		build_git_result_free(res);
+		build_git_output_dispose(out, out_dir);
+	st->elapsed_ms = clock_now_ms() - t0;
+	return err;
+}
+
+int build_git_repo(struct build_stats *st, struct build_git_result *res, const char *index_dir,
+		   const char *name, const char *root, char *const *patterns, size_t n_patterns,
+		   const struct build_opts *o, const struct build_git_limits *lim,
+		   build_progress_fn progress, void *arg)
+{
+	struct build_git_output out = { 0 };
+	struct index_repo_entry old = { 0 };
+	bool has_old = false;
+	double t0 = clock_now_ms();
+	int writers = -1, err;
+
+	memset(st, 0, sizeof(*st));
+	*res = (struct build_git_result){ 0 };
+	if (!build_name_valid(name)) {
+		error_set("invalid repository name \"%s\" (1-200 bytes, no '/', '\\' or control "
+			  "characters, not starting with '-')", name);
+		err = TRAWL_EINVAL;
+		goto out;
+	}
+	/* The lock is held from before the first file is written until after the commit. */
+	if ((err = file_mkdirs(index_dir)) < 0 ||
+	    (err = index_writer_begin(&writers, index_dir)) < 0)
+		goto out;
+	err = index_read_repo(&old, index_dir, name);
+	if (err == TRAWL_ENOTFOUND)
+		err = 0;
+	else if (err == 0)
+		has_old = true;
+	else
+		goto out;
+	if ((err = build_git_produce(st, &out, index_dir, index_dir, has_old ? &old : NULL, name,
+				     root, patterns, n_patterns, o, lim, progress, arg)) < 0)
+		goto out;
+	if (!out.res.is_unchanged && (err = build_commit(index_dir, NULL, &out, &old)) < 0) {
+		build_git_output_dispose(&out, index_dir);
+		goto out;
+	}
+	*res = out.res;
+	out.res = (struct build_git_result){ 0 }; /* transferred */
+out:
+	index_writer_end(writers, index_dir, err == 0 && !res->is_unchanged);
+	index_repo_entry_dispose(&old);
+	build_git_output_dispose(&out, NULL);
 	st->elapsed_ms = clock_now_ms() - t0;
 	return err;
 }

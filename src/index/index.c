@@ -19,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +44,7 @@
 #define SHARD_NAME_MAX 255
 #define SHARD_SUFFIX ".shard"
 #define SAFE_NAME_MAX 64
+#define WORK_DIR_NAME "work" /* index_work_dir_new's directories live in dir/work/ */
 
 struct manifest {
 	struct index_repo_entry *repos;
@@ -999,6 +1002,93 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0; /* what cannot be removed stays: only wasted space */
+}
+
+void index_work_dir_remove(const char *path)
+{
+	/* SECURITY: FTW_PHYS: a symlink a worker left is removed, never followed. */
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Removes every work directory: called when no run holds WRITERS, so none is in use. */
+static size_t sweep_work(const char *dir)
+{
+	char *work = file_join(dir, WORK_DIR_NAME);
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if (!work || !(d = opendir(work))) {
+		free(work);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    !(sub = file_join(work, de->d_name)))
+			continue;
+		index_work_dir_remove(sub);
+		n += access(sub, F_OK) != 0;
+		free(sub);
+	}
+	closedir(d);
+	free(work);
+	return n;
+}
+
+int index_work_dir_new(char **out, const char *dir, const char *name)
+{
+	char *work = file_join(dir, WORK_DIR_NAME), *shard = index_shard_name(name, 0), *path = NULL;
+	size_t cap;
+	int err = 0;
+
+	*out = NULL;
+	if (!work || !shard) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	if (mkdir(work, 0700) < 0 && errno != EEXIST) {
+		error_set("%s: cannot create: %s", work, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	/* The shard name's safe form of name (its suffix cut) keeps the directory recognizable. */
+	shard[strlen(shard) - (sizeof(SHARD_SUFFIX) - 1)] = '\0';
+	cap = strlen(work) + 1 + strlen(shard) + 8;
+	if (!(path = malloc(cap))) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	snprintf(path, cap, "%s/%s-XXXXXX", work, shard);
+	if (!mkdtemp(path)) {
+		error_set("%s: cannot create a work directory: %s", work, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	*out = path;
+	path = NULL;
+out:
+	free(path);
+	free(shard);
+	free(work);
+	return err;
+}
+
+bool index_shard_name_ok(const char *name)
+{
+	return shard_name_ok(name, strlen(name));
+}
+
 static size_t sweep(const char *dir)
 {
 	struct manifest m;
@@ -1049,7 +1139,7 @@ size_t index_writer_end(int fd, const char *dir, bool is_sweep)
 	/* Another writer running may be between writing its shards and committing them. */
 	if (lock_take_file(&writers, dir, WRITERS_NAME, LOCK_EX | LOCK_NB, false) == 0 &&
 	    writers >= 0 && lock_take(&lock, dir, LOCK_EX, false) == 0 && lock >= 0)
-		n = sweep(dir);
+		n = sweep(dir) + sweep_work(dir);
 	lock_release(lock);
 	lock_release(writers);
 	return n;

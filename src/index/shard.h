@@ -287,8 +287,9 @@ int index_remove_repo(const char *dir, const char *name);
  * included) until after its last commit: a shared flock on dir/WRITERS (created). EIO.
  *
  * index_writer_end releases it and, with is_sweep, when no other run holds WRITERS, removes
- * what killed runs left: NAME.shard.tmp.XXXXXX and MANIFEST.tmp.XXXXXX files, and shard files
- * the MANIFEST does not list (nothing without a readable MANIFEST). It returns how many files
+ * what killed runs left: NAME.shard.tmp.XXXXXX and MANIFEST.tmp.XXXXXX files, shard files
+ * the MANIFEST does not list (nothing without a readable MANIFEST), and work directories
+ * (index_work_dir_new) with everything in them. It returns how many files
  * it removed. Readers are never hurt: the sweep holds LOCK like a commit.
  */
 int index_writer_begin(int *fd, const char *dir);
@@ -299,5 +300,19 @@ size_t index_writer_end(int fd, const char *dir, bool is_sweep);
  * name whatever the repository name holds). Caller frees. NULL on ENOMEM.
  */
 char *index_shard_name(const char *name, unsigned seq);
+
+/* Whether name may be a shard file of a MANIFEST: a plain file name ending in ".shard". */
+bool index_shard_name_ok(const char *name);
+
+/*
+ * A new, empty work directory (mode 0700) for shards written by another process (the index
+ * worker) before they are committed: dir/work/NAME-XXXXXX, in *out (caller frees). Make it
+ * while holding index_writer_begin: index_writer_end's sweep removes every work directory
+ * when no run holds WRITERS. EIO, ENOMEM.
+ */
+int index_work_dir_new(char **out, const char *dir, const char *name);
+
+/* Removes a work directory and everything in it, never following a symlink. */
+void index_work_dir_remove(const char *path);
 
 #endif

@@ -27,23 +27,26 @@ extern char **environ;
 #endif
 #endif
 
-int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
-		  int fd_err)
+int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
+		      size_t n_fds)
 {
-	const int fds[3] = { fd_in, fd_out, fd_err };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
 	sigset_t none, dfl;
 	int err;
 
 	posix_spawn_file_actions_init(&fa);
-	for (int i = 0; i < 3; i++) {
-		if (fds[i] >= 0)
-			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
-		else
-			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY,
-							 0);
+	for (size_t i = 0; i < n_fds || i < 3; i++) {
+		int fd = i < n_fds ? fds[i] : -1;
+
+		if (fd >= 0)
+			posix_spawn_file_actions_adddup2(&fa, fd, (int)i);
+		else if (i < 3)
+			posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null",
+							 i ? O_WRONLY : O_RDONLY, 0);
 	}
+	/* SECURITY: nothing else is inherited, whatever the caller forgot to mark close-on-exec. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, n_fds > 3 ? (int)n_fds : 3);
 	/* A server blocks SIGINT/SIGTERM and ignores SIGPIPE: the child gets the defaults. */
 	sigemptyset(&none);
 	sigemptyset(&dfl);
@@ -62,6 +65,14 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 		return TRAWL_EIO;
 	}
 	return 0;
+}
+
+int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
+		  int fd_err)
+{
+	const int fds[3] = { fd_in, fd_out, fd_err };
+
+	return sandbox_spawn_fds(pid, path, argv, fds, 3);
 }
 
 /*

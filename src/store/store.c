@@ -314,6 +314,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE group_members ADD COLUMN source TEXT NOT NULL DEFAULT 'local'"
 	"  CHECK (source IN ('local', 'sync'));"
 	"PRAGMA user_version = 8;",
+	/*
+	 * 9: retries with backoff. A failed sync counts the failures in a row and when the next
+	 * attempt is due (store_repo_set_failed: 1 minute doubling up to an hour); a plain
+	 * `trawl sync` skips a repository until then, a successful sync clears both.
+	 */
+	"ALTER TABLE repos ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE repos ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 9;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -837,7 +845,7 @@ void store_repos_free(struct store_repo *v, size_t n)
 
 #define REPO_COLUMNS                                                                        \
 	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count, " \
-	"allow_insecure, allow_local, allow_private"
+	"allow_insecure, allow_local, allow_private, failures, next_attempt"
 
 static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 {
@@ -862,6 +870,8 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 		.allow_local = sqlite3_column_int(st, 11) != 0,
 		.allow_private = sqlite3_column_int(st, 12) != 0,
 	};
+	r->failures = (unsigned)sqlite3_column_int(st, 13);
+	r->next_attempt = sqlite3_column_int64(st, 14);
 	if (oom || !r->name || !r->url) {
 		store_repo_dispose(r);
 		return error_nomem(NULL);
@@ -1025,8 +1035,11 @@ int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char 
 	sqlite3_stmt *st = NULL;
 	int err;
 
+	/* The backoff doubles from a minute with each failure in a row, up to an hour. */
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'error', last_sync = ?2, "
-				"last_error = ?3 WHERE id = ?1")) == 0 &&
+				"last_error = ?3, failures = min(failures + 1, 1000000), "
+				"next_attempt = ?2 + min(3600, 60 << min(failures, 6)) "
+				"WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_text(s, st, 3, error ? error : "unknown error")) == 0)
 		err = change_one(s, st, id, "updating a repository");
@@ -1073,7 +1086,8 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 		return err;
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
 				"last_error = NULL, index_bytes = ?3, files = ?4, "
-				"skipped_count = ?5 WHERE id = ?1")) == 0 &&
+				"skipped_count = ?5, failures = 0, next_attempt = 0 "
+				"WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
 	    (err = store_bind_i64(s, st, 4, clamp_u64(files))) == 0 &&

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096
@@ -70,6 +70,8 @@ struct store_repo {
 	size_t n_patterns;
 	struct store_branch *branches; /* indexed branches, by name */
 	size_t n_branches;
+	unsigned failures;    /* failed syncs in a row (0 after a success) */
+	int64_t next_attempt; /* unix seconds before which a plain sync skips it; 0 = any time */
 };
 
 /*
@@ -122,14 +124,19 @@ int store_repo_remove(struct store *s, int64_t id);
 int store_repo_set_syncing(struct store *s, int64_t id);
 
 /*
- * Records a successful sync in one transaction: state indexed, last_sync = when, no error, the
- * sizes, and the indexed branches replaced by branches[0..n). ENOTFOUND, EIO.
+ * Records a successful sync in one transaction: state indexed, last_sync = when, no error, no
+ * failures in a row, the sizes, and the indexed branches replaced by branches[0..n). ENOTFOUND,
+ * EIO.
  */
 int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t index_bytes,
 			  uint64_t files, uint64_t skipped_count,
 			  const struct store_branch *branches, size_t n);
 
-/* Records a failed sync: state error, last_sync = when, last_error = error. ENOTFOUND, EIO. */
+/*
+ * Records a failed sync: state error, last_sync = when, last_error = error, one more failure in
+ * a row, and the next attempt due after a backoff of 60 s doubling with each failure in a row,
+ * at most an hour (60, 120, 240, ... 3600 s after when). ENOTFOUND, EIO.
+ */
 int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char *error);
 
 /*

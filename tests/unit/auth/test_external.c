@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "auth/auth.h"
+#include "store/store.h"
 #include "unit/auth/clock.h"
 #include "unit/testlib.h"
 #include "util/error.h"
@@ -616,7 +617,7 @@ static void existing_users_stay_local_after_migration_8(void **state)
 
 		assert_int_equal(auth_open(&a, data_dir, &cfg), 0);
 	}
-	assert_int_equal(sql_int("PRAGMA user_version"), 8);
+	assert_int_equal(sql_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(auth_user_get(&u, a, "old"), 0);
 	assert_int_equal(u.source, AUTH_SOURCE_LOCAL);
 	assert_null(u.issuer);

@@ -1,0 +1,191 @@
+/* Supervising a worker process; see worker.h. Linux: pipe2(), poll(), posix_spawn(). */
+#include "sandbox/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/child.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+#define SANDBOX_PREFIX "sandbox: "
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int worker_start(struct worker *w, const char *path, char *const argv[], const char *label,
+		 FILE *relay, double deadline_ms)
+{
+	int msg[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, fds[4];
+	int err = 0;
+
+	*w = (struct worker){ .pid = -1, .msg_fd = -1, .err_fd = -1, .label = label,
+			      .relay = relay, .deadline_ms = deadline_ms };
+	wire_in_init(&w->in, WIRE_TYPE_MAX);
+	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+		error_set("cannot create the pipes of the %s: %s", label, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	fds[0] = fds[1] = -1; /* /dev/null */
+	fds[2] = err_pipe[1];
+	fds[WORKER_MSG_FD] = msg[1];
+	if ((err = sandbox_spawn_fds(&w->pid, path, argv, fds, 4)) < 0) {
+		w->pid = -1;
+		goto out;
+	}
+	w->msg_fd = msg[0];
+	w->err_fd = err_pipe[0];
+	msg[0] = err_pipe[0] = -1;
+out:
+	/* The write ends are the worker's alone: its exit closes them, and reads see the end. */
+	close_fd(&msg[0]);
+	close_fd(&msg[1]);
+	close_fd(&err_pipe[0]);
+	close_fd(&err_pipe[1]);
+	return err;
+}
+
+/* One whole line of the worker's standard error: kept when it is the sandbox's, relayed. */
+static void line_done(struct worker *w)
+{
+	w->line[w->line_len] = '\0';
+	if (strncmp(w->line, SANDBOX_PREFIX, sizeof(SANDBOX_PREFIX) - 1) == 0)
+		memcpy(w->sandbox_line, w->line, w->line_len + 1);
+	if (w->relay && w->line_len)
+		fprintf(w->relay, "%s\n", w->line);
+	w->line_len = 0;
+}
+
+/* SECURITY: relayed bytes are the worker's: control characters become '?', lines are cut. */
+static void relay_bytes(struct worker *w, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n') {
+			line_done(w);
+			continue;
+		}
+		if (w->line_len + 1 >= sizeof(w->line))
+			continue; /* the rest of an overlong line is dropped */
+		w->line[w->line_len++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+	}
+}
+
+/* Reads what the standard error pipe holds; closes it at its end. */
+static void drain_err(struct worker *w)
+{
+	char chunk[4096];
+	ssize_t n = read(w->err_fd, chunk, sizeof(chunk));
+
+	if (n > 0) {
+		relay_bytes(w, chunk, (size_t)n);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		if (w->line_len)
+			line_done(w);
+		close_fd(&w->err_fd);
+	}
+}
+
+int worker_next(struct worker *w, struct wire_msg *m)
+{
+	char chunk[65536];
+	int r;
+
+	for (;;) {
+		struct pollfd p[2] = { { w->msg_fd, POLLIN, 0 }, { w->err_fd, POLLIN, 0 } };
+		int wait_ms = -1;
+
+		if ((r = wire_in_next(&w->in, m)) != 0)
+			return r;
+		if (w->msg_fd < 0)
+			return wire_in_end(&w->in);
+		if (w->deadline_ms > 0) {
+			double left = w->deadline_ms - clock_now_ms();
+
+			if (left <= 0) {
+				w->is_deadline = true;
+				error_set("%s ran past its deadline", w->label);
+				return TRAWL_ETIMEOUT;
+			}
+			wait_ms = left > 60000 ? 60000 : (int)left + 1;
+		}
+		r = poll(p, 2, wait_ms);
+		if (r < 0 && errno != EINTR) {
+			error_set("waiting for the %s: %s", w->label, strerror(errno));
+			return TRAWL_EIO;
+		}
+		if (r <= 0)
+			continue;
+		if (p[1].revents)
+			drain_err(w);
+		if (p[0].revents) {
+			ssize_t n = read(w->msg_fd, chunk, sizeof(chunk));
+
+			if (n > 0 && (r = wire_in_feed(&w->in, chunk, (size_t)n)) < 0)
+				return r;
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				close_fd(&w->msg_fd);
+		}
+	}
+}
+
+static const char *signal_name(int sig)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	return abbrev ? abbrev : "?";
+}
+
+int worker_finish(struct worker *w, bool is_kill)
+{
+	int status = 0, err = 0;
+	pid_t r;
+
+	if (w->pid > 0 && is_kill)
+		kill(w->pid, SIGKILL);
+	close_fd(&w->msg_fd);
+	/* Its standard error to its end: the sandbox's line comes just before the worker dies. */
+	while (w->err_fd >= 0) {
+		struct pollfd p = { w->err_fd, POLLIN, 0 };
+		double left = w->deadline_ms > 0 ? w->deadline_ms - clock_now_ms() : 60000;
+
+		if (left <= 0 && !is_kill && w->pid > 0) {
+			kill(w->pid, SIGKILL); /* it closed its messages but goes on */
+			w->is_deadline = is_kill = true;
+		}
+		if (poll(&p, 1, left > 60000 ? 60000 : left < 1 ? 1 : (int)left) > 0)
+			drain_err(w);
+	}
+	while (w->pid > 0 && (r = waitpid(w->pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (w->pid <= 0) {
+		err = 0;
+	} else if (w->is_deadline) {
+		error_set("%s ran past its deadline", w->label);
+		err = TRAWL_EIO;
+	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS && w->sandbox_line[0]) {
+		error_set("%s killed by the %s", w->label, w->sandbox_line);
+		err = TRAWL_EIO;
+	} else if (WIFSIGNALED(status)) {
+		error_set("%s killed by signal %d (SIG%s)", w->label, WTERMSIG(status),
+			  signal_name(WTERMSIG(status)));
+		err = TRAWL_EIO;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		error_set("%s exited with status %d", w->label, WEXITSTATUS(status));
+		err = TRAWL_EIO;
+	}
+	w->pid = -1;
+	wire_in_dispose(&w->in);
+	return err;
+}

@@ -1,0 +1,66 @@
+/*
+ * Supervising a worker process (`trawl worker fetch|index ...`, docs/internals/sandbox.md,
+ * "Workers"): started by posix_spawn with an argv (never a shell), standard input and output on
+ * /dev/null, its results read as messages (wire.h) from a pipe on its descriptor 3, its
+ * standard error read from another pipe and relayed line by line to ours, and how it ended told
+ * in words ("killed by the sandbox: denied system call socket (41)").
+ *
+ * DESIGN: both pipes are polled together, so a worker that writes much on standard error never
+ * blocks on a full pipe while the parent waits for a message. Relayed lines are cut at
+ * WORKER_LINE_MAX bytes and their control characters replaced: the worker read hostile data.
+ * The last line a confined worker's SIGSYS handler wrote ("sandbox: denied system call NAME
+ * (NR)", sandbox/confine.h) is kept to name the rule it broke.
+ *
+ * Not thread-safe: one thread supervises one worker.
+ */
+#ifndef TRAWL_SANDBOX_WORKER_H
+#define TRAWL_SANDBOX_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "sandbox/wire.h"
+
+#define WORKER_MSG_FD 3 /* the worker writes its messages on this descriptor */
+#define WORKER_LINE_MAX 512
+
+struct worker {
+	pid_t pid;
+	int msg_fd, err_fd;    /* read ends; -1 once closed */
+	struct wire_in in;
+	const char *label;     /* "index worker": names it in messages */
+	FILE *relay;           /* where its standard error lines go (NULL: dropped) */
+	double deadline_ms;    /* clock_now_ms() at which it is killed; 0: none */
+	char line[WORKER_LINE_MAX];
+	size_t line_len;
+	char sandbox_line[WORKER_LINE_MAX]; /* the last "sandbox: " line, "" when none */
+	bool is_deadline;      /* it was killed at its deadline */
+};
+
+/*
+ * Starts path with argv as a worker labelled label (a string that outlives w), relaying its
+ * standard error to relay. EIO (pipes, spawn), with a message.
+ */
+int worker_start(struct worker *w, const char *path, char *const argv[], const char *label,
+		 FILE *relay, double deadline_ms);
+
+/*
+ * The next message into *m (borrowed until the next call): 1 with a message, 0 when the worker
+ * closed its message pipe between messages (it ended or is ending), ECORRUPT/ELIMIT for a
+ * malformed stream (wire.h), ETIMEOUT at the deadline. Reads and relays standard error
+ * meanwhile.
+ */
+int worker_next(struct worker *w, struct wire_msg *m);
+
+/*
+ * Ends the supervision: with is_kill the worker is killed first (SIGKILL); then its standard
+ * error is relayed to its end, and it is reaped. 0 when it exited with status 0; else EIO with
+ * a message saying how it ended: "LABEL killed by the sandbox: denied system call NAME (NR)",
+ * "LABEL killed by signal 9 (SIGKILL)", "LABEL exited with status 2", "LABEL ran past its
+ * deadline". Always reaps and closes everything; safe on a worker that never started.
+ */
+int worker_finish(struct worker *w, bool is_kill);
+
+#endif
