@@ -74,9 +74,13 @@ static const char *const sys_base[] = {
 	"readlink", "readlinkat", "getdents64", "getcwd", "umask",
 };
 
-/* Creating and changing files: the index worker's output, the fetch worker's mirror. */
+/*
+ * Creating and changing files: the index worker's output, the fetch worker's mirror. fchown is
+ * SQLite's (run as root, it gives a new journal its database's owner); the path-based chown
+ * calls are not allowed.
+ */
 static const char *const sys_write[] = {
-	"mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir",
+	"fchown", "mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir",
 	"ftruncate", "truncate", "fallocate", "link", "linkat", "symlink", "symlinkat", "fchmod",
 	"fchmodat", "chmod", "utimensat", "futimesat", "utimes", "sync_file_range", "chdir",
 	"fchdir",
