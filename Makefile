@@ -15,7 +15,7 @@
 BUILD ?= release
 O := build/$(BUILD)
 CC ?= cc
-PKGS := libhs jansson zlib sqlite3 libmicrohttpd gnutls libsodium cjose libcurl
+PKGS := libhs jansson zlib sqlite3 libmicrohttpd gnutls libsodium cjose libcurl libseccomp
 # libgit2 (and its dozen dependencies) only goes into trawl-git.so, which `trawl index` loads
 # when it meets a git repository: every other trawl process starts ~2.4 ms faster without it.
 GIT_PKGS := libgit2

@@ -15,6 +15,7 @@
 #ifndef TRAWL_SANDBOX_CONFINE_H
 #define TRAWL_SANDBOX_CONFINE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,12 +36,19 @@ struct confine_spec {
 	const int *keep_fds;            /* kept open besides 0, 1, 2 and report_fd */
 	size_t n_keep_fds;
 	int report_fd;                  /* where a denied call is reported; -1: standard error */
-	/* Resource limits; 0 takes the role's default (confine_defaults). */
+	/*
+	 * Resource limits; 0 takes the role's default (confine_defaults), CONFINE_UNLIMITED leaves
+	 * the inherited limit as it is (the server's defaults). A limit is never raised above the
+	 * inherited hard limit; soft and hard are both set, so the process cannot raise it again.
+	 */
 	unsigned cpu_s;       /* RLIMIT_CPU */
 	uint64_t as_bytes;    /* RLIMIT_AS (not applied under AddressSanitizer) */
 	uint64_t fsize_bytes; /* RLIMIT_FSIZE */
 	unsigned nofile;      /* RLIMIT_NOFILE */
 };
+
+/* A limit's value meaning "leave the inherited limit" (all four fields compare equal to it). */
+#define CONFINE_UNLIMITED UINT_MAX
 
 /* What is enforced (after confine_apply) or available (after confine_probe). */
 struct confine_status {
