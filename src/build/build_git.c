@@ -1028,4 +1028,6 @@ const struct trawl_git_api trawl_git_api = {
 	.result_free = build_git_result_free,
 	.url_check = gitmirror_url_check,
 	.mirror_sync = gitmirror_sync,
+	.produce = build_git_produce,
+	.config_isolate = gitrepo_config_isolate,
 };

@@ -18,7 +18,7 @@
 #include "build/build.h"
 #include "git/mirror.h"
 
-#define TRAWL_GIT_ABI 1u
+#define TRAWL_GIT_ABI 2u
 #define TRAWL_GIT_API_SYMBOL "trawl_git_api"
 
 struct trawl_git_api {
@@ -40,6 +40,12 @@ struct trawl_git_api {
 	int (*url_check)(char **normalized, const char *url, const struct gurl_policy *p);
 	int (*mirror_sync)(struct gitmirror_result *res, const char *dir, const char *url,
 			   const struct gitmirror_opts *o);
+	int (*produce)(struct build_stats *st, struct build_git_output *out, const char *out_dir,
+		       const char *index_dir, const struct index_repo_entry *old, const char *name,
+		       const char *root, char *const *patterns, size_t n_patterns,
+		       const struct build_opts *o, const struct build_git_limits *lim,
+		       build_progress_fn progress, void *arg);
+	int (*config_isolate)(void);
 };
 
 /* The module's table (defined in build_git.c, so only in trawl-git.so and the unit tests). */

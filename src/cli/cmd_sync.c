@@ -13,12 +13,17 @@
 #include <time.h>
 
 #include "build/build.h"
+#include "build/outwire.h"
 #include "cli/cli.h"
 #include "cli/datadir.h"
-#include "cli/gitmod.h"
+#include "git/mirror.h"
 #include "index/shard.h"
+#include "sandbox/wire.h"
+#include "sandbox/worker.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/file.h"
 
 const struct cli_help cli_help_sync = {
 	.synopsis = "trawl sync [NAME] [--data DIR] [--allow-insecure] [--allow-local]\n"
@@ -54,10 +59,187 @@ static void sync_indexed_dispose(struct sync_indexed *x)
 
 /*
  * Limits for every repository sync indexes (docs/operations.md): a hostile or runaway
- * repository is refused with "limit: ..." and keeps its previous index.
+ * repository is refused with "limit: ..." and keeps its previous index. A worker still running
+ * a minute past them is killed.
  */
 #define SYNC_MAX_BYTES ((uint64_t)16 << 30)
 #define SYNC_MAX_SECONDS 3600
+#define SYNC_WORKER_MS ((SYNC_MAX_SECONDS + 60) * 1000.0)
+
+/* The binary itself, started again as `trawl worker ...` (never found through $PATH). */
+#define SELF_EXE "/proc/self/exe"
+
+/* An argv under construction: every argument a separate string, never a shell line. */
+struct sync_argv {
+	char *v[CLI_MAX_BRANCH_ARGS * 2 + 40];
+	size_t n;
+	char nums[4][24];
+};
+
+static void arg_add(struct sync_argv *a, const char *s)
+{
+	if (a->n + 1 < sizeof(a->v) / sizeof(a->v[0]))
+		a->v[a->n++] = (char *)s;
+	a->v[a->n] = NULL;
+}
+
+static void arg_pair(struct sync_argv *a, const char *flag, const char *value)
+{
+	arg_add(a, flag);
+	arg_add(a, value);
+}
+
+/* SECURITY: a message from a worker is shown and stored: its control characters go. */
+static void clean_text(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+typedef int (*sync_take_fn)(void *arg, const struct wire_msg *m);
+
+/*
+ * Runs one worker with argv to its end, handing each message but WIRE_ERROR to take (which
+ * returns 1 once the result is complete). 0 with a complete result; else the error code with
+ * the reason in error_last(): how the worker died (a signal, the sandbox's rule, the deadline)
+ * wins over what it said, which wins over a malformed stream, which wins over none at all.
+ */
+static int sync_worker(char *const argv[], const char *label, sync_take_fn take, void *arg)
+{
+	struct worker w;
+	struct wire_msg m;
+	char said[600] = "", stream[600] = "";
+	int err, said_err = 0, stream_err = 0, ended, r;
+	bool is_done = false;
+
+	if ((err = worker_start(&w, SELF_EXE, argv, label, stderr, clock_now_ms() +
+								   SYNC_WORKER_MS)) < 0)
+		return err;
+	while (!is_done && !said_err && (r = worker_next(&w, &m)) > 0) {
+		if (m.type == WIRE_ERROR) {
+			struct wire_fields f;
+			char *msg = NULL;
+			uint32_t code = 0;
+
+			wire_fields_init(&f, &m);
+			if ((r = wire_get_str(&f, &msg, sizeof(said) - 1)) < 0 ||
+			    (r = wire_get_u32(&f, &code)) < 0 || (r = wire_fields_end(&f)) < 0)
+				break;
+			clean_text(msg);
+			snprintf(said, sizeof(said), "%s", msg);
+			free(msg);
+			said_err = code >= 1 && code <= 12 ? -(int)code : TRAWL_EIO;
+		} else if ((r = take(arg, &m)) != 0) {
+			is_done = r > 0;
+			if (r < 0)
+				break;
+		}
+	}
+	if (r < 0 && !said_err) {
+		stream_err = r;
+		snprintf(stream, sizeof(stream), "%s", error_last());
+	}
+	ended = worker_finish(&w, stream_err != 0 || said_err != 0);
+	if (ended < 0 && (!said_err || strncmp(error_last(), label, strlen(label)) == 0) &&
+	    (w.is_deadline || !said_err))
+		return ended; /* killed, or exited without saying why: error_last() says how */
+	if (said_err) {
+		error_set("%s", said);
+		return said_err;
+	}
+	if (stream_err) {
+		error_set("%s", stream);
+		return stream_err;
+	}
+	if (!is_done) {
+		error_set("%s ended without a result", label);
+		return TRAWL_EIO;
+	}
+	return ended;
+}
+
+/* The fetch worker's result. */
+struct sync_fetched {
+	bool cloned, recloned, is_done, has_result;
+	char reason[512];
+};
+
+static int take_fetch(void *arg, const struct wire_msg *m)
+{
+	struct sync_fetched *f = arg;
+	struct wire_fields fl;
+	uint32_t flags = 0;
+	char *reason = NULL;
+	int err;
+
+	wire_fields_init(&fl, m);
+	if (m->type == WIRE_END && f->has_result)
+		return wire_fields_end(&fl) < 0 ? TRAWL_ECORRUPT : 1;
+	if (m->type != WIRE_FETCH || f->has_result) {
+		error_set("fetch worker: an unexpected message (type %u)", m->type);
+		return TRAWL_ECORRUPT;
+	}
+	if ((err = wire_get_u32(&fl, &flags)) < 0 ||
+	    (err = wire_get_str(&fl, &reason, sizeof(f->reason) - 1)) < 0 ||
+	    (err = wire_fields_end(&fl)) < 0)
+		goto out;
+	clean_text(reason);
+	f->cloned = flags & 1u;
+	f->recloned = (flags & 2u) != 0;
+	snprintf(f->reason, sizeof(f->reason), "%s", reason);
+	f->has_result = true;
+out:
+	free(reason);
+	return err;
+}
+
+/* The fetch step: the fetch worker brings the mirror up to date. */
+static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
+		      const struct store_repo *r, const char *mirror)
+{
+	struct sync_argv a = { .n = 0 };
+
+	memset(f, 0, sizeof(*f));
+	arg_add(&a, "trawl");
+	arg_add(&a, "worker");
+	arg_add(&a, "fetch");
+	arg_pair(&a, "--mirror", mirror);
+	arg_pair(&a, "--url", r->url);
+	if (mo->credentials)
+		arg_pair(&a, "--credentials", mo->credentials);
+	if (mo->known_hosts)
+		arg_pair(&a, "--known-hosts", mo->known_hosts);
+	if (mo->policy.allow_insecure)
+		arg_add(&a, "--allow-insecure");
+	if (mo->policy.allow_local)
+		arg_add(&a, "--allow-local");
+	if (mo->policy.allow_private)
+		arg_add(&a, "--allow-private");
+	return sync_worker(a.v, "fetch worker", take_fetch, f);
+}
+
+static int take_index(void *arg, const struct wire_msg *m)
+{
+	return outwire_rx_take(arg, m);
+}
+
+/* An unchanged result must name the branches and commits the index has. */
+static int check_unchanged(const struct build_git_result *res, const struct index_repo_entry *old)
+{
+	bool ok = res->n_branches == old->n_branches;
+
+	for (size_t i = 0; ok && i < res->n_branches; i++) {
+		ok = false;
+		for (size_t k = 0; k < old->n_branches && !ok; k++)
+			ok = strcmp(old->branches[k].name, res->branches[i].name) == 0 &&
+			     strcmp(old->branches[k].commit, res->branches[i].commit) == 0;
+	}
+	if (ok)
+		return 0;
+	error_set("index worker: \"unchanged\", but not the branches the index holds");
+	return TRAWL_ECORRUPT;
+}
 
 /* Copies the branches indexed (with their commits) of one run into x. */
 static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_result *res)
@@ -78,31 +260,72 @@ static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_resu
 }
 
 /*
- * THE indexing call of sync: indexes the branches r's patterns select (none: the mirror's HEAD,
- * which follows the remote's default branch) of the mirror at git_dir into index_dir as one
- * repository with branch sets, incrementally when the index already holds it (only moved
- * branches and changed files are re-read: docs/git.md), and returns the commit indexed per
- * branch in *x. On error the repository's previous shards stay as they were.
+ * THE indexing step of sync: the index worker indexes the branches r's patterns select (none:
+ * the mirror's HEAD, which follows the remote's default branch) of the mirror at git_dir into a
+ * work directory, incrementally when the index already holds the repository (docs/git.md);
+ * this process checks its shards and links them into index_dir (build_commit), and returns the
+ * commit indexed per branch in *x. WRITERS is held throughout, so no sweep takes the work
+ * directory; it is removed whatever happens. On error the previous shards stay as they were.
  */
 static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 			   const struct store_repo *r, const char *git_dir)
 {
-	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 };
-	struct build_git_limits lim = { BUILD_MAX_FILES_DEFAULT, SYNC_MAX_BYTES, SYNC_MAX_SECONDS };
-	struct build_git_result res = { 0 };
-	struct build_stats st;
-	int err;
+	struct sync_argv a = { .n = 0 };
+	struct outwire_rx rx;
+	struct index_repo_entry old = { 0 };
+	char *work = NULL;
+	int writers = -1, err;
 
 	memset(x, 0, sizeof(*x));
-	err = gitmod.build_repo(&st, &res, index_dir, r->name, git_dir, r->patterns, r->n_patterns,
-				&o, &lim, NULL, NULL);
-	if (err == 0 && res.n_invalid)
+	outwire_rx_init(&rx);
+	if ((err = file_mkdirs(index_dir)) < 0 || (err = index_writer_begin(&writers, index_dir)) < 0)
+		goto out;
+	if ((err = index_read_repo(&old, index_dir, r->name)) == TRAWL_ENOTFOUND)
+		err = 0;
+	if (err < 0 || (err = index_work_dir_new(&work, index_dir, r->name)) < 0)
+		goto out;
+	arg_add(&a, "trawl");
+	arg_add(&a, "worker");
+	arg_add(&a, "index");
+	arg_pair(&a, "--mirror", git_dir);
+	arg_pair(&a, "--index", index_dir);
+	arg_pair(&a, "--work", work);
+	arg_pair(&a, "--name", r->name);
+	for (size_t i = 0; i < r->n_patterns && i < CLI_MAX_BRANCH_ARGS; i++)
+		arg_pair(&a, "--branch", r->patterns[i]);
+	snprintf(a.nums[0], sizeof(a.nums[0]), "%llu",
+		 (unsigned long long)BUILD_MAX_FILE_SIZE_DEFAULT);
+	snprintf(a.nums[1], sizeof(a.nums[1]), "%llu", (unsigned long long)BUILD_MAX_FILES_DEFAULT);
+	snprintf(a.nums[2], sizeof(a.nums[2]), "%llu", (unsigned long long)SYNC_MAX_BYTES);
+	snprintf(a.nums[3], sizeof(a.nums[3]), "%d", SYNC_MAX_SECONDS);
+	arg_pair(&a, "--max-file-size", a.nums[0]);
+	arg_pair(&a, "--max-files", a.nums[1]);
+	arg_pair(&a, "--max-bytes", a.nums[2]);
+	arg_pair(&a, "--max-seconds", a.nums[3]);
+	if ((err = sync_worker(a.v, "index worker", take_index, &rx)) < 0)
+		goto out;
+	if (strcmp(rx.out.e.name ? rx.out.e.name : "", r->name) != 0 && !rx.out.res.is_unchanged) {
+		error_set("index worker: a result for another repository");
+		err = TRAWL_ECORRUPT;
+		goto out;
+	}
+	if (rx.out.res.is_unchanged)
+		err = check_unchanged(&rx.out.res, &old);
+	else
+		err = build_commit(index_dir, work, &rx.out, &old);
+	if (err == 0 && rx.out.res.n_invalid)
 		fprintf(stderr, "trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
-			"name for trawl, e.g. starting with '-')\n", r->name, res.n_invalid,
-			res.n_invalid == 1 ? "" : "es");
+			"name for trawl, e.g. starting with '-')\n", r->name, rx.out.res.n_invalid,
+			rx.out.res.n_invalid == 1 ? "" : "es");
 	if (err == 0)
-		err = sync_indexed_fill(x, &res);
-	gitmod.result_free(&res);
+		err = sync_indexed_fill(x, &rx.out.res);
+out:
+	if (work)
+		index_work_dir_remove(work);
+	index_writer_end(writers, index_dir, err == 0 && !x->is_unchanged);
+	outwire_rx_dispose(&rx);
+	index_repo_entry_dispose(&old);
+	free(work);
 	return err;
 }
 
@@ -162,7 +385,7 @@ static int sync_failed(struct sync_run *run, const struct store_repo *r, const c
 
 static int sync_one(struct sync_run *run, const struct store_repo *r)
 {
-	struct gitmirror_result res;
+	struct sync_fetched res;
 	struct sync_indexed x;
 	struct sync_counts c = { 0 };
 	struct gitmirror_opts mo = run->mo;
@@ -180,10 +403,10 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	}
 	/* SECURITY: P1: the URL is checked again before the fetch, under its stored policy. */
 	datadir_policy_widen(&mo.policy, &r->policy);
-	err = gitmod.mirror_sync(&res, mirror, r->url, &mo);
+	err = sync_fetch(&res, &mo, r, mirror);
 	if (res.recloned)
 		fprintf(stderr, "trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
-			r->name, res.reclone_reason);
+			r->name, res.reason);
 	if (err < 0) {
 		ret = sync_failed(run, r, "fetch");
 		goto out;
@@ -215,6 +438,23 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 out:
 	free(mirror);
 	return ret;
+}
+
+/*
+ * Whether a plain `trawl sync` leaves r for now: its last attempts failed and the backoff the
+ * registry set (store_repo_set_failed) has not passed. `trawl sync NAME` always tries.
+ */
+static bool sync_backoff(const struct store_repo *r)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (r->state != STORE_STATE_ERROR || r->next_attempt <= now)
+		return false;
+	printf("skipped ");
+	cli_print_text(r->name, strlen(r->name), cli_names_out());
+	printf(": %u failed attempt%s in a row; next one in %llds (trawl sync NAME tries now)\n",
+	       r->failures, r->failures == 1 ? "" : "s", (long long)(r->next_attempt - now));
+	return true;
 }
 
 /*
@@ -291,9 +531,12 @@ static int sync_main(int argc, char **argv)
 			goto fail;
 		if (n == 0)
 			printf("no repositories registered (trawl repo add URL)\n");
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			if (sync_backoff(&v[i]))
+				continue;
 			if (sync_one(&run, &v[i]) != 0)
 				ret = EXIT_ERROR;
+		}
 	}
 	goto out;
 fail:
@@ -310,13 +553,6 @@ out:
 
 int cmd_sync(int argc, char **argv)
 {
-	int err, ret;
-
-	if ((err = gitmod_init()) < 0) {
-		cli_report(err);
-		return EXIT_ERROR;
-	}
-	ret = sync_main(argc, argv);
-	gitmod.shutdown();
-	return ret;
+	/* The git module is the workers' (cmd_worker.c): this process never reads git data. */
+	return sync_main(argc, argv);
 }

@@ -62,11 +62,19 @@ static const struct cli_command {
 
 #define N_COMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
 
+/* Internal subcommands: dispatched and documented (--help) like the others, never listed. */
+static const struct cli_command cli_hidden[] = {
+	{ "worker", cmd_worker, &cli_help_worker },
+};
+
 static const struct cli_command *command_find(const char *name)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(cli_commands[i].name, name) == 0)
 			return &cli_commands[i];
+	for (size_t i = 0; i < sizeof(cli_hidden) / sizeof(cli_hidden[0]); i++)
+		if (strcmp(cli_hidden[i].name, name) == 0)
+			return &cli_hidden[i];
 	return NULL;
 }
 

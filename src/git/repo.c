@@ -86,6 +86,18 @@ int gitrepo_global_init(void)
 	return 0;
 }
 
+int gitrepo_config_isolate(void)
+{
+	static const int levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
+				      GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA };
+	int rc;
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if ((rc = git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "")) < 0)
+			return gitrepo_error(rc, "clearing the git configuration search path");
+	return 0;
+}
+
 void gitrepo_global_shutdown(void)
 {
 	git_libgit2_shutdown();

@@ -43,6 +43,12 @@ enum gitrepo_otype {
  * EIO when libgit2 cannot start.
  */
 int gitrepo_global_init(void);
+
+/*
+ * No system, XDG, global or program-data git configuration is read from now on (a worker
+ * calls it before it confines itself: those files lie outside its trees). EIO.
+ */
+int gitrepo_config_isolate(void);
 void gitrepo_global_shutdown(void);
 /* Whether this libgit2 was built thread-safe (if not, use one thread). */
 bool gitrepo_threads_ok(void);

@@ -1,0 +1,319 @@
+/*
+ * trawl worker fetch|index: the sandboxed halves of `trawl sync` (docs/internals/sandbox.md,
+ * "Workers"). Internal: `trawl sync` starts one per repository and step, with everything it
+ * needs on the argv; a worker never opens the registry, confines itself (sandbox/confine.h)
+ * before it touches repository data, and writes its result as messages (sandbox/wire.h) on
+ * descriptor 3, its diagnostics on standard error. Exit status 0 when it sent a result, 2
+ * after a WIRE_ERROR message or a usage error.
+ *
+ * Test hooks (read from the environment, used by tests/e2e/test_workers.sh): with
+ * TRAWL_TEST_WORKER_PAUSE=fetch|index the worker of that role stops once confined (the index
+ * worker after writing its shards, before it reports them) and waits to be killed; with
+ * TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls socket() once confined, which the index role
+ * forbids. Neither does anything the worker could not do anyway.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build/build.h"
+#include "build/outwire.h"
+#include "cli/cli.h"
+#include "cli/gitmod.h"
+#include "sandbox/confine.h"
+#include "sandbox/wire.h"
+#include "sandbox/worker.h"
+#include "util/error.h"
+
+const struct cli_help cli_help_worker = {
+	.synopsis = "trawl worker fetch --mirror DIR --url URL [--credentials FILE]\n"
+		    "                   [--known-hosts FILE] [--allow-insecure] [--allow-local]\n"
+		    "                   [--allow-private]\n"
+		    "trawl worker index --mirror DIR --index DIR --work DIR --name NAME\n"
+		    "                   [--branch PATTERN]... [--max-file-size N] [--max-files N]\n"
+		    "                   [--max-bytes N] [--max-seconds N]\n",
+	.summary = "internal: the sandboxed fetch and index steps of trawl sync",
+	.options =
+		"Started by trawl sync, one process per repository and step; not for use by hand.\n"
+		"Writes its result as messages on descriptor 3, which must be a pipe\n"
+		"(docs/internals/sandbox.md, \"Workers\").\n"
+		"\n"
+		"  --mirror DIR        the repository's bare mirror\n"
+		"  --url URL           fetch: the URL, checked again under the --allow-* policy\n"
+		"  --credentials FILE  fetch: the credentials file (docs/operations.md)\n"
+		"  --known-hosts FILE  fetch: the pinned SSH host keys\n"
+		"  --index DIR         index: the index directory, read for an incremental run\n"
+		"  --work DIR          index: the empty directory the new shards go into\n"
+		"  --name NAME         index: the repository's name\n"
+		"  --branch PATTERN    index: a branch name or glob (repeatable; none: HEAD)\n"
+		"  --max-file-size N, --max-files N, --max-bytes N, --max-seconds N\n"
+		"                      index: the limits of trawl sync (docs/operations.md)\n"
+		"  -h, --help          this usage\n",
+};
+
+struct worker_args {
+	const char *mirror, *url, *credentials, *known_hosts, *index, *work, *name;
+	char *branches[CLI_MAX_BRANCH_ARGS];
+	size_t n_branches;
+	struct gurl_policy policy;
+	struct build_opts o;
+	struct build_git_limits lim;
+};
+
+/* Whether the environment variable name names this role (a test hook). */
+static bool test_hook(const char *name, const char *role)
+{
+	const char *v = getenv(name);
+
+	return v && strcmp(v, role) == 0;
+}
+
+/* The test hooks once confined: a forbidden system call, or a pause until killed. */
+static void test_hooks(const char *role)
+{
+	if (test_hook("TRAWL_TEST_WORKER_SYSCALL", role)) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static void test_pause(const char *role)
+{
+	if (test_hook("TRAWL_TEST_WORKER_PAUSE", role)) {
+		fprintf(stderr, "trawl: %s worker: paused (TRAWL_TEST_WORKER_PAUSE)\n", role);
+		for (;;)
+			pause();
+	}
+}
+
+/* The directory path is in, for Landlock (a clone is written beside the mirror, then renamed). */
+static char *parent_dir(const char *path)
+{
+	char *p = strdup(path), *slash;
+
+	if (p && (slash = strrchr(p, '/')) && slash != p)
+		*slash = '\0';
+	return p;
+}
+
+/*
+ * THE confinement of a worker (sandbox/confine.h): called once, after the git module is loaded
+ * and libgit2 started, before the worker reads a byte of repository data. read and write are
+ * the trees this worker needs beyond the role's system ones. EPERM when it cannot be applied.
+ */
+static int worker_confine(enum confine_role role, const char *const *read, size_t n_read,
+			  const char *const *write, size_t n_write)
+{
+	const int keep[] = { WORKER_MSG_FD };
+	struct confine_spec spec = {
+		.role = role,
+		.read_paths = read,
+		.n_read = n_read,
+		.write_paths = write,
+		.n_write = n_write,
+		.keep_fds = keep,
+		.n_keep_fds = 1,
+		.report_fd = 2,
+	};
+	struct confine_status st;
+	int err;
+
+	if ((err = gitmod.config_isolate()) < 0 || (err = confine_apply(&spec, &st)) < 0)
+		return err;
+	if (st.detail[0])
+		fprintf(stderr, "trawl: %s worker: %s\n", confine_role_name(role), st.detail);
+	return 0;
+}
+
+/* Sends a WIRE_ERROR with error_last() and err. */
+static int send_error(int err)
+{
+	struct wire_out o;
+
+	wire_out_begin(&o, WIRE_ERROR);
+	wire_put_str(&o, error_last()[0] ? error_last() : error_name(err));
+	wire_put_u32(&o, (uint32_t)-err);
+	if (wire_send(&o, WORKER_MSG_FD) < 0)
+		cli_report(err);
+	return EXIT_ERROR;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0;
+}
+
+static int worker_fetch(const struct worker_args *a)
+{
+	struct gitmirror_opts mo = { .policy = a->policy, .credentials = a->credentials,
+				     .known_hosts = a->known_hosts };
+	struct gitmirror_result res = { 0 };
+	const char *read[3], *write[1];
+	char *repos = parent_dir(a->mirror);
+	size_t n_read = 0;
+	struct wire_out o;
+	int err;
+
+	if (!repos)
+		return send_error(error_nomem(NULL));
+	if (exists(a->credentials))
+		read[n_read++] = a->credentials;
+	if (exists(a->known_hosts))
+		read[n_read++] = a->known_hosts;
+	/* A local repository (trawl repo add --allow-local) is read where it is. */
+	if (a->policy.allow_local) {
+		const char *path = strncmp(a->url, "file://", 7) == 0 ? a->url + 7 : a->url;
+
+		if (path[0] == '/' && exists(path))
+			read[n_read++] = path;
+	}
+	write[0] = repos;
+	err = worker_confine(CONFINE_FETCH, read, n_read, write, 1);
+	free(repos);
+	if (err < 0)
+		return send_error(err);
+	test_hooks("fetch");
+	test_pause("fetch");
+	if ((err = gitmod.mirror_sync(&res, a->mirror, a->url, &mo)) < 0)
+		return send_error(err);
+	wire_out_begin(&o, WIRE_FETCH);
+	wire_put_u32(&o, (res.cloned ? 1u : 0) | (res.recloned ? 2u : 0));
+	wire_put_str(&o, res.recloned ? res.reclone_reason : "");
+	if ((err = wire_send(&o, WORKER_MSG_FD)) == 0) {
+		wire_out_begin(&o, WIRE_END);
+		err = wire_send(&o, WORKER_MSG_FD);
+	}
+	if (err < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+static int worker_index(const struct worker_args *a)
+{
+	const char *read[] = { a->mirror, a->index }, *write[] = { a->work };
+	struct index_repo_entry old = { 0 };
+	struct build_git_output out = { 0 };
+	struct build_stats st;
+	bool has_old = false;
+	int err;
+
+	if ((err = worker_confine(CONFINE_INDEX, read, exists(a->index) ? 2 : 1, write, 1)) < 0)
+		return send_error(err);
+	test_hooks("index");
+	err = index_read_repo(&old, a->index, a->name);
+	if (err == 0)
+		has_old = true;
+	else if (err != TRAWL_ENOTFOUND)
+		return send_error(err);
+	err = gitmod.produce(&st, &out, a->work, a->index, has_old ? &old : NULL, a->name,
+			     a->mirror, a->branches, a->n_branches, &a->o, &a->lim, NULL, NULL);
+	index_repo_entry_dispose(&old);
+	if (err < 0)
+		return send_error(err);
+	test_pause("index");
+	err = outwire_send(WORKER_MSG_FD, &out);
+	build_git_output_dispose(&out, NULL);
+	if (err < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+static bool parse_u64(uint64_t *v, const char *flag)
+{
+	if (cli_parse_size(v, optarg))
+		return true;
+	cli_errorf("%s: not a number: %s", flag, optarg);
+	return false;
+}
+
+int cmd_worker(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "credentials", required_argument, NULL, 'c' },
+		{ "known-hosts", required_argument, NULL, 'k' },
+		{ "allow-insecure", no_argument, NULL, 'I' },
+		{ "allow-local", no_argument, NULL, 'L' },
+		{ "allow-private", no_argument, NULL, 'P' },
+		{ "index", required_argument, NULL, 'x' },
+		{ "work", required_argument, NULL, 'w' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "max-file-size", required_argument, NULL, 'F' },
+		{ "max-files", required_argument, NULL, 'N' },
+		{ "max-bytes", required_argument, NULL, 'B' },
+		{ "max-seconds", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct worker_args a = { .o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 } };
+	const char *role = argc > 1 ? argv[1] : "";
+	bool is_fetch = strcmp(role, "fetch") == 0, is_index = strcmp(role, "index") == 0;
+	struct stat st;
+	int c, err, ret;
+
+	if (argc > 1 && (strcmp(role, "--help") == 0 || strcmp(role, "-h") == 0))
+		return cli_usage("worker", false);
+	if (!is_fetch && !is_index)
+		return cli_usage("worker", true);
+	if ((err = gitmod_init()) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	argc--;
+	argv++;
+	ret = EXIT_ERROR;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': a.mirror = optarg; break;
+		case 'u': a.url = optarg; break;
+		case 'c': a.credentials = optarg; break;
+		case 'k': a.known_hosts = optarg; break;
+		case 'I': a.policy.allow_insecure = true; break;
+		case 'L': a.policy.allow_local = true; break;
+		case 'P': a.policy.allow_private = true; break;
+		case 'x': a.index = optarg; break;
+		case 'w': a.work = optarg; break;
+		case 'n': a.name = optarg; break;
+		case 'b':
+			if (!cli_branch_arg(a.branches, &a.n_branches, optarg))
+				goto out;
+			break;
+		case 'F': if (!parse_u64(&a.o.max_file_size, "--max-file-size")) goto out; break;
+		case 'N': if (!parse_u64(&a.lim.max_files, "--max-files")) goto out; break;
+		case 'B': if (!parse_u64(&a.lim.max_bytes, "--max-bytes")) goto out; break;
+		case 'S': if (!parse_u64(&a.lim.max_seconds, "--max-seconds")) goto out; break;
+		case 'h': ret = cli_usage("worker", false); goto out;
+		default: ret = cli_usage("worker", true); goto out;
+		}
+	}
+	if (optind != argc || !a.mirror || (is_fetch && !a.url) ||
+	    (is_index && (!a.index || !a.work || !a.name))) {
+		ret = cli_usage("worker", true);
+		goto out;
+	}
+	/* Its results go to the parent's pipe only, never to a file that happens to be fd 3. */
+	if (fstat(WORKER_MSG_FD, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		cli_errorf("worker: descriptor %d is not a pipe: started by trawl sync only",
+			   WORKER_MSG_FD);
+		goto out;
+	}
+	ret = is_fetch ? worker_fetch(&a) : worker_index(&a);
+out:
+	gitmod.shutdown();
+	return ret;
+}
