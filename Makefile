@@ -124,7 +124,15 @@ $(O)/%.o: %.c
 # tests/unit/testlib.c: helpers every unit test may use (temporary directory, fixture files).
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/testlib.c tests/unit/testlib.h $(O)/libtrawl.a $(GIT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< tests/unit/testlib.c $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< tests/unit/testlib.c $(UNIT_EXTRA) $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
+
+# The allocation-failure tests (tests/unit/faults/, docs/internals/testing.md) link a counting
+# allocator that fails the Nth allocation in place of the C library's, through the linker's --wrap.
+FAULT_BIN := $(filter $(O)/tests/unit/faults/%,$(UNIT_BIN))
+$(FAULT_BIN): tests/unit/faults/faultalloc.c tests/unit/faults/faultalloc.h
+$(FAULT_BIN): UNIT_EXTRA := tests/unit/faults/faultalloc.c \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=posix_memalign \
+	-Wl,--wrap=json_loadb
 
 # Each fuzz target is also built as a plain program that replays its corpus, so `make test`
 # checks every saved input without needing clang.
@@ -171,7 +179,7 @@ serve: all
 	scripts/serve.sh $(O)/trawl $(SERVE_DATA) $(SERVE_LISTEN) $(REPOS)
 
 compile_commands.json: $(LIB_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
-	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) tests/unit/testlib.c > $@
+	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) tests/unit/testlib.c tests/unit/faults/faultalloc.c > $@
 	@echo wrote $@
 
 # Lint (docs/internals/style.md). lint-tidy: clang-tidy (.clang-tidy) on every source, failing

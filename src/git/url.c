@@ -213,7 +213,7 @@ int gurl_parse(struct gurl *out, const char *url, const struct gurl_policy *p)
 	if (has_control(url))
 		return refuse("it holds control characters");
 	/* SECURITY: P1: "<transport>::<address>" runs a remote helper (ext:: runs a command). */
-	for (i = 0; isalnum((unsigned char)url[i]) || strchr("+.-_", url[i]); i++)
+	for (i = 0; isalnum((unsigned char)url[i]) || (url[i] && strchr("+.-_", url[i])); i++)
 		;
 	if (i > 0 && url[i] == ':' && url[i + 1] == ':')
 		return refuse("transport helper syntax (ext::, fd::, ...::) is never allowed");

@@ -31,6 +31,7 @@
 #include "util/bitset.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 #define MANIFEST_NAME "MANIFEST"
@@ -294,7 +295,7 @@ static int parse_git_keys(struct index_repo_entry *e, const char *where, json_t 
 		err = entry_check(e);
 	if (err < 0) {
 		error_prefix("%s", where);
-		return TRAWL_ECORRUPT;
+		return err == TRAWL_ENOMEM ? err : TRAWL_ECORRUPT;
 	}
 	return 0;
 }
@@ -364,9 +365,15 @@ static int manifest_parse(struct manifest *m, const char *where, const char *tex
 {
 	json_error_t jerr;
 	json_t *root, *version, *repos;
+	unsigned n_failed = json_alloc_failures();
 	int err = 0;
 
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* Out of memory, jansson may misreport a syntax error or drop a byte of a string. */
+	if (json_alloc_failures() != n_failed) {
+		json_decref(root);
+		return error_nomem("reading the MANIFEST");
+	}
 	if (!root) {
 		error_set("%s: not valid JSON: line %d: %s", where, jerr.line, jerr.text);
 		return TRAWL_ECORRUPT;
@@ -596,7 +603,7 @@ static int info_init(struct shard_info *si, const struct index_repo_entry *e, si
 	}
 	while (lo < e->n_overlay && e->overlay[lo].shard < k)
 		lo++;
-	si->overlay = e->overlay + lo;
+	si->overlay = e->overlay ? e->overlay + lo : NULL; /* NULL + 0 is undefined */
 	while (lo + si->n_overlay < e->n_overlay && e->overlay[lo + si->n_overlay].shard == k) {
 		if (e->overlay[lo + si->n_overlay].doc >= shard_n_docs(sh)) {
 			error_set("%s: overlay of repository \"%s\" names document %u of %s (%u documents)",

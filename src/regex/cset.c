@@ -96,8 +96,12 @@ int cset_add_set(struct cset *s, const struct cset *t)
 
 int cset_copy(struct cset *dst, const struct cset *src)
 {
+	int err;
+
 	cset_init(dst);
-	return cset_add_set(dst, src);
+	if ((err = cset_add_set(dst, src)) < 0)
+		cset_dispose(dst); /* callers treat a failed copy as never made */
+	return err;
 }
 
 int cset_negate(struct cset *s)
@@ -458,6 +462,7 @@ int cset_add_property(struct cset *s, const char *name, size_t len)
 {
 	char norm[64], cat[3] = { 0 };
 	size_t n = 0;
+	int err;
 
 	/* Rust's loose matching: case, spaces, '_' and '-' do not matter. */
 	for (size_t i = 0; i < len; i++) {
@@ -516,8 +521,9 @@ int cset_add_property(struct cset *s, const char *name, size_t len)
 				return add_named(s, v, UNICODE_SENTENCE_BREAK);
 			return TRAWL_ENOTFOUND;
 		}
-		if (add_named(s, norm, UNICODE_SCRIPT) == 0)
-			return 0;
+		/* Only a name that is no script is tried as a binary property: not ENOMEM. */
+		if ((err = add_named(s, norm, UNICODE_SCRIPT)) != TRAWL_ENOTFOUND)
+			return err;
 		return add_named(s, norm, UNICODE_BINARY);
 	}
 }

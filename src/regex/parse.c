@@ -457,7 +457,7 @@ static int parse_class_union(struct cset *out, struct parser *ps, size_t open_po
 			break;
 		}
 		if (ps->pos + 1 < ps->len && ps->p[ps->pos] == ps->p[ps->pos + 1] &&
-		    strchr("&-~", ps->p[ps->pos]) && !is_first) {
+		    ps->p[ps->pos] && strchr("&-~", ps->p[ps->pos]) && !is_first) {
 			int next = ps->p[ps->pos];
 
 			if (op) {

@@ -1,7 +1,38 @@
 /* JSON string encoding; see json.h. */
 #include "util/json.h"
 
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+static _Thread_local unsigned n_alloc_failures;
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void *counting_malloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		n_alloc_failures++;
+	return p;
+}
+
+static void plain_free(void *p)
+{
+	free(p);
+}
+
+static void alloc_install(void)
+{
+	json_set_alloc_funcs(counting_malloc, plain_free);
+}
+
+unsigned json_alloc_failures(void)
+{
+	pthread_once(&alloc_once, alloc_install);
+	return n_alloc_failures;
+}
 
 /* "\uXXXX" for cp, as a surrogate pair above U+FFFF, in esc (at least 13 bytes). */
 static const char *cp_escape(char *esc, uint32_t cp)

@@ -22,4 +22,15 @@ int json_put_string(struct buf *b, const char *s, size_t len, bool *is_lossy);
 /* Appends cp as a \u escape (a surrogate pair above U+FFFF). ENOMEM, ELIMIT. */
 int json_put_codepoint(struct buf *b, uint32_t cp);
 
+/*
+ * How many of jansson's allocations have failed on the calling thread. jansson out of memory
+ * while reading does not always say so: it reports a syntax error when it cannot copy a
+ * string, and drops the byte it was adding when growing a string fails, with no error at all
+ * (its lexer ignores that result). A reader that must not take damaged data for good (the
+ * MANIFEST) compares this count before and after json_loadb and treats a change as ENOMEM.
+ * The first call routes jansson's allocations through a counting malloc (process-wide, once);
+ * allocations before it are not counted, and jansson's frees stay plain free.
+ */
+unsigned json_alloc_failures(void);
+
 #endif

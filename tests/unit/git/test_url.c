@@ -30,6 +30,22 @@ static int parse(const char *url, const struct gurl_policy *p)
 	return err;
 }
 
+/*
+ * The transport-helper check scans the URL's leading name characters and must stop at its
+ * end: read past the NUL, "ab" followed in memory by "::x" was refused as "ab::x".
+ */
+static void helper_check_stops_at_the_end_of_the_url(void **state)
+{
+	static const char mem[] = "ab\0::x";
+	struct gurl u;
+
+	(void)state;
+	assert_int_equal(gurl_parse(&u, mem, &open_all), 0);
+	assert_int_equal(u.kind, GURL_LOCAL);
+	gurl_dispose(&u);
+	assert_int_equal(parse("a-b_c.d\0::", &open_all), 0);
+}
+
 static void allowed_schemes_parse(void **state)
 {
 	struct gurl u;
@@ -339,6 +355,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(allowed_schemes_parse),
+		cmocka_unit_test(helper_check_stops_at_the_end_of_the_url),
 		cmocka_unit_test(flags_allow_what_they_name),
 		cmocka_unit_test(dangerous_urls_are_refused_whatever_the_flags),
 		cmocka_unit_test(passwords_are_refused_and_not_echoed),

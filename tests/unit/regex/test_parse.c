@@ -226,6 +226,18 @@ static void parser_rejects_too_long_pattern(void **state)
 	regex_free(re);
 }
 
+/* A NUL byte in a class is a literal: two of them are not a "&&"-style operator. */
+static void parser_takes_nul_bytes_in_a_class_literally(void **state)
+{
+	struct regex *re = NULL;
+
+	(void)state;
+	assert_int_equal(regex_parse(&re, "[a\0\0]", 5, 0), 0);
+	regex_free(re);
+	assert_int_equal(regex_parse(&re, "[a\0\0b]x", 7, 0), 0);
+	regex_free(re);
+}
+
 static void parser_rejects_deep_nesting(void **state)
 {
 	char pat[2 * (REGEX_MAX_DEPTH + 10) + 1];
@@ -462,6 +474,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parser_table),
 		cmocka_unit_test(parser_rejects_too_long_pattern),
+		cmocka_unit_test(parser_takes_nul_bytes_in_a_class_literally),
 		cmocka_unit_test(parser_rejects_deep_nesting),
 		cmocka_unit_test(parser_rejects_too_many_nodes),
 		cmocka_unit_test(parser_rejects_nested_repeats_by_expanded_size),
