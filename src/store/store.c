@@ -1020,6 +1020,20 @@ int store_repo_set_syncing(struct store *s, int64_t id)
 	return err;
 }
 
+int store_repos_interrupted(struct store *s, size_t *n)
+{
+	int err;
+
+	*n = 0;
+	err = run_const(s, "UPDATE repos SET state = 'error', last_error = "
+			   "'interrupted: the sync stopped before it finished (killed or crashed); "
+			   "the previous index is kept' WHERE state = 'syncing'",
+			"marking interrupted syncs");
+	if (err == 0)
+		*n = (size_t)sqlite3_changes(s->db);
+	return err;
+}
+
 int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char *error)
 {
 	sqlite3_stmt *st = NULL;

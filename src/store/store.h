@@ -122,6 +122,13 @@ int store_repo_remove(struct store *s, int64_t id);
 int store_repo_set_syncing(struct store *s, int64_t id);
 
 /*
+ * Marks every repository still in state syncing as error "interrupted: ...": called by a sync
+ * that holds DATA/sync.lock, so no other sync is running and those states are what a killed
+ * sync left. *n is how many it marked. EIO.
+ */
+int store_repos_interrupted(struct store *s, size_t *n);
+
+/*
  * Records a successful sync in one transaction: state indexed, last_sync = when, no error, the
  * sizes, and the indexed branches replaced by branches[0..n). ENOTFOUND, EIO.
  */
