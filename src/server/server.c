@@ -884,6 +884,7 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 		.audit_max_rows = (int64_t)cfg->audit_max_rows, /* at most 2^40: trawl serve checks */
 		.external_token_max_s = cfg->sso.external_token_max_s,
 		.groups_prefix = cfg->sso.groups_prefix,
+		.is_db_checked = true,
 	};
 	int err;
 

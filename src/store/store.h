@@ -73,6 +73,13 @@ struct store_repo {
 };
 
 /*
+ * Reads every page of the database (SQLite's PRAGMA quick_check: linear in its size, so for a
+ * server's start, not every command). ECORRUPT with the first problem and the advice to restore
+ * a backup; EIO.
+ */
+int store_check(struct store *s);
+
+/*
  * Opens (creating if missing) the database at path and brings its schema up to
  * STORE_SCHEMA_VERSION. EUNSUPPORTED for a database written by a newer trawl, ECORRUPT for a
  * file that is not a database (or a broken one), EIO, ENOMEM. The message names path.
