@@ -107,6 +107,7 @@ static int open_files(struct auth *a, const char *data_dir)
 	if (!db || !key)
 		err = error_nomem("opening the accounts");
 	else if ((err = file_mkdirs(data_dir)) == 0 && (err = store_open(&a->st, db)) == 0 &&
+		 (!a->cfg.is_db_checked || (err = store_check(a->st)) == 0) &&
 		 (err = secret_key_load(k, key)) == 0)
 		secret_hasher_init(&a->hasher, k);
 	sodium_memzero(k, sizeof(k));

@@ -115,6 +115,11 @@ struct auth_config {
 	 * pass auth_groups_prefix_check and outlive the auth.
 	 */
 	const char *groups_prefix;
+	/*
+	 * Check the whole database on open (SQLite's quick_check, linear in its size): a damaged
+	 * page is then refused at once, not when a request first reads it. trawl serve sets it.
+	 */
+	bool is_db_checked;
 };
 #define AUTH_EXTERNAL_TOKEN_MAX_S ((int64_t)7 * 24 * 60 * 60)
 #define AUTH_EXTERNAL_TOKENS_OFF (-1)

@@ -383,6 +383,73 @@ static int sync_failed(struct sync_run *run, const struct store_repo *r, const c
 	return EXIT_ERROR;
 }
 
+/*
+ * Whether every shard the MANIFEST lists for r opens and verifies (checksums and posting lists,
+ * as trawl verify does). When one does not, r leaves the index (MANIFEST entry and files), so
+ * that the run that follows rebuilds it in full instead of building on damaged shards: until
+ * then it is not searchable, which beats serving or extending a corrupt index. Errors other
+ * than damage (the MANIFEST unreadable, out of memory) are returned.
+ */
+static int sync_check_shards(struct sync_run *run, const struct store_repo *r)
+{
+	struct index_repo_entry e;
+	int err = index_read_repo(&e, run->d->index, r->name);
+
+	if (err == TRAWL_ENOTFOUND)
+		return 0; /* not indexed yet: nothing to check */
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < e.n_shards && err == 0; i++) {
+		char *path = file_join(run->d->index, e.shards[i]);
+		struct shard *sh = NULL;
+
+		if (!path) {
+			err = error_nomem(NULL);
+			break;
+		}
+		if ((err = shard_open(&sh, path)) == 0)
+			err = shard_verify(sh);
+		shard_close(sh);
+		free(path);
+		if (err == TRAWL_ENOMEM)
+			break;
+		if (err < 0) {
+			fprintf(stderr, "trawl: %s: %s; re-indexing the repository in full\n", r->name,
+				error_last());
+			err = index_remove_repo(run->d->index, r->name);
+			break;
+		}
+	}
+	index_repo_entry_dispose(&e);
+	return err;
+}
+
+/*
+ * What a sync checks before its first repository, holding DATA/sync.lock: repositories a killed
+ * sync left in state syncing are marked interrupted, and an unreadable MANIFEST is set aside
+ * (MANIFEST.damaged) with *sync_all set, since the index then has to be rebuilt from the registry
+ * by syncing every repository.
+ */
+static int sync_check_start(struct sync_run *run, bool *sync_all)
+{
+	size_t n;
+	int err;
+
+	*sync_all = false;
+	if ((err = store_repos_interrupted(run->s, &n)) < 0)
+		return err;
+	if (n)
+		fprintf(stderr, "trawl: %zu repositor%s left syncing by an interrupted sync\n", n,
+			n == 1 ? "y was" : "ies were");
+	if ((err = index_set_aside_damaged(run->d->index)) == 1) {
+		fprintf(stderr, "trawl: %s; set aside as MANIFEST.damaged, re-indexing every "
+			"repository\n", error_last());
+		*sync_all = true;
+		err = 0;
+	}
+	return err;
+}
+
 static int sync_one(struct sync_run *run, const struct store_repo *r)
 {
 	struct sync_fetched res;
@@ -411,7 +478,8 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		ret = sync_failed(run, r, "fetch");
 		goto out;
 	}
-	err = sync_index_repo(&x, run->d->index, r, mirror);
+	if ((err = sync_check_shards(run, r)) == 0)
+		err = sync_index_repo(&x, run->d->index, r, mirror);
 	if (err == 0) {
 		index_counts(&c, run->d->index, r->name);
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
@@ -494,7 +562,7 @@ static int sync_main(int argc, char **argv)
 	size_t n = 0;
 	const char *data = NULL;
 	int c, err, ret = 0;
-	bool have_one = false;
+	bool have_one = false, sync_all = false;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -519,9 +587,9 @@ static int sync_main(int argc, char **argv)
 	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0)
 		goto fail;
 	run.s = s;
-	if ((err = drop_retired(&run)) < 0)
+	if ((err = sync_check_start(&run, &sync_all)) < 0 || (err = drop_retired(&run)) < 0)
 		goto fail;
-	if (optind < argc) {
+	if (optind < argc && !sync_all) {
 		if ((err = store_repo_get(&one, s, argv[optind])) < 0)
 			goto fail;
 		have_one = true;

@@ -692,6 +692,47 @@ out:
 	return err;
 }
 
+/*
+ * git's lock files ("refs/heads/main.lock", "packed-refs.lock", ...) are created beside what they
+ * replace and renamed over it; a fetch killed in between leaves one, and every later fetch then
+ * fails with "failed to lock file". Only one sync works on a mirror at a time (the caller's
+ * contract), so any such file is a leftover and is removed.
+ */
+static int rm_lock_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(sb->st_mode) && len > 5 &&
+	    strcmp(path + len - 5, ".lock") == 0 && unlink(path) < 0)
+		return -1;
+	return 0;
+}
+
+static int remove_stale_locks(const char *dir)
+{
+	static const char *const top[] = { "HEAD.lock", "config.lock", "packed-refs.lock",
+					   "FETCH_HEAD.lock", "shallow.lock" };
+	char *path = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]) + 1 && err == 0; i++) {
+		struct stat sb;
+
+		if (!(path = file_join(dir, i < sizeof(top) / sizeof(top[0]) ? top[i] : "refs")))
+			return error_nomem(NULL);
+		if (lstat(path, &sb) < 0)
+			; /* absent: nothing to remove */
+		else if (S_ISDIR(sb.st_mode) ? nftw(path, rm_lock_entry, 16, FTW_PHYS) != 0
+					     : S_ISREG(sb.st_mode) && unlink(path) < 0) {
+			error_set("cannot remove the stale lock files of %s: %s", dir, strerror(errno));
+			err = TRAWL_EIO;
+		}
+		free(path);
+	}
+	return err;
+}
+
 /* Deletes a corrupt mirror (saying why in res) so that it is cloned again. */
 static int discard(struct gitmirror_result *res, const char *dir)
 {
@@ -762,6 +803,8 @@ int gitmirror_sync(struct gitmirror_result *res, const char *dir, const char *ur
 			if ((err = discard(res, dir)) < 0)
 				return err;
 		} else {
+			if ((err = remove_stale_locks(dir)) < 0)
+				return err;
 			err = fetch_into(res, dir, url, o);
 			if (err != TRAWL_ECORRUPT)
 				return err;

@@ -57,7 +57,10 @@ int gitmirror_url_check(char **normalized, const char *url, const struct gurl_po
  * Brings the bare mirror at dir up to date with url: clones it when dir does not exist (into a
  * temporary directory beside it, renamed into place when complete), fetches otherwise. A mirror
  * that cannot be opened or whose refs or objects are unreadable is deleted and cloned again
- * (res->recloned, with the reason). Errors leave an existing mirror as it was: EPERM (policy or
+ * (res->recloned, with the reason). The caller runs one sync of a mirror at a time (DATA/sync.lock):
+ * git lock files in an existing mirror (HEAD.lock, packed-refs.lock, refs/.../NAME.lock) are
+ * then what a killed fetch left, and are removed before fetching. Errors leave an existing
+ * mirror as it was: EPERM (policy or
  * blocked address), EAUTH (credentials refused or missing), EIO (network, server), ECORRUPT,
  * ENOMEM. The message never holds a credential.
  */

@@ -35,6 +35,7 @@
 #include "util/utf8.h"
 
 #define MANIFEST_NAME "MANIFEST"
+#define DAMAGED_NAME "MANIFEST.damaged" /* an unreadable MANIFEST, set aside */
 #define LOCK_NAME "LOCK"
 #define WRITERS_NAME "WRITERS"
 #define TMP_INFIX ".tmp."
@@ -782,6 +783,37 @@ int index_read_repo(struct index_repo_entry *out, const char *dir, const char *n
 		}
 out:
 	manifest_dispose(&m);
+	lock_release(lock);
+	return err;
+}
+
+int index_set_aside_damaged(const char *dir)
+{
+	struct manifest m = { 0 };
+	char *path = NULL, *aside = NULL;
+	int lock = -1, err;
+
+	if ((err = lock_take(&lock, dir, LOCK_EX, false)) < 0)
+		goto out;
+	if ((err = manifest_read(&m, dir)) != TRAWL_ECORRUPT) {
+		/* Readable, or no index yet: nothing to set aside; other errors are the caller's. */
+		err = err == TRAWL_ENOTFOUND ? 0 : err;
+		goto out;
+	}
+	if (!(path = file_join(dir, MANIFEST_NAME)) || !(aside = file_join(dir, DAMAGED_NAME))) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	if (rename(path, aside) < 0) {
+		error_set("%s: cannot rename to %s: %s", path, DAMAGED_NAME, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	err = 1;
+out:
+	manifest_dispose(&m);
+	free(aside);
+	free(path);
 	lock_release(lock);
 	return err;
 }

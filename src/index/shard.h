@@ -277,6 +277,15 @@ int index_commit_repo(const char *dir, const char *name, char *const *shard_file
 		      size_t n_files);
 
 /*
+ * When dir/MANIFEST exists but cannot be read (not JSON, truncated, wrong keys: ECORRUPT), renames
+ * it to dir/MANIFEST.damaged (replacing an older one) under the index lock, so the next commit
+ * starts a new MANIFEST; the shard files it listed become leftovers that index_writer_end's
+ * sweep removes. The error detail still names the MANIFEST and what is wrong with it. Returns 1
+ * when it set the MANIFEST aside, 0 when it is readable or absent; EIO, ENOMEM.
+ */
+int index_set_aside_damaged(const char *dir);
+
+/*
  * Removes repository name from the MANIFEST (its name too, not only its shards) and deletes its
  * files; nothing to do when the index does not list it. EINVAL, EIO, ECORRUPT, ENOMEM.
  */

@@ -87,6 +87,15 @@ int req_fail(struct req *rq, int err)
 	const char *msg = e->message ? e->message : error_last();
 
 	rq->is_hidden = rq->is_hidden || err == TRAWL_EPERM;
+	if (e->status >= 500 && e->message) {
+		/* SECURITY: L4: the detail (a file, "database is locked") is the log's, not the client's. */
+		struct logline l;
+
+		log_begin(&l, "error", "internal error");
+		log_cstr(&l, "req", rq->id);
+		log_cstr(&l, "error", error_last());
+		log_end(&l);
+	}
 	req_error(rq, e->status, e->code, msg[0] ? msg : error_name(err), 0);
 	return err;
 }
@@ -884,6 +893,7 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 		.audit_max_rows = (int64_t)cfg->audit_max_rows, /* at most 2^40: trawl serve checks */
 		.external_token_max_s = cfg->sso.external_token_max_s,
 		.groups_prefix = cfg->sso.groups_prefix,
+		.is_db_checked = true,
 	};
 	int err;
 

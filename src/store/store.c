@@ -342,12 +342,22 @@ static enum store_state state_parse(const char *s)
 	return STORE_STATE_ERROR;
 }
 
+/* What a damaged database's message suggests (docs/operations.md, "When the database is damaged"). */
+#define RESTORE_HINT \
+	"the database is damaged: restore it from a backup made with trawl backup " \
+	"(docs/operations.md, \"Backups and restore\")"
+
 /* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
 int store_db_error(struct store *s, int rc, const char *what)
 {
 	int code = rc & 0xff;
 
-	error_set("%s: %s: %s", s->path, what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+		error_set("%s: %s: %s; %s", s->path, what,
+			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), RESTORE_HINT);
+	else
+		error_set("%s: %s: %s", s->path, what,
+			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 	switch (code) {
 	case SQLITE_NOMEM: return TRAWL_ENOMEM;
 	case SQLITE_CORRUPT:
@@ -603,6 +613,34 @@ int store_stamp(struct store *s, struct store_stamp *out)
 bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b)
 {
 	return a->data_version == b->data_version && a->commits == b->commits;
+}
+
+int store_check(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	if ((err = store_prep(&st, s, "PRAGMA quick_check(1)")) < 0)
+		return err;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		err = store_db_error(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc,
+				     "checking the database");
+	} else if (!sqlite3_column_text(st, 0) ||
+		   strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		char what[200];
+		size_t n = 0;
+
+		/* SQLite's report spans lines ("*** in database main ***\nPage 3: ..."): one here. */
+		for (; t && t[n] && n + 1 < sizeof(what); n++)
+			what[n] = t[n] == '\n' || t[n] == '\r' ? ' ' : (char)t[n];
+		what[n] = '\0';
+		error_set("%s: checking the database: %s; %s", s->path, what, RESTORE_HINT);
+		err = TRAWL_ECORRUPT;
+	}
+	sqlite3_finalize(st);
+	return err;
 }
 
 int store_open(struct store **out, const char *path)
@@ -1027,6 +1065,20 @@ int store_repo_set_syncing(struct store *s, int64_t id)
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'syncing' WHERE id = ?1")) == 0)
 		err = change_one(s, st, id, "updating a repository");
 	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repos_interrupted(struct store *s, size_t *n)
+{
+	int err;
+
+	*n = 0;
+	err = run_const(s, "UPDATE repos SET state = 'error', last_error = "
+			   "'interrupted: the sync stopped before it finished (killed or crashed); "
+			   "the previous index is kept' WHERE state = 'syncing'",
+			"marking interrupted syncs");
+	if (err == 0)
+		*n = (size_t)sqlite3_changes(s->db);
 	return err;
 }
 

@@ -75,6 +75,13 @@ struct store_repo {
 };
 
 /*
+ * Reads every page of the database (SQLite's PRAGMA quick_check: linear in its size, so for a
+ * server's start, not every command). ECORRUPT with the first problem and the advice to restore
+ * a backup; EIO.
+ */
+int store_check(struct store *s);
+
+/*
  * Opens (creating if missing) the database at path and brings its schema up to
  * STORE_SCHEMA_VERSION. EUNSUPPORTED for a database written by a newer trawl, ECORRUPT for a
  * file that is not a database (or a broken one), EIO, ENOMEM. The message names path.
@@ -122,6 +129,13 @@ int store_repo_remove(struct store *s, int64_t id);
 
 /* Marks the repository syncing (last_error is kept until the sync ends). ENOTFOUND, EIO. */
 int store_repo_set_syncing(struct store *s, int64_t id);
+
+/*
+ * Marks every repository still in state syncing as error "interrupted: ...": called by a sync
+ * that holds DATA/sync.lock, so no other sync is running and those states are what a killed
+ * sync left. *n is how many it marked. EIO.
+ */
+int store_repos_interrupted(struct store *s, size_t *n);
 
 /*
  * Records a successful sync in one transaction: state indexed, last_sync = when, no error, no

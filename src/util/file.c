@@ -227,7 +227,7 @@ int file_tmp_open(struct file_tmp *t, const char *final_path)
 static int write_error(const char *what, int e)
 {
 	if (e == ENOSPC || e == EDQUOT)
-		error_set("%s: disk full", what);
+		error_set("%s: disk full (%s)", what, strerror(e));
 	else
 		error_set("%s: write failed: %s", what, strerror(e));
 	return TRAWL_EIO;

@@ -45,7 +45,10 @@ struct file_tmp {
 
 /* Creates a temporary file beside final_path, mode 0600 (it may hold private code). EIO, ENOMEM. */
 int file_tmp_open(struct file_tmp *t, const char *final_path);
-/* Writes all of data at the current position. EIO (ENOSPC is reported as "disk full"). */
+/*
+ * Writes all of data at the current position. EIO: ENOSPC and EDQUOT are "WHAT: disk full (No
+ * space left on device)", resp. "(Disk quota exceeded)".
+ */
 int file_write_all(int fd, const void *data, size_t len, const char *what);
 /* Writes all of data at offset. EIO. */
 int file_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *what);

@@ -528,6 +528,40 @@ static void writer_end_sweeps_leftovers_unless_another_writer_runs(void **state)
 	free(stray);
 }
 
+static void a_damaged_manifest_is_set_aside_and_its_shards_swept(void **state)
+{
+	const char *dir = fresh_dir("damaged");
+	char *a = make_shard(dir, "alpha", 0, "alpha text");
+	struct index *ix = NULL;
+	int mine;
+
+	(void)state;
+	/* No index yet, then a readable one: nothing to set aside. */
+	assert_int_equal(index_set_aside_damaged(dir), 0);
+	assert_int_equal(index_commit_repo(dir, "alpha", &a, 1), 0);
+	assert_int_equal(index_set_aside_damaged(dir), 0);
+	assert_true(exists(dir, "MANIFEST"));
+	assert_false(exists(dir, "MANIFEST.damaged"));
+
+	write_manifest(dir, "{\"version\": 2, \"repos\": [");
+	assert_int_equal(index_set_aside_damaged(dir), 1);
+	assert_non_null(strstr(error_last(), "MANIFEST")); /* what was wrong, for the caller */
+	assert_false(exists(dir, "MANIFEST"));
+	assert_true(exists(dir, "MANIFEST.damaged"));
+	assert_int_equal(index_open(&ix, dir), TRAWL_ENOTFOUND);
+	/* The next commit starts a new MANIFEST; the sweep removes the shard the old one listed. */
+	free(a);
+	a = make_shard(dir, "beta", 0, "beta text");
+	assert_int_equal(index_writer_begin(&mine, dir), 0);
+	assert_int_equal(index_commit_repo(dir, "beta", &a, 1), 0);
+	assert_int_equal(index_writer_end(mine, dir, true), 1);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_n_shards(ix), 1);
+	assert_string_equal(shard_repo(index_shard(ix, 0)), "beta");
+	index_close(ix);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +579,7 @@ int main(void)
 		cmocka_unit_test(index_commit_keeps_files_named_by_hostile_manifest),
 		cmocka_unit_test(shard_names_are_safe_and_unique),
 		cmocka_unit_test(writer_end_sweeps_leftovers_unless_another_writer_runs),
+		cmocka_unit_test(a_damaged_manifest_is_set_aside_and_its_shards_swept),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

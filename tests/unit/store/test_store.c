@@ -523,6 +523,74 @@ static void schema_2_repositories_get_the_policy_their_url_needed(void **state)
 	store_close(s);
 }
 
+static void syncs_left_syncing_are_marked_interrupted(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	int64_t a, b;
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&a, s, "a", "https://a/a.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&b, s, "b", "https://a/b.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repos_interrupted(s, &n), 0);
+	assert_int_equal(n, 0);
+	/* A killed sync left a syncing: only a is marked, b stays new. */
+	assert_int_equal(store_repo_set_syncing(s, a), 0);
+	assert_int_equal(store_repos_interrupted(s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_repo_get(&r, s, "a"), 0);
+	assert_int_equal(r.state, STORE_STATE_ERROR);
+	assert_non_null(strstr(r.last_error, "interrupted"));
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_get(&r, s, "b"), 0);
+	assert_int_equal(r.state, STORE_STATE_NEW);
+	assert_null(r.last_error);
+	store_repo_dispose(&r);
+	/* The next successful sync clears it. */
+	assert_int_equal(store_repo_set_synced(s, a, 1700000000, 1, 1, 0, NULL, 0), 0);
+	assert_int_equal(store_repo_get(&r, s, "a"), 0);
+	assert_int_equal(r.state, STORE_STATE_INDEXED);
+	assert_null(r.last_error);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
+/* Overwrites page 2 (counting from 1) of the database at path with garbage. */
+static void damage_page(const char *path)
+{
+	unsigned char hdr[18], junk[512];
+	FILE *f = fopen(path, "r+b");
+	unsigned page;
+
+	assert_non_null(f);
+	assert_int_equal(fread(hdr, 1, sizeof(hdr), f), sizeof(hdr));
+	page = (unsigned)hdr[16] << 8 | hdr[17];
+	memset(junk, 0x5a, sizeof(junk));
+	assert_int_equal(fseek(f, (long)page, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+	fclose(f);
+}
+
+static void a_damaged_page_fails_the_check_with_the_advice(void **state)
+{
+	struct store *s = open_fresh();
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_check(s), 0);
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", NULL, NULL, 0), 0);
+	/* Checkpointed into the main file, so that the damage below is what SQLite reads. */
+	store_close(s);
+	damage_page(dbpath);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_check(s), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), dbpath));
+	assert_non_null(strstr(error_last(), "restore it from a backup"));
+	assert_null(strchr(error_last(), '\n')); /* one line, as every error */
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +609,8 @@ int main(void)
 		cmocka_unit_test(schema_1_secrets_are_removed_and_query_names_retired),
 		cmocka_unit_test(the_url_policy_is_stored_with_the_repository),
 		cmocka_unit_test(schema_2_repositories_get_the_policy_their_url_needed),
+		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
+		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
