@@ -1291,6 +1291,136 @@ over:
 }
 
 /*
+ * The UTF-8 byte automaton of a class, as a trie of byte ranges: its ranges split the way
+ * emit.c's put_utf8_range() splits them (every byte position one contiguous range), each
+ * sequence adding the states its prefix does not share with the sequence before it. The
+ * sequences come in code point order, so the prefixes they share are adjacent.
+ */
+struct utf8_trie {
+	uint8_t lo[4], hi[4]; /* the previous sequence */
+	size_t len, states;
+};
+
+static void trie_add(struct utf8_trie *t, uint32_t lo, uint32_t hi)
+{
+	uint8_t a[4], b[4];
+	size_t n, same = 0;
+
+	for (int i = 1; i < 4; i++) {
+		uint32_t m = (1u << (6 * i)) - 1;
+
+		if ((lo & ~m) == (hi & ~m))
+			continue;
+		if ((lo & m) != 0) {
+			trie_add(t, lo, lo | m);
+			trie_add(t, (lo | m) + 1, hi);
+			return;
+		}
+		if ((hi & m) != m) {
+			trie_add(t, lo, (hi & ~m) - 1);
+			trie_add(t, hi & ~m, hi);
+			return;
+		}
+	}
+	n = utf8_encode(a, lo);
+	utf8_encode(b, hi);
+	while (same < n && same < t->len && t->lo[same] == a[same] && t->hi[same] == b[same])
+		same++;
+	t->states += n - same;
+	memcpy(t->lo, a, n);
+	memcpy(t->hi, b, n);
+	t->len = n;
+}
+
+static size_t class_states(const struct cset *c)
+{
+	static const uint32_t bounds[][2] = {
+		{ 0x80, 0x7ff }, { 0x800, 0xd7ff }, { 0xe000, 0xffff }, { 0x10000, 0x10ffff },
+	};
+	struct utf8_trie t = { .len = 0 };
+	bool has_ascii = false;
+
+	for (size_t i = 0; i < c->n; i++) {
+		has_ascii |= c->r[i].lo < 0x80; /* one byte class, however many ranges */
+		for (size_t k = 0; k < sizeof(bounds) / sizeof(bounds[0]); k++) {
+			uint32_t lo = c->r[i].lo > bounds[k][0] ? c->r[i].lo : bounds[k][0];
+			uint32_t hi = c->r[i].hi < bounds[k][1] ? c->r[i].hi : bounds[k][1];
+
+			if (lo <= hi)
+				trie_add(&t, lo, hi);
+		}
+	}
+	return t.states + has_ascii;
+}
+
+/*
+ * The automaton size of n (REGEX_MAX_STATES) into *size, counted as expanded_size() counts
+ * characters but with a class (and a case-folded literal) as the states of its UTF-8 byte
+ * automaton; ELIMIT at the construct that takes the pattern past the limit. Memoized like
+ * expanded_size().
+ */
+static int automaton_size(size_t *size, struct re_node *n)
+{
+	uint8_t u[4];
+	size_t sub, count, sum = 0;
+	uint32_t c;
+	int err;
+
+	if (n->states) {
+		*size = n->states - 1;
+		return 0;
+	}
+	switch (n->op) {
+	case RE_LIT:
+		c = n->cp;
+		do {
+			sum += utf8_encode(u, c);
+			c = n->is_fold ? unicode_fold_next(c) : n->cp;
+		} while (c != n->cp);
+		break;
+	case RE_CLASS:
+		sum = class_states(&n->cls);
+		break;
+	case RE_WORDB:
+	case RE_NWORDB:
+		sum = REGEX_WEIGHT_WORDB;
+		break;
+	case RE_REPEAT:
+		if ((err = automaton_size(&sub, n->sub[0])) < 0)
+			return err;
+		count = n->max == RE_INF ? (n->min > 1 ? (size_t)n->min : 1) : (size_t)n->max;
+		if (__builtin_mul_overflow(sub, count, &sum) || sum > REGEX_MAX_STATES)
+			goto over;
+		break;
+	case RE_CONCAT:
+	case RE_ALT:
+	case RE_GROUP:
+		for (size_t i = 0; i < n->n_sub; i++) {
+			if ((err = automaton_size(&sub, n->sub[i])) < 0)
+				return err;
+			sum += sub; /* both at most REGEX_MAX_STATES: no overflow */
+			if (sum > REGEX_MAX_STATES) {
+				n = n->sub[i];
+				goto over;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	if (sum > REGEX_MAX_STATES)
+		goto over; /* one class can pass it alone: a folded literal never does */
+	n->states = sum + 1;
+	*size = sum;
+	return 0;
+over:
+	error_set_at(n->pos, "pattern too large for the matcher: a Unicode class such as \\pL or "
+			     "\\w is over a thousand automaton states and counts multiply them (the "
+			     "limit is %d states)", REGEX_MAX_STATES);
+	return TRAWL_ELIMIT;
+}
+
+/*
  * Lines reduction: a match of `P x{m,n}` also holds a match of `P x{m}` (its first m copies)
  * and nothing after it needs checking, so at a free right edge (no `$` or `\b` after it) a
  * repetition can be cut to its minimum without changing which lines match; likewise at a free
@@ -1362,6 +1492,21 @@ static int check_expanded(struct parser *ps)
 	return TRAWL_ELIMIT;
 }
 
+/*
+ * Enforces REGEX_MAX_STATES on the lines AST with the counted repetitions at its free edges cut
+ * to their minimum: Vectorscan trims those itself when it reports line ends only (`\w{10,1000}`
+ * compiles in about as long as `\w{10}`), so they are not what makes a pattern too large.
+ */
+static int check_states(struct parser *ps)
+{
+	struct re_node *cut = ps->re->lines_root ? ps->re->lines_root : ps->re->root;
+	int err;
+
+	if ((err = cut_edge(&cut, ps, cut, true)) < 0 || (err = cut_edge(&cut, ps, cut, false)) < 0)
+		return err;
+	return automaton_size(&ps->re->states, cut);
+}
+
 const struct re_node *regex_lines_root(const struct regex *re)
 {
 	return re->lines_root ? re->lines_root : re->root;
@@ -1408,6 +1553,8 @@ int regex_parse(struct regex **out, const char *pat, size_t len, unsigned flags)
 		err = lift_anchors(&ps);
 	if (err == 0)
 		err = check_expanded(&ps);
+	if (err == 0)
+		err = check_states(&ps);
 	for (size_t i = 0; i < ps.n_names; i++)
 		free(ps.names[i]);
 	free(ps.names);
@@ -1508,6 +1655,11 @@ size_t regex_compile_weight(const struct regex *re)
 {
 	/* With a lines reduction, only it is ever compiled (ranges are whole lines). */
 	return re->root ? node_weight(re->lines_root ? re->lines_root : re->root) : 0;
+}
+
+size_t regex_automaton_size(const struct regex *re)
+{
+	return re->states;
 }
 
 size_t regex_expanded_size(const struct regex *re)

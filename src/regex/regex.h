@@ -39,6 +39,15 @@ enum regex_flags {
  * lines.
  */
 #define REGEX_MAX_EXPANDED 5000
+/*
+ * Largest automaton size: the expanded size again, but with every character class counted as
+ * the states of its UTF-8 byte automaton (the trie of the byte ranges Vectorscan builds for it:
+ * `\pL` is 1163 states, `\w` 1349, `.` 27, an ASCII class 1). A counted repetition of a big
+ * Unicode class is few characters but many states: `\pL{30}` (34,890) kept Vectorscan's compiler
+ * busy for seconds before it answered "Pattern is too large", while `\pL{25}` (29,075) compiles.
+ * regex_parse() refuses a pattern over this at once (docs/regex.md, "Limits").
+ */
+#define REGEX_MAX_STATES 40000
 
 struct regex;
 
@@ -120,6 +129,13 @@ int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *
  * measure of what compiling it costs.
  */
 size_t regex_expanded_size(const struct regex *re);
+
+/*
+ * The automaton size of the pattern's lines AST with the repetitions at its free edges cut to
+ * their minimum (see REGEX_MAX_STATES, which regex_parse() enforces): an estimate of the NFA
+ * states Vectorscan needs for it.
+ */
+size_t regex_automaton_size(const struct regex *re);
 
 /*
  * A measure of what compiling the pattern costs, for deciding where to compile it (matcher.c):

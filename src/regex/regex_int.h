@@ -75,6 +75,7 @@ struct re_node {
 	size_t n_sub;
 	size_t expanded; /* the expanded size plus one, once computed (0: not yet) */
 	size_t weight;   /* regex_compile_weight's measure plus one, once computed */
+	size_t states;   /* regex_automaton_size's measure plus one, once computed */
 };
 
 struct regex {
@@ -90,6 +91,7 @@ struct regex {
 	size_t n_nodes, cap_nodes;
 	unsigned flags;
 	size_t expanded; /* of root; at most REGEX_MAX_EXPANDED */
+	size_t states;   /* of the lines AST, free edges cut; at most REGEX_MAX_STATES */
 };
 
 bool re_node_nullable(const struct re_node *n);

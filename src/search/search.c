@@ -201,7 +201,7 @@ static void job_run(struct worker *w, size_t i)
 		err = search_shard(w, j, i);
 	if (err == TRAWL_ELIMIT && atomic_load(&r->is_mem_limit))
 		err = 0; /* the memory limit ends the run, not the query: what was found stands */
-	if (err == TRAWL_ETIMEOUT && r->budget_at_ms > 0 && now_ms() >= r->budget_at_ms) {
+	if (err == TRAWL_ETIMEOUT && is_budget_first(r)) {
 		atomic_store(&r->is_over_budget, true);
 		atomic_store(&r->stop, true);
 		err = 0;
@@ -499,7 +499,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	if (o->budget_ms > 0)
 		r.budget_at_ms = t0 + o->budget_ms;
 	if ((err = compile_run(&r, o)) < 0) {
-		if (err == TRAWL_ETIMEOUT && r.budget_at_ms > 0 && now_ms() >= r.budget_at_ms)
+		if (err == TRAWL_ETIMEOUT && is_budget_first(&r))
 			err = TRAWL_EAGAIN; /* compiling ran out of the budget, not of timeout: */
 		goto out;
 	}

@@ -255,6 +255,17 @@ int compile_run(struct run *r, const struct search_opts *o);
 void compile_free(struct run *r);
 /* The earlier of the query's deadline and the run's budget (0: neither). */
 double compile_deadline(const struct run *r);
+
+/*
+ * Whether a compile's ETIMEOUT is the budget's, not the timeout's: the budget ends before the
+ * deadline. Not "the budget has passed": a compiler helper is not started when less than its
+ * start-up time is left (hscompile.h), which is before the budget passes, and a 5 ms budget
+ * must then send the search to a search thread, not end the query as a timeout.
+ */
+static inline bool is_budget_first(const struct run *r)
+{
+	return r->budget_at_ms > 0 && (r->deadline_ms <= 0 || r->budget_at_ms < r->deadline_ms);
+}
 /* Compiles pat[0..len) into *pat_out through the pattern cache (with a trigram plan if asked). */
 int compile_atom(const struct pattern **pat_out, const struct run *r, const char *pat, size_t len,
 		 unsigned flags, bool want_plan);

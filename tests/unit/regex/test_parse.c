@@ -295,7 +295,7 @@ static void parser_accepts_patterns_up_to_the_expanded_limit(void **state)
 	} v[] = {
 		{ "(a{100}){50}", 0, 5000 },
 		{ "\\w{1,1000}", 0, 4000 },
-		{ "\\w{1,1000}", REGEX_WORD, 4008 },
+		{ ".{1,1000}", REGEX_WORD, 4008 },
 		{ ".{1000}", 0, 4000 },
 		{ "[a-z]{2}\\d", 0, 6 }, /* \d is Unicode: up to 4 bytes */
 		{ "(?i)(k{800}){2}", 0, 4800 },
@@ -444,10 +444,10 @@ static void compile_weight_counts_unicode_classes(void **state)
 		const char *pat;
 		bool is_heavy; /* at least 256: compiled in the helper (matcher.c) */
 	} v[] = {
-		{ "(\\pL|\\pN){31}\\b", true },
-		{ "\\b(\\pL|\\pN){30}\\b", true },
+		{ "(\\pL|\\pN){20}\\b", true },
+		{ "\\b(\\pL|\\pN){20}\\b", true },
 		{ "(\\pL|\\pN|\\pS|\\pP){15}", true },
-		{ "\\W{63}", true },
+		{ "\\W{20}", true },
 		{ "(a{100}){50}", true },
 		{ "spin_lock_irqsave\\(&\\w+->lock", false },
 		{ "[a-z]{2}\\d", false },
@@ -469,6 +469,69 @@ static void compile_weight_counts_unicode_classes(void **state)
 	}
 }
 
+/*
+ * The automaton size counts a class as its UTF-8 byte automaton, so a counted repetition of a
+ * big Unicode class is refused at once, at the repetition, where Vectorscan's compiler spent
+ * seconds before answering "Pattern is too large" (`(?i)\pL{40}`: 5 to 13 s, measured).
+ */
+static void automaton_size_refuses_big_unicode_repeats(void **state)
+{
+	static const struct {
+		const char *pat;
+		unsigned flags;
+		size_t pos; /* of the repetition that crosses the limit */
+	} bad[] = {
+		{ "\\p{L}{40}", 0, 5 },
+		{ "(?i)\\p{L}{40}", 0, 9 },
+		{ "\\p{L}{50}", REGEX_ICASE, 5 },
+		{ "\\w{100}", 0, 2 },
+		{ "x\\w{1000}", 0, 3 },
+		{ "(\\pL|\\pN){31}\\b", 0, 9 },
+		{ "\\b(\\pL|\\pN){30}\\b", 0, 11 },
+		{ "\\w{1,1000}", REGEX_WORD, 2 }, /* not at a free edge: -w puts \W or $ after */
+		{ "((\\pL){5}){8}", 0, 10 },
+	};
+	static const struct {
+		const char *pat;
+		unsigned flags;
+		size_t lo, hi; /* the states expected */
+	} good[] = {
+		{ "\\pL", 0, 1100, 1200 },        /* 1163: 786 byte sequences sharing prefixes */
+		{ "\\w", 0, 1300, 1400 },
+		{ "\\pL{25}", 0, 27500, 30000 }, /* compiles, in 3.5 s */
+		{ "\\w{25}", 0, 32500, 35000 },  /* compiles, in 3.7 s */
+		{ "\\w{10,1000}", 0, 13000, 14000 }, /* free edges are cut: as \w{10} */
+		{ ".{1000}", 0, 27000, 27000 },    /* 27 states for `.`: 11 byte sequences */
+		{ "[a-z]{1000}", 0, 1000, 1000 },  /* an ASCII class is one state */
+		{ "(?i)k", 0, 5, 5 },              /* k, K and the 3-byte Kelvin sign */
+		{ "spin_lock_irqsave\\(&\\w+->lock", 0, 1, 2000 },
+	};
+	struct regex *re = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *p = bad[i].pat;
+
+		if (regex_parse(&re, p, strlen(p), bad[i].flags) != TRAWL_ELIMIT)
+			fail_msg("%s: not refused", p);
+		if (error_pos() != bad[i].pos)
+			fail_msg("%s: refused at %zu, not %zu", p, error_pos(), bad[i].pos);
+		assert_non_null(strstr(error_last(), "the limit is 40000 states"));
+		assert_null(re);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *p = good[i].pat;
+		size_t n;
+
+		if (regex_parse(&re, p, strlen(p), good[i].flags) != 0)
+			fail_msg("%s: %s", p, error_last());
+		n = regex_automaton_size(re);
+		if (n < good[i].lo || n > good[i].hi)
+			fail_msg("%s: %zu states, not in [%zu, %zu]", p, n, good[i].lo, good[i].hi);
+		regex_free(re);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +543,7 @@ int main(void)
 		cmocka_unit_test(parser_rejects_nested_repeats_by_expanded_size),
 		cmocka_unit_test(parser_accepts_patterns_up_to_the_expanded_limit),
 		cmocka_unit_test(compile_weight_counts_unicode_classes),
+		cmocka_unit_test(automaton_size_refuses_big_unicode_repeats),
 		cmocka_unit_test(word_flag_wraps_in_nonword_context),
 		cmocka_unit_test(can_match_empty_is_exact),
 		cmocka_unit_test(required_literal_is_the_longest_mandatory_run),
