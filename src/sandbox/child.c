@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/spawner.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -36,6 +37,9 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 	sigset_t none, dfl;
 	int err;
 
+	/* A confined server cannot execve: its spawner, forked before it confined itself, can. */
+	if (spawner_is_running())
+		return spawner_spawn(pid, path, argv, fds);
 	posix_spawn_file_actions_init(&fa);
 	for (int i = 0; i < 3; i++) {
 		if (fds[i] >= 0)
@@ -64,6 +68,13 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 	return 0;
 }
 
+pid_t sandbox_wait(int *status, pid_t pid, int options)
+{
+	pid_t r = spawner_wait(status, pid, (options & WNOHANG) != 0);
+
+	return r >= 0 ? r : waitpid(pid, status, options);
+}
+
 /*
  * Waits for the child to end; at the deadline (a child that closed its output but goes on) it
  * is killed. Returns TRAWL_ETIMEOUT when it had to be.
@@ -76,7 +87,7 @@ static int reap(int *status, pid_t pid, double deadline_ms, bool is_kill)
 
 	if (is_kill)
 		kill(pid, SIGKILL);
-	while ((r = waitpid(pid, status, deadline_ms > 0 && !is_kill ? WNOHANG : 0)) <= 0) {
+	while ((r = sandbox_wait(status, pid, deadline_ms > 0 && !is_kill ? WNOHANG : 0)) <= 0) {
 		if (r < 0 && errno != EINTR)
 			return 0;
 		if (r == 0 && clock_now_ms() > deadline_ms) {
