@@ -2,7 +2,7 @@
 # trawl sandbox-check (docs/operations.md, "Checking the sandbox"): per role, a child confined as
 # that role is killed with SIGSYS for its forbidden system call and says which, cannot open a file
 # outside its trees, runs under the role's limits and has its inherited descriptors closed; the
-# JSON form follows its schema (tests/e2e/schemas/sandbox_check.json, docs/cli-json.md).
+# JSON form follows its schema (tests/e2e/schemas/cli/sandbox_check.json, docs/cli-json.md).
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$T/tmp"
@@ -30,7 +30,7 @@ fi
 
 "$TRAWL" sandbox-check --json > "$T/out.json" 2>"$T/err"; st=$?
 expect_eq "--json exits 0" 0 "$st"
-res=$(python3 - "$HERE/schemas/sandbox_check.json" "$T/out.json" <<'PY'
+res=$(python3 - "$HERE/schemas/cli/sandbox_check.json" "$T/out.json" <<'PY'
 import json, re, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 doc = json.load(open(sys.argv[2]))
