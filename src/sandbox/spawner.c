@@ -269,6 +269,8 @@ int spawner_start(const char *const *progs, size_t n)
 		if (dup2(sv[1], 3) < 0 || syscall(SYS_close_range, 4U, ~0U, 0) < 0)
 			for (int fd = 4; fd < 1024; fd++)
 				close(fd);
+		/* dup2 cleared close-on-exec: no child may inherit the spawner's socket. */
+		fcntl(3, F_SETFD, FD_CLOEXEC);
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		spawner_main(3);
 	}

@@ -4,6 +4,7 @@
  * or `sync`), it reports exit statuses, and a process confined as the server, which may not
  * execve, still starts its helpers through it. The helper is this test program itself.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -90,16 +92,30 @@ static void other_programs_and_commands_are_refused(void **state)
 	run_echo();
 }
 
-static void killed_child_reports_its_signal(void **state)
+static void child_gets_only_its_descriptors_and_reports_its_signal(void **state)
 {
 	char *argv[] = { "trawl", "__compile", NULL };
-	int status = 0, sv[2];
+	int status = 0, sv[2], n = 0;
+	char path[64];
+	struct dirent *e;
+	DIR *d;
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(pipe(sv), 0);
-	assert_int_equal(sandbox_spawn(&pid, SELF, argv, sv[0], -1, -1), 0);
-	assert_int_equal(sandbox_wait(&status, pid, WNOHANG), 0); /* waiting on its input */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(sandbox_spawn(&pid, SELF, argv, sv[1], sv[1], -1), 0);
+	/* Its echo proves it runs its main: exec has closed what it must not inherit. */
+	assert_int_equal(write(sv[0], "x", 1), 1);
+	assert_int_equal(read(sv[0], path, 1), 1);
+	assert_int_equal(sandbox_wait(&status, pid, WNOHANG), 0); /* waiting on more input */
+	/* It inherited its three standard descriptors and nothing of the spawner's. */
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 3);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(sandbox_wait(&status, pid, 0), pid);
 	assert_true(WIFSIGNALED(status));
@@ -158,7 +174,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(run_goes_through_the_spawner),
 		cmocka_unit_test(spawn_reports_the_exit_status),
 		cmocka_unit_test(other_programs_and_commands_are_refused),
-		cmocka_unit_test(killed_child_reports_its_signal),
+		cmocka_unit_test(child_gets_only_its_descriptors_and_reports_its_signal),
 		cmocka_unit_test(confined_server_spawns_through_it),
 	};
 
