@@ -63,6 +63,17 @@ case $res in [1-9]*) ok "inherited descriptors are closed and counted ($res)";; 
 out=$(ulimit -n 200 && "$TRAWL" sandbox-check); st=$?
 expect_eq "a lower inherited limit is kept and enforced" 0 "$st"
 
+# The pattern compiler helper confines itself (compile role) before it reads its request.
+mkfifo "$T/in"
+"$TRAWL" __compile < "$T/in" > /dev/null 2>&1 &
+cpid=$!
+exec 8>"$T/in"
+for _ in $(seq 50); do grep -q '^Seccomp:.2' "/proc/$cpid/status" 2>/dev/null && break; sleep 0.1; done
+expect_eq "the compiler helper runs under its seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$cpid/status")"
+expect_eq "with only its standard descriptors" "0 1 2" "$(ls "/proc/$cpid/fd" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+exec 8>&-
+wait "$cpid"
+
 expect_status "an unknown option is a usage error" 2 "$TRAWL" sandbox-check --nope
 out=$("$TRAWL" sandbox-check --help); st=$?
 case "$st:$out" in "0:usage: trawl sandbox-check [--json]"*) ok "--help prints the usage";; *) not_ok "--help prints the usage" "$out";; esac
