@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "regex/dbcache.h"
 #include "sandbox/spawner.h"
@@ -30,21 +31,24 @@ int server_sandbox_confine(struct srv *s)
 	const char *ro[4], *rw[3];
 	char *cache = dbcache_dir();
 	struct confine_spec spec = { .role = CONFINE_SERVER, .report_fd = -1 };
+	const char *files[] = { cfg->tls_cert, cfg->tls_key, cfg->sso.secret_file, cfg->sso.ca_file };
 	size_t n_ro = 0, n_rw = 0;
 	int err;
 
 	rw[n_rw++] = cfg->data_dir;
-	rw[n_rw++] = tmp && tmp[0] == '/' ? tmp : "/tmp";
+	if (tmp && tmp[0] == '/' && access(tmp, F_OK) == 0)
+		rw[n_rw++] = tmp;
+	else if (access("/tmp", F_OK) == 0)
+		rw[n_rw++] = "/tmp";
 	if (cache)
 		rw[n_rw++] = cache;
-	if (cfg->tls_cert)
-		ro[n_ro++] = cfg->tls_cert;
-	if (cfg->tls_key)
-		ro[n_ro++] = cfg->tls_key;
-	if (cfg->sso.secret_file)
-		ro[n_ro++] = cfg->sso.secret_file;
-	if (cfg->sso.ca_file)
-		ro[n_ro++] = cfg->sso.ca_file;
+	/*
+	 * A file that is missing is left out: opening it at start-up then fails with the message
+	 * that names its flag (tls.c, handlers_sso.c).
+	 */
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
+		if (files[i] && access(files[i], F_OK) == 0)
+			ro[n_ro++] = files[i];
 	spec.read_paths = ro;
 	spec.n_read = n_ro;
 	spec.write_paths = rw;
