@@ -151,7 +151,9 @@ asan-test:
 unit: $(UNIT_BIN)
 
 FUZZ_O := build/fuzz
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+# -fno-sanitize-recover: undefined behaviour stops the fuzzer with the input, like a crash.
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined $(PKG_CFLAGS)
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_O)/fuzz_%)
 $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC)
 	@mkdir -p $(dir $@)
