@@ -135,10 +135,12 @@ $(FAULT_BIN): UNIT_EXTRA := tests/unit/faults/faultalloc.c \
 	-Wl,--wrap=json_loadb
 
 # Each fuzz target is also built as a plain program that replays its corpus, so `make test`
-# checks every saved input without needing clang.
-$(O)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libtrawl.a
+# checks every saved input without needing clang. The git units without libgit2 (the URL
+# policy, known_hosts) are linked in too, for their targets.
+FUZZ_GIT_SRC := src/git/url.c src/git/knownhosts.c
+$(O)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libtrawl.a $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< tests/fuzz/replay.c $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< tests/fuzz/replay.c $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o) $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) -lm
 
 test: all $(UNIT_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) tests/run.sh
@@ -149,11 +151,13 @@ asan-test:
 unit: $(UNIT_BIN)
 
 FUZZ_O := build/fuzz
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+# -fno-sanitize-recover: undefined behaviour stops the fuzzer with the input, like a crash.
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined $(PKG_CFLAGS)
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_O)/fuzz_%)
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_SRC) $(PW_SRC)
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(PW_SRC) $(PKG_LIBS) -lm -pthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC) $(PKG_LIBS) -lm -pthread
 
 deps:
 	scripts/deps.sh

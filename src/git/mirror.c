@@ -359,64 +359,6 @@ static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 	return cert_refuse(a, TRAWL_EIO);
 }
 
-/* The next whitespace-separated field of a credentials line at *p, or NULL at its end. */
-static char *next_field(char **p)
-{
-	char *f = *p + strspn(*p, " \t\r");
-
-	if (!*f)
-		return NULL;
-	*p = f + strcspn(f, " \t\r");
-	if (**p)
-		*(*p)++ = '\0';
-	return f;
-}
-
-/*
- * Finds the entry whose URL prefix matches url best (gurl_prefix_match: scheme, host and port
- * equal, whole path segments; the most segments win, the first line on a tie) in text
- * ("PREFIX USER SECRET" per line, '#' comments). Pointers into text (which is modified); false
- * when none matches. A line that is not three fields, or whose prefix is not a URL trawl
- * accepts, matches nothing.
- *
- * SECURITY: parsed, never compared as text: "http://127.0.0.1:70" must not match port 7099,
- * nor "https://git.example.com" the host git.example.com.evil.net.
- */
-static bool creds_find(char **user, char **secret, char *text, const char *url)
-{
-	static const struct gurl_policy any = { true, true, true };
-	struct gurl u;
-	size_t best = 0;
-	char *next = text;
-
-	*user = *secret = NULL;
-	if (gurl_parse(&u, url, &any) < 0)
-		return false;
-	while (next && *next) {
-		char *line = next, *f[4], *p = line;
-		struct gurl pre;
-		size_t score, n = 0;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (line[0] == '#')
-			continue;
-		while (n < 4 && (f[n] = next_field(&p)))
-			n++;
-		if (n != 3 || gurl_parse(&pre, f[0], &any) < 0)
-			continue;
-		if (gurl_prefix_match(&score, &pre, &u) && score > best) {
-			best = score;
-			*user = f[1];
-			*secret = f[2];
-		}
-		gurl_dispose(&pre);
-	}
-	gurl_dispose(&u);
-	return best > 0;
-}
-
 /*
  * Whether this call may be answered: libgit2's ssh transport first asks for a user name alone
  * (when the URL has none), then for a secret; each is answered once per connection, so a
@@ -455,7 +397,7 @@ static int creds_cb(git_credential **out, const char *url, const char *username_
 				 "repository in %s", a->credentials);
 		return GIT_EAUTH;
 	}
-	if (!creds_find(&user, &secret, text, a->url)) {
+	if (!gurl_creds_find(&user, &secret, text, a->url)) {
 		snprintf(a->msg, sizeof(a->msg), "authentication required and no entry for this "
 			 "repository in %s", a->credentials);
 	} else if (allowed == GIT_CREDENTIAL_USERNAME) {

@@ -324,6 +324,58 @@ bool gurl_prefix_match(size_t *score, const struct gurl *prefix, const struct gu
 	return true;
 }
 
+/* The next whitespace-separated field of a credentials line at *p, or NULL at its end. */
+static char *next_field(char **p)
+{
+	char *f = *p + strspn(*p, " \t\r");
+
+	if (!*f)
+		return NULL;
+	*p = f + strcspn(f, " \t\r");
+	if (**p)
+		*(*p)++ = '\0';
+	return f;
+}
+
+/*
+ * SECURITY: parsed, never compared as text: "http://127.0.0.1:70" must not match port 7099,
+ * nor "https://git.example.com" the host git.example.com.evil.net.
+ */
+bool gurl_creds_find(char **user, char **secret, char *text, const char *url)
+{
+	static const struct gurl_policy any = { true, true, true };
+	struct gurl u;
+	size_t best = 0;
+	char *next = text;
+
+	*user = *secret = NULL;
+	if (gurl_parse(&u, url, &any) < 0)
+		return false;
+	while (next && *next) {
+		char *line = next, *f[4], *p = line;
+		struct gurl pre;
+		size_t score, n = 0;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (line[0] == '#')
+			continue;
+		while (n < 4 && (f[n] = next_field(&p)))
+			n++;
+		if (n != 3 || gurl_parse(&pre, f[0], &any) < 0)
+			continue;
+		if (gurl_prefix_match(&score, &pre, &u) && score > best) {
+			best = score;
+			*user = f[1];
+			*secret = f[2];
+		}
+		gurl_dispose(&pre);
+	}
+	gurl_dispose(&u);
+	return best > 0;
+}
+
 /* Whether an IPv4 address (network byte order bytes) is one trawl must not reach by default. */
 static bool v4_blocked(const uint8_t a[4])
 {

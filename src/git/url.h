@@ -70,6 +70,15 @@ const char *gurl_port(const struct gurl *u);
  */
 bool gurl_prefix_match(size_t *score, const struct gurl *prefix, const struct gurl *u);
 
+/*
+ * The credentials file's entry for url: text holds "PREFIX USER SECRET" lines ('#' comments,
+ * fields separated by spaces or tabs); the entry whose PREFIX matches url best
+ * (gurl_prefix_match: the most path segments win, the first line on a tie) gives *user and
+ * *secret, pointers into text, which is modified. false when none matches (both NULL then). A
+ * line that is not three fields, or whose prefix is not a URL trawl accepts, matches nothing.
+ */
+bool gurl_creds_find(char **user, char **secret, char *text, const char *url);
+
 /* Whether the address is loopback, private, link-local, unspecified, CGNAT, ... (see above). */
 bool gurl_addr_blocked(const struct sockaddr *sa);
 
