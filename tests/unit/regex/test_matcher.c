@@ -559,8 +559,8 @@ static void compile_helper_is_stopped_at_its_memory_limit(void **state)
 	int err;
 
 	(void)state;
-#if defined(__SANITIZE_ADDRESS__)
-	skip(); /* no address-space limit under ASan */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	skip(); /* no address-space limit under ASan or TSan */
 #endif
 	/* Less than the helper has mapped by then: a pattern that compiles in 30 ms fails. */
 	hscompile_set_limits(0, (size_t)8 << 20);
