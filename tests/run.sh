@@ -9,7 +9,8 @@
 #   BUILD=release|asan|tsan JOBS=N tests/run.sh [FILTER...]
 #       (FILTER: run only tests whose path contains one of them)
 #   VALGRIND=1 tests/run.sh tests/unit/   every unit test under Valgrind memcheck (unit tests
-#       only: a wrapped end-to-end test would check its Python, not trawl)
+#       only: a wrapped end-to-end test would check its Python, not trawl). A unit test whose
+#       source has a line "valgrind: no (WHY)" among its first 20 lines is left out there.
 #
 # BUILD=tsan: every process's ThreadSanitizer report goes to test-logs/tsan.PID (a server's
 # stderr is a file its test may never show), and any such report fails the run, whatever the
@@ -88,7 +89,10 @@ wanted() {
 items+=("h:== unit tests ($build)")
 for bin in $(find "$out/tests/unit" -type f -perm -u+x 2>/dev/null | sort); do
   n=${bin#"$out"/}
-  wanted "$bin" && add unit "$bin" "$n" "$log/${n//\//_}.log"
+  wanted "$bin" || continue
+  # Under Valgrind: not a test that runs this program again as a helper (see the header).
+  ((valgrind)) && head -n 20 "$n.c" 2>/dev/null | grep -q 'valgrind: no' && continue
+  add unit "$bin" "$n" "$log/${n//\//_}.log"
 done
 items+=("h:== fuzz corpus replay ($build)")
 for bin in $(find "$out/tests/fuzz" -type f -name 'replay_*' -perm -u+x 2>/dev/null | sort); do

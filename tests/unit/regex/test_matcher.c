@@ -1,4 +1,9 @@
-/* Unit tests for the matcher: ripgrep's line semantics over Vectorscan. */
+/*
+ * Unit tests for the matcher: ripgrep's line semantics over Vectorscan.
+ *
+ * valgrind: no (large patterns compile in a helper, /proc/self/exe, which under Valgrind is
+ * Valgrind's own tool)
+ */
 #include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>

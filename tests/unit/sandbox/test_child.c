@@ -1,6 +1,8 @@
 /*
  * Unit tests for helper processes under limits (sandbox/child.h). The helper is this test
  * program itself, started with a mode argument: echo, sleep, alloc, spin or flood.
+ *
+ * valgrind: no (the helper is /proc/self/exe, which under Valgrind is Valgrind's own tool)
  */
 #include <setjmp.h>
 #include <signal.h>
