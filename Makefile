@@ -1,9 +1,13 @@
 # trawl build. `make` builds the release binary; `make test` installs what is missing, builds and
 # runs every test; `make BUILD=asan test` does the same under AddressSanitizer and UBSan.
 #
-#   make [BUILD=release|asan]   build build/$(BUILD)/trawl
+#   make [BUILD=release|asan|tsan]  build build/$(BUILD)/trawl
 #   make test                   deps, build, unit + end-to-end tests, "N passed, N failed"
 #   make asan-test              the whole suite again under ASan+UBSan
+#   make tsan-test              the threaded tests (server, search, auth, regex, sso and the
+#                               server's end-to-end tests) under ThreadSanitizer
+#   make valgrind-unit          every unit test of the release build under Valgrind memcheck
+#                               (make valgrind-ci: the subset CI runs); docs/internals/testing-ci.md
 #   make fuzz                   libFuzzer targets (clang) into build/fuzz/
 #   make serve [REPOS="path ..."]  index this repository (and REPOS) into ./trawl-data, serve it
 #                               on http://127.0.0.1:6070/ (the web UI and docs/api.md); the
@@ -36,7 +40,9 @@ TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
-HARDEN := -fstack-protector-strong -fPIE
+# Hardening for every flavour; _FORTIFY_SOURCE needs optimisation and is set in the release
+# build only (level 3: the checks also use sizes known only at run time, gcc 12, glibc 2.36).
+HARDEN := -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE
 ifeq ($(WERROR),1)
   WARN += -Werror
 endif
@@ -44,11 +50,14 @@ endif
 ifeq ($(BUILD),asan)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
   LDOPT := -fsanitize=address,undefined
+else ifeq ($(BUILD),tsan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+  LDOPT := -fsanitize=thread
 else ifeq ($(BUILD),debug)
   OPT := -O0 -g
   LDOPT :=
 else
-  OPT := -O2 -g -D_FORTIFY_SOURCE=2
+  OPT := -O2 -g -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
   LDOPT :=
 endif
 
@@ -79,7 +88,8 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 
-.PHONY: all test asan-test unit e2e fuzz deps clean serve lint lint-tidy lint-changed
+.PHONY: all test asan-test tsan-test valgrind-unit valgrind-ci unit e2e fuzz deps clean serve \
+	lint lint-tidy lint-changed
 GIT_OBJ := $(GIT_SRC:%.c=$(O)/pic/%.o)
 
 all: $(O)/trawl $(O)/trawl-git.so build/trawl
@@ -149,6 +159,37 @@ asan-test:
 	@$(MAKE) --no-print-directory BUILD=asan test
 
 unit: $(UNIT_BIN)
+
+# ThreadSanitizer (docs/internals/testing-ci.md): the tests whose code runs threads. Unit tests
+# of every module that starts one (server: pool, sweeper, scheduler, snapshot watcher; search:
+# shards in parallel; auth: the audit writer; regex: the shared pattern caches and compile
+# helpers; sso; build: the indexing pipeline) and the end-to-end tests of the server and its
+# index swaps. TSAN_TESTS are tests/run.sh filters; `make tsan-test TSAN_TESTS=e2e/` for more.
+TSAN_TESTS ?= tests/unit/server/ tests/unit/search/test_search tests/unit/search/test_request \
+	tests/unit/auth/test_audit tests/unit/auth/test_throttle tests/unit/regex/test_patcache \
+	tests/unit/regex/test_dbcache tests/unit/regex/test_matcher tests/unit/sso/ \
+	tests/unit/build/ e2e/test_serve.py e2e/test_swap_verify.py
+TSAN_UNIT_BIN = $(foreach f,$(TSAN_TESTS),$(filter $(O)/$(f)%,$(UNIT_BIN)))
+tsan-test:
+	@$(MAKE) --no-print-directory BUILD=tsan tsan-run
+.PHONY: tsan-run
+tsan-run: all $(TSAN_UNIT_BIN)
+	@BUILD=tsan tests/run.sh $(TSAN_TESTS)
+
+# Valgrind memcheck over the release build's unit tests: every one (valgrind-unit), or the
+# subset CI can afford (valgrind-ci): the parsers and decoders of untrusted input, the server's
+# request code and the store, leaving out the tests that take minutes under Valgrind (the
+# shard reader's random damage, the password hashing of test_auth and of the store's account
+# tests, the audit trail's million refusals, the searches of test_search and test_litmask).
+# Times: docs/internals/testing-ci.md.
+VALGRIND_CI ?= tests/unit/util/ tests/unit/query/ tests/unit/server/ tests/unit/store/test_rows \
+	tests/unit/index/test_postings tests/unit/index/test_index tests/unit/regex/test_parse \
+	tests/unit/regex/test_verify tests/unit/regex/test_substr tests/unit/search/test_request \
+	tests/unit/git/test_url tests/unit/git/test_knownhosts
+valgrind-unit: $(UNIT_BIN)
+	@VALGRIND=1 BUILD=$(BUILD) tests/run.sh tests/unit/
+valgrind-ci: $(UNIT_BIN)
+	@VALGRIND=1 BUILD=$(BUILD) tests/run.sh $(VALGRIND_CI)
 
 FUZZ_O := build/fuzz
 # -fno-sanitize-recover: undefined behaviour stops the fuzzer with the input, like a crash.

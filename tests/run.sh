@@ -6,7 +6,15 @@
 # end-to-end, browser; by name within each). Then the ten slowest tests and the failing ones
 # with their logs, and last the line "N passed, N failed"; exits non-zero if anything failed.
 #
-#   BUILD=release|asan JOBS=N tests/run.sh [FILTER]   (FILTER: run only tests whose path contains it)
+#   BUILD=release|asan|tsan JOBS=N tests/run.sh [FILTER...]
+#       (FILTER: run only tests whose path contains one of them)
+#   VALGRIND=1 tests/run.sh tests/unit/   every unit test under Valgrind memcheck (unit tests
+#       only: a wrapped end-to-end test would check its Python, not trawl). A unit test whose
+#       source has a line "valgrind: no (WHY)" among its first 20 lines is left out there.
+#
+# BUILD=tsan: every process's ThreadSanitizer report goes to test-logs/tsan.PID (a server's
+# stderr is a file its test may never show), and any such report fails the run, whatever the
+# exit status of the process that wrote it; tests/tsan.supp lists the third-party ones ignored.
 #
 # JOBS: the number of processors by default, at most 4 (every end-to-end test runs a server
 # and its clients: more would only queue them behind one another). JOBS=1 runs one test at a
@@ -18,7 +26,8 @@ set -u
 cd "$(dirname "$0")/.."
 build=${BUILD:-release}
 out=build/$build
-filter=${1:-}
+filters=("$@")
+valgrind=${VALGRIND:-0}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: JOBS must be a number from 1 up, not '$jobs'" >&2; exit 2; }
 ((jobs > 4)) && jobs=4
@@ -31,7 +40,17 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Python tests import each other's modules: no __pycache__ left in tests/e2e.
 export PYTHONDONTWRITEBYTECODE=1
 log=$out/test-logs
+# Valgrind's durations are not the build's: its own logs, so that they do not reorder a run.
+((valgrind)) && log=$out/test-logs-valgrind
 mkdir -p "$log"
+if [ "$build" = tsan ]; then
+  rm -f "$log"/tsan.*
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$PWD/$log/tsan:suppressions=$PWD/tests/tsan.supp}
+fi
+# --error-exitcode: an invalid read, use of an uninitialised value or a definite leak fails the
+# test; reachable and possibly-lost blocks (libraries' global state) do not.
+vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+    --show-leak-kinds=definite --track-origins=yes --suppressions=tests/valgrind.supp)
 # Test I leaves its result lines in $res/I.out, "status passed failed" in $res/I.counts (none
 # for a fuzz target without a corpus) and its duration in ms in $res/I.ms, written last.
 res=$(mktemp -d "${TMPDIR:-/tmp}/trawl-results.XXXXXX")
@@ -60,12 +79,20 @@ add() { # KIND PATH NAME LOG
   [ "$1" = e2e ] && head -n 20 "$2" | grep -q '^# serial' && serial[i]=1
   items+=("t:$i")
 }
-wanted() { [[ -z $filter || $1 == *"$filter"* ]]; }
+wanted() {
+  local f
+  ((${#filters[@]})) || return 0
+  for f in "${filters[@]}"; do [[ $1 == *"$f"* ]] && return 0; done
+  return 1
+}
 
 items+=("h:== unit tests ($build)")
 for bin in $(find "$out/tests/unit" -type f -perm -u+x 2>/dev/null | sort); do
   n=${bin#"$out"/}
-  wanted "$bin" && add unit "$bin" "$n" "$log/${n//\//_}.log"
+  wanted "$bin" || continue
+  # Under Valgrind: not a test that runs this program again as a helper (see the header).
+  ((valgrind)) && head -n 20 "$n.c" 2>/dev/null | grep -q 'valgrind: no' && continue
+  add unit "$bin" "$n" "$log/${n//\//_}.log"
 done
 items+=("h:== fuzz corpus replay ($build)")
 for bin in $(find "$out/tests/fuzz" -type f -name 'replay_*' -perm -u+x 2>/dev/null | sort); do
@@ -83,7 +110,11 @@ wanted tests/browser/run.sh && add e2e tests/browser/run.sh browser/run.sh "$log
 # ---- one test: run_KIND I prints the result line and, on failure, the lines that say why.
 run_unit() {
   local i=$1 l=${logf[$1]} f p st
-  "${path[i]}" >"$l" 2>&1
+  if ((valgrind)); then
+    "${vg[@]}" "${path[i]}" >"$l" 2>&1
+  else
+    "${path[i]}" >"$l" 2>&1
+  fi
   st=$?
   # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:".
   p=$(grep -ao '\[  PASSED  \] [0-9]*' "$l" | awk '{s+=$4} END {print s+0}')
@@ -231,6 +262,15 @@ fi
 if ((${#failures[@]})); then
   echo "failing:"
   for i in "${failures[@]}"; do printf '  %-50s %s\n' "${name[i]}" "${logf[i]}"; done
+fi
+# A ThreadSanitizer report fails the run even when the process that wrote it exited 0 or was
+# a server whose exit status no test checks.
+reports=()
+[ "$build" = tsan ] && for f in "$log"/tsan.*; do [ -e "$f" ] && reports+=("$f"); done
+if ((${#reports[@]})); then
+  echo "ThreadSanitizer reports (${#reports[@]}):"
+  for f in "${reports[@]}"; do echo "== $f"; head -n 60 "$f"; done
+  failed=$((failed + ${#reports[@]}))
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -20,11 +20,15 @@
 
 extern char **environ;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAS_ASAN 1
+/*
+ * AddressSanitizer and ThreadSanitizer reserve terabytes of address space for their shadow
+ * memory at start-up: under an address-space limit the helper would die before its first line.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define HAS_SHADOW_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAS_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define HAS_SHADOW_SANITIZER 1
 #endif
 #endif
 
@@ -125,7 +129,7 @@ static int set_limits(pid_t pid, const struct sandbox_limits *lim)
 {
 	struct rlimit cpu = { lim->max_cpu_s, lim->max_cpu_s + 1 };
 
-#ifndef HAS_ASAN
+#ifndef HAS_SHADOW_SANITIZER
 	if (lim->max_memory) {
 		struct rlimit as = { lim->max_memory, lim->max_memory };
 

@@ -43,8 +43,8 @@ struct sandbox_result {
  * input, then closes it, and collects its standard output into res. Returns 0 once the child
  * has ended, however it ended (see res), TRAWL_ETIMEOUT when it was killed at the deadline,
  * TRAWL_ELIMIT when it wrote more than max_output (killed), TRAWL_EIO when it cannot be
- * started, TRAWL_ENOMEM. The child is always reaped. Under AddressSanitizer, which reserves
- * terabytes of address space, max_memory is not applied.
+ * started, TRAWL_ENOMEM. The child is always reaped. Under AddressSanitizer or
+ * ThreadSanitizer, which reserve terabytes of address space, max_memory is not applied.
  */
 int sandbox_run(struct sandbox_result *res, const char *path, char *const argv[],
 		const void *input, size_t input_len, const struct sandbox_limits *lim);

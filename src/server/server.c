@@ -565,7 +565,8 @@ static int run(struct req *rq)
 	if ((err = take_limits(rq)) < 0)
 		return err;
 	error_clear(); /* a handler's 4xx shows only the detail it set itself */
-	if ((err = rq->route->handler(rq)) < 0 && !rq->is_queued && !rq->is_deferred)
+	/* is_deferred first: a deferred request's is_queued is its search thread's to write. */
+	if ((err = rq->route->handler(rq)) < 0 && !rq->is_deferred && !rq->is_queued)
 		req_fail(rq, err);
 	return err;
 }
@@ -652,8 +653,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	} else if (admit(rq, url, method) == 0) {
 		run(rq);
 	}
-	if (rq->is_queued || rq->is_deferred)
-		return MHD_YES; /* a stream queued its own response, or a search thread has it */
+	/*
+	 * A search thread has it, or a stream queued its own response. Not is_queued first: the
+	 * search thread may be setting it already (a data race, ThreadSanitizer's report).
+	 */
+	if (rq->is_deferred || rq->is_queued)
+		return MHD_YES;
 	return req_respond(rq, NULL);
 }
 

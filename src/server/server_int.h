@@ -263,7 +263,7 @@ struct req {
 	const char *hdr_value[4];
 	size_t n_hdr;
 	void *params;              /* decoded parameter values, freed with the request */
-	bool is_queued;
+	bool is_queued;            /* req_respond; once is_deferred, on the search thread */
 	bool is_started;            /* the first access-handler call (headers) was seen */
 	bool is_https;              /* TLS, or a trusted proxy's X-Forwarded-Proto: https */
 	bool is_from_proxy;         /* the direct peer is a --trusted-proxy (proxy_request) */

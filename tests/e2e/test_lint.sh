@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Source hygiene and binary hardening (STYLE.md, SECURITY-CHECKLIST V5): no banned functions in
-# src/, and the release binary is PIE with full RELRO, a stack protector and fortified calls.
+# src/, and the release binary is PIE with full RELRO, a stack protector, fortified calls and
+# stack-clash and CET (-fcf-protection) code.
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 
@@ -37,5 +38,11 @@ if [ "${TRAWL_BUILD:-release}" = release ]; then
   syms=$(readelf -W --dyn-syms "$bin" 2>/dev/null)
   if echo "$syms" | grep -q __stack_chk_fail; then ok "stack protector"; else not_ok "stack protector"; fi
   if echo "$syms" | grep -q '_chk@'; then ok "fortified libc calls"; else not_ok "fortified libc calls"; fi
+  # gcc records its options in each compile unit's DW_AT_producer (one string per distinct set).
+  cus=$(readelf -p .debug_str "$bin" 2>/dev/null | grep -o 'GNU C17 .*' || true)
+  bad=$(echo "$cus" | grep -v -e '-fstack-clash-protection' -e '^$' || true)
+  bad+=$(echo "$cus" | grep -v -e '-fcf-protection=full' -e '^$' || true)
+  if [ -n "$cus" ] && [ -z "$bad" ]; then ok "compiled with stack-clash and CET protection"
+  else not_ok "compiled with stack-clash and CET protection" "${bad:-no compile unit found}"; fi
 fi
 finish

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "auth/auth.h"
+#include "unit/auth/clock.h"
 #include "unit/testlib.h"
 #include "util/error.h"
 
@@ -24,17 +25,10 @@
 #define PW_ROOT "granite-oboe-lantern-93"
 #define PW_NEW "saffron-glacier-piano-08"
 
-static int64_t now_ms = 1800000000000LL;
 static int seq;
 static char data_dir[256];
 
 static const struct auth_actor by_root = { .name = "root", .address = "10.0.0.9" };
-
-static int64_t test_clock(void *arg)
-{
-	(void)arg;
-	return now_ms;
-}
 
 /* A new data directory with an administrator root and a user alice. */
 static struct auth *open_fresh(void)

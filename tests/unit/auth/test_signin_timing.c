@@ -24,20 +24,13 @@
 #include <cmocka.h>
 
 #include "auth/auth.h"
+#include "unit/auth/clock.h"
 #include "unit/testlib.h"
 #include "util/error.h"
 
 #define N_TRIES 200
 #define PW "plover-quartz-meadow-71"
 #define PW_WRONG "tangerine-vortex-sleet-42"
-
-static int64_t now_ms = 1800000000000LL;
-
-static int64_t test_clock(void *arg)
-{
-	(void)arg;
-	return now_ms;
-}
 
 static double clock_s(clockid_t id)
 {

@@ -1102,7 +1102,7 @@ static void verify_catches_damage_in_unknown_section(void **state)
 
 static void reader_rejects_bad_section_flags_and_sets(void **state)
 {
-	struct blob x = with_section(1, FUTURE_ID, SHARD_SEC_OPTIONAL), y;
+	struct blob x = with_section(1, FUTURE_ID, SHARD_SEC_OPTIONAL), y = { 0 };
 	uint8_t *e = toc_entry(x.p, FUTURE_ID);
 
 	(void)state;

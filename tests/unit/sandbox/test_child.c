@@ -1,6 +1,8 @@
 /*
  * Unit tests for helper processes under limits (sandbox/child.h). The helper is this test
  * program itself, started with a mode argument: echo, sleep, alloc, spin or flood.
+ *
+ * valgrind: no (the helper is /proc/self/exe, which under Valgrind is Valgrind's own tool)
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -114,8 +116,8 @@ static void child_is_stopped_at_its_memory_limit(void **state)
 	struct sandbox_result res;
 
 	(void)state;
-#if defined(__SANITIZE_ADDRESS__)
-	skip(); /* the memory limit is not applied under ASan */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	skip(); /* the memory limit is not applied under ASan or TSan */
 #endif
 	assert_int_equal(run(&res, "alloc", NULL, 0, &lim), 0);
 	assert_int_equal(res.exit_status, 3); /* its 256 MiB allocation failed */
