@@ -26,15 +26,18 @@
 #include "util/file.h"
 
 const struct cli_help cli_help_sync = {
-	.synopsis = "trawl sync [NAME] [--data DIR] [--allow-insecure] [--allow-local]\n"
+	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--allow-insecure] [--allow-local]\n"
 		    "           [--allow-private]\n",
 	.summary = "fetch every registered repository (or NAME) into its mirror and index it",
 	.options =
 		"Each URL is checked before its fetch under the policy its repository was added with\n"
 		"(trawl repo add --allow-*). A repository that fails is marked with the reason and\n"
 		"keeps its previous results; exit status 2 when any failed (docs/operations.md).\n"
+		"Without NAME, a repository whose last attempts failed waits out a backoff (1 min\n"
+		"doubling up to 1 h) first. Each fetch and index runs in a sandboxed worker process.\n"
 		"\n"
 		"  --data DIR        the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
+		"  --retry           also try the repositories still waiting out their backoff\n"
 		"  --allow-insecure  also accept http:// for this run\n"
 		"  --allow-local     also accept file:// and local paths for this run\n"
 		"  --allow-private   also accept loopback, private and link-local hosts for this run\n"
@@ -484,6 +487,7 @@ static int sync_main(int argc, char **argv)
 		{ "allow-insecure", no_argument, NULL, 'I' },
 		{ "allow-local", no_argument, NULL, 'L' },
 		{ "allow-private", no_argument, NULL, 'P' },
+		{ "retry", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -494,7 +498,7 @@ static int sync_main(int argc, char **argv)
 	size_t n = 0;
 	const char *data = NULL;
 	int c, err, ret = 0;
-	bool have_one = false;
+	bool have_one = false, is_retry = false;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -502,6 +506,7 @@ static int sync_main(int argc, char **argv)
 		case 'I': run.mo.policy.allow_insecure = true; break;
 		case 'L': run.mo.policy.allow_local = true; break;
 		case 'P': run.mo.policy.allow_private = true; break;
+		case 'R': is_retry = true; break;
 		case 'h': return cli_usage("sync", false);
 		default: return cli_usage("sync", true);
 		}
@@ -532,7 +537,7 @@ static int sync_main(int argc, char **argv)
 		if (n == 0)
 			printf("no repositories registered (trawl repo add URL)\n");
 		for (size_t i = 0; i < n; i++) {
-			if (sync_backoff(&v[i]))
+			if (!is_retry && sync_backoff(&v[i]))
 				continue;
 			if (sync_one(&run, &v[i]) != 0)
 				ret = EXIT_ERROR;
