@@ -98,7 +98,7 @@ static const char *const sys_net[] = {
  * keeps it working (tests run under ASan). A release build never has these.
  */
 static const char *const sys_asan[] = {
-	"ptrace", "wait4", "waitid", "sched_setaffinity", "process_vm_readv",
+	"ptrace", "wait4", "waitid", "sched_setaffinity", "process_vm_readv", "getdents",
 };
 
 /*

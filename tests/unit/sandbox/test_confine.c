@@ -397,6 +397,27 @@ static void unkept_descriptors_are_closed(void **state)
 		close(fds[i]);
 }
 
+/* exit(), not _exit(): atexit handlers run, and under ASan LeakSanitizer stops the world. */
+static int exit_normally(void *arg)
+{
+	(void)arg;
+	exit(0);
+}
+
+static void confined_process_exits_normally(void **state)
+{
+	static const enum confine_role roles[] = { CONFINE_FETCH, CONFINE_INDEX, CONFINE_COMPILE,
+						   CONFINE_SERVER };
+	struct cf_run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(roles) / sizeof(*roles); i++) {
+		cf_run(&r, spec_for(roles[i]), exit_normally, NULL);
+		assert_true(cf_exited(&r, 0));
+		assert_string_equal(r.report, "");
+	}
+}
+
 static void probe_fills_the_status(void **state)
 {
 	struct confine_status st;
@@ -430,6 +451,7 @@ int main(void)
 		cmocka_unit_test(missing_tree_is_einval_naming_it),
 		cmocka_unit_test(rlimits_are_set),
 		cmocka_unit_test(unkept_descriptors_are_closed),
+		cmocka_unit_test(confined_process_exits_normally),
 		cmocka_unit_test(probe_fills_the_status),
 	};
 
