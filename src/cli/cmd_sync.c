@@ -113,7 +113,7 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 	struct worker w;
 	struct wire_msg m;
 	char said[600] = "", stream[600] = "";
-	int err, said_err = 0, stream_err = 0, ended, r;
+	int err, said_err = 0, stream_err = 0, ended, r = 0;
 	bool is_done = false;
 
 	if ((err = worker_start(&w, SELF_EXE, argv, label, stderr, clock_now_ms() +
@@ -143,10 +143,10 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 		stream_err = r;
 		snprintf(stream, sizeof(stream), "%s", error_last());
 	}
-	ended = worker_finish(&w, stream_err != 0 || said_err != 0);
-	if (ended < 0 && (!said_err || strncmp(error_last(), label, strlen(label)) == 0) &&
-	    (w.is_deadline || !said_err))
-		return ended; /* killed, or exited without saying why: error_last() says how */
+	/* A worker that said why it failed exits by itself; one that sent garbage is killed. */
+	ended = worker_finish(&w, stream_err != 0);
+	if (ended < 0 && (w.is_deadline || (w.signal && !w.is_killed)))
+		return ended; /* killed, by the sandbox or otherwise: error_last() says how */
 	if (said_err) {
 		error_set("%s", said);
 		return said_err;
@@ -155,11 +155,13 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 		error_set("%s", stream);
 		return stream_err;
 	}
+	if (ended < 0)
+		return ended; /* it exited with an error status without saying why */
 	if (!is_done) {
 		error_set("%s ended without a result", label);
 		return TRAWL_EIO;
 	}
-	return ended;
+	return 0;
 }
 
 /* The fetch worker's result. */

@@ -152,8 +152,10 @@ int worker_finish(struct worker *w, bool is_kill)
 	int status = 0, err = 0;
 	pid_t r;
 
-	if (w->pid > 0 && is_kill)
+	if (w->pid > 0 && is_kill) {
 		kill(w->pid, SIGKILL);
+		w->is_killed = true;
+	}
 	close_fd(&w->msg_fd);
 	/* Its standard error to its end: the sandbox's line comes just before the worker dies. */
 	while (w->err_fd >= 0) {
@@ -169,6 +171,8 @@ int worker_finish(struct worker *w, bool is_kill)
 	}
 	while (w->pid > 0 && (r = waitpid(w->pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (w->pid > 0 && WIFSIGNALED(status))
+		w->signal = WTERMSIG(status);
 	if (w->pid <= 0) {
 		err = 0;
 	} else if (w->is_deadline) {

@@ -37,6 +37,8 @@ struct worker {
 	size_t line_len;
 	char sandbox_line[WORKER_LINE_MAX]; /* the last "sandbox: " line, "" when none */
 	bool is_deadline;      /* it was killed at its deadline */
+	bool is_killed;        /* worker_finish killed it (is_kill) */
+	int signal;            /* after worker_finish: the signal that ended it, else 0 */
 };
 
 /*
