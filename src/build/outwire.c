@@ -211,11 +211,10 @@ static int take_shard(struct outwire_rx *rx, struct wire_fields *f)
 
 	if (e->n_shards >= rx->n_shards)
 		return malformed("more shards than declared");
-	if ((err = wire_get_str(f, &e->shards[e->n_shards], FILE_NAME_MAX)) < 0 ||
-	    (err = wire_fields_end(f)) < 0)
+	if ((err = wire_get_str(f, &e->shards[e->n_shards], FILE_NAME_MAX)) < 0)
 		return err;
-	e->n_shards++;
-	return 0;
+	e->n_shards++; /* owned from here: disposed with e, even when more bytes follow */
+	return wire_fields_end(f);
 }
 
 static int take_overlay(struct outwire_rx *rx, struct wire_fields *f)
