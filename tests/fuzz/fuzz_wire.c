@@ -5,6 +5,7 @@
  * exercised too. Checks: never a crash, a leak or a read past the input; every refusal
  * explains itself; a complete index result holds no more than it declared.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,15 @@ static void read_simple(const struct wire_msg *m)
 	uint32_t v = 0;
 	char *s = NULL;
 
+	bool is_read;
+
 	wire_fields_init(&f, m);
-	if (m->type == WIRE_FETCH && wire_get_u32(&f, &v) == 0 && wire_get_str(&f, &s, 511) == 0)
-		wire_fields_end(&f);
-	else if (m->type == WIRE_ERROR && wire_get_str(&f, &s, 599) == 0 &&
-		 wire_get_u32(&f, &v) == 0)
+	/* The fields in the order each type has them (docs/internals/sandbox.md). */
+	if (m->type == WIRE_FETCH)
+		is_read = wire_get_u32(&f, &v) == 0 && wire_get_str(&f, &s, 511) == 0;
+	else
+		is_read = wire_get_str(&f, &s, 599) == 0 && wire_get_u32(&f, &v) == 0;
+	if (is_read)
 		wire_fields_end(&f);
 	free(s);
 }

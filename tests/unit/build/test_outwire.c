@@ -146,7 +146,10 @@ static void counts_must_match_what_came(void **state)
 	hdr[n] = 5; /* n_branches */
 	n += 4 * 4 + 8 * 2;
 	hdr[n] = 4;
-	memcpy(hdr + n + 4, "repo", 4);
+	hdr[n + 4] = 'r';
+	hdr[n + 5] = 'e';
+	hdr[n + 6] = 'p';
+	hdr[n + 7] = 'o';
 	n += 8;
 	outwire_rx_init(&rx);
 	assert_int_equal(take(&rx, WIRE_INDEX, hdr, n), 0);
@@ -173,7 +176,7 @@ static void a_bad_commit_or_flag_is_refused(void **state)
 
 	(void)state;
 	sample(&out);
-	memcpy(out.res.branches[0].commit, "XYZ", 3); /* not lower-case hex */
+	out.res.branches[0].commit[0] = 'X'; /* not lower-case hex */
 	assert_int_equal(through_pipe(&rx, &out), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "malformed branch"));
 	outwire_rx_dispose(&rx);
