@@ -30,17 +30,20 @@ const struct cli_help cli_help_sync = {
 		    "           [--allow-private]\n",
 	.summary = "fetch every registered repository (or NAME) into its mirror and index it",
 	.options =
-		"Each URL is checked before its fetch under the policy its repository was added with\n"
+		"Each URL is checked before its fetch under the policy its repository was added "
+		"with\n"
 		"(trawl repo add --allow-*). A repository that fails is marked with the reason and\n"
 		"keeps its previous results; exit status 2 when any failed (docs/operations.md).\n"
 		"Without NAME, a repository whose last attempts failed waits out a backoff (1 min\n"
-		"doubling up to 1 h) first. Each fetch and index runs in a sandboxed worker process.\n"
+		"doubling up to 1 h) first. Each fetch and index runs in a sandboxed worker "
+		"process.\n"
 		"\n"
 		"  --data DIR        the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
 		"  --retry           also try the repositories still waiting out their backoff\n"
 		"  --allow-insecure  also accept http:// for this run\n"
 		"  --allow-local     also accept file:// and local paths for this run\n"
-		"  --allow-private   also accept loopback, private and link-local hosts for this run\n"
+		"  --allow-private   also accept loopback, private and link-local hosts for this "
+		"run\n"
 		"  -h, --help        this usage\n",
 };
 
@@ -116,8 +119,8 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 	int err, said_err = 0, stream_err = 0, ended, r = 0;
 	bool is_done = false;
 
-	if ((err = worker_start(&w, SELF_EXE, argv, label, stderr, clock_now_ms() +
-								   SYNC_WORKER_MS)) < 0)
+	if ((err = worker_start(&w, SELF_EXE, argv, label, stderr, clock_now_ms() + SYNC_WORKER_MS)) <
+	    0)
 		return err;
 	while (!is_done && !said_err && (r = worker_next(&w, &m)) > 0) {
 		if (m.type == WIRE_ERROR) {
@@ -319,9 +322,10 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	else
 		err = build_commit(index_dir, work, &rx.out, &old);
 	if (err == 0 && rx.out.res.n_invalid)
-		fprintf(stderr, "trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
-			"name for trawl, e.g. starting with '-')\n", r->name, rx.out.res.n_invalid,
-			rx.out.res.n_invalid == 1 ? "" : "es");
+		fprintf(stderr,
+			"trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
+			"name for trawl, e.g. starting with '-')\n",
+			r->name, rx.out.res.n_invalid, rx.out.res.n_invalid == 1 ? "" : "es");
 	if (err == 0)
 		err = sync_indexed_fill(x, &rx.out.res);
 out:
@@ -410,7 +414,8 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	datadir_policy_widen(&mo.policy, &r->policy);
 	err = sync_fetch(&res, &mo, r, mirror);
 	if (res.recloned)
-		fprintf(stderr, "trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
+		fprintf(stderr,
+			"trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
 			r->name, res.reason);
 	if (err < 0) {
 		ret = sync_failed(run, r, "fetch");
@@ -508,7 +513,9 @@ static int sync_main(int argc, char **argv)
 		case 'I': run.mo.policy.allow_insecure = true; break;
 		case 'L': run.mo.policy.allow_local = true; break;
 		case 'P': run.mo.policy.allow_private = true; break;
-		case 'R': is_retry = true; break;
+		case 'R':
+			is_retry = true;
+			break;
 		case 'h': return cli_usage("sync", false);
 		default: return cli_usage("sync", true);
 		}

@@ -154,7 +154,8 @@ static bool exists(const char *path)
 
 static int worker_fetch(const struct worker_args *a)
 {
-	struct gitmirror_opts mo = { .policy = a->policy, .credentials = a->credentials,
+	struct gitmirror_opts mo = { .policy = a->policy,
+				     .credentials = a->credentials,
 				     .known_hosts = a->known_hosts };
 	struct gitmirror_result res = { 0 };
 	const char *read[3], *write[1];
@@ -216,8 +217,8 @@ static int worker_index(const struct worker_args *a)
 		has_old = true;
 	else if (err != TRAWL_ENOTFOUND)
 		return send_error(err);
-	err = gitmod.produce(&st, &out, a->work, a->index, has_old ? &old : NULL, a->name,
-			     a->mirror, a->branches, a->n_branches, &a->o, &a->lim, NULL, NULL);
+	err = gitmod.produce(&st, &out, a->work, a->index, has_old ? &old : NULL, a->name, a->mirror,
+			     a->branches, a->n_branches, &a->o, &a->lim, NULL, NULL);
 	index_repo_entry_dispose(&old);
 	if (err < 0)
 		return send_error(err);
@@ -279,26 +280,62 @@ int cmd_worker(int argc, char **argv)
 	ret = EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm': a.mirror = optarg; break;
-		case 'u': a.url = optarg; break;
-		case 'c': a.credentials = optarg; break;
-		case 'k': a.known_hosts = optarg; break;
-		case 'I': a.policy.allow_insecure = true; break;
-		case 'L': a.policy.allow_local = true; break;
-		case 'P': a.policy.allow_private = true; break;
-		case 'x': a.index = optarg; break;
-		case 'w': a.work = optarg; break;
-		case 'n': a.name = optarg; break;
+		case 'm':
+			a.mirror = optarg;
+			break;
+		case 'u':
+			a.url = optarg;
+			break;
+		case 'c':
+			a.credentials = optarg;
+			break;
+		case 'k':
+			a.known_hosts = optarg;
+			break;
+		case 'I':
+			a.policy.allow_insecure = true;
+			break;
+		case 'L':
+			a.policy.allow_local = true;
+			break;
+		case 'P':
+			a.policy.allow_private = true;
+			break;
+		case 'x':
+			a.index = optarg;
+			break;
+		case 'w':
+			a.work = optarg;
+			break;
+		case 'n':
+			a.name = optarg;
+			break;
 		case 'b':
 			if (!cli_branch_arg(a.branches, &a.n_branches, optarg))
 				goto out;
 			break;
-		case 'F': if (!parse_u64(&a.o.max_file_size, "--max-file-size")) goto out; break;
-		case 'N': if (!parse_u64(&a.lim.max_files, "--max-files")) goto out; break;
-		case 'B': if (!parse_u64(&a.lim.max_bytes, "--max-bytes")) goto out; break;
-		case 'S': if (!parse_u64(&a.lim.max_seconds, "--max-seconds")) goto out; break;
-		case 'h': ret = cli_usage("worker", false); goto out;
-		default: ret = cli_usage("worker", true); goto out;
+		case 'F':
+			if (!parse_u64(&a.o.max_file_size, "--max-file-size"))
+				goto out;
+			break;
+		case 'N':
+			if (!parse_u64(&a.lim.max_files, "--max-files"))
+				goto out;
+			break;
+		case 'B':
+			if (!parse_u64(&a.lim.max_bytes, "--max-bytes"))
+				goto out;
+			break;
+		case 'S':
+			if (!parse_u64(&a.lim.max_seconds, "--max-seconds"))
+				goto out;
+			break;
+		case 'h':
+			ret = cli_usage("worker", false);
+			goto out;
+		default:
+			ret = cli_usage("worker", true);
+			goto out;
 		}
 	}
 	if (optind != argc || !a.mirror || (is_fetch && !a.url) ||

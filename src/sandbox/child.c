@@ -27,8 +27,7 @@ extern char **environ;
 #endif
 #endif
 
-int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
-		      size_t n_fds)
+int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds, size_t n_fds)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
@@ -67,8 +66,7 @@ int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const in
 	return 0;
 }
 
-int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
-		  int fd_err)
+int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out, int fd_err)
 {
 	const int fds[3] = { fd_in, fd_out, fd_err };
 

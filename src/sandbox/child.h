@@ -63,8 +63,7 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
  * 0, 1 and 2, closed above), and every descriptor from max(n_fds, 3) up is closed in the child,
  * close-on-exec or not. EIO with a message.
  */
-int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
-		      size_t n_fds);
+int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds, size_t n_fds);
 
 /* Frees res->out. */
 void sandbox_result_dispose(struct sandbox_result *res);

@@ -28,8 +28,12 @@ int worker_start(struct worker *w, const char *path, char *const argv[], const c
 	int msg[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, fds[4];
 	int err = 0;
 
-	*w = (struct worker){ .pid = -1, .msg_fd = -1, .err_fd = -1, .label = label,
-			      .relay = relay, .deadline_ms = deadline_ms };
+	*w = (struct worker){ .pid = -1,
+			      .msg_fd = -1,
+			      .err_fd = -1,
+			      .label = label,
+			      .relay = relay,
+			      .deadline_ms = deadline_ms };
 	wire_in_init(&w->in, WIRE_TYPE_MAX);
 	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
 		error_set("cannot create the pipes of the %s: %s", label, strerror(errno));

@@ -69,9 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				break;
 			}
-			if (r == 1 && (rx.out.res.n_branches != rx.n_branches ||
-				       rx.out.e.n_shards != rx.n_shards ||
-				       rx.out.e.n_overlay != rx.n_overlay))
+			if (r == 1 &&
+			    (rx.out.res.n_branches != rx.n_branches ||
+			     rx.out.e.n_shards != rx.n_shards || rx.out.e.n_overlay != rx.n_overlay))
 				abort();
 		}
 		if (r < 0 && !error_last()[0])

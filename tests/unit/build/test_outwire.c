@@ -23,10 +23,10 @@ static void sample(struct build_git_output *out)
 
 	*out = (struct build_git_output){ 0 };
 	out->res.branches = calloc(2, sizeof(*out->res.branches));
-	out->res.branches[0] = (struct build_git_branch){ .name = strdup("dev"),
-							  .is_reindexed = true };
-	out->res.branches[1] = (struct build_git_branch){ .name = strdup("main"),
-							  .is_default = true };
+	out->res.branches[0] =
+		(struct build_git_branch){ .name = strdup("dev"), .is_reindexed = true };
+	out->res.branches[1] =
+		(struct build_git_branch){ .name = strdup("main"), .is_default = true };
 	memset(out->res.branches[0].commit, 'b', 40);
 	memset(out->res.branches[1].commit, 'c', 40);
 	out->res.n_branches = 2;

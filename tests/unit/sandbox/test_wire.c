@@ -229,28 +229,28 @@ static void strings_must_be_text_and_fit(void **state)
 	uint8_t p[32];
 
 	(void)state;
-	fill(p, "\x03\x00\x00\x00" "abc", 7);
+	fill(p, "\003\000\000\000abc", 7);
 	assert_int_equal(get_str(p, 7, 10), 0);
 	/* Not UTF-8 (a lone continuation byte, an overlong form), a NUL inside. */
-	fill(p, "\x02\x00\x00\x00" "\x80z", 6);
+	fill(p, "\002\000\000\000\200z", 6);
 	assert_int_equal(get_str(p, 6, 10), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "UTF-8"));
-	fill(p, "\x02\x00\x00\x00" "\xc0\xaf", 6);
+	fill(p, "\002\000\000\000\300\257", 6);
 	assert_int_equal(get_str(p, 6, 10), TRAWL_ECORRUPT);
-	fill(p, "\x03\x00\x00\x00" "a\0b", 7);
+	fill(p, "\003\000\000\000a\0b", 7);
 	assert_int_equal(get_str(p, 7, 10), TRAWL_ECORRUPT);
 	/* Longer than the field allows; longer than the bytes there. */
-	fill(p, "\x03\x00\x00\x00" "abc", 7);
+	fill(p, "\003\000\000\000abc", 7);
 	assert_int_equal(get_str(p, 7, 2), TRAWL_ELIMIT);
-	fill(p, "\x09\x00\x00\x00" "abc", 7);
+	fill(p, "\011\000\000\000abc", 7);
 	assert_int_equal(get_str(p, 7, 100), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "truncated"));
-	fill(p, "\xff\xff\xff\xff" "abc", 7);
+	fill(p, "\377\377\377\377abc", 7);
 	assert_int_equal(get_str(p, 7, 100), TRAWL_ELIMIT);
 	/* A length cut in two. */
 	assert_int_equal(get_str(p, 3, 100), TRAWL_ECORRUPT);
 	/* Bytes left over after the fields. */
-	fill(p, "\x01\x00\x00\x00" "ab", 6);
+	fill(p, "\001\000\000\000ab", 6);
 	assert_int_equal(get_str(p, 6, 100), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "unexpected bytes"));
 }

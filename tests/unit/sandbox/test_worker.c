@@ -74,7 +74,7 @@ static int helper_main(const char *mode)
 }
 
 struct run {
-	int next;  /* worker_next's first result that is not a message */
+	int next; /* worker_next's first result that is not a message */
 	int n_msgs;
 	int finish;
 	char msg[512];
