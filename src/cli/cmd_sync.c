@@ -410,6 +410,11 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		free(mirror);
 		return EXIT_ERROR;
 	}
+	/* The fetch worker may write there only: it must exist (a restored DATA may lack it). */
+	if ((err = file_mkdirs(run->d->repos)) < 0) {
+		ret = sync_failed(run, r, "fetch");
+		goto out;
+	}
 	/* SECURITY: P1: the URL is checked again before the fetch, under its stored policy. */
 	datadir_policy_widen(&mo.policy, &r->policy);
 	err = sync_fetch(&res, &mo, r, mirror);

@@ -29,6 +29,7 @@
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
 #include "util/error.h"
+#include "util/file.h"
 
 const struct cli_help cli_help_worker = {
 	.synopsis = "trawl worker fetch --mirror DIR --url URL [--credentials FILE]\n"
@@ -132,6 +133,13 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 	return 0;
 }
 
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0;
+}
+
 /* Sends a WIRE_ERROR with error_last() and err. */
 static int send_error(int err)
 {
@@ -145,11 +153,45 @@ static int send_error(int err)
 	return EXIT_ERROR;
 }
 
-static bool exists(const char *path)
-{
-	struct stat st;
+#define KEYS_MAX 32
+#define CREDENTIALS_MAX ((size_t)1 << 20)
 
-	return path && stat(path, &st) == 0;
+/*
+ * The SSH key files the credentials file names (`key:PATH` secrets), which libgit2 opens at
+ * authentication time: the fetch worker must be able to read them once confined. Each existing
+ * one is added to paths (new strings, at most KEYS_MAX). The buffer with the secrets is wiped.
+ */
+static size_t credential_keys(char **paths, const char *credentials)
+{
+	char *text = NULL, *line, *next;
+	size_t len = 0, n = 0;
+
+	if (!credentials || file_read_all(&text, &len, credentials, CREDENTIALS_MAX) < 0)
+		return 0;
+	for (line = text; line && n < KEYS_MAX; line = next) {
+		char *f = line, *fields[3];
+		size_t k = 0;
+
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+
+		/* PREFIX USER SECRET, blank-separated; '#' starts a comment line. */
+		while (k < 3) {
+			f += strspn(f, " \t\r");
+			if (!*f || (k == 0 && *f == '#'))
+				break;
+			fields[k++] = f;
+			f += strcspn(f, " \t\r");
+			if (*f)
+				*f++ = '\0';
+		}
+		if (k == 3 && strncmp(fields[2], "key:", 4) == 0 && exists(fields[2] + 4) &&
+		    (paths[n] = strdup(fields[2] + 4)))
+			n++;
+	}
+	explicit_bzero(text, len);
+	free(text);
+	return n;
 }
 
 static int worker_fetch(const struct worker_args *a)
@@ -158,14 +200,17 @@ static int worker_fetch(const struct worker_args *a)
 				     .credentials = a->credentials,
 				     .known_hosts = a->known_hosts };
 	struct gitmirror_result res = { 0 };
-	const char *read[3], *write[1];
-	char *repos = parent_dir(a->mirror);
-	size_t n_read = 0;
+	const char *read[3 + KEYS_MAX], *write[1];
+	char *repos = parent_dir(a->mirror), *keys[KEYS_MAX];
+	size_t n_read = 0, n_keys;
 	struct wire_out o;
 	int err;
 
 	if (!repos)
 		return send_error(error_nomem(NULL));
+	n_keys = credential_keys(keys, a->credentials);
+	for (size_t i = 0; i < n_keys; i++)
+		read[n_read++] = keys[i];
 	if (exists(a->credentials))
 		read[n_read++] = a->credentials;
 	if (exists(a->known_hosts))
@@ -180,6 +225,8 @@ static int worker_fetch(const struct worker_args *a)
 	write[0] = repos;
 	err = worker_confine(CONFINE_FETCH, read, n_read, write, 1);
 	free(repos);
+	for (size_t i = 0; i < n_keys; i++)
+		free(keys[i]);
 	if (err < 0)
 		return send_error(err);
 	test_hooks("fetch");
