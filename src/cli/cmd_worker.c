@@ -189,7 +189,8 @@ static size_t credential_keys(char **paths, const char *credentials)
 		    (paths[n] = strdup(fields[2] + 4)))
 			n++;
 	}
-	explicit_bzero(text, len);
+	if (text)
+		explicit_bzero(text, len);
 	free(text);
 	return n;
 }
