@@ -104,6 +104,43 @@ static char *parent_dir(const char *path)
 	return p;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HAS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAS_ASAN 1
+#endif
+#endif
+
+/*
+ * Under AddressSanitizer, LeakSanitizer reads its suppressions file (LSAN_OPTIONS'
+ * suppressions=PATH) when the process exits, confined by then: the file's path is added to
+ * read, when it exists. Nothing in a release build.
+ */
+static size_t sanitizer_paths(const char **read, size_t n_read, char *buf, size_t len)
+{
+#ifdef HAS_ASAN
+	const char *opts = getenv("LSAN_OPTIONS"), *p;
+	size_t n;
+
+	if (!opts || !(p = strstr(opts, "suppressions=")))
+		return n_read;
+	p += sizeof("suppressions=") - 1;
+	n = strcspn(p, ": ");
+	if (n == 0 || n >= len)
+		return n_read;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	if (access(buf, R_OK) == 0)
+		read[n_read++] = buf;
+#else
+	(void)read;
+	(void)buf;
+	(void)len;
+#endif
+	return n_read;
+}
+
 /*
  * THE confinement of a worker (sandbox/confine.h): called once, after the git module is loaded
  * and libgit2 started, before the worker reads a byte of repository data. read and write are
@@ -113,10 +150,11 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 			  const char *const *write, size_t n_write)
 {
 	const int keep[] = { WORKER_MSG_FD };
+	const char *reads[40];
+	char supp[1024];
 	struct confine_spec spec = {
 		.role = role,
-		.read_paths = read,
-		.n_read = n_read,
+		.read_paths = reads,
 		.write_paths = write,
 		.n_write = n_write,
 		.keep_fds = keep,
@@ -126,6 +164,12 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 	struct confine_status st;
 	int err;
 
+	if (n_read > sizeof(reads) / sizeof(reads[0]) - 1) {
+		error_set("%s worker: too many trees to read (%zu)", confine_role_name(role), n_read);
+		return TRAWL_ELIMIT;
+	}
+	memcpy(reads, read, n_read * sizeof(*read));
+	spec.n_read = sanitizer_paths(reads, n_read, supp, sizeof(supp));
 	if ((err = gitmod.config_isolate()) < 0 || (err = confine_apply(&spec, &st)) < 0)
 		return err;
 	if (st.detail[0])
