@@ -363,6 +363,10 @@ int cmd_worker(int argc, char **argv)
 		return cli_usage("worker", false);
 	if (!is_fetch && !is_index)
 		return cli_usage("worker", true);
+	if ((err = worker_bind_to_parent()) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
 	if ((err = gitmod_init()) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -196,4 +197,16 @@ int worker_finish(struct worker *w, bool is_kill)
 	w->pid = -1;
 	wire_in_dispose(&w->in);
 	return err;
+}
+
+int worker_bind_to_parent(void)
+{
+	pid_t parent = getppid();
+
+	/* The parent may have died before the request: then ours is init (or a subreaper). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || parent == 1) {
+		error_set("the worker's parent is gone");
+		return TRAWL_EIO;
+	}
+	return 0;
 }

@@ -65,4 +65,10 @@ int worker_next(struct worker *w, struct wire_msg *m);
  */
 int worker_finish(struct worker *w, bool is_kill);
 
+/*
+ * In the worker: it is killed (SIGKILL) when the process that started it ends, so a sync killed
+ * with SIGKILL leaves no worker running on. EIO when the parent is already gone.
+ */
+int worker_bind_to_parent(void);
+
 #endif

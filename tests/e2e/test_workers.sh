@@ -5,7 +5,8 @@
 # hook TRAWL_TEST_WORKER_PAUSE stops it where it is) leaves the previous index served and
 # nothing in the work directories, and the next sync completes; a worker that breaks a sandbox
 # rule (the hook TRAWL_TEST_WORKER_SYSCALL makes the index worker call socket()) is recorded
-# with the system call's name; a failed repository waits out its backoff in a plain sync.
+# with the system call's name; a failed repository waits out its backoff in a plain sync; a
+# sync killed mid-run takes its worker with it and its leftovers are swept by the next sync.
 . "$(dirname "$0")/lib.sh"
 command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; }
 
@@ -102,6 +103,25 @@ else
 fi
 expect_status "sync NAME tries at once" 0 "$TRAWL" sync --data "$D" r1
 expect_eq "and indexes the new commit" "r1/a.txt:1:third version" "$(search version)"
+
+# The sync itself killed while its index worker runs: the worker dies with it, and the work
+# directory it leaves is swept by the next sync.
+commit "fourth version"
+TRAWL_TEST_WORKER_PAUSE=index "$TRAWL" sync --data "$D" r1 >"$T/s3.out" 2>"$T/s3.err" &
+sync_pid=$!
+if ip=$(worker_pid index); then
+  for _ in $(seq 100); do grep -q paused "$T/s3.err" && break; sleep 0.1; done
+  kill -9 "$sync_pid"; wait "$sync_pid" 2>/dev/null
+  for _ in $(seq 100); do [ -e "/proc/$ip" ] || break; sleep 0.1; done
+  if [ -e "/proc/$ip" ]; then not_ok "the worker dies with its sync"; kill -9 "$ip"; else ok "the worker dies with its sync"; fi
+  expect_eq "it leaves its work directory" "1" "$(find "$D/index/work" -mindepth 1 -maxdepth 1 | wc -l)"
+else
+  not_ok "the index worker runs again" "$(cat "$T/s3.err")"
+fi
+expect_eq "the previous index is still served" "r1/a.txt:1:third version" "$(search version)"
+expect_status "the next sync completes" 0 "$TRAWL" sync --data "$D" r1
+expect_eq "and sweeps the work directory" "" "$(find "$D/index/work" -mindepth 1)"
+expect_eq "with the new commit" "r1/a.txt:1:fourth version" "$(search version)"
 
 # The workers are internal: documented, not listed, and refusing to run by hand.
 expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)"
