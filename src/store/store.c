@@ -1036,11 +1036,10 @@ int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char 
 	int err;
 
 	/* The backoff doubles from a minute with each failure in a row, up to an hour. */
-	if ((err = prep(&st, s,
-			"UPDATE repos SET state = 'error', last_sync = ?2, "
-			"last_error = ?3, failures = min(failures + 1, 1000000), "
-			"next_attempt = ?2 + min(3600, 60 << min(failures, 6)) "
-			"WHERE id = ?1")) == 0 &&
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'error', last_sync = ?2, "
+				"last_error = ?3, failures = min(failures + 1, 1000000), "
+				"next_attempt = ?2 + min(3600, 60 << min(failures, 6)) "
+				"WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_text(s, st, 3, error ? error : "unknown error")) == 0)
 		err = change_one(s, st, id, "updating a repository");
@@ -1085,11 +1084,9 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
-	if ((err = prep(&st, s,
-			"UPDATE repos SET state = 'indexed', last_sync = ?2, "
-			"last_error = NULL, index_bytes = ?3, files = ?4, "
-			"skipped_count = ?5, failures = 0, next_attempt = 0 "
-			"WHERE id = ?1")) == 0 &&
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
+				"last_error = NULL, index_bytes = ?3, files = ?4, "
+				"skipped_count = ?5, failures = 0, next_attempt = 0 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
 	    (err = store_bind_i64(s, st, 4, clamp_u64(files))) == 0 &&
