@@ -1086,7 +1086,8 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 		return err;
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
 				"last_error = NULL, index_bytes = ?3, files = ?4, "
-				"skipped_count = ?5, failures = 0, next_attempt = 0 WHERE id = ?1")) == 0 &&
+				"skipped_count = ?5, failures = 0, next_attempt = 0 "
+				"WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
 	    (err = store_bind_i64(s, st, 4, clamp_u64(files))) == 0 &&
