@@ -46,6 +46,8 @@ int cmd_token(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
+extern const struct cli_help cli_help_sandbox;
 extern const struct cli_help cli_help_index, cli_help_search, cli_help_verify, cli_help_ls,
 	cli_help_repo, cli_help_sync, cli_help_serve, cli_help_user, cli_help_group, cli_help_grant,
 	cli_help_revoke, cli_help_access, cli_help_token, cli_help_audit, cli_help_backup,

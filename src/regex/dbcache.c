@@ -50,26 +50,47 @@ static bool dir_is_ours(int fd, bool is_new)
  * directory cannot swap another directory in between the check and the use. Returns the
  * descriptor, or -1 when there is no usable cache.
  */
-static int cache_dir_open(void)
+/* The cache directory's path into b ("" when there is none: off, or no usable variable). */
+static void cache_dir_path(struct buf *b)
 {
-	const int dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	const char *env = getenv("TRAWL_CACHE_DIR");
 	const char *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
+
+	if (env && strcmp(env, "off") == 0)
+		return;
+	if (env && env[0] == '/')
+		buf_puts(b, env);
+	else if (xdg && xdg[0] == '/')
+		buf_printf(b, "%s/trawl/hs", xdg);
+	else if (home && home[0] == '/')
+		buf_printf(b, "%s/.cache/trawl/hs", home);
+}
+
+char *dbcache_dir(void)
+{
+	struct buf b;
+	char *dir = NULL;
+	size_t len;
+
+	buf_init(&b, 4096);
+	cache_dir_path(&b);
+	if (b.ptr && b.len && file_mkdirs(b.ptr) == 0)
+		dir = buf_detach(&b, &len);
+	buf_dispose(&b);
+	return dir;
+}
+
+static int cache_dir_open(void)
+{
+	const int dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	const char *base;
 	bool is_new = false;
 	struct buf b;
 	int fd = -1;
 
 	buf_init(&b, 4096);
-	if (env && strcmp(env, "off") == 0)
-		return -1;
-	if (env && env[0] == '/')
-		buf_puts(&b, env);
-	else if (xdg && xdg[0] == '/')
-		buf_printf(&b, "%s/trawl/hs", xdg);
-	else if (home && home[0] == '/')
-		buf_printf(&b, "%s/.cache/trawl/hs", home);
+	cache_dir_path(&b);
 	if (!b.ptr || b.len == 0)
 		goto out;
 	/* A trailing slash, "." or ".." would make the open follow a symlink after all. */

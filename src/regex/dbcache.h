@@ -60,6 +60,14 @@ void dbcache_store(const char *pattern, size_t len, unsigned flags, const hs_dat
 /* Removes entries unused for the age limit, then least recently used ones over the size cap. */
 void dbcache_sweep(void);
 
+/*
+ * The on-disk cache's directory (TRAWL_CACHE_DIR, else $XDG_CACHE_HOME/trawl/hs, else
+ * ~/.cache/trawl/hs), made when missing, for a process that confines itself to the trees it
+ * names (sandbox/confine.h). NULL when there is none (TRAWL_CACHE_DIR=off) or it cannot be
+ * made. The caller frees it.
+ */
+char *dbcache_dir(void);
+
 /* Sets the size cap and age limit (0: the default); for tests. Not thread-safe. */
 void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s);
 

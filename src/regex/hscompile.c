@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sandbox/child.h"
+#include "sandbox/confine.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -245,6 +246,11 @@ static int write_all(const char *p, size_t len)
 
 int hscompile_main(void)
 {
+	struct confine_spec spec = { .role = CONFINE_COMPILE,
+				     .report_fd = -1,
+				     .cpu_s = CONFINE_UNLIMITED,
+				     .as_bytes = CONFINE_UNLIMITED };
+	struct confine_status st;
 	hs_platform_info_t platform = { 0 };
 	uint64_t flags, has_platform, tune, features;
 	const uint8_t *p, *end;
@@ -255,6 +261,13 @@ int hscompile_main(void)
 	ssize_t n;
 	int status = 2;
 
+	/*
+	 * SECURITY: the pattern is hostile input and Vectorscan's compiler large: before reading
+	 * it, the helper confines itself (sandbox/confine.h): no file, no network, no program.
+	 * Its CPU and memory limits are the parent's (prlimit), left as they are here.
+	 */
+	if (confine_apply(&spec, &st) < 0)
+		return 2;
 	buf_init(&req, REQ_MAX);
 	while ((n = read(0, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/spawner.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -34,6 +35,20 @@ int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const in
 	sigset_t none, dfl;
 	int err;
 
+	/*
+	 * A confined server cannot execve: its spawner, forked before it confined itself, can. It
+	 * passes three descriptors; workers (more) are started by `trawl sync`, never the server.
+	 */
+	if (spawner_is_running() && n_fds <= 3) {
+		const int three[3] = { n_fds > 0 ? fds[0] : -1, n_fds > 1 ? fds[1] : -1,
+				       n_fds > 2 ? fds[2] : -1 };
+
+		return spawner_spawn(pid, path, argv, three);
+	}
+	if (spawner_is_running()) {
+		error_set("cannot start %s: a confined process passes only 3 descriptors", path);
+		return TRAWL_EPERM;
+	}
 	posix_spawn_file_actions_init(&fa);
 	for (size_t i = 0; i < n_fds || i < 3; i++) {
 		int fd = i < n_fds ? fds[i] : -1;
@@ -73,6 +88,13 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 	return sandbox_spawn_fds(pid, path, argv, fds, 3);
 }
 
+pid_t sandbox_wait(int *status, pid_t pid, int options)
+{
+	pid_t r = spawner_wait(status, pid, (options & WNOHANG) != 0);
+
+	return r >= 0 ? r : waitpid(pid, status, options);
+}
+
 /*
  * Waits for the child to end; at the deadline (a child that closed its output but goes on) it
  * is killed. Returns TRAWL_ETIMEOUT when it had to be.
@@ -85,7 +107,7 @@ static int reap(int *status, pid_t pid, double deadline_ms, bool is_kill)
 
 	if (is_kill)
 		kill(pid, SIGKILL);
-	while ((r = waitpid(pid, status, deadline_ms > 0 && !is_kill ? WNOHANG : 0)) <= 0) {
+	while ((r = sandbox_wait(status, pid, deadline_ms > 0 && !is_kill ? WNOHANG : 0)) <= 0) {
 		if (r < 0 && errno != EINTR)
 			return 0;
 		if (r == 0 && clock_now_ms() > deadline_ms) {

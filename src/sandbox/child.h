@@ -53,7 +53,8 @@ int sandbox_run(struct sandbox_result *res, const char *path, char *const argv[]
  * Starts path with argv, the caller's environment, no blocked signals and the default action
  * for SIGINT, SIGTERM and SIGPIPE, with fd_in, fd_out and fd_err as its standard input, output
  * and error (-1: /dev/null), and no limits: for a child the caller supervises itself (the
- * server's `trawl sync`). The caller reaps *pid. EIO with a message.
+ * server's `trawl sync`). The caller reaps *pid with sandbox_wait(). Once spawner_start() has
+ * run, the spawner starts it (EPERM: a program it does not run). EIO with a message.
  */
 int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
 		  int fd_err);
@@ -64,6 +65,12 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
  * close-on-exec or not. EIO with a message.
  */
 int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds, size_t n_fds);
+
+/*
+ * waitpid() for a child of sandbox_spawn(), wherever it runs (the server's spawner reaps its
+ * children and reports their status: sandbox/spawner.h). options: 0 or WNOHANG.
+ */
+pid_t sandbox_wait(int *status, pid_t pid, int options);
 
 /* Frees res->out. */
 void sandbox_result_dispose(struct sandbox_result *res);

@@ -51,27 +51,121 @@
  * pack access (mmap, pread), zlib, Vectorscan and our own shard writer. The lists were fitted
  * with `strace -f -c` of real runs (docs/internals/sandbox.md says how).
  */
+/* clang-format off: the lists read best as filled lines */
 static const char *const sys_base[] = {
 	/* memory */
-	"brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "msync", "mincore",
+	"brk",
+	"mmap",
+	"munmap",
+	"mprotect",
+	"mremap",
+	"madvise",
+	"msync",
+	"mincore",
 	/* threads (clone: see worker_rules), signals, time */
-	"set_robust_list", "get_robust_list", "set_tid_address", "rseq", "futex",
-	"futex_waitv", "exit", "exit_group", "restart_syscall", "rt_sigaction",
-	"rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "sigaltstack", "tgkill", "tkill",
-	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups",
-	"getresuid", "getresgid", "sched_yield", "sched_getaffinity", "sched_getparam",
-	"sched_getscheduler", "getrandom", "clock_gettime", "clock_getres", "clock_nanosleep",
-	"nanosleep", "gettimeofday", "time", "getitimer", "setitimer", "alarm", "sysinfo", "uname",
-	"prlimit64", "getrlimit", "getrusage", "times", "getpriority", "membarrier",
+	"set_robust_list",
+	"get_robust_list",
+	"set_tid_address",
+	"rseq",
+	"futex",
+	"futex_waitv",
+	"exit",
+	"exit_group",
+	"restart_syscall",
+	"rt_sigaction",
+	"rt_sigprocmask",
+	"rt_sigreturn",
+	"rt_sigtimedwait",
+	"sigaltstack",
+	"tgkill",
+	"tkill",
+	"getpid",
+	"gettid",
+	"getppid",
+	"getuid",
+	"geteuid",
+	"getgid",
+	"getegid",
+	"getgroups",
+	"getresuid",
+	"getresgid",
+	"sched_yield",
+	"sched_getaffinity",
+	"sched_getparam",
+	"sched_getscheduler",
+	"getrandom",
+	"clock_gettime",
+	"clock_getres",
+	"clock_nanosleep",
+	"nanosleep",
+	"gettimeofday",
+	"time",
+	"getitimer",
+	"setitimer",
+	"alarm",
+	"sysinfo",
+	"uname",
+	"prlimit64",
+	"getrlimit",
+	"getrusage",
+	"times",
+	"getpriority",
+	"membarrier",
 	/* descriptors we hold */
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
-	"pwritev2", "lseek", "close", "dup", "dup2", "dup3", "fcntl", "ioctl", "pipe", "pipe2",
-	"poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd2", "fstat", "newfstatat", "statx",
-	"fstatfs", "flock", "fadvise64", "fsync", "fdatasync", "sendfile", "copy_file_range",
+	"read",
+	"write",
+	"readv",
+	"writev",
+	"pread64",
+	"pwrite64",
+	"preadv",
+	"pwritev",
+	"preadv2",
+	"pwritev2",
+	"lseek",
+	"close",
+	"dup",
+	"dup2",
+	"dup3",
+	"fcntl",
+	"ioctl",
+	"pipe",
+	"pipe2",
+	"poll",
+	"ppoll",
+	"select",
+	"pselect6",
+	"epoll_create",
+	"epoll_create1",
+	"epoll_ctl",
+	"epoll_wait",
+	"epoll_pwait",
+	"epoll_pwait2",
+	"eventfd2",
+	"fstat",
+	"newfstatat",
+	"statx",
+	"fstatfs",
+	"flock",
+	"fadvise64",
+	"fsync",
+	"fdatasync",
+	"sendfile",
+	"copy_file_range",
 	/* looking at files (Landlock decides which) */
-	"openat", "open", "stat", "lstat", "statfs", "access", "faccessat", "faccessat2",
-	"readlink", "readlinkat", "getdents64", "getcwd", "umask",
+	"openat",
+	"open",
+	"stat",
+	"lstat",
+	"statfs",
+	"access",
+	"faccessat",
+	"faccessat2",
+	"readlink",
+	"readlinkat",
+	"getdents64",
+	"getcwd",
+	"umask",
 };
 
 /*
@@ -80,17 +174,17 @@ static const char *const sys_base[] = {
  * calls are not allowed.
  */
 static const char *const sys_write[] = {
-	"fchown", "mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir",
-	"ftruncate", "truncate", "fallocate", "link", "linkat", "symlink", "symlinkat", "fchmod",
-	"fchmodat", "chmod", "utimensat", "futimesat", "utimes", "sync_file_range", "chdir",
-	"fchdir",
+	"fchown",   "mkdir",           "mkdirat",   "rename",   "renameat",  "renameat2", "unlink",
+	"unlinkat", "rmdir",           "ftruncate", "truncate", "fallocate", "link",      "linkat",
+	"symlink",  "symlinkat",       "fchmod",    "fchmodat", "chmod",     "utimensat", "futimesat",
+	"utimes",   "sync_file_range", "chdir",     "fchdir",
 };
 
 /* The fetch worker's network: libgit2 over https and ssh, glibc's resolver. */
 static const char *const sys_net[] = {
-	"socket", "connect", "getsockname", "getpeername", "setsockopt", "getsockopt", "sendto",
-	"recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "bind",
-	"socketpair",
+	"socket",     "connect",  "getsockname", "getpeername", "setsockopt",
+	"getsockopt", "sendto",   "recvfrom",    "sendmsg",     "recvmsg",
+	"sendmmsg",   "recvmmsg", "shutdown",    "bind",        "socketpair",
 };
 
 /*
@@ -108,17 +202,64 @@ static const char *const sys_asan[] = {
  * wide a set of calls to fit an allow-list that stays true as they change.
  */
 static const char *const sys_server_deny[] = {
-	"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
-	"process_madvise", "pidfd_getfd", "kcmp", "personality", "kexec_load",
-	"kexec_file_load", "init_module", "finit_module", "delete_module", "mount", "umount2",
-	"pivot_root", "chroot", "fsopen", "fsmount", "fsconfig", "fspick", "move_mount",
-	"open_tree", "mount_setattr", "bpf", "userfaultfd", "perf_event_open", "keyctl",
-	"add_key", "request_key", "unshare", "setns", "open_by_handle_at", "name_to_handle_at",
-	"iopl", "ioperm", "swapon", "swapoff", "reboot", "acct", "quotactl", "syslog",
-	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
-	"setdomainname", "vhangup", "uselib", "lookup_dcookie", "fanotify_init",
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	"execve",
+	"execveat",
+	"ptrace",
+	"process_vm_readv",
+	"process_vm_writev",
+	"process_madvise",
+	"pidfd_getfd",
+	"kcmp",
+	"personality",
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"mount",
+	"umount2",
+	"pivot_root",
+	"chroot",
+	"fsopen",
+	"fsmount",
+	"fsconfig",
+	"fspick",
+	"move_mount",
+	"open_tree",
+	"mount_setattr",
+	"bpf",
+	"userfaultfd",
+	"perf_event_open",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"unshare",
+	"setns",
+	"open_by_handle_at",
+	"name_to_handle_at",
+	"iopl",
+	"ioperm",
+	"swapon",
+	"swapoff",
+	"reboot",
+	"acct",
+	"quotactl",
+	"syslog",
+	"settimeofday",
+	"clock_settime",
+	"clock_adjtime",
+	"adjtimex",
+	"sethostname",
+	"setdomainname",
+	"vhangup",
+	"uselib",
+	"lookup_dcookie",
+	"fanotify_init",
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register",
 };
+/* clang-format on */
 
 /* Under ASan, LeakSanitizer's ptrace and process_vm_readv stay allowed in the server too. */
 static bool server_denies(const char *name)
@@ -140,10 +281,14 @@ static int report_to = 2;
 const char *confine_role_name(enum confine_role role)
 {
 	switch (role) {
-	case CONFINE_FETCH: return "fetch";
-	case CONFINE_INDEX: return "index";
-	case CONFINE_COMPILE: return "compile";
-	case CONFINE_SERVER: return "server";
+	case CONFINE_FETCH:
+		return "fetch";
+	case CONFINE_INDEX:
+		return "index";
+	case CONFINE_COMPILE:
+		return "compile";
+	case CONFINE_SERVER:
+		return "server";
 	}
 	return "unknown";
 }
@@ -277,7 +422,7 @@ static int rules_add(scmp_filter_ctx ctx, uint32_t action, const char *const *na
 	return err;
 }
 
-#define NEW_NS                                                                                   \
+#define NEW_NS \
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | \
 	 CLONE_NEWCGROUP)
 
@@ -306,16 +451,16 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 		if ((err = rule_add(ctx, allow, "prctl")) < 0)
 			return err;
 	} else {
-		static const int ok[] = { PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE,
-					  PR_SET_VMA, PR_GET_NO_NEW_PRIVS };
+		static const int ok[] = { PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_SET_VMA,
+					  PR_GET_NO_NEW_PRIVS };
 
 		for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
 			if (seccomp_rule_add(ctx, allow, SCMP_SYS(prctl), 1,
 					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i])) < 0)
 				goto fail;
 	}
-	if (seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1,
-			     SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS, 0)) < 0 ||
+	if (seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS, 0)) <
+		    0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
 		goto fail;
 	return 0;
@@ -521,10 +666,10 @@ static const char *const tree_libs[] = {
 
 /* Name resolution and TLS (the fetch worker's https, the server's single sign-on). */
 static const char *const tree_net[] = {
-	"/etc/ssl", "/etc/pki", "/etc/ca-certificates", "/usr/share/ca-certificates",
-	"/etc/gnutls", "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf",
-	"/etc/host.conf", "/etc/services", "/etc/protocols", "/etc/passwd", "/etc/group",
-	"/etc/localtime", "/usr/share/zoneinfo",
+	"/etc/ssl",      "/etc/pki",         "/etc/ca-certificates", "/usr/share/ca-certificates",
+	"/etc/gnutls",   "/etc/resolv.conf", "/etc/hosts",           "/etc/nsswitch.conf",
+	"/etc/gai.conf", "/etc/host.conf",   "/etc/services",        "/etc/protocols",
+	"/etc/passwd",   "/etc/group",       "/etc/localtime",       "/usr/share/zoneinfo",
 };
 
 static int trees_apply(const struct confine_spec *spec, int abi)
@@ -546,7 +691,8 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 	if (spec->role != CONFINE_COMPILE) {
 		for (size_t i = 0; i < sizeof(tree_libs) / sizeof(*tree_libs); i++)
 			t[n++] = (struct landlock_path){ .path = tree_libs[i], .is_optional = true };
-		t[n++] = (struct landlock_path){ .path = "/dev/null", .is_write = true,
+		t[n++] = (struct landlock_path){ .path = "/dev/null",
+						 .is_write = true,
 						 .is_optional = true };
 	}
 	if (spec->role == CONFINE_FETCH || spec->role == CONFINE_SERVER)
@@ -588,7 +734,12 @@ int confine_apply(const struct confine_spec *spec_in, struct confine_status *st)
 		error_set("sandbox: cannot clear the dumpable flag: %s", strerror(errno));
 		return TRAWL_EPERM;
 	}
-	if ((err = close_fds(&spec, st)) < 0 || (err = limits_set(&spec, st)) < 0)
+	/*
+	 * A worker starts with nothing it did not ask for. The server confines itself after
+	 * start-up, holding its listening sockets, database and log: it keeps its descriptors.
+	 */
+	if ((spec.role != CONFINE_SERVER && (err = close_fds(&spec, st)) < 0) ||
+	    (err = limits_set(&spec, st)) < 0)
 		return err;
 	st->landlock_abi = landlock_abi();
 	if (st->landlock_abi > 0) {
@@ -596,7 +747,8 @@ int confine_apply(const struct confine_spec *spec_in, struct confine_status *st)
 			return err;
 		st->landlock = true;
 	} else {
-		detail_add(st, "Landlock: not in this kernel (or disabled): file access unrestricted");
+		detail_add(st,
+			   "Landlock: not in this kernel (or disabled): file access unrestricted");
 	}
 	if (!seccomp_available()) {
 		detail_add(st, "seccomp: not in this kernel: system calls unrestricted");
@@ -631,7 +783,8 @@ int confine_probe(struct confine_status *st)
 	if (!st->seccomp)
 		detail_add(st, "seccomp: not in this kernel: system calls unrestricted");
 	if (!st->landlock)
-		detail_add(st, "Landlock: not in this kernel (or disabled): file access unrestricted");
+		detail_add(st,
+			   "Landlock: not in this kernel (or disabled): file access unrestricted");
 	if (HAS_ASAN)
 		detail_add(st, "AddressSanitizer build: RLIMIT_AS not applied, ptrace allowed");
 	return 0;

@@ -33,7 +33,9 @@ struct confine_spec {
 	size_t n_read;
 	const char *const *write_paths; /* Landlock: trees it may read, write, create, remove */
 	size_t n_write;
-	const int *keep_fds;            /* kept open besides 0, 1, 2 and report_fd */
+	/* Kept open besides 0, 1, 2 and report_fd. The SERVER role closes nothing: it holds
+	 * its listening sockets, database and log. */
+	const int *keep_fds;
 	size_t n_keep_fds;
 	int report_fd;                  /* where a denied call is reported; -1: standard error */
 	/*
@@ -74,6 +76,34 @@ int confine_apply(const struct confine_spec *spec, struct confine_status *st);
 
 /* What this machine can enforce, without confining the caller (`trawl sandbox-check`). */
 int confine_probe(struct confine_status *st);
+
+/*
+ * What confine_prove found for one role: the role's confinement applied in a forked child,
+ * which then tries what the role may not do. Each *_held is true only when the proof held.
+ */
+struct confine_proof {
+	enum confine_role role;
+	bool is_applied;            /* confine_apply succeeded in the child (else error says why) */
+	struct confine_status st;   /* what confine_apply reported in the child */
+	const char *forbidden;      /* the system call tried: "socket" or "execve" */
+	bool seccomp_held;          /* it killed the child with SIGSYS after the report line */
+	char report[128];           /* the line the child reported, without its newline */
+	bool landlock_held;         /* outside its trees: EACCES; inside its write tree: created */
+	bool rlimits_held;          /* getrlimit in the child gave the role's limits, core 0 */
+	bool fds_held;              /* an inherited descriptor it did not keep was closed (the
+				     * server: kept, as it keeps its descriptors) */
+	struct confine_spec limits; /* the role's limits (confine_defaults), for showing */
+	char error[256];
+};
+
+/*
+ * Proves role's confinement on this machine (`trawl sandbox-check`): forks a child that
+ * confines itself with two trees of a temporary directory, checks its limits, descriptors and
+ * Landlock from inside, then makes the role's forbidden system call. The caller must be
+ * single-threaded (it forks). EIO when the child cannot be started; a proof that failed is
+ * not an error (see *out).
+ */
+int confine_prove(struct confine_proof *out, enum confine_role role);
 
 /* "fetch", "index", "compile", "server". */
 const char *confine_role_name(enum confine_role role);

@@ -56,8 +56,12 @@ static int h_healthz(struct req *rq)
 		return 0;
 	}
 	s = snapstore_get(rq->s->store);
-	err = buf_printf(&rq->body, "{\"status\":\"ok\",\"index\":%s,\"shards\":%zu,\"repos\":%zu}",
+	err = buf_printf(&rq->body,
+			 "{\"status\":\"ok\",\"index\":%s,\"shards\":%zu,\"repos\":%zu,"
+			 "\"sandbox\":",
 			 s ? "true" : "false", s ? index_n_shards(s->ix) : 0, s ? s->n_repos : 0);
+	if (err == 0 && (err = server_sandbox_json(&rq->body, rq->s)) == 0)
+		err = buf_putc(&rq->body, '}');
 	snapshot_unref(s);
 	if (err < 0)
 		return handlers_internal(TRAWL_ENOMEM);

@@ -112,7 +112,7 @@ static void run_sync(struct sched *sc)
 	}
 	drain(sc, pipefd[0], pid);
 	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (sandbox_wait(&status, pid, 0) < 0 && errno == EINTR)
 		;
 	bool is_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 

@@ -978,6 +978,13 @@ int server_run(const struct server_config *cfg)
 		 rnd[3]);
 	pthread_mutex_init(&s.streams_lock, NULL);
 
+	/*
+	 * SECURITY: the spawner is forked while the process holds nothing and has no thread; then
+	 * the server confines itself before it opens its accounts or starts a thread (sandbox.c).
+	 */
+	if ((err = server_sandbox_start(&s)) < 0 || (err = server_sandbox_confine(&s)) < 0)
+		goto out;
+
 	/* Signals are taken with sigwait below: block them before any thread starts. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -1099,5 +1106,6 @@ out:
 		auth_close(s.auth);
 	pthread_mutex_destroy(&s.streams_lock);
 	free(index_dir);
+	server_sandbox_stop();
 	return err;
 }

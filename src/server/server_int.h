@@ -15,6 +15,7 @@
 
 #include "auth/auth.h"
 #include "index/shard.h"
+#include "sandbox/confine.h"
 #include "search/request.h"
 #include "search/search.h"
 #include "server/access.h"
@@ -224,9 +225,12 @@ struct srv {
 	atomic_bool is_stopping;
 	struct conns conns;
 	bool is_tls;               /* the daemon speaks TLS */
+	bool is_confined;          /* sandbox holds what server_sandbox_confine applied */
 	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
 	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
 	struct sso *sso;           /* OpenID Connect, or NULL when not configured */
+	struct confine_status sandbox;         /* what the server's confinement enforces */
+	struct confine_status sandbox_workers; /* what this kernel offers the workers */
 };
 
 /* One request: created when its URI arrives, freed when it completes. */
@@ -468,5 +472,16 @@ struct web_asset {
 };
 extern const struct web_asset web_assets[];
 extern const size_t n_web_assets;
+
+/*
+ * The server's sandbox (sandbox.c): server_sandbox_start forks the spawner (before any thread),
+ * server_sandbox_confine confines the server (before it opens its accounts or starts a
+ * thread); EPERM or EINVAL with a message. server_sandbox_json appends the admin /healthz's
+ * "sandbox" object.
+ */
+int server_sandbox_start(struct srv *s);
+int server_sandbox_confine(struct srv *s);
+void server_sandbox_stop(void);
+int server_sandbox_json(struct buf *b, const struct srv *s);
 
 #endif

@@ -107,7 +107,7 @@ expect_status "verify detects a flipped byte" 2 "$TRAWL" verify "$IX"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)/src/cli
 all_help=$("$TRAWL" help 2>/dev/null); st=$?
 expect_eq "trawl help: exit 0" 0 "$st"
-for c in index search ls verify repo sync serve user group grant revoke access token audit backup help version; do
+for c in index search ls verify repo sync serve user group grant revoke access token audit backup sandbox-check help version; do
   out=$("$TRAWL" "$c" --help 2>"$T/err"); st=$?
   case "$st:$out" in "0:usage: trawl $c"*) ok "$c --help: its usage on stdout, exit 0";; *) not_ok "$c --help: its usage on stdout, exit 0" "status $st" "$out" "$(cat "$T/err")";; esac
   expect_eq "$c -h is $c --help" "$out" "$("$TRAWL" "$c" -h 2>&1)"
@@ -121,7 +121,8 @@ done
 # Each long option a subcommand parses (its getopt table, or repo's own loop) is in its usage
 # (commands that share a file: in one of their usages).
 for pair in index:cmd_index.c search:cmd_search.c ls:cmd_verify.c repo:cmd_repo.c sync:cmd_sync.c serve:cmd_serve.c \
-    user:cmd_user.c group:cmd_group.c grant,revoke,access:cmd_access.c token:cmd_token.c audit:cmd_audit.c backup:cmd_backup.c; do
+    user:cmd_user.c group:cmd_group.c grant,revoke,access:cmd_access.c token:cmd_token.c audit:cmd_audit.c backup:cmd_backup.c \
+    sandbox-check:cmd_sandbox.c; do
   c=${pair%%:*}; usage=""; for x in ${c//,/ }; do usage+=$("$TRAWL" help "$x" 2>&1); done
   missing=""
   for o in $(grep -oE '\{ "[a-z-]+", (no|required)_argument|strn?cmp\(a, "--[a-z-]+' "$SRC/${pair#*:}" | grep -oE '"-*[a-z-]+' | tr -d '"' | sed 's/^-*//' | sort -u); do

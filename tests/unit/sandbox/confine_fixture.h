@@ -18,18 +18,18 @@
 
 /* In the child: on a failed check, says which line to the report and exits 3. */
 static int cf_report_fd = -1;
-#define CHILD_CHECK(c)                                                                  \
-	do {                                                                            \
-		if (!(c)) {                                                             \
-			dprintf(cf_report_fd, "check failed at line %d: %s (errno %s)\n", \
-				__LINE__, #c, strerror(errno));                          \
-			_exit(3);                                                       \
-		}                                                                       \
+#define CHILD_CHECK(c) \
+	do { \
+		if (!(c)) { \
+			dprintf(cf_report_fd, "check failed at line %d: %s (errno %s)\n", __LINE__, \
+				#c, strerror(errno)); \
+			_exit(3); \
+		} \
 	} while (0)
 
 struct cf_run {
-	int status;          /* waitpid's */
-	char report[1024];   /* what the child wrote to its report descriptor */
+	int status;        /* waitpid's */
+	char report[1024]; /* what the child wrote to its report descriptor */
 	struct confine_status st;
 };
 
@@ -37,8 +37,7 @@ struct cf_run {
  * Forks; the child applies spec (its report_fd replaced by a pipe to the parent), then exits
  * with fn(arg). A child whose confine_apply fails writes "confine failed: MESSAGE" and exits 2.
  */
-static inline void cf_run(struct cf_run *out, struct confine_spec spec, int (*fn)(void *),
-			  void *arg)
+static inline void cf_run(struct cf_run *out, struct confine_spec spec, int (*fn)(void *), void *arg)
 {
 	int p[2], st_pipe[2];
 	pid_t pid;

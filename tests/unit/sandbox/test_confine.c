@@ -140,9 +140,10 @@ static void check_denied(enum confine_role role, const char *name)
 
 static void index_forbidden_calls_die_with_sigsys(void **state)
 {
-	static const char *const names[] = { "socket", "connect", "execve", "execveat",
-					     "ptrace", "process_vm_readv", "process_vm_writev",
-					     "unshare" };
+	static const char *const names[] = {
+		"socket",           "connect",           "execve", "execveat", "ptrace",
+		"process_vm_readv", "process_vm_writev", "unshare"
+	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -170,8 +171,8 @@ static void fetch_forbidden_calls_die_with_sigsys(void **state)
 
 static void server_denied_calls_die_with_sigsys(void **state)
 {
-	static const char *const names[] = { "execve", "execveat", "ptrace", "process_vm_writev",
-					     "personality", "bpf", "unshare" };
+	static const char *const names[] = { "execve",      "execveat", "ptrace", "process_vm_writev",
+					     "personality", "bpf",      "unshare" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -336,8 +337,7 @@ static int check_limits(void *arg)
 	CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur == want->fsize_bytes);
 	CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == want->nofile);
 	CHILD_CHECK(getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0 && rl.rlim_max == 0);
-	CHILD_CHECK(getrlimit(RLIMIT_AS, &rl) == 0 &&
-		    (HAS_ASAN || rl.rlim_cur == want->as_bytes));
+	CHILD_CHECK(getrlimit(RLIMIT_AS, &rl) == 0 && (HAS_ASAN || rl.rlim_cur == want->as_bytes));
 	CHILD_CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0);
 	CHILD_CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1);
 	/* The hard limit is lowered too: raising it again is refused. */

@@ -1,0 +1,184 @@
+/*
+ * Unit tests for the spawner (sandbox/spawner.h): sandbox_run and sandbox_spawn go through it
+ * once it runs, it runs only the programs it was given (the trawl binary only as `__compile`
+ * or `sync`), it reports exit statuses, and a process confined as the server, which may not
+ * execve, still starts its helpers through it. The helper is this test program itself.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sandbox/child.h"
+#include "sandbox/confine.h"
+#include "sandbox/spawner.h"
+#include "util/error.h"
+
+#define SELF "/proc/self/exe"
+
+static int helper_main(const char *mode)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	if (strcmp(mode, "__compile") == 0) { /* echo */
+		while ((n = read(0, chunk, sizeof(chunk))) > 0)
+			if (write(1, chunk, (size_t)n) != n)
+				return 1;
+		return 0;
+	}
+	if (strcmp(mode, "sync") == 0)
+		return 7;
+	return 9;
+}
+
+static void run_echo(void)
+{
+	char *argv[] = { "trawl", "__compile", NULL };
+	struct sandbox_limits lim = { .max_output = 1 << 20 };
+	struct sandbox_result res;
+
+	assert_int_equal(sandbox_run(&res, SELF, argv, "through the spawner", 19, &lim), 0);
+	assert_int_equal(res.exit_status, 0);
+	assert_int_equal(res.out_len, 19);
+	assert_memory_equal(res.out, "through the spawner", 19);
+	sandbox_result_dispose(&res);
+}
+
+static void run_goes_through_the_spawner(void **state)
+{
+	(void)state;
+	assert_true(spawner_is_running());
+	run_echo();
+}
+
+static void spawn_reports_the_exit_status(void **state)
+{
+	char *argv[] = { "trawl", "sync", "--data", "x", NULL };
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(sandbox_spawn(&pid, SELF, argv, -1, -1, -1), 0);
+	assert_true(pid > 0);
+	/* The server's own waitpid cannot see it: it is the spawner's child. */
+	assert_int_equal(waitpid(pid, &status, WNOHANG), -1);
+	assert_int_equal(sandbox_wait(&status, pid, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+}
+
+static void other_programs_and_commands_are_refused(void **state)
+{
+	char *index[] = { "trawl", "index", "-o", "/tmp/x", "/", NULL };
+	char *sh[] = { "sh", "-c", "touch /tmp/pwned", NULL };
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(sandbox_spawn(&pid, SELF, index, -1, -1, -1), TRAWL_EPERM);
+	assert_non_null(strstr(error_last(), "not a program the spawner runs"));
+	assert_int_equal(sandbox_spawn(&pid, "/bin/sh", sh, -1, -1, -1), TRAWL_EPERM);
+	/* It still works after refusing. */
+	run_echo();
+}
+
+static void child_gets_only_its_descriptors_and_reports_its_signal(void **state)
+{
+	char *argv[] = { "trawl", "__compile", NULL };
+	int status = 0, sv[2], n = 0;
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(sandbox_spawn(&pid, SELF, argv, sv[1], sv[1], -1), 0);
+	/* Its echo proves it runs its main: exec has closed what it must not inherit. */
+	assert_int_equal(write(sv[0], "x", 1), 1);
+	assert_int_equal(read(sv[0], path, 1), 1);
+	assert_int_equal(sandbox_wait(&status, pid, WNOHANG), 0); /* waiting on more input */
+	/* It inherited its three standard descriptors and nothing of the spawner's. */
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 3);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(sandbox_wait(&status, pid, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void confined_server_spawns_through_it(void **state)
+{
+	struct confine_spec spec = { .role = CONFINE_SERVER, .report_fd = -1 };
+	struct confine_status st;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *argv[] = { "trawl", "__compile", NULL };
+		struct sandbox_limits lim = { .max_output = 1 << 20 };
+		struct sandbox_result res;
+		const char *progs[] = { SELF };
+
+		spawner_stop(); /* the parent's: this child starts its own */
+		if (spawner_start(progs, 1) < 0 || confine_apply(&spec, &st) < 0)
+			_exit(2);
+		if (sandbox_run(&res, SELF, argv, "ok", 2, &lim) < 0 || res.out_len != 2 ||
+		    memcmp(res.out, "ok", 2) != 0)
+			_exit(3);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static int setup(void **state)
+{
+	const char *progs[] = { SELF };
+
+	(void)state;
+	return spawner_start(progs, 1);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	spawner_stop();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(run_goes_through_the_spawner),
+		cmocka_unit_test(spawn_reports_the_exit_status),
+		cmocka_unit_test(other_programs_and_commands_are_refused),
+		cmocka_unit_test(child_gets_only_its_descriptors_and_reports_its_signal),
+		cmocka_unit_test(confined_server_spawns_through_it),
+	};
+
+	if (argc == 2 || argc > 2)
+		return helper_main(argv[1]);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
