@@ -112,7 +112,6 @@ bool build_git_branch_pattern_valid(const char *pattern)
 	return gitrepo_branch_pattern_valid(pattern);
 }
 
-
 /* Records one entry (path, kind, object) found on l->branch, sized from its object header. */
 static int list_push(struct glist *l, const char *path, size_t path_len, enum gitwalk_kind kind,
 		     const struct gitrepo_oid *oid)
@@ -382,10 +381,12 @@ static int write_docs(char ***files, size_t *n_files, struct run *rn, const stru
 	struct pipeline_src src = { .n = d->l.n, .arg = &g, .weight = g_weight,
 				    .thread_open = g_thread_open, .thread_close = g_thread_close,
 				    .writer_init = g_writer_init, .add = g_add };
-	struct pipeline_opts po = { .index_dir = rn->out_dir, .name = rn->name,
+	struct pipeline_opts po = { .index_dir = rn->out_dir,
+				    .name = rn->name,
 				    .n_threads = rn->o->n_threads,
 				    .is_single_thread = !gitrepo_threads_ok(),
-				    .is_empty_ok = is_empty_ok, .deadline_ms = rn->deadline_ms,
+				    .is_empty_ok = is_empty_ok,
+				    .deadline_ms = rn->deadline_ms,
 				    .max_seconds = rn->lim.max_seconds };
 
 	return pipeline_run(files, n_files, rn->st, &src, &po, rn->progress, rn->arg);
@@ -800,8 +801,7 @@ static int run_incr(struct run *rn, const struct index_repo_entry *old)
 		rn->res->is_unchanged = true;
 		goto out;
 	}
-	e = (struct index_repo_entry){ .n_base = old->n_base,
-				       .max_file_size = rn->o->max_file_size };
+	e = (struct index_repo_entry){ .n_base = old->n_base, .max_file_size = rn->o->max_file_size };
 	if ((err = incr_overlay(&e, &in)) < 0) {
 		error_set("out of memory");
 		goto out;
@@ -897,8 +897,14 @@ int build_git_produce(struct build_stats *st, struct build_git_output *out, cons
 		      const struct build_opts *o, const struct build_git_limits *lim,
 		      build_progress_fn progress, void *arg)
 {
-	struct run rn = { .st = st, .res = &out->res, .out = out, .index_dir = index_dir,
-			  .out_dir = out_dir, .name = name, .o = o, .progress = progress,
+	struct run rn = { .st = st,
+			  .res = &out->res,
+			  .out = out,
+			  .index_dir = index_dir,
+			  .out_dir = out_dir,
+			  .name = name,
+			  .o = o,
+			  .progress = progress,
 			  .arg = arg };
 	struct build_git_result *res = &out->res;
 	bool can_incr;
@@ -940,8 +946,8 @@ int build_git_produce(struct build_stats *st, struct build_git_output *out, cons
 	can_incr = old && old->n_branches > 0 && old->max_file_size == o->max_file_size &&
 		   old->n_shards > 0;
 	for (size_t i = 0; can_incr && i < old->n_branches; i++)
-		can_incr = branch_index(&rn, old->branches[i].name,
-					strlen(old->branches[i].name)) >= 0;
+		can_incr =
+			branch_index(&rn, old->branches[i].name, strlen(old->branches[i].name)) >= 0;
 	err = can_incr ? run_incr(&rn, old) : INCR_FALLBACK;
 	if (err == INCR_FALLBACK) {
 		char commit[sizeof(st->commit)];
@@ -982,13 +988,13 @@ int build_git_repo(struct build_stats *st, struct build_git_result *res, const c
 	*res = (struct build_git_result){ 0 };
 	if (!build_name_valid(name)) {
 		error_set("invalid repository name \"%s\" (1-200 bytes, no '/', '\\' or control "
-			  "characters, not starting with '-')", name);
+			  "characters, not starting with '-')",
+			  name);
 		err = TRAWL_EINVAL;
 		goto out;
 	}
 	/* The lock is held from before the first file is written until after the commit. */
-	if ((err = file_mkdirs(index_dir)) < 0 ||
-	    (err = index_writer_begin(&writers, index_dir)) < 0)
+	if ((err = file_mkdirs(index_dir)) < 0 || (err = index_writer_begin(&writers, index_dir)) < 0)
 		goto out;
 	err = index_read_repo(&old, index_dir, name);
 	if (err == TRAWL_ENOTFOUND)

@@ -126,8 +126,9 @@ static int check_kept(const struct build_git_output *out, const struct index_rep
 				break;
 		}
 		if (o->doc >= shard_n_docs(sh)) {
-			error_set("index worker: overlay entry %zu names document %u of a shard of %u",
-				  i, o->doc, shard_n_docs(sh));
+			error_set(
+				"index worker: overlay entry %zu names document %u of a shard of %u",
+				i, o->doc, shard_n_docs(sh));
 			err = TRAWL_ECORRUPT;
 		}
 	}
@@ -271,7 +272,8 @@ int build_commit(const char *index_dir, const char *work_dir, struct build_git_o
 	if (!expect)
 		expect = &none;
 	if (work_dir) {
-		if (!out->e.name || out->e.n_branches || (err = check_kept(out, expect, index_dir)) < 0) {
+		if (!out->e.name || out->e.n_branches ||
+		    (err = check_kept(out, expect, index_dir)) < 0) {
 			if (err == 0) {
 				error_set("index worker: a malformed entry");
 				err = TRAWL_ECORRUPT;
@@ -283,7 +285,8 @@ int build_commit(const char *index_dir, const char *work_dir, struct build_git_o
 			goto out;
 		}
 		for (size_t k = 0; k < n_new; k++)
-			if ((err = check_new(&ids[k], work_dir, out->e.shards[out->n_kept + k], out)) < 0)
+			if ((err = check_new(&ids[k], work_dir, out->e.shards[out->n_kept + k],
+					     out)) < 0)
 				goto out;
 		if ((err = link_new(&n_linked, index_dir, work_dir, out, ids)) < 0)
 			goto out;

@@ -73,8 +73,8 @@ int outwire_send(int fd, const struct build_git_output *out)
 	if (res->n_branches > OUTWIRE_MAX_BRANCHES || out->e.n_shards > OUTWIRE_MAX_SHARDS ||
 	    out->e.n_overlay > OUTWIRE_MAX_OVERLAY) {
 		error_set("the index result is too large for the worker pipe (%zu branches, %zu "
-			  "shards, %zu overlay entries)", res->n_branches, out->e.n_shards,
-			  out->e.n_overlay);
+			  "shards, %zu overlay entries)",
+			  res->n_branches, out->e.n_shards, out->e.n_overlay);
 		return TRAWL_ELIMIT;
 	}
 	if ((err = send_header(fd, out)) < 0)
@@ -139,8 +139,9 @@ static int take_header(struct outwire_rx *rx, struct wire_fields *f)
 	if (rx->n_branches > OUTWIRE_MAX_BRANCHES || rx->n_shards > OUTWIRE_MAX_SHARDS ||
 	    rx->n_overlay > OUTWIRE_MAX_OVERLAY) {
 		error_set("index worker: %u branches, %u shards, %u overlay entries: over the "
-			  "limits (%u, %u, %u)", rx->n_branches, rx->n_shards, rx->n_overlay,
-			  OUTWIRE_MAX_BRANCHES, OUTWIRE_MAX_SHARDS, OUTWIRE_MAX_OVERLAY);
+			  "limits (%u, %u, %u)",
+			  rx->n_branches, rx->n_shards, rx->n_overlay, OUTWIRE_MAX_BRANCHES,
+			  OUTWIRE_MAX_SHARDS, OUTWIRE_MAX_OVERLAY);
 		return TRAWL_ELIMIT;
 	}
 	if (n_kept > rx->n_shards || n_base > rx->n_shards)
@@ -152,7 +153,8 @@ static int take_header(struct outwire_rx *rx, struct wire_fields *f)
 	out->res = (struct build_git_result){ .n_invalid = (size_t)n_invalid,
 					      .is_incremental = (flags & FLAG_INCREMENTAL) != 0,
 					      .is_unchanged = (flags & FLAG_UNCHANGED) != 0,
-					      .changed_files = changed, .delta_shards = delta };
+					      .changed_files = changed,
+					      .delta_shards = delta };
 	out->n_kept = n_kept;
 	out->e.n_base = (size_t)n_base;
 	out->e.max_file_size = max_file_size;
@@ -211,11 +213,10 @@ static int take_shard(struct outwire_rx *rx, struct wire_fields *f)
 
 	if (e->n_shards >= rx->n_shards)
 		return malformed("more shards than declared");
-	if ((err = wire_get_str(f, &e->shards[e->n_shards], FILE_NAME_MAX)) < 0 ||
-	    (err = wire_fields_end(f)) < 0)
+	if ((err = wire_get_str(f, &e->shards[e->n_shards], FILE_NAME_MAX)) < 0)
 		return err;
-	e->n_shards++;
-	return 0;
+	e->n_shards++; /* owned from here: disposed with e, even when more bytes follow */
+	return wire_fields_end(f);
 }
 
 static int take_overlay(struct outwire_rx *rx, struct wire_fields *f)

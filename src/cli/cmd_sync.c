@@ -26,18 +26,24 @@
 #include "util/file.h"
 
 const struct cli_help cli_help_sync = {
-	.synopsis = "trawl sync [NAME] [--data DIR] [--allow-insecure] [--allow-local]\n"
+	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--allow-insecure] [--allow-local]\n"
 		    "           [--allow-private]\n",
 	.summary = "fetch every registered repository (or NAME) into its mirror and index it",
 	.options =
-		"Each URL is checked before its fetch under the policy its repository was added with\n"
+		"Each URL is checked before its fetch under the policy its repository was added "
+		"with\n"
 		"(trawl repo add --allow-*). A repository that fails is marked with the reason and\n"
 		"keeps its previous results; exit status 2 when any failed (docs/operations.md).\n"
+		"Without NAME, a repository whose last attempts failed waits out a backoff (1 min\n"
+		"doubling up to 1 h) first. Each fetch and index runs in a sandboxed worker "
+		"process.\n"
 		"\n"
 		"  --data DIR        the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
+		"  --retry           also try the repositories still waiting out their backoff\n"
 		"  --allow-insecure  also accept http:// for this run\n"
 		"  --allow-local     also accept file:// and local paths for this run\n"
-		"  --allow-private   also accept loopback, private and link-local hosts for this run\n"
+		"  --allow-private   also accept loopback, private and link-local hosts for this "
+		"run\n"
 		"  -h, --help        this usage\n",
 };
 
@@ -110,11 +116,11 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 	struct worker w;
 	struct wire_msg m;
 	char said[600] = "", stream[600] = "";
-	int err, said_err = 0, stream_err = 0, ended, r;
+	int err, said_err = 0, stream_err = 0, ended, r = 0;
 	bool is_done = false;
 
-	if ((err = worker_start(&w, SELF_EXE, argv, label, stderr, clock_now_ms() +
-								   SYNC_WORKER_MS)) < 0)
+	if ((err = worker_start(&w, SELF_EXE, argv, label, stderr, clock_now_ms() + SYNC_WORKER_MS)) <
+	    0)
 		return err;
 	while (!is_done && !said_err && (r = worker_next(&w, &m)) > 0) {
 		if (m.type == WIRE_ERROR) {
@@ -140,10 +146,10 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 		stream_err = r;
 		snprintf(stream, sizeof(stream), "%s", error_last());
 	}
-	ended = worker_finish(&w, stream_err != 0 || said_err != 0);
-	if (ended < 0 && (!said_err || strncmp(error_last(), label, strlen(label)) == 0) &&
-	    (w.is_deadline || !said_err))
-		return ended; /* killed, or exited without saying why: error_last() says how */
+	/* A worker that said why it failed exits by itself; one that sent garbage is killed. */
+	ended = worker_finish(&w, stream_err != 0);
+	if (ended < 0 && (w.is_deadline || (w.signal && !w.is_killed)))
+		return ended; /* killed, by the sandbox or otherwise: error_last() says how */
 	if (said_err) {
 		error_set("%s", said);
 		return said_err;
@@ -152,11 +158,13 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 		error_set("%s", stream);
 		return stream_err;
 	}
+	if (ended < 0)
+		return ended; /* it exited with an error status without saying why */
 	if (!is_done) {
 		error_set("%s ended without a result", label);
 		return TRAWL_EIO;
 	}
-	return ended;
+	return 0;
 }
 
 /* The fetch worker's result. */
@@ -314,9 +322,10 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	else
 		err = build_commit(index_dir, work, &rx.out, &old);
 	if (err == 0 && rx.out.res.n_invalid)
-		fprintf(stderr, "trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
-			"name for trawl, e.g. starting with '-')\n", r->name, rx.out.res.n_invalid,
-			rx.out.res.n_invalid == 1 ? "" : "es");
+		fprintf(stderr,
+			"trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
+			"name for trawl, e.g. starting with '-')\n",
+			r->name, rx.out.res.n_invalid, rx.out.res.n_invalid == 1 ? "" : "es");
 	if (err == 0)
 		err = sync_indexed_fill(x, &rx.out.res);
 out:
@@ -468,11 +477,17 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		free(mirror);
 		return EXIT_ERROR;
 	}
+	/* The fetch worker may write there only: it must exist (a restored DATA may lack it). */
+	if ((err = file_mkdirs(run->d->repos)) < 0) {
+		ret = sync_failed(run, r, "fetch");
+		goto out;
+	}
 	/* SECURITY: P1: the URL is checked again before the fetch, under its stored policy. */
 	datadir_policy_widen(&mo.policy, &r->policy);
 	err = sync_fetch(&res, &mo, r, mirror);
 	if (res.recloned)
-		fprintf(stderr, "trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
+		fprintf(stderr,
+			"trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
 			r->name, res.reason);
 	if (err < 0) {
 		ret = sync_failed(run, r, "fetch");
@@ -552,6 +567,7 @@ static int sync_main(int argc, char **argv)
 		{ "allow-insecure", no_argument, NULL, 'I' },
 		{ "allow-local", no_argument, NULL, 'L' },
 		{ "allow-private", no_argument, NULL, 'P' },
+		{ "retry", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -562,7 +578,7 @@ static int sync_main(int argc, char **argv)
 	size_t n = 0;
 	const char *data = NULL;
 	int c, err, ret = 0;
-	bool have_one = false, sync_all = false;
+	bool have_one = false, sync_all = false, is_retry = false;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -570,6 +586,9 @@ static int sync_main(int argc, char **argv)
 		case 'I': run.mo.policy.allow_insecure = true; break;
 		case 'L': run.mo.policy.allow_local = true; break;
 		case 'P': run.mo.policy.allow_private = true; break;
+		case 'R':
+			is_retry = true;
+			break;
 		case 'h': return cli_usage("sync", false);
 		default: return cli_usage("sync", true);
 		}
@@ -600,7 +619,7 @@ static int sync_main(int argc, char **argv)
 		if (n == 0)
 			printf("no repositories registered (trawl repo add URL)\n");
 		for (size_t i = 0; i < n; i++) {
-			if (sync_backoff(&v[i]))
+			if (!is_retry && !sync_all && sync_backoff(&v[i]))
 				continue;
 			if (sync_one(&run, &v[i]) != 0)
 				ret = EXIT_ERROR;

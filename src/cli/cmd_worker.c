@@ -29,6 +29,7 @@
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
 #include "util/error.h"
+#include "util/file.h"
 
 const struct cli_help cli_help_worker = {
 	.synopsis = "trawl worker fetch --mirror DIR --url URL [--credentials FILE]\n"
@@ -89,7 +90,7 @@ static void test_pause(const char *role)
 	if (test_hook("TRAWL_TEST_WORKER_PAUSE", role)) {
 		fprintf(stderr, "trawl: %s worker: paused (TRAWL_TEST_WORKER_PAUSE)\n", role);
 		for (;;)
-			pause();
+			sleep(60); /* nanosleep: pause() is not on the workers' allow-list */
 	}
 }
 
@@ -103,6 +104,43 @@ static char *parent_dir(const char *path)
 	return p;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HAS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAS_ASAN 1
+#endif
+#endif
+
+/*
+ * Under AddressSanitizer, LeakSanitizer reads its suppressions file (LSAN_OPTIONS'
+ * suppressions=PATH) when the process exits, confined by then: the file's path is added to
+ * read, when it exists. Nothing in a release build.
+ */
+static size_t sanitizer_paths(const char **read, size_t n_read, char *buf, size_t len)
+{
+#ifdef HAS_ASAN
+	const char *opts = getenv("LSAN_OPTIONS"), *p;
+	size_t n;
+
+	if (!opts || !(p = strstr(opts, "suppressions=")))
+		return n_read;
+	p += sizeof("suppressions=") - 1;
+	n = strcspn(p, ": ");
+	if (n == 0 || n >= len)
+		return n_read;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	if (access(buf, R_OK) == 0)
+		read[n_read++] = buf;
+#else
+	(void)read;
+	(void)buf;
+	(void)len;
+#endif
+	return n_read;
+}
+
 /*
  * THE confinement of a worker (sandbox/confine.h): called once, after the git module is loaded
  * and libgit2 started, before the worker reads a byte of repository data. read and write are
@@ -112,10 +150,11 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 			  const char *const *write, size_t n_write)
 {
 	const int keep[] = { WORKER_MSG_FD };
+	const char *reads[40];
+	char supp[1024];
 	struct confine_spec spec = {
 		.role = role,
-		.read_paths = read,
-		.n_read = n_read,
+		.read_paths = reads,
 		.write_paths = write,
 		.n_write = n_write,
 		.keep_fds = keep,
@@ -125,11 +164,24 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 	struct confine_status st;
 	int err;
 
+	if (n_read > sizeof(reads) / sizeof(reads[0]) - 1) {
+		error_set("%s worker: too many trees to read (%zu)", confine_role_name(role), n_read);
+		return TRAWL_ELIMIT;
+	}
+	memcpy(reads, read, n_read * sizeof(*read));
+	spec.n_read = sanitizer_paths(reads, n_read, supp, sizeof(supp));
 	if ((err = gitmod.config_isolate()) < 0 || (err = confine_apply(&spec, &st)) < 0)
 		return err;
 	if (st.detail[0])
 		fprintf(stderr, "trawl: %s worker: %s\n", confine_role_name(role), st.detail);
 	return 0;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0;
 }
 
 /* Sends a WIRE_ERROR with error_last() and err. */
@@ -145,26 +197,65 @@ static int send_error(int err)
 	return EXIT_ERROR;
 }
 
-static bool exists(const char *path)
-{
-	struct stat st;
+#define KEYS_MAX 32
+#define CREDENTIALS_MAX ((size_t)1 << 20)
 
-	return path && stat(path, &st) == 0;
+/*
+ * The SSH key files the credentials file names (`key:PATH` secrets), which libgit2 opens at
+ * authentication time: the fetch worker must be able to read them once confined. Each existing
+ * one is added to paths (new strings, at most KEYS_MAX). The buffer with the secrets is wiped.
+ */
+static size_t credential_keys(char **paths, const char *credentials)
+{
+	char *text = NULL, *line, *next;
+	size_t len = 0, n = 0;
+
+	if (!credentials || file_read_all(&text, &len, credentials, CREDENTIALS_MAX) < 0)
+		return 0;
+	for (line = text; line && n < KEYS_MAX; line = next) {
+		char *f = line, *fields[3];
+		size_t k = 0;
+
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+
+		/* PREFIX USER SECRET, blank-separated; '#' starts a comment line. */
+		while (k < 3) {
+			f += strspn(f, " \t\r");
+			if (!*f || (k == 0 && *f == '#'))
+				break;
+			fields[k++] = f;
+			f += strcspn(f, " \t\r");
+			if (*f)
+				*f++ = '\0';
+		}
+		if (k == 3 && strncmp(fields[2], "key:", 4) == 0 && exists(fields[2] + 4) &&
+		    (paths[n] = strdup(fields[2] + 4)))
+			n++;
+	}
+	if (text)
+		explicit_bzero(text, len);
+	free(text);
+	return n;
 }
 
 static int worker_fetch(const struct worker_args *a)
 {
-	struct gitmirror_opts mo = { .policy = a->policy, .credentials = a->credentials,
+	struct gitmirror_opts mo = { .policy = a->policy,
+				     .credentials = a->credentials,
 				     .known_hosts = a->known_hosts };
 	struct gitmirror_result res = { 0 };
-	const char *read[3], *write[1];
-	char *repos = parent_dir(a->mirror);
-	size_t n_read = 0;
+	const char *read[3 + KEYS_MAX], *write[1];
+	char *repos = parent_dir(a->mirror), *keys[KEYS_MAX];
+	size_t n_read = 0, n_keys;
 	struct wire_out o;
 	int err;
 
 	if (!repos)
 		return send_error(error_nomem(NULL));
+	n_keys = credential_keys(keys, a->credentials);
+	for (size_t i = 0; i < n_keys; i++)
+		read[n_read++] = keys[i];
 	if (exists(a->credentials))
 		read[n_read++] = a->credentials;
 	if (exists(a->known_hosts))
@@ -179,6 +270,8 @@ static int worker_fetch(const struct worker_args *a)
 	write[0] = repos;
 	err = worker_confine(CONFINE_FETCH, read, n_read, write, 1);
 	free(repos);
+	for (size_t i = 0; i < n_keys; i++)
+		free(keys[i]);
 	if (err < 0)
 		return send_error(err);
 	test_hooks("fetch");
@@ -216,8 +309,8 @@ static int worker_index(const struct worker_args *a)
 		has_old = true;
 	else if (err != TRAWL_ENOTFOUND)
 		return send_error(err);
-	err = gitmod.produce(&st, &out, a->work, a->index, has_old ? &old : NULL, a->name,
-			     a->mirror, a->branches, a->n_branches, &a->o, &a->lim, NULL, NULL);
+	err = gitmod.produce(&st, &out, a->work, a->index, has_old ? &old : NULL, a->name, a->mirror,
+			     a->branches, a->n_branches, &a->o, &a->lim, NULL, NULL);
 	index_repo_entry_dispose(&old);
 	if (err < 0)
 		return send_error(err);
@@ -270,6 +363,10 @@ int cmd_worker(int argc, char **argv)
 		return cli_usage("worker", false);
 	if (!is_fetch && !is_index)
 		return cli_usage("worker", true);
+	if ((err = worker_bind_to_parent()) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
 	if ((err = gitmod_init()) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
@@ -279,26 +376,62 @@ int cmd_worker(int argc, char **argv)
 	ret = EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm': a.mirror = optarg; break;
-		case 'u': a.url = optarg; break;
-		case 'c': a.credentials = optarg; break;
-		case 'k': a.known_hosts = optarg; break;
-		case 'I': a.policy.allow_insecure = true; break;
-		case 'L': a.policy.allow_local = true; break;
-		case 'P': a.policy.allow_private = true; break;
-		case 'x': a.index = optarg; break;
-		case 'w': a.work = optarg; break;
-		case 'n': a.name = optarg; break;
+		case 'm':
+			a.mirror = optarg;
+			break;
+		case 'u':
+			a.url = optarg;
+			break;
+		case 'c':
+			a.credentials = optarg;
+			break;
+		case 'k':
+			a.known_hosts = optarg;
+			break;
+		case 'I':
+			a.policy.allow_insecure = true;
+			break;
+		case 'L':
+			a.policy.allow_local = true;
+			break;
+		case 'P':
+			a.policy.allow_private = true;
+			break;
+		case 'x':
+			a.index = optarg;
+			break;
+		case 'w':
+			a.work = optarg;
+			break;
+		case 'n':
+			a.name = optarg;
+			break;
 		case 'b':
 			if (!cli_branch_arg(a.branches, &a.n_branches, optarg))
 				goto out;
 			break;
-		case 'F': if (!parse_u64(&a.o.max_file_size, "--max-file-size")) goto out; break;
-		case 'N': if (!parse_u64(&a.lim.max_files, "--max-files")) goto out; break;
-		case 'B': if (!parse_u64(&a.lim.max_bytes, "--max-bytes")) goto out; break;
-		case 'S': if (!parse_u64(&a.lim.max_seconds, "--max-seconds")) goto out; break;
-		case 'h': ret = cli_usage("worker", false); goto out;
-		default: ret = cli_usage("worker", true); goto out;
+		case 'F':
+			if (!parse_u64(&a.o.max_file_size, "--max-file-size"))
+				goto out;
+			break;
+		case 'N':
+			if (!parse_u64(&a.lim.max_files, "--max-files"))
+				goto out;
+			break;
+		case 'B':
+			if (!parse_u64(&a.lim.max_bytes, "--max-bytes"))
+				goto out;
+			break;
+		case 'S':
+			if (!parse_u64(&a.lim.max_seconds, "--max-seconds"))
+				goto out;
+			break;
+		case 'h':
+			ret = cli_usage("worker", false);
+			goto out;
+		default:
+			ret = cli_usage("worker", true);
+			goto out;
 		}
 	}
 	if (optind != argc || !a.mirror || (is_fetch && !a.url) ||

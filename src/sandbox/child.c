@@ -32,24 +32,26 @@ extern char **environ;
 #endif
 #endif
 
-int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
-		      size_t n_fds)
+int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds, size_t n_fds)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
 	sigset_t none, dfl;
 	int err;
 
-	/* A confined server cannot execve: its spawner, forked before it confined itself, can. */
-	if (spawner_is_running()) {
-		int std[3] = { -1, -1, -1 };
+	/*
+	 * A confined server cannot execve: its spawner, forked before it confined itself, can. It
+	 * passes three descriptors; workers (more) are started by `trawl sync`, never the server.
+	 */
+	if (spawner_is_running() && n_fds <= 3) {
+		const int three[3] = { n_fds > 0 ? fds[0] : -1, n_fds > 1 ? fds[1] : -1,
+				       n_fds > 2 ? fds[2] : -1 };
 
-		if (n_fds > 3) {
-			error_set("cannot start %s: the spawner passes standard descriptors only", path);
-			return TRAWL_EINVAL;
-		}
-		memcpy(std, fds, n_fds * sizeof(*fds));
-		return spawner_spawn(pid, path, argv, std);
+		return spawner_spawn(pid, path, argv, three);
+	}
+	if (spawner_is_running()) {
+		error_set("cannot start %s: a confined process passes only 3 descriptors", path);
+		return TRAWL_EPERM;
 	}
 	posix_spawn_file_actions_init(&fa);
 	for (size_t i = 0; i < n_fds || i < 3; i++) {

@@ -63,7 +63,7 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
  * sandbox_spawn with n_fds descriptors: the child's descriptor i is fds[i] (-1: /dev/null for
  * 0, 1 and 2, closed above), and every descriptor from max(n_fds, 3) up is closed in the child,
  * close-on-exec or not. Through the spawner (a confined server), at most the three standard
- * descriptors: EINVAL beyond. EIO with a message.
+ * descriptors: EPERM beyond. EIO with a message.
  */
 int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
 		      size_t n_fds);

@@ -115,8 +115,8 @@ void wire_fields_init(struct wire_fields *f, const struct wire_msg *m)
 
 static int truncated(const struct wire_fields *f, size_t need)
 {
-	error_set("worker message: truncated field at byte %zu (%zu bytes needed, %zu left)",
-		  f->off, need, f->len - f->off);
+	error_set("worker message: truncated field at byte %zu (%zu bytes needed, %zu left)", f->off,
+		  need, f->len - f->off);
 	return TRAWL_ECORRUPT;
 }
 
@@ -152,7 +152,8 @@ int wire_get_str(struct wire_fields *f, char **s, size_t max)
 	if (max > WIRE_MAX_STR)
 		max = WIRE_MAX_STR;
 	if (len > max) {
-		error_set("worker message: a string of %u bytes, more than the %zu allowed", len, max);
+		error_set("worker message: a string of %u bytes, more than the %zu allowed", len,
+			  max);
 		return TRAWL_ELIMIT;
 	}
 	if (f->len - f->off < len)
@@ -236,7 +237,8 @@ int wire_send(struct wire_out *o, int fd)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			error_set("writing a worker message: %s", n < 0 ? strerror(errno) : "no progress");
+			error_set("writing a worker message: %s",
+				  n < 0 ? strerror(errno) : "no progress");
 			err = TRAWL_EIO;
 			break;
 		}

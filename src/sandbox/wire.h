@@ -35,13 +35,13 @@
 
 /* The worker protocol's message types (docs/internals/sandbox.md lists their fields). */
 enum wire_type {
-	WIRE_ERROR = 1,        /* str: what failed (the worker's error_last()), u32: -code */
-	WIRE_FETCH = 2,        /* u32 flags (cloned, recloned), str reclone reason */
-	WIRE_INDEX = 3,        /* the index result's header: flags, counts, n_base, ... */
-	WIRE_INDEX_BRANCH = 4, /* str name, str commit, u32 flags (default, reindexed) */
-	WIRE_INDEX_SHARD = 5,  /* str: a new shard file, relative to the work directory */
+	WIRE_ERROR = 1,         /* str: what failed (the worker's error_last()), u32: -code */
+	WIRE_FETCH = 2,         /* u32 flags (cloned, recloned), str reclone reason */
+	WIRE_INDEX = 3,         /* the index result's header: flags, counts, n_base, ... */
+	WIRE_INDEX_BRANCH = 4,  /* str name, str commit, u32 flags (default, reindexed) */
+	WIRE_INDEX_SHARD = 5,   /* str: a new shard file, relative to the work directory */
 	WIRE_INDEX_OVERLAY = 6, /* a run of overlay entries: (u32 shard, doc, n, n x u32)... */
-	WIRE_END = 7,          /* no payload: the result is complete */
+	WIRE_END = 7,           /* no payload: the result is complete */
 };
 #define WIRE_TYPE_MAX WIRE_END
 
@@ -53,8 +53,8 @@ struct wire_msg {
 };
 
 struct wire_in {
-	struct buf b;    /* bytes received and not yet consumed */
-	size_t off;      /* start of the next message in b */
+	struct buf b; /* bytes received and not yet consumed */
+	size_t off;   /* start of the next message in b */
 	uint32_t max_type;
 	uint32_t n_msgs; /* messages handed out */
 	uint64_t total;  /* their payload bytes */

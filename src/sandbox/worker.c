@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,8 +29,12 @@ int worker_start(struct worker *w, const char *path, char *const argv[], const c
 	int msg[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, fds[4];
 	int err = 0;
 
-	*w = (struct worker){ .pid = -1, .msg_fd = -1, .err_fd = -1, .label = label,
-			      .relay = relay, .deadline_ms = deadline_ms };
+	*w = (struct worker){ .pid = -1,
+			      .msg_fd = -1,
+			      .err_fd = -1,
+			      .label = label,
+			      .relay = relay,
+			      .deadline_ms = deadline_ms };
 	wire_in_init(&w->in, WIRE_TYPE_MAX);
 	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
 		error_set("cannot create the pipes of the %s: %s", label, strerror(errno));
@@ -152,8 +157,10 @@ int worker_finish(struct worker *w, bool is_kill)
 	int status = 0, err = 0;
 	pid_t r;
 
-	if (w->pid > 0 && is_kill)
+	if (w->pid > 0 && is_kill) {
 		kill(w->pid, SIGKILL);
+		w->is_killed = true;
+	}
 	close_fd(&w->msg_fd);
 	/* Its standard error to its end: the sandbox's line comes just before the worker dies. */
 	while (w->err_fd >= 0) {
@@ -169,6 +176,8 @@ int worker_finish(struct worker *w, bool is_kill)
 	}
 	while (w->pid > 0 && (r = waitpid(w->pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (w->pid > 0 && WIFSIGNALED(status))
+		w->signal = WTERMSIG(status);
 	if (w->pid <= 0) {
 		err = 0;
 	} else if (w->is_deadline) {
@@ -188,4 +197,16 @@ int worker_finish(struct worker *w, bool is_kill)
 	w->pid = -1;
 	wire_in_dispose(&w->in);
 	return err;
+}
+
+int worker_bind_to_parent(void)
+{
+	pid_t parent = getppid();
+
+	/* The parent may have died before the request: then ours is init (or a subreaper). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || parent == 1) {
+		error_set("the worker's parent is gone");
+		return TRAWL_EIO;
+	}
+	return 0;
 }

@@ -28,15 +28,17 @@
 
 struct worker {
 	pid_t pid;
-	int msg_fd, err_fd;    /* read ends; -1 once closed */
+	int msg_fd, err_fd; /* read ends; -1 once closed */
 	struct wire_in in;
-	const char *label;     /* "index worker": names it in messages */
-	FILE *relay;           /* where its standard error lines go (NULL: dropped) */
-	double deadline_ms;    /* clock_now_ms() at which it is killed; 0: none */
+	const char *label;  /* "index worker": names it in messages */
+	FILE *relay;        /* where its standard error lines go (NULL: dropped) */
+	double deadline_ms; /* clock_now_ms() at which it is killed; 0: none */
 	char line[WORKER_LINE_MAX];
 	size_t line_len;
 	char sandbox_line[WORKER_LINE_MAX]; /* the last "sandbox: " line, "" when none */
-	bool is_deadline;      /* it was killed at its deadline */
+	bool is_deadline;                   /* it was killed at its deadline */
+	bool is_killed;                     /* worker_finish killed it (is_kill) */
+	int signal; /* after worker_finish: the signal that ended it, else 0 */
 };
 
 /*
@@ -62,5 +64,11 @@ int worker_next(struct worker *w, struct wire_msg *m);
  * deadline". Always reaps and closes everything; safe on a worker that never started.
  */
 int worker_finish(struct worker *w, bool is_kill);
+
+/*
+ * In the worker: it is killed (SIGKILL) when the process that started it ends, so a sync killed
+ * with SIGKILL leaves no worker running on. EIO when the parent is already gone.
+ */
+int worker_bind_to_parent(void);
 
 #endif

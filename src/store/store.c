@@ -881,7 +881,7 @@ void store_repos_free(struct store_repo *v, size_t n)
 	free(v);
 }
 
-#define REPO_COLUMNS                                                                        \
+#define REPO_COLUMNS \
 	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count, " \
 	"allow_insecure, allow_local, allow_private, failures, next_attempt"
 

@@ -242,10 +242,10 @@ expect_status "without credentials, sync fails" 2 "$TRAWL" sync --data "$C" "${O
 case $(cat "$T/.err") in *"private: fetch: "*"authentication"*) ok "... saying authentication is needed";; *) not_ok "... saying authentication is needed" "$(cat "$T/.err")";; esac
 printf '# prefix user secret\nhttp://127.0.0.1:%s/ alice cred-canary-42\n' "$auth_port" > "$C/credentials"
 chmod 0644 "$C/credentials"
-expect_status "a credentials file readable by others is refused" 2 "$TRAWL" sync --data "$C" "${OPEN[@]}"
+expect_status "a credentials file readable by others is refused" 2 "$TRAWL" sync --retry --data "$C" "${OPEN[@]}"
 case $(cat "$T/.err") in *"mode 0600"*) ok "... saying so";; *) not_ok "... saying so" "$(cat "$T/.err")";; esac
 chmod 0600 "$C/credentials"
-"$TRAWL" sync --data "$C" "${OPEN[@]}" >"$T/sync.out" 2>&1; st=$?
+"$TRAWL" sync --retry --data "$C" "${OPEN[@]}" >"$T/sync.out" 2>&1; st=$?
 expect_eq "with the credentials file, sync succeeds" 0 "$st"
 expect_eq "... and the content is searchable" "private/file.txt:1:alpha_marker_two" "$("$TRAWL" search --data "$C" -e alpha_marker_two)"
 "$TRAWL" repo list --data "$C" > "$T/list.out" 2>&1; "$TRAWL" repo list --json --data "$C" >> "$T/list.out" 2>&1
@@ -256,11 +256,11 @@ else
   ok "the secret appears in no output, database, mirror or index"
 fi
 printf 'http://127.0.0.1:%s/ alice wrong-secret\n' "$auth_port" > "$C/credentials"
-expect_status "a wrong secret fails (once, no retry loop)" 2 "$TRAWL" sync --data "$C" "${OPEN[@]}"
+expect_status "a wrong secret fails (once, no retry loop)" 2 "$TRAWL" sync --retry --data "$C" "${OPEN[@]}"
 expect_eq "... and the previous results stay" "private/file.txt:1:alpha_marker_two" "$("$TRAWL" search --data "$C" -e alpha_marker_two)"
 # Entries match on parsed scheme, host, port and whole path segments, never as text prefixes.
 printf 'http://127.0.0.1:%s alice cred-canary-42\nhttp://127.0.0.1:%s/alp alice cred-canary-42\n' "${auth_port%?}" "$auth_port" > "$C/credentials"
-expect_status "an entry for a port the server's begins with, or for part of a path segment, is not used" 2 "$TRAWL" sync --data "$C" "${OPEN[@]}"
+expect_status "an entry for a port the server's begins with, or for part of a path segment, is not used" 2 "$TRAWL" sync --retry --data "$C" "${OPEN[@]}"
 case $(cat "$T/.err") in *"no entry for this repository"*) ok "... saying no entry matches";; *) not_ok "... saying no entry matches" "$(cat "$T/.err")";; esac
 printf 'http://127.0.0.1:%s alice cred-canary-42\n' "$auth_port" > "$C/credentials"
 expect_status "an entry for the host and port, without a path or slash, is used" 0 "$TRAWL" sync --data "$C" "${OPEN[@]}"
@@ -276,7 +276,7 @@ db.execute("UPDATE repos SET url = ? WHERE name = 'private'",
            ("http://ghp_U-canary-9@127.0.0.1:%s/alpha.git" % sys.argv[2],))
 db.execute("UPDATE repos SET url = ? WHERE name LIKE 'beta%'",
            ("http://127.0.0.1:%s/beta.git?access_token=Q-canary-9" % sys.argv[3],))
-for col in ("allow_insecure", "allow_local", "allow_private"):
+for col in ("allow_insecure", "allow_local", "allow_private", "failures", "next_attempt"):
     db.execute("ALTER TABLE repos DROP COLUMN " + col)
 db.execute("DROP TABLE retired_names")
 for t in ("TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del", "TABLE notices", "TABLE audit", "TABLE sessions", "TABLE tokens", "TABLE repo_grants", "TABLE repo_public", "TABLE group_members", "TABLE groups", "TABLE users", "TABLE acl_generation", "TABLE acl_changes", "TABLE audit_rows"):

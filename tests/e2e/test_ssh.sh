@@ -48,7 +48,7 @@ chmod 0600 "$D/credentials"
 # sync_refused DESC WANT: the sync fails, says WANT, and the server saw no authentication.
 sync_refused() {
   : > "$T/auth.log"
-  "$TRAWL" sync --data "$D" --allow-private >"$T/out" 2>&1; local st=$?
+  "$TRAWL" sync --retry --data "$D" --allow-private >"$T/out" 2>&1; local st=$?
   if [ "$st" = 2 ] && grep -qF -- "$2" "$T/out" && ! grep -q '^auth' "$T/auth.log"; then
     ok "$1"
   else
@@ -83,7 +83,7 @@ rm "$D/known_hosts"; mv "$T/kh" "$D/known_hosts"
 # The pinned key: libgit2 goes on to authenticate. The URL has no user name, so it asks for
 # one first and then for the key (this second request used to be refused).
 : > "$T/auth.log"
-"$TRAWL" sync --data "$D" --allow-private >"$T/out" 2>&1; st=$?
+"$TRAWL" sync --retry --data "$D" --allow-private >"$T/out" 2>&1; st=$?
 expect_eq "pinned key: the fake server refuses the key, sync fails" 2 "$st"
 expect_eq "... after the user name step, the key was offered as user git" 1 \
   "$(grep -c '^auth git publickey$' "$T/auth.log")"
@@ -94,7 +94,7 @@ expect_eq "... and the failure says the credentials were refused" 1 \
 # The bracketed form ssh-keyscan prints is accepted too.
 printf '[127.0.0.1]:%s %s\n' "$port" "$fp" > "$D/known_hosts"
 : > "$T/auth.log"
-"$TRAWL" sync --data "$D" --allow-private >"$T/out" 2>&1
+"$TRAWL" sync --retry --data "$D" --allow-private >"$T/out" 2>&1
 expect_eq "[HOST]:PORT entries pin as well" 1 "$(grep -c '^auth git publickey$' "$T/auth.log")"
 
 # A key: secret is never sent as a password, even to a server that offers only passwords.
@@ -104,7 +104,7 @@ D2=$T/data2
 printf 'ssh://127.0.0.1:%s/ git key:%s\n' "$pw_port" "$T/clientkey" > "$D2/credentials"
 printf '127.0.0.1:%s %s\n' "$pw_port" "$fp" > "$D2/known_hosts"
 chmod 0600 "$D2/credentials"
-"$TRAWL" sync --data "$D2" --allow-private >"$T/out" 2>&1; st=$?
+"$TRAWL" sync --retry --data "$D2" --allow-private >"$T/out" 2>&1; st=$?
 expect_eq "password-only server with a key: entry: sync fails" 2 "$st"
 expect_eq "... no password was sent (the key path is not a password)" 0 \
   "$(grep -c 'password' "$T/pw.log")"

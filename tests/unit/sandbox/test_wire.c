@@ -217,33 +217,40 @@ static int get_str(const uint8_t *p, size_t n, size_t max)
 	return err;
 }
 
+/* Copies n bytes of a byte-string literal (a length, then the string's bytes) into p. */
+static void fill(uint8_t *p, const char *bytes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)bytes[i];
+}
+
 static void strings_must_be_text_and_fit(void **state)
 {
 	uint8_t p[32];
 
 	(void)state;
-	memcpy(p, "\x03\x00\x00\x00" "abc", 7);
+	fill(p, "\003\000\000\000abc", 7);
 	assert_int_equal(get_str(p, 7, 10), 0);
 	/* Not UTF-8 (a lone continuation byte, an overlong form), a NUL inside. */
-	memcpy(p, "\x02\x00\x00\x00" "\x80z", 6);
+	fill(p, "\002\000\000\000\200z", 6);
 	assert_int_equal(get_str(p, 6, 10), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "UTF-8"));
-	memcpy(p, "\x02\x00\x00\x00" "\xc0\xaf", 6);
+	fill(p, "\002\000\000\000\300\257", 6);
 	assert_int_equal(get_str(p, 6, 10), TRAWL_ECORRUPT);
-	memcpy(p, "\x03\x00\x00\x00" "a\0b", 7);
+	fill(p, "\003\000\000\000a\0b", 7);
 	assert_int_equal(get_str(p, 7, 10), TRAWL_ECORRUPT);
 	/* Longer than the field allows; longer than the bytes there. */
-	memcpy(p, "\x03\x00\x00\x00" "abc", 7);
+	fill(p, "\003\000\000\000abc", 7);
 	assert_int_equal(get_str(p, 7, 2), TRAWL_ELIMIT);
-	memcpy(p, "\x09\x00\x00\x00" "abc", 7);
+	fill(p, "\011\000\000\000abc", 7);
 	assert_int_equal(get_str(p, 7, 100), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "truncated"));
-	memcpy(p, "\xff\xff\xff\xff" "abc", 7);
+	fill(p, "\377\377\377\377abc", 7);
 	assert_int_equal(get_str(p, 7, 100), TRAWL_ELIMIT);
 	/* A length cut in two. */
 	assert_int_equal(get_str(p, 3, 100), TRAWL_ECORRUPT);
 	/* Bytes left over after the fields. */
-	memcpy(p, "\x01\x00\x00\x00" "ab", 6);
+	fill(p, "\001\000\000\000ab", 6);
 	assert_int_equal(get_str(p, 6, 100), TRAWL_ECORRUPT);
 	assert_non_null(strstr(error_last(), "unexpected bytes"));
 }

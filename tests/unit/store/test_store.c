@@ -265,6 +265,35 @@ static void sync_results_are_recorded(void **state)
 	store_close(s);
 }
 
+/* Failures in a row push the next attempt back: 60 s doubling, at most an hour. */
+static void failures_back_off_and_a_success_resets(void **state)
+{
+	static const int64_t want[] = { 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600 };
+	struct store *s = open_fresh();
+	struct store_repo r;
+	int64_t id, when = 1700000000;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(r.next_attempt, 0);
+	store_repo_dispose(&r);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++, when += 10) {
+		assert_int_equal(store_repo_set_failed(s, id, when, "fetch: refused"), 0);
+		assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+		assert_int_equal(r.failures, i + 1);
+		assert_int_equal(r.next_attempt - when, want[i]);
+		store_repo_dispose(&r);
+	}
+	assert_int_equal(store_repo_set_synced(s, id, when, 1, 1, 0, NULL, 0), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(r.next_attempt, 0);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
 static void removal_deletes_rows_and_never_reuses_ids(void **state)
 {
 	struct store *s = open_fresh();
@@ -350,6 +379,8 @@ static void downgrade_to_schema_3(const char *path)
 		"DROP TABLE acl_changes", "DROP TABLE audit_rows",  "PRAGMA user_version = 3",
 	};
 
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures"); /* schema 9's */
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN next_attempt");
 	raw_sql(path, "DROP TABLE notices"); /* schema 5's, which refers to users */
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		raw_sql(path, drops[i]);
@@ -603,6 +634,7 @@ int main(void)
 		cmocka_unit_test(duplicate_patterns_are_refused_atomically),
 		cmocka_unit_test(names_are_data_not_sql),
 		cmocka_unit_test(sync_results_are_recorded),
+		cmocka_unit_test(failures_back_off_and_a_success_resets),
 		cmocka_unit_test(removal_deletes_rows_and_never_reuses_ids),
 		cmocka_unit_test(list_is_sorted_by_name),
 		cmocka_unit_test(overlong_urls_are_refused),

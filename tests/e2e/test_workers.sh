@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end tests of trawl sync's workers (docs/internals/sandbox.md, "Workers"): the fetch and
+# the index step run as separate confined processes (`trawl worker fetch|index`, children of
+# sync, no_new_privs and a seccomp filter on); a worker killed with SIGKILL mid-run (the test
+# hook TRAWL_TEST_WORKER_PAUSE stops it where it is) leaves the previous index served and
+# nothing in the work directories, and the next sync completes; a worker that breaks a sandbox
+# rule (the hook TRAWL_TEST_WORKER_SYSCALL makes the index worker call socket()) is recorded
+# with the system call's name; a failed repository waits out its backoff in a plain sync; a
+# sync killed mid-run takes its worker with it and its leftovers are swept by the next sync.
+. "$(dirname "$0")/lib.sh"
+command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; }
+
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+unset TRAWL_DATA TRAWL_ALLOW_LOCAL TRAWL_ALLOW_PRIVATE TRAWL_ALLOW_INSECURE
+unset TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL
+g() { git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
+cd "$T" || exit 1
+D=$T/data
+
+g init -q src
+echo "first version" > src/a.txt
+g -C src add a.txt && g -C src commit -qm one
+commit() { echo "$1" > src/a.txt; g -C src commit -qam "$1"; }
+search() { "$TRAWL" search -d "$D/index" "$1" 2>/dev/null; }
+status_error() { "$TRAWL" repo status --data "$D" r1 2>/dev/null | sed -n 's/.*error: //p'; }
+
+check "repo add" "$TRAWL" repo add --data "$D" --allow-local "$T/src" --name r1
+expect_status "sync through the workers" 0 "$TRAWL" sync --data "$D"
+expect_eq "the index holds the repository" "r1/a.txt:1:first version" "$(search first)"
+
+# worker_pid ROLE: the pid of the running `trawl worker ROLE` (waits up to 20 s for it).
+worker_pid() {
+  local role=$1 p
+  for _ in $(seq 200); do
+    for p in /proc/[0-9]*; do
+      if { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "^trawl worker $role "; then
+        echo "${p#/proc/}"; return 0
+      fi
+    done
+    sleep 0.1
+  done
+  return 1
+}
+
+# The fetch worker: a child of sync, confined.
+TRAWL_TEST_WORKER_PAUSE=fetch "$TRAWL" sync --data "$D" r1 >"$T/s1.out" 2>"$T/s1.err" &
+sync_pid=$!
+if fp=$(worker_pid fetch); then
+  ok "the fetch worker runs as its own process"
+  expect_eq "it is a child of trawl sync" "$sync_pid" "$(awk '/^PPid:/ {print $2}' "/proc/$fp/status")"
+  expect_eq "it runs with no_new_privs" "1" "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$fp/status")"
+  expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$fp/status")"
+  kill -9 "$fp"
+else
+  not_ok "the fetch worker runs as its own process" "$(cat "$T/s1.err")"
+fi
+wait "$sync_pid"; rc=$?
+expect_eq "a killed fetch worker fails the sync" "2" "$rc"
+expect_eq "the reason is recorded" "fetch: fetch worker killed by signal 9 (SIGKILL)" "$(status_error)"
+expect_eq "the previous index is still served" "r1/a.txt:1:first version" "$(search first)"
+
+# The index worker, killed after writing its shards, before reporting them.
+commit "second version"
+before=$(cat "$D/index/MANIFEST")
+TRAWL_TEST_WORKER_PAUSE=index "$TRAWL" sync --data "$D" r1 >"$T/s2.out" 2>"$T/s2.err" &
+sync_pid=$!
+if ip=$(worker_pid index); then
+  ok "the index worker runs as its own process"
+  expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$ip/status")"
+  for _ in $(seq 100); do grep -q paused "$T/s2.err" && break; sleep 0.1; done
+  expect_eq "its shards are in its work directory only" "1" \
+    "$(find "$D/index/work" -name '*.shard' | wc -l)"
+  kill -9 "$ip"
+else
+  not_ok "the index worker runs as its own process" "$(cat "$T/s2.err")"
+fi
+wait "$sync_pid"; rc=$?
+expect_eq "a killed index worker fails the sync" "2" "$rc"
+expect_eq "the reason is recorded" "index: index worker killed by signal 9 (SIGKILL)" "$(status_error)"
+expect_eq "the MANIFEST is unchanged" "$before" "$(cat "$D/index/MANIFEST")"
+expect_eq "the previous index is still served" "r1/a.txt:1:first version" "$(search version)"
+expect_eq "nothing is left in the work directories" "" "$(find "$D/index/work" -mindepth 1)"
+check "the index verifies" "$TRAWL" verify "$D/index"
+
+expect_status "the next sync completes" 0 "$TRAWL" sync --data "$D" r1
+expect_eq "with the new commit" "r1/a.txt:1:second version" "$(search version)"
+expect_eq "and no error" "" "$(status_error)"
+
+# A forbidden system call in the index worker: killed by the kernel, recorded by name.
+commit "third version"
+expect_status "a worker breaking a sandbox rule fails the sync" 2 \
+  env TRAWL_TEST_WORKER_SYSCALL=index "$TRAWL" sync --data "$D" r1
+expect_eq "the reason names the system call" \
+  "index: index worker killed by the sandbox: denied system call socket (41)" "$(status_error)"
+expect_eq "the previous index is still served" "r1/a.txt:1:second version" "$(search version)"
+
+# Backoff: a plain sync leaves the repository until it has passed; sync NAME tries now.
+expect_status "a plain sync waits out the backoff" 0 "$TRAWL" sync --data "$D"
+if grep -q "^skipped r1: 1 failed attempt in a row; next one in" "$T/.out"; then
+  ok "and says so"
+else
+  not_ok "and says so" "$(cat "$T/.out")"
+fi
+expect_status "sync NAME tries at once" 0 "$TRAWL" sync --data "$D" r1
+expect_eq "and indexes the new commit" "r1/a.txt:1:third version" "$(search version)"
+
+# The sync itself killed while its index worker runs: the worker dies with it, and the work
+# directory it leaves is swept by the next sync.
+commit "fourth version"
+TRAWL_TEST_WORKER_PAUSE=index "$TRAWL" sync --data "$D" r1 >"$T/s3.out" 2>"$T/s3.err" &
+sync_pid=$!
+if ip=$(worker_pid index); then
+  for _ in $(seq 100); do grep -q paused "$T/s3.err" && break; sleep 0.1; done
+  kill -9 "$sync_pid"; wait "$sync_pid" 2>/dev/null
+  for _ in $(seq 100); do [ -e "/proc/$ip" ] || break; sleep 0.1; done
+  if [ -e "/proc/$ip" ]; then not_ok "the worker dies with its sync"; kill -9 "$ip"; else ok "the worker dies with its sync"; fi
+  expect_eq "it leaves its work directory" "1" "$(find "$D/index/work" -mindepth 1 -maxdepth 1 | wc -l)"
+else
+  not_ok "the index worker runs again" "$(cat "$T/s3.err")"
+fi
+expect_eq "the previous index is still served" "r1/a.txt:1:third version" "$(search version)"
+expect_status "the next sync completes" 0 "$TRAWL" sync --data "$D" r1
+expect_eq "and sweeps the work directory" "" "$(find "$D/index/work" -mindepth 1)"
+expect_eq "with the new commit" "r1/a.txt:1:fourth version" "$(search version)"
+
+# The workers are internal: documented, not listed, and refusing to run by hand.
+expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)"
+check "trawl worker --help" "$TRAWL" worker --help
+expect_status "a worker without its pipe refuses to run" 2 \
+  "$TRAWL" worker index --mirror "$D/repos/1.git" --index "$D/index" --work "$T" --name r1
+finish

@@ -1,0 +1,195 @@
+/*
+ * Unit tests for worker supervision (sandbox/worker.h). The worker is this test program itself,
+ * started with a mode argument: it writes messages on descriptor 3 and lines on standard error
+ * as each test needs, or dies in a given way.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sandbox/worker.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+#define SELF "/proc/self/exe"
+
+static void send_fetch(void)
+{
+	struct wire_out o;
+
+	wire_out_begin(&o, WIRE_FETCH);
+	wire_put_u32(&o, 1);
+	wire_put_str(&o, "");
+	wire_send(&o, WORKER_MSG_FD);
+	wire_out_begin(&o, WIRE_END);
+	wire_send(&o, WORKER_MSG_FD);
+}
+
+static int helper_main(const char *mode)
+{
+	static const uint8_t oversize[8] = { 2, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f };
+	static const uint8_t half[10] = { 2, 0, 0, 0, 8, 0, 0, 0, 1, 0 };
+
+	if (strcmp(mode, "ok") == 0) {
+		send_fetch();
+		return 0;
+	}
+	if (strcmp(mode, "silent") == 0)
+		return 0;
+	if (strcmp(mode, "exit3") == 0)
+		return 3;
+	if (strcmp(mode, "sigsys") == 0) {
+		dprintf(2, "sandbox: denied system call socket (41)\n");
+		signal(SIGSYS, SIG_DFL);
+		raise(SIGSYS);
+		return 0;
+	}
+	if (strcmp(mode, "oversize") == 0) {
+		if (write(WORKER_MSG_FD, oversize, sizeof(oversize)) < 0)
+			return 1;
+		for (;;)
+			pause(); /* the parent must kill it */
+	}
+	if (strcmp(mode, "truncated") == 0)
+		return write(WORKER_MSG_FD, half, sizeof(half)) < 0;
+	if (strcmp(mode, "noisy") == 0) {
+		/* More than a pipe holds before its first message: the parent must read both. */
+		for (int i = 0; i < 4000; i++)
+			dprintf(2, "line %d with \x1b[31mcolour\x1b[0m and a tab\there\n", i);
+		send_fetch();
+		return 0;
+	}
+	if (strcmp(mode, "hang") == 0) {
+		for (;;)
+			pause();
+	}
+	return 1;
+}
+
+struct run {
+	int next; /* worker_next's first result that is not a message */
+	int n_msgs;
+	int finish;
+	char msg[512];
+	struct worker w;
+};
+
+static void run_mode(struct run *r, const char *mode, FILE *relay, double deadline_ms)
+{
+	char *argv[] = { "test_worker", (char *)mode, NULL };
+	struct wire_msg m;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(worker_start(&r->w, SELF, argv, "test worker", relay, deadline_ms), 0);
+	while ((r->next = worker_next(&r->w, &m)) == 1)
+		r->n_msgs++;
+	r->finish = worker_finish(&r->w, r->next < 0);
+	snprintf(r->msg, sizeof(r->msg), "%s", error_last());
+}
+
+static void a_worker_s_messages_are_read_and_it_is_reaped(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_mode(&r, "ok", NULL, 0);
+	assert_int_equal(r.n_msgs, 2);
+	assert_int_equal(r.next, 0);
+	assert_int_equal(r.finish, 0);
+	assert_int_equal(r.w.pid, -1);
+}
+
+static void a_silent_worker_gives_no_message(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_mode(&r, "silent", NULL, 0);
+	assert_int_equal(r.n_msgs, 0);
+	assert_int_equal(r.next, 0);
+	assert_int_equal(r.finish, 0);
+}
+
+static void a_worker_s_ending_is_told(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_mode(&r, "exit3", NULL, 0);
+	assert_int_equal(r.finish, TRAWL_EIO);
+	assert_string_equal(r.msg, "test worker exited with status 3");
+	run_mode(&r, "sigsys", NULL, 0);
+	assert_int_equal(r.finish, TRAWL_EIO);
+	assert_int_equal(r.w.signal, SIGSYS);
+	assert_string_equal(r.msg,
+			    "test worker killed by the sandbox: denied system call socket (41)");
+}
+
+static void a_malformed_stream_is_refused_and_the_worker_killed(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_mode(&r, "oversize", NULL, 0);
+	assert_int_equal(r.next, TRAWL_ELIMIT);
+	assert_true(r.w.is_killed);
+	assert_int_equal(r.w.signal, SIGKILL);
+	run_mode(&r, "truncated", NULL, 0);
+	assert_int_equal(r.next, TRAWL_ECORRUPT);
+}
+
+static void standard_error_is_relayed_cleaned_without_blocking(void **state)
+{
+	FILE *relay = tmpfile();
+	char line[512];
+	int n = 0;
+	struct run r;
+
+	(void)state;
+	assert_non_null(relay);
+	run_mode(&r, "noisy", relay, 0);
+	assert_int_equal(r.n_msgs, 2);
+	assert_int_equal(r.finish, 0);
+	rewind(relay);
+	while (fgets(line, sizeof(line), relay)) {
+		assert_null(strchr(line, '\x1b'));
+		assert_null(strchr(line, '\t'));
+		n++;
+	}
+	assert_int_equal(n, 4000);
+	fclose(relay);
+}
+
+static void a_hanging_worker_is_killed_at_its_deadline(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_mode(&r, "hang", NULL, clock_now_ms() + 200);
+	assert_int_equal(r.next, TRAWL_ETIMEOUT);
+	assert_int_equal(r.finish, TRAWL_EIO);
+	assert_string_equal(r.msg, "test worker ran past its deadline");
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_worker_s_messages_are_read_and_it_is_reaped),
+		cmocka_unit_test(a_silent_worker_gives_no_message),
+		cmocka_unit_test(a_worker_s_ending_is_told),
+		cmocka_unit_test(a_malformed_stream_is_refused_and_the_worker_killed),
+		cmocka_unit_test(standard_error_is_relayed_cleaned_without_blocking),
+		cmocka_unit_test(a_hanging_worker_is_killed_at_its_deadline),
+	};
+
+	if (argc > 1)
+		return helper_main(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
