@@ -1500,10 +1500,19 @@ static int check_expanded(struct parser *ps)
 static int check_states(struct parser *ps)
 {
 	struct re_node *cut = ps->re->lines_root ? ps->re->lines_root : ps->re->root;
+	char msg[256];
+	size_t pos;
 	int err;
 
-	if ((err = cut_edge(&cut, ps, cut, true)) < 0 || (err = cut_edge(&cut, ps, cut, false)) < 0)
+	/* Most patterns pass as written: no nodes are made for the cut then. */
+	if ((err = automaton_size(&ps->re->states, cut)) != TRAWL_ELIMIT)
 		return err;
+	snprintf(msg, sizeof(msg), "%s", error_last());
+	pos = error_pos();
+	if (cut_edge(&cut, ps, cut, true) < 0 || cut_edge(&cut, ps, cut, false) < 0) {
+		error_set_at(pos, "%s", msg); /* out of nodes: the pattern's own error stands */
+		return TRAWL_ELIMIT;
+	}
 	return automaton_size(&ps->re->states, cut);
 }
 
