@@ -1386,6 +1386,8 @@ static int automaton_size(size_t *size, struct re_node *n)
 		sum = REGEX_WEIGHT_WORDB;
 		break;
 	case RE_REPEAT:
+		if (n->n_sub != 1)
+			break; /* never: a repetition has its one operand from the parser or cut_edge */
 		if ((err = automaton_size(&sub, n->sub[0])) < 0)
 			return err;
 		count = n->max == RE_INF ? (n->min > 1 ? (size_t)n->min : 1) : (size_t)n->max;
