@@ -12,14 +12,14 @@
 #
 #   TRAWL=BIN        trawl binary (default build/release/trawl, built if missing)
 #   CACHE=DIR        where the index is kept between runs (default ~/.cache/trawl-bench)
-#   RSS_CAP_MB=512   the memory cap over the baseline
+#   RSS_CAP_MB=256   the memory cap over the baseline
 #
 # Writes bench/work/pathological.md (the table) and exits 1 when a query failed its bound.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-corpus=${1:-$(bash "$repo/../shared/bench/corpus.sh" 2>/dev/null || bash /work/shared/bench/corpus.sh)}
+corpus=${1:-$(bash "$repo/../shared/bench/corpus.sh")}
 corpus=$(cd "$corpus" && pwd)
 trawl=${TRAWL:-$repo/build/release/trawl}
 cache=${CACHE:-$HOME/.cache/trawl-bench}/pathological
@@ -42,4 +42,4 @@ if [ "$(cat "$cache/corpus" 2>/dev/null)" != "$corpus" ] || [ ! -f "$cache/data/
 fi
 
 exec python3 "$here/pathological.py" "$trawl" "$cache/data" "$here/work/pathological.md" \
-  "${RSS_CAP_MB:-512}"
+  "${RSS_CAP_MB:-256}"

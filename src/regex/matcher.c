@@ -519,13 +519,19 @@ static int on_line_match(unsigned int id, unsigned long long from, unsigned long
 static hs_error_t scan_padded(const hs_database_t *db, const uint8_t *data, size_t len,
 			      hs_scratch_t *hs, match_event_handler fn, void *ctx)
 {
-	char pad[SCAN_PAD_TO];
+	/*
+	 * One byte more, a NUL outside the scanned text: for some databases (the match-range one
+	 * of `(a|aa)*c`) Vectorscan's scan reads its buffer as a C string through snprintf, one
+	 * byte past the text (AddressSanitizer: a stack-buffer-overflow read of 129 bytes).
+	 */
+	char pad[SCAN_PAD_TO + 1];
 
 	if (len >= SCAN_PAD_TO)
 		return engine_scan(db, (const char *)data, (unsigned)len, 0, hs, fn, ctx);
 	if (len)
 		memcpy(pad, data, len);
 	memset(pad + len, '\n', SCAN_PAD_TO - len);
+	pad[SCAN_PAD_TO] = 0;
 	return engine_scan(db, pad, SCAN_PAD_TO, 0, hs, fn, ctx);
 }
 

@@ -1386,6 +1386,8 @@ static int automaton_size(size_t *size, struct re_node *n)
 		sum = REGEX_WEIGHT_WORDB;
 		break;
 	case RE_REPEAT:
+		if (n->n_sub != 1)
+			break; /* never: a repetition has its one operand from the parser or cut_edge */
 		if ((err = automaton_size(&sub, n->sub[0])) < 0)
 			return err;
 		count = n->max == RE_INF ? (n->min > 1 ? (size_t)n->min : 1) : (size_t)n->max;
@@ -1500,10 +1502,19 @@ static int check_expanded(struct parser *ps)
 static int check_states(struct parser *ps)
 {
 	struct re_node *cut = ps->re->lines_root ? ps->re->lines_root : ps->re->root;
+	char msg[256];
+	size_t pos;
 	int err;
 
-	if ((err = cut_edge(&cut, ps, cut, true)) < 0 || (err = cut_edge(&cut, ps, cut, false)) < 0)
+	/* Most patterns pass as written: no nodes are made for the cut then. */
+	if ((err = automaton_size(&ps->re->states, cut)) != TRAWL_ELIMIT)
 		return err;
+	snprintf(msg, sizeof(msg), "%s", error_last());
+	pos = error_pos();
+	if (cut_edge(&cut, ps, cut, true) < 0 || cut_edge(&cut, ps, cut, false) < 0) {
+		error_set_at(pos, "%s", msg); /* out of nodes: the pattern's own error stands */
+		return TRAWL_ELIMIT;
+	}
 	return automaton_size(&ps->re->states, cut);
 }
 
