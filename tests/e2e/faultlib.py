@@ -111,7 +111,8 @@ def repo_states(data):
 
 def leftovers(data):
     """Files in DATA/index the MANIFEST does not account for (temporary shards and MANIFESTs,
-    unlisted shards), and temporary mirrors in DATA/repos."""
+    unlisted shards, index workers' work directories in DATA/index/work, which itself stays),
+    and temporary mirrors in DATA/repos."""
     ix = os.path.join(data, "index")
     try:
         with open(os.path.join(ix, "MANIFEST")) as f:
@@ -119,7 +120,11 @@ def leftovers(data):
     except (OSError, ValueError):
         listed = set()
     extra = [f for f in os.listdir(ix)
-             if f not in listed and f not in ("LOCK", "MANIFEST", "WRITERS", "MANIFEST.damaged")]
+             if f not in listed and f not in ("LOCK", "MANIFEST", "WRITERS", "MANIFEST.damaged",
+                                              "work")]
+    work = os.path.join(ix, "work")
+    if os.path.isdir(work):
+        extra += ["work/" + f for f in os.listdir(work)]
     repos = os.path.join(data, "repos")
     if os.path.isdir(repos):
         extra += ["repos/" + f for f in os.listdir(repos) if f.endswith(".tmp")]
