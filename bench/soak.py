@@ -252,7 +252,7 @@ def main():
                counts["requests"], counts["failed"], counts["busy"]),
            "- sync processes seen: %d, killed: %d; commits made: %d" % (
                len(seen), sum(killed.values()), commits),
-           "- by kind (seen/killed): %s" % ", ".join(
+           "- by kind, seen (alive at one of the killer's looks, every 200 ms) / killed: %s" % ", ".join(
                "`trawl %s` %d/%d" % (k, seen_kinds[k], killed.get(k, 0))
                for k in sorted(seen_kinds)),
            "- sync runs (trawl_syncs_total): %s, of which failed (trawl_sync_failures_total, the "
