@@ -14,8 +14,9 @@ and synced once; then `trawl serve --sync-interval 1s` on a loopback port and, f
   `trawl sync` or `trawl worker ...` and sending SIGKILL to one in ten of those it sees;
 - a sampler recording the server's open descriptors (/proc/PID/fd) and VmRSS/RssAnon every 5 s.
 The report: requests, failures (target 0), syncs completed and failed (/metrics), processes
-killed, descriptors and memory over time (flat after warm-up). Exits 0 when no request failed
-and the server is still up, 1 otherwise. Only python3's standard library.
+seen and killed by kind (`trawl sync`, `trawl worker fetch|index`), descriptors and memory over
+time (flat after warm-up). Exits 0 when no request failed and the server is still up, 1
+otherwise. Only python3's standard library.
 """
 import http.client
 import json
@@ -133,6 +134,11 @@ def is_sync_process(argv):
         argv[1] in (b"sync", b"worker")
 
 
+def kind(argv):
+    """"sync", "worker fetch", "worker index", ...: what a sync process is."""
+    return " ".join(a.decode(errors="replace") for a in argv[1:3 if argv[1] == b"worker" else 2])
+
+
 def status(pid):
     out = {}
     with open("/proc/%d/status" % pid) as f:
@@ -182,7 +188,8 @@ def main():
     for c in clients:
         c.start()
     rnd = random.Random(1)
-    seen, killed, commits, samples = set(), [], 0, []
+    seen, commits, samples = set(), 0, []
+    seen_kinds, killed = {}, {}  # {kind: count}
     next_commit = next_sample = time.time()
     while time.time() < stop_at and srv.poll() is None:
         now = time.time()
@@ -200,13 +207,16 @@ def main():
             samples.append(s)
             next_sample = now + 5
         for pid in descendants(srv.pid):
-            if pid in seen or not is_sync_process(cmdline(pid)):
+            argv = cmdline(pid)
+            if pid in seen or not is_sync_process(argv):
                 continue
             seen.add(pid)
+            k = kind(argv)
+            seen_kinds[k] = seen_kinds.get(k, 0) + 1
             if rnd.randrange(KILL_ONE_IN) == 0:
                 try:
                     os.kill(pid, signal.SIGKILL)
-                    killed.append(b" ".join(cmdline(pid)[:3]).decode() or str(pid))
+                    killed[k] = killed.get(k, 0) + 1
                 except OSError:
                     pass
         time.sleep(0.2)
@@ -241,7 +251,10 @@ def main():
            "- requests: %d, failed: **%d** (target 0), 429 busy: %d" % (
                counts["requests"], counts["failed"], counts["busy"]),
            "- sync processes seen: %d, killed: %d; commits made: %d" % (
-               len(seen), len(killed), commits),
+               len(seen), sum(killed.values()), commits),
+           "- by kind, seen (alive at one of the killer's looks, every 200 ms) / killed: %s" % ", ".join(
+               "`trawl %s` %d/%d" % (k, seen_kinds[k], killed.get(k, 0))
+               for k in sorted(seen_kinds)),
            "- sync runs (trawl_syncs_total): %s, of which failed (trawl_sync_failures_total, the "
            "killed ones among them): %s" % (
                final.get("trawl_syncs_total", "?"), final.get("trawl_sync_failures_total", "?")),
