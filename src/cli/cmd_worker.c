@@ -239,15 +239,89 @@ static size_t credential_keys(char **paths, const char *credentials)
 	return n;
 }
 
+#define LOCAL_DIRS_MAX 8
+#define GIT_LINK_MAX 4096
+
+/*
+ * The first line of file (a git link: `.git` as a file, `commondir`, an alternates entry) with
+ * prefix removed, joined to base when relative: a new string, or NULL when there is none.
+ */
+static char *git_link(const char *base, const char *dir, const char *file, const char *prefix,
+		      size_t skip_lines)
+{
+	char *path = file_join(dir, file), *text = NULL, *line, *out = NULL;
+	size_t len = 0, plen = strlen(prefix);
+
+	if (!path || file_read_all(&text, &len, path, GIT_LINK_MAX) < 0)
+		goto done;
+	line = text;
+	for (size_t i = 0; i < skip_lines && line; i++)
+		if ((line = strchr(line, '\n')))
+			line++;
+	if (!line || strncmp(line, prefix, plen) != 0)
+		goto done;
+	line += plen;
+	line[strcspn(line, "\r\n")] = '\0';
+	if (line[0])
+		out = line[0] == '/' ? strdup(line) : file_join(base, line);
+done:
+	free(path);
+	free(text);
+	return out;
+}
+
+/*
+ * A local repository's git directories outside its own tree, which libgit2 reads through links
+ * once confined: the directory a `.git` file names (a worktree, --separate-git-dir), its
+ * `commondir`, and the object directories `objects/info/alternates` names (first entries).
+ * Each existing one is added to dirs (new strings); returns how many.
+ */
+static size_t local_git_dirs(char **dirs, const char *path)
+{
+	size_t n = 0;
+	char *gitdir = git_link(path, path, ".git", "gitdir: ", 0);
+	const char *repo = gitdir ? gitdir : path;
+	char *dotgit = gitdir ? NULL : file_join(path, ".git");
+	const char *bases[2] = { repo, dotgit && exists(dotgit) ? dotgit : NULL };
+
+	if (gitdir)
+		dirs[n++] = gitdir;
+	if (gitdir) {
+		char *common = git_link(gitdir, gitdir, "commondir", "", 0);
+
+		if (common && exists(common)) {
+			dirs[n++] = common;
+			bases[1] = common;
+		} else {
+			free(common);
+		}
+	}
+	for (size_t b = 0; b < 2; b++) {
+		char *objects = bases[b] ? file_join(bases[b], "objects") : NULL;
+
+		for (size_t k = 0; objects && k < 4 && n < LOCAL_DIRS_MAX; k++) {
+			char *alt = git_link(objects, objects, "info/alternates", "", k);
+
+			if (alt && exists(alt))
+				dirs[n++] = alt;
+			else
+				free(alt);
+		}
+		free(objects);
+	}
+	free(dotgit);
+	return n;
+}
+
 static int worker_fetch(const struct worker_args *a)
 {
 	struct gitmirror_opts mo = { .policy = a->policy,
 				     .credentials = a->credentials,
 				     .known_hosts = a->known_hosts };
 	struct gitmirror_result res = { 0 };
-	const char *read[3 + KEYS_MAX], *write[1];
-	char *repos = parent_dir(a->mirror), *keys[KEYS_MAX];
-	size_t n_read = 0, n_keys;
+	const char *read[4 + KEYS_MAX + LOCAL_DIRS_MAX], *write[1];
+	char *repos = parent_dir(a->mirror), *keys[KEYS_MAX], *local[LOCAL_DIRS_MAX];
+	size_t n_read = 0, n_keys, n_local = 0;
 	struct wire_out o;
 	int err;
 
@@ -264,14 +338,20 @@ static int worker_fetch(const struct worker_args *a)
 	if (a->policy.allow_local) {
 		const char *path = strncmp(a->url, "file://", 7) == 0 ? a->url + 7 : a->url;
 
-		if (path[0] == '/' && exists(path))
+		if (path[0] == '/' && exists(path)) {
 			read[n_read++] = path;
+			n_local = local_git_dirs(local, path);
+			for (size_t i = 0; i < n_local; i++)
+				read[n_read++] = local[i];
+		}
 	}
 	write[0] = repos;
 	err = worker_confine(CONFINE_FETCH, read, n_read, write, 1);
 	free(repos);
 	for (size_t i = 0; i < n_keys; i++)
 		free(keys[i]);
+	for (size_t i = 0; i < n_local; i++)
+		free(local[i]);
 	if (err < 0)
 		return send_error(err);
 	test_hooks("fetch");

@@ -127,6 +127,18 @@ expect_status "the next sync completes" 0 "$TRAWL" sync --data "$D" r1
 expect_eq "and sweeps the work directory" "" "$(find "$D/index/work" -mindepth 1)"
 expect_eq "with the new commit" "r1/a.txt:1:fourth version" "$(search version)"
 
+# A local repository whose git data lives outside its tree, read by the confined fetch worker
+# through its links: a worktree (`.git` is a file naming the git directory, whose commondir is
+# the main repository's) and a --shared clone (objects/info/alternates).
+g -C src worktree add -q "$T/wt" -b side 2>/dev/null
+g clone -q --shared "$T/src" "$T/shared"
+check "repo add of a worktree" "$TRAWL" repo add --data "$D" --allow-local "$T/wt" --name wt
+check "repo add of a --shared clone" "$TRAWL" repo add --data "$D" --allow-local "$T/shared" --name shared
+expect_status "the worktree syncs" 0 "$TRAWL" sync --data "$D" wt
+expect_status "the --shared clone syncs" 0 "$TRAWL" sync --data "$D" shared
+expect_eq "both are searchable" "shared/a.txt:1:fourth version
+wt/a.txt:1:fourth version" "$("$TRAWL" search -d "$D/index" 'fourth version' 2>/dev/null | grep -v '^r1/' | sort)"
+
 # The workers are internal: documented, not listed, and refusing to run by hand.
 expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)"
 check "trawl worker --help" "$TRAWL" worker --help
