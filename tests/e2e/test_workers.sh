@@ -28,12 +28,14 @@ check "repo add" "$TRAWL" repo add --data "$D" --allow-local "$T/src" --name r1
 expect_status "sync through the workers" 0 "$TRAWL" sync --data "$D"
 expect_eq "the index holds the repository" "r1/a.txt:1:first version" "$(search first)"
 
-# worker_pid ROLE: the pid of the running `trawl worker ROLE` (waits up to 20 s for it).
+# worker_pid ROLE: the pid of this test's running `trawl worker ROLE` (its mirror is in $D: not
+# another test's worker) (waits up to 20 s for it).
 worker_pid() {
-  local role=$1 p
+  local role=$1 p c
   for _ in $(seq 200); do
     for p in /proc/[0-9]*; do
-      if { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "^trawl worker $role "; then
+      c=$({ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null)
+      if [[ $c == "trawl worker $role "* && $c == *" --mirror $D/"* ]]; then
         echo "${p#/proc/}"; return 0
       fi
     done
