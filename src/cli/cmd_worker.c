@@ -10,9 +10,12 @@
  * TRAWL_TEST_WORKER_PAUSE=fetch|index the worker of that role stops once confined (the index
  * worker after writing its shards, before it reports them) and waits to be killed; with
  * TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls socket() once confined, which the index role
- * forbids. Neither does anything the worker could not do anyway.
+ * forbids; with TRAWL_TEST_WORKER_READ=PATH the confined index worker tries to open PATH and
+ * says on standard error whether it could ("test read PATH: ok" or the error). None does
+ * anything the worker could not do anyway.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +88,21 @@ static void test_hooks(const char *role)
 	}
 }
 
+/* The read test hook: whether the confined index worker may open a file (its Landlock rules). */
+static void test_read(void)
+{
+	const char *path = getenv("TRAWL_TEST_WORKER_READ");
+	int fd;
+
+	if (!path || !*path)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fprintf(stderr, "trawl: index worker: test read %s: %s\n", path,
+		fd >= 0 ? "ok" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_pause(const char *role)
 {
 	if (test_hook("TRAWL_TEST_WORKER_PAUSE", role)) {
@@ -150,11 +168,10 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 			  const char *const *write, size_t n_write)
 {
 	const int keep[] = { WORKER_MSG_FD };
-	const char *reads[40];
+	const char **reads;
 	char supp[1024];
 	struct confine_spec spec = {
 		.role = role,
-		.read_paths = reads,
 		.write_paths = write,
 		.n_write = n_write,
 		.keep_fds = keep,
@@ -164,13 +181,16 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 	struct confine_status st;
 	int err;
 
-	if (n_read > sizeof(reads) / sizeof(reads[0]) - 1) {
-		error_set("%s worker: too many trees to read (%zu)", confine_role_name(role), n_read);
-		return TRAWL_ELIMIT;
-	}
+	if (!(reads = calloc(n_read + 1, sizeof(*reads))))
+		return error_nomem(NULL);
 	memcpy(reads, read, n_read * sizeof(*read));
+	spec.read_paths = reads;
 	spec.n_read = sanitizer_paths(reads, n_read, supp, sizeof(supp));
-	if ((err = gitmod.config_isolate()) < 0 || (err = confine_apply(&spec, &st)) < 0)
+	err = gitmod.config_isolate();
+	if (err >= 0)
+		err = confine_apply(&spec, &st);
+	free(reads);
+	if (err < 0)
 		return err;
 	if (st.detail[0])
 		fprintf(stderr, "trawl: %s worker: %s\n", confine_role_name(role), st.detail);
@@ -372,25 +392,58 @@ static int worker_fetch(const struct worker_args *a)
 	return 0;
 }
 
+/*
+ * The index worker reads the mirror and, of the index, only this repository's current shard
+ * files (an incremental run reads them): never another repository's shards, whose text it could
+ * otherwise copy into its own. Its MANIFEST entry is read before confining (sync, which holds
+ * WRITERS so the entry and its files stay as they are, parses the same MANIFEST itself), and
+ * each shard file becomes a Landlock rule of its own.
+ */
 static int worker_index(const struct worker_args *a)
 {
-	const char *read[] = { a->mirror, a->index }, *write[] = { a->work };
+	const char *write[] = { a->work }, **read = NULL;
 	struct index_repo_entry old = { 0 };
 	struct build_git_output out = { 0 };
 	struct build_stats st;
+	char **files = NULL;
+	size_t n_read = 0;
 	bool has_old = false;
 	int err;
 
-	if ((err = worker_confine(CONFINE_INDEX, read, exists(a->index) ? 2 : 1, write, 1)) < 0)
-		return send_error(err);
-	test_hooks("index");
 	err = index_read_repo(&old, a->index, a->name);
 	if (err == 0)
 		has_old = true;
 	else if (err != TRAWL_ENOTFOUND)
 		return send_error(err);
+	if (!(read = calloc(old.n_shards + 1, sizeof(*read))) ||
+	    !(files = calloc(old.n_shards + 1, sizeof(*files)))) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	read[n_read++] = a->mirror;
+	for (size_t i = 0; i < old.n_shards; i++) {
+		if (!index_shard_name_ok(old.shards[i])) {
+			error_set("%s: MANIFEST: bad shard name", a->name);
+			err = TRAWL_ECORRUPT;
+			goto out;
+		}
+		if (!(files[i] = file_join(a->index, old.shards[i]))) {
+			err = error_nomem(NULL);
+			goto out;
+		}
+		read[n_read++] = files[i];
+	}
+	if ((err = worker_confine(CONFINE_INDEX, read, n_read, write, 1)) < 0)
+		goto out;
+	test_hooks("index");
+	test_read();
 	err = gitmod.produce(&st, &out, a->work, a->index, has_old ? &old : NULL, a->name, a->mirror,
 			     a->branches, a->n_branches, &a->o, &a->lim, NULL, NULL);
+out:
+	for (size_t i = 0; files && i < old.n_shards; i++)
+		free(files[i]);
+	free(files);
+	free(read);
 	index_repo_entry_dispose(&old);
 	if (err < 0)
 		return send_error(err);

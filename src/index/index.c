@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -1041,21 +1040,63 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+/*
+ * SECURITY: a work directory holds what a worker wrote, and the worker (or anything it left
+ * behind) may change it while it is being removed. So the walk never uses a path string below
+ * the directory's parent: each directory is opened relative to its parent's descriptor with
+ * O_NOFOLLOW, and entries are removed with unlinkat relative to the descriptor of the
+ * directory that was read. A name swapped for a symlink is removed as a symlink, never
+ * followed, and a directory moved elsewhere is still the same directory. Trees deeper than
+ * RM_DEPTH_MAX stay (bounded descriptors and stack): what cannot be removed is only wasted
+ * space. Returns 0 when name is gone.
+ */
+#define RM_DEPTH_MAX 64
+
+static int rm_tree_at(int dfd, const char *name, unsigned depth)
 {
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0; /* what cannot be removed stays: only wasted space */
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOTDIR && errno != ELOOP)
+			return errno == ENOENT ? 0 : -1;
+		return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+	}
+	if (depth >= RM_DEPTH_MAX || !(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			rm_tree_at(fd, de->d_name, depth + 1);
+	closedir(d);
+	return unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Opens the directory path names, not following a symlink in its last component. */
+static int open_dir_nofollow(const char *path)
+{
+	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 void index_work_dir_remove(const char *path)
 {
-	/* SECURITY: FTW_PHYS: a symlink a worker left is removed, never followed. */
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	const char *slash = strrchr(path, '/');
+	char *parent;
+	int dfd;
+
+	if (!slash || !slash[1])
+		return;
+	if (!(parent = strndup(path, slash == path ? 1 : (size_t)(slash - path))))
+		return;
+	dfd = open_dir_nofollow(parent);
+	free(parent);
+	if (dfd < 0)
+		return;
+	rm_tree_at(dfd, slash + 1, 0);
+	close(dfd);
 }
 
 /* Removes every work directory: called when no run holds WRITERS, so none is in use. */
@@ -1064,22 +1105,18 @@ static size_t sweep_work(const char *dir)
 	char *work = file_join(dir, WORK_DIR_NAME);
 	struct dirent *de;
 	size_t n = 0;
+	int fd = -1;
 	DIR *d;
 
-	if (!work || !(d = opendir(work))) {
+	if (!work || (fd = open_dir_nofollow(work)) < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
 		free(work);
 		return 0;
 	}
-	while ((de = readdir(d))) {
-		char *sub;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    !(sub = file_join(work, de->d_name)))
-			continue;
-		index_work_dir_remove(sub);
-		n += access(sub, F_OK) != 0;
-		free(sub);
-	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n += rm_tree_at(fd, de->d_name, 0) == 0;
 	closedir(d);
 	free(work);
 	return n;

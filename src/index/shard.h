@@ -321,7 +321,11 @@ bool index_shard_name_ok(const char *name);
  */
 int index_work_dir_new(char **out, const char *dir, const char *name);
 
-/* Removes a work directory and everything in it, never following a symlink. */
+/*
+ * Removes a work directory and everything in it, never following a symlink anywhere in it: the
+ * walk goes by directory descriptors (openat O_NOFOLLOW, unlinkat), never by path strings below
+ * path's parent, so a worker's process swapping names meanwhile cannot redirect it.
+ */
 void index_work_dir_remove(const char *path);
 
 #endif

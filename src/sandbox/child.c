@@ -32,7 +32,8 @@ extern char **environ;
 #endif
 #endif
 
-int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds, size_t n_fds)
+static int spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
+		     size_t n_fds, bool own_group)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
@@ -74,7 +75,9 @@ int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const in
 	posix_spawnattr_init(&sa);
 	posix_spawnattr_setsigmask(&sa, &none);
 	posix_spawnattr_setsigdefault(&sa, &dfl);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&sa, 0); /* with POSIX_SPAWN_SETPGROUP: a group of its own */
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					      (own_group ? POSIX_SPAWN_SETPGROUP : 0));
 	err = posix_spawn(pid, path, &fa, &sa, argv, environ);
 	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
@@ -83,6 +86,21 @@ int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const in
 		return TRAWL_EIO;
 	}
 	return 0;
+}
+
+int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds, size_t n_fds)
+{
+	return spawn_fds(pid, path, argv, fds, n_fds, false);
+}
+
+int sandbox_spawn_group(pid_t *pid, const char *path, char *const argv[], const int *fds,
+			size_t n_fds)
+{
+	if (spawner_is_running()) {
+		error_set("cannot start %s: a confined process starts no process group", path);
+		return TRAWL_EPERM;
+	}
+	return spawn_fds(pid, path, argv, fds, n_fds, true);
 }
 
 int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,

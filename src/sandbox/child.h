@@ -69,6 +69,14 @@ int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const in
 		      size_t n_fds);
 
 /*
+ * sandbox_spawn_fds, the child in a process group of its own (its pgid is its pid), so that
+ * kill(-pid, SIGKILL) reaches whatever it started: for workers (worker.h). Never through the
+ * spawner (EPERM).
+ */
+int sandbox_spawn_group(pid_t *pid, const char *path, char *const argv[], const int *fds,
+			size_t n_fds);
+
+/*
  * waitpid() for a child of sandbox_spawn(), wherever it runs (the server's spawner reaps its
  * children and reports their status: sandbox/spawner.h). options: 0 or WNOHANG.
  */

@@ -427,9 +427,12 @@ static int rules_add(scmp_filter_ctx ctx, uint32_t action, const char *const *na
 	 CLONE_NEWCGROUP)
 
 /*
- * The worker filter. clone is allowed without namespace flags only; clone3, whose flags are
- * out of a filter's reach, fails with ENOSYS, on which glibc falls back to clone. prctl is
- * limited to the thread-name and dumpable queries glibc and libraries make.
+ * The worker filter. clone is allowed for threads only: CLONE_THREAD set and no namespace
+ * flag, so a worker cannot fork a process that outlives it (fork and vfork are not allowed
+ * either). clone3, whose flags are out of a filter's reach, fails with ENOSYS, on which glibc
+ * falls back to clone for pthread_create. Under ASan, LeakSanitizer's tracer is cloned without
+ * CLONE_THREAD, so an ASan build also allows clone without namespace flags (a release build
+ * never). prctl is limited to the thread-name and dumpable queries glibc and libraries make.
  */
 static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 {
@@ -459,8 +462,10 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i])) < 0)
 				goto fail;
 	}
-	if (seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS, 0)) <
-		    0 ||
+	if (seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1,
+			     HAS_ASAN ? SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS, 0)
+				      : SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS | CLONE_THREAD,
+						CLONE_THREAD)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
 		goto fail;
 	return 0;

@@ -44,7 +44,17 @@ int worker_start(struct worker *w, const char *path, char *const argv[], const c
 	fds[0] = fds[1] = -1; /* /dev/null */
 	fds[2] = err_pipe[1];
 	fds[WORKER_MSG_FD] = msg[1];
-	if ((err = sandbox_spawn_fds(&w->pid, path, argv, fds, 4)) < 0) {
+	/*
+	 * SECURITY: what a worker leaves behind is ours to end. As a subreaper this process
+	 * inherits the worker's orphaned descendants, and the worker's own process group lets
+	 * worker_finish kill them all before the caller looks at anything the worker wrote.
+	 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		error_set("cannot become the %s's subreaper: %s", label, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
+	if ((err = sandbox_spawn_group(&w->pid, path, argv, fds, 4)) < 0) {
 		w->pid = -1;
 		goto out;
 	}
@@ -152,6 +162,26 @@ static const char *signal_name(int sig)
 	return abbrev ? abbrev : "?";
 }
 
+/*
+ * Once the worker has exited (a zombie still: its pid is its group's id and cannot be reused),
+ * kills everything left in its process group. Returns whether it has exited.
+ */
+static bool end_group_if_exited(struct worker *w, bool is_wait)
+{
+	siginfo_t si = { 0 };
+
+	if (w->is_group_killed)
+		return true;
+	while (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOWAIT | (is_wait ? 0 : WNOHANG)) < 0)
+		if (errno != EINTR)
+			break; /* not our child: nothing to wait for */
+	if (!is_wait && si.si_pid == 0)
+		return false;
+	kill(-w->pid, SIGKILL);
+	w->is_group_killed = true;
+	return true;
+}
+
 int worker_finish(struct worker *w, bool is_kill)
 {
 	int status = 0, err = 0;
@@ -162,19 +192,32 @@ int worker_finish(struct worker *w, bool is_kill)
 		w->is_killed = true;
 	}
 	close_fd(&w->msg_fd);
-	/* Its standard error to its end: the sandbox's line comes just before the worker dies. */
+	/*
+	 * Its standard error to its end: the sandbox's line comes just before the worker dies. A
+	 * process it left could hold the pipe open: once the worker has exited, its group is
+	 * killed, so the end comes.
+	 */
 	while (w->err_fd >= 0) {
 		struct pollfd p = { w->err_fd, POLLIN, 0 };
 		double left = w->deadline_ms > 0 ? w->deadline_ms - clock_now_ms() : 60000;
+		bool is_alive = w->pid > 0 && !end_group_if_exited(w, false);
 
 		if (left <= 0 && !is_kill && w->pid > 0) {
 			kill(w->pid, SIGKILL); /* it closed its messages but goes on */
 			w->is_deadline = is_kill = true;
 		}
+		if (is_alive && left > 100)
+			left = 100; /* to look again whether it has exited */
 		if (poll(&p, 1, left > 60000 ? 60000 : left < 1 ? 1 : (int)left) > 0)
 			drain_err(w);
 	}
+	/* SECURITY: nothing the worker started runs on once the caller reads what it wrote. */
+	if (w->pid > 0)
+		end_group_if_exited(w, true);
 	while (w->pid > 0 && (r = waitpid(w->pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	/* The group's orphans were reparented to us (subreaper): reap them. */
+	while (w->pid > 0 && (waitpid(-w->pid, NULL, 0) > 0 || errno == EINTR))
 		;
 	if (w->pid > 0 && WIFSIGNALED(status))
 		w->signal = WTERMSIG(status);

@@ -38,12 +38,15 @@ struct worker {
 	char sandbox_line[WORKER_LINE_MAX]; /* the last "sandbox: " line, "" when none */
 	bool is_deadline;                   /* it was killed at its deadline */
 	bool is_killed;                     /* worker_finish killed it (is_kill) */
+	bool is_group_killed;               /* what it left in its process group was killed */
 	int signal; /* after worker_finish: the signal that ended it, else 0 */
 };
 
 /*
  * Starts path with argv as a worker labelled label (a string that outlives w), relaying its
- * standard error to relay. EIO (pipes, spawn), with a message.
+ * standard error to relay. The worker gets a process group of its own, and this process
+ * becomes a child subreaper (PR_SET_CHILD_SUBREAPER), so what the worker leaves behind stays
+ * within reach of worker_finish. EIO (subreaper, pipes, spawn), with a message.
  */
 int worker_start(struct worker *w, const char *path, char *const argv[], const char *label,
 		 FILE *relay, double deadline_ms);
@@ -62,6 +65,9 @@ int worker_next(struct worker *w, struct wire_msg *m);
  * a message saying how it ended: "LABEL killed by the sandbox: denied system call NAME (NR)",
  * "LABEL killed by signal 9 (SIGKILL)", "LABEL exited with status 2", "LABEL ran past its
  * deadline". Always reaps and closes everything; safe on a worker that never started.
+ * SECURITY: once the worker has exited, every process left in its group is killed (SIGKILL)
+ * and the ones reparented to us reaped, before this returns: nothing the worker started runs
+ * on while the caller checks what it wrote.
  */
 int worker_finish(struct worker *w, bool is_kill);
 

@@ -12,7 +12,7 @@ command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; 
 
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 unset TRAWL_DATA TRAWL_ALLOW_LOCAL TRAWL_ALLOW_PRIVATE TRAWL_ALLOW_INSECURE
-unset TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL
+unset TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ
 g() { git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
 cd "$T" || exit 1
 D=$T/data
@@ -28,14 +28,14 @@ check "repo add" "$TRAWL" repo add --data "$D" --allow-local "$T/src" --name r1
 expect_status "sync through the workers" 0 "$TRAWL" sync --data "$D"
 expect_eq "the index holds the repository" "r1/a.txt:1:first version" "$(search first)"
 
-# worker_pid ROLE PARENT: the pid of the running `trawl worker ROLE` whose parent is PARENT
-# (waits up to 20 s for it). Only PARENT's: other tests may run workers at the same time.
+# worker_pid ROLE: the pid of this test's running `trawl worker ROLE` (its mirror is in $D: not
+# another test's worker) (waits up to 20 s for it).
 worker_pid() {
-  local role=$1 parent=$2 p
+  local role=$1 p c
   for _ in $(seq 200); do
     for p in /proc/[0-9]*; do
-      [ "$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null)" = "$parent" ] || continue
-      if { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "^trawl worker $role "; then
+      c=$({ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null)
+      if [[ $c == "trawl worker $role "* && $c == *" --mirror $D/"* ]]; then
         echo "${p#/proc/}"; return 0
       fi
     done
@@ -127,6 +127,35 @@ expect_status "the next sync completes" 0 "$TRAWL" sync --data "$D" r1
 expect_eq "and sweeps the work directory" "" "$(find "$D/index/work" -mindepth 1)"
 expect_eq "with the new commit" "r1/a.txt:1:fourth version" "$(search version)"
 
+# The index worker reads only its own repository's shards (Landlock file rules): another
+# repository's shard is out of its reach, so it cannot copy that text into its own shards.
+g init -q src2
+echo "TOPSECRET_TOKEN_4242" > src2/s.txt
+g -C src2 add s.txt && g -C src2 commit -qm secret
+check "repo add r2" "$TRAWL" repo add --data "$D" --allow-local "$T/src2" --name r2
+expect_status "sync r2" 0 "$TRAWL" sync --data "$D" r2
+mine=$(ls "$D"/index/r1*.shard | head -n 1)
+theirs=$(ls "$D"/index/r2*.shard | head -n 1)
+abi=$(python3 -c 'import ctypes; l=ctypes.CDLL(None, use_errno=True); print(max(0, l.syscall(444, None, 0, 1)))')
+if [ "$abi" -gt 0 ] && [ -n "$mine" ] && [ -n "$theirs" ]; then
+  commit "fifth version"
+  expect_status "a sync of r1 whose worker tries another repository's shard" 0 \
+    env TRAWL_TEST_WORKER_READ="$theirs" "$TRAWL" sync --data "$D" r1
+  expect_eq "the index worker cannot open r2's shard" "1" \
+    "$(grep -c "test read $theirs: Permission denied" "$T/.err")"
+  commit "sixth version"
+  expect_status "a sync of r1 whose worker opens its own shard" 0 \
+    env TRAWL_TEST_WORKER_READ="$mine" "$TRAWL" sync --data "$D" r1
+  expect_eq "its own current shard it can" "1" "$(grep -c "test read $mine: ok" "$T/.err")"
+  expect_eq "and the incremental run indexed" "r1/a.txt:1:sixth version" "$(search version)"
+else
+  ok "# SKIP Landlock not available or no shards: $mine $theirs"
+  ok "# SKIP Landlock not available"
+  ok "# SKIP Landlock not available"
+  ok "# SKIP Landlock not available"
+  ok "# SKIP Landlock not available"
+fi
+
 # A local repository whose git data lives outside its tree, read by the confined fetch worker
 # through its links: a worktree (`.git` is a file naming the git directory, whose commondir is
 # the main repository's) and a --shared clone (objects/info/alternates).
@@ -136,8 +165,8 @@ check "repo add of a worktree" "$TRAWL" repo add --data "$D" --allow-local "$T/w
 check "repo add of a --shared clone" "$TRAWL" repo add --data "$D" --allow-local "$T/shared" --name shared
 expect_status "the worktree syncs" 0 "$TRAWL" sync --data "$D" wt
 expect_status "the --shared clone syncs" 0 "$TRAWL" sync --data "$D" shared
-expect_eq "both are searchable" "shared/a.txt:1:fourth version
-wt/a.txt:1:fourth version" "$("$TRAWL" search -d "$D/index" 'fourth version' 2>/dev/null | grep -v '^r1/' | sort)"
+expect_eq "both are searchable" "shared/a.txt:1:sixth version
+wt/a.txt:1:sixth version" "$("$TRAWL" search -d "$D/index" 'sixth version' 2>/dev/null | grep -v '^r1/' | sort)"
 
 # The workers are internal: documented, not listed, and refusing to run by hand.
 expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)"

@@ -562,6 +562,88 @@ static void a_damaged_manifest_is_set_aside_and_its_shards_swept(void **state)
 	free(a);
 }
 
+/* A directory outside the index with a file and a subdirectory a hostile worker would aim at. */
+static const char *outside_tree(void)
+{
+	static char p[512];
+	char sub[600];
+
+	snprintf(p, sizeof(p), "%s", testlib_path("outside"));
+	assert_int_equal(file_mkdirs(p), 0);
+	testlib_write_file(p, "precious.txt", "keep me\n");
+	snprintf(sub, sizeof(sub), "%s/etc", p);
+	assert_int_equal(file_mkdirs(sub), 0);
+	testlib_write_file(sub, "shadow", "keep me too\n");
+	return p;
+}
+
+static void check_outside_intact(const char *out)
+{
+	char sub[600];
+
+	assert_true(exists(out, "precious.txt"));
+	assert_true(exists(out, "etc"));
+	snprintf(sub, sizeof(sub), "%s/etc", out);
+	assert_true(exists(sub, "shadow"));
+}
+
+/* What a worker could leave in its work directory: symlinks to outside, at several depths. */
+static void fill_hostile(const char *w, const char *out)
+{
+	char p[800], t[800];
+
+	testlib_write_file(w, "junk", "x");
+	snprintf(p, sizeof(p), "%s/link", w);
+	assert_int_equal(symlink(out, p), 0);
+	/* a subdirectory swapped for a symlink to the outside directory */
+	snprintf(p, sizeof(p), "%s/sub", w);
+	snprintf(t, sizeof(t), "%s/etc", out);
+	assert_int_equal(symlink(t, p), 0);
+	snprintf(p, sizeof(p), "%s/deep/er", w);
+	assert_int_equal(file_mkdirs(p), 0);
+	testlib_write_file(p, "precious.txt", "bait");
+	snprintf(p, sizeof(p), "%s/deep/er/etc", w);
+	assert_int_equal(symlink(t, p), 0);
+	snprintf(p, sizeof(p), "%s/deep/file-link", w);
+	snprintf(t, sizeof(t), "%s/precious.txt", out);
+	assert_int_equal(symlink(t, p), 0);
+}
+
+static void work_dir_removal_never_follows_a_symlink(void **state)
+{
+	const char *dir = fresh_dir("workrm"), *out = outside_tree();
+	char *w = NULL, *w2 = NULL, *work = file_join(dir, "work");
+	char *kept = make_shard(dir, "alpha", 0, "listed");
+	char p[800];
+	struct stat st;
+	int mine;
+
+	(void)state;
+	assert_non_null(work);
+	assert_non_null(kept);
+	assert_int_equal(index_commit_repo(dir, "alpha", &kept, 1), 0); /* the sweep needs one */
+	assert_int_equal(index_work_dir_new(&w, dir, "alpha"), 0);
+	fill_hostile(w, out);
+	index_work_dir_remove(w);
+	assert_int_equal(lstat(w, &st), -1);
+	check_outside_intact(out);
+
+	/* The sweep of DATA/index/work: a work directory, and one that became a symlink. */
+	assert_int_equal(index_work_dir_new(&w2, dir, "beta"), 0);
+	fill_hostile(w2, out);
+	snprintf(p, sizeof(p), "%s/gamma-swapped", work);
+	assert_int_equal(symlink(out, p), 0);
+	assert_int_equal(index_writer_begin(&mine, dir), 0);
+	index_writer_end(mine, dir, true);
+	assert_int_equal(lstat(w2, &st), -1);
+	assert_int_equal(lstat(p, &st), -1);
+	check_outside_intact(out);
+	free(w);
+	free(w2);
+	free(work);
+	free(kept);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +662,7 @@ int main(void)
 		cmocka_unit_test(shard_names_are_safe_and_unique),
 		cmocka_unit_test(writer_end_sweeps_leftovers_unless_another_writer_runs),
 		cmocka_unit_test(a_damaged_manifest_is_set_aside_and_its_shards_swept),
+		cmocka_unit_test(work_dir_removal_never_follows_a_symlink),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

@@ -94,7 +94,16 @@ static int try_syscall(void *arg)
 		syscall(SYS_mkdir, dir_rw, 0700);
 	else if (strcmp(name, "unshare") == 0)
 		syscall(SYS_unshare, 0);
-	else
+	else if (strcmp(name, "clone") == 0) {
+		if (fork() == 0) /* glibc's fork is clone without CLONE_THREAD */
+			_exit(0);
+	} else if (strcmp(name, "fork") == 0) {
+		if (syscall(SYS_fork) == 0)
+			_exit(0);
+	} else if (strcmp(name, "vfork") == 0) {
+		if (syscall(SYS_vfork) == 0)
+			_exit(0);
+	} else
 		return 9;
 	return 0; /* the call returned: not forbidden */
 }
@@ -116,6 +125,9 @@ static long nr_of(const char *name)
 		{ "bpf", SYS_bpf },
 		{ "mkdir", SYS_mkdir },
 		{ "unshare", SYS_unshare },
+		{ "clone", SYS_clone },
+		{ "fork", SYS_fork },
+		{ "vfork", SYS_vfork },
 	};
 
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(*nrs); i++)
@@ -169,6 +181,46 @@ static void fetch_forbidden_calls_die_with_sigsys(void **state)
 		check_denied(CONFINE_FETCH, names[i]);
 }
 
+/*
+ * A worker may not start a process: one could outlive it and race trawl sync over the work
+ * directory and the shards (docs/internals/sandbox.md). Threads still work.
+ */
+static void *thread_main(void *arg)
+{
+	*(int *)arg = 42;
+	return NULL;
+}
+
+static int start_thread(void *arg)
+{
+	pthread_t t;
+	int v = 0;
+
+	(void)arg;
+	CHILD_CHECK(pthread_create(&t, NULL, thread_main, &v) == 0);
+	CHILD_CHECK(pthread_join(t, NULL) == 0 && v == 42);
+	return 0;
+}
+
+static void workers_cannot_fork_but_start_threads(void **state)
+{
+	static const enum confine_role roles[] = { CONFINE_FETCH, CONFINE_INDEX, CONFINE_COMPILE };
+	struct cf_run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(roles) / sizeof(*roles); i++) {
+		/* LeakSanitizer's tracer is a clone without CLONE_THREAD: allowed under ASan */
+		if (!HAS_ASAN)
+			check_denied(roles[i], "clone");
+		check_denied(roles[i], "fork");
+		check_denied(roles[i], "vfork");
+		cf_run(&r, spec_for(roles[i]), start_thread, NULL);
+		if (!cf_exited(&r, 0))
+			fail_msg("%s: pthread_create failed: %s", confine_role_name(roles[i]),
+				 r.report);
+	}
+}
+
 static void server_denied_calls_die_with_sigsys(void **state)
 {
 	static const char *const names[] = { "execve",      "execveat", "ptrace", "process_vm_writev",
@@ -201,12 +253,6 @@ static void fetch_and_server_may_use_sockets(void **state)
 }
 
 /* --- allowed work -------------------------------------------------------------------------- */
-
-static void *thread_main(void *arg)
-{
-	*(int *)arg = 42;
-	return NULL;
-}
 
 static int do_work(void *arg)
 {
@@ -444,6 +490,7 @@ int main(void)
 		cmocka_unit_test(index_forbidden_calls_die_with_sigsys),
 		cmocka_unit_test(compile_forbidden_calls_die_with_sigsys),
 		cmocka_unit_test(fetch_forbidden_calls_die_with_sigsys),
+		cmocka_unit_test(workers_cannot_fork_but_start_threads),
 		cmocka_unit_test(server_denied_calls_die_with_sigsys),
 		cmocka_unit_test(fetch_and_server_may_use_sockets),
 		cmocka_unit_test(index_allowed_work_succeeds),

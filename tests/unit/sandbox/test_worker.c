@@ -3,14 +3,17 @@
  * started with a mode argument: it writes messages on descriptor 3 and lines on standard error
  * as each test needs, or dies in a given way.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -30,6 +33,41 @@ static void send_fetch(void)
 	wire_send(&o, WORKER_MSG_FD);
 	wire_out_begin(&o, WIRE_END);
 	wire_send(&o, WORKER_MSG_FD);
+}
+
+/*
+ * A worker that leaves a process behind: it starts a child that starts the sleeper and exits,
+ * so the sleeper is an orphan (reparented to the test, the subreaper), in the worker's process
+ * group. The worker says the sleeper's pid on standard error and ends normally. With
+ * is_holding the sleeper keeps the worker's standard error open.
+ */
+static int leave_sleeper(bool is_holding)
+{
+	int p[2];
+	pid_t a, b = 0;
+
+	if (pipe(p) < 0 || (a = fork()) < 0)
+		return 1;
+	if (a == 0) {
+		if ((b = fork()) == 0) {
+			b = getpid();
+			if (write(p[1], &b, sizeof(b)) != sizeof(b))
+				_exit(1);
+			for (int fd = 0; fd < 16; fd++)
+				if (fd != 2 || !is_holding)
+					close(fd);
+			for (;;)
+				pause();
+		}
+		_exit(b > 0 ? 0 : 1);
+	}
+	close(p[1]);
+	waitpid(a, NULL, 0);
+	if (read(p[0], &b, sizeof(b)) != sizeof(b))
+		return 1;
+	dprintf(2, "sleeper %d\n", (int)b);
+	send_fetch();
+	return 0;
 }
 
 static int helper_main(const char *mode)
@@ -66,6 +104,8 @@ static int helper_main(const char *mode)
 		send_fetch();
 		return 0;
 	}
+	if (strcmp(mode, "sleeper") == 0 || strcmp(mode, "sleeper-holding") == 0)
+		return leave_sleeper(strcmp(mode, "sleeper-holding") == 0);
 	if (strcmp(mode, "hang") == 0) {
 		for (;;)
 			pause();
@@ -178,6 +218,39 @@ static void a_hanging_worker_is_killed_at_its_deadline(void **state)
 	assert_string_equal(r.msg, "test worker ran past its deadline");
 }
 
+/*
+ * What a worker leaves behind is killed and reaped by worker_finish, before its caller reads
+ * anything the worker wrote; one that holds its standard error open does not delay the end.
+ */
+static void check_sleeper_gone(const char *mode)
+{
+	FILE *relay = tmpfile();
+	int pid = 0;
+	struct run r;
+
+	assert_non_null(relay);
+	run_mode(&r, mode, relay, clock_now_ms() + 60000);
+	rewind(relay);
+	assert_int_equal(fscanf(relay, "sleeper %d", &pid), 1);
+	fclose(relay);
+	assert_true(pid > 0);
+	assert_int_equal(r.n_msgs, 2);
+	assert_int_equal(r.finish, 0);
+	/* Gone, not even a zombie: killed with the worker's group and reaped. */
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		fail_msg("%s: the worker's sleeper %d outlived worker_finish", mode, pid);
+	}
+	assert_int_equal(errno, ESRCH);
+}
+
+static void what_a_worker_leaves_is_killed_and_reaped(void **state)
+{
+	(void)state;
+	check_sleeper_gone("sleeper");
+	check_sleeper_gone("sleeper-holding");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +260,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(a_malformed_stream_is_refused_and_the_worker_killed),
 		cmocka_unit_test(standard_error_is_relayed_cleaned_without_blocking),
 		cmocka_unit_test(a_hanging_worker_is_killed_at_its_deadline),
+		cmocka_unit_test(what_a_worker_leaves_is_killed_and_reaped),
 	};
 
 	if (argc > 1)
