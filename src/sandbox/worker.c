@@ -13,6 +13,7 @@
 #include "sandbox/child.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/term.h"
 
 #define SANDBOX_PREFIX "sandbox: "
 
@@ -60,30 +61,33 @@ out:
 	return err;
 }
 
-/* One whole line of the worker's standard error: kept when it is the sandbox's, relayed. */
+/* One line of the worker's standard error, cleaned (term.h): kept when the sandbox's, relayed. */
 static void line_done(struct worker *w)
 {
-	w->line[w->line_len] = '\0';
-	if (strncmp(w->line, SANDBOX_PREFIX, sizeof(SANDBOX_PREFIX) - 1) == 0)
-		memcpy(w->sandbox_line, w->line, w->line_len + 1);
-	if (w->relay && w->line_len)
-		fprintf(w->relay, "%s\n", w->line);
+	struct buf b;
+
+	buf_init(&b, 4 * WORKER_LINE_MAX + 4);
+	if (w->line_len && term_put_line(&b, w->line, w->line_len, WORKER_LINE_MAX - 1) == 0) {
+		if (strncmp(b.ptr, SANDBOX_PREFIX, sizeof(SANDBOX_PREFIX) - 1) == 0)
+			snprintf(w->sandbox_line, sizeof(w->sandbox_line), "%s", b.ptr);
+		if (w->relay)
+			fprintf(w->relay, "%s\n", b.ptr);
+	}
+	buf_dispose(&b);
 	w->line_len = 0;
 }
 
-/* SECURITY: relayed bytes are the worker's: control characters become '?', lines are cut. */
+/* SECURITY: relayed bytes are the worker's: lines are cut here and cleaned by line_done. */
 static void relay_bytes(struct worker *w, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\n') {
+		if (p[i] == '\n') {
 			line_done(w);
 			continue;
 		}
-		if (w->line_len + 1 >= sizeof(w->line))
-			continue; /* the rest of an overlong line is dropped */
-		w->line[w->line_len++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+		if (w->line_len == sizeof(w->line))
+			continue; /* the rest of an overlong line is dropped, its cut shown by "..." */
+		w->line[w->line_len++] = p[i];
 	}
 }
 
