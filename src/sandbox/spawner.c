@@ -63,8 +63,9 @@ static void log_refusal(const char *reason, const char *path, char **argv, uint3
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 	buf_init(&b, 1 << 16);
-	buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"error\",\"msg\":\"spawner: "
-		       "refused a request\",\"reason\":\"%s\",\"program\":",
+	buf_printf(&b,
+		   "{\"ts\":\"%s.%03ldZ\",\"level\":\"error\",\"msg\":\"spawner: "
+		   "refused a request\",\"reason\":\"%s\",\"program\":",
 		   t, ts.tv_nsec / 1000000, reason);
 	json_put_string(&b, path, strlen(path), NULL);
 	buf_puts(&b, ",\"argv\":[");

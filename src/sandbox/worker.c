@@ -17,6 +17,8 @@
 
 #define SANDBOX_PREFIX "sandbox: "
 
+extern char **environ;
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -24,10 +26,43 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * SECURITY: the worker reads hostile data (and the fetch worker has the network): it gets a
+ * built environment, not its parent's (where an operator may keep secrets): a fixed PATH and
+ * only these, when set: the locale, the time zone, the temporary directory, the TLS trust
+ * files OpenSSL and GnuTLS read, the sanitizer runtimes' options (for sanitizer builds; the
+ * runtimes alone read them) and the tests' worker hooks (cmd_worker.c).
+ */
+static const char *const env_kept[] = {
+	"LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
+	"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "TRAWL_TEST_WORKER_PAUSE",
+	"TRAWL_TEST_WORKER_SYSCALL",
+};
+#define ENV_MAX (1 + sizeof(env_kept) / sizeof(*env_kept))
+
+/* env[0..ENV_MAX] = "PATH=/usr/bin:/bin" and the kept variables of environ, NULL-terminated. */
+static void worker_env(char *env[ENV_MAX + 1])
+{
+	size_t n = 0;
+
+	env[n++] = (char *)"PATH=/usr/bin:/bin";
+	for (size_t i = 0; i < ENV_MAX - 1; i++) {
+		size_t len = strlen(env_kept[i]);
+
+		for (char **e = environ; e && *e; e++)
+			if (strncmp(*e, env_kept[i], len) == 0 && (*e)[len] == '=') {
+				env[n++] = *e;
+				break;
+			}
+	}
+	env[n] = NULL;
+}
+
 int worker_start(struct worker *w, const char *path, char *const argv[], const char *label,
 		 FILE *relay, double deadline_ms)
 {
 	int msg[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, fds[4];
+	char *env[ENV_MAX + 1];
 	int err = 0;
 
 	*w = (struct worker){ .pid = -1,
@@ -45,7 +80,8 @@ int worker_start(struct worker *w, const char *path, char *const argv[], const c
 	fds[0] = fds[1] = -1; /* /dev/null */
 	fds[2] = err_pipe[1];
 	fds[WORKER_MSG_FD] = msg[1];
-	if ((err = sandbox_spawn_fds(&w->pid, path, argv, fds, 4)) < 0) {
+	worker_env(env);
+	if ((err = sandbox_spawn_fds(&w->pid, path, argv, env, fds, 4)) < 0) {
 		w->pid = -1;
 		goto out;
 	}

@@ -44,7 +44,8 @@ int term_put(struct buf *b, const void *str, size_t len, enum term_text how)
 		}
 		if (c >= 0x80) {
 			n = utf8_seq_len(s + i, len - i);
-			if (n > 0 && !(n == 2 && c == 0xc2 && s[i + 1] < 0xa0) && !is_bidi(s + i, n)) {
+			if (n > 0 && !(n == 2 && c == 0xc2 && s[i + 1] < 0xa0) &&
+			    !is_bidi(s + i, n)) {
 				i += n;
 				continue;
 			}
