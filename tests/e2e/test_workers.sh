@@ -48,6 +48,8 @@ TRAWL_TEST_WORKER_PAUSE=fetch "$TRAWL" sync --data "$D" r1 >"$T/s1.out" 2>"$T/s1
 sync_pid=$!
 if fp=$(worker_pid fetch); then
   ok "the fetch worker runs as its own process"
+  # It confines itself after it starts: paused, it is confined.
+  for _ in $(seq 100); do grep -q paused "$T/s1.err" && break; sleep 0.1; done
   expect_eq "it is a child of trawl sync" "$sync_pid" "$(awk '/^PPid:/ {print $2}' "/proc/$fp/status")"
   expect_eq "it runs with no_new_privs" "1" "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$fp/status")"
   expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$fp/status")"
@@ -67,8 +69,8 @@ TRAWL_TEST_WORKER_PAUSE=index "$TRAWL" sync --data "$D" r1 >"$T/s2.out" 2>"$T/s2
 sync_pid=$!
 if ip=$(worker_pid index); then
   ok "the index worker runs as its own process"
-  expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$ip/status")"
   for _ in $(seq 100); do grep -q paused "$T/s2.err" && break; sleep 0.1; done
+  expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$ip/status")"
   expect_eq "its shards are in its work directory only" "1" \
     "$(find "$D/index/work" -name '*.shard' | wc -l)"
   kill -9 "$ip"
