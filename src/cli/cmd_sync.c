@@ -100,7 +100,7 @@ static void arg_pair(struct sync_argv *a, const char *flag, const char *value)
  * SECURITY: text from a worker or a remote (a git server's error) is shown and stored: into
  * dst as one escaped line of at most TEXT_MAX bytes (util/term.h).
  */
-#define TEXT_MAX 300
+#define TEXT_MAX 500
 static void clean_text(char *dst, size_t size, const char *s)
 {
 	struct buf b;

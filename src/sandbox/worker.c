@@ -29,14 +29,15 @@ static void close_fd(int *fd)
 /*
  * SECURITY: the worker reads hostile data (and the fetch worker has the network): it gets a
  * built environment, not its parent's (where an operator may keep secrets): a fixed PATH and
- * only these, when set: the locale, the time zone, the temporary directory, the TLS trust
+ * only these, when set: HOME (libgit2's SSH transport fails without it: it looks for
+ * ~/.ssh/known_hosts), the locale, the time zone, the temporary directory, the TLS trust
  * files OpenSSL and GnuTLS read, the sanitizer runtimes' options (for sanitizer builds; the
  * runtimes alone read them) and the tests' worker hooks (cmd_worker.c).
  */
 static const char *const env_kept[] = {
-	"LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
-	"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "TRAWL_TEST_WORKER_PAUSE",
-	"TRAWL_TEST_WORKER_SYSCALL",
+	"HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "SSL_CERT_FILE",
+	"SSL_CERT_DIR", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS",
+	"TRAWL_TEST_WORKER_PAUSE", "TRAWL_TEST_WORKER_SYSCALL",
 };
 #define ENV_MAX (1 + sizeof(env_kept) / sizeof(*env_kept))
 
