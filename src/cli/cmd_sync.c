@@ -472,7 +472,7 @@ static int sync_check_start(struct sync_run *run, bool *sync_all)
 static int sync_one(struct sync_run *run, const struct store_repo *r)
 {
 	struct sync_fetched res;
-	struct sync_indexed x;
+	struct sync_indexed x = { 0 }; /* disposed of even when the shard check fails first */
 	struct sync_counts c = { 0 };
 	struct gitmirror_opts mo = run->mo;
 	char *mirror = datadir_mirror(run->d, r->id);
