@@ -24,6 +24,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/term.h"
 
 const struct cli_help cli_help_sync = {
 	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--allow-insecure] [--allow-local]\n"
@@ -95,12 +96,21 @@ static void arg_pair(struct sync_argv *a, const char *flag, const char *value)
 	arg_add(a, value);
 }
 
-/* SECURITY: a message from a worker is shown and stored: its control characters go. */
-static void clean_text(char *s)
+/*
+ * SECURITY: text from a worker or a remote (a git server's error) is shown and stored: into
+ * dst as one escaped line of at most TEXT_MAX bytes (util/term.h).
+ */
+#define TEXT_MAX 500
+static void clean_text(char *dst, size_t size, const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	struct buf b;
+
+	buf_init(&b, TEXT_MAX + 16);
+	if (term_put_line(&b, s, strlen(s), size - 1 < TEXT_MAX ? size - 1 : TEXT_MAX) == 0)
+		snprintf(dst, size, "%s", b.len ? b.ptr : "");
+	else
+		snprintf(dst, size, "(text that could not be cleaned)");
+	buf_dispose(&b);
 }
 
 typedef int (*sync_take_fn)(void *arg, const struct wire_msg *m);
@@ -132,8 +142,7 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 			if ((r = wire_get_str(&f, &msg, sizeof(said) - 1)) < 0 ||
 			    (r = wire_get_u32(&f, &code)) < 0 || (r = wire_fields_end(&f)) < 0)
 				break;
-			clean_text(msg);
-			snprintf(said, sizeof(said), "%s", msg);
+			clean_text(said, sizeof(said), msg);
 			free(msg);
 			said_err = code >= 1 && code <= 12 ? -(int)code : TRAWL_EIO;
 		} else if ((r = take(arg, &m)) != 0) {
@@ -192,10 +201,9 @@ static int take_fetch(void *arg, const struct wire_msg *m)
 	    (err = wire_get_str(&fl, &reason, sizeof(f->reason) - 1)) < 0 ||
 	    (err = wire_fields_end(&fl)) < 0)
 		goto out;
-	clean_text(reason);
+	clean_text(f->reason, sizeof(f->reason), reason);
 	f->cloned = flags & 1u;
 	f->recloned = (flags & 2u) != 0;
-	snprintf(f->reason, sizeof(f->reason), "%s", reason);
 	f->has_result = true;
 out:
 	free(reason);
@@ -383,9 +391,11 @@ struct sync_run {
 /* Records a failure (the detail of error_last()) and says so. */
 static int sync_failed(struct sync_run *run, const struct store_repo *r, const char *what)
 {
-	char msg[600];
+	char msg[TEXT_MAX + 32], clean[TEXT_MAX + 1];
 
-	snprintf(msg, sizeof(msg), "%s: %s", what, error_last());
+	/* error_last() may hold a worker's or a remote's words: cleaned (again) and capped. */
+	clean_text(clean, sizeof(clean), error_last());
+	snprintf(msg, sizeof(msg), "%s: %s", what, clean);
 	fprintf(stderr, "trawl: %s: %s\n", r->name, msg);
 	if (store_repo_set_failed(run->s, r->id, (int64_t)time(NULL), msg) < 0)
 		cli_report(TRAWL_EIO);
@@ -462,7 +472,7 @@ static int sync_check_start(struct sync_run *run, bool *sync_all)
 static int sync_one(struct sync_run *run, const struct store_repo *r)
 {
 	struct sync_fetched res;
-	struct sync_indexed x;
+	struct sync_indexed x = { 0 }; /* disposed of even when the shard check fails first */
 	struct sync_counts c = { 0 };
 	struct gitmirror_opts mo = run->mo;
 	char *mirror = datadir_mirror(run->d, r->id);

@@ -32,8 +32,8 @@ extern char **environ;
 #endif
 #endif
 
-static int spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
-		     size_t n_fds, bool own_group)
+static int spawn_fds(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+		     const int *fds, size_t n_fds, bool own_group)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
@@ -44,14 +44,16 @@ static int spawn_fds(pid_t *pid, const char *path, char *const argv[], const int
 	 * A confined server cannot execve: its spawner, forked before it confined itself, can. It
 	 * passes three descriptors; workers (more) are started by `trawl sync`, never the server.
 	 */
-	if (spawner_is_running() && n_fds <= 3) {
+	if (spawner_is_running() && n_fds <= 3 && !envp) {
 		const int three[3] = { n_fds > 0 ? fds[0] : -1, n_fds > 1 ? fds[1] : -1,
 				       n_fds > 2 ? fds[2] : -1 };
 
 		return spawner_spawn(pid, path, argv, three);
 	}
 	if (spawner_is_running()) {
-		error_set("cannot start %s: a confined process passes only 3 descriptors", path);
+		error_set("cannot start %s: a confined process passes only 3 descriptors and its "
+			  "environment",
+			  path);
 		return TRAWL_EPERM;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -78,7 +80,7 @@ static int spawn_fds(pid_t *pid, const char *path, char *const argv[], const int
 	posix_spawnattr_setpgroup(&sa, 0); /* with POSIX_SPAWN_SETPGROUP: a group of its own */
 	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					      (own_group ? POSIX_SPAWN_SETPGROUP : 0));
-	err = posix_spawn(pid, path, &fa, &sa, argv, environ);
+	err = posix_spawn(pid, path, &fa, &sa, argv, envp ? envp : environ);
 	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err != 0) {
@@ -88,19 +90,20 @@ static int spawn_fds(pid_t *pid, const char *path, char *const argv[], const int
 	return 0;
 }
 
-int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds, size_t n_fds)
+int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+		      const int *fds, size_t n_fds)
 {
-	return spawn_fds(pid, path, argv, fds, n_fds, false);
+	return spawn_fds(pid, path, argv, envp, fds, n_fds, false);
 }
 
-int sandbox_spawn_group(pid_t *pid, const char *path, char *const argv[], const int *fds,
-			size_t n_fds)
+int sandbox_spawn_group(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+			const int *fds, size_t n_fds)
 {
 	if (spawner_is_running()) {
 		error_set("cannot start %s: a confined process starts no process group", path);
 		return TRAWL_EPERM;
 	}
-	return spawn_fds(pid, path, argv, fds, n_fds, true);
+	return spawn_fds(pid, path, argv, envp, fds, n_fds, true);
 }
 
 int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, int fd_out,
@@ -108,7 +111,7 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 {
 	const int fds[3] = { fd_in, fd_out, fd_err };
 
-	return sandbox_spawn_fds(pid, path, argv, fds, 3);
+	return sandbox_spawn_fds(pid, path, argv, NULL, fds, 3);
 }
 
 pid_t sandbox_wait(int *status, pid_t pid, int options)

@@ -60,21 +60,22 @@ int sandbox_spawn(pid_t *pid, const char *path, char *const argv[], int fd_in, i
 		  int fd_err);
 
 /*
- * sandbox_spawn with n_fds descriptors: the child's descriptor i is fds[i] (-1: /dev/null for
- * 0, 1 and 2, closed above), and every descriptor from max(n_fds, 3) up is closed in the child,
- * close-on-exec or not. Through the spawner (a confined server), at most the three standard
- * descriptors: EPERM beyond. EIO with a message.
+ * sandbox_spawn with n_fds descriptors and the environment envp (NULL: the caller's): the
+ * child's descriptor i is fds[i] (-1: /dev/null for 0, 1 and 2, closed above), and every
+ * descriptor from max(n_fds, 3) up is closed in the child, close-on-exec or not. Through the
+ * spawner (a confined server), at most the three standard descriptors and the caller's
+ * environment: EPERM beyond. EIO with a message.
  */
-int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], const int *fds,
-		      size_t n_fds);
+int sandbox_spawn_fds(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+		      const int *fds, size_t n_fds);
 
 /*
  * sandbox_spawn_fds, the child in a process group of its own (its pgid is its pid), so that
  * kill(-pid, SIGKILL) reaches whatever it started: for workers (worker.h). Never through the
  * spawner (EPERM).
  */
-int sandbox_spawn_group(pid_t *pid, const char *path, char *const argv[], const int *fds,
-			size_t n_fds);
+int sandbox_spawn_group(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+			const int *fds, size_t n_fds);
 
 /*
  * waitpid() for a child of sandbox_spawn(), wherever it runs (the server's spawner reaps its

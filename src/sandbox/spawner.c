@@ -15,9 +15,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/json.h"
 
 extern char **environ;
 
@@ -46,19 +49,75 @@ static struct {
 
 static const char *programs[PROGRAMS_MAX];
 static size_t n_programs;
+static const char *data_dir; /* the one DATA a sync may name */
 
-/* SECURITY: a program named at start-up; the trawl binary only for its two child commands. */
-static bool is_allowed(const char *path, char **argv, uint32_t n_args)
+/* One JSON line on the spawner's stderr, the server's log (src/server/log.c's format). */
+static void log_refusal(const char *reason, const char *path, char **argv, uint32_t n_args)
 {
+	struct timespec ts;
+	struct tm tm;
+	struct buf b;
+	char t[40];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_init(&b, 1 << 16);
+	buf_printf(&b,
+		   "{\"ts\":\"%s.%03ldZ\",\"level\":\"error\",\"msg\":\"spawner: "
+		   "refused a request\",\"reason\":\"%s\",\"program\":",
+		   t, ts.tv_nsec / 1000000, reason);
+	json_put_string(&b, path, strlen(path), NULL);
+	buf_puts(&b, ",\"argv\":[");
+	for (uint32_t i = 0; i < n_args; i++) {
+		if (i)
+			buf_putc(&b, ',');
+		json_put_string(&b, argv[i], strlen(argv[i]), NULL);
+	}
+	if (buf_puts(&b, "]}\n") == 0) {
+		size_t off = 0;
+		ssize_t n;
+
+		while (off < b.len && (n = write(2, b.ptr + off, b.len - off)) > 0)
+			off += (size_t)n;
+	}
+	buf_dispose(&b);
+}
+
+static bool is_argv(char **argv, uint32_t n_args, const char *const *want, uint32_t n_want)
+{
+	if (n_args != n_want)
+		return false;
+	for (uint32_t i = 0; i < n_args; i++)
+		if (strcmp(argv[i], want[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * SECURITY: exactly the command lines the server builds, nothing more: the trawl binary as
+ * `trawl __compile` (hscompile.c) or `trawl sync --data DATA` for the DATA fixed at start-up
+ * (sched.c), the tests' TRAWL_SYNC_CMD as `CMD --data DATA`. No flag a taken-over server
+ * could add (--allow-local, another --data) gets through. NULL when allowed, else the reason.
+ */
+static const char *refusal(const char *path, char **argv, uint32_t n_args)
+{
+	const char *compile[] = { "trawl", "__compile" };
+	const char *sync[] = { "trawl", "sync", "--data", data_dir ? data_dir : "" };
+	const char *cmd[] = { path, "--data", data_dir ? data_dir : "" };
+
 	for (size_t i = 0; i < n_programs; i++) {
 		if (strcmp(path, programs[i]) != 0)
 			continue;
 		if (i > 0)
-			return true;
-		return n_args >= 2 &&
-		       (strcmp(argv[1], "__compile") == 0 || strcmp(argv[1], "sync") == 0);
+			return data_dir && is_argv(argv, n_args, cmd, 3)
+				       ? NULL
+				       : "not the sync command's arguments";
+		if (is_argv(argv, n_args, compile, 2) || (data_dir && is_argv(argv, n_args, sync, 4)))
+			return NULL;
+		return "not `trawl __compile` or `trawl sync --data DATA` for the server's DATA";
 	}
-	return false;
+	return "not a program the spawner runs";
 }
 
 static void reply(int fd, int32_t v)
@@ -72,6 +131,7 @@ static void reply(int fd, int32_t v)
 static void handle(const struct req *hdr, char *args, size_t args_len, int *fds, size_t n_fds)
 {
 	char *argv[ARGS_MAX + 1], *path = args, *p = args, *end = args + args_len;
+	const char *why;
 	int std[3] = { -1, -1, -1 }, rfd = fds[0], slot = -1, err;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
@@ -95,8 +155,10 @@ static void handle(const struct req *hdr, char *args, size_t args_len, int *fds,
 	if (p != end)
 		goto refuse;
 	argv[hdr->n_args] = NULL;
-	if (!is_allowed(path, argv, hdr->n_args))
+	if ((why = refusal(path, argv, hdr->n_args))) {
+		log_refusal(why, path, argv, hdr->n_args);
 		goto refuse;
+	}
 	for (int i = 0; i < KIDS_MAX && slot < 0; i++)
 		if (kids[i].pid == 0)
 			slot = i;
@@ -242,7 +304,7 @@ static void spawner_main(int sock)
 
 /* --- in the server --------------------------------------------------------------------------- */
 
-int spawner_start(const char *const *progs, size_t n)
+int spawner_start(const char *const *progs, size_t n, const char *data)
 {
 	int sv[2];
 	pid_t pid;
@@ -254,6 +316,7 @@ int spawner_start(const char *const *progs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		programs[i] = progs[i];
 	n_programs = n;
+	data_dir = data;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		error_set("spawner: cannot create its socket: %s", strerror(errno));
 		return TRAWL_EIO;
@@ -358,7 +421,9 @@ int spawner_spawn(pid_t *pid, const char *path, char *const argv[], const int fd
 	}
 	if (v <= 0) {
 		error_set("spawner: cannot start %s: %s", path,
-			  v == -EPERM ? "not a program the spawner runs" : strerror(-v));
+			  v == -EPERM ? "not a program or command line the spawner runs (its log "
+					"line says why)"
+				      : strerror(-v));
 		err = v == -EPERM ? TRAWL_EPERM : TRAWL_EIO;
 		goto out;
 	}

@@ -10,9 +10,12 @@
  * signalling and limiting the child by pid (kill, prlimit), as it did with its own children.
  *
  * SECURITY: the spawner runs only the programs named at spawner_start() (the trawl binary, or
- * the tests' TRAWL_SYNC_CMD), the trawl binary only as `trawl __compile` or `trawl sync ...`,
- * so a server someone took over cannot have it run anything else. It holds no descriptor but
- * its socket, and sets no_new_privs.
+ * the tests' TRAWL_SYNC_CMD), with exactly the command lines the server builds: the trawl
+ * binary as `trawl __compile` or `trawl sync --data DATA` for the DATA given at start-up, the
+ * other program as `PROGRAM --data DATA`. A server someone took over cannot have it run
+ * anything else, nor sync with other flags (--allow-local) or another DATA; each refusal is
+ * logged as a JSON line on the spawner's stderr. It holds no descriptor but its socket, and
+ * sets no_new_privs.
  *
  * Thread-safe after spawner_start().
  */
@@ -25,9 +28,10 @@
 
 /*
  * Forks the spawner; it may run programs[0..n) (absolute paths or "/proc/self/exe", which is
- * the spawner's own binary, the trawl binary). Call before any thread starts. EIO.
+ * the spawner's own binary, the trawl binary), a sync only for data (NULL: no sync). Call
+ * before any thread starts. EIO.
  */
-int spawner_start(const char *const *programs, size_t n);
+int spawner_start(const char *const *programs, size_t n, const char *data);
 
 /* Whether spawner_start() succeeded (and spawner_stop() was not called). */
 bool spawner_is_running(void);

@@ -13,8 +13,11 @@
 #include "sandbox/child.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/term.h"
 
 #define SANDBOX_PREFIX "sandbox: "
+
+extern char **environ;
 
 static void close_fd(int *fd)
 {
@@ -23,10 +26,44 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * SECURITY: the worker reads hostile data (and the fetch worker has the network): it gets a
+ * built environment, not its parent's (where an operator may keep secrets): a fixed PATH and
+ * only these, when set: HOME (libgit2's SSH transport fails without it: it looks for
+ * ~/.ssh/known_hosts), the locale, the time zone, the temporary directory, the TLS trust
+ * files OpenSSL and GnuTLS read, the sanitizer runtimes' options (for sanitizer builds; the
+ * runtimes alone read them) and the tests' worker hooks (cmd_worker.c).
+ */
+static const char *const env_kept[] = {
+	"HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "SSL_CERT_FILE",
+	"SSL_CERT_DIR", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS",
+	"TRAWL_TEST_WORKER_PAUSE", "TRAWL_TEST_WORKER_SYSCALL", "TRAWL_TEST_WORKER_READ",
+};
+#define ENV_MAX (1 + sizeof(env_kept) / sizeof(*env_kept))
+
+/* env[0..ENV_MAX] = "PATH=/usr/bin:/bin" and the kept variables of environ, NULL-terminated. */
+static void worker_env(char *env[ENV_MAX + 1])
+{
+	size_t n = 0;
+
+	env[n++] = (char *)"PATH=/usr/bin:/bin";
+	for (size_t i = 0; i < ENV_MAX - 1; i++) {
+		size_t len = strlen(env_kept[i]);
+
+		for (char **e = environ; e && *e; e++)
+			if (strncmp(*e, env_kept[i], len) == 0 && (*e)[len] == '=') {
+				env[n++] = *e;
+				break;
+			}
+	}
+	env[n] = NULL;
+}
+
 int worker_start(struct worker *w, const char *path, char *const argv[], const char *label,
 		 FILE *relay, double deadline_ms)
 {
 	int msg[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, fds[4];
+	char *env[ENV_MAX + 1];
 	int err = 0;
 
 	*w = (struct worker){ .pid = -1,
@@ -54,7 +91,8 @@ int worker_start(struct worker *w, const char *path, char *const argv[], const c
 		err = TRAWL_EIO;
 		goto out;
 	}
-	if ((err = sandbox_spawn_group(&w->pid, path, argv, fds, 4)) < 0) {
+	worker_env(env);
+	if ((err = sandbox_spawn_group(&w->pid, path, argv, env, fds, 4)) < 0) {
 		w->pid = -1;
 		goto out;
 	}
@@ -70,30 +108,33 @@ out:
 	return err;
 }
 
-/* One whole line of the worker's standard error: kept when it is the sandbox's, relayed. */
+/* One line of the worker's standard error, cleaned (term.h): kept when the sandbox's, relayed. */
 static void line_done(struct worker *w)
 {
-	w->line[w->line_len] = '\0';
-	if (strncmp(w->line, SANDBOX_PREFIX, sizeof(SANDBOX_PREFIX) - 1) == 0)
-		memcpy(w->sandbox_line, w->line, w->line_len + 1);
-	if (w->relay && w->line_len)
-		fprintf(w->relay, "%s\n", w->line);
+	struct buf b;
+
+	buf_init(&b, 4 * WORKER_LINE_MAX + 4);
+	if (w->line_len && term_put_line(&b, w->line, w->line_len, WORKER_LINE_MAX - 1) == 0) {
+		if (strncmp(b.ptr, SANDBOX_PREFIX, sizeof(SANDBOX_PREFIX) - 1) == 0)
+			snprintf(w->sandbox_line, sizeof(w->sandbox_line), "%s", b.ptr);
+		if (w->relay)
+			fprintf(w->relay, "%s\n", b.ptr);
+	}
+	buf_dispose(&b);
 	w->line_len = 0;
 }
 
-/* SECURITY: relayed bytes are the worker's: control characters become '?', lines are cut. */
+/* SECURITY: relayed bytes are the worker's: lines are cut here and cleaned by line_done. */
 static void relay_bytes(struct worker *w, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\n') {
+		if (p[i] == '\n') {
 			line_done(w);
 			continue;
 		}
-		if (w->line_len + 1 >= sizeof(w->line))
-			continue; /* the rest of an overlong line is dropped */
-		w->line[w->line_len++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+		if (w->line_len == sizeof(w->line))
+			continue; /* the rest of an overlong line is dropped, its cut shown by "..." */
+		w->line[w->line_len++] = p[i];
 	}
 }
 

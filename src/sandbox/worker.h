@@ -7,7 +7,8 @@
  *
  * DESIGN: both pipes are polled together, so a worker that writes much on standard error never
  * blocks on a full pipe while the parent waits for a message. Relayed lines are cut at
- * WORKER_LINE_MAX bytes and their control characters replaced: the worker read hostile data.
+ * WORKER_LINE_MAX - 1 bytes and cleaned by term_put_line() (util/term.h: C0, C1 and bidi
+ * controls and invalid UTF-8 escaped): the worker read hostile data.
  * The last line a confined worker's SIGSYS handler wrote ("sandbox: denied system call NAME
  * (NR)", sandbox/confine.h) is kept to name the rule it broke.
  *

@@ -21,7 +21,7 @@ int server_sandbox_start(struct srv *s)
 	const char *cmd = getenv("TRAWL_SYNC_CMD");
 	const char *progs[2] = { s->cfg->self_exe, cmd };
 
-	return spawner_start(progs, cmd && cmd[0] ? 2 : 1);
+	return spawner_start(progs, cmd && cmd[0] ? 2 : 1, s->cfg->data_dir);
 }
 
 int server_sandbox_confine(struct srv *s)

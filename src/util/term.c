@@ -15,6 +15,17 @@ static int put_escaped_byte(struct buf *b, unsigned char c)
 	return buf_put(b, e, sizeof(e));
 }
 
+/* The bidi controls (Trojan Source: text shown in another order) and the line separators. */
+static bool is_bidi(const unsigned char *s, size_t n)
+{
+	uint32_t cp = 0;
+
+	if (n < 2 || utf8_decode(&cp, s, n) != n)
+		return false;
+	return cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 int term_put(struct buf *b, const void *str, size_t len, enum term_text how)
 {
 	const unsigned char *s = str;
@@ -33,11 +44,12 @@ int term_put(struct buf *b, const void *str, size_t len, enum term_text how)
 		}
 		if (c >= 0x80) {
 			n = utf8_seq_len(s + i, len - i);
-			if (n > 0 && !(n == 2 && c == 0xc2 && s[i + 1] < 0xa0)) {
+			if (n > 0 && !(n == 2 && c == 0xc2 && s[i + 1] < 0xa0) &&
+			    !is_bidi(s + i, n)) {
 				i += n;
 				continue;
 			}
-			n = n ? n : 1; /* a C1 control, or one byte of invalid UTF-8 */
+			n = n ? n : 1; /* a C1 or bidi control, or one byte of invalid UTF-8 */
 		}
 		if ((err = buf_put(b, s + run, i - run)) < 0)
 			return err;
@@ -48,4 +60,35 @@ int term_put(struct buf *b, const void *str, size_t len, enum term_text how)
 		run = i;
 	}
 	return buf_put(b, s + run, len - run);
+}
+
+int term_put_line(struct buf *b, const void *str, size_t len, size_t max)
+{
+	const unsigned char *s = str;
+	size_t dots = max < 3 ? max : 3, cut = len, n;
+	struct buf t;
+	int err;
+
+	/*
+	 * Escaping never shortens, so input past max is cut in any case; cut at the start of a
+	 * UTF-8 sequence (within 3 bytes), so that the cut adds no invalid byte.
+	 */
+	if (len > max)
+		for (cut = max; cut > 0 && (s[cut] & 0xc0) == 0x80 && max - cut < 3; cut--)
+			;
+	buf_init(&t, 4 * cut + 16);
+	if ((err = term_put(&t, s, cut, TERM_NAME)) < 0)
+		goto out;
+	if (cut == len && t.len <= max) {
+		err = t.len ? buf_put(b, t.ptr, t.len) : 0;
+		goto out;
+	}
+	n = t.len < max - dots ? t.len : max - dots;
+	while (n > 0 && n < t.len && ((unsigned char)t.ptr[n] & 0xc0) == 0x80)
+		n--;
+	if ((err = n ? buf_put(b, t.ptr, n) : 0) == 0)
+		err = buf_put(b, "...", dots);
+out:
+	buf_dispose(&t);
+	return err;
 }

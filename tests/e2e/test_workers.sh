@@ -28,15 +28,14 @@ check "repo add" "$TRAWL" repo add --data "$D" --allow-local "$T/src" --name r1
 expect_status "sync through the workers" 0 "$TRAWL" sync --data "$D"
 expect_eq "the index holds the repository" "r1/a.txt:1:first version" "$(search first)"
 
-# worker_pid ROLE: the pid of this test's running `trawl worker ROLE` (its mirror is in $D: not
-# another test's worker) (waits up to 20 s for it).
+# worker_pid ROLE: the pid of the running `trawl worker ROLE` started by $sync_pid (waits up
+# to 20 s for it; other tests on the machine may run workers of their own).
 worker_pid() {
   local role=$1 p c
   for _ in $(seq 200); do
-    for p in /proc/[0-9]*; do
-      c=$({ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null)
-      if [[ $c == "trawl worker $role "* && $c == *" --mirror $D/"* ]]; then
-        echo "${p#/proc/}"; return 0
+    for p in $(cat /proc/"$sync_pid"/task/*/children 2>/dev/null); do
+      if { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -q "^trawl worker $role "; then
+        echo "$p"; return 0
       fi
     done
     sleep 0.1
@@ -49,6 +48,8 @@ TRAWL_TEST_WORKER_PAUSE=fetch "$TRAWL" sync --data "$D" r1 >"$T/s1.out" 2>"$T/s1
 sync_pid=$!
 if fp=$(worker_pid fetch "$sync_pid"); then
   ok "the fetch worker runs as its own process"
+  # It confines itself after it starts: paused, it is confined.
+  for _ in $(seq 100); do grep -q paused "$T/s1.err" && break; sleep 0.1; done
   expect_eq "it is a child of trawl sync" "$sync_pid" "$(awk '/^PPid:/ {print $2}' "/proc/$fp/status")"
   expect_eq "it runs with no_new_privs" "1" "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$fp/status")"
   expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$fp/status")"
@@ -68,8 +69,8 @@ TRAWL_TEST_WORKER_PAUSE=index "$TRAWL" sync --data "$D" r1 >"$T/s2.out" 2>"$T/s2
 sync_pid=$!
 if ip=$(worker_pid index "$sync_pid"); then
   ok "the index worker runs as its own process"
-  expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$ip/status")"
   for _ in $(seq 100); do grep -q paused "$T/s2.err" && break; sleep 0.1; done
+  expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$ip/status")"
   expect_eq "its shards are in its work directory only" "1" \
     "$(find "$D/index/work" -name '*.shard' | wc -l)"
   kill -9 "$ip"

@@ -1,7 +1,7 @@
 /*
  * Unit tests for the spawner (sandbox/spawner.h): sandbox_run and sandbox_spawn go through it
- * once it runs, it runs only the programs it was given (the trawl binary only as `__compile`
- * or `sync`), it reports exit statuses, and a process confined as the server, which may not
+ * once it runs, it runs only the programs it was given with exactly the server's command lines
+ * (`trawl __compile`, `trawl sync --data DATA`) and logs each refusal, it reports exit statuses, and a process confined as the server, which may not
  * execve, still starts its helpers through it. The helper is this test program itself.
  */
 #include <dirent.h>
@@ -25,6 +25,8 @@
 #include "util/error.h"
 
 #define SELF "/proc/self/exe"
+#define DATA "/srv/trawl-data"
+#define OTHER "/bin/true" /* stands for the tests' TRAWL_SYNC_CMD */
 
 static int helper_main(const char *mode)
 {
@@ -64,7 +66,7 @@ static void run_goes_through_the_spawner(void **state)
 
 static void spawn_reports_the_exit_status(void **state)
 {
-	char *argv[] = { "trawl", "sync", "--data", "x", NULL };
+	char *argv[] = { "trawl", "sync", "--data", DATA, NULL };
 	int status = 0;
 	pid_t pid;
 
@@ -86,10 +88,78 @@ static void other_programs_and_commands_are_refused(void **state)
 
 	(void)state;
 	assert_int_equal(sandbox_spawn(&pid, SELF, index, -1, -1, -1), TRAWL_EPERM);
-	assert_non_null(strstr(error_last(), "not a program the spawner runs"));
+	assert_non_null(strstr(error_last(), "not a program or command line the spawner runs"));
 	assert_int_equal(sandbox_spawn(&pid, "/bin/sh", sh, -1, -1, -1), TRAWL_EPERM);
 	/* It still works after refusing. */
 	run_echo();
+}
+
+static void only_the_servers_command_lines_are_run(void **state)
+{
+	char *local[] = { "trawl", "sync", "--allow-local", "--data", DATA, NULL };
+	char *local_after[] = { "trawl", "sync", "--data", DATA, "--allow-local", NULL };
+	char *other_data[] = { "trawl", "sync", "--data", "/tmp/evil", NULL };
+	char *prefix[] = { "trawl", "sync", "--data", "/srv/trawl-data/../evil", NULL };
+	char *bare[] = { "trawl", "sync", NULL };
+	char *compile_more[] = { "trawl", "__compile", "--x", NULL };
+	char *argv0[] = { "sh", "__compile", NULL };
+	char *cmd_ok[] = { OTHER, "--data", DATA, NULL };
+	char *cmd_other[] = { OTHER, "--data", "/tmp/evil", NULL };
+	char *cmd_more[] = { OTHER, "--data", DATA, "--allow-local", NULL };
+	char *const *refused[] = { local, local_after, other_data, prefix, bare, compile_more, argv0 };
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		assert_int_equal(sandbox_spawn(&pid, SELF, refused[i], -1, -1, -1), TRAWL_EPERM);
+		assert_non_null(strstr(error_last(), "not a program or command line"));
+	}
+	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_other, -1, -1, -1), TRAWL_EPERM);
+	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_more, -1, -1, -1), TRAWL_EPERM);
+	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_ok, -1, -1, -1), 0);
+	assert_int_equal(sandbox_wait(&status, pid, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void a_refusal_is_logged_with_its_reason(void **state)
+{
+	char log[] = "/tmp/trawl-spawner-log-XXXXXX";
+	char *local[] = { "trawl", "sync", "--allow-local", "--data", DATA, NULL };
+	char line[4096];
+	int fd, status;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	fd = mkstemp(log);
+	assert_true(fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *progs[] = { SELF };
+		pid_t kid;
+
+		spawner_stop(); /* the parent's: this child starts its own, logging to the file */
+		if (dup2(fd, 2) < 0 || spawner_start(progs, 1, DATA) < 0)
+			_exit(2);
+		if (sandbox_spawn(&kid, SELF, local, -1, -1, -1) != TRAWL_EPERM)
+			_exit(3);
+		spawner_stop();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	n = pread(fd, line, sizeof(line) - 1, 0);
+	assert_true(n > 0);
+	line[n] = '\0';
+	assert_non_null(strstr(line, "\"msg\":\"spawner: refused a request\""));
+	assert_non_null(strstr(line, "\"reason\":\"not `trawl __compile` or `trawl sync --data"));
+	assert_non_null(strstr(line, "\"argv\":[\"trawl\",\"sync\",\"--allow-local\""));
+	close(fd);
+	unlink(log);
 }
 
 static void child_gets_only_its_descriptors_and_reports_its_signal(void **state)
@@ -141,7 +211,7 @@ static void confined_server_spawns_through_it(void **state)
 		const char *progs[] = { SELF };
 
 		spawner_stop(); /* the parent's: this child starts its own */
-		if (spawner_start(progs, 1) < 0 || confine_apply(&spec, &st) < 0)
+		if (spawner_start(progs, 1, DATA) < 0 || confine_apply(&spec, &st) < 0)
 			_exit(2);
 		if (sandbox_run(&res, SELF, argv, "ok", 2, &lim) < 0 || res.out_len != 2 ||
 		    memcmp(res.out, "ok", 2) != 0)
@@ -155,10 +225,10 @@ static void confined_server_spawns_through_it(void **state)
 
 static int setup(void **state)
 {
-	const char *progs[] = { SELF };
+	const char *progs[] = { SELF, OTHER };
 
 	(void)state;
-	return spawner_start(progs, 1);
+	return spawner_start(progs, 2, DATA);
 }
 
 static int teardown(void **state)
@@ -173,6 +243,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(run_goes_through_the_spawner),
 		cmocka_unit_test(spawn_reports_the_exit_status),
+		cmocka_unit_test(only_the_servers_command_lines_are_run),
+		cmocka_unit_test(a_refusal_is_logged_with_its_reason),
 		cmocka_unit_test(other_programs_and_commands_are_refused),
 		cmocka_unit_test(child_gets_only_its_descriptors_and_reports_its_signal),
 		cmocka_unit_test(confined_server_spawns_through_it),

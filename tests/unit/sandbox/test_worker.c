@@ -20,6 +20,7 @@
 #include "sandbox/worker.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 #define SELF "/proc/self/exe"
 
@@ -100,7 +101,13 @@ static int helper_main(const char *mode)
 	if (strcmp(mode, "noisy") == 0) {
 		/* More than a pipe holds before its first message: the parent must read both. */
 		for (int i = 0; i < 4000; i++)
-			dprintf(2, "line %d with \x1b[31mcolour\x1b[0m and a tab\there\n", i);
+			dprintf(2, "line %d with \x1b[31mcolour\x1b[0m and a tab\there, C1 \xc2\x9b"
+				   "2J, RLO \xe2\x80\xae, a lone \x9b\n",
+				i);
+		/* One line longer than WORKER_LINE_MAX. */
+		for (int i = 0; i < 3 * WORKER_LINE_MAX; i++)
+			dprintf(2, "y");
+		dprintf(2, "\n");
 		send_fetch();
 		return 0;
 	}
@@ -188,7 +195,7 @@ static void a_malformed_stream_is_refused_and_the_worker_killed(void **state)
 static void standard_error_is_relayed_cleaned_without_blocking(void **state)
 {
 	FILE *relay = tmpfile();
-	char line[512];
+	char line[2 * WORKER_LINE_MAX];
 	int n = 0;
 	struct run r;
 
@@ -199,11 +206,24 @@ static void standard_error_is_relayed_cleaned_without_blocking(void **state)
 	assert_int_equal(r.finish, 0);
 	rewind(relay);
 	while (fgets(line, sizeof(line), relay)) {
-		assert_null(strchr(line, '\x1b'));
-		assert_null(strchr(line, '\t'));
+		size_t len = strlen(line);
+
+		/* One cleaned line (util/term.h): no C0, C1 or bidi control, valid UTF-8, capped. */
+		assert_true(len > 0 && line[len - 1] == '\n');
+		assert_true(len <= WORKER_LINE_MAX);
+		for (size_t i = 0; i + 1 < len; i++)
+			assert_true((unsigned char)line[i] >= 0x20 && line[i] != 0x7f);
+		assert_null(strstr(line, "\xc2\x9b"));
+		assert_null(strstr(line, "\xe2\x80\xae"));
+		assert_true(utf8_is_valid((const uint8_t *)line, len));
+		if (n < 4000)
+			assert_non_null(strstr(line, "\\x1b[31mcolour\\x1b[0m and a tab\\there, C1 "
+						     "\\xc2\\x9b2J, RLO \\xe2\\x80\\xae, a lone \\x9b"));
+		else
+			assert_string_equal(line + len - 4, "...\n");
 		n++;
 	}
-	assert_int_equal(n, 4000);
+	assert_int_equal(n, 4001);
 	fclose(relay);
 }
 

@@ -150,14 +150,87 @@ static void term_escapes_controls_for_a_terminal_only(void **state)
 	assert_int_equal(term_put(&b, in, sizeof(in) - 1, TERM_RAW), 0);
 	assert_int_equal(b.len, sizeof(in) - 1);
 	assert_memory_equal(b.ptr, in, sizeof(in) - 1);
-	/* Valid UTF-8 beyond C1 (U+00A0, é, U+2028, an emoji) stays; backslashes stay. */
-	assert_string_equal(term_text(&b, "\xc2\xa0\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\\x", 13,
+	/* Valid UTF-8 beyond C1 (U+00A0, é, U+2027, an emoji) stays; backslashes stay. */
+	assert_string_equal(term_text(&b, "\xc2\xa0\xc3\xa9\xe2\x80\xa7\xf0\x9f\x98\x80\\x", 13,
 				      TERM_NAME),
-			    "\xc2\xa0\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\\x");
+			    "\xc2\xa0\xc3\xa9\xe2\x80\xa7\xf0\x9f\x98\x80\\x");
 	/* Invalid UTF-8 (a lone 0x9b, Latin-1 é, a truncated sequence, NUL) byte by byte. */
 	assert_string_equal(term_text(&b, "\x9b[a\xe9\0\xe2\x82", 7, TERM_NAME),
 			    "\\x9b[a\\xe9\\x00\\xe2\\x82");
 	assert_string_equal(term_text(&b, "plain text", 10, TERM_CONTENT), "plain text");
+	buf_dispose(&b);
+}
+
+static void term_escapes_bidi_controls_and_separators(void **state)
+{
+	/* Each bidi control (U+061C ALM, LRM, RLM, LRE..RLO, LRI..PDI) and U+2028, U+2029. */
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\xd8\x9c", "\\xd8\\x9c" },	    { "\xe2\x80\x8e", "\\xe2\\x80\\x8e" },
+		{ "\xe2\x80\x8f", "\\xe2\\x80\\x8f" }, { "\xe2\x80\xa8", "\\xe2\\x80\\xa8" },
+		{ "\xe2\x80\xa9", "\\xe2\\x80\\xa9" }, { "\xe2\x80\xaa", "\\xe2\\x80\\xaa" },
+		{ "\xe2\x80\xab", "\\xe2\\x80\\xab" }, { "\xe2\x80\xac", "\\xe2\\x80\\xac" },
+		{ "\xe2\x80\xad", "\\xe2\\x80\\xad" }, { "\xe2\x80\xae", "\\xe2\\x80\\xae" },
+		{ "\xe2\x81\xa6", "\\xe2\\x81\\xa6" }, { "\xe2\x81\xa7", "\\xe2\\x81\\xa7" },
+		{ "\xe2\x81\xa8", "\\xe2\\x81\\xa8" }, { "\xe2\x81\xa9", "\\xe2\\x81\\xa9" },
+	};
+	struct buf b;
+	char in[16], out[32];
+
+	(void)state;
+	buf_init(&b, 1 << 10);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(in, sizeof(in), "a%sb", cases[i].in);
+		snprintf(out, sizeof(out), "a%sb", cases[i].out);
+		assert_string_equal(term_text(&b, in, strlen(in), TERM_NAME), out);
+		assert_string_equal(term_text(&b, in, strlen(in), TERM_CONTENT), out);
+	}
+	/* Their neighbours are ordinary text: U+200D (ZWJ, in emoji), U+202F, U+2065, U+206A. */
+	assert_string_equal(term_text(&b, "\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa", 12,
+				      TERM_NAME),
+			    "\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+	buf_dispose(&b);
+}
+
+static const char *line_text(struct buf *b, const char *s, size_t len, size_t max)
+{
+	buf_reset(b);
+	assert_int_equal(term_put_line(b, s, len, max), 0);
+	assert_true(b->len <= max);
+	return b->ptr ? b->ptr : "";
+}
+
+static void term_line_cleans_and_caps_remote_text(void **state)
+{
+	/* A git server's ERR: C0 (ESC, LF), C1 (CSI, OSC), RLO, invalid UTF-8. */
+	const char in[] = "ERR \x1b[2J\n\xc2\x9b" "2J\xc2\x9d" "8;;x\xe2\x80\xae" "cod\xff";
+	char big[2000];
+	struct buf b;
+	const char *out;
+
+	(void)state;
+	buf_init(&b, 1 << 12);
+	assert_string_equal(line_text(&b, in, sizeof(in) - 1, 300),
+			    "ERR \\x1b[2J\\n\\xc2\\x9b2J\\xc2\\x9d8;;x\\xe2\\x80\\xaecod\\xff");
+	/* Exactly max fits; one byte more is cut, with "..." in the same max bytes. */
+	assert_string_equal(line_text(&b, "abcdef", 6, 6), "abcdef");
+	assert_string_equal(line_text(&b, "abcdefg", 7, 6), "abc...");
+	/* Escapes count: 4 ESC are 16 bytes of output (an escape may be cut: still ASCII). */
+	assert_string_equal(line_text(&b, "\x1b\x1b\x1b\x1b", 4, 10), "\\x1b\\x1...");
+	/* A cut never splits a UTF-8 sequence: é is 2 bytes, the cut backs off to its start. */
+	assert_string_equal(line_text(&b, "ab\xc3\xa9\xc3\xa9xyz", 9, 6), "ab...");
+	assert_string_equal(line_text(&b, "a\xc3\xa9\xc3\xa9xyz", 8, 6), "a\xc3\xa9...");
+	/* A long line: capped, valid, one line. */
+	memset(big, 'x', sizeof(big));
+	big[100] = '\n';
+	big[sizeof(big) - 1] = '\xe2';
+	out = line_text(&b, big, sizeof(big), 300);
+	assert_int_equal(strlen(out), 300);
+	assert_null(strchr(out, '\n'));
+	assert_string_equal(out + 297, "...");
+	assert_true(utf8_is_valid((const uint8_t *)out, strlen(out)));
+	assert_string_equal(line_text(&b, "", 0, 10), "");
 	buf_dispose(&b);
 }
 
@@ -380,6 +453,8 @@ int main(void)
 		cmocka_unit_test(varint_rejects_truncated_and_overlong),
 		cmocka_unit_test(json_escapes_specials_and_replaces_invalid_utf8),
 		cmocka_unit_test(term_escapes_controls_for_a_terminal_only),
+		cmocka_unit_test(term_escapes_bidi_controls_and_separators),
+		cmocka_unit_test(term_line_cleans_and_caps_remote_text),
 		cmocka_unit_test(utf8_seq_len_rejects_overlong_and_surrogates),
 		cmocka_unit_test(clock_now_ms_is_monotonic_milliseconds),
 		cmocka_unit_test(trigram_folds_ascii_only),
