@@ -169,6 +169,31 @@ expect_status "the --shared clone syncs" 0 "$TRAWL" sync --data "$D" shared
 expect_eq "both are searchable" "shared/a.txt:1:sixth version
 wt/a.txt:1:sixth version" "$("$TRAWL" search -d "$D/index" 'sixth version' 2>/dev/null | grep -v '^r1/' | sort)"
 
+# A worker gets a built environment, not its sync's: a secret there does not reach it.
+commit "seventh version"
+TRAWL_TEST_SECRET=hunter2 LD_PRELOAD= TZ=UTC TRAWL_TEST_WORKER_PAUSE=index \
+  "$TRAWL" sync --data "$D" r1 >"$T/s4.out" 2>"$T/s4.err" &
+sync_pid=$!
+if ip=$(worker_pid index); then
+  for _ in $(seq 100); do grep -q paused "$T/s4.err" && break; sleep 0.1; done
+  env_of() { tr '\0' '\n' < "/proc/$1/environ" 2>/dev/null; }
+  expect_eq "the sync has the secret in its environment" "TRAWL_TEST_SECRET=hunter2" \
+    "$(env_of "$sync_pid" | grep '^TRAWL_TEST_SECRET=')"
+  expect_eq "its worker does not" "0" "$(env_of "$ip" | grep -c '^TRAWL_TEST_SECRET=')"
+  expect_eq "nor LD_PRELOAD" "0" "$(env_of "$ip" | grep -c '^LD_PRELOAD=')"
+  expect_eq "the worker's PATH is fixed" "PATH=/usr/bin:/bin" "$(env_of "$ip" | grep '^PATH=')"
+  expect_eq "TZ and the test hook are kept" "TRAWL_TEST_WORKER_PAUSE=index TZ=UTC" \
+    "$(env_of "$ip" | grep -E '^(TZ|TRAWL_TEST_WORKER_PAUSE)=' | sort | tr '\n' ' ' | sed 's/ $//')"
+  kill -9 "$ip"
+else
+  not_ok "the index worker runs again" "$(cat "$T/s4.err")"
+fi
+wait "$sync_pid"
+expect_status "the next sync completes" 0 "$TRAWL" sync --data "$D" r1
+
+# The workers are internal: documented, not listed, and refusing to run by hand.
+expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)"
+
 # The workers are internal: documented, not listed, and refusing to run by hand.
 expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)"
 check "trawl worker --help" "$TRAWL" worker --help
