@@ -245,21 +245,25 @@ static void a_hanging_worker_is_killed_at_its_deadline(void **state)
 static void check_sleeper_gone(const char *mode)
 {
 	FILE *relay = tmpfile();
-	int pid = 0;
+	char line[64] = "", *end = NULL;
+	long pid = 0;
 	struct run r;
 
 	assert_non_null(relay);
 	run_mode(&r, mode, relay, clock_now_ms() + 60000);
 	rewind(relay);
-	assert_int_equal(fscanf(relay, "sleeper %d", &pid), 1);
+	assert_non_null(fgets(line, sizeof(line), relay));
 	fclose(relay);
+	assert_int_equal(strncmp(line, "sleeper ", 8), 0);
+	pid = strtol(line + 8, &end, 10);
+	assert_true(end != line + 8);
 	assert_true(pid > 0);
 	assert_int_equal(r.n_msgs, 2);
 	assert_int_equal(r.finish, 0);
 	/* Gone, not even a zombie: killed with the worker's group and reaped. */
-	if (kill(pid, 0) == 0) {
-		kill(pid, SIGKILL);
-		fail_msg("%s: the worker's sleeper %d outlived worker_finish", mode, pid);
+	if (kill((pid_t)pid, 0) == 0) {
+		kill((pid_t)pid, SIGKILL);
+		fail_msg("%s: the worker's sleeper %ld outlived worker_finish", mode, pid);
 	}
 	assert_int_equal(errno, ESRCH);
 }
