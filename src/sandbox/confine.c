@@ -38,6 +38,18 @@
 #ifndef HAS_ASAN
 #define HAS_ASAN 0
 #endif
+/* ThreadSanitizer, like AddressSanitizer, reserves terabytes of shadow memory. */
+#if defined(__SANITIZE_THREAD__)
+#define HAS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HAS_TSAN 1
+#endif
+#endif
+#ifndef HAS_TSAN
+#define HAS_TSAN 0
+#endif
+#define HAS_SHADOW (HAS_ASAN || HAS_TSAN)
 
 #ifndef SECCOMP_GET_ACTION_AVAIL
 #define SECCOMP_GET_ACTION_AVAIL 2
@@ -642,7 +654,7 @@ static int limits_set(const struct confine_spec *spec, struct confine_status *st
 		uint64_t want;
 	} lim[] = {
 		{ RLIMIT_CPU, "RLIMIT_CPU", want(spec->cpu_s) },
-		{ RLIMIT_AS, "RLIMIT_AS", HAS_ASAN ? UINT64_MAX : want(spec->as_bytes) },
+		{ RLIMIT_AS, "RLIMIT_AS", HAS_SHADOW ? UINT64_MAX : want(spec->as_bytes) },
 		{ RLIMIT_FSIZE, "RLIMIT_FSIZE", want(spec->fsize_bytes) },
 		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", want(spec->nofile) },
 		{ RLIMIT_CORE, "RLIMIT_CORE", 0 },
@@ -656,8 +668,8 @@ static int limits_set(const struct confine_spec *spec, struct confine_status *st
 		if ((err = limit_set(lim[i].resource, lim[i].name, lim[i].want)) < 0)
 			return err;
 	}
-	if (HAS_ASAN && spec->as_bytes != CONFINE_UNLIMITED)
-		detail_add(st, "RLIMIT_AS not applied under AddressSanitizer");
+	if (HAS_SHADOW && spec->as_bytes != CONFINE_UNLIMITED)
+		detail_add(st, "RLIMIT_AS not applied under a sanitizer");
 	st->rlimits = true;
 	return 0;
 }
