@@ -32,6 +32,7 @@
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
 #include "util/error.h"
+#include "util/sanitizer.h"
 #include "util/file.h"
 
 const struct cli_help cli_help_worker = {
@@ -122,13 +123,6 @@ static char *parent_dir(const char *path)
 	return p;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAS_ASAN 1
-#endif
-#endif
 
 /*
  * Under AddressSanitizer, LeakSanitizer reads its suppressions file (LSAN_OPTIONS'
@@ -137,7 +131,7 @@ static char *parent_dir(const char *path)
  */
 static size_t sanitizer_paths(const char **read, size_t n_read, char *buf, size_t len)
 {
-#ifdef HAS_ASAN
+#if HAS_ASAN
 	const char *opts = getenv("LSAN_OPTIONS"), *p;
 	size_t n;
 

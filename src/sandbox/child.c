@@ -17,20 +17,9 @@
 #include "sandbox/spawner.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/sanitizer.h"
 
 extern char **environ;
-
-/*
- * AddressSanitizer and ThreadSanitizer reserve terabytes of address space for their shadow
- * memory at start-up: under an address-space limit the helper would die before its first line.
- */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define HAS_SHADOW_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define HAS_SHADOW_SANITIZER 1
-#endif
-#endif
 
 static int spawn_fds(pid_t *pid, const char *path, char *const argv[], char *const envp[],
 		     const int *fds, size_t n_fds, bool own_group)
@@ -152,7 +141,7 @@ static int set_limits(pid_t pid, const struct sandbox_limits *lim)
 {
 	struct rlimit cpu = { lim->max_cpu_s, lim->max_cpu_s + 1 };
 
-#ifndef HAS_SHADOW_SANITIZER
+#if !HAS_SHADOW
 	if (lim->max_memory) {
 		struct rlimit as = { lim->max_memory, lim->max_memory };
 

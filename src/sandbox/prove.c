@@ -20,17 +20,8 @@
 #include <unistd.h>
 
 #include "util/error.h"
+#include "util/sanitizer.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAS_ASAN 1
-#endif
-#endif
-#ifndef HAS_ASAN
-#define HAS_ASAN 0
-#endif
 
 /* What the child checked from inside; written once to the parent. */
 struct inside {
@@ -55,7 +46,7 @@ static bool limits_hold(const struct confine_spec *spec)
 {
 	return limit_is(RLIMIT_CPU, spec->cpu_s) && limit_is(RLIMIT_FSIZE, spec->fsize_bytes) &&
 	       limit_is(RLIMIT_NOFILE, spec->nofile) && limit_is(RLIMIT_CORE, 0) &&
-	       (HAS_ASAN || limit_is(RLIMIT_AS, spec->as_bytes));
+	       (HAS_SHADOW || limit_is(RLIMIT_AS, spec->as_bytes));
 }
 
 static bool landlock_holds(const char *dir)

@@ -20,18 +20,9 @@
 #include <cmocka.h>
 
 #include "unit/sandbox/confine_fixture.h"
+#include "util/sanitizer.h"
 #include "unit/testlib.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAS_ASAN 1
-#endif
-#endif
-#ifndef HAS_ASAN
-#define HAS_ASAN 0
-#endif
 
 static char dir_ro[512], dir_rw[512], dir_out[512];
 
