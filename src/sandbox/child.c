@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/child_int.h"
 #include "sandbox/spawner.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -21,30 +22,14 @@
 
 extern char **environ;
 
-static int spawn_fds(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-		     const int *fds, size_t n_fds, bool own_group)
+int sandbox_posix_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+			const int *fds, size_t n_fds, bool own_group)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
 	sigset_t none, dfl;
 	int err;
 
-	/*
-	 * A confined server cannot execve: its spawner, forked before it confined itself, can. It
-	 * passes three descriptors; workers (more) are started by `trawl sync`, never the server.
-	 */
-	if (spawner_is_running() && n_fds <= 3 && !envp) {
-		const int three[3] = { n_fds > 0 ? fds[0] : -1, n_fds > 1 ? fds[1] : -1,
-				       n_fds > 2 ? fds[2] : -1 };
-
-		return spawner_spawn(pid, path, argv, three);
-	}
-	if (spawner_is_running()) {
-		error_set("cannot start %s: a confined process passes only 3 descriptors and its "
-			  "environment",
-			  path);
-		return TRAWL_EPERM;
-	}
 	posix_spawn_file_actions_init(&fa);
 	for (size_t i = 0; i < n_fds || i < 3; i++) {
 		int fd = i < n_fds ? fds[i] : -1;
@@ -72,6 +57,31 @@ static int spawn_fds(pid_t *pid, const char *path, char *const argv[], char *con
 	err = posix_spawn(pid, path, &fa, &sa, argv, envp ? envp : environ);
 	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
+	return err;
+}
+
+static int spawn_fds(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+		     const int *fds, size_t n_fds, bool own_group)
+{
+	int err;
+
+	/*
+	 * A confined server cannot execve: its spawner, forked before it confined itself, can. It
+	 * passes three descriptors; workers (more) are started by `trawl sync`, never the server.
+	 */
+	if (spawner_is_running() && n_fds <= 3 && !envp) {
+		const int three[3] = { n_fds > 0 ? fds[0] : -1, n_fds > 1 ? fds[1] : -1,
+				       n_fds > 2 ? fds[2] : -1 };
+
+		return spawner_spawn(pid, path, argv, three);
+	}
+	if (spawner_is_running()) {
+		error_set("cannot start %s: a confined process passes only 3 descriptors and its "
+			  "environment",
+			  path);
+		return TRAWL_EPERM;
+	}
+	err = sandbox_posix_spawn(pid, path, argv, envp, fds, n_fds, own_group);
 	if (err != 0) {
 		error_set("cannot start %s: %s", path, strerror(err));
 		return TRAWL_EIO;

@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/child_int.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -133,9 +133,6 @@ static void handle(const struct req *hdr, char *args, size_t args_len, int *fds,
 	char *argv[ARGS_MAX + 1], *path = args, *p = args, *end = args + args_len;
 	const char *why;
 	int std[3] = { -1, -1, -1 }, rfd = fds[0], slot = -1, err;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	sigset_t none, dfl;
 	size_t k = 1;
 	pid_t pid;
 
@@ -166,26 +163,7 @@ static void handle(const struct req *hdr, char *args, size_t args_len, int *fds,
 		reply(rfd, -EAGAIN);
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	for (int i = 0; i < 3; i++) {
-		if (std[i] >= 0)
-			posix_spawn_file_actions_adddup2(&fa, std[i], i);
-		else
-			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY,
-							 0);
-	}
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setsigmask(&sa, &none);
-	posix_spawnattr_setsigdefault(&sa, &dfl);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	err = posix_spawn(&pid, path, &fa, &sa, argv, environ);
-	posix_spawnattr_destroy(&sa);
-	posix_spawn_file_actions_destroy(&fa);
+	err = sandbox_posix_spawn(&pid, path, argv, NULL, std, 3, false);
 	if (err != 0) {
 		reply(rfd, -err);
 		goto out;
