@@ -19,13 +19,17 @@
 BUILD ?= release
 O := build/$(BUILD)
 CC ?= cc
-PKGS := libhs jansson zlib sqlite3 libmicrohttpd gnutls libsodium cjose libcurl libseccomp
+PKGS := libhs jansson zlib sqlite3 libsodium libseccomp
+# The server's libraries (HTTP, TLS, single sign-on's HTTPS and JOSE: with theirs, about twenty)
+# only go into trawl-serve.so, which `trawl serve` loads: resolving them cost every other trawl
+# process ~5.5 ms at start, `trawl search` included (src/server/serveapi.h).
+SERVE_PKGS := libmicrohttpd gnutls cjose libcurl
 # libgit2 (and its dozen dependencies) only goes into trawl-git.so, which `trawl index` loads
 # when it meets a git repository: every other trawl process starts ~2.4 ms faster without it.
 GIT_PKGS := libgit2
 TEST_PKGS := cmocka
 
-DEPS_OK := $(shell pkg-config --exists $(PKGS) $(GIT_PKGS) $(TEST_PKGS) 2>/dev/null && echo yes)
+DEPS_OK := $(shell pkg-config --exists $(PKGS) $(SERVE_PKGS) $(GIT_PKGS) $(TEST_PKGS) 2>/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
   ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
     $(info trawl: build dependencies missing; running scripts/deps.sh)
@@ -33,8 +37,9 @@ ifneq ($(DEPS_OK),yes)
   endif
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(GIT_PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(SERVE_PKGS) $(GIT_PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SERVE_LIBS := $(shell pkg-config --libs $(SERVE_PKGS) 2>/dev/null)
 GIT_LIBS := $(shell pkg-config --libs $(GIT_PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
@@ -65,7 +70,8 @@ CFLAGS_ALL := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(HARDEN) $(OPT) -pthread $(P
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -pthread $(LDOPT) $(LDFLAGS)
 
 GIT_SRC := $(sort $(wildcard src/git/*.c) src/build/build_git.c)
-LIB_SRC := $(sort $(filter-out $(GIT_SRC),$(shell find src -name '*.c' ! -path 'src/cli/*')))
+SERVE_SRC := $(sort $(wildcard src/server/*.c src/sso/*.c))
+LIB_SRC := $(sort $(filter-out $(GIT_SRC) $(SERVE_SRC),$(shell find src -name '*.c' ! -path 'src/cli/*')))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -83,7 +89,7 @@ PW_LIST := data/common-passwords.txt
 PW_SRC := $(O)/gen/common_passwords.c
 PW_OBJ := $(O)/gen/common_passwords.o
 
-LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(GEN_OBJ) $(PW_OBJ)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(PW_OBJ)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
@@ -91,8 +97,10 @@ REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 .PHONY: all test asan-test tsan-test valgrind-unit valgrind-ci unit e2e fuzz deps clean serve \
 	lint lint-tidy lint-changed
 GIT_OBJ := $(GIT_SRC:%.c=$(O)/pic/%.o)
+# The server module holds the embedded web UI too.
+SERVE_OBJ := $(SERVE_SRC:%.c=$(O)/pic/%.o) $(GEN_OBJ)
 
-all: $(O)/trawl $(O)/trawl-git.so build/trawl
+all: $(O)/trawl $(O)/trawl-git.so $(O)/trawl-serve.so build/trawl
 
 # Always re-pointed: after `make BUILD=asan`, a plain `make` must give the release binary
 # again (a file-date rule would keep the newer sanitizer link, as the benchmark once measured).
@@ -100,12 +108,16 @@ all: $(O)/trawl $(O)/trawl-git.so build/trawl
 build/trawl: $(O)/trawl
 	@ln -sfn $(BUILD)/trawl $@
 
-# -rdynamic: trawl-git.so uses the binary's own shard writer, index and error state.
+# -rdynamic: trawl-git.so and trawl-serve.so use the binary's own index, search, accounts and
+# error state.
 $(O)/trawl: $(CLI_OBJ) $(O)/libtrawl.a
 	$(CC) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(O)/libtrawl.a -Wl,--no-whole-archive $(LDFLAGS_ALL) $(PKG_LIBS) -lm -ldl
 
 $(O)/trawl-git.so: $(GIT_OBJ)
 	$(CC) -shared -o $@ $^ -Wl,-z,relro,-z,now -pthread $(LDOPT) $(GIT_LIBS)
+
+$(O)/trawl-serve.so: $(SERVE_OBJ)
+	$(CC) -shared -o $@ $^ -Wl,-z,relro,-z,now -pthread $(LDOPT) $(SERVE_LIBS)
 
 $(O)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -115,7 +127,7 @@ $(GEN_SRC): scripts/embed.py $(WEB_FILES) $(WEB_LIST)
 	@python3 scripts/embed.py web $@
 
 $(GEN_OBJ): $(GEN_SRC)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) -fPIC -c -o $@ $<
 
 $(PW_SRC): scripts/gen_passwords.py $(PW_LIST)
 	@python3 scripts/gen_passwords.py $(PW_LIST) $@
@@ -123,18 +135,19 @@ $(PW_SRC): scripts/gen_passwords.py $(PW_LIST)
 $(PW_OBJ): $(PW_SRC)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(O)/libtrawl.a: $(LIB_OBJ)
+# The Makefile too: an object that moved out of the library (to a module) must leave the archive.
+$(O)/libtrawl.a: $(LIB_OBJ) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(LIB_OBJ)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 # tests/unit/testlib.c: helpers every unit test may use (temporary directory, fixture files).
-$(O)/tests/unit/%: tests/unit/%.c tests/unit/testlib.c tests/unit/testlib.h $(O)/libtrawl.a $(GIT_OBJ)
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/testlib.c tests/unit/testlib.h $(O)/libtrawl.a $(GIT_OBJ) $(SERVE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< tests/unit/testlib.c $(UNIT_EXTRA) $(GIT_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(GIT_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< tests/unit/testlib.c $(UNIT_EXTRA) $(GIT_OBJ) $(SERVE_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(SERVE_LIBS) $(GIT_LIBS) -lm
 
 # The allocation-failure tests (tests/unit/faults/, docs/internals/testing.md) link a counting
 # allocator that fails the Nth allocation in place of the C library's, through the linker's --wrap.
@@ -148,9 +161,9 @@ $(FAULT_BIN): UNIT_EXTRA := tests/unit/faults/faultalloc.c \
 # checks every saved input without needing clang. The git units without libgit2 (the URL
 # policy, known_hosts) are linked in too, for their targets.
 FUZZ_GIT_SRC := src/git/url.c src/git/knownhosts.c
-$(O)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libtrawl.a $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o)
+$(O)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libtrawl.a $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o) $(SERVE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< tests/fuzz/replay.c $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o) $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< tests/fuzz/replay.c $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o) $(SERVE_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SERVE_LIBS) -lm
 
 test: all $(UNIT_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) tests/run.sh
@@ -196,9 +209,9 @@ FUZZ_O := build/fuzz
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(PKG_CFLAGS)
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_O)/fuzz_%)
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC)
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(SERVE_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC) $(PKG_LIBS) -lm -pthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(SERVE_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC) $(PKG_LIBS) $(SERVE_LIBS) -lm -pthread
 
 deps:
 	scripts/deps.sh
@@ -212,9 +225,9 @@ bench-auth: $(O)/bench/auth_cost $(O)/trawl
 	$(O)/trawl index -q -o $(BENCH_AUTH_DIR)/index src/auth src/search src/util src/query
 	$(O)/bench/auth_cost $(BENCH_AUTH_DIR)/data $(BENCH_AUTH_DIR)/index
 
-$(O)/bench/auth_cost: bench/auth_cost.c $(O)/libtrawl.a
+$(O)/bench/auth_cost: bench/auth_cost.c $(O)/libtrawl.a $(SERVE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(SERVE_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SERVE_LIBS) -lm
 
 # The sample data directory: this repository (its committed HEAD) and any REPOS are registered
 # (`trawl repo add`), synced (`trawl sync`) and served; the server's scheduler keeps them fresh.
@@ -223,8 +236,8 @@ SERVE_LISTEN ?= 127.0.0.1:6070
 serve: all
 	scripts/serve.sh $(O)/trawl $(SERVE_DATA) $(SERVE_LISTEN) $(REPOS)
 
-compile_commands.json: $(LIB_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
-	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) tests/unit/testlib.c tests/unit/faults/faultalloc.c > $@
+compile_commands.json: $(LIB_SRC) $(SERVE_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) Makefile
+	@scripts/compdb.sh '$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests' $(LIB_SRC) $(SERVE_SRC) $(GIT_SRC) $(CLI_SRC) $(UNIT_SRC) tests/unit/testlib.c tests/unit/faults/faultalloc.c > $@
 	@echo wrote $@
 
 # Lint (docs/internals/style.md). lint-tidy: clang-tidy (.clang-tidy) on every source, failing
@@ -242,4 +255,4 @@ lint-changed: compile_commands.json
 clean:
 	rm -rf build compile_commands.json
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d) $(SERVE_OBJ:.o=.d)

@@ -7,6 +7,7 @@
 
 #include "auth/auth.h"
 #include "cli/cli.h"
+#include "cli/servemod.h"
 #include "server/server.h"
 #include "util/conf.h"
 #include "util/error.h"
@@ -202,7 +203,7 @@ static int proxy_flag(struct server_config *cfg)
 		cli_errorf("--trusted-proxy: at most %d networks", PROXY_MAX_NETS);
 		return EXIT_ERROR;
 	}
-	if ((err = proxy_net_parse(&cfg->proxies[cfg->n_proxies], optarg)) < 0) {
+	if ((err = servemod.proxy_net_parse(&cfg->proxies[cfg->n_proxies], optarg)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
@@ -219,7 +220,7 @@ static int network_flag(struct server_config *cfg, int c)
 	case 'c': cfg->tls_cert = optarg; return 0;
 	case 'k': cfg->tls_key = optarg; return 0;
 	case 'x':
-		if ((err = server_external_url_parse(cfg, optarg)) < 0) {
+		if ((err = servemod.external_url_parse(cfg, optarg)) < 0) {
 			cli_report(err);
 			return EXIT_ERROR;
 		}
@@ -328,7 +329,7 @@ static int check_flags(struct server_config *cfg, const char *listen)
 		cli_errorf("--tls-cert and --tls-key go together");
 		return EXIT_ERROR;
 	}
-	if ((err = server_listen_parse(cfg, listen)) < 0) {
+	if ((err = servemod.listen_parse(cfg, listen)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
@@ -344,7 +345,7 @@ static int check_flags(struct server_config *cfg, const char *listen)
 	}
 	has_db = access(db, F_OK) == 0;
 	free(db);
-	if (!has_db && (err = server_check_exposure(cfg, false)) < 0) {
+	if (!has_db && (err = servemod.check_exposure(cfg, false)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
@@ -579,6 +580,11 @@ int cmd_serve(int argc, char **argv)
 	/* As trawl repo and trawl sync (docs/operations.md): --data, $TRAWL_DATA, ./trawl-data. */
 	if (env_data && env_data[0])
 		o.cfg.data_dir = env_data;
+	/* The flags are parsed by the server's own functions (the listen address, the proxies). */
+	if ((err = servemod_init()) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'h')
@@ -594,7 +600,7 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage("serve", true);
 	if ((err = conf_apply(&o, &conf)) != 0 || (err = check_flags(&o.cfg, o.listen)) != 0)
 		goto out;
-	if ((err = file_mkdirs(o.cfg.data_dir)) < 0 || (err = server_run(&o.cfg)) < 0) {
+	if ((err = file_mkdirs(o.cfg.data_dir)) < 0 || (err = servemod.run(&o.cfg)) < 0) {
 		cli_report(err);
 		err = EXIT_ERROR;
 	}
