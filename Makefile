@@ -208,10 +208,26 @@ FUZZ_O := build/fuzz
 # -fno-sanitize-recover: undefined behaviour stops the fuzzer with the input, like a crash.
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(PKG_CFLAGS)
+# The code under test is compiled once into one archive (instrumented; libFuzzer's main comes
+# with the link) that each target links: 13 targets cost one compilation of the sources, not 13
+# (about 3 minutes of CI on 2 cores).
+FUZZ_LIB_SRC := $(LIB_SRC) $(SERVE_SRC) $(FUZZ_GIT_SRC)
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_O)/obj/%.o) $(FUZZ_O)/obj/web_assets.o \
+	$(FUZZ_O)/obj/common_passwords.o
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_O)/fuzz_%)
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(SERVE_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC)
+$(FUZZ_O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(SERVE_SRC) $(FUZZ_GIT_SRC) $(GEN_SRC) $(PW_SRC) $(PKG_LIBS) $(SERVE_LIBS) -lm -pthread
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_O)/obj/web_assets.o: $(GEN_SRC)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_O)/obj/common_passwords.o: $(PW_SRC)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_O)/libfuzzed.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libfuzzed.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_O)/libfuzzed.a $(PKG_LIBS) $(SERVE_LIBS) -lm -pthread
 
 deps:
 	scripts/deps.sh
@@ -255,4 +271,5 @@ lint-changed: compile_commands.json
 clean:
 	rm -rf build compile_commands.json
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d) $(SERVE_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) \
+	$(wildcard $(FUZZ_O)/obj/src/*/*.d)
