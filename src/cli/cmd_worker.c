@@ -15,8 +15,10 @@
  * confined index worker tries to open PATH and says on standard error whether it could ("test
  * read PATH: ok" or the error), and TRAWL_TEST_WORKER_FETCH_READ and _FETCH_WRITE (each a list
  * of paths separated by ':') make the confined fetch worker try to open each path for reading,
- * resp. for appending (nothing is written), and say so the same way ("test write PATH: ...").
- * None does anything the worker could not do anyway.
+ * resp. for appending (nothing is written), and say so the same way ("test write PATH: ...");
+ * with TRAWL_TEST_WORKER_FETCH_LINK=TARGET the fetch worker, its fetch done, moves its mirror
+ * aside and leaves a symlink to TARGET in its place, as one taken over could. None does
+ * anything the worker could not do anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -133,6 +135,21 @@ static void test_fetch_opens(void)
 				test_open("fetch", path, i == 1);
 		free(list);
 	}
+}
+
+/* The link test hook: the mirror moved aside (MIRROR.aside) and a symlink to TARGET put there. */
+static void test_link(const char *mirror)
+{
+	const char *target = getenv("TRAWL_TEST_WORKER_FETCH_LINK");
+	char aside[4096];
+
+	if (!target || !*target)
+		return;
+	snprintf(aside, sizeof(aside), "%s.aside", mirror);
+	if (rename(mirror, aside) < 0 || symlink(target, mirror) < 0)
+		fprintf(stderr, "trawl: fetch worker: test link: %s\n", strerror(errno));
+	else
+		fprintf(stderr, "trawl: fetch worker: test link %s -> %s\n", mirror, target);
 }
 
 static void test_pause(const char *role)
@@ -384,6 +401,7 @@ static int worker_fetch(const struct worker_args *a)
 		mo.progress = test_pause_objects;
 	if ((err = gitmod.mirror_sync(&res, a->mirror, a->clone, a->url, &mo)) < 0)
 		goto out;
+	test_link(a->mirror);
 	wire_out_begin(&o, WIRE_FETCH);
 	wire_put_u32(&o, (res.cloned ? 1u : 0) | (res.recloned ? 2u : 0));
 	wire_put_str(&o, res.recloned ? res.reclone_reason : "");

@@ -14,7 +14,7 @@ command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; 
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 unset TRAWL_DATA TRAWL_ALLOW_LOCAL TRAWL_ALLOW_PRIVATE TRAWL_ALLOW_INSECURE
 unset TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ \
-  TRAWL_TEST_WORKER_FETCH_READ TRAWL_TEST_WORKER_FETCH_WRITE
+  TRAWL_TEST_WORKER_FETCH_READ TRAWL_TEST_WORKER_FETCH_WRITE TRAWL_TEST_WORKER_FETCH_LINK
 g() { git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
 cd "$T" || exit 1
 D=$T/data
@@ -192,6 +192,21 @@ else
   for i in $(seq 10); do ok "# SKIP Landlock not available"; done
 fi
 
+# A fetch worker taken over that points its mirror at another repository's (a symlink in its
+# own directory): the index worker's read rule would follow it, and r2's text would be indexed
+# as r1's. trawl sync refuses a mirror that is not a directory itself after the fetch.
+commit "link version"
+expect_status "a fetch worker that points r1's mirror at r2's fails the sync" 2 \
+  env TRAWL_TEST_WORKER_FETCH_LINK="$D/repos/2/mirror.git" "$TRAWL" sync --data "$D" r1
+expect_eq "the reason is recorded" \
+  "fetch: the mirror $D/repos/1/mirror.git is not a directory after the fetch" "$(status_error)"
+expect_eq "r2's text is not indexed as r1's" "" "$(search TOPSECRET_TOKEN_4242 | grep -v '^r2/')"
+rm -rf "$D/repos/1/mirror.git.aside"
+"$TRAWL" sync --data "$D" r1 >"$T/s9.out" 2>&1; rc=$?
+expect_eq "the next sync replaces the link with a new clone" "0:1" \
+  "$rc:$(grep -c "synced r1:.*new mirror" "$T/s9.out")"
+expect_eq "and indexes r1's commit" "r1/a.txt:1:link version" "$(search 'link version')"
+
 # Only the entry for the repository's URL reaches the fetch worker: its memory holds that
 # secret, not another host's (read from /proc/PID/mem while it is paused, confined).
 mkdir -p "$T/srv"
@@ -249,7 +264,7 @@ else
 fi
 wait "$sync_pid"
 expect_status "with its entry the authenticated fetch completes" 0 "$TRAWL" sync --data "$D" h
-expect_eq "and h is searchable" "h/a.txt:1:fetch reach version" "$(search reach | grep '^h/')"
+expect_eq "and h is searchable" "h/a.txt:1:link version" "$(search 'link version' | grep '^h/')"
 kill "$http_pid" 2>/dev/null; wait "$http_pid" 2>/dev/null
 
 # A first clone killed half-way (SIGKILL once objects arrived): no mirror, nothing left, and
