@@ -69,7 +69,10 @@ endif
 CFLAGS_ALL := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(HARDEN) $(OPT) -pthread $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -pthread $(LDOPT) $(LDFLAGS)
 
-GIT_SRC := $(sort $(wildcard src/git/*.c) src/build/build_git.c)
+# The git units without libgit2 that trawl sync needs itself (the URL policy, the credentials
+# entry it hands the fetch worker) are in the binary; the module uses them from there.
+GIT_PURE_SRC := src/git/url.c src/git/cred.c
+GIT_SRC := $(sort $(filter-out $(GIT_PURE_SRC),$(wildcard src/git/*.c)) src/build/build_git.c)
 SERVE_SRC := $(sort $(wildcard src/server/*.c src/sso/*.c))
 LIB_SRC := $(sort $(filter-out $(GIT_SRC) $(SERVE_SRC),$(shell find src -name '*.c' ! -path 'src/cli/*')))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -158,9 +161,9 @@ $(FAULT_BIN): UNIT_EXTRA := tests/unit/faults/faultalloc.c \
 	-Wl,--wrap=json_loadb
 
 # Each fuzz target is also built as a plain program that replays its corpus, so `make test`
-# checks every saved input without needing clang. The git units without libgit2 (the URL
-# policy, known_hosts) are linked in too, for their targets.
-FUZZ_GIT_SRC := src/git/url.c src/git/knownhosts.c
+# checks every saved input without needing clang. The git module's units without libgit2
+# (known_hosts) are linked in too, for their targets.
+FUZZ_GIT_SRC := src/git/knownhosts.c
 $(O)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libtrawl.a $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o) $(SERVE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< tests/fuzz/replay.c $(FUZZ_GIT_SRC:%.c=$(O)/pic/%.o) $(SERVE_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SERVE_LIBS) -lm

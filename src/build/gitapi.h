@@ -18,7 +18,7 @@
 #include "build/build.h"
 #include "git/mirror.h"
 
-#define TRAWL_GIT_ABI 2u
+#define TRAWL_GIT_ABI 3u
 #define TRAWL_GIT_API_SYMBOL "trawl_git_api"
 
 struct trawl_git_api {
@@ -38,8 +38,8 @@ struct trawl_git_api {
 			  const struct build_git_limits *lim, build_progress_fn progress, void *arg);
 	void (*result_free)(struct build_git_result *res);
 	int (*url_check)(char **normalized, const char *url, const struct gurl_policy *p);
-	int (*mirror_sync)(struct gitmirror_result *res, const char *dir, const char *url,
-			   const struct gitmirror_opts *o);
+	int (*mirror_sync)(struct gitmirror_result *res, const char *dir, const char *tmp,
+			   const char *url, const struct gitmirror_opts *o);
 	int (*produce)(struct build_stats *st, struct build_git_output *out, const char *out_dir,
 		       const char *index_dir, const struct index_repo_entry *old, const char *name,
 		       const char *root, char *const *patterns, size_t n_patterns,

@@ -437,7 +437,7 @@ static int repo_remove(int argc, char **argv, const char *data)
 	struct store *s = NULL;
 	struct store_repo r = { 0 };
 	struct auth *a = NULL;
-	char *mirror = NULL;
+	struct datadir_repo paths = { 0 };
 	int err = 0, ret;
 
 	if (argc != 2)
@@ -453,12 +453,8 @@ static int repo_remove(int argc, char **argv, const char *data)
 	    (err = auth_open(&a, d.root, NULL)) < 0 ||
 	    (err = auth_repo_forget(a, NULL, r.name)) < 0 || (err = drop_from_index(&d, &r)) < 0)
 		goto out;
-	if (!(mirror = datadir_mirror(&d, r.id))) {
-		error_set("out of memory");
-		err = TRAWL_ENOMEM;
-		goto out;
-	}
-	if ((err = datadir_remove_tree(mirror)) < 0 || (err = store_repo_remove(s, r.id)) < 0)
+	if ((err = datadir_repo_init(&paths, &d, r.id)) < 0 ||
+	    (err = datadir_repo_remove(&paths)) < 0 || (err = store_repo_remove(s, r.id)) < 0)
 		goto out;
 	printf("removed %s\n", r.name);
 out:
@@ -466,7 +462,7 @@ out:
 		cli_report(err);
 		ret = EXIT_ERROR;
 	}
-	free(mirror);
+	datadir_repo_dispose(&paths);
 	store_repo_dispose(&r);
 	store_close(s);
 	auth_close(a);

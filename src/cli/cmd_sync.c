@@ -5,17 +5,21 @@
  * its previous shards (searchable as before); the others still sync. Exit status 2 if any failed.
  * docs/operations.md describes it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "build/build.h"
 #include "build/outwire.h"
 #include "cli/cli.h"
 #include "cli/datadir.h"
+#include "git/cred.h"
 #include "git/mirror.h"
 #include "index/shard.h"
 #include "sandbox/wire.h"
@@ -121,7 +125,8 @@ typedef int (*sync_take_fn)(void *arg, const struct wire_msg *m);
  * the reason in error_last(): how the worker died (a signal, the sandbox's rule, the deadline)
  * wins over what it said, which wins over a malformed stream, which wins over none at all.
  */
-static int sync_worker(char *const argv[], const char *label, sync_take_fn take, void *arg)
+static int sync_worker(char *const argv[], int in_fd, const char *label, sync_take_fn take,
+		       void *arg)
 {
 	struct worker w;
 	struct wire_msg m;
@@ -129,8 +134,8 @@ static int sync_worker(char *const argv[], const char *label, sync_take_fn take,
 	int err, said_err = 0, stream_err = 0, ended, r = 0;
 	bool is_done = false;
 
-	if ((err = worker_start(&w, SELF_EXE, argv, label, stderr, clock_now_ms() + SYNC_WORKER_MS)) <
-	    0)
+	if ((err = worker_start(&w, SELF_EXE, argv, in_fd, label, stderr,
+				clock_now_ms() + SYNC_WORKER_MS)) < 0)
 		return err;
 	while (!is_done && !said_err && (r = worker_next(&w, &m)) > 0) {
 		if (m.type == WIRE_ERROR) {
@@ -210,20 +215,54 @@ out:
 	return err;
 }
 
-/* The fetch step: the fetch worker brings the mirror up to date. */
+/*
+ * SECURITY: the credential for url only, in a memory file the fetch worker inherits
+ * (WORKER_IN_FD): the worker never reads the credentials file, never sees another host's
+ * entry, and nothing of it is on disk, in its argv or its environment (git/cred.h). *fd is the
+ * file, -1 on error.
+ */
+static int credential_fd(int *fd, const char *credentials, const char *url)
+{
+	struct gcred c;
+	int err;
+
+	*fd = -1;
+	if ((err = gcred_pick(&c, credentials, url)) < 0)
+		return err;
+	if ((*fd = memfd_create("trawl-credential", MFD_CLOEXEC)) < 0) {
+		error_set("cannot create the fetch worker's credential file: %s", strerror(errno));
+		err = TRAWL_EIO;
+	} else if ((err = gcred_write(*fd, &c)) < 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	gcred_dispose(&c);
+	return err;
+}
+
+/*
+ * The fetch step: the fetch worker brings the mirror up to date, confined to the repository's
+ * own directory; a first clone it leaves in p->clone is renamed into place here, once it has
+ * ended (datadir_repo_adopt). A failed or killed clone leaves nothing behind.
+ */
 static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
-		      const struct store_repo *r, const char *mirror)
+		      const struct store_repo *r, const struct datadir_repo *p)
 {
 	struct sync_argv a = { .n = 0 };
+	int cred = -1, err;
 
 	memset(f, 0, sizeof(*f));
 	arg_add(&a, "trawl");
 	arg_add(&a, "worker");
 	arg_add(&a, "fetch");
-	arg_pair(&a, "--mirror", mirror);
+	arg_pair(&a, "--mirror", p->mirror);
+	arg_pair(&a, "--clone", p->clone);
 	arg_pair(&a, "--url", r->url);
-	if (mo->credentials)
-		arg_pair(&a, "--credentials", mo->credentials);
+	if (mo->credentials) {
+		if ((err = credential_fd(&cred, mo->credentials, r->url)) < 0)
+			return err;
+		arg_pair(&a, "--credential-of", mo->credentials);
+	}
 	if (mo->known_hosts)
 		arg_pair(&a, "--known-hosts", mo->known_hosts);
 	if (mo->policy.allow_insecure)
@@ -232,7 +271,14 @@ static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
 		arg_add(&a, "--allow-local");
 	if (mo->policy.allow_private)
 		arg_add(&a, "--allow-private");
-	return sync_worker(a.v, "fetch worker", take_fetch, f);
+	err = sync_worker(a.v, cred, "fetch worker", take_fetch, f);
+	if (cred >= 0)
+		close(cred);
+	if (err == 0)
+		err = datadir_repo_adopt(p, f->cloned);
+	if (err < 0)
+		datadir_repo_clean(p);
+	return err;
 }
 
 static int take_index(void *arg, const struct wire_msg *m)
@@ -318,7 +364,7 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	arg_pair(&a, "--max-files", a.nums[1]);
 	arg_pair(&a, "--max-bytes", a.nums[2]);
 	arg_pair(&a, "--max-seconds", a.nums[3]);
-	if ((err = sync_worker(a.v, "index worker", take_index, &rx)) < 0)
+	if ((err = sync_worker(a.v, -1, "index worker", take_index, &rx)) < 0)
 		goto out;
 	if (strcmp(rx.out.e.name ? rx.out.e.name : "", r->name) != 0 && !rx.out.res.is_unchanged) {
 		error_set("index worker: a result for another repository");
@@ -475,26 +521,31 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	struct sync_indexed x = { 0 }; /* disposed of even when the shard check fails first */
 	struct sync_counts c = { 0 };
 	struct gitmirror_opts mo = run->mo;
-	char *mirror = datadir_mirror(run->d, r->id);
+	struct datadir_repo p;
 	int err, ret = 0;
 
-	if (!mirror) {
-		cli_errorf("out of memory");
+	if ((err = datadir_repo_init(&p, run->d, r->id)) < 0) {
+		cli_report(err);
 		return EXIT_ERROR;
 	}
 	if ((err = store_repo_set_syncing(run->s, r->id)) < 0) {
 		cli_report(err);
-		free(mirror);
+		datadir_repo_dispose(&p);
 		return EXIT_ERROR;
 	}
-	/* The fetch worker may write there only: it must exist (a restored DATA may lack it). */
-	if ((err = file_mkdirs(run->d->repos)) < 0) {
+	/*
+	 * The fetch worker may write DATA/repos/ID only: it must exist (a restored DATA may lack
+	 * it), and a mirror where an older trawl kept it moves in.
+	 */
+	if ((err = file_mkdirs(run->d->repos)) < 0 || (err = datadir_repo_prepare(&p)) < 0) {
 		ret = sync_failed(run, r, "fetch");
 		goto out;
 	}
+	if (err == 1)
+		fprintf(stderr, "trawl: %s: moved its mirror %s to %s\n", r->name, p.old, p.mirror);
 	/* SECURITY: P1: the URL is checked again before the fetch, under its stored policy. */
 	datadir_policy_widen(&mo.policy, &r->policy);
-	err = sync_fetch(&res, &mo, r, mirror);
+	err = sync_fetch(&res, &mo, r, &p);
 	if (res.recloned)
 		fprintf(stderr,
 			"trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
@@ -504,7 +555,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		goto out;
 	}
 	if ((err = sync_check_shards(run, r)) == 0)
-		err = sync_index_repo(&x, run->d->index, r, mirror);
+		err = sync_index_repo(&x, run->d->index, r, p.mirror);
 	if (err == 0) {
 		index_counts(&c, run->d->index, r->name);
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
@@ -529,7 +580,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	       x.is_unchanged ? ", unchanged" : x.is_incremental ? ", incremental" : "");
 	sync_indexed_dispose(&x);
 out:
-	free(mirror);
+	datadir_repo_dispose(&p);
 	return ret;
 }
 

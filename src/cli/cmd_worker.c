@@ -8,10 +8,16 @@
  *
  * Test hooks (read from the environment, used by tests/e2e/test_workers.sh): with
  * TRAWL_TEST_WORKER_PAUSE=fetch|index the worker of that role stops once confined (the index
- * worker after writing its shards, before it reports them) and waits to be killed; with
- * TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls socket() once confined, which the index role
- * forbids; with TRAWL_TEST_WORKER_READ=PATH the confined index worker tries to open PATH and
- * says on standard error whether it could ("test read PATH: ok" or the error). None does
+ * worker after writing its shards, before it reports them) and waits to be killed, with
+ * TRAWL_TEST_WORKER_PAUSE=fetch-objects the fetch worker stops once the first objects of its
+ * fetch arrived (a first clone: half-way); with TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls
+ * socket() once confined, which the index role forbids; with TRAWL_TEST_WORKER_READ=PATH the
+ * confined index worker tries to open PATH and says on standard error whether it could ("test
+ * read PATH: ok" or the error), and TRAWL_TEST_WORKER_FETCH_READ and _FETCH_WRITE (each a list
+ * of paths separated by ':') make the confined fetch worker try to open each path for reading,
+ * resp. for appending (nothing is written), and say so the same way ("test write PATH: ...");
+ * with TRAWL_TEST_WORKER_FETCH_LINK=TARGET the fetch worker, its fetch done, moves its mirror
+ * aside and leaves a symlink to TARGET in its place, as one taken over could. None does
  * anything the worker could not do anyway.
  */
 #include <errno.h>
@@ -28,6 +34,7 @@
 #include "build/outwire.h"
 #include "cli/cli.h"
 #include "cli/gitmod.h"
+#include "git/cred.h"
 #include "sandbox/confine.h"
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
@@ -36,7 +43,7 @@
 #include "util/file.h"
 
 const struct cli_help cli_help_worker = {
-	.synopsis = "trawl worker fetch --mirror DIR --url URL [--credentials FILE]\n"
+	.synopsis = "trawl worker fetch --mirror DIR --clone DIR --url URL [--credential-of FILE]\n"
 		    "                   [--known-hosts FILE] [--allow-insecure] [--allow-local]\n"
 		    "                   [--allow-private]\n"
 		    "trawl worker index --mirror DIR --index DIR --work DIR --name NAME\n"
@@ -49,8 +56,12 @@ const struct cli_help cli_help_worker = {
 		"(docs/internals/sandbox.md, \"Workers\").\n"
 		"\n"
 		"  --mirror DIR        the repository's bare mirror\n"
+		"  --clone DIR         fetch: where a first clone goes (beside the mirror), for\n"
+		"                      trawl sync to rename; the fetch writes their directory only\n"
 		"  --url URL           fetch: the URL, checked again under the --allow-* policy\n"
-		"  --credentials FILE  fetch: the credentials file (docs/operations.md)\n"
+		"  --credential-of FILE\n"
+		"                      fetch: descriptor 4 holds the entry of the credentials file\n"
+		"                      FILE for the URL (named in messages, never opened)\n"
 		"  --known-hosts FILE  fetch: the pinned SSH host keys\n"
 		"  --index DIR         index: the index directory, read for an incremental run\n"
 		"  --work DIR          index: the empty directory the new shards go into\n"
@@ -62,7 +73,7 @@ const struct cli_help cli_help_worker = {
 };
 
 struct worker_args {
-	const char *mirror, *url, *credentials, *known_hosts, *index, *work, *name;
+	const char *mirror, *clone, *url, *credentials, *known_hosts, *index, *work, *name;
 	char *branches[CLI_MAX_BRANCH_ARGS];
 	size_t n_branches;
 	struct gurl_policy policy;
@@ -89,19 +100,56 @@ static void test_hooks(const char *role)
 	}
 }
 
-/* The read test hook: whether the confined index worker may open a file (its Landlock rules). */
+/* Whether the confined worker may open path (its Landlock rules), said on standard error. */
+static void test_open(const char *role, const char *path, bool is_write)
+{
+	int fd = open(path, (is_write ? O_WRONLY | O_APPEND : O_RDONLY) | O_CLOEXEC);
+
+	fprintf(stderr, "trawl: %s worker: test %s %s: %s\n", role, is_write ? "write" : "read",
+		path, fd >= 0 ? "ok" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The read test hook of the index worker. */
 static void test_read(void)
 {
 	const char *path = getenv("TRAWL_TEST_WORKER_READ");
-	int fd;
 
-	if (!path || !*path)
+	if (path && *path)
+		test_open("index", path, false);
+}
+
+/* The fetch worker's open hooks: each path of a ':'-separated list, for reading or appending. */
+static void test_fetch_opens(void)
+{
+	static const char *const names[] = { "TRAWL_TEST_WORKER_FETCH_READ",
+					     "TRAWL_TEST_WORKER_FETCH_WRITE" };
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = getenv(names[i]);
+		char *list = v && *v ? strdup(v) : NULL, *p = list, *path;
+
+		while (p && (path = strsep(&p, ":")))
+			if (*path)
+				test_open("fetch", path, i == 1);
+		free(list);
+	}
+}
+
+/* The link test hook: the mirror moved aside (MIRROR.aside) and a symlink to TARGET put there. */
+static void test_link(const char *mirror)
+{
+	const char *target = getenv("TRAWL_TEST_WORKER_FETCH_LINK");
+	char aside[4096];
+
+	if (!target || !*target)
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	fprintf(stderr, "trawl: index worker: test read %s: %s\n", path,
-		fd >= 0 ? "ok" : strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	snprintf(aside, sizeof(aside), "%s.aside", mirror);
+	if (rename(mirror, aside) < 0 || symlink(target, mirror) < 0)
+		fprintf(stderr, "trawl: fetch worker: test link: %s\n", strerror(errno));
+	else
+		fprintf(stderr, "trawl: fetch worker: test link %s -> %s\n", mirror, target);
 }
 
 static void test_pause(const char *role)
@@ -113,7 +161,7 @@ static void test_pause(const char *role)
 	}
 }
 
-/* The directory path is in, for Landlock (a clone is written beside the mirror, then renamed). */
+/* The directory path is in: the repository's own, the fetch worker's one write tree. */
 static char *parent_dir(const char *path)
 {
 	char *p = strdup(path), *slash;
@@ -211,46 +259,17 @@ static int send_error(int err)
 	return EXIT_ERROR;
 }
 
-#define KEYS_MAX 32
-#define CREDENTIALS_MAX ((size_t)1 << 20)
-
 /*
- * The SSH key files the credentials file names (`key:PATH` secrets), which libgit2 opens at
- * authentication time: the fetch worker must be able to read them once confined. Each existing
- * one is added to paths (new strings, at most KEYS_MAX). The buffer with the secrets is wiped.
+ * The progress hook of TRAWL_TEST_WORKER_PAUSE=fetch-objects: once objects arrive (a first
+ * clone is then half-written in its temporary directory), the worker stops until killed.
  */
-static size_t credential_keys(char **paths, const char *credentials)
+static int test_pause_objects(unsigned received, unsigned total, void *arg)
 {
-	char *text = NULL, *line, *next;
-	size_t len = 0, n = 0;
-
-	if (!credentials || file_read_all(&text, &len, credentials, CREDENTIALS_MAX) < 0)
-		return 0;
-	for (line = text; line && n < KEYS_MAX; line = next) {
-		char *f = line, *fields[3];
-		size_t k = 0;
-
-		if ((next = strchr(line, '\n')))
-			*next++ = '\0';
-
-		/* PREFIX USER SECRET, blank-separated; '#' starts a comment line. */
-		while (k < 3) {
-			f += strspn(f, " \t\r");
-			if (!*f || (k == 0 && *f == '#'))
-				break;
-			fields[k++] = f;
-			f += strcspn(f, " \t\r");
-			if (*f)
-				*f++ = '\0';
-		}
-		if (k == 3 && strncmp(fields[2], "key:", 4) == 0 && exists(fields[2] + 4) &&
-		    (paths[n] = strdup(fields[2] + 4)))
-			n++;
-	}
-	if (text)
-		explicit_bzero(text, len);
-	free(text);
-	return n;
+	(void)received;
+	(void)total;
+	(void)arg;
+	test_pause("fetch-objects");
+	return 0;
 }
 
 #define LOCAL_DIRS_MAX 8
@@ -327,25 +346,35 @@ static size_t local_git_dirs(char **dirs, const char *path)
 	return n;
 }
 
+/*
+ * The fetch worker writes the repository's own directory only (DATA/repos/ID: its mirror and
+ * the first clone's temporary directory, both in there) and reads, beyond its role's system
+ * trees, the pinned host keys, the one SSH key file its credential names (trawl sync handed it
+ * that entry alone, on WORKER_IN_FD: it never sees the credentials file nor another host's
+ * entry), and a local repository's trees.
+ */
 static int worker_fetch(const struct worker_args *a)
 {
+	struct gcred cred = { 0 };
 	struct gitmirror_opts mo = { .policy = a->policy,
+				     .cred = a->credentials ? &cred : NULL,
 				     .credentials = a->credentials,
 				     .known_hosts = a->known_hosts };
 	struct gitmirror_result res = { 0 };
-	const char *read[4 + KEYS_MAX + LOCAL_DIRS_MAX], *write[1];
-	char *repos = parent_dir(a->mirror), *keys[KEYS_MAX], *local[LOCAL_DIRS_MAX];
-	size_t n_read = 0, n_keys, n_local = 0;
+	const char *read[3 + LOCAL_DIRS_MAX], *write[1];
+	char *dir = parent_dir(a->mirror), *local[LOCAL_DIRS_MAX];
+	size_t n_read = 0, n_local = 0;
 	struct wire_out o;
-	int err;
+	int err, ret = 0;
 
-	if (!repos)
-		return send_error(error_nomem(NULL));
-	n_keys = credential_keys(keys, a->credentials);
-	for (size_t i = 0; i < n_keys; i++)
-		read[n_read++] = keys[i];
-	if (exists(a->credentials))
-		read[n_read++] = a->credentials;
+	if (!dir) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	if (a->credentials && (err = gcred_read(&cred, WORKER_IN_FD)) < 0)
+		goto out;
+	if (cred.secret && strncmp(cred.secret, "key:", 4) == 0 && exists(cred.secret + 4))
+		read[n_read++] = cred.secret + 4;
 	if (exists(a->known_hosts))
 		read[n_read++] = a->known_hosts;
 	/* A local repository (trawl repo add --allow-local) is read where it is. */
@@ -359,19 +388,20 @@ static int worker_fetch(const struct worker_args *a)
 				read[n_read++] = local[i];
 		}
 	}
-	write[0] = repos;
+	write[0] = dir;
 	err = worker_confine(CONFINE_FETCH, read, n_read, write, 1);
-	free(repos);
-	for (size_t i = 0; i < n_keys; i++)
-		free(keys[i]);
 	for (size_t i = 0; i < n_local; i++)
 		free(local[i]);
 	if (err < 0)
-		return send_error(err);
+		goto out;
 	test_hooks("fetch");
+	test_fetch_opens();
 	test_pause("fetch");
-	if ((err = gitmod.mirror_sync(&res, a->mirror, a->url, &mo)) < 0)
-		return send_error(err);
+	if (test_hook("TRAWL_TEST_WORKER_PAUSE", "fetch-objects"))
+		mo.progress = test_pause_objects;
+	if ((err = gitmod.mirror_sync(&res, a->mirror, a->clone, a->url, &mo)) < 0)
+		goto out;
+	test_link(a->mirror);
 	wire_out_begin(&o, WIRE_FETCH);
 	wire_put_u32(&o, (res.cloned ? 1u : 0) | (res.recloned ? 2u : 0));
 	wire_put_str(&o, res.recloned ? res.reclone_reason : "");
@@ -380,10 +410,14 @@ static int worker_fetch(const struct worker_args *a)
 		err = wire_send(&o, WORKER_MSG_FD);
 	}
 	if (err < 0) {
-		cli_report(err);
-		return EXIT_ERROR;
+		cli_report(err); /* the pipe failed: no message can say why */
+		ret = EXIT_ERROR;
+		err = 0;
 	}
-	return 0;
+out:
+	free(dir);
+	gcred_dispose(&cred);
+	return err < 0 ? send_error(err) : ret;
 }
 
 /*
@@ -463,8 +497,9 @@ int cmd_worker(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "mirror", required_argument, NULL, 'm' },
+		{ "clone", required_argument, NULL, 'C' },
 		{ "url", required_argument, NULL, 'u' },
-		{ "credentials", required_argument, NULL, 'c' },
+		{ "credential-of", required_argument, NULL, 'c' },
 		{ "known-hosts", required_argument, NULL, 'k' },
 		{ "allow-insecure", no_argument, NULL, 'I' },
 		{ "allow-local", no_argument, NULL, 'L' },
@@ -505,6 +540,9 @@ int cmd_worker(int argc, char **argv)
 		switch (c) {
 		case 'm':
 			a.mirror = optarg;
+			break;
+		case 'C':
+			a.clone = optarg;
 			break;
 		case 'u':
 			a.url = optarg;
@@ -561,7 +599,7 @@ int cmd_worker(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc || !a.mirror || (is_fetch && !a.url) ||
+	if (optind != argc || !a.mirror || (is_fetch && (!a.url || !a.clone)) ||
 	    (is_index && (!a.index || !a.work || !a.name))) {
 		ret = cli_usage("worker", true);
 		goto out;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "index/shard.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -79,13 +80,105 @@ int datadir_init(struct datadir *d, const char *dir, bool create)
 	return 0;
 }
 
-char *datadir_mirror(const struct datadir *d, int64_t id)
+int datadir_repo_init(struct datadir_repo *p, const struct datadir *d, int64_t id)
 {
 	char name[32];
 
+	memset(p, 0, sizeof(*p));
 	/* SECURITY: named by the id only: a repository's name never becomes a file name. */
+	snprintf(name, sizeof(name), "%lld", (long long)id);
+	p->dir = file_join(d->repos, name);
 	snprintf(name, sizeof(name), "%lld.git", (long long)id);
-	return file_join(d->repos, name);
+	p->old = file_join(d->repos, name);
+	if (p->dir) {
+		p->mirror = file_join(p->dir, "mirror.git");
+		p->clone = file_join(p->dir, "clone.tmp");
+	}
+	if (!p->dir || !p->old || !p->mirror || !p->clone) {
+		datadir_repo_dispose(p);
+		return error_nomem(NULL);
+	}
+	return 0;
+}
+
+void datadir_repo_dispose(struct datadir_repo *p)
+{
+	free(p->dir);
+	free(p->mirror);
+	free(p->clone);
+	free(p->old);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Whether path is a directory itself (lstat: a symlink to one is not). */
+static bool is_real_dir(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+int datadir_repo_prepare(const struct datadir_repo *p)
+{
+	struct stat sb;
+	char *old_tmp = NULL;
+	int err, moved = 0;
+
+	/* SECURITY: an existing p->dir must be a directory itself, never a symlink (lstat). */
+	if ((err = mkdir_private(p->dir)) < 0)
+		return err;
+	/* The layout before: DATA/repos/ID.git, its first clone written beside it as ID.git.tmp. */
+	if (lstat(p->old, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode) && lstat(p->mirror, &sb) < 0 && errno == ENOENT) {
+			if (rename(p->old, p->mirror) < 0) {
+				error_set("cannot move the mirror %s to %s: %s", p->old, p->mirror,
+					  strerror(errno));
+				return TRAWL_EIO;
+			}
+			moved = 1;
+		} else if ((err = datadir_remove_tree(p->old)) < 0) {
+			return err; /* not a mirror, or a second copy: the one in p->dir wins */
+		}
+	}
+	if (!(old_tmp = malloc(strlen(p->old) + 5)))
+		return error_nomem(NULL);
+	memcpy(old_tmp, p->old, strlen(p->old));
+	memcpy(old_tmp + strlen(p->old), ".tmp", 5);
+	err = datadir_remove_tree(old_tmp);
+	free(old_tmp);
+	return err < 0 ? err : moved;
+}
+
+int datadir_repo_adopt(const struct datadir_repo *p, bool is_cloned)
+{
+	if (is_cloned) {
+		if (!is_real_dir(p->clone)) {
+			error_set("the fetch worker's clone %s is not a directory", p->clone);
+			return TRAWL_ECORRUPT;
+		}
+		if (renameat2(AT_FDCWD, p->clone, AT_FDCWD, p->mirror, RENAME_NOREPLACE) < 0) {
+			error_set("cannot rename %s to %s: %s", p->clone, p->mirror, strerror(errno));
+			return TRAWL_EIO;
+		}
+	}
+	if (!is_real_dir(p->mirror)) {
+		error_set("the mirror %s is not a directory after the fetch", p->mirror);
+		return TRAWL_ECORRUPT;
+	}
+	return 0;
+}
+
+void datadir_repo_clean(const struct datadir_repo *p)
+{
+	/* SECURITY: the fetch worker wrote there: removed by descriptors, no path followed. */
+	index_work_dir_remove(p->clone);
+}
+
+int datadir_repo_remove(const struct datadir_repo *p)
+{
+	int err = datadir_remove_tree(p->dir);
+
+	return err < 0 ? err : datadir_remove_tree(p->old);
 }
 
 int datadir_lock(struct datadir *d)

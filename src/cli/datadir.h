@@ -2,7 +2,10 @@
  * The data directory of the repository registry (docs/operations.md):
  *
  *     DATA/trawl.db        the registry (src/store)
- *     DATA/repos/ID.git    one bare mirror per repository, named by its numeric id
+ *     DATA/repos/ID/       one directory per repository, named by its numeric id: the fetch
+ *                          worker's only tree (docs/internals/sandbox.md)
+ *     DATA/repos/ID/mirror.git  its bare mirror
+ *     DATA/repos/ID/clone.tmp   a first clone while it is written (trawl sync renames it)
  *     DATA/index/          a trawl index directory (MANIFEST + shards) of every repository
  *     DATA/credentials     code host credentials (optional, mode 0600)
  *     DATA/known_hosts     pinned SSH host key fingerprints (needed for ssh:// URLs)
@@ -36,8 +39,42 @@ struct datadir {
 int datadir_init(struct datadir *d, const char *dir, bool create);
 void datadir_dispose(struct datadir *d);
 
-/* DATA/repos/ID.git in a new string, NULL on ENOMEM. */
-char *datadir_mirror(const struct datadir *d, int64_t id);
+/* A repository's paths under DATA/repos (new strings). */
+struct datadir_repo {
+	char *dir;    /* DATA/repos/ID */
+	char *mirror; /* DATA/repos/ID/mirror.git */
+	char *clone;  /* DATA/repos/ID/clone.tmp */
+	char *old;    /* DATA/repos/ID.git: where an older trawl kept the mirror */
+};
+
+/* Fills p with repository id's paths. ENOMEM. */
+int datadir_repo_init(struct datadir_repo *p, const struct datadir *d, int64_t id);
+void datadir_repo_dispose(struct datadir_repo *p);
+
+/*
+ * Before a fetch: makes p->dir (mode 0700; an existing one must be a directory, not a symlink)
+ * and moves a mirror an older trawl kept at p->old into it as p->mirror (its leftover
+ * p->old.tmp is removed). 1 when a mirror was moved, else 0; EIO with a message.
+ */
+int datadir_repo_prepare(const struct datadir_repo *p);
+
+/*
+ * After a successful fetch (the worker and all it started have ended): a new clone
+ * (is_cloned) is renamed from p->clone to p->mirror, never over an existing entry; then
+ * p->mirror must be a directory, not a symlink (SECURITY: the index worker's read rule is made
+ * by following that path, so the fetch worker must not point it at another repository's
+ * mirror). ECORRUPT or EIO with a message.
+ */
+int datadir_repo_adopt(const struct datadir_repo *p, bool is_cloned);
+
+/*
+ * After a failed fetch: removes what a killed or failed clone left at p->clone, by directory
+ * descriptors, never following a symlink (index_work_dir_remove).
+ */
+void datadir_repo_clean(const struct datadir_repo *p);
+
+/* `trawl repo remove`: deletes p->dir and an older trawl's p->old with all they hold. EIO. */
+int datadir_repo_remove(const struct datadir_repo *p);
 
 /* Takes DATA/sync.lock without waiting: EPERM naming the directory when another holds it. */
 int datadir_lock(struct datadir *d);

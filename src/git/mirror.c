@@ -4,8 +4,10 @@
  * DESIGN: a fetch is libgit2's own (anonymous remote, every branch forced, pruned), with
  * two things replaced: the socket stream (registered as GIT_STREAM_STANDARD, which libgit2's TLS
  * and SSH transports also sit on) so that every connection checks the addresses it goes to, and
- * the credential callback, which reads the credentials file. A first clone goes to DIR.tmp and
- * is renamed to DIR only when complete, so DIR is always a whole mirror or absent.
+ * the credential callback, which answers with the one entry the caller passed. A first clone
+ * goes to a temporary directory the caller renames to DIR once the clone is complete (trawl
+ * sync does, after its confined fetch worker has exited), so DIR is always a whole mirror or
+ * absent.
  */
 #include "git/mirror.h"
 
@@ -34,7 +36,6 @@
 
 #define CONNECT_TIMEOUT_S 30
 #define IO_TIMEOUT_S 300
-#define CREDENTIALS_MAX ((size_t)1 << 20)
 
 /* --- the connection hook -------------------------------------------------------------------- */
 
@@ -233,52 +234,15 @@ static int hook_install(const struct gurl *u, const struct gurl_policy *p)
 struct auth {
 	const char *url;
 	const char *host, *port; /* the URL's own; the stream connects nowhere else */
-	const char *credentials; /* the credentials file, or NULL */
-	const char *known_hosts; /* the pinned SSH host keys, or NULL */
-	bool user_given;         /* the ssh transport's username step was answered */
-	int calls;               /* secrets handed out on this connection */
+	const struct gcred *cred;       /* the credentials entry for the URL, or NULL */
+	const char *credentials;        /* the credentials file's name, for messages */
+	const char *known_hosts;        /* the pinned SSH host keys, or NULL */
+	const struct gitmirror_opts *o; /* the caller's options (its progress hook) */
+	bool user_given;                /* the ssh transport's username step was answered */
+	int calls;                      /* secrets handed out on this connection */
 	int err;
 	char msg[2048];
 };
-
-static void wipe(char *p, size_t n)
-{
-	if (p)
-		explicit_bzero(p, n);
-}
-
-/*
- * Reads a file of the operator's: it must be a regular file (never a symlink) owned by us with
- * none of the mode bits in forbid (077: private; 022: nobody else may write it). ENOTFOUND when
- * it does not exist; otherwise the problem goes to a->msg.
- */
-static int private_read(char **text, size_t *len, struct auth *a, const char *path,
-			const char *what, mode_t forbid, size_t max)
-{
-	struct stat sb;
-	int fd, err;
-
-	*text = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return TRAWL_ENOTFOUND;
-		snprintf(a->msg, sizeof(a->msg), "%s file %s: %s", what, path, strerror(errno));
-		return TRAWL_EIO;
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
-	    (sb.st_mode & forbid)) {
-		close(fd);
-		snprintf(a->msg, sizeof(a->msg), "%s file %s: must be a regular file owned by this "
-			 "user with mode %s", what, path, forbid == 077 ? "0600" : "0644 or 0600");
-		return TRAWL_EPERM;
-	}
-	close(fd);
-	err = file_read_all(text, len, path, max);
-	if (err < 0)
-		snprintf(a->msg, sizeof(a->msg), "%s", error_last());
-	return err;
-}
 
 static int cert_refuse(struct auth *a, int err)
 {
@@ -319,7 +283,8 @@ static int hostkey_check(struct auth *a, const git_cert_hostkey *hk)
 			 "file to check it against", fp, hostport);
 		return cert_refuse(a, TRAWL_EPERM);
 	}
-	err = private_read(&text, &len, a, a->known_hosts, "known_hosts", 022, CREDENTIALS_MAX);
+	err = gcred_private_read(&text, &len, a->msg, sizeof(a->msg), a->known_hosts,
+				 "known_hosts", 022, GCRED_FILE_MAX);
 	if (err == 0) {
 		err = khosts_parse(&k, text, len, a->known_hosts);
 		if (err < 0)
@@ -379,48 +344,54 @@ static int creds_cb(git_credential **out, const char *url, const char *username_
 		    unsigned int allowed, void *payload)
 {
 	struct auth *a = payload;
-	char *text = NULL, *user, *secret;
-	size_t len = 0;
-	int rc = GIT_EAUTH, err;
+	const struct gcred *c = a->cred;
+	const char *file = a->credentials ? a->credentials : "the credentials file";
+	int rc = GIT_EAUTH;
 
 	(void)url;
 	(void)username_from_url;
-	if (!creds_allowed(a, allowed) || !a->credentials) {
+	if (!creds_allowed(a, allowed)) {
 		a->err = TRAWL_EAUTH;
 		return GIT_EAUTH;
 	}
-	err = private_read(&text, &len, a, a->credentials, "credentials", 077, CREDENTIALS_MAX);
-	if (err < 0) {
-		a->err = err == TRAWL_ENOTFOUND ? TRAWL_EAUTH : err;
-		if (err == TRAWL_ENOTFOUND)
-			snprintf(a->msg, sizeof(a->msg), "authentication required and no entry for this "
-				 "repository in %s", a->credentials);
+	if (c && c->err) {
+		/* The file was refused when it was read (its mode, owner, type): say so now. */
+		a->err = c->err;
+		snprintf(a->msg, sizeof(a->msg), "%s", c->msg);
 		return GIT_EAUTH;
 	}
-	if (!gurl_creds_find(&user, &secret, text, a->url)) {
+	if (!c || !c->user || !c->secret) {
 		snprintf(a->msg, sizeof(a->msg), "authentication required and no entry for this "
-			 "repository in %s", a->credentials);
+			 "repository in %s", file);
 	} else if (allowed == GIT_CREDENTIAL_USERNAME) {
-		rc = git_credential_username_new(out, user);
-	} else if (strncmp(secret, "key:", 4) == 0) {
+		rc = git_credential_username_new(out, c->user);
+	} else if (strncmp(c->secret, "key:", 4) == 0) {
 		/* SECURITY: a key file's path is never sent as a password. */
 		if (allowed & GIT_CREDENTIAL_SSH_KEY)
-			rc = git_credential_ssh_key_new(out, user, NULL, secret + 4, NULL);
+			rc = git_credential_ssh_key_new(out, c->user, NULL, c->secret + 4, NULL);
 		else
 			snprintf(a->msg, sizeof(a->msg), "the server does not accept SSH key "
-				 "authentication, and the entry in %s is a key", a->credentials);
+				 "authentication, and the entry in %s is a key", file);
 	} else if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-		rc = git_credential_userpass_plaintext_new(out, user, secret);
+		rc = git_credential_userpass_plaintext_new(out, c->user, c->secret);
 	} else {
 		snprintf(a->msg, sizeof(a->msg), "the server accepts no password authentication, and "
-			 "the entry in %s is a password (use key:PATH)", a->credentials);
+			 "the entry in %s is a password (use key:PATH)", file);
 	}
 	if (rc == GIT_EAUTH)
 		a->err = TRAWL_EAUTH;
-	/* SECURITY: the file's secrets do not outlive this call in our memory. */
-	wipe(text, len);
-	free(text);
 	return rc;
+}
+
+/* The caller's progress hook, on libgit2's transfer progress. */
+static int progress_cb(const git_indexer_progress *stats, void *payload)
+{
+	struct auth *a = payload;
+
+	if (!a->o || !a->o->progress || stats->received_objects == 0)
+		return 0;
+	return a->o->progress(stats->received_objects, stats->total_objects,
+			      a->o->progress_arg) != 0 ? -1 : 0;
 }
 
 /* --- mirrors -------------------------------------------------------------------------------- */
@@ -542,8 +513,13 @@ static int fetch_into(struct gitmirror_result *res, const char *dir, const char 
 	git_remote_connect_options conn;
 	git_fetch_options fopts;
 	git_buf head = { 0 };
-	struct auth c = { .url = url, .host = stream_host, .port = stream_port, .credentials = o->credentials,
-			  .known_hosts = o->known_hosts };
+	struct auth c = { .url = url,
+			  .host = stream_host,
+			  .port = stream_port,
+			  .cred = o->cred,
+			  .credentials = o->credentials,
+			  .known_hosts = o->known_hosts,
+			  .o = o };
 	char head_ref[sizeof(res->default_branch) + 16] = "";
 	int rc, err = 0;
 
@@ -575,6 +551,7 @@ static int fetch_into(struct gitmirror_result *res, const char *dir, const char 
 		snprintf(res->default_branch, sizeof(res->default_branch), "%s", head.ptr + 11);
 	}
 	fopts.callbacks = conn.callbacks;
+	fopts.callbacks.transfer_progress = progress_cb;
 	fopts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	fopts.prune = GIT_FETCH_PRUNE;
 	fopts.update_fetchhead = 0;
@@ -593,23 +570,21 @@ out:
 	return err;
 }
 
-static int clone_into(struct gitmirror_result *res, const char *dir, const char *url,
+/*
+ * Clones url into tmp and leaves it there, complete, for the caller to rename (gitmirror_sync).
+ * On error nothing is left at tmp.
+ */
+static int clone_into(struct gitmirror_result *res, const char *tmp, const char *url,
 		      const struct gitmirror_opts *o)
 {
 	git_repository_init_options io;
 	git_repository *repo = NULL;
-	char *tmp = NULL;
-	size_t n = strlen(dir) + 5;
 	int rc, err;
 
-	if (!(tmp = malloc(n)))
-		return error_nomem(NULL);
-	snprintf(tmp, n, "%s.tmp", dir);
 	/* A leftover from an interrupted clone is ours to delete. */
 	if (remove_tree(tmp) < 0) {
 		error_set("cannot remove %s: %s", tmp, strerror(errno));
-		err = TRAWL_EIO;
-		goto out;
+		return TRAWL_EIO;
 	}
 	git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT |
@@ -621,16 +596,10 @@ static int clone_into(struct gitmirror_result *res, const char *dir, const char 
 	git_repository_free(repo);
 	if ((err = fetch_into(res, tmp, url, o)) < 0)
 		goto out;
-	if (rename(tmp, dir) < 0) {
-		error_set("cannot rename %s to %s: %s", tmp, dir, strerror(errno));
-		err = TRAWL_EIO;
-		goto out;
-	}
 	res->cloned = true;
 out:
 	if (err < 0)
 		remove_tree(tmp);
-	free(tmp);
 	return err;
 }
 
@@ -723,8 +692,8 @@ int gitmirror_url_check(char **normalized, const char *url, const struct gurl_po
 	return 0;
 }
 
-int gitmirror_sync(struct gitmirror_result *res, const char *dir, const char *url,
-		   const struct gitmirror_opts *o)
+int gitmirror_sync(struct gitmirror_result *res, const char *dir, const char *tmp,
+		   const char *url, const struct gitmirror_opts *o)
 {
 	struct gurl u;
 	struct stat sb;
@@ -758,5 +727,5 @@ int gitmirror_sync(struct gitmirror_result *res, const char *dir, const char *ur
 		error_set("%s: %s", dir, strerror(errno));
 		return TRAWL_EIO;
 	}
-	return clone_into(res, dir, url, o);
+	return clone_into(res, tmp, url, o);
 }

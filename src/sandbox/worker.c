@@ -38,6 +38,7 @@ static const char *const env_kept[] = {
 	"HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "SSL_CERT_FILE",
 	"SSL_CERT_DIR", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS",
 	"TRAWL_TEST_WORKER_PAUSE", "TRAWL_TEST_WORKER_SYSCALL", "TRAWL_TEST_WORKER_READ",
+	"TRAWL_TEST_WORKER_FETCH_READ", "TRAWL_TEST_WORKER_FETCH_WRITE", "TRAWL_TEST_WORKER_FETCH_LINK",
 };
 #define ENV_MAX (1 + sizeof(env_kept) / sizeof(*env_kept))
 
@@ -59,10 +60,10 @@ static void worker_env(char *env[ENV_MAX + 1])
 	env[n] = NULL;
 }
 
-int worker_start(struct worker *w, const char *path, char *const argv[], const char *label,
-		 FILE *relay, double deadline_ms)
+int worker_start(struct worker *w, const char *path, char *const argv[], int in_fd,
+		 const char *label, FILE *relay, double deadline_ms)
 {
-	int msg[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, fds[4];
+	int msg[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, fds[WORKER_IN_FD + 1], in = -1;
 	char *env[ENV_MAX + 1];
 	int err = 0;
 
@@ -78,9 +79,19 @@ int worker_start(struct worker *w, const char *path, char *const argv[], const c
 		err = TRAWL_EIO;
 		goto out;
 	}
+	/*
+	 * The spawn's dup2 actions run in order: a source numbered below WORKER_IN_FD could be
+	 * overwritten by an earlier one, so the input is handed over from a copy above them all.
+	 */
+	if (in_fd >= 0 && (in = fcntl(in_fd, F_DUPFD_CLOEXEC, WORKER_IN_FD + 1)) < 0) {
+		error_set("cannot hand a descriptor to the %s: %s", label, strerror(errno));
+		err = TRAWL_EIO;
+		goto out;
+	}
 	fds[0] = fds[1] = -1; /* /dev/null */
 	fds[2] = err_pipe[1];
 	fds[WORKER_MSG_FD] = msg[1];
+	fds[WORKER_IN_FD] = in;
 	/*
 	 * SECURITY: what a worker leaves behind is ours to end. As a subreaper this process
 	 * inherits the worker's orphaned descendants, and the worker's own process group lets
@@ -92,7 +103,8 @@ int worker_start(struct worker *w, const char *path, char *const argv[], const c
 		goto out;
 	}
 	worker_env(env);
-	if ((err = sandbox_spawn_group(&w->pid, path, argv, env, fds, 4)) < 0) {
+	if ((err = sandbox_spawn_group(&w->pid, path, argv, env, fds,
+				       in_fd >= 0 ? WORKER_IN_FD + 1 : WORKER_IN_FD)) < 0) {
 		w->pid = -1;
 		goto out;
 	}
@@ -105,6 +117,7 @@ out:
 	close_fd(&msg[1]);
 	close_fd(&err_pipe[0]);
 	close_fd(&err_pipe[1]);
+	close_fd(&in);
 	return err;
 }
 

@@ -25,6 +25,7 @@
 #include "sandbox/wire.h"
 
 #define WORKER_MSG_FD 3 /* the worker writes its messages on this descriptor */
+#define WORKER_IN_FD 4  /* what the parent hands it beyond its argv (the fetch's credential) */
 #define WORKER_LINE_MAX 512
 
 struct worker {
@@ -45,12 +46,13 @@ struct worker {
 
 /*
  * Starts path with argv as a worker labelled label (a string that outlives w), relaying its
- * standard error to relay. The worker gets a process group of its own, and this process
+ * standard error to relay. in_fd, when not -1, becomes the worker's WORKER_IN_FD (the caller
+ * keeps and closes its own). The worker gets a process group of its own, and this process
  * becomes a child subreaper (PR_SET_CHILD_SUBREAPER), so what the worker leaves behind stays
  * within reach of worker_finish. EIO (subreaper, pipes, spawn), with a message.
  */
-int worker_start(struct worker *w, const char *path, char *const argv[], const char *label,
-		 FILE *relay, double deadline_ms);
+int worker_start(struct worker *w, const char *path, char *const argv[], int in_fd,
+		 const char *label, FILE *relay, double deadline_ms);
 
 /*
  * The next message into *m (borrowed until the next call): 1 with a message, 0 when the worker

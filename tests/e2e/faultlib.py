@@ -112,7 +112,7 @@ def repo_states(data):
 def leftovers(data):
     """Files in DATA/index the MANIFEST does not account for (temporary shards and MANIFESTs,
     unlisted shards, index workers' work directories in DATA/index/work, which itself stays),
-    and temporary mirrors in DATA/repos."""
+    and first clones left in DATA/repos/ID/clone.tmp (or beside the mirror, as before)."""
     ix = os.path.join(data, "index")
     try:
         with open(os.path.join(ix, "MANIFEST")) as f:
@@ -128,6 +128,8 @@ def leftovers(data):
     repos = os.path.join(data, "repos")
     if os.path.isdir(repos):
         extra += ["repos/" + f for f in os.listdir(repos) if f.endswith(".tmp")]
+        extra += ["repos/%s/clone.tmp" % f for f in os.listdir(repos)
+                  if os.path.lexists(os.path.join(repos, f, "clone.tmp"))]
     return extra
 
 

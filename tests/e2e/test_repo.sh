@@ -80,8 +80,9 @@ alpha_head=$(g -C "$T/srv/alpha.git" rev-parse main)
 case $out in *"synced alpha: main at ${alpha_head:0:12}"*"synced web-beta: main at "*) ok "sync reports the commit per branch";; *) not_ok "sync reports the commit per branch" "$out";; esac
 expect_eq "git:// content is searchable with --data" "alpha/file.txt:1:alpha_marker_one" "$("$TRAWL" search --data "$D" -e alpha_marker_one)"
 expect_eq "http content is searchable" "web-beta/file.txt:1:beta_marker_one" "$("$TRAWL" search --data "$D" -e beta_marker_one)"
-[ -d "$D/repos/1.git" ] && [ -d "$D/repos/2.git" ] && [ ! -e "$D/repos/alpha.git" ] && ok "mirrors are named by id" || not_ok "mirrors are named by id" "$(ls "$D/repos")"
-[ -f "$D/repos/1.git/HEAD" ] && [ ! -e "$D/repos/1.git/file.txt" ] && [ ! -e "$D/repos/1.git/.git" ] && ok "mirrors are bare, nothing checked out" || not_ok "mirrors are bare, nothing checked out"
+[ -d "$D/repos/1/mirror.git" ] && [ -d "$D/repos/2/mirror.git" ] && [ ! -e "$D/repos/alpha" ] && ok "mirrors are named by id" || not_ok "mirrors are named by id" "$(ls "$D/repos")"
+[ -f "$D/repos/1/mirror.git/HEAD" ] && [ ! -e "$D/repos/1/mirror.git/file.txt" ] && [ ! -e "$D/repos/1/mirror.git/.git" ] && ok "mirrors are bare, nothing checked out" || not_ok "mirrors are bare, nothing checked out"
+expect_eq "a repository's directory holds its mirror only" "mirror.git" "$(ls "$D/repos/1")"
 "$TRAWL" repo list --data "$D" --json > "$T/list.json"
 if python3 - "$T/list.json" "$alpha_head" <<'PY'
 import json, sys
@@ -127,24 +128,24 @@ check "after the server is back, sync succeeds" "$TRAWL" sync --data "$D" alpha 
 expect_eq "... and the error is cleared" "indexed" "$("$TRAWL" repo list --data "$D" --json | python3 -c 'import json,sys; print([r for r in map(json.loads, sys.stdin) if r["name"]=="alpha"][0]["state"])')"
 
 # --- corrupt mirrors are re-cloned ---------------------------------------------------------------
-printf 'garbage\n' > "$D/repos/1.git/refs/heads/main"
+printf 'garbage\n' > "$D/repos/1/mirror.git/refs/heads/main"
 out=$("$TRAWL" sync --data "$D" alpha "${OPEN[@]}" 2>&1); st=$?
 expect_eq "a garbage ref: sync succeeds" 0 "$st"
 case $out in *"alpha: the mirror was corrupt ("*"deleted it and cloned again"*) ok "... saying the mirror was re-cloned";; *) not_ok "... saying the mirror was re-cloned" "$out";; esac
 expect_eq "... and the content is right" "alpha/file.txt:1:alpha_marker_two" "$("$TRAWL" search --data "$D" -e alpha_marker_two)"
-pack=$(ls "$D"/repos/1.git/objects/pack/*.pack 2>/dev/null | head -n1)
+pack=$(ls "$D"/repos/1/mirror.git/objects/pack/*.pack 2>/dev/null | head -n1)
 if [ -n "$pack" ]; then
   truncate -s 40 "$pack"
   out=$("$TRAWL" sync --data "$D" alpha "${OPEN[@]}" 2>&1); st=$?
   case "$st:$out" in "0:"*"the mirror was corrupt"*) ok "a truncated pack is detected and re-cloned";; *) not_ok "a truncated pack is detected and re-cloned" "$out";; esac
 else
-  not_ok "the mirror has a pack to truncate" "$(find "$D/repos/1.git/objects" | head)"
+  not_ok "the mirror has a pack to truncate" "$(find "$D/repos/1/mirror.git/objects" | head)"
 fi
 
 # --- remove ------------------------------------------------------------------------------------
 check "repo remove" "$TRAWL" repo remove --data "$D" web-beta
 expect_eq "its results are gone" "" "$("$TRAWL" search --data "$D" -e beta_marker_two)"
-[ ! -e "$D/repos/2.git" ] && ok "its mirror is deleted" || not_ok "its mirror is deleted"
+[ ! -e "$D/repos/2" ] && ok "its mirror is deleted" || not_ok "its mirror is deleted"
 case $("$TRAWL" repo list --data "$D") in *web-beta*) not_ok "its row is deleted";; *) ok "its row is deleted";; esac
 expect_eq "other repositories stay" "alpha/file.txt:1:alpha_marker_two" "$("$TRAWL" search --data "$D" -e alpha_marker_two)"
 expect_status "removing it again is an error" 2 "$TRAWL" repo remove --data "$D" web-beta
@@ -229,7 +230,7 @@ case $(cat "$T/.out") in *"left out"*) ok "branches starting with '-' are left o
 expect_eq "the default branch is searched without rev:" "hostile/f.txt:1:hostile_main" "$("$TRAWL" search --data "$D" -e hostile_main)"
 expect_eq "valid branches are indexed, as one document with both branches" "hostile@main,ok-branch/f.txt:1:hostile_main" "$("$TRAWL" search --data "$D" 'rev:main:ok-branch hostile_main')"
 hid=$("$TRAWL" repo list --data "$D" --json | python3 -c 'import json,sys; print([r for r in map(json.loads, sys.stdin) if r["name"]=="hostile"][0]["id"])')
-expect_eq "the '-h' branch is mirrored as data" "$c" "$(git -C "$D/repos/$hid.git" for-each-ref --format='%(objectname)' refs/heads/-h 2>&1)"
+expect_eq "the '-h' branch is mirrored as data" "$c" "$(git -C "$D/repos/$hid/mirror.git" for-each-ref --format='%(objectname)' refs/heads/-h 2>&1)"
 created=$(find "$T" / -maxdepth 1 \( -name touch_pwned -o -name 'x' -o -name pwned \) 2>/dev/null; find "$T/work" "$D" -name 'x' -o -name 'touch_pwned' 2>/dev/null)
 expect_eq "no file was created by a branch name" "" "$created"
 if [ "$pwned_before" = no ]; then [ ! -e /tmp/pwned ] && ok "/tmp/pwned was not created" || not_ok "/tmp/pwned was not created"; fi

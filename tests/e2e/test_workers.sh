@@ -8,11 +8,13 @@
 # with the system call's name; a failed repository waits out its backoff in a plain sync; a
 # sync killed mid-run takes its worker with it and its leftovers are swept by the next sync.
 . "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
 command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; }
 
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 unset TRAWL_DATA TRAWL_ALLOW_LOCAL TRAWL_ALLOW_PRIVATE TRAWL_ALLOW_INSECURE
-unset TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ
+unset TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ \
+  TRAWL_TEST_WORKER_FETCH_READ TRAWL_TEST_WORKER_FETCH_WRITE TRAWL_TEST_WORKER_FETCH_LINK
 g() { git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
 cd "$T" || exit 1
 D=$T/data
@@ -157,6 +159,149 @@ else
   ok "# SKIP Landlock not available"
 fi
 
+# The fetch worker writes and reads its own repository's directory only (Landlock): not another
+# repository's mirror, not the credentials file, not an SSH key another entry names. The
+# worker tries each (TRAWL_TEST_WORKER_FETCH_READ, _FETCH_WRITE: appends nothing) and says.
+printf 'not a key\n' > "$T/other_key"; chmod 600 "$T/other_key"
+printf '# prefix user secret\nhttps://elsewhere.example.org/ bob OTHER_HOST_CANARY_77\nssh://elsewhere.example.org/ git key:%s\n' \
+  "$T/other_key" > "$D/credentials"
+chmod 600 "$D/credentials"
+if [ "$abi" -gt 0 ]; then
+  commit "fetch reach version"
+  theirs_git=$D/repos/2/mirror.git mine_git=$D/repos/1/mirror.git
+  expect_status "a sync of r1 whose fetch worker tries other trees" 0 \
+    env TRAWL_TEST_WORKER_FETCH_READ="$theirs_git/HEAD:$theirs_git/config:$D/credentials:$T/other_key:$mine_git/HEAD" \
+    TRAWL_TEST_WORKER_FETCH_WRITE="$theirs_git/HEAD:$theirs_git/config:$D/credentials:$mine_git/config" \
+    "$TRAWL" sync --data "$D" r1
+  for f in "$theirs_git/HEAD" "$theirs_git/config"; do
+    expect_eq "the fetch worker cannot read r2's mirror (${f##*/})" "1" \
+      "$(grep -c "fetch worker: test read $f: Permission denied" "$T/.err")"
+    expect_eq "nor write it (${f##*/})" "1" \
+      "$(grep -c "fetch worker: test write $f: Permission denied" "$T/.err")"
+  done
+  expect_eq "nor read the credentials file" "1" \
+    "$(grep -c "fetch worker: test read $D/credentials: Permission denied" "$T/.err")"
+  expect_eq "nor write it" "1" \
+    "$(grep -c "fetch worker: test write $D/credentials: Permission denied" "$T/.err")"
+  expect_eq "nor read the key file another host's entry names" "1" \
+    "$(grep -c "fetch worker: test read $T/other_key: Permission denied" "$T/.err")"
+  expect_eq "its own mirror it reads and writes" "2" \
+    "$(grep -c -e "fetch worker: test read $mine_git/HEAD: ok" -e "fetch worker: test write $mine_git/config: ok" "$T/.err")"
+  expect_eq "and the fetch went on" "r1/a.txt:1:fetch reach version" "$(search reach)"
+else
+  for i in $(seq 10); do ok "# SKIP Landlock not available"; done
+fi
+
+# A fetch worker taken over that points its mirror at another repository's (a symlink in its
+# own directory): the index worker's read rule would follow it, and r2's text would be indexed
+# as r1's. trawl sync refuses a mirror that is not a directory itself after the fetch.
+commit "link version"
+expect_status "a fetch worker that points r1's mirror at r2's fails the sync" 2 \
+  env TRAWL_TEST_WORKER_FETCH_LINK="$D/repos/2/mirror.git" "$TRAWL" sync --data "$D" r1
+expect_eq "the reason is recorded" \
+  "fetch: the mirror $D/repos/1/mirror.git is not a directory after the fetch" "$(status_error)"
+expect_eq "r2's text is not indexed as r1's" "" "$(search TOPSECRET_TOKEN_4242 | grep -v '^r2/')"
+rm -rf "$D/repos/1/mirror.git.aside"
+"$TRAWL" sync --data "$D" r1 >"$T/s9.out" 2>&1; rc=$?
+expect_eq "the next sync replaces the link with a new clone" "0:1" \
+  "$rc:$(grep -c "synced r1:.*new mirror" "$T/s9.out")"
+expect_eq "and indexes r1's commit" "r1/a.txt:1:link version" "$(search 'link version')"
+
+# Only the entry for the repository's URL reaches the fetch worker: its memory holds that
+# secret, not another host's (read from /proc/PID/mem while it is paused, confined).
+mkdir -p "$T/srv"
+g clone -q --bare "$T/src" "$T/srv/h.git"
+python3 "$HERE/git_http_server.py" --root "$T/srv" --port-file "$T/h.port" --log "$T/h.log" \
+  --auth alice:OWN_CANARY_4321 &
+http_pid=$!
+for _ in $(seq 100); do [ -s "$T/h.port" ] && break; sleep 0.1; done
+h_port=$(cat "$T/h.port")
+printf '# prefix user secret\nhttps://elsewhere.example.org/ bob OTHER_HOST_CANARY_77\nhttp://127.0.0.1:%s/ alice OWN_CANARY_4321\nhttp://127.0.0.1:1/ carol OTHER_PORT_CANARY_78\n' \
+  "$h_port" > "$D/credentials"
+check "repo add of an http repository" "$TRAWL" repo add --data "$D" --allow-insecure --allow-private \
+  "http://127.0.0.1:$h_port/h.git" --name h
+TRAWL_TEST_WORKER_PAUSE=fetch "$TRAWL" sync --data "$D" h >"$T/s5.out" 2>"$T/s5.err" &
+sync_pid=$!
+if fp=$(worker_pid fetch); then
+  for _ in $(seq 100); do grep -q paused "$T/s5.err" && break; sleep 0.1; done
+  # mem_has PID WORD: whether WORD is anywhere in the process's readable memory (regions up to
+  # 1 GiB, read in pieces: a sanitizer build maps terabytes of shadow it never touches).
+  mem_has() {
+    python3 - "$1" "$2" <<'PY'
+import re, sys
+pid, word = sys.argv[1], sys.argv[2].encode()
+found, step = False, 4 << 20
+with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
+    for line in maps:
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) r", line)
+        if not m or found:
+            continue
+        a, b = int(m.group(1), 16), int(m.group(2), 16)
+        if b - a > 1 << 30:
+            continue
+        tail = b""
+        for off in range(a, b, step):
+            try:
+                mem.seek(off)
+                chunk = tail + mem.read(min(step, b - off))
+            except (OSError, ValueError, OverflowError):
+                break
+            if word in chunk:
+                found = True
+                break
+            tail = chunk[-len(word):]
+print("yes" if found else "no")
+PY
+  }
+  expect_eq "its own host's secret is in the fetch worker's memory" "yes" "$(mem_has "$fp" OWN_CANARY_4321)"
+  expect_eq "another host's is not" "no" "$(mem_has "$fp" OTHER_HOST_CANARY_77)"
+  expect_eq "nor another port's" "no" "$(mem_has "$fp" OTHER_PORT_CANARY_78)"
+  expect_eq "nor is the credential on its command line" "0" \
+    "$(tr '\0' ' ' < "/proc/$fp/cmdline" | grep -c CANARY)"
+  kill -9 "$fp"
+else
+  not_ok "the fetch worker of h runs" "$(cat "$T/s5.err")"
+fi
+wait "$sync_pid"
+expect_status "with its entry the authenticated fetch completes" 0 "$TRAWL" sync --data "$D" h
+expect_eq "and h is searchable" "h/a.txt:1:link version" "$(search 'link version' | grep '^h/')"
+kill "$http_pid" 2>/dev/null; wait "$http_pid" 2>/dev/null
+
+# A first clone killed half-way (SIGKILL once objects arrived): no mirror, nothing left, and
+# the next sync clones. The clone is written in the repository's directory under a temporary
+# name, and only trawl sync renames it, after its worker has ended.
+check "repo add r3" "$TRAWL" repo add --data "$D" --allow-local "$T/src" --name r3
+TRAWL_TEST_WORKER_PAUSE=fetch-objects "$TRAWL" sync --data "$D" r3 >"$T/s6.out" 2>"$T/s6.err" &
+sync_pid=$!
+r3dir=
+if fp=$(worker_pid fetch); then
+  for _ in $(seq 100); do grep -q paused "$T/s6.err" && break; sleep 0.1; done
+  r3dir=$(dirname "$(ls -d "$D"/repos/*/clone.tmp 2>/dev/null | head -n 1)")
+  [ -d "$r3dir/clone.tmp/objects" ] && [ ! -e "$r3dir/mirror.git" ] && ok "the clone is half-written under its temporary name" \
+    || not_ok "the clone is half-written under its temporary name" "$(find "$D/repos" -maxdepth 2)"
+  kill -9 "$fp"
+else
+  not_ok "the fetch worker of r3 runs" "$(cat "$T/s6.err")"
+fi
+wait "$sync_pid"; rc=$?
+expect_eq "a first clone killed half-way fails the sync" "2" "$rc"
+expect_eq "it leaves no mirror and nothing else" "" "$(find "${r3dir:-$D/repos/none}" -mindepth 1 2>&1)"
+"$TRAWL" sync --data "$D" r3 >"$T/s7.out" 2>&1; rc=$?
+expect_eq "the next sync clones" "0" "$rc"
+case $(cat "$T/s7.out") in *"synced r3:"*"new mirror"*) ok "... a new mirror";; *) not_ok "... a new mirror" "$(cat "$T/s7.out")";; esac
+expect_eq "its directory holds the mirror only" "mirror.git" "$(ls "${r3dir:-$D/repos/none}" 2>&1)"
+
+# A data directory of an older trawl (mirrors at DATA/repos/ID.git, a first clone's leftover
+# at ID.git.tmp): the sync moves the mirror into the repository's directory and fetches into it.
+mv "$D/repos/1/mirror.git" "$D/repos/1.git" && rmdir "$D/repos/1" && mkdir -p "$D/repos/1.git.tmp/objects"
+commit "migrated version"
+"$TRAWL" sync --data "$D" r1 >"$T/s8.out" 2>"$T/s8.err"; rc=$?
+expect_eq "a sync over the old layout completes" "0" "$rc"
+expect_eq "it says it moved the mirror" "1" "$(grep -c "r1: moved its mirror $D/repos/1.git to $D/repos/1/mirror.git" "$T/s8.err")"
+case $(cat "$T/s8.out") in *"new mirror"*) not_ok "the moved mirror is fetched into, not cloned again" "$(cat "$T/s8.out")";; *"synced r1:"*) ok "the moved mirror is fetched into, not cloned again";; *) not_ok "the moved mirror is fetched into, not cloned again" "$(cat "$T/s8.out")";; esac
+expect_eq "the old names are gone" "" "$(ls -d "$D/repos/1.git" "$D/repos/1.git.tmp" 2>/dev/null)"
+expect_eq "and the new commit is indexed" "r1/a.txt:1:migrated version" "$(search migrated)"
+
 # A local repository whose git data lives outside its tree, read by the confined fetch worker
 # through its links: a worktree (`.git` is a file naming the git directory, whose commondir is
 # the main repository's) and a --shared clone (objects/info/alternates).
@@ -166,8 +311,8 @@ check "repo add of a worktree" "$TRAWL" repo add --data "$D" --allow-local "$T/w
 check "repo add of a --shared clone" "$TRAWL" repo add --data "$D" --allow-local "$T/shared" --name shared
 expect_status "the worktree syncs" 0 "$TRAWL" sync --data "$D" wt
 expect_status "the --shared clone syncs" 0 "$TRAWL" sync --data "$D" shared
-expect_eq "both are searchable" "shared/a.txt:1:sixth version
-wt/a.txt:1:sixth version" "$("$TRAWL" search -d "$D/index" 'sixth version' 2>/dev/null | grep -v '^r1/' | sort)"
+expect_eq "both are searchable" "shared/a.txt:1:migrated version
+wt/a.txt:1:migrated version" "$("$TRAWL" search -d "$D/index" 'migrated version' 2>/dev/null | grep -v '^r1/' | sort)"
 
 # A worker gets a built environment, not its sync's: a secret there does not reach it.
 commit "seventh version"
@@ -198,5 +343,5 @@ expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)
 expect_eq "trawl help does not list them" "0" "$("$TRAWL" help | grep -c worker)"
 check "trawl worker --help" "$TRAWL" worker --help
 expect_status "a worker without its pipe refuses to run" 2 \
-  "$TRAWL" worker index --mirror "$D/repos/1.git" --index "$D/index" --work "$T" --name r1
+  "$TRAWL" worker index --mirror "$D/repos/1/mirror.git" --index "$D/index" --work "$T" --name r1
 finish

@@ -22,7 +22,7 @@
 #include "unit/sandbox/confine_fixture.h"
 
 static git_oid blob_id;
-static char src[512], mirrors[512], work[512], mirror[600];
+static char src[512], mirrors[512], work[512], mirror[600], clone[600];
 
 static int setup(void **state)
 {
@@ -40,6 +40,7 @@ static int setup(void **state)
 	snprintf(mirrors, sizeof(mirrors), "%s", fx_path("mirrors"));
 	snprintf(work, sizeof(work), "%s", fx_path("work"));
 	snprintf(mirror, sizeof(mirror), "%s/m.git", mirrors);
+	snprintf(clone, sizeof(clone), "%s/clone.tmp", mirrors);
 	if (mkdir(mirrors, 0755) < 0 || mkdir(work, 0755) < 0)
 		return -1;
 	repo = fx_repo("src.git", true);
@@ -75,7 +76,7 @@ static int fetch(void *arg)
 	int err;
 
 	(void)arg;
-	err = gitmirror_sync(&res, mirror, src, &o);
+	err = gitmirror_sync(&res, mirror, clone, src, &o);
 	if (err < 0)
 		dprintf(cf_report_fd, "gitmirror_sync: %s\n", error_last());
 	CHILD_CHECK(err == 0 && res.cloned);
@@ -114,6 +115,9 @@ static void fetch_role_mirrors_then_index_role_reads_the_pack(void **state)
 	(void)state;
 	cf_run(&r, spec(CONFINE_FETCH, ro, rw), fetch, NULL);
 	assert_true(cf_exited(&r, 0));
+	/* The clone is left for the unconfined parent to rename, as trawl sync does. */
+	assert_int_equal(stat(mirror, &st), -1);
+	assert_int_equal(rename(clone, mirror), 0);
 	assert_int_equal(stat(mirror, &st), 0);
 	cf_run(&r, spec(CONFINE_INDEX, ro2, rw2), read_blob, mirror);
 	assert_true(cf_exited(&r, 0));

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -113,6 +115,21 @@ static int helper_main(const char *mode)
 	}
 	if (strcmp(mode, "sleeper") == 0 || strcmp(mode, "sleeper-holding") == 0)
 		return leave_sleeper(strcmp(mode, "sleeper-holding") == 0);
+	if (strcmp(mode, "input") == 0 || strcmp(mode, "no-input") == 0) {
+		char buf[16] = "";
+		bool has_input = strcmp(mode, "input") == 0;
+
+		/* Descriptor 4 is what the parent handed over, or closed; nothing above it is open. */
+		if (fcntl(WORKER_IN_FD + 1, F_GETFD) >= 0 || errno != EBADF)
+			return 1;
+		if (!has_input && (fcntl(WORKER_IN_FD, F_GETFD) >= 0 || errno != EBADF))
+			return 1;
+		if (has_input &&
+		    (pread(WORKER_IN_FD, buf, sizeof(buf) - 1, 0) != 5 || strcmp(buf, "hello") != 0))
+			return 1;
+		send_fetch();
+		return 0;
+	}
 	if (strcmp(mode, "hang") == 0) {
 		for (;;)
 			pause();
@@ -128,17 +145,42 @@ struct run {
 	struct worker w;
 };
 
-static void run_mode(struct run *r, const char *mode, FILE *relay, double deadline_ms)
+static void run_mode_in(struct run *r, const char *mode, int in_fd, FILE *relay,
+			double deadline_ms)
 {
 	char *argv[] = { "test_worker", (char *)mode, NULL };
 	struct wire_msg m;
 
 	memset(r, 0, sizeof(*r));
-	assert_int_equal(worker_start(&r->w, SELF, argv, "test worker", relay, deadline_ms), 0);
+	assert_int_equal(worker_start(&r->w, SELF, argv, in_fd, "test worker", relay, deadline_ms),
+			 0);
 	while ((r->next = worker_next(&r->w, &m)) == 1)
 		r->n_msgs++;
 	r->finish = worker_finish(&r->w, r->next < 0);
 	snprintf(r->msg, sizeof(r->msg), "%s", error_last());
+}
+
+static void run_mode(struct run *r, const char *mode, FILE *relay, double deadline_ms)
+{
+	run_mode_in(r, mode, -1, relay, deadline_ms);
+}
+
+static void the_input_descriptor_reaches_the_worker_alone(void **state)
+{
+	struct run r;
+	int fd = memfd_create("test-input", MFD_CLOEXEC);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hello", 5), 5);
+	run_mode_in(&r, "input", fd, NULL, 0);
+	assert_int_equal(r.finish, 0);
+	assert_int_equal(r.n_msgs, 2);
+	close(fd);
+	/* Without one, descriptor 4 is closed in the worker. */
+	run_mode(&r, "no-input", NULL, 0);
+	assert_int_equal(r.finish, 0);
+	assert_int_equal(r.n_msgs, 2);
 }
 
 static void a_worker_s_messages_are_read_and_it_is_reaped(void **state)
@@ -280,6 +322,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_worker_s_messages_are_read_and_it_is_reaped),
 		cmocka_unit_test(a_silent_worker_gives_no_message),
+		cmocka_unit_test(the_input_descriptor_reaches_the_worker_alone),
 		cmocka_unit_test(a_worker_s_ending_is_told),
 		cmocka_unit_test(a_malformed_stream_is_refused_and_the_worker_killed),
 		cmocka_unit_test(standard_error_is_relayed_cleaned_without_blocking),
