@@ -92,7 +92,7 @@ REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/fuzz/replay_%)
 	lint lint-tidy lint-changed
 GIT_OBJ := $(GIT_SRC:%.c=$(O)/pic/%.o)
 
-all: $(O)/trawl $(O)/trawl-git.so build/trawl
+all: $(O)/trawl $(O)/trawl-git.so build/trawl $(O)/trawl-test
 
 # Always re-pointed: after `make BUILD=asan`, a plain `make` must give the release binary
 # again (a file-date rule would keep the newer sanitizer link, as the benchmark once measured).
@@ -103,6 +103,17 @@ build/trawl: $(O)/trawl
 # -rdynamic: trawl-git.so uses the binary's own shard writer, index and error state.
 $(O)/trawl: $(CLI_OBJ) $(O)/libtrawl.a
 	$(CC) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(O)/libtrawl.a -Wl,--no-whole-archive $(LDFLAGS_ALL) $(PKG_LIBS) -lm -ldl
+
+# The test binary (docs/internals/testing.md): trawl with the test hooks (TRAWL_TEST_WORKER_*,
+# TRAWL_SYNC_CMD) that the release binary does not have. Only the units that read them differ.
+HOOK_SRC := src/cli/cmd_worker.c src/server/sandbox.c src/server/sched.c src/sandbox/worker.c
+HOOK_OBJ := $(HOOK_SRC:%.c=$(O)/hooks/%.o)
+$(O)/hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DTRAWL_TEST_HOOKS -MMD -MP -c -o $@ $<
+
+$(O)/trawl-test: $(filter-out $(HOOK_SRC:%.c=$(O)/%.o),$(CLI_OBJ) $(LIB_OBJ)) $(HOOK_OBJ)
+	$(CC) -rdynamic -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) -lm -ldl
 
 $(O)/trawl-git.so: $(GIT_OBJ)
 	$(CC) -shared -o $@ $^ -Wl,-z,relro,-z,now -pthread $(LDOPT) $(GIT_LIBS)
@@ -242,4 +253,4 @@ lint-changed: compile_commands.json
 clean:
 	rm -rf build compile_commands.json
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d) $(HOOK_OBJ:.o=.d)

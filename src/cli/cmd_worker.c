@@ -6,7 +6,9 @@
  * descriptor 3, its diagnostics on standard error. Exit status 0 when it sent a result, 2
  * after a WIRE_ERROR message or a usage error.
  *
- * Test hooks (read from the environment, used by tests/e2e/test_workers.sh): with
+ * Test hooks, only in the test binary trawl-test (built with TRAWL_TEST_HOOKS; the release
+ * trawl has none and ignores these variables), read from the environment and used by
+ * tests/e2e/test_workers.sh: with
  * TRAWL_TEST_WORKER_PAUSE=fetch|index the worker of that role stops once confined (the index
  * worker after writing its shards, before it reports them) and waits to be killed; with
  * TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls socket() once confined, which the index role
@@ -70,6 +72,7 @@ struct worker_args {
 	struct build_git_limits lim;
 };
 
+#ifdef TRAWL_TEST_HOOKS
 /* Whether the environment variable name names this role (a test hook). */
 static bool test_hook(const char *name, const char *role)
 {
@@ -112,6 +115,22 @@ static void test_pause(const char *role)
 			sleep(60); /* nanosleep: pause() is not on the workers' allow-list */
 	}
 }
+#else
+/* The release binary: no test hook (docs/internals/testing.md, "The test binary"). */
+static void test_hooks(const char *role)
+{
+	(void)role;
+}
+
+static void test_read(void)
+{
+}
+
+static void test_pause(const char *role)
+{
+	(void)role;
+}
+#endif
 
 /* The directory path is in, for Landlock (a clone is written beside the mirror, then renamed). */
 static char *parent_dir(const char *path)

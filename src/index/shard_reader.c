@@ -722,6 +722,11 @@ uint32_t shard_n_docs(const struct shard *sh)
 	return sh->n_docs;
 }
 
+uint32_t shard_checksum(const struct shard *sh)
+{
+	return le32(sh->map + SHARD_H_CRC);
+}
+
 uint64_t shard_content_bytes(const struct shard *sh)
 {
 	return sh->content_bytes;
