@@ -88,7 +88,7 @@ static void sync_indexed_dispose(struct sync_indexed *x)
  * blow-up nobody foresaw then ends in a clean "out of memory" for the repository instead of
  * taking the machine's memory.
  */
-#define SYNC_AS_BASE ((uint64_t)512 << 20)
+#define SYNC_AS_BASE ((uint64_t)256 << 20)
 
 /* The binary itself, started again as `trawl worker ...` (never found through $PATH). */
 #define SELF_EXE "/proc/self/exe"

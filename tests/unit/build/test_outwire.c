@@ -213,29 +213,37 @@ static size_t header(uint8_t *h, uint32_t n_branches, uint32_t n_shards, uint32_
 	return n;
 }
 
-/* The header, one branch and n_shards shards (the first kept) taken by rx. */
+/* The message built in o taken by rx (o disposed). */
+static int take_built(struct outwire_rx *rx, struct wire_out *o, uint32_t type)
+{
+	int r = take(rx, type, o->b.ptr + WIRE_HEADER_SIZE, wire_out_len(o));
+
+	buf_dispose(&o->b);
+	return r;
+}
+
+/* The header, one branch and one (kept) shard taken by rx. */
 static void take_start(struct outwire_rx *rx, uint32_t n_overlay)
 {
-	uint8_t h[256], br[128], sh[64];
+	char commit[41];
+	uint8_t h[256];
 	size_t n;
-	static const char kept[] = "repo-0000000000000000-0.shard";
+	struct wire_out o;
 
 	outwire_rx_init(rx);
 	assert_int_equal(outwire_rx_expect(rx, &old_docs, 1), 0);
 	n = header(h, 1, 1, 1, n_overlay);
 	assert_int_equal(take(rx, WIRE_INDEX, h, n), 0);
-	/* branch "main" at a commit, default */
-	memset(br, 0, sizeof(br));
-	br[0] = 4;
-	memcpy(br + 4, "main", 4);
-	br[8] = 40;
-	memset(br + 12, 'a', 40);
-	br[52] = 1;
-	assert_int_equal(take(rx, WIRE_INDEX_BRANCH, br, 56), 0);
-	sh[0] = (uint8_t)(sizeof(kept) - 1);
-	sh[1] = sh[2] = sh[3] = 0;
-	memcpy(sh + 4, kept, sizeof(kept) - 1);
-	assert_int_equal(take(rx, WIRE_INDEX_SHARD, sh, 4 + sizeof(kept) - 1), 0);
+	memset(commit, 'a', 40);
+	commit[40] = '\0';
+	wire_out_begin(&o, WIRE_INDEX_BRANCH);
+	wire_put_str(&o, "main");
+	wire_put_str(&o, commit);
+	wire_put_u32(&o, 1); /* default */
+	assert_int_equal(take_built(rx, &o, WIRE_INDEX_BRANCH), 0);
+	wire_out_begin(&o, WIRE_INDEX_SHARD);
+	wire_put_str(&o, "repo-0000000000000000-0.shard");
+	assert_int_equal(take_built(rx, &o, WIRE_INDEX_SHARD), 0);
 }
 
 /* Overlay entries (shard 0, doc, no branch) for docs first, first + 1, ...; n of them. */

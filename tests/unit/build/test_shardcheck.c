@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -21,12 +23,13 @@
 #include "unit/testlib.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/sanitizer.h"
 
 static char index_dir[512], record[512];
 static char *shard_name;
 
-/* Writes a shard of repo with a few documents into index_dir; returns its name. */
-static char *make_shard(const char *repo)
+/* Writes a shard of repo with n_docs documents of doc_len bytes into index_dir; its name. */
+static char *make_shard_sized(const char *repo, int n_docs, size_t doc_len)
 {
 	static const char *const branches[] = { "main" };
 	char *name = index_shard_name(repo, 0), *path;
@@ -38,20 +41,31 @@ static char *make_shard(const char *repo)
 	assert_non_null(path);
 	assert_int_equal(shard_writer_new(&w, path, repo), 0);
 	assert_int_equal(shard_writer_set_branches(w, (char *const *)branches, 1), 0);
-	for (int i = 0; i < 20; i++) {
-		char file[32], text[64];
-		int n = snprintf(text, sizeof(text), "line %d of a file with some text in it", i);
+	for (int i = 0; i < n_docs; i++) {
+		char file[32], *text = malloc(doc_len + 64);
+		int n;
 
+		assert_non_null(text);
+		n = snprintf(text, doc_len + 64, "line %d of a file with some text in it\n", i);
+		/* Words of pseudo-random letters: many distinct trigrams, as in real text. */
+		for (size_t k = 0; k < doc_len; k++)
+			text[n++] = (k % 8 == 7) ? ' ' : (char)('a' + (k * 2654435761u >> 7) % 26);
 		snprintf(file, sizeof(file), "f%02d.txt", i);
 		assert_int_equal(shard_writer_add_git(w, file, strlen(file), (const uint8_t *)text,
 						      (size_t)n, (uint64_t)n, DOC_INDEXED, 0, NULL,
 						      &set, 1),
 				 0);
+		free(text);
 	}
 	assert_int_equal(shard_writer_finish(w), 0);
 	shard_writer_free(w);
 	free(path);
 	return name;
+}
+
+static char *make_shard(const char *repo)
+{
+	return make_shard_sized(repo, 20, 0);
 }
 
 static int setup(void **state)
@@ -244,6 +258,64 @@ static void files_gone_leave_the_record(void **state)
 	free(other);
 }
 
+/* The bytes of address space this process has mapped (VmSize), 0 when unknown. */
+static uint64_t vm_size(void)
+{
+	char line[256];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmSize:", 7) == 0)
+			kb = strtoull(line + 7, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb << 10;
+}
+
+/*
+ * A shard that cannot be mapped for want of address space (sync's RLIMIT_AS) is ENOMEM, not
+ * damage: sync then fails the repository instead of dropping it from the index to re-index it.
+ */
+static void a_shard_that_cannot_be_mapped_is_enomem_not_damage(void **state)
+{
+	char *big, *path;
+	struct stat st;
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	if (HAS_SHADOW)
+		skip(); /* a sanitizer's shadow memory needs terabytes of address space */
+	big = make_shard_sized("big", 8, 512 << 10);
+	path = file_join(index_dir, big);
+	assert_non_null(path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size > 4 << 20);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct shardcheck sc;
+		struct rlimit rl;
+		int err;
+
+		if (shardcheck_open(&sc, record) < 0 || vm_size() == 0)
+			_exit(3);
+		/* Room for what the call allocates, not for the file's mapping. */
+		rl.rlim_cur = rl.rlim_max = (rlim_t)(vm_size() + (uint64_t)st.st_size / 2);
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(4);
+		err = shardcheck_verify(&sc, index_dir, big);
+		_exit(err == TRAWL_ENOMEM && strstr(error_last(), "Cannot allocate memory") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +324,7 @@ int main(void)
 		cmocka_unit_test(a_file_that_just_changed_is_not_recorded),
 		cmocka_unit_test(a_damaged_record_is_ignored),
 		cmocka_unit_test(files_gone_leave_the_record),
+		cmocka_unit_test(a_shard_that_cannot_be_mapped_is_enomem_not_damage),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
