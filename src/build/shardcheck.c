@@ -9,12 +9,15 @@
  */
 #include "build/shardcheck.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "index/shard.h"
 #include "util/array.h"
@@ -137,6 +140,27 @@ static int parse(struct shardcheck *sc, char *text, bool *ok)
 	return 0;
 }
 
+/*
+ * Removes what a killed writer left beside path (PATH.tmp.XXXXXX, util/file.h): the caller is
+ * the only writer (trawl sync holds DATA/sync.lock), so none is in flight.
+ */
+static void sweep_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	const char *base = slash ? slash + 1 : path;
+	size_t len = strlen(base);
+	const struct dirent *de;
+	DIR *d = dir ? opendir(dir[0] ? dir : "/") : NULL;
+
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, base, len) == 0 && strncmp(de->d_name + len, ".tmp.", 5) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
 int shardcheck_open(struct shardcheck *sc, const char *path)
 {
 	char *text = NULL;
@@ -147,6 +171,7 @@ int shardcheck_open(struct shardcheck *sc, const char *path)
 	*sc = (struct shardcheck){ .settle_s = SHARDCHECK_SETTLE_S };
 	if (!(sc->path = strdup(path)))
 		return error_nomem(NULL);
+	sweep_tmp(path);
 	err = file_read_all(&text, &len, path, SHARDCHECK_MAX_BYTES);
 	if (err == TRAWL_ENOMEM)
 		return err;

@@ -44,7 +44,8 @@ struct shardcheck {
 
 /*
  * Reads the record at path into sc (dispose it); a missing or unreadable record is an empty
- * one (said on stderr when it is damaged). ENOMEM.
+ * one (said on stderr when it is damaged). Removes the temporary files a killed writer left
+ * beside it: the caller must be the record's only writer. ENOMEM.
  */
 int shardcheck_open(struct shardcheck *sc, const char *path);
 void shardcheck_dispose(struct shardcheck *sc);

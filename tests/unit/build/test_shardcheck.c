@@ -233,6 +233,23 @@ static void a_damaged_record_is_ignored(void **state)
 	}
 }
 
+static void a_killed_writers_temporary_file_is_removed(void **state)
+{
+	struct shardcheck sc;
+	char tmp[600], other[600];
+
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.Ab12Cd", record);
+	snprintf(other, sizeof(other), "%s-other.tmp.Ab12Cd", record);
+	assert_int_equal(file_write_atomic(tmp, "x", 1), 0);
+	assert_int_equal(file_write_atomic(other, "x", 1), 0);
+	open_record(&sc);
+	shardcheck_dispose(&sc);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(access(other, F_OK), 0); /* not its own */
+	unlink(other);
+}
+
 static void files_gone_leave_the_record(void **state)
 {
 	struct shardcheck sc;
@@ -324,6 +341,7 @@ int main(void)
 		cmocka_unit_test(a_file_that_just_changed_is_not_recorded),
 		cmocka_unit_test(a_damaged_record_is_ignored),
 		cmocka_unit_test(files_gone_leave_the_record),
+		cmocka_unit_test(a_killed_writers_temporary_file_is_removed),
 		cmocka_unit_test(a_shard_that_cannot_be_mapped_is_enomem_not_damage),
 	};
 
