@@ -103,7 +103,8 @@ GIT_OBJ := $(GIT_SRC:%.c=$(O)/pic/%.o)
 # The server module holds the embedded web UI too.
 SERVE_OBJ := $(SERVE_SRC:%.c=$(O)/pic/%.o) $(GEN_OBJ)
 
-all: $(O)/trawl $(O)/trawl-git.so $(O)/trawl-serve.so build/trawl
+all: $(O)/trawl $(O)/trawl-git.so $(O)/trawl-serve.so build/trawl $(O)/trawl-test \
+	$(O)/trawl-serve-test.so
 
 # Always re-pointed: after `make BUILD=asan`, a plain `make` must give the release binary
 # again (a file-date rule would keep the newer sanitizer link, as the benchmark once measured).
@@ -115,6 +116,26 @@ build/trawl: $(O)/trawl
 # error state.
 $(O)/trawl: $(CLI_OBJ) $(O)/libtrawl.a
 	$(CC) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(O)/libtrawl.a -Wl,--no-whole-archive $(LDFLAGS_ALL) $(PKG_LIBS) -lm -ldl
+
+# The test binary (docs/internals/testing.md): trawl with the test hooks (TRAWL_TEST_WORKER_*,
+# TRAWL_SYNC_CMD) that the release binary does not have, and its server module
+# trawl-serve-test.so (which trawl-test's servemod.c loads). Only the units that read them differ.
+HOOK_SRC := src/cli/cmd_worker.c src/cli/servemod.c src/sandbox/worker.c
+HOOK_OBJ := $(HOOK_SRC:%.c=$(O)/hooks/%.o)
+SERVE_HOOK_SRC := src/server/sandbox.c src/server/sched.c
+SERVE_HOOK_OBJ := $(SERVE_HOOK_SRC:%.c=$(O)/hooks/pic/%.o)
+$(O)/hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DTRAWL_TEST_HOOKS -MMD -MP -c -o $@ $<
+$(O)/hooks/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DTRAWL_TEST_HOOKS -fPIC -MMD -MP -c -o $@ $<
+
+$(O)/trawl-test: $(filter-out $(HOOK_SRC:%.c=$(O)/%.o),$(CLI_OBJ) $(LIB_OBJ)) $(HOOK_OBJ)
+	$(CC) -rdynamic -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) -lm -ldl
+
+$(O)/trawl-serve-test.so: $(filter-out $(SERVE_HOOK_SRC:%.c=$(O)/pic/%.o),$(SERVE_OBJ)) $(SERVE_HOOK_OBJ)
+	$(CC) -shared -o $@ $^ -Wl,-z,relro,-z,now -pthread $(LDOPT) $(SERVE_LIBS)
 
 $(O)/trawl-git.so: $(GIT_OBJ)
 	$(CC) -shared -o $@ $^ -Wl,-z,relro,-z,now -pthread $(LDOPT) $(GIT_LIBS)
@@ -275,4 +296,4 @@ clean:
 	rm -rf build compile_commands.json
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GIT_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) \
-	$(wildcard $(FUZZ_O)/obj/src/*/*.d)
+	$(HOOK_OBJ:.o=.d) $(SERVE_HOOK_OBJ:.o=.d) $(wildcard $(FUZZ_O)/obj/src/*/*.d)

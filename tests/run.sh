@@ -32,6 +32,8 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: JOBS must be a number from 1 up, not '$jobs'" >&2; exit 2; }
 ((jobs > 4)) && jobs=4
 export TRAWL=$PWD/$out/trawl
+# The test binary: trawl with the test hooks the release one lacks (docs/internals/testing.md).
+export TRAWL_TEST=$PWD/$out/trawl-test
 export TRAWL_BUILD=$build
 # Tests use their own compiled-pattern cache, created empty, so they also exercise filling it.
 export TRAWL_CACHE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/trawl-cache.XXXXXX")

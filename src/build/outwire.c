@@ -109,7 +109,29 @@ void outwire_rx_init(struct outwire_rx *rx)
 void outwire_rx_dispose(struct outwire_rx *rx)
 {
 	build_git_output_dispose(&rx->out, NULL);
-	rx->has_header = rx->is_done = false;
+	free(rx->old_docs);
+	free(rx->old_first);
+	free(rx->seen);
+	*rx = (struct outwire_rx){ 0 };
+}
+
+int outwire_rx_expect(struct outwire_rx *rx, const uint32_t *n_docs, size_t n_old)
+{
+	free(rx->old_docs);
+	free(rx->old_first);
+	rx->old_docs = NULL;
+	rx->old_first = NULL;
+	rx->n_old = rx->max_overlay = 0;
+	if (n_old && (!(rx->old_docs = malloc(n_old * sizeof(*rx->old_docs))) ||
+		      !(rx->old_first = malloc(n_old * sizeof(*rx->old_first)))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n_old; i++) {
+		rx->old_docs[i] = n_docs[i];
+		rx->old_first[i] = rx->max_overlay;
+		rx->max_overlay += n_docs[i];
+	}
+	rx->n_old = n_old;
+	return 0;
 }
 
 static int malformed(const char *what)
@@ -146,6 +168,25 @@ static int take_header(struct outwire_rx *rx, struct wire_fields *f)
 	}
 	if (n_kept > rx->n_shards || n_base > rx->n_shards)
 		return malformed("more kept or base shards than shards");
+	if (n_kept != 0 && n_kept != rx->n_old) {
+		error_set("index worker: keeps %u of the %zu shards the index lists", n_kept,
+			  rx->n_old);
+		return TRAWL_ECORRUPT;
+	}
+	/* SECURITY: each entry names a kept document once: no more entries than those. */
+	if (rx->n_overlay > (n_kept ? rx->max_overlay : 0)) {
+		error_set("index worker: an overlay of %u entries, but the %u kept shards hold %llu "
+			  "documents",
+			  rx->n_overlay, n_kept, (unsigned long long)(n_kept ? rx->max_overlay : 0));
+		return TRAWL_ELIMIT;
+	}
+	if (rx->n_overlay) {
+		size_t words = (size_t)((rx->max_overlay + 63) / 64);
+
+		if (!(rx->seen = calloc(words, sizeof(*rx->seen))))
+			return error_nomem(NULL);
+		rx->bytes_held += words * sizeof(*rx->seen);
+	}
 	if ((flags & FLAG_UNCHANGED) && (rx->n_shards || rx->n_overlay))
 		return malformed("an unchanged result with an entry");
 	if (!(flags & FLAG_UNCHANGED) && (!out->e.name[0] || rx->n_branches == 0))
@@ -219,6 +260,41 @@ static int take_shard(struct outwire_rx *rx, struct wire_fields *f)
 	return wire_fields_end(f);
 }
 
+/*
+ * One overlay entry's branch list into *out (NULL for none): at most the result's branches, in
+ * ascending order.
+ */
+static int take_overlay_branches(uint32_t **out, struct outwire_rx *rx, struct wire_fields *f,
+				 uint32_t n)
+{
+	uint32_t *v = NULL;
+	int err = 0;
+
+	*out = NULL;
+	if (n > rx->n_branches)
+		return malformed("an overlay entry with more branches than the result");
+	if (n == 0)
+		return 0;
+	/* The payload must hold them before anything is allocated for them. */
+	if (f->len - f->off < (size_t)n * 4)
+		return malformed("a truncated overlay entry");
+	if (!(v = malloc((size_t)n * sizeof(*v))))
+		return error_nomem(NULL);
+	for (uint32_t b = 0; b < n && err == 0; b++) {
+		if ((err = wire_get_u32(f, &v[b])) < 0)
+			break;
+		if (v[b] >= rx->n_branches || (b && v[b] <= v[b - 1]))
+			err = malformed("an overlay entry's branches out of order or range");
+	}
+	if (err < 0) {
+		free(v);
+		return err;
+	}
+	rx->bytes_held += (size_t)n * sizeof(*v);
+	*out = v;
+	return 0;
+}
+
 static int take_overlay(struct outwire_rx *rx, struct wire_fields *f)
 {
 	struct index_repo_entry *e = &rx->out.e;
@@ -227,26 +303,36 @@ static int take_overlay(struct outwire_rx *rx, struct wire_fields *f)
 	if (f->len == 0)
 		return malformed("an empty overlay message");
 	while (f->off < f->len) {
-		struct index_overlay *x;
+		struct index_overlay x = { 0 };
 		uint32_t n;
+		uint64_t bit;
+		size_t cap = rx->cap_overlay;
 
 		if (e->n_overlay >= rx->n_overlay)
 			return malformed("more overlay entries than declared");
-		if ((err = ARRAY_GROW(&e->overlay, &rx->cap_overlay, e->n_overlay + 1)) < 0)
-			return err;
-		x = &e->overlay[e->n_overlay];
-		*x = (struct index_overlay){ 0 };
-		if ((err = wire_get_u32(f, &x->shard)) < 0 || (err = wire_get_u32(f, &x->doc)) < 0 ||
+		if ((err = wire_get_u32(f, &x.shard)) < 0 || (err = wire_get_u32(f, &x.doc)) < 0 ||
 		    (err = wire_get_u32(f, &n)) < 0)
 			return err;
-		if (n > rx->n_branches)
-			return malformed("an overlay entry with more branches than the result");
-		if (!(x->branches = calloc((size_t)n + 1, sizeof(*x->branches))))
-			return error_nomem(NULL);
-		e->n_overlay++; /* owned from here */
-		for (; x->n_branches < n; x->n_branches++)
-			if ((err = wire_get_u32(f, &x->branches[x->n_branches])) < 0)
-				return err;
+		/* SECURITY: checked as it arrives, before it is kept (outwire.h). */
+		if (x.shard >= rx->out.n_kept || x.doc >= rx->old_docs[x.shard]) {
+			error_set("index worker: overlay entry %zu names document %u of shard %u, "
+				  "which the kept shards do not have",
+				  e->n_overlay, x.doc, x.shard);
+			return TRAWL_ECORRUPT;
+		}
+		bit = rx->old_first[x.shard] + x.doc;
+		if (rx->seen[bit / 64] & ((uint64_t)1 << (bit % 64)))
+			return malformed("an overlay entry repeated");
+		rx->seen[bit / 64] |= (uint64_t)1 << (bit % 64);
+		if ((err = take_overlay_branches(&x.branches, rx, f, n)) < 0)
+			return err;
+		x.n_branches = n;
+		if ((err = ARRAY_GROW(&e->overlay, &rx->cap_overlay, e->n_overlay + 1)) < 0) {
+			free(x.branches);
+			return err;
+		}
+		rx->bytes_held += (rx->cap_overlay - cap) * sizeof(*e->overlay);
+		e->overlay[e->n_overlay++] = x; /* owned from here */
 	}
 	return 0;
 }

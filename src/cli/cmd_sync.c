@@ -5,18 +5,22 @@
  * its previous shards (searchable as before); the others still sync. Exit status 2 if any failed.
  * docs/operations.md describes it.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "build/build.h"
 #include "build/outwire.h"
+#include "build/shardcheck.h"
 #include "cli/cli.h"
 #include "cli/datadir.h"
 #include "git/cred.h"
@@ -28,6 +32,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/sanitizer.h"
 #include "util/term.h"
 
 const struct cli_help cli_help_sync = {
@@ -76,6 +81,16 @@ static void sync_indexed_dispose(struct sync_indexed *x)
 #define SYNC_MAX_BYTES ((uint64_t)16 << 30)
 #define SYNC_MAX_SECONDS 3600
 #define SYNC_WORKER_MS ((SYNC_MAX_SECONDS + 60) * 1000.0)
+
+/*
+ * SECURITY: sync's own address space (a soft RLIMIT_AS, sync_limit_as): SYNC_AS_BASE for its
+ * code, libraries and heap (several times what syncs were measured to use:
+ * docs/internals/sandbox.md, "`trawl sync`'s own bounds"), plus the shard files it may map
+ * (the index and an index worker's output), plus what a worker's result may make it hold. A
+ * blow-up nobody foresaw then ends in a clean "out of memory" for the repository instead of
+ * taking the machine's memory.
+ */
+#define SYNC_AS_BASE ((uint64_t)256 << 20)
 
 /* The binary itself, started again as `trawl worker ...` (never found through $PATH). */
 #define SELF_EXE "/proc/self/exe"
@@ -286,6 +301,84 @@ static int take_index(void *arg, const struct wire_msg *m)
 	return outwire_rx_take(arg, m);
 }
 
+/* The bytes of the regular files directly in dir (0 when it cannot be read). */
+static uint64_t dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	const struct dirent *de;
+	uint64_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			n += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Sets sync's soft address-space limit (SYNC_AS_BASE) for the next step: the base, the files
+ * of index_dir and work_dir (NULL: none), which it may map, and extra bytes of heap. Only the
+ * soft limit, which the next repository's step raises again as the index grows: the limit
+ * guards against sync's own code, and a worker confines itself below the hard one. Not under
+ * a sanitizer, whose shadow memory reserves terabytes (util/sanitizer.h).
+ */
+static void sync_limit_as(const char *index_dir, const char *work_dir, uint64_t extra)
+{
+	struct rlimit rl;
+	uint64_t want = SYNC_AS_BASE + dir_bytes(index_dir) + extra;
+
+	if (HAS_SHADOW || getrlimit(RLIMIT_AS, &rl) != 0)
+		return;
+	if (work_dir)
+		want += dir_bytes(work_dir);
+	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+		want = rl.rlim_max;
+	rl.rlim_cur = (rlim_t)want;
+	if (setrlimit(RLIMIT_AS, &rl) != 0)
+		fprintf(stderr, "trawl: warning: cannot limit the address space: %s\n",
+			strerror(errno));
+}
+
+/*
+ * What the index holds of the repository now, for the worker's result: the documents of each
+ * shard, which bound its overlay (outwire_rx_expect); *n_docs_total their sum.
+ */
+static int expect_old(struct outwire_rx *rx, uint64_t *n_docs_total, const char *index_dir,
+		      const struct index_repo_entry *old)
+{
+	uint32_t *n_docs = NULL;
+	int err = 0;
+
+	*n_docs_total = 0;
+	if (old->n_shards && !(n_docs = calloc(old->n_shards, sizeof(*n_docs))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < old->n_shards && err == 0; i++) {
+		char *path = file_join(index_dir, old->shards[i]);
+		struct shard *sh = NULL;
+
+		if (!path) {
+			err = error_nomem(NULL);
+			break;
+		}
+		if ((err = shard_open(&sh, path)) == 0) {
+			n_docs[i] = shard_n_docs(sh);
+			*n_docs_total += n_docs[i];
+		}
+		shard_close(sh);
+		free(path);
+	}
+	if (err == 0)
+		err = outwire_rx_expect(rx, n_docs, old->n_shards);
+	free(n_docs);
+	return err;
+}
+
 /* An unchanged result must name the branches and commits the index has. */
 static int check_unchanged(const struct build_git_result *res, const struct index_repo_entry *old)
 {
@@ -335,6 +428,7 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	struct sync_argv a = { .n = 0 };
 	struct outwire_rx rx;
 	struct index_repo_entry old = { 0 };
+	uint64_t n_old_docs = 0, heap = 0;
 	char *work = NULL;
 	int writers = -1, err;
 
@@ -344,8 +438,12 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 		goto out;
 	if ((err = index_read_repo(&old, index_dir, r->name)) == TRAWL_ENOTFOUND)
 		err = 0;
-	if (err < 0 || (err = index_work_dir_new(&work, index_dir, r->name)) < 0)
+	if (err < 0 || (err = expect_old(&rx, &n_old_docs, index_dir, &old)) < 0 ||
+	    (err = index_work_dir_new(&work, index_dir, r->name)) < 0)
 		goto out;
+	/* What the result may hold: an overlay entry per kept document, the branch lists it sent. */
+	heap = 2 * n_old_docs * sizeof(struct index_overlay) + WIRE_MAX_TOTAL;
+	sync_limit_as(index_dir, NULL, heap);
 	arg_add(&a, "trawl");
 	arg_add(&a, "worker");
 	arg_add(&a, "index");
@@ -366,6 +464,8 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	arg_pair(&a, "--max-seconds", a.nums[3]);
 	if ((err = sync_worker(a.v, -1, "index worker", take_index, &rx)) < 0)
 		goto out;
+	/* Its new shards are mapped one at a time to be verified, then with the whole index. */
+	sync_limit_as(index_dir, work, heap);
 	if (strcmp(rx.out.e.name ? rx.out.e.name : "", r->name) != 0 && !rx.out.res.is_unchanged) {
 		error_set("index worker: a result for another repository");
 		err = TRAWL_ECORRUPT;
@@ -432,6 +532,7 @@ struct sync_run {
 	struct datadir *d;
 	struct store *s;
 	struct gitmirror_opts mo;
+	struct shardcheck checked; /* the shard files verified before (DATA/shards-verified) */
 };
 
 /* Records a failure (the detail of error_last()) and says so. */
@@ -450,7 +551,8 @@ static int sync_failed(struct sync_run *run, const struct store_repo *r, const c
 
 /*
  * Whether every shard the MANIFEST lists for r opens and verifies (checksums and posting lists,
- * as trawl verify does). When one does not, r leaves the index (MANIFEST entry and files), so
+ * as trawl verify does); a file verified before and unchanged since is only opened
+ * (build/shardcheck.h). When one does not, r leaves the index (MANIFEST entry and files), so
  * that the run that follows rebuilds it in full instead of building on damaged shards: until
  * then it is not searchable, which beats serving or extending a corrupt index. Errors other
  * than damage (the MANIFEST unreadable, out of memory) are returned.
@@ -465,17 +567,7 @@ static int sync_check_shards(struct sync_run *run, const struct store_repo *r)
 	if (err < 0)
 		return err;
 	for (size_t i = 0; i < e.n_shards && err == 0; i++) {
-		char *path = file_join(run->d->index, e.shards[i]);
-		struct shard *sh = NULL;
-
-		if (!path) {
-			err = error_nomem(NULL);
-			break;
-		}
-		if ((err = shard_open(&sh, path)) == 0)
-			err = shard_verify(sh);
-		shard_close(sh);
-		free(path);
+		err = shardcheck_verify(&run->checked, run->d->index, e.shards[i]);
 		if (err == TRAWL_ENOMEM)
 			break;
 		if (err < 0) {
@@ -528,6 +620,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		cli_report(err);
 		return EXIT_ERROR;
 	}
+	sync_limit_as(run->d->index, NULL, 0);
 	if ((err = store_repo_set_syncing(run->s, r->id)) < 0) {
 		cli_report(err);
 		datadir_repo_dispose(&p);
@@ -621,6 +714,19 @@ static int drop_retired(struct sync_run *run)
 	return err;
 }
 
+/* The record of the shard files verified before, DATA/shards-verified (build/shardcheck.h). */
+static int checked_open(struct shardcheck *sc, const struct datadir *d)
+{
+	char *path = file_join(d->root, "shards-verified");
+	int err;
+
+	if (!path)
+		return error_nomem(NULL);
+	err = shardcheck_open(sc, path);
+	free(path);
+	return err;
+}
+
 static int sync_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -664,7 +770,8 @@ static int sync_main(int argc, char **argv)
 	run.d = &d;
 	run.mo.credentials = d.credentials;
 	run.mo.known_hosts = d.known_hosts;
-	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0)
+	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0 ||
+	    (err = checked_open(&run.checked, &d)) < 0)
 		goto fail;
 	run.s = s;
 	if ((err = sync_check_start(&run, &sync_all)) < 0 || (err = drop_retired(&run)) < 0)
@@ -691,6 +798,10 @@ fail:
 	cli_report(err);
 	ret = EXIT_ERROR;
 out:
+	/* A record that cannot be written only costs the next sync a full verification. */
+	if (run.checked.path && shardcheck_save(&run.checked, d.index) < 0)
+		fprintf(stderr, "trawl: warning: %s\n", error_last());
+	shardcheck_dispose(&run.checked);
 	if (have_one)
 		store_repo_dispose(&one);
 	store_repos_free(v, n);

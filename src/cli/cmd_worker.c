@@ -6,7 +6,9 @@
  * descriptor 3, its diagnostics on standard error. Exit status 0 when it sent a result, 2
  * after a WIRE_ERROR message or a usage error.
  *
- * Test hooks (read from the environment, used by tests/e2e/test_workers.sh): with
+ * Test hooks, only in the test binary trawl-test (built with TRAWL_TEST_HOOKS; the release
+ * trawl has none and ignores these variables), read from the environment and used by
+ * tests/e2e/test_workers.sh: with
  * TRAWL_TEST_WORKER_PAUSE=fetch|index the worker of that role stops once confined (the index
  * worker after writing its shards, before it reports them) and waits to be killed, with
  * TRAWL_TEST_WORKER_PAUSE=fetch-objects the fetch worker stops once the first objects of its
@@ -81,6 +83,7 @@ struct worker_args {
 	struct build_git_limits lim;
 };
 
+#ifdef TRAWL_TEST_HOOKS
 /* Whether the environment variable name names this role (a test hook). */
 static bool test_hook(const char *name, const char *role)
 {
@@ -160,6 +163,42 @@ static void test_pause(const char *role)
 			sleep(60); /* nanosleep: pause() is not on the workers' allow-list */
 	}
 }
+
+static bool test_pause_wanted(const char *role)
+{
+	return test_hook("TRAWL_TEST_WORKER_PAUSE", role);
+}
+#else
+/* The release binary: no test hook (docs/internals/testing.md, "The test binary"). */
+static void test_hooks(const char *role)
+{
+	(void)role;
+}
+
+static void test_read(void)
+{
+}
+
+static void test_pause(const char *role)
+{
+	(void)role;
+}
+
+static void test_fetch_opens(void)
+{
+}
+
+static void test_link(const char *mirror)
+{
+	(void)mirror;
+}
+
+static bool test_pause_wanted(const char *role)
+{
+	(void)role;
+	return false;
+}
+#endif
 
 /* The directory path is in: the repository's own, the fetch worker's one write tree. */
 static char *parent_dir(const char *path)
@@ -397,7 +436,7 @@ static int worker_fetch(const struct worker_args *a)
 	test_hooks("fetch");
 	test_fetch_opens();
 	test_pause("fetch");
-	if (test_hook("TRAWL_TEST_WORKER_PAUSE", "fetch-objects"))
+	if (test_pause_wanted("fetch-objects"))
 		mo.progress = test_pause_objects;
 	if ((err = gitmod.mirror_sync(&res, a->mirror, a->clone, a->url, &mo)) < 0)
 		goto out;

@@ -6,6 +6,13 @@
 #include "cli/module.h"
 #include "util/error.h"
 
+/* The test binary (trawl-test) loads the server built with its test hooks. */
+#ifdef TRAWL_TEST_HOOKS
+#define SERVE_MODULE_FILE "trawl-serve-test.so"
+#else
+#define SERVE_MODULE_FILE "trawl-serve.so"
+#endif
+
 struct trawl_serve_api servemod;
 
 int serveapi_check(const struct trawl_serve_api *api, const char *path)
@@ -34,7 +41,7 @@ int servemod_init(void)
 	const void *table;
 	int err;
 
-	if ((err = module_load(&table, path, sizeof(path), "trawl-serve.so",
+	if ((err = module_load(&table, path, sizeof(path), SERVE_MODULE_FILE,
 			       TRAWL_SERVE_API_SYMBOL, "the server module")) < 0 ||
 	    (err = serveapi_check(table, path)) < 0)
 		return err;

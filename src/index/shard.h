@@ -106,6 +106,11 @@ const char *shard_repo(const struct shard *sh);  /* repository name, NUL-termina
 uint32_t shard_n_docs(const struct shard *sh);
 uint64_t shard_content_bytes(const struct shard *sh);
 uint32_t shard_n_branches(const struct shard *sh);
+/*
+ * The header checksum (over the header and the table of sections, which holds every section's
+ * checksum): it changes with any section's content. Checked on open.
+ */
+uint32_t shard_checksum(const struct shard *sh);
 /* Branch i's name (not NUL-terminated, *len bytes), borrowed from the mapping; i < n_branches. */
 const char *shard_branch(const struct shard *sh, uint32_t i, size_t *len);
 

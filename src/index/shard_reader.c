@@ -146,8 +146,11 @@ static int map_file(struct shard *sh)
 	}
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED) {
-		error_set("%s: cannot map: %s", sh->file, strerror(errno));
-		err = TRAWL_EIO;
+		/* Out of address space (RLIMIT_AS) is not damage: a sync must not re-index for it. */
+		int e = errno;
+
+		error_set("%s: cannot map: %s", sh->file, strerror(e));
+		err = e == ENOMEM ? TRAWL_ENOMEM : TRAWL_EIO;
 		goto out;
 	}
 	sh->map = p;
@@ -720,6 +723,11 @@ const char *shard_repo(const struct shard *sh)
 uint32_t shard_n_docs(const struct shard *sh)
 {
 	return sh->n_docs;
+}
+
+uint32_t shard_checksum(const struct shard *sh)
+{
+	return le32(sh->map + SHARD_H_CRC);
 }
 
 uint64_t shard_content_bytes(const struct shard *sh)

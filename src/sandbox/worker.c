@@ -32,13 +32,16 @@ static void close_fd(int *fd)
  * only these, when set: HOME (libgit2's SSH transport fails without it: it looks for
  * ~/.ssh/known_hosts), the locale, the time zone, the temporary directory, the TLS trust
  * files OpenSSL and GnuTLS read, the sanitizer runtimes' options (for sanitizer builds; the
- * runtimes alone read them) and the tests' worker hooks (cmd_worker.c).
+ * runtimes alone read them) and, in the test binary only, the tests' worker hooks
+ * (cmd_worker.c).
  */
 static const char *const env_kept[] = {
 	"HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "SSL_CERT_FILE",
 	"SSL_CERT_DIR", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS",
+#ifdef TRAWL_TEST_HOOKS
 	"TRAWL_TEST_WORKER_PAUSE", "TRAWL_TEST_WORKER_SYSCALL", "TRAWL_TEST_WORKER_READ",
 	"TRAWL_TEST_WORKER_FETCH_READ", "TRAWL_TEST_WORKER_FETCH_WRITE", "TRAWL_TEST_WORKER_FETCH_LINK",
+#endif
 };
 #define ENV_MAX (1 + sizeof(env_kept) / sizeof(*env_kept))
 

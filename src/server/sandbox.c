@@ -18,7 +18,12 @@
 
 int server_sandbox_start(struct srv *s)
 {
+#ifdef TRAWL_TEST_HOOKS
+	/* The test binary only: the program run as the sync (sched.c). */
 	const char *cmd = getenv("TRAWL_SYNC_CMD");
+#else
+	const char *cmd = NULL;
+#endif
 	const char *progs[2] = { s->cfg->self_exe, cmd };
 
 	return spawner_start(progs, cmd && cmd[0] ? 2 : 1, s->cfg->data_dir);

@@ -6,8 +6,9 @@
  * up whatever new shards the child committed. The child checks each repository's URL under the
  * policy stored with it in the registry (src/store), so the server needs no --allow-* of its own.
  *
- * TRAWL_SYNC_CMD (tests only) names another executable to run instead of `trawl sync`; it gets
- * the same "--data DIR" arguments.
+ * TRAWL_SYNC_CMD names another executable to run instead of `trawl sync`, with the same
+ * "--data DIR" arguments: a test hook, read only by the test binary trawl-test (built with
+ * TRAWL_TEST_HOOKS); the release binary ignores it.
  *
  * The child is started by sandbox_spawn() (src/sandbox/); the seccomp and resource limits the
  * workers will get belong there too (DESIGN.md).
@@ -86,7 +87,11 @@ static void drain(struct sched *sc, int fd, pid_t pid)
 
 static void run_sync(struct sched *sc)
 {
+#ifdef TRAWL_TEST_HOOKS
 	const char *cmd = getenv("TRAWL_SYNC_CMD");
+#else
+	const char *cmd = NULL;
+#endif
 	const char *path = cmd && cmd[0] ? cmd : sc->cfg->self_exe;
 	char *argv_sync[] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, NULL };
 	char *argv_cmd[] = { (char *)path, "--data", (char *)sc->cfg->data_dir, NULL };

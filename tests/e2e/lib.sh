@@ -3,6 +3,8 @@
 set -u
 : "${TRAWL:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/release/trawl}"
 [ -x "$TRAWL" ] || { echo "not ok 1 - trawl binary not found at $TRAWL (run make)"; exit 1; }
+# $TRAWL_TEST: the same build with its test hooks (TRAWL_TEST_WORKER_*, TRAWL_SYNC_CMD).
+: "${TRAWL_TEST:=${TRAWL%/*}/trawl-test}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/trawl-e2e.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 n=0 fails=0

@@ -15,6 +15,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TRAWL = os.environ.get("TRAWL", os.path.join(ROOT, "build", "release", "trawl"))
+# The same build with its test hooks (TRAWL_SYNC_CMD, TRAWL_TEST_WORKER_*): docs/internals/testing.md.
+TRAWL_TEST = os.environ.get("TRAWL_TEST", os.path.join(os.path.dirname(TRAWL), "trawl-test"))
 
 n = 0
 fails = 0
@@ -70,16 +72,18 @@ class Server:
     its log (stderr) goes to a file beside the data directory, read back with logtext().
 
     data: the data directory, or None to leave --data out (cwd and env then say where it is);
-    args: more flags, after --data and --listen; env: variables added to the environment."""
+    args: more flags, after --data and --listen; env: variables added to the environment;
+    binary: the program (TRAWL_TEST for the test hooks), TRAWL by default."""
 
-    def __init__(self, data, *args, listen="127.0.0.1:0", env=None, cwd=None, log_dir=None):
+    def __init__(self, data, *args, listen="127.0.0.1:0", env=None, cwd=None, log_dir=None,
+                 binary=None):
         self.data = data
         log_dir = log_dir or os.path.join(data, "..")
         self.log_path = os.path.join(log_dir, "server-%d.log" % time.monotonic_ns())
         self.log = open(self.log_path, "wb")
         e = dict(os.environ)
         e.update(env or {})
-        argv = [TRAWL, "serve"] + (["--data", data] if data is not None else [])
+        argv = [binary or TRAWL, "serve"] + (["--data", data] if data is not None else [])
         self.p = subprocess.Popen(argv + ["--listen", listen] + list(args),
                                   stdout=subprocess.PIPE, stderr=self.log, env=e, cwd=cwd)
         self.line = self.p.stdout.readline().decode()

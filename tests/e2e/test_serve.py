@@ -1196,7 +1196,8 @@ def test_sched(tmp, data):
         f.write("#!/bin/sh\necho \"$@\" >> %s\nprintf 'line one\\r\\nFAKE {\"level\":\"x\"}\\n'\n"
                 "exit 3\n" % marker)
     os.chmod(fake, 0o755)
-    s = Server(data, "--sync-interval", "1s", env={"TRAWL_SYNC_CMD": fake})
+    s = Server(data, "--sync-interval", "1s", env={"TRAWL_SYNC_CMD": fake},
+               binary=serverlib.TRAWL_TEST)
     try:
         deadline = time.time() + 10
         while time.time() < deadline and "sync failed" not in s.logtext():
@@ -1216,14 +1217,20 @@ def test_sched(tmp, data):
         ok(s.json("/healthz")[0] == 200, "the server carries on after a failed sync")
     finally:
         s.stop()
-    # Without the override the child is `trawl sync` (another branch adds it): still no crash.
-    s = Server(data, "--sync-interval", "1s")
+    # The release binary has no test hook: TRAWL_SYNC_CMD is ignored and the child is
+    # `trawl sync`, whose outcome is logged; the server carries on.
+    with open(marker) as f:
+        runs = f.read()
+    s = Server(data, "--sync-interval", "1s", env={"TRAWL_SYNC_CMD": fake})
     try:
         deadline = time.time() + 10
         while time.time() < deadline and "sync f" not in s.logtext():
             time.sleep(0.2)
         ok("\"sync f" in s.logtext() and s.json("/healthz")[0] == 200,
            "trawl sync as a child process: its outcome is logged and the server carries on")
+        with open(marker) as f:
+            ok(f.read() == runs and "exit_status\":3" not in s.logtext().replace(" ", ""),
+               "the release binary ignores TRAWL_SYNC_CMD (a test hook)", s.logtext())
     finally:
         s.stop()
 

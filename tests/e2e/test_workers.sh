@@ -9,6 +9,9 @@
 # sync killed mid-run takes its worker with it and its leftovers are swept by the next sync.
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
+# The hooks exist only in the test binary (docs/internals/testing.md): every step runs it.
+TRAWL=$TRAWL_TEST
+[ -x "$TRAWL" ] || { echo "not ok 1 - the test binary is not at $TRAWL (run make)"; exit 1; }
 command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; }
 
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
@@ -75,6 +78,12 @@ if ip=$(worker_pid index "$sync_pid"); then
   expect_eq "it runs under a seccomp filter" "2" "$(awk '/^Seccomp:/ {print $2}' "/proc/$ip/status")"
   expect_eq "its shards are in its work directory only" "1" \
     "$(find "$D/index/work" -name '*.shard' | wc -l)"
+  # sync itself runs under a soft address-space limit (not under a sanitizer's shadow memory).
+  as=$(awk '/^Max address space/ {print $4}' "/proc/$sync_pid/limits")
+  if [ "${TRAWL_BUILD:-release}" = release ]; then
+    expect_eq "sync has a soft address-space limit of 512 MiB and more" "yes" \
+      "$( [[ $as =~ ^[0-9]+$ ]] && ((as >= 536870912)) && echo yes || echo "no: $as")"
+  fi
   kill -9 "$ip"
 else
   not_ok "the index worker runs as its own process" "$(cat "$T/s2.err")"

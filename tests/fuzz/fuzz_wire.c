@@ -41,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_in w;
 	struct wire_msg m;
 	struct outwire_rx rx;
+	const uint32_t old_docs = 1000;
 	size_t step, off = 1;
 	int r = 0;
 
@@ -49,6 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	step = (size_t)data[0] + 1;
 	wire_in_init(&w, WIRE_TYPE_MAX);
 	outwire_rx_init(&rx);
+	/* One shard of 1,000 documents in the index: a result may keep it and overlay them. */
+	if (outwire_rx_expect(&rx, &old_docs, 1) < 0)
+		abort();
 	while (off < size && r >= 0) {
 		size_t n = size - off < step ? size - off : step;
 
@@ -71,7 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if (r == 1 &&
 			    (rx.out.res.n_branches != rx.n_branches ||
-			     rx.out.e.n_shards != rx.n_shards || rx.out.e.n_overlay != rx.n_overlay))
+			     rx.out.e.n_shards != rx.n_shards || rx.out.e.n_overlay != rx.n_overlay ||
+			     rx.out.e.n_overlay > old_docs))
 				abort();
 		}
 		if (r < 0 && !error_last()[0])
