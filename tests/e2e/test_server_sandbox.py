@@ -67,6 +67,11 @@ def main():
         ok(len(spawner) == 1, "its spawner is its child, without a filter (it runs programs)",
            kids)
         if spawner:
+            # The spawner sets it itself once forked, which may be after the server listens.
+            deadline = time.monotonic() + 10
+            while (status_fields(spawner[0]).get("NoNewPrivs") != "1"
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
             ok(status_fields(spawner[0]).get("NoNewPrivs") == "1",
                "the spawner runs with no_new_privs")
 

@@ -20,9 +20,16 @@ g -C src add a.txt && g -C src commit -qm one
 commit() { echo "$1" > src/a.txt; g -C src commit -qam "$1"; }
 search() { "$TRAWL" search -d "$D/index" "$1" 2>/dev/null; }
 
-for v in TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ TRAWL_SYNC_CMD; do
-  expect_eq "the release binary does not hold the name $v" 0 "$(grep -c -a "$v" "$TRAWL")"
-  expect_eq "the test binary does" 1 "$(grep -c -a -m1 "$v" "$TRAWL_TEST")"
+# The release binary and its server module hold none of the names; the test binary and its
+# server module (trawl-serve-test.so, which trawl-test loads) hold each.
+release_files=("$TRAWL" "$(dirname "$TRAWL")/trawl-serve.so")
+test_files=("$TRAWL_TEST" "$(dirname "$TRAWL_TEST")/trawl-serve-test.so")
+for v in TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ \
+  TRAWL_TEST_WORKER_FETCH_READ TRAWL_TEST_WORKER_FETCH_WRITE TRAWL_TEST_WORKER_FETCH_LINK TRAWL_SYNC_CMD; do
+  expect_eq "the release binary and server module do not hold the name $v" 0 \
+    "$(cat "${release_files[@]}" | grep -c -a "$v")"
+  expect_eq "the test binary or its server module does" 1 \
+    "$(cat "${test_files[@]}" | grep -c -a -m1 "$v")"
 done
 
 check "repo add" "$TRAWL" repo add --data "$D" --allow-local "$T/src" --name r1
