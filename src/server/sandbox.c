@@ -11,9 +11,11 @@
  *
  * DESIGN: Landlock grants rights per hierarchy, so the server's writable places are a
  * directory of their own (DATA/audit/) or single files; a rule on a file holds only that
- * inode, so the database's files are made before the rules (a connection opened here, kept
- * open until the server stops, with SQLite's persistent WAL: no connection ever deletes the
- * -wal and -shm files the server could not create again).
+ * inode, so the database's files are made before the rules: a connection opened here makes
+ * the -wal and -shm files and stays open until the server stops. SQLite deletes them only when
+ * the last connection to the database closes, and an open connection holds a shared lock that
+ * keeps any other (a CLI command's, in another process) from being the last: the server never
+ * has to create them again, which it could not.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -78,6 +80,29 @@ static int data_prepare(char *paths[DATA_N], const char *data_dir)
 	return 0;
 }
 
+/*
+ * SECURITY: DATA inside a tree the server may write (DATA under $TMPDIR, as in a quick trial)
+ * gives it all of DATA again: the operator is told at start-up.
+ */
+static void warn_if_inside(const char *data_dir, const char *const *trees, size_t n)
+{
+	char *data = realpath(data_dir, NULL);
+
+	for (size_t i = 0; data && i < n; i++) {
+		char *tree = realpath(trees[i], NULL);
+		size_t len = tree ? strlen(tree) : 0;
+
+		if (tree && strncmp(data, tree, len) == 0 &&
+		    (data[len] == '/' || data[len] == 0 || (len == 1 && tree[0] == '/')))
+			log_msg("warn",
+				"DATA is inside a directory the server may write: the sandbox does not "
+				"keep it from the rest of DATA (credentials, mirrors, URL policy files)",
+				"dir", tree);
+		free(tree);
+	}
+	free(data);
+}
+
 int server_sandbox_confine(struct srv *s)
 {
 	const struct server_config *cfg = s->cfg;
@@ -86,7 +111,7 @@ int server_sandbox_confine(struct srv *s)
 	char *cache = dbcache_dir(), *paths[DATA_N] = { NULL };
 	struct confine_spec spec = { .role = CONFINE_SERVER, .report_fd = -1 };
 	const char *files[] = { cfg->tls_cert, cfg->tls_key, cfg->sso.secret_file, cfg->sso.ca_file };
-	size_t n_ro = 0, n_rw = 0;
+	size_t n_ro = 0, n_rw = 0, n_data;
 	int err;
 
 	if ((err = data_prepare(paths, cfg->data_dir)) < 0)
@@ -98,6 +123,7 @@ int server_sandbox_confine(struct srv *s)
 	rw[n_rw++] = paths[DATA_WAL];
 	rw[n_rw++] = paths[DATA_SHM];
 	rw[n_rw++] = paths[DATA_AUDIT];
+	n_data = n_rw;
 	if (tmp && tmp[0] == '/' && access(tmp, F_OK) == 0)
 		rw[n_rw++] = tmp;
 	else if (access("/tmp", F_OK) == 0)
@@ -111,6 +137,7 @@ int server_sandbox_confine(struct srv *s)
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
 		if (files[i] && access(files[i], F_OK) == 0)
 			ro[n_ro++] = files[i];
+	warn_if_inside(cfg->data_dir, rw + n_data, n_rw - n_data);
 	spec.read_paths = ro;
 	spec.n_read = n_ro;
 	spec.write_paths = rw;

@@ -646,7 +646,7 @@ int store_check(struct store *s)
 int store_open(struct store **out, const char *path)
 {
 	struct store *s = calloc(1, sizeof(*s));
-	int rc, err, persist_wal = 1;
+	int rc, err;
 
 	*out = NULL;
 	if (!s || !(s->path = strdup(path))) {
@@ -670,12 +670,6 @@ int store_open(struct store **out, const char *path)
 	    (err = run_const(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
 	    (err = migrate(s)) < 0)
 		goto fail;
-	/*
-	 * SECURITY: the WAL and shared-memory files outlive every connection (the last one to
-	 * close keeps them instead of deleting them). The confined server may write these
-	 * three files and may not create a file beside them (docs/internals/sandbox.md).
-	 */
-	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
 	*out = s;
 	return 0;
 fail:

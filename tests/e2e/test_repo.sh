@@ -313,6 +313,7 @@ for t in ("TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del", "TABLE 
 db.execute("PRAGMA user_version = 1")
 db.commit()
 PY
+rm -rf "$C/policy" # an older trawl had no URL policy files: the next sync writes them
 "$TRAWL" repo list --data "$C" > "$T/list.out" 2>&1; "$TRAWL" repo list --json --data "$C" >> "$T/list.out" 2>&1
 "$TRAWL" repo status --data "$C" private >> "$T/list.out" 2>&1
 if grep -q 'canary-9' "$T/list.out"; then not_ok "an old registry's secrets are gone from repo list and status" "$(cat "$T/list.out")"; else ok "an old registry's secrets are gone from repo list and status"; fi
