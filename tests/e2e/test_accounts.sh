@@ -40,9 +40,11 @@ json_check() {
 }
 
 # serve_start NAME DATA: trawl serve on a free loopback port; sets ${NAME}_port and ${NAME}_pid.
+# Its temporary directory is its own ($T holds DATA): it runs with its production file rights.
 serve_start() {
   local name=$1 port=""
-  "$TRAWL" serve --data "$2" --listen 127.0.0.1:0 --sync-interval 0 >"$T/$name.out" 2>"$T/$name.log" &
+  mkdir -p "$T/server-tmp"
+  TMPDIR=$T/server-tmp "$TRAWL" serve --data "$2" --listen 127.0.0.1:0 --sync-interval 0 >"$T/$name.out" 2>"$T/$name.log" &
   pids+=($!)
   printf -v "${name}_pid" '%s' "$!"
   for _ in $(seq 100); do

@@ -362,7 +362,8 @@ expect_eq "... and so does list" "  added with --allow-local" "$("$TRAWL" repo l
 printf 'scheduled_marker\n' > "$L/s.txt"; g -C "$L" add -A; g -C "$L" commit -q -m 3
 head3=$(g -C "$L" rev-parse HEAD)
 # The server's scheduled sync: plain `trawl serve`, no flag, no TRAWL_ALLOW_* in its environment.
-"$TRAWL" serve --data "$SD" --listen 127.0.0.1:0 --sync-interval 1s >"$T/serve.out" 2>&1 &
+mkdir -p "$T/server-tmp" # the server's own: $T holds DATA
+TMPDIR=$T/server-tmp "$TRAWL" serve --data "$SD" --listen 127.0.0.1:0 --sync-interval 1s >"$T/serve.out" 2>&1 &
 serve_pid=$!; pids+=("$serve_pid")
 state=""
 for _ in $(seq 600); do
