@@ -130,30 +130,39 @@ static int take(struct store_policy_file *out, json_t *root, const char *path, i
 	return 0;
 }
 
+int store_policy_parse(struct store_policy_file *out, const char *text, size_t len,
+		       const char *what, int64_t id)
+{
+	json_error_t jerr;
+	json_t *root;
+	unsigned failed = json_alloc_failures();
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (json_alloc_failures() != failed)
+		err = error_nomem("reading a URL policy file");
+	else if (!root)
+		err = corrupt(what, jerr.text);
+	else
+		err = take(out, root, what, id);
+	json_decref(root);
+	if (err < 0)
+		store_policy_file_dispose(out);
+	return err;
+}
+
 int store_policy_read(struct store_policy_file *out, const char *dir, int64_t id)
 {
 	char *path = file_path(dir, id), *text = NULL;
 	size_t len = 0;
-	json_error_t jerr;
-	json_t *root = NULL;
-	unsigned failed;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	if (!path)
 		return error_nomem("reading a URL policy file");
-	if ((err = file_read_all(&text, &len, path, STORE_POLICY_FILE_MAX)) < 0)
-		goto out;
-	failed = json_alloc_failures();
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (json_alloc_failures() != failed)
-		err = error_nomem("reading a URL policy file");
-	else if (!root)
-		err = corrupt(path, jerr.text);
-	else
-		err = take(out, root, path, id);
-out:
-	json_decref(root);
+	if ((err = file_read_all(&text, &len, path, STORE_POLICY_FILE_MAX)) == 0)
+		err = store_policy_parse(out, text, len, path, id);
 	free(text);
 	free(path);
 	return err;

@@ -44,6 +44,14 @@ int store_policy_write(const char *dir, int64_t id, const char *name, const char
  */
 int store_policy_read(struct store_policy_file *out, const char *dir, int64_t id);
 
+/*
+ * Parses text[0..len) (a policy file's bytes; need not be NUL-terminated) as the file of
+ * repository id; what names it in errors. ECORRUPT, ENOMEM, as store_policy_read; on failure
+ * *out holds nothing.
+ */
+int store_policy_parse(struct store_policy_file *out, const char *text, size_t len,
+		       const char *what, int64_t id);
+
 /* Removes dir/ID (a missing one is fine). EIO. */
 int store_policy_remove(const char *dir, int64_t id);
 
