@@ -1,6 +1,6 @@
 /*
  * The audit trail: every event goes to the store's audit table and, as one JSON line, to
- * DATA/audit.log (opened O_APPEND, mode 0600).
+ * DATA/audit/audit.log (opened O_APPEND, mode 0600).
  *
  * DESIGN: auth_audit only queues the event. Writing it at once would cost a transaction
  * commit (a WAL sync) per event, and every search is audited; a writer thread takes the queue
@@ -11,7 +11,7 @@
  * everything queued (the server closes its accounts on SIGTERM and SIGINT); a crash loses at
  * most the last AUDIT_FLUSH_MS.
  *
- * The writer also keeps the trail bounded: DATA/audit.log is rotated past cfg.audit_log_max
+ * The writer also keeps the trail bounded: DATA/audit/audit.log is rotated past cfg.audit_log_max
  * (audit.log.1 ... audit.log.AUTH_AUDIT_LOG_KEEP), and once an hour the table's events older
  * than cfg.audit_retention_s (refused requests: cfg.audit_refusal_retention_s) are deleted in
  * batches of PRUNE_BATCH, each its own short write, then, past cfg.audit_max_rows, the oldest
@@ -79,7 +79,7 @@ struct audit {
 	size_t n_q, cap_q;
 	bool is_stopping, has_thread, has_failed;
 	pthread_t thread;
-	char *path;                /* DATA/audit.log */
+	char *path;                /* DATA/audit/audit.log */
 	int64_t log_size, log_max; /* under flush_lock */
 	size_t n_batches;          /* under flush_lock: the writes of a non-empty queue */
 	/*
@@ -427,7 +427,7 @@ static int audit_start(struct audit *q, struct auth *a)
 	pthread_mutex_init(&q->tick_lock, NULL);
 	pthread_mutex_init(&q->dlock, NULL);
 	pthread_cond_init(&q->wake, NULL);
-	if (!db || !(q->path = file_join(a->data_dir, "audit.log"))) {
+	if (!db || !(q->path = file_join(a->data_dir, AUTH_AUDIT_DIR "/" AUTH_AUDIT_FILE))) {
 		free(db);
 		return error_nomem("opening the audit log");
 	}

@@ -98,6 +98,61 @@ void auth_close(struct auth *a)
 	free(a);
 }
 
+/* A directory of the data directory, mode 0700; an existing one must be a directory. */
+static int private_dir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) == 0 || (errno == EEXIST && lstat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	error_set("%s: %s", path, errno == EEXIST ? "not a directory" : strerror(errno));
+	return TRAWL_EIO;
+}
+
+/*
+ * DATA/audit.log[.N] of an older layout into DATA/audit/ (RENAME_NOREPLACE: a file already
+ * there is kept, and so is the old one then).
+ */
+static int audit_files_move(const char *data_dir, const char *audit_dir)
+{
+	char from[4096], to[4096];
+
+	for (int n = 0; n <= AUTH_AUDIT_LOG_KEEP; n++) {
+		int a = n ? snprintf(from, sizeof(from), "%s/%s.%d", data_dir, AUTH_AUDIT_FILE, n)
+			  : snprintf(from, sizeof(from), "%s/%s", data_dir, AUTH_AUDIT_FILE);
+		int b = n ? snprintf(to, sizeof(to), "%s/%s.%d", audit_dir, AUTH_AUDIT_FILE, n)
+			  : snprintf(to, sizeof(to), "%s/%s", audit_dir, AUTH_AUDIT_FILE);
+
+		if (a < 0 || b < 0 || (size_t)a >= sizeof(from) || (size_t)b >= sizeof(to)) {
+			error_set("%s: the path is too long", data_dir);
+			return TRAWL_EIO;
+		}
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) != 0 &&
+		    errno != ENOENT && errno != EEXIST) {
+			error_set("moving %s to %s: %s", from, to, strerror(errno));
+			return TRAWL_EIO;
+		}
+	}
+	return 0;
+}
+
+int auth_files_prepare(const char *data_dir)
+{
+	char *dir = file_join(data_dir, AUTH_AUDIT_DIR), *key = file_join(data_dir, "auth.key");
+	unsigned char k[32];
+	int err;
+
+	if (!dir || !key)
+		err = error_nomem("opening the accounts");
+	else if ((err = file_mkdirs(data_dir)) == 0 && (err = private_dir(dir)) == 0 &&
+		 (err = audit_files_move(data_dir, dir)) == 0)
+		err = secret_key_load(k, key);
+	sodium_memzero(k, sizeof(k));
+	free(dir);
+	free(key);
+	return err;
+}
+
 static int open_files(struct auth *a, const char *data_dir)
 {
 	char *db = file_join(data_dir, "trawl.db"), *key = file_join(data_dir, "auth.key");
@@ -106,7 +161,7 @@ static int open_files(struct auth *a, const char *data_dir)
 
 	if (!db || !key)
 		err = error_nomem("opening the accounts");
-	else if ((err = file_mkdirs(data_dir)) == 0 && (err = store_open(&a->st, db)) == 0 &&
+	else if ((err = auth_files_prepare(data_dir)) == 0 && (err = store_open(&a->st, db)) == 0 &&
 		 (!a->cfg.is_db_checked || (err = store_check(a->st)) == 0) &&
 		 (err = secret_key_load(k, key)) == 0)
 		secret_hasher_init(&a->hasher, k);
@@ -681,10 +736,10 @@ static int backup_dir(const char *dir)
 	return 0;
 }
 
-/* Copies file name of the data directory into dir, mode 0600 (a missing source: nothing). */
-static int copy_file(struct auth *a, const char *dir, const char *name)
+/* Copies file name of the data directory into dir as to, mode 0600 (a missing source: nothing). */
+static int copy_file(struct auth *a, const char *dir, const char *name, const char *to)
 {
-	char *src = file_join(a->data_dir, name), *dst = file_join(dir, name);
+	char *src = file_join(a->data_dir, name), *dst = file_join(dir, to);
 	char buf[65536];
 	int in = -1, out = -1, err = 0;
 	ssize_t n;
@@ -746,8 +801,8 @@ int auth_backup(struct auth *a, const char *out_dir)
 		error_set("%s: %s", db, strerror(errno));
 		err = TRAWL_EIO;
 	}
-	if (err == 0 && (err = copy_file(a, out_dir, "auth.key")) == 0)
-		err = copy_file(a, out_dir, "audit.log");
+	if (err == 0 && (err = copy_file(a, out_dir, "auth.key", "auth.key")) == 0)
+		err = copy_file(a, out_dir, AUTH_AUDIT_DIR "/" AUTH_AUDIT_FILE, AUTH_AUDIT_FILE);
 out:
 	free(db);
 	return err;

@@ -7,9 +7,10 @@
  * written once.
  *
  * The data lives in DATA/trawl.db (store migration 4: users, groups, members, grants, public
- * flags, tokens, sessions, audit) and two files beside it: DATA/auth.key (32 random bytes, mode
- * 0600, the key of the keyed hashes of tokens and session ids) and DATA/audit.log (JSON lines,
- * appended). Nothing stores a password, token or session id in clear.
+ * flags, tokens, sessions, audit), DATA/auth.key (32 random bytes, mode 0600, the key of the
+ * keyed hashes of tokens and session ids) and DATA/audit/audit.log (JSON lines, appended, with
+ * its rotated copies in the same directory: the confined server may write there and nowhere
+ * else in DATA but its database). Nothing stores a password, token or session id in clear.
  *
  * Thread safety: a struct auth serialises its own database use with a lock: the server shares
  * one between its threads.
@@ -90,7 +91,7 @@ struct auth_config {
 	 * (--audit-retention, AUTH_AUDIT_RETENTION_DAYS by default); the other commands keep 0.
 	 */
 	int64_t audit_retention_s;
-	/* DATA/audit.log is rotated past this many bytes (0: AUTH_AUDIT_LOG_MAX). */
+	/* DATA/audit/audit.log is rotated past this many bytes (0: AUTH_AUDIT_LOG_MAX). */
 	int64_t audit_log_max;
 	/*
 	 * Refused requests (unauthorized, forbidden, not_visible, audit_suppressed) are kept this
@@ -131,7 +132,10 @@ struct auth_config {
 #define AUTH_AUDIT_RETENTION_DAYS 365
 #define AUTH_AUDIT_REFUSAL_RETENTION_DAYS 90
 #define AUTH_AUDIT_MAX_ROWS 10000000
-/* audit.log -> audit.log.1 ... audit.log.AUTH_AUDIT_LOG_KEEP at this size; the oldest goes. */
+/*
+ * DATA/audit/audit.log -> audit.log.1 ... audit.log.AUTH_AUDIT_LOG_KEEP at this size; the oldest
+ * goes.
+ */
 #define AUTH_AUDIT_LOG_MAX ((int64_t)64 << 20)
 #define AUTH_AUDIT_LOG_KEEP 5
 /*
@@ -150,6 +154,19 @@ struct auth;
  */
 int auth_open(struct auth **out, const char *data_dir, const struct auth_config *cfg);
 void auth_close(struct auth *a);
+
+/* The audit log's directory in data_dir, its file in that directory. */
+#define AUTH_AUDIT_DIR "audit"
+#define AUTH_AUDIT_FILE "audit.log"
+
+/*
+ * Makes the files the accounts need before they are opened (auth_open does it too; the server
+ * calls it before it confines itself, since it may create neither afterwards): data_dir and
+ * DATA/audit/ (mode 0700), DATA/auth.key when missing, and the audit log of an older layout
+ * (DATA/audit.log and its rotated copies) moved into DATA/audit/ where no file of that name
+ * is yet (one that is stays where it was). EIO, ECORRUPT (a key file that is a symlink).
+ */
+int auth_files_prepare(const char *data_dir);
 
 /* Team mode: at least one account exists (laptop mode otherwise). EIO. */
 int auth_has_accounts(struct auth *a, bool *out);
@@ -466,7 +483,7 @@ struct auth_event {
 };
 
 /*
- * Appends an event to the table and to DATA/audit.log (one JSON line; control characters
+ * Appends an event to the table and to DATA/audit/audit.log (one JSON line; control characters
  * escaped: L3). detail_json is a JSON object text or NULL. Never pass a secret. EIO.
  */
 int auth_audit(struct auth *a, const char *event, const char *actor, const char *target,
@@ -491,7 +508,7 @@ int auth_audit_denied(struct auth *a, const char *event, const char *actor, cons
 /*
  * Deletes the table's audit events older than before_ms, in batches (never holding the store
  * long), and audits it ("audit_pruned" by by, detail "before" and "count"); *n_pruned (may be
- * NULL) is the count. DATA/audit.log and its rotated copies are not touched. EIO.
+ * NULL) is the count. DATA/audit/audit.log and its rotated copies are not touched. EIO.
  */
 int auth_audit_prune(struct auth *a, const struct auth_actor *by, int64_t before_ms,
 		     int64_t *n_pruned);
@@ -542,7 +559,8 @@ int auth_notice_read(struct auth *a, const struct auth_principal *p, int64_t thr
 
 /*
  * Copies the database (SQLite's online backup API: consistent while the server runs), the key
- * and the audit log into directory out_dir (created, mode 0700; must not exist or be empty).
+ * and the audit log (DATA/audit/audit.log, as out_dir/audit.log) into directory out_dir
+ * (created, mode 0700; must not exist or be empty).
  * EIO with a message naming the file.
  */
 int auth_backup(struct auth *a, const char *out_dir);

@@ -112,7 +112,7 @@ void auth_fail_clear(struct auth *a, const char *user, const char *address);
 int readable_new(struct readable **out);
 void readable_free(struct readable *r);
 
-/* Opens DATA/audit.log and starts the writer. EIO, ENOMEM. */
+/* Opens DATA/audit/audit.log and starts the writer. EIO, ENOMEM. */
 int audit_open(struct audit **out, struct auth *a);
 /* Flushes what is queued and stops the writer. */
 void audit_close(struct audit *q);

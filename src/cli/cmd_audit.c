@@ -34,7 +34,7 @@ const struct cli_help cli_help_audit = {
 		"  --data DIR            the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
 		"  -h, --help            this usage\n"
 		"\n"
-		"Times are UTC. The same events are appended to DATA/audit.log, one JSON line each\n"
+		"Times are UTC. The same events are appended to DATA/audit/audit.log, one JSON line each\n"
 		"(prune leaves that file and its rotated copies as they are).\n",
 };
 

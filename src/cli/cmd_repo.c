@@ -20,6 +20,7 @@
 #include "cli/datadir.h"
 #include "cli/gitmod.h"
 #include "index/shard.h"
+#include "store/policy.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -114,16 +115,26 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 		err = TRAWL_EINVAL;
 		goto out;
 	}
-	/* The accounts open first: a repository is not added without its audit event. */
+	/*
+	 * The accounts open first: a repository is not added without its audit event. SECURITY:
+	 * its URL and policy go to DATA/policy/ID too, which is what every sync obeys; a row whose
+	 * file cannot be written is taken out again.
+	 */
 	if ((err = datadir_init(&d, data, true)) < 0 || (err = auth_open(&a, d.root, NULL)) < 0 ||
-	    (err = store_open(&s, d.db)) < 0 ||
-	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0 ||
-	    (err = auth_repo_added(a, NULL, name)) < 0) {
+	    (err = store_open(&s, d.db)) < 0 || (err = datadir_policy_migrate(&d, s)) < 0 ||
+	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0)
+		goto fail;
+	if ((err = store_policy_write(d.policy, id, name, url, &stored)) < 0) {
 		cli_report(err);
-	} else {
-		printf("added %s (id %lld); run trawl sync to fetch and index it\n", name,
-		       (long long)id);
+		(void)store_repo_remove(s, id);
+		goto out;
 	}
+	if ((err = auth_repo_added(a, NULL, name)) < 0)
+		goto fail;
+	printf("added %s (id %lld); run trawl sync to fetch and index it\n", name, (long long)id);
+	goto out;
+fail:
+	cli_report(err);
 out:
 	store_close(s);
 	auth_close(a);
@@ -454,7 +465,9 @@ static int repo_remove(int argc, char **argv, const char *data)
 	    (err = auth_repo_forget(a, NULL, r.name)) < 0 || (err = drop_from_index(&d, &r)) < 0)
 		goto out;
 	if ((err = datadir_repo_init(&paths, &d, r.id)) < 0 ||
-	    (err = datadir_repo_remove(&paths)) < 0 || (err = store_repo_remove(s, r.id)) < 0)
+	    (err = datadir_repo_remove(&paths)) < 0 ||
+	    (err = store_policy_remove(d.policy, r.id)) < 0 ||
+	    (err = store_repo_remove(s, r.id)) < 0)
 		goto out;
 	printf("removed %s\n", r.name);
 out:

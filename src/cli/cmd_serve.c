@@ -64,7 +64,7 @@ const struct cli_help cli_help_serve = {
 		"                        429 (default half of --max-searches, at least 2)\n"
 		"  --allow-anonymous     callers without credentials read the public repositories\n"
 		"  --audit-retention D   keep audit events D days in the table (default 365; 0 = for\n"
-		"                        ever); DATA/audit.log is rotated at 64 MiB, 5 kept\n"
+		"                        ever); DATA/audit/audit.log is rotated at 64 MiB, 5 kept\n"
 		"  --audit-refusal-retention D  keep refused requests' events D days (default 90;\n"
 		"                        0 = as long as the others)\n"
 		"  --audit-max-rows N    at most N audit events in the table (default 10000000; 0 = no\n"

@@ -28,6 +28,7 @@
 #include "index/shard.h"
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
+#include "store/policy.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -42,8 +43,9 @@ const struct cli_help cli_help_sync = {
 	.options =
 		"Each URL is checked before its fetch under the policy its repository was added "
 		"with\n"
-		"(trawl repo add --allow-*). A repository that fails is marked with the reason and\n"
-		"keeps its previous results; exit status 2 when any failed (docs/operations.md).\n"
+		"(trawl repo add --allow-*, kept in DATA/policy/ID). A repository that fails is\n"
+		"marked with the reason and keeps its previous results; exit status 2 when any\n"
+		"failed (docs/operations.md).\n"
 		"Without NAME, a repository whose last attempts failed waits out a backoff (1 min\n"
 		"doubling up to 1 h) first. Each fetch and index runs in a sandboxed worker "
 		"process.\n"
@@ -607,6 +609,42 @@ static int sync_check_start(struct sync_run *run, bool *sync_all)
 	return err;
 }
 
+/*
+ * What r's fetch obeys: *fetch is r with the URL and policy of its file DATA/policy/ID (read
+ * into *pf, which keeps the strings). SECURITY: the registry's copy is for display; where it
+ * differs the file wins and a warning says so. A file that names another repository, or none,
+ * fails the repository (ECORRUPT, ENOTFOUND with what to do).
+ */
+static int sync_policy(struct store_repo *fetch, struct store_policy_file *pf,
+		       const struct sync_run *run, const struct store_repo *r)
+{
+	int err = store_policy_read(pf, run->d->policy, r->id);
+
+	if (err == TRAWL_ENOTFOUND) {
+		error_set("no URL policy file %s/%lld for it: remove it (trawl repo remove) and add "
+			  "it again", run->d->policy, (long long)r->id);
+		return err;
+	}
+	if (err < 0)
+		return err;
+	if (strcmp(pf->name, r->name) != 0) {
+		error_set("%s/%lld is the URL policy of repository \"%s\", not this one: the "
+			  "registry was changed outside trawl repo", run->d->policy, (long long)r->id,
+			  pf->name);
+		return TRAWL_ECORRUPT;
+	}
+	if (!store_policy_matches(pf, r)) {
+		fprintf(stderr,
+			"trawl: %s: the registry's URL or URL policy differs from %s/%lld; the "
+			"file's is used\n",
+			r->name, run->d->policy, (long long)r->id);
+	}
+	*fetch = *r;
+	fetch->url = pf->url;
+	fetch->policy = pf->policy;
+	return 0;
+}
+
 static int sync_one(struct sync_run *run, const struct store_repo *r)
 {
 	struct sync_fetched res;
@@ -614,6 +652,8 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	struct sync_counts c = { 0 };
 	struct gitmirror_opts mo = run->mo;
 	struct datadir_repo p;
+	struct store_policy_file pf = { 0 };
+	struct store_repo fetch;
 	int err, ret = 0;
 
 	if ((err = datadir_repo_init(&p, run->d, r->id)) < 0) {
@@ -636,9 +676,16 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	}
 	if (err == 1)
 		fprintf(stderr, "trawl: %s: moved its mirror %s to %s\n", r->name, p.old, p.mirror);
-	/* SECURITY: P1: the URL is checked again before the fetch, under its stored policy. */
-	datadir_policy_widen(&mo.policy, &r->policy);
-	err = sync_fetch(&res, &mo, r, &p);
+	/*
+	 * SECURITY: P1: the URL is checked again before the fetch, under its stored policy: the URL
+	 * and policy of DATA/policy/ID, which the confined server cannot write (trawl.db it can).
+	 */
+	if ((err = sync_policy(&fetch, &pf, run, r)) < 0) {
+		ret = sync_failed(run, r, "fetch");
+		goto out;
+	}
+	datadir_policy_widen(&mo.policy, &fetch.policy);
+	err = sync_fetch(&res, &mo, &fetch, &p);
 	if (res.recloned)
 		fprintf(stderr,
 			"trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
@@ -674,6 +721,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 	sync_indexed_dispose(&x);
 out:
 	datadir_repo_dispose(&p);
+	store_policy_file_dispose(&pf);
 	return ret;
 }
 
@@ -774,7 +822,8 @@ static int sync_main(int argc, char **argv)
 	    (err = checked_open(&run.checked, &d)) < 0)
 		goto fail;
 	run.s = s;
-	if ((err = sync_check_start(&run, &sync_all)) < 0 || (err = drop_retired(&run)) < 0)
+	if ((err = datadir_policy_migrate(&d, s)) < 0 ||
+	    (err = sync_check_start(&run, &sync_all)) < 0 || (err = drop_retired(&run)) < 0)
 		goto fail;
 	if (optind < argc && !sync_all) {
 		if ((err = store_repo_get(&one, s, argv[optind])) < 0)

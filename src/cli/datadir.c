@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "index/shard.h"
+#include "store/policy.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -39,6 +40,7 @@ void datadir_dispose(struct datadir *d)
 	free(d->credentials);
 	free(d->known_hosts);
 	free(d->lock);
+	free(d->policy);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -61,8 +63,9 @@ int datadir_init(struct datadir *d, const char *dir, bool create)
 	d->credentials = file_join(dir, "credentials");
 	d->known_hosts = file_join(dir, "known_hosts");
 	d->lock = file_join(dir, "sync.lock");
+	d->policy = file_join(dir, STORE_POLICY_DIR);
 	if (!d->root || !d->db || !d->repos || !d->index || !d->credentials || !d->known_hosts ||
-	    !d->lock) {
+	    !d->lock || !d->policy) {
 		datadir_dispose(d);
 		return error_nomem(NULL);
 	}
@@ -239,6 +242,19 @@ void datadir_policy_widen(struct gurl_policy *p, const struct store_policy *stor
 	p->allow_insecure |= stored->allow_insecure;
 	p->allow_local |= stored->allow_local;
 	p->allow_private |= stored->allow_private;
+}
+
+int datadir_policy_migrate(const struct datadir *d, struct store *s)
+{
+	size_t n = 0;
+	int err;
+
+	if ((err = store_policy_migrate(&n, s, d->policy)) == 0 && n)
+		fprintf(stderr,
+			"trawl: wrote the URL policy of %zu repositor%s from the registry to %s; "
+			"trawl sync obeys these files from now on\n",
+			n, n == 1 ? "y" : "ies", d->policy);
+	return err;
 }
 
 struct store_policy datadir_policy_to_store(const struct gurl_policy *p)

@@ -10,6 +10,8 @@
  *     DATA/credentials     code host credentials (optional, mode 0600)
  *     DATA/known_hosts     pinned SSH host key fingerprints (needed for ssh:// URLs)
  *     DATA/sync.lock       held while a sync or a removal runs
+ *     DATA/policy/ID       the URL and URL policy a sync obeys (src/store/policy.h)
+ *     DATA/audit/          the audit log and its rotated copies (src/auth)
  *
  * DATA is --data DIR, else $TRAWL_DATA, else ./trawl-data. Directories are created with mode
  * 0700: mirrors of private repositories live there.
@@ -26,7 +28,7 @@
 #define DATADIR_DEFAULT "trawl-data"
 
 struct datadir {
-	char *root, *db, *repos, *index, *credentials, *known_hosts, *lock;
+	char *root, *db, *repos, *index, *credentials, *known_hosts, *lock, *policy;
 	int lock_fd;
 };
 
@@ -93,6 +95,12 @@ void datadir_policy_env(struct gurl_policy *p);
  * (stored), widened by *p (the run's flags and environment).
  */
 void datadir_policy_widen(struct gurl_policy *p, const struct store_policy *stored);
+
+/*
+ * A registry from before the URL policy files gets them (store_policy_migrate), with a notice
+ * on stderr when any was written. EIO, ENOMEM.
+ */
+int datadir_policy_migrate(const struct datadir *d, struct store *s);
 
 /* The policy `repo add` checked a URL under, as the registry stores it. */
 struct store_policy datadir_policy_to_store(const struct gurl_policy *p);

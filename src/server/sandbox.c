@@ -1,20 +1,46 @@
 /*
  * The server's own confinement (docs/internals/sandbox.md, "The server"): the spawner is forked
- * first, while the process has no thread and holds nothing, then the server confines itself
- * as CONFINE_SERVER before it opens its accounts or starts a thread: it may read and write
- * DATA (its database with its WAL, the audit log and its rotation, the index it reads), the
- * compiled-pattern cache and the temporary directory (SQLite's temporary files), and read its
- * TLS and single sign-on files; it can no longer run a program but through the spawner.
+ * first, while the process has no thread and holds nothing, then the server makes the files it
+ * will need and confines itself as CONFINE_SERVER before it opens its accounts or starts a
+ * thread. Of the data directory it may then read DATA/index and DATA/auth.key, read and write
+ * its database's three files (trawl.db, its -wal and -shm) and the directory DATA/audit/ (the
+ * audit log and its rotation), and nothing else: not DATA/credentials, known_hosts or the
+ * mirrors, not the URL policy files, and it can create no file in DATA. Besides, it may read and
+ * write the compiled-pattern cache and the temporary directory (SQLite's temporary files) and
+ * read its TLS and single sign-on files; it can no longer run a program but through the spawner.
+ *
+ * DESIGN: Landlock grants rights per hierarchy, so the server's writable places are a
+ * directory of their own (DATA/audit/) or single files; a rule on a file holds only that
+ * inode, so the database's files are made before the rules: a connection opened here makes
+ * the -wal and -shm files and stays open until the server stops. SQLite deletes them only when
+ * the last connection to the database closes, and an open connection holds a shared lock that
+ * keeps any other (a CLI command's, in another process) from being the last: the server never
+ * has to create them again, which it could not.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "regex/dbcache.h"
 #include "sandbox/spawner.h"
 #include "server/server_int.h"
+#include "store/store.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json.h"
+
+/* The data directory's entries the confined server may use (made by data_prepare). */
+enum { DATA_INDEX, DATA_KEY, DATA_DB, DATA_WAL, DATA_SHM, DATA_AUDIT, DATA_N };
+static const char *const data_names[DATA_N] = {
+	[DATA_INDEX] = "index",	       [DATA_KEY] = "auth.key",
+	[DATA_DB] = "trawl.db",	       [DATA_WAL] = "trawl.db-wal",
+	[DATA_SHM] = "trawl.db-shm",   [DATA_AUDIT] = AUTH_AUDIT_DIR,
+};
+
+/* Held from before the confinement until the server stops: see DESIGN above. */
+static struct store *held_db;
 
 int server_sandbox_start(struct srv *s)
 {
@@ -29,18 +55,80 @@ int server_sandbox_start(struct srv *s)
 	return spawner_start(progs, cmd && cmd[0] ? 2 : 1, s->cfg->data_dir);
 }
 
+/*
+ * Makes what the confined server cannot make afterwards: DATA, DATA/index, DATA/audit/ (an older
+ * DATA/audit.log moved there) and DATA/auth.key (auth_files_prepare), and the database with its
+ * WAL and shared-memory files, whose connection stays open (held_db). paths[] gets each entry's
+ * path (the caller frees them). EIO, ENOMEM.
+ */
+static int data_prepare(char *paths[DATA_N], const char *data_dir)
+{
+	struct stat st;
+	int err;
+
+	for (int i = 0; i < DATA_N; i++)
+		if (!(paths[i] = file_join(data_dir, data_names[i])))
+			return error_nomem("confining the server");
+	if ((err = auth_files_prepare(data_dir)) < 0)
+		return err;
+	if (mkdir(paths[DATA_INDEX], 0700) != 0 && errno != EEXIST) {
+		error_set("%s: %s", paths[DATA_INDEX], strerror(errno));
+		return TRAWL_EIO;
+	}
+	if (!held_db && (err = store_open(&held_db, paths[DATA_DB])) < 0)
+		return err;
+	for (int i = DATA_WAL; i <= DATA_SHM; i++)
+		if (lstat(paths[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+			error_set("%s: the database's file is missing after opening it", paths[i]);
+			return TRAWL_EIO;
+		}
+	return 0;
+}
+
+/*
+ * SECURITY: DATA inside a tree the server may write (DATA under $TMPDIR, as in a quick trial)
+ * gives it all of DATA again: the operator is told at start-up.
+ */
+static void warn_if_inside(const char *data_dir, const char *const *trees, size_t n)
+{
+	char *data = realpath(data_dir, NULL);
+
+	for (size_t i = 0; data && i < n; i++) {
+		char *tree = realpath(trees[i], NULL);
+		size_t len = tree ? strlen(tree) : 0;
+
+		if (tree && strncmp(data, tree, len) == 0 &&
+		    (data[len] == '/' || data[len] == 0 || (len == 1 && tree[0] == '/')))
+			log_msg("warn",
+				"DATA is inside a directory the server may write: the sandbox does not "
+				"keep it from the rest of DATA (credentials, mirrors, URL policy files)",
+				"dir", tree);
+		free(tree);
+	}
+	free(data);
+}
+
 int server_sandbox_confine(struct srv *s)
 {
 	const struct server_config *cfg = s->cfg;
 	const char *tmp = getenv("TMPDIR");
-	const char *ro[4], *rw[3];
-	char *cache = dbcache_dir();
+	const char *ro[2 + 4], *rw[4 + 2];
+	char *cache = dbcache_dir(), *paths[DATA_N] = { NULL };
 	struct confine_spec spec = { .role = CONFINE_SERVER, .report_fd = -1 };
 	const char *files[] = { cfg->tls_cert, cfg->tls_key, cfg->sso.secret_file, cfg->sso.ca_file };
-	size_t n_ro = 0, n_rw = 0;
+	size_t n_ro = 0, n_rw = 0, n_data;
 	int err;
 
-	rw[n_rw++] = cfg->data_dir;
+	if ((err = data_prepare(paths, cfg->data_dir)) < 0)
+		goto out;
+	/* SECURITY: DATA itself is no tree: only these of its entries are reachable. */
+	ro[n_ro++] = paths[DATA_INDEX];
+	ro[n_ro++] = paths[DATA_KEY];
+	rw[n_rw++] = paths[DATA_DB];
+	rw[n_rw++] = paths[DATA_WAL];
+	rw[n_rw++] = paths[DATA_SHM];
+	rw[n_rw++] = paths[DATA_AUDIT];
+	n_data = n_rw;
 	if (tmp && tmp[0] == '/' && access(tmp, F_OK) == 0)
 		rw[n_rw++] = tmp;
 	else if (access("/tmp", F_OK) == 0)
@@ -54,23 +142,28 @@ int server_sandbox_confine(struct srv *s)
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
 		if (files[i] && access(files[i], F_OK) == 0)
 			ro[n_ro++] = files[i];
+	warn_if_inside(cfg->data_dir, rw + n_data, n_rw - n_data);
 	spec.read_paths = ro;
 	spec.n_read = n_ro;
 	spec.write_paths = rw;
 	spec.n_write = n_rw;
-	err = confine_apply(&spec, &s->sandbox);
-	free(cache);
-	if (err < 0)
-		return err;
+	if ((err = confine_apply(&spec, &s->sandbox)) < 0)
+		goto out;
 	/* What the workers get on this kernel (they confine themselves: confine.h). */
 	confine_probe(&s->sandbox_workers);
 	s->is_confined = true;
-	return 0;
+out:
+	for (int i = 0; i < DATA_N; i++)
+		free(paths[i]);
+	free(cache);
+	return err;
 }
 
 void server_sandbox_stop(void)
 {
 	spawner_stop();
+	store_close(held_db);
+	held_db = NULL;
 }
 
 static const char *yes(bool b)

@@ -4,7 +4,8 @@
  * child's output copied into the log line by line. A crash or hang in fetching or indexing
  * stays in the child: the server logs the exit status and carries on; the index watcher picks
  * up whatever new shards the child committed. The child checks each repository's URL under the
- * policy stored with it in the registry (src/store), so the server needs no --allow-* of its own.
+ * policy it was added with (DATA/policy/ID, src/store/policy.h), so the server needs no --allow-*
+ * of its own.
  *
  * TRAWL_SYNC_CMD names another executable to run instead of `trawl sync`, with the same
  * "--data DIR" arguments: a test hook, read only by the test binary trawl-test (built with

@@ -82,6 +82,12 @@ class Server:
         self.log_path = os.path.join(log_dir, "server-%d.log" % time.monotonic_ns())
         self.log = open(self.log_path, "wb")
         e = dict(os.environ)
+        # The server may write its temporary directory: one of its own beside DATA (the
+        # test's, which holds DATA, would give it all of DATA), so that every test runs it
+        # with the file rights it has in production (docs/operations.md).
+        if data is not None and "TMPDIR" not in (env or {}):
+            e["TMPDIR"] = os.path.join(os.path.dirname(os.path.abspath(data)), "server-tmp")
+            os.makedirs(e["TMPDIR"], exist_ok=True)
         e.update(env or {})
         argv = [binary or TRAWL, "serve"] + (["--data", data] if data is not None else [])
         self.p = subprocess.Popen(argv + ["--listen", listen] + list(args),

@@ -555,7 +555,7 @@ def main():
         ok(s.stop() == 0, "the server stops cleanly (no sanitizer report)")
         log = s.logtext()
         ok(UUID not in log, "the canary is not in the server's log", log[-2000:])
-        audit = open(os.path.join(data, "audit.log"), encoding="utf-8", errors="replace").read()
+        audit = open(os.path.join(data, "audit", "audit.log"), encoding="utf-8", errors="replace").read()
         ok(UUID not in audit, "the canary is not in the audit log")
         ok('"search"' in audit, "the searches are in the audit log", audit[-1000:])
         anonymous_public(tmp, data, base_pub)

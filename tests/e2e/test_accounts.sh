@@ -2,7 +2,7 @@
 # End-to-end tests of the account commands (docs/operations.md, "Accounts" to "Backups and
 # restore"): trawl user, group, grant, revoke, access, repo set, token, audit and backup, with
 # their errors; no default account (A7); the generated password shown once and working; the
-# password policy (A2); secrets never in a listing, the audit trail or DATA/audit.log (L2);
+# password policy (A2); secrets never in a listing, the audit trail or DATA/audit/audit.log (L2);
 # a backup taken while the server runs, restored into a new directory, with the same users,
 # groups, grants, audit trail and a token that still works. Password hashing takes about half a
 # second per account: the test makes three.
@@ -40,9 +40,11 @@ json_check() {
 }
 
 # serve_start NAME DATA: trawl serve on a free loopback port; sets ${NAME}_port and ${NAME}_pid.
+# Its temporary directory is its own ($T holds DATA): it runs with its production file rights.
 serve_start() {
   local name=$1 port=""
-  "$TRAWL" serve --data "$2" --listen 127.0.0.1:0 --sync-interval 0 >"$T/$name.out" 2>"$T/$name.log" &
+  mkdir -p "$T/server-tmp"
+  TMPDIR=$T/server-tmp "$TRAWL" serve --data "$2" --listen 127.0.0.1:0 --sync-interval 0 >"$T/$name.out" 2>"$T/$name.log" &
   pids+=($!)
   printf -v "${name}_pid" '%s' "$!"
   for _ in $(seq 100); do
@@ -290,13 +292,13 @@ out=$("$TRAWL" audit --data "$D" | head -n 1)
 if "$TRAWL" audit --data "$D" | grep -q '^FAKE'; then not_ok "a control character in a sign-in name does not forge an audit line"; else ok "a control character in a sign-in name does not forge an audit line"; fi
 
 # L3: a bidi override or a line separator in a field is an escape in audit, audit --json and
-# DATA/audit.log, never the raw character.
+# DATA/audit/audit.log, never the raw character.
 "$TRAWL" repo add --data "$T/hidden" --allow-local --name $'ev\u202eil\u2028x' "$T/src/alpha" >/dev/null 2>&1
 expect_eq "audit prints a bidi override and U+2028 as escapes" 'ev\u202eil\u2028x' "$("$TRAWL" audit --data "$T/hidden" | cut -f 4)"
-if grep -qaF $'\u202e' "$T/hidden/audit.log" || "$TRAWL" audit --json --data "$T/hidden" | grep -qaF $'\u202e'; then
-  not_ok "audit --json and DATA/audit.log hold no raw bidi override"
+if grep -qaF $'\u202e' "$T/hidden/audit/audit.log" || "$TRAWL" audit --json --data "$T/hidden" | grep -qaF $'\u202e'; then
+  not_ok "audit --json and DATA/audit/audit.log hold no raw bidi override"
 else
-  ok "audit --json and DATA/audit.log hold no raw bidi override"
+  ok "audit --json and DATA/audit/audit.log hold no raw bidi override"
 fi
 expect_eq "audit --json still decodes to the name" $'ev\u202eil\u2028x' "$("$TRAWL" audit --json --data "$T/hidden" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["target"])')"
 
@@ -305,13 +307,13 @@ expect_eq "audit --json still decodes to the name" $'ev\u202eil\u2028x' "$("$TRA
 leaked=""
 for s in "$alice_pw" "$bob_pw" carol-e2e-passphrase carol-second-passphrase "$carol_pw" "$tok" "$admin_tok" "$carol_tok" "$carol_tok2" "$carol_tok3" not-the-password-1; do
   [ -n "$s" ] || continue
-  for f in "$T/audit.json" "$D/audit.log" "$D/trawl.db" "$D"/trawl.db-wal "$T/team.log" "$T/laptop.log"; do
+  for f in "$T/audit.json" "$D/audit/audit.log" "$D/trawl.db" "$D"/trawl.db-wal "$T/team.log" "$T/laptop.log"; do
     [ -f "$f" ] && grep -qaF -- "$s" "$f" && leaked="$leaked ${s:0:8}...@${f##*/}"
   done
 done
-expect_eq "no password or token in the audit trail, DATA/audit.log, trawl.db or the server log" "" "$leaked"
-[ -s "$D/audit.log" ] && ok "DATA/audit.log is written" || not_ok "DATA/audit.log is written"
-expect_eq "DATA/audit.log is private" 600 "$(stat -c %a "$D/audit.log")"
+expect_eq "no password or token in the audit trail, DATA/audit/audit.log, trawl.db or the server log" "" "$leaked"
+[ -s "$D/audit/audit.log" ] && ok "DATA/audit/audit.log is written" || not_ok "DATA/audit/audit.log is written"
+expect_eq "DATA/audit/audit.log is private" 600 "$(stat -c %a "$D/audit/audit.log")"
 
 # --- backup while the server runs, and a restore --------------------------------------------------
 "$TRAWL" user list --data "$D" | cut -f1-4 >"$T/users.before"
@@ -333,6 +335,8 @@ expect_eq "restored: the same users" "$(cat "$T/users.before")" "$("$TRAWL" user
 expect_eq "restored: the same groups" "$(cat "$T/groups.before")" "$("$TRAWL" group list --data "$R")"
 expect_eq "restored: the same grants and public flags" "$(cat "$T/access.before")" "$("$TRAWL" access --data "$R")"
 "$TRAWL" audit --json --data "$R" >"$T/audit.after"
+if [ -s "$R/audit/audit.log" ] && [ ! -e "$R/audit.log" ]; then ok "restored: the backup's audit.log moved into DATA/audit/"; else not_ok "restored: the backup's audit.log moved into DATA/audit/" "$(ls -la "$R" "$R/audit" 2>&1)"; fi
+[ -s "$R/policy/1" ] && ok "restored: sync wrote the URL policy files from the registry" || not_ok "restored: sync wrote the URL policy files from the registry" "$(ls -la "$R" 2>&1)"
 if python3 - "$T/audit.before" "$T/audit.after" <<'PY'
 import json, sys
 before = [json.loads(l) for l in open(sys.argv[1])]

@@ -292,9 +292,9 @@ def audit(s, data, admin, bob_token):
     text = r.text()
     ok(all(pw not in text for pw in (BOB_PW, BOB_PW2, ROOT_PW)),
        "no password in the audit trail")
-    with open(os.path.join(data, "audit.log"), encoding="utf-8", errors="replace") as f:
+    with open(os.path.join(data, "audit", "audit.log"), encoding="utf-8", errors="replace") as f:
         log = f.read()
-    ok(all(pw not in log for pw in (BOB_PW, BOB_PW2, ROOT_PW)), "no password in DATA/audit.log")
+    ok(all(pw not in log for pw in (BOB_PW, BOB_PW2, ROOT_PW)), "no password in DATA/audit/audit.log")
     ev = mine[-1]["event"]
     r = s.request("GET", "/api/v1/audit?event=" + ev + "&user=root", token=admin)
     ok(r.status == 200 and r.json()["events"] and

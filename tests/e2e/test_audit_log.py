@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """L1 end to end: the real server in team mode performs each event the checklist names (sign-in
 and its failure, sign-out, token creation and revocation, an administrator's change, a 401, a
-403 and a repository the caller may not read), then DATA/audit.log's JSON lines and
+403 and a repository the caller may not read), then DATA/audit/audit.log's JSON lines and
 `trawl audit --json` are parsed and each event checked for who (actor), what (event, target),
 when (RFC 3339 UTC, within the test) and where (the client address). Also: the request log
 names the caller (never the credential); a flood of 401s from one address is bounded and
@@ -83,9 +83,9 @@ def parse_time(s):
 
 
 def log_events(data):
-    """DATA/audit.log as objects; a line that is not one JSON object fails the test."""
+    """DATA/audit/audit.log as objects; a line that is not one JSON object fails the test."""
     out, bad = [], []
-    with open(os.path.join(data, "audit.log"), "rb") as f:
+    with open(os.path.join(data, "audit", "audit.log"), "rb") as f:
         for line in f:
             try:
                 j = json.loads(line)
@@ -242,7 +242,7 @@ def test_team(tmp):
            and RFC3339_UTC.match(sup[0]["detail"].get("since", "")),
            "%s: then one audit_suppressed event counts the other %d" % (source, FLOOD - PER_MIN),
            sup)
-    with open(os.path.join(data, "audit.log"), "rb") as f:
+    with open(os.path.join(data, "audit", "audit.log"), "rb") as f:
         text = f.read().decode("utf-8", "replace")
     ok(alice_tok not in text and admin_tok not in text and PW_ALICE not in text,
        "no token or password in audit.log")
@@ -446,7 +446,7 @@ def test_sign_in_bounds(tmp):
     sup = find(events, "audit_suppressed", address="127.0.0.9")
     ok(sum(e["detail"].get("count", 0) for e in sup) == tries - len(failed),
        "the other %d are counted" % (tries - PER_MIN), sup)
-    with open(os.path.join(data, "audit.log"), "rb") as f:
+    with open(os.path.join(data, "audit", "audit.log"), "rb") as f:
         ok(admin_tok[6:].encode() not in f.read(), "the refused name is not in audit.log")
     test_cap_keeps_changes(data)
 
@@ -490,7 +490,7 @@ def test_cap_keeps_changes(data):
 def log_events_quiet(data):
     out = []
     try:
-        with open(os.path.join(data, "audit.log"), "rb") as f:
+        with open(os.path.join(data, "audit", "audit.log"), "rb") as f:
             for line in f:
                 try:
                     out.append(json.loads(line))

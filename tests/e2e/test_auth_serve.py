@@ -122,8 +122,8 @@ def test_laptop(tmp):
         ok(st == 200 and b"trawl_shards" in b, "laptop: /metrics answers", st)
         st, h, b, _ = request(s, "POST", "/api/v1/session", {"user": "x", "password": PW})
         ok(st == 401, "laptop: nobody signs in without accounts", st, b)
-        ok(not os.path.exists(os.path.join(data, "audit.log")) or
-           b"search" not in open(os.path.join(data, "audit.log"), "rb").read(),
+        ok(not os.path.exists(os.path.join(data, "audit", "audit.log")) or
+           b"search" not in open(os.path.join(data, "audit", "audit.log"), "rb").read(),
            "laptop: searches are not audited")
     finally:
         s.stop()

@@ -167,7 +167,7 @@ def session_set(sc):
 
 def audit_lines(data):
     try:
-        with open(os.path.join(data, "audit.log"), encoding="utf-8", errors="replace") as f:
+        with open(os.path.join(data, "audit", "audit.log"), encoding="utf-8", errors="replace") as f:
             return [json.loads(x) for x in f if x.strip()]
     except FileNotFoundError:
         return []
@@ -521,7 +521,7 @@ def test_unknown_kid(s, p, ca, data):
 
 def test_secrets(s, p, data, secret, cookies):
     log = s.logtext()
-    with open(os.path.join(data, "audit.log"), encoding="utf-8", errors="replace") as f:
+    with open(os.path.join(data, "audit", "audit.log"), encoding="utf-8", errors="replace") as f:
         audit = f.read()
     found = [x for x in [secret] + p.issued + p.verifiers + cookies
              if x and (x in log or x in audit)]

@@ -2,7 +2,7 @@
 """Secrets pasted in the wrong place (docs/security.md, "Secrets pasted in the wrong place") on
 the real server in team mode: a real API token in a URL path, in a search query and in a page's
 query string, percent-encoded or not, reaches neither the server's log nor the audit trail
-(DATA/audit.log and `trawl audit --json`), where `trawl_[REDACTED]` stands in its place; a password typed as the user
+(DATA/audit/audit.log and `trawl audit --json`), where `trawl_[REDACTED]` stands in its place; a password typed as the user
 name of a sign-in is kept only as a keyed fingerprint. Output: TAP.
 
     python3 tests/e2e/test_pasted_secrets.py
@@ -115,11 +115,11 @@ def main():
         ok(log.count('"uri":"/api/v1/repos/%s%s"' % ("a" * 4052, REDACTED)) == 2,
            "a path longer than the log keeps is redacted before it is cut")
         stop_clean(s, (leaked, tok, PASTED_PASSWORD))
-        with open(os.path.join(data, "audit.log")) as f:
+        with open(os.path.join(data, "audit", "audit.log")) as f:
             audit_log = f.read()
         events = audit_events(data)
         dump = json.dumps(events)
-        for where, text in (("DATA/audit.log", audit_log), ("trawl audit --json", dump)):
+        for where, text in (("DATA/audit/audit.log", audit_log), ("trawl audit --json", dump)):
             ok(leaked not in text and leaked[6:30] not in text,
                "no pasted token in %s" % where, text[-2000:])
             ok(not secret_shown(text, leaked), "no percent-encoded token in %s" % where)

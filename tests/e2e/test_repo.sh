@@ -199,10 +199,39 @@ check "an ssh login name alone is still accepted" "$TRAWL" repo add --data "$P" 
 # Allowed at add time, then refused at sync time once its stored policy no longer allows it:
 # the URL is checked again before every fetch.
 check "a loopback URL is accepted with --allow-private" "$TRAWL" repo add --data "$P" --name late "http://127.0.0.1:$canary_port/alpha.git" --allow-insecure --allow-private
-python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE repos SET allow_private = 0"); db.commit()' "$P/trawl.db"
+repo_id() { "$TRAWL" repo list --data "$1" --json | python3 -c 'import json,sys; print([r for r in map(json.loads, sys.stdin) if r["name"]==sys.argv[1]][0]["id"])' "$2"; }
+late_id=$(repo_id "$P" late)
+expect_eq "its URL and policy are in DATA/policy/ID, mode 0600 in a 0700 directory" "600 700 http://127.0.0.1:$canary_port/alpha.git insecure,private" \
+  "$(stat -c %a "$P/policy/$late_id") $(stat -c %a "$P/policy") $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["url"], ",".join(d["allow"]))' "$P/policy/$late_id")"
+# The policy sync obeys is the file's: narrowed there, the URL is refused before any connection.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["allow"]=["insecure"]; open(sys.argv[1],"w").write(json.dumps(d))' "$P/policy/$late_id"
 expect_status "... and refused at sync when its stored policy no longer allows it" 2 "$TRAWL" sync --data "$P" --allow-insecure
 case $(cat "$T/.err") in *"late: fetch: "*"allow-private"*) ok "... saying why";; *) not_ok "... saying why" "$(cat "$T/.err")";; esac
 expect_eq "the listener saw no connection at all" "" "$(cat "$T/canary.log")"
+"$TRAWL" repo remove --data "$P" late >/dev/null 2>&1
+[ ! -e "$P/policy/$late_id" ] && ok "repo remove deletes its policy file" || not_ok "repo remove deletes its policy file" "$(ls -la "$P/policy")"
+
+# Finding 5 of the outside attack: a registry changed alone (as a server that was taken over
+# can change trawl.db) cannot make sync fetch a local repository: the policy file wins.
+mkrepo secret secret_marker_five
+check "a loopback http repository is added" "$TRAWL" repo add --data "$P" --name tricked "http://127.0.0.1:$web_port/alpha.git" --allow-insecure --allow-private
+python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE repos SET url = ?, allow_local = 1 WHERE name = ?", ("file://" + sys.argv[2], "tricked")); db.commit()' "$P/trawl.db" "$T/srv/secret.git"
+out=$("$TRAWL" sync --data "$P" tricked 2>&1); st=$?
+expect_eq "a file:// URL and --allow-local set in trawl.db alone: sync still fetches the file's URL" 0 "$st"
+case $out in *"tricked: the registry's URL or URL policy differs from $P/policy/"*"the file's is used"*) ok "... warning that the registry differs";; *) not_ok "... warning that the registry differs" "$out";; esac
+expect_eq "... the local repository was not fetched" "" "$("$TRAWL" search --data "$P" -e secret_marker_five)"
+expect_eq "... the file's repository was" "tricked/file.txt:1:alpha_marker_two" "$("$TRAWL" search --data "$P" -e 'alpha_marker_(one|two)')"
+# A registry from before the policy files: the first sync writes them from trawl.db; a
+# repository whose file is missing afterwards is refused, saying what to do.
+rm -rf "$P/policy"
+python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE repos SET url = ?, allow_local = 0 WHERE name = ?", (sys.argv[2], "tricked")); db.commit()' "$P/trawl.db" "http://127.0.0.1:$web_port/alpha.git"
+out=$("$TRAWL" sync --data "$P" tricked 2>&1); st=$?
+case "$st:$out" in "0:"*"wrote the URL policy of "*" from the registry to $P/policy"*) ok "an older registry: sync writes the policy files first, saying so";; *) not_ok "an older registry: sync writes the policy files first, saying so" "$st: $out";; esac
+[ -s "$P/policy/$(repo_id "$P" tricked)" ] && ok "... the file is there" || not_ok "... the file is there" "$(ls -la "$P/policy" 2>&1)"
+rm -f "$P/policy/$(repo_id "$P" tricked)"
+expect_status "a repository whose policy file is missing is refused at sync" 2 "$TRAWL" sync --data "$P" tricked
+case $(cat "$T/.err") in *"tricked: fetch: no URL policy file $P/policy/"*"add it again"*) ok "... saying what to do";; *) not_ok "... saying what to do" "$(cat "$T/.err")";; esac
+"$TRAWL" repo remove --data "$P" tricked >/dev/null 2>&1
 
 # --- redirects are not followed --------------------------------------------------------------------
 http_server redir --redirect "http://127.0.0.1:$web_port"
@@ -285,6 +314,7 @@ for t in ("TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del", "TABLE 
 db.execute("PRAGMA user_version = 1")
 db.commit()
 PY
+rm -rf "$C/policy" # an older trawl had no URL policy files: the next sync writes them
 "$TRAWL" repo list --data "$C" > "$T/list.out" 2>&1; "$TRAWL" repo list --json --data "$C" >> "$T/list.out" 2>&1
 "$TRAWL" repo status --data "$C" private >> "$T/list.out" 2>&1
 if grep -q 'canary-9' "$T/list.out"; then not_ok "an old registry's secrets are gone from repo list and status" "$(cat "$T/list.out")"; else ok "an old registry's secrets are gone from repo list and status"; fi
@@ -333,7 +363,8 @@ expect_eq "... and so does list" "  added with --allow-local" "$("$TRAWL" repo l
 printf 'scheduled_marker\n' > "$L/s.txt"; g -C "$L" add -A; g -C "$L" commit -q -m 3
 head3=$(g -C "$L" rev-parse HEAD)
 # The server's scheduled sync: plain `trawl serve`, no flag, no TRAWL_ALLOW_* in its environment.
-"$TRAWL" serve --data "$SD" --listen 127.0.0.1:0 --sync-interval 1s >"$T/serve.out" 2>&1 &
+mkdir -p "$T/server-tmp" # the server's own: $T holds DATA
+TMPDIR=$T/server-tmp "$TRAWL" serve --data "$SD" --listen 127.0.0.1:0 --sync-interval 1s >"$T/serve.out" 2>&1 &
 serve_pid=$!; pids+=("$serve_pid")
 state=""
 for _ in $(seq 600); do

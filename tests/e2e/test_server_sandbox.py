@@ -54,7 +54,14 @@ def main():
         teamlib.trawl("repo", "add", "--allow-local", work, data=data)
         teamlib.user_add(data, "root", admin=True, password="a sandbox pass phrase 1")
         token, _ = teamlib.token_create(data, "root", scope="admin")
-        env = {"TRAWL_CACHE_DIR": os.path.join(tmp, "cache")}
+        # The server may write its temporary directory: one beside DATA, not above it, so that
+        # what it reaches of DATA is what its own rules give (docs/operations.md).
+        server_tmp = os.path.join(tmp, "servertmp")
+        os.makedirs(server_tmp)
+        with open(os.path.join(data, "credentials"), "w") as f:
+            f.write("https://example.com sandbox-canary-token\n")
+        os.chmod(os.path.join(data, "credentials"), 0o600)
+        env = {"TRAWL_CACHE_DIR": os.path.join(tmp, "cache"), "TMPDIR": server_tmp}
         s = Server(data, "--sync-interval", "1s", env=env)
         pid = s.p.pid
 
@@ -114,9 +121,39 @@ def main():
         ok(st_ == 200 and json.loads(body) == {"status": "ok"},
            "an anonymous /healthz stays bare", body)
 
+        ok("inside a directory the server may write" not in s.logtext(),
+           "no warning: DATA is outside the server's writable trees", s.logtext()[-2000:])
+        # A CLI command's connection closing does not delete the WAL files the confined server
+        # could not make again: the server holds the database open.
+        subprocess.run([TRAWL, "repo", "list", "--data", data], check=True,
+                       stdout=subprocess.DEVNULL)
+        ok(os.path.exists(os.path.join(data, "trawl.db-wal")) and
+           os.path.exists(os.path.join(data, "trawl.db-shm")),
+           "trawl.db-wal and -shm outlive a CLI command's connection", os.listdir(data))
+        st_, _, body, _ = request(s.port, "GET", "/api/v1/search?q=sandboxed_sync_marker",
+                                  headers=auth)
+        ok(st_ == 200 and b"f.txt" in body, "the server signs in and searches after it", st_)
         ok(s.stop() == 0, "the server stops cleanly", s.logtext()[-2000:])
         ok("denied system call" not in s.logtext(), "nothing was denied on the way",
            s.logtext()[-2000:])
+        # Confined to its own files of DATA, it still wrote the audit log (its own directory)
+        # and the database, and left the WAL files it could not make again.
+        log_path = os.path.join(data, "audit", "audit.log")
+        audit = open(log_path, encoding="utf-8", errors="replace").read() \
+            if os.path.exists(log_path) else ""
+        ok('"event":"search"' in audit, "the confined server wrote DATA/audit/audit.log",
+           audit[-500:])
+        s = Server(data, env=env)
+        st_, _, body, _ = request(s.port, "GET", "/api/v1/search?q=sandboxed_sync_marker",
+                                  headers=auth)
+        ok(st_ == 200 and b"f.txt" in body, "a second start signs in and searches as before",
+           st_, body[:300])
+        ok(s.stop() == 0, "... and stops cleanly", s.logtext()[-2000:])
+        # DATA inside the server's temporary directory gives it all of DATA: it says so.
+        s = Server(data, env={"TRAWL_CACHE_DIR": os.path.join(tmp, "cache"), "TMPDIR": tmp})
+        ok("inside a directory the server may write" in s.logtext(),
+           "DATA inside the temporary directory is warned about", s.logtext()[-2000:])
+        ok(s.stop() == 0, "... and that server stops cleanly", s.logtext()[-2000:])
     finally:
         cleanup(s, tmp)
     done()

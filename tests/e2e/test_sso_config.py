@@ -135,7 +135,7 @@ def flag_overrides_file(data, sec):
         serverlib.stop_clean(s, [SECRET])
         reasons = audit_reasons(data)
         ok("unknown_state" in reasons, "the audit trail keeps the refusal's reason", reasons)
-        ok(SECRET not in open(os.path.join(data, "audit.log")).read(),
+        ok(SECRET not in open(os.path.join(data, "audit", "audit.log")).read(),
            "neither the client secret nor the code is in the audit trail")
     finally:
         if s.p.poll() is None:
@@ -154,7 +154,7 @@ def flag_overrides_file(data, sec):
 
 def audit_reasons(data):
     reasons = []
-    with open(os.path.join(data, "audit.log")) as f:
+    with open(os.path.join(data, "audit", "audit.log")) as f:
         for line in f:
             e = json.loads(line)
             if e.get("event") == "sso_refused":

@@ -5,7 +5,7 @@
  * AUTH_AUDIT_DENIED_ALL_PER_MIN in all for anonymous callers, the rest counted by user or
  * address into "audit_suppressed" events (L1), which are bounded too; no anonymous flood
  * crowds out a user's refusals; addresses are counted apart however they hash; closing writes
- * everything queued or counted; DATA/audit.log is rotated at its size limit; old events are
+ * everything queued or counted; DATA/audit/audit.log is rotated at its size limit; old events are
  * pruned by hand and by the writer's retention, refusals (failed sign-ins too) sooner, and
  * past the row cap outsiders' refusals first, then activity (a user's own account changes
  * too), then users' refusals, never the administrators' record, in
@@ -195,7 +195,7 @@ static void a_million_refusals_write_a_bounded_trail(void **state)
 	/* Ten minutes: ten events and one count a minute. */
 	assert_int_equal(count(a, "unauthorized", NULL), 10 * AUTH_AUDIT_DENIED_PER_MIN);
 	assert_int_equal(count(a, "audit_suppressed", "192.0.2.1"), 10);
-	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true(sb.st_size < 64L * 1024);
 	auth_close(a);
@@ -391,7 +391,7 @@ static void closing_writes_what_is_queued_and_counted(void **state)
 		assert_int_equal(auth_audit(a, "search", "alice", "", "10.0.0.1", NULL), 0);
 	deny(a, "10.0.0.7", AUTH_AUDIT_DENIED_PER_MIN + 5);
 	auth_close(a); /* at once: the writer has had no 100 ms */
-	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 	assert_non_null(f = fopen(path, "r"));
 	for (int c; (c = fgetc(f)) != EOF;)
 		lines += c == '\n';
@@ -486,9 +486,9 @@ static void the_log_is_rotated_at_its_size_limit(void **state)
 	auth_close(a);
 	for (int n = 0; n <= AUTH_AUDIT_LOG_KEEP + 1; n++) {
 		if (n)
-			snprintf(path, sizeof(path), "%s/audit.log.%d", data_dir, n);
+			snprintf(path, sizeof(path), "%s/audit/audit.log.%d", data_dir, n);
 		else
-			snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+			snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 		if (n <= AUTH_AUDIT_LOG_KEEP) {
 			assert_int_equal(stat(path, &sb), 0);
 			assert_int_equal(sb.st_mode & 0777, 0600);

@@ -777,7 +777,7 @@ static bool file_holds(const char *path, const char *needle)
 /* L2: after a full flow, no password, token or session id is in the database or the log. */
 static void no_secret_is_stored_or_logged(void **state)
 {
-	static const char *const files[] = { "trawl.db", "trawl.db-wal", "audit.log" };
+	static const char *const files[] = { "trawl.db", "trawl.db-wal", "audit/audit.log" };
 	struct auth *a = open_fresh();
 	struct auth_principal p;
 	char c[AUTH_SESSION_ID_LEN + 1], tok[AUTH_TOKEN_LEN + 1], path[300];
@@ -806,7 +806,7 @@ static void no_secret_is_stored_or_logged(void **state)
 		assert_false(file_holds(path, tok + 6));
 		assert_false(file_holds(path, c));
 	}
-	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 	assert_true(file_holds(path, "\"sign_in_failed\""));
 	assert_true(file_holds(path, "\"token_created\""));
 }
@@ -832,7 +832,7 @@ static void audit_lines_stay_one_line_each(void **state)
 				    "{\"query\":\"q\",\n\"results\":3}"),
 			 0);
 	auth_close(a);
-	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	f = fopen(path, "r");
@@ -878,7 +878,7 @@ static void audit_log_escapes_hidden_characters(void **state)
 				    "{\"query\":\"q\xe2\x81\xa6\xf3\xa0\x80\x81\"}"),
 			 0);
 	auth_close(a);
-	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 	assert_false(file_holds(path, "\xe2\x80\xae"));
 	assert_false(file_holds(path, "\xe2\x80\xa8"));
 	assert_false(file_holds(path, "\xe2\x81\xa6"));
@@ -945,7 +945,7 @@ static void failure_targets(char *out, size_t cap, struct auth *a, const char *a
  */
 static void sign_in_failed_keeps_only_a_fingerprint_of_an_unknown_name(void **state)
 {
-	static const char *const files[] = { "trawl.db", "trawl.db-wal", "audit.log" };
+	static const char *const files[] = { "trawl.db", "trawl.db-wal", "audit/audit.log" };
 	struct auth *a = open_fresh();
 	char t1[4096], t2[4096], t3[256], path[300], fp[32];
 	unsigned retry;
@@ -981,7 +981,7 @@ static void sign_in_failed_keeps_only_a_fingerprint_of_an_unknown_name(void **st
 		assert_false(file_holds(path, "unter2"));
 		assert_false(file_holds(path, "other.name"));
 	}
-	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 	assert_true(file_holds(path, fp));
 }
 
@@ -1177,7 +1177,7 @@ static void names_holding_a_token_are_refused(void **state)
 	assert_int_equal(auth_group_add(a, NULL, "trawl_admins"), 0);
 	assert_int_equal(auth_user_set_display_name(a, NULL, "root", "Root (trawl_ops on call)"), 0);
 	auth_close(a);
-	snprintf(path, sizeof(path), "%s/audit.log", data_dir);
+	snprintf(path, sizeof(path), "%s/audit/audit.log", data_dir);
 	assert_false(file_holds(path, secret + 6));
 	snprintf(path, sizeof(path), "%s/trawl.db", data_dir);
 	assert_false(file_holds(path, secret + 6));
