@@ -30,7 +30,7 @@
 #define RANK_TEST (-15.0)
 #define RANK_GENERATED (-25.0)
 #define RANK_VENDORED (-30.0)
-/* The most rank_line_bonus gives a file (the bound assumes every file may get it). */
+/* The most rank_line_bonus gives a file of code (rank_doc_bonus_max). */
 #define RANK_LINE_BONUS_MAX RANK_DEFINITION
 
 static bool is_word_byte(uint8_t c)
@@ -62,12 +62,16 @@ static int first_non_space(const uint8_t *s, size_t n)
 	return -1;
 }
 
-/* Whether the line, ignoring trailing spaces and a '\r', ends with ';'. */
-static bool ends_statement(const uint8_t *text, size_t len)
+/*
+ * Whether the line, ignoring trailing spaces and a '\r', ends like the head of a function
+ * definition: ")", "{", "," or "(" (not ";", a prototype, nor ":" or "." of prose).
+ */
+static bool ends_declarator(const uint8_t *text, size_t len)
 {
 	while (len > 0 && (is_space(text[len - 1]) || text[len - 1] == '\r'))
 		len--;
-	return len > 0 && text[len - 1] == ';';
+	return len > 0 && (text[len - 1] == ')' || text[len - 1] == '{' || text[len - 1] == ',' ||
+			   text[len - 1] == '(');
 }
 
 /* Keywords that open a definition of the name after them, whatever follows the name. */
@@ -130,16 +134,17 @@ bool rank_is_definition(const uint8_t *text, size_t len, size_t start, size_t en
 		if (is_words(text + lead, kw_at - lead)) {
 			if (is_one_of(kw, kw_end - kw_at, def_keywords, N_OF(def_keywords)))
 				return true;
+			/* At the end of the line only when it starts the line: else a return type. */
 			if (is_one_of(kw, kw_end - kw_at, body_keywords, N_OF(body_keywords)))
-				return next == '{' || next == ':' || next < 0;
+				return next == '{' || next == ':' || (next < 0 && kw_at == lead);
 		}
 	}
 	/*
 	 * A C function: "TYPE NAME(" from the first column (definitions are not indented; calls
-	 * are), the type made of words, '*' and attribute macros with arguments, not a
-	 * prototype (";" at the end) nor an assignment.
+	 * are), the type made of words, '*' and attribute macros with arguments, the line ending
+	 * like a declarator (not a prototype's ";").
 	 */
-	if (next != '(' || lead != 0 || ends_statement(text, len))
+	if (next != '(' || lead != 0 || !ends_declarator(text, len))
 		return false;
 	if (start == 0)
 		return true; /* the type on the line before: "static int\nNAME(int x)" */
@@ -171,7 +176,7 @@ static uint8_t path_kind_tag(const char *path, size_t len)
 	return (uint8_t)lang_path_kind(path, len);
 }
 
-double rank_doc_base(struct worker *w, const char *path, size_t path_len, int kind)
+double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *kind)
 {
 	struct run *r = w->r;
 	const char *base = memrchr(path, '/', path_len);
@@ -183,8 +188,8 @@ double rank_doc_base(struct worker *w, const char *path, size_t path_len, int ki
 		[LANG_PATH_VENDORED] = RANK_VENDORED,
 	};
 
-	if (kind < 0)
-		kind = (int)lang_path_kind(path, path_len);
+	if (*kind < 0)
+		*kind = (int)lang_path_kind(path, path_len);
 	base = base ? base + 1 : path;
 	base_len = path_len - (size_t)(base - path);
 	for (size_t i = 0; i < r->n_atoms && r->type == QT_FILE; i++) {
@@ -195,26 +200,27 @@ double rank_doc_base(struct worker *w, const char *path, size_t path_len, int ki
 			break;
 		}
 	}
-	score += kind_bonus[kind];
+	score += kind_bonus[*kind];
 	score -= (double)(path_len < RANK_PATH_MAX ? path_len : RANK_PATH_MAX) / RANK_PATH_DIVISOR;
 	return score;
 }
 
-double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id)
+double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind)
 {
 	(void)r;
 	(void)shard_i;
 	(void)id;
-	return RANK_LINE_BONUS_MAX;
+	/* Prose mentions code in code's shapes ("in schedule() can be"): no definitions there. */
+	return kind == LANG_PATH_DOCUMENTATION ? 0 : RANK_LINE_BONUS_MAX;
 }
 
-double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base)
+double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind)
 {
 	/* The content points' maximum: only content results have lines. */
 	if (r->type != QT_FILE)
 		return base;
 	return base + ((double)(RANK_WHOLE_WORD + RANK_CASE_EXACT + RANK_LINES_MAX) +
-		       rank_doc_bonus_max(r, shard_i, id));
+		       rank_doc_bonus_max(r, shard_i, id, kind));
 }
 
 /*
@@ -225,18 +231,21 @@ double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base)
 double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr)
 {
 	struct run *r = dc->w->r;
-	double base = dc->w->has_doc_base ? dc->w->doc_base
-					  : rank_doc_base(dc->w, fr->path, fr->path_len, -1);
-	double bonus = 0;
+	struct worker *w = dc->w;
+	int kind = w->has_doc_base ? w->doc_kind : -1;
+	double base = w->has_doc_base ? w->doc_base
+				      : rank_doc_base(w, fr->path, fr->path_len, &kind);
+	double bonus = 0, bonus_max = rank_doc_bonus_max(r, w->shard_i, w->doc_id, kind);
 	int points = 0;
 	bool is_word = false, is_exact = false;
 
 	for (size_t l = 0; l < fr->n_lines; l++) {
 		const struct line_rec *lr = &dc->j->lines[fr->first_line + l];
 
-		if (bonus < RANK_LINE_BONUS_MAX) {
+		if (bonus < bonus_max) {
 			double b = rank_line_bonus(dc, lr);
 
+			b = b < bonus_max ? b : bonus_max; /* the bound's promise */
 			bonus = b > bonus ? b : bonus;
 		}
 		for (size_t k = 0; k < lr->n_ranges && l < RANK_LINES_MAX; k++) {
@@ -291,6 +300,7 @@ int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
 		uint32_t id = cand->is_all ? (uint32_t)i : cand->ids.v[i];
 		struct shard_doc d;
 		double base;
+		int kind;
 
 		if ((err = shard_doc(&d, sh, id)) < 0)
 			break;
@@ -299,11 +309,13 @@ int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
 		if (e->n_branches &&
 		    !branches_doc_selected(on, w->sel, w->n_words, r, w->shard_i, id, &d))
 			continue;
-		base = rank_doc_base(w, d.path, d.path_len, kinds ? kinds[id] : -1);
+		kind = kinds ? kinds[id] : -1;
+		base = rank_doc_base(w, d.path, d.path_len, &kind);
 		j->cands[j->n_cands++] = (struct cand){
 			.base = base,
-			.bound = rank_bound(r, w->shard_i, id, base),
+			.bound = rank_bound(r, w->shard_i, id, base, kind),
 			.id = id,
+			.kind = (uint8_t)kind,
 		};
 	}
 	if (err == 0)

@@ -181,6 +181,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 		j->candidates++;
 		size_t before = j->n_files;
 
+		w->doc_id = id;
 		if ((err = verify_doc(w, j, &d, repo)) < 0)
 			break;
 		if (j->n_files > before && e->n_branches && (err = branches_note(j, e, on)) < 0)
@@ -347,7 +348,9 @@ static int merge_verify(struct worker *w, const struct take *t)
 			return 0;
 	}
 	a->candidates++;
+	w->doc_id = t->c.id;
 	w->doc_base = t->c.base;
+	w->doc_kind = t->c.kind;
 	w->has_doc_base = true;
 	err = verify_doc(w, a, &d, shard_repo(sh));
 	w->has_doc_base = false;

@@ -48,6 +48,7 @@ struct cand {
 	double base;
 	double bound;
 	uint32_t id;
+	uint8_t kind; /* of its path (lang_path_kind) */
 };
 
 struct line_rec {
@@ -196,8 +197,10 @@ struct worker {
 	size_t shard_i;           /* the shard being searched */
 	const uint64_t *sel;      /* its repository's selected branches (n_words words) */
 	size_t n_words;
-	/* The static part of the document's score when known (a best-first search), else not. */
+	/* The document being verified: its id, and its score's static part and path kind when known. */
+	uint32_t doc_id;
 	double doc_base;
+	int doc_kind;
 	bool has_doc_base;
 	/* A best-first search: where this worker's results go, and a branch bitset for it. */
 	struct job arena;
@@ -402,22 +405,23 @@ int filter_path_atom(struct atom *a, const struct run *r, const char *regex);
 /* The ranking score of a matching file (docs/results.md, "Ranking"). */
 double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr);
 /*
- * The part of a file's score known from its path: kind (a lang_path_kind, or -1 to compute
- * it), length, and a content pattern matching the base name (for content results).
+ * The part of a file's score known from its path: kind (*kind: a lang_path_kind, or -1 to
+ * have it computed and set), length, and a content pattern matching the base name (for
+ * content results).
  */
-double rank_doc_base(struct worker *w, const char *path, size_t path_len, int kind);
+double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *kind);
 /*
  * The most document id of shard shard_i, whose static part is base, can score: the bound a
  * best-first search visits candidates by and stops on.
  */
-double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base);
+double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind);
 /*
- * The most rank_line_bonus can give a line of document id of shard shard_i: RANK_DEFINITION
- * while definitions are found by the heuristics (any line may be one); a symbol index makes it
- * 0 for a document with no symbol the search can match, and a best-first search then skips
- * such documents much sooner.
+ * The most rank_line_bonus can give a line of document id of shard shard_i, whose path is of
+ * kind: RANK_DEFINITION while definitions are found by the heuristics (any line of code may
+ * be one; documentation none); a symbol index makes it 0 for a document with no symbol the
+ * search can match, and a best-first search then skips such documents much sooner.
  */
-double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id);
+double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind);
 /*
  * Points a matching line earns for its file: RANK_DEFINITION when it defines the match (the
  * heuristics of rank_is_definition), else 0; a file gets its best line's. Never more than

@@ -65,6 +65,11 @@ static void definitions_are_recognized(void **state)
 	assert_false(defines("return widget(1)", "widget"));
 	assert_false(defines("foo(widget(1))", "widget"));
 	assert_false(defines("    self.parse(text)", "parse"));
+	/* A return type at the end of the line; prose that names a function. */
+	assert_false(defines("static struct sk_buff", "sk_buff"));
+	assert_true(defines("struct sk_buff", "sk_buff"));
+	assert_false(defines("Display which lines in schedule() can be probed:", "schedule"));
+	assert_false(defines("Delete all probes on schedule().", "schedule"));
 }
 
 /* The cut: the score of the last file shown, never above it, whatever the order files come in. */
