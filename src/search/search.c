@@ -398,9 +398,9 @@ static void merge_run(struct worker *w)
 		err = settle_err(r, err);
 	}
 	pthread_mutex_lock(&r->lock);
-	if (err < 0 && r->merge_err == 0) {
-		r->merge_err = err;
-		snprintf(r->merge_errmsg, sizeof(r->merge_errmsg), "%s", error_last());
+	if (err < 0) {
+		w->arena.err = err;
+		snprintf(w->arena.errmsg, sizeof(w->arena.errmsg), "%s", error_last());
 		atomic_store(&r->stop, true);
 	}
 	r->n_merge_done++;
@@ -814,8 +814,9 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		while (r.n_merge_done < (is_inline ? 1 : started))
 			pthread_cond_wait(&r.cond, &r.lock);
 		pthread_mutex_unlock(&r.lock);
-		if ((err = r.merge_err) < 0)
-			error_set("%s", r.merge_errmsg);
+		for (unsigned t = 0; t < n_threads && err == 0; t++)
+			if ((err = workers[t].arena.err) < 0)
+				error_set("%s", workers[t].arena.errmsg);
 	}
 	for (unsigned t = 0; r.is_best_first && t < n_threads; t++) {
 		st->candidates += workers[t].arena.candidates;

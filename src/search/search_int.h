@@ -143,6 +143,8 @@ struct run {
 	enum qtype type;
 	bool is_ranked;           /* a query: results ordered by score */
 	bool is_multi;            /* more than one content atom: lines are merged per file */
+	bool is_best_first;       /* ranked with a count: limit: see the merge below */
+	bool is_merging;          /* the merge has started (under lock) */
 	uint64_t limit;           /* --limit or count: (0 = none) */
 	double deadline_ms;       /* timeout: (0 = none) */
 	atomic_bool is_timeout;
@@ -174,16 +176,13 @@ struct run {
 	 * Best first (a ranked query with a count: limit): the shards' candidates are gathered
 	 * first, then verified in the order of their score's bound across every shard, until the
 	 * bound of every candidate left is below the score of the last result shown (cut). Under
-	 * lock: the merge heap of job indexes (by their next candidate's bound) and the cut.
+	 * lock: the merge heap of job indexes (by their next candidate's bound), the cut and
+	 * is_merging (set once every shard's candidates are in and the heap is built).
 	 */
-	bool is_best_first;
-	bool is_merging;            /* every shard's candidates are in, the heap is built */
 	size_t *heap;
 	size_t n_heap;
 	struct rank_cut cut;
-	size_t n_merge_done;        /* workers done with the merge phase */
-	int merge_err;
-	char merge_errmsg[ERRMSG_MAX];
+	size_t n_merge_done;        /* workers done with the merge (an error: in their arena) */
 };
 
 struct worker {
