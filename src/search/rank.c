@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "query/lang.h"
+#include "regex/tquery.h"
 #include "search/search_int.h"
 
 /* The weights of a file's score (docs/results.md, "Ranking", lists them). */
@@ -110,6 +111,9 @@ bool rank_is_definition(const uint8_t *text, size_t len, size_t start, size_t en
 	if (start >= end || end > len || (start > 0 && is_word_byte(text[start - 1])) ||
 	    (end < len && is_word_byte(text[end])))
 		return false; /* only a whole word can be the name defined */
+	for (size_t i = start; i < end; i++)
+		if (!is_word_byte(text[i]))
+			return false; /* nor can "f(x" or "a->b" */
 	while (lead < start && is_space(text[lead]))
 		lead++;
 	next = first_non_space(text + end, len - end);
@@ -205,13 +209,76 @@ double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *k
 	return score;
 }
 
+/* Whether every document q lets through holds a trigram with a byte that is not a word byte. */
+static bool tq_needs_non_word(const struct tq *q)
+{
+	switch (q->op) {
+	case TQ_TRIGRAM:
+		return !is_word_byte((uint8_t)(q->trigram >> 16)) ||
+		       !is_word_byte((uint8_t)(q->trigram >> 8)) || !is_word_byte((uint8_t)q->trigram);
+	case TQ_AND:
+		for (size_t i = 0; i < q->n_sub; i++)
+			if (tq_needs_non_word(q->sub[i]))
+				return true;
+		return false;
+	case TQ_OR:
+		for (size_t i = 0; i < q->n_sub; i++)
+			if (!tq_needs_non_word(q->sub[i]))
+				return false;
+		return true;
+	case TQ_ALL:
+	case TQ_NONE:
+		break;
+	}
+	return false;
+}
+
+/*
+ * A definition's match is a name, and the trigrams of a plan come from the strings every match
+ * holds: a pattern whose plan needs a non-word trigram ("(&", "->") never matches a name, and
+ * the bound of a search for it (v11 of bench/queries.tsv, spin_lock_irqsave\(&\w+->lock) need
+ * not leave room for a definition.
+ */
+static double query_bonus_max(const struct run *r)
+{
+	for (size_t i = 0; i < r->n_atoms; i++) {
+		const struct atom *a = &r->atoms[i];
+		const char *lit;
+		size_t len;
+		bool is_icase, is_name = true;
+
+		if (a->kind != ATOM_CONTENT)
+			continue;
+		if ((lit = matcher_literal(a->pat->m, &len, &is_icase)) != NULL) {
+			for (size_t k = 0; k < len && is_name; k++)
+				is_name = is_word_byte((uint8_t)lit[k]);
+		} else if (a->pat->plan) {
+			is_name = !tq_needs_non_word(a->pat->plan);
+		}
+		if (is_name)
+			return RANK_LINE_BONUS_MAX;
+	}
+	return 0;
+}
+
+void rank_query_maxima(struct run *r)
+{
+	bool has_literal = false;
+
+	for (size_t i = 0; i < r->n_atoms; i++)
+		has_literal |= r->atoms[i].literal != NULL;
+	/* Only a literal term's exact bytes earn the exact-case points (rank_score_file). */
+	r->points_max = (double)(RANK_WHOLE_WORD + (has_literal ? RANK_CASE_EXACT : 0) +
+				 RANK_LINES_MAX);
+	r->bonus_max = query_bonus_max(r);
+}
+
 double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind)
 {
-	(void)r;
 	(void)shard_i;
 	(void)id;
 	/* Prose mentions code in code's shapes ("in schedule() can be"): no definitions there. */
-	return kind == LANG_PATH_DOCUMENTATION ? 0 : RANK_LINE_BONUS_MAX;
+	return kind == LANG_PATH_DOCUMENTATION ? 0 : r->bonus_max;
 }
 
 double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind)
@@ -219,8 +286,7 @@ double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base,
 	/* The content points' maximum: only content results have lines. */
 	if (r->type != QT_FILE)
 		return base;
-	return base + ((double)(RANK_WHOLE_WORD + RANK_CASE_EXACT + RANK_LINES_MAX) +
-		       rank_doc_bonus_max(r, shard_i, id, kind));
+	return base + (r->points_max + rank_doc_bonus_max(r, shard_i, id, kind));
 }
 
 /*

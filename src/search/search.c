@@ -713,6 +713,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		goto out;
 	}
 	st->plan_ms = now_ms() - t0;
+	rank_query_maxima(&r);
 	/*
 	 * Without a count limit every file found is a result whatever its rank, so a caller that
 	 * does not need the global order gets each shard's files (ranked within the shard) as

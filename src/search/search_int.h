@@ -183,6 +183,8 @@ struct run {
 	size_t n_heap;
 	struct rank_cut cut;
 	size_t n_merge_done;        /* workers done with the merge (an error: in their arena) */
+	double points_max;          /* rank_query_maxima, set once compiled */
+	double bonus_max;
 };
 
 struct worker {
@@ -421,6 +423,14 @@ double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base,
  * search can match, and a best-first search then skips such documents much sooner.
  */
 double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind);
+/*
+ * Sets what the compiled query r's content can add to a score at most: r->points_max (whole
+ * word, exact case only with a literal term, matching lines) and r->bonus_max, the most
+ * rank_line_bonus can give any line: 0 when no content pattern can match a name (every match
+ * holds a byte that is not a word byte: a literal's, or a trigram every match must hold),
+ * else RANK_DEFINITION. The tighter these are, the sooner a best-first search stops.
+ */
+void rank_query_maxima(struct run *r);
 /*
  * Points a matching line earns for its file: RANK_DEFINITION when it defines the match (the
  * heuristics of rank_is_definition), else 0; a file gets its best line's. Never more than

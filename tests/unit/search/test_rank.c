@@ -70,6 +70,9 @@ static void definitions_are_recognized(void **state)
 	assert_true(defines("struct sk_buff", "sk_buff"));
 	assert_false(defines("Display which lines in schedule() can be probed:", "schedule"));
 	assert_false(defines("Delete all probes on schedule().", "schedule"));
+	/* Only a name is defined: never a match holding other bytes. */
+	assert_false(defines("int foo(void)", "foo("));
+	assert_false(defines("struct a_b {", "a_b {"));
 }
 
 /* The cut: the score of the last file shown, never above it, whatever the order files come in. */
@@ -196,7 +199,8 @@ static void best_first_shows_what_a_full_search_ranks_first(void **state)
 {
 	static const char *const patterns[] = {
 		"foo", "Foo", "/fo+/", "foo OR widget", "type:path foo", "case:yes foo",
-		"foo bar", "file:\\.c$ foo", "NOT baz foo", "/^struct/",
+		"foo bar", "file:\\.c$ foo", "NOT baz foo", "/^struct/", "/foo\\(/", "/\\bfoo\\b/",
+		"/fo+ ?\\(/",
 	};
 	static const unsigned counts[] = { 1, 2, 3, 5, 8, 20, 60 };
 	uint64_t pruned_runs = 0, runs = 0;
