@@ -1,18 +1,28 @@
 /*
- * Ranking: the score of a matching file (docs/query-syntax.md, "Ranking"; the weights below) and
- * the order a ranked search scans a shard's candidates in (source files first, so that a count:
- * limit keeps the best kind of file).
+ * Ranking: the score of a matching file (docs/results.md, "Ranking"; the weights below), the
+ * upper bound of that score known before a document is read (what a ranked search visits its
+ * candidates by, best first across every shard), and the cut that tells a search when no
+ * candidate left can reach the results it will show.
+ *
+ * DESIGN: a score is a static part, known from the path alone (rank_doc_base: the kind of
+ * path, its length, a pattern matching the file name), plus content points, each a small
+ * integer with a fixed maximum (whole word, exact case, matching lines, a line that defines
+ * what was searched). The bound of a candidate is its static part plus the content maximum
+ * (rank_bound), and the score is computed as the same static part plus the content points in
+ * one addition: rounding is monotone, so a score never exceeds its bound, and an early stop
+ * by bound drops nothing a full search would show.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "query/lang.h"
+#include "regex/tquery.h"
 #include "search/search_int.h"
 
-/* The weights of a file's score (docs/query-syntax.md, "Ranking", lists them). */
+/* The weights of a file's score (docs/results.md, "Ranking", lists them). */
 #define RANK_NAME_MATCH 100.0   /* a content pattern matches the file's base name */
-#define RANK_WHOLE_WORD 20.0    /* a match (in the first lines) is a whole word */
-#define RANK_CASE_EXACT 10.0    /* a match is a literal pattern's exact bytes */
+#define RANK_WHOLE_WORD 20      /* a match (in the first lines) is a whole word */
+#define RANK_CASE_EXACT 10      /* a match is a literal pattern's exact bytes */
 #define RANK_PATH_MAX 200       /* path bytes past this cost no more */
 #define RANK_PATH_DIVISOR 10.0  /* a point off per this many bytes of path */
 #define RANK_LINES_MAX 10       /* matching lines counted (one point each), and lines examined */
@@ -21,9 +31,8 @@
 #define RANK_TEST (-15.0)
 #define RANK_GENERATED (-25.0)
 #define RANK_VENDORED (-30.0)
-
-/* Where a kind of path comes in a shard's scan order (and the order for an unreadable record). */
-#define RANK_ORDER_UNREADABLE 5
+/* The most rank_line_bonus gives a file of code (rank_doc_bonus_max). */
+#define RANK_LINE_BONUS_MAX RANK_DEFINITION
 
 static bool is_word_byte(uint8_t c)
 {
@@ -31,38 +40,281 @@ static bool is_word_byte(uint8_t c)
 	       c >= 0x80;
 }
 
-/*
- * A match in the file name, whole-word and case-exact matches, source over documentation,
- * tests, generated and vendored code, shorter paths, and a few more matching lines.
- */
-double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr)
+static bool is_space(uint8_t c)
 {
-	struct run *r = dc->w->r;
-	const char *base = memrchr(fr->path, '/', fr->path_len);
+	return c == ' ' || c == '\t';
+}
+
+/* Whether p[0..n) holds only word bytes, spaces and tabs (modifiers like "pub", "export"). */
+static bool is_words(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_word_byte(p[i]) && !is_space(p[i]))
+			return false;
+	return true;
+}
+
+/* The first byte of s[0..n) that is not a space or tab, or -1 at the end. */
+static int first_non_space(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_space(s[i]))
+			return s[i];
+	return -1;
+}
+
+/*
+ * Whether the line, ignoring trailing spaces and a '\r', ends like the head of a function
+ * definition: ")", "{", "," or "(" (not ";", a prototype, nor ":" or "." of prose).
+ */
+static bool ends_declarator(const uint8_t *text, size_t len)
+{
+	while (len > 0 && (is_space(text[len - 1]) || text[len - 1] == '\r'))
+		len--;
+	return len > 0 && (text[len - 1] == ')' || text[len - 1] == '{' || text[len - 1] == ',' ||
+			   text[len - 1] == '(');
+}
+
+/* Keywords that open a definition of the name after them, whatever follows the name. */
+static const char *const def_keywords[] = {
+	"def", "func", "fn", "function", "interface", "trait", "type", "module", "namespace",
+	"macro_rules!",
+};
+
+/* Keywords that define the name after them when "{", ":" or the end of the line follows. */
+static const char *const body_keywords[] = { "struct", "union", "enum", "class" };
+
+/* Words that start a statement, not a type, in the first column (in a macro, a K&R body). */
+static const char *const not_types[] = { "return", "else", "case", "goto", "do", "if",
+					 "while", "for", "switch", "sizeof" };
+
+/* Whether p[0..n) is one of the n_words words. */
+static bool is_one_of(const uint8_t *p, size_t n, const char *const *words, size_t n_words)
+{
+	for (size_t i = 0; i < n_words; i++)
+		if (strlen(words[i]) == n && memcmp(p, words[i], n) == 0)
+			return true;
+	return false;
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * One pass back from the match to the word before it, then a look at the byte after it: this
+ * runs for every match of a ranked search.
+ */
+bool rank_is_definition(const uint8_t *text, size_t len, size_t start, size_t end)
+{
+	size_t lead = 0, kw_end = start, kw_at;
+	int next;
+
+	if (start >= end || end > len || (start > 0 && is_word_byte(text[start - 1])) ||
+	    (end < len && is_word_byte(text[end])))
+		return false; /* only a whole word can be the name defined */
+	for (size_t i = start; i < end; i++)
+		if (!is_word_byte(text[i]))
+			return false; /* nor can "f(x" or "a->b" */
+	while (lead < start && is_space(text[lead]))
+		lead++;
+	next = first_non_space(text + end, len - end);
+	while (kw_end > lead && is_space(text[kw_end - 1]))
+		kw_end--;
+	if (kw_end < start) {
+		/* "KEYWORD NAME": the word before the name, after nothing but words. */
+		const uint8_t *kw;
+
+		kw_at = kw_end;
+		while (kw_at > lead && (is_word_byte(text[kw_at - 1]) || text[kw_at - 1] == '!'))
+			kw_at--;
+		kw = text + kw_at;
+		if (kw_end - kw_at == 6 && memcmp(kw, "define", 6) == 0) {
+			/* "#define NAME", "# define NAME" */
+			size_t h = kw_at;
+
+			while (h > lead && is_space(text[h - 1]))
+				h--;
+			return h == lead + 1 && text[lead] == '#';
+		}
+		if (is_words(text + lead, kw_at - lead)) {
+			if (is_one_of(kw, kw_end - kw_at, def_keywords, N_OF(def_keywords)))
+				return true;
+			/* At the end of the line only when it starts the line: else a return type. */
+			if (is_one_of(kw, kw_end - kw_at, body_keywords, N_OF(body_keywords)))
+				return next == '{' || next == ':' || (next < 0 && kw_at == lead);
+		}
+	}
+	/*
+	 * A C function: "TYPE NAME(" from the first column (definitions are not indented; calls
+	 * are), the type made of words, '*' and attribute macros with arguments, the line ending
+	 * like a declarator (not a prototype's ";").
+	 */
+	if (next != '(' || lead != 0 || !ends_declarator(text, len))
+		return false;
+	if (start == 0)
+		return true; /* the type on the line before: "static int\nNAME(int x)" */
+	if (!is_word_byte(text[0]) || (!is_space(text[start - 1]) && text[start - 1] != '*'))
+		return false;
+	for (size_t i = 0; i < start; i++)
+		if (!is_word_byte(text[i]) && !is_space(text[i]) && text[i] != '*' &&
+		    text[i] != '(' && text[i] != ')' && text[i] != ',')
+			return false;
+	kw_at = 0;
+	while (kw_at < start && is_word_byte(text[kw_at]))
+		kw_at++;
+	return !is_one_of(text, kw_at, not_types, N_OF(not_types));
+}
+
+double rank_line_bonus(const struct doc_ctx *dc, const struct line_rec *lr)
+{
+	const struct match_range *ranges = dc->j->ranges + lr->first_range;
+
+	for (size_t k = 0; k < lr->n_ranges; k++)
+		if (rank_is_definition(lr->text, lr->len, ranges[k].start, ranges[k].end))
+			return RANK_DEFINITION;
+	return 0;
+}
+
+/* The shard's tag of a path: its kind (lang_path_kind). */
+static uint8_t path_kind_tag(const char *path, size_t len)
+{
+	return (uint8_t)lang_path_kind(path, len);
+}
+
+double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *kind)
+{
+	struct run *r = w->r;
+	const char *base = memrchr(path, '/', path_len);
 	size_t base_len;
 	double score = 0;
-	bool is_word = false, is_exact = false;
 	static const double kind_bonus[] = {
 		[LANG_PATH_SOURCE] = 0, [LANG_PATH_DOCUMENTATION] = RANK_DOCUMENTATION,
 		[LANG_PATH_TEST] = RANK_TEST, [LANG_PATH_GENERATED] = RANK_GENERATED,
 		[LANG_PATH_VENDORED] = RANK_VENDORED,
 	};
 
-	base = base ? base + 1 : fr->path;
-	base_len = fr->path_len - (size_t)(base - fr->path);
-	for (size_t i = 0; i < r->n_atoms; i++) {
+	if (*kind < 0)
+		*kind = (int)lang_path_kind(path, path_len);
+	base = base ? base + 1 : path;
+	base_len = path_len - (size_t)(base - path);
+	for (size_t i = 0; i < r->n_atoms && r->type == QT_FILE; i++) {
 		const struct atom *a = &r->atoms[i];
 
-		if (a->kind == ATOM_CONTENT && r->type == QT_FILE &&
-		    verify_text_matches(dc->w, a->pat, base, base_len)) {
+		if (a->kind == ATOM_CONTENT && verify_text_matches(w, a->pat, base, base_len)) {
 			score += RANK_NAME_MATCH;
 			break;
 		}
 	}
-	for (size_t l = 0; l < fr->n_lines && l < RANK_LINES_MAX; l++) {
+	score += kind_bonus[*kind];
+	score -= (double)(path_len < RANK_PATH_MAX ? path_len : RANK_PATH_MAX) / RANK_PATH_DIVISOR;
+	return score;
+}
+
+/* Whether every document q lets through holds a trigram with a byte that is not a word byte. */
+static bool tq_needs_non_word(const struct tq *q)
+{
+	switch (q->op) {
+	case TQ_TRIGRAM:
+		return !is_word_byte((uint8_t)(q->trigram >> 16)) ||
+		       !is_word_byte((uint8_t)(q->trigram >> 8)) || !is_word_byte((uint8_t)q->trigram);
+	case TQ_AND:
+		for (size_t i = 0; i < q->n_sub; i++)
+			if (tq_needs_non_word(q->sub[i]))
+				return true;
+		return false;
+	case TQ_OR:
+		for (size_t i = 0; i < q->n_sub; i++)
+			if (!tq_needs_non_word(q->sub[i]))
+				return false;
+		return true;
+	case TQ_ALL:
+	case TQ_NONE:
+		break;
+	}
+	return false;
+}
+
+/*
+ * A definition's match is a name, and the trigrams of a plan come from the strings every match
+ * holds: a pattern whose plan needs a non-word trigram ("(&", "->") never matches a name, and
+ * the bound of a search for it (v11 of bench/queries.tsv, spin_lock_irqsave\(&\w+->lock) need
+ * not leave room for a definition.
+ */
+static double query_bonus_max(const struct run *r)
+{
+	for (size_t i = 0; i < r->n_atoms; i++) {
+		const struct atom *a = &r->atoms[i];
+		const char *lit;
+		size_t len;
+		bool is_icase, is_name = true;
+
+		if (a->kind != ATOM_CONTENT)
+			continue;
+		if ((lit = matcher_literal(a->pat->m, &len, &is_icase)) != NULL) {
+			for (size_t k = 0; k < len && is_name; k++)
+				is_name = is_word_byte((uint8_t)lit[k]);
+		} else if (a->pat->plan) {
+			is_name = !tq_needs_non_word(a->pat->plan);
+		}
+		if (is_name)
+			return RANK_LINE_BONUS_MAX;
+	}
+	return 0;
+}
+
+void rank_query_maxima(struct run *r)
+{
+	bool has_literal = false;
+
+	for (size_t i = 0; i < r->n_atoms; i++)
+		has_literal |= r->atoms[i].literal != NULL;
+	/* Only a literal term's exact bytes earn the exact-case points (rank_score_file). */
+	r->points_max = (double)(RANK_WHOLE_WORD + (has_literal ? RANK_CASE_EXACT : 0) +
+				 RANK_LINES_MAX);
+	r->bonus_max = query_bonus_max(r);
+}
+
+double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind)
+{
+	(void)shard_i;
+	(void)id;
+	/* Prose mentions code in code's shapes ("in schedule() can be"): no definitions there. */
+	return kind == LANG_PATH_DOCUMENTATION ? 0 : r->bonus_max;
+}
+
+double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind)
+{
+	/* The content points' maximum: only content results have lines. */
+	if (r->type != QT_FILE)
+		return base;
+	return base + (r->points_max + rank_doc_bonus_max(r, shard_i, id, kind));
+}
+
+/*
+ * A match in the file name, whole-word and case-exact matches, a line that defines what was
+ * searched, source over documentation, tests, generated and vendored code, shorter paths, and
+ * a few more matching lines.
+ */
+double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr)
+{
+	struct run *r = dc->w->r;
+	struct worker *w = dc->w;
+	int kind = w->has_doc_base ? w->doc_kind : -1;
+	double base = w->has_doc_base ? w->doc_base
+				      : rank_doc_base(w, fr->path, fr->path_len, &kind);
+	double bonus = 0, bonus_max = rank_doc_bonus_max(r, w->shard_i, w->doc_id, kind);
+	int points = 0;
+	bool is_word = false, is_exact = false;
+
+	for (size_t l = 0; l < fr->n_lines; l++) {
 		const struct line_rec *lr = &dc->j->lines[fr->first_line + l];
 
-		for (size_t k = 0; k < lr->n_ranges; k++) {
+		if (bonus < bonus_max) {
+			double b = rank_line_bonus(dc, lr);
+
+			b = b < bonus_max ? b : bonus_max; /* the bound's promise */
+			bonus = b > bonus ? b : bonus;
+		}
+		for (size_t k = 0; k < lr->n_ranges && l < RANK_LINES_MAX; k++) {
 			const struct match_range *m = &dc->j->ranges[lr->first_range + k];
 
 			if ((m->start == 0 || !is_word_byte(lr->text[m->start - 1])) &&
@@ -76,62 +328,146 @@ double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr)
 			}
 		}
 	}
-	score += is_word ? RANK_WHOLE_WORD : 0;
-	score += is_exact ? RANK_CASE_EXACT : 0;
-	score += kind_bonus[lang_path_kind(fr->path, fr->path_len)];
-	score -= (double)(fr->path_len < RANK_PATH_MAX ? fr->path_len : RANK_PATH_MAX) /
-		 RANK_PATH_DIVISOR;
-	score += (double)(fr->n_lines < RANK_LINES_MAX ? fr->n_lines : RANK_LINES_MAX);
-	return score;
+	points += is_word ? RANK_WHOLE_WORD : 0;
+	points += is_exact ? RANK_CASE_EXACT : 0;
+	points += (int)(fr->n_lines < RANK_LINES_MAX ? fr->n_lines : RANK_LINES_MAX);
+	/*
+	 * One addition of the static part: the score stays within rank_bound (see DESIGN), given
+	 * points + bonus <= the sum of the maxima added there, exactly (small integers).
+	 */
+	return base + ((double)points + bonus);
 }
 
-/* Ranking order within a shard: source first, then documentation, tests, generated, vendored. */
-static uint8_t path_rank(const char *path, size_t len)
+static int cmp_cand(const void *a, const void *b)
 {
-	static const uint8_t order[] = {
-		[LANG_PATH_SOURCE] = 0, [LANG_PATH_DOCUMENTATION] = 1, [LANG_PATH_TEST] = 2,
-		[LANG_PATH_GENERATED] = 3, [LANG_PATH_VENDORED] = 4,
-	};
+	const struct cand *x = a, *y = b;
 
-	return order[lang_path_kind(path, len)];
+	if (x->bound != y->bound)
+		return x->bound > y->bound ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int kind_rank(const struct shard *sh, const uint8_t *ranks, uint32_t id)
+int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
+		    const struct docset *cand, uint64_t *on)
 {
-	struct shard_doc d;
-
-	if (ranks)
-		return ranks[id];
-	if (shard_doc(&d, sh, id) < 0)
-		return RANK_ORDER_UNREADABLE;
-	return path_rank(d.path, d.path_len);
-}
-
-int rank_order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n_docs, bool is_all,
-			  bool is_resident)
-{
-	size_t n = is_all ? n_docs : ids->len;
+	struct run *r = w->r;
+	const struct index_repo_entry *e = index_shard_entry(r->ix, w->shard_i);
+	uint32_t n_docs = shard_n_docs(sh);
+	size_t n = cand->is_all ? n_docs : cand->ids.len;
 	/* Worth computing for a whole shard when kept for later queries, or ranking much of it. */
-	const uint8_t *ranks = shard_path_tags(sh, path_rank, is_resident || n >= n_docs / 8);
-	struct u32vec out;
-	uint8_t *rank;
-	int err;
+	const uint8_t *kinds = shard_path_tags(sh, path_kind_tag,
+					       r->o->is_resident || n >= n_docs / 8);
+	int err = 0;
 
-	u32vec_init(&out);
-	rank = malloc(n ? n : 1);
-	if (!rank || (err = u32vec_reserve(&out, n)) < 0) {
-		free(rank);
+	if (!(j->cands = malloc((n ? n : 1) * sizeof(*j->cands))))
 		return error_nomem(NULL);
+	j->n_cands = 0;
+	for (size_t i = 0; i < n && !should_stop(r); i++) {
+		uint32_t id = cand->is_all ? (uint32_t)i : cand->ids.v[i];
+		struct shard_doc d;
+		double base;
+		int kind;
+
+		if ((err = shard_doc(&d, sh, id)) < 0)
+			break;
+		if (d.skip != DOC_INDEXED && r->type != QT_PATH)
+			continue;
+		if (e->n_branches &&
+		    !branches_doc_selected(on, w->sel, w->n_words, r, w->shard_i, id, &d))
+			continue;
+		kind = kinds ? kinds[id] : -1;
+		base = rank_doc_base(w, d.path, d.path_len, &kind);
+		j->cands[j->n_cands++] = (struct cand){
+			.base = base,
+			.bound = rank_bound(r, w->shard_i, id, base, kind),
+			.id = id,
+			.kind = (uint8_t)kind,
+		};
 	}
-	for (size_t i = 0; i < n; i++)
-		rank[i] = (uint8_t)kind_rank(sh, ranks, is_all ? (uint32_t)i : ids->v[i]);
-	for (uint8_t k = 0; k <= RANK_ORDER_UNREADABLE; k++)
-		for (size_t i = 0; i < n; i++)
-			if (rank[i] == k)
-				out.v[out.len++] = is_all ? (uint32_t)i : ids->v[i];
-	free(rank);
-	u32vec_dispose(ids);
-	*ids = out;
+	if (err == 0)
+		qsort(j->cands, j->n_cands, sizeof(*j->cands), cmp_cand);
+	return err;
+}
+
+/* --- the cut --- */
+
+void rank_cut_init(struct rank_cut *c, uint64_t need)
+{
+	memset(c, 0, sizeof(*c));
+	c->need = need;
+}
+
+void rank_cut_dispose(struct rank_cut *c)
+{
+	free(c->v);
+	c->v = NULL;
+	c->n = c->cap = 0;
+}
+
+static bool cut_less(const struct rank_cut_ent *a, const struct rank_cut_ent *b)
+{
+	return a->score < b->score;
+}
+
+static void cut_swap(struct rank_cut_ent *a, struct rank_cut_ent *b)
+{
+	struct rank_cut_ent t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void cut_pop(struct rank_cut *c)
+{
+	size_t i = 0;
+
+	c->lines -= c->v[0].lines;
+	c->v[0] = c->v[--c->n];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < c->n && cut_less(&c->v[l], &c->v[m]))
+			m = l;
+		if (l + 1 < c->n && cut_less(&c->v[l + 1], &c->v[m]))
+			m = l + 1;
+		if (m == i)
+			break;
+		cut_swap(&c->v[i], &c->v[m]);
+		i = m;
+	}
+}
+
+/*
+ * Keeps the fewest best files whose lines reach need: a min-heap by score, its lowest popped
+ * while the others still hold need lines. Every file left out scores no more than the lowest
+ * kept, so that lowest is at most the score of the last file shown.
+ */
+int rank_cut_add(struct rank_cut *c, double score, uint64_t lines)
+{
+	size_t i;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct rank_cut_ent *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return error_nomem(NULL);
+		c->v = v;
+		c->cap = cap;
+	}
+	i = c->n++;
+	c->v[i] = (struct rank_cut_ent){ score, lines };
+	c->lines += lines;
+	while (i > 0 && cut_less(&c->v[i], &c->v[(i - 1) / 2])) {
+		cut_swap(&c->v[i], &c->v[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	while (c->n > 1 && c->lines - c->v[0].lines >= c->need)
+		cut_pop(c);
 	return 0;
 }
 
+bool rank_cut_excludes(const struct rank_cut *c, double bound)
+{
+	return c->n > 0 && c->lines >= c->need && bound < c->v[0].score;
+}

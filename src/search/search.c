@@ -150,19 +150,22 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 				    sizeof(*j->files))) < 0)
 			goto out;
 		j->files[j->n_files++] = (struct file_rec){ "", 0, 0, j->n_lines, SEARCH_REPO, 0,
-							    0, NULL, 0, 0, 0 };
+							    0, NULL, 0, 0, 0, shard_i };
 		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
 		goto out;
 	}
 	if ((err = cand_eval(&cand, sh, r, r->root)) < 0)
 		goto out; /* the shard reader's message names the file */
-	if (r->is_ranked && (err = rank_order_candidates(&cand.ids, sh, n_docs, cand.is_all,
-							 r->o->is_resident)) < 0) {
+	if (r->is_best_first) {
+		/* Read later, best first across every shard (merge_run), with what they need. */
+		err = rank_candidates(j, w, sh, &cand, on);
 		docset_dispose(&cand);
+		memcpy(j->repo_val, w->repo_val, sizeof(j->repo_val));
+		j->sel = sel;
+		j->n_words = n_words;
+		sel = NULL; /* the job's */
 		goto out;
 	}
-	if (r->is_ranked)
-		cand.is_all = false;
 	n = cand.is_all ? n_docs : cand.ids.len;
 	for (size_t i = 0; i < n && !should_stop(r); i++) {
 		uint32_t id = cand.is_all ? (uint32_t)i : cand.ids.v[i];
@@ -178,6 +181,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 		j->candidates++;
 		size_t before = j->n_files;
 
+		w->doc_id = id;
 		if ((err = verify_doc(w, j, &d, repo)) < 0)
 			break;
 		if (j->n_files > before && e->n_branches && (err = branches_note(j, e, on)) < 0)
@@ -190,15 +194,9 @@ out:
 	return err;
 }
 
-/* Searches shard i into its job and marks the job done. */
-static void job_run(struct worker *w, size_t i)
+/* A search's error, or 0 when it is one of the limits that end the run with what was found. */
+static int settle_err(struct run *r, int err)
 {
-	struct run *r = w->r;
-	struct job *j = &r->jobs[i];
-	int err = 0;
-
-	if (!should_stop(r))
-		err = search_shard(w, j, i);
 	if (err == TRAWL_ELIMIT && atomic_load(&r->is_mem_limit))
 		err = 0; /* the memory limit ends the run, not the query: what was found stands */
 	if (err == TRAWL_ETIMEOUT && is_budget_first(r)) {
@@ -212,11 +210,200 @@ static void job_run(struct worker *w, size_t i)
 		atomic_store(&r->is_cut, true);
 		err = 0;
 	}
+	return err;
+}
+
+/* Searches shard i into its job and marks the job done. */
+static void job_run(struct worker *w, size_t i)
+{
+	struct run *r = w->r;
+	struct job *j = &r->jobs[i];
+	int err = 0;
+
+	if (!should_stop(r))
+		err = settle_err(r, search_shard(w, j, i));
 	pthread_mutex_lock(&r->lock);
 	j->err = err;
 	if (err < 0)
 		snprintf(j->errmsg, sizeof(j->errmsg), "%s", error_last());
 	j->is_done = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * --- Best first: every shard's candidates merged by their score's bound ---
+ *
+ * DESIGN: once every shard has listed its candidates (best bound first, rank_candidates), the
+ * workers take candidates off one heap of shards keyed by their next candidate's bound, a few
+ * at a time under the run's lock, verify them into their own arenas and add each file found
+ * to the cut. A worker stops taking when the best bound left is below the cut: no candidate
+ * left can score as high as the last file count: will show, and that score only rises as files
+ * are found, so the files shown are the ones a search of every candidate would show first.
+ */
+#define MERGE_BATCH 4
+
+struct take {
+	size_t job;
+	struct cand c;
+};
+
+/* Whether job a's next candidate goes before job b's (bound, then shard order). */
+static bool heap_before(const struct run *r, size_t a, size_t b)
+{
+	double x = r->jobs[a].cands[r->jobs[a].next_cand].bound;
+	double y = r->jobs[b].cands[r->jobs[b].next_cand].bound;
+
+	return x != y ? x > y : a < b;
+}
+
+static void heap_down(struct run *r, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i, t;
+
+		if (l < r->n_heap && heap_before(r, r->heap[l], r->heap[m]))
+			m = l;
+		if (l + 1 < r->n_heap && heap_before(r, r->heap[l + 1], r->heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = r->heap[i];
+		r->heap[i] = r->heap[m];
+		r->heap[m] = t;
+		i = m;
+	}
+}
+
+/* Builds the heap of shards with candidates and lets the workers merge (ENOMEM). */
+static int merge_start(struct run *r)
+{
+	if (!(r->heap = malloc((r->n_jobs ? r->n_jobs : 1) * sizeof(*r->heap))))
+		return error_nomem(NULL);
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_jobs; i++)
+		if (r->jobs[i].n_cands)
+			r->heap[r->n_heap++] = i;
+	for (size_t k = r->n_heap / 2; k-- > 0;)
+		heap_down(r, k);
+	r->is_merging = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+/* Takes up to max candidates, best bound first, while one can still be shown (under lock). */
+static size_t merge_take(struct run *r, struct take *out, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && r->n_heap > 0) {
+		struct job *j = &r->jobs[r->heap[0]];
+
+		if (rank_cut_excludes(&r->cut, j->cands[j->next_cand].bound)) {
+			/* The early stop: every candidate left scores below the last file shown. */
+			r->n_heap = 0;
+			atomic_store(&r->is_cut, true);
+			break;
+		}
+		out[n++] = (struct take){ r->heap[0], j->cands[j->next_cand] };
+		if (++j->next_cand == j->n_cands)
+			r->heap[0] = r->heap[--r->n_heap];
+		if (r->n_heap)
+			heap_down(r, 0);
+	}
+	return n;
+}
+
+/* Verifies one candidate into w's arena and adds the file it gives to the cut. */
+static int merge_verify(struct worker *w, const struct take *t)
+{
+	struct run *r = w->r;
+	struct job *j = &r->jobs[t->job], *a = &w->arena;
+	const struct shard *sh = index_shard(r->ix, t->job);
+	const struct index_repo_entry *e = index_shard_entry(r->ix, t->job);
+	size_t before = a->n_files, lines0 = a->n_lines, ranges0 = a->n_ranges;
+	size_t branches0 = a->n_branch_names;
+	struct shard_doc d;
+	struct file_rec *fr;
+	bool is_shown;
+	int err;
+
+	if ((err = shard_doc(&d, sh, t->c.id)) < 0)
+		return err;
+	w->shard_i = t->job;
+	w->sel = j->sel;
+	w->n_words = j->n_words;
+	memcpy(w->repo_val, j->repo_val, sizeof(w->repo_val));
+	if (e->n_branches) {
+		if (w->n_on < j->n_words) {
+			uint64_t *on = realloc(w->on, j->n_words * sizeof(*on));
+
+			if (!on)
+				return error_nomem(NULL);
+			w->on = on;
+			w->n_on = j->n_words;
+		}
+		if (!branches_doc_selected(w->on, j->sel, j->n_words, r, t->job, t->c.id, &d))
+			return 0;
+	}
+	a->candidates++;
+	w->doc_id = t->c.id;
+	w->doc_base = t->c.base;
+	w->doc_kind = t->c.kind;
+	w->has_doc_base = true;
+	err = verify_doc(w, a, &d, shard_repo(sh));
+	w->has_doc_base = false;
+	if (err < 0 || a->n_files == before)
+		return err;
+	fr = &a->files[before]; /* its shard: w->shard_i */
+	if (e->n_branches && (err = branches_note(a, e, w->on)) < 0)
+		return err;
+	pthread_mutex_lock(&r->lock);
+	is_shown = !rank_cut_excludes(&r->cut, fr->score);
+	if (is_shown)
+		err = rank_cut_add(&r->cut, fr->score, r->type == QT_FILE ? fr->n_lines : 1);
+	pthread_mutex_unlock(&r->lock);
+	if (!is_shown) {
+		/*
+		 * Below the cut already: never shown, so its records are dropped (a common word
+		 * reads many files whose bound the cut cannot exclude; memory holds only those
+		 * that may be shown). The search still knows more matched (run.found).
+		 */
+		a->n_files = before;
+		a->n_lines = lines0;
+		a->n_ranges = ranges0;
+		a->n_branch_names = branches0;
+	}
+	return err;
+}
+
+/* A worker's part of the merge; the last one done wakes the calling thread. */
+static void merge_run(struct worker *w)
+{
+	struct run *r = w->r;
+	struct take batch[MERGE_BATCH];
+	int err = 0;
+
+	while (err == 0 && !should_stop(r)) {
+		size_t n;
+
+		pthread_mutex_lock(&r->lock);
+		n = merge_take(r, batch, MERGE_BATCH);
+		pthread_mutex_unlock(&r->lock);
+		if (n == 0)
+			break;
+		for (size_t k = 0; k < n && err == 0 && !should_stop(r); k++)
+			err = merge_verify(w, &batch[k]);
+		err = settle_err(r, err);
+	}
+	pthread_mutex_lock(&r->lock);
+	if (err < 0) {
+		w->arena.err = err;
+		snprintf(w->arena.errmsg, sizeof(w->arena.errmsg), "%s", error_last());
+		atomic_store(&r->stop, true);
+	}
+	r->n_merge_done++;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -237,6 +424,13 @@ static void *worker_main(void *arg)
 		if (i >= r->n_jobs)
 			break;
 		job_run(w, i);
+	}
+	if (r->is_best_first) {
+		pthread_mutex_lock(&r->lock);
+		while (!r->is_merging && !atomic_load(&r->stop))
+			pthread_cond_wait(&r->cond, &r->lock);
+		pthread_mutex_unlock(&r->lock);
+		merge_run(w);
 	}
 	return NULL;
 }
@@ -294,6 +488,11 @@ static void job_dispose(struct job *j)
 	free(j->lines);
 	free(j->ranges);
 	free(j->branch_names);
+	free(j->cands);
+	free(j->sel);
+	j->cands = NULL;
+	j->sel = NULL;
+	j->n_cands = 0;
 	j->branch_names = NULL;
 	j->files = NULL;
 	j->lines = NULL;
@@ -408,11 +607,12 @@ static int cmp_pick(const void *a, const void *b)
 }
 
 /*
- * A query's results from jobs [first, last): everything found, best first; one result per
- * repository for type:repo. The whole run at the end, or one shard at a time (is_early).
+ * A query's results: everything found, best first; one result per repository for type:repo.
+ * From jobs [first, last): the whole run at the end, or one shard at a time (is_early); or,
+ * for a best-first search (jobs NULL), from the n_workers workers' arenas.
  */
-static int emit_ranked(struct run *r, size_t first, size_t last, struct search_stats *st,
-		       search_file_fn fn, void *arg)
+static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *workers,
+		       size_t n_workers, struct search_stats *st, search_file_fn fn, void *arg)
 {
 	struct pick *picks;
 	size_t n = 0, w = 0;
@@ -420,6 +620,8 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct search_s
 
 	for (size_t i = first; i < last; i++)
 		n += r->jobs[i].n_files;
+	for (size_t t = 0; t < n_workers; t++)
+		n += workers[t].arena.n_files;
 	if (!(picks = malloc((n ? n : 1) * sizeof(*picks))))
 		return error_nomem(NULL);
 	n = 0;
@@ -427,6 +629,13 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct search_s
 		for (size_t f = 0; f < r->jobs[i].n_files; f++)
 			picks[n++] = (struct pick){ &r->jobs[i], &r->jobs[i].files[f],
 						    shard_repo(index_shard(r->ix, i)) };
+	for (size_t t = 0; t < n_workers; t++) {
+		struct job *a = &workers[t].arena;
+
+		for (size_t f = 0; f < a->n_files; f++)
+			picks[n++] = (struct pick){ a, &a->files[f],
+						    shard_repo(index_shard(r->ix, a->files[f].shard)) };
+	}
 	qsort(picks, n, sizeof(*picks), cmp_pick);
 	for (size_t i = 0; i < n; i++) {
 		bool is_dup = false;
@@ -504,6 +713,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		goto out;
 	}
 	st->plan_ms = now_ms() - t0;
+	rank_query_maxima(&r);
 	/*
 	 * Without a count limit every file found is a result whatever its rank, so a caller that
 	 * does not need the global order gets each shard's files (ranked within the shard) as
@@ -511,6 +721,13 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	 * decided across shards.
 	 */
 	is_early = r.is_ranked && o->is_early && r.limit == 0 && r.type != QT_REPO;
+	/*
+	 * With a count limit a ranked query reads candidates best first across every shard and
+	 * stops when none left can be shown (merge_run). Not for type:repo (one result per
+	 * repository, decided across shards) nor select: (whose limit counts selected results).
+	 */
+	r.is_best_first = r.is_ranked && r.limit && r.limit != UINT64_MAX && r.type != QT_REPO;
+	rank_cut_init(&r.cut, r.limit);
 	r.n_jobs = index_n_shards(ix);
 	st->shards_total = r.n_jobs;
 	r.jobs = calloc(r.n_jobs ? r.n_jobs : 1, sizeof(*r.jobs));
@@ -536,6 +753,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		r.window = 2 * (size_t)n_threads;
 	for (unsigned t = 0; t < n_threads; t++) {
 		workers[t].r = &r;
+		workers[t].arena.r = &r;
 		if ((err = is_inline ? thread_scratch(&workers[t].scratch)
 				     : matcher_scratch_new(&workers[t].scratch)) < 0)
 			goto out;
@@ -570,7 +788,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		n_found_files += j->n_files;
 		if (is_early) {
 			if (err == 0 && !atomic_load(&r.stop) &&
-			    (err = emit_ranked(&r, i, i + 1, st, fn, arg)) != 0)
+			    (err = emit_ranked(&r, i, i + 1, NULL, 0, st, fn, arg)) != 0)
 				atomic_store(&r.stop, true);
 			job_dispose(j);
 		}
@@ -590,9 +808,26 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		}
 		consumed(&r, i + 1); /* always: workers waiting for the window must not hang */
 	}
+	if (r.is_best_first && err == 0 && !atomic_load(&r.stop) && (err = merge_start(&r)) == 0) {
+		if (is_inline)
+			merge_run(&workers[0]);
+		pthread_mutex_lock(&r.lock);
+		while (r.n_merge_done < (is_inline ? 1 : started))
+			pthread_cond_wait(&r.cond, &r.lock);
+		pthread_mutex_unlock(&r.lock);
+		for (unsigned t = 0; t < n_threads && err == 0; t++)
+			if ((err = workers[t].arena.err) < 0)
+				error_set("%s", workers[t].arena.errmsg);
+	}
+	for (unsigned t = 0; r.is_best_first && t < n_threads; t++) {
+		st->candidates += workers[t].arena.candidates;
+		st->bytes_scanned += workers[t].arena.bytes;
+	}
 	if (r.is_ranked && err == 0) {
-		if (!is_early)
-			err = emit_ranked(&r, 0, r.n_jobs, st, fn, arg);
+		if (r.is_best_first)
+			err = emit_ranked(&r, 0, 0, workers, n_threads, st, fn, arg);
+		else if (!is_early)
+			err = emit_ranked(&r, 0, r.n_jobs, NULL, 0, st, fn, arg);
 		if (atomic_load(&r.is_cut) && !atomic_load(&r.is_timeout) &&
 		    !atomic_load(&r.is_mem_limit))
 			st->is_limit_hit = true;
@@ -615,6 +850,12 @@ out:
 		st->is_canceled = true;
 	for (unsigned t = 0; workers && !is_inline && t < n_threads; t++)
 		matcher_scratch_free(workers[t].scratch);
+	for (unsigned t = 0; workers && t < n_threads; t++) {
+		job_dispose(&workers[t].arena);
+		free(workers[t].on);
+	}
+	free(r.heap);
+	rank_cut_dispose(&r.cut);
 	for (size_t i = 0; r.jobs && i < r.n_jobs; i++)
 		job_dispose(&r.jobs[i]);
 	free(r.jobs);

@@ -1,6 +1,7 @@
 /*
  * The search executor: runs one pattern over the shards of an index, in parallel, and hands
- * results to the caller in a deterministic order (shard order, then document order).
+ * results to the caller in a deterministic order (shard order, then document order; a query's
+ * by score, read best first across every shard when count: limits it: docs/results.md).
  *
  * SECURITY: search_run takes the set of repositories the caller may read as a required
  * argument and drops every other repository's shards before any posting lookup, matching or
@@ -63,7 +64,7 @@ struct search_opts {
 	 */
 	bool is_early;
 	/*
-	 * A long-lived caller (the server): each shard's path ranks are computed once, at the first
+	 * A long-lived caller (the server): each shard's path kinds are computed once, at the first
 	 * ranked query, and kept for the next queries (shard_path_tags). A one-shot search computes
 	 * them only when it ranks much of a shard.
 	 */

@@ -6,7 +6,7 @@
  *   candidates.c  posting lists -> candidate documents (struct docset and its algebra)
  *   verify.c      per document: the expression's value, matching lines, merged line records
  *   filters.c     what each filter does (the table search dispatches through)
- *   rank.c        the ranking score of a file and the order candidates are scanned in
+ *   rank.c        the ranking score of a file, its bound before reading, the cut of shown results
  *   branches.c    which branches a search covers and which a result is on
  *   search.c      the run: workers, limits, memory, and handing results out in order
  */
@@ -23,6 +23,7 @@
 #include "util/vec.h"
 
 #define ERRMSG_MAX 512
+#define MAX_ATOMS (QUERY_MAX_ATOMS + 2)
 
 struct file_rec {
 	const char *path;
@@ -36,6 +37,18 @@ struct file_rec {
 	size_t content_len;
 	size_t first_branch; /* into the job's branch names */
 	size_t n_branches;
+	size_t shard;        /* the shard it comes from (index_shard) */
+};
+
+/*
+ * A candidate document of a ranked search: its score's static part (rank_doc_base) and the
+ * most it can score (rank_bound).
+ */
+struct cand {
+	double base;
+	double bound;
+	uint32_t id;
+	uint8_t kind; /* of its path (lang_path_kind) */
 };
 
 struct line_rec {
@@ -47,6 +60,19 @@ struct line_rec {
 };
 
 struct run;
+
+/* rank.c's cut (rank_cut_*): a min-heap of the best files found, by score. */
+struct rank_cut_ent {
+	double score;
+	uint64_t lines;
+};
+
+struct rank_cut {
+	struct rank_cut_ent *v;
+	size_t n, cap;
+	uint64_t lines; /* of the files in v */
+	uint64_t need;  /* count: */
+};
 
 /* One shard's search: what a worker found in it, until the calling thread hands it out. */
 struct job {
@@ -67,6 +93,16 @@ struct job {
 	bool is_rev_missing;  /* rev: names no branch of this shard's repository */
 	const char **branch_names; /* borrowed from the index */
 	size_t n_branch_names, cap_branch_names;
+	/*
+	 * A best-first search (run.is_best_first) keeps the shard's candidates here, best bound
+	 * first, with what verifying them needs: the repository filters' values and the selected
+	 * branches. Its results go to the workers' arenas, not here.
+	 */
+	struct cand *cands;
+	size_t n_cands, next_cand;
+	int8_t repo_val[MAX_ATOMS];
+	uint64_t *sel;
+	size_t n_words;
 };
 
 /*
@@ -96,7 +132,6 @@ struct qx {
 	size_t n_sub;
 };
 
-#define MAX_ATOMS (QUERY_MAX_ATOMS + 2)
 
 struct run {
 	const struct index *ix;
@@ -108,6 +143,8 @@ struct run {
 	enum qtype type;
 	bool is_ranked;           /* a query: results ordered by score */
 	bool is_multi;            /* more than one content atom: lines are merged per file */
+	bool is_best_first;       /* ranked with a count: limit: see the merge below */
+	bool is_merging;          /* the merge has started (under lock) */
 	uint64_t limit;           /* --limit or count: (0 = none) */
 	double deadline_ms;       /* timeout: (0 = none) */
 	atomic_bool is_timeout;
@@ -135,6 +172,19 @@ struct run {
 	size_t window;              /* 0: no gating (ranked at the end: every job is kept) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	/*
+	 * Best first (a ranked query with a count: limit): the shards' candidates are gathered
+	 * first, then verified in the order of their score's bound across every shard, until the
+	 * bound of every candidate left is below the score of the last result shown (cut). Under
+	 * lock: the merge heap of job indexes (by their next candidate's bound), the cut and
+	 * is_merging (set once every shard's candidates are in and the heap is built).
+	 */
+	size_t *heap;
+	size_t n_heap;
+	struct rank_cut cut;
+	size_t n_merge_done;        /* workers done with the merge (an error: in their arena) */
+	double points_max;          /* rank_query_maxima, set once compiled */
+	double bonus_max;
 };
 
 struct worker {
@@ -148,6 +198,15 @@ struct worker {
 	size_t shard_i;           /* the shard being searched */
 	const uint64_t *sel;      /* its repository's selected branches (n_words words) */
 	size_t n_words;
+	/* The document being verified: its id, and its score's static part and path kind when known. */
+	uint32_t doc_id;
+	double doc_base;
+	int doc_kind;
+	bool has_doc_base;
+	/* A best-first search: where this worker's results go, and a branch bitset for it. */
+	struct job arena;
+	uint64_t *on;
+	size_t n_on;
 };
 
 /* A set of documents of one shard: every one, or these ids (ascending). */
@@ -223,7 +282,9 @@ static inline bool should_stop(struct run *r)
 		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
 		return true;
 	}
-	if (r->limit && atomic_load_explicit(&r->found, memory_order_relaxed) >= r->limit) {
+	/* A best-first search stops by the rank cut, not by the lines found. */
+	if (r->limit && !r->is_best_first &&
+	    atomic_load_explicit(&r->found, memory_order_relaxed) >= r->limit) {
 		/* Callers ask only when work remains: it is skipped, so more lines may exist. */
 		atomic_store_explicit(&r->is_cut, true, memory_order_relaxed);
 		return true;
@@ -339,11 +400,65 @@ int filter_path_atom(struct atom *a, const struct run *r, const char *regex);
 
 /* --- rank.c --- */
 
-/* The ranking score of a matching file (docs/query-syntax.md, "Ranking"). */
+/* Points for a line that defines what was searched (rank_line_bonus). */
+#define RANK_DEFINITION 120
+
+/* The ranking score of a matching file (docs/results.md, "Ranking"). */
 double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr);
-/* Orders candidate ids (every document of sh when is_all) by the kind of their path. */
-int rank_order_candidates(struct u32vec *ids, const struct shard *sh, uint32_t n_docs, bool is_all,
-			  bool is_resident);
+/*
+ * The part of a file's score known from its path: kind (*kind: a lang_path_kind, or -1 to
+ * have it computed and set), length, and a content pattern matching the base name (for
+ * content results).
+ */
+double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *kind);
+/*
+ * The most document id of shard shard_i, whose static part is base, can score: the bound a
+ * best-first search visits candidates by and stops on.
+ */
+double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind);
+/*
+ * The most rank_line_bonus can give a line of document id of shard shard_i, whose path is of
+ * kind: RANK_DEFINITION while definitions are found by the heuristics (any line of code may
+ * be one; documentation none); a symbol index makes it 0 for a document with no symbol the
+ * search can match, and a best-first search then skips such documents much sooner.
+ */
+double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind);
+/*
+ * Sets what the compiled query r's content can add to a score at most: r->points_max (whole
+ * word, exact case only with a literal term, matching lines) and r->bonus_max, the most
+ * rank_line_bonus can give any line: 0 when no content pattern can match a name (every match
+ * holds a byte that is not a word byte: a literal's, or a trigram every match must hold),
+ * else RANK_DEFINITION. The tighter these are, the sooner a best-first search stops.
+ */
+void rank_query_maxima(struct run *r);
+/*
+ * Points a matching line earns for its file: RANK_DEFINITION when it defines the match (the
+ * heuristics of rank_is_definition), else 0; a file gets its best line's. Never more than
+ * rank_doc_bonus_max of its document: rank_bound counts on it. The place a symbol index's
+ * answer ("this line defines that symbol") goes.
+ */
+double rank_line_bonus(const struct doc_ctx *dc, const struct line_rec *lr);
+/*
+ * Whether text[start..end) (a match on a line of len bytes) looks like the name a definition
+ * defines: "#define NAME", "struct NAME {", "def NAME", "fn NAME", "TYPE NAME(" in the first
+ * column, ... (docs/results.md lists them).
+ */
+bool rank_is_definition(const uint8_t *text, size_t len, size_t start, size_t end);
+/*
+ * Fills j->cands with the candidates of w's shard (every document when cand->is_all) that a
+ * search could show, best bound first; on is a bitset of w->n_words words to use. ECORRUPT,
+ * ENOMEM.
+ */
+int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
+		    const struct docset *cand, uint64_t *on);
+
+/* The cut: the score of the last file a count: limit of need lines will show. */
+void rank_cut_init(struct rank_cut *c, uint64_t need);
+void rank_cut_dispose(struct rank_cut *c);
+/* Adds a file found (ENOMEM). */
+int rank_cut_add(struct rank_cut *c, double score, uint64_t lines);
+/* Whether a file scoring at most bound is sure not to be shown, whatever is found later. */
+bool rank_cut_excludes(const struct rank_cut *c, double bound);
 
 /* --- branches.c --- */
 

@@ -380,7 +380,7 @@ int verify_doc(struct worker *w, struct job *j, const struct shard_doc *d, const
 	fr = &j->files[j->n_files++];
 	*fr = (struct file_rec){ d->path, d->path_len, r->type == QT_FILE ? dc.n_lines : 0,
 				 first_line, r->type == QT_PATH ? SEARCH_PATH : SEARCH_CONTENT,
-				 d->lang, 0, NULL, 0, 0, 0 };
+				 d->lang, 0, NULL, 0, 0, 0, w->shard_i };
 	if (r->type == QT_FILE) {
 		fr->content = dc.data;
 		fr->content_len = dc.len;

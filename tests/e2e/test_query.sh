@@ -83,11 +83,17 @@ done
 expect_eq "a timeout:1ms that stops the search is reported as timeout:1ms" \
   "trawl: stopped by the time limit (timeout:1ms); results so far shown" "$(cat "$T/err")"
 
-# Ranking: the file-name match first, source before tests and vendored code.
-first=$(q 'config' | head -1 | cut -d: -f1)
-expect_eq "a match in the file name ranks first" "alpha/src/config.go" "$first"
+# Ranking (docs/results.md): a definition first, then a file-name match, source before tests
+# and vendored code.
+expect_eq "a line defining the match ranks first" "gamma/lib.rs" "$(q 'config' | head -1 | cut -d: -f1)"
+first=$(q -- '-repo:gamma config' | head -1 | cut -d: -f1)
+expect_eq "without a definition, a match in the file name ranks first" "alpha/src/config.go" "$first"
 order=$(q 'repo:alpha parseconfig' | cut -d: -f1 | awk '!s[$0]++' | tr '\n' ' ')
-case $order in "alpha/src/config.go "*"alpha/vendor/lib/config.js ") ok "source first, vendored last";; *) not_ok "source first, vendored last" "$order";; esac
+expect_eq "definitions (source, then vendored) before the tests' mentions" \
+  "alpha/src/config.go alpha/vendor/lib/config.js alpha/src/config_test.go alpha/tests/test_config.py " "$order"
+order=$(q -- 'repo:alpha -file:\.go$ -file:\.js$ config' | cut -d: -f1 | awk '!s[$0]++' | tr '\n' ' ')
+expect_eq "count: shows what count:all ranks first" \
+  "$(q 'count:all repo:alpha -file:\.go$ -file:\.js$ config' | head -1 | cut -d: -f1)" "${order%% *}"
 expect_eq "ties are broken deterministically" "$(q parse)" "$(q parse)"
 
 # Errors point at the column.

@@ -263,6 +263,30 @@ static void memory_limit_stops_with_partial_results(void **state)
 	assert_false(all_kept.is_mem_limit);
 }
 
+/* A count-limited query (read best first across shards) stops at the memory limit the same way. */
+static void memory_limit_stops_a_best_first_search(void **state)
+{
+	struct search_stats st, all_kept;
+	struct seen s;
+
+	(void)state;
+	run_many(&all_kept, &s, "count:all bulk", 0, false, on_file);
+	buf_dispose(&s.text);
+	run_many(&st, &s, "count:30000 bulk", all_kept.mem_peak / 4, false, on_file);
+	assert_true(st.is_mem_limit);
+	assert_true(s.files > 0 && s.files < 30);
+	assert_true(st.lines > 0 && st.lines < 30000);
+	assert_true(st.mem_peak <= all_kept.mem_peak / 4);
+	buf_dispose(&s.text);
+	/* Without the limit: exactly the count, flagged as cut. */
+	run_many(&st, &s, "count:30000 bulk", 0, false, on_file);
+	assert_false(st.is_mem_limit);
+	assert_int_equal(st.lines, 30000);
+	assert_int_equal(s.files, 30);
+	assert_true(st.is_limit_hit);
+	buf_dispose(&s.text);
+}
+
 /* Handing results out counts against timeout: a slow consumer ends the search at its deadline. */
 static void timeout_ends_the_hand_out(void **state)
 {
@@ -569,6 +593,7 @@ int main(void)
 		cmocka_unit_test(early_emission_gives_the_same_files_per_shard),
 		cmocka_unit_test(workers_wait_for_a_slow_consumer),
 		cmocka_unit_test(memory_limit_stops_with_partial_results),
+		cmocka_unit_test(memory_limit_stops_a_best_first_search),
 		cmocka_unit_test(timeout_ends_the_hand_out),
 		cmocka_unit_test(budget_gives_up_with_eagain),
 		cmocka_unit_test(timeout_hands_out_what_was_found),
