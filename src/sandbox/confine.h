@@ -25,6 +25,8 @@ enum confine_role {
 	CONFINE_INDEX,   /* reads one mirror and the index, writes one work directory; no network */
 	CONFINE_COMPILE, /* the pattern compiler child: reads stdin, writes stdout; nothing else */
 	CONFINE_SERVER,  /* the server after start-up: network (accept), DATA; no execve, ptrace */
+	CONFINE_CTAGS,   /* the helper that becomes ctags (confine_exec): one execve, reads system
+			  * libraries and the program only, no network, no file written */
 };
 
 struct confine_spec {
@@ -105,7 +107,17 @@ struct confine_proof {
  */
 int confine_prove(struct confine_proof *out, enum confine_role role);
 
-/* "fetch", "index", "compile", "server". */
+/*
+ * Confines the calling process as spec says (role CONFINE_CTAGS; spec->read_paths must list
+ * path), asks for SIGKILL when its parent ends (PR_SET_PDEATHSIG), and replaces it with the
+ * program path, argv and envp: the only execve its filter allows is this one (the filter
+ * compares the path's address). no_new_privs, the seccomp filter, Landlock and the limits stay
+ * on the program. Returns only on failure (EPERM with a message).
+ */
+int confine_exec(const struct confine_spec *spec, const char *path, char *const argv[],
+		 char *const envp[]);
+
+/* "fetch", "index", "compile", "server", "ctags". */
 const char *confine_role_name(enum confine_role role);
 
 #endif
