@@ -515,6 +515,40 @@ static void shard_verify_checks_the_symbols_contents(void **state)
 	shard_close(sh);
 }
 
+/* The example of docs/index-format.md ("SYMBOLS"), byte for byte. */
+static void documented_example_is_byte_exact(void **state)
+{
+	static const uint8_t want[] = {
+		0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, /* header */
+		1, 0, 0, 0, 1, 0, 0, 0, 0x22, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0,                         /* DOCSYM */
+		0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x13, 0, 0, 0, 0, 0xff, 0, 0, /* SYMS */
+		0, 0, 0, 0, 0, 0, 0, 0,                         /* NAMES */
+		0, 0, 0, 0,                                     /* POSTS */
+		5, 0, 0, 0,                                     /* KINDS */
+		0x0f, 0, 0, 0,                                  /* LANGS */
+		3, 0, 'a', 'd', 'd', 8, 0, 'f', 'u', 'n', 'c', 't', 'i', 'o', 'n', 1, 0, 'C',
+		14, 0, '(', 'i', 'n', 't', ' ', 'a', ',', ' ', 'i', 'n', 't', ' ', 'b', ')',
+	};
+	struct symsec_in in = { .name = "add", .name_len = 3, .kind = "function", .lang = "C",
+				.signature = "(int a, int b)", .signature_len = 14, .line = 1 };
+	struct symsec_builder *b = NULL;
+	struct buf out;
+	uint32_t count;
+
+	(void)state;
+	assert_int_equal(sizeof(want), 114);
+	assert_int_equal(symsec_builder_new(&b), 0);
+	assert_int_equal(symsec_builder_doc(b, 0, SYMSEC_OK), 0);
+	assert_int_equal(symsec_builder_add(b, &in), 0);
+	buf_init(&out, UINT32_MAX);
+	assert_int_equal(symsec_builder_finish(b, &out, &count, 1), 0);
+	assert_int_equal(out.len, sizeof(want));
+	assert_memory_equal(out.ptr, want, sizeof(want));
+	symsec_builder_free(b);
+	buf_dispose(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +561,7 @@ int main(void)
 		cmocka_unit_test(shard_holds_symbols_as_an_optional_section),
 		cmocka_unit_test(shard_without_symbols_is_unchanged),
 		cmocka_unit_test(shard_verify_checks_the_symbols_contents),
+		cmocka_unit_test(documented_example_is_byte_exact),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
