@@ -384,7 +384,7 @@ int symsec_builder_finish(struct symsec_builder *b, struct buf *out, uint32_t *c
 	order = malloc((b->n_names + 1) * sizeof(*order));
 	rank = malloc((b->n_names + 1) * sizeof(*rank));
 	first = malloc((b->n_names + 1) * sizeof(*first));
-	posts = malloc((b->n_syms + 1) * sizeof(*posts));
+	posts = calloc(b->n_syms + 1, sizeof(*posts));
 	if (!n_per || !order || !rank || !first || !posts) {
 		err = error_nomem("writing symbols");
 		goto out;
@@ -400,19 +400,11 @@ int symsec_builder_finish(struct symsec_builder *b, struct buf *out, uint32_t *c
 		first[k] = (uint32_t)at;
 		at += n_per[order[k]];
 	}
+	/* n_per becomes each name's cursor into POSTS: symbols go in ascending order. */
+	for (size_t k = 0; k < n_used; k++)
+		n_per[order[k]] = first[k];
 	for (size_t i = 0; i < b->n_syms; i++)
-		posts[first[rank[b->syms[i].name]] + --n_per[b->syms[i].name]] = (uint32_t)i;
-	/* Each list was filled from its end: put it back in ascending order. */
-	for (size_t k = 0; k < n_used; k++) {
-		size_t lo = first[k], hi = k + 1 < n_used ? first[k + 1] : b->n_syms;
-
-		while (lo + 1 < hi) {
-			uint32_t t = posts[lo];
-
-			posts[lo++] = posts[--hi];
-			posts[hi] = t;
-		}
-	}
+		posts[n_per[b->syms[i].name]++] = (uint32_t)i;
 	wr32(h + SYMSEC_H_N_DOCS, n_docs);
 	wr32(h + SYMSEC_H_N_SYMBOLS, (uint32_t)b->n_syms);
 	wr32(h + SYMSEC_H_N_NAMES, (uint32_t)n_used);
