@@ -22,23 +22,22 @@
 #include "util/file.h"
 
 struct want {
-	uint32_t doc;
+	uint32_t doc, line;
 	const char *name, *kind, *scope, *scope_kind, *lang, *signature;
-	uint32_t line;
 };
 
 /* Names with a control character and HTML: stored and returned as bytes, never interpreted. */
 #define NASTY "<b>x</b>\x01\x1b[31m"
 
 static const struct want sample[] = {
-	{ 0, "main", "function", NULL, NULL, "C", "(int argc, char **argv)", 3 },
-	{ 0, "Foo", "struct", NULL, NULL, "C", NULL, 9 },
-	{ 0, "x", "member", "Foo", "struct", "C", NULL, 10 },
-	{ 2, "foo", "function", NULL, NULL, "Go", "()", 1 },
-	{ 2, "foobar", "function", NULL, NULL, "Go", "(a int)", 5 },
-	{ 2, "bar", "variable", NULL, NULL, "Go", NULL, 7 },
-	{ 3, "foo", "method", "Foo", "class", "Python", "(self)", 2 },
-	{ 3, NASTY, "chapter", NULL, NULL, "Markdown", NULL, 4 },
+	{ 0, 3, "main", "function", NULL, NULL, "C", "(int argc, char **argv)" },
+	{ 0, 9, "Foo", "struct", NULL, NULL, "C", NULL },
+	{ 0, 10, "x", "member", "Foo", "struct", "C", NULL },
+	{ 2, 1, "foo", "function", NULL, NULL, "Go", "()" },
+	{ 2, 5, "foobar", "function", NULL, NULL, "Go", "(a int)" },
+	{ 2, 7, "bar", "variable", NULL, NULL, "Go", NULL },
+	{ 3, 2, "foo", "method", "Foo", "class", "Python", "(self)" },
+	{ 3, 4, NASTY, "chapter", NULL, NULL, "Markdown", NULL },
 };
 #define N_SAMPLE (sizeof(sample) / sizeof(sample[0]))
 #define N_DOCS 5u
@@ -324,7 +323,7 @@ static void reader_refuses_damage(void **state)
 	assert_int_equal(open_and_read(p, 7, N_SAMPLE, N_DOCS), TRAWL_ECORRUPT);
 	/* A symbol naming a name past the table. */
 	{
-		uint8_t *r = p + SYMSEC_HEADER_SIZE + N_DOCS * SYMSEC_DOC_SIZE;
+		uint8_t *r = p + SYMSEC_HEADER_SIZE + (size_t)N_DOCS * SYMSEC_DOC_SIZE;
 		uint32_t keep = r[0] | r[1] << 8 | r[2] << 16 | (uint32_t)r[3] << 24;
 
 		wr32(r + SYMSEC_S_NAME, 1000);
@@ -495,7 +494,7 @@ static void shard_verify_checks_the_symbols_contents(void **state)
 	assert_int_equal(file_read_all(&raw, &n, path, 1 << 20), 0);
 	bytes = (uint8_t *)raw;
 	for (uint32_t k = 0; k < le32(bytes + SHARD_H_N_SECTIONS); k++) {
-		const uint8_t *e = bytes + SHARD_HEADER_SIZE + k * SHARD_TOC_ENTRY_SIZE;
+		const uint8_t *e = bytes + SHARD_HEADER_SIZE + (size_t)k * SHARD_TOC_ENTRY_SIZE;
 
 		if (le32(e + SHARD_T_ID) == SEC_SYMBOLS) {
 			assert_int_equal(le32(e + SHARD_T_FLAGS), SHARD_SEC_OPTIONAL);
