@@ -289,17 +289,25 @@ static void names_with_controls_and_html_are_kept_as_bytes(void **state)
 	run_dispose(&r);
 }
 
-/* A fake ctags: a shell script (builtins only: it may not run another program). */
-static const char *fake(const char *name, const char *body)
+/*
+ * A fake ctags: a script for shell (builtins only: it may not run another program) that
+ * announces itself, reads the request line, then runs body.
+ */
+static const char *fake_in(const char *name, const char *shell, const char *body)
 {
 	char text[2048];
 	const char *path = testlib_path(name);
 
-	snprintf(text, sizeof(text), "#!/bin/sh\necho '{\"_type\": \"program\", \"name\": \"fake\"}'\n"
-		 "read req\n%s", body);
+	snprintf(text, sizeof(text), "#!%s\necho '{\"_type\": \"program\", \"name\": \"fake\"}'\n"
+		 "read req\n%s", shell, body);
 	testlib_write_file(testlib_tmpdir(), name, text);
 	assert_int_equal(chmod(path, 0755), 0);
 	return path;
+}
+
+static const char *fake(const char *name, const char *body)
+{
+	return fake_in(name, "/bin/sh", body);
 }
 
 static void hanging_ctags_times_out_and_is_replaced(void **state)
@@ -383,6 +391,58 @@ static void ctags_cannot_read_files(void **state)
 	run_finish(&r);
 	assert_true(has_symbol(&r, 0, "denied", "probe"));
 	assert_false(has_symbol(&r, 0, "readable", "probe"));
+	ctags_free(c);
+	run_dispose(&r);
+}
+
+/*
+ * A second execve (another program) kills it: the fake gets the request and replaces itself
+ * (exec, no fork: fork is denied anyway) with printf, which would answer with a "ran" symbol.
+ */
+static void ctags_cannot_run_another_program(void **state)
+{
+	/*
+	 * First without the call (it runs, "ran" is there), then with it. (bash, for /dev/tcp,
+	 * cannot even start: its user lookup opens a socket and is killed, under strace
+	 * "si_syscall=__NR_socket"; whether it does depends on the machine's NSS, so it is not
+	 * a test.)
+	 */
+	static const char *const tries[][3] = {
+		{ "sh-ok.sh", "/bin/sh", ":\n" },
+		{ "exec.sh", "/bin/sh",
+		  "exec /usr/bin/printf '%s\\n%s\\n' '{\"_type\": \"tag\", \"name\": \"ran\", "
+		  "\"kind\": \"k\", \"language\": \"C\", \"line\": 1}' '{\"_type\": "
+		  "\"completed\", \"command\": \"generate-tags\"}'\n" },
+	};
+	char body[512];
+	struct ctags_opts o = { 0 };
+	struct ctags *c = NULL;
+	enum symsec_status st;
+	struct run r;
+
+	(void)state;
+	assert_int_equal(ctags_new(&c, &o), 0);
+	run_init(&r);
+	for (size_t i = 0; i < sizeof(tries) / sizeof(*tries); i++) {
+		const char *path;
+
+		snprintf(body, sizeof(body),
+			 "%secho '{\"_type\": \"tag\", \"name\": \"ran\", \"kind\": \"k\", "
+			 "\"language\": \"C\", \"line\": 1}'\n"
+			 "echo '{\"_type\": \"completed\", \"command\": \"generate-tags\"}'\n"
+			 "while read x; do :; done\n", tries[i][2]);
+		path = fake_in(tries[i][0], tries[i][1], body);
+		assert_int_equal(setenv("TRAWL_TEST_CTAGS", path, 1), 0);
+		st = extract(&r, c, "f.c", "int f;\n", 7);
+		if (st != (i % 2 ? SYMSEC_CRASHED : SYMSEC_OK))
+			fail_msg("%s: status %d (%s)", tries[i][0], (int)st, error_last());
+		ctags_free(c); /* the fake reads on after its answer: a fresh one per try */
+		assert_int_equal(ctags_new(&c, &o), 0);
+	}
+	assert_int_equal(unsetenv("TRAWL_TEST_CTAGS"), 0);
+	run_finish(&r);
+	for (uint32_t i = 0; i < 2; i++)
+		assert_int_equal(has_symbol(&r, i, "ran", "k"), i % 2 == 0);
 	ctags_free(c);
 	run_dispose(&r);
 }
@@ -481,6 +541,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(hanging_ctags_times_out_and_is_replaced),
 		cmocka_unit_test(crashing_ctags_fails_the_file_only),
 		cmocka_unit_test(ctags_cannot_read_files),
+		cmocka_unit_test(ctags_cannot_run_another_program),
 		cmocka_unit_test(too_much_output_fails_the_file),
 		cmocka_unit_test(ctags_is_given_up_after_repeated_failures),
 		cmocka_unit_test(missing_ctags_is_unavailable),
