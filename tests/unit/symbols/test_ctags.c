@@ -4,6 +4,8 @@
  * a ctags that hangs, crashes, writes too much or cannot start (a fake ctags, TRAWL_TEST_CTAGS,
  * for the first two). This program is its own helper: run as "PROGRAM __ctags" it becomes
  * ctags as `trawl __ctags` does.
+ *
+ * valgrind: no (the helper is /proc/self/exe, which under Valgrind is Valgrind's own tool)
  */
 #include <setjmp.h>
 #include <stdarg.h>
