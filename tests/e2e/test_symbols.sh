@@ -86,6 +86,23 @@ for fake in spin die; do
   expect_eq "$fake: no symbols" "" "$("$TRAWL" ls -d "$IXF" --symbols add)"
 done
 
+# A killed indexer leaves no ctags behind (PR_SET_PDEATHSIG): wait until its ctags (the
+# hanging fake, past its exec) runs, kill -9 the indexer, and see the fake go too.
+env TRAWL_TEST_CTAGS="$T/spin.sh" "$TRAWL" index --symbols --symbols-timeout 600000 -j1 \
+  -o "$T/ix-kill" --name repo "$R" >/dev/null 2>&1 &
+tpid=$! cpid=
+for _ in $(seq 300); do
+  for c in $(pgrep -P "$tpid"); do
+    [ "$(readlink "/proc/$c/exe")" = "$(readlink -f /bin/sh)" ] && cpid=$c
+  done
+  [ -n "$cpid" ] && break
+  sleep 0.1
+done
+expect_eq "kill: the indexer's ctags was seen running" yes "$([ -n "$cpid" ] && echo yes)"
+kill -9 "$tpid"; wait "$tpid" 2>/dev/null
+for _ in $(seq 100); do [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
+expect_eq "kill: its ctags died with it" gone "$( [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null && echo alive || echo gone)"
+
 # A 50 MB file: indexed; its symbols fail alone (too much output or too long).
 B=$T/big
 mkdir -p "$B"
