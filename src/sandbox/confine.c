@@ -814,8 +814,8 @@ int confine_apply(const struct confine_spec *spec_in, struct confine_status *st)
 	return 0;
 }
 
-int confine_exec(const struct confine_spec *spec, const char *path, char *const argv[],
-		 char *const envp[])
+int confine_exec(const struct confine_spec *spec, pid_t parent, const char *path,
+		 char *const argv[], char *const envp[])
 {
 	struct confine_status st;
 	int err;
@@ -828,7 +828,8 @@ int confine_exec(const struct confine_spec *spec, const char *path, char *const 
 	 * SECURITY: the program dies with its parent (a killed indexer leaves no ctags behind);
 	 * if the parent is already gone, the signal would never come: stop here.
 	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() == 1) {
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() == 1 ||
+	    (parent > 0 && getppid() != parent)) {
 		error_set("sandbox: cannot tie the program to its parent");
 		return TRAWL_EPERM;
 	}

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum confine_role {
 	CONFINE_FETCH,   /* libgit2 fetch: network, writes one mirror */
@@ -109,13 +110,15 @@ int confine_prove(struct confine_proof *out, enum confine_role role);
 
 /*
  * Confines the calling process as spec says (role CONFINE_CTAGS; spec->read_paths must list
- * path), asks for SIGKILL when its parent ends (PR_SET_PDEATHSIG), and replaces it with the
+ * path), asks for SIGKILL when its parent ends (PR_SET_PDEATHSIG; parent, when not 0, is the
+ * process id the parent must still have: one that died before that call is seen even under a
+ * subreaper), and replaces it with the
  * program path, argv and envp: the only execve its filter allows is this one (the filter
  * compares the path's address). no_new_privs, the seccomp filter, Landlock and the limits stay
  * on the program. Returns only on failure (EPERM with a message).
  */
-int confine_exec(const struct confine_spec *spec, const char *path, char *const argv[],
-		 char *const envp[]);
+int confine_exec(const struct confine_spec *spec, pid_t parent, const char *path,
+		 char *const argv[], char *const envp[]);
 
 /* "fetch", "index", "compile", "server", "ctags". */
 const char *confine_role_name(enum confine_role role);

@@ -143,15 +143,16 @@ static int start(struct ctags *c)
 	const char *helper = c->o.helper ? c->o.helper : "/proc/self/exe";
 	char *argv[] = { "trawl", "__ctags", NULL };
 	const char *test = getenv("TRAWL_TEST_CTAGS");
-	char test_env[4096];
-	char *envp[] = { "LC_ALL=C", "PATH=/usr/bin:/bin", NULL, NULL };
+	char test_env[4096], parent_env[64];
+	char *envp[] = { "LC_ALL=C", "PATH=/usr/bin:/bin", parent_env, NULL, NULL };
 	double deadline = clock_now_ms() + START_MS;
 	int sv[2], fds[3];
 	int err;
 
+	snprintf(parent_env, sizeof(parent_env), "TRAWL_CTAGS_PARENT=%ld", (long)getpid());
 	if (test && *test && snprintf(test_env, sizeof(test_env), "TRAWL_TEST_CTAGS=%s", test) <
 				     (int)sizeof(test_env))
-		envp[2] = test_env;
+		envp[3] = test_env;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		error_set("ctags: cannot make a socket pair: %s", strerror(errno));
 		return TRAWL_EIO;
@@ -385,10 +386,12 @@ int ctags_helper_main(void)
 	char *argv[] = { "ctags", "--options=NONE", "--_interactive=sandbox",
 			 "--fields=-P-f-t+n+l+S+s+Z+K", NULL };
 	char *envp[] = { "LC_ALL=C", NULL };
+	const char *parent = getenv("TRAWL_CTAGS_PARENT");
 	struct confine_spec spec = { .role = CONFINE_CTAGS, .read_paths = read,
 				     .n_read = path == test ? 3 : 1, .report_fd = 2 };
 
-	confine_exec(&spec, path, argv, envp);
+	/* The process that started this helper: if it is gone already, stop. */
+	confine_exec(&spec, parent ? (pid_t)strtol(parent, NULL, 10) : 0, path, argv, envp);
 	fprintf(stderr, "trawl: ctags: %s\n", error_last());
 	return 127;
 }
