@@ -140,6 +140,18 @@ expect_eq "git: the old name is gone" "" "$("$TRAWL" ls -d "$IXG" --symbols old_
 expect_eq "git: the kept file's symbols stay" 1 "$("$TRAWL" ls -d "$IXG" --symbols kept_fn | wc -l)"
 check "git: verify passes" "$TRAWL" verify "$IXG"
 
+# trawl repo status lists them too (sync's workers make no symbols yet: the repository's
+# index here comes from trawl index --symbols, with a ctags that dies).
+D=$T/data
+check "status: repo add" "$TRAWL" repo add --data "$D" --allow-local --name g "$G"
+check "status: index with a dying ctags" env TRAWL_TEST_CTAGS="$T/die.sh" "$TRAWL" index \
+  --symbols -o "$D/index" --name g "$G"
+expect_eq "status: the file without symbols and why" \
+  "$(printf '  skipped g/kept.c\t%s\tindexed, no symbols: ctags crashed' "$(stat -c %s "$G/kept.c")")" \
+  "$("$TRAWL" repo status --data "$D" g | grep 'kept.c')"
+expect_eq "status --json: the same" "indexed, no symbols: ctags crashed" \
+  "$("$TRAWL" repo status --data "$D" --json g | python3 -c 'import json,sys; print([s["reason"] for s in json.load(sys.stdin)["skipped"] if s["path"] == "kept.c"][0])')"
+
 # Without --symbols nothing changes.
 check "plain index" "$TRAWL" index -o "$T/ix-plain" --name repo "$R"
 expect_eq "plain: no symbols line in the summary" 0 "$(grep -c '^symbols ' "$T/.out")"
