@@ -271,7 +271,7 @@ int build_dir(struct build_stats *st, const char *index_dir, const char *name, c
 				     .thread_open = dir_thread_open, .thread_close = free,
 				     .add = dir_add };
 	po = (struct pipeline_opts){ .index_dir = index_dir, .name = name,
-				     .n_threads = o->n_threads };
+				     .n_threads = o->n_threads, .symbols = o->symbols };
 	if ((err = pipeline_run(&files, &n_files, st, &src, &po, progress, arg)) < 0 ||
 	    (err = index_commit_repo(index_dir, name, files, n_files)) < 0)
 		goto out;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "index/shard.h"
+#include "symbols/ctags.h"
 
 #define BUILD_MAX_FILE_SIZE_DEFAULT ((uint64_t)1 << 20)
 #define BUILD_BINARY_PROBE 8192 /* a NUL byte in this many leading bytes makes a file binary */
@@ -20,6 +21,11 @@
 struct build_opts {
 	uint64_t max_file_size; /* larger files are recorded but not indexed */
 	unsigned n_threads;     /* 0 = one per core */
+	/*
+	 * Symbols (docs/internals/symbols.md): NULL writes shards without them; else each
+	 * indexing thread runs one confined ctags with these options.
+	 */
+	const struct ctags_opts *symbols;
 };
 
 struct build_stats {
@@ -36,6 +42,9 @@ struct build_stats {
 	uint64_t other;           /* sockets, fifos, devices: ignored */
 	uint64_t walk_errors;     /* directories that could not be read */
 	uint64_t shards;
+	uint64_t symbols;         /* symbols extracted (with build_opts.symbols) */
+	uint64_t symbols_failed;  /* files whose symbols ctags did not give: timeout, crash,
+				   * too much output, not started (their content is indexed) */
 	double elapsed_ms;
 	/* Git repositories only (build_git): */
 	uint64_t submodules;      /* gitlinks: recorded, not followed */

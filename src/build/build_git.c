@@ -387,7 +387,8 @@ static int write_docs(char ***files, size_t *n_files, struct run *rn, const stru
 				    .is_single_thread = !gitrepo_threads_ok(),
 				    .is_empty_ok = is_empty_ok,
 				    .deadline_ms = rn->deadline_ms,
-				    .max_seconds = rn->lim.max_seconds };
+				    .max_seconds = rn->lim.max_seconds,
+				    .symbols = rn->o->symbols };
 
 	return pipeline_run(files, n_files, rn->st, &src, &po, rn->progress, rn->arg);
 }

@@ -38,6 +38,7 @@ struct pipeline_opts {
 	double deadline_ms;    /* clock_now_ms() past which the run fails with ELIMIT; 0 = none */
 	uint64_t max_seconds;  /* for the message */
 	unsigned seq_base;     /* first shard sequence number in file names */
+	const struct ctags_opts *symbols; /* NULL: no symbols (build_opts.symbols) */
 };
 
 /*

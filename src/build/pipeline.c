@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "symbols/symbols.h"
 #include "util/array.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -37,6 +38,7 @@ struct pipeline {
 	atomic_size_t next_task;
 	atomic_uint_fast64_t files_done, bytes_done;
 	atomic_uint_fast64_t indexed, indexed_bytes, binary, large, unreadable;
+	atomic_uint_fast64_t symbols, symbols_failed;
 	atomic_bool failed;
 	atomic_uint running;
 };
@@ -106,10 +108,25 @@ static int past_deadline(const struct pipeline *p)
 	return TRAWL_ELIMIT;
 }
 
-static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ctx)
+/* Adds what a finished shard's symbols came to (symbols_ext_count) to the run's counters. */
+static void count_symbols(struct pipeline *p, const struct symbols_ext *ext)
+{
+	struct symbols_counts c = { 0 };
+
+	symbols_ext_count(ext, &c);
+	atomic_fetch_add(&p->symbols, c.symbols);
+	atomic_fetch_add(&p->symbols_failed, c.files[SYMSEC_TIMEOUT] + c.files[SYMSEC_CRASHED] +
+						     c.files[SYMSEC_TOO_MUCH] +
+						     c.files[SYMSEC_UNAVAILABLE]);
+}
+
+/* ct: the thread's ctags when the run makes symbols, else NULL. */
+static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ctx,
+		      struct ctags *ct)
 {
 	const struct pipeline_src *s = p->src;
 	struct shard_writer *sw = NULL;
+	struct symbols_ext *ext = NULL;
 	char *path = NULL;
 	int err;
 
@@ -119,7 +136,9 @@ static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ct
 		err = error_nomem(NULL);
 		goto out;
 	}
-	if ((err = shard_writer_new(&sw, path, p->po->name)) < 0 ||
+	if ((ct && (err = symbols_ext_new(&ext, ct)) < 0) ||
+	    (err = shard_writer_new_ext(&sw, path, p->po->name,
+					ext ? symbols_ext_writer(ext) : NULL)) < 0 ||
 	    (s->writer_init && (err = s->writer_init(sw, s->arg)) < 0))
 		goto out;
 	for (size_t i = 0; i < t->n && !atomic_load(&p->failed); i++) {
@@ -131,9 +150,11 @@ static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ct
 	}
 	if ((err = past_deadline(p)) < 0)
 		goto out;
-	err = shard_writer_finish(sw);
+	if ((err = shard_writer_finish(sw)) == 0 && ext)
+		count_symbols(p, ext);
 out:
 	shard_writer_free(sw);
+	symbols_ext_free(ext); /* after the writer, which borrows it */
 	free(path);
 	return err;
 }
@@ -142,11 +163,14 @@ static void *builder_main(void *arg)
 {
 	struct pipeline *p = arg;
 	const struct pipeline_src *s = p->src;
+	struct ctags *ct = NULL;
 	void *ctx = NULL;
 	int open_err;
 	size_t i;
 
 	open_err = s->thread_open ? s->thread_open(&ctx, s->arg) : 0;
+	if (open_err == 0 && p->po->symbols)
+		open_err = ctags_new(&ct, p->po->symbols);
 	while ((i = atomic_fetch_add(&p->next_task, 1)) < p->n_tasks) {
 		struct task *t = &p->tasks[i];
 
@@ -154,13 +178,14 @@ static void *builder_main(void *arg)
 			t->err = open_err;
 			snprintf(t->errmsg, sizeof(t->errmsg), "%s", error_last());
 		} else if (!atomic_load(&p->failed)) {
-			t->err = build_task(p, t, p->po->seq_base + (unsigned)i, ctx);
+			t->err = build_task(p, t, p->po->seq_base + (unsigned)i, ctx, ct);
 			if (t->err < 0)
 				snprintf(t->errmsg, sizeof(t->errmsg), "%s", error_last());
 		}
 		if (t->err < 0)
 			atomic_store(&p->failed, true);
 	}
+	ctags_free(ct);
 	if (s->thread_close)
 		s->thread_close(ctx);
 	atomic_fetch_sub(&p->running, 1);
@@ -176,6 +201,8 @@ static void sync_stats(struct build_stats *st, struct pipeline *p)
 	st->skipped_binary = atomic_load(&p->binary);
 	st->skipped_large = atomic_load(&p->large);
 	st->skipped_unreadable = atomic_load(&p->unreadable);
+	st->symbols = atomic_load(&p->symbols);
+	st->symbols_failed = atomic_load(&p->symbols_failed);
 }
 
 /* Runs the builders, reporting progress from this thread until they finish. */

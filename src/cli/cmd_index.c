@@ -21,7 +21,8 @@ const struct cli_help cli_help_index = {
 	.synopsis =
 		"trawl index -o INDEXDIR [--name NAME] [--branch NAME|GLOB]... [--worktree]\n"
 		"            [--max-file-size SIZE] [--max-files N] [--max-bytes SIZE]\n"
-		"            [--max-seconds N] [-j N] [-q] PATH...\n",
+		"            [--max-seconds N] [--symbols [--symbols-timeout MS]] [-j N] [-q]\n"
+		"            PATH...\n",
 	.summary = "index git repositories and directories, one repository per PATH",
 	.options =
 		"A git repository (a work tree or a bare one) is indexed from the commits of its\n"
@@ -43,6 +44,10 @@ const struct cli_help cli_help_index = {
 		"                         index (e.g. 2G; default: no limit)\n"
 		"  --max-seconds N        stop indexing a git repository after N seconds (default:\n"
 		"                         no limit)\n"
+		"  --symbols              also extract symbols (definitions) with universal-ctags,\n"
+		"                         run confined, one per thread (docs/internals/symbols.md)\n"
+		"  --symbols-timeout MS   give up a file's symbols after MS milliseconds (default\n"
+		"                         5000); its content is indexed all the same\n"
 		"  -j, --jobs N           indexing threads, 1 to 64 (default: one per core)\n"
 		"  -q, --quiet            print neither progress nor the summary\n"
 		"  -h, --help             this usage\n",
@@ -80,7 +85,7 @@ static void show_progress(const struct build_stats *st, void *arg)
 		eta);
 }
 
-static void print_summary(const char *name, const struct build_stats *st)
+static void print_summary(const char *name, const struct build_stats *st, bool has_symbols)
 {
 	char a[32];
 
@@ -96,6 +101,9 @@ static void print_summary(const char *name, const struct build_stats *st)
 	if (st->commit[0])
 		printf(", %llu submodules not followed", (unsigned long long)st->submodules);
 	putchar('\n');
+	if (has_symbols)
+		printf("symbols %s: %llu symbols; %llu files without symbols because ctags failed\n",
+		       name, (unsigned long long)st->symbols, (unsigned long long)st->symbols_failed);
 	if (st->walk_errors)
 		printf("warning: %s: %llu directories could not be read\n", name,
 		       (unsigned long long)st->walk_errors);
@@ -116,7 +124,7 @@ struct index_run {
 };
 
 static void print_git_summary(const char *name, const struct build_stats *st,
-			      const struct build_git_result *res)
+			      const struct build_git_result *res, bool has_symbols)
 {
 	for (size_t i = 0; i < res->n_branches; i++) {
 		const struct build_git_branch *b = &res->branches[i];
@@ -132,7 +140,7 @@ static void print_git_summary(const char *name, const struct build_stats *st,
 		printf("incremental %s: %llu changed entries, %llu new shard%s\n", name,
 		       (unsigned long long)res->changed_files, (unsigned long long)res->delta_shards,
 		       res->delta_shards == 1 ? "" : "s");
-	print_summary(name, st);
+	print_summary(name, st, has_symbols);
 }
 
 /* Indexes the git repository at path: HEAD, or the branches the patterns select. */
@@ -156,7 +164,7 @@ static int index_git(const struct index_run *run, const char *nm, const char *pa
 			"branch name for trawl, e.g. starting with '-')\n", path, res.n_invalid,
 			res.n_invalid == 1 ? "" : "es");
 	if (!run->quiet)
-		print_git_summary(nm, &st, &res);
+		print_git_summary(nm, &st, &res, run->o->symbols != NULL);
 	gitmod.result_free(&res);
 	return 0;
 }
@@ -189,10 +197,14 @@ static int index_main(int argc, char **argv)
 		{ "max-bytes", required_argument, NULL, 'B' },
 		{ "max-seconds", required_argument, NULL, 'T' },
 		{ "worktree", no_argument, NULL, 'W' },
+		{ "symbols", no_argument, NULL, 'Y' },
+		{ "symbols-timeout", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 };
+	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0, NULL };
+	struct ctags_opts ctags = { 0 };
+	bool has_symbols = false;
 	struct build_git_limits lim = { BUILD_MAX_FILES_DEFAULT, 0, 0 };
 	struct progress pg = { isatty(2) != 0, 0 };
 	const char *out = NULL, *name = NULL;
@@ -209,6 +221,15 @@ static int index_main(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'q': quiet = true; break;
 		case 'W': worktree = true; break;
+		case 'Y': has_symbols = true; break;
+		case 'Z':
+			if (!cli_parse_u64(&v, optarg) || v == 0 || v > 3600000) {
+				cli_errorf("--symbols-timeout: expected milliseconds from 1 to 3600000, "
+					   "got \"%s\"", optarg);
+				return EXIT_ERROR;
+			}
+			ctags.timeout_ms = (double)v;
+			break;
 		case 'b':
 			if (!cli_branch_arg(branches, &n_branches, optarg))
 				return EXIT_ERROR;
@@ -262,6 +283,12 @@ static int index_main(int argc, char **argv)
 		cli_errorf("--branch reads a git repository; --worktree walks its directory: choose one");
 		return EXIT_ERROR;
 	}
+	if (ctags.timeout_ms > 0 && !has_symbols) {
+		cli_errorf("--symbols-timeout needs --symbols");
+		return EXIT_ERROR;
+	}
+	if (has_symbols)
+		o.symbols = &ctags;
 	if (quiet)
 		pg.is_tty = false;
 	run = (struct index_run){ out, &o, &lim, &pg, quiet };
@@ -299,7 +326,7 @@ static int index_main(int argc, char **argv)
 			cli_report(err);
 			ret = EXIT_ERROR;
 		} else if (!quiet) {
-			print_summary(nm, &st);
+			print_summary(nm, &st, o.symbols != NULL);
 		}
 		free(nm);
 	}

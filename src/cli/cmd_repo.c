@@ -22,6 +22,7 @@
 #include "index/shard.h"
 #include "store/policy.h"
 #include "store/store.h"
+#include "symbols/symbols.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -320,7 +321,25 @@ out:
 	return ret;
 }
 
-/* Prints (or adds to b as JSON) every skipped file of repository r found in the index. */
+/*
+ * Why document doc's symbols are missing ("ctags timed out", ...), for a shard indexed with
+ * symbols whose ctags failed on it; NULL otherwise.
+ */
+static const char *no_symbols(const struct symsec *s, bool has, uint32_t doc)
+{
+	uint32_t first, n;
+	enum symsec_status st;
+
+	if (!has || symsec_doc(&first, &n, &st, s, doc) < 0 || st == SYMSEC_OK ||
+	    st == SYMSEC_NOT_PARSED)
+		return NULL;
+	return symsec_status_name(st);
+}
+
+/*
+ * Prints (or adds to b as JSON) every skipped file of repository r found in the index, and
+ * every indexed file whose symbols ctags did not give (reason "indexed, no symbols: WHY").
+ */
 static int list_skipped(struct buf *b, const struct datadir *d, const struct store_repo *r,
 			bool json)
 {
@@ -336,21 +355,28 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 		goto out;
 	for (size_t i = 0; i < index_n_shards(ix) && err == 0; i++) {
 		struct shard *sh = index_shard(ix, i);
+		struct symsec s;
+		bool has = false;
 
 		if (!datadir_owns(r->name, shard_repo(sh)))
 			continue;
+		if ((err = symbols_open(&s, &has, sh)) < 0)
+			break;
 		for (uint32_t id = 0; id < shard_n_docs(sh) && err == 0; id++) {
+			const char *why = no_symbols(&s, has, id);
+			char reason[64];
 			struct shard_doc doc;
 
-			if ((err = shard_doc(&doc, sh, id)) < 0 || doc.skip == DOC_INDEXED)
+			if ((err = shard_doc(&doc, sh, id)) < 0 || (doc.skip == DOC_INDEXED && !why))
 				continue;
+			snprintf(reason, sizeof(reason), "%s%s%s", doc_skip_name(doc.skip),
+				 why ? ", no symbols: " : "", why ? why : "");
 			if (!json) {
 				printf("  skipped ");
 				cli_print_text(shard_repo(sh), strlen(shard_repo(sh)), cli_names_out());
 				putchar('/');
 				cli_print_text(doc.path, doc.path_len, cli_names_out());
-				printf("\t%llu\t%s\n", (unsigned long long)doc.size,
-				       doc_skip_name(doc.skip));
+				printf("\t%llu\t%s\n", (unsigned long long)doc.size, reason);
 				continue;
 			}
 			if ((err = buf_puts(b, n++ ? ",{" : "{")) < 0 ||
@@ -358,7 +384,7 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 			    (err = buf_puts(b, ",\"path\":")) < 0 ||
 			    (err = json_put_string(b, doc.path, doc.path_len, NULL)) < 0 ||
 			    (err = buf_printf(b, ",\"size\":%llu,", (unsigned long long)doc.size)) < 0 ||
-			    (err = put_str(b, "reason", doc_skip_name(doc.skip))) < 0)
+			    (err = put_str(b, "reason", reason)) < 0)
 				break;
 			err = buf_puts(b, "}");
 		}

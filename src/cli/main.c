@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/gitmod.h"
 #include "regex/hscompile.h"
+#include "symbols/ctags.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -270,6 +271,9 @@ int main(int argc, char **argv)
 	/* Hidden: the pattern compiler's helper process (src/regex/hscompile.h). */
 	if (strcmp(name, "__compile") == 0 && argc == 2)
 		return hscompile_main();
+	/* Hidden: the helper that confines itself and becomes ctags (src/symbols/ctags.h). */
+	if (strcmp(name, "__ctags") == 0 && argc == 2)
+		return ctags_helper_main();
 	if (is_help_flag(name))
 		name = "help";
 	else if (strcmp(name, "--version") == 0)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
 #include "util/vec.h"
 
 /* Roughly how much content one shard holds before the builder starts another. */
@@ -87,6 +88,28 @@ int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_l
 			 const uint8_t *content, size_t content_len, uint64_t size,
 			 enum doc_skip skip, uint16_t lang, const uint8_t *oid, const uint8_t *bset,
 			 size_t bset_len);
+/*
+ * A section the writer does not make itself (the symbols: src/symbols/): doc is called for each
+ * document added, in id order, with what was added (content only for an indexed document),
+ * and finish once the documents are in, to give the section's bytes (put into out) and its TOC
+ * count. An error from either fails the writer like a write error. The writer borrows ext and
+ * its arg until it is freed.
+ */
+struct shard_writer_ext {
+	uint32_t id; /* a section of shard_section_def() (shard_int.h), e.g. SEC_SYMBOLS */
+	int (*doc)(void *arg, uint32_t doc, const char *path, size_t path_len,
+		   const uint8_t *content, size_t content_len, enum doc_skip skip, uint16_t lang);
+	int (*finish)(void *arg, struct buf *out, uint32_t *count, uint32_t n_docs);
+	void *arg;
+};
+
+/*
+ * shard_writer_new with an extension (NULL: none) that makes its section (an is_external one of
+ * shard_section_def()). EINVAL for another section, and as shard_writer_new.
+ */
+int shard_writer_new_ext(struct shard_writer **out, const char *path, const char *repo,
+			 const struct shard_writer_ext *ext);
+
 /* Content bytes added so far. */
 uint64_t shard_writer_content_bytes(const struct shard_writer *w);
 /* Writes the remaining sections, fsyncs and renames into place. EIO (disk full named), ENOMEM. */
@@ -183,6 +206,16 @@ uint32_t shard_trigram_count(const struct shard *sh, uint32_t trigram);
  * list. ECORRUPT.
  */
 int shard_verify(const struct shard *sh);
+
+/*
+ * The bytes of section id (one of shard_section_def(), shard_int.h) in *p and *len, and its TOC
+ * count: borrowed from the mapping. *len is 0 when the file lacks it (an optional section
+ * written by a later trawl, or a file written before it) or holds it empty. The section's
+ * checksum and contents are checked by shard_verify(), not here: its reader checks what it
+ * reads.
+ */
+void shard_section(const uint8_t **p, uint64_t *len, uint32_t *count, const struct shard *sh,
+		   uint32_t id);
 
 /* How many sections of the file this trawl does not know (optional ones: they were skipped). */
 size_t shard_n_unknown_sections(const struct shard *sh);

@@ -8,7 +8,7 @@
  *     header  64 bytes at offset 0
  *     TOC     n_sections entries of 32 bytes at offset 64 (8 in versions 2 and 3)
  *     sections, back to back, in any order; the writer writes CONTENT, POSTINGS, TRIGRAMS,
- *     DOCS, PATHS, BRANCHES, BSETS, META
+ *     DOCS, PATHS, BRANCHES, BSETS, SYMBOLS, META
  *
  * The sections tile the rest of the file exactly (no gap, no overlap, nothing after the last),
  * so every byte is covered by the header checksum or by one section checksum. That holds for
@@ -50,6 +50,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "symbols/symsec.h"
+
 #define SHARD_MAGIC "TRAWLSHD"
 #define SHARD_MAGIC_LEN 8
 #define SHARD_VERSION 4u
@@ -88,6 +90,8 @@ enum shard_section {
 	SEC_POSTINGS = 6, /* count 0 (the number of ids, a u64, is in META) */
 	SEC_BRANCHES = 7, /* count n_branches: u32 length + name, per branch */
 	SEC_BSETS = 8,    /* count 0: the documents' branch bitsets, referenced from DOCS */
+	SEC_SYMBOLS = 9,  /* count n_symbols: the documents' symbols and a name index (optional;
+			   * src/symbols/symsec.h); empty when the shard was built without them */
 	SEC_ID_END        /* one past the last id this trawl knows */
 };
 #define SHARD_N_SECTIONS_V3 8u /* versions 2 and 3 list exactly ids 1..8 */
@@ -104,7 +108,30 @@ struct shard_section_def {
 	const char *name;
 	uint32_t flags;
 	bool is_needed;
+	/*
+	 * Made outside the writer, by a shard_writer_ext (shard.h): listed in the TOC only by a
+	 * writer that has that extension, so a shard written without it is as before the section
+	 * existed.
+	 */
+	bool is_external;
+	/*
+	 * For a section whose contents the shard reader does not interpret itself: checks the
+	 * whole of its bytes (shard_verify, so `trawl verify` and every check before a swap), in
+	 * a shard of n_docs documents, count its TOC count. ECORRUPT with a message; NULL for
+	 * none. An empty section (a shard written without it) is not checked.
+	 */
+	int (*check)(const uint8_t *p, uint64_t len, uint32_t count, uint32_t n_docs);
 };
+
+/* SYMBOLS: symsec_open and symsec_verify. */
+static inline int shard_check_symbols(const uint8_t *p, uint64_t len, uint32_t count,
+				      uint32_t n_docs)
+{
+	struct symsec s;
+	int err = symsec_open(&s, p, len, count, n_docs);
+
+	return err < 0 ? err : symsec_verify(&s);
+}
 
 /* The section table: NULL for an id this trawl does not know. */
 static inline const struct shard_section_def *shard_section_def(uint32_t id)
@@ -118,6 +145,9 @@ static inline const struct shard_section_def *shard_section_def(uint32_t id)
 		[SEC_POSTINGS] = { .name = "POSTINGS", .flags = 0, .is_needed = true },
 		[SEC_BRANCHES] = { .name = "BRANCHES", .flags = 0, .is_needed = true },
 		[SEC_BSETS] = { .name = "BSETS", .flags = 0, .is_needed = true },
+		[SEC_SYMBOLS] = { .name = "SYMBOLS", .flags = SHARD_SEC_OPTIONAL,
+				  .is_needed = false, .is_external = true,
+				  .check = shard_check_symbols },
 	};
 
 	return id > 0 && id < SEC_ID_END && defs[id].name ? &defs[id] : NULL;

@@ -879,6 +879,38 @@ bool shard_has_masks(const struct shard *sh)
 	return sh->version >= 3;
 }
 
+/* The contents of the known sections the table gives a check (shard_section_def().check). */
+static int check_contents(const struct shard *sh)
+{
+	for (uint32_t id = 1; id < SEC_ID_END; id++) {
+		const struct shard_section_def *def = shard_section_def(id);
+		const struct section *s = &sh->sec[id];
+		int err;
+
+		if (!def || !def->check || s->length == 0)
+			continue;
+		if ((err = def->check(sec_ptr(sh, (enum shard_section)id), s->length, s->count,
+				      sh->n_docs)) < 0) {
+			error_prefix("%s", sh->file);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void shard_section(const uint8_t **p, uint64_t *len, uint32_t *count, const struct shard *sh,
+		   uint32_t id)
+{
+	*p = NULL;
+	*len = 0;
+	*count = 0;
+	if (!shard_section_def(id) || sh->sec[id].length == 0)
+		return;
+	*p = sec_ptr(sh, (enum shard_section)id);
+	*len = sh->sec[id].length;
+	*count = sh->sec[id].count;
+}
+
 int shard_verify(const struct shard *sh)
 {
 	struct u32vec ids;
@@ -887,6 +919,8 @@ int shard_verify(const struct shard *sh)
 	for (uint32_t i = 0; i < sh->n_toc; i++)
 		if ((err = check_section_crc(sh, &sh->toc[i])) < 0)
 			return err;
+	if ((err = check_contents(sh)) < 0)
+		return err;
 	if ((err = check_docs(sh)) < 0 || (err = check_dict(sh)) < 0)
 		return err;
 	u32vec_init(&ids);

@@ -93,6 +93,7 @@ struct shard_writer {
 	size_t n_chunks, cap_chunks;
 	uint64_t n_pairs;
 	struct toc_entry toc[SEC_ID_END]; /* indexed by enum shard_section */
+	const struct shard_writer_ext *ext; /* a section made outside the writer, or NULL */
 	int err; /* sticky: once an add or finish failed, the file is not trustworthy */
 	bool is_finished;
 };
@@ -134,17 +135,30 @@ static void begin_section(struct shard_writer *w, enum shard_section id, uint32_
 	w->toc[id] = (struct toc_entry){ .offset = w->pos, .count = count, .is_begun = true };
 }
 
-/* The sections the TOC lists: every one of the table. */
-static uint32_t n_toc_sections(void)
+/* Whether the TOC lists section id: every one of the table, an external one with its ext. */
+static bool is_listed(const struct shard_writer_ext *ext, uint32_t id)
+{
+	const struct shard_section_def *def = shard_section_def(id);
+
+	return def && (!def->is_external || (ext && ext->id == id));
+}
+
+static uint32_t n_toc_sections(const struct shard_writer_ext *ext)
 {
 	uint32_t n = 0;
 
 	for (uint32_t id = 1; id < SEC_ID_END; id++)
-		n += shard_section_def(id) != NULL;
+		n += is_listed(ext, id);
 	return n;
 }
 
 int shard_writer_new(struct shard_writer **out, const char *path, const char *repo)
+{
+	return shard_writer_new_ext(out, path, repo, NULL);
+}
+
+int shard_writer_new_ext(struct shard_writer **out, const char *path, const char *repo,
+			 const struct shard_writer_ext *ext)
 {
 	static const uint8_t zero[SHARD_HEADER_SIZE + SHARD_SECTIONS_MAX * SHARD_TOC_ENTRY_SIZE];
 	struct shard_writer *w;
@@ -152,6 +166,11 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	int err;
 
 	*out = NULL;
+	if (ext && (!shard_section_def(ext->id) || !shard_section_def(ext->id)->is_external ||
+		    !ext->doc || !ext->finish)) {
+		error_set("%s: section %u cannot be made by an extension", path, ext->id);
+		return TRAWL_EINVAL;
+	}
 	if (repo_len == 0 || repo_len > SHARD_REPO_MAX) {
 		error_set("%s: repository name must be 1 to %u bytes", path, SHARD_REPO_MAX);
 		return TRAWL_EINVAL;
@@ -160,6 +179,7 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	if (!w)
 		return error_nomem("writing a shard");
 	w->tmp.fd = -1;
+	w->ext = ext;
 	buf_init(&w->paths, UINT32_MAX);
 	buf_init(&w->branches, UINT32_MAX);
 	buf_init(&w->bsets, UINT32_MAX);
@@ -177,7 +197,7 @@ int shard_writer_new(struct shard_writer **out, const char *path, const char *re
 	if ((err = file_tmp_open(&w->tmp, path)) < 0)
 		goto out;
 	/* The header and TOC are written last; reserve their place. */
-	w->pos = shard_toc_end(n_toc_sections());
+	w->pos = shard_toc_end(n_toc_sections(ext));
 	if ((err = file_write_all(w->tmp.fd, zero, (size_t)w->pos, path)) < 0)
 		goto out;
 	begin_section(w, SEC_CONTENT, 0);
@@ -444,6 +464,11 @@ int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_l
 		if (!utf8_is_valid(content, content_len))
 			d->flags |= DOC_INVALID_UTF8;
 	}
+	if (w->ext && (err = w->ext->doc(w->ext->arg, (uint32_t)w->n_docs, path, path_len,
+					 content, content_len, skip, lang)) < 0) {
+		w->err = err;
+		return err;
+	}
 	w->n_docs++;
 	return 0;
 }
@@ -623,11 +648,29 @@ static int write_meta(struct shard_writer *w, uint32_t n_trigrams)
 	return put_section(w, SEC_META, w->repo, w->repo_len);
 }
 
+/* The extension's section (shard_writer_set_ext), when there is one. */
+static int write_ext(struct shard_writer *w)
+{
+	struct buf out;
+	uint32_t count = 0;
+	int err;
+
+	if (!w->ext)
+		return 0;
+	buf_init(&out, UINT32_MAX);
+	if ((err = w->ext->finish(w->ext->arg, &out, &count, (uint32_t)w->n_docs)) == 0) {
+		begin_section(w, (enum shard_section)w->ext->id, count);
+		err = put_section(w, (enum shard_section)w->ext->id, out.ptr, out.len);
+	}
+	buf_dispose(&out);
+	return err;
+}
+
 static int write_header(struct shard_writer *w)
 {
 	uint8_t h[SHARD_HEADER_SIZE + SHARD_SECTIONS_MAX * SHARD_TOC_ENTRY_SIZE] = { 0 };
 	uint8_t *e = h + SHARD_HEADER_SIZE;
-	uint32_t n = n_toc_sections();
+	uint32_t n = n_toc_sections(w->ext);
 	size_t len = (size_t)shard_toc_end(n);
 
 	memcpy(h + SHARD_H_MAGIC, SHARD_MAGIC, SHARD_MAGIC_LEN);
@@ -639,7 +682,7 @@ static int write_header(struct shard_writer *w)
 		const struct shard_section_def *def = shard_section_def(id);
 		const struct toc_entry *t = &w->toc[id];
 
-		if (!def)
+		if (!is_listed(w->ext, id))
 			continue;
 		/* A section not written is listed empty at the end of the file, tiling nothing. */
 		put_le32(e + SHARD_T_ID, id);
@@ -682,7 +725,8 @@ int shard_writer_finish(struct shard_writer *w)
 		goto out;
 	begin_section(w, SEC_BSETS, 0);
 	if ((err = put_section(w, SEC_BSETS, w->bsets.ptr, w->bsets.len)) < 0 ||
-	    (err = write_meta(w, n_trigrams)) < 0 || (err = write_header(w)) < 0 ||
+	    (err = write_ext(w)) < 0 || (err = write_meta(w, n_trigrams)) < 0 ||
+	    (err = write_header(w)) < 0 ||
 	    (err = file_tmp_commit(&w->tmp)) < 0)
 		goto out;
 	w->is_finished = true;

@@ -280,6 +280,8 @@ const char *confine_role_name(enum confine_role role)
 		return "compile";
 	case CONFINE_SERVER:
 		return "server";
+	case CONFINE_CTAGS:
+		return "ctags";
 	}
 	return "unknown";
 }
@@ -303,6 +305,15 @@ void confine_defaults(struct confine_spec *spec)
 		break;
 	case CONFINE_COMPILE:
 		d.cpu_s = 60, d.as_bytes = (uint64_t)4 << 30, d.fsize_bytes = (uint64_t)1 << 20;
+		d.nofile = 16;
+		break;
+	case CONFINE_CTAGS:
+		/*
+		 * One ctags lives for a whole indexing run: the CPU limit is a backstop, the
+		 * per-file deadline (src/symbols/ctags.c) the real bound. RLIMIT_FSIZE 0: it
+		 * writes no file (its output is a socket, which the limit does not cover).
+		 */
+		d.cpu_s = 3600, d.as_bytes = (uint64_t)2 << 30, d.fsize_bytes = 0;
 		d.nofile = 16;
 		break;
 	case CONFINE_SERVER:
@@ -418,6 +429,40 @@ static int rules_add(scmp_filter_ctx ctx, uint32_t action, const char *const *na
 	 CLONE_NEWCGROUP)
 
 /*
+ * The program confine_exec runs (its address: the one execve allowed). A static: the filter is
+ * built in the same process, just before the exec.
+ */
+static const char *exec_path;
+
+/*
+ * What the ctags role adds to the base list: its one execve (the path's address compared, so a
+ * later execve from the program, whose path lies elsewhere, is killed), what ld.so calls while
+ * starting a program (arch_prctl), and what ctags needs to load its own, narrower filter
+ * (`--_interactive=sandbox`): no_new_privs and seccomp. Filters stack, so its filter can only
+ * take away.
+ */
+static int ctags_rules(scmp_filter_ctx ctx)
+{
+	static const int ok[] = { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_GET_SECCOMP };
+
+	if (!exec_path)
+		goto fail;
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
+			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)exec_path)) < 0 ||
+	    rule_add(ctx, SCMP_ACT_ALLOW, "arch_prctl") < 0 ||
+	    rule_add(ctx, SCMP_ACT_ALLOW, "seccomp") < 0)
+		goto fail;
+	for (size_t i = 0; !HAS_ASAN && i < sizeof(ok) / sizeof(*ok); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i])) < 0)
+			goto fail;
+	return 0;
+fail:
+	error_set("sandbox: cannot build the ctags filter");
+	return TRAWL_EPERM;
+}
+
+/*
  * The worker filter. clone is allowed for threads only: CLONE_THREAD set and no namespace
  * flag, so a worker cannot fork a process that outlives it (fork and vfork are not allowed
  * either). clone3, whose flags are out of a filter's reach, fails with ENOSYS, on which glibc
@@ -432,7 +477,9 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 
 	if ((err = rules_add(ctx, allow, sys_base, sizeof(sys_base) / sizeof(*sys_base))) < 0)
 		return err;
-	if (role != CONFINE_COMPILE &&
+	if (role == CONFINE_CTAGS && (err = ctags_rules(ctx)) < 0)
+		return err;
+	if (role != CONFINE_COMPILE && role != CONFINE_CTAGS &&
 	    (err = rules_add(ctx, allow, sys_write, sizeof(sys_write) / sizeof(*sys_write))) < 0)
 		return err;
 	if (role == CONFINE_FETCH &&
@@ -685,6 +732,7 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 		t[n++] = (struct landlock_path){ .path = spec->write_paths[i], .is_write = true };
 	/* The role's system trees are optional: a machine may lack any of them. */
 	if (spec->role != CONFINE_COMPILE) {
+		/* CTAGS: ld.so and the C library only; the program itself is a read path. */
 		for (size_t i = 0; i < sizeof(tree_libs) / sizeof(*tree_libs); i++)
 			t[n++] = (struct landlock_path){ .path = tree_libs[i], .is_optional = true };
 		t[n++] = (struct landlock_path){ .path = "/dev/null",
@@ -695,7 +743,7 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 		for (size_t i = 0; i < sizeof(tree_net) / sizeof(*tree_net); i++)
 			t[n++] = (struct landlock_path){ .path = tree_net[i], .is_optional = true };
 	/* Its own /proc entry: libraries read /proc/self/maps, LeakSanitizer its tasks. */
-	if (spec->role != CONFINE_COMPILE || HAS_ASAN) {
+	if ((spec->role != CONFINE_COMPILE && spec->role != CONFINE_CTAGS) || HAS_ASAN) {
 		snprintf(self, sizeof(self), "/proc/%ld", (long)getpid());
 		t[n++] = (struct landlock_path){ .path = self, .is_optional = true };
 	}
@@ -764,6 +812,33 @@ int confine_apply(const struct confine_spec *spec_in, struct confine_status *st)
 	if (HAS_ASAN)
 		detail_add(st, "AddressSanitizer build: ptrace allowed for LeakSanitizer");
 	return 0;
+}
+
+int confine_exec(const struct confine_spec *spec, pid_t parent, const char *path,
+		 char *const argv[], char *const envp[])
+{
+	struct confine_status st;
+	int err;
+
+	if (spec->role != CONFINE_CTAGS) {
+		error_set("sandbox: confine_exec runs the ctags role only");
+		return TRAWL_EINVAL;
+	}
+	/*
+	 * SECURITY: the program dies with its parent (a killed indexer leaves no ctags behind);
+	 * if the parent is already gone, the signal would never come: stop here.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() == 1 ||
+	    (parent > 0 && getppid() != parent)) {
+		error_set("sandbox: cannot tie the program to its parent");
+		return TRAWL_EPERM;
+	}
+	exec_path = path;
+	if ((err = confine_apply(spec, &st)) < 0)
+		return err;
+	execve(path, argv, envp);
+	error_set("sandbox: cannot run %s: %s", path, strerror(errno));
+	return TRAWL_EPERM;
 }
 
 int confine_probe(struct confine_status *st)

@@ -19,12 +19,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum confine_role {
 	CONFINE_FETCH,   /* libgit2 fetch: network, writes one mirror */
 	CONFINE_INDEX,   /* reads one mirror and the index, writes one work directory; no network */
 	CONFINE_COMPILE, /* the pattern compiler child: reads stdin, writes stdout; nothing else */
 	CONFINE_SERVER,  /* the server after start-up: network (accept), DATA; no execve, ptrace */
+	CONFINE_CTAGS,   /* the helper that becomes ctags (confine_exec): one execve, reads system
+			  * libraries and the program only, no network, no file written */
 };
 
 struct confine_spec {
@@ -105,7 +108,19 @@ struct confine_proof {
  */
 int confine_prove(struct confine_proof *out, enum confine_role role);
 
-/* "fetch", "index", "compile", "server". */
+/*
+ * Confines the calling process as spec says (role CONFINE_CTAGS; spec->read_paths must list
+ * path), asks for SIGKILL when its parent ends (PR_SET_PDEATHSIG; parent, when not 0, is the
+ * process id the parent must still have: one that died before that call is seen even under a
+ * subreaper), and replaces it with the
+ * program path, argv and envp: the only execve its filter allows is this one (the filter
+ * compares the path's address). no_new_privs, the seccomp filter, Landlock and the limits stay
+ * on the program. Returns only on failure (EPERM with a message).
+ */
+int confine_exec(const struct confine_spec *spec, pid_t parent, const char *path,
+		 char *const argv[], char *const envp[]);
+
+/* "fetch", "index", "compile", "server", "ctags". */
 const char *confine_role_name(enum confine_role role);
 
 #endif

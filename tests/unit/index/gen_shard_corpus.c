@@ -2,13 +2,14 @@
  * Writes the seed corpus of the shard fuzz target (tests/fuzz/corpus/shard/): a few small valid
  * shards made by the real writer, a few damaged copies (truncated, foreign, newer, a flipped
  * byte, a resealed bad posting list) so that the fuzzer starts from every refusal path too, and
- * shards with a section this trawl does not know (optional, optional and damaged, required).
+ * shards with a section this trawl does not know (optional, optional and damaged, required), and
+ * one with SYMBOLS.
  * Every name starts with the format version ("v4-"), so that the seeds of earlier versions stay
  * beside them. Not part of the test suite; rerun it when the format changes:
  *
  *   make build/release/libtrawl.a
  *   cc -std=c17 -D_GNU_SOURCE -Isrc -Itests -o build/gen_shard_corpus \
- *       tests/unit/index/gen_shard_corpus.c build/release/libtrawl.a -lz
+ *       tests/unit/index/gen_shard_corpus.c build/release/libtrawl.a -lz -ljansson
  *   build/gen_shard_corpus tests/fuzz/corpus/shard
  */
 #include <stdbool.h>
@@ -55,6 +56,58 @@ static void write_shard(const char *dir, const char *name, const char *repo,
 	if (shard_writer_finish(w) < 0)
 		die(name);
 	shard_writer_free(w);
+	free(path);
+}
+
+/* SYMBOLS for write_symbols_shard: each indexed document's path is a function in it. */
+static int sym_doc(void *arg, uint32_t doc, const char *path, size_t path_len,
+		   const uint8_t *content, size_t content_len, enum doc_skip skip, uint16_t lang)
+{
+	struct symsec_in in = { .name = path, .name_len = path_len, .kind = "function",
+				.scope = "Outer", .scope_len = 5, .scope_kind = "class",
+				.lang = "C", .signature = "(void)", .signature_len = 6, .line = 2 };
+	int err;
+
+	(void)content;
+	(void)lang;
+	if (skip != DOC_INDEXED || content_len == 0)
+		return symsec_builder_doc(arg, doc, SYMSEC_NOT_PARSED);
+	if ((err = symsec_builder_doc(arg, doc, doc == 2 ? SYMSEC_TIMEOUT : SYMSEC_OK)) < 0)
+		return err;
+	return doc == 2 ? 0 : symsec_builder_add(arg, &in);
+}
+
+static int sym_finish(void *arg, struct buf *out, uint32_t *count, uint32_t n_docs)
+{
+	return symsec_builder_finish(arg, out, count, n_docs);
+}
+
+/* A shard with a SYMBOLS section (the optional section of --symbols). */
+static void write_symbols_shard(const char *dir, const char *name, const struct doc *docs,
+				size_t n)
+{
+	struct shard_writer_ext ext = { .id = SEC_SYMBOLS, .doc = sym_doc, .finish = sym_finish };
+	struct symsec_builder *b = NULL;
+	char *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+
+	if (symsec_builder_new(&b) < 0)
+		die(name);
+	ext.arg = b;
+	if (!path || shard_writer_new_ext(&w, path, "symbols", &ext) < 0)
+		die(name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
+
+		if (shard_writer_add(w, docs[i].path, strlen(docs[i].path),
+				     (const uint8_t *)docs[i].text, len, len ? len : 100,
+				     docs[i].skip, (uint16_t)i) < 0)
+			die(name);
+	}
+	if (shard_writer_finish(w) < 0)
+		die(name);
+	shard_writer_free(w);
+	symsec_builder_free(b);
 	free(path);
 }
 
@@ -159,6 +212,7 @@ int main(int argc, char **argv)
 	write_shard(dir, "v4-valid-small.shard", "small", small, sizeof(small) / sizeof(small[0]));
 	write_shard(dir, "v4-valid-many.shard", "many", many, sizeof(many) / sizeof(many[0]));
 	write_branch_shard(dir, "v4-valid-branches.shard");
+	write_symbols_shard(dir, "v4-valid-symbols.shard", many, sizeof(many) / sizeof(many[0]));
 
 	p = load(dir, "v4-valid-small.shard", &n);
 	store_with_section(dir, "v4-valid-unknown-optional.shard", p, n, SHARD_SEC_OPTIONAL, false);

@@ -54,13 +54,43 @@ static size_t content_len(const struct sample_doc *d)
 	return d->content ? strlen(d->content) : 0;
 }
 
+/*
+ * The sample's SYMBOLS section (a writer extension): one symbol per indexed document, named
+ * after its path, so the sample has every section of the table and the damage tests below
+ * reach SYMBOLS too.
+ */
+static int sym_doc(void *arg, uint32_t doc, const char *path, size_t path_len,
+		   const uint8_t *content, size_t content_len, enum doc_skip skip, uint16_t lang)
+{
+	struct symsec_in in = { .name = path, .name_len = path_len, .kind = "file",
+				.lang = "Text", .line = 1 };
+	int err;
+
+	(void)content;
+	(void)lang;
+	if (skip != DOC_INDEXED || content_len == 0)
+		return symsec_builder_doc(arg, doc, SYMSEC_NOT_PARSED);
+	if ((err = symsec_builder_doc(arg, doc, SYMSEC_OK)) < 0)
+		return err;
+	return symsec_builder_add(arg, &in);
+}
+
+static int sym_finish(void *arg, struct buf *out, uint32_t *count, uint32_t n_docs)
+{
+	return symsec_builder_finish(arg, out, count, n_docs);
+}
+
 static void write_sample(const char *path, const char *repo)
 {
 	struct shard_writer *w = NULL;
+	struct symsec_builder *sb = NULL;
+	struct shard_writer_ext ext = { .id = SEC_SYMBOLS, .doc = sym_doc, .finish = sym_finish };
 
 	static char *const branches[] = { "main", "dev", "release/1.0" };
 
-	assert_int_equal(shard_writer_new(&w, path, repo), 0);
+	assert_int_equal(symsec_builder_new(&sb), 0);
+	ext.arg = sb;
+	assert_int_equal(shard_writer_new_ext(&w, path, repo, &ext), 0);
 	assert_int_equal(shard_writer_set_branches(w, branches, 3), 0);
 	for (size_t i = 0; i < N_SAMPLE; i++) {
 		const struct sample_doc *d = &sample[i];
@@ -76,6 +106,7 @@ static void write_sample(const char *path, const char *repo)
 	assert_int_equal(shard_writer_content_bytes(w), SAMPLE_CONTENT_BYTES);
 	assert_int_equal(shard_writer_finish(w), 0);
 	shard_writer_free(w);
+	symsec_builder_free(sb);
 }
 
 struct blob {

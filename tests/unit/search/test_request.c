@@ -30,7 +30,7 @@ static char ixdir[256];
 static int setup(void **state)
 {
 	static const char *const repos[] = { "alpha", "beta", "hidden" };
-	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1, NULL };
 	struct build_stats st;
 
 	if (testlib_setup(state) < 0)

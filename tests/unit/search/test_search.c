@@ -28,7 +28,7 @@ static int setup(void **state)
 {
 	char pub[256], priv[256];
 	struct build_stats st;
-	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+	struct build_opts o = { BUILD_MAX_FILE_SIZE_DEFAULT, 1, NULL };
 
 	if (testlib_setup(state) < 0)
 		return -1;
@@ -146,7 +146,7 @@ static void run_traced(struct trace *t, const char *text, bool is_early)
 /* An index of 40 repositories (one shard each) of 1000 matching lines each, in TMP/many. */
 static void make_many(char *out, size_t size)
 {
-	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1, NULL };
 	struct build_stats bs;
 	struct buf text;
 	struct stat sb;

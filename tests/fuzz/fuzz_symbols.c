@@ -1,0 +1,121 @@
+/*
+ * Fuzz target for the SYMBOLS section reader (src/symbols/symsec.c): the input is a section's
+ * bytes. The document and symbol counts a shard would give (META's n_docs, the TOC count) are
+ * taken from the input's own header, so mutations reach the tables rather than stopping at
+ * that check. Opened, every symbol and document read, looked up in every mode, verified:
+ * nothing may crash, read outside the input, allocate, or loop beyond the input's size.
+ *
+ * The corpus (tests/fuzz/corpus/symbols/) holds sections written by the builder; the first
+ * input of a run also builds one, so a run without a corpus starts from a valid section.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbols/symsec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int on_sym(void *arg, const struct symsec_sym *y)
+{
+	volatile uint8_t x = 0;
+
+	(void)arg;
+	/* Every string handed out lies inside the input: touch each byte. */
+	for (size_t k = 0; k < y->name_len; k++)
+		x = x ^ (uint8_t)y->name[k];
+	for (size_t k = 0; k < y->kind_len; k++)
+		x = x ^ (uint8_t)y->kind[k];
+	for (size_t k = 0; y->scope && k < y->scope_len; k++)
+		x = x ^ (uint8_t)y->scope[k];
+	for (size_t k = 0; y->signature && k < y->signature_len; k++)
+		x = x ^ (uint8_t)y->signature[k];
+	return 0;
+}
+
+static bool any(void *arg, const char *name, size_t len)
+{
+	(void)arg;
+	return len > 0 && (name[0] & 1);
+}
+
+static void try_section(const uint8_t *data, size_t size)
+{
+	static const char *const pats[] = { "", "a", "foo", "FOO", "\xff" };
+	struct symsec s;
+
+	if (size < SYMSEC_HEADER_SIZE)
+		return;
+	if (symsec_open(&s, data, size, rd32(data + SYMSEC_H_N_SYMBOLS),
+			rd32(data + SYMSEC_H_N_DOCS)) < 0)
+		return;
+	for (uint32_t i = 0; i < s.n_symbols; i++) {
+		struct symsec_sym y;
+
+		if (symsec_symbol(&y, &s, i) == 0 && (y.doc >= s.n_docs || y.index != i))
+			abort();
+		if (symsec_symbol(&y, &s, i) == 0)
+			on_sym(NULL, &y);
+	}
+	for (uint32_t d = 0; d < s.n_docs; d++) {
+		uint32_t first, n;
+		enum symsec_status st;
+
+		if (symsec_doc(&first, &n, &st, &s, d) == 0 &&
+		    ((uint64_t)first + n > s.n_symbols || (unsigned)st > SYMSEC_STATUS_MAX))
+			abort();
+	}
+	for (size_t i = 0; i < sizeof(pats) / sizeof(*pats); i++)
+		for (int m = SYMSEC_EXACT; m <= SYMSEC_TEST; m++)
+			(void)symsec_lookup(&s, pats[i], strlen(pats[i]), (enum symsec_mode)m, any,
+					    NULL, on_sym, NULL);
+	(void)symsec_verify(&s);
+}
+
+/* A valid section to start from. */
+static void seed(void)
+{
+	static const char *const names[] = { "main", "Foo", "foo", "foobar", "x" };
+	struct symsec_builder *b = NULL;
+	struct buf out;
+	uint32_t count;
+
+	if (symsec_builder_new(&b) < 0)
+		return;
+	buf_init(&out, 1 << 20);
+	for (uint32_t d = 0; d < 3; d++) {
+		if (symsec_builder_doc(b, d, d == 1 ? SYMSEC_TIMEOUT : SYMSEC_OK) < 0)
+			break;
+		for (size_t i = 0; d != 1 && i < sizeof(names) / sizeof(*names); i++) {
+			struct symsec_in in = { .name = names[i], .name_len = strlen(names[i]),
+						.kind = i % 2 ? "function" : "struct",
+						.scope = "Outer", .scope_len = 5,
+						.scope_kind = "class", .lang = "C",
+						.signature = "(void)", .signature_len = 6,
+						.line = (uint32_t)i + 1 };
+
+			(void)symsec_builder_add(b, &in);
+		}
+	}
+	if (symsec_builder_finish(b, &out, &count, 4) == 0)
+		try_section((const uint8_t *)out.ptr, out.len);
+	buf_dispose(&out);
+	symsec_builder_free(b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int is_seeded;
+
+	if (!is_seeded) {
+		is_seeded = 1;
+		seed();
+	}
+	try_section(data, size);
+	return 0;
+}
