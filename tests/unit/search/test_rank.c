@@ -125,7 +125,7 @@ static const char *const lines[] = {
 /* A corpus of 1 to 4 repositories of up to 12 files each under dir, indexed into ix. */
 static void make_corpus(const char *dir, const char *ix)
 {
-	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1, NULL };
 	unsigned n_repos = 1 + pick(4);
 
 	for (unsigned r = 0; r < n_repos; r++) {
@@ -249,7 +249,7 @@ static void best_first_shows_what_a_full_search_ranks_first(void **state)
 /* A definition outranks shorter paths with more matches. */
 static void definition_ranks_first(void **state)
 {
-	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1 };
+	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1, NULL };
 	struct build_stats bs;
 	char dir[400], ixdir[400], sub[500];
 	struct index *ix = NULL;
