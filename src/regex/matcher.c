@@ -26,6 +26,7 @@
 #include "util/utf8.h"
 
 #define MAX_SCRATCH_DBS 16
+#define MAX_WIDE_FORMS 4 /* k and s are the only ASCII letters with forms outside ASCII */
 #define MAX_LINE_MATCHES 4096
 
 enum db_kind { DB_LINES = 0, DB_SOM = 1 };
@@ -57,6 +58,15 @@ struct matcher {
 	 * (bench/design-measurements.md), so it serves the whole search.
 	 */
 	struct substr lit_find;
+	/*
+	 * A wide literal (REGEX_LITERAL_WIDE, regex/litfold.c): the UTF-8 of the forms outside
+	 * ASCII its letters fold to. Text holding none of them is searched as the ASCII literal;
+	 * other text (rare in source code) through the databases, as any pattern.
+	 */
+	uint8_t wide[MAX_WIDE_FORMS][4];
+	size_t wide_len[MAX_WIDE_FORMS];
+	size_t n_wide;
+	struct substr wide_find[MAX_WIDE_FORMS];
 	/*
 	 * A string every match contains (regex_required_literal), at least REQ_MIN_LEN bytes:
 	 * lines are found by substr_find() and only the lines holding it are handed to
@@ -315,6 +325,40 @@ static int req_init(struct matcher *m)
 	return err;
 }
 
+/*
+ * Sets up the literal search when the pattern is a literal (1), wide or not; 0 when it is not
+ * one, or a wide one whose forms do not fit (then it is matched as any pattern). ENOMEM.
+ */
+static int lit_init(struct matcher *m)
+{
+	struct buf lit;
+	int r;
+
+	buf_init(&lit, REGEX_MAX_LEN * 4);
+	r = regex_literal(&lit, &m->lit_flags, m->re);
+	if (r == 0)
+		r = regex_literal_wide(&lit, &m->lit_flags, m->re);
+	if (r == 1 && lit.len > 0 && (m->lit_flags & REGEX_LITERAL_WIDE)) {
+		m->n_wide = regex_literal_wide_forms(m->wide, m->wide_len, MAX_WIDE_FORMS,
+						     (const uint8_t *)lit.ptr, lit.len);
+		if (m->n_wide > MAX_WIDE_FORMS) {
+			m->n_wide = 0;
+			m->lit_flags = 0;
+			r = 0;
+		}
+		for (size_t i = 0; i < m->n_wide; i++)
+			substr_init(&m->wide_find[i], m->wide[i], m->wide_len[i], false);
+	}
+	if (r == 1 && lit.len > 0) {
+		m->lit = buf_detach(&lit, &m->lit_len);
+		substr_init(&m->lit_find, (const uint8_t *)m->lit, m->lit_len,
+			    m->lit_flags & REGEX_LITERAL_ICASE);
+		return 1;
+	}
+	buf_dispose(&lit);
+	return r < 0 ? r : 0;
+}
+
 int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms)
 {
 	struct matcher *m;
@@ -328,24 +372,22 @@ int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms
 		return error_nomem(NULL);
 	m->re = re;
 	pthread_mutex_init(&m->lock, NULL);
-	{
-		struct buf lit;
-		int r;
-
-		buf_init(&lit, REGEX_MAX_LEN * 4);
-		r = regex_literal(&lit, &m->lit_flags, re);
-		if (r == 1 && lit.len > 0) {
-			m->lit = buf_detach(&lit, &m->lit_len);
-			substr_init(&m->lit_find, (const uint8_t *)m->lit, m->lit_len,
-				    m->lit_flags & REGEX_LITERAL_ICASE);
-			*out = m;
-			return 0;
-		}
-		buf_dispose(&lit);
-		if (r < 0) {
+	if ((err = lit_init(m)) < 0) {
+		matcher_free(m);
+		return err;
+	}
+	if (err == 1 && !m->n_wide) {
+		*out = m;
+		return 0;
+	}
+	if (err == 1) {
+		/* A wide literal: databases only for text that holds a wide form, compiled then. */
+		if ((err = req_init(m)) < 0) {
 			matcher_free(m);
-			return r;
+			return err;
 		}
+		*out = m;
+		return 0;
 	}
 	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII, deadline_ms)) < 0 ||
 	    (err = req_init(m)) < 0) {
@@ -370,10 +412,10 @@ void matcher_free(struct matcher *m)
 	free(m);
 }
 
-const char *matcher_literal(const struct matcher *m, size_t *len, bool *is_icase)
+const char *matcher_literal(const struct matcher *m, size_t *len, unsigned *lit_flags)
 {
 	*len = m->lit ? m->lit_len : 0;
-	*is_icase = m->lit && (m->lit_flags & REGEX_LITERAL_ICASE);
+	*lit_flags = m->lit ? m->lit_flags : 0;
 	return m->lit;
 }
 
@@ -463,6 +505,25 @@ enum matcher_text matcher_classify(const uint8_t *p, size_t len)
 	if (i == len)
 		return MATCHER_TEXT_ASCII;
 	return utf8_invalid_at(p + i, len - i) == len - i ? MATCHER_TEXT_UTF8 : MATCHER_TEXT_BYTES;
+}
+
+/*
+ * Whether the ASCII literal search may miss matches of a wide literal in data[0..len): the text
+ * holds one of its forms outside ASCII. One pass over the ASCII prefix (most source files are
+ * ASCII throughout), then a search for each form in the rest.
+ */
+static bool needs_full_match(const struct matcher *m, const uint8_t *data, size_t len,
+			     enum matcher_text text)
+{
+	size_t i;
+
+	if (!m->n_wide || text == MATCHER_TEXT_ASCII)
+		return false;
+	i = skip_ascii(data, len, 0);
+	for (size_t k = 0; k < m->n_wide && i < len; k++)
+		if (substr_find(&m->wide_find[k], data + i, len - i) < len - i)
+			return true;
+	return false;
 }
 
 /* The bounds of the line holding position at: [*start, *end), *end at its '\n' or len. */
@@ -688,7 +749,7 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 {
 	if (len == 0)
 		return 0; /* an empty file has no lines, as in ripgrep */
-	if (m->lit)
+	if (m->lit && !needs_full_match(m, data, len, text))
 		return literal_lines(m, data, len, fn, arg);
 	if (m->req)
 		return req_lines(m, s, data, len, text, fn, arg);
@@ -768,7 +829,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 	*n = 0;
 	if (max == 0)
 		return 0;
-	if (m->lit) {
+	if (m->lit && !needs_full_match(m, line, len, text)) {
 		/* Leftmost, non-overlapping occurrences, as ripgrep highlights them. */
 		size_t pos = 0;
 

@@ -195,16 +195,27 @@ int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
 int cand_pattern(struct docset *out, const struct shard *sh, const struct pattern *pat)
 {
 	size_t len;
-	bool is_icase, is_used;
-	const char *lit = matcher_literal(pat->m, &len, &is_icase);
+	unsigned lit_flags;
+	const char *lit = matcher_literal(pat->m, &len, &lit_flags);
+	bool is_wide = lit_flags & REGEX_LITERAL_WIDE, is_used;
 	int err;
 
-	if (lit) {
+	/* A wide literal's masks find its ASCII matches only: the variants add the rest. */
+	if (lit && (!is_wide || pat->variants)) {
 		out->is_all = false;
-		err = litmask_candidates(&out->ids, &is_used, sh, (const uint8_t *)lit, len, is_icase);
+		err = litmask_candidates(&out->ids, &is_used, sh, (const uint8_t *)lit, len,
+					 lit_flags & REGEX_LITERAL_ICASE);
+		if (err == 0 && is_used && is_wide) {
+			struct docset v;
+
+			if ((err = cand_tq_eval(&v, sh, pat->variants)) == 0)
+				err = docset_combine(out, &v, false);
+			else
+				docset_dispose(&v);
+		}
 		if (err == 0 && is_used)
 			return 0;
-		u32vec_dispose(&out->ids); /* also on an error: a corrupt list leaves no leak */
+		docset_dispose(out); /* also on an error: a corrupt list leaves no leak */
 		if (err < 0)
 			return err;
 	}
