@@ -613,12 +613,10 @@ static size_t literal_find(const struct matcher *m, const uint8_t *data, size_t 
 	return len;
 }
 
-/* matcher_lines() for a literal pattern. */
-static int literal_lines(const struct matcher *m, const uint8_t *data, size_t len,
+/* matcher_lines() for a literal pattern, from pos (a line start) on. */
+static int literal_lines(const struct matcher *m, const uint8_t *data, size_t len, size_t pos,
 			 matcher_line_fn fn, void *arg)
 {
-	size_t pos = 0;
-
 	while (pos < len) {
 		size_t at = literal_find(m, data, len, pos), start, end;
 
@@ -744,13 +742,47 @@ static int req_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t
 	return 0;
 }
 
+/*
+ * matcher_lines() for a wide literal without anchors: the ASCII literal search, which notes on
+ * its way whether the text it passed is ASCII. At the first byte above 0x7f, the rest of the
+ * text goes as any pattern's if it holds a form outside ASCII of one of the literal's letters,
+ * else on as the ASCII literal. One pass over an ASCII document, as for any literal.
+ */
+static int wide_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data,
+		      size_t len, enum matcher_text text, matcher_line_fn fn, void *arg)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		bool is_high;
+		size_t at = pos + substr_find_ascii(&m->lit_find, data + pos, len - pos, &is_high);
+		size_t start, end;
+
+		if (is_high) {
+			if (needs_full_match(m, data + pos, len - pos, MATCHER_TEXT_UNKNOWN))
+				return scan_lines(m, s, data + pos, len - pos, pos, text, fn, arg);
+			return literal_lines(m, data, len, pos, fn, arg);
+		}
+		if (at >= len)
+			break;
+		line_around(data, len, at, &start, &end);
+		if (fn(start, end, arg))
+			break;
+		pos = end + 1;
+	}
+	return 0;
+}
+
 int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
 		  enum matcher_text text, matcher_line_fn fn, void *arg)
 {
 	if (len == 0)
 		return 0; /* an empty file has no lines, as in ripgrep */
+	if (m->lit && m->n_wide && text != MATCHER_TEXT_ASCII &&
+	    !(m->lit_flags & (REGEX_LITERAL_BOL | REGEX_LITERAL_EOL)))
+		return wide_lines(m, s, data, len, text, fn, arg);
 	if (m->lit && !needs_full_match(m, data, len, text))
-		return literal_lines(m, data, len, fn, arg);
+		return literal_lines(m, data, len, 0, fn, arg);
 	if (m->req)
 		return req_lines(m, s, data, len, text, fn, arg);
 	return scan_lines(m, s, data, len, 0, text, fn, arg);
