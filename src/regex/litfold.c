@@ -135,9 +135,9 @@ int regex_literal_variants(struct tq **out, const uint8_t *lit, size_t len)
 {
 	/* Each place adds at most 3 variants times 4 neighbours. */
 	uint32_t *v = NULL;
+	struct tq *q = NULL;
 	size_t n = 0;
 	bool is_all = false;
-	int err = 0;
 
 	*out = NULL;
 	if (len > SIZE_MAX / 12 / sizeof(*v) - 1 || !(v = malloc((12 * len + 1) * sizeof(*v))))
@@ -154,8 +154,10 @@ int regex_literal_variants(struct tq **out, const uint8_t *lit, size_t len)
 				add_trigram(v, &n, trigram_make(s[a][0], s[a][1], s[a][2]));
 				continue;
 			}
-			/* Two bytes: with the first byte of any variant of the next letter, or the last
-			 * of the previous one. */
+			/*
+			 * Two bytes: with the first byte of any variant of the next letter, or the
+			 * last of the previous one.
+			 */
 			if (i + 1 < len) {
 				variants_of(nb, nb_len, &n_nb, lit[i + 1]);
 				for (size_t b = 0; b < n_nb; b++)
@@ -171,18 +173,18 @@ int regex_literal_variants(struct tq **out, const uint8_t *lit, size_t len)
 			}
 		}
 	}
-	if (!(*out = calloc(1, sizeof(**out))))
+	if (!(q = calloc(1, sizeof(*q))))
 		goto nomem;
 	if (is_all) {
-		(*out)->op = TQ_ALL;
+		q->op = TQ_ALL;
 	} else if (n == 0) {
-		(*out)->op = TQ_NONE;
+		q->op = TQ_NONE;
 	} else if (n == 1) {
-		(*out)->op = TQ_TRIGRAM;
-		(*out)->trigram = v[0];
+		q->op = TQ_TRIGRAM;
+		q->trigram = v[0];
 	} else {
-		(*out)->op = TQ_OR;
-		if (!((*out)->sub = calloc(n, sizeof(*(*out)->sub))))
+		q->op = TQ_OR;
+		if (!(q->sub = calloc(n, sizeof(struct tq *))))
 			goto nomem;
 		for (size_t i = 0; i < n; i++) {
 			struct tq *t = calloc(1, sizeof(*t));
@@ -191,14 +193,14 @@ int regex_literal_variants(struct tq **out, const uint8_t *lit, size_t len)
 				goto nomem;
 			t->op = TQ_TRIGRAM;
 			t->trigram = v[i];
-			(*out)->sub[(*out)->n_sub++] = t;
+			q->sub[q->n_sub++] = t;
 		}
 	}
 	free(v);
-	return err;
+	*out = q;
+	return 0;
 nomem:
 	free(v);
-	tq_free(*out);
-	*out = NULL;
+	tq_free(q);
 	return error_nomem(NULL);
 }
