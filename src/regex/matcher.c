@@ -76,6 +76,13 @@ struct matcher {
 	size_t req_len;
 	struct substr req_find;
 	/*
+	 * A longer required string with k and s in it (regex_required_literal_wide), or NULL: the
+	 * prefilter while the text passed is ASCII, req (or nothing) from the first byte above 0x7f.
+	 */
+	char *wreq;
+	size_t wreq_len;
+	struct substr wreq_find;
+	/*
 	 * The exact line verifier, built with the first database that finds a superset of the
 	 * lines (REGEX_EMIT_VERIFY), before that database is published.
 	 */
@@ -321,6 +328,11 @@ static int req_init(struct matcher *m)
 		m->req = buf_detach(&req, &m->req_len);
 		substr_init(&m->req_find, (const uint8_t *)m->req, m->req_len, is_icase);
 	}
+	if (err == 0 && (err = regex_required_literal_wide(&req, m->re)) == 0 &&
+	    req.len >= REQ_MIN_LEN && req.len > m->req_len) {
+		m->wreq = buf_detach(&req, &m->wreq_len);
+		substr_init(&m->wreq_find, (const uint8_t *)m->wreq, m->wreq_len, true);
+	}
 	buf_dispose(&req);
 	return err;
 }
@@ -408,6 +420,7 @@ void matcher_free(struct matcher *m)
 	pthread_mutex_destroy(&m->lock);
 	free(m->lit);
 	free(m->req);
+	free(m->wreq);
 	verifier_free(m->verifier);
 	free(m);
 }
@@ -421,7 +434,7 @@ const char *matcher_literal(const struct matcher *m, size_t *len, unsigned *lit_
 
 bool matcher_is_text_blind(const struct matcher *m)
 {
-	if (m->req)
+	if (m->req || m->wreq)
 		return true; /* it classifies the lines it verifies */
 	return m->lit != NULL;
 }
@@ -714,20 +727,32 @@ static int on_line_hit(size_t start, size_t end, void *arg)
 #define REQ_DENSE_GAP 256
 
 /*
- * matcher_lines() for a pattern with a required string: a match never spans lines, so only the
- * lines holding the string can match, and each is verified on its own. A line scanned alone
- * looks to `^`, `$` and `\b` as it does in the document, where '\n' surrounds it.
+ * matcher_lines() for a pattern with a required string, from pos (a line start) on: a match
+ * never spans lines, so only the lines holding the string can match, and each is verified on
+ * its own. A line scanned alone looks to `^`, `$` and `\b` as it does in the document, where
+ * '\n' surrounds it. With is_wide the string is wreq, which only ASCII text is sure to hold
+ * where it matches: from the first byte above 0x7f on, req (or a whole scan) takes over.
  */
 static int req_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
-		     enum matcher_text text, matcher_line_fn fn, void *arg)
+		     size_t pos, bool is_wide, enum matcher_text text, matcher_line_fn fn,
+		     void *arg)
 {
 	struct line_hit h = { fn, arg, 0 };
-	size_t pos = 0, hits = 0;
+	size_t hits = 0;
 	int err;
 
 	while (pos < len) {
-		size_t at = pos + substr_find(&m->req_find, data + pos, len - pos), start, end;
+		bool is_high = false;
+		size_t at, start, end;
 
+		if (is_wide)
+			at = pos + substr_find_ascii(&m->wreq_find, data + pos, len - pos, &is_high);
+		else
+			at = pos + substr_find(&m->req_find, data + pos, len - pos);
+		if (is_high && m->req)
+			return req_lines(m, s, data, len, pos, false, text, fn, arg);
+		if (is_high)
+			return scan_lines(m, s, data + pos, len - pos, pos, text, fn, arg);
 		if (at >= len)
 			break;
 		line_around(data, len, at, &start, &end);
@@ -783,8 +808,8 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 		return wide_lines(m, s, data, len, text, fn, arg);
 	if (m->lit && !needs_full_match(m, data, len, text))
 		return literal_lines(m, data, len, 0, fn, arg);
-	if (m->req)
-		return req_lines(m, s, data, len, text, fn, arg);
+	if (m->wreq || m->req)
+		return req_lines(m, s, data, len, 0, m->wreq != NULL, text, fn, arg);
 	return scan_lines(m, s, data, len, 0, text, fn, arg);
 }
 

@@ -149,6 +149,15 @@ size_t regex_literal_wide_forms(uint8_t (*out)[4], size_t *out_len, size_t max,
 int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *re);
 
 /*
+ * regex_required_literal() with k and s (whose case folding reaches the Kelvin sign and long s)
+ * kept in the run, in lower case, to be found ASCII case-insensitively: a string every match
+ * written in ASCII contains, for a prefilter of ASCII text only (src/regex/litfold.c). out is
+ * left empty when the longest run holds no such letter (regex_required_literal()'s is then as
+ * good). ENOMEM, ELIMIT.
+ */
+int regex_required_literal_wide(struct buf *out, const struct regex *re);
+
+/*
  * The expanded size of the pattern (see REGEX_MAX_EXPANDED, which regex_parse() enforces): a
  * measure of what compiling it costs.
  */

@@ -855,6 +855,60 @@ static void scan_time_compilation_has_the_scratch_deadline(void **state)
 	regex_free(re);
 }
 
+/*
+ * A pattern whose required string holds k or s is prefiltered by that string in ASCII text and
+ * by the narrower one (or none) elsewhere: its lines agree with the same pattern in an
+ * alternation, which has no required string, on random texts with the Kelvin sign and long s.
+ */
+static void wide_required_string_agrees_with_a_full_scan(void **state)
+{
+	static const char *const pats[] = {
+		"(?i)kst\\w", "(?i)s_t[ak]", "(?i)\\bstack\\b", "(?i)ak+s_t", "(?i)^st?ack",
+	};
+	/* Matches of each, planted in half of the texts in random forms. */
+	static const char *const plants[] = { "kstc", "s_ta", " stack ", "akks_t", "sack" };
+	int found = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(pats) / sizeof(pats[0]); k++) {
+		char alt[64];
+
+		snprintf(alt, sizeof(alt), "(?:%s)|\\x{10FFFF}", pats[k]);
+		assert_true(has_required_string(pats[k]));
+		for (int it = 0; it < 200; it++) {
+			size_t n = 1 + wide_rnd(40), len = 0;
+			char text[64 * 3 + 1], want[16384];
+
+			for (size_t i = 0; i < n; i++) {
+				const char *f = wide_rnd(3) ? wide_forms[wide_rnd(N_WIDE_FORMS)].utf8
+							    : (const char *[]){ "a", "c", " " }[wide_rnd(3)];
+
+				memcpy(text + len, f, strlen(f));
+				len += strlen(f);
+			}
+			for (const char *c = plants[k]; it % 2 == 0 && *c; c++) {
+				/* k: k, K or the Kelvin sign; s: s, S or long s; else either case. */
+				unsigned f = wide_rnd(3);
+				char one[2] = { *c, 0 };
+				const char *form = one;
+
+				if (*c == 'k' || *c == 's')
+					form = wide_forms[(*c == 's' ? 3 : 0) + f].utf8;
+				else if (f && *c >= 'a' && *c <= 'z')
+					one[0] = (char)(*c - 32);
+				memcpy(text + len, form, strlen(form));
+				len += strlen(form);
+			}
+			text[len] = 0;
+			snprintf(want, sizeof(want), "%s", lines_of(alt, 0, text, len, 0));
+			found += want[0] != 0;
+			assert_string_equal(lines_of(pats[k], 0, text, len, 0), want);
+			assert_string_equal(lines_unclassified(pats[k], 0, text, len), want);
+		}
+	}
+	assert_true(found > 100);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +928,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(wide_literal_finds_ascii_and_unicode_forms),
 		cmocka_unit_test(wide_literal_ranges_cover_unicode_forms),
 		cmocka_unit_test(wide_literal_agrees_with_unicode_folding),
+		cmocka_unit_test(wide_required_string_agrees_with_a_full_scan),
 		cmocka_unit_test(inline_case_flag_ends_folding),
 		cmocka_unit_test(categories_include_recent_and_supplementary_code_points),
 		cmocka_unit_test(ascii_word_boundary_next_to_non_ascii),

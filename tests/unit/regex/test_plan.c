@@ -355,6 +355,36 @@ static void wide_forms_are_listed_once(void **state)
 	assert_int_equal(regex_literal_wide_forms(f, len, 4, (const uint8_t *)"abc", 3), 0);
 }
 
+/* regex_required_literal_wide's string for pattern ("" when none). */
+static char *wide_req_of(const char *pattern)
+{
+	static char out[256];
+	struct regex *re = NULL;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), 0), 0);
+	assert_int_equal(regex_required_literal_wide(&b, re), 0);
+	snprintf(out, sizeof(out), "%.*s", (int)b.len, b.ptr ? b.ptr : "");
+	buf_dispose(&b);
+	regex_free(re);
+	return out;
+}
+
+static void wide_required_literal_keeps_k_and_s(void **state)
+{
+	(void)state;
+	/* regex_required_literal breaks at k and s: "pin_lock_irq"; this keeps them. */
+	assert_string_equal(wide_req_of("(?i)spin_lock_irqsave\\(&\\w+->lock"),
+			    "spin_lock_irqsave(&");
+	assert_string_equal(wide_req_of("(?i)\\bKmalloc\\(\\w"), "kmalloc(");
+	/* A run without k or s: regex_required_literal's own. */
+	assert_string_equal(wide_req_of("(?i)foo_bar\\w+k"), "");
+	assert_string_equal(wide_req_of("spin_lock\\w"), "");
+	/* Other folding beyond ASCII ends a run; case-sensitive parts join it lowered. */
+	assert_string_equal(wide_req_of("(?i)s\\x{e9}kst(?-i)ACK"), "kstack");
+}
+
 static char *variants_of(const char *lit)
 {
 	static char out[1024];
@@ -394,6 +424,7 @@ int main(void)
 		cmocka_unit_test(wide_literals_are_ascii_literals_with_k_or_s),
 		cmocka_unit_test(wide_forms_are_listed_once),
 		cmocka_unit_test(wide_literal_variants_are_the_forms_trigrams),
+		cmocka_unit_test(wide_required_literal_keeps_k_and_s),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
