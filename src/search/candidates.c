@@ -90,7 +90,16 @@ static int docset_combine(struct docset *acc, struct docset *sub, bool is_and)
 	} else if (acc->is_all || sub->is_all) {
 		acc->is_all = true; /* x OR all = all */
 		u32vec_dispose(&acc->ids);
-	} else {
+	} else if (acc->ids.len == 0) {
+		/*
+		 * none OR x = x, without a copy: a case-insensitive k or s makes an OR of a long
+		 * list and the Kelvin sign's or long s's, most often empty (copying the long one
+		 * was a third of `/spin_lock_irqsave\(&\w+->lock/`).
+		 */
+		u32vec_dispose(&acc->ids);
+		acc->ids = sub->ids;
+		return 0;
+	} else if (sub->ids.len > 0) {
 		err = unite(&acc->ids, &sub->ids);
 	}
 	docset_dispose(sub);
