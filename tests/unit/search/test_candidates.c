@@ -19,6 +19,7 @@
 #include "regex/patcache.h"
 #include "search/search_int.h"
 #include "util/error.h"
+#include "util/trigram.h"
 
 static char tmpdir[] = "/tmp/trawl-test-candidates.XXXXXX";
 static char path[300];
@@ -214,11 +215,102 @@ static void wide_literal_candidates_are_sound(void **state)
 	assert_true(wide_held > 500);
 }
 
+/* ---- trigram queries: nested AND and OR evaluated exactly ---- */
+
+static struct tq *random_tq(int depth)
+{
+	struct tq *q = calloc(1, sizeof(*q));
+
+	assert_non_null(q);
+	if (depth > 2 || rnd(3) == 0) {
+		q->op = TQ_TRIGRAM;
+		q->trigram = trigram_make((uint8_t)"abc"[rnd(3)], (uint8_t)"abc"[rnd(3)],
+					  (uint8_t)"abc"[rnd(3)]);
+		return q;
+	}
+	q->op = rnd(2) ? TQ_AND : TQ_OR;
+	q->n_sub = 2 + rnd(3);
+	q->sub = calloc(q->n_sub, sizeof(struct tq *));
+	assert_non_null(q->sub);
+	for (size_t i = 0; i < q->n_sub; i++)
+		q->sub[i] = random_tq(depth + 1);
+	return q;
+}
+
+static bool tq_holds(const struct tq *q, const char *doc)
+{
+	char t[4];
+
+	switch (q->op) {
+	case TQ_TRIGRAM:
+		t[0] = (char)(q->trigram >> 16);
+		t[1] = (char)(q->trigram >> 8);
+		t[2] = (char)q->trigram;
+		t[3] = 0;
+		return strstr(doc, t) != NULL;
+	case TQ_AND:
+		for (size_t i = 0; i < q->n_sub; i++)
+			if (!tq_holds(q->sub[i], doc))
+				return false;
+		return true;
+	case TQ_OR:
+		for (size_t i = 0; i < q->n_sub; i++)
+			if (tq_holds(q->sub[i], doc))
+				return true;
+		return false;
+	default:
+		return q->op == TQ_ALL;
+	}
+}
+
+/* Shared lists, nested queries starting from what the enclosing AND left: the same sets. */
+static void trigram_queries_are_evaluated_exactly(void **state)
+{
+	int nonempty = 0;
+
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		char texts[40][24];
+		const char *docs[40];
+		struct shard *sh;
+
+		for (size_t d = 0; d < 40; d++) {
+			size_t n = 3 + rnd(18);
+
+			for (size_t i = 0; i < n; i++)
+				texts[d][i] = "abc"[rnd(3)];
+			texts[d][n] = 0;
+			docs[d] = texts[d];
+		}
+		sh = shard_of(docs, 40);
+		for (int it = 0; it < 50; it++) {
+			struct tq *q = random_tq(0);
+			struct docset got = { .is_all = false };
+			uint64_t want = 0, have = 0;
+
+			for (size_t d = 0; d < 40; d++)
+				if (tq_holds(q, docs[d]))
+					want |= (uint64_t)1 << d;
+			assert_int_equal(cand_tq_eval(&got, sh, q), 0);
+			assert_false(got.is_all);
+			for (size_t i = 0; i < got.ids.len; i++)
+				have |= (uint64_t)1 << got.ids.v[i];
+			assert_int_equal(have, want);
+			nonempty += want != 0;
+			docset_dispose(&got);
+			tq_free(q);
+		}
+		shard_close(sh);
+	}
+	assert_true(nonempty > 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(wide_literal_keeps_unicode_forms_and_uses_the_masks),
 		cmocka_unit_test(wide_literal_candidates_are_sound),
+		cmocka_unit_test(trigram_queries_are_evaluated_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
