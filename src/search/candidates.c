@@ -188,7 +188,7 @@ static uint32_t tq_cost(const struct shard *sh, const struct tq *q)
 /*
  * The posting lists one evaluation has decoded, by trigram. A case-insensitive pattern with k or
  * s plans as ORs of ASCII and Kelvin-sign (long s) branches whose ASCII branches repeat the same
- * trigrams (`/spin_lock_irqsave\(&\w+->lock/` names 40 trigrams over 200 times): each list is
+ * trigrams (`/spin_lock_irqsave\(&\w+->lock/` names 30 trigrams 503 times): each list is
  * decoded once and copied after.
  */
 #define MEMO_LISTS 64
