@@ -82,8 +82,8 @@ int regex_literal_wide(struct buf *out, unsigned *lit_flags, const struct regex 
 	return 1;
 }
 
-size_t regex_literal_wide_forms(uint8_t (*out)[4], size_t *out_len, size_t max,
-				const uint8_t *lit, size_t len)
+size_t regex_literal_wide_forms(uint8_t (*out)[4], size_t *out_len, size_t max, const uint8_t *lit,
+				size_t len)
 {
 	size_t n = 0;
 
@@ -95,7 +95,8 @@ size_t regex_literal_wide_forms(uint8_t (*out)[4], size_t *out_len, size_t max,
 			if (f < 0x80)
 				continue;
 			s_len = utf8_encode(s, f);
-			while (k < n && k < max && (out_len[k] != s_len || memcmp(out[k], s, s_len) != 0))
+			while (k < n && k < max &&
+			       (out_len[k] != s_len || memcmp(out[k], s, s_len) != 0))
 				k++;
 			if (k < n)
 				continue; /* seen */
@@ -165,8 +166,9 @@ int regex_literal_variants(struct tq **out, const uint8_t *lit, size_t len)
 			} else if (i > 0) {
 				variants_of(nb, nb_len, &n_nb, lit[i - 1]);
 				for (size_t b = 0; b < n_nb; b++)
-					add_trigram(v, &n, trigram_make(nb[b][nb_len[b] - 1], s[a][0],
-									s[a][1]));
+					add_trigram(v, &n,
+						    trigram_make(nb[b][nb_len[b] - 1], s[a][0],
+								 s[a][1]));
 			} else {
 				is_all = true; /* the variant alone: under three bytes */
 				break;

@@ -16,7 +16,7 @@ void docset_dispose(struct docset *d)
 	u32vec_dispose(&d->ids);
 }
 
-/* The first index in v[lo..len) whose id is at least x (len when none): galloping, then bisection. */
+/* The first index in v[lo..len) holding at least x (len when none): galloping, then bisection. */
 static size_t seek(const uint32_t *v, size_t lo, size_t len, uint32_t x)
 {
 	size_t step = 1, hi;
@@ -189,7 +189,7 @@ static uint32_t tq_cost(const struct shard *sh, const struct tq *q)
  * The posting lists one evaluation has decoded, by trigram. A case-insensitive pattern with k or
  * s plans as ORs of ASCII and Kelvin-sign (long s) branches whose ASCII branches repeat the same
  * trigrams (`/spin_lock_irqsave\(&\w+->lock/` names 30 trigrams 503 times): each list is
- * decoded once and copied after.
+ * decoded once per shard and read from here after.
  */
 #define MEMO_LISTS 64
 

@@ -88,12 +88,12 @@ static uint64_t cands(const struct shard *sh, const char *pattern, unsigned flag
 static void wide_literal_keeps_unicode_forms_and_uses_the_masks(void **state)
 {
 	static const char *const docs[] = {
-		"the KSTACK is here\n",    /* 0: ASCII, another case */
-		KELVIN "STACK only\n",     /* 1: the Kelvin sign */
-		"k" LONG_S "tack\n",       /* 2: long s */
-		"kstaa  tack\n",           /* 3: every trigram, at the wrong distances */
-		"kstac k\n",               /* 4: not every trigram */
-		"K" LONG_S "TA\n",         /* 5: a variant's trigram, not the rest */
+		"the KSTACK is here\n", /* 0: ASCII, another case */
+		KELVIN "STACK only\n",  /* 1: the Kelvin sign */
+		"k" LONG_S "tack\n",    /* 2: long s */
+		"kstaa  tack\n",        /* 3: every trigram, at the wrong distances */
+		"kstac k\n",            /* 4: not every trigram */
+		"K" LONG_S "TA\n",      /* 5: a variant's trigram, not the rest */
 	};
 	struct shard *sh = shard_of(docs, sizeof(docs) / sizeof(docs[0]));
 	uint64_t c = cands(sh, "kstack", REGEX_FIXED | REGEX_ICASE);
@@ -126,9 +126,9 @@ static const struct {
 	const char *utf8;
 	char fold;
 } forms[] = {
-	{ "k", 'k' }, { "K", 'k' }, { KELVIN, 'k' }, { "s", 's' }, { "S", 's' }, { LONG_S, 's' },
-	{ "t", 't' }, { "T", 't' }, { "a", 'a' },    { "_", '_' }, { "\xc3\xa9", 0 }, { "\n", 0 },
-	{ " ", 0 },
+	{ "k", 'k' },      { "K", 'k' }, { KELVIN, 'k' }, { "s", 's' }, { "S", 's' },
+	{ LONG_S, 's' },   { "t", 't' }, { "T", 't' },    { "a", 'a' }, { "_", '_' },
+	{ "\xc3\xa9", 0 }, { "\n", 0 },  { " ", 0 },
 };
 #define N_FORMS (sizeof(forms) / sizeof(forms[0]))
 
@@ -204,8 +204,8 @@ static void wide_literal_candidates_are_sound(void **state)
 				held++;
 				wide_held += strstr(texts[d], KELVIN) || strstr(texts[d], LONG_S);
 				if (!(c & ((uint64_t)1 << d)))
-					fail_msg("\"%s\" dropped document %zu \"%s\", which holds it", lit,
-						 d, texts[d]);
+					fail_msg("\"%s\" dropped document %zu \"%s\", which holds it",
+						 lit, d, texts[d]);
 			}
 			free(texts[d]);
 		}
@@ -224,8 +224,8 @@ static struct tq *random_tq(int depth)
 	assert_non_null(q);
 	if (depth > 2 || rnd(3) == 0) {
 		q->op = TQ_TRIGRAM;
-		q->trigram = trigram_make((uint8_t)"abc"[rnd(3)], (uint8_t)"abc"[rnd(3)],
-					  (uint8_t)"abc"[rnd(3)]);
+		q->trigram = trigram_make((uint8_t) "abc"[rnd(3)], (uint8_t) "abc"[rnd(3)],
+					  (uint8_t) "abc"[rnd(3)]);
 		return q;
 	}
 	q->op = rnd(2) ? TQ_AND : TQ_OR;
