@@ -7,6 +7,9 @@
 #   bench/load.sh CORPUS_DIR      (first: builds the index and the query list in bench/work/load)
 #   bench/load-cpu.sh             (SECONDS_PER=4 CONNS=2 TRAWL=build/trawl; AUTH=token: with the
 #                                  API token of AUTH=token bench/load.sh)
+#
+# Both mixes of load.sh (the regex one, then the keyword one), or PATHS=FILE: /api/v1/search
+# paths of one's own, one a line.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,7 +42,15 @@ for _ in $(seq 100); do grep -q serving "$work/cpu-server.out" 2>/dev/null && br
 url=$(grep -o 'http://[^ ]*' "$work/cpu-server.out" | head -1)
 url=${url%/}
 [ -n "$url" ] || { echo "load-cpu.sh: the server did not start" >&2; exit 1; }
-while read -r p; do curl -sf "${auth_hdr[@]}" -o /dev/null "$url$p"; done < "$work/paths"
+if [ -n "${PATHS:-}" ]; then
+  lists=("$PATHS")
+else
+  lists=("$work/paths")
+  [ -f "$work/paths-keyword" ] && lists+=("$work/paths-keyword")
+fi
+for list in "${lists[@]}"; do
+  while read -r p; do curl -sf "${auth_hdr[@]}" -o /dev/null "$url$p"; done < "$list"
+done
 
 tck=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
@@ -52,10 +63,12 @@ measure() { # paths-file label
   awk -v a="$c0" -v b="$c1" -v n="$n" -v t="$tck" -v l="$2" \
     'BEGIN { printf "%-40s %7d requests  %.3f ms CPU each\n", l, n, (b - a) * 1000 / t / n }'
 }
-i=0
-while read -r p; do
-  i=$((i + 1))
-  echo "$p" > "$work/cpu-one"
-  measure "$work/cpu-one" "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1].split("q=", 1)[1]))' "$p")"
-done < "$work/paths"
-measure "$work/paths" "all $i in rotation"
+for list in "${lists[@]}"; do
+  i=0
+  while read -r p; do
+    i=$((i + 1))
+    echo "$p" > "$work/cpu-one"
+    measure "$work/cpu-one" "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1].split("q=", 1)[1]))' "$p")"
+  done < "$list"
+  measure "$list" "all $i in rotation"
+done

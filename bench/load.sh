@@ -3,9 +3,15 @@
 # reporting queries per second, p50/p99 latency and the server's RSS; then the time to the first
 # streamed result (and to the end) of an exhaustive query through /api/v1/search/stream.
 #
+# Two mixes of the same selective queries, one wrk run each: `regex`, each sent as a /regex/ with
+# the case bench/queries.tsv gives it (case:yes unless -i), and `keyword`, each sent as a user
+# types it: a plain term, case-insensitive as every query is by default (a pattern with regex
+# syntax beyond escaped punctuation stays a /regex/, without case:yes).
+#
 #   bench/load.sh CORPUS_DIR
 #
-#   DURATION=20s   wrk run length          CONNS=32      concurrent connections
+#   DURATION=20s   wrk run length (each mix) CONNS=32    concurrent connections
+#   MIXES='regex keyword'                  the mixes to run, in this order
 #   WRK_THREADS=2  wrk threads             THREADS=N     server HTTP threads (default: its own)
 #   EXHAUSTIVE='count:all return'          the streamed query
 #   TRAWL=BIN      trawl binary (default build/trawl, built if missing)
@@ -48,14 +54,28 @@ if [ "$(cat "$work/corpus" 2>/dev/null)" != "$corpus" ] || [ ! -f "$work/data/in
   echo "$corpus" > "$work/corpus"
 fi
 
-# The selective queries of bench/queries.tsv, as /api/v1/search paths.
-python3 - "$here/queries.tsv" > "$work/paths" <<'PY'
-import csv, sys, urllib.parse
+# The selective queries of bench/queries.tsv, as /api/v1/search paths: $work/paths (the regex
+# mix, which load-cpu.sh reads too) and $work/paths-keyword.
+python3 - "$here/queries.tsv" "$work/paths" "$work/paths-keyword" <<'PY'
+import csv, re, sys, urllib.parse
 rows = csv.DictReader(open(sys.argv[1]), delimiter="\t")
+regex_out, keyword_out = open(sys.argv[2], "w"), open(sys.argv[3], "w")
+
+def keyword(pattern):
+    """The query a user types for pattern: a bare term when the pattern is a literal once its
+    escaped punctuation is unescaped, else the /regex/ with the default case."""
+    if re.search(r"\\[A-Za-z0-9]|(?<!\\)[.^$*+?()\[\]{}|]", pattern):
+        return "/%s/" % pattern.replace("/", "\\/")
+    term = re.sub(r"\\(.)", r"\1", pattern)
+    if re.search(r"[\s\"']", term) or term[:1] in "(-":
+        return '"%s"' % term.replace("\\", "\\\\").replace('"', '\\"')
+    return term
+
 for r in rows:
     if r.get("target") != "selective" and r.get("kind") != "rare":
         continue
     q = r.get("query") or ""
+    k = q
     if not q:
         flags = r.get("flags") or ""
         q = "/%s/" % r["pattern"].replace("/", "\\/")
@@ -63,9 +83,11 @@ for r in rows:
             q += " case:no"
         else:
             q += " case:yes"
-    print("/api/v1/search?q=" + urllib.parse.quote(q, safe=""))
+        k = keyword(r["pattern"])
+    print("/api/v1/search?q=" + urllib.parse.quote(q, safe=""), file=regex_out)
+    print("/api/v1/search?q=" + urllib.parse.quote(k, safe=""), file=keyword_out)
 PY
-echo "load.sh: $(wc -l < "$work/paths") selective queries" >&2
+echo "load.sh: $(wc -l < "$work/paths") selective queries, mixes: ${MIXES:-regex keyword}" >&2
 
 data=$work/data
 auth_hdr=()
@@ -95,10 +117,28 @@ url=$(grep -o 'http://[^ ]*' "$work/server.out" | head -1)
 url=${url%/}
 [ -n "$url" ] || { echo "load.sh: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 
-# Warm the page cache and the pattern cache, then measure.
-while read -r p; do curl -sf "${auth_hdr[@]}" -o /dev/null "$url$p"; done < "$work/paths"
-TRAWL_LOAD_PATHS=$work/paths wrk -t"$wthreads" -c"$conns" -d"$duration" --latency \
-  -s "$here/load.lua" "$url" > "$work/wrk.out"
+# Per mix: warm the page cache and the pattern cache, then measure.
+mix_report=""
+for mix in ${MIXES:-regex keyword}; do
+  case $mix in
+    regex) paths=$work/paths ;;
+    keyword) paths=$work/paths-keyword ;;
+    *) echo "load.sh: unknown mix '$mix' (regex, keyword)" >&2; exit 2 ;;
+  esac
+  while read -r p; do curl -sf "${auth_hdr[@]}" -o /dev/null "$url$p"; done < "$paths"
+  TRAWL_LOAD_PATHS=$paths wrk -t"$wthreads" -c"$conns" -d"$duration" --latency \
+    -s "$here/load.lua" "$url" > "$work/wrk-$mix.out"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$mix.out")
+  p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-$mix.out")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$mix.out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk-$mix.out")
+  errs=$(grep -o 'Socket errors:.*' "$work/wrk-$mix.out" || true)
+  queries=$(python3 -c 'import sys, urllib.parse
+print("  ".join(urllib.parse.unquote(l.split("q=", 1)[1].strip()) for l in open(sys.argv[1])))' "$paths")
+  mix_report+="  $mix: $queries
+    queries/s: $rps   p50: $p50   p99: $p99   non-2xx: ${non2xx:-0}   ${errs}
+"
+done
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 
@@ -128,17 +168,11 @@ print("%.1f %.1f" % ((first or end) * 1000, end * 1000))
 PY
 )
 
-rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
-p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.out")
-p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
-non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.out")
-errs=$(grep -o 'Socket errors:.*' "$work/wrk.out" || true)
 cat <<REPORT
 trawl serve load test ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores${AUTH:+, AUTH=$AUTH})
 corpus: $corpus ($(du -sh "$work/data/index" | cut -f1) of index)
 selective queries: $(wc -l < "$work/paths") from bench/queries.tsv through /api/v1/search
-wrk: $wthreads threads, $conns connections, $duration
-  queries/s: $rps   p50: $p50   p99: $p99   non-2xx: ${non2xx:-0}   ${errs}
-server RSS: $((rss_kb / 1024)) MB (peak $((hwm_kb / 1024)) MB)
+wrk: $wthreads threads, $conns connections, $duration per mix
+${mix_report}server RSS: $((rss_kb / 1024)) MB (peak $((hwm_kb / 1024)) MB)
 exhaustive stream '$exhaustive': first matches after ${stream% *} ms, done after ${stream#* } ms
 REPORT

@@ -26,6 +26,7 @@
 #include "util/utf8.h"
 
 #define MAX_SCRATCH_DBS 16
+#define MAX_WIDE_FORMS 4 /* k and s are the only ASCII letters with forms outside ASCII */
 #define MAX_LINE_MATCHES 4096
 
 enum db_kind { DB_LINES = 0, DB_SOM = 1 };
@@ -58,6 +59,15 @@ struct matcher {
 	 */
 	struct substr lit_find;
 	/*
+	 * A wide literal (REGEX_LITERAL_WIDE, regex/litfold.c): the UTF-8 of the forms outside
+	 * ASCII its letters fold to. Text holding none of them is searched as the ASCII literal;
+	 * other text (rare in source code) through the databases, as any pattern.
+	 */
+	uint8_t wide[MAX_WIDE_FORMS][4];
+	size_t wide_len[MAX_WIDE_FORMS];
+	size_t n_wide;
+	struct substr wide_find[MAX_WIDE_FORMS];
+	/*
 	 * A string every match contains (regex_required_literal), at least REQ_MIN_LEN bytes:
 	 * lines are found by substr_find() and only the lines holding it are handed to
 	 * Vectorscan, as ripgrep verifies candidate lines of its inner literal. NULL when none.
@@ -65,6 +75,13 @@ struct matcher {
 	char *req;
 	size_t req_len;
 	struct substr req_find;
+	/*
+	 * A longer required string with k and s in it (regex_required_literal_wide), or NULL: the
+	 * prefilter while the text passed is ASCII, req (or nothing) from the first byte above 0x7f.
+	 */
+	char *wreq;
+	size_t wreq_len;
+	struct substr wreq_find;
 	/*
 	 * The exact line verifier, built with the first database that finds a superset of the
 	 * lines (REGEX_EMIT_VERIFY), before that database is published.
@@ -311,8 +328,47 @@ static int req_init(struct matcher *m)
 		m->req = buf_detach(&req, &m->req_len);
 		substr_init(&m->req_find, (const uint8_t *)m->req, m->req_len, is_icase);
 	}
+	if (err == 0 && (err = regex_required_literal_wide(&req, m->re)) == 0 &&
+	    req.len >= REQ_MIN_LEN && req.len > m->req_len) {
+		m->wreq = buf_detach(&req, &m->wreq_len);
+		substr_init(&m->wreq_find, (const uint8_t *)m->wreq, m->wreq_len, true);
+	}
 	buf_dispose(&req);
 	return err;
+}
+
+/*
+ * Sets up the literal search when the pattern is a literal (1), wide or not; 0 when it is not
+ * one, or a wide one whose forms do not fit (then it is matched as any pattern). ENOMEM.
+ */
+static int lit_init(struct matcher *m)
+{
+	struct buf lit;
+	int r;
+
+	buf_init(&lit, REGEX_MAX_LEN * 4);
+	r = regex_literal(&lit, &m->lit_flags, m->re);
+	if (r == 0)
+		r = regex_literal_wide(&lit, &m->lit_flags, m->re);
+	if (r == 1 && lit.len > 0 && (m->lit_flags & REGEX_LITERAL_WIDE)) {
+		m->n_wide = regex_literal_wide_forms(m->wide, m->wide_len, MAX_WIDE_FORMS,
+						     (const uint8_t *)lit.ptr, lit.len);
+		if (m->n_wide > MAX_WIDE_FORMS) {
+			m->n_wide = 0;
+			m->lit_flags = 0;
+			r = 0;
+		}
+		for (size_t i = 0; i < m->n_wide; i++)
+			substr_init(&m->wide_find[i], m->wide[i], m->wide_len[i], false);
+	}
+	if (r == 1 && lit.len > 0) {
+		m->lit = buf_detach(&lit, &m->lit_len);
+		substr_init(&m->lit_find, (const uint8_t *)m->lit, m->lit_len,
+			    m->lit_flags & REGEX_LITERAL_ICASE);
+		return 1;
+	}
+	buf_dispose(&lit);
+	return r < 0 ? r : 0;
 }
 
 int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms)
@@ -328,24 +384,22 @@ int matcher_new(struct matcher **out, const struct regex *re, double deadline_ms
 		return error_nomem(NULL);
 	m->re = re;
 	pthread_mutex_init(&m->lock, NULL);
-	{
-		struct buf lit;
-		int r;
-
-		buf_init(&lit, REGEX_MAX_LEN * 4);
-		r = regex_literal(&lit, &m->lit_flags, re);
-		if (r == 1 && lit.len > 0) {
-			m->lit = buf_detach(&lit, &m->lit_len);
-			substr_init(&m->lit_find, (const uint8_t *)m->lit, m->lit_len,
-				    m->lit_flags & REGEX_LITERAL_ICASE);
-			*out = m;
-			return 0;
-		}
-		buf_dispose(&lit);
-		if (r < 0) {
+	if ((err = lit_init(m)) < 0) {
+		matcher_free(m);
+		return err;
+	}
+	if (err == 1 && !m->n_wide) {
+		*out = m;
+		return 0;
+	}
+	if (err == 1) {
+		/* A wide literal: databases only for text that holds a wide form, compiled then. */
+		if ((err = req_init(m)) < 0) {
 			matcher_free(m);
-			return r;
+			return err;
 		}
+		*out = m;
+		return 0;
 	}
 	if ((err = get_db(&db, &id, m, DB_LINES, MATCHER_TEXT_ASCII, deadline_ms)) < 0 ||
 	    (err = req_init(m)) < 0) {
@@ -366,20 +420,21 @@ void matcher_free(struct matcher *m)
 	pthread_mutex_destroy(&m->lock);
 	free(m->lit);
 	free(m->req);
+	free(m->wreq);
 	verifier_free(m->verifier);
 	free(m);
 }
 
-const char *matcher_literal(const struct matcher *m, size_t *len, bool *is_icase)
+const char *matcher_literal(const struct matcher *m, size_t *len, unsigned *lit_flags)
 {
 	*len = m->lit ? m->lit_len : 0;
-	*is_icase = m->lit && (m->lit_flags & REGEX_LITERAL_ICASE);
+	*lit_flags = m->lit ? m->lit_flags : 0;
 	return m->lit;
 }
 
 bool matcher_is_text_blind(const struct matcher *m)
 {
-	if (m->req)
+	if (m->req || m->wreq)
 		return true; /* it classifies the lines it verifies */
 	return m->lit != NULL;
 }
@@ -463,6 +518,25 @@ enum matcher_text matcher_classify(const uint8_t *p, size_t len)
 	if (i == len)
 		return MATCHER_TEXT_ASCII;
 	return utf8_invalid_at(p + i, len - i) == len - i ? MATCHER_TEXT_UTF8 : MATCHER_TEXT_BYTES;
+}
+
+/*
+ * Whether the ASCII literal search may miss matches of a wide literal in data[0..len): the text
+ * holds one of its forms outside ASCII. One pass over the ASCII prefix (most source files are
+ * ASCII throughout), then a search for each form in the rest.
+ */
+static bool needs_full_match(const struct matcher *m, const uint8_t *data, size_t len,
+			     enum matcher_text text)
+{
+	size_t i;
+
+	if (!m->n_wide || text == MATCHER_TEXT_ASCII)
+		return false;
+	i = skip_ascii(data, len, 0);
+	for (size_t k = 0; k < m->n_wide && i < len; k++)
+		if (substr_find(&m->wide_find[k], data + i, len - i) < len - i)
+			return true;
+	return false;
 }
 
 /* The bounds of the line holding position at: [*start, *end), *end at its '\n' or len. */
@@ -552,12 +626,10 @@ static size_t literal_find(const struct matcher *m, const uint8_t *data, size_t 
 	return len;
 }
 
-/* matcher_lines() for a literal pattern. */
-static int literal_lines(const struct matcher *m, const uint8_t *data, size_t len,
+/* matcher_lines() for a literal pattern, from pos (a line start) on. */
+static int literal_lines(const struct matcher *m, const uint8_t *data, size_t len, size_t pos,
 			 matcher_line_fn fn, void *arg)
 {
-	size_t pos = 0;
-
 	while (pos < len) {
 		size_t at = literal_find(m, data, len, pos), start, end;
 
@@ -655,20 +727,32 @@ static int on_line_hit(size_t start, size_t end, void *arg)
 #define REQ_DENSE_GAP 256
 
 /*
- * matcher_lines() for a pattern with a required string: a match never spans lines, so only the
- * lines holding the string can match, and each is verified on its own. A line scanned alone
- * looks to `^`, `$` and `\b` as it does in the document, where '\n' surrounds it.
+ * matcher_lines() for a pattern with a required string, from pos (a line start) on: a match
+ * never spans lines, so only the lines holding the string can match, and each is verified on
+ * its own. A line scanned alone looks to `^`, `$` and `\b` as it does in the document, where
+ * '\n' surrounds it. With is_wide the string is wreq, which only ASCII text is sure to hold
+ * where it matches: from the first byte above 0x7f on, req (or a whole scan) takes over.
  */
 static int req_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
-		     enum matcher_text text, matcher_line_fn fn, void *arg)
+		     size_t pos, bool is_wide, enum matcher_text text, matcher_line_fn fn,
+		     void *arg)
 {
 	struct line_hit h = { fn, arg, 0 };
-	size_t pos = 0, hits = 0;
+	size_t hits = 0;
 	int err;
 
 	while (pos < len) {
-		size_t at = pos + substr_find(&m->req_find, data + pos, len - pos), start, end;
+		bool is_high = false;
+		size_t at, start, end;
 
+		if (is_wide)
+			at = pos + substr_find_ascii(&m->wreq_find, data + pos, len - pos, &is_high);
+		else
+			at = pos + substr_find(&m->req_find, data + pos, len - pos);
+		if (is_high && m->req)
+			return req_lines(m, s, data, len, pos, false, text, fn, arg);
+		if (is_high)
+			return scan_lines(m, s, data + pos, len - pos, pos, text, fn, arg);
 		if (at >= len)
 			break;
 		line_around(data, len, at, &start, &end);
@@ -683,15 +767,49 @@ static int req_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t
 	return 0;
 }
 
+/*
+ * matcher_lines() for a wide literal without anchors: the ASCII literal search, which notes on
+ * its way whether the text it passed is ASCII. At the first byte above 0x7f, the rest of the
+ * text goes as any pattern's if it holds a form outside ASCII of one of the literal's letters,
+ * else on as the ASCII literal. One pass over an ASCII document, as for any literal.
+ */
+static int wide_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data,
+		      size_t len, enum matcher_text text, matcher_line_fn fn, void *arg)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		bool is_high;
+		size_t at = pos + substr_find_ascii(&m->lit_find, data + pos, len - pos, &is_high);
+		size_t start, end;
+
+		if (is_high) {
+			if (needs_full_match(m, data + pos, len - pos, MATCHER_TEXT_UNKNOWN))
+				return scan_lines(m, s, data + pos, len - pos, pos, text, fn, arg);
+			return literal_lines(m, data, len, pos, fn, arg);
+		}
+		if (at >= len)
+			break;
+		line_around(data, len, at, &start, &end);
+		if (fn(start, end, arg))
+			break;
+		pos = end + 1;
+	}
+	return 0;
+}
+
 int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data, size_t len,
 		  enum matcher_text text, matcher_line_fn fn, void *arg)
 {
 	if (len == 0)
 		return 0; /* an empty file has no lines, as in ripgrep */
-	if (m->lit)
-		return literal_lines(m, data, len, fn, arg);
-	if (m->req)
-		return req_lines(m, s, data, len, text, fn, arg);
+	if (m->lit && m->n_wide && text != MATCHER_TEXT_ASCII &&
+	    !(m->lit_flags & (REGEX_LITERAL_BOL | REGEX_LITERAL_EOL)))
+		return wide_lines(m, s, data, len, text, fn, arg);
+	if (m->lit && !needs_full_match(m, data, len, text))
+		return literal_lines(m, data, len, 0, fn, arg);
+	if (m->wreq || m->req)
+		return req_lines(m, s, data, len, 0, m->wreq != NULL, text, fn, arg);
 	return scan_lines(m, s, data, len, 0, text, fn, arg);
 }
 
@@ -768,7 +886,7 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 	*n = 0;
 	if (max == 0)
 		return 0;
-	if (m->lit) {
+	if (m->lit && !needs_full_match(m, line, len, text)) {
 		/* Leftmost, non-overlapping occurrences, as ripgrep highlights them. */
 		size_t pos = 0;
 

@@ -100,9 +100,11 @@ bool matcher_is_text_blind(const struct matcher *m);
 
 /*
  * The string the pattern is, when it is a plain literal (line anchors at its edges allowed): its
- * bytes (lower case when *is_icase: to be compared ASCII case-insensitively), else NULL.
+ * bytes, else NULL. *lit_flags gets its enum regex_literal_flags: with REGEX_LITERAL_ICASE the
+ * bytes are lower case, to be compared ASCII case-insensitively; with REGEX_LITERAL_WIDE that
+ * finds only the matches written in ASCII (regex.h, regex_literal_wide).
  */
-const char *matcher_literal(const struct matcher *m, size_t *len, bool *is_icase);
+const char *matcher_literal(const struct matcher *m, size_t *len, unsigned *lit_flags);
 
 /* Whether this machine's Vectorscan AVX2/AVX-512 code is being avoided (see matcher.c). */
 bool matcher_avoids_wide_simd(void);

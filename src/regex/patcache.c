@@ -31,9 +31,22 @@ static void entry_free(struct entry *e)
 		return;
 	matcher_free(e->p.m);
 	tq_free(e->p.plan);
+	tq_free(e->p.variants);
 	regex_free(e->p.re);
 	free(e->key);
 	free(e);
+}
+
+/* p->variants for a wide literal. ENOMEM. */
+static int plan_variants(struct pattern *p)
+{
+	size_t len;
+	unsigned lit_flags;
+	const char *lit = matcher_literal(p->m, &len, &lit_flags);
+
+	if (!lit || !(lit_flags & REGEX_LITERAL_WIDE))
+		return 0;
+	return regex_literal_variants(&p->variants, (const uint8_t *)lit, len);
 }
 
 static int entry_compile(struct entry **out, const char *pat, size_t len, unsigned flags,
@@ -53,7 +66,8 @@ static int entry_compile(struct entry **out, const char *pat, size_t len, unsign
 	e->want_plan = want_plan;
 	if ((err = regex_parse(&e->p.re, pat, len, flags)) < 0 ||
 	    (want_plan && (err = regex_plan(&e->p.plan, e->p.re)) < 0) ||
-	    (err = matcher_new(&e->p.m, e->p.re, deadline_ms)) < 0) {
+	    (err = matcher_new(&e->p.m, e->p.re, deadline_ms)) < 0 ||
+	    (want_plan && (err = plan_variants(&e->p)) < 0)) {
 		entry_free(e);
 		return err;
 	}

@@ -31,6 +31,11 @@ struct pattern {
 	struct regex *re;
 	struct tq *plan; /* NULL unless asked for */
 	struct matcher *m;
+	/*
+	 * With plan, for a wide literal (matcher_literal, REGEX_LITERAL_WIDE): the documents that
+	 * may hold its matches with a form outside ASCII (regex_literal_variants); else NULL.
+	 */
+	struct tq *variants;
 };
 
 /*

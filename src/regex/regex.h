@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 
@@ -106,6 +107,11 @@ enum regex_literal_flags {
 	REGEX_LITERAL_BOL = 1u << 0,   /* must start a line (^lit) */
 	REGEX_LITERAL_EOL = 1u << 1,   /* must end a line (lit$) */
 	REGEX_LITERAL_ICASE = 1u << 2, /* ASCII case-insensitive; out holds it in lower case */
+	/*
+	 * With ICASE (regex_literal_wide): some letters also match characters outside ASCII
+	 * (k the Kelvin sign, s long s), which the ASCII search does not find.
+	 */
+	REGEX_LITERAL_WIDE = 1u << 3,
 };
 
 /*
@@ -116,6 +122,24 @@ enum regex_literal_flags {
 int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re);
 
 /*
+ * When re is a literal regex_literal() refuses only because the case folding of some of its
+ * letters reaches beyond ASCII (the whole pattern case-insensitive, ASCII only; k or s in it),
+ * writes it in lower case to out, REGEX_LITERAL_ICASE | REGEX_LITERAL_WIDE and the line anchor
+ * flags to *lit_flags, and returns 1; otherwise 0. Its matches are the ASCII case-insensitive
+ * occurrences of out, plus those holding one of the non-ASCII forms regex_literal_wide_forms()
+ * lists (src/regex/litfold.c). ENOMEM.
+ */
+int regex_literal_wide(struct buf *out, unsigned *lit_flags, const struct regex *re);
+
+/*
+ * The UTF-8 forms of the characters outside ASCII that the letters of lit[0..len) (lower case
+ * ASCII) fold to, each once: the first max of them written to out, their lengths to out_len.
+ * Returns how many there are (more than max when they did not fit).
+ */
+size_t regex_literal_wide_forms(uint8_t (*out)[4], size_t *out_len, size_t max,
+				const uint8_t *lit, size_t len);
+
+/*
  * The longest string every match of re contains (the UTF-8 of consecutive literals on the path
  * all matches take; assertions between them allowed), for a prefilter: a line can match only if
  * it holds this string. With *is_icase the string is in lower case and to be found ASCII
@@ -123,6 +147,15 @@ int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re);
  * no such string (an alternation or a class at every step, say). ENOMEM, ELIMIT.
  */
 int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *re);
+
+/*
+ * regex_required_literal() with k and s (whose case folding reaches the Kelvin sign and long s)
+ * kept in the run, in lower case, to be found ASCII case-insensitively: a string every match
+ * written in ASCII contains, for a prefilter of ASCII text only (src/regex/litfold.c). out is
+ * left empty when the longest run holds no such letter (regex_required_literal()'s is then as
+ * good). ENOMEM, ELIMIT.
+ */
+int regex_required_literal_wide(struct buf *out, const struct regex *re);
 
 /*
  * The expanded size of the pattern (see REGEX_MAX_EXPANDED, which regex_parse() enforces): a

@@ -154,14 +154,20 @@ static size_t find_sse2(const struct substr *s, const uint8_t *h, size_t len)
  * 64 positions per step (two 32-byte blocks), on CPUs with AVX2. The inner loop makes no call:
  * with check_mask() inside it, GCC kept the four constant vectors on the stack and reloaded
  * them every step (a call clobbers every vector register), which made the scan a third slower.
+ *
+ * With track, the bytes the first filter byte's loads cover, h[i1 .. *covered), are OR-ed
+ * together on the way, and *high gets the sign bits: a byte above 0x7f among them
+ * (substr_find_ascii). The two copies (track constant) compile apart.
  */
-__attribute__((target("avx2"))) static size_t find_avx2(const struct substr *s, const uint8_t *h,
-							 size_t len)
+__attribute__((target("avx2"), always_inline)) static inline size_t
+find_avx2_impl(const struct substr *s, const uint8_t *h, size_t len, bool track, size_t *covered,
+	       bool *high)
 {
 	const __m256i b1 = _mm256_set1_epi8((char)s->b1), b2 = _mm256_set1_epi8((char)s->b2);
 	const __m256i f1 = _mm256_set1_epi8((char)s->f1), f2 = _mm256_set1_epi8((char)s->f2);
 	const size_t i1 = s->i1, i2 = s->i2;
-	size_t p = 0, r;
+	__m256i acc = _mm256_setzero_si256();
+	size_t p = 0, r = SIZE_MAX, tracked = 0; /* blocks before tracked were OR-ed into acc */
 
 	while (i2 + 64 <= len - p) {
 		__m256i e0, e1;
@@ -169,15 +175,17 @@ __attribute__((target("avx2"))) static size_t find_avx2(const struct substr *s, 
 
 		for (;;) {
 			const uint8_t *x = h + p + i1, *y = h + p + i2;
+			__m256i x0 = _mm256_loadu_si256((const void *)x);
+			__m256i x1 = _mm256_loadu_si256((const void *)(x + 32));
 
+			if (track)
+				acc = _mm256_or_si256(acc, _mm256_or_si256(x0, x1));
 			e0 = _mm256_and_si256(
-				_mm256_cmpeq_epi8(_mm256_or_si256(_mm256_loadu_si256((const void *)x), f1),
-						  b1),
+				_mm256_cmpeq_epi8(_mm256_or_si256(x0, f1), b1),
 				_mm256_cmpeq_epi8(_mm256_or_si256(_mm256_loadu_si256((const void *)y), f2),
 						  b2));
 			e1 = _mm256_and_si256(
-				_mm256_cmpeq_epi8(
-					_mm256_or_si256(_mm256_loadu_si256((const void *)(x + 32)), f1), b1),
+				_mm256_cmpeq_epi8(_mm256_or_si256(x1, f1), b1),
 				_mm256_cmpeq_epi8(
 					_mm256_or_si256(_mm256_loadu_si256((const void *)(y + 32)), f2), b2));
 			if (!_mm256_testz_si256(_mm256_or_si256(e0, e1), _mm256_or_si256(e0, e1)))
@@ -189,12 +197,17 @@ __attribute__((target("avx2"))) static size_t find_avx2(const struct substr *s, 
 		m0 = (uint32_t)_mm256_movemask_epi8(e0);
 		m1 = (uint32_t)_mm256_movemask_epi8(e1);
 		if (m0 && (r = check_mask(s, h, len, p, m0)) != SIZE_MAX)
-			return r;
+			break;
 		if (m1 && (r = check_mask(s, h, len, p + 32, m1)) != SIZE_MAX)
-			return r;
+			break;
 		p += 64;
 	}
+	if (r != SIZE_MAX) {
+		tracked = p + 64; /* the block holding the match was covered */
+		goto out;
+	}
 tail:
+	tracked = p;
 	for (; s->i2 + 32 <= len - p; p += 32) {
 		__m256i e = _mm256_and_si256(
 			_mm256_cmpeq_epi8(
@@ -204,9 +217,28 @@ tail:
 		uint32_t m = (uint32_t)_mm256_movemask_epi8(e);
 
 		if (m && (r = check_mask(s, h, len, p, m)) != SIZE_MAX)
-			return r;
+			goto out;
 	}
-	return find_scalar(s, h, len, p);
+	r = find_scalar(s, h, len, p);
+out:
+	if (track) {
+		*covered = tracked > 0 ? tracked + i1 : 0;
+		*high = !_mm256_testz_si256(acc, _mm256_set1_epi8((char)0x80));
+	}
+	return r;
+}
+
+__attribute__((target("avx2"))) static size_t find_avx2(const struct substr *s, const uint8_t *h,
+							 size_t len)
+{
+	return find_avx2_impl(s, h, len, false, NULL, NULL);
+}
+
+__attribute__((target("avx2"))) static size_t find_avx2_track(const struct substr *s,
+							       const uint8_t *h, size_t len,
+							       size_t *covered, bool *high)
+{
+	return find_avx2_impl(s, h, len, true, covered, high);
 }
 #endif
 
@@ -241,4 +273,39 @@ size_t substr_find_with(const struct substr *s, const uint8_t *hay, size_t len,
 size_t substr_find(const struct substr *s, const uint8_t *hay, size_t len)
 {
 	return substr_find_with(s, hay, len, SUBSTR_BEST);
+}
+
+/* Whether p[from..to) holds a byte above 0x7f. */
+static bool any_high(const uint8_t *p, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (p[i] & 0x80)
+			return true;
+	return false;
+}
+
+size_t substr_find_ascii_with(const struct substr *s, const uint8_t *hay, size_t len,
+			      bool *is_high, enum substr_path path)
+{
+	size_t r, covered = 0;
+	bool high = false;
+
+#ifdef SUBSTR_X86
+	if (path == SUBSTR_BEST && s->len > 1 && !s->is_never && s->len <= len &&
+	    __builtin_cpu_supports("avx2")) {
+		r = find_avx2_track(s, hay, len, &covered, &high);
+		/* The loads covered hay[i1 .. covered): the edges around them are checked here. */
+		*is_high = high || any_high(hay, 0, covered ? s->i1 : 0) ||
+			   any_high(hay, covered, r < len ? r : len);
+		return r;
+	}
+#endif
+	r = substr_find_with(s, hay, len, path);
+	*is_high = any_high(hay, 0, r < len ? r : len);
+	return r;
+}
+
+size_t substr_find_ascii(const struct substr *s, const uint8_t *hay, size_t len, bool *is_high)
+{
+	return substr_find_ascii_with(s, hay, len, is_high, SUBSTR_BEST);
 }

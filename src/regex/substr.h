@@ -43,6 +43,14 @@ void substr_init(struct substr *s, const uint8_t *needle, size_t len, bool is_ic
  */
 size_t substr_find(const struct substr *s, const uint8_t *hay, size_t len);
 
+/*
+ * substr_find, also telling whether the haystack holds a byte above 0x7f: when *is_high is false,
+ * hay[0..r) is ASCII (r the offset returned); when true, such a byte occurs, most often before
+ * r, sometimes in the next 64 bytes or so. With AVX2 this costs one OR per 32 bytes inside the
+ * search, not a second pass: a case-insensitive search with k or s needs it (matcher.c).
+ */
+size_t substr_find_ascii(const struct substr *s, const uint8_t *hay, size_t len, bool *is_high);
+
 /* Which code substr_find_with runs, so that tests reach every path on any machine. */
 enum substr_path {
 	SUBSTR_BEST,   /* what substr_find uses: AVX2 if the CPU has it, else SSE2 */
@@ -53,5 +61,9 @@ enum substr_path {
 /* substr_find with a chosen code path (tests and benchmarks). */
 size_t substr_find_with(const struct substr *s, const uint8_t *hay, size_t len,
 			enum substr_path path);
+
+/* substr_find_ascii with a chosen code path (tests). */
+size_t substr_find_ascii_with(const struct substr *s, const uint8_t *hay, size_t len,
+			      bool *is_high, enum substr_path path);
 
 #endif

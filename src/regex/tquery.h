@@ -36,6 +36,16 @@ int regex_plan(struct tq **out, const struct regex *re);
 void tq_free(struct tq *q);
 
 /*
+ * For a literal searched case-insensitively, lit[0..len) (ASCII, lower case, as
+ * regex_literal_wide writes it): a query every document satisfies that holds a match in which
+ * some letter is one of its forms outside ASCII (the Kelvin sign for k, long s for s). The
+ * trigrams of those forms' bytes, with a neighbouring letter's byte when a form has two: NONE
+ * when no letter has such a form, ALL for a lone letter. The ASCII matches are left to the
+ * posting masks (search/litmask.h). ENOMEM.
+ */
+int regex_literal_variants(struct tq **out, const uint8_t *lit, size_t len);
+
+/*
  * Prints q as e.g. `"abc" AND ("bcd" OR "bce")`, `ALL`, `NONE`; trigram bytes outside
  * printable ASCII as \xHH. Used by tests and --explain.
  */

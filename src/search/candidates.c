@@ -16,10 +16,40 @@ void docset_dispose(struct docset *d)
 	u32vec_dispose(&d->ids);
 }
 
+/* The first index in v[lo..len) holding at least x (len when none): galloping, then bisection. */
+static size_t seek(const uint32_t *v, size_t lo, size_t len, uint32_t x)
+{
+	size_t step = 1, hi;
+
+	while (lo + step < len && v[lo + step] < x)
+		step *= 2;
+	hi = lo + step < len ? lo + step : len;
+	lo += step / 2;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void intersect(struct u32vec *a, const struct u32vec *b)
 {
 	size_t i = 0, j = 0, k = 0;
 
+	if (a->len * 16 < b->len) {
+		/* A few candidates against a long list: look each one up. */
+		for (; i < a->len && j < b->len; i++) {
+			j = seek(b->v, j, b->len, a->v[i]);
+			if (j < b->len && b->v[j] == a->v[i])
+				a->v[k++] = a->v[i];
+		}
+		a->len = k;
+		return;
+	}
 	while (i < a->len && j < b->len) {
 		if (a->v[i] < b->v[j])
 			i++;
@@ -90,7 +120,16 @@ static int docset_combine(struct docset *acc, struct docset *sub, bool is_and)
 	} else if (acc->is_all || sub->is_all) {
 		acc->is_all = true; /* x OR all = all */
 		u32vec_dispose(&acc->ids);
-	} else {
+	} else if (acc->ids.len == 0) {
+		/*
+		 * none OR x = x, without a copy: a case-insensitive k or s makes an OR of a long
+		 * list and the Kelvin sign's or long s's, most often empty (copying the long one
+		 * was a third of `/spin_lock_irqsave\(&\w+->lock/`).
+		 */
+		u32vec_dispose(&acc->ids);
+		acc->ids = sub->ids;
+		return 0;
+	} else if (sub->ids.len > 0) {
 		err = unite(&acc->ids, &sub->ids);
 	}
 	docset_dispose(sub);
@@ -146,21 +185,104 @@ static uint32_t tq_cost(const struct shard *sh, const struct tq *q)
 	return UINT32_MAX;
 }
 
-int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
+/*
+ * The posting lists one evaluation has decoded, by trigram. A case-insensitive pattern with k or
+ * s plans as ORs of ASCII and Kelvin-sign (long s) branches whose ASCII branches repeat the same
+ * trigrams (`/spin_lock_irqsave\(&\w+->lock/` names 30 trigrams 503 times): each list is
+ * decoded once per shard and read from here after.
+ */
+#define MEMO_LISTS 64
+
+struct tq_memo {
+	uint32_t trigram[MEMO_LISTS];
+	struct u32vec ids[MEMO_LISTS];
+	size_t n;
+};
+
+static void memo_dispose(struct tq_memo *memo)
+{
+	for (size_t i = 0; i < memo->n; i++)
+		u32vec_dispose(&memo->ids[i]);
+	memo->n = 0;
+}
+
+/*
+ * The documents holding trigram t, decoded into memo, or into *tmp (empty on entry) when memo is
+ * full; *list points to them.
+ */
+static int memo_postings(const struct u32vec **list, struct u32vec *tmp, struct tq_memo *memo,
+			 const struct shard *sh, uint32_t t)
+{
+	int err;
+
+	for (size_t i = 0; i < memo->n; i++) {
+		if (memo->trigram[i] == t) {
+			*list = &memo->ids[i];
+			return 0;
+		}
+	}
+	if (memo->n == MEMO_LISTS) {
+		*list = tmp;
+		return shard_postings(tmp, sh, t);
+	}
+	u32vec_init(&memo->ids[memo->n]);
+	if ((err = shard_postings(&memo->ids[memo->n], sh, t)) < 0) {
+		u32vec_dispose(&memo->ids[memo->n]);
+		return err;
+	}
+	memo->trigram[memo->n] = t;
+	*list = &memo->ids[memo->n++];
+	return 0;
+}
+
+/* out = v[0..len) (out empty on entry). ENOMEM. */
+static int copy_ids(struct u32vec *out, const struct u32vec *v)
+{
+	int err;
+
+	if ((err = u32vec_reserve(out, v->len)) < 0)
+		return err;
+	if (v->len)
+		memcpy(out->v, v->v, v->len * sizeof(*v->v));
+	out->len = v->len;
+	return 0;
+}
+
+/*
+ * The documents of q among within (NULL: all), into out. Nested queries start from the
+ * documents the enclosing AND has left, so that a long list only filters a short one.
+ */
+static int tq_eval(struct docset *out, struct tq_memo *memo, const struct shard *sh,
+		   const struct tq *q, const struct docset *within)
 {
 	struct sub_order *order = NULL;
 	bool is_and = q->op == TQ_AND;
 	int err = 0;
 
+	if (within && within->is_all)
+		within = NULL;
 	docset_start(out, false);
 	switch (q->op) {
 	case TQ_ALL:
+		if (within)
+			return copy_ids(&out->ids, &within->ids);
 		out->is_all = true;
 		return 0;
 	case TQ_NONE:
 		return 0;
-	case TQ_TRIGRAM:
-		return shard_postings(&out->ids, sh, q->trigram);
+	case TQ_TRIGRAM: {
+		const struct u32vec *list = NULL;
+		struct u32vec tmp;
+
+		u32vec_init(&tmp);
+		if ((err = memo_postings(&list, &tmp, memo, sh, q->trigram)) == 0) {
+			err = copy_ids(&out->ids, within ? &within->ids : list);
+			if (err == 0 && within)
+				intersect(&out->ids, list);
+		}
+		u32vec_dispose(&tmp);
+		return err;
+	}
 	case TQ_AND:
 	case TQ_OR:
 		break;
@@ -180,9 +302,10 @@ int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
 		qsort(order, q->n_sub, sizeof(*order), cmp_cost);
 	docset_start(out, is_and);
 	for (size_t i = 0; i < q->n_sub && !docset_is_settled(out, is_and); i++) {
+		const struct docset *in = is_and && !out->is_all ? out : within;
 		struct docset sub;
 
-		if ((err = cand_tq_eval(&sub, sh, order[i].q)) < 0 ||
+		if ((err = tq_eval(&sub, memo, sh, order[i].q, in)) < 0 ||
 		    (err = docset_combine(out, &sub, is_and)) < 0)
 			break;
 	}
@@ -192,19 +315,39 @@ int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
 	return err;
 }
 
+int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
+{
+	struct tq_memo memo = { .n = 0 };
+	int err = tq_eval(out, &memo, sh, q, NULL);
+
+	memo_dispose(&memo);
+	return err;
+}
+
 int cand_pattern(struct docset *out, const struct shard *sh, const struct pattern *pat)
 {
 	size_t len;
-	bool is_icase, is_used;
-	const char *lit = matcher_literal(pat->m, &len, &is_icase);
+	unsigned lit_flags;
+	const char *lit = matcher_literal(pat->m, &len, &lit_flags);
+	bool is_wide = lit_flags & REGEX_LITERAL_WIDE, is_used;
 	int err;
 
-	if (lit) {
+	/* A wide literal's masks find its ASCII matches only: the variants add the rest. */
+	if (lit && (!is_wide || pat->variants)) {
 		out->is_all = false;
-		err = litmask_candidates(&out->ids, &is_used, sh, (const uint8_t *)lit, len, is_icase);
+		err = litmask_candidates(&out->ids, &is_used, sh, (const uint8_t *)lit, len,
+					 lit_flags & REGEX_LITERAL_ICASE);
+		if (err == 0 && is_used && is_wide) {
+			struct docset v;
+
+			if ((err = cand_tq_eval(&v, sh, pat->variants)) == 0)
+				err = docset_combine(out, &v, false);
+			else
+				docset_dispose(&v);
+		}
 		if (err == 0 && is_used)
 			return 0;
-		u32vec_dispose(&out->ids); /* also on an error: a corrupt list leaves no leak */
+		docset_dispose(out); /* also on an error: a corrupt list leaves no leak */
 		if (err < 0)
 			return err;
 	}

@@ -193,6 +193,156 @@ static void literal_fast_path_honours_anchors_and_case(void **state)
 	assert_string_equal(LINES("(?i)k", 0, "\xe2\x84\xaa\n"), "0-3,");
 }
 
+#define KELVIN "\xe2\x84\xaa"
+#define LONG_S "\xc5\xbf"
+
+/*
+ * A case-insensitive literal with k or s is searched as ASCII where the text holds neither the
+ * Kelvin sign nor long s, and matched in full where it does, whatever class the caller says.
+ */
+static void wide_literal_finds_ascii_and_unicode_forms(void **state)
+{
+	static const char utf8[] = KELVIN LONG_S "tack\nKStack \xc3\xa9\nno\nkstack " KELVIN "\n";
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	unsigned lf;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(regex_parse(&re, "KStack", 6, REGEX_ICASE), 0);
+	assert_int_equal(matcher_new(&m, re, 0), 0);
+	assert_string_equal(matcher_literal(m, &len, &lf), "kstack");
+	assert_int_equal(lf, REGEX_LITERAL_ICASE | REGEX_LITERAL_WIDE);
+	matcher_free(m);
+	regex_free(re);
+	assert_string_equal(LINES("(?i)kstack", 0, "KSTACK\nkstack\nx\n"), "0-6,7-13,");
+	assert_string_equal(LINES("(?i)kstack", 0, utf8), "0-9,10-19,23-33,");
+	assert_string_equal(lines_as("(?i)kstack", 0, utf8, sizeof(utf8) - 1, 0,
+				     MATCHER_TEXT_UNKNOWN), "0-9,10-19,23-33,");
+	assert_string_equal(LINES("(?i)^stack$", 0, LONG_S "tack\nstack\nxstack\n"), "0-6,7-12,");
+	assert_string_equal(LINES("(?i)s", 0, "x\n" LONG_S "\nS\n"), "2-4,5-6,");
+}
+
+static void wide_literal_ranges_cover_unicode_forms(void **state)
+{
+	static const char line[] = LONG_S "tack STACK " KELVIN;
+	struct regex *re = NULL;
+	struct matcher *m = NULL;
+	struct matcher_scratch *s = NULL;
+	struct match_range r[8];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(regex_parse(&re, "stack", 5, REGEX_ICASE), 0);
+	assert_int_equal(matcher_new(&m, re, 0), 0);
+	assert_int_equal(matcher_scratch_new(&s), 0);
+	assert_int_equal(matcher_ranges(m, s, (const uint8_t *)line, sizeof(line) - 1,
+					MATCHER_TEXT_UTF8, r, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].end, 6);
+	assert_int_equal(r[1].start, 7);
+	assert_int_equal(r[1].end, 12);
+	assert_int_equal(matcher_ranges(m, s, (const uint8_t *)"a sTack", 7, MATCHER_TEXT_ASCII, r,
+					8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].start, 2);
+	matcher_scratch_free(s);
+	matcher_free(m);
+	regex_free(re);
+}
+
+/* The forms of the random texts below, and the letter each one folds to (0: none). */
+static const struct {
+	const char *utf8;
+	char fold;
+} wide_forms[] = {
+	{ "k", 'k' }, { "K", 'k' }, { KELVIN, 'k' }, { "s", 's' },         { "S", 's' },
+	{ LONG_S, 's' }, { "t", 't' }, { "T", 't' }, { "\xc3\xa9", 0 }, { "\n", 0 }, { "_", '_' },
+};
+#define N_WIDE_FORMS (sizeof(wide_forms) / sizeof(wide_forms[0]))
+
+static unsigned long wide_rng = 99;
+
+static unsigned wide_rnd(unsigned n)
+{
+	wide_rng = wide_rng * 6364136223846793005ul + 1442695040888963407ul;
+	return (unsigned)((wide_rng >> 33) % n);
+}
+
+/* The lines (as "s-e,") of a text of forms f[0..n) holding lit, by Unicode simple folding. */
+static void wide_reference(struct buf *out, const unsigned *f, size_t n, const char *lit)
+{
+	size_t lit_len = strlen(lit), line_start = 0, off = 0, line_first = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || strcmp(wide_forms[f[i]].utf8, "\n") == 0) {
+			bool hit = false;
+
+			for (size_t a = line_first; a + lit_len <= i && !hit; a++) {
+				size_t k = 0;
+
+				while (k < lit_len && wide_forms[f[a + k]].fold == lit[k])
+					k++;
+				hit = k == lit_len;
+			}
+			if (hit)
+				buf_printf(out, "%zu-%zu,", line_start, off);
+			if (i == n)
+				break;
+			line_first = i + 1;
+			line_start = off + 1;
+		}
+		off += strlen(wide_forms[f[i]].utf8);
+	}
+}
+
+static void wide_literal_agrees_with_unicode_folding(void **state)
+{
+	static const char letters[] = "kst_";
+	int compared = 0, found = 0;
+
+	(void)state;
+	for (int it = 0; it < 300; it++) {
+		char lit[8], pat[16];
+		size_t lit_len = 1 + wide_rnd(5), n = 1 + wide_rnd(40), len = 0;
+		unsigned f[48];
+		char text[48 * 3 + 1];
+		struct buf want;
+
+		for (size_t i = 0; i < lit_len; i++)
+			lit[i] = letters[wide_rnd(sizeof(letters) - 1)];
+		lit[lit_len] = 0;
+		snprintf(pat, sizeof(pat), "(?i)%s", lit);
+		for (size_t i = 0; i < n; i++)
+			f[i] = wide_rnd(N_WIDE_FORMS);
+		if (it % 2 == 0 && n >= lit_len) {
+			/* Half of the texts hold a planted match, in random forms. */
+			size_t at = wide_rnd((unsigned)(n - lit_len + 1));
+
+			for (size_t i = 0; i < lit_len; i++)
+				do
+					f[at + i] = wide_rnd(N_WIDE_FORMS);
+				while (wide_forms[f[at + i]].fold != lit[i]);
+		}
+		for (size_t i = 0; i < n; i++) {
+			memcpy(text + len, wide_forms[f[i]].utf8, strlen(wide_forms[f[i]].utf8));
+			len += strlen(wide_forms[f[i]].utf8);
+		}
+		text[len] = 0;
+		buf_init(&want, 1 << 16);
+		wide_reference(&want, f, n, lit);
+		found += want.len > 0;
+		assert_string_equal(lines_of(pat, 0, text, len, 0), want.ptr ? want.ptr : "");
+		assert_string_equal(lines_as(pat, 0, text, len, 0, MATCHER_TEXT_UNKNOWN),
+				    want.ptr ? want.ptr : "");
+		buf_dispose(&want);
+		compared++;
+	}
+	assert_true(found > 100);
+	(void)compared;
+}
+
 /* (?-i) ends case folding for the rest of its group, also inside a literal run. */
 static void inline_case_flag_ends_folding(void **state)
 {
@@ -705,6 +855,60 @@ static void scan_time_compilation_has_the_scratch_deadline(void **state)
 	regex_free(re);
 }
 
+/*
+ * A pattern whose required string holds k or s is prefiltered by that string in ASCII text and
+ * by the narrower one (or none) elsewhere: its lines agree with the same pattern in an
+ * alternation, which has no required string, on random texts with the Kelvin sign and long s.
+ */
+static void wide_required_string_agrees_with_a_full_scan(void **state)
+{
+	static const char *const pats[] = {
+		"(?i)kst\\w", "(?i)s_t[ak]", "(?i)\\bstack\\b", "(?i)ak+s_t", "(?i)^st?ack",
+	};
+	/* Matches of each, planted in half of the texts in random forms. */
+	static const char *const plants[] = { "kstc", "s_ta", " stack ", "akks_t", "sack" };
+	int found = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(pats) / sizeof(pats[0]); k++) {
+		char alt[64];
+
+		snprintf(alt, sizeof(alt), "(?:%s)|\\x{10FFFF}", pats[k]);
+		assert_true(has_required_string(pats[k]));
+		for (int it = 0; it < 200; it++) {
+			size_t n = 1 + wide_rnd(40), len = 0;
+			char text[64 * 3 + 1], want[16384];
+
+			for (size_t i = 0; i < n; i++) {
+				const char *f = wide_rnd(3) ? wide_forms[wide_rnd(N_WIDE_FORMS)].utf8
+							    : (const char *[]){ "a", "c", " " }[wide_rnd(3)];
+
+				memcpy(text + len, f, strlen(f));
+				len += strlen(f);
+			}
+			for (const char *c = plants[k]; it % 2 == 0 && *c; c++) {
+				/* k: k, K or the Kelvin sign; s: s, S or long s; else either case. */
+				unsigned f = wide_rnd(3);
+				char one[2] = { *c, 0 };
+				const char *form = one;
+
+				if (*c == 'k' || *c == 's')
+					form = wide_forms[(*c == 's' ? 3 : 0) + f].utf8;
+				else if (f && *c >= 'a' && *c <= 'z')
+					one[0] = (char)(*c - 32);
+				memcpy(text + len, form, strlen(form));
+				len += strlen(form);
+			}
+			text[len] = 0;
+			snprintf(want, sizeof(want), "%s", lines_of(alt, 0, text, len, 0));
+			found += want[0] != 0;
+			assert_string_equal(lines_of(pats[k], 0, text, len, 0), want);
+			assert_string_equal(lines_unclassified(pats[k], 0, text, len), want);
+		}
+	}
+	assert_true(found > 100);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -721,6 +925,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(embedded_anchors_are_lifted),
 		cmocka_unit_test(unicode_word_boundary_at_edges),
 		cmocka_unit_test(literal_fast_path_honours_anchors_and_case),
+		cmocka_unit_test(wide_literal_finds_ascii_and_unicode_forms),
+		cmocka_unit_test(wide_literal_ranges_cover_unicode_forms),
+		cmocka_unit_test(wide_literal_agrees_with_unicode_folding),
+		cmocka_unit_test(wide_required_string_agrees_with_a_full_scan),
 		cmocka_unit_test(inline_case_flag_ends_folding),
 		cmocka_unit_test(categories_include_recent_and_supplementary_code_points),
 		cmocka_unit_test(ascii_word_boundary_next_to_non_ascii),

@@ -297,12 +297,134 @@ static void planner_is_sound_on_random_patterns(void **state)
 	(void)checked;
 }
 
+/* ---- wide literals (litfold.c) ---- */
+
+/* regex_literal_wide's answer for pattern: "-" when it refuses, else "FLAGS:literal". */
+static char *wide_of(const char *pattern, unsigned flags)
+{
+	static char out[256];
+	struct regex *re = NULL;
+	struct buf b;
+	unsigned lf = 0;
+	int r;
+
+	buf_init(&b, 1 << 16);
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), flags), 0);
+	r = regex_literal_wide(&b, &lf, re);
+	assert_true(r == 0 || r == 1);
+	if (r == 0)
+		snprintf(out, sizeof(out), "-");
+	else
+		snprintf(out, sizeof(out), "%u:%.*s", lf, (int)b.len, b.ptr ? b.ptr : "");
+	buf_dispose(&b);
+	regex_free(re);
+	return out;
+}
+
+static void wide_literals_are_ascii_literals_with_k_or_s(void **state)
+{
+	(void)state;
+	/* ICASE | WIDE = 12, with BOL 13, EOL 14. */
+	assert_string_equal(wide_of("lockdep_Assert", REGEX_ICASE), "12:lockdep_assert");
+	assert_string_equal(wide_of("(?i)^Kmalloc$", 0), "15:kmalloc");
+	assert_string_equal(wide_of("EXPORT_SYMBOL(__k", REGEX_ICASE | REGEX_FIXED),
+			    "12:export_symbol(__k");
+	/* regex_literal's: no letter folds beyond ASCII. */
+	assert_string_equal(wide_of("foo_bar", REGEX_ICASE), "-");
+	/* Case-sensitive, a letter keeping its case, a non-ASCII letter, not a literal. */
+	assert_string_equal(wide_of("kmalloc", 0), "-");
+	assert_string_equal(wide_of("(?i)k(?-i)mALLOC", 0), "-");
+	assert_string_equal(wide_of("(?i)k-1", 0), "12:k-1");
+	assert_string_equal(wide_of("sk\\x{e9}", REGEX_ICASE), "-");
+	assert_string_equal(wide_of("sk[ab]", REGEX_ICASE), "-");
+	assert_string_equal(wide_of("sk|b", REGEX_ICASE), "-");
+}
+
+static void wide_forms_are_listed_once(void **state)
+{
+	uint8_t f[4][4];
+	size_t len[4];
+
+	(void)state;
+	assert_int_equal(regex_literal_wide_forms(f, len, 4, (const uint8_t *)"kiss_k", 6), 2);
+	assert_int_equal(len[0], 3);
+	assert_memory_equal(f[0], "\xe2\x84\xaa", 3);
+	assert_int_equal(len[1], 2);
+	assert_memory_equal(f[1], "\xc5\xbf", 2);
+	assert_int_equal(regex_literal_wide_forms(f, len, 1, (const uint8_t *)"sk", 2), 2);
+	assert_int_equal(regex_literal_wide_forms(f, len, 4, (const uint8_t *)"abc", 3), 0);
+}
+
+/* regex_required_literal_wide's string for pattern ("" when none). */
+static char *wide_req_of(const char *pattern)
+{
+	static char out[256];
+	struct regex *re = NULL;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	assert_int_equal(regex_parse(&re, pattern, strlen(pattern), 0), 0);
+	assert_int_equal(regex_required_literal_wide(&b, re), 0);
+	snprintf(out, sizeof(out), "%.*s", (int)b.len, b.ptr ? b.ptr : "");
+	buf_dispose(&b);
+	regex_free(re);
+	return out;
+}
+
+static void wide_required_literal_keeps_k_and_s(void **state)
+{
+	(void)state;
+	/* regex_required_literal breaks at k and s: "pin_lock_irq"; this keeps them. */
+	assert_string_equal(wide_req_of("(?i)spin_lock_irqsave\\(&\\w+->lock"),
+			    "spin_lock_irqsave(&");
+	assert_string_equal(wide_req_of("(?i)\\bKmalloc\\(\\w"), "kmalloc(");
+	/* A run without k or s: regex_required_literal's own. */
+	assert_string_equal(wide_req_of("(?i)foo_bar\\w+k"), "");
+	assert_string_equal(wide_req_of("spin_lock\\w"), "");
+	/* Other folding beyond ASCII ends a run; case-sensitive parts join it lowered. */
+	assert_string_equal(wide_req_of("(?i)s\\x{e9}kst(?-i)ACK"), "kstack");
+}
+
+static char *variants_of(const char *lit)
+{
+	static char out[1024];
+	struct tq *q = NULL;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	assert_int_equal(regex_literal_variants(&q, (const uint8_t *)lit, strlen(lit)), 0);
+	assert_int_equal(tq_format(&b, q), 0);
+	snprintf(out, sizeof(out), "%s", b.ptr ? b.ptr : "");
+	buf_dispose(&b);
+	tq_free(q);
+	return out;
+}
+
+static void wide_literal_variants_are_the_forms_trigrams(void **state)
+{
+	(void)state;
+	assert_string_equal(variants_of("abc"), "NONE");
+	assert_string_equal(variants_of("kmalloc"), "\"\\xe2\\x84\\xaa\"");
+	assert_string_equal(variants_of("kk"), "\"\\xe2\\x84\\xaa\"");
+	/* Long s has two bytes: with the next letter's first byte, or the previous one's last. */
+	assert_string_equal(variants_of("sa"), "\"\\xc5\\xbfa\"");
+	assert_string_equal(variants_of("as"), "\"a\\xc5\\xbf\"");
+	assert_string_equal(variants_of("ss"),
+			    "\"\\xc5\\xbfs\" OR \"\\xc5\\xbf\\xc5\" OR \"s\\xc5\\xbf\" OR "
+			    "\"\\xbf\\xc5\\xbf\"");
+	assert_string_equal(variants_of("s"), "ALL");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(planner_table),
 		cmocka_unit_test(planned_query_is_simplified),
 		cmocka_unit_test(planner_is_sound_on_random_patterns),
+		cmocka_unit_test(wide_literals_are_ascii_literals_with_k_or_s),
+		cmocka_unit_test(wide_forms_are_listed_once),
+		cmocka_unit_test(wide_literal_variants_are_the_forms_trigrams),
+		cmocka_unit_test(wide_required_literal_keeps_k_and_s),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

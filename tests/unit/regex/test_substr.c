@@ -234,10 +234,61 @@ static void substr_matches_memmem_on_random_input(void **state)
 	}
 }
 
+/*
+ * substr_find_ascii: the same offsets as substr_find; when it says the text passed is ASCII,
+ * it is, up to the offset returned; when it says it is not, there is a byte above 0x7f. Random
+ * haystacks ending at a guard page, with a high byte planted anywhere or nowhere.
+ */
+static void find_ascii_tells_whether_the_text_passed_is_ascii(void **state)
+{
+	struct guarded g;
+	unsigned seed = 7;
+	int high_before = 0, high_after = 0, clean = 0;
+
+	(void)state;
+	guarded_init(&g);
+	for (int it = 0; it < 20000; it++) {
+		size_t len = (size_t)(rand_r(&seed) % 400), n_len = 1 + (size_t)(rand_r(&seed) % 12);
+		uint8_t *h = guarded_end(&g) - len, n[16];
+		bool is_icase = rand_r(&seed) % 2;
+
+		for (size_t i = 0; i < len; i++)
+			h[i] = (uint8_t)"abcAB_\n"[rand_r(&seed) % 7];
+		for (size_t i = 0; i < n_len; i++)
+			n[i] = (uint8_t)"abc_"[rand_r(&seed) % 4];
+		if (len && rand_r(&seed) % 2)
+			h[rand_r(&seed) % len] = (uint8_t)(0x80 + rand_r(&seed) % 0x80);
+		for (size_t k = 0; k < N_PATHS; k++) {
+			struct substr s;
+			bool is_high = true, any = false, before = false;
+			size_t want = oracle(h, len, n, n_len, is_icase), got;
+
+			substr_init(&s, n, n_len, is_icase);
+			got = substr_find_ascii_with(&s, h, len, &is_high, paths[k]);
+			assert_int_equal(got, want);
+			for (size_t i = 0; i < len; i++) {
+				any |= h[i] >= 0x80;
+				before |= h[i] >= 0x80 && i < got;
+			}
+			if (before && !is_high)
+				fail_msg("path %d: a high byte before %zu went unseen", (int)paths[k], got);
+			if (is_high && !any)
+				fail_msg("path %d: a high byte seen in ASCII text", (int)paths[k]);
+			high_before += before;
+			high_after += is_high && !before;
+			clean += !any;
+		}
+	}
+	guarded_dispose(&g);
+	assert_true(high_before > 1000 && clean > 1000);
+	(void)high_after;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(substr_finds_needles_at_every_alignment),
+		cmocka_unit_test(find_ascii_tells_whether_the_text_passed_is_ascii),
 		cmocka_unit_test(substr_handles_buffer_ends),
 		cmocka_unit_test(substr_handles_repeated_bytes),
 		cmocka_unit_test(substr_folds_ascii_case),
