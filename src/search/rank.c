@@ -245,11 +245,12 @@ static double query_bonus_max(const struct run *r)
 		const struct atom *a = &r->atoms[i];
 		const char *lit;
 		size_t len;
-		bool is_icase, is_name = true;
+		unsigned lit_flags;
+		bool is_name = true;
 
 		if (a->kind != ATOM_CONTENT)
 			continue;
-		if ((lit = matcher_literal(a->pat->m, &len, &is_icase)) != NULL) {
+		if ((lit = matcher_literal(a->pat->m, &len, &lit_flags)) != NULL) {
 			for (size_t k = 0; k < len && is_name; k++)
 				is_name = is_word_byte((uint8_t)lit[k]);
 		} else if (a->pat->plan) {
