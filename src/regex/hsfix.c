@@ -21,6 +21,17 @@
 
 #include "util/error.h"
 
+/* The relocations that bind a function's slot, on the 64-bit platforms Vectorscan runs on. */
+#if defined(__x86_64__)
+#define RELOC_JUMP_SLOT R_X86_64_JUMP_SLOT
+#define RELOC_GLOB_DAT R_X86_64_GLOB_DAT
+#elif defined(__aarch64__)
+#define RELOC_JUMP_SLOT R_AARCH64_JUMP_SLOT
+#define RELOC_GLOB_DAT R_AARCH64_GLOB_DAT
+#else
+#error "hsfix.c: add this platform's JUMP_SLOT and GLOB_DAT relocations"
+#endif
+
 /*
  * glibc's __snprintf_chk for libhs: a size over the buffer's (slen) is cut to it instead of
  * aborting, and a lone "%s" copies at most size - 1 bytes of its argument without reading
@@ -70,7 +81,7 @@ static void **reloc_slot(ElfW(Addr) base, const ElfW(Rela) *rela, size_t count,
 	for (size_t i = 0; i < count; i++) {
 		unsigned long type = ELF64_R_TYPE(rela[i].r_info);
 
-		if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+		if (type != RELOC_JUMP_SLOT && type != RELOC_GLOB_DAT)
 			continue;
 		if (strcmp(strtab + symtab[ELF64_R_SYM(rela[i].r_info)].st_name, name) == 0)
 			return (void **)(base + rela[i].r_offset);
