@@ -357,8 +357,8 @@ static int session_expired(struct auth *a, const unsigned char key[32],
 	if (err < 0)
 		return auth_store_failed(err);
 	if (err == 0)
-		(void)auth_audit(a, "session_expired", u->name, u->name,
-				 from ? from->address : NULL, NULL);
+		(void)auth_audit(a, "session_expired", u->name, u->name, from ? from->address : NULL,
+				 NULL);
 	return refused("the session has expired");
 }
 

@@ -37,7 +37,8 @@
  * aborting, and a lone "%s" copies at most size - 1 bytes of its argument without reading
  * further (its return value is then the length copied).
  */
-static int safe_snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int safe_snprintf_chk(char *s, size_t maxlen, int flag,
+								   size_t slen, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -63,7 +64,7 @@ static int safe_snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, cons
 }
 
 struct found {
-	void **slot; /* libhs's slot for __snprintf_chk */
+	void **slot;                /* libhs's slot for __snprintf_chk */
 	uintptr_t relro, relro_end; /* libhs's RELRO segment: read-only after relocation */
 	bool has_libhs;
 };
@@ -75,8 +76,8 @@ static uintptr_t dyn_addr(ElfW(Addr) base, ElfW(Addr) ptr)
 }
 
 /* The slot of symbol name among count relocations at rela, or NULL. */
-static void **reloc_slot(ElfW(Addr) base, const ElfW(Rela) *rela, size_t count,
-			 const ElfW(Sym) *symtab, const char *strtab, const char *name)
+static void **reloc_slot(ElfW(Addr) base, const ElfW(Rela) * rela, size_t count,
+			 const ElfW(Sym) * symtab, const char *strtab, const char *name)
 {
 	for (size_t i = 0; i < count; i++) {
 		unsigned long type = ELF64_R_TYPE(rela[i].r_info);
@@ -117,13 +118,26 @@ static int find_slot(struct dl_phdr_info *info, size_t size, void *arg)
 		uintptr_t p = dyn_addr(info->dlpi_addr, dyn->d_un.d_ptr);
 
 		switch (dyn->d_tag) {
-		case DT_JMPREL: jmprel = (const ElfW(Rela) *)p; break;
-		case DT_PLTRELSZ: jmprel_size = dyn->d_un.d_val; break;
-		case DT_RELA: rela = (const ElfW(Rela) *)p; break;
-		case DT_RELASZ: rela_size = dyn->d_un.d_val; break;
-		case DT_SYMTAB: symtab = (const ElfW(Sym) *)p; break;
-		case DT_STRTAB: strtab = (const char *)p; break;
-		default: break;
+		case DT_JMPREL:
+			jmprel = (const ElfW(Rela) *)p;
+			break;
+		case DT_PLTRELSZ:
+			jmprel_size = dyn->d_un.d_val;
+			break;
+		case DT_RELA:
+			rela = (const ElfW(Rela) *)p;
+			break;
+		case DT_RELASZ:
+			rela_size = dyn->d_un.d_val;
+			break;
+		case DT_SYMTAB:
+			symtab = (const ElfW(Sym) *)p;
+			break;
+		case DT_STRTAB:
+			strtab = (const char *)p;
+			break;
+		default:
+			break;
 		}
 	}
 	if (!symtab || !strtab)
@@ -132,8 +146,8 @@ static int find_slot(struct dl_phdr_info *info, size_t size, void *arg)
 		f->slot = reloc_slot(info->dlpi_addr, jmprel, jmprel_size / sizeof(*jmprel), symtab,
 				     strtab, "__snprintf_chk");
 	if (!f->slot && rela)
-		f->slot = reloc_slot(info->dlpi_addr, rela, rela_size / sizeof(*rela), symtab,
-				     strtab, "__snprintf_chk");
+		f->slot = reloc_slot(info->dlpi_addr, rela, rela_size / sizeof(*rela), symtab, strtab,
+				     "__snprintf_chk");
 	return 1;
 }
 
@@ -149,8 +163,8 @@ static void apply(void)
 
 	dl_iterate_phdr(find_slot, &f);
 	if (!f.slot) {
-		snprintf(failure, sizeof(failure), "%s", f.has_libhs ? "libhs has no link to __snprintf_chk"
-							       : "libhs is not loaded");
+		snprintf(failure, sizeof(failure), "%s",
+			 f.has_libhs ? "libhs has no link to __snprintf_chk" : "libhs is not loaded");
 		return;
 	}
 	at = (uintptr_t)f.slot;

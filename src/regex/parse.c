@@ -1423,7 +1423,8 @@ static int size_of(size_t *size, struct re_node *n, enum re_size m)
 	*size = sum;
 	return 0;
 over:
-	error_set_at(n->pos, "%sthe limit is %zu %s)", measures[m].too_large, limit, measures[m].unit);
+	error_set_at(n->pos, "%sthe limit is %zu %s)", measures[m].too_large, limit,
+		     measures[m].unit);
 	return TRAWL_ELIMIT;
 }
 

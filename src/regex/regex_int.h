@@ -81,7 +81,7 @@ struct re_node {
 	struct re_node **sub;
 	size_t n_sub;
 	size_t size[RE_N_SIZES]; /* each size plus one, once computed (0: not yet) */
-	size_t weight;   /* regex_compile_weight's measure plus one, once computed */
+	size_t weight;           /* regex_compile_weight's measure plus one, once computed */
 };
 
 struct regex {

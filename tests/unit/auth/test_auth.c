@@ -1385,7 +1385,7 @@ static void a_locked_database_holds_up_no_request(void **state)
 	sign_in(&alice, c, a, "alice", PW_ALICE);
 	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
 	assert_int_equal(identify_token(&p, a, tok), 0); /* its first use is written */
-	now_ms += (int64_t)2 * 60 * 1000; /* both are due a last-seen write */
+	now_ms += (int64_t)2 * 60 * 1000;                /* both are due a last-seen write */
 
 	lk = lock_db(db);
 	assert_int_equal(identify_cookie(a, c), 0);

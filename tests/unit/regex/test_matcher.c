@@ -759,8 +759,9 @@ static void lines_and_ranges(struct buf *out, struct matcher *m, struct matcher_
 		assert_int_equal(*end, ',');
 		p = end + 1;
 		/* The line alone, as the search highlights it: the last one ends where the text does. */
-		assert_int_equal(matcher_ranges(m, s, text + start, stop - start, MATCHER_TEXT_UNKNOWN,
-						r, 64, &n), 0);
+		assert_int_equal(matcher_ranges(m, s, text + start, stop - start,
+						MATCHER_TEXT_UNKNOWN, r, 64, &n),
+				 0);
 		buf_printf(out, "%zu-%zu:", start, stop);
 		for (size_t i = 0; i < n; i++)
 			buf_printf(out, "%u-%u;", r[i].start, r[i].end);
@@ -777,10 +778,14 @@ static void scans_never_read_past_the_text(void **state)
 	/* Each text is repeated up to the length scanned, so it ends in a partial copy. */
 	static const char *const fills[] = {
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac",
-		"xx foo foo\nfoo", "abababababab\nbbb\naaa", "\xc3\xa9\xc3\xa9 x\n\xc3\xa9", "yyy foo\xff a",
+		"xx foo foo\nfoo",
+		"abababababab\nbbb\naaa",
+		"\xc3\xa9\xc3\xa9 x\n\xc3\xa9",
+		"yyy foo\xff a",
 	};
-	static const size_t lens[] = { 1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 130,
-				       191, 192, 255, 256, 257, 1000, 4095, 4096, 4097, 9000 };
+	static const size_t lens[] = { 1,   2,   15,   16,   17,   31,   32,  33,  63,
+				       64,  65,  127,  128,  129,  130,  191, 192, 255,
+				       256, 257, 1000, 4095, 4096, 4097, 9000 };
 	struct edge_text e;
 	uint8_t *text = malloc(9000);
 	struct buf want, got;
@@ -818,11 +823,13 @@ static void scans_never_read_past_the_text(void **state)
 				lines_and_ranges(&got, m, s, edge_place(&e, text, len), len);
 				if (strcmp(want.ptr ? want.ptr : "", got.ptr ? got.ptr : "") != 0)
 					fail_msg("%s over %zu bytes of fill %zu before a guard page: "
-						 "%.200s, not %.200s", patterns[i], len, f, got.ptr, want.ptr);
+						 "%.200s, not %.200s",
+						 patterns[i], len, f, got.ptr, want.ptr);
 				buf_reset(&got);
 				lines_and_ranges(&got, m, s, exact, len);
 				if (strcmp(want.ptr ? want.ptr : "", got.ptr ? got.ptr : "") != 0)
-					fail_msg("%s over %zu bytes of fill %zu in a block of that size",
+					fail_msg("%s over %zu bytes of fill %zu in a block of that "
+						 "size",
 						 patterns[i], len, f);
 				free(exact);
 			}

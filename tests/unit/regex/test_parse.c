@@ -307,17 +307,14 @@ static void parser_accepts_patterns_up_to_the_expanded_limit(void **state)
 		unsigned flags;
 		size_t size;
 	} v[] = {
-		{ "(a{100}){50}", 0, 5000 },
-		{ "\\w{1,1000}", 0, 4000 },
-		{ ".{1,1000}", REGEX_WORD, 4008 },
-		{ ".{1000}", 0, 4000 },
+		{ "(a{100}){50}", 0, 5000 },       { "\\w{1,1000}", 0, 4000 },
+		{ ".{1,1000}", REGEX_WORD, 4008 }, { ".{1000}", 0, 4000 },
 		{ "[a-z]{2}\\d", 0, 6 }, /* \d is Unicode: up to 4 bytes */
-		{ "(?i)(k{800}){2}", 0, 4800 },
-		{ "(x[a-z]{48}){100}", 0, 4900 },
-		{ "a*b+c{3,}d{0,}", 0, 6 },
-		{ "spin_lock_irqsave\\(&\\w+->lock", 0, 29 },
+		{ "(?i)(k{800}){2}", 0, 4800 },    { "(x[a-z]{48}){100}", 0, 4900 },
+		{ "a*b+c{3,}d{0,}", 0, 6 },        { "spin_lock_irqsave\\(&\\w+->lock", 0, 29 },
 		{ "a{1000}{5}", 0, 5000 },
 	};
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		expect_sizes(v[i].pat, v[i].flags, v[i].size, SIZE_MAX);
@@ -550,22 +547,23 @@ static void both_sizes_are_pinned(void **state)
 		size_t expanded, states;
 	} v[] = {
 		{ "abc", 0, 3, 3 },
-		{ "(?i)k", 0, 3, 5 },               /* the Kelvin sign: 3 bytes of 5 */
+		{ "(?i)k", 0, 3, 5 }, /* the Kelvin sign: 3 bytes of 5 */
 		{ "(?i)straße", 0, 9, 17 },
 		{ "[a-z]{3}é", 0, 5, 5 },
 		{ "\\pL", 0, 4, 1163 },
-		{ "\\bfoo\\b", 0, 3, 67 },          /* a word boundary is REGEX_WEIGHT_WORDB states */
+		{ "\\bfoo\\b", 0, 3, 67 }, /* a word boundary is REGEX_WEIGHT_WORDB states */
 		{ "(a|bc)*d{2,5}", 0, 8, 8 },
 		{ "^(ab|c)+$", 0, 3, 3 },
 		{ "(^a|b)c{3}$", 0, 5, 5 },        /* anchors lifted: shared subtrees */
 		{ "x\\w{1,1000}", 0, 4001, 1350 }, /* the free edge is cut for the states only */
-		{ "^.{1,2500}", 0, 4, 27 },         /* over the expanded limit: its lines reduction */
+		{ "^.{1,2500}", 0, 4, 27 },        /* over the expanded limit: its lines reduction */
 		{ "foo", REGEX_WORD, 11, 2545 },
 		{ "\\w+", REGEX_ICASE, 4, 1349 },
 		{ "(\\pL|\\d){3}x", 0, 25, 3883 },
 		{ "a\\B(?i:é)", 0, 3, 37 },
 		{ "[^a]{2}$", 0, 8, 54 },
 	};
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		expect_sizes(v[i].pat, v[i].flags, v[i].expanded, v[i].states);
