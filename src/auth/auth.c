@@ -3,9 +3,11 @@
  * and backups; see auth.h. Management is manage.c, readable sets readable.c, the audit trail
  * audit.c.
  *
- * DESIGN: one struct auth per process holds one store connection behind a mutex; no lock is
- * held while a password is hashed (a counting semaphore bounds those instead) or while the
- * audit trail is written by its own thread.
+ * DESIGN: one struct auth per process holds two store connections, each behind its mutex: the
+ * writers' (every write) and the readers' (identification and readable sets), so a write that
+ * waits out another process's lock on the database holds up no request's identification (see
+ * auth_int.h). No lock is held while a password is hashed (a counting semaphore bounds those
+ * instead) or while the audit trail is written by its own thread.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -90,8 +92,10 @@ void auth_close(struct auth *a)
 	throttle_free(a->by_pair);
 	throttle_free(a->by_marked);
 	throttle_free(a->by_addr);
+	store_close(a->rst);
 	store_close(a->st);
 	sem_destroy(&a->hashing);
+	pthread_mutex_destroy(&a->rlock);
 	pthread_mutex_destroy(&a->lock);
 	secret_hasher_dispose(&a->hasher);
 	free(a->data_dir);
@@ -163,7 +167,7 @@ static int open_files(struct auth *a, const char *data_dir)
 		err = error_nomem("opening the accounts");
 	else if ((err = auth_files_prepare(data_dir)) == 0 && (err = store_open(&a->st, db)) == 0 &&
 		 (!a->cfg.is_db_checked || (err = store_check(a->st)) == 0) &&
-		 (err = secret_key_load(k, key)) == 0)
+		 (err = store_open(&a->rst, db)) == 0 && (err = secret_key_load(k, key)) == 0)
 		secret_hasher_init(&a->hasher, k);
 	sodium_memzero(k, sizeof(k));
 	free(db);
@@ -188,6 +192,7 @@ int auth_open(struct auth **out, const char *data_dir, const struct auth_config 
 	if (a->cfg.session_absolute_s <= 0)
 		a->cfg.session_absolute_s = (int64_t)AUTH_SESSION_ABSOLUTE_S;
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_mutex_init(&a->rlock, NULL);
 	sem_init(&a->hashing, 0, hashing_slots());
 	if ((err = open_files(a, data_dir)) < 0 ||
 	    (err = throttle_new(&a->by_user, &user_rule, THROTTLE_KEYS)) < 0 ||
@@ -206,9 +211,9 @@ static int counts(struct auth *a, int64_t *n_users, int64_t *n_admins)
 {
 	int err;
 
-	pthread_mutex_lock(&a->lock);
-	err = store_user_counts(a->st, n_users, n_admins);
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_lock(&a->rlock);
+	err = store_user_counts(a->rst, n_users, n_admins);
+	pthread_mutex_unlock(&a->rlock);
 	return err < 0 ? auth_store_failed(err) : 0;
 }
 
@@ -266,7 +271,41 @@ static bool is_new_day(int64_t before_ms, int64_t now_ms)
 	return before_ms <= 0 || before_ms / DAY_MS != now_ms / DAY_MS;
 }
 
-/* A token's use: last_used at most once a minute, the first use of a UTC day audited. */
+/*
+ * Takes the writers' connection for a write that can wait for a later request (a last-seen or
+ * last-used time, deleting an expired session), set not to wait for the database: 0, or 1 when
+ * another thread holds the connection (a write of its own may be waiting out a lock). Ended by
+ * touch_done.
+ */
+static int touch_try(struct auth *a)
+{
+	if (pthread_mutex_trylock(&a->lock) != 0)
+		return 1;
+	store_set_waiting(a->st, false);
+	return 0;
+}
+
+/*
+ * Ends touch_try with the write's result err: 1 when another process held the database (the
+ * write is put off: the next request tries again), else err.
+ */
+static int touch_done(struct auth *a, int err)
+{
+	bool is_busy = err < 0 && store_was_busy(a->st);
+
+	store_set_waiting(a->st, true);
+	pthread_mutex_unlock(&a->lock);
+	if (is_busy) {
+		error_clear();
+		return 1;
+	}
+	return err;
+}
+
+/*
+ * A token's use: last_used at most once a minute, the first use of a UTC day audited, once
+ * written (a use while the database is locked is recorded by the next one after).
+ */
 static int token_used(struct auth *a, const struct store_token *t, int64_t now,
 		      const struct auth_origin *from)
 {
@@ -276,19 +315,18 @@ static int token_used(struct auth *a, const struct store_token *t, int64_t now,
 
 	if (!is_first_today && now - t->last_used_ms < TOUCH_MS)
 		return 0;
-	pthread_mutex_lock(&a->lock);
-	err = store_token_used(a->st, t->id, now);
-	pthread_mutex_unlock(&a->lock);
+	if ((err = touch_try(a)) == 0)
+		err = touch_done(a, store_token_used(a->st, t->id, now));
 	if (err < 0)
 		return auth_store_failed(err);
-	if (!is_first_today)
+	if (err > 0 || !is_first_today)
 		return 0;
 	snprintf(id, sizeof(id), "%lld", (long long)t->id);
 	return auth_audit(a, "token_used", t->user, id, from ? from->address : NULL, NULL);
 }
 
 /*
- * The token stored under hash and its user (under a->lock). DESIGN: every request of an API
+ * The token stored under hash and its user (under a->rlock). DESIGN: every request of an API
  * client looks its token up, and in a busy server the lookup (a join, with its read
  * transaction) was most of identification's cost; the rows found are kept, by hash, until the
  * store's stamp moves (any commit: a revocation, a disabled user, a last-used time, by this
@@ -302,7 +340,7 @@ static int token_find(struct store_token *t, struct store_principal *u, struct a
 	struct store_stamp now;
 	int err;
 
-	if ((err = store_stamp(a->st, &now)) < 0)
+	if ((err = store_stamp(a->rst, &now)) < 0)
 		return err;
 	if (!store_stamp_equal(&now, &a->memo_stamp)) {
 		sodium_memzero(a->memo, sizeof(a->memo));
@@ -313,7 +351,7 @@ static int token_find(struct store_token *t, struct store_principal *u, struct a
 		*u = m->u;
 		return 0;
 	}
-	if ((err = store_token_find(t, u, a->st, hash)) < 0)
+	if ((err = store_token_find(t, u, a->rst, hash)) < 0)
 		return err;
 	memcpy(m->hash, hash, sizeof(m->hash));
 	m->t = *t;
@@ -337,9 +375,9 @@ static int identify_token(struct auth_principal *out, struct auth *a, const char
 	if (secret_bearer_value(&tok, &len, header) < 0 || !auth_token_well_formed(tok, len))
 		return refused("malformed API token");
 	secret_hasher_hash(&a->hasher, hash, tok, len);
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->rlock);
 	err = token_find(&t, &u, a, hash);
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->rlock);
 	if (err == TRAWL_ENOTFOUND)
 		return refused("unknown API token");
 	if (err < 0)
@@ -360,18 +398,22 @@ static int identify_token(struct auth_principal *out, struct auth *a, const char
 	return 0;
 }
 
-/* Deletes an expired session and audits it; EAUTH (or the store's failure). */
+/*
+ * Deletes an expired session and audits it; EAUTH (or the store's failure). While the database
+ * is locked the session is refused all the same, and deleted and audited by a later request.
+ */
 static int session_expired(struct auth *a, const unsigned char key[32],
 			   const struct store_principal *u, const struct auth_origin *from)
 {
 	int err;
 
-	pthread_mutex_lock(&a->lock);
-	err = store_session_delete(a->st, key);
-	pthread_mutex_unlock(&a->lock);
+	if ((err = touch_try(a)) == 0)
+		err = touch_done(a, store_session_delete(a->st, key));
 	if (err < 0)
 		return auth_store_failed(err);
-	(void)auth_audit(a, "session_expired", u->name, u->name, from ? from->address : NULL, NULL);
+	if (err == 0)
+		(void)auth_audit(a, "session_expired", u->name, u->name, from ? from->address : NULL,
+				 NULL);
 	return refused("the session has expired");
 }
 
@@ -387,9 +429,9 @@ static int identify_session(struct auth_principal *out, struct auth *a, const ch
 	if (strlen(cookie) != AUTH_SESSION_ID_LEN || !secret_is_b64url(cookie, AUTH_SESSION_ID_LEN))
 		return refused("malformed session cookie");
 	secret_hasher_hash(&a->hasher, key, cookie, AUTH_SESSION_ID_LEN);
-	pthread_mutex_lock(&a->lock);
-	err = store_session_find(&ss, &u, a->st, key);
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_lock(&a->rlock);
+	err = store_session_find(&ss, &u, a->rst, key);
+	pthread_mutex_unlock(&a->rlock);
 	if (err == TRAWL_ENOTFOUND)
 		return refused("unknown session");
 	if (err < 0)
@@ -400,12 +442,11 @@ static int identify_session(struct auth_principal *out, struct auth *a, const ch
 		return session_expired(a, key, &u, from);
 	if (u.is_disabled)
 		return refused("the session's user is disabled");
-	if (now - ss.last_seen_ms >= TOUCH_MS) {
-		pthread_mutex_lock(&a->lock);
+	/* Put off while the database is locked: the idle limit may then end it early, never late. */
+	if (now - ss.last_seen_ms >= TOUCH_MS && touch_try(a) == 0) {
 		if ((err = store_session_touch(a->st, key, now)) == 0)
 			err = store_user_seen(a->st, u.user_id, now);
-		pthread_mutex_unlock(&a->lock);
-		if (err < 0)
+		if ((err = touch_done(a, err)) < 0)
 			return auth_store_failed(err);
 	}
 	principal_fill(out, AUTH_SESSION, &u,

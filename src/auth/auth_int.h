@@ -46,8 +46,18 @@ struct token_memo {
 };
 
 struct auth {
-	struct store *st;      /* the one connection: used only under lock */
+	struct store *st;      /* the writers' connection: every write, used only under lock */
 	pthread_mutex_t lock;  /* serialises st */
+	/*
+	 * The readers' connection, used only under rlock: identification (tokens, sessions,
+	 * whether accounts exist), the readable sets, the token and proxy memos and the notices
+	 * listed. DESIGN: in WAL mode a reader never waits for a writer, so while a write waits
+	 * out another process's lock on the database (up to the busy timeout, holding lock),
+	 * requests are still identified and their sets read; their own writes, the last-seen
+	 * times, are put off instead of waited for (auth.c's touch_try).
+	 */
+	struct store *rst;
+	pthread_mutex_t rlock;
 	struct secret_hasher hasher; /* keyed by DATA/auth.key: stores tokens and session ids */
 	char *data_dir;
 	struct auth_config cfg;
@@ -58,10 +68,10 @@ struct auth {
 	atomic_bool has_accounts; /* once true, stays true: users are never deleted */
 	struct readable *readable;
 	struct audit *audit;
-	/* The tokens found while the store's stamp was memo_stamp (under lock). */
+	/* The tokens found while rst's stamp was memo_stamp (under rlock). */
 	struct store_stamp memo_stamp;
 	struct token_memo memo[AUTH_MEMO_SLOTS];
-	/* The proxy users checked lately (under lock). */
+	/* The proxy users checked lately (under rlock). */
 	struct proxy_memo proxy_memo[AUTH_PROXY_MEMO_SLOTS];
 };
 

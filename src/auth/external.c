@@ -661,7 +661,7 @@ static struct proxy_memo *memo_slot(struct auth *a, const unsigned char claims[3
 }
 
 /*
- * The remembered principal for claims when the ACL has not moved since (under a->lock): the
+ * The remembered principal for claims when the ACL has not moved since (under a->rlock): the
  * proxy said the same then, and no user, group or membership changed. ENOTFOUND otherwise;
  * *gen is the generation now, read before anything else is.
  */
@@ -671,7 +671,7 @@ static int memo_find(struct store_principal *u, int64_t *gen, struct auth *a,
 	struct proxy_memo *m = memo_slot(a, claims);
 	int err;
 
-	if ((err = store_acl_generation(a->st, gen)) < 0)
+	if ((err = store_acl_generation(a->rst, gen)) < 0)
 		return err;
 	if (!m->is_set || m->generation != *gen || sodium_memcmp(m->claims, claims, 32) != 0)
 		return TRAWL_ENOTFOUND;
@@ -714,15 +714,15 @@ int auth_identify_proxy(struct auth_principal *out, struct auth *a, const struct
 		return TRAWL_EINVAL;
 	}
 	claims_hash(claims, id);
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->rlock);
 	err = memo_find(&u, &gen, a, claims);
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->rlock);
 	if (err == TRAWL_ENOTFOUND) {
 		error_clear();
 		if ((err = external_account(&f, a, id, from)) == 0) {
-			pthread_mutex_lock(&a->lock);
+			pthread_mutex_lock(&a->rlock);
 			memo_keep(a, claims, &f.u, gen);
-			pthread_mutex_unlock(&a->lock);
+			pthread_mutex_unlock(&a->rlock);
 			u = (struct store_principal){ .user_id = f.u.id, .is_admin = f.u.is_admin };
 			snprintf(u.name, sizeof(u.name), "%s", f.u.name);
 		}

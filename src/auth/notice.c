@@ -73,8 +73,10 @@ int auth_notice_list(struct auth_notice out[AUTH_NOTICES_MAX], size_t *n, struct
 	*n = 0;
 	if (p->user_id == 0)
 		return 0;
-	pthread_mutex_lock(&a->lock);
-	err = unlocked(a, store_notice_list(v, AUTH_NOTICES_MAX, &len, a->st, p->user_id, since));
+	/* On the readers' connection: a signed-in page lists them, and never waits for a write. */
+	pthread_mutex_lock(&a->rlock);
+	err = store_notice_list(v, AUTH_NOTICES_MAX, &len, a->rst, p->user_id, since);
+	pthread_mutex_unlock(&a->rlock);
 	if (err < 0)
 		return auth_store_failed(err);
 	for (size_t i = 0; i < len; i++)

@@ -4,7 +4,7 @@
  * DESIGN: the ACL tables are kept in memory (struct store_acl: users' flags, memberships, grants,
  * public flags), and a user's set is computed from that copy the first time it is asked for and
  * then cached by user id. Every lookup first reads the store's generation counter (one prepared
- * SELECT), which triggers bump in the transaction of any change to users, groups, members,
+ * SELECT on the readers' connection, which never waits for a writer), which triggers bump in the transaction of any change to users, groups, members,
  * grants, public flags or repositories, by this process or another: a changed generation drops
  * every cached set and brings the copy up to date (store_acl_refresh re-reads only the keys the
  * change log names), so a revocation applies to the next request (Z4). A set owns a copy of its
@@ -280,19 +280,19 @@ static int rset_build(struct rset **out, const struct store_acl *acl, int64_t us
 	return err;
 }
 
-/* Brings the copy of the ACL to the store's generation (under a->lock). */
+/* Brings the copy of the ACL to the store's generation (under a->rlock). */
 static int acl_current(struct auth *a)
 {
 	struct readable *r = a->readable;
 	int64_t gen;
 	int err;
 
-	if ((err = store_acl_generation(a->st, &gen)) < 0)
+	if ((err = store_acl_generation(a->rst, &gen)) < 0)
 		return auth_store_failed(err);
 	if (r->is_loaded && r->acl.generation == gen)
 		return 0;
 	sets_drop(r);
-	err = r->is_loaded ? store_acl_refresh(&r->acl, a->st) : store_acl_load(&r->acl, a->st);
+	err = r->is_loaded ? store_acl_refresh(&r->acl, a->rst) : store_acl_load(&r->acl, a->rst);
 	if (err < 0) {
 		acl_drop(r);
 		return auth_store_failed(err);
@@ -318,7 +318,7 @@ static const struct store_acl_user *acl_user(const struct store_acl *acl, int64_
 	return NULL;
 }
 
-/* The cached set of user id, built on first use; a new reference (under a->lock). */
+/* The cached set of user id, built on first use; a new reference (under a->rlock). */
 static int user_set(const struct search_repos **out, struct readable *r, int64_t id)
 {
 	struct rset *set;
@@ -394,9 +394,9 @@ int auth_readable_repos(const struct search_repos **out, struct auth *a,
 		error_set("readable repositories: unknown kind of principal");
 		return TRAWL_EINVAL;
 	}
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->rlock);
 	err = lookup(out, a, p, allow_anonymous);
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->rlock);
 	if (err < 0)
 		*out = NULL;
 	return err;

@@ -18,6 +18,7 @@
 
 #include "regex/dbcache.h"
 #include "regex/hscompile.h"
+#include "regex/hsfix.h"
 #include "regex/substr.h"
 #include "regex/verify.h"
 #include "util/buf.h"
@@ -133,6 +134,9 @@ static void engine_pick(void)
 	const char *native = getenv("TRAWL_HS_NATIVE");
 	void *sse42;
 
+	/* SECURITY: before any scan: Vectorscan's scan could read past a text and abort (hsfix.h). */
+	if (!hsfix_apply())
+		fprintf(stderr, "trawl: warning: %s: a scan may read past its text\n", error_last());
 	if ((native && strcmp(native, "1") == 0) || !__builtin_cpu_supports("avx2"))
 		return; /* without AVX2 the dispatcher already uses the SSE code */
 	sse42 = dlsym(RTLD_DEFAULT, "corei7_hs_scan");
@@ -594,9 +598,10 @@ static hs_error_t scan_padded(const hs_database_t *db, const uint8_t *data, size
 			      hs_scratch_t *hs, match_event_handler fn, void *ctx)
 {
 	/*
-	 * One byte more, a NUL outside the scanned text: for some databases (the match-range one
-	 * of `(a|aa)*c`) Vectorscan's scan reads its buffer as a C string through snprintf, one
-	 * byte past the text (AddressSanitizer: a stack-buffer-overflow read of 129 bytes).
+	 * One byte more, a NUL outside the scanned text: Vectorscan 5.4.9's scan reads its
+	 * buffer as a C string through snprintf for some databases (the match-range one of
+	 * `(a|aa)*c`). hsfix.h repairs that for every scan, in place ones too; the NUL is what
+	 * still bounds this copy's when the repair could not be applied.
 	 */
 	char pad[SCAN_PAD_TO + 1];
 

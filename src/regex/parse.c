@@ -1228,69 +1228,6 @@ static int parse_fixed(struct parser *ps)
 }
 
 /*
- * The expanded size of n (REGEX_MAX_EXPANDED), into *size; ELIMIT at the construct that takes
- * the pattern past the limit. Sizes are memoized in the nodes: after anchor lifting a subtree may
- * sit in several paths, and counts it once for each, as the emitted pattern spells it out once
- * for each.
- */
-static int expanded_size(size_t *size, struct re_node *n)
-{
-	uint8_t u[4];
-	size_t sub, count, sum = 0;
-	uint32_t c;
-	int err;
-
-	if (n->expanded) {
-		*size = n->expanded - 1;
-		return 0;
-	}
-	switch (n->op) {
-	case RE_LIT:
-		/* A folded literal is emitted as the class of its case orbit. */
-		c = n->cp;
-		do {
-			count = utf8_encode(u, c);
-			sum = count > sum ? count : sum;
-			c = n->is_fold ? unicode_fold_next(c) : n->cp;
-		} while (c != n->cp);
-		break;
-	case RE_CLASS:
-		sum = n->cls.n ? utf8_encode(u, n->cls.r[n->cls.n - 1].hi) : 0;
-		break;
-	case RE_REPEAT:
-		if ((err = expanded_size(&sub, n->sub[0])) < 0)
-			return err;
-		/* x{m,} is m copies, the last one looping; x* and x+ one. */
-		count = n->max == RE_INF ? (n->min > 1 ? (size_t)n->min : 1) : (size_t)n->max;
-		if (__builtin_mul_overflow(sub, count, &sum) || sum > REGEX_MAX_EXPANDED)
-			goto over;
-		break;
-	case RE_CONCAT:
-	case RE_ALT:
-	case RE_GROUP:
-		for (size_t i = 0; i < n->n_sub; i++) {
-			if ((err = expanded_size(&sub, n->sub[i])) < 0)
-				return err;
-			sum += sub; /* both at most REGEX_MAX_EXPANDED: no overflow */
-			if (sum > REGEX_MAX_EXPANDED) {
-				n = n->sub[i];
-				goto over;
-			}
-		}
-		break;
-	default:
-		break; /* assertions and the empty string take no text */
-	}
-	n->expanded = sum + 1;
-	*size = sum;
-	return 0;
-over:
-	error_set_at(n->pos, "pattern too large once its repetitions are written out (nested "
-			     "counts multiply; the limit is %d characters)", REGEX_MAX_EXPANDED);
-	return TRAWL_ELIMIT;
-}
-
-/*
  * The UTF-8 byte automaton of a class, as a trie of byte ranges: its ranges split the way
  * emit.c's put_utf8_range() splits them (every byte position one contiguous range), each
  * sequence adding the states its prefix does not share with the sequence before it. The
@@ -1354,71 +1291,140 @@ static size_t class_states(const struct cset *c)
 }
 
 /*
- * The automaton size of n (REGEX_MAX_STATES) into *size, counted as expanded_size() counts
- * characters but with a class (and a case-folded literal) as the states of its UTF-8 byte
- * automaton; ELIMIT at the construct that takes the pattern past the limit. Memoized like
- * expanded_size().
+ * The UTF-8 lengths of a literal's members (its case orbit when folded, which is emitted as a
+ * class): the longest one's to *longest, their sum to *total.
  */
-static int automaton_size(size_t *size, struct re_node *n)
+static void literal_bytes(const struct re_node *n, size_t *longest, size_t *total)
 {
 	uint8_t u[4];
-	size_t sub, count, sum = 0;
-	uint32_t c;
+	uint32_t c = n->cp;
+
+	*longest = *total = 0;
+	do {
+		size_t len = utf8_encode(u, c);
+
+		*longest = len > *longest ? len : *longest;
+		*total += len;
+		c = n->is_fold ? unicode_fold_next(c) : n->cp;
+	} while (c != n->cp);
+}
+
+/* A leaf's expanded size: the bytes of its longest UTF-8 sequence. */
+static size_t expanded_leaf(const struct re_node *n)
+{
+	uint8_t u[4];
+	size_t longest, total;
+
+	switch (n->op) {
+	case RE_LIT:
+		literal_bytes(n, &longest, &total);
+		return longest;
+	case RE_CLASS:
+		return n->cls.n ? utf8_encode(u, n->cls.r[n->cls.n - 1].hi) : 0;
+	default:
+		return 0; /* assertions and the empty string take no text */
+	}
+}
+
+/*
+ * A leaf's automaton size: a class (and a case-folded literal, every member of its orbit) the
+ * states of its UTF-8 byte automaton; a word boundary REGEX_WEIGHT_WORDB.
+ */
+static size_t states_leaf(const struct re_node *n)
+{
+	size_t longest, total;
+
+	switch (n->op) {
+	case RE_LIT:
+		literal_bytes(n, &longest, &total);
+		return total;
+	case RE_CLASS:
+		return class_states(&n->cls);
+	case RE_WORDB:
+	case RE_NWORDB:
+		return REGEX_WEIGHT_WORDB;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The sizes regex_parse() bounds. They differ only in what a leaf costs: a repetition costs its
+ * operand times its count, a sequence, an alternation or a group the sum of its parts.
+ */
+static const struct size_measure {
+	size_t (*leaf)(const struct re_node *n);
+	size_t limit;
+	const char *too_large; /* the message's start; "the limit is LIMIT UNIT)" follows */
+	const char *unit;
+} measures[RE_N_SIZES] = {
+	[RE_SIZE_EXPANDED] = {
+		.leaf = expanded_leaf,
+		.limit = REGEX_MAX_EXPANDED,
+		.too_large = "pattern too large once its repetitions are written out (nested counts "
+			     "multiply; ",
+		.unit = "characters",
+	},
+	[RE_SIZE_STATES] = {
+		.leaf = states_leaf,
+		.limit = REGEX_MAX_STATES,
+		.too_large = "pattern too large for the matcher: a Unicode class such as \\pL or \\w is "
+			     "over a thousand automaton states and counts multiply them (",
+		.unit = "states",
+	},
+};
+
+/*
+ * The size of n by measure m into *size; ELIMIT at the construct that takes the pattern past the
+ * measure's limit. Sizes are memoized in the nodes: after anchor lifting a subtree may sit in
+ * several paths, and counts it once for each, as the emitted pattern spells it out once for
+ * each.
+ */
+static int size_of(size_t *size, struct re_node *n, enum re_size m)
+{
+	size_t limit = measures[m].limit, sub, count, sum = 0;
 	int err;
 
-	if (n->states) {
-		*size = n->states - 1;
+	if (n->size[m]) {
+		*size = n->size[m] - 1;
 		return 0;
 	}
 	switch (n->op) {
-	case RE_LIT:
-		c = n->cp;
-		do {
-			sum += utf8_encode(u, c);
-			c = n->is_fold ? unicode_fold_next(c) : n->cp;
-		} while (c != n->cp);
-		break;
-	case RE_CLASS:
-		sum = class_states(&n->cls);
-		break;
-	case RE_WORDB:
-	case RE_NWORDB:
-		sum = REGEX_WEIGHT_WORDB;
-		break;
 	case RE_REPEAT:
 		if (n->n_sub != 1)
 			break; /* never: a repetition has its one operand from the parser or cut_edge */
-		if ((err = automaton_size(&sub, n->sub[0])) < 0)
+		if ((err = size_of(&sub, n->sub[0], m)) < 0)
 			return err;
+		/* x{m,} is m copies, the last one looping; x* and x+ one. */
 		count = n->max == RE_INF ? (n->min > 1 ? (size_t)n->min : 1) : (size_t)n->max;
-		if (__builtin_mul_overflow(sub, count, &sum) || sum > REGEX_MAX_STATES)
+		if (__builtin_mul_overflow(sub, count, &sum) || sum > limit)
 			goto over;
 		break;
 	case RE_CONCAT:
 	case RE_ALT:
 	case RE_GROUP:
 		for (size_t i = 0; i < n->n_sub; i++) {
-			if ((err = automaton_size(&sub, n->sub[i])) < 0)
+			if ((err = size_of(&sub, n->sub[i], m)) < 0)
 				return err;
-			sum += sub; /* both at most REGEX_MAX_STATES: no overflow */
-			if (sum > REGEX_MAX_STATES) {
+			sum += sub; /* both at most the limit: no overflow */
+			if (sum > limit) {
 				n = n->sub[i];
 				goto over;
 			}
 		}
 		break;
 	default:
+		sum = measures[m].leaf(n);
 		break;
 	}
-	if (sum > REGEX_MAX_STATES)
-		goto over; /* one class can pass it alone: a folded literal never does */
-	n->states = sum + 1;
+	if (sum > limit)
+		goto over; /* one class can pass the automaton's limit alone */
+	n->size[m] = sum + 1;
 	*size = sum;
 	return 0;
 over:
-	error_set_at(n->pos, "pattern too large for the matcher: a Unicode class such as \\pL or "
-			     "\\w is over a thousand automaton states and counts multiply them (the "
-			     "limit is %d states)", REGEX_MAX_STATES);
+	error_set_at(n->pos, "%sthe limit is %zu %s)", measures[m].too_large, limit,
+		     measures[m].unit);
 	return TRAWL_ELIMIT;
 }
 
@@ -1479,14 +1485,14 @@ static int check_expanded(struct parser *ps)
 	size_t pos;
 	int err;
 
-	if ((err = expanded_size(&ps->re->expanded, ps->re->root)) != TRAWL_ELIMIT)
+	if ((err = size_of(&ps->re->expanded, ps->re->root, RE_SIZE_EXPANDED)) != TRAWL_ELIMIT)
 		return err;
 	snprintf(msg, sizeof(msg), "%s", error_last());
 	pos = error_pos();
 	if ((err = cut_edge(&cut, ps, ps->re->root, true)) < 0 ||
 	    (err = cut_edge(&cut, ps, cut, false)) < 0)
 		return err;
-	if (expanded_size(&ps->re->expanded, cut) == 0) {
+	if (size_of(&ps->re->expanded, cut, RE_SIZE_EXPANDED) == 0) {
 		ps->re->lines_root = cut;
 		return 0;
 	}
@@ -1507,7 +1513,7 @@ static int check_states(struct parser *ps)
 	int err;
 
 	/* Most patterns pass as written: no nodes are made for the cut then. */
-	if ((err = automaton_size(&ps->re->states, cut)) != TRAWL_ELIMIT)
+	if ((err = size_of(&ps->re->states, cut, RE_SIZE_STATES)) != TRAWL_ELIMIT)
 		return err;
 	snprintf(msg, sizeof(msg), "%s", error_last());
 	pos = error_pos();
@@ -1515,7 +1521,7 @@ static int check_states(struct parser *ps)
 		error_set_at(pos, "%s", msg); /* out of nodes: the pattern's own error stands */
 		return TRAWL_ELIMIT;
 	}
-	return automaton_size(&ps->re->states, cut);
+	return size_of(&ps->re->states, cut, RE_SIZE_STATES);
 }
 
 const struct re_node *regex_lines_root(const struct regex *re)

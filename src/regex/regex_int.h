@@ -58,6 +58,13 @@ enum re_op {
 
 #define RE_INF (-1)
 
+/* The sizes regex_parse() bounds (parse.c's size_of), memoized in each node. */
+enum re_size {
+	RE_SIZE_EXPANDED, /* regex_expanded_size's, against REGEX_MAX_EXPANDED */
+	RE_SIZE_STATES,   /* regex_automaton_size's, against REGEX_MAX_STATES */
+	RE_N_SIZES,
+};
+
 struct re_node {
 	enum re_op op;
 	size_t pos;     /* byte offset in the pattern, for messages */
@@ -73,9 +80,8 @@ struct re_node {
 	int min, max;   /* RE_REPEAT */
 	struct re_node **sub;
 	size_t n_sub;
-	size_t expanded; /* the expanded size plus one, once computed (0: not yet) */
-	size_t weight;   /* regex_compile_weight's measure plus one, once computed */
-	size_t states;   /* regex_automaton_size's measure plus one, once computed */
+	size_t size[RE_N_SIZES]; /* each size plus one, once computed (0: not yet) */
+	size_t weight;           /* regex_compile_weight's measure plus one, once computed */
 };
 
 struct regex {

@@ -352,6 +352,8 @@ int store_db_error(struct store *s, int rc, const char *what)
 {
 	int code = rc & 0xff;
 
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		s->is_busy = true;
 	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
 		error_set("%s: %s: %s; %s", s->path, what,
 			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), RESTORE_HINT);
@@ -613,6 +615,18 @@ int store_stamp(struct store *s, struct store_stamp *out)
 bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b)
 {
 	return a->data_version == b->data_version && a->commits == b->commits;
+}
+
+void store_set_waiting(struct store *s, bool is_waiting)
+{
+	sqlite3_busy_timeout(s->db, is_waiting ? BUSY_TIMEOUT_MS : 0);
+	if (!is_waiting)
+		s->is_busy = false;
+}
+
+bool store_was_busy(const struct store *s)
+{
+	return s->is_busy;
 }
 
 int store_check(struct store *s)

@@ -108,6 +108,16 @@ int store_stamp(struct store *s, struct store_stamp *out);
 bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b);
 
 /*
+ * Whether s waits for another connection that holds the database (up to the busy timeout, 10 s:
+ * the default) or fails at once (is_waiting false). A write that can be put off, such as a
+ * last-seen time, is tried without waiting, so the request making it never waits on a
+ * database another process has locked. Turning waiting off also clears store_was_busy.
+ */
+void store_set_waiting(struct store *s, bool is_waiting);
+/* Whether a failure since waiting was last turned off was another connection's lock. */
+bool store_was_busy(const struct store *s);
+
+/*
  * Adds a repository (state new) with the URL policy it was checked under (NULL: nothing beyond
  * the default) and its branch patterns (n may be 0: HEAD only). *id gets its id. EINVAL when
  * the name is taken (the message says so) or a pattern is given twice, ELIMIT for a URL over

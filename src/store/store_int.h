@@ -22,6 +22,7 @@ struct store {
 	sqlite3_stmt *generation, *token_find, *session_find, *user_counts;
 	sqlite3_stmt *data_version; /* store_stamp */
 	atomic_uint_fast64_t commits; /* this connection's commits (a commit hook counts them) */
+	bool is_busy; /* store_db_error saw SQLITE_BUSY or SQLITE_LOCKED (store_was_busy) */
 };
 
 /*

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -23,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "unit/auth/clock.h"
 #include "unit/testlib.h"
 #include "util/error.h"
@@ -1324,6 +1327,102 @@ static void threads_share_one_auth(void **state)
 	auth_close(a);
 }
 
+static void db_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+/* Another program's connection holding the database's write lock (BEGIN EXCLUSIVE). */
+static sqlite3 *lock_db(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	db_exec(db, "BEGIN EXCLUSIVE");
+	return db;
+}
+
+/* A write made while the database is locked: it waits, holding the writers' connection. */
+struct waiting_write {
+	struct auth *a;
+	int err;
+	atomic_bool is_done;
+};
+
+static void *write_display_name(void *arg)
+{
+	struct waiting_write *w = arg;
+
+	w->err = auth_user_set_display_name(w->a, NULL, "bob", "Bob");
+	atomic_store(&w->is_done, true);
+	return NULL;
+}
+
+/*
+ * Another program holds trawl.db's write lock: signed-in requests are identified and their sets
+ * read while it is held, even while a write waits for it on the writers' connection; their own
+ * last-seen writes are put off to the first request after it; what the other program commits
+ * holds from the next request on, and nothing it has not committed does.
+ */
+static void a_locked_database_holds_up_no_request(void **state)
+{
+	struct auth *a = open_fresh();
+	struct auth_principal alice, p;
+	struct waiting_write w = { .a = a };
+	char c[AUTH_SESSION_ID_LEN + 1], tok[AUTH_TOKEN_LEN + 1], db[300], set[64];
+	pthread_t th;
+	sqlite3 *lk;
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/trawl.db", data_dir);
+	add_user(a, "alice", false, PW_ALICE);
+	add_user(a, "bob", false, PW_BOB);
+	assert_int_equal(auth_grant(a, NULL, "r", "alice", NULL, true), 0);
+	sign_in(&alice, c, a, "alice", PW_ALICE);
+	new_token(tok, a, "alice", AUTH_SCOPE_SEARCH);
+	assert_int_equal(identify_token(&p, a, tok), 0); /* its first use is written */
+	now_ms += (int64_t)2 * 60 * 1000;                /* both are due a last-seen write */
+
+	lk = lock_db(db);
+	assert_int_equal(identify_cookie(a, c), 0);
+	assert_int_equal(identify_token(&p, a, tok), 0);
+	/* Now with a write waiting out the lock: it holds the writers' connection until then. */
+	assert_int_equal(pthread_create(&th, NULL, write_display_name, &w), 0);
+	while (pthread_mutex_trylock(&a->lock) == 0) {
+		pthread_mutex_unlock(&a->lock);
+		sched_yield();
+	}
+	assert_int_equal(identify_cookie(a, c), 0);
+	assert_int_equal(identify_token(&p, a, tok), 0);
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "r");
+	assert_false(atomic_load(&w.is_done)); /* all of it answered while the write waited */
+	db_exec(lk, "ROLLBACK");
+	pthread_join(th, NULL);
+	assert_int_equal(w.err, 0);
+
+	/* The session's put-off last-seen time is written by the first request after the lock. */
+	assert_int_equal(identify_cookie(a, c), 0);
+	now_ms += ((int64_t)AUTH_SESSION_IDLE_S - 30) * 1000;
+	assert_int_equal(identify_cookie(a, c), 0); /* idle since that request, not the sign-in */
+
+	/* What the other program changes holds once committed, not before. */
+	db_exec(lk, "BEGIN EXCLUSIVE");
+	db_exec(lk, "UPDATE users SET is_disabled = 1 WHERE name = 'alice'");
+	assert_int_equal(identify_cookie(a, c), 0);
+	db_exec(lk, "COMMIT");
+	assert_int_equal(identify_cookie(a, c), TRAWL_EAUTH);
+	assert_int_equal(identify_token(&p, a, tok), TRAWL_EAUTH);
+	readable(set, sizeof(set), a, &alice, false);
+	assert_string_equal(set, "");
+	sqlite3_close(lk);
+	auth_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1355,6 +1454,7 @@ int main(void)
 		cmocka_unit_test(the_audit_trail_is_listed_by_filter),
 		cmocka_unit_test(a_backup_restores),
 		cmocka_unit_test(threads_share_one_auth),
+		cmocka_unit_test(a_locked_database_holds_up_no_request),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "regex/hscompile.h"
+#include "regex/hsfix.h"
 #include "regex/matcher.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -909,6 +912,142 @@ static void wide_required_string_agrees_with_a_full_scan(void **state)
 	assert_true(found > 100);
 }
 
+/*
+ * Texts placed so that reading one byte past their end is an error: at the end of a readable
+ * mapping followed by a PROT_NONE page, where any read past the end faults in every build
+ * (Vectorscan is not instrumented by AddressSanitizer, so only a fault shows its reads), and at
+ * the end of a malloc'd block of exactly their size, which AddressSanitizer guards.
+ */
+struct edge_text {
+	uint8_t *map;
+	size_t map_len, page;
+};
+
+static void edge_init(struct edge_text *e, size_t max_len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	e->page = page > 0 ? (size_t)page : 4096;
+	e->map_len = (max_len + e->page - 1) / e->page * e->page + e->page;
+	e->map = mmap(NULL, e->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(e->map != MAP_FAILED);
+	assert_int_equal(mprotect(e->map + e->map_len - e->page, e->page, PROT_NONE), 0);
+}
+
+/* text[0..len) copied to end exactly at the guard page. */
+static const uint8_t *edge_place(struct edge_text *e, const uint8_t *text, size_t len)
+{
+	uint8_t *p = e->map + (e->map_len - e->page) - len;
+
+	memcpy(p, text, len);
+	return p;
+}
+
+/* The lines and the ranges of each line of text[0..len), as "s-e:a-b;a-b,s-e:...,". */
+static void lines_and_ranges(struct buf *out, struct matcher *m, struct matcher_scratch *s,
+			     const uint8_t *text, size_t len)
+{
+	struct collected c = { .stop_after = 0 };
+	const char *p;
+	char *end;
+
+	buf_init(&c.out, 1 << 20);
+	assert_int_equal(matcher_lines(m, s, text, len, MATCHER_TEXT_UNKNOWN, collect, &c), 0);
+	p = c.out.ptr ? c.out.ptr : "";
+	while (*p) {
+		struct match_range r[64];
+		size_t start = strtoul(p, &end, 10), stop, n;
+
+		assert_int_equal(*end, '-');
+		stop = strtoul(end + 1, &end, 10);
+		assert_int_equal(*end, ',');
+		p = end + 1;
+		/* The line alone, as the search highlights it: the last one ends where the text does. */
+		assert_int_equal(matcher_ranges(m, s, text + start, stop - start,
+						MATCHER_TEXT_UNKNOWN, r, 64, &n),
+				 0);
+		buf_printf(out, "%zu-%zu:", start, stop);
+		for (size_t i = 0; i < n; i++)
+			buf_printf(out, "%u-%u;", r[i].start, r[i].end);
+		buf_putc(out, ',');
+	}
+	buf_dispose(&c.out);
+}
+
+static void scans_never_read_past_the_text(void **state)
+{
+	static const char *const patterns[] = {
+		"(a|aa)*c", "a+$", "\\bfoo\\b", ".{2,}x", "^(a|b)+$", "\\w+\\b", "(?i)é+$", "[^x]*y",
+	};
+	/* Each text is repeated up to the length scanned, so it ends in a partial copy. */
+	static const char *const fills[] = {
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac",
+		"xx foo foo\nfoo",
+		"abababababab\nbbb\naaa",
+		"\xc3\xa9\xc3\xa9 x\n\xc3\xa9",
+		"yyy foo\xff a",
+	};
+	static const size_t lens[] = { 1,   2,   15,   16,   17,   31,   32,  33,  63,
+				       64,  65,  127,  128,  129,  130,  191, 192, 255,
+				       256, 257, 1000, 4095, 4096, 4097, 9000 };
+	struct edge_text e;
+	uint8_t *text = malloc(9000);
+	struct buf want, got;
+
+	(void)state;
+	/* Without it Vectorscan read `(a|aa)*c`'s lines as C strings and aborted from 255 bytes. */
+	assert_true(hsfix_apply());
+	assert_non_null(text);
+	edge_init(&e, 9000);
+	buf_init(&want, 1 << 24);
+	buf_init(&got, 1 << 24);
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		struct regex *re = NULL;
+		struct matcher *m = NULL;
+		struct matcher_scratch *s = NULL;
+
+		assert_int_equal(regex_parse(&re, patterns[i], strlen(patterns[i]), 0), 0);
+		assert_int_equal(matcher_new(&m, re, 0), 0);
+		assert_int_equal(matcher_scratch_new(&s), 0);
+		for (size_t f = 0; f < sizeof(fills) / sizeof(fills[0]); f++) {
+			size_t flen = strlen(fills[f]);
+
+			for (size_t k = 0; k < 9000; k++)
+				text[k] = (uint8_t)fills[f][k % flen];
+			for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+				size_t len = lens[l];
+				uint8_t *exact = malloc(len);
+
+				assert_non_null(exact);
+				memcpy(exact, text, len);
+				buf_reset(&want);
+				buf_reset(&got);
+				/* The reference: the text inside a larger readable buffer. */
+				lines_and_ranges(&want, m, s, text, len);
+				lines_and_ranges(&got, m, s, edge_place(&e, text, len), len);
+				if (strcmp(want.ptr ? want.ptr : "", got.ptr ? got.ptr : "") != 0)
+					fail_msg("%s over %zu bytes of fill %zu before a guard page: "
+						 "%.200s, not %.200s",
+						 patterns[i], len, f, got.ptr, want.ptr);
+				buf_reset(&got);
+				lines_and_ranges(&got, m, s, exact, len);
+				if (strcmp(want.ptr ? want.ptr : "", got.ptr ? got.ptr : "") != 0)
+					fail_msg("%s over %zu bytes of fill %zu in a block of that "
+						 "size",
+						 patterns[i], len, f);
+				free(exact);
+			}
+		}
+		matcher_scratch_free(s);
+		matcher_free(m);
+		regex_free(re);
+	}
+	buf_dispose(&want);
+	buf_dispose(&got);
+	assert_int_equal(munmap(e.map, e.map_len), 0);
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -942,6 +1081,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(classify_distinguishes_ascii_utf8_and_bytes),
 		cmocka_unit_test(classify_agrees_with_bytewise_check),
 		cmocka_unit_test(ranges_are_leftmost_longest_and_disjoint),
+		cmocka_unit_test(scans_never_read_past_the_text),
 		cmocka_unit_test(required_string_lines_are_verified_alone),
 		cmocka_unit_test(required_string_everywhere_scans_the_rest_whole),
 		cmocka_unit_test(unclassified_lines_take_their_own_class),

@@ -286,6 +286,20 @@ static void parser_rejects_nested_repeats_by_expanded_size(void **state)
 	}
 }
 
+/* Parses pat and checks its expanded size and automaton size (SIZE_MAX: not checked). */
+static void expect_sizes(const char *pat, unsigned flags, size_t expanded, size_t states)
+{
+	struct regex *re = NULL;
+
+	if (regex_parse(&re, pat, strlen(pat), flags) != 0)
+		fail_msg("%s: %s", pat, error_last());
+	if (regex_expanded_size(re) != expanded ||
+	    (states != SIZE_MAX && regex_automaton_size(re) != states))
+		fail_msg("%s: expanded %zu, states %zu; not %zu, %zu", pat, regex_expanded_size(re),
+			 regex_automaton_size(re), expanded, states);
+	regex_free(re);
+}
+
 static void parser_accepts_patterns_up_to_the_expanded_limit(void **state)
 {
 	static const struct {
@@ -293,29 +307,17 @@ static void parser_accepts_patterns_up_to_the_expanded_limit(void **state)
 		unsigned flags;
 		size_t size;
 	} v[] = {
-		{ "(a{100}){50}", 0, 5000 },
-		{ "\\w{1,1000}", 0, 4000 },
-		{ ".{1,1000}", REGEX_WORD, 4008 },
-		{ ".{1000}", 0, 4000 },
+		{ "(a{100}){50}", 0, 5000 },       { "\\w{1,1000}", 0, 4000 },
+		{ ".{1,1000}", REGEX_WORD, 4008 }, { ".{1000}", 0, 4000 },
 		{ "[a-z]{2}\\d", 0, 6 }, /* \d is Unicode: up to 4 bytes */
-		{ "(?i)(k{800}){2}", 0, 4800 },
-		{ "(x[a-z]{48}){100}", 0, 4900 },
-		{ "a*b+c{3,}d{0,}", 0, 6 },
-		{ "spin_lock_irqsave\\(&\\w+->lock", 0, 29 },
+		{ "(?i)(k{800}){2}", 0, 4800 },    { "(x[a-z]{48}){100}", 0, 4900 },
+		{ "a*b+c{3,}d{0,}", 0, 6 },        { "spin_lock_irqsave\\(&\\w+->lock", 0, 29 },
 		{ "a{1000}{5}", 0, 5000 },
 	};
-	struct regex *re = NULL;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		const char *p = v[i].pat;
-
-		if (regex_parse(&re, p, strlen(p), v[i].flags) != 0)
-			fail_msg("%s: %s", p, error_last());
-		if (regex_expanded_size(re) != v[i].size)
-			fail_msg("%s: size %zu, not %zu", p, regex_expanded_size(re), v[i].size);
-		regex_free(re);
-	}
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		expect_sizes(v[i].pat, v[i].flags, v[i].size, SIZE_MAX);
 }
 
 static void parser_rejects_too_many_nodes(void **state)
@@ -532,6 +534,41 @@ static void automaton_size_refuses_big_unicode_repeats(void **state)
 	}
 }
 
+/*
+ * Both sizes regex_parse() bounds on patterns with every kind of node, as measured before the
+ * two walks became one (parse.c size_of): a change to one measure's leaves must not move the
+ * other's. The automaton size is of the lines AST with its free edges cut.
+ */
+static void both_sizes_are_pinned(void **state)
+{
+	static const struct {
+		const char *pat;
+		unsigned flags;
+		size_t expanded, states;
+	} v[] = {
+		{ "abc", 0, 3, 3 },
+		{ "(?i)k", 0, 3, 5 }, /* the Kelvin sign: 3 bytes of 5 */
+		{ "(?i)straße", 0, 9, 17 },
+		{ "[a-z]{3}é", 0, 5, 5 },
+		{ "\\pL", 0, 4, 1163 },
+		{ "\\bfoo\\b", 0, 3, 67 }, /* a word boundary is REGEX_WEIGHT_WORDB states */
+		{ "(a|bc)*d{2,5}", 0, 8, 8 },
+		{ "^(ab|c)+$", 0, 3, 3 },
+		{ "(^a|b)c{3}$", 0, 5, 5 },        /* anchors lifted: shared subtrees */
+		{ "x\\w{1,1000}", 0, 4001, 1350 }, /* the free edge is cut for the states only */
+		{ "^.{1,2500}", 0, 4, 27 },        /* over the expanded limit: its lines reduction */
+		{ "foo", REGEX_WORD, 11, 2545 },
+		{ "\\w+", REGEX_ICASE, 4, 1349 },
+		{ "(\\pL|\\d){3}x", 0, 25, 3883 },
+		{ "a\\B(?i:é)", 0, 3, 37 },
+		{ "[^a]{2}$", 0, 8, 54 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		expect_sizes(v[i].pat, v[i].flags, v[i].expanded, v[i].states);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +581,7 @@ int main(void)
 		cmocka_unit_test(parser_accepts_patterns_up_to_the_expanded_limit),
 		cmocka_unit_test(compile_weight_counts_unicode_classes),
 		cmocka_unit_test(automaton_size_refuses_big_unicode_repeats),
+		cmocka_unit_test(both_sizes_are_pinned),
 		cmocka_unit_test(word_flag_wraps_in_nonword_context),
 		cmocka_unit_test(can_match_empty_is_exact),
 		cmocka_unit_test(required_literal_is_the_longest_mandatory_run),
