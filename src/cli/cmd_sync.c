@@ -263,7 +263,7 @@ static int credential_fd(int *fd, const char *credentials, const char *url)
  * ended (datadir_repo_adopt). A failed or killed clone leaves nothing behind.
  */
 static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
-		      const struct store_repo *r, const struct datadir_repo *p)
+		      const struct store_repo *r, const struct datadir_repo *p, const char *data)
 {
 	struct sync_argv a = { .n = 0 };
 	int cred = -1, err;
@@ -275,6 +275,7 @@ static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
 	arg_pair(&a, "--mirror", p->mirror);
 	arg_pair(&a, "--clone", p->clone);
 	arg_pair(&a, "--url", r->url);
+	arg_pair(&a, "--data", data);
 	if (mo->credentials) {
 		if ((err = credential_fd(&cred, mo->credentials, r->url)) < 0)
 			return err;
@@ -685,7 +686,7 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		goto out;
 	}
 	datadir_policy_widen(&mo.policy, &fetch.policy);
-	err = sync_fetch(&res, &mo, &fetch, &p);
+	err = sync_fetch(&res, &mo, &fetch, &p, run->d->root);
 	if (res.recloned)
 		fprintf(stderr,
 			"trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",

@@ -45,7 +45,8 @@
 #include "util/file.h"
 
 const struct cli_help cli_help_worker = {
-	.synopsis = "trawl worker fetch --mirror DIR --clone DIR --url URL [--credential-of FILE]\n"
+	.synopsis = "trawl worker fetch --mirror DIR --clone DIR --url URL --data DIR\n"
+		    "                   [--credential-of FILE]\n"
 		    "                   [--known-hosts FILE] [--allow-insecure] [--allow-local]\n"
 		    "                   [--allow-private]\n"
 		    "trawl worker index --mirror DIR --index DIR --work DIR --name NAME\n"
@@ -61,6 +62,8 @@ const struct cli_help cli_help_worker = {
 		"  --clone DIR         fetch: where a first clone goes (beside the mirror), for\n"
 		"                      trawl sync to rename; the fetch writes their directory only\n"
 		"  --url URL           fetch: the URL, checked again under the --allow-* policy\n"
+		"  --data DIR          fetch: the data directory, which a local repository's\n"
+		"                      links may not name\n"
 		"  --credential-of FILE\n"
 		"                      fetch: descriptor 4 holds the entry of the credentials file\n"
 		"                      FILE for the URL (named in messages, never opened)\n"
@@ -75,7 +78,7 @@ const struct cli_help cli_help_worker = {
 };
 
 struct worker_args {
-	const char *mirror, *clone, *url, *credentials, *known_hosts, *index, *work, *name;
+	const char *mirror, *clone, *url, *credentials, *known_hosts, *index, *work, *name, *data;
 	char *branches[CLI_MAX_BRANCH_ARGS];
 	size_t n_branches;
 	struct gurl_policy policy;
@@ -311,20 +314,99 @@ static int test_pause_objects(unsigned received, unsigned total, void *arg)
 	return 0;
 }
 
-#define LOCAL_DIRS_MAX 8
+#define LOCAL_DIRS_MAX 9
 #define GIT_LINK_MAX 4096
+
+/* What a local repository's path or link must resolve to (local_dir_check). */
+enum local_kind {
+	LOCAL_TREE,    /* the registered path: any directory */
+	LOCAL_GITDIR,  /* a `.git` file's target, a commondir: holds HEAD or objects/ */
+	LOCAL_OBJECTS, /* an alternates entry: an object directory, which holds pack/ */
+};
+
+/* Whether real (resolved) is data or lies inside it. */
+static bool path_within(const char *real, const char *data)
+{
+	size_t n = strlen(data);
+
+	return strncmp(real, data, n) == 0 && (real[n] == '\0' || real[n] == '/' || n == 1);
+}
+
+/* Whether the directory dir holds name (a file or a directory as is_dir says). */
+static bool dir_holds(const char *dir, const char *name, bool is_dir)
+{
+	char *p = file_join(dir, name);
+	struct stat st;
+	bool ok = p && stat(p, &st) == 0 && (is_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+
+	free(p);
+	return ok;
+}
+
+/*
+ * SECURITY: a local repository's path and git links are written by whoever writes that
+ * repository, not by the operator, and each becomes a read rule of the confined fetch worker.
+ * target is resolved (realpath: no link left in it, so the rule is the tree it names) into *out
+ * (a new string) only when it is a directory of the kind expected and neither /, nor inside
+ * the data directory data (resolved), nor above it: a `.git` file naming another repository's
+ * mirror, or alternates naming /, would hand the worker what trawl keeps from it. EPERM with a
+ * message naming file (the link, or "the path") and target; ENOTFOUND when target is missing.
+ */
+static int local_dir_check(char **out, const char *data, const char *repo, const char *file,
+			   const char *target, enum local_kind kind)
+{
+	char *real = realpath(target, NULL);
+	const char *why = NULL;
+	struct stat st;
+	int err = 0;
+
+	*out = NULL;
+	if (!real) {
+		if (errno == ENOMEM)
+			return error_nomem(NULL);
+		return TRAWL_ENOTFOUND;
+	}
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (strcmp(real, "/") == 0 || path_within(real, data) || path_within(data, real))
+		why = "the root, the data directory, or a directory inside or above it";
+	else if (kind == LOCAL_GITDIR && !dir_holds(real, "HEAD", false) &&
+		 !dir_holds(real, "objects", true))
+		why = "not a git directory (no HEAD, no objects/)";
+	else if (kind == LOCAL_OBJECTS && !dir_holds(real, "pack", true))
+		why = "not a git object directory (no pack/)";
+	if (why) {
+		error_set("local repository %s: %s names %s%s%s%s, %s: refused", repo, file, target,
+			  strcmp(real, target) ? " (" : "", strcmp(real, target) ? real : "",
+			  strcmp(real, target) ? ")" : "", why);
+		err = TRAWL_EPERM;
+		free(real);
+		return err;
+	}
+	*out = real;
+	return 0;
+}
 
 /*
  * The first line of file (a git link: `.git` as a file, `commondir`, an alternates entry) with
- * prefix removed, joined to base when relative: a new string, or NULL when there is none.
+ * prefix removed, joined to base when relative, into *out (a new string, NULL when there is
+ * none). The link file itself is read only when it lies outside the data directory data (its
+ * text goes into messages) and is not a symlink.
  */
-static char *git_link(const char *base, const char *dir, const char *file, const char *prefix,
-		      size_t skip_lines)
+static int git_link(char **out, const char *data, const char *base, const char *dir, const char *file,
+		    const char *prefix, size_t skip_lines)
 {
-	char *path = file_join(dir, file), *text = NULL, *line, *out = NULL;
+	char *path = file_join(dir, file), *real = NULL, *text = NULL, *line;
 	size_t len = 0, plen = strlen(prefix);
+	int err = 0;
 
-	if (!path || file_read_all(&text, &len, path, GIT_LINK_MAX) < 0)
+	*out = NULL;
+	if (!path) {
+		err = error_nomem(NULL);
+		goto done;
+	}
+	if (!(real = realpath(path, NULL)) || path_within(real, data) ||
+	    file_read_all(&text, &len, path, GIT_LINK_MAX) < 0)
 		goto done;
 	line = text;
 	for (size_t i = 0; i < skip_lines && line; i++)
@@ -334,55 +416,86 @@ static char *git_link(const char *base, const char *dir, const char *file, const
 		goto done;
 	line += plen;
 	line[strcspn(line, "\r\n")] = '\0';
-	if (line[0])
-		out = line[0] == '/' ? strdup(line) : file_join(base, line);
+	if (line[0] && !(*out = line[0] == '/' ? strdup(line) : file_join(base, line)))
+		err = error_nomem(NULL);
 done:
 	free(path);
+	free(real);
 	free(text);
-	return out;
+	return err;
 }
 
 /*
- * A local repository's git directories outside its own tree, which libgit2 reads through links
- * once confined: the directory a `.git` file names (a worktree, --separate-git-dir), its
- * `commondir`, and the object directories `objects/info/alternates` names (first entries).
- * Each existing one is added to dirs (new strings); returns how many.
+ * The local repository at path: its tree and its git directories outside it, which libgit2
+ * reads through links once confined: the directory a `.git` file names (a worktree,
+ * --separate-git-dir), its `commondir`, and the object directories `objects/info/alternates`
+ * names (first entries). Each existing one, resolved and checked (local_dir_check), is added to
+ * dirs (new strings, *n of them, at most LOCAL_DIRS_MAX); a link whose target is missing is
+ * left to libgit2. EPERM when one is refused, ENOMEM.
  */
-static size_t local_git_dirs(char **dirs, const char *path)
+static int local_git_dirs(char **dirs, size_t *n, const char *path, const char *data)
 {
-	size_t n = 0;
-	char *gitdir = git_link(path, path, ".git", "gitdir: ", 0);
-	const char *repo = gitdir ? gitdir : path;
-	char *dotgit = gitdir ? NULL : file_join(path, ".git");
-	const char *bases[2] = { repo, dotgit && exists(dotgit) ? dotgit : NULL };
+	char *link = NULL, *gitdir = NULL, *common = NULL, *dotgit = NULL, *objects = NULL;
+	const char *bases[2] = { NULL, NULL };
+	int err;
 
-	if (gitdir)
-		dirs[n++] = gitdir;
+	*n = 0;
+	err = local_dir_check(&dirs[0], data, path, "the path", path, LOCAL_TREE);
+	if (err < 0)
+		return err == TRAWL_ENOTFOUND ? 0 : err;
+	(*n)++;
+	bases[0] = dirs[0];
+	if ((err = git_link(&link, data, path, path, ".git", "gitdir: ", 0)) < 0)
+		goto out;
+	if (!link && !(dotgit = file_join(path, ".git"))) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	/* A `.git` file's target, or a .git directory, which may link out of the path's tree. */
+	err = local_dir_check(&gitdir, data, path, ".git", link ? link : dotgit, LOCAL_GITDIR);
+	if (err < 0 && err != TRAWL_ENOTFOUND)
+		goto out;
 	if (gitdir) {
-		char *common = git_link(gitdir, gitdir, "commondir", "", 0);
-
-		if (common && exists(common)) {
-			dirs[n++] = common;
+		dirs[(*n)++] = gitdir;
+		bases[0] = gitdir;
+		free(link);
+		if ((err = git_link(&link, data, gitdir, gitdir, "commondir", "", 0)) < 0)
+			goto out;
+		err = link ? local_dir_check(&common, data, path, "commondir", link, LOCAL_GITDIR)
+			   : 0;
+		if (err < 0 && err != TRAWL_ENOTFOUND)
+			goto out;
+		if (common) {
+			dirs[(*n)++] = common;
 			bases[1] = common;
-		} else {
-			free(common);
 		}
 	}
 	for (size_t b = 0; b < 2; b++) {
-		char *objects = bases[b] ? file_join(bases[b], "objects") : NULL;
-
-		for (size_t k = 0; objects && k < 4 && n < LOCAL_DIRS_MAX; k++) {
-			char *alt = git_link(objects, objects, "info/alternates", "", k);
-
-			if (alt && exists(alt))
-				dirs[n++] = alt;
-			else
-				free(alt);
-		}
 		free(objects);
+		objects = bases[b] ? file_join(bases[b], "objects") : NULL;
+		for (size_t k = 0; objects && k < 4 && *n < LOCAL_DIRS_MAX; k++) {
+			char *alt = NULL;
+
+			free(link);
+			if ((err = git_link(&link, data, objects, objects, "info/alternates", "",
+					    k)) < 0)
+				goto out;
+			if (!link)
+				break;
+			err = local_dir_check(&alt, data, path, "objects/info/alternates", link,
+					      LOCAL_OBJECTS);
+			if (err < 0 && err != TRAWL_ENOTFOUND)
+				goto out;
+			if (alt)
+				dirs[(*n)++] = alt;
+		}
 	}
+	err = 0;
+out:
+	free(link);
 	free(dotgit);
-	return n;
+	free(objects);
+	return err;
 }
 
 /*
@@ -400,8 +513,8 @@ static int worker_fetch(const struct worker_args *a)
 				     .credentials = a->credentials,
 				     .known_hosts = a->known_hosts };
 	struct gitmirror_result res = { 0 };
-	const char *read[3 + LOCAL_DIRS_MAX], *write[1];
-	char *dir = parent_dir(a->mirror), *local[LOCAL_DIRS_MAX];
+	const char *read[2 + LOCAL_DIRS_MAX], *write[1];
+	char *dir = parent_dir(a->mirror), *local[LOCAL_DIRS_MAX], *data = NULL;
 	size_t n_read = 0, n_local = 0;
 	struct wire_out o;
 	int err, ret = 0;
@@ -420,18 +533,21 @@ static int worker_fetch(const struct worker_args *a)
 	if (a->policy.allow_local) {
 		const char *path = strncmp(a->url, "file://", 7) == 0 ? a->url + 7 : a->url;
 
-		if (path[0] == '/' && exists(path)) {
-			read[n_read++] = path;
-			n_local = local_git_dirs(local, path);
+		if (path[0] == '/') {
+			if (!(data = realpath(a->data, NULL))) {
+				error_set("%s: cannot resolve the data directory: %s", a->data,
+					  strerror(errno));
+				err = TRAWL_EIO;
+				goto out;
+			}
+			if ((err = local_git_dirs(local, &n_local, path, data)) < 0)
+				goto out;
 			for (size_t i = 0; i < n_local; i++)
 				read[n_read++] = local[i];
 		}
 	}
 	write[0] = dir;
-	err = worker_confine(CONFINE_FETCH, read, n_read, write, 1);
-	for (size_t i = 0; i < n_local; i++)
-		free(local[i]);
-	if (err < 0)
+	if ((err = worker_confine(CONFINE_FETCH, read, n_read, write, 1)) < 0)
 		goto out;
 	test_hooks("fetch");
 	test_fetch_opens();
@@ -454,6 +570,9 @@ static int worker_fetch(const struct worker_args *a)
 		err = 0;
 	}
 out:
+	for (size_t i = 0; i < n_local; i++)
+		free(local[i]);
+	free(data);
 	free(dir);
 	gcred_dispose(&cred);
 	return err < 0 ? send_error(err) : ret;
@@ -543,6 +662,7 @@ int cmd_worker(int argc, char **argv)
 		{ "allow-insecure", no_argument, NULL, 'I' },
 		{ "allow-local", no_argument, NULL, 'L' },
 		{ "allow-private", no_argument, NULL, 'P' },
+		{ "data", required_argument, NULL, 'D' },
 		{ "index", required_argument, NULL, 'x' },
 		{ "work", required_argument, NULL, 'w' },
 		{ "name", required_argument, NULL, 'n' },
@@ -601,6 +721,9 @@ int cmd_worker(int argc, char **argv)
 		case 'P':
 			a.policy.allow_private = true;
 			break;
+		case 'D':
+			a.data = optarg;
+			break;
 		case 'x':
 			a.index = optarg;
 			break;
@@ -638,7 +761,7 @@ int cmd_worker(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc || !a.mirror || (is_fetch && (!a.url || !a.clone)) ||
+	if (optind != argc || !a.mirror || (is_fetch && (!a.url || !a.clone || !a.data)) ||
 	    (is_index && (!a.index || !a.work || !a.name))) {
 		ret = cli_usage("worker", true);
 		goto out;

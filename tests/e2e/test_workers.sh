@@ -323,6 +323,40 @@ expect_status "the --shared clone syncs" 0 "$TRAWL" sync --data "$D" shared
 expect_eq "both are searchable" "shared/a.txt:1:migrated version
 wt/a.txt:1:migrated version" "$("$TRAWL" search -d "$D/index" 'migrated version' 2>/dev/null | grep -v '^r1/' | sort)"
 
+# Those links are written by the local repository's owner, not the operator: one naming another
+# repository's mirror (here r1's) or a tree that holds DATA is refused, the fetch fails saying
+# which file names what, and nothing of r1 is ever searchable under the attacker's name.
+g init -q atk && echo "harmless" > atk/e.txt && g -C atk add e.txt && g -C atk commit -qm e
+check "repo add of the attacker's repository" "$TRAWL" repo add --data "$D" --allow-local "$T/atk" --name atk
+expect_status "it syncs" 0 "$TRAWL" sync --data "$D" atk
+mv atk/.git "$T/atk.git" && echo "gitdir: $D/repos/1/mirror.git" > atk/.git
+"$TRAWL" sync --data "$D" atk >"$T/a1.out" 2>"$T/a1.err"; rc=$?
+expect_eq "a .git file naming another mirror: the fetch fails" "2" "$rc"
+expect_eq "... naming the file and the target" "1" \
+  "$(grep -c "atk: fetch: local repository $T/atk: .git names $D/repos/1/mirror.git, .*refused" "$T/a1.err")"
+expect_eq "... and r1's text is not searchable as atk" "" "$(search 'migrated version' | grep '^atk/')"
+rm atk/.git && ln -s "$D/repos/1/mirror.git" atk/.git
+expect_status "a .git symlink to another mirror: refused too" 2 "$TRAWL" sync --data "$D" atk
+expect_eq "... and r1's text is still not searchable as atk" "" "$(search 'version' | grep '^atk/')"
+rm atk/.git && mv "$T/atk.git" atk/.git
+expect_status "the repository restored, it syncs" 0 "$TRAWL" sync --data "$D" atk
+echo / > atk/.git/objects/info/alternates
+TRAWL_TEST_WORKER_FETCH_READ="$D/credentials:$D/repos/1/mirror.git/HEAD" \
+  "$TRAWL" sync --data "$D" atk >"$T/a2.out" 2>"$T/a2.err"; rc=$?
+expect_eq "alternates naming /: the fetch fails" "2" "$rc"
+expect_eq "... naming the file and the target" "1" \
+  "$(grep -c "local repository $T/atk: objects/info/alternates names /, .*refused" "$T/a2.err")"
+expect_eq "... before the worker could read DATA" "0" "$(grep -c 'test read.*: ok' "$T/a2.err")"
+echo "$T" > atk/.git/objects/info/alternates
+expect_status "alternates naming a directory above DATA: refused" 2 "$TRAWL" sync --data "$D" atk
+echo "$T/atk" > atk/.git/objects/info/alternates
+expect_status "alternates naming a directory that is no object directory: refused" 2 \
+  "$TRAWL" sync --data "$D" atk
+rm atk/.git/objects/info/alternates
+ln -s / "$T/root"
+check "repo add of a path that links to /" "$TRAWL" repo add --data "$D" --allow-local "$T/root" --name rootlink
+expect_status "... its fetch is refused" 2 "$TRAWL" sync --data "$D" rootlink
+
 # A worker gets a built environment, not its sync's: a secret there does not reach it.
 commit "seventh version"
 TRAWL_TEST_SECRET=hunter2 LD_PRELOAD= TZ=UTC TRAWL_TEST_WORKER_PAUSE=index \
