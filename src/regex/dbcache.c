@@ -30,6 +30,12 @@
 static size_t disk_max_bytes = DBCACHE_DISK_BYTES;
 static time_t disk_max_age_s = DBCACHE_DISK_AGE_S;
 static atomic_uint n_stores;
+static enum dbcache_role cache_role = DBCACHE_ROLE_CLI;
+
+void dbcache_set_role(enum dbcache_role role)
+{
+	cache_role = role;
+}
 
 /* Whether the directory open at fd is ours alone; one just created is narrowed to 0700 first. */
 static bool dir_is_ours(int fd, bool is_new)
@@ -50,7 +56,11 @@ static bool dir_is_ours(int fd, bool is_new)
  * directory cannot swap another directory in between the check and the use. Returns the
  * descriptor, or -1 when there is no usable cache.
  */
-/* The cache directory's path into b ("" when there is none: off, or no usable variable). */
+/*
+ * The cache directory's path into b ("" when there is none: off, or no usable variable). The
+ * server's is a subdirectory of the user's (dbcache_set_role), so that a CLI process, whose
+ * entries sit in the user's directory itself, never opens one the server wrote.
+ */
 static void cache_dir_path(struct buf *b)
 {
 	const char *env = getenv("TRAWL_CACHE_DIR");
@@ -65,6 +75,9 @@ static void cache_dir_path(struct buf *b)
 		buf_printf(b, "%s/trawl/hs", xdg);
 	else if (home && home[0] == '/')
 		buf_printf(b, "%s/.cache/trawl/hs", home);
+	if (cache_role == DBCACHE_ROLE_SERVER && b->len > 0 &&
+	    buf_puts(b, "/" DBCACHE_SERVER_SUBDIR) < 0)
+		b->len = 0; /* no cache rather than the user's */
 }
 
 char *dbcache_dir(void)

@@ -62,11 +62,27 @@ void dbcache_sweep(void);
 
 /*
  * The on-disk cache's directory (TRAWL_CACHE_DIR, else $XDG_CACHE_HOME/trawl/hs, else
- * ~/.cache/trawl/hs), made when missing, for a process that confines itself to the trees it
- * names (sandbox/confine.h). NULL when there is none (TRAWL_CACHE_DIR=off) or it cannot be
- * made. The caller frees it.
+ * ~/.cache/trawl/hs, with DBCACHE_SERVER_SUBDIR appended for DBCACHE_ROLE_SERVER), made when
+ * missing, for a process that confines itself to the trees it names (sandbox/confine.h). NULL
+ * when there is none (TRAWL_CACHE_DIR=off) or it cannot be made. The caller frees it.
  */
 char *dbcache_dir(void);
+
+/*
+ * Whose cache a process uses. SECURITY: the confined server may write its cache, and a database
+ * is trusted input to Vectorscan (a forged one can make a scan read out of bounds, spin or match
+ * something else), so the server's is a directory of its own, DBCACHE_SERVER_SUBDIR inside the
+ * user's cache directory, which no other trawl process loads; the server's sandbox lets it
+ * write that directory only, never the one `trawl search` loads (docs/internals/regex.md, "The
+ * compiled-pattern cache"). The default is DBCACHE_ROLE_CLI. Set it before any pattern is
+ * compiled; not thread-safe.
+ */
+enum dbcache_role {
+	DBCACHE_ROLE_CLI = 0,
+	DBCACHE_ROLE_SERVER = 1,
+};
+#define DBCACHE_SERVER_SUBDIR "server"
+void dbcache_set_role(enum dbcache_role role);
 
 /* Sets the size cap and age limit (0: the default); for tests. Not thread-safe. */
 void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s);

@@ -2,6 +2,7 @@
  * Vectorscan-backed matcher; see matcher.h for the design.
  */
 #include "regex/matcher.h"
+#include "regex/matcher_int.h"
 
 #include <dlfcn.h>
 #include <hs/hs.h>
@@ -553,24 +554,20 @@ static void line_around(const uint8_t *data, size_t len, size_t at, size_t *star
 	*end = nl ? (size_t)(nl - data) : len;
 }
 
-struct line_scan {
-	const uint8_t *data;
-	size_t len;
-	size_t base;     /* data's offset in the text the caller's positions refer to */
-	size_t next_min; /* positions before this belong to lines already reported */
-	matcher_line_fn fn;
-	void *arg;
-};
-
-static int on_line_match(unsigned int id, unsigned long long from, unsigned long long to,
-			 unsigned int flags, void *ctx)
+int matcher_line_event(unsigned int id, unsigned long long from, unsigned long long to,
+		       unsigned int flags, void *ctx)
 {
 	struct line_scan *ls = ctx;
-	size_t p = (size_t)to, start, end;
+	size_t p, start, end;
 
 	(void)id;
-	(void)from;
+	(void)from; /* not tracked by a lines database */
 	(void)flags;
+	if (to > ls->scan_len) {
+		ls->n_bad++; /* SECURITY: see matcher_int.h */
+		return 0;
+	}
+	p = (size_t)to;
 	if (p < ls->next_min || p > ls->len)
 		return 0; /* p > len: in the padding of a short text (scan_padded) */
 	/*
@@ -593,6 +590,27 @@ static int on_line_match(unsigned int id, unsigned long long from, unsigned long
  * the rest.
  */
 #define SCAN_PAD_TO 128
+
+/* How many bytes scan_padded() hands Vectorscan for a text of len bytes. */
+static size_t scan_len_of(size_t len)
+{
+	return len >= SCAN_PAD_TO ? len : SCAN_PAD_TO;
+}
+
+int matcher_scan_status(int hs_result, size_t n_bad)
+{
+	if (hs_result != HS_SUCCESS && hs_result != HS_SCAN_TERMINATED) {
+		error_set("matcher failed (Vectorscan error %d)", hs_result);
+		return TRAWL_EIO;
+	}
+	if (n_bad > 0) {
+		error_set("matcher failed: %zu match%s outside the scanned text (a damaged compiled "
+			  "database?)",
+			  n_bad, n_bad == 1 ? "" : "es");
+		return TRAWL_EIO;
+	}
+	return 0;
+}
 
 static hs_error_t scan_padded(const hs_database_t *db, const uint8_t *data, size_t len,
 			      hs_scratch_t *hs, match_event_handler fn, void *ctx)
@@ -678,7 +696,12 @@ static int on_verified_line(size_t start, size_t end, void *arg)
 static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *data,
 		      size_t len, size_t base, enum matcher_text text, matcher_line_fn fn, void *arg)
 {
-	struct line_scan ls = { data, len, base, 0, fn, arg };
+	struct line_scan ls = { .data = data,
+				.len = len,
+				.scan_len = scan_len_of(len),
+				.base = base,
+				.fn = fn,
+				.arg = arg };
 	struct verified vf = { .data = data, .base = base, .fn = fn, .arg = arg,
 			       .deadline_ms = s->deadline_ms };
 	hs_database_t *db;
@@ -701,11 +724,9 @@ static int scan_lines(struct matcher *m, struct matcher_scratch *s, const uint8_
 		ls.fn = on_verified_line;
 		ls.arg = &vf;
 	}
-	r = scan_padded(db, data, len, s->lines.hs, on_line_match, &ls);
-	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
-		error_set("matcher failed (Vectorscan error %d)", (int)r);
-		return TRAWL_EIO;
-	}
+	r = scan_padded(db, data, len, s->lines.hs, matcher_line_event, &ls);
+	if ((err = matcher_scan_status((int)r, ls.n_bad)) < 0)
+		return err;
 	return vf.err;
 }
 
@@ -818,22 +839,19 @@ int matcher_lines(struct matcher *m, struct matcher_scratch *s, const uint8_t *d
 	return scan_lines(m, s, data, len, 0, text, fn, arg);
 }
 
-struct range_scan {
-	struct match_range *r;
-	size_t n;
-	size_t max;
-	size_t len; /* of the line: later matches are in the padding */
-};
-
-static int on_range(unsigned int id, unsigned long long from, unsigned long long to,
-		    unsigned int flags, void *ctx)
+int matcher_range_event(unsigned int id, unsigned long long from, unsigned long long to,
+			unsigned int flags, void *ctx)
 {
 	struct range_scan *rs = ctx;
 
 	(void)id;
 	(void)flags;
-	if (to > rs->len)
+	if (from > to || to > rs->scan_len) {
+		rs->n_bad++; /* SECURITY: see matcher_int.h */
 		return 0;
+	}
+	if (to > rs->len)
+		return 0; /* in the padding (scan_padded) */
 	if (rs->n == rs->max)
 		return 1;
 	rs->r[rs->n].start = (uint32_t)from;
@@ -882,7 +900,9 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 		   enum matcher_text text, struct match_range *out, size_t max, size_t *n)
 {
 	struct match_range buf[MAX_LINE_MATCHES];
-	struct range_scan rs = { buf, 0, MAX_LINE_MATCHES, len };
+	struct range_scan rs = {
+		.r = buf, .max = MAX_LINE_MATCHES, .len = len, .scan_len = scan_len_of(len)
+	};
 	hs_database_t *db = NULL;
 	unsigned id;
 	hs_error_t r;
@@ -935,11 +955,9 @@ int matcher_ranges(struct matcher *m, struct matcher_scratch *s, const uint8_t *
 	}
 	if ((err = scratch_for(&s->ranges, db, id)) < 0)
 		return err;
-	r = scan_padded(db, line, len, s->ranges.hs, on_range, &rs);
-	if (r != HS_SUCCESS && r != HS_SCAN_TERMINATED) {
-		error_set("matcher failed (Vectorscan error %d)", (int)r);
-		return TRAWL_EIO;
-	}
+	r = scan_padded(db, line, len, s->ranges.hs, matcher_range_event, &rs);
+	if ((err = matcher_scan_status((int)r, rs.n_bad)) < 0)
+		return err;
 	rs.n = select_ranges(buf, rs.n);
 	if (rs.n > max)
 		rs.n = max;

@@ -6,8 +6,9 @@
  * its database's three files (trawl.db, its -wal and -shm) and the directory DATA/audit/ (the
  * audit log and its rotation), and nothing else: not DATA/credentials, known_hosts or the
  * mirrors, not the URL policy files, and it can create no file in DATA. Besides, it may read and
- * write the compiled-pattern cache and the temporary directory (SQLite's temporary files) and
- * read its TLS and single sign-on files; it can no longer run a program but through the spawner.
+ * write its own compiled-pattern cache (never the one `trawl search` loads: dbcache.h,
+ * dbcache_set_role) and the temporary directory (SQLite's temporary files) and read its TLS and
+ * single sign-on files; it can no longer run a program but through the spawner.
  *
  * DESIGN: Landlock grants rights per hierarchy, so the server's writable places are a
  * directory of their own (DATA/audit/) or single files; a rule on a file holds only that
@@ -87,25 +88,23 @@ static int data_prepare(char *paths[DATA_N], const char *data_dir)
 
 /*
  * SECURITY: DATA inside a tree the server may write (DATA under $TMPDIR, as in a quick trial)
- * gives it all of DATA again: the operator is told at start-up.
+ * gives it all of DATA again, and so does the CLI's compiled-pattern cache: the operator is told
+ * at start-up, with msg.
  */
-static void warn_if_inside(const char *data_dir, const char *const *trees, size_t n)
+static void warn_if_inside(const char *dir, const char *msg, const char *const *trees, size_t n)
 {
-	char *data = realpath(data_dir, NULL);
+	char *real = dir ? realpath(dir, NULL) : NULL;
 
-	for (size_t i = 0; data && i < n; i++) {
+	for (size_t i = 0; real && i < n; i++) {
 		char *tree = realpath(trees[i], NULL);
 		size_t len = tree ? strlen(tree) : 0;
 
-		if (tree && strncmp(data, tree, len) == 0 &&
-		    (data[len] == '/' || data[len] == 0 || (len == 1 && tree[0] == '/')))
-			log_msg("warn",
-				"DATA is inside a directory the server may write: the sandbox does not "
-				"keep it from the rest of DATA (credentials, mirrors, URL policy files)",
-				"dir", tree);
+		if (tree && strncmp(real, tree, len) == 0 &&
+		    (real[len] == '/' || real[len] == 0 || (len == 1 && tree[0] == '/')))
+			log_msg("warn", msg, "dir", tree);
 		free(tree);
 	}
-	free(data);
+	free(real);
 }
 
 int server_sandbox_confine(struct srv *s)
@@ -113,12 +112,19 @@ int server_sandbox_confine(struct srv *s)
 	const struct server_config *cfg = s->cfg;
 	const char *tmp = getenv("TMPDIR");
 	const char *ro[2 + 4], *rw[4 + 2];
-	char *cache = dbcache_dir(), *paths[DATA_N] = { NULL };
+	char *cli_cache = NULL, *cache = NULL, *paths[DATA_N] = { NULL };
 	struct confine_spec spec = { .role = CONFINE_SERVER, .report_fd = -1 };
 	const char *files[] = { cfg->tls_cert, cfg->tls_key, cfg->sso.secret_file, cfg->sso.ca_file };
 	size_t n_ro = 0, n_rw = 0, n_data;
 	int err;
 
+	/*
+	 * SECURITY: the server compiles into a cache of its own, the only one it may write, which
+	 * no CLI process loads: a database is trusted input to Vectorscan (dbcache.h).
+	 */
+	cli_cache = dbcache_dir();
+	dbcache_set_role(DBCACHE_ROLE_SERVER);
+	cache = dbcache_dir();
 	if ((err = data_prepare(paths, cfg->data_dir)) < 0)
 		goto out;
 	/* SECURITY: DATA itself is no tree: only these of its entries are reachable. */
@@ -142,7 +148,16 @@ int server_sandbox_confine(struct srv *s)
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
 		if (files[i] && access(files[i], F_OK) == 0)
 			ro[n_ro++] = files[i];
-	warn_if_inside(cfg->data_dir, rw + n_data, n_rw - n_data);
+	warn_if_inside(cfg->data_dir,
+		       "DATA is inside a directory the server may write: the sandbox does not keep "
+		       "it from the rest of DATA (credentials, mirrors, URL policy files)",
+		       rw + n_data, n_rw - n_data);
+	/* Its own cache is inside the CLI's: only the trees before it count. */
+	warn_if_inside(cli_cache,
+		       "the compiled-pattern cache of CLI commands is inside a directory the server "
+		       "can write to: it could forge what `trawl search` loads; set TMPDIR or "
+		       "TRAWL_CACHE_DIR apart",
+		       rw + n_data, n_rw - n_data - (cache ? 1 : 0));
 	spec.read_paths = ro;
 	spec.n_read = n_ro;
 	spec.write_paths = rw;
@@ -155,6 +170,7 @@ int server_sandbox_confine(struct srv *s)
 out:
 	for (int i = 0; i < DATA_N; i++)
 		free(paths[i]);
+	free(cli_cache);
 	free(cache);
 	return err;
 }

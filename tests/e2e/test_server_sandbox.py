@@ -105,6 +105,19 @@ def main():
                                   headers=auth)
         ok(st_ == 200 and b"f.txt" in body,
            "a pattern compiled in the helper process matches", st_, body[:500])
+        # The server compiles into a cache of its own, the only one it may write; CLI commands
+        # load theirs, beside it, and never the server's (docs/internals/regex.md).
+        cache = env["TRAWL_CACHE_DIR"]
+        srv_cache = os.path.join(cache, "server")
+        srv_entries = [n for n in os.listdir(srv_cache) if n.endswith(".hsdb")] \
+            if os.path.isdir(srv_cache) else []
+        ok(len(srv_entries) > 0, "the server cached its compiled pattern in its own directory",
+           os.listdir(cache))
+        ok(not [n for n in os.listdir(cache) if n.endswith(".hsdb")],
+           "and nothing in the CLI's", os.listdir(cache))
+        ok("compiled-pattern cache of CLI commands" not in s.logtext(),
+           "no warning: the CLI's cache is outside the server's writable trees",
+           s.logtext()[-2000:])
 
         st_, _, body, _ = request(s.port, "GET", "/healthz", headers=auth)
         h = json.loads(body)
@@ -153,6 +166,8 @@ def main():
         s = Server(data, env={"TRAWL_CACHE_DIR": os.path.join(tmp, "cache"), "TMPDIR": tmp})
         ok("inside a directory the server may write" in s.logtext(),
            "DATA inside the temporary directory is warned about", s.logtext()[-2000:])
+        ok("compiled-pattern cache of CLI commands is inside" in s.logtext(),
+           "so is the CLI's pattern cache inside it", s.logtext()[-2000:])
         ok(s.stop() == 0, "... and that server stops cleanly", s.logtext()[-2000:])
     finally:
         cleanup(s, tmp)

@@ -369,6 +369,58 @@ static void disk_entry_not_ours_alone_is_not_loaded(void **state)
 	assert_false(disk_has("own1"));
 }
 
+/* Removes the server's cache directory under disk_dir and what it holds. */
+static void disk_remove_server_dir(void)
+{
+	char path[128];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "%s/%s", disk_dir, DBCACHE_SERVER_SUBDIR);
+	d = opendir(path);
+	while (d && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/*
+ * The confined server may write its cache, so a CLI process must never load from it: the
+ * server's is a directory of its own, and an entry there, even under the very name the CLI
+ * computes for a pattern (here a forged one: another pattern's database), is not the CLI's.
+ */
+static void disk_server_cache_is_never_loaded_by_the_cli(void **state)
+{
+	hs_database_t *other = compile("other");
+	char want[128], *dir;
+
+	(void)state;
+	dbcache_set_role(DBCACHE_ROLE_SERVER);
+	snprintf(want, sizeof(want), "%s/%s", disk_dir, DBCACHE_SERVER_SUBDIR);
+	dir = dbcache_dir();
+	assert_string_equal(dir, want);
+	free(dir);
+	dbcache_store("srv1", 4, F, other);
+	hs_free_database(other);
+	assert_true(disk_has("srv1")); /* the server reads its own */
+	dbcache_set_role(DBCACHE_ROLE_CLI);
+	dir = dbcache_dir();
+	assert_string_equal(dir, disk_dir);
+	free(dir);
+	assert_false(disk_has("srv1"));
+	/* Nor does the server read the CLI's. */
+	other = compile("cli1");
+	dbcache_store("cli1", 4, F, other);
+	hs_free_database(other);
+	assert_true(disk_has("cli1"));
+	dbcache_set_role(DBCACHE_ROLE_SERVER);
+	assert_false(disk_has("cli1"));
+	dbcache_set_role(DBCACHE_ROLE_CLI);
+	disk_remove_server_dir();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,7 +439,9 @@ int main(void)
 						disk_setup, disk_teardown),
 		cmocka_unit_test_setup_teardown(disk_group_writable_dir_is_not_used, disk_setup,
 						disk_teardown),
-		cmocka_unit_test_setup_teardown(disk_entry_not_ours_alone_is_not_loaded,
+		cmocka_unit_test_setup_teardown(disk_entry_not_ours_alone_is_not_loaded, disk_setup,
+						disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_server_cache_is_never_loaded_by_the_cli,
 						disk_setup, disk_teardown),
 	};
 

@@ -5,6 +5,8 @@
  * Valgrind's own tool)
  */
 #include <dirent.h>
+#include <hs/hs.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include "regex/hscompile.h"
 #include "regex/hsfix.h"
 #include "regex/matcher.h"
+#include "regex/matcher_int.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -1048,6 +1051,59 @@ static void scans_never_read_past_the_text(void **state)
 	free(text);
 }
 
+static int count_line(size_t start, size_t end, void *arg)
+{
+	size_t *n = arg;
+
+	assert_true(start <= end && end <= 10);
+	(*n)++;
+	return 0;
+}
+
+/*
+ * A damaged database (a forged cache entry) can report any offsets. The scan callbacks keep
+ * only what lies in the text scanned: a match past it, or one starting after its end, is
+ * dropped and makes the scan an error, so no caller indexes a line with it (rank.c read past
+ * a line with such a range).
+ */
+static void engine_offsets_outside_the_text_are_an_error(void **state)
+{
+	static const uint8_t text[] = "0123456789";
+	struct match_range r[4];
+	struct range_scan rs = { .r = r, .max = 4, .len = 10, .scan_len = 128 };
+	size_t n_lines = 0;
+	struct line_scan ls = {
+		.data = text, .len = 10, .scan_len = 128, .fn = count_line, .arg = &n_lines
+	};
+
+	(void)state;
+	assert_int_equal(matcher_range_event(0, 2, 5, 0, &rs), 0);
+	/* In the padding of a short text: dropped, as before. */
+	assert_int_equal(matcher_range_event(0, 3, 20, 0, &rs), 0);
+	assert_int_equal(rs.n_bad, 0);
+	/* Outside what was scanned. */
+	assert_int_equal(matcher_range_event(0, 200, 5, 0, &rs), 0);
+	assert_int_equal(matcher_range_event(0, 0, 129, 0, &rs), 0);
+	assert_int_equal(matcher_range_event(0, 0, ULLONG_MAX, 0, &rs), 0);
+	assert_int_equal(matcher_range_event(0, ULLONG_MAX, ULLONG_MAX, 0, &rs), 0);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(r[0].start, 2);
+	assert_int_equal(r[0].end, 5);
+	assert_int_equal(rs.n_bad, 4);
+	assert_int_equal(matcher_scan_status(HS_SUCCESS, rs.n_bad), TRAWL_EIO);
+	assert_non_null(strstr(error_last(), "outside the scanned text"));
+	assert_int_equal(matcher_scan_status(HS_SUCCESS, 0), 0);
+	assert_int_equal(matcher_scan_status(HS_SCAN_TERMINATED, 0), 0);
+	assert_int_equal(matcher_scan_status(HS_SCRATCH_IN_USE, 0), TRAWL_EIO);
+	/* The lines database's match ends the same way. */
+	assert_int_equal(matcher_line_event(0, 0, 4, 0, &ls), 0);
+	assert_int_equal(n_lines, 1);
+	assert_int_equal(matcher_line_event(0, 0, 129, 0, &ls), 0);
+	assert_int_equal(matcher_line_event(0, 0, ULLONG_MAX, 0, &ls), 0);
+	assert_int_equal(n_lines, 1);
+	assert_int_equal(ls.n_bad, 2);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1092,6 +1148,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(scan_time_compilation_has_the_scratch_deadline),
 		cmocka_unit_test(unicode_heavy_patterns_compile_in_the_helper),
 		cmocka_unit_test(helpers_are_bounded_in_number),
+		cmocka_unit_test(engine_offsets_outside_the_text_are_an_error),
 	};
 
 	/* Large patterns are compiled by this program started again as the helper. */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "auth/auth.h"
+#include "regex/dbcache.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "unit/sandbox/confine_fixture.h"
@@ -92,6 +93,20 @@ static bool opens(const char *name, int flags)
 	return true;
 }
 
+/* Creating cache/name (a path under TRAWL_CACHE_DIR) works. */
+static bool cache_creates(const char *name)
+{
+	char p[1024];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", testlib_path("cache"), name);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return unlink(p) == 0;
+}
+
 static int confined_child(void *arg)
 {
 	struct server_config cfg = { .data_dir = data };
@@ -126,6 +141,12 @@ static int confined_child(void *arg)
 	CHILD_CHECK(opens("trawl.db", O_RDWR));
 	CHILD_CHECK(opens("audit/made-by-the-server", O_WRONLY | O_CREAT | O_EXCL));
 	CHILD_CHECK(unlink(in_data("audit/made-by-the-server")) == 0);
+	/*
+	 * Its compiled-pattern cache is its own, below the one CLI commands load, which it cannot
+	 * write: `trawl search` never deserializes a database the server made.
+	 */
+	CHILD_CHECK(cache_creates(DBCACHE_SERVER_SUBDIR "/0123456789abcdef.hsdb"));
+	CHILD_CHECK(!cache_creates("0123456789abcdef.hsdb") && errno == EACCES);
 	/* The accounts open as the server opens them, and write both the table and the log. */
 	CHILD_CHECK(auth_open(&a, data, NULL) == 0);
 	CHILD_CHECK(auth_audit(a, "confined_event", "tester", "target", "127.0.0.1", NULL) == 0);
