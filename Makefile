@@ -118,9 +118,9 @@ $(O)/trawl: $(CLI_OBJ) $(O)/libtrawl.a
 	$(CC) -rdynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(O)/libtrawl.a -Wl,--no-whole-archive $(LDFLAGS_ALL) $(PKG_LIBS) -lm -ldl
 
 # The test binary (docs/internals/testing.md): trawl with the test hooks (TRAWL_TEST_WORKER_*,
-# TRAWL_SYNC_CMD) that the release binary does not have, and its server module
+# TRAWL_SYNC_CMD, TRAWL_TEST_CTAGS) that the release binary does not have, and its server module
 # trawl-serve-test.so (which trawl-test's servemod.c loads). Only the units that read them differ.
-HOOK_SRC := src/cli/cmd_worker.c src/cli/servemod.c src/sandbox/worker.c
+HOOK_SRC := src/cli/cmd_worker.c src/cli/servemod.c src/sandbox/worker.c src/symbols/ctags.c
 HOOK_OBJ := $(HOOK_SRC:%.c=$(O)/hooks/%.o)
 SERVE_HOOK_SRC := src/server/sandbox.c src/server/sched.c
 SERVE_HOOK_OBJ := $(SERVE_HOOK_SRC:%.c=$(O)/hooks/pic/%.o)
@@ -172,6 +172,12 @@ $(O)/%.o: %.c
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/testlib.c tests/unit/testlib.h $(O)/libtrawl.a $(GIT_OBJ) $(SERVE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests -o $@ $< tests/unit/testlib.c $(UNIT_EXTRA) $(GIT_OBJ) $(SERVE_OBJ) $(O)/libtrawl.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) $(SERVE_LIBS) $(GIT_LIBS) -lm
+
+# The ctags tests run a fake ctags (TRAWL_TEST_CTAGS): they link the hooked ctags.o, which the
+# linker takes before the archive's.
+CTAGS_HOOK_BIN := $(filter $(O)/tests/unit/symbols/test_ctags,$(UNIT_BIN))
+$(CTAGS_HOOK_BIN): $(O)/hooks/src/symbols/ctags.o
+$(CTAGS_HOOK_BIN): UNIT_EXTRA := $(O)/hooks/src/symbols/ctags.o
 
 # The allocation-failure tests (tests/unit/faults/, docs/internals/testing.md) link a counting
 # allocator that fails the Nth allocation in place of the C library's, through the linker's --wrap.

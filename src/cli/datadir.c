@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,26 +200,10 @@ int datadir_lock(struct datadir *d)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 int datadir_remove_tree(const char *dir)
 {
-	struct stat sb;
-
-	if (lstat(dir, &sb) < 0) {
-		if (errno == ENOENT)
-			return 0;
-	} else if (!S_ISDIR(sb.st_mode) ? unlink(dir) == 0
-					: nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0) {
-		return 0;
-	}
-	error_set("cannot remove %s: %s", dir, strerror(errno));
-	return TRAWL_EIO;
+	/* SECURITY: fetch workers wrote there: by descriptors, at any depth, no symlink followed. */
+	return file_remove_tree(dir);
 }
 
 static bool env_on(const char *name)

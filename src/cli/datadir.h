@@ -81,7 +81,7 @@ int datadir_repo_remove(const struct datadir_repo *p);
 /* Takes DATA/sync.lock without waiting: EPERM naming the directory when another holds it. */
 int datadir_lock(struct datadir *d);
 
-/* Deletes a directory tree without following symlinks (a missing one is fine). EIO. */
+/* Deletes a directory tree at any depth, by descriptors (file_remove_tree). EIO, ELIMIT. */
 int datadir_remove_tree(const char *dir);
 
 /*

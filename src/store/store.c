@@ -677,9 +677,22 @@ int store_open(struct store **out, const char *path)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	/*
+	 * SECURITY: the confined server may write this file, schema included, and this connection
+	 * may be an unconfined process's (trawl sync, the CLI). Defensive mode refuses the raw
+	 * edits (writable_schema, shadow tables), an untrusted schema (its triggers, views,
+	 * defaults) may call no function that is not innocuous, and b-tree cells are checked as
+	 * they are read.
+	 */
+	if ((rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL)) != SQLITE_OK) {
+		err = store_db_error(s, rc, "hardening the connection");
+		goto fail;
+	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	sqlite3_commit_hook(s->db, count_commit, s);
-	if ((err = register_functions(s)) < 0 ||
+	if ((err = run_const(s, "PRAGMA cell_size_check = ON", "checking cell sizes")) < 0 ||
+	    (err = register_functions(s)) < 0 ||
 	    (err = run_const(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) < 0 ||
 	    (err = run_const(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
 	    (err = migrate(s)) < 0)

@@ -142,17 +142,23 @@ static int start(struct ctags *c)
 {
 	const char *helper = c->o.helper ? c->o.helper : "/proc/self/exe";
 	char *argv[] = { "trawl", "__ctags", NULL };
+	char parent_env[64];
+#ifdef TRAWL_TEST_HOOKS
+	/* SECURITY: the fake ctags of the tests exists only in the test builds (HOOK_SRC). */
 	const char *test = getenv("TRAWL_TEST_CTAGS");
-	char test_env[4096], parent_env[64];
+	char test_env[4096];
+#endif
 	char *envp[] = { "LC_ALL=C", "PATH=/usr/bin:/bin", parent_env, NULL, NULL };
 	double deadline = clock_now_ms() + START_MS;
 	int sv[2], fds[3];
 	int err;
 
 	snprintf(parent_env, sizeof(parent_env), "TRAWL_CTAGS_PARENT=%ld", (long)getpid());
+#ifdef TRAWL_TEST_HOOKS
 	if (test && *test && snprintf(test_env, sizeof(test_env), "TRAWL_TEST_CTAGS=%s", test) <
 				     (int)sizeof(test_env))
 		envp[3] = test_env;
+#endif
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		error_set("ctags: cannot make a socket pair: %s", strerror(errno));
 		return TRAWL_EIO;
@@ -379,8 +385,12 @@ int ctags_extract(enum symsec_status *st, struct ctags *c, struct symsec_builder
 
 int ctags_helper_main(void)
 {
+#ifdef TRAWL_TEST_HOOKS
 	const char *test = getenv("TRAWL_TEST_CTAGS");
 	const char *path = test && *test ? test : CTAGS_PATH;
+#else
+	const char *test = NULL, *path = CTAGS_PATH;
+#endif
 	/* A test's fake ctags is a script: its interpreter lives in /usr/bin. */
 	const char *read[] = { path, "/usr/bin", "/bin" };
 	char *argv[] = { "ctags", "--options=NONE", "--_interactive=sandbox",

@@ -1,6 +1,7 @@
 /* File helpers; see file.h. */
 #include "util/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -386,6 +387,188 @@ out:
 		close(fd);
 	if (tmp[0])
 		unlinkat(dir_fd, tmp, 0);
+	return err;
+}
+
+/* A directory on file_remove_tree's way down: what ".." must be on the way back up. */
+struct rm_level {
+	dev_t dev;
+	ino_t ino;
+};
+
+#define RM_LEVELS_MAX ((size_t)1 << 20)
+
+static bool same_file(const struct stat *sb, const struct rm_level *lv)
+{
+	return sb->st_dev == lv->dev && sb->st_ino == lv->ino;
+}
+
+/*
+ * Removes the (now empty) subdirectory of d that is child, found by its device and inode: a
+ * first pass trusts d_ino to skip the others, a second one (for file systems whose d_ino is not
+ * st_ino) looks at every entry.
+ */
+static int rmdir_child(DIR *d, const struct rm_level *child, const char *path)
+{
+	struct dirent *de;
+	struct stat sb;
+
+	for (int pass = 0; pass < 2; pass++, rewinddir(d))
+		while ((de = readdir(d))) {
+			if ((pass == 0 && de->d_ino != child->ino) || strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !same_file(&sb, child))
+				continue;
+			if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+				error_set("cannot remove a directory in %s: %s", path,
+					  strerror(errno));
+				return TRAWL_EIO;
+			}
+			return 0;
+		}
+	return 0; /* already gone */
+}
+
+/*
+ * Empties the directory d: files and symlinks are unlinked; at the first subdirectory its
+ * descriptor is returned in *sub (and the scan stops), -1 when d holds no directory any more.
+ */
+static int rm_scan(int *sub, DIR *d, const char *path)
+{
+	struct dirent *de;
+
+	*sub = -1;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EISDIR)
+			goto fail;
+		*sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*sub >= 0)
+			return 0;
+		if (errno != ENOENT)
+			goto fail;
+	}
+	return 0;
+fail:
+	error_set("cannot remove %s in %s: %s", de->d_name, path, strerror(errno));
+	return TRAWL_EIO;
+}
+
+/*
+ * DESIGN: depth-first with two descriptors instead of one per level: the walk keeps only the
+ * directory it is emptying; after emptying one it goes up by "..", checks that this is the
+ * directory recorded on the way down, removes the emptied child (found by its inode) and scans
+ * the parent again. Memory is a (dev, ino) pair per level; descriptors stay at two.
+ */
+int file_remove_tree(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	struct rm_level *lv = NULL, *grown;
+	size_t n = 0, cap = 0;
+	char *parent = NULL;
+	int pfd = -1, fd, up, err = 0;
+	struct stat sb;
+	DIR *d = NULL;
+
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		error_set("cannot remove %s: not a removable name", path);
+		return TRAWL_EINVAL;
+	}
+	if (!(parent = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+			     : strdup(".")))
+		return error_nomem(NULL);
+	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err = errno == ENOENT ? 0 : TRAWL_EIO;
+		goto sys;
+	}
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			goto out;
+		/* SECURITY: a symlink (ELOOP) or file in its place is removed itself. */
+		if ((errno == ENOTDIR || errno == ELOOP) &&
+		    (unlinkat(pfd, name, 0) == 0 || errno == ENOENT))
+			goto out;
+		err = TRAWL_EIO;
+		goto sys;
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap == RM_LEVELS_MAX) {
+				close(fd);
+				error_set("cannot remove %s: deeper than %zu directories", path,
+					  RM_LEVELS_MAX);
+				err = TRAWL_ELIMIT;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 64;
+			if (!(grown = realloc(lv, cap * sizeof(*lv)))) {
+				close(fd);
+				err = error_nomem(NULL);
+				goto out;
+			}
+			lv = grown;
+		}
+		if (fstat(fd, &sb) < 0 || !(d = fdopendir(fd))) {
+			close(fd);
+			err = TRAWL_EIO;
+			goto sys;
+		}
+		lv[n++] = (struct rm_level){ .dev = sb.st_dev, .ino = sb.st_ino };
+		for (;;) {
+			if ((err = rm_scan(&fd, d, path)) < 0)
+				goto out;
+			if (fd >= 0)
+				break; /* down into it */
+			if (n == 1)
+				goto top;
+			/* Emptied: up to the parent, which must be the one we came down through. */
+			up = openat(dirfd(d), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			closedir(d);
+			d = NULL;
+			if (up < 0 || fstat(up, &sb) < 0 || !same_file(&sb, &lv[n - 2])) {
+				if (up >= 0)
+					close(up);
+				error_set("cannot remove %s: a directory in it moved meanwhile",
+					  path);
+				err = TRAWL_EIO;
+				goto out;
+			}
+			if (!(d = fdopendir(up))) {
+				close(up);
+				err = TRAWL_EIO;
+				goto sys;
+			}
+			n--;
+			if ((err = rmdir_child(d, &lv[n], path)) < 0)
+				goto out;
+			rewinddir(d);
+		}
+		closedir(d);
+		d = NULL;
+	}
+top:
+	closedir(d);
+	d = NULL;
+	if (unlinkat(pfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		goto out;
+	err = TRAWL_EIO;
+sys:
+	if (err < 0)
+		error_set("cannot remove %s: %s", path, strerror(errno));
+out:
+	if (d)
+		closedir(d);
+	if (pfd >= 0)
+		close(pfd);
+	free(lv);
+	free(parent);
 	return err;
 }
 

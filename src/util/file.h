@@ -68,6 +68,17 @@ int file_write_atomic(const char *path, const void *data, size_t len);
 int file_write_atomic_at(int dir_fd, const char *name, const void *data, size_t len,
 			 unsigned mode);
 
+/*
+ * Deletes path and, when it is a directory, everything in it, at any depth (a missing path is
+ * fine). SECURITY: below path's parent the walk goes by directory descriptors only (openat
+ * O_NOFOLLOW, unlinkat), never by path strings: a symlink is removed, never followed, and a
+ * chain deeper than PATH_MAX is no obstacle. Going back up by ".." is checked against the
+ * device and inode recorded on the way down, so a directory moved away meanwhile stops the walk
+ * instead of leading it outside. Holds two descriptors and 16 bytes per level. EIO, ELIMIT
+ * (deeper than 2^20 levels), ENOMEM.
+ */
+int file_remove_tree(const char *path);
+
 /* Creates dir (and parents) with mode 0755 if missing. EIO. */
 int file_mkdirs(const char *dir);
 

@@ -55,7 +55,8 @@ expect_eq "a control character in a name comes back as a byte" \
   "$(printf 'a\001b')" "$(ls_sym --prefix 'a' | grep $'\tsection\t' | cut -f3)"
 expect_eq "nothing skipped" "" "$("$TRAWL" ls -d "$IX" --skipped | grep -v blob.bin)"
 
-# A fake ctags (TRAWL_TEST_CTAGS, run under the same confinement) that hangs on every file.
+# A fake ctags (TRAWL_TEST_CTAGS, a hook of the test binary trawl-test only, run under the same
+# confinement) that hangs on every file.
 cat >"$T/spin.sh" <<'EOF'
 #!/bin/sh
 echo '{"_type": "program", "name": "fake"}'
@@ -73,7 +74,7 @@ chmod +x "$T/spin.sh" "$T/die.sh"
 for fake in spin die; do
   IXF=$T/ix-$fake
   reason=$([ $fake = spin ] && echo "ctags timed out" || echo "ctags crashed")
-  check "$fake: index succeeds" env TRAWL_TEST_CTAGS="$T/$fake.sh" "$TRAWL" index --symbols \
+  check "$fake: index succeeds" env TRAWL_TEST_CTAGS="$T/$fake.sh" "$TRAWL_TEST" index --symbols \
     --symbols-timeout 200 -j1 -o "$IXF" --name repo "$R"
   expect_eq "$fake: summary counts the failed files" 1 \
     "$(grep -c '^symbols repo: 0 symbols; [1-9][0-9]* files without symbols because ctags failed$' "$T/.out")"
@@ -86,9 +87,15 @@ for fake in spin die; do
   expect_eq "$fake: no symbols" "" "$("$TRAWL" ls -d "$IXF" --symbols add)"
 done
 
+# The release binary has no such hook: with the variable set it runs the real ctags.
+check "release: TRAWL_TEST_CTAGS is ignored" env TRAWL_TEST_CTAGS="$T/die.sh" "$TRAWL" index \
+  --symbols -j1 -o "$T/ix-release" --name repo "$R"
+expect_eq "release: the real ctags made the symbols" 1 \
+  "$("$TRAWL" ls -d "$T/ix-release" --symbols add | grep -c 'src/point.c')"
+
 # A killed indexer leaves no ctags behind (PR_SET_PDEATHSIG): wait until its ctags (the
 # hanging fake, past its exec) runs, kill -9 the indexer, and see the fake go too.
-env TRAWL_TEST_CTAGS="$T/spin.sh" "$TRAWL" index --symbols --symbols-timeout 600000 -j1 \
+env TRAWL_TEST_CTAGS="$T/spin.sh" "$TRAWL_TEST" index --symbols --symbols-timeout 600000 -j1 \
   -o "$T/ix-kill" --name repo "$R" >/dev/null 2>&1 &
 tpid=$! cpid=
 for _ in $(seq 300); do
@@ -144,7 +151,7 @@ check "git: verify passes" "$TRAWL" verify "$IXG"
 # index here comes from trawl index --symbols, with a ctags that dies).
 D=$T/data
 check "status: repo add" "$TRAWL" repo add --data "$D" --allow-local --name g "$G"
-check "status: index with a dying ctags" env TRAWL_TEST_CTAGS="$T/die.sh" "$TRAWL" index \
+check "status: index with a dying ctags" env TRAWL_TEST_CTAGS="$T/die.sh" "$TRAWL_TEST" index \
   --symbols -o "$D/index" --name g "$G"
 expect_eq "status: the file without symbols and why" \
   "$(printf '  skipped g/kept.c\t%s\tindexed, no symbols: ctags crashed' "$(stat -c %s "$G/kept.c")")" \

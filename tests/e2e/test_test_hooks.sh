@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test hooks (TRAWL_TEST_WORKER_PAUSE/SYSCALL/READ, TRAWL_SYNC_CMD) exist only in the test
+# The test hooks (TRAWL_TEST_WORKER_PAUSE/SYSCALL/READ, TRAWL_SYNC_CMD, TRAWL_TEST_CTAGS) exist only in the test
 # binary trawl-test (docs/internals/testing.md, "The test binary"): the release trawl does not
 # hold their names and a sync with each of them set behaves as without it, while the same
 # variables change what trawl-test does. tests/e2e/test_serve.py shows the release server
@@ -25,7 +25,8 @@ search() { "$TRAWL" search -d "$D/index" "$1" 2>/dev/null; }
 release_files=("$TRAWL" "$(dirname "$TRAWL")/trawl-serve.so")
 test_files=("$TRAWL_TEST" "$(dirname "$TRAWL_TEST")/trawl-serve-test.so")
 for v in TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ \
-  TRAWL_TEST_WORKER_FETCH_READ TRAWL_TEST_WORKER_FETCH_WRITE TRAWL_TEST_WORKER_FETCH_LINK TRAWL_SYNC_CMD; do
+  TRAWL_TEST_WORKER_FETCH_READ TRAWL_TEST_WORKER_FETCH_WRITE TRAWL_TEST_WORKER_FETCH_LINK TRAWL_SYNC_CMD \
+  TRAWL_TEST_CTAGS; do
   expect_eq "the release binary and server module do not hold the name $v" 0 \
     "$(cat "${release_files[@]}" | grep -c -a "$v")"
   expect_eq "the test binary or its server module does" 1 \

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 #include "unit/testlib.h"
 #include "util/error.h"
 
@@ -121,6 +122,38 @@ static void a_newer_database_is_refused_and_untouched(void **state)
 		sqlite3_finalize(st);
 		sqlite3_close(db);
 	}
+}
+
+/*
+ * Every connection distrusts the file's schema, which the confined server may have written:
+ * defensive mode on (writable_schema has no effect, sqlite_schema stays read-only), the schema
+ * untrusted, b-tree cells checked.
+ */
+static void a_connection_distrusts_the_schema(void **state)
+{
+	struct store *s = open_fresh();
+	sqlite3_stmt *st = NULL;
+	int on = -1;
+
+	(void)state;
+	assert_int_equal(sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on), SQLITE_OK);
+	assert_int_equal(on, 1);
+	assert_int_equal(sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on),
+			 SQLITE_OK);
+	assert_int_equal(on, 0);
+	assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA cell_size_check", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(s->db, "PRAGMA writable_schema = ON", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(s->db,
+					  "UPDATE sqlite_schema SET sql = 'CREATE TABLE repos(x)' "
+					  "WHERE name = 'repos'",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	store_close(s);
 }
 
 static void a_file_that_is_not_a_database_is_refused(void **state)
@@ -629,6 +662,7 @@ int main(void)
 		cmocka_unit_test(reopening_keeps_the_data),
 		cmocka_unit_test(a_newer_database_is_refused_and_untouched),
 		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
+		cmocka_unit_test(a_connection_distrusts_the_schema),
 		cmocka_unit_test(a_version_zero_database_is_migrated),
 		cmocka_unit_test(names_are_unique),
 		cmocka_unit_test(duplicate_patterns_are_refused_atomically),

@@ -3,7 +3,9 @@
  * replacement, and reading only regular files.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +335,54 @@ static void file_write_atomic_at_replaces_a_symlink_not_its_target(void **state)
 }
 
 /*
+ * A tree a worker wrote is removed whole even when a directory chain in it is deeper than
+ * PATH_MAX (a walk by path strings fails there with ENAMETOOLONG), and a symlink in it is
+ * removed, never followed: what it points at stays.
+ */
+static void file_remove_tree_removes_a_chain_deeper_than_path_max(void **state)
+{
+	char dir[512], outside[512], keep[600], name[61];
+	struct stat sb;
+	int fd, sub;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", testlib_path("rmtree"));
+	snprintf(outside, sizeof(outside), "%s", testlib_path("rmtree.outside"));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	fd = open(outside, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(file_write_atomic_at(fd, "keep", "k", 1, 0600), 0);
+	close(fd);
+	memset(name, 'd', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 2 * PATH_MAX / (int)sizeof(name); i++) {
+		assert_int_equal(file_write_atomic_at(fd, "f", "x", 1, 0600), 0);
+		assert_int_equal(symlinkat(outside, fd, "link"), 0);
+		assert_int_equal(mkdirat(fd, "e", 0700), 0); /* an empty sibling */
+		assert_int_equal(mkdirat(fd, name, 0700), 0);
+		sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(sub >= 0);
+		close(fd);
+		fd = sub;
+	}
+	close(fd);
+	assert_int_equal(file_remove_tree(dir), 0);
+	assert_int_equal(lstat(dir, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	snprintf(keep, sizeof(keep), "%s/keep", outside);
+	assert_int_equal(stat(keep, &sb), 0);
+	/* Missing is fine; a symlink in the place of the tree is removed itself. */
+	assert_int_equal(file_remove_tree(testlib_path("rmtree")), 0);
+	assert_int_equal(symlink(outside, testlib_path("rmtree")), 0);
+	assert_int_equal(file_remove_tree(testlib_path("rmtree")), 0);
+	assert_int_equal(lstat(testlib_path("rmtree"), &sb), -1);
+	assert_int_equal(stat(keep, &sb), 0);
+}
+
+/*
  * A FIFO put where a file is read is refused at once, naming what it is: opening it to read
  * without a writer would otherwise block forever. A directory is named too; a symlink to a
  * regular file is followed only when asked.
@@ -461,6 +511,7 @@ int main(void)
 		cmocka_unit_test(error_prefix_keeps_position),
 		cmocka_unit_test(error_set_at_can_move_the_last_message),
 		cmocka_unit_test(file_write_atomic_at_replaces_a_symlink_not_its_target),
+		cmocka_unit_test(file_remove_tree_removes_a_chain_deeper_than_path_max),
 		cmocka_unit_test(file_open_regular_refuses_a_fifo_without_blocking),
 		cmocka_unit_test(file_open_regular_never_opens_what_it_refuses),
 		cmocka_unit_test(file_open_regular_reads_a_regular_file),
