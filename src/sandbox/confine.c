@@ -747,7 +747,12 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 		snprintf(self, sizeof(self), "/proc/%ld", (long)getpid());
 		t[n++] = (struct landlock_path){ .path = self, .is_optional = true };
 	}
-	err = landlock_restrict(abi, t, n);
+	/*
+	 * SECURITY: no abstract UNIX socket of another process, for every role; no signal to a
+	 * process outside the sandbox but for the server, which stops the syncs its spawner
+	 * started (sched.c) and so must reach them (a gap: docs/security.md section 6).
+	 */
+	err = landlock_restrict(abi, t, n, spec->role != CONFINE_SERVER);
 	free(t);
 	return err;
 }

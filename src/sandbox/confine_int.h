@@ -21,9 +21,11 @@ struct landlock_path {
 /*
  * Restricts the calling process (no_new_privs must be set) to the trees in paths[0..n),
  * handling every file-system right the kernel's ABI knows (best effort: what an older ABI
- * does not know stays allowed). EINVAL names a missing required tree; EPERM when the kernel
- * refuses the ruleset. Irreversible.
+ * does not know stays allowed). From ABI 6 the process may no longer connect to an abstract
+ * UNIX socket made outside its Landlock domain, and with scope_signals it may no longer signal
+ * a process outside it. EINVAL names a missing required tree; EPERM when the kernel refuses
+ * the ruleset. Irreversible.
  */
-int landlock_restrict(int abi, const struct landlock_path *paths, size_t n);
+int landlock_restrict(int abi, const struct landlock_path *paths, size_t n, bool scope_signals);
 
 #endif

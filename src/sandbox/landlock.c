@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <linux/landlock.h>
 #include <stdint.h>
 #include <string.h>
@@ -26,6 +27,19 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
 #endif
+
+/*
+ * ABI 6 scoping (Linux 6.12): the ruleset attribute's third field, which the build machine's
+ * header may lack, so the attribute is declared here with the kernel's layout.
+ */
+#define SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define SCOPE_SIGNAL (1ULL << 1)
+
+struct ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net; /* ABI 4; 0: network access is not handled (seccomp is) */
+	uint64_t scoped;             /* ABI 6 */
+};
 
 #define FS_READ \
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
@@ -80,12 +94,16 @@ static int add_rule(int ruleset, uint64_t handled, const struct landlock_path *p
 	return err;
 }
 
-int landlock_restrict(int abi, const struct landlock_path *paths, size_t n)
+int landlock_restrict(int abi, const struct landlock_path *paths, size_t n, bool scope_signals)
 {
-	struct landlock_ruleset_attr attr = { .handled_access_fs = fs_rights(abi) };
+	struct ruleset_attr attr = { .handled_access_fs = fs_rights(abi) };
+	/* An older kernel refuses a larger attribute it does not know: give it its own size. */
+	size_t attr_len = abi >= 6 ? sizeof(attr) : offsetof(struct ruleset_attr, handled_access_net);
 	int ruleset, err = 0;
 
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (abi >= 6)
+		attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | (scope_signals ? SCOPE_SIGNAL : 0);
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_len, 0);
 	if (ruleset < 0) {
 		error_set("sandbox: cannot create a Landlock ruleset: %s", strerror(errno));
 		return TRAWL_EPERM;

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "unit/sandbox/confine_fixture.h"
@@ -342,6 +344,83 @@ static void landlock_refuses_outside_the_trees(void **state)
 	}
 }
 
+/* --- Landlock scoping (ABI 6) ------------------------------------------------------------- */
+
+static pid_t outsider;                 /* a process started before the child confined itself */
+static struct sockaddr_un abstract_at; /* an abstract socket it did not make */
+
+static int try_abstract(void *arg)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				    strlen(abstract_at.sun_path + 1));
+
+	(void)arg;
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(connect(fd, (struct sockaddr *)&abstract_at, len) < 0 && errno == EPERM);
+	close(fd);
+	return 0;
+}
+
+/* tgkill, which the workers' filters allow for their own threads, to another process. */
+static int try_signal(void *arg)
+{
+	long want_ok = arg != NULL;
+	long v = syscall(SYS_tgkill, outsider, outsider, 0);
+
+	CHILD_CHECK(want_ok ? v == 0 : v < 0 && errno == EPERM);
+	return 0;
+}
+
+static bool cf_run_exits_0(struct confine_spec spec, int (*fn)(void *), void *arg)
+{
+	struct cf_run r;
+
+	cf_run(&r, spec, fn, arg);
+	return cf_exited(&r, 0);
+}
+
+static void landlock_scopes_sockets_and_signals(void **state)
+{
+	struct cf_run r;
+	bool ok[5];
+	int lfd;
+
+	(void)state;
+	if (confine_probe(&r.st) == 0 && r.st.landlock_abi < 6)
+		skip();
+	memset(&abstract_at, 0, sizeof(abstract_at));
+	abstract_at.sun_family = AF_UNIX;
+	snprintf(abstract_at.sun_path + 1, sizeof(abstract_at.sun_path) - 1, "trawl-test-%ld",
+		 (long)getpid());
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&abstract_at,
+			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					  strlen(abstract_at.sun_path + 1))),
+			 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	outsider = fork();
+	assert_true(outsider >= 0);
+	if (outsider == 0) {
+		pause();
+		_exit(0);
+	}
+	/* No abstract socket of another domain, whatever the role (the index role has no socket). */
+	ok[0] = cf_run_exits_0(spec_for(CONFINE_FETCH), try_abstract, NULL);
+	ok[1] = cf_run_exits_0(spec_for(CONFINE_SERVER), try_abstract, NULL);
+	/* No signal out of the sandbox for workers; the server still stops its syncs. */
+	ok[2] = cf_run_exits_0(spec_for(CONFINE_FETCH), try_signal, NULL);
+	ok[3] = cf_run_exits_0(spec_for(CONFINE_INDEX), try_signal, NULL);
+	ok[4] = cf_run_exits_0(spec_for(CONFINE_SERVER), try_signal, (void *)1);
+	/* The outsider goes before any assertion can end the test. */
+	kill(outsider, SIGKILL);
+	waitpid(outsider, NULL, 0);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
+		assert_true(ok[i]);
+	close(lfd);
+}
+
 static int noop(void *arg)
 {
 	(void)arg;
@@ -491,6 +570,7 @@ int main(void)
 		cmocka_unit_test(unkept_descriptors_are_closed),
 		cmocka_unit_test(confined_process_exits_normally),
 		cmocka_unit_test(probe_fills_the_status),
+		cmocka_unit_test(landlock_scopes_sockets_and_signals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, testlib_teardown);
