@@ -507,7 +507,7 @@ static void missing_ctags_is_unavailable(void **state)
 	run_dispose(&r);
 }
 
-/* 50 MB of C: ctags gives up on it (too much output or too long), the next file is served. */
+/* 50 MB of C: ctags fails on it (too much output, too long, or out of memory), the next is served. */
 static void fifty_megabytes_fail_alone(void **state)
 {
 	const size_t size = (size_t)50 << 20;
@@ -525,7 +525,12 @@ static void fifty_megabytes_fail_alone(void **state)
 	assert_int_equal(ctags_new(&c, &o), 0);
 	run_init(&r);
 	st = extract(&r, c, "huge.c", src, n);
-	assert_true(st == SYMSEC_TOO_MUCH || st == SYMSEC_TIMEOUT);
+	/*
+	 * Which limit ends it depends on the machine's speed: the output cap, the deadline, or the
+	 * helper's 2 GiB of address space (ctags keeps a file's millions of tags until its end
+	 * and dies: CRASHED). Any of them fails this file alone.
+	 */
+	assert_true(st == SYMSEC_TOO_MUCH || st == SYMSEC_TIMEOUT || st == SYMSEC_CRASHED);
 	assert_int_equal(extract(&r, c, "one.c", "int g;\n", 7), SYMSEC_OK);
 	ctags_free(c);
 	run_dispose(&r);
