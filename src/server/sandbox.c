@@ -7,8 +7,9 @@
  * audit log and its rotation), and nothing else: not DATA/credentials, known_hosts or the
  * mirrors, not the URL policy files, and it can create no file in DATA. Besides, it may read and
  * write its own compiled-pattern cache (never the one `trawl search` loads: dbcache.h,
- * dbcache_set_role) and the temporary directory (SQLite's temporary files) and read its TLS and
- * single sign-on files; it can no longer run a program but through the spawner.
+ * dbcache_set_role) and the temporary directory (SQLite's temporary files) and read the
+ * directories of its TLS and single sign-on files (file_trees); it can no longer run a program
+ * but through the spawner.
  *
  * DESIGN: Landlock grants rights per hierarchy, so the server's writable places are a
  * directory of their own (DATA/audit/) or single files; a rule on a file holds only that
@@ -19,6 +20,7 @@
  * has to create them again, which it could not.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,11 +109,53 @@ static void warn_if_inside(const char *dir, const char *msg, const char *const *
 	free(real);
 }
 
+/* Whether one of the real paths a and b is b itself or inside it, or holds it. */
+static bool trees_meet(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+
+	if (strncmp(a, b, n) != 0)
+		return false;
+	return la == lb || (la < lb ? b[la] == '/' || la == 1 : a[lb] == '/' || lb == 1);
+}
+
+/*
+ * The trees a TLS or sign-on file is read from: the directories that hold the path given and
+ * the file it resolves to, so that a SIGHUP reload reads the renewed file (certbot replaces
+ * archive/NAME/certN.pem and repoints live/NAME/cert.pem; a rule on the old file would hold
+ * its inode only). SECURITY: a directory that holds DATA or lies in it is never a tree: the
+ * file alone is then (its reload needs the same file rewritten in place). out gets up to
+ * two new strings; returns how many.
+ */
+static size_t file_trees(char **out, const char *file, const char *data_real)
+{
+	char *real = realpath(file, NULL), *dirs[2] = { NULL, NULL };
+	size_t n = 0;
+
+	dirs[0] = strdup(file);
+	dirs[1] = real ? strdup(real) : NULL;
+	for (int i = 0; i < 2; i++) {
+		char *d = dirs[i] ? realpath(dirname(dirs[i]), NULL) : NULL;
+
+		if (d && data_real && !trees_meet(d, data_real) && (n == 0 || strcmp(out[0], d) != 0))
+			out[n++] = d;
+		else
+			free(d);
+		free(dirs[i]);
+	}
+	if (n == 0 && (out[0] = strdup(file)) != NULL)
+		n = 1;
+	free(real);
+	return n;
+}
+
 int server_sandbox_confine(struct srv *s)
 {
 	const struct server_config *cfg = s->cfg;
 	const char *tmp = getenv("TMPDIR");
-	const char *ro[2 + 4], *rw[4 + 2];
+	const char *ro[2 + 4 * 2], *rw[4 + 2];
+	char *file_dirs[4 * 2] = { NULL }, *data_real = NULL;
+	size_t n_dirs = 0;
 	char *cli_cache = NULL, *cache = NULL, *paths[DATA_N] = { NULL };
 	struct confine_spec spec = { .role = CONFINE_SERVER, .report_fd = -1 };
 	const char *files[] = { cfg->tls_cert, cfg->tls_key, cfg->sso.secret_file, cfg->sso.ca_file };
@@ -145,9 +189,17 @@ int server_sandbox_confine(struct srv *s)
 	 * A file that is missing is left out: opening it at start-up then fails with the message
 	 * that names its flag (tls.c, handlers_sso.c).
 	 */
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
-		if (files[i] && access(files[i], F_OK) == 0)
-			ro[n_ro++] = files[i];
+	data_real = realpath(cfg->data_dir, NULL);
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		size_t k;
+
+		if (!files[i] || access(files[i], F_OK) != 0)
+			continue;
+		k = file_trees(file_dirs + n_dirs, files[i], data_real);
+		for (size_t j = 0; j < k; j++)
+			ro[n_ro++] = file_dirs[n_dirs + j];
+		n_dirs += k;
+	}
 	warn_if_inside(cfg->data_dir,
 		       "DATA is inside a directory the server may write: the sandbox does not keep "
 		       "it from the rest of DATA (credentials, mirrors, URL policy files)",
@@ -170,6 +222,9 @@ int server_sandbox_confine(struct srv *s)
 out:
 	for (int i = 0; i < DATA_N; i++)
 		free(paths[i]);
+	for (size_t i = 0; i < n_dirs; i++)
+		free(file_dirs[i]);
+	free(data_real);
 	free(cli_cache);
 	free(cache);
 	return err;

@@ -241,7 +241,11 @@ def test_reload(tmp, data):
         os.makedirs(d)
         pairs.append(make_cert(d))
     (ca, ka), (cb, kb), (cc, kc) = pairs
-    cert, key = os.path.join(tmp, "live-cert.pem"), os.path.join(tmp, "live-key.pem")
+    # Their own directory, as an operator keeps them: the server may read it (a directory that
+    # holds DATA it may not: then only the files themselves, rewritten in place).
+    live = os.path.join(tmp, "live")
+    os.makedirs(live)
+    cert, key = os.path.join(live, "live-cert.pem"), os.path.join(live, "live-key.pem")
     put_pair(ca, ka, cert, key)
     s = TlsServer(data, cert, key)
     try:
