@@ -278,8 +278,8 @@ int regex_required_literal_wide(struct buf *out, const struct regex *re)
 	struct req_walk w = { .is_run_icase = false };
 	int err;
 
-	buf_init(&w.run, REGEX_MAX_LEN * 4);
-	buf_init(&w.best, REGEX_MAX_LEN * 4);
+	buf_init(&w.run, (size_t)REGEX_MAX_LEN * 4);
+	buf_init(&w.best, (size_t)REGEX_MAX_LEN * 4);
 	buf_reset(out);
 	if ((err = req_visit(&w, re->root)) == 0 && (err = req_break(&w)) == 0 && w.is_best_wide)
 		err = buf_put(out, w.best.ptr, w.best.len);
