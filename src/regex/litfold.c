@@ -33,31 +33,11 @@ static bool folds_wide(uint32_t cp)
 
 int regex_literal_wide(struct buf *out, unsigned *lit_flags, const struct regex *re)
 {
-	const struct re_node *n = re->root;
 	struct re_node *const *v;
-	size_t k = 1;
+	size_t k = re_literal_spine(&v, lit_flags, re); /* line anchors as regex_literal() */
 	bool is_wide = false;
 	int err;
 
-	*lit_flags = 0;
-	while (n->op == RE_GROUP)
-		n = n->sub[0];
-	if (n->op == RE_CONCAT) {
-		v = n->sub;
-		k = n->n_sub;
-	} else {
-		v = (struct re_node *const *)&n;
-	}
-	/* Line anchors at the edges, as regex_literal() takes them. */
-	if (k > 1 && v[0]->op == RE_BOL) {
-		*lit_flags |= REGEX_LITERAL_BOL;
-		v++;
-		k--;
-	}
-	if (k > 1 && v[k - 1]->op == RE_EOL) {
-		*lit_flags |= REGEX_LITERAL_EOL;
-		k--;
-	}
 	for (size_t i = 0; i < k; i++) {
 		const struct re_node *c = v[i];
 

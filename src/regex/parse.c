@@ -1758,32 +1758,39 @@ static bool is_ascii_pair(uint32_t cp)
 	return cp < 0x80 && o < 0x80 && unicode_fold_next(o) == cp;
 }
 
-int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re)
+size_t re_literal_spine(struct re_node *const **v, unsigned *lit_flags, const struct regex *re)
 {
-	const struct re_node *n = re->root;
-	struct re_node *const *v;
+	const struct re_node *const *root = (const struct re_node *const *)&re->root;
 	size_t k = 1;
-	int err;
 
 	*lit_flags = 0;
-	while (n->op == RE_GROUP)
-		n = n->sub[0];
-	if (n->op == RE_CONCAT) {
-		v = n->sub;
-		k = n->n_sub;
+	while ((*root)->op == RE_GROUP)
+		root = (const struct re_node *const *)&(*root)->sub[0];
+	if ((*root)->op == RE_CONCAT) {
+		*v = (*root)->sub;
+		k = (*root)->n_sub;
 	} else {
-		v = (struct re_node *const *)&n;
+		*v = (struct re_node *const *)root;
 	}
 	/* Line anchors at the edges: checked around each occurrence. */
-	if (k > 1 && v[0]->op == RE_BOL) {
+	if (k > 1 && (*v)[0]->op == RE_BOL) {
 		*lit_flags |= REGEX_LITERAL_BOL;
-		v++;
+		(*v)++;
 		k--;
 	}
-	if (k > 1 && v[k - 1]->op == RE_EOL) {
+	if (k > 1 && (*v)[k - 1]->op == RE_EOL) {
 		*lit_flags |= REGEX_LITERAL_EOL;
 		k--;
 	}
+	return k;
+}
+
+int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re)
+{
+	struct re_node *const *v;
+	size_t k = re_literal_spine(&v, lit_flags, re);
+	int err;
+
 	for (size_t i = 0; i < k; i++) {
 		if (v[i]->op != RE_LIT)
 			return 0;

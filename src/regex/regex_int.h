@@ -101,6 +101,14 @@ struct regex {
 };
 
 bool re_node_nullable(const struct re_node *n);
+
+/*
+ * The nodes a literal pattern is made of: the root's concatenation (or the root alone) under
+ * any groups, with a line anchor at either edge taken off and noted in *lit_flags
+ * (REGEX_LITERAL_BOL, _EOL). *v and *k get the remaining nodes; the caller checks each is a
+ * literal of the kind it takes. Shared by regex_literal() and regex_literal_wide().
+ */
+size_t re_literal_spine(struct re_node *const **v, unsigned *lit_flags, const struct regex *re);
 /* The AST that decides which lines match: lines_root when there is one, else root. */
 const struct re_node *regex_lines_root(const struct regex *re);
 
