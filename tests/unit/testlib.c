@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "index/shard.h"
 #include "util/file.h"
 
 #define N_PATHS 4
@@ -88,4 +89,24 @@ void testlib_write_file(const char *dir, const char *name, const char *content)
 	assert_non_null(p);
 	assert_int_equal(file_write_atomic(p, content, strlen(content)), 0);
 	free(p);
+}
+
+struct shard *testlib_shard_of(const char *path, const char *const *docs, size_t n)
+{
+	struct shard_writer *w = NULL;
+	struct shard *sh = NULL;
+
+	assert_int_equal(shard_writer_new(&w, path, "r"), 0);
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "d%zu", i);
+		assert_int_equal(shard_writer_add(w, name, strlen(name), (const uint8_t *)docs[i],
+						  strlen(docs[i]), strlen(docs[i]), DOC_INDEXED, 0),
+				 0);
+	}
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	assert_int_equal(shard_open(&sh, path), 0);
+	return sh;
 }

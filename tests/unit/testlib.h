@@ -35,4 +35,12 @@ void testlib_write_file(const char *dir, const char *name, const char *content);
 /* Removes path and, for a directory, everything under it, without following symlinks. */
 int testlib_remove_tree(const char *path);
 
+struct shard;
+
+/*
+ * Writes a shard of one repository "r" at path whose document i, named "d<i>", holds docs[i],
+ * and opens it (shard_close() it), failing the test when it cannot.
+ */
+struct shard *testlib_shard_of(const char *path, const char *const *docs, size_t n);
+
 #endif

@@ -19,6 +19,7 @@
 #include "regex/patcache.h"
 #include "search/search_int.h"
 #include "util/error.h"
+#include "unit/testlib.h"
 #include "util/trigram.h"
 
 static char tmpdir[] = "/tmp/trawl-test-candidates.XXXXXX";
@@ -43,22 +44,7 @@ static int teardown(void **state)
 
 static struct shard *shard_of(const char *const *docs, size_t n)
 {
-	struct shard_writer *w = NULL;
-	struct shard *sh = NULL;
-
-	assert_int_equal(shard_writer_new(&w, path, "r"), 0);
-	for (size_t i = 0; i < n; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "d%zu", i);
-		assert_int_equal(shard_writer_add(w, name, strlen(name), (const uint8_t *)docs[i],
-						  strlen(docs[i]), strlen(docs[i]), DOC_INDEXED, 0),
-				 0);
-	}
-	assert_int_equal(shard_writer_finish(w), 0);
-	shard_writer_free(w);
-	assert_int_equal(shard_open(&sh, path), 0);
-	return sh;
+	return testlib_shard_of(path, docs, n);
 }
 
 /* The candidates of pattern (with flags) as a bitmask over document ids (< 64). */
