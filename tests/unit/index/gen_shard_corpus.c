@@ -37,14 +37,9 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void write_shard(const char *dir, const char *name, const char *repo,
-			const struct doc *docs, size_t n)
+/* Adds docs[0..n) to w and finishes it (the shard named name, for messages). */
+static void add_docs(struct shard_writer *w, const char *name, const struct doc *docs, size_t n)
 {
-	char *path = file_join(dir, name);
-	struct shard_writer *w = NULL;
-
-	if (!path || shard_writer_new(&w, path, repo) < 0)
-		die(name);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
 
@@ -56,6 +51,17 @@ static void write_shard(const char *dir, const char *name, const char *repo,
 	if (shard_writer_finish(w) < 0)
 		die(name);
 	shard_writer_free(w);
+}
+
+static void write_shard(const char *dir, const char *name, const char *repo,
+			const struct doc *docs, size_t n)
+{
+	char *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+
+	if (!path || shard_writer_new(&w, path, repo) < 0)
+		die(name);
+	add_docs(w, name, docs, n);
 	free(path);
 }
 
@@ -96,17 +102,7 @@ static void write_symbols_shard(const char *dir, const char *name, const struct 
 	ext.arg = b;
 	if (!path || shard_writer_new_ext(&w, path, "symbols", &ext) < 0)
 		die(name);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
-
-		if (shard_writer_add(w, docs[i].path, strlen(docs[i].path),
-				     (const uint8_t *)docs[i].text, len, len ? len : 100,
-				     docs[i].skip, (uint16_t)i) < 0)
-			die(name);
-	}
-	if (shard_writer_finish(w) < 0)
-		die(name);
-	shard_writer_free(w);
+	add_docs(w, name, docs, n);
 	symsec_builder_free(b);
 	free(path);
 }
