@@ -322,21 +322,6 @@ out:
 }
 
 /*
- * Why document doc's symbols are missing ("ctags timed out", ...), for a shard indexed with
- * symbols whose ctags failed on it; NULL otherwise.
- */
-static const char *no_symbols(const struct symsec *s, bool has, uint32_t doc)
-{
-	uint32_t first, n;
-	enum symsec_status st;
-
-	if (!has || symsec_doc(&first, &n, &st, s, doc) < 0 || st == SYMSEC_OK ||
-	    st == SYMSEC_NOT_PARSED)
-		return NULL;
-	return symsec_status_name(st);
-}
-
-/*
  * Prints (or adds to b as JSON) every skipped file of repository r found in the index, and
  * every indexed file whose symbols ctags did not give (reason "indexed, no symbols: WHY").
  */
@@ -363,7 +348,7 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 		if ((err = symbols_open(&s, &has, sh)) < 0)
 			break;
 		for (uint32_t id = 0; id < shard_n_docs(sh) && err == 0; id++) {
-			const char *why = no_symbols(&s, has, id);
+			const char *why = symsec_doc_failure(has ? &s : NULL, id);
 			char reason[64];
 			struct shard_doc doc;
 

@@ -112,18 +112,6 @@ int cmd_verify(int argc, char **argv)
 	return 0;
 }
 
-/* A file's symbol status when ctags failed on it (NULL when it did not, or has none). */
-static const char *symbols_failure(const struct symsec *s, bool has, uint32_t doc)
-{
-	uint32_t first, n;
-	enum symsec_status st;
-
-	if (!has || symsec_doc(&first, &n, &st, s, doc) < 0 || st == SYMSEC_OK ||
-	    st == SYMSEC_NOT_PARSED)
-		return NULL;
-	return symsec_status_name(st);
-}
-
 struct sym_print {
 	const struct index *ix;
 	size_t shard;
@@ -258,7 +246,7 @@ int cmd_ls(int argc, char **argv)
 			break;
 		}
 		for (uint32_t d = 0; d < shard_n_docs(sh); d++) {
-			const char *no_symbols = symbols_failure(&s, has, d);
+			const char *no_symbols = symsec_doc_failure(has ? &s : NULL, d);
 			struct shard_doc doc;
 
 			buf_reset(&line);

@@ -793,3 +793,14 @@ int symsec_lookup(const struct symsec *s, const char *pattern, size_t pattern_le
 	}
 	return 0;
 }
+
+const char *symsec_doc_failure(const struct symsec *s, uint32_t doc)
+{
+	uint32_t first, n;
+	enum symsec_status st;
+
+	if (!s || symsec_doc(&first, &n, &st, s, doc) < 0 || st == SYMSEC_OK ||
+	    st == SYMSEC_NOT_PARSED)
+		return NULL;
+	return symsec_status_name(st);
+}

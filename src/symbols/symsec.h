@@ -158,6 +158,12 @@ int symsec_symbol(struct symsec_sym *out, const struct symsec *s, uint32_t i);
 int symsec_doc(uint32_t *first, uint32_t *n, enum symsec_status *st, const struct symsec *s,
 	       uint32_t doc);
 
+/*
+ * Why document doc has no symbols when ctags failed on it ("ctags timed out", ...): NULL when s
+ * is NULL (the shard has no SYMBOLS section), doc is out of range, or ctags did not fail on it.
+ */
+const char *symsec_doc_failure(const struct symsec *s, uint32_t doc);
+
 enum symsec_mode {
 	SYMSEC_EXACT,       /* the name equals the pattern */
 	SYMSEC_EXACT_ICASE, /* equal after folding ASCII letters */
