@@ -187,83 +187,12 @@ nomem:
 	return error_nomem(NULL);
 }
 
-/* The walk of regex_required_literal_wide: the run being built and the longest one so far. */
-struct req_walk {
-	struct buf run, best;
-	bool is_run_icase, is_best_icase;
-	bool is_run_wide, is_best_wide; /* holds k or s folded */
-};
-
-/* Ends the current run, keeping it when it is the longest. */
-static int req_break(struct req_walk *w)
-{
-	int err = 0;
-
-	if (w->run.len > w->best.len) {
-		buf_reset(&w->best);
-		err = buf_put(&w->best, w->run.ptr, w->run.len);
-		w->is_best_icase = w->is_run_icase;
-		w->is_best_wide = w->is_run_wide;
-	}
-	buf_reset(&w->run);
-	w->is_run_icase = w->is_run_wide = false;
-	return err;
-}
-
-/* Appends a literal; a case-folded one turns the whole run ASCII case-insensitive. */
-static int req_add(struct req_walk *w, const struct re_node *n)
-{
-	uint8_t s[4];
-
-	if (n->is_fold && !w->is_run_icase) {
-		/* The run so far is searched case-insensitively too: a superset, which is enough. */
-		for (size_t i = 0; i < w->run.len; i++)
-			w->run.ptr[i] = (char)trigram_fold((uint8_t)w->run.ptr[i]);
-		w->is_run_icase = true;
-	}
-	w->is_run_wide |= n->is_fold && folds_wide(n->cp);
-	if (w->is_run_icase && n->cp < 0x80)
-		return buf_putc(&w->run, (char)trigram_fold((uint8_t)n->cp));
-	return buf_put(&w->run, s, utf8_encode(s, n->cp));
-}
-
-static int req_visit(struct req_walk *w, const struct re_node *n)
-{
-	int err = 0;
-
-	switch (n->op) {
-	case RE_GROUP:
-		return req_visit(w, n->sub[0]);
-	case RE_CONCAT:
-		for (size_t i = 0; i < n->n_sub && err == 0; i++)
-			err = req_visit(w, n->sub[i]);
-		return err;
-	case RE_LIT:
-		if (n->is_fold && n->cp >= 0x80)
-			return req_break(w); /* its other cases are not ASCII folding's */
-		return req_add(w, n);
-	case RE_EMPTY:
-	case RE_BOL:
-	case RE_EOL:
-	case RE_WORDB:
-	case RE_NWORDB:
-		return 0;
-	default:
-		return req_break(w);
-	}
-}
-
 int regex_required_literal_wide(struct buf *out, const struct regex *re)
 {
-	struct req_walk w = { .is_run_icase = false };
-	int err;
+	bool is_icase, is_wide;
+	int err = re_required_run(out, &is_icase, &is_wide, re, true);
 
-	buf_init(&w.run, (size_t)REGEX_MAX_LEN * 4);
-	buf_init(&w.best, (size_t)REGEX_MAX_LEN * 4);
-	buf_reset(out);
-	if ((err = req_visit(&w, re->root)) == 0 && (err = req_break(&w)) == 0 && w.is_best_wide)
-		err = buf_put(out, w.best.ptr, w.best.len);
-	buf_dispose(&w.run);
-	buf_dispose(&w.best);
+	if (err == 0 && !is_wide)
+		buf_reset(out);
 	return err;
 }

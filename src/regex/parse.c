@@ -1820,10 +1820,16 @@ int regex_literal(struct buf *out, unsigned *lit_flags, const struct regex *re)
 	return 1;
 }
 
-/* The walk of regex_required_literal: the run being built and the longest one so far. */
+/*
+ * The walk of the required literals: the run being built and the longest one so far. With
+ * allow_wide, k and s (whose case folding reaches the Kelvin sign and long s) stay in the run
+ * and mark it wide (regex_required_literal_wide); without, they end it.
+ */
 struct req_walk {
 	struct buf run, best;
+	bool allow_wide;
 	bool is_run_icase, is_best_icase;
+	bool is_run_wide, is_best_wide;
 };
 
 /* Ends the current run, keeping it when it is the longest. */
@@ -1835,9 +1841,10 @@ static int req_break(struct req_walk *w)
 		buf_reset(&w->best);
 		err = buf_put(&w->best, w->run.ptr, w->run.len);
 		w->is_best_icase = w->is_run_icase;
+		w->is_best_wide = w->is_run_wide;
 	}
 	buf_reset(&w->run);
-	w->is_run_icase = false;
+	w->is_run_icase = w->is_run_wide = false;
 	return err;
 }
 
@@ -1853,6 +1860,7 @@ static int req_add(struct req_walk *w, const struct re_node *n)
 				w->run.ptr[i] = (char)(w->run.ptr[i] + 32);
 		w->is_run_icase = true;
 	}
+	w->is_run_wide |= n->is_fold && !is_ascii_pair(cp);
 	if (w->is_run_icase && cp >= 'A' && cp <= 'Z')
 		cp += 32;
 	return put_utf8(&w->run, cp);
@@ -1874,8 +1882,9 @@ static int req_visit(struct req_walk *w, const struct re_node *n)
 			err = req_visit(w, n->sub[i]);
 		return err;
 	case RE_LIT:
-		if (n->is_fold && !is_ascii_pair(n->cp))
-			return req_break(w); /* k, s and non-ASCII folds reach beyond ASCII */
+		/* k and s reach beyond ASCII (kept only with allow_wide); a non-ASCII fold always. */
+		if (n->is_fold && (n->cp >= 0x80 || (!w->allow_wide && !is_ascii_pair(n->cp))))
+			return req_break(w);
 		return req_add(w, n);
 	case RE_EMPTY:
 	case RE_BOL:
@@ -1888,20 +1897,29 @@ static int req_visit(struct req_walk *w, const struct re_node *n)
 	}
 }
 
-int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *re)
+int re_required_run(struct buf *out, bool *is_icase, bool *is_wide, const struct regex *re,
+		    bool allow_wide)
 {
-	struct req_walk w = { .is_run_icase = false };
+	struct req_walk w = { .allow_wide = allow_wide };
 	int err;
 
-	*is_icase = false;
-	buf_init(&w.run, REGEX_MAX_LEN * 4);
-	buf_init(&w.best, REGEX_MAX_LEN * 4);
+	*is_icase = *is_wide = false;
+	buf_init(&w.run, (size_t)REGEX_MAX_LEN * 4);
+	buf_init(&w.best, (size_t)REGEX_MAX_LEN * 4);
 	buf_reset(out);
 	if ((err = req_visit(&w, re->root)) == 0 && (err = req_break(&w)) == 0 && w.best.len) {
 		err = buf_put(out, w.best.ptr, w.best.len);
 		*is_icase = w.is_best_icase;
+		*is_wide = w.is_best_wide;
 	}
 	buf_dispose(&w.run);
 	buf_dispose(&w.best);
 	return err;
+}
+
+int regex_required_literal(struct buf *out, bool *is_icase, const struct regex *re)
+{
+	bool is_wide;
+
+	return re_required_run(out, is_icase, &is_wide, re, false);
 }

@@ -109,6 +109,13 @@ bool re_node_nullable(const struct re_node *n);
  * literal of the kind it takes. Shared by regex_literal() and regex_literal_wide().
  */
 size_t re_literal_spine(struct re_node *const **v, unsigned *lit_flags, const struct regex *re);
+
+/*
+ * The longest run of literals every match passes through (regex_required_literal), with
+ * allow_wide keeping k and s in it (*is_wide: the run holds one folded). parse.c.
+ */
+int re_required_run(struct buf *out, bool *is_icase, bool *is_wide, const struct regex *re,
+		    bool allow_wide);
 /* The AST that decides which lines match: lines_root when there is one, else root. */
 const struct re_node *regex_lines_root(const struct regex *re);
 
