@@ -28,3 +28,19 @@ expect_status() {
 }
 
 finish() { echo "1..$n"; [ "$fails" = 0 ]; exit $?; }
+
+# git with a fixed identity and default branch, for fixture repositories.
+g() { git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
+
+# The sync tests' fixture: the working directory $T, the data directory D=$T/data, a local
+# repository $T/src with a.txt ("first version") committed; commit TEXT replaces a.txt and
+# commits it, search QUERY searches D's index.
+sync_fixture() {
+  cd "$T" || exit 1
+  D=$T/data
+  g init -q src
+  echo "first version" > src/a.txt
+  g -C src add a.txt && g -C src commit -qm one
+  commit() { echo "$1" > src/a.txt; g -C src commit -qam "$1"; }
+  search() { "$TRAWL" search -d "$D/index" "$1" 2>/dev/null; }
+}

@@ -8,7 +8,6 @@ command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; 
 
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 unset TRAWL_DATA TRAWL_ALLOW_LOCAL TRAWL_ALLOW_PRIVATE TRAWL_ALLOW_INSECURE
-g() { git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
 cd "$T" || exit 1
 D=$T/data
 g init -q src

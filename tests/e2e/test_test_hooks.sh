@@ -11,14 +11,7 @@ command -v git >/dev/null || { echo "1..0 # SKIP git is not installed"; exit 0; 
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 unset TRAWL_DATA TRAWL_ALLOW_LOCAL TRAWL_ALLOW_PRIVATE TRAWL_ALLOW_INSECURE
 unset TRAWL_TEST_WORKER_PAUSE TRAWL_TEST_WORKER_SYSCALL TRAWL_TEST_WORKER_READ TRAWL_SYNC_CMD
-g() { git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
-cd "$T" || exit 1
-D=$T/data
-g init -q src
-echo "first version" > src/a.txt
-g -C src add a.txt && g -C src commit -qm one
-commit() { echo "$1" > src/a.txt; g -C src commit -qam "$1"; }
-search() { "$TRAWL" search -d "$D/index" "$1" 2>/dev/null; }
+sync_fixture
 
 # The release binary and its server module hold none of the names; the test binary and its
 # server module (trawl-serve-test.so, which trawl-test loads) hold each.
