@@ -17,6 +17,7 @@ import { SIGNIN_PATH, parseFileRoute, safeNext, searchHref, signinHref } from '.
 const main = document.getElementById('main');
 let view = null;
 let viewKey = null;
+let routed = false; // the first route comes after the session loads: the user may have typed already
 
 const box = new QueryBox(document.querySelector('form.qform'), {
   onSubmit: (q) => navigate(searchHref(q)),
@@ -64,10 +65,13 @@ function route() {
   }
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
+  const first = !routed;
+  routed = true;
   setActiveNav(path);
   if (path === '/' || path === '/search') {
     const q = params.get('q') || '';
-    box.value = q;
+    // Keystrokes typed into the box while the page loaded are kept (a URL without q has nothing to show).
+    if (!first || q) box.value = q;
     document.title = q ? q + ' · trawl' : 'trawl';
     view = new SearchView(main, box);
     view.run(q);

@@ -90,6 +90,22 @@ export function browserTests(ctx) {
     await close();
   });
 
+  test('what is typed while the page loads is kept when the first page is shown', async () => {
+    const { page, close } = await open();
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    // Hold the session request: the app shows its first page only once it has the answer.
+    await page.route('**/api/v1/me', async (r) => { await held; await r.continue(); });
+    await page.goto(url('/'));
+    await page.click('.qinput');
+    await page.keyboard.type('repo:alpha');
+    release();
+    await page.waitForSelector('.help');
+    assert.equal(await page.inputValue('.qinput'), 'repo:alpha');
+    await page.unroute('**/api/v1/me');
+    await close();
+  });
+
   test('the query box colours filters, operators, phrases and regexps', async () => {
     const { page, close } = await open();
     await page.goto(url('/'));
