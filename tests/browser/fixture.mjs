@@ -1,5 +1,6 @@
 // The browser tests' data directory: three repositories indexed with the real binary.
 //   alpha                    C, Python, Markdown: matches, context, syntax colours, permalinks
+//                            (every repository but branchy is indexed with --symbols)
 //   acme tools?#%41          a repository name that needs percent-encoding and quoting
 //   xss"><img src=x ...>     hostile names and content (SECURITY-CHECKLIST X1, X2, X4)
 //   branchy                  a git repository with branches main and dev (made with the git CLI)
@@ -98,7 +99,8 @@ export function buildFixture(trawl, tmp) {
   for (const [name, files] of Object.entries(repos)) {
     const dir = join(src, 'repo' + i++);
     write(dir, files);
-    execFileSync(trawl, ['index', '-q', '-o', join(data, 'index'), dir, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // With symbols (universal-ctags): go to definition, the outline and symbol suggestions.
+    execFileSync(trawl, ['index', '-q', '--symbols', '-o', join(data, 'index'), dir, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
     dirs[name] = dir;
   }
   const commits = buildBranchy(trawl, data, join(src, 'branchy'));
