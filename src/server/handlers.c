@@ -180,6 +180,7 @@ static int h_asset(struct req *rq)
 
 static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
+static const char *const p_position[] = { "rev", "path", "line", "col", NULL };
 
 static const char *const p_tokens[] = { "user", NULL };
 static const char *const p_sso_login[] = { "return_to", NULL };
@@ -218,6 +219,13 @@ const struct route server_routes[] = {
 	  .handler = handlers_file, .name = "file" },
 	{ "api/v1/repos/{name}/raw", READ, .params = p_file, .flags = API | IDX,
 	  .handler = handlers_raw, .name = "raw" },
+	/* Code navigation (handlers_nav.c); references run a search, so they take a search slot. */
+	{ "api/v1/repos/{name}/definition", READ, .params = p_position, .flags = API | IDX,
+	  .handler = handlers_definition, .name = "definition" },
+	{ "api/v1/repos/{name}/references", READ, .params = p_position,
+	  .flags = API | IDX | ROUTE_SEARCH, .handler = handlers_references, .name = "references" },
+	{ "api/v1/repos/{name}/outline", READ, .params = p_file, .flags = API | IDX,
+	  .handler = handlers_outline, .name = "outline" },
 	{ "api/v1/filters", READ, .flags = API, .handler = h_filters, .name = "filters" },
 	{ "api/v1/session", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
 	  .perm = ROUTE_PERM_NONE, .max_body = BODY_SMALL, .flags = API,

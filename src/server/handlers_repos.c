@@ -230,8 +230,7 @@ int handlers_repos(struct req *rq)
 	return 0;
 }
 
-/* The repository named by the route: ENOTFOUND when it is unknown, EPERM when not readable. */
-static int find_repo(const struct snap_repo **out, struct req *rq)
+int handlers_find_repo(const struct snap_repo **out, struct req *rq)
 {
 	*out = snapshot_repo(rq->snap, rq->args.name);
 	if (!*out)
@@ -273,37 +272,19 @@ int handlers_repo(struct req *rq)
 
 /* ---- files ---- */
 
-/*
- * Revisions: what a rev parameter names. A git repository's revisions are its indexed branches
- * (the MANIFEST entry's; "" and "HEAD" name the default one); a directory has one revision,
- * "" or "HEAD". Anything else is not found. A document is on the revision when its branch set,
- * with the MANIFEST overlay applied (index_doc_branches: the same function the search uses),
- * holds the branch.
- */
-struct rev {
-	const char *name;     /* the branch name, or "HEAD" for a directory */
-	const char *commit;   /* the branch's indexed commit, NULL when not recorded */
-	const struct index *ix;
-	size_t branch;        /* into the entry's branches; unused when !has_branches */
-	bool has_branches;
-	uint64_t *set;        /* scratch for index_doc_branches */
-	size_t n_words;
-};
-
-static void rev_dispose(struct rev *v)
+void handlers_rev_dispose(struct handlers_rev *v)
 {
 	free(v->set);
 	v->set = NULL;
 }
 
-/* ENOTFOUND for a revision the repository does not have, ENOMEM. */
-static int rev_resolve(struct rev *out, const struct snapshot *snap, const struct snap_repo *r,
+int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap, const struct snap_repo *r,
 		       const char *rev)
 {
 	const struct index_repo_entry *e = index_shard_entry(snap->ix, r->shard0);
 	bool is_head = !rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0;
 
-	*out = (struct rev){ .name = "HEAD", .ix = snap->ix };
+	*out = (struct handlers_rev){ .name = "HEAD", .ix = snap->ix };
 	if (!e || e->n_branches == 0) {
 		if (is_head)
 			return 0;
@@ -326,8 +307,7 @@ static int rev_resolve(struct rev *out, const struct snapshot *snap, const struc
 	return TRAWL_ENOTFOUND;
 }
 
-/* Whether document d is on the revision (EINVAL from a bad id: not on it). */
-static bool rev_has(struct rev *v, const struct snap_doc *d)
+bool handlers_rev_has(struct handlers_rev *v, const struct snap_doc *d)
 {
 	struct shard_doc sd;
 
@@ -339,16 +319,15 @@ static bool rev_has(struct rev *v, const struct snap_doc *d)
 	return bitset_test(v->set, v->n_words, v->branch);
 }
 
-/* rev and path, checked: the common part of tree, file and raw. Dispose *rev after. */
-static int file_params(const struct snap_repo **r, struct rev *rev, const char **path,
+int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
 		       size_t *path_len, struct req *rq)
 {
 	const char *rv;
 	size_t len;
 	int err;
 
-	*rev = (struct rev){ 0 };
-	if ((err = find_repo(r, rq)) < 0)
+	*rev = (struct handlers_rev){ 0 };
+	if ((err = handlers_find_repo(r, rq)) < 0)
 		return err;
 	if ((err = req_param(&rv, &len, rq, "rev")) < 0 ||
 	    (err = req_param(path, path_len, rq, "path")) < 0)
@@ -359,12 +338,12 @@ static int file_params(const struct snap_repo **r, struct rev *rev, const char *
 	}
 	if ((err = route_path_check(*path, *path_len)) < 0)
 		return err;
-	if ((err = rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
+	if ((err = handlers_rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
 		return handlers_not_found("not found");
 	return err < 0 ? handlers_internal(err) : 0;
 }
 
-static int put_head(struct buf *b, const struct snap_repo *r, const struct rev *rev,
+static int put_head(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
 		    const char *path, size_t path_len)
 {
 	int err;
@@ -408,14 +387,14 @@ static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *n
 int handlers_tree(struct req *rq)
 {
 	const struct snap_repo *r;
-	struct rev rev;
+	struct handlers_rev rev;
 	const char *path;
 	size_t path_len, pre_len = 0, n = 0, i;
 	struct buf pre; /* "path/" and, while skipping a subdirectory, "path/sub0" */
 	int err;
 
-	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0) {
-		rev_dispose(&rev);
+	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0) {
+		handlers_rev_dispose(&rev);
 		return err;
 	}
 	/*
@@ -436,7 +415,7 @@ int handlers_tree(struct req *rq)
 		size_t name_len = d->path_len - pre_len;
 		const char *slash = memchr(name, '/', name_len);
 
-		if (!rev_has(&rev, d)) {
+		if (!handlers_rev_has(&rev, d)) {
 			i++;
 			continue;
 		}
@@ -464,7 +443,7 @@ int handlers_tree(struct req *rq)
 	err = buf_puts(&rq->body, "]}");
 out:
 	buf_dispose(&pre);
-	rev_dispose(&rev);
+	handlers_rev_dispose(&rev);
 	/* A directory nothing on the revision is under does not exist (the root always does). */
 	if (err >= 0 && n == 0 && pre_len)
 		return handlers_not_found("not found");
@@ -476,18 +455,18 @@ out:
 
 /* The document at path on the revision, or a 404. */
 static int find_doc(struct shard_doc *out, const struct snap_repo *r,
-		    struct rev *rev, const char *path, size_t path_len)
+		    struct handlers_rev *rev, const char *path, size_t path_len)
 {
 	for (size_t i = snap_repo_lower_bound(r, path, path_len);
 	     path_len && i < r->n_docs && r->docs[i].path_len == path_len &&
 	     memcmp(r->docs[i].path, path, path_len) == 0;
 	     i++)
-		if (rev_has(rev, &r->docs[i]) && shard_doc(out, r->docs[i].sh, r->docs[i].id) == 0)
+		if (handlers_rev_has(rev, &r->docs[i]) && shard_doc(out, r->docs[i].sh, r->docs[i].id) == 0)
 			return 0;
 	return handlers_not_found("not found");
 }
 
-static int put_file(struct buf *b, const struct snap_repo *r, const struct rev *rev,
+static int put_file(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
 		    const char *path, size_t path_len, const struct shard_doc *d)
 {
 	const char *lname = lang_name(d->lang);
@@ -514,19 +493,19 @@ static int put_file(struct buf *b, const struct snap_repo *r, const struct rev *
 int handlers_file(struct req *rq)
 {
 	const struct snap_repo *r;
-	struct rev rev;
+	struct handlers_rev rev;
 	const char *path;
 	size_t path_len;
 	struct shard_doc d;
 	int err;
 
-	if ((err = file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
+	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
 	    (err = find_doc(&d, r, &rev, path, path_len)) < 0) {
-		rev_dispose(&rev);
+		handlers_rev_dispose(&rev);
 		return err;
 	}
 	err = put_file(&rq->body, r, &rev, path, path_len, &d);
-	rev_dispose(&rev);
+	handlers_rev_dispose(&rev);
 	if (err < 0)
 		return handlers_internal(err);
 	rq->status = 200;
@@ -536,16 +515,16 @@ int handlers_file(struct req *rq)
 int handlers_raw(struct req *rq)
 {
 	const struct snap_repo *r;
-	struct rev rev;
+	struct handlers_rev rev;
 	const char *path;
 	size_t path_len;
 	struct shard_doc d;
 	int err;
 
-	err = file_params(&r, &rev, &path, &path_len, rq);
+	err = handlers_file_params(&r, &rev, &path, &path_len, rq);
 	if (err >= 0)
 		err = find_doc(&d, r, &rev, path, path_len);
-	rev_dispose(&rev);
+	handlers_rev_dispose(&rev);
 	if (err < 0)
 		return err;
 	if (d.skip != DOC_INDEXED)

@@ -394,6 +394,10 @@ int handlers_repo(struct req *rq);
 int handlers_tree(struct req *rq);
 int handlers_file(struct req *rq);
 int handlers_raw(struct req *rq);
+/* The navigation routes (handlers_nav.c). */
+int handlers_definition(struct req *rq);
+int handlers_references(struct req *rq);
+int handlers_outline(struct req *rq);
 
 /* The accounts' routes (handlers_auth.c): docs/api.md, "Session" and "Tokens". */
 int handlers_session_create(struct req *rq);
@@ -418,6 +422,42 @@ int handlers_token_create(struct req *rq);
 int handlers_token_revoke(struct req *rq);
 /* Appends unix time t (seconds) as an RFC 3339 UTC JSON string, or null when out of range. */
 int handlers_put_time(struct buf *b, int64_t t);
+
+/*
+ * Revisions: what a rev parameter names. A git repository's revisions are its indexed branches
+ * (the MANIFEST entry's; "" and "HEAD" name the default one); a directory has one revision,
+ * "" or "HEAD". Anything else is not found. A document is on the revision when its branch set,
+ * with the MANIFEST overlay applied (index_doc_branches: the same function the search uses),
+ * holds the branch.
+ */
+struct handlers_rev {
+	const char *name;     /* the branch name, or "HEAD" for a directory */
+	const char *commit;   /* the branch's indexed commit, NULL when not recorded */
+	const struct index *ix;
+	size_t branch;        /* into the entry's branches; unused when !has_branches */
+	bool has_branches;
+	uint64_t *set;        /* scratch for index_doc_branches */
+	size_t n_words;
+};
+
+/* The repository named by the route: ENOTFOUND when it is unknown, EPERM when not readable. */
+int handlers_find_repo(const struct snap_repo **out, struct req *rq);
+/*
+ * ENOTFOUND for a revision the repository does not have (rev NULL, "" or "HEAD": the default
+ * branch), ENOMEM.
+ */
+int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap,
+			 const struct snap_repo *r, const char *rev);
+/* Whether document d is on the revision (EINVAL from a bad id: not on it). */
+bool handlers_rev_has(struct handlers_rev *v, const struct snap_doc *d);
+void handlers_rev_dispose(struct handlers_rev *v);
+/*
+ * The route's repository and its rev and path parameters, checked: the common part of tree,
+ * file, raw and the navigation routes. A 404 for an unknown or unreadable repository or
+ * revision. Dispose *rev after, also on failure.
+ */
+int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
+			 size_t *path_len, struct req *rq);
 
 struct store;
 /*

@@ -81,7 +81,7 @@ def data_dir(tmp, name, repos):
     d = os.path.join(tmp, name)
     os.makedirs(d)
     for r in repos:
-        index_repo(d, r, os.path.join(tmp, "src-" + r))
+        index_repo(d, r, os.path.join(tmp, "src-" + r), symbols=True)
     return d
 
 
@@ -247,6 +247,17 @@ def requests_for(pattern):
                                           repo_status(r)) for r in repos],
         "/api/v1/repos/{name}/raw": [Req("GET", "/api/v1/repos/%s/raw?path=README.md" % r,
                                          repo_status(r)) for r in repos],
+        # Navigation: shared_word is defined in every repository (the private one's definition
+        # holds the canary in its path and its line); README.md's line 1 starts with it.
+        "/api/v1/repos/{name}/definition": [
+            Req("GET", "/api/v1/repos/%s/definition?path=README.md&line=1&col=3" % r,
+                repo_status(r), compare="json") for r in repos],
+        "/api/v1/repos/{name}/references": [
+            Req("GET", "/api/v1/repos/%s/references?path=README.md&line=1&col=3" % r,
+                repo_status(r), compare="json") for r in repos],
+        "/api/v1/repos/{name}/outline": [
+            Req("GET", "/api/v1/repos/%s/outline?path=README.md" % r, repo_status(r),
+                compare="json") for r in repos],
         "/api/v1/filters": [Req("GET", "/api/v1/filters", 200)],
         "/healthz": [Req("GET", "/healthz", 200)],
         "/metrics": [Req("GET", "/metrics", admin_only(200))],
@@ -394,7 +405,8 @@ def sweep(s, tok, baselines):
                        "want %s" % json.dumps(want_b)[:1500])
     # The test can fail: the administrator does find the canary.
     for pattern in ("/api/v1/search", "/api/v1/search/stream", "/api/v1/repos/{name}/file",
-                    "/api/v1/repos/{name}/raw", "/api/v1/repos/{name}/tree"):
+                    "/api/v1/repos/{name}/raw", "/api/v1/repos/{name}/tree",
+                    "/api/v1/repos/{name}/definition", "/api/v1/repos/{name}/references"):
         ok(pattern in admin_saw, "the administrator sees the canary through " + pattern)
 
 
@@ -404,7 +416,10 @@ def hidden_is_missing(s, tok):
     for who in ("nogrant", "direct", "member", "oidc", "proxy"):
         for hidden in sorted({"private", "granted"} - READABLE[who]):
             for suffix in ("", "/tree?path=src", "/file?path=README.md", "/raw?path=README.md",
-                           "/tree", "/file?path=nope", "/file?path=README.md&rev=nope"):
+                           "/tree", "/file?path=nope", "/file?path=README.md&rev=nope",
+                           "/definition?path=README.md&line=1&col=1",
+                           "/references?path=README.md&line=1&col=1",
+                           "/outline?path=README.md", "/definition?path=nope&line=1&col=1"):
                 a = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (hidden, suffix))
                 b = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (MISSING, suffix))
                 ha = {k: v for k, v in a.headers.items() if k not in drop}

@@ -48,6 +48,9 @@ ROUTES = {
     "tree": ["tree", "error"],
     "file": ["file", "error"],
     "raw": ["text:text/plain", "error"],
+    "definition": ["definition", "error"],
+    "references": ["references", "error"],
+    "outline": ["outline", "error"],
     "filters": ["filters", "error"],
     "session_create": ["session", "error"],
     "session_delete": ["empty", "error"],
@@ -333,6 +336,22 @@ def reads(c, s, t):
                                      token=t["user"]), 200, "text:text/plain")
     c.check("raw", "user", s.request("GET", "/api/v1/repos/app/raw?path=bin.dat",
                                      token=t["user"]), 404, "error", "skipped")
+    nav = "/api/v1/repos/%s/%s?path=src/main.c&line=1&col=6"
+    for who in ("admin", "user"):
+        c.check("definition", who, s.request("GET", nav % ("app", "definition"), token=t[who]),
+                200, "definition")
+        c.check("references", who, s.request("GET", nav % ("app", "references"), token=t[who]),
+                200, "references")
+        c.check("outline", who, s.request("GET", "/api/v1/repos/app/outline?path=src/main.c",
+                                          token=t[who]), 200, "outline")
+    for route in ("definition", "references"):
+        c.check(route, "anon", s.request("GET", nav % ("app", route)), 404, "error",
+                "a private repository")
+        none_there = (nav % ("app", route)).replace("col=6", "col=16")
+        c.check(route, "user", s.request("GET", none_there, token=t["user"]), 400, "error",
+                "no identifier there")
+    c.check("outline", "user", s.request("GET", "/api/v1/repos/app/outline?path=nope",
+                                         token=t["user"]), 404, "error")
     c.check("filters", "none", s.request("GET", "/api/v1/filters", token="trawl_" + "x" * 49),
             401, "error", "an unknown token")
 

@@ -1,0 +1,57 @@
+/*
+ * Code navigation's decisions that need no server (handlers_nav.c uses them): reading a line or
+ * column parameter, finding the identifier at a position of a file, and the order definitions
+ * are listed in. Pure functions over bytes, tested and fuzzed apart from a server.
+ */
+#ifndef TRAWL_SERVER_NAV_H
+#define TRAWL_SERVER_NAV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest line or column a request may name. */
+#define NAV_POS_MAX 100000000u
+/* The longest identifier looked up (a symbol's name is at most this long: SYMSEC_STR_MAX). */
+#define NAV_IDENT_MAX 1024u
+
+/*
+ * Parses a line or column parameter (name, for the message): decimal digits only, no sign, no
+ * leading zero, 1..NAV_POS_MAX. EINVAL with a message naming the parameter.
+ */
+int nav_parse_pos(uint32_t *out, const char *s, size_t len, const char *name);
+
+/*
+ * The identifier at line (1-based) and col (1-based, in UTF-16 code units of the line as the
+ * file API's JSON content shows it: a well-formed UTF-8 sequence is one unit, or two above
+ * U+FFFF; each byte that is not part of one is one unit, its U+FFFD) of text[0..len). An
+ * identifier is a run of ASCII letters, digits and '_' that does not start with a digit (C's
+ * rule); the unit at col may be inside it or just after its end (a caret after a word). Lines
+ * end at '\n'. *start and *n are the identifier's byte offset in text and length. EINVAL with a
+ * message when there is none there, the line or column is past the text's, or it is longer
+ * than NAV_IDENT_MAX.
+ */
+int nav_ident_at(size_t *start, size_t *n, const uint8_t *text, size_t len, uint32_t line,
+		 uint32_t col);
+
+/* A definition found, for ordering. */
+struct nav_def {
+	const char *repo; /* NUL-terminated */
+	const char *path;
+	size_t path_len;
+	unsigned tier; /* nav_def_tier */
+	uint32_t line;
+	uint32_t shard; /* where it is: the index's shard and the section's symbol */
+	uint32_t sym;
+};
+
+/*
+ * Definitions are listed by tier: the same file first, then the same repository and language
+ * as the file asked about, the same repository, the same language in another repository, and
+ * the rest; within a tier by repository, path and line.
+ */
+unsigned nav_def_tier(bool is_same_file, bool is_same_repo, bool is_same_lang);
+/* qsort's comparison of two struct nav_def. */
+int nav_def_cmp(const void *a, const void *b);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * Unit tests for src/server/nav.c: the line and column parameters, the identifier at a
+ * position (columns in UTF-16 units of the line as the file API shows it), and the order of
+ * definitions.
+ */
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "server/nav.h"
+#include "util/error.h"
+
+static int pos(uint32_t *v, const char *s)
+{
+	return nav_parse_pos(v, s, s ? strlen(s) : 0, "line");
+}
+
+static void parse_pos_takes_bounded_decimals(void **state)
+{
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(pos(&v, "1"), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(pos(&v, "42"), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(pos(&v, "100000000"), 0);
+	assert_int_equal(v, NAV_POS_MAX);
+}
+
+static void parse_pos_refuses_everything_else(void **state)
+{
+	static const char *const bad[] = { "",          "0",          "00",
+					   "01",        "-1",         "+1",
+					   " 1",        "1 ",         "1.5",
+					   "1e3",       "0x10",       "100000001",
+					   "999999999", "4294967297", "18446744073709551617",
+					   "a" };
+	uint32_t v = 7;
+
+	(void)state;
+	assert_int_equal(pos(&v, NULL), TRAWL_EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		assert_int_equal(pos(&v, bad[i]), TRAWL_EINVAL);
+		assert_int_equal(v, 0);
+		assert_string_equal(error_last(), "line must be a number from 1 to 100000000");
+	}
+	/* The length given is the parameter's: a digit past it is not read. */
+	assert_int_equal(nav_parse_pos(&v, "12", 1, "col"), 0);
+	assert_int_equal(v, 1);
+}
+
+/* The identifier at (line, col) of text, or NULL (its message in error_last) when none. */
+static char *ident(const char *text, uint32_t line, uint32_t col)
+{
+	size_t start = 99, n = 99;
+	char *out;
+
+	if (nav_ident_at(&start, &n, (const uint8_t *)text, strlen(text), line, col) < 0) {
+		assert_int_equal(start, 0);
+		assert_int_equal(n, 0);
+		return NULL;
+	}
+	out = strndup(text + start, n);
+	assert_non_null(out);
+	return out;
+}
+
+static void expect_ident(const char *text, uint32_t line, uint32_t col, const char *want)
+{
+	char *got = ident(text, line, col);
+	bool is_same = want ? got && strcmp(got, want) == 0 : !got;
+
+	if (!is_same)
+		print_error("at %u:%u: got %s, want %s\n", line, col, got ? got : "none",
+			    want ? want : "none");
+	free(got);
+	assert_true(is_same);
+}
+
+static void ident_at_finds_the_word_under_the_column(void **state)
+{
+	static const char text[] = "int main(void) { return parse_config(\"x\"); }\n"
+				   "  cfg->x_1 = 0;\n";
+
+	(void)state;
+	expect_ident(text, 1, 1, "int");
+	expect_ident(text, 1, 3, "int");
+	expect_ident(text, 1, 4, "int"); /* the caret just after it */
+	expect_ident(text, 1, 5, "main");
+	expect_ident(text, 1, 25, "parse_config");
+	expect_ident(text, 1, 36, "parse_config");
+	expect_ident(text, 1, 37, "parse_config");
+	expect_ident(text, 2, 3, "cfg");
+	expect_ident(text, 2, 8, "x_1");
+	expect_ident(text, 2, 10, "x_1");
+}
+
+static void ident_at_refuses_what_is_no_identifier(void **state)
+{
+	static const char text[] = "a = 0x1F + 12;\n\n  \t{}\nlast";
+
+	(void)state;
+	expect_ident(text, 1, 3, NULL); /* '=' after a space */
+	expect_ident(text, 1, 5, NULL); /* a number */
+	expect_ident(text, 1, 7, NULL);
+	expect_ident(text, 1, 12, NULL);
+	expect_ident(text, 2, 1, NULL); /* an empty line: only its end */
+	expect_ident(text, 3, 5, NULL);
+	assert_string_equal(error_last(), "no identifier at line 3, column 5");
+	expect_ident(text, 4, 1, "last"); /* the last line has no '\n' */
+	expect_ident(text, 4, 5, "last");
+	expect_ident(text, 0, 1, NULL);
+	expect_ident(text, 1, 0, NULL);
+}
+
+static void ident_at_refuses_positions_past_the_text(void **state)
+{
+	(void)state;
+	expect_ident("ab\ncd\n", 4, 1, NULL);
+	assert_string_equal(error_last(), "line 4 is past the end of the file");
+	expect_ident("ab\ncd\n", 3, 1, NULL); /* the empty line after the last '\n' */
+	expect_ident("ab\ncd", 2, 4, NULL);
+	assert_string_equal(error_last(), "column 4 is past the end of line 2");
+	expect_ident("ab\ncd", 2, 3, "cd");
+	expect_ident("", 1, 1, NULL);
+	expect_ident("x", NAV_POS_MAX, NAV_POS_MAX, NULL);
+}
+
+static void ident_at_counts_columns_in_utf16_units(void **state)
+{
+	(void)state;
+	/* "é" is two bytes and one unit; U+1F600 four bytes and two units. */
+	expect_ident("\xc3\xa9 abc", 1, 3, "abc");
+	expect_ident("\xf0\x9f\x98\x80 abc", 1, 4, "abc");
+	expect_ident("\xf0\x9f\x98\x80 abc", 1, 2, NULL); /* the pair's second half */
+	/* Each byte that is not well-formed UTF-8 is one unit (a U+FFFD in the file API). */
+	expect_ident("\xff\xfe abc", 1, 4, "abc");
+	expect_ident("\xe2\x82 abc", 1, 4, "abc");
+	/* A letter after a non-ASCII one is still an identifier of its own. */
+	expect_ident("\xc3\xa9x", 1, 2, "x");
+	/* CR before the end of the line is not part of the word; the caret after it is. */
+	expect_ident("abc\r\n", 1, 4, "abc");
+}
+
+static void ident_at_bounds_the_length(void **state)
+{
+	static char text[NAV_IDENT_MAX + 2];
+	char *got;
+	size_t n;
+
+	(void)state;
+	memset(text, 'a', NAV_IDENT_MAX);
+	text[NAV_IDENT_MAX] = 0;
+	got = ident(text, 1, NAV_IDENT_MAX);
+	n = got ? strlen(got) : 0;
+	free(got);
+	assert_int_equal(n, NAV_IDENT_MAX);
+	text[NAV_IDENT_MAX] = 'a';
+	text[NAV_IDENT_MAX + 1] = 0;
+	got = ident(text, 1, 1);
+	n = got ? strlen(got) : 0;
+	free(got);
+	assert_int_equal(n, 0);
+	assert_string_equal(error_last(), "the identifier at line 1, column 1 is over 1024 bytes");
+}
+
+static void definitions_order_by_tier_then_place(void **state)
+{
+	struct nav_def v[] = {
+		{ .tier = nav_def_tier(false, false, false),
+		  .repo = "a",
+		  .path = "z.py",
+		  .path_len = 4,
+		  .line = 1 },
+		{ .tier = nav_def_tier(false, false, true),
+		  .repo = "b",
+		  .path = "x.c",
+		  .path_len = 3,
+		  .line = 9 },
+		{ .tier = nav_def_tier(false, false, true),
+		  .repo = "a",
+		  .path = "y.c",
+		  .path_len = 3,
+		  .line = 5 },
+		{ .tier = nav_def_tier(false, true, false),
+		  .repo = "m",
+		  .path = "k.h",
+		  .path_len = 3,
+		  .line = 2 },
+		{ .tier = nav_def_tier(false, true, true),
+		  .repo = "m",
+		  .path = "b.c",
+		  .path_len = 3,
+		  .line = 7 },
+		{ .tier = nav_def_tier(false, true, true),
+		  .repo = "m",
+		  .path = "b.c",
+		  .path_len = 3,
+		  .line = 3 },
+		{ .tier = nav_def_tier(false, true, true),
+		  .repo = "m",
+		  .path = "b",
+		  .path_len = 1,
+		  .line = 30 },
+		{ .tier = nav_def_tier(true, true, true),
+		  .repo = "m",
+		  .path = "z.c",
+		  .path_len = 3,
+		  .line = 40 },
+	};
+	static const char *const want[] = { "m/z.c:40", "m/b:30",  "m/b.c:3", "m/b.c:7",
+					    "m/k.h:2",  "a/y.c:5", "b/x.c:9", "a/z.py:1" };
+
+	(void)state;
+	qsort(v, sizeof(v) / sizeof(v[0]), sizeof(v[0]), nav_def_cmp);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char s[64];
+
+		snprintf(s, sizeof(s), "%s/%.*s:%u", v[i].repo, (int)v[i].path_len, v[i].path,
+			 v[i].line);
+		assert_string_equal(s, want[i]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_pos_takes_bounded_decimals),
+		cmocka_unit_test(parse_pos_refuses_everything_else),
+		cmocka_unit_test(ident_at_finds_the_word_under_the_column),
+		cmocka_unit_test(ident_at_refuses_what_is_no_identifier),
+		cmocka_unit_test(ident_at_refuses_positions_past_the_text),
+		cmocka_unit_test(ident_at_counts_columns_in_utf16_units),
+		cmocka_unit_test(ident_at_bounds_the_length),
+		cmocka_unit_test(definitions_order_by_tier_then_place),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
