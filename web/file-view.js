@@ -1,10 +1,13 @@
 // The file view (/file/{repo}/{path}?rev=REV&m=LINES#L10-L20): the file with line numbers and
 // syntax highlighting, the lines a search matched (m=) marked, and a permalink selection (#L...)
-// set by clicking a line number (shift-click extends it to a range).
+// set by clicking a line number (shift-click extends it to a range); code navigation (nav.js:
+// go to definition, find references) at the clicked identifier, and the file's outline.
 import { append, el, segments } from './dom.js';
 import { ApiError, getJSON } from './api.js';
 import { repoFilter } from './suggest.js';
 import { tokenize, splitLines } from './highlight.js';
+import { Nav } from './nav.js';
+import { outlinePanel } from './outline.js';
 import { apiFile, formatLineHash, parseLineHash, parseMatchLines, rawHref, searchHref } from './urls.js';
 
 const HIGHLIGHT_MAX = 1 << 20; // characters; larger files are shown without colours
@@ -29,7 +32,10 @@ export class FileView {
     this.load();
   }
 
-  stop() { this.abort.abort(); }
+  stop() {
+    this.abort.abort();
+    if (this.nav) this.nav.stop();
+  }
 
   async load() {
     append(this.root, el('p', { class: 'loading' }, 'Loading…'));
@@ -68,7 +74,11 @@ export class FileView {
       this.root.replaceChildren(...nodes);
       return;
     }
-    nodes.push(this.code(f.content, s(f.language)));
+    this.nav = new Nav(this);
+    nodes.push(this.nav.menu, this.nav.panel,
+      el('div', { class: 'fbody' }, outlinePanel(this.repo, path, this.rev, this.abort.signal), this.code(f.content, s(f.language))),
+      el('p', { class: 'navhelp' }, 'Click an identifier, then ', el('kbd', null, 'F12'), ' or ', el('kbd', null, 'g'), ' ', el('kbd', null, 'd'),
+        ' goes to its definition; ', el('kbd', null, 'Shift+F12'), ' or ', el('kbd', null, 'g'), ' ', el('kbd', null, 'r'), ' finds its references.'));
     this.root.replaceChildren(...nodes);
     document.title = path + ' · ' + this.repo + ' · trawl';
     this.onHash(true);
@@ -91,6 +101,7 @@ export class FileView {
     box.appendChild(frag);
     box.addEventListener('click', (e) => {
       const a = e.target.closest('a.ln');
+      if (this.nav && !a) this.nav.clicked();
       if (!a || e.ctrlKey || e.metaKey || e.altKey || e.button !== 0) return;
       e.preventDefault();
       const n = Number(a.dataset.n);

@@ -42,6 +42,8 @@ export const XSS_FILES = [
   ['page.html', '<!doctype html><script>alert(1)</script><img src=x onerror=alert(1)> xssmark\n'],
   ['image.svg', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>\n<!-- xssmark -->\n'],
   ['entities.txt', 'a &lt;script&gt;alert(1)&lt;/script&gt; xssmark\n'],
+  // Symbols whose names hold HTML and control characters (ctags' Markdown headings): the outline.
+  ['headings.md', '# <img src=x onerror=alert(1)> heading\n\n## \x1b[31mred</b>\n'],
   // Names with control characters, a backslash and percent signs: every byte is percent-encoded
   // in links and the API's path parameter, so they open like any other file.
   ['ctl\n\t\x1b[31m red.txt', 'control characters in the name xssmark\n'],
