@@ -170,6 +170,18 @@ export function navigationTests(ctx) {
     await page.keyboard.press('g');
     await page.keyboard.press('d');
     await page.waitForFunction(() => location.hash === '#L3');
+    // The caret alone (where caret browsing, F7, moves it with the keyboard), without a click.
+    await openFile(page, 'alpha', 'src/config.c');
+    await page.evaluate(() => {
+      const lc = document.querySelectorAll('.code .cl .lc')[13];
+      const walker = document.createTreeWalker(lc, NodeFilter.SHOW_TEXT);
+      let node, at = lc.textContent.indexOf('parse_config') + 5;
+      while ((node = walker.nextNode()) && at >= node.length) at -= node.length;
+      getSelection().collapse(node, at);
+    });
+    await page.keyboard.press('g');
+    await page.keyboard.press('d');
+    await page.waitForFunction(() => location.hash === '#L3');
     // Typing in the query box is not a shortcut.
     await openFile(page, 'alpha', 'src/config.c');
     await clickWord(page, 14, 'parse_config');
