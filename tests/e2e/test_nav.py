@@ -41,6 +41,8 @@ FILES = {
         "lib/cfg.c": "static int parse_config(int x) { return x; }\n",
         "notes.txt": "calls parse_config too\n",
         "data.zzq": "parse_config\n",
+        # A definition whose line is over 512 bytes, a two-byte character across byte 512.
+        "long.c": "int long_def(void) { return 0; } /*  " + "\u00e9" * 300 + " */\n",
     },
     "plain": {"x.c": "int parse_config;\n"},
 }
@@ -99,6 +101,14 @@ def definitions(s):
     st, b = get(s, "alpha", "definition", path="src/config.c", line=3, col=1)
     ok(st == 200 and b["identifier"] == "struct" and b["definitions"] == [],
        "definition: an identifier nothing defines has none", b)
+
+
+def long_line(s):
+    st, b = get(s, "beta", "definition", path="long.c", line=1, col=6)
+    want = "int long_def(void) { return 0; } /*  " + "\u00e9" * 237
+    got = b["definitions"][0]["text"] if st == 200 and b.get("definitions") else None
+    ok(got == want, "definition: a long line's text is cut at 512 bytes on a character's edge",
+       len((got or "").encode()), got)
 
 
 def references(s):
@@ -183,6 +193,7 @@ def main():
                            check=True, stdout=subprocess.DEVNULL)
         s = serverlib.Server(data, "--sync-interval", "0")
         definitions(s)
+        long_line(s)
         references(s)
         outline(s)
         errors(s)
