@@ -412,6 +412,7 @@ static void downgrade_to_schema_3(const char *path)
 		"DROP TABLE acl_changes", "DROP TABLE audit_rows",  "PRAGMA user_version = 3",
 	};
 
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols"); /* schema 10's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures"); /* schema 9's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN next_attempt");
 	raw_sql(path, "DROP TABLE notices"); /* schema 5's, which refers to users */
