@@ -13,7 +13,9 @@
  * worker after writing its shards, before it reports them) and waits to be killed, with
  * TRAWL_TEST_WORKER_PAUSE=fetch-objects the fetch worker stops once the first objects of its
  * fetch arrived (a first clone: half-way); with TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls
- * socket() once confined, which the index role forbids; with TRAWL_TEST_WORKER_READ=PATH the
+ * socket() once confined, which the index role forbids (with =index-execve the index worker
+ * calls execve(), which it may not either, its ctags launcher notwithstanding); with
+ * TRAWL_TEST_WORKER_READ=PATH the
  * confined index worker tries to open PATH and says on standard error whether it could ("test
  * read PATH: ok" or the error), and TRAWL_TEST_WORKER_FETCH_READ and _FETCH_WRITE (each a list
  * of paths separated by ':') make the confined fetch worker try to open each path for reading,
@@ -114,6 +116,11 @@ static void test_hooks(const char *role)
 
 		if (fd >= 0)
 			close(fd);
+	}
+	if (strcmp(role, "index") == 0 && test_hook("TRAWL_TEST_WORKER_SYSCALL", "index-execve")) {
+		char *argv[] = { "true", NULL }, *envp[] = { NULL };
+
+		execve("/bin/true", argv, envp);
 	}
 }
 
