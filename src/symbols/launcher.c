@@ -183,8 +183,8 @@ static _Noreturn void serve(int sock, const char *helper, unsigned max_starts)
 			has_fds = true;
 		}
 		memcpy(&q, buf, sizeof(q));
-		if (has_fds || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-		    (size_t)n != sizeof(q) || q.magic != LAUNCHER_MAGIC) {
+		if (has_fds || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n != sizeof(q) ||
+		    q.magic != LAUNCHER_MAGIC) {
 			refuse("malformed");
 			reply(sock, TRAWL_EINVAL, 0, 0, -1);
 		} else if (q.op == OP_START) {
@@ -206,8 +206,7 @@ static _Noreturn void serve(int sock, const char *helper, unsigned max_starts)
 }
 
 /* In the new launcher: nothing but its socket (as LAUNCHER_FD) and standard descriptors. */
-static _Noreturn void launcher_main(int sock, pid_t parent, const char *helper,
-				    unsigned max_starts)
+static _Noreturn void launcher_main(int sock, pid_t parent, const char *helper, unsigned max_starts)
 {
 	/* SECURITY: it dies with the process that started it, and cannot gain privileges. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||

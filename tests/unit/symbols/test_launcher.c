@@ -132,8 +132,9 @@ static long proc_status(int pid, const char *key)
 static int confine_as_worker(const struct ctags_launcher *l)
 {
 	const int keep[] = { ctags_launcher_fd(l) };
-	struct confine_spec spec = { .role = CONFINE_INDEX, .keep_fds = keep, .n_keep_fds = 1,
-				     .report_fd = 2 };
+	struct confine_spec spec = {
+		.role = CONFINE_INDEX, .keep_fds = keep, .n_keep_fds = 1, .report_fd = 2
+	};
 	struct confine_status st;
 
 	return confine_apply(&spec, &st);
