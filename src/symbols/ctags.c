@@ -267,8 +267,9 @@ static const char *jstr(json_t *o, const char *key, size_t *len)
 }
 
 /*
- * One line of output: a tag is added to b; *is_done when it was the end of the file. A line
- * that is not JSON, or an unexpected type, is ctags misbehaving: ECORRUPT (the file fails).
+ * One line of output: a tag is added to b; *is_done when it was the end of the file; a warning
+ * is passed over. A line that is not JSON, or an unexpected type (an error that is not a
+ * warning included), is ctags misbehaving: ECORRUPT (the file fails).
  */
 static int handle_line(struct symsec_builder *b, const char *line, size_t len, bool *is_done)
 {
@@ -301,6 +302,12 @@ static int handle_line(struct symsec_builder *b, const char *line, size_t len, b
 		/* Strings with a NUL (jansson refuses \u0000 by default) never get here. */
 		if (s.name)
 			err = symsec_builder_add(b, &s);
+	} else if (type && strcmp(type, "error") == 0 &&
+		   json_is_true(json_object_get(o, "warning"))) {
+		/*
+		 * A warning about one construct of the file (JavaScript's "ignoring null tag"):
+		 * ctags goes on, and the file's other symbols stand.
+		 */
 	} else {
 		err = TRAWL_ECORRUPT;
 	}
