@@ -376,16 +376,21 @@ static void a_warning_keeps_the_files_symbols(void **state)
 	struct run r;
 
 	(void)state;
-	/* What ctags says of some JavaScript; an error that is no warning still fails the file. */
+	/*
+	 * What ctags says of some JavaScript; an error that is no warning still fails the file.
+	 * The fake reads each file's one line before it answers, so no answer runs ahead.
+	 */
 	assert_int_equal(
 		setenv("TRAWL_TEST_CTAGS",
 		       fake("warn.sh",
+			    "read content\n"
 			    "echo '{\"_type\": \"error\", \"message\": \"ignoring null tag in "
 			    "f.c(line: 1)\", \"warning\": true}'\n"
 			    "echo '{\"_type\": \"tag\", \"name\": \"f\", \"kind\": "
 			    "\"function\", \"line\": 1, \"language\": \"C\"}'\n"
 			    "echo '{\"_type\": \"completed\", \"command\": \"generate-tags\"}'\n"
 			    "read req\n"
+			    "read content\n"
 			    "echo '{\"_type\": \"error\", \"message\": \"broken\"}'\n"
 			    "echo '{\"_type\": \"completed\", \"command\": \"generate-tags\"}'\n"
 			    "while :; do read req; done\n"),
