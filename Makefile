@@ -175,7 +175,7 @@ $(O)/tests/unit/%: tests/unit/%.c tests/unit/testlib.c tests/unit/testlib.h $(O)
 
 # The ctags tests run a fake ctags (TRAWL_TEST_CTAGS): they link the hooked ctags.o, which the
 # linker takes before the archive's.
-CTAGS_HOOK_BIN := $(filter $(O)/tests/unit/symbols/test_ctags,$(UNIT_BIN))
+CTAGS_HOOK_BIN := $(filter $(O)/tests/unit/symbols/test_ctags $(O)/tests/unit/symbols/test_launcher,$(UNIT_BIN))
 $(CTAGS_HOOK_BIN): $(O)/hooks/src/symbols/ctags.o
 $(CTAGS_HOOK_BIN): UNIT_EXTRA := $(O)/hooks/src/symbols/ctags.o
 

@@ -22,6 +22,7 @@
 #include "index/shard.h"
 #include "store/policy.h"
 #include "store/store.h"
+#include "symbols/ctags.h"
 #include "symbols/symbols.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -32,10 +33,11 @@ const struct cli_help cli_help_repo = {
 	.synopsis =
 		"trawl repo add URL|PATH [--name NAME] [--branch NAME|GLOB]... [--data DIR]\n"
 		"               [--allow-insecure] [--allow-local] [--allow-private]\n"
+		"               [--symbols|--no-symbols]\n"
 		"trawl repo list [--json] [--data DIR]\n"
 		"trawl repo status NAME [--json] [--data DIR]\n"
 		"trawl repo remove NAME [--data DIR]\n"
-		"trawl repo set NAME --public|--private [--data DIR]\n",
+		"trawl repo set NAME [--public|--private] [--symbols|--no-symbols] [--data DIR]\n",
 	.summary = "the registry of repositories that trawl sync mirrors and indexes",
 	.options =
 		"  add     register a repository; its URL is checked now and before every fetch\n"
@@ -44,6 +46,7 @@ const struct cli_help cli_help_repo = {
 		"  remove  drop a repository's grants, then its shards, its mirror and its rows\n"
 		"  set     --public: every user may read it (and anonymous callers, when the server\n"
 		"          allows them); --private: administrators and its grants only (the default)\n"
+		"          --symbols, --no-symbols: whether its index has symbols (below)\n"
 		"\n"
 		"  --name NAME           the name (default: the URL's last path component, without\n"
 		"                        .git)\n"
@@ -53,6 +56,11 @@ const struct cli_help cli_help_repo = {
 		"  --allow-private       accept hosts on loopback, private or link-local addresses\n"
 		"                        (the --allow-* flags are kept with the repository and every\n"
 		"                        sync of it uses them, the server's included)\n"
+		"  --symbols             extract symbols (definitions, for type:symbol and navigation)\n"
+		"                        with universal-ctags, run confined, when it is synced; costs\n"
+		"                        about four times the indexing CPU. Default: on when\n"
+		"                        /usr/bin/ctags is installed. A change re-indexes it in full\n"
+		"  --no-symbols          index it without symbols\n"
 		"  --json                one JSON object per repository\n"
 		"  --data DIR            the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
 		"  -h, --help            this usage\n"
@@ -69,7 +77,8 @@ static bool registry_name_valid(const char *name)
 	return build_name_valid(name) && !strchr(name, '@');
 }
 
-static int repo_add(int argc, char **argv, const char *data, struct gurl_policy *policy)
+static int repo_add(int argc, char **argv, const char *data, struct gurl_policy *policy,
+		    int symbols)
 {
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
@@ -123,7 +132,8 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 	 */
 	if ((err = datadir_init(&d, data, true)) < 0 || (err = auth_open(&a, d.root, NULL)) < 0 ||
 	    (err = store_open(&s, d.db)) < 0 || (err = datadir_policy_migrate(&d, s)) < 0 ||
-	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0)
+	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0 ||
+	    (symbols != STORE_SYMBOLS_DEFAULT && (err = store_repo_set_symbols(s, id, symbols)) < 0))
 		goto fail;
 	if ((err = store_policy_write(d.policy, id, name, url, &stored)) < 0) {
 		cli_report(err);
@@ -212,7 +222,12 @@ static int repo_json(struct buf *b, const struct store_repo *r)
 		if ((err = buf_puts(b, i ? "," : "")) < 0 ||
 		    (err = json_put_string(b, r->patterns[i], strlen(r->patterns[i]), NULL)) < 0)
 			return err;
-	if ((err = buf_puts(b, "],\"allow\":[")) < 0 ||
+	if ((err = buf_printf(b, "],\"symbols\":%s,\"symbols_setting\":\"%s\"",
+			      datadir_repo_symbols(r) ? "true" : "false",
+			      r->symbols == STORE_SYMBOLS_DEFAULT ? "default"
+			      : r->symbols == STORE_SYMBOLS_ON    ? "on"
+								  : "off")) < 0 ||
+	    (err = buf_puts(b, ",\"allow\":[")) < 0 ||
 	    (err = policy_put(b, &r->policy, "\"", "\"", ",")) < 0 ||
 	    (err = buf_puts(b, "],\"branches\":[")) < 0)
 		return err;
@@ -267,6 +282,21 @@ static void repo_print(const struct store_repo *r)
 		print_safe(r->last_error);
 		putchar('\n');
 	}
+}
+
+/* The symbols setting, and what it means on this machine. */
+static void print_symbols(const struct store_repo *r)
+{
+	bool is_on = datadir_repo_symbols(r), has_ctags = ctags_installed();
+
+	if (r->symbols == STORE_SYMBOLS_DEFAULT)
+		printf("  symbols: %s (the default: universal-ctags is %s)\n", is_on ? "on" : "off",
+		       has_ctags ? "installed" : "not installed at " CTAGS_PATH);
+	else if (is_on && !has_ctags)
+		printf("  symbols: on, but universal-ctags is not installed at " CTAGS_PATH
+		       ": its files get no symbols (ctags unavailable)\n");
+	else
+		printf("  symbols: %s\n", is_on ? "on" : "off");
 }
 
 static int open_registry(struct datadir *d, struct store **s, const char *data)
@@ -401,6 +431,7 @@ static int repo_status(int argc, char **argv, const char *data, bool json)
 				fwrite(b.ptr, 1, b.len, stdout);
 		} else {
 			repo_print(&r);
+			print_symbols(&r);
 			err = list_skipped(&b, &d, &r, false);
 		}
 	}
@@ -496,8 +527,41 @@ out:
 
 /* --- set ------------------------------------------------------------------------------------ */
 
-/* repo set NAME --public|--private: visibility is 1 for --public, 0 for --private, else -1. */
-static int repo_set(int argc, char **argv, const char *data, int visibility)
+/* repo set NAME --symbols|--no-symbols: the registry's setting, used from the next sync. */
+static int repo_set_symbols(const char *name, const char *data, int symbols)
+{
+	struct datadir d = { 0 };
+	struct store *s = NULL;
+	struct store_repo r = { 0 };
+	int err = 0, ret;
+
+	if ((ret = open_registry(&d, &s, data)) != 0)
+		goto out;
+	if ((err = store_repo_get(&r, s, name)) == 0 &&
+	    (err = store_repo_set_symbols(s, r.id, symbols)) == 0) {
+		r.symbols = symbols;
+		printf("%s: symbols %s from its next sync (in full when its index differs)\n", name,
+		       symbols ? "on" : "off");
+		if (symbols && !ctags_installed())
+			printf("  note: universal-ctags is not installed at " CTAGS_PATH
+			       ": its files will get no symbols\n");
+	}
+	if (err < 0) {
+		cli_report(err);
+		ret = EXIT_ERROR;
+	}
+out:
+	store_repo_dispose(&r);
+	store_close(s);
+	datadir_dispose(&d);
+	return ret;
+}
+
+/*
+ * repo set NAME [--public|--private] [--symbols|--no-symbols]: visibility is 1 for --public, 0
+ * for --private, else -1; symbols a STORE_SYMBOLS_* value.
+ */
+static int repo_set(int argc, char **argv, const char *data, int visibility, int symbols)
 {
 	struct datadir d = { 0 };
 	struct auth *a = NULL;
@@ -505,8 +569,10 @@ static int repo_set(int argc, char **argv, const char *data, int visibility)
 	size_t n = 0;
 	int err, ret;
 
-	if (argc != 2 || visibility < 0)
+	if (argc != 2 || (visibility < 0 && symbols == STORE_SYMBOLS_DEFAULT))
 		return cli_usage("repo", true);
+	if (visibility < 0)
+		return repo_set_symbols(argv[1], data, symbols);
 	if ((ret = accounts_open(&a, &d, data, false)) != 0)
 		return ret;
 	if ((err = accounts_repos(&repos, &n, &d)) == 0 && !accounts_repos_has(repos, n, argv[1])) {
@@ -521,7 +587,10 @@ static int repo_set(int argc, char **argv, const char *data, int visibility)
 	}
 	store_names_free(repos, n);
 	accounts_close(a, &d);
-	return accounts_fail(err);
+	ret = accounts_fail(err);
+	if (ret == 0 && symbols != STORE_SYMBOLS_DEFAULT)
+		ret = repo_set_symbols(argv[1], data, symbols);
+	return ret;
 }
 
 /* --- dispatch ------------------------------------------------------------------------------- */
@@ -536,7 +605,7 @@ static int repo_main(int argc, char **argv)
 	const char *data = NULL;
 	char *sub;
 	bool json = false;
-	int n = 0, visibility = -1, n_visibility = 0;
+	int n = 0, visibility = -1, n_visibility = 0, symbols = STORE_SYMBOLS_DEFAULT, n_symbols = 0;
 
 	if (argc < 2)
 		return cli_usage("repo", true);
@@ -566,7 +635,10 @@ static int repo_main(int argc, char **argv)
 			visibility = strcmp(a, "--public") == 0;
 			n_visibility++;
 		}
-		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		else if (strcmp(a, "--symbols") == 0 || strcmp(a, "--no-symbols") == 0) {
+			symbols = strcmp(a, "--symbols") == 0 ? STORE_SYMBOLS_ON : STORE_SYMBOLS_OFF;
+			n_symbols++;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return cli_usage("repo", false);
 		else if ((strcmp(a, "--name") == 0 || strcmp(a, "--branch") == 0) && i + 1 < argc) {
 			/* Their value is data, "-h" included. */
@@ -584,10 +656,11 @@ static int repo_main(int argc, char **argv)
 		memmove(&argv[2], &argv[3], (size_t)(argc - 2) * sizeof(*argv));
 		argc--;
 	}
-	if (n_visibility && strcmp(sub, "set") != 0)
+	if ((n_visibility && strcmp(sub, "set") != 0) || n_visibility > 1 || n_symbols > 1 ||
+	    (n_symbols && strcmp(sub, "set") != 0 && strcmp(sub, "add") != 0))
 		return cli_usage("repo", true);
 	if (strcmp(sub, "add") == 0)
-		return repo_add(argc - 1, argv + 1, data, &policy);
+		return repo_add(argc - 1, argv + 1, data, &policy, symbols);
 	if (strcmp(sub, "list") == 0)
 		return repo_list(argc - 1, argv + 1, data, json);
 	if (strcmp(sub, "status") == 0)
@@ -595,7 +668,8 @@ static int repo_main(int argc, char **argv)
 	if (strcmp(sub, "remove") == 0)
 		return repo_remove(argc - 1, argv + 1, data);
 	if (strcmp(sub, "set") == 0)
-		return repo_set(argc - 1, argv + 1, data, n_visibility == 1 ? visibility : -1);
+		return repo_set(argc - 1, argv + 1, data, n_visibility == 1 ? visibility : -1,
+				symbols);
 	if (strcmp(sub, "help") == 0)
 		return cli_usage("repo", false);
 	cli_errorf("unknown repo command \"%s\" (add, list, status, remove, set)", sub);

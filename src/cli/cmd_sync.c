@@ -465,6 +465,8 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	arg_pair(&a, "--max-files", a.nums[1]);
 	arg_pair(&a, "--max-bytes", a.nums[2]);
 	arg_pair(&a, "--max-seconds", a.nums[3]);
+	if (datadir_repo_symbols(r))
+		arg_add(&a, "--symbols");
 	if ((err = sync_worker(a.v, -1, "index worker", take_index, &rx)) < 0)
 		goto out;
 	/* Its new shards are mapped one at a time to be verified, then with the whole index. */

@@ -13,7 +13,9 @@
  * worker after writing its shards, before it reports them) and waits to be killed, with
  * TRAWL_TEST_WORKER_PAUSE=fetch-objects the fetch worker stops once the first objects of its
  * fetch arrived (a first clone: half-way); with TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls
- * socket() once confined, which the index role forbids; with TRAWL_TEST_WORKER_READ=PATH the
+ * socket() once confined, which the index role forbids (with =index-execve the index worker
+ * calls execve(), which it may not either, its ctags launcher notwithstanding); with
+ * TRAWL_TEST_WORKER_READ=PATH the
  * confined index worker tries to open PATH and says on standard error whether it could ("test
  * read PATH: ok" or the error), and TRAWL_TEST_WORKER_FETCH_READ and _FETCH_WRITE (each a list
  * of paths separated by ':') make the confined fetch worker try to open each path for reading,
@@ -37,9 +39,12 @@
 #include "cli/cli.h"
 #include "cli/gitmod.h"
 #include "git/cred.h"
+#include "index/shard.h"
 #include "sandbox/confine.h"
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
+#include "symbols/ctags.h"
+#include "symbols/symbols.h"
 #include "util/error.h"
 #include "util/sanitizer.h"
 #include "util/file.h"
@@ -51,7 +56,8 @@ const struct cli_help cli_help_worker = {
 		    "                   [--allow-private]\n"
 		    "trawl worker index --mirror DIR --index DIR --work DIR --name NAME\n"
 		    "                   [--branch PATTERN]... [--max-file-size N] [--max-files N]\n"
-		    "                   [--max-bytes N] [--max-seconds N]\n",
+		    "                   [--max-bytes N] [--max-seconds N]\n"
+		    "                   [--symbols [--symbols-timeout MS]]\n",
 	.summary = "internal: the sandboxed fetch and index steps of trawl sync",
 	.options =
 		"Started by trawl sync, one process per repository and step; not for use by hand.\n"
@@ -74,6 +80,11 @@ const struct cli_help cli_help_worker = {
 		"  --branch PATTERN    index: a branch name or glob (repeatable; none: HEAD)\n"
 		"  --max-file-size N, --max-files N, --max-bytes N, --max-seconds N\n"
 		"                      index: the limits of trawl sync (docs/operations.md)\n"
+		"  --symbols           index: also extract symbols with ctags, started by a launcher\n"
+		"                      forked before the worker confines itself\n"
+		"                      (docs/internals/symbols.md)\n"
+		"  --symbols-timeout MS\n"
+		"                      index: a file's symbols are given up after MS milliseconds\n"
 		"  -h, --help          this usage\n",
 };
 
@@ -84,6 +95,8 @@ struct worker_args {
 	struct gurl_policy policy;
 	struct build_opts o;
 	struct build_git_limits lim;
+	bool has_symbols;
+	struct ctags_opts ctags;
 };
 
 #ifdef TRAWL_TEST_HOOKS
@@ -103,6 +116,11 @@ static void test_hooks(const char *role)
 
 		if (fd >= 0)
 			close(fd);
+	}
+	if (strcmp(role, "index") == 0 && test_hook("TRAWL_TEST_WORKER_SYSCALL", "index-execve")) {
+		char *argv[] = { "true", NULL }, *envp[] = { NULL };
+
+		execve("/bin/true", argv, envp);
 	}
 }
 
@@ -246,12 +264,13 @@ static size_t sanitizer_paths(const char **read, size_t n_read, char *buf, size_
 /*
  * THE confinement of a worker (sandbox/confine.h): called once, after the git module is loaded
  * and libgit2 started, before the worker reads a byte of repository data. read and write are
- * the trees this worker needs beyond the role's system ones. EPERM when it cannot be applied.
+ * the trees this worker needs beyond the role's system ones; keep_fd, when not -1, is kept open
+ * (the index worker's socket to its ctags launcher). EPERM when it cannot be applied.
  */
 static int worker_confine(enum confine_role role, const char *const *read, size_t n_read,
-			  const char *const *write, size_t n_write)
+			  const char *const *write, size_t n_write, int keep_fd)
 {
-	const int keep[] = { WORKER_MSG_FD };
+	const int keep[] = { WORKER_MSG_FD, keep_fd };
 	const char **reads;
 	char supp[1024];
 	struct confine_spec spec = {
@@ -259,7 +278,7 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 		.write_paths = write,
 		.n_write = n_write,
 		.keep_fds = keep,
-		.n_keep_fds = 1,
+		.n_keep_fds = keep_fd >= 0 ? 2 : 1,
 		.report_fd = 2,
 	};
 	struct confine_status st;
@@ -547,7 +566,7 @@ static int worker_fetch(const struct worker_args *a)
 		}
 	}
 	write[0] = dir;
-	if ((err = worker_confine(CONFINE_FETCH, read, n_read, write, 1)) < 0)
+	if ((err = worker_confine(CONFINE_FETCH, read, n_read, write, 1, -1)) < 0)
 		goto out;
 	test_hooks("fetch");
 	test_fetch_opens();
@@ -579,6 +598,47 @@ out:
 }
 
 /*
+ * Whether the kept shards of old have symbols exactly when this run makes them. A shard that
+ * cannot be opened here counts as different: the full run then reads none of them.
+ */
+static bool same_symbols(const struct worker_args *a, const struct index_repo_entry *old)
+{
+	for (size_t i = 0; i < old->n_shards; i++) {
+		struct shard *sh = NULL;
+		struct symsec s;
+		bool has = false;
+		char *path;
+		int err;
+
+		if (!index_shard_name_ok(old->shards[i]) || !(path = file_join(a->index, old->shards[i])))
+			return false;
+		err = shard_open(&sh, path);
+		free(path);
+		if (err == 0)
+			err = symbols_open(&s, &has, sh);
+		shard_close(sh);
+		if (err < 0 || has != a->has_symbols)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * How many ctags the launcher may start in the worker's life: one per indexing thread and one
+ * more for each failure before a thread gives up (ctags.h, CTAGS_MAX_FAILURES).
+ */
+static unsigned launcher_starts(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > CTAGS_LAUNCHER_MAX_LIVE)
+		n = CTAGS_LAUNCHER_MAX_LIVE;
+	return (unsigned)n * (CTAGS_MAX_FAILURES + 1);
+}
+
+/*
  * The index worker reads the mirror and, of the index, only this repository's current shard
  * files (an incremental run reads them): never another repository's shards, whose text it could
  * otherwise copy into its own. Its MANIFEST entry is read before confining (sync, which holds
@@ -588,6 +648,9 @@ out:
 static int worker_index(const struct worker_args *a)
 {
 	const char *write[] = { a->work }, **read = NULL;
+	struct ctags_launcher *launcher = NULL;
+	struct ctags_opts ctags;
+	struct build_opts o;
 	struct index_repo_entry old = { 0 };
 	struct build_git_output out = { 0 };
 	struct build_stats st;
@@ -607,7 +670,13 @@ static int worker_index(const struct worker_args *a)
 		goto out;
 	}
 	read[n_read++] = a->mirror;
-	for (size_t i = 0; i < old.n_shards; i++) {
+	/*
+	 * An index whose symbols setting changed is made again in full: an incremental run would
+	 * leave the kept shards with (or without) symbols.
+	 */
+	if (has_old && !same_symbols(a, &old))
+		has_old = false;
+	for (size_t i = 0; has_old && i < old.n_shards; i++) {
 		if (!index_shard_name_ok(old.shards[i])) {
 			error_set("%s: MANIFEST: bad shard name", a->name);
 			err = TRAWL_ECORRUPT;
@@ -619,13 +688,27 @@ static int worker_index(const struct worker_args *a)
 		}
 		read[n_read++] = files[i];
 	}
-	if ((err = worker_confine(CONFINE_INDEX, read, n_read, write, 1)) < 0)
+	/* The one process left that may start ctags: forked now, before the worker confines. */
+	if (a->has_symbols && (err = ctags_launcher_start(&launcher, NULL, launcher_starts())) < 0)
+		goto out;
+	ctags = a->ctags;
+	ctags.launcher = launcher;
+	o = a->o;
+	o.symbols = a->has_symbols ? &ctags : NULL;
+	if ((err = worker_confine(CONFINE_INDEX, read, n_read, write, 1,
+				  launcher ? ctags_launcher_fd(launcher) : -1)) < 0)
 		goto out;
 	test_hooks("index");
 	test_read();
 	err = gitmod.produce(&st, &out, a->work, a->index, has_old ? &old : NULL, a->name, a->mirror,
-			     a->branches, a->n_branches, &a->o, &a->lim, NULL, NULL);
+			     a->branches, a->n_branches, &o, &a->lim, NULL, NULL);
+	if (err == 0 && st.symbols_failed)
+		fprintf(stderr,
+			"trawl: index worker: %llu files without symbols because ctags failed (trawl "
+			"repo status lists them)\n",
+			(unsigned long long)st.symbols_failed);
 out:
+	ctags_launcher_free(launcher);
 	for (size_t i = 0; files && i < old.n_shards; i++)
 		free(files[i]);
 	free(files);
@@ -671,6 +754,8 @@ int cmd_worker(int argc, char **argv)
 		{ "max-files", required_argument, NULL, 'N' },
 		{ "max-bytes", required_argument, NULL, 'B' },
 		{ "max-seconds", required_argument, NULL, 'S' },
+		{ "symbols", no_argument, NULL, 'Y' },
+		{ "symbols-timeout", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -753,6 +838,21 @@ int cmd_worker(int argc, char **argv)
 			if (!parse_u64(&a.lim.max_seconds, "--max-seconds"))
 				goto out;
 			break;
+		case 'Y':
+			a.has_symbols = true;
+			break;
+		case 'Z': {
+			uint64_t v;
+
+			if (!parse_u64(&v, "--symbols-timeout"))
+				goto out;
+			if (v < 1 || v > 3600000) {
+				cli_errorf("--symbols-timeout: expected milliseconds from 1 to 3600000");
+				goto out;
+			}
+			a.ctags.timeout_ms = (double)v;
+			break;
+		}
 		case 'h':
 			ret = cli_usage("worker", false);
 			goto out;

@@ -12,6 +12,7 @@
 
 #include "index/shard.h"
 #include "store/policy.h"
+#include "symbols/ctags.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -250,4 +251,11 @@ struct store_policy datadir_policy_to_store(const struct gurl_policy *p)
 bool datadir_owns(const char *name, const char *index_repo)
 {
 	return strcmp(index_repo, name) == 0;
+}
+
+bool datadir_repo_symbols(const struct store_repo *r)
+{
+	if (r->symbols == STORE_SYMBOLS_DEFAULT)
+		return ctags_installed();
+	return r->symbols == STORE_SYMBOLS_ON;
 }

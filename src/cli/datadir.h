@@ -106,6 +106,12 @@ int datadir_policy_migrate(const struct datadir *d, struct store *s);
 struct store_policy datadir_policy_to_store(const struct gurl_policy *p);
 
 /*
+ * Whether r's index is to have symbols: its setting, or by default whether universal-ctags is
+ * installed (ctags_installed).
+ */
+bool datadir_repo_symbols(const struct store_repo *r);
+
+/*
  * Whether index repository name index_repo belongs to registered repository name: one
  * repository in the index holds all its branches (branch sets), under the same name.
  */

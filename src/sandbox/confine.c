@@ -179,6 +179,15 @@ static const char *const sys_net[] = {
 };
 
 /*
+ * The index worker's ctags (src/symbols/launcher.c): messages on the sockets it is given, its
+ * launcher's (with the descriptors it passes) and each ctags' standard input and output. No
+ * call that makes or connects a socket: only descriptors it already holds.
+ */
+static const char *const sys_sockio[] = {
+	"sendto", "recvfrom", "sendmsg", "recvmsg",
+};
+
+/*
  * LeakSanitizer stops the world at exit from a cloned tracer thread with ptrace; an ASan build
  * keeps it working (tests run under ASan). A release build never has these.
  */
@@ -484,6 +493,9 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 		return err;
 	if (role == CONFINE_FETCH &&
 	    (err = rules_add(ctx, allow, sys_net, sizeof(sys_net) / sizeof(*sys_net))) < 0)
+		return err;
+	if (role == CONFINE_INDEX &&
+	    (err = rules_add(ctx, allow, sys_sockio, sizeof(sys_sockio) / sizeof(*sys_sockio))) < 0)
 		return err;
 	if (HAS_ASAN &&
 	    (err = rules_add(ctx, allow, sys_asan, sizeof(sys_asan) / sizeof(*sys_asan))) < 0)

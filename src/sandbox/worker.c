@@ -33,7 +33,7 @@ static void close_fd(int *fd)
  * ~/.ssh/known_hosts), the locale, the time zone, the temporary directory, the TLS trust
  * files OpenSSL and GnuTLS read, the sanitizer runtimes' options (for sanitizer builds; the
  * runtimes alone read them) and, in the test binary only, the tests' worker hooks
- * (cmd_worker.c).
+ * (cmd_worker.c) and fake ctags (symbols/ctags.c).
  */
 static const char *const env_kept[] = {
 	"HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "SSL_CERT_FILE",
@@ -41,6 +41,7 @@ static const char *const env_kept[] = {
 #ifdef TRAWL_TEST_HOOKS
 	"TRAWL_TEST_WORKER_PAUSE", "TRAWL_TEST_WORKER_SYSCALL", "TRAWL_TEST_WORKER_READ",
 	"TRAWL_TEST_WORKER_FETCH_READ", "TRAWL_TEST_WORKER_FETCH_WRITE", "TRAWL_TEST_WORKER_FETCH_LINK",
+	"TRAWL_TEST_CTAGS",
 #endif
 };
 #define ENV_MAX (1 + sizeof(env_kept) / sizeof(*env_kept))

@@ -322,6 +322,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE repos ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE repos ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 9;",
+	/*
+	 * 10: whether a repository's index has symbols: -1 the default (on when universal-ctags is
+	 * installed, docs/operations.md), 0 off, 1 on (trawl repo add|set --symbols|--no-symbols).
+	 */
+	"ALTER TABLE repos ADD COLUMN symbols INTEGER NOT NULL DEFAULT -1 "
+	"  CHECK (symbols IN (-1, 0, 1));"
+	"PRAGMA user_version = 10;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -910,7 +917,7 @@ void store_repos_free(struct store_repo *v, size_t n)
 
 #define REPO_COLUMNS \
 	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count, " \
-	"allow_insecure, allow_local, allow_private, failures, next_attempt"
+	"allow_insecure, allow_local, allow_private, failures, next_attempt, symbols"
 
 static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 {
@@ -937,6 +944,9 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 	};
 	r->failures = (unsigned)sqlite3_column_int(st, 13);
 	r->next_attempt = sqlite3_column_int64(st, 14);
+	r->symbols = sqlite3_column_int(st, 15);
+	if (r->symbols != STORE_SYMBOLS_ON && r->symbols != STORE_SYMBOLS_OFF)
+		r->symbols = STORE_SYMBOLS_DEFAULT;
 	if (oom || !r->name || !r->url) {
 		store_repo_dispose(r);
 		return error_nomem(NULL);
@@ -1175,6 +1185,23 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 		err = replace_branches(s, id, branches, n);
 	sqlite3_finalize(st);
 	return store_tx_end(s, err);
+}
+
+int store_repo_set_symbols(struct store *s, int64_t id, int symbols)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if (symbols != STORE_SYMBOLS_DEFAULT && symbols != STORE_SYMBOLS_ON &&
+	    symbols != STORE_SYMBOLS_OFF) {
+		error_set("symbols setting %d: expected -1, 0 or 1", symbols);
+		return TRAWL_EINVAL;
+	}
+	if ((err = prep(&st, s, "UPDATE repos SET symbols = ?2 WHERE id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 2, symbols)) == 0)
+		err = change_one(s, st, id, "updating a repository");
+	sqlite3_finalize(st);
+	return err;
 }
 
 int store_retired_names(char ***out, size_t *n, struct store *s)

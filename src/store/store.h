@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096
@@ -72,7 +72,13 @@ struct store_repo {
 	size_t n_branches;
 	unsigned failures;    /* failed syncs in a row (0 after a success) */
 	int64_t next_attempt; /* unix seconds before which a plain sync skips it; 0 = any time */
+	int symbols;          /* STORE_SYMBOLS_DEFAULT, _ON or _OFF */
 };
+
+/* Whether a repository's index has symbols (schema 10). */
+#define STORE_SYMBOLS_DEFAULT (-1) /* on when universal-ctags is installed */
+#define STORE_SYMBOLS_OFF 0
+#define STORE_SYMBOLS_ON 1
 
 /*
  * Reads every page of the database (SQLite's PRAGMA quick_check: linear in its size, so for a
@@ -136,6 +142,9 @@ void store_repos_free(struct store_repo *v, size_t n);
 
 /* Deletes the repository and its branch rows. ENOTFOUND, EIO. */
 int store_repo_remove(struct store *s, int64_t id);
+
+/* Sets whether the repository's index has symbols (STORE_SYMBOLS_*). ENOTFOUND, EINVAL, EIO. */
+int store_repo_set_symbols(struct store *s, int64_t id, int symbols);
 
 /* Marks the repository syncing (last_error is kept until the sync ends). ENOTFOUND, EIO. */
 int store_repo_set_syncing(struct store *s, int64_t id);

@@ -22,6 +22,7 @@
 
 #include "sandbox/child.h"
 #include "sandbox/confine.h"
+#include "symbols/ctags_int.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -33,6 +34,7 @@ struct ctags {
 	struct ctags_opts o;
 	pid_t pid;     /* 0 when not running */
 	int fd;        /* our end of its standard input and output */
+	uint32_t launch_id; /* its id for the launcher (o.launcher) */
 	char *rbuf;    /* what was read and not yet handled */
 	size_t rlen, rcap;
 	unsigned failures;
@@ -70,7 +72,10 @@ static void stop(struct ctags *c)
 {
 	int status;
 
-	if (c->pid > 0) {
+	/* Through a launcher, the launcher kills it (it is not our child). */
+	if (c->pid > 0 && c->o.launcher) {
+		ctags_launcher_kill(c->o.launcher, c->launch_id);
+	} else if (c->pid > 0) {
 		kill(c->pid, SIGKILL);
 		sandbox_wait(&status, c->pid, 0);
 	}
@@ -138,9 +143,8 @@ static int wait_fd(int fd, short events, double deadline, short *revents)
 	}
 }
 
-static int start(struct ctags *c)
+int ctags_spawn(pid_t *pid, int *fd, const char *helper)
 {
-	const char *helper = c->o.helper ? c->o.helper : "/proc/self/exe";
 	char *argv[] = { "trawl", "__ctags", NULL };
 	char parent_env[64];
 #ifdef TRAWL_TEST_HOOKS
@@ -149,10 +153,10 @@ static int start(struct ctags *c)
 	char test_env[4096];
 #endif
 	char *envp[] = { "LC_ALL=C", "PATH=/usr/bin:/bin", parent_env, NULL, NULL };
-	double deadline = clock_now_ms() + START_MS;
 	int sv[2], fds[3];
 	int err;
 
+	*fd = -1;
 	snprintf(parent_env, sizeof(parent_env), "TRAWL_CTAGS_PARENT=%ld", (long)getpid());
 #ifdef TRAWL_TEST_HOOKS
 	if (test && *test && snprintf(test_env, sizeof(test_env), "TRAWL_TEST_CTAGS=%s", test) <
@@ -166,9 +170,26 @@ static int start(struct ctags *c)
 	fds[0] = sv[1];
 	fds[1] = sv[1];
 	fds[2] = -1;
-	err = sandbox_spawn_fds(&c->pid, helper, argv, envp, fds, 3);
+	err = sandbox_spawn_fds(pid, helper ? helper : "/proc/self/exe", argv, envp, fds, 3);
 	close(sv[1]);
-	c->fd = sv[0];
+	if (err < 0) {
+		close(sv[0]);
+		return err;
+	}
+	*fd = sv[0];
+	return 0;
+}
+
+static int start(struct ctags *c)
+{
+	const char *helper = c->o.helper ? c->o.helper : "/proc/self/exe";
+	double deadline = clock_now_ms() + START_MS;
+	int err;
+
+	if (c->o.launcher)
+		err = ctags_launcher_spawn(c->o.launcher, &c->launch_id, &c->pid, &c->fd);
+	else
+		err = ctags_spawn(&c->pid, &c->fd, c->o.helper);
 	if (err < 0) {
 		c->pid = 0;
 		stop(c);
@@ -246,8 +267,9 @@ static const char *jstr(json_t *o, const char *key, size_t *len)
 }
 
 /*
- * One line of output: a tag is added to b; *is_done when it was the end of the file. A line
- * that is not JSON, or an unexpected type, is ctags misbehaving: ECORRUPT (the file fails).
+ * One line of output: a tag is added to b; *is_done when it was the end of the file; a warning
+ * is passed over. A line that is not JSON, or an unexpected type (an error that is not a
+ * warning included), is ctags misbehaving: ECORRUPT (the file fails).
  */
 static int handle_line(struct symsec_builder *b, const char *line, size_t len, bool *is_done)
 {
@@ -280,6 +302,12 @@ static int handle_line(struct symsec_builder *b, const char *line, size_t len, b
 		/* Strings with a NUL (jansson refuses \u0000 by default) never get here. */
 		if (s.name)
 			err = symsec_builder_add(b, &s);
+	} else if (type && strcmp(type, "error") == 0 &&
+		   json_is_true(json_object_get(o, "warning"))) {
+		/*
+		 * A warning about one construct of the file (JavaScript's "ignoring null tag"):
+		 * ctags goes on, and the file's other symbols stand.
+		 */
 	} else {
 		err = TRAWL_ECORRUPT;
 	}
@@ -381,6 +409,18 @@ int ctags_extract(enum symsec_status *st, struct ctags *c, struct symsec_builder
 	}
 	*st = SYMSEC_OK;
 	return 0;
+}
+
+bool ctags_installed(void)
+{
+#ifdef TRAWL_TEST_HOOKS
+	const char *test = getenv("TRAWL_TEST_CTAGS");
+	const char *path = test && *test ? test : CTAGS_PATH;
+#else
+	const char *path = CTAGS_PATH;
+#endif
+
+	return access(path, X_OK) == 0;
 }
 
 int ctags_helper_main(void)

@@ -22,6 +22,7 @@
 #ifndef TRAWL_SYMBOLS_CTAGS_H
 #define TRAWL_SYMBOLS_CTAGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,9 +41,15 @@ struct ctags_opts {
 	 * (ctags_helper_main); NULL: /proc/self/exe, the running trawl.
 	 */
 	const char *helper;
+	/*
+	 * NULL: ctags is started by this process. Else by this launcher (below), for a process
+	 * that may not start programs itself (the confined index worker). Borrowed.
+	 */
+	struct ctags_launcher *launcher;
 };
 
 struct ctags;
+struct ctags_launcher;
 
 /* A handle; ctags itself starts with the first file. o is copied. ENOMEM. */
 int ctags_new(struct ctags **out, const struct ctags_opts *o);
@@ -67,11 +74,48 @@ int ctags_pid(const struct ctags *c);
 void ctags_free(struct ctags *c);
 
 /*
+ * Whether universal-ctags is installed (CTAGS_PATH is executable; in the test builds, the
+ * TRAWL_TEST_CTAGS program when set): the default of a repository's symbols setting.
+ */
+bool ctags_installed(void);
+
+/*
  * `trawl __ctags`: confines this process as CONFINE_CTAGS and becomes ctags in interactive
  * mode on its standard input and output. Returns only on failure (exit status 127).
  * TRAWL_TEST_CTAGS=PATH runs PATH instead of /usr/bin/ctags, with /usr/bin readable for its
  * interpreter (the tests' fake ctags); documented in docs/internals/symbols.md.
  */
 int ctags_helper_main(void);
+
+/*
+ * The ctags launcher: a process forked by one that is about to confine itself so that it may
+ * not start programs any more (the index worker, which may neither execve nor fork), which
+ * keeps that one right for it: on request over a SOCK_SEQPACKET socket pair it starts a new
+ * confined ctags (`HELPER __ctags`, exactly as ctags_new's handle would) and passes our end of
+ * its socket back with SCM_RIGHTS, and it kills and reaps the ones it started when asked.
+ *
+ * SECURITY: the requests carry no path, argument or descriptor (a request that does is
+ * refused and its descriptors closed), so the launcher can be made to run the ctags helper
+ * only, at most max_starts times and at most CTAGS_LAUNCHER_MAX_LIVE at a time, and to kill
+ * only the processes it started and has not reaped (by its own id, never a pid). It holds no
+ * descriptor but its socket and standard error, sets no_new_privs, dies with its parent
+ * (PR_SET_PDEATHSIG) and, at the end of the requests (its parent closed the socket or died),
+ * kills what it started and exits. docs/internals/symbols.md, docs/security.md.
+ *
+ * Call ctags_launcher_start while the process is single-threaded (it forks). EIO. The handle
+ * is thread-safe (a request and its answer under a lock).
+ */
+#define CTAGS_LAUNCHER_MAX_LIVE 64
+
+int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsigned max_starts);
+
+/* The launcher's process id (tests). */
+int ctags_launcher_pid(const struct ctags_launcher *l);
+
+/* Our end of the launcher's socket: a process that closes descriptors must keep it. */
+int ctags_launcher_fd(const struct ctags_launcher *l);
+
+/* Closes the socket: the launcher kills its ctags and exits. NULL is a no-op. */
+void ctags_launcher_free(struct ctags_launcher *l);
 
 #endif

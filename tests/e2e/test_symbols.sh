@@ -149,8 +149,8 @@ expect_eq "git: the old name is gone" "" "$("$TRAWL" ls -d "$IXG" --symbols old_
 expect_eq "git: the kept file's symbols stay" 1 "$("$TRAWL" ls -d "$IXG" --symbols kept_fn | wc -l)"
 check "git: verify passes" "$TRAWL" verify "$IXG"
 
-# trawl repo status lists them too (sync's workers make no symbols yet: the repository's
-# index here comes from trawl index --symbols, with a ctags that dies).
+# trawl repo status lists them too (the repository's index here comes from trawl index
+# --symbols, with a ctags that dies; test_sync_symbols.sh has the same through trawl sync).
 D=$T/data
 check "status: repo add" "$TRAWL" repo add --data "$D" --allow-local --name g "$G"
 check "status: index with a dying ctags" env TRAWL_TEST_CTAGS="$T/die.sh" "$TRAWL_TEST" index \

@@ -401,6 +401,21 @@ static void raw_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* Runs one statement: SQLite's result of its step (SQLITE_DONE when it went through). */
+static int raw_sql_rc(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc == SQLITE_DONE ? 0 : rc;
+}
+
 /* Takes a database this trawl made back to what schema 3 had (no accounts). */
 static void downgrade_to_schema_3(const char *path)
 {
@@ -412,6 +427,7 @@ static void downgrade_to_schema_3(const char *path)
 		"DROP TABLE acl_changes", "DROP TABLE audit_rows",  "PRAGMA user_version = 3",
 	};
 
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols"); /* schema 10's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures"); /* schema 9's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN next_attempt");
 	raw_sql(path, "DROP TABLE notices"); /* schema 5's, which refers to users */
@@ -540,6 +556,43 @@ static void the_url_policy_is_stored_with_the_repository(void **state)
 	store_repo_dispose(&r);
 	assert_int_equal(store_repo_get(&r, s, "plain"), 0);
 	assert_false(r.policy.allow_insecure || r.policy.allow_local || r.policy.allow_private);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
+static void the_symbols_setting_is_stored_with_the_repository(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	int64_t id, other;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "mine", "/srv/mine.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&other, s, "other", "/srv/other.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_get(&r, s, "mine"), 0);
+	assert_int_equal(r.symbols, STORE_SYMBOLS_DEFAULT);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_set_symbols(s, id, STORE_SYMBOLS_OFF), 0);
+	store_close(s);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_repo_get(&r, s, "mine"), 0);
+	assert_int_equal(r.symbols, STORE_SYMBOLS_OFF);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_get(&r, s, "other"), 0);
+	assert_int_equal(r.symbols, STORE_SYMBOLS_DEFAULT); /* only the one named */
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_set_symbols(s, id, STORE_SYMBOLS_ON), 0);
+	assert_int_equal(store_repo_get(&r, s, "mine"), 0);
+	assert_int_equal(r.symbols, STORE_SYMBOLS_ON);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_set_symbols(s, id, 2), TRAWL_EINVAL);
+	assert_int_equal(store_repo_set_symbols(s, id + 100, STORE_SYMBOLS_ON), TRAWL_ENOTFOUND);
+	/* The schema refuses another value, whoever writes it. */
+	store_close(s);
+	assert_int_not_equal(raw_sql_rc(dbpath, "UPDATE repos SET symbols = 7"), 0);
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_repo_get(&r, s, "mine"), 0);
+	assert_int_equal(r.symbols, STORE_SYMBOLS_ON);
 	store_repo_dispose(&r);
 	store_close(s);
 }
@@ -674,6 +727,7 @@ int main(void)
 		cmocka_unit_test(overlong_urls_are_refused),
 		cmocka_unit_test(schema_1_secrets_are_removed_and_query_names_retired),
 		cmocka_unit_test(the_url_policy_is_stored_with_the_repository),
+		cmocka_unit_test(the_symbols_setting_is_stored_with_the_repository),
 		cmocka_unit_test(schema_2_repositories_get_the_policy_their_url_needed),
 		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
 		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),

@@ -368,6 +368,45 @@ static void crashing_ctags_fails_the_file_only(void **state)
 	run_dispose(&r);
 }
 
+static void a_warning_keeps_the_files_symbols(void **state)
+{
+	static const char src[] = "int f(void) { return 0; }\n";
+	struct ctags_opts o = { 0 };
+	struct ctags *c = NULL;
+	struct run r;
+
+	(void)state;
+	/*
+	 * What ctags says of some JavaScript; an error that is no warning still fails the file.
+	 * The fake reads each file's one line before it answers, so no answer runs ahead.
+	 */
+	assert_int_equal(
+		setenv("TRAWL_TEST_CTAGS",
+		       fake("warn.sh",
+			    "read content\n"
+			    "echo '{\"_type\": \"error\", \"message\": \"ignoring null tag in "
+			    "f.c(line: 1)\", \"warning\": true}'\n"
+			    "echo '{\"_type\": \"tag\", \"name\": \"f\", \"kind\": "
+			    "\"function\", \"line\": 1, \"language\": \"C\"}'\n"
+			    "echo '{\"_type\": \"completed\", \"command\": \"generate-tags\"}'\n"
+			    "read req\n"
+			    "read content\n"
+			    "echo '{\"_type\": \"error\", \"message\": \"broken\"}'\n"
+			    "echo '{\"_type\": \"completed\", \"command\": \"generate-tags\"}'\n"
+			    "while :; do read req; done\n"),
+		       1),
+		0);
+	assert_int_equal(ctags_new(&c, &o), 0);
+	run_init(&r);
+	assert_int_equal(extract(&r, c, "f.c", src, strlen(src)), SYMSEC_OK);
+	assert_int_equal(extract(&r, c, "g.c", src, strlen(src)), SYMSEC_CRASHED);
+	assert_int_equal(unsetenv("TRAWL_TEST_CTAGS"), 0);
+	run_finish(&r);
+	assert_true(has_symbol(&r, 0, "f", "function"));
+	ctags_free(c);
+	run_dispose(&r);
+}
+
 static void ctags_cannot_read_files(void **state)
 {
 	static const char src[] = "int f;\n";
@@ -547,6 +586,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(names_with_controls_and_html_are_kept_as_bytes),
 		cmocka_unit_test(hanging_ctags_times_out_and_is_replaced),
 		cmocka_unit_test(crashing_ctags_fails_the_file_only),
+		cmocka_unit_test(a_warning_keeps_the_files_symbols),
 		cmocka_unit_test(ctags_cannot_read_files),
 		cmocka_unit_test(ctags_cannot_run_another_program),
 		cmocka_unit_test(too_much_output_fails_the_file),
