@@ -23,11 +23,11 @@
 enum search_alert {
 	SEARCH_ALERT_WARNING,    /* a warning of the query's parser */
 	SEARCH_ALERT_REV,        /* rev: named no branch of some readable repositories */
-	SEARCH_ALERT_SYMBOLS,    /* type:symbol: some readable repositories have no symbols */
 	SEARCH_ALERT_COUNT,      /* count: (or --limit) stopped the search */
 	SEARCH_ALERT_MEMORY,     /* search_opts.mem_limit stopped the search */
 	SEARCH_ALERT_OUTPUT,     /* the sink's own size limit stopped the results (is_full) */
 	SEARCH_ALERT_TIMEOUT,    /* timeout: stopped the search (or the sink, is_late) */
+	SEARCH_ALERT_SYMBOLS,    /* type:symbol: some readable repositories have no symbols */
 };
 
 /* The alert's kind as the API names it: "warning", "limit" or "timeout". */

@@ -45,8 +45,9 @@ def token_create(data, user, scope="search", expires=None):
     return m.group(0), int(i.group(1))
 
 
-def index_repo(data, name, path):
-    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", name, path],
+def index_repo(data, name, path, symbols=False):
+    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", name] +
+                   (["--symbols"] if symbols else []) + [path],
                    check=True, stdout=subprocess.DEVNULL)
 
 
