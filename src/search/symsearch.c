@@ -38,6 +38,15 @@ struct name_match {
 	enum name_how how;
 	const char *lit; /* NAME_SUBSTR, _PREFIX, _EXACT: borrowed from the query */
 	size_t lit_len;
+	/*
+	 * A string every matching name contains (NAME_SUBSTR: lit; NAME_REGEX: its required
+	 * literal, maybe none), in lower case when is_req_icase: a test of each distinct name
+	 * looks for it first, a memmem, before any regex.
+	 */
+	char req[SYMSEC_STR_MAX];
+	size_t req_len;
+	bool is_req_icase;
+	bool is_never; /* a keyword longer than any name */
 	/* NAME_REGEX: a literal every match starts with ("/^lit.../"), for the lookup; else 0 */
 	char prefix[256];
 	size_t prefix_len;
@@ -78,7 +87,7 @@ struct sym_run {
 	/* The best symbols: a min-heap by score of at most cap (all when cap is 0). */
 	struct sym_rec *heap;
 	size_t n, alloc, cap;
-	uint64_t found; /* symbols that matched, kept or not */
+	uint64_t looked; /* symbols the lookups found (before the filters) */
 	uint64_t seq;
 	size_t n_calls;
 	int err;
@@ -101,16 +110,30 @@ static bool eq_bytes(const char *a, const char *b, size_t n, bool icase)
 	return true;
 }
 
+/*
+ * Whether s[0..n) contains lit[0..m); with icase lit is in lower case and s is compared ASCII
+ * case-insensitively. Names are at most SYMSEC_STR_MAX bytes: a folded copy and memmem are the
+ * fastest way over millions of them.
+ */
 static bool contains(const char *s, size_t n, const char *lit, size_t m, bool icase)
 {
+	char low[SYMSEC_STR_MAX];
+
 	if (m > n)
 		return false;
+	if (m == 0)
+		return true;
 	if (!icase)
-		return m == 0 || memmem(s, n, lit, m) != NULL;
-	for (size_t i = 0; i + m <= n; i++)
-		if (eq_bytes(s + i, lit, m, true))
-			return true;
-	return false;
+		return memmem(s, n, lit, m) != NULL;
+	if (n > sizeof(low)) {
+		for (size_t i = 0; i + m <= n; i++)
+			if (eq_bytes(s + i, lit, m, true))
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)fold((unsigned char)s[i]);
+	return memmem(low, n, lit, m) != NULL;
 }
 
 /*
@@ -177,6 +200,42 @@ static void plan_atom(struct name_match *m, const struct qnode *n)
 	}
 }
 
+/*
+ * The string every name atom i matches contains (name_match.req): a keyword's, lower-cased
+ * when the search ignores case, or a regex's required literal. ENOMEM.
+ */
+static int plan_required(struct sym_run *sr, size_t i)
+{
+	struct name_match *m = &sr->nm[i];
+	struct buf b;
+	bool icase = false;
+	int err;
+
+	m->req_len = 0;
+	if (m->how == NAME_SUBSTR) {
+		if (m->lit_len > sizeof(m->req)) {
+			m->is_never = true; /* no name is that long (SYMSEC_STR_MAX) */
+			return 0;
+		}
+		for (size_t k = 0; k < m->lit_len; k++)
+			m->req[k] = sr->is_icase ? (char)fold((unsigned char)m->lit[k]) : m->lit[k];
+		m->req_len = m->lit_len;
+		m->is_req_icase = sr->is_icase;
+		return 0;
+	}
+	if (m->how != NAME_REGEX)
+		return 0;
+	buf_init(&b, 1 << 16);
+	if ((err = regex_required_literal(&b, &icase, sr->r.atoms[i].pat->re)) == 0 &&
+	    b.len <= sizeof(m->req)) {
+		memcpy(m->req, b.ptr, b.len);
+		m->req_len = b.len;
+		m->is_req_icase = icase;
+	}
+	buf_dispose(&b);
+	return err == TRAWL_ELIMIT ? 0 : err;
+}
+
 /* Numbers the query's pattern and filter leaves as compile.c numbers its atoms (in order). */
 static void plan_nodes(struct sym_run *sr, const struct qnode *n, size_t *next)
 {
@@ -194,9 +253,11 @@ static bool name_matches(struct sym_run *sr, size_t atom, const char *name, size
 {
 	const struct name_match *m = &sr->nm[atom];
 
+	if (m->is_never)
+		return false;
 	switch (m->how) {
 	case NAME_SUBSTR:
-		return contains(name, len, m->lit, m->lit_len, sr->is_icase);
+		return contains(name, len, m->req, m->req_len, m->is_req_icase);
 	case NAME_PREFIX:
 		return len >= m->lit_len && eq_bytes(name, m->lit, m->lit_len, sr->is_icase);
 	case NAME_EXACT:
@@ -204,6 +265,8 @@ static bool name_matches(struct sym_run *sr, size_t atom, const char *name, size
 	case NAME_REGEX:
 		break;
 	}
+	if (m->req_len && !contains(name, len, m->req, m->req_len, m->is_req_icase))
+		return false;
 	return verify_text_matches(&sr->w, sr->r.atoms[atom].pat, name, len);
 }
 
@@ -294,17 +357,21 @@ static bool test_name(void *arg, const char *name, size_t len)
 /* --- ranking --- */
 
 /*
- * The symbol's score (docs/results.md, "Symbols"): how its name matches the searched literal,
- * then its kind (definitions of types and functions before variables and declarations), then
- * a shorter path.
+ * The part of a symbol's score known from the symbol alone (docs/results.md, "Symbols"): how
+ * its name matches the searched literal (the whole name, then its start, in the same case
+ * first), less a point for each byte of the name past the literal (the shorter completion
+ * first), then its kind (definitions of types and functions before variables and
+ * declarations). The whole score takes the path's length off this: it is also the bound that
+ * lets a search skip a symbol before reading its document.
  */
-static double score_symbol(const struct sym_run *sr, const struct symsec_sym *s,
-			   const struct shard_doc *d)
+static double score_name(const struct sym_run *sr, const struct symsec_sym *s)
 {
 	double score = 100;
 	size_t m = sr->rank_lit_len;
 
 	if (sr->rank_lit && m) {
+		size_t extra = s->name_len > m ? s->name_len - m : 0;
+
 		if (s->name_len == m && memcmp(s->name, sr->rank_lit, m) == 0)
 			score = 400;
 		else if (s->name_len == m && eq_bytes(s->name, sr->rank_lit, m, true))
@@ -313,6 +380,7 @@ static double score_symbol(const struct sym_run *sr, const struct symsec_sym *s,
 			score = 250;
 		else if (s->name_len >= m && eq_bytes(s->name, sr->rank_lit, m, true))
 			score = 200;
+		score -= (double)(extra < 40 ? extra : 40);
 	}
 	switch (query_symkind_of(s->kind, s->kind_len, s->lang, s->lang_len)) {
 	case QK_FUNCTION:
@@ -337,7 +405,13 @@ static double score_symbol(const struct sym_run *sr, const struct symsec_sym *s,
 	case QK_N:
 		break;
 	}
-	return score - (double)(d->path_len < 200 ? d->path_len : 200) / 10.0;
+	return score;
+}
+
+/* A shorter path first: a tenth of a point per byte, at most 20. */
+static double path_penalty(const struct shard_doc *d)
+{
+	return (double)(d->path_len < 200 ? d->path_len : 200) / 10.0;
 }
 
 /* Whether a is worse than b: lower score, or found later. */
@@ -468,11 +542,21 @@ static int on_symbol(void *arg, const struct symsec_sym *s)
 	struct sym_run *sr = arg;
 	struct doc_ctx dc = { .w = &sr->w, .repo = sr->repo };
 	struct sym_rec rec;
+	double bound;
 	int err;
 
 	/* Out of time, canceled, stopped: checked every 256 symbols (a clock read each). */
 	if ((++sr->n_calls & 255) == 0 && should_stop(&sr->r))
 		return 1;
+	sr->looked++;
+	/*
+	 * The kept symbols are count: + 1 already and this one cannot score above the worst of
+	 * them (a tie loses: it was found later): it would never be shown. Most symbols of a short
+	 * prefix end here, before their document is read.
+	 */
+	bound = score_name(sr, s);
+	if (sr->cap && sr->n == sr->cap && bound <= sr->heap[0].score)
+		return 0;
 	if ((err = load_doc(sr, s->doc)) < 0)
 		return err;
 	if (!sr->is_cur_doc_ok)
@@ -485,9 +569,8 @@ static int on_symbol(void *arg, const struct symsec_sym *s)
 	dc.len = sr->d.content_len;
 	if (!eval(sr, &dc, sr->r.root, s))
 		return dc.err < 0 ? dc.err : 0;
-	sr->found++;
 	rec = (struct sym_rec){ .s = *s, .shard = sr->w.shard_i, .doc = s->doc,
-				.score = score_symbol(sr, s, &sr->d), .seq = sr->seq++ };
+				.score = bound - path_penalty(&sr->d), .seq = sr->seq++ };
 	return keep(sr, &rec);
 }
 
@@ -871,6 +954,9 @@ int symsearch_run(struct search_stats *st, const struct index *ix,
 	sr->is_icase = !o->query->is_case_sensitive || (o->regex_flags & REGEX_ICASE);
 	sr->symkind = o->query->select == QS_SYMBOL ? o->query->symkind : QK_ANY;
 	plan_nodes(sr, o->query->root, &n_atoms);
+	for (size_t i = 0; i < sr->r.n_atoms && i < n_atoms; i++)
+		if (sr->r.atoms[i].kind == ATOM_CONTENT && (err = plan_required(sr, i)) < 0)
+			goto out;
 	plan_lookup(sr);
 	/* count: symbols; one more than shown tells whether the limit cut the results. */
 	sr->cap = sr->r.limit && sr->r.limit < SIZE_MAX - 1 ? (size_t)sr->r.limit + 1 : 0;
@@ -880,12 +966,12 @@ int symsearch_run(struct search_stats *st, const struct index *ix,
 			break;
 		err = search_shard(sr, st, i, &no_sym, &no_rev);
 		if (o->progress) {
-			struct search_progress p = { i + 1, index_n_shards(ix), sr->found, 0 };
+			struct search_progress p = { i + 1, index_n_shards(ix), sr->n, 0 };
 
 			o->progress(&p, o->progress_arg);
 		}
 	}
-	st->candidates = sr->found;
+	st->candidates = sr->looked;
 	if (err < 0)
 		goto out;
 	if (atomic_load(&sr->r.is_over_budget)) {
