@@ -205,9 +205,10 @@ int handlers_symbols(struct req *rq)
 		sw->q->count = count;
 	rq->work = sw;
 	sw->budget_ms = SYMBOLS_INLINE_BUDGET_MS;
-	if ((err = run_symbols(rq)) != TRAWL_EAGAIN)
-		return err;
-	sw->budget_ms = 0;
+	/* run_symbols frees the work (rq->work NULL) unless it gives up on its budget. */
+	if ((err = run_symbols(rq)) != TRAWL_EAGAIN || !rq->work)
+		return err == TRAWL_EAGAIN ? 0 : err;
+	((struct sym_work *)rq->work)->budget_ms = 0;
 	req_defer(rq, run_symbols);
 	return 0;
 }

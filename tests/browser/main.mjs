@@ -19,6 +19,7 @@ import './lint.mjs';
 import './unit.mjs';
 import { buildFixture } from './fixture.mjs';
 import { browserTests } from './browser.mjs';
+import { symbolTests } from './symbols.mjs';
 import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
 import { noticeTests } from './notices.mjs';
 import { buildSsoFixture, ssoTests } from './sso.mjs';
@@ -131,6 +132,7 @@ for (const r of runs) {
     continue;
   }
   browserTests(r.ctx);
+  symbolTests(r.ctx);
   if (!teamError) {
     teamTests(r.ctx);
     noticeTests(r.ctx);
