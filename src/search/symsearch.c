@@ -958,6 +958,17 @@ int symsearch_run(struct search_stats *st, const struct index *ix,
 		if (sr->r.atoms[i].kind == ATOM_CONTENT && (err = plan_required(sr, i)) < 0)
 			goto out;
 	plan_lookup(sr);
+	/*
+	 * A scan of every distinct name (a keyword, a regex without a literal prefix) or of every
+	 * document (no pattern) cannot be interrupted within a shard: it is not tried within a
+	 * small budget (a server's HTTP thread) but goes straight to where it may take its time.
+	 */
+	if (o->budget_ms > 0 && (sr->drive == SIZE_MAX || sr->mode == SYMSEC_TEST)) {
+		error_set("a scan of the symbol names needs more than a budget of %.0f ms",
+			  o->budget_ms);
+		err = TRAWL_EAGAIN;
+		goto out;
+	}
 	/* count: symbols; one more than shown tells whether the limit cut the results. */
 	sr->cap = sr->r.limit && sr->r.limit < SIZE_MAX - 1 ? (size_t)sr->r.limit + 1 : 0;
 	st->shards_total = index_n_shards(ix);
