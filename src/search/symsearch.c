@@ -25,6 +25,7 @@
 #include "search/search_int.h"
 #include "symbols/symbols.h"
 #include "util/bitset.h"
+#include "util/trigram.h"
 
 /* How one pattern atom matches a symbol name. */
 enum name_how {
@@ -90,14 +91,14 @@ struct sym_run {
 	uint64_t looked; /* symbols the lookups found (before the filters) */
 	uint64_t seq;
 	size_t n_calls;
-	int err;
 };
 
 /* --- names --- */
 
+/* ASCII case folding, as the index's trigrams and the name table's order fold. */
 static unsigned char fold(unsigned char c)
 {
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+	return trigram_fold(c);
 }
 
 static bool eq_bytes(const char *a, const char *b, size_t n, bool icase)
