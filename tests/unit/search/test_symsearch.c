@@ -30,8 +30,8 @@ static char ixdir[256];
 /* A symbol of the fixture: its document (index in the repository's list), name, kind, ... */
 struct tsym {
 	uint32_t doc;
-	const char *name, *kind, *scope, *scope_kind, *lang;
 	uint32_t line;
+	const char *name, *kind, *scope, *scope_kind, *lang;
 };
 
 struct tdoc {
@@ -57,24 +57,24 @@ static const struct tdoc alpha_docs[] = {
 	{ "README.md", "parse_config is described here\n" },
 };
 static const struct tsym alpha_syms[] = {
-	{ 0, "parse_config", "function", NULL, NULL, "C", 1 },
-	{ 0, "MAX_CONFIG", "macro", NULL, NULL, "C", 3 },
-	{ 0, "Config", "struct", NULL, NULL, "C", 4 },
-	{ 0, "config_count", "variable", NULL, NULL, "C", 5 },
-	{ 1, "parse_config", "prototype", NULL, NULL, "C++", 1 },
-	{ 2, "parse_config", "function", NULL, NULL, "C", 1 },
-	{ 3, "Parser", "class", NULL, NULL, "Python", 1 },
-	{ 3, "parse", "member", "Parser", "class", "Python", 2 },
+	{ 0, 1, "parse_config", "function", NULL, NULL, "C" },
+	{ 0, 3, "MAX_CONFIG", "macro", NULL, NULL, "C" },
+	{ 0, 4, "Config", "struct", NULL, NULL, "C" },
+	{ 0, 5, "config_count", "variable", NULL, NULL, "C" },
+	{ 1, 1, "parse_config", "prototype", NULL, NULL, "C++" },
+	{ 2, 1, "parse_config", "function", NULL, NULL, "C" },
+	{ 3, 1, "Parser", "class", NULL, NULL, "Python" },
+	{ 3, 2, "parse", "member", "Parser", "class", "Python" },
 };
 static const struct tdoc beta_docs[] = { { "b.c", "int parse_config(int x) { return x; }\n" } };
-static const struct tsym beta_syms[] = { { 0, "parse_config", "function", NULL, NULL, "C", 1 } };
+static const struct tsym beta_syms[] = { { 0, 1, "parse_config", "function", NULL, NULL, "C" } };
 static const struct tdoc nosym_docs[] = { { "n.c", "int parse_config(void);\n" } };
 static const struct tdoc hidden_docs[] = {
 	{ "h.c", "int parse_config(void) { return 2; }\nint secret_fn(void) { return 3; }\n" },
 };
 static const struct tsym hidden_syms[] = {
-	{ 0, "parse_config", "function", NULL, NULL, "C", 1 },
-	{ 0, "secret_fn", "function", NULL, NULL, "C", 2 },
+	{ 0, 1, "parse_config", "function", NULL, NULL, "C" },
+	{ 0, 2, "secret_fn", "function", NULL, NULL, "C" },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -251,6 +251,7 @@ static int run_as(struct search_stats *st, struct rec *r, const char *qtext,
 	struct search_request rq = { .readable = who };
 	int err;
 
+	memset(st, 0, sizeof(*st));
 	rec_init(r);
 	if ((err = query_parse(&q, qtext, strlen(qtext))) < 0)
 		return err;
