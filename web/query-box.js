@@ -1,12 +1,17 @@
 // The query box: a transparent textarea over a <pre> that shows the same text coloured by
 // query-lex.js (the textarea keeps the caret, selection, undo and IME; the <pre> only paints).
 // Both have the same font, padding and wrapping, and the box grows with the <pre>, so their text
-// lines up without measuring anything. Below it, a list of suggestions (suggest.js).
+// lines up without measuring anything. Below it, a list of suggestions (suggest.js): filter
+// names and values, and symbol names from /api/v1/symbols while a bare word is typed.
+import { getJSON } from './api.js';
 import { lexQuery } from './query-lex.js';
-import { suggest } from './suggest.js';
+import { SYMBOL_FETCH, suggest, symbolItems, symbolQuery, symbolWord } from './suggest.js';
 import { columnToIndex } from './utf8.js';
 import { LANGUAGES } from './languages.js';
 import { clear, el } from './dom.js';
+
+// How long typing must pause before symbol names are asked for.
+const SYMBOL_DELAY_MS = 120;
 
 export class QueryBox {
   // form: the <form class="qform"> of index.html. onSubmit(q) runs a search; loadRepos() returns
@@ -22,6 +27,11 @@ export class QueryBox {
     this.errorAt = -1;
     this.sugg = null;
     this.active = -1;
+    // Symbol suggestions: the word being fetched, its timer and request, and the last answers.
+    this.symWord = null;
+    this.symTimer = 0;
+    this.symAbort = null;
+    this.symCache = new Map();
 
     this.input.addEventListener('input', () => this.changed());
     this.input.addEventListener('keydown', (e) => this.keydown(e));
@@ -145,10 +155,77 @@ export class QueryBox {
         this.updateSuggestions(); // for what is typed by now
       }, () => { this.repos = null; });
     }
+    if (!s) {
+      const sw = symbolWord(q, cur);
+      if (sw) {
+        this.suggestSymbols(q, sw);
+        return;
+      }
+      this.closeSuggestions();
+      return;
+    }
+    this.cancelSymbols();
+    this.sugg = s;
+    this.active = -1;
+    this.paintSuggestions();
+  }
+
+  // Symbol names for the word sw of q: from the last answers, or fetched once the user pauses
+  // (SYMBOL_DELAY_MS); a request for a word no longer typed is aborted, and an answer that
+  // comes for one is dropped.
+  suggestSymbols(q, sw) {
+    const cached = this.symCache.get(sw.word);
+    if (cached) {
+      this.cancelSymbols();
+      this.showSymbols(q, sw, cached);
+      return;
+    }
+    if (this.symWord === sw.word) return; // already on its way
+    this.closeSuggestions(); // a list for another word (and its request, if any) goes
+    this.symWord = sw.word;
+    this.symTimer = setTimeout(() => this.fetchSymbols(sw.word), SYMBOL_DELAY_MS);
+  }
+
+  async fetchSymbols(word) {
+    this.symTimer = 0;
+    const ctl = new AbortController();
+    this.symAbort = ctl;
+    let symbols = [];
+    try {
+      const url = '/api/v1/symbols?q=' + encodeURIComponent(symbolQuery(word)) + '&count=' + SYMBOL_FETCH;
+      const body = await getJSON(url, { signal: ctl.signal, quiet: true });
+      symbols = Array.isArray(body.symbols) ? body.symbols : [];
+    } catch {
+      if (ctl.signal.aborted) return;
+      symbols = []; // no suggestions: an error here is not the user's concern
+    }
+    if (this.symAbort !== ctl) return;
+    this.symAbort = null;
+    this.symWord = null;
+    if (this.symCache.size >= 64) this.symCache.delete(this.symCache.keys().next().value);
+    this.symCache.set(word, symbols);
+    // Still the word at the caret? (The user may have typed on, or left the box.)
+    if (document.activeElement !== this.input || this.input.selectionStart !== this.input.selectionEnd) return;
+    const q = this.value;
+    const sw = symbolWord(q, this.input.selectionStart);
+    if (!sw || sw.word !== word || suggest(q, sw.to, { repos: this.repos || [], languages: LANGUAGES })) return;
+    this.showSymbols(q, sw, symbols);
+  }
+
+  showSymbols(q, sw, symbols) {
+    const s = symbolItems(q, sw, symbols);
     if (!s) { this.closeSuggestions(); return; }
     this.sugg = s;
     this.active = -1;
     this.paintSuggestions();
+  }
+
+  cancelSymbols() {
+    if (this.symTimer) clearTimeout(this.symTimer);
+    this.symTimer = 0;
+    if (this.symAbort) this.symAbort.abort();
+    this.symAbort = null;
+    this.symWord = null;
   }
 
   paintSuggestions() {
@@ -164,6 +241,7 @@ export class QueryBox {
   }
 
   closeSuggestions() {
+    this.cancelSymbols();
     this.sugg = null;
     this.active = -1;
     this.list.hidden = true;

@@ -188,6 +188,7 @@ export class SearchView {
     if (r.type === 'file' && typeof r.path === 'string') node = fileResult(r, this.selectsRev);
     else if (r.type === 'path' && typeof r.path === 'string') node = pathResult(r, this.selectsRev);
     else if (r.type === 'repo') node = repoResult(r);
+    else if (r.type === 'symbol' && typeof r.path === 'string') node = symbolResult(r, this.selectsRev);
     if (!node) return;
     this.count++;
     this.results.appendChild(node);
@@ -284,6 +285,30 @@ function snippetLine(r, rev, matchNums, num, text, ranges) {
 function pathResult(r, selectsRev) {
   const href = fileHref(r.repo, r.path, { rev: revOf(r, selectsRev) });
   return el('article', { class: 'result result-path' }, resultHeader(r, href, null));
+}
+
+// A symbol result (type:symbol): the file, then a line per symbol: its line number (a link to
+// it), kind, name, scope and the line's text.
+function symbolResult(r, selectsRev) {
+  const syms = Array.isArray(r.symbols) ? r.symbols.filter((s) => s && typeof s.name === 'string') : [];
+  const rev = revOf(r, selectsRev);
+  const nums = syms.map((s) => s.line).filter((n) => Number.isInteger(n) && n > 0);
+  const article = el('article', { class: 'result result-symbol' },
+    resultHeader(r, fileHref(r.repo, r.path, { rev, matches: nums }),
+      el('span', { class: 'rcount' }, plural(syms.length, 'symbol', 'symbols'))));
+  const code = el('div', { class: 'snippet' });
+  for (const s of syms) {
+    const num = Number.isInteger(s.line) && s.line > 0 ? s.line : 0;
+    code.appendChild(el('div', { class: 'cl match sym' },
+      num ? el('a', { class: 'ln', 'data-n': num, href: fileHref(r.repo, r.path, { rev, matches: nums, line: num }),
+        'aria-label': 'line ' + num }) : el('span', { class: 'ln' }),
+      el('span', { class: 'lc' },
+        el('span', { class: 'skind' }, str(s.kind) || 'symbol'), ' ',
+        el('span', { class: 'hl sname' }, s.name),
+        str(s.scope) ? ' (' + s.scope + ')' : '', ' — ', str(s.text).slice(0, MAX_LINE))));
+  }
+  if (syms.length) article.appendChild(code);
+  return article;
 }
 
 function repoResult(r) {

@@ -89,3 +89,50 @@ export function suggest(q, cursor, { repos = [], languages = [] } = {}) {
   if (items.length === 1 && items[0].insert.trimEnd() === q.slice(from, to)) return null;
   return { from, to, items };
 }
+
+// Symbol names (docs/ui.md, "Suggestions"): while a bare word is typed, the names of symbols
+// that start with it, from /api/v1/symbols (the query box fetches them: debounced, the stale
+// request aborted).
+export const SYMBOL_MIN = 2;
+export const SYMBOL_MAX_ITEMS = 8;
+// More than shown are asked for: one name often has several symbols (a declaration and its
+// definition, one per architecture), and the list shows each name once.
+export const SYMBOL_FETCH = 40;
+const OPERATORS = ['AND', 'OR', 'NOT'];
+
+// The bare word the caret is at the end of, if symbol names may complete it: identifier
+// characters only (not a filter, a quoted phrase, a /regexp/ or an operator), at least
+// SYMBOL_MIN of them. {from, to, word} or null.
+export function symbolWord(q, cursor) {
+  if (cursor < 0 || cursor > q.length) return null;
+  if (cursor < q.length && !isWs(q[cursor]) && q[cursor] !== ')') return null;
+  let from = cursor;
+  while (from > 0 && !isWs(q[from - 1]) && q[from - 1] !== '(') from--;
+  const word = q.slice(from, cursor);
+  if (word.length < SYMBOL_MIN || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(word) || OPERATORS.includes(word)) return null;
+  return { from, to: cursor, word };
+}
+
+// The /api/v1/symbols query for a word: the names that start with it (case-insensitive).
+export function symbolQuery(word) {
+  return '^' + word;
+}
+
+// The suggestions for word from the answer's symbols (best first): each name once, at most
+// SYMBOL_MAX_ITEMS, with the kind and place of its best symbol. Accepting one puts the name in
+// place of the word.
+export function symbolItems(q, sw, symbols) {
+  const seen = new Set();
+  const items = [];
+  const trail = sw.to >= q.length ? ' ' : '';
+  for (const s of Array.isArray(symbols) ? symbols : []) {
+    if (!s || typeof s.name !== 'string' || seen.has(s.name)) continue;
+    seen.add(s.name);
+    const where = (s.repo || '') + '/' + (s.path || '') + (s.line ? ':' + s.line : '');
+    items.push({ label: s.name, detail: (s.kind || 'symbol') + ' · ' + where, insert: s.name + trail, symbol: true });
+    if (items.length === SYMBOL_MAX_ITEMS) break;
+  }
+  // Nothing to offer when the word is already the only name.
+  if (items.length === 0 || (items.length === 1 && items[0].label === sw.word)) return null;
+  return { from: sw.from, to: sw.to, items };
+}

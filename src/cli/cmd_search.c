@@ -72,6 +72,7 @@ struct printer {
 	bool is_count_hit;
 	bool is_timeout;
 	char rev_warning[sizeof(((struct search_stats *)0)->rev_warning)];
+	char symbols_warning[sizeof(((struct search_stats *)0)->symbols_warning)];
 };
 
 static int flush_out(struct printer *p)
@@ -172,12 +173,52 @@ static int print_lines(struct printer *p, const struct search_file *f)
 	return 0;
 }
 
+/* A symbol result: "repo/path:LINE: KIND NAME (SCOPE)" per symbol. */
+static int print_symbols(struct printer *p, const struct search_file *f)
+{
+	int err;
+
+	buf_reset(&p->prefix);
+	if ((err = put_path_to(&p->prefix, p, f)) < 0 || (err = buf_putc(&p->prefix, ':')) < 0)
+		return err;
+	for (size_t i = 0; i < f->n_symbols; i++) {
+		const struct search_symbol *y = &f->symbols[i];
+
+		if ((err = buf_put(&p->b, p->prefix.ptr, p->prefix.len)) < 0 ||
+		    (p->color && (err = buf_puts(&p->b, C_LINE)) < 0) ||
+		    (err = buf_put_u64(&p->b, y->line)) < 0 ||
+		    (p->color && (err = buf_puts(&p->b, C_RESET)) < 0) ||
+		    (err = buf_putc(&p->b, ':')) < 0 || (err = buf_putc(&p->b, ' ')) < 0 ||
+		    (err = term_put(&p->b, y->kind, y->kind_len, p->text)) < 0 ||
+		    (err = buf_putc(&p->b, ' ')) < 0 ||
+		    (p->color && (err = buf_puts(&p->b, C_MATCH)) < 0) ||
+		    (err = term_put(&p->b, y->name, y->name_len, p->text)) < 0 ||
+		    (p->color && (err = buf_puts(&p->b, C_RESET)) < 0))
+			return err;
+		if (y->scope &&
+		    ((err = buf_puts(&p->b, " (")) < 0 ||
+		     (err = term_put(&p->b, y->scope, y->scope_len, p->text)) < 0 ||
+		     (err = buf_putc(&p->b, ')')) < 0))
+			return err;
+		if ((err = buf_putc(&p->b, '\n')) < 0)
+			return err;
+	}
+	return 0;
+}
+
 static int on_file(struct search_sink *sk, const struct search_file *f)
 {
 	struct printer *p = (struct printer *)sk;
 	int err = 0;
 
-	if (f->kind != SEARCH_CONTENT && p->mode != OUT_JSON) {
+	if (f->kind == SEARCH_SYMBOL && p->mode == OUT_LINES) {
+		err = print_symbols(p, f);
+		if (!err && p->b.len > (1 << 16))
+			err = flush_out(p);
+		return err < 0 ? err : 0;
+	}
+
+	if (f->kind != SEARCH_CONTENT && f->kind != SEARCH_SYMBOL && p->mode != OUT_JSON) {
 		/* Path, repository and selected results are one line each. */
 		if ((err = put_path(p, f)) == 0)
 			err = buf_putc(&p->b, '\n');
@@ -216,6 +257,9 @@ static int on_alert(struct search_sink *sk, enum search_alert a, const char *msg
 	case SEARCH_ALERT_REV:
 		snprintf(p->rev_warning, sizeof(p->rev_warning), "%s", msg);
 		break;
+	case SEARCH_ALERT_SYMBOLS:
+		snprintf(p->symbols_warning, sizeof(p->symbols_warning), "%s", msg);
+		break;
 	case SEARCH_ALERT_COUNT:
 		p->is_count_hit = true;
 		break;
@@ -249,6 +293,8 @@ static void print_closing_alerts(const struct printer *p, const struct query *qu
 {
 	if (p->rev_warning[0])
 		cli_errorf("warning: %s", p->rev_warning);
+	if (p->symbols_warning[0])
+		cli_errorf("warning: %s", p->symbols_warning);
 	if (json)
 		return;
 	if (p->is_timeout)

@@ -936,6 +936,29 @@ static bool starts_operand(const struct token *t)
 	}
 }
 
+/*
+ * select:symbol or select:symbol.KIND (v[0..n), starting with "symbol"); map gives the query
+ * position of each byte of v. An unknown KIND names its column and lists the kinds.
+ */
+static int set_select_symbol(struct query *qr, const char *v, size_t n, const size_t *map)
+{
+	char shown_buf[200];
+
+	qr->select = QS_SYMBOL;
+	qr->symkind = QK_ANY;
+	if (n == 6)
+		return 0;
+	for (int k = QK_ANY + 1; k < QK_OTHER; k++)
+		if (eq_word(v + 7, n - 7, query_symkind_name((enum qsymkind)k))) {
+			qr->symkind = (enum qsymkind)k;
+			return 0;
+		}
+	return fail(map[n > 7 ? 7 : 6], TRAWL_EINVAL,
+		    "select:symbol.KIND: unknown kind %s; the kinds are function, method, class, "
+		    "struct, enum, interface, variable, constant, field, macro, type, module and "
+		    "namespace", shown(shown_buf, v + 7, n > 7 ? n - 7 : 0));
+}
+
 /* Where a setting may be written: outside parentheses, not under NOT, once. */
 static int check_setting_place(struct parser *p, size_t pos, const char *what, unsigned bit)
 {
@@ -1000,8 +1023,7 @@ static int apply_setting(struct parser *p, const struct token *t)
 		else if (eq_word(v, n, "repo"))
 			qr->type = QT_REPO;
 		else if (eq_word(v, n, "symbol"))
-			err = fail(map[0], TRAWL_EUNSUPPORTED,
-				   "type:symbol needs symbol indexing, not available yet");
+			qr->type = QT_SYMBOL;
 		else if (eq_word(v, n, "diff") || eq_word(v, n, "commit"))
 			err = fail(map[0], TRAWL_EUNSUPPORTED,
 				   "type:%s needs commit indexing, not available", v);
@@ -1063,11 +1085,11 @@ static int apply_setting(struct parser *p, const struct token *t)
 			qr->select = QS_REPO;
 		else if (eq_word(v, n, "file"))
 			qr->select = QS_FILE;
-		else if (eq_word(v, n, "symbol"))
-			err = fail(map[0], TRAWL_EUNSUPPORTED,
-				   "select:symbol needs symbol indexing, not available yet");
+		else if (n >= 6 && eq_word(v, 6, "symbol") && (n == 6 || v[6] == '.'))
+			err = set_select_symbol(qr, v, n, map);
 		else
-			err = fail(map[0], TRAWL_EINVAL, "select: expects repo or file, not %s",
+			err = fail(map[0], TRAWL_EINVAL,
+				   "select: expects repo, file, symbol or symbol.KIND, not %s",
 				   shown(shown_buf, v, n));
 		break;
 	case FD_REV:
@@ -1679,6 +1701,15 @@ int query_parse(struct query **out, const char *q, size_t len)
 				      "(NOT and - only exclude)");
 		goto out;
 	}
+	if (qr->select == QS_SYMBOL) {
+		/* Sourcegraph's select:symbol selects symbol results: the query is a symbol search. */
+		if (qr->type == QT_PATH || qr->type == QT_REPO) {
+			err = fail(0, TRAWL_EINVAL, "select:symbol selects symbols; it cannot be "
+						    "combined with type:path or type:repo");
+			goto out;
+		}
+		qr->type = QT_SYMBOL;
+	}
 	qr->default_kind = p.mode == MODE_REGEXP ? QP_REGEXP : QP_LITERAL;
 	*out = qr;
 	qr = NULL;
@@ -1765,7 +1796,7 @@ static int describe_node(struct buf *b, const struct qnode *n)
 int query_describe(struct buf *out, const struct query *q)
 {
 	static const char *const types[] = { "file", "path", "repo", "symbol" };
-	static const char *const selects[] = { "", "repo", "file" };
+	static const char *const selects[] = { "", "repo", "file", "symbol" };
 	int err;
 
 	if (q->root)
@@ -1779,6 +1810,9 @@ int query_describe(struct buf *out, const struct query *q)
 	if (q->type != QT_FILE && (err = buf_printf(out, " type:%s", types[q->type])) < 0)
 		return err;
 	if (q->select != QS_NONE && (err = buf_printf(out, " select:%s", selects[q->select])) < 0)
+		return err;
+	if (q->select == QS_SYMBOL && q->symkind != QK_ANY &&
+	    (err = buf_printf(out, ".%s", query_symkind_name(q->symkind))) < 0)
 		return err;
 	if (q->is_case_sensitive && (err = buf_puts(out, " case:yes")) < 0)
 		return err;

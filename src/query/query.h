@@ -85,12 +85,44 @@ struct qnode {
 };
 
 enum qtype { QT_FILE, QT_PATH, QT_REPO, QT_SYMBOL }; /* type: (default file: content matches) */
-enum qselect { QS_NONE, QS_REPO, QS_FILE };           /* select: */
+enum qselect { QS_NONE, QS_REPO, QS_FILE, QS_SYMBOL }; /* select: */
+
+/*
+ * The kinds of symbol select:symbol.KIND names: ctags' many per-language kind names map onto
+ * these (query_symkind_of). QK_ANY is select:symbol without a kind.
+ */
+enum qsymkind {
+	QK_ANY,
+	QK_FUNCTION,
+	QK_METHOD,
+	QK_CLASS,
+	QK_STRUCT,
+	QK_ENUM,
+	QK_INTERFACE,
+	QK_VARIABLE,
+	QK_CONSTANT,
+	QK_FIELD,
+	QK_MACRO,
+	QK_TYPE,
+	QK_MODULE,
+	QK_NAMESPACE,
+	QK_OTHER, /* a ctags kind none of the above covers (a C prototype, a header, ...) */
+	QK_N
+};
+
+/* "function", "method", ...; "symbol" for QK_ANY, "other" for QK_OTHER. */
+const char *query_symkind_name(enum qsymkind k);
+/*
+ * The kind a ctags kind name (kind[0..len), e.g. "func", "member", "enumerator") belongs to, in
+ * language lang (ctags' language name, e.g. "Go"; may be NULL): QK_OTHER when none.
+ */
+enum qsymkind query_symkind_of(const char *kind, size_t len, const char *lang, size_t lang_len);
 
 struct query {
 	struct qnode *root;  /* NULL when the query has only settings (then it is an error) */
 	enum qtype type;
 	enum qselect select;
+	enum qsymkind symkind;   /* select:symbol.KIND (QK_ANY for select:symbol or none) */
 	bool is_case_sensitive;  /* case:yes; the default, as in Sourcegraph, is case:no */
 	uint64_t count;          /* count:N; 0 means count:all */
 	uint32_t timeout_ms;     /* timeout:, clamped to QUERY_MAX_TIMEOUT_MS */
@@ -103,7 +135,8 @@ struct query {
 /*
  * Parses q[0..len). Errors: TRAWL_EINVAL (syntax, unknown filter with the closest known one
  * suggested, bad value, no positive pattern or filter), TRAWL_ELIMIT (length, atoms, depth),
- * TRAWL_EUNSUPPORTED (type:symbol until symbols exist), each with error_set_at(position).
+ * TRAWL_EUNSUPPORTED (type:diff, type:commit), each with error_set_at(position). select:symbol
+ * implies type:symbol (the patterns match symbol names, as in Sourcegraph).
  * Regex values (repo:, file:, /.../, patterntype:regexp terms) are checked with regex_parse()
  * so their errors point into the query too.
  */

@@ -21,6 +21,7 @@ const char *search_alert_kind(enum search_alert a)
 	switch (a) {
 	case SEARCH_ALERT_WARNING:
 	case SEARCH_ALERT_REV:
+	case SEARCH_ALERT_SYMBOLS:
 		return "warning";
 	case SEARCH_ALERT_TIMEOUT:
 		return "timeout";
@@ -74,6 +75,8 @@ static int put_closing_alerts(struct search_sink *sk, const struct search_stats 
 
 	if (st->rev_missing)
 		err = sk->alert(sk, SEARCH_ALERT_REV, st->rev_warning);
+	if (!err && st->symbols_missing)
+		err = sk->alert(sk, SEARCH_ALERT_SYMBOLS, st->symbols_warning);
 	if (!err && st->is_limit_hit)
 		err = sk->alert(sk, SEARCH_ALERT_COUNT, msg_count);
 	if (!err && st->is_mem_limit)
@@ -94,7 +97,8 @@ static void apply_select_count(struct relay *rl, struct search_opts *o)
 {
 	const struct query *q = o->query;
 
-	if (!q || q->select == QS_NONE || o->limit || !q->count)
+	/* select:symbol is a symbol search: its count: counts symbols already. */
+	if (!q || q->select == QS_NONE || q->select == QS_SYMBOL || o->limit || !q->count)
 		return;
 	rl->count = q->count;
 	o->limit = UINT64_MAX;

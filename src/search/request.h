@@ -7,7 +7,8 @@
  *
  * DESIGN: the sink receives results already projected by select: and counted, and alerts in a
  * fixed order: the query's warnings before the first result, then after the last result (and
- * sink.flush) the closing ones: a revision that named no branch, the count limit, the memory
+ * sink.flush) the closing ones: a revision that named no branch, repositories without symbols
+ * (type:symbol), the count limit, the memory
  * limit, the sink's own output limit, the time limit. A sink that stops early says why through
  * its fields (is_full, is_late, is_gone, err); the request turns that into stats and alerts.
  */
@@ -26,6 +27,7 @@ enum search_alert {
 	SEARCH_ALERT_MEMORY,     /* search_opts.mem_limit stopped the search */
 	SEARCH_ALERT_OUTPUT,     /* the sink's own size limit stopped the results (is_full) */
 	SEARCH_ALERT_TIMEOUT,    /* timeout: stopped the search (or the sink, is_late) */
+	SEARCH_ALERT_SYMBOLS,    /* type:symbol: some readable repositories have no symbols */
 };
 
 /* The alert's kind as the API names it: "warning", "limit" or "timeout". */

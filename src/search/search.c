@@ -525,7 +525,7 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 		struct search_file sf = { repo, fr->path, fr->path_len, fr->n_lines, NULL,
 					  fr->kind, fr->lang, fr->score, fr->content, fr->content_len,
 					  fr->n_branches ? j->branch_names + fr->first_branch : NULL,
-					  fr->n_branches };
+					  fr->n_branches, NULL, 0 };
 
 		/* Handing out results (context lines, JSON) counts against timeout: too. */
 		if (is_out_of_time(r, true))
@@ -703,6 +703,8 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		error_set("internal error: no repository set given to the search");
 		return TRAWL_EINVAL;
 	}
+	if (o->query && o->query->type == QT_SYMBOL)
+		return symsearch_run(st, ix, repos, o, fn, arg);
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
 	if (o->budget_ms > 0)

@@ -96,6 +96,30 @@ enum search_kind {
 	SEARCH_CONTENT, /* lines of the file matched */
 	SEARCH_PATH,    /* the file's path matched (type:path) */
 	SEARCH_REPO,    /* the repository's name matched (type:repo); path is "" */
+	SEARCH_SYMBOL,  /* symbols of the file matched (type:symbol, select:symbol) */
+};
+
+/*
+ * A symbol found by type:symbol (docs/results.md, "Symbols"). Strings are borrowed from the
+ * shard mapping for the callback and are not NUL-terminated; NULL/0 when ctags gave none.
+ */
+struct search_symbol {
+	const char *name;
+	size_t name_len;
+	const char *kind;       /* ctags' kind name, e.g. "function", "member" */
+	size_t kind_len;
+	const char *scope;      /* the enclosing symbol, e.g. "parser" */
+	size_t scope_len;
+	const char *scope_kind; /* its kind, e.g. "struct" */
+	size_t scope_kind_len;
+	const char *lang;       /* ctags' language name, e.g. "C" */
+	size_t lang_len;
+	const char *signature;  /* e.g. "(const char * path)" */
+	size_t signature_len;
+	uint64_t line;          /* 1-based; 0 when unknown */
+	const uint8_t *text;    /* the line's text (no '\n'); NULL when the line is unknown */
+	size_t text_len;
+	double score;           /* its ranking score */
 };
 
 struct search_file {
@@ -123,6 +147,9 @@ struct search_file {
 	 */
 	const char *const *branches;
 	size_t n_branches;
+	/* SEARCH_SYMBOL: the file's symbols that matched, best first (n_lines is their number). */
+	const struct search_symbol *symbols;
+	size_t n_symbols;
 };
 
 struct search_stats {
@@ -145,6 +172,12 @@ struct search_stats {
 	 */
 	uint64_t rev_missing;
 	char rev_warning[512];
+	/*
+	 * type:symbol: readable repositories indexed without symbols (they gave no symbols), and
+	 * a one-line warning naming the first of them ("" when none).
+	 */
+	uint64_t symbols_missing;
+	char symbols_warning[512];
 };
 
 /*

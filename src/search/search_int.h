@@ -460,6 +460,16 @@ int rank_cut_add(struct rank_cut *c, double score, uint64_t lines);
 /* Whether a file scoring at most bound is sure not to be shown, whatever is found later. */
 bool rank_cut_excludes(const struct rank_cut *c, double bound);
 
+/* --- symsearch.c --- */
+
+/*
+ * search_run for a query of type:symbol (or select:symbol): the same contract, answered from
+ * the shards' SYMBOLS sections. st is zeroed and repos checked by the caller.
+ */
+int symsearch_run(struct search_stats *st, const struct index *ix,
+		  const struct search_repos *repos, const struct search_opts *o,
+		  search_file_fn fn, void *arg);
+
 /* --- branches.c --- */
 
 /*

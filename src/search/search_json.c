@@ -7,7 +7,7 @@
 #include "util/json.h"
 
 static const char *const kinds[] = { [SEARCH_CONTENT] = "file", [SEARCH_PATH] = "path",
-				     [SEARCH_REPO] = "repo" };
+				     [SEARCH_REPO] = "repo", [SEARCH_SYMBOL] = "symbol" };
 
 static int put_ctx_line(struct buf *b, bool is_first, uint64_t lineno, const uint8_t *s, size_t len)
 {
@@ -92,6 +92,60 @@ static int put_branches(struct buf *b, const struct search_file *f, bool is_alwa
 	return buf_putc(b, ']');
 }
 
+/* A string field: ,"key":"value", or ,"key":null when there is none. */
+static int put_field(struct buf *b, const char *key, const char *v, size_t len)
+{
+	int err;
+
+	if ((err = buf_puts(b, ",\"")) < 0 || (err = buf_puts(b, key)) < 0 ||
+	    (err = buf_puts(b, "\":")) < 0)
+		return err;
+	return v ? json_put_string(b, v, len, NULL) : buf_puts(b, "null");
+}
+
+int search_json_symbol(struct buf *b, const struct search_symbol *y, const char *repo,
+		       const char *path, size_t path_len)
+{
+	enum qsymkind k = query_symkind_of(y->kind, y->kind_len, y->lang, y->lang_len);
+	const char *cat = query_symkind_name(k);
+	int err;
+
+	if ((err = buf_putc(b, '{')) < 0)
+		return err;
+	if (repo) {
+		if ((err = buf_puts(b, "\"repo\":")) < 0 ||
+		    (err = json_put_string(b, repo, strlen(repo), NULL)) < 0 ||
+		    (err = put_field(b, "path", path, path_len)) < 0 || (err = buf_putc(b, ',')) < 0)
+			return err;
+	}
+	if ((err = buf_puts(b, "\"line\":")) < 0 || (err = buf_put_u64(b, y->line)) < 0 ||
+	    (err = put_field(b, "name", y->name, y->name_len)) < 0 ||
+	    (err = put_field(b, "kind", y->kind, y->kind_len)) < 0 ||
+	    (err = put_field(b, "symbol_kind", cat, strlen(cat))) < 0 ||
+	    (err = put_field(b, "scope", y->scope, y->scope_len)) < 0 ||
+	    (err = put_field(b, "scope_kind", y->scope_kind, y->scope_kind_len)) < 0 ||
+	    (err = put_field(b, "lang", y->lang, y->lang_len)) < 0 ||
+	    (err = put_field(b, "signature", y->signature, y->signature_len)) < 0 ||
+	    (err = put_field(b, "text", (const char *)y->text, y->text_len)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+/* "symbols": a symbol result's symbols (search_json_symbol without repository and path). */
+static int put_symbols(struct buf *b, const struct search_file *f)
+{
+	int err;
+
+	if ((err = buf_puts(b, ",\"matching_symbols\":")) < 0 ||
+	    (err = buf_put_u64(b, f->n_symbols)) < 0 || (err = buf_puts(b, ",\"symbols\":[")) < 0)
+		return err;
+	for (size_t i = 0; i < f->n_symbols; i++)
+		if ((i && (err = buf_putc(b, ',')) < 0) ||
+		    (err = search_json_symbol(b, &f->symbols[i], NULL, NULL, 0)) < 0)
+			return err;
+	return buf_puts(b, "]}");
+}
+
 int search_json_file(struct buf *b, const struct search_file *f, const struct search_json_opts *jo)
 {
 	const char *lname = lang_name(f->lang);
@@ -112,6 +166,8 @@ int search_json_file(struct buf *b, const struct search_file *f, const struct se
 		return err;
 	if (f->kind == SEARCH_PATH)
 		return buf_putc(b, '}');
+	if (f->kind == SEARCH_SYMBOL)
+		return put_symbols(b, f);
 	if ((err = buf_puts(b, ",\"matching_lines\":")) < 0 || (err = buf_put_u64(b, f->n_lines)) < 0 ||
 	    (err = buf_puts(b, ",\"lines\":[")) < 0)
 		return err;
@@ -171,8 +227,8 @@ bool search_select_apply(struct search_select *s, struct search_file *out,
 	bool is_seen = false;
 
 	*out = *f;
-	if (s->select == QS_NONE)
-		return true;
+	if (s->select == QS_NONE || s->select == QS_SYMBOL)
+		return true; /* select:symbol is a symbol search: its results are symbols already */
 	buf_init(&key, 1 << 20);
 	if (buf_puts(&key, f->repo) < 0 ||
 	    (s->select == QS_FILE &&

@@ -22,6 +22,14 @@ struct search_json_opts {
 int search_json_file(struct buf *b, const struct search_file *f, const struct search_json_opts *jo);
 
 /*
+ * Appends symbol y as one JSON object (no newline): {"repo","path",} "line","name","kind",
+ * "symbol_kind","scope","scope_kind","lang","signature","text" (null where there is none);
+ * repo and path only when repo is not NULL (/api/v1/symbols' flat list). ENOMEM, ELIMIT.
+ */
+int search_json_symbol(struct buf *b, const struct search_symbol *y, const char *repo,
+		       const char *path, size_t path_len);
+
+/*
  * Appends the summary object (no newline); with is_typed it starts with "type":"summary" as the
  * CLI's last line does. ENOMEM, ELIMIT.
  */

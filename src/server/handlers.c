@@ -181,6 +181,7 @@ static int h_asset(struct req *rq)
 static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
 static const char *const p_position[] = { "rev", "path", "line", "col", NULL };
+static const char *const p_symbols[] = { "q", "count", NULL };
 
 static const char *const p_tokens[] = { "user", NULL };
 static const char *const p_sso_login[] = { "return_to", NULL };
@@ -210,6 +211,8 @@ const struct route server_routes[] = {
 	  .handler = handlers_search, .name = "search" },
 	{ "api/v1/search/stream", READ, .params = p_search, .flags = API | IDX | ROUTE_SEARCH,
 	  .handler = handlers_search_stream, .name = "search_stream" },
+	{ "api/v1/symbols", READ, .params = p_symbols, .flags = API | IDX | ROUTE_SEARCH,
+	  .handler = handlers_symbols, .name = "symbols" },
 	/* Without IDX: registered repositories are listed before the first index exists. */
 	{ "api/v1/repos", READ, .flags = API, .handler = handlers_repos, .name = "repos" },
 	{ "api/v1/repos/{name}", READ, .flags = API, .handler = handlers_repo, .name = "repo" },

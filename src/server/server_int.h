@@ -389,6 +389,7 @@ int handlers_internal(int err);
 /* The handlers of the route table (handlers_search.c, handlers_repos.c). */
 int handlers_search(struct req *rq);
 int handlers_search_stream(struct req *rq);
+int handlers_symbols(struct req *rq); /* handlers_symbols.c */
 int handlers_repos(struct req *rq);
 int handlers_repo(struct req *rq);
 int handlers_tree(struct req *rq);

@@ -20,6 +20,7 @@ import './unit.mjs';
 import { buildFixture } from './fixture.mjs';
 import { browserTests } from './browser.mjs';
 import { navigationTests } from './navigation.mjs';
+import { symbolTests } from './symbols.mjs';
 import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
 import { noticeTests } from './notices.mjs';
 import { buildSsoFixture, ssoTests } from './sso.mjs';
@@ -133,6 +134,7 @@ for (const r of runs) {
   }
   browserTests(r.ctx);
   navigationTests(r.ctx);
+  symbolTests(r.ctx);
   if (!teamError) {
     teamTests(r.ctx);
     noticeTests(r.ctx);

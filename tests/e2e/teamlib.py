@@ -46,8 +46,9 @@ def token_create(data, user, scope="search", expires=None):
 
 
 def index_repo(data, name, path, symbols=False):
-    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", name, path]
-                   + (["--symbols"] if symbols else []), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", name] +
+                   (["--symbols"] if symbols else []) + [path],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def write_tree(root, files):

@@ -12,7 +12,9 @@ For each call: the expected status, and the canary (CANARY_<uuid>) nowhere in a 
 for those without access. Searches (literal, regex, file:, repo:, select:repo, type:path) and
 the repository list must equal, field for field but timings, the answers of a server whose
 index holds only what the caller may read, so no count, statistic, alert or suggestion tells
-the private repository apart. A hidden repository answers byte for byte as a missing one of
+the private repository apart; so must symbol searches (type:symbol, select:symbol and
+/api/v1/symbols: every repository is indexed with --symbols, and the private one defines a
+function named after the canary). A hidden repository answers byte for byte as a missing one of
 the same name length (Z2). Revoking a grant or a membership takes effect on the next search
 (Z4). The uuid is never sent by a test request, so it must not appear in the server's log or
 the audit log either.
@@ -67,7 +69,8 @@ def fixture(tmp):
     and in a file's name."""
     trees = {
         "private": {"README.md": "shared_word private readme %s\n" % CANARY,
-                    "src/%s.c" % CANARY: "int shared_word = 1; /* %s */\n" % CANARY},
+                    "src/%s.c" % CANARY: "int shared_word = 1; /* %s */\n" % CANARY,
+                    "src/sym.c": "int %s_fn(void) { return 0; }\n" % CANARY},
         "granted": {"README.md": "shared_word granted readme\n",
                     "src/g.c": "int shared_word = 2; /* granted_only */\n"},
         "public": {"README.md": "shared_word public readme\n",
@@ -216,7 +219,12 @@ SEARCHES = ("CANARY_", "/CANARY_[0-9a-f]+/", "file:CANARY_", "repo:^private$", "
             "repo:private shared_word", "CANARY_ select:repo", "shared_word",
             "shared_word select:repo", "shared_word count:all", "type:path CANARY_",
             "lang:c shared_word", "file:src/ shared_word", "shared_word OR CANARY_",
-            "repo:privat shared_word", "case:yes canary_")
+            "repo:privat shared_word", "case:yes canary_", "type:symbol shared_word",
+            "type:symbol CANARY_", "type:symbol /^CANARY_/", "type:symbol ^canary_",
+            "select:symbol.variable shared_word", "type:symbol file:src/")
+# /api/v1/symbols: QUERY with type:symbol implied.
+SYMBOL_SEARCHES = ("shared_word", "CANARY_", "^CANARY_", "^shared_word$", "/_fn$/",
+                   "file:src/", "repo:priv")
 
 
 def q(s):
@@ -238,6 +246,8 @@ def requests_for(pattern):
                            for s in SEARCHES],
         "/api/v1/search/stream": [Req("GET", "/api/v1/search/stream?q=" + q(s), 200,
                                       compare="stream") for s in SEARCHES],
+        "/api/v1/symbols": [Req("GET", "/api/v1/symbols?q=" + q(s), 200, compare="json")
+                            for s in SYMBOL_SEARCHES],
         "/api/v1/repos": [Req("GET", "/api/v1/repos", 200, compare="json")],
         "/api/v1/repos/{name}": [Req("GET", "/api/v1/repos/" + r, repo_status(r))
                                  for r in repos],
@@ -404,7 +414,8 @@ def sweep(s, tok, baselines):
                        % (who, req.path), "got  %s" % json.dumps(got)[:1500],
                        "want %s" % json.dumps(want_b)[:1500])
     # The test can fail: the administrator does find the canary.
-    for pattern in ("/api/v1/search", "/api/v1/search/stream", "/api/v1/repos/{name}/file",
+    for pattern in ("/api/v1/search", "/api/v1/search/stream", "/api/v1/symbols",
+                    "/api/v1/repos/{name}/file",
                     "/api/v1/repos/{name}/raw", "/api/v1/repos/{name}/tree",
                     "/api/v1/repos/{name}/definition", "/api/v1/repos/{name}/references"):
         ok(pattern in admin_saw, "the administrator sees the canary through " + pattern)

@@ -43,6 +43,7 @@ ROUTES = {
     "search": ["search", "error"],
     "search_stream": ["stream_matches", "stream_progress", "search_alert", "search_summary",
                       "error"],
+    "symbols": ["symbols", "error"],
     "repos": ["repos_admin", "repos_reader", "error"],
     "repo": ["repo_admin", "repo_reader", "error"],
     "tree": ["tree", "error"],
@@ -280,12 +281,16 @@ def reads(c, s, t):
         c.stream("search_stream", who,
                  s.request("GET", "/api/v1/search/stream?q=hello+count:1&context=1", token=tok),
                  ["matches", "progress", "done"] + (["alert"] if tok else []))
+        c.check("symbols", who, s.request("GET", "/api/v1/symbols?q=main&count=5", token=tok),
+                200, "symbols", "an alert: synced repositories have no symbols")
         c.check("filters", who, s.request("GET", "/api/v1/filters", token=tok), 200, "filters")
         c.check("me", who, s.request("GET", "/api/v1/me", token=tok), 200, "me")
     c.check("search", "user", s.request("GET", "/api/v1/search?q=(", token=t["user"]), 400,
             "error", "a query that does not parse")
     c.check("search_stream", "user",
             s.request("GET", "/api/v1/search/stream?q=(", token=t["user"]), 400, "error")
+    c.check("symbols", "user", s.request("GET", "/api/v1/symbols?q=(", token=t["user"]), 400,
+            "error", "a symbol query that does not parse")
     c.check("search", "user", s.request("GET", "/api/v1/search?q=x&token=y", token=t["user"]),
             400, "error", "an unknown parameter")
 

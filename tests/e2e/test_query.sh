@@ -102,7 +102,7 @@ expect_eq "unknown filter: exit 2" "2" "$st"
 case $(cat "$T/err") in *file*) ok "unknown filter suggests the closest";; *) not_ok "unknown filter suggests the closest" "$(cat "$T/err")";; esac
 if grep -q '^      \^' "$T/err"; then ok "the caret points at the filter"; else not_ok "the caret points at the filter" "$(cat "$T/err")"; fi
 expect_status "a bad regex in file: is an error" 2 "$TRAWL" search -d "$IX" 'file:( parse'
-expect_status "type:symbol is not available yet" 2 "$TRAWL" search -d "$IX" 'type:symbol parse'
+expect_status "an unknown select:symbol kind is an error" 2 "$TRAWL" search -d "$IX" 'select:symbol.func parse'
 expect_status "NOT alone is an error" 2 "$TRAWL" search -d "$IX" 'NOT parse'
 
 # Predicates: repo:has.* keeps repositories with a matching file, file:has.content files.

@@ -1,7 +1,8 @@
 /*
  * Fuzz target for the query parser: the input is the query text. Every refusal must come with a
  * message and a position inside the query; every accepted query must be a well-formed,
- * simplified tree inside the limits, describe itself, and parse the same way twice. Never a
+ * simplified tree inside the limits (select:symbol a symbol search of a known kind), describe
+ * itself, and parse the same way twice. Never a
  * crash, a leak or an unbounded amount of work.
  */
 #include <stdbool.h>
@@ -87,6 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (q->timeout_ms == 0 || q->timeout_ms > QUERY_MAX_TIMEOUT_MS ||
 	    q->count > QUERY_MAX_COUNT)
+		abort();
+	/* select:symbol is a symbol search; its kind is one select:symbol.KIND names. */
+	if ((q->select == QS_SYMBOL && q->type != QT_SYMBOL) || q->symkind >= QK_OTHER ||
+	    (q->select != QS_SYMBOL && q->symkind != QK_ANY))
 		abort();
 	buf_init(&b, 1 << 24);
 	buf_init(&b2, 1 << 24);

@@ -252,7 +252,7 @@ static void json_file_has_context_branches_and_replacement(void **state)
 	struct search_line l = { 3, (const uint8_t *)content + 8, 6, &r, 1 };
 	const char *br[] = { "main" };
 	struct search_file f = { "repo", "p.c", 3, 1, &l, SEARCH_CONTENT, 0, 0,
-				 (const uint8_t *)content, sizeof(content) - 1, br, 1 };
+				 (const uint8_t *)content, sizeof(content) - 1, br, 1, NULL, 0 };
 	struct search_json_opts jo = { 2 };
 	struct buf b;
 
