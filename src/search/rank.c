@@ -39,8 +39,6 @@
 #define RANK_TEST (-15.0)
 #define RANK_GENERATED (-25.0)
 #define RANK_VENDORED (-30.0)
-/* The most rank_line_bonus gives a file of code (rank_doc_bonus_max). */
-#define RANK_LINE_BONUS_MAX RANK_DEFINITION
 
 static bool is_word_byte(uint8_t c)
 {
