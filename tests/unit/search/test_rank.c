@@ -20,6 +20,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "unit/index/shard_bytes.h"
 #include "unit/testlib.h"
 
 /* Whether the first occurrence of name in line is a definition of it. */
@@ -452,24 +453,37 @@ static void index_docs(const char *ixdir, const char *name, const struct tdoc *d
 		buf_dispose(&files[f].text);
 }
 
-/* Runs query on ixdir: the files in order with their scores, and the candidates read. */
-static void scored(struct buf *out, uint64_t *candidates, const char *ixdir, const char *text)
+/*
+ * Runs query on ixdir for the repositories repos may read: its error, the files in order with
+ * their scores, and the candidates read.
+ */
+static int scored_for(struct buf *out, uint64_t *candidates, const char *ixdir,
+		      const struct search_repos *repos, const char *text)
 {
-	static const struct search_repos all = { .is_all = true };
 	struct index *ix = NULL;
 	struct query *q = NULL;
 	struct search_opts o = { .n_threads = 1 };
 	struct search_stats st;
+	int err;
 
 	assert_int_equal(index_open(&ix, ixdir), 0);
 	assert_int_equal(query_parse(&q, text, strlen(text)), 0);
 	o.query = q;
 	buf_init(out, 1 << 16);
-	if (search_run(&st, ix, &all, &o, on_scored, out) != 0)
-		fail_msg("query \"%s\": %s", text, error_last());
+	err = search_run(&st, ix, repos, &o, on_scored, out);
 	*candidates = st.candidates;
 	query_free(q);
 	index_close(ix);
+	return err;
+}
+
+/* scored_for every repository, which must not fail. */
+static void scored(struct buf *out, uint64_t *candidates, const char *ixdir, const char *text)
+{
+	static const struct search_repos all = { .is_all = true };
+
+	if (scored_for(out, candidates, ixdir, &all, text) != 0)
+		fail_msg("query \"%s\": %s", text, error_last());
 }
 
 /*
@@ -558,6 +572,73 @@ static void symbols_decide_definitions(void **state)
 	buf_dispose(&got);
 }
 
+/*
+ * SECURITY: the symbols of a repository the caller cannot read are never looked up. Its
+ * SYMBOLS section is damaged (a name out of STRINGS, under good checksums), so a lookup would
+ * fail the search; searching the readable repository alone succeeds and shows the same as
+ * an index without the other.
+ */
+static void unreadable_symbols_are_never_looked_up(void **state)
+{
+	static const struct tdoc secret[] = { { "s.c", "widget bar\n", 3 } };
+	static const struct tdoc pub[] = { { "p.c", "widget bar\n", 1 } };
+	static const char *const pub_name[] = { "pub" };
+	static const struct search_repos only_pub = { .names = pub_name, .n_names = 1 };
+	char ixdir[400], alone[400];
+	struct index *ix = NULL;
+	struct buf got;
+	uint64_t cands, cands_alone;
+	char *path = NULL, *raw;
+	size_t n;
+
+	(void)state;
+	snprintf(ixdir, sizeof(ixdir), "%s/secretix", testlib_tmpdir());
+	snprintf(alone, sizeof(alone), "%s/pubix", testlib_tmpdir());
+	index_docs(ixdir, "secret", secret, 1, true);
+	index_docs(ixdir, "pub", pub, 1, true);
+	index_docs(alone, "pub", pub, 1, true);
+	assert_int_equal(index_open(&ix, ixdir), 0);
+	for (size_t i = 0; i < index_n_shards(ix) && !path; i++)
+		if (strcmp(shard_repo(index_shard(ix, i)), "secret") == 0)
+			path = strdup(shard_file(index_shard(ix, i)));
+	index_close(ix);
+	assert_non_null(path);
+	assert_int_equal(file_read_all(&raw, &n, path, 1 << 20), 0);
+	{
+		uint8_t *b = (uint8_t *)raw;
+		uint64_t off = 0, at;
+
+		for (uint32_t k = 0; k < le32(b + SHARD_H_N_SECTIONS); k++) {
+			const uint8_t *e = b + SHARD_HEADER_SIZE + (size_t)k * SHARD_TOC_ENTRY_SIZE;
+
+			if (le32(e + SHARD_T_ID) == SEC_SYMBOLS)
+				off = le64(e + SHARD_T_OFFSET);
+		}
+		assert_true(off > 0);
+		at = off + SYMSEC_HEADER_SIZE +
+			(uint64_t)le32(b + off + SYMSEC_H_N_DOCS) * SYMSEC_DOC_SIZE +
+			(uint64_t)le32(b + off + SYMSEC_H_N_SYMBOLS) * SYMSEC_SYM_SIZE;
+		assert_int_equal(le32(b + off + SYMSEC_H_N_NAMES), 1);
+		put_le32(b + at, 0xFFFFFF00u); /* the name's STRINGS offset */
+		shard_bytes_reseal(b, n);
+		assert_int_equal(file_write_atomic(path, raw, n), 0);
+	}
+	free(raw);
+	free(path);
+	/* Reading it fails the search: the damage is where a lookup goes. */
+	assert_int_equal(scored_for(&got, &cands, ixdir, &(struct search_repos){ .is_all = true },
+				    "count:5 widget"),
+			 TRAWL_ECORRUPT);
+	buf_dispose(&got);
+	assert_int_equal(scored_for(&got, &cands, ixdir, &only_pub, "count:5 widget"), 0);
+	assert_string_equal(got.ptr, "p.c 150.7;");
+	buf_dispose(&got);
+	scored(&got, &cands_alone, alone, "count:5 widget");
+	assert_string_equal(got.ptr, "p.c 150.7;");
+	assert_int_equal(cands, cands_alone);
+	buf_dispose(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +648,7 @@ int main(void)
 		cmocka_unit_test(best_first_is_exact_with_symbol_indexes),
 		cmocka_unit_test(definition_ranks_first),
 		cmocka_unit_test(symbols_decide_definitions),
+		cmocka_unit_test(unreadable_symbols_are_never_looked_up),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
