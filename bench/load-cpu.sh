@@ -9,7 +9,7 @@
 #                                  API token of AUTH=token bench/load.sh)
 #
 # Both mixes of load.sh (the regex one, then the keyword one), or PATHS=FILE: /api/v1/search
-# paths of one's own, one a line.
+# paths of one's own, one a line. INDEX=DIR: serve that index, as load.sh's INDEX=.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,11 +18,17 @@ work=$here/work/load
 per=${SECONDS_PER:-4}
 conns=${CONNS:-2}
 trawl=${TRAWL:-$repo/build/trawl}
-[ -f "$work/paths" ] && [ -f "$work/data/index/MANIFEST" ] ||
+[ -f "$work/paths" ] && { [ -n "${INDEX:-}" ] || [ -f "$work/data/index/MANIFEST" ]; } ||
   { echo "load-cpu.sh: run bench/load.sh CORPUS_DIR first" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "load-cpu.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
 data=$work/data
+if [ -n "${INDEX:-}" ]; then
+  data=$work/cpu-data-index
+  rm -rf "$data"
+  mkdir -p "$data"
+  ln -s "$(cd "$INDEX" && pwd)" "$data/index"
+fi
 args=()
 auth_hdr=()
 if [ "${AUTH:-}" = token ]; then
@@ -38,7 +44,8 @@ fi
   > "$work/cpu-server.out" 2> "$work/cpu-server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-for _ in $(seq 100); do grep -q serving "$work/cpu-server.out" 2>/dev/null && break; sleep 0.1; done
+# Up to a minute: the server opens (and checks) the whole index first, slow on a busy machine.
+for _ in $(seq 600); do grep -q serving "$work/cpu-server.out" 2>/dev/null && break; sleep 0.1; done
 url=$(grep -o 'http://[^ ]*' "$work/cpu-server.out" | head -1)
 url=${url%/}
 [ -n "$url" ] || { echo "load-cpu.sh: the server did not start" >&2; exit 1; }

@@ -15,6 +15,8 @@
 #   WRK_THREADS=2  wrk threads             THREADS=N     server HTTP threads (default: its own)
 #   EXHAUSTIVE='count:all return'          the streamed query
 #   TRAWL=BIN      trawl binary (default build/trawl, built if missing)
+#   INDEX=DIR      serve this index (e.g. one made with `trawl index --symbols --name corpus`)
+#                  instead of indexing the corpus into bench/work/load/
 #   AUTH=token     team mode: the queries carry an API token of a user granted the corpus
 #                  (a separate DATA beside the index; its search rate limits lifted, since
 #                  they exist to stop one caller from doing this)
@@ -42,16 +44,28 @@ mkdir -p "$work"
 # exits 0 or 1 (matches or none) on a good index, 2 on an error.
 index_ok() {
   local st=0
-  "$trawl" search -d "$work/data/index" -c -e trawl_index_probe >/dev/null 2>&1 || st=$?
+  "$trawl" search -d "$1" -c -e trawl_index_probe >/dev/null 2>&1 || st=$?
   [ "$st" -le 1 ]
 }
-if [ "$(cat "$work/corpus" 2>/dev/null)" != "$corpus" ] || [ ! -f "$work/data/index/MANIFEST" ] ||
-   ! index_ok; then
-  rm -rf "$work/data"
-  echo "load.sh: indexing $corpus" >&2
-  "$trawl" index -o "$work/data/index" --name corpus --worktree "$corpus" >&2 2>/dev/null ||
-    "$trawl" index -o "$work/data/index" --name corpus "$corpus" >&2
-  echo "$corpus" > "$work/corpus"
+data=$work/data
+if [ -n "${INDEX:-}" ]; then
+  index=$(cd "$INDEX" && pwd)
+  index_ok "$index" || { echo "load.sh: $INDEX is not an index this trawl reads" >&2; exit 2; }
+  # A DATA of its own, the index linked in (the server keeps its state beside the index).
+  data=$work/data-index
+  rm -rf "$data"
+  mkdir -p "$data"
+  ln -s "$index" "$data/index"
+else
+  index=$work/data/index
+  if [ "$(cat "$work/corpus" 2>/dev/null)" != "$corpus" ] || [ ! -f "$index/MANIFEST" ] ||
+     ! index_ok "$index"; then
+    rm -rf "$work/data"
+    echo "load.sh: indexing $corpus" >&2
+    "$trawl" index -o "$index" --name corpus --worktree "$corpus" >&2 2>/dev/null ||
+      "$trawl" index -o "$index" --name corpus "$corpus" >&2
+    echo "$corpus" > "$work/corpus"
+  fi
 fi
 
 # The selective queries of bench/queries.tsv, as /api/v1/search paths: $work/paths (the regex
@@ -89,7 +103,6 @@ for r in rows:
 PY
 echo "load.sh: $(wc -l < "$work/paths") selective queries, mixes: ${MIXES:-regex keyword}" >&2
 
-data=$work/data
 auth_hdr=()
 if [ "${AUTH:-}" = token ]; then
   # Accounts live in DATA/trawl.db: a DATA of their own, reading the same index.
@@ -97,7 +110,7 @@ if [ "${AUTH:-}" = token ]; then
   rm -rf "$data"
   head -c 24 /dev/urandom | base64 | "$trawl" user add loadbench --password-stdin --data "$data" >&2
   rmdir "$data/index"
-  ln -s "$work/data/index" "$data/index"
+  ln -s "$index" "$data/index"
   "$trawl" grant corpus --user loadbench --data "$data" >&2
   token=$("$trawl" token create loadbench --data "$data")
   export TRAWL_LOAD_TOKEN=$token
@@ -112,7 +125,8 @@ args=(serve --data "$data" --listen 127.0.0.1:0 --sync-interval 0)
 "$trawl" "${args[@]}" > "$work/server.out" 2> "$work/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-for _ in $(seq 100); do grep -q serving "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+# Up to a minute: the server opens (and checks) the whole index first, slow on a busy machine.
+for _ in $(seq 600); do grep -q serving "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 url=$(grep -o 'http://[^ ]*' "$work/server.out" | head -1)
 url=${url%/}
 [ -n "$url" ] || { echo "load.sh: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
@@ -170,7 +184,8 @@ PY
 
 cat <<REPORT
 trawl serve load test ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores${AUTH:+, AUTH=$AUTH})
-corpus: $corpus ($(du -sh "$work/data/index" | cut -f1) of index)
+corpus: $corpus ($(du -sh "$index" | cut -f1) of index${INDEX:+ $index})
+trawl: $trawl
 selective queries: $(wc -l < "$work/paths") from bench/queries.tsv through /api/v1/search
 wrk: $wthreads threads, $conns connections, $duration per mix
 ${mix_report}server RSS: $((rss_kb / 1024)) MB (peak $((hwm_kb / 1024)) MB)

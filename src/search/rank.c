@@ -11,13 +11,21 @@
  * (rank_bound), and the score is computed as the same static part plus the content points in
  * one addition: rounding is monotone, so a score never exceeds its bound, and an early stop
  * by bound drops nothing a full search would show.
+ *
+ * Only a name earns the definition points: a content pattern that is an identifier (a
+ * literal of word bytes). A shard with a symbol index says which of its lines define such a
+ * name (rank_shard_defs: one lookup per name before its candidates are ordered), so only the
+ * documents that define it leave room for the points in their bound; in a shard without one,
+ * a whole-word match of the name on a line that looks like a definition earns them
+ * (rank_is_definition), and any document of code may.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "query/lang.h"
-#include "regex/tquery.h"
 #include "search/search_int.h"
+#include "symbols/symbols.h"
+#include "util/trigram.h"
 
 /* The weights of a file's score (docs/results.md, "Ranking", lists them). */
 #define RANK_NAME_MATCH 100.0   /* a content pattern matches the file's base name */
@@ -31,8 +39,6 @@
 #define RANK_TEST (-15.0)
 #define RANK_GENERATED (-25.0)
 #define RANK_VENDORED (-30.0)
-/* The most rank_line_bonus gives a file of code (rank_doc_bonus_max). */
-#define RANK_LINE_BONUS_MAX RANK_DEFINITION
 
 static bool is_word_byte(uint8_t c)
 {
@@ -164,14 +170,184 @@ bool rank_is_definition(const uint8_t *text, size_t len, size_t start, size_t en
 	return !is_one_of(text, kw_at, not_types, N_OF(not_types));
 }
 
+/*
+ * The name content atom a searches for: its literal when that is an identifier (word bytes
+ * only), in lower case when *is_icase; else NULL. A regex may match names too, but which one
+ * is not known before reading, so it is no name: its search keeps no room for definitions.
+ */
+static const char *atom_name(const struct atom *a, size_t *len, bool *is_icase)
+{
+	const char *lit;
+	unsigned lit_flags;
+
+	if (a->kind != ATOM_CONTENT || !(lit = matcher_literal(a->pat->m, len, &lit_flags)))
+		return NULL;
+	for (size_t k = 0; k < *len; k++)
+		if (!is_word_byte((uint8_t)lit[k]))
+			return NULL;
+	*is_icase = (lit_flags & REGEX_LITERAL_ICASE) != 0;
+	return *len ? lit : NULL;
+}
+
+/* Whether p[0..len) (a match) is one of the names the query searches, in its case. */
+static bool is_name(const struct run *r, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < r->n_atoms; i++) {
+		size_t n, k = 0;
+		bool is_icase;
+		const char *name = atom_name(&r->atoms[i], &n, &is_icase);
+
+		if (!name || n != len)
+			continue;
+		while (k < n && (is_icase ? trigram_fold(p[k]) : p[k]) == (uint8_t)name[k])
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/* The index of the first entry of d whose key is not below key (d->n when none). */
+static size_t defs_lower_bound(const struct rank_defs *d, uint64_t key)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->v[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The points line of document id earns as a definition: 0 when it defines no name searched. */
+static double defs_line_points(const struct rank_defs *d, uint32_t id, uint64_t line)
+{
+	uint64_t key = (uint64_t)id << 32 | line;
+	size_t i;
+
+	if (line == 0 || line > UINT32_MAX)
+		return 0;
+	i = defs_lower_bound(d, key);
+	return i < d->n && d->v[i].key == key ? d->v[i].points : 0;
+}
+
+/* The most points a line of document id earns as a definition. */
+static double defs_doc_points(const struct rank_defs *d, uint32_t id)
+{
+	uint8_t most = 0;
+
+	for (size_t i = defs_lower_bound(d, (uint64_t)id << 32); i < d->n && d->v[i].key >> 32 == id;
+	     i++)
+		most = d->v[i].points > most ? d->v[i].points : most;
+	return most;
+}
+
 double rank_line_bonus(const struct doc_ctx *dc, const struct line_rec *lr)
 {
+	const struct worker *w = dc->w;
+	const struct rank_defs *defs = &w->r->jobs[w->shard_i].defs;
 	const struct match_range *ranges = dc->j->ranges + lr->first_range;
 
+	if (defs->is_from_symbols)
+		return defs_line_points(defs, w->doc_id, lr->lineno);
 	for (size_t k = 0; k < lr->n_ranges; k++)
-		if (rank_is_definition(lr->text, lr->len, ranges[k].start, ranges[k].end))
+		if (is_name(w->r, lr->text + ranges[k].start, ranges[k].end - ranges[k].start) &&
+		    rank_is_definition(lr->text, lr->len, ranges[k].start, ranges[k].end))
 			return RANK_DEFINITION;
 	return 0;
+}
+
+/*
+ * The kinds of symbol (universal-ctags' names, any language) whose definition is what a search
+ * for its name looks for: code's functions, types, macros, constants and variables. The others
+ * (members, fields, data keys, labels, headings, ...) earn RANK_DEFINITION_MINOR.
+ */
+static const char *const major_kinds[] = {
+	"function", "method", "subroutine", "procedure", "func", "def", "class", "struct", "union",
+	"enum", "enumerator", "interface", "trait", "typedef", "type", "alias", "macro", "define",
+	"constant", "variable", "module", "namespace", "package", "implementation", "protocol",
+	"record", "singletonMethod", "config",
+};
+
+static uint8_t kind_points(const char *kind, size_t len)
+{
+	return is_one_of((const uint8_t *)kind, len, major_kinds, N_OF(major_kinds))
+		       ? RANK_DEFINITION
+		       : RANK_DEFINITION_MINOR;
+}
+
+static int on_def(void *arg, const struct symsec_sym *sym)
+{
+	struct job *j = arg;
+	struct rank_defs *d = &j->defs;
+	int err;
+
+	if (sym->line == 0)
+		return 0; /* ctags gave no line: no matching line can be it */
+	if ((err = job_grow(j, (void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v))) < 0)
+		return err;
+	d->v[d->n++] = (struct rank_def){ (uint64_t)sym->doc << 32 | sym->line,
+					  kind_points(sym->kind, sym->kind_len) };
+	return 0;
+}
+
+static int cmp_def(const void *a, const void *b)
+{
+	const struct rank_def *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int rank_shard_defs(struct job *j, struct worker *w, const struct shard *sh)
+{
+	struct run *r = w->r;
+	struct rank_defs *d = &j->defs;
+	struct symsec s;
+	bool has;
+	size_t n = 0;
+	int err;
+
+	if (r->type != QT_FILE || r->bonus_max <= 0)
+		return 0; /* no name searched: no definitions to find */
+	if ((err = symbols_open(&s, &has, sh)) < 0 || !has)
+		return err;
+	d->is_from_symbols = true;
+	for (size_t i = 0; i < r->n_atoms; i++) {
+		size_t len;
+		bool is_icase;
+		const char *name = atom_name(&r->atoms[i], &len, &is_icase);
+
+		if (name && (err = symsec_lookup(&s, name, len,
+						 is_icase ? SYMSEC_EXACT_ICASE : SYMSEC_EXACT, NULL,
+						 NULL, on_def, j)) < 0) {
+			if (err == TRAWL_ECORRUPT)
+				error_prefix("%s", shard_file(sh));
+			return err;
+		}
+	}
+	/* By document, then line (the symbols come name by name); a line once, its most points. */
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), cmp_def);
+	for (size_t i = 0; i < d->n; i++) {
+		if (n > 0 && d->v[i].key == d->v[n - 1].key) {
+			if (d->v[i].points > d->v[n - 1].points)
+				d->v[n - 1].points = d->v[i].points;
+			continue;
+		}
+		d->v[n++] = d->v[i];
+	}
+	d->n = n;
+	return 0;
+}
+
+void rank_defs_dispose(struct rank_defs *d)
+{
+	free(d->v);
+	*d = (struct rank_defs){ 0 };
 }
 
 /* The shard's tag of a path: its kind (lang_path_kind). */
@@ -209,59 +385,6 @@ double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *k
 	return score;
 }
 
-/* Whether every document q lets through holds a trigram with a byte that is not a word byte. */
-static bool tq_needs_non_word(const struct tq *q)
-{
-	switch (q->op) {
-	case TQ_TRIGRAM:
-		return !is_word_byte((uint8_t)(q->trigram >> 16)) ||
-		       !is_word_byte((uint8_t)(q->trigram >> 8)) || !is_word_byte((uint8_t)q->trigram);
-	case TQ_AND:
-		for (size_t i = 0; i < q->n_sub; i++)
-			if (tq_needs_non_word(q->sub[i]))
-				return true;
-		return false;
-	case TQ_OR:
-		for (size_t i = 0; i < q->n_sub; i++)
-			if (!tq_needs_non_word(q->sub[i]))
-				return false;
-		return true;
-	case TQ_ALL:
-	case TQ_NONE:
-		break;
-	}
-	return false;
-}
-
-/*
- * A definition's match is a name, and the trigrams of a plan come from the strings every match
- * holds: a pattern whose plan needs a non-word trigram ("(&", "->") never matches a name, and
- * the bound of a search for it (v11 of bench/queries.tsv, spin_lock_irqsave\(&\w+->lock) need
- * not leave room for a definition.
- */
-static double query_bonus_max(const struct run *r)
-{
-	for (size_t i = 0; i < r->n_atoms; i++) {
-		const struct atom *a = &r->atoms[i];
-		const char *lit;
-		size_t len;
-		unsigned lit_flags;
-		bool is_name = true;
-
-		if (a->kind != ATOM_CONTENT)
-			continue;
-		if ((lit = matcher_literal(a->pat->m, &len, &lit_flags)) != NULL) {
-			for (size_t k = 0; k < len && is_name; k++)
-				is_name = is_word_byte((uint8_t)lit[k]);
-		} else if (a->pat->plan) {
-			is_name = !tq_needs_non_word(a->pat->plan);
-		}
-		if (is_name)
-			return RANK_LINE_BONUS_MAX;
-	}
-	return 0;
-}
-
 void rank_query_maxima(struct run *r)
 {
 	bool has_literal = false;
@@ -271,15 +394,26 @@ void rank_query_maxima(struct run *r)
 	/* Only a literal term's exact bytes earn the exact-case points (rank_score_file). */
 	r->points_max = (double)(RANK_WHOLE_WORD + (has_literal ? RANK_CASE_EXACT : 0) +
 				 RANK_LINES_MAX);
-	r->bonus_max = query_bonus_max(r);
+	r->bonus_max = 0;
+	for (size_t i = 0; i < r->n_atoms && r->bonus_max == 0; i++) {
+		size_t len;
+		bool is_icase;
+
+		if (atom_name(&r->atoms[i], &len, &is_icase))
+			r->bonus_max = RANK_DEFINITION;
+	}
 }
 
 double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind)
 {
-	(void)shard_i;
-	(void)id;
+	const struct rank_defs *defs = &r->jobs[shard_i].defs;
+
 	/* Prose mentions code in code's shapes ("in schedule() can be"): no definitions there. */
-	return kind == LANG_PATH_DOCUMENTATION ? 0 : r->bonus_max;
+	if (kind == LANG_PATH_DOCUMENTATION || r->bonus_max <= 0)
+		return 0;
+	if (defs->is_from_symbols)
+		return defs_doc_points(defs, id);
+	return r->bonus_max;
 }
 
 double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind)

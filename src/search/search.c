@@ -154,6 +154,9 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
 		goto out;
 	}
+	/* The definitions of what is searched, which bound and score its candidates. */
+	if (r->is_ranked && (err = rank_shard_defs(j, w, sh)) < 0)
+		goto out;
 	if ((err = cand_eval(&cand, sh, r, r->root)) < 0)
 		goto out; /* the shard reader's message names the file */
 	if (r->is_best_first) {
@@ -490,6 +493,7 @@ static void job_dispose(struct job *j)
 	free(j->branch_names);
 	free(j->cands);
 	free(j->sel);
+	rank_defs_dispose(&j->defs);
 	j->cands = NULL;
 	j->sel = NULL;
 	j->n_cands = 0;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "regex/patcache.h"
+#include "search/rank.h"
 #include "search/search.h"
 #include "util/error.h"
 #include "util/vec.h"
@@ -103,6 +104,7 @@ struct job {
 	int8_t repo_val[MAX_ATOMS];
 	uint64_t *sel;
 	size_t n_words;
+	struct rank_defs defs; /* a ranked search: the shard's definitions of what is searched */
 };
 
 /*
@@ -402,6 +404,11 @@ int filter_path_atom(struct atom *a, const struct run *r, const char *regex);
 
 /* Points for a line that defines what was searched (rank_line_bonus). */
 #define RANK_DEFINITION 120
+/*
+ * A symbol index's definition of a member, a field, a data key, a label, ...: above a use, below
+ * the function or type of the same name even in a file whose name matches too.
+ */
+#define RANK_DEFINITION_MINOR 20
 
 /* The ranking score of a matching file (docs/results.md, "Ranking"). */
 double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr);
@@ -418,24 +425,25 @@ double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *k
 double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind);
 /*
  * The most rank_line_bonus can give a line of document id of shard shard_i, whose path is of
- * kind: RANK_DEFINITION while definitions are found by the heuristics (any line of code may
- * be one; documentation none); a symbol index makes it 0 for a document with no symbol the
- * search can match, and a best-first search then skips such documents much sooner.
+ * kind: 0 when the query searches no name, or for documentation; with the shard's symbol index
+ * (r->jobs[shard_i].defs), RANK_DEFINITION only when the document defines a name searched;
+ * else (the heuristics: any line of code may be one) RANK_DEFINITION.
  */
 double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind);
 /*
  * Sets what the compiled query r's content can add to a score at most: r->points_max (whole
  * word, exact case only with a literal term, matching lines) and r->bonus_max, the most
- * rank_line_bonus can give any line: 0 when no content pattern can match a name (every match
- * holds a byte that is not a word byte: a literal's, or a trigram every match must hold),
- * else RANK_DEFINITION. The tighter these are, the sooner a best-first search stops.
+ * rank_line_bonus can give any line: RANK_DEFINITION when a content pattern is a name (a
+ * literal of word bytes: an identifier), else 0 (a regex, or a literal holding other bytes).
+ * The tighter these are, the sooner a best-first search stops.
  */
 void rank_query_maxima(struct run *r);
 /*
- * Points a matching line earns for its file: RANK_DEFINITION when it defines the match (the
- * heuristics of rank_is_definition), else 0; a file gets its best line's. Never more than
- * rank_doc_bonus_max of its document: rank_bound counts on it. The place a symbol index's
- * answer ("this line defines that symbol") goes.
+ * Points a matching line earns for its file: RANK_DEFINITION when it defines a name searched,
+ * else 0; a file gets its best line's. In a shard with a symbol index, when a symbol of that
+ * name is defined on the line (rank_shard_defs); else when a match is the name and the
+ * heuristics of rank_is_definition call the line its definition. Never more than
+ * rank_doc_bonus_max of its document: rank_bound counts on it.
  */
 double rank_line_bonus(const struct doc_ctx *dc, const struct line_rec *lr);
 /*
