@@ -486,12 +486,7 @@ static int run_refs(struct req *rq)
 	handlers_search_who(&who, rq);
 	handlers_search_done(&who, w->qtext, &st);
 	if (err != 0) {
-		unsigned status = 500;
-
-		if (handlers_query_error(&rq->body, err, w->qtext, &status) < 0)
-			req_error(rq, 500, "internal", "internal error", 0);
-		else
-			rq->status = status;
+		handlers_search_failed(rq, err, w->qtext);
 		err = 0;
 		goto out;
 	}

@@ -236,8 +236,7 @@ struct search_work {
  */
 #define INLINE_BUDGET_MS 5.0
 
-/* The failed search's answer: a 400 with the column, or a bare 500 (logged). */
-static void search_failed(struct req *rq, int err, const char *qtext)
+void handlers_search_failed(struct req *rq, int err, const char *qtext)
 {
 	unsigned status = 500;
 
@@ -290,7 +289,7 @@ static int run_search(struct req *rq)
 	handlers_search_who(&who, rq);
 	handlers_search_done(&who, sw->qtext, &st);
 	if (err != 0) {
-		search_failed(rq, err, sw->qtext);
+		handlers_search_failed(rq, err, sw->qtext);
 		err = 0;
 		goto out;
 	}

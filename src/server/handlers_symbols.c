@@ -74,18 +74,6 @@ struct sym_work {
 	double budget_ms;  /* the try on the HTTP thread (0: on a search thread) */
 };
 
-/* The query's 400 (with its column), or a bare 500. */
-static void query_failed(struct req *rq, int err, const char *qtext)
-{
-	unsigned status = 500;
-
-	if (handlers_query_error(&rq->body, err, qtext, &status) < 0)
-		req_error(rq, 500, "internal", "internal error", 0);
-	else
-		rq->status = status;
-	rq->ctype = "application/json; charset=utf-8";
-}
-
 static int run_symbols(struct req *rq)
 {
 	struct sym_work *sw = rq->work;
@@ -118,7 +106,7 @@ static int run_symbols(struct req *rq)
 	handlers_search_who(&who, rq);
 	handlers_search_done(&who, sw->qtext, &st);
 	if (err != 0) {
-		query_failed(rq, err, sw->qtext);
+		handlers_search_failed(rq, err, sw->qtext);
 		err = 0;
 		goto out;
 	}
@@ -188,14 +176,14 @@ int handlers_symbols(struct req *rq)
 	sw->qtext = qtext;
 	if ((err = query_parse(&sw->q, qtext, strlen(qtext))) < 0) {
 		metrics_query(&rq->s->metrics, 0, true);
-		query_failed(rq, err, qtext);
+		handlers_search_failed(rq, err, qtext);
 		free(sw);
 		return 0;
 	}
 	if (sw->q->type == QT_PATH || sw->q->type == QT_REPO) {
 		error_set_at(0, "/api/v1/symbols searches symbols: type:path and type:repo do not "
 				"apply");
-		query_failed(rq, TRAWL_EINVAL, qtext);
+		handlers_search_failed(rq, TRAWL_EINVAL, qtext);
 		query_free(sw->q);
 		free(sw);
 		return 0;

@@ -497,6 +497,11 @@ void handlers_search_done(const struct search_who *w, const char *qtext,
 int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg);
 /* The JSON error body of a query that failed to parse or run, with its column. */
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status);
+/*
+ * A query that failed to parse or run (search, symbols, references): its 400 with the column
+ * in rq->body, or a bare 500, logged.
+ */
+void handlers_search_failed(struct req *rq, int err, const char *qtext);
 
 /* Scheduler (sched.c). */
 struct sched;
