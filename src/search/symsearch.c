@@ -143,12 +143,49 @@ static bool contains(const char *s, size_t n, const char *lit, size_t m, bool ic
  * the regex is exactly "^lit$". Only ASCII, so that an ASCII-folding lookup finds every name
  * a case-insensitive regex matches.
  */
+/*
+ * Whether the regex has a '|' outside every group and class: "^abc|^xyz" is two alternatives,
+ * and a prefix taken from the first would lose every name the second matches.
+ */
+static bool has_top_level_alternation(const char *re, size_t n)
+{
+	size_t depth = 0;
+	bool in_class = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = re[i];
+
+		if (c == '\\') {
+			i++; /* the escaped byte is a literal (or a class such as \pL) */
+			continue;
+		}
+		if (in_class) {
+			in_class = c != ']';
+			continue;
+		}
+		if (c == '[') {
+			in_class = true;
+			if (i + 1 < n && re[i + 1] == '^')
+				i++;
+			if (i + 1 < n && re[i + 1] == ']')
+				i++; /* "[]" and "[^]" start with a literal ']' */
+		} else if (c == '(') {
+			depth++;
+		} else if (c == ')' && depth) {
+			depth--;
+		} else if (c == '|' && depth == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static size_t regex_prefix(char *out, size_t cap, bool *whole, const char *re, size_t n)
 {
 	size_t i = 1, len = 0;
 
 	*whole = false;
-	if (n == 0 || re[0] != '^')
+	if (n == 0 || re[0] != '^' || has_top_level_alternation(re, n))
 		return 0;
 	while (i < n && len < cap) {
 		unsigned char c = (unsigned char)re[i];
@@ -778,33 +815,63 @@ static int cmp_by_file(const void *a, const void *b)
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
-/* Line lineno (1-based) of content, without its '\n'; false when the content is shorter. */
-static bool find_line(const uint8_t **text, size_t *len, const uint8_t *c, size_t n,
-		      uint64_t lineno)
-{
-	const uint8_t *p = c, *end = c + n, *nl;
+/* A symbol's index within its file's run, ordered by line, for one walk over the content. */
+struct by_line {
+	uint32_t line;
+	size_t k;
+};
 
-	if (!c || lineno == 0)
-		return false;
-	for (uint64_t l = 1; l < lineno; l++) {
-		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
-			return false;
-		p = nl + 1;
+static int cmp_by_line(const void *a, const void *b)
+{
+	const struct by_line *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/*
+ * The text of each symbol's line (without its '\n' or '\r'), NULL for a line past the content:
+ * one walk over the content in line order, so a file's hand-out costs its size plus n log n,
+ * never its size for every symbol (a generated file holds tens of thousands of symbols).
+ * order has room for n entries.
+ */
+static void find_lines(struct search_symbol *syms, struct by_line *order, size_t n,
+		       const uint8_t *c, size_t clen)
+{
+	const uint8_t *p = c, *end = c ? c + clen : NULL, *nl;
+	uint64_t at = 1; /* the line p starts */
+
+	for (size_t k = 0; k < n; k++)
+		order[k] = (struct by_line){ .line = syms[k].line, .k = k };
+	qsort(order, n, sizeof(*order), cmp_by_line);
+	for (size_t i = 0; i < n; i++) {
+		struct search_symbol *y = &syms[order[i].k];
+		uint32_t want = order[i].line;
+
+		y->text = NULL;
+		y->text_len = 0;
+		if (!c || want == 0)
+			continue;
+		while (p && at < want) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			p = nl ? nl + 1 : NULL;
+			at++;
+		}
+		if (!p || (p == end && want > 1))
+			continue;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		y->text = p;
+		y->text_len = (size_t)((nl ? nl : end) - p);
+		if (y->text_len && y->text[y->text_len - 1] == '\r')
+			y->text_len--;
 	}
-	if (p == end && lineno > 1)
-		return false;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	*text = p;
-	*len = (size_t)((nl ? nl : end) - p);
-	if (*len && (*text)[*len - 1] == '\r')
-		(*len)--;
-	return true;
 }
 
 /* The file of recs[0..n) (one document) as a search_file, and hands it to fn. */
 static int emit_file(struct sym_run *sr, struct out_rec *recs, size_t n, struct search_symbol *syms,
-		     struct search_line *lines, const char **branches, search_file_fn fn,
-		     void *arg)
+		     struct search_line *lines, struct by_line *order, const char **branches,
+		     search_file_fn fn, void *arg)
 {
 	const struct shard *sh = index_shard(sr->r.ix, recs[0].shard);
 	const struct index_repo_entry *e = index_shard_entry(sr->r.ix, recs[0].shard);
@@ -849,14 +916,13 @@ static int emit_file(struct sym_run *sr, struct out_rec *recs, size_t n, struct 
 			.signature_len = s->signature_len, .line = s->line,
 			.score = recs[k].rec->score,
 		};
-		if (!find_line(&y->text, &y->text_len, c, clen, s->line)) {
-			y->text = NULL;
-			y->text_len = 0;
-		}
-		lines[k] = (struct search_line){ .lineno = s->line,
-						 .text = y->text ? y->text : (const uint8_t *)"",
-						 .len = y->text_len };
 	}
+	find_lines(syms, order, n, c, clen);
+	for (size_t k = 0; k < n; k++)
+		lines[k] = (struct search_line){ .lineno = syms[k].line,
+						 .text = syms[k].text ? syms[k].text
+								      : (const uint8_t *)"",
+						 .len = syms[k].text_len };
 	struct search_file f = {
 		.repo = shard_repo(sh), .path = d.path, .path_len = d.path_len, .n_lines = n,
 		.lines = lines, .kind = SEARCH_SYMBOL, .lang = d.lang, .score = recs[0].rec->score,
@@ -880,6 +946,7 @@ static int emit(struct sym_run *sr, struct search_stats *st, search_file_fn fn, 
 	struct out_rec *o = NULL;
 	struct search_symbol *syms = NULL;
 	struct search_line *lines = NULL;
+	struct by_line *order = NULL;
 	const char **branches = NULL;
 	size_t max_branches = 1;
 	int err = 0;
@@ -893,8 +960,9 @@ static int emit(struct sym_run *sr, struct search_stats *st, search_file_fn fn, 
 	o = calloc(sr->n, sizeof(*o));
 	syms = calloc(sr->n, sizeof(*syms));
 	lines = calloc(sr->n, sizeof(*lines));
+	order = calloc(sr->n, sizeof(*order));
 	branches = calloc(max_branches, sizeof(*branches));
-	if (!o || !syms || !lines || !branches) {
+	if (!o || !syms || !lines || !order || !branches) {
 		err = error_nomem(NULL);
 		goto out;
 	}
@@ -911,9 +979,22 @@ static int emit(struct sym_run *sr, struct search_stats *st, search_file_fn fn, 
 	for (size_t i = 0, j; i < sr->n && err == 0; i = j) {
 		for (j = i + 1; j < sr->n && o[j].file_rank == o[i].file_rank; j++)
 			;
+		/*
+		 * The hand-out keeps to the query's time too: past the budget of a first try (a
+		 * server's HTTP thread) the whole search runs again on a search thread; past the
+		 * deadline (and its grace) the files handed out so far are the result, flagged.
+		 */
 		if (sr->r.o->cancel && atomic_load(sr->r.o->cancel))
 			break;
-		err = emit_file(sr, o + i, j - i, syms, lines, branches, fn, arg);
+		if (is_out_of_time(&sr->r, true)) {
+			if (atomic_load(&sr->r.is_over_budget)) {
+				error_set("the search needs more than its budget of %.0f ms",
+					  sr->r.o->budget_ms);
+				err = TRAWL_EAGAIN;
+			}
+			break;
+		}
+		err = emit_file(sr, o + i, j - i, syms, lines, order, branches, fn, arg);
 		if (err == 0) {
 			st->files++;
 			st->lines += j - i;
@@ -923,6 +1004,7 @@ out:
 	free(o);
 	free(syms);
 	free(lines);
+	free(order);
 	free(branches);
 	return err;
 }

@@ -433,6 +433,67 @@ static void unreadable_repositories_give_nothing(void **state)
 	rec_dispose(&r);
 }
 
+/* The line text of every symbol handed out, checked against its document's content. */
+struct lines_rec {
+	struct search_sink sink;
+	size_t n_checked;
+};
+
+static int lines_file(struct search_sink *sk, const struct search_file *f)
+{
+	struct lines_rec *lr = (struct lines_rec *)sk;
+
+	for (size_t i = 0; i < f->n_symbols; i++) {
+		const struct search_symbol *y = &f->symbols[i];
+		const char *p = (const char *)f->content, *end = p + f->content_len, *nl;
+
+		for (uint64_t l = 1; p && l < y->line; l++)
+			p = (nl = memchr(p, '\n', (size_t)(end - p))) ? nl + 1 : NULL;
+		if (!p || p == end) {
+			assert_null(y->text);
+			continue;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		assert_non_null(y->text);
+		assert_int_equal(y->text_len, (size_t)((nl ? nl : end) - p));
+		assert_memory_equal(y->text, p, y->text_len);
+		assert_int_equal(f->lines[i].lineno, y->line);
+		lr->n_checked++;
+	}
+	return 0;
+}
+
+static void every_symbol_gets_its_own_line(void **state)
+{
+	struct lines_rec lr = { .sink = { .file = lines_file, .alert = rec_alert } };
+	struct search_request rq = { .readable = &readable };
+	struct search_stats st = { 0 };
+	struct query *q = NULL;
+	struct index *ix = NULL;
+	/* config.c's symbols are handed out best first, not in line order (one walk finds all). */
+	const char *qtext = "type:symbol file:config count:all";
+
+	(void)state;
+	assert_int_equal(query_parse(&q, qtext, strlen(qtext)), 0);
+	assert_int_equal(index_open(&ix, ixdir), 0);
+	rq.opts = (struct search_opts){ .query = q, .want_lines = true };
+	assert_int_equal(search_request_run(&st, ix, &rq, &lr.sink), 0);
+	assert_int_equal(lr.n_checked, 6); /* config.c 4, config.h 1, config_test.c 1 */
+	index_close(ix);
+	query_free(q);
+}
+
+static void a_top_level_alternation_is_no_prefix(void **state)
+{
+	(void)state;
+	/* Each alternative is looked for, whichever comes first (a prefix of one lost the other). */
+	expect("type:symbol /^Parser$|^MAX_CONFIG$/ case:yes",
+	       "alpha/py/util.py:1:Parser;alpha/src/config.c:3:MAX_CONFIG;");
+	expect("type:symbol /^MAX_CONFIG$|^Parser$/ case:yes",
+	       "alpha/py/util.py:1:Parser;alpha/src/config.c:3:MAX_CONFIG;");
+	expect("type:symbol /^MAX_(CONFIG|X)$/ case:yes", "alpha/src/config.c:3:MAX_CONFIG;");
+}
+
 static void bad_queries_fail(void **state)
 {
 	struct search_stats st;
@@ -459,6 +520,8 @@ int main(void)
 		cmocka_unit_test(repositories_without_symbols_are_named),
 		cmocka_unit_test(unreadable_repositories_give_nothing),
 		cmocka_unit_test(bad_queries_fail),
+		cmocka_unit_test(every_symbol_gets_its_own_line),
+		cmocka_unit_test(a_top_level_alternation_is_no_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, setup, testlib_teardown);
