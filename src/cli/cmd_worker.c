@@ -624,18 +624,21 @@ static bool same_symbols(const struct worker_args *a, const struct index_repo_en
 }
 
 /*
- * How many ctags the launcher may start in the worker's life: one per indexing thread and one
- * more for each failure before a thread gives up (ctags.h, CTAGS_MAX_FAILURES).
+ * The ctags the launcher may run: one per indexing thread at a time (the pipeline's count:
+ * n_threads, else one per core), and over the worker's life one more for each failure before
+ * a thread gives up (ctags.h, CTAGS_MAX_FAILURES).
  */
-static unsigned launcher_starts(void)
+static unsigned launcher_live(const struct worker_args *a)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = a->o.n_threads;
 
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
 	if (n > CTAGS_LAUNCHER_MAX_LIVE)
 		n = CTAGS_LAUNCHER_MAX_LIVE;
-	return (unsigned)n * (CTAGS_MAX_FAILURES + 1);
+	return (unsigned)n;
 }
 
 /*
@@ -689,7 +692,9 @@ static int worker_index(const struct worker_args *a)
 		read[n_read++] = files[i];
 	}
 	/* The one process left that may start ctags: forked now, before the worker confines. */
-	if (a->has_symbols && (err = ctags_launcher_start(&launcher, NULL, launcher_starts())) < 0)
+	if (a->has_symbols &&
+	    (err = ctags_launcher_start(&launcher, NULL, launcher_live(a),
+					launcher_live(a) * (CTAGS_MAX_FAILURES + 1))) < 0)
 		goto out;
 	ctags = a->ctags;
 	ctags.launcher = launcher;

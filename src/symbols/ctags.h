@@ -96,7 +96,9 @@ int ctags_helper_main(void);
  *
  * SECURITY: the requests carry no path, argument or descriptor (a request that does is
  * refused and its descriptors closed), so the launcher can be made to run the ctags helper
- * only, at most max_starts times and at most CTAGS_LAUNCHER_MAX_LIVE at a time, and to kill
+ * only, at most max_starts times and at most max_live (<= CTAGS_LAUNCHER_MAX_LIVE) at a time
+ * (the worker's indexing threads: one ctags each, so a compromised worker cannot hold more
+ * ctags, each with its own rlimits, than an honest one), and to kill
  * only the processes it started and has not reaped (by its own id, never a pid). It holds no
  * descriptor but its socket and standard error, sets no_new_privs, dies with its parent
  * (PR_SET_PDEATHSIG) and, at the end of the requests (its parent closed the socket or died),
@@ -107,7 +109,8 @@ int ctags_helper_main(void);
  */
 #define CTAGS_LAUNCHER_MAX_LIVE 64
 
-int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsigned max_starts);
+int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsigned max_live,
+			 unsigned max_starts);
 
 /* The launcher's process id (tests). */
 int ctags_launcher_pid(const struct ctags_launcher *l);

@@ -98,19 +98,31 @@ static void reply(int sock, int err, uint32_t id, pid_t pid, int fd)
 		;
 }
 
-/* One start: a free slot, the start budget, the helper. */
-static void start_one(int sock, struct kid *kids, uint32_t *started, unsigned max_starts,
+/* What the launcher may start: at most max_live at a time, max_starts in all. */
+struct budget {
+	unsigned max_live;
+	unsigned max_starts;
+};
+
+/* One start: a free slot within the live bound, the start budget, the helper. */
+static void start_one(int sock, struct kid *kids, uint32_t *started, const struct budget *bu,
 		      const char *helper)
 {
 	struct kid *k = NULL;
+	unsigned live = 0;
 	pid_t pid;
 	int fd, err;
 
 	sweep(kids);
-	for (size_t i = 0; i < CTAGS_LAUNCHER_MAX_LIVE && !k; i++)
-		if (!kids[i].is_live)
+	for (size_t i = 0; i < CTAGS_LAUNCHER_MAX_LIVE; i++) {
+		if (kids[i].is_live)
+			live++;
+		else if (!k)
 			k = &kids[i];
-	if (!k || *started >= max_starts) {
+	}
+	if (live >= bu->max_live)
+		k = NULL;
+	if (!k || *started >= bu->max_starts) {
 		refuse(k ? "no starts left" : "too many running");
 		reply(sock, TRAWL_ELIMIT, 0, 0, -1);
 		return;
@@ -144,7 +156,7 @@ static void kill_one(int sock, struct kid *kids, uint32_t id)
 }
 
 /* The launcher's life: requests until the socket ends, then its children killed. */
-static _Noreturn void serve(int sock, const char *helper, unsigned max_starts)
+static _Noreturn void serve(int sock, const char *helper, const struct budget *bu)
 {
 	struct kid kids[CTAGS_LAUNCHER_MAX_LIVE] = { 0 };
 	uint32_t started = 0;
@@ -188,7 +200,7 @@ static _Noreturn void serve(int sock, const char *helper, unsigned max_starts)
 			refuse("malformed");
 			reply(sock, TRAWL_EINVAL, 0, 0, -1);
 		} else if (q.op == OP_START) {
-			start_one(sock, kids, &started, max_starts, helper);
+			start_one(sock, kids, &started, bu, helper);
 		} else if (q.op == OP_KILL) {
 			kill_one(sock, kids, q.id);
 		} else {
@@ -206,7 +218,8 @@ static _Noreturn void serve(int sock, const char *helper, unsigned max_starts)
 }
 
 /* In the new launcher: nothing but its socket (as LAUNCHER_FD) and standard descriptors. */
-static _Noreturn void launcher_main(int sock, pid_t parent, const char *helper, unsigned max_starts)
+static _Noreturn void launcher_main(int sock, pid_t parent, const char *helper,
+				    const struct budget *bu)
 {
 	/* SECURITY: it dies with the process that started it, and cannot gain privileges. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
@@ -224,12 +237,15 @@ static _Noreturn void launcher_main(int sock, pid_t parent, const char *helper, 
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	serve(LAUNCHER_FD, helper, max_starts);
+	serve(LAUNCHER_FD, helper, bu);
 }
 
-int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsigned max_starts)
+int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsigned max_live,
+			 unsigned max_starts)
 {
 	struct ctags_launcher *l = calloc(1, sizeof(*l));
+	struct budget bu = { max_live < CTAGS_LAUNCHER_MAX_LIVE ? max_live : CTAGS_LAUNCHER_MAX_LIVE,
+			     max_starts };
 	pid_t parent = getpid();
 	int sv[2];
 
@@ -251,7 +267,7 @@ int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsign
 	}
 	if (l->pid == 0) {
 		close(sv[0]);
-		launcher_main(sv[1], parent, helper, max_starts);
+		launcher_main(sv[1], parent, helper, &bu);
 	}
 	close(sv[1]);
 	l->sock = sv[0];

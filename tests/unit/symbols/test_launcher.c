@@ -165,7 +165,7 @@ static void a_confined_worker_gets_ctags_and_restarts_it(void **state)
 		int first, second, code = 0;
 
 		buf_init(&r.out, UINT32_MAX);
-		if (ctags_launcher_start(&l, NULL, 8) < 0 || confine_as_worker(l) < 0 ||
+		if (ctags_launcher_start(&l, NULL, 8, 8) < 0 || confine_as_worker(l) < 0 ||
 		    symsec_builder_new(&r.b) < 0)
 			_exit(10);
 		struct ctags_opts o = { .launcher = l };
@@ -211,7 +211,7 @@ static void real_ctags_through_the_launcher(void **state)
 	(void)state;
 	buf_init(&r.out, UINT32_MAX);
 	assert_int_equal(symsec_builder_new(&r.b), 0);
-	assert_int_equal(ctags_launcher_start(&l, NULL, 4), 0);
+	assert_int_equal(ctags_launcher_start(&l, NULL, 4, 4), 0);
 	o.launcher = l;
 	assert_int_equal(ctags_new(&c, &o), 0);
 	assert_int_equal(extract(&r, c, "add.c", "int add(int a, int b) { return a + b; }\n"),
@@ -247,7 +247,7 @@ static void the_confined_worker_still_cannot_execve(void **state)
 		char *argv[] = { "true", NULL }, *envp[] = { NULL };
 		int devnull;
 
-		if (ctags_launcher_start(&l, NULL, 8) < 0 || confine_as_worker(l) < 0)
+		if (ctags_launcher_start(&l, NULL, 8, 8) < 0 || confine_as_worker(l) < 0)
 			_exit(10);
 		/* The SIGSYS report is expected: not on the test's output. */
 		if ((devnull = open("/dev/null", O_WRONLY)) >= 0)
@@ -311,7 +311,7 @@ static void the_launcher_runs_nothing_but_ctags(void **state)
 	uint32_t id1 = 0;
 
 	(void)state;
-	assert_int_equal(ctags_launcher_start(&l, NULL, 2), 0);
+	assert_int_equal(ctags_launcher_start(&l, NULL, 2, 2), 0);
 	sock = ctags_launcher_fd(l);
 
 	/* Malformed: too short, too long, another magic, an unknown operation. */
@@ -383,6 +383,39 @@ static void the_launcher_runs_nothing_but_ctags(void **state)
 	ctags_launcher_free(l);
 }
 
+/*
+ * No more ctags alive at once than the worker has indexing threads, whatever the start budget
+ * (each ctags has rlimits of its own: a worker that held many would hold their memory too).
+ */
+static void the_launcher_runs_no_more_ctags_at_once_than_threads(void **state)
+{
+	struct ctags_launcher *l = NULL;
+	struct req q = { MAGIC, 1, 0 };
+	struct rep r;
+	int got, first;
+	uint32_t id;
+
+	(void)state;
+	assert_int_equal(ctags_launcher_start(&l, NULL, 1, 4), 0);
+	raw(ctags_launcher_fd(l), &q, sizeof(q), -1, &r, &first);
+	assert_int_equal(r.err, 0);
+	assert_true(first >= 0);
+	id = r.id;
+	raw(ctags_launcher_fd(l), &q, sizeof(q), -1, &r, &got);
+	assert_int_equal(r.err, TRAWL_ELIMIT); /* the first is still alive */
+	assert_int_equal(got, -1);
+	q = (struct req){ MAGIC, 2, id };
+	raw(ctags_launcher_fd(l), &q, sizeof(q), -1, &r, &got);
+	assert_int_equal(r.err, 0);
+	close(first);
+	q = (struct req){ MAGIC, 1, 0 };
+	raw(ctags_launcher_fd(l), &q, sizeof(q), -1, &r, &got);
+	assert_int_equal(r.err, 0); /* killed: room for one again */
+	assert_true(got >= 0);
+	close(got);
+	ctags_launcher_free(l);
+}
+
 /* Whether pid ends (and is reaped by us, its subreaper) within a bounded number of tries. */
 static bool ends(pid_t pid)
 {
@@ -415,7 +448,7 @@ static void the_launcher_and_its_ctags_die_with_the_worker(void **state)
 		pid_t p[2];
 
 		buf_init(&r.out, UINT32_MAX);
-		if (ctags_launcher_start(&l, NULL, 4) < 0 || symsec_builder_new(&r.b) < 0)
+		if (ctags_launcher_start(&l, NULL, 4, 4) < 0 || symsec_builder_new(&r.b) < 0)
 			_exit(10);
 		o.launcher = l;
 		if (ctags_new(&c, &o) < 0 || extract(&r, c, "a.c", "int a;\n") != SYMSEC_OK)
@@ -447,6 +480,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(real_ctags_through_the_launcher),
 		cmocka_unit_test(the_confined_worker_still_cannot_execve),
 		cmocka_unit_test(the_launcher_runs_nothing_but_ctags),
+		cmocka_unit_test(the_launcher_runs_no_more_ctags_at_once_than_threads),
 		cmocka_unit_test(the_launcher_and_its_ctags_die_with_the_worker),
 	};
 
