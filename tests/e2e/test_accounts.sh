@@ -82,7 +82,7 @@ expect_eq "user list --json of a fresh data directory is empty" "" "$("$TRAWL" u
 for c in user group grant revoke access token audit backup; do
   expect_out "trawl $c --help" "usage: trawl $c*" "$TRAWL" "$c" --help
 done
-expect_out "repo --help shows repo set" "*trawl repo set NAME --public|--private*" "$TRAWL" repo --help
+expect_out "repo --help shows repo set" "*trawl repo set NAME \[--public|--private\]*" "$TRAWL" repo --help
 if serve_start laptop "$D"; then
   st=$(http "$laptop_port" GET /api/v1/repos)
   expect_eq "laptop mode: the server answers without credentials, as before" 200 "$st"
