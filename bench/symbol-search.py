@@ -5,8 +5,8 @@ to INDEX), then each query of QUERIES through /api/v1/symbols?count=8 on one con
 time, 2 warm-up requests and N timed ones, the median and 90th percentile printed with the
 number of symbols and the first names. Only loopback; the server is stopped at the end.
 
-    python3 bench/symbol-search.py INDEX [N]
-    (TRAWL=build/release/trawl by default)
+    python3 bench/symbol-search.py INDEX [N [QUERY...]]
+    (TRAWL=build/release/trawl by default; the queries of QUERIES unless some are given)
 """
 import http.client
 import json
@@ -29,6 +29,7 @@ def main():
         sys.exit(__doc__)
     index = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+    queries = sys.argv[3:] or QUERIES
     trawl = os.environ.get("TRAWL", "build/release/trawl")
     tmp = tempfile.mkdtemp(prefix="trawl-symbench-")
     data = os.path.join(tmp, "data")
@@ -53,7 +54,7 @@ def main():
 
         print("| query | median ms | p90 ms | symbols | first names |")
         print("| --- | --- | --- | --- | --- |")
-        for q in QUERIES:
+        for q in queries:
             path = "/api/v1/symbols?count=8&q=" + urllib.parse.quote(q, safe="")
             for _ in range(2):
                 get(path)
