@@ -14,9 +14,9 @@
  * pattern, the file against each filter. The best count: symbols are kept in a bounded heap, so
  * a short keyword over a large index holds no more than it shows.
  *
- * The shards are searched one after another on the calling thread: a lookup is a binary search
- * and even a scan of the distinct names of the Linux source takes tens of milliseconds
- * (bench/symbols.md).
+ * The shards are searched one after another on the calling thread: a lookup is a binary search,
+ * and a scan of the distinct names is bound by a cache miss per name, not by computation
+ * (bench/symbol-search.md).
  */
 #include <stdio.h>
 #include <stdlib.h>

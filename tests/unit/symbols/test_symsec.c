@@ -229,7 +229,8 @@ static void substring_lookup_finds_parts_of_names(void **state)
 	static const char *const fo[] = { "foo@2", "foo@3", "foobar@2", NULL };
 	static const char *const oo_i[] = { "Foo@0", "foo@2", "foo@3", "foobar@2", NULL };
 	static const char *const ar[] = { "bar@2", "foobar@2", NULL };
-	static const char *const all[] = { NASTY "@3", "bar@2", "Foo@0", "foo@2", "foo@3",
+	static const char nasty_hit[] = NASTY "@3";
+	static const char *const all[] = { nasty_hit, "bar@2", "Foo@0", "foo@2", "foo@3",
 					   "foobar@2", "main@0", "x@0", NULL };
 	static const char *const nasty[] = { NASTY "@3", NULL };
 	static const char *const none[] = { NULL };
