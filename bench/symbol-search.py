@@ -3,10 +3,12 @@
 index built with `trawl index --symbols` (a data directory of its own whose index/ is a symlink
 to INDEX), then each query of QUERIES through /api/v1/symbols?count=8 on one connection at a
 time, 2 warm-up requests and N timed ones, the median and 90th percentile printed with the
-number of symbols and the first names. Only loopback; the server is stopped at the end.
+server's CPU time per request (user + system, from /proc: less swayed than the wall clock by
+the other work of a busy machine), the number of symbols and the first names. Only loopback;
+the server is stopped at the end.
 
-    python3 bench/symbol-search.py INDEX [N]
-    (TRAWL=build/release/trawl by default)
+    python3 bench/symbol-search.py INDEX [N [QUERY...]]
+    (TRAWL=build/release/trawl by default; the queries of QUERIES unless some are given)
 """
 import http.client
 import json
@@ -29,6 +31,7 @@ def main():
         sys.exit(__doc__)
     index = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+    queries = sys.argv[3:] or QUERIES
     trawl = os.environ.get("TRAWL", "build/release/trawl")
     tmp = tempfile.mkdtemp(prefix="trawl-symbench-")
     data = os.path.join(tmp, "data")
@@ -51,27 +54,33 @@ def main():
             c.close()
             return r.status, (time.perf_counter() - t) * 1e3, body
 
-        print("| query | median ms | p90 ms | symbols | first names |")
-        print("| --- | --- | --- | --- | --- |")
-        for q in QUERIES:
+        def cpu_ms():
+            f = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
+            return (int(f[11]) + int(f[12])) * 1e3 / os.sysconf("SC_CLK_TCK")
+
+        print("| query | median ms | p90 ms | CPU ms | symbols | first names |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for q in queries:
             path = "/api/v1/symbols?count=8&q=" + urllib.parse.quote(q, safe="")
             for _ in range(2):
                 get(path)
             times = []
+            cpu0 = cpu_ms()
             for _ in range(n):
                 status, ms, body = get(path)
                 if status != 200:
                     sys.exit("%s: HTTP %d %s" % (q, status, body[:200]))
                 times.append(ms)
+            cpu = (cpu_ms() - cpu0) / n
             times.sort()
             syms = json.loads(body)["symbols"]
             names = []
             for s in syms:
                 if s["name"] not in names:
                     names.append(s["name"])
-            print("| `%s` | %.2f | %.2f | %d | %s |" % (q, statistics.median(times),
-                                                       times[int(0.9 * (n - 1))], len(syms),
-                                                       ", ".join(names[:4])))
+            print("| `%s` | %.2f | %.2f | %.1f | %d | %s |" % (
+                q, statistics.median(times), times[int(0.9 * (n - 1))], cpu, len(syms),
+                ", ".join(names[:4])))
         print("\nload average at the end: %s" % open("/proc/loadavg").read().split()[:3])
     finally:
         p.terminate()

@@ -761,6 +761,24 @@ static int emit_name(const struct symsec *s, uint32_t first, uint32_t end, symse
 	return 0;
 }
 
+/*
+ * A scan reads the names in the table's order, whose strings lie all over STRINGS (in the
+ * order they were first met): each is a cache miss. Asking for the one PREFETCH_AHEAD entries
+ * ahead lets those misses overlap instead of following one another.
+ */
+#define PREFETCH_AHEAD 16u
+
+static void prefetch_name(const struct symsec *s, uint32_t k)
+{
+	uint32_t off;
+
+	if (k + PREFETCH_AHEAD >= s->n_names)
+		return;
+	off = rd32(s->names + (size_t)(k + PREFETCH_AHEAD) * SYMSEC_NAME_SIZE);
+	if (off < s->strings_len)
+		__builtin_prefetch(s->strings + off);
+}
+
 int symsec_lookup(const struct symsec *s, const char *pattern, size_t pattern_len,
 		  enum symsec_mode mode, symsec_test_fn test, void *test_arg, symsec_match_fn fn,
 		  void *arg)
@@ -780,6 +798,8 @@ int symsec_lookup(const struct symsec *s, const char *pattern, size_t pattern_le
 		uint32_t first, end;
 		bool is_past = false, is_match;
 
+		if (mode == SYMSEC_TEST)
+			prefetch_name(s, k);
 		if ((err = name_at(&name, &len, &first, &end, s, k)) < 0)
 			return err;
 		if (mode == SYMSEC_TEST)
@@ -789,6 +809,92 @@ int symsec_lookup(const struct symsec *s, const char *pattern, size_t pattern_le
 		if (is_past)
 			break;
 		if (is_match && (err = emit_name(s, first, end, fn, arg)) != 0)
+			return err < 0 ? err : 0;
+	}
+	return 0;
+}
+
+/* ASCII folding as a table: one load per byte in the scan's inner loop. */
+static const uint8_t fold_tab[256] = {
+#define F1(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define F4(c) F1(c), F1((c) + 1), F1((c) + 2), F1((c) + 3)
+#define F16(c) F4(c), F4((c) + 4), F4((c) + 8), F4((c) + 12)
+#define F64(c) F16(c), F16((c) + 16), F16((c) + 32), F16((c) + 48)
+	F64(0), F64(64), F64(128), F64(192)
+#undef F64
+#undef F16
+#undef F4
+#undef F1
+};
+
+/*
+ * Whether s[0..n) contains pat[0..m) (0 < m <= n), comparing folded bytes when is_icase. A
+ * byte-by-byte search from each place the first byte matches: names are short and a miss on
+ * the first byte is the common case. Its comparisons are counted: past 4 n of them (a name
+ * like "aaaa...a" against "aa...ab") the rest goes to memmem, linear, on a folded copy.
+ */
+static bool has_substring(const uint8_t *s, size_t n, const uint8_t *pat, size_t m, bool is_icase)
+{
+	uint8_t low[SYMSEC_STR_MAX];
+	size_t work = 0, i;
+
+	if (is_icase) {
+		for (i = 0; i + m <= n; i++) {
+			size_t j = 1;
+
+			if (fold_tab[s[i]] != pat[0])
+				continue;
+			while (j < m && fold_tab[s[i + j]] == pat[j])
+				j++;
+			if (j == m)
+				return true;
+			if ((work += j) > 4 * n)
+				break;
+		}
+		if (i + m > n)
+			return false;
+		/* Names are at most SYMSEC_STR_MAX bytes (checked by str_at). */
+		for (size_t k = i; k < n; k++)
+			low[k - i] = fold_tab[s[k]];
+		return memmem(low, n - i, pat, m) != NULL;
+	}
+	for (i = 0; i + m <= n; i++) {
+		size_t j = 1;
+
+		if (s[i] != pat[0])
+			continue;
+		while (j < m && s[i + j] == pat[j])
+			j++;
+		if (j == m)
+			return true;
+		if ((work += j) > 4 * n)
+			break;
+	}
+	return i + m <= n && memmem(s + i, n - i, pat, m) != NULL;
+}
+
+int symsec_lookup_substring(const struct symsec *s, const char *needle, size_t needle_len,
+			    bool is_icase, symsec_test_fn test, void *test_arg, symsec_match_fn fn,
+			    void *arg)
+{
+	const uint8_t *pat = (const uint8_t *)needle;
+	int err;
+
+	for (uint32_t k = 0; k < s->n_names; k++) {
+		const char *name;
+		size_t len;
+		uint32_t first, end;
+
+		prefetch_name(s, k);
+		if ((err = name_at(&name, &len, &first, &end, s, k)) < 0)
+			return err;
+		if (needle_len &&
+		    (needle_len > len ||
+		     !has_substring((const uint8_t *)name, len, pat, needle_len, is_icase)))
+			continue;
+		if (test && !test(test_arg, name, len))
+			continue;
+		if ((err = emit_name(s, first, end, fn, arg)) != 0)
 			return err < 0 ? err : 0;
 	}
 	return 0;

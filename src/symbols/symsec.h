@@ -188,4 +188,17 @@ int symsec_lookup(const struct symsec *s, const char *pattern, size_t pattern_le
 		  enum symsec_mode mode, symsec_test_fn test, void *test_arg, symsec_match_fn fn,
 		  void *arg);
 
+/*
+ * Calls fn for each symbol whose name contains needle (needle_len bytes; every name when 0), in
+ * the order of symsec_lookup: with is_icase, needle must be in lower case and the names are
+ * compared with their ASCII letters folded. When test is not NULL it must also accept the name
+ * (a regular expression whose required literal is needle): it is called only for the names
+ * that contain needle. The SYMSEC_TEST scan for the commonest tests, without a call per name:
+ * each name's bytes are searched in place, first for the needle's first byte, and the work per
+ * name stays linear in its length. Returns 0, fn's negative error, or ECORRUPT.
+ */
+int symsec_lookup_substring(const struct symsec *s, const char *needle, size_t needle_len,
+			    bool is_icase, symsec_test_fn test, void *test_arg, symsec_match_fn fn,
+			    void *arg);
+
 #endif

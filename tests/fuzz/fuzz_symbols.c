@@ -70,10 +70,13 @@ static void try_section(const uint8_t *data, size_t size)
 		    ((uint64_t)first + n > s.n_symbols || (unsigned)st > SYMSEC_STATUS_MAX))
 			abort();
 	}
-	for (size_t i = 0; i < sizeof(pats) / sizeof(*pats); i++)
+	for (size_t i = 0; i < sizeof(pats) / sizeof(*pats); i++) {
 		for (int m = SYMSEC_EXACT; m <= SYMSEC_TEST; m++)
 			(void)symsec_lookup(&s, pats[i], strlen(pats[i]), (enum symsec_mode)m, any,
 					    NULL, on_sym, NULL);
+		(void)symsec_lookup_substring(&s, pats[i], strlen(pats[i]), i % 2, i % 3 ? NULL : any,
+					      NULL, on_sym, NULL);
+	}
 	(void)symsec_verify(&s);
 }
 

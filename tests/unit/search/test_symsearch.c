@@ -5,6 +5,7 @@
  * without symbols (an alert, never silence), and the readable set (a repository the caller may
  * not read gives no symbol, count or alert).
  */
+#include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -492,6 +493,117 @@ static void a_top_level_alternation_is_no_prefix(void **state)
 	expect("type:symbol /^MAX_CONFIG$|^Parser$/ case:yes",
 	       "alpha/py/util.py:1:Parser;alpha/src/config.c:3:MAX_CONFIG;");
 	expect("type:symbol /^MAX_(CONFIG|X)$/ case:yes", "alpha/src/config.c:3:MAX_CONFIG;");
+
+/* A small deterministic generator (xorshift64): the same fixture and queries every run. */
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+#define RAND_SYMS 600
+#define RAND_DOCS 6
+static char rand_names[RAND_SYMS][16];
+static struct tsym rand_syms[RAND_SYMS];
+static const struct tdoc rand_docs[RAND_DOCS] = {
+	{ "d0.c", "x\n" }, { "d1.c", "x\n" }, { "d2.c", "x\n" },
+	{ "d3.c", "x\n" }, { "d4.c", "x\n" }, { "d5.c", "x\n" },
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "repo/path:line:name;" entries, sorted, one string: the order of a search is its ranking's. */
+static void sorted_entries(char *out, size_t cap, const char *got)
+{
+	static char copy[1 << 16];
+	char *ents[RAND_SYMS + 1];
+	size_t n = 0, at = 0;
+
+	snprintf(copy, sizeof(copy), "%s", got);
+	for (char *p = copy, *e; *p && n < RAND_SYMS + 1; p = e + 1) {
+		assert_non_null(e = strchr(p, ';'));
+		*e = '\0';
+		ents[n++] = p;
+	}
+	qsort(ents, n, sizeof(*ents), cmp_str);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		at += (size_t)snprintf(out + at, cap - at, "%s;", ents[i]);
+	assert_true(at < cap);
+}
+
+/*
+ * A keyword (in either case) and a regex with a required literal, over random names of a small
+ * alphabet, find exactly the symbols a naive test of every symbol finds: POSIX regexec, which
+ * agrees with ours on these patterns.
+ */
+static void name_scan_agrees_with_a_naive_test(void **state)
+{
+	static const char alpha[] = "abAB_x";
+	static const char *const rand_readable_names[] = { "rand" };
+	static const struct search_repos rand_readable = { .names = rand_readable_names,
+							   .n_names = 1 };
+	static const struct trepo rand_repo = { "rand", true, rand_docs, RAND_DOCS, rand_syms,
+						RAND_SYMS };
+	static char want[1 << 16], got[1 << 16];
+	char keep[sizeof(ixdir)], pat[32], q[96];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	(void)state;
+	memcpy(keep, ixdir, sizeof(keep));
+	snprintf(ixdir, sizeof(ixdir), "%s/rand", testlib_tmpdir());
+	file_mkdirs(ixdir);
+	for (size_t i = 0; i < RAND_SYMS; i++) {
+		size_t len = 1 + rnd(&x) % (sizeof(rand_names[0]) - 1);
+
+		for (size_t k = 0; k < len; k++)
+			rand_names[i][k] = alpha[rnd(&x) % (sizeof(alpha) - 1)];
+		rand_syms[i] = (struct tsym){ .doc = (uint32_t)(i * RAND_DOCS / RAND_SYMS),
+					      .line = (uint32_t)i + 1, .name = rand_names[i],
+					      .kind = "function", .lang = "C" };
+	}
+	assert_int_equal(write_repo(&rand_repo), 0);
+	for (int t = 0; t < 120; t++) {
+		bool is_regex = t % 3 == 2, is_case = t % 4 == 1;
+		size_t len = 1 + rnd(&x) % 3, at = 0;
+		struct search_stats st;
+		struct rec r;
+		regex_t re;
+
+		for (size_t k = 0; k < len; k++)
+			pat[at++] = alpha[rnd(&x) % (sizeof(alpha) - 1)];
+		if (is_regex) {
+			memcpy(pat + at, ".*", 2);
+			at += 2;
+			for (size_t k = 0; k < 2; k++)
+				pat[at++] = alpha[rnd(&x) % (sizeof(alpha) - 1)];
+		}
+		pat[at] = '\0';
+		snprintf(q, sizeof(q), "type:symbol count:all %s%s%s%s", is_case ? "case:yes " : "",
+			 is_regex ? "/" : "", pat, is_regex ? "/" : "");
+		assert_int_equal(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB | (is_case ? 0 : REG_ICASE)),
+				 0);
+		want[0] = '\0';
+		at = 0;
+		for (size_t i = 0; i < RAND_SYMS; i++)
+			if (regexec(&re, rand_names[i], 0, NULL, 0) == 0)
+				at += (size_t)snprintf(want + at, sizeof(want) - at, "rand/%s:%u:%s;",
+						       rand_docs[rand_syms[i].doc].path,
+						       rand_syms[i].line, rand_names[i]);
+		regfree(&re);
+		sorted_entries(want, sizeof(want), want);
+		assert_int_equal(run_as(&st, &r, q, &rand_readable), 0);
+		sorted_entries(got, sizeof(got), r.got.ptr);
+		if (strcmp(got, want) != 0)
+			fail_msg("%s\n got: %s\nwant: %s", q, got, want);
+		rec_dispose(&r);
+	}
+	memcpy(ixdir, keep, sizeof(keep));
 }
 
 static void bad_queries_fail(void **state)
@@ -519,6 +631,7 @@ int main(void)
 		cmocka_unit_test(count_limits_symbols),
 		cmocka_unit_test(repositories_without_symbols_are_named),
 		cmocka_unit_test(unreadable_repositories_give_nothing),
+		cmocka_unit_test(name_scan_agrees_with_a_naive_test),
 		cmocka_unit_test(bad_queries_fail),
 		cmocka_unit_test(every_symbol_gets_its_own_line),
 		cmocka_unit_test(a_top_level_alternation_is_no_prefix),

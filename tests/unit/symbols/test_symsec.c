@@ -208,6 +208,174 @@ static int stop_after_one(void *arg, const struct symsec_sym *y)
 	return 1;
 }
 
+static void assert_substring(const struct symsec *s, const char *needle, bool is_icase,
+			     symsec_test_fn test, const char *const *want)
+{
+	struct hits h = { 0 };
+	size_t n = 0;
+
+	assert_int_equal(symsec_lookup_substring(s, needle, strlen(needle), is_icase, test, NULL,
+						 collect, &h), 0);
+	for (; want[n]; n++) {
+		if (n >= h.n)
+			fail_msg("%s: %zu hits, wanted %s next", needle, h.n, want[n]);
+		assert_string_equal(h.got[n], want[n]);
+	}
+	assert_int_equal(h.n, n);
+}
+
+static void substring_lookup_finds_parts_of_names(void **state)
+{
+	static const char *const fo[] = { "foo@2", "foo@3", "foobar@2", NULL };
+	static const char *const oo_i[] = { "Foo@0", "foo@2", "foo@3", "foobar@2", NULL };
+	static const char *const ar[] = { "bar@2", "foobar@2", NULL };
+	static const char nasty_hit[] = NASTY "@3";
+	static const char *const all[] = { nasty_hit, "bar@2", "Foo@0", "foo@2", "foo@3",
+					   "foobar@2", "main@0", "x@0", NULL };
+	static const char *const nasty[] = { NASTY "@3", NULL };
+	static const char *const none[] = { NULL };
+	struct symsec s;
+	struct buf out;
+	int calls = 0;
+
+	(void)state;
+	build_sample(&out);
+	assert_int_equal(symsec_open(&s, (const uint8_t *)out.ptr, out.len, N_SAMPLE, N_DOCS), 0);
+	assert_substring(&s, "fo", false, NULL, fo);
+	assert_substring(&s, "Fo", false, NULL, (const char *const[]){ "Foo@0", NULL });
+	assert_substring(&s, "oo", false, NULL, oo_i);
+	assert_substring(&s, "fo", true, NULL, oo_i);
+	assert_substring(&s, "OO", false, NULL, none);
+	assert_substring(&s, "ar", true, NULL, ar);
+	assert_substring(&s, "", false, NULL, all);
+	/* The test decides among the names that hold the needle only. */
+	assert_substring(&s, "o", false, has_ar, (const char *const[]){ "foobar@2", NULL });
+	assert_substring(&s, "", true, has_ar, ar);
+	assert_substring(&s, "</b>\x01", false, NULL, nasty);
+	assert_substring(&s, "foobarbaz", true, NULL, none);
+	assert_int_equal(symsec_lookup_substring(&s, "o", 1, false, NULL, NULL, stop_after_one,
+						 &calls), 0);
+	assert_int_equal(calls, 1);
+	buf_dispose(&out);
+}
+
+/* A small deterministic generator (xorshift64): the same names and needles every run. */
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* The reference: a byte-by-byte search at every position, folded or not. */
+struct naive {
+	const char *needle;
+	size_t len;
+	bool is_icase;
+	bool is_and_ar; /* also has_ar */
+};
+
+static bool naive_contains(void *arg, const char *name, size_t len)
+{
+	const struct naive *nv = arg;
+
+	if (nv->is_and_ar && !has_ar(NULL, name, len))
+		return false;
+	for (size_t i = 0; i + nv->len <= len; i++) {
+		size_t j = 0;
+
+		while (j < nv->len &&
+		       (nv->is_icase ? (name[i + j] >= 'A' && name[i + j] <= 'Z' ? name[i + j] + 32
+										 : name[i + j])
+				     : name[i + j]) == nv->needle[j])
+			j++;
+		if (j == nv->len)
+			return true;
+	}
+	return false;
+}
+
+struct seq {
+	uint32_t *idx;
+	size_t n, cap;
+};
+
+static int collect_index(void *arg, const struct symsec_sym *y)
+{
+	struct seq *q = arg;
+
+	assert_true(q->n < q->cap);
+	q->idx[q->n++] = y->index;
+	return 0;
+}
+
+/*
+ * symsec_lookup_substring finds exactly what a SYMSEC_TEST scan with a naive search finds, in
+ * the same order, over names of a small alphabet in both cases (many partial matches) with
+ * long runs of one letter (the search's fallback to memmem) and names of the longest length.
+ */
+static void substring_lookup_agrees_with_a_naive_scan(void **state)
+{
+	static const char alpha[] = "aAbB_z\xc3\xa9";
+	struct symsec_builder *b = NULL;
+	char name[SYMSEC_STR_MAX], needle[24];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct seq got = { 0 }, want = { 0 };
+	uint32_t count;
+	struct symsec s;
+	struct buf out;
+
+	(void)state;
+	assert_int_equal(symsec_builder_new(&b), 0);
+	assert_int_equal(symsec_builder_doc(b, 0, SYMSEC_OK), 0);
+	for (int i = 0; i < 3000; i++) {
+		struct symsec_in in = { .name = name, .kind = "function", .lang = "C", .line = 1 };
+		size_t len = 1 + rnd(&x) % (i % 50 == 0 ? SYMSEC_STR_MAX : 24);
+		bool is_run = rnd(&x) % 4 == 0;
+
+		for (size_t k = 0; k < len; k++)
+			name[k] = is_run && k + 1 < len ? 'a' : alpha[rnd(&x) % (sizeof(alpha) - 1)];
+		in.name_len = len;
+		if (i % 300 == 0)
+			assert_int_equal(symsec_builder_doc(b, (uint32_t)(i / 300 + 1), SYMSEC_OK), 0);
+		assert_int_equal(symsec_builder_add(b, &in), 0);
+	}
+	buf_init(&out, UINT32_MAX);
+	assert_int_equal(symsec_builder_finish(b, &out, &count, 12), 0);
+	assert_int_equal(symsec_open(&s, (const uint8_t *)out.ptr, out.len, count, 12), 0);
+	assert_int_equal(symsec_verify(&s), 0);
+	got.cap = want.cap = count;
+	got.idx = calloc(count, sizeof(*got.idx));
+	want.idx = calloc(count, sizeof(*want.idx));
+	assert_non_null(got.idx);
+	assert_non_null(want.idx);
+	for (int t = 0; t < 400; t++) {
+		size_t len = 1 + rnd(&x) % (t % 10 == 0 ? sizeof(needle) : 4);
+		bool is_run = t % 7 == 0;
+		struct naive nv = { .needle = needle, .len = len, .is_icase = rnd(&x) % 2,
+				    .is_and_ar = t % 5 == 0 };
+
+		for (size_t k = 0; k < len; k++) {
+			needle[k] = is_run && k + 1 < len ? 'a' : alpha[rnd(&x) % (sizeof(alpha) - 1)];
+			if (nv.is_icase && needle[k] >= 'A' && needle[k] <= 'Z')
+				needle[k] = (char)(needle[k] + 32);
+		}
+		got.n = want.n = 0;
+		assert_int_equal(symsec_lookup(&s, NULL, 0, SYMSEC_TEST, naive_contains, &nv,
+					       collect_index, &want), 0);
+		assert_int_equal(symsec_lookup_substring(&s, needle, len, nv.is_icase,
+							 nv.is_and_ar ? has_ar : NULL, NULL,
+							 collect_index, &got), 0);
+		assert_int_equal(got.n, want.n);
+		assert_memory_equal(got.idx, want.idx, got.n * sizeof(*got.idx));
+	}
+	free(got.idx);
+	free(want.idx);
+	symsec_builder_free(b);
+	buf_dispose(&out);
+}
+
 static void lookup_callback_stops_it(void **state)
 {
 	struct symsec s;
@@ -301,6 +469,10 @@ static int open_and_read(const uint8_t *p, size_t len, uint32_t count, uint32_t 
 	(void)symsec_lookup(&s, "foo", 3, SYMSEC_PREFIX_ICASE, NULL, NULL, collect, &h);
 	h.n = 0;
 	(void)symsec_lookup(&s, "", 0, SYMSEC_TEST, has_ar, NULL, collect, &h);
+	h.n = 0;
+	(void)symsec_lookup_substring(&s, "o", 1, true, NULL, NULL, collect, &h);
+	h.n = 0;
+	(void)symsec_lookup_substring(&s, "a", 1, false, has_ar, NULL, collect, &h);
 	return symsec_verify(&s);
 }
 
@@ -554,6 +726,8 @@ int main(void)
 		cmocka_unit_test(section_round_trip_keeps_every_field),
 		cmocka_unit_test(lookups_by_exact_prefix_case_and_test),
 		cmocka_unit_test(lookup_callback_stops_it),
+		cmocka_unit_test(substring_lookup_finds_parts_of_names),
+		cmocka_unit_test(substring_lookup_agrees_with_a_naive_scan),
 		cmocka_unit_test(failed_document_loses_its_symbols_and_names),
 		cmocka_unit_test(reader_refuses_damage),
 		cmocka_unit_test(reader_survives_every_single_byte_change),
