@@ -274,6 +274,62 @@ def lookups(name):
             ("regex", "/%s/" % q, ["grep", "-E", "^[^\t]*%s[^\t]*\t" % q, tags], runs_scan)]
 
 
+def whole_index():
+    """Every symbol of the index (`trawl ls --symbols`) against every tag of the tags file, as
+    sets of (path, line, name); tags are split by the status of their file in the index."""
+    st = {}
+    for line in open(os.path.join(cache, "files.tsv"), "rb"):
+        f = line.rstrip(b"\n").split(b"\t")
+        if len(f) >= 3:
+            st[f[0].split(b"/", 1)[-1]] = f[2].split(b",")[0].split(b" (")[0]
+    ls = subprocess.run([trawl, "ls", "-d", index, "--symbols"], stdout=subprocess.PIPE,
+                        stdin=subprocess.DEVNULL, check=True).stdout
+    mine, anon = set(), set()
+    for line in ls.splitlines():
+        f = line.split(b"\t")
+        pl, _, ln = f[0].rpartition(b":")
+        h = hash((pl.split(b"/", 1)[-1], int(ln), f[2]))
+        mine.add(h)
+        if f[2].startswith(b"__anon"):
+            anon.add(h)
+    n_mine = len(mine)
+    del ls
+    r = {"trawl": n_mine, "tags": 0, "both": 0, "status": {}, "ext": {}, "anon_tags": 0}
+    with open(tags, "rb") as fh:
+        for line in fh:
+            if line.startswith(b"!_"):
+                continue
+            f = line.rstrip(b"\n").split(b"\t")
+            r["tags"] += 1
+            s_ = st.get(f[1], b"not listed").decode()
+            if s_ != "indexed":
+                r["status"][s_] = r["status"].get(s_, 0) + 1
+                continue
+            ln = next((x[5:] for x in f[3:] if x.startswith(b"line:")), b"0")
+            h = hash((f[1], int(ln), f[0]))
+            if h in mine:
+                mine.discard(h)
+                r["both"] += 1
+            elif f[0].startswith(b"__anon"):
+                r["anon_tags"] += 1
+            else:
+                b = f[1].rsplit(b"/", 1)[-1].decode("utf-8", "replace")
+                e = "." + b.rsplit(".", 1)[1] if "." in b else b
+                x = r["ext"].setdefault(e, [0, "%s:%s %s" % (f[1].decode("utf-8", "replace"),
+                                                           ln.decode(), f[0].decode("utf-8", "replace"))])
+                x[0] += 1
+    r["only_trawl"], r["only_trawl_anon"] = len(mine), len(mine & anon)
+    return r
+
+
+say_ = lambda m: print("\n== " + m, file=sys.stderr)
+say_("every symbol of the index against every tag of the tags file")
+try:
+    whole = whole_index()
+except (OSError, subprocess.CalledProcessError, ValueError, IndexError) as e:
+    whole = None
+    failed.append("comparing every symbol: %s" % e)
+say_("lookups")
 rows = []
 p, port, tmp = server()
 try:
@@ -476,6 +532,28 @@ for r in rows:
     if not (r["n_trawl"] == r["api_n"] == r["search_n"]):
         failed.append("%s %s: the CLI found %d, /api/v1/symbols %d, /api/v1/search %d" % (
             r["name"], r["mode"], r["n_trawl"], r["api_n"], r["search_n"]))
+if whole:
+    w = whole
+    L.append("")
+    L.append("Every symbol, not only these names: the %s symbols of the index (`trawl ls --symbols`) "
+             "against the %s tags of the tags file, as sets of (path, line, name):" % (
+                 mb(w["trawl"]), mb(w["tags"])))
+    L.append("")
+    L.append("| tags | number |")
+    L.append("| --- | ---: |")
+    L.append("| found by both | %s |" % mb(w["both"]))
+    for k, v in sorted(w["status"].items(), key=lambda kv: -kv[1]):
+        L.append("| in files trawl lists as `%s` | %s |" % (k, mb(v)) if k != "not listed" else
+                 "| in files trawl does not list (`ctags -R` follows symbolic links to directories; trawl does not) | %s |" % mb(v))
+    L.append("| in indexed files, anonymous (`__anon` + a hash of the file name ctags was given) | %s |" % mb(w["anon_tags"]))
+    L.append("| in indexed files, others | %s |" % mb(sum(v[0] for v in w["ext"].values())))
+    L.append("| symbols only trawl has (anonymous among them) | %s (%s) |" % (
+        mb(w["only_trawl"]), mb(w["only_trawl_anon"])))
+if whole and whole["ext"]:
+    L.append("")
+    L.append("The other tags in indexed files, by file extension (the first 12): " + "; ".join(
+        "`%s` %s (e.g. `%s`)" % (k, mb(v[0]), v[1].replace("`", "'")[:100])
+        for k, v in sorted(whole["ext"].items(), key=lambda kv: -kv[1][0])[:12]) + ".")
 with open(os.path.join(cache, "lookups.json"), "w") as f:
     json.dump(rows, f, default=list)
 L.append("")
