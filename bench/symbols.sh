@@ -488,8 +488,9 @@ L.append("trawl runs as `trawl search -d INDEX --json 'type:symbol case:yes coun
          "in ms; CPU (ms) is the median CPU time of a process (readtags, grep, the CLI), or the "
          "server's CPU time per request: its user + system time from /proc, which counts in "
          "10 ms ticks, over the timed requests divided by their number (so 0.00 means under "
-         "about 10 ms over all of them). `in-proc` is the CLI's own "
-         "`elapsed_ms` (parse, plan, lookup, no process start or index opening)." % (runs, runs_scan))
+         "about 10 ms over all of them). `in-proc` is the "
+         "`elapsed_ms` the CLI's last timed run reported (parse, plan, lookup; no process start "
+         "or index opening): one sample, not a median." % (runs, runs_scan))
 L.append("")
 L.append("| name | lookup | tags: n | tags ms (p90) | tags CPU | CLI: n | CLI ms (p90) | CLI CPU | in-proc | "
          "symbols API: n | ms (p90) | CPU | search API: n | ms (p90) | CPU |")
