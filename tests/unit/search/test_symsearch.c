@@ -493,6 +493,7 @@ static void a_top_level_alternation_is_no_prefix(void **state)
 	expect("type:symbol /^MAX_CONFIG$|^Parser$/ case:yes",
 	       "alpha/py/util.py:1:Parser;alpha/src/config.c:3:MAX_CONFIG;");
 	expect("type:symbol /^MAX_(CONFIG|X)$/ case:yes", "alpha/src/config.c:3:MAX_CONFIG;");
+}
 
 /* A small deterministic generator (xorshift64): the same fixture and queries every run. */
 static uint64_t rnd(uint64_t *x)
