@@ -257,8 +257,7 @@ int litmask_candidates(struct u32vec *out, bool *is_used, const struct shard *sh
 	u32vec_init(&list);
 	if (n_occ == 0)
 		goto out; /* a trigram no document holds */
-	for (size_t g = 0; g < n_occ && lists < (rows.v ? LITMASK_MAX_LISTS_ICASE : LITMASK_MAX_LISTS);
-	     lists++) {
+	for (size_t g = 0; g < n_occ && lists < LITMASK_MAX_LISTS; lists++) {
 		const uint8_t *masks = NULL;
 		size_t e = g + 1;
 

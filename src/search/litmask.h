@@ -28,14 +28,6 @@
  * cheaper to verify than the next list is to decode (litmask.c).
  */
 #define LITMASK_MAX_LISTS 12
-/*
- * The same for a case-insensitive literal: its lists also tell which cases the document holds
- * each trigram in, and overlapping trigrams must agree on the case of the letters they share
- * (litmask.c, case_row_agrees), so each list read removes more. CONFIG_DEBUG_ATOMIC_SLEEP
- * (23 trigrams) read 185 files of the Linux tree with 12 lists and no agreement, 152 with it,
- * 92 with every list.
- */
-#define LITMASK_MAX_LISTS_ICASE 24
 
 /*
  * Appends to out (empty on entry) the ascending ids of sh's documents that may hold lit[0..len)
