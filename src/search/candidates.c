@@ -154,47 +154,19 @@ static int cmp_cost(const void *a, const void *b)
 	return x->cost < y->cost ? -1 : x->cost > y->cost;
 }
 
-/* An estimate of a subquery's result size: evaluates the cheapest AND children first. */
-static uint32_t tq_cost(const struct shard *sh, const struct tq *q)
-{
-	uint32_t c = 0;
-
-	switch (q->op) {
-	case TQ_TRIGRAM:
-		return shard_trigram_count(sh, q->trigram);
-	case TQ_NONE:
-		return 0;
-	case TQ_ALL:
-		return UINT32_MAX;
-	case TQ_AND:
-		c = UINT32_MAX;
-		for (size_t i = 0; i < q->n_sub; i++) {
-			uint32_t x = tq_cost(sh, q->sub[i]);
-
-			c = x < c ? x : c;
-		}
-		return c;
-	case TQ_OR:
-		for (size_t i = 0; i < q->n_sub; i++) {
-			uint32_t x = tq_cost(sh, q->sub[i]);
-
-			c = (x > UINT32_MAX - c) ? UINT32_MAX : c + x;
-		}
-		return c;
-	}
-	return UINT32_MAX;
-}
-
 /*
- * The posting lists one evaluation has decoded, by trigram. A case-insensitive pattern with k or
- * s plans as ORs of ASCII and Kelvin-sign (long s) branches whose ASCII branches repeat the same
- * trigrams (`/spin_lock_irqsave\(&\w+->lock/` names 30 trigrams 503 times): each list is
- * decoded once per shard and read from here after.
+ * What one evaluation has looked up, by trigram: its document count, and its posting list once
+ * decoded. A case-insensitive pattern with k or s plans as ORs of ASCII and Kelvin-sign (long s)
+ * branches whose ASCII branches repeat the same trigrams (`/spin_lock_irqsave\(&\w+->lock/`
+ * names 30 trigrams 503 times): each count is looked up and each list decoded once per shard,
+ * and read from here after. A set of trigrams is a bitmask over the slots (struct tq_set).
  */
 #define MEMO_LISTS 64
 
 struct tq_memo {
 	uint32_t trigram[MEMO_LISTS];
+	uint32_t count[MEMO_LISTS];
+	bool is_decoded[MEMO_LISTS];
 	struct u32vec ids[MEMO_LISTS];
 	size_t n;
 };
@@ -206,33 +178,89 @@ static void memo_dispose(struct tq_memo *memo)
 	memo->n = 0;
 }
 
+/* The slot of trigram t, -1 when it has none. */
+static int memo_find(const struct tq_memo *memo, uint32_t t)
+{
+	for (size_t i = 0; i < memo->n; i++)
+		if (memo->trigram[i] == t)
+			return (int)i;
+	return -1;
+}
+
+/* The slot of trigram t, given one with its count when it has none yet; -1 when memo is full. */
+static int memo_slot(struct tq_memo *memo, const struct shard *sh, uint32_t t)
+{
+	int i = memo_find(memo, t);
+
+	if (i >= 0 || memo->n == MEMO_LISTS)
+		return i;
+	memo->trigram[memo->n] = t;
+	memo->count[memo->n] = shard_trigram_count(sh, t);
+	memo->is_decoded[memo->n] = false;
+	u32vec_init(&memo->ids[memo->n]);
+	return (int)memo->n++;
+}
+
+/* The number of documents holding trigram t. */
+static uint32_t memo_count(struct tq_memo *memo, const struct shard *sh, uint32_t t)
+{
+	int i = memo_slot(memo, sh, t);
+
+	return i >= 0 ? memo->count[i] : shard_trigram_count(sh, t);
+}
+
 /*
  * The documents holding trigram t, decoded into memo, or into *tmp (empty on entry) when memo is
- * full; *list points to them.
+ * full; *list points to them, *slot is t's slot (-1: none).
  */
-static int memo_postings(const struct u32vec **list, struct u32vec *tmp, struct tq_memo *memo,
-			 const struct shard *sh, uint32_t t)
+static int memo_postings(const struct u32vec **list, int *slot, struct u32vec *tmp,
+			 struct tq_memo *memo, const struct shard *sh, uint32_t t)
 {
-	int err;
+	int i = memo_slot(memo, sh, t), err;
 
-	for (size_t i = 0; i < memo->n; i++) {
-		if (memo->trigram[i] == t) {
-			*list = &memo->ids[i];
-			return 0;
-		}
-	}
-	if (memo->n == MEMO_LISTS) {
+	*slot = i;
+	if (i < 0) {
 		*list = tmp;
 		return shard_postings(tmp, sh, t);
 	}
-	u32vec_init(&memo->ids[memo->n]);
-	if ((err = shard_postings(&memo->ids[memo->n], sh, t)) < 0) {
-		u32vec_dispose(&memo->ids[memo->n]);
-		return err;
+	if (!memo->is_decoded[i]) {
+		if ((err = shard_postings(&memo->ids[i], sh, t)) < 0)
+			return err;
+		memo->is_decoded[i] = true;
 	}
-	memo->trigram[memo->n] = t;
-	*list = &memo->ids[memo->n++];
+	*list = &memo->ids[i];
 	return 0;
+}
+
+/* An estimate of a subquery's result size: evaluates the cheapest AND children first. */
+static uint32_t tq_cost(struct tq_memo *memo, const struct shard *sh, const struct tq *q)
+{
+	uint32_t c = 0;
+
+	switch (q->op) {
+	case TQ_TRIGRAM:
+		return memo_count(memo, sh, q->trigram);
+	case TQ_NONE:
+		return 0;
+	case TQ_ALL:
+		return UINT32_MAX;
+	case TQ_AND:
+		c = UINT32_MAX;
+		for (size_t i = 0; i < q->n_sub; i++) {
+			uint32_t x = tq_cost(memo, sh, q->sub[i]);
+
+			c = x < c ? x : c;
+		}
+		return c;
+	case TQ_OR:
+		for (size_t i = 0; i < q->n_sub; i++) {
+			uint32_t x = tq_cost(memo, sh, q->sub[i]);
+
+			c = (x > UINT32_MAX - c) ? UINT32_MAX : c + x;
+		}
+		return c;
+	}
+	return UINT32_MAX;
 }
 
 /* out = v[0..len) (out empty on entry). ENOMEM. */
@@ -249,36 +277,65 @@ static int copy_ids(struct u32vec *out, const struct u32vec *v)
 }
 
 /*
- * The documents of q among within (NULL: all), into out. Nested queries start from the
- * documents the enclosing AND has left, so that a long list only filters a short one.
+ * A set of documents with trigrams every one of them is known to hold: bit i of `held` for the
+ * trigram of memo slot i. A document set that came out of an AND with a trigram's list holds it;
+ * the same trigram again within that set (as the ASCII branches of a wide plan repeat it) is
+ * then the set itself, with no list to read.
  */
-static int tq_eval(struct docset *out, struct tq_memo *memo, const struct shard *sh,
-		   const struct tq *q, const struct docset *within)
+struct tq_set {
+	struct docset d;
+	uint64_t held;
+};
+
+static uint64_t slot_bit(int slot)
+{
+	return slot >= 0 ? (uint64_t)1 << slot : 0;
+}
+
+/* Whether q is a trigram that every document of a set holding `held` holds. */
+static bool tq_is_held(const struct tq_memo *memo, const struct tq *q, uint64_t held)
+{
+	return q->op == TQ_TRIGRAM && (held & slot_bit(memo_find(memo, q->trigram)));
+}
+
+/*
+ * The documents of q among within (NULL: all), into out, with what they are known to hold.
+ * Nested queries start from the documents the enclosing AND has left, so that a long list only
+ * filters a short one; a result within a set of documents is a list of some of them.
+ */
+static int tq_eval(struct tq_set *out, struct tq_memo *memo, const struct shard *sh,
+		   const struct tq *q, const struct tq_set *within)
 {
 	struct sub_order *order = NULL;
-	bool is_and = q->op == TQ_AND;
+	bool is_and = q->op == TQ_AND, is_any = false;
+	uint64_t or_held = ~(uint64_t)0;
 	int err = 0;
 
-	if (within && within->is_all)
+	if (within && within->d.is_all)
 		within = NULL;
-	docset_start(out, false);
+	docset_start(&out->d, false);
+	out->held = within ? within->held : 0;
 	switch (q->op) {
 	case TQ_ALL:
 		if (within)
-			return copy_ids(&out->ids, &within->ids);
-		out->is_all = true;
+			return copy_ids(&out->d.ids, &within->d.ids);
+		out->d.is_all = true;
 		return 0;
 	case TQ_NONE:
 		return 0;
 	case TQ_TRIGRAM: {
 		const struct u32vec *list = NULL;
 		struct u32vec tmp;
+		int slot = -1;
 
+		if (within && tq_is_held(memo, q, within->held))
+			return copy_ids(&out->d.ids, &within->d.ids);
 		u32vec_init(&tmp);
-		if ((err = memo_postings(&list, &tmp, memo, sh, q->trigram)) == 0) {
-			err = copy_ids(&out->ids, within ? &within->ids : list);
+		if ((err = memo_postings(&list, &slot, &tmp, memo, sh, q->trigram)) == 0) {
+			err = copy_ids(&out->d.ids, within ? &within->d.ids : list);
 			if (err == 0 && within)
-				intersect(&out->ids, list);
+				intersect(&out->d.ids, list);
+			out->held |= slot_bit(slot);
 		}
 		u32vec_dispose(&tmp);
 		return err;
@@ -292,7 +349,7 @@ static int tq_eval(struct docset *out, struct tq_memo *memo, const struct shard 
 		return error_nomem(NULL);
 	for (size_t i = 0; i < q->n_sub; i++) {
 		order[i].q = q->sub[i];
-		order[i].cost = is_and ? tq_cost(sh, q->sub[i]) : 0;
+		order[i].cost = is_and ? tq_cost(memo, sh, q->sub[i]) : 0;
 		if (is_and && order[i].cost == 0) {
 			free(order); /* a term no document has: nothing can match */
 			return 0;
@@ -300,26 +357,49 @@ static int tq_eval(struct docset *out, struct tq_memo *memo, const struct shard 
 	}
 	if (is_and)
 		qsort(order, q->n_sub, sizeof(*order), cmp_cost);
-	docset_start(out, is_and);
-	for (size_t i = 0; i < q->n_sub && !docset_is_settled(out, is_and); i++) {
-		const struct docset *in = is_and && !out->is_all ? out : within;
-		struct docset sub;
+	docset_start(&out->d, is_and);
+	for (size_t i = 0; i < q->n_sub && !docset_is_settled(&out->d, is_and); i++) {
+		/* An AND's operand starts from what the ones before it left. */
+		const struct tq_set *in = is_and && !out->d.is_all ? out : within;
+		struct tq_set sub;
 
-		if ((err = tq_eval(&sub, memo, sh, order[i].q, in)) < 0 ||
-		    (err = docset_combine(out, &sub, is_and)) < 0)
+		if (is_and && in && tq_is_held(memo, order[i].q, in->held))
+			continue; /* every document left holds it */
+		if ((err = tq_eval(&sub, memo, sh, order[i].q, in)) < 0)
+			break;
+		if (is_and && !sub.d.is_all) {
+			/* Evaluated within what is left: a subset of it, the AND itself. */
+			docset_dispose(&out->d);
+			*out = sub;
+			continue;
+		}
+		if (!is_and && (sub.d.is_all || sub.d.ids.len > 0)) {
+			or_held &= sub.held;
+			is_any = true;
+		}
+		if ((err = docset_combine(&out->d, &sub.d, is_and)) < 0)
 			break;
 	}
 	free(order);
+	if (err == 0 && out->d.is_all && within) {
+		/* An AND whose every operand the documents hold: all of them. */
+		out->d.is_all = false;
+		err = copy_ids(&out->d.ids, &within->d.ids);
+	}
 	if (err < 0)
-		docset_dispose(out);
+		docset_dispose(&out->d);
+	else if (!is_and)
+		out->held = is_any ? or_held : 0;
 	return err;
 }
 
 int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q)
 {
 	struct tq_memo memo = { .n = 0 };
-	int err = tq_eval(out, &memo, sh, q, NULL);
+	struct tq_set set;
+	int err = tq_eval(&set, &memo, sh, q, NULL);
 
+	*out = set.d;
 	memo_dispose(&memo);
 	return err;
 }

@@ -56,11 +56,82 @@ static uint8_t allowed(const struct occ *g, size_t n, uint8_t mask, bool is_icas
 }
 
 /*
- * Intersects the candidates (ids, with acc: the start offsets still possible) with the list of
- * group g[0..n); the first group starts them.
+ * The case classes a candidate holds each trigram of the literal in (struct case_rows): a row
+ * of one byte per trigram place, the place's mask bits 0-3 once its list is read, all four
+ * before. Kept for a case-insensitive literal of at most LITMASK_CASE_PLACES trigrams.
  */
-static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const struct u32vec *list,
-			const uint8_t *masks, const struct occ *g, size_t n, bool is_icase)
+#define LITMASK_CASE_PLACES 64
+
+struct case_rows {
+	uint8_t *v; /* NULL: not kept */
+	size_t n;   /* places: the literal's length - 2 */
+};
+
+/* Candidate k's row becomes candidate i's, with mask m for the places of g[0..n). */
+static void case_row_keep(struct case_rows *r, size_t k, size_t i, bool is_first,
+			  const struct occ *g, size_t n, uint8_t m)
+{
+	uint8_t *row;
+
+	if (!r->v)
+		return;
+	row = r->v + k * r->n;
+	if (is_first)
+		memset(row, 0x0f, r->n);
+	else if (k != i)
+		memcpy(row, r->v + i * r->n, r->n);
+	for (size_t x = 0; x < n; x++)
+		row[g[x].off] = m & 0x0f;
+}
+
+/* 1 when c (lower case) has an upper-case ASCII form, else 0. */
+static unsigned has_upper(uint8_t c)
+{
+	return (unsigned)c - 'a' < 26u;
+}
+
+/*
+ * Whether some choice of case for each letter of lit[0..len) (lower case), written in ASCII,
+ * gives every trigram place a case class its row allows: a match in the document chooses one,
+ * and its trigrams then occur in exactly those classes. The trigrams overlap, so the places
+ * do not choose independently: a document holding each trigram in some case, but no two
+ * neighbours in cases that agree, holds no match (a register header with CONFIG_, DEBUG_,
+ * ATOMIC_ and SLEEP in capitals, and config, debug, atomic and sleep elsewhere in lower case).
+ * Walks the places keeping which cases (upper or not) the two letters after the last one can
+ * have: a set of four.
+ */
+static bool case_row_agrees(const uint8_t *row, const uint8_t *lit, size_t len)
+{
+	unsigned up1 = has_upper(lit[1]), up2, f = 0;
+
+	/* State u << 1 | v: the case of the place's second and third byte. */
+	for (unsigned u = 0; u <= has_upper(lit[0]); u++)
+		for (unsigned v = 0; v <= up1; v++)
+			f |= 1u << (u << 1 | v);
+	for (size_t i = 0; i + 2 < len; i++) {
+		unsigned nf = 0;
+
+		up2 = has_upper(lit[i + 2]);
+		for (unsigned s = 0; s < 4; s++) {
+			if (!(f & (1u << s)))
+				continue;
+			for (unsigned c = 0; c <= up2; c++)
+				if (row[i] & mask_case_bit(s << 1 | c))
+					nf |= 1u << ((s & 1) << 1 | c);
+		}
+		if (!(f = nf))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Intersects the candidates (ids, with acc: the start offsets still possible, and their case
+ * rows) with the list of group g[0..n); the first group starts them.
+ */
+static void apply_group(struct u32vec *ids, uint8_t *acc, struct case_rows *rows, bool is_first,
+			const struct u32vec *list, const uint8_t *masks, const struct occ *g,
+			size_t n, bool is_icase)
 {
 	size_t k = 0;
 
@@ -69,6 +140,7 @@ static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const s
 			uint8_t a = allowed(g, n, masks[j], is_icase);
 
 			if (a) {
+				case_row_keep(rows, k, j, true, g, n, masks[j]);
 				ids->v[k] = list->v[j];
 				acc[k++] = a;
 			}
@@ -85,6 +157,7 @@ static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const s
 			uint8_t a = acc[i] & allowed(g, n, masks[j], is_icase);
 
 			if (a) {
+				case_row_keep(rows, k, i, false, g, n, masks[j]);
 				ids->v[k] = ids->v[i];
 				acc[k++] = a;
 			}
@@ -92,6 +165,18 @@ static void apply_group(struct u32vec *ids, uint8_t *acc, bool is_first, const s
 			j++;
 		}
 	}
+	ids->len = k;
+}
+
+/* Drops the candidates whose case rows no choice of case satisfies (case_row_agrees). */
+static void apply_case_rows(struct u32vec *ids, const struct case_rows *rows, const uint8_t *lit,
+			    size_t len)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ids->len; i++)
+		if (case_row_agrees(rows->v + i * rows->n, lit, len))
+			ids->v[k++] = ids->v[i];
 	ids->len = k;
 }
 
@@ -158,6 +243,7 @@ int litmask_candidates(struct u32vec *out, bool *is_used, const struct shard *sh
 {
 	struct occ *occ = NULL;
 	struct u32vec list;
+	struct case_rows rows = { .v = NULL, .n = 0 };
 	uint8_t *acc = NULL;
 	size_t n_occ = 0, lists = 0;
 	int err;
@@ -197,14 +283,24 @@ int litmask_candidates(struct u32vec *out, bool *is_used, const struct shard *sh
 			}
 			if ((err = u32vec_reserve(out, list.len)) < 0)
 				break;
+			if (is_icase && len - 2 <= LITMASK_CASE_PLACES) {
+				rows.n = len - 2;
+				if (!(rows.v = malloc(list.len ? list.len * rows.n : 1))) {
+					err = error_nomem(NULL);
+					break;
+				}
+			}
 		}
-		apply_group(out, acc, g == 0, &list, masks, occ + g, e - g, is_icase);
+		apply_group(out, acc, &rows, g == 0, &list, masks, occ + g, e - g, is_icase);
 		if (out->len == 0)
 			break;
 		g = e;
 	}
+	if (err == 0 && rows.v)
+		apply_case_rows(out, &rows, lit, len);
 out:
 	u32vec_dispose(&list);
+	free(rows.v);
 	free(acc);
 	free(occ);
 	if (err < 0)

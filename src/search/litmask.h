@@ -3,7 +3,8 @@
  * docs/index-format.md): the trigram lists of the literal are intersected as the trigram query
  * would, and a document stays only if each trigram occurs in the document in the literal's case
  * class (a case-sensitive literal), at offsets that agree modulo 4 with the trigrams' places in
- * the literal.
+ * the literal; for a case-insensitive literal, in case classes that some choice of case for
+ * each of its letters gives every trigram at once.
  *
  * DESIGN: folded trigrams made `CONFIG_DEBUG_ATOMIC_SLEEP` read 277 files (44 MB) of the Linux
  * tree for the 34 that hold it: large register headers hold every one of its trigrams in some

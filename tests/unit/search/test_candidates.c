@@ -291,12 +291,126 @@ static void trigram_queries_are_evaluated_exactly(void **state)
 	assert_true(nonempty > 200);
 }
 
+static struct tq *tq_trigram(uint32_t t)
+{
+	struct tq *q = calloc(1, sizeof(*q));
+
+	assert_non_null(q);
+	q->op = TQ_TRIGRAM;
+	q->trigram = t;
+	return q;
+}
+
+static struct tq *tq_node(enum tq_op op, size_t n)
+{
+	struct tq *q = calloc(1, sizeof(*q));
+
+	assert_non_null(q);
+	q->op = op;
+	q->sub = calloc(n, sizeof(struct tq *));
+	assert_non_null(q->sub);
+	return q;
+}
+
+/* The documents of q in sh as a bitmask (ids < 64), checked against tq_holds on every one. */
+static uint64_t check_tq(const struct shard *sh, const struct tq *q, const char *const *docs,
+			 size_t n_docs)
+{
+	struct docset got = { .is_all = false };
+	uint64_t want = 0, have = 0;
+
+	for (size_t d = 0; d < n_docs; d++)
+		if (tq_holds(q, docs[d]))
+			want |= (uint64_t)1 << d;
+	assert_int_equal(cand_tq_eval(&got, sh, q), 0);
+	assert_false(got.is_all);
+	for (size_t i = 0; i < got.ids.len; i++) {
+		if (i > 0)
+			assert_true(got.ids.v[i - 1] < got.ids.v[i]);
+		have |= (uint64_t)1 << got.ids.v[i];
+	}
+	assert_int_equal(have, want);
+	docset_dispose(&got);
+	return want;
+}
+
+/*
+ * Queries shaped like a case-insensitive plan with k or s: an AND of trigrams and of ORs whose
+ * branches repeat a prefix of them and add their own, some branches holding trigrams no
+ * document has. Whatever the enclosing ANDs left already holds a repeated trigram; the sets
+ * must still be exact, also when the query names more trigrams than one evaluation keeps
+ * (alphabet of 5 letters: up to 125).
+ */
+static void repeated_trigrams_in_nested_branches_are_evaluated_exactly(void **state)
+{
+	int nonempty = 0;
+
+	(void)state;
+	for (int round = 0; round < 30; round++) {
+		size_t letters = round % 2 ? 3 : 5;
+		char texts[48][40];
+		const char *docs[48];
+		struct shard *sh;
+
+		for (size_t d = 0; d < 48; d++) {
+			size_t n = 10 + rnd(29);
+
+			for (size_t i = 0; i < n; i++)
+				texts[d][i] = "abcdez"[rnd((unsigned)letters)];
+			texts[d][n] = 0;
+			docs[d] = texts[d];
+		}
+		sh = shard_of(docs, 48);
+		for (int it = 0; it < 40; it++) {
+			uint32_t spine[12];
+			size_t n_spine = 2 + rnd(10), n_or = 1 + rnd(8);
+			struct tq *q = tq_node(TQ_AND, n_spine + n_or);
+
+			for (size_t i = 0; i < n_spine; i++) {
+				spine[i] = trigram_make((uint8_t) "abcde"[rnd((unsigned)letters)],
+							(uint8_t) "abcde"[rnd((unsigned)letters)],
+							(uint8_t) "abcde"[rnd((unsigned)letters)]);
+				q->sub[q->n_sub++] = tq_trigram(spine[i]);
+			}
+			for (size_t o = 0; o < n_or; o++) {
+				struct tq *or = tq_node(TQ_OR, 4);
+
+				for (size_t b = 0, n_b = 2 + rnd(3); b < n_b; b++) {
+					size_t n_pre = rnd((unsigned)n_spine + 1), n_own = rnd(4);
+					struct tq *and = tq_node(TQ_AND, n_pre + n_own + 1);
+
+					for (size_t i = 0; i < n_pre; i++)
+						and->sub[and->n_sub++] = tq_trigram(spine[i]);
+					for (size_t i = 0; i < n_own; i++) {
+						/* z: a byte no document has, as the Kelvin sign's */
+						const char *al = rnd(5) ? "abcde" : "zzzzz";
+
+						and->sub[and->n_sub++] = tq_trigram(trigram_make(
+							(uint8_t)al[rnd((unsigned)letters)],
+							(uint8_t)al[rnd((unsigned)letters)],
+							(uint8_t)al[rnd((unsigned)letters)]));
+					}
+					if (and->n_sub == 0)
+						and->sub[and->n_sub++] = tq_trigram(spine[0]);
+					or->sub[or->n_sub++] = and;
+				}
+				q->sub[q->n_sub++] = or;
+			}
+			nonempty += check_tq(sh, q, docs, 48) != 0;
+			tq_free(q);
+		}
+		shard_close(sh);
+	}
+	assert_true(nonempty > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(wide_literal_keeps_unicode_forms_and_uses_the_masks),
 		cmocka_unit_test(wide_literal_candidates_are_sound),
 		cmocka_unit_test(trigram_queries_are_evaluated_exactly),
+		cmocka_unit_test(repeated_trigrams_in_nested_branches_are_evaluated_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

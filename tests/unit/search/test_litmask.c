@@ -86,6 +86,32 @@ static void masks_drop_wrong_case_and_wrong_distance(void **state)
 	shard_close(sh);
 }
 
+/*
+ * Case-insensitive: each trigram in some case is not enough, the trigrams must agree on the
+ * case of the letters they share.
+ */
+static void icase_masks_drop_trigrams_whose_cases_disagree(void **state)
+{
+	static const char *const docs[] = {
+		"ABC__bcd",    /* 0: abc only as ABC, bcd only as bcd (at the right distance) */
+		"x ABCD y",    /* 1: holds it */
+		"x aBCd y",    /* 2: holds it */
+		"ABc__bCD",    /* 3: both mixed, a class the masks do not split: kept */
+		"ABc__BcD",    /* 4: ABc and BcD agree on B and c: a match could be ABcD */
+		"abc__BCD",    /* 5: b lower in abc, upper in BCD */
+		"Abc__bcd",    /* 6: Abc and bcd agree: a match could be Abcd */
+	};
+	struct shard *sh = shard_of(docs, sizeof(docs) / sizeof(docs[0]));
+
+	(void)state;
+	assert_int_equal(cands(sh, "abcd", true),
+			 (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 6));
+	/* Case-sensitive searches are as before: the literal's own case classes. */
+	assert_int_equal(cands(sh, "abcd", false), 0);
+	assert_int_equal(cands(sh, "ABCD", false), 1u << 1);
+	shard_close(sh);
+}
+
 static void short_literals_and_unmasked_shards_are_left_to_the_trigram_query(void **state)
 {
 	static const char *const docs[] = { "abc" };
@@ -157,12 +183,76 @@ static void no_document_holding_the_literal_is_dropped(void **state)
 	}
 }
 
+/*
+ * Case-insensitive literals only, many of them longer than the case rows kept (64 trigrams), in
+ * documents of mixed case: none holding the literal is dropped, and the cases' agreement drops
+ * some that only hold its trigrams.
+ */
+static void icase_literals_keep_every_holding_document(void **state)
+{
+	static const char alphabet[] = "abAB_";
+	static char buf[32][400];
+	const char *docs[32];
+	unsigned seed = 777;
+	int dropped = 0;
+
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		struct shard *sh;
+
+		for (int d = 0; d < 32; d++) {
+			int len = 20 + (int)(rand_r(&seed) % 370);
+
+			for (int k = 0; k < len; k++)
+				buf[d][k] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+			buf[d][len] = 0;
+			docs[d] = buf[d];
+		}
+		sh = shard_of(docs, 32);
+		for (int q = 0; q < 40; q++) {
+			char lit[100];
+			int len = 3 + (int)(rand_r(&seed) % (q % 4 == 0 ? 90 : 9));
+			uint64_t got, want = 0;
+
+			if (q % 2 == 0) {
+				/* a piece of a document, lowered: held at least there */
+				const char *src = docs[rand_r(&seed) % 32];
+				int from = (int)(rand_r(&seed) % 20), n = (int)strlen(src);
+
+				if (from + len > n)
+					len = n - from;
+				for (int k = 0; k < len; k++)
+					lit[k] = src[from + k];
+			} else {
+				for (int k = 0; k < len; k++)
+					lit[k] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+			}
+			lit[len] = 0;
+			if (len < 3)
+				continue;
+			for (int k = 0; k < len; k++)
+				lit[k] = (char)(lit[k] >= 'A' && lit[k] <= 'Z' ? lit[k] + 32 : lit[k]);
+			for (int d = 0; d < 32; d++)
+				if (holds(docs[d], lit, true))
+					want |= (uint64_t)1 << d;
+			got = cands(sh, lit, true);
+			if ((got & want) != want)
+				fail_msg("round %d: \"%s\": a holding document was dropped", round, lit);
+			dropped += __builtin_popcountll(~got & 0xffffffffu);
+		}
+		shard_close(sh);
+	}
+	assert_true(dropped > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(masks_drop_wrong_case_and_wrong_distance),
 		cmocka_unit_test(short_literals_and_unmasked_shards_are_left_to_the_trigram_query),
 		cmocka_unit_test(no_document_holding_the_literal_is_dropped),
+		cmocka_unit_test(icase_masks_drop_trigrams_whose_cases_disagree),
+		cmocka_unit_test(icase_literals_keep_every_holding_document),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
