@@ -361,7 +361,6 @@ static void *writer(void *arg)
 	bool is_stopping = false;
 	int64_t last_tick;
 
-	audit_tick(q); /* the retention applies from the start */
 	last_tick = mono_ms();
 	while (!is_stopping) {
 		struct timespec until = deadline_in(AUDIT_TICK_MS);
@@ -446,6 +445,12 @@ static int audit_start(struct audit *q, struct auth *a)
 		return TRAWL_EIO;
 	}
 	q->log_size = (int64_t)sb.st_size;
+	/*
+	 * The retention applies from the start: here, before the writer runs, not on its thread
+	 * whenever it first gets a core (a late first sweep wrote into whatever came after the
+	 * open, e.g. a minute's refusal count split in two, a session touch put off as busy).
+	 */
+	audit_tick(q);
 	if (pthread_create(&q->thread, NULL, writer, q) != 0) {
 		error_set("%s: cannot start the audit writer", q->path);
 		return TRAWL_EIO;
