@@ -264,7 +264,8 @@ static int plan_required(struct sym_run *sr, size_t i)
 	if (m->how != NAME_REGEX)
 		return 0;
 	buf_init(&b, 1 << 16);
-	if ((err = regex_required_literal(&b, &icase, sr->r.atoms[i].pat->re)) == 0 &&
+	/* An empty literal (an alternation: "^a|^b") requires nothing: b.ptr may be NULL. */
+	if ((err = regex_required_literal(&b, &icase, sr->r.atoms[i].pat->re)) == 0 && b.len > 0 &&
 	    b.len <= sizeof(m->req)) {
 		memcpy(m->req, b.ptr, b.len);
 		m->req_len = b.len;
