@@ -304,14 +304,19 @@ def audit(s, data, admin, bob_token):
     ok(r.status == 200 and len(r.json()["events"]) == 2, "limit", r.body[:600])
     r = s.request("GET", "/api/v1/audit?since=2999-01-01T00:00:00Z", token=admin)
     ok(r.status == 200 and r.json()["events"] == [], "since a future RFC 3339 time", r.body)
-    r = s.request("GET", "/api/v1/audit?since=1", token=admin)
-    ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since unix seconds", r.body[:300])
-    r = s.request("GET", "/api/v1/audit?since=2020-01-01T01:00:00%2B01:00", token=admin)
-    ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since with an offset")
-    r = s.request("GET", "/api/v1/audit?since=2020-01-01T00:00:00.250Z", token=admin)
-    ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since with fractions")
-    r = s.request("GET", "/api/v1/audit?since=2020-01-01", token=admin)
-    ok(r.status == 200 and len(r.json()["events"]) == len(evs), "since a date alone")
+    # Every event listed before is listed again. Not "as many": a token's first use of the day
+    # is audited once its use is written, which a busy database puts off to a later request,
+    # so an event may have joined the trail since (src/auth/auth.c, token_used).
+    before = {e["id"] for e in evs}
+
+    def since_keeps_all(q, name):
+        r = s.request("GET", "/api/v1/audit?since=" + q, token=admin)
+        ok(r.status == 200 and before <= {e["id"] for e in r.json()["events"]}, name, r.body[:300])
+
+    since_keeps_all("1", "since unix seconds")
+    since_keeps_all("2020-01-01T01:00:00%2B01:00", "since with an offset")
+    since_keeps_all("2020-01-01T00:00:00.250Z", "since with fractions")
+    since_keeps_all("2020-01-01", "since a date alone")
     r = s.request("GET", "/api/v1/audit?since=2023-02-29T00:00:00Z", token=admin)
     ok(r.status == 400 and "has no day 29" in r.text(),
        "since a day its month lacks: 400 naming the field", r.body)
