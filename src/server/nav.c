@@ -42,7 +42,7 @@ static ptrdiff_t unit_offset(const uint8_t *line, size_t len, uint32_t u)
 	size_t at = 0;
 
 	while (u > 0 && at < len) {
-		uint32_t cp;
+		uint32_t cp = 0;
 		size_t n = utf8_decode(&cp, line + at, len - at);
 		uint32_t units = n && cp > 0xffff ? 2 : 1;
 
