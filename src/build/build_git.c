@@ -31,6 +31,7 @@
 #include "git/walk.h"
 #include "index/shard.h"
 #include "query/lang.h"
+#include "symbols/symbols.h"
 #include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -561,6 +562,18 @@ out:
 	return err;
 }
 
+/*
+ * Whether shard sh has a SYMBOLS section exactly when want says: an index never mixes shards
+ * with and without symbols (a damaged section counts as different: the full run remakes it).
+ */
+static bool same_symbols(const struct shard *sh, bool want)
+{
+	struct symsec s;
+	bool has = false;
+
+	return symbols_open(&s, &has, sh) == 0 && has == want;
+}
+
 /* Opens the old shards and loads every document, sorted by key for lookups. */
 static int incr_load(struct incr *in)
 {
@@ -591,6 +604,11 @@ static int incr_load(struct incr *in)
 			goto out;
 		in->n_shards++;
 		total += shard_n_docs(in->shards[k]);
+		/* Kept shards with symbols exactly when this run makes them, else a full run. */
+		if (!same_symbols(in->shards[k], in->rn->o->symbols != NULL)) {
+			err = INCR_FALLBACK;
+			goto out;
+		}
 	}
 	in->docs = calloc(total + 1, sizeof(*in->docs));
 	in->cur = calloc(total + 1, in->set_bytes);

@@ -598,32 +598,6 @@ out:
 }
 
 /*
- * Whether the kept shards of old have symbols exactly when this run makes them. A shard that
- * cannot be opened here counts as different: the full run then reads none of them.
- */
-static bool same_symbols(const struct worker_args *a, const struct index_repo_entry *old)
-{
-	for (size_t i = 0; i < old->n_shards; i++) {
-		struct shard *sh = NULL;
-		struct symsec s;
-		bool has = false;
-		char *path;
-		int err;
-
-		if (!index_shard_name_ok(old->shards[i]) || !(path = file_join(a->index, old->shards[i])))
-			return false;
-		err = shard_open(&sh, path);
-		free(path);
-		if (err == 0)
-			err = symbols_open(&s, &has, sh);
-		shard_close(sh);
-		if (err < 0 || has != a->has_symbols)
-			return false;
-	}
-	return true;
-}
-
-/*
  * The ctags the launcher may run: one per indexing thread at a time (the pipeline's count:
  * n_threads, else one per core), and over the worker's life one more for each failure before
  * a thread gives up (ctags.h, CTAGS_MAX_FAILURES).
@@ -673,12 +647,6 @@ static int worker_index(const struct worker_args *a)
 		goto out;
 	}
 	read[n_read++] = a->mirror;
-	/*
-	 * An index whose symbols setting changed is made again in full: an incremental run would
-	 * leave the kept shards with (or without) symbols.
-	 */
-	if (has_old && !same_symbols(a, &old))
-		has_old = false;
 	for (size_t i = 0; has_old && i < old.n_shards; i++) {
 		if (!index_shard_name_ok(old.shards[i])) {
 			error_set("%s: MANIFEST: bad shard name", a->name);

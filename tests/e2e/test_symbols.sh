@@ -148,6 +148,15 @@ expect_eq "git: the new name is found" 1 "$("$TRAWL" ls -d "$IXG" --symbols new_
 expect_eq "git: the old name is gone" "" "$("$TRAWL" ls -d "$IXG" --symbols old_name)"
 expect_eq "git: the kept file's symbols stay" 1 "$("$TRAWL" ls -d "$IXG" --symbols kept_fn | wc -l)"
 check "git: verify passes" "$TRAWL" verify "$IXG"
+# An index made without symbols and a run with them (or the other way round): a full run, so
+# that no kept shard lacks the symbols the others have.
+IXM=$T/ix-git-mixed
+check "git: index without symbols" "$TRAWL" index -o "$IXM" --name g "$G"
+check "git: then with --symbols" "$TRAWL" index --symbols -o "$IXM" --name g "$G"
+expect_eq "git: that run was not incremental" 0 "$(grep -c '^incremental g: ' "$T/.out")"
+expect_eq "git: the unchanged file has its symbols" 1 "$("$TRAWL" ls -d "$IXM" --symbols kept_fn | wc -l)"
+check "git: then without again" "$TRAWL" index -o "$IXM" --name g "$G"
+expect_eq "git: no symbols are left" "" "$("$TRAWL" ls -d "$IXM" --symbols)"
 
 # trawl repo status lists them too (the repository's index here comes from trawl index
 # --symbols, with a ctags that dies; test_sync_symbols.sh has the same through trawl sync).
