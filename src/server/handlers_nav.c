@@ -387,7 +387,6 @@ struct refs_sink {
 	struct search_sink sink; /* first: the request hands it back */
 	const char *repo;
 	struct buf same, other, alerts;
-	size_t n_same, n_other, n_alerts;
 	size_t max; /* the most bytes of results, as /api/v1/search's JSON answer */
 };
 
@@ -397,14 +396,14 @@ static int refs_file(struct search_sink *sk, const struct search_file *f)
 	struct search_json_opts jo = { .context = 0 };
 	bool is_same = strcmp(f->repo, rs->repo) == 0;
 	struct buf *b = is_same ? &rs->same : &rs->other;
-	size_t *n = is_same ? &rs->n_same : &rs->n_other;
 	size_t mark = b->len;
 
 	if (rs->same.len + rs->other.len >= rs->max) {
 		sk->is_full = true;
 		return 1;
 	}
-	if ((*n && (sk->err = buf_putc(b, ',')) < 0) || (sk->err = search_json_file(b, f, &jo)) < 0) {
+	if ((b->len && (sk->err = buf_putc(b, ',')) < 0) ||
+	    (sk->err = search_json_file(b, f, &jo)) < 0) {
 		if (sk->err != TRAWL_ELIMIT)
 			return 1;
 		b->len = mark; /* one file over the buffer's own maximum: dropped, and stop */
@@ -412,18 +411,12 @@ static int refs_file(struct search_sink *sk, const struct search_file *f)
 		sk->is_full = true;
 		return 1;
 	}
-	(*n)++;
 	return 0;
 }
 
 static int refs_alert(struct search_sink *sk, enum search_alert a, const char *msg)
 {
-	struct refs_sink *rs = (struct refs_sink *)sk;
-	int err;
-
-	if (rs->n_alerts++ && (err = buf_putc(&rs->alerts, ',')) < 0)
-		return err;
-	return handlers_alert_json(&rs->alerts, a, msg);
+	return handlers_alert_append(&((struct refs_sink *)sk)->alerts, a, msg);
 }
 
 /* What the references' search needs on its search thread. */
@@ -454,7 +447,7 @@ static int put_refs(struct buf *b, const struct refs_sink *rs, const struct refs
 	    (err = json_put_string(b, w->id, strlen(w->id), NULL)) < 0 ||
 	    (err = buf_puts(b, ",\"results\":[")) < 0 ||
 	    (err = buf_put(b, rs->same.ptr, rs->same.len)) < 0 ||
-	    (rs->n_same && rs->n_other && (err = buf_putc(b, ',')) < 0) ||
+	    (rs->same.len && rs->other.len && (err = buf_putc(b, ',')) < 0) ||
 	    (err = buf_put(b, rs->other.ptr, rs->other.len)) < 0 ||
 	    (err = buf_puts(b, "],\"summary\":")) < 0 ||
 	    (err = search_json_summary(b, st, false)) < 0 ||

@@ -121,6 +121,48 @@ int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg)
 	return buf_putc(b, '}');
 }
 
+int handlers_alert_append(struct buf *alerts, enum search_alert a, const char *msg)
+{
+	int err;
+
+	if (alerts->len && (err = buf_putc(alerts, ',')) < 0)
+		return err;
+	return handlers_alert_json(alerts, a, msg);
+}
+
+int handlers_q_param(const char **qtext, struct req *rq)
+{
+	size_t len;
+	int err;
+
+	if ((err = req_param(qtext, &len, rq, "q")) < 0)
+		return err;
+	if (!*qtext || len == 0) {
+		error_set("the q parameter is required");
+		return TRAWL_EINVAL;
+	}
+	if (len > Q_MAX) {
+		error_set("q is over 4096 bytes");
+		return TRAWL_EINVAL;
+	}
+	return 0;
+}
+
+int handlers_q_parse(struct query **q, const char *qtext, struct req *rq)
+{
+	unsigned status;
+	int err;
+
+	if ((err = query_parse(q, qtext, strlen(qtext))) == 0)
+		return 0;
+	metrics_query(&rq->s->metrics, 0, true);
+	if ((err = handlers_query_error(&rq->body, err, qtext, &status)) < 0)
+		return err;
+	rq->status = status;
+	rq->ctype = "application/json; charset=utf-8";
+	return 1;
+}
+
 /*
  * Parses the q and context parameters shared by both search routes. 1: the query does not
  * parse, and rq holds its 400 answer (with the column).
@@ -133,17 +175,8 @@ static int search_params(struct query **q, const char **qtext, unsigned *context
 
 	*q = NULL;
 	*context = 0;
-	if ((err = req_param(qtext, &len, rq, "q")) < 0)
-		return err;
-	if (!*qtext || len == 0) {
-		error_set("the q parameter is required");
-		return TRAWL_EINVAL;
-	}
-	if (len > Q_MAX) {
-		error_set("q is over 4096 bytes");
-		return TRAWL_EINVAL;
-	}
-	if ((err = req_param(&v, &len, rq, "context")) < 0)
+	if ((err = handlers_q_param(qtext, rq)) < 0 ||
+	    (err = req_param(&v, &len, rq, "context")) < 0)
 		return err;
 	if (v) {
 		if (len == 0 || len > 2 || v[0] < '0' || v[0] > '9' ||
@@ -154,17 +187,7 @@ static int search_params(struct query **q, const char **qtext, unsigned *context
 		}
 		*context = (unsigned)strtoul(v, NULL, 10);
 	}
-	if ((err = query_parse(q, *qtext, len = strlen(*qtext))) < 0) {
-		unsigned status;
-
-		metrics_query(&rq->s->metrics, 0, true);
-		if ((err = handlers_query_error(&rq->body, err, *qtext, &status)) < 0)
-			return err;
-		rq->status = status;
-		rq->ctype = "application/json; charset=utf-8";
-		return 1;
-	}
-	return 0;
+	return handlers_q_parse(q, *qtext, rq);
 }
 
 /* ---- /api/v1/search ---- */
@@ -182,7 +205,6 @@ struct json_sink {
 	 */
 	size_t max;
 	size_t n;
-	size_t n_alerts;
 };
 
 static int json_file(struct search_sink *sk, const struct search_file *f)
@@ -211,12 +233,7 @@ static int json_file(struct search_sink *sk, const struct search_file *f)
 
 static int json_alert(struct search_sink *sk, enum search_alert a, const char *msg)
 {
-	struct json_sink *js = (struct json_sink *)sk;
-	int err;
-
-	if (js->n_alerts++ && (err = buf_putc(&js->alerts, ',')) < 0)
-		return err;
-	return handlers_alert_json(&js->alerts, a, msg);
+	return handlers_alert_append(&((struct json_sink *)sk)->alerts, a, msg);
 }
 
 /* What a JSON search needs on its search thread. */
@@ -226,15 +243,6 @@ struct search_work {
 	unsigned context;
 	double budget_ms;  /* the try on the HTTP thread (0: the run on a search thread) */
 };
-
-/*
- * A search is first tried on its HTTP thread with this budget of wall time: most queries are
- * selective and take a fraction of it, and handing them to a search thread cost a tenth of
- * their CPU in thread switches (bench/load-cpu.sh). A search that needs more is abandoned and
- * run again on a search thread, so an HTTP thread is never held longer than this (plus the
- * compilation of a light pattern, at most a few tenths of a second once per pattern).
- */
-#define INLINE_BUDGET_MS 5.0
 
 void handlers_search_failed(struct req *rq, int err, const char *qtext)
 {
@@ -323,7 +331,7 @@ int handlers_search(struct req *rq)
 		return err < 0 ? err : 0;
 	}
 	rq->work = sw;
-	sw->budget_ms = INLINE_BUDGET_MS;
+	sw->budget_ms = HANDLERS_INLINE_BUDGET_MS;
 	if ((err = run_search(rq)) != TRAWL_EAGAIN)
 		return err;
 	sw->budget_ms = 0;

@@ -19,17 +19,12 @@
 #include "server/server_int.h"
 #include "util/error.h"
 
-#define Q_MAX 4096
-/* A budget on the HTTP thread, as for /api/v1/search (handlers_search.c, INLINE_BUDGET_MS). */
-#define SYMBOLS_INLINE_BUDGET_MS 5.0
-
 struct sym_sink {
 	struct search_sink sink; /* first: the request hands it back */
 	struct buf *b;
 	struct buf alerts;
 	size_t max; /* the most the answer holds: a quarter of the query memory limit */
 	size_t n;
-	size_t n_alerts;
 };
 
 static int sym_file(struct search_sink *sk, const struct search_file *f)
@@ -60,12 +55,7 @@ static int sym_file(struct search_sink *sk, const struct search_file *f)
 
 static int sym_alert(struct search_sink *sk, enum search_alert a, const char *msg)
 {
-	struct sym_sink *ss = (struct sym_sink *)sk;
-	int err;
-
-	if (ss->n_alerts++ && (err = buf_putc(&ss->alerts, ',')) < 0)
-		return err;
-	return handlers_alert_json(&ss->alerts, a, msg);
+	return handlers_alert_append(&((struct sym_sink *)sk)->alerts, a, msg);
 }
 
 struct sym_work {
@@ -154,31 +144,21 @@ int handlers_symbols(struct req *rq)
 {
 	struct sym_work *sw;
 	const char *qtext, *v;
-	size_t len, vlen;
+	size_t vlen;
 	uint64_t count = 0;
 	int err;
 
-	if ((err = req_param(&qtext, &len, rq, "q")) < 0 ||
+	if ((err = handlers_q_param(&qtext, rq)) < 0 ||
 	    (err = req_param(&v, &vlen, rq, "count")) < 0)
 		return err;
-	if (!qtext || len == 0) {
-		error_set("the q parameter is required");
-		return TRAWL_EINVAL;
-	}
-	if (len > Q_MAX) {
-		error_set("q is over 4096 bytes");
-		return TRAWL_EINVAL;
-	}
 	if (v && (err = parse_count(&count, v, vlen)) < 0)
 		return err;
 	if (!(sw = calloc(1, sizeof(*sw))))
 		return error_nomem(NULL);
 	sw->qtext = qtext;
-	if ((err = query_parse(&sw->q, qtext, strlen(qtext))) < 0) {
-		metrics_query(&rq->s->metrics, 0, true);
-		handlers_search_failed(rq, err, qtext);
+	if ((err = handlers_q_parse(&sw->q, qtext, rq)) != 0) {
 		free(sw);
-		return 0;
+		return err < 0 ? err : 0;
 	}
 	if (sw->q->type == QT_PATH || sw->q->type == QT_REPO) {
 		error_set_at(0, "/api/v1/symbols searches symbols: type:path and type:repo do not "
@@ -192,11 +172,11 @@ int handlers_symbols(struct req *rq)
 	if (count)
 		sw->q->count = count;
 	rq->work = sw;
-	sw->budget_ms = SYMBOLS_INLINE_BUDGET_MS;
-	/* run_symbols frees the work (rq->work NULL) unless it gives up on its budget. */
-	if ((err = run_symbols(rq)) != TRAWL_EAGAIN || !rq->work)
-		return err == TRAWL_EAGAIN ? 0 : err;
-	((struct sym_work *)rq->work)->budget_ms = 0;
+	sw->budget_ms = HANDLERS_INLINE_BUDGET_MS;
+	/* run_symbols frees the work unless it gives up on its budget. */
+	if ((err = run_symbols(rq)) != TRAWL_EAGAIN)
+		return err;
+	sw->budget_ms = 0;
 	req_defer(rq, run_symbols);
 	return 0;
 }

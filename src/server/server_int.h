@@ -495,6 +495,23 @@ void handlers_search_done(const struct search_who *w, const char *qtext,
 			  struct search_stats *st);
 /* Appends one alert object, {"kind":...,"message":...}. ENOMEM, ELIMIT. */
 int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg);
+/* Appends one alert object to a JSON list of them (a comma before all but the first). */
+int handlers_alert_append(struct buf *alerts, enum search_alert a, const char *msg);
+/* The q parameter of a search route: required, at most 4096 bytes. EINVAL. */
+int handlers_q_param(const char **qtext, struct req *rq);
+/*
+ * Parses qtext into *q. 1: it does not parse, and rq holds its 400 answer (with the column),
+ * counted as a failed query.
+ */
+int handlers_q_parse(struct query **q, const char *qtext, struct req *rq);
+/*
+ * A search is first tried on its HTTP thread with this budget of wall time: most queries are
+ * selective and take a fraction of it, and handing them to a search thread cost a tenth of
+ * their CPU in thread switches (bench/load-cpu.sh). A search that needs more is abandoned and
+ * run again on a search thread, so an HTTP thread is never held longer than this (plus the
+ * compilation of a light pattern, at most a few tenths of a second once per pattern).
+ */
+#define HANDLERS_INLINE_BUDGET_MS 5.0
 /* The JSON error body of a query that failed to parse or run, with its column. */
 int handlers_query_error(struct buf *b, int err, const char *qtext, unsigned *status);
 /*
