@@ -17,6 +17,7 @@
 #define BUILD_BINARY_PROBE 8192 /* a NUL byte in this many leading bytes makes a file binary */
 
 #define BUILD_MAX_FILES_DEFAULT 1000000ull
+#define BUILD_MAX_THREADS 64 /* indexing threads at most */
 
 struct build_opts {
 	uint64_t max_file_size; /* larger files are recorded but not indexed */
@@ -27,6 +28,12 @@ struct build_opts {
 	 */
 	const struct ctags_opts *symbols;
 };
+
+/*
+ * How many indexing threads a run of n_threads (0: one per core) uses at most, 1 to
+ * BUILD_MAX_THREADS; the ctags launcher of a sync worker allows as many live ctags.
+ */
+unsigned build_n_threads(unsigned n_threads);
 
 struct build_stats {
 	uint64_t files;           /* regular files found */

@@ -21,7 +21,6 @@
 #include "util/error.h"
 #include "util/file.h"
 
-#define MAX_THREADS 64
 
 struct task {
 	size_t first, n;
@@ -205,26 +204,26 @@ static void sync_stats(struct build_stats *st, struct pipeline *p)
 	st->symbols_failed = atomic_load(&p->symbols_failed);
 }
 
+unsigned build_n_threads(unsigned n_threads)
+{
+	long c = n_threads ? (long)n_threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (c < 1)
+		c = 1;
+	return c > BUILD_MAX_THREADS ? BUILD_MAX_THREADS : (unsigned)c;
+}
+
 /* Runs the builders, reporting progress from this thread until they finish. */
 static int run_builders(struct pipeline *p, struct build_stats *st, build_progress_fn progress,
 			void *arg)
 {
-	unsigned n = p->po->n_threads;
-	pthread_t th[MAX_THREADS];
+	unsigned n = p->po->is_single_thread ? 1 : build_n_threads(p->po->n_threads);
+	pthread_t th[BUILD_MAX_THREADS];
 	unsigned started = 0;
 	int err = 0;
 
 	if (p->n_tasks == 0)
 		return 0;
-	if (n == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-
-		n = c > 0 ? (unsigned)c : 1;
-	}
-	if (p->po->is_single_thread)
-		n = 1;
-	if (n > MAX_THREADS)
-		n = MAX_THREADS;
 	if (n > p->n_tasks)
 		n = (unsigned)p->n_tasks;
 	atomic_store(&p->running, n);

@@ -132,10 +132,11 @@ static int repo_add(int argc, char **argv, const char *data, struct gurl_policy 
 	 */
 	if ((err = datadir_init(&d, data, true)) < 0 || (err = auth_open(&a, d.root, NULL)) < 0 ||
 	    (err = store_open(&s, d.db)) < 0 || (err = datadir_policy_migrate(&d, s)) < 0 ||
-	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0 ||
-	    (symbols != STORE_SYMBOLS_DEFAULT && (err = store_repo_set_symbols(s, id, symbols)) < 0))
+	    (err = store_repo_add(&id, s, name, url, &stored, branches, n_branches)) < 0)
 		goto fail;
-	if ((err = store_policy_write(d.policy, id, name, url, &stored)) < 0) {
+	/* A row without its setting or its policy file is taken out again. */
+	if ((symbols != STORE_SYMBOLS_DEFAULT && (err = store_repo_set_symbols(s, id, symbols)) < 0) ||
+	    (err = store_policy_write(d.policy, id, name, url, &stored)) < 0) {
 		cli_report(err);
 		(void)store_repo_remove(s, id);
 		goto out;
@@ -539,7 +540,6 @@ static int repo_set_symbols(const char *name, const char *data, int symbols)
 		goto out;
 	if ((err = store_repo_get(&r, s, name)) == 0 &&
 	    (err = store_repo_set_symbols(s, r.id, symbols)) == 0) {
-		r.symbols = symbols;
 		printf("%s: symbols %s from its next sync (in full when its index differs)\n", name,
 		       symbols ? "on" : "off");
 		if (symbols && !ctags_installed())
@@ -668,8 +668,7 @@ static int repo_main(int argc, char **argv)
 	if (strcmp(sub, "remove") == 0)
 		return repo_remove(argc - 1, argv + 1, data);
 	if (strcmp(sub, "set") == 0)
-		return repo_set(argc - 1, argv + 1, data, n_visibility == 1 ? visibility : -1,
-				symbols);
+		return repo_set(argc - 1, argv + 1, data, visibility, symbols);
 	if (strcmp(sub, "help") == 0)
 		return cli_usage("repo", false);
 	cli_errorf("unknown repo command \"%s\" (add, list, status, remove, set)", sub);

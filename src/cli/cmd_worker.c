@@ -598,24 +598,6 @@ out:
 }
 
 /*
- * The ctags the launcher may run: one per indexing thread at a time (the pipeline's count:
- * n_threads, else one per core), and over the worker's life one more for each failure before
- * a thread gives up (ctags.h, CTAGS_MAX_FAILURES).
- */
-static unsigned launcher_live(const struct worker_args *a)
-{
-	long n = a->o.n_threads;
-
-	if (n == 0)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
-	if (n > CTAGS_LAUNCHER_MAX_LIVE)
-		n = CTAGS_LAUNCHER_MAX_LIVE;
-	return (unsigned)n;
-}
-
-/*
  * The index worker reads the mirror and, of the index, only this repository's current shard
  * files (an incremental run reads them): never another repository's shards, whose text it could
  * otherwise copy into its own. Its MANIFEST entry is read before confining (sync, which holds
@@ -626,6 +608,7 @@ static int worker_index(const struct worker_args *a)
 {
 	const char *write[] = { a->work }, **read = NULL;
 	struct ctags_launcher *launcher = NULL;
+	unsigned n_threads;
 	struct ctags_opts ctags;
 	struct build_opts o;
 	struct index_repo_entry old = { 0 };
@@ -659,10 +642,14 @@ static int worker_index(const struct worker_args *a)
 		}
 		read[n_read++] = files[i];
 	}
-	/* The one process left that may start ctags: forked now, before the worker confines. */
+	/*
+	 * The one process left that may start ctags: forked now, before the worker confines. It
+	 * lets as many live at once as the run has indexing threads (one ctags each).
+	 */
+	n_threads = build_n_threads(a->o.n_threads);
 	if (a->has_symbols &&
-	    (err = ctags_launcher_start(&launcher, NULL, launcher_live(a),
-					launcher_live(a) * (CTAGS_MAX_FAILURES + 1))) < 0)
+	    (err = ctags_launcher_start(&launcher, NULL, n_threads,
+					n_threads * (CTAGS_MAX_FAILURES + 1))) < 0)
 		goto out;
 	ctags = a->ctags;
 	ctags.launcher = launcher;
