@@ -76,11 +76,7 @@ int job_grow_slow(struct job *j, void **p, size_t *cap, size_t need, size_t elem
 	return 0;
 }
 
-/*
- * Decides the per-repository filters of one pass (those that read the repository's documents,
- * or the others) for w's shard; *v gets the expression's value so far (verify_eval_static).
- */
-static int repo_filters(int *v, struct worker *w, const char *repo, bool needs_docs)
+int search_repo_filters(int *v, struct worker *w, const char *repo, bool needs_docs)
 {
 	struct run *r = w->r;
 	int err;
@@ -118,7 +114,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 		return 0;
 	j->is_searched = true;
 	memset(w->repo_val, -1, sizeof(w->repo_val));
-	if ((err = repo_filters(&v, w, repo, false)) < 0 || v == 0)
+	if ((err = search_repo_filters(&v, w, repo, false)) < 0 || v == 0)
 		return err; /* repo: filters exclude this repository */
 	sel = calloc(n_words, sizeof(*sel));
 	on = calloc(n_words, sizeof(*on));
@@ -136,7 +132,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	w->shard_i = shard_i;
 	w->sel = sel;
 	w->n_words = n_words;
-	if ((err = repo_filters(&v, w, repo, true)) < 0 || v == 0)
+	if ((err = search_repo_filters(&v, w, repo, true)) < 0 || v == 0)
 		goto out; /* repo:has.* filters exclude it */
 	if (r->type == QT_REPO) {
 		struct shard_doc none = { .path = "", .skip = DOC_SKIP_UNREADABLE };
@@ -677,15 +673,19 @@ static void note_rev_missing(struct search_stats *st, const struct run *r, size_
 	for (size_t k = 0; k < i; k++)
 		if (r->jobs[k].is_rev_missing && strcmp(shard_repo(index_shard(r->ix, k)), repo) == 0)
 			return; /* another shard of the same repository */
-	st->rev_missing++;
-	if (st->rev_missing == 1)
+	search_note_rev_missing(st, r->o->query->rev, repo);
+}
+
+void search_note_rev_missing(struct search_stats *st, const char *rev, const char *repo)
+{
+	if (++st->rev_missing == 1)
 		snprintf(st->rev_warning, sizeof(st->rev_warning),
-			 "revision \"%s\" is not indexed in repository %s: no results from it",
-			 r->o->query->rev, repo);
+			 "revision \"%s\" is not indexed in repository %s: no results from it", rev,
+			 repo);
 	else
 		snprintf(st->rev_warning, sizeof(st->rev_warning),
 			 "revision \"%s\" is not indexed in %llu repositories (e.g. %s): no results "
-			 "from them", r->o->query->rev, (unsigned long long)st->rev_missing, repo);
+			 "from them", rev, (unsigned long long)st->rev_missing, repo);
 }
 
 int search_run(struct search_stats *st, const struct index *ix, const struct search_repos *repos,

@@ -297,6 +297,15 @@ static inline bool should_stop(struct run *r)
 int job_grow_slow(struct job *j, void **p, size_t *cap, size_t need, size_t elem);
 
 /*
+ * Decides the per-repository filters of one pass (those that read the repository's documents,
+ * or the others) for w's shard; *v gets the expression's value so far (verify_eval_static).
+ * Content search and symbol search alike.
+ */
+int search_repo_filters(int *v, struct worker *w, const char *repo, bool needs_docs);
+/* Counts a repository that does not index rev (once per repository), naming the first. */
+void search_note_rev_missing(struct search_stats *st, const char *rev, const char *repo);
+
+/*
  * Grows one of job j's arrays to hold need elements. The bytes are counted against the run's
  * memory limit: past it the run stops (is_mem_limit, ELIMIT) and keeps what it found.
  */

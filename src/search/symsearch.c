@@ -81,7 +81,7 @@ struct sym_run {
 	const struct shard *sh;
 	const struct index_repo_entry *e;
 	const char *repo;
-	uint64_t *sel, *on;
+	uint64_t *sel, *on; /* sel: owned, w.sel reads it */
 	uint32_t cur_doc;
 	bool has_cur_doc, is_cur_doc_ok;
 	struct shard_doc d;
@@ -576,7 +576,7 @@ static int load_doc(struct sym_run *sr, uint32_t doc)
 	if (sr->d.skip != DOC_INDEXED)
 		return 0;
 	if (sr->e->n_branches &&
-	    !branches_doc_selected(sr->on, sr->sel, sr->w.n_words, &sr->r, sr->w.shard_i, doc,
+	    !branches_doc_selected(sr->on, sr->w.sel, sr->w.n_words, &sr->r, sr->w.shard_i, doc,
 				   &sr->d))
 		return 0;
 	sr->is_cur_doc_ok = true;
@@ -685,24 +685,6 @@ static int list_docs(struct sym_run *sr, const struct symsec *ss)
 	return 0;
 }
 
-/* Decides the per-repository filters (those reading the repository's documents when is_docs). */
-static int repo_pass(int *v, struct sym_run *sr, bool is_docs)
-{
-	for (size_t i = 0; i < sr->r.n_atoms; i++) {
-		const struct atom *a = &sr->r.atoms[i];
-		bool val;
-		int err;
-
-		if (a->kind != ATOM_FILTER || !a->ops->is_per_repo || a->ops->needs_docs != is_docs)
-			continue;
-		if ((err = a->ops->eval_repo(&val, &sr->w, a, sr->repo)) < 0)
-			return err;
-		sr->w.repo_val[i] = val;
-	}
-	*v = verify_eval_static(&sr->w, sr->r.root);
-	return 0;
-}
-
 /*
  * Whether repo is another repository than the last one noted in *last (a repository's shards
  * are adjacent in the index), noting it: warnings count repositories, not shards.
@@ -756,7 +738,7 @@ static int search_shard(struct sym_run *sr, struct search_stats *st, size_t i, c
 	sr->w.shard_i = i;
 	sr->w.n_words = bitset_words(sr->e->n_branches);
 	memset(sr->w.repo_val, -1, sizeof(sr->w.repo_val));
-	if ((err = repo_pass(&v, sr, false)) < 0 || v == 0)
+	if ((err = search_repo_filters(&v, &sr->w, repo, false)) < 0 || v == 0)
 		return err;
 	free(sr->sel);
 	free(sr->on);
@@ -769,19 +751,11 @@ static int search_shard(struct sym_run *sr, struct search_stats *st, size_t i, c
 			      : sr->r.o->query->rev != NULL) {
 		const char *rev = sr->r.o->query->rev ? sr->r.o->query->rev : "";
 
-		if (!is_new_repo(no_rev, repo))
-			return 0;
-		if (++st->rev_missing == 1)
-			snprintf(st->rev_warning, sizeof(st->rev_warning),
-				 "revision \"%s\" is not indexed in repository %s: no results from it",
-				 rev, repo);
-		else
-			snprintf(st->rev_warning, sizeof(st->rev_warning),
-				 "revision \"%s\" is not indexed in %llu repositories (e.g. %s): no "
-				 "results from them", rev, (unsigned long long)st->rev_missing, repo);
+		if (is_new_repo(no_rev, repo))
+			search_note_rev_missing(st, rev, repo);
 		return 0;
 	}
-	if ((err = repo_pass(&v, sr, true)) < 0 || v == 0)
+	if ((err = search_repo_filters(&v, &sr->w, repo, true)) < 0 || v == 0)
 		return err;
 	if ((err = symbols_open(&ss, &has, sh)) < 0)
 		return err;
