@@ -56,9 +56,8 @@ struct name_match {
 
 /* A symbol found, until it is handed out. */
 struct sym_rec {
-	struct symsec_sym s;
+	struct symsec_sym s; /* s.doc: its document */
 	size_t shard;
-	uint32_t doc;
 	double score;
 	uint64_t seq; /* order found, for a deterministic order among equal scores */
 };
@@ -411,7 +410,8 @@ static bool test_regex(void *arg, const char *name, size_t len)
  * declarations). The whole score takes the path's length off this: it is also the bound that
  * lets a search skip a symbol before reading its document.
  */
-static double score_name(const struct sym_run *sr, const struct symsec_sym *s)
+static double score_name(const struct sym_run *sr, const struct symsec_sym *s,
+			 enum qsymkind kind)
 {
 	double score = 100;
 	size_t m = sr->rank_lit_len;
@@ -429,7 +429,7 @@ static double score_name(const struct sym_run *sr, const struct symsec_sym *s)
 			score = 200;
 		score -= (double)(extra < 40 ? extra : 40);
 	}
-	switch (query_symkind_of(s->kind, s->kind_len, s->lang, s->lang_len)) {
+	switch (kind) {
 	case QK_FUNCTION:
 	case QK_METHOD:
 	case QK_CLASS:
@@ -589,6 +589,7 @@ static int on_symbol(void *arg, const struct symsec_sym *s)
 	struct sym_run *sr = arg;
 	struct doc_ctx dc = { .w = &sr->w, .repo = sr->repo };
 	struct sym_rec rec;
+	enum qsymkind kind;
 	double bound;
 	int err;
 
@@ -596,27 +597,27 @@ static int on_symbol(void *arg, const struct symsec_sym *s)
 	if ((++sr->n_calls & 255) == 0 && should_stop(&sr->r))
 		return 1;
 	sr->looked++;
+	kind = query_symkind_of(s->kind, s->kind_len, s->lang, s->lang_len);
+	if (sr->symkind != QK_ANY && kind != sr->symkind)
+		return 0;
 	/*
 	 * The kept symbols are count: + 1 already and this one cannot score above the worst of
 	 * them (a tie loses: it was found later): it would never be shown. Most symbols of a short
 	 * prefix end here, before their document is read.
 	 */
-	bound = score_name(sr, s);
+	bound = score_name(sr, s, kind);
 	if (sr->cap && sr->n == sr->cap && bound <= sr->heap[0].score)
 		return 0;
 	if ((err = load_doc(sr, s->doc)) < 0)
 		return err;
 	if (!sr->is_cur_doc_ok)
 		return 0;
-	if (sr->symkind != QK_ANY &&
-	    query_symkind_of(s->kind, s->kind_len, s->lang, s->lang_len) != sr->symkind)
-		return 0;
 	dc.d = &sr->d;
 	dc.data = sr->d.content;
 	dc.len = sr->d.content_len;
 	if (!eval(sr, &dc, sr->r.root, s))
 		return dc.err < 0 ? dc.err : 0;
-	rec = (struct sym_rec){ .s = *s, .shard = sr->w.shard_i, .doc = s->doc,
+	rec = (struct sym_rec){ .s = *s, .shard = sr->w.shard_i,
 				.score = bound - path_penalty(&sr->d), .seq = sr->seq++ };
 	return keep(sr, &rec);
 }
@@ -784,7 +785,7 @@ static int search_shard(struct sym_run *sr, struct search_stats *st, size_t i, c
 /* --- hand-out --- */
 
 struct out_rec {
-	size_t shard;
+	size_t shard; /* rec's shard and document, beside the keys the sorts compare */
 	uint32_t doc;
 	size_t rank; /* position in score order */
 	size_t file_rank; /* the rank of its file's best symbol */
@@ -972,7 +973,7 @@ static int emit(struct sym_run *sr, struct search_stats *st, search_file_fn fn, 
 		goto out;
 	}
 	for (size_t i = 0; i < sr->n; i++)
-		o[i] = (struct out_rec){ .shard = sr->heap[i].shard, .doc = sr->heap[i].doc,
+		o[i] = (struct out_rec){ .shard = sr->heap[i].shard, .doc = sr->heap[i].s.doc,
 					 .rank = i, .rec = &sr->heap[i] };
 	/* A file's rank is its best symbol's: the first of its run when sorted by document. */
 	qsort(o, sr->n, sizeof(*o), cmp_by_doc);
@@ -1079,9 +1080,8 @@ int symsearch_run(struct search_stats *st, const struct index *ix,
 		goto out;
 	}
 	if (sr->cap && sr->n == sr->cap) {
-		/* The worst of count: + 1 is not shown: there are more. */
-		qsort(sr->heap, sr->n, sizeof(*sr->heap), cmp_by_score);
-		sr->n--;
+		/* The worst of count: + 1 (the heap's root) is not shown: there are more. */
+		sr->heap[0] = sr->heap[--sr->n];
 		st->is_limit_hit = true;
 	}
 	err = emit(sr, st, fn, arg);
