@@ -241,7 +241,6 @@ struct search_work {
 	struct query *q;
 	const char *qtext; /* a parameter of the request */
 	unsigned context;
-	double budget_ms;  /* the try on the HTTP thread (0: the run on a search thread) */
 };
 
 void handlers_search_failed(struct req *rq, int err, const char *qtext)
@@ -263,7 +262,7 @@ void handlers_search_failed(struct req *rq, int err, const char *qtext)
 }
 
 /*
- * The search, then the whole answer in rq->body: on the HTTP thread within sw->budget_ms
+ * The search, then the whole answer in rq->body: on the HTTP thread within rq->inline_budget_ms
  * (EAGAIN: not done, nothing answered), or on a search thread (req_defer).
  */
 static int run_search(struct req *rq)
@@ -283,12 +282,12 @@ static int run_search(struct req *rq)
 		goto out_early;
 	}
 	srq.opts.cancel = &rq->s->is_stopping;
-	srq.opts.budget_ms = sw->budget_ms;
+	srq.opts.budget_ms = rq->inline_budget_ms;
 	buf_init(&js.alerts, BUF_MAX_DEFAULT);
 	buf_reset(&rq->body);
 	buf_puts(&rq->body, "{\"results\":[");
 	err = search_request_run(&st, rq->snap->ix, &srq, &js.sink);
-	if (err == TRAWL_EAGAIN && sw->budget_ms > 0) {
+	if (err == TRAWL_EAGAIN && rq->inline_budget_ms > 0) {
 		buf_reset(&rq->body);
 		buf_dispose(&js.alerts);
 		return err; /* the caller runs it again on a search thread */
@@ -331,12 +330,7 @@ int handlers_search(struct req *rq)
 		return err < 0 ? err : 0;
 	}
 	rq->work = sw;
-	sw->budget_ms = HANDLERS_INLINE_BUDGET_MS;
-	if ((err = run_search(rq)) != TRAWL_EAGAIN)
-		return err;
-	sw->budget_ms = 0;
-	req_defer(rq, run_search);
-	return 0;
+	return req_try_inline(rq, run_search);
 }
 
 int handlers_search_stream(struct req *rq)

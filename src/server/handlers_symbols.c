@@ -61,7 +61,6 @@ static int sym_alert(struct search_sink *sk, enum search_alert a, const char *ms
 struct sym_work {
 	struct query *q;
 	const char *qtext; /* a parameter of the request */
-	double budget_ms;  /* the try on the HTTP thread (0: on a search thread) */
 };
 
 static int run_symbols(struct req *rq)
@@ -82,12 +81,12 @@ static int run_symbols(struct req *rq)
 	}
 	srq.opts.want_ranges = false;
 	srq.opts.cancel = &rq->s->is_stopping;
-	srq.opts.budget_ms = sw->budget_ms;
+	srq.opts.budget_ms = rq->inline_budget_ms;
 	buf_init(&ss.alerts, BUF_MAX_DEFAULT);
 	buf_reset(&rq->body);
 	buf_puts(&rq->body, "{\"symbols\":[");
 	err = search_request_run(&st, rq->snap->ix, &srq, &ss.sink);
-	if (err == TRAWL_EAGAIN && sw->budget_ms > 0) {
+	if (err == TRAWL_EAGAIN && rq->inline_budget_ms > 0) {
 		buf_reset(&rq->body);
 		buf_dispose(&ss.alerts);
 		return err; /* run again on a search thread */
@@ -172,11 +171,5 @@ int handlers_symbols(struct req *rq)
 	if (count)
 		sw->q->count = count;
 	rq->work = sw;
-	sw->budget_ms = HANDLERS_INLINE_BUDGET_MS;
-	/* run_symbols frees the work unless it gives up on its budget. */
-	if ((err = run_symbols(rq)) != TRAWL_EAGAIN)
-		return err;
-	sw->budget_ms = 0;
-	req_defer(rq, run_symbols);
-	return 0;
+	return req_try_inline(rq, run_symbols);
 }

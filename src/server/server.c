@@ -267,6 +267,19 @@ void req_defer(struct req *rq, int (*fn)(struct req *rq))
 	req_defer_on(rq, rq->s->pool, fn);
 }
 
+int req_try_inline(struct req *rq, int (*fn)(struct req *rq))
+{
+	int err;
+
+	rq->inline_budget_ms = HANDLERS_INLINE_BUDGET_MS;
+	err = fn(rq);
+	rq->inline_budget_ms = 0;
+	if (err != TRAWL_EAGAIN)
+		return err;
+	req_defer(rq, fn);
+	return 0;
+}
+
 bool req_take_signin(struct req *rq)
 {
 	struct srv *s = rq->s;

@@ -277,6 +277,7 @@ struct req {
 	struct pool_task task;
 	int (*deferred)(struct req *rq);
 	void *work;                /* the deferred handler's state, its own to free */
+	double inline_budget_ms;   /* req_try_inline's first try on the HTTP thread; else 0 */
 	bool is_deferred;
 	atomic_bool is_queue_failed;
 
@@ -295,6 +296,12 @@ struct req {
 void req_defer(struct req *rq, int (*fn)(struct req *rq));
 /* The same on pool p (the sign-in threads); a negative fn answers as a handler's would. */
 void req_defer_on(struct req *rq, struct pool *p, int (*fn)(struct req *rq));
+/*
+ * Runs fn(rq) on the HTTP thread with rq->inline_budget_ms = HANDLERS_INLINE_BUDGET_MS, and
+ * again on a search thread (req_defer, budget 0) when it returns TRAWL_EAGAIN, which fn may
+ * do only while it still holds rq->work. Returns what a handler returns.
+ */
+int req_try_inline(struct req *rq, int (*fn)(struct req *rq));
 /*
  * Takes one of the server's sign-in slots: false (rq holds a 503 with Retry-After) when as
  * many sign-ins as the bound are running or queued. Released with the request.
