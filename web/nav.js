@@ -161,7 +161,7 @@ export class Nav {
       const sub = el('ul', null);
       for (const l of lines) {
         n++;
-        sub.appendChild(el('li', null, el('a', { href: fileHref(String(f.repo), String(f.path), { line: l.line }) },
+        sub.appendChild(el('li', null, el('a', { href: fileHref(String(f.repo), String(f.path), { line: l.line, rev: f.repo === this.view.repo ? this.view.rev : undefined }) },
           el('span', { class: 'navln' }, String(l.line)), ' ', el('code', { class: 'navtext' }, String(l.text || '')))));
       }
       list.appendChild(el('li', null, el('span', { class: 'navfile' }, String(f.repo) + ' › ' + String(f.path)), sub));

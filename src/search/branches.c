@@ -38,11 +38,14 @@ bool branches_select(uint64_t *sel, size_t n_words, const struct run *r,
 		     const struct index_repo_entry *e)
 {
 	const char *rev = r->o->query ? r->o->query->rev : NULL;
+	bool is_pinned = r->o->pin_repo && strcmp(e->name, r->o->pin_repo) == 0;
 	bool any = false;
 
 	bitset_clear_all(sel, n_words);
 	for (size_t b = 0; b < e->n_branches; b++) {
-		bool on = rev ? rev_selects(rev, e->branches[b].name) : e->branches[b].is_default;
+		bool on = is_pinned ? strcmp(e->branches[b].name, r->o->pin_branch) == 0
+			  : rev     ? rev_selects(rev, e->branches[b].name)
+				    : e->branches[b].is_default;
 
 		if (on) {
 			bitset_set(sel, n_words, b);

@@ -82,6 +82,12 @@ struct search_opts {
 	 * thread; the callback may have seen some files of the abandoned try.
 	 */
 	double budget_ms;
+	/*
+	 * Optional: repository pin_repo searched on its branch pin_branch (an exact name), the
+	 * others on the query's revision: a navigation request's own repository, read at rev=.
+	 */
+	const char *pin_repo;
+	const char *pin_branch;
 };
 
 struct search_line {

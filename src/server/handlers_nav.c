@@ -425,6 +425,7 @@ struct refs_work {
 	char *qtext;
 	char *id;
 	char *repo;
+	char *branch; /* the file's branch, its repository's searched one; NULL: a directory */
 };
 
 static void refs_work_free(struct refs_work *w)
@@ -435,6 +436,7 @@ static void refs_work_free(struct refs_work *w)
 	free(w->qtext);
 	free(w->id);
 	free(w->repo);
+	free(w->branch);
 	free(w);
 }
 
@@ -474,6 +476,8 @@ static int run_refs(struct req *rq)
 	if ((err = handlers_search_request(&srq, w->q, rq, false)) < 0)
 		goto out;
 	srq.opts.cancel = &rq->s->is_stopping;
+	srq.opts.pin_repo = w->branch ? w->repo : NULL;
+	srq.opts.pin_branch = w->branch;
 	err = search_request_run(&st, rq->snap->ix, &srq, &rs.sink);
 	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
 	handlers_search_who(&who, rq);
@@ -513,6 +517,7 @@ static int refs_work_new(struct refs_work **out, const struct nav_file *f, const
 	*out = NULL;
 	buf_init(&q, BUF_MAX_DEFAULT);
 	if (!w || !(w->id = strndup(id, id_len)) || !(w->repo = strdup(f->r->name)) ||
+	    (f->rev.has_branches && !(w->branch = strdup(f->rev.name))) ||
 	    buf_printf(&q, "/\\b%s\\b/ case:yes", w->id) < 0 || !(w->qtext = buf_detach(&q, NULL))) {
 		err = error_nomem(NULL);
 		goto out;

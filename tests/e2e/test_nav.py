@@ -180,6 +180,45 @@ def errors(s):
     ok(st == 404, "outline: a missing file", b)
 
 
+def git(*args):
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t", GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    subprocess.run(["git", "-c", "init.defaultBranch=main"] + list(args), check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def make_branches(path):
+    """gamma: main has def.c; dev adds use.c, which calls dev_only_fn."""
+    git("init", "-q", path)
+    write(path, {"def.c": "int dev_only_fn(void) { return 0; }\n"})
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "one")
+    git("-C", path, "checkout", "-qb", "dev")
+    write(path, {"use.c": "int call(void) { return dev_only_fn(); }\n"})
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "two")
+    git("-C", path, "checkout", "-q", "main")
+
+
+def references_on_rev(s):
+    """The file's own repository is searched on rev=, the others on their default branch."""
+    st, b = get(s, "gamma", "references", path="def.c", line=1, col=6, rev="dev")
+    files = [(r["repo"], r["path"]) for r in b.get("results", [])] if st == 200 else b
+    ok(files == [("gamma", "def.c"), ("gamma", "use.c")],
+       "references: the own repository on rev=dev finds a file only dev has", files)
+    st, b = get(s, "gamma", "references", path="def.c", line=1, col=6)
+    files = [(r["repo"], r["path"]) for r in b.get("results", [])] if st == 200 else b
+    ok(files == [("gamma", "def.c")], "references: without rev=, the default branch", files)
+    st, b = get(s, "gamma", "references", path="use.c", line=1, col=30, rev="dev")
+    ok(st == 200 and b.get("identifier") == "dev_only_fn"
+       and ("gamma", "use.c") in [(r["repo"], r["path"]) for r in b["results"]],
+       "references: from a file only dev has", b)
+    # Another repository's branch is not the asker's: alpha is searched on its default branch.
+    st, b = get(s, "alpha", "references", path="src/config.c", line=5, col=6)
+    ok(st == 200 and not [r for r in b["results"] if r["repo"] == "gamma"],
+       "references: other repositories on their default branch", b)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="trawl-nav-")
     s = None
@@ -191,10 +230,15 @@ def main():
                             os.path.join(tmp, "src", name)]
                            + (["--symbols"] if name != "plain" else []),
                            check=True, stdout=subprocess.DEVNULL)
+        make_branches(os.path.join(tmp, "src", "gamma"))
+        subprocess.run([TRAWL, "index", "-o", os.path.join(data, "index"), "--name", "gamma",
+                        "--branch", "main", "--branch", "dev", "--symbols",
+                        os.path.join(tmp, "src", "gamma")], check=True, stdout=subprocess.DEVNULL)
         s = serverlib.Server(data, "--sync-interval", "0")
         definitions(s)
         long_line(s)
         references(s)
+        references_on_rev(s)
         outline(s)
         errors(s)
         serverlib.stop_clean(s, [])
