@@ -24,7 +24,7 @@ const struct cli_help cli_help_sandbox = {
 };
 
 static const enum confine_role roles[] = { CONFINE_FETCH, CONFINE_INDEX, CONFINE_COMPILE,
-					   CONFINE_SERVER };
+					   CONFINE_LAUNCHER, CONFINE_SERVER };
 #define N_ROLES (sizeof(roles) / sizeof(*roles))
 
 /* Whether the proof held for everything the kernel offers. */

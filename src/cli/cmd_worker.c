@@ -648,7 +648,7 @@ static int worker_index(const struct worker_args *a)
 	 */
 	n_threads = build_n_threads(a->o.n_threads);
 	if (a->has_symbols &&
-	    (err = ctags_launcher_start(&launcher, NULL, n_threads,
+	    (err = ctags_launcher_start(&launcher, n_threads,
 					n_threads * (CTAGS_MAX_FAILURES + 1))) < 0)
 		goto out;
 	ctags = a->ctags;

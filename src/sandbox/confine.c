@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "sandbox/confine_int.h"
 #include "util/error.h"
@@ -291,6 +292,8 @@ const char *confine_role_name(enum confine_role role)
 		return "server";
 	case CONFINE_CTAGS:
 		return "ctags";
+	case CONFINE_LAUNCHER:
+		return "launcher";
 	}
 	return "unknown";
 }
@@ -323,6 +326,14 @@ void confine_defaults(struct confine_spec *spec)
 		 * writes no file (its output is a socket, which the limit does not cover).
 		 */
 		d.cpu_s = 3600, d.as_bytes = (uint64_t)2 << 30, d.fsize_bytes = 0;
+		d.nofile = 16;
+		break;
+	case CONFINE_LAUNCHER:
+		/*
+		 * Its children's limits cannot pass its own hard limits: it has ctags' (above),
+		 * but for its refusals on standard error, which may be a file.
+		 */
+		d.cpu_s = 3600, d.as_bytes = (uint64_t)2 << 30, d.fsize_bytes = (uint64_t)1 << 20;
 		d.nofile = 16;
 		break;
 	case CONFINE_SERVER:
@@ -438,10 +449,13 @@ static int rules_add(scmp_filter_ctx ctx, uint32_t action, const char *const *na
 	 CLONE_NEWCGROUP)
 
 /*
- * The program confine_exec runs (its address: the one execve allowed). A static: the filter is
- * built in the same process, just before the exec.
+ * The program confine_exec runs, or the launcher's children (its address: the one execve
+ * allowed). A static: the filter is built in the same process (confine_apply's spec).
  */
 static const char *exec_path;
+
+/* What the ctags role and its launcher may ask of prctl besides the workers' queries. */
+static const int prctl_ctags[] = { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_GET_SECCOMP };
 
 /*
  * What the ctags role adds to the base list: its one execve (the path's address compared, so a
@@ -452,8 +466,6 @@ static const char *exec_path;
  */
 static int ctags_rules(scmp_filter_ctx ctx)
 {
-	static const int ok[] = { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_GET_SECCOMP };
-
 	if (!exec_path)
 		goto fail;
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
@@ -461,13 +473,54 @@ static int ctags_rules(scmp_filter_ctx ctx)
 	    rule_add(ctx, SCMP_ACT_ALLOW, "arch_prctl") < 0 ||
 	    rule_add(ctx, SCMP_ACT_ALLOW, "seccomp") < 0)
 		goto fail;
+	for (size_t i = 0; !HAS_ASAN && i < sizeof(prctl_ctags) / sizeof(*prctl_ctags); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctl_ctags[i])) < 0)
+			goto fail;
+	return 0;
+fail:
+	error_set("sandbox: cannot build the ctags filter");
+	return TRAWL_EPERM;
+}
+
+/*
+ * What the launcher adds to the base list: what its children do before their own filter is
+ * loaded (the ctags role's confine_exec: Landlock, limits, capabilities, the parent-death
+ * signal; the ctags role's calls after it, since filters stack), its socket pairs, and the
+ * processes it starts and kills (fork as clone without CLONE_THREAD or a namespace flag; kill
+ * reaches only its own children: Landlock's signal scope). No socket, connect, file creation,
+ * ptrace; execve only of exec_path, by address.
+ */
+static int launcher_rules(scmp_filter_ctx ctx)
+{
+	static const char *const more[] = {
+		"socketpair",     "kill",         "wait4",  "close_range", "arch_prctl", "seccomp",
+		"capset",         "capget",       "landlock_create_ruleset",  "landlock_add_rule",
+		"landlock_restrict_self",         "setrlimit",
+	};
+	static const int ok[] = { PR_SET_DUMPABLE, PR_SET_PDEATHSIG, PR_CAPBSET_READ,
+				  PR_CAPBSET_DROP, PR_CAP_AMBIENT };
+	int err;
+
+	if ((err = rules_add(ctx, SCMP_ACT_ALLOW, more, sizeof(more) / sizeof(*more))) < 0 ||
+	    (err = rules_add(ctx, SCMP_ACT_ALLOW, sys_sockio,
+			     sizeof(sys_sockio) / sizeof(*sys_sockio))) < 0)
+		return err;
+	if (exec_path && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
+					  SCMP_A0(SCMP_CMP_EQ,
+						  (scmp_datum_t)(uintptr_t)exec_path)) < 0)
+		goto fail;
+	for (size_t i = 0; !HAS_ASAN && i < sizeof(prctl_ctags) / sizeof(*prctl_ctags); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctl_ctags[i])) < 0)
+			goto fail;
 	for (size_t i = 0; !HAS_ASAN && i < sizeof(ok) / sizeof(*ok); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i])) < 0)
 			goto fail;
 	return 0;
 fail:
-	error_set("sandbox: cannot build the ctags filter");
+	error_set("sandbox: cannot build the launcher filter");
 	return TRAWL_EPERM;
 }
 
@@ -488,7 +541,9 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 		return err;
 	if (role == CONFINE_CTAGS && (err = ctags_rules(ctx)) < 0)
 		return err;
-	if (role != CONFINE_COMPILE && role != CONFINE_CTAGS &&
+	if (role == CONFINE_LAUNCHER && (err = launcher_rules(ctx)) < 0)
+		return err;
+	if (role != CONFINE_COMPILE && role != CONFINE_CTAGS && role != CONFINE_LAUNCHER &&
 	    (err = rules_add(ctx, allow, sys_write, sizeof(sys_write) / sizeof(*sys_write))) < 0)
 		return err;
 	if (role == CONFINE_FETCH &&
@@ -512,10 +567,13 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i])) < 0)
 				goto fail;
 	}
+	/* The launcher starts processes (fork), not threads. */
 	if (seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1,
 			     HAS_ASAN ? SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS, 0)
-				      : SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS | CLONE_THREAD,
-						CLONE_THREAD)) < 0 ||
+			     : role == CONFINE_LAUNCHER
+				     ? SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS | CLONE_THREAD, 0)
+				     : SCMP_A0(SCMP_CMP_MASKED_EQ, NEW_NS | CLONE_THREAD,
+					       CLONE_THREAD)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
 		goto fail;
 	return 0;
@@ -744,7 +802,7 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 		t[n++] = (struct landlock_path){ .path = spec->write_paths[i], .is_write = true };
 	/* The role's system trees are optional: a machine may lack any of them. */
 	if (spec->role != CONFINE_COMPILE) {
-		/* CTAGS: ld.so and the C library only; the program itself is a read path. */
+		/* CTAGS, LAUNCHER: ld.so and the C library only; the program is a read path. */
 		for (size_t i = 0; i < sizeof(tree_libs) / sizeof(*tree_libs); i++)
 			t[n++] = (struct landlock_path){ .path = tree_libs[i], .is_optional = true };
 		t[n++] = (struct landlock_path){ .path = "/dev/null",
@@ -755,7 +813,9 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 		for (size_t i = 0; i < sizeof(tree_net) / sizeof(*tree_net); i++)
 			t[n++] = (struct landlock_path){ .path = tree_net[i], .is_optional = true };
 	/* Its own /proc entry: libraries read /proc/self/maps, LeakSanitizer its tasks. */
-	if ((spec->role != CONFINE_COMPILE && spec->role != CONFINE_CTAGS) || HAS_ASAN) {
+	if ((spec->role != CONFINE_COMPILE && spec->role != CONFINE_CTAGS &&
+	     spec->role != CONFINE_LAUNCHER) ||
+	    HAS_ASAN) {
 		snprintf(self, sizeof(self), "/proc/%ld", (long)getpid());
 		t[n++] = (struct landlock_path){ .path = self, .is_optional = true };
 	}
@@ -767,6 +827,40 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 	err = landlock_restrict(abi, t, n, spec->role != CONFINE_SERVER);
 	free(t);
 	return err;
+}
+
+/* --- capabilities -------------------------------------------------------------------------- */
+
+/*
+ * SECURITY: the ctags role and its launcher keep no capability, even run as root: none
+ * permitted, effective, inheritable or ambient, and (with CAP_SETPCAP, as root has) none left
+ * in the bounding set. With no_new_privs an execve cannot gain one back. Without CAP_SETPCAP
+ * the bounding set cannot be changed, and there is nothing in it to regain.
+ */
+static int caps_drop(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	for (unsigned long c = 0; c < 64; c++) {
+		int has = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+
+		if (has < 0)
+			break; /* past the kernel's last capability */
+		if (has && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EPERM) {
+			error_set("sandbox: cannot drop capability %lu: %s", c, strerror(errno));
+			return TRAWL_EPERM;
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+		error_set("sandbox: cannot clear the ambient capabilities: %s", strerror(errno));
+		return TRAWL_EPERM;
+	}
+	if (syscall(SYS_capset, &h, none) < 0) {
+		error_set("sandbox: cannot drop the capabilities: %s", strerror(errno));
+		return TRAWL_EPERM;
+	}
+	return 0;
 }
 
 /* --- the whole ----------------------------------------------------------------------------- */
@@ -795,6 +889,10 @@ int confine_apply(const struct confine_spec *spec_in, struct confine_status *st)
 		error_set("sandbox: cannot clear the dumpable flag: %s", strerror(errno));
 		return TRAWL_EPERM;
 	}
+	if ((spec.role == CONFINE_CTAGS || spec.role == CONFINE_LAUNCHER) &&
+	    (err = caps_drop()) < 0)
+		return err;
+	exec_path = spec.exec_path;
 	/*
 	 * A worker starts with nothing it did not ask for. The server confines itself after
 	 * start-up, holding its listening sockets, database and log: it keeps its descriptors.
@@ -834,6 +932,7 @@ int confine_apply(const struct confine_spec *spec_in, struct confine_status *st)
 int confine_exec(const struct confine_spec *spec, pid_t parent, const char *path,
 		 char *const argv[], char *const envp[])
 {
+	struct confine_spec with_path = *spec;
 	struct confine_status st;
 	int err;
 
@@ -850,8 +949,8 @@ int confine_exec(const struct confine_spec *spec, pid_t parent, const char *path
 		error_set("sandbox: cannot tie the program to its parent");
 		return TRAWL_EPERM;
 	}
-	exec_path = path;
-	if ((err = confine_apply(spec, &st)) < 0)
+	with_path.exec_path = path;
+	if ((err = confine_apply(&with_path, &st)) < 0)
 		return err;
 	execve(path, argv, envp);
 	error_set("sandbox: cannot run %s: %s", path, strerror(errno));

@@ -28,6 +28,9 @@ enum confine_role {
 	CONFINE_SERVER,  /* the server after start-up: network (accept), DATA; no execve, ptrace */
 	CONFINE_CTAGS,   /* the helper that becomes ctags (confine_exec): one execve, reads system
 			  * libraries and the program only, no network, no file written */
+	CONFINE_LAUNCHER, /* the ctags launcher: messages on its socket, forks children that
+			   * become exec_path (as CONFINE_CTAGS), kills them; reads system
+			   * libraries and the program only, no network, no file written */
 };
 
 struct confine_spec {
@@ -41,6 +44,11 @@ struct confine_spec {
 	const int *keep_fds;
 	size_t n_keep_fds;
 	int report_fd;                  /* where a denied call is reported; -1: standard error */
+	/*
+	 * LAUNCHER: the program its children may execve, compared by address: they must pass this
+	 * very pointer (CTAGS: set by confine_exec). NULL: no execve at all.
+	 */
+	const char *exec_path;
 	/*
 	 * Resource limits; 0 takes the role's default (confine_defaults), CONFINE_UNLIMITED leaves
 	 * the inherited limit as it is (the server's defaults). A limit is never raised above the
@@ -120,7 +128,7 @@ int confine_prove(struct confine_proof *out, enum confine_role role);
 int confine_exec(const struct confine_spec *spec, pid_t parent, const char *path,
 		 char *const argv[], char *const envp[]);
 
-/* "fetch", "index", "compile", "server", "ctags". */
+/* "fetch", "index", "compile", "server", "ctags", "launcher". */
 const char *confine_role_name(enum confine_role role);
 
 #endif

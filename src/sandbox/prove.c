@@ -73,7 +73,7 @@ static void forbidden_call(enum confine_role role)
 {
 	static char *const argv[] = { "true", NULL };
 
-	if (role == CONFINE_INDEX || role == CONFINE_COMPILE)
+	if (role == CONFINE_INDEX || role == CONFINE_COMPILE || role == CONFINE_LAUNCHER)
 		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
 	else
 		syscall(SYS_execve, "/bin/true", argv, NULL);
@@ -181,7 +181,9 @@ int confine_prove(struct confine_proof *out, enum confine_role role)
 	out->role = role;
 	out->limits.role = role;
 	confine_defaults(&out->limits);
-	out->forbidden = role == CONFINE_INDEX || role == CONFINE_COMPILE ? "socket" : "execve";
+	out->forbidden = role == CONFINE_INDEX || role == CONFINE_COMPILE || role == CONFINE_LAUNCHER
+				 ? "socket"
+				 : "execve";
 	if ((err = make_dirs(dir, sizeof(dir))) < 0)
 		return err;
 	if (pipe2(rec, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||

@@ -413,35 +413,47 @@ int ctags_extract(enum symsec_status *st, struct ctags *c, struct symsec_builder
 
 bool ctags_installed(void)
 {
+	return access(ctags_program(), X_OK) == 0;
+}
+
+const char *ctags_program(void)
+{
 #ifdef TRAWL_TEST_HOOKS
 	const char *test = getenv("TRAWL_TEST_CTAGS");
-	const char *path = test && *test ? test : CTAGS_PATH;
-#else
-	const char *path = CTAGS_PATH;
-#endif
 
-	return access(path, X_OK) == 0;
+	if (test && *test)
+		return test;
+#endif
+	return CTAGS_PATH;
+}
+
+size_t ctags_read_paths(const char *paths[3], const char *program)
+{
+	paths[0] = program;
+	/* A test's fake ctags is a script: its interpreter lives in /usr/bin. */
+	paths[1] = "/usr/bin";
+	paths[2] = "/bin";
+	return strcmp(program, CTAGS_PATH) != 0 ? 3 : 1;
+}
+
+int ctags_exec_confined(const char *program, pid_t parent)
+{
+	const char *read[3];
+	char *argv[] = { "ctags", "--options=NONE", "--_interactive=sandbox",
+			 "--fields=-P-f-t+n+l+S+s+Z+K", NULL };
+	char *envp[] = { "LC_ALL=C", NULL };
+	struct confine_spec spec = { .role = CONFINE_CTAGS, .read_paths = read, .report_fd = 2 };
+
+	spec.n_read = ctags_read_paths(read, program);
+	return confine_exec(&spec, parent, program, argv, envp);
 }
 
 int ctags_helper_main(void)
 {
-#ifdef TRAWL_TEST_HOOKS
-	const char *test = getenv("TRAWL_TEST_CTAGS");
-	const char *path = test && *test ? test : CTAGS_PATH;
-#else
-	const char *test = NULL, *path = CTAGS_PATH;
-#endif
-	/* A test's fake ctags is a script: its interpreter lives in /usr/bin. */
-	const char *read[] = { path, "/usr/bin", "/bin" };
-	char *argv[] = { "ctags", "--options=NONE", "--_interactive=sandbox",
-			 "--fields=-P-f-t+n+l+S+s+Z+K", NULL };
-	char *envp[] = { "LC_ALL=C", NULL };
-	const char *parent = getenv("TRAWL_CTAGS_PARENT");
-	struct confine_spec spec = { .role = CONFINE_CTAGS, .read_paths = read,
-				     .n_read = path == test ? 3 : 1, .report_fd = 2 };
-
 	/* The process that started this helper: if it is gone already, stop. */
-	confine_exec(&spec, parent ? (pid_t)strtol(parent, NULL, 10) : 0, path, argv, envp);
+	const char *parent = getenv("TRAWL_CTAGS_PARENT");
+
+	ctags_exec_confined(ctags_program(), parent ? (pid_t)strtol(parent, NULL, 10) : 0);
 	fprintf(stderr, "trawl: ctags: %s\n", error_last());
 	return 127;
 }

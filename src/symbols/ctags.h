@@ -90,9 +90,10 @@ int ctags_helper_main(void);
 /*
  * The ctags launcher: a process forked by one that is about to confine itself so that it may
  * not start programs any more (the index worker, which may neither execve nor fork), which
- * keeps that one right for it: on request over a SOCK_SEQPACKET socket pair it starts a new
- * confined ctags (`HELPER __ctags`, exactly as ctags_new's handle would) and passes our end of
- * its socket back with SCM_RIGHTS, and it kills and reaps the ones it started when asked.
+ * keeps that one right for it: on request over a SOCK_SEQPACKET socket pair it forks a child
+ * that confines itself and becomes ctags (as `trawl __ctags` does for ctags_new's handle) and
+ * passes our end of its socket back with SCM_RIGHTS, and it kills and reaps the ones it
+ * started when asked.
  *
  * SECURITY: the requests carry no path, argument or descriptor (a request that does is
  * refused and its descriptors closed), so the launcher can be made to run the ctags helper
@@ -100,8 +101,10 @@ int ctags_helper_main(void);
  * (the worker's indexing threads: one ctags each, so a compromised worker cannot hold more
  * ctags, each with its own rlimits, than an honest one), and to kill
  * only the processes it started and has not reaped (by its own id, never a pid). It holds no
- * descriptor but its socket and standard error, sets no_new_privs, dies with its parent
- * (PR_SET_PDEATHSIG) and, at the end of the requests (its parent closed the socket or died),
+ * descriptor but its socket and standard error, dies with its parent (PR_SET_PDEATHSIG),
+ * confines itself (sandbox/confine.h, CONFINE_LAUNCHER: no_new_privs, no capability, a
+ * seccomp allow-list without socket, connect or file creation whose one execve is ctags',
+ * Landlock, limits) and, at the end of the requests (its parent closed the socket or died),
  * kills what it started and exits. docs/internals/symbols.md, docs/security.md.
  *
  * Call ctags_launcher_start while the process is single-threaded (it forks). EIO. The handle
@@ -109,8 +112,7 @@ int ctags_helper_main(void);
  */
 #define CTAGS_LAUNCHER_MAX_LIVE 64
 
-int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsigned max_live,
-			 unsigned max_starts);
+int ctags_launcher_start(struct ctags_launcher **out, unsigned max_live, unsigned max_starts);
 
 /* The launcher's process id (tests). */
 int ctags_launcher_pid(const struct ctags_launcher *l);

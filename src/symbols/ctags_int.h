@@ -2,6 +2,7 @@
 #ifndef TRAWL_SYMBOLS_CTAGS_INT_H
 #define TRAWL_SYMBOLS_CTAGS_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -12,6 +13,20 @@
  * (close-on-exec), *pid the helper's. EIO, with a message.
  */
 int ctags_spawn(pid_t *pid, int *fd, const char *helper);
+
+/* The ctags program: CTAGS_PATH, or in the test builds TRAWL_TEST_CTAGS when set. */
+const char *ctags_program(void);
+
+/* What its confinement lets it read: the program (and /usr/bin, /bin for a test's script). */
+size_t ctags_read_paths(const char *paths[3], const char *program);
+
+/*
+ * Confines this process as CONFINE_CTAGS (its parent must still be parent, when not 0) and
+ * becomes program, in interactive mode on its standard input and output. program is compared
+ * by address by the filters (confine_exec): pass ctags_program()'s pointer. Returns only on
+ * failure, with a message.
+ */
+int ctags_exec_confined(const char *program, pid_t parent);
 
 /*
  * Through a launcher (ctags_launcher_start): a new ctags, its id for ctags_launcher_kill, its

@@ -14,6 +14,7 @@
 #include "symbols/ctags.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,10 +22,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/confine.h"
 #include "symbols/ctags_int.h"
 #include "util/error.h"
 
@@ -104,9 +105,44 @@ struct budget {
 	unsigned max_starts;
 };
 
-/* One start: a free slot within the live bound, the start budget, the helper. */
+/*
+ * A new ctags: a child with one end of a new socket pair as its standard input and output and
+ * /dev/null as its standard error, which confines itself (CONFINE_CTAGS, stacked on the
+ * launcher's own confinement) and becomes the program. The launcher is single-threaded, so
+ * its child may do that work between fork and execve.
+ */
+static int fork_ctags(pid_t *pid, int *fd, const char *program)
+{
+	pid_t self = getpid();
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		error_set("cannot make a socket pair: %s", strerror(errno));
+		return TRAWL_EIO;
+	}
+	*pid = fork();
+	if (*pid < 0) {
+		error_set("cannot fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return TRAWL_EIO;
+	}
+	if (*pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0 || dup2(null, 2) < 0)
+			_exit(127);
+		ctags_exec_confined(program, self);
+		_exit(127);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	return 0;
+}
+
+/* One start: a free slot within the live bound, the start budget, the program. */
 static void start_one(int sock, struct kid *kids, uint32_t *started, const struct budget *bu,
-		      const char *helper)
+		      const char *program)
 {
 	struct kid *k = NULL;
 	unsigned live = 0;
@@ -127,7 +163,7 @@ static void start_one(int sock, struct kid *kids, uint32_t *started, const struc
 		reply(sock, TRAWL_ELIMIT, 0, 0, -1);
 		return;
 	}
-	if ((err = ctags_spawn(&pid, &fd, helper)) < 0) {
+	if ((err = fork_ctags(&pid, &fd, program)) < 0) {
 		fprintf(stderr, "trawl: ctags launcher: %s\n", error_last());
 		reply(sock, err, 0, 0, -1);
 		return;
@@ -156,7 +192,7 @@ static void kill_one(int sock, struct kid *kids, uint32_t id)
 }
 
 /* The launcher's life: requests until the socket ends, then its children killed. */
-static _Noreturn void serve(int sock, const char *helper, const struct budget *bu)
+static _Noreturn void serve(int sock, const char *program, const struct budget *bu)
 {
 	struct kid kids[CTAGS_LAUNCHER_MAX_LIVE] = { 0 };
 	uint32_t started = 0;
@@ -200,7 +236,7 @@ static _Noreturn void serve(int sock, const char *helper, const struct budget *b
 			refuse("malformed");
 			reply(sock, TRAWL_EINVAL, 0, 0, -1);
 		} else if (q.op == OP_START) {
-			start_one(sock, kids, &started, bu, helper);
+			start_one(sock, kids, &started, bu, program);
 		} else if (q.op == OP_KILL) {
 			kill_one(sock, kids, q.id);
 		} else {
@@ -217,10 +253,21 @@ static _Noreturn void serve(int sock, const char *helper, const struct budget *b
 	_exit(0);
 }
 
-/* In the new launcher: nothing but its socket (as LAUNCHER_FD) and standard descriptors. */
-static _Noreturn void launcher_main(int sock, pid_t parent, const char *helper,
+/*
+ * In the new launcher: nothing but its socket (as LAUNCHER_FD) and standard descriptors, and
+ * its own confinement (CONFINE_LAUNCHER: no capability, a seccomp allow-list whose only
+ * execve is of program, Landlock reading the C library's trees and program, limits).
+ */
+static _Noreturn void launcher_main(int sock, pid_t parent, const char *program,
 				    const struct budget *bu)
 {
+	const char *read[3];
+	const int keep[] = { LAUNCHER_FD };
+	struct confine_spec spec = { .role = CONFINE_LAUNCHER, .read_paths = read,
+				     .keep_fds = keep, .n_keep_fds = 1, .report_fd = 2,
+				     .exec_path = program };
+	struct confine_status st;
+
 	/* SECURITY: it dies with the process that started it, and cannot gain privileges. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -230,18 +277,19 @@ static _Noreturn void launcher_main(int sock, pid_t parent, const char *helper,
 			_exit(127);
 		close(sock);
 	}
-	if (syscall(SYS_close_range, LAUNCHER_FD + 1, ~0U, 0) < 0)
-		for (int fd = LAUNCHER_FD + 1; fd < 1024; fd++)
-			close(fd);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	serve(LAUNCHER_FD, helper, bu);
+	spec.n_read = ctags_read_paths(read, program);
+	if (confine_apply(&spec, &st) < 0) {
+		fprintf(stderr, "trawl: ctags launcher: %s\n", error_last());
+		_exit(127);
+	}
+	serve(LAUNCHER_FD, program, bu);
 }
 
-int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsigned max_live,
-			 unsigned max_starts)
+int ctags_launcher_start(struct ctags_launcher **out, unsigned max_live, unsigned max_starts)
 {
 	struct ctags_launcher *l = calloc(1, sizeof(*l));
 	struct budget bu = { max_live < CTAGS_LAUNCHER_MAX_LIVE ? max_live : CTAGS_LAUNCHER_MAX_LIVE,
@@ -267,7 +315,7 @@ int ctags_launcher_start(struct ctags_launcher **out, const char *helper, unsign
 	}
 	if (l->pid == 0) {
 		close(sv[0]);
-		launcher_main(sv[1], parent, helper, &bu);
+		launcher_main(sv[1], parent, ctags_program(), &bu);
 	}
 	close(sv[1]);
 	l->sock = sv[0];

@@ -11,7 +11,7 @@ export TMPDIR=$T/tmp
 out=$("$TRAWL" sandbox-check 2>"$T/err"); st=$?
 expect_eq "sandbox-check exits 0 on this machine" 0 "$st"
 case $out in *"ok: every rule this kernel offers is enforced") ok "it ends with its verdict";; *) not_ok "it ends with its verdict" "$out" "$(cat "$T/err")";; esac
-for role in fetch index compile server; do
+for role in fetch index compile launcher server; do
   case $out in *"
 $role
   seccomp      enforced ("*) ok "$role: seccomp enforced";; *) not_ok "$role: seccomp enforced" "$out";; esac
@@ -23,9 +23,9 @@ expect_eq "no temporary directory is left behind" "" "$(ls -A "$T/tmp")"
 abi=$(python3 -c 'import ctypes; l=ctypes.CDLL(None, use_errno=True); print(max(0, l.syscall(444, None, 0, 1)))')
 if [ "$abi" -gt 0 ]; then
   n=$(grep -c "^  landlock     enforced (ABI $abi)$" <<<"$out")
-  expect_eq "Landlock enforced in every role, with the kernel's ABI $abi" 4 "$n"
+  expect_eq "Landlock enforced in every role, with the kernel's ABI $abi" 5 "$n"
 else
-  expect_eq "Landlock not available on this kernel" 4 "$(grep -c '^  landlock     not available' <<<"$out")"
+  expect_eq "Landlock not available on this kernel" 5 "$(grep -c '^  landlock     not available' <<<"$out")"
 fi
 
 "$TRAWL" sandbox-check --json > "$T/out.json" 2>"$T/err"; st=$?
@@ -37,7 +37,7 @@ doc = json.load(open(sys.argv[2]))
 jsonschema.validate(doc, schema)
 assert doc["ok"] is True, doc
 roles = {r["role"]: r for r in doc["roles"]}
-assert sorted(roles) == ["compile", "fetch", "index", "server"], roles
+assert sorted(roles) == ["compile", "fetch", "index", "launcher", "server"], roles
 for name, r in roles.items():
     assert r["applied"] and r["seccomp"]["enforced"] and r["rlimits"]["enforced"], r
     assert re.fullmatch(r"sandbox: denied system call %s \(\d+\)" % r["seccomp"]["forbidden"],
@@ -45,10 +45,11 @@ for name, r in roles.items():
     assert r["landlock"]["abi"] == doc["kernel"]["landlock_abi"], r
     assert r["landlock"]["enforced"] == (doc["kernel"]["landlock_abi"] > 0), r
 assert roles["index"]["seccomp"]["forbidden"] == "socket"
+assert roles["launcher"]["seccomp"]["forbidden"] == "socket"
 assert roles["fetch"]["seccomp"]["forbidden"] == "execve"
 assert roles["index"]["rlimits"]["nofile"] == 1024 and roles["index"]["rlimits"]["cpu_s"] == 3600
 assert roles["server"]["rlimits"]["cpu_s"] is None and roles["server"]["descriptors"]["closed"] is False
-assert all(roles[n]["descriptors"]["closed"] for n in ("fetch", "index", "compile"))
+assert all(roles[n]["descriptors"]["closed"] for n in ("fetch", "index", "compile", "launcher"))
 print("valid")
 PY
 )

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <cmocka.h>
 
 #include "unit/sandbox/confine_fixture.h"
@@ -162,6 +163,45 @@ static void compile_forbidden_calls_die_with_sigsys(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
 		check_denied(CONFINE_COMPILE, names[i]);
+}
+
+/* The ctags launcher: no network, no file made, no other program (its exec_path unset here). */
+static void launcher_forbidden_calls_die_with_sigsys(void **state)
+{
+	static const char *const names[] = {
+		"socket", "connect", "execve", "execveat", "ptrace", "process_vm_readv", "mkdir",
+		"unshare", "bpf"
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		check_denied(CONFINE_LAUNCHER, names[i]);
+}
+
+/* The launcher keeps no capability, even as root: none effective, permitted or bounding. */
+static int caps_none(void *arg)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	(void)arg;
+	CHILD_CHECK(syscall(SYS_capget, &h, d) == 0);
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		CHILD_CHECK(d[i].effective == 0 && d[i].permitted == 0 && d[i].inheritable == 0);
+	if (geteuid() == 0)
+		for (int c = 0; c < 64 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+			CHILD_CHECK(prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 0);
+	return 0;
+}
+
+static void launcher_keeps_no_capability(void **state)
+{
+	struct cf_run r;
+
+	(void)state;
+	cf_run(&r, spec_for(CONFINE_LAUNCHER), caps_none, NULL);
+	assert_true(cf_exited(&r, 0));
+	assert_string_equal(r.report, "");
 }
 
 static void fetch_forbidden_calls_die_with_sigsys(void **state)
@@ -552,6 +592,7 @@ static void probe_fills_the_status(void **state)
 	/* Probing confines nothing. */
 	assert_int_equal(prctl(PR_GET_SECCOMP, 0, 0, 0, 0), 0);
 	assert_string_equal(confine_role_name(CONFINE_COMPILE), "compile");
+	assert_string_equal(confine_role_name(CONFINE_LAUNCHER), "launcher");
 }
 
 int main(void)
@@ -560,6 +601,8 @@ int main(void)
 		cmocka_unit_test(index_forbidden_calls_die_with_sigsys),
 		cmocka_unit_test(compile_forbidden_calls_die_with_sigsys),
 		cmocka_unit_test(fetch_forbidden_calls_die_with_sigsys),
+		cmocka_unit_test(launcher_forbidden_calls_die_with_sigsys),
+		cmocka_unit_test(launcher_keeps_no_capability),
 		cmocka_unit_test(workers_cannot_fork_but_start_threads),
 		cmocka_unit_test(server_denied_calls_die_with_sigsys),
 		cmocka_unit_test(fetch_and_server_may_use_sockets),

@@ -128,6 +128,23 @@ static long proc_status(int pid, const char *key)
 	return v;
 }
 
+/* A hexadecimal field of /proc/PID/status (CapEff:), or ~0 when it cannot be read. */
+static unsigned long long proc_status_hex(int pid, const char *key)
+{
+	char path[64], line[256];
+	unsigned long long v = ~0ULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!(f = fopen(path, "r")))
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0)
+			v = strtoull(line + strlen(key), NULL, 16);
+	fclose(f);
+	return v;
+}
+
 /* Confines this (forked) process as the index worker does, keeping the launcher's socket. */
 static int confine_as_worker(const struct ctags_launcher *l)
 {
@@ -165,7 +182,7 @@ static void a_confined_worker_gets_ctags_and_restarts_it(void **state)
 		int first, second, code = 0;
 
 		buf_init(&r.out, UINT32_MAX);
-		if (ctags_launcher_start(&l, NULL, 8, 8) < 0 || confine_as_worker(l) < 0 ||
+		if (ctags_launcher_start(&l, 8, 8) < 0 || confine_as_worker(l) < 0 ||
 		    symsec_builder_new(&r.b) < 0)
 			_exit(10);
 		struct ctags_opts o = { .launcher = l };
@@ -211,7 +228,7 @@ static void real_ctags_through_the_launcher(void **state)
 	(void)state;
 	buf_init(&r.out, UINT32_MAX);
 	assert_int_equal(symsec_builder_new(&r.b), 0);
-	assert_int_equal(ctags_launcher_start(&l, NULL, 4, 4), 0);
+	assert_int_equal(ctags_launcher_start(&l, 4, 4), 0);
 	o.launcher = l;
 	assert_int_equal(ctags_new(&c, &o), 0);
 	assert_int_equal(extract(&r, c, "add.c", "int add(int a, int b) { return a + b; }\n"),
@@ -228,6 +245,21 @@ static void real_ctags_through_the_launcher(void **state)
 	assert_int_equal(proc_status(ctags_pid(c), "Seccomp:"), 2);
 	assert_int_equal(proc_status(ctags_pid(c), "PPid:"), ctags_launcher_pid(l));
 	assert_int_equal(count_named(&r, "add"), 1);
+	/*
+	 * The launcher is confined too (docs/security.md, "The index worker's ctags launcher"):
+	 * a filter, and neither it nor its ctags keeps a capability, even when we are root.
+	 */
+	assert_int_equal(proc_status(ctags_launcher_pid(l), "NoNewPrivs:"), 1);
+	assert_int_equal(proc_status(ctags_launcher_pid(l), "Seccomp:"), 2);
+	for (int i = 0; i < 2; i++) {
+		int pid = i ? ctags_pid(c) : ctags_launcher_pid(l);
+
+		assert_int_equal(proc_status_hex(pid, "CapEff:"), 0);
+		assert_int_equal(proc_status_hex(pid, "CapPrm:"), 0);
+		assert_int_equal(proc_status_hex(pid, "CapAmb:"), 0);
+		if (geteuid() == 0)
+			assert_int_equal(proc_status_hex(pid, "CapBnd:"), 0);
+	}
 	ctags_free(c);
 	ctags_launcher_free(l);
 	symsec_builder_free(r.b);
@@ -247,7 +279,7 @@ static void the_confined_worker_still_cannot_execve(void **state)
 		char *argv[] = { "true", NULL }, *envp[] = { NULL };
 		int devnull;
 
-		if (ctags_launcher_start(&l, NULL, 8, 8) < 0 || confine_as_worker(l) < 0)
+		if (ctags_launcher_start(&l, 8, 8) < 0 || confine_as_worker(l) < 0)
 			_exit(10);
 		/* The SIGSYS report is expected: not on the test's output. */
 		if ((devnull = open("/dev/null", O_WRONLY)) >= 0)
@@ -311,7 +343,7 @@ static void the_launcher_runs_nothing_but_ctags(void **state)
 	uint32_t id1 = 0;
 
 	(void)state;
-	assert_int_equal(ctags_launcher_start(&l, NULL, 2, 2), 0);
+	assert_int_equal(ctags_launcher_start(&l, 2, 2), 0);
 	sock = ctags_launcher_fd(l);
 
 	/* Malformed: too short, too long, another magic, an unknown operation. */
@@ -396,7 +428,7 @@ static void the_launcher_runs_no_more_ctags_at_once_than_threads(void **state)
 	uint32_t id;
 
 	(void)state;
-	assert_int_equal(ctags_launcher_start(&l, NULL, 1, 4), 0);
+	assert_int_equal(ctags_launcher_start(&l, 1, 4), 0);
 	raw(ctags_launcher_fd(l), &q, sizeof(q), -1, &r, &first);
 	assert_int_equal(r.err, 0);
 	assert_true(first >= 0);
@@ -448,7 +480,7 @@ static void the_launcher_and_its_ctags_die_with_the_worker(void **state)
 		pid_t p[2];
 
 		buf_init(&r.out, UINT32_MAX);
-		if (ctags_launcher_start(&l, NULL, 4, 4) < 0 || symsec_builder_new(&r.b) < 0)
+		if (ctags_launcher_start(&l, 4, 4) < 0 || symsec_builder_new(&r.b) < 0)
 			_exit(10);
 		o.launcher = l;
 		if (ctags_new(&c, &o) < 0 || extract(&r, c, "a.c", "int a;\n") != SYMSEC_OK)
