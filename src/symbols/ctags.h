@@ -5,7 +5,8 @@
  * seccomp sandbox (`--_interactive=sandbox`): each file goes to it as a request line and the
  * file's bytes on its standard input, never as a path, so ctags opens no file of the
  * repository; `--options=NONE` comes first so no .ctags.d/, .ctags or ~/.ctags is ever read.
- * It is started through a helper (`trawl __ctags`, ctags_helper_main) that confines itself
+ * It is started through a helper (`trawl __ctags`, ctags_helper_main; in `trawl sync` a child
+ * of the index worker's ctags launcher, below, does the same) that confines itself
  * (confine_exec, role CONFINE_CTAGS: no_new_privs, a seccomp allow-list with one execve,
  * Landlock reading only the C library's trees and the program, rlimits with RLIMIT_FSIZE 0,
  * PR_SET_PDEATHSIG) and then becomes ctags, so the limits hold from its first instruction.

@@ -3,8 +3,10 @@
  *
  * DESIGN: a confined index worker may not execve or fork (sandbox/confine.h), and its Landlock
  * domain neither reads the ctags binary nor may signal a process outside it. So it forks, before
- * confining itself, this small process, which keeps the right to start one program: the ctags
- * helper. A request is one fixed-size message (magic, operation, id); an answer is one message
+ * confining itself, this small process, which keeps the right to start one program: ctags, in
+ * a child that confines itself first. The launcher is confined too (CONFINE_LAUNCHER), so what
+ * a request parser bug would give away is a process that can fork, start ctags and signal its
+ * own children, nothing else. A request is one fixed-size message (magic, operation, id); an answer is one message
  * (magic, error, id, pid) with, for a start, our end of the new ctags' socket by SCM_RIGHTS. The
  * worker's builder threads share the launcher: a request and its answer are sent under a lock.
  * Ids are the launcher's own start counter, never pids, and an id names a live child only until
