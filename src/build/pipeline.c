@@ -4,7 +4,7 @@
  * DESIGN: shard boundaries are fixed from the entries' weights before any content is read, so
  * each worker thread builds whole shards independently, with no shared writer, and the same
  * entry list always gives the same shards. Counters are atomics read by the calling thread for
- * progress about ten times a second.
+ * progress about ten times a second; the last builder to end wakes it (no polling delay).
  */
 #include "build/build_int.h"
 
@@ -39,7 +39,10 @@ struct pipeline {
 	atomic_uint_fast64_t indexed, indexed_bytes, binary, large, unreadable;
 	atomic_uint_fast64_t symbols, symbols_failed;
 	atomic_bool failed;
-	atomic_uint running;
+	/* Builders still running; the last one to end wakes the reporting thread. */
+	unsigned running;
+	pthread_mutex_t lock;
+	pthread_cond_t done;
 };
 
 void pipeline_count(struct pipeline *p, enum doc_skip skip, uint64_t indexed_bytes,
@@ -187,7 +190,10 @@ static void *builder_main(void *arg)
 	ctags_free(ct);
 	if (s->thread_close)
 		s->thread_close(ctx);
-	atomic_fetch_sub(&p->running, 1);
+	pthread_mutex_lock(&p->lock);
+	if (--p->running == 0)
+		pthread_cond_signal(&p->done);
+	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
@@ -226,25 +232,41 @@ static int run_builders(struct pipeline *p, struct build_stats *st, build_progre
 		return 0;
 	if (n > p->n_tasks)
 		n = (unsigned)p->n_tasks;
-	atomic_store(&p->running, n);
+	p->running = n;
 	for (; started < n; started++)
-		if (pthread_create(&th[started], NULL, builder_main, p) != 0) {
-			atomic_fetch_sub(&p->running, n - started);
+		if (pthread_create(&th[started], NULL, builder_main, p) != 0)
 			break;
-		}
+	pthread_mutex_lock(&p->lock);
+	p->running -= n - started;
+	pthread_mutex_unlock(&p->lock);
 	if (started == 0) {
 		error_set("cannot start an indexing thread");
 		return TRAWL_ENOMEM;
 	}
-	while (atomic_load(&p->running) > 0) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+	/*
+	 * Progress about ten times a second, and not a moment's wait after the last builder ends:
+	 * a run over thousands of small repositories pays no fixed delay per repository.
+	 */
+	pthread_mutex_lock(&p->lock);
+	while (p->running > 0) {
+		struct timespec until;
 
 		if (progress) {
+			pthread_mutex_unlock(&p->lock);
 			sync_stats(st, p);
 			progress(st, arg);
+			pthread_mutex_lock(&p->lock);
 		}
-		nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += 100L * 1000 * 1000;
+		if (until.tv_nsec >= 1000L * 1000 * 1000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000L * 1000 * 1000;
+		}
+		while (p->running > 0 && pthread_cond_timedwait(&p->done, &p->lock, &until) == 0)
+			;
 	}
+	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	sync_stats(st, p);
@@ -277,11 +299,17 @@ int pipeline_run(char ***files, size_t *n, struct build_stats *st, const struct 
 		 const struct pipeline_opts *po, build_progress_fn progress, void *arg)
 {
 	struct pipeline p = { .src = src, .po = po };
+	pthread_condattr_t ca;
 	char **names = NULL;
 	int err;
 
 	*files = NULL;
 	*n = 0;
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p.done, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((err = plan_tasks(&p)) < 0 || (err = run_builders(&p, st, progress, arg)) < 0)
 		goto out;
 	names = calloc(p.n_tasks + 1, sizeof(*names));
@@ -308,5 +336,7 @@ out:
 		free(p.tasks[i].file);
 	}
 	free(p.tasks);
+	pthread_cond_destroy(&p.done);
+	pthread_mutex_destroy(&p.lock);
 	return err;
 }

@@ -43,6 +43,7 @@
 #define TOKEN_WINDOW ((size_t)16 << 10) /* bytes tokenized per step, so a chunk wastes little */
 #define OUT_BUF ((size_t)1 << 20)
 #define SEEN_WORDS (TRIGRAM_SPACE / 64)
+#define SUM_WORDS (SEEN_WORDS / 64)
 
 struct doc_rec {
 	uint64_t content_off;
@@ -89,6 +90,13 @@ struct shard_writer {
 	uint64_t *seen;   /* one bit per trigram: set in the current document */
 	uint8_t *acc;     /* per trigram, the current document's mask so far (shard.h, MASK_*) */
 	uint32_t *counts; /* documents per trigram */
+	/*
+	 * The trigrams that occur in the shard (one bit each), and which of its words hold any (one
+	 * bit per word): finishing a shard walks these, not all 2^24 counts, so a small shard costs
+	 * little more than its content.
+	 */
+	uint64_t *distinct;
+	uint64_t *distinct_sum;
 	struct chunk *chunks;
 	size_t n_chunks, cap_chunks;
 	uint64_t n_pairs;
@@ -190,7 +198,9 @@ int shard_writer_new_ext(struct shard_writer **out, const char *path, const char
 	w->acc = calloc(TRIGRAM_SPACE, sizeof(*w->acc));
 	/* 64 MiB of address space; only the pages of trigrams that occur are ever touched. */
 	w->counts = calloc(TRIGRAM_SPACE, sizeof(*w->counts));
-	if (!w->repo || !w->seen || !w->acc || !w->counts) {
+	w->distinct = calloc(SEEN_WORDS, sizeof(*w->distinct));
+	w->distinct_sum = calloc(SUM_WORDS, sizeof(*w->distinct_sum));
+	if (!w->repo || !w->seen || !w->acc || !w->counts || !w->distinct || !w->distinct_sum) {
 		err = error_nomem("writing a shard");
 		goto out;
 	}
@@ -315,7 +325,10 @@ static int tokenize(struct shard_writer *w, const uint8_t *p, size_t n, uint32_t
 			seen[x >> 6] = 0;
 			c->m[j] = acc[x];
 			acc[x] = 0;
-			counts[x]++;
+			if (counts[x]++ == 0) {
+				w->distinct[x >> 6] |= (uint64_t)1 << (x & 63);
+				w->distinct_sum[x >> 12] |= (uint64_t)1 << ((x >> 6) & 63);
+			}
 		}
 	}
 	w->n_pairs += total;
@@ -506,16 +519,45 @@ static void scatter(struct shard_writer *w, uint32_t *dest, uint8_t *dest_m)
 	}
 }
 
+/* A walk over the shard's distinct trigrams in ascending order. */
+struct tri_walk {
+	const uint64_t *sum, *bits;
+	size_t si, wi;
+	uint64_t sb, wb;
+};
+
+static void tri_walk_init(struct tri_walk *it, const struct shard_writer *w)
+{
+	*it = (struct tri_walk){ .sum = w->distinct_sum, .bits = w->distinct, .sb = w->distinct_sum[0] };
+}
+
+static bool tri_walk_next(struct tri_walk *it, uint32_t *t)
+{
+	while (!it->wb) {
+		while (!it->sb) {
+			if (++it->si >= SUM_WORDS)
+				return false;
+			it->sb = it->sum[it->si];
+		}
+		it->wi = it->si * 64 + (size_t)__builtin_ctzll(it->sb);
+		it->sb &= it->sb - 1;
+		it->wb = it->bits[it->wi];
+	}
+	*t = (uint32_t)(it->wi * 64 + (size_t)__builtin_ctzll(it->wb));
+	it->wb &= it->wb - 1;
+	return true;
+}
+
 /* Writes POSTINGS (each list's ids, then their masks) and builds the TRIGRAMS dictionary. */
 static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_trigrams)
 {
-	uint32_t *counts = w->counts, *dest = NULL;
+	uint32_t *counts = w->counts, *dest = NULL, t;
 	uint8_t *dest_m = NULL;
-	uint64_t *present = w->seen; /* all zero between documents: reused as "trigram present" */
 	uint8_t *out = NULL, *d = NULL;
 	size_t out_len = 0, out_cap = OUT_BUF, n_tri = 0, dest_n;
 	uint64_t list_off = 0, prev_end = 0;
 	uint32_t total = 0;
+	struct tri_walk it;
 	int err = 0;
 
 	*dict = NULL;
@@ -526,12 +568,10 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 			  UINT32_MAX);
 		return TRAWL_ELIMIT;
 	}
-	for (uint32_t t = 0; t < TRIGRAM_SPACE; t++) {
+	tri_walk_init(&it, w);
+	while (tri_walk_next(&it, &t)) {
 		uint32_t c = counts[t];
 
-		if (!c)
-			continue;
-		present[t >> 6] |= (uint64_t)1 << (t & 63);
 		counts[t] = total;
 		total += c;
 		n_tri++;
@@ -548,43 +588,37 @@ static int write_postings(struct shard_writer *w, uint8_t **dict, uint32_t *n_tr
 	scatter(w, dest, dest_m);
 	begin_section(w, SEC_POSTINGS, 0);
 	n_tri = 0;
-	for (size_t wi = 0; wi < SEEN_WORDS; wi++) {
-		uint64_t bits = present[wi];
+	tri_walk_init(&it, w);
+	while (tri_walk_next(&it, &t)) {
+		uint64_t end = counts[t];
+		size_t n = (size_t)(end - prev_end), room = n * (POSTINGS_ID_MAX + SHARD_MASK_SIZE);
+		uint8_t *e = d + n_tri * SHARD_TRI_SIZE;
 
-		present[wi] = 0;
-		while (bits) {
-			uint32_t t = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(bits));
-			uint64_t end = counts[t];
-			size_t n = (size_t)(end - prev_end), room = n * (POSTINGS_ID_MAX + SHARD_MASK_SIZE);
-			uint8_t *e = d + n_tri * SHARD_TRI_SIZE;
+		if (out_cap - out_len < room) {
+			if ((err = put_section(w, SEC_POSTINGS, out, out_len)) < 0)
+				goto out;
+			out_len = 0;
+			if (room > out_cap) {
+				uint8_t *bigger = realloc(out, room);
 
-			bits &= bits - 1;
-			if (out_cap - out_len < room) {
-				if ((err = put_section(w, SEC_POSTINGS, out, out_len)) < 0)
+				if (!bigger) {
+					err = error_nomem("writing a shard");
 					goto out;
-				out_len = 0;
-				if (room > out_cap) {
-					uint8_t *bigger = realloc(out, room);
-
-					if (!bigger) {
-						err = error_nomem("writing a shard");
-						goto out;
-					}
-					out = bigger;
-					out_cap = room;
 				}
+				out = bigger;
+				out_cap = room;
 			}
-			put_le32(e + SHARD_G_TRIGRAM, t);
-			put_le32(e + SHARD_G_COUNT, (uint32_t)n);
-			put_le64(e + SHARD_G_OFFSET, list_off);
-			room = postings_encode_raw(out + out_len, dest + prev_end, n);
-			memcpy(out + out_len + room, dest_m + prev_end, n * SHARD_MASK_SIZE);
-			room += n * SHARD_MASK_SIZE;
-			out_len += room;
-			list_off += room;
-			prev_end = end;
-			n_tri++;
 		}
+		put_le32(e + SHARD_G_TRIGRAM, t);
+		put_le32(e + SHARD_G_COUNT, (uint32_t)n);
+		put_le64(e + SHARD_G_OFFSET, list_off);
+		room = postings_encode_raw(out + out_len, dest + prev_end, n);
+		memcpy(out + out_len + room, dest_m + prev_end, n * SHARD_MASK_SIZE);
+		room += n * SHARD_MASK_SIZE;
+		out_len += room;
+		list_off += room;
+		prev_end = end;
+		n_tri++;
 	}
 	err = put_section(w, SEC_POSTINGS, out, out_len);
 out:
@@ -755,6 +789,8 @@ void shard_writer_free(struct shard_writer *w)
 	free(w->seen);
 	free(w->acc);
 	free(w->counts);
+	free(w->distinct);
+	free(w->distinct_sum);
 	free(w->repo);
 	free(w);
 }
