@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The split-corpus benchmark (issue 16): the same content as one repository and as many small
+# ones, side by side in one run. The Linux source's files are hard-linked (copied when the
+# corpus is on another file system) into N directories of consecutive files, each indexed as
+# its own repository.
+#
+#   bench/split.sh [--repos N]
+#
+#   --repos N     how many repositories to split into (default 5000)
+#   CORPUS=DIR    corpus to use instead of the Linux source from ../shared/bench/corpus.sh
+#   TRAWL=BIN     trawl binary to use (default: $repo/build/release/trawl)
+#   QUERY=WORD    the selective query (default kvm_vcpu_ioctl_set_cpuid2)
+#
+# Measures `trawl index --worktree` wall and CPU time, the index's size against the content's,
+# and a selective `trawl search` (wall time and peak RSS, best of 5) on both indexes; writes
+# bench/split.md. The split and the indexes go to bench/work/ (not kept in git).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+work=$here/work
+n_repos=5000
+while (($#)); do
+  case $1 in
+    --repos) n_repos=${2:?--repos needs a number}; shift 2 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "split.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ $n_repos =~ ^[1-9][0-9]*$ ]] || { echo "split.sh: --repos must be a positive number" >&2; exit 2; }
+trawl=${TRAWL:-$repo/build/release/trawl}
+query=${QUERY:-kvm_vcpu_ioctl_set_cpuid2}
+corpus=${CORPUS:-$("$repo/../shared/bench/corpus.sh" | tail -1)}
+[[ -x $trawl ]] || { echo "split.sh: no trawl binary at $trawl (make first)" >&2; exit 2; }
+[[ -d $corpus ]] || { echo "split.sh: no corpus at $corpus" >&2; exit 2; }
+
+mkdir -p "$work"
+split=$work/split-$n_repos
+if [[ ! -e $split.complete ]]; then
+  rm -rf "$split"
+  python3 - "$corpus" "$split" "$n_repos" <<'EOF'
+import os, shutil, sys
+corpus, split, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = []
+for root, dirs, names in os.walk(corpus):
+    dirs.sort()
+    for name in sorted(names):
+        p = os.path.join(root, name)
+        if os.path.isfile(p) and not os.path.islink(p):
+            files.append(os.path.relpath(p, corpus))
+per = -(-len(files) // n)
+for i in range(n):
+    dest = os.path.join(split, "r%05d" % i)
+    os.makedirs(dest, exist_ok=True)
+    for rel in files[i * per:(i + 1) * per]:
+        out = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        try:
+            os.link(os.path.join(corpus, rel), out)
+        except OSError:
+            shutil.copy2(os.path.join(corpus, rel), out)
+print("split %d files into %d repositories of up to %d" % (len(files), n, per))
+EOF
+  touch "$split.complete"
+fi
+
+content=$(du -sb --apparent-size "$corpus" | cut -f1)
+# One row: label, wall s, CPU s, index bytes, query ms, query peak RSS KiB.
+measure() {
+  local label=$1 ix=$2; shift 2
+  rm -rf "$ix"
+  local t
+  t=$( { /usr/bin/time -f '%e %U %S' "$trawl" index -q --worktree -o "$ix" "$@" >/dev/null; } 2>&1 | tail -1)
+  local wall cpu size best=999999 rss=0
+  wall=$(awk '{print $1}' <<<"$t")
+  cpu=$(awk '{printf "%.1f", $2 + $3}' <<<"$t")
+  size=$(du -sb "$ix" | cut -f1)
+  for _ in 1 2 3 4 5; do
+    local q ms kb
+    q=$( { /usr/bin/time -f '%e %M' "$trawl" search -d "$ix" "$query" >/dev/null; } 2>&1 | tail -1)
+    ms=$(awk '{printf "%d", $1 * 1000}' <<<"$q")
+    kb=$(awk '{print $2}' <<<"$q")
+    ((ms < best)) && best=$ms && rss=$kb
+  done
+  printf '| %s | %s | %s | %s (%.2fx content) | %s | %s |\n' "$label" "$wall" "$cpu" \
+    "$(numfmt --to=iec "$size")" "$(bc -l <<<"$size / $content")" "$best" "$((rss / 1024))"
+}
+
+rows=$(measure "one repository" "$work/ix-one" "$corpus")
+rows+=$'\n'$(measure "$n_repos repositories" "$work/ix-split-$n_repos" "$split"/r*)
+{
+  echo "# Split corpus: one repository against $n_repos"
+  echo
+  echo "\`bench/split.sh --repos $n_repos\` on $(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg),"
+  echo "trawl $(git -C "$repo" rev-parse --short HEAD), content $(numfmt --to=iec "$content") ($corpus)."
+  echo
+  echo "| index | wall s | CPU s | index size | \`trawl search $query\` ms (best of 5) | its peak RSS MiB |"
+  echo "|---|---|---|---|---|---|"
+  echo "$rows"
+} > "$here/split.md"
+cat "$here/split.md"
