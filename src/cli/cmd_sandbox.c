@@ -12,10 +12,10 @@ const struct cli_help cli_help_sandbox = {
 	.synopsis = "trawl sandbox-check [--json]\n",
 	.summary = "show what the sandbox enforces on this machine, proved per process role",
 	.options =
-		"For each role (fetch, index, compile, server) a child process is confined as\n"
-		"that role and tries what the role may not do: a forbidden system call (seccomp),\n"
-		"opening a file outside its trees (Landlock); its limits and descriptors are read\n"
-		"from inside. A rule is \"enforced\" only when that proof held; what this kernel\n"
+		"For each role (fetch, index, compile, launcher, server) a child process is\n"
+		"confined as that role and tries what the role may not do: a forbidden system\n"
+		"call (seccomp), opening a file outside its trees (Landlock); its limits,\n"
+		"descriptors and capabilities are read from inside. A rule is \"enforced\" only when that proof held; what this kernel\n"
 		"lacks is \"not available\". Exit status 2 when something available was not\n"
 		"enforced (docs/operations.md, \"Checking the sandbox\").\n"
 		"\n"
@@ -31,7 +31,8 @@ static const enum confine_role roles[] = { CONFINE_FETCH, CONFINE_INDEX, CONFINE
 static bool proof_ok(const struct confine_proof *p, const struct confine_status *kernel)
 {
 	return p->is_applied && (!kernel->seccomp || p->seccomp_held) &&
-	       (!kernel->landlock || p->landlock_held) && p->rlimits_held && p->fds_held;
+	       (!kernel->landlock || p->landlock_held) && p->rlimits_held && p->fds_held &&
+	       p->caps_held;
 }
 
 static const char *state(bool is_available, bool is_held)
@@ -87,6 +88,10 @@ static void text_put(const struct confine_proof *p, const struct confine_status 
 	else
 		printf("  descriptors  %s (%u inherited closed)\n",
 		       p->fds_held ? "closed" : "NOT CLOSED", p->st.n_fds_closed);
+	if (p->role == CONFINE_SERVER)
+		printf("  capabilities kept (the server's own)\n");
+	else
+		printf("  capabilities %s\n", p->caps_held ? "none (all dropped)" : "NOT DROPPED");
 	if (p->st.detail[0])
 		printf("  note         %s\n", p->st.detail);
 }
@@ -121,9 +126,10 @@ static int json_put(struct buf *b, const struct confine_proof *p)
 	    (err = json_limit(b, "nofile", p->limits.nofile)) < 0 ||
 	    (err = buf_printf(b,
 			      ",\"core_bytes\":0},\"descriptors\":{\"closed\":%s,"
-			      "\"n_closed\":%u},\"detail\":",
+			      "\"n_closed\":%u},\"capabilities\":{\"dropped\":%s},\"detail\":",
 			      p->fds_held && p->role != CONFINE_SERVER ? "true" : "false",
-			      p->st.n_fds_closed)) < 0 ||
+			      p->st.n_fds_closed,
+			      p->caps_held && p->role != CONFINE_SERVER ? "true" : "false")) < 0 ||
 	    (err = json_put_string(b, p->st.detail, strlen(p->st.detail), NULL)) < 0)
 		return err;
 	return buf_putc(b, '}');

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -69,8 +70,7 @@ static const char *const sys_base[] = {
 	"rt_sigreturn",
 	"rt_sigtimedwait",
 	"sigaltstack",
-	"tgkill",
-	"tkill",
+	/* tgkill and prlimit64: see worker_rules (their own process only) */
 	"getpid",
 	"gettid",
 	"getppid",
@@ -81,6 +81,7 @@ static const char *const sys_base[] = {
 	"getgroups",
 	"getresuid",
 	"getresgid",
+	"capget",
 	"sched_yield",
 	"sched_getaffinity",
 	"sched_getparam",
@@ -97,7 +98,6 @@ static const char *const sys_base[] = {
 	"alarm",
 	"sysinfo",
 	"uname",
-	"prlimit64",
 	"getrlimit",
 	"getrusage",
 	"times",
@@ -193,7 +193,8 @@ static const char *const sys_sockio[] = {
  * keeps it working (tests run under ASan). A release build never has these.
  */
 static const char *const sys_asan[] = {
-	"ptrace", "wait4", "waitid", "sched_setaffinity", "process_vm_readv", "getdents",
+	"ptrace", "wait4",  "waitid", "sched_setaffinity", "process_vm_readv", "getdents",
+	"tkill",  "tgkill", "prlimit64",
 };
 
 /*
@@ -334,7 +335,7 @@ void confine_defaults(struct confine_spec *spec)
 		 * but for its refusals on standard error, which may be a file.
 		 */
 		d.cpu_s = 3600, d.as_bytes = (uint64_t)2 << 30, d.fsize_bytes = (uint64_t)1 << 20;
-		d.nofile = 16;
+		d.nofile = 128; /* a pidfd per live ctags, at most CTAGS_LAUNCHER_MAX_LIVE */
 		break;
 	case CONFINE_SERVER:
 	default:
@@ -487,25 +488,37 @@ fail:
  * What the launcher adds to the base list: what its children do before their own filter is
  * loaded (the ctags role's confine_exec: Landlock, limits, capabilities, the parent-death
  * signal; the ctags role's calls after it, since filters stack), its socket pairs, and the
- * processes it starts and kills (fork as clone without CLONE_THREAD or a namespace flag; kill
- * reaches only its own children: Landlock's signal scope). No socket, connect, file creation,
- * ptrace; execve only of exec_path, by address.
+ * processes it starts and kills (clone without CLONE_THREAD or a namespace flag, with
+ * CLONE_PIDFD; pidfd_send_signal on those). No socket, connect, file creation, ptrace, kill;
+ * execve only of exec_path, by address.
  */
 static int launcher_rules(scmp_filter_ctx ctx)
 {
 	static const char *const more[] = {
-		"socketpair",     "kill",         "wait4",  "close_range", "arch_prctl", "seccomp",
-		"capset",         "capget",       "landlock_create_ruleset",  "landlock_add_rule",
-		"landlock_restrict_self",         "setrlimit",
+		"pidfd_send_signal", "wait4", "close_range", "arch_prctl", "seccomp", "capset",
+		"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+		"setrlimit",
 	};
-	static const int ok[] = { PR_SET_DUMPABLE, PR_SET_PDEATHSIG, PR_CAPBSET_READ,
-				  PR_CAPBSET_DROP, PR_CAP_AMBIENT };
+	static const int ok[] = { PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_CAP_AMBIENT };
 	int err;
 
 	if ((err = rules_add(ctx, SCMP_ACT_ALLOW, more, sizeof(more) / sizeof(*more))) < 0 ||
 	    (err = rules_add(ctx, SCMP_ACT_ALLOW, sys_sockio,
 			     sizeof(sys_sockio) / sizeof(*sys_sockio))) < 0)
 		return err;
+	/*
+	 * A ctags' socket pair, and nothing a datagram could leave by (a SOCK_DGRAM pair's sendto
+	 * reaches any named socket on the host). It signals its children through the pidfds
+	 * clone gave it, never by pid: no kill, which without Landlock's signal scope (ABI 6)
+	 * would reach every process of its user. Its children may clear the dumpable flag only.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 2,
+			     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+			     SCMP_A1(SCMP_CMP_EQ, SOCK_STREAM | SOCK_CLOEXEC)) < 0 ||
+	    (!HAS_ASAN && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
+					   SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE),
+					   SCMP_A1(SCMP_CMP_EQ, 0)) < 0))
+		goto fail;
 	if (exec_path && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
 					  SCMP_A0(SCMP_CMP_EQ,
 						  (scmp_datum_t)(uintptr_t)exec_path)) < 0)
@@ -555,12 +568,24 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 	if (HAS_ASAN &&
 	    (err = rules_add(ctx, allow, sys_asan, sizeof(sys_asan) / sizeof(*sys_asan))) < 0)
 		return err;
+	/*
+	 * SECURITY: a signal to one of its own threads (raise, pthread_kill) and its own limits,
+	 * nothing of another process: without Landlock's signal scope (ABI 6) tgkill reaches every
+	 * process of the user, and no Landlock rule covers prlimit64, with which a worker could
+	 * starve or kill (SIGXCPU) the server. The process id is the one confining itself; a
+	 * child forked later (the launcher's) has its own filter for its own id.
+	 */
+	if (!HAS_ASAN &&
+	    (seccomp_rule_add(ctx, allow, SCMP_SYS(tgkill), 1,
+			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) < 0 ||
+	     seccomp_rule_add(ctx, allow, SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_EQ, 0)) < 0))
+		goto fail;
 	if (HAS_ASAN) {
 		if ((err = rule_add(ctx, allow, "prctl")) < 0)
 			return err;
 	} else {
 		static const int ok[] = { PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_SET_VMA,
-					  PR_GET_NO_NEW_PRIVS };
+					  PR_GET_NO_NEW_PRIVS, PR_CAPBSET_READ };
 
 		for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
 			if (seccomp_rule_add(ctx, allow, SCMP_SYS(prctl), 1,
@@ -832,7 +857,7 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 /* --- capabilities -------------------------------------------------------------------------- */
 
 /*
- * SECURITY: the ctags role and its launcher keep no capability, even run as root: none
+ * SECURITY: a worker, ctags and the launcher keep no capability, even run as root: none
  * permitted, effective, inheritable or ambient, and (with CAP_SETPCAP, as root has) none left
  * in the bounding set. With no_new_privs an execve cannot gain one back. Without CAP_SETPCAP
  * the bounding set cannot be changed, and there is nothing in it to regain.
@@ -889,8 +914,7 @@ int confine_apply(const struct confine_spec *spec_in, struct confine_status *st)
 		error_set("sandbox: cannot clear the dumpable flag: %s", strerror(errno));
 		return TRAWL_EPERM;
 	}
-	if ((spec.role == CONFINE_CTAGS || spec.role == CONFINE_LAUNCHER) &&
-	    (err = caps_drop()) < 0)
+	if (spec.role != CONFINE_SERVER && (err = caps_drop()) < 0)
 		return err;
 	exec_path = spec.exec_path;
 	/*

@@ -103,6 +103,9 @@ struct confine_proof {
 	bool rlimits_held;          /* getrlimit in the child gave the role's limits, core 0 */
 	bool fds_held;              /* an inherited descriptor it did not keep was closed (the
 				     * server: kept, as it keeps its descriptors) */
+	bool caps_held;             /* no capability left: none effective, permitted,
+				     * inheritable, and none in the bounding set when it ran with
+				     * CAP_SETPCAP (the server keeps its own: true) */
 	struct confine_spec limits; /* the role's limits (confine_defaults), for showing */
 	char error[256];
 };

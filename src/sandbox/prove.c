@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "util/error.h"
 #include "util/sanitizer.h"
@@ -27,9 +29,40 @@
 struct inside {
 	bool is_applied;
 	struct confine_status st;
-	bool landlock, rlimits, fds;
+	bool landlock, rlimits, fds, caps;
 	char error[256];
 };
+
+/* No capability left (confine.c caps_drop); the bounding set only matters when it could drop. */
+static bool caps_none(bool had_setpcap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable)
+			return false;
+	for (int c = 0; had_setpcap && c < 64; c++) {
+		int has = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+
+		if (has < 0)
+			break;
+		if (has)
+			return false;
+	}
+	return true;
+}
+
+/* Whether this process may change its bounding set (CAP_SETPCAP effective). */
+static bool has_setpcap(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	return syscall(SYS_capget, &h, d) == 0 && (d[CAP_SETPCAP / 32].effective >> (CAP_SETPCAP % 32)) & 1;
+}
 
 /* The limit is at most want, and the process cannot raise it (soft equals hard). */
 static bool limit_is(int resource, uint64_t want)
@@ -95,6 +128,7 @@ static void child(enum confine_role role, const char *dir, int rec_fd, int repor
 		.report_fd = report_fd,
 	};
 	struct inside in = { 0 };
+	bool could_drop = has_setpcap();
 
 	snprintf(ro, sizeof(ro), "%s/ro", dir);
 	snprintf(rw, sizeof(rw), "%s/rw", dir);
@@ -107,6 +141,7 @@ static void child(enum confine_role role, const char *dir, int rec_fd, int repor
 		in.landlock = in.st.landlock && landlock_holds(dir);
 		in.fds = role == CONFINE_SERVER ? fcntl(stray_fd, F_GETFD) >= 0
 						: fcntl(stray_fd, F_GETFD) < 0 && errno == EBADF;
+		in.caps = role == CONFINE_SERVER || caps_none(could_drop);
 	}
 	if (write(rec_fd, &in, sizeof(in)) != (ssize_t)sizeof(in))
 		_exit(3);
@@ -222,6 +257,7 @@ int confine_prove(struct confine_proof *out, enum confine_role role)
 	out->landlock_held = in.landlock;
 	out->rlimits_held = in.rlimits;
 	out->fds_held = in.fds;
+	out->caps_held = in.caps;
 	snprintf(want, sizeof(want), "sandbox: denied system call %s (", out->forbidden);
 	out->seccomp_held = in.is_applied && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS &&
 			    strncmp(out->report, want, strlen(want)) == 0;

@@ -18,12 +18,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +57,7 @@ struct ctags_launcher {
 
 struct kid {
 	pid_t pid;
+	int pidfd; /* how the launcher signals it: never by pid (it may not call kill) */
 	uint32_t id;
 	bool is_live;
 };
@@ -71,8 +74,22 @@ static void sweep(struct kid *kids)
 	int status;
 
 	for (size_t i = 0; i < CTAGS_LAUNCHER_MAX_LIVE; i++)
-		if (kids[i].is_live && waitpid(kids[i].pid, &status, WNOHANG) == kids[i].pid)
+		if (kids[i].is_live && waitpid(kids[i].pid, &status, WNOHANG) == kids[i].pid) {
+			close(kids[i].pidfd);
 			kids[i].is_live = false;
+		}
+}
+
+/* Kills a live child through its pidfd and reaps it. */
+static void end_kid(struct kid *k)
+{
+	int status;
+
+	syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0);
+	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(k->pidfd);
+	k->is_live = false;
 }
 
 static void reply(int sock, int err, uint32_t id, pid_t pid, int fd)
@@ -113,7 +130,7 @@ struct budget {
  * launcher's own confinement) and becomes the program. The launcher is single-threaded, so
  * its child may do that work between fork and execve.
  */
-static int fork_ctags(pid_t *pid, int *fd, const char *program)
+static int fork_ctags(pid_t *pid, int *pidfd, int *fd, const char *program)
 {
 	pid_t self = getpid();
 	int sv[2];
@@ -122,7 +139,12 @@ static int fork_ctags(pid_t *pid, int *fd, const char *program)
 		error_set("cannot make a socket pair: %s", strerror(errno));
 		return TRAWL_EIO;
 	}
-	*pid = fork();
+	/*
+	 * fork, with a pidfd for the child (CLONE_PIDFD, Linux 5.2): the only handle by which the
+	 * launcher can signal it. A raw clone runs no atfork handler: the launcher has one thread
+	 * and the child only confines itself and becomes ctags.
+	 */
+	*pid = (pid_t)syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, pidfd, NULL, 0UL);
 	if (*pid < 0) {
 		error_set("cannot fork: %s", strerror(errno));
 		close(sv[0]);
@@ -149,7 +171,7 @@ static void start_one(int sock, struct kid *kids, uint32_t *started, const struc
 	struct kid *k = NULL;
 	unsigned live = 0;
 	pid_t pid;
-	int fd, err;
+	int fd, pidfd, err;
 
 	sweep(kids);
 	for (size_t i = 0; i < CTAGS_LAUNCHER_MAX_LIVE; i++) {
@@ -165,27 +187,21 @@ static void start_one(int sock, struct kid *kids, uint32_t *started, const struc
 		reply(sock, TRAWL_ELIMIT, 0, 0, -1);
 		return;
 	}
-	if ((err = fork_ctags(&pid, &fd, program)) < 0) {
+	if ((err = fork_ctags(&pid, &pidfd, &fd, program)) < 0) {
 		fprintf(stderr, "trawl: ctags launcher: %s\n", error_last());
 		reply(sock, err, 0, 0, -1);
 		return;
 	}
-	*k = (struct kid){ .pid = pid, .id = ++*started, .is_live = true };
+	*k = (struct kid){ .pid = pid, .pidfd = pidfd, .id = ++*started, .is_live = true };
 	reply(sock, 0, k->id, pid, fd);
 	close(fd);
 }
 
 static void kill_one(int sock, struct kid *kids, uint32_t id)
 {
-	int status;
-
 	for (size_t i = 0; i < CTAGS_LAUNCHER_MAX_LIVE; i++)
 		if (kids[i].is_live && kids[i].id == id) {
-			/* Not reaped yet: the pid is still this child's. */
-			kill(kids[i].pid, SIGKILL);
-			while (waitpid(kids[i].pid, &status, 0) < 0 && errno == EINTR)
-				;
-			kids[i].is_live = false;
+			end_kid(&kids[i]);
 			reply(sock, 0, id, 0, -1);
 			return;
 		}
@@ -198,7 +214,6 @@ static _Noreturn void serve(int sock, const char *program, const struct budget *
 {
 	struct kid kids[CTAGS_LAUNCHER_MAX_LIVE] = { 0 };
 	uint32_t started = 0;
-	int status;
 
 	for (;;) {
 		/* One byte more than a request, so that a longer one shows. */
@@ -247,11 +262,8 @@ static _Noreturn void serve(int sock, const char *program, const struct budget *
 		}
 	}
 	for (size_t i = 0; i < CTAGS_LAUNCHER_MAX_LIVE; i++)
-		if (kids[i].is_live) {
-			kill(kids[i].pid, SIGKILL);
-			while (waitpid(kids[i].pid, &status, 0) < 0 && errno == EINTR)
-				;
-		}
+		if (kids[i].is_live)
+			end_kid(&kids[i]);
 	_exit(0);
 }
 

@@ -27,6 +27,8 @@ if [ "$abi" -gt 0 ]; then
 else
   expect_eq "Landlock not available on this kernel" 5 "$(grep -c '^  landlock     not available' <<<"$out")"
 fi
+expect_eq "no capability left in any role but the server's" 4 \
+  "$(grep -c '^  capabilities none (all dropped)$' <<<"$out")"
 
 "$TRAWL" sandbox-check --json > "$T/out.json" 2>"$T/err"; st=$?
 expect_eq "--json exits 0" 0 "$st"
@@ -50,6 +52,8 @@ assert roles["fetch"]["seccomp"]["forbidden"] == "execve"
 assert roles["index"]["rlimits"]["nofile"] == 1024 and roles["index"]["rlimits"]["cpu_s"] == 3600
 assert roles["server"]["rlimits"]["cpu_s"] is None and roles["server"]["descriptors"]["closed"] is False
 assert all(roles[n]["descriptors"]["closed"] for n in ("fetch", "index", "compile", "launcher"))
+assert all(roles[n]["capabilities"]["dropped"] for n in ("fetch", "index", "compile", "launcher"))
+assert roles["server"]["capabilities"]["dropped"] is False
 print("valid")
 PY
 )

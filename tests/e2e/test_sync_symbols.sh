@@ -141,8 +141,14 @@ expect_eq "tree: the worker runs under its seccomp filter" 2 "$(status_of "$wp" 
 expect_eq "tree: the worker has no_new_privs" 1 "$(status_of "$wp" NoNewPrivs)"
 expect_eq "tree: the launcher has no_new_privs" 1 "$(status_of "$lp" NoNewPrivs)"
 expect_eq "tree: ctags runs under seccomp" 2 "$(status_of "$cp" Seccomp)"
-expect_eq "tree: the launcher holds only its socket beyond 0-2" "3" \
-  "$(ls "/proc/$lp/fd" | sort -n | tr '\n' ' ' | sed 's/^0 1 2 //; s/ $//')"
+# Beyond 0-2: its socket (3) and one pidfd per live ctags (how it signals them; never by pid).
+lfds=$(for f in $(ls "/proc/$lp/fd" | sort -n); do
+  case $f in 0|1|2) ;; 3) echo -n "socket " ;; *) t=$(readlink "/proc/$lp/fd/$f")
+    [ "$t" = "anon_inode:[pidfd]" ] && echo -n "pidfd " || echo -n "$t " ;; esac; done)
+expect_eq "tree: the launcher holds only its socket and its ctags' pidfds beyond 0-2" "ok" \
+  "$(grep -Eq '^socket (pidfd )+$' <<<"$lfds" && echo ok || echo "$lfds")"
+expect_eq "tree: the launcher and ctags keep no capability" "0000000000000000 0000000000000000" \
+  "$(status_of "$lp" CapEff) $(status_of "$cp" CapEff)"
 kill -9 "$spid"; wait "$spid" 2>/dev/null
 gone() { ! [ -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 for _ in $(seq 100); do gone "$wp" && gone "$lp" && gone "$cp" && break; sleep 0.1; done
