@@ -458,6 +458,16 @@ static const char *exec_path;
 /* What the ctags role and its launcher may ask of prctl besides the workers' queries. */
 static const int prctl_ctags[] = { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_GET_SECCOMP };
 
+/* Allows prctl with these options (ASan builds allow every prctl: see worker_rules). */
+static int prctl_allow(scmp_filter_ctx ctx, const int *options, size_t n)
+{
+	for (size_t i = 0; !HAS_ASAN && i < n; i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)options[i])) < 0)
+			return TRAWL_EPERM;
+	return 0;
+}
+
 /*
  * What the ctags role adds to the base list: its one execve (the path's address compared, so a
  * later execve from the program, whose path lies elsewhere, is killed), what ld.so calls while
@@ -472,12 +482,9 @@ static int ctags_rules(scmp_filter_ctx ctx)
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
 			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)exec_path)) < 0 ||
 	    rule_add(ctx, SCMP_ACT_ALLOW, "arch_prctl") < 0 ||
-	    rule_add(ctx, SCMP_ACT_ALLOW, "seccomp") < 0)
+	    rule_add(ctx, SCMP_ACT_ALLOW, "seccomp") < 0 ||
+	    prctl_allow(ctx, prctl_ctags, sizeof(prctl_ctags) / sizeof(*prctl_ctags)) < 0)
 		goto fail;
-	for (size_t i = 0; !HAS_ASAN && i < sizeof(prctl_ctags) / sizeof(*prctl_ctags); i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctl_ctags[i])) < 0)
-			goto fail;
 	return 0;
 fail:
 	error_set("sandbox: cannot build the ctags filter");
@@ -519,18 +526,12 @@ static int launcher_rules(scmp_filter_ctx ctx)
 					   SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE),
 					   SCMP_A1(SCMP_CMP_EQ, 0)) < 0))
 		goto fail;
-	if (exec_path && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
-					  SCMP_A0(SCMP_CMP_EQ,
-						  (scmp_datum_t)(uintptr_t)exec_path)) < 0)
+	if ((exec_path && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
+					   SCMP_A0(SCMP_CMP_EQ,
+						   (scmp_datum_t)(uintptr_t)exec_path)) < 0) ||
+	    prctl_allow(ctx, prctl_ctags, sizeof(prctl_ctags) / sizeof(*prctl_ctags)) < 0 ||
+	    prctl_allow(ctx, ok, sizeof(ok) / sizeof(*ok)) < 0)
 		goto fail;
-	for (size_t i = 0; !HAS_ASAN && i < sizeof(prctl_ctags) / sizeof(*prctl_ctags); i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctl_ctags[i])) < 0)
-			goto fail;
-	for (size_t i = 0; !HAS_ASAN && i < sizeof(ok) / sizeof(*ok); i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i])) < 0)
-			goto fail;
 	return 0;
 fail:
 	error_set("sandbox: cannot build the launcher filter");
@@ -587,10 +588,8 @@ static int worker_rules(scmp_filter_ctx ctx, enum confine_role role)
 		static const int ok[] = { PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_SET_VMA,
 					  PR_GET_NO_NEW_PRIVS, PR_CAPBSET_READ };
 
-		for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
-			if (seccomp_rule_add(ctx, allow, SCMP_SYS(prctl), 1,
-					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i])) < 0)
-				goto fail;
+		if (prctl_allow(ctx, ok, sizeof(ok) / sizeof(*ok)) < 0)
+			goto fail;
 	}
 	/* The launcher starts processes (fork), not threads. */
 	if (seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1,
