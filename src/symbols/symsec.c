@@ -74,39 +74,34 @@ static int cmp_name(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 }
 
 /*
- * The distinct trigrams of s[0..n) (n <= SYMSEC_STR_MAX), ASCII letters folded, sorted, into t
- * (room for SYMSEC_STR_MAX): their number.
+ * The distinct trigrams of s[0..n) (n <= SYMSEC_STR_MAX), ASCII letters folded, in the order
+ * they first occur, into t (room for SYMSEC_STR_MAX): their number. Duplicates are found with
+ * a small hash table sized to the name (linear probing, at most half full), so the work is
+ * linear in n: sorting each name's trigrams cost verify and the builder more than the rest of
+ * their work on the names.
  */
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static size_t name_grams(uint32_t *t, const uint8_t *s, size_t n)
 {
-	size_t m = n >= 3 ? n - 2 : 0, k = 0;
+	uint32_t tab[2 * SYMSEC_STR_MAX]; /* trigram + 1; 0 empty */
+	size_t m = 0, bits = 5;
 
-	for (size_t i = 0; i < m; i++)
-		t[i] = trigram_make(s[i], s[i + 1], s[i + 2]);
-	if (m > 32) {
-		qsort(t, m, sizeof(*t), cmp_u32);
-	} else {
-		/* Insertion: most names are short. */
-		for (size_t i = 1; i < m; i++) {
-			uint32_t g = t[i];
-			size_t j = i;
+	if (n < 3)
+		return 0;
+	while (((size_t)1 << bits) < 2 * (n - 2))
+		bits++;
+	memset(tab, 0, sizeof(*tab) << bits);
+	for (size_t i = 0; i + 3 <= n; i++) {
+		uint32_t g = trigram_make(s[i], s[i + 1], s[i + 2]);
+		size_t k = (uint32_t)((g + 1) * 0x9e3779b1u) >> (32 - bits);
 
-			for (; j > 0 && t[j - 1] > g; j--)
-				t[j] = t[j - 1];
-			t[j] = g;
+		for (; tab[k] && tab[k] != g + 1; k = (k + 1) & (((size_t)1 << bits) - 1))
+			;
+		if (!tab[k]) {
+			tab[k] = g + 1;
+			t[m++] = g;
 		}
 	}
-	for (size_t i = 0; i < m; i++)
-		if (k == 0 || t[i] != t[k - 1])
-			t[k++] = t[i];
-	return k;
+	return m;
 }
 
 const char *symsec_status_name(enum symsec_status st)
