@@ -1222,6 +1222,8 @@ static int lookup_grams(const struct symsec *s, const uint8_t *pat, size_t m, bo
 			c[j] = c[j - 1];
 		c[j] = x;
 	}
+	if (n == 0)
+		return 0; /* not reached: a needle of 3 bytes has a trigram */
 	while (n > 1 && c[n - 1].left / GRAM_RATIO > c[0].left)
 		n--;
 	for (size_t i = 0; i < n; i++)

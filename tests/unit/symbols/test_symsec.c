@@ -858,6 +858,41 @@ static void shard_verify_checks_the_symbols_contents(void **state)
 	shard_close(sh);
 }
 
+/* GRAMS damaged under a good checksum: the shard opens, shard_verify (trawl verify) refuses it. */
+static void shard_verify_checks_the_name_index(void **state)
+{
+	const char *path = testlib_path("badgrams.shard");
+	struct shard *sh = NULL;
+	char *raw;
+	uint8_t *bytes;
+	size_t n, g;
+	uint64_t off = 0;
+
+	(void)state;
+	write_shard(path, true);
+	assert_int_equal(file_read_all(&raw, &n, path, 1 << 20), 0);
+	bytes = (uint8_t *)raw;
+	for (uint32_t k = 0; k < le32(bytes + SHARD_H_N_SECTIONS); k++) {
+		const uint8_t *e = bytes + SHARD_HEADER_SIZE + (size_t)k * SHARD_TOC_ENTRY_SIZE;
+
+		if (le32(e + SHARD_T_ID) == SEC_SYMBOLS)
+			off = le64(e + SHARD_T_OFFSET);
+	}
+	assert_true(off > 0);
+	g = grams_at(bytes + off);
+	assert_int_equal(le32(bytes + off + SYMSEC_H_FLAGS), SYMSEC_F_GRAMS);
+	/* The first key's trigram moved past the last: the keys are no longer sorted. */
+	wr32(bytes + off + g + SYMSEC_GRAMS_HEADER_SIZE, 0xfffffe);
+	shard_bytes_reseal(bytes, n);
+	assert_int_equal(file_write_atomic(path, bytes, n), 0);
+	free(bytes);
+	assert_int_equal(shard_open(&sh, path), 0);
+	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), path));
+	assert_non_null(strstr(error_last(), "name index"));
+	shard_close(sh);
+}
+
 /* The example of docs/index-format.md ("SYMBOLS"), byte for byte. */
 static void documented_example_is_byte_exact(void **state)
 {
@@ -911,6 +946,7 @@ int main(void)
 		cmocka_unit_test(shard_holds_symbols_as_an_optional_section),
 		cmocka_unit_test(shard_without_symbols_is_unchanged),
 		cmocka_unit_test(shard_verify_checks_the_symbols_contents),
+		cmocka_unit_test(shard_verify_checks_the_name_index),
 		cmocka_unit_test(documented_example_is_byte_exact),
 	};
 
