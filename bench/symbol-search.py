@@ -14,6 +14,11 @@ With BEFORE=TRAWL2:INDEX2 in the environment a second server (binary TRAWL2 over
 beside the first, each query is timed on both in turn (before, then after), and the table shows
 both side by side with whether their answers (names, kinds, paths, lines) are the same: a
 comparison of two binaries or two indexes of the same tree in one run.
+
+    python3 bench/symbol-search.py --sizes INDEX...
+
+prints, per index, the bytes of its shards, of their SYMBOLS sections and of the trigram index
+of the names in them (GRAMS, docs/index-format.md), with its keys and postings.
 """
 import http.client
 import json
@@ -21,6 +26,7 @@ import os
 import re
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -94,9 +100,48 @@ def answer(syms):
     return [(s["name"], s.get("kind"), s.get("path"), s.get("line")) for s in syms]
 
 
+def shard_symbols(path):
+    """(file bytes, SYMBOLS bytes, names, GRAMS bytes, keys, postings) of one shard"""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        n = struct.unpack_from("<I", head, 16)[0]
+        toc = f.read(32 * n)
+        for i in range(n):
+            sid, _, off, length = struct.unpack_from("<IIQQ", toc, 32 * i)
+            if sid != 9:
+                continue
+            f.seek(off)
+            flags, nd, ns, nn, nk, nl, sl, _ = struct.unpack("<8I", f.read(32))
+            base = 32 + 8 * nd + 24 * ns + 8 * nn + 4 * (nk + nl) + sl
+            grams = keys = posts = 0
+            if flags & 1:
+                f.seek(off + base)
+                keys, _, posts = struct.unpack("<IIQ", f.read(16))
+                grams = length - base
+            return os.path.getsize(path), length, nn, grams, keys, posts
+    return os.path.getsize(path), 0, 0, 0, 0, 0
+
+
+def sizes(indexes):
+    print("| index | shards bytes | SYMBOLS bytes | names | GRAMS bytes | keys | postings "
+          "| GRAMS % of SYMBOLS | GRAMS % of index | bytes a posting |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for ix in indexes:
+        t = [0] * 6
+        for name in sorted(os.listdir(ix)):
+            if name.endswith(".shard"):
+                t = [a + b for a, b in zip(t, shard_symbols(os.path.join(ix, name)))]
+        print("| %s | %d | %d | %d | %d | %d | %d | %.1f | %.2f | %.2f |" % (
+            ix, t[0], t[1], t[2], t[3], t[4], t[5], 100.0 * t[3] / max(t[1], 1),
+            100.0 * t[3] / max(t[0], 1), t[3] / max(t[5], 1)))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--sizes":
+        sizes(sys.argv[2:])
+        return
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     queries = sys.argv[3:] or QUERIES
     servers = []

@@ -1,9 +1,10 @@
 /*
  * The SYMBOLS section of a shard: the symbols of each document (name, kind, line, scope and its
- * kind, language, signature) and a sorted table of the distinct names that answers exact,
- * prefix and case-insensitive lookups by binary search, and any other test (a regular
- * expression) by a scan of the distinct names only. docs/index-format.md ("SYMBOLS") specifies
- * it byte for byte; docs/internals/symbols.md says how it is made.
+ * kind, language, signature), a sorted table of the distinct names that answers exact,
+ * prefix and case-insensitive lookups by binary search, and a trigram index of the names
+ * (GRAMS) that answers "contains" for 3 bytes or more; any other test (a regular expression)
+ * scans the distinct names only. docs/index-format.md ("SYMBOLS") specifies it byte for byte;
+ * docs/internals/symbols.md says how it is made.
  *
  * This unit knows only bytes: the builder turns symbols into the section's bytes, the reader
  * validates a byte range that claims to be one. It depends on util only, so the shard reader's
