@@ -26,7 +26,6 @@
 #include "util/array.h"
 #include "util/error.h"
 #include "util/trigram.h"
-#include "util/varint.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -484,7 +483,7 @@ static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder
 	wr32(h + SYMSEC_G_N_POSTINGS + 4, (uint32_t)((uint64_t)n_post >> 32));
 	if ((err = buf_put(gb, h, sizeof(h))) < 0 ||
 	    (err = buf_reserve(gb, n_grams * SYMSEC_GRAM_SIZE)) < 0 ||
-	    (err = buf_reserve(&lists, n_post + n_post / 2)) < 0)
+	    (err = buf_reserve(&lists, n_post)) < 0)
 		goto out;
 	for (size_t w = 0, i = 0; w < n_words; w++) {
 		for (uint64_t x = bits[w]; x; x &= x - 1, i++) {
