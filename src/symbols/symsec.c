@@ -412,11 +412,22 @@ static uint32_t gram_key(const uint64_t *bits, const uint32_t *rank, uint32_t g)
 	return rank[g >> 6] + (uint32_t)__builtin_popcountll(below);
 }
 
+/* The ascending ids[0..n) as delta varints. ELIMIT past the buffer's maximum, ENOMEM. */
+static int put_list(struct buf *b, const uint32_t *ids, uint32_t n)
+{
+	int err = 0;
+
+	for (uint32_t j = 0; j < n && err == 0; j++)
+		err = buf_put_uvarint(b, j ? ids[j] - ids[j - 1] : ids[0]);
+	return err;
+}
+
 /*
  * GRAMS of the n_used distinct names (name k is name id order[k]) into gb (header, keys,
  * lists). Each name's distinct trigrams are found once, into flat (name k's from start[k]),
- * while a bitmap of all 2^24 trigrams marks those that occur; ranking the bitmap numbers the
- * keys, flat becomes key numbers, and a counting sort by key gives each list its names in
+ * while a bitmap of all 2^24 trigrams marks those that occur (and a bitmap of its non-zero
+ * words, so that a small section does not walk all 2^18 of them); ranking the bitmap numbers
+ * the keys, flat becomes key numbers, and a counting sort by key gives each list its names in
  * ascending order. *is_fit is false (gb empty) when the lists pass GPOSTS' 4 GiB of u32
  * offsets: the section is then written without GRAMS, and answers by scanning.
  */
@@ -424,7 +435,7 @@ static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder
 		       const uint32_t *order, size_t n_used)
 {
 	const size_t n_words = TRIGRAM_SPACE / 64;
-	uint64_t *bits = calloc(n_words, sizeof(*bits));
+	uint64_t *bits = calloc(n_words, sizeof(*bits)), *top = calloc(n_words / 64, sizeof(*top));
 	uint32_t *rank = malloc(n_words * sizeof(*rank)), *cnt = NULL, *at = NULL, *ids = NULL;
 	uint32_t *flat = NULL, *start = malloc((n_used + 1) * sizeof(*start));
 	uint8_t h[SYMSEC_GRAMS_HEADER_SIZE] = { 0 };
@@ -434,7 +445,7 @@ static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder
 
 	*is_fit = true;
 	buf_init(&lists, UINT32_MAX);
-	if (!bits || !rank || !start) {
+	if (!bits || !top || !rank || !start) {
 		err = error_nomem("indexing symbol names");
 		goto out;
 	}
@@ -453,12 +464,18 @@ static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder
 		n_post += name_grams(flat + n_post, name, len);
 	}
 	start[n_used] = (uint32_t)n_post;
-	for (size_t i = 0; i < n_post; i++)
+	for (size_t i = 0; i < n_post; i++) {
 		bits[flat[i] >> 6] |= UINT64_C(1) << (flat[i] & 63);
-	for (size_t w = 0; w < n_words; w++) {
-		rank[w] = (uint32_t)n_grams;
-		n_grams += (size_t)__builtin_popcountll(bits[w]);
+		top[flat[i] >> 12] |= UINT64_C(1) << ((flat[i] >> 6) & 63);
 	}
+	/* rank[w] is set for the words in use only: the only ones gram_key reads. */
+	for (size_t tw = 0; tw < n_words / 64; tw++)
+		for (uint64_t y = top[tw]; y; y &= y - 1) {
+			size_t w = tw * 64 + (size_t)__builtin_ctzll(y);
+
+			rank[w] = (uint32_t)n_grams;
+			n_grams += (size_t)__builtin_popcountll(bits[w]);
+		}
 	cnt = calloc(n_grams + 1, sizeof(*cnt));
 	at = malloc((n_grams + 1) * sizeof(*at));
 	ids = malloc((n_post + 1) * sizeof(*ids));
@@ -485,18 +502,19 @@ static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder
 	    (err = buf_reserve(gb, n_grams * SYMSEC_GRAM_SIZE)) < 0 ||
 	    (err = buf_reserve(&lists, n_post)) < 0)
 		goto out;
-	for (size_t w = 0, i = 0; w < n_words; w++) {
-		for (uint64_t x = bits[w]; x; x &= x - 1, i++) {
-			uint8_t e[SYMSEC_GRAM_SIZE];
-			uint32_t first = at[i] - cnt[i], prev = 0;
+	for (size_t tw = 0, i = 0; tw < n_words / 64; tw++) {
+		for (uint64_t y = top[tw]; y; y &= y - 1) {
+			size_t w = tw * 64 + (size_t)__builtin_ctzll(y);
 
-			wr32(e, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x)));
-			wr32(e + 4, cnt[i]);
-			wr32(e + 8, (uint32_t)lists.len);
-			if ((err = buf_put(gb, e, sizeof(e))) < 0)
-				goto out;
-			for (uint32_t j = first; j < at[i]; j++) {
-				err = buf_put_uvarint(&lists, j == first ? ids[j] : ids[j] - prev);
+			for (uint64_t x = bits[w]; x; x &= x - 1, i++) {
+				uint8_t e[SYMSEC_GRAM_SIZE];
+
+				wr32(e, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x)));
+				wr32(e + 4, cnt[i]);
+				wr32(e + 8, (uint32_t)lists.len);
+				if ((err = buf_put(gb, e, sizeof(e))) < 0)
+					goto out;
+				err = put_list(&lists, ids + at[i] - cnt[i], cnt[i]);
 				if (err == TRAWL_ELIMIT) {
 					/* Past u32 offsets: no index rather than no section. */
 					*is_fit = false;
@@ -506,7 +524,6 @@ static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder
 				}
 				if (err < 0)
 					goto out;
-				prev = ids[j];
 			}
 		}
 	}
@@ -514,6 +531,7 @@ static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder
 out:
 	buf_dispose(&lists);
 	free(bits);
+	free(top);
 	free(rank);
 	free(start);
 	free(flat);
@@ -1170,7 +1188,8 @@ static bool gram_find(uint32_t *k, const struct symsec *s, uint32_t g)
 	uint32_t lo = 0, hi = s->n_grams;
 
 	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2, t = rd32(s->grams + (size_t)mid * SYMSEC_GRAM_SIZE);
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint32_t t = rd32(s->grams + (size_t)mid * SYMSEC_GRAM_SIZE);
 
 		if (t == g) {
 			*k = mid;

@@ -6,7 +6,8 @@
  * nothing may crash, read outside the input, allocate, or loop beyond the input's size.
  *
  * Substring lookups of 3 bytes and more go through the name index (GRAMS) when the section has
- * one, shorter ones and sections without it through the scan: both are tried.
+ * one, shorter ones and sections without it through the scan: both are tried, and compared
+ * where the answer is known (try_names, and any input that verifies).
  *
  * The corpus (tests/fuzz/corpus/symbols/) holds sections written by the builder, with GRAMS
  * and without (written before it existed); the first input of a run also builds one, so a run
@@ -124,6 +125,80 @@ static void try_section(const uint8_t *data, size_t size)
 		same_with_and_without_grams(&s, pats, sizeof(pats) / sizeof(*pats));
 }
 
+/*
+ * The first k bytes of name (len bytes), folded when is_icase, looked up in s through GRAMS and
+ * in scan (s read as without it): the same symbols in the same order, at least one (the name's).
+ */
+static void same_found(const struct symsec *s, const struct symsec *scan, const uint8_t *name,
+		       size_t k, size_t len, int is_icase)
+{
+	char needle[64];
+	struct tally x = { 0 }, y = { 0 };
+
+	if (k > len || k < 3)
+		return;
+	for (size_t j = 0; j < k; j++)
+		needle[j] = (char)(is_icase && name[j] >= 'A' && name[j] <= 'Z' ? name[j] + 32
+										  : name[j]);
+	if (symsec_lookup_substring(s, needle, k, is_icase, NULL, NULL, on_tally, &x) != 0 ||
+	    symsec_lookup_substring(scan, needle, k, is_icase, NULL, NULL, on_tally, &y) != 0 ||
+	    x.n != y.n || x.h != y.h || x.n == 0)
+		abort();
+}
+
+/*
+ * The input as names too: its lines (at most 64, each cut at 64 bytes) built into a section
+ * with the builder, which must verify; each line, and its first 3 and 5 bytes, then looked up as
+ * a substring through GRAMS and by the scan, with and without case: the same symbols, in the
+ * same order, at least one. This fuzzes the builder and the index against the scan on names of
+ * any bytes.
+ */
+static void try_names(const uint8_t *data, size_t size)
+{
+	const uint8_t *line[64];
+	size_t len[64], n = 0;
+	struct symsec_builder *b = NULL;
+	struct symsec s, scan;
+	struct buf out;
+	uint32_t count;
+
+	for (size_t i = 0, at = 0; i <= size && n < 64; i++)
+		if (i == size || data[i] == '\n') {
+			line[n] = data + at;
+			len[n] = i - at > 64 ? 64 : i - at;
+			n += len[n] > 0;
+			at = i + 1;
+		}
+	if (n == 0 || symsec_builder_new(&b) < 0)
+		return;
+	buf_init(&out, 1 << 20);
+	if (symsec_builder_doc(b, 0, SYMSEC_OK) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct symsec_in in = { .name = (const char *)line[i], .name_len = len[i],
+					.kind = "function", .lang = "C", .line = 1 };
+
+		if (i == n / 2 && symsec_builder_doc(b, 1, SYMSEC_OK) < 0)
+			goto out;
+		if (symsec_builder_add(b, &in) < 0)
+			goto out;
+	}
+	if (symsec_builder_finish(b, &out, &count, 2) < 0)
+		goto out;
+	if (symsec_open(&s, (const uint8_t *)out.ptr, out.len, count, 2) < 0 ||
+	    symsec_verify(&s) < 0 || !s.has_grams)
+		abort(); /* the builder wrote what its reader refuses */
+	scan = s;
+	scan.has_grams = false;
+	for (size_t i = 0; i < n; i++)
+		for (size_t m = 3; m <= 7; m += 2)
+			for (int ic = 0; ic < 2; ic++)
+				same_found(&s, &scan, line[i], m == 7 ? len[i] : m, len[i], ic);
+out:
+	buf_dispose(&out);
+	symsec_builder_free(b);
+}
+
 /* A valid section to start from. */
 static void seed(void)
 {
@@ -165,5 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seed();
 	}
 	try_section(data, size);
+	if (size <= 4096)
+		try_names(data, size);
 	return 0;
 }
