@@ -699,9 +699,10 @@ static bool is_new_repo(const char **last, const char *repo)
 }
 
 /*
- * The scan of every distinct name: a keyword, or a regex with a required literal, searches the
- * name table in place for the literal (symsec_lookup_substring) and runs the regex only on the
- * names that hold it; a regex without one is tested on every name.
+ * A keyword, or a regex with a required literal, looks the literal up (symsec_lookup_substring:
+ * through the section's trigram index of the names when the literal has 3 bytes or more, else
+ * by searching each name in place) and runs the regex only on the names that hold it; a regex
+ * without one is tested on every distinct name.
  */
 static int scan_names(struct sym_run *sr, const struct symsec *ss)
 {

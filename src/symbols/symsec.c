@@ -9,6 +9,14 @@
  * exact or prefix lookup, with or without case, is a binary search and a walk over adjacent
  * entries, and a regular expression is tested against each distinct name once. The document
  * of a symbol is found by a binary search of DOCSYM, so records do not repeat it.
+ *
+ * GRAMS, a trigram index of the distinct names (folded as content trigrams are), answers a
+ * substring (a keyword, a regex's required literal) without reading every name: the lists of
+ * the needle's rarest trigrams are intersected and only the names in all of them are read and
+ * tested as the scan tests them. A list is the ascending name indices as delta varints: names
+ * are sorted, so those sharing a trigram are often close and most gaps take one byte. There are
+ * no skip pointers: a list is read from its start, and a list much longer than the rarest one
+ * is left out of the intersection (its names are tested instead of decoding it).
  */
 #include "symbols/symsec.h"
 
@@ -17,6 +25,7 @@
 
 #include "util/array.h"
 #include "util/error.h"
+#include "util/trigram.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -61,6 +70,37 @@ static int cmp_name(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 		return c;
 	c = memcmp(a, b, n);
 	return c ? c : (al > bl) - (al < bl);
+}
+
+/*
+ * The distinct trigrams of s[0..n) (n <= SYMSEC_STR_MAX), ASCII letters folded, in the order
+ * they first occur, into t (room for SYMSEC_STR_MAX): their number. Duplicates are found with
+ * a small hash table sized to the name (linear probing, at most half full), so the work is
+ * linear in n: sorting each name's trigrams cost verify and the builder more than the rest of
+ * their work on the names.
+ */
+static size_t name_grams(uint32_t *t, const uint8_t *s, size_t n)
+{
+	uint32_t tab[2 * SYMSEC_STR_MAX]; /* trigram + 1; 0 empty */
+	size_t m = 0, bits = 5;
+
+	if (n < 3)
+		return 0;
+	while (((size_t)1 << bits) < 2 * (n - 2))
+		bits++;
+	memset(tab, 0, sizeof(*tab) << bits);
+	for (size_t i = 0; i + 3 <= n; i++) {
+		uint32_t g = trigram_make(s[i], s[i + 1], s[i + 2]);
+		size_t k = (uint32_t)((g + 1) * 0x9e3779b1u) >> (32 - bits);
+
+		for (; tab[k] && tab[k] != g + 1; k = (k + 1) & (((size_t)1 << bits) - 1))
+			;
+		if (!tab[k]) {
+			tab[k] = g + 1;
+			t[m++] = g;
+		}
+	}
+	return m;
 }
 
 const char *symsec_status_name(enum symsec_status st)
@@ -364,15 +404,156 @@ static int put32(struct buf *out, uint32_t v)
 	return buf_put(out, le, 4);
 }
 
+/* The key index of trigram g among those set in bits (rank: keys before each word). */
+static uint32_t gram_key(const uint64_t *bits, const uint32_t *rank, uint32_t g)
+{
+	uint64_t below = bits[g >> 6] & ((UINT64_C(1) << (g & 63)) - 1);
+
+	return rank[g >> 6] + (uint32_t)__builtin_popcountll(below);
+}
+
+/* The ascending ids[0..n) as delta varints. ELIMIT past the buffer's maximum, ENOMEM. */
+static int put_list(struct buf *b, const uint32_t *ids, uint32_t n)
+{
+	int err = 0;
+
+	for (uint32_t j = 0; j < n && err == 0; j++)
+		err = buf_put_uvarint(b, j ? ids[j] - ids[j - 1] : ids[0]);
+	return err;
+}
+
+/*
+ * GRAMS of the n_used distinct names (name k is name id order[k]) into gb (header, keys,
+ * lists). Each name's distinct trigrams are found once, into flat (name k's from start[k]),
+ * while a bitmap of all 2^24 trigrams marks those that occur (and a bitmap of its non-zero
+ * words, so that a small section does not walk all 2^18 of them); ranking the bitmap numbers
+ * the keys, flat becomes key numbers, and a counting sort by key gives each list its names in
+ * ascending order. *is_fit is false (gb empty) when the lists pass GPOSTS' 4 GiB of u32
+ * offsets: the section is then written without GRAMS, and answers by scanning.
+ */
+static int build_grams(struct buf *gb, bool *is_fit, const struct symsec_builder *b,
+		       const uint32_t *order, size_t n_used)
+{
+	const size_t n_words = TRIGRAM_SPACE / 64;
+	uint64_t *bits = calloc(n_words, sizeof(*bits)), *top = calloc(n_words / 64, sizeof(*top));
+	uint32_t *rank = malloc(n_words * sizeof(*rank)), *cnt = NULL, *at = NULL, *ids = NULL;
+	uint32_t *flat = NULL, *start = malloc((n_used + 1) * sizeof(*start));
+	uint8_t h[SYMSEC_GRAMS_HEADER_SIZE] = { 0 };
+	size_t n_grams = 0, n_post = 0, cap = 0;
+	struct buf lists;
+	int err = 0;
+
+	*is_fit = true;
+	buf_init(&lists, UINT32_MAX);
+	if (!bits || !top || !rank || !start) {
+		err = error_nomem("indexing symbol names");
+		goto out;
+	}
+	for (size_t k = 0; k < n_used; k++) {
+		size_t len;
+		const uint8_t *name = str_bytes(&b->strings, b->name_off[order[k]], &len);
+
+		/* A name has at most len - 2 trigrams; lists hold a byte per name at least. */
+		if (n_post + len > UINT32_MAX) {
+			*is_fit = false;
+			goto out;
+		}
+		if ((err = ARRAY_GROW(&flat, &cap, n_post + len)) < 0)
+			goto out;
+		start[k] = (uint32_t)n_post;
+		n_post += name_grams(flat + n_post, name, len);
+	}
+	start[n_used] = (uint32_t)n_post;
+	for (size_t i = 0; i < n_post; i++) {
+		bits[flat[i] >> 6] |= UINT64_C(1) << (flat[i] & 63);
+		top[flat[i] >> 12] |= UINT64_C(1) << ((flat[i] >> 6) & 63);
+	}
+	/* rank[w] is set for the words in use only: the only ones gram_key reads. */
+	for (size_t tw = 0; tw < n_words / 64; tw++)
+		for (uint64_t y = top[tw]; y; y &= y - 1) {
+			size_t w = tw * 64 + (size_t)__builtin_ctzll(y);
+
+			rank[w] = (uint32_t)n_grams;
+			n_grams += (size_t)__builtin_popcountll(bits[w]);
+		}
+	cnt = calloc(n_grams + 1, sizeof(*cnt));
+	at = malloc((n_grams + 1) * sizeof(*at));
+	ids = malloc((n_post + 1) * sizeof(*ids));
+	if (!cnt || !at || !ids) {
+		err = error_nomem("indexing symbol names");
+		goto out;
+	}
+	for (size_t i = 0; i < n_post; i++) {
+		flat[i] = gram_key(bits, rank, flat[i]);
+		cnt[flat[i]]++;
+	}
+	for (size_t i = 0, sum = 0; i < n_grams; i++) {
+		at[i] = (uint32_t)sum;
+		sum += cnt[i];
+	}
+	for (size_t k = 0; k < n_used; k++)
+		for (uint32_t i = start[k]; i < start[k + 1]; i++)
+			ids[at[flat[i]]++] = (uint32_t)k;
+	/* at[i] is now the end of list i: its start is at[i] - cnt[i]. */
+	wr32(h + SYMSEC_G_N_GRAMS, (uint32_t)n_grams);
+	wr32(h + SYMSEC_G_N_POSTINGS, (uint32_t)n_post);
+	wr32(h + SYMSEC_G_N_POSTINGS + 4, (uint32_t)((uint64_t)n_post >> 32));
+	if ((err = buf_put(gb, h, sizeof(h))) < 0 ||
+	    (err = buf_reserve(gb, n_grams * SYMSEC_GRAM_SIZE)) < 0 ||
+	    (err = buf_reserve(&lists, n_post)) < 0)
+		goto out;
+	for (size_t tw = 0, i = 0; tw < n_words / 64; tw++) {
+		for (uint64_t y = top[tw]; y; y &= y - 1) {
+			size_t w = tw * 64 + (size_t)__builtin_ctzll(y);
+
+			for (uint64_t x = bits[w]; x; x &= x - 1, i++) {
+				uint8_t e[SYMSEC_GRAM_SIZE];
+
+				wr32(e, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x)));
+				wr32(e + 4, cnt[i]);
+				wr32(e + 8, (uint32_t)lists.len);
+				if ((err = buf_put(gb, e, sizeof(e))) < 0)
+					goto out;
+				err = put_list(&lists, ids + at[i] - cnt[i], cnt[i]);
+				if (err == TRAWL_ELIMIT) {
+					/* Past u32 offsets: no index rather than no section. */
+					*is_fit = false;
+					buf_reset(gb);
+					err = 0;
+					goto out;
+				}
+				if (err < 0)
+					goto out;
+			}
+		}
+	}
+	err = buf_put(gb, lists.ptr, lists.len);
+out:
+	buf_dispose(&lists);
+	free(bits);
+	free(top);
+	free(rank);
+	free(start);
+	free(flat);
+	free(cnt);
+	free(at);
+	free(ids);
+	return err;
+}
+
 int symsec_builder_finish(struct symsec_builder *b, struct buf *out, uint32_t *count,
 			  uint32_t n_docs)
 {
 	uint32_t *order = NULL, *rank = NULL, *n_per = NULL, *first = NULL, *posts = NULL;
 	uint8_t h[SYMSEC_HEADER_SIZE] = { 0 };
 	size_t n_used = 0;
+	struct buf gb;
+	bool has_grams;
 	int err;
 
 	*count = 0;
+	buf_init(&gb, (size_t)UINT32_MAX + SYMSEC_GRAMS_HEADER_SIZE +
+			      (size_t)SYMSEC_GRAMS_MAX * SYMSEC_GRAM_SIZE);
 	if (b->n_docs > n_docs) {
 		error_set("symbols: %zu documents, the shard has %u", b->n_docs, n_docs);
 		return TRAWL_EINVAL;
@@ -405,6 +586,9 @@ int symsec_builder_finish(struct symsec_builder *b, struct buf *out, uint32_t *c
 		n_per[order[k]] = first[k];
 	for (size_t i = 0; i < b->n_syms; i++)
 		posts[n_per[b->syms[i].name]++] = (uint32_t)i;
+	if ((err = build_grams(&gb, &has_grams, b, order, n_used)) < 0)
+		goto out;
+	wr32(h + SYMSEC_H_FLAGS, has_grams ? SYMSEC_F_GRAMS : 0);
 	wr32(h + SYMSEC_H_N_DOCS, n_docs);
 	wr32(h + SYMSEC_H_N_SYMBOLS, (uint32_t)b->n_syms);
 	wr32(h + SYMSEC_H_N_NAMES, (uint32_t)n_used);
@@ -447,10 +631,12 @@ int symsec_builder_finish(struct symsec_builder *b, struct buf *out, uint32_t *c
 	for (uint32_t i = 0; i < b->n_langs; i++)
 		if ((err = put32(out, b->langs[i])) < 0)
 			goto out;
-	if ((err = buf_put(out, b->strings.ptr, b->strings.len)) < 0)
+	if ((err = buf_put(out, b->strings.ptr, b->strings.len)) < 0 ||
+	    (err = buf_put(out, gb.ptr, gb.len)) < 0)
 		goto out;
 	*count = (uint32_t)b->n_syms;
 out:
+	buf_dispose(&gb);
 	free(n_per);
 	free(order);
 	free(rank);
@@ -483,15 +669,44 @@ static int corrupt(const char *what, unsigned long long a)
 	return TRAWL_ECORRUPT;
 }
 
+/* GRAMS, the rest of the section from g: its header and sizes (constant time). */
+static int open_grams(struct symsec *s, const uint8_t *g, uint64_t len)
+{
+	uint64_t keys;
+
+	if (len < SYMSEC_GRAMS_HEADER_SIZE)
+		return corrupt("name index shorter than its header:", len);
+	if (rd32(g + SYMSEC_G_RESERVED) != 0)
+		return corrupt("name index reserved field not zero:", rd32(g + SYMSEC_G_RESERVED));
+	s->n_grams = rd32(g + SYMSEC_G_N_GRAMS);
+	s->n_gram_postings = (uint64_t)rd32(g + SYMSEC_G_N_POSTINGS) |
+			     (uint64_t)rd32(g + SYMSEC_G_N_POSTINGS + 4) << 32;
+	if (s->n_grams > SYMSEC_GRAMS_MAX || (s->n_names == 0 && s->n_grams))
+		return corrupt("name index trigrams:", s->n_grams);
+	keys = (uint64_t)s->n_grams * SYMSEC_GRAM_SIZE;
+	if (keys > len - SYMSEC_GRAMS_HEADER_SIZE)
+		return corrupt("name index keys past the section:", s->n_grams);
+	len -= SYMSEC_GRAMS_HEADER_SIZE + keys;
+	/* Each list holds one name at least, and each name takes a byte at least. */
+	if (len > UINT32_MAX || s->n_gram_postings > len || s->n_gram_postings < s->n_grams)
+		return corrupt("name index lists of a bad size:", len);
+	s->grams = g + SYMSEC_GRAMS_HEADER_SIZE;
+	s->gposts = s->grams + keys;
+	s->gposts_len = (uint32_t)len;
+	return 0;
+}
+
 int symsec_open(struct symsec *s, const uint8_t *p, uint64_t len, uint32_t count,
 		uint32_t n_docs)
 {
 	uint64_t want;
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	if (len < SYMSEC_HEADER_SIZE)
 		return corrupt("shorter than its header:", len);
-	if (rd32(p + SYMSEC_H_FLAGS) != 0 || rd32(p + SYMSEC_H_RESERVED) != 0) {
+	if ((rd32(p + SYMSEC_H_FLAGS) & ~SYMSEC_F_GRAMS) != 0 ||
+	    rd32(p + SYMSEC_H_RESERVED) != 0) {
 		error_set("section SYMBOLS: unknown flags or reserved field not zero");
 		return TRAWL_ECORRUPT;
 	}
@@ -522,11 +737,14 @@ int symsec_open(struct symsec *s, const uint8_t *p, uint64_t len, uint32_t count
 	       (uint64_t)s->n_symbols * (SYMSEC_SYM_SIZE + SYMSEC_POST_SIZE) +
 	       (uint64_t)s->n_names * SYMSEC_NAME_SIZE +
 	       (uint64_t)(s->n_kinds + s->n_langs) * SYMSEC_REF_SIZE + s->strings_len;
-	if (want != len) {
+	s->has_grams = rd32(p + SYMSEC_H_FLAGS) & SYMSEC_F_GRAMS;
+	if (s->has_grams ? want > len : want != len) {
 		error_set("section SYMBOLS: its tables take %llu bytes, the section has %llu",
 			  (unsigned long long)want, (unsigned long long)len);
 		return TRAWL_ECORRUPT;
 	}
+	if (s->has_grams && (err = open_grams(s, p + want, len - want)) < 0)
+		return err;
 	s->docs = p + SYMSEC_HEADER_SIZE;
 	s->syms = s->docs + (size_t)s->n_docs * SYMSEC_DOC_SIZE;
 	s->names = s->syms + (size_t)s->n_symbols * SYMSEC_SYM_SIZE;
@@ -653,6 +871,8 @@ int symsec_symbol(struct symsec_sym *out, const struct symsec *s, uint32_t i)
 	return 0;
 }
 
+static int verify_grams(const struct symsec *s);
+
 int symsec_verify(const struct symsec *s)
 {
 	const char *prev = NULL, *name;
@@ -708,7 +928,7 @@ int symsec_verify(const struct symsec *s)
 	for (uint32_t i = 0; i < s->n_kinds + s->n_langs; i++)
 		if ((err = str_at(&name, &len, s, rd32(s->kinds + (size_t)i * SYMSEC_REF_SIZE))) < 0)
 			return err;
-	return 0;
+	return s->has_grams ? verify_grams(s) : 0;
 }
 
 /* The first name entry not below pattern in folded order (a binary search). */
@@ -873,6 +1093,184 @@ static bool has_substring(const uint8_t *s, size_t n, const uint8_t *pat, size_t
 	return i + m <= n && memmem(s + i, n - i, pat, m) != NULL;
 }
 
+/*
+ * Name k if it contains pat[0..m) (every name when m is 0) and test accepts it: its symbols to
+ * fn. 0 to go on, else fn's stop (1) or an error.
+ */
+static int try_name(const struct symsec *s, uint32_t k, const uint8_t *pat, size_t m,
+		    bool is_icase, symsec_test_fn test, void *test_arg, symsec_match_fn fn,
+		    void *arg)
+{
+	const char *name;
+	size_t len;
+	uint32_t first, end;
+	int err;
+
+	if ((err = name_at(&name, &len, &first, &end, s, k)) < 0)
+		return err;
+	if (m && (m > len || !has_substring((const uint8_t *)name, len, pat, m, is_icase)))
+		return 0;
+	if (test && !test(test_arg, name, len))
+		return 0;
+	return emit_name(s, first, end, fn, arg);
+}
+
+/* A reader of one GRAMS list: the name indices of a key, ascending. */
+struct gcur {
+	const uint8_t *p, *end;
+	uint32_t left; /* indices not read yet */
+	uint32_t id;   /* the last one read */
+	bool is_started;
+};
+
+/* Key k's list, checked: 1 .. n_names indices inside GPOSTS, a byte each at least. */
+static int gram_list(struct gcur *c, const struct symsec *s, uint32_t k)
+{
+	const uint8_t *e = s->grams + (size_t)k * SYMSEC_GRAM_SIZE;
+	uint32_t count = rd32(e + 4), off = rd32(e + 8);
+	uint32_t end = k + 1 < s->n_grams ? rd32(e + SYMSEC_GRAM_SIZE + 8) : s->gposts_len;
+
+	if (count == 0 || count > s->n_names || off > end || end > s->gposts_len ||
+	    end - off < count)
+		return corrupt("name index key with a bad list:", k);
+	*c = (struct gcur){ .p = s->gposts + off, .end = s->gposts + end, .left = count };
+	return 0;
+}
+
+/* A canonical varint of at most 32 bits (as POSTINGS' varints): 0, or -1. */
+static int get_u32(uint32_t *v, const uint8_t **p, const uint8_t *end)
+{
+	uint32_t x = 0;
+
+	for (unsigned i = 0; i < 5 && *p < end; i++) {
+		uint8_t c = *(*p)++;
+
+		if (i == 4 && c > 0x0f)
+			return -1;
+		x |= (uint32_t)(c & 0x7f) << (7 * i);
+		if (!(c & 0x80)) {
+			if (i > 0 && c == 0)
+				return -1; /* overlong */
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The next index of c's list into c->id: 1, 0 at the list's end, or ECORRUPT. */
+static int gcur_next(struct gcur *c, const struct symsec *s)
+{
+	uint32_t v;
+
+	if (c->left == 0)
+		return 0;
+	if (get_u32(&v, &c->p, c->end) < 0)
+		return corrupt("name index list with a bad varint at",
+			       (unsigned long long)(c->p - s->gposts));
+	if (c->is_started) {
+		if (v == 0 || v > UINT32_MAX - c->id)
+			return corrupt("name index list out of order at",
+				       (unsigned long long)(c->p - s->gposts));
+		v += c->id;
+	}
+	if (v >= s->n_names)
+		return corrupt("name index list holds a name out of range:", v);
+	c->id = v;
+	c->is_started = true;
+	c->left--;
+	return 1;
+}
+
+/* The key of trigram g (a binary search: a damaged, unsorted table only misses). */
+static bool gram_find(uint32_t *k, const struct symsec *s, uint32_t g)
+{
+	uint32_t lo = 0, hi = s->n_grams;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint32_t t = rd32(s->grams + (size_t)mid * SYMSEC_GRAM_SIZE);
+
+		if (t == g) {
+			*k = mid;
+			return true;
+		}
+		if (t < g)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * At most GRAM_LISTS lists are intersected, the rarest; one more than GRAM_RATIO times the
+ * rarest's length is left out: decoding it would cost more than testing the names it would
+ * rule out (a varint is a few ns, a name read a cache miss).
+ */
+#define GRAM_LISTS 8u
+#define GRAM_RATIO 32u
+
+/* symsec_lookup_substring through GRAMS, for a needle of 3 bytes or more. */
+static int lookup_grams(const struct symsec *s, const uint8_t *pat, size_t m, bool is_icase,
+			symsec_test_fn test, void *test_arg, symsec_match_fn fn, void *arg)
+{
+	uint32_t g[SYMSEC_STR_MAX], cand;
+	struct gcur c[GRAM_LISTS];
+	size_t n = 0, ng;
+	int err;
+
+	if (m > SYMSEC_STR_MAX)
+		return 0; /* longer than any name */
+	ng = name_grams(g, pat, m);
+	for (size_t i = 0; i < ng; i++) {
+		struct gcur x;
+		uint32_t k;
+		size_t j;
+
+		if (!gram_find(&k, s, g[i]))
+			return 0; /* no name holds this trigram */
+		if ((err = gram_list(&x, s, k)) < 0)
+			return err;
+		/* c stays sorted by length; when full, x replaces the longest if shorter. */
+		if (n == GRAM_LISTS && x.left >= c[n - 1].left)
+			continue;
+		j = n < GRAM_LISTS ? n++ : n - 1;
+		for (; j > 0 && c[j - 1].left > x.left; j--)
+			c[j] = c[j - 1];
+		c[j] = x;
+	}
+	if (n == 0)
+		return 0; /* not reached: a needle of 3 bytes has a trigram */
+	while (n > 1 && c[n - 1].left / GRAM_RATIO > c[0].left)
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if ((err = gcur_next(&c[i], s)) <= 0)
+			return err;
+	/* Leapfrog: each list in turn moves to the candidate; one past it is the next one. */
+	cand = c[0].id;
+	for (;;) {
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			while (c[i].id < cand)
+				if ((err = gcur_next(&c[i], s)) <= 0)
+					return err;
+			if (c[i].id > cand)
+				break;
+		}
+		if (i < n) {
+			cand = c[i].id;
+			continue;
+		}
+		if ((err = try_name(s, cand, pat, m, is_icase, test, test_arg, fn, arg)) != 0)
+			return err < 0 ? err : 0;
+		if ((err = gcur_next(&c[0], s)) <= 0)
+			return err;
+		cand = c[0].id;
+	}
+}
+
 int symsec_lookup_substring(const struct symsec *s, const char *needle, size_t needle_len,
 			    bool is_icase, symsec_test_fn test, void *test_arg, symsec_match_fn fn,
 			    void *arg)
@@ -880,23 +1278,80 @@ int symsec_lookup_substring(const struct symsec *s, const char *needle, size_t n
 	const uint8_t *pat = (const uint8_t *)needle;
 	int err;
 
+	if (s->has_grams && needle_len >= 3)
+		return lookup_grams(s, pat, needle_len, is_icase, test, test_arg, fn, arg);
+	for (uint32_t k = 0; k < s->n_names; k++) {
+		prefetch_name(s, k);
+		if ((err = try_name(s, k, pat, needle_len, is_icase, test, test_arg, fn, arg)) != 0)
+			return err < 0 ? err : 0;
+	}
+	return 0;
+}
+
+/* A posting (trigram g, name id) hashed (splitmix64's finaliser) for verify_grams' sums. */
+static uint64_t mix(uint32_t g, uint32_t id)
+{
+	uint64_t z = ((uint64_t)g << 32 | id) + 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * GRAMS in full: keys strictly ascending below 2^24; the lists back to back in key order from
+ * offset 0 to the end of GPOSTS, each exactly its count of canonical varints, ascending name
+ * indices below n_names, n_postings in all; and the lists hold what the names hold: as many
+ * postings as the names have distinct trigrams, and the same sum of mix(trigram, name) over
+ * both (a 64-bit hash of the two sets: a name lost or gained by a list, or a list under
+ * another trigram, changes it). Allocates nothing: the names are read in table order.
+ */
+static int verify_grams(const struct symsec *s)
+{
+	uint64_t n_post = 0, n_want = 0, sum_lists = 0, sum_names = 0;
+	uint32_t g[SYMSEC_STR_MAX], prev = 0;
+	int err;
+
+	if (s->n_grams == 0 && s->gposts_len != 0)
+		return corrupt("name index lists without keys:", s->gposts_len);
+	for (uint32_t k = 0; k < s->n_grams; k++) {
+		const uint8_t *e = s->grams + (size_t)k * SYMSEC_GRAM_SIZE;
+		uint32_t t = rd32(e);
+		struct gcur c;
+
+		if (t >= SYMSEC_GRAMS_MAX || (k > 0 && t <= prev))
+			return corrupt("name index keys not sorted at", k);
+		if (k == 0 && rd32(e + 8) != 0)
+			return corrupt("name index's first list does not start at", 0);
+		if ((err = gram_list(&c, s, k)) < 0)
+			return err;
+		while ((err = gcur_next(&c, s)) > 0) {
+			sum_lists += mix(t, c.id);
+			n_post++;
+		}
+		if (err < 0)
+			return err;
+		if (c.p != c.end)
+			return corrupt("name index list with bytes after its names:", k);
+		prev = t;
+	}
+	if (n_post != s->n_gram_postings)
+		return corrupt("name index postings, not as its header says:", n_post);
 	for (uint32_t k = 0; k < s->n_names; k++) {
 		const char *name;
-		size_t len;
+		size_t len, m;
 		uint32_t first, end;
 
 		prefetch_name(s, k);
 		if ((err = name_at(&name, &len, &first, &end, s, k)) < 0)
 			return err;
-		if (needle_len &&
-		    (needle_len > len ||
-		     !has_substring((const uint8_t *)name, len, pat, needle_len, is_icase)))
-			continue;
-		if (test && !test(test_arg, name, len))
-			continue;
-		if ((err = emit_name(s, first, end, fn, arg)) != 0)
-			return err < 0 ? err : 0;
+		m = name_grams(g, (const uint8_t *)name, len);
+		n_want += m;
+		for (size_t i = 0; i < m; i++)
+			sum_names += mix(g[i], k);
 	}
+	if (n_want != n_post || sum_names != sum_lists)
+		return corrupt("name index does not hold the names' trigrams: postings", n_post);
 	return 0;
 }
 

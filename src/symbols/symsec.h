@@ -1,9 +1,10 @@
 /*
  * The SYMBOLS section of a shard: the symbols of each document (name, kind, line, scope and its
- * kind, language, signature) and a sorted table of the distinct names that answers exact,
- * prefix and case-insensitive lookups by binary search, and any other test (a regular
- * expression) by a scan of the distinct names only. docs/index-format.md ("SYMBOLS") specifies
- * it byte for byte; docs/internals/symbols.md says how it is made.
+ * kind, language, signature), a sorted table of the distinct names that answers exact,
+ * prefix and case-insensitive lookups by binary search, and a trigram index of the names
+ * (GRAMS) that answers "contains" for 3 bytes or more; any other test (a regular expression)
+ * scans the distinct names only. docs/index-format.md ("SYMBOLS") specifies it byte for byte;
+ * docs/internals/symbols.md says how it is made.
  *
  * This unit knows only bytes: the builder turns symbols into the section's bytes, the reader
  * validates a byte range that claims to be one. It depends on util only, so the shard reader's
@@ -26,7 +27,7 @@
 
 /* Layout: offsets within the section. */
 #define SYMSEC_HEADER_SIZE 32u
-#define SYMSEC_H_FLAGS 0       /* u32 0 */
+#define SYMSEC_H_FLAGS 0       /* u32 SYMSEC_F_* */
 #define SYMSEC_H_N_DOCS 4      /* u32 == META n_docs */
 #define SYMSEC_H_N_SYMBOLS 8   /* u32 == the TOC count */
 #define SYMSEC_H_N_NAMES 12    /* u32 distinct names */
@@ -48,6 +49,22 @@
 #define SYMSEC_NAME_SIZE 8u    /* u32 STRINGS offset of the name, u32 first index into POSTS */
 #define SYMSEC_POST_SIZE 4u    /* u32 symbol index */
 #define SYMSEC_REF_SIZE 4u     /* KINDS and LANGS: u32 STRINGS offset */
+
+/*
+ * Header flags. SYMSEC_F_GRAMS: the section ends with GRAMS, a trigram index of the names
+ * (after STRINGS): a 16-byte header (u32 n_grams, u32 0, u64 n_postings), n_grams keys of 12
+ * bytes (u32 trigram, u32 count, u32 offset of its list in GPOSTS) strictly ascending by
+ * trigram, then GPOSTS, the lists of name indices (delta varints) filling the rest. A section
+ * without the flag (written before the index existed) ends with STRINGS, and a substring lookup
+ * scans its names.
+ */
+#define SYMSEC_F_GRAMS 1u
+#define SYMSEC_GRAMS_HEADER_SIZE 16u
+#define SYMSEC_G_N_GRAMS 0    /* u32 <= SYMSEC_GRAMS_MAX */
+#define SYMSEC_G_RESERVED 4   /* u32 0 */
+#define SYMSEC_G_N_POSTINGS 8 /* u64 name indices in all lists */
+#define SYMSEC_GRAM_SIZE 12u  /* u32 trigram, u32 count, u32 offset in GPOSTS */
+#define SYMSEC_GRAMS_MAX (1u << 24)
 
 #define SYMSEC_NONE 0xFFu
 #define SYMSEC_KINDS_MAX 255u
@@ -118,6 +135,12 @@ struct symsec {
 	uint64_t len;
 	uint32_t n_docs, n_symbols, n_names, n_kinds, n_langs, strings_len;
 	const uint8_t *docs, *syms, *names, *posts, *kinds, *langs, *strings;
+	/* GRAMS (SYMSEC_F_GRAMS): has_grams false for a section written without it */
+	bool has_grams;
+	uint32_t n_grams;
+	uint64_t n_gram_postings;
+	uint32_t gposts_len;
+	const uint8_t *grams, *gposts;
 };
 
 /*
@@ -129,7 +152,8 @@ int symsec_open(struct symsec *s, const uint8_t *p, uint64_t len, uint32_t count
 		uint32_t n_docs);
 /*
  * Checks everything: every record, every string, the name table sorted and each name's list
- * holding exactly its symbols, in order. ECORRUPT.
+ * holding exactly its symbols, in order, and GRAMS when present (keys sorted, every list
+ * decoded, its name indices ascending, and the lists holding each name's trigrams). ECORRUPT.
  */
 int symsec_verify(const struct symsec *s);
 
@@ -193,9 +217,12 @@ int symsec_lookup(const struct symsec *s, const char *pattern, size_t pattern_le
  * the order of symsec_lookup: with is_icase, needle must be in lower case and the names are
  * compared with their ASCII letters folded. When test is not NULL it must also accept the name
  * (a regular expression whose required literal is needle): it is called only for the names
- * that contain needle. The SYMSEC_TEST scan for the commonest tests, without a call per name:
- * each name's bytes are searched in place, first for the needle's first byte, and the work per
- * name stays linear in its length. Returns 0, fn's negative error, or ECORRUPT.
+ * that contain needle. The SYMSEC_TEST scan for the commonest tests, without a call per name.
+ * A needle of 3 bytes or more in a section with GRAMS reads only the names whose lists hold
+ * every trigram of the needle (the rarest lists, intersected); other needles, and sections
+ * without GRAMS, scan every name, searching its bytes in place. Either way the work per name
+ * stays linear in its length and the names found, and their order, are the same. Allocates
+ * nothing. Returns 0, fn's negative error, or ECORRUPT.
  */
 int symsec_lookup_substring(const struct symsec *s, const char *needle, size_t needle_len,
 			    bool is_icase, symsec_test_fn test, void *test_arg, symsec_match_fn fn,

@@ -32,6 +32,37 @@ expect_eq "summary counts symbols, no ctags failure" 1 \
 check "verify passes" "$TRAWL" verify "$IX"
 expect_eq "verify reports the symbols" 1 "$(grep -c '^  symbols: [1-9][0-9]* in 11 files; failed: 0 timed out' "$T/.out")"
 
+# The index of the names (GRAMS, docs/index-format.md) is written, and checked by verify: its
+# keys put out of order under good checksums make verify fail naming the file and the index.
+cp -r "$IX" "$T/ix-badgrams"
+expect_eq "the names' trigram index is written and then damaged" "damaged" "$(python3 - "$T/ix-badgrams" <<'PY'
+import glob, struct, sys, zlib
+for path in glob.glob(sys.argv[1] + "/*.shard"):
+    b = bytearray(open(path, "rb").read())
+    n = struct.unpack_from("<I", b, 16)[0]
+    for i in range(n):
+        e = 64 + 32 * i
+        sid, _, off, ln = struct.unpack_from("<IIQQ", b, e)
+        if sid != 9:
+            continue
+        flags, nd, ns, nn, nk, nl, sl = struct.unpack_from("<7I", b, off)
+        g = off + 32 + 8 * nd + 24 * ns + 8 * nn + 4 * (nk + nl) + sl
+        ng = struct.unpack_from("<I", b, g)[0]
+        if not flags & 1 or ng < 2:
+            sys.exit("no GRAMS")
+        last = struct.unpack_from("<I", b, g + 16 + 12 * (ng - 1))[0]
+        struct.pack_into("<I", b, g + 16, last)
+        struct.pack_into("<I", b, e + 24, zlib.crc32(b[off:off + ln]))
+    struct.pack_into("<I", b, 20, 0)
+    struct.pack_into("<I", b, 20, zlib.crc32(b[0:64 + 32 * n]))
+    open(path, "wb").write(b)
+print("damaged")
+PY
+)"
+expect_status "verify refuses the damaged name index" 2 "$TRAWL" verify "$T/ix-badgrams"
+expect_eq "verify names the shard and the name index" 1 \
+  "$(grep -c 'ix-badgrams/.*SYMBOLS: name index keys not sorted' "$T/.out" "$T/.err" | awk -F: '{s += $NF} END {print s}')"
+
 ls_sym() { "$TRAWL" ls -d "$IX" --symbols "$@"; }
 expect_eq "C function with line, language and signature" \
   "$(printf 'repo/src/point.c:3\tfunction\tadd\t\tC\t(int a,int b)')" "$(ls_sym add)"

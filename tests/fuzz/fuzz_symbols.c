@@ -5,8 +5,13 @@
  * that check. Opened, every symbol and document read, looked up in every mode, verified:
  * nothing may crash, read outside the input, allocate, or loop beyond the input's size.
  *
- * The corpus (tests/fuzz/corpus/symbols/) holds sections written by the builder; the first
- * input of a run also builds one, so a run without a corpus starts from a valid section.
+ * Substring lookups of 3 bytes and more go through the name index (GRAMS) when the section has
+ * one, shorter ones and sections without it through the scan: both are tried, and compared
+ * where the answer is known (try_names, and any input that verifies).
+ *
+ * The corpus (tests/fuzz/corpus/symbols/) holds sections written by the builder, with GRAMS
+ * and without (written before it existed); the first input of a run also builds one, so a run
+ * without a corpus starts from a valid section.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,9 +49,47 @@ static bool any(void *arg, const char *name, size_t len)
 	return len > 0 && (name[0] & 1);
 }
 
+/* The symbols found, as a count and an order-dependent hash of their indices. */
+struct tally {
+	uint64_t n, h;
+};
+
+static int on_tally(void *arg, const struct symsec_sym *y)
+{
+	struct tally *t = arg;
+
+	t->n++;
+	t->h = (t->h ^ y->index) * 1099511628211ull;
+	return 0;
+}
+
+/*
+ * A section that verifies answers a substring lookup through GRAMS exactly as the scan of its
+ * names does (the same section read as if it had no GRAMS), in the same order.
+ */
+static void same_with_and_without_grams(const struct symsec *s, const char *const *pats,
+					size_t n_pats)
+{
+	struct symsec scan = *s;
+
+	scan.has_grams = false;
+	for (size_t i = 0; i < n_pats; i++)
+		for (int ic = 0; ic < 2; ic++) {
+			struct tally a = { 0 }, b = { 0 };
+			int ea = symsec_lookup_substring(s, pats[i], strlen(pats[i]), ic, NULL, NULL,
+							 on_tally, &a);
+			int eb = symsec_lookup_substring(&scan, pats[i], strlen(pats[i]), ic, NULL,
+							 NULL, on_tally, &b);
+
+			if (ea != eb || a.n != b.n || a.h != b.h)
+				abort();
+		}
+}
+
 static void try_section(const uint8_t *data, size_t size)
 {
-	static const char *const pats[] = { "", "a", "foo", "FOO", "\xff" };
+	static const char *const pats[] = { "", "a", "foo", "FOO", "\xff", "oob", "ooba",
+					    "xyz", "ain", "\xc3\xa9t\xc3" };
 	struct symsec s;
 
 	if (size < SYMSEC_HEADER_SIZE)
@@ -74,16 +117,93 @@ static void try_section(const uint8_t *data, size_t size)
 		for (int m = SYMSEC_EXACT; m <= SYMSEC_TEST; m++)
 			(void)symsec_lookup(&s, pats[i], strlen(pats[i]), (enum symsec_mode)m, any,
 					    NULL, on_sym, NULL);
-		(void)symsec_lookup_substring(&s, pats[i], strlen(pats[i]), i % 2, i % 3 ? NULL : any,
-					      NULL, on_sym, NULL);
+		for (int ic = 0; ic < 2; ic++)
+			(void)symsec_lookup_substring(&s, pats[i], strlen(pats[i]), ic,
+						      (i + ic) % 3 ? NULL : any, NULL, on_sym, NULL);
 	}
-	(void)symsec_verify(&s);
+	if (symsec_verify(&s) == 0 && s.has_grams)
+		same_with_and_without_grams(&s, pats, sizeof(pats) / sizeof(*pats));
+}
+
+/*
+ * The first k bytes of name (len bytes), folded when is_icase, looked up in s through GRAMS and
+ * in scan (s read as without it): the same symbols in the same order, at least one (the name's).
+ */
+static void same_found(const struct symsec *s, const struct symsec *scan, const uint8_t *name,
+		       size_t k, size_t len, int is_icase)
+{
+	char needle[64];
+	struct tally x = { 0 }, y = { 0 };
+
+	if (k > len || k < 3)
+		return;
+	for (size_t j = 0; j < k; j++)
+		needle[j] = (char)(is_icase && name[j] >= 'A' && name[j] <= 'Z' ? name[j] + 32
+										  : name[j]);
+	if (symsec_lookup_substring(s, needle, k, is_icase, NULL, NULL, on_tally, &x) != 0 ||
+	    symsec_lookup_substring(scan, needle, k, is_icase, NULL, NULL, on_tally, &y) != 0 ||
+	    x.n != y.n || x.h != y.h || x.n == 0)
+		abort();
+}
+
+/*
+ * The input as names too: its lines (at most 64, each cut at 64 bytes) built into a section
+ * with the builder, which must verify; each line, and its first 3 and 5 bytes, then looked up as
+ * a substring through GRAMS and by the scan, with and without case: the same symbols, in the
+ * same order, at least one. This fuzzes the builder and the index against the scan on names of
+ * any bytes.
+ */
+static void try_names(const uint8_t *data, size_t size)
+{
+	const uint8_t *line[64];
+	size_t len[64], n = 0;
+	struct symsec_builder *b = NULL;
+	struct symsec s, scan;
+	struct buf out;
+	uint32_t count;
+
+	for (size_t i = 0, at = 0; i <= size && n < 64; i++)
+		if (i == size || data[i] == '\n') {
+			line[n] = data + at;
+			len[n] = i - at > 64 ? 64 : i - at;
+			n += len[n] > 0;
+			at = i + 1;
+		}
+	if (n == 0 || symsec_builder_new(&b) < 0)
+		return;
+	buf_init(&out, 1 << 20);
+	if (symsec_builder_doc(b, 0, SYMSEC_OK) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct symsec_in in = { .name = (const char *)line[i], .name_len = len[i],
+					.kind = "function", .lang = "C", .line = 1 };
+
+		if (i == n / 2 && symsec_builder_doc(b, 1, SYMSEC_OK) < 0)
+			goto out;
+		if (symsec_builder_add(b, &in) < 0)
+			goto out;
+	}
+	if (symsec_builder_finish(b, &out, &count, 2) < 0)
+		goto out;
+	if (symsec_open(&s, (const uint8_t *)out.ptr, out.len, count, 2) < 0 ||
+	    symsec_verify(&s) < 0 || !s.has_grams)
+		abort(); /* the builder wrote what its reader refuses */
+	scan = s;
+	scan.has_grams = false;
+	for (size_t i = 0; i < n; i++)
+		for (size_t m = 3; m <= 7; m += 2)
+			for (int ic = 0; ic < 2; ic++)
+				same_found(&s, &scan, line[i], m == 7 ? len[i] : m, len[i], ic);
+out:
+	buf_dispose(&out);
+	symsec_builder_free(b);
 }
 
 /* A valid section to start from. */
 static void seed(void)
 {
-	static const char *const names[] = { "main", "Foo", "foo", "foobar", "x" };
+	static const char *const names[] = { "main", "Foo", "foo", "foobar", "x",
+					     "FooBarBaz", "\xc3\xa9t\xc3\xa9", "remain" };
 	struct symsec_builder *b = NULL;
 	struct buf out;
 	uint32_t count;
@@ -120,5 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seed();
 	}
 	try_section(data, size);
+	if (size <= 4096)
+		try_names(data, size);
 	return 0;
 }

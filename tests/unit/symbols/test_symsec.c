@@ -81,6 +81,33 @@ static void build_sample(struct buf *out)
 	symsec_builder_free(b);
 }
 
+static uint32_t rd32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Where GRAMS starts in a section: the end of STRINGS. */
+static size_t grams_at(const uint8_t *p)
+{
+	return SYMSEC_HEADER_SIZE + (size_t)rd32le(p + SYMSEC_H_N_DOCS) * SYMSEC_DOC_SIZE +
+	       (size_t)rd32le(p + SYMSEC_H_N_SYMBOLS) * (SYMSEC_SYM_SIZE + SYMSEC_POST_SIZE) +
+	       (size_t)rd32le(p + SYMSEC_H_N_NAMES) * SYMSEC_NAME_SIZE +
+	       (size_t)(rd32le(p + SYMSEC_H_N_KINDS) + rd32le(p + SYMSEC_H_N_LANGS)) *
+		       SYMSEC_REF_SIZE +
+	       rd32le(p + SYMSEC_H_STRINGS_LEN);
+}
+
+/* The section in as a trawl before GRAMS wrote it: the flag clear, nothing after STRINGS. */
+static void copy_without_grams(struct buf *out, const struct buf *in)
+{
+	const uint8_t *p = (const uint8_t *)in->ptr;
+
+	assert_int_equal(rd32le(p + SYMSEC_H_FLAGS), SYMSEC_F_GRAMS);
+	buf_init(out, UINT32_MAX);
+	assert_int_equal(buf_put(out, in->ptr, grams_at(p)), 0);
+	memset(out->ptr + SYMSEC_H_FLAGS, 0, 4);
+}
+
 static void assert_str(const char *want, const char *got, size_t len)
 {
 	if (!want) {
@@ -321,10 +348,11 @@ static void substring_lookup_agrees_with_a_naive_scan(void **state)
 	struct symsec_builder *b = NULL;
 	char name[SYMSEC_STR_MAX], needle[24];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-	struct seq got = { 0 }, want = { 0 };
+	struct seq got = { 0 }, want = { 0 }, got_old = { 0 };
 	uint32_t count;
-	struct symsec s;
-	struct buf out;
+	struct symsec s, s_old;
+	struct buf out, old;
+	size_t n_found = 0, n_empty = 0;
 
 	(void)state;
 	assert_int_equal(symsec_builder_new(&b), 0);
@@ -345,13 +373,21 @@ static void substring_lookup_agrees_with_a_naive_scan(void **state)
 	assert_int_equal(symsec_builder_finish(b, &out, &count, 12), 0);
 	assert_int_equal(symsec_open(&s, (const uint8_t *)out.ptr, out.len, count, 12), 0);
 	assert_int_equal(symsec_verify(&s), 0);
-	got.cap = want.cap = count;
+	assert_true(s.has_grams);
+	/* The same section as written before GRAMS existed: answered by the scan. */
+	copy_without_grams(&old, &out);
+	assert_int_equal(symsec_open(&s_old, (const uint8_t *)old.ptr, old.len, count, 12), 0);
+	assert_int_equal(symsec_verify(&s_old), 0);
+	assert_false(s_old.has_grams);
+	got.cap = want.cap = got_old.cap = count;
 	got.idx = calloc(count, sizeof(*got.idx));
 	want.idx = calloc(count, sizeof(*want.idx));
+	got_old.idx = calloc(count, sizeof(*got_old.idx));
 	assert_non_null(got.idx);
 	assert_non_null(want.idx);
-	for (int t = 0; t < 400; t++) {
-		size_t len = 1 + rnd(&x) % (t % 10 == 0 ? sizeof(needle) : 4);
+	assert_non_null(got_old.idx);
+	for (int t = 0; t < 1000; t++) {
+		size_t len = 1 + rnd(&x) % (t % 10 == 0 ? sizeof(needle) : 8);
 		bool is_run = t % 7 == 0;
 		struct naive nv = { .needle = needle, .len = len, .is_icase = rnd(&x) % 2,
 				    .is_and_ar = t % 5 == 0 };
@@ -361,19 +397,31 @@ static void substring_lookup_agrees_with_a_naive_scan(void **state)
 			if (nv.is_icase && needle[k] >= 'A' && needle[k] <= 'Z')
 				needle[k] = (char)(needle[k] + 32);
 		}
-		got.n = want.n = 0;
+		got.n = want.n = got_old.n = 0;
 		assert_int_equal(symsec_lookup(&s, NULL, 0, SYMSEC_TEST, naive_contains, &nv,
 					       collect_index, &want), 0);
 		assert_int_equal(symsec_lookup_substring(&s, needle, len, nv.is_icase,
 							 nv.is_and_ar ? has_ar : NULL, NULL,
 							 collect_index, &got), 0);
+		assert_int_equal(symsec_lookup_substring(&s_old, needle, len, nv.is_icase,
+							 nv.is_and_ar ? has_ar : NULL, NULL,
+							 collect_index, &got_old), 0);
 		assert_int_equal(got.n, want.n);
 		assert_memory_equal(got.idx, want.idx, got.n * sizeof(*got.idx));
+		assert_int_equal(got_old.n, want.n);
+		assert_memory_equal(got_old.idx, want.idx, got.n * sizeof(*got.idx));
+		if (len >= 3)
+			*(want.n ? &n_found : &n_empty) += 1;
 	}
+	/* Needles of the index's length both found and not found. */
+	assert_true(n_found > 100);
+	assert_true(n_empty > 100);
 	free(got.idx);
 	free(want.idx);
+	free(got_old.idx);
 	symsec_builder_free(b);
 	buf_dispose(&out);
+	buf_dispose(&old);
 }
 
 static void lookup_callback_stops_it(void **state)
@@ -473,6 +521,13 @@ static int open_and_read(const uint8_t *p, size_t len, uint32_t count, uint32_t 
 	(void)symsec_lookup_substring(&s, "o", 1, true, NULL, NULL, collect, &h);
 	h.n = 0;
 	(void)symsec_lookup_substring(&s, "a", 1, false, has_ar, NULL, collect, &h);
+	/* Three bytes and more: through GRAMS when the section has it. */
+	h.n = 0;
+	(void)symsec_lookup_substring(&s, "oob", 3, true, NULL, NULL, collect, &h);
+	h.n = 0;
+	(void)symsec_lookup_substring(&s, "Foo", 3, false, NULL, NULL, collect, &h);
+	h.n = 0;
+	(void)symsec_lookup_substring(&s, "bar", 3, false, has_ar, NULL, collect, &h);
 	return symsec_verify(&s);
 }
 
@@ -518,6 +573,123 @@ static void reader_refuses_damage(void **state)
 	/* Huge counts in the header: refused by size, nothing allocated. */
 	wr32(p + SYMSEC_H_N_SYMBOLS, UINT32_MAX);
 	assert_int_equal(open_and_read(p, len, UINT32_MAX, N_DOCS), TRAWL_ECORRUPT);
+	buf_dispose(&out);
+}
+
+/* A section written before GRAMS (flag clear, nothing after STRINGS) answers as before. */
+static void old_format_section_still_answers(void **state)
+{
+	static const char *const oob[] = { "foobar@2", NULL };
+	static const char *const foo_i[] = { "Foo@0", "foo@2", "foo@3", "foobar@2", NULL };
+	static const char *const foo[] = { "foo@2", "foo@3", "foobar@2", NULL };
+	static const char *const none[] = { NULL };
+	struct symsec s, s_old;
+	struct buf out, old;
+
+	(void)state;
+	build_sample(&out);
+	copy_without_grams(&old, &out);
+	assert_int_equal(symsec_open(&s, (const uint8_t *)out.ptr, out.len, N_SAMPLE, N_DOCS), 0);
+	assert_int_equal(symsec_open(&s_old, (const uint8_t *)old.ptr, old.len, N_SAMPLE, N_DOCS),
+			 0);
+	assert_true(s.has_grams);
+	assert_false(s_old.has_grams);
+	assert_int_equal(symsec_verify(&s_old), 0);
+	for (int i = 0; i < 2; i++) {
+		const struct symsec *x = i ? &s_old : &s;
+
+		assert_substring(x, "oob", false, NULL, oob);
+		assert_substring(x, "foo", true, NULL, foo_i);
+		assert_substring(x, "foo", false, NULL, foo);
+		assert_substring(x, "FOO", false, NULL, none);
+		assert_substring(x, "qqq", true, NULL, none);
+		assert_substring(x, "oob", true, has_ar, oob);
+		assert_substring(x, "oom", true, NULL, none); /* both trigrams exist, apart */
+	}
+	/* The old format with its length, but the new one's flag: refused (no GRAMS header). */
+	memset(old.ptr + SYMSEC_H_FLAGS, 1, 1);
+	assert_int_equal(symsec_open(&s_old, (const uint8_t *)old.ptr, old.len, N_SAMPLE, N_DOCS),
+			 TRAWL_ECORRUPT);
+	/* And the new bytes with the flag cleared: the length no longer adds up. */
+	memset(out.ptr + SYMSEC_H_FLAGS, 0, 1);
+	assert_int_equal(symsec_open(&s, (const uint8_t *)out.ptr, out.len, N_SAMPLE, N_DOCS),
+			 TRAWL_ECORRUPT);
+	buf_dispose(&out);
+	buf_dispose(&old);
+}
+
+/* Opens and reads p with one u32 at off set to v: the error, the u32 put back. */
+static int with_u32(uint8_t *p, size_t len, size_t off, uint32_t v)
+{
+	uint32_t keep = rd32le(p + off);
+	int err;
+
+	wr32(p + off, v);
+	err = open_and_read(p, len, N_SAMPLE, N_DOCS);
+	wr32(p + off, keep);
+	return err;
+}
+
+/* A damaged GRAMS: refused by open (sizes) or verify (contents), never read outside. */
+static void damaged_name_index_is_refused(void **state)
+{
+	struct buf out;
+	uint8_t *p, *key, *lists;
+	size_t len, g;
+	uint32_t n_grams;
+
+	(void)state;
+	build_sample(&out);
+	p = (uint8_t *)out.ptr;
+	len = out.len;
+	g = grams_at(p);
+	n_grams = rd32le(p + g + SYMSEC_G_N_GRAMS);
+	key = p + g + SYMSEC_GRAMS_HEADER_SIZE;
+	lists = key + (size_t)n_grams * SYMSEC_GRAM_SIZE;
+	assert_true(n_grams > 10);
+	assert_int_equal(open_and_read(p, len, N_SAMPLE, N_DOCS), 0);
+	/* Open: unknown flag, reserved field, sizes that do not add up. */
+	assert_int_equal(with_u32(p, len, SYMSEC_H_FLAGS, 3), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, g + SYMSEC_G_RESERVED, 1), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, g + SYMSEC_G_N_GRAMS, n_grams + 1000), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, g + SYMSEC_G_N_GRAMS, UINT32_MAX), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), "section SYMBOLS: name index"));
+	assert_int_equal(with_u32(p, len, g + SYMSEC_G_N_POSTINGS, 100000), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, g + SYMSEC_G_N_POSTINGS + 4, 1), TRAWL_ECORRUPT);
+	assert_int_equal(open_and_read(p, g + 8, N_SAMPLE, N_DOCS), TRAWL_ECORRUPT);
+	assert_int_equal(open_and_read(p, len - 1, N_SAMPLE, N_DOCS), TRAWL_ECORRUPT);
+	/* Verify: keys out of order, a trigram past 2^24, a count or offset off. */
+	assert_int_equal(with_u32(p, len, (size_t)(key - p), rd32le(key + SYMSEC_GRAM_SIZE)),
+			 TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), "not sorted"));
+	assert_int_equal(with_u32(p, len, (size_t)(key - p) + (size_t)(n_grams - 1) *
+						SYMSEC_GRAM_SIZE, 1u << 24), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, (size_t)(key - p) + 4, 0), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, (size_t)(key - p) + 4, 1000), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, (size_t)(key - p) + 8, 1), TRAWL_ECORRUPT);
+	assert_int_equal(with_u32(p, len, (size_t)(key - p) + SYMSEC_GRAM_SIZE + 8, 1000),
+			 TRAWL_ECORRUPT);
+	/* A list: a name out of range, a gap of 0, an overlong varint, another name. */
+	{
+		uint8_t keep[2];
+
+		memcpy(keep, lists, 2);
+		lists[0] = 0x7f; /* name 127 of 7 */
+		assert_int_equal(open_and_read(p, len, N_SAMPLE, N_DOCS), TRAWL_ECORRUPT);
+		assert_non_null(strstr(error_last(), "out of range"));
+		lists[0] = 0x80; /* a varint running into the next list */
+		assert_int_equal(open_and_read(p, len, N_SAMPLE, N_DOCS), TRAWL_ECORRUPT);
+		memcpy(lists, keep, 2);
+	}
+	/* The last list names another name than its own (in range, ascending): verify's sums. */
+	{
+		uint8_t keep = p[len - 1];
+
+		p[len - 1] = (uint8_t)(p[len - 1] == 1 ? 2 : 1);
+		assert_int_equal(open_and_read(p, len, N_SAMPLE, N_DOCS), TRAWL_ECORRUPT);
+		p[len - 1] = keep;
+	}
+	assert_int_equal(open_and_read(p, len, N_SAMPLE, N_DOCS), 0);
 	buf_dispose(&out);
 }
 
@@ -686,11 +858,46 @@ static void shard_verify_checks_the_symbols_contents(void **state)
 	shard_close(sh);
 }
 
+/* GRAMS damaged under a good checksum: the shard opens, shard_verify (trawl verify) refuses it. */
+static void shard_verify_checks_the_name_index(void **state)
+{
+	const char *path = testlib_path("badgrams.shard");
+	struct shard *sh = NULL;
+	char *raw;
+	uint8_t *bytes;
+	size_t n, g;
+	uint64_t off = 0;
+
+	(void)state;
+	write_shard(path, true);
+	assert_int_equal(file_read_all(&raw, &n, path, 1 << 20), 0);
+	bytes = (uint8_t *)raw;
+	for (uint32_t k = 0; k < le32(bytes + SHARD_H_N_SECTIONS); k++) {
+		const uint8_t *e = bytes + SHARD_HEADER_SIZE + (size_t)k * SHARD_TOC_ENTRY_SIZE;
+
+		if (le32(e + SHARD_T_ID) == SEC_SYMBOLS)
+			off = le64(e + SHARD_T_OFFSET);
+	}
+	assert_true(off > 0);
+	g = grams_at(bytes + off);
+	assert_int_equal(le32(bytes + off + SYMSEC_H_FLAGS), SYMSEC_F_GRAMS);
+	/* The first key's trigram moved past the last: the keys are no longer sorted. */
+	wr32(bytes + off + g + SYMSEC_GRAMS_HEADER_SIZE, 0xfffffe);
+	shard_bytes_reseal(bytes, n);
+	assert_int_equal(file_write_atomic(path, bytes, n), 0);
+	free(bytes);
+	assert_int_equal(shard_open(&sh, path), 0);
+	assert_int_equal(shard_verify(sh), TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), path));
+	assert_non_null(strstr(error_last(), "name index"));
+	shard_close(sh);
+}
+
 /* The example of docs/index-format.md ("SYMBOLS"), byte for byte. */
 static void documented_example_is_byte_exact(void **state)
 {
 	static const uint8_t want[] = {
-		0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, /* header */
+		1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, /* header: SYMSEC_F_GRAMS */
 		1, 0, 0, 0, 1, 0, 0, 0, 0x22, 0, 0, 0, 0, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 0,                         /* DOCSYM */
 		0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x13, 0, 0, 0, 0, 0xff, 0, 0, /* SYMS */
@@ -700,6 +907,9 @@ static void documented_example_is_byte_exact(void **state)
 		0x0f, 0, 0, 0,                                  /* LANGS */
 		3, 0, 'a', 'd', 'd', 8, 0, 'f', 'u', 'n', 'c', 't', 'i', 'o', 'n', 1, 0, 'C',
 		14, 0, '(', 'i', 'n', 't', ' ', 'a', ',', ' ', 'i', 'n', 't', ' ', 'b', ')',
+		1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, /* GRAMS: 1 trigram, 1 posting */
+		0x64, 0x64, 0x61, 0, 1, 0, 0, 0, 0, 0, 0, 0,    /* "add": 1 name, at 0 */
+		0,                                              /* name 0 */
 	};
 	struct symsec_in in = { .name = "add", .name_len = 3, .kind = "function", .lang = "C",
 				.signature = "(int a, int b)", .signature_len = 14, .line = 1 };
@@ -708,7 +918,7 @@ static void documented_example_is_byte_exact(void **state)
 	uint32_t count;
 
 	(void)state;
-	assert_int_equal(sizeof(want), 114);
+	assert_int_equal(sizeof(want), 143);
 	assert_int_equal(symsec_builder_new(&b), 0);
 	assert_int_equal(symsec_builder_doc(b, 0, SYMSEC_OK), 0);
 	assert_int_equal(symsec_builder_add(b, &in), 0);
@@ -731,9 +941,12 @@ int main(void)
 		cmocka_unit_test(failed_document_loses_its_symbols_and_names),
 		cmocka_unit_test(reader_refuses_damage),
 		cmocka_unit_test(reader_survives_every_single_byte_change),
+		cmocka_unit_test(old_format_section_still_answers),
+		cmocka_unit_test(damaged_name_index_is_refused),
 		cmocka_unit_test(shard_holds_symbols_as_an_optional_section),
 		cmocka_unit_test(shard_without_symbols_is_unchanged),
 		cmocka_unit_test(shard_verify_checks_the_symbols_contents),
+		cmocka_unit_test(shard_verify_checks_the_name_index),
 		cmocka_unit_test(documented_example_is_byte_exact),
 	};
 
