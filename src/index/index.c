@@ -333,11 +333,6 @@ static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t 
 		error_set("%s: repository %zu has an invalid name", where, i);
 		return TRAWL_ECORRUPT;
 	}
-	for (size_t k = 0; k < i; k++)
-		if (strcmp(m->repos[k].name, json_string_value(name)) == 0) {
-			error_set("%s: repository \"%s\" listed twice", where, m->repos[k].name);
-			return TRAWL_ECORRUPT;
-		}
 	e->name = strdup(json_string_value(name));
 	e->shards = calloc(json_array_size(shards) + 1, sizeof(*e->shards));
 	if (!e->name || !e->shards)
@@ -350,15 +345,56 @@ static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t 
 				  "\"%s\"", where, e->name, j, SHARD_SUFFIX);
 			return TRAWL_ECORRUPT;
 		}
-		if (manifest_owner(m, json_string_value(s))) {
-			error_set("%s: shard %s listed twice", where, json_string_value(s));
-			return TRAWL_ECORRUPT;
-		}
 		if (!(e->shards[j] = strdup(json_string_value(s))))
 			return error_nomem(NULL);
 		e->n_shards++;
 	}
 	return parse_git_keys(e, where, r);
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * No repository or shard file listed twice: sorted once, neighbours compared, so a MANIFEST of
+ * n repositories costs n log n here (a check per entry against every other made each commit of
+ * a run over 5,000 repositories cost more than its indexing).
+ */
+static int manifest_check_unique(const struct manifest *m, const char *where)
+{
+	size_t n_shards = 0, n = 0;
+	const char **v;
+	int err = 0;
+
+	for (size_t i = 0; i < m->n_repos; i++)
+		n_shards += m->repos[i].n_shards;
+	if (!(v = malloc((n_shards > m->n_repos ? n_shards : m->n_repos) * sizeof(*v) + 1)))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < m->n_repos; i++)
+		v[n++] = m->repos[i].name;
+	qsort(v, n, sizeof(*v), cmp_str_ptr);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1], v[i]) == 0) {
+			error_set("%s: repository \"%s\" listed twice", where, v[i]);
+			err = TRAWL_ECORRUPT;
+			goto out;
+		}
+	n = 0;
+	for (size_t i = 0; i < m->n_repos; i++)
+		for (size_t j = 0; j < m->repos[i].n_shards; j++)
+			v[n++] = m->repos[i].shards[j];
+	qsort(v, n, sizeof(*v), cmp_str_ptr);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1], v[i]) == 0) {
+			error_set("%s: shard %s listed twice", where, v[i]);
+			err = TRAWL_ECORRUPT;
+			goto out;
+		}
+out:
+	free(v);
+	return err;
 }
 
 static int manifest_parse(struct manifest *m, const char *where, const char *text, size_t len)
@@ -406,6 +442,7 @@ static int manifest_parse(struct manifest *m, const char *where, const char *tex
 		if ((err = parse_entry(m, where, json_array_get(repos, i), i)) < 0)
 			goto out;
 	}
+	err = manifest_check_unique(m, where);
 out:
 	json_decref(root);
 	if (err < 0)

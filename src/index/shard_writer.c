@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include "index/postings.h"
@@ -44,6 +45,25 @@
 #define OUT_BUF ((size_t)1 << 20)
 #define SEEN_WORDS (TRIGRAM_SPACE / 64)
 #define SUM_WORDS (SEEN_WORDS / 64)
+
+/*
+ * A writer's tables indexed by trigram (2-64 MiB each) come straight from mmap: zero pages the
+ * kernel gives as they are first touched, so a small shard pays for the few pages it uses.
+ * From malloc they were zeroed in full once glibc's adaptive mmap threshold had grown past
+ * their size (after the first shard freed one), about 20 MiB of memset per shard.
+ */
+static void *table_new(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void table_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
 
 struct doc_rec {
 	uint64_t content_off;
@@ -193,12 +213,12 @@ int shard_writer_new_ext(struct shard_writer **out, const char *path, const char
 	buf_init(&w->bsets, UINT32_MAX);
 	w->repo = strdup(repo);
 	w->repo_len = repo_len;
-	w->seen = calloc(SEEN_WORDS, sizeof(*w->seen));
+	w->seen = table_new(SEEN_WORDS * sizeof(*w->seen));
 	/* 16 MiB of address space, touched like counts. */
-	w->acc = calloc(TRIGRAM_SPACE, sizeof(*w->acc));
+	w->acc = table_new(TRIGRAM_SPACE * sizeof(*w->acc));
 	/* 64 MiB of address space; only the pages of trigrams that occur are ever touched. */
-	w->counts = calloc(TRIGRAM_SPACE, sizeof(*w->counts));
-	w->distinct = calloc(SEEN_WORDS, sizeof(*w->distinct));
+	w->counts = table_new(TRIGRAM_SPACE * sizeof(*w->counts));
+	w->distinct = table_new(SEEN_WORDS * sizeof(*w->distinct));
 	w->distinct_sum = calloc(SUM_WORDS, sizeof(*w->distinct_sum));
 	if (!w->repo || !w->seen || !w->acc || !w->counts || !w->distinct || !w->distinct_sum) {
 		err = error_nomem("writing a shard");
@@ -742,7 +762,7 @@ int shard_writer_finish(struct shard_writer *w)
 	if ((err = write_postings(w, &dict, &n_trigrams)) < 0)
 		goto out;
 	/* The sort's memory is no longer needed: give it back before writing the rest. */
-	free(w->counts);
+	table_free(w->counts, TRIGRAM_SPACE * sizeof(*w->counts));
 	w->counts = NULL;
 	begin_section(w, SEC_TRIGRAMS, n_trigrams);
 	if ((err = put_section(w, SEC_TRIGRAMS, dict, (uint64_t)n_trigrams * SHARD_TRI_SIZE)) < 0)
@@ -786,10 +806,10 @@ void shard_writer_free(struct shard_writer *w)
 	buf_dispose(&w->paths);
 	buf_dispose(&w->branches);
 	buf_dispose(&w->bsets);
-	free(w->seen);
-	free(w->acc);
-	free(w->counts);
-	free(w->distinct);
+	table_free(w->seen, SEEN_WORDS * sizeof(*w->seen));
+	table_free(w->acc, TRIGRAM_SPACE * sizeof(*w->acc));
+	table_free(w->counts, TRIGRAM_SPACE * sizeof(*w->counts));
+	table_free(w->distinct, SEEN_WORDS * sizeof(*w->distinct));
 	free(w->distinct_sum);
 	free(w->repo);
 	free(w);

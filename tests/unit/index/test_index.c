@@ -16,6 +16,7 @@
 
 #include "index/shard.h"
 #include "unit/testlib.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -210,9 +211,37 @@ static void index_refuses_malformed_manifests(void **state)
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"\",\"shards\":[]}]}");
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":[]},"
 				     "{\"name\":\"r\",\"shards\":[]}]}");
+	assert_non_null(strstr(error_last(), "repository \"r\" listed twice"));
 	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":"
 				     "[\"a.shard\"]},{\"name\":\"s\",\"shards\":[\"a.shard\"]}]}");
+	assert_non_null(strstr(error_last(), "shard a.shard listed twice"));
+	expect_manifest_refused(dir, "{\"version\":1,\"repos\":[{\"name\":\"r\",\"shards\":"
+				     "[\"a.shard\",\"a.shard\"]}]}");
+	assert_non_null(strstr(error_last(), "shard a.shard listed twice"));
 	expect_manifest_refused(dir, "{\"version\":1,\"version\":1,\"repos\":[]}");
+}
+
+/* Duplicates far apart in a long MANIFEST are found (sorted, not compared pairwise). */
+static void index_refuses_duplicates_in_a_long_manifest(void **state)
+{
+	const char *dir = fresh_dir("longdup");
+	struct buf b;
+
+	(void)state;
+	for (int kind = 0; kind < 2; kind++) {
+		buf_init(&b, UINT32_MAX);
+		assert_true(buf_puts(&b, "{\"version\":1,\"repos\":[") == 0);
+		for (int i = 0; i < 3000; i++)
+			assert_true(buf_printf(&b, "%s{\"name\":\"r%d\",\"shards\":[\"f%d.shard\"]}",
+					       i ? "," : "", kind == 0 && i == 2999 ? 7 : i,
+					       kind == 1 && i == 2999 ? 7 : i) == 0);
+		assert_true(buf_puts(&b, "]}") == 0);
+		assert_true(buf_putc(&b, '\0') == 0);
+		expect_manifest_refused(dir, b.ptr);
+		assert_non_null(strstr(error_last(), kind == 0 ? "repository \"r7\" listed twice"
+							       : "shard f7.shard listed twice"));
+		buf_dispose(&b);
+	}
 }
 
 /* Version 2 git keys: branches, overlay, base_shards; each malformed one is refused. */
@@ -653,6 +682,7 @@ int main(void)
 		cmocka_unit_test(index_open_accepts_empty_repository_list),
 		cmocka_unit_test(index_refuses_manifest_naming_files_outside),
 		cmocka_unit_test(index_refuses_malformed_manifests),
+		cmocka_unit_test(index_refuses_duplicates_in_a_long_manifest),
 		cmocka_unit_test(index_refuses_malformed_git_metadata),
 		cmocka_unit_test(index_maps_branches_by_name_and_applies_the_overlay),
 		cmocka_unit_test(index_refuses_shard_of_another_repository),
