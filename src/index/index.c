@@ -352,9 +352,19 @@ static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t 
 	return parse_git_keys(e, where, r);
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The first string of v[0..n) that appears twice (v is sorted in place), or NULL. */
+static const char *first_dup(const char **v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_name);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1], v[i]) == 0)
+			return v[i];
+	return NULL;
 }
 
 /*
@@ -365,7 +375,7 @@ static int cmp_str_ptr(const void *a, const void *b)
 static int manifest_check_unique(const struct manifest *m, const char *where)
 {
 	size_t n_shards = 0, n = 0;
-	const char **v;
+	const char **v, *dup;
 	int err = 0;
 
 	for (size_t i = 0; i < m->n_repos; i++)
@@ -374,24 +384,19 @@ static int manifest_check_unique(const struct manifest *m, const char *where)
 		return error_nomem(NULL);
 	for (size_t i = 0; i < m->n_repos; i++)
 		v[n++] = m->repos[i].name;
-	qsort(v, n, sizeof(*v), cmp_str_ptr);
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(v[i - 1], v[i]) == 0) {
-			error_set("%s: repository \"%s\" listed twice", where, v[i]);
-			err = TRAWL_ECORRUPT;
-			goto out;
-		}
+	if ((dup = first_dup(v, n))) {
+		error_set("%s: repository \"%s\" listed twice", where, dup);
+		err = TRAWL_ECORRUPT;
+		goto out;
+	}
 	n = 0;
 	for (size_t i = 0; i < m->n_repos; i++)
 		for (size_t j = 0; j < m->repos[i].n_shards; j++)
 			v[n++] = m->repos[i].shards[j];
-	qsort(v, n, sizeof(*v), cmp_str_ptr);
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(v[i - 1], v[i]) == 0) {
-			error_set("%s: shard %s listed twice", where, v[i]);
-			err = TRAWL_ECORRUPT;
-			goto out;
-		}
+	if ((dup = first_dup(v, n))) {
+		error_set("%s: shard %s listed twice", where, dup);
+		err = TRAWL_ECORRUPT;
+	}
 out:
 	free(v);
 	return err;
@@ -1072,11 +1077,6 @@ static bool is_tmp_name(const char *s)
  * it). Without a readable MANIFEST nothing is known to be garbage and nothing is removed. A
  * file that cannot be removed stays: it is only wasted space.
  */
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * SECURITY: a work directory holds what a worker wrote, and the worker (or anything it left
  * behind) may change it while it is being removed. So the walk never uses a path string below

@@ -458,6 +458,15 @@ static const char *exec_path;
 /* What the ctags role and its launcher may ask of prctl besides the workers' queries. */
 static const int prctl_ctags[] = { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_GET_SECCOMP };
 
+/* The one execve: of exec_path, compared by address. */
+static int exec_allow(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)exec_path)) < 0
+		       ? TRAWL_EPERM
+		       : 0;
+}
+
 /* Allows prctl with these options (ASan builds allow every prctl: see worker_rules). */
 static int prctl_allow(scmp_filter_ctx ctx, const int *options, size_t n)
 {
@@ -479,9 +488,7 @@ static int ctags_rules(scmp_filter_ctx ctx)
 {
 	if (!exec_path)
 		goto fail;
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
-			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)exec_path)) < 0 ||
-	    rule_add(ctx, SCMP_ACT_ALLOW, "arch_prctl") < 0 ||
+	if (exec_allow(ctx) < 0 || rule_add(ctx, SCMP_ACT_ALLOW, "arch_prctl") < 0 ||
 	    rule_add(ctx, SCMP_ACT_ALLOW, "seccomp") < 0 ||
 	    prctl_allow(ctx, prctl_ctags, sizeof(prctl_ctags) / sizeof(*prctl_ctags)) < 0)
 		goto fail;
@@ -526,9 +533,7 @@ static int launcher_rules(scmp_filter_ctx ctx)
 					   SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE),
 					   SCMP_A1(SCMP_CMP_EQ, 0)) < 0))
 		goto fail;
-	if ((exec_path && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
-					   SCMP_A0(SCMP_CMP_EQ,
-						   (scmp_datum_t)(uintptr_t)exec_path)) < 0) ||
+	if ((exec_path && exec_allow(ctx) < 0) ||
 	    prctl_allow(ctx, prctl_ctags, sizeof(prctl_ctags) / sizeof(*prctl_ctags)) < 0 ||
 	    prctl_allow(ctx, ok, sizeof(ok) / sizeof(*ok)) < 0)
 		goto fail;
