@@ -33,18 +33,30 @@
 struct entry {
 	char *path; /* relative, '/'-separated */
 	uint64_t size;
+	size_t repo;          /* which root (build_dirs) */
+	uint64_t indexed;     /* content bytes indexed, once added */
+	enum doc_skip skip;   /* what adding it gave */
 };
 
 struct walk {
 	struct entry *v;
 	size_t n, cap;
 	struct build_stats *st;
+	size_t repo;          /* the root being walked */
 };
 
-/* The entry source of the pipeline (build_int.h): the sorted walk. */
+/* The entry source of the pipeline (build_int.h): the sorted walks of the roots. */
 struct dir_src {
 	struct walk *w;
 	const struct build_opts *o;
+	char *const *names;
+	char *const *roots;
+};
+
+/* A thread's context: a buffer for one file's content, and the root it reads from. */
+struct dir_ctx {
+	uint8_t *buf;
+	size_t repo;
 	int root_fd;
 };
 
@@ -80,6 +92,9 @@ static int walk_add(struct walk *w, const char *rel, size_t rel_len, uint64_t si
 	if (!e->path)
 		return error_nomem("listing files");
 	e->size = size;
+	e->repo = w->repo;
+	e->indexed = 0;
+	e->skip = DOC_SKIP_UNREADABLE;
 	w->n++;
 	return 0;
 }
@@ -152,6 +167,16 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
 }
 
+static size_t dir_repo_of(void *arg, size_t i)
+{
+	return ((const struct dir_src *)arg)->w->v[i].repo;
+}
+
+static const char *dir_repo_name(void *arg, size_t r)
+{
+	return ((const struct dir_src *)arg)->names[r];
+}
+
 static uint64_t dir_weight(void *arg, size_t i)
 {
 	const struct dir_src *d = arg;
@@ -164,20 +189,50 @@ static uint64_t dir_weight(void *arg, size_t i)
 static int dir_thread_open(void **ctx, void *arg)
 {
 	const struct dir_src *d = arg;
+	struct dir_ctx *c = calloc(1, sizeof(*c));
 
-	*ctx = malloc((size_t)d->o->max_file_size + 1);
-	if (!*ctx)
+	*ctx = c;
+	if (!c || !(c->buf = malloc((size_t)d->o->max_file_size + 1)))
 		return error_nomem(NULL);
+	c->root_fd = -1;
 	return 0;
+}
+
+static void dir_thread_close(void *ctx)
+{
+	struct dir_ctx *c = ctx;
+
+	if (!c)
+		return;
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	free(c->buf);
+	free(c);
+}
+
+/*
+ * The root of entry e, open in c (a run over thousands of roots holds one at a time per
+ * thread, not one per root). -1 when it cannot be opened: its files are unreadable.
+ */
+static int dir_root(struct dir_ctx *c, const struct dir_src *d, const struct entry *e)
+{
+	if (c->root_fd >= 0 && c->repo == e->repo)
+		return c->root_fd;
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	c->repo = e->repo;
+	c->root_fd = open(d->roots[e->repo], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return c->root_fd;
 }
 
 /* Reads one file, decides whether to index it, and adds it to the writer. */
 static int dir_add(struct pipeline *p, struct shard_writer *sw, void *ctx, size_t i)
 {
 	const struct dir_src *d = pipeline_src_arg(p);
-	const struct entry *e = &d->w->v[i];
-	int root_fd = d->root_fd;
-	uint8_t *bufp = ctx;
+	struct entry *e = &d->w->v[i];
+	struct dir_ctx *c = ctx;
+	int root_fd = dir_root(c, d, e);
+	uint8_t *bufp = c->buf;
 	uint64_t max = d->o->max_file_size;
 	enum doc_skip skip = DOC_INDEXED;
 	uint64_t size = e->size;
@@ -186,7 +241,8 @@ static int dir_add(struct pipeline *p, struct shard_writer *sw, void *ctx, size_
 	int fd;
 
 	/* SECURITY: O_NOFOLLOW: a file replaced by a symlink since the walk is not followed. */
-	fd = openat(root_fd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = root_fd < 0 ? -1 : openat(root_fd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+							  O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		skip = DOC_SKIP_UNREADABLE;
 	} else {
@@ -220,71 +276,168 @@ static int dir_add(struct pipeline *p, struct shard_writer *sw, void *ctx, size_
 	}
 	if (fd >= 0)
 		close(fd);
-	pipeline_count(p, skip, skip == DOC_INDEXED ? got : 0, e->size);
+	e->skip = skip;
+	e->indexed = skip == DOC_INDEXED ? got : 0;
+	pipeline_count(p, skip, e->indexed, e->size);
 	return shard_writer_add(sw, e->path, strlen(e->path), bufp,
 				skip == DOC_INDEXED ? got : 0, size, skip,
 				lang_detect(e->path, strlen(e->path)));
 }
 
-int build_dir(struct build_stats *st, const char *index_dir, const char *name, const char *root,
-	      const struct build_opts *o, build_progress_fn progress, void *arg)
+/* Walks root as repository r into w, its entries sorted by path; its walk counts into st. */
+static int walk_root(struct walk *w, struct build_stats *st, const char *root, size_t r)
 {
-	struct walk w = { 0 };
-	struct dir_src ds;
-	struct pipeline_src src;
-	struct pipeline_opts po;
 	struct buf rel;
-	char **files = NULL;
-	size_t n_files = 0;
-	double t0 = clock_now_ms();
-	int root_fd = -1, writers = -1, dfd, err;
+	size_t first = w->n;
+	int root_fd, err;
 
-	memset(st, 0, sizeof(*st));
-	buf_init(&rel, 1 << 20);
-	w.st = st;
-	if (!build_name_valid(name)) {
-		error_set("invalid repository name \"%s\" (1-200 bytes, no '/', '\\' or control "
-			  "characters, not starting with '-')", name);
-		err = TRAWL_EINVAL;
-		goto out;
-	}
 	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {
 		error_set("%s: cannot open directory: %s", root, strerror(errno));
-		err = errno == ENOENT || errno == ENOTDIR ? TRAWL_ENOTFOUND : TRAWL_EIO;
-		goto out;
+		return errno == ENOENT || errno == ENOTDIR ? TRAWL_ENOTFOUND : TRAWL_EIO;
 	}
-	if ((err = file_mkdirs(index_dir)) < 0 ||
+	buf_init(&rel, 1 << 20);
+	w->st = st;
+	w->repo = r;
+	err = walk_dir(w, root_fd, &rel, 0); /* closes root_fd */
+	buf_dispose(&rel);
+	if (err == 0)
+		qsort(w->v + first, w->n - first, sizeof(*w->v), cmp_entry);
+	return err;
+}
+
+/* Each repository's counts from its entries, and the shards listing it, into st[r]. */
+static void repo_counts(struct build_stats *st, const struct walk *w, const size_t *ranges,
+			size_t n_files)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct entry *e = &w->v[i];
+		struct build_stats *s = &st[e->repo];
+
+		s->files_done++;
+		s->bytes_done += e->size;
+		switch (e->skip) {
+		case DOC_INDEXED:
+			s->indexed++;
+			s->indexed_bytes += e->indexed;
+			break;
+		case DOC_SKIP_BINARY: s->skipped_binary++; break;
+		case DOC_SKIP_TOO_LARGE: s->skipped_large++; break;
+		default: s->skipped_unreadable++; break;
+		}
+	}
+	for (size_t f = 0; f < n_files; f++)
+		for (size_t r = ranges[2 * f]; r <= ranges[2 * f + 1]; r++)
+			st[r].shards++;
+}
+
+/*
+ * The MANIFEST entries of a run: repository r lists the shards whose range holds it. Entries
+ * borrow names and files. ENOMEM.
+ */
+static int run_entries(struct index_repo_entry **out, char *const *names, size_t n,
+		       char **files, const size_t *ranges, size_t n_files)
+{
+	struct index_repo_entry *es = calloc(n ? n : 1, sizeof(*es));
+	char **v = calloc(2 * n_files + n + 1, sizeof(*v)); /* every entry's list, back to back */
+	size_t at = 0;
+
+	*out = es;
+	if (!es || !v) {
+		free(v);
+		return error_nomem(NULL);
+	}
+	for (size_t r = 0, f0 = 0; r < n; r++) {
+		while (f0 < n_files && ranges[2 * f0 + 1] < r)
+			f0++;
+		es[r].name = names[r];
+		es[r].shards = v + at;
+		for (size_t f = f0; f < n_files && ranges[2 * f] <= r; f++)
+			v[at++] = files[f];
+		es[r].n_shards = (size_t)(v + at - es[r].shards);
+		es[r].n_base = es[r].n_shards;
+	}
+	return 0;
+}
+
+static void run_entries_free(struct index_repo_entry *es)
+{
+	if (es)
+		free(es[0].shards); /* the one array of every list */
+	free(es);
+}
+
+int build_dirs(struct build_stats *st, struct build_stats *total, const char *index_dir,
+	       char *const *names, char *const *roots, size_t n, const struct build_opts *o,
+	       build_progress_fn progress, void *arg)
+{
+	struct walk w = { 0 };
+	struct dir_src ds = { &w, o, names, roots };
+	struct pipeline_src src;
+	struct pipeline_opts po;
+	struct index_repo_entry *es = NULL;
+	char **files = NULL;
+	size_t n_files = 0, *ranges = NULL;
+	double t0 = clock_now_ms();
+	int writers = -1, err = 0;
+
+	memset(total, 0, sizeof(*total));
+	memset(st, 0, n * sizeof(*st));
+	for (size_t r = 0; r < n && err == 0; r++)
+		if (!build_name_valid(names[r])) {
+			error_set("invalid repository name \"%s\" (1-200 bytes, no '/', '\\' or "
+				  "control characters, not starting with '-')", names[r]);
+			err = TRAWL_EINVAL;
+		}
+	for (size_t r = 0; r < n && err == 0; r++)
+		err = walk_root(&w, &st[r], roots[r], r);
+	if (err < 0 || (err = file_mkdirs(index_dir)) < 0 ||
 	    (err = index_writer_begin(&writers, index_dir)) < 0)
 		goto out;
-	dfd = dup(root_fd);
-	if (dfd < 0 || (err = walk_dir(&w, dfd, &rel, 0)) < 0) {
-		if (dfd < 0) {
-			error_set("%s: %s", root, strerror(errno));
-			err = TRAWL_EIO;
-		}
-		goto out;
+	for (size_t r = 0; r < n; r++) {
+		total->files += st[r].files;
+		total->bytes += st[r].bytes;
+		total->symlinks += st[r].symlinks;
+		total->other += st[r].other;
+		total->walk_errors += st[r].walk_errors;
 	}
-	qsort(w.v, w.n, sizeof(*w.v), cmp_entry);
-	ds = (struct dir_src){ &w, o, root_fd };
 	src = (struct pipeline_src){ .n = w.n, .arg = &ds, .weight = dir_weight,
-				     .thread_open = dir_thread_open, .thread_close = free,
-				     .add = dir_add };
-	po = (struct pipeline_opts){ .index_dir = index_dir, .name = name,
+				     .thread_open = dir_thread_open,
+				     .thread_close = dir_thread_close, .add = dir_add,
+				     .n_repos = n, .repo_of = dir_repo_of,
+				     .repo_name = dir_repo_name };
+	po = (struct pipeline_opts){ .index_dir = index_dir, .name = names[0],
 				     .n_threads = o->n_threads, .symbols = o->symbols };
-	if ((err = pipeline_run(&files, &n_files, st, &src, &po, progress, arg)) < 0 ||
-	    (err = index_commit_repo(index_dir, name, files, n_files)) < 0)
+	if ((err = pipeline_run_repos(&files, &ranges, &n_files, total, &src, &po, progress,
+				      arg)) < 0 ||
+	    (err = run_entries(&es, names, n, files, ranges, n_files)) < 0 ||
+	    (err = index_commit_entries(index_dir, es, n)) < 0)
 		goto out;
-	st->shards = n_files;
+	total->shards = n_files;
+	repo_counts(st, &w, ranges, n_files);
 out:
+	run_entries_free(es);
+	free(ranges);
 	pipeline_files_free(files, n_files, index_dir, err < 0);
 	index_writer_end(writers, index_dir, err == 0);
 	for (size_t i = 0; i < w.n; i++)
 		free(w.v[i].path);
 	free(w.v);
-	buf_dispose(&rel);
-	if (root_fd >= 0)
-		close(root_fd);
-	st->elapsed_ms = clock_now_ms() - t0;
+	total->elapsed_ms = clock_now_ms() - t0;
+	for (size_t r = 0; r < n; r++)
+		st[r].elapsed_ms = total->elapsed_ms;
+	return err;
+}
+
+int build_dir(struct build_stats *st, const char *index_dir, const char *name, const char *root,
+	      const struct build_opts *o, build_progress_fn progress, void *arg)
+{
+	struct build_stats total;
+	char *names[] = { (char *)name }, *roots[] = { (char *)root };
+	int err = build_dirs(st, &total, index_dir, names, roots, 1, o, progress, arg);
+
+	/* The symbol counts are the run's (the shards'), as are the progress counters. */
+	st->symbols = total.symbols;
+	st->symbols_failed = total.symbols_failed;
 	return err;
 }

@@ -72,6 +72,17 @@ typedef void (*build_progress_fn)(const struct build_stats *st, void *arg);
 int build_dir(struct build_stats *st, const char *index_dir, const char *name, const char *root,
 	      const struct build_opts *o, build_progress_fn progress, void *arg);
 
+/*
+ * build_dir for n trees at once, root[r] as repository names[r], in one pipeline and one
+ * commit: small repositories share compound shards (docs/index-format.md, "REPOS"), so the
+ * number of shards follows the amount of content, not of repositories. st[r] gets repository
+ * r's counts (elapsed: the run's), total the run's (and the progress callback's). Errors as
+ * build_dir, for the whole run: nothing is committed.
+ */
+int build_dirs(struct build_stats *st, struct build_stats *total, const char *index_dir,
+	       char *const *names, char *const *roots, size_t n, const struct build_opts *o,
+	       build_progress_fn progress, void *arg);
+
 /* Whether name is acceptable as a repository name (no '/', no control characters, ...). */
 bool build_name_valid(const char *name);
 

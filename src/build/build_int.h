@@ -27,6 +27,14 @@ struct pipeline_src {
 	int (*writer_init)(struct shard_writer *w, void *arg);
 	/* Adds entry i; reports what it did with pipeline_count. */
 	int (*add)(struct pipeline *p, struct shard_writer *w, void *ctx, size_t i);
+	/*
+	 * Several repositories in one run (0: one, pipeline_opts.name): entries are grouped by
+	 * repository, in order (repo_of never decreases; a repository may have none), and a
+	 * shard that holds more than one is a compound shard (shard_writer_new_compound).
+	 */
+	size_t n_repos;
+	size_t (*repo_of)(void *arg, size_t i);
+	const char *(*repo_name)(void *arg, size_t r);
 };
 
 struct pipeline_opts {
@@ -48,6 +56,15 @@ struct pipeline_opts {
  */
 int pipeline_run(char ***files, size_t *n, struct build_stats *st, const struct pipeline_src *src,
 		 const struct pipeline_opts *po, build_progress_fn progress, void *arg);
+
+/*
+ * pipeline_run for a source of several repositories: also, in *ranges (2 n numbers, caller
+ * frees), the first and last repository each shard holds (an empty repository goes with a
+ * neighbouring shard, so every repository is in at least one).
+ */
+int pipeline_run_repos(char ***files, size_t **ranges, size_t *n, struct build_stats *st,
+		       const struct pipeline_src *src, const struct pipeline_opts *po,
+		       build_progress_fn progress, void *arg);
 
 /* Counts one entry done: its skip reason, content bytes indexed and size for progress. */
 void pipeline_count(struct pipeline *p, enum doc_skip skip, uint64_t indexed_bytes,

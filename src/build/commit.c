@@ -105,6 +105,7 @@ static int check_kept(const struct build_git_output *out, const struct index_rep
 	/* An out-of-range document would make every later index_open refuse the index. */
 	for (size_t i = 0; i < e->n_overlay && err == 0; i++) {
 		const struct index_overlay *o = &e->overlay[i];
+		uint32_t lo, hi;
 		char *path;
 
 		if (o->shard >= out->n_kept) {
@@ -125,10 +126,10 @@ static int check_kept(const struct build_git_output *out, const struct index_rep
 			if (err < 0)
 				break;
 		}
-		if (o->doc >= shard_n_docs(sh)) {
-			error_set(
-				"index worker: overlay entry %zu names document %u of a shard of %u",
-				i, o->doc, shard_n_docs(sh));
+		/* Its repository's documents only: a compound file holds others' too. */
+		if (!shard_repo_docs(sh, e->name, &lo, &hi) || o->doc < lo || o->doc >= hi) {
+			error_set("index worker: overlay entry %zu names document %u, not one of "
+				  "the repository's in its shard", i, o->doc);
 			err = TRAWL_ECORRUPT;
 		}
 	}
@@ -189,8 +190,9 @@ static int check_new(struct stat *st, const char *work_dir, const char *name,
 		err = err == TRAWL_ENOMEM ? err : TRAWL_ECORRUPT;
 		goto out;
 	}
-	if (strcmp(shard_repo(sh), out->e.name) != 0) {
-		error_set("index worker: %s is a shard of another repository", name);
+	if (shard_n_repos(sh) || strcmp(shard_repo(sh), out->e.name) != 0) {
+		error_set("index worker: %s is a shard of another repository (or of several)",
+			  name);
 		err = TRAWL_ECORRUPT;
 		goto out;
 	}

@@ -24,6 +24,7 @@
 
 struct task {
 	size_t first, n;
+	size_t r_first, r_last; /* the repositories it holds (pipeline_src.n_repos) */
 	char *file; /* shard file name, relative to the index directory */
 	int err;
 	char errmsg[512];
@@ -79,6 +80,28 @@ static int push_task(struct pipeline *p, size_t *cap, size_t first, size_t n)
 }
 
 /*
+ * Which repositories each task holds: those of its entries, and the empty ones between its
+ * first entry's and the previous task's last (the last task takes the empty ones at the end).
+ */
+static void plan_repos(struct pipeline *p)
+{
+	const struct pipeline_src *s = p->src;
+
+	for (size_t k = 0; s->n_repos && k < p->n_tasks; k++) {
+		struct task *t = &p->tasks[k];
+		size_t first_repo = t->n ? s->repo_of(s->arg, t->first) : 0;
+
+		if (k == 0)
+			t->r_first = 0;
+		else
+			t->r_first = p->tasks[k - 1].r_last + (p->tasks[k - 1].r_last != first_repo);
+		t->r_last = t->n ? s->repo_of(s->arg, t->first + t->n - 1) : t->r_first;
+		if (k + 1 == p->n_tasks)
+			t->r_last = s->n_repos - 1;
+	}
+}
+
+/*
  * Cuts the entries into shards of about SHARD_TARGET_BYTES of indexed content. An empty list
  * still gets one (empty) shard, so the repository exists in the index, unless is_empty_ok.
  */
@@ -98,7 +121,10 @@ static int plan_tasks(struct pipeline *p)
 		first = i + 1;
 		acc = 0;
 	}
-	return p->n_tasks || p->po->is_empty_ok ? 0 : push_task(p, &cap, 0, 0);
+	if (!p->n_tasks && !p->po->is_empty_ok && (err = push_task(p, &cap, 0, 0)) < 0)
+		return err;
+	plan_repos(p);
+	return 0;
 }
 
 static int past_deadline(const struct pipeline *p)
@@ -132,24 +158,38 @@ static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ct
 	char *path = NULL;
 	int err;
 
-	t->file = index_shard_name(p->po->name, seq);
+	bool is_compound = s->n_repos && t->r_last > t->r_first;
+	const char *name = !s->n_repos ? p->po->name
+		: is_compound ? "compound" : s->repo_name(s->arg, t->r_first);
+	size_t repo = t->r_first;
+
+	t->file = index_shard_name(name, seq);
 	path = t->file ? file_join(p->po->index_dir, t->file) : NULL;
 	if (!path) {
 		err = error_nomem(NULL);
 		goto out;
 	}
 	if ((ct && (err = symbols_ext_new(&ext, ct)) < 0) ||
-	    (err = shard_writer_new_ext(&sw, path, p->po->name,
-					ext ? symbols_ext_writer(ext) : NULL)) < 0 ||
+	    (err = is_compound ? shard_writer_new_compound(&sw, path,
+							   ext ? symbols_ext_writer(ext) : NULL)
+			       : shard_writer_new_ext(&sw, path, name,
+						      ext ? symbols_ext_writer(ext) : NULL)) < 0 ||
+	    (is_compound && (err = shard_writer_begin_repo(sw, s->repo_name(s->arg, repo))) < 0) ||
 	    (s->writer_init && (err = s->writer_init(sw, s->arg)) < 0))
 		goto out;
 	for (size_t i = 0; i < t->n && !atomic_load(&p->failed); i++) {
 		/* The clock is read every 256 entries: cheap, and a slow file is seen soon after. */
 		if ((i & 255) == 255 && (err = past_deadline(p)) < 0)
 			goto out;
+		while (is_compound && repo < s->repo_of(s->arg, t->first + i))
+			if ((err = shard_writer_begin_repo(sw, s->repo_name(s->arg, ++repo))) < 0)
+				goto out;
 		if ((err = s->add(p, sw, ctx, t->first + i)) < 0)
 			goto out;
 	}
+	while (is_compound && repo < t->r_last)
+		if ((err = shard_writer_begin_repo(sw, s->repo_name(s->arg, ++repo))) < 0)
+			goto out;
 	if ((err = past_deadline(p)) < 0)
 		goto out;
 	if ((err = shard_writer_finish(sw)) == 0 && ext)
@@ -298,6 +338,13 @@ void pipeline_files_free(char **files, size_t n, const char *index_dir, bool rem
 int pipeline_run(char ***files, size_t *n, struct build_stats *st, const struct pipeline_src *src,
 		 const struct pipeline_opts *po, build_progress_fn progress, void *arg)
 {
+	return pipeline_run_repos(files, NULL, n, st, src, po, progress, arg);
+}
+
+int pipeline_run_repos(char ***files, size_t **ranges, size_t *n, struct build_stats *st,
+		       const struct pipeline_src *src, const struct pipeline_opts *po,
+		       build_progress_fn progress, void *arg)
+{
 	struct pipeline p = { .src = src, .po = po };
 	pthread_condattr_t ca;
 	char **names = NULL;
@@ -305,6 +352,8 @@ int pipeline_run(char ***files, size_t *n, struct build_stats *st, const struct 
 
 	*files = NULL;
 	*n = 0;
+	if (ranges)
+		*ranges = NULL;
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -313,13 +362,18 @@ int pipeline_run(char ***files, size_t *n, struct build_stats *st, const struct 
 	if ((err = plan_tasks(&p)) < 0 || (err = run_builders(&p, st, progress, arg)) < 0)
 		goto out;
 	names = calloc(p.n_tasks + 1, sizeof(*names));
-	if (!names) {
+	if (!names || (ranges && !(*ranges = calloc(2 * p.n_tasks + 1, sizeof(**ranges))))) {
+		free(names);
 		err = error_nomem(NULL);
 		goto out;
 	}
 	for (size_t i = 0; i < p.n_tasks; i++) {
 		names[i] = p.tasks[i].file;
 		p.tasks[i].file = NULL;
+		if (ranges) {
+			(*ranges)[2 * i] = p.tasks[i].r_first;
+			(*ranges)[2 * i + 1] = p.tasks[i].r_last;
+		}
 	}
 	*files = names;
 	*n = p.n_tasks;

@@ -76,7 +76,7 @@ static int index_names(struct names *ns, const struct datadir *d)
 	if ((err = index_open(&ix, d->index)) == TRAWL_ENOTFOUND)
 		return 0; /* nothing indexed yet */
 	for (size_t i = 0; err == 0 && i < index_n_shards(ix); i++)
-		err = names_add(ns, shard_repo(index_shard(ix, i)));
+		err = names_add(ns, index_shard_repo(ix, i));
 	index_close(ix);
 	return err;
 }

@@ -4,6 +4,8 @@
  * (HEAD, or the --branch selection); anything else, or any PATH with --worktree, is walked as a
  * directory.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -169,6 +171,92 @@ static int index_git(const struct index_run *run, const char *nm, const char *pa
 	return 0;
 }
 
+/* The directories of one run: indexed together (build_dirs), small ones sharing shards. */
+struct dir_batch {
+	char **names;
+	char **roots; /* borrowed from argv */
+	size_t n;
+};
+
+static void dirs_dispose(struct dir_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->names[i]);
+	free(b->names);
+	free(b->roots);
+}
+
+/*
+ * Adds directory root as repository nm (taking nm), after checking it opens: a missing one is
+ * reported and left out, the others are still indexed. A name given twice keeps the last one,
+ * as when each was indexed in turn. EXIT_ERROR when left out.
+ */
+static int dirs_add(struct dir_batch *b, char *nm, char *root)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		cli_errorf("%s: cannot open directory: %s", root, strerror(errno));
+		free(nm);
+		return EXIT_ERROR;
+	}
+	close(fd);
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(b->names[i], nm) == 0) {
+			free(b->names[i]);
+			memmove(&b->names[i], &b->names[i + 1], (b->n - i - 1) * sizeof(*b->names));
+			memmove(&b->roots[i], &b->roots[i + 1], (b->n - i - 1) * sizeof(*b->roots));
+			b->n--;
+			break;
+		}
+	b->names[b->n] = nm;
+	b->roots[b->n++] = root;
+	return 0;
+}
+
+/* Indexes the run's directories in one pipeline and one commit, and says what each gave. */
+static int index_dirs(const struct index_run *run, const struct dir_batch *b)
+{
+	struct build_stats *st = calloc(b->n, sizeof(*st)), total;
+	int err;
+
+	if (!st) {
+		cli_errorf("out of memory");
+		return EXIT_ERROR;
+	}
+	err = build_dirs(st, &total, run->out, b->names, b->roots, b->n, run->o, show_progress,
+			 run->pg);
+	if (run->pg->is_tty)
+		fputs("\r\x1b[K", stderr);
+	if (err < 0) {
+		cli_report(err);
+		free(st);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < b->n && !run->quiet; i++) {
+		if (b->n == 1) {
+			st[i].symbols = total.symbols;
+			st[i].symbols_failed = total.symbols_failed;
+		}
+		print_summary(b->names[i], &st[i], b->n == 1 && run->o->symbols);
+	}
+	if (b->n > 1 && !run->quiet) {
+		char a[32];
+
+		printf("indexed %zu repositories: %llu files (%s) in %llu shard%s, %.1f s\n", b->n,
+		       (unsigned long long)total.indexed,
+		       cli_human_bytes(a, sizeof(a), (double)total.indexed_bytes),
+		       (unsigned long long)total.shards, total.shards == 1 ? "" : "s",
+		       total.elapsed_ms / 1000);
+		if (run->o->symbols)
+			printf("symbols: %llu symbols; %llu files without symbols because ctags "
+			       "failed\n", (unsigned long long)total.symbols,
+			       (unsigned long long)total.symbols_failed);
+	}
+	free(st);
+	return 0;
+}
+
 /* The repository name for a path: its last component, ignoring trailing slashes. */
 static char *default_name(const char *path)
 {
@@ -212,8 +300,9 @@ static int index_main(int argc, char **argv)
 	size_t n_branches = 0;
 	bool quiet = false, worktree = false;
 	struct index_run run;
+	struct dir_batch dirs = { 0 };
 	uint64_t v;
-	int c, err, ret = 0;
+	int c, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "o:n:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -292,8 +381,13 @@ static int index_main(int argc, char **argv)
 	if (quiet)
 		pg.is_tty = false;
 	run = (struct index_run){ out, &o, &lim, &pg, quiet };
+	if (!(dirs.names = calloc((size_t)(argc - optind), sizeof(*dirs.names))) ||
+	    !(dirs.roots = calloc((size_t)(argc - optind), sizeof(*dirs.roots)))) {
+		cli_errorf("out of memory");
+		ret = EXIT_ERROR;
+		goto out;
+	}
 	for (int i = optind; i < argc; i++) {
-		struct build_stats st;
 		char *nm = name ? strdup(name) : default_name(argv[i]);
 		enum build_git_kind kind = worktree ? BUILD_GIT_NONE : gitmod.probe(argv[i]);
 
@@ -319,17 +413,13 @@ static int index_main(int argc, char **argv)
 			free(nm);
 			continue;
 		}
-		err = build_dir(&st, out, nm, argv[i], &o, show_progress, &pg);
-		if (pg.is_tty)
-			fputs("\r\x1b[K", stderr);
-		if (err < 0) {
-			cli_report(err);
+		if (dirs_add(&dirs, nm, argv[i]) != 0)
 			ret = EXIT_ERROR;
-		} else if (!quiet) {
-			print_summary(nm, &st, o.symbols != NULL);
-		}
-		free(nm);
 	}
+	if (dirs.n && index_dirs(&run, &dirs) != 0)
+		ret = EXIT_ERROR;
+out:
+	dirs_dispose(&dirs);
 	return ret;
 }
 

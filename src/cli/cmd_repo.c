@@ -371,14 +371,17 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 		goto out;
 	for (size_t i = 0; i < index_n_shards(ix) && err == 0; i++) {
 		struct shard *sh = index_shard(ix, i);
+		const char *repo = index_shard_repo(ix, i);
 		struct symsec s;
 		bool has = false;
+		uint32_t lo, hi;
 
-		if (!datadir_owns(r->name, shard_repo(sh)))
+		if (!datadir_owns(r->name, repo))
 			continue;
 		if ((err = symbols_open(&s, &has, sh)) < 0)
 			break;
-		for (uint32_t id = 0; id < shard_n_docs(sh) && err == 0; id++) {
+		index_shard_docs(ix, i, &lo, &hi);
+		for (uint32_t id = lo; id < hi && err == 0; id++) {
 			const char *why = symsec_doc_failure(has ? &s : NULL, id);
 			char reason[64];
 			struct shard_doc doc;
@@ -389,14 +392,14 @@ static int list_skipped(struct buf *b, const struct datadir *d, const struct sto
 				 why ? ", no symbols: " : "", why ? why : "");
 			if (!json) {
 				printf("  skipped ");
-				cli_print_text(shard_repo(sh), strlen(shard_repo(sh)), cli_names_out());
+				cli_print_text(repo, strlen(repo), cli_names_out());
 				putchar('/');
 				cli_print_text(doc.path, doc.path_len, cli_names_out());
 				printf("\t%llu\t%s\n", (unsigned long long)doc.size, reason);
 				continue;
 			}
 			if ((err = buf_puts(b, n++ ? ",{" : "{")) < 0 ||
-			    (err = put_str(b, "repo", shard_repo(sh))) < 0 ||
+			    (err = put_str(b, "repo", repo)) < 0 ||
 			    (err = buf_puts(b, ",\"path\":")) < 0 ||
 			    (err = json_put_string(b, doc.path, doc.path_len, NULL)) < 0 ||
 			    (err = buf_printf(b, ",\"size\":%llu,", (unsigned long long)doc.size)) < 0 ||
@@ -464,7 +467,7 @@ static int drop_from_index(const struct datadir *d, const struct store_repo *r)
 		return err;
 	names = calloc(index_n_shards(ix) + 1, sizeof(*names));
 	for (size_t i = 0; names && i < index_n_shards(ix); i++) {
-		const char *repo = shard_repo(index_shard(ix, i));
+		const char *repo = index_shard_repo(ix, i);
 		bool seen = false;
 
 		for (size_t j = 0; j < n && !seen; j++)

@@ -516,12 +516,14 @@ static void index_counts(struct sync_counts *c, const char *index_dir, const cha
 	for (size_t i = 0; i < index_n_shards(ix); i++) {
 		struct shard *sh = index_shard(ix, i);
 		struct stat sb;
+		uint32_t lo, hi;
 
-		if (!datadir_owns(name, shard_repo(sh)))
+		if (!datadir_owns(name, index_shard_repo(ix, i)))
 			continue;
 		if (stat(shard_file(sh), &sb) == 0)
 			c->bytes += (uint64_t)sb.st_size;
-		for (uint32_t id = 0; id < shard_n_docs(sh); id++) {
+		index_shard_docs(ix, i, &lo, &hi);
+		for (uint32_t id = lo; id < hi; id++) {
 			struct shard_doc d;
 
 			if (shard_doc(&d, sh, id) < 0 || !index_doc_is_live(ix, i, id, &d))

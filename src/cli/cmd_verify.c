@@ -90,20 +90,25 @@ int cmd_verify(int argc, char **argv)
 		cli_report(err);
 		return EXIT_ERROR;
 	}
-	for (size_t i = 0; i < index_n_shards(ix); i++) {
-		struct shard *sh = index_shard(ix, i);
+	/* Each file once, however many repositories a compound one holds. */
+	for (size_t i = 0; i < index_n_files(ix); i++) {
+		struct shard *sh = index_file(ix, i);
 
 		if ((err = shard_verify(sh)) < 0) {
 			cli_report(err);
 			bad++;
 		} else {
-			printf("ok %s (%s, %u documents)\n", shard_file(sh), shard_repo(sh),
-			       shard_n_docs(sh));
+			if (shard_n_repos(sh))
+				printf("ok %s (compound: %u repositories, %u documents)\n",
+				       shard_file(sh), shard_n_repos(sh), shard_n_docs(sh));
+			else
+				printf("ok %s (%s, %u documents)\n", shard_file(sh), shard_repo(sh),
+				       shard_n_docs(sh));
 			print_unknown_sections(sh);
 			print_symbols(sh);
 		}
 	}
-	n_shards = index_n_shards(ix);
+	n_shards = index_n_files(ix);
 	index_close(ix);
 	if (bad) {
 		cli_errorf("%d of %zu shards failed verification", bad, n_shards);
@@ -131,16 +136,21 @@ static int print_symbol(void *arg, const struct symsec_sym *y)
 {
 	struct sym_print *p = arg;
 	const struct shard *sh = index_shard(p->ix, p->shard);
+	const char *repo = index_shard_repo(p->ix, p->shard);
 	struct shard_doc doc;
 	struct buf *b = p->line;
+	uint32_t lo, hi;
 	int err;
 
+	index_shard_docs(p->ix, p->shard, &lo, &hi);
+	if (y->doc < lo || y->doc >= hi)
+		return 0; /* another repository's, in a compound file */
 	if ((err = shard_doc(&doc, sh, y->doc)) < 0)
 		return err;
 	if (!index_doc_is_live(p->ix, p->shard, y->doc, &doc))
 		return 0; /* deleted or moved by a later incremental run */
 	buf_reset(b);
-	if ((err = term_put(b, shard_repo(sh), strlen(shard_repo(sh)), p->how)) < 0 ||
+	if ((err = term_put(b, repo, strlen(repo), p->how)) < 0 ||
 	    (err = buf_putc(b, '/')) < 0 || (err = term_put(b, doc.path, doc.path_len, p->how)) < 0 ||
 	    (err = buf_printf(b, ":%u\t", y->line)) < 0 ||
 	    (err = put_field(b, y->kind, y->kind_len, p->how)) < 0 ||
@@ -237,15 +247,18 @@ int cmd_ls(int argc, char **argv)
 	buf_init(&line, BUF_MAX_DEFAULT);
 	for (size_t i = 0; i < index_n_shards(ix) && ret == 0; i++) {
 		struct shard *sh = index_shard(ix, i);
+		const char *repo = index_shard_repo(ix, i);
 		struct symsec s;
 		bool has = false;
+		uint32_t lo, hi;
 
 		if ((err = symbols_open(&s, &has, sh)) < 0) {
 			cli_report(err);
 			ret = EXIT_ERROR;
 			break;
 		}
-		for (uint32_t d = 0; d < shard_n_docs(sh); d++) {
+		index_shard_docs(ix, i, &lo, &hi);
+		for (uint32_t d = lo; d < hi; d++) {
 			const char *no_symbols = symsec_doc_failure(has ? &s : NULL, d);
 			struct shard_doc doc;
 
@@ -254,7 +267,7 @@ int cmd_ls(int argc, char **argv)
 			    doc.skip == DOC_INDEXED && !no_symbols)
 				continue;
 			if (err < 0 ||
-			    (err = term_put(&line, shard_repo(sh), strlen(shard_repo(sh)), how)) < 0 ||
+			    (err = term_put(&line, repo, strlen(repo), how)) < 0 ||
 			    (err = buf_putc(&line, '/')) < 0 ||
 			    (err = term_put(&line, doc.path, doc.path_len, how)) < 0 ||
 			    (err = buf_printf(&line, "\t%llu\t%s%s%s\n", (unsigned long long)doc.size,

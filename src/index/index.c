@@ -52,19 +52,33 @@ struct manifest {
 	size_t n_repos;
 };
 
-/* What search needs per shard besides the shard: its repository's entry and branch mapping. */
+/*
+ * What search needs per shard of a repository besides the file: the repository's entry, its
+ * documents in the file (all of a shard of one repository, a range of a compound one), the
+ * branch mapping and the overlay.
+ */
 struct shard_info {
 	const struct index_repo_entry *entry; /* in the index's manifest */
+	size_t file;                          /* index into index.files */
+	uint32_t lo, hi;                      /* its documents: [lo, hi) */
 	uint32_t *map;                        /* shard branch i -> entry branch, UINT32_MAX if none */
 	const struct index_overlay *overlay;  /* this shard's overlay entries, sorted by doc */
 	size_t n_overlay;
 };
 
+/*
+ * DESIGN: "shard i" of the index is a repository's shard as the MANIFEST lists it: a file, or
+ * the part of a compound file that holds that repository. Search, authorization and counts work
+ * per repository shard, exactly as when every file held one repository; each file is opened
+ * (and verified, by the server) once, however many repositories it holds.
+ */
 struct index {
 	char *dir;
-	struct shard **shards;
+	struct shard **shards; /* per repository shard: its file (borrowed from files) */
 	struct shard_info *info;
 	size_t n_shards;
+	struct shard **files;  /* every distinct file, in the order first listed */
+	size_t n_files;
 	struct manifest m;
 };
 
@@ -309,16 +323,6 @@ static void manifest_dispose(struct manifest *m)
 	m->n_repos = 0;
 }
 
-/* The repository listing shard file name, or NULL. */
-static const struct index_repo_entry *manifest_owner(const struct manifest *m, const char *file)
-{
-	for (size_t i = 0; i < m->n_repos; i++)
-		for (size_t j = 0; j < m->repos[i].n_shards; j++)
-			if (strcmp(m->repos[i].shards[j], file) == 0)
-				return &m->repos[i];
-	return NULL;
-}
-
 static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t i)
 {
 	struct index_repo_entry *e = &m->repos[i];
@@ -367,37 +371,90 @@ static const char *first_dup(const char **v, size_t n)
 	return NULL;
 }
 
+/* Every shard listing of a MANIFEST: a file name and the repository listing it. */
+struct listing {
+	const char *file;
+	size_t repo; /* index into manifest.repos */
+};
+
+static int cmp_listing(const void *a, const void *b)
+{
+	const struct listing *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+
+	return c ? c : (x->repo > y->repo) - (x->repo < y->repo);
+}
+
+/* The listings of m sorted by file, then repository, in *out (caller frees). ENOMEM. */
+static int listings_sorted(struct listing **out, size_t *n, const struct manifest *m)
+{
+	size_t k = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < m->n_repos; i++)
+		*n += m->repos[i].n_shards;
+	if (!(*out = malloc((*n ? *n : 1) * sizeof(**out))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < m->n_repos; i++)
+		for (size_t j = 0; j < m->repos[i].n_shards; j++)
+			(*out)[k++] = (struct listing){ m->repos[i].shards[j], i };
+	qsort(*out, *n, sizeof(**out), cmp_listing);
+	return 0;
+}
+
+/* Whether the sorted listings v[0..n) hold file (by binary search). */
+static bool listings_have(const struct listing *v, size_t n, const char *file)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].file, file);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /*
- * No repository or shard file listed twice: sorted once, neighbours compared, so a MANIFEST of
- * n repositories costs n log n here (a check per entry against every other made each commit of
- * a run over 5,000 repositories cost more than its indexing).
+ * No repository listed twice, and no repository listing a shard file twice: sorted once,
+ * neighbours compared, so a MANIFEST of n repositories costs n log n here (a check per entry
+ * against every other made each commit of a run over 5,000 repositories cost more than its
+ * indexing). A compound file is listed by each repository it holds; index_open checks that it
+ * holds them.
  */
 static int manifest_check_unique(const struct manifest *m, const char *where)
 {
-	size_t n_shards = 0, n = 0;
+	struct listing *l = NULL;
 	const char **v, *dup;
+	size_t n;
 	int err = 0;
 
-	for (size_t i = 0; i < m->n_repos; i++)
-		n_shards += m->repos[i].n_shards;
-	if (!(v = malloc((n_shards > m->n_repos ? n_shards : m->n_repos) * sizeof(*v) + 1)))
+	if (!(v = malloc((m->n_repos + 1) * sizeof(*v))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < m->n_repos; i++)
-		v[n++] = m->repos[i].name;
-	if ((dup = first_dup(v, n))) {
+		v[i] = m->repos[i].name;
+	if ((dup = first_dup(v, m->n_repos))) {
 		error_set("%s: repository \"%s\" listed twice", where, dup);
 		err = TRAWL_ECORRUPT;
 		goto out;
 	}
-	n = 0;
-	for (size_t i = 0; i < m->n_repos; i++)
-		for (size_t j = 0; j < m->repos[i].n_shards; j++)
-			v[n++] = m->repos[i].shards[j];
-	if ((dup = first_dup(v, n))) {
-		error_set("%s: shard %s listed twice", where, dup);
-		err = TRAWL_ECORRUPT;
-	}
+	if ((err = listings_sorted(&l, &n, m)) < 0)
+		goto out;
+	for (size_t i = 1; i < n; i++)
+		if (cmp_listing(&l[i - 1], &l[i]) == 0) {
+			error_set("%s: repository \"%s\" lists shard %s twice", where,
+				  m->repos[l[i].repo].name, l[i].file);
+			err = TRAWL_ECORRUPT;
+			break;
+		}
 out:
+	free(l);
 	free(v);
 	return err;
 }
@@ -618,8 +675,9 @@ static void lock_release(int fd)
 }
 
 /*
- * Shard i's mapping from its branch table to its repository's branches, and its slice of the
- * overlay. ECORRUPT when the overlay names a document the shard does not have.
+ * Repository shard si's mapping from its file's branch table to its repository's branches, and
+ * its slice of the overlay (k: its index in the entry's shards). ECORRUPT when the overlay
+ * names a document the repository does not have there.
  */
 static int info_init(struct shard_info *si, const struct index_repo_entry *e, size_t k,
 		     const struct shard *sh)
@@ -647,10 +705,13 @@ static int info_init(struct shard_info *si, const struct index_repo_entry *e, si
 		lo++;
 	si->overlay = e->overlay ? e->overlay + lo : NULL; /* NULL + 0 is undefined */
 	while (lo + si->n_overlay < e->n_overlay && e->overlay[lo + si->n_overlay].shard == k) {
-		if (e->overlay[lo + si->n_overlay].doc >= shard_n_docs(sh)) {
-			error_set("%s: overlay of repository \"%s\" names document %u of %s (%u documents)",
-				  MANIFEST_NAME, e->name, e->overlay[lo + si->n_overlay].doc,
-				  e->shards[k], shard_n_docs(sh));
+		uint32_t doc = e->overlay[lo + si->n_overlay].doc;
+
+		/* SECURITY: never another repository's document of a compound shard. */
+		if (doc < si->lo || doc >= si->hi) {
+			error_set("%s: overlay of repository \"%s\" names document %u of %s (its "
+				  "documents there: %u to %u)", MANIFEST_NAME, e->name, doc,
+				  e->shards[k], si->lo, si->hi);
 			return TRAWL_ECORRUPT;
 		}
 		si->n_overlay++;
@@ -658,10 +719,82 @@ static int info_init(struct shard_info *si, const struct index_repo_entry *e, si
 	return 0;
 }
 
+/* The distinct file names of sorted listings, in *out (borrowed names; caller frees). */
+static int distinct_files(const char ***out, size_t *n, const struct listing *l, size_t n_l)
+{
+	*n = 0;
+	if (!(*out = malloc((n_l ? n_l : 1) * sizeof(**out))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n_l; i++)
+		if (i == 0 || strcmp(l[i - 1].file, l[i].file) != 0)
+			(*out)[(*n)++] = l[i].file;
+	return 0;
+}
+
+static size_t name_find(const char *const *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid], name);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return n;
+}
+
+/* Opens dir/file as ix's next distinct file. */
+static int open_file(struct index *ix, const char *dir, const char *file)
+{
+	char *path = file_join(dir, file);
+	int err;
+
+	if (!path)
+		return error_nomem(NULL);
+	err = shard_open(&ix->files[ix->n_files], path);
+	free(path);
+	if (err == 0)
+		ix->n_files++;
+	return err;
+}
+
+/*
+ * Repository e's shard k, in file f: its documents there, checked. SECURITY: search authorizes
+ * by the repository a document is in, so the file must hold e (its own name, or a range of a
+ * compound file's REPOS).
+ */
+static int add_repo_shard(struct index *ix, const struct index_repo_entry *e, size_t k,
+			  size_t f)
+{
+	struct shard *sh = ix->files[f];
+	struct shard_info *si = &ix->info[ix->n_shards];
+
+	if (!shard_repo_docs(sh, e->name, &si->lo, &si->hi)) {
+		if (shard_n_repos(sh))
+			error_set("%s: a compound shard without repository \"%s\", which %s lists "
+				  "it under", shard_file(sh), e->name, MANIFEST_NAME);
+		else
+			error_set("%s: holds repository \"%s\" but %s lists it under \"%s\"",
+				  shard_file(sh), shard_repo(sh), MANIFEST_NAME, e->name);
+		return TRAWL_ECORRUPT;
+	}
+	si->file = f;
+	ix->shards[ix->n_shards++] = sh;
+	return info_init(si, e, k, sh);
+}
+
 int index_open(struct index **out, const char *dir)
 {
 	struct index *ix = NULL;
-	size_t total = 0;
+	struct listing *l = NULL;
+	const char **names = NULL;
+	size_t *file_of = NULL, n_l = 0, n_names = 0;
 	int lock = -1, err;
 
 	*out = NULL;
@@ -670,47 +803,41 @@ int index_open(struct index **out, const char *dir)
 		return error_nomem(NULL);
 	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
 	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 ||
-	    (err = manifest_read(&ix->m, dir)) < 0)
+	    (err = manifest_read(&ix->m, dir)) < 0 ||
+	    (err = listings_sorted(&l, &n_l, &ix->m)) < 0 ||
+	    (err = distinct_files(&names, &n_names, l, n_l)) < 0)
 		goto out;
-	for (size_t i = 0; i < ix->m.n_repos; i++)
-		total += ix->m.repos[i].n_shards;
 	if (!(ix->dir = strdup(dir)) ||
-	    !(ix->shards = calloc(total ? total : 1, sizeof(*ix->shards))) ||
-	    !(ix->info = calloc(total ? total : 1, sizeof(*ix->info)))) {
+	    !(ix->shards = calloc(n_l ? n_l : 1, sizeof(*ix->shards))) ||
+	    !(ix->info = calloc(n_l ? n_l : 1, sizeof(*ix->info))) ||
+	    !(ix->files = calloc(n_names ? n_names : 1, sizeof(*ix->files))) ||
+	    !(file_of = malloc((n_names ? n_names : 1) * sizeof(*file_of)))) {
 		err = error_nomem(NULL);
 		goto out;
 	}
+	for (size_t u = 0; u < n_names; u++)
+		file_of[u] = SIZE_MAX;
 	for (size_t i = 0; i < ix->m.n_repos; i++) {
 		const struct index_repo_entry *e = &ix->m.repos[i];
 
 		for (size_t j = 0; j < e->n_shards; j++) {
-			char *path = file_join(dir, e->shards[j]);
-			struct shard *sh = NULL;
+			size_t u = name_find(names, n_names, e->shards[j]);
 
-			if (!path) {
-				err = error_nomem(NULL);
-				goto out;
+			if (file_of[u] == SIZE_MAX) {
+				if ((err = open_file(ix, dir, e->shards[j])) < 0)
+					goto out;
+				file_of[u] = ix->n_files - 1;
 			}
-			err = shard_open(&sh, path);
-			free(path);
-			if (err < 0)
-				goto out;
-			/* SECURITY: search authorizes by the shard's own repository name. */
-			if (strcmp(shard_repo(sh), e->name) != 0) {
-				error_set("%s: holds repository \"%s\" but %s lists it under \"%s\"",
-					  shard_file(sh), shard_repo(sh), MANIFEST_NAME, e->name);
-				shard_close(sh);
-				err = TRAWL_ECORRUPT;
-				goto out;
-			}
-			ix->shards[ix->n_shards++] = sh; /* sized for total above */
-			if ((err = info_init(&ix->info[ix->n_shards - 1], e, j, sh)) < 0)
+			if ((err = add_repo_shard(ix, e, j, file_of[u])) < 0)
 				goto out;
 		}
 	}
 	*out = ix;
 	ix = NULL;
 out:
+	free(file_of);
+	free((void *)names);
+	free(l);
 	lock_release(lock);
 	index_close(ix);
 	return err;
@@ -720,10 +847,11 @@ void index_close(struct index *ix)
 {
 	if (!ix)
 		return;
-	for (size_t i = 0; i < ix->n_shards; i++) {
-		shard_close(ix->shards[i]);
+	for (size_t i = 0; i < ix->n_files; i++)
+		shard_close(ix->files[i]);
+	for (size_t i = 0; i < ix->n_shards; i++)
 		free(ix->info[i].map);
-	}
+	free(ix->files);
 	free(ix->shards);
 	free(ix->info);
 	free(ix->dir);
@@ -744,6 +872,32 @@ struct shard *index_shard(const struct index *ix, size_t i)
 const struct index_repo_entry *index_shard_entry(const struct index *ix, size_t i)
 {
 	return i < ix->n_shards ? ix->info[i].entry : NULL;
+}
+
+const char *index_shard_repo(const struct index *ix, size_t i)
+{
+	return ix->info[i].entry->name;
+}
+
+void index_shard_docs(const struct index *ix, size_t i, uint32_t *lo, uint32_t *hi)
+{
+	*lo = ix->info[i].lo;
+	*hi = ix->info[i].hi;
+}
+
+size_t index_shard_file(const struct index *ix, size_t i)
+{
+	return ix->info[i].file;
+}
+
+size_t index_n_files(const struct index *ix)
+{
+	return ix->n_files;
+}
+
+struct shard *index_file(const struct index *ix, size_t f)
+{
+	return f < ix->n_files ? ix->files[f] : NULL;
 }
 
 /* The overlay record of document doc of shard i, NULL when the overlay does not name it. */
@@ -894,8 +1048,7 @@ static int copy_git_keys(struct index_repo_entry *e, const struct index_repo_ent
 }
 
 /* Builds the new entry from src in *e. EINVAL for a bad or duplicate file name. */
-static int new_entry(struct index_repo_entry *e, const struct manifest *m,
-		     const struct index_repo_entry *src)
+static int new_entry(struct index_repo_entry *e, const struct index_repo_entry *src)
 {
 	const char *name = src->name;
 	char *const *files = src->shards;
@@ -907,14 +1060,8 @@ static int new_entry(struct index_repo_entry *e, const struct manifest *m,
 	if (!e->name || !e->shards)
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n_files; i++) {
-		const struct index_repo_entry *owner = manifest_owner(m, files[i]);
-
 		if (!shard_name_ok(files[i], strlen(files[i]))) {
 			error_set("invalid shard file name \"%s\"", files[i]);
-			return TRAWL_EINVAL;
-		}
-		if (owner && strcmp(owner->name, name) != 0) {
-			error_set("shard file %s already belongs to another repository", files[i]);
 			return TRAWL_EINVAL;
 		}
 		for (size_t j = 0; j < i; j++)
@@ -946,80 +1093,224 @@ static bool entry_unchanged(const struct index_repo_entry *cur,
 	return cur->n_branches == expect->n_branches;
 }
 
-/* index_commit_entry, or with is_removal the removal of e->name's entry and files. */
-static int commit_entry(const char *dir, const struct index_repo_entry *e,
-			const struct index_repo_entry *expect, bool is_removal)
-{
-	struct manifest m = { 0 };
-	struct index_repo_entry fresh = { 0 }, old = { 0 };
-	const char *name = e->name;
-	size_t at;
-	int lock = -1, err;
+/* A repository of a MANIFEST by name (the names do not move when the array grows). */
+struct named {
+	const char *name;
+	size_t i;
+};
 
-	if (!repo_name_ok(name, strlen(name))) {
-		error_set("invalid repository name for the index (1 to %u bytes of UTF-8)",
-			  SHARD_REPO_MAX);
+/* One commit of several entries (index_commit_entries), as it goes. */
+struct commit {
+	struct manifest m;
+	const char **batch;   /* the names committed, sorted */
+	size_t n_batch;
+	struct named *order;  /* m's repositories before the commit, sorted by name */
+	size_t n_order;
+	struct listing *old;  /* m's listings before the commit, sorted */
+	size_t n_old;
+	struct index_repo_entry *replaced; /* the entries the commit replaced or removed */
+	size_t n_replaced;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/* Repository name's index in c->m before the commit, or SIZE_MAX. */
+static size_t commit_find(const struct commit *c, const char *name)
+{
+	size_t lo = 0, hi = c->n_order;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(c->order[mid].name, name);
+
+		if (r == 0)
+			return c->order[mid].i;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
+static void commit_dispose(struct commit *c)
+{
+	for (size_t i = 0; i < c->n_replaced; i++)
+		entry_dispose(&c->replaced[i]);
+	free(c->replaced);
+	free(c->old);
+	free(c->order);
+	free((void *)c->batch);
+	manifest_dispose(&c->m);
+}
+
+/*
+ * Reads the MANIFEST (none: an empty index) and indexes it for n entries named es[i].name.
+ * EINVAL for an invalid or repeated name.
+ */
+static int commit_begin(struct commit *c, const char *dir, const struct index_repo_entry *es,
+			size_t n)
+{
+	int err;
+
+	if (!(c->batch = malloc((n ? n : 1) * sizeof(*c->batch))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (!repo_name_ok(es[i].name, strlen(es[i].name))) {
+			error_set("invalid repository name for the index (1 to %u bytes of UTF-8)",
+				  SHARD_REPO_MAX);
+			return TRAWL_EINVAL;
+		}
+		c->batch[c->n_batch++] = es[i].name;
+	}
+	if (first_dup(c->batch, c->n_batch)) {
+		error_set("repository \"%s\" committed twice in one commit",
+			  first_dup(c->batch, c->n_batch));
 		return TRAWL_EINVAL;
 	}
-	if ((err = lock_take(&lock, dir, LOCK_EX, true)) < 0)
-		goto out;
-	err = manifest_read(&m, dir);
+	err = manifest_read(&c->m, dir);
 	if (err == TRAWL_ENOTFOUND)
 		err = 0; /* the first commit creates the index */
-	if (err < 0 || (!is_removal && (err = new_entry(&fresh, &m, e)) < 0))
-		goto out;
-	for (at = 0; at < m.n_repos && strcmp(m.repos[at].name, name) != 0; at++)
-		;
-	if (is_removal && at == m.n_repos)
-		goto out; /* not in the index: nothing to write */
-	if (expect && !entry_unchanged(at < m.n_repos ? &m.repos[at] : NULL, expect)) {
-		error_set("%s: repository \"%s\" changed in the index during this run (another "
-			  "indexer?); nothing was committed, run again", dir, name);
-		err = TRAWL_EIO;
-		goto out;
+	if (err < 0 || (err = listings_sorted(&c->old, &c->n_old, &c->m)) < 0)
+		return err;
+	if (!(c->order = malloc((c->m.n_repos + 1) * sizeof(*c->order))) ||
+	    !(c->replaced = calloc(n + 1, sizeof(*c->replaced))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < c->m.n_repos; i++)
+		c->order[i] = (struct named){ c->m.repos[i].name, i };
+	c->n_order = c->m.n_repos;
+	qsort(c->order, c->n_order, sizeof(*c->order), cmp_named);
+	return 0;
+}
+
+/*
+ * SECURITY: a commit lists no file that a repository outside it lists: one repository's run
+ * never takes over another's shards (a compound file is listed by the repositories it holds,
+ * all committed at once).
+ */
+static int commit_check_files(const struct commit *c, const struct index_repo_entry *e)
+{
+	for (size_t i = 0; i < e->n_shards; i++) {
+		struct listing key = { e->shards[i], 0 };
+		size_t lo = 0, hi = c->n_old;
+
+		while (lo < hi) { /* the first listing of the file */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cmp_listing(&c->old[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < c->n_old && strcmp(c->old[lo].file, e->shards[i]) == 0; lo++) {
+			const char *owner = c->m.repos[c->old[lo].repo].name;
+
+			if (name_find(c->batch, c->n_batch, owner) == c->n_batch) {
+				error_set("shard file %s already belongs to another repository",
+					  e->shards[i]);
+				return TRAWL_EINVAL;
+			}
+		}
 	}
-	if (is_removal) {
-		old = m.repos[at];
-		memmove(&m.repos[at], &m.repos[at + 1], (m.n_repos - at - 1) * sizeof(*m.repos));
-		m.n_repos--;
-	} else if (at == m.n_repos) {
-		struct index_repo_entry *v = realloc(m.repos, (m.n_repos + 1) * sizeof(*v));
+	return 0;
+}
+
+/* Replaces (or appends) e's entry in c->m, keeping the replaced one. */
+static int commit_put(struct commit *c, const struct index_repo_entry *e, size_t at)
+{
+	struct index_repo_entry fresh = { 0 };
+	int err;
+
+	if ((err = commit_check_files(c, e)) < 0 || (err = new_entry(&fresh, e)) < 0) {
+		entry_dispose(&fresh);
+		return err;
+	}
+	if (at == SIZE_MAX) {
+		struct index_repo_entry *v = realloc(c->m.repos, (c->m.n_repos + 1) * sizeof(*v));
 
 		if (!v) {
-			err = error_nomem(NULL);
-			goto out;
+			entry_dispose(&fresh);
+			return error_nomem(NULL);
 		}
-		m.repos = v;
-		m.n_repos++;
+		c->m.repos = v;
+		at = c->m.n_repos++;
 	} else {
-		old = m.repos[at];
+		c->replaced[c->n_replaced++] = c->m.repos[at];
 	}
-	if (!is_removal) {
-		m.repos[at] = fresh;
-		fresh = (struct index_repo_entry){ 0 }; /* owned by m now */
-	}
-	if ((err = manifest_write(&m, dir)) < 0)
-		goto out;
-	/*
-	 * Only now, with the new MANIFEST in place, do the replaced files go. A process that
-	 * mapped them keeps its mapping (the inode lives until the last munmap), so a search
-	 * that opened the old state finishes on it.
-	 */
-	for (size_t i = 0; i < old.n_shards; i++) {
-		char *path;
+	c->m.repos[at] = fresh;
+	return 0;
+}
 
-		if (manifest_owner(&m, old.shards[i]))
-			continue; /* still listed (kept across the commit) */
-		/* A failure is not fatal: the commit is done, the file is only wasted space. */
-		path = file_join(dir, old.shards[i]);
-		if (path)
-			unlink(path);
-		free(path);
+/*
+ * Writes the new MANIFEST, then removes the files of the replaced entries that it no longer
+ * lists. Only now, with the new MANIFEST in place: a process that mapped them keeps its
+ * mapping (the inode lives until the last munmap), so a search that opened the old state
+ * finishes on it.
+ */
+static int commit_finish(struct commit *c, const char *dir)
+{
+	struct listing *now = NULL;
+	size_t n_now;
+	int err;
+
+	if ((err = manifest_write(&c->m, dir)) < 0 ||
+	    (err = listings_sorted(&now, &n_now, &c->m)) < 0)
+		return err;
+	for (size_t r = 0; r < c->n_replaced; r++)
+		for (size_t i = 0; i < c->replaced[r].n_shards; i++) {
+			char *path;
+
+			if (listings_have(now, n_now, c->replaced[r].shards[i]))
+				continue; /* still listed (kept across the commit, or compound) */
+			/* A failure is not fatal: the commit is done, the file is only wasted space. */
+			path = file_join(dir, c->replaced[r].shards[i]);
+			if (path)
+				unlink(path);
+			free(path);
+		}
+	free(now);
+	return 0;
+}
+
+/*
+ * index_commit_entries, or with is_removal the removal of es[0].name's entry and files. expect
+ * (one entry only): what the entry must still be.
+ */
+static int commit_entries(const char *dir, const struct index_repo_entry *es, size_t n,
+			  const struct index_repo_entry *expect, bool is_removal)
+{
+	struct commit c = { 0 };
+	int lock = -1, err;
+
+	if ((err = lock_take(&lock, dir, LOCK_EX, true)) < 0 ||
+	    (err = commit_begin(&c, dir, es, n)) < 0)
+		goto out;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		size_t at = commit_find(&c, es[i].name);
+
+		if (expect && !entry_unchanged(at != SIZE_MAX ? &c.m.repos[at] : NULL, expect)) {
+			error_set("%s: repository \"%s\" changed in the index during this run "
+				  "(another indexer?); nothing was committed, run again", dir,
+				  es[i].name);
+			err = TRAWL_EIO;
+		} else if (is_removal) {
+			if (at == SIZE_MAX)
+				goto out; /* not in the index: nothing to write */
+			c.replaced[c.n_replaced++] = c.m.repos[at];
+			memmove(&c.m.repos[at], &c.m.repos[at + 1],
+				(c.m.n_repos - at - 1) * sizeof(*c.m.repos));
+			c.m.n_repos--;
+		} else {
+			err = commit_put(&c, &es[i], at);
+		}
 	}
+	if (err == 0)
+		err = commit_finish(&c, dir);
 out:
-	entry_dispose(&old);
-	entry_dispose(&fresh);
-	manifest_dispose(&m);
+	commit_dispose(&c);
 	lock_release(lock);
 	return err;
 }
@@ -1027,14 +1318,19 @@ out:
 int index_commit_entry(const char *dir, const struct index_repo_entry *e,
 		       const struct index_repo_entry *expect)
 {
-	return commit_entry(dir, e, expect, false);
+	return commit_entries(dir, e, 1, expect, false);
+}
+
+int index_commit_entries(const char *dir, const struct index_repo_entry *es, size_t n)
+{
+	return commit_entries(dir, es, n, NULL, false);
 }
 
 int index_remove_repo(const char *dir, const char *name)
 {
 	struct index_repo_entry e = { .name = (char *)name };
 
-	return commit_entry(dir, &e, NULL, true);
+	return commit_entries(dir, &e, 1, NULL, true);
 }
 
 int index_commit_repo(const char *dir, const char *name, char *const *shard_files,

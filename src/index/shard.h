@@ -110,6 +110,17 @@ struct shard_writer_ext {
 int shard_writer_new_ext(struct shard_writer **out, const char *path, const char *repo,
 			 const struct shard_writer_ext *ext);
 
+/*
+ * A compound shard (docs/index-format.md, "REPOS"): the documents of several repositories, so
+ * that the number of shards follows the amount of code, not the number of repositories.
+ * shard_writer_begin_repo names the repository of the documents added after it: call it before
+ * the first document, then each time the repository changes (each name once; a repository may
+ * hold no document). META names the first one. EINVAL, ELIMIT, ENOMEM.
+ */
+int shard_writer_new_compound(struct shard_writer **out, const char *path,
+			      const struct shard_writer_ext *ext);
+int shard_writer_begin_repo(struct shard_writer *w, const char *name);
+
 /* Content bytes added so far. */
 uint64_t shard_writer_content_bytes(const struct shard_writer *w);
 /* Writes the remaining sections, fsyncs and renames into place. EIO (disk full named), ENOMEM. */
@@ -126,6 +137,15 @@ void shard_close(struct shard *sh);
 
 const char *shard_file(const struct shard *sh);  /* the path it was opened from */
 const char *shard_repo(const struct shard *sh);  /* repository name, NUL-terminated */
+/*
+ * The repositories of a compound shard (0 for a shard of one repository, shard_repo's). The
+ * documents of repository name are [*lo, *hi): false when the shard does not hold it. A shard
+ * of one repository holds shard_repo() with all its documents.
+ */
+uint32_t shard_n_repos(const struct shard *sh);
+bool shard_repo_docs(const struct shard *sh, const char *name, uint32_t *lo, uint32_t *hi);
+/* Compound repository i (< shard_n_repos): its name (NUL-terminated) and documents. */
+const char *shard_repo_at(const struct shard *sh, uint32_t i, uint32_t *lo, uint32_t *hi);
 uint32_t shard_n_docs(const struct shard *sh);
 uint64_t shard_content_bytes(const struct shard *sh);
 uint32_t shard_n_branches(const struct shard *sh);
@@ -282,15 +302,36 @@ int index_read_repo(struct index_repo_entry *out, const char *dir, const char *n
 int index_commit_entry(const char *dir, const struct index_repo_entry *e,
 		       const struct index_repo_entry *expect);
 
+/*
+ * index_commit_entry for several repositories at once, in one MANIFEST write (no expect): a
+ * run over many repositories, and the repositories of a compound shard, which list the same
+ * file. EINVAL (a name twice, bad names or overlay), EIO, ECORRUPT, ENOMEM.
+ */
+int index_commit_entries(const char *dir, const struct index_repo_entry *es, size_t n);
+
 struct index;
 
 /* Opens dir/MANIFEST and every shard it names. ENOTFOUND (no index there), ECORRUPT, EIO. */
 int index_open(struct index **out, const char *dir);
 void index_close(struct index *ix);
+/*
+ * "Shard i" is a repository's shard as its MANIFEST entry lists it: a file of that repository,
+ * or its part of a compound file (index_shard_docs). Search, authorization and counts go by
+ * these; each file is opened once (index_file).
+ */
 size_t index_n_shards(const struct index *ix);
-struct shard *index_shard(const struct index *ix, size_t i); /* borrowed */
+struct shard *index_shard(const struct index *ix, size_t i); /* its file, borrowed */
 /* The MANIFEST entry of shard i's repository (borrowed for the life of ix). */
 const struct index_repo_entry *index_shard_entry(const struct index *ix, size_t i);
+/* Shard i's repository name (its entry's). */
+const char *index_shard_repo(const struct index *ix, size_t i);
+/* Shard i's documents in its file: [*lo, *hi) (all of a file of one repository). */
+void index_shard_docs(const struct index *ix, size_t i, uint32_t *lo, uint32_t *hi);
+/* The index of shard i's file (index_file). */
+size_t index_shard_file(const struct index *ix, size_t i);
+/* The distinct files, each once, in the order the MANIFEST first lists them. */
+size_t index_n_files(const struct index *ix);
+struct shard *index_file(const struct index *ix, size_t f); /* borrowed */
 /*
  * The branches of document d (id doc) of shard i, as a bitset over index_shard_entry(ix,
  * i)->branches: n_words 64-bit words, bit k of word k / 64 for branch k. The overlay, when it

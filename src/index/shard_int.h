@@ -42,6 +42,8 @@
  *      unknown optional ones and refuses an unknown required one. The eight sections of
  *      version 3 are written required and unchanged. Versions 2 and 3 are still read as before
  *      (exactly eight sections, flags 0).
+ *      Later sections, without a version change: SYMBOLS (9, optional), REPOS (10, required,
+ *      compound shards only: a reader that predates it refuses a compound shard).
  */
 #ifndef TRAWL_INDEX_SHARD_INT_H
 #define TRAWL_INDEX_SHARD_INT_H
@@ -92,6 +94,9 @@ enum shard_section {
 	SEC_BSETS = 8,    /* count 0: the documents' branch bitsets, referenced from DOCS */
 	SEC_SYMBOLS = 9,  /* count n_symbols: the documents' symbols and a name index (optional;
 			   * src/symbols/symsec.h); empty when the shard was built without them */
+	SEC_REPOS = 10,   /* count n_repos: a compound shard's repositories and their documents
+			   * (required: it changes whose documents DOCS holds); only in compound
+			   * shards */
 	SEC_ID_END        /* one past the last id this trawl knows */
 };
 #define SHARD_N_SECTIONS_V3 8u /* versions 2 and 3 list exactly ids 1..8 */
@@ -114,6 +119,11 @@ struct shard_section_def {
 	 * existed.
 	 */
 	bool is_external;
+	/*
+	 * Listed only by a compound writer (shard_writer_new_compound): a shard of one repository
+	 * is written as before the section existed.
+	 */
+	bool is_compound;
 	/*
 	 * For a section whose contents the shard reader does not interpret itself: checks the
 	 * whole of its bytes (shard_verify, so `trawl verify` and every check before a swap), in
@@ -148,6 +158,8 @@ static inline const struct shard_section_def *shard_section_def(uint32_t id)
 		[SEC_SYMBOLS] = { .name = "SYMBOLS", .flags = SHARD_SEC_OPTIONAL,
 				  .is_needed = false, .is_external = true,
 				  .check = shard_check_symbols },
+		[SEC_REPOS] = { .name = "REPOS", .flags = 0, .is_needed = false,
+				.is_compound = true },
 	};
 
 	return id > 0 && id < SEC_ID_END && defs[id].name ? &defs[id] : NULL;
@@ -168,6 +180,17 @@ static inline uint64_t shard_toc_end(uint32_t n_sections)
 #define SHARD_M_REPO_LEN 24     /* u32 */
 #define SHARD_M_RESERVED 28     /* u32 0 */
 #define SHARD_REPO_MAX 4096u
+
+/*
+ * REPOS (compound shards): per repository, in document order, a u32 first document id, a u32
+ * name length (1..SHARD_REPO_MAX) and the name (no NUL); back to back, filling the section.
+ * Repository k holds documents first_k .. first_(k+1) - 1 (the last: .. n_docs - 1); the
+ * first starts at 0, none decreases, names are unique.
+ */
+#define SHARD_R_FIRST 0 /* u32 */
+#define SHARD_R_LEN 4   /* u32 */
+#define SHARD_R_FIXED 8u
+#define SHARD_REPOS_MAX (1u << 20) /* repositories in one compound shard */
 
 /* DOCS: one record per document, in id order. */
 #define SHARD_DOC_SIZE 68u

@@ -68,6 +68,14 @@ struct shard {
 	const uint8_t *bsets;
 	uint64_t bsets_len;
 	_Atomic(uint8_t *) path_tags; /* shard_path_tags(), made on first use */
+	struct shard_repo_rec *repos; /* a compound shard's REPOS, in document order */
+	uint32_t n_repos;
+	const struct shard_repo_rec **repo_by_name; /* into repos, sorted by name */
+};
+
+struct shard_repo_rec {
+	char *name;
+	uint32_t lo, hi; /* its documents */
 };
 
 /* Records "FILE: problem" and returns ECORRUPT. */
@@ -516,6 +524,76 @@ static int check_branches(struct shard *sh)
 	return 0;
 }
 
+static int cmp_repo_by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct shard_repo_rec *const *)a)->name,
+		      (*(const struct shard_repo_rec *const *)b)->name);
+}
+
+/*
+ * REPOS (a compound shard): read and checked on open, checksum included, because search
+ * authorizes each document by the repository this table gives it. Document ranges start at 0,
+ * never decrease and end at n_docs; names are 1..SHARD_REPO_MAX bytes without NUL, unique; the
+ * first is META's name.
+ */
+static int check_repos(struct shard *sh)
+{
+	const struct section *s = &sh->sec[SEC_REPOS];
+	const uint8_t *b = sec_ptr(sh, SEC_REPOS);
+	uint64_t at = 0;
+	uint32_t prev = 0;
+
+	if (s->length == 0 && s->count == 0)
+		return 0; /* a shard of one repository */
+	if (s->count == 0 || s->count > SHARD_REPOS_MAX || s->count > s->length / (SHARD_R_FIXED + 1))
+		return corrupt(sh, "section REPOS: %u repositories in %llu bytes", s->count,
+			       (unsigned long long)s->length);
+	sh->repos = calloc(s->count, sizeof(*sh->repos));
+	sh->repo_by_name = calloc(s->count, sizeof(*sh->repo_by_name));
+	if (!sh->repos || !sh->repo_by_name)
+		return error_nomem(NULL);
+	for (uint32_t i = 0; i < s->count; i++) {
+		uint32_t first, len;
+
+		if (s->length - at < SHARD_R_FIXED)
+			return corrupt(sh, "section REPOS: repository %u cut short", i);
+		first = le32(b + at + SHARD_R_FIRST);
+		len = le32(b + at + SHARD_R_LEN);
+		at += SHARD_R_FIXED;
+		if ((i == 0 && first != 0) || first < prev || first > sh->n_docs)
+			return corrupt(sh, "section REPOS: repository %u starts at document %u "
+				       "(the previous at %u, %u documents)", i, first, prev,
+				       sh->n_docs);
+		if (len == 0 || len > SHARD_REPO_MAX || s->length - at < len)
+			return corrupt(sh, "section REPOS: repository %u has a name of %u bytes", i,
+				       len);
+		/* SECURITY: names are compared as C strings for authorization: no NUL inside. */
+		if (memchr(b + at, 0, len))
+			return corrupt(sh, "section REPOS: repository %u: name holds a NUL byte", i);
+		if (!(sh->repos[i].name = strndup((const char *)b + at, len)))
+			return error_nomem(NULL);
+		sh->n_repos = i + 1; /* so that close frees the names made */
+		sh->repos[i].lo = first;
+		if (i > 0)
+			sh->repos[i - 1].hi = first;
+		sh->repo_by_name[i] = &sh->repos[i];
+		prev = first;
+		at += len;
+	}
+	sh->repos[s->count - 1].hi = sh->n_docs;
+	if (at != s->length)
+		return corrupt(sh, "section REPOS: %llu bytes after the last repository",
+			       (unsigned long long)(s->length - at));
+	if (strcmp(sh->repos[0].name, sh->repo) != 0)
+		return corrupt(sh, "section REPOS: the first repository is not META's");
+	qsort(sh->repo_by_name, sh->n_repos, sizeof(*sh->repo_by_name), cmp_repo_by_name);
+	for (uint32_t i = 1; i < sh->n_repos; i++)
+		if (strcmp(sh->repo_by_name[i - 1]->name, sh->repo_by_name[i]->name) == 0)
+			return corrupt(sh, "section REPOS: repository \"%s\" listed twice",
+				       sh->repo_by_name[i]->name);
+	return 0;
+}
+
 /*
  * Document i's branch set: inside BSETS, no longer than the table needs, no bit beyond the
  * last branch, and not empty when the shard has branches (a document is on some branch); none
@@ -660,7 +738,8 @@ int shard_open(struct shard **out, const char *path)
 	if ((err = map_file(sh)) < 0 || (err = check_header(sh)) < 0 ||
 	    (err = check_toc(sh)) < 0 || (err = check_crc(sh, SEC_META)) < 0 ||
 	    (err = check_meta(sh)) < 0 || (err = check_crc(sh, SEC_BRANCHES)) < 0 ||
-	    (err = check_branches(sh)) < 0)
+	    (err = check_branches(sh)) < 0 || (err = check_crc(sh, SEC_REPOS)) < 0 ||
+	    (err = check_repos(sh)) < 0)
 		goto out;
 	*out = sh;
 	sh = NULL;
@@ -676,6 +755,10 @@ void shard_close(struct shard *sh)
 	if (sh->map)
 		munmap((void *)sh->map, sh->map_len);
 	free(sh->branch_off);
+	for (uint32_t i = 0; i < sh->n_repos; i++)
+		free(sh->repos[i].name);
+	free(sh->repos);
+	free((void *)sh->repo_by_name);
 	free(sh->toc);
 	free(atomic_load(&sh->path_tags));
 	free(sh->repo);
@@ -718,6 +801,47 @@ const char *shard_file(const struct shard *sh)
 const char *shard_repo(const struct shard *sh)
 {
 	return sh->repo;
+}
+
+uint32_t shard_n_repos(const struct shard *sh)
+{
+	return sh->n_repos;
+}
+
+const char *shard_repo_at(const struct shard *sh, uint32_t i, uint32_t *lo, uint32_t *hi)
+{
+	*lo = sh->repos[i].lo;
+	*hi = sh->repos[i].hi;
+	return sh->repos[i].name;
+}
+
+bool shard_repo_docs(const struct shard *sh, const char *name, uint32_t *lo, uint32_t *hi)
+{
+	size_t a = 0, b = sh->n_repos;
+
+	*lo = *hi = 0;
+	if (sh->n_repos == 0) {
+		if (strcmp(sh->repo, name) != 0)
+			return false;
+		*hi = sh->n_docs;
+		return true;
+	}
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		const struct shard_repo_rec *r = sh->repo_by_name[mid];
+		int c = strcmp(r->name, name);
+
+		if (c == 0) {
+			*lo = r->lo;
+			*hi = r->hi;
+			return true;
+		}
+		if (c < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return false;
 }
 
 uint32_t shard_n_docs(const struct shard *sh)

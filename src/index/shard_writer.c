@@ -95,8 +95,11 @@ struct toc_entry {
 
 struct shard_writer {
 	struct file_tmp tmp;
-	char *repo;
+	char *repo; /* META's name: the repository's, or a compound shard's first one's */
 	size_t repo_len;
+	bool is_compound;
+	struct buf repos;  /* a compound shard's REPOS section */
+	uint32_t n_repos;
 	uint64_t pos; /* where the next section byte goes */
 	uint32_t content_crc;
 	uint64_t content_bytes;
@@ -163,34 +166,46 @@ static void begin_section(struct shard_writer *w, enum shard_section id, uint32_
 	w->toc[id] = (struct toc_entry){ .offset = w->pos, .count = count, .is_begun = true };
 }
 
-/* Whether the TOC lists section id: every one of the table, an external one with its ext. */
-static bool is_listed(const struct shard_writer_ext *ext, uint32_t id)
+/*
+ * Whether the TOC lists section id: every one of the table, an external one with its ext, a
+ * compound shard's own only in a compound shard.
+ */
+static bool is_listed(const struct shard_writer_ext *ext, bool is_compound, uint32_t id)
 {
 	const struct shard_section_def *def = shard_section_def(id);
 
-	return def && (!def->is_external || (ext && ext->id == id));
+	return def && (!def->is_external || (ext && ext->id == id)) &&
+	       (!def->is_compound || is_compound);
 }
 
-static uint32_t n_toc_sections(const struct shard_writer_ext *ext)
+static uint32_t n_toc_sections(const struct shard_writer_ext *ext, bool is_compound)
 {
 	uint32_t n = 0;
 
 	for (uint32_t id = 1; id < SEC_ID_END; id++)
-		n += is_listed(ext, id);
+		n += is_listed(ext, is_compound, id);
 	return n;
 }
 
-int shard_writer_new(struct shard_writer **out, const char *path, const char *repo)
+/* A repository name as META and REPOS hold it: 1..SHARD_REPO_MAX bytes, no NUL. */
+static int repo_name_check(const char *path, const char *repo)
 {
-	return shard_writer_new_ext(out, path, repo, NULL);
+	size_t len = strlen(repo);
+
+	if (len == 0 || len > SHARD_REPO_MAX) {
+		error_set("%s: repository name must be 1 to %u bytes", path, SHARD_REPO_MAX);
+		return TRAWL_EINVAL;
+	}
+	return 0;
 }
 
-int shard_writer_new_ext(struct shard_writer **out, const char *path, const char *repo,
-			 const struct shard_writer_ext *ext)
+static int refuse_if_failed(const struct shard_writer *w);
+
+static int writer_new(struct shard_writer **out, const char *path, const char *repo,
+		      const struct shard_writer_ext *ext, bool is_compound)
 {
 	static const uint8_t zero[SHARD_HEADER_SIZE + SHARD_SECTIONS_MAX * SHARD_TOC_ENTRY_SIZE];
 	struct shard_writer *w;
-	size_t repo_len = strlen(repo);
 	int err;
 
 	*out = NULL;
@@ -199,20 +214,22 @@ int shard_writer_new_ext(struct shard_writer **out, const char *path, const char
 		error_set("%s: section %u cannot be made by an extension", path, ext->id);
 		return TRAWL_EINVAL;
 	}
-	if (repo_len == 0 || repo_len > SHARD_REPO_MAX) {
-		error_set("%s: repository name must be 1 to %u bytes", path, SHARD_REPO_MAX);
-		return TRAWL_EINVAL;
-	}
+	if (repo && (err = repo_name_check(path, repo)) < 0)
+		return err;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return error_nomem("writing a shard");
 	w->tmp.fd = -1;
 	w->ext = ext;
+	w->is_compound = is_compound;
 	buf_init(&w->paths, UINT32_MAX);
 	buf_init(&w->branches, UINT32_MAX);
 	buf_init(&w->bsets, UINT32_MAX);
-	w->repo = strdup(repo);
-	w->repo_len = repo_len;
+	buf_init(&w->repos, UINT32_MAX);
+	if (repo) {
+		w->repo = strdup(repo);
+		w->repo_len = strlen(repo);
+	}
 	w->seen = table_new(SEEN_WORDS * sizeof(*w->seen));
 	/* 16 MiB of address space, touched like counts. */
 	w->acc = table_new(TRIGRAM_SPACE * sizeof(*w->acc));
@@ -220,14 +237,14 @@ int shard_writer_new_ext(struct shard_writer **out, const char *path, const char
 	w->counts = table_new(TRIGRAM_SPACE * sizeof(*w->counts));
 	w->distinct = table_new(SEEN_WORDS * sizeof(*w->distinct));
 	w->distinct_sum = calloc(SUM_WORDS, sizeof(*w->distinct_sum));
-	if (!w->repo || !w->seen || !w->acc || !w->counts || !w->distinct || !w->distinct_sum) {
+	if ((repo && !w->repo) || !w->seen || !w->acc || !w->counts || !w->distinct || !w->distinct_sum) {
 		err = error_nomem("writing a shard");
 		goto out;
 	}
 	if ((err = file_tmp_open(&w->tmp, path)) < 0)
 		goto out;
 	/* The header and TOC are written last; reserve their place. */
-	w->pos = shard_toc_end(n_toc_sections(ext));
+	w->pos = shard_toc_end(n_toc_sections(ext, is_compound));
 	if ((err = file_write_all(w->tmp.fd, zero, (size_t)w->pos, path)) < 0)
 		goto out;
 	begin_section(w, SEC_CONTENT, 0);
@@ -236,6 +253,53 @@ int shard_writer_new_ext(struct shard_writer **out, const char *path, const char
 out:
 	shard_writer_free(w);
 	return err;
+}
+
+int shard_writer_new(struct shard_writer **out, const char *path, const char *repo)
+{
+	return writer_new(out, path, repo, NULL, false);
+}
+
+int shard_writer_new_ext(struct shard_writer **out, const char *path, const char *repo,
+			 const struct shard_writer_ext *ext)
+{
+	return writer_new(out, path, repo, ext, false);
+}
+
+int shard_writer_new_compound(struct shard_writer **out, const char *path,
+			      const struct shard_writer_ext *ext)
+{
+	return writer_new(out, path, NULL, ext, true);
+}
+
+int shard_writer_begin_repo(struct shard_writer *w, const char *name)
+{
+	uint8_t rec[SHARD_R_FIXED];
+	int err;
+
+	if ((err = refuse_if_failed(w)) < 0)
+		return err;
+	if (!w->is_compound) {
+		error_set("%s: only a compound shard holds several repositories",
+			  w->tmp.final_path);
+		return TRAWL_EINVAL;
+	}
+	if ((err = repo_name_check(w->tmp.final_path, name)) < 0)
+		return err;
+	if (w->n_repos == SHARD_REPOS_MAX) {
+		error_set("%s: more than %u repositories in one shard", w->tmp.final_path,
+			  SHARD_REPOS_MAX);
+		return TRAWL_ELIMIT;
+	}
+	if (!w->repo && (!(w->repo = strdup(name)) || !(w->repo_len = strlen(name))))
+		return error_nomem("writing a shard");
+	put_le32(rec + SHARD_R_FIRST, (uint32_t)w->n_docs);
+	put_le32(rec + SHARD_R_LEN, (uint32_t)strlen(name));
+	if ((err = buf_put(&w->repos, rec, sizeof(rec))) < 0 ||
+	    (err = buf_put(&w->repos, name, strlen(name))) < 0)
+		return err;
+	w->n_repos++;
+	return 0;
 }
 
 uint64_t shard_writer_content_bytes(const struct shard_writer *w)
@@ -458,6 +522,11 @@ int shard_writer_add_git(struct shard_writer *w, const char *path, size_t path_l
 	    (content_len && !content)) {
 		error_set("%s: invalid document (skip %d, %zu content bytes)", w->tmp.final_path,
 			  (int)skip, content_len);
+		return TRAWL_EINVAL;
+	}
+	if (w->is_compound && w->n_repos == 0) {
+		error_set("%s: a compound shard's document before its repository",
+			  w->tmp.final_path);
 		return TRAWL_EINVAL;
 	}
 	if (!bset_ok(w, bset, bset_len)) {
@@ -724,7 +793,7 @@ static int write_header(struct shard_writer *w)
 {
 	uint8_t h[SHARD_HEADER_SIZE + SHARD_SECTIONS_MAX * SHARD_TOC_ENTRY_SIZE] = { 0 };
 	uint8_t *e = h + SHARD_HEADER_SIZE;
-	uint32_t n = n_toc_sections(w->ext);
+	uint32_t n = n_toc_sections(w->ext, w->is_compound);
 	size_t len = (size_t)shard_toc_end(n);
 
 	memcpy(h + SHARD_H_MAGIC, SHARD_MAGIC, SHARD_MAGIC_LEN);
@@ -736,7 +805,7 @@ static int write_header(struct shard_writer *w)
 		const struct shard_section_def *def = shard_section_def(id);
 		const struct toc_entry *t = &w->toc[id];
 
-		if (!is_listed(w->ext, id))
+		if (!is_listed(w->ext, w->is_compound, id))
 			continue;
 		/* A section not written is listed empty at the end of the file, tiling nothing. */
 		put_le32(e + SHARD_T_ID, id);
@@ -759,6 +828,11 @@ int shard_writer_finish(struct shard_writer *w)
 
 	if ((err = refuse_if_failed(w)) < 0)
 		return err;
+	if (w->is_compound && w->n_repos == 0) {
+		error_set("%s: a compound shard needs a repository", w->tmp.final_path);
+		err = TRAWL_EINVAL;
+		goto out;
+	}
 	if ((err = write_postings(w, &dict, &n_trigrams)) < 0)
 		goto out;
 	/* The sort's memory is no longer needed: give it back before writing the rest. */
@@ -778,7 +852,10 @@ int shard_writer_finish(struct shard_writer *w)
 	if ((err = put_section(w, SEC_BRANCHES, w->branches.ptr, w->branches.len)) < 0)
 		goto out;
 	begin_section(w, SEC_BSETS, 0);
-	if ((err = put_section(w, SEC_BSETS, w->bsets.ptr, w->bsets.len)) < 0 ||
+	if ((err = put_section(w, SEC_BSETS, w->bsets.ptr, w->bsets.len)) < 0)
+		goto out;
+	begin_section(w, SEC_REPOS, w->n_repos);
+	if ((err = put_section(w, SEC_REPOS, w->repos.ptr, w->repos.len)) < 0 ||
 	    (err = write_ext(w)) < 0 || (err = write_meta(w, n_trigrams)) < 0 ||
 	    (err = write_header(w)) < 0 ||
 	    (err = file_tmp_commit(&w->tmp)) < 0)
@@ -806,6 +883,7 @@ void shard_writer_free(struct shard_writer *w)
 	buf_dispose(&w->paths);
 	buf_dispose(&w->branches);
 	buf_dispose(&w->bsets);
+	buf_dispose(&w->repos);
 	table_free(w->seen, SEEN_WORDS * sizeof(*w->seen));
 	table_free(w->acc, TRIGRAM_SPACE * sizeof(*w->acc));
 	table_free(w->counts, TRIGRAM_SPACE * sizeof(*w->counts));

@@ -4,6 +4,8 @@
  * (docset_combine): a set is "every document" or a sorted list of ids; AND intersects, OR
  * unites, and "every document" absorbs or drops out as it should.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,53 @@
 void docset_dispose(struct docset *d)
 {
 	u32vec_dispose(&d->ids);
+}
+
+int docset_range(struct docset *out, const struct docset *src, uint32_t lo, uint32_t hi)
+{
+	size_t a, b;
+	int err;
+
+	out->is_all = false;
+	u32vec_init(&out->ids);
+	if (src->is_all) {
+		if ((err = u32vec_reserve(&out->ids, hi > lo ? hi - lo : 0)) < 0)
+			return err;
+		for (uint32_t id = lo; id < hi; id++)
+			out->ids.v[out->ids.len++] = id;
+		return 0;
+	}
+	for (a = 0, b = src->ids.len; a < b;) { /* the first id at least lo */
+		size_t mid = a + (b - a) / 2;
+
+		if (src->ids.v[mid] < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (b = a; b < src->ids.len && src->ids.v[b] < hi; b++)
+		;
+	if (b > a) {
+		if ((err = u32vec_reserve(&out->ids, b - a)) < 0)
+			return err;
+		memcpy(out->ids.v, src->ids.v + a, (b - a) * sizeof(*out->ids.v));
+		out->ids.len = b - a;
+	}
+	return 0;
+}
+
+int docset_restrict(struct docset *d, uint32_t lo, uint32_t hi, uint32_t n_docs)
+{
+	struct docset cut;
+	int err;
+
+	if (lo == 0 && hi == n_docs)
+		return 0;
+	if ((err = docset_range(&cut, d, lo, hi)) < 0)
+		return err;
+	docset_dispose(d);
+	*d = cut;
+	return 0;
 }
 
 /* The first index in v[lo..len) holding at least x (len when none): galloping, then bisection. */
@@ -472,4 +521,46 @@ int cand_eval(struct docset *out, const struct shard *sh, const struct run *r, c
 	if (err < 0 || out->is_all)
 		docset_dispose(out);
 	return err;
+}
+
+/* The candidates of shard i's compound file, computed by the first shard to need them. */
+static const struct docset *file_cands(int *err, struct run *r, size_t shard_i)
+{
+	struct file_cand *fc = &r->fcand[index_shard_file(r->ix, shard_i)];
+
+	pthread_mutex_lock(&r->lock);
+	while (fc->state == FC_BUSY)
+		pthread_cond_wait(&r->cond, &r->lock);
+	if (fc->state == FC_NONE) {
+		fc->state = FC_BUSY;
+		pthread_mutex_unlock(&r->lock);
+		fc->err = cand_eval(&fc->d, index_shard(r->ix, shard_i), r, r->root);
+		if (fc->err < 0)
+			snprintf(fc->errmsg, sizeof(fc->errmsg), "%s", error_last());
+		pthread_mutex_lock(&r->lock);
+		fc->state = FC_DONE;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if ((*err = fc->err) < 0)
+		error_set("%s", fc->errmsg);
+	return &fc->d;
+}
+
+int cand_shard(struct docset *out, struct run *r, size_t shard_i)
+{
+	const struct shard *sh = index_shard(r->ix, shard_i);
+	const struct docset *all;
+	uint32_t lo, hi;
+	int err;
+
+	index_shard_docs(r->ix, shard_i, &lo, &hi);
+	if (lo == 0 && hi == shard_n_docs(sh))
+		return cand_eval(out, sh, r, r->root);
+	/*
+	 * DESIGN: a compound file's posting lists hold every repository packed into it, so they
+	 * are read once per query for all of them; each repository's shard takes its range.
+	 */
+	all = file_cands(&err, r, shard_i);
+	return err < 0 ? err : docset_range(out, all, lo, hi);
 }

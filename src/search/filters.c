@@ -100,20 +100,28 @@ static int repo_has(bool *out, struct worker *w, const struct pattern *path,
 	struct run *r = w->r;
 	const struct index_repo_entry *e = index_shard_entry(r->ix, w->shard_i);
 	uint64_t *on = NULL;
+	size_t k = w->shard_i;
 	int err = 0;
 
 	*out = false;
 	if (e->n_branches && !(on = calloc(w->n_words, sizeof(*on))))
 		return error_nomem(NULL);
-	for (size_t k = 0; k < index_n_shards(r->ix) && !*out && err == 0; k++) {
+	/* A repository's shards are consecutive in the index. */
+	while (k > 0 && index_shard_entry(r->ix, k - 1) == e)
+		k--;
+	for (; k < index_n_shards(r->ix) && index_shard_entry(r->ix, k) == e && !*out && err == 0;
+	     k++) {
 		const struct shard *sh = index_shard(r->ix, k);
 		struct docset cand = { .is_all = true };
+		uint32_t lo, hi;
 		size_t n;
 
-		if (index_shard_entry(r->ix, k) != e)
-			continue;
-		if (content && (err = cand_pattern(&cand, sh, content)) < 0)
+		index_shard_docs(r->ix, k, &lo, &hi);
+		if ((content && (err = cand_pattern(&cand, sh, content)) < 0) ||
+		    (err = docset_restrict(&cand, lo, hi, shard_n_docs(sh))) < 0) {
+			docset_dispose(&cand);
 			break;
+		}
 		n = cand.is_all ? shard_n_docs(sh) : cand.ids.len;
 		for (size_t i = 0; i < n && !*out && !should_stop(r); i++) {
 			uint32_t id = cand.is_all ? (uint32_t)i : cand.ids.v[i];

@@ -101,7 +101,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	struct run *r = w->r;
 	const struct shard *sh = index_shard(r->ix, shard_i);
 	const struct index_repo_entry *e = index_shard_entry(r->ix, shard_i);
-	const char *repo = shard_repo(sh);
+	const char *repo = index_shard_repo(r->ix, shard_i);
 	size_t n_words = bitset_words(e->n_branches);
 	uint64_t *sel = NULL, *on = NULL;
 	struct docset cand;
@@ -153,7 +153,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	/* The definitions of what is searched, which bound and score its candidates. */
 	if (r->is_ranked && (err = rank_shard_defs(j, w, sh)) < 0)
 		goto out;
-	if ((err = cand_eval(&cand, sh, r, r->root)) < 0)
+	if ((err = cand_shard(&cand, r, shard_i)) < 0)
 		goto out; /* the shard reader's message names the file */
 	if (r->is_best_first) {
 		/* Read later, best first across every shard (merge_run), with what they need. */
@@ -351,7 +351,7 @@ static int merge_verify(struct worker *w, const struct take *t)
 	w->doc_base = t->c.base;
 	w->doc_kind = t->c.kind;
 	w->has_doc_base = true;
-	err = verify_doc(w, a, &d, shard_repo(sh));
+	err = verify_doc(w, a, &d, index_shard_repo(r->ix, t->job));
 	w->has_doc_base = false;
 	if (err < 0 || a->n_files == before)
 		return err;
@@ -628,13 +628,13 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *
 	for (size_t i = first; i < last; i++)
 		for (size_t f = 0; f < r->jobs[i].n_files; f++)
 			picks[n++] = (struct pick){ &r->jobs[i], &r->jobs[i].files[f],
-						    shard_repo(index_shard(r->ix, i)) };
+						    index_shard_repo(r->ix, i) };
 	for (size_t t = 0; t < n_workers; t++) {
 		struct job *a = &workers[t].arena;
 
 		for (size_t f = 0; f < a->n_files; f++)
 			picks[n++] = (struct pick){ a, &a->files[f],
-						    shard_repo(index_shard(r->ix, a->files[f].shard)) };
+						    index_shard_repo(r->ix, a->files[f].shard) };
 	}
 	qsort(picks, n, sizeof(*picks), cmp_pick);
 	for (size_t i = 0; i < n; i++) {
@@ -666,14 +666,14 @@ static void consumed(struct run *r, size_t n)
 /* Counts a repository rev: found nothing in, naming the first (once per repository). */
 static void note_rev_missing(struct search_stats *st, const struct run *r, size_t i)
 {
-	const char *repo = shard_repo(index_shard(r->ix, i));
+	const struct index_repo_entry *e = index_shard_entry(r->ix, i);
 
 	if (!r->jobs[i].is_rev_missing)
 		return;
-	for (size_t k = 0; k < i; k++)
-		if (r->jobs[k].is_rev_missing && strcmp(shard_repo(index_shard(r->ix, k)), repo) == 0)
-			return; /* another shard of the same repository */
-	search_note_rev_missing(st, r->o->query->rev, repo);
+	/* A repository's shards are consecutive: only its first one notes it. */
+	if (i > 0 && index_shard_entry(r->ix, i - 1) == e && r->jobs[i - 1].is_rev_missing)
+		return;
+	search_note_rev_missing(st, r->o->query->rev, e->name);
 }
 
 void search_note_rev_missing(struct search_stats *st, const char *rev, const char *repo)
@@ -737,6 +737,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	r.n_jobs = index_n_shards(ix);
 	st->shards_total = r.n_jobs;
 	r.jobs = calloc(r.n_jobs ? r.n_jobs : 1, sizeof(*r.jobs));
+	r.fcand = calloc(index_n_files(ix) + 1, sizeof(*r.fcand));
 	for (size_t i = 0; r.jobs && i < r.n_jobs; i++)
 		r.jobs[i].r = &r;
 	if (n_threads == 0) {
@@ -748,7 +749,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		n_threads = r.n_jobs ? (unsigned)r.n_jobs : 1;
 	threads = calloc(n_threads, sizeof(*threads));
 	workers = calloc(n_threads, sizeof(*workers));
-	if (!r.jobs || !threads || !workers) {
+	if (!r.jobs || !r.fcand || !threads || !workers) {
 		error_set("out of memory");
 		err = TRAWL_ENOMEM;
 		goto out;
@@ -807,7 +808,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		/* A ranked query's jobs are ranked below, once everything is in (unless is_early). */
 		if (!r.is_ranked) {
 			if (err == 0 && !atomic_load(&r.stop))
-				err = emit_job(&r, j, shard_repo(index_shard(ix, i)), st, fn, arg);
+				err = emit_job(&r, j, index_shard_repo(ix, i), st, fn, arg);
 			else if (r.limit && st->lines >= r.limit && j->n_files)
 				st->is_limit_hit = true;
 			job_dispose(j);
@@ -865,6 +866,9 @@ out:
 	for (size_t i = 0; r.jobs && i < r.n_jobs; i++)
 		job_dispose(&r.jobs[i]);
 	free(r.jobs);
+	for (size_t f = 0; r.fcand && f < index_n_files(ix); f++)
+		docset_dispose(&r.fcand[f].d);
+	free(r.fcand);
 	free(threads);
 	free(workers);
 	compile_free(&r);

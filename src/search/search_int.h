@@ -187,7 +187,14 @@ struct run {
 	size_t n_merge_done;        /* workers done with the merge (an error: in their arena) */
 	double points_max;          /* rank_query_maxima, set once compiled */
 	double bonus_max;
+	/*
+	 * A compound file's candidates (index_n_files of them), computed once by the first of its
+	 * repositories' shards to need them and cut to each one's documents (cand_shard; under
+	 * lock).
+	 */
+	struct file_cand *fcand;
 };
+
 
 struct worker {
 	struct run *r;
@@ -215,6 +222,15 @@ struct worker {
 struct docset {
 	bool is_all;
 	struct u32vec ids;
+};
+/* Candidates of a whole file, shared by the repositories of a compound one. */
+enum file_cand_state { FC_NONE, FC_BUSY, FC_DONE };
+
+struct file_cand {
+	enum file_cand_state state;
+	int err;
+	char errmsg[ERRMSG_MAX];
+	struct docset d;
 };
 
 /* One document being verified. */
@@ -345,6 +361,15 @@ int compile_atom(const struct pattern **pat_out, const struct run *r, const char
 /* --- candidates.c --- */
 
 void docset_dispose(struct docset *d);
+/* The ids of src in [lo, hi) (every one of them when src is all) into out, as ids. ENOMEM. */
+int docset_range(struct docset *out, const struct docset *src, uint32_t lo, uint32_t hi);
+/*
+ * Shard i's candidates (cand_eval on its file, cut to its documents in a compound file, whose
+ * candidates are computed once per run). ECORRUPT, ENOMEM, ETIMEOUT, as cand_eval.
+ */
+int cand_shard(struct docset *out, struct run *r, size_t shard_i);
+/* Cuts d (of a whole file of n_docs) to [lo, hi): nothing to do for the whole file. ENOMEM. */
+int docset_restrict(struct docset *d, uint32_t lo, uint32_t hi, uint32_t n_docs);
 /* A trigram query's documents in sh (ECORRUPT, ENOMEM). */
 int cand_tq_eval(struct docset *out, const struct shard *sh, const struct tq *q);
 /* The documents of sh the expression x may hold (each content atom narrowed by its postings). */

@@ -80,6 +80,7 @@ struct sym_run {
 	const struct shard *sh;
 	const struct index_repo_entry *e;
 	const char *repo;
+	uint32_t lo, hi; /* the repository's documents in sh (a compound file holds others) */
 	uint64_t *sel, *on; /* sel: owned, w.sel reads it */
 	uint32_t cur_doc;
 	bool has_cur_doc, is_cur_doc_ok;
@@ -593,6 +594,9 @@ static int on_symbol(void *arg, const struct symsec_sym *s)
 	double bound;
 	int err;
 
+	/* SECURITY: another repository's symbol in a compound file: never seen nor counted. */
+	if (s->doc < sr->lo || s->doc >= sr->hi)
+		return 0;
 	/* Out of time, canceled, stopped: checked every 256 symbols (a clock read each). */
 	if ((++sr->n_calls & 255) == 0 && should_stop(&sr->r))
 		return 1;
@@ -652,7 +656,7 @@ static bool doc_passes(struct sym_run *sr, struct doc_ctx *dc)
 /* A query without a pattern to look up: every symbol of each document its filters pass. */
 static int list_docs(struct sym_run *sr, const struct symsec *ss)
 {
-	for (uint32_t id = 0; id < ss->n_docs; id++) {
+	for (uint32_t id = sr->lo; id < sr->hi && id < ss->n_docs; id++) {
 		struct doc_ctx dc = { .w = &sr->w, .repo = sr->repo };
 		uint32_t first, n;
 		enum symsec_status st;
@@ -724,7 +728,7 @@ static int search_shard(struct sym_run *sr, struct search_stats *st, size_t i, c
 			const char **no_rev)
 {
 	const struct shard *sh = index_shard(sr->r.ix, i);
-	const char *repo = shard_repo(sh);
+	const char *repo = index_shard_repo(sr->r.ix, i);
 	struct symsec ss;
 	bool has;
 	int v, err;
@@ -736,6 +740,7 @@ static int search_shard(struct sym_run *sr, struct search_stats *st, size_t i, c
 	sr->sh = sh;
 	sr->e = index_shard_entry(sr->r.ix, i);
 	sr->repo = repo;
+	index_shard_docs(sr->r.ix, i, &sr->lo, &sr->hi);
 	sr->has_cur_doc = false;
 	sr->w.shard_i = i;
 	sr->w.n_words = bitset_words(sr->e->n_branches);
@@ -931,7 +936,7 @@ static int emit_file(struct sym_run *sr, struct out_rec *recs, size_t n, struct 
 								      : (const uint8_t *)"",
 						 .len = syms[k].text_len };
 	struct search_file f = {
-		.repo = shard_repo(sh), .path = d.path, .path_len = d.path_len, .n_lines = n,
+		.repo = index_shard_repo(sr->r.ix, recs[0].shard), .path = d.path, .path_len = d.path_len, .n_lines = n,
 		.lines = lines, .kind = SEARCH_SYMBOL, .lang = d.lang, .score = recs[0].rec->score,
 		.content = c, .content_len = clen, .branches = branches, .n_branches = n_branches,
 		.symbols = syms, .n_symbols = n,

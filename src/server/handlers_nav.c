@@ -180,8 +180,13 @@ static int collect_def(void *arg, const struct symsec_sym *y)
 	const struct shard *sh = index_shard(c->ix, c->shard);
 	struct snap_doc sd = { .sh = sh, .id = y->doc, .shard_i = (uint32_t)c->shard };
 	struct shard_doc d;
+	uint32_t lo, hi;
 	int err;
 
+	/* SECURITY: another repository's symbol in a compound file is never read. */
+	index_shard_docs(c->ix, c->shard, &lo, &hi);
+	if (y->doc < lo || y->doc >= hi)
+		return 0;
 	if ((err = shard_doc(&d, sh, y->doc)) < 0)
 		return err;
 	if (!index_doc_is_live(c->ix, c->shard, y->doc, &d) || !handlers_rev_has(c->rev, &sd))
@@ -203,7 +208,7 @@ static int collect_def(void *arg, const struct symsec_sym *y)
 		.tier = nav_def_tier(c->is_same_repo && d.path_len == c->f->path_len &&
 					     memcmp(d.path, c->f->path, d.path_len) == 0,
 				     c->is_same_repo, d.lang == c->f->d.lang),
-		.repo = shard_repo(sh),
+		.repo = index_shard_repo(c->ix, c->shard),
 		.path = d.path,
 		.path_len = d.path_len,
 		.line = y->line,
@@ -224,7 +229,7 @@ static int lookup_defs(struct defs *c, const struct snapshot *snap,
 
 	for (size_t i = 0; i < index_n_shards(snap->ix) && !err && !c->is_limit_hit; i++) {
 		const struct shard *sh = index_shard(snap->ix, i);
-		const char *repo = shard_repo(sh);
+		const char *repo = index_shard_repo(snap->ix, i);
 		const struct snap_repo *r;
 		struct handlers_rev other = { 0 };
 

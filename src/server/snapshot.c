@@ -108,68 +108,98 @@ size_t snap_repo_lower_bound(const struct snap_repo *r, const char *key, size_t 
 	return lo;
 }
 
-/* Groups the index's shards by repository and sorts each repository's documents by path. */
+/* The size of each of the index's files (0 when it cannot be read), in *out (caller frees). */
+static int file_sizes(uint64_t **out, const struct snapshot *s, const char *dir)
+{
+	size_t n = index_n_files(s->ix);
+
+	if (!(*out = calloc(n ? n : 1, sizeof(**out))))
+		return error_nomem(NULL);
+	for (size_t f = 0; f < n; f++) {
+		const char *file = shard_file(index_file(s->ix, f));
+		char *path = file_join(dir, file);
+		struct stat st;
+
+		/* shard_file may be a full path already: file_join is only a fallback. */
+		if (stat(file, &st) == 0 || (path && stat(path, &st) == 0))
+			(*out)[f] = (uint64_t)st.st_size;
+		free(path);
+	}
+	return 0;
+}
+
+/* Repository r's live documents, from shards [first, end), sorted by path. */
+static int repo_docs(struct snap_repo *r, const struct snapshot *s, size_t first, size_t end)
+{
+	size_t n = 0;
+
+	if (!(r->docs = calloc(r->n_docs ? r->n_docs : 1, sizeof(*r->docs))))
+		return error_nomem(NULL);
+	for (size_t i = first; i < end; i++) {
+		const struct shard *sh = index_shard(s->ix, i);
+		uint32_t lo, hi;
+
+		index_shard_docs(s->ix, i, &lo, &hi);
+		for (uint32_t id = lo; id < hi; id++) {
+			struct shard_doc d;
+			int err;
+
+			if ((err = shard_doc(&d, sh, id)) < 0)
+				return err;
+			if (!index_doc_is_live(s->ix, i, id, &d))
+				continue; /* deleted by a re-index (the MANIFEST overlay) */
+			r->docs[n++] = (struct snap_doc){ d.path, d.path_len, sh, id, (uint32_t)i };
+			r->n_skipped += d.skip != DOC_INDEXED;
+		}
+	}
+	r->n_docs = n;
+	qsort(r->docs, r->n_docs, sizeof(*r->docs), cmp_doc);
+	return 0;
+}
+
+/*
+ * Groups the index's shards by repository (a repository's shards are consecutive) and sorts
+ * each repository's documents by path. A compound file's bytes are shared by its repositories
+ * in proportion to their documents.
+ */
 static int snapshot_build(struct snapshot *s, const char *dir)
 {
 	size_t n_shards = index_n_shards(s->ix);
+	uint64_t *sizes = NULL;
+	int err = 0;
 
 	s->repos = calloc(n_shards ? n_shards : 1, sizeof(*s->repos));
-	if (!s->repos)
-		goto nomem;
-	for (size_t i = 0; i < n_shards; i++) {
-		const struct shard *sh = index_shard(s->ix, i);
-		struct snap_repo *r = NULL;
-		struct stat st;
-		char *path = file_join(dir, shard_file(sh));
-		uint64_t bytes = 0;
-
-		/* shard_file may be a full path already: file_join is only a fallback. */
-		if (stat(shard_file(sh), &st) == 0 || (path && stat(path, &st) == 0))
-			bytes = (uint64_t)st.st_size;
-		free(path);
-		for (size_t k = 0; k < s->n_repos && !r; k++)
-			if (strcmp(s->repos[k].name, shard_repo(sh)) == 0)
-				r = &s->repos[k];
-		if (!r) {
-			r = &s->repos[s->n_repos++];
-			r->name = shard_repo(sh);
-			r->shard0 = i;
-		}
-		r->n_shards++;
-		r->index_bytes += bytes;
-		s->index_bytes += bytes;
-		r->n_docs += shard_n_docs(sh);
+	if (!s->repos || (err = file_sizes(&sizes, s, dir)) < 0) {
+		err = s->repos ? err : error_nomem(NULL);
+		goto out;
 	}
-	for (size_t k = 0; k < s->n_repos; k++) {
-		struct snap_repo *r = &s->repos[k];
-		size_t n = 0;
+	for (size_t f = 0; f < index_n_files(s->ix); f++)
+		s->index_bytes += sizes[f];
+	for (size_t i = 0, end; i < n_shards; i = end) {
+		const struct index_repo_entry *e = index_shard_entry(s->ix, i);
+		struct snap_repo *r = &s->repos[s->n_repos++];
 
-		if (!(r->docs = calloc(r->n_docs ? r->n_docs : 1, sizeof(*r->docs))))
-			goto nomem;
-		for (size_t i = 0; i < n_shards; i++) {
-			const struct shard *sh = index_shard(s->ix, i);
+		r->name = e->name;
+		r->shard0 = i;
+		for (end = i; end < n_shards && index_shard_entry(s->ix, end) == e; end++) {
+			const struct shard *sh = index_shard(s->ix, end);
+			uint64_t bytes = sizes[index_shard_file(s->ix, end)];
+			uint32_t lo, hi;
 
-			if (strcmp(shard_repo(sh), r->name) != 0)
-				continue;
-			for (uint32_t id = 0; id < shard_n_docs(sh); id++) {
-				struct shard_doc d;
-				int err;
-
-				if ((err = shard_doc(&d, sh, id)) < 0)
-					return err;
-				if (!index_doc_is_live(s->ix, i, id, &d))
-					continue; /* deleted by a re-index (the MANIFEST overlay) */
-				r->docs[n++] = (struct snap_doc){ d.path, d.path_len, sh, id, (uint32_t)i };
-				r->n_skipped += d.skip != DOC_INDEXED;
-			}
+			index_shard_docs(s->ix, end, &lo, &hi);
+			if (shard_n_repos(sh) && shard_n_docs(sh))
+				bytes = (uint64_t)((double)bytes * (hi - lo) / shard_n_docs(sh));
+			r->n_shards++;
+			r->index_bytes += bytes;
+			r->n_docs += hi - lo;
 		}
-		r->n_docs = n;
-		qsort(r->docs, r->n_docs, sizeof(*r->docs), cmp_doc);
+		if ((err = repo_docs(r, s, i, end)) < 0)
+			goto out;
 	}
 	qsort(s->repos, s->n_repos, sizeof(*s->repos), cmp_repo);
-	return 0;
-nomem:
-	return error_nomem(NULL);
+out:
+	free(sizes);
+	return err;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -186,18 +216,19 @@ static int cmp_name(const void *a, const void *b)
  */
 static int verify_new_shards(const struct index *ix, const struct snapshot *prev)
 {
-	size_t n_seen = prev ? index_n_shards(prev->ix) : 0;
+	size_t n_seen = prev ? index_n_files(prev->ix) : 0;
 	const char **seen = NULL;
 	int err = 0;
 
 	if (n_seen && !(seen = malloc(n_seen * sizeof(*seen))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n_seen; i++)
-		seen[i] = shard_file(index_shard(prev->ix, i));
+		seen[i] = shard_file(index_file(prev->ix, i));
 	if (n_seen)
 		qsort(seen, n_seen, sizeof(*seen), cmp_name);
-	for (size_t i = 0; i < index_n_shards(ix) && err == 0; i++) {
-		const struct shard *sh = index_shard(ix, i);
+	/* Each file once, however many repositories a compound one holds. */
+	for (size_t i = 0; i < index_n_files(ix) && err == 0; i++) {
+		const struct shard *sh = index_file(ix, i);
 		const char *file = shard_file(sh);
 
 		if (!n_seen || !bsearch(&file, seen, n_seen, sizeof(*seen), cmp_name)) {

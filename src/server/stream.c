@@ -295,7 +295,7 @@ static int progress_map(struct stream *st)
 		if (!(rb = calloc(n + 1, sizeof(*rb))))
 			return error_nomem(NULL);
 		for (size_t i = 0; i < n; i++)
-			rb[i + 1] = rb[i] + is_sendable(st, shard_repo(index_shard(ix, i)));
+			rb[i + 1] = rb[i] + is_sendable(st, index_shard_repo(ix, i));
 	}
 	free(st->readable_before);
 	st->readable_before = rb;
@@ -327,7 +327,7 @@ static int note_lost(struct stream *st, const struct search_repos *now)
 	if (!repos)
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n; i++)
-		repos[i] = shard_repo(index_shard(ix, i));
+		repos[i] = index_shard_repo(ix, i);
 	if (st->seen)
 		auth_repos_release(st->who.auth, st->seen);
 	st->seen = now;

@@ -80,17 +80,28 @@ static int sym_finish(void *arg, struct buf *out, uint32_t *count, uint32_t n_do
 	return symsec_builder_finish(arg, out, count, n_docs);
 }
 
-static void write_sample(const char *path, const char *repo)
+/*
+ * The sample documents as repository repo, or, with is_compound, as a compound shard of repo
+ * (the first three documents), repo-b (the others) and repo-c (none), which holds every
+ * section this trawl knows.
+ */
+static void write_sample_as(const char *path, const char *repo, bool is_compound)
 {
 	struct shard_writer *w = NULL;
 	struct symsec_builder *sb = NULL;
 	struct shard_writer_ext ext = { .id = SEC_SYMBOLS, .doc = sym_doc, .finish = sym_finish };
+	char other[64];
 
 	static char *const branches[] = { "main", "dev", "release/1.0" };
 
 	assert_int_equal(symsec_builder_new(&sb), 0);
 	ext.arg = sb;
-	assert_int_equal(shard_writer_new_ext(&w, path, repo, &ext), 0);
+	if (is_compound) {
+		assert_int_equal(shard_writer_new_compound(&w, path, &ext), 0);
+		assert_int_equal(shard_writer_begin_repo(w, repo), 0);
+	} else {
+		assert_int_equal(shard_writer_new_ext(&w, path, repo, &ext), 0);
+	}
 	assert_int_equal(shard_writer_set_branches(w, branches, 3), 0);
 	for (size_t i = 0; i < N_SAMPLE; i++) {
 		const struct sample_doc *d = &sample[i];
@@ -98,15 +109,28 @@ static void write_sample(const char *path, const char *repo)
 		uint8_t oid[SHARD_OID_BYTES];
 
 		memset(oid, (int)i + 1, sizeof(oid));
+		if (is_compound && i == 3) {
+			snprintf(other, sizeof(other), "%s-b", repo);
+			assert_int_equal(shard_writer_begin_repo(w, other), 0);
+		}
 		assert_int_equal(shard_writer_add_git(w, d->path, strlen(d->path),
 						      (const uint8_t *)d->content, content_len(d),
 						      d->size, d->skip, d->lang, oid, &set, 1),
 				 0);
 	}
+	if (is_compound) {
+		snprintf(other, sizeof(other), "%s-c", repo);
+		assert_int_equal(shard_writer_begin_repo(w, other), 0);
+	}
 	assert_int_equal(shard_writer_content_bytes(w), SAMPLE_CONTENT_BYTES);
 	assert_int_equal(shard_writer_finish(w), 0);
 	shard_writer_free(w);
 	symsec_builder_free(sb);
+}
+
+static void write_sample(const char *path, const char *repo)
+{
+	write_sample_as(path, repo, false);
 }
 
 struct blob {
@@ -129,6 +153,15 @@ static struct blob sample_blob(void)
 	const char *p = testlib_path("sample.shard");
 
 	write_sample(p, "proj");
+	return read_blob(p);
+}
+
+/* The sample as a compound shard: every section this trawl knows. */
+static struct blob compound_blob(void)
+{
+	const char *p = testlib_path("compound.shard");
+
+	write_sample_as(p, "proj", true);
 	return read_blob(p);
 }
 
@@ -797,12 +830,11 @@ static void reader_rejects_lists_without_room_for_masks(void **state)
 	free(v4.p);
 }
 
-static void reader_rejects_truncation_at_every_section_boundary(void **state)
+/* Cuts b at every section boundary and inside each section: always refused. */
+static void truncations_refused(struct blob b)
 {
-	struct blob b = sample_blob();
 	size_t cuts[64], n_cuts = 0;
 
-	(void)state;
 	cuts[n_cuts++] = 0;
 	cuts[n_cuts++] = 8;
 	cuts[n_cuts++] = SHARD_HEADER_SIZE - 1;
@@ -811,9 +843,13 @@ static void reader_rejects_truncation_at_every_section_boundary(void **state)
 	cuts[n_cuts++] = toc_end_of(b.p) - 1;
 	cuts[n_cuts++] = b.n - 1;
 	for (uint32_t id = 1; id < SEC_ID_END; id++) {
-		uint64_t off = sec_off(b.p, id), len = sec_len(b.p, id);
+		uint64_t off, len;
 
-		assert_true(len > 0); /* the sample fills every section */
+		if (!toc_entry(b.p, id))
+			continue; /* REPOS, in a shard of one repository */
+		off = sec_off(b.p, id);
+		len = sec_len(b.p, id);
+		assert_true(len > 0); /* the sample fills every section it lists */
 		cuts[n_cuts++] = off;
 		cuts[n_cuts++] = off + 1;
 		cuts[n_cuts++] = off + len / 2;
@@ -824,6 +860,13 @@ static void reader_rejects_truncation_at_every_section_boundary(void **state)
 	for (size_t i = 0; i < n_cuts; i++)
 		expect_refused(b.p, cuts[i], "truncated");
 	free(b.p);
+}
+
+static void reader_rejects_truncation_at_every_section_boundary(void **state)
+{
+	(void)state;
+	truncations_refused(sample_blob());
+	truncations_refused(compound_blob());
 }
 
 static void reader_rejects_truncated_toc(void **state)
@@ -852,23 +895,30 @@ static void reader_rejects_trailing_bytes(void **state)
  * A flipped byte anywhere: refused on open, or (in CONTENT and POSTINGS, whose checksums open
  * does not read) caught by shard_verify().
  */
-static void reader_catches_flipped_byte_in_every_section(void **state)
+/* Flips bytes of b's header, TOC and each section: refused on open or caught by verify. */
+static void flips_caught(struct blob b)
 {
-	struct blob b = sample_blob();
-
-	(void)state;
 	for (size_t at = 0; at < toc_end_of(b.p); at++) {
 		b.p[at] ^= 0x40;
 		expect_refused(b.p, b.n, NULL);
 		b.p[at] ^= 0x40;
 	}
 	for (uint32_t id = 1; id < SEC_ID_END; id++) {
-		uint64_t off = sec_off(b.p, id), len = sec_len(b.p, id);
-		uint64_t spots[] = { off, off + len / 3, off + len / 2, off + len - 1 };
+		uint64_t off, len, spots[4];
+
+		if (!toc_entry(b.p, id))
+			continue;
+		off = sec_off(b.p, id);
+		len = sec_len(b.p, id);
+		spots[0] = off;
+		spots[1] = off + len / 3;
+		spots[2] = off + len / 2;
+		spots[3] = off + len - 1;
 
 		for (size_t k = 0; k < sizeof(spots) / sizeof(spots[0]); k++) {
 			b.p[spots[k]] ^= 0x01;
-			if (id == SEC_META)
+			/* Read on open, checksum first: META, BRANCHES, REPOS. */
+			if (id == SEC_META || id == SEC_REPOS)
 				expect_refused(b.p, b.n, "checksum");
 			else /* the big sections are only read by verify (or when used) */
 				expect_caught(b.p, b.n, NULL);
@@ -876,6 +926,13 @@ static void reader_catches_flipped_byte_in_every_section(void **state)
 		}
 	}
 	free(b.p);
+}
+
+static void reader_catches_flipped_byte_in_every_section(void **state)
+{
+	(void)state;
+	flips_caught(sample_blob());
+	flips_caught(compound_blob());
 }
 
 static void reader_rejects_absurd_counts(void **state)
@@ -924,17 +981,20 @@ static void reader_rejects_absurd_counts(void **state)
 	free(b.p);
 }
 
-static void reader_rejects_huge_offsets(void **state)
+static void huge_offsets_refused(struct blob b)
 {
 	static const uint64_t bad_offsets[] = { UINT64_MAX, UINT64_MAX - 3, (uint64_t)1 << 63,
 						(uint64_t)1 << 40 };
-	struct blob b = sample_blob();
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad_offsets) / sizeof(bad_offsets[0]); i++) {
 		for (uint32_t id = 1; id < SEC_ID_END; id++) {
 			uint8_t *e = toc_entry(b.p, id);
-			uint64_t off = le64(e + SHARD_T_OFFSET), len = le64(e + SHARD_T_LENGTH);
+			uint64_t off, len;
+
+			if (!e)
+				continue; /* REPOS, in a shard of one repository */
+			off = le64(e + SHARD_T_OFFSET);
+			len = le64(e + SHARD_T_LENGTH);
 
 			put_le64(e + SHARD_T_OFFSET, bad_offsets[i]);
 			reseal(b.p, b.n);
@@ -947,6 +1007,13 @@ static void reader_rejects_huge_offsets(void **state)
 		}
 	}
 	free(b.p);
+}
+
+static void reader_rejects_huge_offsets(void **state)
+{
+	(void)state;
+	huge_offsets_refused(sample_blob());
+	huge_offsets_refused(compound_blob());
 }
 
 static void reader_rejects_overlapping_sections(void **state)
@@ -1044,12 +1111,11 @@ static void assert_same_reads(const struct shard *a, const struct shard *b)
 	u32vec_dispose(&y);
 }
 
-static void writer_tags_every_section_from_the_table(void **state)
+/* Every section of the table in b, tagged from it; REPOS only in a compound shard. */
+static void tagged_from_the_table(struct blob b, bool is_compound)
 {
-	struct blob b = sample_blob();
 	uint32_t n = 0;
 
-	(void)state;
 	assert_int_equal(le32(b.p + SHARD_H_VERSION), SHARD_VERSION);
 	assert_int_equal(SHARD_VERSION, 4);
 	for (uint32_t id = 1; id < SEC_ID_END; id++) {
@@ -1057,12 +1123,23 @@ static void writer_tags_every_section_from_the_table(void **state)
 		uint8_t *e = toc_entry(b.p, id);
 
 		assert_non_null(def);
+		if (def->is_compound && !is_compound) {
+			assert_null(e);
+			continue;
+		}
 		assert_non_null(e);
 		assert_int_equal(le32(e + SHARD_T_FLAGS), def->flags);
 		n++;
 	}
 	assert_int_equal(le32(b.p + SHARD_H_N_SECTIONS), n);
 	free(b.p);
+}
+
+static void writer_tags_every_section_from_the_table(void **state)
+{
+	(void)state;
+	tagged_from_the_table(sample_blob(), false);
+	tagged_from_the_table(compound_blob(), true);
 }
 
 static void reader_skips_unknown_optional_section(void **state)
@@ -1161,7 +1238,7 @@ static void reader_rejects_bad_section_flags_and_sets(void **state)
 	expect_refused(x.p, x.n, "section id 0");
 	free(x.p);
 	/* More TOC entries than a version 4 file may have. */
-	x = sample_blob();
+	x = compound_blob(); /* every section this trawl knows */
 	for (uint32_t k = 0; k < SHARD_SECTIONS_MAX - (SEC_ID_END - 1) + 1; k++) {
 		y.p = shard_bytes_add_section(&y.n, x.p, x.n, 0, FUTURE_ID + k, SHARD_SEC_OPTIONAL,
 					      NULL, 0);
@@ -1550,6 +1627,116 @@ static void path_tags_are_made_once_and_kept(void **state)
 	shard_close(sh);
 }
 
+static void compound_shard_round_trips_its_repositories(void **state)
+{
+	struct blob b = compound_blob();
+	struct shard *sh = NULL;
+	uint32_t lo, hi;
+
+	(void)state;
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	assert_int_equal(shard_verify(sh), 0);
+	assert_string_equal(shard_repo(sh), "proj"); /* META names the first */
+	assert_int_equal(shard_n_repos(sh), 3);
+	assert_true(shard_repo_docs(sh, "proj", &lo, &hi));
+	assert_int_equal(lo, 0);
+	assert_int_equal(hi, 3);
+	assert_true(shard_repo_docs(sh, "proj-b", &lo, &hi));
+	assert_int_equal(lo, 3);
+	assert_int_equal(hi, N_SAMPLE);
+	assert_true(shard_repo_docs(sh, "proj-c", &lo, &hi));
+	assert_int_equal(lo, N_SAMPLE);
+	assert_int_equal(hi, N_SAMPLE);
+	assert_false(shard_repo_docs(sh, "proj-", &lo, &hi));
+	assert_false(shard_repo_docs(sh, "other", &lo, &hi));
+	assert_string_equal(shard_repo_at(sh, 1, &lo, &hi), "proj-b");
+	assert_int_equal(lo, 3);
+	shard_close(sh);
+	/* A shard of one repository holds it whole, and no other. */
+	free(b.p);
+	b = sample_blob();
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	assert_int_equal(shard_n_repos(sh), 0);
+	assert_true(shard_repo_docs(sh, "proj", &lo, &hi));
+	assert_int_equal(lo, 0);
+	assert_int_equal(hi, N_SAMPLE);
+	assert_false(shard_repo_docs(sh, "proj-b", &lo, &hi));
+	shard_close(sh);
+	free(b.p);
+}
+
+/* REPOS of the compound sample: "proj" at 0, "proj-b" at 3, "proj-c" at 8. */
+static void reader_rejects_bad_repository_table(void **state)
+{
+	struct blob b = compound_blob();
+	uint8_t *t = b.p + sec_off(b.p, SEC_REPOS), *e = toc_entry(b.p, SEC_REPOS);
+	uint8_t *r1 = t + SHARD_R_FIXED + 4, *r2 = r1 + SHARD_R_FIXED + 6;
+	struct shard *sh = NULL;
+
+	(void)state;
+	assert_int_equal(le32(r1), 3);
+	assert_int_equal(le32(r2), N_SAMPLE);
+	put_le32(t, 1); /* the first does not start at 0 */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "repository 0 starts at document 1");
+	put_le32(t, 0);
+	put_le32(r2, 2); /* before the previous one */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "repository 2 starts at document 2");
+	put_le32(r2, N_SAMPLE + 1); /* past the documents */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "repository 2 starts at document 9");
+	put_le32(r2, N_SAMPLE);
+	put_le32(r1 + SHARD_R_LEN, 0); /* an empty name */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "repository 1 has a name of 0 bytes");
+	put_le32(r1 + SHARD_R_LEN, 6);
+	r1[SHARD_R_FIXED + 5] = 0; /* "proj-\0" */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "NUL");
+	r1[SHARD_R_FIXED + 5] = 'c'; /* "proj-c" twice */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "repository \"proj-c\" listed twice");
+	r1[SHARD_R_FIXED + 5] = 'b';
+	t[SHARD_R_FIXED] = 'q'; /* not META's */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "the first repository is not META's");
+	t[SHARD_R_FIXED] = 'p';
+	put_le32(e + SHARD_T_COUNT, 2); /* a record left over */
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "bytes after the last repository");
+	put_le32(e + SHARD_T_COUNT, 0);
+	reseal(b.p, b.n);
+	expect_refused(b.p, b.n, "section REPOS: 0 repositories");
+	put_le32(e + SHARD_T_COUNT, 3);
+	reseal(b.p, b.n);
+	/* Control: restored, it opens: each refusal above was the damage's. */
+	assert_int_equal(open_bytes(&sh, b.p, b.n), 0);
+	shard_close(sh);
+	free(b.p);
+}
+
+static void writer_refuses_compound_misuse(void **state)
+{
+	const char *p = testlib_path("misuse.shard");
+	struct shard_writer *w = NULL;
+
+	(void)state;
+	assert_int_equal(shard_writer_new(&w, p, "one"), 0);
+	assert_int_equal(shard_writer_begin_repo(w, "two"), TRAWL_EINVAL);
+	shard_writer_free(w);
+	assert_int_equal(shard_writer_new_compound(&w, p, NULL), 0);
+	assert_int_equal(shard_writer_add(w, "a", 1, (const uint8_t *)"x", 1, 1, DOC_INDEXED, 0),
+			 TRAWL_EINVAL);
+	assert_int_equal(shard_writer_begin_repo(w, ""), TRAWL_EINVAL);
+	shard_writer_free(w);
+	assert_int_equal(shard_writer_new_compound(&w, p, NULL), 0);
+	assert_int_equal(shard_writer_finish(w), TRAWL_EINVAL); /* no repository */
+	shard_writer_free(w);
+	assert_int_not_equal(access(p, F_OK), 0); /* no file was finished */
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1578,6 +1765,9 @@ int main(void)
 		cmocka_unit_test(reader_rejects_truncated_toc),
 		cmocka_unit_test(reader_rejects_trailing_bytes),
 		cmocka_unit_test(reader_catches_flipped_byte_in_every_section),
+		cmocka_unit_test(compound_shard_round_trips_its_repositories),
+		cmocka_unit_test(reader_rejects_bad_repository_table),
+		cmocka_unit_test(writer_refuses_compound_misuse),
 		cmocka_unit_test(reader_rejects_absurd_counts),
 		cmocka_unit_test(reader_rejects_huge_offsets),
 		cmocka_unit_test(reader_rejects_overlapping_sections),

@@ -23,6 +23,7 @@
 #include "unit/testlib.h"
 
 static char ixdir[256];
+static bool is_compound_setup;
 
 static int setup(void **state)
 {
@@ -40,10 +41,34 @@ static int setup(void **state)
 	testlib_write_file(pub, "a.txt", "shared word\nline two\nshared again\n");
 	testlib_write_file(pub, "b.txt", "shared in b\n");
 	testlib_write_file(priv, "secret.txt", "shared CANARY_7f3a9c\nshared\nshared\nshared\n");
+	if (is_compound_setup) {
+		/* One compound shard holding both: every test below must answer the same. */
+		char *names[] = { "public", "private" }, *roots[] = { pub, priv };
+		struct build_stats each[2];
+
+		return build_dirs(each, &st, ixdir, names, roots, 2, &o, NULL, NULL) < 0 ? -1 : 0;
+	}
 	if (build_dir(&st, ixdir, "public", pub, &o, NULL, NULL) < 0 ||
 	    build_dir(&st, ixdir, "private", priv, &o, NULL, NULL) < 0)
 		return -1;
 	return 0;
+}
+
+/* The same index as setup's, as one compound shard (shards of one repository each: setup). */
+static int setup_compound(void **state)
+{
+	struct index *ix = NULL;
+	int err;
+
+	is_compound_setup = true;
+	if ((err = setup(state)) < 0)
+		return err;
+	/* The layout under test: two repositories' shards, one file. */
+	if (index_open(&ix, ixdir) < 0)
+		return -1;
+	err = index_n_shards(ix) == 2 && index_n_files(ix) == 1 ? 0 : -1;
+	index_close(ix);
+	return err;
 }
 
 struct seen {
@@ -608,5 +633,8 @@ int main(void)
 		cmocka_unit_test(repo_predicates_never_reveal_unreadable_repositories),
 	};
 
-	return cmocka_run_group_tests(tests, setup, testlib_teardown);
+	return cmocka_run_group_tests_name("shards of one repository", tests, setup,
+					   testlib_teardown) +
+	       cmocka_run_group_tests_name("one compound shard", tests, setup_compound,
+					   testlib_teardown);
 }
