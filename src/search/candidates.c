@@ -547,6 +547,36 @@ static const struct docset *file_cands(int *err, struct run *r, size_t shard_i)
 	return &fc->d;
 }
 
+int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i)
+{
+	const struct docset *all;
+	uint32_t lo, hi;
+	size_t a = 0, b;
+	int err;
+
+	*out = false;
+	index_shard_docs(r->ix, shard_i, &lo, &hi);
+	if (lo == 0 && hi == shard_n_docs(index_shard(r->ix, shard_i)))
+		return 0; /* a file of its own: its candidates are worked out once anyway */
+	all = file_cands(&err, r, shard_i);
+	if (err < 0)
+		return err;
+	if (all->is_all) {
+		*out = lo == hi;
+		return 0;
+	}
+	for (b = all->ids.len; a < b;) { /* the first id at least lo */
+		size_t mid = a + (b - a) / 2;
+
+		if (all->ids.v[mid] < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*out = a == all->ids.len || all->ids.v[a] >= hi;
+	return 0;
+}
+
 int cand_shard(struct docset *out, struct run *r, size_t shard_i)
 {
 	const struct shard *sh = index_shard(r->ix, shard_i);

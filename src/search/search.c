@@ -113,14 +113,25 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	if (!search_repos_has(r->repos, repo))
 		return 0;
 	j->is_searched = true;
+	/*
+	 * A compound file's shard without a candidate ends here: its repository filters and
+	 * definitions cannot change an empty result (a selective query over 5,000 repositories
+	 * packed into a few files has candidates in a handful of them). Not for type:repo, which
+	 * needs no candidate, nor a repository with branches or a rev:, which may warn.
+	 */
+	if (r->type != QT_REPO && e->n_branches == 0 && !(r->o->query && r->o->query->rev)) {
+		bool is_empty;
+
+		if ((err = cand_shard_is_empty(&is_empty, r, shard_i)) < 0 || is_empty)
+			return err;
+	}
 	memset(w->repo_val, -1, sizeof(w->repo_val));
 	if ((err = search_repo_filters(&v, w, repo, false)) < 0 || v == 0)
 		return err; /* repo: filters exclude this repository */
-	sel = calloc(n_words, sizeof(*sel));
-	on = calloc(n_words, sizeof(*on));
-	if (!sel || !on) {
+	/* A directory has no branches: nothing to allocate per shard (thousands of them). */
+	if (n_words && (!(sel = calloc(n_words, sizeof(*sel))) ||
+			!(on = calloc(n_words, sizeof(*on))))) {
 		free(sel);
-		free(on);
 		return error_nomem(NULL);
 	}
 	if (e->n_branches ? !branches_select(sel, n_words, r, e)
@@ -193,6 +204,13 @@ out:
 	return err;
 }
 
+/* Keeps the error's message in the job, for the calling thread (NULL when out of memory). */
+static void job_keep_error(struct job *j)
+{
+	free(j->errmsg);
+	j->errmsg = strdup(error_last());
+}
+
 /* A search's error, or 0 when it is one of the limits that end the run with what was found. */
 static int settle_err(struct run *r, int err)
 {
@@ -221,10 +239,16 @@ static void job_run(struct worker *w, size_t i)
 
 	if (!should_stop(r))
 		err = settle_err(r, search_shard(w, j, i));
+	if (err < 0)
+		job_keep_error(j);
+	if (r->is_inline) {
+		/* The calling thread itself: nobody waits (thousands of shards, no lock each). */
+		j->err = err;
+		j->is_done = true;
+		return;
+	}
 	pthread_mutex_lock(&r->lock);
 	j->err = err;
-	if (err < 0)
-		snprintf(j->errmsg, sizeof(j->errmsg), "%s", error_last());
 	j->is_done = true;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
@@ -399,7 +423,7 @@ static void merge_run(struct worker *w)
 	pthread_mutex_lock(&r->lock);
 	if (err < 0) {
 		w->arena.err = err;
-		snprintf(w->arena.errmsg, sizeof(w->arena.errmsg), "%s", error_last());
+		job_keep_error(&w->arena);
 		atomic_store(&r->stop, true);
 	}
 	r->n_merge_done++;
@@ -489,9 +513,11 @@ static void job_dispose(struct job *j)
 	free(j->branch_names);
 	free(j->cands);
 	free(j->sel);
+	free(j->errmsg);
 	rank_defs_dispose(&j->defs);
 	j->cands = NULL;
 	j->sel = NULL;
+	j->errmsg = NULL;
 	j->n_cands = 0;
 	j->branch_names = NULL;
 	j->files = NULL;
@@ -573,10 +599,12 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 static int emit_job(struct run *r, struct job *j, const char *repo, struct search_stats *st,
 		    search_file_fn fn, void *arg)
 {
-	struct pick *picks = malloc((j->n_files ? j->n_files : 1) * sizeof(*picks));
+	struct pick *picks;
 	int ret;
 
-	if (!picks)
+	if (j->n_files == 0)
+		return 0;
+	if (!(picks = malloc(j->n_files * sizeof(*picks))))
 		return error_nomem(NULL);
 	for (size_t f = 0; f < j->n_files; f++)
 		picks[f] = (struct pick){ j, &j->files[f], repo };
@@ -655,8 +683,8 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *
 /* The earlier of the query's deadline and the run's budget (0: neither). */
 static void consumed(struct run *r, size_t n)
 {
-	if (!r->window)
-		return;
+	if (!r->window || r->is_inline)
+		return; /* no worker waits for the window */
 	pthread_mutex_lock(&r->lock);
 	r->n_emitted = n;
 	pthread_cond_broadcast(&r->cond);
@@ -755,6 +783,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		goto out;
 	}
 	is_inline = n_threads == 1;
+	r.is_inline = is_inline;
 	/* Results handed out as shards finish: workers stay within a window ahead of them. */
 	if (!r.is_ranked || is_early)
 		r.window = 2 * (size_t)n_threads;
@@ -777,15 +806,17 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	for (size_t i = 0; i < r.n_jobs; i++) {
 		struct job *j = &r.jobs[i];
 
-		if (is_inline)
+		if (is_inline) {
 			job_run(&workers[0], i);
-		pthread_mutex_lock(&r.lock);
-		while (!j->is_done)
-			pthread_cond_wait(&r.cond, &r.lock);
-		pthread_mutex_unlock(&r.lock);
+		} else {
+			pthread_mutex_lock(&r.lock);
+			while (!j->is_done)
+				pthread_cond_wait(&r.cond, &r.lock);
+			pthread_mutex_unlock(&r.lock);
+		}
 		if (j->err < 0 && err == 0) {
 			err = j->err;
-			error_set("%s", j->errmsg);
+			error_set("%s", j->errmsg ? j->errmsg : "out of memory");
 			atomic_store(&r.stop, true);
 		}
 		st->candidates += j->candidates;
@@ -824,7 +855,8 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		pthread_mutex_unlock(&r.lock);
 		for (unsigned t = 0; t < n_threads && err == 0; t++)
 			if ((err = workers[t].arena.err) < 0)
-				error_set("%s", workers[t].arena.errmsg);
+				error_set("%s", workers[t].arena.errmsg ? workers[t].arena.errmsg
+									: "out of memory");
 	}
 	for (unsigned t = 0; r.is_best_first && t < n_threads; t++) {
 		st->candidates += workers[t].arena.candidates;

@@ -81,7 +81,8 @@ struct job {
 	size_t mem;           /* bytes of its arrays, counted in run.mem */
 	bool is_done;
 	int err;
-	char errmsg[ERRMSG_MAX];
+	char *errmsg; /* its error's message (job_fail); a job per shard of 5,000 repositories
+		       * made a 512-byte array here 2.5 MB to zero per query */
 	struct file_rec *files;
 	size_t n_files, cap_files;
 	struct line_rec *lines;
@@ -147,6 +148,7 @@ struct run {
 	bool is_multi;            /* more than one content atom: lines are merged per file */
 	bool is_best_first;       /* ranked with a count: limit: see the merge below */
 	bool is_merging;          /* the merge has started (under lock) */
+	bool is_inline;           /* one thread: the calling one runs every job itself */
 	uint64_t limit;           /* --limit or count: (0 = none) */
 	double deadline_ms;       /* timeout: (0 = none) */
 	atomic_bool is_timeout;
@@ -368,6 +370,11 @@ int docset_range(struct docset *out, const struct docset *src, uint32_t lo, uint
  * candidates are computed once per run). ECORRUPT, ENOMEM, ETIMEOUT, as cand_eval.
  */
 int cand_shard(struct docset *out, struct run *r, size_t shard_i);
+/*
+ * Whether shard i, a part of a compound file, has no candidates (its file's computed once);
+ * false for a file of its own. As cand_shard.
+ */
+int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i);
 /* Cuts d (of a whole file of n_docs) to [lo, hi): nothing to do for the whole file. ENOMEM. */
 int docset_restrict(struct docset *d, uint32_t lo, uint32_t hi, uint32_t n_docs);
 /* A trigram query's documents in sh (ECORRUPT, ENOMEM). */
