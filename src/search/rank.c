@@ -249,7 +249,7 @@ static double defs_doc_points(const struct rank_defs *d, uint32_t id)
 double rank_line_bonus(const struct doc_ctx *dc, const struct line_rec *lr)
 {
 	const struct worker *w = dc->w;
-	const struct rank_defs *defs = &w->r->jobs[w->shard_i].defs;
+	const struct rank_defs *defs = &w->r->jobs[w->job_i].defs;
 	const struct match_range *ranges = dc->j->ranges + lr->first_range;
 
 	if (defs->is_from_symbols)
@@ -404,10 +404,9 @@ void rank_query_maxima(struct run *r)
 	}
 }
 
-double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind)
+double rank_doc_bonus_max(const struct run *r, const struct rank_defs *defs, uint32_t id,
+			  int kind)
 {
-	const struct rank_defs *defs = &r->jobs[shard_i].defs;
-
 	/* Prose mentions code in code's shapes ("in schedule() can be"): no definitions there. */
 	if (kind == LANG_PATH_DOCUMENTATION || r->bonus_max <= 0)
 		return 0;
@@ -416,12 +415,13 @@ double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int 
 	return r->bonus_max;
 }
 
-double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind)
+double rank_bound(const struct run *r, const struct rank_defs *defs, uint32_t id, double base,
+		  int kind)
 {
 	/* The content points' maximum: only content results have lines. */
 	if (r->type != QT_FILE)
 		return base;
-	return base + (r->points_max + rank_doc_bonus_max(r, shard_i, id, kind));
+	return base + (r->points_max + rank_doc_bonus_max(r, defs, id, kind));
 }
 
 /*
@@ -436,7 +436,8 @@ double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr)
 	int kind = w->has_doc_base ? w->doc_kind : -1;
 	double base = w->has_doc_base ? w->doc_base
 				      : rank_doc_base(w, fr->path, fr->path_len, &kind);
-	double bonus = 0, bonus_max = rank_doc_bonus_max(r, w->shard_i, w->doc_id, kind);
+	double bonus = 0,
+	       bonus_max = rank_doc_bonus_max(r, &r->jobs[w->job_i].defs, w->doc_id, kind);
 	int points = 0;
 	bool is_word = false, is_exact = false;
 
@@ -483,7 +484,7 @@ static int cmp_cand(const void *a, const void *b)
 }
 
 int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
-		    const struct docset *cand, uint64_t *on)
+		    const struct docset *cand, uint64_t *on, uint32_t view)
 {
 	struct run *r = w->r;
 	const struct index_repo_entry *e = index_shard_entry(r->ix, w->shard_i);
@@ -494,9 +495,15 @@ int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
 					       r->o->is_resident || n >= n_docs / 8);
 	int err = 0;
 
-	if (!(j->cands = malloc((n ? n : 1) * sizeof(*j->cands))))
-		return error_nomem(NULL);
-	j->n_cands = 0;
+	if (j->n_cands + n > j->cap_cands) {
+		size_t cap = j->n_cands + n > 2 * j->cap_cands ? j->n_cands + n : 2 * j->cap_cands;
+		struct cand *v = realloc(j->cands, (cap ? cap : 1) * sizeof(*v));
+
+		if (!v)
+			return error_nomem(NULL);
+		j->cands = v;
+		j->cap_cands = cap;
+	}
 	for (size_t i = 0; i < n && !should_stop(r); i++) {
 		uint32_t id = cand->is_all ? (uint32_t)i : cand->ids.v[i];
 		struct shard_doc d;
@@ -514,14 +521,19 @@ int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
 		base = rank_doc_base(w, d.path, d.path_len, &kind);
 		j->cands[j->n_cands++] = (struct cand){
 			.base = base,
-			.bound = rank_bound(r, w->shard_i, id, base, kind),
+			.bound = rank_bound(r, &j->defs, id, base, kind),
 			.id = id,
+			.view = view,
 			.kind = (uint8_t)kind,
 		};
 	}
-	if (err == 0)
-		qsort(j->cands, j->n_cands, sizeof(*j->cands), cmp_cand);
 	return err;
+}
+
+void rank_candidates_sort(struct job *j)
+{
+	if (j->n_cands > 1)
+		qsort(j->cands, j->n_cands, sizeof(*j->cands), cmp_cand);
 }
 
 /* --- the cut --- */

@@ -96,6 +96,25 @@ int search_repo_filters(int *v, struct worker *w, const char *repo, bool needs_d
 	return 0;
 }
 
+/* Adds shard_i as the job's next view, taking *sel (best first: what its candidates need). */
+static int keep_view(struct job *j, struct worker *w, size_t shard_i, uint64_t **sel,
+		     size_t n_words)
+{
+	struct cand_view *v;
+	int err;
+
+	if ((err = job_grow(j, (void **)&j->views, &j->cap_views, j->n_views + 1,
+			    sizeof(*j->views))) < 0)
+		return err;
+	v = &j->views[j->n_views++];
+	v->shard = shard_i;
+	memcpy(v->repo_val, w->repo_val, sizeof(v->repo_val));
+	v->sel = *sel;
+	v->n_words = n_words;
+	*sel = NULL; /* the job's */
+	return 0;
+}
+
 static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 {
 	struct run *r = w->r;
@@ -112,7 +131,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	/* SECURITY: unreadable repositories are dropped before any other work. */
 	if (!search_repos_has(r->repos, repo))
 		return 0;
-	j->is_searched = true;
+	j->n_searched++;
 	/*
 	 * A compound file's shard without a candidate ends here: its repository filters and
 	 * definitions cannot change an empty result (a selective query over 5,000 repositories
@@ -137,7 +156,7 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	if (e->n_branches ? !branches_select(sel, n_words, r, e)
 			  : r->o->query && r->o->query->rev) {
 		/* An unknown revision: no results from this repository, and a warning. */
-		j->is_rev_missing = true;
+		err = u32vec_push(&j->rev_missing, (uint32_t)shard_i);
 		goto out;
 	}
 	w->shard_i = shard_i;
@@ -161,19 +180,20 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 		atomic_fetch_add_explicit(&r->found, 1, memory_order_relaxed);
 		goto out;
 	}
-	/* The definitions of what is searched, which bound and score its candidates. */
-	if (r->is_ranked && (err = rank_shard_defs(j, w, sh)) < 0)
-		goto out;
+	/* The definitions of what is searched (in the job's one file), for bounds and scores. */
+	if (r->is_ranked && !j->has_defs) {
+		if ((err = rank_shard_defs(j, w, sh)) < 0)
+			goto out;
+		j->has_defs = true;
+	}
 	if ((err = cand_shard(&cand, r, shard_i)) < 0)
 		goto out; /* the shard reader's message names the file */
 	if (r->is_best_first) {
 		/* Read later, best first across every shard (merge_run), with what they need. */
-		err = rank_candidates(j, w, sh, &cand, on);
+		err = keep_view(j, w, shard_i, &sel, n_words);
+		if (err == 0)
+			err = rank_candidates(j, w, sh, &cand, on, (uint32_t)(j->n_views - 1));
 		docset_dispose(&cand);
-		memcpy(j->repo_val, w->repo_val, sizeof(j->repo_val));
-		j->sel = sel;
-		j->n_words = n_words;
-		sel = NULL; /* the job's */
 		goto out;
 	}
 	n = cand.is_all ? n_docs : cand.ids.len;
@@ -230,15 +250,19 @@ static int settle_err(struct run *r, int err)
 	return err;
 }
 
-/* Searches shard i into its job and marks the job done. */
+/* Searches job i's shards into it and marks the job done. */
 static void job_run(struct worker *w, size_t i)
 {
 	struct run *r = w->r;
 	struct job *j = &r->jobs[i];
 	int err = 0;
 
-	if (!should_stop(r))
-		err = settle_err(r, search_shard(w, j, i));
+	w->job_i = i;
+	for (size_t k = r->group_first[i]; k < r->group_first[i + 1] && err == 0; k++)
+		if (!should_stop(r))
+			err = settle_err(r, search_shard(w, j, k));
+	if (err == 0 && r->is_best_first)
+		rank_candidates_sort(j);
 	if (err < 0)
 		job_keep_error(j);
 	if (r->is_inline) {
@@ -342,9 +366,10 @@ static size_t merge_take(struct run *r, struct take *out, size_t max)
 static int merge_verify(struct worker *w, const struct take *t)
 {
 	struct run *r = w->r;
-	struct job *j = &r->jobs[t->job], *a = &w->arena;
-	const struct shard *sh = index_shard(r->ix, t->job);
-	const struct index_repo_entry *e = index_shard_entry(r->ix, t->job);
+	struct job *a = &w->arena;
+	const struct cand_view *v = &r->jobs[t->job].views[t->c.view];
+	const struct shard *sh = index_shard(r->ix, v->shard);
+	const struct index_repo_entry *e = index_shard_entry(r->ix, v->shard);
 	size_t before = a->n_files, lines0 = a->n_lines, ranges0 = a->n_ranges;
 	size_t branches0 = a->n_branch_names;
 	struct shard_doc d;
@@ -354,20 +379,21 @@ static int merge_verify(struct worker *w, const struct take *t)
 
 	if ((err = shard_doc(&d, sh, t->c.id)) < 0)
 		return err;
-	w->shard_i = t->job;
-	w->sel = j->sel;
-	w->n_words = j->n_words;
-	memcpy(w->repo_val, j->repo_val, sizeof(w->repo_val));
+	w->shard_i = v->shard;
+	w->job_i = t->job;
+	w->sel = v->sel;
+	w->n_words = v->n_words;
+	memcpy(w->repo_val, v->repo_val, sizeof(w->repo_val));
 	if (e->n_branches) {
-		if (w->n_on < j->n_words) {
-			uint64_t *on = realloc(w->on, j->n_words * sizeof(*on));
+		if (w->n_on < v->n_words) {
+			uint64_t *on = realloc(w->on, v->n_words * sizeof(*on));
 
 			if (!on)
 				return error_nomem(NULL);
 			w->on = on;
-			w->n_on = j->n_words;
+			w->n_on = v->n_words;
 		}
-		if (!branches_doc_selected(w->on, j->sel, j->n_words, r, t->job, t->c.id, &d))
+		if (!branches_doc_selected(w->on, v->sel, v->n_words, r, v->shard, t->c.id, &d))
 			return 0;
 	}
 	a->candidates++;
@@ -375,7 +401,7 @@ static int merge_verify(struct worker *w, const struct take *t)
 	w->doc_base = t->c.base;
 	w->doc_kind = t->c.kind;
 	w->has_doc_base = true;
-	err = verify_doc(w, a, &d, index_shard_repo(r->ix, t->job));
+	err = verify_doc(w, a, &d, index_shard_repo(r->ix, v->shard));
 	w->has_doc_base = false;
 	if (err < 0 || a->n_files == before)
 		return err;
@@ -512,13 +538,16 @@ static void job_dispose(struct job *j)
 	free(j->ranges);
 	free(j->branch_names);
 	free(j->cands);
-	free(j->sel);
+	for (size_t i = 0; i < j->n_views; i++)
+		free(j->views[i].sel);
+	free(j->views);
 	free(j->errmsg);
+	u32vec_dispose(&j->rev_missing);
 	rank_defs_dispose(&j->defs);
 	j->cands = NULL;
-	j->sel = NULL;
+	j->views = NULL;
 	j->errmsg = NULL;
-	j->n_cands = 0;
+	j->n_cands = j->cap_cands = j->n_views = j->cap_views = 0;
 	j->branch_names = NULL;
 	j->files = NULL;
 	j->lines = NULL;
@@ -596,8 +625,8 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 	return ret;
 }
 
-static int emit_job(struct run *r, struct job *j, const char *repo, struct search_stats *st,
-		    search_file_fn fn, void *arg)
+static int emit_job(struct run *r, struct job *j, struct search_stats *st, search_file_fn fn,
+		    void *arg)
 {
 	struct pick *picks;
 	int ret;
@@ -607,7 +636,7 @@ static int emit_job(struct run *r, struct job *j, const char *repo, struct searc
 	if (!(picks = malloc(j->n_files * sizeof(*picks))))
 		return error_nomem(NULL);
 	for (size_t f = 0; f < j->n_files; f++)
-		picks[f] = (struct pick){ j, &j->files[f], repo };
+		picks[f] = (struct pick){ j, &j->files[f], index_shard_repo(r->ix, j->files[f].shard) };
 	ret = emit_files(r, picks, j->n_files, st, fn, arg);
 	free(picks);
 	return ret;
@@ -656,7 +685,7 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *
 	for (size_t i = first; i < last; i++)
 		for (size_t f = 0; f < r->jobs[i].n_files; f++)
 			picks[n++] = (struct pick){ &r->jobs[i], &r->jobs[i].files[f],
-						    index_shard_repo(r->ix, i) };
+						    index_shard_repo(r->ix, r->jobs[i].files[f].shard) };
 	for (size_t t = 0; t < n_workers; t++) {
 		struct job *a = &workers[t].arena;
 
@@ -680,6 +709,26 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *
 	return ret;
 }
 
+/*
+ * The jobs: one per shard, but one for the consecutive shards of a compound file, so that a
+ * query over thousands of repositories packed into a few files has a few jobs, not thousands
+ * (each repository's shard is still searched, authorized and counted on its own). ENOMEM.
+ */
+static int plan_jobs(struct run *r)
+{
+	size_t n = index_n_shards(r->ix);
+
+	if (!(r->group_first = malloc((n + 1) * sizeof(*r->group_first))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || index_shard_file(r->ix, i) != index_shard_file(r->ix, i - 1))
+			r->group_first[r->n_jobs++] = i;
+	r->group_first[r->n_jobs] = n;
+	if (!(r->jobs = calloc(r->n_jobs ? r->n_jobs : 1, sizeof(*r->jobs))))
+		return error_nomem(NULL);
+	return 0;
+}
+
 /* The earlier of the query's deadline and the run's budget (0: neither). */
 static void consumed(struct run *r, size_t n)
 {
@@ -691,17 +740,21 @@ static void consumed(struct run *r, size_t n)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Counts a repository rev: found nothing in, naming the first (once per repository). */
-static void note_rev_missing(struct search_stats *st, const struct run *r, size_t i)
+/*
+ * Counts the repositories rev: found nothing in, job by job in order, each once (a
+ * repository's shards are consecutive: *last is the one noted last).
+ */
+static void note_rev_missing(struct search_stats *st, const struct run *r, const struct job *j,
+			     const struct index_repo_entry **last)
 {
-	const struct index_repo_entry *e = index_shard_entry(r->ix, i);
+	for (size_t k = 0; k < j->rev_missing.len; k++) {
+		const struct index_repo_entry *e = index_shard_entry(r->ix, j->rev_missing.v[k]);
 
-	if (!r->jobs[i].is_rev_missing)
-		return;
-	/* A repository's shards are consecutive: only its first one notes it. */
-	if (i > 0 && index_shard_entry(r->ix, i - 1) == e && r->jobs[i - 1].is_rev_missing)
-		return;
-	search_note_rev_missing(st, r->o->query->rev, e->name);
+		if (e == *last)
+			continue; /* another shard of the same repository */
+		*last = e;
+		search_note_rev_missing(st, r->o->query->rev, e->name);
+	}
 }
 
 void search_note_rev_missing(struct search_stats *st, const char *rev, const char *repo)
@@ -727,6 +780,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	bool is_inline = false;
 	uint64_t n_found_files = 0;
 	double t0 = now_ms();
+	const struct index_repo_entry *last_rev_missing = NULL;
 	bool is_early;
 	int err = 0;
 
@@ -762,11 +816,11 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 	 */
 	r.is_best_first = r.is_ranked && r.limit && r.limit != UINT64_MAX && r.type != QT_REPO;
 	rank_cut_init(&r.cut, r.limit);
-	r.n_jobs = index_n_shards(ix);
-	st->shards_total = r.n_jobs;
-	r.jobs = calloc(r.n_jobs ? r.n_jobs : 1, sizeof(*r.jobs));
+	st->shards_total = index_n_shards(ix);
 	r.fcand = calloc(index_n_files(ix) + 1, sizeof(*r.fcand));
-	for (size_t i = 0; r.jobs && i < r.n_jobs; i++)
+	if ((err = plan_jobs(&r)) < 0)
+		goto out;
+	for (size_t i = 0; i < r.n_jobs; i++)
 		r.jobs[i].r = &r;
 	if (n_threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -821,8 +875,8 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		}
 		st->candidates += j->candidates;
 		st->bytes_scanned += j->bytes;
-		st->shards_searched += j->is_searched;
-		note_rev_missing(st, &r, i);
+		st->shards_searched += j->n_searched;
+		note_rev_missing(st, &r, j, &last_rev_missing);
 		n_found_files += j->n_files;
 		if (is_early) {
 			if (err == 0 && !atomic_load(&r.stop) &&
@@ -831,7 +885,8 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 			job_dispose(j);
 		}
 		if (o->progress) {
-			struct search_progress p = { i + 1, r.n_jobs, atomic_load(&r.found),
+			struct search_progress p = { r.group_first[i + 1], st->shards_total,
+						     atomic_load(&r.found),
 						     n_found_files };
 
 			o->progress(&p, o->progress_arg);
@@ -839,7 +894,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		/* A ranked query's jobs are ranked below, once everything is in (unless is_early). */
 		if (!r.is_ranked) {
 			if (err == 0 && !atomic_load(&r.stop))
-				err = emit_job(&r, j, index_shard_repo(ix, i), st, fn, arg);
+				err = emit_job(&r, j, st, fn, arg);
 			else if (r.limit && st->lines >= r.limit && j->n_files)
 				st->is_limit_hit = true;
 			job_dispose(j);
@@ -898,6 +953,7 @@ out:
 	for (size_t i = 0; r.jobs && i < r.n_jobs; i++)
 		job_dispose(&r.jobs[i]);
 	free(r.jobs);
+	free(r.group_first);
 	for (size_t f = 0; r.fcand && f < index_n_files(ix); f++)
 		docset_dispose(&r.fcand[f].d);
 	free(r.fcand);

@@ -49,7 +49,19 @@ struct cand {
 	double base;
 	double bound;
 	uint32_t id;
+	uint32_t view; /* its shard's entry in the job's views */
 	uint8_t kind; /* of its path (lang_path_kind) */
+};
+
+/*
+ * A shard of a best-first job with candidates, and what verifying them needs: the repository
+ * filters' values and the selected branches.
+ */
+struct cand_view {
+	size_t shard;
+	int8_t repo_val[MAX_ATOMS];
+	uint64_t *sel;
+	size_t n_words;
 };
 
 struct line_rec {
@@ -75,7 +87,10 @@ struct rank_cut {
 	uint64_t need;  /* count: */
 };
 
-/* One shard's search: what a worker found in it, until the calling thread hands it out. */
+/*
+ * One job's search: a shard, or the shards of consecutive repositories in one compound file
+ * (run.group_first); what a worker found in them, until the calling thread hands it out.
+ */
 struct job {
 	struct run *r;
 	size_t mem;           /* bytes of its arrays, counted in run.mem */
@@ -91,21 +106,21 @@ struct job {
 	size_t n_ranges, cap_ranges;
 	uint64_t candidates;
 	uint64_t bytes;
-	bool is_searched;
-	bool is_rev_missing;  /* rev: names no branch of this shard's repository */
+	size_t n_searched;    /* its shards of readable repositories */
+	struct u32vec rev_missing; /* its shards whose repository rev: names no branch of */
 	const char **branch_names; /* borrowed from the index */
 	size_t n_branch_names, cap_branch_names;
 	/*
-	 * A best-first search (run.is_best_first) keeps the shard's candidates here, best bound
-	 * first, with what verifying them needs: the repository filters' values and the selected
-	 * branches. Its results go to the workers' arenas, not here.
+	 * A best-first search (run.is_best_first) keeps the job's candidates here, best bound
+	 * first, with what verifying them needs per shard (views). Its results go to the
+	 * workers' arenas, not here.
 	 */
 	struct cand *cands;
-	size_t n_cands, next_cand;
-	int8_t repo_val[MAX_ATOMS];
-	uint64_t *sel;
-	size_t n_words;
-	struct rank_defs defs; /* a ranked search: the shard's definitions of what is searched */
+	size_t n_cands, cap_cands, next_cand;
+	struct cand_view *views;
+	size_t n_views, cap_views;
+	struct rank_defs defs; /* a ranked search: the file's definitions of what is searched */
+	bool has_defs;
 };
 
 /*
@@ -156,6 +171,7 @@ struct run {
 	atomic_bool is_over_budget;
 	struct job *jobs;
 	size_t n_jobs;
+	size_t *group_first; /* job k searches shards group_first[k] .. group_first[k+1] - 1 */
 	atomic_size_t next_job;
 	atomic_uint_fast64_t found; /* matching lines found so far, for --limit */
 	atomic_bool is_cut;         /* work was skipped because --limit was reached */
@@ -207,6 +223,7 @@ struct worker {
 	 */
 	int8_t repo_val[MAX_ATOMS];
 	size_t shard_i;           /* the shard being searched */
+	size_t job_i;             /* its job (run.jobs) */
 	const uint64_t *sel;      /* its repository's selected branches (n_words words) */
 	size_t n_words;
 	/* The document being verified: its id, and its score's static part and path kind when known. */
@@ -460,17 +477,19 @@ double rank_score_file(struct doc_ctx *dc, const struct file_rec *fr);
  */
 double rank_doc_base(struct worker *w, const char *path, size_t path_len, int *kind);
 /*
- * The most document id of shard shard_i, whose static part is base, can score: the bound a
- * best-first search visits candidates by and stops on.
+ * The most document id, whose static part is base, can score, its job's definitions being
+ * defs: the bound a best-first search visits candidates by and stops on.
  */
-double rank_bound(const struct run *r, size_t shard_i, uint32_t id, double base, int kind);
+double rank_bound(const struct run *r, const struct rank_defs *defs, uint32_t id, double base,
+		  int kind);
 /*
- * The most rank_line_bonus can give a line of document id of shard shard_i, whose path is of
- * kind: 0 when the query searches no name, or for documentation; with the shard's symbol index
- * (r->jobs[shard_i].defs), RANK_DEFINITION only when the document defines a name searched;
- * else (the heuristics: any line of code may be one) RANK_DEFINITION.
+ * The most rank_line_bonus can give a line of document id, whose path is of kind: 0 when the
+ * query searches no name, or for documentation; with the file's symbol index (defs, its job's),
+ * RANK_DEFINITION only when the document defines a name searched; else (the heuristics: any
+ * line of code may be one) RANK_DEFINITION.
  */
-double rank_doc_bonus_max(const struct run *r, size_t shard_i, uint32_t id, int kind);
+double rank_doc_bonus_max(const struct run *r, const struct rank_defs *defs, uint32_t id,
+			  int kind);
 /*
  * Sets what the compiled query r's content can add to a score at most: r->points_max (whole
  * word, exact case only with a literal term, matching lines) and r->bonus_max, the most
@@ -494,12 +513,13 @@ double rank_line_bonus(const struct doc_ctx *dc, const struct line_rec *lr);
  */
 bool rank_is_definition(const uint8_t *text, size_t len, size_t start, size_t end);
 /*
- * Fills j->cands with the candidates of w's shard (every document when cand->is_all) that a
- * search could show, best bound first; on is a bitset of w->n_words words to use. ECORRUPT,
- * ENOMEM.
+ * Appends to j->cands the candidates of w's shard (every document when cand->is_all) that a
+ * search could show, as the job's view view; on is a bitset of w->n_words words to use.
+ * ECORRUPT, ENOMEM. rank_candidates_sort then puts the job's best bound first.
  */
 int rank_candidates(struct job *j, struct worker *w, const struct shard *sh,
-		    const struct docset *cand, uint64_t *on);
+		    const struct docset *cand, uint64_t *on, uint32_t view);
+void rank_candidates_sort(struct job *j);
 
 /* The cut: the score of the last file a count: limit of need lines will show. */
 void rank_cut_init(struct rank_cut *c, uint64_t need);

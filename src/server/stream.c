@@ -76,6 +76,7 @@ struct stream {
 	 * administrator, who sees the index's own counts).
 	 */
 	uint32_t *readable_before;
+	uint64_t progress_done;     /* the shards done at the last progress (progress_counts) */
 	/*
 	 * The request's credential, checked again while the stream runs (credential_holds): a
 	 * revoked token or a disabled user ends the stream. Zeroed when the stream is freed.
@@ -416,13 +417,19 @@ static int on_file(struct search_sink *sk, const struct search_file *f)
  * SECURITY: the shards a non-administrator cannot read are not counted, and their completion
  * sends no event (the number of events would count them). False: no event for this shard.
  */
-static bool progress_counts(const struct stream *st, uint64_t *done, uint64_t *total)
+static bool progress_counts(struct stream *st, uint64_t *done, uint64_t *total)
 {
 	const uint32_t *rb = st->readable_before;
+	uint64_t prev = st->progress_done;
 
 	if (!rb || *done == 0 || *done > *total)
 		return true;
-	if (rb[*done] == rb[*done - 1])
+	/*
+	 * A job may finish several shards (a compound file's): an event when it finished a
+	 * readable one, never one for unreadable shards alone.
+	 */
+	st->progress_done = *done;
+	if (prev > *done || rb[*done] == rb[prev])
 		return false;
 	*done = rb[*done];
 	*total = rb[*total];
