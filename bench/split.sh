@@ -12,8 +12,14 @@
 #   QUERY=WORD    the selective query (default kvm_vcpu_ioctl_set_cpuid2)
 #
 # Measures `trawl index --worktree` wall and CPU time, the index's size against the content's,
-# and a selective `trawl search` (wall time and peak RSS, best of 5) on both indexes; writes
-# bench/split.md. The split and the indexes go to bench/work/ (not kept in git).
+# and a selective `trawl search` (wall time and peak RSS, best of 5) on both indexes; then
+# serves both at once and measures each server's RSS when idle (index loaded and verified) and
+# after the queries, and the latency of selective queries through /api/v1/search, sent to the
+# two servers in turn (ROUNDS rounds, so both see the same machine load): p50 and p99 each.
+# Writes bench/split.md. The split and the indexes go to bench/work/ (not kept in git).
+#
+#   ROUNDS=100     rounds of the server queries
+#   SERVER_QUERIES="kvm_vcpu_ioctl_set_cpuid2 ..."   the server's selective queries
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -88,6 +94,56 @@ measure() {
 
 rows=$(measure "one repository" "$work/ix-one" "$corpus")
 rows+=$'\n'$(measure "$n_repos repositories" "$work/ix-split-$n_repos" "$split"/r*)
+
+# Both indexes served at once, each from a DATA of its own with the index linked in.
+serve_one() { # DATA INDEX: starts a server, prints its port and pid
+  local data=$1 ix=$2
+  rm -rf "$data"; mkdir -p "$data"; ln -s "$ix" "$data/index"
+  "$trawl" serve --data "$data" --listen 127.0.0.1:0 --sync-interval 0 > "$data.out" 2> "$data.log" &
+  local pid=$! port=
+  for _ in $(seq 600); do
+    port=$(grep -ho '127.0.0.1:[0-9]*' "$data.out" "$data.log" 2>/dev/null | head -1 | sed 's/.*://' || true)
+    [ -n "$port" ] && { curl -sf "http://127.0.0.1:$port/healthz" || true; } | grep -q '"index":true' && break
+    sleep 0.2
+  done
+  echo "$port $pid"
+}
+read -r port1 pid1 < <(serve_one "$work/sd-one" "$work/ix-one")
+read -r port2 pid2 < <(serve_one "$work/sd-split-$n_repos" "$work/ix-split-$n_repos")
+trap 'kill $pid1 $pid2 2>/dev/null' EXIT
+server_rows=$(python3 - "$port1" "$pid1" "$port2" "$pid2" "${ROUNDS:-100}" \
+  ${SERVER_QUERIES:-kvm_vcpu_ioctl_set_cpuid2 sys_pidfd_open lockdep_assert_held_write CONFIG_DEBUG_ATOMIC_SLEEP} <<'PY'
+import sys, time, urllib.parse, urllib.request
+p1, pid1, p2, pid2, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+queries = sys.argv[6:]
+def rss(pid):
+    # The server runs as one process (and its sandboxed children): the main one's resident set.
+    for line in open("/proc/%s/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+idle = {p1: rss(pid1), p2: rss(pid2)}
+lat = {(p, q): [] for p in (p1, p2) for q in queries}
+for _ in range(rounds):
+    for q in queries:
+        for p in (p1, p2):
+            url = "http://127.0.0.1:%s/api/v1/search?q=%s" % (p, urllib.parse.quote(q))
+            t = time.perf_counter()
+            urllib.request.urlopen(url).read()
+            lat[(p, q)].append((time.perf_counter() - t) * 1000)
+def pct(v, f):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(f * len(v)))]
+for q in queries:
+    a, b = lat[(p1, q)], lat[(p2, q)]
+    print("| `%s` | %.2f / %.2f | %.2f / %.2f | %.2fx / %.2fx |" % (
+        q, pct(a, .5), pct(a, .99), pct(b, .5), pct(b, .99), pct(b, .5) / pct(a, .5),
+        pct(b, .99) / pct(a, .99)))
+print("| server RSS MiB, idle / after the queries | %d / %d | %d / %d | %.2fx / %.2fx |" % (
+    idle[p1], rss(pid1), idle[p2], rss(pid2), idle[p2] / idle[p1], rss(pid2) / rss(pid1)))
+PY
+)
+kill $pid1 $pid2 2>/dev/null
 {
   echo "# Split corpus: one repository against $n_repos"
   echo
@@ -97,5 +153,12 @@ rows+=$'\n'$(measure "$n_repos repositories" "$work/ix-split-$n_repos" "$split"/
   echo "| index | wall s | CPU s | index size | \`trawl search $query\` ms (best of 5) | its peak RSS MiB |"
   echo "|---|---|---|---|---|---|"
   echo "$rows"
+  echo
+  echo "Both indexes served at once; /api/v1/search latency in ms (p50 / p99), the two servers queried in"
+  echo "turn, ${ROUNDS:-100} rounds:"
+  echo
+  echo "| query | one repository | $n_repos repositories | ratio |"
+  echo "|---|---|---|---|"
+  echo "$server_rows"
 } > "$here/split.md"
 cat "$here/split.md"
