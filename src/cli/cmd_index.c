@@ -18,13 +18,14 @@
 #include "cli/gitmod.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/file.h"
 
 const struct cli_help cli_help_index = {
 	.synopsis =
 		"trawl index -o INDEXDIR [--name NAME] [--branch NAME|GLOB]... [--worktree]\n"
 		"            [--max-file-size SIZE] [--max-files N] [--max-bytes SIZE]\n"
 		"            [--max-seconds N] [--symbols [--symbols-timeout MS]] [-j N] [-q]\n"
-		"            PATH...\n",
+		"            [--paths-from FILE] PATH...\n",
 	.summary = "index git repositories and directories, one repository per PATH",
 	.options =
 		"A git repository (a work tree or a bare one) is indexed from the commits of its\n"
@@ -50,6 +51,9 @@ const struct cli_help cli_help_index = {
 		"                         run confined, one per thread (docs/internals/symbols.md)\n"
 		"  --symbols-timeout MS   give up a file's symbols after MS milliseconds (default\n"
 		"                         5000); its content is indexed all the same\n"
+		"  --paths-from FILE      also index the PATHs FILE lists, one per line ('-': standard\n"
+		"                         input): thousands of repositories, more than a command\n"
+		"                         line holds; directories of one run share shards\n"
 		"  -j, --jobs N           indexing threads, 1 to 64 (default: one per core)\n"
 		"  -q, --quiet            print neither progress nor the summary\n"
 		"  -h, --help             this usage\n",
@@ -171,6 +175,98 @@ static int index_git(const struct index_run *run, const char *nm, const char *pa
 	return 0;
 }
 
+#define PATHS_FROM_MAX ((size_t)256 << 20)
+
+/* The PATHs of a run: the command line's, then those --paths-from lists. */
+struct path_list {
+	char **v; /* borrowed from argv, or into buf */
+	size_t n;
+	char *buf;
+};
+
+static void paths_dispose(struct path_list *l)
+{
+	free(l->v);
+	free(l->buf);
+}
+
+/* Standard input to its end (a pipe, a file) into *out, NUL-terminated. EIO, ELIMIT, ENOMEM. */
+static int read_stdin(char **out, size_t *len, size_t max)
+{
+	size_t cap = 1 << 16;
+	char *p = malloc(cap), *q;
+
+	*out = NULL;
+	*len = 0;
+	if (!p)
+		return error_nomem(NULL);
+	for (;;) {
+		ssize_t n;
+
+		if (*len + 1 == cap) {
+			if (cap > max) {
+				free(p);
+				error_set("standard input: more than %zu bytes", max);
+				return TRAWL_ELIMIT;
+			}
+			if (!(q = realloc(p, cap * 2))) {
+				free(p);
+				return error_nomem(NULL);
+			}
+			p = q;
+			cap *= 2;
+		}
+		n = read(STDIN_FILENO, p + *len, cap - 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set("standard input: %s", strerror(errno));
+			free(p);
+			return TRAWL_EIO;
+		}
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	p[*len] = '\0';
+	*out = p;
+	return 0;
+}
+
+/*
+ * argv's n PATHs, then the lines of file (NULL: none; "-": standard input), one PATH each
+ * (empty lines skipped; a path may hold any byte but newline and NUL). EIO, ENOTFOUND, ELIMIT,
+ * EINVAL (a NUL byte), ENOMEM.
+ */
+static int paths_read(struct path_list *l, const char *file, char **argv, size_t n)
+{
+	size_t len = 0, lines = 0;
+	int err;
+
+	*l = (struct path_list){ 0 };
+	if (file && (err = strcmp(file, "-") == 0 ? read_stdin(&l->buf, &len, PATHS_FROM_MAX)
+						 : file_read_all(&l->buf, &len, file, PATHS_FROM_MAX)) < 0)
+		return err;
+	if (l->buf && memchr(l->buf, 0, len)) {
+		error_set("%s: a NUL byte: one path per line", file);
+		return TRAWL_EINVAL;
+	}
+	for (size_t i = 0; i < len; i++)
+		lines += l->buf[i] == '\n';
+	if (!(l->v = calloc(n + lines + 2, sizeof(*l->v))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++)
+		l->v[l->n++] = argv[i];
+	for (char *p = l->buf, *end = l->buf + len, *nl; p && p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end; /* the last line without its newline: buf has a byte after it */
+		*nl = '\0';
+		if (nl > p)
+			l->v[l->n++] = p;
+	}
+	return 0;
+}
+
 /* The directories of one run: indexed together (build_dirs), small ones sharing shards. */
 struct dir_batch {
 	char **names;
@@ -287,6 +383,7 @@ static int index_main(int argc, char **argv)
 		{ "worktree", no_argument, NULL, 'W' },
 		{ "symbols", no_argument, NULL, 'Y' },
 		{ "symbols-timeout", required_argument, NULL, 'Z' },
+		{ "paths-from", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -301,8 +398,10 @@ static int index_main(int argc, char **argv)
 	bool quiet = false, worktree = false;
 	struct index_run run;
 	struct dir_batch dirs = { 0 };
+	struct path_list paths = { 0 };
+	const char *paths_from = NULL;
 	uint64_t v;
-	int c, ret = 0;
+	int c, err, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "o:n:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -358,16 +457,13 @@ static int index_main(int argc, char **argv)
 			}
 			o.n_threads = (unsigned)v;
 			break;
+		case 'P': paths_from = optarg; break;
 		case 'h': return cli_usage("index", false);
 		default: return cli_usage("index", true);
 		}
 	}
-	if (!out || optind >= argc)
+	if (!out)
 		return cli_usage("index", true);
-	if (name && argc - optind > 1) {
-		cli_errorf("--name applies to a single PATH");
-		return EXIT_ERROR;
-	}
 	if (worktree && n_branches) {
 		cli_errorf("--branch reads a git repository; --worktree walks its directory: choose one");
 		return EXIT_ERROR;
@@ -376,20 +472,34 @@ static int index_main(int argc, char **argv)
 		cli_errorf("--symbols-timeout needs --symbols");
 		return EXIT_ERROR;
 	}
+	if ((err = paths_read(&paths, paths_from, argv + optind, (size_t)(argc - optind))) < 0) {
+		cli_report(err);
+		return EXIT_ERROR;
+	}
+	if (paths.n == 0) {
+		paths_dispose(&paths);
+		return cli_usage("index", true);
+	}
+	if (name && paths.n > 1) {
+		cli_errorf("--name applies to a single PATH");
+		ret = EXIT_ERROR;
+		goto out;
+	}
 	if (has_symbols)
 		o.symbols = &ctags;
 	if (quiet)
 		pg.is_tty = false;
 	run = (struct index_run){ out, &o, &lim, &pg, quiet };
-	if (!(dirs.names = calloc((size_t)(argc - optind), sizeof(*dirs.names))) ||
-	    !(dirs.roots = calloc((size_t)(argc - optind), sizeof(*dirs.roots)))) {
+	if (!(dirs.names = calloc(paths.n, sizeof(*dirs.names))) ||
+	    !(dirs.roots = calloc(paths.n, sizeof(*dirs.roots)))) {
 		cli_errorf("out of memory");
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	for (int i = optind; i < argc; i++) {
-		char *nm = name ? strdup(name) : default_name(argv[i]);
-		enum build_git_kind kind = worktree ? BUILD_GIT_NONE : gitmod.probe(argv[i]);
+	for (size_t i = 0; i < paths.n; i++) {
+		char *path = paths.v[i];
+		char *nm = name ? strdup(name) : default_name(path);
+		enum build_git_kind kind = worktree ? BUILD_GIT_NONE : gitmod.probe(path);
 
 		if (!nm) {
 			cli_errorf("out of memory");
@@ -402,24 +512,25 @@ static int index_main(int argc, char **argv)
 			kind = BUILD_GIT_NONE;
 		}
 		if (kind == BUILD_GIT_REPO) {
-			if (index_git(&run, nm, argv[i], branches, n_branches) != 0)
+			if (index_git(&run, nm, path, branches, n_branches) != 0)
 				ret = EXIT_ERROR;
 			free(nm);
 			continue;
 		}
 		if (n_branches) {
-			cli_errorf("%s: --branch needs a git repository", argv[i]);
+			cli_errorf("%s: --branch needs a git repository", path);
 			ret = EXIT_ERROR;
 			free(nm);
 			continue;
 		}
-		if (dirs_add(&dirs, nm, argv[i]) != 0)
+		if (dirs_add(&dirs, nm, path) != 0)
 			ret = EXIT_ERROR;
 	}
 	if (dirs.n && index_dirs(&run, &dirs) != 0)
 		ret = EXIT_ERROR;
 out:
 	dirs_dispose(&dirs);
+	paths_dispose(&paths);
 	return ret;
 }
 

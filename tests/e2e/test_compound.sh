@@ -75,6 +75,15 @@ expect_eq "it is named" "1" "$(grep -c 'more/missing: cannot open directory' "$T
 expect_eq "the readable ones are indexed" "m1/a.txt:1:more one
 m2/a.txt:1:more two" "$("$TRAWL" search -d ix -e '^more' | sort)"
 
+# --paths-from: the directories listed in a file or on standard input (more than a command
+# line holds), in one run with the command line's.
+printf 'more/m2\n\nmore/m1\n' | "$TRAWL" index -q -o ix2 --paths-from - r05 > "$T/.out" 2>&1
+expect_eq "--paths-from - adds standard input's paths to the command line's" "1 m1 m2 r05" \
+  "$(ls ix2 | grep -c '\.shard$') $("$TRAWL" search -d ix2 --color never 'type:repo /^(r05|m[12])$/' | sort | xargs)"
+printf 'more/m1\0x\n' > list0
+expect_status "a NUL byte in --paths-from is refused" 2 "$TRAWL" index -q -o ix3 --paths-from list0
+expect_eq "naming the file" "1" "$(grep -c 'list0: a NUL byte' "$T/.err")"
+
 # The server reads the compound index as any other: each repository, its tree and its files.
 mkdir -p data && mv ix data/index
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
