@@ -547,9 +547,9 @@ static const struct docset *file_cands(int *err, struct run *r, size_t shard_i)
 	return &fc->d;
 }
 
-int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i)
+int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i, const struct docset **cache)
 {
-	const struct docset *all;
+	const struct docset *all = *cache;
 	uint32_t lo, hi;
 	size_t a = 0, b;
 	int err;
@@ -558,9 +558,12 @@ int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i)
 	index_shard_docs(r->ix, shard_i, &lo, &hi);
 	if (lo == 0 && hi == shard_n_docs(index_shard(r->ix, shard_i)))
 		return 0; /* a file of its own: its candidates are worked out once anyway */
-	all = file_cands(&err, r, shard_i);
-	if (err < 0)
-		return err;
+	if (!all) {
+		all = file_cands(&err, r, shard_i);
+		if (err < 0)
+			return err;
+		*cache = all; /* the job's shards are all of this file: no lock for the others */
+	}
 	if (all->is_all) {
 		*out = lo == hi;
 		return 0;

@@ -141,7 +141,8 @@ static int search_shard(struct worker *w, struct job *j, size_t shard_i)
 	if (r->type != QT_REPO && e->n_branches == 0 && !(r->o->query && r->o->query->rev)) {
 		bool is_empty;
 
-		if ((err = cand_shard_is_empty(&is_empty, r, shard_i)) < 0 || is_empty)
+		if ((err = cand_shard_is_empty(&is_empty, r, shard_i, &j->file_cands)) < 0 ||
+		    is_empty)
 			return err;
 	}
 	memset(w->repo_val, -1, sizeof(w->repo_val));
@@ -258,9 +259,12 @@ static void job_run(struct worker *w, size_t i)
 	int err = 0;
 
 	w->job_i = i;
-	for (size_t k = r->group_first[i]; k < r->group_first[i + 1] && err == 0; k++)
-		if (!should_stop(r))
-			err = settle_err(r, search_shard(w, j, k));
+	/* Asked every 64 shards: a compound file's 10,000 shards are mostly ended at once. */
+	for (size_t k = r->group_first[i]; k < r->group_first[i + 1] && err == 0; k++) {
+		if ((k - r->group_first[i]) % 64 == 0 && should_stop(r))
+			break;
+		err = settle_err(r, search_shard(w, j, k));
+	}
 	if (err == 0 && r->is_best_first)
 		rank_candidates_sort(j);
 	if (err < 0)

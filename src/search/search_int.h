@@ -121,6 +121,7 @@ struct job {
 	size_t n_views, cap_views;
 	struct rank_defs defs; /* a ranked search: the file's definitions of what is searched */
 	bool has_defs;
+	const struct docset *file_cands; /* its compound file's candidates (run.fcand), once known */
 };
 
 /*
@@ -388,10 +389,10 @@ int docset_range(struct docset *out, const struct docset *src, uint32_t lo, uint
  */
 int cand_shard(struct docset *out, struct run *r, size_t shard_i);
 /*
- * Whether shard i, a part of a compound file, has no candidates (its file's computed once);
- * false for a file of its own. As cand_shard.
+ * Whether shard i, a part of a compound file, has no candidates (its file's computed once and
+ * kept in *cache for the other shards of the file); false for a file of its own. As cand_shard.
  */
-int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i);
+int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i, const struct docset **cache);
 /* Cuts d (of a whole file of n_docs) to [lo, hi): nothing to do for the whole file. ENOMEM. */
 int docset_restrict(struct docset *d, uint32_t lo, uint32_t hi, uint32_t n_docs);
 /* A trigram query's documents in sh (ECORRUPT, ENOMEM). */
