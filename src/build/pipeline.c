@@ -148,6 +148,14 @@ static void count_symbols(struct pipeline *p, const struct symbols_ext *ext)
 						     c.files[SYMSEC_UNAVAILABLE]);
 }
 
+/* The next repository of a compound shard; its ctags failures are counted afresh. */
+static int begin_repo(struct shard_writer *sw, struct ctags *ct, const char *name)
+{
+	if (ct)
+		ctags_next_repository(ct);
+	return shard_writer_begin_repo(sw, name);
+}
+
 /* ct: the thread's ctags when the run makes symbols, else NULL. */
 static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ctx,
 		      struct ctags *ct)
@@ -163,6 +171,8 @@ static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ct
 		: is_compound ? "compound" : s->repo_name(s->arg, t->r_first);
 	size_t repo = t->r_first;
 
+	if (ct && s->n_repos)
+		ctags_next_repository(ct); /* a run of many repositories: this shard's own budget */
 	t->file = index_shard_name(name, seq);
 	path = t->file ? file_join(p->po->index_dir, t->file) : NULL;
 	if (!path) {
@@ -174,7 +184,7 @@ static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ct
 							   ext ? symbols_ext_writer(ext) : NULL)
 			       : shard_writer_new_ext(&sw, path, name,
 						      ext ? symbols_ext_writer(ext) : NULL)) < 0 ||
-	    (is_compound && (err = shard_writer_begin_repo(sw, s->repo_name(s->arg, repo))) < 0) ||
+	    (is_compound && (err = begin_repo(sw, ct, s->repo_name(s->arg, repo))) < 0) ||
 	    (s->writer_init && (err = s->writer_init(sw, s->arg)) < 0))
 		goto out;
 	for (size_t i = 0; i < t->n && !atomic_load(&p->failed); i++) {
@@ -182,13 +192,13 @@ static int build_task(struct pipeline *p, struct task *t, unsigned seq, void *ct
 		if ((i & 255) == 255 && (err = past_deadline(p)) < 0)
 			goto out;
 		while (is_compound && repo < s->repo_of(s->arg, t->first + i))
-			if ((err = shard_writer_begin_repo(sw, s->repo_name(s->arg, ++repo))) < 0)
+			if ((err = begin_repo(sw, ct, s->repo_name(s->arg, ++repo))) < 0)
 				goto out;
 		if ((err = s->add(p, sw, ctx, t->first + i)) < 0)
 			goto out;
 	}
 	while (is_compound && repo < t->r_last)
-		if ((err = shard_writer_begin_repo(sw, s->repo_name(s->arg, ++repo))) < 0)
+		if ((err = begin_repo(sw, ct, s->repo_name(s->arg, ++repo))) < 0)
 			goto out;
 	if ((err = past_deadline(p)) < 0)
 		goto out;

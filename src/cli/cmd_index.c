@@ -283,9 +283,10 @@ static void dirs_dispose(struct dir_batch *b)
 }
 
 /*
- * Adds directory root as repository nm (taking nm), after checking it opens: a missing one is
- * reported and left out, the others are still indexed. A name given twice keeps the last one,
- * as when each was indexed in turn. EXIT_ERROR when left out.
+ * Adds directory root as repository nm (taking nm), after checking it opens and its name: a
+ * missing one or a bad name is reported and left out, the others are still indexed. A name
+ * given twice keeps the last one, as when each was indexed in turn, with a warning.
+ * EXIT_ERROR when left out.
  */
 static int dirs_add(struct dir_batch *b, char *nm, char *root)
 {
@@ -297,8 +298,17 @@ static int dirs_add(struct dir_batch *b, char *nm, char *root)
 		return EXIT_ERROR;
 	}
 	close(fd);
+	if (!build_name_valid(nm)) {
+		cli_errorf("%s: invalid repository name \"%s\" (1-200 bytes of UTF-8, no '/', '\\' "
+			   "or control characters, not starting with '-'): left out", root, nm);
+		free(nm);
+		return EXIT_ERROR;
+	}
 	for (size_t i = 0; i < b->n; i++)
 		if (strcmp(b->names[i], nm) == 0) {
+			fprintf(stderr, "trawl: warning: %s and %s are both named \"%s\": %s is left "
+				"out (index it alone with --name)\n", b->roots[i], root, nm,
+				b->roots[i]);
 			free(b->names[i]);
 			memmove(&b->names[i], &b->names[i + 1], (b->n - i - 1) * sizeof(*b->names));
 			memmove(&b->roots[i], &b->roots[i + 1], (b->n - i - 1) * sizeof(*b->roots));

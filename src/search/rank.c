@@ -280,14 +280,45 @@ static uint8_t kind_points(const char *kind, size_t len)
 		       : RANK_DEFINITION_MINOR;
 }
 
+/* What on_def collects into, and the documents it may keep: ranges of [lo, hi) pairs. */
+struct def_sink {
+	struct job *j;
+	uint32_t *ranges;
+	size_t n_ranges;
+};
+
+static bool in_ranges(const struct def_sink *k, uint32_t doc)
+{
+	size_t lo = 0, hi = k->n_ranges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (doc < k->ranges[2 * mid])
+			hi = mid;
+		else if (doc >= k->ranges[2 * mid + 1])
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
 static int on_def(void *arg, const struct symsec_sym *sym)
 {
-	struct job *j = arg;
+	const struct def_sink *k = arg;
+	struct job *j = k->j;
 	struct rank_defs *d = &j->defs;
 	int err;
 
 	if (sym->line == 0)
 		return 0; /* ctags gave no line: no matching line can be it */
+	/*
+	 * SECURITY: a compound file's other repositories' definitions are not kept: those of a
+	 * repository the caller cannot read would count against the query's memory.
+	 */
+	if (!in_ranges(k, sym->doc))
+		return 0;
 	if ((err = job_grow(j, (void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v))) < 0)
 		return err;
 	d->v[d->n++] = (struct rank_def){ (uint64_t)sym->doc << 32 | sym->line,
@@ -302,10 +333,38 @@ static int cmp_def(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/* The documents of the job's shards of readable repositories, as ascending [lo, hi) pairs. */
+static int readable_ranges(struct def_sink *k, const struct worker *w)
+{
+	const struct run *r = w->r;
+	size_t first = r->group_first[w->job_i], end = r->group_first[w->job_i + 1];
+	uint32_t *v = malloc(2 * (end - first) * sizeof(*v) + 1);
+
+	if (!v)
+		return error_nomem(NULL);
+	for (size_t i = first; i < end; i++) {
+		uint32_t lo, hi;
+
+		if (!search_repos_has(r->repos, index_shard_repo(r->ix, i)))
+			continue;
+		index_shard_docs(r->ix, i, &lo, &hi);
+		if (k->n_ranges && v[2 * k->n_ranges - 1] == lo) {
+			v[2 * k->n_ranges - 1] = hi; /* adjacent: one range */
+			continue;
+		}
+		v[2 * k->n_ranges] = lo;
+		v[2 * k->n_ranges + 1] = hi;
+		k->n_ranges++;
+	}
+	k->ranges = v;
+	return 0;
+}
+
 int rank_shard_defs(struct job *j, struct worker *w, const struct shard *sh)
 {
 	struct run *r = w->r;
 	struct rank_defs *d = &j->defs;
+	struct def_sink k = { .j = j };
 	struct symsec s;
 	bool has;
 	size_t n = 0;
@@ -315,6 +374,8 @@ int rank_shard_defs(struct job *j, struct worker *w, const struct shard *sh)
 		return 0; /* no name searched: no definitions to find */
 	if ((err = symbols_open(&s, &has, sh)) < 0 || !has)
 		return err;
+	if ((err = readable_ranges(&k, w)) < 0)
+		return err;
 	d->is_from_symbols = true;
 	for (size_t i = 0; i < r->n_atoms; i++) {
 		size_t len;
@@ -323,12 +384,14 @@ int rank_shard_defs(struct job *j, struct worker *w, const struct shard *sh)
 
 		if (name && (err = symsec_lookup(&s, name, len,
 						 is_icase ? SYMSEC_EXACT_ICASE : SYMSEC_EXACT, NULL,
-						 NULL, on_def, j)) < 0) {
+						 NULL, on_def, &k)) < 0) {
 			if (err == TRAWL_ECORRUPT)
 				error_prefix("%s", shard_file(sh));
+			free(k.ranges);
 			return err;
 		}
 	}
+	free(k.ranges);
 	/* By document, then line (the symbols come name by name); a line once, its most points. */
 	if (d->n > 1)
 		qsort(d->v, d->n, sizeof(*d->v), cmp_def);

@@ -629,19 +629,29 @@ static int emit_files(struct run *r, struct pick *picks, size_t n, struct search
 	return ret;
 }
 
-static int emit_job(struct run *r, struct job *j, struct search_stats *st, search_file_fn fn,
-		    void *arg)
+/* The job's files [f0, f1) as picks, in their order, or sorted best first (ENOMEM). */
+static int job_picks(struct pick **out, struct run *r, struct job *j, size_t f0, size_t f1)
+{
+	if (!(*out = malloc((f1 > f0 ? f1 - f0 : 1) * sizeof(**out))))
+		return error_nomem(NULL);
+	for (size_t f = f0; f < f1; f++)
+		(*out)[f - f0] = (struct pick){ j, &j->files[f],
+						index_shard_repo(r->ix, j->files[f].shard) };
+	return 0;
+}
+
+/* The job's files [f0, f1) (one shard's), in their order. */
+static int emit_job(struct run *r, struct job *j, size_t f0, size_t f1, struct search_stats *st,
+		    search_file_fn fn, void *arg)
 {
 	struct pick *picks;
 	int ret;
 
-	if (j->n_files == 0)
+	if (f1 == f0)
 		return 0;
-	if (!(picks = malloc(j->n_files * sizeof(*picks))))
-		return error_nomem(NULL);
-	for (size_t f = 0; f < j->n_files; f++)
-		picks[f] = (struct pick){ j, &j->files[f], index_shard_repo(r->ix, j->files[f].shard) };
-	ret = emit_files(r, picks, j->n_files, st, fn, arg);
+	if ((ret = job_picks(&picks, r, j, f0, f1)) < 0)
+		return ret;
+	ret = emit_files(r, picks, f1 - f0, st, fn, arg);
 	free(picks);
 	return ret;
 }
@@ -667,9 +677,26 @@ static int cmp_pick(const void *a, const void *b)
 	return 0;
 }
 
+/* The job's files [f0, f1) (one shard's), best first (is_early). */
+static int emit_ranked_files(struct run *r, struct job *j, size_t f0, size_t f1,
+			     struct search_stats *st, search_file_fn fn, void *arg)
+{
+	struct pick *picks;
+	int ret;
+
+	if (f1 == f0)
+		return 0;
+	if ((ret = job_picks(&picks, r, j, f0, f1)) < 0)
+		return ret;
+	qsort(picks, f1 - f0, sizeof(*picks), cmp_pick);
+	ret = emit_files(r, picks, f1 - f0, st, fn, arg);
+	free(picks);
+	return ret;
+}
+
 /*
  * A query's results: everything found, best first; one result per repository for type:repo.
- * From jobs [first, last): the whole run at the end, or one shard at a time (is_early); or,
+ * From jobs [first, last): the whole run at the end; or,
  * for a best-first search (jobs NULL), from the n_workers workers' arenas.
  */
 static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *workers,
@@ -697,17 +724,22 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *
 			picks[n++] = (struct pick){ a, &a->files[f],
 						    index_shard_repo(r->ix, a->files[f].shard) };
 	}
-	qsort(picks, n, sizeof(*picks), cmp_pick);
+	/*
+	 * A repository split over several shards is one repository result: its shards are
+	 * consecutive, so its results are neighbours before the sort (the best one is kept).
+	 */
 	for (size_t i = 0; i < n; i++) {
-		bool is_dup = false;
+		struct pick *kept = w ? &picks[w - 1] : NULL;
 
-		/* A repository split over several shards is one repository result. */
-		for (size_t k = 0; k < w && picks[i].fr->kind == SEARCH_REPO && !is_dup; k++)
-			is_dup = picks[k].fr->kind == SEARCH_REPO &&
-				 strcmp(picks[k].repo, picks[i].repo) == 0;
-		if (!is_dup)
-			picks[w++] = picks[i];
+		if (kept && kept->fr->kind == SEARCH_REPO && picks[i].fr->kind == SEARCH_REPO &&
+		    strcmp(kept->repo, picks[i].repo) == 0) {
+			if (picks[i].fr->score > kept->fr->score)
+				*kept = picks[i];
+			continue;
+		}
+		picks[w++] = picks[i];
 	}
+	qsort(picks, w, sizeof(*picks), cmp_pick);
 	ret = emit_files(r, picks, w, st, fn, arg);
 	free(picks);
 	return ret;
@@ -881,28 +913,34 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		st->bytes_scanned += j->bytes;
 		st->shards_searched += j->n_searched;
 		note_rev_missing(st, &r, j, &last_rev_missing);
-		n_found_files += j->n_files;
-		if (is_early) {
-			if (err == 0 && !atomic_load(&r.stop) &&
-			    (err = emit_ranked(&r, i, i + 1, NULL, 0, st, fn, arg)) != 0)
+		/*
+		 * Shard by shard, as when each repository had files of its own: its files, then
+		 * its progress (a compound file's job holds them in shard order). So the events and
+		 * batches a caller sees never depend on which repositories share a file.
+		 */
+		for (size_t v = r.group_first[i], f0 = 0, f1; v < r.group_first[i + 1]; v++, f0 = f1) {
+			for (f1 = f0; f1 < j->n_files && j->files[f1].shard == v; f1++)
+				;
+			n_found_files += f1 - f0;
+			if (is_early && err == 0 && !atomic_load(&r.stop) &&
+			    (err = emit_ranked_files(&r, j, f0, f1, st, fn, arg)) != 0)
 				atomic_store(&r.stop, true);
-			job_dispose(j);
-		}
-		if (o->progress) {
-			struct search_progress p = { r.group_first[i + 1], st->shards_total,
-						     atomic_load(&r.found),
-						     n_found_files };
+			if (o->progress) {
+				struct search_progress p = { v + 1, st->shards_total,
+							     atomic_load(&r.found), n_found_files };
 
-			o->progress(&p, o->progress_arg);
-		}
-		/* A ranked query's jobs are ranked below, once everything is in (unless is_early). */
-		if (!r.is_ranked) {
+				o->progress(&p, o->progress_arg);
+			}
+			/* A ranked query is handed out below, once everything is in (unless is_early). */
+			if (r.is_ranked)
+				continue;
 			if (err == 0 && !atomic_load(&r.stop))
-				err = emit_job(&r, j, st, fn, arg);
-			else if (r.limit && st->lines >= r.limit && j->n_files)
+				err = emit_job(&r, j, f0, f1, st, fn, arg);
+			else if (r.limit && st->lines >= r.limit && f1 > f0)
 				st->is_limit_hit = true;
-			job_dispose(j);
 		}
+		if (is_early || !r.is_ranked)
+			job_dispose(j);
 		consumed(&r, i + 1); /* always: workers waiting for the window must not hang */
 	}
 	if (r.is_best_first && err == 0 && !atomic_load(&r.stop) && (err = merge_start(&r)) == 0) {

@@ -129,6 +129,20 @@ static int file_sizes(uint64_t **out, const struct snapshot *s, const char *dir)
 	return 0;
 }
 
+/* The bytes of documents [lo, hi) of sh: their contents and paths. */
+static uint64_t docs_bytes(const struct shard *sh, uint32_t lo, uint32_t hi)
+{
+	uint64_t n = 0;
+
+	for (uint32_t id = lo; id < hi; id++) {
+		struct shard_doc d;
+
+		if (shard_doc(&d, sh, id) == 0)
+			n += d.content_len + d.path_len;
+	}
+	return n;
+}
+
 /* Repository r's live documents, from shards [first, end), sorted by path. */
 static int repo_docs(struct snap_repo *r, const struct snapshot *s, size_t first, size_t end)
 {
@@ -160,8 +174,8 @@ static int repo_docs(struct snap_repo *r, const struct snapshot *s, size_t first
 
 /*
  * Groups the index's shards by repository (a repository's shards are consecutive) and sorts
- * each repository's documents by path. A compound file's bytes are shared by its repositories
- * in proportion to their documents.
+ * each repository's documents by path. A repository's bytes in a compound file are those of
+ * its own documents.
  */
 static int snapshot_build(struct snapshot *s, const char *dir)
 {
@@ -188,8 +202,12 @@ static int snapshot_build(struct snapshot *s, const char *dir)
 			uint32_t lo, hi;
 
 			index_shard_docs(s->ix, end, &lo, &hi);
-			if (shard_n_repos(sh) && shard_n_docs(sh))
-				bytes = (uint64_t)((double)bytes * (hi - lo) / shard_n_docs(sh));
+			/*
+			 * SECURITY: a compound file's size, or any share of it, would tell a reader
+			 * of one repository how much the others hold: its own documents only.
+			 */
+			if (shard_n_repos(sh))
+				bytes = docs_bytes(sh, lo, hi);
 			r->n_shards++;
 			r->index_bytes += bytes;
 			r->n_docs += hi - lo;

@@ -63,6 +63,13 @@ unsigned ctags_failures(const struct ctags *c)
 	return c->failures;
 }
 
+void ctags_next_repository(struct ctags *c)
+{
+	if (c->failures >= CTAGS_MAX_FAILURES)
+		c->is_given_up = false; /* given up on the last repository's files, not on ctags */
+	c->failures = 0;
+}
+
 int ctags_pid(const struct ctags *c)
 {
 	return (int)c->pid;

@@ -67,6 +67,12 @@ int ctags_extract(enum symsec_status *st, struct ctags *c, struct symsec_builder
 
 /* Files whose symbols failed (timeout, crash, too much output) so far. */
 unsigned ctags_failures(const struct ctags *c);
+/*
+ * The files that follow are another repository's (a compound shard): the failures that made c
+ * give up were the last repository's, so one repository's hostile files never cost another
+ * its symbols.
+ */
+void ctags_next_repository(struct ctags *c);
 
 /* The running ctags' process id, 0 when none is running: for tests and diagnostics. */
 int ctags_pid(const struct ctags *c);

@@ -3,7 +3,7 @@
  * shards made by the real writer, a few damaged copies (truncated, foreign, newer, a flipped
  * byte, a resealed bad posting list) so that the fuzzer starts from every refusal path too, and
  * shards with a section this trawl does not know (optional, optional and damaged, required), and
- * one with SYMBOLS.
+ * one with SYMBOLS, a compound one (REPOS) and a compound one with a resealed bad REPOS table.
  * Every name starts with the format version ("v4-"), so that the seeds of earlier versions stay
  * beside them. Not part of the test suite; rerun it when the format changes:
  *
@@ -104,6 +104,32 @@ static void write_symbols_shard(const char *dir, const char *name, const struct 
 		die(name);
 	add_docs(w, name, docs, n);
 	symsec_builder_free(b);
+	free(path);
+}
+
+/* A compound shard (REPOS): repositories "ca" (docs[0..2)), "cb" (none), "cc" (the rest). */
+static void write_compound_shard(const char *dir, const char *name, const struct doc *docs,
+				 size_t n)
+{
+	char *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+
+	if (!path || shard_writer_new_compound(&w, path, NULL) < 0 ||
+	    shard_writer_begin_repo(w, "ca") < 0)
+		die(name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
+
+		if ((i == 2 && (shard_writer_begin_repo(w, "cb") < 0 ||
+				shard_writer_begin_repo(w, "cc") < 0)) ||
+		    shard_writer_add(w, docs[i].path, strlen(docs[i].path),
+				     (const uint8_t *)docs[i].text, len, len ? len : 100,
+				     docs[i].skip, (uint16_t)i) < 0)
+			die(name);
+	}
+	if (shard_writer_finish(w) < 0)
+		die(name);
+	shard_writer_free(w);
 	free(path);
 }
 
@@ -209,6 +235,7 @@ int main(int argc, char **argv)
 	write_shard(dir, "v4-valid-many.shard", "many", many, sizeof(many) / sizeof(many[0]));
 	write_branch_shard(dir, "v4-valid-branches.shard");
 	write_symbols_shard(dir, "v4-valid-symbols.shard", many, sizeof(many) / sizeof(many[0]));
+	write_compound_shard(dir, "v4-valid-compound.shard", many, sizeof(many) / sizeof(many[0]));
 
 	p = load(dir, "v4-valid-small.shard", &n);
 	store_with_section(dir, "v4-valid-unknown-optional.shard", p, n, SHARD_SEC_OPTIONAL, false);
@@ -230,6 +257,13 @@ int main(int argc, char **argv)
 	p[le64(toc(p, SEC_POSTINGS) + SHARD_T_OFFSET)] = 0xff;
 	shard_bytes_reseal(p, n);
 	store(dir, "v4-bad-postings-resealed.shard", p, n);
+	free(p);
+
+	p = load(dir, "v4-valid-compound.shard", &n);
+	/* A resealed REPOS whose last repository starts past the documents: refused on open. */
+	put_le32(p + le64(toc(p, SEC_REPOS) + SHARD_T_OFFSET) + 2 * SHARD_R_FIXED + 4, 99);
+	shard_bytes_reseal(p, n);
+	store(dir, "v4-bad-repos-resealed.shard", p, n);
 	free(p);
 	return 0;
 }

@@ -414,8 +414,8 @@ static void early_emission_gives_the_same_files_per_shard(void **state)
 	run_traced(&ranked, "count:all shared", false);
 	run_traced(&early, "count:all shared", true);
 	run_traced(&limited, "count:2 shared", true);
-	/* Progress per job: a shard, or the shards of one compound file together. */
-	assert_string_equal(ranked.ev, is_compound_setup ? "PFFF" : "PPFFF");
+	/* Progress per shard, whether or not the repositories share a file. */
+	assert_string_equal(ranked.ev, "PPFFF");
 	assert_int_equal(early.s.files, 3);
 	assert_true(strchr(early.ev, 'F') < strrchr(early.ev, 'P'));
 	assert_true(items_in(ranked.s.text.ptr, early.s.text.ptr));
