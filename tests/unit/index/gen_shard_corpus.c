@@ -135,6 +135,35 @@ static void write_branch_shard(const char *dir, const char *name)
 	free(path);
 }
 
+/*
+ * A compound shard (REPOS): three repositories, the middle one without documents, so that
+ * mutations reach the REPOS checks and the fuzz target's document ranges.
+ */
+static void write_compound_shard(const char *dir, const char *name, const struct doc *docs,
+				 size_t n)
+{
+	char *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+
+	if (!path || shard_writer_new_compound(&w, path, NULL) < 0 ||
+	    shard_writer_begin_repo(w, "first") < 0)
+		die(name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
+
+		if ((i == n / 2 && (shard_writer_begin_repo(w, "empty") < 0 ||
+				    shard_writer_begin_repo(w, "last") < 0)) ||
+		    shard_writer_add(w, docs[i].path, strlen(docs[i].path),
+				     (const uint8_t *)docs[i].text, len, len ? len : 100,
+				     docs[i].skip, (uint16_t)i) < 0)
+			die(name);
+	}
+	if (shard_writer_finish(w) < 0)
+		die(name);
+	shard_writer_free(w);
+	free(path);
+}
+
 static uint8_t *load(const char *dir, const char *name, size_t *n)
 {
 	char *path = file_join(dir, name), *data = NULL;
@@ -209,6 +238,7 @@ int main(int argc, char **argv)
 	write_shard(dir, "v4-valid-many.shard", "many", many, sizeof(many) / sizeof(many[0]));
 	write_branch_shard(dir, "v4-valid-branches.shard");
 	write_symbols_shard(dir, "v4-valid-symbols.shard", many, sizeof(many) / sizeof(many[0]));
+	write_compound_shard(dir, "v4-valid-compound.shard", many, sizeof(many) / sizeof(many[0]));
 
 	p = load(dir, "v4-valid-small.shard", &n);
 	store_with_section(dir, "v4-valid-unknown-optional.shard", p, n, SHARD_SEC_OPTIONAL, false);
@@ -230,6 +260,14 @@ int main(int argc, char **argv)
 	p[le64(toc(p, SEC_POSTINGS) + SHARD_T_OFFSET)] = 0xff;
 	shard_bytes_reseal(p, n);
 	store(dir, "v4-bad-postings-resealed.shard", p, n);
+	free(p);
+
+	p = load(dir, "v4-valid-compound.shard", &n);
+	/* Resealed: the last repository starts before the one above it (refused on open). */
+	put_le32(p + le64(toc(p, SEC_REPOS) + SHARD_T_OFFSET) + le64(toc(p, SEC_REPOS) +
+		 SHARD_T_LENGTH) - 4 - 4 - 4, 1);
+	shard_bytes_reseal(p, n);
+	store(dir, "v4-bad-compound-order-resealed.shard", p, n);
 	free(p);
 	return 0;
 }
