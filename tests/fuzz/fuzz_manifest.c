@@ -1,13 +1,13 @@
 /*
  * Fuzz target for the MANIFEST reader (src/index/index.c): the input is a whole MANIFEST. It
- * is written into a temporary index directory made once per process, which also holds three
+ * is written into a temporary index directory made once per process, which also holds four
  * real shards a MANIFEST may name ("alpha-0.shard" and "alpha-1.shard" of repository alpha,
- * with branches x and y; "beta-0.shard" of beta, without; "mix-0.shard", a compound shard of
- * gamma (documents 0-2) and delta (3-5), with branches), so that mutations reach the shard
- * checks, the compound ranges, the branch mapping and the overlay. It is read with index_read_repo and index_open.
+ * with branches x and y; "beta-0.shard" of beta, without; "pack-0.shard", a compound shard of
+ * gamma, delta and the empty epsilon), so that mutations reach the shard checks, the REPOS
+ * ranges, the branch mapping and the overlay. It is read with index_read_repo and index_open.
  * Checks: never a crash, leak or read out of bounds; a refusal explains itself; an index that
- * opens serves each shard under its own repository's name, with branch sets and overlay
- * lookups inside their bounds.
+ * opens serves each shard under its own repository's name (in a compound file: exactly the
+ * documents REPOS gives that name), with branch sets and overlay lookups inside their bounds.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +21,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* repo NULL: a compound shard of gamma and delta, three documents each. */
 static void make_shard(const char *dir, const char *file, const char *repo, bool has_branches)
 {
 	static char *const branches[] = { "y", "x" };
@@ -31,23 +30,38 @@ static void make_shard(const char *dir, const char *file, const char *repo, bool
 	struct shard_writer *w = NULL;
 	char *path = file_join(dir, file);
 
-	if (!path)
+	if (!path || shard_writer_new(&w, path, repo) < 0 ||
+	    (has_branches && shard_writer_set_branches(w, branches, 2) < 0))
 		abort();
-	if (repo ? shard_writer_new(&w, path, repo) < 0
-		 : shard_writer_new_compound(&w, path, NULL) < 0 ||
-			   shard_writer_begin_repo(w, "gamma") < 0)
+	for (size_t i = 0; i < 3; i++)
+		if (shard_writer_add_git(w, docs[2 * i], strlen(docs[2 * i]),
+					 (const uint8_t *)docs[2 * i + 1], strlen(docs[2 * i + 1]),
+					 strlen(docs[2 * i + 1]), DOC_INDEXED, 0, NULL,
+					 has_branches ? &sets[i] : NULL, has_branches) < 0)
+			abort();
+	if (shard_writer_finish(w) < 0)
 		abort();
-	if (has_branches && shard_writer_set_branches(w, branches, 2) < 0)
-		abort();
-	for (size_t i = 0; i < (repo ? 3u : 6u); i++) {
-		const char *name = docs[2 * (i % 3)], *text = docs[2 * (i % 3) + 1];
+	shard_writer_free(w);
+	free(path);
+}
 
-		if (!repo && i == 3 && shard_writer_begin_repo(w, "delta") < 0)
+/* A compound shard: gamma (2 documents), delta (1) and epsilon (none), without branches. */
+static void make_compound(const char *dir, const char *file)
+{
+	static const char *const repos[] = { "gamma", "delta", "epsilon" };
+	static const uint32_t n_docs[] = { 2, 1, 0 };
+	struct shard_writer *w = NULL;
+	char *path = file_join(dir, file);
+
+	if (!path || shard_writer_new_compound(&w, path, NULL) < 0)
+		abort();
+	for (size_t r = 0; r < 3; r++) {
+		if (shard_writer_begin_repo(w, repos[r]) < 0)
 			abort();
-		if (shard_writer_add_git(w, name, strlen(name), (const uint8_t *)text, strlen(text),
-					 strlen(text), DOC_INDEXED, 0, NULL,
-					 has_branches ? &sets[i % 3] : NULL, has_branches) < 0)
-			abort();
+		for (uint32_t i = 0; i < n_docs[r]; i++)
+			if (shard_writer_add(w, repos[r], strlen(repos[r]), (const uint8_t *)"text\n",
+					     5, 5, DOC_INDEXED, 0) < 0)
+				abort();
 	}
 	if (shard_writer_finish(w) < 0)
 		abort();
@@ -61,7 +75,7 @@ static char tmp_dir[64];
 static void remove_dir(void)
 {
 	static const char *const files[] = { "alpha-0.shard", "alpha-1.shard", "beta-0.shard",
-					     "mix-0.shard", "MANIFEST", "LOCK" };
+					     "pack-0.shard", "MANIFEST", "LOCK" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		char *path = file_join(tmp_dir, files[i]);
@@ -83,7 +97,7 @@ static const char *index_dir(void)
 		make_shard(tmp_dir, "alpha-0.shard", "alpha", true);
 		make_shard(tmp_dir, "alpha-1.shard", "alpha", true);
 		make_shard(tmp_dir, "beta-0.shard", "beta", false);
-		make_shard(tmp_dir, "mix-0.shard", NULL, true);
+		make_compound(tmp_dir, "pack-0.shard");
 	}
 	return tmp_dir;
 }
@@ -100,25 +114,17 @@ static void read_index(const char *dir)
 	for (size_t i = 0; i < index_n_shards(ix); i++) {
 		const struct shard *sh = index_shard(ix, i);
 		const struct index_repo_entry *e = index_shard_entry(ix, i);
-
-		uint32_t lo, hi, lo2, hi2;
-		size_t j;
+		uint32_t lo, hi, want_lo, want_hi;
 
 		/*
-		 * SECURITY: a shard is served under its own repository's name, and a compound
-		 * one's repository gets its own documents only.
+		 * SECURITY: a shard is served under its own repository's name: all of a file of
+		 * that repository, or exactly the range a compound file's REPOS gives the name.
 		 */
 		index_shard_docs(ix, i, &lo, &hi);
-		if (!shard_repo_docs(sh, e->name, &lo2, &hi2) || lo != lo2 || hi != hi2 ||
-		    strcmp(index_shard_repo(ix, i), e->name) != 0)
+		if (!shard_repo_docs(sh, e->name, &want_lo, &want_hi) || lo != want_lo ||
+		    hi != want_hi || hi > shard_n_docs(sh) ||
+		    (!shard_n_repos(sh) && strcmp(shard_repo(sh), e->name) != 0))
 			abort();
-		/* This is e's shard j (a repository's shards are consecutive in the index). */
-		for (j = 0; j < i && index_shard_entry(ix, i - j - 1) == e; j++)
-			;
-		for (size_t k = 0; k < e->n_overlay; k++)
-			if (e->overlay[k].shard == j &&
-			    (e->overlay[k].doc < lo || e->overlay[k].doc >= hi))
-				abort(); /* an overlay entry outside the repository's documents */
 		for (uint32_t d = lo; d < hi; d++) {
 			struct shard_doc doc;
 			uint64_t set[2] = { 0, 0 };

@@ -1,8 +1,9 @@
 /*
  * Fuzz target for the shard reader: the input is a whole shard file. It is written to a
  * temporary file (one per process, reused), opened, and if it opens, verified and read in every
- * way the searcher reads it: every document, and the posting lists of fixed trigrams and of the
- * trigrams at the start of each document. Nothing may crash, leak or read out of bounds.
+ * way the searcher reads it: every document, the document range of each repository of a compound
+ * shard (REPOS), and the posting lists of fixed trigrams and of the trigrams at the start of each
+ * document. Nothing may crash, leak or read out of bounds.
  *
  * Random mutations nearly always break a checksum, which would keep the fuzzer at the door, so
  * each input is tried twice: as it is, and "resealed" (every checksum the TOC can locate
@@ -57,6 +58,34 @@ static void read_postings(const struct shard *sh, uint32_t t)
 	u32vec_dispose(&ids);
 }
 
+/*
+ * A compound shard's repositories (REPOS): search authorizes each document by the range its
+ * repository gets here, so the ranges must tile the documents in order, from 0 to n_docs, and
+ * each name must find its own range (and a shard of one repository, all its documents).
+ */
+static void check_repos(const struct shard *sh)
+{
+	uint32_t n = shard_n_repos(sh), n_docs = shard_n_docs(sh), end = 0, lo, hi, lo2, hi2;
+
+	if (n == 0) {
+		if (!shard_repo_docs(sh, shard_repo(sh), &lo, &hi) || lo != 0 || hi != n_docs)
+			abort();
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const char *name = shard_repo_at(sh, i, &lo, &hi);
+
+		if (lo != end || hi < lo || hi > n_docs || !name[0] ||
+		    (i == 0 && strcmp(name, shard_repo(sh)) != 0))
+			abort();
+		if (!shard_repo_docs(sh, name, &lo2, &hi2) || lo2 != lo || hi2 != hi)
+			abort(); /* a name twice would find the other's range */
+		end = hi;
+	}
+	if (end != n_docs)
+		abort();
+}
+
 static void try_shard(const uint8_t *data, size_t size)
 {
 	static const uint32_t fixed[] = { 0, 1, 0x616263, 0x0a0a0a, 0x202020, TRIGRAM_SPACE - 1 };
@@ -76,6 +105,7 @@ static void try_shard(const uint8_t *data, size_t size)
 	}
 	(void)shard_verify(sh);
 	(void)shard_repo(sh);
+	check_repos(sh);
 	for (size_t i = 0; i < shard_n_unknown_sections(sh); i++) {
 		uint32_t id;
 		uint64_t len;

@@ -3,7 +3,7 @@
  * shards made by the real writer, a few damaged copies (truncated, foreign, newer, a flipped
  * byte, a resealed bad posting list) so that the fuzzer starts from every refusal path too, and
  * shards with a section this trawl does not know (optional, optional and damaged, required), and
- * one with SYMBOLS, a compound one (REPOS) and a compound one with a resealed bad REPOS table.
+ * one with SYMBOLS.
  * Every name starts with the format version ("v4-"), so that the seeds of earlier versions stay
  * beside them. Not part of the test suite; rerun it when the format changes:
  *
@@ -107,32 +107,6 @@ static void write_symbols_shard(const char *dir, const char *name, const struct 
 	free(path);
 }
 
-/* A compound shard (REPOS): repositories "ca" (docs[0..2)), "cb" (none), "cc" (the rest). */
-static void write_compound_shard(const char *dir, const char *name, const struct doc *docs,
-				 size_t n)
-{
-	char *path = file_join(dir, name);
-	struct shard_writer *w = NULL;
-
-	if (!path || shard_writer_new_compound(&w, path, NULL) < 0 ||
-	    shard_writer_begin_repo(w, "ca") < 0)
-		die(name);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
-
-		if ((i == 2 && (shard_writer_begin_repo(w, "cb") < 0 ||
-				shard_writer_begin_repo(w, "cc") < 0)) ||
-		    shard_writer_add(w, docs[i].path, strlen(docs[i].path),
-				     (const uint8_t *)docs[i].text, len, len ? len : 100,
-				     docs[i].skip, (uint16_t)i) < 0)
-			die(name);
-	}
-	if (shard_writer_finish(w) < 0)
-		die(name);
-	shard_writer_free(w);
-	free(path);
-}
-
 /* A shard with a branch table and a branch set per document (format 2). */
 static void write_branch_shard(const char *dir, const char *name)
 {
@@ -153,6 +127,35 @@ static void write_branch_shard(const char *dir, const char *name)
 		memset(oid, 0xa0 + (int)i, sizeof(oid));
 		if (shard_writer_add_git(w, texts[i], 4, (const uint8_t *)texts[i], len, len,
 					 DOC_INDEXED, 0, oid, set, i == 2 ? 2 : 1) < 0)
+			die(name);
+	}
+	if (shard_writer_finish(w) < 0)
+		die(name);
+	shard_writer_free(w);
+	free(path);
+}
+
+/*
+ * A compound shard (REPOS): three repositories, the middle one without documents, so that
+ * mutations reach the REPOS checks and the fuzz target's document ranges.
+ */
+static void write_compound_shard(const char *dir, const char *name, const struct doc *docs,
+				 size_t n)
+{
+	char *path = file_join(dir, name);
+	struct shard_writer *w = NULL;
+
+	if (!path || shard_writer_new_compound(&w, path, NULL) < 0 ||
+	    shard_writer_begin_repo(w, "first") < 0)
+		die(name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = docs[i].text ? strlen(docs[i].text) : 0;
+
+		if ((i == n / 2 && (shard_writer_begin_repo(w, "empty") < 0 ||
+				    shard_writer_begin_repo(w, "last") < 0)) ||
+		    shard_writer_add(w, docs[i].path, strlen(docs[i].path),
+				     (const uint8_t *)docs[i].text, len, len ? len : 100,
+				     docs[i].skip, (uint16_t)i) < 0)
 			die(name);
 	}
 	if (shard_writer_finish(w) < 0)
@@ -260,10 +263,11 @@ int main(int argc, char **argv)
 	free(p);
 
 	p = load(dir, "v4-valid-compound.shard", &n);
-	/* A resealed REPOS whose last repository starts past the documents: refused on open. */
-	put_le32(p + le64(toc(p, SEC_REPOS) + SHARD_T_OFFSET) + 2 * SHARD_R_FIXED + 4, 99);
+	/* Resealed: the last repository starts before the one above it (refused on open). */
+	put_le32(p + le64(toc(p, SEC_REPOS) + SHARD_T_OFFSET) + le64(toc(p, SEC_REPOS) +
+		 SHARD_T_LENGTH) - 4 - 4 - 4, 1);
 	shard_bytes_reseal(p, n);
-	store(dir, "v4-bad-repos-resealed.shard", p, n);
+	store(dir, "v4-bad-compound-order-resealed.shard", p, n);
 	free(p);
 	return 0;
 }
