@@ -163,7 +163,7 @@ static int entry_check(struct index_repo_entry *e)
 	for (size_t i = 0; i < e->n_branches; i++) {
 		const struct index_branch *b = &e->branches[i];
 
-		if (!branch_name_ok(b->name, strlen(b->name)) ||
+		if (!b->name || !branch_name_ok(b->name, strlen(b->name)) ||
 		    !commit_ok(b->commit, strlen(b->commit))) {
 			error_set("repository \"%s\": branch %zu has an invalid name or commit", e->name,
 				  i);
@@ -810,6 +810,7 @@ int index_open(struct index **out, const char *dir)
 	if (!(ix->dir = strdup(dir)) ||
 	    !(ix->shards = calloc(n_l ? n_l : 1, sizeof(*ix->shards))) ||
 	    !(ix->info = calloc(n_l ? n_l : 1, sizeof(*ix->info))) ||
+	    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	    !(ix->files = calloc(n_names ? n_names : 1, sizeof(*ix->files))) ||
 	    !(file_of = malloc((n_names ? n_names : 1) * sizeof(*file_of)))) {
 		err = error_nomem(NULL);
@@ -823,6 +824,11 @@ int index_open(struct index **out, const char *dir)
 		for (size_t j = 0; j < e->n_shards; j++) {
 			size_t u = name_find(names, n_names, e->shards[j]);
 
+			if (u == n_names) { /* every listed name is among the distinct ones */
+				error_set("%s: internal error: shard %s not found", dir, e->shards[j]);
+				err = TRAWL_EIO;
+				goto out;
+			}
 			if (file_of[u] == SIZE_MAX) {
 				if ((err = open_file(ix, dir, e->shards[j])) < 0)
 					goto out;
@@ -1180,8 +1186,7 @@ static int commit_begin(struct commit *c, const char *dir, const struct index_re
 	    !(c->replaced = calloc(n + 1, sizeof(*c->replaced))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < c->m.n_repos; i++)
-		c->order[i] = (struct named){ c->m.repos[i].name, i };
-	c->n_order = c->m.n_repos;
+		c->order[c->n_order++] = (struct named){ c->m.repos[i].name, i };
 	qsort(c->order, c->n_order, sizeof(*c->order), cmp_named);
 	return 0;
 }
@@ -1237,8 +1242,12 @@ static int commit_put(struct commit *c, const struct index_repo_entry *e, size_t
 		}
 		c->m.repos = v;
 		at = c->m.n_repos++;
-	} else {
+	} else if (at < c->m.n_repos && c->m.repos) {
 		c->replaced[c->n_replaced++] = c->m.repos[at];
+	} else {
+		entry_dispose(&fresh);
+		error_set("internal error: repository %zu of %zu", at, c->m.n_repos);
+		return TRAWL_EIO;
 	}
 	c->m.repos[at] = fresh;
 	return 0;

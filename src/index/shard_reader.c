@@ -549,6 +549,7 @@ static int check_repos(struct shard *sh)
 		return corrupt(sh, "section REPOS: %u repositories in %llu bytes", s->count,
 			       (unsigned long long)s->length);
 	sh->repos = calloc(s->count, sizeof(*sh->repos));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	sh->repo_by_name = calloc(s->count, sizeof(*sh->repo_by_name));
 	if (!sh->repos || !sh->repo_by_name)
 		return error_nomem(NULL);
@@ -586,6 +587,7 @@ static int check_repos(struct shard *sh)
 			       (unsigned long long)(s->length - at));
 	if (strcmp(sh->repos[0].name, sh->repo) != 0)
 		return corrupt(sh, "section REPOS: the first repository is not META's");
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	qsort(sh->repo_by_name, sh->n_repos, sizeof(*sh->repo_by_name), cmp_repo_by_name);
 	for (uint32_t i = 1; i < sh->n_repos; i++)
 		if (strcmp(sh->repo_by_name[i - 1]->name, sh->repo_by_name[i]->name) == 0)

@@ -164,7 +164,6 @@ struct run {
 	bool is_multi;            /* more than one content atom: lines are merged per file */
 	bool is_best_first;       /* ranked with a count: limit: see the merge below */
 	bool is_merging;          /* the merge has started (under lock) */
-	bool is_inline;           /* one thread: the calling one runs every job itself */
 	uint64_t limit;           /* --limit or count: (0 = none) */
 	double deadline_ms;       /* timeout: (0 = none) */
 	atomic_bool is_timeout;
@@ -184,6 +183,7 @@ struct run {
 	atomic_size_t mem;
 	atomic_size_t mem_peak;
 	atomic_bool is_mem_limit;
+	bool is_inline;             /* one thread: the calling one runs every job itself */
 	/*
 	 * Back-pressure: when results are handed out shard by shard, workers take shard i only
 	 * while i < n_emitted + window, so a slow consumer (a stream whose client does not read)
