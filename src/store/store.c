@@ -1068,6 +1068,19 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 	return err;
 }
 
+int store_repo_names(char ***out, size_t *n, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT name FROM repos ORDER BY name")) == 0)
+		err = store_names_read(out, n, s, st, "listing repository names");
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* Runs a one-row UPDATE/DELETE whose first parameter is the repository id: ENOTFOUND if none. */
 static int change_one(struct store *s, sqlite3_stmt *st, int64_t id, const char *what)
 {

@@ -137,6 +137,12 @@ int store_repo_get(struct store_repo *out, struct store *s, const char *name);
 
 /* Every repository, by name, in a new array (free with store_repos_free). EIO, ENOMEM. */
 int store_repo_list(struct store_repo **out, size_t *n, struct store *s);
+/*
+ * Only the names of every repository, sorted by strcmp, in a new array (free with
+ * store_names_free): one query, where store_repo_list reads each repository's patterns and
+ * branches too. EIO, ENOMEM.
+ */
+int store_repo_names(char ***out, size_t *n, struct store *s);
 void store_repo_dispose(struct store_repo *r);
 void store_repos_free(struct store_repo *v, size_t n);
 

@@ -209,6 +209,30 @@ static void names_are_unique(void **state)
 	store_close(s);
 }
 
+static void repo_names_are_sorted_like_strcmp(void **state)
+{
+	struct store *s = open_fresh();
+	static const char *const names[] = { "b", "a/z", "B", "a", "a-b" };
+	static const char *const sorted[] = { "B", "a", "a-b", "a/z", "b" };
+	char **v = NULL;
+	size_t n = 99;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_names(&v, &n, s), 0);
+	assert_int_equal(n, 0);
+	store_names_free(v, n);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(store_repo_add(&id, s, names[i], "https://a/x.git", NULL, NULL, 0),
+				 0);
+	assert_int_equal(store_repo_names(&v, &n, s), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(v[i], sorted[i]);
+	store_names_free(v, n);
+	store_close(s);
+}
+
 static void duplicate_patterns_are_refused_atomically(void **state)
 {
 	struct store *s = open_fresh();
@@ -713,6 +737,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migrations_create_the_schema_from_nothing),
 		cmocka_unit_test(reopening_keeps_the_data),
+		cmocka_unit_test(repo_names_are_sorted_like_strcmp),
 		cmocka_unit_test(a_newer_database_is_refused_and_untouched),
 		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
 		cmocka_unit_test(a_connection_distrusts_the_schema),
