@@ -102,7 +102,7 @@ static int h_metrics(struct req *rq)
 
 	rq->snap = s; /* released with the request */
 	if ((err = handlers_registry_open(&st, rq)) < 0 ||
-	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
+	    (st && (err = store_repo_list_brief(&regs, &n_regs, st)) < 0)) {
 		store_close(st);
 		return handlers_registry_error(rq);
 	}

@@ -1068,6 +1068,33 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 	return err;
 }
 
+static int read_repo_brief(void *elem, struct store *s, sqlite3_stmt *st)
+{
+	(void)s;
+	return row_repo(elem, st);
+}
+
+int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s)
+{
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_repo),
+		.read = read_repo_brief,
+		.free = free_repos,
+		.what = "listing repositories",
+	};
+	sqlite3_stmt *st = NULL;
+	void *v = NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
+	sqlite3_finalize(st);
+	return err;
+}
+
 int store_repo_names(char ***out, size_t *n, struct store *s)
 {
 	sqlite3_stmt *st = NULL;

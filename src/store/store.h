@@ -138,6 +138,12 @@ int store_repo_get(struct store_repo *out, struct store *s, const char *name);
 /* Every repository, by name, in a new array (free with store_repos_free). EIO, ENOMEM. */
 int store_repo_list(struct store_repo **out, size_t *n, struct store *s);
 /*
+ * Every repository like store_repo_list, without its patterns and branches (n_patterns and
+ * n_branches are 0): one query, for what needs only the repositories' own columns (their
+ * states, names and sizes). Free with store_repos_free. EIO, ENOMEM.
+ */
+int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s);
+/*
  * Only the names of every repository, sorted by strcmp, in a new array (free with
  * store_names_free): one query, where store_repo_list reads each repository's patterns and
  * branches too. EIO, ENOMEM.

@@ -233,6 +233,35 @@ static void repo_names_are_sorted_like_strcmp(void **state)
 	store_close(s);
 }
 
+static void the_brief_list_has_the_rows_without_details(void **state)
+{
+	struct store *s = open_fresh();
+	char *pats[] = { "main", "release/*" };
+	struct store_repo *v = NULL;
+	size_t n = 99;
+	int64_t a, b;
+
+	(void)state;
+	assert_int_equal(store_repo_list_brief(&v, &n, s), 0);
+	assert_int_equal(n, 0);
+	store_repos_free(v, n);
+	assert_int_equal(store_repo_add(&b, s, "b", "https://a/b.git", NULL, pats, 2), 0);
+	assert_int_equal(store_repo_add(&a, s, "a", "https://a/a.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_set_syncing(s, b), 0);
+	assert_int_equal(store_repo_list_brief(&v, &n, s), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "a");
+	assert_int_equal(v[0].id, a);
+	assert_int_equal(v[0].state, STORE_STATE_NEW);
+	assert_string_equal(v[1].name, "b");
+	assert_string_equal(v[1].url, "https://a/b.git");
+	assert_int_equal(v[1].state, STORE_STATE_SYNCING);
+	assert_int_equal(v[1].n_patterns, 0);
+	assert_int_equal(v[1].n_branches, 0);
+	store_repos_free(v, n);
+	store_close(s);
+}
+
 static void duplicate_patterns_are_refused_atomically(void **state)
 {
 	struct store *s = open_fresh();
@@ -738,6 +767,7 @@ int main(void)
 		cmocka_unit_test(migrations_create_the_schema_from_nothing),
 		cmocka_unit_test(reopening_keeps_the_data),
 		cmocka_unit_test(repo_names_are_sorted_like_strcmp),
+		cmocka_unit_test(the_brief_list_has_the_rows_without_details),
 		cmocka_unit_test(a_newer_database_is_refused_and_untouched),
 		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
 		cmocka_unit_test(a_connection_distrusts_the_schema),
