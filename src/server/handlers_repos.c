@@ -444,74 +444,112 @@ out:
 	return err;
 }
 
-/*
- * One REPO of the page. A repository the registry lost since the names were read is shown
- * from the index alone (and not at all when the index does not hold it either).
- */
-static int put_item(struct buf *b, bool *is_put, struct store *st, const struct snapshot *snap,
-		    const struct repos_item *it, bool is_admin)
-{
-	struct store_repo sr = { 0 };
-	bool has_sr = false;
-	int err = 0;
+/* A page: its repositories, the readable total matching q, and whether more follow. */
+struct repos_found {
+	struct repos_item *v; /* at most limit */
+	size_t n;
+	size_t total;
+	bool has_more;
+};
 
-	*is_put = false;
-	if (it->is_registered && st) {
-		if ((err = store_repo_get(&sr, st, it->name)) == 0)
-			has_sr = true;
-		else if (err != TRAWL_ENOTFOUND)
-			return err;
+/* Walks every readable repository, counting those matching q and keeping the page's. */
+static int page_find(struct repos_found *out, struct repos_walk *w, const struct repos_page *pg)
+{
+	struct repos_item it;
+
+	*out = (struct repos_found){ .v = calloc(pg->limit, sizeof(*out->v)) };
+	if (!out->v)
+		return error_nomem(NULL);
+	while (walk_next(&it, w)) {
+		if (pg->q_len && !name_matches(it.name, pg->q, pg->q_len))
+			continue;
+		out->total++;
+		if (pg->after && strcmp(it.name, pg->after) <= 0)
+			continue;
+		if (out->n < pg->limit)
+			out->v[out->n++] = it;
+		else
+			out->has_more = true;
 	}
-	if (it->r || has_sr) {
-		err = put_repo(b, snap, it->r, has_sr ? &sr : NULL, false, is_admin);
-		*is_put = true;
+	return 0;
+}
+
+/* The position of name in the sorted v[0..n), or of the first name after it. */
+static size_t regs_lower(char *const *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (has_sr)
-		store_repo_dispose(&sr);
-	return err < 0 ? err : 0;
+	return lo;
 }
 
 /*
- * Walks every readable repository to count those matching q (the total) and puts the first
- * pg->limit of them after the cursor. *last is the name of the page's last one when more
- * follow it (the next cursor), else NULL.
+ * The registry's entries of the page, by name: one range read when the caller reads every
+ * repository and the page's names are most of the registry's between its first and last (a
+ * q filter can spread them out), else one read per repository, so that what is read is the
+ * page's and its cost depends on nothing the caller cannot see.
  */
-static int put_page(struct buf *b, const char **last, struct req *rq, struct store *st,
-		    struct repos_walk *w, const struct repos_page *pg)
+static int page_registry(struct store_repo **out, size_t *n, struct store *st,
+			 const struct repos_walk *w, const struct repos_found *f)
 {
-	bool is_admin = access_is_admin(&rq->caller);
-	struct repos_item it;
-	size_t total = 0, n = 0;
-	const char *prev = NULL;
-	int err = buf_puts(b, "{\"repos\":[");
+	size_t n_reg = 0, span;
+	int err = 0;
 
-	*last = NULL;
-	while (!err && walk_next(&it, w)) {
-		bool is_put = false;
-
-		if (pg->q_len && !name_matches(it.name, pg->q, pg->q_len))
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < f->n; i++)
+		n_reg += f->v[i].is_registered;
+	if (!st || n_reg == 0)
+		return 0;
+	span = regs_lower(w->regs, w->n_regs, f->v[f->n - 1].name) -
+	       regs_lower(w->regs, w->n_regs, f->v[0].name) + 1;
+	if (w->rs->is_all && span <= 2 * n_reg)
+		return store_repo_range(out, n, st, f->v[0].name, f->v[f->n - 1].name);
+	if (!(*out = calloc(n_reg, sizeof(**out))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < f->n && !err; i++) {
+		if (!f->v[i].is_registered)
 			continue;
-		total++;
-		if (pg->after && strcmp(it.name, pg->after) <= 0)
-			continue;
-		if (n == pg->limit) {
-			*last = prev;
-			continue;
-		}
-		if (n && (err = buf_putc(b, ',')) < 0)
-			break;
-		if ((err = put_item(b, &is_put, st, w->snap, &it, is_admin)) < 0)
-			break;
-		if (is_put) {
-			n++;
-			prev = it.name;
-		} else if (n) {
-			b->len--; /* the comma */
-		}
+		err = store_repo_get(&(*out)[*n], st, f->v[i].name);
+		if (err == 0)
+			(*n)++;
+		else if (err == TRAWL_ENOTFOUND)
+			err = 0; /* removed since the names were read */
 	}
-	if (err < 0)
-		return err;
-	return buf_printf(b, "],\"total\":%zu,\"next\":", total);
+	return err;
+}
+
+/*
+ * The page's REPO objects. A repository the registry lost since the names were read is shown
+ * from the index alone (and not at all when the index does not hold it either).
+ */
+static int put_found(struct buf *b, const struct snapshot *snap, const struct repos_found *f,
+		     const struct store_repo *regs, size_t n_regs, bool is_admin)
+{
+	size_t k = 0, n = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < f->n && !err; i++) {
+		const struct repos_item *it = &f->v[i];
+		const struct store_repo *sr = NULL;
+
+		while (k < n_regs && strcmp(regs[k].name, it->name) < 0)
+			k++;
+		if (it->is_registered && k < n_regs && strcmp(regs[k].name, it->name) == 0)
+			sr = &regs[k];
+		if (!it->r && !sr)
+			continue;
+		if (!(n++ && (err = buf_putc(b, ',')) < 0))
+			err = put_repo(b, snap, it->r, sr, false, is_admin);
+	}
+	return err;
 }
 
 int handlers_repos(struct req *rq)
@@ -519,9 +557,12 @@ int handlers_repos(struct req *rq)
 	const struct search_repos *rs = access_readable_repos(&rq->caller);
 	struct repos_page pg;
 	struct store *st = NULL;
-	char **regs = NULL;
-	size_t n_regs = 0;
-	const char *last = NULL;
+	char **names = NULL;
+	struct store_repo *regs = NULL;
+	size_t n_names = 0, n_regs = 0;
+	struct repos_found f = { 0 };
+	bool is_admin = access_is_admin(&rq->caller);
+	const char *last;
 	struct repos_walk w;
 	int err;
 
@@ -532,26 +573,34 @@ int handlers_repos(struct req *rq)
 	/* The list works before the first index: registered repositories are "new". */
 	rq->snap = snapstore_get(rq->s->store);
 	if ((err = handlers_registry_open(&st, rq)) < 0 ||
-	    (st && (err = store_repo_names(&regs, &n_regs, st)) < 0)) {
+	    (st && (err = store_repo_names(&names, &n_names, st)) < 0)) {
 		err = handlers_registry_error(rq);
 		goto out;
 	}
-	w = (struct repos_walk){ .snap = rq->snap, .regs = regs, .n_regs = n_regs, .rs = rs };
-	err = put_page(&rq->body, &last, rq, st, &w, &pg);
-	if (err == 0)
-		err = last ? put_next(&rq->body, last) : buf_puts(&rq->body, "null");
-	if (err == 0)
-		err = buf_putc(&rq->body, '}');
-	if (err == 0 && last)
-		err = link_next(rq, &pg, last);
-	if (err < 0) {
-		err = st && err == TRAWL_EIO ? handlers_registry_error(rq) : handlers_internal(err);
+	w = (struct repos_walk){ .snap = rq->snap, .regs = names, .n_regs = n_names, .rs = rs };
+	if ((err = page_find(&f, &w, &pg)) < 0) {
+		err = handlers_internal(err);
+		goto out;
+	}
+	if ((err = page_registry(&regs, &n_regs, st, &w, &f)) < 0) {
+		err = err == TRAWL_ENOMEM ? handlers_internal(err) : handlers_registry_error(rq);
+		goto out;
+	}
+	last = f.has_more ? f.v[f.n - 1].name : NULL;
+	if ((err = buf_puts(&rq->body, "{\"repos\":[")) < 0 ||
+	    (err = put_found(&rq->body, rq->snap, &f, regs, n_regs, is_admin)) < 0 ||
+	    (err = buf_printf(&rq->body, "],\"total\":%zu,\"next\":", f.total)) < 0 ||
+	    (err = last ? put_next(&rq->body, last) : buf_puts(&rq->body, "null")) < 0 ||
+	    (err = buf_putc(&rq->body, '}')) < 0 || (last && (err = link_next(rq, &pg, last)) < 0)) {
+		err = handlers_internal(err);
 		goto out;
 	}
 	rq->status = 200;
 out:
 	store_close(st);
-	store_names_free(regs, n_regs);
+	store_repos_free(regs, n_regs);
+	free(f.v);
+	store_names_free(names, n_names);
 	page_dispose(&pg);
 	return err < 0 ? err : 0;
 }

@@ -968,6 +968,27 @@ static int load_patterns(struct store *s, struct store_repo *r)
 	return err;
 }
 
+/* Appends the branch of st's row (branch, commit_id, is_default from column col) to r. */
+static int add_branch(struct store_repo *r, size_t *cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *c = sqlite3_column_text(st, col + 1);
+	struct store_branch *b;
+	bool oom = false;
+	int err;
+
+	if ((err = ARRAY_GROW(&r->branches, cap, r->n_branches + 1)) < 0)
+		return err;
+	b = &r->branches[r->n_branches];
+	memset(b, 0, sizeof(*b));
+	b->name = store_dup_col(st, col, &oom);
+	if (oom || !b->name)
+		return error_nomem(NULL);
+	snprintf(b->commit, sizeof(b->commit), "%s", c ? (const char *)c : "");
+	b->is_default = sqlite3_column_int(st, col + 2) != 0;
+	r->n_branches++;
+	return 0;
+}
+
 static int load_branches(struct store *s, struct store_repo *r)
 {
 	sqlite3_stmt *st = NULL;
@@ -978,24 +999,9 @@ static int load_branches(struct store *s, struct store_repo *r)
 				"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_branch *b;
-		const unsigned char *c = sqlite3_column_text(st, 1);
-		bool oom = false;
-
-		if ((err = ARRAY_GROW(&r->branches, &cap, r->n_branches + 1)) < 0)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((err = add_branch(r, &cap, st, 0)) < 0)
 			goto out;
-		b = &r->branches[r->n_branches];
-		memset(b, 0, sizeof(*b));
-		b->name = store_dup_col(st, 0, &oom);
-		if (oom || !b->name) {
-			err = error_nomem(NULL);
-			goto out;
-		}
-		snprintf(b->commit, sizeof(b->commit), "%s", c ? (const char *)c : "");
-		b->is_default = sqlite3_column_int(st, 2) != 0;
-		r->n_branches++;
-	}
 	if (rc != SQLITE_DONE)
 		err = store_db_error(s, rc, "reading indexed branches");
 out:
@@ -1091,6 +1097,81 @@ int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Binds first and last to ?1 and ?2 of st. */
+static int bind_range(struct store *s, sqlite3_stmt *st, const char *first, const char *last)
+{
+	int err = store_bind_text(s, st, 1, first);
+
+	return err < 0 ? err : store_bind_text(s, st, 2, last);
+}
+
+/*
+ * The branches of v[0..n) (sorted by name, from first to last) in one statement: its rows come
+ * by name too, so each goes to the repository the walk has reached. A repository added between
+ * the two statements has rows no element matches: they are passed over.
+ */
+static int range_branches(struct store_repo *v, size_t n, struct store *s, const char *first,
+			  const char *last)
+{
+	sqlite3_stmt *st = NULL;
+	size_t k = 0, cap = 0;
+	int err, rc;
+
+	if ((err = prep(&st, s, "SELECT r.name, b.branch, b.commit_id, b.is_default "
+				"FROM indexed_branches b JOIN repos r ON r.id = b.repo_id "
+				"WHERE r.name >= ?1 AND r.name <= ?2 ORDER BY r.name, b.branch")) < 0 ||
+	    (err = bind_range(s, st, first, last)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int c = 1;
+
+		while (name && k < n && (c = strcmp(v[k].name, name)) < 0) {
+			k++;
+			cap = 0;
+		}
+		if (name && k < n && c == 0 && (err = add_branch(&v[k], &cap, st, 1)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = store_db_error(s, rc, "reading indexed branches");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_range(struct store_repo **out, size_t *n, struct store *s, const char *first,
+		     const char *last)
+{
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_repo),
+		.read = read_repo_brief,
+		.free = free_repos,
+		.what = "listing repositories",
+	};
+	sqlite3_stmt *st = NULL;
+	void *v = NULL;
+	size_t nv = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos "
+				"WHERE name >= ?1 AND name <= ?2 ORDER BY name")) < 0 ||
+	    (err = bind_range(s, st, first, last)) < 0 ||
+	    (err = store_rows_read(&v, &nv, s, st, &rows)) < 0)
+		goto out;
+	if ((err = range_branches(v, nv, s, first, last)) < 0) {
+		store_repos_free(v, nv);
+		goto out;
+	}
+	*out = v;
+	*n = nv;
+out:
 	sqlite3_finalize(st);
 	return err;
 }

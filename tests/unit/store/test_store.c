@@ -262,6 +262,57 @@ static void the_brief_list_has_the_rows_without_details(void **state)
 	store_close(s);
 }
 
+static void a_range_has_its_rows_and_their_branches(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_branch br[2] = {
+		{ .name = "main", .commit = "0123456789012345678901234567890123456789",
+		  .is_default = true },
+		{ .name = "dev", .commit = "abcdefabcdefabcdefabcdefabcdefabcdefabcd" },
+	};
+	static const char *const names[] = { "a", "b", "b/x", "c", "d" };
+	char *pats[] = { "main" };
+	struct store_repo *v = NULL;
+	size_t n = 99;
+	int64_t id[5];
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(store_repo_add(&id[i], s, names[i], "https://a/x.git", NULL, pats, 1),
+				 0);
+	/* Branches on both sides of the range and inside it. */
+	for (size_t i = 0; i < 5; i++)
+		if (i != 2)
+			assert_int_equal(store_repo_set_synced(s, id[i], 1700000000, 1, 1, 0, br,
+							       i == 3 ? 1 : 2),
+					 0);
+	assert_int_equal(store_repo_range(&v, &n, s, "b", "c"), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].name, "b");
+	assert_string_equal(v[1].name, "b/x");
+	assert_string_equal(v[2].name, "c");
+	assert_int_equal(v[0].n_branches, 2);
+	/* By branch name, as store_repo_get has them. */
+	assert_string_equal(v[0].branches[0].name, "dev");
+	assert_string_equal(v[0].branches[1].name, "main");
+	assert_true(v[0].branches[1].is_default);
+	assert_string_equal(v[0].branches[1].commit, br[0].commit);
+	assert_int_equal(v[1].n_branches, 0);
+	assert_int_equal(v[2].n_branches, 1);
+	assert_string_equal(v[2].branches[0].name, "main");
+	assert_int_equal(v[0].n_patterns, 0);
+	assert_int_equal(v[2].state, STORE_STATE_INDEXED);
+	store_repos_free(v, n);
+	assert_int_equal(store_repo_range(&v, &n, s, "c0", "cz"), 0);
+	assert_int_equal(n, 0);
+	store_repos_free(v, n);
+	assert_int_equal(store_repo_range(&v, &n, s, "a", "a"), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].n_branches, 2);
+	store_repos_free(v, n);
+	store_close(s);
+}
+
 static void duplicate_patterns_are_refused_atomically(void **state)
 {
 	struct store *s = open_fresh();
@@ -768,6 +819,7 @@ int main(void)
 		cmocka_unit_test(reopening_keeps_the_data),
 		cmocka_unit_test(repo_names_are_sorted_like_strcmp),
 		cmocka_unit_test(the_brief_list_has_the_rows_without_details),
+		cmocka_unit_test(a_range_has_its_rows_and_their_branches),
 		cmocka_unit_test(a_newer_database_is_refused_and_untouched),
 		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
 		cmocka_unit_test(a_connection_distrusts_the_schema),
