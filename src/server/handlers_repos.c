@@ -474,55 +474,28 @@ static int page_find(struct repos_found *out, struct repos_walk *w, const struct
 	return 0;
 }
 
-/* The position of name in the sorted v[0..n), or of the first name after it. */
-static size_t regs_lower(char *const *v, size_t n, const char *name)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(v[mid], name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /*
- * The registry's entries of the page, by name: one range read when the caller reads every
- * repository and the page's names are most of the registry's between its first and last (a
- * q filter can spread them out), else one read per repository, so that what is read is the
- * page's and its cost depends on nothing the caller cannot see.
+ * The registry's entries of the page's repositories, by name: one read of exactly those names
+ * (so what is read, and its cost, is the page's alone).
  */
 static int page_registry(struct store_repo **out, size_t *n, struct store *st,
-			 const struct repos_walk *w, const struct repos_found *f)
+			 const struct repos_found *f)
 {
-	size_t n_reg = 0, span;
-	int err = 0;
+	const char **names;
+	size_t n_names = 0;
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	for (size_t i = 0; i < f->n; i++)
-		n_reg += f->v[i].is_registered;
-	if (!st || n_reg == 0)
+	if (!st || f->n == 0)
 		return 0;
-	span = regs_lower(w->regs, w->n_regs, f->v[f->n - 1].name) -
-	       regs_lower(w->regs, w->n_regs, f->v[0].name) + 1;
-	if (w->rs->is_all && span <= 2 * n_reg)
-		return store_repo_range(out, n, st, f->v[0].name, f->v[f->n - 1].name);
-	if (!(*out = calloc(n_reg, sizeof(**out))))
+	if (!(names = malloc(f->n * sizeof(*names))))
 		return error_nomem(NULL);
-	for (size_t i = 0; i < f->n && !err; i++) {
-		if (!f->v[i].is_registered)
-			continue;
-		err = store_repo_get(&(*out)[*n], st, f->v[i].name);
-		if (err == 0)
-			(*n)++;
-		else if (err == TRAWL_ENOTFOUND)
-			err = 0; /* removed since the names were read */
-	}
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].is_registered)
+			names[n_names++] = f->v[i].name;
+	err = n_names ? store_repo_named(out, n, st, names, n_names) : 0;
+	free(names);
 	return err;
 }
 
@@ -582,7 +555,7 @@ int handlers_repos(struct req *rq)
 		err = handlers_internal(err);
 		goto out;
 	}
-	if ((err = page_registry(&regs, &n_regs, st, &w, &f)) < 0) {
+	if ((err = page_registry(&regs, &n_regs, st, &f)) < 0) {
 		err = err == TRAWL_ENOMEM ? handlers_internal(err) : handlers_registry_error(rq);
 		goto out;
 	}

@@ -17,7 +17,9 @@
 #include <sqlite3.h>
 
 #include "util/array.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/repourl.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -1101,21 +1103,13 @@ int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s)
 	return err;
 }
 
-/* Binds first and last to ?1 and ?2 of st. */
-static int bind_range(struct store *s, sqlite3_stmt *st, const char *first, const char *last)
-{
-	int err = store_bind_text(s, st, 1, first);
-
-	return err < 0 ? err : store_bind_text(s, st, 2, last);
-}
-
 /*
- * The branches of v[0..n) (sorted by name, from first to last) in one statement: its rows come
- * by name too, so each goes to the repository the walk has reached. A repository added between
- * the two statements has rows no element matches: they are passed over.
+ * The branches of v[0..n) (sorted by name) in one statement, ?1 the JSON array of the names:
+ * its rows come by name too, so each goes to the repository the walk has reached. A
+ * repository added between the two statements has rows no element matches: they are passed
+ * over.
  */
-static int range_branches(struct store_repo *v, size_t n, struct store *s, const char *first,
-			  const char *last)
+static int named_branches(struct store_repo *v, size_t n, struct store *s, const char *json)
 {
 	sqlite3_stmt *st = NULL;
 	size_t k = 0, cap = 0;
@@ -1123,8 +1117,9 @@ static int range_branches(struct store_repo *v, size_t n, struct store *s, const
 
 	if ((err = prep(&st, s, "SELECT r.name, b.branch, b.commit_id, b.is_default "
 				"FROM indexed_branches b JOIN repos r ON r.id = b.repo_id "
-				"WHERE r.name >= ?1 AND r.name <= ?2 ORDER BY r.name, b.branch")) < 0 ||
-	    (err = bind_range(s, st, first, last)) < 0)
+				"WHERE r.name IN (SELECT value FROM json_each(?1)) "
+				"ORDER BY r.name, b.branch")) < 0 ||
+	    (err = store_bind_text(s, st, 1, json)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
@@ -1144,8 +1139,21 @@ out:
 	return err;
 }
 
-int store_repo_range(struct store_repo **out, size_t *n, struct store *s, const char *first,
-		     const char *last)
+/* names[0..n) as a JSON array of strings, in b (NUL-terminated). */
+static int names_json(struct buf *b, const char *const *names, size_t n)
+{
+	int err = buf_putc(b, '[');
+
+	for (size_t i = 0; i < n && !err; i++)
+		if (!(i && (err = buf_putc(b, ',')) < 0))
+			err = json_put_string(b, names[i], strlen(names[i]), NULL);
+	if (!err)
+		err = buf_puts(b, "]");
+	return err < 0 ? err : buf_putc(b, 0);
+}
+
+int store_repo_named(struct store_repo **out, size_t *n, struct store *s,
+		     const char *const *names, size_t n_names)
 {
 	static const struct store_rows rows = {
 		.elem_size = sizeof(struct store_repo),
@@ -1154,18 +1162,21 @@ int store_repo_range(struct store_repo **out, size_t *n, struct store *s, const 
 		.what = "listing repositories",
 	};
 	sqlite3_stmt *st = NULL;
+	struct buf json;
 	void *v = NULL;
 	size_t nv = 0;
 	int err;
 
 	*out = NULL;
 	*n = 0;
-	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos "
-				"WHERE name >= ?1 AND name <= ?2 ORDER BY name")) < 0 ||
-	    (err = bind_range(s, st, first, last)) < 0 ||
+	buf_init(&json, BUF_MAX_DEFAULT);
+	if ((err = names_json(&json, names, n_names)) < 0 ||
+	    (err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos "
+				"WHERE name IN (SELECT value FROM json_each(?1)) ORDER BY name")) < 0 ||
+	    (err = store_bind_text(s, st, 1, json.ptr)) < 0 ||
 	    (err = store_rows_read(&v, &nv, s, st, &rows)) < 0)
 		goto out;
-	if ((err = range_branches(v, nv, s, first, last)) < 0) {
+	if ((err = named_branches(v, nv, s, json.ptr)) < 0) {
 		store_repos_free(v, nv);
 		goto out;
 	}
@@ -1173,6 +1184,7 @@ int store_repo_range(struct store_repo **out, size_t *n, struct store *s, const 
 	*n = nv;
 out:
 	sqlite3_finalize(st);
+	buf_dispose(&json);
 	return err;
 }
 

@@ -144,12 +144,13 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s);
  */
 int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s);
 /*
- * The repositories whose names sort from first to last (strcmp order, both included), by name,
- * with their branches but not their patterns (n_patterns 0): two statements whatever their
- * number, for a page of a list. Free with store_repos_free. EIO, ENOMEM.
+ * The repositories named in names[0..n_names) (sorted by strcmp), by name, with their branches
+ * but not their patterns (n_patterns 0); a name the registry does not hold is left out. Two
+ * statements whatever their number, for a page of a list. Free with store_repos_free. ELIMIT
+ * (names over BUF_MAX_DEFAULT as JSON), EIO, ENOMEM.
  */
-int store_repo_range(struct store_repo **out, size_t *n, struct store *s, const char *first,
-		     const char *last);
+int store_repo_named(struct store_repo **out, size_t *n, struct store *s,
+		     const char *const *names, size_t n_names);
 /*
  * Only the names of every repository, sorted by strcmp, in a new array (free with
  * store_names_free): one query, where store_repo_list reads each repository's patterns and

@@ -262,7 +262,7 @@ static void the_brief_list_has_the_rows_without_details(void **state)
 	store_close(s);
 }
 
-static void a_range_has_its_rows_and_their_branches(void **state)
+static void named_repositories_come_with_their_branches(void **state)
 {
 	struct store *s = open_fresh();
 	struct store_branch br[2] = {
@@ -270,7 +270,8 @@ static void a_range_has_its_rows_and_their_branches(void **state)
 		  .is_default = true },
 		{ .name = "dev", .commit = "abcdefabcdefabcdefabcdefabcdefabcdefabcd" },
 	};
-	static const char *const names[] = { "a", "b", "b/x", "c", "d" };
+	static const char *const names[] = { "a", "b", "b\"x", "c", "d" };
+	static const char *const want[] = { "b", "b\"x", "d", "nothing" };
 	char *pats[] = { "main" };
 	struct store_repo *v = NULL;
 	size_t n = 99;
@@ -280,17 +281,17 @@ static void a_range_has_its_rows_and_their_branches(void **state)
 	for (size_t i = 0; i < 5; i++)
 		assert_int_equal(store_repo_add(&id[i], s, names[i], "https://a/x.git", NULL, pats, 1),
 				 0);
-	/* Branches on both sides of the range and inside it. */
+	/* Branches on repositories asked for and on those between them (c). */
 	for (size_t i = 0; i < 5; i++)
 		if (i != 2)
 			assert_int_equal(store_repo_set_synced(s, id[i], 1700000000, 1, 1, 0, br,
-							       i == 3 ? 1 : 2),
+							       i == 4 ? 1 : 2),
 					 0);
-	assert_int_equal(store_repo_range(&v, &n, s, "b", "c"), 0);
+	assert_int_equal(store_repo_named(&v, &n, s, want, 4), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(v[0].name, "b");
-	assert_string_equal(v[1].name, "b/x");
-	assert_string_equal(v[2].name, "c");
+	assert_string_equal(v[1].name, "b\"x");
+	assert_string_equal(v[2].name, "d");
 	assert_int_equal(v[0].n_branches, 2);
 	/* By branch name, as store_repo_get has them. */
 	assert_string_equal(v[0].branches[0].name, "dev");
@@ -303,12 +304,8 @@ static void a_range_has_its_rows_and_their_branches(void **state)
 	assert_int_equal(v[0].n_patterns, 0);
 	assert_int_equal(v[2].state, STORE_STATE_INDEXED);
 	store_repos_free(v, n);
-	assert_int_equal(store_repo_range(&v, &n, s, "c0", "cz"), 0);
+	assert_int_equal(store_repo_named(&v, &n, s, want + 3, 1), 0);
 	assert_int_equal(n, 0);
-	store_repos_free(v, n);
-	assert_int_equal(store_repo_range(&v, &n, s, "a", "a"), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(v[0].n_branches, 2);
 	store_repos_free(v, n);
 	store_close(s);
 }
@@ -819,7 +816,7 @@ int main(void)
 		cmocka_unit_test(reopening_keeps_the_data),
 		cmocka_unit_test(repo_names_are_sorted_like_strcmp),
 		cmocka_unit_test(the_brief_list_has_the_rows_without_details),
-		cmocka_unit_test(a_range_has_its_rows_and_their_branches),
+		cmocka_unit_test(named_repositories_come_with_their_branches),
 		cmocka_unit_test(a_newer_database_is_refused_and_untouched),
 		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
 		cmocka_unit_test(a_connection_distrusts_the_schema),
