@@ -399,6 +399,11 @@ static int page_params(struct repos_page *pg, struct req *rq)
 		error_set("a NUL byte in q");
 		return TRAWL_EINVAL;
 	}
+	/* No name is longer; it also bounds the substring comparisons of name_matches. */
+	if (pg->q_len > ROUTE_NAME_MAX) {
+		error_set("q is longer than a repository name can be (%d bytes)", ROUTE_NAME_MAX);
+		return TRAWL_EINVAL;
+	}
 	pg->after = pg->after_buf;
 	return 0;
 }

@@ -161,7 +161,7 @@ def test_bad_input(s, tok):
            "limit=99999999999999999999", "cursor=", "cursor=!!!!", "cursor=" + b64(b"x") + "%00",
            "cursor=" + b64(b"xr01"), "cursor=" + b64(b"n"), "cursor=" + b64(b"nr\x0001"),
            "cursor=" + b64(b"n\xff\xfe"), "cursor=" + cursor_of("r01") + "=",
-           "cursor=" + cursor_of("r01")[:-1] + "%2B", "cursor=" + "A" * 9000, "q=a%00b",
+           "cursor=" + cursor_of("r01")[:-1] + "%2B", "cursor=" + "A" * 9000, "q=a%00b", "q=" + "a" * 1025,
            "page=2"]
     for b in bad:
         r = s.request("GET", "/api/v1/repos?" + b, token=tok)
@@ -169,6 +169,8 @@ def test_bad_input(s, tok):
         ok(r.status == 400 and body.get("error", {}).get("code") == "bad_request" and
            body["error"].get("message"), "%s: a 400 with the API's error" % b[:40], r.status,
            r.body[:200])
+    r = s.request("GET", "/api/v1/repos?q=" + "a" * 1024, token=tok)
+    ok(r.status == 200 and r.json()["total"] == 0, "a q as long as a name can be is a filter")
     r = s.request("GET", "/api/v1/repos?limit=1000", token=tok)
     ok(r.status == 200 and r.json()["next"] is None, "limit=1000 is allowed")
     r = s.request("GET", "/api/v1/repos?limit=1", token=tok)
