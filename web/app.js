@@ -21,9 +21,11 @@ let routed = false; // the first route comes after the session loads: the user m
 
 const box = new QueryBox(document.querySelector('form.qform'), {
   onSubmit: (q) => navigate(searchHref(q)),
-  loadRepos: async () => {
-    const body = await getJSON('/api/v1/repos');
-    return (Array.isArray(body.repos) ? body.repos : []).map((r) => r && r.name).filter((n) => typeof n === 'string');
+  // A page of names containing text: enough to rank the suggestions shown (docs/ui.md).
+  loadRepos: async (text) => {
+    const body = await getJSON('/api/v1/repos?' + new URLSearchParams({ limit: '200', q: text }).toString());
+    const names = (Array.isArray(body.repos) ? body.repos : []).map((r) => r && r.name).filter((n) => typeof n === 'string');
+    return { names, complete: body.next === null };
   },
 });
 
@@ -85,7 +87,7 @@ function route() {
   }
   if (path === '/repos') {
     document.title = 'Repositories · trawl';
-    view = new ReposView(main);
+    view = new ReposView(main, params, navigate);
     return;
   }
   if (path.startsWith('/account/') || path === '/admin' || path.startsWith('/admin/')) {

@@ -5,7 +5,7 @@
 // names and values, and symbol names from /api/v1/symbols while a bare word is typed.
 import { getJSON } from './api.js';
 import { lexQuery } from './query-lex.js';
-import { SYMBOL_FETCH, suggest, symbolItems, symbolQuery, symbolWord } from './suggest.js';
+import { SYMBOL_FETCH, repoTyped, suggest, symbolItems, symbolQuery, symbolWord } from './suggest.js';
 import { columnToIndex } from './utf8.js';
 import { LANGUAGES } from './languages.js';
 import { clear, el } from './dom.js';
@@ -14,8 +14,9 @@ import { clear, el } from './dom.js';
 const SYMBOL_DELAY_MS = 120;
 
 export class QueryBox {
-  // form: the <form class="qform"> of index.html. onSubmit(q) runs a search; loadRepos() returns
-  // a promise of repository names (for repo: suggestions).
+  // form: the <form class="qform"> of index.html. onSubmit(q) runs a search; loadRepos(text)
+  // returns a promise of {names, complete}: repository names containing text (without case),
+  // complete when they are all of them (for repo: suggestions).
   constructor(form, { onSubmit, loadRepos }) {
     this.form = form;
     this.input = form.querySelector('.qinput');
@@ -23,7 +24,9 @@ export class QueryBox {
     this.list = form.querySelector('.qsuggest');
     this.onSubmit = onSubmit;
     this.loadRepos = loadRepos;
-    this.repos = null;
+    // repo: suggestions: the server's answers by text typed, and the text being fetched.
+    this.repoCache = new Map();
+    this.repoLoading = null;
     this.errorAt = -1;
     this.sugg = null;
     this.active = -1;
@@ -140,21 +143,41 @@ export class QueryBox {
     }
   }
 
+  // The repository names for a repo: value at cursor: the server's answer for its text, or
+  // for a shorter start of it that was complete (which holds every name containing the text);
+  // else none yet, and the text is fetched (one request at a time; then suggest again).
+  reposAt(q, cursor) {
+    const t = repoTyped(q, cursor);
+    if (t === null) return [];
+    for (let n = t.length; n >= 0; n--) {
+      const got = this.repoCache.get(t.slice(0, n));
+      if (got && (n === t.length || got.complete)) return got.names;
+    }
+    if (this.repoLoading === null) this.fetchRepos(t);
+    return [];
+  }
+
+  async fetchRepos(t) {
+    this.repoLoading = t;
+    let got;
+    try {
+      got = await this.loadRepos(t);
+    } catch {
+      got = { names: [], complete: false }; // no suggestions: not the user's concern
+    }
+    if (this.repoCache.size >= 64) this.repoCache.delete(this.repoCache.keys().next().value);
+    this.repoCache.set(t, got);
+    this.repoLoading = null;
+    this.updateSuggestions(); // for what is typed by now
+  }
+
   updateSuggestions() {
     if (document.activeElement !== this.input || this.input.selectionStart !== this.input.selectionEnd) {
       this.closeSuggestions();
       return;
     }
     const q = this.value, cur = this.input.selectionStart;
-    const s = suggest(q, cur, { repos: this.repos || [], languages: LANGUAGES });
-    // repo: values need the repository list: fetch it once, then suggest again.
-    if (this.repos === null && /(^|[\s(])-?(repo|r):\S*$/i.test(q.slice(0, cur))) {
-      this.repos = [];
-      this.loadRepos().then((names) => {
-        this.repos = names;
-        this.updateSuggestions(); // for what is typed by now
-      }, () => { this.repos = null; });
-    }
+    const s = suggest(q, cur, { repos: this.reposAt(q, cur), languages: LANGUAGES });
     if (!s) {
       const sw = symbolWord(q, cur);
       if (sw) {
@@ -208,7 +231,7 @@ export class QueryBox {
     if (document.activeElement !== this.input || this.input.selectionStart !== this.input.selectionEnd) return;
     const q = this.value;
     const sw = symbolWord(q, this.input.selectionStart);
-    if (!sw || sw.word !== word || suggest(q, sw.to, { repos: this.repos || [], languages: LANGUAGES })) return;
+    if (!sw || sw.word !== word || suggest(q, sw.to, { repos: this.reposAt(q, sw.to), languages: LANGUAGES })) return;
     this.showSymbols(q, sw, symbols);
   }
 

@@ -1,7 +1,9 @@
 // The repository list (/repos): index state, branches and commits, last sync, errors, files and
-// skipped files of every repository the server knows.
-import { append, el } from './dom.js';
+// skipped files of the repositories the server knows, a page at a time ("Show more") and
+// filtered by a substring of the name (?q= in the URL, sent to the server).
+import { append, clear, el } from './dom.js';
 import { getJSON } from './api.js';
+import { button, input } from './forms.js';
 import { repoFilter } from './suggest.js';
 import { safeHref, searchHref } from './urls.js';
 
@@ -19,35 +21,102 @@ function size(n) {
   return (n / 1024 / 1024).toFixed(1) + ' MiB';
 }
 
+// A page of the list (docs/api.md): PAGE_SIZE names, or ?limit=N (1 to 1000) of the URL.
+const PAGE_SIZE = 100;
+
 export class ReposView {
-  constructor(root) {
+  // params: the page's URLSearchParams (q: the name filter); go(url): navigate.
+  constructor(root, params, go) {
     this.root = root;
+    this.go = go;
     this.abort = new AbortController();
+    this.q = params.get('q') || '';
+    const limit = Number.parseInt(params.get('limit') || '', 10);
+    this.limit = limit >= 1 && limit <= 1000 ? limit : PAGE_SIZE;
+    this.shown = 0;
     this.load();
   }
 
   stop() { this.abort.abort(); }
 
+  url(cursor) {
+    const sp = new URLSearchParams({ limit: String(this.limit) });
+    if (this.q) sp.set('q', this.q);
+    if (cursor) sp.set('cursor', cursor);
+    return '/api/v1/repos?' + sp.toString();
+  }
+
+  filterForm() {
+    const filter = input('Filter repositories', { type: 'search', name: 'q', value: this.q, placeholder: 'name contains…', autocapitalize: 'off' });
+    const form = el('form', { class: 'panel row rfilter', role: 'search', 'aria-label': 'Filter the repositories' },
+      filter.wrap, el('button', { type: 'submit', class: 'primary' }, 'Filter'));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const sp = new URLSearchParams();
+      if (filter.node.value) sp.set('q', filter.node.value);
+      if (this.limit !== PAGE_SIZE) sp.set('limit', String(this.limit));
+      const qs = sp.toString();
+      this.go('/repos' + (qs ? '?' + qs : ''));
+    });
+    this.filterInput = filter.node;
+    return form;
+  }
+
+  async fetchPage(cursor) {
+    const body = await getJSON(this.url(cursor), { signal: this.abort.signal });
+    const repos = body && Array.isArray(body.repos) ? body.repos.filter((r) => r && typeof r.name === 'string') : [];
+    return { repos, total: Number.isInteger(body && body.total) ? body.total : null,
+      next: body && typeof body.next === 'string' ? body.next : null };
+  }
+
   async load() {
-    append(this.root, el('h1', null, 'Repositories'));
+    append(this.root, el('h1', null, 'Repositories'), this.filterForm());
+    if (this.q) this.filterInput.focus(); // back from filtering: on with the next one
     const status = el('p', { class: 'loading' }, 'Loading…');
     this.root.appendChild(status);
-    let body;
+    let page;
     try {
-      body = await getJSON('/api/v1/repos', { signal: this.abort.signal });
+      page = await this.fetchPage(null);
     } catch (err) {
       if (err && err.name === 'AbortError') return;
       status.replaceWith(el('div', { class: 'qerror' }, el('p', null, 'Error: ' + (err.message || String(err)))));
       return;
     }
-    const repos = Array.isArray(body.repos) ? body.repos.filter((r) => r && typeof r.name === 'string') : [];
-    if (!repos.length) {
-      status.replaceWith(el('p', { class: 'empty' }, 'No repositories yet.'));
+    if (!page.repos.length) {
+      status.replaceWith(el('p', { class: 'empty' }, this.q ? 'No repository name contains “' + this.q + '”.' : 'No repositories yet.'));
       return;
     }
-    const list = el('div', { class: 'repos' });
-    for (const r of repos) list.appendChild(repoCard(r));
-    status.replaceWith(el('p', { class: 'summary' }, `${repos.length} ${repos.length === 1 ? 'repository' : 'repositories'}`), list);
+    this.summary = el('p', { class: 'summary', 'aria-live': 'polite' });
+    this.list = el('div', { class: 'repos' });
+    this.more = el('p', { class: 'rmore' });
+    status.replaceWith(this.summary, this.list, this.more);
+    this.add(page);
+  }
+
+  // Appends a page's repositories; "Show more" fetches the next one while there is one.
+  add(page) {
+    for (const r of page.repos) this.list.appendChild(repoCard(r));
+    this.shown += page.repos.length;
+    const total = page.total === null ? this.shown : page.total;
+    const noun = total === 1 ? 'repository' : 'repositories';
+    const what = this.q ? ` whose name contains “${this.q}”` : '';
+    this.summary.textContent = this.shown < total ? `${this.shown} of ${total} ${noun}${what}` : `${total} ${noun}${what}`;
+    clear(this.more);
+    if (!page.next) return;
+    const more = button('Show more', async () => {
+      more.disabled = true;
+      let next;
+      try {
+        next = await this.fetchPage(page.next);
+      } catch (err) {
+        if (err && err.name === 'AbortError') return;
+        more.disabled = false;
+        clear(this.more).append(more, ' ', el('span', { class: 'rerror' }, 'Error: ' + (err.message || String(err))));
+        return;
+      }
+      this.add(next);
+    });
+    this.more.appendChild(more);
   }
 }
 

@@ -38,6 +38,25 @@ function rank(items, typed, keyOf) {
   return tiers.flat().slice(0, MAX_ITEMS);
 }
 
+// The name a repo: value stands for: its quote, regexp anchors and escapes dropped.
+function repoValue(typed) {
+  return typed.replace(/^\^/, '').replace(/\$$/, '').replace(/\\(.)/g, '$1');
+}
+
+// The repository name typed as a repo: value up to the cursor, or null when the cursor is in no
+// repo: value: what the query box asks the server's list for (/api/v1/repos?q=).
+export function repoTyped(q, cursor) {
+  if (cursor < 0 || cursor > q.length) return null;
+  let from = cursor;
+  while (from > 0 && !isWs(q[from - 1]) && q[from - 1] !== '(') from--;
+  const m = /^-?([A-Za-z]+):(.*)$/s.exec(q.slice(from, cursor));
+  if (!m) return null;
+  const field = fieldByName(m[1].toLowerCase());
+  if ((field ? field.name : m[1].toLowerCase()) !== 'repo') return null;
+  const typed = m[2].startsWith('"') || m[2].startsWith("'") ? m[2].slice(1) : m[2];
+  return repoValue(typed);
+}
+
 // suggest(q, cursor, {repos, languages}) -> {from, to, items: [{label, detail, insert, more}]}
 // or null. Accepting an item replaces q[from, to) by item.insert; `more` says the value comes
 // next (keep suggesting).
@@ -75,7 +94,7 @@ export function suggest(q, cursor, { repos = [], languages = [] } = {}) {
       label: n, detail: 'language', insert: head + quoteValue(n) + trail,
     }));
   } else if (name === 'repo') {
-    const t = typed.replace(/^\^/, '').replace(/\$$/, '').replace(/\\(.)/g, '$1');
+    const t = repoValue(typed);
     items = rank(repos, t, (r) => [r]).map((r) => ({
       label: r, detail: 'repository', insert: head + quoteValue('^' + escapeRegexp(r) + '$') + trail,
     }));

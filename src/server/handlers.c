@@ -102,7 +102,7 @@ static int h_metrics(struct req *rq)
 
 	rq->snap = s; /* released with the request */
 	if ((err = handlers_registry_open(&st, rq)) < 0 ||
-	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
+	    (st && (err = store_repo_list_brief(&regs, &n_regs, st)) < 0)) {
 		store_close(st);
 		return handlers_registry_error(rq);
 	}
@@ -182,6 +182,7 @@ static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
 static const char *const p_position[] = { "rev", "path", "line", "col", NULL };
 static const char *const p_symbols[] = { "q", "count", NULL };
+static const char *const p_repos[] = { "q", "limit", "cursor", NULL };
 
 static const char *const p_tokens[] = { "user", NULL };
 static const char *const p_sso_login[] = { "return_to", NULL };
@@ -214,7 +215,8 @@ const struct route server_routes[] = {
 	{ "api/v1/symbols", READ, .params = p_symbols, .flags = API | IDX | ROUTE_SEARCH,
 	  .handler = handlers_symbols, .name = "symbols" },
 	/* Without IDX: registered repositories are listed before the first index exists. */
-	{ "api/v1/repos", READ, .flags = API, .handler = handlers_repos, .name = "repos" },
+	{ "api/v1/repos", READ, .params = p_repos, .flags = API, .handler = handlers_repos,
+	  .name = "repos" },
 	{ "api/v1/repos/{name}", READ, .flags = API, .handler = handlers_repo, .name = "repo" },
 	{ "api/v1/repos/{name}/tree", READ, .params = p_file, .flags = API | IDX,
 	  .handler = handlers_tree, .name = "tree" },

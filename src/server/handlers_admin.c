@@ -575,7 +575,7 @@ int handlers_admin_access(struct req *rq)
 
 	rq->snap = snapstore_get(rq->s->store); /* released with the request; NULL: no index */
 	if ((err = handlers_registry_open(&st, rq)) < 0 ||
-	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
+	    (st && (err = store_repo_list_brief(&regs, &n_regs, st)) < 0)) {
 		store_close(st);
 		return handlers_registry_error(rq);
 	}

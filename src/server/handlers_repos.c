@@ -4,6 +4,7 @@
  * access.c's answer (access_check_repo), never decided here.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "util/file.h"
 #include "util/json.h"
 #include "util/rfc3339.h"
+#include "util/utf8.h"
 
 /* ---- repositories: the index joined with the registry ---- */
 
@@ -175,59 +177,410 @@ static int put_repo(struct buf *b, const struct snapshot *snap, const struct sna
 	return buf_puts(b, "]}");
 }
 
+/* ---- the repository list, a page at a time ---- */
+
 /*
- * The repository list: the index's repositories and the registry's (also those not indexed
- * yet), merged by name; both lists are sorted by bytes. The snapshot may be NULL (no index).
+ * DESIGN: a page is the readable repositories whose names sort after the cursor's, in strcmp
+ * order; the cursor names the last one of the previous page, so pages neither repeat nor skip
+ * a repository when others are added or removed between them. The cursor is that name in
+ * base64url behind a tag byte: opaque to clients (they pass it back unchanged) and checked on
+ * the way in (a tampered one is a 400). Any name is a valid position, the name of a repository
+ * the caller cannot read too: what follows it is still only what the caller reads.
  */
-static int put_repos(struct buf *b, struct req *rq, const struct snapshot *snap,
-		     const struct store_repo *regs, size_t n_regs)
+#define REPOS_LIMIT_DEFAULT 100
+#define REPOS_LIMIT_MAX 1000
+#define REPOS_CURSOR_TAG 'n'
+
+struct repos_page {
+	const char *after; /* the cursor's name (a request parameter), or NULL: from the start */
+	char *after_buf;   /* owns after */
+	const char *q;     /* the name filter (case-insensitive substring), or NULL */
+	size_t q_len;
+	size_t limit;
+};
+
+/* One repository of the walk: in the index (r), in the registry (is_registered), or both. */
+struct repos_item {
+	const char *name;
+	const struct snap_repo *r;
+	bool is_registered;
+};
+
+/*
+ * The repositories the caller may read, in name order. For a caller who reads everything the
+ * index's and the registry's lists are merged; for anyone else the walk goes through the
+ * readable set and looks each name up, so its cost follows what the caller reads, not how
+ * many repositories the server holds.
+ */
+struct repos_walk {
+	const struct snapshot *snap; /* NULL: no index yet */
+	char *const *regs;           /* the registry's names, sorted */
+	size_t n_regs;
+	const struct search_repos *rs;
+	size_t i, k; /* next of snap->repos and regs (is_all), or of rs->names */
+};
+
+static bool regs_has(char *const *v, size_t n, const char *name)
 {
-	size_t n_snap = snap ? snap->n_repos : 0, i = 0, k = 0, n = 0;
-	bool is_admin = access_is_admin(&rq->caller);
-	int err = buf_puts(b, "{\"repos\":[");
+	size_t lo = 0, hi = n;
 
-	while (!err && (i < n_snap || k < n_regs)) {
-		const struct snap_repo *r = i < n_snap ? &snap->repos[i] : NULL;
-		const struct store_repo *sr = k < n_regs ? &regs[k] : NULL;
-		int c = !r ? 1 : !sr ? -1 : strcmp(r->name, sr->name);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid], name);
 
+		if (c == 0)
+			return true;
 		if (c < 0)
-			sr = NULL;
-		else if (c > 0)
-			r = NULL;
-		i += r != NULL;
-		k += sr != NULL;
-		if (access_check_repo(&rq->caller, r ? r->name : sr->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool walk_next(struct repos_item *out, struct repos_walk *w)
+{
+	size_t n_snap = w->snap ? w->snap->n_repos : 0;
+
+	if (!w->rs->is_all) {
+		while (w->i < w->rs->n_names) {
+			const char *name = w->rs->names[w->i++];
+
+			*out = (struct repos_item){
+				.name = name,
+				.r = w->snap ? snapshot_repo(w->snap, name) : NULL,
+				.is_registered = regs_has(w->regs, w->n_regs, name),
+			};
+			if (out->r || out->is_registered)
+				return true;
+		}
+		return false;
+	}
+	const struct snap_repo *r = w->i < n_snap ? &w->snap->repos[w->i] : NULL;
+	const char *reg = w->k < w->n_regs ? w->regs[w->k] : NULL;
+	int c;
+
+	if (!r && !reg)
+		return false;
+	c = !r ? 1 : !reg ? -1 : strcmp(r->name, reg);
+	if (c <= 0)
+		*out = (struct repos_item){ .name = r->name, .r = r, .is_registered = c == 0 };
+	else
+		*out = (struct repos_item){ .name = reg, .is_registered = true };
+	w->i += c <= 0;
+	w->k += c >= 0;
+	return true;
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* Whether name contains q, ASCII letters compared without case. */
+static bool name_matches(const char *name, const char *q, size_t q_len)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; q_len <= n && i <= n - q_len; i++) {
+		size_t j = 0;
+
+		while (j < q_len &&
+		       ascii_lower((unsigned char)name[i + j]) == ascii_lower((unsigned char)q[j]))
+			j++;
+		if (j == q_len)
+			return true;
+	}
+	return false;
+}
+
+/* limit=N: 1 to REPOS_LIMIT_MAX, digits only. */
+static int parse_limit(size_t *out, const char *v, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0 || len > 4)
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			goto bad;
+		n = n * 10 + (size_t)(v[i] - '0');
+	}
+	if (n == 0 || n > REPOS_LIMIT_MAX)
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	error_set("limit must be a number from 1 to %d", REPOS_LIMIT_MAX);
+	return TRAWL_EINVAL;
+}
+
+/* SECURITY: a cursor is client input: base64url, our tag, then a UTF-8 name without NUL. */
+static int parse_cursor(char **out, const char *v, size_t len)
+{
+	unsigned char *bin = malloc(len + 1);
+	size_t n = 0;
+	const char *end = NULL;
+	int err = TRAWL_EINVAL;
+
+	*out = NULL;
+	if (!bin)
+		return error_nomem(NULL);
+	if (len == 0 ||
+	    sodium_base642bin(bin, len, v, len, NULL, &n, &end,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    end != v + len || n < 2 || bin[0] != REPOS_CURSOR_TAG || memchr(bin, 0, n) ||
+	    !utf8_is_valid(bin + 1, n - 1)) {
+		error_set("the cursor is not one this server made");
+		goto out;
+	}
+	memmove(bin, bin + 1, n - 1);
+	bin[n - 1] = 0;
+	*out = (char *)bin;
+	bin = NULL;
+	err = 0;
+out:
+	free(bin);
+	return err;
+}
+
+static int put_cursor(struct buf *b, const char *name)
+{
+	size_t n = strlen(name) + 1,
+	       b64_len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	unsigned char *bin = malloc(n);
+	char *b64 = malloc(b64_len);
+	int err;
+
+	if (!bin || !b64) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	bin[0] = REPOS_CURSOR_TAG;
+	memcpy(bin + 1, name, n - 1);
+	sodium_bin2base64(b64, b64_len, bin, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	err = buf_puts(b, b64);
+out:
+	free(bin);
+	free(b64);
+	return err;
+}
+
+/* The next cursor as a JSON string (base64url needs no escaping). */
+static int put_next(struct buf *b, const char *name)
+{
+	int err;
+
+	if ((err = buf_putc(b, '"')) < 0 || (err = put_cursor(b, name)) < 0)
+		return err;
+	return buf_putc(b, '"');
+}
+
+static void page_dispose(struct repos_page *pg)
+{
+	free(pg->after_buf);
+	pg->after_buf = NULL;
+}
+
+static int page_params(struct repos_page *pg, struct req *rq)
+{
+	const char *v;
+	size_t len;
+	int err;
+
+	*pg = (struct repos_page){ .limit = REPOS_LIMIT_DEFAULT };
+	if ((err = req_param(&v, &len, rq, "limit")) < 0 ||
+	    (v && (err = parse_limit(&pg->limit, v, len)) < 0) ||
+	    (err = req_param(&pg->q, &pg->q_len, rq, "q")) < 0 ||
+	    (err = req_param(&v, &len, rq, "cursor")) < 0 ||
+	    (v && (err = parse_cursor(&pg->after_buf, v, len)) < 0))
+		return err;
+	if (pg->q && memchr(pg->q, 0, pg->q_len)) {
+		error_set("a NUL byte in q");
+		return TRAWL_EINVAL;
+	}
+	/* No name is longer; it also bounds the substring comparisons of name_matches. */
+	if (pg->q_len > ROUTE_NAME_MAX) {
+		error_set("q is longer than a repository name can be (%d bytes)", ROUTE_NAME_MAX);
+		return TRAWL_EINVAL;
+	}
+	pg->after = pg->after_buf;
+	return 0;
+}
+
+/* Appends s to b percent-encoded for a query string (unreserved characters kept). */
+static int put_query_value(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int err = 0;
+
+	for (size_t i = 0; i < len && !err; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~')
+			err = buf_putc(b, (char)c);
+		else
+			err = buf_printf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+	}
+	return err;
+}
+
+/* The Link header of the next page: the same request with the next cursor. */
+static int link_next(struct req *rq, const struct repos_page *pg, const char *last)
+{
+	struct buf b;
+	const char *kept;
+	int err;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if ((err = buf_puts(&b, "</api/v1/repos?cursor=")) < 0 || (err = put_cursor(&b, last)) < 0 ||
+	    (err = buf_printf(&b, "&limit=%zu", pg->limit)) < 0 ||
+	    (pg->q_len && ((err = buf_puts(&b, "&q=")) < 0 ||
+			   (err = put_query_value(&b, pg->q, pg->q_len)) < 0)) ||
+	    (err = buf_puts(&b, ">; rel=\"next\"")) < 0 || (err = buf_putc(&b, 0)) < 0)
+		goto out;
+	if (!(kept = req_keep(rq, b.ptr)))
+		err = error_nomem(NULL);
+	else
+		req_header(rq, "Link", kept);
+out:
+	buf_dispose(&b);
+	return err;
+}
+
+/* A page: its repositories, the readable total matching q, and whether more follow. */
+struct repos_found {
+	struct repos_item *v; /* at most limit */
+	size_t n;
+	size_t total;
+	bool has_more;
+};
+
+/* Walks every readable repository, counting those matching q and keeping the page's. */
+static int page_find(struct repos_found *out, struct repos_walk *w, const struct repos_page *pg)
+{
+	struct repos_item it;
+
+	*out = (struct repos_found){ .v = calloc(pg->limit, sizeof(*out->v)) };
+	if (!out->v)
+		return error_nomem(NULL);
+	while (walk_next(&it, w)) {
+		if (pg->q_len && !name_matches(it.name, pg->q, pg->q_len))
+			continue;
+		out->total++;
+		if (pg->after && strcmp(it.name, pg->after) <= 0)
+			continue;
+		if (out->n < pg->limit)
+			out->v[out->n++] = it;
+		else
+			out->has_more = true;
+	}
+	return 0;
+}
+
+/*
+ * The registry's entries of the page's repositories, by name: one read of exactly those names
+ * (so what is read, and its cost, is the page's alone).
+ */
+static int page_registry(struct store_repo **out, size_t *n, struct store *st,
+			 const struct repos_found *f)
+{
+	const char **names;
+	size_t n_names = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (!st || f->n == 0)
+		return 0;
+	if (!(names = malloc(f->n * sizeof(*names))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].is_registered)
+			names[n_names++] = f->v[i].name;
+	err = n_names ? store_repo_named(out, n, st, names, n_names) : 0;
+	free(names);
+	return err;
+}
+
+/*
+ * The page's REPO objects. A repository the registry lost since the names were read is shown
+ * from the index alone (and not at all when the index does not hold it either).
+ */
+static int put_found(struct buf *b, const struct snapshot *snap, const struct repos_found *f,
+		     const struct store_repo *regs, size_t n_regs, bool is_admin)
+{
+	size_t k = 0, n = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < f->n && !err; i++) {
+		const struct repos_item *it = &f->v[i];
+		const struct store_repo *sr = NULL;
+
+		while (k < n_regs && strcmp(regs[k].name, it->name) < 0)
+			k++;
+		if (it->is_registered && k < n_regs && strcmp(regs[k].name, it->name) == 0)
+			sr = &regs[k];
+		if (!it->r && !sr)
 			continue;
 		if (!(n++ && (err = buf_putc(b, ',')) < 0))
-			err = put_repo(b, snap, r, sr, false, is_admin);
+			err = put_repo(b, snap, it->r, sr, false, is_admin);
 	}
-	return err < 0 ? err : buf_puts(b, "]}");
+	return err;
 }
 
 int handlers_repos(struct req *rq)
 {
+	const struct search_repos *rs = access_readable_repos(&rq->caller);
+	struct repos_page pg;
 	struct store *st = NULL;
+	char **names = NULL;
 	struct store_repo *regs = NULL;
-	size_t n_regs = 0;
+	size_t n_names = 0, n_regs = 0;
+	struct repos_found f = { 0 };
+	bool is_admin = access_is_admin(&rq->caller);
+	const char *last;
+	struct repos_walk w;
 	int err;
 
-	if (!access_readable_repos(&rq->caller))
+	if (!rs)
 		return TRAWL_EIO; /* fail closed: no readable set, no list */
+	if ((err = page_params(&pg, rq)) < 0)
+		goto out;
 	/* The list works before the first index: registered repositories are "new". */
 	rq->snap = snapstore_get(rq->s->store);
 	if ((err = handlers_registry_open(&st, rq)) < 0 ||
-	    (st && (err = store_repo_list(&regs, &n_regs, st)) < 0)) {
-		store_close(st);
-		return handlers_registry_error(rq);
+	    (st && (err = store_repo_names(&names, &n_names, st)) < 0)) {
+		err = handlers_registry_error(rq);
+		goto out;
 	}
-	store_close(st);
-	err = put_repos(&rq->body, rq, rq->snap, regs, n_regs);
-	store_repos_free(regs, n_regs);
-	if (err < 0)
-		return handlers_internal(err);
+	w = (struct repos_walk){ .snap = rq->snap, .regs = names, .n_regs = n_names, .rs = rs };
+	if ((err = page_find(&f, &w, &pg)) < 0) {
+		err = handlers_internal(err);
+		goto out;
+	}
+	if ((err = page_registry(&regs, &n_regs, st, &f)) < 0) {
+		err = err == TRAWL_ENOMEM ? handlers_internal(err) : handlers_registry_error(rq);
+		goto out;
+	}
+	last = f.has_more ? f.v[f.n - 1].name : NULL;
+	if ((err = buf_puts(&rq->body, "{\"repos\":[")) < 0 ||
+	    (err = put_found(&rq->body, rq->snap, &f, regs, n_regs, is_admin)) < 0 ||
+	    (err = buf_printf(&rq->body, "],\"total\":%zu,\"next\":", f.total)) < 0 ||
+	    (err = last ? put_next(&rq->body, last) : buf_puts(&rq->body, "null")) < 0 ||
+	    (err = buf_putc(&rq->body, '}')) < 0 || (last && (err = link_next(rq, &pg, last)) < 0)) {
+		err = handlers_internal(err);
+		goto out;
+	}
 	rq->status = 200;
-	return 0;
+out:
+	store_close(st);
+	store_repos_free(regs, n_regs);
+	free(f.v);
+	store_names_free(names, n_names);
+	page_dispose(&pg);
+	return err < 0 ? err : 0;
 }
 
 int handlers_find_repo(const struct snap_repo **out, struct req *rq)

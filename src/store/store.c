@@ -17,7 +17,9 @@
 #include <sqlite3.h>
 
 #include "util/array.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/repourl.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -968,6 +970,27 @@ static int load_patterns(struct store *s, struct store_repo *r)
 	return err;
 }
 
+/* Appends the branch of st's row (branch, commit_id, is_default from column col) to r. */
+static int add_branch(struct store_repo *r, size_t *cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *c = sqlite3_column_text(st, col + 1);
+	struct store_branch *b;
+	bool oom = false;
+	int err;
+
+	if ((err = ARRAY_GROW(&r->branches, cap, r->n_branches + 1)) < 0)
+		return err;
+	b = &r->branches[r->n_branches];
+	memset(b, 0, sizeof(*b));
+	b->name = store_dup_col(st, col, &oom);
+	if (oom || !b->name)
+		return error_nomem(NULL);
+	snprintf(b->commit, sizeof(b->commit), "%s", c ? (const char *)c : "");
+	b->is_default = sqlite3_column_int(st, col + 2) != 0;
+	r->n_branches++;
+	return 0;
+}
+
 static int load_branches(struct store *s, struct store_repo *r)
 {
 	sqlite3_stmt *st = NULL;
@@ -978,24 +1001,9 @@ static int load_branches(struct store *s, struct store_repo *r)
 				"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_branch *b;
-		const unsigned char *c = sqlite3_column_text(st, 1);
-		bool oom = false;
-
-		if ((err = ARRAY_GROW(&r->branches, &cap, r->n_branches + 1)) < 0)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((err = add_branch(r, &cap, st, 0)) < 0)
 			goto out;
-		b = &r->branches[r->n_branches];
-		memset(b, 0, sizeof(*b));
-		b->name = store_dup_col(st, 0, &oom);
-		if (oom || !b->name) {
-			err = error_nomem(NULL);
-			goto out;
-		}
-		snprintf(b->commit, sizeof(b->commit), "%s", c ? (const char *)c : "");
-		b->is_default = sqlite3_column_int(st, 2) != 0;
-		r->n_branches++;
-	}
 	if (rc != SQLITE_DONE)
 		err = store_db_error(s, rc, "reading indexed branches");
 out:
@@ -1064,6 +1072,131 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int read_repo_brief(void *elem, struct store *s, sqlite3_stmt *st)
+{
+	(void)s;
+	return row_repo(elem, st);
+}
+
+int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s)
+{
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_repo),
+		.read = read_repo_brief,
+		.free = free_repos,
+		.what = "listing repositories",
+	};
+	sqlite3_stmt *st = NULL;
+	void *v = NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
+		*out = v;
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * The branches of v[0..n) (sorted by name) in one statement, ?1 the JSON array of the names:
+ * its rows come by name too, so each goes to the repository the walk has reached. A
+ * repository added between the two statements has rows no element matches: they are passed
+ * over.
+ */
+static int named_branches(struct store_repo *v, size_t n, struct store *s, const char *json)
+{
+	sqlite3_stmt *st = NULL;
+	size_t k = 0, cap = 0;
+	int err, rc;
+
+	if ((err = prep(&st, s, "SELECT r.name, b.branch, b.commit_id, b.is_default "
+				"FROM indexed_branches b JOIN repos r ON r.id = b.repo_id "
+				"WHERE r.name IN (SELECT value FROM json_each(?1)) "
+				"ORDER BY r.name, b.branch")) < 0 ||
+	    (err = store_bind_text(s, st, 1, json)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int c = 1;
+
+		while (name && k < n && (c = strcmp(v[k].name, name)) < 0) {
+			k++;
+			cap = 0;
+		}
+		if (name && k < n && c == 0 && (err = add_branch(&v[k], &cap, st, 1)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = store_db_error(s, rc, "reading indexed branches");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* names[0..n) as a JSON array of strings, in b (NUL-terminated). */
+static int names_json(struct buf *b, const char *const *names, size_t n)
+{
+	int err = buf_putc(b, '[');
+
+	for (size_t i = 0; i < n && !err; i++)
+		if (!(i && (err = buf_putc(b, ',')) < 0))
+			err = json_put_string(b, names[i], strlen(names[i]), NULL);
+	if (!err)
+		err = buf_puts(b, "]");
+	return err < 0 ? err : buf_putc(b, 0);
+}
+
+int store_repo_named(struct store_repo **out, size_t *n, struct store *s,
+		     const char *const *names, size_t n_names)
+{
+	static const struct store_rows rows = {
+		.elem_size = sizeof(struct store_repo),
+		.read = read_repo_brief,
+		.free = free_repos,
+		.what = "listing repositories",
+	};
+	sqlite3_stmt *st = NULL;
+	struct buf json;
+	void *v = NULL;
+	size_t nv = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	buf_init(&json, BUF_MAX_DEFAULT);
+	if ((err = names_json(&json, names, n_names)) < 0 ||
+	    (err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos "
+				"WHERE name IN (SELECT value FROM json_each(?1)) ORDER BY name")) < 0 ||
+	    (err = store_bind_text(s, st, 1, json.ptr)) < 0 ||
+	    (err = store_rows_read(&v, &nv, s, st, &rows)) < 0)
+		goto out;
+	if ((err = named_branches(v, nv, s, json.ptr)) < 0) {
+		store_repos_free(v, nv);
+		goto out;
+	}
+	*out = v;
+	*n = nv;
+out:
+	sqlite3_finalize(st);
+	buf_dispose(&json);
+	return err;
+}
+
+int store_repo_names(char ***out, size_t *n, struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT name FROM repos ORDER BY name")) == 0)
+		err = store_names_read(out, n, s, st, "listing repository names");
 	sqlite3_finalize(st);
 	return err;
 }

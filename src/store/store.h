@@ -137,6 +137,26 @@ int store_repo_get(struct store_repo *out, struct store *s, const char *name);
 
 /* Every repository, by name, in a new array (free with store_repos_free). EIO, ENOMEM. */
 int store_repo_list(struct store_repo **out, size_t *n, struct store *s);
+/*
+ * Every repository like store_repo_list, without its patterns and branches (n_patterns and
+ * n_branches are 0): one query, for what needs only the repositories' own columns (their
+ * states, names and sizes). Free with store_repos_free. EIO, ENOMEM.
+ */
+int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s);
+/*
+ * The repositories named in names[0..n_names) (sorted by strcmp), by name, with their branches
+ * but not their patterns (n_patterns 0); a name the registry does not hold is left out. Two
+ * statements whatever their number, for a page of a list. Free with store_repos_free. ELIMIT
+ * (names over BUF_MAX_DEFAULT as JSON), EIO, ENOMEM.
+ */
+int store_repo_named(struct store_repo **out, size_t *n, struct store *s,
+		     const char *const *names, size_t n_names);
+/*
+ * Only the names of every repository, sorted by strcmp, in a new array (free with
+ * store_names_free): one query, where store_repo_list reads each repository's patterns and
+ * branches too. EIO, ENOMEM.
+ */
+int store_repo_names(char ***out, size_t *n, struct store *s);
 void store_repo_dispose(struct store_repo *r);
 void store_repos_free(struct store_repo *v, size_t n);
 

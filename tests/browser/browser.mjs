@@ -145,8 +145,14 @@ export function browserTests(ctx) {
     await page.keyboard.press('Enter');
     assert.equal(await page.inputValue('.qinput'), 'lang:Python ');
     assert.ok(await page.$eval('.qsuggest', (e) => e.hidden));
+    const asked = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/v1/repos') asked.push(new URL(r.url()).search);
+    });
     await page.keyboard.type('repo:acme');
     await page.waitForFunction(() => [...document.querySelectorAll('.qsuggest li .label')].some((e) => e.textContent === 'acme tools?#%41'));
+    // Names come from the server's list by what is typed: the first answer held them all.
+    assert.deepEqual(asked, ['?limit=200&q=']);
     await screenshot(page, 'suggestions');
     await page.keyboard.press('Tab');
     assert.equal(await page.inputValue('.qinput'), 'lang:Python repo:"^acme tools\\\\?#%41$" ');
@@ -316,6 +322,47 @@ export function browserTests(ctx) {
     await page.waitForSelector('.code .cl');
     assert.equal(new URL(page.url()).pathname, '/file/acme%20tools%3F%23%2541/cmd/tool.go');
     assert.equal((await page.$$('.code .cl')).length, 3);
+    await close();
+  });
+
+  test('the repository list comes a page at a time and filters by name on the server', async () => {
+    const { page, close } = await open();
+    const asked = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/v1/repos') asked.push(new URL(r.url()).searchParams);
+    });
+    await page.goto(url('/repos?limit=3'));
+    await page.waitForSelector('.repo');
+    assert.deepEqual(await texts(page, '.repo h2'), ['acme tools?#%41', 'alpha', 'branchy']);
+    assert.equal(await page.textContent('.summary'), '3 of 4 repositories');
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.repo').length === 4);
+    assert.deepEqual(await texts(page, '.repo h2'), ['acme tools?#%41', 'alpha', 'branchy', XSS_REPO]);
+    assert.equal(await page.textContent('.summary'), '4 repositories');
+    assert.equal(await page.$('.rmore button'), null, 'no "Show more" after the last page');
+    assert.deepEqual(asked.map((p) => p.get('limit')), ['3', '3']);
+    assert.equal(asked[0].get('cursor'), null);
+    assert.match(asked[1].get('cursor'), /^[A-Za-z0-9_-]+$/);
+    assert.deepEqual(await injected(page), []);
+    // The filter goes to the server (a substring, without case) and into the URL.
+    await page.getByLabel('Filter repositories').fill('ALP');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('q') === 'ALP' &&
+      document.querySelectorAll('.repo').length === 1);
+    assert.deepEqual(await texts(page, '.repo h2'), ['alpha']);
+    assert.equal(await page.textContent('.summary'), '1 repository whose name contains “ALP”');
+    assert.equal(new URL(page.url()).searchParams.get('limit'), '3');
+    assert.equal(asked.at(-1).get('q'), 'ALP');
+    assert.equal(await page.inputValue('.rfilter input'), 'ALP');
+    await screenshot(page, 'repos-filter');
+    await page.getByLabel('Filter repositories').fill('no-such-name');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('p.empty');
+    assert.equal(await page.textContent('p.empty'), 'No repository name contains “no-such-name”.');
+    // Back: the previous filter's list again.
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelectorAll('.repo').length === 1);
+    assert.deepEqual(await texts(page, '.repo h2'), ['alpha']);
     await close();
   });
 

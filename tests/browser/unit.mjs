@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from './tap.mjs';
 import { lexQuery } from '../../web/query-lex.js';
-import { suggest, quoteValue } from '../../web/suggest.js';
+import { suggest, quoteValue, repoTyped } from '../../web/suggest.js';
 import { byteRangesToIndexes, columnToIndex, byteLength, markSegments } from '../../web/utf8.js';
 import { tokenize, splitLines } from '../../web/highlight.js';
 import {
@@ -114,6 +114,20 @@ test('suggest: languages, repositories, setting values', () => {
   assert.equal(suggest('case:yes', 8, {}), null);
   assert.equal(quoteValue('C++'), 'C++');
   assert.equal(quoteValue('a "b"'), '"a \\"b\\""');
+});
+
+test('repoTyped: the repository name a repo: value asks the server for', () => {
+  assert.equal(repoTyped('repo:acme', 9), 'acme');
+  assert.equal(repoTyped('x repo:acme/a foo', 13), 'acme/a');
+  assert.equal(repoTyped('repo:', 5), '');
+  assert.equal(repoTyped('-r:^github\\.com', 15), 'github.com');
+  assert.equal(repoTyped('repo:"acme', 10), 'acme');
+  assert.equal(repoTyped('(repo:ab)', 8), 'ab');
+  assert.equal(repoTyped('repo:acme', 3), null, 'the caret in the filter name');
+  assert.equal(repoTyped('lang:c', 6), null);
+  assert.equal(repoTyped('acme', 4), null);
+  assert.equal(repoTyped('repo:acme foo', 13), null);
+  assert.equal(repoTyped('repo:a', 9), null, 'a caret past the end');
 });
 
 test('utf8: byte ranges to string offsets (ASCII, multi-byte, astral)', () => {

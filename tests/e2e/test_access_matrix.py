@@ -24,6 +24,7 @@ equal to the route table: a route without requests below fails this test.
 
     python3 tests/e2e/test_access_matrix.py
 """
+import base64
 import json
 import os
 import shutil
@@ -231,6 +232,10 @@ def q(s):
     return urllib.parse.quote(s, safe="")
 
 
+def cursor(name):
+    return base64.urlsafe_b64encode(b"n" + name.encode()).decode().rstrip("=")
+
+
 def asset_path():
     for f in sorted(os.listdir(os.path.join(ROOT, "web"))):
         if f != "index.html" and not f.startswith("."):
@@ -248,7 +253,12 @@ def requests_for(pattern):
                                       compare="stream") for s in SEARCHES],
         "/api/v1/symbols": [Req("GET", "/api/v1/symbols?q=" + q(s), 200, compare="json")
                             for s in SYMBOL_SEARCHES],
-        "/api/v1/repos": [Req("GET", "/api/v1/repos", 200, compare="json")],
+        # Pages: a cursor is the base64url of "n" and the name it follows (docs/api.md), so
+        # one can be aimed at the private repository; every page equals the baseline's.
+        "/api/v1/repos": [Req("GET", "/api/v1/repos" + x, 200, compare="json")
+                          for x in ("", "?limit=1", "?q=P", "?q=riv", "?limit=1&cursor=" +
+                                    cursor("granted"), "?cursor=" + cursor("private"),
+                                    "?limit=1&cursor=" + cursor("missing"))],
         "/api/v1/repos/{name}": [Req("GET", "/api/v1/repos/" + r, repo_status(r))
                                  for r in repos],
         "/api/v1/repos/{name}/tree": [Req("GET", "/api/v1/repos/%s/tree?path=src" % r,

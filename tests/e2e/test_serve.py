@@ -1167,7 +1167,8 @@ def test_no_index(tmp, src):
         st, h, body = s.json("/healthz")
         ok(st == 200 and body["index"] is False, "healthz without an index")
         st, h, body = s.json("/api/v1/repos")
-        ok(st == 200 and body == {"repos": []}, "repos without an index or registry: empty", body)
+        ok(st == 200 and body == {"repos": [], "total": 0, "next": None},
+           "repos without an index or registry: empty", body)
         git("init", "-q", os.path.join(tmp, "noindex-src"))
         trawl_cmd("repo", "add", "--data", data, os.path.join(tmp, "noindex-src"), "--name", "later")
         st, h, body = s.json("/api/v1/repos")

@@ -209,6 +209,107 @@ static void names_are_unique(void **state)
 	store_close(s);
 }
 
+static void repo_names_are_sorted_like_strcmp(void **state)
+{
+	struct store *s = open_fresh();
+	static const char *const names[] = { "b", "a/z", "B", "a", "a-b" };
+	static const char *const sorted[] = { "B", "a", "a-b", "a/z", "b" };
+	char **v = NULL;
+	size_t n = 99;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_names(&v, &n, s), 0);
+	assert_int_equal(n, 0);
+	store_names_free(v, n);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(store_repo_add(&id, s, names[i], "https://a/x.git", NULL, NULL, 0),
+				 0);
+	assert_int_equal(store_repo_names(&v, &n, s), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(v[i], sorted[i]);
+	store_names_free(v, n);
+	store_close(s);
+}
+
+static void the_brief_list_has_the_rows_without_details(void **state)
+{
+	struct store *s = open_fresh();
+	char *pats[] = { "main", "release/*" };
+	struct store_repo *v = NULL;
+	size_t n = 99;
+	int64_t a, b;
+
+	(void)state;
+	assert_int_equal(store_repo_list_brief(&v, &n, s), 0);
+	assert_int_equal(n, 0);
+	store_repos_free(v, n);
+	assert_int_equal(store_repo_add(&b, s, "b", "https://a/b.git", NULL, pats, 2), 0);
+	assert_int_equal(store_repo_add(&a, s, "a", "https://a/a.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_set_syncing(s, b), 0);
+	assert_int_equal(store_repo_list_brief(&v, &n, s), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "a");
+	assert_int_equal(v[0].id, a);
+	assert_int_equal(v[0].state, STORE_STATE_NEW);
+	assert_string_equal(v[1].name, "b");
+	assert_string_equal(v[1].url, "https://a/b.git");
+	assert_int_equal(v[1].state, STORE_STATE_SYNCING);
+	assert_int_equal(v[1].n_patterns, 0);
+	assert_int_equal(v[1].n_branches, 0);
+	store_repos_free(v, n);
+	store_close(s);
+}
+
+static void named_repositories_come_with_their_branches(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_branch br[2] = {
+		{ .name = "main", .commit = "0123456789012345678901234567890123456789",
+		  .is_default = true },
+		{ .name = "dev", .commit = "abcdefabcdefabcdefabcdefabcdefabcdefabcd" },
+	};
+	static const char *const names[] = { "a", "b", "b\"x", "c", "d" };
+	static const char *const want[] = { "b", "b\"x", "d", "nothing" };
+	char *pats[] = { "main" };
+	struct store_repo *v = NULL;
+	size_t n = 99;
+	int64_t id[5];
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(store_repo_add(&id[i], s, names[i], "https://a/x.git", NULL, pats, 1),
+				 0);
+	/* Branches on repositories asked for and on those between them (c). */
+	for (size_t i = 0; i < 5; i++)
+		if (i != 2)
+			assert_int_equal(store_repo_set_synced(s, id[i], 1700000000, 1, 1, 0, br,
+							       i == 4 ? 1 : 2),
+					 0);
+	assert_int_equal(store_repo_named(&v, &n, s, want, 4), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].name, "b");
+	assert_string_equal(v[1].name, "b\"x");
+	assert_string_equal(v[2].name, "d");
+	assert_int_equal(v[0].n_branches, 2);
+	/* By branch name, as store_repo_get has them. */
+	assert_string_equal(v[0].branches[0].name, "dev");
+	assert_string_equal(v[0].branches[1].name, "main");
+	assert_true(v[0].branches[1].is_default);
+	assert_string_equal(v[0].branches[1].commit, br[0].commit);
+	assert_int_equal(v[1].n_branches, 0);
+	assert_int_equal(v[2].n_branches, 1);
+	assert_string_equal(v[2].branches[0].name, "main");
+	assert_int_equal(v[0].n_patterns, 0);
+	assert_int_equal(v[2].state, STORE_STATE_INDEXED);
+	store_repos_free(v, n);
+	assert_int_equal(store_repo_named(&v, &n, s, want + 3, 1), 0);
+	assert_int_equal(n, 0);
+	store_repos_free(v, n);
+	store_close(s);
+}
+
 static void duplicate_patterns_are_refused_atomically(void **state)
 {
 	struct store *s = open_fresh();
@@ -713,6 +814,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migrations_create_the_schema_from_nothing),
 		cmocka_unit_test(reopening_keeps_the_data),
+		cmocka_unit_test(repo_names_are_sorted_like_strcmp),
+		cmocka_unit_test(the_brief_list_has_the_rows_without_details),
+		cmocka_unit_test(named_repositories_come_with_their_branches),
 		cmocka_unit_test(a_newer_database_is_refused_and_untouched),
 		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
 		cmocka_unit_test(a_connection_distrusts_the_schema),
