@@ -284,8 +284,7 @@ static void dirs_dispose(struct dir_batch *b)
 
 /*
  * Adds directory root as repository nm (taking nm), after checking it opens and its name: a
- * missing one or a bad name is reported and left out, the others are still indexed. A name
- * given twice keeps the last one, as when each was indexed in turn, with a warning.
+ * missing one or a bad name is reported and left out, the others are still indexed.
  * EXIT_ERROR when left out.
  */
 static int dirs_add(struct dir_batch *b, char *nm, char *root)
@@ -304,19 +303,61 @@ static int dirs_add(struct dir_batch *b, char *nm, char *root)
 		free(nm);
 		return EXIT_ERROR;
 	}
-	for (size_t i = 0; i < b->n; i++)
-		if (strcmp(b->names[i], nm) == 0) {
-			fprintf(stderr, "trawl: warning: %s and %s are both named \"%s\": %s is left "
-				"out (index it alone with --name)\n", b->roots[i], root, nm,
-				b->roots[i]);
-			free(b->names[i]);
-			memmove(&b->names[i], &b->names[i + 1], (b->n - i - 1) * sizeof(*b->names));
-			memmove(&b->roots[i], &b->roots[i + 1], (b->n - i - 1) * sizeof(*b->roots));
-			b->n--;
-			break;
-		}
 	b->names[b->n] = nm;
 	b->roots[b->n++] = root;
+	return 0;
+}
+
+struct dir_name {
+	const char *name;
+	size_t i; /* its place in the batch */
+};
+
+static int cmp_dir_name(const void *a, const void *b)
+{
+	const struct dir_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * A name given twice keeps the last directory, as when each was indexed in turn, with a
+ * warning; the order of the others is kept. Sorted once: 50,000 names compared each with every
+ * other took longer than indexing them. ENOMEM.
+ */
+static int dirs_dedupe(struct dir_batch *b)
+{
+	struct dir_name *order = malloc((b->n + 1) * sizeof(*order));
+	size_t w = 0;
+	bool *is_dropped = calloc(b->n + 1, sizeof(*is_dropped));
+
+	if (!order || !is_dropped) {
+		free(order);
+		free(is_dropped);
+		return error_nomem(NULL);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		order[i] = (struct dir_name){ b->names[i], i };
+	qsort(order, b->n, sizeof(*order), cmp_dir_name);
+	for (size_t k = 0; k + 1 < b->n; k++)
+		if (strcmp(order[k].name, order[k + 1].name) == 0) {
+			fprintf(stderr, "trawl: warning: %s and %s are both named \"%s\": %s is left "
+				"out (index it alone with --name)\n", b->roots[order[k].i],
+				b->roots[order[k + 1].i], order[k].name, b->roots[order[k].i]);
+			is_dropped[order[k].i] = true;
+		}
+	for (size_t i = 0; i < b->n; i++) {
+		if (is_dropped[i]) {
+			free(b->names[i]);
+			continue;
+		}
+		b->names[w] = b->names[i];
+		b->roots[w++] = b->roots[i];
+	}
+	b->n = w;
+	free(order);
+	free(is_dropped);
 	return 0;
 }
 
@@ -535,6 +576,11 @@ static int index_main(int argc, char **argv)
 		}
 		if (dirs_add(&dirs, nm, path) != 0)
 			ret = EXIT_ERROR;
+	}
+	if (dirs.n && (err = dirs_dedupe(&dirs)) < 0) {
+		cli_report(err);
+		ret = EXIT_ERROR;
+		goto out;
 	}
 	if (dirs.n && index_dirs(&run, &dirs) != 0)
 		ret = EXIT_ERROR;

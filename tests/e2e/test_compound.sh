@@ -84,6 +84,15 @@ printf 'more/m1\0x\n' > list0
 expect_status "a NUL byte in --paths-from is refused" 2 "$TRAWL" index -q -o ix3 --paths-from list0
 expect_eq "naming the file" "1" "$(grep -c 'list0: a NUL byte' "$T/.err")"
 
+# Two directories of one name: the last one is indexed, with a warning; a bad name is left out.
+mkdir -p x/lib y/lib ./-bad; echo "in x" > x/lib/a; echo "in y" > y/lib/b; echo z > ./-bad/c
+expect_status "a bad directory name fails the run's exit status" 2 \
+  "$TRAWL" index -q -o ix4 x/lib y/lib ./-bad x/lib
+expect_eq "the repeated name is warned of, the bad one named" "2 1" \
+  "$(grep -c 'both named "lib"' "$T/.err") $(grep -c 'invalid repository name "-bad"' "$T/.err")"
+expect_eq "the last of the repeated ones is indexed" "lib/a:1:in x" \
+  "$("$TRAWL" search -d ix4 -e '^in')"
+
 # The server reads the compound index as any other: each repository, its tree and its files.
 mkdir -p data && mv ix data/index
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
