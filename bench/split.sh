@@ -16,7 +16,7 @@
 # serves both at once and measures each server's RSS when idle (index loaded and verified) and
 # after the queries, and the latency of selective queries through /api/v1/search, sent to the
 # two servers in turn (ROUNDS rounds, so both see the same machine load): p50 and p99 each.
-# Writes bench/split.md. The split and the indexes go to bench/work/ (not kept in git).
+# Writes bench/split-N.md. The split and the indexes go to bench/work/ (not kept in git).
 #
 #   ROUNDS=100     rounds of the server queries
 #   SERVER_QUERIES="kvm_vcpu_ioctl_set_cpuid2 ..."   the server's selective queries
@@ -162,5 +162,5 @@ kill $pid1 $pid2 2>/dev/null
   echo "| query | one repository | $n_repos repositories | ratio |"
   echo "|---|---|---|---|"
   echo "$server_rows"
-} > "$here/split.md"
-cat "$here/split.md"
+} > "$here/split-$n_repos.md"
+cat "$here/split-$n_repos.md"
