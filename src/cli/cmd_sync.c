@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
 #include "index/shard.h"
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
+#include "cli/accounts.h"
+#include "store/due.h"
 #include "store/policy.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -137,61 +140,99 @@ static void clean_text(char *dst, size_t size, const char *s)
 typedef int (*sync_take_fn)(void *arg, const struct wire_msg *m);
 
 /*
- * Runs one worker with argv to its end, handing each message but WIRE_ERROR to take (which
- * returns 1 once the result is complete). 0 with a complete result; else the error code with
- * the reason in error_last(): how the worker died (a signal, the sandbox's rule, the deadline)
- * wins over what it said, which wins over a malformed stream, which wins over none at all.
+ * One worker's run, supervised among the others' (sync_loop): each message but WIRE_ERROR goes
+ * to take (which returns 1 once the result is complete) as it arrives (sync_wrun_feed), and
+ * what the worker said and how its stream went is kept for sync_wrun_end.
  */
-static int sync_worker(char *const argv[], int in_fd, const char *label, sync_take_fn take,
-		       void *arg)
-{
+struct sync_wrun {
 	struct worker w;
+	sync_take_fn take;
+	void *arg;
+	char said[600], stream[600];
+	int said_err, stream_err;
+	bool is_done; /* the result is complete */
+	bool is_read; /* no more messages are taken: the run waits for the worker's end */
+};
+
+static int sync_wrun_start(struct sync_wrun *wr, char *const argv[], int in_fd,
+			   const char *label, sync_take_fn take, void *arg)
+{
+	*wr = (struct sync_wrun){ .take = take, .arg = arg };
+	return worker_start(&wr->w, SELF_EXE, argv, in_fd, label, stderr,
+			    clock_now_ms() + SYNC_WORKER_MS);
+}
+
+/* A worker's WIRE_ERROR: its words, cleaned, and its code. */
+static int take_said(struct sync_wrun *wr, const struct wire_msg *m)
+{
+	struct wire_fields f;
+	char *msg = NULL;
+	uint32_t code = 0;
+	int err;
+
+	wire_fields_init(&f, m);
+	if ((err = wire_get_str(&f, &msg, sizeof(wr->said) - 1)) == 0 &&
+	    (err = wire_get_u32(&f, &code)) == 0 && (err = wire_fields_end(&f)) == 0) {
+		clean_text(wr->said, sizeof(wr->said), msg);
+		wr->said_err = code >= 1 && code <= 12 ? -(int)code : TRAWL_EIO;
+	}
+	free(msg);
+	return err;
+}
+
+/*
+ * Takes the messages that have arrived, without waiting: until the result is complete, the
+ * worker said why it failed, its stream ended or was malformed (is_read).
+ */
+static void sync_wrun_feed(struct sync_wrun *wr)
+{
 	struct wire_msg m;
-	char said[600] = "", stream[600] = "";
-	int err, said_err = 0, stream_err = 0, ended, r = 0;
-	bool is_done = false;
+	int r;
 
-	if ((err = worker_start(&w, SELF_EXE, argv, in_fd, label, stderr,
-				clock_now_ms() + SYNC_WORKER_MS)) < 0)
-		return err;
-	while (!is_done && !said_err && (r = worker_next(&w, &m)) > 0) {
-		if (m.type == WIRE_ERROR) {
-			struct wire_fields f;
-			char *msg = NULL;
-			uint32_t code = 0;
-
-			wire_fields_init(&f, &m);
-			if ((r = wire_get_str(&f, &msg, sizeof(said) - 1)) < 0 ||
-			    (r = wire_get_u32(&f, &code)) < 0 || (r = wire_fields_end(&f)) < 0)
-				break;
-			clean_text(said, sizeof(said), msg);
-			free(msg);
-			said_err = code >= 1 && code <= 12 ? -(int)code : TRAWL_EIO;
-		} else if ((r = take(arg, &m)) != 0) {
-			is_done = r > 0;
-			if (r < 0)
-				break;
+	while (!wr->is_read) {
+		if ((r = worker_try_next(&wr->w, &m)) == WORKER_PENDING)
+			return;
+		if (r > 0 && m.type == WIRE_ERROR) {
+			if ((r = take_said(wr, &m)) == 0) {
+				wr->is_read = true;
+				return;
+			}
+		} else if (r > 0) {
+			if ((r = wr->take(wr->arg, &m)) == 0)
+				continue;
+			wr->is_done = r > 0;
+		}
+		wr->is_read = true;
+		if (r < 0) {
+			wr->stream_err = r;
+			snprintf(wr->stream, sizeof(wr->stream), "%s", error_last());
 		}
 	}
-	if (r < 0 && !said_err) {
-		stream_err = r;
-		snprintf(stream, sizeof(stream), "%s", error_last());
-	}
+}
+
+/*
+ * Ends a run (once is_read): 0 with a complete result; else the error code with the reason in
+ * error_last(): how the worker died (a signal, the sandbox's rule, the deadline) wins over what
+ * it said, which wins over a malformed stream, which wins over none at all.
+ */
+static int sync_wrun_end(struct sync_wrun *wr, const char *label)
+{
 	/* A worker that said why it failed exits by itself; one that sent garbage is killed. */
-	ended = worker_finish(&w, stream_err != 0);
-	if (ended < 0 && (w.is_deadline || (w.signal && !w.is_killed)))
+	int ended = worker_finish(&wr->w, wr->stream_err != 0);
+
+	if (ended < 0 && (wr->w.is_deadline || (wr->w.signal && !wr->w.is_killed)))
 		return ended; /* killed, by the sandbox or otherwise: error_last() says how */
-	if (said_err) {
-		error_set("%s", said);
-		return said_err;
+	if (wr->said_err) {
+		error_set("%s", wr->said);
+		return wr->said_err;
 	}
-	if (stream_err) {
-		error_set("%s", stream);
-		return stream_err;
+	if (wr->stream_err) {
+		error_set("%s", wr->stream);
+		return wr->stream_err;
 	}
 	if (ended < 0)
 		return ended; /* it exited with an error status without saying why */
-	if (!is_done) {
+	if (!wr->is_done) {
 		error_set("%s ended without a result", label);
 		return TRAWL_EIO;
 	}
@@ -258,12 +299,12 @@ static int credential_fd(int *fd, const char *credentials, const char *url)
 }
 
 /*
- * The fetch step: the fetch worker brings the mirror up to date, confined to the repository's
- * own directory; a first clone it leaves in p->clone is renamed into place here, once it has
- * ended (datadir_repo_adopt). A failed or killed clone leaves nothing behind.
+ * Starts the fetch step: the fetch worker brings the mirror up to date, confined to the
+ * repository's own directory (sync_fetched then adopts a first clone).
  */
-static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
-		      const struct store_repo *r, const struct datadir_repo *p, const char *data)
+static int sync_fetch_start(struct sync_wrun *wr, struct sync_fetched *f,
+			    const struct gitmirror_opts *mo, const struct store_repo *r,
+			    const struct datadir_repo *p, const char *data)
 {
 	struct sync_argv a = { .n = 0 };
 	int cred = -1, err;
@@ -289,13 +330,26 @@ static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
 		arg_add(&a, "--allow-local");
 	if (mo->policy.allow_private)
 		arg_add(&a, "--allow-private");
-	err = sync_worker(a.v, cred, "fetch worker", take_fetch, f);
+	/*
+	 * SECURITY: the credential's memory file is closed as soon as the worker has its copy: the
+	 * workers started after this one (close-on-exec aside) never have it in this process.
+	 */
+	err = sync_wrun_start(wr, a.v, cred, "fetch worker", take_fetch, f);
 	if (cred >= 0)
 		close(cred);
+	return err;
+}
+
+/* Ends the fetch step: a first clone the worker left in p->clone is renamed into place. */
+static int sync_fetch_end(struct sync_wrun *wr, const struct sync_fetched *f,
+			  const struct datadir_repo *p)
+{
+	int err = sync_wrun_end(wr, "fetch worker");
+
 	if (err == 0)
 		err = datadir_repo_adopt(p, f->cloned);
 	if (err < 0)
-		datadir_repo_clean(p);
+		datadir_repo_clean(p); /* a failed or killed clone leaves nothing behind */
 	return err;
 }
 
@@ -417,42 +471,50 @@ static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_resu
 	return 0;
 }
 
+/* The index step of one repository, between its start and its end. */
+struct sync_ixrun {
+	struct outwire_rx rx;
+	struct index_repo_entry old; /* the repository's entry the run builds on */
+	char *work;                  /* the worker's work directory */
+	int writers;                 /* index_writer_begin's lock, -1 when not held */
+	uint64_t heap;               /* what its result may make this process hold */
+};
+
 /*
- * THE indexing step of sync: the index worker indexes the branches r's patterns select (none:
- * the mirror's HEAD, which follows the remote's default branch) of the mirror at git_dir into a
- * work directory, incrementally when the index already holds the repository (docs/git.md);
- * this process checks its shards and links them into index_dir (build_commit), and returns the
- * commit indexed per branch in *x. WRITERS is held throughout, so no sweep takes the work
- * directory; it is removed whatever happens. On error the previous shards stay as they were.
+ * Starts THE indexing step of sync: the index worker indexes the branches r's patterns select
+ * (none: the mirror's HEAD, which follows the remote's default branch) of the mirror at git_dir
+ * into a work directory, incrementally when the index already holds the repository
+ * (docs/git.md). WRITERS is held (shared) from here to sync_index_end, so no sweep takes the
+ * work directory. *heap_total (what every index step running holds) grows by the run's heap
+ * until sync_index_end.
  */
-static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
-			   const struct store_repo *r, const char *git_dir)
+static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix, uint64_t *heap_total,
+			    const char *index_dir, const struct store_repo *r, const char *git_dir)
 {
 	struct sync_argv a = { .n = 0 };
-	struct outwire_rx rx;
-	struct index_repo_entry old = { 0 };
-	uint64_t n_old_docs = 0, heap = 0;
-	char *work = NULL;
-	int writers = -1, err;
+	uint64_t n_old_docs = 0;
+	int err;
 
-	memset(x, 0, sizeof(*x));
-	outwire_rx_init(&rx);
-	if ((err = file_mkdirs(index_dir)) < 0 || (err = index_writer_begin(&writers, index_dir)) < 0)
-		goto out;
-	if ((err = index_read_repo(&old, index_dir, r->name)) == TRAWL_ENOTFOUND)
+	*ix = (struct sync_ixrun){ .writers = -1 };
+	outwire_rx_init(&ix->rx);
+	if ((err = file_mkdirs(index_dir)) < 0 ||
+	    (err = index_writer_begin(&ix->writers, index_dir)) < 0)
+		return err;
+	if ((err = index_read_repo(&ix->old, index_dir, r->name)) == TRAWL_ENOTFOUND)
 		err = 0;
-	if (err < 0 || (err = expect_old(&rx, &n_old_docs, index_dir, &old)) < 0 ||
-	    (err = index_work_dir_new(&work, index_dir, r->name)) < 0)
-		goto out;
+	if (err < 0 || (err = expect_old(&ix->rx, &n_old_docs, index_dir, &ix->old)) < 0 ||
+	    (err = index_work_dir_new(&ix->work, index_dir, r->name)) < 0)
+		return err;
 	/* What the result may hold: an overlay entry per kept document, the branch lists it sent. */
-	heap = 2 * n_old_docs * sizeof(struct index_overlay) + WIRE_MAX_TOTAL;
-	sync_limit_as(index_dir, NULL, heap);
+	ix->heap = 2 * n_old_docs * sizeof(struct index_overlay) + WIRE_MAX_TOTAL;
+	*heap_total += ix->heap;
+	sync_limit_as(index_dir, NULL, *heap_total);
 	arg_add(&a, "trawl");
 	arg_add(&a, "worker");
 	arg_add(&a, "index");
 	arg_pair(&a, "--mirror", git_dir);
 	arg_pair(&a, "--index", index_dir);
-	arg_pair(&a, "--work", work);
+	arg_pair(&a, "--work", ix->work);
 	arg_pair(&a, "--name", r->name);
 	for (size_t i = 0; i < r->n_patterns && i < CLI_MAX_BRANCH_ARGS; i++)
 		arg_pair(&a, "--branch", r->patterns[i]);
@@ -467,33 +529,56 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	arg_pair(&a, "--max-seconds", a.nums[3]);
 	if (datadir_repo_symbols(r))
 		arg_add(&a, "--symbols");
-	if ((err = sync_worker(a.v, -1, "index worker", take_index, &rx)) < 0)
+	return sync_wrun_start(wr, a.v, -1, "index worker", take_index, &ix->rx);
+}
+
+/*
+ * Ends the indexing step (also after sync_index_start failed with start_err): this process
+ * checks the worker's shards and links them into index_dir (build_commit; one repository at a
+ * time, since only sync's one thread commits), and returns the commit indexed per branch in *x.
+ * The work directory is removed whatever happens; on error the previous shards stay as they
+ * were.
+ */
+static int sync_index_end(struct sync_indexed *x, int start_err, struct sync_wrun *wr,
+			  struct sync_ixrun *ix, uint64_t *heap_total, const char *index_dir,
+			  const struct store_repo *r)
+{
+	const struct outwire_rx *rx = &ix->rx;
+	int err = start_err < 0 ? start_err : sync_wrun_end(wr, "index worker");
+
+	memset(x, 0, sizeof(*x));
+	if (err < 0)
 		goto out;
 	/* Its new shards are mapped one at a time to be verified, then with the whole index. */
-	sync_limit_as(index_dir, work, heap);
-	if (strcmp(rx.out.e.name ? rx.out.e.name : "", r->name) != 0 && !rx.out.res.is_unchanged) {
+	sync_limit_as(index_dir, ix->work, *heap_total);
+	if (strcmp(rx->out.e.name ? rx->out.e.name : "", r->name) != 0 &&
+	    !rx->out.res.is_unchanged) {
 		error_set("index worker: a result for another repository");
 		err = TRAWL_ECORRUPT;
 		goto out;
 	}
-	if (rx.out.res.is_unchanged)
-		err = check_unchanged(&rx.out.res, &old);
+	if (rx->out.res.is_unchanged)
+		err = check_unchanged(&rx->out.res, &ix->old);
 	else
-		err = build_commit(index_dir, work, &rx.out, &old);
-	if (err == 0 && rx.out.res.n_invalid)
+		err = build_commit(index_dir, ix->work, &ix->rx.out, &ix->old);
+	if (err == 0 && rx->out.res.n_invalid)
 		fprintf(stderr,
 			"trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
 			"name for trawl, e.g. starting with '-')\n",
-			r->name, rx.out.res.n_invalid, rx.out.res.n_invalid == 1 ? "" : "es");
+			r->name, rx->out.res.n_invalid, rx->out.res.n_invalid == 1 ? "" : "es");
 	if (err == 0)
-		err = sync_indexed_fill(x, &rx.out.res);
+		err = sync_indexed_fill(x, &rx->out.res);
 out:
-	if (work)
-		index_work_dir_remove(work);
-	index_writer_end(writers, index_dir, err == 0 && !x->is_unchanged);
-	outwire_rx_dispose(&rx);
-	index_repo_entry_dispose(&old);
-	free(work);
+	if (ix->work)
+		index_work_dir_remove(ix->work);
+	if (ix->writers >= 0)
+		index_writer_end(ix->writers, index_dir, err == 0 && !x->is_unchanged);
+	*heap_total -= ix->heap;
+	outwire_rx_dispose(&ix->rx);
+	index_repo_entry_dispose(&ix->old);
+	free(ix->work);
+	memset(ix, 0, sizeof(*ix));
+	ix->writers = -1;
 	return err;
 }
 
@@ -538,6 +623,9 @@ struct sync_run {
 	struct store *s;
 	struct gitmirror_opts mo;
 	struct shardcheck checked; /* the shard files verified before (DATA/shards-verified) */
+	size_t jobs;               /* workers running at once, at most (--jobs) */
+	bool is_progress;          /* the progress line is drawn (stderr is a terminal) */
+	uint64_t heap;             /* what the results of the index steps running may hold */
 };
 
 /* Records a failure (the detail of error_last()) and says so. */
@@ -648,66 +736,112 @@ static int sync_policy(struct store_repo *fetch, struct store_policy_file *pf,
 	return 0;
 }
 
-static int sync_one(struct sync_run *run, const struct store_repo *r)
-{
-	struct sync_fetched res;
-	struct sync_indexed x = { 0 }; /* disposed of even when the shard check fails first */
-	struct sync_counts c = { 0 };
-	struct gitmirror_opts mo = run->mo;
+/*
+ * One repository's sync, from its fetch to its commit: a step in this process, then its fetch
+ * worker, a step, its index worker, a step (sync_loop runs the workers of several at once).
+ */
+struct sync_job {
+	const struct store_repo *r; /* NULL: the slot is free */
+	bool is_index;              /* its index worker runs, else its fetch worker */
+	struct sync_wrun wr;
 	struct datadir_repo p;
-	struct store_policy_file pf = { 0 };
-	struct store_repo fetch;
-	int err, ret = 0;
+	struct store_policy_file pf;
+	struct sync_fetched res;
+	struct sync_ixrun ix;
+};
 
-	if ((err = datadir_repo_init(&p, run->d, r->id)) < 0) {
+/* What a job ended as (sync_progress counts them). */
+enum sync_outcome { SYNC_CHANGED, SYNC_UNCHANGED, SYNC_FAILED };
+
+static void sync_job_dispose(struct sync_job *j)
+{
+	datadir_repo_dispose(&j->p);
+	store_policy_file_dispose(&j->pf);
+	memset(j, 0, sizeof(*j));
+}
+
+/*
+ * The first step: r marked syncing, its directory and URL policy checked, its fetch worker
+ * started. 0 when the worker runs, else the job has ended (failed, said and recorded).
+ */
+static int sync_job_begin(struct sync_run *run, struct sync_job *j, const struct store_repo *r)
+{
+	struct gitmirror_opts mo = run->mo;
+	struct store_repo fetch;
+	int err;
+
+	*j = (struct sync_job){ .r = r, .ix.writers = -1 };
+	if ((err = datadir_repo_init(&j->p, run->d, r->id)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
-	sync_limit_as(run->d->index, NULL, 0);
+	sync_limit_as(run->d->index, NULL, run->heap);
 	if ((err = store_repo_set_syncing(run->s, r->id)) < 0) {
 		cli_report(err);
-		datadir_repo_dispose(&p);
 		return EXIT_ERROR;
 	}
 	/*
 	 * The fetch worker may write DATA/repos/ID only: it must exist (a restored DATA may lack
 	 * it), and a mirror where an older trawl kept it moves in.
 	 */
-	if ((err = file_mkdirs(run->d->repos)) < 0 || (err = datadir_repo_prepare(&p)) < 0) {
-		ret = sync_failed(run, r, "fetch");
-		goto out;
-	}
+	if ((err = file_mkdirs(run->d->repos)) < 0 || (err = datadir_repo_prepare(&j->p)) < 0)
+		return sync_failed(run, r, "fetch");
 	if (err == 1)
-		fprintf(stderr, "trawl: %s: moved its mirror %s to %s\n", r->name, p.old, p.mirror);
+		fprintf(stderr, "trawl: %s: moved its mirror %s to %s\n", r->name, j->p.old,
+			j->p.mirror);
 	/*
 	 * SECURITY: P1: the URL is checked again before the fetch, under its stored policy: the URL
 	 * and policy of DATA/policy/ID, which the confined server cannot write (trawl.db it can).
 	 */
-	if ((err = sync_policy(&fetch, &pf, run, r)) < 0) {
-		ret = sync_failed(run, r, "fetch");
-		goto out;
-	}
+	if ((err = sync_policy(&fetch, &j->pf, run, r)) < 0)
+		return sync_failed(run, r, "fetch");
 	datadir_policy_widen(&mo.policy, &fetch.policy);
-	err = sync_fetch(&res, &mo, &fetch, &p, run->d->root);
-	if (res.recloned)
+	if ((err = sync_fetch_start(&j->wr, &j->res, &mo, &fetch, &j->p, run->d->root)) < 0) {
+		datadir_repo_clean(&j->p);
+		return sync_failed(run, r, "fetch");
+	}
+	return 0;
+}
+
+/* Once its fetch worker has ended: the shard check, then the index worker started. */
+static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
+{
+	struct sync_indexed x = { 0 };
+	int err = sync_fetch_end(&j->wr, &j->res, &j->p);
+
+	if (j->res.recloned)
 		fprintf(stderr,
 			"trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
-			r->name, res.reason);
-	if (err < 0) {
-		ret = sync_failed(run, r, "fetch");
-		goto out;
+			j->r->name, j->res.reason);
+	if (err < 0)
+		return sync_failed(run, j->r, "fetch");
+	if ((err = sync_check_shards(run, j->r)) == 0 &&
+	    (err = sync_index_start(&j->wr, &j->ix, &run->heap, run->d->index, j->r,
+				    j->p.mirror)) == 0) {
+		j->is_index = true;
+		return 0;
 	}
-	if ((err = sync_check_shards(run, r)) == 0)
-		err = sync_index_repo(&x, run->d->index, r, p.mirror);
+	sync_index_end(&x, err, &j->wr, &j->ix, &run->heap, run->d->index, j->r);
+	return sync_failed(run, j->r, "index");
+}
+
+/* Once its index worker has ended: the commit, the registry's record, the line that says so. */
+static void sync_job_indexed(struct sync_run *run, struct sync_job *j, enum sync_outcome *how)
+{
+	const struct store_repo *r = j->r;
+	struct sync_indexed x;
+	struct sync_counts c = { 0 };
+	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->heap, run->d->index, r);
+
 	if (err == 0) {
 		index_counts(&c, run->d->index, r->name);
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
-					    c.skipped, x.branches, x.n_branches);
+					    c.skipped, x.branches, x.n_branches, !x.is_unchanged);
 	}
 	if (err < 0) {
-		ret = sync_failed(run, r, "index");
 		sync_indexed_dispose(&x);
-		goto out;
+		sync_failed(run, r, "index");
+		return;
 	}
 	printf("synced ");
 	cli_print_text(r->name, strlen(r->name), cli_names_out());
@@ -719,13 +853,31 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		printf(" at %.12s", x.branches[i].commit);
 	}
 	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)c.files,
-	       (unsigned long long)c.skipped, res.cloned ? ", new mirror" : "",
+	       (unsigned long long)c.skipped, j->res.cloned ? ", new mirror" : "",
 	       x.is_unchanged ? ", unchanged" : x.is_incremental ? ", incremental" : "");
+	*how = x.is_unchanged ? SYNC_UNCHANGED : SYNC_CHANGED;
 	sync_indexed_dispose(&x);
-out:
-	datadir_repo_dispose(&p);
-	store_policy_file_dispose(&pf);
-	return ret;
+}
+
+/*
+ * Moves a job on once its worker's messages are read and its standard error has ended (or its
+ * deadline passed: sync_wrun_end then kills it). 1 when the job has ended, with *how; else 0.
+ */
+static int sync_job_step(struct sync_run *run, struct sync_job *j, enum sync_outcome *how)
+{
+	sync_wrun_feed(&j->wr);
+	if (!j->wr.is_read)
+		return 0;
+	if (!j->wr.stream_err && !worker_try_drain(&j->wr.w) &&
+	    clock_now_ms() < j->wr.w.deadline_ms)
+		return 0;
+	*how = SYNC_FAILED;
+	if (j->is_index)
+		sync_job_indexed(run, j, how);
+	else if (sync_job_fetched(run, j) == 0)
+		return 0; /* its index worker runs */
+	sync_job_dispose(j);
+	return 1;
 }
 
 /*
@@ -743,6 +895,142 @@ static bool sync_backoff(const struct store_repo *r)
 	printf(": %u failed attempt%s in a row; next one in %llds (trawl sync NAME tries now)\n",
 	       r->failures, r->failures == 1 ? "" : "s", (long long)(r->next_attempt - now));
 	return true;
+}
+
+/*
+ * The progress line, on a terminal only (stderr): counts and an ETA, redrawn in place at most
+ * every PROGRESS_MS, and erased before anything else is written, so that every other line
+ * stays whole and nothing of it reaches a log or a pipe.
+ */
+#define PROGRESS_MS 250.0
+
+struct sync_progress {
+	bool is_on, is_shown;
+	size_t total, done, failed, unchanged;
+	double t0, drawn_ms;
+};
+
+static void progress_erase(struct sync_progress *pg)
+{
+	if (!pg->is_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	pg->is_shown = false;
+}
+
+static void progress_draw(struct sync_progress *pg, size_t running)
+{
+	double now = clock_now_ms();
+	char eta[32] = "";
+
+	if (!pg->is_on || (pg->is_shown && now - pg->drawn_ms < PROGRESS_MS))
+		return;
+	if (pg->done && pg->done < pg->total) {
+		double per = (now - pg->t0) / 1000.0 / (double)pg->done;
+		unsigned long long left = (unsigned long long)(per * (double)(pg->total - pg->done));
+
+		if (left >= 3600)
+			snprintf(eta, sizeof(eta), ", ETA %lluh%02llum", left / 3600, left / 60 % 60);
+		else if (left >= 60)
+			snprintf(eta, sizeof(eta), ", ETA %llum%02llus", left / 60, left % 60);
+		else
+			snprintf(eta, sizeof(eta), ", ETA %llus", left);
+	}
+	fflush(stdout); /* the lines before it first, when stdout is the same terminal */
+	progress_erase(pg);
+	fprintf(stderr, "sync: %zu/%zu done, %zu failed, %zu unchanged, %zu running%s", pg->done,
+		pg->total, pg->failed, pg->unchanged, running, eta);
+	fflush(stderr);
+	pg->is_shown = true;
+	pg->drawn_ms = now;
+}
+
+static void progress_count(struct sync_progress *pg, enum sync_outcome how)
+{
+	pg->done++;
+	pg->failed += how == SYNC_FAILED;
+	pg->unchanged += how == SYNC_UNCHANGED;
+}
+
+/*
+ * Syncs todo[0..n) with at most run->jobs workers running at once, and returns EXIT_ERROR when
+ * any failed. DESIGN: one thread, one poll over every running worker's pipes; everything
+ * between two workers of a job (the registry, the shard check, the commit into the index, the
+ * output) runs in this thread, one job at a time, so the registry and the MANIFEST see the
+ * same sequence of single-repository changes as a sync with --jobs 1, and lines are never
+ * interleaved. Only the workers (the fetches and the index builds) overlap.
+ */
+static int sync_loop(struct sync_run *run, const struct store_repo *const *todo, size_t n)
+{
+	struct sync_job *jobs = calloc(run->jobs, sizeof(*jobs));
+	struct pollfd *pfd = calloc(2 * run->jobs, sizeof(*pfd));
+	struct sync_progress pg = { .is_on = run->is_progress, .total = n, .t0 = clock_now_ms() };
+	size_t next = 0, running = 0;
+	enum sync_outcome how;
+	int ret = 0;
+
+	if (!jobs || !pfd) {
+		cli_report(error_nomem(NULL));
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	while (next < n || running > 0) {
+		double wake = clock_now_ms() + (pg.is_on ? PROGRESS_MS : 60000.0), left;
+		size_t n_pfd = 0;
+
+		for (size_t k = 0; k < run->jobs; k++) {
+			while (!jobs[k].r && next < n) {
+				progress_erase(&pg);
+				if (sync_job_begin(run, &jobs[k], todo[next++]) == 0) {
+					running++;
+					continue;
+				}
+				sync_job_dispose(&jobs[k]);
+				progress_count(&pg, SYNC_FAILED);
+				ret = EXIT_ERROR;
+			}
+			if (!jobs[k].r)
+				continue;
+			n_pfd += worker_pollfds(&jobs[k].wr.w, !jobs[k].wr.is_read, pfd + n_pfd);
+			if (jobs[k].wr.w.deadline_ms < wake)
+				wake = jobs[k].wr.w.deadline_ms;
+		}
+		progress_draw(&pg, running);
+		if (running == 0)
+			continue;
+		left = wake - clock_now_ms();
+		if (n_pfd && poll(pfd, n_pfd, left < 0 ? 0 : (int)left + 1) < 0 && errno != EINTR) {
+			cli_errorf("waiting for the workers: %s", strerror(errno));
+			ret = EXIT_ERROR;
+			break;
+		}
+		for (size_t k = 0; k < run->jobs; k++) {
+			if (!jobs[k].r)
+				continue;
+			progress_erase(&pg);
+			if (sync_job_step(run, &jobs[k], &how) == 0)
+				continue;
+			running--;
+			progress_count(&pg, how);
+			if (how == SYNC_FAILED)
+				ret = EXIT_ERROR;
+		}
+	}
+out:
+	/* After an error above: the workers still running are ended (and the repositories failed). */
+	for (size_t k = 0; jobs && k < run->jobs; k++) {
+		if (!jobs[k].r)
+			continue;
+		jobs[k].wr.stream_err = TRAWL_EIO;
+		jobs[k].wr.is_read = true;
+		snprintf(jobs[k].wr.stream, sizeof(jobs[k].wr.stream), "sync stopped");
+		sync_job_step(run, &jobs[k], &how);
+	}
+	progress_erase(&pg);
+	free(pfd);
+	free(jobs);
+	return ret;
 }
 
 /*
@@ -778,7 +1066,34 @@ static int checked_open(struct shardcheck *sc, const struct datadir *d)
 	return err;
 }
 
-static int sync_main(int argc, char **argv)
+/*
+ * Workers running at once by default: twice the online CPUs, within 1..SYNC_JOBS_DEFAULT_MAX.
+ * A fetch mostly waits on the network or the disk and an index worker mostly computes, so more
+ * jobs than CPUs keep both busy (bench/sync-many.md measured it); the cap keeps a big machine
+ * from opening hundreds of connections to one git host at once.
+ */
+#define SYNC_JOBS_DEFAULT_MAX 16
+#define SYNC_JOBS_MAX 256
+
+static size_t sync_default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return 2 * (size_t)n > SYNC_JOBS_DEFAULT_MAX ? SYNC_JOBS_DEFAULT_MAX : 2 * (size_t)n;
+}
+
+/* What sync_main's options set beyond struct sync_run. */
+struct sync_opts {
+	const char *data;
+	bool is_retry, is_due, is_quiet;
+	struct store_due_rule due;
+};
+
+/* Parses the options; false when the command ends here (--help, a usage error) with *status. */
+static bool sync_options(struct sync_opts *o, struct sync_run *run, int argc, char **argv,
+			 int *status)
 {
 	static const struct option longopts[] = {
 		{ "data", required_argument, NULL, 'D' },
@@ -786,35 +1101,97 @@ static int sync_main(int argc, char **argv)
 		{ "allow-local", no_argument, NULL, 'L' },
 		{ "allow-private", no_argument, NULL, 'P' },
 		{ "retry", no_argument, NULL, 'R' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "due", no_argument, NULL, 'd' },
+		{ "min-interval", required_argument, NULL, 'm' },
+		{ "max-interval", required_argument, NULL, 'M' },
+		{ "no-progress", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t jobs;
+	int c;
+
+	*o = (struct sync_opts){ .due = { STORE_DUE_MIN_DEFAULT, STORE_DUE_MAX_DEFAULT } };
+	run->jobs = sync_default_jobs();
+	while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': o->data = optarg; break;
+		case 'I': run->mo.policy.allow_insecure = true; break;
+		case 'L': run->mo.policy.allow_local = true; break;
+		case 'P': run->mo.policy.allow_private = true; break;
+		case 'R': o->is_retry = true; break;
+		case 'd': o->is_due = true; break;
+		case 'q': o->is_quiet = true; break;
+		case 'j':
+			if (!cli_parse_u64(&jobs, optarg) || jobs < 1 || jobs > SYNC_JOBS_MAX) {
+				cli_errorf("--jobs: expected a number from 1 to %d", SYNC_JOBS_MAX);
+				return (*status = EXIT_ERROR, false);
+			}
+			run->jobs = (size_t)jobs;
+			break;
+		case 'm':
+		case 'M':
+			if (!accounts_parse_duration(c == 'm' ? &o->due.min_s : &o->due.max_s, optarg)) {
+				cli_errorf("--%s: expected a duration like 30s, 10m, 8h or 1d",
+					   c == 'm' ? "min-interval" : "max-interval");
+				return (*status = EXIT_ERROR, false);
+			}
+			break;
+		case 'h': return (*status = cli_usage("sync", false), false);
+		default: return (*status = cli_usage("sync", true), false);
+		}
+	}
+	if (argc - optind > 1 || (o->is_due && argc - optind > 0))
+		return (*status = cli_usage("sync", true), false);
+	if (store_due_check(&o->due) < 0) {
+		cli_errorf("%s", error_last());
+		return (*status = EXIT_ERROR, false);
+	}
+	run->is_progress = !o->is_quiet && isatty(STDERR_FILENO);
+	return true;
+}
+
+/*
+ * The repositories a sync of every one takes, in *todo (pointers into v): all of them but the
+ * ones waiting out their backoff (unless retry or sync_all) and, with is_due, the ones not due.
+ */
+static int sync_select(const struct store_repo ***todo, size_t *n_todo, const struct store_repo *v,
+		       size_t n, const struct sync_opts *o, bool sync_all)
+{
+	int64_t now = (int64_t)time(NULL);
+	*n_todo = 0;
+	if (n && !(*todo = calloc(n, sizeof(**todo))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (!sync_all && o->is_due && v[i].state != STORE_STATE_ERROR &&
+		    !store_due(&v[i], &o->due, now))
+			continue;
+		if (!o->is_retry && !sync_all && sync_backoff(&v[i]))
+			continue;
+		(*todo)[(*n_todo)++] = &v[i];
+	}
+	if (o->is_due)
+		printf("%zu of %zu repositor%s due\n", *n_todo, n, n == 1 ? "y" : "ies");
+	return 0;
+}
+
+static int sync_main(int argc, char **argv)
+{
 	struct sync_run run = { 0 };
+	struct sync_opts o;
 	struct datadir d;
 	struct store *s = NULL;
 	struct store_repo *v = NULL, one;
-	size_t n = 0;
-	const char *data = NULL;
-	int c, err, ret = 0;
-	bool have_one = false, sync_all = false, is_retry = false;
+	const struct store_repo **todo = NULL, *todo_one[1];
+	size_t n = 0, n_todo = 0;
+	int err, ret;
+	bool have_one = false, sync_all = false;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'D': data = optarg; break;
-		case 'I': run.mo.policy.allow_insecure = true; break;
-		case 'L': run.mo.policy.allow_local = true; break;
-		case 'P': run.mo.policy.allow_private = true; break;
-		case 'R':
-			is_retry = true;
-			break;
-		case 'h': return cli_usage("sync", false);
-		default: return cli_usage("sync", true);
-		}
-	}
-	if (argc - optind > 1)
-		return cli_usage("sync", true);
+	if (!sync_options(&o, &run, argc, argv, &ret))
+		return ret;
 	datadir_policy_env(&run.mo.policy);
-	if ((err = datadir_init(&d, data, false)) < 0) {
+	if ((err = datadir_init(&d, o.data, false)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
@@ -832,18 +1209,15 @@ static int sync_main(int argc, char **argv)
 		if ((err = store_repo_get(&one, s, argv[optind])) < 0)
 			goto fail;
 		have_one = true;
-		ret = sync_one(&run, &one);
+		todo_one[0] = &one;
+		ret = sync_loop(&run, todo_one, 1);
 	} else {
-		if ((err = store_repo_list(&v, &n, s)) < 0)
+		if ((err = store_repo_list(&v, &n, s)) < 0 ||
+		    (err = sync_select(&todo, &n_todo, v, n, &o, sync_all)) < 0)
 			goto fail;
 		if (n == 0)
 			printf("no repositories registered (trawl repo add URL)\n");
-		for (size_t i = 0; i < n; i++) {
-			if (!is_retry && !sync_all && sync_backoff(&v[i]))
-				continue;
-			if (sync_one(&run, &v[i]) != 0)
-				ret = EXIT_ERROR;
-		}
+		ret = sync_loop(&run, todo, n_todo);
 	}
 	goto out;
 fail:
@@ -856,6 +1230,7 @@ out:
 	shardcheck_dispose(&run.checked);
 	if (have_one)
 		store_repo_dispose(&one);
+	free(todo);
 	store_repos_free(v, n);
 	store_close(s);
 	datadir_dispose(&d);

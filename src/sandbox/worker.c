@@ -170,14 +170,15 @@ static void drain_err(struct worker *w)
 	}
 }
 
-int worker_next(struct worker *w, struct wire_msg *m)
+/* worker_next (is_wait) waits for a message; worker_try_next only reads what is there. */
+static int next_msg(struct worker *w, struct wire_msg *m, bool is_wait)
 {
 	char chunk[65536];
 	int r;
 
 	for (;;) {
 		struct pollfd p[2] = { { w->msg_fd, POLLIN, 0 }, { w->err_fd, POLLIN, 0 } };
-		int wait_ms = -1;
+		int wait_ms = is_wait ? -1 : 0;
 
 		if ((r = wire_in_next(&w->in, m)) != 0)
 			return r;
@@ -191,13 +192,16 @@ int worker_next(struct worker *w, struct wire_msg *m)
 				error_set("%s ran past its deadline", w->label);
 				return TRAWL_ETIMEOUT;
 			}
-			wait_ms = left > 60000 ? 60000 : (int)left + 1;
+			if (is_wait)
+				wait_ms = left > 60000 ? 60000 : (int)left + 1;
 		}
 		r = poll(p, 2, wait_ms);
 		if (r < 0 && errno != EINTR) {
 			error_set("waiting for the %s: %s", w->label, strerror(errno));
 			return TRAWL_EIO;
 		}
+		if (r == 0 && !is_wait)
+			return WORKER_PENDING;
 		if (r <= 0)
 			continue;
 		if (p[1].revents)
@@ -211,6 +215,36 @@ int worker_next(struct worker *w, struct wire_msg *m)
 				close_fd(&w->msg_fd);
 		}
 	}
+}
+
+int worker_next(struct worker *w, struct wire_msg *m)
+{
+	return next_msg(w, m, true);
+}
+
+int worker_try_next(struct worker *w, struct wire_msg *m)
+{
+	return next_msg(w, m, false);
+}
+
+size_t worker_pollfds(const struct worker *w, bool with_messages, struct pollfd p[2])
+{
+	size_t n = 0;
+
+	if (w->msg_fd >= 0 && with_messages)
+		p[n++] = (struct pollfd){ .fd = w->msg_fd, .events = POLLIN };
+	if (w->err_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = w->err_fd, .events = POLLIN };
+	return n;
+}
+
+bool worker_try_drain(struct worker *w)
+{
+	struct pollfd p = { w->err_fd, POLLIN, 0 };
+
+	while (w->err_fd >= 0 && poll(&p, 1, 0) > 0)
+		drain_err(w);
+	return w->err_fd < 0;
 }
 
 static const char *signal_name(int sig)

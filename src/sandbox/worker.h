@@ -12,6 +12,10 @@
  * The last line a confined worker's SIGSYS handler wrote ("sandbox: denied system call NAME
  * (NR)", sandbox/confine.h) is kept to name the rule it broke.
  *
+ * Several workers can be supervised by one thread: worker_pollfds gives the descriptors to
+ * wait on (poll, with others'), worker_try_next and worker_try_drain read what is there without
+ * blocking (cmd_sync.c runs --jobs workers so).
+ *
  * Not thread-safe: one thread supervises one worker.
  */
 #ifndef TRAWL_SANDBOX_WORKER_H
@@ -20,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <poll.h>
 #include <sys/types.h>
 
 #include "sandbox/wire.h"
@@ -61,6 +66,28 @@ int worker_start(struct worker *w, const char *path, char *const argv[], int in_
  * meanwhile.
  */
 int worker_next(struct worker *w, struct wire_msg *m);
+
+/* What worker_try_next returns when no whole message has arrived yet. */
+#define WORKER_PENDING 2
+
+/*
+ * As worker_next, without waiting: WORKER_PENDING when the pipes hold no whole message yet
+ * (poll worker_pollfds, then try again). The deadline is checked as in worker_next.
+ */
+int worker_try_next(struct worker *w, struct wire_msg *m);
+
+/*
+ * The descriptors still open of w, 0 to 2 of them, into p with events POLLIN: what to poll to
+ * know when worker_try_next or worker_try_drain has work. Its message pipe only with
+ * with_messages: once no more messages are taken, its end would wake every poll.
+ */
+size_t worker_pollfds(const struct worker *w, bool with_messages, struct pollfd p[2]);
+
+/*
+ * Relays what its standard error pipe holds, without waiting; true once that pipe has ended
+ * (the worker exited or closed it), when worker_finish will not wait for it.
+ */
+bool worker_try_drain(struct worker *w);
 
 /*
  * Ends the supervision: with is_kill the worker is killed first (SIGKILL); then its standard
