@@ -40,8 +40,9 @@
 #include "util/term.h"
 
 const struct cli_help cli_help_sync = {
-	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--allow-insecure] [--allow-local]\n"
-		    "           [--allow-private]\n",
+	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--jobs N] [--no-progress]\n"
+		    "           [--allow-insecure] [--allow-local] [--allow-private]\n"
+		    "trawl sync --due [--min-interval D] [--max-interval D] [the same options]\n",
 	.summary = "fetch every registered repository (or NAME) into its mirror and index it",
 	.options =
 		"Each URL is checked before its fetch under the policy its repository was added "
@@ -51,10 +52,19 @@ const struct cli_help cli_help_sync = {
 		"failed (docs/operations.md).\n"
 		"Without NAME, a repository whose last attempts failed waits out a backoff (1 min\n"
 		"doubling up to 1 h) first. Each fetch and index runs in a sandboxed worker "
-		"process.\n"
+		"process;\n"
+		"the workers of up to --jobs repositories run at once. On a terminal a progress\n"
+		"line shows the counts and an ETA.\n"
 		"\n"
 		"  --data DIR        the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
 		"  --retry           also try the repositories still waiting out their backoff\n"
+		"  -j, --jobs N      repositories synced at once, 1 to 256 (default twice the\n"
+		"                    online CPUs, at most 16)\n"
+		"  --due             only the repositories due by how recently they changed: half\n"
+		"                    the time they had gone unchanged, within the two intervals\n"
+		"  --min-interval D  the shortest of them (default 10m; D as 30s, 10m, 8h, 1d)\n"
+		"  --max-interval D  the longest (default 8h)\n"
+		"  --no-progress     no progress line, even on a terminal\n"
 		"  --allow-insecure  also accept http:// for this run\n"
 		"  --allow-local     also accept file:// and local paths for this run\n"
 		"  --allow-private   also accept loopback, private and link-local hosts for this "
@@ -484,25 +494,25 @@ struct sync_ixrun {
  * Starts THE indexing step of sync: the index worker indexes the branches r's patterns select
  * (none: the mirror's HEAD, which follows the remote's default branch) of the mirror at git_dir
  * into a work directory, incrementally when the index already holds the repository
- * (docs/git.md). WRITERS is held (shared) from here to sync_index_end, so no sweep takes the
+ * (docs/git.md): on the index's entry *old of the repository (sync_check_shards's), which
+ * becomes ix's. WRITERS is held (shared) from here to sync_index_end, so no sweep takes the
  * work directory. *heap_total (what every index step running holds) grows by the run's heap
  * until sync_index_end.
  */
-static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix, uint64_t *heap_total,
+static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix,
+			    struct index_repo_entry *old, uint64_t *heap_total,
 			    const char *index_dir, const struct store_repo *r, const char *git_dir)
 {
 	struct sync_argv a = { .n = 0 };
 	uint64_t n_old_docs = 0;
 	int err;
 
-	*ix = (struct sync_ixrun){ .writers = -1 };
+	*ix = (struct sync_ixrun){ .old = *old, .writers = -1 };
+	memset(old, 0, sizeof(*old)); /* transferred */
 	outwire_rx_init(&ix->rx);
 	if ((err = file_mkdirs(index_dir)) < 0 ||
-	    (err = index_writer_begin(&ix->writers, index_dir)) < 0)
-		return err;
-	if ((err = index_read_repo(&ix->old, index_dir, r->name)) == TRAWL_ENOTFOUND)
-		err = 0;
-	if (err < 0 || (err = expect_old(&ix->rx, &n_old_docs, index_dir, &ix->old)) < 0 ||
+	    (err = index_writer_begin(&ix->writers, index_dir)) < 0 ||
+	    (err = expect_old(&ix->rx, &n_old_docs, index_dir, &ix->old)) < 0 ||
 	    (err = index_work_dir_new(&ix->work, index_dir, r->name)) < 0)
 		return err;
 	/* What the result may hold: an overlay entry per kept document, the branch lists it sent. */
@@ -648,29 +658,35 @@ static int sync_failed(struct sync_run *run, const struct store_repo *r, const c
  * (build/shardcheck.h). When one does not, r leaves the index (MANIFEST entry and files), so
  * that the run that follows rebuilds it in full instead of building on damaged shards: until
  * then it is not searchable, which beats serving or extending a corrupt index. Errors other
- * than damage (the MANIFEST unreadable, out of memory) are returned.
+ * than damage (the MANIFEST unreadable, out of memory) are returned. On success *e is r's entry
+ * the index step builds on (empty when there is none, or no longer), the caller's to dispose.
  */
-static int sync_check_shards(struct sync_run *run, const struct store_repo *r)
+static int sync_check_shards(struct index_repo_entry *e, struct sync_run *run,
+			     const struct store_repo *r)
 {
-	struct index_repo_entry e;
-	int err = index_read_repo(&e, run->d->index, r->name);
+	int err = index_read_repo(e, run->d->index, r->name);
 
-	if (err == TRAWL_ENOTFOUND)
+	if (err == TRAWL_ENOTFOUND) {
+		memset(e, 0, sizeof(*e));
 		return 0; /* not indexed yet: nothing to check */
+	}
 	if (err < 0)
 		return err;
-	for (size_t i = 0; i < e.n_shards && err == 0; i++) {
-		err = shardcheck_verify(&run->checked, run->d->index, e.shards[i]);
+	for (size_t i = 0; i < e->n_shards && err == 0; i++) {
+		err = shardcheck_verify(&run->checked, run->d->index, e->shards[i]);
 		if (err == TRAWL_ENOMEM)
 			break;
 		if (err < 0) {
 			fprintf(stderr, "trawl: %s: %s; re-indexing the repository in full\n", r->name,
 				error_last());
+			index_repo_entry_dispose(e);
+			memset(e, 0, sizeof(*e));
 			err = index_remove_repo(run->d->index, r->name);
 			break;
 		}
 	}
-	index_repo_entry_dispose(&e);
+	if (err < 0)
+		index_repo_entry_dispose(e);
 	return err;
 }
 
@@ -807,6 +823,7 @@ static int sync_job_begin(struct sync_run *run, struct sync_job *j, const struct
 static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
 {
 	struct sync_indexed x = { 0 };
+	struct index_repo_entry old;
 	int err = sync_fetch_end(&j->wr, &j->res, &j->p);
 
 	if (j->res.recloned)
@@ -815,8 +832,9 @@ static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
 			j->r->name, j->res.reason);
 	if (err < 0)
 		return sync_failed(run, j->r, "fetch");
-	if ((err = sync_check_shards(run, j->r)) == 0 &&
-	    (err = sync_index_start(&j->wr, &j->ix, &run->heap, run->d->index, j->r,
+	if ((err = sync_check_shards(&old, run, j->r)) < 0)
+		return sync_failed(run, j->r, "index");
+	if ((err = sync_index_start(&j->wr, &j->ix, &old, &run->heap, run->d->index, j->r,
 				    j->p.mirror)) == 0) {
 		j->is_index = true;
 		return 0;
@@ -833,8 +851,15 @@ static void sync_job_indexed(struct sync_run *run, struct sync_job *j, enum sync
 	struct sync_counts c = { 0 };
 	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->heap, run->d->index, r);
 
-	if (err == 0) {
+	/*
+	 * Nothing moved since a sync that succeeded: the counts it recorded are the index's. Counting
+	 * opens every shard of the index, which made an unchanged sync quadratic in the repositories.
+	 */
+	if (err == 0 && x.is_unchanged && r->state == STORE_STATE_INDEXED)
+		c = (struct sync_counts){ r->index_bytes, r->files, r->skipped_count };
+	else if (err == 0)
 		index_counts(&c, run->d->index, r->name);
+	if (err == 0) {
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
 					    c.skipped, x.branches, x.n_branches, !x.is_unchanged);
 	}
