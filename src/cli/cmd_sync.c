@@ -389,21 +389,32 @@ static uint64_t dir_bytes(const char *dir)
 }
 
 /*
- * Sets sync's soft address-space limit (SYNC_AS_BASE) for the next step: the base, the files
- * of index_dir and work_dir (NULL: none), which it may map, and extra bytes of heap. Only the
- * soft limit, which the next repository's step raises again as the index grows: the limit
- * guards against sync's own code, and a worker confines itself below the hard one. Not under
- * a sanitizer, whose shadow memory reserves terabytes (util/sanitizer.h).
+ * What sync may map and hold beyond SYNC_AS_BASE (sync_limit_as): the shard files of the index,
+ * and what the results of the index steps running may make it hold.
+ * DESIGN: the index's bytes are counted once per run, then grown by each commit's new shard
+ * files (never shrunk by the files a commit replaces): a directory read per repository made a
+ * sync quadratic in the repositories, and counting high only loosens a guard that is several
+ * times what syncs need.
  */
-static void sync_limit_as(const char *index_dir, const char *work_dir, uint64_t extra)
+struct sync_mem {
+	uint64_t index_bytes; /* the index directory's files, at most */
+	uint64_t heap;        /* what the results of the index steps running may hold */
+};
+
+/*
+ * Sets sync's soft address-space limit (SYNC_AS_BASE) for the next step: the base, the files
+ * of the index and work_bytes more (a work directory's), which it may map, and mem's heap.
+ * Only the soft limit, which the next repository's step raises again as the index grows: the
+ * limit guards against sync's own code, and a worker confines itself below the hard one. Not
+ * under a sanitizer, whose shadow memory reserves terabytes (util/sanitizer.h).
+ */
+static void sync_limit_as(const struct sync_mem *mem, uint64_t work_bytes)
 {
 	struct rlimit rl;
-	uint64_t want = SYNC_AS_BASE + dir_bytes(index_dir) + extra;
+	uint64_t want = SYNC_AS_BASE + mem->index_bytes + work_bytes + mem->heap;
 
 	if (HAS_SHADOW || getrlimit(RLIMIT_AS, &rl) != 0)
 		return;
-	if (work_dir)
-		want += dir_bytes(work_dir);
 	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
 		want = rl.rlim_max;
 	rl.rlim_cur = (rlim_t)want;
@@ -496,11 +507,11 @@ struct sync_ixrun {
  * into a work directory, incrementally when the index already holds the repository
  * (docs/git.md): on the index's entry *old of the repository (sync_check_shards's), which
  * becomes ix's. WRITERS is held (shared) from here to sync_index_end, so no sweep takes the
- * work directory. *heap_total (what every index step running holds) grows by the run's heap
+ * work directory. mem's heap (what every index step running holds) grows by the run's heap
  * until sync_index_end.
  */
 static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix,
-			    struct index_repo_entry *old, uint64_t *heap_total,
+			    struct index_repo_entry *old, struct sync_mem *mem,
 			    const char *index_dir, const struct store_repo *r, const char *git_dir)
 {
 	struct sync_argv a = { .n = 0 };
@@ -517,8 +528,8 @@ static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix,
 		return err;
 	/* What the result may hold: an overlay entry per kept document, the branch lists it sent. */
 	ix->heap = 2 * n_old_docs * sizeof(struct index_overlay) + WIRE_MAX_TOTAL;
-	*heap_total += ix->heap;
-	sync_limit_as(index_dir, NULL, *heap_total);
+	mem->heap += ix->heap;
+	sync_limit_as(mem, 0);
 	arg_add(&a, "trawl");
 	arg_add(&a, "worker");
 	arg_add(&a, "index");
@@ -550,17 +561,19 @@ static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix,
  * were.
  */
 static int sync_index_end(struct sync_indexed *x, int start_err, struct sync_wrun *wr,
-			  struct sync_ixrun *ix, uint64_t *heap_total, const char *index_dir,
+			  struct sync_ixrun *ix, struct sync_mem *mem, const char *index_dir,
 			  const struct store_repo *r)
 {
 	const struct outwire_rx *rx = &ix->rx;
 	int err = start_err < 0 ? start_err : sync_wrun_end(wr, "index worker");
+	uint64_t work_bytes = 0;
 
 	memset(x, 0, sizeof(*x));
 	if (err < 0)
 		goto out;
 	/* Its new shards are mapped one at a time to be verified, then with the whole index. */
-	sync_limit_as(index_dir, ix->work, *heap_total);
+	work_bytes = dir_bytes(ix->work);
+	sync_limit_as(mem, work_bytes);
 	if (strcmp(rx->out.e.name ? rx->out.e.name : "", r->name) != 0 &&
 	    !rx->out.res.is_unchanged) {
 		error_set("index worker: a result for another repository");
@@ -569,8 +582,8 @@ static int sync_index_end(struct sync_indexed *x, int start_err, struct sync_wru
 	}
 	if (rx->out.res.is_unchanged)
 		err = check_unchanged(&rx->out.res, &ix->old);
-	else
-		err = build_commit(index_dir, ix->work, &ix->rx.out, &ix->old);
+	else if ((err = build_commit(index_dir, ix->work, &ix->rx.out, &ix->old)) == 0)
+		mem->index_bytes += work_bytes; /* its shard files moved into the index */
 	if (err == 0 && rx->out.res.n_invalid)
 		fprintf(stderr,
 			"trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
@@ -583,7 +596,7 @@ out:
 		index_work_dir_remove(ix->work);
 	if (ix->writers >= 0)
 		index_writer_end(ix->writers, index_dir, err == 0 && !x->is_unchanged);
-	*heap_total -= ix->heap;
+	mem->heap -= ix->heap;
 	outwire_rx_dispose(&ix->rx);
 	index_repo_entry_dispose(&ix->old);
 	free(ix->work);
@@ -628,6 +641,71 @@ static void index_counts(struct sync_counts *c, const char *index_dir, const cha
 	index_close(ix);
 }
 
+/*
+ * The entries of the index's MANIFEST, read once and taken from until the MANIFEST changes:
+ * sync's own commits drop them (sync_manifest_drop), another writer's change is seen by the
+ * file's identity. DESIGN: reading the whole MANIFEST for each repository was most of the
+ * time sync itself spent on an unchanged repository, and made a sync quadratic in the
+ * repositories.
+ */
+struct sync_manifest {
+	struct index_repo_entry *v; /* an entry taken has its name NULL */
+	size_t n;
+	bool is_read;
+	struct stat st; /* the file as it was before it was read (zero: there was none) */
+};
+
+static void sync_manifest_drop(struct sync_manifest *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		index_repo_entry_dispose(&m->v[i]);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Moves repository name's entry out of the MANIFEST of index_dir into *e (read again first when
+ * the file is not the one read last). ENOTFOUND when there is none; as index_read_repos.
+ */
+static int sync_manifest_take(struct index_repo_entry *e, struct sync_manifest *m,
+			      const char *index_dir, const char *name)
+{
+	char *path = file_join(index_dir, "MANIFEST");
+	struct stat st = { 0 };
+	int err = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!path)
+		return error_nomem(NULL);
+	if (stat(path, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	if (!m->is_read || !same_file(&st, &m->st)) {
+		sync_manifest_drop(m);
+		m->st = st; /* before the read: a change during it is seen next time */
+		if ((err = index_read_repos(&m->v, &m->n, index_dir)) == TRAWL_ENOTFOUND)
+			err = 0;
+		m->is_read = err == 0;
+	}
+	free(path);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].name && strcmp(m->v[i].name, name) == 0) {
+			*e = m->v[i];
+			memset(&m->v[i], 0, sizeof(m->v[i])); /* moved out */
+			return 0;
+		}
+	error_set("%s: no repository \"%s\" in the index", index_dir, name);
+	return TRAWL_ENOTFOUND;
+}
+
 struct sync_run {
 	struct datadir *d;
 	struct store *s;
@@ -635,7 +713,8 @@ struct sync_run {
 	struct shardcheck checked; /* the shard files verified before (DATA/shards-verified) */
 	size_t jobs;               /* workers running at once, at most (--jobs) */
 	bool is_progress;          /* the progress line is drawn (stderr is a terminal) */
-	uint64_t heap;             /* what the results of the index steps running may hold */
+	struct sync_mem mem;       /* what sync may map and hold (sync_limit_as) */
+	struct sync_manifest manifest; /* the index's entries, as last read */
 };
 
 /* Records a failure (the detail of error_last()) and says so. */
@@ -664,7 +743,7 @@ static int sync_failed(struct sync_run *run, const struct store_repo *r, const c
 static int sync_check_shards(struct index_repo_entry *e, struct sync_run *run,
 			     const struct store_repo *r)
 {
-	int err = index_read_repo(e, run->d->index, r->name);
+	int err = sync_manifest_take(e, &run->manifest, run->d->index, r->name);
 
 	if (err == TRAWL_ENOTFOUND) {
 		memset(e, 0, sizeof(*e));
@@ -682,6 +761,7 @@ static int sync_check_shards(struct index_repo_entry *e, struct sync_run *run,
 			index_repo_entry_dispose(e);
 			memset(e, 0, sizeof(*e));
 			err = index_remove_repo(run->d->index, r->name);
+			sync_manifest_drop(&run->manifest);
 			break;
 		}
 	}
@@ -791,7 +871,7 @@ static int sync_job_begin(struct sync_run *run, struct sync_job *j, const struct
 		cli_report(err);
 		return EXIT_ERROR;
 	}
-	sync_limit_as(run->d->index, NULL, run->heap);
+	sync_limit_as(&run->mem, 0);
 	if ((err = store_repo_set_syncing(run->s, r->id)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
@@ -834,12 +914,12 @@ static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
 		return sync_failed(run, j->r, "fetch");
 	if ((err = sync_check_shards(&old, run, j->r)) < 0)
 		return sync_failed(run, j->r, "index");
-	if ((err = sync_index_start(&j->wr, &j->ix, &old, &run->heap, run->d->index, j->r,
+	if ((err = sync_index_start(&j->wr, &j->ix, &old, &run->mem, run->d->index, j->r,
 				    j->p.mirror)) == 0) {
 		j->is_index = true;
 		return 0;
 	}
-	sync_index_end(&x, err, &j->wr, &j->ix, &run->heap, run->d->index, j->r);
+	sync_index_end(&x, err, &j->wr, &j->ix, &run->mem, run->d->index, j->r);
 	return sync_failed(run, j->r, "index");
 }
 
@@ -849,7 +929,10 @@ static void sync_job_indexed(struct sync_run *run, struct sync_job *j, enum sync
 	const struct store_repo *r = j->r;
 	struct sync_indexed x;
 	struct sync_counts c = { 0 };
-	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->heap, run->d->index, r);
+	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->mem, run->d->index, r);
+
+	if (err < 0 || !x.is_unchanged)
+		sync_manifest_drop(&run->manifest); /* its commit changed the MANIFEST */
 
 	/*
 	 * Nothing moved since a sync that succeeded: the counts it recorded are the index's. Counting
@@ -1000,6 +1083,7 @@ static int sync_loop(struct sync_run *run, const struct store_repo *const *todo,
 		ret = EXIT_ERROR;
 		goto out;
 	}
+	run->mem.index_bytes = dir_bytes(run->d->index);
 	while (next < n || running > 0) {
 		double wake = clock_now_ms() + (pg.is_on ? PROGRESS_MS : 60000.0), left;
 		size_t n_pfd = 0;
@@ -1179,20 +1263,24 @@ static bool sync_options(struct sync_opts *o, struct sync_run *run, int argc, ch
 
 /*
  * The repositories a sync of every one takes, in *todo (pointers into v): all of them but the
- * ones waiting out their backoff (unless retry or sync_all) and, with is_due, the ones not due.
+ * ones waiting out their backoff (unless retry or sync_all, said by a line each) or, with
+ * is_due, all of them but the ones not due (store/due.h, whose rule for a failed repository is
+ * its backoff: not due, it is left out without a line, every tick).
  */
 static int sync_select(const struct store_repo ***todo, size_t *n_todo, const struct store_repo *v,
 		       size_t n, const struct sync_opts *o, bool sync_all)
 {
 	int64_t now = (int64_t)time(NULL);
+
 	*n_todo = 0;
 	if (n && !(*todo = calloc(n, sizeof(**todo))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n; i++) {
-		if (!sync_all && o->is_due && v[i].state != STORE_STATE_ERROR &&
-		    !store_due(&v[i], &o->due, now))
+		bool is_retried = o->is_retry && v[i].state == STORE_STATE_ERROR;
+
+		if (!sync_all && o->is_due && !is_retried && !store_due(&v[i], &o->due, now))
 			continue;
-		if (!o->is_retry && !sync_all && sync_backoff(&v[i]))
+		if (!sync_all && !o->is_due && !o->is_retry && sync_backoff(&v[i]))
 			continue;
 		(*todo)[(*n_todo)++] = &v[i];
 	}
@@ -1224,7 +1312,7 @@ static int sync_main(int argc, char **argv)
 	run.mo.credentials = d.credentials;
 	run.mo.known_hosts = d.known_hosts;
 	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0 ||
-	    (err = checked_open(&run.checked, &d)) < 0)
+	    (err = store_relax_durability(s)) < 0 || (err = checked_open(&run.checked, &d)) < 0)
 		goto fail;
 	run.s = s;
 	if ((err = datadir_policy_migrate(&d, s)) < 0 ||
@@ -1253,6 +1341,7 @@ out:
 	if (run.checked.path && shardcheck_save(&run.checked, d.index) < 0)
 		fprintf(stderr, "trawl: warning: %s\n", error_last());
 	shardcheck_dispose(&run.checked);
+	sync_manifest_drop(&run.manifest);
 	if (have_one)
 		store_repo_dispose(&one);
 	free(todo);

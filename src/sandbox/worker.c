@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ int worker_start(struct worker *w, const char *path, char *const argv[], int in_
 	*w = (struct worker){ .pid = -1,
 			      .msg_fd = -1,
 			      .err_fd = -1,
+			      .exit_fd = -1,
 			      .label = label,
 			      .relay = relay,
 			      .deadline_ms = deadline_ms };
@@ -115,6 +117,8 @@ int worker_start(struct worker *w, const char *path, char *const argv[], int in_
 	w->msg_fd = msg[0];
 	w->err_fd = err_pipe[0];
 	msg[0] = err_pipe[0] = -1;
+	/* Close-on-exec, as pidfds are: no later worker inherits it. None on kernels before 5.3. */
+	w->exit_fd = (int)syscall(SYS_pidfd_open, w->pid, 0);
 out:
 	/* The write ends are the worker's alone: its exit closes them, and reads see the end. */
 	close_fd(&msg[0]);
@@ -235,6 +239,8 @@ size_t worker_pollfds(const struct worker *w, bool with_messages, struct pollfd 
 		p[n++] = (struct pollfd){ .fd = w->msg_fd, .events = POLLIN };
 	if (w->err_fd >= 0)
 		p[n++] = (struct pollfd){ .fd = w->err_fd, .events = POLLIN };
+	else if (w->exit_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = w->exit_fd, .events = POLLIN };
 	return n;
 }
 
@@ -242,9 +248,11 @@ bool worker_try_drain(struct worker *w)
 {
 	struct pollfd p = { w->err_fd, POLLIN, 0 };
 
+	struct pollfd e = { w->exit_fd, POLLIN, 0 };
+
 	while (w->err_fd >= 0 && poll(&p, 1, 0) > 0)
 		drain_err(w);
-	return w->err_fd < 0;
+	return w->err_fd < 0 && (w->exit_fd < 0 || poll(&e, 1, 0) != 0);
 }
 
 static const char *signal_name(int sig)
@@ -330,6 +338,7 @@ int worker_finish(struct worker *w, bool is_kill)
 		err = TRAWL_EIO;
 	}
 	w->pid = -1;
+	close_fd(&w->exit_fd);
 	wire_in_dispose(&w->in);
 	return err;
 }

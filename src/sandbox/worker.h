@@ -36,6 +36,7 @@
 struct worker {
 	pid_t pid;
 	int msg_fd, err_fd; /* read ends; -1 once closed */
+	int exit_fd;        /* a pidfd, readable once the worker has exited; -1: none */
 	struct wire_in in;
 	const char *label;  /* "index worker": names it in messages */
 	FILE *relay;        /* where its standard error lines go (NULL: dropped) */
@@ -79,13 +80,15 @@ int worker_try_next(struct worker *w, struct wire_msg *m);
 /*
  * The descriptors still open of w, 0 to 2 of them, into p with events POLLIN: what to poll to
  * know when worker_try_next or worker_try_drain has work. Its message pipe only with
- * with_messages: once no more messages are taken, its end would wake every poll.
+ * with_messages: once no more messages are taken, its end would wake every poll. Once its
+ * standard error has ended, its pidfd, which wakes the poll when it exits.
  */
 size_t worker_pollfds(const struct worker *w, bool with_messages, struct pollfd p[2]);
 
 /*
- * Relays what its standard error pipe holds, without waiting; true once that pipe has ended
- * (the worker exited or closed it), when worker_finish will not wait for it.
+ * Relays what its standard error pipe holds, without waiting; true once that pipe has ended and
+ * the worker has exited (when the kernel has no pidfd: once the pipe has ended), when
+ * worker_finish will not wait for either.
  */
 bool worker_try_drain(struct worker *w);
 

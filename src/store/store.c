@@ -719,6 +719,11 @@ fail:
 	return err;
 }
 
+int store_relax_durability(struct store *s)
+{
+	return run_const(s, "PRAGMA synchronous = NORMAL", "relaxing durability");
+}
+
 char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
