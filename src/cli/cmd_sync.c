@@ -1273,7 +1273,7 @@ static int sync_select(const struct store_repo ***todo, size_t *n_todo, const st
 	int64_t now = (int64_t)time(NULL);
 
 	*n_todo = 0;
-	if (n && !(*todo = calloc(n, sizeof(**todo))))
+	if (n && !(*todo = calloc(n, sizeof(const struct store_repo *))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n; i++) {
 		bool is_retried = o->is_retry && v[i].state == STORE_STATE_ERROR;

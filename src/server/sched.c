@@ -101,7 +101,7 @@ static void run_sync(struct sched *sc)
 #endif
 	const char *path = cmd && cmd[0] ? cmd : sc->cfg->self_exe;
 	unsigned max_s = sc->cfg->sync_max_interval_s ? sc->cfg->sync_max_interval_s
-						      : STORE_DUE_MAX_DEFAULT;
+						      : (unsigned)STORE_DUE_MAX_DEFAULT;
 	char min_arg[24], max_arg[24], jobs_arg[24];
 	char *argv_sync[] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, "--due",
 			      "--no-progress", "--min-interval", min_arg, "--max-interval",

@@ -16,8 +16,8 @@
 
 #include "store/store.h"
 
-#define STORE_DUE_MIN_DEFAULT 600       /* seconds: `trawl serve --sync-interval` */
-#define STORE_DUE_MAX_DEFAULT (8 * 3600) /* seconds: `trawl serve --sync-max-interval` */
+#define STORE_DUE_MIN_DEFAULT 600LL        /* seconds: `trawl serve --sync-interval` */
+#define STORE_DUE_MAX_DEFAULT (8 * 3600LL) /* seconds: `trawl serve --sync-max-interval` */
 
 /* The bounds of the interval, in seconds; min >= 1 and max >= min (store_due_check). */
 struct store_due_rule {

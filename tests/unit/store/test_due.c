@@ -13,7 +13,7 @@
 #include "store/due.h"
 #include "util/error.h"
 
-static const struct store_due_rule rule = { .min_s = 600, .max_s = 8 * 3600 };
+static const struct store_due_rule rule = { .min_s = 600, .max_s = 8 * 3600LL };
 
 static void interval_is_half_the_idle_time_within_bounds(void **state)
 {
@@ -39,7 +39,7 @@ static void interval_grows_monotonically_with_idle_time(void **state)
 	int64_t prev = 0;
 
 	(void)state;
-	for (int64_t idle = 0; idle < 40 * 3600; idle += 97) {
+	for (int64_t idle = 0; idle < 40 * 3600LL; idle += 97) {
 		int64_t iv = store_due_interval(5000000 + idle, 5000000, &rule);
 
 		assert_true(iv >= prev);
