@@ -24,6 +24,7 @@
 #include "build/shardcheck.h"
 #include "cli/cli.h"
 #include "cli/datadir.h"
+#include "cli/progress.h"
 #include "git/cred.h"
 #include "git/mirror.h"
 #include "index/shard.h"
@@ -1005,60 +1006,9 @@ static bool sync_backoff(const struct store_repo *r)
 	return true;
 }
 
-/*
- * The progress line, on a terminal only (stderr): counts and an ETA, redrawn in place at most
- * every PROGRESS_MS, and erased before anything else is written, so that every other line
- * stays whole and nothing of it reaches a log or a pipe.
- */
-#define PROGRESS_MS 250.0
-
-struct sync_progress {
-	bool is_on, is_shown;
-	size_t total, done, failed, unchanged;
-	double t0, drawn_ms;
-};
-
-static void progress_erase(struct sync_progress *pg)
+static void progress_outcome(struct progress *pg, enum sync_outcome how)
 {
-	if (!pg->is_shown)
-		return;
-	fputs("\r\033[K", stderr);
-	fflush(stderr);
-	pg->is_shown = false;
-}
-
-static void progress_draw(struct sync_progress *pg, size_t running)
-{
-	double now = clock_now_ms();
-	char eta[32] = "";
-
-	if (!pg->is_on || (pg->is_shown && now - pg->drawn_ms < PROGRESS_MS))
-		return;
-	if (pg->done && pg->done < pg->total) {
-		double per = (now - pg->t0) / 1000.0 / (double)pg->done;
-		unsigned long long left = (unsigned long long)(per * (double)(pg->total - pg->done));
-
-		if (left >= 3600)
-			snprintf(eta, sizeof(eta), ", ETA %lluh%02llum", left / 3600, left / 60 % 60);
-		else if (left >= 60)
-			snprintf(eta, sizeof(eta), ", ETA %llum%02llus", left / 60, left % 60);
-		else
-			snprintf(eta, sizeof(eta), ", ETA %llus", left);
-	}
-	fflush(stdout); /* the lines before it first, when stdout is the same terminal */
-	progress_erase(pg);
-	fprintf(stderr, "sync: %zu/%zu done, %zu failed, %zu unchanged, %zu running%s", pg->done,
-		pg->total, pg->failed, pg->unchanged, running, eta);
-	fflush(stderr);
-	pg->is_shown = true;
-	pg->drawn_ms = now;
-}
-
-static void progress_count(struct sync_progress *pg, enum sync_outcome how)
-{
-	pg->done++;
-	pg->failed += how == SYNC_FAILED;
-	pg->unchanged += how == SYNC_UNCHANGED;
+	progress_count(pg, how == SYNC_FAILED, how == SYNC_UNCHANGED);
 }
 
 /*
@@ -1073,11 +1023,12 @@ static int sync_loop(struct sync_run *run, const struct store_repo *const *todo,
 {
 	struct sync_job *jobs = calloc(run->jobs, sizeof(*jobs));
 	struct pollfd *pfd = calloc(2 * run->jobs, sizeof(*pfd));
-	struct sync_progress pg = { .is_on = run->is_progress, .total = n, .t0 = clock_now_ms() };
+	struct progress pg;
 	size_t next = 0, running = 0;
 	enum sync_outcome how;
 	int ret = 0;
 
+	progress_init(&pg, run->is_progress, n);
 	if (!jobs || !pfd) {
 		cli_report(error_nomem(NULL));
 		ret = EXIT_ERROR;
@@ -1096,7 +1047,7 @@ static int sync_loop(struct sync_run *run, const struct store_repo *const *todo,
 					continue;
 				}
 				sync_job_dispose(&jobs[k]);
-				progress_count(&pg, SYNC_FAILED);
+				progress_outcome(&pg, SYNC_FAILED);
 				ret = EXIT_ERROR;
 			}
 			if (!jobs[k].r)
@@ -1121,7 +1072,7 @@ static int sync_loop(struct sync_run *run, const struct store_repo *const *todo,
 			if (sync_job_step(run, &jobs[k], &how) == 0)
 				continue;
 			running--;
-			progress_count(&pg, how);
+			progress_outcome(&pg, how);
 			if (how == SYNC_FAILED)
 				ret = EXIT_ERROR;
 		}
