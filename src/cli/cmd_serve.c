@@ -16,7 +16,7 @@
 const struct cli_help cli_help_serve = {
 	.synopsis =
 		"trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
-		"            [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
+		"            [--sync-max-interval DURATION] [--sync-jobs N] [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
 		"            [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
 		"            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
 		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
@@ -35,7 +35,12 @@ const struct cli_help cli_help_serve = {
 		"                        else ./trawl-data)\n"
 		"  --listen HOST:PORT    default 127.0.0.1:6070; an address other than loopback needs\n"
 		"                        an administrator, TLS or --trusted-proxy, and --external-url\n"
-		"  --sync-interval D     run `trawl sync` every D (e.g. 30s, 10m, 1h; 0 = never; 10m)\n"
+		"  --sync-interval D     background sync: a repository is synced again after half\n"
+		"                        the time it had gone unchanged, at least D (e.g. 30s, 10m,\n"
+		"                        1h; 0 = no background sync; default 10m)\n"
+		"  --sync-max-interval D and at most D (default 8h)\n"
+		"  --sync-jobs N         repositories synced at once (default twice the cores, at\n"
+		"                        most 16)\n"
 		"  --conn-timeout S      close connections idle for S seconds (default 30)\n"
 		"  --header-timeout S    close a connection whose request line and headers are not all\n"
 		"                        in S seconds after it opened or its last response (default 10)\n"
@@ -356,6 +361,8 @@ static const struct option longopts[] = {
 	{ "data", required_argument, NULL, 'd' },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "sync-interval", required_argument, NULL, 'S' },
+	{ "sync-max-interval", required_argument, NULL, 'J' },
+	{ "sync-jobs", required_argument, NULL, 'j' },
 	{ "conn-timeout", required_argument, NULL, 'T' },
 	{ "threads", required_argument, NULL, 't' },
 	{ "max-searches", required_argument, NULL, 'M' },
@@ -419,6 +426,20 @@ static int number_flag(struct server_config *cfg, int c)
 		if (!parse_duration(&cfg->sync_interval_s, optarg)) {
 			cli_errorf("--sync-interval: expected a duration like 30s, 10m or 1h "
 				   "(0 to disable), got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'J':
+		if (!parse_duration(&cfg->sync_max_interval_s, optarg) ||
+		    cfg->sync_max_interval_s == 0) {
+			cli_errorf("--sync-max-interval: expected a duration like 1h, 8h or 720h, "
+				   "got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 'j':
+		if (!parse_small(&cfg->sync_jobs, optarg, 256)) {
+			cli_errorf("--sync-jobs: expected 1 to 256, got \"%s\"", optarg);
 			return EXIT_ERROR;
 		}
 		return 0;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,14 @@
 #include "build/shardcheck.h"
 #include "cli/cli.h"
 #include "cli/datadir.h"
+#include "cli/progress.h"
 #include "git/cred.h"
 #include "git/mirror.h"
 #include "index/shard.h"
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
+#include "cli/accounts.h"
+#include "store/due.h"
 #include "store/policy.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -37,8 +41,9 @@
 #include "util/term.h"
 
 const struct cli_help cli_help_sync = {
-	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--allow-insecure] [--allow-local]\n"
-		    "           [--allow-private]\n",
+	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--jobs N] [--no-progress]\n"
+		    "           [--allow-insecure] [--allow-local] [--allow-private]\n"
+		    "trawl sync --due [--min-interval D] [--max-interval D] [the same options]\n",
 	.summary = "fetch every registered repository (or NAME) into its mirror and index it",
 	.options =
 		"Each URL is checked before its fetch under the policy its repository was added "
@@ -48,10 +53,19 @@ const struct cli_help cli_help_sync = {
 		"failed (docs/operations.md).\n"
 		"Without NAME, a repository whose last attempts failed waits out a backoff (1 min\n"
 		"doubling up to 1 h) first. Each fetch and index runs in a sandboxed worker "
-		"process.\n"
+		"process;\n"
+		"the workers of up to --jobs repositories run at once. On a terminal a progress\n"
+		"line shows the counts and an ETA.\n"
 		"\n"
 		"  --data DIR        the data directory (default $TRAWL_DATA, else ./trawl-data)\n"
 		"  --retry           also try the repositories still waiting out their backoff\n"
+		"  -j, --jobs N      repositories synced at once, 1 to 256 (default twice the\n"
+		"                    online CPUs, at most 16)\n"
+		"  --due             only the repositories due by how recently they changed: half\n"
+		"                    the time they had gone unchanged, within the two intervals\n"
+		"  --min-interval D  the shortest of them (default 10m; D as 30s, 10m, 8h, 1d)\n"
+		"  --max-interval D  the longest (default 8h)\n"
+		"  --no-progress     no progress line, even on a terminal\n"
 		"  --allow-insecure  also accept http:// for this run\n"
 		"  --allow-local     also accept file:// and local paths for this run\n"
 		"  --allow-private   also accept loopback, private and link-local hosts for this "
@@ -137,61 +151,99 @@ static void clean_text(char *dst, size_t size, const char *s)
 typedef int (*sync_take_fn)(void *arg, const struct wire_msg *m);
 
 /*
- * Runs one worker with argv to its end, handing each message but WIRE_ERROR to take (which
- * returns 1 once the result is complete). 0 with a complete result; else the error code with
- * the reason in error_last(): how the worker died (a signal, the sandbox's rule, the deadline)
- * wins over what it said, which wins over a malformed stream, which wins over none at all.
+ * One worker's run, supervised among the others' (sync_loop): each message but WIRE_ERROR goes
+ * to take (which returns 1 once the result is complete) as it arrives (sync_wrun_feed), and
+ * what the worker said and how its stream went is kept for sync_wrun_end.
  */
-static int sync_worker(char *const argv[], int in_fd, const char *label, sync_take_fn take,
-		       void *arg)
-{
+struct sync_wrun {
 	struct worker w;
+	sync_take_fn take;
+	void *arg;
+	char said[600], stream[600];
+	int said_err, stream_err;
+	bool is_done; /* the result is complete */
+	bool is_read; /* no more messages are taken: the run waits for the worker's end */
+};
+
+static int sync_wrun_start(struct sync_wrun *wr, char *const argv[], int in_fd,
+			   const char *label, sync_take_fn take, void *arg)
+{
+	*wr = (struct sync_wrun){ .take = take, .arg = arg };
+	return worker_start(&wr->w, SELF_EXE, argv, in_fd, label, stderr,
+			    clock_now_ms() + SYNC_WORKER_MS);
+}
+
+/* A worker's WIRE_ERROR: its words, cleaned, and its code. */
+static int take_said(struct sync_wrun *wr, const struct wire_msg *m)
+{
+	struct wire_fields f;
+	char *msg = NULL;
+	uint32_t code = 0;
+	int err;
+
+	wire_fields_init(&f, m);
+	if ((err = wire_get_str(&f, &msg, sizeof(wr->said) - 1)) == 0 &&
+	    (err = wire_get_u32(&f, &code)) == 0 && (err = wire_fields_end(&f)) == 0) {
+		clean_text(wr->said, sizeof(wr->said), msg);
+		wr->said_err = code >= 1 && code <= 12 ? -(int)code : TRAWL_EIO;
+	}
+	free(msg);
+	return err;
+}
+
+/*
+ * Takes the messages that have arrived, without waiting: until the result is complete, the
+ * worker said why it failed, its stream ended or was malformed (is_read).
+ */
+static void sync_wrun_feed(struct sync_wrun *wr)
+{
 	struct wire_msg m;
-	char said[600] = "", stream[600] = "";
-	int err, said_err = 0, stream_err = 0, ended, r = 0;
-	bool is_done = false;
+	int r;
 
-	if ((err = worker_start(&w, SELF_EXE, argv, in_fd, label, stderr,
-				clock_now_ms() + SYNC_WORKER_MS)) < 0)
-		return err;
-	while (!is_done && !said_err && (r = worker_next(&w, &m)) > 0) {
-		if (m.type == WIRE_ERROR) {
-			struct wire_fields f;
-			char *msg = NULL;
-			uint32_t code = 0;
-
-			wire_fields_init(&f, &m);
-			if ((r = wire_get_str(&f, &msg, sizeof(said) - 1)) < 0 ||
-			    (r = wire_get_u32(&f, &code)) < 0 || (r = wire_fields_end(&f)) < 0)
-				break;
-			clean_text(said, sizeof(said), msg);
-			free(msg);
-			said_err = code >= 1 && code <= 12 ? -(int)code : TRAWL_EIO;
-		} else if ((r = take(arg, &m)) != 0) {
-			is_done = r > 0;
-			if (r < 0)
-				break;
+	while (!wr->is_read) {
+		if ((r = worker_try_next(&wr->w, &m)) == WORKER_PENDING)
+			return;
+		if (r > 0 && m.type == WIRE_ERROR) {
+			if ((r = take_said(wr, &m)) == 0) {
+				wr->is_read = true;
+				return;
+			}
+		} else if (r > 0) {
+			if ((r = wr->take(wr->arg, &m)) == 0)
+				continue;
+			wr->is_done = r > 0;
+		}
+		wr->is_read = true;
+		if (r < 0) {
+			wr->stream_err = r;
+			snprintf(wr->stream, sizeof(wr->stream), "%s", error_last());
 		}
 	}
-	if (r < 0 && !said_err) {
-		stream_err = r;
-		snprintf(stream, sizeof(stream), "%s", error_last());
-	}
+}
+
+/*
+ * Ends a run (once is_read): 0 with a complete result; else the error code with the reason in
+ * error_last(): how the worker died (a signal, the sandbox's rule, the deadline) wins over what
+ * it said, which wins over a malformed stream, which wins over none at all.
+ */
+static int sync_wrun_end(struct sync_wrun *wr, const char *label)
+{
 	/* A worker that said why it failed exits by itself; one that sent garbage is killed. */
-	ended = worker_finish(&w, stream_err != 0);
-	if (ended < 0 && (w.is_deadline || (w.signal && !w.is_killed)))
+	int ended = worker_finish(&wr->w, wr->stream_err != 0);
+
+	if (ended < 0 && (wr->w.is_deadline || (wr->w.signal && !wr->w.is_killed)))
 		return ended; /* killed, by the sandbox or otherwise: error_last() says how */
-	if (said_err) {
-		error_set("%s", said);
-		return said_err;
+	if (wr->said_err) {
+		error_set("%s", wr->said);
+		return wr->said_err;
 	}
-	if (stream_err) {
-		error_set("%s", stream);
-		return stream_err;
+	if (wr->stream_err) {
+		error_set("%s", wr->stream);
+		return wr->stream_err;
 	}
 	if (ended < 0)
 		return ended; /* it exited with an error status without saying why */
-	if (!is_done) {
+	if (!wr->is_done) {
 		error_set("%s ended without a result", label);
 		return TRAWL_EIO;
 	}
@@ -258,12 +310,12 @@ static int credential_fd(int *fd, const char *credentials, const char *url)
 }
 
 /*
- * The fetch step: the fetch worker brings the mirror up to date, confined to the repository's
- * own directory; a first clone it leaves in p->clone is renamed into place here, once it has
- * ended (datadir_repo_adopt). A failed or killed clone leaves nothing behind.
+ * Starts the fetch step: the fetch worker brings the mirror up to date, confined to the
+ * repository's own directory (sync_fetched then adopts a first clone).
  */
-static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
-		      const struct store_repo *r, const struct datadir_repo *p, const char *data)
+static int sync_fetch_start(struct sync_wrun *wr, struct sync_fetched *f,
+			    const struct gitmirror_opts *mo, const struct store_repo *r,
+			    const struct datadir_repo *p, const char *data)
 {
 	struct sync_argv a = { .n = 0 };
 	int cred = -1, err;
@@ -289,13 +341,26 @@ static int sync_fetch(struct sync_fetched *f, const struct gitmirror_opts *mo,
 		arg_add(&a, "--allow-local");
 	if (mo->policy.allow_private)
 		arg_add(&a, "--allow-private");
-	err = sync_worker(a.v, cred, "fetch worker", take_fetch, f);
+	/*
+	 * SECURITY: the credential's memory file is closed as soon as the worker has its copy: the
+	 * workers started after this one (close-on-exec aside) never have it in this process.
+	 */
+	err = sync_wrun_start(wr, a.v, cred, "fetch worker", take_fetch, f);
 	if (cred >= 0)
 		close(cred);
+	return err;
+}
+
+/* Ends the fetch step: a first clone the worker left in p->clone is renamed into place. */
+static int sync_fetch_end(struct sync_wrun *wr, const struct sync_fetched *f,
+			  const struct datadir_repo *p)
+{
+	int err = sync_wrun_end(wr, "fetch worker");
+
 	if (err == 0)
 		err = datadir_repo_adopt(p, f->cloned);
 	if (err < 0)
-		datadir_repo_clean(p);
+		datadir_repo_clean(p); /* a failed or killed clone leaves nothing behind */
 	return err;
 }
 
@@ -325,21 +390,32 @@ static uint64_t dir_bytes(const char *dir)
 }
 
 /*
- * Sets sync's soft address-space limit (SYNC_AS_BASE) for the next step: the base, the files
- * of index_dir and work_dir (NULL: none), which it may map, and extra bytes of heap. Only the
- * soft limit, which the next repository's step raises again as the index grows: the limit
- * guards against sync's own code, and a worker confines itself below the hard one. Not under
- * a sanitizer, whose shadow memory reserves terabytes (util/sanitizer.h).
+ * What sync may map and hold beyond SYNC_AS_BASE (sync_limit_as): the shard files of the index,
+ * and what the results of the index steps running may make it hold.
+ * DESIGN: the index's bytes are counted once per run, then grown by each commit's new shard
+ * files (never shrunk by the files a commit replaces): a directory read per repository made a
+ * sync quadratic in the repositories, and counting high only loosens a guard that is several
+ * times what syncs need.
  */
-static void sync_limit_as(const char *index_dir, const char *work_dir, uint64_t extra)
+struct sync_mem {
+	uint64_t index_bytes; /* the index directory's files, at most */
+	uint64_t heap;        /* what the results of the index steps running may hold */
+};
+
+/*
+ * Sets sync's soft address-space limit (SYNC_AS_BASE) for the next step: the base, the files
+ * of the index and work_bytes more (a work directory's), which it may map, and mem's heap.
+ * Only the soft limit, which the next repository's step raises again as the index grows: the
+ * limit guards against sync's own code, and a worker confines itself below the hard one. Not
+ * under a sanitizer, whose shadow memory reserves terabytes (util/sanitizer.h).
+ */
+static void sync_limit_as(const struct sync_mem *mem, uint64_t work_bytes)
 {
 	struct rlimit rl;
-	uint64_t want = SYNC_AS_BASE + dir_bytes(index_dir) + extra;
+	uint64_t want = SYNC_AS_BASE + mem->index_bytes + work_bytes + mem->heap;
 
 	if (HAS_SHADOW || getrlimit(RLIMIT_AS, &rl) != 0)
 		return;
-	if (work_dir)
-		want += dir_bytes(work_dir);
 	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
 		want = rl.rlim_max;
 	rl.rlim_cur = (rlim_t)want;
@@ -417,42 +493,50 @@ static int sync_indexed_fill(struct sync_indexed *x, const struct build_git_resu
 	return 0;
 }
 
+/* The index step of one repository, between its start and its end. */
+struct sync_ixrun {
+	struct outwire_rx rx;
+	struct index_repo_entry old; /* the repository's entry the run builds on */
+	char *work;                  /* the worker's work directory */
+	int writers;                 /* index_writer_begin's lock, -1 when not held */
+	uint64_t heap;               /* what its result may make this process hold */
+};
+
 /*
- * THE indexing step of sync: the index worker indexes the branches r's patterns select (none:
- * the mirror's HEAD, which follows the remote's default branch) of the mirror at git_dir into a
- * work directory, incrementally when the index already holds the repository (docs/git.md);
- * this process checks its shards and links them into index_dir (build_commit), and returns the
- * commit indexed per branch in *x. WRITERS is held throughout, so no sweep takes the work
- * directory; it is removed whatever happens. On error the previous shards stay as they were.
+ * Starts THE indexing step of sync: the index worker indexes the branches r's patterns select
+ * (none: the mirror's HEAD, which follows the remote's default branch) of the mirror at git_dir
+ * into a work directory, incrementally when the index already holds the repository
+ * (docs/git.md): on the index's entry *old of the repository (sync_check_shards's), which
+ * becomes ix's. WRITERS is held (shared) from here to sync_index_end, so no sweep takes the
+ * work directory. mem's heap (what every index step running holds) grows by the run's heap
+ * until sync_index_end.
  */
-static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
-			   const struct store_repo *r, const char *git_dir)
+static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix,
+			    struct index_repo_entry *old, struct sync_mem *mem,
+			    const char *index_dir, const struct store_repo *r, const char *git_dir)
 {
 	struct sync_argv a = { .n = 0 };
-	struct outwire_rx rx;
-	struct index_repo_entry old = { 0 };
-	uint64_t n_old_docs = 0, heap = 0;
-	char *work = NULL;
-	int writers = -1, err;
+	uint64_t n_old_docs = 0;
+	int err;
 
-	memset(x, 0, sizeof(*x));
-	outwire_rx_init(&rx);
-	if ((err = file_mkdirs(index_dir)) < 0 || (err = index_writer_begin(&writers, index_dir)) < 0)
-		goto out;
-	if ((err = index_read_repo(&old, index_dir, r->name)) == TRAWL_ENOTFOUND)
-		err = 0;
-	if (err < 0 || (err = expect_old(&rx, &n_old_docs, index_dir, &old)) < 0 ||
-	    (err = index_work_dir_new(&work, index_dir, r->name)) < 0)
-		goto out;
+	*ix = (struct sync_ixrun){ .old = *old, .writers = -1 };
+	memset(old, 0, sizeof(*old)); /* transferred */
+	outwire_rx_init(&ix->rx);
+	if ((err = file_mkdirs(index_dir)) < 0 ||
+	    (err = index_writer_begin(&ix->writers, index_dir)) < 0 ||
+	    (err = expect_old(&ix->rx, &n_old_docs, index_dir, &ix->old)) < 0 ||
+	    (err = index_work_dir_new(&ix->work, index_dir, r->name)) < 0)
+		return err;
 	/* What the result may hold: an overlay entry per kept document, the branch lists it sent. */
-	heap = 2 * n_old_docs * sizeof(struct index_overlay) + WIRE_MAX_TOTAL;
-	sync_limit_as(index_dir, NULL, heap);
+	ix->heap = 2 * n_old_docs * sizeof(struct index_overlay) + WIRE_MAX_TOTAL;
+	mem->heap += ix->heap;
+	sync_limit_as(mem, 0);
 	arg_add(&a, "trawl");
 	arg_add(&a, "worker");
 	arg_add(&a, "index");
 	arg_pair(&a, "--mirror", git_dir);
 	arg_pair(&a, "--index", index_dir);
-	arg_pair(&a, "--work", work);
+	arg_pair(&a, "--work", ix->work);
 	arg_pair(&a, "--name", r->name);
 	for (size_t i = 0; i < r->n_patterns && i < CLI_MAX_BRANCH_ARGS; i++)
 		arg_pair(&a, "--branch", r->patterns[i]);
@@ -467,33 +551,58 @@ static int sync_index_repo(struct sync_indexed *x, const char *index_dir,
 	arg_pair(&a, "--max-seconds", a.nums[3]);
 	if (datadir_repo_symbols(r))
 		arg_add(&a, "--symbols");
-	if ((err = sync_worker(a.v, -1, "index worker", take_index, &rx)) < 0)
+	return sync_wrun_start(wr, a.v, -1, "index worker", take_index, &ix->rx);
+}
+
+/*
+ * Ends the indexing step (also after sync_index_start failed with start_err): this process
+ * checks the worker's shards and links them into index_dir (build_commit; one repository at a
+ * time, since only sync's one thread commits), and returns the commit indexed per branch in *x.
+ * The work directory is removed whatever happens; on error the previous shards stay as they
+ * were.
+ */
+static int sync_index_end(struct sync_indexed *x, int start_err, struct sync_wrun *wr,
+			  struct sync_ixrun *ix, struct sync_mem *mem, const char *index_dir,
+			  const struct store_repo *r)
+{
+	const struct outwire_rx *rx = &ix->rx;
+	int err = start_err < 0 ? start_err : sync_wrun_end(wr, "index worker");
+	uint64_t work_bytes = 0;
+
+	memset(x, 0, sizeof(*x));
+	if (err < 0)
 		goto out;
 	/* Its new shards are mapped one at a time to be verified, then with the whole index. */
-	sync_limit_as(index_dir, work, heap);
-	if (strcmp(rx.out.e.name ? rx.out.e.name : "", r->name) != 0 && !rx.out.res.is_unchanged) {
+	work_bytes = dir_bytes(ix->work);
+	sync_limit_as(mem, work_bytes);
+	if (strcmp(rx->out.e.name ? rx->out.e.name : "", r->name) != 0 &&
+	    !rx->out.res.is_unchanged) {
 		error_set("index worker: a result for another repository");
 		err = TRAWL_ECORRUPT;
 		goto out;
 	}
-	if (rx.out.res.is_unchanged)
-		err = check_unchanged(&rx.out.res, &old);
-	else
-		err = build_commit(index_dir, work, &rx.out, &old);
-	if (err == 0 && rx.out.res.n_invalid)
+	if (rx->out.res.is_unchanged)
+		err = check_unchanged(&rx->out.res, &ix->old);
+	else if ((err = build_commit(index_dir, ix->work, &ix->rx.out, &ix->old)) == 0)
+		mem->index_bytes += work_bytes; /* its shard files moved into the index */
+	if (err == 0 && rx->out.res.n_invalid)
 		fprintf(stderr,
 			"trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
 			"name for trawl, e.g. starting with '-')\n",
-			r->name, rx.out.res.n_invalid, rx.out.res.n_invalid == 1 ? "" : "es");
+			r->name, rx->out.res.n_invalid, rx->out.res.n_invalid == 1 ? "" : "es");
 	if (err == 0)
-		err = sync_indexed_fill(x, &rx.out.res);
+		err = sync_indexed_fill(x, &rx->out.res);
 out:
-	if (work)
-		index_work_dir_remove(work);
-	index_writer_end(writers, index_dir, err == 0 && !x->is_unchanged);
-	outwire_rx_dispose(&rx);
-	index_repo_entry_dispose(&old);
-	free(work);
+	if (ix->work)
+		index_work_dir_remove(ix->work);
+	if (ix->writers >= 0)
+		index_writer_end(ix->writers, index_dir, err == 0 && !x->is_unchanged);
+	mem->heap -= ix->heap;
+	outwire_rx_dispose(&ix->rx);
+	index_repo_entry_dispose(&ix->old);
+	free(ix->work);
+	memset(ix, 0, sizeof(*ix));
+	ix->writers = -1;
 	return err;
 }
 
@@ -535,11 +644,80 @@ static void index_counts(struct sync_counts *c, const char *index_dir, const cha
 	index_close(ix);
 }
 
+/*
+ * The entries of the index's MANIFEST, read once and taken from until the MANIFEST changes:
+ * sync's own commits drop them (sync_manifest_drop), another writer's change is seen by the
+ * file's identity. DESIGN: reading the whole MANIFEST for each repository was most of the
+ * time sync itself spent on an unchanged repository, and made a sync quadratic in the
+ * repositories.
+ */
+struct sync_manifest {
+	struct index_repo_entry *v; /* an entry taken has its name NULL */
+	size_t n;
+	bool is_read;
+	struct stat st; /* the file as it was before it was read (zero: there was none) */
+};
+
+static void sync_manifest_drop(struct sync_manifest *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		index_repo_entry_dispose(&m->v[i]);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Moves repository name's entry out of the MANIFEST of index_dir into *e (read again first when
+ * the file is not the one read last). ENOTFOUND when there is none; as index_read_repos.
+ */
+static int sync_manifest_take(struct index_repo_entry *e, struct sync_manifest *m,
+			      const char *index_dir, const char *name)
+{
+	char *path = file_join(index_dir, "MANIFEST");
+	struct stat st = { 0 };
+	int err = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!path)
+		return error_nomem(NULL);
+	if (stat(path, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	if (!m->is_read || !same_file(&st, &m->st)) {
+		sync_manifest_drop(m);
+		m->st = st; /* before the read: a change during it is seen next time */
+		if ((err = index_read_repos(&m->v, &m->n, index_dir)) == TRAWL_ENOTFOUND)
+			err = 0;
+		m->is_read = err == 0;
+	}
+	free(path);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].name && strcmp(m->v[i].name, name) == 0) {
+			*e = m->v[i];
+			memset(&m->v[i], 0, sizeof(m->v[i])); /* moved out */
+			return 0;
+		}
+	error_set("%s: no repository \"%s\" in the index", index_dir, name);
+	return TRAWL_ENOTFOUND;
+}
+
 struct sync_run {
 	struct datadir *d;
 	struct store *s;
 	struct gitmirror_opts mo;
 	struct shardcheck checked; /* the shard files verified before (DATA/shards-verified) */
+	size_t jobs;               /* workers running at once, at most (--jobs) */
+	bool is_progress;          /* the progress line is drawn (stderr is a terminal) */
+	struct sync_mem mem;       /* what sync may map and hold (sync_limit_as) */
+	struct sync_manifest manifest; /* the index's entries, as last read */
 };
 
 /* Records a failure (the detail of error_last()) and says so. */
@@ -562,29 +740,36 @@ static int sync_failed(struct sync_run *run, const struct store_repo *r, const c
  * (build/shardcheck.h). When one does not, r leaves the index (MANIFEST entry and files), so
  * that the run that follows rebuilds it in full instead of building on damaged shards: until
  * then it is not searchable, which beats serving or extending a corrupt index. Errors other
- * than damage (the MANIFEST unreadable, out of memory) are returned.
+ * than damage (the MANIFEST unreadable, out of memory) are returned. On success *e is r's entry
+ * the index step builds on (empty when there is none, or no longer), the caller's to dispose.
  */
-static int sync_check_shards(struct sync_run *run, const struct store_repo *r)
+static int sync_check_shards(struct index_repo_entry *e, struct sync_run *run,
+			     const struct store_repo *r)
 {
-	struct index_repo_entry e;
-	int err = index_read_repo(&e, run->d->index, r->name);
+	int err = sync_manifest_take(e, &run->manifest, run->d->index, r->name);
 
-	if (err == TRAWL_ENOTFOUND)
+	if (err == TRAWL_ENOTFOUND) {
+		memset(e, 0, sizeof(*e));
 		return 0; /* not indexed yet: nothing to check */
+	}
 	if (err < 0)
 		return err;
-	for (size_t i = 0; i < e.n_shards && err == 0; i++) {
-		err = shardcheck_verify(&run->checked, run->d->index, e.shards[i]);
+	for (size_t i = 0; i < e->n_shards && err == 0; i++) {
+		err = shardcheck_verify(&run->checked, run->d->index, e->shards[i]);
 		if (err == TRAWL_ENOMEM)
 			break;
 		if (err < 0) {
 			fprintf(stderr, "trawl: %s: %s; re-indexing the repository in full\n", r->name,
 				error_last());
+			index_repo_entry_dispose(e);
+			memset(e, 0, sizeof(*e));
 			err = index_remove_repo(run->d->index, r->name);
+			sync_manifest_drop(&run->manifest);
 			break;
 		}
 	}
-	index_repo_entry_dispose(&e);
+	if (err < 0)
+		index_repo_entry_dispose(e);
 	return err;
 }
 
@@ -650,66 +835,124 @@ static int sync_policy(struct store_repo *fetch, struct store_policy_file *pf,
 	return 0;
 }
 
-static int sync_one(struct sync_run *run, const struct store_repo *r)
-{
-	struct sync_fetched res;
-	struct sync_indexed x = { 0 }; /* disposed of even when the shard check fails first */
-	struct sync_counts c = { 0 };
-	struct gitmirror_opts mo = run->mo;
+/*
+ * One repository's sync, from its fetch to its commit: a step in this process, then its fetch
+ * worker, a step, its index worker, a step (sync_loop runs the workers of several at once).
+ */
+struct sync_job {
+	const struct store_repo *r; /* NULL: the slot is free */
+	bool is_index;              /* its index worker runs, else its fetch worker */
+	struct sync_wrun wr;
 	struct datadir_repo p;
-	struct store_policy_file pf = { 0 };
-	struct store_repo fetch;
-	int err, ret = 0;
+	struct store_policy_file pf;
+	struct sync_fetched res;
+	struct sync_ixrun ix;
+};
 
-	if ((err = datadir_repo_init(&p, run->d, r->id)) < 0) {
+/* What a job ended as (sync_progress counts them). */
+enum sync_outcome { SYNC_CHANGED, SYNC_UNCHANGED, SYNC_FAILED };
+
+static void sync_job_dispose(struct sync_job *j)
+{
+	datadir_repo_dispose(&j->p);
+	store_policy_file_dispose(&j->pf);
+	memset(j, 0, sizeof(*j));
+}
+
+/*
+ * The first step: r marked syncing, its directory and URL policy checked, its fetch worker
+ * started. 0 when the worker runs, else the job has ended (failed, said and recorded).
+ */
+static int sync_job_begin(struct sync_run *run, struct sync_job *j, const struct store_repo *r)
+{
+	struct gitmirror_opts mo = run->mo;
+	struct store_repo fetch;
+	int err;
+
+	*j = (struct sync_job){ .r = r, .ix.writers = -1 };
+	if ((err = datadir_repo_init(&j->p, run->d, r->id)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
-	sync_limit_as(run->d->index, NULL, 0);
+	sync_limit_as(&run->mem, 0);
 	if ((err = store_repo_set_syncing(run->s, r->id)) < 0) {
 		cli_report(err);
-		datadir_repo_dispose(&p);
 		return EXIT_ERROR;
 	}
 	/*
 	 * The fetch worker may write DATA/repos/ID only: it must exist (a restored DATA may lack
 	 * it), and a mirror where an older trawl kept it moves in.
 	 */
-	if ((err = file_mkdirs(run->d->repos)) < 0 || (err = datadir_repo_prepare(&p)) < 0) {
-		ret = sync_failed(run, r, "fetch");
-		goto out;
-	}
+	if ((err = file_mkdirs(run->d->repos)) < 0 || (err = datadir_repo_prepare(&j->p)) < 0)
+		return sync_failed(run, r, "fetch");
 	if (err == 1)
-		fprintf(stderr, "trawl: %s: moved its mirror %s to %s\n", r->name, p.old, p.mirror);
+		fprintf(stderr, "trawl: %s: moved its mirror %s to %s\n", r->name, j->p.old,
+			j->p.mirror);
 	/*
 	 * SECURITY: P1: the URL is checked again before the fetch, under its stored policy: the URL
 	 * and policy of DATA/policy/ID, which the confined server cannot write (trawl.db it can).
 	 */
-	if ((err = sync_policy(&fetch, &pf, run, r)) < 0) {
-		ret = sync_failed(run, r, "fetch");
-		goto out;
-	}
+	if ((err = sync_policy(&fetch, &j->pf, run, r)) < 0)
+		return sync_failed(run, r, "fetch");
 	datadir_policy_widen(&mo.policy, &fetch.policy);
-	err = sync_fetch(&res, &mo, &fetch, &p, run->d->root);
-	if (res.recloned)
+	if ((err = sync_fetch_start(&j->wr, &j->res, &mo, &fetch, &j->p, run->d->root)) < 0) {
+		datadir_repo_clean(&j->p);
+		return sync_failed(run, r, "fetch");
+	}
+	return 0;
+}
+
+/* Once its fetch worker has ended: the shard check, then the index worker started. */
+static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
+{
+	struct sync_indexed x = { 0 };
+	struct index_repo_entry old;
+	int err = sync_fetch_end(&j->wr, &j->res, &j->p);
+
+	if (j->res.recloned)
 		fprintf(stderr,
 			"trawl: %s: the mirror was corrupt (%s); deleted it and cloned again\n",
-			r->name, res.reason);
-	if (err < 0) {
-		ret = sync_failed(run, r, "fetch");
-		goto out;
+			j->r->name, j->res.reason);
+	if (err < 0)
+		return sync_failed(run, j->r, "fetch");
+	if ((err = sync_check_shards(&old, run, j->r)) < 0)
+		return sync_failed(run, j->r, "index");
+	if ((err = sync_index_start(&j->wr, &j->ix, &old, &run->mem, run->d->index, j->r,
+				    j->p.mirror)) == 0) {
+		j->is_index = true;
+		return 0;
 	}
-	if ((err = sync_check_shards(run, r)) == 0)
-		err = sync_index_repo(&x, run->d->index, r, p.mirror);
-	if (err == 0) {
+	sync_index_end(&x, err, &j->wr, &j->ix, &run->mem, run->d->index, j->r);
+	return sync_failed(run, j->r, "index");
+}
+
+/* Once its index worker has ended: the commit, the registry's record, the line that says so. */
+static void sync_job_indexed(struct sync_run *run, struct sync_job *j, enum sync_outcome *how)
+{
+	const struct store_repo *r = j->r;
+	struct sync_indexed x;
+	struct sync_counts c = { 0 };
+	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->mem, run->d->index, r);
+
+	if (err < 0 || !x.is_unchanged)
+		sync_manifest_drop(&run->manifest); /* its commit changed the MANIFEST */
+
+	/*
+	 * Nothing moved since a sync that succeeded: the counts it recorded are the index's. Counting
+	 * opens every shard of the index, which made an unchanged sync quadratic in the repositories.
+	 */
+	if (err == 0 && x.is_unchanged && r->state == STORE_STATE_INDEXED)
+		c = (struct sync_counts){ r->index_bytes, r->files, r->skipped_count };
+	else if (err == 0)
 		index_counts(&c, run->d->index, r->name);
+	if (err == 0) {
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
-					    c.skipped, x.branches, x.n_branches);
+					    c.skipped, x.branches, x.n_branches, !x.is_unchanged);
 	}
 	if (err < 0) {
-		ret = sync_failed(run, r, "index");
 		sync_indexed_dispose(&x);
-		goto out;
+		sync_failed(run, r, "index");
+		return;
 	}
 	printf("synced ");
 	cli_print_text(r->name, strlen(r->name), cli_names_out());
@@ -721,13 +964,31 @@ static int sync_one(struct sync_run *run, const struct store_repo *r)
 		printf(" at %.12s", x.branches[i].commit);
 	}
 	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)c.files,
-	       (unsigned long long)c.skipped, res.cloned ? ", new mirror" : "",
+	       (unsigned long long)c.skipped, j->res.cloned ? ", new mirror" : "",
 	       x.is_unchanged ? ", unchanged" : x.is_incremental ? ", incremental" : "");
+	*how = x.is_unchanged ? SYNC_UNCHANGED : SYNC_CHANGED;
 	sync_indexed_dispose(&x);
-out:
-	datadir_repo_dispose(&p);
-	store_policy_file_dispose(&pf);
-	return ret;
+}
+
+/*
+ * Moves a job on once its worker's messages are read and its standard error has ended (or its
+ * deadline passed: sync_wrun_end then kills it). 1 when the job has ended, with *how; else 0.
+ */
+static int sync_job_step(struct sync_run *run, struct sync_job *j, enum sync_outcome *how)
+{
+	sync_wrun_feed(&j->wr);
+	if (!j->wr.is_read)
+		return 0;
+	if (!j->wr.stream_err && !worker_try_drain(&j->wr.w) &&
+	    clock_now_ms() < j->wr.w.deadline_ms)
+		return 0;
+	*how = SYNC_FAILED;
+	if (j->is_index)
+		sync_job_indexed(run, j, how);
+	else if (sync_job_fetched(run, j) == 0)
+		return 0; /* its index worker runs */
+	sync_job_dispose(j);
+	return 1;
 }
 
 /*
@@ -745,6 +1006,93 @@ static bool sync_backoff(const struct store_repo *r)
 	printf(": %u failed attempt%s in a row; next one in %llds (trawl sync NAME tries now)\n",
 	       r->failures, r->failures == 1 ? "" : "s", (long long)(r->next_attempt - now));
 	return true;
+}
+
+static void progress_outcome(struct progress *pg, enum sync_outcome how)
+{
+	progress_count(pg, how == SYNC_FAILED, how == SYNC_UNCHANGED);
+}
+
+/*
+ * Syncs todo[0..n) with at most run->jobs workers running at once, and returns EXIT_ERROR when
+ * any failed. DESIGN: one thread, one poll over every running worker's pipes; everything
+ * between two workers of a job (the registry, the shard check, the commit into the index, the
+ * output) runs in this thread, one job at a time, so the registry and the MANIFEST see the
+ * same sequence of single-repository changes as a sync with --jobs 1, and lines are never
+ * interleaved. Only the workers (the fetches and the index builds) overlap.
+ */
+static int sync_loop(struct sync_run *run, const struct store_repo *const *todo, size_t n)
+{
+	struct sync_job *jobs = calloc(run->jobs, sizeof(*jobs));
+	struct pollfd *pfd = calloc(2 * run->jobs, sizeof(*pfd));
+	struct progress pg;
+	size_t next = 0, running = 0;
+	enum sync_outcome how;
+	int ret = 0;
+
+	progress_init(&pg, run->is_progress, n);
+	if (!jobs || !pfd) {
+		cli_report(error_nomem(NULL));
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	run->mem.index_bytes = dir_bytes(run->d->index);
+	while (next < n || running > 0) {
+		double wake = clock_now_ms() + (pg.is_on ? PROGRESS_MS : 60000.0), left;
+		size_t n_pfd = 0;
+
+		for (size_t k = 0; k < run->jobs; k++) {
+			while (!jobs[k].r && next < n) {
+				progress_erase(&pg);
+				if (sync_job_begin(run, &jobs[k], todo[next++]) == 0) {
+					running++;
+					continue;
+				}
+				sync_job_dispose(&jobs[k]);
+				progress_outcome(&pg, SYNC_FAILED);
+				ret = EXIT_ERROR;
+			}
+			if (!jobs[k].r)
+				continue;
+			n_pfd += worker_pollfds(&jobs[k].wr.w, !jobs[k].wr.is_read, pfd + n_pfd);
+			if (jobs[k].wr.w.deadline_ms < wake)
+				wake = jobs[k].wr.w.deadline_ms;
+		}
+		progress_draw(&pg, running);
+		if (running == 0)
+			continue;
+		left = wake - clock_now_ms();
+		if (n_pfd && poll(pfd, n_pfd, left < 0 ? 0 : (int)left + 1) < 0 && errno != EINTR) {
+			cli_errorf("waiting for the workers: %s", strerror(errno));
+			ret = EXIT_ERROR;
+			break;
+		}
+		for (size_t k = 0; k < run->jobs; k++) {
+			if (!jobs[k].r)
+				continue;
+			progress_erase(&pg);
+			if (sync_job_step(run, &jobs[k], &how) == 0)
+				continue;
+			running--;
+			progress_outcome(&pg, how);
+			if (how == SYNC_FAILED)
+				ret = EXIT_ERROR;
+		}
+	}
+out:
+	/* After an error above: the workers still running are ended (and the repositories failed). */
+	for (size_t k = 0; jobs && k < run->jobs; k++) {
+		if (!jobs[k].r)
+			continue;
+		jobs[k].wr.stream_err = TRAWL_EIO;
+		jobs[k].wr.is_read = true;
+		snprintf(jobs[k].wr.stream, sizeof(jobs[k].wr.stream), "sync stopped");
+		sync_job_step(run, &jobs[k], &how);
+	}
+	progress_erase(&pg);
+	free(pfd);
+	free(jobs);
+	return ret;
 }
 
 /*
@@ -780,7 +1128,34 @@ static int checked_open(struct shardcheck *sc, const struct datadir *d)
 	return err;
 }
 
-static int sync_main(int argc, char **argv)
+/*
+ * Workers running at once by default: twice the online CPUs, within 1..SYNC_JOBS_DEFAULT_MAX.
+ * A fetch mostly waits on the network or the disk and an index worker mostly computes, so more
+ * jobs than CPUs keep both busy (bench/sync-many.md measured it); the cap keeps a big machine
+ * from opening hundreds of connections to one git host at once.
+ */
+#define SYNC_JOBS_DEFAULT_MAX 16
+#define SYNC_JOBS_MAX 256
+
+static size_t sync_default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return 2 * (size_t)n > SYNC_JOBS_DEFAULT_MAX ? SYNC_JOBS_DEFAULT_MAX : 2 * (size_t)n;
+}
+
+/* What sync_main's options set beyond struct sync_run. */
+struct sync_opts {
+	const char *data;
+	bool is_retry, is_due, is_quiet;
+	struct store_due_rule due;
+};
+
+/* Parses the options; false when the command ends here (--help, a usage error) with *status. */
+static bool sync_options(struct sync_opts *o, struct sync_run *run, int argc, char **argv,
+			 int *status)
 {
 	static const struct option longopts[] = {
 		{ "data", required_argument, NULL, 'D' },
@@ -788,35 +1163,101 @@ static int sync_main(int argc, char **argv)
 		{ "allow-local", no_argument, NULL, 'L' },
 		{ "allow-private", no_argument, NULL, 'P' },
 		{ "retry", no_argument, NULL, 'R' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "due", no_argument, NULL, 'd' },
+		{ "min-interval", required_argument, NULL, 'm' },
+		{ "max-interval", required_argument, NULL, 'M' },
+		{ "no-progress", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t jobs;
+	int c;
+
+	*o = (struct sync_opts){ .due = { STORE_DUE_MIN_DEFAULT, STORE_DUE_MAX_DEFAULT } };
+	run->jobs = sync_default_jobs();
+	while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': o->data = optarg; break;
+		case 'I': run->mo.policy.allow_insecure = true; break;
+		case 'L': run->mo.policy.allow_local = true; break;
+		case 'P': run->mo.policy.allow_private = true; break;
+		case 'R': o->is_retry = true; break;
+		case 'd': o->is_due = true; break;
+		case 'q': o->is_quiet = true; break;
+		case 'j':
+			if (!cli_parse_u64(&jobs, optarg) || jobs < 1 || jobs > SYNC_JOBS_MAX) {
+				cli_errorf("--jobs: expected a number from 1 to %d", SYNC_JOBS_MAX);
+				return (*status = EXIT_ERROR, false);
+			}
+			run->jobs = (size_t)jobs;
+			break;
+		case 'm':
+		case 'M':
+			if (!accounts_parse_duration(c == 'm' ? &o->due.min_s : &o->due.max_s, optarg)) {
+				cli_errorf("--%s: expected a duration like 30s, 10m, 8h or 1d",
+					   c == 'm' ? "min-interval" : "max-interval");
+				return (*status = EXIT_ERROR, false);
+			}
+			break;
+		case 'h': return (*status = cli_usage("sync", false), false);
+		default: return (*status = cli_usage("sync", true), false);
+		}
+	}
+	if (argc - optind > 1 || (o->is_due && argc - optind > 0))
+		return (*status = cli_usage("sync", true), false);
+	if (store_due_check(&o->due) < 0) {
+		cli_errorf("%s", error_last());
+		return (*status = EXIT_ERROR, false);
+	}
+	run->is_progress = !o->is_quiet && isatty(STDERR_FILENO);
+	return true;
+}
+
+/*
+ * The repositories a sync of every one takes, in *todo (pointers into v): all of them but the
+ * ones waiting out their backoff (unless retry or sync_all, said by a line each) or, with
+ * is_due, all of them but the ones not due (store/due.h, whose rule for a failed repository is
+ * its backoff: not due, it is left out without a line, every tick).
+ */
+static int sync_select(const struct store_repo ***todo, size_t *n_todo, const struct store_repo *v,
+		       size_t n, const struct sync_opts *o, bool sync_all)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	*n_todo = 0;
+	if (n && !(*todo = calloc(n, sizeof(const struct store_repo *))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++) {
+		bool is_retried = o->is_retry && v[i].state == STORE_STATE_ERROR;
+
+		if (!sync_all && o->is_due && !is_retried && !store_due(&v[i], &o->due, now))
+			continue;
+		if (!sync_all && !o->is_due && !o->is_retry && sync_backoff(&v[i]))
+			continue;
+		(*todo)[(*n_todo)++] = &v[i];
+	}
+	if (o->is_due)
+		printf("%zu of %zu repositor%s due\n", *n_todo, n, n == 1 ? "y" : "ies");
+	return 0;
+}
+
+static int sync_main(int argc, char **argv)
+{
 	struct sync_run run = { 0 };
+	struct sync_opts o;
 	struct datadir d;
 	struct store *s = NULL;
 	struct store_repo *v = NULL, one;
-	size_t n = 0;
-	const char *data = NULL;
-	int c, err, ret = 0;
-	bool have_one = false, sync_all = false, is_retry = false;
+	const struct store_repo **todo = NULL, *todo_one[1];
+	size_t n = 0, n_todo = 0;
+	int err, ret;
+	bool have_one = false, sync_all = false;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'D': data = optarg; break;
-		case 'I': run.mo.policy.allow_insecure = true; break;
-		case 'L': run.mo.policy.allow_local = true; break;
-		case 'P': run.mo.policy.allow_private = true; break;
-		case 'R':
-			is_retry = true;
-			break;
-		case 'h': return cli_usage("sync", false);
-		default: return cli_usage("sync", true);
-		}
-	}
-	if (argc - optind > 1)
-		return cli_usage("sync", true);
+	if (!sync_options(&o, &run, argc, argv, &ret))
+		return ret;
 	datadir_policy_env(&run.mo.policy);
-	if ((err = datadir_init(&d, data, false)) < 0) {
+	if ((err = datadir_init(&d, o.data, false)) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}
@@ -824,7 +1265,7 @@ static int sync_main(int argc, char **argv)
 	run.mo.credentials = d.credentials;
 	run.mo.known_hosts = d.known_hosts;
 	if ((err = datadir_lock(&d)) < 0 || (err = store_open(&s, d.db)) < 0 ||
-	    (err = checked_open(&run.checked, &d)) < 0)
+	    (err = store_relax_durability(s)) < 0 || (err = checked_open(&run.checked, &d)) < 0)
 		goto fail;
 	run.s = s;
 	if ((err = datadir_policy_migrate(&d, s)) < 0 ||
@@ -834,18 +1275,15 @@ static int sync_main(int argc, char **argv)
 		if ((err = store_repo_get(&one, s, argv[optind])) < 0)
 			goto fail;
 		have_one = true;
-		ret = sync_one(&run, &one);
+		todo_one[0] = &one;
+		ret = sync_loop(&run, todo_one, 1);
 	} else {
-		if ((err = store_repo_list(&v, &n, s)) < 0)
+		if ((err = store_repo_list(&v, &n, s)) < 0 ||
+		    (err = sync_select(&todo, &n_todo, v, n, &o, sync_all)) < 0)
 			goto fail;
 		if (n == 0)
 			printf("no repositories registered (trawl repo add URL)\n");
-		for (size_t i = 0; i < n; i++) {
-			if (!is_retry && !sync_all && sync_backoff(&v[i]))
-				continue;
-			if (sync_one(&run, &v[i]) != 0)
-				ret = EXIT_ERROR;
-		}
+		ret = sync_loop(&run, todo, n_todo);
 	}
 	goto out;
 fail:
@@ -856,8 +1294,10 @@ out:
 	if (run.checked.path && shardcheck_save(&run.checked, d.index) < 0)
 		fprintf(stderr, "trawl: warning: %s\n", error_last());
 	shardcheck_dispose(&run.checked);
+	sync_manifest_drop(&run.manifest);
 	if (have_one)
 		store_repo_dispose(&one);
+	free(todo);
 	store_repos_free(v, n);
 	store_close(s);
 	datadir_dispose(&d);

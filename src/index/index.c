@@ -988,6 +988,24 @@ out:
 	return err;
 }
 
+int index_read_repos(struct index_repo_entry **out, size_t *n, const char *dir)
+{
+	struct manifest m = { 0 };
+	int lock = -1, err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = lock_take(&lock, dir, LOCK_SH, false)) == 0 &&
+	    (err = manifest_read(&m, dir)) == 0) {
+		*out = m.repos;
+		*n = m.n_repos;
+		m = (struct manifest){ 0 }; /* moved out */
+	}
+	manifest_dispose(&m);
+	lock_release(lock);
+	return err;
+}
+
 int index_set_aside_damaged(const char *dir)
 {
 	struct manifest m = { 0 };

@@ -293,6 +293,13 @@ void index_repo_entry_dispose(struct index_repo_entry *e);
 int index_read_repo(struct index_repo_entry *out, const char *dir, const char *name);
 
 /*
+ * Reads every entry of dir/MANIFEST into *out[0..*n) (dispose each, then free the array), for a
+ * caller that looks up many (trawl sync). ENOTFOUND when there is no index, ECORRUPT, EIO,
+ * ENOMEM.
+ */
+int index_read_repos(struct index_repo_entry **out, size_t *n, const char *dir);
+
+/*
  * Replaces (or adds) the repository e->name with e (its shard files already renamed into place,
  * overlay shard indices into e->shards), then deletes the files the new MANIFEST no longer
  * lists. With expect non-NULL, the repository's current entry must still list exactly

@@ -94,11 +94,40 @@ static bool is_argv(char **argv, uint32_t n_args, const char *const *want, uint3
 	return true;
 }
 
+/* Whether s is 1 to 10 digits, then suffix (a character, or none when 0). */
+static bool is_number(const char *s, char suffix)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n >= 1 && n <= 10 && s[n] == suffix && (suffix == 0 || s[n + 1] == 0);
+}
+
+/*
+ * The scheduler's tail after `trawl sync --data DATA` (sched.c): `--due --no-progress
+ * --min-interval Ns --max-interval Ns [--jobs N]`, in that order, N digits only.
+ */
+static bool is_due_tail(char **argv, uint32_t n_args)
+{
+	const char *const head[] = { "--due", "--no-progress", "--min-interval" };
+
+	if (n_args != 6 && n_args != 8)
+		return false;
+	for (uint32_t i = 0; i < 3; i++)
+		if (strcmp(argv[i], head[i]) != 0)
+			return false;
+	if (!is_number(argv[3], 's') || strcmp(argv[4], "--max-interval") != 0 ||
+	    !is_number(argv[5], 's'))
+		return false;
+	return n_args == 6 || (strcmp(argv[6], "--jobs") == 0 && is_number(argv[7], 0));
+}
+
 /*
  * SECURITY: exactly the command lines the server builds, nothing more: the trawl binary as
  * `trawl __compile` (hscompile.c) or `trawl sync --data DATA` for the DATA fixed at start-up
- * (sched.c), the tests' TRAWL_SYNC_CMD as `CMD --data DATA`. No flag a taken-over server
- * could add (--allow-local, another --data) gets through. NULL when allowed, else the reason.
+ * followed by the scheduler's --due options (sched.c, is_due_tail), the tests' TRAWL_SYNC_CMD
+ * as `CMD --data DATA`. No flag a taken-over server could add (--allow-local, another --data)
+ * gets through: what it may choose are the intervals (how soon a repository is due, at most
+ * every tick) and --jobs, which sync bounds. NULL when allowed, else the reason.
  */
 static const char *refusal(const char *path, char **argv, uint32_t n_args)
 {
@@ -114,6 +143,9 @@ static const char *refusal(const char *path, char **argv, uint32_t n_args)
 				       ? NULL
 				       : "not the sync command's arguments";
 		if (is_argv(argv, n_args, compile, 2) || (data_dir && is_argv(argv, n_args, sync, 4)))
+			return NULL;
+		if (data_dir && n_args > 4 && is_argv(argv, 4, sync, 4) &&
+		    is_due_tail(argv + 4, n_args - 4))
 			return NULL;
 		return "not `trawl __compile` or `trawl sync --data DATA` for the server's DATA";
 	}

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ int worker_start(struct worker *w, const char *path, char *const argv[], int in_
 	*w = (struct worker){ .pid = -1,
 			      .msg_fd = -1,
 			      .err_fd = -1,
+			      .exit_fd = -1,
 			      .label = label,
 			      .relay = relay,
 			      .deadline_ms = deadline_ms };
@@ -115,6 +117,8 @@ int worker_start(struct worker *w, const char *path, char *const argv[], int in_
 	w->msg_fd = msg[0];
 	w->err_fd = err_pipe[0];
 	msg[0] = err_pipe[0] = -1;
+	/* Close-on-exec, as pidfds are: no later worker inherits it. None on kernels before 5.3. */
+	w->exit_fd = (int)syscall(SYS_pidfd_open, w->pid, 0);
 out:
 	/* The write ends are the worker's alone: its exit closes them, and reads see the end. */
 	close_fd(&msg[0]);
@@ -170,14 +174,15 @@ static void drain_err(struct worker *w)
 	}
 }
 
-int worker_next(struct worker *w, struct wire_msg *m)
+/* worker_next (is_wait) waits for a message; worker_try_next only reads what is there. */
+static int next_msg(struct worker *w, struct wire_msg *m, bool is_wait)
 {
 	char chunk[65536];
 	int r;
 
 	for (;;) {
 		struct pollfd p[2] = { { w->msg_fd, POLLIN, 0 }, { w->err_fd, POLLIN, 0 } };
-		int wait_ms = -1;
+		int wait_ms = is_wait ? -1 : 0;
 
 		if ((r = wire_in_next(&w->in, m)) != 0)
 			return r;
@@ -191,13 +196,16 @@ int worker_next(struct worker *w, struct wire_msg *m)
 				error_set("%s ran past its deadline", w->label);
 				return TRAWL_ETIMEOUT;
 			}
-			wait_ms = left > 60000 ? 60000 : (int)left + 1;
+			if (is_wait)
+				wait_ms = left > 60000 ? 60000 : (int)left + 1;
 		}
 		r = poll(p, 2, wait_ms);
 		if (r < 0 && errno != EINTR) {
 			error_set("waiting for the %s: %s", w->label, strerror(errno));
 			return TRAWL_EIO;
 		}
+		if (r == 0 && !is_wait)
+			return WORKER_PENDING;
 		if (r <= 0)
 			continue;
 		if (p[1].revents)
@@ -211,6 +219,40 @@ int worker_next(struct worker *w, struct wire_msg *m)
 				close_fd(&w->msg_fd);
 		}
 	}
+}
+
+int worker_next(struct worker *w, struct wire_msg *m)
+{
+	return next_msg(w, m, true);
+}
+
+int worker_try_next(struct worker *w, struct wire_msg *m)
+{
+	return next_msg(w, m, false);
+}
+
+size_t worker_pollfds(const struct worker *w, bool with_messages, struct pollfd p[2])
+{
+	size_t n = 0;
+
+	if (w->msg_fd >= 0 && with_messages)
+		p[n++] = (struct pollfd){ .fd = w->msg_fd, .events = POLLIN };
+	if (w->err_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = w->err_fd, .events = POLLIN };
+	else if (w->exit_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = w->exit_fd, .events = POLLIN };
+	return n;
+}
+
+bool worker_try_drain(struct worker *w)
+{
+	struct pollfd p = { w->err_fd, POLLIN, 0 };
+
+	struct pollfd e = { w->exit_fd, POLLIN, 0 };
+
+	while (w->err_fd >= 0 && poll(&p, 1, 0) > 0)
+		drain_err(w);
+	return w->err_fd < 0 && (w->exit_fd < 0 || poll(&e, 1, 0) != 0);
 }
 
 static const char *signal_name(int sig)
@@ -296,6 +338,7 @@ int worker_finish(struct worker *w, bool is_kill)
 		err = TRAWL_EIO;
 	}
 	w->pid = -1;
+	close_fd(&w->exit_fd);
 	wire_in_dispose(&w->in);
 	return err;
 }

@@ -12,6 +12,10 @@
  * The last line a confined worker's SIGSYS handler wrote ("sandbox: denied system call NAME
  * (NR)", sandbox/confine.h) is kept to name the rule it broke.
  *
+ * Several workers can be supervised by one thread: worker_pollfds gives the descriptors to
+ * wait on (poll, with others'), worker_try_next and worker_try_drain read what is there without
+ * blocking (cmd_sync.c runs --jobs workers so).
+ *
  * Not thread-safe: one thread supervises one worker.
  */
 #ifndef TRAWL_SANDBOX_WORKER_H
@@ -20,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <poll.h>
 #include <sys/types.h>
 
 #include "sandbox/wire.h"
@@ -31,6 +36,7 @@
 struct worker {
 	pid_t pid;
 	int msg_fd, err_fd; /* read ends; -1 once closed */
+	int exit_fd;        /* a pidfd, readable once the worker has exited; -1: none */
 	struct wire_in in;
 	const char *label;  /* "index worker": names it in messages */
 	FILE *relay;        /* where its standard error lines go (NULL: dropped) */
@@ -61,6 +67,30 @@ int worker_start(struct worker *w, const char *path, char *const argv[], int in_
  * meanwhile.
  */
 int worker_next(struct worker *w, struct wire_msg *m);
+
+/* What worker_try_next returns when no whole message has arrived yet. */
+#define WORKER_PENDING 2
+
+/*
+ * As worker_next, without waiting: WORKER_PENDING when the pipes hold no whole message yet
+ * (poll worker_pollfds, then try again). The deadline is checked as in worker_next.
+ */
+int worker_try_next(struct worker *w, struct wire_msg *m);
+
+/*
+ * The descriptors still open of w, 0 to 2 of them, into p with events POLLIN: what to poll to
+ * know when worker_try_next or worker_try_drain has work. Its message pipe only with
+ * with_messages: once no more messages are taken, its end would wake every poll. Once its
+ * standard error has ended, its pidfd, which wakes the poll when it exits.
+ */
+size_t worker_pollfds(const struct worker *w, bool with_messages, struct pollfd p[2]);
+
+/*
+ * Relays what its standard error pipe holds, without waiting; true once that pipe has ended and
+ * the worker has exited (when the kernel has no pidfd: once the pipe has ended), when
+ * worker_finish will not wait for either.
+ */
+bool worker_try_drain(struct worker *w);
 
 /*
  * Ends the supervision: with is_kill the worker is killed first (SIGKILL); then its standard

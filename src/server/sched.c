@@ -1,7 +1,10 @@
 /*
- * The background scheduler: every --sync-interval it runs `trawl sync --data DIR` as a child
- * process (this binary again, by /proc/self/exe; argv only, no shell), one at a time, with the
- * child's output copied into the log line by line. A crash or hang in fetching or indexing
+ * The background scheduler: every tick (SCHED_TICK_S, or --sync-interval when shorter) it runs
+ * `trawl sync --data DIR --due ...` as a child process (this binary again, by /proc/self/exe;
+ * argv only, no shell), one at a time, with the child's output copied into the log line by
+ * line. The child syncs only the repositories due by how recently they changed (store/due.h:
+ * half their idle time, within --sync-interval and --sync-max-interval), --sync-jobs at once,
+ * so a tick where nothing is due costs a read of the registry. A crash or hang in fetching or indexing
  * stays in the child: the server logs the exit status and carries on; the index watcher picks
  * up whatever new shards the child committed. The child checks each repository's URL under the
  * policy it was added with (DATA/policy/ID, src/store/policy.h), so the server needs no --allow-*
@@ -18,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -25,10 +29,12 @@
 #include <unistd.h>
 
 #include "sandbox/child.h"
+#include "store/due.h"
 #include "server/server_int.h"
 #include "util/error.h"
 
 #define LOG_LINE_MAX 2048
+#define SCHED_TICK_S 60 /* how often the scheduler looks for due repositories, at most */
 #define LOG_BYTES_MAX ((size_t)1 << 20) /* per run: a chatty child cannot flood the log */
 
 struct sched {
@@ -94,13 +100,23 @@ static void run_sync(struct sched *sc)
 	const char *cmd = NULL;
 #endif
 	const char *path = cmd && cmd[0] ? cmd : sc->cfg->self_exe;
-	char *argv_sync[] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, NULL };
+	unsigned max_s = sc->cfg->sync_max_interval_s ? sc->cfg->sync_max_interval_s
+						      : (unsigned)STORE_DUE_MAX_DEFAULT;
+	char min_arg[24], max_arg[24], jobs_arg[24];
+	char *argv_sync[] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, "--due",
+			      "--no-progress", "--min-interval", min_arg, "--max-interval",
+			      max_arg, sc->cfg->sync_jobs ? "--jobs" : NULL, jobs_arg, NULL };
 	char *argv_cmd[] = { (char *)path, "--data", (char *)sc->cfg->data_dir, NULL };
 	int pipefd[2], status = 0, err;
 	pid_t pid;
 	struct logline l;
 	double t0 = clock_now_ms();
 
+	/* The longest interval is never below the shortest. */
+	snprintf(min_arg, sizeof(min_arg), "%us", sc->cfg->sync_interval_s);
+	snprintf(max_arg, sizeof(max_arg), "%us",
+		 max_s < sc->cfg->sync_interval_s ? sc->cfg->sync_interval_s : max_s);
+	snprintf(jobs_arg, sizeof(jobs_arg), "%u", sc->cfg->sync_jobs);
 	atomic_fetch_add(&sc->m->syncs, 1);
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		log_msg("error", "sync: cannot create a pipe", "error", strerror(errno));
@@ -138,8 +154,10 @@ static void *sched_main(void *arg)
 	struct sched *sc = arg;
 
 	while (!atomic_load(&sc->stop)) {
-		/* Sleep one interval in short steps, so stopping is prompt. */
-		double until = clock_now_ms() + 1000.0 * sc->cfg->sync_interval_s;
+		/* Sleep one tick in short steps, so stopping is prompt. */
+		unsigned tick_s = sc->cfg->sync_interval_s < SCHED_TICK_S ? sc->cfg->sync_interval_s
+									  : SCHED_TICK_S;
+		double until = clock_now_ms() + 1000.0 * tick_s;
 		struct timespec ts = { 0, 100 * 1000000L };
 
 		while (!atomic_load(&sc->stop) && clock_now_ms() < until)

@@ -66,7 +66,9 @@ struct server_config {
 	const char *data_dir;          /* DATA: DATA/index is the index */
 	struct sockaddr_storage addr;  /* from server_listen_parse */
 	socklen_t addr_len;
-	unsigned sync_interval_s;      /* 0: no background sync */
+	unsigned sync_interval_s;      /* the shortest between two syncs of a repository; 0: none */
+	unsigned sync_max_interval_s;  /* the longest; 0: STORE_DUE_MAX_DEFAULT */
+	unsigned sync_jobs;            /* `trawl sync --jobs`; 0: its default */
 	unsigned conn_timeout_s;       /* idle connection timeout */
 	unsigned header_timeout_s;     /* a request head's deadline; 0 = SERVER_HEADER_TIMEOUT_S */
 	unsigned max_conns;            /* open connections; 0 = SERVER_MAX_CONNS */

@@ -331,6 +331,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE repos ADD COLUMN symbols INTEGER NOT NULL DEFAULT -1 "
 	"  CHECK (symbols IN (-1, 0, 1));"
 	"PRAGMA user_version = 10;",
+	/*
+	 * 11: when each repository last changed (a sync that moved a branch or indexed it the first
+	 * time), for the schedule by recency of change (store/due.h). A repository synced before
+	 * counts as changed at its last sync.
+	 */
+	"ALTER TABLE repos ADD COLUMN last_changed INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE repos SET last_changed = last_sync;"
+	"PRAGMA user_version = 11;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -713,6 +721,11 @@ fail:
 	return err;
 }
 
+int store_relax_durability(struct store *s)
+{
+	return run_const(s, "PRAGMA synchronous = NORMAL", "relaxing durability");
+}
+
 char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -919,7 +932,7 @@ void store_repos_free(struct store_repo *v, size_t n)
 
 #define REPO_COLUMNS \
 	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count, " \
-	"allow_insecure, allow_local, allow_private, failures, next_attempt, symbols"
+	"allow_insecure, allow_local, allow_private, failures, next_attempt, symbols, last_changed"
 
 static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 {
@@ -947,6 +960,7 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 	r->failures = (unsigned)sqlite3_column_int(st, 13);
 	r->next_attempt = sqlite3_column_int64(st, 14);
 	r->symbols = sqlite3_column_int(st, 15);
+	r->last_changed = sqlite3_column_int64(st, 16);
 	if (r->symbols != STORE_SYMBOLS_ON && r->symbols != STORE_SYMBOLS_OFF)
 		r->symbols = STORE_SYMBOLS_DEFAULT;
 	if (oom || !r->name || !r->url) {
@@ -1299,7 +1313,7 @@ out:
 
 int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t index_bytes,
 			  uint64_t files, uint64_t skipped_count,
-			  const struct store_branch *branches, size_t n)
+			  const struct store_branch *branches, size_t n, bool is_changed)
 {
 	sqlite3_stmt *st = NULL;
 	int err;
@@ -1308,9 +1322,11 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 		return err;
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
 				"last_error = NULL, index_bytes = ?3, files = ?4, "
-				"skipped_count = ?5, failures = 0, next_attempt = 0 "
+				"skipped_count = ?5, failures = 0, next_attempt = 0, "
+				"last_changed = CASE WHEN ?6 THEN ?2 ELSE last_changed END "
 				"WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
+	    (err = store_bind_i64(s, st, 6, is_changed)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, clamp_u64(index_bytes))) == 0 &&
 	    (err = store_bind_i64(s, st, 4, clamp_u64(files))) == 0 &&
 	    (err = store_bind_i64(s, st, 5, clamp_u64(skipped_count))) == 0 &&

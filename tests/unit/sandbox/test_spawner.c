@@ -106,7 +106,28 @@ static void only_the_servers_command_lines_are_run(void **state)
 	char *cmd_ok[] = { OTHER, "--data", DATA, NULL };
 	char *cmd_other[] = { OTHER, "--data", "/tmp/evil", NULL };
 	char *cmd_more[] = { OTHER, "--data", DATA, "--allow-local", NULL };
-	char *const *refused[] = { local, local_after, other_data, prefix, bare, compile_more, argv0 };
+	/* The scheduler's --due tail: its flags in its order, numbers only. */
+	char *due[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress", "--min-interval",
+			"60s", "--max-interval", "28800s", NULL };
+	char *due_jobs[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+			     "--min-interval", "60s", "--max-interval", "28800s", "--jobs", "4", NULL };
+	char *due_local[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+			      "--min-interval", "60s", "--max-interval", "28800s", "--allow-local",
+			      "4", NULL };
+	char *due_value[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+			      "--min-interval", "--allow-local", "--max-interval", "28800s", NULL };
+	char *due_more[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+			     "--min-interval", "60s", "--max-interval", "28800s", "--jobs", "4",
+			     "--allow-local", NULL };
+	char *due_jobs_odd[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+				 "--min-interval", "60s", "--max-interval", "28800s", "--jobs", "4s",
+				 NULL };
+	char *due_other[] = { "trawl", "sync", "--data", "/tmp/evil", "--due", "--no-progress",
+			      "--min-interval", "60s", "--max-interval", "28800s", NULL };
+	char *const *refused[] = { local,     local_after, other_data, prefix,   bare,
+				   compile_more, argv0,   due_local,  due_value, due_more,
+				   due_jobs_odd, due_other };
+	char *const *allowed[] = { due, due_jobs };
 	int status = 0;
 	pid_t pid;
 
@@ -114,6 +135,12 @@ static void only_the_servers_command_lines_are_run(void **state)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
 		assert_int_equal(sandbox_spawn(&pid, SELF, refused[i], -1, -1, -1), TRAWL_EPERM);
 		assert_non_null(strstr(error_last(), "not a program or command line"));
+	}
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++) {
+		assert_int_equal(sandbox_spawn(&pid, SELF, allowed[i], -1, -1, -1), 0);
+		assert_int_equal(sandbox_wait(&status, pid, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 7); /* helper_main's "sync" */
 	}
 	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_other, -1, -1, -1), TRAWL_EPERM);
 	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_more, -1, -1, -1), TRAWL_EPERM);

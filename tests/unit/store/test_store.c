@@ -365,7 +365,7 @@ static void sync_results_are_recorded(void **state)
 	store_repo_dispose(&r);
 
 	assert_int_equal(store_repo_set_syncing(s, id), 0);
-	assert_int_equal(store_repo_set_synced(s, id, 1700000000, 12345, 10, 2, br, 2), 0);
+	assert_int_equal(store_repo_set_synced(s, id, 1700000000, 12345, 10, 2, br, 2, true), 0);
 	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
 	assert_int_equal(r.state, STORE_STATE_INDEXED);
 	assert_string_equal(store_state_name(r.state), "indexed");
@@ -373,6 +373,7 @@ static void sync_results_are_recorded(void **state)
 	assert_int_equal(r.index_bytes, 12345);
 	assert_int_equal(r.files, 10);
 	assert_int_equal(r.skipped_count, 2);
+	assert_int_equal(r.last_changed, 1700000000);
 	assert_int_equal(r.n_branches, 2);
 	assert_string_equal(r.branches[0].name, "dev"); /* by name */
 	assert_false(r.branches[0].is_default);
@@ -390,11 +391,14 @@ static void sync_results_are_recorded(void **state)
 	assert_int_equal(r.n_branches, 2);
 	store_repo_dispose(&r);
 
-	/* The next success clears the error and replaces the branches. */
-	assert_int_equal(store_repo_set_synced(s, id, 1700000200, 1, 1, 0, br, 1), 0);
+	/* The next success clears the error and replaces the branches; unchanged, it keeps when
+	 * the repository last changed. */
+	assert_int_equal(store_repo_set_synced(s, id, 1700000200, 1, 1, 0, br, 1, false), 0);
 	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
 	assert_null(r.last_error);
 	assert_int_equal(r.n_branches, 1);
+	assert_int_equal(r.last_sync, 1700000200);
+	assert_int_equal(r.last_changed, 1700000000);
 	store_repo_dispose(&r);
 	store_close(s);
 }
@@ -420,7 +424,7 @@ static void failures_back_off_and_a_success_resets(void **state)
 		assert_int_equal(r.next_attempt - when, want[i]);
 		store_repo_dispose(&r);
 	}
-	assert_int_equal(store_repo_set_synced(s, id, when, 1, 1, 0, NULL, 0), 0);
+	assert_int_equal(store_repo_set_synced(s, id, when, 1, 1, 0, NULL, 0, true), 0);
 	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
 	assert_int_equal(r.failures, 0);
 	assert_int_equal(r.next_attempt, 0);
@@ -438,7 +442,7 @@ static void removal_deletes_rows_and_never_reuses_ids(void **state)
 
 	(void)state;
 	assert_int_equal(store_repo_add(&a, s, "proj", "https://a/x.git", NULL, pats, 1), 0);
-	assert_int_equal(store_repo_set_synced(s, a, 1, 1, 1, 0, &br, 1), 0);
+	assert_int_equal(store_repo_set_synced(s, a, 1, 1, 1, 0, &br, 1, true), 0);
 	assert_int_equal(store_repo_remove(s, a), 0);
 	assert_int_equal(store_repo_get(&r, s, "proj"), TRAWL_ENOTFOUND);
 	assert_non_null(strstr(error_last(), "no repository named \"proj\""));
@@ -528,7 +532,8 @@ static void downgrade_to_schema_3(const char *path)
 		"DROP TABLE acl_changes", "DROP TABLE audit_rows",  "PRAGMA user_version = 3",
 	};
 
-	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols"); /* schema 10's */
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_changed"); /* schema 11's */
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols");      /* schema 10's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures"); /* schema 9's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN next_attempt");
 	raw_sql(path, "DROP TABLE notices"); /* schema 5's, which refers to users */
@@ -766,7 +771,7 @@ static void syncs_left_syncing_are_marked_interrupted(void **state)
 	assert_null(r.last_error);
 	store_repo_dispose(&r);
 	/* The next successful sync clears it. */
-	assert_int_equal(store_repo_set_synced(s, a, 1700000000, 1, 1, 0, NULL, 0), 0);
+	assert_int_equal(store_repo_set_synced(s, a, 1700000000, 1, 1, 0, NULL, 0, true), 0);
 	assert_int_equal(store_repo_get(&r, s, "a"), 0);
 	assert_int_equal(r.state, STORE_STATE_INDEXED);
 	assert_null(r.last_error);
@@ -809,6 +814,34 @@ static void a_damaged_page_fails_the_check_with_the_advice(void **state)
 	store_close(s);
 }
 
+/* Migration 11: a repository synced under schema 10 counts as changed at its last sync. */
+static void migration_11_takes_last_changed_from_last_sync(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	int64_t a, b;
+	int version = -1;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&a, s, "synced", "https://a/x.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&b, s, "new", "https://a/y.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_set_synced(s, a, 1700000000, 1, 1, 0, NULL, 0, false), 0);
+	store_close(s);
+	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN last_changed");
+	raw_sql(dbpath, "PRAGMA user_version = 10");
+
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(store_repo_get(&r, s, "synced"), 0);
+	assert_int_equal(r.last_changed, 1700000000);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_get(&r, s, "new"), 0);
+	assert_int_equal(r.last_changed, 0);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +854,7 @@ int main(void)
 		cmocka_unit_test(a_file_that_is_not_a_database_is_refused),
 		cmocka_unit_test(a_connection_distrusts_the_schema),
 		cmocka_unit_test(a_version_zero_database_is_migrated),
+		cmocka_unit_test(migration_11_takes_last_changed_from_last_sync),
 		cmocka_unit_test(names_are_unique),
 		cmocka_unit_test(duplicate_patterns_are_refused_atomically),
 		cmocka_unit_test(names_are_data_not_sql),
