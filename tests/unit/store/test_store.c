@@ -285,7 +285,7 @@ static void named_repositories_come_with_their_branches(void **state)
 	for (size_t i = 0; i < 5; i++)
 		if (i != 2)
 			assert_int_equal(store_repo_set_synced(s, id[i], 1700000000, 1, 1, 0, br,
-							       i == 4 ? 1 : 2),
+							       i == 4 ? 1 : 2, true),
 					 0);
 	assert_int_equal(store_repo_named(&v, &n, s, want, 4), 0);
 	assert_int_equal(n, 3);
