@@ -313,8 +313,9 @@ static void job_run(struct worker *w, size_t i)
 	for (size_t k = r->group_first[i]; k < r->group_first[i + 1] && err == 0; k++) {
 		if ((k - r->group_first[i]) % 64 == 0 && should_stop(r))
 			break;
-		if ((err = skip_empty(r, j, &k, r->group_first[i + 1])) < 0 ||
-		    k == r->group_first[i + 1])
+		/* A timeout computing the file's candidates ends the run as any (settle_err). */
+		if ((err = settle_err(r, skip_empty(r, j, &k, r->group_first[i + 1]))) < 0 ||
+		    k == r->group_first[i + 1] || should_stop(r))
 			break;
 		err = settle_err(r, search_shard(w, j, k));
 	}
