@@ -18,6 +18,21 @@ void docset_dispose(struct docset *d)
 	u32vec_dispose(&d->ids);
 }
 
+size_t docset_lower_bound(const struct docset *d, uint32_t x)
+{
+	size_t a = 0, b = d->ids.len;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (d->ids.v[mid] < x)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
 int docset_range(struct docset *out, const struct docset *src, uint32_t lo, uint32_t hi)
 {
 	size_t a, b;
@@ -32,14 +47,7 @@ int docset_range(struct docset *out, const struct docset *src, uint32_t lo, uint
 			out->ids.v[out->ids.len++] = id;
 		return 0;
 	}
-	for (a = 0, b = src->ids.len; a < b;) { /* the first id at least lo */
-		size_t mid = a + (b - a) / 2;
-
-		if (src->ids.v[mid] < lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
+	a = docset_lower_bound(src, lo);
 	for (b = a; b < src->ids.len && src->ids.v[b] < hi; b++)
 		;
 	if (b > a) {
@@ -551,7 +559,7 @@ int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i, const struct d
 {
 	const struct docset *all = *cache;
 	uint32_t lo, hi;
-	size_t a = 0, b;
+	size_t a;
 	int err;
 
 	*out = false;
@@ -568,14 +576,7 @@ int cand_shard_is_empty(bool *out, struct run *r, size_t shard_i, const struct d
 		*out = lo == hi;
 		return 0;
 	}
-	for (b = all->ids.len; a < b;) { /* the first id at least lo */
-		size_t mid = a + (b - a) / 2;
-
-		if (all->ids.v[mid] < lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
+	a = docset_lower_bound(all, lo);
 	*out = a == all->ids.len || all->ids.v[a] >= hi;
 	return 0;
 }

@@ -260,7 +260,7 @@ static int settle_err(struct run *r, int err)
 static int skip_empty(struct run *r, struct job *j, size_t *k, size_t end)
 {
 	const struct docset *all = j->file_cands;
-	size_t at, hi_at;
+	size_t at;
 	uint32_t lo0, hi0;
 	bool is_empty;
 	int err;
@@ -277,14 +277,7 @@ static int skip_empty(struct run *r, struct job *j, size_t *k, size_t end)
 	if (all->is_all)
 		return 0;
 	index_shard_docs(r->ix, *k, &lo0, &hi0);
-	for (at = 0, hi_at = all->ids.len; at < hi_at;) { /* the first candidate at least lo0 */
-		size_t mid = at + (hi_at - at) / 2;
-
-		if (all->ids.v[mid] < lo0)
-			at = mid + 1;
-		else
-			hi_at = mid;
-	}
+	at = docset_lower_bound(all, lo0);
 	for (; *k < end; (*k)++) {
 		uint32_t lo, hi;
 
@@ -694,22 +687,6 @@ static int job_picks(struct pick **out, struct run *r, struct job *j, size_t f0,
 	return 0;
 }
 
-/* The job's files [f0, f1) (one shard's), in their order. */
-static int emit_job(struct run *r, struct job *j, size_t f0, size_t f1, struct search_stats *st,
-		    search_file_fn fn, void *arg)
-{
-	struct pick *picks;
-	int ret;
-
-	if (f1 == f0)
-		return 0;
-	if ((ret = job_picks(&picks, r, j, f0, f1)) < 0)
-		return ret;
-	ret = emit_files(r, picks, f1 - f0, st, fn, arg);
-	free(picks);
-	return ret;
-}
-
 static int cmp_pick(const void *a, const void *b)
 {
 	const struct pick *x = a, *y = b;
@@ -731,9 +708,9 @@ static int cmp_pick(const void *a, const void *b)
 	return 0;
 }
 
-/* The job's files [f0, f1) (one shard's), best first (is_early). */
-static int emit_ranked_files(struct run *r, struct job *j, size_t f0, size_t f1,
-			     struct search_stats *st, search_file_fn fn, void *arg)
+/* The job's files [f0, f1) (one shard's): in their order, or with is_ranked best first. */
+static int emit_job(struct run *r, struct job *j, size_t f0, size_t f1, bool is_ranked,
+		    struct search_stats *st, search_file_fn fn, void *arg)
 {
 	struct pick *picks;
 	int ret;
@@ -742,7 +719,8 @@ static int emit_ranked_files(struct run *r, struct job *j, size_t f0, size_t f1,
 		return 0;
 	if ((ret = job_picks(&picks, r, j, f0, f1)) < 0)
 		return ret;
-	qsort(picks, f1 - f0, sizeof(*picks), cmp_pick);
+	if (is_ranked)
+		qsort(picks, f1 - f0, sizeof(*picks), cmp_pick);
 	ret = emit_files(r, picks, f1 - f0, st, fn, arg);
 	free(picks);
 	return ret;
@@ -977,7 +955,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 				;
 			n_found_files += f1 - f0;
 			if (is_early && err == 0 && !atomic_load(&r.stop) &&
-			    (err = emit_ranked_files(&r, j, f0, f1, st, fn, arg)) != 0)
+			    (err = emit_job(&r, j, f0, f1, true, st, fn, arg)) != 0)
 				atomic_store(&r.stop, true);
 			if (o->progress) {
 				struct search_progress p = { v + 1, st->shards_total,
@@ -989,7 +967,7 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 			if (r.is_ranked)
 				continue;
 			if (err == 0 && !atomic_load(&r.stop))
-				err = emit_job(&r, j, f0, f1, st, fn, arg);
+				err = emit_job(&r, j, f0, f1, false, st, fn, arg);
 			else if (r.limit && st->lines >= r.limit && f1 > f0)
 				st->is_limit_hit = true;
 		}

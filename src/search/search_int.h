@@ -381,6 +381,8 @@ int compile_atom(const struct pattern **pat_out, const struct run *r, const char
 /* --- candidates.c --- */
 
 void docset_dispose(struct docset *d);
+/* The index of d's first id at least x (d->ids.len when none); d is not all. */
+size_t docset_lower_bound(const struct docset *d, uint32_t x);
 /* The ids of src in [lo, hi) (every one of them when src is all) into out, as ids. ENOMEM. */
 int docset_range(struct docset *out, const struct docset *src, uint32_t lo, uint32_t hi);
 /*
