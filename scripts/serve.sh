@@ -13,13 +13,22 @@ set -euo pipefail
 trawl=$1 data=$2 listen=$3
 shift 3
 
+mkdir -p "$data"
+data_real=$(cd "$data" && pwd -P)
+
 add() { # PATH [NAME]
-  local path name
-  path=$(cd "$1" && pwd)
+  local path name gitdir
+  path=$(cd "$1" && pwd -P)
   name=${2:-$(basename "$path")}
   if "$trawl" repo status --data "$data" "$name" >/dev/null 2>&1; then
     return 0
   fi
+  # A work tree holding the data directory (this checkout and its ./trawl-data) is registered by
+  # its git directory: the confined fetch worker may read the path it is given, so sync refuses
+  # a path above DATA (docs/security.md), and the git directory is all a fetch reads.
+  case "$data_real/" in
+    "$path"/*) gitdir=$(git -C "$path" rev-parse --absolute-git-dir 2>/dev/null) && path=$gitdir ;;
+  esac
   "$trawl" repo add --data "$data" --name "$name" --allow-local "$path"
 }
 
