@@ -30,6 +30,7 @@
 #include "util/bitset.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/strv.h"
 #include "util/json.h"
 #include "util/utf8.h"
 
@@ -731,24 +732,6 @@ static int distinct_files(const char ***out, size_t *n, const struct listing *l,
 	return 0;
 }
 
-static size_t name_find(const char *const *v, size_t n, const char *name)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v[mid], name);
-
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return n;
-}
-
 /* Opens dir/file as ix's next distinct file. */
 static int open_file(struct index *ix, const char *dir, const char *file)
 {
@@ -822,7 +805,7 @@ int index_open(struct index **out, const char *dir)
 		const struct index_repo_entry *e = &ix->m.repos[i];
 
 		for (size_t j = 0; j < e->n_shards; j++) {
-			size_t u = name_find(names, n_names, e->shards[j]);
+			size_t u = strv_find(names, n_names, e->shards[j]);
 
 			if (u == n_names) { /* every listed name is among the distinct ones */
 				error_set("%s: internal error: shard %s not found", dir, e->shards[j]);
@@ -1231,7 +1214,7 @@ static int commit_check_files(const struct commit *c, const struct index_repo_en
 		for (; lo < c->n_old && strcmp(c->old[lo].file, e->shards[i]) == 0; lo++) {
 			const char *owner = c->m.repos[c->old[lo].repo].name;
 
-			if (name_find(c->batch, c->n_batch, owner) == c->n_batch) {
+			if (strv_find(c->batch, c->n_batch, owner) == c->n_batch) {
 				error_set("shard file %s already belongs to another repository",
 					  e->shards[i]);
 				return TRAWL_EINVAL;

@@ -18,26 +18,12 @@
 
 #include "search/search_int.h"
 #include "util/bitset.h"
+#include "util/strv.h"
 
 /* Bisects: every shard of every search asks, and a user may read 10,000 repositories. */
 bool search_repos_has(const struct search_repos *repos, const char *name)
 {
-	size_t lo = 0, hi = repos->n_names;
-
-	if (repos->is_all)
-		return true;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(repos->names[mid], name);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return repos->is_all || strv_find(repos->names, repos->n_names, name) < repos->n_names;
 }
 
 /* job_grow past the array's capacity. */

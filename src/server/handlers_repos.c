@@ -19,6 +19,7 @@
 #include "util/file.h"
 #include "util/json.h"
 #include "util/rfc3339.h"
+#include "util/strv.h"
 #include "util/utf8.h"
 
 /* ---- repositories: the index joined with the registry ---- */
@@ -222,20 +223,7 @@ struct repos_walk {
 
 static bool regs_has(char *const *v, size_t n, const char *name)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v[mid], name);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return strv_find((const char *const *)v, n, name) < n;
 }
 
 static bool walk_next(struct repos_item *out, struct repos_walk *w)

@@ -1069,6 +1069,23 @@ static void free_repos(void *v, size_t n)
 	store_repos_free(v, n);
 }
 
+/* Every repository, by name, each row read by rows->read. */
+static int repo_list(struct store_repo **out, size_t *n, struct store *s,
+		     const struct store_rows *rows)
+{
+	sqlite3_stmt *st = NULL;
+	void *v = NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
+	    (err = store_rows_read(&v, n, s, st, rows)) == 0)
+		*out = v;
+	sqlite3_finalize(st);
+	return err;
+}
+
 int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 {
 	static const struct store_rows rows = {
@@ -1077,17 +1094,8 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 		.free = free_repos,
 		.what = "listing repositories",
 	};
-	sqlite3_stmt *st = NULL;
-	void *v = NULL;
-	int err;
 
-	*out = NULL;
-	*n = 0;
-	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
-	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
-		*out = v;
-	sqlite3_finalize(st);
-	return err;
+	return repo_list(out, n, s, &rows);
 }
 
 static int read_repo_brief(void *elem, struct store *s, sqlite3_stmt *st)
@@ -1104,17 +1112,8 @@ int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s)
 		.free = free_repos,
 		.what = "listing repositories",
 	};
-	sqlite3_stmt *st = NULL;
-	void *v = NULL;
-	int err;
 
-	*out = NULL;
-	*n = 0;
-	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
-	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
-		*out = v;
-	sqlite3_finalize(st);
-	return err;
+	return repo_list(out, n, s, &rows);
 }
 
 /*
