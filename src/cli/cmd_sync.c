@@ -34,6 +34,7 @@
 #include "store/due.h"
 #include "store/policy.h"
 #include "store/store.h"
+#include "symbols/symbols.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -253,6 +254,7 @@ static int sync_wrun_end(struct sync_wrun *wr, const char *label)
 /* The fetch worker's result. */
 struct sync_fetched {
 	bool cloned, recloned, is_done, has_result;
+	bool is_unchanged; /* no reference of the mirror moved (the worker's word) */
 	char reason[512];
 };
 
@@ -278,6 +280,7 @@ static int take_fetch(void *arg, const struct wire_msg *m)
 	clean_text(f->reason, sizeof(f->reason), reason);
 	f->cloned = flags & 1u;
 	f->recloned = (flags & 2u) != 0;
+	f->is_unchanged = (flags & 4u) != 0 && !f->cloned;
 	f->has_result = true;
 out:
 	free(reason);
@@ -902,8 +905,80 @@ static int sync_job_begin(struct sync_run *run, struct sync_job *j, const struct
 	return 0;
 }
 
-/* Once its fetch worker has ended: the shard check, then the index worker started. */
-static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
+/* Whether every shard file of e has symbols exactly when want says (a damaged one: no). */
+static bool entry_symbols_are(const struct index_repo_entry *e, const char *index_dir, bool want)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < e->n_shards && ok; i++) {
+		char *path = file_join(index_dir, e->shards[i]);
+		struct shard *sh = NULL;
+		struct symsec sec;
+		bool has = false;
+
+		ok = path && shard_open(&sh, path) == 0 && symbols_open(&sec, &has, sh) == 0 &&
+		     has == want;
+		shard_close(sh);
+		free(path);
+	}
+	return ok;
+}
+
+/*
+ * Whether the index worker would find nothing to do, so that sync need not start it: the fetch
+ * moved no reference of the mirror (f), the last sync of r succeeded, and r's entry old in the
+ * index holds what that sync recorded: the same branches at the same commits (the default one
+ * too), indexed under the default file-size limit, with symbols exactly when r's setting wants
+ * them (the worker's own test, build_git.c). A branch pattern is fixed when the repository is
+ * added, so the same references select the same branches.
+ * DESIGN: an unchanged repository cost two confined workers, each most of its time starting
+ * (the dynamic loader, libgit2 reading the system's CA bundle): 5,000 of them took minutes.
+ * A fetch worker that lies ("unchanged") keeps the repository's previous index, which it could
+ * as well by failing: it gains nothing.
+ */
+static bool index_is_current(const struct sync_fetched *f, const struct store_repo *r,
+			     const struct index_repo_entry *old, const char *index_dir)
+{
+	if (!f->is_unchanged || r->state != STORE_STATE_INDEXED || !old->name ||
+	    old->max_file_size != BUILD_MAX_FILE_SIZE_DEFAULT || old->n_branches != r->n_branches)
+		return false;
+	for (size_t i = 0; i < old->n_branches; i++) {
+		const struct index_branch *b = &old->branches[i];
+		bool found = false;
+
+		for (size_t k = 0; k < r->n_branches && !found; k++)
+			found = strcmp(r->branches[k].name, b->name) == 0 &&
+				strcmp(r->branches[k].commit, b->commit) == 0 &&
+				r->branches[k].is_default == b->is_default;
+		if (!found)
+			return false;
+	}
+	return entry_symbols_are(old, index_dir, datadir_repo_symbols(r));
+}
+
+/* What the last sync recorded of r, as an unchanged run's result. */
+static int sync_indexed_recorded(struct sync_indexed *x, const struct store_repo *r)
+{
+	memset(x, 0, sizeof(*x));
+	x->is_unchanged = true;
+	if (r->n_branches && !(x->branches = calloc(r->n_branches, sizeof(*x->branches))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < r->n_branches; i++, x->n_branches++) {
+		x->branches[i] = r->branches[i];
+		if (!(x->branches[i].name = strdup(r->branches[i].name)))
+			return error_nomem(NULL);
+	}
+	return 0;
+}
+
+static void sync_job_record(struct sync_run *run, struct sync_job *j, struct sync_indexed *x,
+			    int err, enum sync_outcome *how);
+
+/*
+ * Once its fetch worker has ended: the shard check, then the index worker started (0), or the
+ * job ended: failed, or unchanged without an index worker (index_is_current; *how says which).
+ */
+static int sync_job_fetched(struct sync_run *run, struct sync_job *j, enum sync_outcome *how)
 {
 	struct sync_indexed x = { 0 };
 	struct index_repo_entry old;
@@ -917,6 +992,12 @@ static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
 		return sync_failed(run, j->r, "fetch");
 	if ((err = sync_check_shards(&old, run, j->r)) < 0)
 		return sync_failed(run, j->r, "index");
+	if (index_is_current(&j->res, j->r, &old, run->d->index)) {
+		index_repo_entry_dispose(&old);
+		err = sync_indexed_recorded(&x, j->r);
+		sync_job_record(run, j, &x, err, how);
+		return 1;
+	}
 	if ((err = sync_index_start(&j->wr, &j->ix, &old, &run->mem, run->d->index, j->r,
 				    j->p.mirror)) == 0) {
 		j->is_index = true;
@@ -926,48 +1007,58 @@ static int sync_job_fetched(struct sync_run *run, struct sync_job *j)
 	return sync_failed(run, j->r, "index");
 }
 
-/* Once its index worker has ended: the commit, the registry's record, the line that says so. */
+/* Once its index worker has ended: the commit, then the record (sync_job_record). */
 static void sync_job_indexed(struct sync_run *run, struct sync_job *j, enum sync_outcome *how)
 {
-	const struct store_repo *r = j->r;
 	struct sync_indexed x;
-	struct sync_counts c = { 0 };
-	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->mem, run->d->index, r);
+	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->mem, run->d->index, j->r);
 
 	if (err < 0 || !x.is_unchanged)
 		sync_manifest_drop(&run->manifest); /* its commit changed the MANIFEST */
+	sync_job_record(run, j, &x, err, how);
+}
+
+/*
+ * The end of a job whose index step ended with err and result x (disposed here): the
+ * registry's record and the line that says so, or the failure.
+ */
+static void sync_job_record(struct sync_run *run, struct sync_job *j, struct sync_indexed *x,
+			    int err, enum sync_outcome *how)
+{
+	const struct store_repo *r = j->r;
+	struct sync_counts c = { 0 };
 
 	/*
 	 * Nothing moved since a sync that succeeded: the counts it recorded are the index's. Counting
 	 * opens every shard of the index, which made an unchanged sync quadratic in the repositories.
 	 */
-	if (err == 0 && x.is_unchanged && r->state == STORE_STATE_INDEXED)
+	if (err == 0 && x->is_unchanged && r->state == STORE_STATE_INDEXED)
 		c = (struct sync_counts){ r->index_bytes, r->files, r->skipped_count };
 	else if (err == 0)
 		index_counts(&c, run->d->index, r->name);
 	if (err == 0) {
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
-					    c.skipped, x.branches, x.n_branches, !x.is_unchanged);
+					    c.skipped, x->branches, x->n_branches, !x->is_unchanged);
 	}
 	if (err < 0) {
-		sync_indexed_dispose(&x);
+		sync_indexed_dispose(x);
 		sync_failed(run, r, "index");
 		return;
 	}
 	printf("synced ");
 	cli_print_text(r->name, strlen(r->name), cli_names_out());
 	putchar(':');
-	for (size_t i = 0; i < x.n_branches; i++) {
+	for (size_t i = 0; i < x->n_branches; i++) {
 		/* A ref name may hold C1 controls (U+0080..U+009F): valid UTF-8, valid for git. */
 		putchar(' ');
-		cli_print_text(x.branches[i].name, strlen(x.branches[i].name), cli_names_out());
-		printf(" at %.12s", x.branches[i].commit);
+		cli_print_text(x->branches[i].name, strlen(x->branches[i].name), cli_names_out());
+		printf(" at %.12s", x->branches[i].commit);
 	}
 	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)c.files,
 	       (unsigned long long)c.skipped, j->res.cloned ? ", new mirror" : "",
-	       x.is_unchanged ? ", unchanged" : x.is_incremental ? ", incremental" : "");
-	*how = x.is_unchanged ? SYNC_UNCHANGED : SYNC_CHANGED;
-	sync_indexed_dispose(&x);
+	       x->is_unchanged ? ", unchanged" : x->is_incremental ? ", incremental" : "");
+	*how = x->is_unchanged ? SYNC_UNCHANGED : SYNC_CHANGED;
+	sync_indexed_dispose(x);
 }
 
 /*
@@ -985,7 +1076,7 @@ static int sync_job_step(struct sync_run *run, struct sync_job *j, enum sync_out
 	*how = SYNC_FAILED;
 	if (j->is_index)
 		sync_job_indexed(run, j, how);
-	else if (sync_job_fetched(run, j) == 0)
+	else if (sync_job_fetched(run, j, how) == 0)
 		return 0; /* its index worker runs */
 	sync_job_dispose(j);
 	return 1;

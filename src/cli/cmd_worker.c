@@ -577,7 +577,8 @@ static int worker_fetch(const struct worker_args *a)
 		goto out;
 	test_link(a->mirror);
 	wire_out_begin(&o, WIRE_FETCH);
-	wire_put_u32(&o, (res.cloned ? 1u : 0) | (res.recloned ? 2u : 0));
+	wire_put_u32(&o, (res.cloned ? 1u : 0) | (res.recloned ? 2u : 0) |
+			     (res.is_unchanged ? 4u : 0));
 	wire_put_str(&o, res.recloned ? res.reclone_reason : "");
 	if ((err = wire_send(&o, WORKER_MSG_FD)) == 0) {
 		wire_out_begin(&o, WIRE_END);

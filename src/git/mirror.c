@@ -501,9 +501,92 @@ static void set_head(git_repository *repo, const char *branch_ref)
 	git_reference_free(ref);
 }
 
+/* A mirror's references as sorted lines "NAME TARGET" (a commit's id, or HEAD's branch). */
+struct refs_state {
+	char **v;
+	size_t n, cap;
+	bool is_ok; /* read whole: false after any error (the fetch then counts as a change) */
+};
+
+static void refs_state_dispose(struct refs_state *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool refs_state_add(struct refs_state *s, const char *name, const char *target)
+{
+	size_t len = strlen(name) + strlen(target) + 2;
+	char *line;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		s->v = v;
+		s->cap = cap;
+	}
+	if (!(line = malloc(len)))
+		return false;
+	snprintf(line, len, "%s %s", name, target);
+	s->v[s->n++] = line;
+	return true;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads repo's references into *s (s->is_ok tells whether all of them were read). */
+static void refs_state_read(struct refs_state *s, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	bool ok = git_reference_iterator_new(&it, repo) == 0;
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	while (ok && (rc = git_reference_next(&ref, it)) == 0) {
+		char id[GIT_OID_HEXSZ + 1] = "";
+		const char *target = git_reference_symbolic_target(ref);
+
+		if (!target && git_reference_target(ref))
+			target = git_oid_tostr(id, sizeof(id), git_reference_target(ref));
+		ok = target && refs_state_add(s, git_reference_name(ref), target);
+		git_reference_free(ref);
+	}
+	ok = ok && rc == GIT_ITEROVER;
+	git_reference_iterator_free(it);
+	if (ok && git_reference_lookup(&ref, repo, "HEAD") == 0) {
+		const char *target = git_reference_symbolic_target(ref);
+
+		ok = refs_state_add(s, "HEAD", target ? target : "");
+		git_reference_free(ref);
+	}
+	if (ok && s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_line);
+	s->is_ok = ok;
+}
+
+static bool refs_state_same(const struct refs_state *a, const struct refs_state *b)
+{
+	if (!a->is_ok || !b->is_ok || a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
 static int fetch_into(struct gitmirror_result *res, const char *dir, const char *url,
 		      const struct gitmirror_opts *o)
 {
+	struct refs_state before = { 0 }, after = { 0 };
 	static char refspec[] = "+refs/heads/*:refs/heads/*";
 	char *specs[] = { refspec };
 	git_strarray refspecs = { specs, 1 };
@@ -528,6 +611,7 @@ static int fetch_into(struct gitmirror_result *res, const char *dir, const char 
 	git_fetch_options_init(&fopts, GIT_FETCH_OPTIONS_VERSION);
 	if ((err = open_bare(&repo, dir)) < 0)
 		return err;
+	refs_state_read(&before, repo);
 	copts.repository = repo;
 	/* SECURITY: no url.*.insteadOf: the URL fetched is the URL checked. */
 	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
@@ -563,7 +647,11 @@ static int fetch_into(struct gitmirror_result *res, const char *dir, const char 
 		goto out;
 	}
 	set_head(repo, head_ref);
+	refs_state_read(&after, repo);
+	res->is_unchanged = refs_state_same(&before, &after);
 out:
+	refs_state_dispose(&before);
+	refs_state_dispose(&after);
 	git_buf_dispose(&head);
 	git_remote_free(remote);
 	git_repository_free(repo);
@@ -597,6 +685,7 @@ static int clone_into(struct gitmirror_result *res, const char *tmp, const char 
 	if ((err = fetch_into(res, tmp, url, o)) < 0)
 		goto out;
 	res->cloned = true;
+	res->is_unchanged = false;
 out:
 	if (err < 0)
 		remove_tree(tmp);

@@ -51,6 +51,11 @@ struct gitmirror_result {
 	bool recloned;             /* it existed but was corrupt: deleted and cloned again */
 	char reclone_reason[512];  /* why, when recloned */
 	char default_branch[1025]; /* the remote's default branch ("" when unknown or none) */
+	/*
+	 * The fetch moved nothing: the mirror's references (every branch's commit, and what HEAD
+	 * names) are what they were before it. Never with cloned (a first clone is all new).
+	 */
+	bool is_unchanged;
 };
 
 /*

@@ -36,7 +36,7 @@
 /* The worker protocol's message types (docs/internals/sandbox.md lists their fields). */
 enum wire_type {
 	WIRE_ERROR = 1,         /* str: what failed (the worker's error_last()), u32: -code */
-	WIRE_FETCH = 2,         /* u32 flags (cloned, recloned), str reclone reason */
+	WIRE_FETCH = 2,         /* u32 flags (cloned, recloned, unchanged), str reason */
 	WIRE_INDEX = 3,         /* the index result's header: flags, counts, n_base, ... */
 	WIRE_INDEX_BRANCH = 4,  /* str name, str commit, u32 flags (default, reindexed) */
 	WIRE_INDEX_SHARD = 5,   /* str: a new shard file, relative to the work directory */
