@@ -604,8 +604,13 @@ static int incr_load(struct incr *in)
 			goto out;
 		in->n_shards++;
 		total += shard_n_docs(in->shards[k]);
-		/* Kept shards with symbols exactly when this run makes them, else a full run. */
-		if (!same_symbols(in->shards[k], in->rn->o->symbols != NULL)) {
+		/*
+		 * Kept shards with symbols exactly when this run makes them, else a full run; and a
+		 * full run for a repository packed into a compound shard (build/compact.h): its
+		 * other repositories' documents are not this one's to keep or count.
+		 */
+		if (!same_symbols(in->shards[k], in->rn->o->symbols != NULL) ||
+		    shard_n_repos(in->shards[k]) > 1) {
 			err = INCR_FALLBACK;
 			goto out;
 		}

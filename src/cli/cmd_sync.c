@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "build/build.h"
+#include "build/compact.h"
 #include "build/outwire.h"
 #include "build/shardcheck.h"
 #include "cli/cli.h"
@@ -721,6 +722,7 @@ struct sync_run {
 	bool is_progress;          /* the progress line is drawn (stderr is a terminal) */
 	struct sync_mem mem;       /* what sync may map and hold (sync_limit_as) */
 	struct sync_manifest manifest; /* the index's entries, as last read */
+	size_t n_changed;              /* repositories whose index this run changed */
 };
 
 /* Records a failure (the detail of error_last()) and says so. */
@@ -1058,6 +1060,7 @@ static void sync_job_record(struct sync_run *run, struct sync_job *j, struct syn
 	       (unsigned long long)c.skipped, j->res.cloned ? ", new mirror" : "",
 	       x->is_unchanged ? ", unchanged" : x->is_incremental ? ", incremental" : "");
 	*how = x->is_unchanged ? SYNC_UNCHANGED : SYNC_CHANGED;
+	run->n_changed += !x->is_unchanged;
 	sync_indexed_dispose(x);
 }
 
@@ -1184,6 +1187,29 @@ out:
 	free(pfd);
 	free(jobs);
 	return ret;
+}
+
+/*
+ * Once a run changed the index: the small repositories' shards packed into compound ones
+ * (build/compact.h), so that thousands of synced repositories are not thousands of files. A
+ * failure leaves the index as it was (each group is its own commit) and the sync's outcome
+ * alone: the next run tries again.
+ */
+static void sync_compact(struct sync_run *run)
+{
+	struct compact_stats st;
+
+	sync_manifest_drop(&run->manifest);
+	/* What it maps: the index, and the one compound file it writes at a time. */
+	sync_limit_as(&run->mem, 8 * COMPACT_TARGET_BYTES);
+	if (build_compact(&st, run->d->index, NULL) < 0) {
+		fprintf(stderr, "trawl: warning: packing small repositories into shared shards: %s\n",
+			error_last());
+		return;
+	}
+	if (st.repos)
+		printf("packed %zu repositories into %zu shared shard file%s (they had %zu)\n",
+		       st.repos, st.files, st.files == 1 ? "" : "s", st.files_before);
 }
 
 /*
@@ -1376,6 +1402,8 @@ static int sync_main(int argc, char **argv)
 			printf("no repositories registered (trawl repo add URL)\n");
 		ret = sync_loop(&run, todo, n_todo);
 	}
+	if (run.n_changed)
+		sync_compact(&run);
 	goto out;
 fail:
 	cli_report(err);

@@ -599,6 +599,35 @@ out:
 }
 
 /*
+ * SECURITY: a compound shard (build/compact.h) holds other repositories' text: the worker of one
+ * repository never gets to read it. When any file of *old holds another repository, *old is
+ * dropped (*has_old false): the run indexes the repository in full, and its commit replaces
+ * the entry, the compound file staying for the others. ENOMEM; a file that does not open is
+ * left to the run (it fails there, as before).
+ */
+static int drop_if_shared(bool *has_old, struct index_repo_entry *old, const char *index)
+{
+	bool is_shared = false;
+
+	for (size_t i = 0; i < old->n_shards && !is_shared; i++) {
+		char *path = file_join(index, old->shards[i]);
+		struct shard *sh = NULL;
+
+		if (!path)
+			return error_nomem(NULL);
+		is_shared = shard_open(&sh, path) == 0 && shard_n_repos(sh) > 1;
+		shard_close(sh);
+		free(path);
+	}
+	if (is_shared) {
+		index_repo_entry_dispose(old);
+		memset(old, 0, sizeof(*old));
+		*has_old = false;
+	}
+	return 0;
+}
+
+/*
  * The index worker reads the mirror and, of the index, only this repository's current shard
  * files (an incremental run reads them): never another repository's shards, whose text it could
  * otherwise copy into its own. Its MANIFEST entry is read before confining (sync, which holds
@@ -624,6 +653,8 @@ static int worker_index(const struct worker_args *a)
 	if (err == 0)
 		has_old = true;
 	else if (err != TRAWL_ENOTFOUND)
+		return send_error(err);
+	if (has_old && (err = drop_if_shared(&has_old, &old, a->index)) < 0)
 		return send_error(err);
 	if (!(read = calloc(old.n_shards + 1, sizeof(*read))) ||
 	    !(files = calloc(old.n_shards + 1, sizeof(*files)))) {

@@ -1286,11 +1286,11 @@ static int commit_finish(struct commit *c, const char *dir)
 }
 
 /*
- * index_commit_entries, or with is_removal the removal of es[0].name's entry and files. expect
- * (one entry only): what the entry must still be.
+ * index_commit_entries, or with is_removal the removal of es[0].name's entry and files. expects
+ * (NULL, or one per entry): what each entry must still be.
  */
 static int commit_entries(const char *dir, const struct index_repo_entry *es, size_t n,
-			  const struct index_repo_entry *expect, bool is_removal)
+			  const struct index_repo_entry *expects, bool is_removal)
 {
 	struct commit c = { 0 };
 	int lock = -1, err;
@@ -1301,7 +1301,8 @@ static int commit_entries(const char *dir, const struct index_repo_entry *es, si
 	for (size_t i = 0; i < n && err == 0; i++) {
 		size_t at = commit_find(&c, es[i].name);
 
-		if (expect && !entry_unchanged(at != SIZE_MAX ? &c.m.repos[at] : NULL, expect)) {
+		if (expects &&
+		    !entry_unchanged(at != SIZE_MAX ? &c.m.repos[at] : NULL, &expects[i])) {
 			error_set("%s: repository \"%s\" changed in the index during this run "
 				  "(another indexer?); nothing was committed, run again", dir,
 				  es[i].name);
@@ -1334,6 +1335,12 @@ int index_commit_entry(const char *dir, const struct index_repo_entry *e,
 int index_commit_entries(const char *dir, const struct index_repo_entry *es, size_t n)
 {
 	return commit_entries(dir, es, n, NULL, false);
+}
+
+int index_commit_entries_expect(const char *dir, const struct index_repo_entry *es,
+				const struct index_repo_entry *expects, size_t n)
+{
+	return commit_entries(dir, es, n, expects, false);
 }
 
 int index_remove_repo(const char *dir, const char *name)

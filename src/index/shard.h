@@ -315,6 +315,12 @@ int index_commit_entry(const char *dir, const struct index_repo_entry *e,
  * file. EINVAL (a name twice, bad names or overlay), EIO, ECORRUPT, ENOMEM.
  */
 int index_commit_entries(const char *dir, const struct index_repo_entry *es, size_t n);
+/*
+ * index_commit_entries where each repository's current entry must still be expects[i] (as
+ * index_commit_entry's expect): one that changed fails the whole commit (EIO), nothing written.
+ */
+int index_commit_entries_expect(const char *dir, const struct index_repo_entry *es,
+				const struct index_repo_entry *expects, size_t n);
 
 struct index;
 

@@ -2,6 +2,7 @@
 #include "symbols/symbols.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "index/shard_int.h"
 #include "util/error.h"
@@ -9,9 +10,66 @@
 struct symbols_ext {
 	struct shard_writer_ext w;
 	struct symsec_builder *b;
-	struct ctags *ct;
+	struct ctags *ct; /* NULL: symbols are copied (symbols_ext_copy_from) */
 	struct symbols_counts counts;
+	const struct symsec *src; /* the next document's symbols come from document src_doc */
+	uint32_t src_doc;
 };
+
+/* A string of a section as the builder takes it (NUL-terminated), in buf. */
+static const char *cstr(char *buf, const char *p, size_t len)
+{
+	if (!p)
+		return NULL;
+	memcpy(buf, p, len); /* len <= SYMSEC_STR_MAX: the section's reader checked it */
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The copying extension's document: e->src's document e->src_doc, its status and symbols. */
+static int copy_doc(struct symbols_ext *e, uint32_t doc)
+{
+	static const size_t max = SYMSEC_STR_MAX;
+	char kind[SYMSEC_STR_MAX + 1], scope_kind[SYMSEC_STR_MAX + 1], lang[SYMSEC_STR_MAX + 1];
+	const struct symsec *src = e->src;
+	enum symsec_status st = SYMSEC_NOT_PARSED;
+	uint32_t first = 0, n = 0;
+	int err;
+
+	e->src = NULL; /* one document only: the next one names its own */
+	if (src && (err = symsec_doc(&first, &n, &st, src, e->src_doc)) < 0)
+		return err;
+	if ((err = symsec_builder_doc(e->b, doc, st)) < 0)
+		return err;
+	for (uint32_t i = first; i < first + n; i++) {
+		struct symsec_sym y;
+		struct symsec_in in;
+
+		if ((err = symsec_symbol(&y, src, i)) < 0)
+			return err;
+		if (y.kind_len > max || y.lang_len > max || y.scope_kind_len > max) {
+			error_set("section SYMBOLS: a string over %zu bytes", max);
+			return TRAWL_ECORRUPT;
+		}
+		in = (struct symsec_in){
+			.name = y.name,
+			.name_len = y.name_len,
+			.kind = cstr(kind, y.kind, y.kind_len),
+			.scope = y.scope,
+			.scope_len = y.scope ? y.scope_len : 0,
+			.scope_kind = cstr(scope_kind, y.scope_kind, y.scope_kind_len),
+			.lang = cstr(lang, y.lang, y.lang_len),
+			.signature = y.signature,
+			.signature_len = y.signature ? y.signature_len : 0,
+			.line = y.line,
+		};
+		if ((err = symsec_builder_add(e->b, &in)) < 0)
+			return err;
+	}
+	e->counts.files[st <= SYMSEC_STATUS_MAX ? st : SYMSEC_NOT_PARSED]++;
+	e->counts.symbols += symsec_builder_doc_count(e->b);
+	return 0;
+}
 
 static int ext_doc(void *arg, uint32_t doc, const char *path, size_t path_len,
 		   const uint8_t *content, size_t content_len, enum doc_skip skip, uint16_t lang)
@@ -19,6 +77,9 @@ static int ext_doc(void *arg, uint32_t doc, const char *path, size_t path_len,
 	struct symbols_ext *e = arg;
 	enum symsec_status st = SYMSEC_NOT_PARSED;
 	int err;
+
+	if (!e->ct)
+		return copy_doc(e, doc);
 
 	/* Files ctags has no parser for are not sent: trawl's language detection decides. */
 	if (skip != DOC_INDEXED || content_len == 0 || lang == 0)
@@ -55,6 +116,17 @@ int symbols_ext_new(struct symbols_ext **out, struct ctags *ct)
 					  .finish = ext_finish, .arg = e };
 	*out = e;
 	return 0;
+}
+
+int symbols_copy_ext_new(struct symbols_ext **out)
+{
+	return symbols_ext_new(out, NULL);
+}
+
+void symbols_ext_copy_from(struct symbols_ext *e, const struct symsec *src, uint32_t doc)
+{
+	e->src = src;
+	e->src_doc = doc;
 }
 
 const struct shard_writer_ext *symbols_ext_writer(struct symbols_ext *e)

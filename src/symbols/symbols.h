@@ -27,6 +27,14 @@ struct symbols_ext;
  * SYMSEC_NOT_PARSED. counts (may be NULL) is added to when the shard is finished. ENOMEM.
  */
 int symbols_ext_new(struct symbols_ext **out, struct ctags *ct);
+/*
+ * An extension that copies symbols instead of extracting them (compaction moves documents into
+ * another shard, their symbols with them: ctags never runs again): before each document is
+ * added, symbols_ext_copy_from names the section (borrowed until then) and the document its
+ * symbols and status come from; a document added without it gets SYMSEC_NOT_PARSED. ENOMEM.
+ */
+int symbols_copy_ext_new(struct symbols_ext **out);
+void symbols_ext_copy_from(struct symbols_ext *e, const struct symsec *src, uint32_t doc);
 const struct shard_writer_ext *symbols_ext_writer(struct symbols_ext *e);
 /* Adds what the extension did to *counts. */
 void symbols_ext_count(const struct symbols_ext *e, struct symbols_counts *counts);

@@ -52,7 +52,8 @@ expect_status "sync --jobs 4: the same" 2 "$TRAWL" sync --data "$T/d4" --jobs 4
 cp "$T/.out" "$T/out4"; cp "$T/.err" "$T/err4"
 
 expect_eq "--jobs 4 says synced for every good one" "$N" "$(grep -c '^synced ' "$T/out4")"
-bad=$(grep -Evc '^synced r[0-9]+: main at [0-9a-f]{12} \(2 files, 0 skipped\), new mirror$' "$T/out4")
+bad=$(grep -Evc -e '^synced r[0-9]+: main at [0-9a-f]{12} \(2 files, 0 skipped\), new mirror$' \
+  -e '^packed 24 repositories into 1 shared shard file \(they had 24\)$' "$T/out4")
 expect_eq "... every line whole" 0 "$bad"
 expect_eq "... the broken one is the one error" "trawl: broken: fetch" \
   "$(grep -v -e '^$' -e 'under a sanitizer' "$T/err4" | sed 's/: [^:]*$//' | cut -d: -f1-3 | sort -u)"
@@ -83,7 +84,8 @@ expect_eq "... syncs nothing" "0 of $((N + 1)) repositories due" "$(grep -v '^sk
 g init -q src/new && echo "new_marker" > src/new/a.txt && g -C src/new add . && g -C src/new commit -qm one
 check "a repository added" "$TRAWL" repo add --data "$T/d4" --allow-local "$T/src/new" --name new
 expect_status "sync --due" 0 "$TRAWL" sync --data "$T/d4" --due
-expect_eq "... syncs the new one only" "1 of $((N + 2)) repositories due|synced new" \
+expect_eq "... syncs the new one only (and packs it with the others)" \
+  "1 of $((N + 2)) repositories due|synced new|packed $((N + 1)) repositories into 1 shared shard file (they had 2)" \
   "$(grep -v '^skipped broken' "$T/.out" | cut -d: -f1 | tr '\n' '|' | sed 's/|$//')"
 expect_status "--due with a name is refused" 2 "$TRAWL" sync --data "$T/d4" --due new
 expect_status "--jobs 0 is refused" 2 "$TRAWL" sync --data "$T/d4" --jobs 0
