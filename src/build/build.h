@@ -228,4 +228,19 @@ int build_git_produce(struct build_stats *st, struct build_git_output *out, cons
 int build_commit(const char *index_dir, const char *work_dir, struct build_git_output *out,
 		 const struct index_repo_entry *expect);
 
+/*
+ * build_commit in two steps, for a caller that commits many repositories at once (trawl sync):
+ * build_commit_link checks out's new files in work_dir and renames them into index_dir, as
+ * build_commit does, without committing (*n_linked renamed: on error, none stays); the caller
+ * then commits build_entry_of(out) (out->e with res's branches: free e->branches alone, the
+ * names are res's) with index_commit_entries_expect, and on failure unlinks the renamed files
+ * with build_commit_unlink. Hold index_writer_begin from the link to the commit: the sweep of
+ * another run removes files no MANIFEST lists.
+ */
+int build_commit_link(size_t *n_linked, const char *index_dir, const char *work_dir,
+		      const struct build_git_output *out, const struct index_repo_entry *expect);
+void build_commit_unlink(const char *index_dir, const struct build_git_output *out,
+			 size_t n_linked);
+int build_entry_of(struct index_repo_entry *e, const struct build_git_output *out);
+
 #endif

@@ -262,46 +262,65 @@ out:
 	return err;
 }
 
+int build_commit_link(size_t *n_linked, const char *index_dir, const char *work_dir,
+		      const struct build_git_output *out, const struct index_repo_entry *expect)
+{
+	const struct index_repo_entry none = { 0 };
+	size_t n_new = out->e.n_shards >= out->n_kept ? out->e.n_shards - out->n_kept : 0;
+	struct stat *ids = NULL;
+	int err = 0;
+
+	*n_linked = 0;
+	if (!expect)
+		expect = &none;
+	if (!out->e.name || out->e.n_branches || (err = check_kept(out, expect, index_dir)) < 0) {
+		if (err == 0) {
+			error_set("index worker: a malformed entry");
+			err = TRAWL_ECORRUPT;
+		}
+		return err;
+	}
+	if (!(ids = calloc(n_new + 1, sizeof(*ids))))
+		return error_nomem(NULL);
+	for (size_t k = 0; k < n_new && err == 0; k++)
+		err = check_new(&ids[k], work_dir, out->e.shards[out->n_kept + k], out);
+	if (err == 0)
+		err = link_new(n_linked, index_dir, work_dir, out, ids);
+	if (err < 0) {
+		unlink_linked(index_dir, out, *n_linked);
+		*n_linked = 0;
+	}
+	free(ids);
+	return err;
+}
+
+void build_commit_unlink(const char *index_dir, const struct build_git_output *out,
+			 size_t n_linked)
+{
+	unlink_linked(index_dir, out, n_linked);
+}
+
+int build_entry_of(struct index_repo_entry *e, const struct build_git_output *out)
+{
+	*e = out->e;
+	return entry_branches(e, &out->res);
+}
+
 int build_commit(const char *index_dir, const char *work_dir, struct build_git_output *out,
 		 const struct index_repo_entry *expect)
 {
 	const struct index_repo_entry none = { 0 };
-	size_t n_new = out->e.n_shards >= out->n_kept ? out->e.n_shards - out->n_kept : 0;
+	struct index_repo_entry e;
 	size_t n_linked = 0;
-	struct stat *ids = NULL;
-	int err = 0;
+	int err;
 
-	if (!expect)
-		expect = &none;
-	if (work_dir) {
-		if (!out->e.name || out->e.n_branches ||
-		    (err = check_kept(out, expect, index_dir)) < 0) {
-			if (err == 0) {
-				error_set("index worker: a malformed entry");
-				err = TRAWL_ECORRUPT;
-			}
-			goto out;
-		}
-		if (!(ids = calloc(n_new + 1, sizeof(*ids)))) {
-			err = error_nomem(NULL);
-			goto out;
-		}
-		for (size_t k = 0; k < n_new; k++)
-			if ((err = check_new(&ids[k], work_dir, out->e.shards[out->n_kept + k],
-					     out)) < 0)
-				goto out;
-		if ((err = link_new(&n_linked, index_dir, work_dir, out, ids)) < 0)
-			goto out;
+	if (work_dir && (err = build_commit_link(&n_linked, index_dir, work_dir, out, expect)) < 0)
+		return err;
+	if ((err = build_entry_of(&e, out)) == 0) {
+		err = index_commit_entry(index_dir, &e, expect ? expect : &none);
+		free(e.branches); /* the names are res's */
 	}
-	if ((err = entry_branches(&out->e, &out->res)) < 0)
-		goto out;
-	err = index_commit_entry(index_dir, &out->e, expect);
-	free(out->e.branches); /* the names are res's */
-	out->e.branches = NULL;
-	out->e.n_branches = 0;
-out:
 	if (err < 0)
 		unlink_linked(index_dir, out, n_linked);
-	free(ids);
 	return err;
 }

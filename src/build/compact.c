@@ -12,6 +12,7 @@
 #include "symbols/symbols.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/strv.h"
 
 /*
  * Branch names in one compound file at most: each document's branch set is a bitset over them,
@@ -42,6 +43,8 @@ struct compact {
 	const char *dir;
 	struct index *ix;
 	uint64_t small, target;
+	const char *const *keep;
+	size_t n_keep;
 	struct compact_stats *st;
 	unsigned seq;
 	uint64_t *file_bytes;  /* per file of ix: its size on disk */
@@ -101,6 +104,8 @@ static int files_measure(struct compact *c)
  */
 static bool repo_eligible(const struct compact *c, struct repo *r)
 {
+	if (strv_find(c->keep, c->n_keep, r->e->name) != c->n_keep)
+		return false;
 	for (size_t i = r->first; i < r->first + r->n; i++) {
 		size_t f = index_shard_file(c->ix, i);
 		const struct shard *sh = index_file(c->ix, f);
@@ -355,6 +360,8 @@ int build_compact(struct compact_stats *st, const char *index_dir, const struct 
 	struct compact c = { .dir = index_dir,
 			     .small = o && o->small_bytes ? o->small_bytes : COMPACT_SMALL_BYTES,
 			     .target = o && o->target_bytes ? o->target_bytes : COMPACT_TARGET_BYTES,
+			     .keep = o ? o->keep : NULL,
+			     .n_keep = o ? o->n_keep : 0,
 			     .st = st };
 	int writers = -1, err;
 

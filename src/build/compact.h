@@ -32,6 +32,12 @@
 struct compact_opts {
 	uint64_t small_bytes;  /* 0: COMPACT_SMALL_BYTES */
 	uint64_t target_bytes; /* 0: COMPACT_TARGET_BYTES */
+	/*
+	 * Repositories left exactly as they are, sorted (strcmp): trawl sync's failed ones, whose
+	 * index a failed sync promises not to touch.
+	 */
+	const char *const *keep;
+	size_t n_keep;
 };
 
 struct compact_stats {

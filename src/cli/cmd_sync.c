@@ -76,11 +76,18 @@ const struct cli_help cli_help_sync = {
 };
 
 /* What indexing one repository produced: the commit indexed per branch and counts. */
+/* What the index holds of a repository: shard bytes, live documents, skipped ones. */
+struct sync_counts {
+	uint64_t bytes, files, skipped;
+};
+
 struct sync_indexed {
 	struct store_branch *branches;
 	size_t n_branches;
 	bool is_unchanged;   /* no branch moved: the index was not touched */
 	bool is_incremental; /* only changed files were re-indexed */
+	bool has_counts;     /* counts is what the commit left in the index */
+	struct sync_counts counts;
 };
 
 static void sync_indexed_dispose(struct sync_indexed *x)
@@ -109,6 +116,10 @@ static void sync_indexed_dispose(struct sync_indexed *x)
  * taking the machine's memory.
  */
 #define SYNC_AS_BASE ((uint64_t)256 << 20)
+
+/* A batch of results committed at once (sync_flush): at most this many, this old (ms). */
+#define SYNC_BATCH_MAX 256
+#define SYNC_BATCH_MS 2000.0
 
 /* The binary itself, started again as `trawl worker ...` (never found through $PATH). */
 #define SELF_EXE "/proc/self/exe"
@@ -507,6 +518,47 @@ struct sync_ixrun {
 };
 
 /*
+ * A repository whose index worker's new shards are checked and linked into the index, waiting
+ * for the commit of the batch it is in (sync_flush): the run's WRITERS keeps another run's
+ * sweep off them meanwhile.
+ */
+struct sync_pending {
+	const struct store_repo *r;
+	bool cloned;                 /* its mirror is new (said in its line) */
+	struct outwire_rx rx;        /* the worker's result */
+	struct index_repo_entry old; /* the entry it was built on: what the commit expects */
+	size_t n_linked;             /* its new files in the index */
+	uint64_t work_bytes, heap;
+};
+
+/*
+ * A memory file holding e (NULL: none) as a MANIFEST of that entry alone, read from its start:
+ * the index worker's entry (--entry-fd), so that it parses its own, not every repository's.
+ */
+static int entry_fd(int *fd, const struct index_repo_entry *e)
+{
+	char *text = NULL;
+	int err;
+
+	if ((*fd = memfd_create("trawl-entry", MFD_CLOEXEC)) < 0) {
+		error_set("cannot create the index worker's entry file: %s", strerror(errno));
+		return TRAWL_EIO;
+	}
+	if ((err = index_entry_dump(&text, e)) == 0 &&
+	    (err = file_write_all(*fd, text, strlen(text), "the index worker's entry")) == 0 &&
+	    lseek(*fd, 0, SEEK_SET) < 0) {
+		error_set("the index worker's entry file: %s", strerror(errno));
+		err = TRAWL_EIO;
+	}
+	free(text);
+	if (err < 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return err;
+}
+
+/*
  * Starts THE indexing step of sync: the index worker indexes the branches r's patterns select
  * (none: the mirror's HEAD, which follows the remote's default branch) of the mirror at git_dir
  * into a work directory, incrementally when the index already holds the repository
@@ -521,7 +573,7 @@ static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix,
 {
 	struct sync_argv a = { .n = 0 };
 	uint64_t n_old_docs = 0;
-	int err;
+	int fd = -1, err;
 
 	*ix = (struct sync_ixrun){ .old = *old, .writers = -1 };
 	memset(old, 0, sizeof(*old)); /* transferred */
@@ -555,23 +607,108 @@ static int sync_index_start(struct sync_wrun *wr, struct sync_ixrun *ix,
 	arg_pair(&a, "--max-seconds", a.nums[3]);
 	if (datadir_repo_symbols(r))
 		arg_add(&a, "--symbols");
-	return sync_wrun_start(wr, a.v, -1, "index worker", take_index, &ix->rx);
+	arg_add(&a, "--entry-fd");
+	if ((err = entry_fd(&fd, ix->old.name ? &ix->old : NULL)) < 0)
+		return err;
+	err = sync_wrun_start(wr, a.v, fd, "index worker", take_index, &ix->rx);
+	close(fd);
+	return err;
 }
 
 /*
- * Ends the indexing step (also after sync_index_start failed with start_err): this process
- * checks the worker's shards and links them into index_dir (build_commit; one repository at a
- * time, since only sync's one thread commits), and returns the commit indexed per branch in *x.
- * The work directory is removed whatever happens; on error the previous shards stay as they
- * were.
+ * What the index holds of the repository whose entry e (with its branches) was just committed.
+ * Counted from the index rather than from the run: an incremental run reads only what changed.
+ * Only e's files are opened: opening the whole index for each repository made a first sync of
+ * thousands of them quadratic. A compound file counts for its share of documents.
  */
-static int sync_index_end(struct sync_indexed *x, int start_err, struct sync_wrun *wr,
-			  struct sync_ixrun *ix, struct sync_mem *mem, const char *index_dir,
-			  const struct store_repo *r)
+static void entry_counts(struct sync_counts *c, const char *index_dir,
+			 const struct index_repo_entry *e)
+{
+	struct index *ix = NULL;
+
+	memset(c, 0, sizeof(*c));
+	if (index_open_entry(&ix, index_dir, e) < 0)
+		return;
+	for (size_t i = 0; i < index_n_shards(ix); i++) {
+		struct shard *sh = index_shard(ix, i);
+		struct stat sb;
+		uint32_t lo, hi;
+
+		index_shard_docs(ix, i, &lo, &hi);
+		if (stat(shard_file(sh), &sb) == 0)
+			c->bytes += shard_n_repos(sh) > 1 && shard_n_docs(sh)
+					    ? (uint64_t)sb.st_size / shard_n_docs(sh) * (hi - lo)
+					    : (uint64_t)sb.st_size;
+		for (uint32_t id = lo; id < hi; id++) {
+			struct shard_doc d;
+
+			if (shard_doc(&d, sh, id) < 0 || !index_doc_is_live(ix, i, id, &d))
+				continue;
+			c->files++;
+			c->skipped += d.skip != DOC_INDEXED;
+		}
+	}
+	index_close(ix);
+}
+
+/* entry_counts of repository name's entry as the MANIFEST lists it (zero when it does not). */
+static void listed_counts(struct sync_counts *c, const char *index_dir, const char *name)
+{
+	struct index_repo_entry e;
+
+	memset(c, 0, sizeof(*c));
+	if (index_read_repo(&e, index_dir, name) == 0)
+		entry_counts(c, index_dir, &e);
+	index_repo_entry_dispose(&e);
+}
+
+/* entry_counts of the entry out's commit wrote: out->e with the branches of out->res. */
+static void committed_counts(struct sync_counts *c, const char *index_dir,
+			     const struct build_git_output *out)
+{
+	struct index_repo_entry e = out->e;
+	struct index_branch *br = calloc(out->res.n_branches + 1, sizeof(*br));
+
+	memset(c, 0, sizeof(*c));
+	if (!br)
+		return;
+	for (size_t i = 0; i < out->res.n_branches; i++) {
+		br[i].name = out->res.branches[i].name;
+		snprintf(br[i].commit, sizeof(br[i].commit), "%.40s", out->res.branches[i].commit);
+		br[i].is_default = out->res.branches[i].is_default;
+	}
+	e.branches = br;
+	e.n_branches = out->res.n_branches;
+	entry_counts(c, index_dir, &e);
+	free(br);
+}
+
+/* The worker's warning about branches it left out, said by sync. */
+static void warn_invalid(const struct store_repo *r, const struct build_git_result *res)
+{
+	if (res->n_invalid)
+		fprintf(stderr,
+			"trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
+			"name for trawl, e.g. starting with '-')\n",
+			r->name, res->n_invalid, res->n_invalid == 1 ? "" : "es");
+}
+
+/*
+ * Ends the indexing step (also after sync_index_start failed with start_err). An unchanged
+ * result: 0, with the commit indexed per branch in *x. A change: this process checks the
+ * worker's shards and links them into index_dir (build_commit_link), and the result waits in
+ * *p for its batch's commit (sync_flush): 1. The work directory is removed whatever happens; on
+ * error the previous shards stay as they were.
+ */
+static int sync_index_end(struct sync_indexed *x, struct sync_pending *p, int start_err,
+			  struct sync_wrun *wr, struct sync_ixrun *ix, struct sync_mem *mem,
+			  const char *index_dir, const struct store_repo *r)
 {
 	const struct outwire_rx *rx = &ix->rx;
 	int err = start_err < 0 ? start_err : sync_wrun_end(wr, "index worker");
 	uint64_t work_bytes = 0;
+	size_t n_linked = 0;
+	bool is_queued = false;
 
 	memset(x, 0, sizeof(*x));
 	if (err < 0)
@@ -585,68 +722,38 @@ static int sync_index_end(struct sync_indexed *x, int start_err, struct sync_wru
 		err = TRAWL_ECORRUPT;
 		goto out;
 	}
-	if (rx->out.res.is_unchanged)
-		err = check_unchanged(&rx->out.res, &ix->old);
-	else if ((err = build_commit(index_dir, ix->work, &ix->rx.out, &ix->old)) == 0)
-		mem->index_bytes += work_bytes; /* its shard files moved into the index */
-	if (err == 0 && rx->out.res.n_invalid)
-		fprintf(stderr,
-			"trawl: warning: %s: %zu matching branch%s left out (not a valid branch "
-			"name for trawl, e.g. starting with '-')\n",
-			r->name, rx->out.res.n_invalid, rx->out.res.n_invalid == 1 ? "" : "es");
-	if (err == 0)
-		err = sync_indexed_fill(x, &rx->out.res);
+	if (rx->out.res.is_unchanged) {
+		if ((err = check_unchanged(&rx->out.res, &ix->old)) == 0)
+			warn_invalid(r, &rx->out.res);
+		if (err == 0)
+			err = sync_indexed_fill(x, &rx->out.res);
+	} else if (!p) {
+		error_set("internal error: an index result with nowhere to wait for its commit");
+		err = TRAWL_EINVAL;
+	} else if ((err = build_commit_link(&n_linked, index_dir, ix->work, &ix->rx.out,
+					    &ix->old)) == 0) {
+		*p = (struct sync_pending){ .r = r, .rx = ix->rx, .old = ix->old,
+					    .n_linked = n_linked, .work_bytes = work_bytes,
+					    .heap = ix->heap };
+		memset(&ix->rx, 0, sizeof(ix->rx)); /* moved */
+		memset(&ix->old, 0, sizeof(ix->old));
+		ix->heap = 0;
+		is_queued = true;
+	}
 out:
 	if (ix->work)
 		index_work_dir_remove(ix->work);
 	if (ix->writers >= 0)
-		index_writer_end(ix->writers, index_dir, err == 0 && !x->is_unchanged);
+		index_writer_end(ix->writers, index_dir, false);
 	mem->heap -= ix->heap;
 	outwire_rx_dispose(&ix->rx);
 	index_repo_entry_dispose(&ix->old);
 	free(ix->work);
 	memset(ix, 0, sizeof(*ix));
 	ix->writers = -1;
-	return err;
+	return err < 0 ? err : is_queued;
 }
 
-/* What the index holds of repository name: shard bytes, live documents, skipped ones. */
-struct sync_counts {
-	uint64_t bytes, files, skipped;
-};
-
-/*
- * Counted from the index rather than from the run: an incremental run reads only what
- * changed, and a run where nothing moved reads nothing. Zero when there is no index.
- */
-static void index_counts(struct sync_counts *c, const char *index_dir, const char *name)
-{
-	struct index *ix = NULL;
-
-	memset(c, 0, sizeof(*c));
-	if (index_open(&ix, index_dir) < 0)
-		return;
-	for (size_t i = 0; i < index_n_shards(ix); i++) {
-		struct shard *sh = index_shard(ix, i);
-		struct stat sb;
-		uint32_t lo, hi;
-
-		if (!datadir_owns(name, index_shard_repo(ix, i)))
-			continue;
-		if (stat(shard_file(sh), &sb) == 0)
-			c->bytes += (uint64_t)sb.st_size;
-		index_shard_docs(ix, i, &lo, &hi);
-		for (uint32_t id = lo; id < hi; id++) {
-			struct shard_doc d;
-
-			if (shard_doc(&d, sh, id) < 0 || !index_doc_is_live(ix, i, id, &d))
-				continue;
-			c->files++;
-			c->skipped += d.skip != DOC_INDEXED;
-		}
-	}
-	index_close(ix);
-}
 
 /*
  * The entries of the index's MANIFEST, read once and taken from until the MANIFEST changes:
@@ -723,7 +830,31 @@ struct sync_run {
 	struct sync_mem mem;       /* what sync may map and hold (sync_limit_as) */
 	struct sync_manifest manifest; /* the index's entries, as last read */
 	size_t n_changed;              /* repositories whose index this run changed */
+	struct sync_pending *pending;  /* results waiting for their batch's commit (sync_flush) */
+	size_t n_pending, cap_pending;
+	double pending_since;          /* clock_now_ms() when the first of them was queued */
+	int writers;                   /* the run's own WRITERS hold, -1: none */
+	char **failed;                 /* the repositories this run failed (compaction keeps them) */
+	size_t n_failed;
 };
+
+/*
+ * Notes that name failed in this run: a failed sync leaves the repository's index as it was,
+ * so compaction keeps it. Without memory the note is lost and compaction is skipped.
+ */
+static void failed_add(struct sync_run *run, const char *name)
+{
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+	char **v = realloc(run->failed, (run->n_failed + 1) * sizeof(*v));
+
+	if (v)
+		run->failed = v;
+	if (!v || !(run->failed[run->n_failed] = strdup(name))) {
+		run->n_changed = 0; /* no compaction without the full list */
+		return;
+	}
+	run->n_failed++;
+}
 
 /* Records a failure (the detail of error_last()) and says so. */
 static int sync_failed(struct sync_run *run, const struct store_repo *r, const char *what)
@@ -736,6 +867,7 @@ static int sync_failed(struct sync_run *run, const struct store_repo *r, const c
 	fprintf(stderr, "trawl: %s: %s\n", r->name, msg);
 	if (store_repo_set_failed(run->s, r->id, (int64_t)time(NULL), msg) < 0)
 		cli_report(TRAWL_EIO);
+	failed_add(run, r->name);
 	return EXIT_ERROR;
 }
 
@@ -855,7 +987,12 @@ struct sync_job {
 };
 
 /* What a job ended as (sync_progress counts them). */
-enum sync_outcome { SYNC_CHANGED, SYNC_UNCHANGED, SYNC_FAILED };
+enum sync_outcome {
+	SYNC_CHANGED,
+	SYNC_UNCHANGED,
+	SYNC_FAILED,
+	SYNC_QUEUED, /* its result waits for its batch's commit: it ends there (sync_flush) */
+};
 
 static void sync_job_dispose(struct sync_job *j)
 {
@@ -973,8 +1110,8 @@ static int sync_indexed_recorded(struct sync_indexed *x, const struct store_repo
 	return 0;
 }
 
-static void sync_job_record(struct sync_run *run, struct sync_job *j, struct sync_indexed *x,
-			    int err, enum sync_outcome *how);
+static void sync_record(struct sync_run *run, const struct store_repo *r, bool cloned,
+			struct sync_indexed *x, int err, enum sync_outcome *how);
 
 /*
  * Once its fetch worker has ended: the shard check, then the index worker started (0), or the
@@ -997,7 +1134,7 @@ static int sync_job_fetched(struct sync_run *run, struct sync_job *j, enum sync_
 	if (index_is_current(&j->res, j->r, &old, run->d->index)) {
 		index_repo_entry_dispose(&old);
 		err = sync_indexed_recorded(&x, j->r);
-		sync_job_record(run, j, &x, err, how);
+		sync_record(run, j->r, j->res.cloned, &x, err, how);
 		return 1;
 	}
 	if ((err = sync_index_start(&j->wr, &j->ix, &old, &run->mem, run->d->index, j->r,
@@ -1005,29 +1142,38 @@ static int sync_job_fetched(struct sync_run *run, struct sync_job *j, enum sync_
 		j->is_index = true;
 		return 0;
 	}
-	sync_index_end(&x, err, &j->wr, &j->ix, &run->mem, run->d->index, j->r);
+	sync_index_end(&x, NULL, err, &j->wr, &j->ix, &run->mem, run->d->index, j->r);
 	return sync_failed(run, j->r, "index");
 }
 
-/* Once its index worker has ended: the commit, then the record (sync_job_record). */
+static int sync_pending_add(struct sync_run *run, struct sync_pending *p);
+static void sync_pending_end(struct sync_run *run, struct sync_pending *p, int err,
+			     enum sync_outcome *how);
+
+/* Once its index worker has ended: unchanged (recorded now), or queued for its batch's commit. */
 static void sync_job_indexed(struct sync_run *run, struct sync_job *j, enum sync_outcome *how)
 {
 	struct sync_indexed x;
-	int err = sync_index_end(&x, 0, &j->wr, &j->ix, &run->mem, run->d->index, j->r);
+	struct sync_pending p;
+	int err = sync_index_end(&x, &p, 0, &j->wr, &j->ix, &run->mem, run->d->index, j->r);
 
-	if (err < 0 || !x.is_unchanged)
-		sync_manifest_drop(&run->manifest); /* its commit changed the MANIFEST */
-	sync_job_record(run, j, &x, err, how);
+	if (err == 1) {
+		p.cloned = j->res.cloned;
+		if ((err = sync_pending_add(run, &p)) == 0) {
+			*how = SYNC_QUEUED;
+			return;
+		}
+		sync_pending_end(run, &p, err, how);
+		return;
+	}
+	if (err < 0)
+		sync_manifest_drop(&run->manifest); /* its shard check may have dropped the entry */
+	sync_record(run, j->r, j->res.cloned, &x, err, how);
 }
 
-/*
- * The end of a job whose index step ended with err and result x (disposed here): the
- * registry's record and the line that says so, or the failure.
- */
-static void sync_job_record(struct sync_run *run, struct sync_job *j, struct sync_indexed *x,
-			    int err, enum sync_outcome *how)
+static void sync_record(struct sync_run *run, const struct store_repo *r, bool cloned,
+			struct sync_indexed *x, int err, enum sync_outcome *how)
 {
-	const struct store_repo *r = j->r;
 	struct sync_counts c = { 0 };
 
 	/*
@@ -1036,8 +1182,10 @@ static void sync_job_record(struct sync_run *run, struct sync_job *j, struct syn
 	 */
 	if (err == 0 && x->is_unchanged && r->state == STORE_STATE_INDEXED)
 		c = (struct sync_counts){ r->index_bytes, r->files, r->skipped_count };
+	else if (err == 0 && x->has_counts)
+		c = x->counts;
 	else if (err == 0)
-		index_counts(&c, run->d->index, r->name);
+		listed_counts(&c, run->d->index, r->name); /* unchanged since a failed sync */
 	if (err == 0) {
 		err = store_repo_set_synced(run->s, r->id, (int64_t)time(NULL), c.bytes, c.files,
 					    c.skipped, x->branches, x->n_branches, !x->is_unchanged);
@@ -1057,7 +1205,7 @@ static void sync_job_record(struct sync_run *run, struct sync_job *j, struct syn
 		printf(" at %.12s", x->branches[i].commit);
 	}
 	printf(" (%llu files, %llu skipped)%s%s\n", (unsigned long long)c.files,
-	       (unsigned long long)c.skipped, j->res.cloned ? ", new mirror" : "",
+	       (unsigned long long)c.skipped, cloned ? ", new mirror" : "",
 	       x->is_unchanged ? ", unchanged" : x->is_incremental ? ", incremental" : "");
 	*how = x->is_unchanged ? SYNC_UNCHANGED : SYNC_CHANGED;
 	run->n_changed += !x->is_unchanged;
@@ -1107,6 +1255,100 @@ static void progress_outcome(struct progress *pg, enum sync_outcome how)
 	progress_count(pg, how == SYNC_FAILED, how == SYNC_UNCHANGED);
 }
 
+static int sync_pending_add(struct sync_run *run, struct sync_pending *p)
+{
+	if (run->n_pending == run->cap_pending) {
+		size_t cap = run->cap_pending ? 2 * run->cap_pending : 64;
+		struct sync_pending *v = realloc(run->pending, cap * sizeof(*v));
+
+		if (!v)
+			return error_nomem(NULL);
+		run->pending = v;
+		run->cap_pending = cap;
+	}
+	if (run->n_pending == 0)
+		run->pending_since = clock_now_ms();
+	run->pending[run->n_pending++] = *p;
+	return 0;
+}
+
+/* The end of p's job once its commit returned err: the record and its line, or the failure. */
+static void sync_pending_end(struct sync_run *run, struct sync_pending *p, int err,
+			     enum sync_outcome *how)
+{
+	const struct build_git_output *out = &p->rx.out;
+	struct sync_indexed x = { 0 };
+
+	if (err < 0) {
+		build_commit_unlink(run->d->index, out, p->n_linked); /* the index stays as it was */
+	} else {
+		run->mem.index_bytes += p->work_bytes; /* its shard files moved into the index */
+		warn_invalid(p->r, &out->res);
+		if ((err = sync_indexed_fill(&x, &out->res)) == 0) {
+			committed_counts(&x.counts, run->d->index, out);
+			x.has_counts = true;
+		}
+	}
+	sync_record(run, p->r, p->cloned, &x, err, how);
+	run->mem.heap -= p->heap;
+	outwire_rx_dispose(&p->rx);
+	index_repo_entry_dispose(&p->old);
+}
+
+/*
+ * Commits the queued results in one MANIFEST write, each expecting the entry it was built on;
+ * when that fails, one at a time, so that a repository that cannot be committed (another
+ * indexer changed it meanwhile) fails alone. Each then gets its record and line. EXIT_ERROR
+ * when one failed. DESIGN: a commit per repository rewrote the whole MANIFEST each time, which
+ * made a first sync of thousands of repositories quadratic; a batch is at most
+ * SYNC_BATCH_MAX results and SYNC_BATCH_MS old, so a result waits that long to be searched.
+ */
+static int sync_flush(struct sync_run *run, struct progress *pg)
+{
+	size_t n = run->n_pending;
+	struct index_repo_entry *es = calloc(n + 1, sizeof(*es));
+	struct index_repo_entry *expects = calloc(n + 1, sizeof(*expects));
+	int err = 0, ret = 0;
+
+	if (n == 0)
+		goto out;
+	if (!es || !expects)
+		err = error_nomem(NULL);
+	else
+		for (size_t k = 0; k < n && err == 0; k++) {
+			err = build_entry_of(&es[k], &run->pending[k].rx.out);
+			expects[k] = run->pending[k].old; /* borrowed */
+		}
+	if (err == 0)
+		err = index_commit_entries_expect(run->d->index, es, expects, n);
+	sync_manifest_drop(&run->manifest);
+	for (size_t k = 0; k < n; k++) {
+		enum sync_outcome how = SYNC_FAILED;
+		int one = err;
+
+		if (err < 0 && n > 1 && es && expects && es[k].name)
+			one = index_commit_entry(run->d->index, &es[k], &expects[k]);
+		if (es)
+			free(es[k].branches); /* the names are the result's */
+		sync_pending_end(run, &run->pending[k], one, &how);
+		progress_outcome(pg, how);
+		ret |= how == SYNC_FAILED;
+	}
+out:
+	run->n_pending = 0;
+	free(expects);
+	free(es);
+	return ret ? EXIT_ERROR : 0;
+}
+
+/* Whether the queued results are to be committed now. */
+static bool sync_flush_due(const struct sync_run *run)
+{
+	return run->n_pending &&
+	       (run->n_pending >= SYNC_BATCH_MAX || run->writers < 0 ||
+		clock_now_ms() >= run->pending_since + SYNC_BATCH_MS);
+}
+
 /*
  * Syncs todo[0..n) with at most run->jobs workers running at once, and returns EXIT_ERROR when
  * any failed. DESIGN: one thread, one poll over every running worker's pipes; everything
@@ -1131,9 +1373,15 @@ static int sync_loop(struct sync_run *run, const struct store_repo *const *todo,
 		goto out;
 	}
 	run->mem.index_bytes = dir_bytes(run->d->index);
+	/* Linked results wait for their batch's commit: no other run's sweep may take them. */
+	if (file_mkdirs(run->d->index) < 0 || index_writer_begin(&run->writers, run->d->index) < 0)
+		run->writers = -1; /* then each result is committed at once */
 	while (next < n || running > 0) {
 		double wake = clock_now_ms() + (pg.is_on ? PROGRESS_MS : 60000.0), left;
 		size_t n_pfd = 0;
+
+		if (run->n_pending && run->pending_since + SYNC_BATCH_MS < wake)
+			wake = run->pending_since + SYNC_BATCH_MS;
 
 		for (size_t k = 0; k < run->jobs; k++) {
 			while (!jobs[k].r && next < n) {
@@ -1168,9 +1416,14 @@ static int sync_loop(struct sync_run *run, const struct store_repo *const *todo,
 			if (sync_job_step(run, &jobs[k], &how) == 0)
 				continue;
 			running--;
-			progress_outcome(&pg, how);
+			if (how != SYNC_QUEUED)
+				progress_outcome(&pg, how);
 			if (how == SYNC_FAILED)
 				ret = EXIT_ERROR;
+		}
+		if (sync_flush_due(run)) {
+			progress_erase(&pg);
+			ret |= sync_flush(run, &pg);
 		}
 	}
 out:
@@ -1184,6 +1437,14 @@ out:
 		sync_job_step(run, &jobs[k], &how);
 	}
 	progress_erase(&pg);
+	ret |= sync_flush(run, &pg);
+	progress_erase(&pg);
+	if (run->writers >= 0)
+		index_writer_end(run->writers, run->d->index, run->n_changed > 0);
+	run->writers = -1;
+	free(run->pending);
+	run->pending = NULL;
+	run->cap_pending = 0;
 	free(pfd);
 	free(jobs);
 	return ret;
@@ -1195,14 +1456,23 @@ out:
  * failure leaves the index as it was (each group is its own commit) and the sync's outcome
  * alone: the next run tries again.
  */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void sync_compact(struct sync_run *run)
 {
 	struct compact_stats st;
+	struct compact_opts o = { .keep = (const char *const *)run->failed,
+				  .n_keep = run->n_failed };
 
 	sync_manifest_drop(&run->manifest);
 	/* What it maps: the index, and the one compound file it writes at a time. */
 	sync_limit_as(&run->mem, 8 * COMPACT_TARGET_BYTES);
-	if (build_compact(&st, run->d->index, NULL) < 0) {
+	if (run->n_failed)
+		qsort(run->failed, run->n_failed, sizeof(*run->failed), cmp_str);
+	if (build_compact(&st, run->d->index, &o) < 0) {
 		fprintf(stderr, "trawl: warning: packing small repositories into shared shards: %s\n",
 			error_last());
 		return;
@@ -1414,6 +1684,9 @@ out:
 		fprintf(stderr, "trawl: warning: %s\n", error_last());
 	shardcheck_dispose(&run.checked);
 	sync_manifest_drop(&run.manifest);
+	for (size_t i = 0; i < run.n_failed; i++)
+		free(run.failed[i]);
+	free(run.failed);
 	if (have_one)
 		store_repo_dispose(&one);
 	free(todo);

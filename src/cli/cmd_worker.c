@@ -96,6 +96,7 @@ struct worker_args {
 	struct build_opts o;
 	struct build_git_limits lim;
 	bool has_symbols;
+	bool has_entry; /* --entry-fd: the index entry is on WORKER_IN_FD, not read from MANIFEST */
 	struct ctags_opts ctags;
 };
 
@@ -599,6 +600,28 @@ out:
 }
 
 /*
+ * The repository's entry in the index (*has_old false when it has none): the one trawl sync
+ * handed over on WORKER_IN_FD (--entry-fd), the entry it read from the MANIFEST it holds
+ * WRITERS on, or else read from the MANIFEST. DESIGN: every worker parsing the whole MANIFEST
+ * made a first sync of thousands of repositories quadratic.
+ */
+static int read_entry(struct index_repo_entry *old, bool *has_old, const struct worker_args *a)
+{
+	static const char what[] = "the index entry from trawl sync";
+	char *text = NULL;
+	size_t len = 0;
+	int err;
+
+	if (!a->has_entry)
+		err = index_read_repo(old, a->index, a->name);
+	else if ((err = file_read_fd(&text, &len, WORKER_IN_FD, what, INDEX_MANIFEST_MAX)) == 0)
+		err = index_entry_parse(old, text, len, what, a->name);
+	free(text);
+	*has_old = err == 0;
+	return err == TRAWL_ENOTFOUND ? 0 : err;
+}
+
+/*
  * SECURITY: a compound shard (build/compact.h) holds other repositories' text: the worker of one
  * repository never gets to read it. When any file of *old holds another repository, *old is
  * dropped (*has_old false): the run indexes the repository in full, and its commit replaces
@@ -649,10 +672,7 @@ static int worker_index(const struct worker_args *a)
 	bool has_old = false;
 	int err;
 
-	err = index_read_repo(&old, a->index, a->name);
-	if (err == 0)
-		has_old = true;
-	else if (err != TRAWL_ENOTFOUND)
+	if ((err = read_entry(&old, &has_old, a)) < 0)
 		return send_error(err);
 	if (has_old && (err = drop_if_shared(&has_old, &old, a->index)) < 0)
 		return send_error(err);
@@ -747,6 +767,7 @@ int cmd_worker(int argc, char **argv)
 		{ "max-bytes", required_argument, NULL, 'B' },
 		{ "max-seconds", required_argument, NULL, 'S' },
 		{ "symbols", no_argument, NULL, 'Y' },
+		{ "entry-fd", no_argument, NULL, 'E' },
 		{ "symbols-timeout", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -832,6 +853,9 @@ int cmd_worker(int argc, char **argv)
 			break;
 		case 'Y':
 			a.has_symbols = true;
+			break;
+		case 'E':
+			a.has_entry = true;
 			break;
 		case 'Z': {
 			uint64_t v;

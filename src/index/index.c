@@ -42,7 +42,7 @@
 #define TMP_RANDOM_LEN 6 /* file_tmp_open's mkostemp XXXXXX */
 #define MANIFEST_VERSION 2
 #define MANIFEST_VERSION_MIN 1
-#define MANIFEST_MAX ((size_t)64 << 20)
+#define MANIFEST_MAX INDEX_MANIFEST_MAX
 #define SHARD_NAME_MAX 255
 #define SHARD_SUFFIX ".shard"
 #define SAFE_NAME_MAX 64
@@ -579,14 +579,15 @@ static int write_git_keys(json_t *r, const struct index_repo_entry *e)
 	return 0;
 }
 
-static int manifest_write(const struct manifest *m, const char *dir)
+/* m as a MANIFEST's text in *text (caller frees). ENOMEM. */
+static int manifest_dump(char **text, const struct manifest *m)
 {
 	json_t *root = json_object(), *repos = json_array();
-	char *path = file_join(dir, MANIFEST_NAME), *text = NULL;
 	int err = 0;
 
-	if (!root || !repos || !path || json_object_set_new(root, "version",
-							    json_integer(MANIFEST_VERSION)) < 0) {
+	*text = NULL;
+	if (!root || !repos || json_object_set_new(root, "version",
+						   json_integer(MANIFEST_VERSION)) < 0) {
 		err = error_nomem(NULL);
 		goto out;
 	}
@@ -613,17 +614,60 @@ static int manifest_write(const struct manifest *m, const char *dir)
 		if ((err = write_git_keys(r, e)) < 0)
 			goto out;
 	}
-	if (json_object_set(root, "repos", repos) < 0 ||
-	    !(text = json_dumps(root, JSON_INDENT(2)))) {
+	if (json_object_set(root, "repos", repos) < 0 || !(*text = json_dumps(root, JSON_INDENT(2))))
 		err = error_nomem(NULL);
-		goto out;
-	}
-	err = file_write_atomic(path, text, strlen(text));
 out:
-	free(text);
-	free(path);
 	json_decref(repos);
 	json_decref(root);
+	return err;
+}
+
+static int manifest_write(const struct manifest *m, const char *dir)
+{
+	char *path = file_join(dir, MANIFEST_NAME), *text = NULL;
+	int err;
+
+	if (!path)
+		return error_nomem(NULL);
+	if ((err = manifest_dump(&text, m)) == 0)
+		err = file_write_atomic(path, text, strlen(text));
+	free(text);
+	free(path);
+	return err;
+}
+
+int index_entry_dump(char **text, const struct index_repo_entry *e)
+{
+	const struct manifest m = { .repos = (struct index_repo_entry *)e, .n_repos = e ? 1 : 0 };
+
+	return manifest_dump(text, &m);
+}
+
+/* Moves repository name's entry out of m into *out. ENOTFOUND (where names the MANIFEST). */
+static int manifest_take(struct index_repo_entry *out, struct manifest *m, const char *where,
+			 const char *name)
+{
+	for (size_t i = 0; i < m->n_repos; i++)
+		if (strcmp(m->repos[i].name, name) == 0) {
+			*out = m->repos[i];
+			m->repos[i] = m->repos[--m->n_repos]; /* moved out: dispose must not free it */
+			return 0;
+		}
+	error_set("%s: no repository \"%s\" in the index", where, name);
+	return TRAWL_ENOTFOUND;
+}
+
+int index_entry_parse(struct index_repo_entry *out, const char *text, size_t len,
+		      const char *where, const char *name)
+{
+	struct manifest m = { 0 };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = manifest_parse(&m, where, text, len)) < 0)
+		return err;
+	err = manifest_take(out, &m, where, name);
+	manifest_dispose(&m);
 	return err;
 }
 
@@ -772,22 +816,15 @@ static int add_repo_shard(struct index *ix, const struct index_repo_entry *e, si
 	return info_init(si, e, k, sh);
 }
 
-int index_open(struct index **out, const char *dir)
+/* Opens the files ix->m lists (under the caller's shared lock) and sets up its shards. */
+static int open_listed(struct index *ix, const char *dir)
 {
-	struct index *ix = NULL;
 	struct listing *l = NULL;
 	const char **names = NULL;
 	size_t *file_of = NULL, n_l = 0, n_names = 0;
-	int lock = -1, err;
+	int err;
 
-	*out = NULL;
-	ix = calloc(1, sizeof(*ix));
-	if (!ix)
-		return error_nomem(NULL);
-	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
-	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 ||
-	    (err = manifest_read(&ix->m, dir)) < 0 ||
-	    (err = listings_sorted(&l, &n_l, &ix->m)) < 0 ||
+	if ((err = listings_sorted(&l, &n_l, &ix->m)) < 0 ||
 	    (err = distinct_files(&names, &n_names, l, n_l)) < 0)
 		goto out;
 	if (!(ix->dir = strdup(dir)) ||
@@ -821,15 +858,59 @@ int index_open(struct index **out, const char *dir)
 				goto out;
 		}
 	}
-	*out = ix;
-	ix = NULL;
 out:
 	free(file_of);
 	free((void *)names);
 	free(l);
+	return err;
+}
+
+static int new_entry(struct index_repo_entry *e, const struct index_repo_entry *src);
+
+/* index_open over m (taken: disposed with the index) instead of dir's MANIFEST when not NULL. */
+static int open_index(struct index **out, const char *dir, struct manifest *m)
+{
+	struct index *ix = calloc(1, sizeof(*ix));
+	int lock = -1, err;
+
+	*out = NULL;
+	if (!ix) {
+		if (m)
+			manifest_dispose(m);
+		return error_nomem(NULL);
+	}
+	if (m)
+		ix->m = *m;
+	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
+	if ((err = lock_take(&lock, dir, LOCK_SH, false)) == 0 &&
+	    (m || (err = manifest_read(&ix->m, dir)) == 0) && (err = open_listed(ix, dir)) == 0) {
+		*out = ix;
+		ix = NULL;
+	}
 	lock_release(lock);
 	index_close(ix);
 	return err;
+}
+
+int index_open(struct index **out, const char *dir)
+{
+	return open_index(out, dir, NULL);
+}
+
+int index_open_entry(struct index **out, const char *dir, const struct index_repo_entry *e)
+{
+	struct manifest m = { .repos = calloc(2, sizeof(*m.repos)), .n_repos = 0 };
+	int err;
+
+	*out = NULL;
+	if (!m.repos)
+		return error_nomem(NULL);
+	m.n_repos = 1;
+	if ((err = new_entry(&m.repos[0], e)) < 0) {
+		manifest_dispose(&m);
+		return err;
+	}
+	return open_index(out, dir, &m);
 }
 
 void index_close(struct index *ix)
@@ -954,18 +1035,9 @@ int index_read_repo(struct index_repo_entry *out, const char *dir, const char *n
 	int lock = -1, err;
 
 	*out = (struct index_repo_entry){ 0 };
-	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 || (err = manifest_read(&m, dir)) < 0)
-		goto out;
-	err = TRAWL_ENOTFOUND;
-	error_set("%s: no repository \"%s\" in the index", dir, name);
-	for (size_t i = 0; i < m.n_repos; i++)
-		if (strcmp(m.repos[i].name, name) == 0) {
-			*out = m.repos[i];
-			m.repos[i] = m.repos[--m.n_repos]; /* moved out: dispose must not free it */
-			err = 0;
-			break;
-		}
-out:
+	if ((err = lock_take(&lock, dir, LOCK_SH, false)) == 0 &&
+	    (err = manifest_read(&m, dir)) == 0)
+		err = manifest_take(out, &m, dir, name);
 	manifest_dispose(&m);
 	lock_release(lock);
 	return err;

@@ -299,6 +299,21 @@ int index_read_repo(struct index_repo_entry *out, const char *dir, const char *n
  */
 int index_read_repos(struct index_repo_entry **out, size_t *n, const char *dir);
 
+#define INDEX_MANIFEST_MAX ((size_t)64 << 20) /* bytes of a MANIFEST, at most */
+
+/*
+ * e (NULL: none) as the text of a MANIFEST listing it alone, in *text (caller frees): what trawl
+ * sync hands its index worker instead of the whole MANIFEST. ENOMEM.
+ */
+int index_entry_dump(char **text, const struct index_repo_entry *e);
+/*
+ * Repository name's entry from a MANIFEST's text (index_entry_dump's), checked as
+ * index_read_repo checks the MANIFEST; where names the text in messages. ENOTFOUND when it does
+ * not list name, ECORRUPT, ENOMEM.
+ */
+int index_entry_parse(struct index_repo_entry *out, const char *text, size_t len,
+		      const char *where, const char *name);
+
 /*
  * Replaces (or adds) the repository e->name with e (its shard files already renamed into place,
  * overlay shard indices into e->shards), then deletes the files the new MANIFEST no longer
@@ -326,6 +341,11 @@ struct index;
 
 /* Opens dir/MANIFEST and every shard it names. ENOTFOUND (no index there), ECORRUPT, EIO. */
 int index_open(struct index **out, const char *dir);
+/*
+ * index_open of the one repository e (copied) rather than every one the MANIFEST lists: what a
+ * writer that just committed e reads of it (trawl sync's counts) without parsing the others'.
+ */
+int index_open_entry(struct index **out, const char *dir, const struct index_repo_entry *e);
 void index_close(struct index *ix);
 /*
  * "Shard i" is a repository's shard as its MANIFEST entry lists it: a file of that repository,

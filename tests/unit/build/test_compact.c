@@ -250,6 +250,29 @@ static void small_compound_files_are_merged_until_large(void **state)
 	assert_int_equal(shard_files(dir), 1);
 }
 
+static void kept_repositories_are_left_as_they_are(void **state)
+{
+	const char *dir = fresh_dir("keep");
+	static const struct doc x[] = { { "x", "text", 1 } };
+	static const char *const names[] = { "r0", "r1", "r2" };
+	static const char *const keep[] = { "r1" };
+	struct compact_opts o = { .keep = keep, .n_keep = 1 };
+	struct index_repo_entry before, after;
+	struct compact_stats st;
+
+	(void)state;
+	for (size_t k = 0; k < 3; k++)
+		commit_repo(dir, names[k], MAIN, 1, x, 1, NULL, 0);
+	assert_int_equal(index_read_repo(&before, dir, "r1"), 0);
+	assert_int_equal(build_compact(&st, dir, &o), 0);
+	assert_int_equal(st.repos, 2);
+	assert_int_equal(index_read_repo(&after, dir, "r1"), 0);
+	assert_int_equal(after.n_shards, 1);
+	assert_string_equal(after.shards[0], before.shards[0]);
+	index_repo_entry_dispose(&before);
+	index_repo_entry_dispose(&after);
+}
+
 static void a_stale_expectation_fails_the_whole_commit(void **state)
 {
 	const char *dir = fresh_dir("expect");
@@ -275,6 +298,7 @@ int main(void)
 		cmocka_unit_test(leaves_alone_what_is_large_or_alone),
 		cmocka_unit_test(a_sparse_compound_file_is_packed_again_and_deleted),
 		cmocka_unit_test(small_compound_files_are_merged_until_large),
+		cmocka_unit_test(kept_repositories_are_left_as_they_are),
 		cmocka_unit_test(a_stale_expectation_fails_the_whole_commit),
 	};
 
