@@ -87,6 +87,9 @@ struct index {
 	size_t n_shards;
 	struct shard **files;  /* every distinct file, in the order first listed */
 	size_t n_files;
+	size_t *runs;          /* run g: shards runs[g] .. runs[g + 1] - 1, of one file */
+	bool *run_is_plain;    /* its documents ascend shard by shard; no shard has branches */
+	size_t n_runs;
 	struct manifest m;
 };
 
@@ -854,6 +857,38 @@ static int add_repo_shard(struct index *ix, const struct index_repo_entry *e, si
 	return info_init(si, e, k, sh);
 }
 
+/*
+ * The runs of consecutive shards in one file (a compound file's repositories, as its MANIFEST
+ * entries list them), worked out once here so that a query does not walk every shard to find
+ * them.
+ */
+static int runs_init(struct index *ix)
+{
+	if (!(ix->runs = malloc((ix->n_shards + 1) * sizeof(*ix->runs))) ||
+	    !(ix->run_is_plain = malloc((ix->n_shards ? ix->n_shards : 1) *
+					sizeof(*ix->run_is_plain))))
+		return error_nomem(NULL);
+	/* Shard i is entry e's shard j, as index_open added them. */
+	for (size_t r = 0, i = 0; r < ix->m.n_repos; r++) {
+		const struct index_repo_entry *e = &ix->m.repos[r];
+
+		for (size_t j = 0; j < e->n_shards && i < ix->n_shards; j++, i++) {
+			const struct shard_info *si = &ix->info[i];
+
+			if (i == 0 || si->file != ix->info[i - 1].file) {
+				ix->runs[ix->n_runs] = i;
+				ix->run_is_plain[ix->n_runs++] = true;
+			} else if (si->lo < ix->info[i - 1].hi) {
+				ix->run_is_plain[ix->n_runs - 1] = false;
+			}
+			if (e->n_branches)
+				ix->run_is_plain[ix->n_runs - 1] = false;
+		}
+	}
+	ix->runs[ix->n_runs] = ix->n_shards;
+	return 0;
+}
+
 int index_open(struct index **out, const char *dir)
 {
 	struct index *ix = NULL;
@@ -903,6 +938,8 @@ int index_open(struct index **out, const char *dir)
 				goto out;
 		}
 	}
+	if ((err = runs_init(ix)) < 0)
+		goto out;
 	*out = ix;
 	ix = NULL;
 out:
@@ -925,6 +962,8 @@ void index_close(struct index *ix)
 	free(ix->files);
 	free(ix->shards);
 	free(ix->info);
+	free(ix->runs);
+	free(ix->run_is_plain);
 	free(ix->dir);
 	manifest_dispose(&ix->m);
 	free(ix);
@@ -969,6 +1008,34 @@ size_t index_n_files(const struct index *ix)
 struct shard *index_file(const struct index *ix, size_t f)
 {
 	return f < ix->n_files ? ix->files[f] : NULL;
+}
+
+size_t index_n_runs(const struct index *ix)
+{
+	return ix->n_runs;
+}
+
+const size_t *index_runs(const struct index *ix)
+{
+	return ix->runs;
+}
+
+bool index_run_is_plain(const struct index *ix, size_t g)
+{
+	return g < ix->n_runs && ix->run_is_plain[g];
+}
+
+size_t index_run_find(const struct index *ix, size_t first, size_t end, uint32_t doc)
+{
+	while (first < end) {
+		size_t mid = first + (end - first) / 2;
+
+		if (ix->info[mid].hi <= doc)
+			first = mid + 1;
+		else
+			end = mid;
+	}
+	return first;
 }
 
 /* The overlay record of document doc of shard i, NULL when the overlay does not name it. */
