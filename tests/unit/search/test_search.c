@@ -689,6 +689,62 @@ static void selective_query_over_a_compound_file_goes_by_candidate(void **state)
 	}
 }
 
+/*
+ * A compound file's repositories listed by the MANIFEST in another order than the file's (a
+ * commit that replaces entries where they stand, as packing does): consecutive shards whose
+ * documents go back. Each one's candidates are still found (the walk over the run looked for
+ * them only forward, and passed over "ca" as empty).
+ */
+static void compound_shards_listed_out_of_order_keep_their_candidates(void **state)
+{
+	struct search_repos all = { .is_all = true };
+	struct shard_writer *w = NULL;
+	struct index_repo_entry es[2];
+	struct search_stats st;
+	struct index *ix = NULL;
+	struct seen s;
+	char dir[300], *file = index_shard_name("compound", 0), *path;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/backwards", testlib_tmpdir());
+	assert_int_equal(file_mkdirs(dir), 0);
+	assert_non_null(file);
+	assert_non_null(path = file_join(dir, file));
+	assert_int_equal(shard_writer_new_compound(&w, path, NULL), 0);
+	assert_int_equal(shard_writer_begin_repo(w, "ca"), 0);
+	assert_int_equal(shard_writer_add(w, "1", 1, (const uint8_t *)"one", 3, 3, DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(shard_writer_add(w, "2", 1, (const uint8_t *)"two", 3, 3, DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(shard_writer_begin_repo(w, "cc"), 0);
+	assert_int_equal(shard_writer_add(w, "3", 1, (const uint8_t *)"three", 5, 5, DOC_INDEXED,
+					  0),
+			 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	/* "cc" (documents 2 to 3) listed before "ca" (0 to 2). */
+	es[0] = (struct index_repo_entry){ .name = "cc", .shards = &file, .n_shards = 1,
+					   .n_base = 1 };
+	es[1] = (struct index_repo_entry){ .name = "ca", .shards = &file, .n_shards = 1,
+					   .n_base = 1 };
+	assert_int_equal(index_commit_entries(dir, es, 2), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_string_equal(index_shard_repo(ix, 0), "cc");
+	assert_int_equal(index_n_runs(ix), 1);
+	assert_false(index_run_is_plain(ix, 0));
+	index_close(ix);
+
+	run_in(&st, &s, dir, &all, "two");
+	assert_string_equal(s.text.ptr, "ca/2:1;");
+	assert_int_equal(st.shards_searched, 2);
+	buf_dispose(&s.text);
+	run_in(&st, &s, dir, &all, "t[wh]");
+	assert_string_equal(s.text.ptr, "cc/3:1;ca/2:1;");
+	buf_dispose(&s.text);
+	free(path);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +766,7 @@ int main(void)
 		cmocka_unit_test(repo_predicates_keep_repositories_with_a_matching_file),
 		cmocka_unit_test(repo_predicates_never_reveal_unreadable_repositories),
 		cmocka_unit_test(selective_query_over_a_compound_file_goes_by_candidate),
+		cmocka_unit_test(compound_shards_listed_out_of_order_keep_their_candidates),
 	};
 
 	return cmocka_run_group_tests_name("shards of one repository", tests, setup,
