@@ -558,9 +558,10 @@ static int manifest_read(struct manifest *m, const char *dir)
  * Moves m's names into one block (m->pool), each shard file's name once however many
  * repositories list it, and the entries' shards arrays into slices of one array: a MANIFEST of
  * 50,000 repositories in ten compound files held 150,000 small blocks for as long as the index
- * was open. ENOMEM (m unchanged).
+ * was open. Its listings, sorted (listings_sorted) and naming the new strings, in *out (caller
+ * frees). ENOMEM (m unchanged).
  */
-static int manifest_compact(struct manifest *m)
+static int manifest_compact(struct listing **out, size_t *n_out, struct manifest *m)
 {
 	struct listing *l = NULL;
 	size_t n_l, bytes = 0, at = 0, *first = NULL;
@@ -593,6 +594,7 @@ static int manifest_compact(struct manifest *m)
 			at += len;
 		}
 		names[first[l[i].repo] + l[i].shard] = cur;
+		l[i].file = cur;
 	}
 	for (size_t i = 0; i < m->n_repos; i++) {
 		struct index_repo_entry *e = &m->repos[i];
@@ -611,6 +613,9 @@ static int manifest_compact(struct manifest *m)
 	m->shard_names = names;
 	pool = NULL;
 	names = NULL;
+	*out = l;
+	*n_out = n_l;
+	l = NULL;
 out:
 	free(first);
 	free(names);
@@ -903,8 +908,8 @@ int index_open(struct index **out, const char *dir)
 		return error_nomem(NULL);
 	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
 	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 ||
-	    (err = manifest_read(&ix->m, dir)) < 0 || (err = manifest_compact(&ix->m)) < 0 ||
-	    (err = listings_sorted(&l, &n_l, &ix->m)) < 0 ||
+	    (err = manifest_read(&ix->m, dir)) < 0 ||
+	    (err = manifest_compact(&l, &n_l, &ix->m)) < 0 ||
 	    (err = distinct_files(&names, &n_names, l, n_l)) < 0)
 		goto out;
 	if (!(ix->dir = strdup(dir)) ||
