@@ -87,8 +87,8 @@ struct index {
 	size_t n_shards;
 	struct shard **files;  /* every distinct file, in the order first listed */
 	size_t n_files;
-	size_t *runs;          /* run g: shards runs[g] .. runs[g + 1] - 1, of one file */
-	bool *run_is_plain;    /* its documents ascend shard by shard; no shard has branches */
+	size_t *runs;       /* run g: shards runs[g] .. runs[g + 1] - 1, of one file */
+	bool *run_is_plain; /* its documents ascend shard by shard; no shard has branches */
 	size_t n_runs;
 	struct manifest m;
 };
@@ -869,9 +869,11 @@ static int add_repo_shard(struct index *ix, const struct index_repo_entry *e, si
  */
 static int runs_init(struct index *ix)
 {
+	void *p;
+
 	if (!(ix->runs = malloc((ix->n_shards + 1) * sizeof(*ix->runs))) ||
-	    !(ix->run_is_plain = malloc((ix->n_shards ? ix->n_shards : 1) *
-					sizeof(*ix->run_is_plain))))
+	    !(ix->run_is_plain =
+		      malloc((ix->n_shards ? ix->n_shards : 1) * sizeof(*ix->run_is_plain))))
 		return error_nomem(NULL);
 	/* Shard i is entry e's shard j, as index_open added them. */
 	for (size_t r = 0, i = 0; r < ix->m.n_repos; r++) {
@@ -891,6 +893,12 @@ static int runs_init(struct index *ix)
 		}
 	}
 	ix->runs[ix->n_runs] = ix->n_shards;
+	/* A few runs of 50,000 shards in ten files: keep only what they need. */
+	if ((p = realloc(ix->runs, (ix->n_runs + 1) * sizeof(*ix->runs))))
+		ix->runs = p;
+	if ((p = realloc(ix->run_is_plain,
+			 (ix->n_runs ? ix->n_runs : 1) * sizeof(*ix->run_is_plain))))
+		ix->run_is_plain = p;
 	return 0;
 }
 

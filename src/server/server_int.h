@@ -56,7 +56,7 @@ struct snapshot {
 	struct index *ix;
 	struct snap_repo *repos; /* sorted by name */
 	size_t n_repos;
-	struct snap_doc *docs;   /* every repository's, each one's a slice (snap_repo.docs) */
+	struct snap_doc *docs; /* every repository's, each one's a slice (snap_repo.docs) */
 	uint64_t index_bytes;
 };
 

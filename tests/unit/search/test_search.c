@@ -617,8 +617,9 @@ static void run_in(struct search_stats *st, struct seen *s, const char *dir,
 		   const struct search_repos *repos, const char *pattern)
 {
 	struct index *ix = NULL;
-	struct search_opts o = { .pattern = pattern, .pattern_len = strlen(pattern),
-				 .want_lines = true, .n_threads = 2 };
+	struct search_opts o = {
+		.pattern = pattern, .pattern_len = strlen(pattern), .want_lines = true, .n_threads = 2
+	};
 
 	buf_init(&s->text, 1 << 20);
 	s->files = 0;
@@ -717,16 +718,13 @@ static void compound_shards_listed_out_of_order_keep_their_candidates(void **sta
 	assert_int_equal(shard_writer_add(w, "2", 1, (const uint8_t *)"two", 3, 3, DOC_INDEXED, 0),
 			 0);
 	assert_int_equal(shard_writer_begin_repo(w, "cc"), 0);
-	assert_int_equal(shard_writer_add(w, "3", 1, (const uint8_t *)"three", 5, 5, DOC_INDEXED,
-					  0),
+	assert_int_equal(shard_writer_add(w, "3", 1, (const uint8_t *)"three", 5, 5, DOC_INDEXED, 0),
 			 0);
 	assert_int_equal(shard_writer_finish(w), 0);
 	shard_writer_free(w);
 	/* "cc" (documents 2 to 3) listed before "ca" (0 to 2). */
-	es[0] = (struct index_repo_entry){ .name = "cc", .shards = &file, .n_shards = 1,
-					   .n_base = 1 };
-	es[1] = (struct index_repo_entry){ .name = "ca", .shards = &file, .n_shards = 1,
-					   .n_base = 1 };
+	es[0] = (struct index_repo_entry){ .name = "cc", .shards = &file, .n_shards = 1, .n_base = 1 };
+	es[1] = (struct index_repo_entry){ .name = "ca", .shards = &file, .n_shards = 1, .n_base = 1 };
 	assert_int_equal(index_commit_entries(dir, es, 2), 0);
 	assert_int_equal(index_open(&ix, dir), 0);
 	assert_string_equal(index_shard_repo(ix, 0), "cc");
