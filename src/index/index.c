@@ -448,9 +448,10 @@ static bool listings_have(const struct listing *v, size_t n, const char *file)
  * neighbours compared, so a MANIFEST of n repositories costs n log n here (a check per entry
  * against every other made each commit of a run over 5,000 repositories cost more than its
  * indexing). A compound file is listed by each repository it holds; index_open checks that it
- * holds them.
+ * holds them. With out non-NULL, the sorted listings are handed on in *out (caller frees).
  */
-static int manifest_check_unique(const struct manifest *m, const char *where)
+static int manifest_check_unique(struct listing **out, size_t *n_out, const struct manifest *m,
+				 const char *where)
 {
 	struct listing *l = NULL;
 	const char **v, *dup;
@@ -475,13 +476,20 @@ static int manifest_check_unique(const struct manifest *m, const char *where)
 			err = TRAWL_ECORRUPT;
 			break;
 		}
+	if (err == 0 && out) {
+		*out = l;
+		*n_out = n;
+		l = NULL;
+	}
 out:
 	free(l);
 	free(v);
 	return err;
 }
 
-static int manifest_parse(struct manifest *m, const char *where, const char *text, size_t len)
+/* Parses a MANIFEST's text into m; with l non-NULL, its sorted listings in *l (caller frees). */
+static int manifest_parse(struct manifest *m, struct listing **l, size_t *n_l, const char *where,
+			  const char *text, size_t len)
 {
 	json_error_t jerr;
 	json_t *root, *version, *repos;
@@ -526,7 +534,7 @@ static int manifest_parse(struct manifest *m, const char *where, const char *tex
 		if ((err = parse_entry(m, where, json_array_get(repos, i), i)) < 0)
 			goto out;
 	}
-	err = manifest_check_unique(m, where);
+	err = manifest_check_unique(l, n_l, m, where);
 out:
 	json_decref(root);
 	if (err < 0)
@@ -534,8 +542,8 @@ out:
 	return err;
 }
 
-/* Reads dir/MANIFEST. ENOTFOUND when there is none. */
-static int manifest_read(struct manifest *m, const char *dir)
+/* Reads dir/MANIFEST (and with l non-NULL, manifest_parse's listings). ENOTFOUND: none. */
+static int manifest_read_listed(struct manifest *m, struct listing **l, size_t *n_l, const char *dir)
 {
 	char *path = file_join(dir, MANIFEST_NAME), *text = NULL;
 	size_t len;
@@ -548,29 +556,32 @@ static int manifest_read(struct manifest *m, const char *dir)
 	if (err == TRAWL_ENOTFOUND)
 		error_set("%s: no trawl index here (no %s)", dir, MANIFEST_NAME);
 	else if (err == 0)
-		err = manifest_parse(m, path, text, len);
+		err = manifest_parse(m, l, n_l, path, text, len);
 	free(text);
 	free(path);
 	return err;
+}
+
+/* Reads dir/MANIFEST. ENOTFOUND when there is none. */
+static int manifest_read(struct manifest *m, const char *dir)
+{
+	return manifest_read_listed(m, NULL, NULL, dir);
 }
 
 /*
  * Moves m's names into one block (m->pool), each shard file's name once however many
  * repositories list it, and the entries' shards arrays into slices of one array: a MANIFEST of
  * 50,000 repositories in ten compound files held 150,000 small blocks for as long as the index
- * was open. Its listings, sorted (listings_sorted) and naming the new strings, in *out (caller
- * frees). ENOMEM (m unchanged).
+ * was open. l[0..n_l): m's listings, sorted (listings_sorted); they name the new strings
+ * after. ENOMEM (m unchanged).
  */
-static int manifest_compact(struct listing **out, size_t *n_out, struct manifest *m)
+static int manifest_compact(struct manifest *m, struct listing *l, size_t n_l)
 {
-	struct listing *l = NULL;
-	size_t n_l, bytes = 0, at = 0, *first = NULL;
+	size_t bytes = 0, at = 0, *first = NULL;
 	char *pool = NULL, **names = NULL;
 	char *cur = NULL;
-	int err;
+	int err = 0;
 
-	if ((err = listings_sorted(&l, &n_l, m)) < 0)
-		return err;
 	for (size_t i = 0; i < m->n_repos; i++)
 		bytes += strlen(m->repos[i].name) + 1;
 	for (size_t i = 0; i < n_l; i++)
@@ -613,14 +624,10 @@ static int manifest_compact(struct listing **out, size_t *n_out, struct manifest
 	m->shard_names = names;
 	pool = NULL;
 	names = NULL;
-	*out = l;
-	*n_out = n_l;
-	l = NULL;
 out:
 	free(first);
 	free(names);
 	free(pool);
-	free(l);
 	return err;
 }
 
@@ -916,8 +923,8 @@ int index_open(struct index **out, const char *dir)
 		return error_nomem(NULL);
 	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
 	if ((err = lock_take(&lock, dir, LOCK_SH, false)) < 0 ||
-	    (err = manifest_read(&ix->m, dir)) < 0 ||
-	    (err = manifest_compact(&l, &n_l, &ix->m)) < 0 ||
+	    (err = manifest_read_listed(&ix->m, &l, &n_l, dir)) < 0 ||
+	    (err = manifest_compact(&ix->m, l, n_l)) < 0 ||
 	    (err = distinct_files(&names, &n_names, l, n_l)) < 0)
 		goto out;
 	if (!(ix->dir = strdup(dir)) ||
