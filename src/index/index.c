@@ -51,6 +51,13 @@
 struct manifest {
 	struct index_repo_entry *repos;
 	size_t n_repos;
+	/*
+	 * An open index's MANIFEST (manifest_compact): every name in one block, each shard file's
+	 * name once however many repositories list it, and the entries' shards arrays slices of
+	 * one array. NULL: each entry owns its strings (a MANIFEST being changed).
+	 */
+	char *pool;
+	char **shard_names;
 };
 
 /*
@@ -80,6 +87,9 @@ struct index {
 	size_t n_shards;
 	struct shard **files;  /* every distinct file, in the order first listed */
 	size_t n_files;
+	size_t *runs;       /* run g: shards runs[g] .. runs[g + 1] - 1, of one file */
+	bool *run_is_plain; /* its documents ascend shard by shard; no shard has branches */
+	size_t n_runs;
 	struct manifest m;
 };
 
@@ -106,17 +116,23 @@ static bool repo_name_ok(const char *s, size_t len)
 	       utf8_is_valid((const uint8_t *)s, len);
 }
 
-static void entry_dispose(struct index_repo_entry *e)
+/* Frees an entry's git metadata: what a compact manifest's entries still own one by one. */
+static void entry_dispose_git(struct index_repo_entry *e)
 {
-	for (size_t i = 0; i < e->n_shards; i++)
-		free(e->shards[i]);
 	for (size_t i = 0; i < e->n_branches; i++)
 		free(e->branches[i].name);
 	for (size_t i = 0; i < e->n_overlay; i++)
 		free(e->overlay[i].branches);
-	free(e->shards);
 	free(e->branches);
 	free(e->overlay);
+}
+
+static void entry_dispose(struct index_repo_entry *e)
+{
+	for (size_t i = 0; i < e->n_shards; i++)
+		free(e->shards[i]);
+	entry_dispose_git(e);
+	free(e->shards);
 	free(e->name);
 	*e = (struct index_repo_entry){ 0 };
 }
@@ -318,10 +334,14 @@ static int parse_git_keys(struct index_repo_entry *e, const char *where, json_t 
 static void manifest_dispose(struct manifest *m)
 {
 	for (size_t i = 0; i < m->n_repos; i++)
-		entry_dispose(&m->repos[i]);
+		if (m->pool)
+			entry_dispose_git(&m->repos[i]);
+		else
+			entry_dispose(&m->repos[i]);
 	free(m->repos);
-	m->repos = NULL;
-	m->n_repos = 0;
+	free(m->pool);
+	free(m->shard_names);
+	*m = (struct manifest){ 0 };
 }
 
 static int parse_entry(struct manifest *m, const char *where, json_t *r, size_t i)
@@ -375,7 +395,8 @@ static const char *first_dup(const char **v, size_t n)
 /* Every shard listing of a MANIFEST: a file name and the repository listing it. */
 struct listing {
 	const char *file;
-	size_t repo; /* index into manifest.repos */
+	size_t repo;  /* index into manifest.repos */
+	size_t shard; /* index into that entry's shards */
 };
 
 static int cmp_listing(const void *a, const void *b)
@@ -398,7 +419,7 @@ static int listings_sorted(struct listing **out, size_t *n, const struct manifes
 		return error_nomem(NULL);
 	for (size_t i = 0; i < m->n_repos; i++)
 		for (size_t j = 0; j < m->repos[i].n_shards; j++)
-			(*out)[k++] = (struct listing){ m->repos[i].shards[j], i };
+			(*out)[k++] = (struct listing){ m->repos[i].shards[j], i, j };
 	qsort(*out, *n, sizeof(**out), cmp_listing);
 	return 0;
 }
@@ -427,9 +448,10 @@ static bool listings_have(const struct listing *v, size_t n, const char *file)
  * neighbours compared, so a MANIFEST of n repositories costs n log n here (a check per entry
  * against every other made each commit of a run over 5,000 repositories cost more than its
  * indexing). A compound file is listed by each repository it holds; index_open checks that it
- * holds them.
+ * holds them. With out non-NULL, the sorted listings are handed on in *out (caller frees).
  */
-static int manifest_check_unique(const struct manifest *m, const char *where)
+static int manifest_check_unique(struct listing **out, size_t *n_out, const struct manifest *m,
+				 const char *where)
 {
 	struct listing *l = NULL;
 	const char **v, *dup;
@@ -454,13 +476,20 @@ static int manifest_check_unique(const struct manifest *m, const char *where)
 			err = TRAWL_ECORRUPT;
 			break;
 		}
+	if (err == 0 && out) {
+		*out = l;
+		*n_out = n;
+		l = NULL;
+	}
 out:
 	free(l);
 	free(v);
 	return err;
 }
 
-static int manifest_parse(struct manifest *m, const char *where, const char *text, size_t len)
+/* Parses a MANIFEST's text into m; with l non-NULL, its sorted listings in *l (caller frees). */
+static int manifest_parse(struct manifest *m, struct listing **l, size_t *n_l, const char *where,
+			  const char *text, size_t len)
 {
 	json_error_t jerr;
 	json_t *root, *version, *repos;
@@ -505,7 +534,7 @@ static int manifest_parse(struct manifest *m, const char *where, const char *tex
 		if ((err = parse_entry(m, where, json_array_get(repos, i), i)) < 0)
 			goto out;
 	}
-	err = manifest_check_unique(m, where);
+	err = manifest_check_unique(l, n_l, m, where);
 out:
 	json_decref(root);
 	if (err < 0)
@@ -513,24 +542,92 @@ out:
 	return err;
 }
 
-/* Reads dir/MANIFEST. ENOTFOUND when there is none. */
-static int manifest_read(struct manifest *m, const char *dir)
+/* Reads dir/MANIFEST (and with l non-NULL, manifest_parse's listings). ENOTFOUND: none. */
+static int manifest_read_listed(struct manifest *m, struct listing **l, size_t *n_l, const char *dir)
 {
 	char *path = file_join(dir, MANIFEST_NAME), *text = NULL;
 	size_t len;
 	int err;
 
-	m->repos = NULL;
-	m->n_repos = 0;
+	*m = (struct manifest){ 0 };
 	if (!path)
 		return error_nomem(NULL);
 	err = file_read_all(&text, &len, path, MANIFEST_MAX);
 	if (err == TRAWL_ENOTFOUND)
 		error_set("%s: no trawl index here (no %s)", dir, MANIFEST_NAME);
 	else if (err == 0)
-		err = manifest_parse(m, path, text, len);
+		err = manifest_parse(m, l, n_l, path, text, len);
 	free(text);
 	free(path);
+	return err;
+}
+
+/* Reads dir/MANIFEST. ENOTFOUND when there is none. */
+static int manifest_read(struct manifest *m, const char *dir)
+{
+	return manifest_read_listed(m, NULL, NULL, dir);
+}
+
+/*
+ * Moves m's names into one block (m->pool), each shard file's name once however many
+ * repositories list it, and the entries' shards arrays into slices of one array: a MANIFEST of
+ * 50,000 repositories in ten compound files held 150,000 small blocks for as long as the index
+ * was open. l[0..n_l): m's listings, sorted (listings_sorted); they name the new strings
+ * after. ENOMEM (m unchanged).
+ */
+static int manifest_compact(struct manifest *m, struct listing *l, size_t n_l)
+{
+	size_t bytes = 0, at = 0, *first = NULL;
+	char *pool = NULL, **names = NULL;
+	char *cur = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < m->n_repos; i++)
+		bytes += strlen(m->repos[i].name) + 1;
+	for (size_t i = 0; i < n_l; i++)
+		if (i == 0 || strcmp(l[i - 1].file, l[i].file) != 0)
+			bytes += strlen(l[i].file) + 1;
+	if (!(pool = malloc(bytes ? bytes : 1)) ||
+	    !(names = malloc((n_l ? n_l : 1) * sizeof(*names))) ||
+	    !(first = malloc((m->n_repos ? m->n_repos : 1) * sizeof(*first)))) {
+		err = error_nomem(NULL);
+		goto out;
+	}
+	/* Entry i's shards become names[first[i] ..], in its order. */
+	for (size_t i = 0, k = 0; i < m->n_repos; k += m->repos[i++].n_shards)
+		first[i] = k;
+	for (size_t i = 0; i < n_l; i++) {
+		if (i == 0 || strcmp(l[i - 1].file, l[i].file) != 0) {
+			size_t len = strlen(l[i].file) + 1;
+
+			memcpy(pool + at, l[i].file, len);
+			cur = pool + at;
+			at += len;
+		}
+		names[first[l[i].repo] + l[i].shard] = cur;
+		l[i].file = cur;
+	}
+	for (size_t i = 0; i < m->n_repos; i++) {
+		struct index_repo_entry *e = &m->repos[i];
+		size_t len = strlen(e->name) + 1;
+
+		memcpy(pool + at, e->name, len);
+		free(e->name);
+		e->name = pool + at;
+		at += len;
+		for (size_t j = 0; j < e->n_shards; j++)
+			free(e->shards[j]);
+		free(e->shards);
+		e->shards = names + first[i];
+	}
+	m->pool = pool;
+	m->shard_names = names;
+	pool = NULL;
+	names = NULL;
+out:
+	free(first);
+	free(names);
+	free(pool);
 	return err;
 }
 
@@ -664,7 +761,7 @@ int index_entry_parse(struct index_repo_entry *out, const char *text, size_t len
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if ((err = manifest_parse(&m, where, text, len)) < 0)
+	if ((err = manifest_parse(&m, NULL, NULL, where, text, len)) < 0)
 		return err;
 	err = manifest_take(out, &m, where, name);
 	manifest_dispose(&m);
@@ -816,15 +913,57 @@ static int add_repo_shard(struct index *ix, const struct index_repo_entry *e, si
 	return info_init(si, e, k, sh);
 }
 
-/* Opens the files ix->m lists (under the caller's shared lock) and sets up its shards. */
-static int open_listed(struct index *ix, const char *dir)
+/*
+ * The runs of consecutive shards in one file (a compound file's repositories, as its MANIFEST
+ * entries list them), worked out once here so that a query does not walk every shard to find
+ * them.
+ */
+static int runs_init(struct index *ix)
 {
-	struct listing *l = NULL;
+	void *p;
+
+	if (!(ix->runs = malloc((ix->n_shards + 1) * sizeof(*ix->runs))) ||
+	    !(ix->run_is_plain =
+		      malloc((ix->n_shards ? ix->n_shards : 1) * sizeof(*ix->run_is_plain))))
+		return error_nomem(NULL);
+	/* Shard i is entry e's shard j, as index_open added them. */
+	for (size_t r = 0, i = 0; r < ix->m.n_repos; r++) {
+		const struct index_repo_entry *e = &ix->m.repos[r];
+
+		for (size_t j = 0; j < e->n_shards && i < ix->n_shards; j++, i++) {
+			const struct shard_info *si = &ix->info[i];
+
+			if (i == 0 || si->file != ix->info[i - 1].file) {
+				ix->runs[ix->n_runs] = i;
+				ix->run_is_plain[ix->n_runs++] = true;
+			} else if (si->lo < ix->info[i - 1].hi) {
+				ix->run_is_plain[ix->n_runs - 1] = false;
+			}
+			if (e->n_branches)
+				ix->run_is_plain[ix->n_runs - 1] = false;
+		}
+	}
+	ix->runs[ix->n_runs] = ix->n_shards;
+	/* A few runs of 50,000 shards in ten files: keep only what they need. */
+	if ((p = realloc(ix->runs, (ix->n_runs + 1) * sizeof(*ix->runs))))
+		ix->runs = p;
+	if ((p = realloc(ix->run_is_plain,
+			 (ix->n_runs ? ix->n_runs : 1) * sizeof(*ix->run_is_plain))))
+		ix->run_is_plain = p;
+	return 0;
+}
+
+/*
+ * Opens the files ix->m lists (l[0..n_l): its sorted listings, which name the compacted strings
+ * after; under the caller's shared lock) and sets up its shards and runs.
+ */
+static int open_listed(struct index *ix, const char *dir, struct listing *l, size_t n_l)
+{
 	const char **names = NULL;
-	size_t *file_of = NULL, n_l = 0, n_names = 0;
+	size_t *file_of = NULL, n_names = 0;
 	int err;
 
-	if ((err = listings_sorted(&l, &n_l, &ix->m)) < 0 ||
+	if ((err = manifest_compact(&ix->m, l, n_l)) < 0 ||
 	    (err = distinct_files(&names, &n_names, l, n_l)) < 0)
 		goto out;
 	if (!(ix->dir = strdup(dir)) ||
@@ -858,10 +997,10 @@ static int open_listed(struct index *ix, const char *dir)
 				goto out;
 		}
 	}
+	err = runs_init(ix);
 out:
 	free(file_of);
 	free((void *)names);
-	free(l);
 	return err;
 }
 
@@ -871,6 +1010,8 @@ static int new_entry(struct index_repo_entry *e, const struct index_repo_entry *
 static int open_index(struct index **out, const char *dir, struct manifest *m)
 {
 	struct index *ix = calloc(1, sizeof(*ix));
+	struct listing *l = NULL;
+	size_t n_l = 0;
 	int lock = -1, err;
 
 	*out = NULL;
@@ -883,10 +1024,13 @@ static int open_index(struct index **out, const char *dir, struct manifest *m)
 		ix->m = *m;
 	/* A shared lock: a concurrent commit cannot unlink the files we are about to open. */
 	if ((err = lock_take(&lock, dir, LOCK_SH, false)) == 0 &&
-	    (m || (err = manifest_read(&ix->m, dir)) == 0) && (err = open_listed(ix, dir)) == 0) {
+	    (err = m ? listings_sorted(&l, &n_l, &ix->m)
+		     : manifest_read_listed(&ix->m, &l, &n_l, dir)) == 0 &&
+	    (err = open_listed(ix, dir, l, n_l)) == 0) {
 		*out = ix;
 		ix = NULL;
 	}
+	free(l);
 	lock_release(lock);
 	index_close(ix);
 	return err;
@@ -924,6 +1068,8 @@ void index_close(struct index *ix)
 	free(ix->files);
 	free(ix->shards);
 	free(ix->info);
+	free(ix->runs);
+	free(ix->run_is_plain);
 	free(ix->dir);
 	manifest_dispose(&ix->m);
 	free(ix);
@@ -968,6 +1114,34 @@ size_t index_n_files(const struct index *ix)
 struct shard *index_file(const struct index *ix, size_t f)
 {
 	return f < ix->n_files ? ix->files[f] : NULL;
+}
+
+size_t index_n_runs(const struct index *ix)
+{
+	return ix->n_runs;
+}
+
+const size_t *index_runs(const struct index *ix)
+{
+	return ix->runs;
+}
+
+bool index_run_is_plain(const struct index *ix, size_t g)
+{
+	return g < ix->n_runs && ix->run_is_plain[g];
+}
+
+size_t index_run_find(const struct index *ix, size_t first, size_t end, uint32_t doc)
+{
+	while (first < end) {
+		size_t mid = first + (end - first) / 2;
+
+		if (ix->info[mid].hi <= doc)
+			first = mid + 1;
+		else
+			end = mid;
+	}
+	return first;
 }
 
 /* The overlay record of document doc of shard i, NULL when the overlay does not name it. */
@@ -1272,7 +1446,7 @@ static int commit_begin(struct commit *c, const char *dir, const struct index_re
 static int commit_check_files(const struct commit *c, const struct index_repo_entry *e)
 {
 	for (size_t i = 0; i < e->n_shards; i++) {
-		struct listing key = { e->shards[i], 0 };
+		struct listing key = { e->shards[i], 0, 0 };
 		size_t lo = 0, hi = c->n_old;
 
 		while (lo < hi) { /* the first listing of the file */

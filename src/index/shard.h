@@ -366,6 +366,20 @@ size_t index_shard_file(const struct index *ix, size_t i);
 size_t index_n_files(const struct index *ix);
 struct shard *index_file(const struct index *ix, size_t f); /* borrowed */
 /*
+ * The shards split into runs where their file changes: run g is shards index_runs(ix)[g] to
+ * index_runs(ix)[g + 1] - 1 (index_n_runs(ix) + 1 entries, borrowed), so a compound file's
+ * repositories listed one after another are one run.
+ */
+size_t index_n_runs(const struct index *ix);
+const size_t *index_runs(const struct index *ix);
+/*
+ * Whether run g is plain: no shard of it has branches, and each shard's documents come after
+ * the previous one's (so shards are found by document, index_run_find).
+ */
+bool index_run_is_plain(const struct index *ix, size_t g);
+/* The first shard i of [first, end), within a plain run, whose documents end after doc. */
+size_t index_run_find(const struct index *ix, size_t first, size_t end, uint32_t doc);
+/*
  * The branches of document d (id doc) of shard i, as a bitset over index_shard_entry(ix,
  * i)->branches: n_words 64-bit words, bit k of word k / 64 for branch k. The overlay, when it
  * names the document, wins over the shard's record. All zero for a deleted document, and for a

@@ -237,22 +237,36 @@ static int settle_err(struct run *r, int err)
 	return err;
 }
 
+/* Counts the readable repositories of shards [first, end) as searched. */
+static void count_searched(const struct run *r, struct job *j, size_t first, size_t end)
+{
+	if (r->repos->is_all) {
+		j->n_searched += end - first;
+		return;
+	}
+	for (size_t k = first; k < end; k++)
+		if (search_repos_has(r->repos, index_shard_repo(r->ix, k)))
+			j->n_searched++;
+}
+
 /*
  * Moves *k past the shards of a compound file from *k on that have no candidate and would end
  * at search_shard's first test (cand_shard_is_empty), counting the readable ones as searched:
- * a query over 50,000 repositories in a few files visits most of them here, a few nanoseconds
- * each. Not for type:repo, a rev:, or a repository with branches (they go the whole way).
+ * a query over 50,000 repositories in a few files has candidates in a handful of them. In a
+ * plain run (index_run_is_plain) it goes from candidate to candidate, to the shard holding
+ * each (index_run_find), so a selective query costs per candidate, not per repository; else
+ * shard by shard. Not for type:repo, a rev:, or a repository with branches (they go the whole
+ * way).
  */
 static int skip_empty(struct run *r, struct job *j, size_t *k, size_t end)
 {
 	const struct docset *all = j->file_cands;
-	size_t at;
-	uint32_t lo0, hi0;
+	size_t g = (size_t)(j - r->jobs), at, next;
+	uint32_t lo, hi, prev_hi = 0;
 	bool is_empty;
 	int err;
 
-	if (r->type == QT_REPO || (r->o->query && r->o->query->rev) ||
-	    end - r->group_first[j - r->jobs] < 2)
+	if (r->type == QT_REPO || (r->o->query && r->o->query->rev) || end - r->group_first[g] < 2)
 		return 0;
 	if (!all) {
 		/* The file's candidates, computed (or taken) through the first shard's test. */
@@ -262,20 +276,32 @@ static int skip_empty(struct run *r, struct job *j, size_t *k, size_t end)
 	}
 	if (all->is_all)
 		return 0;
-	index_shard_docs(r->ix, *k, &lo0, &hi0);
-	at = docset_lower_bound(all, lo0);
+	while (index_run_is_plain(r->ix, g) && *k < end) {
+		index_shard_docs(r->ix, *k, &lo, &hi);
+		at = docset_lower_bound(all, lo);
+		next = at < all->ids.len ? index_run_find(r->ix, *k, end, all->ids.v[at]) : end;
+		count_searched(r, j, *k, next);
+		if ((*k = next) == end)
+			return 0;
+		index_shard_docs(r->ix, next, &lo, &hi);
+		if (all->ids.v[at] >= lo)
+			return 0; /* a candidate: searched the whole way */
+		/* The candidate is between two repositories (of none the MANIFEST lists). */
+	}
+	index_shard_docs(r->ix, *k, &lo, &hi);
+	at = docset_lower_bound(all, lo);
 	for (; *k < end; (*k)++) {
-		uint32_t lo, hi;
-
 		if (index_shard_entry(r->ix, *k)->n_branches)
 			return 0;
 		index_shard_docs(r->ix, *k, &lo, &hi);
+		if (lo < prev_hi)
+			at = docset_lower_bound(all, lo); /* documents out of order: look again */
+		prev_hi = hi;
 		while (at < all->ids.len && all->ids.v[at] < lo)
 			at++;
 		if (at < all->ids.len && all->ids.v[at] < hi)
 			return 0; /* a candidate: searched the whole way */
-		if (search_repos_has(r->repos, index_shard_repo(r->ix, *k)))
-			j->n_searched++;
+		count_searched(r, j, *k, *k + 1);
 	}
 	return 0;
 }
@@ -764,20 +790,15 @@ static int emit_ranked(struct run *r, size_t first, size_t last, struct worker *
 }
 
 /*
- * The jobs: one per shard, but one for the consecutive shards of a compound file, so that a
- * query over thousands of repositories packed into a few files has a few jobs, not thousands
- * (each repository's shard is still searched, authorized and counted on its own). ENOMEM.
+ * The jobs: one per shard, but one for the consecutive shards of a compound file (the index's
+ * runs, index_runs), so that a query over thousands of repositories packed into a few files
+ * has a few jobs, not thousands (each repository's shard is still searched, authorized and
+ * counted on its own). ENOMEM.
  */
 static int plan_jobs(struct run *r)
 {
-	size_t n = index_n_shards(r->ix);
-
-	if (!(r->group_first = malloc((n + 1) * sizeof(*r->group_first))))
-		return error_nomem(NULL);
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || index_shard_file(r->ix, i) != index_shard_file(r->ix, i - 1))
-			r->group_first[r->n_jobs++] = i;
-	r->group_first[r->n_jobs] = n;
+	r->n_jobs = index_n_runs(r->ix);
+	r->group_first = index_runs(r->ix);
 	if (!(r->jobs = calloc(r->n_jobs ? r->n_jobs : 1, sizeof(*r->jobs))))
 		return error_nomem(NULL);
 	return 0;
@@ -937,6 +958,11 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		 * batches a caller sees never depend on which repositories share a file.
 		 */
 		for (size_t v = r.group_first[i], f0 = 0, f1; v < r.group_first[i + 1]; v++, f0 = f1) {
+			/* Without progress to report, only the shards with files need a visit. */
+			if (!o->progress && f0 == j->n_files)
+				break;
+			if (!o->progress)
+				v = j->files[f0].shard;
 			for (f1 = f0; f1 < j->n_files && j->files[f1].shard == v; f1++)
 				;
 			n_found_files += f1 - f0;
@@ -1013,7 +1039,6 @@ out:
 	for (size_t i = 0; r.jobs && i < r.n_jobs; i++)
 		job_dispose(&r.jobs[i]);
 	free(r.jobs);
-	free(r.group_first);
 	for (size_t f = 0; r.fcand && f < index_n_files(ix); f++)
 		docset_dispose(&r.fcand[f].d);
 	free(r.fcand);

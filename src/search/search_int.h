@@ -171,7 +171,7 @@ struct run {
 	atomic_bool is_over_budget;
 	struct job *jobs;
 	size_t n_jobs;
-	size_t *group_first; /* job k searches shards group_first[k] .. group_first[k+1] - 1 */
+	const size_t *group_first; /* job k: shards group_first[k] .. group_first[k+1] - 1 */
 	atomic_size_t next_job;
 	atomic_uint_fast64_t found; /* matching lines found so far, for --limit */
 	atomic_bool is_cut;         /* work was skipped because --limit was reached */

@@ -39,7 +39,7 @@ struct snap_doc {
 struct snap_repo {
 	const char *name;     /* borrowed from a shard */
 	size_t shard0;        /* the index of its first shard (for index_shard_entry) */
-	struct snap_doc *docs;
+	struct snap_doc *docs; /* in snapshot.docs */
 	size_t n_docs;
 	size_t n_skipped;
 	size_t n_shards;
@@ -56,6 +56,7 @@ struct snapshot {
 	struct index *ix;
 	struct snap_repo *repos; /* sorted by name */
 	size_t n_repos;
+	struct snap_doc *docs; /* every repository's, each one's a slice (snap_repo.docs) */
 	uint64_t index_bytes;
 };
 

@@ -62,8 +62,7 @@ static void snapshot_free(struct snapshot *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_repos; i++)
-		free(s->repos[i].docs);
+	free(s->docs);
 	free(s->repos);
 	index_close(s->ix);
 	free(s);
@@ -143,13 +142,16 @@ static uint64_t docs_bytes(const struct shard *sh, uint32_t lo, uint32_t hi)
 	return n;
 }
 
-/* Repository r's live documents, from shards [first, end), sorted by path. */
-static int repo_docs(struct snap_repo *r, const struct snapshot *s, size_t first, size_t end)
+/*
+ * Repository r's live documents, from shards [first, end), sorted by path: the next r->n_docs
+ * (at most) of s->docs, from *used on.
+ */
+static int repo_docs(struct snap_repo *r, const struct snapshot *s, size_t first, size_t end,
+		     size_t *used)
 {
 	size_t n = 0;
 
-	if (!(r->docs = calloc(r->n_docs ? r->n_docs : 1, sizeof(*r->docs))))
-		return error_nomem(NULL);
+	r->docs = s->docs + *used;
 	for (size_t i = first; i < end; i++) {
 		const struct shard *sh = index_shard(s->ix, i);
 		uint32_t lo, hi;
@@ -168,6 +170,7 @@ static int repo_docs(struct snap_repo *r, const struct snapshot *s, size_t first
 		}
 	}
 	r->n_docs = n;
+	*used += n;
 	qsort(r->docs, r->n_docs, sizeof(*r->docs), cmp_doc);
 	return 0;
 }
@@ -175,17 +178,25 @@ static int repo_docs(struct snap_repo *r, const struct snapshot *s, size_t first
 /*
  * Groups the index's shards by repository (a repository's shards are consecutive) and sorts
  * each repository's documents by path. A repository's bytes in a compound file are those of
- * its own documents.
+ * its own documents. Every repository's documents are a slice of one array (s->docs): 50,000
+ * small repositories made 50,000 blocks of a document or two.
  */
 static int snapshot_build(struct snapshot *s, const char *dir)
 {
-	size_t n_shards = index_n_shards(s->ix);
+	size_t n_shards = index_n_shards(s->ix), n_docs = 0, used = 0;
 	uint64_t *sizes = NULL;
 	int err = 0;
 
+	for (size_t i = 0; i < n_shards; i++) {
+		uint32_t lo, hi;
+
+		index_shard_docs(s->ix, i, &lo, &hi);
+		n_docs += hi - lo;
+	}
 	s->repos = calloc(n_shards ? n_shards : 1, sizeof(*s->repos));
-	if (!s->repos || (err = file_sizes(&sizes, s, dir)) < 0) {
-		err = s->repos ? err : error_nomem(NULL);
+	s->docs = malloc((n_docs ? n_docs : 1) * sizeof(*s->docs));
+	if (!s->repos || !s->docs || (err = file_sizes(&sizes, s, dir)) < 0) {
+		err = s->repos && s->docs ? err : error_nomem(NULL);
 		goto out;
 	}
 	for (size_t f = 0; f < index_n_files(s->ix); f++)
@@ -212,7 +223,7 @@ static int snapshot_build(struct snapshot *s, const char *dir)
 			r->index_bytes += bytes;
 			r->n_docs += hi - lo;
 		}
-		if ((err = repo_docs(r, s, i, end)) < 0)
+		if ((err = repo_docs(r, s, i, end, &used)) < 0)
 			goto out;
 	}
 	qsort(s->repos, s->n_repos, sizeof(*s->repos), cmp_repo);
@@ -364,9 +375,16 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
+static void *first_check_main(void *arg)
+{
+	snapstore_check(arg);
+	return NULL;
+}
+
 int snapstore_start(struct snapstore **out, const char *index_dir)
 {
 	struct snapstore *st = calloc(1, sizeof(*st));
+	pthread_t first;
 
 	*out = NULL;
 	if (!st || !(st->dir = strdup(index_dir)) ||
@@ -377,7 +395,19 @@ int snapstore_start(struct snapstore **out, const char *index_dir)
 		return error_nomem(NULL);
 	}
 	pthread_mutex_init(&st->lock, NULL);
-	snapstore_check(st);
+	/*
+	 * The first open runs on a thread of its own, as every later one runs on the watcher's:
+	 * reading a MANIFEST of 50,000 repositories allocates and frees some 30 MB, and freed
+	 * there it stays out of the main thread's arena, whose large tables (the rate limiters',
+	 * allocated next) would otherwise be carved from it and zeroed page by page: resident,
+	 * where a table of its own mapping stays untouched until used.
+	 */
+	if (pthread_create(&first, NULL, first_check_main, st) != 0) {
+		snapstore_stop(st);
+		error_set("cannot start the index watcher thread");
+		return TRAWL_ENOMEM;
+	}
+	pthread_join(first, NULL);
 	if (pthread_create(&st->th, NULL, watch_main, st) != 0) {
 		snapstore_stop(st);
 		error_set("cannot start the index watcher thread");

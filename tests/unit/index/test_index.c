@@ -760,6 +760,53 @@ static void compound_shard_is_one_file_listed_by_each_repository(void **state)
 	free(solo);
 }
 
+/*
+ * An open index keeps each shard file's name once, however many repositories list it, and
+ * every repository's shards in the order its MANIFEST entry lists them.
+ */
+static void open_index_lists_shards_in_order_with_each_file_name_once(void **state)
+{
+	const char *dir = fresh_dir("compound-names");
+	static const char *const names[] = { "ca", "cb", "cc" };
+	char *c = make_compound(dir), *multi[2];
+	const struct index_repo_entry *e[4];
+	struct index *ix = NULL;
+
+	(void)state;
+	/* Listed in descending order of name: the order is the entry's, not the names'. */
+	multi[0] = make_shard(dir, "multi", 0, "first");
+	multi[1] = make_shard(dir, "multi", 1, "second");
+	if (strcmp(multi[0], multi[1]) < 0) {
+		char *t = multi[0];
+
+		multi[0] = multi[1];
+		multi[1] = t;
+	}
+	commit_compound(dir, c, names, 3);
+	assert_int_equal(index_commit_repo(dir, "multi", multi, 2), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_n_shards(ix), 5);
+	for (size_t i = 0; i < 3; i++) {
+		e[i] = index_shard_entry(ix, i);
+		assert_string_equal(e[i]->name, names[i]);
+		assert_int_equal(e[i]->n_shards, 1);
+		assert_string_equal(e[i]->shards[0], c);
+	}
+	assert_ptr_equal(e[0]->shards[0], e[1]->shards[0]);
+	assert_ptr_equal(e[0]->shards[0], e[2]->shards[0]);
+	e[3] = index_shard_entry(ix, 3);
+	assert_ptr_equal(index_shard_entry(ix, 4), e[3]);
+	assert_string_equal(e[3]->name, "multi");
+	assert_int_equal(e[3]->n_shards, 2);
+	assert_string_equal(e[3]->shards[0], multi[0]);
+	assert_string_equal(e[3]->shards[1], multi[1]);
+	assert_string_equal(shard_file(index_shard(ix, 3)) + strlen(dir) + 1, multi[0]);
+	index_close(ix);
+	free(multi[0]);
+	free(multi[1]);
+	free(c);
+}
+
 static void compound_shard_refuses_repositories_it_does_not_hold(void **state)
 {
 	const char *dir = fresh_dir("compound-bad");
@@ -821,6 +868,7 @@ int main(void)
 		cmocka_unit_test(work_dir_removal_never_follows_a_symlink),
 		cmocka_unit_test(compound_shard_is_one_file_listed_by_each_repository),
 		cmocka_unit_test(compound_shard_refuses_repositories_it_does_not_hold),
+		cmocka_unit_test(open_index_lists_shards_in_order_with_each_file_name_once),
 	};
 
 	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);

@@ -612,6 +612,137 @@ static void repo_predicates_never_reveal_unreadable_repositories(void **state)
 	}
 }
 
+/* Searches dir for pattern with repos readable, two threads. */
+static void run_in(struct search_stats *st, struct seen *s, const char *dir,
+		   const struct search_repos *repos, const char *pattern)
+{
+	struct index *ix = NULL;
+	struct search_opts o = {
+		.pattern = pattern, .pattern_len = strlen(pattern), .want_lines = true, .n_threads = 2
+	};
+
+	buf_init(&s->text, 1 << 20);
+	s->files = 0;
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(search_run(st, ix, repos, &o, on_file, s), 0);
+	index_close(ix);
+}
+
+/*
+ * A selective query over 40 repositories packed into one file goes from candidate to
+ * candidate (index_run_find): it finds each one's repository, steps over a candidate in the
+ * documents of a repository the MANIFEST no longer lists, and counts every readable
+ * repository as searched, as a walk of every shard did.
+ */
+static void selective_query_over_a_compound_file_goes_by_candidate(void **state)
+{
+	struct build_opts bo = { BUILD_MAX_FILE_SIZE_DEFAULT, 1, NULL };
+	struct build_stats bs, each[40];
+	char *names[40], *roots[40], dir[300];
+	const char *some[] = { "r05", "r10", "r30", "r31" }, *none[] = { "r10" };
+	struct search_repos all = { .is_all = true }, some_of = { false, some, 4 },
+			    none_of = { false, none, 1 };
+	struct search_stats st;
+	struct index *ix = NULL;
+	struct seen s;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/sparse", testlib_tmpdir());
+	for (int r = 0; r < 40; r++) {
+		char src[300], text[64];
+
+		snprintf(src, sizeof(src), "%s/sparse-src/r%02d", testlib_tmpdir(), r);
+		assert_int_equal(file_mkdirs(src), 0);
+		snprintf(text, sizeof(text), "filler %d\n", r);
+		testlib_write_file(src, "f.txt", text);
+		if (r == 5 || r == 17 || r == 30) {
+			snprintf(text, sizeof(text), "needle_q7 in %d\n", r);
+			testlib_write_file(src, "g.txt", text);
+		}
+		assert_non_null(names[r] = strdup(src + strlen(src) - 3));
+		assert_non_null(roots[r] = strdup(src));
+	}
+	assert_int_equal(build_dirs(each, &bs, dir, names, roots, 40, &bo, NULL, NULL), 0);
+	/* r17's documents stay in the file, listed by no entry: a candidate between two. */
+	assert_int_equal(index_remove_repo(dir, "r17"), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_int_equal(index_n_files(ix), 1);
+	assert_int_equal(index_n_shards(ix), 39);
+	assert_int_equal(index_n_runs(ix), 1);
+	assert_true(index_run_is_plain(ix, 0));
+	index_close(ix);
+
+	run_in(&st, &s, dir, &all, "needle_q7");
+	assert_string_equal(s.text.ptr, "r05/g.txt:1;r30/g.txt:1;");
+	assert_int_equal(st.shards_searched, 39);
+	buf_dispose(&s.text);
+	run_in(&st, &s, dir, &some_of, "needle_q7");
+	assert_string_equal(s.text.ptr, "r05/g.txt:1;r30/g.txt:1;");
+	assert_int_equal(st.shards_searched, 4);
+	buf_dispose(&s.text);
+	run_in(&st, &s, dir, &none_of, "needle_q7");
+	assert_int_equal(s.files, 0);
+	assert_int_equal(st.shards_searched, 1);
+	buf_dispose(&s.text);
+	for (int r = 0; r < 40; r++) {
+		free(names[r]);
+		free(roots[r]);
+	}
+}
+
+/*
+ * A compound file's repositories listed by the MANIFEST in another order than the file's (a
+ * commit that replaces entries where they stand, as packing does): consecutive shards whose
+ * documents go back. Each one's candidates are still found (the walk over the run looked for
+ * them only forward, and passed over "ca" as empty).
+ */
+static void compound_shards_listed_out_of_order_keep_their_candidates(void **state)
+{
+	struct search_repos all = { .is_all = true };
+	struct shard_writer *w = NULL;
+	struct index_repo_entry es[2];
+	struct search_stats st;
+	struct index *ix = NULL;
+	struct seen s;
+	char dir[300], *file = index_shard_name("compound", 0), *path;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/backwards", testlib_tmpdir());
+	assert_int_equal(file_mkdirs(dir), 0);
+	assert_non_null(file);
+	assert_non_null(path = file_join(dir, file));
+	assert_int_equal(shard_writer_new_compound(&w, path, NULL), 0);
+	assert_int_equal(shard_writer_begin_repo(w, "ca"), 0);
+	assert_int_equal(shard_writer_add(w, "1", 1, (const uint8_t *)"one", 3, 3, DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(shard_writer_add(w, "2", 1, (const uint8_t *)"two", 3, 3, DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(shard_writer_begin_repo(w, "cc"), 0);
+	assert_int_equal(shard_writer_add(w, "3", 1, (const uint8_t *)"three", 5, 5, DOC_INDEXED, 0),
+			 0);
+	assert_int_equal(shard_writer_finish(w), 0);
+	shard_writer_free(w);
+	/* "cc" (documents 2 to 3) listed before "ca" (0 to 2). */
+	es[0] = (struct index_repo_entry){ .name = "cc", .shards = &file, .n_shards = 1, .n_base = 1 };
+	es[1] = (struct index_repo_entry){ .name = "ca", .shards = &file, .n_shards = 1, .n_base = 1 };
+	assert_int_equal(index_commit_entries(dir, es, 2), 0);
+	assert_int_equal(index_open(&ix, dir), 0);
+	assert_string_equal(index_shard_repo(ix, 0), "cc");
+	assert_int_equal(index_n_runs(ix), 1);
+	assert_false(index_run_is_plain(ix, 0));
+	index_close(ix);
+
+	run_in(&st, &s, dir, &all, "two");
+	assert_string_equal(s.text.ptr, "ca/2:1;");
+	assert_int_equal(st.shards_searched, 2);
+	buf_dispose(&s.text);
+	run_in(&st, &s, dir, &all, "t[wh]");
+	assert_string_equal(s.text.ptr, "cc/3:1;ca/2:1;");
+	buf_dispose(&s.text);
+	free(path);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +763,8 @@ int main(void)
 		cmocka_unit_test(query_count_limits_lines_and_says_so),
 		cmocka_unit_test(repo_predicates_keep_repositories_with_a_matching_file),
 		cmocka_unit_test(repo_predicates_never_reveal_unreadable_repositories),
+		cmocka_unit_test(selective_query_over_a_compound_file_goes_by_candidate),
+		cmocka_unit_test(compound_shards_listed_out_of_order_keep_their_candidates),
 	};
 
 	return cmocka_run_group_tests_name("shards of one repository", tests, setup,
