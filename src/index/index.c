@@ -981,6 +981,8 @@ static int open_listed(struct index *ix, const char *dir, struct listing *l, siz
 		const struct index_repo_entry *e = &ix->m.repos[i];
 
 		for (size_t j = 0; j < e->n_shards; j++) {
+			/* manifest_compact set every listed name (one per listing of l): */
+			/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
 			size_t u = strv_find(names, n_names, e->shards[j]);
 
 			if (u == n_names) { /* every listed name is among the distinct ones */
