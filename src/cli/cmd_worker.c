@@ -269,7 +269,7 @@ static size_t sanitizer_paths(const char **read, size_t n_read, char *buf, size_
  * (the index worker's socket to its ctags launcher). EPERM when it cannot be applied.
  */
 static int worker_confine(enum confine_role role, const char *const *read, size_t n_read,
-			  const char *const *write, size_t n_write, int keep_fd)
+			  const char *const *write, size_t n_write, int keep_fd, bool without_tls)
 {
 	const int keep[] = { WORKER_MSG_FD, keep_fd };
 	const char **reads;
@@ -290,9 +290,13 @@ static int worker_confine(enum confine_role role, const char *const *read, size_
 	memcpy(reads, read, n_read * sizeof(*read));
 	spec.read_paths = reads;
 	spec.n_read = sanitizer_paths(reads, n_read, supp, sizeof(supp));
-	err = gitmod.config_isolate();
+	spec.without_tls = without_tls;
+	/* libgit2 starts confined (gitmod_load): it reads what its sandbox lets it, no more. */
+	err = confine_apply(&spec, &st);
 	if (err >= 0)
-		err = confine_apply(&spec, &st);
+		err = gitmod.init();
+	if (err >= 0)
+		err = gitmod.config_isolate();
 	free(reads);
 	if (err < 0)
 		return err;
@@ -567,7 +571,9 @@ static int worker_fetch(const struct worker_args *a)
 		}
 	}
 	write[0] = dir;
-	if ((err = worker_confine(CONFINE_FETCH, read, n_read, write, 1, -1)) < 0)
+	/* No TLS but for https: the system's CA bundle stays out of reach (and unparsed). */
+	if ((err = worker_confine(CONFINE_FETCH, read, n_read, write, 1, -1,
+				  strncmp(a->url, "https://", 8) != 0)) < 0)
 		goto out;
 	test_hooks("fetch");
 	test_fetch_opens();
@@ -708,7 +714,7 @@ static int worker_index(const struct worker_args *a)
 	o = a->o;
 	o.symbols = a->has_symbols ? &ctags : NULL;
 	if ((err = worker_confine(CONFINE_INDEX, read, n_read, write, 1,
-				  launcher ? ctags_launcher_fd(launcher) : -1)) < 0)
+				  launcher ? ctags_launcher_fd(launcher) : -1, false)) < 0)
 		goto out;
 	test_hooks("index");
 	test_read();
@@ -786,7 +792,7 @@ int cmd_worker(int argc, char **argv)
 		cli_report(err);
 		return EXIT_ERROR;
 	}
-	if ((err = gitmod_init()) < 0) {
+	if ((err = gitmod_load()) < 0) {
 		cli_report(err);
 		return EXIT_ERROR;
 	}

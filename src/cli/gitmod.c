@@ -7,7 +7,7 @@
 
 struct trawl_git_api gitmod;
 
-int gitmod_init(void)
+int gitmod_load(void)
 {
 	char path[PATH_MAX];
 	const void *table;
@@ -18,5 +18,12 @@ int gitmod_init(void)
 	    (err = gitapi_check(table, path)) < 0)
 		return err;
 	gitmod = *(const struct trawl_git_api *)table;
-	return gitmod.init();
+	return 0;
+}
+
+int gitmod_init(void)
+{
+	int err = gitmod_load();
+
+	return err < 0 ? err : gitmod.init();
 }

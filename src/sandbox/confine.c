@@ -806,18 +806,22 @@ static const char *const tree_libs[] = {
 	"/usr/lib", "/usr/lib64", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/urandom",
 };
 
-/* Name resolution and TLS (the fetch worker's https, the server's single sign-on). */
+/* TLS (the fetch worker's https, the server's single sign-on): the CA bundles. */
+static const char *const tree_tls[] = {
+	"/etc/ssl", "/etc/pki", "/etc/ca-certificates", "/usr/share/ca-certificates", "/etc/gnutls",
+};
+
+/* Name resolution (the fetch worker, the server). */
 static const char *const tree_net[] = {
-	"/etc/ssl",      "/etc/pki",         "/etc/ca-certificates", "/usr/share/ca-certificates",
-	"/etc/gnutls",   "/etc/resolv.conf", "/etc/hosts",           "/etc/nsswitch.conf",
-	"/etc/gai.conf", "/etc/host.conf",   "/etc/services",        "/etc/protocols",
-	"/etc/passwd",   "/etc/group",       "/etc/localtime",       "/usr/share/zoneinfo",
+	"/etc/resolv.conf", "/etc/hosts",    "/etc/nsswitch.conf", "/etc/gai.conf",
+	"/etc/host.conf",   "/etc/services", "/etc/protocols",     "/etc/passwd",
+	"/etc/group",       "/etc/localtime", "/usr/share/zoneinfo",
 };
 
 static int trees_apply(const struct confine_spec *spec, int abi)
 {
 	size_t cap = spec->n_read + spec->n_write + sizeof(tree_libs) / sizeof(*tree_libs) +
-		     sizeof(tree_net) / sizeof(*tree_net) + 3;
+		     sizeof(tree_tls) / sizeof(*tree_tls) + sizeof(tree_net) / sizeof(*tree_net) + 3;
 	struct landlock_path *t = calloc(cap, sizeof(*t));
 	char self[64];
 	size_t n = 0;
@@ -841,6 +845,9 @@ static int trees_apply(const struct confine_spec *spec, int abi)
 	if (spec->role == CONFINE_FETCH || spec->role == CONFINE_SERVER)
 		for (size_t i = 0; i < sizeof(tree_net) / sizeof(*tree_net); i++)
 			t[n++] = (struct landlock_path){ .path = tree_net[i], .is_optional = true };
+	if (spec->role == CONFINE_SERVER || (spec->role == CONFINE_FETCH && !spec->without_tls))
+		for (size_t i = 0; i < sizeof(tree_tls) / sizeof(*tree_tls); i++)
+			t[n++] = (struct landlock_path){ .path = tree_tls[i], .is_optional = true };
 	/* Its own /proc entry: libraries read /proc/self/maps, LeakSanitizer its tasks. */
 	if ((spec->role != CONFINE_COMPILE && spec->role != CONFINE_CTAGS &&
 	     spec->role != CONFINE_LAUNCHER) ||

@@ -58,6 +58,8 @@ struct confine_spec {
 	uint64_t as_bytes;    /* RLIMIT_AS (not applied under AddressSanitizer) */
 	uint64_t fsize_bytes; /* RLIMIT_FSIZE */
 	unsigned nofile;      /* RLIMIT_NOFILE */
+	/* FETCH: no TLS trees (the CA bundles): a fetch that is not https needs none. */
+	bool without_tls;
 };
 
 /* A limit's value meaning "leave the inherited limit" (all four fields compare equal to it). */
