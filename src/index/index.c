@@ -679,6 +679,12 @@ static int write_git_keys(json_t *r, const struct index_repo_entry *e)
 /* m as a MANIFEST's text in *text (caller frees). ENOMEM. */
 static int manifest_dump(char **text, const struct manifest *m)
 {
+	/*
+	 * jansson out of memory while dumping does not always say so: its object dump ignores a
+	 * key's failed write and goes on, leaving a damaged text with no error (a MANIFEST then
+	 * written for good). Counted as while reading (json_alloc_failures): a change is ENOMEM.
+	 */
+	unsigned n_failed = json_alloc_failures();
 	json_t *root = json_object(), *repos = json_array();
 	int err = 0;
 
@@ -713,7 +719,13 @@ static int manifest_dump(char **text, const struct manifest *m)
 	}
 	if (json_object_set(root, "repos", repos) < 0 || !(*text = json_dumps(root, JSON_INDENT(2))))
 		err = error_nomem(NULL);
+	else if (json_alloc_failures() != n_failed)
+		err = error_nomem("writing the MANIFEST");
 out:
+	if (err < 0) {
+		free(*text);
+		*text = NULL;
+	}
 	json_decref(repos);
 	json_decref(root);
 	return err;
@@ -1514,9 +1526,17 @@ static int commit_finish(struct commit *c, const char *dir)
 	size_t n_now;
 	int err;
 
-	if ((err = manifest_write(&c->m, dir)) < 0 ||
-	    (err = listings_sorted(&now, &n_now, &c->m)) < 0)
+	if ((err = manifest_write(&c->m, dir)) < 0)
 		return err;
+	/*
+	 * Committed: an error now would have the caller unlink the new files the MANIFEST lists.
+	 * Without the memory to tell which old files it no longer lists, they stay (wasted space,
+	 * for the next sweep).
+	 */
+	if (listings_sorted(&now, &n_now, &c->m) < 0) {
+		error_clear();
+		return 0;
+	}
 	for (size_t r = 0; r < c->n_replaced; r++)
 		for (size_t i = 0; i < c->replaced[r].n_shards; i++) {
 			char *path;
