@@ -704,8 +704,12 @@ static int manifest_dump(char **text, const struct manifest *m)
 			err = error_nomem(NULL);
 			goto out;
 		}
-		if (json_object_set_new(r, "name", json_string(e->name)) < 0 ||
-		    json_object_set_new(r, "shards", shards) < 0) {
+		if (json_object_set_new(r, "name", json_string(e->name)) < 0) {
+			json_decref(shards); /* not yet r's */
+			err = error_nomem(NULL);
+			goto out;
+		}
+		if (json_object_set_new(r, "shards", shards) < 0) {
 			err = error_nomem(NULL);
 			goto out;
 		}

@@ -80,8 +80,15 @@ static int run_commit(void *arg)
 		{ .name = "a", .shards = old_a, .n_shards = 1, .n_base = 1 },
 		{ .name = "b", .shards = old_b, .n_shards = 1, .n_base = 1 },
 	};
+	/* Branches and a file-size limit: the MANIFEST's git keys are written too. */
+	struct index_branch br[] = {
+		{ .name = "main", .commit = "0123456789abcdef0123456789abcdef01234567",
+		  .is_default = true },
+		{ .name = "dev", .commit = "" },
+	};
 	const struct index_repo_entry es[] = {
-		{ .name = "a", .shards = new_a, .n_shards = 1, .n_base = 1 },
+		{ .name = "a", .shards = new_a, .n_shards = 1, .n_base = 1, .branches = br,
+		  .n_branches = 2, .max_file_size = 1 << 20 },
 		{ .name = "b", .shards = new_b, .n_shards = 1, .n_base = 1 },
 	};
 
