@@ -43,4 +43,22 @@ expect_eq "... nor when the shared file does not open (damaged)" \
 cp "$T/shared.bak" "$shared"
 rm -rf "$D/index/work/attack"
 check "the index verifies again" "$TRAWL" verify "$D/index"
+
+# A shared file damaged in other's text, then a sync of mine alone: mine's shard check finds
+# the damage and indexes it again; other was not checked in this run. Compaction must not copy
+# other's damaged text into a new file with good checksums, where no check finds it again.
+off=$(grep -boa 'other_CANARY_7731' "$shared" | head -1 | cut -d: -f1)
+printf 'X' | dd of="$shared" bs=1 seek="$off" conv=notrunc 2>/dev/null
+expect_status "the damage is found by verify" 2 "$TRAWL" verify "$D/index"
+echo "text of mine: changed" > src/mine/a.txt && g -C src/mine commit -qam two
+check "sync mine alone" "$TRAWL" sync --data "$D" mine
+expect_eq "... mine is indexed again in full" 1 "$(grep -c '^synced mine: main at [0-9a-f]* (1 files, 0 skipped)$' "$T/.out")"
+expect_status "the damage is still found by verify (not copied into a good file)" 2 \
+  "$TRAWL" verify "$D/index"
+expect_eq "other's damaged text is not packed into a new file" "" \
+  "$("$TRAWL" search --data "$D" 'Xther_CANARY' 2>/dev/null)"
+check "sync other" "$TRAWL" sync --data "$D" other
+expect_eq "... its damage found and indexed again" "other/a.txt:1:text of other: other_CANARY_7731" \
+  "$("$TRAWL" search --data "$D" 'other_CANARY' 2>/dev/null)"
+check "the index verifies" "$TRAWL" verify "$D/index"
 finish
