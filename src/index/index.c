@@ -1347,21 +1347,38 @@ static int new_entry(struct index_repo_entry *e, const struct index_repo_entry *
 	return copy_git_keys(e, src);
 }
 
-/* Whether the current entry (NULL when absent) lists exactly expect's shards. */
+/*
+ * Whether the current entry (NULL when absent) is expect: its shards, branches (names, commits,
+ * the default) and overlay. Shards and commits alone would let a commit over another indexer's
+ * that only renamed a branch or changed the overlay bring back what it changed.
+ */
 static bool entry_unchanged(const struct index_repo_entry *cur,
 			    const struct index_repo_entry *expect)
 {
 	if (!cur)
 		return expect->n_shards == 0 && !expect->name;
-	if (cur->n_shards != expect->n_shards || cur->n_overlay != expect->n_overlay)
+	if (cur->n_shards != expect->n_shards || cur->n_overlay != expect->n_overlay ||
+	    cur->n_branches != expect->n_branches)
 		return false;
 	for (size_t i = 0; i < cur->n_shards; i++)
 		if (strcmp(cur->shards[i], expect->shards[i]) != 0)
 			return false;
-	for (size_t i = 0; i < cur->n_branches && i < expect->n_branches; i++)
-		if (strcmp(cur->branches[i].commit, expect->branches[i].commit) != 0)
+	for (size_t i = 0; i < cur->n_branches; i++) {
+		const struct index_branch *a = &cur->branches[i], *b = &expect->branches[i];
+
+		if (strcmp(a->name, b->name) != 0 || strcmp(a->commit, b->commit) != 0 ||
+		    a->is_default != b->is_default)
 			return false;
-	return cur->n_branches == expect->n_branches;
+	}
+	for (size_t i = 0; i < cur->n_overlay; i++) {
+		const struct index_overlay *a = &cur->overlay[i], *b = &expect->overlay[i];
+
+		if (a->shard != b->shard || a->doc != b->doc || a->n_branches != b->n_branches ||
+		    (a->n_branches &&
+		     memcmp(a->branches, b->branches, a->n_branches * sizeof(*a->branches)) != 0))
+			return false;
+	}
+	return true;
 }
 
 /* A repository of a MANIFEST by name (the names do not move when the array grows). */
