@@ -50,8 +50,11 @@ struct compact {
 	uint64_t *file_bytes;  /* per file of ix: its size on disk */
 	uint32_t *file_listed; /* per file: the documents the MANIFEST still lists */
 	uint64_t *file_mark;   /* per file: group_files' last mark */
+	uint8_t *file_check;   /* per file: FILE_UNCHECKED, FILE_GOOD or FILE_DAMAGED */
 	uint64_t mark;
 };
+
+enum { FILE_UNCHECKED, FILE_GOOD, FILE_DAMAGED };
 
 /* Whether file f is compound and at most half of its documents are still listed. */
 static bool is_sparse(const struct compact *c, size_t f)
@@ -78,7 +81,8 @@ static int files_measure(struct compact *c)
 
 	if (!(c->file_bytes = calloc(n + 1, sizeof(*c->file_bytes))) ||
 	    !(c->file_listed = calloc(n + 1, sizeof(*c->file_listed))) ||
-	    !(c->file_mark = calloc(n + 1, sizeof(*c->file_mark))))
+	    !(c->file_mark = calloc(n + 1, sizeof(*c->file_mark))) ||
+	    !(c->file_check = calloc(n + 1, sizeof(*c->file_check))))
 		return error_nomem(NULL);
 	for (size_t f = 0; f < n; f++) {
 		struct stat sb;
@@ -94,6 +98,31 @@ static int files_measure(struct compact *c)
 
 		index_shard_docs(c->ix, i, &lo, &hi);
 		c->file_listed[index_shard_file(c->ix, i)] += hi - lo;
+	}
+	return 0;
+}
+
+/*
+ * Whether each of r's files verifies (shard_verify: every checksum), each file checked once.
+ * SECURITY: the sync before verified only the files of the repositories it synced; a damaged
+ * file's text copied into a new file would get good checksums, and no check would find the
+ * damage again. A repository with a damaged file stays as it is, for its own sync's check.
+ * ENOMEM.
+ */
+static int repo_verified(bool *is_good, struct compact *c, const struct repo *r)
+{
+	*is_good = true;
+	for (size_t i = r->first; i < r->first + r->n && *is_good; i++) {
+		size_t f = index_shard_file(c->ix, i);
+
+		if (c->file_check[f] == FILE_UNCHECKED) {
+			int err = shard_verify(index_file(c->ix, f));
+
+			if (err == TRAWL_ENOMEM)
+				return err;
+			c->file_check[f] = err < 0 ? FILE_DAMAGED : FILE_GOOD;
+		}
+		*is_good = c->file_check[f] == FILE_GOOD;
 	}
 	return 0;
 }
@@ -334,8 +363,11 @@ static int compact_run(struct compact *c)
 	for (size_t k = 0; k < n_repos && err == 0; k++) {
 		struct repo *r = &repos[k];
 		struct group *g;
+		bool is_good = false;
 
 		if (!repo_eligible(c, r))
+			continue;
+		if ((err = repo_verified(&is_good, c, r)) < 0 || !is_good)
 			continue;
 		g = &groups[(r->e->n_branches > 0) * 2 + r->has_symbols];
 		g->has_branches = r->e->n_branches > 0;
@@ -380,6 +412,7 @@ out:
 	free(c.file_bytes);
 	free(c.file_listed);
 	free(c.file_mark);
+	free(c.file_check);
 	index_writer_end(writers, index_dir, false);
 	return err;
 }

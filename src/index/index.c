@@ -679,6 +679,12 @@ static int write_git_keys(json_t *r, const struct index_repo_entry *e)
 /* m as a MANIFEST's text in *text (caller frees). ENOMEM. */
 static int manifest_dump(char **text, const struct manifest *m)
 {
+	/*
+	 * jansson out of memory while dumping does not always say so: its object dump ignores a
+	 * key's failed write and goes on, leaving a damaged text with no error (a MANIFEST then
+	 * written for good). Counted as while reading (json_alloc_failures): a change is ENOMEM.
+	 */
+	unsigned n_failed = json_alloc_failures();
 	json_t *root = json_object(), *repos = json_array();
 	int err = 0;
 
@@ -698,8 +704,12 @@ static int manifest_dump(char **text, const struct manifest *m)
 			err = error_nomem(NULL);
 			goto out;
 		}
-		if (json_object_set_new(r, "name", json_string(e->name)) < 0 ||
-		    json_object_set_new(r, "shards", shards) < 0) {
+		if (json_object_set_new(r, "name", json_string(e->name)) < 0) {
+			json_decref(shards); /* not yet r's */
+			err = error_nomem(NULL);
+			goto out;
+		}
+		if (json_object_set_new(r, "shards", shards) < 0) {
 			err = error_nomem(NULL);
 			goto out;
 		}
@@ -713,7 +723,13 @@ static int manifest_dump(char **text, const struct manifest *m)
 	}
 	if (json_object_set(root, "repos", repos) < 0 || !(*text = json_dumps(root, JSON_INDENT(2))))
 		err = error_nomem(NULL);
+	else if (json_alloc_failures() != n_failed)
+		err = error_nomem("writing the MANIFEST");
 out:
+	if (err < 0) {
+		free(*text);
+		*text = NULL;
+	}
 	json_decref(repos);
 	json_decref(root);
 	return err;
@@ -1331,21 +1347,38 @@ static int new_entry(struct index_repo_entry *e, const struct index_repo_entry *
 	return copy_git_keys(e, src);
 }
 
-/* Whether the current entry (NULL when absent) lists exactly expect's shards. */
+/*
+ * Whether the current entry (NULL when absent) is expect: its shards, branches (names, commits,
+ * the default) and overlay. Shards and commits alone would let a commit over another indexer's
+ * that only renamed a branch or changed the overlay bring back what it changed.
+ */
 static bool entry_unchanged(const struct index_repo_entry *cur,
 			    const struct index_repo_entry *expect)
 {
 	if (!cur)
 		return expect->n_shards == 0 && !expect->name;
-	if (cur->n_shards != expect->n_shards || cur->n_overlay != expect->n_overlay)
+	if (cur->n_shards != expect->n_shards || cur->n_overlay != expect->n_overlay ||
+	    cur->n_branches != expect->n_branches)
 		return false;
 	for (size_t i = 0; i < cur->n_shards; i++)
 		if (strcmp(cur->shards[i], expect->shards[i]) != 0)
 			return false;
-	for (size_t i = 0; i < cur->n_branches && i < expect->n_branches; i++)
-		if (strcmp(cur->branches[i].commit, expect->branches[i].commit) != 0)
+	for (size_t i = 0; i < cur->n_branches; i++) {
+		const struct index_branch *a = &cur->branches[i], *b = &expect->branches[i];
+
+		if (strcmp(a->name, b->name) != 0 || strcmp(a->commit, b->commit) != 0 ||
+		    a->is_default != b->is_default)
 			return false;
-	return cur->n_branches == expect->n_branches;
+	}
+	for (size_t i = 0; i < cur->n_overlay; i++) {
+		const struct index_overlay *a = &cur->overlay[i], *b = &expect->overlay[i];
+
+		if (a->shard != b->shard || a->doc != b->doc || a->n_branches != b->n_branches ||
+		    (a->n_branches &&
+		     memcmp(a->branches, b->branches, a->n_branches * sizeof(*a->branches)) != 0))
+			return false;
+	}
+	return true;
 }
 
 /* A repository of a MANIFEST by name (the names do not move when the array grows). */
@@ -1514,9 +1547,17 @@ static int commit_finish(struct commit *c, const char *dir)
 	size_t n_now;
 	int err;
 
-	if ((err = manifest_write(&c->m, dir)) < 0 ||
-	    (err = listings_sorted(&now, &n_now, &c->m)) < 0)
+	if ((err = manifest_write(&c->m, dir)) < 0)
 		return err;
+	/*
+	 * Committed: an error now would have the caller unlink the new files the MANIFEST lists.
+	 * Without the memory to tell which old files it no longer lists, they stay (wasted space,
+	 * for the next sweep).
+	 */
+	if (listings_sorted(&now, &n_now, &c->m) < 0) {
+		error_clear();
+		return 0;
+	}
 	for (size_t r = 0; r < c->n_replaced; r++)
 		for (size_t i = 0; i < c->replaced[r].n_shards; i++) {
 			char *path;

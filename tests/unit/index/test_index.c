@@ -494,6 +494,49 @@ static void index_maps_branches_by_name_and_applies_the_overlay(void **state)
 	free(file);
 }
 
+/*
+ * What a commit expects (sync's batch, compaction's group) is the whole entry: one whose shards,
+ * commits and counts are the same but whose branch names, default branch or overlay changed
+ * (another indexer's commit meanwhile) is not the one the caller read, and committing over it
+ * would bring back what that commit changed (a document it deleted, a branch it renamed).
+ */
+static void index_commit_expect_compares_the_whole_entry(void **state)
+{
+	const char *dir = fresh_dir("expect");
+	char *file = make_branch_shard(dir, "r");
+	struct index_branch br[] = { { "x", "", true }, { "y", "", false } };
+	uint32_t only_y[] = { 1 };
+	struct index_overlay ov[] = { { 0, 1, only_y, 1 }, { 0, 2, NULL, 0 } };
+	struct index_repo_entry e = { .name = "r", .shards = &file, .n_shards = 1, .n_base = 1,
+				      .branches = br, .n_branches = 2, .overlay = ov,
+				      .n_overlay = 2 };
+	struct index_repo_entry back = { 0 };
+
+	(void)state;
+	br[0].name = "x";
+	br[1].name = "y";
+	assert_int_equal(index_commit_entry(dir, &e, NULL), 0);
+	assert_int_equal(index_read_repo(&back, dir, "r"), 0);
+	assert_int_equal(back.n_overlay, 2);
+	back.overlay[1].doc = 0; /* another document deleted */
+	assert_int_equal(index_commit_entry(dir, &e, &back), TRAWL_EIO);
+	back.overlay[1].doc = 2;
+	back.overlay[0].branches[0] = 0; /* the document on another branch */
+	assert_int_equal(index_commit_entry(dir, &e, &back), TRAWL_EIO);
+	back.overlay[0].branches[0] = 1;
+	back.branches[1].name[0] = 'z'; /* a branch renamed */
+	assert_int_equal(index_commit_entry(dir, &e, &back), TRAWL_EIO);
+	back.branches[1].name[0] = 'y';
+	back.branches[0].is_default = false; /* another default branch */
+	back.branches[1].is_default = true;
+	assert_int_equal(index_commit_entry(dir, &e, &back), TRAWL_EIO);
+	back.branches[0].is_default = true;
+	back.branches[1].is_default = false;
+	assert_int_equal(index_commit_entry(dir, &e, &back), 0); /* the entry as it is */
+	index_repo_entry_dispose(&back);
+	free(file);
+}
+
 static void touch(const char *dir, const char *name)
 {
 	char *p = file_join(dir, name);
@@ -858,6 +901,7 @@ int main(void)
 		cmocka_unit_test(index_refuses_duplicates_in_a_long_manifest),
 		cmocka_unit_test(index_refuses_malformed_git_metadata),
 		cmocka_unit_test(index_maps_branches_by_name_and_applies_the_overlay),
+		cmocka_unit_test(index_commit_expect_compares_the_whole_entry),
 		cmocka_unit_test(index_refuses_shard_of_another_repository),
 		cmocka_unit_test(index_open_reports_corrupt_shard_by_name),
 		cmocka_unit_test(index_commit_refuses_bad_names),
