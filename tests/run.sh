@@ -8,6 +8,8 @@
 #
 #   BUILD=release|asan|tsan JOBS=N tests/run.sh [FILTER...]
 #       (FILTER: run only tests whose path contains one of them)
+#   TRAWL_TEST_CACHE_DIR=DIR tests/run.sh   the compiled-pattern cache DIR (kept) rather than
+#       a new empty one (removed at the end): how CI's ASan run reuses its release run's.
 #   VALGRIND=1 tests/run.sh tests/unit/   every unit test under Valgrind memcheck (unit tests
 #       only: a wrapped end-to-end test would check its Python, not trawl). A unit test whose
 #       source has a line "valgrind: no (WHY)" among its first 20 lines is left out there.
@@ -35,8 +37,18 @@ export TRAWL=$PWD/$out/trawl
 # The test binary: trawl with the test hooks the release one lacks (docs/internals/testing.md).
 export TRAWL_TEST=$PWD/$out/trawl-test
 export TRAWL_BUILD=$build
-# Tests use their own compiled-pattern cache, created empty, so they also exercise filling it.
-export TRAWL_CACHE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/trawl-cache.XXXXXX")
+# Tests use their own compiled-pattern cache, created empty, so they also exercise filling it;
+# TRAWL_TEST_CACHE_DIR names one to use instead, left in place: CI's ASan run reuses the one
+# its release run filled (docs/internals/testing-ci.md). A test that needs a cold cache makes
+# its own (test_server_sandbox.py) or turns it off (test_matcher.c).
+if [ -n "${TRAWL_TEST_CACHE_DIR:-}" ]; then
+  export TRAWL_CACHE_DIR=$TRAWL_TEST_CACHE_DIR
+  mkdir -p "$TRAWL_CACHE_DIR" || exit 2
+  own_cache=
+else
+  export TRAWL_CACHE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/trawl-cache.XXXXXX")
+  own_cache=$TRAWL_CACHE_DIR
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Python tests import each other's modules: no __pycache__ left in tests/e2e.
@@ -66,7 +78,7 @@ stop_all() {
   set +m  # no job notices from here on
   for pid in $pids; do kill -TERM -- "-$pid" 2>/dev/null; done
   wait
-  rm -rf "$TRAWL_CACHE_DIR" "$res"
+  rm -rf ${own_cache:+"$own_cache"} "$res"
 }
 trap stop_all EXIT
 trap 'exit 130' INT
