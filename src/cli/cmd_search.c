@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/datadir.h"
 #include "query/lang.h"
 #include "query/query.h"
 #include "regex/regex.h"
@@ -20,9 +22,9 @@
 
 const struct cli_help cli_help_search = {
 	.synopsis =
-		"trawl search (-d INDEXDIR | --data DATADIR) [-F] [-i] [-w] [-l | -c] [-m N]\n"
+		"trawl search [-d INDEXDIR | --data DATADIR] [-F] [-i] [-w] [-l | -c] [-m N]\n"
 		"             [--limit N] [--path REGEX] [--json] [--color WHEN] [-j N] QUERY\n"
-		"trawl search (-d INDEXDIR | --data DATADIR) [the same options] -e PATTERN\n",
+		"trawl search [-d INDEXDIR | --data DATADIR] [the same options] -e PATTERN\n",
 	.summary = "search an index: a query, best results first, or one regex as rg -e",
 	.options =
 		"QUERY is Sourcegraph's language (docs/query-syntax.md): terms that must all occur\n"
@@ -31,7 +33,8 @@ const struct cli_help cli_help_search = {
 		"REPO/PATH:LINE:TEXT; with -e, in index order, exactly as rg -n --no-heading.\n"
 		"\n"
 		"  -d, --dir INDEXDIR        the index to search\n"
-		"  --data DATADIR            the registry's index, DATADIR/index (docs/operations.md)\n"
+		"  --data DATADIR            the registry's index, DATADIR/index (docs/operations.md);\n"
+		"                            neither given: $TRAWL_DATA's, else ./trawl-data's\n"
 		"  -e, --regexp PATTERN      one ripgrep-syntax regex instead of a query\n"
 		"  -F, --fixed-strings       the pattern is a fixed string\n"
 		"  -i, --ignore-case         ignore case (Unicode simple case folding)\n"
@@ -334,6 +337,43 @@ static void report_pattern_error(int err, const char *pattern)
 	fputs("^\n", stderr);
 }
 
+/*
+ * The index of the data directory the other commands use when neither -d nor --data is given
+ * ($TRAWL_DATA, else ./trawl-data; docs/operations.md): its path (caller frees), "" (freeable)
+ * after saying there is none, NULL out of memory (said).
+ */
+static char *default_data_index(void)
+{
+	const char *env = getenv("TRAWL_DATA");
+	const char *data = env && env[0] ? env : DATADIR_DEFAULT;
+	struct stat st;
+	char *index;
+
+	if (stat(data, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		cli_errorf("no index to search: give -d INDEXDIR or --data DATADIR (%s%s does not "
+			   "exist)", env && env[0] ? "$TRAWL_DATA=" : "./", data);
+		return strdup("");
+	}
+	if (!(index = file_join(data, "index")))
+		cli_errorf("out of memory");
+	return index;
+}
+
+/* Whether dir looks like a data directory (its registry and index inside) rather than an index. */
+static bool is_data_dir(const char *dir)
+{
+	char *db = file_join(dir, "trawl.db"), *index = file_join(dir, "index");
+	char *manifest = file_join(dir, "MANIFEST");
+	struct stat st;
+	bool yes = db && index && manifest && stat(db, &st) == 0 && stat(index, &st) == 0 &&
+		   S_ISDIR(st.st_mode) && stat(manifest, &st) != 0;
+
+	free(db);
+	free(index);
+	free(manifest);
+	return yes;
+}
+
 int cmd_search(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -419,10 +459,17 @@ int cmd_search(int argc, char **argv)
 		cli_errorf("-d INDEXDIR and --data DATADIR name two indexes: give one");
 		goto out;
 	}
+	if (!dir && !data_index && (!(data_index = default_data_index()) || !*data_index))
+		goto out;
 	if (data_index)
 		dir = data_index;
-	if (!dir || (!pattern && !qtext) || optind != argc) {
+	if ((!pattern && !qtext) || optind != argc) {
 		cli_usage("search", true);
+		goto out;
+	}
+	if (is_data_dir(dir) && dir != data_index) {
+		cli_errorf("%s is a data directory, not an index: --data %s searches its index "
+			   "(%s/index)", dir, dir, dir);
 		goto out;
 	}
 	if (qtext) {

@@ -666,21 +666,13 @@ static void listed_counts(struct sync_counts *c, const char *index_dir, const ch
 static void committed_counts(struct sync_counts *c, const char *index_dir,
 			     const struct build_git_output *out)
 {
-	struct index_repo_entry e = out->e;
-	struct index_branch *br = calloc(out->res.n_branches + 1, sizeof(*br));
+	struct index_repo_entry e;
 
 	memset(c, 0, sizeof(*c));
-	if (!br)
+	if (build_entry_of(&e, out) < 0)
 		return;
-	for (size_t i = 0; i < out->res.n_branches; i++) {
-		br[i].name = out->res.branches[i].name;
-		snprintf(br[i].commit, sizeof(br[i].commit), "%.40s", out->res.branches[i].commit);
-		br[i].is_default = out->res.branches[i].is_default;
-	}
-	e.branches = br;
-	e.n_branches = out->res.n_branches;
 	entry_counts(c, index_dir, &e);
-	free(br);
+	free(e.branches); /* the names are out's */
 }
 
 /* The worker's warning about branches it left out, said by sync. */
