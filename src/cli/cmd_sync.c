@@ -40,6 +40,7 @@
 #include "util/error.h"
 #include "util/file.h"
 #include "util/sanitizer.h"
+#include "util/strv.h"
 #include "util/term.h"
 
 const struct cli_help cli_help_sync = {
@@ -828,17 +829,7 @@ struct sync_memo {
 /* Where name is, or would go, in m->names. */
 static size_t memo_at(const struct sync_memo *m, const char *name)
 {
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(m->names[mid], name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return strv_lower_bound((const char *const *)m->names, m->n, name);
 }
 
 static bool memo_has(const struct sync_memo *m, const char *name)
