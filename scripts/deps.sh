@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential pkg-config clang clang-tidy clang-format
   libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libsqlite3-dev
-  libmicrohttpd-dev libsodium-dev libcjose-dev libcurl4-openssl-dev libseccomp-dev
+  libmicrohttpd-dev libsodium-dev libcjose-dev libcmark-dev libcurl4-openssl-dev libseccomp-dev
   ripgrep python3 python3-jsonschema time git
   openssh-client python3-paramiko python3-cryptography
   chromium firefox-esr

@@ -35,9 +35,11 @@ function withParams(base, params) {
 
 // A repository name may contain "/" (github.com/acme/api), so it is one percent-encoded path
 // segment; the path in the repository follows as ordinary segments.
+// matches: line numbers, or { line, ranges: [[start, end], ...] } with the UTF-8 byte ranges
+// matched in that line (as the API's ranges), written "3,14:4-9.20-22" (at most 8 ranges a line).
 export function fileHref(repo, path, { rev, matches, line } = {}) {
   let m;
-  if (matches && matches.length) m = matches.slice(0, 200).join(',');
+  if (matches && matches.length) m = matches.slice(0, 200).map(formatMatch).join(',');
   const url = withParams('/file/' + encodeURIComponent(repo) + '/' + encodePath(path), { rev, m });
   return line ? url + '#L' + line : url;
 }
@@ -94,12 +96,31 @@ export function formatLineHash(start, end) {
 }
 
 // The "m" parameter of a file link: the matched lines, "3,7,12" -> [3, 7, 12].
-export function parseMatchLines(s) {
+function formatMatch(m) {
+  if (typeof m === 'number') return String(m);
+  const ranges = (m.ranges || []).slice(0, 8).filter((r) => Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] >= 0 && r[1] > r[0]);
+  return ranges.length ? m.line + ':' + ranges.map((r) => r[0] + '-' + r[1]).join('.') : String(m.line);
+}
+
+// The m= parameter of a file URL: [{ line, ranges }] (ranges empty when only the line is known).
+// Anything malformed is dropped, never an error: the URL is the user's.
+export function parseMatches(s) {
   const out = [];
   for (const part of (s || '').split(',').slice(0, 1000)) {
-    if (/^[1-9][0-9]{0,8}$/.test(part)) out.push(Number(part));
+    const mm = /^([1-9][0-9]{0,8})(?::([0-9]{1,9}-[0-9]{1,9}(?:\.[0-9]{1,9}-[0-9]{1,9}){0,7}))?$/.exec(part);
+    if (!mm) continue;
+    const ranges = [];
+    for (const r of mm[2] ? mm[2].split('.') : []) {
+      const [a, b] = r.split('-').map(Number);
+      if (b > a) ranges.push([a, b]);
+    }
+    out.push({ line: Number(mm[1]), ranges });
   }
   return out;
+}
+
+export function parseMatchLines(s) {
+  return parseMatches(s).map((m) => m.line);
 }
 
 // Regexp metacharacters escaped, for repo:^NAME$ built from a repository name.

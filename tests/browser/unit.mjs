@@ -8,7 +8,7 @@ import { suggest, quoteValue, repoTyped } from '../../web/suggest.js';
 import { byteRangesToIndexes, columnToIndex, byteLength, markSegments } from '../../web/utf8.js';
 import { tokenize, splitLines } from '../../web/highlight.js';
 import {
-  safeHref, fileHref, parseFileRoute, parseLineHash, formatLineHash, parseMatchLines, escapeRegexp,
+  safeHref, fileHref, parseFileRoute, parseLineHash, formatLineHash, parseMatchLines, parseMatches, escapeRegexp,
   rawHref, searchHref, safeNext, signinHref, apiAudit, apiUser, apiRepoAccess,
 } from '../../web/urls.js';
 import { retryAfter } from '../../web/api.js';
@@ -243,6 +243,11 @@ test('urls: line permalinks', () => {
   assert.equal(formatLineHash(3, 3), '#L3');
   assert.equal(formatLineHash(3, 5), '#L3-L5');
   assert.deepEqual(parseMatchLines('1,x,0,5,'), [1, 5]);
+  assert.deepEqual(parseMatches('3:4-9.12-15,7,x:1-2,8:5-5,9:1-2.3'), [
+    { line: 3, ranges: [[4, 9], [12, 15]] }, { line: 7, ranges: [] }, { line: 8, ranges: [] }]);
+  const withRanges = new URL(fileHref('r', 'p', { matches: [{ line: 3, ranges: [[4, 9], [12, 15]] }, 7] }), 'http://h');
+  assert.equal(withRanges.searchParams.get('m'), '3:4-9.12-15,7');
+  assert.deepEqual(parseMatchLines(withRanges.searchParams.get('m')), [3, 7]);
   assert.equal(escapeRegexp('a.b+c(d)/e'), 'a\\.b\\+c\\(d\\)/e');
 });
 
