@@ -23,7 +23,8 @@
 const struct cli_help cli_help_search = {
 	.synopsis =
 		"trawl search [-d INDEXDIR | --data DATADIR] [-F] [-i] [-w] [-l | -c] [-m N]\n"
-		"             [--limit N] [--path REGEX] [--json] [--color WHEN] [-j N] QUERY\n"
+		"             [-A N] [-B N] [-C N] [--heading | --no-heading] [--limit N]\n"
+		"             [--path REGEX] [--json] [--color WHEN] [-j N] QUERY\n"
 		"trawl search [-d INDEXDIR | --data DATADIR] [the same options] -e PATTERN\n",
 	.summary = "search an index: a query, best results first, or one regex as rg -e",
 	.options =
@@ -42,6 +43,14 @@ const struct cli_help cli_help_search = {
 		"  -l, --files-with-matches  only the names of matching files\n"
 		"  -c, --count               the number of matching lines per file\n"
 		"  -m, --max-count N         at most N matching lines per file\n"
+		"  -A, --after-context N     N lines after each matching line, as rg: PATH-LINE-TEXT,\n"
+		"                            overlapping context merged, -- between groups apart\n"
+		"  -B, --before-context N    N lines before each matching line\n"
+		"  -C, --context N           N lines before and after (-A and -B given win)\n"
+		"                            (text output only: not with --json, -l or -c)\n"
+		"  --heading                 each file's path once on a line of its own above its\n"
+		"                            lines (LINE:TEXT), a blank line between files, as rg\n"
+		"  --no-heading              PATH:LINE:TEXT on every line (the default)\n"
 		"  --limit N                 stop after N matching lines in all (said on stderr)\n"
 		"  --path REGEX              only files whose path in the repository matches REGEX\n"
 		"  --json                    JSON Lines: an object per file, then a summary\n"
@@ -71,6 +80,9 @@ struct printer {
 	bool show_branches; /* rev: was given: print repo@BRANCHES/path */
 	enum term_text names; /* repositories, branches and paths: escaped on a terminal */
 	enum term_text text;  /* matching lines: the same, tabs kept */
+	uint64_t before, after; /* -B, -A: context lines (text output) */
+	bool heading;           /* --heading: the path on a line of its own above the lines */
+	bool is_any_line;       /* a line was printed: separators go between groups and files */
 	/* The closing alerts, printed after the results (stderr after stdout). */
 	bool is_count_hit;
 	bool is_timeout;
@@ -145,35 +157,126 @@ static int print_json_file(struct printer *p, const struct search_file *f)
 	return err < 0 ? err : buf_putc(&p->b, '\n');
 }
 
-static int print_lines(struct printer *p, const struct search_file *f)
+/* One line: PREFIX LINE SEP TEXT, SEP ':' for a matching line and '-' for context (as rg). */
+static int put_numbered(struct printer *p, uint64_t lineno, const struct search_line *l, char sep)
 {
-	size_t prefix_len;
 	int err;
 
-	/* Format "repo/path:" once, then copy it in front of every line. */
-	buf_reset(&p->prefix);
-	if ((err = put_path_to(&p->prefix, p, f)) < 0 || (err = buf_putc(&p->prefix, ':')) < 0)
+	if ((err = buf_reserve(&p->b, p->prefix.len + l->len + 32)) < 0 ||
+	    (err = buf_put(&p->b, p->prefix.ptr, p->prefix.len)) < 0)
 		return err;
-	prefix_len = p->prefix.len;
+	if (p->prefix.len && (err = buf_putc(&p->b, sep)) < 0)
+		return err;
+	if (p->color && (err = buf_puts(&p->b, C_LINE)) < 0)
+		return err;
+	if ((err = buf_put_u64(&p->b, lineno)) < 0)
+		return err;
+	if (p->color && (err = buf_puts(&p->b, C_RESET)) < 0)
+		return err;
+	if ((err = buf_putc(&p->b, sep)) < 0 || (err = put_line_text(p, l)) < 0 ||
+	    (err = buf_putc(&p->b, '\n')) < 0)
+		return err;
+	return p->b.len > (1 << 16) ? flush_out(p) : 0;
+}
+
+/*
+ * Context lines are found in the file's content around the matching lines' texts (which point
+ * into it). ctx tracks the last line printed, so overlapping context is printed once.
+ */
+struct ctx {
+	const uint8_t *c, *end;  /* the file's content */
+	uint64_t last;           /* the last line printed; 0 before the first */
+	const uint8_t *last_end; /* where it ends: its '\n', or end */
+	uint64_t pending;        /* after-context lines still owed to it */
+};
+
+static int put_context_line(struct printer *p, struct ctx *x, uint64_t lineno, const uint8_t *s)
+{
+	const uint8_t *e = memchr(s, '\n', (size_t)(x->end - s));
+	struct search_line l = { .lineno = lineno, .text = s, .len = (size_t)((e ? e : x->end) - s) };
+
+	x->last = lineno;
+	x->last_end = s + l.len;
+	return put_numbered(p, lineno, &l, '-');
+}
+
+/* The after-context owed to the last line printed, up to (not including) line limit. */
+static int put_after(struct printer *p, struct ctx *x, uint64_t limit)
+{
+	int err = 0;
+
+	while (!err && x->pending && x->last + 1 < limit && x->last_end && x->last_end + 1 < x->end) {
+		x->pending--;
+		err = put_context_line(p, x, x->last + 1, x->last_end + 1);
+	}
+	return err;
+}
+
+/* The "--" between groups of lines that are not adjacent (rg prints it with context only). */
+static int put_group_break(struct printer *p, const struct ctx *x, uint64_t first)
+{
+	bool is_apart = x->last ? first > x->last + 1 : (!p->heading && p->is_any_line);
+
+	return is_apart ? buf_puts(&p->b, "--\n") : 0;
+}
+
+/* The before-context of l (not already printed), the break before it, then l itself. */
+static int put_match(struct printer *p, struct ctx *x, const struct search_line *l)
+{
+	const uint8_t *s = l->text;
+	uint64_t first = l->lineno;
+	int err;
+
+	if (x->c && l->text >= x->c && l->text + l->len <= x->end) {
+		while (first > 1 && l->lineno - first < p->before && first - 1 > x->last && s > x->c) {
+			s--; /* onto the '\n' ending the line before */
+			while (s > x->c && s[-1] != '\n')
+				s--;
+			first--;
+		}
+		if ((p->before || p->after) && (err = put_group_break(p, x, first)) < 0)
+			return err;
+		for (uint64_t n = first; n < l->lineno; n++)
+			if ((err = put_context_line(p, x, n, s)) < 0)
+				return err;
+			else
+				s = x->last_end + 1;
+		x->last_end = l->text + l->len;
+		x->pending = p->after;
+	} else {
+		x->last_end = NULL; /* not in the content: no context around it */
+		x->pending = 0;
+	}
+	x->last = l->lineno;
+	p->is_any_line = true;
+	return put_numbered(p, l->lineno, l, ':');
+}
+
+static int print_lines(struct printer *p, const struct search_file *f)
+{
+	struct ctx x = { .c = f->content, .end = f->content + f->content_len };
+	int err;
+
+	/* Format "repo/path" once, then copy it in front of every line (or above them). */
+	buf_reset(&p->prefix);
+	if ((err = put_path_to(&p->prefix, p, f)) < 0)
+		return err;
+	if (p->heading) {
+		if ((p->is_any_line && (err = buf_putc(&p->b, '\n')) < 0) ||
+		    (err = buf_put(&p->b, p->prefix.ptr, p->prefix.len)) < 0 ||
+		    (err = buf_putc(&p->b, '\n')) < 0)
+			return err;
+		buf_reset(&p->prefix);
+	}
 	for (uint64_t i = 0; i < f->n_lines; i++) {
 		const struct search_line *l = &f->lines[i];
 
-		if ((err = buf_reserve(&p->b, prefix_len + l->len + 32)) < 0 ||
-		    (err = buf_put(&p->b, p->prefix.ptr, prefix_len)) < 0)
-			return err;
-		if (p->color && (err = buf_puts(&p->b, C_LINE)) < 0)
-			return err;
-		if ((err = buf_put_u64(&p->b, l->lineno)) < 0)
-			return err;
-		if (p->color && (err = buf_puts(&p->b, C_RESET)) < 0)
-			return err;
-		if ((err = buf_putc(&p->b, ':')) < 0 || (err = put_line_text(p, l)) < 0 ||
-		    (err = buf_putc(&p->b, '\n')) < 0)
-			return err;
-		if (p->b.len > (1 << 16) && (err = flush_out(p)) < 0)
+		if (l->lineno <= x.last) /* out of order: printed as it comes, no context */
+			x.last = 0, x.last_end = NULL, x.pending = 0;
+		if ((err = put_after(p, &x, l->lineno)) < 0 || (err = put_match(p, &x, l)) < 0)
 			return err;
 	}
-	return 0;
+	return put_after(p, &x, UINT64_MAX);
 }
 
 /* A symbol result: "repo/path:LINE: KIND NAME (SCOPE)" per symbol. */
@@ -359,6 +462,20 @@ static char *default_data_index(void)
 	return index;
 }
 
+#define NO_CONTEXT UINT64_MAX /* -A, -B or -C not given */
+#define MAX_CONTEXT 10000
+
+/* -A, -B, -C N: a number of lines. */
+static bool context_arg(uint64_t *out, int flag, const char *arg)
+{
+	if (!cli_parse_u64(out, arg) || *out > MAX_CONTEXT) {
+		cli_errorf("-%c: expected a number of lines from 0 to %d, got \"%s\"", flag,
+			   MAX_CONTEXT, arg);
+		return false;
+	}
+	return true;
+}
+
 /* Whether dir looks like a data directory (its registry and index inside) rather than an index. */
 static bool is_data_dir(const char *dir)
 {
@@ -388,8 +505,13 @@ int cmd_search(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'L' },
 		{ "path", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
-		{ "color", required_argument, NULL, 'C' },
-		{ "colour", required_argument, NULL, 'C' },
+		{ "color", required_argument, NULL, 'K' },
+		{ "colour", required_argument, NULL, 'K' },
+		{ "after-context", required_argument, NULL, 'A' },
+		{ "before-context", required_argument, NULL, 'B' },
+		{ "context", required_argument, NULL, 'C' },
+		{ "heading", no_argument, NULL, 'H' },
+		{ "no-heading", no_argument, NULL, 'N' },
 		{ "regexp", required_argument, NULL, 'e' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -406,12 +528,12 @@ int cmd_search(int argc, char **argv)
 	char *data_index = NULL;
 	struct query *query = NULL;
 	bool json = false, files = false, count = false;
-	uint64_t v;
+	uint64_t v, after = NO_CONTEXT, before = NO_CONTEXT, both = NO_CONTEXT;
 	int c, err, ret = EXIT_ERROR;
 
 	buf_init(&p.b, BUF_MAX_DEFAULT);
 	buf_init(&p.prefix, 1 << 20);
-	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:Fiwlcm:e:j:A:B:C:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'D':
@@ -428,7 +550,13 @@ int cmd_search(int argc, char **argv)
 		case 'c': count = true; break;
 		case 'J': json = true; break;
 		case 'P': o->path_regex = optarg; break;
-		case 'C': color = optarg; break;
+		case 'K': color = optarg; break;
+		case 'H': p.heading = true; break;
+		case 'N': p.heading = false; break;
+		case 'A': case 'B': case 'C':
+			if (!context_arg(c == 'A' ? &after : c == 'B' ? &before : &both, c, optarg))
+				goto out;
+			break;
 		case 'e': pattern = optarg; break;
 		case 'm':
 			if (!cli_parse_u64(&o->max_per_file, optarg)) {
@@ -492,6 +620,13 @@ int cmd_search(int argc, char **argv)
 		p.color = isatty(1) != 0;
 	else if (strcmp(color, "never") != 0) {
 		cli_errorf("--color: expected auto, always or never, got \"%s\"", color);
+		goto out;
+	}
+	p.after = after != NO_CONTEXT ? after : both != NO_CONTEXT ? both : 0;
+	p.before = before != NO_CONTEXT ? before : both != NO_CONTEXT ? both : 0;
+	if ((p.after || p.before) && (json || files || count)) {
+		cli_errorf("-A, -B and -C add context to lines of text: not with %s (the API's "
+			   "context=N gives JSON context lines)", json ? "--json" : files ? "-l" : "-c");
 		goto out;
 	}
 	if (json) {
