@@ -148,6 +148,8 @@ int cmd_sandbox(int argc, char **argv)
 
 		if (strcmp(a, "--json") == 0)
 			is_json = true;
+		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return cli_usage("sandbox-check", false);
 		else
 			return cli_usage("sandbox-check", true);
 	}

@@ -84,6 +84,9 @@ int cmd_verify(int argc, char **argv)
 	int err, bad = 0;
 	size_t n_shards;
 
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return cli_usage("verify", false);
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage("verify", true);
 	if ((err = index_open(&ix, argv[1])) < 0) {

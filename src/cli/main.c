@@ -22,9 +22,10 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct cli_help help_help = {
-	.synopsis = "trawl help [COMMAND]\n",
+	.synopsis = "trawl help [COMMAND [SUBCOMMAND...]]\n",
 	.summary = "list the commands, or print one command's complete usage",
-	.options = "  trawl COMMAND --help is the same as trawl help COMMAND\n",
+	.options = "  trawl COMMAND [SUBCOMMAND...] --help (or -h) is the same as trawl help COMMAND:\n"
+		   "  every form of the command, with every flag\n",
 };
 
 static const struct cli_help help_version = {
@@ -127,6 +128,31 @@ static void commands_put(FILE *f)
 	fputs("\nexit status: 0 on success, 1 when a search matched nothing, 2 on error\n", f);
 }
 
+/*
+ * How many of words[0..n) name a subcommand of c: the longest run that some line of its
+ * synopsis starts with ("trawl group member add ..." for group, member, add).
+ */
+static int subcommand_words(const struct cli_command *c, char **words, int n)
+{
+	int best = 0;
+
+	for (const char *line = c->help->synopsis; *line;) {
+		const char *end = strchrnul(line, '\n'), *p = line + strlen("trawl ");
+		int k = 0;
+
+		if (strncmp(line, "trawl ", 6) == 0 && strncmp(p, c->name, strlen(c->name)) == 0) {
+			p += strlen(c->name);
+			while (k < n && words[k][0] >= 'a' && words[k][0] <= 'z' && *p == ' ' &&
+			       strncmp(p + 1, words[k], strlen(words[k])) == 0 &&
+			       strchr(" \n", p[1 + strlen(words[k])]))
+				p += 1 + strlen(words[k++]);
+		}
+		best = k > best ? k : best;
+		line = *end ? end + 1 : end;
+	}
+	return best;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	const struct cli_command *c;
@@ -135,10 +161,13 @@ static int cmd_help(int argc, char **argv)
 		commands_put(stdout);
 		return 0;
 	}
-	if (argc != 2)
-		return cli_usage("help", true);
 	if (!(c = command_find(argv[1]))) {
 		cli_errorf("unknown command \"%s\" (trawl help lists them)", argv[1]);
+		return EXIT_ERROR;
+	}
+	if (subcommand_words(c, argv + 2, argc - 2) != argc - 2) {
+		cli_errorf("trawl %s has no subcommand \"%s\" (trawl help %s lists its forms)",
+			   c->name, argv[2 + subcommand_words(c, argv + 2, argc - 2)], c->name);
 		return EXIT_ERROR;
 	}
 	return cli_usage(c->name, false);
@@ -282,9 +311,16 @@ int main(int argc, char **argv)
 		cli_errorf("unknown command \"%s\" (try: trawl help)", name);
 		return EXIT_ERROR;
 	}
-	/* `trawl NAME --help` is `trawl help NAME` for every subcommand, before it checks anything. */
-	if (argc > 2 && is_help_flag(argv[2]))
-		return cli_usage(c->name, false);
+	/*
+	 * `trawl NAME [SUBCOMMAND...] --help` is `trawl help NAME` for every command, before it
+	 * checks anything (a -h further on may be an option's value: the command decides).
+	 */
+	if (argc > 2) {
+		int k = subcommand_words(c, argv + 2, argc - 2);
+
+		if (2 + k < argc && is_help_flag(argv[2 + k]))
+			return cli_usage(c->name, false);
+	}
 	/*
 	 * SECURITY: what trawl writes (indexes, shards, mirrors, the pattern cache) holds the
 	 * code of private repositories: readable by this user only, whatever the shell's umask.

@@ -109,7 +109,11 @@ expect_status "verify detects a flipped byte" 2 "$TRAWL" verify "$IX"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)/src/cli
 all_help=$("$TRAWL" help 2>/dev/null); st=$?
 expect_eq "trawl help: exit 0" 0 "$st"
-for c in index search ls verify repo sync serve user group grant revoke access token audit backup sandbox-check help version; do
+# The commands as trawl help lists them, so a new one cannot escape these checks.
+commands=$(printf '%s\n' "$all_help" | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
+expect_eq "trawl help lists at least the 18 commands of the time of writing" 1 \
+  "$([ "$(printf '%s\n' "$commands" | wc -l)" -ge 18 ] && echo 1)"
+for c in $commands; do
   out=$("$TRAWL" "$c" --help 2>"$T/err"); st=$?
   case "$st:$out" in "0:usage: trawl $c"*) ok "$c --help: its usage on stdout, exit 0";; *) not_ok "$c --help: its usage on stdout, exit 0" "status $st" "$out" "$(cat "$T/err")";; esac
   expect_eq "$c -h is $c --help" "$out" "$("$TRAWL" "$c" -h 2>&1)"
@@ -117,6 +121,32 @@ for c in index search ls verify repo sync serve user group grant revoke access t
   case $all_help in *"
   $c "*"trawl $c"*) ok "trawl help lists $c";; *) not_ok "trawl help lists $c" "$all_help";; esac
 done
+# Every form of every command (trawl repo add, trawl group member add, trawl audit prune ...), as
+# its synopsis lines in trawl help spell it: --help and -h after its words, and after an argument,
+# print the command's usage on stdout, exit 0.
+forms=$(printf '%s\n' "$all_help" | grep -oE '^ +trawl [a-z-]+( [a-z][a-z-]*)*' | sed 's/^ *trawl //' | sort -u)
+expect_eq "trawl help has at least 30 forms" 1 "$([ "$(printf '%s\n' "$forms" | wc -l)" -ge 30 ] && echo 1)"
+while read -r form; do
+  c=${form%% *}
+  for h in --help -h; do
+    # shellcheck disable=SC2086
+    out=$("$TRAWL" $form $h 2>"$T/err"); st=$?
+    if [ "$st" = 0 ] && [[ $out == "usage: trawl $c"* && $out == *"trawl $form"* ]]; then
+      ok "trawl $form $h: usage naming it, exit 0"
+    else not_ok "trawl $form $h: usage naming it, exit 0" "status $st" "$out" "$(cat "$T/err")"; fi
+  done
+  # shellcheck disable=SC2086
+  expect_eq "trawl help $form is trawl $form --help" "$("$TRAWL" $form --help 2>&1)" "$("$TRAWL" help $form 2>&1)"
+done <<< "$forms"
+for args in "verify $T/nope --help" "sandbox-check --json --help" "repo add $T/other --help" \
+    "user add bob -h" "ls -d $T/nope --help" "search -d $T/nope -i --help"; do
+  # shellcheck disable=SC2086
+  out=$("$TRAWL" $args 2>"$T/err"); st=$?
+  case "$st:$out" in "0:usage: trawl ${args%% *}"*) ok "trawl $args: usage, exit 0";;
+    *) not_ok "trawl $args: usage, exit 0" "status $st" "$out" "$(cat "$T/err")";; esac
+done
+expect_status "help of an unknown subcommand is an error" 2 "$TRAWL" help repo nosuch
+expect_eq "which names it" 1 "$(grep -c 'trawl repo has no subcommand "nosuch"' "$T/.err")"
 for f in -e --branch --worktree --max-file-size --json --allow-local --sync-interval --skipped; do
   case $all_help in *"$f"*) ok "trawl help lists $f";; *) not_ok "trawl help lists $f" "$all_help";; esac
 done
