@@ -13,6 +13,16 @@ set -euo pipefail
 trawl=$1 data=$2 listen=$3
 shift 3
 
+# A busy address fails now, not after a sync: bash connects to it (something answering is a
+# server already there). trawl serve says the same if it is taken in between.
+host=${listen%:*} port=${listen##*:}
+host=${host#[}; host=${host%]}
+if (exec 3<>"/dev/tcp/${host:-127.0.0.1}/$port") 2>/dev/null; then
+  echo "serve.sh: $listen is in use (another trawl serve?): stop it (Ctrl-C where it runs," \
+       "or kill its PID), or serve on another address: make serve SERVE_LISTEN=127.0.0.1:8081" >&2
+  exit 2
+fi
+
 mkdir -p "$data"
 data_real=$(cd "$data" && pwd -P)
 

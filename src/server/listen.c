@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "server/route.h"
 #include "server/server.h"
@@ -146,4 +148,53 @@ int server_check_exposure(const struct server_config *cfg, bool has_admin)
 		return 0;
 	error_set("--listen: a non-loopback address needs %s", missing);
 	return TRAWL_EPERM;
+}
+
+/* HOST:PORT, or [V6]:PORT, of addr. */
+static void addr_put(char *out, size_t n, const struct sockaddr_storage *addr)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (addr->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)addr;
+
+		inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+		snprintf(out, n, "[%s]:%u", host, (unsigned)ntohs(a6->sin6_port));
+	} else {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)addr;
+
+		inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
+		snprintf(out, n, "%s:%u", host, (unsigned)ntohs(a4->sin_port));
+	}
+}
+
+int server_listen_explain(const struct server_config *cfg)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+	int fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, why = 0;
+	socklen_t len = cfg->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						       : sizeof(struct sockaddr_in);
+
+	addr_put(where, sizeof(where), &cfg->addr);
+	/* The same SO_REUSEADDR as libmicrohttpd, so a socket in TIME_WAIT is not "in use". */
+	if (fd < 0)
+		why = errno;
+	else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+		 bind(fd, (const struct sockaddr *)&cfg->addr, len) != 0)
+		why = errno;
+	if (fd >= 0)
+		close(fd);
+	if (why == EADDRINUSE)
+		error_set("%s is in use (another trawl serve?): stop it or choose another address "
+			  "with --listen (make serve: SERVE_LISTEN=127.0.0.1:8081)", where);
+	else if (why == EACCES || why == EPERM)
+		error_set("cannot listen on %s: not permitted (ports below 1024 need privileges): "
+			  "choose another address with --listen", where);
+	else if (why == EADDRNOTAVAIL)
+		error_set("cannot listen on %s: not an address of this machine: choose another with "
+			  "--listen", where);
+	else
+		error_set("cannot listen on %s: %s: choose another address with --listen", where,
+			  why ? strerror(why) : "refused by the HTTP library");
+	return TRAWL_EIO;
 }

@@ -1085,8 +1085,7 @@ int server_run(const struct server_config *cfg)
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
 		NULL, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!s.d) {
-		error_set("cannot listen on the --listen address (in use, or not permitted)");
-		err = TRAWL_EIO;
+		err = server_listen_explain(cfg);
 		goto out;
 	}
 	if ((err = stream_ticker_start(&s, &ticker)) < 0)

@@ -117,6 +117,14 @@ int server_external_url_parse(struct server_config *cfg, const char *url);
  */
 int server_check_exposure(const struct server_config *cfg, bool has_admin);
 
+/*
+ * Why the server could not listen on cfg->addr, as the error message (error_set): binds a socket
+ * there itself to learn the reason (in use: "127.0.0.1:6070 is in use (another trawl serve?):
+ * stop it or choose another address with --listen"; not permitted; not this machine's).
+ * Returns EIO.
+ */
+int server_listen_explain(const struct server_config *cfg);
+
 /* Whether the address is loopback (127.0.0.0/8 or ::1). */
 bool server_addr_is_loopback(const struct sockaddr *sa);
 
