@@ -41,6 +41,7 @@
 #include "util/file.h"
 #include "util/sanitizer.h"
 #include "util/strv.h"
+#include "util/repourl.h"
 #include "util/term.h"
 
 const struct cli_help cli_help_sync = {
@@ -1037,6 +1038,33 @@ static int sync_policy(struct store_repo *fetch, struct store_policy_file *pf,
 }
 
 /*
+ * A local repository (a path or file:// URL) whose directory is gone: ENOTFOUND saying so, since
+ * libgit2 would call the URL an "unsupported URL protocol". Checked here, before the confined
+ * fetch worker, which sees only what it may read. 0 for every other URL (the fetch says more).
+ */
+static int sync_local_exists(const struct store_repo *r)
+{
+	struct repourl u;
+	struct stat st;
+	char path[4096];
+
+	repourl_split(&u, r->url);
+	if (u.form == REPOURL_SCHEME &&
+	    !(u.scheme_len == 4 && strncmp(u.scheme, "file", 4) == 0 && u.host_len == 0))
+		return 0;
+	if (u.form == REPOURL_SCP || !u.path || u.path_len >= sizeof(path))
+		return 0;
+	memcpy(path, u.path, u.path_len);
+	path[u.path_len] = '\0';
+	if (stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
+		return 0;
+	error_set("the local repository %s no longer exists (deleted or moved?): trawl repo "
+		  "remove %s, then trawl repo add NEWPATH --allow-local --name %s", path, r->name,
+		  r->name);
+	return TRAWL_ENOTFOUND;
+}
+
+/*
  * One repository's sync, from its fetch to its commit: a step in this process, then its fetch
  * worker, a step, its index worker, a step (sync_loop runs the workers of several at once).
  */
@@ -1099,6 +1127,8 @@ static int sync_job_begin(struct sync_run *run, struct sync_job *j, const struct
 	 * and policy of DATA/policy/ID, which the confined server cannot write (trawl.db it can).
 	 */
 	if ((err = sync_policy(&fetch, &j->pf, run, r)) < 0)
+		return sync_failed(run, r, "fetch");
+	if ((err = sync_local_exists(&fetch)) < 0)
 		return sync_failed(run, r, "fetch");
 	datadir_policy_widen(&mo.policy, &fetch.policy);
 	if ((err = sync_fetch_start(&j->wr, &j->res, &mo, &fetch, &j->p, run->d->root)) < 0) {

@@ -380,4 +380,23 @@ kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null
 expect_eq "the server's scheduled sync uses the stored policy too" "synced" "$state"
 expect_eq "... and indexes the new commit" "stored/s.txt:1:scheduled_marker" "$("$TRAWL" search --data "$SD" -e scheduled_marker)"
 
+# A local repository deleted or moved after it was added: sync says so, not libgit2's
+# "unsupported URL protocol", for a path and a file:// URL alike, and the registry keeps it.
+GD=$T/gone-data
+g init -q "$T/gone" && echo gone > "$T/gone/g.txt" && g -C "$T/gone" add g.txt && g -C "$T/gone" commit -qm one
+"$TRAWL" repo add --data "$GD" --name gone --allow-local "$T/gone" >/dev/null 2>&1
+"$TRAWL" repo add --data "$GD" --name gone-url --allow-local "file://$T/gone" >/dev/null 2>&1
+"$TRAWL" sync --data "$GD" --no-progress >/dev/null 2>&1
+mv "$T/gone" "$T/moved"
+"$TRAWL" sync --data "$GD" --no-progress --retry >/dev/null 2>"$T/gone.err"; st=$?
+expect_eq "sync of a moved local repository: exit status 2" 2 "$st"
+for name in gone gone-url; do
+  expect_eq "$name: says the local repository no longer exists and what to do" 1 \
+    "$(grep -c "^trawl: $name: fetch: the local repository $T/gone no longer exists (deleted or moved?): trawl repo remove $name, then trawl repo add NEWPATH" "$T/gone.err")"
+done
+expect_eq "not as an unsupported URL protocol" 0 "$(grep -c 'unsupported URL protocol' "$T/gone.err")"
+expect_eq "trawl repo list shows the reason" 2 \
+  "$("$TRAWL" repo list --data "$GD" | grep -c 'error: fetch: the local repository .* no longer exists')"
+expect_eq "the last index stays searchable" "gone/g.txt:1:gone" "$("$TRAWL" search --data "$GD" -e '^gone$' | grep '^gone/')"
+
 finish
