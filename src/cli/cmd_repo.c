@@ -213,6 +213,10 @@ static int repo_json(struct buf *b, const struct store_repo *r)
 	    (err = buf_puts(b, ",")) < 0 ||
 	    (err = put_str(b, "last_sync", r->last_sync ? fmt_time(t, sizeof(t), r->last_sync)
 							: NULL)) < 0 ||
+	    (err = buf_puts(b, ",")) < 0 ||
+	    (err = put_str(b, "last_success", r->last_success
+							? fmt_time(t, sizeof(t), r->last_success)
+							: NULL)) < 0 ||
 	    (err = buf_puts(b, ",")) < 0 || (err = put_str(b, "last_error", r->last_error)) < 0 ||
 	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%llu,\"skipped_count\":%llu,"
 				 "\"patterns\":[",
@@ -277,6 +281,18 @@ static void repo_print(const struct store_repo *r)
 		printf("  branch ");
 		print_safe(r->branches[i].name);
 		printf(" at %s%s\n", r->branches[i].commit, r->branches[i].is_default ? " (default)" : "");
+	}
+	/* A failed attempt does not make the index older: say how old it is apart. */
+	if (r->state == STORE_STATE_ERROR) {
+		char ok[32];
+
+		if (r->last_success)
+			printf("  last synced OK at %s; last attempt at %s failed\n",
+			       fmt_time(ok, sizeof(ok), r->last_success),
+			       fmt_time(t, sizeof(t), r->last_sync));
+		else
+			printf("  no successful sync recorded; last attempt at %s failed\n",
+			       fmt_time(t, sizeof(t), r->last_sync));
 	}
 	if (r->last_error) {
 		printf("  error: ");

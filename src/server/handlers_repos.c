@@ -157,6 +157,8 @@ static int put_repo(struct buf *b, const struct snapshot *snap, const struct sna
 	    (err = buf_printf(b, ",\"state\":\"%s\",\"branches\":[", state)) < 0 ||
 	    (err = put_branches(b, snap, r, sr)) < 0 || (err = buf_puts(b, "],\"last_sync\":")) < 0 ||
 	    (err = put_time_or_null(b, sr ? sr->last_sync : 0)) < 0 ||
+	    (err = buf_puts(b, ",\"last_success\":")) < 0 ||
+	    (err = put_time_or_null(b, sr ? sr->last_success : 0)) < 0 ||
 	    (err = buf_printf(b, ",\"index_bytes\":%llu,\"files\":%zu", bytes, files)) < 0)
 		return err;
 	if (!is_full)

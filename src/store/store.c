@@ -339,6 +339,15 @@ static const char *const migrations[] = {
 	"ALTER TABLE repos ADD COLUMN last_changed INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE repos SET last_changed = last_sync;"
 	"PRAGMA user_version = 11;",
+	/*
+	 * 12: when each repository last synced successfully, apart from last_sync (the last
+	 * attempt, which may have failed), so a failing repository still says how old its index
+	 * is. A repository indexed now last succeeded at its last sync; of one in error the last
+	 * success is not known (0).
+	 */
+	"ALTER TABLE repos ADD COLUMN last_success INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE repos SET last_success = last_sync WHERE state = 'indexed';"
+	"PRAGMA user_version = 12;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -932,7 +941,8 @@ void store_repos_free(struct store_repo *v, size_t n)
 
 #define REPO_COLUMNS \
 	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count, " \
-	"allow_insecure, allow_local, allow_private, failures, next_attempt, symbols, last_changed"
+	"allow_insecure, allow_local, allow_private, failures, next_attempt, symbols, last_changed, " \
+	"last_success"
 
 static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 {
@@ -961,6 +971,7 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 	r->next_attempt = sqlite3_column_int64(st, 14);
 	r->symbols = sqlite3_column_int(st, 15);
 	r->last_changed = sqlite3_column_int64(st, 16);
+	r->last_success = sqlite3_column_int64(st, 17);
 	if (r->symbols != STORE_SYMBOLS_ON && r->symbols != STORE_SYMBOLS_OFF)
 		r->symbols = STORE_SYMBOLS_DEFAULT;
 	if (oom || !r->name || !r->url) {
@@ -1320,7 +1331,7 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 	if ((err = store_tx_begin(s)) < 0)
 		return err;
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
-				"last_error = NULL, index_bytes = ?3, files = ?4, "
+				"last_success = ?2, last_error = NULL, index_bytes = ?3, files = ?4, "
 				"skipped_count = ?5, failures = 0, next_attempt = 0, "
 				"last_changed = CASE WHEN ?6 THEN ?2 ELSE last_changed END "
 				"WHERE id = ?1")) == 0 &&

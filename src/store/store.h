@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this binary writes: the number of migration steps it knows. */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* The longest repository URL stored (and accepted). */
 #define STORE_URL_MAX 4096
@@ -61,7 +61,7 @@ struct store_repo {
 	char *name;
 	char *url;
 	int64_t created;   /* unix seconds */
-	int64_t last_sync; /* unix seconds of the last finished sync, 0 = never */
+	int64_t last_sync; /* unix seconds of the last finished sync attempt, 0 = never */
 	char *last_error;  /* NULL when the last sync succeeded (or none ran) */
 	enum store_state state;
 	struct store_policy policy; /* the URL policy it was added under */
@@ -74,6 +74,7 @@ struct store_repo {
 	int64_t next_attempt; /* unix seconds before which a plain sync skips it; 0 = any time */
 	int symbols;          /* STORE_SYMBOLS_DEFAULT, _ON or _OFF */
 	int64_t last_changed; /* unix seconds of the last sync that moved a branch, 0 = never */
+	int64_t last_success; /* unix seconds of the last successful sync, 0 = never or unknown */
 };
 
 /* Whether a repository's index has symbols (schema 10). */
@@ -187,8 +188,8 @@ int store_repo_set_syncing(struct store *s, int64_t id);
 int store_repos_interrupted(struct store *s, size_t *n);
 
 /*
- * Records a successful sync in one transaction: state indexed, last_sync = when, no error, no
- * failures in a row, the sizes, the indexed branches replaced by branches[0..n) and, with
+ * Records a successful sync in one transaction: state indexed, last_sync = last_success = when,
+ * no error, no failures in a row, the sizes, the indexed branches replaced by branches[0..n) and, with
  * is_changed (a branch moved, or the first index), last_changed = when. ENOTFOUND, EIO.
  */
 int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t index_bytes,

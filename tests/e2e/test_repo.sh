@@ -306,7 +306,7 @@ db.execute("UPDATE repos SET url = ? WHERE name = 'private'",
            ("http://ghp_U-canary-9@127.0.0.1:%s/alpha.git" % sys.argv[2],))
 db.execute("UPDATE repos SET url = ? WHERE name LIKE 'beta%'",
            ("http://127.0.0.1:%s/beta.git?access_token=Q-canary-9" % sys.argv[3],))
-for col in ("allow_insecure", "allow_local", "allow_private", "failures", "next_attempt", "symbols", "last_changed"):
+for col in ("allow_insecure", "allow_local", "allow_private", "failures", "next_attempt", "symbols", "last_changed", "last_success"):
     db.execute("ALTER TABLE repos DROP COLUMN " + col)
 db.execute("DROP TABLE retired_names")
 for t in ("TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del", "TABLE notices", "TABLE audit", "TABLE sessions", "TABLE tokens", "TABLE repo_grants", "TABLE repo_public", "TABLE group_members", "TABLE groups", "TABLE users", "TABLE acl_generation", "TABLE acl_changes", "TABLE audit_rows"):
@@ -397,6 +397,14 @@ done
 expect_eq "not as an unsupported URL protocol" 0 "$(grep -c 'unsupported URL protocol' "$T/gone.err")"
 expect_eq "trawl repo list shows the reason" 2 \
   "$("$TRAWL" repo list --data "$GD" | grep -c 'error: fetch: the local repository .* no longer exists')"
+expect_eq "repo list: the last successful sync apart from the failed attempt" 2 \
+  "$("$TRAWL" repo list --data "$GD" | grep -cE '^  last synced OK at [0-9T:-]+Z; last attempt at [0-9T:-]+Z failed$')"
+expect_eq "repo list --json: last_success kept, last_sync the attempt" "gone ok; gone-url ok" \
+  "$("$TRAWL" repo list --data "$GD" --json | python3 -c '
+import json, sys
+rs = [json.loads(l) for l in sys.stdin if l.strip()]
+print("; ".join("%s %s" % (r["name"], "ok" if r["last_success"] and r["last_sync"] >= r["last_success"]
+                and r["state"] == "error" else r) for r in rs))')"
 expect_eq "the last index stays searchable" "gone/g.txt:1:gone" "$("$TRAWL" search --data "$GD" -e '^gone$' | grep '^gone/')"
 
 finish

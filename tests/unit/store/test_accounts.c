@@ -447,7 +447,8 @@ static void the_audit_table_counts_its_rows_and_prunes_refusals_alone(void **sta
 /* Takes a database back to what schema 7 was (migration 8's columns and index gone). */
 static void undo_migration_8(const char *path)
 {
-	/* Migrations 9's to 11's columns too: the schema goes back to before 8 as a whole. */
+	/* Migrations 9's to 12's columns too: the schema goes back to before 8 as a whole. */
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_success");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_changed");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures");

@@ -360,6 +360,7 @@ static void sync_results_are_recorded(void **state)
 	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
 	assert_int_equal(r.state, STORE_STATE_NEW);
 	assert_int_equal(r.last_sync, 0);
+	assert_int_equal(r.last_success, 0);
 	assert_null(r.last_error);
 	assert_true(r.created > 1600000000);
 	store_repo_dispose(&r);
@@ -389,6 +390,9 @@ static void sync_results_are_recorded(void **state)
 	assert_int_equal(r.state, STORE_STATE_ERROR);
 	assert_string_equal(r.last_error, "fetch: connection refused");
 	assert_int_equal(r.n_branches, 2);
+	/* The attempt is the failure; the last success stays the sync before it. */
+	assert_int_equal(r.last_sync, 1700000100);
+	assert_int_equal(r.last_success, 1700000000);
 	store_repo_dispose(&r);
 
 	/* The next success clears the error and replaces the branches; unchanged, it keeps when
@@ -398,6 +402,7 @@ static void sync_results_are_recorded(void **state)
 	assert_null(r.last_error);
 	assert_int_equal(r.n_branches, 1);
 	assert_int_equal(r.last_sync, 1700000200);
+	assert_int_equal(r.last_success, 1700000200);
 	assert_int_equal(r.last_changed, 1700000000);
 	store_repo_dispose(&r);
 	store_close(s);
@@ -532,6 +537,7 @@ static void downgrade_to_schema_3(const char *path)
 		"DROP TABLE acl_changes", "DROP TABLE audit_rows",  "PRAGMA user_version = 3",
 	};
 
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_success"); /* schema 12's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_changed"); /* schema 11's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols");      /* schema 10's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures"); /* schema 9's */
@@ -827,6 +833,7 @@ static void migration_11_takes_last_changed_from_last_sync(void **state)
 	assert_int_equal(store_repo_add(&b, s, "new", "https://a/y.git", NULL, NULL, 0), 0);
 	assert_int_equal(store_repo_set_synced(s, a, 1700000000, 1, 1, 0, NULL, 0, false), 0);
 	store_close(s);
+	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN last_success");
 	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN last_changed");
 	raw_sql(dbpath, "PRAGMA user_version = 10");
 
@@ -838,6 +845,44 @@ static void migration_11_takes_last_changed_from_last_sync(void **state)
 	store_repo_dispose(&r);
 	assert_int_equal(store_repo_get(&r, s, "new"), 0);
 	assert_int_equal(r.last_changed, 0);
+	store_repo_dispose(&r);
+	store_close(s);
+}
+
+/*
+ * Migration 12: a repository indexed under schema 11 last succeeded at its last sync; of one in
+ * error (its last sync a failure) and one never synced the last success is not known.
+ */
+static void migration_12_takes_last_success_from_an_indexed_last_sync(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	int64_t a, b, c;
+	int version = -1;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&a, s, "indexed", "https://a/x.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&b, s, "failing", "https://a/y.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&c, s, "new", "https://a/z.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_set_synced(s, a, 1700000000, 1, 1, 0, NULL, 0, true), 0);
+	assert_int_equal(store_repo_set_synced(s, b, 1700000000, 1, 1, 0, NULL, 0, true), 0);
+	assert_int_equal(store_repo_set_failed(s, b, 1700000500, "fetch: gone"), 0);
+	store_close(s);
+	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN last_success");
+	raw_sql(dbpath, "PRAGMA user_version = 11");
+
+	assert_int_equal(store_open(&s, dbpath), 0);
+	assert_int_equal(store_schema_version(s, &version), 0);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+	assert_int_equal(store_repo_get(&r, s, "indexed"), 0);
+	assert_int_equal(r.last_success, 1700000000);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_get(&r, s, "failing"), 0);
+	assert_int_equal(r.last_sync, 1700000500); /* the attempt is kept as it was */
+	assert_int_equal(r.last_success, 0);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_get(&r, s, "new"), 0);
+	assert_int_equal(r.last_success, 0);
 	store_repo_dispose(&r);
 	store_close(s);
 }
@@ -855,6 +900,7 @@ int main(void)
 		cmocka_unit_test(a_connection_distrusts_the_schema),
 		cmocka_unit_test(a_version_zero_database_is_migrated),
 		cmocka_unit_test(migration_11_takes_last_changed_from_last_sync),
+		cmocka_unit_test(migration_12_takes_last_success_from_an_indexed_last_sync),
 		cmocka_unit_test(names_are_unique),
 		cmocka_unit_test(duplicate_patterns_are_refused_atomically),
 		cmocka_unit_test(names_are_data_not_sql),
