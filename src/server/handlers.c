@@ -273,6 +273,8 @@ const struct route server_routes[] = {
 	  .name = "admin_members" },
 	{ "api/v1/access", GET_HEAD, ADMIN, .flags = API, .handler = handlers_admin_access,
 	  .name = "admin_access" },
+	{ "api/v1/repos/{name}/sync", .methods = ROUTE_POST, ADMIN, .flags = API,
+	  .handler = handlers_admin_repo_sync, .name = "admin_repo_sync" },
 	{ "api/v1/repos/{name}/access", .methods = ROUTE_PUT, ADMIN,
 	  .max_body = HANDLERS_ADMIN_BODY_LIST, .flags = API, .handler = handlers_admin_repo_access,
 	  .name = "admin_repo_access" },

@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "auth/auth.h"
+#include "server/access.h"
 #include "server/handlers_admin.h"
 #include "server/server_int.h"
 #include "store/store.h"
@@ -790,4 +792,54 @@ int handlers_admin_audit(struct req *rq)
 			err = put_event(&rq->body, &v[i]);
 	auth_events_free(v, n);
 	return respond(rq, 200, err < 0 ? err : buf_puts(&rq->body, "]}"));
+}
+
+/* ---- sync now ---- */
+
+/*
+ * POST /api/v1/repos/{name}/sync: marks the registered repository due at once
+ * (store_repo_request_sync) and wakes the scheduler, which runs its `trawl sync --due` soon
+ * after; 202, since the sync itself takes its time. A server without a scheduler
+ * (--sync-interval 0) answers 409: nothing would run the sync. Audited in team mode, as every
+ * administrator's change is (laptop mode audits none).
+ */
+int handlers_admin_repo_sync(struct req *rq)
+{
+	const char *name = rq->args.name;
+	struct store *st = NULL;
+	struct store_repo r = { 0 };
+	struct auth_actor by = access_actor(&rq->caller);
+	int err;
+
+	if (!rq->s->cfg->sync_interval_s) {
+		req_error(rq, 409, "conflict",
+			  "this server does not sync (started with --sync-interval 0): run trawl "
+			  "sync NAME on it, or restart it with a sync interval",
+			  0);
+		return 0;
+	}
+	if ((err = handlers_registry_open(&st, rq)) < 0)
+		return handlers_registry_error(rq);
+	if (!st)
+		return handlers_not_found("no repository is registered on this server (trawl repo "
+					  "add)");
+	err = store_repo_get(&r, st, name);
+	if (err == 0)
+		err = store_repo_request_sync(st, r.id, (int64_t)time(NULL));
+	store_repo_dispose(&r);
+	store_close(st);
+	if (err == TRAWL_ENOTFOUND)
+		return handlers_not_found("no such repository in the registry");
+	if (err < 0)
+		return handlers_registry_error(rq);
+	atomic_store(&rq->s->sync_wanted, true);
+	if (rq->caller.who.kind != AUTH_LOCAL &&
+	    auth_audit(rq->s->auth, "repo_sync", by.name, name, by.address, NULL) < 0)
+		log_msg("error", "cannot audit a sync request", "error", error_last());
+	if (buf_puts(&rq->body, "{\"name\":") < 0 ||
+	    json_put_string(&rq->body, name, strlen(name), NULL) < 0 ||
+	    buf_puts(&rq->body, ",\"sync\":\"requested\"}") < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	rq->status = 202;
+	return 0;
 }

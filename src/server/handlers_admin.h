@@ -1,6 +1,6 @@
 /*
  * The handlers of the administration routes (handlers_admin.c; docs/api.md, "Administration"):
- * users, passwords, groups, members, repository access and the audit trail. Every one needs
+ * users, passwords, groups, members, repository access, the audit trail and "sync now". Every one needs
  * ROUTE_PERM_ADMIN in its row of server_routes[] (handlers.c); they are declared here rather
  * than in server_int.h so that the admin API is one unit. Each takes the request the
  * dispatcher admitted and answers as every handler does (0, or a TRAWL_E* code for
@@ -22,6 +22,7 @@ int handlers_admin_members(struct req *rq);       /* PUT: add and remove members
 int handlers_admin_access(struct req *rq);        /* GET: every repository's access */
 int handlers_admin_repo_access(struct req *rq);   /* PUT: one repository's grants and flag */
 int handlers_admin_audit(struct req *rq);         /* GET: the audit trail, filtered */
+int handlers_admin_repo_sync(struct req *rq);     /* POST: sync a repository now */
 
 /* The largest body of a list of names (members, grants): about a thousand names. */
 #define HANDLERS_ADMIN_BODY_LIST 65536

@@ -4,7 +4,8 @@
  * argv only, no shell), one at a time, with the child's output copied into the log line by
  * line. The child syncs only the repositories due by how recently they changed (store/due.h:
  * half their idle time, within --sync-interval and --sync-max-interval), --sync-jobs at once,
- * so a tick where nothing is due costs a read of the registry. A crash or hang in fetching or indexing
+ * so a tick where nothing is due costs a read of the registry. An administrator's "sync now"
+ * (POST /api/v1/repos/{name}/sync) marks the repository due and sets wake, which ends the wait. A crash or hang in fetching or indexing
  * stays in the child: the server logs the exit status and carries on; the index watcher picks
  * up whatever new shards the child committed. The child checks each repository's URL under the
  * policy it was added with (DATA/policy/ID, src/store/policy.h), so the server needs no --allow-*
@@ -40,6 +41,7 @@
 struct sched {
 	const struct server_config *cfg;
 	struct metrics *m;
+	atomic_bool *wake; /* the server's sync_wanted: cuts the wait short */
 	pthread_t th;
 	atomic_bool stop;
 };
@@ -160,7 +162,8 @@ static void *sched_main(void *arg)
 		double until = clock_now_ms() + 1000.0 * tick_s;
 		struct timespec ts = { 0, 100 * 1000000L };
 
-		while (!atomic_load(&sc->stop) && clock_now_ms() < until)
+		while (!atomic_load(&sc->stop) && clock_now_ms() < until &&
+		       !atomic_exchange(sc->wake, false))
 			nanosleep(&ts, NULL);
 		if (!atomic_load(&sc->stop))
 			run_sync(sc);
@@ -168,7 +171,8 @@ static void *sched_main(void *arg)
 	return NULL;
 }
 
-int sched_start(struct sched **out, const struct server_config *cfg, struct metrics *m)
+int sched_start(struct sched **out, const struct server_config *cfg, struct metrics *m,
+		atomic_bool *wake)
 {
 	struct sched *sc = calloc(1, sizeof(*sc));
 
@@ -177,6 +181,7 @@ int sched_start(struct sched **out, const struct server_config *cfg, struct metr
 		return error_nomem(NULL);
 	sc->cfg = cfg;
 	sc->m = m;
+	sc->wake = wake;
 	if (pthread_create(&sc->th, NULL, sched_main, sc) != 0) {
 		free(sc);
 		error_set("cannot start the scheduler thread");

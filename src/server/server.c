@@ -1093,7 +1093,7 @@ int server_run(const struct server_config *cfg)
 	has_ticker = true;
 	if ((err = conns_sweep_start(&s.conns)) < 0)
 		goto out;
-	if (cfg->sync_interval_s && (err = sched_start(&sc, cfg, &s.metrics)) < 0)
+	if (cfg->sync_interval_s && (err = sched_start(&sc, cfg, &s.metrics, &s.sync_wanted)) < 0)
 		goto out;
 	print_url(&s, cfg);
 	wait_for_stop(&sigs, tls);

@@ -32,6 +32,8 @@ int64_t store_due_at(const struct store_repo *r, const struct store_due_rule *ru
 {
 	int64_t at;
 
+	if (r->sync_requested > 0)
+		return 0; /* an administrator asked for it now */
 	if (r->state == STORE_STATE_ERROR)
 		return r->next_attempt; /* the backoff of its failures in a row */
 	if (r->last_sync <= 0 || r->state == STORE_STATE_NEW)

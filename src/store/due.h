@@ -4,8 +4,10 @@
  * at its last sync, within a minimum and a maximum interval: one that changed an hour before
  * its last sync is due 30 minutes after it, one idle for a month waits the maximum, one that
  * moved at its last sync waits the minimum. A never-synced repository is due at once; one whose
- * last attempts failed waits out its backoff (store_repo_set_failed) instead. Pure functions of
- * the registry's columns (last_sync, last_changed, state, next_attempt) and the time.
+ * last attempts failed waits out its backoff (store_repo_set_failed) instead; one an
+ * administrator asked to sync now (store_repo_request_sync) is due at once. Pure functions of
+ * the registry's columns (last_sync, last_changed, state, next_attempt, sync_requested) and the
+ * time.
  * docs/operations.md, "Scheduling", describes the rule and its knobs.
  */
 #ifndef TRAWL_STORE_DUE_H

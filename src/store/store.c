@@ -343,9 +343,11 @@ static const char *const migrations[] = {
 	 * 12: when each repository last synced successfully, apart from last_sync (the last
 	 * attempt, which may have failed), so a failing repository still says how old its index
 	 * is. A repository indexed now last succeeded at its last sync; of one in error the last
-	 * success is not known (0).
+	 * success is not known (0). And sync_requested: when an administrator asked for a sync
+	 * now (POST /api/v1/repos/{name}/sync), 0 for none: due at once until a sync starts.
 	 */
 	"ALTER TABLE repos ADD COLUMN last_success INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE repos ADD COLUMN sync_requested INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE repos SET last_success = last_sync WHERE state = 'indexed';"
 	"PRAGMA user_version = 12;",
 };
@@ -942,7 +944,7 @@ void store_repos_free(struct store_repo *v, size_t n)
 #define REPO_COLUMNS \
 	"id, name, url, created, last_sync, last_error, state, index_bytes, files, skipped_count, " \
 	"allow_insecure, allow_local, allow_private, failures, next_attempt, symbols, last_changed, " \
-	"last_success"
+	"last_success, sync_requested"
 
 static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 {
@@ -972,6 +974,7 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 	r->symbols = sqlite3_column_int(st, 15);
 	r->last_changed = sqlite3_column_int64(st, 16);
 	r->last_success = sqlite3_column_int64(st, 17);
+	r->sync_requested = sqlite3_column_int64(st, 18);
 	if (r->symbols != STORE_SYMBOLS_ON && r->symbols != STORE_SYMBOLS_OFF)
 		r->symbols = STORE_SYMBOLS_DEFAULT;
 	if (oom || !r->name || !r->url) {
@@ -1256,7 +1259,21 @@ int store_repo_set_syncing(struct store *s, int64_t id)
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if ((err = prep(&st, s, "UPDATE repos SET state = 'syncing' WHERE id = ?1")) == 0)
+	/* The sync starting now is the one asked for: a request made during it waits for the next. */
+	if ((err = prep(&st, s, "UPDATE repos SET state = 'syncing', sync_requested = 0 "
+				"WHERE id = ?1")) == 0)
+		err = change_one(s, st, id, "updating a repository");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_repo_request_sync(struct store *s, int64_t id, int64_t when)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = prep(&st, s, "UPDATE repos SET sync_requested = ?2 WHERE id = ?1")) == 0 &&
+	    (err = store_bind_i64(s, st, 2, when > 0 ? when : 1)) == 0)
 		err = change_one(s, st, id, "updating a repository");
 	sqlite3_finalize(st);
 	return err;

@@ -75,6 +75,7 @@ struct store_repo {
 	int symbols;          /* STORE_SYMBOLS_DEFAULT, _ON or _OFF */
 	int64_t last_changed; /* unix seconds of the last sync that moved a branch, 0 = never */
 	int64_t last_success; /* unix seconds of the last successful sync, 0 = never or unknown */
+	int64_t sync_requested; /* unix seconds of an administrator's "sync now", 0 = none */
 };
 
 /* Whether a repository's index has symbols (schema 10). */
@@ -177,8 +178,17 @@ int store_repo_remove(struct store *s, int64_t id);
 /* Sets whether the repository's index has symbols (STORE_SYMBOLS_*). ENOTFOUND, EINVAL, EIO. */
 int store_repo_set_symbols(struct store *s, int64_t id, int symbols);
 
-/* Marks the repository syncing (last_error is kept until the sync ends). ENOTFOUND, EIO. */
+/*
+ * Marks the repository syncing (last_error is kept until the sync ends) and takes its sync
+ * request, if any (the sync starting is the one asked for). ENOTFOUND, EIO.
+ */
 int store_repo_set_syncing(struct store *s, int64_t id);
+
+/*
+ * Asks for a sync of the repository now (sync_requested = when): it is due at once
+ * (store/due.h), its backoff after failures skipped, until a sync of it starts. ENOTFOUND, EIO.
+ */
+int store_repo_request_sync(struct store *s, int64_t id, int64_t when);
 
 /*
  * Marks every repository still in state syncing as error "interrupted: ...": called by a sync

@@ -326,6 +326,10 @@ def requests_for(pattern):
             Req("PUT", "/api/v1/repos/%s/access" % MISSING, admin_only(404), body={}),
             Req("PUT", "/api/v1/repos/private/access", admin_only(200), body={})],
         "/api/v1/audit": [Req("GET", "/api/v1/audit?limit=50", admin_only(200))],
+        # Sync now: only registered repositories (these are indexed with trawl index only).
+        "/api/v1/repos/{name}/sync": [
+            Req("POST", "/api/v1/repos/%s/sync" % MISSING, admin_only(404)),
+            Req("POST", "/api/v1/repos/private/sync", admin_only(404))],
     }
     return table.get(pattern)
 

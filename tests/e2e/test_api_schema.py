@@ -75,6 +75,7 @@ ROUTES = {
     "admin_access": ["access", "error"],
     "admin_repo_access": ["repo_access", "error"],
     "admin_audit": ["audit", "error"],
+    "admin_repo_sync": ["repo_sync", "error"],
     "api_unknown": ["error"],
     "sso_login": ["error"],
     "sso_callback": ["error"],
@@ -473,6 +474,11 @@ def admin(c, s, t):
     c.check("admin_repo_access", "admin",
             s.request("PUT", "/api/v1/repos/nope/access", {"public": True}, token=a), 404,
             "error")
+    c.check("admin_repo_sync", "admin", s.request("POST", "/api/v1/repos/app/sync", token=a),
+            409, "error", "a server without a sync interval")
+    c.check("admin_repo_sync", "user", s.request("POST", "/api/v1/repos/app/sync",
+                                                 token=t["user"]), 403, "error")
+    c.check("admin_repo_sync", "anon", s.request("POST", "/api/v1/repos/app/sync"), 401, "error")
     c.check("admin_audit", "admin", s.request("GET", "/api/v1/audit?limit=200", token=a), 200,
             "audit")
     c.check("admin_audit", "admin", s.request("GET", "/api/v1/audit?since=yesterday", token=a),
@@ -587,6 +593,15 @@ def laptop(c, tmp):
         c.check("repos", "local", s.request("GET", "/api/v1/repos"), 200, "repos_admin")
         c.check("repo", "local", s.request("GET", "/api/v1/repos/app"), 200, "repo_admin")
         c.check("tokens_list", "local", s.request("GET", "/api/v1/tokens"), 200, "tokens")
+    finally:
+        s.stop()
+    # Sync now needs the scheduler: a sync interval (an hour: the request alone makes it run).
+    s = Server(data, "--sync-interval", "1h")
+    try:
+        c.check("admin_repo_sync", "local", s.request("POST", "/api/v1/repos/pub/sync"), 202,
+                "repo_sync")
+        c.check("admin_repo_sync", "local", s.request("POST", "/api/v1/repos/nope/sync"), 404,
+                "error")
     finally:
         s.stop()
 

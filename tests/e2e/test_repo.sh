@@ -306,7 +306,7 @@ db.execute("UPDATE repos SET url = ? WHERE name = 'private'",
            ("http://ghp_U-canary-9@127.0.0.1:%s/alpha.git" % sys.argv[2],))
 db.execute("UPDATE repos SET url = ? WHERE name LIKE 'beta%'",
            ("http://127.0.0.1:%s/beta.git?access_token=Q-canary-9" % sys.argv[3],))
-for col in ("allow_insecure", "allow_local", "allow_private", "failures", "next_attempt", "symbols", "last_changed", "last_success"):
+for col in ("allow_insecure", "allow_local", "allow_private", "failures", "next_attempt", "symbols", "last_changed", "last_success", "sync_requested"):
     db.execute("ALTER TABLE repos DROP COLUMN " + col)
 db.execute("DROP TABLE retired_names")
 for t in ("TRIGGER repos_ins", "TRIGGER repos_upd", "TRIGGER repos_del", "TABLE notices", "TABLE audit", "TABLE sessions", "TABLE tokens", "TABLE repo_grants", "TABLE repo_public", "TABLE group_members", "TABLE groups", "TABLE users", "TABLE acl_generation", "TABLE acl_changes", "TABLE audit_rows"):

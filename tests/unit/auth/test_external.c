@@ -606,6 +606,7 @@ static void existing_users_stay_local_after_migration_8(void **state)
 	assert_int_equal(auth_group_member(a, NULL, "team", "old", true), 0);
 	auth_close(a);
 	sql_run("ALTER TABLE repos DROP COLUMN last_success;" /* schema 12's */
+		"ALTER TABLE repos DROP COLUMN sync_requested;"
 		"ALTER TABLE repos DROP COLUMN last_changed;" /* schema 11's */
 		"ALTER TABLE repos DROP COLUMN symbols;"      /* schema 10's */
 		"ALTER TABLE repos DROP COLUMN failures;"

@@ -449,6 +449,7 @@ static void undo_migration_8(const char *path)
 {
 	/* Migrations 9's to 12's columns too: the schema goes back to before 8 as a whole. */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_success");
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN sync_requested");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_changed");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols");
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures");

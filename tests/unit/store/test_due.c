@@ -82,6 +82,25 @@ static void failed_waits_out_its_backoff(void **state)
 	assert_true(store_due(&r, &rule, 1000060));
 }
 
+/* "Sync now": due at once, an indexed repository's interval and a failed one's backoff alike. */
+static void a_requested_sync_is_due_at_once(void **state)
+{
+	struct store_repo idle = {
+		.state = STORE_STATE_INDEXED, .last_sync = 1003600, .last_changed = 1000000,
+		.sync_requested = 1003601,
+	};
+	struct store_repo failing = {
+		.state = STORE_STATE_ERROR, .last_sync = 1000000, .last_changed = 1,
+		.next_attempt = 1003600, .sync_requested = 1000001,
+	};
+
+	(void)state;
+	assert_int_equal(store_due_at(&idle, &rule), 0);
+	assert_true(store_due(&idle, &rule, 1003601));
+	assert_int_equal(store_due_at(&failing, &rule), 0);
+	assert_true(store_due(&failing, &rule, 1000001));
+}
+
 static void hostile_values_do_not_overflow(void **state)
 {
 	struct store_repo r = {
@@ -113,6 +132,7 @@ int main(void)
 		cmocka_unit_test(never_synced_is_due_at_once),
 		cmocka_unit_test(indexed_is_due_after_its_interval),
 		cmocka_unit_test(failed_waits_out_its_backoff),
+		cmocka_unit_test(a_requested_sync_is_due_at_once),
 		cmocka_unit_test(hostile_values_do_not_overflow),
 		cmocka_unit_test(rule_bounds_are_checked),
 	};

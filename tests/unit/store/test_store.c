@@ -537,7 +537,8 @@ static void downgrade_to_schema_3(const char *path)
 		"DROP TABLE acl_changes", "DROP TABLE audit_rows",  "PRAGMA user_version = 3",
 	};
 
-	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_success"); /* schema 12's */
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_success");
+	raw_sql(path, "ALTER TABLE repos DROP COLUMN sync_requested"); /* schema 12's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN last_changed"); /* schema 11's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN symbols");      /* schema 10's */
 	raw_sql(path, "ALTER TABLE repos DROP COLUMN failures"); /* schema 9's */
@@ -834,6 +835,7 @@ static void migration_11_takes_last_changed_from_last_sync(void **state)
 	assert_int_equal(store_repo_set_synced(s, a, 1700000000, 1, 1, 0, NULL, 0, false), 0);
 	store_close(s);
 	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN last_success");
+	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN sync_requested");
 	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN last_changed");
 	raw_sql(dbpath, "PRAGMA user_version = 10");
 
@@ -869,6 +871,7 @@ static void migration_12_takes_last_success_from_an_indexed_last_sync(void **sta
 	assert_int_equal(store_repo_set_failed(s, b, 1700000500, "fetch: gone"), 0);
 	store_close(s);
 	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN last_success");
+	raw_sql(dbpath, "ALTER TABLE repos DROP COLUMN sync_requested");
 	raw_sql(dbpath, "PRAGMA user_version = 11");
 
 	assert_int_equal(store_open(&s, dbpath), 0);
@@ -887,6 +890,30 @@ static void migration_12_takes_last_success_from_an_indexed_last_sync(void **sta
 	store_close(s);
 }
 
+/* A sync request stays until a sync of the repository starts, which takes it. */
+static void a_sync_request_is_taken_by_the_next_sync(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_repo r;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "proj", "https://a/x.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.sync_requested, 0);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_request_sync(s, id, 1700000000), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.sync_requested, 1700000000);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_set_syncing(s, id), 0);
+	assert_int_equal(store_repo_get(&r, s, "proj"), 0);
+	assert_int_equal(r.sync_requested, 0);
+	store_repo_dispose(&r);
+	assert_int_equal(store_repo_request_sync(s, id + 1000, 1700000000), TRAWL_ENOTFOUND);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -901,6 +928,7 @@ int main(void)
 		cmocka_unit_test(a_version_zero_database_is_migrated),
 		cmocka_unit_test(migration_11_takes_last_changed_from_last_sync),
 		cmocka_unit_test(migration_12_takes_last_success_from_an_indexed_last_sync),
+		cmocka_unit_test(a_sync_request_is_taken_by_the_next_sync),
 		cmocka_unit_test(names_are_unique),
 		cmocka_unit_test(duplicate_patterns_are_refused_atomically),
 		cmocka_unit_test(names_are_data_not_sql),
