@@ -1,8 +1,10 @@
-// The repository list (/repos): index state, branches and commits, last sync, errors, files and
-// skipped files of the repositories the server knows, a page at a time ("Show more") and
-// filtered by a substring of the name (?q= in the URL, sent to the server).
+// The repository list (/repos): index state, branches and commits, last sync (the last
+// successful one apart from a failed last attempt), errors, files and skipped files of the
+// repositories the server knows, a page at a time ("Show more") and filtered by a substring of
+// the name (?q= in the URL, sent to the server). Each name leads to the repository's page
+// (/repos/NAME); administrators get a "Sync now" button on each registered repository.
 import { append, clear, el } from './dom.js';
-import { getJSON } from './api.js';
+import { getJSON, send } from './api.js';
 import { button, input } from './forms.js';
 import { repoFilter } from './suggest.js';
 import { safeHref, searchHref } from './urls.js';
@@ -34,6 +36,7 @@ export class ReposView {
     const limit = Number.parseInt(params.get('limit') || '', 10);
     this.limit = limit >= 1 && limit <= 1000 ? limit : PAGE_SIZE;
     this.shown = 0;
+    this.isAdmin = false;
     this.load();
   }
 
@@ -69,14 +72,26 @@ export class ReposView {
       next: body && typeof body.next === 'string' ? body.next : null };
   }
 
+  // Whether the caller may ask for syncs (an administrator, or laptop mode's local user); the
+  // server decides in the end (403 otherwise), this only spares others a button that fails.
+  async loadAdmin() {
+    try {
+      const me = await getJSON('/api/v1/me', { signal: this.abort.signal, quiet: true });
+      this.isAdmin = !!me && me.is_admin === true;
+    } catch {
+      this.isAdmin = false;
+    }
+  }
+
   async load() {
     append(this.root, el('h1', null, 'Repositories'), this.filterForm());
+    const admin = this.loadAdmin();
     if (this.q) this.filterInput.focus(); // back from filtering: on with the next one
     const status = el('p', { class: 'loading' }, 'Loading…');
     this.root.appendChild(status);
     let page;
     try {
-      page = await this.fetchPage(null);
+      [page] = await Promise.all([this.fetchPage(null), admin]);
     } catch (err) {
       if (err && err.name === 'AbortError') return;
       status.replaceWith(el('div', { class: 'qerror' }, el('p', null, 'Error: ' + (err.message || String(err)))));
@@ -95,7 +110,7 @@ export class ReposView {
 
   // Appends a page's repositories; "Show more" fetches the next one while there is one.
   add(page) {
-    for (const r of page.repos) this.list.appendChild(repoCard(r));
+    for (const r of page.repos) this.list.appendChild(this.card(r));
     this.shown += page.repos.length;
     const total = page.total === null ? this.shown : page.total;
     const noun = total === 1 ? 'repository' : 'repositories';
@@ -118,6 +133,59 @@ export class ReposView {
     });
     this.more.appendChild(more);
   }
+
+  card(r) {
+    const card = repoCard(r);
+    // Registered repositories have a source URL (administrators see it); index-only ones none.
+    if (this.isAdmin && typeof r.url === 'string' && r.url) card.appendChild(this.syncControl(r, card));
+    return card;
+  }
+
+  // "Sync now": asks the server (202), then follows the repository until a sync newer than
+  // the one shown has ended, and shows the card again with what it recorded.
+  syncControl(r, card) {
+    const status = el('span', { class: 'rsync-status', role: 'status' });
+    const b = button('Sync now', async () => {
+      b.disabled = true;
+      status.className = 'rsync-status';
+      status.textContent = 'Sync requested…';
+      const path = '/api/v1/repos/' + encodeURIComponent(r.name);
+      try {
+        await send('POST', path + '/sync', undefined, { signal: this.abort.signal });
+        const done = await this.waitForSync(path, s(r.last_sync));
+        const fresh = this.card(done);
+        card.replaceWith(fresh);
+        const st = fresh.querySelector('.rsync-status');
+        if (st) st.textContent = done.state === 'error' ? 'Sync failed' : 'Synced';
+      } catch (err) {
+        if (err && err.name === 'AbortError') return;
+        b.disabled = false;
+        status.className = 'rsync-status rerror';
+        status.textContent = 'Error: ' + (err.message || String(err));
+      }
+    }, { class: 'rsync', 'aria-label': 'Sync ' + r.name + ' now' });
+    return el('p', { class: 'rsync-row' }, b, ' ', status);
+  }
+
+  // The repository once a sync after `since` (its last_sync when asked) has ended; polls every
+  // second for at most ten minutes.
+  async waitForSync(path, since) {
+    for (let i = 0; i < 600; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (this.abort.signal.aborted) throw new DOMException('stopped', 'AbortError');
+      const r = await getJSON(path, { signal: this.abort.signal });
+      if (r && r.state !== 'syncing' && s(r.last_sync) !== since) return r;
+    }
+    throw new Error('no sync has ended within ten minutes; the list shows its state when reloaded');
+  }
+}
+
+// "Last sync": when the last attempt failed, the last success apart (the index is that old).
+function syncFacts(r) {
+  if (r.state !== 'error' || !s(r.last_sync)) return [el('dt', null, 'Last sync'), el('dd', null, when(r.last_sync))];
+  const ok = s(r.last_success) ? 'last synced OK at ' + when(r.last_success) : 'no successful sync recorded';
+  const err = s(r.last_error) ? ': ' + r.last_error : '';
+  return [el('dt', null, 'Last sync'), el('dd', { class: 'rsync-failed' }, `${ok}; last attempt at ${when(r.last_sync)} failed${err}`)];
 }
 
 function repoCard(r) {
@@ -138,12 +206,14 @@ function repoCard(r) {
     // Only administrators get a repository's source (docs/api.md, "Repositories").
     'url' in r ? [el('dt', null, 'Source'), el('dd', null, href && /^https?:/i.test(href) ? el('a', { href, rel: 'noopener noreferrer' }, url) : el('code', null, url || '—'))] : null,
     el('dt', null, 'Branches'), el('dd', null, branches.childNodes.length ? branches : '—'),
-    el('dt', null, 'Last sync'), el('dd', null, when(r.last_sync)),
+    syncFacts(r),
     el('dt', null, 'Files'), el('dd', null, Number.isFinite(r.files) ? String(r.files) : '—',
       skipped ? ` (${skipped} skipped)` : ''),
     Number.isFinite(r.index_bytes) ? [el('dt', null, 'Index'), el('dd', null, size(r.index_bytes))] : null,
-    s(r.last_error) ? [el('dt', null, 'Last error'), el('dd', { class: 'rerror' }, r.last_error)] : null);
+    // In error, syncFacts says it with the failed attempt.
+    s(r.last_error) && r.state !== 'error' ? [el('dt', null, 'Last error'), el('dd', { class: 'rerror' }, r.last_error)] : null);
   return el('section', { class: 'repo' },
-    el('h2', null, el('a', { href: searchHref(repoFilter(r.name)) }, r.name)),
+    el('h2', null, el('a', { href: '/repos/' + encodeURIComponent(r.name) }, r.name)),
+    el('p', { class: 'rlinks' }, el('a', { class: 'rsearch', href: searchHref(repoFilter(r.name)) }, 'Search in ' + r.name)),
     dl);
 }

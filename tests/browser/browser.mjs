@@ -314,7 +314,9 @@ export function browserTests(ctx) {
     assert.deepEqual((await texts(page, '.repo h2')).sort(), ['acme tools?#%41', 'alpha', 'branchy', XSS_REPO].sort());
     for (const s of await texts(page, '.repo .state')) assert.match(s, /^(new|syncing|indexed|error)$/);
     assert.deepEqual(await injected(page), []);
-    await page.click('.repo h2 a >> text=acme tools?#%41');
+    // The name leads to the repository's page; "Search in NAME" to its search.
+    assert.equal(await page.getAttribute('.repo h2 a >> text=acme tools?#%41', 'href'), '/repos/acme%20tools%3F%23%2541');
+    await page.click('.repo .rsearch >> text=Search in acme tools?#%41');
     await page.waitForSelector('.status .summary');
     assert.equal(await page.inputValue('.qinput'), 'repo:"^acme tools\\\\?#%41$"');
     assert.deepEqual(await texts(page, '.result .rpath'), ['cmd/tool.go']);

@@ -24,8 +24,17 @@ function cli(trawl, args, input) {
   return execFileSync(trawl, args, { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
 }
 
+// Per browser, the git work tree of its registered repository synced-NAME (the "Sync now" test
+// commits to it).
+const syncSources = {};
+
+function git(dir, ...args) {
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', '-C', dir, ...args], { stdio: 'ignore' });
+}
+
 // buildTeamFixture(trawl, tmp, browsers) -> {data, token}: repositories "shared" and
-// "secret-NAME" (holding canary(NAME)) indexed, an administrator admin-NAME and a user
+// "secret-NAME" (holding canary(NAME)) indexed, "synced-NAME" registered (public, a local git
+// repository, synced), an administrator admin-NAME and a user
 // locked-NAME (whose sign-in the throttle test exhausts) per browser, and an admin-scope token
 // of the first for the harness's own setup requests.
 export function buildTeamFixture(trawl, tmp, browsers) {
@@ -39,6 +48,18 @@ export function buildTeamFixture(trawl, tmp, browsers) {
     writeFileSync(join(dir, 'notes.txt'), text);
     cli(trawl, ['index', '-q', '-o', join(data, 'index'), dir, '--name', name]);
   }
+  for (const b of browsers) {
+    const dir = join(tmp, 'team-src', 'synced-' + b);
+    mkdirSync(dir, { recursive: true });
+    git(dir, 'init', '-q');
+    writeFileSync(join(dir, 'notes.txt'), `synced_${b}_first\n`);
+    git(dir, 'add', 'notes.txt');
+    git(dir, 'commit', '-qm', 'first');
+    syncSources[b] = dir;
+    cli(trawl, ['repo', 'add', '--allow-local', '--name', 'synced-' + b, dir, '--data', data]);
+    cli(trawl, ['repo', 'set', 'synced-' + b, '--public', '--data', data]);
+  }
+  cli(trawl, ['sync', '--no-progress', '--data', data]);
   for (const b of browsers) {
     cli(trawl, ['user', 'add', 'admin-' + b, '--admin', '--password-stdin', '--data', data], PASSWORD + '\n');
     cli(trawl, ['user', 'add', 'locked-' + b, '--password-stdin', '--data', data], PASSWORD + '\n');
@@ -290,6 +311,33 @@ export function teamTests(ctx) {
       assert.ok(!text.includes(admin) && !text.includes(repo), `${path} shows data`);
     }
     await close();
+  });
+
+  test('"Sync now" on the repository list: an administrator\'s button syncs the repository at once; others get none', async () => {
+    const synced = 'synced-' + b;
+    const found = async (word) => (await (await fetch(url('/api/v1/search?q=' + word), {
+      headers: { Authorization: 'Bearer ' + ctx.team.token } })).json()).summary.matching_lines;
+    const { page, close } = await open();
+    await signIn(page, admin, PASSWORD, '/account/signin?next=%2Frepos');
+    await page.waitForSelector('.repo .rsync');
+    const card = page.locator('.repo', { has: page.locator('h2', { hasText: synced }) });
+    assert.equal(await card.locator('h2 a').getAttribute('href'), '/repos/' + encodeURIComponent(synced));
+    // Repositories indexed with trawl index only are not the registry's: nothing to sync.
+    assert.equal(await page.locator('.repo', { has: page.locator('h2', { hasText: repo }) }).locator('.rsync').count(), 0);
+    writeFileSync(join(syncSources[b], 'notes.txt'), `synced_${b}_second\n`);
+    git(syncSources[b], 'commit', '-qam', 'second');
+    assert.equal(await found(`synced_${b}_second`), 0, 'indexed before the sync');
+    await card.getByRole('button', { name: `Sync ${synced} now` }).click();
+    await page.locator('.repo', { has: page.locator('h2', { hasText: synced }) }).locator('.rsync-status', { hasText: 'Synced' })
+      .waitFor({ timeout: 60000 });
+    assert.equal(await found(`synced_${b}_second`), 1, 'the new commit is not searchable');
+    await screenshot(page, 'repos-sync-now');
+    await close();
+    const d = await open();
+    await signIn(d.page, dev, PASSWORD, '/account/signin?next=%2Frepos');
+    await d.page.locator('.repo h2', { hasText: synced }).waitFor();
+    assert.equal(await d.page.locator('.rsync').count(), 0, 'a user who is not an administrator got the button');
+    await d.close();
   });
 
   test('a user name and display name that are markup are shown as text', async () => {

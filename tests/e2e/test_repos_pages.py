@@ -116,8 +116,8 @@ def test_paging(s, tok, admin):
     r = s.request("GET", "/api/v1/repos", token=tok).json()
     ok(len(r["repos"]) == len(readable) and r["next"] is None,
        "without limit: up to 100, no next", r)
-    ok(set(r["repos"][1]) == {"name", "state", "branches", "last_sync", "index_bytes", "files",
-                              "skipped_count"}, "a reader's item keeps its fields",
+    ok(set(r["repos"][1]) == {"name", "state", "branches", "last_sync", "last_success", "index_bytes",
+                              "files", "skipped_count"}, "a reader's item keeps its fields",
        r["repos"][1])
 
 
