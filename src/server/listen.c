@@ -177,10 +177,8 @@ int server_listen_explain(const struct server_config *cfg)
 
 	addr_put(where, sizeof(where), &cfg->addr);
 	/* The same SO_REUSEADDR as libmicrohttpd, so a socket in TIME_WAIT is not "in use". */
-	if (fd < 0)
-		why = errno;
-	else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-		 bind(fd, (const struct sockaddr *)&cfg->addr, len) != 0)
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (const struct sockaddr *)&cfg->addr, len) != 0)
 		why = errno;
 	if (fd >= 0)
 		close(fd);
