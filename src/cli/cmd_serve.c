@@ -16,7 +16,8 @@
 const struct cli_help cli_help_serve = {
 	.synopsis =
 		"trawl serve [--data DIR] [--listen HOST:PORT] [--sync-interval DURATION]\n"
-		"            [--sync-max-interval DURATION] [--sync-jobs N] [--conn-timeout SECONDS] [--header-timeout SECONDS] [--threads N]\n"
+		"            [--sync-max-interval DURATION] [--sync-jobs N] [--conn-timeout SECONDS]\n"
+		"            [--header-timeout SECONDS] [--threads N]\n"
 		"            [--max-searches N] [--query-memory MIB] [--max-conns N]\n"
 		"            [--max-conns-per-client N] [--tls-cert FILE --tls-key FILE]\n"
 		"            [--external-url https://HOST[:PORT]] [--trusted-proxy CIDR]...\n"
