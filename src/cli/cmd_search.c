@@ -205,7 +205,8 @@ static int put_after(struct printer *p, struct ctx *x, uint64_t limit)
 {
 	int err = 0;
 
-	while (!err && x->pending && x->last + 1 < limit && x->last_end && x->last_end + 1 < x->end) {
+	/* A line follows when last_end (its '\n') is not the content's last byte. */
+	while (!err && x->pending && x->last + 1 < limit && x->last_end && x->end - x->last_end > 1) {
 		x->pending--;
 		err = put_context_line(p, x, x->last + 1, x->last_end + 1);
 	}
