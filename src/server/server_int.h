@@ -403,6 +403,7 @@ int handlers_repo(struct req *rq);
 int handlers_tree(struct req *rq);
 int handlers_file(struct req *rq);
 int handlers_raw(struct req *rq);
+int handlers_readme(struct req *rq); /* handlers_readme.c */
 /* The navigation routes (handlers_nav.c). */
 int handlers_definition(struct req *rq);
 int handlers_references(struct req *rq);

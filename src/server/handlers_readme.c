@@ -1,0 +1,199 @@
+/*
+ * The README route (docs/api.md, "README"): GET /api/v1/repos/{name}/readme?rev=&path= finds
+ * the README of a directory on a revision and gives it ready to show: Markdown rendered to HTML
+ * by cmark, any other README as its text.
+ *
+ * SECURITY: a README is repository content, written by anyone who can push. cmark renders it
+ * with its default options, which are its safe mode (never CMARK_OPT_UNSAFE): raw HTML, inline
+ * or in blocks, becomes the comment "raw HTML omitted", and a link or image whose URL has the
+ * javascript:, vbscript:, file: or (but for a few image types) data: scheme gets an empty URL.
+ * The page still rebuilds the HTML from a whitelist of elements and attributes before it shows
+ * it (web/markdown.js): two independent layers.
+ */
+#include <cmark.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/server_int.h"
+#include "util/error.h"
+#include "util/json.h"
+
+/* The most of a README that is rendered; the rest is cut at a line and "truncated" says so. */
+#define README_MAX ((size_t)1 << 20)
+
+/* The names a README may have, in order of preference, compared without ASCII case. */
+static const char *const readme_names[] = { "readme.md", "readme.markdown", "readme",
+					    "readme.txt" };
+#define N_README_NAMES (sizeof(readme_names) / sizeof(readme_names[0]))
+
+static int readme_rank(const char *name, size_t len)
+{
+	for (size_t k = 0; k < N_README_NAMES; k++)
+		if (strlen(readme_names[k]) == len && strncasecmp(readme_names[k], name, len) == 0)
+			return (int)k;
+	return -1;
+}
+
+struct readme {
+	const struct snap_doc *doc; /* NULL: the directory has none */
+	struct shard_doc sd;
+	int rank;
+	bool dir_exists; /* something on the revision is under the directory */
+};
+
+/* Keeps d when it is a README on the revision that beats the one found so far. */
+static void readme_consider(struct readme *out, struct handlers_rev *rev, const struct snap_doc *d,
+			    int rank)
+{
+	struct shard_doc sd;
+
+	if (rank < 0 || (out->doc && rank >= out->rank) || !handlers_rev_has(rev, d) ||
+	    shard_doc(&sd, d->sh, d->id) < 0 || sd.skip != DOC_INDEXED)
+		return;
+	out->doc = d;
+	out->sd = sd;
+	out->rank = rank;
+}
+
+/*
+ * The directory's entries (documents under "dir/", subdirectories passed over a whole at a time,
+ * as handlers_tree walks them) and the best README among its files. ENOMEM.
+ */
+static int readme_find(struct readme *out, const struct snap_repo *r, struct handlers_rev *rev,
+		       const char *dir, size_t dir_len)
+{
+	struct buf pre;
+	size_t pre_len, i;
+	int err;
+
+	*out = (struct readme){ .rank = -1, .dir_exists = dir_len == 0 };
+	buf_init(&pre, BUF_MAX_DEFAULT);
+	if ((err = buf_put(&pre, dir, dir_len)) < 0 || (dir_len && (err = buf_putc(&pre, '/')) < 0))
+		goto out;
+	pre_len = pre.len;
+	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
+	while (i < r->n_docs && r->docs[i].path_len >= pre_len &&
+	       memcmp(r->docs[i].path, pre.ptr, pre_len) == 0) {
+		const struct snap_doc *d = &r->docs[i];
+		const char *name = d->path + pre_len;
+		size_t name_len = d->path_len - pre_len;
+		const char *slash = memchr(name, '/', name_len);
+
+		if (!slash) {
+			if (!out->dir_exists)
+				out->dir_exists = handlers_rev_has(rev, d);
+			readme_consider(out, rev, d, readme_rank(name, name_len));
+			i++;
+			continue;
+		}
+		/*
+		 * A subdirectory: passed over ('0' follows '/' in byte order). It makes the directory
+		 * exist only when a document of it is on the revision; a README found already does.
+		 */
+		if (!out->dir_exists)
+			out->dir_exists = handlers_rev_has(rev, d);
+		pre.len = pre_len;
+		if ((err = buf_put(&pre, name, (size_t)(slash - name))) < 0 ||
+		    (err = buf_putc(&pre, '0')) < 0)
+			goto out;
+		i = snap_repo_lower_bound(r, pre.ptr, pre.len);
+		pre.len = pre_len;
+	}
+	err = 0;
+out:
+	buf_dispose(&pre);
+	return err;
+}
+
+/* The first len bytes of s, or fewer ending with a newline when s is longer than README_MAX. */
+static size_t readme_cut(const char *s, size_t len, bool *is_cut)
+{
+	const char *nl;
+
+	*is_cut = len > README_MAX;
+	if (!*is_cut)
+		return len;
+	nl = memrchr(s, '\n', README_MAX);
+	return nl ? (size_t)(nl - s) + 1 : README_MAX;
+}
+
+static bool is_markdown(int rank)
+{
+	return rank == 0 || rank == 1; /* README.md, README.markdown */
+}
+
+/* "html" (Markdown) or "text" (anything else): the README's content as the page shows it. */
+static int put_content(struct buf *b, const char *s, size_t len, bool markdown)
+{
+	char *html;
+	int err;
+
+	if (!markdown) {
+		if ((err = buf_puts(b, ",\"format\":\"text\",\"html\":null,\"text\":")) < 0)
+			return err;
+		return json_put_string(b, s, len, NULL);
+	}
+	/* SECURITY: CMARK_OPT_DEFAULT is cmark's safe mode (see the top of this file). */
+	if (!(html = cmark_markdown_to_html(s, len, CMARK_OPT_DEFAULT)))
+		return error_nomem(NULL);
+	if ((err = buf_puts(b, ",\"format\":\"markdown\",\"html\":")) == 0)
+		err = json_put_string(b, html, strlen(html), NULL);
+	free(html);
+	if (err == 0)
+		err = buf_puts(b, ",\"text\":null");
+	return err;
+}
+
+static int put_readme(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
+		      const struct readme *f)
+{
+	const char *s = (const char *)f->sd.content;
+	bool is_cut = false;
+	size_t len = 0;
+	int err;
+
+	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
+	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
+	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"path\":")) < 0)
+		return err;
+	if (!f->doc)
+		return buf_puts(b, "null,\"format\":null,\"html\":null,\"text\":null,"
+				   "\"truncated\":false}");
+	if ((err = json_put_string(b, f->doc->path, f->doc->path_len, NULL)) < 0)
+		return err;
+	if (s)
+		len = readme_cut(s, f->sd.content_len, &is_cut);
+	if ((err = put_content(b, s ? s : "", len, is_markdown(f->rank))) < 0)
+		return err;
+	return buf_printf(b, ",\"truncated\":%s}", is_cut ? "true" : "false");
+}
+
+int handlers_readme(struct req *rq)
+{
+	const struct snap_repo *r;
+	struct handlers_rev rev;
+	struct readme f;
+	const char *path;
+	size_t path_len;
+	int err;
+
+	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
+	    (err = readme_find(&f, r, &rev, path, path_len)) < 0) {
+		handlers_rev_dispose(&rev);
+		return err == TRAWL_ENOMEM ? handlers_internal(err) : err;
+	}
+	/* A directory nothing on the revision is under does not exist (the root always does). */
+	if (!f.dir_exists) {
+		handlers_rev_dispose(&rev);
+		return handlers_not_found("not found");
+	}
+	err = put_readme(&rq->body, r, &rev, &f);
+	handlers_rev_dispose(&rev);
+	if (err < 0)
+		return handlers_internal(err);
+	rq->status = 200;
+	return 0;
+}
