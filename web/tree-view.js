@@ -12,9 +12,11 @@ export function breadcrumbs(repo, path, rev) {
   const parts = path ? path.split('/') : [];
   const items = [el('li', null, parts.length ? el('a', { class: 'rrepo', href: repoHref(repo, rev) }, repo)
     : el('span', { 'aria-current': 'page' }, repo))];
+  // The separators are text (copying the heading gives "repo › dir › file"), hidden from
+  // screen readers, which announce the list.
   parts.forEach((p, i) => {
     const last = i === parts.length - 1;
-    items.push(el('li', null, last ? el('span', { 'aria-current': 'page' }, p)
+    items.push(el('li', null, el('span', { class: 'rsep', 'aria-hidden': 'true' }, ' › '), last ? el('span', { 'aria-current': 'page' }, p)
       : el('a', { href: dirHref(repo, parts.slice(0, i + 1).join('/'), rev) }, p)));
   });
   return el('h1', { class: 'fpath' }, el('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, el('ol', null, ...items)));
@@ -29,10 +31,11 @@ export function branchesOf(repoBody) {
   }));
 }
 
-// A labelled <select> of the branches, current selected (the default one when current is
+// A labelled <select> of the branches (the default first, then by name), current selected (the default one when current is
 // unset); choosing one calls go(name). null without branches.
 export function branchSelector(branches, current, go) {
   if (!branches.length) return null;
+  branches = [...branches].sort((a, b) => (b.isDefault - a.isDefault) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const cur = current || (branches.find((b) => b.isDefault) || branches[0]).name;
   const select = el('select', { class: 'branch-select', 'aria-label': 'Branch' },
     ...branches.map((b) => el('option', { value: b.name, selected: b.name === cur }, b.name + (b.isDefault ? ' (default)' : ''))));
