@@ -84,15 +84,14 @@ export class FileView {
   async load() {
     const signal = this.abort.signal;
     append(this.root, el('p', { class: 'loading' }, 'Loading…'));
-    const info = getJSON(apiRepo(this.repo), { signal }).catch((err) => {
-      if (err && err.name === 'AbortError') throw err;
-      return null;
-    });
+    // Never rejects: the page may be left (aborted) before anything awaits it.
+    const info = getJSON(apiRepo(this.repo), { signal }).catch(() => null);
     try {
       if (!this.isDir) {
         try {
           const f = await getJSON(apiFile(this.repo, this.path, this.rev), { signal });
           this.branches = branchesOf(await info);
+          if (signal.aborted) return;
           this.render(f);
           return;
         } catch (err) {
@@ -102,11 +101,14 @@ export class FileView {
       // A directory (or nothing at all: the tree says which).
       const content = await directory(this.repo, this.path, this.rev, signal);
       this.branches = branchesOf(await info);
+      if (signal.aborted) return;
       this.renderDir(content);
     } catch (err) {
       if (err && err.name === 'AbortError') return;
-      this.branches = branchesOf(await info.catch(() => null));
-      this.renderMissing(err, await info.catch(() => null));
+      const body = await info;
+      if (signal.aborted) return;
+      this.branches = branchesOf(body);
+      this.renderMissing(err, body);
     }
   }
 

@@ -6,20 +6,21 @@ import { getJSON } from './api.js';
 import { readmeNode } from './markdown.js';
 import { apiReadme, apiTree, dirHref, fileHref, repoHref } from './urls.js';
 
-// <nav aria-label="Breadcrumb"> in an <h1>: the repository (its home page), each directory of
-// path (its page), then the last part as text (the page itself). path '' is the home page.
+// The page's <h1> in a <nav aria-label="Breadcrumb">: the repository (its home page), each
+// directory of path (its page), then the last part as text (the page itself, aria-current).
+// path '' is the home page. The separators are text (copying the heading gives
+// "repo › dir › file"), hidden from screen readers.
 export function breadcrumbs(repo, path, rev) {
   const parts = path ? path.split('/') : [];
-  const items = [el('li', null, parts.length ? el('a', { class: 'rrepo', href: repoHref(repo, rev) }, repo)
+  const items = [el('span', { class: 'crumb' }, parts.length ? el('a', { class: 'rrepo', href: repoHref(repo, rev) }, repo)
     : el('span', { 'aria-current': 'page' }, repo))];
-  // The separators are text (copying the heading gives "repo › dir › file"), hidden from
-  // screen readers, which announce the list.
   parts.forEach((p, i) => {
     const last = i === parts.length - 1;
-    items.push(el('li', null, el('span', { class: 'rsep', 'aria-hidden': 'true' }, ' › '), last ? el('span', { 'aria-current': 'page' }, p)
+    items.push(el('span', { class: 'rsep', 'aria-hidden': 'true' }, ' › '), el('span', { class: 'crumb' }, last
+      ? el('span', { 'aria-current': 'page' }, p)
       : el('a', { href: dirHref(repo, parts.slice(0, i + 1).join('/'), rev) }, p)));
   });
-  return el('h1', { class: 'fpath' }, el('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, el('ol', null, ...items)));
+  return el('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, el('h1', { class: 'fpath' }, ...items));
 }
 
 // The repository's branches in a GET /api/v1/repos/{name} answer, or [] when it has none (a

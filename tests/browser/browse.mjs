@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { skip, test as tapTest } from './tap.mjs';
-import { injected, openPage } from './page.mjs';
+import { axeViolations, injected, openPage } from './page.mjs';
 import { dirHref, fileHref, permalinkHref, repoHref } from '../../web/urls.js';
 import { overlayMarks } from '../../web/file-view.js';
 import { readmeTarget } from '../../web/markdown.js';
@@ -65,9 +65,9 @@ export function browseTests(ctx) {
     page.screenshot({ path: join(ctx.artifacts, `${ctx.name}-browse-${String(++shot).padStart(2, '0')}-${name}.png`), fullPage });
   const url = (path) => ctx.base + path;
   const texts = (page, sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent));
-  const crumbs = (page) => page.$$eval('.crumbs li', (els) => els.map((li) => {
-    const a = li.querySelector('a');
-    return [li.textContent.replace(/^ › /, ''), a ? a.getAttribute('href') : null];
+  const crumbs = (page) => page.$$eval('nav.crumbs[aria-label=Breadcrumb] h1 .crumb', (els) => els.map((c) => {
+    const a = c.querySelector('a');
+    return [c.textContent, a ? a.getAttribute('href') : null];
   }));
   const path = (page) => { const u = new URL(page.url()); return u.pathname + u.search + u.hash; };
 
@@ -84,6 +84,7 @@ export function browseTests(ctx) {
     assert.equal(await page.textContent('.readme-name'), 'README.md');
     assert.equal(await page.textContent('.readme .markdown h2'), 'Alpha'); // the README's h1, one level down
     assert.equal(await page.$('.branch-select'), null);
+    assert.deepEqual(await axeViolations(page), []);
     await screenshot(page, 'home');
     // A directory from the tree, in place.
     await page.click('.tree a >> text=src/');
@@ -106,6 +107,7 @@ export function browseTests(ctx) {
     assert.deepEqual(await texts(page, '.branch-select option'), ['main (default)', 'dev']);
     assert.equal(await page.inputValue('.branch-select'), 'main');
     assert.deepEqual(await texts(page, '.tree li a'), ['f.txt', 'shared.txt']);
+    assert.deepEqual(await axeViolations(page), []);
     await page.selectOption('.branch-select', 'dev');
     await page.waitForURL((u) => u.search === '?rev=dev');
     await page.waitForSelector('.tree a[href="/file/branchy/f.txt?rev=dev"]');
@@ -139,6 +141,7 @@ export function browseTests(ctx) {
     // The javascript: links are text, not links.
     assert.deepEqual(await texts(page, '.markdown .readme-nolink'), ['js']);
     assert.match(await page.textContent('.markdown'), /\[image: js\]/);
+    assert.deepEqual(await axeViolations(page), []);
     await screenshot(page, 'hostile-readme');
     await page.click('.markdown a >> text=up');
     await page.waitForSelector('.code .cl.sel');
@@ -171,6 +174,7 @@ export function browseTests(ctx) {
     assert.ok(lt >= hb, `line ${lt} below the header ${hb}`);
     assert.ok(await page.isVisible('.fheader .fcopy'));
     assert.ok(await page.isVisible('.fheader .fraw'));
+    assert.deepEqual(await axeViolations(page), []);
     await screenshot(page, 'sticky-header', false);
     await page.click('.crumbs a >> text=src');
     await page.waitForSelector('.tree');
@@ -240,6 +244,7 @@ export function browseTests(ctx) {
     }
     // The page did not reload: the view is the same (the selection is still drawn).
     assert.equal(await page.$$eval('.code .cl.sel', (e) => e.length), 1);
+    assert.deepEqual(await axeViolations(page), []);
     await screenshot(page, 'permalink', false);
     // A directory repository has no commit to pin to.
     await page.goto(url(fileHref('alpha', 'README.md')));
@@ -248,6 +253,19 @@ export function browseTests(ctx) {
     await page.waitForFunction(() => document.querySelector('.fstatus').textContent !== '');
     assert.match(await page.textContent('.fstatus'), /no commit/);
     assert.equal(path(page), '/file/alpha/README.md');
+    await close();
+  });
+
+  test('narrow screen (375 px): the home page, a directory page and a README do not overflow', async () => {
+    const { page, close } = await openPage(ctx.browser, { width: 375, height: 812 });
+    for (const [name, path] of [['home', repoHref('alpha')], ['directory', dirHref('alpha', 'docs')], ['branches', repoHref('branchy')]]) {
+      await page.goto(url(path));
+      await page.waitForSelector('.tree');
+      await page.waitForLoadState('networkidle');
+      const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(sw <= cw, `${name}: page is ${sw}px wide in a ${cw}px viewport`);
+      await screenshot(page, 'narrow-' + name);
+    }
     await close();
   });
 
@@ -272,6 +290,7 @@ export function browseTests(ctx) {
     assert.equal(await page.textContent('.notfound h1'), 'Page not found');
     assert.deepEqual(await page.$$eval('.notfound a', (as) => as.map((a) => a.getAttribute('href'))), ['/search', '/repos']);
     assert.equal(await page.title(), 'Not found · trawl');
+    assert.deepEqual(await axeViolations(page), []);
     await screenshot(page, 'not-found');
     await page.click('.notfound a >> text=Browse repositories');
     await page.waitForSelector('.repo');
