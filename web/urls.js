@@ -174,15 +174,22 @@ export function repoHref(repo, rev) {
   return withParams('/repos/' + encodeURIComponent(repo), { rev });
 }
 
-// "/repos/NAME" -> the name; anything else (no name, more segments, bad encoding) -> null.
-export function parseRepoRoute(pathname) {
-  const m = /^\/repos\/([^/]+)\/?$/.exec(pathname);
+// The repository name of "/PREFIX/NAME" or "/PREFIX/NAME/"; null for anything else (no name,
+// more segments, malformed percent-encoding).
+function nameRoute(pathname, prefix) {
+  if (!pathname.startsWith(prefix)) return null;
+  const m = /^([^/]+)\/?$/.exec(pathname.slice(prefix.length));
   if (!m) return null;
   try {
     return decodeURIComponent(m[1]) || null;
   } catch {
     return null;
   }
+}
+
+// "/repos/NAME" -> the name, whose home page it is.
+export function parseRepoRoute(pathname) {
+  return nameRoute(pathname, '/repos/');
 }
 
 // A directory page: the file view's URL with a trailing "/", which tells the page to list the
@@ -194,13 +201,7 @@ export function dirHref(repo, path, rev) {
 
 // "/file/NAME" or "/file/NAME/" (no path): the repository's name, whose home page it means.
 export function parseFileRootRoute(pathname) {
-  const m = /^\/file\/([^/]+)\/?$/.exec(pathname);
-  if (!m) return null;
-  try {
-    return decodeURIComponent(m[1]) || null;
-  } catch {
-    return null;
-  }
+  return nameRoute(pathname, '/file/');
 }
 
 export function apiTree(repo, path, rev) {

@@ -42,67 +42,34 @@ struct readme {
 	bool dir_exists; /* something on the revision is under the directory */
 };
 
-/* Keeps d when it is a README on the revision that beats the one found so far. */
-static void readme_consider(struct readme *out, struct handlers_rev *rev, const struct snap_doc *d,
-			    int rank)
+/* Keeps e when it is a README with stored content that beats the one found so far. */
+static void readme_consider(struct readme *out, const struct dir_entry *e)
 {
+	int rank = e->is_dir ? -1 : readme_rank(e->name, e->name_len);
 	struct shard_doc sd;
 
-	if (rank < 0 || (out->doc && rank >= out->rank) || !handlers_rev_has(rev, d) ||
-	    shard_doc(&sd, d->sh, d->id) < 0 || sd.skip != DOC_INDEXED)
+	if (rank < 0 || (out->doc && rank >= out->rank) || shard_doc(&sd, e->doc->sh, e->doc->id) < 0 ||
+	    sd.skip != DOC_INDEXED)
 		return;
-	out->doc = d;
-	out->sd = sd;
-	out->rank = rank;
+	*out = (struct readme){ .doc = e->doc, .sd = sd, .rank = rank, .dir_exists = true };
 }
 
-/*
- * The directory's entries (documents under "dir/", subdirectories passed over a whole at a time,
- * as handlers_tree walks them) and the best README among its files. ENOMEM.
- */
+/* The directory's best README on the revision (dir_walk: its entries). ENOMEM. */
 static int readme_find(struct readme *out, const struct snap_repo *r, struct handlers_rev *rev,
 		       const char *dir, size_t dir_len)
 {
-	struct buf pre;
-	size_t pre_len, i;
+	struct dir_walk w;
+	struct dir_entry e;
 	int err;
 
 	*out = (struct readme){ .rank = -1, .dir_exists = dir_len == 0 };
-	buf_init(&pre, BUF_MAX_DEFAULT);
-	if ((err = buf_put(&pre, dir, dir_len)) < 0 || (dir_len && (err = buf_putc(&pre, '/')) < 0))
-		goto out;
-	pre_len = pre.len;
-	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
-	while (i < r->n_docs && r->docs[i].path_len >= pre_len &&
-	       memcmp(r->docs[i].path, pre.ptr, pre_len) == 0) {
-		const struct snap_doc *d = &r->docs[i];
-		const char *name = d->path + pre_len;
-		size_t name_len = d->path_len - pre_len;
-		const char *slash = memchr(name, '/', name_len);
-
-		if (!slash) {
-			if (!out->dir_exists)
-				out->dir_exists = handlers_rev_has(rev, d);
-			readme_consider(out, rev, d, readme_rank(name, name_len));
-			i++;
-			continue;
+	if ((err = dir_walk_init(&w, r, rev, dir, dir_len)) == 0) {
+		while ((err = dir_walk_next(&w, &e)) > 0) {
+			out->dir_exists = true;
+			readme_consider(out, &e);
 		}
-		/*
-		 * A subdirectory: passed over ('0' follows '/' in byte order). It makes the directory
-		 * exist only when a document of it is on the revision; a README found already does.
-		 */
-		if (!out->dir_exists)
-			out->dir_exists = handlers_rev_has(rev, d);
-		pre.len = pre_len;
-		if ((err = buf_put(&pre, name, (size_t)(slash - name))) < 0 ||
-		    (err = buf_putc(&pre, '0')) < 0)
-			goto out;
-		i = snap_repo_lower_bound(r, pre.ptr, pre.len);
-		pre.len = pre_len;
 	}
-	err = 0;
-out:
-	buf_dispose(&pre);
+	dir_walk_dispose(&w);
 	return err;
 }
 
@@ -153,11 +120,7 @@ static int put_readme(struct buf *b, const struct snap_repo *r, const struct han
 	size_t len = 0;
 	int err;
 
-	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
-	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
-	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"path\":")) < 0)
+	if ((err = handlers_put_repo_rev(b, r, rev)) < 0 || (err = buf_puts(b, ",\"path\":")) < 0)
 		return err;
 	if (!f->doc)
 		return buf_puts(b, "null,\"format\":null,\"html\":null,\"text\":null,"

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { skip, test as tapTest } from './tap.mjs';
 import { axeViolations, injected, openPage } from './page.mjs';
-import { dirHref, fileHref, permalinkHref, repoHref } from '../../web/urls.js';
+import { dirHref, fileHref, parseFileRootRoute, parseRepoRoute, permalinkHref, repoHref } from '../../web/urls.js';
 import { overlayMarks } from '../../web/file-view.js';
 import { readmeTarget } from '../../web/markdown.js';
 
@@ -55,6 +55,12 @@ tapTest('browse: URLs of the home page, directory pages and permalinks', () => {
   const c = 'a'.repeat(40);
   assert.equal(permalinkHref('alpha', 'src/x.c', c, '?rev=main&m=3', '#L4-L9'), `/file/alpha/src/x.c?rev=${c}&m=3#L4-L9`);
   assert.equal(permalinkHref('alpha', 'x', c, '', '#junk'), `/file/alpha/x?rev=${c}`);
+  assert.equal(parseRepoRoute('/repos/acme%20tools%3F%23%2541'), 'acme tools?#%41');
+  assert.equal(parseRepoRoute('/repos/alpha/'), 'alpha');
+  for (const bad of ['/repos/', '/repos', '/repos/a/b', '/repos/%E0%A4%A', '/reposx/a']) assert.equal(parseRepoRoute(bad), null, bad);
+  assert.equal(parseFileRootRoute('/file/alpha/'), 'alpha');
+  assert.equal(parseFileRootRoute('/file/alpha'), 'alpha');
+  assert.equal(parseFileRootRoute('/file/alpha/x'), null);
 });
 
 // ctx: {name, base, browser, artifacts, commits}, as browser.mjs's.

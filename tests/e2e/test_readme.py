@@ -19,6 +19,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
 from serverlib import TRAWL, cleanup, done, ok  # noqa: E402
+from teamlib import write_tree  # noqa: E402
 
 HOSTILE = """# Title <em>x</em>
 
@@ -38,21 +39,13 @@ Inline <img src=x onerror=alert(1)> and <a href="javascript:alert(1)">a</a>.
 """
 
 
-def write(root, files):
-    for path, content in files.items():
-        p = os.path.join(root, path)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "w") as f:
-            f.write(content)
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="trawl-readme-")
     s = None
     try:
         src = os.path.join(tmp, "src")
         big = "".join("line %06d of a long readme\n" % i for i in range(40000))  # ~1.1 MiB
-        write(src, {
+        write_tree(src, {
             "README.md": HOSTILE,
             "readme.txt": "the text one loses to README.md\n",
             "docs/README": "plain <b>text</b> readme\n",
