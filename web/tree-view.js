@@ -78,7 +78,7 @@ export async function readmeSection(repo, dir, rev, signal) {
   return el('section', { class: 'readme', 'aria-label': name },
     el('h2', { class: 'readme-name' }, el('a', { href: fileHref(repo, r.path, { rev }) }, name)),
     body,
-    r.truncated ? el('p', { class: 'notice' }, 'The README is longer than 1 MiB: only its beginning is shown.') : null);
+    r.truncated ? el('p', { class: 'notice' }, 'The README is long: only its beginning is shown.') : null);
 }
 
 // A directory page's content: the listing, then the README. Throws the tree API's error (an

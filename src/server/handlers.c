@@ -252,7 +252,8 @@ const struct route server_routes[] = {
 	  .handler = handlers_file, .name = "file" },
 	{ "api/v1/repos/{name}/raw", READ, .params = p_file, .flags = API | IDX,
 	  .handler = handlers_raw, .name = "raw" },
-	{ "api/v1/repos/{name}/readme", READ, .params = p_file, .flags = API | IDX,
+	/* A README is rendered on a search thread (bounded work: handlers_readme.c). */
+	{ "api/v1/repos/{name}/readme", READ, .params = p_file, .flags = API | IDX | ROUTE_SEARCH,
 	  .handler = handlers_readme, .name = "readme" },
 	/* Code navigation (handlers_nav.c); references run a search, so they take a search slot. */
 	{ "api/v1/repos/{name}/definition", READ, .params = p_position, .flags = API | IDX,

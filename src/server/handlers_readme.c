@@ -9,6 +9,12 @@
  * javascript:, vbscript:, file: or (but for a few image types) data: scheme gets an empty URL.
  * The page still rebuilds the HTML from a whitelist of elements and attributes before it shows
  * it (web/markdown.js): two independent layers.
+ *
+ * Rendering is bounded work on a search thread (the row has ROUTE_SEARCH: it counts against the
+ * cap of concurrent searches). cmark 0.30.2 takes time quadratic in the brackets of a
+ * paragraph (CVE-2023-22486: 128 KiB of "![[]()" take 6 s), and up to ~5 us a byte on other
+ * hostile input; so Markdown is rendered from at most README_MD_MAX bytes, and a README with
+ * more than README_MD_BRACKETS brackets there is shown as text (bench/readme.md has the times).
  */
 #include <cmark.h>
 #include <stdlib.h>
@@ -19,8 +25,11 @@
 #include "util/error.h"
 #include "util/json.h"
 
-/* The most of a README that is rendered; the rest is cut at a line and "truncated" says so. */
-#define README_MAX ((size_t)1 << 20)
+/* The most of a README that is shown; the rest is cut at a line and "truncated" says so. */
+#define README_TEXT_MAX ((size_t)1 << 20)
+#define README_MD_MAX ((size_t)256 << 10)
+/* A Markdown README with more '[' and ']' than this in its first README_MD_MAX is shown as text. */
+#define README_MD_BRACKETS 16384
 
 /* The names a README may have, in order of preference, compared without ASCII case. */
 static const char *const readme_names[] = { "readme.md", "readme.markdown", "readme",
@@ -73,16 +82,25 @@ static int readme_find(struct readme *out, const struct snap_repo *r, struct han
 	return err;
 }
 
-/* The first len bytes of s, or fewer ending with a newline when s is longer than README_MAX. */
-static size_t readme_cut(const char *s, size_t len, bool *is_cut)
+/* The first len bytes of s, or fewer ending with a newline when s is longer than max. */
+static size_t readme_cut(const char *s, size_t len, size_t max, bool *is_cut)
 {
 	const char *nl;
 
-	*is_cut = len > README_MAX;
+	*is_cut = len > max;
 	if (!*is_cut)
 		return len;
-	nl = memrchr(s, '\n', README_MAX);
-	return nl ? (size_t)(nl - s) + 1 : README_MAX;
+	nl = memrchr(s, '\n', max);
+	return nl ? (size_t)(nl - s) + 1 : max;
+}
+
+static size_t count_brackets(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == '[' || s[i] == ']';
+	return n;
 }
 
 static bool is_markdown(int rank)
@@ -112,12 +130,19 @@ static int put_content(struct buf *b, const char *s, size_t len, bool markdown)
 	return err;
 }
 
+/* What the search thread renders: borrowed from the request's snapshot. */
+struct readme_work {
+	const struct snap_repo *r;
+	struct handlers_rev rev; /* its name only */
+	struct readme f;
+};
+
 static int put_readme(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
 		      const struct readme *f)
 {
-	const char *s = (const char *)f->sd.content;
-	bool is_cut = false;
-	size_t len = 0;
+	const char *s = f->sd.content ? (const char *)f->sd.content : "";
+	bool markdown = is_markdown(f->rank), is_cut;
+	size_t len;
 	int err;
 
 	if ((err = handlers_put_repo_rev(b, r, rev)) < 0 || (err = buf_puts(b, ",\"path\":")) < 0)
@@ -127,36 +152,53 @@ static int put_readme(struct buf *b, const struct snap_repo *r, const struct han
 				   "\"truncated\":false}");
 	if ((err = json_put_string(b, f->doc->path, f->doc->path_len, NULL)) < 0)
 		return err;
-	if (s)
-		len = readme_cut(s, f->sd.content_len, &is_cut);
-	if ((err = put_content(b, s ? s : "", len, is_markdown(f->rank))) < 0)
+	len = readme_cut(s, f->sd.content_len, markdown ? README_MD_MAX : README_TEXT_MAX, &is_cut);
+	if (markdown && count_brackets(s, len) > README_MD_BRACKETS)
+		markdown = false;
+	if ((err = put_content(b, s, len, markdown)) < 0)
 		return err;
 	return buf_printf(b, ",\"truncated\":%s}", is_cut ? "true" : "false");
 }
 
+static int run_readme(struct req *rq)
+{
+	struct readme_work *w = rq->work;
+	int err = put_readme(&rq->body, w->r, &w->rev, &w->f);
+
+	free(w);
+	rq->work = NULL;
+	if (err < 0)
+		return handlers_internal(err);
+	rq->status = 200;
+	return 0;
+}
+
 int handlers_readme(struct req *rq)
 {
-	const struct snap_repo *r;
+	const struct snap_repo *r = NULL;
 	struct handlers_rev rev;
-	struct readme f;
+	struct readme_work *w;
 	const char *path;
 	size_t path_len;
 	int err;
 
+	if (!(w = calloc(1, sizeof(*w))))
+		return handlers_internal(error_nomem(NULL));
 	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
-	    (err = readme_find(&f, r, &rev, path, path_len)) < 0) {
-		handlers_rev_dispose(&rev);
-		return err == TRAWL_ENOMEM ? handlers_internal(err) : err;
-	}
+	    (err = readme_find(&w->f, r, &rev, path, path_len)) < 0)
+		err = err == TRAWL_ENOMEM ? handlers_internal(err) : err;
 	/* A directory nothing on the revision is under does not exist (the root always does). */
-	if (!f.dir_exists) {
-		handlers_rev_dispose(&rev);
-		return handlers_not_found("not found");
-	}
-	err = put_readme(&rq->body, r, &rev, &f);
+	else if (!w->f.dir_exists)
+		err = handlers_not_found("not found");
+	/* The branch's name is the index's (the snapshot's), not the scratch rev holds. */
+	w->r = r;
+	w->rev = (struct handlers_rev){ .name = rev.name };
 	handlers_rev_dispose(&rev);
-	if (err < 0)
-		return handlers_internal(err);
-	rq->status = 200;
+	if (err < 0) {
+		free(w);
+		return err;
+	}
+	rq->work = w;
+	req_defer(rq, run_readme);
 	return 0;
 }

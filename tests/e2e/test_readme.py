@@ -3,7 +3,8 @@
 routes (docs/ui.md, "Not found"). A README.md full of script (raw HTML blocks and inline tags,
 event handlers, javascript:, vbscript: and data: links and images) renders inert through cmark's
 safe mode; README names are found without case and in their order of preference; a plain README
-comes back as text; one over 1 MiB is cut at a line and says so; a directory without one says
+comes back as text; one over its bound is cut at a line and says so; a README.md with more
+brackets than the bound (cmark's quadratic case) is shown as text; a directory without one says
 null; an unknown directory, revision or repository is a 404. An unknown page asked for by a
 browser is index.html with status 404; the API and scripts keep the JSON 404.
 
@@ -15,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
@@ -54,6 +56,9 @@ def main():
             "sub/deeper/x.c": "int x;\n",
             "none/x.c": "int y;\n",
             "big/README.md": big,
+            # cmark 0.30.2's quadratic case (CVE-2023-22486): over the bracket bound, and just under.
+            "evil/README.md": "![[]()" * ((1 << 20) // 6),
+            "evil2/README.md": "![[]()" * (16384 // 3 - 1),
         })
         data = os.path.join(tmp, "data")
         subprocess.run([TRAWL, "index", "-q", "-o", os.path.join(data, "index"), src, "--name", "proj",
@@ -102,7 +107,19 @@ def main():
         st, h, r = readme("?path=big")
         ok(st == 200 and r["truncated"] is True and "line 000000" in r["html"] and
            "line 039999" not in r["html"] and r["html"].rstrip().endswith("long readme</p>"),
-           "over 1 MiB: cut at a line, truncated", r.get("truncated"), r.get("html", "")[-200:])
+           "over the bound (256 KiB for Markdown): cut at a line, truncated", r.get("truncated"), r.get("html", "")[-200:])
+        t0 = time.monotonic()
+        st, h, r = readme("?path=evil")
+        took = time.monotonic() - t0
+        ok(st == 200 and r["format"] == "text" and r["truncated"] is True and took < 5,
+           "1 MiB of cmark's quadratic case: more brackets than the bound, shown as text (%.2f s)"
+           % took, st, r.get("format"))
+        t0 = time.monotonic()
+        st, h, r = readme("?path=evil2")
+        took = time.monotonic() - t0
+        ok(st == 200 and r["format"] == "markdown" and took < 10,
+           "the quadratic case just under the bracket bound renders in bounded time (%.2f s)" % took,
+           st, r.get("format"))
         for q, what in (("?path=nope", "unknown directory"), ("?path=README.md", "a file"),
                         ("?rev=nope", "unknown revision")):
             st, h, r = readme(q)
