@@ -1,7 +1,8 @@
-// The single-page app: routes (/, /search, /file/..., /repos, /repos/NAME, /account/..., /admin/...), the
-// query box and the user menu in the header, in-app navigation with history.pushState (the URL
-// always says what is shown, so it can be shared and reloaded), and the "/" shortcut. In team
-// mode a 401 from any request shows the sign-in page, which comes back to the page afterwards.
+// The single-page app: routes (/, /search, /file/..., /repos, /repos/NAME, /account/...,
+// /admin/...), the query box and the user menu in the header, in-app navigation with
+// history.pushState (the URL always says what is shown, so it can be shared and reloaded), and
+// the "/" shortcut. In team mode a 401 from any request shows the sign-in page, which comes
+// back to the page afterwards.
 import { QueryBox } from './query-box.js';
 import { SearchView } from './search-view.js';
 import { FileView } from './file-view.js';
