@@ -23,7 +23,7 @@ PKGS := libhs jansson zlib sqlite3 libsodium libseccomp
 # The server's libraries (HTTP, TLS, single sign-on's HTTPS and JOSE: with theirs, about twenty)
 # only go into trawl-serve.so, which `trawl serve` loads: resolving them cost every other trawl
 # process ~5.5 ms at start, `trawl search` included (src/server/serveapi.h).
-SERVE_PKGS := libmicrohttpd gnutls cjose libcurl
+SERVE_PKGS := libmicrohttpd gnutls cjose libcurl libcmark
 # libgit2 (and its dozen dependencies) only goes into trawl-git.so, which `trawl index` loads
 # when it meets a git repository: every other trawl process starts ~2.4 ms faster without it.
 GIT_PKGS := libgit2

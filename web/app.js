@@ -1,18 +1,20 @@
-// The single-page app: routes (/, /search, /file/..., /repos, /account/..., /admin/...), the
-// query box and the user menu in the header, in-app navigation with history.pushState (the URL
-// always says what is shown, so it can be shared and reloaded), and the "/" shortcut. In team
-// mode a 401 from any request shows the sign-in page, which comes back to the page afterwards.
+// The single-page app: routes (/, /search, /file/..., /repos, /repos/NAME, /account/...,
+// /admin/...), the query box and the user menu in the header, in-app navigation with
+// history.pushState (the URL always says what is shown, so it can be shared and reloaded), and
+// the "/" shortcut. In team mode a 401 from any request shows the sign-in page, which comes
+// back to the page afterwards.
 import { QueryBox } from './query-box.js';
 import { SearchView } from './search-view.js';
 import { FileView } from './file-view.js';
 import { ReposView } from './repos-view.js';
+import { RepoView } from './repo-view.js';
 import { UserMenu } from './user-menu.js';
 import { NoticeBanner } from './notices.js';
 import { Session } from './session.js';
 import { clear, el } from './dom.js';
 import { getJSON, onUnauthorized } from './api.js';
 import { loadFields } from './fields.js';
-import { SIGNIN_PATH, parseFileRoute, safeNext, searchHref, signinHref } from './urls.js';
+import { SIGNIN_PATH, parseFileRootRoute, parseFileRoute, parseRepoRoute, repoHref, safeNext, searchHref, signinHref } from './urls.js';
 
 const main = document.getElementById('main');
 let view = null;
@@ -82,7 +84,15 @@ function route() {
   const file = parseFileRoute(path);
   if (file) {
     document.title = file.path + ' · ' + file.repo + ' · trawl';
-    view = new FileView(main, file, params);
+    view = new FileView(main, file, params, { navigate, replace: replaceUrl });
+    return;
+  }
+  const home = parseRepoRoute(path) || parseFileRootRoute(path);
+  if (home) {
+    // /file/NAME/ is the repository's root: its home page.
+    if (!path.startsWith('/repos/')) replaceUrl(repoHref(home, params.get('rev') || undefined));
+    document.title = home + ' · trawl';
+    view = new RepoView(main, home, new URLSearchParams(location.search), navigate);
     return;
   }
   if (path === '/repos') {
@@ -97,9 +107,18 @@ function route() {
   notFound();
 }
 
+// Also what the server's 404 for an unknown path shows (index.html with status 404).
 function notFound() {
   document.title = 'Not found · trawl';
-  main.appendChild(el('div', { class: 'qerror' }, el('p', null, 'There is no such page.')));
+  main.appendChild(el('div', { class: 'qerror notfound' }, el('h1', null, 'Page not found'),
+    el('p', null, 'There is no such page: ' + location.pathname),
+    el('p', null, el('a', { href: '/search' }, 'Search code'), ' · ', el('a', { href: '/repos' }, 'Browse repositories'))));
+}
+
+// A view changed its own URL in place (a permalink): the page shown is still the one for it.
+function replaceUrl(url) {
+  history.replaceState(history.state, '', url);
+  viewKey = location.pathname + location.search;
 }
 
 // Shows the page of module spec (loaded on first use: a laptop never fetches the account and

@@ -1,14 +1,19 @@
 // The file view (/file/{repo}/{path}?rev=REV&m=LINES#L10-L20): the file with line numbers and
-// syntax highlighting, the lines a search matched (m=) marked, and a permalink selection (#L...)
-// set by clicking a line number (shift-click extends it to a range); code navigation (nav.js:
-// go to definition, find references) at the clicked identifier, and the file's outline.
+// syntax highlighting, the lines a search matched (m=) tinted and the matched text in them
+// marked, and a selection (#L...) set by clicking a line number (shift-click extends it to a
+// range); code navigation (nav.js: go to definition, find references) at the clicked
+// identifier, and the file's outline. A sticky header holds the breadcrumbs, the branch
+// selector, Raw and Copy permalink. The same URL naming a directory shows the directory page
+// (its listing and README: tree-view.js); a trailing "/" says so up front.
 import { append, el, segments } from './dom.js';
 import { ApiError, getJSON } from './api.js';
-import { repoFilter } from './suggest.js';
 import { tokenize, splitLines } from './highlight.js';
 import { Nav } from './nav.js';
 import { outlinePanel } from './outline.js';
-import { apiFile, formatLineHash, parseLineHash, parseMatchLines, rawHref, searchHref } from './urls.js';
+import { branchSelector, branchesOf, breadcrumbs, directory } from './tree-view.js';
+import { byteRangesToIndexes } from './utf8.js';
+import { apiFile, apiRepo, dirHref, fileHref, formatLineHash, parseLineHash, parseMatches, permalinkHref,
+  rawHref, repoHref } from './urls.js';
 
 const HIGHLIGHT_MAX = 1 << 20; // characters; larger files are shown without colours
 
@@ -19,15 +24,53 @@ function formatSize(n) {
   return (n / 1024 / 1024).toFixed(1) + ' MiB';
 }
 
+const notFound = (err) => err instanceof ApiError && err.code === 'not_found';
+
+// segs ([[text, class|null], ...], one line's syntax colours) with the string ranges marks
+// ([[start, end], ...], sorted, not overlapping) marked as well: a mark that spans several
+// tokens becomes one marked piece of each, so colours and marks both survive.
+export function overlayMarks(segs, marks, cls) {
+  if (!marks.length) return segs;
+  const out = [];
+  let at = 0, m = 0;
+  for (const [text, c] of segs) {
+    const end = at + text.length;
+    let i = at;
+    while (i < end) {
+      while (m < marks.length && marks[m][1] <= i) m++;
+      const mark = m < marks.length ? marks[m] : null;
+      if (!mark || mark[0] >= end) {
+        out.push([text.slice(i - at), c]);
+        i = end;
+      } else if (mark[0] > i) {
+        out.push([text.slice(i - at, mark[0] - at), c]);
+        i = mark[0];
+      } else {
+        const e = Math.min(mark[1], end);
+        out.push([text.slice(i - at, e - at), c ? c + ' ' + cls : cls]);
+        i = e;
+      }
+    }
+    at = end;
+  }
+  return out;
+}
+
 export class FileView {
-  constructor(root, { repo, path }, params) {
+  // opts: {navigate(url), replace(url)}: go to a page; replace the URL of this one in place.
+  constructor(root, { repo, path }, params, opts = {}) {
     this.root = root;
     this.repo = repo;
-    this.path = path;
+    this.isDir = path.endsWith('/');
+    this.path = path.replace(/\/+$/, '');
     this.rev = params.get('rev') || undefined;
-    this.matches = new Set(parseMatchLines(params.get('m')));
+    // line -> its matched byte ranges ([] when only the line is known)
+    this.matches = new Map(parseMatches(params.get('m')).map((m) => [m.line, m.ranges]));
+    this.navigate = opts.navigate || ((url) => { location.href = url; });
+    this.replace = opts.replace || ((url) => history.replaceState(history.state, '', url));
     this.lines = [];
     this.anchor = null;
+    this.commit = '';
     this.abort = new AbortController();
     this.load();
   }
@@ -37,37 +80,86 @@ export class FileView {
     if (this.nav) this.nav.stop();
   }
 
+  // The branches (for the selector) come with the page; a failure there only hides the selector.
   async load() {
+    const signal = this.abort.signal;
     append(this.root, el('p', { class: 'loading' }, 'Loading…'));
-    let f;
+    // Never rejects: the page may be left (aborted) before anything awaits it.
+    const info = getJSON(apiRepo(this.repo), { signal }).catch(() => null);
     try {
-      f = await getJSON(apiFile(this.repo, this.path, this.rev), { signal: this.abort.signal });
+      if (!this.isDir) {
+        try {
+          const f = await getJSON(apiFile(this.repo, this.path, this.rev), { signal });
+          this.branches = branchesOf(await info);
+          if (signal.aborted) return;
+          this.render(f);
+          return;
+        } catch (err) {
+          if (!notFound(err)) throw err;
+        }
+      }
+      // A directory (or nothing at all: the tree says which).
+      const content = await directory(this.repo, this.path, this.rev, signal);
+      this.branches = branchesOf(await info);
+      if (signal.aborted) return;
+      this.renderDir(content);
     } catch (err) {
       if (err && err.name === 'AbortError') return;
-      this.root.replaceChildren(el('div', { class: 'qerror' },
-        el('p', null, err instanceof ApiError && err.code === 'not_found'
-          ? 'No such file, revision or repository.' : 'Error: ' + (err.message || String(err)))));
-      return;
+      const body = await info;
+      if (signal.aborted) return;
+      this.branches = branchesOf(body);
+      this.renderMissing(err, body);
     }
-    this.render(f);
+  }
+
+  // The sticky header: breadcrumbs, then the branch selector and what else the page gives.
+  header(meta) {
+    const go = (b) => this.navigate(this.isDir ? dirHref(this.repo, this.path, b) : fileHref(this.repo, this.path, { rev: b }));
+    return el('div', { class: 'fheader' }, breadcrumbs(this.repo, this.path, this.rev),
+      el('div', { class: 'fmeta' }, branchSelector(this.branches || [], this.rev, go), ...meta));
+  }
+
+  renderDir(content) {
+    this.isDir = true;
+    document.title = this.path + '/ · ' + this.repo + ' · trawl';
+    this.root.replaceChildren(this.header([]), ...content.filter(Boolean));
+  }
+
+  // Nothing of that name on the revision: say what is missing, with a way on.
+  renderMissing(err, info) {
+    let msg;
+    const links = [];
+    if (!notFound(err)) {
+      msg = 'Error: ' + (err.message || String(err));
+    } else if (!info) {
+      msg = 'No such file, revision or repository.';
+    } else if (this.rev && this.branches.length && !this.branches.some((b) => b.name === this.rev) && !/^[0-9a-f]{40}$/.test(this.rev)) {
+      msg = 'The repository has no branch ' + this.rev + ' in the index.';
+      links.push(el('a', { href: repoHref(this.repo) }, 'Go to the repository’s default branch'));
+    } else {
+      msg = this.path + ' does not exist on ' + (this.rev ? 'revision ' + this.rev : 'the default branch') + '.';
+      links.push(el('a', { href: repoHref(this.repo, this.rev) }, 'Go to the root of ' + (this.rev || 'the default branch')));
+    }
+    this.root.replaceChildren(this.header([]), el('div', { class: 'qerror' }, el('p', null, msg), links.length ? el('p', null, ...links) : null));
   }
 
   render(f) {
     const s = (v) => (typeof v === 'string' ? v : '');
     const rev = s(f.rev) || this.rev;
-    const commit = s(f.commit);
+    this.commit = s(f.commit);
     const path = s(f.path) || this.path;
-    const crumbs = el('h1', { class: 'fpath' },
-      el('a', { class: 'rrepo', href: searchHref(repoFilter(this.repo)) }, this.repo),
-      el('span', { class: 'rsep' }, ' › '), path);
-    const meta = el('div', { class: 'fmeta' },
-      rev ? el('span', { class: 'frev', title: 'revision' }, rev) : null,
-      commit ? el('code', { class: 'fcommit', title: commit }, commit.slice(0, 12)) : null,
+    this.status = el('span', { class: 'fstatus', role: 'status', 'aria-live': 'polite' });
+    this.copyField = el('input', { class: 'fpermalink', type: 'text', readonly: true, 'aria-label': 'Permalink', hidden: true });
+    const meta = [
+      rev && !(this.branches || []).length ? el('span', { class: 'frev', title: 'revision' }, rev) : null,
+      this.commit ? el('code', { class: 'fcommit', title: this.commit }, this.commit.slice(0, 12)) : null,
       s(f.language) ? el('span', { class: 'rlang' }, f.language) : null,
       Number.isFinite(f.size) ? el('span', { class: 'fsize' }, formatSize(f.size)) : null,
       this.matches.size ? el('span', { class: 'fmatches' }, `${this.matches.size} matching lines`) : null,
-      el('a', { class: 'fraw', href: rawHref(this.repo, path, this.rev) }, 'Raw'));
-    const nodes = [crumbs, meta];
+      el('a', { class: 'fraw', href: rawHref(this.repo, path, this.rev) }, 'Raw'),
+      this.permalinkButton(),
+      this.copyField, this.status];
+    const nodes = [this.header(meta)];
     if (f.binary || f.skipped || typeof f.content !== 'string') {
       const why = f.binary ? 'This file is binary.' : f.skipped ? 'This file was not indexed: ' + s(f.skipped) + '.' : 'No content.';
       nodes.push(el('p', { class: 'notice' }, why));
@@ -84,16 +176,56 @@ export class FileView {
     this.onHash(true);
   }
 
+  permalinkButton() {
+    const b = el('button', { type: 'button', class: 'fcopy', title: 'Copy a link to this file at its commit (y)' }, 'Copy permalink');
+    b.addEventListener('click', () => this.permalink());
+    return b;
+  }
+
+  // The shortcuts web/shortcuts.js passes to the page's view: y pins the URL to the commit.
+  shortcut(name) {
+    if (name !== 'permalink' || !this.status) return false;
+    this.permalink();
+    return true;
+  }
+
+  // Replaces the URL with the file at its commit (rev=<commit>, keeping m= and #L..) and copies
+  // it: with the Clipboard API when the browser allows it (not on plain http from another
+  // host), else by showing it in a selected text field for the user to copy.
+  async permalink() {
+    if (!this.commit) {
+      this.status.textContent = 'This file has no commit to pin to (its repository is a directory, not git).';
+      return;
+    }
+    this.replace(permalinkHref(this.repo, this.path, this.commit, location.search, location.hash));
+    const url = location.href;
+    try {
+      if (!navigator.clipboard || !navigator.clipboard.writeText) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(url);
+      this.copyField.hidden = true;
+      this.status.textContent = 'Permalink copied';
+    } catch {
+      this.copyField.value = url;
+      this.copyField.hidden = false;
+      this.copyField.focus();
+      this.copyField.select();
+      this.status.textContent = 'Permalink selected: press Ctrl+C to copy it';
+    }
+  }
+
   code(content, language) {
     const tokens = content.length <= HIGHLIGHT_MAX ? tokenize(content, language) : [];
     const box = el('div', { class: 'code' });
     const frag = document.createDocumentFragment();
     splitLines(content, tokens).forEach((segs, i) => {
       const n = i + 1;
-      const line = el('div', { class: this.matches.has(n) ? 'cl match' : 'cl' },
+      const ranges = this.matches.get(n);
+      const line = el('div', { class: ranges ? 'cl match' : 'cl' },
         el('a', { class: 'ln', 'data-n': n, href: '#L' + n, 'aria-label': 'line ' + n }));
       const lc = el('span', { class: 'lc' });
-      segments(lc, segs);
+      // The matched text: byte ranges of the line (as the search API gives them) to string offsets.
+      const marks = ranges && ranges.length ? byteRangesToIndexes(segs.map((x) => x[0]).join(''), ranges) : [];
+      segments(lc, overlayMarks(segs, marks, 'hl fmark'));
       line.appendChild(lc);
       this.lines.push(line);
       frag.appendChild(line);
@@ -140,7 +272,7 @@ export class FileView {
     } else {
       this.select(0, -1);
       if (initial && this.matches.size) {
-        const first = Math.min(...this.matches);
+        const first = Math.min(...this.matches.keys());
         if (first <= this.lines.length) this.lines[first - 1].scrollIntoView({ block: 'center' });
       }
     }

@@ -7,7 +7,7 @@ import { append, clear, el } from './dom.js';
 import { getJSON, send } from './api.js';
 import { button, input } from './forms.js';
 import { repoFilter } from './suggest.js';
-import { safeHref, searchHref } from './urls.js';
+import { repoHref, safeHref, searchHref } from './urls.js';
 
 const STATES = ['new', 'syncing', 'indexed', 'error'];
 const s = (v) => (typeof v === 'string' ? v : '');
@@ -213,7 +213,7 @@ function repoCard(r) {
     // In error, syncFacts says it with the failed attempt.
     s(r.last_error) && r.state !== 'error' ? [el('dt', null, 'Last error'), el('dd', { class: 'rerror' }, r.last_error)] : null);
   return el('section', { class: 'repo' },
-    el('h2', null, el('a', { href: '/repos/' + encodeURIComponent(r.name) }, r.name)),
+    el('h2', null, el('a', { href: repoHref(r.name) }, r.name)),
     el('p', { class: 'rlinks' }, el('a', { class: 'rsearch', href: searchHref(repoFilter(r.name)) }, 'Search in ' + r.name)),
     dl);
 }

@@ -166,3 +166,57 @@ export function apiRepoAccess(repo) {
 export function apiAudit({ user, event, since, limit } = {}) {
   return withParams('/api/v1/audit', { user, event, since, limit });
 }
+
+// ---- Browsing: the repository home page, directory pages and their API (docs/ui.md) ----
+
+// "/repos/{name}?rev=REV": the repository's home page (the name is one percent-encoded segment).
+export function repoHref(repo, rev) {
+  return withParams('/repos/' + encodeURIComponent(repo), { rev });
+}
+
+// The repository name of "/PREFIX/NAME" or "/PREFIX/NAME/"; null for anything else (no name,
+// more segments, malformed percent-encoding).
+function nameRoute(pathname, prefix) {
+  if (!pathname.startsWith(prefix)) return null;
+  const m = /^([^/]+)\/?$/.exec(pathname.slice(prefix.length));
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]) || null;
+  } catch {
+    return null;
+  }
+}
+
+// "/repos/NAME" -> the name, whose home page it is.
+export function parseRepoRoute(pathname) {
+  return nameRoute(pathname, '/repos/');
+}
+
+// A directory page: the file view's URL with a trailing "/", which tells the page to list the
+// directory without first asking for a file of that name. The root is the home page.
+export function dirHref(repo, path, rev) {
+  if (!path) return repoHref(repo, rev);
+  return withParams('/file/' + encodeURIComponent(repo) + '/' + encodePath(path) + '/', { rev });
+}
+
+// "/file/NAME" or "/file/NAME/" (no path): the repository's name, whose home page it means.
+export function parseFileRootRoute(pathname) {
+  return nameRoute(pathname, '/file/');
+}
+
+export function apiTree(repo, path, rev) {
+  return withParams(apiRepo(repo) + '/tree', { rev, path });
+}
+
+export function apiReadme(repo, path, rev) {
+  return withParams(apiRepo(repo) + '/readme', { rev, path });
+}
+
+// The file view's URL pinned to a commit, keeping the selected lines (#L..) and the marks (m=).
+export function permalinkHref(repo, path, commit, search, hash) {
+  const sp = new URLSearchParams(search || '');
+  sp.set('rev', commit);
+  const sel = parseLineHash(hash);
+  const base = '/file/' + encodeURIComponent(repo) + '/' + encodePath(path) + '?' + sp.toString();
+  return sel ? base + formatLineHash(sel.start, sel.end) : base;
+}

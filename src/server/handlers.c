@@ -159,6 +159,34 @@ static int h_ui(struct req *rq)
 	return serve_asset(rq, a);
 }
 
+/* Whether the client asked for a page (a browser's navigation sends Accept: text/html). */
+static bool wants_html(struct req *rq)
+{
+	const char *accept = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Accept");
+
+	return accept && strstr(accept, "text/html");
+}
+
+/*
+ * A path that is no page and no file, asked for by a browser: index.html with status 404, so
+ * that the page shows its "no such page" view with its links. Scripts, tools and the API's
+ * clients (no text/html in Accept) keep the API's JSON 404. Never a 304: the status matters.
+ */
+static int ui_not_found(struct req *rq)
+{
+	const struct web_asset *a = asset_find("/index.html");
+
+	req_header(rq, "Vary", "Accept");
+	if (!a || !wants_html(rq))
+		return handlers_not_found("not found");
+	req_header(rq, "Cache-Control", "no-cache");
+	if (buf_put(&rq->body, a->data, a->len) < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	rq->ctype = a->ctype;
+	rq->status = 404;
+	return 0;
+}
+
 /* Any other path that names an embedded file (web/app.js is /app.js). */
 static int h_asset(struct req *rq)
 {
@@ -167,11 +195,11 @@ static int h_asset(struct req *rq)
 	size_t n = strlen(rq->args.rest);
 
 	if (n > ROUTE_NAME_MAX)
-		return handlers_not_found("not found");
+		return ui_not_found(rq);
 	path[0] = '/';
 	memcpy(path + 1, rq->args.rest, n + 1);
 	if (!(a = asset_find(path)) || strcmp(path, "/index.html") == 0)
-		return handlers_not_found("not found");
+		return ui_not_found(rq);
 	return serve_asset(rq, a);
 }
 
@@ -224,6 +252,9 @@ const struct route server_routes[] = {
 	  .handler = handlers_file, .name = "file" },
 	{ "api/v1/repos/{name}/raw", READ, .params = p_file, .flags = API | IDX,
 	  .handler = handlers_raw, .name = "raw" },
+	/* A README is rendered on a search thread (bounded work: handlers_readme.c). */
+	{ "api/v1/repos/{name}/readme", READ, .params = p_file, .flags = API | IDX | ROUTE_SEARCH,
+	  .handler = handlers_readme, .name = "readme" },
 	/* Code navigation (handlers_nav.c); references run a search, so they take a search slot. */
 	{ "api/v1/repos/{name}/definition", READ, .params = p_position, .flags = API | IDX,
 	  .handler = handlers_definition, .name = "definition" },

@@ -686,23 +686,25 @@ int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, c
 	return err < 0 ? handlers_internal(err) : 0;
 }
 
-static int put_head(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
-		    const char *path, size_t path_len)
+int handlers_put_repo_rev(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev)
 {
 	int err;
 
 	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
 	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
-	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"path\":")) < 0)
+	    (err = buf_puts(b, ",\"rev\":")) < 0)
 		return err;
-	return json_put_string(b, path, path_len, NULL);
+	return json_put_string(b, rev->name, strlen(rev->name), NULL);
 }
 
-static bool has_prefix(const struct snap_doc *d, const char *p, size_t n)
+static int put_head(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
+		    const char *path, size_t path_len)
 {
-	return d->path_len >= n && memcmp(d->path, p, n) == 0;
+	int err;
+
+	if ((err = handlers_put_repo_rev(b, r, rev)) < 0 || (err = buf_puts(b, ",\"path\":")) < 0)
+		return err;
+	return json_put_string(b, path, path_len, NULL);
 }
 
 static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *name,
@@ -727,68 +729,49 @@ static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *n
 	return buf_putc(b, '}');
 }
 
+static int put_dir_entry(struct buf *b, const char *name, size_t name_len)
+{
+	int err;
+
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, name, name_len, NULL)) < 0)
+		return err;
+	return buf_puts(b, ",\"type\":\"dir\"}");
+}
+
 int handlers_tree(struct req *rq)
 {
 	const struct snap_repo *r;
 	struct handlers_rev rev;
+	struct dir_walk w;
+	struct dir_entry e;
 	const char *path;
-	size_t path_len, pre_len = 0, n = 0, i;
-	struct buf pre; /* "path/" and, while skipping a subdirectory, "path/sub0" */
+	size_t path_len, n = 0;
 	int err;
 
 	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0) {
 		handlers_rev_dispose(&rev);
 		return err;
 	}
-	/*
-	 * The directory's entries are the documents under "path/" on the revision, consecutive
-	 * in path order (documents of other revisions interleave and are passed over).
-	 */
-	buf_init(&pre, BUF_MAX_DEFAULT);
-	if ((err = buf_put(&pre, path, path_len)) < 0 || (path_len && (err = buf_putc(&pre, '/')) < 0))
-		goto out;
-	pre_len = pre.len;
-	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
-	if ((err = put_head(&rq->body, r, &rev, path, path_len)) < 0 ||
+	if ((err = dir_walk_init(&w, r, &rev, path, path_len)) < 0 ||
+	    (err = put_head(&rq->body, r, &rev, path, path_len)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
 		goto out;
-	while (i < r->n_docs && has_prefix(&r->docs[i], pre.ptr, pre_len)) {
-		const struct snap_doc *d = &r->docs[i];
-		const char *name = d->path + pre_len;
-		size_t name_len = d->path_len - pre_len;
-		const char *slash = memchr(name, '/', name_len);
-
-		if (!handlers_rev_has(&rev, d)) {
-			i++;
-			continue;
-		}
+	while ((err = dir_walk_next(&w, &e)) > 0) {
 		if (n++ && (err = buf_putc(&rq->body, ',')) < 0)
 			goto out;
-		if (slash) {
-			size_t dlen = (size_t)(slash - name);
-
-			if ((err = buf_puts(&rq->body, "{\"name\":")) < 0 ||
-			    (err = json_put_string(&rq->body, name, dlen, NULL)) < 0 ||
-			    (err = buf_puts(&rq->body, ",\"type\":\"dir\"}")) < 0)
-				goto out;
-			/* Skip the subdirectory: '0' follows '/' in byte order. */
-			pre.len = pre_len;
-			if ((err = buf_put(&pre, name, dlen)) < 0 || (err = buf_putc(&pre, '0')) < 0)
-				goto out;
-			i = snap_repo_lower_bound(r, pre.ptr, pre.len);
-			pre.len = pre_len;
-			continue;
-		}
-		if ((err = put_file_entry(&rq->body, d, name, name_len)) < 0)
+		err = e.is_dir ? put_dir_entry(&rq->body, e.name, e.name_len)
+			       : put_file_entry(&rq->body, e.doc, e.name, e.name_len);
+		if (err < 0)
 			goto out;
-		i++;
 	}
-	err = buf_puts(&rq->body, "]}");
+	if (err == 0)
+		err = buf_puts(&rq->body, "]}");
 out:
-	buf_dispose(&pre);
+	dir_walk_dispose(&w);
 	handlers_rev_dispose(&rev);
 	/* A directory nothing on the revision is under does not exist (the root always does). */
-	if (err >= 0 && n == 0 && pre_len)
+	if (err >= 0 && n == 0 && path_len)
 		return handlers_not_found("not found");
 	if (err < 0)
 		return handlers_internal(err);

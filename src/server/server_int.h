@@ -404,6 +404,7 @@ int handlers_repo(struct req *rq);
 int handlers_tree(struct req *rq);
 int handlers_file(struct req *rq);
 int handlers_raw(struct req *rq);
+int handlers_readme(struct req *rq); /* handlers_readme.c */
 /* The navigation routes (handlers_nav.c). */
 int handlers_definition(struct req *rq);
 int handlers_references(struct req *rq);
@@ -461,6 +462,8 @@ int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap,
 /* Whether document d is on the revision (EINVAL from a bad id: not on it). */
 bool handlers_rev_has(struct handlers_rev *v, const struct snap_doc *d);
 void handlers_rev_dispose(struct handlers_rev *v);
+/* `{"repo":NAME,"rev":BRANCH`: the start of the answers about a revision's files. ENOMEM. */
+int handlers_put_repo_rev(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev);
 /*
  * The route's repository and its rev and path parameters, checked: the common part of tree,
  * file, raw and the navigation routes. A 404 for an unknown or unreadable repository or
@@ -468,6 +471,31 @@ void handlers_rev_dispose(struct handlers_rev *v);
  */
 int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
 			 size_t *path_len, struct req *rq);
+
+/*
+ * The entries of a directory of a repository on a revision (dirwalk.c), in byte order of their
+ * names: files, and each subdirectory once (when a document under it is on the revision).
+ * dir_walk_init: dir "" is the root; ENOMEM. dir_walk_next: 1 and *out (borrowed from the
+ * snapshot: name is not NUL-terminated), 0 at the end, ENOMEM. Dispose after init, also when
+ * it failed.
+ */
+struct dir_walk {
+	const struct snap_repo *r;
+	struct handlers_rev *rev;
+	struct buf pre; /* "dir/", and while skipping a subdirectory "dir/sub0" */
+	size_t pre_len;
+	size_t i;       /* the next document of r */
+};
+struct dir_entry {
+	const struct snap_doc *doc; /* the file, or a document on the revision in the subdirectory */
+	const char *name;
+	size_t name_len;
+	bool is_dir;
+};
+int dir_walk_init(struct dir_walk *w, const struct snap_repo *r, struct handlers_rev *rev,
+		  const char *dir, size_t dir_len);
+int dir_walk_next(struct dir_walk *w, struct dir_entry *out);
+void dir_walk_dispose(struct dir_walk *w);
 
 struct store;
 /*

@@ -33,6 +33,23 @@ function longPython() {
   return lines.join('\n') + '\n';
 }
 
+// alpha's docs/README.md (browse.mjs): Markdown with every way to smuggle script in; each sets
+// window.__readmeCanary if it ever runs. cmark drops it on the server, web/markdown.js again.
+export const HOSTILE_README = `# Handbook <script>window.__readmeCanary = 1</script>
+
+<script>window.__readmeCanary = 2</script>
+
+<div onmouseover="window.__readmeCanary = 3"><img src=x onerror="window.__readmeCanary = 4"></div>
+
+Links: [js](javascript:window.__readmeCanary=5) [guide](guide.md) [up](../src/config.c#L3)
+[top](/README.md) [ext](https://example.com/) [mail](mailto:a@example.com)
+<a href="javascript:window.__readmeCanary=6">raw</a> <img src=y onerror="window.__readmeCanary=7">
+
+![logo](logo.png) ![remote](https://example.com/x.png) ![js](javascript:window.__readmeCanary=8)
+
+- a **bold** item with \`code\`
+`;
+
 // [path, content (string or Buffer)]
 export const XSS_FILES = [
   ['"><img src=x onerror=alert(1)>.c', 'int x; // "><img src=x onerror=alert(1)> xssmark\n'],
@@ -91,6 +108,8 @@ export function buildFixture(trawl, tmp) {
       ['src/config.c', CONFIG_C],
       ['src/long.py', longPython()],
       ['README.md', '# Alpha\n\nParse config files with parse_config.\n'],
+      ['docs/README.md', HOSTILE_README],
+      ['docs/guide.md', 'A guide.\n'],
       ['unicode.txt', 'é€😀 parse_config here\n'],
     ],
     'acme tools?#%41': [['cmd/tool.go', 'package main\n\nfunc main() { println("tool parse_config") }\n']],

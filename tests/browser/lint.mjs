@@ -60,10 +60,21 @@ test('lint: web/ holds only HTML, CSS, JavaScript modules and SVG', () => {
   assert.deepEqual(odd.map((f) => relative(root, f)), []);
 });
 
+// The exceptions, each justified where it is and counted here: a second use fails the lint.
+// web/markdown.js parses the server's cmark HTML of a README into an inert document and rebuilds
+// a whitelist of its elements with dom.el (docs/ui.md, "Repository home page").
+export const EXCEPTIONS = { 'web/markdown.js': { 'HTML parsing': 1 } };
+
 test('lint: no innerHTML, eval, inline script or style, javascript: or remote URLs in web/', () => {
   const problems = [];
   for (const f of files(web)) {
-    for (const [rule, line] of lintText(kindOf(f), readFileSync(f, 'utf8'))) problems.push(`${relative(root, f)}:${line}: ${rule}`);
+    const name = relative(root, f);
+    const allowed = { ...(EXCEPTIONS[name] || {}) };
+    const found = lintText(kindOf(f), readFileSync(f, 'utf8'));
+    for (const [rule, line] of found) {
+      if (allowed[rule] > 0 && found.filter(([r]) => r === rule).length <= allowed[rule]) continue;
+      problems.push(`${name}:${line}: ${rule}`);
+    }
   }
   assert.deepEqual(problems, []);
 });

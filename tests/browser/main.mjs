@@ -20,6 +20,7 @@ import './unit.mjs';
 import { buildFixture } from './fixture.mjs';
 import { browserTests } from './browser.mjs';
 import { navigationTests } from './navigation.mjs';
+import { browseTests } from './browse.mjs';
 import { symbolTests } from './symbols.mjs';
 import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
 import { noticeTests } from './notices.mjs';
@@ -134,6 +135,7 @@ for (const r of runs) {
   }
   browserTests(r.ctx);
   navigationTests(r.ctx);
+  browseTests(r.ctx);
   symbolTests(r.ctx);
   if (!teamError) {
     teamTests(r.ctx);

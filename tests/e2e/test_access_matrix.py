@@ -267,6 +267,8 @@ def requests_for(pattern):
                                           repo_status(r)) for r in repos],
         "/api/v1/repos/{name}/raw": [Req("GET", "/api/v1/repos/%s/raw?path=README.md" % r,
                                          repo_status(r)) for r in repos],
+        "/api/v1/repos/{name}/readme": [Req("GET", "/api/v1/repos/%s/readme" % r,
+                                            repo_status(r)) for r in repos],
         # Navigation: shared_word is defined in every repository (the private one's definition
         # holds the canary in its path and its line); README.md's line 1 starts with it.
         "/api/v1/repos/{name}/definition": [
@@ -444,7 +446,8 @@ def hidden_is_missing(s, tok):
                            "/tree", "/file?path=nope", "/file?path=README.md&rev=nope",
                            "/definition?path=README.md&line=1&col=1",
                            "/references?path=README.md&line=1&col=1",
-                           "/outline?path=README.md", "/definition?path=nope&line=1&col=1"):
+                           "/outline?path=README.md", "/definition?path=nope&line=1&col=1",
+                           "/readme", "/readme?path=src", "/readme?path=nope"):
                 a = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (hidden, suffix))
                 b = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (MISSING, suffix))
                 ha = {k: v for k, v in a.headers.items() if k not in drop}

@@ -52,6 +52,7 @@ ROUTES = {
     "definition": ["definition", "error"],
     "references": ["references", "error"],
     "outline": ["outline", "error"],
+    "readme": ["readme", "error"],
     "filters": ["filters", "error"],
     "session_create": ["session", "error"],
     "session_delete": ["empty", "error"],
@@ -358,6 +359,12 @@ def reads(c, s, t):
                 "no identifier there")
     c.check("outline", "user", s.request("GET", "/api/v1/repos/app/outline?path=nope",
                                          token=t["user"]), 404, "error")
+    c.check("readme", "user", s.request("GET", "/api/v1/repos/app/readme", token=t["user"]),
+            200, "readme")
+    c.check("readme", "user", s.request("GET", "/api/v1/repos/app/readme?path=src",
+                                        token=t["user"]), 200, "readme", "a directory without one")
+    c.check("readme", "user", s.request("GET", "/api/v1/repos/app/readme?path=nope",
+                                        token=t["user"]), 404, "error")
     c.check("filters", "none", s.request("GET", "/api/v1/filters", token="trawl_" + "x" * 49),
             401, "error", "an unknown token")
 
