@@ -37,6 +37,7 @@
 #include "build/build.h"
 #include "build/outwire.h"
 #include "cli/cli.h"
+#include "cli/datadir.h"
 #include "cli/gitmod.h"
 #include "git/cred.h"
 #include "index/shard.h"
@@ -48,6 +49,8 @@
 #include "util/error.h"
 #include "util/sanitizer.h"
 #include "util/file.h"
+#include "util/hex.h"
+#include "util/utf8.h"
 
 const struct cli_help cli_help_worker = {
 	.synopsis = "trawl worker fetch --mirror DIR --clone DIR --url URL --data DIR\n"
@@ -57,19 +60,23 @@ const struct cli_help cli_help_worker = {
 		    "trawl worker index --mirror DIR --index DIR --work DIR --name NAME\n"
 		    "                   [--branch PATTERN]... [--max-file-size N] [--max-files N]\n"
 		    "                   [--max-bytes N] [--max-seconds N]\n"
-		    "                   [--symbols [--symbols-timeout MS]]\n",
-	.summary = "internal: the sandboxed fetch and index steps of trawl sync",
+		    "                   [--symbols [--symbols-timeout MS]]\n"
+		    "trawl worker show --data DIR\n",
+	.summary = "internal: the sandboxed fetch and index steps of trawl sync, and the server's\n"
+		   "reads of a mirror (show)",
 	.options =
 		"Started by trawl sync, one process per repository and step; not for use by hand.\n"
 		"Writes its result as messages on descriptor 3, which must be a pipe\n"
-		"(docs/internals/sandbox.md, \"Workers\").\n"
+		"(docs/internals/sandbox.md, \"Workers\"). show is started by trawl serve for a\n"
+		"commit permalink no indexed branch is at: it reads its request on standard input\n"
+		"and answers on standard output, one socket (\"The show worker\").\n"
 		"\n"
 		"  --mirror DIR        the repository's bare mirror\n"
 		"  --clone DIR         fetch: where a first clone goes (beside the mirror), for\n"
 		"                      trawl sync to rename; the fetch writes their directory only\n"
 		"  --url URL           fetch: the URL, checked again under the --allow-* policy\n"
 		"  --data DIR          fetch: the data directory, which a local repository's\n"
-		"                      links may not name\n"
+		"                      links may not name; show: the one whose mirror it reads\n"
 		"  --credential-of FILE\n"
 		"                      fetch: descriptor 4 holds the entry of the credentials file\n"
 		"                      FILE for the URL (named in messages, never opened)\n"
@@ -312,17 +319,22 @@ static bool exists(const char *path)
 	return path && stat(path, &st) == 0;
 }
 
-/* Sends a WIRE_ERROR with error_last() and err. */
-static int send_error(int err)
+/* Sends a WIRE_ERROR with error_last() and err on fd. */
+static int send_error_to(int fd, int err)
 {
 	struct wire_out o;
 
 	wire_out_begin(&o, WIRE_ERROR);
 	wire_put_str(&o, error_last()[0] ? error_last() : error_name(err));
 	wire_put_u32(&o, (uint32_t)-err);
-	if (wire_send(&o, WORKER_MSG_FD) < 0)
+	if (wire_send(&o, fd) < 0)
 		cli_report(err);
 	return EXIT_ERROR;
+}
+
+static int send_error(int err)
+{
+	return send_error_to(WORKER_MSG_FD, err);
 }
 
 /*
@@ -745,6 +757,195 @@ out:
 	return 0;
 }
 
+/* ---- show: one path of one commit of a mirror, for the server (docs/internals/sandbox.md) ---- */
+
+#define SHOW_IN_FD 0  /* the request: one WIRE_SHOW_REQ, then the end of the stream */
+#define SHOW_OUT_FD 1 /* the answer (the same socket: sandbox/child.h, sandbox_run) */
+#define SHOW_REQ_MAX (WIRE_HEADER_SIZE + 2 * (4 + WIRE_MAX_STR) + 64)
+#define SHOW_CHUNK (WIRE_MAX_MSG / 2) /* content bytes per WIRE_SHOW_DATA */
+
+struct show_req {
+	uint64_t id;
+	char *commit, *path;
+	uint64_t max_size;
+	uint32_t max_entries;
+};
+
+static void show_req_dispose(struct show_req *q)
+{
+	free(q->commit);
+	free(q->path);
+}
+
+static int show_req_fields(struct show_req *q, const struct wire_msg *m)
+{
+	struct wire_fields f;
+	int err;
+
+	wire_fields_init(&f, m);
+	if ((err = wire_get_u64(&f, &q->id)) < 0 ||
+	    (err = wire_get_str(&f, &q->commit, HEX_COMMIT_LEN)) < 0 ||
+	    (err = wire_get_str(&f, &q->path, WIRE_MAX_STR)) < 0 ||
+	    (err = wire_get_u64(&f, &q->max_size)) < 0 ||
+	    (err = wire_get_u32(&f, &q->max_entries)) < 0)
+		return err;
+	return wire_fields_end(&f);
+}
+
+/* The request on standard input, whole (at most SHOW_REQ_MAX bytes): ECORRUPT, ELIMIT, EIO. */
+static int show_req_read(struct show_req *q)
+{
+	struct wire_in in;
+	struct wire_msg m;
+	char chunk[4096];
+	size_t total = 0;
+	ssize_t n;
+	int err = 0;
+
+	*q = (struct show_req){ 0 };
+	wire_in_init(&in, WIRE_SHOW_MAX);
+	while ((n = read(SHOW_IN_FD, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set("reading the request: %s", strerror(errno));
+			err = TRAWL_EIO;
+			goto out;
+		}
+		if ((total += (size_t)n) > SHOW_REQ_MAX) {
+			error_set("the request is longer than %zu bytes", (size_t)SHOW_REQ_MAX);
+			err = TRAWL_ELIMIT;
+			goto out;
+		}
+		if ((err = wire_in_feed(&in, chunk, (size_t)n)) < 0)
+			goto out;
+	}
+	if ((err = wire_in_next(&in, &m)) >= 0 && (err != 1 || m.type != WIRE_SHOW_REQ)) {
+		error_set("no show request on standard input");
+		err = TRAWL_ECORRUPT;
+	}
+	if (err < 0 || (err = show_req_fields(q, &m)) < 0 || (err = wire_in_end(&in)) < 0)
+		goto out;
+	if (!hex_is_commit_id(q->commit, strlen(q->commit))) {
+		error_set("the request's commit is not 40 hex digits");
+		err = TRAWL_EINVAL;
+	}
+out:
+	wire_in_dispose(&in);
+	return err;
+}
+
+/*
+ * SECURITY: the mirror's path is followed when the Landlock rule is made and when libgit2 opens
+ * it, and the fetch worker of the repository writes DATA/repos/ID: a symlink it left there
+ * could name another repository's mirror. The path is resolved and must be DATA/repos/ID/
+ * mirror.git itself (resolved DATA), which *out (a new string) then is. ENOTFOUND when the
+ * repository has no mirror (yet), EPERM when it resolves elsewhere.
+ */
+static int show_mirror(char **out, const char *data, uint64_t id)
+{
+	struct datadir d;
+	struct datadir_repo p = { 0 };
+	char *real = NULL, *data_real = NULL, want[64];
+	size_t n;
+	int err;
+
+	*out = NULL;
+	if ((err = datadir_init(&d, data, false)) < 0)
+		return err;
+	if ((err = datadir_repo_init(&p, &d, (int64_t)id)) < 0)
+		goto out;
+	snprintf(want, sizeof(want), "/repos/%llu/mirror.git", (unsigned long long)id);
+	real = realpath(p.mirror, NULL);
+	data_real = realpath(data, NULL);
+	if (!real || !data_real) {
+		error_set("the repository has no mirror");
+		err = TRAWL_ENOTFOUND;
+		goto out;
+	}
+	n = strlen(data_real);
+	if (strncmp(real, data_real, n) != 0 || strcmp(real + n, want) != 0) {
+		error_set("the repository's mirror is a link elsewhere: refused");
+		err = TRAWL_EPERM;
+		goto out;
+	}
+	*out = real;
+	real = NULL;
+out:
+	free(real);
+	free(data_real);
+	datadir_repo_dispose(&p);
+	datadir_dispose(&d);
+	return err;
+}
+
+/* The answer: WIRE_SHOW, the content in WIRE_SHOW_DATA parts or the entries, WIRE_END. */
+static int show_send(const struct gitshow_result *r)
+{
+	struct wire_out o;
+	int err;
+
+	wire_out_begin(&o, WIRE_SHOW);
+	wire_put_u32(&o, (uint32_t)r->kind);
+	wire_put_u64(&o, r->size);
+	wire_put_u32(&o, (r->is_too_large ? 1u : 0) | (r->is_truncated ? 2u : 0));
+	if ((err = wire_send(&o, SHOW_OUT_FD)) < 0)
+		return err;
+	for (uint64_t at = 0; r->content && at < r->size; at += SHOW_CHUNK) {
+		size_t len = r->size - at < SHOW_CHUNK ? (size_t)(r->size - at) : SHOW_CHUNK;
+
+		wire_out_begin(&o, WIRE_SHOW_DATA);
+		wire_put_bytes(&o, r->content + at, len);
+		if ((err = wire_send(&o, SHOW_OUT_FD)) < 0)
+			return err;
+	}
+	for (size_t i = 0; i < r->n_entries; i++) {
+		/* A name that is no UTF-8 text cannot travel as a string: it is left out. */
+		if (!utf8_is_valid((const uint8_t *)r->entries[i].name, strlen(r->entries[i].name)))
+			continue;
+		wire_out_begin(&o, WIRE_SHOW_ENTRY);
+		wire_put_str(&o, r->entries[i].name);
+		wire_put_u32(&o, (uint32_t)r->entries[i].type);
+		wire_put_u64(&o, r->entries[i].size);
+		if ((err = wire_send(&o, SHOW_OUT_FD)) < 0)
+			return err;
+	}
+	wire_out_begin(&o, WIRE_END);
+	return wire_send(&o, SHOW_OUT_FD);
+}
+
+/*
+ * The show worker reads one mirror, confined as the index worker is (no network, no file
+ * written) with that mirror its only tree: whatever the request says, no other repository is
+ * within reach. Its answer is bounded by the request's max_size and max_entries.
+ */
+static int worker_show(const struct worker_args *a)
+{
+	struct show_req q;
+	struct gitshow_result r = { 0 };
+	char *mirror = NULL;
+	const char *read[1];
+	int err, ret = 0;
+
+	if ((err = show_req_read(&q)) < 0 || (err = show_mirror(&mirror, a->data, q.id)) < 0)
+		goto out;
+	read[0] = mirror;
+	if ((err = worker_confine(CONFINE_INDEX, read, 1, NULL, 0, -1, false)) < 0)
+		goto out;
+	if ((err = gitmod.show(&r, mirror, q.commit, q.path, q.max_size, q.max_entries)) < 0)
+		goto out;
+	if ((err = show_send(&r)) < 0) {
+		cli_report(err); /* the socket failed: no message can say why */
+		ret = EXIT_ERROR;
+		err = 0;
+	}
+out:
+	gitmod.show_dispose(&r);
+	show_req_dispose(&q);
+	free(mirror);
+	return err < 0 ? send_error_to(SHOW_OUT_FD, err) : ret;
+}
+
 static bool parse_u64(uint64_t *v, const char *flag)
 {
 	if (cli_parse_size(v, optarg))
@@ -781,13 +982,14 @@ int cmd_worker(int argc, char **argv)
 	};
 	struct worker_args a = { .o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 } };
 	const char *role = argc > 1 ? argv[1] : "";
-	bool is_fetch = strcmp(role, "fetch") == 0, is_index = strcmp(role, "index") == 0;
+	bool is_fetch = strcmp(role, "fetch") == 0, is_index = strcmp(role, "index") == 0,
+	     is_show = strcmp(role, "show") == 0;
 	struct stat st;
 	int c, err, ret;
 
 	if (argc > 1 && (strcmp(role, "--help") == 0 || strcmp(role, "-h") == 0))
 		return cli_usage("worker", false);
-	if (!is_fetch && !is_index)
+	if (!is_fetch && !is_index && !is_show)
 		return cli_usage("worker", true);
 	if ((err = worker_bind_to_parent()) < 0) {
 		cli_report(err);
@@ -884,9 +1086,19 @@ int cmd_worker(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc || !a.mirror || (is_fetch && (!a.url || !a.clone || !a.data)) ||
-	    (is_index && (!a.index || !a.work || !a.name))) {
+	if (optind != argc || (!is_show && !a.mirror) ||
+	    (is_fetch && (!a.url || !a.clone || !a.data)) ||
+	    (is_index && (!a.index || !a.work || !a.name)) || (is_show && !a.data)) {
 		ret = cli_usage("worker", true);
+		goto out;
+	}
+	/* Its request and answer are the socket of the server's sandbox_run, nothing else. */
+	if (is_show) {
+		if (fstat(SHOW_OUT_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
+			cli_errorf("worker show: standard output is not a socket: started by "
+				   "trawl serve only");
+		else
+			ret = worker_show(&a);
 		goto out;
 	}
 	/* Its results go to the parent's pipe only, never to a file that happens to be fd 3. */

@@ -10,13 +10,17 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "build/build.h"
+#include "git/show.h"
 #include "query/lang.h"
 #include "server/access.h"
+#include "server/mirror.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "util/bitset.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "util/rfc3339.h"
 #include "util/strv.h"
@@ -619,11 +623,41 @@ void handlers_rev_dispose(struct handlers_rev *v)
 	v->set = NULL;
 }
 
-int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap, const struct snap_repo *r,
-		       const char *rev)
+/* Fills out for branch b of e, named name (the branch's, or the commit asked for). */
+static int rev_at(struct handlers_rev *out, const struct index_repo_entry *e, size_t b,
+		  const char *name)
+{
+	out->name = name;
+	out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
+	out->branch = b;
+	out->has_branches = true;
+	out->n_words = bitset_words(e->n_branches);
+	if (!(out->set = calloc(out->n_words, sizeof(*out->set))))
+		return error_nomem(NULL);
+	return 0;
+}
+
+/*
+ * The indexed branch at commit (40 lowercase hex digits), the default one when several are:
+ * its documents are the commit's. e->n_branches when none is (the branch moved on).
+ */
+static size_t branch_at(const struct index_repo_entry *e, const char *commit)
+{
+	size_t found = e->n_branches;
+
+	for (size_t b = 0; b < e->n_branches; b++)
+		if (strcmp(e->branches[b].commit, commit) == 0 &&
+		    (found == e->n_branches || e->branches[b].is_default))
+			found = b;
+	return found;
+}
+
+int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap,
+			 const struct snap_repo *r, const char *rev)
 {
 	const struct index_repo_entry *e = index_shard_entry(snap->ix, r->shard0);
 	bool is_head = !rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0;
+	size_t b;
 
 	*out = (struct handlers_rev){ .name = "HEAD", .ix = snap->ix };
 	if (!e || e->n_branches == 0) {
@@ -632,18 +666,12 @@ int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap, 
 		error_set("unknown revision");
 		return TRAWL_ENOTFOUND;
 	}
-	for (size_t b = 0; b < e->n_branches; b++) {
-		if (is_head ? !e->branches[b].is_default : strcmp(e->branches[b].name, rev) != 0)
-			continue;
-		out->name = e->branches[b].name;
-		out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
-		out->branch = b;
-		out->has_branches = true;
-		out->n_words = bitset_words(e->n_branches);
-		if (!(out->set = calloc(out->n_words, sizeof(*out->set))))
-			return error_nomem(NULL);
-		return 0;
-	}
+	for (b = 0; b < e->n_branches; b++)
+		if (is_head ? e->branches[b].is_default : strcmp(e->branches[b].name, rev) == 0)
+			return rev_at(out, e, b, e->branches[b].name);
+	/* A branch's name first (git's order too), then a commit a branch is at. */
+	if (!is_head && hex_is_commit_id(rev, strlen(rev)) && (b = branch_at(e, rev)) < e->n_branches)
+		return rev_at(out, e, b, rev);
 	error_set("unknown revision");
 	return TRAWL_ENOTFOUND;
 }
@@ -660,14 +688,56 @@ bool handlers_rev_has(struct handlers_rev *v, const struct snap_doc *d)
 	return bitset_test(v->set, v->n_words, v->branch);
 }
 
-int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
-		       size_t *path_len, struct req *rq)
+/*
+ * A rev that is no branch but looks like a commit id: 40 characters (a commit id mistyped),
+ * or a run of hex digits of another length (an abbreviated id, which trawl does not resolve:
+ * a permalink carries all 40). EINVAL with the reason; 0 for any other rev (a 404 then).
+ */
+static int rev_syntax(const char *rev, size_t len)
+{
+	size_t n_hex = 0;
+
+	while (n_hex < len && hex_digit((unsigned char)rev[n_hex]) >= 0)
+		n_hex++;
+	if (len == HEX_COMMIT_LEN && n_hex < len) {
+		error_set("rev is no branch and not a commit id either (40 hex digits)");
+		return TRAWL_EINVAL;
+	}
+	if (n_hex == len && len >= 7 && len <= 64 && len != HEX_COMMIT_LEN) {
+		error_set("rev is no branch; an abbreviated commit id is not accepted: give all 40 "
+			  "hex digits");
+		return TRAWL_EINVAL;
+	}
+	return 0;
+}
+
+/* rv lowercased when it is a commit id (the index records commits so), else rv itself. */
+static const char *rev_normal(struct req *rq, const char *rv, size_t len)
+{
+	char lower[HEX_COMMIT_LEN + 1];
+
+	if (!rv || !hex_is_commit_id(rv, len))
+		return rv;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = rv[i] >= 'A' && rv[i] <= 'F' ? (char)(rv[i] - 'A' + 'a') : rv[i];
+	lower[len] = 0;
+	return req_keep(rq, lower);
+}
+
+/*
+ * handlers_file_params; with mirror_commit not NULL, a commit id no indexed branch is at is
+ * no 404: *mirror_commit gets it (lowercase) and *rev is left empty, for mirror_show.
+ */
+static int file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
+		       size_t *path_len, struct req *rq, const char **mirror_commit)
 {
 	const char *rv;
 	size_t len;
 	int err;
 
 	*rev = (struct handlers_rev){ 0 };
+	if (mirror_commit)
+		*mirror_commit = NULL;
 	if ((err = handlers_find_repo(r, rq)) < 0)
 		return err;
 	if ((err = req_param(&rv, &len, rq, "rev")) < 0 ||
@@ -679,23 +749,46 @@ int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, c
 	}
 	if ((err = route_path_check(*path, *path_len)) < 0)
 		return err;
-	if ((err = handlers_rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
-		return handlers_not_found("not found");
+	if (rv && !(rv = rev_normal(rq, rv, len)))
+		return handlers_internal(error_nomem(NULL));
+	err = handlers_rev_resolve(rev, rq->snap, *r, rv);
+	if (err == TRAWL_ENOTFOUND && rv && hex_is_commit_id(rv, len)) {
+		if (!mirror_commit)
+			return handlers_not_found("commit not indexed");
+		*mirror_commit = rv;
+		return 0;
+	}
+	if (err == TRAWL_ENOTFOUND)
+		return rv && (err = rev_syntax(rv, len)) < 0 ? err : handlers_not_found("not found");
 	return err < 0 ? handlers_internal(err) : 0;
 }
 
-static int put_head(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
-		    const char *path, size_t path_len)
+int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
+			 size_t *path_len, struct req *rq)
+{
+	return file_params(r, rev, path, path_len, rq, NULL);
+}
+
+/*
+ * The head of a tree or file answer: repo, rev (the branch, or the commit id asked for), path,
+ * commit (NULL: null) and whether it comes from the index or the mirror.
+ */
+static int put_head(struct buf *b, const struct snap_repo *r, const char *rev,
+		    const char *path, size_t path_len, const char *commit, bool is_indexed)
 {
 	int err;
 
 	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
 	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
 	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
-	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"path\":")) < 0)
+	    (err = json_put_string(b, rev, strlen(rev), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"path\":")) < 0 ||
+	    (err = json_put_string(b, path, path_len, NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
+	    (err = commit ? json_put_string(b, commit, strlen(commit), NULL)
+			  : buf_puts(b, "null")) < 0)
 		return err;
-	return json_put_string(b, path, path_len, NULL);
+	return buf_printf(b, ",\"indexed\":%s", is_indexed ? "true" : "false");
 }
 
 static bool has_prefix(const struct snap_doc *d, const char *p, size_t n)
@@ -725,19 +818,168 @@ static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *n
 	return buf_putc(b, '}');
 }
 
+/* ---- a commit no indexed branch is at: from the mirror (mirror.h) ---- */
+
+/* A raw answer: the bytes as plain text. */
+static int raw_answer(struct req *rq, const void *p, size_t len)
+{
+	if (buf_put(&rq->body, p, len) < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	/* SECURITY: repository content is never rendered as active content (X4). */
+	rq->ctype = "text/plain; charset=utf-8";
+	req_header(rq, "Content-Security-Policy", "sandbox");
+	req_header(rq, "Content-Disposition", "inline");
+	rq->status = 200;
+	return 0;
+}
+
+/* The commit read, or the answer that it could not be (0 with rq answered, or an error). */
+static int mirror_read(struct mirror_answer *a, struct req *rq, const struct snap_repo *r,
+		       const char *commit, const char *path, size_t path_len,
+		       enum gitshow_kind want)
+{
+	char *p = strndup(path, path_len);
+	int err;
+
+	if (!p)
+		return handlers_internal(error_nomem(NULL));
+	err = mirror_show(a, rq, r->name, commit, p);
+	free(p);
+	if (err < 0)
+		return mirror_fail(rq, err);
+	if (a->kind == GITSHOW_NO_COMMIT) {
+		error_set("no such commit in %s", r->name);
+		return TRAWL_ENOTFOUND;
+	}
+	/* A directory asked for as a file, or a file as a directory, is not found either. */
+	if ((int)a->kind != (int)want)
+		return handlers_not_found("not found");
+	return 1;
+}
+
+static int put_mirror_file(struct buf *b, const struct snap_repo *r, const char *commit,
+			   const char *path, size_t path_len, const struct mirror_answer *a)
+{
+	const char *lname = lang_name(lang_detect(path, path_len));
+	size_t probe = a->content.len < BUILD_BINARY_PROBE ? a->content.len : BUILD_BINARY_PROBE;
+	bool is_binary = !a->is_too_large && probe && memchr(a->content.ptr, 0, probe);
+	const char *skip = a->is_too_large ? doc_skip_name(DOC_SKIP_TOO_LARGE)
+			   : is_binary	    ? doc_skip_name(DOC_SKIP_BINARY)
+					    : NULL;
+	int err;
+
+	if ((err = put_head(b, r, commit, path, path_len, commit, false)) < 0 ||
+	    (err = buf_puts(b, ",\"language\":")) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
+			      (unsigned long long)a->size, is_binary ? "true" : "false")) < 0)
+		return err;
+	if (skip)
+		return buf_printf(b, "\"%s\"}", skip);
+	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
+	    (err = json_put_string(b, a->content.ptr, a->content.len, NULL)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+/* The file route (is_raw: the raw one) for a commit read from the mirror. */
+static int mirror_file(struct req *rq, const struct snap_repo *r, const char *commit,
+		       const char *path, size_t path_len, bool is_raw)
+{
+	struct mirror_answer a;
+	int err = mirror_read(&a, rq, r, commit, path, path_len, GITSHOW_FILE);
+
+	if (err <= 0)
+		goto out;
+	if (is_raw) {
+		err = a.is_too_large
+			      ? handlers_not_found("the file's content is not stored (skipped)")
+			      : raw_answer(rq, a.content.ptr, a.content.len);
+		goto out;
+	}
+	if ((err = put_mirror_file(&rq->body, r, commit, path, path_len, &a)) < 0)
+		err = handlers_internal(err);
+	else
+		rq->status = 200;
+out:
+	mirror_answer_dispose(&a);
+	return err < 0 ? err : 0;
+}
+
+static int put_mirror_entry(struct buf *b, const struct mirror_entry *e, const char *dir,
+			    size_t dir_len)
+{
+	struct buf full; /* the entry's path, for its language */
+	const char *lname;
+	int err;
+
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, e->name, strlen(e->name), NULL)) < 0)
+		return err;
+	if (e->type == GITSHOW_E_DIR)
+		return buf_puts(b, ",\"type\":\"dir\"}");
+	buf_init(&full, BUF_MAX_DEFAULT);
+	if ((err = buf_put(&full, dir, dir_len)) < 0 ||
+	    (dir_len && (err = buf_putc(&full, '/')) < 0) || (err = buf_puts(&full, e->name)) < 0) {
+		buf_dispose(&full);
+		return err;
+	}
+	lname = lang_name(lang_detect(full.ptr, full.len));
+	buf_dispose(&full);
+	if ((err = buf_printf(b, ",\"type\":\"file\",\"size\":%llu,\"language\":",
+			      (unsigned long long)e->size)) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
+		return err;
+	if (e->type == GITSHOW_E_SYMLINK || e->type == GITSHOW_E_SUBMODULE)
+		err = buf_printf(b, ",\"skipped\":\"%s\"",
+				 doc_skip_name(e->type == GITSHOW_E_SYMLINK ? DOC_SKIP_SYMLINK
+									    : DOC_SKIP_SUBMODULE));
+	return err < 0 ? err : buf_putc(b, '}');
+}
+
+/* The tree route for a commit read from the mirror. */
+static int mirror_tree(struct req *rq, const struct snap_repo *r, const char *commit,
+		       const char *path, size_t path_len)
+{
+	struct mirror_answer a;
+	int err = mirror_read(&a, rq, r, commit, path, path_len, GITSHOW_DIR);
+
+	if (err <= 0)
+		goto out;
+	if ((err = put_head(&rq->body, r, commit, path, path_len, commit, false)) < 0 ||
+	    (a.is_truncated && (err = buf_puts(&rq->body, ",\"truncated\":true")) < 0) ||
+	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
+		goto fail;
+	for (size_t i = 0; i < a.n_entries; i++)
+		if ((i && (err = buf_putc(&rq->body, ',')) < 0) ||
+		    (err = put_mirror_entry(&rq->body, &a.entries[i], path, path_len)) < 0)
+			goto fail;
+	if ((err = buf_puts(&rq->body, "]}")) < 0)
+		goto fail;
+	rq->status = 200;
+	goto out;
+fail:
+	err = handlers_internal(err);
+out:
+	mirror_answer_dispose(&a);
+	return err < 0 ? err : 0;
+}
+
 int handlers_tree(struct req *rq)
 {
 	const struct snap_repo *r;
 	struct handlers_rev rev;
-	const char *path;
+	const char *path, *commit;
 	size_t path_len, pre_len = 0, n = 0, i;
 	struct buf pre; /* "path/" and, while skipping a subdirectory, "path/sub0" */
 	int err;
 
-	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0) {
+	if ((err = file_params(&r, &rev, &path, &path_len, rq, &commit)) < 0) {
 		handlers_rev_dispose(&rev);
 		return err;
 	}
+	if (commit)
+		return mirror_tree(rq, r, commit, path, path_len);
 	/*
 	 * The directory's entries are the documents under "path/" on the revision, consecutive
 	 * in path order (documents of other revisions interleave and are passed over).
@@ -747,7 +989,7 @@ int handlers_tree(struct req *rq)
 		goto out;
 	pre_len = pre.len;
 	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
-	if ((err = put_head(&rq->body, r, &rev, path, path_len)) < 0 ||
+	if ((err = put_head(&rq->body, r, rev.name, path, path_len, rev.commit, true)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
 		goto out;
 	while (i < r->n_docs && has_prefix(&r->docs[i], pre.ptr, pre_len)) {
@@ -813,10 +1055,7 @@ static int put_file(struct buf *b, const struct snap_repo *r, const struct handl
 	const char *lname = lang_name(d->lang);
 	int err;
 
-	if ((err = put_head(b, r, rev, path, path_len)) < 0 ||
-	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
-	    (err = rev->commit ? json_put_string(b, rev->commit, strlen(rev->commit), NULL)
-			       : buf_puts(b, "null")) < 0 ||
+	if ((err = put_head(b, r, rev->name, path, path_len, rev->commit, true)) < 0 ||
 	    (err = buf_puts(b, ",\"language\":")) < 0 ||
 	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
 	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
@@ -837,14 +1076,17 @@ int handlers_file(struct req *rq)
 	struct handlers_rev rev;
 	const char *path;
 	size_t path_len;
+	const char *commit;
 	struct shard_doc d;
 	int err;
 
-	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
-	    (err = find_doc(&d, r, &rev, path, path_len)) < 0) {
+	if ((err = file_params(&r, &rev, &path, &path_len, rq, &commit)) < 0 ||
+	    (!commit && (err = find_doc(&d, r, &rev, path, path_len)) < 0)) {
 		handlers_rev_dispose(&rev);
 		return err;
 	}
+	if (commit)
+		return mirror_file(rq, r, commit, path, path_len, false);
 	err = put_file(&rq->body, r, &rev, path, path_len, &d);
 	handlers_rev_dispose(&rev);
 	if (err < 0)
@@ -859,23 +1101,19 @@ int handlers_raw(struct req *rq)
 	struct handlers_rev rev;
 	const char *path;
 	size_t path_len;
+	const char *commit;
 	struct shard_doc d;
 	int err;
 
-	err = handlers_file_params(&r, &rev, &path, &path_len, rq);
-	if (err >= 0)
+	err = file_params(&r, &rev, &path, &path_len, rq, &commit);
+	if (err >= 0 && !commit)
 		err = find_doc(&d, r, &rev, path, path_len);
 	handlers_rev_dispose(&rev);
 	if (err < 0)
 		return err;
+	if (commit)
+		return mirror_file(rq, r, commit, path, path_len, true);
 	if (d.skip != DOC_INDEXED)
 		return handlers_not_found("the file's content is not stored (skipped)");
-	if (buf_put(&rq->body, d.content, d.content_len) < 0)
-		return handlers_internal(TRAWL_ENOMEM);
-	/* SECURITY: repository content is never rendered as active content (X4). */
-	rq->ctype = "text/plain; charset=utf-8";
-	req_header(rq, "Content-Security-Policy", "sandbox");
-	req_header(rq, "Content-Disposition", "inline");
-	rq->status = 200;
-	return 0;
+	return raw_answer(rq, d.content, d.content_len);
 }

@@ -1,0 +1,293 @@
+/*
+ * A commit permalink no indexed branch is at any more (the branch moved on): the file, raw and
+ * tree routes answer it from the repository's mirror, read by a short-lived confined worker
+ * (`trawl worker show`, docs/internals/sandbox.md, "The show worker"), never in this process.
+ *
+ * DESIGN: the server cannot read DATA/repos (its Landlock rules) and never runs libgit2 on a
+ * repository's data: the worker is started through the spawner like the pattern compiler
+ * (sandbox_run: its request on standard input, its answer on standard output, limits on its
+ * memory, CPU time and output, killed at its deadline), confines itself to the one mirror and
+ * answers in worker messages (sandbox/wire.h). At most MIRROR_MAX_WORKERS run at once; a
+ * request that finds them all busy is a 503 at once rather than a queue.
+ *
+ * SECURITY: which repository is the route's, checked by access_check_repo before anything
+ * here runs; the worker gets the repository's numeric id from the registry (never its name, a
+ * path or a URL), a 40-hex commit and the path the route checked. Any commit object of the
+ * mirror may be shown: access is granted per repository, and a reader of the repository may
+ * read its history (branch patterns choose what is indexed, not what is secret). Only in
+ * data-directory mode: an index served without a registry has no mirror (404, "commit not
+ * indexed").
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build/build.h"
+#include "git/show.h"
+#include "sandbox/child.h"
+#include "sandbox/wire.h"
+#include "server/mirror.h"
+#include "server/server_int.h"
+#include "store/store.h"
+#include "util/error.h"
+
+#define MIRROR_MAX_WORKERS 4
+#define MIRROR_DEADLINE_MS 10000.0
+#define MIRROR_MAX_CPU_S 10
+#define MIRROR_MAX_MEMORY ((size_t)1 << 30)
+#define MIRROR_MAX_OUTPUT ((size_t)16 << 20)
+
+static atomic_uint running;
+
+void mirror_answer_dispose(struct mirror_answer *a)
+{
+	for (size_t i = 0; i < a->n_entries; i++)
+		free(a->entries[i].name);
+	free(a->entries);
+	buf_dispose(&a->content);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The repository's registry id: ENOTFOUND "commit not indexed" without a registry entry. */
+static int registry_id(int64_t *id, struct req *rq, const char *name)
+{
+	struct store *st = NULL;
+	struct store_repo sr = { 0 };
+	int err;
+
+	if ((err = handlers_registry_open(&st, rq)) < 0)
+		return handlers_registry_error(rq);
+	err = st ? store_repo_get(&sr, st, name) : TRAWL_ENOTFOUND;
+	store_close(st);
+	if (err == TRAWL_ENOTFOUND)
+		return handlers_not_found("commit not indexed");
+	if (err < 0)
+		return err == TRAWL_ENOMEM ? err : handlers_registry_error(rq);
+	*id = sr.id;
+	store_repo_dispose(&sr);
+	return 0;
+}
+
+static int put_request(struct buf *b, int64_t id, const char *commit, const char *path)
+{
+	struct wire_out o;
+	int err;
+
+	const void *p;
+	size_t len;
+
+	wire_out_begin(&o, WIRE_SHOW_REQ);
+	wire_put_u64(&o, (uint64_t)id);
+	wire_put_str(&o, commit);
+	wire_put_str(&o, path);
+	wire_put_u64(&o, BUILD_MAX_FILE_SIZE_DEFAULT);
+	wire_put_u32(&o, MIRROR_MAX_ENTRIES);
+	/* Its bytes go to the worker's standard input through sandbox_run. */
+	if ((err = wire_out_bytes(&o, &p, &len)) == 0)
+		err = buf_put(b, p, len);
+	wire_out_dispose(&o);
+	return err;
+}
+
+static int take_entry(struct mirror_answer *a, const struct wire_msg *m)
+{
+	struct wire_fields f;
+	struct mirror_entry e = { 0 };
+	uint32_t type;
+	int err;
+
+	if (a->n_entries >= MIRROR_MAX_ENTRIES) {
+		error_set("more entries than asked for");
+		return TRAWL_ECORRUPT;
+	}
+	if (!a->entries && !(a->entries = calloc(MIRROR_MAX_ENTRIES, sizeof(*a->entries))))
+		return error_nomem(NULL);
+	wire_fields_init(&f, m);
+	if ((err = wire_get_str(&f, &e.name, WIRE_MAX_STR)) < 0 ||
+	    (err = wire_get_u32(&f, &type)) < 0 || (err = wire_get_u64(&f, &e.size)) < 0 ||
+	    (err = wire_fields_end(&f)) < 0) {
+		free(e.name);
+		return err;
+	}
+	if (type > GITSHOW_E_SUBMODULE || !e.name[0] || strchr(e.name, '/')) {
+		free(e.name);
+		error_set("an entry of unknown type or with a bad name");
+		return TRAWL_ECORRUPT;
+	}
+	e.type = (int)type;
+	a->entries[a->n_entries++] = e;
+	return 0;
+}
+
+static int take_head(struct mirror_answer *a, const struct wire_msg *m)
+{
+	struct wire_fields f;
+	uint32_t kind, flags;
+	int err;
+
+	wire_fields_init(&f, m);
+	if ((err = wire_get_u32(&f, &kind)) < 0 || (err = wire_get_u64(&f, &a->size)) < 0 ||
+	    (err = wire_get_u32(&f, &flags)) < 0 || (err = wire_fields_end(&f)) < 0)
+		return err;
+	if (kind < GITSHOW_FILE || kind > GITSHOW_NO_PATH || flags > 3) {
+		error_set("an answer of unknown kind");
+		return TRAWL_ECORRUPT;
+	}
+	a->kind = (int)kind;
+	a->is_too_large = flags & 1;
+	a->is_truncated = flags & 2;
+	return 0;
+}
+
+/* One message of the answer, in the order show_send (cmd_worker.c) sends them. */
+static int take(struct mirror_answer *a, const struct wire_msg *m, bool *is_end)
+{
+	const uint8_t *p;
+	size_t len;
+	struct wire_fields f;
+	char *msg = NULL;
+	uint32_t code;
+
+	if (m->type == WIRE_ERROR) {
+		wire_fields_init(&f, m);
+		if (wire_get_str(&f, &msg, WIRE_MAX_STR) == 0 && wire_get_u32(&f, &code) == 0)
+			error_set("the show worker failed: %s", msg);
+		else
+			error_set("the show worker failed");
+		free(msg);
+		return TRAWL_EIO;
+	}
+	if ((m->type == WIRE_SHOW) != (a->kind == 0)) { /* the head first, and once */
+		error_set("an answer out of order");
+		return TRAWL_ECORRUPT;
+	}
+	switch (m->type) {
+	case WIRE_SHOW:
+		return take_head(a, m);
+	case WIRE_SHOW_DATA:
+		wire_fields_init(&f, m);
+		wire_get_rest(&f, &p, &len);
+		if (a->kind != GITSHOW_FILE || a->content.len + len > a->size) {
+			error_set("more content than the file's size");
+			return TRAWL_ECORRUPT;
+		}
+		return buf_put(&a->content, p, len);
+	case WIRE_SHOW_ENTRY:
+		if (a->kind == GITSHOW_DIR)
+			return take_entry(a, m);
+		error_set("an entry in the answer of a file");
+		return TRAWL_ECORRUPT;
+	case WIRE_END:
+		*is_end = true;
+		return 0;
+	default:
+		error_set("an answer of unexpected type %u", m->type);
+		return TRAWL_ECORRUPT;
+	}
+}
+
+/*
+ * SECURITY: the worker read a hostile repository: its answer is checked as any input is
+ * (sandbox/wire.h bounds, the order and sizes above, the content no longer than the file).
+ */
+static int parse_answer(struct mirror_answer *a, const char *out, size_t len)
+{
+	struct wire_in in;
+	struct wire_msg m;
+	bool is_end = false;
+	int err = 0, got;
+
+	wire_in_init(&in, WIRE_SHOW_MAX);
+	buf_init(&a->content, BUILD_MAX_FILE_SIZE_DEFAULT);
+	for (size_t at = 0; at < len && !is_end && err == 0;) {
+		size_t n = len - at < 65536 ? len - at : 65536;
+
+		if ((err = wire_in_feed(&in, out + at, n)) < 0)
+			break;
+		at += n;
+		while (!is_end && err == 0 && (got = wire_in_next(&in, &m)) != 0)
+			err = got < 0 ? got : take(a, &m, &is_end);
+	}
+	if (err == 0 && (!is_end || a->kind == 0 ||
+			 (a->kind == GITSHOW_FILE && !a->is_too_large && a->content.len != a->size))) {
+		error_set("the show worker's answer ended early");
+		err = TRAWL_ECORRUPT;
+	}
+	wire_in_dispose(&in);
+	return err;
+}
+
+/* Logs why the worker gave no answer (the client gets a 502/504 without the detail). */
+static void log_failure(const struct req *rq, const struct sandbox_result *res)
+{
+	struct logline l;
+
+	log_begin(&l, "error", "reading a commit from the mirror failed");
+	log_cstr(&l, "req", rq->id);
+	log_cstr(&l, "error", error_last());
+	if (res->signal)
+		log_num(&l, "signal", res->signal);
+	else if (res->exit_status >= 0)
+		log_num(&l, "exit_status", res->exit_status);
+	log_end(&l);
+}
+
+int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, const char *commit,
+		const char *path)
+{
+	char *argv[] = { "trawl", "worker", "show", "--data", (char *)rq->s->cfg->data_dir, NULL };
+	struct sandbox_limits lim = {
+		.max_memory = MIRROR_MAX_MEMORY,
+		.max_cpu_s = MIRROR_MAX_CPU_S,
+		.deadline_ms = clock_now_ms() + MIRROR_DEADLINE_MS,
+		.max_output = MIRROR_MAX_OUTPUT,
+	};
+	struct sandbox_result res = { 0 };
+	struct buf req;
+	int64_t id = 0;
+	int err;
+
+	*out = (struct mirror_answer){ 0 };
+	if (strlen(path) > WIRE_MAX_STR)
+		return handlers_not_found("not found");
+	if ((err = registry_id(&id, rq, repo)) < 0)
+		return err;
+	buf_init(&req, WIRE_HEADER_SIZE + 2 * WIRE_MAX_STR + 64);
+	if ((err = put_request(&req, id, commit, path)) < 0) {
+		buf_dispose(&req);
+		return handlers_internal(err);
+	}
+	if (atomic_fetch_add(&running, 1) >= MIRROR_MAX_WORKERS) {
+		atomic_fetch_sub(&running, 1);
+		buf_dispose(&req);
+		return MIRROR_BUSY;
+	}
+	err = sandbox_run(&res, rq->s->cfg->self_exe, argv, req.ptr, req.len, &lim);
+	atomic_fetch_sub(&running, 1);
+	buf_dispose(&req);
+	if (err == 0)
+		err = parse_answer(out, res.out, res.out_len);
+	if (err < 0) {
+		log_failure(rq, &res);
+		err = err == TRAWL_ETIMEOUT || res.signal == SIGXCPU ? MIRROR_TIMEOUT : MIRROR_FAILED;
+	}
+	sandbox_result_dispose(&res);
+	return err;
+}
+
+int mirror_fail(struct req *rq, int err)
+{
+	if (err == MIRROR_BUSY) {
+		req_header(rq, "Retry-After", "1");
+		req_error(rq, 503, "busy", "too many commits are being read from mirrors; retry shortly",
+			  0);
+	} else if (err == MIRROR_TIMEOUT) {
+		req_error(rq, 504, "timeout", "reading the commit from the mirror took too long", 0);
+	} else if (err == MIRROR_FAILED) {
+		req_error(rq, 502, "mirror_failed", "reading the commit from the mirror failed", 0);
+	} else {
+		return err;
+	}
+	return 0;
+}

@@ -1,0 +1,54 @@
+/*
+ * Reading a commit of a repository's mirror for the file, raw and tree routes, through the
+ * confined `trawl worker show` (handlers_mirror.c; docs/internals/sandbox.md, "The show
+ * worker").
+ */
+#ifndef TRAWL_SERVER_MIRROR_H
+#define TRAWL_SERVER_MIRROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+struct req;
+
+#define MIRROR_MAX_ENTRIES 5000u /* a directory's entries listed; more: "truncated" */
+
+/* mirror_show's failures that are no TRAWL_E* code: mirror_fail answers them. */
+#define MIRROR_BUSY (-1001)    /* 503: every worker slot is taken */
+#define MIRROR_TIMEOUT (-1002) /* 504: the worker ran past its deadline or CPU time */
+#define MIRROR_FAILED (-1003)  /* 502: it failed or answered nonsense (logged) */
+
+struct mirror_entry {
+	char *name;
+	int type; /* enum gitshow_etype (git/show.h) */
+	uint64_t size;
+};
+
+struct mirror_answer {
+	int kind;      /* enum gitshow_kind (git/show.h) */
+	uint64_t size; /* FILE: the blob's size */
+	bool is_too_large, is_truncated;
+	struct buf content; /* FILE: the content, unless too large */
+	struct mirror_entry *entries; /* DIR */
+	size_t n_entries;
+};
+
+/*
+ * What commit (40 hex digits, lowercase) of the repository repo holds at path ("" the root),
+ * read from its mirror: 0 with out->kind GITSHOW_FILE, _DIR, _NO_COMMIT or _NO_PATH. The caller
+ * has checked the repository is readable and the path. ENOTFOUND "commit not indexed" when the
+ * repository is in no registry (an index served without a data directory's registry), EIO
+ * (the registry), MIRROR_BUSY, MIRROR_TIMEOUT, MIRROR_FAILED. Dispose of *out after, also on
+ * failure.
+ */
+int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, const char *commit,
+		const char *path);
+void mirror_answer_dispose(struct mirror_answer *a);
+
+/* For a MIRROR_* err: the 503, 504 or 502 answer set on rq, and 0; any other err returned. */
+int mirror_fail(struct req *rq, int err);
+
+#endif
