@@ -9,11 +9,11 @@
  * Test hooks, only in the test binary trawl-test (built with TRAWL_TEST_HOOKS; the release
  * trawl has none and ignores these variables), read from the environment and used by
  * tests/e2e/test_workers.sh: with
- * TRAWL_TEST_WORKER_PAUSE=fetch|index the worker of that role stops once confined (the index
- * worker after writing its shards, before it reports them) and waits to be killed, with
+ * TRAWL_TEST_WORKER_PAUSE=fetch|index|show the worker of that role stops once confined (the
+ * index worker after writing its shards, before it reports them) and waits to be killed, with
  * TRAWL_TEST_WORKER_PAUSE=fetch-objects the fetch worker stops once the first objects of its
- * fetch arrived (a first clone: half-way); with TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls
- * socket() once confined, which the index role forbids (with =index-execve the index worker
+ * fetch arrived (a first clone: half-way); with TRAWL_TEST_WORKER_SYSCALL=fetch|index|show it
+ * calls socket() once confined, which the index role (the show worker's too) forbids (with =index-execve the index worker
  * calls execve(), which it may not either, its ctags launcher notwithstanding); with
  * TRAWL_TEST_WORKER_READ=PATH the
  * confined index worker tries to open PATH and says on standard error whether it could ("test
@@ -932,6 +932,8 @@ static int worker_show(const struct worker_args *a)
 	read[0] = mirror;
 	if ((err = worker_confine(CONFINE_INDEX, read, 1, NULL, 0, -1, false)) < 0)
 		goto out;
+	test_hooks("show");
+	test_pause("show");
 	if ((err = gitmod.show(&r, mirror, q.commit, q.path, q.max_size, q.max_entries)) < 0)
 		goto out;
 	if ((err = show_send(&r)) < 0) {

@@ -7,8 +7,10 @@
  * repository's data: the worker is started through the spawner like the pattern compiler
  * (sandbox_run: its request on standard input, its answer on standard output, limits on its
  * memory, CPU time and output, killed at its deadline), confines itself to the one mirror and
- * answers in worker messages (sandbox/wire.h). At most MIRROR_MAX_WORKERS run at once; a
- * request that finds them all busy is a 503 at once rather than a queue.
+ * answers in worker messages (sandbox/wire.h). The wait is on threads of their own
+ * (srv.mirror_pool), never an HTTP thread's, whose other connections would wait with it; at
+ * most MIRROR_MAX_WORKERS run at once, and a request that finds them all busy is a 503 at once
+ * rather than a queue.
  *
  * SECURITY: which repository is the route's, checked by access_check_repo before anything
  * here runs; the worker gets the repository's numeric id from the registry (never its name, a
@@ -19,7 +21,6 @@
  * indexed").
  */
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,13 +33,10 @@
 #include "store/store.h"
 #include "util/error.h"
 
-#define MIRROR_MAX_WORKERS 4
-#define MIRROR_DEADLINE_MS 10000.0
-#define MIRROR_MAX_CPU_S 10
+#define MIRROR_DEADLINE_MS 5000.0
+#define MIRROR_MAX_CPU_S 5
 #define MIRROR_MAX_MEMORY ((size_t)1 << 30)
 #define MIRROR_MAX_OUTPUT ((size_t)16 << 20)
-
-static atomic_uint running;
 
 void mirror_answer_dispose(struct mirror_answer *a)
 {
@@ -258,13 +256,7 @@ int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, con
 		buf_dispose(&req);
 		return handlers_internal(err);
 	}
-	if (atomic_fetch_add(&running, 1) >= MIRROR_MAX_WORKERS) {
-		atomic_fetch_sub(&running, 1);
-		buf_dispose(&req);
-		return MIRROR_BUSY;
-	}
 	err = sandbox_run(&res, rq->s->cfg->self_exe, argv, req.ptr, req.len, &lim);
-	atomic_fetch_sub(&running, 1);
 	buf_dispose(&req);
 	if (err == 0)
 		err = parse_answer(out, res.out, res.out_len);
@@ -290,4 +282,21 @@ int mirror_fail(struct req *rq, int err)
 		return err;
 	}
 	return 0;
+}
+
+int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
+{
+	if (atomic_fetch_add(&rq->s->mirror_jobs, 1) >= MIRROR_MAX_WORKERS) {
+		atomic_fetch_sub(&rq->s->mirror_jobs, 1);
+		free(work);
+		return mirror_fail(rq, MIRROR_BUSY);
+	}
+	rq->work = work;
+	req_defer_on(rq, rq->s->mirror_pool, fn);
+	return 0;
+}
+
+void mirror_done(struct req *rq)
+{
+	atomic_fetch_sub(&rq->s->mirror_jobs, 1);
 }

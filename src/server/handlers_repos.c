@@ -965,6 +965,45 @@ out:
 	return err < 0 ? err : 0;
 }
 
+enum mirror_route { MIRROR_ROUTE_FILE, MIRROR_ROUTE_RAW, MIRROR_ROUTE_TREE };
+
+/* A deferred read's request (rq->work): everything borrowed from rq, which outlives it. */
+struct mirror_work {
+	const struct snap_repo *r; /* in rq->snap */
+	const char *commit, *path;
+	size_t path_len;
+	enum mirror_route route;
+};
+
+/* On a mirror thread (mirror_defer). */
+static int run_mirror(struct req *rq)
+{
+	struct mirror_work *w = rq->work;
+	int err;
+
+	rq->work = NULL;
+	if (w->route == MIRROR_ROUTE_TREE)
+		err = mirror_tree(rq, w->r, w->commit, w->path, w->path_len);
+	else
+		err = mirror_file(rq, w->r, w->commit, w->path, w->path_len,
+				  w->route == MIRROR_ROUTE_RAW);
+	free(w);
+	mirror_done(rq);
+	return err;
+}
+
+/* The route's answer from the mirror, read off the HTTP thread. */
+static int from_mirror(struct req *rq, const struct snap_repo *r, const char *commit,
+		       const char *path, size_t path_len, enum mirror_route route)
+{
+	struct mirror_work *w = malloc(sizeof(*w));
+
+	if (!w)
+		return handlers_internal(error_nomem(NULL));
+	*w = (struct mirror_work){ r, commit, path, path_len, route };
+	return mirror_defer(rq, w, run_mirror);
+}
+
 int handlers_tree(struct req *rq)
 {
 	const struct snap_repo *r;
@@ -979,7 +1018,7 @@ int handlers_tree(struct req *rq)
 		return err;
 	}
 	if (commit)
-		return mirror_tree(rq, r, commit, path, path_len);
+		return from_mirror(rq, r, commit, path, path_len, MIRROR_ROUTE_TREE);
 	/*
 	 * The directory's entries are the documents under "path/" on the revision, consecutive
 	 * in path order (documents of other revisions interleave and are passed over).
@@ -1086,7 +1125,7 @@ int handlers_file(struct req *rq)
 		return err;
 	}
 	if (commit)
-		return mirror_file(rq, r, commit, path, path_len, false);
+		return from_mirror(rq, r, commit, path, path_len, MIRROR_ROUTE_FILE);
 	err = put_file(&rq->body, r, &rev, path, path_len, &d);
 	handlers_rev_dispose(&rev);
 	if (err < 0)
@@ -1112,7 +1151,7 @@ int handlers_raw(struct req *rq)
 	if (err < 0)
 		return err;
 	if (commit)
-		return mirror_file(rq, r, commit, path, path_len, true);
+		return from_mirror(rq, r, commit, path, path_len, MIRROR_ROUTE_RAW);
 	if (d.skip != DOC_INDEXED)
 		return handlers_not_found("the file's content is not stored (skipped)");
 	return raw_answer(rq, d.content, d.content_len);

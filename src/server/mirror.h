@@ -15,6 +15,8 @@
 struct req;
 
 #define MIRROR_MAX_ENTRIES 5000u /* a directory's entries listed; more: "truncated" */
+/* Reads at once (srv.mirror_pool's threads); one more is a 503. */
+#define MIRROR_MAX_WORKERS 4
 
 /* mirror_show's failures that are no TRAWL_E* code: mirror_fail answers them. */
 #define MIRROR_BUSY (-1001)    /* 503: every worker slot is taken */
@@ -41,7 +43,8 @@ struct mirror_answer {
  * read from its mirror: 0 with out->kind GITSHOW_FILE, _DIR, _NO_COMMIT or _NO_PATH. The caller
  * has checked the repository is readable and the path. ENOTFOUND "commit not indexed" when the
  * repository is in no registry (an index served without a data directory's registry), EIO
- * (the registry), MIRROR_BUSY, MIRROR_TIMEOUT, MIRROR_FAILED. Dispose of *out after, also on
+ * (the registry), MIRROR_TIMEOUT, MIRROR_FAILED. It waits for a process: call it on
+ * srv.mirror_pool (mirror_defer), never on an HTTP thread. Dispose of *out after, also on
  * failure.
  */
 int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, const char *commit,
@@ -50,5 +53,13 @@ void mirror_answer_dispose(struct mirror_answer *a);
 
 /* For a MIRROR_* err: the 503, 504 or 502 answer set on rq, and 0; any other err returned. */
 int mirror_fail(struct req *rq, int err);
+
+/*
+ * Runs fn(rq) on srv.mirror_pool with rq->work = work (fn frees it and calls mirror_done),
+ * or answers 503 (MIRROR_BUSY) when MIRROR_MAX_WORKERS reads run; work is freed then. 0.
+ */
+int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq));
+/* The end of a deferred read: its slot is free again. */
+void mirror_done(struct req *rq);
 
 #endif

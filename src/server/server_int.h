@@ -216,6 +216,8 @@ struct srv {
 	unsigned max_signins;
 	struct pool *sso_pool;     /* runs single sign-on's requests to the provider */
 	atomic_uint sso_jobs;      /* logins and callbacks running or queued on sso_pool */
+	struct pool *mirror_pool;  /* commit permalinks read from mirrors (mirror.h) */
+	atomic_uint mirror_jobs;   /* running on mirror_pool: at most MIRROR_MAX_WORKERS */
 	unsigned max_sso_jobs;
 	size_t query_mem;          /* search_opts.mem_limit of every search */
 	unsigned n_cpus;

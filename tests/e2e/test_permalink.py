@@ -8,7 +8,10 @@ limit. The errors: a commit the mirror does not hold, a path missing at that com
 asked for as a directory and back (404), an abbreviated or mistyped commit id (400), a
 repository the caller cannot read (404 as a missing one, the worker never started), an index
 served without a registry ("commit not indexed"); the navigation routes (outline) answer an
-old commit with "commit not indexed". Every answer is checked against its schema.
+old commit with "commit not indexed"; with the test binary's hooks, a worker the sandbox kills
+(502), workers that hang (504 at the deadline, other requests answered meanwhile) and a
+fifth read while four run (503). Every
+answer is checked against its schema.
 
     python3 tests/e2e/test_permalink.py
 """
@@ -22,6 +25,10 @@ import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from serverlib import TRAWL_TEST  # noqa: E402
 from teamlib import Server, done, ok, token_create, trawl, user_add  # noqa: E402
 from test_api_schema import schema_errors  # noqa: E402
 
@@ -172,6 +179,52 @@ def hidden(tmp, data, old):
         s.stop()
 
 
+def worker_faults(data, old):
+    """The test binary's hooks: a worker the sandbox kills is a 502 (logged), workers that hang
+    are a 504 at the deadline (5 s), a fifth read while four run is a 503 at once, and the
+    server answers other requests meanwhile (the reads wait on threads of their own)."""
+    path = q("app", "file", path="src/main.c", rev=old)
+    s = Server(data, binary=TRAWL_TEST, env={"TRAWL_TEST_WORKER_SYSCALL": "show"})
+    try:
+        st, b = get(s, path)
+        ok(st == 502 and b["error"]["code"] == "mirror_failed",
+           "a worker the sandbox killed: 502 mirror_failed", st, b)
+        schema_ok("error", b, "a worker that failed")
+        ok("reading a commit from the mirror failed" in s.logtext(),
+           "the failure is logged", s.logtext()[-2000:])
+    finally:
+        s.stop()
+    s = Server(data, binary=TRAWL_TEST, env={"TRAWL_TEST_WORKER_PAUSE": "show"})
+    try:
+        got = []
+
+        def one():
+            got.append(get(s, path))
+        th = [threading.Thread(target=one) for _ in range(4)]
+        t0 = time.monotonic()
+        for t in th:
+            t.start()
+        time.sleep(1.5)  # the four are running (paused) by now
+        st, b = get(s, path)
+        ok(st == 503 and b["error"]["code"] == "busy" and time.monotonic() - t0 < 4.5,
+           "a fifth read while four run: 503 busy at once", st, b)
+        for _ in range(8):
+            st, b = get(s, q("app", "file", path="src/main.c"))
+            if st != 200:
+                break
+        ok(st == 200 and time.monotonic() - t0 < 4.5,
+           "other requests are answered while the reads wait", st, time.monotonic() - t0)
+        for t in th:
+            t.join(60)
+        ok(len(got) == 4 and all(g[0] == 504 and g[1]["error"]["code"] == "timeout"
+                                 for g in got) and time.monotonic() - t0 < 30,
+           "workers that hang: 504 at the deadline", got)
+        st, b = get(s, q("app", "file", path="src/main.c"))
+        ok(st == 200, "the server answers on", st)
+    finally:
+        s.stop()
+
+
 def bare_index(tmp, src, old):
     """An index built with `trawl index` (no registry, no mirror): a moved commit is
     "commit not indexed"."""
@@ -210,7 +263,6 @@ def main():
             st, b = get(s, q("app", "file", path="src/main.c"))
             if st == 200 and b.get("commit") == new:
                 break
-            import time
             time.sleep(0.1)
         from_mirror(s, old, new)
         errors(s, old)
@@ -218,6 +270,7 @@ def main():
            "no worker failure or spawner refusal in the log", s.logtext()[-3000:])
         s.stop()
         s = None
+        worker_faults(data, old)
         hidden(tmp, data, old)
         bare_index(tmp, src, old)
     finally:
