@@ -166,7 +166,7 @@ static int take(struct mirror_answer *a, const struct wire_msg *m, bool *is_end)
 	case WIRE_SHOW_DATA:
 		wire_fields_init(&f, m);
 		wire_get_rest(&f, &p, &len);
-		if (a->kind != GITSHOW_FILE || a->content.len + len > a->size) {
+		if (a->kind != GITSHOW_FILE || a->is_too_large || a->content.len + len > a->size) {
 			error_set("more content than the file's size");
 			return TRAWL_ECORRUPT;
 		}
@@ -189,7 +189,7 @@ static int take(struct mirror_answer *a, const struct wire_msg *m, bool *is_end)
  * SECURITY: the worker read a hostile repository: its answer is checked as any input is
  * (sandbox/wire.h bounds, the order and sizes above, the content no longer than the file).
  */
-static int parse_answer(struct mirror_answer *a, const char *out, size_t len)
+int mirror_parse(struct mirror_answer *a, const char *out, size_t len)
 {
 	struct wire_in in;
 	struct wire_msg m;
@@ -259,7 +259,7 @@ int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, con
 	err = sandbox_run(&res, rq->s->cfg->self_exe, argv, req.ptr, req.len, &lim);
 	buf_dispose(&req);
 	if (err == 0)
-		err = parse_answer(out, res.out, res.out_len);
+		err = mirror_parse(out, res.out, res.out_len);
 	if (err < 0) {
 		log_failure(rq, &res);
 		err = err == TRAWL_ETIMEOUT || res.signal == SIGXCPU ? MIRROR_TIMEOUT : MIRROR_FAILED;

@@ -51,6 +51,14 @@ int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, con
 		const char *path);
 void mirror_answer_dispose(struct mirror_answer *a);
 
+/*
+ * The worker's answer out[0..len) into *a (zeroed by the caller): WIRE_SHOW, then
+ * WIRE_SHOW_DATA parts (a file) or WIRE_SHOW_ENTRY (a directory), then WIRE_END. ECORRUPT or
+ * ELIMIT for anything else (order, kinds, sizes, names), EIO for a WIRE_ERROR (its text in
+ * error_last(), for the log), ENOMEM. Dispose of *a after, also on failure.
+ */
+int mirror_parse(struct mirror_answer *a, const char *out, size_t len);
+
 /* For a MIRROR_* err: the 503, 504 or 502 answer set on rq, and 0; any other err returned. */
 int mirror_fail(struct req *rq, int err);
 
