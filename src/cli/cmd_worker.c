@@ -37,7 +37,7 @@
 #include "build/build.h"
 #include "build/outwire.h"
 #include "cli/cli.h"
-#include "cli/datadir.h"
+#include "cli/worker_int.h"
 #include "cli/gitmod.h"
 #include "git/cred.h"
 #include "index/shard.h"
@@ -49,8 +49,6 @@
 #include "util/error.h"
 #include "util/sanitizer.h"
 #include "util/file.h"
-#include "util/hex.h"
-#include "util/utf8.h"
 
 const struct cli_help cli_help_worker = {
 	.synopsis = "trawl worker fetch --mirror DIR --clone DIR --url URL --data DIR\n"
@@ -269,14 +267,9 @@ static size_t sanitizer_paths(const char **read, size_t n_read, char *buf, size_
 	return n_read;
 }
 
-/*
- * THE confinement of a worker (sandbox/confine.h): called once, after the git module is loaded
- * and libgit2 started, before the worker reads a byte of repository data. read and write are
- * the trees this worker needs beyond the role's system ones; keep_fd, when not -1, is kept open
- * (the index worker's socket to its ctags launcher). EPERM when it cannot be applied.
- */
-static int worker_confine(enum confine_role role, const char *const *read, size_t n_read,
-			  const char *const *write, size_t n_write, int keep_fd, bool without_tls)
+/* THE confinement of a worker: worker_int.h. */
+int worker_confine(enum confine_role role, const char *const *read, size_t n_read,
+		   const char *const *write, size_t n_write, int keep_fd, bool without_tls)
 {
 	const int keep[] = { WORKER_MSG_FD, keep_fd };
 	const char **reads;
@@ -319,8 +312,7 @@ static bool exists(const char *path)
 	return path && stat(path, &st) == 0;
 }
 
-/* Sends a WIRE_ERROR with error_last() and err on fd. */
-static int send_error_to(int fd, int err)
+int worker_send_error(int fd, int err)
 {
 	struct wire_out o;
 
@@ -334,7 +326,13 @@ static int send_error_to(int fd, int err)
 
 static int send_error(int err)
 {
-	return send_error_to(WORKER_MSG_FD, err);
+	return worker_send_error(WORKER_MSG_FD, err);
+}
+
+void worker_test_confined(const char *role)
+{
+	test_hooks(role);
+	test_pause(role);
 }
 
 /*
@@ -757,197 +755,6 @@ out:
 	return 0;
 }
 
-/* ---- show: one path of one commit of a mirror, for the server (docs/internals/sandbox.md) ---- */
-
-#define SHOW_IN_FD 0  /* the request: one WIRE_SHOW_REQ, then the end of the stream */
-#define SHOW_OUT_FD 1 /* the answer (the same socket: sandbox/child.h, sandbox_run) */
-#define SHOW_REQ_MAX (WIRE_HEADER_SIZE + 2 * (4 + WIRE_MAX_STR) + 64)
-#define SHOW_CHUNK (WIRE_MAX_MSG / 2) /* content bytes per WIRE_SHOW_DATA */
-
-struct show_req {
-	uint64_t id;
-	char *commit, *path;
-	uint64_t max_size;
-	uint32_t max_entries;
-};
-
-static void show_req_dispose(struct show_req *q)
-{
-	free(q->commit);
-	free(q->path);
-}
-
-static int show_req_fields(struct show_req *q, const struct wire_msg *m)
-{
-	struct wire_fields f;
-	int err;
-
-	wire_fields_init(&f, m);
-	if ((err = wire_get_u64(&f, &q->id)) < 0 ||
-	    (err = wire_get_str(&f, &q->commit, HEX_COMMIT_LEN)) < 0 ||
-	    (err = wire_get_str(&f, &q->path, WIRE_MAX_STR)) < 0 ||
-	    (err = wire_get_u64(&f, &q->max_size)) < 0 ||
-	    (err = wire_get_u32(&f, &q->max_entries)) < 0)
-		return err;
-	return wire_fields_end(&f);
-}
-
-/* The request on standard input, whole (at most SHOW_REQ_MAX bytes): ECORRUPT, ELIMIT, EIO. */
-static int show_req_read(struct show_req *q)
-{
-	struct wire_in in;
-	struct wire_msg m;
-	char chunk[4096];
-	size_t total = 0;
-	ssize_t n;
-	int err = 0;
-
-	*q = (struct show_req){ 0 };
-	wire_in_init(&in, WIRE_SHOW_MAX);
-	while ((n = read(SHOW_IN_FD, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set("reading the request: %s", strerror(errno));
-			err = TRAWL_EIO;
-			goto out;
-		}
-		if ((total += (size_t)n) > SHOW_REQ_MAX) {
-			error_set("the request is longer than %zu bytes", (size_t)SHOW_REQ_MAX);
-			err = TRAWL_ELIMIT;
-			goto out;
-		}
-		if ((err = wire_in_feed(&in, chunk, (size_t)n)) < 0)
-			goto out;
-	}
-	if ((err = wire_in_next(&in, &m)) >= 0 && (err != 1 || m.type != WIRE_SHOW_REQ)) {
-		error_set("no show request on standard input");
-		err = TRAWL_ECORRUPT;
-	}
-	if (err < 0 || (err = show_req_fields(q, &m)) < 0 || (err = wire_in_end(&in)) < 0)
-		goto out;
-	if (!hex_is_commit_id(q->commit, strlen(q->commit))) {
-		error_set("the request's commit is not 40 hex digits");
-		err = TRAWL_EINVAL;
-	}
-out:
-	wire_in_dispose(&in);
-	return err;
-}
-
-/*
- * SECURITY: the mirror's path is followed when the Landlock rule is made and when libgit2 opens
- * it, and the fetch worker of the repository writes DATA/repos/ID: a symlink it left there
- * could name another repository's mirror. The path is resolved and must be DATA/repos/ID/
- * mirror.git itself (resolved DATA), which *out (a new string) then is. ENOTFOUND when the
- * repository has no mirror (yet), EPERM when it resolves elsewhere.
- */
-static int show_mirror(char **out, const char *data, uint64_t id)
-{
-	struct datadir d;
-	struct datadir_repo p = { 0 };
-	char *real = NULL, *data_real = NULL, want[64];
-	size_t n;
-	int err;
-
-	*out = NULL;
-	if ((err = datadir_init(&d, data, false)) < 0)
-		return err;
-	if ((err = datadir_repo_init(&p, &d, (int64_t)id)) < 0)
-		goto out;
-	snprintf(want, sizeof(want), "/repos/%llu/mirror.git", (unsigned long long)id);
-	real = realpath(p.mirror, NULL);
-	data_real = realpath(data, NULL);
-	if (!real || !data_real) {
-		error_set("the repository has no mirror");
-		err = TRAWL_ENOTFOUND;
-		goto out;
-	}
-	n = strlen(data_real);
-	if (strncmp(real, data_real, n) != 0 || strcmp(real + n, want) != 0) {
-		error_set("the repository's mirror is a link elsewhere: refused");
-		err = TRAWL_EPERM;
-		goto out;
-	}
-	*out = real;
-	real = NULL;
-out:
-	free(real);
-	free(data_real);
-	datadir_repo_dispose(&p);
-	datadir_dispose(&d);
-	return err;
-}
-
-/* The answer: WIRE_SHOW, the content in WIRE_SHOW_DATA parts or the entries, WIRE_END. */
-static int show_send(const struct gitshow_result *r)
-{
-	struct wire_out o;
-	int err;
-
-	wire_out_begin(&o, WIRE_SHOW);
-	wire_put_u32(&o, (uint32_t)r->kind);
-	wire_put_u64(&o, r->size);
-	wire_put_u32(&o, (r->is_too_large ? 1u : 0) | (r->is_truncated ? 2u : 0));
-	if ((err = wire_send(&o, SHOW_OUT_FD)) < 0)
-		return err;
-	for (uint64_t at = 0; r->content && at < r->size; at += SHOW_CHUNK) {
-		size_t len = r->size - at < SHOW_CHUNK ? (size_t)(r->size - at) : SHOW_CHUNK;
-
-		wire_out_begin(&o, WIRE_SHOW_DATA);
-		wire_put_bytes(&o, r->content + at, len);
-		if ((err = wire_send(&o, SHOW_OUT_FD)) < 0)
-			return err;
-	}
-	for (size_t i = 0; i < r->n_entries; i++) {
-		/* A name that is no UTF-8 text cannot travel as a string: it is left out. */
-		if (!utf8_is_valid((const uint8_t *)r->entries[i].name, strlen(r->entries[i].name)))
-			continue;
-		wire_out_begin(&o, WIRE_SHOW_ENTRY);
-		wire_put_str(&o, r->entries[i].name);
-		wire_put_u32(&o, (uint32_t)r->entries[i].type);
-		wire_put_u64(&o, r->entries[i].size);
-		if ((err = wire_send(&o, SHOW_OUT_FD)) < 0)
-			return err;
-	}
-	wire_out_begin(&o, WIRE_END);
-	return wire_send(&o, SHOW_OUT_FD);
-}
-
-/*
- * The show worker reads one mirror, confined as the index worker is (no network, no file
- * written) with that mirror its only tree: whatever the request says, no other repository is
- * within reach. Its answer is bounded by the request's max_size and max_entries.
- */
-static int worker_show(const struct worker_args *a)
-{
-	struct show_req q;
-	struct gitshow_result r = { 0 };
-	char *mirror = NULL;
-	const char *read[1];
-	int err, ret = 0;
-
-	if ((err = show_req_read(&q)) < 0 || (err = show_mirror(&mirror, a->data, q.id)) < 0)
-		goto out;
-	read[0] = mirror;
-	if ((err = worker_confine(CONFINE_INDEX, read, 1, NULL, 0, -1, false)) < 0)
-		goto out;
-	test_hooks("show");
-	test_pause("show");
-	if ((err = gitmod.show(&r, mirror, q.commit, q.path, q.max_size, q.max_entries)) < 0)
-		goto out;
-	if ((err = show_send(&r)) < 0) {
-		cli_report(err); /* the socket failed: no message can say why */
-		ret = EXIT_ERROR;
-		err = 0;
-	}
-out:
-	gitmod.show_dispose(&r);
-	show_req_dispose(&q);
-	free(mirror);
-	return err < 0 ? send_error_to(SHOW_OUT_FD, err) : ret;
-}
-
 static bool parse_u64(uint64_t *v, const char *flag)
 {
 	if (cli_parse_size(v, optarg))
@@ -1096,11 +903,11 @@ int cmd_worker(int argc, char **argv)
 	}
 	/* Its request and answer are the socket of the server's sandbox_run, nothing else. */
 	if (is_show) {
-		if (fstat(SHOW_OUT_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
+		if (fstat(WORKER_SHOW_OUT_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
 			cli_errorf("worker show: standard output is not a socket: started by "
 				   "trawl serve only");
 		else
-			ret = worker_show(&a);
+			ret = worker_show(a.data);
 		goto out;
 	}
 	/* Its results go to the parent's pipe only, never to a file that happens to be fd 3. */

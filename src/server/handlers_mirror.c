@@ -26,17 +26,25 @@
 
 #include "build/build.h"
 #include "git/show.h"
+#include "index/shard.h"
+#include "query/lang.h"
 #include "sandbox/child.h"
 #include "sandbox/wire.h"
 #include "server/mirror.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #define MIRROR_DEADLINE_MS 5000.0
 #define MIRROR_MAX_CPU_S 5
 #define MIRROR_MAX_MEMORY ((size_t)1 << 30)
 #define MIRROR_MAX_OUTPUT ((size_t)16 << 20)
+
+/* mirror_show's failures that are no TRAWL_E* code: mirror_fail answers them. */
+#define MIRROR_BUSY (-1001)    /* 503: every worker slot is taken */
+#define MIRROR_TIMEOUT (-1002) /* 504: the worker ran past its deadline or CPU time */
+#define MIRROR_FAILED (-1003)  /* 502: it failed or answered nonsense (logged) */
 
 void mirror_answer_dispose(struct mirror_answer *a)
 {
@@ -231,8 +239,15 @@ static void log_failure(const struct req *rq, const struct sandbox_result *res)
 	log_end(&l);
 }
 
-int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, const char *commit,
-		const char *path)
+/*
+ * What commit (40 hex digits, lowercase) of the repository repo holds at path ("" the root),
+ * read from its mirror: 0 with out->kind set (git/show.h: a file, a directory, no such commit,
+ * no such path). ENOTFOUND "commit not indexed" when the repository is in no registry, EIO
+ * (the registry), MIRROR_TIMEOUT, MIRROR_FAILED. It waits for a process: on a mirror thread
+ * only. Dispose of *out after, also on failure.
+ */
+static int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo,
+		       const char *commit, const char *path)
 {
 	char *argv[] = { "trawl", "worker", "show", "--data", (char *)rq->s->cfg->data_dir, NULL };
 	struct sandbox_limits lim = {
@@ -268,7 +283,8 @@ int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, con
 	return err;
 }
 
-int mirror_fail(struct req *rq, int err)
+/* For a MIRROR_* err: the 503, 504 or 502 answer set on rq, and 0; any other err returned. */
+static int mirror_fail(struct req *rq, int err)
 {
 	if (err == MIRROR_BUSY) {
 		req_header(rq, "Retry-After", "1");
@@ -284,7 +300,11 @@ int mirror_fail(struct req *rq, int err)
 	return 0;
 }
 
-int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
+/*
+ * Runs fn(rq) on srv.mirror_pool with rq->work = work (fn frees it and calls mirror_done),
+ * or answers 503 (MIRROR_BUSY) when MIRROR_MAX_WORKERS reads run; work is freed then.
+ */
+static int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
 {
 	if (atomic_fetch_add(&rq->s->mirror_jobs, 1) >= MIRROR_MAX_WORKERS) {
 		atomic_fetch_sub(&rq->s->mirror_jobs, 1);
@@ -296,7 +316,180 @@ int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
 	return 0;
 }
 
-void mirror_done(struct req *rq)
+/* The end of a deferred read: its slot is free again. */
+static void mirror_done(struct req *rq)
 {
 	atomic_fetch_sub(&rq->s->mirror_jobs, 1);
+}
+
+/* ---- the routes' answers ---- */
+
+/* The commit read, or the answer that it could not be (0 with rq answered, or an error). */
+static int mirror_read(struct mirror_answer *a, struct req *rq, const struct snap_repo *r,
+		       const char *commit, const char *path, size_t path_len,
+		       enum gitshow_kind want)
+{
+	char *p = strndup(path, path_len);
+	int err;
+
+	if (!p)
+		return handlers_internal(error_nomem(NULL));
+	err = mirror_show(a, rq, r->name, commit, p);
+	free(p);
+	if (err < 0)
+		return mirror_fail(rq, err);
+	if (a->kind == GITSHOW_NO_COMMIT) {
+		error_set("no such commit in %s", r->name);
+		return TRAWL_ENOTFOUND;
+	}
+	/* A directory asked for as a file, or a file as a directory, is not found either. */
+	if ((int)a->kind != (int)want)
+		return handlers_not_found("not found");
+	return 1;
+}
+
+static int put_mirror_file(struct buf *b, const struct snap_repo *r, const char *commit,
+			   const char *path, size_t path_len, const struct mirror_answer *a)
+{
+	const char *lname = lang_name(lang_detect(path, path_len));
+	size_t probe = a->content.len < BUILD_BINARY_PROBE ? a->content.len : BUILD_BINARY_PROBE;
+	bool is_binary = !a->is_too_large && probe && memchr(a->content.ptr, 0, probe);
+	const char *skip = a->is_too_large ? doc_skip_name(DOC_SKIP_TOO_LARGE)
+			   : is_binary	    ? doc_skip_name(DOC_SKIP_BINARY)
+					    : NULL;
+	int err;
+
+	if ((err = handlers_put_file_head(b, r, commit, path, path_len, commit, false)) < 0 ||
+	    (err = buf_puts(b, ",\"language\":")) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
+	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
+			      (unsigned long long)a->size, is_binary ? "true" : "false")) < 0)
+		return err;
+	if (skip)
+		return buf_printf(b, "\"%s\"}", skip);
+	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
+	    (err = json_put_string(b, a->content.ptr, a->content.len, NULL)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+/* The file route (is_raw: the raw one) for a commit read from the mirror. */
+static int mirror_file(struct req *rq, const struct snap_repo *r, const char *commit,
+		       const char *path, size_t path_len, bool is_raw)
+{
+	struct mirror_answer a;
+	int err = mirror_read(&a, rq, r, commit, path, path_len, GITSHOW_FILE);
+
+	if (err <= 0)
+		goto out;
+	if (is_raw) {
+		err = a.is_too_large
+			      ? handlers_not_found("the file's content is not stored (skipped)")
+			      : handlers_raw_answer(rq, a.content.ptr, a.content.len);
+		goto out;
+	}
+	if ((err = put_mirror_file(&rq->body, r, commit, path, path_len, &a)) < 0)
+		err = handlers_internal(err);
+	else
+		rq->status = 200;
+out:
+	mirror_answer_dispose(&a);
+	return err < 0 ? err : 0;
+}
+
+static int put_mirror_entry(struct buf *b, const struct mirror_entry *e, const char *dir,
+			    size_t dir_len)
+{
+	struct buf full; /* the entry's path, for its language */
+	const char *lname;
+	int err;
+
+	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
+	    (err = json_put_string(b, e->name, strlen(e->name), NULL)) < 0)
+		return err;
+	if (e->type == GITSHOW_E_DIR)
+		return buf_puts(b, ",\"type\":\"dir\"}");
+	buf_init(&full, BUF_MAX_DEFAULT);
+	if ((err = buf_put(&full, dir, dir_len)) < 0 ||
+	    (dir_len && (err = buf_putc(&full, '/')) < 0) || (err = buf_puts(&full, e->name)) < 0) {
+		buf_dispose(&full);
+		return err;
+	}
+	lname = lang_name(lang_detect(full.ptr, full.len));
+	buf_dispose(&full);
+	if ((err = buf_printf(b, ",\"type\":\"file\",\"size\":%llu,\"language\":",
+			      (unsigned long long)e->size)) < 0 ||
+	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
+		return err;
+	if (e->type == GITSHOW_E_SYMLINK || e->type == GITSHOW_E_SUBMODULE)
+		err = buf_printf(b, ",\"skipped\":\"%s\"",
+				 doc_skip_name(e->type == GITSHOW_E_SYMLINK ? DOC_SKIP_SYMLINK
+									    : DOC_SKIP_SUBMODULE));
+	return err < 0 ? err : buf_putc(b, '}');
+}
+
+/* The tree route for a commit read from the mirror. */
+static int mirror_tree(struct req *rq, const struct snap_repo *r, const char *commit,
+		       const char *path, size_t path_len)
+{
+	struct mirror_answer a;
+	int err = mirror_read(&a, rq, r, commit, path, path_len, GITSHOW_DIR);
+
+	if (err <= 0)
+		goto out;
+	if ((err = handlers_put_file_head(&rq->body, r, commit, path, path_len, commit, false)) < 0 ||
+	    (a.is_truncated && (err = buf_puts(&rq->body, ",\"truncated\":true")) < 0) ||
+	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
+		goto fail;
+	for (size_t i = 0; i < a.n_entries; i++)
+		if ((i && (err = buf_putc(&rq->body, ',')) < 0) ||
+		    (err = put_mirror_entry(&rq->body, &a.entries[i], path, path_len)) < 0)
+			goto fail;
+	if ((err = buf_puts(&rq->body, "]}")) < 0)
+		goto fail;
+	rq->status = 200;
+	goto out;
+fail:
+	err = handlers_internal(err);
+out:
+	mirror_answer_dispose(&a);
+	return err < 0 ? err : 0;
+}
+
+/* A deferred read's request (rq->work): everything borrowed from rq, which outlives it. */
+struct mirror_work {
+	const struct snap_repo *r; /* in rq->snap */
+	const char *commit, *path;
+	size_t path_len;
+	enum mirror_route route;
+};
+
+/* On a mirror thread (mirror_defer). */
+static int run_mirror(struct req *rq)
+{
+	struct mirror_work *w = rq->work;
+	int err;
+
+	rq->work = NULL;
+	if (w->route == MIRROR_ROUTE_TREE)
+		err = mirror_tree(rq, w->r, w->commit, w->path, w->path_len);
+	else
+		err = mirror_file(rq, w->r, w->commit, w->path, w->path_len,
+				  w->route == MIRROR_ROUTE_RAW);
+	free(w);
+	mirror_done(rq);
+	return err;
+}
+
+int mirror_route(struct req *rq, const struct snap_repo *r, const char *commit,
+		 const char *path, size_t path_len, enum mirror_route route)
+{
+	struct mirror_work *w = malloc(sizeof(*w));
+
+	if (!w)
+		return handlers_internal(error_nomem(NULL));
+	*w = (struct mirror_work){
+		.r = r, .commit = commit, .path = path, .path_len = path_len, .route = route,
+	};
+	return mirror_defer(rq, w, run_mirror);
 }

@@ -10,8 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "build/build.h"
-#include "git/show.h"
 #include "query/lang.h"
 #include "server/access.h"
 #include "server/mirror.h"
@@ -769,12 +767,8 @@ int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, c
 	return file_params(r, rev, path, path_len, rq, NULL);
 }
 
-/*
- * The head of a tree or file answer: repo, rev (the branch, or the commit id asked for), path,
- * commit (NULL: null) and whether it comes from the index or the mirror.
- */
-static int put_head(struct buf *b, const struct snap_repo *r, const char *rev,
-		    const char *path, size_t path_len, const char *commit, bool is_indexed)
+int handlers_put_file_head(struct buf *b, const struct snap_repo *r, const char *rev,
+			   const char *path, size_t path_len, const char *commit, bool is_indexed)
 {
 	int err;
 
@@ -818,10 +812,7 @@ static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *n
 	return buf_putc(b, '}');
 }
 
-/* ---- a commit no indexed branch is at: from the mirror (mirror.h) ---- */
-
-/* A raw answer: the bytes as plain text. */
-static int raw_answer(struct req *rq, const void *p, size_t len)
+int handlers_raw_answer(struct req *rq, const void *p, size_t len)
 {
 	if (buf_put(&rq->body, p, len) < 0)
 		return handlers_internal(TRAWL_ENOMEM);
@@ -831,177 +822,6 @@ static int raw_answer(struct req *rq, const void *p, size_t len)
 	req_header(rq, "Content-Disposition", "inline");
 	rq->status = 200;
 	return 0;
-}
-
-/* The commit read, or the answer that it could not be (0 with rq answered, or an error). */
-static int mirror_read(struct mirror_answer *a, struct req *rq, const struct snap_repo *r,
-		       const char *commit, const char *path, size_t path_len,
-		       enum gitshow_kind want)
-{
-	char *p = strndup(path, path_len);
-	int err;
-
-	if (!p)
-		return handlers_internal(error_nomem(NULL));
-	err = mirror_show(a, rq, r->name, commit, p);
-	free(p);
-	if (err < 0)
-		return mirror_fail(rq, err);
-	if (a->kind == GITSHOW_NO_COMMIT) {
-		error_set("no such commit in %s", r->name);
-		return TRAWL_ENOTFOUND;
-	}
-	/* A directory asked for as a file, or a file as a directory, is not found either. */
-	if ((int)a->kind != (int)want)
-		return handlers_not_found("not found");
-	return 1;
-}
-
-static int put_mirror_file(struct buf *b, const struct snap_repo *r, const char *commit,
-			   const char *path, size_t path_len, const struct mirror_answer *a)
-{
-	const char *lname = lang_name(lang_detect(path, path_len));
-	size_t probe = a->content.len < BUILD_BINARY_PROBE ? a->content.len : BUILD_BINARY_PROBE;
-	bool is_binary = !a->is_too_large && probe && memchr(a->content.ptr, 0, probe);
-	const char *skip = a->is_too_large ? doc_skip_name(DOC_SKIP_TOO_LARGE)
-			   : is_binary	    ? doc_skip_name(DOC_SKIP_BINARY)
-					    : NULL;
-	int err;
-
-	if ((err = put_head(b, r, commit, path, path_len, commit, false)) < 0 ||
-	    (err = buf_puts(b, ",\"language\":")) < 0 ||
-	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
-	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
-			      (unsigned long long)a->size, is_binary ? "true" : "false")) < 0)
-		return err;
-	if (skip)
-		return buf_printf(b, "\"%s\"}", skip);
-	if ((err = buf_puts(b, "null,\"content\":")) < 0 ||
-	    (err = json_put_string(b, a->content.ptr, a->content.len, NULL)) < 0)
-		return err;
-	return buf_putc(b, '}');
-}
-
-/* The file route (is_raw: the raw one) for a commit read from the mirror. */
-static int mirror_file(struct req *rq, const struct snap_repo *r, const char *commit,
-		       const char *path, size_t path_len, bool is_raw)
-{
-	struct mirror_answer a;
-	int err = mirror_read(&a, rq, r, commit, path, path_len, GITSHOW_FILE);
-
-	if (err <= 0)
-		goto out;
-	if (is_raw) {
-		err = a.is_too_large
-			      ? handlers_not_found("the file's content is not stored (skipped)")
-			      : raw_answer(rq, a.content.ptr, a.content.len);
-		goto out;
-	}
-	if ((err = put_mirror_file(&rq->body, r, commit, path, path_len, &a)) < 0)
-		err = handlers_internal(err);
-	else
-		rq->status = 200;
-out:
-	mirror_answer_dispose(&a);
-	return err < 0 ? err : 0;
-}
-
-static int put_mirror_entry(struct buf *b, const struct mirror_entry *e, const char *dir,
-			    size_t dir_len)
-{
-	struct buf full; /* the entry's path, for its language */
-	const char *lname;
-	int err;
-
-	if ((err = buf_puts(b, "{\"name\":")) < 0 ||
-	    (err = json_put_string(b, e->name, strlen(e->name), NULL)) < 0)
-		return err;
-	if (e->type == GITSHOW_E_DIR)
-		return buf_puts(b, ",\"type\":\"dir\"}");
-	buf_init(&full, BUF_MAX_DEFAULT);
-	if ((err = buf_put(&full, dir, dir_len)) < 0 ||
-	    (dir_len && (err = buf_putc(&full, '/')) < 0) || (err = buf_puts(&full, e->name)) < 0) {
-		buf_dispose(&full);
-		return err;
-	}
-	lname = lang_name(lang_detect(full.ptr, full.len));
-	buf_dispose(&full);
-	if ((err = buf_printf(b, ",\"type\":\"file\",\"size\":%llu,\"language\":",
-			      (unsigned long long)e->size)) < 0 ||
-	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0)
-		return err;
-	if (e->type == GITSHOW_E_SYMLINK || e->type == GITSHOW_E_SUBMODULE)
-		err = buf_printf(b, ",\"skipped\":\"%s\"",
-				 doc_skip_name(e->type == GITSHOW_E_SYMLINK ? DOC_SKIP_SYMLINK
-									    : DOC_SKIP_SUBMODULE));
-	return err < 0 ? err : buf_putc(b, '}');
-}
-
-/* The tree route for a commit read from the mirror. */
-static int mirror_tree(struct req *rq, const struct snap_repo *r, const char *commit,
-		       const char *path, size_t path_len)
-{
-	struct mirror_answer a;
-	int err = mirror_read(&a, rq, r, commit, path, path_len, GITSHOW_DIR);
-
-	if (err <= 0)
-		goto out;
-	if ((err = put_head(&rq->body, r, commit, path, path_len, commit, false)) < 0 ||
-	    (a.is_truncated && (err = buf_puts(&rq->body, ",\"truncated\":true")) < 0) ||
-	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
-		goto fail;
-	for (size_t i = 0; i < a.n_entries; i++)
-		if ((i && (err = buf_putc(&rq->body, ',')) < 0) ||
-		    (err = put_mirror_entry(&rq->body, &a.entries[i], path, path_len)) < 0)
-			goto fail;
-	if ((err = buf_puts(&rq->body, "]}")) < 0)
-		goto fail;
-	rq->status = 200;
-	goto out;
-fail:
-	err = handlers_internal(err);
-out:
-	mirror_answer_dispose(&a);
-	return err < 0 ? err : 0;
-}
-
-enum mirror_route { MIRROR_ROUTE_FILE, MIRROR_ROUTE_RAW, MIRROR_ROUTE_TREE };
-
-/* A deferred read's request (rq->work): everything borrowed from rq, which outlives it. */
-struct mirror_work {
-	const struct snap_repo *r; /* in rq->snap */
-	const char *commit, *path;
-	size_t path_len;
-	enum mirror_route route;
-};
-
-/* On a mirror thread (mirror_defer). */
-static int run_mirror(struct req *rq)
-{
-	struct mirror_work *w = rq->work;
-	int err;
-
-	rq->work = NULL;
-	if (w->route == MIRROR_ROUTE_TREE)
-		err = mirror_tree(rq, w->r, w->commit, w->path, w->path_len);
-	else
-		err = mirror_file(rq, w->r, w->commit, w->path, w->path_len,
-				  w->route == MIRROR_ROUTE_RAW);
-	free(w);
-	mirror_done(rq);
-	return err;
-}
-
-/* The route's answer from the mirror, read off the HTTP thread. */
-static int from_mirror(struct req *rq, const struct snap_repo *r, const char *commit,
-		       const char *path, size_t path_len, enum mirror_route route)
-{
-	struct mirror_work *w = malloc(sizeof(*w));
-
-	if (!w)
-		return handlers_internal(error_nomem(NULL));
-	*w = (struct mirror_work){ r, commit, path, path_len, route };
-	return mirror_defer(rq, w, run_mirror);
 }
 
 int handlers_tree(struct req *rq)
@@ -1018,7 +838,7 @@ int handlers_tree(struct req *rq)
 		return err;
 	}
 	if (commit)
-		return from_mirror(rq, r, commit, path, path_len, MIRROR_ROUTE_TREE);
+		return mirror_route(rq, r, commit, path, path_len, MIRROR_ROUTE_TREE);
 	/*
 	 * The directory's entries are the documents under "path/" on the revision, consecutive
 	 * in path order (documents of other revisions interleave and are passed over).
@@ -1028,7 +848,7 @@ int handlers_tree(struct req *rq)
 		goto out;
 	pre_len = pre.len;
 	i = snap_repo_lower_bound(r, pre.ptr, pre_len);
-	if ((err = put_head(&rq->body, r, rev.name, path, path_len, rev.commit, true)) < 0 ||
+	if ((err = handlers_put_file_head(&rq->body, r, rev.name, path, path_len, rev.commit, true)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
 		goto out;
 	while (i < r->n_docs && has_prefix(&r->docs[i], pre.ptr, pre_len)) {
@@ -1094,7 +914,7 @@ static int put_file(struct buf *b, const struct snap_repo *r, const struct handl
 	const char *lname = lang_name(d->lang);
 	int err;
 
-	if ((err = put_head(b, r, rev->name, path, path_len, rev->commit, true)) < 0 ||
+	if ((err = handlers_put_file_head(b, r, rev->name, path, path_len, rev->commit, true)) < 0 ||
 	    (err = buf_puts(b, ",\"language\":")) < 0 ||
 	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
 	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
@@ -1125,7 +945,7 @@ int handlers_file(struct req *rq)
 		return err;
 	}
 	if (commit)
-		return from_mirror(rq, r, commit, path, path_len, MIRROR_ROUTE_FILE);
+		return mirror_route(rq, r, commit, path, path_len, MIRROR_ROUTE_FILE);
 	err = put_file(&rq->body, r, &rev, path, path_len, &d);
 	handlers_rev_dispose(&rev);
 	if (err < 0)
@@ -1151,8 +971,8 @@ int handlers_raw(struct req *rq)
 	if (err < 0)
 		return err;
 	if (commit)
-		return from_mirror(rq, r, commit, path, path_len, MIRROR_ROUTE_RAW);
+		return mirror_route(rq, r, commit, path, path_len, MIRROR_ROUTE_RAW);
 	if (d.skip != DOC_INDEXED)
 		return handlers_not_found("the file's content is not stored (skipped)");
-	return raw_answer(rq, d.content, d.content_len);
+	return handlers_raw_answer(rq, d.content, d.content_len);
 }

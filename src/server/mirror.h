@@ -1,7 +1,7 @@
 /*
  * Reading a commit of a repository's mirror for the file, raw and tree routes, through the
  * confined `trawl worker show` (handlers_mirror.c; docs/internals/sandbox.md, "The show
- * worker").
+ * worker"). Thread-safe.
  */
 #ifndef TRAWL_SERVER_MIRROR_H
 #define TRAWL_SERVER_MIRROR_H
@@ -13,15 +13,11 @@
 #include "util/buf.h"
 
 struct req;
+struct snap_repo;
 
 #define MIRROR_MAX_ENTRIES 5000u /* a directory's entries listed; more: "truncated" */
 /* Reads at once (srv.mirror_pool's threads); one more is a 503. */
 #define MIRROR_MAX_WORKERS 4
-
-/* mirror_show's failures that are no TRAWL_E* code: mirror_fail answers them. */
-#define MIRROR_BUSY (-1001)    /* 503: every worker slot is taken */
-#define MIRROR_TIMEOUT (-1002) /* 504: the worker ran past its deadline or CPU time */
-#define MIRROR_FAILED (-1003)  /* 502: it failed or answered nonsense (logged) */
 
 struct mirror_entry {
 	char *name;
@@ -38,17 +34,6 @@ struct mirror_answer {
 	size_t n_entries;
 };
 
-/*
- * What commit (40 hex digits, lowercase) of the repository repo holds at path ("" the root),
- * read from its mirror: 0 with out->kind GITSHOW_FILE, _DIR, _NO_COMMIT or _NO_PATH. The caller
- * has checked the repository is readable and the path. ENOTFOUND "commit not indexed" when the
- * repository is in no registry (an index served without a data directory's registry), EIO
- * (the registry), MIRROR_TIMEOUT, MIRROR_FAILED. It waits for a process: call it on
- * srv.mirror_pool (mirror_defer), never on an HTTP thread. Dispose of *out after, also on
- * failure.
- */
-int mirror_show(struct mirror_answer *out, struct req *rq, const char *repo, const char *commit,
-		const char *path);
 void mirror_answer_dispose(struct mirror_answer *a);
 
 /*
@@ -59,15 +44,17 @@ void mirror_answer_dispose(struct mirror_answer *a);
  */
 int mirror_parse(struct mirror_answer *a, const char *out, size_t len);
 
-/* For a MIRROR_* err: the 503, 504 or 502 answer set on rq, and 0; any other err returned. */
-int mirror_fail(struct req *rq, int err);
+enum mirror_route { MIRROR_ROUTE_FILE, MIRROR_ROUTE_RAW, MIRROR_ROUTE_TREE };
 
 /*
- * Runs fn(rq) on srv.mirror_pool with rq->work = work (fn frees it and calls mirror_done),
- * or answers 503 (MIRROR_BUSY) when MIRROR_MAX_WORKERS reads run; work is freed then. 0.
+ * The answer of the file, raw or tree route (route) for commit (40 lowercase hex digits), which
+ * no indexed branch of r is at: read from the repository's mirror on a mirror thread, the
+ * request resumed with the answer (the file or tree JSON, "indexed": false; 404 "no such commit
+ * in REPO", "not found", "commit not indexed"; 502, 503, 504: docs/api.md, "Commit
+ * permalinks"). The caller has checked the repository is readable and the path; commit and path
+ * must live as long as rq (req_param, req_keep). 0 (the answer is set or will be), ENOMEM.
  */
-int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq));
-/* The end of a deferred read: its slot is free again. */
-void mirror_done(struct req *rq);
+int mirror_route(struct req *rq, const struct snap_repo *r, const char *commit,
+		 const char *path, size_t path_len, enum mirror_route route);
 
 #endif

@@ -469,6 +469,15 @@ void handlers_rev_dispose(struct handlers_rev *v);
  */
 int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
 			 size_t *path_len, struct req *rq);
+/*
+ * The head of a tree or file answer, an open JSON object: repo, rev (the branch, or the commit
+ * id asked for), path, commit (NULL: null) and whether it comes from the index or the mirror
+ * (handlers_mirror.c). ENOMEM, ELIMIT.
+ */
+int handlers_put_file_head(struct buf *b, const struct snap_repo *r, const char *rev,
+			   const char *path, size_t path_len, const char *commit, bool is_indexed);
+/* The raw route's answer: p[0..len) as sandboxed plain text. 0, or EIO/ENOMEM (buffer). */
+int handlers_raw_answer(struct req *rq, const void *p, size_t len);
 
 struct store;
 /*
