@@ -332,6 +332,7 @@ static int mirror_read(struct mirror_answer *a, struct req *rq, const struct sna
 	char *p = strndup(path, path_len);
 	int err;
 
+	*a = (struct mirror_answer){ 0 };
 	if (!p)
 		return handlers_internal(error_nomem(NULL));
 	err = mirror_show(a, rq, r->name, commit, p);

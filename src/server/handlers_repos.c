@@ -733,7 +733,7 @@ static int file_params(const struct snap_repo **r, struct handlers_rev *rev, con
 	size_t len;
 	int err;
 
-	*rev = (struct handlers_rev){ 0 };
+	*rev = (struct handlers_rev){ .name = "HEAD" }; /* named even when it fails */
 	if (mirror_commit)
 		*mirror_commit = NULL;
 	if ((err = handlers_find_repo(r, rq)) < 0)
