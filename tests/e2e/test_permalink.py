@@ -175,8 +175,35 @@ def hidden(tmp, data, old):
         log = s.logtext()
         ok(log.count("mirror") == 0 or "reading a commit from the mirror failed" not in log,
            "no mirror failure logged", log[-2000:])
+        linked_mirror(s, tmp, data, admin)
     finally:
         s.stop()
+
+
+def linked_mirror(s, tmp, data, token):
+    """SECURITY: a mirror path that is a symlink (as a fetch worker taken over could leave) to
+    another repository's mirror is refused: the other repository's commit is not shown through
+    this one."""
+    src = os.path.join(tmp, "other")
+    os.makedirs(src)
+    git("init", "-q", "-b", "main", src)
+    write(src, {"secret.txt": "other repository's text\n"})
+    other = commit(src, "other")
+    trawl("repo", "add", "--allow-local", src, "--name", "other", data=data)
+    trawl("sync", data=data)
+    # Repositories are numbered in the order they were added: app 1, other 2.
+    mirror = os.path.join(data, "repos", "1", "mirror.git")
+    os.rename(mirror, mirror + ".aside")
+    os.symlink(os.path.join(data, "repos", "2", "mirror.git"), mirror)
+    try:
+        st, b = get(s, q("app", "file", path="secret.txt", rev=other), token=token)
+        ok(st == 502 and "other repository" not in json.dumps(b),
+           "a mirror linked to another repository's: refused (502), nothing of it shown", st, b)
+        ok("mirror is a link elsewhere: refused" in s.logtext(),
+           "the log says why", s.logtext()[-2000:])
+    finally:
+        os.remove(mirror)
+        os.rename(mirror + ".aside", mirror)
 
 
 def worker_faults(data, old):
