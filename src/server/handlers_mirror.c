@@ -153,16 +153,19 @@ static int take(struct mirror_answer *a, const struct wire_msg *m, bool *is_end)
 	size_t len;
 	struct wire_fields f;
 	char *msg = NULL;
-	uint32_t code;
+	uint32_t code = 0;
+	bool is_read;
 
 	if (m->type == WIRE_ERROR) {
 		wire_fields_init(&f, m);
-		if (wire_get_str(&f, &msg, WIRE_MAX_STR) == 0 && wire_get_u32(&f, &code) == 0)
+		is_read = wire_get_str(&f, &msg, WIRE_MAX_STR) == 0 && wire_get_u32(&f, &code) == 0;
+		if (is_read)
 			error_set("the show worker failed: %s", msg);
 		else
 			error_set("the show worker failed");
 		free(msg);
-		return TRAWL_EIO;
+		/* No mirror to read (never fetched, or not a repository): the mirror_parse contract. */
+		return is_read && code == (uint32_t)-TRAWL_ENOTFOUND ? TRAWL_ENOTFOUND : TRAWL_EIO;
 	}
 	if ((m->type == WIRE_SHOW) != (a->kind == 0)) { /* the head first, and once */
 		error_set("an answer out of order");
@@ -242,7 +245,8 @@ static void log_failure(const struct req *rq, const struct sandbox_result *res)
 /*
  * What commit (40 hex digits, lowercase) of the repository repo holds at path ("" the root),
  * read from its mirror: 0 with out->kind set (git/show.h: a file, a directory, no such commit,
- * no such path). ENOTFOUND "commit not indexed" when the repository is in no registry, EIO
+ * no such path). ENOTFOUND "commit not indexed" when the repository is in no registry or has
+ * no mirror, EIO
  * (the registry), MIRROR_TIMEOUT, MIRROR_FAILED. It waits for a process: on a mirror thread
  * only. Dispose of *out after, also on failure.
  */
@@ -275,7 +279,9 @@ static int mirror_show(struct mirror_answer *out, struct req *rq, const char *re
 	buf_dispose(&req);
 	if (err == 0)
 		err = mirror_parse(out, res.out, res.out_len);
-	if (err < 0) {
+	if (err == TRAWL_ENOTFOUND) {
+		err = handlers_not_found("commit not indexed");
+	} else if (err < 0) {
 		log_failure(rq, &res);
 		err = err == TRAWL_ETIMEOUT || res.signal == SIGXCPU ? MIRROR_TIMEOUT : MIRROR_FAILED;
 	}

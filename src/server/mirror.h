@@ -40,7 +40,8 @@ void mirror_answer_dispose(struct mirror_answer *a);
  * The worker's answer out[0..len) into *a (zeroed by the caller): WIRE_SHOW, then
  * WIRE_SHOW_DATA parts (a file) or WIRE_SHOW_ENTRY (a directory), then WIRE_END. ECORRUPT or
  * ELIMIT for anything else (order, kinds, sizes, names), EIO for a WIRE_ERROR (its text in
- * error_last(), for the log), ENOMEM. Dispose of *a after, also on failure.
+ * error_last(), for the log), ENOTFOUND for one whose code is ENOTFOUND (the repository has
+ * no mirror), ENOMEM. Dispose of *a after, also on failure.
  */
 int mirror_parse(struct mirror_answer *a, const char *out, size_t len);
 

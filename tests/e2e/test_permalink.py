@@ -194,6 +194,9 @@ def linked_mirror(s, tmp, data, token):
     # Repositories are numbered in the order they were added: app 1, other 2.
     mirror = os.path.join(data, "repos", "1", "mirror.git")
     os.rename(mirror, mirror + ".aside")
+    st, b = get(s, q("app", "file", path="src/main.c", rev=other), token=token)
+    ok(st == 404 and b["error"]["message"] == "commit not indexed",
+       "a repository without its mirror: commit not indexed", st, b)
     os.symlink(os.path.join(data, "repos", "2", "mirror.git"), mirror)
     try:
         st, b = get(s, q("app", "file", path="secret.txt", rev=other), token=token)

@@ -178,10 +178,16 @@ static void hostile_answers_are_refused(void **state)
 	mirror_answer_dispose(&a);
 	wire_out_begin(&o, WIRE_ERROR);
 	wire_put_str(&o, "no mirror");
-	wire_put_u32(&o, 3);
+	wire_put_u32(&o, (uint32_t)-TRAWL_EIO);
 	put(&b, &o);
 	assert_int_equal(parse(&a, &b), TRAWL_EIO);
 	assert_non_null(strstr(error_last(), "no mirror"));
+	mirror_answer_dispose(&a);
+	wire_out_begin(&o, WIRE_ERROR); /* ENOTFOUND: the repository has no mirror */
+	wire_put_str(&o, "the repository has no mirror");
+	wire_put_u32(&o, (uint32_t)-TRAWL_ENOTFOUND);
+	put(&b, &o);
+	assert_int_equal(parse(&a, &b), TRAWL_ENOTFOUND);
 	mirror_answer_dispose(&a);
 	buf_dispose(&b);
 }
