@@ -1060,4 +1060,6 @@ const struct trawl_git_api trawl_git_api = {
 	.mirror_sync = gitmirror_sync,
 	.produce = build_git_produce,
 	.config_isolate = gitrepo_config_isolate,
+	.show = gitshow_read,
+	.show_dispose = gitshow_result_dispose,
 };

@@ -17,7 +17,8 @@ int gitapi_check(const struct trawl_git_api *api, const char *path)
 	}
 	if (!api->init || !api->shutdown || !api->probe || !api->branches || !api->names_free ||
 	    !api->branch_pattern_valid || !api->build_repo || !api->result_free || !api->url_check ||
-	    !api->mirror_sync || !api->produce || !api->config_isolate) {
+	    !api->mirror_sync || !api->produce || !api->config_isolate || !api->show ||
+	    !api->show_dispose) {
 		error_set("%s: the git support module's table is incomplete", path);
 		return TRAWL_EIO;
 	}

@@ -17,8 +17,9 @@
 
 #include "build/build.h"
 #include "git/mirror.h"
+#include "git/show.h"
 
-#define TRAWL_GIT_ABI 3u
+#define TRAWL_GIT_ABI 4u
 #define TRAWL_GIT_API_SYMBOL "trawl_git_api"
 
 struct trawl_git_api {
@@ -46,6 +47,9 @@ struct trawl_git_api {
 		       const struct build_opts *o, const struct build_git_limits *lim,
 		       build_progress_fn progress, void *arg);
 	int (*config_isolate)(void);
+	int (*show)(struct gitshow_result *out, const char *mirror, const char *commit,
+		    const char *path, uint64_t max_size, size_t max_entries);
+	void (*show_dispose)(struct gitshow_result *r);
 };
 
 /* The module's table (defined in build_git.c, so only in trawl-git.so and the unit tests). */

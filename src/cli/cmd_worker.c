@@ -9,11 +9,11 @@
  * Test hooks, only in the test binary trawl-test (built with TRAWL_TEST_HOOKS; the release
  * trawl has none and ignores these variables), read from the environment and used by
  * tests/e2e/test_workers.sh: with
- * TRAWL_TEST_WORKER_PAUSE=fetch|index the worker of that role stops once confined (the index
- * worker after writing its shards, before it reports them) and waits to be killed, with
+ * TRAWL_TEST_WORKER_PAUSE=fetch|index|show the worker of that role stops once confined (the
+ * index worker after writing its shards, before it reports them) and waits to be killed, with
  * TRAWL_TEST_WORKER_PAUSE=fetch-objects the fetch worker stops once the first objects of its
- * fetch arrived (a first clone: half-way); with TRAWL_TEST_WORKER_SYSCALL=fetch|index it calls
- * socket() once confined, which the index role forbids (with =index-execve the index worker
+ * fetch arrived (a first clone: half-way); with TRAWL_TEST_WORKER_SYSCALL=fetch|index|show it
+ * calls socket() once confined, which the index role (the show worker's too) forbids (with =index-execve the index worker
  * calls execve(), which it may not either, its ctags launcher notwithstanding); with
  * TRAWL_TEST_WORKER_READ=PATH the
  * confined index worker tries to open PATH and says on standard error whether it could ("test
@@ -37,6 +37,7 @@
 #include "build/build.h"
 #include "build/outwire.h"
 #include "cli/cli.h"
+#include "cli/worker_int.h"
 #include "cli/gitmod.h"
 #include "git/cred.h"
 #include "index/shard.h"
@@ -57,19 +58,23 @@ const struct cli_help cli_help_worker = {
 		    "trawl worker index --mirror DIR --index DIR --work DIR --name NAME\n"
 		    "                   [--branch PATTERN]... [--max-file-size N] [--max-files N]\n"
 		    "                   [--max-bytes N] [--max-seconds N]\n"
-		    "                   [--symbols [--symbols-timeout MS]]\n",
-	.summary = "internal: the sandboxed fetch and index steps of trawl sync",
+		    "                   [--symbols [--symbols-timeout MS]]\n"
+		    "trawl worker show --data DIR\n",
+	.summary = "internal: the sandboxed fetch and index steps of trawl sync, and the server's\n"
+		   "reads of a mirror (show)",
 	.options =
 		"Started by trawl sync, one process per repository and step; not for use by hand.\n"
 		"Writes its result as messages on descriptor 3, which must be a pipe\n"
-		"(docs/internals/sandbox.md, \"Workers\").\n"
+		"(docs/internals/sandbox.md, \"Workers\"). show is started by trawl serve for a\n"
+		"commit permalink no indexed branch is at: it reads its request on standard input\n"
+		"and answers on standard output, one socket (\"The show worker\").\n"
 		"\n"
 		"  --mirror DIR        the repository's bare mirror\n"
 		"  --clone DIR         fetch: where a first clone goes (beside the mirror), for\n"
 		"                      trawl sync to rename; the fetch writes their directory only\n"
 		"  --url URL           fetch: the URL, checked again under the --allow-* policy\n"
 		"  --data DIR          fetch: the data directory, which a local repository's\n"
-		"                      links may not name\n"
+		"                      links may not name; show: the one whose mirror it reads\n"
 		"  --credential-of FILE\n"
 		"                      fetch: descriptor 4 holds the entry of the credentials file\n"
 		"                      FILE for the URL (named in messages, never opened)\n"
@@ -262,14 +267,9 @@ static size_t sanitizer_paths(const char **read, size_t n_read, char *buf, size_
 	return n_read;
 }
 
-/*
- * THE confinement of a worker (sandbox/confine.h): called once, after the git module is loaded
- * and libgit2 started, before the worker reads a byte of repository data. read and write are
- * the trees this worker needs beyond the role's system ones; keep_fd, when not -1, is kept open
- * (the index worker's socket to its ctags launcher). EPERM when it cannot be applied.
- */
-static int worker_confine(enum confine_role role, const char *const *read, size_t n_read,
-			  const char *const *write, size_t n_write, int keep_fd, bool without_tls)
+/* THE confinement of a worker: worker_int.h. */
+int worker_confine(enum confine_role role, const char *const *read, size_t n_read,
+		   const char *const *write, size_t n_write, int keep_fd, bool without_tls)
 {
 	const int keep[] = { WORKER_MSG_FD, keep_fd };
 	const char **reads;
@@ -312,17 +312,27 @@ static bool exists(const char *path)
 	return path && stat(path, &st) == 0;
 }
 
-/* Sends a WIRE_ERROR with error_last() and err. */
-static int send_error(int err)
+int worker_send_error(int fd, int err)
 {
 	struct wire_out o;
 
 	wire_out_begin(&o, WIRE_ERROR);
 	wire_put_str(&o, error_last()[0] ? error_last() : error_name(err));
 	wire_put_u32(&o, (uint32_t)-err);
-	if (wire_send(&o, WORKER_MSG_FD) < 0)
+	if (wire_send(&o, fd) < 0)
 		cli_report(err);
 	return EXIT_ERROR;
+}
+
+static int send_error(int err)
+{
+	return worker_send_error(WORKER_MSG_FD, err);
+}
+
+void worker_test_confined(const char *role)
+{
+	test_hooks(role);
+	test_pause(role);
 }
 
 /*
@@ -781,13 +791,14 @@ int cmd_worker(int argc, char **argv)
 	};
 	struct worker_args a = { .o = { BUILD_MAX_FILE_SIZE_DEFAULT, 0 } };
 	const char *role = argc > 1 ? argv[1] : "";
-	bool is_fetch = strcmp(role, "fetch") == 0, is_index = strcmp(role, "index") == 0;
+	bool is_fetch = strcmp(role, "fetch") == 0, is_index = strcmp(role, "index") == 0,
+	     is_show = strcmp(role, "show") == 0;
 	struct stat st;
 	int c, err, ret;
 
 	if (argc > 1 && (strcmp(role, "--help") == 0 || strcmp(role, "-h") == 0))
 		return cli_usage("worker", false);
-	if (!is_fetch && !is_index)
+	if (!is_fetch && !is_index && !is_show)
 		return cli_usage("worker", true);
 	if ((err = worker_bind_to_parent()) < 0) {
 		cli_report(err);
@@ -884,9 +895,19 @@ int cmd_worker(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc || !a.mirror || (is_fetch && (!a.url || !a.clone || !a.data)) ||
-	    (is_index && (!a.index || !a.work || !a.name))) {
+	if (optind != argc || (!is_show && !a.mirror) ||
+	    (is_fetch && (!a.url || !a.clone || !a.data)) ||
+	    (is_index && (!a.index || !a.work || !a.name)) || (is_show && !a.data)) {
 		ret = cli_usage("worker", true);
+		goto out;
+	}
+	/* Its request and answer are the socket of the server's sandbox_run, nothing else. */
+	if (is_show) {
+		if (fstat(WORKER_SHOW_OUT_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
+			cli_errorf("worker show: standard output is not a socket: started by "
+				   "trawl serve only");
+		else
+			ret = worker_show(a.data);
 		goto out;
 	}
 	/* Its results go to the parent's pipe only, never to a file that happens to be fd 3. */

@@ -123,7 +123,9 @@ static bool is_due_tail(char **argv, uint32_t n_args)
 
 /*
  * SECURITY: exactly the command lines the server builds, nothing more: the trawl binary as
- * `trawl __compile` (hscompile.c) or `trawl sync --data DATA` for the DATA fixed at start-up
+ * `trawl __compile` (hscompile.c), `trawl worker show --data DATA` (handlers_mirror.c: what
+ * it reads comes on its standard input, and it reads one mirror of DATA, confined) or
+ * `trawl sync --data DATA` for the DATA fixed at start-up
  * followed by the scheduler's --due options (sched.c, is_due_tail), the tests' TRAWL_SYNC_CMD
  * as `CMD --data DATA`. No flag a taken-over server could add (--allow-local, another --data)
  * gets through: what it may choose are the intervals (how soon a repository is due, at most
@@ -133,6 +135,7 @@ static const char *refusal(const char *path, char **argv, uint32_t n_args)
 {
 	const char *compile[] = { "trawl", "__compile" };
 	const char *sync[] = { "trawl", "sync", "--data", data_dir ? data_dir : "" };
+	const char *show[] = { "trawl", "worker", "show", "--data", data_dir ? data_dir : "" };
 	const char *cmd[] = { path, "--data", data_dir ? data_dir : "" };
 
 	for (size_t i = 0; i < n_programs; i++) {
@@ -142,12 +145,14 @@ static const char *refusal(const char *path, char **argv, uint32_t n_args)
 			return data_dir && is_argv(argv, n_args, cmd, 3)
 				       ? NULL
 				       : "not the sync command's arguments";
-		if (is_argv(argv, n_args, compile, 2) || (data_dir && is_argv(argv, n_args, sync, 4)))
+		if (is_argv(argv, n_args, compile, 2) ||
+		    (data_dir && (is_argv(argv, n_args, sync, 4) || is_argv(argv, n_args, show, 5))))
 			return NULL;
 		if (data_dir && n_args > 4 && is_argv(argv, 4, sync, 4) &&
 		    is_due_tail(argv + 4, n_args - 4))
 			return NULL;
-		return "not `trawl __compile` or `trawl sync --data DATA` for the server's DATA";
+		return "not `trawl __compile`, `trawl sync --data DATA` or `trawl worker show --data "
+		       "DATA` for the server's DATA";
 	}
 	return "not a program the spawner runs";
 }

@@ -11,7 +11,8 @@
  *
  * SECURITY: the spawner runs only the programs named at spawner_start() (the trawl binary, or
  * the tests' TRAWL_SYNC_CMD), with exactly the command lines the server builds: the trawl
- * binary as `trawl __compile` or `trawl sync --data DATA` for the DATA given at start-up, the
+ * binary as `trawl __compile`, `trawl worker show --data DATA` or `trawl sync --data DATA` for
+ * the DATA given at start-up, the
  * other program as `PROGRAM --data DATA`. A server someone took over cannot have it run
  * anything else, nor sync with other flags (--allow-local) or another DATA; each refusal is
  * logged as a JSON line on the spawner's stderr. It holds no descriptor but its socket, and

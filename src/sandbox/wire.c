@@ -171,6 +171,13 @@ int wire_get_str(struct wire_fields *f, char **s, size_t max)
 	return 0;
 }
 
+void wire_get_rest(struct wire_fields *f, const uint8_t **p, size_t *len)
+{
+	*p = f->p + f->off;
+	*len = f->len - f->off;
+	f->off = f->len;
+}
+
 int wire_fields_end(const struct wire_fields *f)
 {
 	if (f->off != f->len) {
@@ -216,23 +223,41 @@ void wire_put_str(struct wire_out *o, const char *s)
 		o->err = buf_put(&o->b, s, len);
 }
 
+void wire_put_bytes(struct wire_out *o, const void *p, size_t len)
+{
+	if (!o->err)
+		o->err = buf_put(&o->b, p, len);
+}
+
 size_t wire_out_len(const struct wire_out *o)
 {
 	return o->b.len >= WIRE_HEADER_SIZE ? o->b.len - WIRE_HEADER_SIZE : 0;
 }
 
+int wire_out_bytes(struct wire_out *o, const void **out, size_t *out_len)
+{
+	size_t len = wire_out_len(o);
+	uint8_t *p = (uint8_t *)o->b.ptr;
+
+	if (o->err == TRAWL_ELIMIT)
+		error_set("worker message: more than %zu bytes", WIRE_MAX_MSG);
+	for (int i = 0; o->err == 0 && i < 4; i++)
+		p[4 + i] = (uint8_t)(len >> (8 * i));
+	*out = p;
+	*out_len = o->b.len;
+	return o->err;
+}
+
 int wire_send(struct wire_out *o, int fd)
 {
-	size_t len = wire_out_len(o), sent = 0;
-	uint8_t *p = (uint8_t *)o->b.ptr;
-	int err = o->err;
+	size_t sent = 0, len;
+	const void *msg;
+	const uint8_t *p;
+	int err = wire_out_bytes(o, &msg, &len);
 
-	if (err == TRAWL_ELIMIT)
-		error_set("worker message: more than %zu bytes", WIRE_MAX_MSG);
-	for (int i = 0; err == 0 && i < 4; i++)
-		p[4 + i] = (uint8_t)(len >> (8 * i));
-	while (err == 0 && sent < o->b.len) {
-		ssize_t n = write(fd, p + sent, o->b.len - sent);
+	p = msg;
+	while (err == 0 && sent < len) {
+		ssize_t n = write(fd, p + sent, len - sent);
 
 		if (n < 0 && errno == EINTR)
 			continue;

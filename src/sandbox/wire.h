@@ -42,8 +42,17 @@ enum wire_type {
 	WIRE_INDEX_SHARD = 5,   /* str: a new shard file, relative to the work directory */
 	WIRE_INDEX_OVERLAY = 6, /* a run of overlay entries: (u32 shard, doc, n, n x u32)... */
 	WIRE_END = 7,           /* no payload: the result is complete */
+	/* `trawl worker show` (a commit permalink read from a mirror): */
+	WIRE_SHOW_REQ = 8,   /* to the worker: u64 repository id, str commit, str path,
+			      * u64 max_size, u32 max_entries */
+	WIRE_SHOW = 9,       /* u32 kind (git/show.h), u64 size, u32 flags (1 too large,
+			      * 2 truncated) */
+	WIRE_SHOW_DATA = 10, /* bytes: the next part of the file's content (no fields) */
+	WIRE_SHOW_ENTRY = 11, /* str name, u32 type (git/show.h), u64 size */
 };
+/* The sync's workers send types up to WIRE_END; the show worker up to WIRE_SHOW_MAX. */
 #define WIRE_TYPE_MAX WIRE_END
+#define WIRE_SHOW_MAX WIRE_SHOW_ENTRY
 
 /* One decoded message; payload is borrowed from the reader until its next call. */
 struct wire_msg {
@@ -96,6 +105,8 @@ int wire_get_u64(struct wire_fields *f, uint64_t *v);
  * NUL-terminated *s (caller frees). ECORRUPT, ELIMIT (longer than max), ENOMEM.
  */
 int wire_get_str(struct wire_fields *f, char **s, size_t max);
+/* The payload's bytes left (borrowed like the message), all read by this call. */
+void wire_get_rest(struct wire_fields *f, const uint8_t **p, size_t *len);
 /* ECORRUPT when bytes are left over: every field was read. */
 int wire_fields_end(const struct wire_fields *f);
 
@@ -110,6 +121,8 @@ void wire_put_u32(struct wire_out *o, uint32_t v);
 void wire_put_u64(struct wire_out *o, uint64_t v);
 /* Strings must be UTF-8 without NUL and at most WIRE_MAX_STR bytes: else EINVAL at send. */
 void wire_put_str(struct wire_out *o, const char *s);
+/* Raw bytes (a WIRE_SHOW_DATA payload): ELIMIT at send when the message grows too long. */
+void wire_put_bytes(struct wire_out *o, const void *p, size_t len);
 /* Bytes in the payload so far. */
 size_t wire_out_len(const struct wire_out *o);
 /*
@@ -117,6 +130,11 @@ size_t wire_out_len(const struct wire_out *o);
  * string was put), ELIMIT (over WIRE_MAX_MSG), EIO (the pipe failed: the parent went away).
  */
 int wire_send(struct wire_out *o, int fd);
+/*
+ * The whole message (its header's length set) in *p, *len, borrowed until o is disposed of:
+ * for a caller that sends it another way. EINVAL, ELIMIT as wire_send.
+ */
+int wire_out_bytes(struct wire_out *o, const void **p, size_t *len);
 void wire_out_dispose(struct wire_out *o);
 
 #endif

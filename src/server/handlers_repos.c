@@ -12,11 +12,13 @@
 
 #include "query/lang.h"
 #include "server/access.h"
+#include "server/mirror.h"
 #include "server/server_int.h"
 #include "store/store.h"
 #include "util/bitset.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "util/rfc3339.h"
 #include "util/strv.h"
@@ -621,11 +623,41 @@ void handlers_rev_dispose(struct handlers_rev *v)
 	v->set = NULL;
 }
 
-int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap, const struct snap_repo *r,
-		       const char *rev)
+/* Fills out for branch b of e, named name (the branch's, or the commit asked for). */
+static int rev_at(struct handlers_rev *out, const struct index_repo_entry *e, size_t b,
+		  const char *name)
+{
+	out->name = name;
+	out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
+	out->branch = b;
+	out->has_branches = true;
+	out->n_words = bitset_words(e->n_branches);
+	if (!(out->set = calloc(out->n_words, sizeof(*out->set))))
+		return error_nomem(NULL);
+	return 0;
+}
+
+/*
+ * The indexed branch at commit (40 lowercase hex digits), the default one when several are:
+ * its documents are the commit's. e->n_branches when none is (the branch moved on).
+ */
+static size_t branch_at(const struct index_repo_entry *e, const char *commit)
+{
+	size_t found = e->n_branches;
+
+	for (size_t b = 0; b < e->n_branches; b++)
+		if (strcmp(e->branches[b].commit, commit) == 0 &&
+		    (found == e->n_branches || e->branches[b].is_default))
+			found = b;
+	return found;
+}
+
+int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap,
+			 const struct snap_repo *r, const char *rev)
 {
 	const struct index_repo_entry *e = index_shard_entry(snap->ix, r->shard0);
 	bool is_head = !rev || rev[0] == 0 || strcmp(rev, "HEAD") == 0;
+	size_t b;
 
 	*out = (struct handlers_rev){ .name = "HEAD", .ix = snap->ix };
 	if (!e || e->n_branches == 0) {
@@ -634,18 +666,12 @@ int handlers_rev_resolve(struct handlers_rev *out, const struct snapshot *snap, 
 		error_set("unknown revision");
 		return TRAWL_ENOTFOUND;
 	}
-	for (size_t b = 0; b < e->n_branches; b++) {
-		if (is_head ? !e->branches[b].is_default : strcmp(e->branches[b].name, rev) != 0)
-			continue;
-		out->name = e->branches[b].name;
-		out->commit = e->branches[b].commit[0] ? e->branches[b].commit : NULL;
-		out->branch = b;
-		out->has_branches = true;
-		out->n_words = bitset_words(e->n_branches);
-		if (!(out->set = calloc(out->n_words, sizeof(*out->set))))
-			return error_nomem(NULL);
-		return 0;
-	}
+	for (b = 0; b < e->n_branches; b++)
+		if (is_head ? e->branches[b].is_default : strcmp(e->branches[b].name, rev) == 0)
+			return rev_at(out, e, b, e->branches[b].name);
+	/* A branch's name first (git's order too), then a commit a branch is at. */
+	if (!is_head && hex_is_commit_id(rev, strlen(rev)) && (b = branch_at(e, rev)) < e->n_branches)
+		return rev_at(out, e, b, rev);
 	error_set("unknown revision");
 	return TRAWL_ENOTFOUND;
 }
@@ -662,14 +688,56 @@ bool handlers_rev_has(struct handlers_rev *v, const struct snap_doc *d)
 	return bitset_test(v->set, v->n_words, v->branch);
 }
 
-int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
-		       size_t *path_len, struct req *rq)
+/*
+ * A rev that is no branch but looks like a commit id: 40 characters (a commit id mistyped),
+ * or a run of hex digits of another length (an abbreviated id, which trawl does not resolve:
+ * a permalink carries all 40). EINVAL with the reason; 0 for any other rev (a 404 then).
+ */
+static int rev_syntax(const char *rev, size_t len)
+{
+	size_t n_hex = 0;
+
+	while (n_hex < len && hex_digit((unsigned char)rev[n_hex]) >= 0)
+		n_hex++;
+	if (len == HEX_COMMIT_LEN && n_hex < len) {
+		error_set("rev is no branch and not a commit id either (40 hex digits)");
+		return TRAWL_EINVAL;
+	}
+	if (n_hex == len && len >= 7 && len <= 64 && len != HEX_COMMIT_LEN) {
+		error_set("rev is no branch; an abbreviated commit id is not accepted: give all 40 "
+			  "hex digits");
+		return TRAWL_EINVAL;
+	}
+	return 0;
+}
+
+/* rv lowercased when it is a commit id (the index records commits so), else rv itself. */
+static const char *rev_normal(struct req *rq, const char *rv, size_t len)
+{
+	char lower[HEX_COMMIT_LEN + 1];
+
+	if (!rv || !hex_is_commit_id(rv, len))
+		return rv;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = rv[i] >= 'A' && rv[i] <= 'F' ? (char)(rv[i] - 'A' + 'a') : rv[i];
+	lower[len] = 0;
+	return req_keep(rq, lower);
+}
+
+/*
+ * handlers_file_params; with mirror_commit not NULL, a commit id no indexed branch is at is
+ * no 404: *mirror_commit gets it (lowercase) and *rev is left empty, for mirror_show.
+ */
+static int file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
+		       size_t *path_len, struct req *rq, const char **mirror_commit)
 {
 	const char *rv;
 	size_t len;
 	int err;
 
-	*rev = (struct handlers_rev){ 0 };
+	*rev = (struct handlers_rev){ .name = "HEAD" }; /* named even when it fails */
+	if (mirror_commit)
+		*mirror_commit = NULL;
 	if ((err = handlers_find_repo(r, rq)) < 0)
 		return err;
 	if ((err = req_param(&rv, &len, rq, "rev")) < 0 ||
@@ -681,9 +749,24 @@ int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, c
 	}
 	if ((err = route_path_check(*path, *path_len)) < 0)
 		return err;
-	if ((err = handlers_rev_resolve(rev, rq->snap, *r, rv)) == TRAWL_ENOTFOUND)
-		return handlers_not_found("not found");
+	if (rv && !(rv = rev_normal(rq, rv, len)))
+		return handlers_internal(error_nomem(NULL));
+	err = handlers_rev_resolve(rev, rq->snap, *r, rv);
+	if (err == TRAWL_ENOTFOUND && rv && hex_is_commit_id(rv, len)) {
+		if (!mirror_commit)
+			return handlers_not_found("commit not indexed");
+		*mirror_commit = rv;
+		return 0;
+	}
+	if (err == TRAWL_ENOTFOUND)
+		return rv && (err = rev_syntax(rv, len)) < 0 ? err : handlers_not_found("not found");
 	return err < 0 ? handlers_internal(err) : 0;
+}
+
+int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
+			 size_t *path_len, struct req *rq)
+{
+	return file_params(r, rev, path, path_len, rq, NULL);
 }
 
 int handlers_put_repo_rev(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev)
@@ -697,14 +780,22 @@ int handlers_put_repo_rev(struct buf *b, const struct snap_repo *r, const struct
 	return json_put_string(b, rev->name, strlen(rev->name), NULL);
 }
 
-static int put_head(struct buf *b, const struct snap_repo *r, const struct handlers_rev *rev,
-		    const char *path, size_t path_len)
+int handlers_put_file_head(struct buf *b, const struct snap_repo *r, const char *rev,
+			   const char *path, size_t path_len, const char *commit, bool is_indexed)
 {
 	int err;
 
-	if ((err = handlers_put_repo_rev(b, r, rev)) < 0 || (err = buf_puts(b, ",\"path\":")) < 0)
+	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
+	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
+	    (err = json_put_string(b, rev, strlen(rev), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"path\":")) < 0 ||
+	    (err = json_put_string(b, path, path_len, NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
+	    (err = commit ? json_put_string(b, commit, strlen(commit), NULL)
+			  : buf_puts(b, "null")) < 0)
 		return err;
-	return json_put_string(b, path, path_len, NULL);
+	return buf_printf(b, ",\"indexed\":%s", is_indexed ? "true" : "false");
 }
 
 static int put_file_entry(struct buf *b, const struct snap_doc *d, const char *name,
@@ -739,22 +830,37 @@ static int put_dir_entry(struct buf *b, const char *name, size_t name_len)
 	return buf_puts(b, ",\"type\":\"dir\"}");
 }
 
+int handlers_raw_answer(struct req *rq, const void *p, size_t len)
+{
+	if (buf_put(&rq->body, p, len) < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	/* SECURITY: repository content is never rendered as active content (X4). */
+	rq->ctype = "text/plain; charset=utf-8";
+	req_header(rq, "Content-Security-Policy", "sandbox");
+	req_header(rq, "Content-Disposition", "inline");
+	rq->status = 200;
+	return 0;
+}
+
 int handlers_tree(struct req *rq)
 {
 	const struct snap_repo *r;
 	struct handlers_rev rev;
 	struct dir_walk w;
 	struct dir_entry e;
-	const char *path;
+	const char *path, *commit;
 	size_t path_len, n = 0;
 	int err;
 
-	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0) {
+	if ((err = file_params(&r, &rev, &path, &path_len, rq, &commit)) < 0) {
 		handlers_rev_dispose(&rev);
 		return err;
 	}
+	if (commit)
+		return mirror_route(rq, r, commit, path, path_len, MIRROR_ROUTE_TREE);
 	if ((err = dir_walk_init(&w, r, &rev, path, path_len)) < 0 ||
-	    (err = put_head(&rq->body, r, &rev, path, path_len)) < 0 ||
+	    (err = handlers_put_file_head(&rq->body, r, rev.name, path, path_len, rev.commit,
+					  true)) < 0 ||
 	    (err = buf_puts(&rq->body, ",\"entries\":[")) < 0)
 		goto out;
 	while ((err = dir_walk_next(&w, &e)) > 0) {
@@ -798,10 +904,7 @@ static int put_file(struct buf *b, const struct snap_repo *r, const struct handl
 	const char *lname = lang_name(d->lang);
 	int err;
 
-	if ((err = put_head(b, r, rev, path, path_len)) < 0 ||
-	    (err = buf_puts(b, ",\"commit\":")) < 0 ||
-	    (err = rev->commit ? json_put_string(b, rev->commit, strlen(rev->commit), NULL)
-			       : buf_puts(b, "null")) < 0 ||
+	if ((err = handlers_put_file_head(b, r, rev->name, path, path_len, rev->commit, true)) < 0 ||
 	    (err = buf_puts(b, ",\"language\":")) < 0 ||
 	    (err = json_put_string(b, lname, strlen(lname), NULL)) < 0 ||
 	    (err = buf_printf(b, ",\"size\":%llu,\"binary\":%s,\"skipped\":",
@@ -822,14 +925,17 @@ int handlers_file(struct req *rq)
 	struct handlers_rev rev;
 	const char *path;
 	size_t path_len;
+	const char *commit;
 	struct shard_doc d;
 	int err;
 
-	if ((err = handlers_file_params(&r, &rev, &path, &path_len, rq)) < 0 ||
-	    (err = find_doc(&d, r, &rev, path, path_len)) < 0) {
+	if ((err = file_params(&r, &rev, &path, &path_len, rq, &commit)) < 0 ||
+	    (!commit && (err = find_doc(&d, r, &rev, path, path_len)) < 0)) {
 		handlers_rev_dispose(&rev);
 		return err;
 	}
+	if (commit)
+		return mirror_route(rq, r, commit, path, path_len, MIRROR_ROUTE_FILE);
 	err = put_file(&rq->body, r, &rev, path, path_len, &d);
 	handlers_rev_dispose(&rev);
 	if (err < 0)
@@ -844,23 +950,19 @@ int handlers_raw(struct req *rq)
 	struct handlers_rev rev;
 	const char *path;
 	size_t path_len;
+	const char *commit;
 	struct shard_doc d;
 	int err;
 
-	err = handlers_file_params(&r, &rev, &path, &path_len, rq);
-	if (err >= 0)
+	err = file_params(&r, &rev, &path, &path_len, rq, &commit);
+	if (err >= 0 && !commit)
 		err = find_doc(&d, r, &rev, path, path_len);
 	handlers_rev_dispose(&rev);
 	if (err < 0)
 		return err;
+	if (commit)
+		return mirror_route(rq, r, commit, path, path_len, MIRROR_ROUTE_RAW);
 	if (d.skip != DOC_INDEXED)
 		return handlers_not_found("the file's content is not stored (skipped)");
-	if (buf_put(&rq->body, d.content, d.content_len) < 0)
-		return handlers_internal(TRAWL_ENOMEM);
-	/* SECURITY: repository content is never rendered as active content (X4). */
-	rq->ctype = "text/plain; charset=utf-8";
-	req_header(rq, "Content-Security-Policy", "sandbox");
-	req_header(rq, "Content-Disposition", "inline");
-	rq->status = 200;
-	return 0;
+	return handlers_raw_answer(rq, d.content, d.content_len);
 }

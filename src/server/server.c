@@ -37,6 +37,7 @@
 #include "auth/auth.h"
 #include "auth/secret.h"
 #include "server/redact.h"
+#include "server/mirror.h"
 #include "server/server_int.h"
 #include "server/tls.h"
 #include "util/error.h"
@@ -1063,6 +1064,9 @@ int server_run(const struct server_config *cfg)
 	s.max_sso_jobs = 2 * SERVER_SSO_THREADS;
 	if (cfg->sso.issuer && (err = pool_start(&s.sso_pool, SERVER_SSO_THREADS)) < 0)
 		goto out;
+	/* A commit permalink read from a mirror waits on its worker process (handlers_mirror.c). */
+	if ((err = pool_start(&s.mirror_pool, MIRROR_MAX_WORKERS)) < 0)
+		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG;
 	if (cfg->addr.ss_family == AF_INET6)
@@ -1108,6 +1112,7 @@ out:
 	pool_stop(s.pool);
 	pool_stop(s.signin_pool);
 	pool_stop(s.sso_pool);
+	pool_stop(s.mirror_pool);
 	if (s.d) {
 		/* Then wake every stream. */
 		streams_cancel_all(&s);
@@ -1122,6 +1127,7 @@ out:
 	pool_free(s.pool);
 	pool_free(s.signin_pool);
 	pool_free(s.sso_pool);
+	pool_free(s.mirror_pool);
 	if (has_conns)
 		conns_dispose(&s.conns);
 	if (has_limits)

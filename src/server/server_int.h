@@ -216,6 +216,8 @@ struct srv {
 	unsigned max_signins;
 	struct pool *sso_pool;     /* runs single sign-on's requests to the provider */
 	atomic_uint sso_jobs;      /* logins and callbacks running or queued on sso_pool */
+	struct pool *mirror_pool;  /* commit permalinks read from mirrors (mirror.h) */
+	atomic_uint mirror_jobs;   /* running on mirror_pool: at most MIRROR_MAX_WORKERS */
 	unsigned max_sso_jobs;
 	size_t query_mem;          /* search_opts.mem_limit of every search */
 	unsigned n_cpus;
@@ -471,6 +473,15 @@ int handlers_put_repo_rev(struct buf *b, const struct snap_repo *r, const struct
  */
 int handlers_file_params(const struct snap_repo **r, struct handlers_rev *rev, const char **path,
 			 size_t *path_len, struct req *rq);
+/*
+ * The head of a tree or file answer, an open JSON object: repo, rev (the branch, or the commit
+ * id asked for), path, commit (NULL: null) and whether it comes from the index or the mirror
+ * (handlers_mirror.c). ENOMEM, ELIMIT.
+ */
+int handlers_put_file_head(struct buf *b, const struct snap_repo *r, const char *rev,
+			   const char *path, size_t path_len, const char *commit, bool is_indexed);
+/* The raw route's answer: p[0..len) as sandboxed plain text. 0, or EIO/ENOMEM (buffer). */
+int handlers_raw_answer(struct req *rq, const void *p, size_t len);
 
 /*
  * The entries of a directory of a repository on a revision (dirwalk.c), in byte order of their

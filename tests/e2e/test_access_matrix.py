@@ -444,6 +444,8 @@ def hidden_is_missing(s, tok):
         for hidden in sorted({"private", "granted"} - READABLE[who]):
             for suffix in ("", "/tree?path=src", "/file?path=README.md", "/raw?path=README.md",
                            "/tree", "/file?path=nope", "/file?path=README.md&rev=nope",
+                           "/file?path=README.md&rev=" + "0" * 40,
+                           "/tree?rev=" + "a" * 40, "/raw?path=README.md&rev=" + "1" * 12,
                            "/definition?path=README.md&line=1&col=1",
                            "/references?path=README.md&line=1&col=1",
                            "/outline?path=README.md", "/definition?path=nope&line=1&col=1",

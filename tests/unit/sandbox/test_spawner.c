@@ -124,9 +124,17 @@ static void only_the_servers_command_lines_are_run(void **state)
 				 NULL };
 	char *due_other[] = { "trawl", "sync", "--data", "/tmp/evil", "--due", "--no-progress",
 			      "--min-interval", "60s", "--max-interval", "28800s", NULL };
+	/* The show worker: its request comes on standard input, never on the command line. */
+	char *show[] = { "trawl", "worker", "show", "--data", DATA, NULL };
+	char *show_other[] = { "trawl", "worker", "show", "--data", "/tmp/evil", NULL };
+	char *show_more[] = { "trawl", "worker", "show", "--data", DATA, "--mirror", "/", NULL };
+	char *show_bare[] = { "trawl", "worker", "show", NULL };
+	char *fetch[] = { "trawl", "worker", "fetch", "--data", DATA, NULL };
+	char *index[] = { "trawl", "worker", "index", "--data", DATA, NULL };
 	char *const *refused[] = { local,     local_after, other_data, prefix,   bare,
 				   compile_more, argv0,   due_local,  due_value, due_more,
-				   due_jobs_odd, due_other };
+				   due_jobs_odd, due_other, show_other, show_more, show_bare,
+				   fetch,	 index };
 	char *const *allowed[] = { due, due_jobs };
 	int status = 0;
 	pid_t pid;
@@ -142,6 +150,10 @@ static void only_the_servers_command_lines_are_run(void **state)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 7); /* helper_main's "sync" */
 	}
+	assert_int_equal(sandbox_spawn(&pid, SELF, show, -1, -1, -1), 0);
+	assert_int_equal(sandbox_wait(&status, pid, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 9); /* helper_main's other modes */
 	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_other, -1, -1, -1), TRAWL_EPERM);
 	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_more, -1, -1, -1), TRAWL_EPERM);
 	assert_int_equal(sandbox_spawn(&pid, OTHER, cmd_ok, -1, -1, -1), 0);
@@ -183,7 +195,7 @@ static void a_refusal_is_logged_with_its_reason(void **state)
 	assert_true(n > 0);
 	line[n] = '\0';
 	assert_non_null(strstr(line, "\"msg\":\"spawner: refused a request\""));
-	assert_non_null(strstr(line, "\"reason\":\"not `trawl __compile` or `trawl sync --data"));
+	assert_non_null(strstr(line, "\"reason\":\"not `trawl __compile`, `trawl sync --data"));
 	assert_non_null(strstr(line, "\"argv\":[\"trawl\",\"sync\",\"--allow-local\""));
 	close(fd);
 	unlink(log);

@@ -295,10 +295,62 @@ static void the_writer_refuses_what_the_reader_would(void **state)
 	close(p[1]);
 }
 
+/*
+ * The show worker's messages: raw bytes (WIRE_SHOW_DATA) read back as the payload's rest, a
+ * message taken whole by wire_out_bytes (the request the server hands sandbox_run), and the
+ * show types refused by a reader of the sync's (WIRE_TYPE_MAX).
+ */
+static void bytes_and_whole_messages(void **state)
+{
+	static const uint8_t data[] = { 0, 1, 2, 0xff, 0 };
+	struct wire_out o;
+	struct wire_in w;
+	struct wire_msg m;
+	struct wire_fields f;
+	const void *p;
+	const uint8_t *rest;
+	size_t len, rest_len;
+	uint32_t v32;
+
+	(void)state;
+	wire_out_begin(&o, WIRE_SHOW_DATA);
+	wire_put_u32(&o, 7);
+	wire_put_bytes(&o, data, sizeof(data));
+	assert_int_equal(wire_out_bytes(&o, &p, &len), 0);
+	assert_int_equal(len, 8 + 4 + sizeof(data));
+	wire_in_init(&w, WIRE_SHOW_MAX);
+	assert_int_equal(wire_in_feed(&w, p, len), 0);
+	wire_out_dispose(&o);
+	assert_int_equal(wire_in_next(&w, &m), 1);
+	assert_int_equal(m.type, WIRE_SHOW_DATA);
+	wire_fields_init(&f, &m);
+	assert_int_equal(wire_get_u32(&f, &v32), 0);
+	assert_int_equal(v32, 7);
+	wire_get_rest(&f, &rest, &rest_len);
+	assert_int_equal(rest_len, sizeof(data));
+	assert_memory_equal(rest, data, sizeof(data));
+	assert_int_equal(wire_fields_end(&f), 0);
+	assert_int_equal(wire_in_end(&w), 0);
+	wire_in_dispose(&w);
+	/* The sync's reader knows no show message. */
+	wire_out_begin(&o, WIRE_SHOW);
+	assert_int_equal(wire_out_bytes(&o, &p, &len), 0);
+	assert_int_equal(first(&w, p, len, &m), TRAWL_ECORRUPT);
+	wire_in_dispose(&w);
+	wire_out_dispose(&o);
+	/* Bytes past a message's limit: ELIMIT, as for any field. */
+	wire_out_begin(&o, WIRE_SHOW_DATA);
+	for (size_t i = 0; i <= WIRE_MAX_MSG / sizeof(data); i++)
+		wire_put_bytes(&o, data, sizeof(data));
+	assert_int_equal(wire_out_bytes(&o, &p, &len), TRAWL_ELIMIT);
+	wire_out_dispose(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip_through_a_pipe),
+		cmocka_unit_test(bytes_and_whole_messages),
 		cmocka_unit_test(byte_at_a_time_gives_the_same_messages),
 		cmocka_unit_test(unknown_types_are_refused),
 		cmocka_unit_test(an_oversize_message_is_refused_from_its_header),

@@ -24,6 +24,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "util/term.h"
 #include "util/trigram.h"
@@ -493,10 +494,27 @@ static void file_open_regular_reads_a_regular_file(void **state)
 	assert_int_equal(fd, -1);
 }
 
+/* A commit id (a permalink's rev=): exactly 40 hex digits, either case. */
+static void hex_is_commit_id_takes_full_ids_only(void **state)
+{
+	const char *id = "0123456789abcdefABCDEF0123456789abcdef01";
+
+	(void)state;
+	assert_true(hex_is_commit_id(id, 40));
+	assert_false(hex_is_commit_id(id, 39));
+	assert_false(hex_is_commit_id(id, 12));
+	assert_false(hex_is_commit_id("0123456789abcdefABCDEF0123456789abcdef0g", 40));
+	assert_false(hex_is_commit_id("0123456789abcdefABCDEF0123456789abcdef0 ", 40));
+	assert_false(hex_is_commit_id("", 0));
+	assert_int_equal(hex_digit('f'), 15);
+	assert_int_equal(hex_digit('G'), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_grows_and_stays_terminated),
+		cmocka_unit_test(hex_is_commit_id_takes_full_ids_only),
 		cmocka_unit_test(buf_refuses_growth_past_max),
 		cmocka_unit_test(buf_put_u64_writes_decimal),
 		cmocka_unit_test(varint_round_trips_edge_values),
