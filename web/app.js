@@ -1,6 +1,7 @@
 // The single-page app: routes (/, /search, /file/..., /repos, /account/..., /admin/...), the
 // query box and the user menu in the header, in-app navigation with history.pushState (the URL
-// always says what is shown, so it can be shared and reloaded), and the "/" shortcut. In team
+// always says what is shown, so it can be shared and reloaded), and the keyboard shortcuts
+// (shortcuts.js). In team
 // mode a 401 from any request shows the sign-in page, which comes back to the page afterwards.
 import { QueryBox } from './query-box.js';
 import { SearchView } from './search-view.js';
@@ -9,6 +10,7 @@ import { ReposView } from './repos-view.js';
 import { UserMenu } from './user-menu.js';
 import { NoticeBanner } from './notices.js';
 import { Session } from './session.js';
+import { installShortcuts } from './shortcuts.js';
 import { clear, el } from './dom.js';
 import { getJSON, onUnauthorized } from './api.js';
 import { loadFields } from './fields.js';
@@ -209,14 +211,8 @@ document.addEventListener('click', (e) => {
 
 window.addEventListener('popstate', route);
 
-// "/" focuses the query box, unless the user is typing somewhere.
-document.addEventListener('keydown', (e) => {
-  if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
-  const t = e.target;
-  if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-  e.preventDefault();
-  box.focus();
-});
+// The keyboard shortcuts ("/", j, k, Enter, y, t, ?, Esc) act on the current view.
+installShortcuts({ view: () => view, go: navigate, box });
 
 onUnauthorized(() => {
   if (!session.signedOut) signedOut('Your session ended. Sign in again.');
