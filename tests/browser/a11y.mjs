@@ -16,7 +16,6 @@ import { axeViolations, openPage } from './page.mjs';
 import { PASSWORD } from './team.mjs';
 import { fileHref, searchHref } from '../../web/urls.js';
 
-const SERIOUS = { impacts: ['serious', 'critical'] };
 // A query the server rejects answers the stream with HTTP 400 (see browser.mjs); the team pages
 // meet 401s and 403s on purpose.
 const EXPECTED = /status of 40[0134]|can.t establish a connection to the server at \S+\/api\/v1\/search\/stream\?/;
@@ -33,7 +32,10 @@ function sweep(ctx, prefix, base) {
     try {
       await setup(page, url);
       await screenshot(page, name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase());
-      assert.deepEqual(await axeViolations(page, SERIOUS), []);
+      const all = await axeViolations(page, { impacts: ['minor', 'moderate', 'serious', 'critical'] });
+      // Moderate and minor findings are reported, not failed: a list for whoever owns the page.
+      for (const v of all.filter((x) => !/\((serious|critical)\)/.test(x))) console.log(`# ${ctx.name}: ${prefix}${name}: ${v}`);
+      assert.deepEqual(all.filter((x) => /\((serious|critical)\)/.test(x)), []);
     } finally {
       await close();
     }
