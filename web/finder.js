@@ -34,7 +34,9 @@ export function finderTarget(view, loc = location, active = document.activeEleme
       return null;
     }
   }
-  const result = active && active.closest ? active.closest('.result') : null;
+  // The result with the focus, else the one j / k selected (if the search view marks it).
+  const result = (active && active.closest ? active.closest('.result') : null) ||
+    document.querySelector('.result[aria-current="true"], .result.selected');
   if (!result) return null;
   const link = result.querySelector('a.rpath[href], a.rrepo[href]');
   const r = result.dataset.repo || (result.querySelector('.rrepo') || {}).textContent;
