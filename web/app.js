@@ -1,7 +1,6 @@
 // The single-page app: routes (/, /search, /file/..., /repos, /account/..., /admin/...), the
 // query box and the user menu in the header, in-app navigation with history.pushState (the URL
-// always says what is shown, so it can be shared and reloaded), and the keyboard shortcuts
-// (shortcuts.js). In team
+// always says what is shown, so it can be shared and reloaded), and the "/" shortcut. In team
 // mode a 401 from any request shows the sign-in page, which comes back to the page afterwards.
 import { QueryBox } from './query-box.js';
 import { SearchView } from './search-view.js';
@@ -211,7 +210,7 @@ document.addEventListener('click', (e) => {
 
 window.addEventListener('popstate', route);
 
-// The keyboard shortcuts ("/", j, k, Enter, y, t, ?, Esc) act on the current view.
+// The keyboard shortcuts ("/", j, k, Enter, y, t, ?, Esc: shortcuts.js) act on the current view.
 installShortcuts({ view: () => view, go: navigate, box });
 
 onUnauthorized(() => {
