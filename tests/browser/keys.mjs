@@ -314,36 +314,51 @@ export function keysTests(ctx) {
       body: JSON.stringify({ repo: 'alpha', rev: 'HEAD', commit: null, paths, truncated: false }) }));
     await page.goto(url(fileHref('alpha', 'README.md')));
     await page.waitForSelector('.code .cl');
+    // Measured in the page, without the driver's round trips: from each keydown to the list
+    // ranked for it (the listbox's data-query), the longest gap between two animation frames
+    // while typing (a frozen tab paints nothing), and Chromium's long tasks.
     await page.evaluate(() => {
       window.longTasks = [];
       try {
         new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longTasks.push(e.duration); }).observe({ type: 'longtask' });
       } catch { window.longTasks = null; } // Firefox has no long task timing
+      window.ranked = [];
+      window.frameGap = 0;
+      document.addEventListener('keydown', () => { window.keyAt = performance.now(); }, true);
+      new MutationObserver((records) => {
+        for (const r of records) if (r.attributeName === 'data-query') window.ranked.push([r.target.dataset.query, performance.now() - window.keyAt]);
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-query'] });
     });
     await page.click('h1');
-    const t0 = Date.now();
     await page.keyboard.press('t');
     await page.waitForFunction(() => /80,000 files/.test((document.querySelector('.finder-status') || {}).textContent || ''));
-    const loaded = Date.now() - t0;
-    const steps = [];
+    const loaded = await page.evaluate(() => Math.round(window.ranked[0][1]));
+    await page.evaluate(() => {
+      let last = performance.now();
+      const tick = (t) => { window.frameGap = Math.max(window.frameGap, t - last); last = t; if (!window.stopFrames) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    });
     let typed = '';
     for (const c of 'drmusbfile_4') {
       typed += c;
-      const t = Date.now();
       await page.keyboard.type(c);
-      // The status names the query's match count once the ranking for it is painted.
-      // The list says which query it was ranked for once it is painted.
       await page.waitForFunction((q) => document.querySelector('.finder-list').dataset.query === q, typed);
-      steps.push([typed, Date.now() - t]);
     }
-    const longTasks = await page.evaluate(() => window.longTasks);
+    const [ranked, frameGap, longTasks] = await page.evaluate(() => {
+      window.stopFrames = true;
+      return [window.ranked.slice(1).map(([q, ms]) => [q, Math.round(ms)]), Math.round(window.frameGap), window.longTasks];
+    });
     const top = await page.$$eval('.finder-list li', (els) => els.slice(0, 3).map((e) => e.textContent));
-    const report = { browser: ctx.name, paths: paths.length, open_ms: loaded, keystrokes_ms: steps, long_tasks_ms: longTasks, top };
+    const report = { browser: ctx.name, paths: paths.length, open_ms: loaded, keystrokes_ms: ranked, longest_frame_gap_ms: frameGap,
+      long_tasks_ms: longTasks, top };
     writeFileSync(join(ctx.artifacts, `${ctx.name}-finder-timing.json`), JSON.stringify(report, null, 1) + '\n');
-    console.log(`# ${ctx.name}: finder over 80,000 paths: opened in ${loaded} ms; keystrokes ${steps.map((s) => s[1]).join(', ')} ms;` +
-      ` long tasks ${longTasks ? longTasks.map(Math.round).join(', ') || 'none' : 'not measured'}`);
-    for (const [q, ms] of steps) assert.ok(ms < 1500, `"${q}" took ${ms} ms`);
-    if (longTasks) assert.ok(longTasks.every((d) => d < 400), `long tasks ${longTasks}`);
+    console.log(`# ${ctx.name}: finder over 80,000 paths: list ranked ${loaded} ms after t; keystrokes ${ranked.map((s) => s[1]).join(', ')} ms;` +
+      ` longest frame gap ${frameGap} ms; long tasks ${longTasks ? longTasks.map(Math.round).join(', ') || 'none' : 'not measured'}`);
+    // Generous bounds (the machine may be busy): they catch a finder that freezes the tab.
+    assert.deepEqual(ranked.map(([q]) => q), [...'drmusbfile_4'].map((_, i) => 'drmusbfile_4'.slice(0, i + 1)), 'one ranking per keystroke');
+    for (const [q, ms] of ranked) assert.ok(ms < 3000, `"${q}" took ${ms} ms`);
+    assert.ok(frameGap < 3000, `no frame for ${frameGap} ms`);
+    if (longTasks) assert.ok(longTasks.every((d) => d < 1000), `long tasks ${longTasks}`);
     assert.ok(top.length > 0 && top.every((p) => /file_4/.test(p)), JSON.stringify(top));
     await close();
   });
