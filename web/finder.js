@@ -34,10 +34,14 @@ export function finderTarget(view, loc = location, active = document.activeEleme
       return null;
     }
   }
-  // The result with the focus, else the one j / k selected (if the search view marks it).
+  // The result with the focus, else the one j / k selected (if the search view marks it), else
+  // the one repository the query names exactly.
   const result = (active && active.closest ? active.closest('.result') : null) ||
     document.querySelector('.result[aria-current="true"], .result.selected');
-  if (!result) return null;
+  if (!result) {
+    const repo = exactRepo(new URLSearchParams(loc.search).get('q') || '');
+    return repo ? { repo, rev } : null;
+  }
   const link = result.querySelector('a.rpath[href], a.rrepo[href]');
   const r = result.dataset.repo || (result.querySelector('.rrepo') || {}).textContent;
   if (!r) return null;
@@ -46,6 +50,17 @@ export function finderTarget(view, loc = location, active = document.activeEleme
     resultRev = new URL(link.href, loc.href).searchParams.get('rev') || undefined;
   }
   return { repo: r, rev: resultRev };
+}
+
+// The repository of a query's one repo:^NAME$ (as suggest.js's repoFilter writes it, unquoted,
+// without regexp characters left after unescaping), else null.
+export function exactRepo(q) {
+  const found = [];
+  for (const m of q.matchAll(/(?:^|[\s(])(?:repo|r):\^((?:\\.|[^\s\\$])+)\$(?=$|[\s)])/g)) found.push(m[1]);
+  if (found.length !== 1) return null;
+  const name = found[0].replace(/\\(.)/g, '$1');
+  // Escapes undone, any regexp character left means the filter was a pattern, not a name.
+  return /[\\^$.*+?()[\]{}|]/.test(found[0].replace(/\\./g, '')) ? null : name;
 }
 
 function loadPaths(repo, rev) {

@@ -11,6 +11,8 @@ import { XSS_FILES, XSS_REPO } from './fixture.mjs';
 import { compareMatches, fuzzyFilter, fuzzyQuery, fuzzyScore } from '../../web/fuzzy.js';
 import { RECENT_KEY, RECENT_MAX, loadRecent, recentSuggestions, recordRecent, removeRecent } from '../../web/recent.js';
 import { fileHref, searchHref } from '../../web/urls.js';
+import { exactRepo } from '../../web/finder.js';
+import { repoFilter } from '../../web/suggest.js';
 
 // A Storage stand-in: getItem/setItem over a Map; `refuse` makes every call throw.
 function memoryStorage(refuse = false) {
@@ -112,6 +114,16 @@ tapTest('recent searches: offered for an empty box only', () => {
   const s = recentSuggestions('  ', ['lang:c x', 'y']);
   assert.deepEqual(s.items.map((i) => [i.label, i.insert, i.recent]), [['lang:c x', 'lang:c x', true], ['y', 'y', true]]);
   assert.deepEqual([s.from, s.to], [0, 2]);
+});
+
+tapTest('finder: the one repository a query names exactly, as the suggestions write it', () => {
+  for (const name of ['alpha', 'github.com/acme/api', 'a+b(c)', 'x$y^z']) {
+    assert.equal(exactRepo(repoFilter(name) + ' foo'), name, name);
+    assert.equal(exactRepo('(' + repoFilter(name) + ' OR x) y'), name, name);
+  }
+  for (const q of ['repo:alpha x', 'repo:^a.b$', 'repo:^a$ repo:^b$', '-repo:^a$ x', 'repo:^a$x', 'repo:"^acme tools$"', 'x']) {
+    assert.equal(exactRepo(q), null, q);
+  }
 });
 
 // ctx: {name, base, browser, artifacts}
@@ -265,6 +277,12 @@ export function keysTests(ctx) {
     // The search page: the result with the focus.
     await search(page, 'repo:^branchy$ branchmark');
     await page.focus('.result a.rpath');
+    await page.keyboard.press('t');
+    await page.waitForSelector('dialog.finder[open] .finder-list li');
+    assert.match(await page.textContent('#finder-title'), /in branchy/);
+    await page.keyboard.press('Escape');
+    // No result focused: the one repository the query names.
+    await page.click('.status');
     await page.keyboard.press('t');
     await page.waitForSelector('dialog.finder[open] .finder-list li');
     assert.match(await page.textContent('#finder-title'), /in branchy/);
