@@ -11,6 +11,7 @@ import { RepoView } from './repo-view.js';
 import { UserMenu } from './user-menu.js';
 import { NoticeBanner } from './notices.js';
 import { Session } from './session.js';
+import { installShortcuts } from './shortcuts.js';
 import { clear, el } from './dom.js';
 import { getJSON, onUnauthorized } from './api.js';
 import { loadFields } from './fields.js';
@@ -228,14 +229,8 @@ document.addEventListener('click', (e) => {
 
 window.addEventListener('popstate', route);
 
-// "/" focuses the query box, unless the user is typing somewhere.
-document.addEventListener('keydown', (e) => {
-  if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
-  const t = e.target;
-  if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-  e.preventDefault();
-  box.focus();
-});
+// The keyboard shortcuts ("/", j, k, Enter, y, t, ?, Esc: shortcuts.js) act on the current view.
+installShortcuts({ view: () => view, go: navigate, box });
 
 onUnauthorized(() => {
   if (!session.signedOut) signedOut('Your session ended. Sign in again.');

@@ -2,12 +2,14 @@
 // query-lex.js (the textarea keeps the caret, selection, undo and IME; the <pre> only paints).
 // Both have the same font, padding and wrapping, and the box grows with the <pre>, so their text
 // lines up without measuring anything. Below it, a list of suggestions (suggest.js): filter
-// names and values, and symbol names from /api/v1/symbols while a bare word is typed.
+// names and values, symbol names from /api/v1/symbols while a bare word is typed, and the
+// recent searches (recent.js) while the box is empty.
 import { getJSON } from './api.js';
 import { lexQuery } from './query-lex.js';
 import { SYMBOL_FETCH, repoTyped, suggest, symbolItems, symbolQuery, symbolWord } from './suggest.js';
 import { columnToIndex } from './utf8.js';
 import { LANGUAGES } from './languages.js';
+import { loadRecent, recentSuggestions, recordRecent, removeRecent } from './recent.js';
 import { clear, el } from './dom.js';
 
 // How long typing must pause before symbol names are asked for.
@@ -39,6 +41,7 @@ export class QueryBox {
     this.input.addEventListener('input', () => this.changed());
     this.input.addEventListener('keydown', (e) => this.keydown(e));
     this.input.addEventListener('click', () => this.updateSuggestions());
+    this.input.addEventListener('focus', () => this.updateSuggestions()); // the recent searches
     this.input.addEventListener('keyup', (e) => {
       if (['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) this.updateSuggestions();
     });
@@ -47,12 +50,16 @@ export class QueryBox {
     this.list.addEventListener('mousedown', (e) => e.preventDefault());
     this.list.addEventListener('click', (e) => {
       const li = e.target.closest('li');
-      if (li && this.list.contains(li)) this.accept(Number(li.dataset.i));
+      if (!li || !this.list.contains(li)) return;
+      if (e.target.closest('.qremove')) this.forget(Number(li.dataset.i));
+      else this.accept(Number(li.dataset.i), true);
     });
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.closeSuggestions();
-      this.onSubmit(this.value.trim());
+      const q = this.value.trim();
+      if (q) recordRecent(q);
+      this.onSubmit(q);
     });
     this.render();
   }
@@ -127,19 +134,40 @@ export class QueryBox {
     const open = this.sugg !== null;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
-      if (open && this.active >= 0) this.accept(this.active);
+      if (open && this.active >= 0) this.accept(this.active, true);
       else this.form.requestSubmit();
     } else if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
       e.preventDefault();
       const n = this.sugg.items.length;
       this.active = e.key === 'ArrowDown' ? (this.active + 1) % n : (this.active - 1 + n) % n;
       this.paintSuggestions();
+    } else if (!open && e.key === 'ArrowDown' && !this.value.trim()) {
+      this.updateSuggestions(); // the recent searches again, after Escape
+      if (this.sugg) e.preventDefault();
+    } else if (open && e.key === 'Tab' && !e.shiftKey && this.sugg.items[0].recent && this.active < 0) {
+      this.closeSuggestions(); // Tab leaves an empty box: a recent search is taken only when chosen
     } else if (open && e.key === 'Tab' && !e.shiftKey) {
       e.preventDefault();
       this.accept(this.active >= 0 ? this.active : 0);
     } else if (open && e.key === 'Escape') {
       e.preventDefault();
       this.closeSuggestions();
+    } else if (open && e.key === 'Delete' && this.active >= 0 && this.sugg.items[this.active].recent) {
+      e.preventDefault();
+      this.forget(this.active);
+    }
+  }
+
+  // Removes recent search i of the list shown, and shows the rest.
+  forget(i) {
+    const it = this.sugg && this.sugg.items[i];
+    if (!it || !it.recent) return;
+    removeRecent(it.label);
+    const keep = this.active;
+    this.updateSuggestions();
+    if (this.sugg && this.sugg.items.length) {
+      this.active = Math.min(keep, this.sugg.items.length - 1);
+      this.paintSuggestions();
     }
   }
 
@@ -177,6 +205,14 @@ export class QueryBox {
       return;
     }
     const q = this.value, cur = this.input.selectionStart;
+    const recent = recentSuggestions(q, q.trim() ? [] : loadRecent());
+    if (recent) {
+      this.cancelSymbols();
+      this.sugg = recent;
+      this.active = -1;
+      this.paintSuggestions();
+      return;
+    }
     const s = suggest(q, cur, { repos: this.reposAt(q, cur), languages: LANGUAGES });
     if (!s) {
       const sw = symbolWord(q, cur);
@@ -254,12 +290,16 @@ export class QueryBox {
   paintSuggestions() {
     clear(this.list);
     this.sugg.items.forEach((it, i) => {
-      const li = el('li', { role: 'option', 'data-i': i, 'aria-selected': i === this.active ? 'true' : 'false',
+      const li = el('li', { role: 'option', id: 'qsugg-' + i, 'data-i': i, 'aria-selected': i === this.active ? 'true' : 'false',
         class: i === this.active ? 'active' : null },
-      el('span', { class: 'label' }, it.label), ' ', el('span', { class: 'detail' }, it.detail));
+      el('span', { class: 'label' }, it.label), ' ', el('span', { class: 'detail' }, it.detail),
+      // Delete removes the active one from the keyboard; this is the mouse's way.
+      it.recent ? el('span', { class: 'qremove', title: 'Remove from recent searches', 'aria-hidden': 'true' }, '×') : null);
       this.list.appendChild(li);
     });
     this.list.hidden = false;
+    if (this.active >= 0) this.input.setAttribute('aria-activedescendant', 'qsugg-' + this.active);
+    else this.input.removeAttribute('aria-activedescendant');
     if (this.active >= 0) this.list.children[this.active].scrollIntoView({ block: 'nearest' });
   }
 
@@ -268,10 +308,12 @@ export class QueryBox {
     this.sugg = null;
     this.active = -1;
     this.list.hidden = true;
+    this.input.removeAttribute('aria-activedescendant');
     clear(this.list);
   }
 
-  accept(i) {
+  // Puts suggestion i into the query; a recent search chosen with Enter or a click (run) runs.
+  accept(i, run = false) {
     const s = this.sugg;
     if (!s || !s.items[i]) return;
     const it = s.items[i];
@@ -283,5 +325,6 @@ export class QueryBox {
     this.render();
     if (it.more) this.updateSuggestions();
     else this.closeSuggestions();
+    if (it.recent && run) this.form.requestSubmit();
   }
 }

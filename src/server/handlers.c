@@ -209,6 +209,7 @@ static int h_asset(struct req *rq)
 static const char *const p_search[] = { "q", "context", NULL };
 static const char *const p_file[] = { "rev", "path", NULL };
 static const char *const p_position[] = { "rev", "path", "line", "col", NULL };
+static const char *const p_rev[] = { "rev", NULL };
 static const char *const p_symbols[] = { "q", "count", NULL };
 static const char *const p_repos[] = { "q", "limit", "cursor", NULL };
 
@@ -262,6 +263,9 @@ const struct route server_routes[] = {
 	  .flags = API | IDX | ROUTE_SEARCH, .handler = handlers_references, .name = "references" },
 	{ "api/v1/repos/{name}/outline", READ, .params = p_file, .flags = API | IDX,
 	  .handler = handlers_outline, .name = "outline" },
+	/* The "go to file" finder's list (handlers_paths.c). */
+	{ "api/v1/repos/{name}/paths", READ, .params = p_rev, .flags = API | IDX,
+	  .handler = handlers_paths, .name = "paths" },
 	{ "api/v1/filters", READ, .flags = API, .handler = h_filters, .name = "filters" },
 	{ "api/v1/session", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
 	  .perm = ROUTE_PERM_NONE, .max_body = BODY_SMALL, .flags = API,

@@ -411,6 +411,13 @@ int handlers_readme(struct req *rq); /* handlers_readme.c */
 int handlers_definition(struct req *rq);
 int handlers_references(struct req *rq);
 int handlers_outline(struct req *rq);
+/*
+ * Every document path of a repository on a revision (handlers_paths.c), at most
+ * HANDLERS_PATHS_MAX paths and about HANDLERS_PATHS_BYTES bytes of JSON ("truncated" past them).
+ */
+#define HANDLERS_PATHS_MAX 200000
+#define HANDLERS_PATHS_BYTES ((size_t)16 << 20)
+int handlers_paths(struct req *rq);
 
 /* The accounts' routes (handlers_auth.c): docs/api.md, "Session" and "Tokens". */
 int handlers_session_create(struct req *rq);

@@ -25,6 +25,8 @@ import { symbolTests } from './symbols.mjs';
 import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
 import { noticeTests } from './notices.mjs';
 import { buildSsoFixture, ssoTests } from './sso.mjs';
+import { keysTests } from './keys.mjs';
+import { a11yTeamTests, a11yTests } from './a11y.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const trawl = process.env.TRAWL || join(root, 'build/trawl');
@@ -137,9 +139,12 @@ for (const r of runs) {
   navigationTests(r.ctx);
   browseTests(r.ctx);
   symbolTests(r.ctx);
+  keysTests(r.ctx);
+  a11yTests(r.ctx);
   if (!teamError) {
     teamTests(r.ctx);
     noticeTests(r.ctx);
+    a11yTeamTests(r.ctx);
   }
   else skip(`${r.name}: team mode tests`, 'no team fixture');
   if (!ssoError) ssoTests(r.ctx);

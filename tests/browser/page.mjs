@@ -60,13 +60,16 @@ export async function injected(page) {
 const axeSource = readFileSync(fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
 
 // axe-core's WCAG 2 A and AA rules on the page as it is: [] or "rule: target" lines. The script
-// is evaluated by the driver (the page's CSP rightly refuses an inline <script>).
-export async function axeViolations(page) {
+// is evaluated by the driver (the page's CSP rightly refuses an inline <script>). impacts, when
+// given, keeps only violations of those impacts (["serious", "critical"]), named "rule
+// (impact): target".
+export async function axeViolations(page, { impacts = null } = {}) {
   await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
+  const found = await page.evaluate(async (keep) => {
     // eslint-disable-next-line no-undef
     const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
+    return r.violations.filter((v) => !keep || keep.includes(v.impact))
+      .map((v) => `${v.id}${keep ? ' (' + v.impact + ')' : ''}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }, impacts);
   return found;
 }

@@ -269,6 +269,9 @@ def requests_for(pattern):
                                          repo_status(r)) for r in repos],
         "/api/v1/repos/{name}/readme": [Req("GET", "/api/v1/repos/%s/readme" % r,
                                             repo_status(r)) for r in repos],
+        # The finder's list: the private repository's paths hold the canary.
+        "/api/v1/repos/{name}/paths": [Req("GET", "/api/v1/repos/%s/paths" % r,
+                                           repo_status(r)) for r in repos],
         # Navigation: shared_word is defined in every repository (the private one's definition
         # holds the canary in its path and its line); README.md's line 1 starts with it.
         "/api/v1/repos/{name}/definition": [
@@ -433,6 +436,7 @@ def sweep(s, tok, baselines):
     for pattern in ("/api/v1/search", "/api/v1/search/stream", "/api/v1/symbols",
                     "/api/v1/repos/{name}/file",
                     "/api/v1/repos/{name}/raw", "/api/v1/repos/{name}/tree",
+                    "/api/v1/repos/{name}/paths",
                     "/api/v1/repos/{name}/definition", "/api/v1/repos/{name}/references"):
         ok(pattern in admin_saw, "the administrator sees the canary through " + pattern)
 
@@ -449,7 +453,8 @@ def hidden_is_missing(s, tok):
                            "/definition?path=README.md&line=1&col=1",
                            "/references?path=README.md&line=1&col=1",
                            "/outline?path=README.md", "/definition?path=nope&line=1&col=1",
-                           "/readme", "/readme?path=src", "/readme?path=nope"):
+                           "/readme", "/readme?path=src", "/readme?path=nope",
+                           "/paths", "/paths?rev=nope"):
                 a = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (hidden, suffix))
                 b = call(s, tok, who, "GET", "/api/v1/repos/%s%s" % (MISSING, suffix))
                 ha = {k: v for k, v in a.headers.items() if k not in drop}

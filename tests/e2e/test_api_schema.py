@@ -47,6 +47,7 @@ ROUTES = {
     "repos": ["repos_admin", "repos_reader", "error"],
     "repo": ["repo_admin", "repo_reader", "error"],
     "tree": ["tree", "error"],
+    "paths": ["paths", "error"],
     "file": ["file", "error"],
     "raw": ["text:text/plain", "error"],
     "definition": ["definition", "error"],
@@ -332,6 +333,11 @@ def reads(c, s, t):
             200, "tree", "a subdirectory")
     c.check("tree", "user", s.request("GET", "/api/v1/repos/app/tree?path=../x",
                                       token=t["user"]), 400, "error", "a path that climbs")
+    for who in ("user", "admin"):
+        c.check("paths", who, s.request("GET", "/api/v1/repos/app/paths", token=t[who]), 200,
+                "paths")
+    c.check("paths", "anon", s.request("GET", "/api/v1/repos/app/paths"), 404, "error",
+            "a private repository")
     c.check("file", "user", s.request("GET", "/api/v1/repos/app/file?path=README.md",
                                       token=t["user"]), 200, "file")
     c.check("file", "user", s.request("GET", "/api/v1/repos/app/file?path=bin.dat",

@@ -243,6 +243,12 @@ def test_revisions(s, root, data, commits):
        "rev: tree lists each branch's files once", tree("main"), tree("dev"))
     st, h, t = s.json(base + "tree")
     ok(st == 200 and t["rev"] == "main", "tree: rev defaults to the default branch", t)
+    paths = lambda rev: s.json(base + "paths?rev=" + rev)[2]
+    ok(paths("main")["paths"] == ["a.txt", "bin.dat", "f.txt"] and
+       paths("dev")["paths"] == ["a.txt", "bin.dat", "extra.txt", "f.txt"] and
+       paths("main")["commit"] == commits["main"] and paths("dev")["commit"] == commits["dev"] and
+       s.json(base + "paths")[2]["rev"] == "main",
+       "rev: paths lists each branch's files once, with its commit", paths("main"), paths("dev"))
     res = s.json("/api/v1/search?q=" + q("twobranch repo:^reg$"))[2]["results"]
     got = sorted((x["path"], x["branches"]) for x in res)
     ok(got == [("a.txt", ["dev", "main"]), ("f.txt", ["main"])],
@@ -264,6 +270,9 @@ def test_revisions(s, root, data, commits):
         time.sleep(0.2)
     with open(os.path.join(data, "index", "MANIFEST")) as mf:
         has_overlay = "overlay" in mf.read()
+    ok(has_overlay and paths("dev")["paths"] == ["bin.dat", "extra.txt", "f.txt"] and
+       paths("main")["paths"] == ["a.txt", "bin.dat", "f.txt"],
+       "rev: paths honours the MANIFEST overlay (a.txt deleted on dev only)", paths("dev"))
     ok(has_overlay and tree("dev") == ["bin.dat", "extra.txt", "f.txt"] and
        tree("main") == ["a.txt", "bin.dat", "f.txt"] and
        s.json(base + "file?path=a.txt&rev=dev")[0] == 404 and
@@ -529,6 +538,17 @@ def test_routes(s, src):
     ok(st == 404, "tree: unknown directory 404")
     st, h, body = s.json("/api/v1/repos/proj/tree?rev=nope")
     ok(st == 404, "tree: unknown rev 404")
+    st, h, body = s.json("/api/v1/repos/proj/paths")
+    ok(st == 200 and body == {"repo": "proj", "rev": "HEAD", "commit": None, "paths": [
+        "README.md", "bin.dat", "latin1.txt", "src/deep/er/x.py", "src/main.c", "src/util.c",
+        "src/zz.txt"], "truncated": False}, "paths: every document, skipped ones too, in byte order",
+       body)
+    st, h, body = s.json("/api/v1/repos/proj/paths?rev=nope")
+    ok(st == 404 and body["error"]["code"] == "not_found", "paths: unknown rev 404", body)
+    st, h, body = s.json("/api/v1/repos/proj/paths?path=src")
+    ok(st == 400 and body["error"]["code"] == "bad_request", "paths: takes no path", body)
+    st, h, body = s.json("/api/v1/repos/nope/paths")
+    ok(st == 404, "paths: unknown repository 404")
     st, h, body = s.json("/api/v1/repos/proj/file?path=src/main.c")
     with open(os.path.join(src, "src/main.c")) as f:
         want = f.read()

@@ -114,6 +114,7 @@ static void route_server_table_routes_every_api_path(void **state)
 		{ "/api/v1/repos/x/outline", "outline" },
 		{ "/api/v1/repos/x/sync", "admin_repo_sync" },
 		{ "/api/v1/repos/x/readme", "readme" },
+		{ "/api/v1/repos/x/paths", "paths" },
 		{ "/api/v1/repos/x/blame", "api_unknown" },
 		{ "/api/v2/search", "api_unknown" },
 		{ "/api/v1/session", "session_create" }, /* DELETE: route_by_method's next row */
