@@ -160,6 +160,12 @@ export class FileView {
       this.permalinkButton(),
       this.copyField, this.status];
     const nodes = [this.header(meta)];
+    // A commit permalink whose branch has moved on is read from the repository's mirror
+    // (docs/api.md, "indexed"): say so, since search and navigation see the branch's tip.
+    if (f.indexed === false) {
+      nodes.push(el('p', { class: 'notice fmirror' }, 'This commit is no longer indexed: the file is shown from the repository\u2019s mirror, as it was at ',
+        el('code', null, this.commit.slice(0, 12)), '.'));
+    }
     if (f.binary || f.skipped || typeof f.content !== 'string') {
       const why = f.binary ? 'This file is binary.' : f.skipped ? 'This file was not indexed: ' + s(f.skipped) + '.' : 'No content.';
       nodes.push(el('p', { class: 'notice' }, why));

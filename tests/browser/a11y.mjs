@@ -3,15 +3,9 @@
 // page kept in build/browser-artifacts/ (NAME-a11y-NN-PAGE.png), and the visible focus ring
 // checked on links, buttons and results. a11yTests runs on the laptop fixture, a11yTeamTests on
 // the team fixture (the sign-in, account and administration pages).
-//
-// Pages that other work adds (the directory page /file/REPO/DIR, the repository home
-// /repos/NAME, the HTML 404 page) are swept when they exist. Until then the test of such a page
-// is a "# SKIP not built yet", decided by a marker: the old answer for its URL ("No such file",
-// "There is no such page." or a 404 that is not HTML). Once they are in, the markers never
-// match and the pages are checked like the others.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Skip, test as tapTest } from './tap.mjs';
+import { test as tapTest } from './tap.mjs';
 import { axeViolations, openPage } from './page.mjs';
 import { PASSWORD } from './team.mjs';
 import { fileHref, searchHref } from '../../web/urls.js';
@@ -92,12 +86,12 @@ export function a11yTests(ctx) {
   check('directory page', async (page, u) => {
     await page.goto(u('/file/alpha/src'));
     await settled(page);
-    if (/No such file/.test(await page.textContent('main'))) throw new Skip('not built yet: /file/REPO/DIR says "No such file"');
+    await page.waitForSelector('.tree');
   });
   check('repository home page', async (page, u) => {
     await page.goto(u('/repos/alpha'));
     await settled(page);
-    if (/There is no such page/.test(await page.textContent('main'))) throw new Skip('not built yet: /repos/NAME says "There is no such page."');
+    await page.waitForSelector('.tree');
   });
   check('repository list', async (page, u) => {
     await page.goto(u('/repos'));
@@ -105,7 +99,8 @@ export function a11yTests(ctx) {
   });
   check('404 page', async (page, u) => {
     const r = await page.goto(u('/no/such/page'));
-    if (!/text\/html/.test(r.headers()['content-type'] || '')) throw new Skip('not built yet: an unknown UI route answers ' + r.headers()['content-type']);
+    assert.equal(r.status(), 404);
+    assert.match(r.headers()['content-type'] || '', /text\/html/);
     await settled(page);
   });
   check('"?" shortcuts panel open', async (page, u) => {

@@ -7,15 +7,11 @@
 // main.mjs registers these once per browser.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { skip, test as tapTest } from './tap.mjs';
+import { test as tapTest } from './tap.mjs';
 import { axeViolations, injected, openPage } from './page.mjs';
 import { dirHref, fileHref, parseFileRootRoute, parseRepoRoute, permalinkHref, repoHref } from '../../web/urls.js';
 import { overlayMarks } from '../../web/file-view.js';
 import { readmeTarget } from '../../web/markdown.js';
-
-// A permalink (rev=<commit>) is served once the API resolves commits (the server side of
-// permalinks): until then the second permalink test is skipped. Set to true after that merge.
-const COMMIT_REVS = false;
 
 // A 404 that the page expects: Chromium logs each failed load on the console.
 const EXPECTED_404 = /status of 404/;
@@ -275,17 +271,13 @@ export function browseTests(ctx) {
     await close();
   });
 
-  if (COMMIT_REVS) {
-    test('a permalink opens the file at its commit', async () => {
-      const { page, close } = await openPage(ctx.browser);
-      await page.goto(url(`/file/branchy/f.txt?rev=${ctx.commits.dev}#L1`));
-      await page.waitForSelector('.code .cl.sel');
-      assert.equal(await page.textContent('.code'), 'branchmark on dev');
-      await close();
-    });
-  } else {
-    skip(`${ctx.name}: browse: a permalink opens the file at its commit`, 'until the API resolves commit revisions (COMMIT_REVS)');
-  }
+  test('a permalink opens the file at its commit', async () => {
+    const { page, close } = await openPage(ctx.browser);
+    await page.goto(url(`/file/branchy/f.txt?rev=${ctx.commits.dev}#L1`));
+    await page.waitForSelector('.code .cl.sel');
+    assert.equal(await page.textContent('.code'), 'branchmark on dev');
+    await close();
+  });
 
   test('an unknown page: the 404 page with links home (status 404)', async () => {
     const { page, close } = await openPage(ctx.browser, undefined, EXPECTED_404);
