@@ -234,7 +234,7 @@ export function keysTests(ctx) {
     await page.keyboard.press('t');
     await page.waitForSelector('dialog.finder[open] .finder-list li');
     assert.equal(await active(page), 'input.finder-input');
-    assert.match(await page.textContent('.finder-status'), /^4 files\.$/);
+    assert.match(await page.textContent('.finder-status'), /^6 files\.$/);
     const combo = page.getByRole('combobox', { name: /Go to file in alpha/ });
     assert.equal(await combo.count(), 1);
     await page.keyboard.type('lpy');
