@@ -24,6 +24,7 @@ import { symbolTests } from './symbols.mjs';
 import { addXssUser, buildTeamFixture, teamTests } from './team.mjs';
 import { noticeTests } from './notices.mjs';
 import { buildSsoFixture, ssoTests } from './sso.mjs';
+import { buildResultsFixture, resultsTests } from './results.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const trawl = process.env.TRAWL || join(root, 'build/trawl');
@@ -85,6 +86,7 @@ try {
   const fx = buildFixture(trawl, tmp);
   ctx.commits = fx.commits;
   ctx.base = await serve(fx.data, 'serve.log');
+  ctx.results = { base: await serve(buildResultsFixture(trawl, tmp), 'serve-results.log') };
 } catch (err) {
   startError = err;
 }
@@ -135,6 +137,7 @@ for (const r of runs) {
   browserTests(r.ctx);
   navigationTests(r.ctx);
   symbolTests(r.ctx);
+  resultsTests(r.ctx);
   if (!teamError) {
     teamTests(r.ctx);
     noticeTests(r.ctx);
