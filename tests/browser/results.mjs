@@ -25,12 +25,13 @@ export const BIG_QUERY = 'count:all /[a-z]+_[a-z]+_[a-z]+/';
 const EXT = [['c', (i) => `int alpha_beta_gamma${i} = ${i}; /* one */`], ['py', (i) => `alpha_beta_gamma = ${i}  # one`],
   ['go', (i) => `var alpha_beta_gamma${i} = "${i}" // one`]];
 
-// buildResultsFixture(trawl, tmp) -> the data directory of one repository "big".
+// buildResultsFixture(trawl, tmp) -> the data directory: repository big-N holds directory dN
+// (so the stream has a shard, and a progress event, per repository).
 export function buildResultsFixture(trawl, tmp) {
   const src = join(tmp, 'results-src'), data = join(tmp, 'results-data');
   for (let f = 0; f < N_FILES; f++) {
     const [ext, line] = EXT[f % EXT.length];
-    const dir = join(src, 'd' + (f % DIRS), 'sub');
+    const dir = join(src, 'big-' + (f % DIRS), 'd' + (f % DIRS), 'sub');
     mkdirSync(dir, { recursive: true });
     const lines = [];
     for (let m = 0; m < MATCHES; m++) {
@@ -39,7 +40,9 @@ export function buildResultsFixture(trawl, tmp) {
     }
     writeFileSync(join(dir, `f${f}.${ext}`), lines.join('\n') + '\n');
   }
-  execFileSync(trawl, ['index', '-q', '-o', join(data, 'index'), src, '--name', 'big'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (let d = 0; d < DIRS; d++) {
+    execFileSync(trawl, ['index', '-q', '-o', join(data, 'index'), join(src, 'big-' + d)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
   return data;
 }
 
@@ -232,61 +235,80 @@ export function resultsTests(ctx) {
 
   btest('results: a large count:all result streams with progress, bounded rendering, and the box stays usable', async () => {
     const { page, close } = await openPage(ctx.browser);
-    await page.addInitScript(() => {
-      window.perf = { long: [], gaps: [], progress: [] };
-      try {
-        new PerformanceObserver((l) => { for (const e of l.getEntries()) window.perf.long.push(e.duration); })
-          .observe({ type: 'longtask', buffered: true });
-        window.perf.hasLongtask = true;
-      } catch { window.perf.hasLongtask = false; }
-      let last = performance.now();
-      const tick = (t) => { if (t - last > 50) window.perf.gaps.push(t - last); last = t; requestAnimationFrame(tick); };
-      requestAnimationFrame(tick);
-      new MutationObserver(() => {
-        const t = document.querySelector('.progress-text');
-        if (t && t.textContent !== window.perf.progress.at(-1)) window.perf.progress.push(t.textContent);
-      }).observe(document, { subtree: true, childList: true, characterData: true });
-    });
-    const t0 = Date.now();
-    await page.goto(ctx.results.base + searchHref(BIG_QUERY));
-    await page.waitForSelector('.result');
-    // Typing while the results stream: the page answers.
-    const typed0 = Date.now();
-    await page.click('.qinput');
-    await page.keyboard.press('End');
-    await page.keyboard.type(' xyz');
-    const typedMs = Date.now() - typed0;
-    assert.equal(await page.inputValue('.qinput'), BIG_QUERY + ' xyz');
-    const streaming = await page.$('.status.running') !== null;
-    await page.waitForSelector('.status .summary', { timeout: 120000 });
-    const totalMs = Date.now() - t0;
-    const s = await page.textContent('.status .summary');
-    assert.match(s, new RegExp(`^${(N_FILES * MATCHES).toLocaleString('en-US')} matches in ${N_FILES.toLocaleString('en-US')} files`));
-    const rendered = (await page.$$('.result')).length;
-    assert.ok(rendered > 0 && rendered < 200, `${rendered} results rendered of ${N_FILES}`);
-    // Scrolling to the end renders more.
-    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-    await page.waitForFunction((n) => document.querySelectorAll('.result').length > n, rendered);
-    const perf = await page.evaluate(() => {
-      const mark = (n) => performance.getEntriesByName(n)[0]?.startTime;
-      const res = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/search/stream'));
-      return { ...window.perf, received: mark('trawl-results-received'), painted: mark('trawl-results-painted'),
-        responseStart: res ? res.responseStart : null, bytes: res ? res.transferSize || res.encodedBodySize : null };
-    });
-    const counts = perf.progress.map((t) => Number((/([\d,]+) match/.exec(t) || [0, '0'])[1].replace(/,/g, '')));
-    assert.ok(counts.length >= 1, JSON.stringify(perf.progress));
-    for (let i = 1; i < counts.length; i++) assert.ok(counts[i] >= counts[i - 1], JSON.stringify(perf.progress));
+    const m = await measureStream(page, ctx.results.base, BIG_QUERY);
+    assert.equal(m.typed, BIG_QUERY + ' xyz');
+    assert.match(m.summary, new RegExp(`^${(N_FILES * MATCHES).toLocaleString('en-US')} matches in ${N_FILES.toLocaleString('en-US')} files`));
+    assert.ok(m.rendered > 0 && m.rendered < 200, `${m.rendered} results rendered of ${N_FILES}`);
+    assert.ok(m.renderedAfterScroll > m.rendered, 'scrolling to the end renders more');
+    assert.ok(m.progressCounts.length >= 1 && m.progressCounts.at(-1) > 0, JSON.stringify(m.progress));
+    for (let i = 1; i < m.progressCounts.length; i++) assert.ok(m.progressCounts[i] >= m.progressCounts[i - 1], JSON.stringify(m.progress));
     assert.deepEqual(await page.$$eval('.facets section h3', (hs) => hs.map((h) => h.textContent)), ['Repositories', 'Languages', 'Directories']);
-    const f = (x) => (x === null || x === undefined ? 'n/a' : x.toFixed(0));
-    const from = perf.responseStart || null;
-    console.log(`# ${ctx.name}: large result: ${N_FILES * MATCHES} lines in ${N_FILES} files, stream ${perf.bytes ? (perf.bytes / 1e6).toFixed(1) + ' MB' : 'size n/a'}, ` +
-      `done after ${totalMs} ms (load to summary)`);
-    console.log(`# ${ctx.name}: first result painted ${from ? f(perf.painted - from) : 'n/a'} ms after the stream's first byte ` +
-      `(first results received after ${from ? f(perf.received - from) : 'n/a'} ms)`);
-    console.log(`# ${ctx.name}: long tasks: ${perf.hasLongtask ? `${perf.long.length}, max ${f(Math.max(0, ...perf.long))} ms` : 'not reported by this browser'}; ` +
-      `frames over 50 ms: ${perf.gaps.length}, max ${f(Math.max(0, ...perf.gaps))} ms; typing 4 keys took ${typedMs} ms${streaming ? ' while streaming' : ''}; ` +
-      `progress redrawn ${perf.progress.length} times; ${rendered} results rendered before scrolling`);
+    for (const line of describe(m)) console.log(`# ${ctx.name}: ${line}`);
     await screenshot(page, 'large');
     await close();
   });
+}
+
+// Opens base/search?q=q in page and measures it (also bench/ui-stream.mjs): the first results
+// received and painted after the stream's first byte (performance marks of search-view.js,
+// the stream's resource timing), main-thread long tasks (Chromium only reports them), frames
+// that took over 50 ms (both), the progress lines shown, typing into the query box while the
+// results stream, and the results rendered before and after scrolling to the end.
+export async function measureStream(page, base, q, timeout = 600000) {
+  await page.addInitScript(() => {
+    window.perf = { long: [], gaps: [], progress: [] };
+    try {
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) window.perf.long.push(e.duration); })
+        .observe({ type: 'longtask', buffered: true });
+      window.perf.hasLongtask = true;
+    } catch { window.perf.hasLongtask = false; }
+    let last = performance.now();
+    const tick = (t) => { if (t - last > 50) window.perf.gaps.push(t - last); last = t; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    new MutationObserver(() => {
+      const t = document.querySelector('.progress-text');
+      if (t && t.textContent !== window.perf.progress.at(-1)) window.perf.progress.push(t.textContent);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  const t0 = Date.now();
+  await page.goto(base + searchHref(q));
+  await page.waitForSelector('.result', { timeout });
+  const typed0 = Date.now();
+  const streaming = await page.$('.status.running') !== null;
+  await page.click('.qinput');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' xyz');
+  const typedMs = Date.now() - typed0;
+  const typed = await page.inputValue('.qinput');
+  await page.waitForSelector('.status .summary', { timeout });
+  const totalMs = Date.now() - t0;
+  const summary = await page.textContent('.status .summary');
+  const rendered = (await page.$$('.result')).length;
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.waitForFunction((n) => document.querySelectorAll('.result').length > n, rendered);
+  const renderedAfterScroll = (await page.$$('.result')).length;
+  const perf = await page.evaluate(() => {
+    const mark = (n) => performance.getEntriesByName(n)[0]?.startTime;
+    const res = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/search/stream'));
+    return { ...window.perf, received: mark('trawl-results-received'), painted: mark('trawl-results-painted'),
+      responseStart: res ? res.responseStart : null, bytes: res ? res.encodedBodySize || res.transferSize : null,
+      heap: performance.memory ? performance.memory.usedJSHeapSize : null };
+  });
+  const progressCounts = perf.progress.map((t) => Number((/([\d,]+) match/.exec(t) || [0, '0'])[1].replace(/,/g, '')));
+  return { q, summary, typed, typedMs, streaming, totalMs, rendered, renderedAfterScroll, progressCounts, ...perf };
+}
+
+// measureStream's numbers as lines of text.
+export function describe(m) {
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
+  const since = (t) => (m.responseStart && Number.isFinite(t) ? f(t - m.responseStart) : 'n/a');
+  return [
+    `${m.summary}; stream ${m.bytes ? (m.bytes / 1e6).toFixed(1) + ' MB' : 'size n/a'}; page load to summary ${m.totalMs} ms`,
+    `first results received ${since(m.received)} ms and painted ${since(m.painted)} ms after the stream's first byte`,
+    `long tasks: ${m.hasLongtask ? `${m.long.length}, max ${f(Math.max(0, ...m.long))} ms, total ${f(m.long.reduce((a, b) => a + b, 0))} ms` : 'not reported by this browser'}; ` +
+      `frames over 50 ms: ${m.gaps.length}, max ${f(Math.max(0, ...m.gaps))} ms`,
+    `typing 4 keys into the query box took ${m.typedMs} ms${m.streaming ? ' while streaming' : ' (the stream had ended)'}; ` +
+      `progress line drawn ${m.progress.length} times; ${m.rendered} results rendered, ${m.renderedAfterScroll} after scrolling to the end` +
+      (m.heap ? `; JS heap ${(m.heap / 1e6).toFixed(0)} MB` : ''),
+  ];
 }
