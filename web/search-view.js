@@ -160,7 +160,9 @@ export class SearchView {
   // every PROGRESS_MS, with the last numbers.
   onProgress(p) {
     if (!p || typeof p !== 'object') return;
+    const first = this.lastProgress === null;
     this.lastProgress = p;
+    if (first) { this.showProgress(); return; } // at once: the stream may end before a timer runs
     if (this.progressTimer) return;
     const wait = Math.max(0, this.progressAt + PROGRESS_MS - performance.now());
     this.progressTimer = setTimeout(() => { this.progressTimer = 0; this.showProgress(); }, wait);
