@@ -1,5 +1,5 @@
-// The search page: results streamed from /api/v1/search/stream (server-sent events, docs/api.md)
-// into a list rendered a chunk at a time near the viewport (results-list.js), with the filter
+// The search page: results streamed from /api/v1/search/stream (server-sent events, docs/api.md,
+// read by results-stream.js) into a list rendered a chunk at a time near the viewport (results-list.js), with the filter
 // sidebar (results-facets.js), progress with counts (drawn a few times a second), alerts with a
 // suggested query, the summary (also announced to screen readers when the search is done),
 // "Show more results", tips when nothing matched, and query errors with a caret under their
@@ -12,6 +12,7 @@ import { lexQuery } from './query-lex.js';
 import { plural, renderResult } from './results-render.js';
 import { ResultList } from './results-list.js';
 import { Facets } from './results-facets.js';
+import { readEvents } from './results-stream.js';
 import { moreResultsQuery, withCount, withoutFields } from './results-query.js';
 
 const CONTEXT = 2;
@@ -38,7 +39,6 @@ const int = (v) => (Number.isFinite(v) ? v : 0);
 export class SearchView {
   constructor(root, box) {
     this.box = box;
-    this.es = null;
     this.abort = null;
     this.list = null;
     this.facets = null;
@@ -53,7 +53,6 @@ export class SearchView {
   }
 
   stop() {
-    if (this.es) { this.es.close(); this.es = null; }
     if (this.abort) { this.abort.abort(); this.abort = null; }
     if (this.list) this.list.stop();
     if (this.facets) this.facets.stop();
@@ -96,42 +95,43 @@ export class SearchView {
   }
 
   stream(q) {
-    const es = new EventSource(streamHref(q, CONTEXT));
-    this.es = es;
+    const ctl = new AbortController();
+    this.abort = ctl;
     let seen = false, finished = false;
-    const json = (e) => {
+    const lost = () => new ApiError(0, 'network', 'the connection was lost; the results may be incomplete', null);
+    const onEvent = (name, data) => {
       seen = true;
-      try { return JSON.parse(e.data); } catch { return null; }
-    };
-    es.addEventListener('matches', (e) => this.addResults(json(e)));
-    es.addEventListener('progress', (e) => this.onProgress(json(e)));
-    es.addEventListener('alert', (e) => this.addAlert(json(e)));
-    es.addEventListener('done', (e) => {
-      finished = true;
-      es.close();
-      this.showSummary(json(e));
-    });
-    es.addEventListener('error', (e) => {
-      es.close();
-      if (finished || this.es !== es) return;
-      if (typeof e.data === 'string') { // the server's "error" event: the query failed
+      if (finished) return;
+      let v = null;
+      try { v = JSON.parse(data); } catch { /* shown as nothing */ }
+      if (name === 'matches') this.addResults(v);
+      else if (name === 'progress') this.onProgress(v);
+      else if (name === 'alert') this.addAlert(v);
+      else if (name === 'done') {
         finished = true;
-        const body = json(e);
-        const err = errorOf(body) || errorOf({ error: body });
+        ctl.abort();
+        this.showSummary(v);
+      } else if (name === 'error') { // the server's "error" event: the query failed, or access ended
+        finished = true;
+        const err = errorOf(v) || errorOf({ error: v });
         this.showError(err ? new ApiError(400, err.code, err.message, err.column)
           : new ApiError(0, 'error', 'the search failed', null));
-        return;
       }
-      // The connection failed. Before any event, this is how EventSource reports an HTTP error
-      // (it cannot read the body): ask the JSON endpoint, which says what went wrong, or gives
-      // the results if the stream alone failed. EventSource would retry; we do not.
+    };
+    readEvents(streamHref(q, CONTEXT), { signal: ctl.signal, onEvent }).then(({ status }) => {
+      if (finished || ctl.signal.aborted) return;
+      // Not a stream (an HTTP error): the JSON endpoint says what went wrong (an error's message
+      // and column, a 401 to the sign-in page), or gives the results if the stream alone failed.
+      if (status !== 200 && !seen) this.fallback(q);
+      else this.showError(lost());
+    }, () => {
+      if (finished || ctl.signal.aborted) return;
       if (!seen) this.fallback(q);
-      else this.showError(new ApiError(0, 'network', 'the connection was lost; the results may be incomplete', null));
+      else this.showError(lost());
     });
   }
 
   async fallback(q) {
-    this.es = null;
     this.abort = new AbortController();
     try {
       const body = await getJSON(searchApiHref(q, CONTEXT), { signal: this.abort.signal });
