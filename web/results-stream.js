@@ -9,14 +9,14 @@ const SLICE_MS = 12;
 
 const yieldToBrowser = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-// readEvents(url, { signal, onEvent }) -> { status }: 200 once a stream has ended (the server
-// closed it, or signal aborted it), else the HTTP status of a response that was not a stream
-// (the caller asks the JSON endpoint why). Rejects when the connection fails.
+// readEvents(url, { signal, onEvent }) -> { isStream, status }: isStream once a stream has ended
+// (the server closed it, or signal aborted it); false for a response that was not a stream
+// (an HTTP error: the caller asks the JSON endpoint why). Rejects when the connection fails.
 export async function readEvents(url, { signal, onEvent }) {
   const res = await fetch(url, { signal, headers: { Accept: 'text/event-stream' }, cache: 'no-store' });
   if (!res.ok || !/^text\/event-stream\b/.test(res.headers.get('content-type') || '')) {
     res.body?.cancel().catch(() => {});
-    return { status: res.status || 0 };
+    return { isStream: false, status: res.status };
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '', from = 0, name = '', data = [];
@@ -55,5 +55,5 @@ export async function readEvents(url, { signal, onEvent }) {
     from = buf.length;
   }
   reader.cancel().catch(() => {});
-  return { status: 200 };
+  return { isStream: true, status: res.status };
 }

@@ -118,11 +118,11 @@ export class SearchView {
           : new ApiError(0, 'error', 'the search failed', null));
       }
     };
-    readEvents(streamHref(q, CONTEXT), { signal: ctl.signal, onEvent }).then(({ status }) => {
+    readEvents(streamHref(q, CONTEXT), { signal: ctl.signal, onEvent }).then(({ isStream }) => {
       if (finished || ctl.signal.aborted) return;
       // Not a stream (an HTTP error): the JSON endpoint says what went wrong (an error's message
       // and column, a 401 to the sign-in page), or gives the results if the stream alone failed.
-      if (status !== 200 && !seen) this.fallback(q);
+      if (!isStream && !seen) this.fallback(q);
       else this.showError(lost());
     }, () => {
       if (finished || ctl.signal.aborted) return;

@@ -16,6 +16,7 @@ import { searchHref } from '../../web/urls.js';
 import { DEFAULT_COUNT, facetFilter, moreResultsQuery, queryCount, withCount, withFilter, withoutFields } from '../../web/results-query.js';
 import { lineTokens, matchGroups } from '../../web/results-render.js';
 import { top, topDir } from '../../web/results-facets.js';
+import { readEvents } from '../../web/results-stream.js';
 
 // The large result: N_FILES files under DIRS top-level directories in three languages, each
 // with MATCHES lines matching /[a-z]+_[a-z]+_[a-z]+/ spaced GAP lines apart (so each is its own
@@ -83,6 +84,16 @@ test('results: matches and their context merge into groups; tokens split per lin
   const t = lineTokens(['int a; /* x', 'y */ return'], 'C');
   assert.deepEqual(t, [[[0, 3, 'tok-keyword'], [7, 11, 'tok-comment']], [[0, 4, 'tok-comment'], [5, 11, 'tok-keyword']]]);
   assert.deepEqual(lineTokens(['int a;'], ''), [[]]);
+});
+
+test('results: server-sent events are parsed as the standard says; anything else is not a stream', async () => {
+  const body = ': a comment\r\nevent: matches\ndata: [1,\ndata:2]\n\ndata: x\n\nevent: done\ndata: {}\n\nevent: cut\ndata: 1';
+  const got = [];
+  const signal = new AbortController().signal;
+  const r = await readEvents('data:text/event-stream,' + encodeURIComponent(body), { signal, onEvent: (n, d) => got.push([n, d]) });
+  assert.deepEqual(r, { isStream: true, status: 200 });
+  assert.deepEqual(got, [['matches', '[1,\n2]'], ['message', 'x'], ['done', '{}']]); // an unfinished event is dropped
+  assert.equal((await readEvents('data:application/json,{}', { signal, onEvent: () => assert.fail('an event') })).isStream, false);
 });
 
 // ctx: as browserTests' (browser.mjs), plus results: { base } of the large fixture's server.
