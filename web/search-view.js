@@ -17,6 +17,10 @@ import { moreResultsQuery, withCount, withoutFields } from './results-query.js';
 
 const CONTEXT = 2;
 const PROGRESS_MS = 250; // the progress line is redrawn at most this often
+// The results kept for showing, in characters of their events' JSON: a result past it is
+// counted (progress, sidebar) but not kept, so a stream of a gigabyte does not take the tab's
+// memory with it (the JS heap holds about twice the JSON). Exported for the tests.
+export const limits = { keepChars: 256 * 1024 * 1024 };
 const EXAMPLES = [
   ['lang:c "static int"', 'a phrase in C files'],
   ['/func \\w+\\(ctx/ lang:go', 'a regular expression'],
@@ -66,6 +70,8 @@ export class SearchView {
     this.live.textContent = '';
     this.error.hidden = true;
     this.count = 0;
+    this.keptChars = 0;
+    this.dropped = 0;
     this.reasons = new Set();
     if (!q) { this.showHelp(); return; }
     this.q = q;
@@ -86,12 +92,15 @@ export class SearchView {
   }
 
   // Results into the list and the sidebar's counts: O(results), no DOM (both draw later).
-  addResults(batch) {
+  // chars: the size of the batch's JSON (0 from the JSON endpoint, whose answer is capped).
+  addResults(batch, chars = 0) {
     if (!Array.isArray(batch) || !batch.length) return;
     if (this.count === 0) performance.mark('trawl-results-received');
     this.count += batch.length;
-    this.list.push(batch);
     this.facets.add(batch);
+    this.keptChars += chars;
+    if (this.keptChars <= limits.keepChars) this.list.push(batch);
+    else this.dropped += batch.length;
   }
 
   stream(q) {
@@ -104,7 +113,7 @@ export class SearchView {
       if (finished) return;
       let v = null;
       try { v = JSON.parse(data); } catch { /* shown as nothing */ }
-      if (name === 'matches') this.addResults(v);
+      if (name === 'matches') this.addResults(v, data.length);
       else if (name === 'progress') this.onProgress(v);
       else if (name === 'alert') this.addAlert(v);
       else if (name === 'done') {
@@ -216,6 +225,11 @@ export class SearchView {
       append(this.status, ' ', el('span', { class: 'limit' }, 'timed out: these are the results found in time'));
     }
     this.live.textContent = (this.count ? found : 'No results') + (s.limit_hit ? ', more may match' : '');
+    if (this.dropped) {
+      this.footer.appendChild(el('p', { class: 'notice dropped' }, `${plural(this.dropped, 'more result', 'more results')} ` +
+        `arrived and ${this.dropped === 1 ? 'was' : 'were'} counted but not kept: this page keeps ` +
+        `${Math.round(limits.keepChars / 1048576)} MB of results. Narrow the query, or use the API or the command line.`));
+    }
     // More of the same search: the count limit stopped it (not memory or time).
     const more = s.limit_hit && this.reasons.has('count') ? moreResultsQuery(this.q) : null;
     if (more) {

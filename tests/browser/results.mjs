@@ -244,6 +244,29 @@ export function resultsTests(ctx) {
     await close();
   });
 
+  btest('results: past the memory budget results are counted, not kept, and the page says so', async () => {
+    const { page, close } = await openPage(ctx.browser);
+    await page.goto(ctx.results.base + '/');
+    await page.waitForSelector('.help');
+    const r = await page.evaluate(async (q) => {
+      const { SearchView, limits } = await import('/search-view.js');
+      limits.keepChars = 500000; // about 40 of these results
+      const root = document.createElement('div');
+      document.querySelector('main').replaceChildren(root);
+      const v = new SearchView(root, { value: '', setErrorColumn() {} });
+      v.run(q);
+      while (!root.querySelector('.status .summary')) await new Promise((res) => setTimeout(res, 50));
+      const dirs = [...root.querySelectorAll('.facets section')].find((x) => x.querySelector('h3').textContent === 'Directories');
+      return { count: v.count, kept: v.list.length, dropped: v.dropped, notice: root.querySelector('.dropped')?.textContent,
+        dirCount: dirs.querySelector('.fcount').textContent };
+    }, 'alpha_beta_gamma count:all file:^d2/');
+    assert.equal(r.count, 200, JSON.stringify(r));
+    assert.ok(r.kept > 0 && r.kept < 200 && r.kept + r.dropped === 200, JSON.stringify(r));
+    assert.equal(r.dirCount, '200', 'the sidebar counts every result');
+    assert.match(r.notice, new RegExp(`^${r.dropped} more results arrived and were counted but not kept`));
+    await close();
+  });
+
   btest('results: a large count:all result streams with progress, bounded rendering, and the box stays usable', async () => {
     const { page, close } = await openPage(ctx.browser);
     const m = await measureStream(page, ctx.results.base, BIG_QUERY);
