@@ -5,7 +5,8 @@
 // (Chromium), frames over 50 ms, typing into the query box while the results stream, the
 // results rendered, the JS heap. Writes bench/ui-stream.md.
 //
-//   node bench/ui-stream.mjs        (TRAWL=build/trawl; CORPUS=DIR instead of corpus.sh's Linux
+//   node bench/ui-stream.mjs        (TRAWL=build/trawl; QUERY=...; OUT=FILE instead of
+//                                    bench/ui-stream.md; CORPUS=DIR instead of corpus.sh's Linux
 //                                    source; UI_BENCH_DIR=DIR for the index, default
 //                                    ~/.cache/trawl-ui-bench, reused when present)
 // Run it on a quiet machine: the server, the browser and the page share its cores.
@@ -13,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, measureStream } from '../tests/browser/results.mjs';
@@ -23,7 +24,8 @@ const trawl = process.env.TRAWL || join(root, 'build/trawl');
 const dir = process.env.UI_BENCH_DIR || join(homedir(), '.cache/trawl-ui-bench');
 const data = join(dir, 'data');
 // The server's default timeout (10 s) would cut the search short on a shared machine.
-const QUERY = 'count:all timeout:60s /[a-z]+_[a-z]+_[a-z]+/';
+const QUERY = process.env.QUERY || 'count:all timeout:60s /[a-z]+_[a-z]+_[a-z]+/';
+const OUT = process.env.OUT || 'bench/ui-stream.md';
 
 function corpus() {
   if (process.env.CORPUS) return process.env.CORPUS;
@@ -75,7 +77,7 @@ try {
   server.kill('SIGTERM');
 }
 const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-writeFileSync(join(root, 'bench/ui-stream.md'), `# The web UI under a very large streamed result
+writeFileSync(resolve(root, OUT), `# The web UI under a very large streamed result
 
 \`node bench/ui-stream.mjs\` at ${commit}, ${new Date().toISOString().slice(0, 10)}: \`${QUERY}\` over the
 Linux source (corpus.sh, one repository) in headless Chromium and Firefox, one after the other,
@@ -85,5 +87,5 @@ from the stream's first byte (resource timing) to the page's marks: results rece
 
 ${lines.join('\n')}
 `);
-console.log('wrote bench/ui-stream.md');
+console.log('wrote ' + OUT);
 process.exit(0);

@@ -19,8 +19,8 @@ const CONTEXT = 2;
 const PROGRESS_MS = 250; // the progress line is redrawn at most this often
 // The results kept for showing, in characters of their events' JSON: a result past it is
 // counted (progress, sidebar) but not kept, so a stream of a gigabyte does not take the tab's
-// memory with it (the JS heap holds about twice the JSON). Exported for the tests.
-export const limits = { keepChars: 256 * 1024 * 1024 };
+// memory with it (the JS heap holds two to four times the JSON). Exported for the tests.
+export const limits = { keepChars: 128 * 1024 * 1024 };
 const EXAMPLES = [
   ['lang:c "static int"', 'a phrase in C files'],
   ['/func \\w+\\(ctx/ lang:go', 'a regular expression'],
