@@ -205,6 +205,8 @@ export class SearchView {
     this.progressTimer = 0;
     this.status.classList.remove('running');
     clear(this.status);
+    // The first chunk now, not at the next frame: the summary never comes before the results.
+    if (this.list) this.list.flush();
     if (this.facets) this.facets.draw();
     if (!s || typeof s !== 'object') {
       append(this.status, plural(this.count, 'result', 'results'));
