@@ -367,6 +367,9 @@ static int on_alert(struct search_sink *sk, enum search_alert a, const char *msg
 	case SEARCH_ALERT_SYMBOLS:
 		snprintf(p->symbols_warning, sizeof(p->symbols_warning), "%s", msg);
 		break;
+	case SEARCH_ALERT_REPO_NONE:
+		cli_errorf("warning: %s", msg);
+		break;
 	case SEARCH_ALERT_COUNT:
 		p->is_count_hit = true;
 		break;

@@ -13,6 +13,7 @@ static const char msg_memory[] = "the memory limit of one query stopped the sear
 				 "are those found before it (narrow the query)";
 static const char msg_output[] = "the response size limit stopped the results; the streaming API "
 				 "(/api/v1/search/stream) has none";
+static const char msg_repo_none[] = "repo: matches no repository you can read: no results";
 static const char msg_timeout[] = "the time limit stopped the search; the results are those "
 				  "found in time";
 
@@ -22,6 +23,7 @@ const char *search_alert_kind(enum search_alert a)
 	case SEARCH_ALERT_WARNING:
 	case SEARCH_ALERT_REV:
 	case SEARCH_ALERT_SYMBOLS:
+	case SEARCH_ALERT_REPO_NONE:
 		return "warning";
 	case SEARCH_ALERT_TIMEOUT:
 		return "timeout";
@@ -31,6 +33,29 @@ const char *search_alert_kind(enum search_alert a)
 		break;
 	}
 	return "limit";
+}
+
+const char *search_alert_reason(enum search_alert a)
+{
+	switch (a) {
+	case SEARCH_ALERT_WARNING:
+		return "query";
+	case SEARCH_ALERT_REV:
+		return "rev";
+	case SEARCH_ALERT_SYMBOLS:
+		return "symbols";
+	case SEARCH_ALERT_REPO_NONE:
+		return "repo";
+	case SEARCH_ALERT_TIMEOUT:
+		return "timeout";
+	case SEARCH_ALERT_COUNT:
+		return "count";
+	case SEARCH_ALERT_MEMORY:
+		return "memory";
+	case SEARCH_ALERT_OUTPUT:
+		break;
+	}
+	return "output";
 }
 
 /* Between the search and the sink: select: and count: over the selected results. */
@@ -73,7 +98,9 @@ static int put_closing_alerts(struct search_sink *sk, const struct search_stats 
 {
 	int err = 0;
 
-	if (st->rev_missing)
+	if (st->is_repo_none)
+		err = sk->alert(sk, SEARCH_ALERT_REPO_NONE, msg_repo_none);
+	if (!err && st->rev_missing)
 		err = sk->alert(sk, SEARCH_ALERT_REV, st->rev_warning);
 	if (!err && st->symbols_missing)
 		err = sk->alert(sk, SEARCH_ALERT_SYMBOLS, st->symbols_warning);

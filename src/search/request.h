@@ -7,7 +7,7 @@
  *
  * DESIGN: the sink receives results already projected by select: and counted, and alerts in a
  * fixed order: the query's warnings before the first result, then after the last result (and
- * sink.flush) the closing ones: a revision that named no branch, repositories without symbols
+ * sink.flush) the closing ones: repo: filters that match no readable repository, a revision that named no branch, repositories without symbols
  * (type:symbol), the count limit, the memory
  * limit, the sink's own output limit, the time limit. A sink that stops early says why through
  * its fields (is_full, is_late, is_gone, err); the request turns that into stats and alerts.
@@ -28,10 +28,17 @@ enum search_alert {
 	SEARCH_ALERT_OUTPUT,     /* the sink's own size limit stopped the results (is_full) */
 	SEARCH_ALERT_TIMEOUT,    /* timeout: stopped the search (or the sink, is_late) */
 	SEARCH_ALERT_SYMBOLS,    /* type:symbol: some readable repositories have no symbols */
+	SEARCH_ALERT_REPO_NONE,  /* the repo: filters match no readable repository */
 };
 
 /* The alert's kind as the API names it: "warning", "limit" or "timeout". */
 const char *search_alert_kind(enum search_alert a);
+
+/*
+ * What the alert is about, one word a client can act on without reading the message ("count",
+ * "repo", "rev", ...: docs/api.md, "alerts").
+ */
+const char *search_alert_reason(enum search_alert a);
 
 /*
  * Where the results of a request go. A front end embeds it in its own state and fills in the

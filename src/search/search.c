@@ -844,6 +844,52 @@ void search_note_rev_missing(struct search_stats *st, const char *rev, const cha
 			 "from them", rev, (unsigned long long)st->rev_missing, repo);
 }
 
+/*
+ * Whether the query's repo: filters exclude every readable repository: then the search cannot
+ * find anything, and the caller is told why (a warning) rather than left with "no results".
+ * Only repo: names are decided here (repo:has.* needs the shards, so it stays unknown and
+ * never counts as excluding). SECURITY: only the readable repositories are looked at, so the
+ * answer is the same whether a repository the caller cannot read exists or not.
+ */
+static int note_repo_none(struct search_stats *st, struct run *r)
+{
+	struct worker w = { .r = r };
+	bool has_repo = false;
+	const char *last = NULL;
+	int err;
+
+	for (size_t i = 0; i < r->n_atoms && !has_repo; i++)
+		has_repo = r->atoms[i].kind == ATOM_FILTER && r->atoms[i].ops->kind == QF_REPO;
+	if (!has_repo)
+		return 0;
+	if ((err = thread_scratch(&w.scratch)) < 0)
+		return err;
+	matcher_scratch_set_deadline(w.scratch, compile_deadline(r));
+	memset(w.repo_val, -1, sizeof(w.repo_val));
+	for (size_t s = 0; s < index_n_shards(r->ix); s++) {
+		const char *repo = index_shard_repo(r->ix, s);
+
+		/* A repository's shards are consecutive: each name is decided once. */
+		if ((last && strcmp(last, repo) == 0) || !search_repos_has(r->repos, repo))
+			continue;
+		last = repo;
+		for (size_t i = 0; i < r->n_atoms; i++) {
+			const struct atom *a = &r->atoms[i];
+			bool val;
+
+			if (a->kind != ATOM_FILTER || a->ops->kind != QF_REPO)
+				continue;
+			if ((err = a->ops->eval_repo(&val, &w, a, repo)) < 0)
+				return err;
+			w.repo_val[i] = val;
+		}
+		if (verify_eval_static(&w, r->root) != 0)
+			return 0; /* this one may have results */
+	}
+	st->is_repo_none = true;
+	return 0;
+}
+
 int search_run(struct search_stats *st, const struct index *ix, const struct search_repos *repos,
 	       const struct search_opts *o, search_file_fn fn, void *arg)
 {
@@ -876,6 +922,8 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		goto out;
 	}
 	st->plan_ms = now_ms() - t0;
+	if ((err = note_repo_none(st, &r)) < 0)
+		goto out;
 	rank_query_maxima(&r);
 	/*
 	 * Without a count limit every file found is a result whatever its rank, so a caller that

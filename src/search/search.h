@@ -184,6 +184,8 @@ struct search_stats {
 	 */
 	uint64_t symbols_missing;
 	char symbols_warning[512];
+	/* The query's repo: filters exclude every readable repository (so nothing can match). */
+	bool is_repo_none;
 };
 
 /*

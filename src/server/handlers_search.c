@@ -115,6 +115,8 @@ int handlers_alert_json(struct buf *b, enum search_alert a, const char *msg)
 	int err;
 
 	if ((err = buf_puts(b, "{\"kind\":\"")) < 0 || (err = buf_puts(b, search_alert_kind(a))) < 0 ||
+	    (err = buf_puts(b, "\",\"reason\":\"")) < 0 ||
+	    (err = buf_puts(b, search_alert_reason(a))) < 0 ||
 	    (err = buf_puts(b, "\",\"message\":")) < 0 ||
 	    (err = json_put_string(b, msg, strlen(msg), NULL)) < 0)
 		return err;

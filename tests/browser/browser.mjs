@@ -219,7 +219,7 @@ export function browserTests(ctx) {
     await page.waitForSelector('.code .cl');
     const u = new URL(page.url());
     assert.equal(u.pathname, '/file/alpha/src/config.c');
-    assert.equal(u.searchParams.get('m'), '3,14');
+    assert.equal(u.searchParams.get('m'), '3:11-23,14:8-20'); // the lines and the bytes matched in each
     assert.equal((await page.$$('.code .cl')).length, 15);
     assert.deepEqual(await lineNums(page, '.code .cl.match'), [3, 14]);
     const kw = await texts(page, '.code .tok-keyword');

@@ -27,6 +27,7 @@ import { noticeTests } from './notices.mjs';
 import { buildSsoFixture, ssoTests } from './sso.mjs';
 import { keysTests } from './keys.mjs';
 import { a11yTeamTests, a11yTests } from './a11y.mjs';
+import { buildResultsFixture, resultsTests } from './results.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const trawl = process.env.TRAWL || join(root, 'build/trawl');
@@ -88,6 +89,7 @@ try {
   const fx = buildFixture(trawl, tmp);
   ctx.commits = fx.commits;
   ctx.base = await serve(fx.data, 'serve.log');
+  ctx.results = { base: await serve(buildResultsFixture(trawl, tmp), 'serve-results.log') };
 } catch (err) {
   startError = err;
 }
@@ -141,6 +143,7 @@ for (const r of runs) {
   symbolTests(r.ctx);
   keysTests(r.ctx);
   a11yTests(r.ctx);
+  resultsTests(r.ctx);
   if (!teamError) {
     teamTests(r.ctx);
     noticeTests(r.ctx);

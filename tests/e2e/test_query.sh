@@ -128,5 +128,14 @@ for spec in "case:yes|parse||" "case:no|parse|-i|" "case:yes file:\.rs$|fn|-g *.
   got=$(q "count:all $filters $pat" | sort)
   expect_eq "as rg $rgflags -e $pat: $filters" "$want" "$got"
 done
+# repo: filters that match no repository: a warning on stderr, not just silence.
+qerr() { "$TRAWL" search -d "$IX" --color never "$@" 2>&1 >/dev/null; }
+expect_eq "repo: matching no repository warns on stderr" \
+  "trawl: warning: repo: matches no repository you can read: no results" "$(qerr 'parse repo:nosuch')"
+expect_eq "... also when every repository is excluded" \
+  "trawl: warning: repo: matches no repository you can read: no results" "$(qerr 'parse -repo:. ')"
+expect_eq "... not when one matches, even without results" "" "$(qerr 'zzznomatch repo:alpha')"
+expect_eq "... not when an OR branch needs no repository" "" "$(qerr 'parse (repo:nosuch OR file:\.rs$)')"
+
 set +f
 finish

@@ -104,7 +104,8 @@ def server(tmp):
            [list(x) for x in body["symbols"]] == [FIELDS] * 2 and
            sorted(x["repo"] for x in body["symbols"]) == ["open", "secret"],
            "/api/v1/symbols: the contract's fields, every repository for an admin", r.body)
-        ok(body.get("alerts") == [{"kind": "warning", "message": "repository old has no "
+        ok(body.get("alerts") == [{"kind": "warning", "reason": "symbols",
+                                   "message": "repository old has no "
                                    "symbols: index it with --symbols"}],
            "/api/v1/symbols: an alert names the repository without symbols", r.body)
         r = s.request("GET", "/api/v1/symbols?q=" + q("^parse_config$") + "&count=1",
@@ -117,12 +118,28 @@ def server(tmp):
         # bob reads open and old, not secret.
         r = s.request("GET", "/api/v1/symbols?q=" + q("secret"), token=bob)
         ok(r.status == 200 and r.json() == {"symbols": [], "limit_hit": False, "alerts": [
-            {"kind": "warning",
+            {"kind": "warning", "reason": "symbols",
              "message": "repository old has no symbols: index it with --symbols"}]},
            "bob: no symbol of a repository he cannot read", r.body)
         r = s.request("GET", "/api/v1/symbols?q=" + q("^parse_config$"), token=bob)
         ok(r.status == 200 and [x["repo"] for x in r.json()["symbols"]] == ["open"],
            "bob: only his repositories' symbols", r.body)
+        # repo: matching no readable repository: one warning, the same for a repository bob
+        # cannot read as for one that does not exist; the stream sends it as an alert event.
+        none = {"kind": "warning", "reason": "repo",
+                "message": "repo: matches no repository you can read: no results"}
+        got = {}
+        for name in ("secret", "nosuch"):
+            r = s.request("GET", "/api/v1/search?q=" + q("parse_config repo:^%s$" % name), token=bob)
+            got[name] = (r.status, r.json()["results"], r.json()["alerts"])
+        ok(got["secret"] == got["nosuch"] == (200, [], [none]),
+           "search: repo: naming an unreadable repository warns as for a missing one", got)
+        r = s.request("GET", "/api/v1/search?q=" + q("parse_config repo:^secret$"), token=admin)
+        ok(r.status == 200 and r.json()["alerts"] == [] and len(r.json()["results"]) == 1,
+           "search: the test can fail: the admin reads secret, no warning", r.body)
+        r = s.request("GET", "/api/v1/search/stream?q=" + q("parse_config repo:^secret$"), token=bob)
+        ok(r.status == 200 and ("event: alert\ndata: " + json.dumps(none, separators=(",", ":")))
+           in r.text(), "stream: the warning is an alert event", r.body)
         r = s.request("GET", "/api/v1/search?q=" + q("type:symbol parse_config"), token=bob)
         sm = r.json().get("summary", {})
         ok(r.status == 200 and sm.get("matching_lines") == 1 and sm.get("files") == 1 and

@@ -250,6 +250,49 @@ static void request_alerts_come_in_order(void **state)
 	rec_dispose(&r);
 }
 
+/*
+ * repo: that matches no readable repository warns, the same whether the repository is hidden
+ * from the caller or does not exist; repo:has.* and an OR that needs no repository do not.
+ */
+static void request_repo_matching_nothing_readable_warns(void **state)
+{
+	static const char *const names[] = { "alpha", "beta" };
+	struct search_repos some = { .names = names, .n_names = 2 };
+	static const char *const queries[] = { "word repo:^hidden$", "word repo:^nosuch$",
+					       "word -repo:.", "word repo:hid -repo:alpha" };
+	static const char *const quiet[] = { "word repo:^alpha$", "zzz repo:^beta$",
+					     "word (repo:^hidden$ OR file:a)",
+					     "word repo:has.path(nosuch)" };
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(queries) / sizeof(*queries); i++) {
+		rec_init(&r);
+		assert_int_equal(run(&st, &r, queries[i], &some), 0);
+		assert_int_equal(r.n_files, 0);
+		assert_string_equal(r.alerts.ptr,
+				    "7:repo: matches no repository you can read: no results;");
+		assert_true(st.is_repo_none);
+		rec_dispose(&r);
+	}
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(*quiet); i++) {
+		rec_init(&r);
+		assert_int_equal(run(&st, &r, quiet[i], &some), 0);
+		assert_null(strstr(r.alerts.ptr, "repo: matches"));
+		assert_false(st.is_repo_none);
+		rec_dispose(&r);
+	}
+	/* The test can fail: hidden is found by a caller who can read it. */
+	rec_init(&r);
+	assert_int_equal(run(&st, &r, "word repo:^hidden$", NULL), 0);
+	assert_int_equal(r.n_files, 3);
+	assert_int_equal(r.n_alerts, 0);
+	rec_dispose(&r);
+	assert_string_equal(search_alert_reason(SEARCH_ALERT_REPO_NONE), "repo");
+	assert_string_equal(search_alert_kind(SEARCH_ALERT_REPO_NONE), "warning");
+}
+
 static void request_late_sink_is_a_timeout(void **state)
 {
 	struct search_stats st;
@@ -316,6 +359,7 @@ int main(void)
 		cmocka_unit_test(request_applies_the_readable_set_to_select),
 		cmocka_unit_test(request_select_file_count_counts_files),
 		cmocka_unit_test(request_select_repo_count_counts_repositories),
+		cmocka_unit_test(request_repo_matching_nothing_readable_warns),
 		cmocka_unit_test(request_count_without_select_counts_lines),
 		cmocka_unit_test(request_alerts_come_in_order),
 		cmocka_unit_test(request_late_sink_is_a_timeout),
