@@ -184,6 +184,32 @@ export function keysTests(ctx) {
     await close();
   });
 
+  test('j, k and Enter move through the real results and open one; y on the file view pins the commit', async () => {
+    const { page, close } = await open();
+    await search(page, 'config');
+    await page.waitForSelector('.result .rlink');
+    const links = await page.$$eval('.result .rlink', (els) => els.map((e) => e.getAttribute('href')));
+    assert.ok(links.length >= 2, 'two results at least: ' + links.length);
+    await page.click('.status');
+    const focused = () => page.evaluate(() => document.activeElement && document.activeElement.getAttribute('href'));
+    await page.keyboard.press('j');
+    assert.equal(await focused(), links[0]);
+    await page.keyboard.press('j');
+    assert.equal(await focused(), links[1]);
+    await page.keyboard.press('k');
+    assert.equal(await focused(), links[0]);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.code .cl');
+    assert.equal(new URL(page.url()).pathname, new URL(links[0], url('/')).pathname);
+    // alpha is indexed from a directory (no commit): the permalink is branchy's, from git.
+    await page.goto(url(fileHref('branchy', 'f.txt')));
+    await page.waitForSelector('.code .cl');
+    await page.click('.fmeta');
+    await page.keyboard.press('y');
+    await page.waitForFunction(() => /[?&]rev=[0-9a-f]{40}(&|$)/.test(location.search));
+    await close();
+  });
+
   test('without a shortcut method a view ignores the keys: the page scrolls and nothing fails', async () => {
     const { page, close } = await open();
     await page.goto(url('/repos'));
@@ -246,7 +272,7 @@ export function keysTests(ctx) {
     await screenshot(page, 'finder');
     // Backspace widens the list again; arrows move the active option.
     for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
-    await page.waitForFunction(() => document.querySelectorAll('.finder-list li').length === 4);
+    await page.waitForFunction(() => document.querySelectorAll('.finder-list li').length === 6);
     await page.keyboard.press('ArrowDown');
     assert.equal(await page.getAttribute('.finder-input', 'aria-activedescendant'), 'finder-opt-1');
     await page.keyboard.press('Escape');
