@@ -36,6 +36,8 @@
 #include "util/error.h"
 #include "util/json.h"
 
+_Static_assert(MIRROR_MAX_WORKERS == LIMITS_MIRROR_SLOTS, "one caller's share of the slots");
+
 #define MIRROR_DEADLINE_MS 5000.0
 #define MIRROR_MAX_CPU_S 5
 #define MIRROR_MAX_MEMORY ((size_t)1 << 30)
@@ -312,8 +314,13 @@ static int mirror_fail(struct req *rq, int err)
  */
 static int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
 {
+	if (limits_mirror_take(rq) < 0) { /* the 429 is set */
+		free(work);
+		return 0;
+	}
 	if (atomic_fetch_add(&rq->s->mirror_jobs, 1) >= MIRROR_MAX_WORKERS) {
 		atomic_fetch_sub(&rq->s->mirror_jobs, 1);
+		limits_mirror_release(rq);
 		free(work);
 		return mirror_fail(rq, MIRROR_BUSY);
 	}
@@ -326,6 +333,7 @@ static int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
 static void mirror_done(struct req *rq)
 {
 	atomic_fetch_sub(&rq->s->mirror_jobs, 1);
+	limits_mirror_release(rq);
 }
 
 /* ---- the routes' answers ---- */
