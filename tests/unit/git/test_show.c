@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "git/repo.h"
@@ -150,6 +151,32 @@ static void only_full_commit_ids(void **state)
 	gitshow_result_dispose(&r);
 }
 
+/*
+ * SECURITY (attack s29, finding 3): libgit2 reads a bare repository's objects through the
+ * directory its `commondir` file names. A fetch worker taken over could leave one in its own
+ * mirror naming another repository's: the show worker (whose Landlock rules would stop it only
+ * where Landlock is enforced) must not show that repository's commits as this one's.
+ */
+static void a_commondir_naming_another_repository_is_refused(void **state)
+{
+	char hex[GIT_OID_HEXSZ + 1], other[512];
+	git_repository *repo;
+	struct gitshow_result r;
+	FILE *f;
+
+	(void)state;
+	fixture(hex, NULL); /* "r": the other repository, with the commit */
+	snprintf(other, sizeof(other), "%s", fx_path("r"));
+	repo = fx_repo("mine", true);
+	git_repository_free(repo);
+	assert_non_null(f = fopen(fx_path("mine/commondir"), "w"));
+	fprintf(f, "%s\n", other);
+	fclose(f);
+	assert_int_equal(gitshow_read(&r, fx_path("mine"), hex, "a.txt", 100, 100), TRAWL_EPERM);
+	assert_null(r.content);
+	gitshow_result_dispose(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +184,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(limits, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(missing_commits_and_paths, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(only_full_commit_ids, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(a_commondir_naming_another_repository_is_refused,
+						fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
