@@ -50,6 +50,9 @@ static int list_tree(struct gitshow_result *out, struct gitrepo *r, const git_tr
 		enum gitrepo_otype type;
 		int err;
 
+		/* "." and "..": no entry (a hostile tree's; walk.c skips them too). */
+		if (strcmp(git_tree_entry_name(e), ".") == 0 || strcmp(git_tree_entry_name(e), "..") == 0)
+			continue;
 		if (!(d->name = strdup(git_tree_entry_name(e))))
 			return error_nomem(NULL);
 		out->n_entries++;
