@@ -118,7 +118,9 @@ static int take_entry(struct mirror_answer *a, const struct wire_msg *m)
 		free(e.name);
 		return err;
 	}
-	if (type > GITSHOW_E_SUBMODULE || !e.name[0] || strchr(e.name, '/')) {
+	/* "." and "..": the worker skips them (show.c); a link to one would leave the repository. */
+	if (type > GITSHOW_E_SUBMODULE || !e.name[0] || strchr(e.name, '/') ||
+	    strcmp(e.name, ".") == 0 || strcmp(e.name, "..") == 0) {
 		free(e.name);
 		error_set("an entry of unknown type or with a bad name");
 		return TRAWL_ECORRUPT;
