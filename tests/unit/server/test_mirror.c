@@ -3,8 +3,8 @@
  * (mirror_parse): a file in parts, a directory, and every answer a worker taken over by a
  * hostile repository could send instead refused: out of order, a second head, content past the
  * file's size or for a file over the limit, entries in a file's answer, a name holding '/' or
- * that is "." or "..", an
- * unknown kind or entry type, a stream cut short, an error message (its text kept for the log).
+ * that is "." or "..", an unknown kind or entry type, a stream cut short, an error message (its
+ * text kept for the log).
  */
 #include <setjmp.h>
 #include <stdarg.h>
