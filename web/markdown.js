@@ -47,10 +47,20 @@ export function readmeTarget(href, { repo, rev, dir, image = false }) {
   } catch {
     return null;
   }
+  if (!inRepo(path)) return null;
   if (image) return path ? rawHref(repo, path, rev) : null;
   if (!path || path.endsWith('/')) return dirHref(repo, path.replace(/\/$/, ''), rev);
   const line = /^#L([1-9][0-9]{0,8})$/.exec(url.hash);
   return fileHref(repo, path, { rev, line: line ? Number(line[1]) : undefined });
+}
+
+// SECURITY: the URL parser resolves "." and ".." before decoding, and "%2F" decodes to a "/" it
+// never saw: "..%2F..%2F..%2Fadmin" would come out as "../../../admin", which the browser
+// resolves against /file/REPO/ to /admin (any page or API route of this server). A path with
+// an empty, "." or ".." segment is no path in a repository (the server refuses them too).
+function inRepo(path) {
+  const p = path.endsWith('/') ? path.slice(0, -1) : path;
+  return p === '' || !p.split('/').some((s) => s === '' || s === '.' || s === '..');
 }
 
 function rebuild(node, ctx, depth) {

@@ -57,6 +57,7 @@ struct build_stats {
 	uint64_t submodules;      /* gitlinks: recorded, not followed */
 	uint64_t trees_skipped;   /* directories not read: too deep, too large, unreadable */
 	uint64_t paths_too_long;  /* entries whose path is over the limit: not recorded */
+	uint64_t bad_names;       /* entries named "." or "..": not recorded */
 	char commit[65];          /* the commit indexed, in hex; "" for a directory */
 };
 

@@ -414,6 +414,7 @@ static int run_full(struct run *rn)
 		err = gitwalk_run(&ws, rn->r, &rn->trees[b], &wl, list_add, &d.l);
 		rn->st->trees_skipped += ws.trees_skipped;
 		rn->st->paths_too_long += ws.paths_too_long;
+		rn->st->bad_names += ws.bad_names;
 		if (err < 0) {
 			if (rn->res->n_branches > 1 || strcmp(rn->names[b], "HEAD") != 0)
 				error_prefix("branch %s", rn->names[b]);

@@ -119,6 +119,9 @@ static void print_summary(const char *name, const struct build_stats *st, bool h
 	if (st->paths_too_long)
 		printf("warning: %s: %llu entries not recorded (path over the length limit)\n", name,
 		       (unsigned long long)st->paths_too_long);
+	if (st->bad_names)
+		printf("warning: %s: %llu entries named \".\" or \"..\" not recorded\n", name,
+		       (unsigned long long)st->bad_names);
 }
 
 struct index_run {

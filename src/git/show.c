@@ -50,6 +50,9 @@ static int list_tree(struct gitshow_result *out, struct gitrepo *r, const git_tr
 		enum gitrepo_otype type;
 		int err;
 
+		/* "." and "..": no entry (a hostile tree's; walk.c skips them too). */
+		if (strcmp(git_tree_entry_name(e), ".") == 0 || strcmp(git_tree_entry_name(e), "..") == 0)
+			continue;
 		if (!(d->name = strdup(git_tree_entry_name(e))))
 			return error_nomem(NULL);
 		out->n_entries++;
@@ -134,6 +137,23 @@ static int read_path(struct gitshow_result *out, struct gitrepo *r, git_tree *ro
 	return err;
 }
 
+/*
+ * SECURITY: libgit2 takes a bare repository's objects from the directory its `commondir` file
+ * names (alternates are never loaded: repo.c). A mirror is written by its fetch worker: one
+ * taken over could name another repository's mirror there, and where Landlock is not enforced
+ * that repository's commits would be shown as this one's. A mirror is its own common dir.
+ */
+static int own_objects(struct gitrepo *r)
+{
+	git_repository *repo = gitrepo_handle(r);
+
+	if (strcmp(git_repository_commondir(repo), git_repository_path(repo)) != 0) {
+		error_set("the mirror's commondir names another repository: refused");
+		return TRAWL_EPERM;
+	}
+	return 0;
+}
+
 int gitshow_read(struct gitshow_result *out, const char *mirror, const char *commit,
 		 const char *path, uint64_t max_size, size_t max_entries)
 {
@@ -148,8 +168,10 @@ int gitshow_read(struct gitshow_result *out, const char *mirror, const char *com
 		error_set("not a commit id (40 hex digits)");
 		return TRAWL_EINVAL;
 	}
-	if ((err = gitrepo_open(&r, mirror)) < 0)
+	if ((err = gitrepo_open(&r, mirror)) < 0 || (err = own_objects(r)) < 0) {
+		gitrepo_close(r);
 		return err;
+	}
 	/* Another object's id (a tree, a blob) is no commit either: GIT_ENOTFOUND too. */
 	rc = git_commit_lookup(&c, gitrepo_handle(r), &oid);
 	if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {

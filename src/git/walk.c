@@ -115,6 +115,15 @@ static int read_dir(struct walker *w, git_tree *tree, size_t depth, gitwalk_fn f
 			w->st->paths_too_long++;
 			continue;
 		}
+		/*
+		 * SECURITY: git never writes "." or ".." (fsck refuses them), but a hostile tree can
+		 * hold them: "x/../../admin" is no file anyone can open (the server refuses such
+		 * paths), and a link to it would leave /file/REPO/ in the browser.
+		 */
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			w->st->bad_names++;
+			continue;
+		}
 		if (mode == GIT_FILEMODE_TREE) {
 			if (depth + 1 > w->lim->max_depth) {
 				w->st->trees_skipped++;

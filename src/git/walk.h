@@ -55,6 +55,7 @@ struct gitwalk_stats {
 	uint64_t trees;         /* directories read, the root included */
 	uint64_t trees_skipped; /* directories not read: too deep, too large, missing or corrupt */
 	uint64_t paths_too_long; /* entries (files or directories) whose path was over the limit */
+	uint64_t bad_names;      /* entries named "." or "..": skipped */
 };
 
 /* Called for each entry; a negative return stops the walk and is returned by gitwalk_run. */

@@ -36,6 +36,8 @@
 #include "util/error.h"
 #include "util/json.h"
 
+_Static_assert(MIRROR_MAX_WORKERS == LIMITS_MIRROR_SLOTS, "one caller's share of the slots");
+
 #define MIRROR_DEADLINE_MS 5000.0
 #define MIRROR_MAX_CPU_S 5
 #define MIRROR_MAX_MEMORY ((size_t)1 << 30)
@@ -116,7 +118,9 @@ static int take_entry(struct mirror_answer *a, const struct wire_msg *m)
 		free(e.name);
 		return err;
 	}
-	if (type > GITSHOW_E_SUBMODULE || !e.name[0] || strchr(e.name, '/')) {
+	/* "." and "..": the worker skips them (show.c); a link to one would leave the repository. */
+	if (type > GITSHOW_E_SUBMODULE || !e.name[0] || strchr(e.name, '/') ||
+	    strcmp(e.name, ".") == 0 || strcmp(e.name, "..") == 0) {
 		free(e.name);
 		error_set("an entry of unknown type or with a bad name");
 		return TRAWL_ECORRUPT;
@@ -312,8 +316,13 @@ static int mirror_fail(struct req *rq, int err)
  */
 static int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
 {
+	if (limits_mirror_take(rq) < 0) { /* the 429 is set */
+		free(work);
+		return 0;
+	}
 	if (atomic_fetch_add(&rq->s->mirror_jobs, 1) >= MIRROR_MAX_WORKERS) {
 		atomic_fetch_sub(&rq->s->mirror_jobs, 1);
+		limits_mirror_release(rq);
 		free(work);
 		return mirror_fail(rq, MIRROR_BUSY);
 	}
@@ -326,6 +335,7 @@ static int mirror_defer(struct req *rq, void *work, int (*fn)(struct req *rq))
 static void mirror_done(struct req *rq)
 {
 	atomic_fetch_sub(&rq->s->mirror_jobs, 1);
+	limits_mirror_release(rq);
 }
 
 /* ---- the routes' answers ---- */

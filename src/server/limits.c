@@ -109,35 +109,52 @@ bool limits_admit(struct limits *l, enum limits_kind kind, const char *caller_ke
 	return true;
 }
 
-int limits_slot_take(struct limits *l, size_t *slot, const char *caller_key)
+/* One of caller_key's max entries of slots (n of them) into *slot; ELIMIT when none is left. */
+static int slot_take(struct limits *l, struct limits_slot *slots, size_t n, unsigned max,
+		     size_t *slot, const char *caller_key)
 {
-	size_t free_i = l->n_slots;
+	size_t free_i = n;
 	int err = 0;
 
 	pthread_mutex_lock(&l->lock);
-	for (size_t i = 0; i < l->n_slots; i++) {
-		if (l->slots[i].n == 0) {
-			if (free_i == l->n_slots)
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].n == 0) {
+			if (free_i == n)
 				free_i = i;
-		} else if (strcmp(l->slots[i].key, caller_key) == 0) {
-			if (l->slots[i].n >= l->user_max) {
+		} else if (strcmp(slots[i].key, caller_key) == 0) {
+			if (slots[i].n >= max) {
 				err = TRAWL_ELIMIT;
 				goto out;
 			}
-			l->slots[i].n++;
+			slots[i].n++;
 			*slot = i;
 			goto out;
 		}
 	}
-	if (free_i == l->n_slots) {
+	if (free_i == n) {
 		err = TRAWL_ELIMIT;
 		goto out;
 	}
-	snprintf(l->slots[free_i].key, sizeof(l->slots[free_i].key), "%s", caller_key);
-	l->slots[free_i].n = 1;
+	snprintf(slots[free_i].key, sizeof(slots[free_i].key), "%s", caller_key);
+	slots[free_i].n = 1;
 	*slot = free_i;
 out:
 	pthread_mutex_unlock(&l->lock);
+	return err;
+}
+
+static void slot_release(struct limits *l, struct limits_slot *slots, size_t n, size_t slot)
+{
+	pthread_mutex_lock(&l->lock);
+	if (slot < n && slots[slot].n > 0)
+		slots[slot].n--;
+	pthread_mutex_unlock(&l->lock);
+}
+
+int limits_slot_take(struct limits *l, size_t *slot, const char *caller_key)
+{
+	int err = slot_take(l, l->slots, l->n_slots, l->user_max, slot, caller_key);
+
 	if (err < 0)
 		error_set("%u searches of this caller are running already", l->user_max);
 	return err;
@@ -145,10 +162,7 @@ out:
 
 void limits_slot_release(struct limits *l, size_t slot)
 {
-	pthread_mutex_lock(&l->lock);
-	if (slot < l->n_slots && l->slots[slot].n > 0)
-		l->slots[slot].n--;
-	pthread_mutex_unlock(&l->lock);
+	slot_release(l, l->slots, l->n_slots, slot);
 }
 
 void limits_addr_key(char out[LIMITS_KEY_MAX], const char *addr)
@@ -215,7 +229,7 @@ static int refuse(struct req *rq, enum limits_kind kind, unsigned retry_after_s)
 {
 	char msg[96];
 
-	/* No handler has run: the handler's header buffer is free. */
+	/* No handler has set a header from it (a mirror read's comes before any): it is free. */
 	snprintf(rq->hdr_text, sizeof(rq->hdr_text), "%u", retry_after_s);
 	snprintf(msg, sizeof(msg), "%s; retry in %u s", refusals[kind], retry_after_s);
 	req_error(rq, 429, "rate_limited", msg, 0);
@@ -254,9 +268,45 @@ int limits_request(struct req *rq)
 	return 0;
 }
 
+/*
+ * SECURITY (R1, R2): a mirror read starts a process (handlers_mirror.c), dearer than most
+ * searches: it counts against the caller's search rate, and one caller holds at most
+ * LIMITS_MIRROR_USER_MAX of the server's LIMITS_MIRROR_SLOTS.
+ */
+int limits_mirror_take(struct req *rq)
+{
+	struct limits *l = &rq->s->limits;
+	char caller[LIMITS_KEY_MAX], addr[LIMITS_KEY_MAX];
+	unsigned wait_s;
+
+	limits_caller_key(caller, caller_name(rq), rq->client_addr);
+	limits_addr_key(addr, rq->client_addr);
+	if (!limits_admit(l, LIMITS_SEARCH, caller, addr, (int64_t)clock_now_ms(), &wait_s))
+		return refuse(rq, LIMITS_SEARCH, wait_s);
+	if (slot_take(l, l->mirror_slots, LIMITS_MIRROR_SLOTS, LIMITS_MIRROR_USER_MAX,
+		      &rq->mirror_slot, caller) < 0) {
+		req_error(rq, 429, "busy",
+			  "too many of your commits are being read from mirrors; retry when one ends",
+			  0);
+		req_header(rq, "Retry-After", "1");
+		return TRAWL_ELIMIT;
+	}
+	rq->has_mirror_slot = true;
+	return 0;
+}
+
+void limits_mirror_release(struct req *rq)
+{
+	if (rq->has_mirror_slot)
+		slot_release(&rq->s->limits, rq->s->limits.mirror_slots, LIMITS_MIRROR_SLOTS,
+			     rq->mirror_slot);
+	rq->has_mirror_slot = false;
+}
+
 void limits_request_end(struct req *rq)
 {
 	if (rq->has_user_slot)
 		limits_slot_release(&rq->s->limits, rq->user_slot);
 	rq->has_user_slot = false;
+	limits_mirror_release(rq); /* a read that never ran: its slot is not kept */
 }

@@ -39,6 +39,14 @@ struct limits_slot {
 	unsigned n; /* searches running; 0: the entry is free */
 };
 
+/*
+ * Commits read from mirrors (handlers_mirror.c): the server runs LIMITS_MIRROR_SLOTS at once
+ * (MIRROR_MAX_WORKERS), and one caller at most LIMITS_MIRROR_USER_MAX of them, so that one
+ * caller cannot keep every other reader's permalinks at 503.
+ */
+#define LIMITS_MIRROR_SLOTS 4
+#define LIMITS_MIRROR_USER_MAX 2
+
 struct limits {
 	struct throttle *by_caller[LIMITS_N_KINDS]; /* NULL: off */
 	struct throttle *by_addr[LIMITS_N_KINDS];
@@ -46,6 +54,7 @@ struct limits {
 	struct limits_slot *slots; /* max_searches entries: every running search's caller */
 	size_t n_slots;
 	unsigned user_max;
+	struct limits_slot mirror_slots[LIMITS_MIRROR_SLOTS]; /* every running mirror read's caller */
 };
 
 /* ENOMEM. */

@@ -287,6 +287,8 @@ struct req {
 
 	void *tracker;              /* the connection's entry in srv.conns */
 	size_t user_slot;           /* with has_user_slot: the caller's entry in srv.limits */
+	size_t mirror_slot;         /* with has_mirror_slot: its entry in srv.limits.mirror_slots */
+	bool has_mirror_slot;
 	bool is_head_done;          /* conns_head_done was called */
 	/* Who it comes from (proxy_request, when the head is in): the client after trusted proxies. */
 	char client_addr[INET6_ADDRSTRLEN];
@@ -382,6 +384,12 @@ void proxy_auth_headers(struct access_request *in, const struct req *rq);
  */
 int limits_request(struct req *rq);
 void limits_request_end(struct req *rq);
+/*
+ * A mirror read's limits (handlers_mirror.c): the caller's search rate and its share of the
+ * mirror slots. 0, or ELIMIT with the 429 set; limits_mirror_release gives the slot back.
+ */
+int limits_mirror_take(struct req *rq);
+void limits_mirror_release(struct req *rq);
 
 /* Streams (stream.c). */
 int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext);

@@ -33,6 +33,13 @@ tapTest('browse: readmeTarget resolves README links against the README\'s direct
     'vbscript:x', '//evil.example/x', '\\\\evil', 'http:/x', 'file:///etc/passwd', '', null]) {
     assert.equal(readmeTarget(bad, c), null, String(bad));
   }
+  // "%2F" decodes after the URL parser resolved dot segments: no climbing out of the repository
+  // (the browser would resolve /file/alpha/docs/a/../../../../admin to /admin).
+  for (const bad of ['a%2F..%2F..%2F..%2F..%2Fadmin', '%2e%2e%2F%2e%2e%2F..%2Fapi/v1/repos', 'x%2F%2F%2Fevil.example',
+    'a/%2E%2E%2F..%2F..%2F..%2Fapi%2Fv1%2Frepos', '.%2F..%2F..%2F..%2F', 'a%2F.%2Fb']) {
+    assert.equal(readmeTarget(bad, c), null, bad);
+    assert.equal(readmeTarget(bad, { ...c, image: true }), null, bad + ' (image)');
+  }
 });
 
 tapTest('browse: overlayMarks marks ranges across syntax tokens, keeping their classes', () => {

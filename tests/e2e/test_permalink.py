@@ -210,9 +210,7 @@ def linked_mirror(s, tmp, data, token):
 
 
 def worker_faults(data, old):
-    """The test binary's hooks: a worker the sandbox kills is a 502 (logged), workers that hang
-    are a 504 at the deadline (5 s), a fifth read while four run is a 503 at once, and the
-    server answers other requests meanwhile (the reads wait on threads of their own)."""
+    """The test binary's hook: a worker the sandbox kills is a 502 (logged)."""
     path = q("app", "file", path="src/main.c", rev=old)
     s = Server(data, binary=TRAWL_TEST, env={"TRAWL_TEST_WORKER_SYSCALL": "show"})
     try:
@@ -224,22 +222,43 @@ def worker_faults(data, old):
            "the failure is logged", s.logtext()[-2000:])
     finally:
         s.stop()
+
+
+def paused_reads(data, old):
+    """Workers that hang (the test binary's hook): one caller holds at most two of the four
+    mirror reads (a third is a 429 at once; attack s29: one caller kept every other reader's
+    permalinks at 503), a fifth read while four run is a 503 at once, the server answers other
+    requests meanwhile (the reads wait on threads of their own), and the hung ones are 504s at
+    the deadline (5 s)."""
+    path = q("app", "file", path="src/main.c", rev=old)
+    tokens = {}
+    for name in ("ann", "cat", "dan"):
+        user_add(data, name, admin=True)
+        tokens[name] = token_create(data, name, scope="admin")[0]
     s = Server(data, binary=TRAWL_TEST, env={"TRAWL_TEST_WORKER_PAUSE": "show"})
     try:
         got = []
 
-        def one():
-            got.append(get(s, path))
-        th = [threading.Thread(target=one) for _ in range(4)]
+        def one(who):
+            got.append(get(s, path, token=tokens[who]))
         t0 = time.monotonic()
+        th = [threading.Thread(target=one, args=("ann",)) for _ in range(2)]
         for t in th:
             t.start()
-        time.sleep(1.5)  # the four are running (paused) by now
-        st, b = get(s, path)
+        time.sleep(1.0)  # ann's two are running (paused) by now
+        st, b = get(s, path, token=tokens["ann"])
+        ok(st == 429 and b["error"]["code"] == "busy" and time.monotonic() - t0 < 4.5,
+           "a caller's third read while two of theirs run: 429 busy at once", st, b)
+        schema_ok("error", b, "a caller's third read")
+        th += [threading.Thread(target=one, args=("cat",)) for _ in range(2)]
+        for t in th[2:]:
+            t.start()
+        time.sleep(1.0)  # and cat's two
+        st, b = get(s, path, token=tokens["dan"])
         ok(st == 503 and b["error"]["code"] == "busy" and time.monotonic() - t0 < 4.5,
-           "a fifth read while four run: 503 busy at once", st, b)
+           "another caller's read while four run: 503 busy at once", st, b)
         for _ in range(8):
-            st, b = get(s, q("app", "file", path="src/main.c"))
+            st, b = get(s, q("app", "file", path="src/main.c"), token=tokens["dan"])
             if st != 200:
                 break
         ok(st == 200 and time.monotonic() - t0 < 4.5,
@@ -249,8 +268,8 @@ def worker_faults(data, old):
         ok(len(got) == 4 and all(g[0] == 504 and g[1]["error"]["code"] == "timeout"
                                  for g in got) and time.monotonic() - t0 < 30,
            "workers that hang: 504 at the deadline", got)
-        st, b = get(s, q("app", "file", path="src/main.c"))
-        ok(st == 200, "the server answers on", st)
+        st, b = get(s, path, token=tokens["ann"])
+        ok(st == 504, "their slots are free again: ann's next read runs (504 here)", st, b)
     finally:
         s.stop()
 
@@ -302,6 +321,7 @@ def main():
         s = None
         worker_faults(data, old)
         hidden(tmp, data, old)
+        paused_reads(data, old)
         bare_index(tmp, src, old)
     finally:
         if s:

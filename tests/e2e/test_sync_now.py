@@ -3,7 +3,8 @@
 administrator's request makes the server's scheduler sync the repository at once, though its
 interval (an hour here) is far from over; the request is audited; every other caller is refused
 (403, anonymous 401), an unknown repository is a 404, and a server without a sync interval
-answers 409. Output: TAP.
+answers 409. An administrator's browser session is refused (403) without the page's
+X-CSRF-Token or from another site's page. Output: TAP.
 
     python3 tests/e2e/test_sync_now.py
 """
@@ -18,6 +19,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from teamlib import Server, done, ok, token_create, trawl, user_add  # noqa: E402
+from test_auth_serve import session_headers, sign_in  # noqa: E402
 
 PASSWORD = "sync now e2e passphrase 7"
 
@@ -38,6 +40,26 @@ def commit(src, text):
 def found(s, token, word):
     r = s.request("GET", "/api/v1/search?q=" + urllib.parse.quote(word), token=token)
     return r.status == 200 and r.json()["summary"]["matching_lines"] > 0
+
+
+def csrf_refused(s):
+    """SECURITY (attack s29): the administrator's browser session cannot be made to ask for a
+    sync by another site (Origin, Sec-Fetch-Site) or without the page's X-CSRF-Token; on a
+    server without a sync interval, so that the one accepted request syncs nothing."""
+    st, cookie, csrf, _, _ = sign_in(s, "root", PASSWORD)
+    ok(st == 200 and cookie and csrf, "root signs in (a browser session)", st)
+    for what, headers in (
+            ("without X-CSRF-Token", session_headers(cookie)),
+            ("from another site's page (Origin)",
+             dict(session_headers(cookie, csrf), Origin="https://evil.example")),
+            ("from another site's page (Sec-Fetch-Site)",
+             dict(session_headers(cookie, csrf), **{"Sec-Fetch-Site": "cross-site"})),
+            ("with another session's token", session_headers(cookie, "x" * len(csrf)))):
+        r = s.request("POST", "/api/v1/repos/proj/sync", headers=headers)
+        ok(r.status == 403, "an administrator's session %s: 403" % what, r.status, r.body)
+    r = s.request("POST", "/api/v1/repos/proj/sync", headers=session_headers(cookie, csrf))
+    ok(r.status == 409, "... and with its token from the page, the handler answers (409: this "
+       "server does not sync)", r.status, r.body)
 
 
 def main():
@@ -88,6 +110,7 @@ def main():
             r = s.request("POST", "/api/v1/repos/proj/sync", token=admin)
             ok(r.status == 409 and "--sync-interval 0" in r.json()["error"]["message"],
                "a server that does not sync: 409 saying why", r.status, r.body)
+            csrf_refused(s)
         finally:
             s.stop()
     finally:

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "git/repo.h"
@@ -150,6 +151,55 @@ static void only_full_commit_ids(void **state)
 	gitshow_result_dispose(&r);
 }
 
+/*
+ * SECURITY (attack s29, finding 3): libgit2 reads a bare repository's objects through the
+ * directory its `commondir` file names. A fetch worker taken over could leave one in its own
+ * mirror naming another repository's: the show worker (whose Landlock rules would stop it only
+ * where Landlock is enforced) must not show that repository's commits as this one's.
+ */
+static void a_commondir_naming_another_repository_is_refused(void **state)
+{
+	char hex[GIT_OID_HEXSZ + 1], other[512];
+	git_repository *repo;
+	struct gitshow_result r;
+	FILE *f;
+
+	(void)state;
+	fixture(hex, NULL); /* "r": the other repository, with the commit */
+	snprintf(other, sizeof(other), "%s", fx_path("r"));
+	repo = fx_repo("mine", true);
+	git_repository_free(repo);
+	assert_non_null(f = fopen(fx_path("mine/commondir"), "w"));
+	fprintf(f, "%s\n", other);
+	fclose(f);
+	assert_int_equal(gitshow_read(&r, fx_path("mine"), hex, "a.txt", 100, 100), TRAWL_EPERM);
+	assert_null(r.content);
+	gitshow_result_dispose(&r);
+}
+
+/* A hostile tree's "." and ".." entries are not listed (attack s29; walk.c skips them too). */
+static void dot_entries_are_not_listed(void **state)
+{
+	git_repository *repo = fx_repo("dots", true);
+	git_oid a = fx_blob(repo, "x\n");
+	struct fx_entry in[] = { { "100644", "passwd", 0, a } };
+	git_oid sub = fx_tree(repo, in, 1);
+	struct fx_entry top[] = { { "40000", "..", 0, sub }, { "40000", ".", 0, sub },
+				  { "100644", "a.txt", 0, a } };
+	git_oid c = fx_commit(repo, fx_tree(repo, top, 3), "refs/heads/main");
+	char hex[GIT_OID_HEXSZ + 1];
+	struct gitshow_result r;
+
+	(void)state;
+	git_oid_tostr(hex, sizeof(hex), &c);
+	git_repository_free(repo);
+	assert_int_equal(gitshow_read(&r, fx_path("dots"), hex, "", 100, 100), 0);
+	assert_int_equal(r.kind, GITSHOW_DIR);
+	assert_int_equal(r.n_entries, 1);
+	assert_string_equal(r.entries[0].name, "a.txt");
+	gitshow_result_dispose(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +207,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(limits, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(missing_commits_and_paths, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(only_full_commit_ids, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(a_commondir_naming_another_repository_is_refused,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(dot_entries_are_not_listed, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,9 @@
  * Unit tests for src/server/handlers_mirror.c's reading of the show worker's answer
  * (mirror_parse): a file in parts, a directory, and every answer a worker taken over by a
  * hostile repository could send instead refused: out of order, a second head, content past the
- * file's size or for a file over the limit, entries in a file's answer, a name holding '/', an
- * unknown kind or entry type, a stream cut short, an error message (its text kept for the log).
+ * file's size or for a file over the limit, entries in a file's answer, a name holding '/' or
+ * that is "." or "..", an unknown kind or entry type, a stream cut short, an error message (its
+ * text kept for the log).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -162,6 +163,13 @@ static void hostile_answers_are_refused(void **state)
 	end(&b);
 	assert_int_equal(parse(&a, &b), TRAWL_ECORRUPT);
 	mirror_answer_dispose(&a);
+	for (size_t i = 0; i < 2; i++) { /* the worker never sends "." or ".." (show.c) */
+		head(&b, GITSHOW_DIR, 0, 0);
+		entry(&b, i ? ".." : ".", GITSHOW_E_DIR, 0);
+		end(&b);
+		assert_int_equal(parse(&a, &b), TRAWL_ECORRUPT);
+		mirror_answer_dispose(&a);
+	}
 	head(&b, GITSHOW_DIR, 0, 0);
 	entry(&b, "x", 9, 1);
 	end(&b);
