@@ -204,36 +204,37 @@ struct stream;
 struct sso;
 
 struct srv {
+	/* Eight-byte members first, then the four-byte counters, then the flags: no padding. */
 	const struct server_config *cfg;
 	struct MHD_Daemon *d;
 	struct snapstore *store;
 	struct metrics metrics;
-	atomic_uint searches;      /* running now */
-	unsigned max_searches;
 	struct pool *pool;         /* runs the JSON searches, off the HTTP threads */
 	struct pool *signin_pool;  /* runs the password hashes of sign-ins, off the HTTP threads */
-	atomic_uint signins;       /* sign-ins running or queued on signin_pool */
-	unsigned max_signins;
 	struct pool *sso_pool;     /* runs single sign-on's requests to the provider */
-	atomic_uint sso_jobs;      /* logins and callbacks running or queued on sso_pool */
 	struct pool *mirror_pool;  /* commit permalinks read from mirrors (mirror.h) */
-	atomic_uint mirror_jobs;   /* running on mirror_pool: at most MIRROR_MAX_WORKERS */
-	unsigned max_sso_jobs;
 	size_t query_mem;          /* search_opts.mem_limit of every search */
-	unsigned n_cpus;
 	atomic_uint_fast64_t next_req;
-	char req_prefix[9];        /* random per process: request ids are unique across restarts */
 	pthread_mutex_t streams_lock;
 	struct stream *streams;    /* running streams (stream.c's ticker watches their sockets) */
-	atomic_bool is_stopping;
 	struct conns conns;
-	bool is_tls;               /* the daemon speaks TLS */
-	bool is_confined;          /* sandbox holds what server_sandbox_confine applied */
 	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
 	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
 	struct sso *sso;           /* OpenID Connect, or NULL when not configured */
 	struct confine_status sandbox;         /* what the server's confinement enforces */
 	struct confine_status sandbox_workers; /* what this kernel offers the workers */
+	atomic_uint searches;      /* running now */
+	unsigned max_searches;
+	atomic_uint signins;       /* sign-ins running or queued on signin_pool */
+	unsigned max_signins;
+	atomic_uint sso_jobs;      /* logins and callbacks running or queued on sso_pool */
+	unsigned max_sso_jobs;
+	atomic_uint mirror_jobs;   /* running on mirror_pool: at most MIRROR_MAX_WORKERS */
+	unsigned n_cpus;
+	char req_prefix[9];        /* random per process: request ids are unique across restarts */
+	atomic_bool is_stopping;
+	bool is_tls;               /* the daemon speaks TLS */
+	bool is_confined;          /* sandbox holds what server_sandbox_confine applied */
 	atomic_bool sync_wanted;   /* "sync now" was asked: the scheduler runs without waiting */
 };
 
