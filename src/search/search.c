@@ -922,8 +922,6 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		goto out;
 	}
 	st->plan_ms = now_ms() - t0;
-	if ((err = note_repo_none(st, &r)) < 0)
-		goto out;
 	rank_query_maxima(&r);
 	/*
 	 * Without a count limit every file found is a result whatever its rank, so a caller that
@@ -1067,6 +1065,9 @@ int search_run(struct search_stats *st, const struct index *ix, const struct sea
 		err = TRAWL_EAGAIN;
 	}
 	st->mem_peak = atomic_load(&r.mem_peak);
+	/* Only a search that found nothing asks why: the others pay nothing for the warning. */
+	if (err >= 0 && st->files == 0 && (err = note_repo_none(st, &r)) < 0)
+		goto out;
 out:
 	pthread_mutex_lock(&r.lock);
 	atomic_store(&r.stop, true);
