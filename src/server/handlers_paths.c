@@ -18,11 +18,7 @@ static int put_paths_head(struct buf *b, const struct snap_repo *r, const struct
 {
 	int err;
 
-	if ((err = buf_puts(b, "{\"repo\":")) < 0 ||
-	    (err = json_put_string(b, r->name, strlen(r->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
-	    (err = json_put_string(b, rev->name, strlen(rev->name), NULL)) < 0 ||
-	    (err = buf_puts(b, ",\"commit\":")) < 0)
+	if ((err = handlers_put_repo_rev(b, r, rev)) < 0 || (err = buf_puts(b, ",\"commit\":")) < 0)
 		return err;
 	if ((err = rev->commit ? json_put_string(b, rev->commit, strlen(rev->commit), NULL)
 			       : buf_puts(b, "null")) < 0)
