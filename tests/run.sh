@@ -43,6 +43,9 @@ export TRAWL_BUILD=$build
 # its own (test_server_sandbox.py) or turns it off (test_matcher.c).
 if [ -n "${TRAWL_TEST_CACHE_DIR:-}" ]; then
   export TRAWL_CACHE_DIR=$TRAWL_TEST_CACHE_DIR
+  # The whole release run fills more than the default cap (256 MiB): its sweeps removed the
+  # oldest entries, test_diff_rg.py's among them, and the ASan run compiled those again.
+  export TRAWL_CACHE_MAX_MB=${TRAWL_CACHE_MAX_MB:-8192}
   mkdir -p "$TRAWL_CACHE_DIR" || exit 2
   own_cache=
 else

@@ -27,7 +27,7 @@
 #define SWEEP_MAX_ENTRIES 100000          /* more are left for the next sweep */
 #define TMP_MAX_AGE_S 3600                /* a writer's temporary file, left by a crash */
 
-static size_t disk_max_bytes = DBCACHE_DISK_BYTES;
+static size_t disk_max_bytes; /* 0: TRAWL_CACHE_MAX_MB, else DBCACHE_DISK_BYTES */
 static time_t disk_max_age_s = DBCACHE_DISK_AGE_S;
 static atomic_uint n_stores;
 static enum dbcache_role cache_role = DBCACHE_ROLE_CLI;
@@ -258,11 +258,32 @@ static void sweep_list(struct buf *list, uint64_t *total, DIR *d, time_t now)
 	}
 }
 
+/*
+ * The size cap: dbcache_set_disk_limits's, else TRAWL_CACHE_MAX_MB (whole MiB, 1 to 1048576;
+ * anything else is ignored), else DBCACHE_DISK_BYTES. Read at each sweep, which is rare.
+ */
+static uint64_t disk_cap(void)
+{
+	const char *env = getenv("TRAWL_CACHE_MAX_MB");
+	char *end;
+	unsigned long mb;
+
+	if (disk_max_bytes)
+		return disk_max_bytes;
+	if (env && env[0] >= '0' && env[0] <= '9') {
+		errno = 0;
+		mb = strtoul(env, &end, 10);
+		if (errno == 0 && *end == '\0' && mb >= 1 && mb <= (1ul << 20))
+			return (uint64_t)mb << 20;
+	}
+	return DBCACHE_DISK_BYTES;
+}
+
 /* Sweeps the cache directory open at dir_fd (which stays open). */
 static void sweep_dir(int dir_fd)
 {
 	struct disk_entry *v;
-	uint64_t total = 0;
+	uint64_t total = 0, cap = disk_cap();
 	size_t n;
 	struct buf list;
 	DIR *d = NULL;
@@ -286,10 +307,10 @@ static void sweep_dir(int dir_fd)
 	sweep_list(&list, &total, d, time(NULL));
 	v = (struct disk_entry *)(void *)list.ptr;
 	n = list.len / sizeof(*v);
-	if (total > disk_max_bytes && n > 0) {
+	if (total > cap && n > 0) {
 		/* Least recently used first out: dbcache_load sets an entry's mtime on every use. */
 		qsort(v, n, sizeof(*v), by_mtime);
-		for (size_t i = 0; i < n && total > disk_max_bytes; i++)
+		for (size_t i = 0; i < n && total > cap; i++)
 			if (unlinkat(dir_fd, v[i].name, 0) == 0 || errno == ENOENT)
 				total -= (uint64_t)v[i].size;
 	}
@@ -321,7 +342,7 @@ static bool sweep_due(int dir_fd)
 
 void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s)
 {
-	disk_max_bytes = max_bytes ? max_bytes : DBCACHE_DISK_BYTES;
+	disk_max_bytes = max_bytes;
 	disk_max_age_s = max_age_s ? (time_t)max_age_s : DBCACHE_DISK_AGE_S;
 }
 

@@ -11,7 +11,7 @@
  * reaches its entries through one descriptor of it. Failures to read or write are ignored:
  * the cache only ever saves time.
  *
- * The directory is kept under DBCACHE_DISK_BYTES and entries unused for DBCACHE_DISK_AGE_S are
+ * The directory is kept under DBCACHE_DISK_BYTES ($TRAWL_CACHE_MAX_MB MiB if set) and entries unused for DBCACHE_DISK_AGE_S are
  * removed: a load sets the entry's mtime, and a sweep (every SWEEP_EVERY_STORES stores of a
  * process, or at a store when no process has swept for ten minutes) removes old entries, then
  * the least recently used ones while the total is over the cap. Entries are written to a
@@ -84,7 +84,10 @@ enum dbcache_role {
 #define DBCACHE_SERVER_SUBDIR "server"
 void dbcache_set_role(enum dbcache_role role);
 
-/* Sets the size cap and age limit (0: the default); for tests. Not thread-safe. */
+/*
+ * Sets the size cap and age limit (0: the default, $TRAWL_CACHE_MAX_MB or DBCACHE_DISK_BYTES
+ * for the cap); for tests. Not thread-safe.
+ */
 void dbcache_set_disk_limits(size_t max_bytes, unsigned max_age_s);
 
 #endif

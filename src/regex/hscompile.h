@@ -29,7 +29,8 @@ Thread-safe.
 /*
  * Compiles pattern (NUL-terminated) with hs_flags for platform (NULL: this host) into *out, in a
  * helper process when is_isolated. deadline_ms (CLOCK_MONOTONIC ms, 0 for none) is the caller's
- * own deadline; the helper is killed at it or at HSCOMPILE_MAX_MS, whichever comes first.
+ * own deadline; the helper is killed at it or at HSCOMPILE_MAX_MS (five times that in an ASan or
+ * TSan build), whichever comes first.
  * Returns 0, HSCOMPILE_REFUSED with Vectorscan's message in msg[0..msg_size), or with a message
  * set: TRAWL_ETIMEOUT (the caller's deadline passed), TRAWL_ELIMIT (the helper's time or memory
  * limit), TRAWL_EIO (the helper could not run or answered garbage), TRAWL_ENOMEM.

@@ -252,6 +252,49 @@ static void disk_store_sweeps_by_itself(void **state)
 	assert_true(disk_entries(&total, 0, NULL) <= 3 + 16);
 }
 
+/* A database of a few hundred KiB: two thousand alternated words. */
+static hs_database_t *compile_big(void)
+{
+	char *pat = malloc(2000 * 8 + 1), *w = pat;
+	hs_database_t *db;
+
+	assert_non_null(pat);
+	for (int i = 0; i < 2000; i++)
+		w += sprintf(w, "%sq%04dz", i ? "|" : "", i);
+	db = compile(pat);
+	free(pat);
+	return db;
+}
+
+/* TRAWL_CACHE_MAX_MB sets the cap when a test has not; a value that is not a size is ignored. */
+static void disk_cap_from_the_environment(void **state)
+{
+	char key[32];
+	uint64_t total = 0;
+	size_t n = 0;
+	hs_database_t *db = compile_big();
+
+	(void)state;
+	/* Past 2 MiB in entries, with the default cap (256 MiB) nothing is swept. */
+	while (total <= ((uint64_t)2 << 20)) {
+		snprintf(key, sizeof(key), "big%04zu", n++);
+		dbcache_store(key, strlen(key), F, db);
+		assert_int_equal(disk_entries(&total, 0, NULL), n);
+	}
+	hs_free_database(db);
+	setenv("TRAWL_CACHE_MAX_MB", "1x", 1);
+	dbcache_sweep();
+	assert_int_equal(disk_entries(&total, 0, NULL), n);
+	setenv("TRAWL_CACHE_MAX_MB", "0", 1);
+	dbcache_sweep();
+	assert_int_equal(disk_entries(&total, 0, NULL), n);
+	setenv("TRAWL_CACHE_MAX_MB", "1", 1);
+	dbcache_sweep();
+	assert_true(disk_entries(&total, 0, NULL) < n);
+	assert_true(total <= ((uint64_t)1 << 20));
+	unsetenv("TRAWL_CACHE_MAX_MB");
+}
+
 /* The name of the one entry in the directory, into name[32]. */
 static void disk_only_entry(char *name)
 {
@@ -431,6 +474,8 @@ int main(void)
 						disk_setup, disk_teardown),
 		cmocka_unit_test_setup_teardown(disk_removes_entries_unused_for_the_age_limit,
 						disk_setup, disk_teardown),
+		cmocka_unit_test_setup_teardown(disk_cap_from_the_environment, disk_setup,
+						disk_teardown),
 		cmocka_unit_test_setup_teardown(disk_store_sweeps_by_itself, disk_setup,
 						disk_teardown),
 		cmocka_unit_test_setup_teardown(disk_dir_reached_through_a_symlink_is_not_used,
