@@ -31,7 +31,8 @@ const KUSTOMIZATION_FIELDS = new Set(["apiVersion", "kind", "resources", "config
 const GENERATOR_FIELDS = new Set(["name", "files", "literals"]);
 
 function loadYaml(path) {
-  return YAML.parseAllDocuments(readFileSync(path, "utf8")).map((d) => {
+  // YAML 1.1, as Kubernetes reads it: `defaultMode: 0400` is octal (256), not 400.
+  return YAML.parseAllDocuments(readFileSync(path, "utf8"), { version: "1.1" }).map((d) => {
     if (d.errors.length) throw new Error(`${path}: ${d.errors[0].message}`);
     return d.toJS();
   }).filter((o) => o !== null);
@@ -108,6 +109,7 @@ function policyErrors(objs) {
     if (psc.seccompProfile?.type !== "RuntimeDefault") say(o, "pod seccompProfile is not RuntimeDefault");
     if (ps.automountServiceAccountToken !== false) say(o, "automountServiceAccountToken is not false");
     if (ps.hostNetwork || ps.hostPID || ps.hostIPC) say(o, "uses a host namespace");
+    if (ps.shareProcessNamespace !== true) say(o, "shareProcessNamespace is not true (trawl must not be PID 1)");
     const vols = new Map((ps.volumes || []).map((v) => [v.name, v]));
     for (const c of [...(ps.initContainers || []), ...(ps.containers || [])]) {
       const at = `container ${c.name}`;
