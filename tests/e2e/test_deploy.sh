@@ -88,6 +88,17 @@ PY
   strategy:" "  strategy:" "Deployment/trawl-frontend: schema: /spec must have required property selector"
   broken "an unknown enum value fails the schema" searcher.yaml "podManagementPolicy: Parallel" "podManagementPolicy: AllAtOnce" \
     "StatefulSet/trawl-searcher: schema: /spec/podManagementPolicy must be equal to one of the allowed values"
+  broken "a misspelt field is refused (unknown to its type)" frontend.yaml "readOnlyRootFilesystem: true" "readOnlyRootFileSystem: true" \
+    "Deployment/trawl-frontend: schema: /spec/template/spec/containers/0/securityContext/readOnlyRootFileSystem: unknown field"
+  broken "... in an inline type (a claim template)" searcher.yaml "accessModes:" "accessMode:" \
+    "StatefulSet/trawl-searcher: schema: /spec/volumeClaimTemplates/0/spec/accessMode: unknown field"
+  broken "... deep in a NetworkPolicy" networkpolicy.yaml "              app.kubernetes.io/component: searcher
+      ports:
+        - protocol: TCP
+          port: 7070" "              app.kubernetes.io/component: searcher
+      ports:
+        - protocol: TCP
+          prot: 7070" "NetworkPolicy/trawl-frontend-egress: schema: /spec/egress/0/ports/0/prot: unknown field"
   broken "a writable root file system is refused" searcher.yaml "readOnlyRootFilesystem: true" "readOnlyRootFilesystem: false" \
     "StatefulSet/trawl-searcher: container searcher: readOnlyRootFilesystem is not true"
   broken "capabilities not dropped are refused" frontend.yaml 'drop: ["ALL"]' 'drop: ["NET_RAW"]' \
@@ -220,6 +231,7 @@ else
   # of the namespace, as the pause process of a Pod with shareProcessNamespace (trawl as PID 1
   # takes its own children for orphans: docs/deploy.md, "Not PID 1").
   in_image() {
+    # shellcheck disable=SC2016  # the inner shell's variables
     UNSHARE=$(command -v unshare) unshare --mount --pid --fork --kill-child bash -c '
       r=$1; shift
       mount --bind /dev/null "$r/dev/null" && mount --bind /dev/urandom "$r/dev/urandom" &&
@@ -274,6 +286,7 @@ if command -v systemd-analyze >/dev/null; then
   check "systemd-analyze verify trawl.service" systemd-analyze verify "$T/trawl.service"
   filter=$(sed -n 's/^SystemCallFilter=//p' "$T/trawl.service")
   # expand NAME...: the system calls of each group, its nested groups' included.
+  # shellcheck disable=SC2046  # one system call or group a line
   expand() {
     local f
     for f in "$@"; do
@@ -283,6 +296,7 @@ if command -v systemd-analyze >/dev/null; then
       esac
     done
   }
+  # shellcheck disable=SC2086  # the directive's words
   allowed=$(expand $filter | sort -u)
   missing=
   for c in seccomp landlock_create_ruleset landlock_add_rule landlock_restrict_self prctl capset \

@@ -1,7 +1,8 @@
 // Offline validation of a kustomize base (tests/e2e/test_deploy.sh; docs/deploy.md, "Checking
 // the manifests"). Renders the base as `kubectl kustomize` does for the fields it uses
 // (resources, configMapGenerator), checks every object against the Kubernetes OpenAPI schema
-// (kubernetes-models' validators: types, enums, required fields, formats), then trawl's own
+// (kubernetes-models' validators: types, enums, required fields, formats; and no field its
+// declarations do not name), then trawl's own
 // policy: what a reviewer would otherwise have to check by eye on every change.
 //
 //   node validate.mjs --modules DIR [--render] [--policy-only] KUSTOMIZE_DIR
@@ -78,16 +79,82 @@ function render(dir) {
 
 // ---- schema validation: kubernetes-models' class for the object's apiVersion and kind.
 async function schemaErrors(o) {
-  const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : [null, o.apiVersion];
-  const file = join("kubernetes-models", group ? `${group}/${version}` : version, `${o.kind}.js`);
+  const file = modelFile(o);
   if (!existsSync(join(modules, "node_modules", file))) return [`no schema for ${o.apiVersion} ${o.kind}`];
   const Model = (await mod(file))[o.kind];
+  const errs = [];
   try {
     new Model(o).validate();
-    return [];
   } catch (e) {
-    return (e.errors || [e]).map((x) => `${x.instancePath || ""} ${x.message}`.trim());
+    errs.push(...(e.errors || [e]).map((x) => `${x.instancePath || ""} ${x.message}`.trim()));
   }
+  unknownFields(o, join(modules, "node_modules", file.replace(/\.js$/, ".d.ts")), "", errs);
+  return errs;
+}
+
+// ---- unknown fields: kubernetes-models' schemas allow extra properties (a misspelt field would
+// pass, and the API server drop it or refuse it), so every key is checked against the
+// properties its type declares in the package's TypeScript declarations (.d.ts, generated from
+// the same OpenAPI document): `export interface IName { "field"?: TYPE; ... }` and the imports
+// that name each TYPE's file.
+const declCache = new Map();
+// The properties declared at indent in lines (from i on, until the block closes): name ->
+// { target (a .d.ts file), isArray, inline (a nested declaration) }; null for a map type.
+function properties(lines, i, indent, file, imports) {
+  const d = new Map();
+  const prop = new RegExp(`^ {${indent}}"([^"]+)"\\??: (.*)$`);
+  const close = new RegExp(`^ {${indent - 4}}\\}`);
+  for (; i < lines.length && !close.test(lines[i]); i++) {
+    if (new RegExp(`^ {${indent}}\\[key: `).test(lines[i])) return { d: null, i };
+    const m = prop.exec(lines[i]);
+    if (!m) continue;
+    const type = m[2];
+    const ref = /^(Array<)?(I\w+)>?;$/.exec(type);
+    const entry = { target: null, isArray: /^Array</.test(type), inline: null };
+    if (ref && imports.has(ref[2])) {
+      const spec = imports.get(ref[2]);
+      entry.target = spec.startsWith(".") ? join(dirname(file), spec.replace(/\.js$/, "") + ".d.ts")
+        : join(modules, "node_modules", spec + ".d.ts");
+    } else if (/^(Array<)?\{$/.test(type)) {
+      const r = properties(lines, i + 1, indent + 4, file, imports);
+      entry.inline = r.d;
+      i = r.i;
+    }
+    d.set(m[1], entry);
+  }
+  return { d, i };
+}
+
+function declaration(file) {
+  if (declCache.has(file)) return declCache.get(file);
+  let d = null;
+  if (existsSync(file)) {
+    const lines = readFileSync(file, "utf8").split("\n");
+    const imports = new Map();
+    for (const l of lines) { const m = /^import \{ (\w+) \} from "([^"]+)";$/.exec(l); if (m) imports.set(m[1], m[2]); }
+    const start = lines.findIndex((l) => /^export interface I\w+(?: extends [\w, ]+)? \{$/.test(l));
+    if (start >= 0) d = properties(lines, start + 1, 4, file, imports).d;
+  }
+  declCache.set(file, d);
+  return d;
+}
+
+function unknownFields(value, decl, path, out) {
+  const d = typeof decl === "string" ? declaration(decl) : decl;
+  if (!d || value === null || typeof value !== "object" || Array.isArray(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    const p = d.get(k);
+    if (!p) { out.push(`${path}/${k}: unknown field`); continue; }
+    const next = p.target || p.inline;
+    if (!next) continue;
+    if (p.isArray && Array.isArray(v)) v.forEach((x, i) => unknownFields(x, next, `${path}/${k}/${i}`, out));
+    else if (!p.isArray) unknownFields(v, next, `${path}/${k}`, out);
+  }
+}
+
+function modelFile(o) {
+  const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : [null, o.apiVersion];
+  return join("kubernetes-models", group ? `${group}/${version}` : version, `${o.kind}.js`);
 }
 
 // ---- trawl's policy (docs/deploy.md, "What the checks enforce").
