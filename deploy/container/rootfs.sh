@@ -22,7 +22,7 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out")" ]; then
   echo "rootfs.sh: $out is not empty" >&2; exit 2
 fi
 ctags=$(readlink -f "${CTAGS:-$(command -v ctags || true)}")
-[ -x "$ctags" ] && "$ctags" --version 2>/dev/null | grep -q '^Universal Ctags' ||
+{ [ -x "$ctags" ] && "$ctags" --version 2>/dev/null | grep -q '^Universal Ctags'; } ||
   { echo "rootfs.sh: universal-ctags not found (apt-get install universal-ctags, or CTAGS=PATH)" >&2; exit 2; }
 
 mkdir -p "$out"
@@ -56,11 +56,10 @@ ldconfig -r "$out" 2>/dev/null || true
 rm -f "$out/etc/ld.so.conf"
 
 # CA certificates: the fetch worker's https (libgit2) and the server's single sign-on (libcurl).
-for ca in /etc/ssl/certs/ca-certificates.crt; do
-  [ -f "$ca" ] || { echo "rootfs.sh: $ca is missing (apt-get install ca-certificates)" >&2; exit 2; }
-  mkdir -p "$out/etc/ssl/certs"
-  cp -L "$ca" "$out/etc/ssl/certs/"
-done
+ca=/etc/ssl/certs/ca-certificates.crt
+[ -f "$ca" ] || { echo "rootfs.sh: $ca is missing (apt-get install ca-certificates)" >&2; exit 2; }
+mkdir -p "$out/etc/ssl/certs"
+cp -L "$ca" "$out/etc/ssl/certs/"
 
 # The user: 10001, not root; its home is the data directory.
 cat > "$out/etc/passwd" <<'PASSWD'

@@ -221,6 +221,12 @@ else
   expect_eq "... with no shell and no package manager in it" "" \
     "$(cd "$R" && ls usr/bin/sh usr/bin/bash usr/bin/dash usr/bin/apt usr/bin/dpkg 2>/dev/null)"
   expect_eq "... every file dated SOURCE_DATE_EPOCH" "" "$(find "$R" -newermt @1 -print -quit 2>/dev/null)"
+  # tree DIR: every entry's name, mode, size, date and link target, and every file's hash.
+  tree() { (cd "$1" && find . -printf '%p %m %s %T@ %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+  SOURCE_DATE_EPOCH=1 "$ROOT/deploy/container/rootfs.sh" "$BUILD" "$T/rootfs2" >/dev/null 2>&1
+  expect_eq "... and a second run gives the same tree, byte for byte (reproducible)" "" \
+    "$(diff <(tree "$R") <(tree "$T/rootfs2") | head -n 5)"
+  rm -rf "$T/rootfs2"
   # A fixture repository, owned by the image's user, in the tree.
   g init -q "$T/src" && printf 'int chroot_needle(void) { return 42; }\n' > "$T/src/a.c" &&
     g -C "$T/src" add a.c && g -C "$T/src" commit -qm one
