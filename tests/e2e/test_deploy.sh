@@ -285,6 +285,32 @@ else
   skip "sandbox-check as the Pod runs trawl" "needs root and setpriv to become uid 10001"
 fi
 
+# ---- A container runtime whose default seccomp profile predates Landlock answers its three
+# calls EPERM: trawl then runs without Landlock, says so, and keeps the rest (docs/deploy.md,
+# "Seccomp, user namespaces, Landlock in a container"). A filter of that kind, here in BPF.
+if [ "$(uname -m)" = x86_64 ]; then
+  out=$(python3 - "$TRAWL" sandbox-check <<'PY' 2>&1
+import ctypes, os, sys
+class F(ctypes.Structure): _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+class P(ctypes.Structure): _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(F))]
+# arch x86_64, else allow; landlock_create_ruleset/add_rule/restrict_self (444-446): EPERM
+prog = [(0x20, 0, 0, 4), (0x15, 0, 4, 0xC000003E), (0x20, 0, 0, 0), (0x15, 3, 0, 444),
+        (0x15, 2, 0, 445), (0x15, 1, 0, 446), (0x06, 0, 0, 0x7FFF0000), (0x06, 0, 0, 0x00050001)]
+arr = (F * len(prog))(*[F(*p) for p in prog])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+fp = P(len(prog), arr)
+if libc.prctl(38, 1, None, 0, 0) or libc.prctl(22, 2, ctypes.addressof(fp), 0, 0):
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+); st=$?
+  expect_eq "Landlock refused by the runtime's profile: trawl runs without it, says so in every role, and keeps seccomp" \
+    "0:5:5" "$st:$(grep -c '^  landlock     not available$' <<<"$out"):$(grep -c '^  seccomp      enforced' <<<"$out")"
+else
+  skip "Landlock refused by the runtime's profile" "the test's BPF filter is for x86_64"
+fi
+
 # ---- systemd: the unit verifies (with ExecStart pointed at this build), and its system call
 # filter allows what trawl's sandbox calls to confine itself.
 if command -v systemd-analyze >/dev/null; then
