@@ -144,6 +144,11 @@ PY
             - --database-password=hunter2" "argument --database-password=hunter2 passes a secret by value"
   broken "a pod where trawl would be PID 1 is refused" searcher.yaml "      shareProcessNamespace: true" "      shareProcessNamespace: false" \
     "StatefulSet/trawl-searcher: shareProcessNamespace is not true"
+  broken "a secret file argument that no volume provides is refused" searcher.yaml "            - --cluster-secret-file=/run/secrets/trawl/cluster-secret" \
+    "            - --cluster-secret-file=/run/secrets/trawl/cluster-key" \
+    "container searcher: --cluster-secret-file names /run/secrets/trawl/cluster-key, which no volumeMount provides"
+  broken "a settings file the ConfigMap does not hold is refused" searcher.yaml "subPath: indexer.conf" "subPath: index.conf" \
+    "container indexer: mounts key index.conf of trawl-config-"
   broken "a Service selecting no pod is refused" searcher.yaml "  clusterIP: None
   publishNotReadyAddresses: false
   selector:

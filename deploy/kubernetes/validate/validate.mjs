@@ -206,6 +206,19 @@ function policyErrors(objs) {
         if (p?.httpGet && typeof p.httpGet.port === "string" && !names.has(p.httpGet.port))
           say(o, `${at}: a probe names port ${p.httpGet.port}, which the container does not declare`);
       if ((c.args || [])[0] !== "serve") say(o, `${at}: args do not start with serve`);
+      // Every file an argument names is mounted, and every ConfigMap key mounted exists.
+      for (const a of c.args || []) {
+        const f = /^--[a-z-]+-file=(\/.+)$/.exec(a);
+        if (f && !mounts.some((m) => m.mountPath === f[1] || (!m.subPath && f[1].startsWith(m.mountPath + "/"))))
+          say(o, `${at}: ${a.split("=")[0]} names ${f[1]}, which no volumeMount provides`);
+      }
+      for (const m of mounts) {
+        const cmName = vols.get(m.name)?.configMap?.name;
+        const cm = cmName && objs.find((x) => x.kind === "ConfigMap" && x.metadata.name === cmName);
+        if (cmName && !cm) say(o, `${at}: volume ${m.name} names ConfigMap ${cmName}, which the base does not make`);
+        else if (cm && m.subPath && !(m.subPath in (cm.data || {})))
+          say(o, `${at}: mounts key ${m.subPath} of ${cmName}, which has no such key`);
+      }
       const role = (c.args || []).find((a) => a.startsWith("--role="));
       if (!role) say(o, `${at}: no --role= argument`);
       for (const a of c.args || [])
