@@ -167,10 +167,10 @@ fi
 # ---- The Containerfile's rules (no linter for it in Debian): every stage FROM a tagged
 # image, never :latest; the last stage runs as 10001 with the binary as its entry point; no
 # package manager or shell command after USER; every COPY source in the repository.
-res=$(python3 - "$ROOT" <<'PY'
+cat > "$T/containerfile_check.py" <<'PY'
 import json, os, re, sys
-root = sys.argv[1]
-text = open(os.path.join(root, "deploy/container/Containerfile")).read()
+root, path = sys.argv[1:]
+text = open(path).read()
 lines = re.sub(r"\\\n", " ", text).splitlines()
 ins = [(l.split(None, 1)[0].upper(), (l.split(None, 1) + [""])[1].strip())
        for l in lines if l.strip() and not l.lstrip().startswith("#")]
@@ -210,8 +210,28 @@ for op, r in ins:
     if op == "RUN" and re.search(r"curl|wget", r): errs.append(f"RUN downloads outside Debian's packages: {r[:60]}")
 print("; ".join(errs) or "ok")
 PY
-)
+containerfile_check() { python3 "$T/containerfile_check.py" "$ROOT" "$1" 2>&1; }
+res=$(containerfile_check "$ROOT/deploy/container/Containerfile")
 expect_eq "the Containerfile: tagged bases, no :latest, USER 10001 last, no RUN in the runtime stage, COPY sources exist" ok "$res"
+# broken_cf DESC OLD NEW FINDING: the Containerfile with OLD replaced by NEW fails so.
+broken_cf() {
+  python3 - "$ROOT/deploy/container/Containerfile" "$T/Containerfile" "$2" "$3" <<'PY' || { not_ok "$1" "the mutation did not apply"; return; }
+import sys
+src, dst, old, new = sys.argv[1:]
+s = open(src).read()
+assert old in s, old
+open(dst, "w").write(s.replace(old, new, 1))
+PY
+  res=$(containerfile_check "$T/Containerfile")
+  case $res in *"$4"*) ok "$1";; *) not_ok "$1" "expected: $4" "actual: $res";; esac
+}
+broken_cf "... a base :latest is refused" "ARG BUILD_IMAGE=debian:bookworm" "ARG BUILD_IMAGE=debian:latest" "FROM debian:latest: latest"
+broken_cf "... a base without a tag is refused" "ARG BUILD_IMAGE=debian:bookworm" "ARG BUILD_IMAGE=debian" "FROM debian: no tag or digest"
+broken_cf "... root in the runtime stage is refused" "USER 10001:10001" "USER root" "last stage USER is ['root'], not 10001"
+broken_cf "... a command in the runtime stage is refused" "USER 10001:10001" "USER 10001:10001
+RUN apt-get install -y curl" "the last stage runs a command"
+broken_cf "... a COPY of a file not in the repository is refused" "COPY scripts/deps.sh scripts/deps.sh" "COPY scripts/deps-all.sh scripts/deps.sh" "COPY scripts/deps-all.sh: not in the repository"
+broken_cf "... another entry point is refused" 'ENTRYPOINT ["/usr/local/bin/trawl"]' 'ENTRYPOINT ["/bin/sh", "-c"]' "ENTRYPOINT is"
 
 # ---- The image's file tree, run with chroot: user 10001, /proc mounted, /dev with null and
 # urandom (what a container runtime provides). No file of the host is reachable from it.
