@@ -1,11 +1,11 @@
 // Offline validation of a kustomize base (tests/e2e/test_deploy.sh; docs/deploy.md, "Checking
-// the manifests"). Renders the base as `kubectl kustomize` does for the fields it uses
+// the artifacts"). Renders the base as `kubectl kustomize` does for the fields it uses
 // (resources, configMapGenerator), checks every object against the Kubernetes OpenAPI schema
 // (kubernetes-models' validators: types, enums, required fields, formats; and no field its
-// declarations do not name), then trawl's own
-// policy: what a reviewer would otherwise have to check by eye on every change.
+// declarations do not name), then trawl's own policy: what a reviewer would otherwise have to
+// check by eye on every change.
 //
-//   node validate.mjs --modules DIR [--render] [--policy-only] KUSTOMIZE_DIR
+//   node validate.mjs --modules DIR [--render] KUSTOMIZE_DIR
 //     --modules DIR  where `npm ci` installed this directory's package.json (its node_modules)
 //     --render       print the rendered objects as JSON (one array) and stop
 // Prints one line per finding ("KIND/NAME: what is wrong") and exits 1 when there is one.
