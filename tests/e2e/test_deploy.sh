@@ -63,6 +63,35 @@ JS
     skip "the offline render equals kubectl kustomize's" "kubectl is not installed"
   fi
 
+  # docs/deploy.md's network flows table lists each policy's ports, no more and no fewer.
+  validate --render "$K" >"$T/render.json"
+  res=$(python3 - "$T/render.json" "$ROOT/docs/deploy.md" <<'PY'
+import json, re, sys
+objs = json.load(open(sys.argv[1]))
+have = set()
+for p in objs:
+    if p["kind"] != "NetworkPolicy": continue
+    for rule in p["spec"].get("ingress", []) + p["spec"].get("egress", []):
+        for port in rule.get("ports", []):
+            have.add((p["metadata"]["name"], "%s/%s" % (port["port"], port.get("protocol", "TCP"))))
+doc = open(sys.argv[2]).read()
+table = doc[doc.index("| from", doc.index("### Network flows")):]
+table = table[:table.index("\n\n")]
+said = set()
+for row in table.splitlines()[2:]:
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    ports, policy = cells[2], cells[3].strip("`")
+    for part in ports.split(","):
+        m = re.match(r"\s*(\d+)?/?(UDP|TCP)", part)
+        num = m.group(1) or last
+        last = num
+        said.add((policy, "%s/%s" % (num, m.group(2))))
+print(" ".join(sorted("missing from the table: %s %s" % x for x in have - said) +
+               sorted("not in the manifests: %s %s" % x for x in said - have)) or "same")
+PY
+)
+  expect_eq "docs/deploy.md's network flows table is the NetworkPolicies' flows" same "$res"
+
   # broken DESC FILE OLD NEW FINDING: the base with OLD replaced by NEW in FILE fails, naming
   # FINDING. Each case proves one check can fail.
   broken() {
