@@ -8,6 +8,8 @@ pkgs=(
   libvectorscan-dev libjansson-dev zlib1g-dev libgit2-dev libcmocka-dev libsqlite3-dev
   libmicrohttpd-dev libsodium-dev libcjose-dev libcmark-dev libcurl4-openssl-dev libseccomp-dev
   ripgrep python3 python3-jsonschema time git
+  universal-ctags    # symbols (trawl index --symbols, the symbol tests)
+  systemd            # systemd-analyze verify of deploy/systemd/trawl.service (test_deploy.sh)
   openssh-client python3-paramiko python3-cryptography
   chromium firefox-esr
 )
