@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -399,6 +401,61 @@ static void key_file_refusals(void **state)
 	assert_int_equal(secret_key_load(k, testlib_path("no-such-dir/auth.key")), TRAWL_EIO);
 }
 
+/* What secret_key_load gives the unprivileged user nobody for path, from a child process. */
+static int key_load_as_nobody(const char *path)
+{
+	unsigned char k[32];
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int err;
+
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(100);
+		err = secret_key_load(k, path);
+		_exit(err == 0 ? 0 : err == TRAWL_EPERM ? 1 : 2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A key file owned by root may be read by its group (a Kubernetes Secret mounted with fsGroup:
+ * root, mode 0440, the pod's group); nobody else may read it and nobody may write it.
+ * Needs root (to make root's file and become another user); skipped otherwise.
+ */
+static void key_file_of_root_may_be_read_by_its_group(void **state)
+{
+	static const struct { mode_t mode; int want; } cases[] = {
+		{ 0440, 0 }, { 0640, 0 }, { 0400, 2 }, /* 0400: nobody cannot open it at all */
+		{ 0444, 1 }, { 0460, 1 }, { 0450, 1 }, { 0442, 1 },
+	};
+	char dir[] = "/tmp/trawl-keygroup.XXXXXX", path[64];
+	unsigned char k[32];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/auth.key", dir);
+	assert_int_equal(secret_key_load(k, path), 0);
+	assert_int_equal(chown(path, 0, 65534), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(chmod(path, cases[i].mode), 0);
+		if (key_load_as_nobody(path) != cases[i].want)
+			fail_msg("mode %03o: expected %d", (unsigned)cases[i].mode, cases[i].want);
+	}
+	/* Root's own file: root reads it only as 0600, as any owner. */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(secret_key_load(k, path), TRAWL_EPERM);
+	unlink(path);
+	rmdir(dir);
+}
+
 #define ID "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_"
 #define CK AUTH_COOKIE_NAME
 
@@ -499,6 +556,7 @@ int main(void)
 		cmocka_unit_test(canonical_check_agrees_with_decoding),
 		cmocka_unit_test(key_file_is_made_once_with_mode_0600),
 		cmocka_unit_test(key_file_refusals),
+		cmocka_unit_test(key_file_of_root_may_be_read_by_its_group),
 		cmocka_unit_test(cookie_value_is_found_once_and_well_formed),
 		cmocka_unit_test(cookie_value_refusals),
 		cmocka_unit_test(bearer_value_edge_cases),
