@@ -44,29 +44,7 @@ mkdir -p "$work"
 split=$work/split-$n_repos
 if [[ ! -e $split.complete ]]; then
   rm -rf "$split"
-  python3 - "$corpus" "$split" "$n_repos" <<'EOF'
-import os, shutil, sys
-corpus, split, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-files = []
-for root, dirs, names in os.walk(corpus):
-    dirs.sort()
-    for name in sorted(names):
-        p = os.path.join(root, name)
-        if os.path.isfile(p) and not os.path.islink(p):
-            files.append(os.path.relpath(p, corpus))
-per = -(-len(files) // n)
-for i in range(n):
-    dest = os.path.join(split, "r%05d" % i)
-    os.makedirs(dest, exist_ok=True)
-    for rel in files[i * per:(i + 1) * per]:
-        out = os.path.join(dest, rel)
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        try:
-            os.link(os.path.join(corpus, rel), out)
-        except OSError:
-            shutil.copy2(os.path.join(corpus, rel), out)
-print("split %d files into %d repositories of up to %d" % (len(files), n, per))
-EOF
+  python3 "$here/split_corpus.py" "$corpus" "$split" "$n_repos"
   touch "$split.complete"
 fi
 
