@@ -221,6 +221,9 @@ struct srv {
 	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
 	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
 	struct sso *sso;           /* OpenID Connect, or NULL when not configured */
+	struct cluster_srv *cluster; /* a cluster role's state (cluster.c), NULL for role all */
+	const struct route *routes;  /* the role's route table */
+	size_t n_routes;
 	struct confine_status sandbox;         /* what the server's confinement enforces */
 	struct confine_status sandbox_workers; /* what this kernel offers the workers */
 	atomic_uint searches;      /* running now */
@@ -391,6 +394,26 @@ void limits_request_end(struct req *rq);
  */
 int limits_mirror_take(struct req *rq);
 void limits_mirror_release(struct req *rq);
+
+/* The cluster (cluster.c, docs/internals/cluster.md). */
+struct cluster_srv;
+/* Reads the secret and the searcher set of a cluster role; nothing for role all. */
+int server_cluster_start(struct srv *s);
+void server_cluster_stop(struct srv *s);
+const char *server_role_name(enum server_role r);
+/*
+ * The one seam of every search route: search_request_run over the snapshot (roles all and
+ * searcher), or, on a frontend, its fan-out to the searchers with qtext (the query as the
+ * caller wrote it; srq->opts.query its parse, with the route's own type and count) and
+ * context, merged as one process orders results.
+ */
+int server_search_run(struct req *rq, struct search_stats *st, struct search_request *srq,
+		      struct search_sink *sk, const char *qtext, unsigned context);
+/* GET /readyz: 200 once the role can serve (a searcher: its index is open), else 503. */
+int handlers_readyz(struct req *rq);
+/* A searcher's route table (cluster.c). */
+extern const struct route cluster_searcher_routes[];
+extern const size_t n_cluster_searcher_routes;
 
 /* Streams (stream.c). */
 int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext);
