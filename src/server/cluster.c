@@ -633,6 +633,18 @@ static int merge(struct search_stats *st, struct call *calls, size_t n_calls,
 	err = q->type == QT_SYMBOL ? emit_symbols(st, picks, n, limit, fn, arg)
 				   : emit(st, picks, n, limit, fn, arg);
 	free(picks);
+	if (q->select == QS_REPO || q->select == QS_FILE) {
+		/*
+		 * The answers are projected already: one process counts the matching files and
+		 * lines behind them, which the searchers counted (exact unless count: cut the
+		 * merged results, when files past the cut count too: docs/internals/cluster.md).
+		 */
+		st->lines = st->files = 0;
+		for (size_t i = 0; i < n_calls; i++) {
+			st->lines += calls[i].is_ok ? calls[i].a.stats.lines : 0;
+			st->files += calls[i].is_ok ? calls[i].a.stats.files : 0;
+		}
+	}
 	return err;
 }
 
