@@ -223,16 +223,61 @@ out:
 	return 0;
 }
 
+/*
+ * "all": the caller reads every repository: those of this searcher's index that the frontend's
+ * searcher set (the body's "set", its names in order, and "self") assigns to it, so that a
+ * repository a changed set moved away is not searched twice (the old owner's copy stays until
+ * its indexer removes it).
+ */
+static int body_all(struct internal_work *w, const struct snapshot *snap)
+{
+	json_t *names = json_object_get(w->body, "set");
+	const char *self = json_string_value(json_object_get(w->body, "self"));
+	size_t n = json_array_size(names);
+	struct cluster_set set = { 0 };
+	long k;
+
+	if (!self || n == 0 || n > CLUSTER_NODES_MAX) {
+		error_set("all needs set and self");
+		return TRAWL_EINVAL;
+	}
+	if (!(set.v = calloc(n, sizeof(*set.v))) ||
+	    !(w->names = calloc(snap->n_repos ? snap->n_repos : 1, sizeof(*w->names)))) {
+		free(set.v);
+		return error_nomem(NULL);
+	}
+	for (size_t i = 0; i < n; i++, set.n++) {
+		const char *s = json_string_value(json_array_get(names, i));
+
+		if (!s || strlen(s) > CLUSTER_NAME_MAX) {
+			free(set.v);
+			error_set("set must hold searcher names");
+			return TRAWL_EINVAL;
+		}
+		memcpy(set.v[i].name, s, strlen(s) + 1);
+	}
+	if ((k = cluster_set_find(&set, self)) < 0) {
+		free(set.v);
+		error_set("self is not in set");
+		return TRAWL_EINVAL;
+	}
+	/* The snapshot's repositories are sorted by name: so is the list. */
+	for (size_t i = 0; i < snap->n_repos; i++)
+		if (cluster_owner(&set, snap->repos[i].name) == (size_t)k)
+			w->names[w->repos.n_names++] = snap->repos[i].name;
+	w->repos.names = w->names;
+	free(set.v);
+	return 0;
+}
+
 /* The readable set of the body: "all": true, or "readable": names sorted, each once. */
-static int body_repos(struct internal_work *w)
+static int body_repos(struct internal_work *w, const struct snapshot *snap)
 {
 	json_t *all = json_object_get(w->body, "all"), *names = json_object_get(w->body, "readable");
 	size_t n = names ? json_array_size(names) : 0;
 
-	if (all && json_is_true(all)) {
-		w->repos.is_all = true;
-		return 0;
-	}
+	if (all && json_is_true(all))
+		return body_all(w, snap);
 	if (n && !(w->names = calloc(n, sizeof(*w->names))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -281,7 +326,8 @@ static int h_internal_search(struct req *rq)
 		{ "q", REQ_STRING, true },      { "all", REQ_BOOL, false },
 		{ "readable", REQ_ARRAY, false }, { "context", REQ_INT, true },
 		{ "type", REQ_INT, true },      { "count", REQ_INT, true },
-		{ "ranges", REQ_BOOL, false },
+		{ "ranges", REQ_BOOL, false },  { "set", REQ_ARRAY, false },
+		{ "self", REQ_STRING, false },
 	};
 	struct cluster_srv *c = rq->s->cluster;
 	struct internal_work *w;
@@ -295,7 +341,7 @@ static int h_internal_search(struct req *rq)
 	if (!(w = calloc(1, sizeof(*w))))
 		return error_nomem(NULL);
 	if ((err = req_json_body(&w->body, rq, fields, sizeof(fields) / sizeof(fields[0]))) < 0 ||
-	    (err = body_repos(w)) < 0 || (err = body_query(w)) < 0) {
+	    (err = body_repos(w, rq->snap)) < 0 || (err = body_query(w)) < 0) {
 		internal_work_free(w);
 		return err;
 	}
@@ -397,8 +443,20 @@ static int call_body(struct call *c, const struct fanout_ctx *x, const struct se
 			      x->context, (int)q->type, (unsigned long long)q->count,
 			      o->want_ranges ? "true" : "false")) < 0)
 		return err;
-	if (repos->is_all)
-		return buf_puts(&c->body, ",\"all\":true}");
+	if (repos->is_all) {
+		/* The searcher picks what it owns under this set (cluster.c, body_all). */
+		if ((err = buf_puts(&c->body, ",\"all\":true,\"self\":")) < 0 ||
+		    (err = json_put_string(&c->body, set->v[k].name, strlen(set->v[k].name),
+					   NULL)) < 0 ||
+		    (err = buf_puts(&c->body, ",\"set\":[")) < 0)
+			return err;
+		for (size_t i = 0; i < set->n; i++)
+			if ((i && (err = buf_putc(&c->body, ',')) < 0) ||
+			    (err = json_put_string(&c->body, set->v[i].name, strlen(set->v[i].name),
+						   NULL)) < 0)
+				return err;
+		return buf_puts(&c->body, "]}");
+	}
 	if ((err = buf_puts(&c->body, ",\"readable\":[")) < 0)
 		return err;
 	/* SECURITY: k's share only: a searcher never learns of another's repositories. */
