@@ -34,13 +34,15 @@ static int put_double(struct buf *b, double d)
 
 /*
  * f's content with every line farther than context from a matching line emptied; its length
- * is written first. The matching lines are in line order (the search's).
+ * is written first. offs[k] gets matching line k's offset there. The matching lines are in
+ * line order (the search's), each text at its line's start.
  */
-static int put_content(struct buf *b, const struct search_file *f, unsigned context)
+static int put_content(struct buf *b, const struct search_file *f, unsigned context,
+		       size_t *offs)
 {
 	const uint8_t *c = f->content, *end = c + f->content_len;
 	uint64_t lineno = 1;
-	size_t k = 0, n = 0, mark;
+	size_t k = 0, j = 0, n = 0, mark;
 	int err;
 
 	/* The length is known only at the end: reserve a fixed 10-byte varint. */
@@ -56,6 +58,8 @@ static int put_content(struct buf *b, const struct search_file *f, unsigned cont
 		while (k < f->n_lines && f->lines[k].lineno + context < lineno)
 			k++;
 		is_kept = k < f->n_lines && f->lines[k].lineno <= lineno + context;
+		for (; j < f->n_lines && f->lines[j].lineno <= lineno; j++)
+			offs[j] = n + (size_t)(f->lines[j].text - p);
 		if (is_kept && (err = buf_put(b, p, len)) < 0)
 			return err;
 		n += is_kept ? len : 0;
@@ -73,12 +77,6 @@ static int put_content(struct buf *b, const struct search_file *f, unsigned cont
 		b->ptr[mark + i] = (char)((v >> (7 * i) & 0x7f) | (i + 1 < VARINT_MAX ? 0x80 : 0));
 	}
 	return 0;
-}
-
-/* The offset of line l's text in the emptied content: its line's start there. */
-static size_t line_offset(const struct search_file *f, const struct search_line *l)
-{
-	return (size_t)(l->text - f->content);
 }
 
 static int put_symbol(struct buf *b, const struct search_symbol *s)
@@ -101,15 +99,39 @@ int cluster_wire_begin(struct buf *b)
 	return buf_puts(b, CLUSTER_WIRE_MAGIC);
 }
 
+static int put_file(struct buf *b, const struct search_file *f, unsigned context,
+		    bool has_content, size_t *offs);
+
 int cluster_wire_put_file(struct buf *b, const struct search_file *f, unsigned context)
 {
 	bool has_content = context > 0 && f->content && f->lines;
+	size_t *offs = NULL;
 	int err;
 
-	/* The line texts must lie in the content to be sent as offsets (search_json's check). */
-	for (size_t i = 0; has_content && i < f->n_lines; i++)
-		has_content = f->lines[i].text >= f->content &&
-			      f->lines[i].text + f->lines[i].len <= f->content + f->content_len;
+	/*
+	 * The line texts must lie in the content, in line order, each on its own line, to be
+	 * sent as offsets (search_json's check); else the file goes without context.
+	 */
+	for (size_t i = 0; has_content && i < f->n_lines; i++) {
+		const uint8_t *t = f->lines[i].text;
+
+		has_content = t >= f->content && t + f->lines[i].len <= f->content + f->content_len &&
+			      (t == f->content || t[-1] == '\n') &&
+			      !memchr(t, '\n', f->lines[i].len) &&
+			      (i == 0 || f->lines[i].lineno > f->lines[i - 1].lineno);
+	}
+	if (has_content && !(offs = calloc(f->n_lines ? f->n_lines : 1, sizeof(*offs))))
+		return error_nomem(NULL);
+	err = put_file(b, f, context, has_content, offs);
+	free(offs);
+	return err;
+}
+
+static int put_file(struct buf *b, const struct search_file *f, unsigned context,
+		    bool has_content, size_t *offs)
+{
+	int err;
+
 	if ((err = buf_putc(b, 'F')) < 0 || (err = buf_put_uvarint(b, f->kind)) < 0 ||
 	    (err = buf_put_uvarint(b, f->lang)) < 0 || (err = put_double(b, f->score)) < 0 ||
 	    (err = put_str(b, f->repo, strlen(f->repo))) < 0 ||
@@ -120,7 +142,7 @@ int cluster_wire_put_file(struct buf *b, const struct search_file *f, unsigned c
 		if ((err = put_str(b, f->branches[i], strlen(f->branches[i]))) < 0)
 			return err;
 	if ((err = buf_putc(b, has_content)) < 0 ||
-	    (has_content && (err = put_content(b, f, context)) < 0) ||
+	    (has_content && (err = put_content(b, f, context, offs)) < 0) ||
 	    (err = buf_put_uvarint(b, f->n_lines)) < 0 || (err = buf_putc(b, f->lines != NULL)) < 0)
 		return err;
 	for (size_t i = 0; f->lines && i < f->n_lines; i++) {
@@ -129,8 +151,8 @@ int cluster_wire_put_file(struct buf *b, const struct search_file *f, unsigned c
 		if ((err = buf_put_uvarint(b, l->lineno)) < 0)
 			return err;
 		if (has_content)
-			err = buf_put_uvarint(b, line_offset(f, l)) < 0 ? TRAWL_ENOMEM
-									: buf_put_uvarint(b, l->len);
+			err = buf_put_uvarint(b, offs[i]) < 0 ? TRAWL_ENOMEM
+							       : buf_put_uvarint(b, l->len);
 		else
 			err = put_str(b, l->text, l->len);
 		if (err < 0 || (err = buf_put_uvarint(b, l->ranges ? l->n_ranges : 0)) < 0)

@@ -336,8 +336,10 @@ static int h_internal_search(struct req *rq)
 	/* SECURITY: a bare 401 for every failure: nothing tells a prober what was wrong. */
 	if (cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),
 			   rq->method, INTERNAL_PATH, rq->in_body.ptr, rq->in_body.len,
-			   now_s()) < 0)
-		return req_error(rq, 401, "unauthorized", "unauthorized", 0);
+			   now_s()) < 0) {
+		req_error(rq, 401, "unauthorized", "unauthorized", 0);
+		return 0;
+	}
 	if (!(w = calloc(1, sizeof(*w))))
 		return error_nomem(NULL);
 	if ((err = req_json_body(&w->body, rq, fields, sizeof(fields) / sizeof(fields[0]))) < 0 ||
@@ -419,6 +421,9 @@ struct call {
 	struct curl_slist *headers;
 	char url[CLUSTER_HOST_MAX + 64];
 	bool is_ok;          /* answered 200 and decoded */
+	bool is_done;        /* the transfer ended (else: the timeout or a cancel stopped it) */
+	long status;         /* its HTTP status */
+	CURLcode result;
 	struct cluster_answer a;
 };
 
@@ -525,6 +530,9 @@ static void calls_run(CURLM *m, const struct search_opts *o)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+			c->is_done = true;
+			c->status = status;
+			c->result = msg->data.result;
 			c->is_ok = msg->data.result == CURLE_OK && status == 200 &&
 				   buf_putc(&c->answer, 0) == 0 &&
 				   cluster_wire_decode(&c->a, (const uint8_t *)c->answer.ptr,
@@ -721,6 +729,21 @@ static int answer_error(struct call *calls, size_t n)
 	return 0;
 }
 
+/* A searcher that did not answer: the operator's log says which and why (the caller's never). */
+static void log_failed(const struct call *c)
+{
+	struct logline l;
+
+	log_begin(&l, "warn", "a searcher did not answer: partial results");
+	log_cstr(&l, "searcher", c->node->name);
+	log_cstr(&l, "error", !c->is_done		   ? "no answer in time"
+			      : c->result != CURLE_OK ? curl_easy_strerror(c->result)
+			      : c->status != 200      ? "an error status"
+						      : "a malformed answer");
+	log_num(&l, "status", (double)c->status);
+	log_end(&l);
+}
+
 static int fanout_run(void *ctx, struct search_stats *st, const struct search_repos *repos,
 		      const struct search_opts *o, search_file_fn fn, void *arg)
 {
@@ -762,6 +785,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 	for (size_t k = 0; k < set->n; k++) {
 		if (!calls[k].h || calls[k].is_ok)
 			continue;
+		log_failed(&calls[k]);
 		st->partial_searchers++;
 		st->partial_repos += calls[k].n_repos;
 	}
