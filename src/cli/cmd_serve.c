@@ -360,7 +360,7 @@ static int check_flags(struct server_config *cfg, const char *listen)
 		return EXIT_ERROR;
 	}
 	/* A searcher's one data route answers signed requests only. */
-	if (cfg->is_loopback || cfg->role == SERVER_ROLE_SEARCHER)
+	if (cfg->is_loopback || cfg->role == SERVER_ROLE_SEARCHER || cfg->role == SERVER_ROLE_INDEXER)
 		return 0;
 	if (!(db = file_join(cfg->data_dir, "trawl.db"))) {
 		cli_report(error_nomem(NULL));

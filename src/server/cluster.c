@@ -55,12 +55,14 @@ int server_cluster_start(struct srv *s)
 	s->cluster = c;
 	c->self = -1;
 	c->is_logging_repos = getenv("TRAWL_TEST_CLUSTER_LOG") != NULL;
-	if (!cfg->cluster_secret_file) {
+	/* An indexer sends and answers nothing internal: no secret. */
+	if (cfg->role != SERVER_ROLE_INDEXER && !cfg->cluster_secret_file) {
 		error_set("--role=%s needs --cluster-secret-file", server_role_name(cfg->role));
 		return TRAWL_EINVAL;
 	}
-	if ((err = cluster_key_load(&c->key, cfg->cluster_secret_file)) < 0 ||
-	    (err = cluster_replay_new(&c->replay, REPLAY_CAPACITY)) < 0)
+	if (cfg->role != SERVER_ROLE_INDEXER &&
+	    ((err = cluster_key_load(&c->key, cfg->cluster_secret_file)) < 0 ||
+	     (err = cluster_replay_new(&c->replay, REPLAY_CAPACITY)) < 0))
 		return err;
 	if (cfg->searcher_count)
 		err = cluster_set_pattern(&c->set, cfg->searcher_count, cfg->searcher_pattern);
@@ -68,9 +70,15 @@ int server_cluster_start(struct srv *s)
 		err = cluster_set_parse(&c->set, cfg->searchers);
 	if (err < 0)
 		return err;
-	if (cfg->role == SERVER_ROLE_FRONTEND && c->set.n == 0) {
-		error_set("--role=frontend needs --searchers (or --searcher-count and "
-			  "--searcher-pattern)");
+	if ((cfg->role == SERVER_ROLE_FRONTEND || cfg->role == SERVER_ROLE_INDEXER) &&
+	    c->set.n == 0) {
+		error_set("--role=%s needs --searchers (or --searcher-count and "
+			  "--searcher-pattern)",
+			  server_role_name(cfg->role));
+		return TRAWL_EINVAL;
+	}
+	if (cfg->role == SERVER_ROLE_INDEXER && !cfg->self) {
+		error_set("--role=indexer needs --self: the searcher whose repositories it syncs");
 		return TRAWL_EINVAL;
 	}
 	if (cfg->self && (c->self = cluster_set_find(&c->set, cfg->self)) < 0) {
@@ -353,11 +361,12 @@ static int h_internal_search(struct req *rq)
 	return req_try_inline(rq, run_internal);
 }
 
-/* /readyz: ready once the index is open (a searcher, all) or always (a frontend). */
+/* /readyz: ready once the index is open (a searcher, all) or always (a frontend, an indexer). */
 static int h_readyz(struct req *rq)
 {
 	struct snapshot *snap = NULL;
-	bool is_frontend = rq->s->cfg->role == SERVER_ROLE_FRONTEND;
+	bool is_frontend = rq->s->cfg->role == SERVER_ROLE_FRONTEND ||
+			   rq->s->cfg->role == SERVER_ROLE_INDEXER;
 
 	if (!is_frontend && !(snap = snapstore_get(rq->s->store)))
 		return req_error(rq, 503, "unavailable", "the index is not open yet", 0);
@@ -401,6 +410,19 @@ const struct route cluster_searcher_routes[] = {
 };
 const size_t n_cluster_searcher_routes =
 	sizeof(cluster_searcher_routes) / sizeof(cluster_searcher_routes[0]);
+
+/* An indexer's: health and readiness only (it syncs; users go to the frontends). */
+const struct route cluster_indexer_routes[] = {
+	{ "healthz", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE,
+	  .perm = ROUTE_PERM_NONE, .flags = ROUTE_API, .handler = h_healthz_bare,
+	  .name = "healthz" },
+	{ "readyz", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE,
+	  .perm = ROUTE_PERM_NONE, .flags = ROUTE_API, .handler = h_readyz, .name = "readyz" },
+	{ "*", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE,
+	  .flags = ROUTE_API, .handler = NULL, .name = "not_found" },
+};
+const size_t n_cluster_indexer_routes =
+	sizeof(cluster_indexer_routes) / sizeof(cluster_indexer_routes[0]);
 
 /* ======================================================================================== */
 /* ---- the frontend: fan-out and merge ---- */

@@ -493,7 +493,7 @@ static int check_framing(struct req *rq, struct framing *fr)
 	 * A searcher answers signed requests only, whatever Host they name (a Service's): a page
 	 * that rebinds DNS cannot sign one.
 	 */
-	if (rq->s->cfg->role != SERVER_ROLE_SEARCHER &&
+	if ((rq->s->cfg->role == SERVER_ROLE_ALL || rq->s->cfg->role == SERVER_ROLE_FRONTEND) &&
 	    !route_host_is_allowed(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 							       MHD_HTTP_HEADER_HOST),
 				   rq->s->cfg->external_host))
@@ -955,8 +955,8 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 			 "%s` to turn on sign-in",
 			 cfg->data_dir);
 	log_msg("info", msg, "mode", *is_team ? "team" : "laptop");
-	/* A searcher's one data route answers signed requests only (cluster.c). */
-	if (cfg->role != SERVER_ROLE_SEARCHER)
+	/* A searcher's one data route answers signed requests only; an indexer has none. */
+	if (cfg->role == SERVER_ROLE_ALL || cfg->role == SERVER_ROLE_FRONTEND)
 		err = server_check_exposure(cfg, has_admin);
 out:
 	if (users)
@@ -1055,6 +1055,9 @@ int server_run(const struct server_config *cfg)
 	if (cfg->role == SERVER_ROLE_SEARCHER) {
 		s.routes = cluster_searcher_routes;
 		s.n_routes = n_cluster_searcher_routes;
+	} else if (cfg->role == SERVER_ROLE_INDEXER) {
+		s.routes = cluster_indexer_routes;
+		s.n_routes = n_cluster_indexer_routes;
 	}
 	if ((err = server_cluster_start(&s)) < 0 || (err = open_accounts(&s, cfg, &is_team)) < 0 ||
 	    (err = handlers_sso_open(&s, is_team)) < 0 ||

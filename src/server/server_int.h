@@ -414,6 +414,9 @@ int handlers_readyz(struct req *rq);
 /* A searcher's route table (cluster.c). */
 extern const struct route cluster_searcher_routes[];
 extern const size_t n_cluster_searcher_routes;
+/* An indexer's (health only). */
+extern const struct route cluster_indexer_routes[];
+extern const size_t n_cluster_indexer_routes;
 
 /* Streams (stream.c). */
 int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext);
