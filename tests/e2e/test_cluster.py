@@ -328,6 +328,39 @@ def test_team(tmp, cl, secret, owner):
         fe.stop()
 
 
+def test_indexer(tmp):
+    """An indexer syncs, from its registry, only what its searcher owns; it serves health
+    only."""
+    data = os.path.join(tmp, "data-indexer")
+    repos = ["git%d" % i for i in range(8)]
+    for r in repos:
+        src = os.path.join(tmp, "git", r)
+        write_tree(src, {"a.txt": "hello from %s\n" % r})
+        for argv in (["git", "init", "-q"], ["git", "add", "."],
+                     ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"]):
+            subprocess.run(argv, cwd=src, check=True)
+        trawl("repo", "add", "file://" + src, "--name", r, "--allow-local", data=data)
+    listed = ",".join("%s=127.0.0.1:1" % n for n in SEARCHERS4)
+    mine = sorted(r for r, o in assign(SEARCHERS4, repos).items() if o == "s2")
+    ix = Server(data, "--role", "indexer", "--self", "s2", "--searchers", listed,
+                "--sync-interval", "1s")
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "packed" not in ix.logtext() and \
+                "synced" not in ix.logtext():
+            time.sleep(0.2)
+        time.sleep(0.5)
+        _, out, _ = trawl("ls", "-d", os.path.join(data, "index"))
+        got = sorted({line.split("/")[0] for line in out.splitlines() if line})
+        ok(mine and got == mine, "the indexer synced its searcher's repositories only",
+           mine, got, ix.logtext()[-1500:])
+        st, _, _, _ = serverlib.request(ix.port, "GET", "/healthz")
+        st2, _, _, _ = serverlib.request(ix.port, "GET", "/api/v1/search?q=hello")
+        ok(st == 200 and st2 == 404, "an indexer serves health only", st, st2)
+    finally:
+        ix.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="trawl-cluster-")
     servers = []
@@ -399,6 +432,7 @@ def main():
         compare(fe5, one, qs, "five searchers")
 
         test_team(tmp, cl, secret, owner)
+        test_indexer(tmp)
         test_partial(fe, one, cl, owner)
     finally:
         for s in servers:
