@@ -172,7 +172,8 @@ static bool split_header(const char *h, char t[24], char n[2 * NONCE_BYTES + 1],
 	tl = (size_t)(c1 - (h + 2));
 	nl = (size_t)(c2 - (c1 + 3));
 	sl = strlen(c2 + 3);
-	if (tl == 0 || tl > 20 || nl != 2 * NONCE_BYTES || sl != 2 * crypto_auth_hmacsha256_BYTES)
+	if (tl == 0 || tl > 20 || nl != 2 * (size_t)NONCE_BYTES ||
+	    sl != 2 * (size_t)crypto_auth_hmacsha256_BYTES)
 		return false;
 	memcpy(t, h + 2, tl);
 	t[tl] = 0;

@@ -46,7 +46,7 @@ int server_cluster_start(struct srv *s)
 {
 	const struct server_config *cfg = s->cfg;
 	struct cluster_srv *c;
-	int err;
+	int err = 0;
 
 	if (cfg->role == SERVER_ROLE_ALL)
 		return 0;
