@@ -821,13 +821,14 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 	return err;
 }
 
-int server_search_run(struct req *rq, struct search_stats *st, struct search_request *srq,
-		      struct search_sink *sk, const char *qtext, unsigned context)
+int server_search_run(struct srv *s, const struct snapshot *snap, struct search_stats *st,
+		      struct search_request *srq, struct search_sink *sk, const char *qtext,
+		      unsigned context)
 {
-	struct fanout_ctx x = { .s = rq->s, .qtext = qtext, .context = context };
+	struct fanout_ctx x = { .s = s, .qtext = qtext, .context = context };
 
-	if (rq->s->cfg->role != SERVER_ROLE_FRONTEND)
-		return search_request_run(st, rq->snap->ix, srq, sk);
+	if (s->cfg->role != SERVER_ROLE_FRONTEND)
+		return search_request_run(st, snap->ix, srq, sk);
 	srq->run = fanout_run;
 	srq->run_ctx = &x;
 	return search_request_run(st, NULL, srq, sk);

@@ -430,7 +430,8 @@ static int frontend_admits(struct req *rq)
 {
 	const char *name = rq->route->name;
 
-	if (strcmp(name, "search") == 0 || strcmp(name, "symbols") == 0)
+	if (strcmp(name, "search") == 0 || strcmp(name, "search_stream") == 0 ||
+	    strcmp(name, "symbols") == 0)
 		return 0;
 	req_error(rq, 503, "unavailable",
 		  "this route is not served by a cluster's frontend yet (docs/operations.md, "

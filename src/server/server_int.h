@@ -402,13 +402,14 @@ int server_cluster_start(struct srv *s);
 void server_cluster_stop(struct srv *s);
 const char *server_role_name(enum server_role r);
 /*
- * The one seam of every search route: search_request_run over the snapshot (roles all and
+ * The one seam of every search route: search_request_run over snap (roles all and
  * searcher), or, on a frontend, its fan-out to the searchers with qtext (the query as the
  * caller wrote it; srq->opts.query its parse, with the route's own type and count) and
  * context, merged as one process orders results.
  */
-int server_search_run(struct req *rq, struct search_stats *st, struct search_request *srq,
-		      struct search_sink *sk, const char *qtext, unsigned context);
+int server_search_run(struct srv *s, const struct snapshot *snap, struct search_stats *st,
+		      struct search_request *srq, struct search_sink *sk, const char *qtext,
+		      unsigned context);
 /* GET /readyz: 200 once the role can serve (a searcher: its index is open), else 503. */
 int handlers_readyz(struct req *rq);
 /* A searcher's route table (cluster.c). */

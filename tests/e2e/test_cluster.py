@@ -145,6 +145,36 @@ def compare(fe, one, queries, desc, token_fe=None, token_one=None):
     ok(not bad, "%s: %d queries answer as one process" % (desc, len(queries)), *bad[:3])
 
 
+def stream_events(server, q):
+    """The stream's events but progress: [(event, data)], matches batches joined."""
+    st, body = get(server, "/api/v1/search/stream?" + urllib.parse.urlencode({"q": q}))
+    out, matches = [], []
+    for block in body.decode().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" not in lines or lines["event"] == "progress":
+            continue
+        data = json.loads(lines["data"])
+        if lines["event"] == "matches":
+            matches.extend(data)
+        else:
+            out.append((lines["event"], strip({"summary": data})["summary"]
+                        if lines["event"] == "done" else data))
+    return st, matches, out
+
+
+def compare_streams(fe, one, queries):
+    """The stream through a frontend: the same results, alerts and summary as one process's
+    (count-limited queries: with count:all one process streams each shard's files as the
+    shard is done, a frontend all of them ranked, as the JSON API)."""
+    bad = []
+    for q in queries:
+        a, b = stream_events(fe, q), stream_events(one, q)
+        if a != b:
+            bad.append("%r:\n  %s\n  vs %s" % (q, json.dumps(a)[:1500], json.dumps(b)[:1500]))
+    ok(not bad, "the stream through a frontend answers as one process (%d queries)" %
+       len(queries), *bad[:2])
+
+
 def bench_queries():
     """Patterns of bench/queries.tsv (the shared set) that hit the fixture, as regex queries."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
@@ -400,6 +430,8 @@ def main():
         # The canary repository is on a searcher, not in the single process: left out.
         qs = [(q + " -repo:^secret$", p) if "repo:" not in q else (q, p) for q, p in queries()]
         compare(fe, one, qs, "four searchers")
+        compare_streams(fe, one, [q + " -repo:^secret$" for q in (
+            "shared_word count:3", "lock count:7", "/kmalloc.*GFP/ count:2", "nosuchword")])
         st, body = get(fe, "/api/v1/symbols?q=handler&count=3")
         st2, body2 = get(one, "/api/v1/symbols?q=handler&count=3")
         ok(st == 200 and st2 == 200, "symbols answer through a frontend", st, body[:300])
