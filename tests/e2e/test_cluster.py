@@ -114,7 +114,7 @@ class Cluster:
         if not os.path.isdir(d):
             os.makedirs(d)
             for r in repos:
-                index_repo(d, r, os.path.join(self.tmp, "src", r))
+                index_repo(d, r, os.path.join(self.tmp, "src", r), symbols=True)
         self.s[name] = Server(d, "--role", "searcher", "--cluster-secret-file", self.secret,
                               env={"TRAWL_TEST_CLUSTER_LOG": "1"})
         return self.s[name]
@@ -411,7 +411,7 @@ def main():
         one_data = os.path.join(tmp, "data-one")
         os.makedirs(one_data)
         for r in names():
-            index_repo(one_data, r, os.path.join(tmp, "src", r))
+            index_repo(one_data, r, os.path.join(tmp, "src", r), symbols=True)
         one = Server(one_data)
         servers.append(one)
 
@@ -432,9 +432,17 @@ def main():
         compare(fe, one, qs, "four searchers")
         compare_streams(fe, one, [q + " -repo:^secret$" for q in (
             "shared_word count:3", "lock count:7", "/kmalloc.*GFP/ count:2", "nosuchword")])
-        st, body = get(fe, "/api/v1/symbols?q=handler&count=3")
-        st2, body2 = get(one, "/api/v1/symbols?q=handler&count=3")
-        ok(st == 200 and st2 == 200, "symbols answer through a frontend", st, body[:300])
+        bad = []
+        for path in ("/api/v1/symbols?q=handler&count=3", "/api/v1/symbols?q=handler",
+                     "/api/v1/symbols?q=shared_word+-repo:%5Esecret%24",
+                     "/api/v1/symbols?q=handler_1&count=2"):
+            st, body = get(fe, path)
+            st2, body2 = get(one, path)
+            if st != 200 or body != body2:
+                bad.append("%s: %d %s\n  vs %d %s" % (path, st, body[:1200], st2, body2[:1200]))
+        ok(not bad, "/api/v1/symbols through a frontend answers as one process", *bad[:2])
+        compare(fe, one, [("type:symbol handler count:4 -repo:^secret$", {}),
+                          ("select:symbol handler -repo:^secret$", {})], "symbol searches")
 
         fe1 = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
                      cl.arg(["s0"]), "--cluster-secret-file", secret)
