@@ -362,7 +362,7 @@ static int h_internal_search(struct req *rq)
 }
 
 /* /readyz: ready once the index is open (a searcher, all) or always (a frontend, an indexer). */
-static int h_readyz(struct req *rq)
+int handlers_readyz(struct req *rq)
 {
 	struct snapshot *snap = NULL;
 	bool is_frontend = rq->s->cfg->role == SERVER_ROLE_FRONTEND ||
@@ -385,42 +385,32 @@ static int h_healthz_bare(struct req *rq)
 	return 0;
 }
 
-int handlers_readyz(struct req *rq)
-{
-	return h_readyz(rq);
-}
-
 /*
  * A searcher's routes: health, readiness and the internal search; everything else is a 404
  * (no user route, no UI). The internal route is open to the dispatcher: its handler accepts
  * only a valid signature.
  */
+#define OPEN_ROW                                                                            \
+	.methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE,  \
+	.flags = ROUTE_API
+/* The rows of both a searcher and an indexer: health, readiness, a 404 for the rest. */
+#define HEALTH_ROWS                                                                         \
+	{ "healthz", OPEN_ROW, .handler = h_healthz_bare, .name = "healthz" },              \
+	{ "readyz", OPEN_ROW, .handler = handlers_readyz, .name = "readyz" },               \
+	{ "*", OPEN_ROW, .handler = NULL, .name = "not_found" }
+
 const struct route cluster_searcher_routes[] = {
 	{ "internal/v1/search", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
 	  .perm = ROUTE_PERM_NONE, .max_body = (size_t)64 << 20,
 	  .flags = ROUTE_API | ROUTE_INDEX | ROUTE_SEARCH, .handler = h_internal_search,
 	  .name = "internal_search" },
-	{ "healthz", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE,
-	  .perm = ROUTE_PERM_NONE, .flags = ROUTE_API, .handler = h_healthz_bare,
-	  .name = "healthz" },
-	{ "readyz", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE,
-	  .perm = ROUTE_PERM_NONE, .flags = ROUTE_API, .handler = h_readyz, .name = "readyz" },
-	{ "*", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE,
-	  .flags = ROUTE_API, .handler = NULL, .name = "not_found" },
+	HEALTH_ROWS,
 };
 const size_t n_cluster_searcher_routes =
 	sizeof(cluster_searcher_routes) / sizeof(cluster_searcher_routes[0]);
 
 /* An indexer's: health and readiness only (it syncs; users go to the frontends). */
-const struct route cluster_indexer_routes[] = {
-	{ "healthz", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE,
-	  .perm = ROUTE_PERM_NONE, .flags = ROUTE_API, .handler = h_healthz_bare,
-	  .name = "healthz" },
-	{ "readyz", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE,
-	  .perm = ROUTE_PERM_NONE, .flags = ROUTE_API, .handler = h_readyz, .name = "readyz" },
-	{ "*", .methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE,
-	  .flags = ROUTE_API, .handler = NULL, .name = "not_found" },
-};
+const struct route cluster_indexer_routes[] = { HEALTH_ROWS };
 const size_t n_cluster_indexer_routes =
 	sizeof(cluster_indexer_routes) / sizeof(cluster_indexer_routes[0]);
 
