@@ -1012,8 +1012,10 @@ int server_run(const struct server_config *cfg)
 	bool has_ticker = false;
 	unsigned flags, n_threads;
 	unsigned max_conns = cfg->max_conns ? cfg->max_conns : SERVER_MAX_CONNS;
+	/* A searcher's few clients are the frontends, each with a connection per search. */
 	unsigned max_per_client = cfg->max_conns_per_client ? cfg->max_conns_per_client
-							    : SERVER_MAX_CONNS_PER_CLIENT;
+				  : cfg->role == SERVER_ROLE_SEARCHER ? max_conns
+								      : SERVER_MAX_CONNS_PER_CLIENT;
 	unsigned header_timeout_s = cfg->header_timeout_s ? cfg->header_timeout_s
 							  : SERVER_HEADER_TIMEOUT_S;
 	bool has_conns = false;
