@@ -6,6 +6,7 @@
  * (rendezvous hashing), in parallel, and merges their answers as one process orders them.
  */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -741,6 +742,50 @@ static int answer_error(struct call *calls, size_t n)
 	return 0;
 }
 
+/*
+ * Each thread's multi handle, kept for the thread's next fan-outs: its connection cache holds
+ * the connections to the searchers open, so a search does not connect anew (no lock: a handle
+ * is its thread's). Freed when the thread ends.
+ */
+static pthread_key_t multi_key;
+static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
+static int multi_key_err;
+
+static void multi_free(void *m)
+{
+	curl_multi_cleanup(m);
+}
+
+static void multi_key_make(void)
+{
+	multi_key_err = pthread_key_create(&multi_key, multi_free);
+}
+
+static CURLM *thread_multi(size_t n_searchers)
+{
+	CURLM *m;
+
+	pthread_once(&multi_once, multi_key_make);
+	if (multi_key_err)
+		return curl_multi_init(); /* the caller's to clean up (thread_multi_done) */
+	if ((m = pthread_getspecific(multi_key)))
+		return m;
+	if (!(m = curl_multi_init()))
+		return NULL;
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)(2 * n_searchers + 4));
+	if (pthread_setspecific(multi_key, m) != 0) {
+		curl_multi_cleanup(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void thread_multi_done(CURLM *m)
+{
+	if (multi_key_err)
+		curl_multi_cleanup(m);
+}
+
 /* A searcher that did not answer: the operator's log says which and why (the caller's never). */
 static void log_failed(const struct call *c)
 {
@@ -775,7 +820,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 		error_set("a fan-out runs on a search thread");
 		return TRAWL_EAGAIN;
 	}
-	if (!(calls = calloc(set->n, sizeof(*calls))) || !(m = curl_multi_init())) {
+	if (!(calls = calloc(set->n, sizeof(*calls))) || !(m = thread_multi(set->n))) {
 		free(calls);
 		return error_nomem(NULL);
 	}
@@ -805,7 +850,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 		st->is_canceled = true;
 	for (size_t k = 0; k < set->n; k++)
 		call_dispose(&calls[k], m);
-	curl_multi_cleanup(m);
+	thread_multi_done(m);
 	free(calls);
 	st->elapsed_ms = clock_now_ms() - t0;
 	return err;
