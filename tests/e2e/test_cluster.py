@@ -352,8 +352,21 @@ def test_team(tmp, cl, secret, owner):
         st, body = get(fe, "/api/v1/repos/repo00/tree", tok["root"])
         ok(st == 503 and b"frontend" in body, "a repository route on a frontend is a 503",
            st, body)
-        owner_secret = assign(SEARCHERS4, ["secret"])["secret"]
-        ok(owner_secret in cl.s, "the canary's searcher is one of the four")
+        # A stopped searcher in team mode: the alert counts the caller's repositories it holds.
+        victim = next(n for n in SEARCHERS4 if n != owner["secret"])
+        held = sum(1 for r in names() if owner[r] == victim)
+        os.kill(cl.s[victim].p.pid, signal.SIGSTOP)
+        try:
+            st, body = get(fe, urlq("shared_word timeout:1s"), tok["bob"], timeout=20)
+        finally:
+            os.kill(cl.s[victim].p.pid, signal.SIGCONT)
+        a = json.loads(body)
+        msg = [x["message"] for x in a.get("alerts", []) if x["reason"] == "partial"]
+        ok(st == 200 and a["summary"].get("partial") and msg and
+           msg[0].startswith("%d of the repositories searched" % held) and
+           "secret" not in body.decode(),
+           "a stopped searcher: bob's partial alert counts his %d repositories on it" % held,
+           st, body[:600])
     finally:
         fe.stop()
 
