@@ -487,6 +487,11 @@ def main():
         test_team(tmp, cl, secret, owner)
         test_indexer(tmp)
         test_partial(fe, one, cl, owner)
+        bad = []
+        for s in servers:
+            if s and s.p.poll() is None and s.stop() != 0:
+                bad.append(s.logtext()[-3000:])
+        ok(not bad, "every process stops cleanly (no sanitizer report)", *bad[:2])
     finally:
         for s in servers:
             if s and s.p.poll() is None:
