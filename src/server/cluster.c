@@ -400,11 +400,25 @@ static int h_healthz_bare(struct req *rq)
 	{ "readyz", OPEN_ROW, .handler = handlers_readyz, .name = "readyz" },               \
 	{ "*", OPEN_ROW, .handler = NULL, .name = "not_found" }
 
+static const char *const p_file[] = { "rev", "path", NULL };
+static const char *const p_rev[] = { "rev", NULL };
+/* A frontend's proxied repository routes (cluster_proxy): signed, checked in admit. */
+#define REPO_ROW(path, p, h, f, n)                                                          \
+	{ "internal/api/v1/repos/{name}/" path, .methods = ROUTE_GET | ROUTE_HEAD,          \
+	  .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ, .params = p,                    \
+	  .flags = ROUTE_API | ROUTE_INDEX | (f), .handler = h, .name = "internal_" n }
+
 const struct route cluster_searcher_routes[] = {
 	{ "internal/v1/search", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
 	  .perm = ROUTE_PERM_NONE, .max_body = (size_t)64 << 20,
 	  .flags = ROUTE_API | ROUTE_INDEX | ROUTE_SEARCH, .handler = h_internal_search,
 	  .name = "internal_search" },
+	REPO_ROW("tree", p_file, handlers_tree, 0, "tree"),
+	REPO_ROW("file", p_file, handlers_file, 0, "file"),
+	REPO_ROW("raw", p_file, handlers_raw, 0, "raw"),
+	REPO_ROW("readme", p_file, handlers_readme, ROUTE_SEARCH, "readme"),
+	REPO_ROW("paths", p_rev, handlers_paths, 0, "paths"),
+	REPO_ROW("outline", p_file, handlers_outline, 0, "outline"),
 	HEALTH_ROWS,
 };
 const size_t n_cluster_searcher_routes =
@@ -867,4 +881,200 @@ int server_search_run(struct srv *s, const struct snapshot *snap, struct search_
 	srq->run = fanout_run;
 	srq->run_ctx = &x;
 	return search_request_run(st, NULL, srq, sk);
+}
+
+/* ======================================================================================== */
+/* ---- the routes of one repository: proxied to its owner ---- */
+
+/*
+ * The routes that read one repository ({name}) and nothing else: a frontend sends them to the
+ * repository's searcher, under "/internal" + the same path and query, signed. Not definition
+ * or references, which may search other repositories the searcher cannot tell apart.
+ */
+static const char *const proxied[] = { "tree", "file", "raw", "readme", "paths", "outline" };
+
+bool cluster_is_proxied(const struct route *r)
+{
+	for (size_t i = 0; i < sizeof(proxied) / sizeof(proxied[0]); i++)
+		if (strcmp(r->name, proxied[i]) == 0)
+			return true;
+	return false;
+}
+
+struct query_out {
+	struct buf *b;
+	size_t mark; /* where the query starts: no '&' before its first pair */
+};
+
+static enum MHD_Result put_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct query_out *q = cls;
+
+	(void)kind;
+	/* Keys and values are as the client sent them (the server unescapes nothing itself). */
+	if ((q->b->len > q->mark && buf_putc(q->b, '&') < 0) || buf_puts(q->b, key) < 0 ||
+	    (value && (buf_putc(q->b, '=') < 0 || buf_puts(q->b, value) < 0)))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* Appends "?" and the query as received (nothing when there is none), then a NUL. ENOMEM. */
+static int put_query(struct buf *b, const struct req *rq)
+{
+	struct query_out q = { b, 0 };
+
+	if (buf_putc(b, '?') < 0)
+		return TRAWL_ENOMEM;
+	q.mark = b->len;
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, put_arg, &q);
+	if (b->len == q.mark)
+		b->len--; /* no query: no '?' */
+	return buf_putc(b, 0) < 0 ? TRAWL_ENOMEM : 0;
+}
+
+/*
+ * The searcher's target of a proxied route: "/internal/" + the route's pattern with {name}
+ * percent-encoded from the decoded name (what the searcher decodes back), and the query as
+ * received. NUL-terminated. ENOMEM.
+ */
+static int internal_target(struct buf *b, const struct req *rq)
+{
+	const char *pat = rq->route->pattern, *brace = strstr(pat, "{name}");
+	int err = 0;
+
+	if (!brace || (err = buf_puts(b, "/internal/")) < 0 ||
+	    (err = buf_put(b, pat, (size_t)(brace - pat))) < 0)
+		return err < 0 ? err : TRAWL_EINVAL;
+	for (size_t i = 0; i < rq->args.name_len && err == 0; i++) {
+		unsigned char ch = (unsigned char)rq->args.name[i];
+
+		err = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+				      ch == '-' || ch == '_' || ch == '.' || ch == '~'
+			      ? buf_putc(b, (char)ch)
+			      : buf_printf(b, "%%%02X", ch);
+	}
+	if (err < 0 || (err = buf_puts(b, brace + 6)) < 0)
+		return err;
+	return put_query(b, rq);
+}
+
+int cluster_admit_signed(struct req *rq, const char *url)
+{
+	struct cluster_srv *c = rq->s->cluster;
+	struct buf target;
+	int err;
+
+	/* The internal search checks its own (its body is signed too); health needs none. */
+	if (strncmp(rq->route->name, "internal_", 9) != 0 ||
+	    strcmp(rq->route->name, "internal_search") == 0)
+		return 0;
+	buf_init(&target, 1 << 16);
+	err = buf_puts(&target, url) < 0 ? TRAWL_ENOMEM : put_query(&target, rq);
+	if (err == 0 && cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),
+				       rq->method, target.ptr, "", 0, now_s()) < 0)
+		err = TRAWL_EAUTH;
+	buf_dispose(&target);
+	if (err < 0)
+		req_error(rq, 401, "unauthorized", "unauthorized", 0);
+	return err;
+}
+
+/* The answer's headers a proxied route sets itself (handlers_repos.c). */
+static size_t on_proxy_header(char *data, size_t size, size_t n, void *arg)
+{
+	/* The searcher's own security headers are the frontend's to set (but raw's sandbox). */
+	static const char *const relayed[] = { "Content-Type", "Link", "Content-Security-Policy",
+					       "Content-Disposition" };
+	struct req *rq = arg;
+	size_t len = size * n, k;
+
+	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++) {
+		char value[1024];
+
+		k = strlen(relayed[i]);
+		if (len <= k + 1 || strncasecmp(data, relayed[i], k) != 0 || data[k] != ':')
+			continue;
+		snprintf(value, sizeof(value), "%.*s", (int)(len - k - 1), data + k + 1);
+		value[strcspn(value, "\r\n")] = 0;
+		if (i == 2 && strcmp(value + strspn(value, " "), "sandbox") != 0)
+			continue;
+		if (i == 0)
+			rq->ctype = req_keep(rq, value + strspn(value, " "));
+		else
+			req_header(rq, relayed[i], req_keep(rq, value + strspn(value, " ")));
+	}
+	return len;
+}
+
+static size_t on_proxy_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct req *rq = arg;
+
+	return buf_put(&rq->body, data, size * n) < 0 ? 0 : size * n;
+}
+
+/* On a pool thread: the owner's answer becomes this request's. */
+static int proxy_run(struct req *rq)
+{
+	struct cluster_srv *c = rq->s->cluster;
+	const struct cluster_node *node = &c->set.v[cluster_owner(&c->set, rq->args.name)];
+	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32], url[CLUSTER_HOST_MAX + 32];
+	struct buf target, full;
+	struct curl_slist *headers = NULL;
+	CURL *h = NULL;
+	long status = 0;
+	CURLcode res = CURLE_FAILED_INIT;
+
+	buf_init(&target, 1 << 16);
+	buf_init(&full, 1 << 17);
+	snprintf(url, sizeof(url), "http://%s:%u", node->host, node->port);
+	if (internal_target(&target, rq) == 0 && buf_puts(&full, url) == 0 &&
+	    buf_put(&full, target.ptr, target.len) == 0 && (h = curl_easy_init()) != NULL) {
+		cluster_sign(sig, &c->key, "GET", target.ptr, "", 0, now_s());
+		snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
+		headers = curl_slist_append(NULL, hdr);
+		curl_easy_setopt(h, CURLOPT_URL, full.ptr);
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_proxy_header);
+		curl_easy_setopt(h, CURLOPT_HEADERDATA, rq);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_proxy_body);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, rq);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)QUERY_MAX_TIMEOUT_MS);
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		buf_reset(&rq->body);
+		if (headers && (res = curl_easy_perform(h)) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	}
+	if (res != CURLE_OK || status < 200 || status > 599) {
+		struct logline l;
+
+		log_begin(&l, "warn", "a searcher did not answer a repository route");
+		log_cstr(&l, "searcher", node->name);
+		log_cstr(&l, "error", res != CURLE_OK ? curl_easy_strerror(res) : "a bad status");
+		log_end(&l);
+		buf_reset(&rq->body);
+		req_error(rq, 503, "unavailable", "the searcher of this repository did not answer",
+			  0);
+	} else {
+		rq->status = (unsigned)status;
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(h);
+	buf_dispose(&target);
+	buf_dispose(&full);
+	return 0;
+}
+
+int cluster_proxy(struct req *rq)
+{
+	int err;
+
+	/* SECURITY: the caller's access, here: the searcher reads whatever it is sent for. */
+	if ((err = access_check_repo(&rq->caller, rq->args.name)) < 0)
+		return err;
+	req_defer(rq, proxy_run);
+	return 0;
 }

@@ -431,11 +431,11 @@ static int frontend_admits(struct req *rq)
 	const char *name = rq->route->name;
 
 	if (strcmp(name, "search") == 0 || strcmp(name, "search_stream") == 0 ||
-	    strcmp(name, "symbols") == 0)
+	    strcmp(name, "symbols") == 0 || cluster_is_proxied(rq->route))
 		return 0;
 	req_error(rq, 503, "unavailable",
 		  "this route is not served by a cluster's frontend yet (docs/operations.md, "
-		  "\"Running a cluster\"): use /api/v1/search",
+		  "\"Running a cluster\")",
 		  0);
 	return TRAWL_ENOTFOUND;
 }
@@ -579,6 +579,8 @@ static int admit(struct req *rq, const char *url, const char *method)
 		if (pc.bad)
 			return req_error(rq, 400, "bad_request", pc.bad, 0);
 	}
+	if (rq->s->cfg->role == SERVER_ROLE_SEARCHER && (err = cluster_admit_signed(rq, url)) < 0)
+		return err;
 	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body, body_length(rq),
 			       &in)) < 0) {
 		route_allow(rq->allow, sizeof(rq->allow), all);
@@ -599,13 +601,18 @@ static int admit(struct req *rq, const char *url, const char *method)
 /* An admitted request: limits -> handler. */
 static int run(struct req *rq)
 {
+	int (*handler)(struct req *rq);
 	int err;
 
 	if ((err = take_limits(rq)) < 0)
 		return err;
 	error_clear(); /* a handler's 4xx shows only the detail it set itself */
 	/* is_deferred first: a deferred request's is_queued is its search thread's to write. */
-	if ((err = rq->route->handler(rq)) < 0 && !rq->is_deferred && !rq->is_queued)
+	handler = rq->route->handler;
+	/* A frontend's repository routes are its searchers' (cluster.c). */
+	if (rq->s->cfg->role == SERVER_ROLE_FRONTEND && cluster_is_proxied(rq->route))
+		handler = cluster_proxy;
+	if ((err = handler(rq)) < 0 && !rq->is_deferred && !rq->is_queued)
 		req_fail(rq, err);
 	return err;
 }

@@ -410,6 +410,15 @@ const char *server_role_name(enum server_role r);
 int server_search_run(struct srv *s, const struct snapshot *snap, struct search_stats *st,
 		      struct search_request *srq, struct search_sink *sk, const char *qtext,
 		      unsigned context);
+/* Whether a frontend proxies route r to the owner of its {name} (cluster.c). */
+bool cluster_is_proxied(const struct route *r);
+/* The handler a frontend runs for such a route: the caller's access, then the owner's answer. */
+int cluster_proxy(struct req *rq);
+/*
+ * SECURITY: a searcher's proxied repository routes take only requests signed over their
+ * method, path and query: 0, or negative with rq's 401 set.
+ */
+int cluster_admit_signed(struct req *rq, const char *url);
 /* GET /readyz: 200 once the role can serve (a searcher: its index is open), else 503. */
 int handlers_readyz(struct req *rq);
 /* A searcher's route table (cluster.c). */

@@ -175,6 +175,37 @@ def compare_streams(fe, one, queries):
        len(queries), *bad[:2])
 
 
+def raw_answer(server, path, token=None):
+    """Status, the headers a client acts on, and the body."""
+    h = {"Authorization": "Bearer " + token} if token else {}
+    st, hs, body, _ = serverlib.request(server.port, "GET", path, None, h)
+    keep = ("content-type", "content-security-policy", "content-disposition", "link",
+            "cache-control", "x-content-type-options")
+    return st, {k: v for k, v in hs.items() if k in keep}, body
+
+
+def compare_repo_routes(fe, one):
+    """The routes of one repository, proxied by a frontend to the repository's searcher,
+    answer byte for byte as one process (status, headers, body)."""
+    bad = []
+    _, body = get(one, "/api/v1/repos/repo03/paths")
+    paths = json.loads(body)["paths"][:3]
+    reqs = ["/api/v1/repos/repo03/tree", "/api/v1/repos/repo07/paths",
+            "/api/v1/repos/nosuch/tree", "/api/v1/repos/repo03/file?path=nosuch",
+            "/api/v1/repos/repo03/readme", "/api/v1/repos/repo%30%33/tree",
+            "/api/v1/repos/repo03/file?path=x&unknown=1"]
+    for p in paths:
+        q = urllib.parse.quote(p)
+        reqs += ["/api/v1/repos/repo03/file?path=" + q, "/api/v1/repos/repo03/raw?path=" + q,
+                 "/api/v1/repos/repo03/outline?path=" + q]
+    for r in reqs:
+        a, b = raw_answer(fe, r), raw_answer(one, r)
+        if a != b:
+            bad.append("%s: %r\n  vs %r" % (r, a, b))
+    ok(not bad, "a repository's routes through a frontend answer as one process (%d)" %
+       len(reqs), *bad[:2])
+
+
 def bench_queries():
     """Patterns of bench/queries.tsv (the shared set) that hit the fixture, as regex queries."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
@@ -348,10 +379,24 @@ def test_team(tmp, cl, secret, owner):
         st, _ = get(fe, urlq("x"))
         ok(st == 401, "the frontend still asks for credentials", st)
         st, body = get(fe, "/api/v1/repos/repo00/file?path=x")
-        ok(st in (401, 503), "routes the frontend does not serve yet say so", st, body)
-        st, body = get(fe, "/api/v1/repos/repo00/tree", tok["root"])
-        ok(st == 503 and b"frontend" in body, "a repository route on a frontend is a 503",
-           st, body)
+        ok(st == 401, "a repository route asks for credentials on a frontend", st, body)
+        st, body = get(fe, "/api/v1/repos/repo00/definition?path=a&line=1&col=1", tok["root"])
+        ok(st == 503 and b"frontend" in body, "code navigation on a frontend is a 503", st, body)
+        hidden = [raw_answer(fe, "/api/v1/repos/%s/%s" % (r, route), tok["bob"])
+                  for r in ("secret", "sekret") for route in ("tree", "file?path=src/leak.c",
+                                                              "raw?path=src/leak.c")]
+        ok(hidden[:3] == hidden[3:] and all(h[0] == 404 for h in hidden),
+           "bob: the canary repository's routes answer as a missing one's (404)", hidden)
+        st, _, body = raw_answer(fe, "/api/v1/repos/secret/raw?path=src/leak.c", tok["alice"])
+        ok(st == 200 and CANARY.encode() in body, "alice reads the canary file through the "
+           "frontend", st, body[:200])
+        time.sleep(0.5)  # alice's request is in the searcher's log (written as it completes)
+        marks = {n: len(cl.s[n].logtext()) for n in SEARCHERS4}
+        raw_answer(fe, "/api/v1/repos/secret/raw?path=src/leak.c", tok["bob"])
+        time.sleep(0.5)
+        asked = [n for n in SEARCHERS4 if "/internal/api/v1/repos/secret" in
+                 cl.s[n].logtext()[marks[n]:]]
+        ok(not asked, "bob's request for the canary never reaches a searcher", asked)
         # A stopped searcher in team mode: the alert counts the caller's repositories it holds.
         victim = next(n for n in SEARCHERS4 if n != owner["secret"])
         held = sum(1 for r in names() if owner[r] == victim)
@@ -457,6 +502,7 @@ def main():
         compare(fe, one, [("type:symbol handler count:4 -repo:^secret$", {}),
                           ("select:symbol handler -repo:^secret$", {})], "symbol searches")
 
+        compare_repo_routes(fe, one)
         fe1 = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
                      cl.arg(["s0"]), "--cluster-secret-file", secret)
         servers.append(fe1)
