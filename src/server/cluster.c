@@ -405,8 +405,8 @@ static const char *const p_rev[] = { "rev", NULL };
 /* A frontend's proxied repository routes (cluster_proxy): signed, checked in admit. */
 #define REPO_ROW(path, p, h, f, n)                                                          \
 	{ "internal/api/v1/repos/{name}/" path, .methods = ROUTE_GET | ROUTE_HEAD,          \
-	  .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ, .params = p,                    \
-	  .flags = ROUTE_API | ROUTE_INDEX | (f), .handler = h, .name = "internal_" n }
+	  .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ, .params = (p),                    \
+	  .flags = ROUTE_API | ROUTE_INDEX | (f), .handler = (h), .name = "internal_" n }
 
 const struct route cluster_searcher_routes[] = {
 	{ "internal/v1/search", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
