@@ -13,7 +13,8 @@ const struct cli_help cli_help_cluster = {
 	.summary = "print the searcher that rendezvous hashing assigns each repository to",
 	.options = "  --searchers LIST      the searcher set, as trawl serve --role=frontend takes it\n"
 		   "  --searcher-count N, --searcher-pattern P\n"
-		   "                        or N searchers searcher-0..N-1 at P (%d their number)\n"
+		   "                        or N searchers at P (%d their number), named by their\n"
+		   "                        host's first label\n"
 		   "  -h, --help            this usage\n"
 		   "\n"
 		   "Prints one line per repository: its name, a tab and its searcher's name. An\n"

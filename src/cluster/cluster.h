@@ -37,8 +37,10 @@ struct cluster_set {
  */
 int cluster_set_parse(struct cluster_set *out, const char *list);
 /*
- * Builds the list --searcher-count N and --searcher-pattern P describe: searcher-0=P(0), ...,
- * P holding one %d. EINVAL, ENOMEM.
+ * Builds the list --searcher-count N and --searcher-pattern P describe (P holding one %d): the
+ * searchers at P(0) ... P(N-1), each named by its host's first label when the number is in it
+ * (trawl-searcher-%d.trawl-searcher:7070 gives trawl-searcher-0, a StatefulSet pod's name, as
+ * --self=$(POD_NAME) says), else searcher-0 ... EINVAL, ENOMEM.
  */
 int cluster_set_pattern(struct cluster_set *out, unsigned n, const char *pattern);
 void cluster_set_dispose(struct cluster_set *s);

@@ -99,6 +99,9 @@ int cluster_set_parse(struct cluster_set *out, const char *list)
 int cluster_set_pattern(struct cluster_set *out, unsigned n, const char *pattern)
 {
 	const char *pct = strstr(pattern, "%d");
+	size_t label = strcspn(pattern, ".:");
+	/* Named by the host's first label when the number is in it: a StatefulSet pod's name. */
+	bool is_label_name = pct && (size_t)(pct - pattern) + 2 <= label;
 	struct buf b;
 	int err = 0;
 
@@ -110,9 +113,17 @@ int cluster_set_pattern(struct cluster_set *out, unsigned n, const char *pattern
 		return TRAWL_EINVAL;
 	}
 	buf_init(&b, BUF_MAX_DEFAULT);
-	for (unsigned i = 0; i < n && err == 0; i++)
-		err = buf_printf(&b, "%ssearcher-%u=%.*s%u%s", i ? "," : "", i,
-				 (int)(pct - pattern), pattern, i, pct + 2);
+	for (unsigned i = 0; i < n && err == 0; i++) {
+		if (i)
+			err = buf_putc(&b, ',');
+		if (err == 0 && is_label_name)
+			err = buf_printf(&b, "%.*s%u%.*s=", (int)(pct - pattern), pattern, i,
+					 (int)(label - (size_t)(pct + 2 - pattern)), pct + 2);
+		else if (err == 0)
+			err = buf_printf(&b, "searcher-%u=", i);
+		if (err == 0)
+			err = buf_printf(&b, "%.*s%u%s", (int)(pct - pattern), pattern, i, pct + 2);
+	}
 	if (err == 0)
 		err = cluster_set_parse(out, b.ptr);
 	buf_dispose(&b);

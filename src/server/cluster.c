@@ -82,7 +82,8 @@ int server_cluster_start(struct srv *s)
 		error_set("--role=indexer needs --self: the searcher whose repositories it syncs");
 		return TRAWL_EINVAL;
 	}
-	if (cfg->self && (c->self = cluster_set_find(&c->set, cfg->self)) < 0) {
+	/* A searcher needs no list: its --self (a manifest's) is checked only against one. */
+	if (cfg->self && c->set.n && (c->self = cluster_set_find(&c->set, cfg->self)) < 0) {
 		error_set("--self: \"%s\" is not a name of --searchers", cfg->self);
 		return TRAWL_EINVAL;
 	}

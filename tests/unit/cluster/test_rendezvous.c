@@ -64,8 +64,16 @@ static void pattern_names_searchers_by_number(void **state)
 	(void)state;
 	assert_int_equal(cluster_set_pattern(&s, 3, "trawl-searcher-%d.trawl-searcher:7070"), 0);
 	assert_int_equal(s.n, 3);
-	assert_string_equal(s.v[2].name, "searcher-2");
+	assert_string_equal(s.v[2].name, "trawl-searcher-2"); /* the pod's name */
 	assert_string_equal(s.v[2].host, "trawl-searcher-2.trawl-searcher");
+	cluster_set_dispose(&s);
+	assert_int_equal(cluster_set_pattern(&s, 2, "s%dx:7070"), 0);
+	assert_string_equal(s.v[1].name, "s1x");
+	cluster_set_dispose(&s);
+	/* The number outside the first label: no name there. */
+	assert_int_equal(cluster_set_pattern(&s, 2, "10.0.0.%d:7070"), 0);
+	assert_string_equal(s.v[1].name, "searcher-1");
+	assert_string_equal(s.v[1].host, "10.0.0.1");
 	cluster_set_dispose(&s);
 	assert_int_equal(cluster_set_pattern(&s, 3, "no-number:7070"), TRAWL_EINVAL);
 	assert_int_equal(cluster_set_pattern(&s, 3, "a%d%d:7070"), TRAWL_EINVAL);
