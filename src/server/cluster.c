@@ -858,9 +858,12 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 		if (!calls[k].h || calls[k].is_ok)
 			continue;
 		log_failed(&calls[k]);
+		atomic_fetch_add(&x->s->metrics.cluster_failures, 1);
 		st->partial_searchers++;
 		st->partial_repos += calls[k].n_repos;
 	}
+	if (st->partial_searchers)
+		atomic_fetch_add(&x->s->metrics.cluster_partial, 1);
 	if (o->cancel && atomic_load(o->cancel))
 		st->is_canceled = true;
 	for (size_t k = 0; k < set->n; k++)

@@ -91,6 +91,8 @@ struct metrics {
 	atomic_uint_fast64_t codes[METRICS_N_CODES];
 	atomic_uint_fast64_t syncs;
 	atomic_uint_fast64_t sync_failures;
+	atomic_uint_fast64_t cluster_partial;  /* a frontend's partial answers (cluster.c) */
+	atomic_uint_fast64_t cluster_failures; /* searchers that did not answer them */
 };
 
 void metrics_query(struct metrics *m, double seconds, bool is_error);

@@ -306,6 +306,11 @@ def test_partial(fe, one, cl, owner):
     msg = [x["message"] for x in a["alerts"] if x["reason"] == "partial"]
     ok(msg and "1 searcher" in msg[0] and "repo" not in msg[0],
        "the partial alert counts what did not answer, never names it", msg)
+    _, metrics = get(fe, "/metrics")
+    ok(b"trawl_cluster_partial_total 1\n" in metrics and
+       b"trawl_cluster_searcher_failures_total 1\n" in metrics and
+       b"a searcher did not answer" in fe.logtext().encode(),
+       "the frontend counts the partial answer and logs the searcher", metrics[-600:])
     stopped = "s2"
     lost2 = lost | {r for r, s in owner.items() if s == stopped}
     os.kill(cl.s[stopped].p.pid, signal.SIGSTOP)
