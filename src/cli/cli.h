@@ -38,6 +38,7 @@ int cmd_ls(int argc, char **argv);
 int cmd_repo(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_group(int argc, char **argv);
 /* grant, revoke and access: one handler, which argv[0] tells apart. */
@@ -47,7 +48,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
-extern const struct cli_help cli_help_sandbox;
+extern const struct cli_help cli_help_sandbox, cli_help_cluster;
 extern const struct cli_help cli_help_index, cli_help_search, cli_help_verify, cli_help_ls,
 	cli_help_repo, cli_help_sync, cli_help_serve, cli_help_user, cli_help_group, cli_help_grant,
 	cli_help_revoke, cli_help_access, cli_help_token, cli_help_audit, cli_help_backup,

@@ -378,6 +378,7 @@ static int on_alert(struct search_sink *sk, enum search_alert a, const char *msg
 		break;
 	case SEARCH_ALERT_MEMORY: /* the command line sets no memory or output limit */
 	case SEARCH_ALERT_OUTPUT:
+	case SEARCH_ALERT_PARTIAL: /* nor fans out */
 		break;
 	}
 	return 0;

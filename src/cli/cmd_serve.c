@@ -29,7 +29,10 @@ const struct cli_help cli_help_serve = {
 		"            [--oidc-allowed-domain D]... [--oidc-admin-group G] [--oidc-ca-file F]\n"
 		"            [--password-sign-in on|off] [--auth-proxy-header NAME]\n"
 		"            [--auth-proxy-groups-header NAME] [--oidc-groups-prefix P]\n"
-		"            [--external-token-max-age DURATION]\n",
+		"            [--external-token-max-age DURATION]\n"
+		"            [--role all|frontend|searcher|indexer] [--searchers NAME=HOST:PORT,...]\n"
+		"            [--searcher-count N --searcher-pattern HOST%dPATTERN:PORT]\n"
+		"            [--self NAME] [--cluster-secret-file FILE]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
 		"  --data DIR            data directory; DIR/index is the index (default $TRAWL_DATA,\n"
@@ -97,6 +100,16 @@ const struct cli_help cli_help_serve = {
 		"                        the proxy), never meeting a hand-made group\n"
 		"  --external-token-max-age DURATION  an SSO or proxy user's API tokens expire\n"
 		"                        within DURATION (30m, 12h, 7d; default 7d; 0: no tokens)\n"
+		"  --role R              all (default): one process; frontend: users and the fan-out\n"
+		"                        to --searchers; searcher: the signed internal search over\n"
+		"                        DIR/index only; indexer: syncs what --self owns\n"
+		"  --searchers LIST      NAME=HOST:PORT,... the searchers (names are rendezvous\n"
+		"                        hashing's identities)\n"
+		"  --searcher-count N, --searcher-pattern P\n"
+		"                        or N searchers at P with %d their number, named by their\n"
+		"                        host's first label (a StatefulSet pod's name)\n"
+		"  --self NAME           this searcher's or indexer's name in the list\n"
+		"  --cluster-secret-file FILE  32+ bytes (raw or base64) that sign internal requests\n"
 		"  -h, --help            this usage\n"
 		"\n"
 		"Settings may also be written in DATA/trawl.conf, one `key = value` a line named\n"
@@ -343,7 +356,12 @@ static int check_flags(struct server_config *cfg, const char *listen)
 	 * Off loopback, a data directory without a database has no administrator: refuse before
 	 * creating anything. server_run checks again with the accounts themselves.
 	 */
-	if (cfg->is_loopback)
+	if (!cfg->searcher_count != !cfg->searcher_pattern || (cfg->searcher_count && cfg->searchers)) {
+		cli_errorf("--searcher-count and --searcher-pattern go together, instead of --searchers");
+		return EXIT_ERROR;
+	}
+	/* A searcher's one data route answers signed requests only. */
+	if (cfg->is_loopback || cfg->role == SERVER_ROLE_SEARCHER || cfg->role == SERVER_ROLE_INDEXER)
 		return 0;
 	if (!(db = file_join(cfg->data_dir, "trawl.db"))) {
 		cli_report(error_nomem(NULL));
@@ -397,6 +415,12 @@ static const struct option longopts[] = {
 	{ "auth-proxy-groups-header", required_argument, NULL, 'Y' },
 	{ "oidc-groups-prefix", required_argument, NULL, 'g' },
 	{ "external-token-max-age", required_argument, NULL, 'e' },
+	{ "role", required_argument, NULL, 1000 },
+	{ "searchers", required_argument, NULL, 1001 },
+	{ "searcher-count", required_argument, NULL, 1002 },
+	{ "searcher-pattern", required_argument, NULL, 1003 },
+	{ "self", required_argument, NULL, 1004 },
+	{ "cluster-secret-file", required_argument, NULL, 1005 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -405,7 +429,7 @@ static const struct option longopts[] = {
 struct serve_opts {
 	struct server_config cfg;
 	const char *listen;
-	bool seen[128]; /* the flags given on the command line, by their letter */
+	bool seen[1100]; /* the flags given on the command line, by their letter or number */
 };
 
 /* The flags of numbers and durations: 0, EXIT_ERROR, or 1 if c is not one of them. */
@@ -493,13 +517,42 @@ static int number_flag(struct server_config *cfg, int c)
 	}
 }
 
+/* The cluster's flags (docs/operations.md, "Running a cluster"): 0, EXIT_ERROR, or 1. */
+static int cluster_flag(struct server_config *cfg, int c)
+{
+	static const char *const roles[] = { "all", "frontend", "searcher", "indexer" };
+
+	switch (c) {
+	case 1000:
+		for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+			if (strcmp(optarg, roles[i]) == 0) {
+				cfg->role = (enum server_role)i;
+				return 0;
+			}
+		cli_errorf("--role: expected all, frontend, searcher or indexer, got \"%s\"", optarg);
+		return EXIT_ERROR;
+	case 1001: cfg->searchers = optarg; return 0;
+	case 1002:
+		if (!parse_small(&cfg->searcher_count, optarg, 1024)) {
+			cli_errorf("--searcher-count: expected 1 to 1024, got \"%s\"", optarg);
+			return EXIT_ERROR;
+		}
+		return 0;
+	case 1003: cfg->searcher_pattern = optarg; return 0;
+	case 1004: cfg->self = optarg; return 0;
+	case 1005: cfg->cluster_secret_file = optarg; return 0;
+	default: return 1;
+	}
+}
+
 /* One flag c with optarg, from the command line or trawl.conf: 0, EXIT_ERROR, or 1: unknown. */
 static int serve_flag(struct serve_opts *o, int c)
 {
 	int err;
 
 	if ((err = network_flag(&o->cfg, c)) != 1 || (err = audit_flag(&o->cfg, c)) != 1 ||
-	    (err = sso_flag(&o->cfg, c)) != 1 || (err = number_flag(&o->cfg, c)) != 1)
+	    (err = sso_flag(&o->cfg, c)) != 1 || (err = number_flag(&o->cfg, c)) != 1 ||
+	    (err = cluster_flag(&o->cfg, c)) != 1)
 		return err;
 	switch (c) {
 	case 'd': o->cfg.data_dir = optarg; return 0;
@@ -526,7 +579,7 @@ static const struct option *conf_option(const char *key)
 
 /* One entry of trawl.conf, unless the command line gave its flag (a flag overrides the file). */
 static int conf_entry_apply(struct serve_opts *o, const struct conf_entry *e, const char *path,
-			    bool once[128])
+			    bool once[1100])
 {
 	const struct option *lo = conf_option(e->key);
 	int err;
@@ -565,7 +618,7 @@ static int conf_entry_apply(struct serve_opts *o, const struct conf_entry *e, co
 static int conf_apply(struct serve_opts *o, struct conf *conf)
 {
 	char *path = file_join(o->cfg.data_dir, "trawl.conf");
-	bool once[128] = { false };
+	bool once[1100] = { false };
 	int err;
 
 	if (!path) {
@@ -615,7 +668,7 @@ int cmd_serve(int argc, char **argv)
 			return cli_usage("serve", true);
 		if (err)
 			return err;
-		if (c > 0 && c < 128)
+		if (c > 0 && c < 1100)
 			o.seen[c] = true;
 	}
 	if (optind != argc)

@@ -32,6 +32,7 @@
 #include "sandbox/wire.h"
 #include "sandbox/worker.h"
 #include "cli/accounts.h"
+#include "cluster/cluster.h"
 #include "store/due.h"
 #include "store/policy.h"
 #include "store/store.h"
@@ -47,7 +48,9 @@
 const struct cli_help cli_help_sync = {
 	.synopsis = "trawl sync [NAME] [--data DIR] [--retry] [--jobs N] [--no-progress]\n"
 		    "           [--allow-insecure] [--allow-local] [--allow-private]\n"
-		    "trawl sync --due [--min-interval D] [--max-interval D] [the same options]\n",
+		    "trawl sync --due [--min-interval D] [--max-interval D] [the same options]\n"
+		    "trawl sync ... --self NAME (--searchers LIST | --searcher-count N\n"
+		    "            --searcher-pattern P)\n",
 	.summary = "fetch every registered repository (or NAME) into its mirror and index it",
 	.options =
 		"Each URL is checked before its fetch under the policy its repository was added "
@@ -1643,7 +1646,39 @@ struct sync_opts {
 	const char *data;
 	bool is_retry, is_due, is_quiet;
 	struct store_due_rule due;
+	/* A cluster's indexer (docs/operations.md, "Running a cluster"): only self's share. */
+	const char *searchers, *pattern, *self;
+	uint64_t count;
+	struct cluster_set set;
+	long self_i;
 };
+
+/* --searchers (or --searcher-count and --searcher-pattern) with --self: self's share only. */
+static bool sync_owner_options(struct sync_opts *o)
+{
+	int err = 0;
+
+	o->self_i = -1;
+	if (!o->self && !o->searchers && !o->count && !o->pattern)
+		return true;
+	if (!o->self || !o->searchers == !(o->count && o->pattern) || !o->count != !o->pattern) {
+		cli_errorf("--self goes with --searchers, or with --searcher-count and "
+			   "--searcher-pattern");
+		return false;
+	}
+	err = o->searchers ? cluster_set_parse(&o->set, o->searchers)
+			   : cluster_set_pattern(&o->set, (unsigned)o->count, o->pattern);
+	if (err < 0) {
+		cli_report(err);
+		return false;
+	}
+	if ((o->self_i = cluster_set_find(&o->set, o->self)) < 0) {
+		cli_errorf("--self: \"%s\" is not a name of the searchers", o->self);
+		cluster_set_dispose(&o->set);
+		return false;
+	}
+	return true;
+}
 
 /* Parses the options; false when the command ends here (--help, a usage error) with *status. */
 static bool sync_options(struct sync_opts *o, struct sync_run *run, int argc, char **argv,
@@ -1660,6 +1695,10 @@ static bool sync_options(struct sync_opts *o, struct sync_run *run, int argc, ch
 		{ "min-interval", required_argument, NULL, 'm' },
 		{ "max-interval", required_argument, NULL, 'M' },
 		{ "no-progress", no_argument, NULL, 'q' },
+		{ "searchers", required_argument, NULL, 1000 },
+		{ "searcher-count", required_argument, NULL, 1001 },
+		{ "searcher-pattern", required_argument, NULL, 1002 },
+		{ "self", required_argument, NULL, 1003 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1692,10 +1731,22 @@ static bool sync_options(struct sync_opts *o, struct sync_run *run, int argc, ch
 				return (*status = EXIT_ERROR, false);
 			}
 			break;
+		case 1000: o->searchers = optarg; break;
+		case 1001:
+			if (!cli_parse_u64(&o->count, optarg) || o->count == 0 ||
+			    o->count > CLUSTER_NODES_MAX) {
+				cli_errorf("--searcher-count: expected 1 to %d", CLUSTER_NODES_MAX);
+				return (*status = EXIT_ERROR, false);
+			}
+			break;
+		case 1002: o->pattern = optarg; break;
+		case 1003: o->self = optarg; break;
 		case 'h': return (*status = cli_usage("sync", false), false);
 		default: return (*status = cli_usage("sync", true), false);
 		}
 	}
+	if (!sync_owner_options(o))
+		return (*status = EXIT_ERROR, false);
 	if (argc - optind > 1 || (o->is_due && argc - optind > 0))
 		return (*status = cli_usage("sync", true), false);
 	if (store_due_check(&o->due) < 0) {
@@ -1727,6 +1778,9 @@ static int sync_select(const struct store_repo ***todo, size_t *n_todo, const st
 			continue;
 		if (!sync_all && !o->is_due && !o->is_retry && sync_backoff(&v[i]))
 			continue;
+		/* A cluster's indexer syncs what its searcher owns, nothing else. */
+		if (o->self_i >= 0 && cluster_owner(&o->set, v[i].name) != (size_t)o->self_i)
+			continue;
 		(*todo)[(*n_todo)++] = &v[i];
 	}
 	if (o->is_due)
@@ -1751,6 +1805,7 @@ static int sync_main(int argc, char **argv)
 	datadir_policy_env(&run.mo.policy);
 	if ((err = datadir_init(&d, o.data, false)) < 0) {
 		cli_report(err);
+		cluster_set_dispose(&o.set);
 		return EXIT_ERROR;
 	}
 	run.d = &d;
@@ -1799,6 +1854,7 @@ out:
 	store_repos_free(v, n);
 	store_close(s);
 	datadir_dispose(&d);
+	cluster_set_dispose(&o.set);
 	return ret;
 }
 

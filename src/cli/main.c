@@ -50,6 +50,7 @@ static const struct cli_command {
 	{ "repo", cmd_repo, &cli_help_repo },
 	{ "sync", cmd_sync, &cli_help_sync },
 	{ "serve", cmd_serve, &cli_help_serve },
+	{ "cluster", cmd_cluster, &cli_help_cluster },
 	{ "user", cmd_user, &cli_help_user },
 	{ "group", cmd_group, &cli_help_group },
 	{ "grant", cmd_access, &cli_help_grant },

@@ -103,13 +103,34 @@ static bool is_number(const char *s, char suffix)
 }
 
 /*
+ * A cluster indexer's filter at the end of the tail (sched.c): `--self NAME` then `--searchers
+ * LIST` or `--searcher-count N --searcher-pattern P`, values not starting with '-'. It only
+ * narrows what sync takes (docs/internals/cluster.md).
+ */
+static bool is_cluster_tail(char **argv, uint32_t n_args)
+{
+	if ((n_args != 4 && n_args != 6) || strcmp(argv[0], "--self") != 0 || argv[1][0] == '-' ||
+	    argv[3][0] == '-')
+		return false;
+	if (n_args == 4)
+		return strcmp(argv[2], "--searchers") == 0;
+	return strcmp(argv[2], "--searcher-count") == 0 && is_number(argv[3], 0) &&
+	       strcmp(argv[4], "--searcher-pattern") == 0 && argv[5][0] != '-';
+}
+
+/*
  * The scheduler's tail after `trawl sync --data DATA` (sched.c): `--due --no-progress
- * --min-interval Ns --max-interval Ns [--jobs N]`, in that order, N digits only.
+ * --min-interval Ns --max-interval Ns [--jobs N]`, in that order, N digits only, then
+ * optionally a cluster indexer's filter (is_cluster_tail).
  */
 static bool is_due_tail(char **argv, uint32_t n_args)
 {
 	const char *const head[] = { "--due", "--no-progress", "--min-interval" };
+	uint32_t n = n_args > 6 && strcmp(argv[6], "--jobs") == 0 ? 8 : 6;
 
+	if (n_args > n && !is_cluster_tail(argv + n, n_args - n))
+		return false;
+	n_args = n_args > n ? n : n_args;
 	if (n_args != 6 && n_args != 8)
 		return false;
 	for (uint32_t i = 0; i < 3; i++)

@@ -2,6 +2,7 @@
 #include "search/request.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "search/search_json.h"
@@ -24,6 +25,7 @@ const char *search_alert_kind(enum search_alert a)
 	case SEARCH_ALERT_REV:
 	case SEARCH_ALERT_SYMBOLS:
 	case SEARCH_ALERT_REPO_NONE:
+	case SEARCH_ALERT_PARTIAL:
 		return "warning";
 	case SEARCH_ALERT_TIMEOUT:
 		return "timeout";
@@ -46,6 +48,8 @@ const char *search_alert_reason(enum search_alert a)
 		return "symbols";
 	case SEARCH_ALERT_REPO_NONE:
 		return "repo";
+	case SEARCH_ALERT_PARTIAL:
+		return "partial";
 	case SEARCH_ALERT_TIMEOUT:
 		return "timeout";
 	case SEARCH_ALERT_COUNT:
@@ -112,6 +116,22 @@ static int put_closing_alerts(struct search_sink *sk, const struct search_stats 
 		err = sk->alert(sk, SEARCH_ALERT_OUTPUT, msg_output);
 	if (!err && st->is_timeout)
 		err = sk->alert(sk, SEARCH_ALERT_TIMEOUT, msg_timeout);
+	if (!err && st->partial_searchers) {
+		char msg[200];
+
+		/* SECURITY: how many, never which: the caller may not know the others exist. */
+		if (st->partial_repos)
+			snprintf(msg, sizeof(msg),
+				 "%llu of the repositories searched did not answer in time: the "
+				 "results are partial",
+				 (unsigned long long)st->partial_repos);
+		else
+			snprintf(msg, sizeof(msg),
+				 "%llu searcher%s did not answer in time: the results are partial",
+				 (unsigned long long)st->partial_searchers,
+				 st->partial_searchers == 1 ? "" : "s");
+		err = sk->alert(sk, SEARCH_ALERT_PARTIAL, msg);
+	}
 	return err;
 }
 
@@ -149,7 +169,8 @@ int search_request_run(struct search_stats *stats, const struct index *ix,
 		memset(stats, 0, sizeof(*stats));
 		goto out;
 	}
-	err = search_run(stats, ix, rq->readable, &o, relay_file, &rl);
+	err = rq->run ? rq->run(rq->run_ctx, stats, rq->readable, &o, relay_file, &rl)
+		      : search_run(stats, ix, rq->readable, &o, relay_file, &rl);
 	if (err == TRAWL_EAGAIN)
 		goto out;
 	if (sk->ended)

@@ -9,7 +9,7 @@
  * fixed order: the query's warnings before the first result, then after the last result (and
  * sink.flush) the closing ones: repo: filters that match no readable repository, a revision that named no branch, repositories without symbols
  * (type:symbol), the count limit, the memory
- * limit, the sink's own output limit, the time limit. A sink that stops early says why through
+ * limit, the sink's own output limit, the time limit, a cluster's missing searchers. A sink that stops early says why through
  * its fields (is_full, is_late, is_gone, err); the request turns that into stats and alerts.
  */
 #ifndef TRAWL_SEARCH_REQUEST_H
@@ -29,6 +29,7 @@ enum search_alert {
 	SEARCH_ALERT_TIMEOUT,    /* timeout: stopped the search (or the sink, is_late) */
 	SEARCH_ALERT_SYMBOLS,    /* type:symbol: some readable repositories have no symbols */
 	SEARCH_ALERT_REPO_NONE,  /* the repo: filters match no readable repository */
+	SEARCH_ALERT_PARTIAL,    /* a cluster's searchers did not all answer (stats.partial_*) */
 };
 
 /* The alert's kind as the API names it: "warning", "limit" or "timeout". */
@@ -81,6 +82,15 @@ struct search_request {
 	 * selected results.
 	 */
 	struct search_opts opts;
+	/*
+	 * Optional: runs the search instead of search_run over the index, with search_run's
+	 * contract (its order, its cut at count:, its stats). A cluster's frontend fans the
+	 * search out to its searchers and merges their results (src/server/cluster.c); select:,
+	 * count: over selected results and every alert still happen here.
+	 */
+	int (*run)(void *ctx, struct search_stats *st, const struct search_repos *repos,
+		   const struct search_opts *o, search_file_fn fn, void *arg);
+	void *run_ctx;
 };
 
 /*

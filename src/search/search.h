@@ -186,6 +186,13 @@ struct search_stats {
 	char symbols_warning[512];
 	/* The query's repo: filters exclude every readable repository (so nothing can match). */
 	bool is_repo_none;
+	/*
+	 * A cluster's frontend (docs/internals/cluster.md): searchers that did not answer, and
+	 * the readable repositories they hold (0 when the caller reads every repository: their
+	 * number is not known there). The results are those of the others.
+	 */
+	uint64_t partial_searchers;
+	uint64_t partial_repos;
 };
 
 /*

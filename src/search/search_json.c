@@ -200,13 +200,14 @@ int search_json_summary(struct buf *b, const struct search_stats *st, bool is_ty
 			  "{%s\"matching_lines\":%llu,\"files\":%llu,"
 			  "\"shards_total\":%llu,\"shards_searched\":%llu,\"candidates\":%llu,"
 			  "\"bytes_scanned\":%llu,\"elapsed_ms\":%.3f,\"plan_ms\":%.3f,"
-			  "\"limit_hit\":%s,\"timeout_hit\":%s}",
+			  "\"limit_hit\":%s,\"timeout_hit\":%s%s}",
 			  is_typed ? "\"type\":\"summary\"," : "", (unsigned long long)st->lines,
 			  (unsigned long long)st->files, (unsigned long long)st->shards_total,
 			  (unsigned long long)st->shards_searched, (unsigned long long)st->candidates,
 			  (unsigned long long)st->bytes_scanned, st->elapsed_ms, st->plan_ms,
 			  st->is_limit_hit || st->is_mem_limit ? "true" : "false",
-			  st->is_timeout ? "true" : "false");
+			  st->is_timeout ? "true" : "false",
+			  st->partial_searchers ? ",\"partial\":true" : "");
 }
 
 void search_select_init(struct search_select *s, enum qselect select)

@@ -287,6 +287,7 @@ const struct route server_routes[] = {
 	{ "api/v1/auth/methods", OPEN, .flags = API, .handler = handlers_auth_methods,
 	  .name = "auth_methods" },
 	{ "healthz", OPEN, .flags = API, .handler = h_healthz, .name = "healthz" },
+	{ "readyz", OPEN, .flags = API, .handler = handlers_readyz, .name = "readyz" },
 	{ "metrics", GET_HEAD, ADMIN, .flags = API, .handler = h_metrics, .name = "metrics" },
 	/* ---- the admin routes (handlers_admin.c): an administrator's only ---- */
 	{ "api/v1/users", GET_HEAD, ADMIN, .flags = API, .handler = handlers_admin_users,

@@ -288,7 +288,8 @@ static int run_search(struct req *rq)
 	buf_init(&js.alerts, BUF_MAX_DEFAULT);
 	buf_reset(&rq->body);
 	buf_puts(&rq->body, "{\"results\":[");
-	err = search_request_run(&st, rq->snap->ix, &srq, &js.sink);
+	err = server_search_run(rq->s, rq->snap, &st, &srq, &js.sink, sw->qtext,
+				sw->context);
 	if (err == TRAWL_EAGAIN && rq->inline_budget_ms > 0) {
 		buf_reset(&rq->body);
 		buf_dispose(&js.alerts);

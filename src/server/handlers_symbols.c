@@ -85,7 +85,7 @@ static int run_symbols(struct req *rq)
 	buf_init(&ss.alerts, BUF_MAX_DEFAULT);
 	buf_reset(&rq->body);
 	buf_puts(&rq->body, "{\"symbols\":[");
-	err = search_request_run(&st, rq->snap->ix, &srq, &ss.sink);
+	err = server_search_run(rq->s, rq->snap, &st, &srq, &ss.sink, sw->qtext, 0);
 	if (err == TRAWL_EAGAIN && rq->inline_budget_ms > 0) {
 		buf_reset(&rq->body);
 		buf_dispose(&ss.alerts);

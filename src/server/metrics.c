@@ -84,6 +84,13 @@ int metrics_render(struct buf *b, struct metrics *m, const struct snapshot *s, u
 	P("# HELP trawl_sync_failures_total Background sync runs that failed.\n"
 	  "# TYPE trawl_sync_failures_total counter\ntrawl_sync_failures_total %llu\n",
 	  (unsigned long long)atomic_load(&m->sync_failures));
+	P("# HELP trawl_cluster_partial_total Searches a cluster's frontend answered partially.\n"
+	  "# TYPE trawl_cluster_partial_total counter\ntrawl_cluster_partial_total %llu\n",
+	  (unsigned long long)atomic_load(&m->cluster_partial));
+	P("# HELP trawl_cluster_searcher_failures_total Searchers that did not answer a fan-out.\n"
+	  "# TYPE trawl_cluster_searcher_failures_total counter\n"
+	  "trawl_cluster_searcher_failures_total %llu\n",
+	  (unsigned long long)atomic_load(&m->cluster_failures));
 	P("# HELP trawl_http_requests_total HTTP responses by status.\n"
 	  "# TYPE trawl_http_requests_total counter\n");
 	for (size_t i = 0; i < METRICS_N_CODES; i++) {

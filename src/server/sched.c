@@ -105,9 +105,11 @@ static void run_sync(struct sched *sc)
 	unsigned max_s = sc->cfg->sync_max_interval_s ? sc->cfg->sync_max_interval_s
 						      : (unsigned)STORE_DUE_MAX_DEFAULT;
 	char min_arg[24], max_arg[24], jobs_arg[24];
-	char *argv_sync[] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, "--due",
-			      "--no-progress", "--min-interval", min_arg, "--max-interval",
-			      max_arg, sc->cfg->sync_jobs ? "--jobs" : NULL, jobs_arg, NULL };
+	char count_arg[24];
+	char *argv_sync[20] = { "trawl", "sync", "--data", (char *)sc->cfg->data_dir, "--due",
+				"--no-progress", "--min-interval", min_arg, "--max-interval",
+				max_arg };
+	size_t n_args = 10;
 	char *argv_cmd[] = { (char *)path, "--data", (char *)sc->cfg->data_dir, NULL };
 	int pipefd[2], status = 0, err;
 	pid_t pid;
@@ -119,6 +121,26 @@ static void run_sync(struct sched *sc)
 	snprintf(max_arg, sizeof(max_arg), "%us",
 		 max_s < sc->cfg->sync_interval_s ? sc->cfg->sync_interval_s : max_s);
 	snprintf(jobs_arg, sizeof(jobs_arg), "%u", sc->cfg->sync_jobs);
+	if (sc->cfg->sync_jobs) {
+		argv_sync[n_args++] = "--jobs";
+		argv_sync[n_args++] = jobs_arg;
+	}
+	/* A cluster's indexer: only the repositories its searcher owns (cluster.md). */
+	if (sc->cfg->role == SERVER_ROLE_INDEXER) {
+		argv_sync[n_args++] = "--self";
+		argv_sync[n_args++] = (char *)sc->cfg->self;
+		if (sc->cfg->searcher_count) {
+			snprintf(count_arg, sizeof(count_arg), "%u", sc->cfg->searcher_count);
+			argv_sync[n_args++] = "--searcher-count";
+			argv_sync[n_args++] = count_arg;
+			argv_sync[n_args++] = "--searcher-pattern";
+			argv_sync[n_args++] = (char *)sc->cfg->searcher_pattern;
+		} else {
+			argv_sync[n_args++] = "--searchers";
+			argv_sync[n_args++] = (char *)sc->cfg->searchers;
+		}
+	}
+	argv_sync[n_args] = NULL;
 	atomic_fetch_add(&sc->m->syncs, 1);
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		log_msg("error", "sync: cannot create a pipe", "error", strerror(errno));

@@ -423,6 +423,24 @@ static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /*
+ * A frontend holds no index: its searches fan out (cluster.c); the routes that read one
+ * repository's files are not proxied yet and say so.
+ */
+static int frontend_admits(struct req *rq)
+{
+	const char *name = rq->route->name;
+
+	if (strcmp(name, "search") == 0 || strcmp(name, "search_stream") == 0 ||
+	    strcmp(name, "symbols") == 0 || cluster_is_proxied(rq->route))
+		return 0;
+	req_error(rq, 503, "unavailable",
+		  "this route is not served by a cluster's frontend yet (docs/operations.md, "
+		  "\"Running a cluster\")",
+		  0);
+	return TRAWL_ENOTFOUND;
+}
+
+/*
  * Takes a search slot (R2: a bounded number of searches at once; the rest are told to come
  * back) and the index snapshot a route needs.
  */
@@ -442,6 +460,8 @@ static int take_limits(struct req *rq)
 	}
 	if (limits_request(rq) < 0)
 		return TRAWL_ELIMIT;
+	if ((rq->route->flags & ROUTE_INDEX) && s->cfg->role == SERVER_ROLE_FRONTEND)
+		return frontend_admits(rq);
 	if ((rq->route->flags & ROUTE_INDEX) && !(rq->snap = snapstore_get(s->store))) {
 		req_error(rq, 503, "unavailable", "there is no index yet", 0);
 		req_header(rq, "Retry-After", "5");
@@ -470,7 +490,12 @@ static int check_framing(struct req *rq, struct framing *fr)
 		return req_error(rq, 400, "bad_request", "conflicting message framing headers", 0);
 	if (fr->has_ctl)
 		return req_error(rq, 400, "bad_request", "a control character in a header", 0);
-	if (!route_host_is_allowed(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	/*
+	 * A searcher answers signed requests only, whatever Host they name (a Service's): a page
+	 * that rebinds DNS cannot sign one.
+	 */
+	if ((rq->s->cfg->role == SERVER_ROLE_ALL || rq->s->cfg->role == SERVER_ROLE_FRONTEND) &&
+	    !route_host_is_allowed(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 							       MHD_HTTP_HEADER_HOST),
 				   rq->s->cfg->external_host))
 		return req_error(
@@ -536,13 +561,13 @@ static int admit(struct req *rq, const char *url, const char *method)
 	if ((err = check_framing(rq, &fr)) < 0)
 		return err;
 	proxy_auth_headers(&in, rq);
-	err = route_match(&rq->route, &rq->args, server_routes, n_server_routes, url);
+	err = route_match(&rq->route, &rq->args, rq->s->routes, rq->s->n_routes, url);
 	if (err == TRAWL_ENOTFOUND || (err == 0 && !rq->route->handler))
 		return req_error(rq, 404, "not_found", "not found", 0);
 	if (err < 0)
 		return req_error(rq, 400, "bad_request", error_last(), 0);
 	rq->is_head = strcmp(method, "HEAD") == 0;
-	rq->route = route_by_method(rq->route, server_routes, n_server_routes,
+	rq->route = route_by_method(rq->route, rq->s->routes, rq->s->n_routes,
 				    route_method_of(method), &all);
 	/*
 	 * A10: parameters before the caller, so that a token put in the URL is refused as such
@@ -554,6 +579,8 @@ static int admit(struct req *rq, const char *url, const char *method)
 		if (pc.bad)
 			return req_error(rq, 400, "bad_request", pc.bad, 0);
 	}
+	if (rq->s->cfg->role == SERVER_ROLE_SEARCHER && (err = cluster_admit_signed(rq, url)) < 0)
+		return err;
 	if ((err = route_admit(&v, &rq->caller, rq->route, method, fr.has_body, body_length(rq),
 			       &in)) < 0) {
 		route_allow(rq->allow, sizeof(rq->allow), all);
@@ -574,13 +601,18 @@ static int admit(struct req *rq, const char *url, const char *method)
 /* An admitted request: limits -> handler. */
 static int run(struct req *rq)
 {
+	int (*handler)(struct req *rq);
 	int err;
 
 	if ((err = take_limits(rq)) < 0)
 		return err;
 	error_clear(); /* a handler's 4xx shows only the detail it set itself */
 	/* is_deferred first: a deferred request's is_queued is its search thread's to write. */
-	if ((err = rq->route->handler(rq)) < 0 && !rq->is_deferred && !rq->is_queued)
+	handler = rq->route->handler;
+	/* A frontend's repository routes are its searchers' (cluster.c). */
+	if (rq->s->cfg->role == SERVER_ROLE_FRONTEND && cluster_is_proxied(rq->route))
+		handler = cluster_proxy;
+	if ((err = handler(rq)) < 0 && !rq->is_deferred && !rq->is_queued)
 		req_fail(rq, err);
 	return err;
 }
@@ -931,7 +963,9 @@ static int open_accounts(struct srv *s, const struct server_config *cfg, bool *i
 			 "%s` to turn on sign-in",
 			 cfg->data_dir);
 	log_msg("info", msg, "mode", *is_team ? "team" : "laptop");
-	err = server_check_exposure(cfg, has_admin);
+	/* A searcher's one data route answers signed requests only; an indexer has none. */
+	if (cfg->role == SERVER_ROLE_ALL || cfg->role == SERVER_ROLE_FRONTEND)
+		err = server_check_exposure(cfg, has_admin);
 out:
 	if (users)
 		auth_users_free(users, n_users);
@@ -985,8 +1019,10 @@ int server_run(const struct server_config *cfg)
 	bool has_ticker = false;
 	unsigned flags, n_threads;
 	unsigned max_conns = cfg->max_conns ? cfg->max_conns : SERVER_MAX_CONNS;
+	/* A searcher's few clients are the frontends, each with a connection per search. */
 	unsigned max_per_client = cfg->max_conns_per_client ? cfg->max_conns_per_client
-							    : SERVER_MAX_CONNS_PER_CLIENT;
+				  : cfg->role == SERVER_ROLE_SEARCHER ? max_conns
+								      : SERVER_MAX_CONNS_PER_CLIENT;
 	unsigned header_timeout_s = cfg->header_timeout_s ? cfg->header_timeout_s
 							  : SERVER_HEADER_TIMEOUT_S;
 	bool has_conns = false;
@@ -1024,7 +1060,16 @@ int server_run(const struct server_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((err = open_accounts(&s, cfg, &is_team)) < 0 ||
+	s.routes = server_routes;
+	s.n_routes = n_server_routes;
+	if (cfg->role == SERVER_ROLE_SEARCHER) {
+		s.routes = cluster_searcher_routes;
+		s.n_routes = n_cluster_searcher_routes;
+	} else if (cfg->role == SERVER_ROLE_INDEXER) {
+		s.routes = cluster_indexer_routes;
+		s.n_routes = n_cluster_indexer_routes;
+	}
+	if ((err = server_cluster_start(&s)) < 0 || (err = open_accounts(&s, cfg, &is_team)) < 0 ||
 	    (err = handlers_sso_open(&s, is_team)) < 0 ||
 	    (cfg->tls_cert && (err = tls_creds_open(&tls, cfg->tls_cert, cfg->tls_key)) < 0))
 		goto out;
@@ -1097,7 +1142,9 @@ int server_run(const struct server_config *cfg)
 	has_ticker = true;
 	if ((err = conns_sweep_start(&s.conns)) < 0)
 		goto out;
-	if (cfg->sync_interval_s && (err = sched_start(&sc, cfg, &s.metrics, &s.sync_wanted)) < 0)
+	if (cfg->sync_interval_s &&
+	    (cfg->role == SERVER_ROLE_ALL || cfg->role == SERVER_ROLE_INDEXER) &&
+	    (err = sched_start(&sc, cfg, &s.metrics, &s.sync_wanted)) < 0)
 		goto out;
 	print_url(&s, cfg);
 	wait_for_stop(&sigs, tls);
@@ -1133,6 +1180,7 @@ out:
 	if (has_limits)
 		limits_dispose(&s.limits);
 	tls_creds_close(tls);
+	server_cluster_stop(&s);
 	snapstore_stop(s.store);
 	handlers_sso_close(&s);
 	if (s.auth)

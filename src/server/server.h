@@ -62,8 +62,22 @@ struct server_sso_config {
 	int64_t external_token_max_s;    /* --external-token-max-age: auth_config's */
 };
 
+/* What a process of a cluster does (docs/operations.md, "Running a cluster"). */
+enum server_role {
+	SERVER_ROLE_ALL,      /* one process: users, search, sync (the default) */
+	SERVER_ROLE_FRONTEND, /* users, authentication, the fan-out to searchers; no index */
+	SERVER_ROLE_SEARCHER, /* the signed internal search over its own index; no user route */
+	SERVER_ROLE_INDEXER,  /* syncs the repositories its searcher owns; health only */
+};
+
 struct server_config {
 	const char *data_dir;          /* DATA: DATA/index is the index */
+	enum server_role role;         /* --role */
+	const char *searchers;         /* --searchers NAME=HOST:PORT,... */
+	unsigned searcher_count;       /* --searcher-count (with --searcher-pattern) */
+	const char *searcher_pattern;  /* --searcher-pattern HOST%dPATTERN:PORT */
+	const char *self;              /* --self: this searcher's or indexer's name */
+	const char *cluster_secret_file; /* --cluster-secret-file */
 	struct sockaddr_storage addr;  /* from server_listen_parse */
 	socklen_t addr_len;
 	unsigned sync_interval_s;      /* the shortest between two syncs of a repository; 0: none */

@@ -91,6 +91,8 @@ struct metrics {
 	atomic_uint_fast64_t codes[METRICS_N_CODES];
 	atomic_uint_fast64_t syncs;
 	atomic_uint_fast64_t sync_failures;
+	atomic_uint_fast64_t cluster_partial;  /* a frontend's partial answers (cluster.c) */
+	atomic_uint_fast64_t cluster_failures; /* searchers that did not answer them */
 };
 
 void metrics_query(struct metrics *m, double seconds, bool is_error);
@@ -221,6 +223,9 @@ struct srv {
 	struct limits limits;      /* rate limits and the per-caller search cap (limits.c) */
 	struct auth *auth;         /* DATA's accounts: who each request is (access.c) */
 	struct sso *sso;           /* OpenID Connect, or NULL when not configured */
+	struct cluster_srv *cluster; /* a cluster role's state (cluster.c), NULL for role all */
+	const struct route *routes;  /* the role's route table */
+	size_t n_routes;
 	struct confine_status sandbox;         /* what the server's confinement enforces */
 	struct confine_status sandbox_workers; /* what this kernel offers the workers */
 	atomic_uint searches;      /* running now */
@@ -391,6 +396,39 @@ void limits_request_end(struct req *rq);
  */
 int limits_mirror_take(struct req *rq);
 void limits_mirror_release(struct req *rq);
+
+/* The cluster (cluster.c, docs/internals/cluster.md). */
+struct cluster_srv;
+/* Reads the secret and the searcher set of a cluster role; nothing for role all. */
+int server_cluster_start(struct srv *s);
+void server_cluster_stop(struct srv *s);
+const char *server_role_name(enum server_role r);
+/*
+ * The one seam of every search route: search_request_run over snap (roles all and
+ * searcher), or, on a frontend, its fan-out to the searchers with qtext (the query as the
+ * caller wrote it; srq->opts.query its parse, with the route's own type and count) and
+ * context, merged as one process orders results.
+ */
+int server_search_run(struct srv *s, const struct snapshot *snap, struct search_stats *st,
+		      struct search_request *srq, struct search_sink *sk, const char *qtext,
+		      unsigned context);
+/* Whether a frontend proxies route r to the owner of its {name} (cluster.c). */
+bool cluster_is_proxied(const struct route *r);
+/* The handler a frontend runs for such a route: the caller's access, then the owner's answer. */
+int cluster_proxy(struct req *rq);
+/*
+ * SECURITY: a searcher's proxied repository routes take only requests signed over their
+ * method, path and query: 0, or negative with rq's 401 set.
+ */
+int cluster_admit_signed(struct req *rq, const char *url);
+/* GET /readyz: 200 once the role can serve (a searcher: its index is open), else 503. */
+int handlers_readyz(struct req *rq);
+/* A searcher's route table (cluster.c). */
+extern const struct route cluster_searcher_routes[];
+extern const size_t n_cluster_searcher_routes;
+/* An indexer's (health only). */
+extern const struct route cluster_indexer_routes[];
+extern const size_t n_cluster_indexer_routes;
 
 /* Streams (stream.c). */
 int stream_start(struct req *rq, struct query *q, unsigned context, const char *qtext);

@@ -288,11 +288,12 @@ static bool is_sendable(const struct stream *st, const char *repo)
  */
 static int progress_map(struct stream *st)
 {
-	const struct index *ix = st->snap->ix;
-	size_t n = index_n_shards(ix);
+	const struct index *ix = st->snap ? st->snap->ix : NULL;
+	size_t n = ix ? index_n_shards(ix) : 0;
 	uint32_t *rb = NULL;
 
-	if (!st->who.is_admin || st->lost.n) {
+	/* A cluster's frontend has no shards: its fan-out reports no progress (cluster.md). */
+	if (ix && (!st->who.is_admin || st->lost.n)) {
 		if (!(rb = calloc(n + 1, sizeof(*rb))))
 			return error_nomem(NULL);
 		for (size_t i = 0; i < n; i++)
@@ -320,15 +321,24 @@ static bool lost_pending(struct stream *st)
 /* The caller's readable set changed to now: which repositories of the stream it lost. */
 static int note_lost(struct stream *st, const struct search_repos *now)
 {
-	const struct index *ix = st->snap->ix;
-	size_t n = index_n_shards(ix);
-	const char **repos = calloc(n ? n : 1, sizeof(*repos));
+	const struct index *ix = st->snap ? st->snap->ix : NULL;
+	size_t n = ix ? index_n_shards(ix) : st->readable->n_names;
+	const char **repos;
 	int err;
 
-	if (!repos)
+	/*
+	 * A cluster's frontend knows the repositories it searches only by the readable set: a
+	 * caller who read every one and no longer does has lost some it cannot name (fail
+	 * closed: the stream ends).
+	 */
+	if (!ix && st->readable->is_all && !now->is_all) {
+		error_set("the caller no longer reads every repository");
+		return TRAWL_EPERM;
+	}
+	if (!(repos = calloc(n ? n : 1, sizeof(*repos))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n; i++)
-		repos[i] = index_shard_repo(ix, i);
+		repos[i] = ix ? index_shard_repo(ix, i) : st->readable->names[i];
 	if (st->seen)
 		auth_repos_release(st->who.auth, st->seen);
 	st->seen = now;
@@ -504,7 +514,9 @@ static void on_flush(struct search_sink *sk)
 /* The summary of a stream that lost repositories (stream_acl_summary). */
 static void summary_narrow(const struct stream *st, struct search_stats *stats)
 {
-	uint64_t shards = st->lost.n ? st->readable_before[index_n_shards(st->snap->ix)] : 0;
+	uint64_t shards = st->lost.n && st->readable_before
+				  ? st->readable_before[index_n_shards(st->snap->ix)]
+				  : 0;
 
 	stream_acl_summary(stats, &st->lost, shards, &st->sent);
 }
@@ -517,7 +529,8 @@ static void *search_main(void *arg)
 	int err;
 
 	buf_init(&b, 1 << 20);
-	err = search_request_run(&stats, st->snap->ix, &st->srq, &st->sink);
+	err = server_search_run(st->s, st->snap, &stats, &st->srq, &st->sink, st->qtext,
+				st->context);
 	metrics_query(&st->s->metrics, stats.elapsed_ms / 1e3, err < 0);
 	handlers_search_done(&st->who, st->qtext, &stats);
 	if (stats.is_canceled)

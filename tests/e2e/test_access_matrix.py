@@ -285,6 +285,7 @@ def requests_for(pattern):
                 compare="json") for r in repos],
         "/api/v1/filters": [Req("GET", "/api/v1/filters", 200)],
         "/healthz": [Req("GET", "/healthz", 200)],
+        "/readyz": [Req("GET", "/readyz", 200)],
         "/metrics": [Req("GET", "/metrics", admin_only(200))],
         "/api/*": [Req("GET", "/api/v1/nothing-here", 404)],
         "/": [Req("GET", "/", 200)],

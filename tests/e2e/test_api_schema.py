@@ -65,6 +65,7 @@ ROUTES = {
     "token_revoke": ["empty", "error"],
     "auth_methods": ["auth_methods"],
     "healthz": ["healthz_admin", "healthz"],
+    "readyz": ["readyz"],
     "metrics": ["text:text/plain", "error"],
     "admin_users": ["users", "error"],
     "admin_user_add": ["user_created", "error"],
@@ -380,6 +381,7 @@ def health(c, s, t):
             "healthz_admin")
     for who in ("user", "anon"):
         c.check("healthz", who, s.request("GET", "/healthz", token=t.get(who)), 200, "healthz")
+        c.check("readyz", who, s.request("GET", "/readyz", token=t.get(who)), 200, "readyz")
     c.check("metrics", "admin", s.request("GET", "/metrics", token=t["admin"]), 200,
             "text:text/plain")
     c.check("metrics", "user", s.request("GET", "/metrics", token=t["user"]), 403, "error")

@@ -124,6 +124,24 @@ static void only_the_servers_command_lines_are_run(void **state)
 				 NULL };
 	char *due_other[] = { "trawl", "sync", "--data", "/tmp/evil", "--due", "--no-progress",
 			      "--min-interval", "60s", "--max-interval", "28800s", NULL };
+	/* A cluster indexer's filter (sched.c): --self, then the searchers in one of two forms. */
+	char *due_cluster[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+				"--min-interval", "60s", "--max-interval", "28800s", "--jobs", "4",
+				"--self", "s1", "--searchers", "s0=h:1,s1=h:2", NULL };
+	char *due_pattern[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+				"--min-interval", "60s", "--max-interval", "28800s", "--self",
+				"searcher-1", "--searcher-count", "3", "--searcher-pattern",
+				"s-%d.s:7070", NULL };
+	char *due_cluster_flag[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+				     "--min-interval", "60s", "--max-interval", "28800s", "--self",
+				     "--allow-local", "--searchers", "s0=h:1", NULL };
+	char *due_cluster_more[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+				     "--min-interval", "60s", "--max-interval", "28800s", "--self",
+				     "s0", "--allow-local", "s0=h:1", NULL };
+	char *due_cluster_odd[] = { "trawl", "sync", "--data", DATA, "--due", "--no-progress",
+				    "--min-interval", "60s", "--max-interval", "28800s", "--self",
+				    "s0", "--searcher-count", "x", "--searcher-pattern", "p%d:1",
+				    NULL };
 	/* The show worker: its request comes on standard input, never on the command line. */
 	char *show[] = { "trawl", "worker", "show", "--data", DATA, NULL };
 	char *show_other[] = { "trawl", "worker", "show", "--data", "/tmp/evil", NULL };
@@ -134,8 +152,9 @@ static void only_the_servers_command_lines_are_run(void **state)
 	char *const *refused[] = { local,     local_after, other_data, prefix,   bare,
 				   compile_more, argv0,   due_local,  due_value, due_more,
 				   due_jobs_odd, due_other, show_other, show_more, show_bare,
-				   fetch,	 index };
-	char *const *allowed[] = { due, due_jobs };
+				   fetch,	 index, due_cluster_flag, due_cluster_more,
+				   due_cluster_odd };
+	char *const *allowed[] = { due, due_jobs, due_cluster, due_pattern };
 	int status = 0;
 	pid_t pid;
 

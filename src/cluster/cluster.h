@@ -1,0 +1,141 @@
+/*
+ * The cluster's pieces that need no server (docs/internals/cluster.md): the searcher set and
+ * rendezvous hashing (rendezvous.c), the signature of internal requests (sign.c) and the
+ * searcher's answer on the wire (wire.c). The frontend's fan-out, which needs libcurl, is
+ * src/server/cluster.c.
+ */
+#ifndef TRAWL_CLUSTER_CLUSTER_H
+#define TRAWL_CLUSTER_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "search/search.h"
+#include "util/buf.h"
+
+/* ---- the searcher set and rendezvous hashing (rendezvous.c) ---- */
+
+#define CLUSTER_NAME_MAX 63
+#define CLUSTER_HOST_MAX 255
+#define CLUSTER_NODES_MAX 1024
+
+struct cluster_node {
+	char name[CLUSTER_NAME_MAX + 1]; /* the stable identity rendezvous hashing uses */
+	char host[CLUSTER_HOST_MAX + 1]; /* a DNS name or an address ([v6] in brackets) */
+	unsigned port;
+};
+
+struct cluster_set {
+	struct cluster_node *v;
+	size_t n;
+};
+
+/*
+ * Parses --searchers: "NAME=HOST:PORT" items separated by commas. Names are letters, digits,
+ * '-', '_' and '.', unique. EINVAL with a message naming the bad item, ENOMEM.
+ */
+int cluster_set_parse(struct cluster_set *out, const char *list);
+/*
+ * Builds the list --searcher-count N and --searcher-pattern P describe (P holding one %d): the
+ * searchers at P(0) ... P(N-1), each named by its host's first label when the number is in it
+ * (trawl-searcher-%d.trawl-searcher:7070 gives trawl-searcher-0, a StatefulSet pod's name, as
+ * --self=$(POD_NAME) says), else searcher-0 ... EINVAL, ENOMEM.
+ */
+int cluster_set_pattern(struct cluster_set *out, unsigned n, const char *pattern);
+void cluster_set_dispose(struct cluster_set *s);
+/* The index of the node called name, or -1. */
+long cluster_set_find(const struct cluster_set *s, const char *name);
+
+/* The rendezvous weight of repository repo on node name: BLAKE2b-64 of name, NUL, repo. */
+uint64_t cluster_weight(const char *name, const char *repo);
+/*
+ * The owner of repo: the node of highest weight (ties: the smaller name). s must not be empty.
+ * Adding a node moves to it only the repositories it now wins, about 1/(n+1) of them.
+ */
+size_t cluster_owner(const struct cluster_set *s, const char *repo);
+
+/* ---- signed internal requests (sign.c) ---- */
+
+#define CLUSTER_SIGN_HEADER "X-Trawl-Signature"
+#define CLUSTER_SIGN_WINDOW_S 60
+#define CLUSTER_SIG_MAX 160 /* the header's value, NUL included */
+#define CLUSTER_KEY_BYTES 32
+
+struct cluster_key {
+	uint8_t k[CLUSTER_KEY_BYTES];
+};
+
+/*
+ * Reads --cluster-secret-file: at least 32 bytes, raw or base64 text (surrounding whitespace
+ * ignored); the key is SHA-256 of the decoded secret. EINVAL (too short), EIO, with a message
+ * that never holds the secret.
+ */
+int cluster_key_load(struct cluster_key *out, const char *path);
+/* The key of secret[0..len) itself (the tests). */
+void cluster_key_of(struct cluster_key *out, const void *secret, size_t len);
+
+/*
+ * The signature header's value for a request at time now (Unix seconds):
+ * "t=TIME,n=NONCE,s=MAC" where NONCE is 16 random bytes in hex and MAC is HMAC-SHA256, in
+ * hex, over "METHOD\nPATH\nTIME\nNONCE\nSHA256(BODY) in hex".
+ */
+void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k, const char *method,
+		  const char *path, const void *body, size_t len, int64_t now);
+
+/* Nonces seen within the window: a bounded table (each lives until its time + the window). */
+struct cluster_replay;
+
+int cluster_replay_new(struct cluster_replay **out, size_t capacity);
+void cluster_replay_free(struct cluster_replay *r);
+
+/*
+ * SECURITY: checks a request's signature header (NULL when missing): its form, its time within
+ * CLUSTER_SIGN_WINDOW_S of now, its MAC (compared in constant time), then its nonce, which
+ * must not have been seen (it is remembered; the table is locked). 0, or EPERM for every
+ * failure alike (the caller answers a bare 401), ELIMIT when the table is full of live nonces.
+ */
+int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const char *header,
+		   const char *method, const char *path, const void *body, size_t len,
+		   int64_t now);
+
+/* ---- the searcher's answer (wire.c) ---- */
+
+/*
+ * A searcher's answer to POST /internal/v1/search is binary: "TRWLC1", then records, each a
+ * tag byte: 'F' a file (the encoding of wire_put_file), 'S' the stats (last), or 'E' an error
+ * (a TRAWL_E* code, the error position and message). Strings are a varint length, the bytes
+ * and a NUL; scores are IEEE doubles, little-endian.
+ */
+#define CLUSTER_WIRE_MAGIC "TRWLC1"
+
+int cluster_wire_begin(struct buf *b);
+/*
+ * Appends file f. With context > 0, f's content goes too, with every line farther than
+ * context from a matching line emptied (its '\n' kept, so line numbers hold), and each line's
+ * text as an offset into it (the JSON's context lines are read there). ENOMEM, ELIMIT.
+ */
+int cluster_wire_put_file(struct buf *b, const struct search_file *f, unsigned context);
+int cluster_wire_put_stats(struct buf *b, const struct search_stats *st);
+int cluster_wire_put_error(struct buf *b, int err, size_t pos, const char *msg);
+
+/* A decoded answer: its files point into the body, which must outlive it. */
+struct cluster_answer {
+	struct search_file *files;
+	size_t n_files;
+	struct search_stats stats;
+	bool has_stats;
+	int err;        /* an 'E' record: the searcher's error code (0: none) */
+	size_t err_pos; /* its position in the query, or (size_t)-1 */
+	const char *err_msg;
+};
+
+/*
+ * SECURITY: decodes body[0..len) (NUL-terminated at len: the decoder checks each string's
+ * NUL) into *out; hostile input is refused: every count is bounded by the bytes left, every
+ * offset checked. ECORRUPT with a message, ENOMEM. Dispose *out either way.
+ */
+int cluster_wire_decode(struct cluster_answer *out, const uint8_t *body, size_t len);
+void cluster_answer_dispose(struct cluster_answer *a);
+
+#endif

@@ -1,0 +1,1084 @@
+/*
+ * The cluster's roles in the server (docs/internals/cluster.md): a searcher's one data route,
+ * POST /internal/v1/search, which answers only signed requests; and a frontend's fan-out,
+ * server_search_run, the one seam every search route goes through: it runs the search here
+ * (roles all and searcher) or sends each searcher the caller's readable repositories it owns
+ * (rendezvous hashing), in parallel, and merges their answers as one process orders them.
+ */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/cluster.h"
+#include "server/server_int.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define INTERNAL_PATH "/internal/v1/search"
+/* The replay table: nonces of two windows at a few thousand requests a second. */
+#define REPLAY_CAPACITY ((size_t)1 << 19)
+/* A searcher's answer may take this long past the query's timeout (its output, the network). */
+#define GRACE_MS 1000
+#define CONNECT_MS 1000
+
+struct cluster_srv {
+	struct cluster_key key;
+	struct cluster_replay *replay;
+	struct cluster_set set;
+	long self; /* the searcher's own index in set, or -1 */
+	/*
+	 * Test hook: a searcher logs the repositories each request names (TRAWL_TEST_CLUSTER_LOG
+	 * set in its environment), so the cluster test proves what it was sent.
+	 */
+	bool is_logging_repos;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int server_cluster_start(struct srv *s)
+{
+	const struct server_config *cfg = s->cfg;
+	struct cluster_srv *c;
+	int err = 0;
+
+	if (cfg->role == SERVER_ROLE_ALL)
+		return 0;
+	if (!(c = calloc(1, sizeof(*c))))
+		return error_nomem(NULL);
+	s->cluster = c;
+	c->self = -1;
+	c->is_logging_repos = getenv("TRAWL_TEST_CLUSTER_LOG") != NULL;
+	/* An indexer sends and answers nothing internal: no secret. */
+	if (cfg->role != SERVER_ROLE_INDEXER && !cfg->cluster_secret_file) {
+		error_set("--role=%s needs --cluster-secret-file", server_role_name(cfg->role));
+		return TRAWL_EINVAL;
+	}
+	if (cfg->role != SERVER_ROLE_INDEXER &&
+	    ((err = cluster_key_load(&c->key, cfg->cluster_secret_file)) < 0 ||
+	     (err = cluster_replay_new(&c->replay, REPLAY_CAPACITY)) < 0))
+		return err;
+	if (cfg->searcher_count)
+		err = cluster_set_pattern(&c->set, cfg->searcher_count, cfg->searcher_pattern);
+	else if (cfg->searchers)
+		err = cluster_set_parse(&c->set, cfg->searchers);
+	if (err < 0)
+		return err;
+	if ((cfg->role == SERVER_ROLE_FRONTEND || cfg->role == SERVER_ROLE_INDEXER) &&
+	    c->set.n == 0) {
+		error_set("--role=%s needs --searchers (or --searcher-count and "
+			  "--searcher-pattern)",
+			  server_role_name(cfg->role));
+		return TRAWL_EINVAL;
+	}
+	if (cfg->role == SERVER_ROLE_INDEXER && !cfg->self) {
+		error_set("--role=indexer needs --self: the searcher whose repositories it syncs");
+		return TRAWL_EINVAL;
+	}
+	/* A searcher needs no list: its --self (a manifest's) is checked only against one. */
+	if (cfg->self && c->set.n && (c->self = cluster_set_find(&c->set, cfg->self)) < 0) {
+		error_set("--self: \"%s\" is not a name of --searchers", cfg->self);
+		return TRAWL_EINVAL;
+	}
+	if (cfg->role == SERVER_ROLE_FRONTEND && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		error_set("cannot start libcurl");
+		return TRAWL_EIO;
+	}
+	return 0;
+}
+
+void server_cluster_stop(struct srv *s)
+{
+	struct cluster_srv *c = s->cluster;
+
+	if (!c)
+		return;
+	cluster_replay_free(c->replay);
+	cluster_set_dispose(&c->set);
+	sodium_memzero(&c->key, sizeof(c->key));
+	free(c);
+	s->cluster = NULL;
+}
+
+const char *server_role_name(enum server_role r)
+{
+	switch (r) {
+	case SERVER_ROLE_FRONTEND: return "frontend";
+	case SERVER_ROLE_SEARCHER: return "searcher";
+	case SERVER_ROLE_INDEXER: return "indexer";
+	case SERVER_ROLE_ALL: break;
+	}
+	return "all";
+}
+
+/* ======================================================================================== */
+/* ---- the searcher: POST /internal/v1/search ---- */
+
+/* The searcher's sink: each result onto the wire. */
+struct wire_sink {
+	struct search_sink sink; /* first: the request hands it back */
+	struct buf *b;
+	unsigned context;
+	size_t max;
+};
+
+static int wire_file(struct search_sink *sk, const struct search_file *f)
+{
+	struct wire_sink *ws = (struct wire_sink *)sk;
+
+	if (ws->b->len >= ws->max) {
+		sk->is_full = true;
+		return 1;
+	}
+	if ((sk->err = cluster_wire_put_file(ws->b, f, ws->context)) < 0)
+		return 1;
+	return 0;
+}
+
+/* The frontend makes the alerts again from the merged stats: none travels. */
+static int wire_alert(struct search_sink *sk, enum search_alert a, const char *msg)
+{
+	(void)sk;
+	(void)a;
+	(void)msg;
+	return 0;
+}
+
+/* What the internal search needs on its search thread. */
+struct internal_work {
+	json_t *body;
+	struct query *q;
+	const char **names;
+	struct search_repos repos;
+	unsigned context;
+	bool want_ranges;
+};
+
+static void internal_work_free(struct internal_work *w)
+{
+	query_free(w->q);
+	free(w->names);
+	json_decref(w->body);
+	free(w);
+}
+
+static void log_repos(const struct req *rq, const struct internal_work *w)
+{
+	struct logline l;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	for (size_t i = 0; i < w->repos.n_names; i++)
+		if ((i && buf_putc(&b, ',') < 0) || buf_puts(&b, w->repos.names[i]) < 0)
+			break;
+	log_begin(&l, "info", "internal search");
+	log_cstr(&l, "req", rq->id);
+	log_cstr(&l, "all", w->repos.is_all ? "true" : "false");
+	log_str(&l, "repos", b.ptr ? b.ptr : "", b.len);
+	log_end(&l);
+	buf_dispose(&b);
+}
+
+static int run_internal(struct req *rq)
+{
+	struct internal_work *w = rq->work;
+	struct search_request srq = {
+		.readable = &w->repos,
+		.opts = { .query = w->q, .want_lines = true, .want_ranges = w->want_ranges,
+			  .is_resident = true, .mem_limit = rq->s->query_mem, .n_threads = 1,
+			  .cancel = &rq->s->is_stopping, .budget_ms = rq->inline_budget_ms },
+	};
+	struct wire_sink ws = { .sink = { .file = wire_file, .alert = wire_alert },
+				.b = &rq->body, .context = w->context, .max = rq->s->query_mem };
+	struct search_stats st;
+	int err;
+
+	buf_reset(&rq->body);
+	if ((err = cluster_wire_begin(&rq->body)) < 0)
+		goto out;
+	err = search_request_run(&st, rq->snap->ix, &srq, &ws.sink);
+	if (err == TRAWL_EAGAIN && rq->inline_budget_ms > 0) {
+		buf_reset(&rq->body);
+		return err; /* again on a search thread */
+	}
+	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
+	/* The searcher's own output cap: as the memory limit, a limit of this query. */
+	st.is_mem_limit |= ws.sink.is_full;
+	if (err < 0) {
+		size_t pos = error_pos();
+
+		buf_reset(&rq->body);
+		if ((err = cluster_wire_begin(&rq->body)) == 0)
+			err = cluster_wire_put_error(&rq->body, err, pos, error_last());
+	} else {
+		err = cluster_wire_put_stats(&rq->body, &st);
+	}
+out:
+	if (err < 0) {
+		buf_reset(&rq->body);
+		req_fail(rq, handlers_internal(err));
+	} else {
+		rq->status = 200;
+		rq->ctype = "application/octet-stream";
+	}
+	internal_work_free(w);
+	rq->work = NULL;
+	return 0;
+}
+
+/*
+ * "all": the caller reads every repository: those of this searcher's index that the frontend's
+ * searcher set (the body's "set", its names in order, and "self") assigns to it, so that a
+ * repository a changed set moved away is not searched twice (the old owner's copy stays until
+ * its indexer removes it).
+ */
+static int body_all(struct internal_work *w, const struct snapshot *snap)
+{
+	json_t *names = json_object_get(w->body, "set");
+	const char *self = json_string_value(json_object_get(w->body, "self"));
+	size_t n = json_array_size(names);
+	struct cluster_set set = { 0 };
+	long k;
+
+	if (!self || n == 0 || n > CLUSTER_NODES_MAX) {
+		error_set("all needs set and self");
+		return TRAWL_EINVAL;
+	}
+	if (!(set.v = calloc(n, sizeof(*set.v))) ||
+	    !(w->names = calloc(snap->n_repos ? snap->n_repos : 1, sizeof(*w->names)))) {
+		free(set.v);
+		return error_nomem(NULL);
+	}
+	for (size_t i = 0; i < n; i++, set.n++) {
+		const char *s = json_string_value(json_array_get(names, i));
+
+		if (!s || strlen(s) > CLUSTER_NAME_MAX) {
+			free(set.v);
+			error_set("set must hold searcher names");
+			return TRAWL_EINVAL;
+		}
+		memcpy(set.v[i].name, s, strlen(s) + 1);
+	}
+	if ((k = cluster_set_find(&set, self)) < 0) {
+		free(set.v);
+		error_set("self is not in set");
+		return TRAWL_EINVAL;
+	}
+	/* The snapshot's repositories are sorted by name: so is the list. */
+	for (size_t i = 0; i < snap->n_repos; i++)
+		if (cluster_owner(&set, snap->repos[i].name) == (size_t)k)
+			w->names[w->repos.n_names++] = snap->repos[i].name;
+	w->repos.names = w->names;
+	free(set.v);
+	return 0;
+}
+
+/* The readable set of the body: "all": true, or "readable": names sorted, each once. */
+static int body_repos(struct internal_work *w, const struct snapshot *snap)
+{
+	json_t *all = json_object_get(w->body, "all"), *names = json_object_get(w->body, "readable");
+	size_t n = names ? json_array_size(names) : 0;
+
+	if (all && json_is_true(all))
+		return body_all(w, snap);
+	if (n && !(w->names = calloc(n, sizeof(*w->names))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(names, i));
+
+		/* SECURITY: sorted and unique, as search_repos requires (its binary search). */
+		if (!s || (i && strcmp(w->names[i - 1], s) >= 0)) {
+			error_set("readable must hold repository names, sorted, each once");
+			return TRAWL_EINVAL;
+		}
+		w->names[i] = s;
+	}
+	w->repos.names = w->names;
+	w->repos.n_names = n;
+	return 0;
+}
+
+/* The query and the options the frontend computed. */
+static int body_query(struct internal_work *w)
+{
+	const char *q = json_string_value(json_object_get(w->body, "q"));
+	json_int_t context = json_integer_value(json_object_get(w->body, "context"));
+	json_int_t type = json_integer_value(json_object_get(w->body, "type"));
+	json_int_t count = json_integer_value(json_object_get(w->body, "count"));
+	json_t *ranges = json_object_get(w->body, "ranges");
+	int err;
+
+	if (context < 0 || context > 10 || type < QT_FILE || type > QT_SYMBOL || count < 0 ||
+	    count > QUERY_MAX_COUNT) {
+		error_set("context, type or count is out of range");
+		return TRAWL_EINVAL;
+	}
+	if ((err = query_parse(&w->q, q, strlen(q))) < 0)
+		return err;
+	w->context = (unsigned)context;
+	w->want_ranges = !ranges || json_is_true(ranges);
+	/* The route's own settings (the symbols route's implied type and count=). */
+	w->q->type = (enum qtype)type;
+	w->q->count = (uint64_t)count;
+	return 0;
+}
+
+static int h_internal_search(struct req *rq)
+{
+	static const struct req_field fields[] = {
+		{ "q", REQ_STRING, true },      { "all", REQ_BOOL, false },
+		{ "readable", REQ_ARRAY, false }, { "context", REQ_INT, true },
+		{ "type", REQ_INT, true },      { "count", REQ_INT, true },
+		{ "ranges", REQ_BOOL, false },  { "set", REQ_ARRAY, false },
+		{ "self", REQ_STRING, false },
+	};
+	struct cluster_srv *c = rq->s->cluster;
+	struct internal_work *w;
+	int err;
+
+	/* SECURITY: a bare 401 for every failure: nothing tells a prober what was wrong. */
+	if (cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),
+			   rq->method, INTERNAL_PATH, rq->in_body.ptr, rq->in_body.len,
+			   now_s()) < 0) {
+		req_error(rq, 401, "unauthorized", "unauthorized", 0);
+		return 0;
+	}
+	if (!(w = calloc(1, sizeof(*w))))
+		return error_nomem(NULL);
+	if ((err = req_json_body(&w->body, rq, fields, sizeof(fields) / sizeof(fields[0]))) < 0 ||
+	    (err = body_repos(w, rq->snap)) < 0 || (err = body_query(w)) < 0) {
+		internal_work_free(w);
+		return err;
+	}
+	if (c->is_logging_repos)
+		log_repos(rq, w);
+	rq->work = w;
+	return req_try_inline(rq, run_internal);
+}
+
+/* /readyz: ready once the index is open (a searcher, all) or always (a frontend, an indexer). */
+int handlers_readyz(struct req *rq)
+{
+	struct snapshot *snap = NULL;
+	bool is_frontend = rq->s->cfg->role == SERVER_ROLE_FRONTEND ||
+			   rq->s->cfg->role == SERVER_ROLE_INDEXER;
+
+	if (!is_frontend && !(snap = snapstore_get(rq->s->store)))
+		return req_error(rq, 503, "unavailable", "the index is not open yet", 0);
+	snapshot_unref(snap);
+	if (buf_puts(&rq->body, "{\"status\":\"ready\"}") < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	rq->status = 200;
+	return 0;
+}
+
+static int h_healthz_bare(struct req *rq)
+{
+	if (buf_puts(&rq->body, "{\"status\":\"ok\"}") < 0)
+		return handlers_internal(TRAWL_ENOMEM);
+	rq->status = 200;
+	return 0;
+}
+
+/*
+ * A searcher's routes: health, readiness and the internal search; everything else is a 404
+ * (no user route, no UI). The internal route is open to the dispatcher: its handler accepts
+ * only a valid signature.
+ */
+#define OPEN_ROW                                                                            \
+	.methods = ROUTE_GET | ROUTE_HEAD, .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_NONE,  \
+	.flags = ROUTE_API
+/* The rows of both a searcher and an indexer: health, readiness, a 404 for the rest. */
+#define HEALTH_ROWS                                                                         \
+	{ "healthz", OPEN_ROW, .handler = h_healthz_bare, .name = "healthz" },              \
+	{ "readyz", OPEN_ROW, .handler = handlers_readyz, .name = "readyz" },               \
+	{ "*", OPEN_ROW, .handler = NULL, .name = "not_found" }
+
+static const char *const p_file[] = { "rev", "path", NULL };
+static const char *const p_rev[] = { "rev", NULL };
+/* A frontend's proxied repository routes (cluster_proxy): signed, checked in admit. */
+#define REPO_ROW(path, p, h, f, n)                                                          \
+	{ "internal/api/v1/repos/{name}/" path, .methods = ROUTE_GET | ROUTE_HEAD,          \
+	  .auth = ROUTE_AUTH_NONE, .perm = ROUTE_PERM_READ, .params = (p),                    \
+	  .flags = ROUTE_API | ROUTE_INDEX | (f), .handler = (h), .name = "internal_" n }
+
+const struct route cluster_searcher_routes[] = {
+	{ "internal/v1/search", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
+	  .perm = ROUTE_PERM_NONE, .max_body = (size_t)64 << 20,
+	  .flags = ROUTE_API | ROUTE_INDEX | ROUTE_SEARCH, .handler = h_internal_search,
+	  .name = "internal_search" },
+	REPO_ROW("tree", p_file, handlers_tree, 0, "tree"),
+	REPO_ROW("file", p_file, handlers_file, 0, "file"),
+	REPO_ROW("raw", p_file, handlers_raw, 0, "raw"),
+	REPO_ROW("readme", p_file, handlers_readme, ROUTE_SEARCH, "readme"),
+	REPO_ROW("paths", p_rev, handlers_paths, 0, "paths"),
+	REPO_ROW("outline", p_file, handlers_outline, 0, "outline"),
+	HEALTH_ROWS,
+};
+const size_t n_cluster_searcher_routes =
+	sizeof(cluster_searcher_routes) / sizeof(cluster_searcher_routes[0]);
+
+/* An indexer's: health and readiness only (it syncs; users go to the frontends). */
+const struct route cluster_indexer_routes[] = { HEALTH_ROWS };
+const size_t n_cluster_indexer_routes =
+	sizeof(cluster_indexer_routes) / sizeof(cluster_indexer_routes[0]);
+
+/* ======================================================================================== */
+/* ---- the frontend: fan-out and merge ---- */
+
+struct fanout_ctx {
+	struct srv *s;
+	const char *qtext;
+	unsigned context;
+};
+
+/* One searcher's request and answer. */
+struct call {
+	struct cluster_node *node;
+	struct buf body;     /* the request's JSON */
+	struct buf answer;   /* its answer */
+	size_t n_repos;      /* readable repositories it was sent */
+	CURL *h;
+	struct curl_slist *headers;
+	char url[CLUSTER_HOST_MAX + 64];
+	bool is_ok;          /* answered 200 and decoded */
+	bool is_done;        /* the transfer ended (else: the timeout or a cancel stopped it) */
+	long status;         /* its HTTP status */
+	CURLcode result;
+	struct cluster_answer a;
+};
+
+static size_t on_answer(char *data, size_t size, size_t n, void *arg)
+{
+	struct call *c = arg;
+
+	return buf_put(&c->answer, data, size * n) < 0 ? 0 : size * n;
+}
+
+/* The request body of searcher k: the query, its options and k's share of repos. */
+static int call_body(struct call *c, const struct fanout_ctx *x, const struct search_repos *repos,
+		     const struct search_opts *o, const struct cluster_set *set, size_t k)
+{
+	const struct query *q = o->query;
+	bool is_first = true;
+	int err;
+
+	if ((err = buf_puts(&c->body, "{\"q\":")) < 0 ||
+	    (err = json_put_string(&c->body, x->qtext, strlen(x->qtext), NULL)) < 0 ||
+	    (err = buf_printf(&c->body, ",\"context\":%u,\"type\":%d,\"count\":%llu,\"ranges\":%s",
+			      x->context, (int)q->type, (unsigned long long)q->count,
+			      o->want_ranges ? "true" : "false")) < 0)
+		return err;
+	if (repos->is_all) {
+		/* The searcher picks what it owns under this set (cluster.c, body_all). */
+		if ((err = buf_puts(&c->body, ",\"all\":true,\"self\":")) < 0 ||
+		    (err = json_put_string(&c->body, set->v[k].name, strlen(set->v[k].name),
+					   NULL)) < 0 ||
+		    (err = buf_puts(&c->body, ",\"set\":[")) < 0)
+			return err;
+		for (size_t i = 0; i < set->n; i++)
+			if ((i && (err = buf_putc(&c->body, ',')) < 0) ||
+			    (err = json_put_string(&c->body, set->v[i].name, strlen(set->v[i].name),
+						   NULL)) < 0)
+				return err;
+		return buf_puts(&c->body, "]}");
+	}
+	if ((err = buf_puts(&c->body, ",\"readable\":[")) < 0)
+		return err;
+	/* SECURITY: k's share only: a searcher never learns of another's repositories. */
+	for (size_t i = 0; i < repos->n_names; i++) {
+		if (cluster_owner(set, repos->names[i]) != k)
+			continue;
+		if ((!is_first && (err = buf_putc(&c->body, ',')) < 0) ||
+		    (err = json_put_string(&c->body, repos->names[i], strlen(repos->names[i]),
+					   NULL)) < 0)
+			return err;
+		is_first = false;
+		c->n_repos++;
+	}
+	return buf_puts(&c->body, "]}");
+}
+
+static int call_start(struct call *c, CURLM *m, const struct cluster_key *key, long timeout_ms)
+{
+	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32];
+	struct curl_slist *h;
+
+	snprintf(c->url, sizeof(c->url), "http://%s:%u" INTERNAL_PATH, c->node->host,
+		 c->node->port);
+	cluster_sign(sig, key, "POST", INTERNAL_PATH, c->body.ptr, c->body.len, now_s());
+	snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
+	if (!(c->h = curl_easy_init()) ||
+	    !(h = curl_slist_append(NULL, "Content-Type: application/json")))
+		return error_nomem(NULL);
+	c->headers = h;
+	if (!(h = curl_slist_append(c->headers, hdr)))
+		return error_nomem(NULL);
+	c->headers = h;
+	if (!(h = curl_slist_append(c->headers, "Expect:")))
+		return error_nomem(NULL);
+	c->headers = h;
+	curl_easy_setopt(c->h, CURLOPT_URL, c->url);
+	curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->body.ptr);
+	curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body.len);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_answer);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	/* A changed DNS answer (a rescheduled pod) is seen within 10 s. */
+	curl_easy_setopt(c->h, CURLOPT_DNS_CACHE_TIMEOUT, 10L);
+	curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
+	return curl_multi_add_handle(m, c->h) == CURLM_OK ? 0 : error_nomem(NULL);
+}
+
+/* Runs every call until each is done, the timeout passed or the search is canceled. */
+static void calls_run(CURLM *m, const struct search_opts *o)
+{
+	int running = 1, n_msgs;
+	CURLMsg *msg;
+
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(m, &n_msgs))) {
+			struct call *c = NULL;
+			long status = 0;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+			c->is_done = true;
+			c->status = status;
+			c->result = msg->data.result;
+			c->is_ok = msg->data.result == CURLE_OK && status == 200 &&
+				   buf_putc(&c->answer, 0) == 0 &&
+				   cluster_wire_decode(&c->a, (const uint8_t *)c->answer.ptr,
+						       c->answer.len - 1) == 0;
+		}
+		if (!running || (o->cancel && atomic_load(o->cancel)))
+			break;
+		curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+}
+
+static void call_dispose(struct call *c, CURLM *m)
+{
+	if (c->h) {
+		curl_multi_remove_handle(m, c->h);
+		curl_easy_cleanup(c->h);
+	}
+	curl_slist_free_all(c->headers);
+	cluster_answer_dispose(&c->a);
+	buf_dispose(&c->body);
+	buf_dispose(&c->answer);
+}
+
+/* A result of the merge: the answer's file and the position it comes from. */
+struct pick {
+	const struct search_file *f;
+};
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct search_file *x = ((const struct pick *)a)->f, *y = ((const struct pick *)b)->f;
+	size_t n = x->path_len < y->path_len ? x->path_len : y->path_len;
+	int c;
+
+	/* search.c's cmp_pick: by score, then repository, path, first branch. */
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	if ((c = strcmp(x->repo, y->repo)) != 0)
+		return c;
+	if ((c = memcmp(x->path, y->path, n)) != 0)
+		return c;
+	if (x->path_len != y->path_len)
+		return x->path_len < y->path_len ? -1 : 1;
+	if (x->n_branches && y->n_branches)
+		return strcmp(x->branches[0], y->branches[0]);
+	return 0;
+}
+
+/* Sums the answers' stats into st; the flags of any, repo_none of all. */
+static void merge_stats(struct search_stats *st, struct call *calls, size_t n)
+{
+	bool is_repo_none = true, any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct search_stats *a = &calls[i].a.stats;
+
+		if (!calls[i].is_ok)
+			continue;
+		any = true;
+		st->shards_total += a->shards_total;
+		st->shards_searched += a->shards_searched;
+		st->candidates += a->candidates;
+		st->bytes_scanned += a->bytes_scanned;
+		st->is_limit_hit |= a->is_limit_hit;
+		st->is_timeout |= a->is_timeout;
+		st->is_mem_limit |= a->is_mem_limit;
+		st->mem_peak = a->mem_peak > st->mem_peak ? a->mem_peak : st->mem_peak;
+		st->plan_ms = a->plan_ms > st->plan_ms ? a->plan_ms : st->plan_ms;
+		is_repo_none &= a->is_repo_none;
+		if (a->rev_missing && !st->rev_missing)
+			memcpy(st->rev_warning, a->rev_warning, sizeof(st->rev_warning));
+		st->rev_missing += a->rev_missing;
+		if (a->symbols_missing && !st->symbols_missing)
+			memcpy(st->symbols_warning, a->symbols_warning, sizeof(st->symbols_warning));
+		st->symbols_missing += a->symbols_missing;
+	}
+	st->is_repo_none = any && is_repo_none;
+}
+
+/*
+ * Hands the merged files to fn, cut at limit as search.c's emit_files cuts: lines of content
+ * results (the last file's cut to fit), files of the others.
+ */
+static int emit(struct search_stats *st, struct pick *picks, size_t n, uint64_t limit,
+		search_file_fn fn, void *arg)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct search_file sf = *picks[i].f;
+		bool is_content = sf.kind == SEARCH_CONTENT;
+
+		if (limit && is_content && st->lines + sf.n_lines > limit) {
+			sf.n_lines = limit - st->lines;
+			st->is_limit_hit = true;
+		}
+		if (sf.n_lines == 0 && is_content)
+			break;
+		st->lines += sf.n_lines;
+		st->files++;
+		ret = fn(&sf, arg);
+		if (limit && (is_content ? st->lines : st->files) >= limit) {
+			if (i + 1 < n)
+				st->is_limit_hit = true;
+			break;
+		}
+	}
+	return ret;
+}
+
+/*
+ * type:symbol: the best count: symbols of every answer, then their files in the order of
+ * their best symbol, as symsearch.c hands them out.
+ */
+static int emit_symbols(struct search_stats *st, struct pick *picks, size_t n, uint64_t limit,
+			search_file_fn fn, void *arg)
+{
+	size_t total = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += picks[i].f->n_symbols;
+	/* Files are sorted by their best symbol; the cut keeps the best symbols overall. */
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct search_file sf = *picks[i].f;
+
+		if (limit && st->lines >= limit) {
+			st->is_limit_hit = true;
+			break;
+		}
+		if (limit && st->lines + sf.n_symbols > limit) {
+			sf.n_symbols = (size_t)(limit - st->lines);
+			st->is_limit_hit = true;
+		}
+		sf.n_lines = sf.n_symbols;
+		st->lines += sf.n_symbols;
+		st->files++;
+		ret = fn(&sf, arg);
+	}
+	(void)total;
+	return ret;
+}
+
+static int merge(struct search_stats *st, struct call *calls, size_t n_calls,
+		 const struct search_opts *o, search_file_fn fn, void *arg)
+{
+	const struct query *q = o->query;
+	uint64_t limit = o->limit ? o->limit : q->count;
+	struct pick *picks;
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < n_calls; i++)
+		n += calls[i].is_ok ? calls[i].a.n_files : 0;
+	if (!(picks = malloc((n ? n : 1) * sizeof(*picks))))
+		return error_nomem(NULL);
+	n = 0;
+	for (size_t i = 0; i < n_calls; i++)
+		for (size_t k = 0; calls[i].is_ok && k < calls[i].a.n_files; k++)
+			picks[n++].f = &calls[i].a.files[k];
+	qsort(picks, n, sizeof(*picks), cmp_pick);
+	if (limit == UINT64_MAX)
+		limit = 0; /* select: counts selected results in the request's relay */
+	err = q->type == QT_SYMBOL ? emit_symbols(st, picks, n, limit, fn, arg)
+				   : emit(st, picks, n, limit, fn, arg);
+	free(picks);
+	if (q->select == QS_REPO || q->select == QS_FILE) {
+		/*
+		 * The answers are projected already: one process counts the matching files and
+		 * lines behind them, which the searchers counted (exact unless count: cut the
+		 * merged results, when files past the cut count too: docs/internals/cluster.md).
+		 */
+		st->lines = st->files = 0;
+		for (size_t i = 0; i < n_calls; i++) {
+			st->lines += calls[i].is_ok ? calls[i].a.stats.lines : 0;
+			st->files += calls[i].is_ok ? calls[i].a.stats.files : 0;
+		}
+	}
+	return err;
+}
+
+/* The first searcher error (a query only a searcher refuses: a regex over its limits). */
+static int answer_error(struct call *calls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!calls[i].is_ok || !calls[i].a.err)
+			continue;
+		if (calls[i].a.err_pos != (size_t)-1)
+			error_set_at(calls[i].a.err_pos, "%s", calls[i].a.err_msg);
+		else
+			error_set("%s", calls[i].a.err_msg);
+		return calls[i].a.err;
+	}
+	return 0;
+}
+
+/*
+ * Each thread's multi handle, kept for the thread's next fan-outs: its connection cache holds
+ * the connections to the searchers open, so a search does not connect anew (no lock: a handle
+ * is its thread's). Freed when the thread ends.
+ */
+static pthread_key_t multi_key;
+static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
+static int multi_key_err;
+
+static void multi_free(void *m)
+{
+	curl_multi_cleanup(m);
+}
+
+static void multi_key_make(void)
+{
+	multi_key_err = pthread_key_create(&multi_key, multi_free);
+}
+
+static CURLM *thread_multi(size_t n_searchers)
+{
+	CURLM *m;
+
+	pthread_once(&multi_once, multi_key_make);
+	if (multi_key_err)
+		return curl_multi_init(); /* the caller's to clean up (thread_multi_done) */
+	if ((m = pthread_getspecific(multi_key)))
+		return m;
+	if (!(m = curl_multi_init()))
+		return NULL;
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)(2 * n_searchers + 4));
+	if (pthread_setspecific(multi_key, m) != 0) {
+		curl_multi_cleanup(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void thread_multi_done(CURLM *m)
+{
+	if (multi_key_err)
+		curl_multi_cleanup(m);
+}
+
+/* A searcher that did not answer: the operator's log says which and why (the caller's never). */
+static void log_failed(const struct call *c)
+{
+	struct logline l;
+
+	log_begin(&l, "warn", "a searcher did not answer: partial results");
+	log_cstr(&l, "searcher", c->node->name);
+	log_cstr(&l, "error", !c->is_done		   ? "no answer in time"
+			      : c->result != CURLE_OK ? curl_easy_strerror(c->result)
+			      : c->status != 200      ? "an error status"
+						      : "a malformed answer");
+	log_num(&l, "status", (double)c->status);
+	log_end(&l);
+}
+
+static int fanout_run(void *ctx, struct search_stats *st, const struct search_repos *repos,
+		      const struct search_opts *o, search_file_fn fn, void *arg)
+{
+	struct fanout_ctx *x = ctx;
+	struct cluster_srv *cs = x->s->cluster;
+	const struct cluster_set *set = &cs->set;
+	double t0 = clock_now_ms();
+	long timeout_ms = (long)(o->query->timeout_ms ? o->query->timeout_ms
+						       : QUERY_DEFAULT_TIMEOUT_MS) + GRACE_MS;
+	struct call *calls;
+	CURLM *m;
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	/* A fan-out waits on the network: never on an HTTP thread. */
+	if (o->budget_ms > 0) {
+		error_set("a fan-out runs on a search thread");
+		return TRAWL_EAGAIN;
+	}
+	if (!(calls = calloc(set->n, sizeof(*calls))) || !(m = thread_multi(set->n))) {
+		free(calls);
+		return error_nomem(NULL);
+	}
+	for (size_t k = 0; k < set->n && err == 0; k++) {
+		calls[k].node = &set->v[k];
+		buf_init(&calls[k].body, BUF_MAX_DEFAULT);
+		buf_init(&calls[k].answer, x->s->query_mem);
+		if ((err = call_body(&calls[k], x, repos, o, set, k)) == 0 &&
+		    (repos->is_all || calls[k].n_repos))
+			err = call_start(&calls[k], m, &cs->key, timeout_ms);
+	}
+	if (err == 0) {
+		calls_run(m, o);
+		if ((err = answer_error(calls, set->n)) == 0) {
+			merge_stats(st, calls, set->n);
+			err = merge(st, calls, set->n, o, fn, arg);
+		}
+	}
+	for (size_t k = 0; k < set->n; k++) {
+		if (!calls[k].h || calls[k].is_ok)
+			continue;
+		log_failed(&calls[k]);
+		atomic_fetch_add(&x->s->metrics.cluster_failures, 1);
+		st->partial_searchers++;
+		st->partial_repos += calls[k].n_repos;
+	}
+	if (st->partial_searchers)
+		atomic_fetch_add(&x->s->metrics.cluster_partial, 1);
+	if (o->cancel && atomic_load(o->cancel))
+		st->is_canceled = true;
+	for (size_t k = 0; k < set->n; k++)
+		call_dispose(&calls[k], m);
+	thread_multi_done(m);
+	free(calls);
+	st->elapsed_ms = clock_now_ms() - t0;
+	return err;
+}
+
+int server_search_run(struct srv *s, const struct snapshot *snap, struct search_stats *st,
+		      struct search_request *srq, struct search_sink *sk, const char *qtext,
+		      unsigned context)
+{
+	struct fanout_ctx x = { .s = s, .qtext = qtext, .context = context };
+
+	if (s->cfg->role != SERVER_ROLE_FRONTEND)
+		return search_request_run(st, snap->ix, srq, sk);
+	srq->run = fanout_run;
+	srq->run_ctx = &x;
+	return search_request_run(st, NULL, srq, sk);
+}
+
+/* ======================================================================================== */
+/* ---- the routes of one repository: proxied to its owner ---- */
+
+/*
+ * The routes that read one repository ({name}) and nothing else: a frontend sends them to the
+ * repository's searcher, under "/internal" + the same path and query, signed. Not definition
+ * or references, which may search other repositories the searcher cannot tell apart.
+ */
+static const char *const proxied[] = { "tree", "file", "raw", "readme", "paths", "outline" };
+
+bool cluster_is_proxied(const struct route *r)
+{
+	for (size_t i = 0; i < sizeof(proxied) / sizeof(proxied[0]); i++)
+		if (strcmp(r->name, proxied[i]) == 0)
+			return true;
+	return false;
+}
+
+struct query_out {
+	struct buf *b;
+	size_t mark; /* where the query starts: no '&' before its first pair */
+};
+
+static enum MHD_Result put_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct query_out *q = cls;
+
+	(void)kind;
+	/* Keys and values are as the client sent them (the server unescapes nothing itself). */
+	if ((q->b->len > q->mark && buf_putc(q->b, '&') < 0) || buf_puts(q->b, key) < 0 ||
+	    (value && (buf_putc(q->b, '=') < 0 || buf_puts(q->b, value) < 0)))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* Appends "?" and the query as received (nothing when there is none), then a NUL. ENOMEM. */
+static int put_query(struct buf *b, const struct req *rq)
+{
+	struct query_out q = { b, 0 };
+
+	if (buf_putc(b, '?') < 0)
+		return TRAWL_ENOMEM;
+	q.mark = b->len;
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, put_arg, &q);
+	if (b->len == q.mark)
+		b->len--; /* no query: no '?' */
+	return buf_putc(b, 0) < 0 ? TRAWL_ENOMEM : 0;
+}
+
+/*
+ * The searcher's target of a proxied route: "/internal/" + the route's pattern with {name}
+ * percent-encoded from the decoded name (what the searcher decodes back), and the query as
+ * received. NUL-terminated. ENOMEM.
+ */
+static int internal_target(struct buf *b, const struct req *rq)
+{
+	const char *pat = rq->route->pattern, *brace = strstr(pat, "{name}");
+	int err = 0;
+
+	if (!brace || (err = buf_puts(b, "/internal/")) < 0 ||
+	    (err = buf_put(b, pat, (size_t)(brace - pat))) < 0)
+		return err < 0 ? err : TRAWL_EINVAL;
+	for (size_t i = 0; i < rq->args.name_len && err == 0; i++) {
+		unsigned char ch = (unsigned char)rq->args.name[i];
+
+		err = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+				      ch == '-' || ch == '_' || ch == '.' || ch == '~'
+			      ? buf_putc(b, (char)ch)
+			      : buf_printf(b, "%%%02X", ch);
+	}
+	if (err < 0 || (err = buf_puts(b, brace + 6)) < 0)
+		return err;
+	return put_query(b, rq);
+}
+
+int cluster_admit_signed(struct req *rq, const char *url)
+{
+	struct cluster_srv *c = rq->s->cluster;
+	struct buf target;
+	int err;
+
+	/* The internal search checks its own (its body is signed too); health needs none. */
+	if (strncmp(rq->route->name, "internal_", 9) != 0 ||
+	    strcmp(rq->route->name, "internal_search") == 0)
+		return 0;
+	buf_init(&target, 1 << 16);
+	err = buf_puts(&target, url) < 0 ? TRAWL_ENOMEM : put_query(&target, rq);
+	if (err == 0 && cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),
+				       rq->method, target.ptr, "", 0, now_s()) < 0)
+		err = TRAWL_EAUTH;
+	buf_dispose(&target);
+	if (err < 0)
+		req_error(rq, 401, "unauthorized", "unauthorized", 0);
+	return err;
+}
+
+/* The answer's headers a proxied route sets itself (handlers_repos.c). */
+static size_t on_proxy_header(char *data, size_t size, size_t n, void *arg)
+{
+	/* The searcher's own security headers are the frontend's to set (but raw's sandbox). */
+	static const char *const relayed[] = { "Content-Type", "Link", "Content-Security-Policy",
+					       "Content-Disposition" };
+	struct req *rq = arg;
+	size_t len = size * n, k;
+
+	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++) {
+		char value[1024];
+
+		k = strlen(relayed[i]);
+		if (len <= k + 1 || strncasecmp(data, relayed[i], k) != 0 || data[k] != ':')
+			continue;
+		snprintf(value, sizeof(value), "%.*s", (int)(len - k - 1), data + k + 1);
+		value[strcspn(value, "\r\n")] = 0;
+		if (i == 2 && strcmp(value + strspn(value, " "), "sandbox") != 0)
+			continue;
+		if (i == 0)
+			rq->ctype = req_keep(rq, value + strspn(value, " "));
+		else
+			req_header(rq, relayed[i], req_keep(rq, value + strspn(value, " ")));
+	}
+	return len;
+}
+
+static size_t on_proxy_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct req *rq = arg;
+
+	return buf_put(&rq->body, data, size * n) < 0 ? 0 : size * n;
+}
+
+/* On a pool thread: the owner's answer becomes this request's. */
+static int proxy_run(struct req *rq)
+{
+	struct cluster_srv *c = rq->s->cluster;
+	const struct cluster_node *node = &c->set.v[cluster_owner(&c->set, rq->args.name)];
+	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32], url[CLUSTER_HOST_MAX + 32];
+	struct buf target, full;
+	struct curl_slist *headers = NULL;
+	CURL *h = NULL;
+	long status = 0;
+	CURLcode res = CURLE_FAILED_INIT;
+
+	buf_init(&target, 1 << 16);
+	buf_init(&full, 1 << 17);
+	snprintf(url, sizeof(url), "http://%s:%u", node->host, node->port);
+	if (internal_target(&target, rq) == 0 && buf_puts(&full, url) == 0 &&
+	    buf_put(&full, target.ptr, target.len) == 0 && (h = curl_easy_init()) != NULL) {
+		cluster_sign(sig, &c->key, "GET", target.ptr, "", 0, now_s());
+		snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
+		headers = curl_slist_append(NULL, hdr);
+		curl_easy_setopt(h, CURLOPT_URL, full.ptr);
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_proxy_header);
+		curl_easy_setopt(h, CURLOPT_HEADERDATA, rq);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_proxy_body);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, rq);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)QUERY_MAX_TIMEOUT_MS);
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		buf_reset(&rq->body);
+		if (headers && (res = curl_easy_perform(h)) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	}
+	if (res != CURLE_OK || status < 200 || status > 599) {
+		struct logline l;
+
+		log_begin(&l, "warn", "a searcher did not answer a repository route");
+		log_cstr(&l, "searcher", node->name);
+		log_cstr(&l, "error", res != CURLE_OK ? curl_easy_strerror(res) : "a bad status");
+		log_end(&l);
+		buf_reset(&rq->body);
+		req_error(rq, 503, "unavailable", "the searcher of this repository did not answer",
+			  0);
+	} else {
+		rq->status = (unsigned)status;
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(h);
+	buf_dispose(&target);
+	buf_dispose(&full);
+	return 0;
+}
+
+int cluster_proxy(struct req *rq)
+{
+	int err;
+
+	/* SECURITY: the caller's access, here: the searcher reads whatever it is sent for. */
+	if ((err = access_check_repo(&rq->caller, rq->args.name)) < 0)
+		return err;
+	req_defer(rq, proxy_run);
+	return 0;
+}
