@@ -879,12 +879,19 @@ int server_search_run(struct srv *s, const struct snapshot *snap, struct search_
 		      unsigned context)
 {
 	struct fanout_ctx x = { .s = s, .qtext = qtext, .context = context };
+	int err;
 
-	if (s->cfg->role != SERVER_ROLE_FRONTEND)
-		return search_request_run(st, snap->ix, srq, sk);
-	srq->run = fanout_run;
-	srq->run_ctx = &x;
-	return search_request_run(st, NULL, srq, sk);
+	if (s->cfg->role != SERVER_ROLE_FRONTEND) {
+		err = search_request_run(st, snap->ix, srq, sk);
+	} else {
+		srq->run = fanout_run;
+		srq->run_ctx = &x;
+		err = search_request_run(st, NULL, srq, sk);
+	}
+	/* A search that held much for results leaves much free in the arenas (pool.c). */
+	if (st->mem_peak >= POOL_TRIM_MIN)
+		pool_trim_after_task();
+	return err;
 }
 
 /* ======================================================================================== */

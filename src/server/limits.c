@@ -210,6 +210,14 @@ static enum limits_kind kind_of(const struct req *rq)
 		{ "api/v1/tokens", "POST", LIMITS_TOKEN },
 	};
 
+	/*
+	 * A searcher's internal routes are signed requests of the frontends, which applied the
+	 * rate limits and search slots of the user they search for: here every user would be one
+	 * caller (the frontend), whose limits would turn a busy cluster's answers partial. The
+	 * searcher keeps its own bound on searches at once (take_limits, --max-searches).
+	 */
+	if (strncmp(rq->route->name, "internal_", 9) == 0)
+		return LIMITS_N_KINDS;
 	if (rq->route->flags & ROUTE_SEARCH)
 		return LIMITS_SEARCH;
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)

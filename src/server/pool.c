@@ -17,7 +17,10 @@
  * --query-memory of results and builds an answer of up to a quarter of it, so with a dozen
  * threads the server's memory grew search after search (30 MB to 550 MB of anonymous memory
  * over nine `count:all` searches, one at a time) although nothing leaked. So a thread gives
- * its arenas' free pages back after each search (malloc_trim), and blocks of POOL_MMAP_MIN or
+ * the arenas' free pages back after a search that held POOL_TRIM_MIN or more for results
+ * (pool_trim_after_task, from server_search_run): not after every task, since malloc_trim walks
+ * every arena and its madvise flushes every core's TLB (a frontend, whose searches wait on the
+ * network with many threads at once, spent half its CPU there), and blocks of POOL_MMAP_MIN or
  * more (answers, result tables) are always their own mappings, unmapped when freed; without
  * the fixed threshold glibc raises it after every such free, up to 32 MiB.
  */
@@ -29,6 +32,14 @@
 #include "util/error.h"
 
 #define POOL_MMAP_MIN ((int)1 << 20)
+
+/* Set by the task running on this thread: trim once it is done. */
+static _Thread_local bool is_trim_wanted;
+
+void pool_trim_after_task(void)
+{
+	is_trim_wanted = true;
+}
 
 struct pool {
 	pthread_mutex_t lock;
@@ -58,7 +69,10 @@ static void *pool_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		t->next = NULL;
 		t->run(t);
-		malloc_trim(0);
+		if (is_trim_wanted) {
+			is_trim_wanted = false;
+			malloc_trim(0);
+		}
 	}
 }
 

@@ -145,6 +145,13 @@ bool pool_submit(struct pool *p, struct pool_task *t);
 void pool_stop(struct pool *p);
 /* Stops (if not yet) and frees. pool_free(NULL) is a no-op. */
 void pool_free(struct pool *p);
+/*
+ * Asks the pool thread running the current task to give free memory back to the system once
+ * the task is done (malloc_trim); a no-op on other threads. For tasks that held much memory.
+ */
+void pool_trim_after_task(void);
+/* Results held at once (search_stats.mem_peak) from which a search trims after it. */
+#define POOL_TRIM_MIN ((uint64_t)1 << 20)
 
 /* ---- connections (conns.c): admission limits and the request-head deadline ---- */
 

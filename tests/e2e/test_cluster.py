@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import uuid
@@ -454,6 +455,32 @@ def test_indexer(tmp):
         ix.stop()
 
 
+def test_searcher_limits(tmp, secret, servers):
+    """A searcher leaves per-user limits to the frontends: every user's fan-out reaches it as
+    one caller, so its own per-caller rate and slots would make a busy cluster's answers
+    partial. Here a searcher allows one search a second and one at a time per caller; eight
+    searches at once through the frontend all answer whole."""
+    s = Server(os.path.join(tmp, "data-s0"), "--role", "searcher", "--cluster-secret-file",
+               secret, "--rate-search", "1/s", "--user-max-searches", "1")
+    servers.append(s)
+    fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
+                "s0=127.0.0.1:%d" % s.port, "--cluster-secret-file", secret,
+                "--user-max-searches", "16")
+    servers.append(fe)
+    got = []
+
+    def one(i):
+        st, body = get(fe, urlq("shared_word count:%d" % (i + 1)))
+        got.append((st, st == 200 and json.loads(body)["summary"].get("partial", False)))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok(len(got) == 8 and all(g == (200, False) for g in got),
+       "a searcher's per-caller limits do not apply to its frontends' requests", got)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="trawl-cluster-")
     servers = []
@@ -518,6 +545,7 @@ def main():
            "partial" not in a["summary"],
            "a frontend over one searcher answers with its repositories", st, body[:300])
 
+        test_searcher_limits(tmp, secret, servers)
         test_signing(cl.s["s3"], secret_key)
         test_rendezvous(tmp)
 
