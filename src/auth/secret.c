@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "auth/auth.h"
 #include "auth/secret_int.h"
 #include "util/error.h"
+#include "util/file.h"
 
 _Static_assert(AUTH_PWHASH_LEN == crypto_pwhash_STRBYTES, "PHC string buffer size");
 _Static_assert(crypto_auth_hmacsha256_KEYBYTES == 32, "keyed hash key size");
@@ -320,15 +320,6 @@ void secret_hasher_dispose(struct secret_hasher *h)
 }
 
 /* Reads exactly 32 bytes from fd, an open regular file of mode 0600 or stricter. */
-static bool key_mode_is_safe(const struct stat *st)
-{
-	mode_t others = st->st_mode & (S_IRWXG | S_IRWXO);
-
-	if (st->st_uid == 0 && geteuid() != 0)
-		return (others & ~(mode_t)S_IRGRP) == 0;
-	return others == 0;
-}
-
 static int key_read(unsigned char key[32], int fd, const char *path)
 {
 	struct stat st;
@@ -342,16 +333,11 @@ static int key_read(unsigned char key[32], int fd, const char *path)
 		error_set("%s: the key file is not a regular file", path);
 		return TRAWL_ECORRUPT;
 	}
-	/*
-	 * SECURITY: with the key, a database dump would let anyone test token guesses offline.
-	 * Ours: nobody else may touch it. Root's (PostgreSQL's rule for its key files): its group
-	 * may also read it, as a Kubernetes Secret mounted with fsGroup is (0440, root, the pod's
-	 * group) or an administrator's root:trawl 0640 file; nobody else may, nobody may write.
-	 */
-	if (!key_mode_is_safe(&st)) {
+	/* SECURITY: with the key, a database dump would let anyone test token guesses offline. */
+	if (!file_is_private(&st)) {
 		error_set("%s: the key file is accessible to group or others (mode %03o, owner uid "
-			  "%u); run chmod 600 %s (or, owned by root, chmod 640: its group may read it)",
-			  path, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, path);
+			  "%u): " FILE_PRIVATE_HINT,
+			  path, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
 		return TRAWL_EPERM;
 	}
 	if (st.st_size != 32) {

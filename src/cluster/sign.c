@@ -2,11 +2,14 @@
  * Signed internal requests (cluster.h): HMAC-SHA256 over the method, path, time, nonce and the
  * body's hash, an expiry window and a bounded table of the nonces seen within it.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cluster/cluster.h"
 #include "util/error.h"
@@ -24,14 +27,33 @@ int cluster_key_load(struct cluster_key *out, const char *path)
 {
 	uint8_t raw[4096], dec[4096];
 	size_t len = 0, dlen = 0, a = 0;
-	FILE *f = fopen(path, "rb");
+	struct stat st;
+	ssize_t got;
+	int fd;
 
-	if (!f) {
-		error_set("--cluster-secret-file: cannot read %s", path);
+	if (file_open_regular(&fd, &st, path, false) < 0) {
+		error_prefix("--cluster-secret-file");
 		return TRAWL_EIO;
 	}
-	len = fread(raw, 1, sizeof(raw), f);
-	fclose(f);
+	/* SECURITY: whoever reads the secret can sign requests for any repository. */
+	if (!file_is_private(&st)) {
+		close(fd);
+		error_set("--cluster-secret-file %s: accessible to group or others (mode %03o, owner "
+			  "uid %u): " FILE_PRIVATE_HINT,
+			  path, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
+		return TRAWL_EPERM;
+	}
+	while (len < sizeof(raw) && (got = read(fd, raw + len, sizeof(raw) - len)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			close(fd);
+			error_set("--cluster-secret-file %s: %s", path, strerror(errno));
+			return TRAWL_EIO;
+		}
+		len += (size_t)got;
+	}
+	close(fd);
 	while (len && (raw[len - 1] == '\n' || raw[len - 1] == '\r' || raw[len - 1] == ' '))
 		len--;
 	while (a < len && (raw[a] == ' ' || raw[a] == '\n'))

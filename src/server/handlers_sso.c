@@ -113,8 +113,8 @@ static int check_settings(const struct server_config *cfg, bool is_team)
 }
 
 /*
- * SECURITY: the client secret's file must be the server user's, a regular file no one else
- * may read (as DATA/credentials and the TLS key). *out (its bytes, one final newline taken
+ * SECURITY: the client secret's file must be a regular file private to the server's user
+ * (file_is_private: its own, or root's readable by its group), as auth.key and the TLS key. *out (its bytes, one final newline taken
  * off) is the caller's to wipe and free.
  */
 static int secret_read(char **out, size_t *len, const char *path)
@@ -127,15 +127,15 @@ static int secret_read(char **out, size_t *len, const char *path)
 		error_prefix("--oidc-client-secret-file");
 		return err;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		error_set("--oidc-client-secret-file %s: the file belongs to another user (uid "
-			  "%u); it must be the server's own",
+			  "%u); it must be the server's own (or root's)",
 			  path, (unsigned)st.st_uid);
 		err = TRAWL_EPERM;
-	} else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	} else if (!file_is_private(&st)) {
 		error_set("--oidc-client-secret-file %s: the file is accessible to group or others "
-			  "(mode %03o); run chmod 600 %s",
-			  path, (unsigned)(st.st_mode & 0777), path);
+			  "(mode %03o): " FILE_PRIVATE_HINT,
+			  path, (unsigned)(st.st_mode & 0777));
 		err = TRAWL_EPERM;
 	} else {
 		err = file_read_fd(out, len, fd, path, SSO_CLIENT_SECRET_MAX + 2);

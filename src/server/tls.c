@@ -81,10 +81,10 @@ static int read_pem(struct key_bytes *k, const char *flag, const char *path, boo
 		error_prefix("%s", flag);
 		return TRAWL_EIO;
 	}
-	if (is_private && (st.st_mode & 077)) {
-		error_set("%s %s: readable or writable by its group or others (mode %04o); "
-			  "make it private with chmod 600",
-			  flag, path, (unsigned)(st.st_mode & 07777));
+	if (is_private && !file_is_private(&st)) {
+		error_set("%s %s: readable or writable by its group or others (mode %04o, owner "
+			  "uid %u): " FILE_PRIVATE_HINT,
+			  flag, path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
 		err = TRAWL_EPERM;
 	} else {
 		err = file_read_fd(&k->p, &k->len, fd, path, TLS_MAX_FILE);

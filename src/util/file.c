@@ -76,6 +76,15 @@ static int reopen_regular(int *fd, int pfd, const struct stat *st, const char *p
  * FIFO swapped in meanwhile must not hold the thread waiting for a writer; O_NOCTTY: a
  * terminal never becomes ours. Neither changes how a regular file reads.
  */
+bool file_is_private(const struct stat *st)
+{
+	mode_t others = st->st_mode & (S_IRWXG | S_IRWXO);
+
+	if (st->st_uid == geteuid())
+		return others == 0;
+	return st->st_uid == 0 && (others & ~(mode_t)S_IRGRP) == 0;
+}
+
 int file_open_regular(int *fd, struct stat *st, const char *path, bool is_nofollow)
 {
 	struct stat own;

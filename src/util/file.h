@@ -24,6 +24,16 @@ struct file_map {
  */
 int file_open_regular(int *fd, struct stat *st, const char *path, bool is_nofollow);
 
+/*
+ * SECURITY: whether a secret file's owner and mode keep it private (keys, shared secrets, client
+ * secrets): owned by this process's user, nothing for its group or others; or owned by root
+ * (this process not root), readable by its group at most (PostgreSQL's rule for its key files:
+ * a Kubernetes Secret mounted with fsGroup is root's, mode 0440; an administrator's root:trawl
+ * 0640). Never writable, never readable by others. FILE_PRIVATE_HINT says how to fix one.
+ */
+bool file_is_private(const struct stat *st);
+#define FILE_PRIVATE_HINT "chmod 600 (or, owned by root, 640: its group may read it)"
+
 /* Maps path read-only (refusing a symlink and anything but a regular file). EIO, ENOTFOUND. */
 int file_map_open(struct file_map *m, const char *path);
 void file_map_close(struct file_map *m);

@@ -492,7 +492,7 @@ def main():
                    {"src/leak.c": "int shared_word = 1; /* %s */\n" % CANARY})
         secret_raw = base64.b64encode(os.urandom(32))
         secret = os.path.join(tmp, "cluster.secret")
-        with open(secret, "wb") as f:
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
             f.write(secret_raw + b"\n")
         secret_key = base64.b64decode(secret_raw)
         all_repos = names() + ["secret"]

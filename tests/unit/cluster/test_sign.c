@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "cluster/cluster.h"
@@ -153,13 +154,20 @@ static void key_file_is_base64_or_raw_and_long_enough(void **state)
 	(void)state;
 	/* base64 of 32 bytes: the key of the bytes, not of the text. */
 	testlib_write_file(dir, "secret", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n");
+	/* Whoever reads the secret can sign: it must be private (file_is_private). */
+	assert_int_equal(chmod(testlib_path("secret"), 0640), 0);
+	assert_int_equal(cluster_key_load(&a, testlib_path("secret")), TRAWL_EPERM);
+	assert_non_null(strstr(error_last(), "chmod 600"));
+	assert_int_equal(chmod(testlib_path("secret"), 0600), 0);
 	assert_int_equal(cluster_key_load(&a, testlib_path("secret")), 0);
 	cluster_key_of(&b, "0123456789abcdef0123456789abcdef", 32);
 	assert_memory_equal(a.k, b.k, sizeof(a.k));
 	/* Raw bytes that are no base64 count as they are. */
 	testlib_write_file(dir, "secret", "raw secret bytes, at least 32 of them!");
+	assert_int_equal(chmod(testlib_path("secret"), 0600), 0);
 	assert_int_equal(cluster_key_load(&a, testlib_path("secret")), 0);
 	testlib_write_file(dir, "secret", "short");
+	assert_int_equal(chmod(testlib_path("secret"), 0600), 0);
 	assert_int_equal(cluster_key_load(&a, testlib_path("secret")), TRAWL_EINVAL);
 	assert_null(strstr(error_last(), "short\""));
 	assert_int_equal(cluster_key_load(&a, testlib_path("missing")), TRAWL_EIO);

@@ -388,6 +388,37 @@ static void file_remove_tree_removes_a_chain_deeper_than_path_max(void **state)
  * without a writer would otherwise block forever. A directory is named too; a symlink to a
  * regular file is followed only when asked.
  */
+/* file_is_private: the owner's alone, or root's readable by its group; nobody else, ever. */
+static void file_is_private_owner_alone_or_roots_group(void **state)
+{
+	struct stat st = { .st_uid = geteuid(), .st_mode = S_IFREG | 0600 };
+
+	(void)state;
+	assert_true(file_is_private(&st));
+	st.st_mode = S_IFREG | 0400;
+	assert_true(file_is_private(&st));
+	for (mode_t m = 1; m <= 077; m <<= 1) {
+		st.st_mode = S_IFREG | 0600 | m;
+		assert_false(file_is_private(&st));
+	}
+	st.st_uid = geteuid() + 1; /* another user's (root's too when this runs as root) */
+	st.st_mode = S_IFREG | 0600;
+	assert_false(file_is_private(&st));
+	if (geteuid() == 0)
+		return;
+	st.st_uid = 0;
+	st.st_mode = S_IFREG | 0440;
+	assert_true(file_is_private(&st));
+	st.st_mode = S_IFREG | 0640;
+	assert_true(file_is_private(&st));
+	for (mode_t m = 1; m <= 077; m <<= 1) {
+		if (m == S_IRGRP)
+			continue;
+		st.st_mode = S_IFREG | 0640 | m;
+		assert_false(file_is_private(&st));
+	}
+}
+
 static void file_open_regular_refuses_a_fifo_without_blocking(void **state)
 {
 	char fifo[512], dir[512], link[512], *data = NULL;
@@ -530,6 +561,7 @@ int main(void)
 		cmocka_unit_test(error_set_at_can_move_the_last_message),
 		cmocka_unit_test(file_write_atomic_at_replaces_a_symlink_not_its_target),
 		cmocka_unit_test(file_remove_tree_removes_a_chain_deeper_than_path_max),
+		cmocka_unit_test(file_is_private_owner_alone_or_roots_group),
 		cmocka_unit_test(file_open_regular_refuses_a_fifo_without_blocking),
 		cmocka_unit_test(file_open_regular_never_opens_what_it_refuses),
 		cmocka_unit_test(file_open_regular_reads_a_regular_file),
