@@ -32,6 +32,7 @@ const struct cli_help cli_help_serve = {
 		"            [--external-token-max-age DURATION]\n"
 		"            [--role all|frontend|searcher|indexer] [--searchers NAME=HOST:PORT,...]\n"
 		"            [--searcher-count N --searcher-pattern HOST%dPATTERN:PORT]\n"
+		"            [--searchers-file FILE]\n"
 		"            [--self NAME] [--cluster-secret-file FILE]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
@@ -108,6 +109,9 @@ const struct cli_help cli_help_serve = {
 		"  --searcher-count N, --searcher-pattern P\n"
 		"                        or N searchers at P with %d their number, named by their\n"
 		"                        host's first label (a StatefulSet pod's name)\n"
+		"  --searchers-file F    a frontend's searchers, as --searchers (commas, spaces or\n"
+		"                        lines; # comments), read again when it changes and on\n"
+		"                        SIGHUP: the next query uses the new set\n"
 		"  --self NAME           this searcher's or indexer's name in the list\n"
 		"  --cluster-secret-file FILE  32+ bytes (raw or base64) that sign internal requests\n"
 		"  -h, --help            this usage\n"
@@ -360,6 +364,10 @@ static int check_flags(struct server_config *cfg, const char *listen)
 		cli_errorf("--searcher-count and --searcher-pattern go together, instead of --searchers");
 		return EXIT_ERROR;
 	}
+	if (cfg->searchers_file && (cfg->searchers || cfg->searcher_count)) {
+		cli_errorf("--searchers-file replaces --searchers (and --searcher-count): give one");
+		return EXIT_ERROR;
+	}
 	/* A searcher's one data route answers signed requests only. */
 	if (cfg->is_loopback || cfg->role == SERVER_ROLE_SEARCHER || cfg->role == SERVER_ROLE_INDEXER)
 		return 0;
@@ -421,6 +429,7 @@ static const struct option longopts[] = {
 	{ "searcher-pattern", required_argument, NULL, 1003 },
 	{ "self", required_argument, NULL, 1004 },
 	{ "cluster-secret-file", required_argument, NULL, 1005 },
+	{ "searchers-file", required_argument, NULL, 1006 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -541,6 +550,7 @@ static int cluster_flag(struct server_config *cfg, int c)
 	case 1003: cfg->searcher_pattern = optarg; return 0;
 	case 1004: cfg->self = optarg; return 0;
 	case 1005: cfg->cluster_secret_file = optarg; return 0;
+	case 1006: cfg->searchers_file = optarg; return 0;
 	default: return 1;
 	}
 }

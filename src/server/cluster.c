@@ -9,14 +9,19 @@
 #include <pthread.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cluster/cluster.h"
 #include "server/server_int.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json.h"
 
 #define INTERNAL_PATH "/internal/v1/search"
@@ -25,11 +30,29 @@
 /* A searcher's answer may take this long past the query's timeout (its output, the network). */
 #define GRACE_MS 1000
 #define CONNECT_MS 1000
+/* A frontend's --searchers-file: at most this big, looked at again at most this often. */
+#define SEARCHERS_FILE_MAX ((size_t)1 << 20)
+#define SEARCHERS_FILE_CHECK_S 10
+
+/*
+ * A searcher set, shared by the queries that took it: a frontend's --searchers-file may swap in
+ * a new one while they run (set_reload), and the last of them frees the old one.
+ */
+struct set_ref {
+	atomic_uint refs;
+	struct cluster_set set;
+};
 
 struct cluster_srv {
 	struct cluster_key key;
 	struct cluster_replay *replay;
-	struct cluster_set set;
+	pthread_mutex_t set_lock;   /* guards set (the pointer) */
+	struct set_ref *set;        /* take with set_get, give back with set_put */
+	/* A frontend's --searchers-file: its identity when last read, and when last looked at. */
+	pthread_mutex_t file_lock;
+	const char *set_file;
+	struct stat set_file_st;
+	int64_t set_checked_s;
 	long self; /* the searcher's own index in set, or -1 */
 	/*
 	 * Test hook: a searcher logs the repositories each request names (TRAWL_TEST_CLUSTER_LOG
@@ -43,9 +66,147 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
+static struct set_ref *set_get(struct cluster_srv *c)
+{
+	struct set_ref *r;
+
+	pthread_mutex_lock(&c->set_lock);
+	r = c->set;
+	atomic_fetch_add(&r->refs, 1);
+	pthread_mutex_unlock(&c->set_lock);
+	return r;
+}
+
+static void set_put(struct set_ref *r)
+{
+	if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+		cluster_set_dispose(&r->set);
+		free(r);
+	}
+}
+
+/* Makes *out a shared set holding set (taken over), one reference. ENOMEM. */
+static int set_ref_new(struct set_ref **out, struct cluster_set *set)
+{
+	struct set_ref *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		cluster_set_dispose(set);
+		return error_nomem(NULL);
+	}
+	atomic_init(&r->refs, 1);
+	r->set = *set;
+	*out = r;
+	return 0;
+}
+
+/*
+ * Parses a --searchers-file: the items of --searchers, separated by commas, spaces or lines,
+ * with `#` comments to the end of a line. EIO (named), EINVAL, ENOMEM.
+ */
+static int set_read_file(struct cluster_set *out, struct stat *st, const char *path)
+{
+	struct buf list;
+	char *text = NULL;
+	size_t len = 0;
+	bool is_comment = false;
+	int fd, err;
+
+	if ((err = file_open_regular(&fd, st, path, false)) < 0) {
+		error_prefix("--searchers-file");
+		return err;
+	}
+	err = file_read_fd(&text, &len, fd, path, SEARCHERS_FILE_MAX);
+	close(fd);
+	if (err < 0)
+		return err;
+	buf_init(&list, SEARCHERS_FILE_MAX);
+	for (size_t i = 0; i < len && err == 0; i++) {
+		char ch = text[i];
+
+		if (ch == '#')
+			is_comment = true;
+		if (ch == '\n')
+			is_comment = false;
+		if (is_comment)
+			continue;
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == ',') {
+			if (list.len && list.ptr[list.len - 1] != ',')
+				err = buf_putc(&list, ',');
+		} else {
+			err = buf_putc(&list, ch);
+		}
+	}
+	while (err == 0 && list.len && list.ptr[list.len - 1] == ',')
+		list.len--;
+	if (err == 0 && (err = buf_putc(&list, 0)) == 0) {
+		err = list.len > 1 ? cluster_set_parse(out, list.ptr) : TRAWL_EINVAL;
+		if (list.len <= 1)
+			error_set("--searchers-file %s names no searcher", path);
+		else if (err < 0)
+			error_prefix("--searchers-file %s", path);
+	}
+	buf_dispose(&list);
+	free(text);
+	return err;
+}
+
+/*
+ * A frontend's --searchers-file, read again if it changed since it was last read (another
+ * inode, size or modification time: a Kubernetes ConfigMap's update swaps a symbolic link),
+ * at most every SEARCHERS_FILE_CHECK_S unless is_forced (SIGHUP). A file that no longer parses
+ * leaves the set as it was, with an error in the log; the next query uses the new set.
+ */
+static void set_check_file(struct cluster_srv *c, bool is_forced)
+{
+	struct cluster_set set = { 0 };
+	struct set_ref *r = NULL, *old;
+	struct logline l;
+	struct stat st;
+	int64_t now = now_s();
+
+	if (!c->set_file)
+		return;
+	if (is_forced)
+		pthread_mutex_lock(&c->file_lock);
+	else if (pthread_mutex_trylock(&c->file_lock) != 0)
+		return; /* someone is looking already */
+	if (!is_forced && now - c->set_checked_s < SEARCHERS_FILE_CHECK_S)
+		goto out;
+	c->set_checked_s = now;
+	if (stat(c->set_file, &st) == 0 && st.st_ino == c->set_file_st.st_ino &&
+	    st.st_size == c->set_file_st.st_size &&
+	    st.st_mtim.tv_sec == c->set_file_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == c->set_file_st.st_mtim.tv_nsec)
+		goto out;
+	if (set_read_file(&set, &st, c->set_file) < 0 || set_ref_new(&r, &set) < 0 || !r) {
+		log_msg("error", "--searchers-file: not read again; the searchers stay as they were",
+			"detail", error_last());
+		goto out;
+	}
+	c->set_file_st = st;
+	pthread_mutex_lock(&c->set_lock);
+	old = c->set;
+	c->set = r;
+	pthread_mutex_unlock(&c->set_lock);
+	set_put(old);
+	log_begin(&l, "info", "--searchers-file: read again");
+	log_num(&l, "searchers", (double)r->set.n);
+	log_end(&l);
+out:
+	pthread_mutex_unlock(&c->file_lock);
+}
+
+void server_cluster_reload(struct srv *s)
+{
+	if (s->cluster)
+		set_check_file(s->cluster, true);
+}
+
 int server_cluster_start(struct srv *s)
 {
 	const struct server_config *cfg = s->cfg;
+	struct cluster_set set = { 0 };
 	struct cluster_srv *c;
 	int err = 0;
 
@@ -54,6 +215,8 @@ int server_cluster_start(struct srv *s)
 	if (!(c = calloc(1, sizeof(*c))))
 		return error_nomem(NULL);
 	s->cluster = c;
+	pthread_mutex_init(&c->set_lock, NULL);
+	pthread_mutex_init(&c->file_lock, NULL);
 	c->self = -1;
 	c->is_logging_repos = getenv("TRAWL_TEST_CLUSTER_LOG") != NULL;
 	/* An indexer sends and answers nothing internal: no secret. */
@@ -65,14 +228,23 @@ int server_cluster_start(struct srv *s)
 	    ((err = cluster_key_load(&c->key, cfg->cluster_secret_file)) < 0 ||
 	     (err = cluster_replay_new(&c->replay, REPLAY_CAPACITY)) < 0))
 		return err;
+	if (cfg->searchers_file && cfg->role != SERVER_ROLE_FRONTEND) {
+		error_set("--searchers-file is a frontend's; a %s takes --searchers",
+			  server_role_name(cfg->role));
+		return TRAWL_EINVAL;
+	}
+	c->set_file = cfg->searchers_file;
 	if (cfg->searcher_count)
-		err = cluster_set_pattern(&c->set, cfg->searcher_count, cfg->searcher_pattern);
+		err = cluster_set_pattern(&set, cfg->searcher_count, cfg->searcher_pattern);
 	else if (cfg->searchers)
-		err = cluster_set_parse(&c->set, cfg->searchers);
-	if (err < 0)
+		err = cluster_set_parse(&set, cfg->searchers);
+	else if (cfg->searchers_file)
+		err = set_read_file(&set, &c->set_file_st, cfg->searchers_file);
+	if (err < 0 || (err = set_ref_new(&c->set, &set)) < 0)
 		return err;
+	c->set_checked_s = now_s();
 	if ((cfg->role == SERVER_ROLE_FRONTEND || cfg->role == SERVER_ROLE_INDEXER) &&
-	    c->set.n == 0) {
+	    c->set->set.n == 0) {
 		error_set("--role=%s needs --searchers (or --searcher-count and "
 			  "--searcher-pattern)",
 			  server_role_name(cfg->role));
@@ -83,7 +255,7 @@ int server_cluster_start(struct srv *s)
 		return TRAWL_EINVAL;
 	}
 	/* A searcher needs no list: its --self (a manifest's) is checked only against one. */
-	if (cfg->self && c->set.n && (c->self = cluster_set_find(&c->set, cfg->self)) < 0) {
+	if (cfg->self && c->set->set.n && (c->self = cluster_set_find(&c->set->set, cfg->self)) < 0) {
 		error_set("--self: \"%s\" is not a name of --searchers", cfg->self);
 		return TRAWL_EINVAL;
 	}
@@ -101,7 +273,9 @@ void server_cluster_stop(struct srv *s)
 	if (!c)
 		return;
 	cluster_replay_free(c->replay);
-	cluster_set_dispose(&c->set);
+	set_put(c->set);
+	pthread_mutex_destroy(&c->set_lock);
+	pthread_mutex_destroy(&c->file_lock);
 	sodium_memzero(&c->key, sizeof(c->key));
 	free(c);
 	s->cluster = NULL;
@@ -821,7 +995,8 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 {
 	struct fanout_ctx *x = ctx;
 	struct cluster_srv *cs = x->s->cluster;
-	const struct cluster_set *set = &cs->set;
+	struct set_ref *sr;
+	const struct cluster_set *set;
 	double t0 = clock_now_ms();
 	long timeout_ms = (long)(o->query->timeout_ms ? o->query->timeout_ms
 						       : QUERY_DEFAULT_TIMEOUT_MS) + GRACE_MS;
@@ -835,8 +1010,12 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 		error_set("a fan-out runs on a search thread");
 		return TRAWL_EAGAIN;
 	}
+	set_check_file(cs, false);
+	sr = set_get(cs);
+	set = &sr->set;
 	if (!(calls = calloc(set->n, sizeof(*calls))) || !(m = thread_multi(set->n))) {
 		free(calls);
+		set_put(sr);
 		return error_nomem(NULL);
 	}
 	for (size_t k = 0; k < set->n && err == 0; k++) {
@@ -870,6 +1049,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 		call_dispose(&calls[k], m);
 	thread_multi_done(m);
 	free(calls);
+	set_put(sr);
 	st->elapsed_ms = clock_now_ms() - t0;
 	return err;
 }
@@ -1029,7 +1209,8 @@ static size_t on_proxy_body(char *data, size_t size, size_t n, void *arg)
 static int proxy_run(struct req *rq)
 {
 	struct cluster_srv *c = rq->s->cluster;
-	const struct cluster_node *node = &c->set.v[cluster_owner(&c->set, rq->args.name)];
+	struct set_ref *sr;
+	const struct cluster_node *node;
 	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32], url[CLUSTER_HOST_MAX + 32];
 	struct buf target, full;
 	struct curl_slist *headers = NULL;
@@ -1037,6 +1218,9 @@ static int proxy_run(struct req *rq)
 	long status = 0;
 	CURLcode res = CURLE_FAILED_INIT;
 
+	set_check_file(c, false);
+	sr = set_get(c);
+	node = &sr->set.v[cluster_owner(&sr->set, rq->args.name)];
 	buf_init(&target, 1 << 16);
 	buf_init(&full, 1 << 17);
 	snprintf(url, sizeof(url), "http://%s:%u", node->host, node->port);
@@ -1076,6 +1260,7 @@ static int proxy_run(struct req *rq)
 	curl_easy_cleanup(h);
 	buf_dispose(&target);
 	buf_dispose(&full);
+	set_put(sr);
 	return 0;
 }
 

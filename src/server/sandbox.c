@@ -153,13 +153,13 @@ int server_sandbox_confine(struct srv *s)
 {
 	const struct server_config *cfg = s->cfg;
 	const char *tmp = getenv("TMPDIR");
-	const char *ro[2 + 5 * 2], *rw[4 + 2];
-	char *file_dirs[5 * 2] = { NULL }, *data_real = NULL;
+	const char *ro[2 + 6 * 2], *rw[4 + 2];
+	char *file_dirs[6 * 2] = { NULL }, *data_real = NULL;
 	size_t n_dirs = 0;
 	char *cli_cache = NULL, *cache = NULL, *paths[DATA_N] = { NULL };
 	struct confine_spec spec = { .role = CONFINE_SERVER, .report_fd = -1 };
 	const char *files[] = { cfg->tls_cert, cfg->tls_key, cfg->sso.secret_file, cfg->sso.ca_file,
-				cfg->cluster_secret_file };
+				cfg->cluster_secret_file, cfg->searchers_file };
 	size_t n_ro = 0, n_rw = 0, n_data;
 	int err;
 

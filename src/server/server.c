@@ -972,12 +972,17 @@ out:
 	return err;
 }
 
-/* Until SIGINT or SIGTERM; a SIGHUP meanwhile reloads the TLS certificate and key. */
-static void wait_for_stop(const sigset_t *sigs, struct tls_creds *tls)
+/*
+ * Until SIGINT or SIGTERM; a SIGHUP meanwhile reloads the TLS certificate and key, and a
+ * frontend's --searchers-file.
+ */
+static void wait_for_stop(struct srv *s, const sigset_t *sigs, struct tls_creds *tls)
 {
 	int sig;
 
 	while (sigwait(sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM) {
+		if (sig == SIGHUP)
+			server_cluster_reload(s);
 		if (sig != SIGHUP || !tls)
 			continue;
 		if (tls_creds_reload(tls) == 0)
@@ -1054,8 +1059,11 @@ int server_run(const struct server_config *cfg)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
-	/* With TLS, SIGHUP reloads the certificate (wait_for_stop); without, it still stops. */
-	if (cfg->tls_cert)
+	/*
+	 * With TLS, SIGHUP reloads the certificate, and with --searchers-file the searcher set
+	 * (wait_for_stop); without either, it still stops.
+	 */
+	if (cfg->tls_cert || cfg->searchers_file)
 		sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -1147,7 +1155,7 @@ int server_run(const struct server_config *cfg)
 	    (err = sched_start(&sc, cfg, &s.metrics, &s.sync_wanted)) < 0)
 		goto out;
 	print_url(&s, cfg);
-	wait_for_stop(&sigs, tls);
+	wait_for_stop(&s, &sigs, tls);
 	log_msg("info", "stopping", NULL, NULL);
 out:
 	atomic_store(&s.is_stopping, true);

@@ -409,6 +409,8 @@ struct cluster_srv;
 /* Reads the secret and the searcher set of a cluster role; nothing for role all. */
 int server_cluster_start(struct srv *s);
 void server_cluster_stop(struct srv *s);
+/* SIGHUP: a frontend reads its --searchers-file again (the next query uses the new set). */
+void server_cluster_reload(struct srv *s);
 const char *server_role_name(enum server_role r);
 /*
  * The one seam of every search route: search_request_run over snap (roles all and

@@ -481,6 +481,59 @@ def test_searcher_limits(tmp, secret, servers):
        "a searcher's per-caller limits do not apply to its frontends' requests", got)
 
 
+def test_searchers_file(tmp, cl, secret, owner, one, servers):
+    """A frontend's --searchers-file is read again on SIGHUP (and when it changes): the next
+    query uses the new set. A file that no longer parses leaves the set as it was."""
+    # In a directory of its own, as a ConfigMap's mount: the confined server may read that
+    # directory, where a replaced file is a new one (a file beside DATA is granted alone).
+    os.makedirs(os.path.join(tmp, "conf"))
+    path = os.path.join(tmp, "conf", "searchers.list")
+    q = urlq("shared_word count:all -repo:^secret$")
+
+    def write(text):
+        with open(path + ".new", "w") as f:
+            f.write(text)
+        os.replace(path + ".new", path)  # as a ConfigMap's update: another inode
+
+    def answers_as_one(fe, seconds):
+        end = time.time() + seconds
+        while True:
+            st, body = get(fe, q)
+            st2, body2 = get(one, q)
+            if st == 200 and strip(json.loads(body)) == strip(json.loads(body2)):
+                return True
+            if time.time() > end:
+                return False
+            time.sleep(0.1)
+
+    write("# one searcher for now\n%s\n" % cl.arg(["s0"]))
+    fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers-file", path,
+                "--cluster-secret-file", secret)
+    servers.append(fe)
+    st, body = get(fe, q)
+    a = json.loads(body)
+    ok(st == 200 and a["results"] and all(owner[r["repo"]] == "s0" for r in a["results"]),
+       "--searchers-file: a frontend over the file's one searcher", st, body[:300])
+    write("# all four\n" + "\n".join(cl.arg(SEARCHERS4).split(",")) + "\n")
+    os.kill(fe.p.pid, signal.SIGHUP)
+    ok(answers_as_one(fe, 5), "--searchers-file: after SIGHUP the next query uses the four")
+    write("s0=no port here\n")
+    os.kill(fe.p.pid, signal.SIGHUP)
+    time.sleep(0.5)
+    ok(answers_as_one(fe, 0) and "not read again" in fe.logtext(),
+       "--searchers-file: a file that does not parse leaves the four, with an error logged",
+       fe.logtext()[-600:])
+    for args, words in (([], "names no searcher"), (["--searchers", "s0=127.0.0.1:1"],
+                                                     "replaces --searchers")):
+        write("# nobody\n")
+        p = subprocess.run([TRAWL, "serve", "--data", os.path.join(tmp, "data-fe"), "--role",
+                            "frontend", "--searchers-file", path, "--cluster-secret-file",
+                            secret, "--listen", "127.0.0.1:0"] + args,
+                           capture_output=True, text=True, timeout=60)
+        ok(p.returncode == 2 and words in p.stderr, "--searchers-file refused: " + words,
+           p.returncode, p.stderr[-300:])
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="trawl-cluster-")
     servers = []
@@ -562,6 +615,7 @@ def main():
            "the fifth searcher takes %d of %d repositories from the others" %
            (len(moved), len(all_repos)))
         compare(fe5, one, qs, "five searchers")
+        test_searchers_file(tmp, cl, secret, owner, one, servers)
 
         test_team(tmp, cl, secret, owner)
         test_indexer(tmp)
