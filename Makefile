@@ -19,7 +19,8 @@
 BUILD ?= release
 O := build/$(BUILD)
 CC ?= cc
-PKGS := libhs jansson zlib sqlite3 libsodium libseccomp
+# libpq: the store's PostgreSQL backend (src/store/db_pg.c, --database postgres://...).
+PKGS := libhs jansson zlib sqlite3 libpq libsodium libseccomp
 # The server's libraries (HTTP, TLS, single sign-on's HTTPS and JOSE: with theirs, about twenty)
 # only go into trawl-serve.so, which `trawl serve` loads: resolving them cost every other trawl
 # process ~5.5 ms at start, `trawl search` included (src/server/serveapi.h).

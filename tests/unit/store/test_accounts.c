@@ -491,14 +491,14 @@ static void migration_7_counts_an_older_table(void **state)
 static bool acl_has_member(const struct store_acl *acl, int64_t uid, const char *group,
 			   struct store *s)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t gid = -1;
 
 	assert_int_equal(prep(&st, s, "SELECT id FROM groups WHERE name = ?1"), 0);
 	assert_int_equal(store_bind_text(s, st, 1, group), 0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		gid = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		gid = db_column_int64(st, 0);
+	db_finalize(st);
 	for (size_t i = 0; i < acl->n_members; i++)
 		if (acl->members[i].id == uid && acl->members[i].group_id == gid)
 			return true;

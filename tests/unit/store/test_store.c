@@ -132,23 +132,25 @@ static void a_newer_database_is_refused_and_untouched(void **state)
 static void a_connection_distrusts_the_schema(void **state)
 {
 	struct store *s = open_fresh();
+	sqlite3 *db = db_sqlite_handle(s->db);
 	sqlite3_stmt *st = NULL;
 	int on = -1;
 
 	(void)state;
-	assert_int_equal(sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on), SQLITE_OK);
+	assert_non_null(db);
+	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on), SQLITE_OK);
 	assert_int_equal(on, 1);
-	assert_int_equal(sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on),
+	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on),
 			 SQLITE_OK);
 	assert_int_equal(on, 0);
-	assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA cell_size_check", -1, &st, NULL),
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA cell_size_check", -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
 	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_exec(s->db, "PRAGMA writable_schema = ON", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db, "PRAGMA writable_schema = ON", NULL, NULL, NULL),
 			 SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(s->db,
+	assert_int_not_equal(sqlite3_exec(db,
 					  "UPDATE sqlite_schema SET sql = 'CREATE TABLE repos(x)' "
 					  "WHERE name = 'repos'",
 					  NULL, NULL, NULL),

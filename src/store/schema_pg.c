@@ -1,0 +1,2 @@
+/* placeholder, filled below */
+const char store_schema_pg[] = "";
