@@ -148,5 +148,7 @@ int db_sqlite_backup(struct db *db, const char *path);
 /* Per-backend openers, for db_open. */
 int db_sqlite_open(struct db **out, const char *path);
 int db_pg_open(struct db **out, const char *url);
+/* The password PostgreSQL connections opened from now on give (NULL: the URL's, or none). */
+int db_pg_set_password(const char *password);
 
 #endif

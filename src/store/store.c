@@ -591,6 +591,11 @@ static char *display_name(const char *name)
 	return d;
 }
 
+int store_set_password(const char *password)
+{
+	return db_pg_set_password(password) == DB_OK ? 0 : error_nomem(NULL);
+}
+
 int store_open(struct store **out, const char *path)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -1243,7 +1248,7 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
 				"last_success = ?2, last_error = NULL, index_bytes = ?3, files = ?4, "
 				"skipped_count = ?5, failures = 0, next_attempt = 0, "
-				"last_changed = CASE WHEN ?6 THEN ?2 ELSE last_changed END "
+				"last_changed = CASE WHEN ?6 <> 0 THEN ?2 ELSE last_changed END "
 				"WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_i64(s, st, 6, is_changed)) == 0 &&

@@ -91,9 +91,19 @@ struct store_repo {
 int store_check(struct store *s);
 
 /*
+ * The password PostgreSQL connections opened from now on give (--database-password-file),
+ * NULL for the URL's own or none. A copy is kept; the previous one is wiped. ENOMEM.
+ */
+int store_set_password(const char *password);
+
+/*
  * Opens (creating if missing) the database at path and brings its schema up to
- * STORE_SCHEMA_VERSION. EUNSUPPORTED for a database written by a newer trawl, ECORRUPT for a
- * file that is not a database (or a broken one), EIO, ENOMEM. The message names path.
+ * STORE_SCHEMA_VERSION. path is an SQLite file (optionally written sqlite:PATH) or a
+ * PostgreSQL URL (postgres://... or postgresql://..., libpq's URI form; docs/operations.md,
+ * "Database: SQLite or PostgreSQL"). EUNSUPPORTED for a database written by a newer trawl,
+ * ECORRUPT for a file that is not a database (or a broken one), EPERM when PostgreSQL refused
+ * the credentials, EIO (a server that cannot be reached included), ENOMEM. The message names
+ * path (a URL without its password).
  */
 int store_open(struct store **out, const char *path);
 
