@@ -88,8 +88,8 @@ int store_user_counts(struct store *s, int64_t *n_users, int64_t *n_admins)
 	int err;
 
 	if (!s->user_counts &&
-	    (err = prep(&s->user_counts, s, "SELECT count(*), coalesce(sum(is_admin AND NOT "
-					     "is_disabled), 0) FROM users")) < 0)
+	    (err = prep(&s->user_counts, s, "SELECT count(*), coalesce(sum(CASE WHEN is_admin <> 0 AND "
+					     "is_disabled = 0 THEN 1 ELSE 0 END), 0) FROM users")) < 0)
 		return err;
 	if ((err = one_i64(s, s->user_counts, n_users, "counting users")) == 0)
 		*n_admins = db_column_int64(s->user_counts, 1);
@@ -949,7 +949,7 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 
 	/*
 	 * In the order store_acl_refresh keeps: by the first field, then the second or the name.
-	 * "WHERE user_id" is "IS NOT NULL" (ids start at 1), and reads the partial index in order.
+	 * "WHERE user_id IS NOT NULL" is the partial index's own condition: it is read in order.
 	 */
 	err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members ORDER BY 1, 2");
 	if (err < 0 || (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s,
@@ -957,13 +957,15 @@ static int acl_pairs(struct store_acl *acl, struct store *s)
 		goto out;
 	db_finalize(st);
 	st = NULL;
-	err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants WHERE user_id ORDER BY 1, 3");
+	err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants WHERE user_id IS NOT NULL "
+			   "ORDER BY 1, 3");
 	if (err < 0 || (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len,
 					 &cap, s, st, "reading grants")) < 0)
 		goto out;
 	db_finalize(st);
 	st = NULL;
-	err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants WHERE group_id ORDER BY 1, 3");
+	err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants WHERE group_id IS NOT NULL "
+			   "ORDER BY 1, 3");
 	if (err < 0 || (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings,
 					 &len, &cap, s, st, "reading grants")) < 0)
 		goto out;
@@ -1619,10 +1621,10 @@ int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, s
 	/* clang-format off */
 	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM ("
 			   "SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
-			   STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) "
+			   STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS refused "
 			   "UNION ALL SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
-			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)) "
-			   "ORDER BY ts_ms LIMIT ?2)");
+			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS failed) "
+			   "AS oldest ORDER BY ts_ms LIMIT ?2)");
 	/* clang-format on */
 	if (err < 0)
 		return err;
@@ -1642,10 +1644,10 @@ int store_audit_prune_outsider_refusals(struct store *s, int64_t before_ms, size
 	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM ("
 			   "SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
 			   STORE_AUDIT_REFUSALS " AND " STORE_AUDIT_ANONYMOUS
-			   " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) "
+			   " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS refused "
 			   "UNION ALL SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
-			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)) "
-			   "ORDER BY ts_ms LIMIT ?2)");
+			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS failed) "
+			   "AS oldest ORDER BY ts_ms LIMIT ?2)");
 	/* clang-format on */
 	if (err < 0)
 		return err;
@@ -1762,7 +1764,7 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	if ((err = prep(&st, s, "SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
 				"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
 				"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
-				"LIMIT ?4) ORDER BY id")) == 0 &&
+				"LIMIT ?4) AS latest ORDER BY id")) == 0 &&
 	    (err = store_bind_text(s, st, 1, actor)) == 0 &&
 	    (err = store_bind_text(s, st, 2, event)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, since_ms)) == 0 &&

@@ -133,6 +133,7 @@ static int result_rc(struct pg *p, PGresult *res)
 		set_err(p, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 	else
 		set_err(p, res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
+	if (getenv("DEBUGDB")) fprintf(stderr, "PGERR %s\n", p->err);
 	return res ? map_state(res) : DB_ERROR;
 }
 
@@ -271,18 +272,21 @@ static char *number_params(const char *sql, bool used[MAX_PARAMS + 1], int *n_pa
 			sb_add(&b, c, (size_t)(end - c));
 			c = end;
 		} else if (*c == '?') {
-			char *end;
+			char *end, num[16];
+			/* A bare ? is SQLite's next number: one more than the largest so far. */
 			long k = strtol(c + 1, &end, 10);
 
-			if (end == c + 1 || k < 1 || k > MAX_PARAMS) {
+			if (end == c + 1)
+				k = *n_params + 1;
+			if (k < 1 || k > MAX_PARAMS) {
 				free(b.p);
 				return NULL;
 			}
 			used[k] = true;
 			if (k > *n_params)
 				*n_params = (int)k;
-			sb_add(&b, "$", 1);
-			sb_add(&b, c + 1, (size_t)(end - c - 1));
+			snprintf(num, sizeof(num), "$%ld", k);
+			sb_add(&b, num, strlen(num));
 			c = end;
 		} else if ((c == sql || !is_word(c[-1])) &&
 			   (strncmp(c, "min(", 4) == 0 || strncmp(c, "max(", 4) == 0) &&
@@ -347,7 +351,7 @@ static int pg_prepare(struct db *db, const char *sql, struct db_stmt **out)
 	if (!(st->sql = translate(sql, used, &st->n_params))) {
 		free(st);
 		set_err(P(db), "a statement could not be translated (out of memory, or a parameter "
-			       "not written ?1 to ?32)");
+			       "above ?32)");
 		return DB_ERROR;
 	}
 	for (int i = 0; i < st->n_params; i++) {

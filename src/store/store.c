@@ -384,6 +384,7 @@ int store_db_error(struct store *s, int rc, const char *what)
 		error_set("%s: %s: %s; %s", s->path, what, msg, RESTORE_HINT);
 	else
 		error_set("%s: %s: %s", s->path, what, msg);
+	if (getenv("DEBUGDB")) fprintf(stderr, "DBERR %s\n", error_last());
 	switch (code) {
 	case DB_NOMEM: return TRAWL_ENOMEM;
 	case DB_CORRUPT:

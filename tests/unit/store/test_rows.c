@@ -69,7 +69,8 @@ static struct store *open_fresh(void)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/rows%d", testlib_tmpdir(), ++seq);
-	assert_int_equal(store_open(&s, path), 0);
+	if (store_open(&s, testlib_fresh_db(path)) < 0)
+		fail_msg("%s", error_last());
 	return s;
 }
 
@@ -179,5 +180,11 @@ int main(void)
 		cmocka_unit_test(names_are_null_terminated_even_when_none),
 	};
 
-	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+	int failed = cmocka_run_group_tests_name("rows (SQLite)", tests, testlib_setup,
+						 testlib_teardown);
+
+	if (testlib_pg_begin())
+		failed += cmocka_run_group_tests_name("rows (PostgreSQL)", tests, testlib_setup,
+						      testlib_teardown);
+	return failed;
 }
