@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/servemod.h"
 #include "server/server.h"
+#include "store/store.h"
 #include "util/conf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -345,11 +346,11 @@ static int check_flags(struct server_config *cfg, const char *listen)
 	 */
 	if (cfg->is_loopback)
 		return 0;
-	if (!(db = file_join(cfg->data_dir, "trawl.db"))) {
+	if (!(db = store_location(cfg->data_dir))) {
 		cli_report(error_nomem(NULL));
 		return EXIT_ERROR;
 	}
-	has_db = access(db, F_OK) == 0;
+	has_db = store_is_server(db) || access(db, F_OK) == 0;
 	free(db);
 	if (!has_db && (err = servemod.check_exposure(cfg, false)) < 0) {
 		cli_report(err);

@@ -22,9 +22,12 @@
 #include "store/db_backend.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -38,8 +41,14 @@
 #define INT8_OID 20
 #define MAX_PARAMS 32
 
-/* The password --database-password-file gave (store_set_password), NULL for none. */
+/*
+ * The password connections give: store_set_password's, or else read once from the file
+ * $TRAWL_DATABASE_PASSWORD_FILE names (--database-password-file sets it), so the processes a
+ * command starts read it too and the password itself is never in an environment. NULL: the
+ * URL's own, or libpq's usual sources (~/.pgpass, PGPASSWORD).
+ */
 static char *password;
+static pthread_mutex_t password_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct pg {
 	struct db base;
@@ -88,6 +97,10 @@ static void set_err(struct pg *p, const char *msg)
 	memcpy(e, msg ? msg : "", n + 1);
 	while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
 		e[--n] = '\0';
+	/* libpq's messages span lines ("...failed: ...\n\tIs the server running ..."): one. */
+	for (char *c = e; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
 	free(p->err);
 	p->err = e;
 }
@@ -133,7 +146,6 @@ static int result_rc(struct pg *p, PGresult *res)
 		set_err(p, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 	else
 		set_err(p, res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
-	if (getenv("DEBUGDB")) fprintf(stderr, "PGERR %s\n", p->err);
 	return res ? map_state(res) : DB_ERROR;
 }
 
@@ -698,12 +710,45 @@ int db_pg_set_password(const char *pw)
 
 	if (pw && !copy)
 		return DB_NOMEM;
+	pthread_mutex_lock(&password_lock);
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		free(password);
 	}
 	password = copy;
+	pthread_mutex_unlock(&password_lock);
 	return DB_OK;
+}
+
+/*
+ * Reads the password file (its first line; a trailing newline is not part of it) into
+ * password, unless one is set already. The message never holds the file's contents.
+ */
+static int read_password_file(struct pg *p)
+{
+	const char *path = getenv("TRAWL_DATABASE_PASSWORD_FILE");
+	char buf[1024], msg[512];
+	ssize_t n;
+	int fd, rc = DB_OK;
+
+	if (!path || !*path || password)
+		return DB_OK;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
+		snprintf(msg, sizeof(msg), "reading the database password file %s: %s", path,
+			 strerror(errno));
+		set_err(p, msg);
+		if (fd >= 0)
+			close(fd);
+		return DB_CANTOPEN;
+	}
+	close(fd);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!(password = strdup(buf)))
+		rc = DB_NOMEM;
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
 }
 
 /* Says where the connection failed: the server (host:port, or socket directory) and libpq's why. */
@@ -725,8 +770,9 @@ static int connect_failed(struct pg *p)
 int db_pg_open(struct db **out, const char *url)
 {
 	const char *keys[] = { "connect_timeout", "application_name", "dbname", "password", NULL };
-	const char *vals[] = { "10", "trawl", url, password, NULL };
+	const char *vals[] = { "10", "trawl", url, NULL, NULL };
 	struct pg *p = calloc(1, sizeof(*p));
+	char *pw;
 	int rc;
 
 	*out = NULL;
@@ -735,9 +781,21 @@ int db_pg_open(struct db **out, const char *url)
 	p->base.ops = &pg_ops;
 	p->base.kind = DB_POSTGRES;
 	*out = &p->base;
-	if (!password)
+	pthread_mutex_lock(&password_lock);
+	rc = read_password_file(p);
+	pw = rc == DB_OK && password ? strdup(password) : NULL;
+	if (rc == DB_OK && password && !pw)
+		rc = DB_NOMEM;
+	pthread_mutex_unlock(&password_lock);
+	if (rc != DB_OK)
+		return rc;
+	if (!(vals[3] = pw))
 		keys[3] = NULL;
 	p->c = PQconnectdbParams(keys, vals, 1);
+	if (pw) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
 	if (!p->c) {
 		set_err(p, "out of memory");
 		return DB_NOMEM;

@@ -384,7 +384,6 @@ int store_db_error(struct store *s, int rc, const char *what)
 		error_set("%s: %s: %s; %s", s->path, what, msg, RESTORE_HINT);
 	else
 		error_set("%s: %s: %s", s->path, what, msg);
-	if (getenv("DEBUGDB")) fprintf(stderr, "DBERR %s\n", error_last());
 	switch (code) {
 	case DB_NOMEM: return TRAWL_ENOMEM;
 	case DB_CORRUPT:
@@ -590,6 +589,25 @@ static char *display_name(const char *name)
 	if ((d = malloc(n)))
 		snprintf(d, n, "%.*s:***%s", (int)(colon - name), name, at);
 	return d;
+}
+
+char *store_location(const char *data_dir)
+{
+	const char *env = getenv("TRAWL_DATABASE");
+	size_t n;
+	char *p;
+
+	if (env && *env)
+		return strdup(strncmp(env, "sqlite:", 7) == 0 ? env + 7 : env);
+	n = strlen(data_dir) + sizeof("/trawl.db");
+	if ((p = malloc(n)))
+		snprintf(p, n, "%s/trawl.db", data_dir);
+	return p;
+}
+
+bool store_is_server(const char *location)
+{
+	return db_is_postgres(location);
 }
 
 int store_set_password(const char *password)

@@ -91,6 +91,15 @@ struct store_repo {
 int store_check(struct store *s);
 
 /*
+ * Where the store of data directory data_dir lives: $TRAWL_DATABASE when set (the command
+ * line's --database sets it: sqlite:PATH, or a PostgreSQL URL), else data_dir/trawl.db. A new
+ * string for store_open (NULL when out of memory).
+ */
+char *store_location(const char *data_dir);
+/* Whether a location is a database server (PostgreSQL) rather than an SQLite file. */
+bool store_is_server(const char *location);
+
+/*
  * The password PostgreSQL connections opened from now on give (--database-password-file),
  * NULL for the URL's own or none. A copy is kept; the previous one is wiped. ENOMEM.
  */
