@@ -1768,7 +1768,8 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	    (err = store_bind_text(s, st, 1, actor)) == 0 &&
 	    (err = store_bind_text(s, st, 2, event)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, since_ms)) == 0 &&
-	    (err = store_bind_i64(s, st, 4, limit && limit < INT64_MAX ? (int64_t)limit : INT64_MAX)) == 0 &&
+	    (err = store_bind_i64(s, st, 4, limit && limit < INT64_MAX ? (int64_t)limit
+									: INT64_MAX)) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
 	db_finalize(st);

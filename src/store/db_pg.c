@@ -3,8 +3,8 @@
  *
  * DESIGN: a statement is the store's SQLite text rewritten once, at prepare, by the dialect
  * table below (parameters ?N become $N, INSERT OR IGNORE becomes ON CONFLICT DO NOTHING, ...).
- * It runs at its first step through PQexecParams: parameters go as text (integers in decimal),
- * blobs in binary, with no declared types, so the server types each from where it is used;
+ * It runs at its first step through PQexecParams: parameters go as text (integers in decimal,
+ * typed int8; text typed text), blobs in binary (bytea);
  * results come back as text and are held in memory (the PGresult) until the next reset, step
  * by step read from it. The store's queries return a page of rows at most (lists are bounded
  * by the callers), so holding a result is what SQLite's stepping would have cost in time.
@@ -65,8 +65,8 @@ struct pg_stmt {
 	char *vals[MAX_PARAMS];
 	int lens[MAX_PARAMS];
 	int fmts[MAX_PARAMS];
-	/* Integers are int8 and blobs bytea; text is left for the server to type from where it
-	 * is used (0), and an unused parameter is text. */
+	/* Integers are int8, text (and NULL, which the store binds for text only) text, blobs
+	 * bytea; 0 (the server infers) until bound, and an unused parameter is text. */
 	unsigned types[MAX_PARAMS];
 	bool used[MAX_PARAMS];
 	PGresult *res;
@@ -173,8 +173,8 @@ static const struct {
 	{ "CAST(strftime('%s', 'now') AS INTEGER)", "CAST(extract(epoch FROM now()) AS BIGINT)" },
 	/* SQLite's IS NOT compares with NULL as a value; PostgreSQL's IS DISTINCT FROM does. */
 	{ " IS NOT '", " IS DISTINCT FROM '" },
-	/* The rows of a JSON array of strings, as a column named value. */
-	{ "json_each(", "json_array_elements_text(" },
+	/* The rows of a JSON array of strings (a text parameter), as a column named value. */
+	{ "json_each(?1)", "json_array_elements_text(?1::json)" },
 	/* A conflict on a membership keeps the row and makes it an administrator's. */
 	{ "ON CONFLICT DO UPDATE SET source = 'local'",
 	  "ON CONFLICT (group_id, user_id) DO UPDATE SET source = 'local'" },
@@ -430,6 +430,8 @@ static int bind(struct db_stmt *base, int i, const void *v, size_t len, unsigned
 		return DB_ERROR;
 	}
 	clear_param(st, i - 1);
+	if (st->used[i - 1])
+		st->types[i - 1] = oid;
 	if (!v)
 		return DB_OK;
 	if (!(copy = malloc(len + 1)))
@@ -439,8 +441,6 @@ static int bind(struct db_stmt *base, int i, const void *v, size_t len, unsigned
 	st->vals[i - 1] = copy;
 	st->lens[i - 1] = (int)len;
 	st->fmts[i - 1] = fmt;
-	if (st->used[i - 1])
-		st->types[i - 1] = oid;
 	return DB_OK;
 }
 
@@ -454,7 +454,7 @@ static int pg_bind_int64(struct db_stmt *st, int i, int64_t v)
 
 static int pg_bind_text(struct db_stmt *st, int i, const char *v)
 {
-	return bind(st, i, v, strlen(v), 0, 0);
+	return bind(st, i, v, strlen(v), TEXT_OID, 0);
 }
 
 static int pg_bind_blob(struct db_stmt *st, int i, const void *v, size_t len)
@@ -465,7 +465,7 @@ static int pg_bind_blob(struct db_stmt *st, int i, const void *v, size_t len)
 
 static int pg_bind_null(struct db_stmt *st, int i)
 {
-	return bind(st, i, NULL, 0, 0, 0);
+	return bind(st, i, NULL, 0, TEXT_OID, 0);
 }
 
 static int pg_step(struct db_stmt *base)

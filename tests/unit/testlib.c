@@ -122,6 +122,9 @@ bool testlib_pg_begin(void)
 	const char *url = getenv("TRAWL_TEST_DATABASE");
 
 	pg_url = url && *url ? url : NULL;
+	/* What opens the store by its data directory (auth_open) finds it there: store_location. */
+	if (pg_url)
+		setenv("TRAWL_DATABASE", pg_url, 1);
 	return pg_url != NULL;
 }
 
@@ -157,4 +160,20 @@ const char *testlib_fresh_db(const char *path)
 	testlib_pg_exec("SET client_min_messages = warning; DROP SCHEMA public CASCADE; "
 			"CREATE SCHEMA public");
 	return pg_url;
+}
+
+size_t testlib_pg_tests(struct CMUnitTest *out, const struct CMUnitTest *tests, size_t n,
+			const char *const *skip)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool is_skipped = false;
+
+		for (size_t j = 0; skip[j] && !is_skipped; j++)
+			is_skipped = strcmp(tests[i].name, skip[j]) == 0;
+		if (!is_skipped)
+			out[k++] = tests[i];
+	}
+	return k;
 }

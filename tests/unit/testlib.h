@@ -39,8 +39,9 @@ int testlib_remove_tree(const char *path);
 /*
  * The store's tests run twice: against SQLite files, then, when TRAWL_TEST_DATABASE names a
  * PostgreSQL database (tests/pg/pgtest.sh starts one), against it. testlib_pg_begin starts the
- * second pass (false when the variable is unset: no second pass); testlib_is_pg says which
- * pass runs.
+ * second pass (false when the variable is unset: no second pass) and sets TRAWL_DATABASE, so
+ * what opens the store by its data directory (auth_open) opens that database; testlib_is_pg
+ * says which pass runs.
  */
 bool testlib_pg_begin(void);
 bool testlib_is_pg(void);
@@ -58,6 +59,16 @@ const char *testlib_fresh_db(const char *path);
  * rows, in a static buffer.
  */
 const char *testlib_pg_exec(const char *sql);
+
+struct CMUnitTest;
+
+/*
+ * Copies tests[0..n) into out (room for n), leaving out those named in skip (NULL-terminated):
+ * the PostgreSQL pass of a program whose tests include SQLite-only ones (migrations, file
+ * locks, backups). Returns how many it copied.
+ */
+size_t testlib_pg_tests(struct CMUnitTest *out, const struct CMUnitTest *tests, size_t n,
+			const char *const *skip);
 
 struct shard;
 
