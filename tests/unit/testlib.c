@@ -128,6 +128,13 @@ bool testlib_pg_begin(void)
 	return pg_url != NULL;
 }
 
+bool testlib_pg_only(void)
+{
+	const char *v = getenv("TRAWL_TEST_PG_ONLY");
+
+	return v && *v && getenv("TRAWL_TEST_DATABASE");
+}
+
 bool testlib_is_pg(void)
 {
 	return pg_url != NULL;

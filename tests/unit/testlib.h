@@ -45,6 +45,8 @@ int testlib_remove_tree(const char *path);
  */
 bool testlib_pg_begin(void);
 bool testlib_is_pg(void);
+/* Whether TRAWL_TEST_PG_ONLY asks for the PostgreSQL pass alone (tests/e2e/test_pg.sh). */
+bool testlib_pg_only(void);
 
 /*
  * A database for a test that wants an empty one: path (an SQLite file not yet made) in the
