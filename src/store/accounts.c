@@ -1,5 +1,5 @@
 /*
- * The accounts tables in SQLite; see accounts.h. Every statement is a constant string with
+ * The accounts tables (SQLite or PostgreSQL: db.h); see accounts.h. Every statement is a constant string with
  * bound parameters (V1), run through store.c's helpers (store_int.h).
  */
 #include "store/accounts.h"

@@ -70,7 +70,7 @@ struct pg_stmt {
 	unsigned types[MAX_PARAMS];
 	bool used[MAX_PARAMS];
 	PGresult *res;
-	int row; /* the row db_step reached, -1 before the first */
+	int row;             /* the row db_step reached, -1 before the first */
 	unsigned char *blob; /* the decoded bytea of (blob_row, blob_col) */
 	size_t blob_len;
 	int blob_row, blob_col;
@@ -117,12 +117,11 @@ static int map_state(const PGresult *res)
 	if (strcmp(state, "23505") == 0) {
 		n = constraint ? strlen(constraint) : 0;
 		return n > 5 && strcmp(constraint + n - 5, "_pkey") == 0 ? DB_CONSTRAINT_PRIMARYKEY
-									: DB_CONSTRAINT_UNIQUE;
+									 : DB_CONSTRAINT_UNIQUE;
 	}
 	if (strncmp(state, "23", 2) == 0)
 		return DB_CONSTRAINT;
-	if (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0 ||
-	    strcmp(state, "40001") == 0)
+	if (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)
 		return DB_BUSY;
 	if (strcmp(state, "53200") == 0)
 		return DB_NOMEM;
@@ -236,8 +235,7 @@ static char *apply_dialect(const char *sql, bool *is_ignore)
 
 static bool is_word(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 /* Whether the call whose "(" is at open has a comma at its own level (two arguments). */
@@ -627,8 +625,9 @@ static int one_int(struct pg *p, const char *sql, int64_t *out)
 static int pg_user_version(struct db *db, int *version)
 {
 	int64_t has = 0, v = 0;
-	int rc = one_int(P(db), "SELECT count(*) FROM pg_catalog.pg_tables WHERE "
-				"schemaname = current_schema() AND tablename = 'schema_version'",
+	int rc = one_int(P(db),
+			 "SELECT count(*) FROM pg_catalog.pg_tables WHERE "
+			 "schemaname = current_schema() AND tablename = 'schema_version'",
 			 &has);
 
 	if (rc == DB_OK && has)

@@ -308,8 +308,9 @@ static void fn_name_from_query(sqlite3_context *cx, int argc, sqlite3_value **ar
 	const unsigned char *name = sqlite3_value_text(argv[0]), *url = sqlite3_value_text(argv[1]);
 
 	(void)argc;
-	sqlite3_result_int(cx, name && url &&
-				       repourl_name_is_from_query((const char *)name, (const char *)url));
+	sqlite3_result_int(cx,
+			   name && url &&
+				   repourl_name_is_from_query((const char *)name, (const char *)url));
 }
 
 static int register_functions(sqlite3 *h)

@@ -1,6 +1,6 @@
 /*
- * The notices table in SQLite; see notices.h. Every statement is a constant string with bound
- * parameters (V1), run through store.c's helpers (store_int.h).
+ * The notices table (SQLite or PostgreSQL: db.h); see notices.h. Every statement is a
+ * constant string with bound parameters (V1), run through store.c's helpers (store_int.h).
  */
 #include "store/notices.h"
 

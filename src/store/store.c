@@ -1,11 +1,13 @@
 /*
- * The metadata store in SQLite; see store.h.
+ * The metadata store; see store.h. Its SQL is SQLite's dialect, run on SQLite or PostgreSQL
+ * through the database layer (db.h; docs/internals/store.md).
  *
- * DESIGN: migrations are an ordered array of constant SQL scripts. Step i (0-based) takes the
+ * DESIGN: SQLite's migrations are an ordered array of constant SQL scripts. Step i (0-based) takes the
  * schema from version i to i + 1 and ends by setting PRAGMA user_version to i + 1, so the
  * version and the tables change in the same transaction. A script holds several statements;
  * each is prepared and stepped in turn (sqlite3_exec is never used: see the lint in
  * tests/e2e/test_lint.sh). A step is never edited once released: changes are new steps.
+ * PostgreSQL starts at schema 12 (schema_pg.c); a new step is added for both.
  */
 #include "store/store.h"
 #include "store/store_int.h"

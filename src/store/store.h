@@ -1,5 +1,6 @@
 /*
- * The metadata store: DATA/trawl.db, an SQLite database holding the repository registry
+ * The metadata store: DATA/trawl.db, an SQLite database (or a PostgreSQL one: --database,
+ * store_location; docs/internals/store.md) holding the repository registry
  * (repositories, the URL policy each was added under, the branch patterns to index, the commit
  * indexed per branch, sync state) and, from schema 4, the accounts (store/accounts.h), from
  * schema 5 the accounts' notices (store/notices.h), from schema 6 the ACL change log.
@@ -10,8 +11,9 @@
  * The database runs in WAL mode with a busy timeout, so a `trawl sync` and a `trawl repo list`
  * can work at the same time.
  *
- * SECURITY: V1: every statement is a constant string prepared with sqlite3_prepare_v2 and
- * values are bound as parameters; nothing builds SQL from data (tests/e2e/test_lint.sh checks).
+ * SECURITY: V1: every statement is a constant string prepared through the database layer
+ * (store/db.h) and values are bound as parameters; nothing builds SQL from data
+ * (tests/e2e/test_lint.sh checks).
  *
  * A struct store is not thread-safe: open one per thread.
  */

@@ -64,8 +64,8 @@ static void same_lines(const char *a, const char *b, const char *what)
 		size_t na = strcspn(a, "\n"), nb = strcspn(b, "\n");
 
 		if (na != nb || memcmp(a, b, na) != 0)
-			fail_msg("%s, line %zu: SQLite has %.*s, PostgreSQL %.*s", what, line, (int)na,
-				 a, (int)nb, b);
+			fail_msg("%s, line %zu: SQLite has %.*s, PostgreSQL %.*s", what, line,
+				 (int)na, a, (int)nb, b);
 		a += na + (a[na] != '\0');
 		b += nb + (b[nb] != '\0');
 		line++;
