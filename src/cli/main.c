@@ -317,8 +317,9 @@ static int database_flags(int *argc, char **argv)
 		if (strcmp(argv[i], "--") == 0)
 			break;
 		if (take_option("--database", *argc, argv, &i, &v)) {
-			if (!v || !(strncmp(v, "sqlite:", 7) == 0 || strncmp(v, "postgres://", 11) == 0 ||
-				    strncmp(v, "postgresql://", 13) == 0) ||
+			if (!v ||
+			    !(strncmp(v, "sqlite:", 7) == 0 || strncmp(v, "postgres://", 11) == 0 ||
+			      strncmp(v, "postgresql://", 13) == 0) ||
 			    (strncmp(v, "sqlite:", 7) == 0 && !v[7])) {
 				cli_errorf("--database: expected sqlite:PATH, postgres://... or "
 					   "postgresql://... (a libpq URI)");

@@ -1,6 +1,6 @@
 /*
- * The accounts tables (SQLite or PostgreSQL: db.h); see accounts.h. Every statement is a constant string with
- * bound parameters (V1), run through store.c's helpers (store_int.h).
+ * The accounts tables (SQLite or PostgreSQL: db.h); see accounts.h. Every statement is a
+ * constant string with bound parameters (V1), run through store.c's helpers (store_int.h).
  */
 #include "store/accounts.h"
 
@@ -512,8 +512,7 @@ static int run_each(struct store *s, struct db_stmt *st, int64_t user_id, const 
 	for (size_t i = 0; i < n && err == 0; i++) {
 		db_reset(st);
 		if ((err = store_bind_text(s, st, 1, names[i])) == 0 &&
-		    (db_param_count(st) < 2 ||
-		     (err = store_bind_i64(s, st, 2, user_id)) == 0))
+		    (db_param_count(st) < 2 || (err = store_bind_i64(s, st, 2, user_id)) == 0))
 			err = store_run(s, st, what);
 	}
 	return err;
@@ -1231,7 +1230,8 @@ static int apply_grant(struct store_acl *acl, struct store *s, struct acl_lookup
 			found);
 }
 
-static int apply_public(struct store_acl *acl, struct store *s, struct db_stmt **st, const char *repo)
+static int apply_public(struct store_acl *acl, struct store *s, struct db_stmt **st,
+			const char *repo)
 {
 	bool found;
 	int err;
@@ -1243,7 +1243,8 @@ static int apply_public(struct store_acl *acl, struct store *s, struct db_stmt *
 }
 
 /* One acl_changes row (generation, kind, a, b, repo). 1: a row this binary cannot apply. */
-static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q, struct db_stmt *row)
+static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q,
+		     struct db_stmt *row)
 {
 	int kind = db_column_int(row, 1);
 	int64_t a = db_column_int64(row, 2), b = db_column_int64(row, 3);
@@ -1768,8 +1769,8 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	    (err = store_bind_text(s, st, 1, actor)) == 0 &&
 	    (err = store_bind_text(s, st, 2, event)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, since_ms)) == 0 &&
-	    (err = store_bind_i64(s, st, 4, limit && limit < INT64_MAX ? (int64_t)limit
-									: INT64_MAX)) == 0 &&
+	    (err = store_bind_i64(s, st, 4,
+				  limit && limit < INT64_MAX ? (int64_t)limit : INT64_MAX)) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
 	db_finalize(st);
@@ -1782,7 +1783,8 @@ int store_backup(struct store *s, const char *path)
 {
 	if (db_kind(s->db) != DB_SQLITE) {
 		error_set("%s: trawl backup copies an SQLite database; back up PostgreSQL with "
-			  "pg_dump (docs/operations.md, \"Database: SQLite or PostgreSQL\")", s->path);
+			  "pg_dump (docs/operations.md, \"Database: SQLite or PostgreSQL\")",
+			  s->path);
 		return TRAWL_EUNSUPPORTED;
 	}
 	return db_sqlite_backup(s->db, path);

@@ -2,11 +2,11 @@
  * The metadata store; see store.h. Its SQL is SQLite's dialect, run on SQLite or PostgreSQL
  * through the database layer (db.h; docs/internals/store.md).
  *
- * DESIGN: SQLite's migrations are an ordered array of constant SQL scripts. Step i (0-based) takes the
- * schema from version i to i + 1 and ends by setting PRAGMA user_version to i + 1, so the
- * version and the tables change in the same transaction. A script holds several statements;
- * each is prepared and stepped in turn (sqlite3_exec is never used: see the lint in
- * tests/e2e/test_lint.sh). A step is never edited once released: changes are new steps.
+ * DESIGN: SQLite's migrations are an ordered array of constant SQL scripts. Step i (0-based)
+ * takes the schema from version i to i + 1 and ends by setting PRAGMA user_version to i + 1,
+ * so the version and the tables change in the same transaction. A script holds several
+ * statements; each is prepared and stepped in turn (sqlite3_exec is never used: see the lint
+ * in tests/e2e/test_lint.sh). A step is never edited once released: changes are new steps.
  * PostgreSQL starts at schema 12 (schema_pg.c); a new step is added for both.
  */
 #include "store/store.h"
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 #include "util/array.h"
 #include "util/buf.h"
@@ -478,8 +477,8 @@ static int migrate_steps(struct store *s, int from)
 {
 	if (db_kind(s->db) == DB_POSTGRES) {
 		if (from != 0) {
-			error_set("%s: schema version %d: this trawl creates PostgreSQL schemas at %d "
-				  "only", s->path, from, STORE_SCHEMA_VERSION);
+			error_set("%s: schema version %d: PostgreSQL schemas start at %d", s->path,
+				  from, STORE_SCHEMA_VERSION);
 			return TRAWL_EUNSUPPORTED;
 		}
 		return run_script(s, store_schema_pg, "creating the schema");

@@ -850,8 +850,11 @@ int main(void)
 		cmocka_unit_test(a_users_own_account_events_are_activity_for_the_cap),
 	};
 
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("audit (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("audit (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("audit (PostgreSQL)", tests, testlib_setup,

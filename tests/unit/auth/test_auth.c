@@ -1471,8 +1471,11 @@ int main(void)
 	};
 	const size_t n = sizeof(tests) / sizeof(tests[0]);
 	struct CMUnitTest pg_tests[sizeof(tests) / sizeof(tests[0])];
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("auth (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("auth (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += _cmocka_run_group_tests("auth (PostgreSQL)", pg_tests,

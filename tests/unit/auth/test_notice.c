@@ -284,8 +284,11 @@ int main(void)
 		cmocka_unit_test(notices_older_than_the_limit_are_dropped),
 	};
 
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("notice (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("notice (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("notice (PostgreSQL)", tests, testlib_setup,

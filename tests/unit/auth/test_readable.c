@@ -295,8 +295,11 @@ int main(void)
 		cmocka_unit_test(sets_are_sorted_and_distinct),
 	};
 
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("readable (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("readable (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("readable (PostgreSQL)", tests, testlib_setup,

@@ -632,8 +632,11 @@ int main(void)
 		cmocka_unit_test(the_cap_classes_tell_outsiders_users_and_own_accounts_apart),
 		cmocka_unit_test(a_sync_changes_only_its_own_memberships),
 	};
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("accounts (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("accounts (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("accounts (PostgreSQL)", pg_tests,

@@ -280,8 +280,11 @@ int main(void)
 		cmocka_unit_test(a_failed_refresh_leaves_nothing),
 	};
 
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("acl (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("acl (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("acl (PostgreSQL)", tests, testlib_setup,

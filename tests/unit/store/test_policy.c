@@ -147,8 +147,11 @@ int main(void)
 	const struct CMUnitTest pg_tests[] = {
 		cmocka_unit_test(registry_migrates_whole_once),
 	};
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("policy (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("policy (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("policy (PostgreSQL)", pg_tests, testlib_setup,

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-
 #include "store/store.h"
 #include "store/store_int.h"
 #include "unit/testlib.h"
@@ -180,8 +179,11 @@ int main(void)
 		cmocka_unit_test(names_are_null_terminated_even_when_none),
 	};
 
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("rows (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("rows (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("rows (PostgreSQL)", tests, testlib_setup,

@@ -144,11 +144,9 @@ static void a_connection_distrusts_the_schema(void **state)
 	assert_non_null(db);
 	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on), SQLITE_OK);
 	assert_int_equal(on, 1);
-	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on), SQLITE_OK);
 	assert_int_equal(on, 0);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA cell_size_check", -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA cell_size_check", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
 	sqlite3_finalize(st);
@@ -941,7 +939,8 @@ static void pg_the_schema_checks_symbols(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(store_repo_add(&id, s, "mine", "https://example.com/m.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_repo_add(&id, s, "mine", "https://example.com/m.git", NULL, NULL, 0),
+			 0);
 	store_close(s);
 	testlib_pg_exec("DO $$ BEGIN UPDATE repos SET symbols = 7; RAISE 'accepted'; "
 			"EXCEPTION WHEN check_violation THEN NULL; END $$");
@@ -1018,8 +1017,11 @@ int main(void)
 		cmocka_unit_test(the_url_policy_is_stored_with_the_repository),
 		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
 	};
-	int failed = testlib_pg_only() ? 0 : cmocka_run_group_tests_name("store (SQLite)", tests, testlib_setup,
-						 testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("store (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
 
 	if (testlib_pg_begin())
 		failed += cmocka_run_group_tests_name("store (PostgreSQL)", pg_tests, testlib_setup,
