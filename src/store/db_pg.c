@@ -31,6 +31,7 @@
 
 #include <libpq-fe.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 
 /* The advisory lock key of trawl's write transactions ("trawl" in ASCII). */
@@ -179,37 +180,44 @@ static const struct {
 	  "ON CONFLICT (group_id, user_id) DO UPDATE SET source = 'local'" },
 };
 
+/* A string being built: util/buf.h's, with its first failure kept. */
 struct sb {
-	char *p;
-	size_t len, cap;
+	struct buf b;
 	bool oom;
 };
 
+static void sb_init(struct sb *b)
+{
+	buf_init(&b->b, BUF_MAX_DEFAULT);
+	b->oom = false;
+}
+
 static void sb_add(struct sb *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *q = realloc(b->p, cap);
+	if (!b->oom && buf_put(&b->b, s, n) < 0)
+		b->oom = true;
+}
 
-		if (!q) {
-			b->oom = true;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
+/* The string built (the caller's to free), or NULL when out of memory. */
+static char *sb_take(struct sb *b)
+{
+	char *out;
+
+	if (b->oom || buf_putc(&b->b, '\0') < 0) {
+		buf_dispose(&b->b);
+		return NULL;
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	out = b->b.ptr;
+	b->b.ptr = NULL;
+	return out;
 }
 
 /* Applies the dialect table to sql: a new string, NULL when out of memory. */
 static char *apply_dialect(const char *sql, bool *is_ignore)
 {
-	struct sb b = { 0 };
+	struct sb b;
 
+	sb_init(&b);
 	*is_ignore = false;
 	while (*sql) {
 		size_t i, n = sizeof(dialect) / sizeof(*dialect);
@@ -226,11 +234,7 @@ static char *apply_dialect(const char *sql, bool *is_ignore)
 			sb_add(&b, sql++, 1);
 		}
 	}
-	if (b.oom || !b.p) {
-		free(b.p);
-		return b.oom ? NULL : strdup("");
-	}
-	return b.p;
+	return sb_take(&b);
 }
 
 static bool is_word(char c)
@@ -267,9 +271,10 @@ static bool has_two_args(const char *open)
  */
 static char *number_params(const char *sql, bool used[MAX_PARAMS + 1], int *n_params)
 {
-	struct sb b = { 0 };
 	const char *c = sql;
+	struct sb b;
 
+	sb_init(&b);
 	*n_params = 0;
 	while (*c) {
 		if (*c == '\'') {
@@ -289,7 +294,7 @@ static char *number_params(const char *sql, bool used[MAX_PARAMS + 1], int *n_pa
 			if (end == c + 1)
 				k = *n_params + 1;
 			if (k < 1 || k > MAX_PARAMS) {
-				free(b.p);
+				buf_dispose(&b.b);
 				return NULL;
 			}
 			used[k] = true;
@@ -309,11 +314,7 @@ static char *number_params(const char *sql, bool used[MAX_PARAMS + 1], int *n_pa
 			sb_add(&b, c++, 1);
 		}
 	}
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p ? b.p : strdup("");
+	return sb_take(&b);
 }
 
 /* The statement sql in PostgreSQL's dialect; NULL when out of memory or a bad parameter. */
@@ -321,7 +322,7 @@ static char *translate(const char *sql, bool used[MAX_PARAMS + 1], int *n_params
 {
 	bool is_ignore;
 	char *a = apply_dialect(sql, &is_ignore), *out;
-	struct sb b = { 0 };
+	struct sb b;
 	size_t n;
 
 	if (!a)
@@ -333,10 +334,11 @@ static char *translate(const char *sql, bool used[MAX_PARAMS + 1], int *n_params
 	n = strlen(out);
 	while (n && (out[n - 1] == ' ' || out[n - 1] == ';'))
 		n--;
+	sb_init(&b);
 	sb_add(&b, out, n);
 	sb_add(&b, " ON CONFLICT DO NOTHING", 23);
 	free(out);
-	return b.oom ? (free(b.p), NULL) : b.p;
+	return sb_take(&b);
 }
 
 /* ---- statements ---- */
