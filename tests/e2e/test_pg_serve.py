@@ -3,7 +3,8 @@
 sessions, grants and audit trail in PostgreSQL. A throwaway PostgreSQL 15 (tests/pg/pgtest.sh,
 which runs this script again inside it) holds them: the CLI makes an administrator and a user
 there (--database), the server started with --database signs the user in, the user creates a
-token and searches a private repository it was granted, an ungranted one stays hidden, and
+token and searches a private repository it was granted, an ungranted one stays hidden, an
+administrator's "sync now" runs the server's sync child on the same database, and
 the audit trail's rows are in PostgreSQL's audit table (read with psql), none in a DATA/trawl.db
 (there is none). A bad URL is refused naming the problem, never echoing a password.
 Skipped (TAP SKIP) when PostgreSQL 15 is not installed. Output: TAP.
@@ -16,10 +17,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
-from teamlib import ROOT, Server, TRAWL, done, index_repo, ok, write_tree  # noqa: E402
+from teamlib import ROOT, TOKEN_RE, Server, TRAWL, done, index_repo, ok, write_tree  # noqa: E402
 
 PW_ROOT = "granite oboe lantern 93 root"
 PW_ALICE = "plover quartz meadow 71 alice"
@@ -56,6 +58,14 @@ def main():
         cli(db, "user", "add", "alice", "--password-stdin", "--data", data,
             stdin=PW_ALICE + "\n")
         cli(db, "grant", "shared", "--user", "alice", "--data", data)
+        root_tok = TOKEN_RE.search(cli(db, "token", "create", "root", "--scope", "admin",
+                                       "--data", data)).group(0)
+        git = os.path.join(tmp, "git")
+        write_tree(git, {"c.c": "int pgneedle_synced;\n"})
+        for args in (["init", "-q"], ["add", "c.c"],
+                     ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x"]):
+            subprocess.run(["git", "-C", git] + args, check=True)
+        cli(db, "repo", "add", "--allow-local", "--name", "synced", git, "--data", data)
         ok(psql(db, "SELECT string_agg(name, ',' ORDER BY name) FROM users") == "alice,root",
            "the CLI's --database wrote the users to PostgreSQL")
         ok(not os.path.exists(os.path.join(data, "trawl.db")), "no DATA/trawl.db was made")
@@ -78,6 +88,16 @@ def main():
         text = r.text()
         ok(r.status == 200 and "pgneedle_shared" in text and "pgneedle_secret" not in text,
            "the token searches what alice was granted, not the rest", r.status, text[:300])
+        # The server's sync, a child process, finds the registry in PostgreSQL too.
+        r = s.request("POST", "/api/v1/repos/synced/sync", token=root_tok)
+        state = ""
+        for _ in range(100):
+            state = psql(db, "SELECT state FROM repos WHERE name = 'synced'")
+            if state in ("indexed", "error"):
+                break
+            time.sleep(0.1)
+        ok(r.status == 202 and state == "indexed", "the server's sync reads and records the "
+           "registry in PostgreSQL", r.status, state, psql(db, "SELECT last_error FROM repos"))
         s.stop()
         s = None
         events = psql(db, "SELECT string_agg(DISTINCT event, ',' ORDER BY event) FROM audit")
