@@ -112,6 +112,28 @@ def main():
         ok(p.returncode != 0 and "connecting to PostgreSQL" in p.stderr and
            "hunter2secret" not in p.stderr and "u:***@" in p.stderr,
            "an unreachable server is named, its password never shown", p.stderr)
+        # --database-password-file: the password from a file, a wrong one refused as such.
+        pw_db = os.environ["TRAWL_TEST_PW_DATABASE"]
+        psql(db, "GRANT ALL ON ALL TABLES IN SCHEMA public TO trawl_pw")
+        good, bad = os.path.join(tmp, "pw"), os.path.join(tmp, "pw-bad")
+        with open(good, "w") as f:
+            f.write("pgtest-secret-pw\n")
+        with open(bad, "w") as f:
+            f.write("not-the-password\n")
+        p = subprocess.run([TRAWL, "repo", "list", "--data", data, "--database", pw_db,
+                            "--database-password-file", good], capture_output=True, text=True)
+        ok(p.returncode == 0 and "synced" in p.stdout, "the password file signs the role in",
+           p.returncode, p.stderr)
+        p = subprocess.run([TRAWL, "repo", "list", "--data", data, "--database", pw_db,
+                            "--database-password-file", bad], capture_output=True, text=True)
+        ok(p.returncode != 0 and "password authentication failed" in p.stderr and
+           "not-the-password" not in p.stderr, "a wrong password is refused, not shown",
+           p.stderr)
+        p = subprocess.run([TRAWL, "repo", "list", "--data", data, "--database", pw_db,
+                            "--database-password-file", os.path.join(tmp, "nofile")],
+                           capture_output=True, text=True)
+        ok(p.returncode != 0 and "--database-password-file" in p.stderr,
+           "a missing password file is named", p.stderr)
         p = subprocess.run([TRAWL, "user", "list", "--data", data, "--database",
                             "mysql://u:hunter2secret@h/x"], capture_output=True, text=True)
         ok(p.returncode != 0 and "expected sqlite:PATH" in p.stderr and
