@@ -569,11 +569,7 @@ int store_check(struct store *s)
 	return 0;
 }
 
-/*
- * What messages call the database: its path, or a PostgreSQL URL with its password replaced
- * by *** (SECURITY: a password never reaches a log).
- */
-static char *display_name(const char *name)
+char *store_display_name(const char *name)
 {
 	const char *at, *colon, *start;
 	size_t n;
@@ -622,7 +618,7 @@ int store_open(struct store **out, const char *path)
 	int rc, err;
 
 	*out = NULL;
-	if (!s || !(s->path = display_name(path))) {
+	if (!s || !(s->path = store_display_name(path))) {
 		free(s);
 		return error_nomem(NULL);
 	}

@@ -98,6 +98,12 @@ int store_check(struct store *s);
  * string for store_open (NULL when out of memory).
  */
 char *store_location(const char *data_dir);
+/*
+ * What messages and logs call a location: an SQLite file's path, or a PostgreSQL URL with any
+ * password replaced by *** (SECURITY: a password never reaches a log). A new string, NULL
+ * when out of memory.
+ */
+char *store_display_name(const char *location);
 /* Whether a location is a database server (PostgreSQL) rather than an SQLite file. */
 bool store_is_server(const char *location);
 
