@@ -6,7 +6,9 @@ there (--database), the server started with --database signs the user in, the us
 token and searches a private repository it was granted, an ungranted one stays hidden, an
 administrator's "sync now" runs the server's sync child on the same database, and
 the audit trail's rows are in PostgreSQL's audit table (read with psql), none in a DATA/trawl.db
-(there is none). A bad URL is refused naming the problem, never echoing a password.
+(there is none). `trawl backup` points at pg_dump. --database-password-file signs in a role
+that needs a password; a wrong one is refused as such. The start's log line names the database
+without its password; a bad URL is refused naming the problem, never echoing a password.
 Skipped (TAP SKIP) when PostgreSQL 15 is not installed. Output: TAP.
 
     python3 tests/e2e/test_pg_serve.py
@@ -118,6 +120,10 @@ def main():
         ok(p.returncode != 0 and "connecting to PostgreSQL" in p.stderr and
            "hunter2secret" not in p.stderr and "u:***@" in p.stderr,
            "an unreachable server is named, its password never shown", p.stderr)
+        p = subprocess.run([TRAWL, "backup", "--data", data, "--database", db,
+                            os.path.join(tmp, "backup")], capture_output=True, text=True)
+        ok(p.returncode != 0 and "pg_dump" in p.stderr, "trawl backup points at pg_dump",
+           p.stderr)
         # --database-password-file: the password from a file, a wrong one refused as such.
         pw_db = os.environ["TRAWL_TEST_PW_DATABASE"]
         psql(db, "GRANT ALL ON ALL TABLES IN SCHEMA public TO trawl_pw")
