@@ -130,8 +130,8 @@ void db_set_waiting(struct db *db, bool is_waiting);
  */
 int db_check(struct db *db, char **problem);
 /*
- * A number that moves when another connection commits (SQLite's PRAGMA data_version). On
- * PostgreSQL it moves on every call: caches keyed on it are read again each time.
+ * A number that moves when another connection commits (SQLite's PRAGMA data_version; on
+ * PostgreSQL a hash of the server's snapshot, which may also move for other databases').
  */
 int db_data_version(struct db *db, int64_t *out);
 /* Lets commits of this connection skip waiting for the disk (SQLite: synchronous NORMAL). */

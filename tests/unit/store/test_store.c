@@ -918,6 +918,33 @@ static void a_sync_request_is_taken_by_the_next_sync(void **state)
 	store_close(s);
 }
 
+/*
+ * The stamp stays while nothing commits and moves on a commit, this connection's or another's
+ * (SQLite: data_version and the commit hook; PostgreSQL: the snapshot and the commit count).
+ */
+static void the_stamp_moves_with_every_commit(void **state)
+{
+	struct store *s = open_fresh(), *other = NULL;
+	struct store_stamp a, b;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_open(&other, dbpath), 0);
+	assert_int_equal(store_stamp(s, &a), 0);
+	assert_int_equal(store_stamp(s, &b), 0);
+	assert_true(store_stamp_equal(&a, &b));
+	assert_int_equal(store_repo_add(&id, other, "o", "https://example.com/o.git", NULL, NULL, 0),
+			 0);
+	assert_int_equal(store_stamp(s, &b), 0);
+	assert_false(store_stamp_equal(&a, &b));
+	a = b;
+	assert_int_equal(store_repo_add(&id, s, "m", "https://example.com/m.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_stamp(s, &b), 0);
+	assert_false(store_stamp_equal(&a, &b));
+	store_close(other);
+	store_close(s);
+}
+
 /* PostgreSQL: a schema_version above this binary's is refused and left as it was. */
 static void pg_a_newer_schema_is_refused_and_untouched(void **state)
 {
@@ -993,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(schema_2_repositories_get_the_policy_their_url_needed),
 		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
 		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),
+		cmocka_unit_test(the_stamp_moves_with_every_commit),
 	};
 
 	/* The PostgreSQL pass: every test but those that edit an SQLite file directly. */
@@ -1016,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(overlong_urls_are_refused),
 		cmocka_unit_test(the_url_policy_is_stored_with_the_repository),
 		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
+		cmocka_unit_test(the_stamp_moves_with_every_commit),
 	};
 	int failed = 0;
 
