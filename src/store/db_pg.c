@@ -928,9 +928,6 @@ int db_pg_open(struct db **out, const char *url)
 	if (PQstatus(p->c) != CONNECTION_OK)
 		return connect_failed(p);
 	/* Quiet NOTICEs (CREATE ... IF NOT EXISTS), UTC and a lock timeout as SQLite's. */
-	if ((rc = run(p, "SET client_min_messages = warning")) != DB_OK ||
-	    (rc = run(p, "SET lock_timeout = '10s'")) != DB_OK ||
-	    (rc = run(p, "SET client_encoding = 'UTF8'")) != DB_OK)
-		return rc;
-	return DB_OK;
+	return run(p, "SET client_min_messages = warning; SET lock_timeout = '10s'; "
+		      "SET client_encoding = 'UTF8'");
 }
