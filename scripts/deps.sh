@@ -12,6 +12,10 @@ pkgs=(
   systemd            # systemd-analyze verify of deploy/systemd/trawl.service (test_deploy.sh)
   openssh-client python3-paramiko python3-cryptography
   chromium firefox-esr
+  libpq-dev
+  # The store's PostgreSQL backend is tested against a real server that tests/pg/pgtest.sh
+  # starts (tests/e2e/test_pg.sh): Debian bookworm's PostgreSQL 15 (initdb, pg_ctl, postgres).
+  postgresql-15 util-linux
 )
 # The browser tests drive Chromium and Firefox with playwright-core from npm: Debian's npm when
 # none is on PATH already (a machine may carry a newer Node.js and npm of its own).

@@ -411,7 +411,7 @@ static int denied_open(struct audit *q)
 static int audit_start(struct audit *q, struct auth *a)
 {
 	struct stat sb;
-	char *db = file_join(a->data_dir, "trawl.db");
+	char *db = store_location(a->data_dir);
 	int err = 0;
 
 	q->a = a;

@@ -159,7 +159,7 @@ int auth_files_prepare(const char *data_dir)
 
 static int open_files(struct auth *a, const char *data_dir)
 {
-	char *db = file_join(data_dir, "trawl.db"), *key = file_join(data_dir, "auth.key");
+	char *db = store_location(data_dir), *key = file_join(data_dir, "auth.key");
 	unsigned char k[32];
 	int err;
 

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/servemod.h"
 #include "server/server.h"
+#include "store/store.h"
 #include "util/conf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -371,11 +372,11 @@ static int check_flags(struct server_config *cfg, const char *listen)
 	/* A searcher's one data route answers signed requests only. */
 	if (cfg->is_loopback || cfg->role == SERVER_ROLE_SEARCHER || cfg->role == SERVER_ROLE_INDEXER)
 		return 0;
-	if (!(db = file_join(cfg->data_dir, "trawl.db"))) {
+	if (!(db = store_location(cfg->data_dir))) {
 		cli_report(error_nomem(NULL));
 		return EXIT_ERROR;
 	}
-	has_db = access(db, F_OK) == 0;
+	has_db = store_is_server(db) || access(db, F_OK) == 0;
 	free(db);
 	if (!has_db && (err = servemod.check_exposure(cfg, false)) < 0) {
 		cli_report(err);

@@ -12,6 +12,7 @@
 
 #include "index/shard.h"
 #include "store/policy.h"
+#include "store/store.h"
 #include "symbols/ctags.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -57,7 +58,7 @@ int datadir_init(struct datadir *d, const char *dir, bool create)
 	if (!dir)
 		dir = env && env[0] ? env : DATADIR_DEFAULT;
 	d->root = strdup(dir);
-	d->db = file_join(dir, "trawl.db");
+	d->db = store_location(dir);
 	d->repos = file_join(dir, "repos");
 	d->index = file_join(dir, "index");
 	d->credentials = file_join(dir, "credentials");

@@ -284,6 +284,70 @@ void cli_print_text(const char *s, size_t len, enum term_text how)
 	buf_dispose(&b);
 }
 
+/*
+ * Whether argv[*i] is the option name (--name VALUE or --name=VALUE): *value gets the value and
+ * *i moves past what it used. Leaves *value NULL for "--name" without a value.
+ */
+static bool take_option(const char *name, int argc, char **argv, int *i, const char **value)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0 || (argv[*i][n] != '\0' && argv[*i][n] != '='))
+		return false;
+	*value = argv[*i][n] == '=' ? argv[*i] + n + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+	(*i)++;
+	return true;
+}
+
+/*
+ * --database URL and --database-password-file PATH, which every command that opens the store
+ * takes (docs/operations.md, "Database: SQLite or PostgreSQL"): taken out of argv before the
+ * command parses it and put in the environment store_location and the PostgreSQL backend read
+ * (TRAWL_DATABASE, TRAWL_DATABASE_PASSWORD_FILE), so the processes a command starts (the
+ * server's scheduled sync) use the same database. SECURITY: a bad URL is not echoed (it may
+ * hold a password). EXIT_ERROR after a message, else 0.
+ */
+static int database_flags(int *argc, char **argv)
+{
+	int i = 2, out = 2;
+
+	while (i < *argc) {
+		const char *v = NULL;
+		int at = i;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (take_option("--database", *argc, argv, &i, &v)) {
+			if (!v ||
+			    !(strncmp(v, "sqlite:", 7) == 0 || strncmp(v, "postgres://", 11) == 0 ||
+			      strncmp(v, "postgresql://", 13) == 0) ||
+			    (strncmp(v, "sqlite:", 7) == 0 && !v[7])) {
+				cli_errorf("--database: expected sqlite:PATH, postgres://... or "
+					   "postgresql://... (a libpq URI)");
+				return EXIT_ERROR;
+			}
+			setenv("TRAWL_DATABASE", v, 1);
+		} else if (take_option("--database-password-file", *argc, argv, &i, &v)) {
+			if (!v || !*v || access(v, R_OK) != 0) {
+				cli_errorf("--database-password-file: %s: %s", v ? v : "(missing)",
+					   v ? strerror(errno) : "expected a file");
+				return EXIT_ERROR;
+			}
+			setenv("TRAWL_DATABASE_PASSWORD_FILE", v, 1);
+		} else {
+			i++;
+			while (at < i)
+				argv[out++] = argv[at++];
+			continue;
+		}
+	}
+	while (i < *argc)
+		argv[out++] = argv[i++];
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
 static bool is_help_flag(const char *a)
 {
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
@@ -327,6 +391,8 @@ int main(int argc, char **argv)
 	 * code of private repositories: readable by this user only, whatever the shell's umask.
 	 */
 	umask(077);
+	if (database_flags(&argc, argv) != 0)
+		return EXIT_ERROR;
 	hscompile_serve_helpers();
 	return c->run(argc - 1, argv + 1);
 }

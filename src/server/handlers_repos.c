@@ -27,14 +27,14 @@
 /* ---- repositories: the index joined with the registry ---- */
 
 /*
- * Opens DATA/trawl.db for this request, or sets *out to NULL when DATA has none (an index built
+ * Opens DATA/trawl.db (or the --database) for this request, or sets *out to NULL when DATA has none (an index built
  * with `trawl index` only: every repository of the index is then "indexed", with no url, sync
  * time or error). SQLite connections are not shared between threads, so each request of the
  * repository routes and /metrics opens its own; the search routes never touch the registry.
  */
 int handlers_registry_open(struct store **out, const struct req *rq)
 {
-	char *path = file_join(rq->s->cfg->data_dir, "trawl.db");
+	char *path = store_location(rq->s->cfg->data_dir);
 	struct stat st;
 	int err = 0;
 
@@ -42,7 +42,7 @@ int handlers_registry_open(struct store **out, const struct req *rq)
 	if (!path)
 		return error_nomem(NULL);
 	/* Never create a database here: only `trawl repo add` makes one. */
-	if (stat(path, &st) == 0 || errno != ENOENT)
+	if (store_is_server(path) || stat(path, &st) == 0 || errno != ENOENT)
 		err = store_open(out, path);
 	free(path);
 	return err;

@@ -21,6 +21,8 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,6 +60,38 @@ int server_sandbox_start(struct srv *s)
 	return spawner_start(progs, cmd && cmd[0] ? 2 : 1, s->cfg->data_dir);
 }
 
+/* Whether the store is a database server (--database postgres://...): no files to allow. */
+static bool is_db_server;
+
+/*
+ * Points paths[DATA_DB], [DATA_WAL] and [DATA_SHM] at the store's location (store_location:
+ * DATA/trawl.db, or --database's SQLite file and its -wal and -shm), or notes a database
+ * server, which the server reaches over a socket rather than through files. ENOMEM.
+ */
+static int database_paths(char *paths[DATA_N], const char *data_dir)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char *loc = store_location(data_dir);
+
+	if (!loc)
+		return error_nomem("confining the server");
+	is_db_server = store_is_server(loc);
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(loc) + strlen(suffix[i]) + 1;
+		char *p = malloc(n);
+
+		if (!p) {
+			free(loc);
+			return error_nomem("confining the server");
+		}
+		snprintf(p, n, "%s%s", loc, suffix[i]);
+		free(paths[DATA_DB + i]);
+		paths[DATA_DB + i] = p;
+	}
+	free(loc);
+	return 0;
+}
+
 /*
  * Makes what the confined server cannot make afterwards: DATA, DATA/index, DATA/audit/ (an older
  * DATA/audit.log moved there) and DATA/auth.key (auth_files_prepare), and the database with its
@@ -72,6 +106,8 @@ static int data_prepare(char *paths[DATA_N], const char *data_dir)
 	for (int i = 0; i < DATA_N; i++)
 		if (!(paths[i] = file_join(data_dir, data_names[i])))
 			return error_nomem("confining the server");
+	if ((err = database_paths(paths, data_dir)) < 0)
+		return err;
 	if ((err = auth_files_prepare(data_dir)) < 0)
 		return err;
 	if (mkdir(paths[DATA_INDEX], 0700) != 0 && errno != EEXIST) {
@@ -80,7 +116,7 @@ static int data_prepare(char *paths[DATA_N], const char *data_dir)
 	}
 	if (!held_db && (err = store_open(&held_db, paths[DATA_DB])) < 0)
 		return err;
-	for (int i = DATA_WAL; i <= DATA_SHM; i++)
+	for (int i = DATA_WAL; i <= DATA_SHM && !is_db_server; i++)
 		if (lstat(paths[i], &st) != 0 || !S_ISREG(st.st_mode)) {
 			error_set("%s: the database's file is missing after opening it", paths[i]);
 			return TRAWL_EIO;
@@ -175,9 +211,8 @@ int server_sandbox_confine(struct srv *s)
 	/* SECURITY: DATA itself is no tree: only these of its entries are reachable. */
 	ro[n_ro++] = paths[DATA_INDEX];
 	ro[n_ro++] = paths[DATA_KEY];
-	rw[n_rw++] = paths[DATA_DB];
-	rw[n_rw++] = paths[DATA_WAL];
-	rw[n_rw++] = paths[DATA_SHM];
+	for (int i = DATA_DB; i <= DATA_SHM && !is_db_server; i++)
+		rw[n_rw++] = paths[i];
 	rw[n_rw++] = paths[DATA_AUDIT];
 	n_data = n_rw;
 	if (tmp && tmp[0] == '/' && access(tmp, F_OK) == 0)

@@ -40,6 +40,7 @@
 #include "server/mirror.h"
 #include "server/server_int.h"
 #include "server/tls.h"
+#include "store/store.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -995,6 +996,22 @@ static void wait_for_stop(struct srv *s, const sigset_t *sigs, struct tls_creds 
 	}
 }
 
+/* The start's log line: the data directory and the database (its URL without a password). */
+static void log_listening(const struct server_config *cfg)
+{
+	char *where = store_location(cfg->data_dir);
+	char *shown = where ? store_display_name(where) : NULL;
+	struct logline l;
+
+	log_begin(&l, "info", "listening");
+	log_cstr(&l, "data", cfg->data_dir);
+	if (shown)
+		log_cstr(&l, "database", shown);
+	log_end(&l);
+	free(shown);
+	free(where);
+}
+
 static void print_url(const struct srv *s, const struct server_config *cfg)
 {
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -1011,7 +1028,7 @@ static void print_url(const struct srv *s, const struct server_config *cfg)
 					       : "trawl: serving on %s://%s:%u/\n",
 	       s->is_tls ? "https" : "http", host, port);
 	fflush(stdout);
-	log_msg("info", "listening", "data", cfg->data_dir);
+	log_listening(cfg);
 }
 
 int server_run(const struct server_config *cfg)

@@ -1,6 +1,6 @@
 /*
- * The accounts tables in SQLite; see accounts.h. Every statement is a constant string with
- * bound parameters (V1), run through store.c's helpers (store_int.h).
+ * The accounts tables (SQLite or PostgreSQL: db.h); see accounts.h. Every statement is a
+ * constant string with bound parameters (V1), run through store.c's helpers (store_int.h).
  */
 #include "store/accounts.h"
 
@@ -12,28 +12,28 @@
 #include "util/array.h"
 #include "util/error.h"
 
-static int bind_blob(struct store *s, sqlite3_stmt *st, int i, const unsigned char *v, size_t len)
+static int bind_blob(struct store *s, struct db_stmt *st, int i, const unsigned char *v, size_t len)
 {
-	int rc = sqlite3_bind_blob(st, i, v, (int)len, SQLITE_TRANSIENT);
+	int rc = db_bind_blob(st, i, v, len);
 
-	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "binding a value");
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "binding a value");
 }
 
-static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+static void col_copy(char *dst, size_t cap, struct db_stmt *st, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const unsigned char *t = db_column_text(st, col);
 
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
 /* Steps st expecting one row: ENOTFOUND (with msg) when none. */
-static int step_row(struct store *s, sqlite3_stmt *st, const char *what, const char *missing)
+static int step_row(struct store *s, struct db_stmt *st, const char *what, const char *missing)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		error_set("%s", missing);
 		return TRAWL_ENOTFOUND;
 	}
@@ -41,13 +41,13 @@ static int step_row(struct store *s, sqlite3_stmt *st, const char *what, const c
 }
 
 /* Reads one integer: the first column of st's single row. */
-static int one_i64(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what)
+static int one_i64(struct store *s, struct db_stmt *st, int64_t *out, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	if (rc != SQLITE_ROW)
-		return store_db_error(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, what);
-	*out = sqlite3_column_int64(st, 0);
+	if (rc != DB_ROW)
+		return store_db_error(s, rc == DB_DONE ? DB_CORRUPT : rc, what);
+	*out = db_column_int64(st, 0);
 	return 0;
 }
 
@@ -59,14 +59,14 @@ int store_acl_generation(struct store *s, int64_t *out)
 	    (err = prep(&s->generation, s, "SELECT value FROM acl_generation WHERE id = 1")) < 0)
 		return err;
 	err = one_i64(s, s->generation, out, "reading the ACL generation");
-	sqlite3_reset(s->generation);
+	db_reset(s->generation);
 	return err;
 }
 
 /* The id of user (or group, when is_group) name. ENOTFOUND, EIO. */
 static int id_of(int64_t *id, struct store *s, const char *name, bool is_group)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char missing[160];
 	int err;
 
@@ -76,8 +76,8 @@ static int id_of(int64_t *id, struct store *s, const char *name, bool is_group)
 		       : prep(&st, s, "SELECT id FROM users WHERE name = ?1");
 	if (err == 0 && (err = store_bind_text(s, st, 1, name)) == 0 &&
 	    (err = step_row(s, st, "looking up a name", missing)) == 0)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+		*id = db_column_int64(st, 0);
+	db_finalize(st);
 	return err;
 }
 
@@ -88,48 +88,48 @@ int store_user_counts(struct store *s, int64_t *n_users, int64_t *n_admins)
 	int err;
 
 	if (!s->user_counts &&
-	    (err = prep(&s->user_counts, s, "SELECT count(*), coalesce(sum(is_admin AND NOT "
-					     "is_disabled), 0) FROM users")) < 0)
+	    (err = prep(&s->user_counts, s, "SELECT count(*), coalesce(sum(CASE WHEN is_admin <> 0 AND "
+					     "is_disabled = 0 THEN 1 ELSE 0 END), 0) FROM users")) < 0)
 		return err;
 	if ((err = one_i64(s, s->user_counts, n_users, "counting users")) == 0)
-		*n_admins = sqlite3_column_int64(s->user_counts, 1);
-	sqlite3_reset(s->user_counts);
+		*n_admins = db_column_int64(s->user_counts, 1);
+	db_reset(s->user_counts);
 	return err;
 }
 
 /* The error of a name already taken, naming the one that holds it: it may differ in case. */
 static void name_taken(struct store *s, bool is_group, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	const char *held = NULL;
 	int err;
 
 	err = is_group ? prep(&st, s, "SELECT name FROM groups WHERE name = ?1 COLLATE NOCASE")
 		       : prep(&st, s, "SELECT name FROM users WHERE name = ?1 COLLATE NOCASE");
-	if (err == 0 && store_bind_text(s, st, 1, name) == 0 && sqlite3_step(st) == SQLITE_ROW)
-		held = (const char *)sqlite3_column_text(st, 0);
+	if (err == 0 && store_bind_text(s, st, 1, name) == 0 && db_step(st) == DB_ROW)
+		held = (const char *)db_column_text(st, 0);
 	error_set("a %s named \"%s\" already exists", is_group ? "group" : "user",
 		  held ? held : name);
-	sqlite3_finalize(st);
+	db_finalize(st);
 }
 
 /* Steps an insert or rename of name: EINVAL naming the holder when the name is taken. */
-static int step_named(struct store *s, sqlite3_stmt *st, bool is_group, const char *name,
+static int step_named(struct store *s, struct db_stmt *st, bool is_group, const char *name,
 		      const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	if (rc == DB_CONSTRAINT_UNIQUE) {
 		name_taken(s, is_group, name);
 		return TRAWL_EINVAL;
 	}
-	return rc == SQLITE_DONE ? 0 : store_db_error(s, rc, what);
+	return rc == DB_DONE ? 0 : store_db_error(s, rc, what);
 }
 
 int store_user_add(int64_t *id, struct store *s, const char *name, const char *display_name,
 		   bool is_admin, const char *password_hash, int64_t now_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*id = 0;
@@ -142,9 +142,9 @@ int store_user_add(int64_t *id, struct store *s, const char *name, const char *d
 	    (err = store_bind_i64(s, st, 5, now_ms)) < 0)
 		goto out;
 	if ((err = step_named(s, st, false, name, "adding a user")) == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
+		*id = db_last_insert_id(s->db);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -178,32 +178,32 @@ void store_users_free(struct store_user *v, size_t n)
 
 static int user_groups(struct store *s, struct store_user *u)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "SELECT g.name FROM groups g JOIN group_members m "
 				"ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.name")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, u->id)) == 0)
 		err = store_names_read(&u->groups, &u->n_groups, s, st, "listing a user's groups");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
-static int row_user(void *elem, struct store *s, sqlite3_stmt *st)
+static int row_user(void *elem, struct store *s, struct db_stmt *st)
 {
 	struct store_user *u = elem;
 	bool oom = false;
 	int err;
 
 	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(st, 0);
+	u->id = db_column_int64(st, 0);
 	u->name = store_dup_col(st, 1, &oom);
 	u->display_name = store_dup_col(st, 2, &oom);
-	u->is_admin = sqlite3_column_int(st, 3) != 0;
-	u->is_disabled = sqlite3_column_int(st, 4) != 0;
+	u->is_admin = db_column_int(st, 3) != 0;
+	u->is_disabled = db_column_int(st, 4) != 0;
 	u->password_hash = store_dup_col(st, 5, &oom);
-	u->created_ms = sqlite3_column_int64(st, 6);
-	u->last_seen_ms = sqlite3_column_int64(st, 7);
+	u->created_ms = db_column_int64(st, 6);
+	u->last_seen_ms = db_column_int64(st, 7);
 	u->source = store_dup_col(st, 8, &oom);
 	u->issuer = store_dup_col(st, 9, &oom);
 	u->subject = store_dup_col(st, 10, &oom);
@@ -218,7 +218,7 @@ static int row_user(void *elem, struct store *s, sqlite3_stmt *st)
 
 int store_user_get(struct store_user *out, struct store *s, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char missing[160];
 	int err;
 
@@ -228,7 +228,7 @@ int store_user_get(struct store_user *out, struct store *s, const char *name)
 	    (err = store_bind_text(s, st, 1, name)) == 0 &&
 	    (err = step_row(s, st, "reading a user", missing)) == 0)
 		err = row_user(out, s, st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -245,7 +245,7 @@ int store_user_list(struct store_user **out, size_t *n, struct store *s)
 		.free = free_users,
 		.what = "listing users",
 	};
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = NULL;
 	int err;
 
@@ -254,33 +254,33 @@ int store_user_list(struct store_user **out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT " USER_COLUMNS " FROM users ORDER BY name")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 /* Ends every session and revokes every token of user id (in the caller's transaction). */
 static int end_credentials(struct store *s, int64_t id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM sessions WHERE user_id = ?1")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
 	    (err = store_run(s, st, "ending sessions")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if ((err = prep(&st, s, "UPDATE tokens SET revoked = 1 WHERE user_id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, id)) == 0)
 		err = store_run(s, st, "revoking tokens");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 static int set_flags(struct store *s, int64_t id, int is_admin, int is_disabled)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t before = 0, after = 0, n_users = 0;
 	int err;
 
@@ -303,7 +303,7 @@ static int set_flags(struct store *s, int64_t id, int is_admin, int is_disabled)
 	if (is_disabled > 0)
 		err = end_credentials(s, id);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -321,7 +321,7 @@ int store_user_set_flags(struct store *s, const char *name, int is_admin, int is
 
 int store_user_set_display_name(struct store *s, const char *name, const char *display_name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t id;
 	int err;
 
@@ -330,13 +330,13 @@ int store_user_set_display_name(struct store *s, const char *name, const char *d
 	    (err = store_bind_i64(s, st, 1, id)) == 0 &&
 	    (err = store_bind_text(s, st, 2, display_name)) == 0)
 		err = store_run(s, st, "setting a display name");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_user_set_password(struct store *s, const char *name, const char *password_hash)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t id = 0;
 	int err;
 
@@ -350,20 +350,20 @@ int store_user_set_password(struct store *s, const char *name, const char *passw
 		goto out;
 	err = end_credentials(s, id);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return store_tx_end(s, err);
 }
 
 int store_user_seen(struct store *s, int64_t user_id, int64_t now_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "UPDATE users SET last_seen_ms = ?2 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, user_id)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, now_ms)) == 0)
 		err = store_run(s, st, "recording a user's last use");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -372,7 +372,7 @@ int store_user_seen(struct store *s, int64_t user_id, int64_t now_ms)
 int store_user_find_link(struct store_user *out, struct store *s, const char *issuer,
 			 const char *subject)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -383,14 +383,14 @@ int store_user_find_link(struct store_user *out, struct store *s, const char *is
 	    (err = step_row(s, st, "reading a linked user", "no user is linked to that identity")) ==
 		    0)
 		err = row_user(out, s, st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_user_add_external(int64_t *id, struct store *s, const struct store_external *x,
 			    int64_t now_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*id = 0;
@@ -405,15 +405,15 @@ int store_user_add_external(int64_t *id, struct store *s, const struct store_ext
 	    (err = store_bind_text(s, st, 7, x->subject)) < 0)
 		goto out;
 	if ((err = step_named(s, st, false, x->name, "adding a user")) == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
+		*id = db_last_insert_id(s->db);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 static int user_rename(struct store *s, int64_t id, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "UPDATE users SET name = ?2 WHERE id = ?1")) < 0 ||
@@ -421,13 +421,13 @@ static int user_rename(struct store *s, int64_t id, const char *name)
 		goto out;
 	err = step_named(s, st, false, name, "renaming a user");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 static int user_admin_display(struct store *s, int64_t id, int is_admin, const char *display_name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	/* Written only when something differs: the trigger bumps the ACL on any admin write. */
@@ -439,7 +439,7 @@ static int user_admin_display(struct store *s, int64_t id, int is_admin, const c
 	    (err = store_bind_i64(s, st, 2, is_admin)) == 0 &&
 	    (err = store_bind_text(s, st, 3, display_name)) == 0)
 		err = store_run(s, st, "updating a user");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -460,7 +460,7 @@ int store_user_external_set(struct store *s, int64_t id, const char *name, int i
 int store_user_link(struct store *s, const char *name, const char *source, const char *issuer,
 		    const char *subject)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t id = 0;
 	int err, rc;
 
@@ -474,23 +474,23 @@ int store_user_link(struct store *s, const char *name, const char *source, const
 	    (err = store_bind_text(s, st, 3, issuer)) < 0 ||
 	    (err = store_bind_text(s, st, 4, subject)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	rc = db_step(st);
+	if (rc == DB_CONSTRAINT_UNIQUE) {
 		error_set("that identity is already linked to another user");
 		err = TRAWL_EINVAL;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		err = store_db_error(s, rc, "linking a user");
 	} else {
 		err = end_credentials(s, id);
 	}
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return store_tx_end(s, err);
 }
 
 int store_user_synced_groups(char ***out, size_t *n, struct store *s, int64_t user_id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*out = NULL;
@@ -499,21 +499,20 @@ int store_user_synced_groups(char ***out, size_t *n, struct store *s, int64_t us
 			"= g.id WHERE m.user_id = ?1 AND m.source = 'sync' ORDER BY g.name")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, user_id)) == 0)
 		err = store_names_read(out, n, s, st, "listing a user's synced groups");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 /* Runs st (?1 a group name, and ?2 user_id when it has one) once for each of names. */
-static int run_each(struct store *s, sqlite3_stmt *st, int64_t user_id, const char *const *names,
+static int run_each(struct store *s, struct db_stmt *st, int64_t user_id, const char *const *names,
 		    size_t n, const char *what)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < n && err == 0; i++) {
-		sqlite3_reset(st);
+		db_reset(st);
 		if ((err = store_bind_text(s, st, 1, names[i])) == 0 &&
-		    (sqlite3_bind_parameter_count(st) < 2 ||
-		     (err = store_bind_i64(s, st, 2, user_id)) == 0))
+		    (db_param_count(st) < 2 || (err = store_bind_i64(s, st, 2, user_id)) == 0))
 			err = store_run(s, st, what);
 	}
 	return err;
@@ -521,7 +520,7 @@ static int run_each(struct store *s, sqlite3_stmt *st, int64_t user_id, const ch
 
 static int sync_add(struct store *s, int64_t user_id, const char *const *add, size_t n)
 {
-	sqlite3_stmt *group = NULL, *member = NULL;
+	struct db_stmt *group = NULL, *member = NULL;
 	int err;
 
 	/* OR IGNORE: a group of that name in another case is the same group (NOCASE index). */
@@ -532,21 +531,21 @@ static int sync_add(struct store *s, int64_t user_id, const char *const *add, si
 			"COLLATE NOCASE")) == 0 &&
 	    (err = run_each(s, group, user_id, add, n, "adding a synced group")) == 0)
 		err = run_each(s, member, user_id, add, n, "adding a synced membership");
-	sqlite3_finalize(group);
-	sqlite3_finalize(member);
+	db_finalize(group);
+	db_finalize(member);
 	return err;
 }
 
 static int sync_remove(struct store *s, int64_t user_id, const char *const *remove, size_t n)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM group_members WHERE user_id = ?2 AND source = 'sync' "
 			"AND group_id IN (SELECT id FROM groups WHERE name = ?1 COLLATE "
 			"NOCASE)")) == 0)
 		err = run_each(s, st, user_id, remove, n, "ending a synced membership");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -557,7 +556,7 @@ static int sync_remove(struct store *s, int64_t user_id, const char *const *remo
  */
 static int sync_drop_empty(struct store *s, const char *const *names, size_t n)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM groups WHERE name = ?1 COLLATE NOCASE AND source "
@@ -565,7 +564,7 @@ static int sync_drop_empty(struct store *s, const char *const *names, size_t n)
 			"m.group_id = groups.id) AND NOT EXISTS (SELECT 1 FROM repo_grants r "
 			"WHERE r.group_id = groups.id)")) == 0)
 		err = run_each(s, st, 0, names, n, "deleting an empty synced group");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -586,7 +585,7 @@ int store_groups_sync(struct store *s, int64_t user_id, const char *const *add, 
 
 int store_group_add(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "INSERT INTO groups (name) VALUES (?1)")) < 0 ||
@@ -594,29 +593,29 @@ int store_group_add(struct store *s, const char *name)
 		goto out;
 	err = step_named(s, st, true, name, "adding a group");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_group_remove(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	/* Memberships and grants go with it (ON DELETE CASCADE). */
 	if ((err = prep(&st, s, "DELETE FROM groups WHERE name = ?1")) == 0 &&
 	    (err = store_bind_text(s, st, 1, name)) == 0 &&
-	    (err = store_run(s, st, "removing a group")) == 0 && sqlite3_changes(s->db) == 0) {
+	    (err = store_run(s, st, "removing a group")) == 0 && db_changes(s->db) == 0) {
 		error_set("no group named \"%s\"", name);
 		err = TRAWL_ENOTFOUND;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_group_member(struct store *s, const char *group, const char *user, bool is_member)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t gid = 0, uid = 0;
 	int err;
 
@@ -630,7 +629,7 @@ int store_group_member(struct store *s, const char *group, const char *user, boo
 	if (err == 0 && (err = store_bind_i64(s, st, 1, gid)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, uid)) == 0)
 		err = store_run(s, st, "changing a membership");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -645,7 +644,7 @@ void store_groups_free(struct store_group *v, size_t n)
 
 static int group_members(struct store *s, struct store_group *g)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "SELECT u.name FROM users u JOIN group_members m "
@@ -653,18 +652,18 @@ static int group_members(struct store *s, struct store_group *g)
 				"WHERE g.name = ?1 ORDER BY u.name")) == 0 &&
 	    (err = store_bind_text(s, st, 1, g->name)) == 0)
 		err = store_names_read(&g->members, &g->n_members, s, st, "listing members");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
-static int read_group(void *elem, struct store *s, sqlite3_stmt *st)
+static int read_group(void *elem, struct store *s, struct db_stmt *st)
 {
 	struct store_group *g = elem;
 	bool oom = false;
 
 	if (!(g->name = store_dup_col(st, 0, &oom)))
 		return error_nomem("listing groups");
-	g->is_synced = sqlite3_column_int(st, 1) != 0;
+	g->is_synced = db_column_int(st, 1) != 0;
 	return group_members(s, g);
 }
 
@@ -681,7 +680,7 @@ int store_group_list(struct store_group **out, size_t *n, struct store *s)
 		.free = free_groups,
 		.what = "listing groups",
 	};
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = NULL;
 	int err;
 
@@ -690,7 +689,7 @@ int store_group_list(struct store_group **out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT name, source = 'sync' FROM groups ORDER BY name")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -699,7 +698,7 @@ int store_group_list(struct store_group **out, size_t *n, struct store *s)
 int store_grant(struct store *s, const char *repo, const char *user, const char *group,
 		bool is_granted)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t id = 0;
 	int err;
 
@@ -716,26 +715,26 @@ int store_grant(struct store *s, const char *repo, const char *user, const char 
 	if (err == 0 && (err = store_bind_text(s, st, 1, repo)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, id)) == 0)
 		err = store_run(s, st, "changing a grant");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_repo_public(struct store *s, const char *repo, bool is_public)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	err = is_public ? prep(&st, s, "INSERT OR IGNORE INTO repo_public (repo) VALUES (?1)")
 			: prep(&st, s, "DELETE FROM repo_public WHERE repo = ?1");
 	if (err == 0 && (err = store_bind_text(s, st, 1, repo)) == 0)
 		err = store_run(s, st, "changing a public flag");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_repo_access_forget(struct store *s, const char *repo)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = store_tx_begin(s)) < 0)
@@ -744,11 +743,11 @@ int store_repo_access_forget(struct store *s, const char *repo)
 	    (err = store_bind_text(s, st, 1, repo)) < 0 ||
 	    (err = store_run(s, st, "forgetting grants")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	err = store_repo_public(s, repo, false);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return store_tx_end(s, err);
 }
 
@@ -764,7 +763,7 @@ void store_accesses_free(struct store_access *v, size_t n)
 
 static int access_fill(struct store *s, struct store_access *a)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "SELECT u.name FROM repo_grants r JOIN users u "
@@ -772,14 +771,14 @@ static int access_fill(struct store *s, struct store_access *a)
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = store_names_read(&a->users, &a->n_users, s, st, "listing grants")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if ((err = prep(&st, s, "SELECT g.name FROM repo_grants r JOIN groups g "
 				"ON g.id = r.group_id WHERE r.repo = ?1 ORDER BY g.name")) < 0 ||
 	    (err = store_bind_text(s, st, 1, a->repo)) < 0 ||
 	    (err = store_names_read(&a->groups, &a->n_groups, s, st, "listing grants")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if ((err = prep(&st, s, "SELECT EXISTS (SELECT 1 FROM repo_public WHERE repo = ?1)")) == 0 &&
 	    (err = store_bind_text(s, st, 1, a->repo)) == 0) {
@@ -789,11 +788,11 @@ static int access_fill(struct store *s, struct store_access *a)
 		a->is_public = v != 0;
 	}
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
-static int read_access(void *elem, struct store *s, sqlite3_stmt *st)
+static int read_access(void *elem, struct store *s, struct db_stmt *st)
 {
 	struct store_access *a = elem;
 	bool oom = false;
@@ -816,7 +815,7 @@ int store_access_list(struct store_access **out, size_t *n, struct store *s)
 		.free = free_accesses,
 		.what = "listing repository access",
 	};
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = NULL;
 	int err;
 
@@ -826,7 +825,7 @@ int store_access_list(struct store_access **out, size_t *n, struct store *s)
 				"SELECT repo FROM repo_grants ORDER BY 1")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -870,22 +869,22 @@ void store_acl_dispose(struct store_acl *acl)
  * the string block, whose offsets are turned into pointers once it stops moving.
  */
 static int pairs_load(struct store_acl_pair **out, size_t *n, char **strings, size_t *strings_len,
-		      size_t *strings_cap, struct store *s, sqlite3_stmt *st, const char *what)
+		      size_t *strings_cap, struct store *s, struct db_stmt *st, const char *what)
 {
 	struct store_acl_pair *v = NULL;
 	size_t cap = 0, len = 0;
 	int err = 0, rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *repo = sqlite3_column_text(st, 2);
-		size_t rlen = repo ? (size_t)sqlite3_column_bytes(st, 2) + 1 : 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const unsigned char *repo = db_column_text(st, 2);
+		size_t rlen = repo ? (size_t)db_column_bytes(st, 2) + 1 : 0;
 
 		if ((err = ARRAY_GROW(&v, &cap, len + 1)) < 0 ||
 		    (rlen && (err = ARRAY_GROW(strings, strings_cap, *strings_len + rlen)) < 0))
 			goto fail;
 		v[len] = (struct store_acl_pair){
-			.id = sqlite3_column_int64(st, 0),
-			.group_id = sqlite3_column_int64(st, 1),
+			.id = db_column_int64(st, 0),
+			.group_id = db_column_int64(st, 1),
 			/* an offset + 1 into the block until acl_fix_strings */
 			.repo = repo ? (const char *)(uintptr_t)(*strings_len + 1) : NULL,
 		};
@@ -895,7 +894,7 @@ static int pairs_load(struct store_acl_pair **out, size_t *n, char **strings, si
 		}
 		len++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		err = store_db_error(s, rc, what);
 		goto fail;
 	}
@@ -916,25 +915,25 @@ static void fix_strings(struct store_acl_pair *v, size_t n, const char *block)
 
 static int acl_users(struct store_acl *acl, struct store *s)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	size_t cap = 0;
 	int err = 0, rc;
 
 	if ((err = prep(&st, s, "SELECT id, is_admin, is_disabled FROM users ORDER BY id")) < 0)
 		return err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((err = ARRAY_GROW(&acl->users, &cap, acl->n_users + 1)) < 0)
 			goto out;
 		acl->users[acl->n_users++] = (struct store_acl_user){
-			.id = sqlite3_column_int64(st, 0),
-			.is_admin = sqlite3_column_int(st, 1) != 0,
-			.is_disabled = sqlite3_column_int(st, 2) != 0,
+			.id = db_column_int64(st, 0),
+			.is_admin = db_column_int(st, 1) != 0,
+			.is_disabled = db_column_int(st, 2) != 0,
 		};
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		err = store_db_error(s, rc, "reading users");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -942,32 +941,34 @@ out:
 static int acl_pairs(struct store_acl *acl, struct store *s)
 {
 	size_t len = 0, cap = 0;
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct store_acl_pair *pub = NULL;
 	size_t n_pub = 0;
 	int err;
 
 	/*
 	 * In the order store_acl_refresh keeps: by the first field, then the second or the name.
-	 * "WHERE user_id" is "IS NOT NULL" (ids start at 1), and reads the partial index in order.
+	 * "WHERE user_id IS NOT NULL" is the partial index's own condition: it is read in order.
 	 */
 	err = prep(&st, s, "SELECT user_id, group_id, NULL FROM group_members ORDER BY 1, 2");
 	if (err < 0 || (err = pairs_load(&acl->members, &acl->n_members, &acl->strings, &len, &cap, s,
 					 st, "reading memberships")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
-	err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants WHERE user_id ORDER BY 1, 3");
+	err = prep(&st, s, "SELECT user_id, 0, repo FROM repo_grants WHERE user_id IS NOT NULL "
+			   "ORDER BY 1, 3");
 	if (err < 0 || (err = pairs_load(&acl->user_grants, &acl->n_user_grants, &acl->strings, &len,
 					 &cap, s, st, "reading grants")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
-	err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants WHERE group_id ORDER BY 1, 3");
+	err = prep(&st, s, "SELECT group_id, 0, repo FROM repo_grants WHERE group_id IS NOT NULL "
+			   "ORDER BY 1, 3");
 	if (err < 0 || (err = pairs_load(&acl->group_grants, &acl->n_group_grants, &acl->strings,
 					 &len, &cap, s, st, "reading grants")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if ((err = prep(&st, s, "SELECT 0, 0, repo FROM repo_public ORDER BY repo")) < 0 ||
 	    (err = pairs_load(&pub, &n_pub, &acl->strings, &len, &cap, s, st,
@@ -988,7 +989,7 @@ out:
 	if (err < 0) /* the names are offsets yet: store_acl_dispose must not free them */
 		acl->n_user_grants = acl->n_group_grants = 0;
 	free(pub);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1035,16 +1036,16 @@ enum { ACL_NONE, ACL_USER, ACL_MEMBER, ACL_GRANT, ACL_PUBLIC };
 
 /* Kept for one refresh: prepared when a row of their kind first needs them. */
 struct acl_lookups {
-	sqlite3_stmt *user, *member, *user_grant, *group_grant, *public_flag;
+	struct db_stmt *user, *member, *user_grant, *group_grant, *public_flag;
 };
 
 static void lookups_finalize(struct acl_lookups *q)
 {
-	sqlite3_finalize(q->user);
-	sqlite3_finalize(q->member);
-	sqlite3_finalize(q->user_grant);
-	sqlite3_finalize(q->group_grant);
-	sqlite3_finalize(q->public_flag);
+	db_finalize(q->user);
+	db_finalize(q->member);
+	db_finalize(q->user_grant);
+	db_finalize(q->group_grant);
+	db_finalize(q->public_flag);
 }
 
 static int pair_cmp(const struct store_acl_pair *x, const struct store_acl_pair *key)
@@ -1156,18 +1157,18 @@ static int public_set(struct store_acl *acl, const char *repo, bool want)
 }
 
 /* Steps the bound st: whether it gave a row; reset for the next use. */
-static int key_found(bool *found, struct store *s, sqlite3_stmt *st)
+static int key_found(bool *found, struct store *s, struct db_stmt *st)
 {
-	int rc = sqlite3_step(st), err = 0;
+	int rc = db_step(st), err = 0;
 
-	*found = rc == SQLITE_ROW;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	*found = rc == DB_ROW;
+	if (rc != DB_ROW && rc != DB_DONE)
 		err = store_db_error(s, rc, "re-reading a changed access rule");
-	sqlite3_reset(st);
+	db_reset(st);
 	return err;
 }
 
-static int apply_user(struct store_acl *acl, struct store *s, sqlite3_stmt **st, int64_t id)
+static int apply_user(struct store_acl *acl, struct store *s, struct db_stmt **st, int64_t id)
 {
 	struct store_acl_user row = { .id = id };
 	bool found;
@@ -1177,18 +1178,18 @@ static int apply_user(struct store_acl *acl, struct store *s, sqlite3_stmt **st,
 		return err;
 	if ((err = store_bind_i64(s, *st, 1, id)) < 0)
 		return err;
-	rc = sqlite3_step(*st);
-	if ((found = rc == SQLITE_ROW)) {
-		row.is_admin = sqlite3_column_int(*st, 0) != 0;
-		row.is_disabled = sqlite3_column_int(*st, 1) != 0;
+	rc = db_step(*st);
+	if ((found = rc == DB_ROW)) {
+		row.is_admin = db_column_int(*st, 0) != 0;
+		row.is_disabled = db_column_int(*st, 1) != 0;
 	}
-	sqlite3_reset(*st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(*st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return store_db_error(s, rc, "re-reading a changed user");
 	return user_set(acl, id, found ? &row : NULL);
 }
 
-static int apply_member(struct store_acl *acl, struct store *s, sqlite3_stmt **st, int64_t user,
+static int apply_member(struct store_acl *acl, struct store *s, struct db_stmt **st, int64_t user,
 			int64_t group)
 {
 	struct store_acl_pair key = { .id = user, .group_id = group };
@@ -1209,7 +1210,7 @@ static int apply_grant(struct store_acl *acl, struct store *s, struct acl_lookup
 		       int64_t group, const char *repo)
 {
 	struct store_acl_pair key = { .id = user ? user : group, .repo = repo };
-	sqlite3_stmt **st = user ? &q->user_grant : &q->group_grant;
+	struct db_stmt **st = user ? &q->user_grant : &q->group_grant;
 	bool found;
 	int err = 0;
 
@@ -1229,7 +1230,8 @@ static int apply_grant(struct store_acl *acl, struct store *s, struct acl_lookup
 			found);
 }
 
-static int apply_public(struct store_acl *acl, struct store *s, sqlite3_stmt **st, const char *repo)
+static int apply_public(struct store_acl *acl, struct store *s, struct db_stmt **st,
+			const char *repo)
 {
 	bool found;
 	int err;
@@ -1241,11 +1243,12 @@ static int apply_public(struct store_acl *acl, struct store *s, sqlite3_stmt **s
 }
 
 /* One acl_changes row (generation, kind, a, b, repo). 1: a row this binary cannot apply. */
-static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q, sqlite3_stmt *row)
+static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups *q,
+		     struct db_stmt *row)
 {
-	int kind = sqlite3_column_int(row, 1);
-	int64_t a = sqlite3_column_int64(row, 2), b = sqlite3_column_int64(row, 3);
-	const char *repo = (const char *)sqlite3_column_text(row, 4);
+	int kind = db_column_int(row, 1);
+	int64_t a = db_column_int64(row, 2), b = db_column_int64(row, 3);
+	const char *repo = (const char *)db_column_text(row, 4);
 
 	if (kind == ACL_NONE)
 		return 0;
@@ -1267,7 +1270,7 @@ static int apply_row(struct store_acl *acl, struct store *s, struct acl_lookups 
 static int apply_log(struct store_acl *acl, struct store *s, int64_t gen)
 {
 	struct acl_lookups q = { 0 };
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t next = acl->generation + 1;
 	int err, rc;
 
@@ -1276,16 +1279,16 @@ static int apply_log(struct store_acl *acl, struct store *s, int64_t gen)
 	err = prep(&st, s, "SELECT * FROM acl_changes WHERE generation > ? ORDER BY generation");
 	if (err < 0 || (err = store_bind_i64(s, st, 1, acl->generation)) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		/* SECURITY: a gap is a change not seen: never applied around. */
-		if (sqlite3_column_int64(st, 0) != next++ || next - 1 > gen) {
+		if (db_column_int64(st, 0) != next++ || next - 1 > gen) {
 			err = 1;
 			goto out;
 		}
 		if ((err = apply_row(acl, s, &q, st)) != 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		err = store_db_error(s, rc, "reading the ACL change log");
 	else if (next != gen + 1)
 		err = 1;
@@ -1293,7 +1296,7 @@ static int apply_log(struct store_acl *acl, struct store *s, int64_t gen)
 		acl->generation = gen;
 out:
 	lookups_finalize(&q);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1320,7 +1323,7 @@ int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *l
 		    const unsigned char hash[STORE_HASH_LEN], const char *prefix, unsigned scope,
 		    int64_t created_ms, int64_t expires_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*id = 0;
@@ -1334,8 +1337,8 @@ int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *l
 	    (err = store_bind_i64(s, st, 6, created_ms)) == 0 &&
 	    (err = store_bind_i64(s, st, 7, expires_ms)) == 0 &&
 	    (err = store_run(s, st, "adding a token")) == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
-	sqlite3_finalize(st);
+		*id = db_last_insert_id(s->db);
+	db_finalize(st);
 	return err;
 }
 
@@ -1343,34 +1346,34 @@ int store_token_add(int64_t *id, struct store *s, int64_t user_id, const char *l
 	"t.id, t.user_id, u.name, t.label, t.prefix, t.scope, t.created_ms, t.expires_ms, " \
 	"t.last_used_ms, t.revoked, u.is_admin, u.is_disabled"
 
-static void row_token(struct store_token *t, sqlite3_stmt *st)
+static void row_token(struct store_token *t, struct db_stmt *st)
 {
 	memset(t, 0, sizeof(*t));
-	t->id = sqlite3_column_int64(st, 0);
-	t->user_id = sqlite3_column_int64(st, 1);
+	t->id = db_column_int64(st, 0);
+	t->user_id = db_column_int64(st, 1);
 	col_copy(t->user, sizeof(t->user), st, 2);
 	col_copy(t->label, sizeof(t->label), st, 3);
 	col_copy(t->prefix, sizeof(t->prefix), st, 4);
-	t->scope = (unsigned)sqlite3_column_int64(st, 5);
-	t->created_ms = sqlite3_column_int64(st, 6);
-	t->expires_ms = sqlite3_column_int64(st, 7);
-	t->last_used_ms = sqlite3_column_int64(st, 8);
-	t->is_revoked = sqlite3_column_int(st, 9) != 0;
+	t->scope = (unsigned)db_column_int64(st, 5);
+	t->created_ms = db_column_int64(st, 6);
+	t->expires_ms = db_column_int64(st, 7);
+	t->last_used_ms = db_column_int64(st, 8);
+	t->is_revoked = db_column_int(st, 9) != 0;
 }
 
-static void row_principal(struct store_principal *p, sqlite3_stmt *st, int id_col, int name_col,
+static void row_principal(struct store_principal *p, struct db_stmt *st, int id_col, int name_col,
 			  int admin_col)
 {
-	p->user_id = sqlite3_column_int64(st, id_col);
+	p->user_id = db_column_int64(st, id_col);
 	col_copy(p->name, sizeof(p->name), st, name_col);
-	p->is_admin = sqlite3_column_int(st, admin_col) != 0;
-	p->is_disabled = sqlite3_column_int(st, admin_col + 1) != 0;
+	p->is_admin = db_column_int(st, admin_col) != 0;
+	p->is_disabled = db_column_int(st, admin_col + 1) != 0;
 }
 
 int store_token_find(struct store_token *t, struct store_principal *p, struct store *s,
 		     const unsigned char hash[STORE_HASH_LEN])
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int err;
 
 	/* Kept prepared: every request with a token runs it. */
@@ -1384,25 +1387,25 @@ int store_token_find(struct store_token *t, struct store_principal *p, struct st
 		row_token(t, st);
 		row_principal(p, st, 1, 2, 10);
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
+	db_clear_bindings(st);
 	return err;
 }
 
 int store_token_used(struct store *s, int64_t id, int64_t now_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, id)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, now_ms)) == 0)
 		err = store_run(s, st, "recording a token's use");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
-static int read_token(void *elem, struct store *s, sqlite3_stmt *st)
+static int read_token(void *elem, struct store *s, struct db_stmt *st)
 {
 	(void)s;
 	row_token(elem, st);
@@ -1423,7 +1426,7 @@ int store_token_list(struct store_token **out, size_t *n, struct store *s, const
 		.free = free_tokens,
 		.what = "listing tokens",
 	};
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = NULL;
 	int err;
 
@@ -1435,13 +1438,13 @@ int store_token_list(struct store_token **out, size_t *n, struct store *s, const
 	    (err = store_bind_text(s, st, 1, user)) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const char *owner)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char missing[64];
 	int err;
 
@@ -1456,14 +1459,14 @@ int store_token_revoke(struct store_token *t, struct store *s, int64_t id, const
 	    (err = step_row(s, st, "looking up a token", missing)) < 0)
 		goto out;
 	row_token(t, st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if ((err = prep(&st, s, "UPDATE tokens SET revoked = 1 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, id)) == 0)
 		err = store_run(s, st, "revoking a token");
 	t->is_revoked = true;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return store_tx_end(s, err);
 }
 
@@ -1472,7 +1475,7 @@ out:
 int store_session_add(struct store *s, const unsigned char key[STORE_HASH_LEN], int64_t user_id,
 		      const char *csrf, int64_t now_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "INSERT INTO sessions (key, user_id, csrf, created_ms, "
@@ -1482,14 +1485,14 @@ int store_session_add(struct store *s, const unsigned char key[STORE_HASH_LEN], 
 	    (err = store_bind_text(s, st, 3, csrf)) == 0 &&
 	    (err = store_bind_i64(s, st, 4, now_ms)) == 0)
 		err = store_run(s, st, "adding a session");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_session_find(struct store_session *out, struct store_principal *p, struct store *s,
 		       const unsigned char key[STORE_HASH_LEN])
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int err;
 
 	/* Kept prepared: every request with a session runs it. */
@@ -1502,49 +1505,49 @@ int store_session_find(struct store_session *out, struct store_principal *p, str
 	if ((err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
 	    (err = step_row(s, st, "looking up a session", "unknown session")) == 0) {
 		col_copy(out->csrf, sizeof(out->csrf), st, 0);
-		out->created_ms = sqlite3_column_int64(st, 1);
-		out->last_seen_ms = sqlite3_column_int64(st, 2);
+		out->created_ms = db_column_int64(st, 1);
+		out->last_seen_ms = db_column_int64(st, 2);
 		row_principal(p, st, 3, 4, 5);
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
+	db_clear_bindings(st);
 	return err;
 }
 
 int store_session_touch(struct store *s, const unsigned char key[STORE_HASH_LEN], int64_t now_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "UPDATE sessions SET last_seen_ms = ?2 WHERE key = ?1")) == 0 &&
 	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, now_ms)) == 0)
 		err = store_run(s, st, "refreshing a session");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_session_delete(struct store *s, const unsigned char key[STORE_HASH_LEN])
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM sessions WHERE key = ?1")) == 0 &&
 	    (err = bind_blob(s, st, 1, key, STORE_HASH_LEN)) == 0)
 		err = store_run(s, st, "ending a session");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_sessions_end(struct store *s, int64_t user_id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM sessions WHERE user_id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, user_id)) == 0)
 		err = store_run(s, st, "ending sessions");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1552,7 +1555,7 @@ int store_sessions_end(struct store *s, int64_t user_id)
 
 int store_audit_add(struct store *s, const struct store_event *events, size_t n)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = store_tx_begin(s)) < 0)
@@ -1563,7 +1566,7 @@ int store_audit_add(struct store *s, const struct store_event *events, size_t n)
 	for (size_t i = 0; i < n && err == 0; i++) {
 		const struct store_event *e = &events[i];
 
-		sqlite3_reset(st);
+		db_reset(st);
 		if ((err = store_bind_i64(s, st, 1, e->ts_ms)) == 0 &&
 		    (err = store_bind_text(s, st, 2, e->event)) == 0 &&
 		    (err = store_bind_text(s, st, 3, e->actor ? e->actor : "")) == 0 &&
@@ -1573,12 +1576,12 @@ int store_audit_add(struct store *s, const struct store_event *events, size_t n)
 			err = store_run(s, st, "writing the audit trail");
 	}
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return store_tx_end(s, err);
 }
 
 /* Runs a prune statement st (?1 before_ms, ?2 max) and finalizes it. */
-static int audit_prune_run(struct store *s, sqlite3_stmt *st, int64_t before_ms, size_t max,
+static int audit_prune_run(struct store *s, struct db_stmt *st, int64_t before_ms, size_t max,
 			   size_t *n_deleted)
 {
 	int err;
@@ -1586,14 +1589,14 @@ static int audit_prune_run(struct store *s, sqlite3_stmt *st, int64_t before_ms,
 	if ((err = store_bind_i64(s, st, 1, before_ms)) == 0 &&
 	    (err = store_bind_i64(s, st, 2, max < INT64_MAX ? (int64_t)max : INT64_MAX)) == 0 &&
 	    (err = store_run(s, st, "pruning the audit trail")) == 0)
-		*n_deleted = (size_t)sqlite3_changes(s->db);
-	sqlite3_finalize(st);
+		*n_deleted = (size_t)db_changes(s->db);
+	db_finalize(st);
 	return err;
 }
 
 int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*n_deleted = 0;
@@ -1607,7 +1610,7 @@ int store_audit_prune(struct store *s, int64_t before_ms, size_t max, size_t *n_
 
 int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*n_deleted = 0;
@@ -1619,10 +1622,10 @@ int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, s
 	/* clang-format off */
 	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM ("
 			   "SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
-			   STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) "
+			   STORE_AUDIT_REFUSALS " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS refused "
 			   "UNION ALL SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
-			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)) "
-			   "ORDER BY ts_ms LIMIT ?2)");
+			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS failed) "
+			   "AS oldest ORDER BY ts_ms LIMIT ?2)");
 	/* clang-format on */
 	if (err < 0)
 		return err;
@@ -1632,7 +1635,7 @@ int store_audit_prune_refusals(struct store *s, int64_t before_ms, size_t max, s
 int store_audit_prune_outsider_refusals(struct store *s, int64_t before_ms, size_t max,
 					size_t *n_deleted)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*n_deleted = 0;
@@ -1642,10 +1645,10 @@ int store_audit_prune_outsider_refusals(struct store *s, int64_t before_ms, size
 	err = prep(&st, s, "DELETE FROM audit WHERE id IN (SELECT id FROM ("
 			   "SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
 			   STORE_AUDIT_REFUSALS " AND " STORE_AUDIT_ANONYMOUS
-			   " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) "
+			   " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS refused "
 			   "UNION ALL SELECT id, ts_ms FROM (SELECT id, ts_ms FROM audit WHERE "
-			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2)) "
-			   "ORDER BY ts_ms LIMIT ?2)");
+			   STORE_AUDIT_SIGN_IN_FAILED " AND ts_ms < ?1 ORDER BY ts_ms LIMIT ?2) AS failed) "
+			   "AS oldest ORDER BY ts_ms LIMIT ?2)");
 	/* clang-format on */
 	if (err < 0)
 		return err;
@@ -1654,7 +1657,7 @@ int store_audit_prune_outsider_refusals(struct store *s, int64_t before_ms, size
 
 int store_audit_prune_user_refusals(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*n_deleted = 0;
@@ -1671,7 +1674,7 @@ int store_audit_prune_user_refusals(struct store *s, int64_t before_ms, size_t m
 
 int store_audit_prune_activity(struct store *s, int64_t before_ms, size_t max, size_t *n_deleted)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*n_deleted = 0;
@@ -1688,18 +1691,18 @@ int store_audit_prune_activity(struct store *s, int64_t before_ms, size_t max, s
 
 int store_audit_rows(struct store *s, int64_t *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err, rc;
 
 	*n = 0;
 	if ((err = prep(&st, s, "SELECT n FROM audit_rows WHERE id = 1")) < 0)
 		return err;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*n = db_column_int64(st, 0);
+	else if (rc != DB_DONE)
 		err = store_db_error(s, rc, "counting the audit trail");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1720,14 +1723,14 @@ void store_events_free(struct store_event *v, size_t n)
 	free(v);
 }
 
-static int row_event(void *elem, struct store *s, sqlite3_stmt *st)
+static int row_event(void *elem, struct store *s, struct db_stmt *st)
 {
 	struct store_event *e = elem;
 	bool oom = false;
 
 	(void)s;
-	e->id = sqlite3_column_int64(st, 0);
-	e->ts_ms = sqlite3_column_int64(st, 1);
+	e->id = db_column_int64(st, 0);
+	e->ts_ms = db_column_int64(st, 1);
 	e->event = store_dup_col(st, 2, &oom);
 	e->actor = store_dup_col(st, 3, &oom);
 	e->target = store_dup_col(st, 4, &oom);
@@ -1752,7 +1755,7 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 		.free = free_events,
 		.what = "reading the audit trail",
 	};
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = NULL;
 	int err;
 
@@ -1762,14 +1765,15 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 	if ((err = prep(&st, s, "SELECT * FROM (SELECT id, ts_ms, event, actor, target, address, "
 				"detail FROM audit WHERE (?1 IS NULL OR actor = ?1) AND "
 				"(?2 IS NULL OR event = ?2) AND ts_ms >= ?3 ORDER BY id DESC "
-				"LIMIT ?4) ORDER BY id")) == 0 &&
+				"LIMIT ?4) AS latest ORDER BY id")) == 0 &&
 	    (err = store_bind_text(s, st, 1, actor)) == 0 &&
 	    (err = store_bind_text(s, st, 2, event)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, since_ms)) == 0 &&
-	    (err = store_bind_i64(s, st, 4, limit && limit < INT64_MAX ? (int64_t)limit : -1)) == 0 &&
+	    (err = store_bind_i64(s, st, 4,
+				  limit && limit < INT64_MAX ? (int64_t)limit : INT64_MAX)) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, &rows)) == 0)
 		*out = v;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1777,34 +1781,11 @@ int store_audit_list(struct store_event **out, size_t *n, struct store *s, const
 
 int store_backup(struct store *s, const char *path)
 {
-	sqlite3 *dst = NULL;
-	sqlite3_backup *bk = NULL;
-	int rc, err = 0;
-
-	rc = sqlite3_open_v2(path, &dst,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc != SQLITE_OK) {
-		error_set("%s: opening the backup: %s", path, sqlite3_errstr(rc));
-		err = TRAWL_EIO;
-		goto out;
+	if (db_kind(s->db) != DB_SQLITE) {
+		error_set("%s: trawl backup copies an SQLite database; back up PostgreSQL with "
+			  "pg_dump (docs/operations.md, \"Database: SQLite or PostgreSQL\")",
+			  s->path);
+		return TRAWL_EUNSUPPORTED;
 	}
-	/* One step copies every page: the copy is one consistent snapshot, even while the
-	 * server writes (WAL readers do not block writers). */
-	if (!(bk = sqlite3_backup_init(dst, "main", s->db, "main"))) {
-		error_set("%s: starting the backup: %s", path, sqlite3_errmsg(dst));
-		err = TRAWL_EIO;
-		goto out;
-	}
-	rc = sqlite3_backup_step(bk, -1);
-	if (rc != SQLITE_DONE) {
-		error_set("%s: copying the database: %s", path, sqlite3_errstr(rc));
-		err = TRAWL_EIO;
-	}
-out:
-	if (bk && sqlite3_backup_finish(bk) != SQLITE_OK && err == 0) {
-		error_set("%s: finishing the backup: %s", path, sqlite3_errmsg(dst));
-		err = TRAWL_EIO;
-	}
-	sqlite3_close_v2(dst);
-	return err;
+	return db_sqlite_backup(s->db, path);
 }

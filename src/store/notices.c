@@ -1,6 +1,6 @@
 /*
- * The notices table in SQLite; see notices.h. Every statement is a constant string with bound
- * parameters (V1), run through store.c's helpers (store_int.h).
+ * The notices table (SQLite or PostgreSQL: db.h); see notices.h. Every statement is a
+ * constant string with bound parameters (V1), run through store.c's helpers (store_int.h).
  */
 #include "store/notices.h"
 
@@ -12,7 +12,7 @@
 
 static int insert(struct store *s, const char *user, const struct store_notice *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	err = prep(&st, s, "INSERT INTO notices (user_id, ts_ms, event, is_self, "
@@ -27,24 +27,24 @@ static int insert(struct store *s, const char *user, const struct store_notice *
 	    (err = store_bind_text(s, st, 7, n->token)) < 0 ||
 	    (err = store_run(s, st, "adding a notice")) < 0)
 		goto out;
-	if (sqlite3_changes(s->db) == 0) {
+	if (db_changes(s->db) == 0) {
 		error_set("no user named \"%.*s\"", STORE_NAME_MAX, user);
 		err = TRAWL_ENOTFOUND;
 	}
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 static int drop_old(struct store *s, int64_t before_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM notices WHERE ts_ms < ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 1, before_ms)) == 0)
 		err = store_run(s, st, "dropping old notices");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -60,19 +60,19 @@ int store_notice_add(struct store *s, const char *user, const struct store_notic
 	return store_tx_end(s, err);
 }
 
-static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+static void col_copy(char *dst, size_t cap, struct db_stmt *st, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const unsigned char *t = db_column_text(st, col);
 
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-static void row_notice(struct store_notice *n, sqlite3_stmt *st)
+static void row_notice(struct store_notice *n, struct db_stmt *st)
 {
 	*n = (struct store_notice){
-		.id = sqlite3_column_int64(st, 0),
-		.ts_ms = sqlite3_column_int64(st, 1),
-		.is_self = sqlite3_column_int64(st, 3) != 0,
+		.id = db_column_int64(st, 0),
+		.ts_ms = db_column_int64(st, 1),
+		.is_self = db_column_int64(st, 3) != 0,
 	};
 	col_copy(n->event, sizeof(n->event), st, 2);
 	col_copy(n->actor, sizeof(n->actor), st, 4);
@@ -83,9 +83,9 @@ static void row_notice(struct store_notice *n, sqlite3_stmt *st)
 int store_notice_list(struct store_notice *out, size_t max, size_t *n, struct store *s,
 		      int64_t user_id, int64_t since_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	size_t len = 0;
-	int err, rc = SQLITE_DONE;
+	int err, rc = DB_DONE;
 
 	*n = 0;
 	err = prep(&st, s, "SELECT id, ts_ms, event, is_self, actor, address, token "
@@ -95,21 +95,21 @@ int store_notice_list(struct store_notice *out, size_t max, size_t *n, struct st
 	    (err = store_bind_i64(s, st, 2, since_ms)) < 0 ||
 	    (err = store_bind_i64(s, st, 3, (int64_t)max)) < 0)
 		goto out;
-	while (len < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (len < max && (rc = db_step(st)) == DB_ROW)
 		row_notice(&out[len++], st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc != DB_ROW && rc != DB_DONE) {
 		err = store_db_error(s, rc, "reading notices");
 		goto out;
 	}
 	*n = len;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_notice_read(struct store *s, int64_t user_id, int64_t through, int64_t now_ms)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	err = prep(&st, s, "UPDATE notices SET read_ms = ?3 WHERE user_id = ?1 "
@@ -118,6 +118,6 @@ int store_notice_read(struct store *s, int64_t user_id, int64_t through, int64_t
 	    (err = store_bind_i64(s, st, 2, through)) == 0 &&
 	    (err = store_bind_i64(s, st, 3, now_ms)) == 0)
 		err = store_run(s, st, "marking notices read");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }

@@ -1,11 +1,13 @@
 /*
- * The metadata store in SQLite; see store.h.
+ * The metadata store; see store.h. Its SQL is SQLite's dialect, run on SQLite or PostgreSQL
+ * through the database layer (db.h; docs/internals/store.md).
  *
- * DESIGN: migrations are an ordered array of constant SQL scripts. Step i (0-based) takes the
- * schema from version i to i + 1 and ends by setting PRAGMA user_version to i + 1, so the
- * version and the tables change in the same transaction. A script holds several statements;
- * each is prepared and stepped in turn (sqlite3_exec is never used: see the lint in
- * tests/e2e/test_lint.sh). A step is never edited once released: changes are new steps.
+ * DESIGN: SQLite's migrations are an ordered array of constant SQL scripts. Step i (0-based)
+ * takes the schema from version i to i + 1 and ends by setting PRAGMA user_version to i + 1,
+ * so the version and the tables change in the same transaction. A script holds several
+ * statements; each is prepared and stepped in turn (sqlite3_exec is never used: see the lint
+ * in tests/e2e/test_lint.sh). A step is never edited once released: changes are new steps.
+ * PostgreSQL starts at schema 12 (schema_pg.c); a new step is added for both.
  */
 #include "store/store.h"
 #include "store/store_int.h"
@@ -14,15 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/repourl.h"
-
-#define BUSY_TIMEOUT_MS 10000
 
 /* What a repository whose URL migration 2 changed says in last_error (an SQL literal). */
 #define REDACTED_MSG                                                                          \
@@ -379,77 +377,62 @@ static enum store_state state_parse(const char *s)
 int store_db_error(struct store *s, int rc, const char *what)
 {
 	int code = rc & 0xff;
+	const char *msg = db_errmsg(s->db);
 
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+	if (code == DB_BUSY || code == DB_LOCKED)
 		s->is_busy = true;
-	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-		error_set("%s: %s: %s; %s", s->path, what,
-			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), RESTORE_HINT);
+	if (code == DB_CORRUPT || code == DB_NOTADB)
+		error_set("%s: %s: %s; %s", s->path, what, msg, RESTORE_HINT);
 	else
-		error_set("%s: %s: %s", s->path, what,
-			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		error_set("%s: %s: %s", s->path, what, msg);
 	switch (code) {
-	case SQLITE_NOMEM: return TRAWL_ENOMEM;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB: return TRAWL_ECORRUPT;
-	case SQLITE_TOOBIG: return TRAWL_ELIMIT;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH: return TRAWL_EPERM;
+	case DB_NOMEM: return TRAWL_ENOMEM;
+	case DB_CORRUPT:
+	case DB_NOTADB: return TRAWL_ECORRUPT;
+	case DB_TOOBIG: return TRAWL_ELIMIT;
+	case DB_READONLY:
+	case DB_PERM:
+	case DB_AUTH: return TRAWL_EPERM;
 	default: return TRAWL_EIO;
 	}
 }
 
-/* SECURITY: V1: sql is always a string constant; values go through sqlite3_bind_*. */
-int store_prep(sqlite3_stmt **st, struct store *s, const char *sql)
+/* SECURITY: V1: sql is always a string constant; values go through db_bind_*. */
+int store_prep(struct db_stmt **st, struct store *s, const char *sql)
 {
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+	int rc = db_prepare(s->db, sql, st);
 
-	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "preparing a statement");
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "preparing a statement");
 }
 
 /* Steps a statement that returns no rows (or whose rows are ignored) to its end. */
-int store_run(struct store *s, sqlite3_stmt *st, const char *what)
+int store_run(struct store *s, struct db_stmt *st, const char *what)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		;
-	return rc == SQLITE_DONE ? 0 : store_db_error(s, rc, what);
+	return rc == DB_DONE ? 0 : store_db_error(s, rc, what);
 }
 
 /* Runs one constant statement with no parameters. */
 static int run_const(struct store *s, const char *sql, const char *what)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, sql)) == 0)
 		err = store_run(s, st, what);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 /* Runs every statement of a constant script (a migration step). */
 static int run_script(struct store *s, const char *script, const char *what)
 {
-	const char *sql = script;
-	int err = 0;
+	int rc = db_exec_script(s->db, script);
 
-	while (err == 0 && *sql) {
-		sqlite3_stmt *st = NULL;
-		const char *tail = NULL;
-		int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, &tail);
-
-		if (rc != SQLITE_OK)
-			return store_db_error(s, rc, what);
-		if (!st) /* only whitespace or a comment was left */
-			break;
-		err = store_run(s, st, what);
-		sqlite3_finalize(st);
-		sql = tail;
-	}
-	return err;
+	return rc == DB_OK ? 0 : store_db_error(s, rc, what);
 }
 
 /* Undoes the open transaction, keeping the detail of the failure that caused it. */
@@ -458,25 +441,16 @@ static void rollback(struct store *s)
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), "%s", error_last());
-	if (sqlite3_get_autocommit(s->db) == 0)
-		run_const(s, "ROLLBACK", "rolling back");
+	if (db_in_tx(s->db))
+		db_rollback(s->db);
 	error_set("%s", msg);
 }
 
 static int read_version(struct store *s, int *version)
 {
-	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int rc = db_user_version(s->db, version);
 
-	if ((err = prep(&st, s, "PRAGMA user_version")) < 0)
-		return err;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int(st, 0);
-	else
-		err = store_db_error(s, rc, "reading the schema version");
-	sqlite3_finalize(st);
-	return err;
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "reading the schema version");
 }
 
 int store_schema_version(struct store *s, int *version)
@@ -495,73 +469,27 @@ static int check_version(struct store *s, int version)
 }
 
 /*
- * The SQL functions migration 2 calls: URL syntax lives in C (util/repourl.h), the migration
- * stays constant SQL. Deterministic, and SQLITE_DIRECTONLY: no trigger or view in a hostile
- * database file can call them.
+ * The steps that take the schema from version `from` to STORE_SCHEMA_VERSION. SQLite runs each
+ * numbered step; PostgreSQL, which trawl supports from schema 12, creates schema 12 at once
+ * from nothing (schema_pg.c) and will run its own numbered steps after it.
  */
-static void fn_url_redacted(sqlite3_context *cx, int argc, sqlite3_value **argv)
+static int migrate_steps(struct store *s, int from)
 {
-	const unsigned char *url = sqlite3_value_text(argv[0]);
-	char *r = NULL;
-
-	(void)argc;
-	if (!url)
-		sqlite3_result_null(cx);
-	else if (repourl_redact(&r, (const char *)url) < 0)
-		sqlite3_result_error_nomem(cx);
-	else if (!r)
-		sqlite3_result_value(cx, argv[0]);
-	else
-		sqlite3_result_text(cx, r, -1, free);
-}
-
-/* The path's name for url, or NULL when it is empty or not one `trawl repo add` would take. */
-static void fn_url_name(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-	const unsigned char *url = sqlite3_value_text(argv[0]);
-	char *name = NULL;
-
-	(void)argc;
-	if (url && repourl_name(&name, (const char *)url) < 0) {
-		sqlite3_result_error_nomem(cx);
-		return;
+	if (db_kind(s->db) == DB_POSTGRES) {
+		if (from != 0) {
+			error_set("%s: schema version %d: PostgreSQL schemas start at %d", s->path,
+				  from, STORE_SCHEMA_VERSION);
+			return TRAWL_EUNSUPPORTED;
+		}
+		return run_script(s, store_schema_pg, "creating the schema");
 	}
-	if (!name || !name[0] || name[0] == '-' || strpbrk(name, "@\\"))
-		sqlite3_result_null(cx);
-	else
-		sqlite3_result_text(cx, name, -1, SQLITE_TRANSIENT);
-	free(name);
-}
+	for (int i = from; i < STORE_SCHEMA_VERSION; i++) {
+		char what[64];
+		int err;
 
-static void fn_name_from_query(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-	const unsigned char *name = sqlite3_value_text(argv[0]), *url = sqlite3_value_text(argv[1]);
-
-	(void)argc;
-	sqlite3_result_int(cx, name && url &&
-				       repourl_name_is_from_query((const char *)name, (const char *)url));
-}
-
-static int register_functions(struct store *s)
-{
-	static const struct {
-		const char *name;
-		int n_args;
-		void (*fn)(sqlite3_context *, int, sqlite3_value **);
-	} fns[] = {
-		{ "trawl_url_redacted", 1, fn_url_redacted },
-		{ "trawl_url_name", 1, fn_url_name },
-		{ "trawl_name_from_query", 2, fn_name_from_query },
-	};
-
-	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++) {
-		int rc = sqlite3_create_function_v2(s->db, fns[i].name, fns[i].n_args,
-						    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
-							    SQLITE_DIRECTONLY,
-						    NULL, fns[i].fn, NULL, NULL, NULL);
-
-		if (rc != SQLITE_OK)
-			return store_db_error(s, rc, "registering SQL functions");
+		snprintf(what, sizeof(what), "migrating the schema to version %d", i + 1);
+		if ((err = run_script(s, migrations[i], what)) < 0)
+			return err;
 	}
 	return 0;
 }
@@ -575,69 +503,34 @@ static int migrate(struct store *s)
 		return err;
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
-	if ((err = run_const(s, "BEGIN IMMEDIATE", "starting the migration")) < 0)
+	if ((err = store_tx_begin(s)) < 0)
 		return err;
 	/* Read again under the write lock: another trawl may have migrated meanwhile. */
-	if ((err = read_version(s, &version)) < 0 || (err = check_version(s, version)) < 0)
-		goto fail;
-	for (int i = version; i < STORE_SCHEMA_VERSION; i++) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "migrating the schema to version %d", i + 1);
-		if ((err = run_script(s, migrations[i], what)) < 0)
-			goto fail;
-	}
-	if ((err = run_const(s, "COMMIT", "committing the migration")) < 0)
-		goto fail;
-	return 0;
-fail:
-	rollback(s);
-	return err;
+	if ((err = read_version(s, &version)) == 0 && (err = check_version(s, version)) == 0 &&
+	    version != STORE_SCHEMA_VERSION)
+		err = migrate_steps(s, version);
+	return store_tx_end(s, err);
 }
 
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	sqlite3_finalize(s->generation);
-	sqlite3_finalize(s->token_find);
-	sqlite3_finalize(s->session_find);
-	sqlite3_finalize(s->user_counts);
-	sqlite3_finalize(s->data_version);
-	sqlite3_close_v2(s->db);
+	db_finalize(s->generation);
+	db_finalize(s->token_find);
+	db_finalize(s->session_find);
+	db_finalize(s->user_counts);
+	db_close(s->db);
 	free(s->path);
 	free(s);
 }
 
-/*
- * The commit hook: runs before each commit of this connection is made. Counting it before it
- * is visible is safe for store_stamp: a reader sees the new count no later than the new rows.
- */
-static int count_commit(void *arg)
-{
-	struct store *s = arg;
-
-	atomic_fetch_add(&s->commits, 1);
-	return 0; /* 0: the commit goes on */
-}
-
 int store_stamp(struct store *s, struct store_stamp *out)
 {
-	int rc, err = 0;
+	int rc = db_data_version(s->db, &out->data_version);
 
-	/* DESIGN: PRAGMA data_version moves on every commit but the connection's own. */
-	if (!s->data_version &&
-	    (err = store_prep(&s->data_version, s, "PRAGMA data_version")) < 0)
-		return err;
-	rc = sqlite3_step(s->data_version);
-	if (rc == SQLITE_ROW)
-		out->data_version = sqlite3_column_int64(s->data_version, 0);
-	else
-		err = store_db_error(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc,
-				     "reading the data version");
-	sqlite3_reset(s->data_version);
-	out->commits = atomic_load(&s->commits);
-	return err;
+	out->commits = db_commits(s->db);
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "reading the data version");
 }
 
 bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b)
@@ -647,7 +540,7 @@ bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b)
 
 void store_set_waiting(struct store *s, bool is_waiting)
 {
-	sqlite3_busy_timeout(s->db, is_waiting ? BUSY_TIMEOUT_MS : 0);
+	db_set_waiting(s->db, is_waiting);
 	if (!is_waiting)
 		s->is_busy = false;
 }
@@ -659,30 +552,64 @@ bool store_was_busy(const struct store *s)
 
 int store_check(struct store *s)
 {
-	sqlite3_stmt *st = NULL;
-	int err, rc;
+	char *problem = NULL;
+	int rc = db_check(s->db, &problem);
 
-	if ((err = store_prep(&st, s, "PRAGMA quick_check(1)")) < 0)
-		return err;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		err = store_db_error(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc,
-				     "checking the database");
-	} else if (!sqlite3_column_text(st, 0) ||
-		   strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
-		char what[200];
-		size_t n = 0;
-
+	if (rc != DB_OK)
+		return store_db_error(s, rc, "checking the database");
+	if (problem) {
 		/* SQLite's report spans lines ("*** in database main ***\nPage 3: ..."): one here. */
-		for (; t && t[n] && n + 1 < sizeof(what); n++)
-			what[n] = t[n] == '\n' || t[n] == '\r' ? ' ' : (char)t[n];
-		what[n] = '\0';
-		error_set("%s: checking the database: %s; %s", s->path, what, RESTORE_HINT);
-		err = TRAWL_ECORRUPT;
+		for (char *c = problem; *c; c++)
+			if (*c == '\n' || *c == '\r')
+				*c = ' ';
+		error_set("%s: checking the database: %.200s; %s", s->path, problem, RESTORE_HINT);
+		free(problem);
+		return TRAWL_ECORRUPT;
 	}
-	sqlite3_finalize(st);
-	return err;
+	return 0;
+}
+
+char *store_display_name(const char *name)
+{
+	const char *at, *colon, *start;
+	size_t n;
+	char *d;
+
+	if (!db_is_postgres(name))
+		return strdup(strncmp(name, "sqlite:", 7) == 0 ? name + 7 : name);
+	start = strstr(name, "://") + 3;
+	at = strchr(start, '@');
+	colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+	if (!colon || strchr(start, '/') < at)
+		return strdup(name);
+	n = strlen(name) + 4;
+	if ((d = malloc(n)))
+		snprintf(d, n, "%.*s:***%s", (int)(colon - name), name, at);
+	return d;
+}
+
+char *store_location(const char *data_dir)
+{
+	const char *env = getenv("TRAWL_DATABASE");
+	size_t n;
+	char *p;
+
+	if (env && *env)
+		return strdup(strncmp(env, "sqlite:", 7) == 0 ? env + 7 : env);
+	n = strlen(data_dir) + sizeof("/trawl.db");
+	if ((p = malloc(n)))
+		snprintf(p, n, "%s/trawl.db", data_dir);
+	return p;
+}
+
+bool store_is_server(const char *location)
+{
+	return db_is_postgres(location);
+}
+
+int store_set_password(const char *password)
+{
+	return db_pg_set_password(password) == DB_OK ? 0 : error_nomem(NULL);
 }
 
 int store_open(struct store **out, const char *path)
@@ -691,39 +618,15 @@ int store_open(struct store **out, const char *path)
 	int rc, err;
 
 	*out = NULL;
-	if (!s || !(s->path = strdup(path))) {
+	if (!s || !(s->path = store_display_name(path))) {
 		free(s);
 		return error_nomem(NULL);
 	}
-	/* SECURITY: the database file is never reached through a symlink. */
-	rc = sqlite3_open_v2(path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
-				     SQLITE_OPEN_FULLMUTEX,
-			     NULL);
-	if (rc != SQLITE_OK) {
+	if ((rc = db_open(&s->db, path)) != DB_OK) {
 		err = store_db_error(s, rc, "opening the database");
 		goto fail;
 	}
-	sqlite3_extended_result_codes(s->db, 1);
-	/*
-	 * SECURITY: the confined server may write this file, schema included, and this connection
-	 * may be an unconfined process's (trawl sync, the CLI). Defensive mode refuses the raw
-	 * edits (writable_schema, shadow tables), an untrusted schema (its triggers, views,
-	 * defaults) may call no function that is not innocuous, and b-tree cells are checked as
-	 * they are read.
-	 */
-	if ((rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL)) != SQLITE_OK) {
-		err = store_db_error(s, rc, "hardening the connection");
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	sqlite3_commit_hook(s->db, count_commit, s);
-	if ((err = run_const(s, "PRAGMA cell_size_check = ON", "checking cell sizes")) < 0 ||
-	    (err = register_functions(s)) < 0 ||
-	    (err = run_const(s, "PRAGMA journal_mode = WAL", "switching to WAL mode")) < 0 ||
-	    (err = run_const(s, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
-	    (err = migrate(s)) < 0)
+	if ((err = migrate(s)) < 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -734,12 +637,14 @@ fail:
 
 int store_relax_durability(struct store *s)
 {
-	return run_const(s, "PRAGMA synchronous = NORMAL", "relaxing durability");
+	int rc = db_relax_durability(s->db);
+
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "relaxing durability");
 }
 
-char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem)
+char *store_dup_col(struct db_stmt *st, int col, bool *nomem)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const unsigned char *t = db_column_text(st, col);
 	char *d;
 
 	if (!t)
@@ -749,7 +654,7 @@ char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem)
 	return d;
 }
 
-int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
+int store_rows_read(void **out, size_t *n, struct store *s, struct db_stmt *st,
 		    const struct store_rows *how)
 {
 	char *v = NULL;
@@ -758,7 +663,7 @@ int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
 
 	*out = NULL;
 	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((err = array_grow((void **)&v, &cap, len + 1, how->elem_size)) < 0)
 			goto fail;
 		/* Counted before it is read, so a failed read's leftovers are freed too. */
@@ -766,7 +671,7 @@ int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
 		if ((err = how->read(v + len++ * how->elem_size, s, st)) < 0)
 			goto fail;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		err = store_db_error(s, rc, how->what);
 		goto fail;
 	}
@@ -778,13 +683,13 @@ fail:
 	return err;
 }
 
-int store_names_read(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what)
+int store_names_read(char ***out, size_t *n, struct store *s, struct db_stmt *st, const char *what)
 {
 	char **v = NULL;
 	size_t cap = 0, len = 0;
 	int err = 0, rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		bool oom = false;
 
 		if ((err = ARRAY_GROW(&v, &cap, len + 2)) < 0)
@@ -796,7 +701,7 @@ int store_names_read(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, 
 		}
 		v[++len] = NULL;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		err = store_db_error(s, rc, what);
 		goto fail;
 	}
@@ -811,18 +716,18 @@ fail:
 	return err;
 }
 
-int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v)
+int store_bind_text(struct store *s, struct db_stmt *st, int i, const char *v)
 {
-	int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	int rc = db_bind_text(st, i, v);
 
-	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "binding a value");
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "binding a value");
 }
 
-int store_bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v)
+int store_bind_i64(struct store *s, struct db_stmt *st, int i, int64_t v)
 {
-	int rc = sqlite3_bind_int64(st, i, v);
+	int rc = db_bind_int64(st, i, v);
 
-	return rc == SQLITE_OK ? 0 : store_db_error(s, rc, "binding a value");
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "binding a value");
 }
 
 static int64_t clamp_u64(uint64_t v)
@@ -833,43 +738,52 @@ static int64_t clamp_u64(uint64_t v)
 /* Begins/ends a write transaction; rollback keeps the error detail already set. */
 int store_tx_begin(struct store *s)
 {
-	return run_const(s, "BEGIN IMMEDIATE", "starting a transaction");
+	int rc = db_begin(s->db, DB_TX_WRITE);
+
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "starting a transaction");
 }
 
 int store_tx_begin_read(struct store *s)
 {
-	return run_const(s, "BEGIN", "starting a transaction");
+	int rc = db_begin(s->db, DB_TX_READ);
+
+	return rc == DB_OK ? 0 : store_db_error(s, rc, "starting a transaction");
 }
 
 int store_tx_end(struct store *s, int err)
 {
-	if (err == 0 && (err = run_const(s, "COMMIT", "committing")) == 0)
-		return 0;
+	int rc;
+
+	if (err == 0) {
+		if ((rc = db_commit(s->db)) == DB_OK)
+			return 0;
+		err = store_db_error(s, rc, "committing");
+	}
 	rollback(s);
 	return err;
 }
 
 static int add_patterns(struct store *s, int64_t id, char *const *patterns, size_t n)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err, rc;
 
 	if ((err = prep(&st, s, "INSERT INTO repo_branches (repo_id, pattern) VALUES (?1, ?2)")) < 0)
 		return err;
 	for (size_t i = 0; i < n && err == 0; i++) {
-		sqlite3_reset(st);
+		db_reset(st);
 		if ((err = store_bind_i64(s, st, 1, id)) < 0 ||
 		    (err = store_bind_text(s, st, 2, patterns[i])) < 0)
 			break;
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		rc = db_step(st);
+		if (rc == DB_CONSTRAINT_PRIMARYKEY) {
 			error_set("branch pattern \"%s\" given twice", patterns[i]);
 			err = TRAWL_EINVAL;
-		} else if (rc != SQLITE_DONE) {
+		} else if (rc != DB_DONE) {
 			err = store_db_error(s, rc, "adding a branch pattern");
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -877,7 +791,7 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 		   const struct store_policy *policy, char *const *patterns, size_t n)
 {
 	static const struct store_policy none = { 0 };
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err, rc;
 
 	*id = 0;
@@ -898,20 +812,20 @@ int store_repo_add(int64_t *id, struct store *s, const char *name, const char *u
 	    (err = store_bind_i64(s, st, 4, policy->allow_local)) < 0 ||
 	    (err = store_bind_i64(s, st, 5, policy->allow_private)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	rc = db_step(st);
+	if (rc == DB_CONSTRAINT_UNIQUE) {
 		error_set("a repository named \"%s\" already exists", name);
 		err = TRAWL_EINVAL;
 		goto out;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		err = store_db_error(s, rc, "adding a repository");
 		goto out;
 	}
-	*id = sqlite3_last_insert_rowid(s->db);
+	*id = db_last_insert_id(s->db);
 	err = add_patterns(s, *id, patterns, n);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	err = store_tx_end(s, err);
 	if (err < 0)
 		*id = 0;
@@ -946,35 +860,35 @@ void store_repos_free(struct store_repo *v, size_t n)
 	"allow_insecure, allow_local, allow_private, failures, next_attempt, symbols, last_changed, " \
 	"last_success, sync_requested"
 
-static int row_repo(struct store_repo *r, sqlite3_stmt *st)
+static int row_repo(struct store_repo *r, struct db_stmt *st)
 {
 	bool oom = false;
 	char *state;
 
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
+	r->id = db_column_int64(st, 0);
 	r->name = store_dup_col(st, 1, &oom);
 	r->url = store_dup_col(st, 2, &oom);
-	r->created = sqlite3_column_int64(st, 3);
-	r->last_sync = sqlite3_column_int64(st, 4);
+	r->created = db_column_int64(st, 3);
+	r->last_sync = db_column_int64(st, 4);
 	r->last_error = store_dup_col(st, 5, &oom);
 	state = store_dup_col(st, 6, &oom);
 	r->state = state_parse(state);
 	free(state);
-	r->index_bytes = (uint64_t)sqlite3_column_int64(st, 7);
-	r->files = (uint64_t)sqlite3_column_int64(st, 8);
-	r->skipped_count = (uint64_t)sqlite3_column_int64(st, 9);
+	r->index_bytes = (uint64_t)db_column_int64(st, 7);
+	r->files = (uint64_t)db_column_int64(st, 8);
+	r->skipped_count = (uint64_t)db_column_int64(st, 9);
 	r->policy = (struct store_policy){
-		.allow_insecure = sqlite3_column_int(st, 10) != 0,
-		.allow_local = sqlite3_column_int(st, 11) != 0,
-		.allow_private = sqlite3_column_int(st, 12) != 0,
+		.allow_insecure = db_column_int(st, 10) != 0,
+		.allow_local = db_column_int(st, 11) != 0,
+		.allow_private = db_column_int(st, 12) != 0,
 	};
-	r->failures = (unsigned)sqlite3_column_int(st, 13);
-	r->next_attempt = sqlite3_column_int64(st, 14);
-	r->symbols = sqlite3_column_int(st, 15);
-	r->last_changed = sqlite3_column_int64(st, 16);
-	r->last_success = sqlite3_column_int64(st, 17);
-	r->sync_requested = sqlite3_column_int64(st, 18);
+	r->failures = (unsigned)db_column_int(st, 13);
+	r->next_attempt = db_column_int64(st, 14);
+	r->symbols = db_column_int(st, 15);
+	r->last_changed = db_column_int64(st, 16);
+	r->last_success = db_column_int64(st, 17);
+	r->sync_requested = db_column_int64(st, 18);
 	if (r->symbols != STORE_SYMBOLS_ON && r->symbols != STORE_SYMBOLS_OFF)
 		r->symbols = STORE_SYMBOLS_DEFAULT;
 	if (oom || !r->name || !r->url) {
@@ -986,7 +900,7 @@ static int row_repo(struct store_repo *r, sqlite3_stmt *st)
 
 static int load_patterns(struct store *s, struct store_repo *r)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "SELECT pattern FROM repo_branches WHERE repo_id = ?1 "
@@ -994,14 +908,14 @@ static int load_patterns(struct store *s, struct store_repo *r)
 	    (err = store_bind_i64(s, st, 1, r->id)) == 0)
 		err = store_names_read(&r->patterns, &r->n_patterns, s, st,
 				       "reading branch patterns");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 /* Appends the branch of st's row (branch, commit_id, is_default from column col) to r. */
-static int add_branch(struct store_repo *r, size_t *cap, sqlite3_stmt *st, int col)
+static int add_branch(struct store_repo *r, size_t *cap, struct db_stmt *st, int col)
 {
-	const unsigned char *c = sqlite3_column_text(st, col + 1);
+	const unsigned char *c = db_column_text(st, col + 1);
 	struct store_branch *b;
 	bool oom = false;
 	int err;
@@ -1014,14 +928,14 @@ static int add_branch(struct store_repo *r, size_t *cap, sqlite3_stmt *st, int c
 	if (oom || !b->name)
 		return error_nomem(NULL);
 	snprintf(b->commit, sizeof(b->commit), "%s", c ? (const char *)c : "");
-	b->is_default = sqlite3_column_int(st, col + 2) != 0;
+	b->is_default = db_column_int(st, col + 2) != 0;
 	r->n_branches++;
 	return 0;
 }
 
 static int load_branches(struct store *s, struct store_repo *r)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	size_t cap = 0;
 	int err, rc;
 
@@ -1029,13 +943,13 @@ static int load_branches(struct store *s, struct store_repo *r)
 				"WHERE repo_id = ?1 ORDER BY branch")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, r->id)) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		if ((err = add_branch(r, &cap, st, 0)) < 0)
 			goto out;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		err = store_db_error(s, rc, "reading indexed branches");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1050,28 +964,28 @@ static int load_details(struct store *s, struct store_repo *r)
 
 int store_repo_get(struct store_repo *out, struct store *s, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err, rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos WHERE name = ?1")) < 0 ||
 	    (err = store_bind_text(s, st, 1, name)) < 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	rc = db_step(st);
+	if (rc == DB_DONE) {
 		error_set("no repository named \"%s\" (see trawl repo list)", name);
 		err = TRAWL_ENOTFOUND;
-	} else if (rc != SQLITE_ROW) {
+	} else if (rc != DB_ROW) {
 		err = store_db_error(s, rc, "reading a repository");
 	} else if ((err = row_repo(out, st)) == 0) {
 		err = load_details(s, out);
 	}
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
-static int read_repo(void *elem, struct store *s, sqlite3_stmt *st)
+static int read_repo(void *elem, struct store *s, struct db_stmt *st)
 {
 	int err = row_repo(elem, st);
 
@@ -1087,7 +1001,7 @@ static void free_repos(void *v, size_t n)
 static int repo_list(struct store_repo **out, size_t *n, struct store *s,
 		     const struct store_rows *rows)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = NULL;
 	int err;
 
@@ -1096,7 +1010,7 @@ static int repo_list(struct store_repo **out, size_t *n, struct store *s,
 	if ((err = prep(&st, s, "SELECT " REPO_COLUMNS " FROM repos ORDER BY name")) == 0 &&
 	    (err = store_rows_read(&v, n, s, st, rows)) == 0)
 		*out = v;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1112,7 +1026,7 @@ int store_repo_list(struct store_repo **out, size_t *n, struct store *s)
 	return repo_list(out, n, s, &rows);
 }
 
-static int read_repo_brief(void *elem, struct store *s, sqlite3_stmt *st)
+static int read_repo_brief(void *elem, struct store *s, struct db_stmt *st)
 {
 	(void)s;
 	return row_repo(elem, st);
@@ -1138,7 +1052,7 @@ int store_repo_list_brief(struct store_repo **out, size_t *n, struct store *s)
  */
 static int named_branches(struct store_repo *v, size_t n, struct store *s, const char *json)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	size_t k = 0, cap = 0;
 	int err, rc;
 
@@ -1148,8 +1062,8 @@ static int named_branches(struct store_repo *v, size_t n, struct store *s, const
 				"ORDER BY r.name, b.branch")) < 0 ||
 	    (err = store_bind_text(s, st, 1, json)) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *name = (const char *)db_column_text(st, 0);
 		int c = 1;
 
 		while (name && k < n && (c = strcmp(v[k].name, name)) < 0) {
@@ -1159,10 +1073,10 @@ static int named_branches(struct store_repo *v, size_t n, struct store *s, const
 		if (name && k < n && c == 0 && (err = add_branch(&v[k], &cap, st, 1)) < 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		err = store_db_error(s, rc, "reading indexed branches");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1188,7 +1102,7 @@ int store_repo_named(struct store_repo **out, size_t *n, struct store *s,
 		.free = free_repos,
 		.what = "listing repositories",
 	};
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct buf json;
 	void *v = NULL;
 	size_t nv = 0;
@@ -1210,32 +1124,32 @@ int store_repo_named(struct store_repo **out, size_t *n, struct store *s,
 	*out = v;
 	*n = nv;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	buf_dispose(&json);
 	return err;
 }
 
 int store_repo_names(char ***out, size_t *n, struct store *s)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*out = NULL;
 	*n = 0;
 	if ((err = prep(&st, s, "SELECT name FROM repos ORDER BY name")) == 0)
 		err = store_names_read(out, n, s, st, "listing repository names");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 /* Runs a one-row UPDATE/DELETE whose first parameter is the repository id: ENOTFOUND if none. */
-static int change_one(struct store *s, sqlite3_stmt *st, int64_t id, const char *what)
+static int change_one(struct store *s, struct db_stmt *st, int64_t id, const char *what)
 {
 	int err;
 
 	if ((err = store_bind_i64(s, st, 1, id)) < 0 || (err = store_run(s, st, what)) < 0)
 		return err;
-	if (sqlite3_changes(s->db) == 0) {
+	if (db_changes(s->db) == 0) {
 		error_set("no repository with id %lld", (long long)id);
 		return TRAWL_ENOTFOUND;
 	}
@@ -1244,38 +1158,38 @@ static int change_one(struct store *s, sqlite3_stmt *st, int64_t id, const char 
 
 int store_repo_remove(struct store *s, int64_t id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	/* The branch rows go with it (ON DELETE CASCADE). */
 	if ((err = prep(&st, s, "DELETE FROM repos WHERE id = ?1")) == 0)
 		err = change_one(s, st, id, "removing a repository");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_repo_set_syncing(struct store *s, int64_t id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	/* The sync starting now is the one asked for: a request made during it waits for the next. */
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'syncing', sync_requested = 0 "
 				"WHERE id = ?1")) == 0)
 		err = change_one(s, st, id, "updating a repository");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_repo_request_sync(struct store *s, int64_t id, int64_t when)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "UPDATE repos SET sync_requested = ?2 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when > 0 ? when : 1)) == 0)
 		err = change_one(s, st, id, "updating a repository");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1289,13 +1203,13 @@ int store_repos_interrupted(struct store *s, size_t *n)
 			   "the previous index is kept' WHERE state = 'syncing'",
 			"marking interrupted syncs");
 	if (err == 0)
-		*n = (size_t)sqlite3_changes(s->db);
+		*n = (size_t)db_changes(s->db);
 	return err;
 }
 
 int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char *error)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	/* The backoff doubles from a minute with each failure in a row, up to an hour. */
@@ -1306,26 +1220,26 @@ int store_repo_set_failed(struct store *s, int64_t id, int64_t when, const char 
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_text(s, st, 3, error ? error : "unknown error")) == 0)
 		err = change_one(s, st, id, "updating a repository");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 static int replace_branches(struct store *s, int64_t id, const struct store_branch *b, size_t n)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM indexed_branches WHERE repo_id = ?1")) < 0 ||
 	    (err = store_bind_i64(s, st, 1, id)) < 0 ||
 	    (err = store_run(s, st, "clearing branches")) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if ((err = prep(&st, s, "INSERT INTO indexed_branches (repo_id, branch, commit_id, "
 				"is_default) VALUES (?1, ?2, ?3, ?4)")) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(st);
+		db_reset(st);
 		if ((err = store_bind_i64(s, st, 1, id)) < 0 ||
 		    (err = store_bind_text(s, st, 2, b[i].name)) < 0 ||
 		    (err = store_bind_text(s, st, 3, b[i].commit)) < 0 ||
@@ -1334,7 +1248,7 @@ static int replace_branches(struct store *s, int64_t id, const struct store_bran
 			goto out;
 	}
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1342,7 +1256,7 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 			  uint64_t files, uint64_t skipped_count,
 			  const struct store_branch *branches, size_t n, bool is_changed)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = store_tx_begin(s)) < 0)
@@ -1350,7 +1264,7 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 	if ((err = prep(&st, s, "UPDATE repos SET state = 'indexed', last_sync = ?2, "
 				"last_success = ?2, last_error = NULL, index_bytes = ?3, files = ?4, "
 				"skipped_count = ?5, failures = 0, next_attempt = 0, "
-				"last_changed = CASE WHEN ?6 THEN ?2 ELSE last_changed END "
+				"last_changed = CASE WHEN ?6 <> 0 THEN ?2 ELSE last_changed END "
 				"WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, when)) == 0 &&
 	    (err = store_bind_i64(s, st, 6, is_changed)) == 0 &&
@@ -1359,13 +1273,13 @@ int store_repo_set_synced(struct store *s, int64_t id, int64_t when, uint64_t in
 	    (err = store_bind_i64(s, st, 5, clamp_u64(skipped_count))) == 0 &&
 	    (err = change_one(s, st, id, "updating a repository")) == 0)
 		err = replace_branches(s, id, branches, n);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return store_tx_end(s, err);
 }
 
 int store_repo_set_symbols(struct store *s, int64_t id, int symbols)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if (symbols != STORE_SYMBOLS_DEFAULT && symbols != STORE_SYMBOLS_ON &&
@@ -1376,13 +1290,13 @@ int store_repo_set_symbols(struct store *s, int64_t id, int symbols)
 	if ((err = prep(&st, s, "UPDATE repos SET symbols = ?2 WHERE id = ?1")) == 0 &&
 	    (err = store_bind_i64(s, st, 2, symbols)) == 0)
 		err = change_one(s, st, id, "updating a repository");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
 int store_retired_names(char ***out, size_t *n, struct store *s)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	*out = NULL;
@@ -1391,7 +1305,7 @@ int store_retired_names(char ***out, size_t *n, struct store *s)
 	if ((err = prep(&st, s, "SELECT name FROM retired_names "
 				"WHERE name NOT IN (SELECT name FROM repos) ORDER BY name")) == 0)
 		err = store_names_read(out, n, s, st, "reading retired names");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }
 
@@ -1404,12 +1318,12 @@ void store_names_free(char **v, size_t n)
 
 int store_retired_name_forget(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int err;
 
 	if ((err = prep(&st, s, "DELETE FROM retired_names WHERE name = ?1")) == 0 &&
 	    (err = store_bind_text(s, st, 1, name)) == 0)
 		err = store_run(s, st, "forgetting a retired name");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return err;
 }

@@ -1,5 +1,6 @@
 /*
- * The metadata store: DATA/trawl.db, an SQLite database holding the repository registry
+ * The metadata store: DATA/trawl.db, an SQLite database (or a PostgreSQL one: --database,
+ * store_location; docs/internals/store.md) holding the repository registry
  * (repositories, the URL policy each was added under, the branch patterns to index, the commit
  * indexed per branch, sync state) and, from schema 4, the accounts (store/accounts.h), from
  * schema 5 the accounts' notices (store/notices.h), from schema 6 the ACL change log.
@@ -10,8 +11,9 @@
  * The database runs in WAL mode with a busy timeout, so a `trawl sync` and a `trawl repo list`
  * can work at the same time.
  *
- * SECURITY: V1: every statement is a constant string prepared with sqlite3_prepare_v2 and
- * values are bound as parameters; nothing builds SQL from data (tests/e2e/test_lint.sh checks).
+ * SECURITY: V1: every statement is a constant string prepared through the database layer
+ * (store/db.h) and values are bound as parameters; nothing builds SQL from data
+ * (tests/e2e/test_lint.sh checks).
  *
  * A struct store is not thread-safe: open one per thread.
  */
@@ -91,9 +93,34 @@ struct store_repo {
 int store_check(struct store *s);
 
 /*
+ * Where the store of data directory data_dir lives: $TRAWL_DATABASE when set (the command
+ * line's --database sets it: sqlite:PATH, or a PostgreSQL URL), else data_dir/trawl.db. A new
+ * string for store_open (NULL when out of memory).
+ */
+char *store_location(const char *data_dir);
+/*
+ * What messages and logs call a location: an SQLite file's path, or a PostgreSQL URL with any
+ * password replaced by *** (SECURITY: a password never reaches a log). A new string, NULL
+ * when out of memory.
+ */
+char *store_display_name(const char *location);
+/* Whether a location is a database server (PostgreSQL) rather than an SQLite file. */
+bool store_is_server(const char *location);
+
+/*
+ * The password PostgreSQL connections opened from now on give (--database-password-file),
+ * NULL for the URL's own or none. A copy is kept; the previous one is wiped. ENOMEM.
+ */
+int store_set_password(const char *password);
+
+/*
  * Opens (creating if missing) the database at path and brings its schema up to
- * STORE_SCHEMA_VERSION. EUNSUPPORTED for a database written by a newer trawl, ECORRUPT for a
- * file that is not a database (or a broken one), EIO, ENOMEM. The message names path.
+ * STORE_SCHEMA_VERSION. path is an SQLite file (optionally written sqlite:PATH) or a
+ * PostgreSQL URL (postgres://... or postgresql://..., libpq's URI form; docs/operations.md,
+ * "Database: SQLite or PostgreSQL"). EUNSUPPORTED for a database written by a newer trawl,
+ * ECORRUPT for a file that is not a database (or a broken one), EPERM when PostgreSQL refused
+ * the credentials, EIO (a server that cannot be reached included), ENOMEM. The message names
+ * path (a URL without its password).
  */
 int store_open(struct store **out, const char *path);
 

@@ -7,22 +7,19 @@
 #ifndef TRAWL_STORE_STORE_INT_H
 #define TRAWL_STORE_STORE_INT_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "store/db.h"
 
 struct store {
-	sqlite3 *db;
-	char *path;
+	struct db *db;
+	char *path; /* for messages: a file's path, or a URL without its password */
 	/* Kept prepared, as every request runs them: the readable set's generation, the
 	 * lookups of a token and of a session, and (laptop mode) the count of users
 	 * (store/accounts.c). */
-	sqlite3_stmt *generation, *token_find, *session_find, *user_counts;
-	sqlite3_stmt *data_version; /* store_stamp */
-	atomic_uint_fast64_t commits; /* this connection's commits (a commit hook counts them) */
-	bool is_busy; /* store_db_error saw SQLITE_BUSY or SQLITE_LOCKED (store_was_busy) */
+	struct db_stmt *generation, *token_find, *session_find, *user_counts;
+	bool is_busy; /* store_db_error saw DB_BUSY or DB_LOCKED (store_was_busy) */
 };
 
 /*
@@ -71,22 +68,25 @@ struct store {
  */
 #define STORE_AUDIT_ANONYMOUS "(actor = '' AND " STORE_AUDIT_DETAIL("bound") " IS NOT 'user')"
 
-/* Maps an SQLite failure to a TRAWL_E* code with a message naming the database and step. */
+/* PostgreSQL's schema at STORE_SCHEMA_VERSION (schema_pg.c). */
+extern const char store_schema_pg[];
+
+/* Maps a database failure to a TRAWL_E* code with a message naming the database and step. */
 int store_db_error(struct store *s, int rc, const char *what);
 /* SECURITY: V1: sql is always a string constant; values go through store_bind_*. */
-int store_prep(sqlite3_stmt **st, struct store *s, const char *sql);
+int store_prep(struct db_stmt **st, struct store *s, const char *sql);
 /* Steps a statement that returns no rows (or whose rows are ignored) to its end. */
-int store_run(struct store *s, sqlite3_stmt *st, const char *what);
-int store_bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v);
-int store_bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v);
+int store_run(struct store *s, struct db_stmt *st, const char *what);
+int store_bind_text(struct store *s, struct db_stmt *st, int i, const char *v);
+int store_bind_i64(struct store *s, struct db_stmt *st, int i, int64_t v);
 /* A copy of a text column (NULL for NULL; *nomem set when the copy failed). */
-char *store_dup_col(sqlite3_stmt *st, int col, bool *nomem);
+char *store_dup_col(struct db_stmt *st, int col, bool *nomem);
 
 /* How store_rows_read turns rows into an array of structs. */
 struct store_rows {
 	size_t elem_size;
 	/* Fills *elem (zeroed) from the current row; may run other statements. */
-	int (*read)(void *elem, struct store *s, sqlite3_stmt *st);
+	int (*read)(void *elem, struct store *s, struct db_stmt *st);
 	/* Frees n elements (the last one may be the one read failed on) and the array. */
 	void (*free)(void *v, size_t n);
 	const char *what; /* for a database error: "listing users" */
@@ -97,14 +97,14 @@ struct store_rows {
  * without rows). On failure nothing is returned and what was read is freed. EIO, ENOMEM, or
  * read's error.
  */
-int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
+int store_rows_read(void **out, size_t *n, struct store *s, struct db_stmt *st,
 		    const struct store_rows *how);
 
 /*
  * Steps a statement whose rows are names (column 0) into a new NULL-terminated array of n new
  * strings (never NULL; free with store_names_free). EIO, ENOMEM.
  */
-int store_names_read(char ***out, size_t *n, struct store *s, sqlite3_stmt *st, const char *what);
+int store_names_read(char ***out, size_t *n, struct store *s, struct db_stmt *st, const char *what);
 
 /* Begins/ends a write transaction; on failure tx_end rolls back, keeping the error detail. */
 int store_tx_begin(struct store *s);
@@ -113,7 +113,7 @@ int store_tx_begin_read(struct store *s);
 int store_tx_end(struct store *s, int err);
 
 /* The name every call site uses, so the lint can check that its SQL is a literal. */
-static inline int prep(sqlite3_stmt **st, struct store *s, const char *sql)
+static inline int prep(struct db_stmt **st, struct store *s, const char *sql)
 {
 	return store_prep(st, s, sql);
 }

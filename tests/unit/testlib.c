@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include <libpq-fe.h>
+
 #include "index/shard.h"
 #include "util/file.h"
 
@@ -109,4 +111,76 @@ struct shard *testlib_shard_of(const char *path, const char *const *docs, size_t
 	shard_writer_free(w);
 	assert_int_equal(shard_open(&sh, path), 0);
 	return sh;
+}
+
+/* ---- the PostgreSQL pass ---- */
+
+static const char *pg_url; /* TRAWL_TEST_DATABASE during the PostgreSQL pass */
+
+bool testlib_pg_begin(void)
+{
+	const char *url = getenv("TRAWL_TEST_DATABASE");
+
+	pg_url = url && *url ? url : NULL;
+	/* What opens the store by its data directory (auth_open) finds it there: store_location. */
+	if (pg_url)
+		setenv("TRAWL_DATABASE", pg_url, 1);
+	return pg_url != NULL;
+}
+
+bool testlib_pg_only(void)
+{
+	const char *v = getenv("TRAWL_TEST_PG_ONLY");
+
+	return v && *v && getenv("TRAWL_TEST_DATABASE");
+}
+
+bool testlib_is_pg(void)
+{
+	return pg_url != NULL;
+}
+
+const char *testlib_pg_exec(const char *sql)
+{
+	static char out[4096];
+	PGconn *c = PQconnectdb(pg_url);
+	PGresult *res = NULL;
+	ExecStatusType st;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("%s: %s", pg_url, PQerrorMessage(c));
+	res = PQexec(c, sql);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+	snprintf(out, sizeof(out), "%s",
+		 st == PGRES_TUPLES_OK && PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	PQfinish(c);
+	return out;
+}
+
+const char *testlib_fresh_db(const char *path)
+{
+	if (!pg_url)
+		return path;
+	testlib_pg_exec("SET client_min_messages = warning; DROP SCHEMA public CASCADE; "
+			"CREATE SCHEMA public");
+	return pg_url;
+}
+
+size_t testlib_pg_tests(struct CMUnitTest *out, const struct CMUnitTest *tests, size_t n,
+			const char *const *skip)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool is_skipped = false;
+
+		for (size_t j = 0; skip[j] && !is_skipped; j++)
+			is_skipped = strcmp(tests[i].name, skip[j]) == 0;
+		if (!is_skipped)
+			out[k++] = tests[i];
+	}
+	return k;
 }

@@ -56,6 +56,7 @@ static struct auth *open_cfg(const struct auth_config *extra)
 static struct auth *open_fresh(const struct auth_config *cfg)
 {
 	snprintf(data_dir, sizeof(data_dir), "%s/audit%d", testlib_tmpdir(), ++seq);
+	testlib_fresh_db(NULL);
 	return open_cfg(cfg);
 }
 
@@ -409,6 +410,10 @@ static void other_program(const char *sql)
 	char path[512];
 	sqlite3 *db = NULL;
 
+	if (testlib_is_pg()) {
+		testlib_pg_exec(sql);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/trawl.db", data_dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
@@ -845,5 +850,14 @@ int main(void)
 		cmocka_unit_test(a_users_own_account_events_are_activity_for_the_cap),
 	};
 
-	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("audit (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
+
+	if (testlib_pg_begin())
+		failed += cmocka_run_group_tests_name("audit (PostgreSQL)", tests, testlib_setup,
+						      testlib_teardown);
+	return failed;
 }

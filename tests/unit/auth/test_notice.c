@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -37,6 +38,7 @@ static struct auth *open_fresh(void)
 	struct auth *a = NULL;
 
 	snprintf(data_dir, sizeof(data_dir), "%s/data%d", testlib_tmpdir(), ++seq);
+	testlib_fresh_db(NULL);
 	if (auth_open(&a, data_dir, &cfg) < 0)
 		fail_msg("auth_open %s: %s", data_dir, error_last());
 	if (auth_user_add(a, NULL, "root", NULL, true, PW_ROOT, strlen(PW_ROOT)) < 0 ||
@@ -237,6 +239,8 @@ static int64_t rows(const char *dir)
 	sqlite3_stmt *st = NULL;
 	int64_t n = -1;
 
+	if (testlib_is_pg())
+		return strtoll(testlib_pg_exec("SELECT count(*) FROM notices"), NULL, 10);
 	snprintf(path, sizeof(path), "%s/trawl.db", dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM notices", -1, &st, NULL),
@@ -280,5 +284,14 @@ int main(void)
 		cmocka_unit_test(notices_older_than_the_limit_are_dropped),
 	};
 
-	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("notice (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
+
+	if (testlib_pg_begin())
+		failed += cmocka_run_group_tests_name("notice (PostgreSQL)", tests, testlib_setup,
+						      testlib_teardown);
+	return failed;
 }

@@ -38,6 +38,7 @@ static struct auth *open_fresh(void)
 {
 	snprintf(data_dir, sizeof(data_dir), "%s/readable%d", testlib_tmpdir(), ++seq);
 	snprintf(db_path, sizeof(db_path), "%s/trawl.db", data_dir);
+	testlib_fresh_db(NULL);
 	return open_data();
 }
 
@@ -47,6 +48,10 @@ static void other_sql(const char *sql)
 	static const char *const pre[] = { "PRAGMA foreign_keys = ON", NULL };
 	sqlite3 *db = NULL;
 
+	if (testlib_is_pg()) {
+		testlib_pg_exec(sql);
+		return;
+	}
 	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 10000);
 	for (int i = 0; i < 2; i++) {
@@ -290,5 +295,14 @@ int main(void)
 		cmocka_unit_test(sets_are_sorted_and_distinct),
 	};
 
-	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("readable (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
+
+	if (testlib_pg_begin())
+		failed += cmocka_run_group_tests_name("readable (PostgreSQL)", tests, testlib_setup,
+						      testlib_teardown);
+	return failed;
 }

@@ -29,8 +29,12 @@ static struct store *open_fresh(void)
 {
 	struct store *s = NULL;
 
-	snprintf(dbpath, sizeof(dbpath), "%s/acl%d", testlib_tmpdir(), ++seq);
-	assert_int_equal(store_open(&s, dbpath), 0);
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/acl%d", testlib_tmpdir(), ++seq);
+	snprintf(dbpath, sizeof(dbpath), "%s", testlib_fresh_db(path));
+	if (store_open(&s, dbpath) < 0)
+		fail_msg("%s", error_last());
 	return s;
 }
 
@@ -58,6 +62,8 @@ static int64_t other_sql(const char *sql)
 	sqlite3 *db = NULL;
 	int64_t v;
 
+	if (testlib_is_pg())
+		return strtoll(testlib_pg_exec(sql), NULL, 10);
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 10000);
 	step_one(db, "PRAGMA foreign_keys = ON");
@@ -149,8 +155,8 @@ static void random_change(struct store *s, unsigned *r)
 		break;
 	default: /* another process grants */
 		snprintf(sql, sizeof(sql),
-			 "INSERT OR IGNORE INTO repo_grants (repo, group_id) "
-			 "SELECT '%s', id FROM groups WHERE name = '%s'",
+			 "INSERT INTO repo_grants (repo, group_id) "
+			 "SELECT '%s', id FROM groups WHERE name = '%s' ON CONFLICT DO NOTHING",
 			 repo, group);
 		other_sql(sql);
 		break;
@@ -274,5 +280,14 @@ int main(void)
 		cmocka_unit_test(a_failed_refresh_leaves_nothing),
 	};
 
-	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("acl (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
+
+	if (testlib_pg_begin())
+		failed += cmocka_run_group_tests_name("acl (PostgreSQL)", tests, testlib_setup,
+						      testlib_teardown);
+	return failed;
 }

@@ -13,8 +13,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
-
 #include "store/store.h"
 #include "store/store_int.h"
 #include "unit/testlib.h"
@@ -28,7 +26,7 @@ struct item {
 static size_t n_freed;  /* elements the last free was given */
 static int64_t fail_at; /* the n whose read fails; 0: none */
 
-static int read_item(void *elem, struct store *s, sqlite3_stmt *st)
+static int read_item(void *elem, struct store *s, struct db_stmt *st)
 {
 	struct item *it = elem;
 	bool oom = false;
@@ -36,7 +34,7 @@ static int read_item(void *elem, struct store *s, sqlite3_stmt *st)
 	(void)s;
 	assert_int_equal(it->n, 0); /* zeroed before the read */
 	assert_null(it->text);
-	it->n = sqlite3_column_int64(st, 0);
+	it->n = db_column_int64(st, 0);
 	if (!(it->text = store_dup_col(st, 1, &oom)))
 		return error_nomem("reading an item");
 	if (it->n == fail_at) {
@@ -70,13 +68,14 @@ static struct store *open_fresh(void)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/rows%d", testlib_tmpdir(), ++seq);
-	assert_int_equal(store_open(&s, path), 0);
+	if (store_open(&s, testlib_fresh_db(path)) < 0)
+		fail_msg("%s", error_last());
 	return s;
 }
 
 static int read_three(struct item **out, size_t *n, struct store *s)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = NULL;
 	int err;
 
@@ -84,7 +83,7 @@ static int read_three(struct item **out, size_t *n, struct store *s)
 			"SELECT 1, 'one' UNION ALL SELECT 2, 'two' UNION ALL "
 			"SELECT 3, 'three'")) == 0)
 		err = store_rows_read(&v, n, s, st, &item_rows);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	*out = v;
 	return err;
 }
@@ -132,34 +131,34 @@ static void a_failed_read_returns_nothing_and_frees_what_was_read(void **state)
 static void no_rows_is_an_empty_result(void **state)
 {
 	struct store *s = open_fresh();
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	void *v = &v;
 	size_t n = 99;
 
 	(void)state;
-	assert_int_equal(prep(&st, s, "SELECT 1, 'x' WHERE 0"), 0);
+	assert_int_equal(prep(&st, s, "SELECT 1, 'x' WHERE 1 = 0"), 0);
 	assert_int_equal(store_rows_read(&v, &n, s, st, &item_rows), 0);
 	assert_null(v);
 	assert_int_equal(n, 0);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	store_close(s);
 }
 
 static void names_are_null_terminated_even_when_none(void **state)
 {
 	struct store *s = open_fresh();
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char **v = NULL;
 	size_t n = 99;
 
 	(void)state;
-	assert_int_equal(prep(&st, s, "SELECT 'x' WHERE 0"), 0);
+	assert_int_equal(prep(&st, s, "SELECT 'x' WHERE 1 = 0"), 0);
 	assert_int_equal(store_names_read(&v, &n, s, st, "reading names"), 0);
 	assert_non_null(v);
 	assert_int_equal(n, 0);
 	assert_null(v[0]);
 	store_names_free(v, n);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	assert_int_equal(prep(&st, s, "SELECT 'b' UNION ALL SELECT 'a'"), 0);
 	assert_int_equal(store_names_read(&v, &n, s, st, "reading names"), 0);
 	assert_int_equal(n, 2);
@@ -167,7 +166,7 @@ static void names_are_null_terminated_even_when_none(void **state)
 	assert_string_equal(v[1], "a");
 	assert_null(v[2]);
 	store_names_free(v, n);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	store_close(s);
 }
 
@@ -180,5 +179,14 @@ int main(void)
 		cmocka_unit_test(names_are_null_terminated_even_when_none),
 	};
 
-	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("rows (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
+
+	if (testlib_pg_begin())
+		failed += cmocka_run_group_tests_name("rows (PostgreSQL)", tests, testlib_setup,
+						      testlib_teardown);
+	return failed;
 }

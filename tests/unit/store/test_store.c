@@ -30,7 +30,10 @@ static int seq;
 /* A fresh database path for each test. */
 static const char *fresh_path(void)
 {
-	snprintf(dbpath, sizeof(dbpath), "%s/db%d", testlib_tmpdir(), ++seq);
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/db%d", testlib_tmpdir(), ++seq);
+	snprintf(dbpath, sizeof(dbpath), "%s", testlib_fresh_db(path));
 	return dbpath;
 }
 
@@ -38,7 +41,8 @@ static struct store *open_fresh(void)
 {
 	struct store *s = NULL;
 
-	assert_int_equal(store_open(&s, fresh_path()), 0);
+	if (store_open(&s, fresh_path()) < 0)
+		fail_msg("%s", error_last());
 	return s;
 }
 
@@ -132,23 +136,23 @@ static void a_newer_database_is_refused_and_untouched(void **state)
 static void a_connection_distrusts_the_schema(void **state)
 {
 	struct store *s = open_fresh();
+	sqlite3 *db = db_sqlite_handle(s->db);
 	sqlite3_stmt *st = NULL;
 	int on = -1;
 
 	(void)state;
-	assert_int_equal(sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on), SQLITE_OK);
+	assert_non_null(db);
+	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on), SQLITE_OK);
 	assert_int_equal(on, 1);
-	assert_int_equal(sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on), SQLITE_OK);
 	assert_int_equal(on, 0);
-	assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA cell_size_check", -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA cell_size_check", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
 	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_exec(s->db, "PRAGMA writable_schema = ON", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db, "PRAGMA writable_schema = ON", NULL, NULL, NULL),
 			 SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(s->db,
+	assert_int_not_equal(sqlite3_exec(db,
 					  "UPDATE sqlite_schema SET sql = 'CREATE TABLE repos(x)' "
 					  "WHERE name = 'repos'",
 					  NULL, NULL, NULL),
@@ -914,6 +918,79 @@ static void a_sync_request_is_taken_by_the_next_sync(void **state)
 	store_close(s);
 }
 
+/*
+ * The stamp stays while nothing commits and moves on a commit, this connection's or another's
+ * (SQLite: data_version and the commit hook; PostgreSQL: the snapshot and the commit count).
+ */
+static void the_stamp_moves_with_every_commit(void **state)
+{
+	struct store *s = open_fresh(), *other = NULL;
+	struct store_stamp a, b;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_open(&other, dbpath), 0);
+	assert_int_equal(store_stamp(s, &a), 0);
+	assert_int_equal(store_stamp(s, &b), 0);
+	assert_true(store_stamp_equal(&a, &b));
+	assert_int_equal(store_repo_add(&id, other, "o", "https://example.com/o.git", NULL, NULL, 0),
+			 0);
+	assert_int_equal(store_stamp(s, &b), 0);
+	assert_false(store_stamp_equal(&a, &b));
+	a = b;
+	assert_int_equal(store_repo_add(&id, s, "m", "https://example.com/m.git", NULL, NULL, 0), 0);
+	assert_int_equal(store_stamp(s, &b), 0);
+	assert_false(store_stamp_equal(&a, &b));
+	store_close(other);
+	store_close(s);
+}
+
+/* PostgreSQL: a schema_version above this binary's is refused and left as it was. */
+static void pg_a_newer_schema_is_refused_and_untouched(void **state)
+{
+	struct store *s = open_fresh();
+
+	(void)state;
+	store_close(s);
+	testlib_pg_exec("UPDATE schema_version SET version = 99");
+	assert_int_equal(store_open(&s, dbpath), TRAWL_EUNSUPPORTED);
+	assert_null(s);
+	assert_non_null(strstr(error_last(), "schema version 99 is newer"));
+	assert_string_equal(testlib_pg_exec("SELECT version FROM schema_version"), "99");
+}
+
+/* PostgreSQL: the schema refuses a symbols value outside -1, 0, 1 as SQLite's does. */
+static void pg_the_schema_checks_symbols(void **state)
+{
+	struct store *s = open_fresh();
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_repo_add(&id, s, "mine", "https://example.com/m.git", NULL, NULL, 0),
+			 0);
+	store_close(s);
+	testlib_pg_exec("DO $$ BEGIN UPDATE repos SET symbols = 7; RAISE 'accepted'; "
+			"EXCEPTION WHEN check_violation THEN NULL; END $$");
+	assert_string_equal(testlib_pg_exec("SELECT symbols FROM repos"), "-1");
+}
+
+/* A server that cannot be reached: the message names it; the password never shows. */
+static void pg_an_unreachable_server_is_named(void **state)
+{
+	struct store *s = NULL;
+	char url[512];
+
+	(void)state;
+	snprintf(url, sizeof(url), "postgres://u:sekrit@/nodb?host=%s/none&connect_timeout=2",
+		 testlib_tmpdir());
+	assert_int_equal(store_open(&s, url), TRAWL_EIO);
+	assert_null(s);
+	assert_non_null(strstr(error_last(), "connecting to PostgreSQL at"));
+	assert_non_null(strstr(error_last(), "/none"));
+	assert_null(strstr(error_last(), "sekrit"));
+	assert_non_null(strstr(error_last(), "u:***@"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -943,7 +1020,40 @@ int main(void)
 		cmocka_unit_test(schema_2_repositories_get_the_policy_their_url_needed),
 		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
 		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),
+		cmocka_unit_test(the_stamp_moves_with_every_commit),
 	};
 
-	return cmocka_run_group_tests(tests, testlib_setup, testlib_teardown);
+	/* The PostgreSQL pass: every test but those that edit an SQLite file directly. */
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test(migrations_create_the_schema_from_nothing),
+		cmocka_unit_test(reopening_keeps_the_data),
+		cmocka_unit_test(repo_names_are_sorted_like_strcmp),
+		cmocka_unit_test(the_brief_list_has_the_rows_without_details),
+		cmocka_unit_test(named_repositories_come_with_their_branches),
+		cmocka_unit_test(pg_a_newer_schema_is_refused_and_untouched),
+		cmocka_unit_test(pg_the_schema_checks_symbols),
+		cmocka_unit_test(pg_an_unreachable_server_is_named),
+		cmocka_unit_test(a_sync_request_is_taken_by_the_next_sync),
+		cmocka_unit_test(names_are_unique),
+		cmocka_unit_test(duplicate_patterns_are_refused_atomically),
+		cmocka_unit_test(names_are_data_not_sql),
+		cmocka_unit_test(sync_results_are_recorded),
+		cmocka_unit_test(failures_back_off_and_a_success_resets),
+		cmocka_unit_test(removal_deletes_rows_and_never_reuses_ids),
+		cmocka_unit_test(list_is_sorted_by_name),
+		cmocka_unit_test(overlong_urls_are_refused),
+		cmocka_unit_test(the_url_policy_is_stored_with_the_repository),
+		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
+		cmocka_unit_test(the_stamp_moves_with_every_commit),
+	};
+	int failed = 0;
+
+	if (!testlib_pg_only())
+		failed = cmocka_run_group_tests_name("store (SQLite)", tests, testlib_setup,
+						     testlib_teardown);
+
+	if (testlib_pg_begin())
+		failed += cmocka_run_group_tests_name("store (PostgreSQL)", pg_tests, testlib_setup,
+						      testlib_teardown);
+	return failed;
 }
