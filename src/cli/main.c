@@ -126,7 +126,12 @@ static void commands_put(FILE *f)
 		fprintf(f, "  %-8s %s\n", cli_commands[i].name, h->summary);
 		put_indented(f, h->synopsis, "           ", "           ");
 	}
-	fputs("\nexit status: 0 on success, 1 when a search matched nothing, 2 on error\n", f);
+	fputs("\noptions of every command that opens the metadata store (docs/operations.md):\n"
+	      "  --database URL        sqlite:PATH (default DATA/trawl.db) or postgres://...\n"
+	      "                        (also $TRAWL_DATABASE)\n"
+	      "  --database-password-file FILE  the PostgreSQL password, read from FILE\n"
+	      "\nexit status: 0 on success, 1 when a search matched nothing, 2 on error\n",
+	      f);
 }
 
 /*

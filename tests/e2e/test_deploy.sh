@@ -196,7 +196,7 @@ fi
 # ---- Every flag the manifests pass and every trawl.conf key they set is a flag of this build's
 # `trawl serve`, or one of the scale-out flags agreed for issue 18 (docs/deploy.md, "The roles'
 # flags"), which a comment lists while this build lacks them.
-planned=" database database-password-file "
+planned=" "
 known=" $("$TRAWL" serve --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u | tr '\n' ' ') "
 used=$( (sed -n 's/^ *- --\([a-z][a-z-]*\)=.*/\1/p' "$K"/*.yaml; sed -n 's/^\([a-z][a-z-]*\) *=.*/\1/p' "$K"/config/*.conf) | sort -u)
 bad='' pending=''
