@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/array.h"
 #include "util/buf.h"
@@ -569,23 +570,47 @@ int store_check(struct store *s)
 	return 0;
 }
 
+/* Appends the query of a libpq URI (from its '?') with every password= value as ***. */
+static void put_redacted_query(struct buf *b, const char *q, bool *oom)
+{
+	while (*q && !*oom) {
+		size_t n = strcspn(q + 1, "&") + 1; /* one parameter, with its '?' or '&' */
+
+		if (strncasecmp(q + 1, "password=", 9) == 0)
+			*oom = buf_put(b, q, 10) < 0 || buf_puts(b, "***") < 0;
+		else
+			*oom = buf_put(b, q, n) < 0;
+		q += n;
+	}
+}
+
 char *store_display_name(const char *name)
 {
-	const char *at, *colon, *start;
-	size_t n;
-	char *d;
+	const char *start, *end, *at, *colon, *query;
+	struct buf b;
+	bool oom;
 
 	if (!db_is_postgres(name))
 		return strdup(strncmp(name, "sqlite:", 7) == 0 ? name + 7 : name);
+	/* As libpq reads a URI: user info up to the first '@' before any '/'; a query may hold
+	 * password=. SECURITY: both spellings of a password are hidden. */
 	start = strstr(name, "://") + 3;
-	at = strchr(start, '@');
+	end = start + strcspn(start, "/");
+	at = memchr(start, '@', (size_t)(end - start));
 	colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
-	if (!colon || strchr(start, '/') < at)
-		return strdup(name);
-	n = strlen(name) + 4;
-	if ((d = malloc(n)))
-		snprintf(d, n, "%.*s:***%s", (int)(colon - name), name, at);
-	return d;
+	query = strchr(colon ? at : start, '?');
+	buf_init(&b, BUF_MAX_DEFAULT);
+	oom = colon ? buf_put(&b, name, (size_t)(colon - name)) < 0 ||
+			      buf_puts(&b, ":***") < 0 ||
+			      buf_put(&b, at, (size_t)((query ? query : at + strlen(at)) - at)) < 0
+		    : buf_put(&b, name, (size_t)((query ? query : name + strlen(name)) - name)) < 0;
+	if (query)
+		put_redacted_query(&b, query, &oom);
+	if (oom || buf_putc(&b, '\0') < 0) {
+		buf_dispose(&b);
+		return NULL;
+	}
+	return b.ptr;
 }
 
 char *store_location(const char *data_dir)

@@ -991,6 +991,38 @@ static void pg_an_unreachable_server_is_named(void **state)
 	assert_non_null(strstr(error_last(), "u:***@"));
 }
 
+/* Every spelling of a password in a libpq URI is hidden: userinfo without a path, a query. */
+static void display_names_hide_every_password(void **state)
+{
+	static const char *const urls[] = {
+		"postgres://trawl:sekrit@db",
+		"postgres://trawl:sekrit@db:5432",
+		"postgresql://trawl:sekrit@db?sslmode=require",
+		"postgres://trawl@db/trawl?password=sekrit",
+		"postgres://db/trawl?sslmode=require&password=sekrit&connect_timeout=5",
+		"postgres://db/trawl?PASSWORD=sekrit",
+		"postgres://trawl:sekrit@db/trawl?password=sekrit",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		char *d = store_display_name(urls[i]);
+
+		assert_non_null(d);
+		if (strstr(d, "sekrit"))
+			fail_msg("%s shown as %s", urls[i], d);
+		assert_non_null(strstr(d, "***"));
+		free(d);
+	}
+	/* Nothing else changes. */
+	char *d = store_display_name("postgres://trawl:sekrit@db/trawl?sslmode=require");
+	assert_string_equal(d, "postgres://trawl:***@db/trawl?sslmode=require");
+	free(d);
+	d = store_display_name("postgres://db/trawl?sslmode=require&password=x&a=b");
+	assert_string_equal(d, "postgres://db/trawl?sslmode=require&password=***&a=b");
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1021,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
 		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),
 		cmocka_unit_test(the_stamp_moves_with_every_commit),
+		cmocka_unit_test(display_names_hide_every_password),
 	};
 
 	/* The PostgreSQL pass: every test but those that edit an SQLite file directly. */
