@@ -132,6 +132,15 @@ def main():
             f.write("pgtest-secret-pw\n")
         with open(bad, "w") as f:
             f.write("not-the-password\n")
+        # A secret file as any other: others may not read it (file_is_private).
+        os.chmod(good, 0o644)
+        p = subprocess.run([TRAWL, "repo", "list", "--data", data, "--database", pw_db,
+                            "--database-password-file", good], capture_output=True, text=True)
+        ok(p.returncode != 0 and "accessible to group or others" in p.stderr and
+           "pgtest-secret-pw" not in p.stderr, "a password file others may read is refused",
+           p.returncode, p.stderr)
+        os.chmod(good, 0o600)
+        os.chmod(bad, 0o600)
         p = subprocess.run([TRAWL, "repo", "list", "--data", data, "--database", pw_db,
                             "--database-password-file", good], capture_output=True, text=True)
         ok(p.returncode == 0 and "synced" in p.stdout, "the password file signs the role in",

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -1023,6 +1024,30 @@ static void display_names_hide_every_password(void **state)
 	free(d);
 }
 
+/* The database password file is a secret file: readable by others, it is refused unread. */
+static void a_password_file_others_may_read_is_refused(void **state)
+{
+	struct store *s = NULL;
+	char path[512], url[512];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pgpass-open", testlib_tmpdir());
+	assert_non_null(f = fopen(path, "w"));
+	fputs("sekrit-pw\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(url, sizeof(url), "postgres://u@/nodb?host=%s/none&connect_timeout=2",
+		 testlib_tmpdir());
+	setenv("TRAWL_DATABASE_PASSWORD_FILE", path, 1);
+	assert_int_equal(store_open(&s, url), TRAWL_EPERM);
+	unsetenv("TRAWL_DATABASE_PASSWORD_FILE");
+	assert_null(s);
+	assert_non_null(strstr(error_last(), "accessible to group or others"));
+	assert_non_null(strstr(error_last(), "chmod 600"));
+	assert_null(strstr(error_last(), "sekrit-pw"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1054,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),
 		cmocka_unit_test(the_stamp_moves_with_every_commit),
 		cmocka_unit_test(display_names_hide_every_password),
+		cmocka_unit_test(a_password_file_others_may_read_is_refused),
 	};
 
 	/* The PostgreSQL pass: every test but those that edit an SQLite file directly. */
