@@ -84,6 +84,12 @@ def main():
         csrf = (json.loads(body) if st == 200 else {}).get("csrf_token", "")
         ok(st == 200 and cookie and csrf, "alice signs in (session in PostgreSQL)", st, body[:200])
         ok(psql(db, "SELECT count(*) FROM sessions") == "1", "one session row in PostgreSQL")
+        # /proc/PID/cmdline is readable by every user of the machine: the URL's password is
+        # overwritten there once read.
+        with open("/proc/%d/cmdline" % s.p.pid, "rb") as f:
+            cmdline = f.read()
+        ok(b"postgres://" in cmdline and b"fake-unused-pw" not in cmdline,
+           "the URL's password is not left in the command line", cmdline)
         r = s.request("POST", "/api/v1/tokens", {"name": "ci"},
                       headers={"Cookie": cookie, "X-CSRF-Token": csrf})
         tok = r.json().get("secret", "") if r.status == 201 else ""

@@ -1024,6 +1024,22 @@ static void display_names_hide_every_password(void **state)
 	free(d);
 }
 
+/* The command line's copy is overwritten in place: the same length, every password starred. */
+static void scrubbing_stars_every_password_in_place(void **state)
+{
+	char a[] = "postgres://trawl:sekrit@db/trawl?sslmode=require&password=pw2&x=1";
+	char b[] = "postgres://trawl@db";
+	char c[] = "sqlite:/tmp/a:b@c";
+
+	(void)state;
+	store_scrub_password(a);
+	assert_string_equal(a, "postgres://trawl:******@db/trawl?sslmode=require&password=***&x=1");
+	store_scrub_password(b);
+	assert_string_equal(b, "postgres://trawl@db");
+	store_scrub_password(c);
+	assert_string_equal(c, "sqlite:/tmp/a:b@c");
+}
+
 /* The database password file is a secret file: readable by others, it is refused unread. */
 static void a_password_file_others_may_read_is_refused(void **state)
 {
@@ -1079,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),
 		cmocka_unit_test(the_stamp_moves_with_every_commit),
 		cmocka_unit_test(display_names_hide_every_password),
+		cmocka_unit_test(scrubbing_stars_every_password_in_place),
 		cmocka_unit_test(a_password_file_others_may_read_is_refused),
 	};
 
