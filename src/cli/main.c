@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/gitmod.h"
 #include "regex/hscompile.h"
+#include "store/store.h"
 #include "symbols/ctags.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -332,6 +333,8 @@ static int database_flags(int *argc, char **argv)
 				return EXIT_ERROR;
 			}
 			setenv("TRAWL_DATABASE", v, 1);
+			/* SECURITY: /proc/PID/cmdline is world-readable; the copy is in environ. */
+			store_scrub_password((char *)v);
 		} else if (take_option("--database-password-file", *argc, argv, &i, &v)) {
 			if (!v || !*v || access(v, R_OK) != 0) {
 				cli_errorf("--database-password-file: %s: %s", v ? v : "(missing)",

@@ -83,6 +83,25 @@ void cluster_key_of(struct cluster_key *out, const void *secret, size_t len);
 void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k, const char *method,
 		  const char *path, const void *body, size_t len, int64_t now);
 
+/*
+ * A request with a body also sends the body's SHA-256 in hex (CLUSTER_HASH_HEADER), which
+ * the signature covers: a searcher checks the signature against it before reading the body
+ * (cluster_verify_head), so no one without the secret makes it read (and hold) one.
+ */
+#define CLUSTER_HASH_HEADER "X-Trawl-Content-SHA256"
+#define CLUSTER_HASH_HEX (2 * 32 + 1) /* with its NUL */
+void cluster_body_hash(char out[CLUSTER_HASH_HEX], const void *body, size_t len);
+/*
+ * SECURITY: checks header against body_hash (the CLUSTER_HASH_HEADER's value, NULL when
+ * missing) before the body is read: form, time, MAC, and that the nonce is not one seen
+ * (without remembering it: cluster_verify, once the body is in, checks the MAC over the body
+ * itself and takes the nonce). 0 or EPERM.
+ */
+struct cluster_replay;
+int cluster_verify_head(struct cluster_replay *r, const struct cluster_key *k,
+			const char *header, const char *method, const char *path,
+			const char *body_hash, int64_t now);
+
 /* Nonces seen within the window: a bounded table (each lives until its time + the window). */
 struct cluster_replay;
 

@@ -76,17 +76,21 @@ int cluster_key_load(struct cluster_key *out, const char *path)
 	return 0;
 }
 
-/* The MAC of the canonical request into mac. */
-static void mac_of(uint8_t mac[crypto_auth_hmacsha256_BYTES], const struct cluster_key *k,
-		   const char *method, const char *path, const char *t, const char *nonce,
-		   const void *body, size_t len)
+void cluster_body_hash(char out[CLUSTER_HASH_HEX], const void *body, size_t len)
 {
-	crypto_auth_hmacsha256_state st;
 	uint8_t h[crypto_hash_sha256_BYTES];
-	char hex[2 * sizeof(h) + 1];
 
 	crypto_hash_sha256(h, body ? body : (const void *)"", len);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	sodium_bin2hex(out, CLUSTER_HASH_HEX, h, sizeof(h));
+}
+
+/* The MAC of the canonical request (its body by its hash in hex) into mac. */
+static void mac_of_hash(uint8_t mac[crypto_auth_hmacsha256_BYTES], const struct cluster_key *k,
+			const char *method, const char *path, const char *t, const char *nonce,
+			const char *hex)
+{
+	crypto_auth_hmacsha256_state st;
+
 	crypto_auth_hmacsha256_init(&st, k->k, sizeof(k->k));
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)method, strlen(method));
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
@@ -98,6 +102,17 @@ static void mac_of(uint8_t mac[crypto_auth_hmacsha256_BYTES], const struct clust
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)hex, strlen(hex));
 	crypto_auth_hmacsha256_final(&st, mac);
+}
+
+/* The MAC of the canonical request into mac. */
+static void mac_of(uint8_t mac[crypto_auth_hmacsha256_BYTES], const struct cluster_key *k,
+		   const char *method, const char *path, const char *t, const char *nonce,
+		   const void *body, size_t len)
+{
+	char hex[CLUSTER_HASH_HEX];
+
+	cluster_body_hash(hex, body, len);
+	mac_of_hash(mac, k, method, path, t, nonce, hex);
 }
 
 void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k, const char *method,
@@ -181,6 +196,23 @@ out:
 	return err;
 }
 
+/* Whether nonce is remembered and live (a replayed request's headers). */
+static bool replay_seen(struct cluster_replay *r, const uint8_t nonce[NONCE_BYTES], int64_t now)
+{
+	uint64_t h = 0;
+	bool seen = false;
+
+	memcpy(&h, nonce, sizeof(h));
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < PROBES && !seen; i++) {
+		const struct slot *s = &r->v[(h + i) & (r->cap - 1)];
+
+		seen = s->until >= now && memcmp(s->nonce, nonce, NONCE_BYTES) == 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return seen;
+}
+
 /* Splits "t=T,n=N,s=S" into its three fields (NUL-terminated copies). */
 static bool split_header(const char *h, char t[24], char n[2 * NONCE_BYTES + 1],
 			 char s[2 * crypto_auth_hmacsha256_BYTES + 1])
@@ -209,13 +241,11 @@ static bool split_header(const char *h, char t[24], char n[2 * NONCE_BYTES + 1],
 	return true;
 }
 
-int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const char *header,
-		   const char *method, const char *path, const void *body, size_t len,
-		   int64_t now)
+/* Parses header and checks its time: 0 with its fields and the MAC it holds, else EPERM. */
+static int parse_fresh(const char *header, int64_t now, char t[24], char n[2 * NONCE_BYTES + 1],
+		       uint8_t got[crypto_auth_hmacsha256_BYTES], uint8_t nonce[NONCE_BYTES])
 {
-	char t[24], n[2 * NONCE_BYTES + 1], s[2 * crypto_auth_hmacsha256_BYTES + 1];
-	uint8_t want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
-	uint8_t nonce[NONCE_BYTES];
+	char s[2 * crypto_auth_hmacsha256_BYTES + 1];
 	size_t glen = 0, nlen = 0;
 	long long ts;
 
@@ -224,14 +254,45 @@ int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const 
 	ts = strtoll(t, NULL, 10);
 	if (ts < now - CLUSTER_SIGN_WINDOW_S || ts > now + CLUSTER_SIGN_WINDOW_S)
 		return TRAWL_EPERM;
-	if (sodium_hex2bin(got, sizeof(got), s, strlen(s), NULL, &glen, NULL) != 0 ||
-	    glen != sizeof(got) ||
-	    sodium_hex2bin(nonce, sizeof(nonce), n, strlen(n), NULL, &nlen, NULL) != 0 ||
-	    nlen != sizeof(nonce))
+	if (sodium_hex2bin(got, crypto_auth_hmacsha256_BYTES, s, strlen(s), NULL, &glen, NULL) !=
+		    0 ||
+	    glen != crypto_auth_hmacsha256_BYTES ||
+	    sodium_hex2bin(nonce, NONCE_BYTES, n, strlen(n), NULL, &nlen, NULL) != 0 ||
+	    nlen != NONCE_BYTES)
+		return TRAWL_EPERM;
+	return 0;
+}
+
+int cluster_verify_head(struct cluster_replay *r, const struct cluster_key *k,
+			const char *header, const char *method, const char *path,
+			const char *body_hash, int64_t now)
+{
+	char t[24], n[2 * NONCE_BYTES + 1];
+	uint8_t want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
+	uint8_t nonce[NONCE_BYTES];
+
+	if (!body_hash || strlen(body_hash) != CLUSTER_HASH_HEX - 1 ||
+	    parse_fresh(header, now, t, n, got, nonce) < 0)
+		return TRAWL_EPERM;
+	mac_of_hash(want, k, method, path, t, n, body_hash);
+	if (sodium_memcmp(want, got, sizeof(want)) != 0)
+		return TRAWL_EPERM;
+	return replay_seen(r, nonce, now) ? TRAWL_EPERM : 0;
+}
+
+int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const char *header,
+		   const char *method, const char *path, const void *body, size_t len,
+		   int64_t now)
+{
+	char t[24], n[2 * NONCE_BYTES + 1];
+	uint8_t want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
+	uint8_t nonce[NONCE_BYTES];
+
+	if (parse_fresh(header, now, t, n, got, nonce) < 0)
 		return TRAWL_EPERM;
 	mac_of(want, k, method, path, t, n, body, len);
 	if (sodium_memcmp(want, got, sizeof(want)) != 0)
 		return TRAWL_EPERM;
 	/* Only a genuine request reaches the table: forged ones cannot fill it. */
-	return replay_add(r, nonce, ts + CLUSTER_SIGN_WINDOW_S, now);
+	return replay_add(r, nonce, strtoll(t, NULL, 10) + CLUSTER_SIGN_WINDOW_S, now);
 }

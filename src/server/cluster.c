@@ -682,18 +682,24 @@ static int call_body(struct call *c, const struct fanout_ctx *x, const struct se
 
 static int call_start(struct call *c, CURLM *m, const struct cluster_key *key, long timeout_ms)
 {
-	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32];
+	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32], hash[CLUSTER_HASH_HEX];
+	char hhdr[CLUSTER_HASH_HEX + sizeof(CLUSTER_HASH_HEADER ": ")];
 	struct curl_slist *h;
 
 	snprintf(c->url, sizeof(c->url), "http://%s:%u" INTERNAL_PATH, c->node->host,
 		 c->node->port);
 	cluster_sign(sig, key, "POST", INTERNAL_PATH, c->body.ptr, c->body.len, now_s());
 	snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
+	cluster_body_hash(hash, c->body.ptr, c->body.len);
+	snprintf(hhdr, sizeof(hhdr), CLUSTER_HASH_HEADER ": %s", hash);
 	if (!(c->h = curl_easy_init()) ||
 	    !(h = curl_slist_append(NULL, "Content-Type: application/json")))
 		return error_nomem(NULL);
 	c->headers = h;
 	if (!(h = curl_slist_append(c->headers, hdr)))
+		return error_nomem(NULL);
+	c->headers = h;
+	if (!(h = curl_slist_append(c->headers, hhdr)))
 		return error_nomem(NULL);
 	c->headers = h;
 	if (!(h = curl_slist_append(c->headers, "Expect:")))
@@ -1156,10 +1162,22 @@ int cluster_admit_signed(struct req *rq, const char *url)
 	struct buf target;
 	int err;
 
-	/* The internal search checks its own (its body is signed too); health needs none. */
-	if (strncmp(rq->route->name, "internal_", 9) != 0 ||
-	    strcmp(rq->route->name, "internal_search") == 0)
+	/* Health needs none. */
+	if (strncmp(rq->route->name, "internal_", 9) != 0)
 		return 0;
+	/*
+	 * The internal search: its headers before its body is read (a forged request is refused
+	 * unread), the body itself and the nonce in its handler (cluster_verify).
+	 */
+	if (strcmp(rq->route->name, "internal_search") == 0) {
+		if (cluster_verify_head(c->replay, &c->key,
+					req_header_value(rq, CLUSTER_SIGN_HEADER), rq->method,
+					INTERNAL_PATH, req_header_value(rq, CLUSTER_HASH_HEADER),
+					now_s()) == 0)
+			return 0;
+		req_error(rq, 401, "unauthorized", "unauthorized", 0);
+		return TRAWL_EAUTH;
+	}
 	buf_init(&target, 1 << 16);
 	err = buf_puts(&target, url) < 0 ? TRAWL_ENOMEM : put_query(&target, rq);
 	if (err == 0 && cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),

@@ -28,12 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/file.h"
 
 /*
  * libpq is loaded when the first PostgreSQL connection opens, not linked: its dependencies
@@ -848,13 +850,26 @@ static int read_password_file(struct pg *p)
 {
 	const char *path = getenv("TRAWL_DATABASE_PASSWORD_FILE");
 	char buf[1024], msg[512];
+	struct stat st;
 	ssize_t n;
 	int fd, rc = DB_OK;
 
 	if (!path || !*path || password)
 		return DB_OK;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0 && fstat(fd, &st) == 0 &&
+	    (!S_ISREG(st.st_mode) || !file_is_private(&st))) {
+		/* SECURITY: as every secret file (the cluster secret, TLS keys): unread. */
+		snprintf(msg, sizeof(msg),
+			 "the database password file %s: %s (mode %03o, owner uid %u): "
+			 FILE_PRIVATE_HINT,
+			 path, S_ISREG(st.st_mode) ? "accessible to group or others"
+						   : "not a regular file",
+			 (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
+		set_err(p, msg);
+		close(fd);
+		return DB_PERM;
+	}
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
 		snprintf(msg, sizeof(msg), "reading the database password file %s: %s", path,
 			 strerror(errno));
 		set_err(p, msg);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/array.h"
 #include "util/buf.h"
@@ -569,23 +570,71 @@ int store_check(struct store *s)
 	return 0;
 }
 
+/* A password's place in a libpq URI: [from, to) of the string. */
+struct span {
+	size_t from, to;
+};
+#define SPANS_MAX 16
+
+/*
+ * The passwords of a PostgreSQL URI, in order, as libpq reads one: the user info's (up to the
+ * first '@' before any '/') and every password= of the query. SECURITY: a URI with more
+ * than SPANS_MAX of them hides all from the last one found to its end.
+ */
+static size_t password_spans(const char *url, struct span v[SPANS_MAX])
+{
+	const char *start = strstr(url, "://") + 3, *end = start + strcspn(start, "/");
+	const char *at = memchr(start, '@', (size_t)(end - start));
+	const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+	const char *q = strchr(colon ? at : start, '?');
+	size_t n = 0;
+
+	if (colon)
+		v[n++] = (struct span){ (size_t)(colon + 1 - url), (size_t)(at - url) };
+	while (q && *q) {
+		size_t len = strcspn(q + 1, "&") + 1; /* one parameter, with its '?' or '&' */
+
+		if (strncasecmp(q + 1, "password=", 9) == 0) {
+			if (n == SPANS_MAX) {
+				v[n - 1].to = strlen(url);
+				break;
+			}
+			v[n++] = (struct span){ (size_t)(q + 10 - url), (size_t)(q + len - url) };
+		}
+		q += len;
+	}
+	return n;
+}
+
 char *store_display_name(const char *name)
 {
-	const char *at, *colon, *start;
-	size_t n;
-	char *d;
+	struct span v[SPANS_MAX];
+	size_t n, at = 0;
+	struct buf b;
+	bool oom = false;
 
 	if (!db_is_postgres(name))
 		return strdup(strncmp(name, "sqlite:", 7) == 0 ? name + 7 : name);
-	start = strstr(name, "://") + 3;
-	at = strchr(start, '@');
-	colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
-	if (!colon || strchr(start, '/') < at)
-		return strdup(name);
-	n = strlen(name) + 4;
-	if ((d = malloc(n)))
-		snprintf(d, n, "%.*s:***%s", (int)(colon - name), name, at);
-	return d;
+	n = password_spans(name, v);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	for (size_t i = 0; i < n && !oom; i++) {
+		oom = buf_put(&b, name + at, v[i].from - at) < 0 || buf_puts(&b, "***") < 0;
+		at = v[i].to;
+	}
+	if (oom || buf_puts(&b, name + at) < 0 || buf_putc(&b, '\0') < 0) {
+		buf_dispose(&b);
+		return NULL;
+	}
+	return b.ptr;
+}
+
+void store_scrub_password(char *url)
+{
+	struct span v[SPANS_MAX];
+	size_t n = db_is_postgres(url) ? password_spans(url, v) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		memset(url + v[i].from, '*', v[i].to - v[i].from);
 }
 
 char *store_location(const char *data_dir)

@@ -104,6 +104,11 @@ char *store_location(const char *data_dir);
  * when out of memory.
  */
 char *store_display_name(const char *location);
+/*
+ * Overwrites in place with '*' every password of a PostgreSQL URL (nothing else changes):
+ * what `--database` leaves in the command line, which /proc shows to every user.
+ */
+void store_scrub_password(char *url);
 /* Whether a location is a database server (PostgreSQL) rather than an SQLite file. */
 bool store_is_server(const char *location);
 

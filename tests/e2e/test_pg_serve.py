@@ -84,6 +84,12 @@ def main():
         csrf = (json.loads(body) if st == 200 else {}).get("csrf_token", "")
         ok(st == 200 and cookie and csrf, "alice signs in (session in PostgreSQL)", st, body[:200])
         ok(psql(db, "SELECT count(*) FROM sessions") == "1", "one session row in PostgreSQL")
+        # /proc/PID/cmdline is readable by every user of the machine: the URL's password is
+        # overwritten there once read.
+        with open("/proc/%d/cmdline" % s.p.pid, "rb") as f:
+            cmdline = f.read()
+        ok(b"postgres://" in cmdline and b"fake-unused-pw" not in cmdline,
+           "the URL's password is not left in the command line", cmdline)
         r = s.request("POST", "/api/v1/tokens", {"name": "ci"},
                       headers={"Cookie": cookie, "X-CSRF-Token": csrf})
         tok = r.json().get("secret", "") if r.status == 201 else ""
@@ -132,6 +138,15 @@ def main():
             f.write("pgtest-secret-pw\n")
         with open(bad, "w") as f:
             f.write("not-the-password\n")
+        # A secret file as any other: others may not read it (file_is_private).
+        os.chmod(good, 0o644)
+        p = subprocess.run([TRAWL, "repo", "list", "--data", data, "--database", pw_db,
+                            "--database-password-file", good], capture_output=True, text=True)
+        ok(p.returncode != 0 and "accessible to group or others" in p.stderr and
+           "pgtest-secret-pw" not in p.stderr, "a password file others may read is refused",
+           p.returncode, p.stderr)
+        os.chmod(good, 0o600)
+        os.chmod(bad, 0o600)
         p = subprocess.run([TRAWL, "repo", "list", "--data", data, "--database", pw_db,
                             "--database-password-file", good], capture_output=True, text=True)
         ok(p.returncode == 0 and "synced" in p.stdout, "the password file signs the role in",

@@ -173,12 +173,42 @@ static void key_file_is_base64_or_raw_and_long_enough(void **state)
 	assert_int_equal(cluster_key_load(&a, testlib_path("missing")), TRAWL_EIO);
 }
 
+/* The headers alone (before the body is read): the hash they name must be the signed one. */
+static void headers_are_checked_before_the_body(void **state)
+{
+	struct cluster_key k, o;
+	struct cluster_replay *r;
+	char sig[CLUSTER_SIG_MAX], hash[CLUSTER_HASH_HEX], other[CLUSTER_HASH_HEX];
+
+	(void)state;
+	keys(&k, &o);
+	assert_int_equal(cluster_replay_new(&r, 1024), 0);
+	cluster_sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
+	cluster_body_hash(hash, body, strlen(body));
+	cluster_body_hash(other, "x", 1);
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW), 0);
+	assert_int_equal(cluster_verify_head(r, &o, sig, "POST", "/p", hash, NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", other, NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", NULL, NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", "abc", NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/q", hash, NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify_head(r, &k, NULL, "POST", "/p", hash, NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW + 61),
+			 TRAWL_EPERM);
+	/* Checking the headers takes no nonce; the full check does, then the headers fail. */
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW), 0);
+	assert_int_equal(verify(r, &k, sig, "POST", "/p", body, NOW), 0);
+	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW), TRAWL_EPERM);
+	cluster_replay_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(signed_request_is_accepted_once),
 		cmocka_unit_test(expiry_is_sixty_seconds_either_way),
 		cmocka_unit_test(tampering_is_refused),
+		cmocka_unit_test(headers_are_checked_before_the_body),
 		cmocka_unit_test(malformed_headers_are_refused),
 		cmocka_unit_test(replay_table_is_bounded),
 		cmocka_unit_test(key_file_is_base64_or_raw_and_long_enough),

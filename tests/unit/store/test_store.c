@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -991,6 +992,78 @@ static void pg_an_unreachable_server_is_named(void **state)
 	assert_non_null(strstr(error_last(), "u:***@"));
 }
 
+/* Every spelling of a password in a libpq URI is hidden: userinfo without a path, a query. */
+static void display_names_hide_every_password(void **state)
+{
+	static const char *const urls[] = {
+		"postgres://trawl:sekrit@db",
+		"postgres://trawl:sekrit@db:5432",
+		"postgresql://trawl:sekrit@db?sslmode=require",
+		"postgres://trawl@db/trawl?password=sekrit",
+		"postgres://db/trawl?sslmode=require&password=sekrit&connect_timeout=5",
+		"postgres://db/trawl?PASSWORD=sekrit",
+		"postgres://trawl:sekrit@db/trawl?password=sekrit",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		char *d = store_display_name(urls[i]);
+
+		assert_non_null(d);
+		if (strstr(d, "sekrit"))
+			fail_msg("%s shown as %s", urls[i], d);
+		assert_non_null(strstr(d, "***"));
+		free(d);
+	}
+	/* Nothing else changes. */
+	char *d = store_display_name("postgres://trawl:sekrit@db/trawl?sslmode=require");
+	assert_string_equal(d, "postgres://trawl:***@db/trawl?sslmode=require");
+	free(d);
+	d = store_display_name("postgres://db/trawl?sslmode=require&password=x&a=b");
+	assert_string_equal(d, "postgres://db/trawl?sslmode=require&password=***&a=b");
+	free(d);
+}
+
+/* The command line's copy is overwritten in place: the same length, every password starred. */
+static void scrubbing_stars_every_password_in_place(void **state)
+{
+	char a[] = "postgres://trawl:sekrit@db/trawl?sslmode=require&password=pw2&x=1";
+	char b[] = "postgres://trawl@db";
+	char c[] = "sqlite:/tmp/a:b@c";
+
+	(void)state;
+	store_scrub_password(a);
+	assert_string_equal(a, "postgres://trawl:******@db/trawl?sslmode=require&password=***&x=1");
+	store_scrub_password(b);
+	assert_string_equal(b, "postgres://trawl@db");
+	store_scrub_password(c);
+	assert_string_equal(c, "sqlite:/tmp/a:b@c");
+}
+
+/* The database password file is a secret file: readable by others, it is refused unread. */
+static void a_password_file_others_may_read_is_refused(void **state)
+{
+	struct store *s = NULL;
+	char path[512], url[512];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pgpass-open", testlib_tmpdir());
+	assert_non_null(f = fopen(path, "w"));
+	fputs("sekrit-pw\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(url, sizeof(url), "postgres://u@/nodb?host=%s/none&connect_timeout=2",
+		 testlib_tmpdir());
+	setenv("TRAWL_DATABASE_PASSWORD_FILE", path, 1);
+	assert_int_equal(store_open(&s, url), TRAWL_EPERM);
+	unsetenv("TRAWL_DATABASE_PASSWORD_FILE");
+	assert_null(s);
+	assert_non_null(strstr(error_last(), "accessible to group or others"));
+	assert_non_null(strstr(error_last(), "chmod 600"));
+	assert_null(strstr(error_last(), "sekrit-pw"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1021,6 +1094,9 @@ int main(void)
 		cmocka_unit_test(syncs_left_syncing_are_marked_interrupted),
 		cmocka_unit_test(a_damaged_page_fails_the_check_with_the_advice),
 		cmocka_unit_test(the_stamp_moves_with_every_commit),
+		cmocka_unit_test(display_names_hide_every_password),
+		cmocka_unit_test(scrubbing_stars_every_password_in_place),
+		cmocka_unit_test(a_password_file_others_may_read_is_refused),
 	};
 
 	/* The PostgreSQL pass: every test but those that edit an SQLite file directly. */
