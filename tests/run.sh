@@ -43,8 +43,8 @@ export TRAWL_BUILD=$build
 # its own (test_server_sandbox.py) or turns it off (test_matcher.c).
 if [ -n "${TRAWL_TEST_CACHE_DIR:-}" ]; then
   export TRAWL_CACHE_DIR=$TRAWL_TEST_CACHE_DIR
-  # The whole release run fills more than the default cap (256 MiB): its sweeps removed the
-  # oldest entries, test_diff_rg.py's among them, and the ASan run compiled those again.
+  # A cap the release run cannot outgrow (it stores about 111 MB today, under the default 256
+  # MiB): a sweep would remove its oldest entries, and the ASan run compile those again.
   export TRAWL_CACHE_MAX_MB=${TRAWL_CACHE_MAX_MB:-8192}
   mkdir -p "$TRAWL_CACHE_DIR" || exit 2
   own_cache=
