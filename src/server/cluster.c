@@ -139,12 +139,12 @@ static int set_read_file(struct cluster_set *out, struct stat *st, const char *p
 	}
 	while (err == 0 && list.len && list.ptr[list.len - 1] == ',')
 		list.len--;
-	if (err == 0 && (err = buf_putc(&list, 0)) == 0) {
-		err = list.len > 1 ? cluster_set_parse(out, list.ptr) : TRAWL_EINVAL;
-		if (list.len <= 1)
-			error_set("--searchers-file %s names no searcher", path);
-		else if (err < 0)
-			error_prefix("--searchers-file %s", path);
+	if (err == 0 && list.len == 0) {
+		error_set("--searchers-file %s names no searcher", path);
+		err = TRAWL_EINVAL;
+	} else if (err == 0 && (err = buf_putc(&list, 0)) == 0 &&
+		   (err = cluster_set_parse(out, list.ptr)) < 0) {
+		error_prefix("--searchers-file %s", path);
 	}
 	buf_dispose(&list);
 	free(text);
@@ -195,6 +195,13 @@ static void set_check_file(struct cluster_srv *c, bool is_forced)
 	log_end(&l);
 out:
 	pthread_mutex_unlock(&c->file_lock);
+}
+
+/* The set a query or proxied route uses: the file's newest (looked at), one reference. */
+static struct set_ref *set_take(struct cluster_srv *c)
+{
+	set_check_file(c, false);
+	return set_get(c);
 }
 
 void server_cluster_reload(struct srv *s)
@@ -1016,8 +1023,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 		error_set("a fan-out runs on a search thread");
 		return TRAWL_EAGAIN;
 	}
-	set_check_file(cs, false);
-	sr = set_get(cs);
+	sr = set_take(cs);
 	set = &sr->set;
 	if (!(calls = calloc(set->n, sizeof(*calls))) || !(m = thread_multi(set->n))) {
 		free(calls);
@@ -1089,6 +1095,11 @@ int server_search_run(struct srv *s, const struct snapshot *snap, struct search_
  * or references, which may search other repositories the searcher cannot tell apart.
  */
 static const char *const proxied[] = { "tree", "file", "raw", "readme", "paths", "outline" };
+
+bool cluster_is_internal(const struct route *r)
+{
+	return strncmp(r->name, "internal_", 9) == 0;
+}
 
 bool cluster_is_proxied(const struct route *r)
 {
@@ -1163,7 +1174,7 @@ int cluster_admit_signed(struct req *rq, const char *url)
 	int err;
 
 	/* Health needs none. */
-	if (strncmp(rq->route->name, "internal_", 9) != 0)
+	if (!cluster_is_internal(rq->route))
 		return 0;
 	/*
 	 * The internal search: its headers before its body is read (a forged request is refused
@@ -1236,8 +1247,7 @@ static int proxy_run(struct req *rq)
 	long status = 0;
 	CURLcode res = CURLE_FAILED_INIT;
 
-	set_check_file(c, false);
-	sr = set_get(c);
+	sr = set_take(c);
 	node = &sr->set.v[cluster_owner(&sr->set, rq->args.name)];
 	buf_init(&target, 1 << 16);
 	buf_init(&full, 1 << 17);

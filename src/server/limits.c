@@ -216,7 +216,7 @@ static enum limits_kind kind_of(const struct req *rq)
 	 * caller (the frontend), whose limits would turn a busy cluster's answers partial. The
 	 * searcher keeps its own bound on searches at once (take_limits, --max-searches).
 	 */
-	if (strncmp(rq->route->name, "internal_", 9) == 0)
+	if (cluster_is_internal(rq->route))
 		return LIMITS_N_KINDS;
 	if (rq->route->flags & ROUTE_SEARCH)
 		return LIMITS_SEARCH;

@@ -423,6 +423,8 @@ int server_search_run(struct srv *s, const struct snapshot *snap, struct search_
 		      unsigned context);
 /* Whether a frontend proxies route r to the owner of its {name} (cluster.c). */
 bool cluster_is_proxied(const struct route *r);
+/* Whether r is one of a searcher's internal (signed) routes (cluster.c). */
+bool cluster_is_internal(const struct route *r);
 /* The handler a frontend runs for such a route: the caller's access, then the owner's answer. */
 int cluster_proxy(struct req *rq);
 /*

@@ -255,12 +255,13 @@ static void disk_store_sweeps_by_itself(void **state)
 /* A database of a few hundred KiB: two thousand alternated words. */
 static hs_database_t *compile_big(void)
 {
-	char *pat = malloc(2000 * 8 + 1), *w = pat;
+	size_t cap = 2000 * 8 + 1, len = 0;
+	char *pat = malloc(cap);
 	hs_database_t *db;
 
 	assert_non_null(pat);
 	for (int i = 0; i < 2000; i++)
-		w += sprintf(w, "%sq%04dz", i ? "|" : "", i);
+		len += (size_t)snprintf(pat + len, cap - len, "%sq%04dz", i ? "|" : "", i);
 	db = compile(pat);
 	free(pat);
 	return db;
