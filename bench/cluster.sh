@@ -103,12 +103,12 @@ serve() { # NAME DATA_OF_INDEX ARGS...: a server on a free port; prints the port
 # gets the same room, as many users would have.
 room=(--max-searches 64 --user-max-searches 64)
 one_port=$(serve one "$work/all-$n_repos" "${room[@]}")
-lone_port=$(serve lone "$work/all-$n_repos" --role searcher --cluster-secret-file "$secret" "${room[@]}")
+lone_port=$(serve lone "$work/all-$n_repos" --role searcher --self s0 --cluster-secret-file "$secret" "${room[@]}")
 fe1_port=$(serve fe1 "" --role frontend --cluster-secret-file "$secret" "${room[@]}" \
   --searchers "s0=127.0.0.1:$lone_port")
 addrs=
 for n in "${names[@]}"; do
-  p=$(serve "$n" "$work/$n-$n_repos-of-$n_searchers" --role searcher --cluster-secret-file "$secret" "${room[@]}")
+  p=$(serve "$n" "$work/$n-$n_repos-of-$n_searchers" --role searcher --self "$n" --cluster-secret-file "$secret" "${room[@]}")
   addrs+="$n=127.0.0.1:$p,"
 done
 fek_port=$(serve fek "" --role frontend --cluster-secret-file "$secret" "${room[@]}" --searchers "${addrs%,}")

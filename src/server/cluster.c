@@ -66,6 +66,29 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * SECURITY: a searcher's check of an internal request: signed with the cluster's key, for this
+ * searcher (its --self), this method and path (with its query) and body. 0 or EPERM.
+ */
+static int verify_signed(struct req *rq, const char *path, const void *body, size_t len)
+{
+	struct cluster_srv *c = rq->s->cluster;
+	struct cluster_req q = { rq->s->cfg->self, rq->method, path };
+
+	return cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER), &q,
+			      body, len, now_s());
+}
+
+/* A frontend's signature of a request for searcher node. */
+static void sign_for(char sig[CLUSTER_SIG_MAX], const struct cluster_key *key,
+		     const struct cluster_node *node, const char *method, const char *path,
+		     const void *body, size_t len)
+{
+	struct cluster_req q = { node->name, method, path };
+
+	cluster_sign(sig, key, &q, body, len, now_s());
+}
+
 static struct set_ref *set_get(struct cluster_srv *c)
 {
 	struct set_ref *r;
@@ -259,6 +282,14 @@ int server_cluster_start(struct srv *s)
 	}
 	if (cfg->role == SERVER_ROLE_INDEXER && !cfg->self) {
 		error_set("--role=indexer needs --self: the searcher whose repositories it syncs");
+		return TRAWL_EINVAL;
+	}
+	/* A searcher accepts only requests signed for its own name (cluster.h, cluster_req). */
+	if (cfg->role == SERVER_ROLE_SEARCHER &&
+	    (!cfg->self || !*cfg->self || strlen(cfg->self) > CLUSTER_NAME_MAX ||
+	     strpbrk(cfg->self, "\r\n"))) {
+		error_set("--role=searcher needs --self NAME: its name in the frontends' searcher "
+			  "list (requests signed for another name are refused)");
 		return TRAWL_EINVAL;
 	}
 	/* A searcher needs no list: its --self (a manifest's) is checked only against one. */
@@ -525,9 +556,7 @@ static int h_internal_search(struct req *rq)
 	int err;
 
 	/* SECURITY: a bare 401 for every failure: nothing tells a prober what was wrong. */
-	if (cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),
-			   rq->method, INTERNAL_PATH, rq->in_body.ptr, rq->in_body.len,
-			   now_s()) < 0) {
+	if (verify_signed(rq, INTERNAL_PATH, rq->in_body.ptr, rq->in_body.len) < 0) {
 		req_error(rq, 401, "unauthorized", "unauthorized", 0);
 		return 0;
 	}
@@ -695,7 +724,7 @@ static int call_start(struct call *c, CURLM *m, const struct cluster_key *key, l
 
 	snprintf(c->url, sizeof(c->url), "http://%s:%u" INTERNAL_PATH, c->node->host,
 		 c->node->port);
-	cluster_sign(sig, key, "POST", INTERNAL_PATH, c->body.ptr, c->body.len, now_s());
+	sign_for(sig, key, c->node, "POST", INTERNAL_PATH, c->body.ptr, c->body.len);
 	snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
 	cluster_body_hash(hash, c->body.ptr, c->body.len);
 	snprintf(hhdr, sizeof(hhdr), CLUSTER_HASH_HEADER ": %s", hash);
@@ -1181,18 +1210,18 @@ int cluster_admit_signed(struct req *rq, const char *url)
 	 * unread), the body itself and the nonce in its handler (cluster_verify).
 	 */
 	if (strcmp(rq->route->name, "internal_search") == 0) {
+		struct cluster_req q = { rq->s->cfg->self, rq->method, INTERNAL_PATH };
+
 		if (cluster_verify_head(c->replay, &c->key,
-					req_header_value(rq, CLUSTER_SIGN_HEADER), rq->method,
-					INTERNAL_PATH, req_header_value(rq, CLUSTER_HASH_HEADER),
-					now_s()) == 0)
+					req_header_value(rq, CLUSTER_SIGN_HEADER), &q,
+					req_header_value(rq, CLUSTER_HASH_HEADER), now_s()) == 0)
 			return 0;
 		req_error(rq, 401, "unauthorized", "unauthorized", 0);
 		return TRAWL_EAUTH;
 	}
 	buf_init(&target, 1 << 16);
 	err = buf_puts(&target, url) < 0 ? TRAWL_ENOMEM : put_query(&target, rq);
-	if (err == 0 && cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),
-				       rq->method, target.ptr, "", 0, now_s()) < 0)
+	if (err == 0 && verify_signed(rq, target.ptr, "", 0) < 0)
 		err = TRAWL_EAUTH;
 	buf_dispose(&target);
 	if (err < 0)
@@ -1254,7 +1283,7 @@ static int proxy_run(struct req *rq)
 	snprintf(url, sizeof(url), "http://%s:%u", node->host, node->port);
 	if (internal_target(&target, rq) == 0 && buf_puts(&full, url) == 0 &&
 	    buf_put(&full, target.ptr, target.len) == 0 && (h = curl_easy_init()) != NULL) {
-		cluster_sign(sig, &c->key, "GET", target.ptr, "", 0, now_s());
+		sign_for(sig, &c->key, node, "GET", target.ptr, "", 0);
 		snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
 		headers = curl_slist_append(NULL, hdr);
 		curl_easy_setopt(h, CURLOPT_URL, full.ptr);

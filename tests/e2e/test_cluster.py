@@ -117,7 +117,8 @@ class Cluster:
             os.makedirs(d)
             for r in repos:
                 index_repo(d, r, os.path.join(self.tmp, "src", r), symbols=True)
-        self.s[name] = Server(d, "--role", "searcher", "--cluster-secret-file", self.secret,
+        self.s[name] = Server(d, "--role", "searcher", "--self", name,
+                              "--cluster-secret-file", self.secret,
                               env={"TRAWL_TEST_CLUSTER_LOG": "1"})
         return self.s[name]
 
@@ -242,11 +243,13 @@ def queries():
     return qs
 
 
-def sign(secret_raw, method, path, body, t=None, nonce=None):
+def sign(secret_raw, method, path, body, t=None, nonce=None, target="s3"):
+    """The signature a frontend sends (src/cluster/sign.c): for the searcher named target."""
     key = hashlib.sha256(secret_raw).digest()
     t = str(int(time.time()) if t is None else t)
     nonce = nonce or os.urandom(16).hex()
-    msg = "\n".join([method, path, t, nonce, hashlib.sha256(body).hexdigest()]).encode()
+    msg = "\n".join([target, method, path, t, nonce,
+                     hashlib.sha256(body).hexdigest()]).encode()
     return "t=%s,n=%s,s=%s" % (t, nonce, hmac.new(key, msg, hashlib.sha256).hexdigest())
 
 
@@ -259,7 +262,8 @@ def post_internal(s, body, sig):
     return st, data
 
 
-def test_signing(s, secret_raw):
+def test_signing(s, secret_raw, other, s_data, s_secret):
+    """s is the searcher s3 (sign's default target); other is another searcher."""
     body = json.dumps({"q": "shared_word", "readable": ["repo00"], "context": 0, "type": 0,
                        "count": 0}).encode()
     st, data = post_internal(s, body, sign(secret_raw, "POST", "/internal/v1/search", body))
@@ -277,6 +281,8 @@ def test_signing(s, secret_raw):
         "replayed": sig,
         "tampered": sign(secret_raw, "POST", "/internal/v1/search", body + b" "),
         "malformed": "t=1,n=2,s=3",
+        "signed for another searcher": sign(secret_raw, "POST", "/internal/v1/search", body,
+                                            target="s0"),
     }
     for desc, h in cases.items():
         st, data = post_internal(s, body, h)
@@ -299,11 +305,24 @@ def test_signing(s, secret_raw):
                 head = b"(no answer: the searcher waits for the body)"
         ok(head.startswith(b"HTTP/1.1 401"),
            "an %s internal request is refused before its body is read" % desc, head)
+    # Seen on its way to s3 and answered there, a request cannot be replayed to another
+    # searcher (whose nonce table never saw it): the signature names its target.
+    sig = sign(secret_raw, "POST", "/internal/v1/search", body)
+    st, _ = post_internal(s, body, sig)
+    st2, data = post_internal(other, body, sig)
+    ok(st == 200 and st2 == 401 and b"TRWLC1" not in data,
+       "a request signed for one searcher is refused by another (401)", st, st2, data[:200])
     for path in ("/api/v1/search?q=x", "/", "/search", "/api/v1/repos", "/metrics"):
         st, _, data, _ = serverlib.request(s.port, "GET", path)
         ok(st == 404, "a searcher has no user route: %s is a 404" % path, st, data[:200])
     st, _, data, _ = serverlib.request(s.port, "GET", "/readyz")
     ok(st == 200, "a searcher with its index is ready", st, data)
+    # Without its name a searcher could not tell requests for it from others': it refuses to
+    # start (before it listens).
+    rc, _, err = trawl("serve", "--role", "searcher", "--cluster-secret-file", s_secret,
+                       "--listen", "127.0.0.1:0", data=s_data, check=False)
+    ok(rc != 0 and "--role=searcher needs --self NAME" in err,
+       "a searcher without --self does not start, and says why", rc, err)
 
 
 def test_partial(fe, one, cl, owner):
@@ -479,8 +498,9 @@ def test_searcher_limits(tmp, secret, servers):
     one caller, so its own per-caller rate and slots would make a busy cluster's answers
     partial. Here a searcher allows one search a second and one at a time per caller; eight
     searches at once through the frontend all answer whole."""
-    s = Server(os.path.join(tmp, "data-s0"), "--role", "searcher", "--cluster-secret-file",
-               secret, "--rate-search", "1/s", "--user-max-searches", "1")
+    s = Server(os.path.join(tmp, "data-s0"), "--role", "searcher", "--self", "s0",
+               "--cluster-secret-file", secret, "--rate-search", "1/s",
+               "--user-max-searches", "1")
     servers.append(s)
     fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
                 "s0=127.0.0.1:%d" % s.port, "--cluster-secret-file", secret,
@@ -618,7 +638,7 @@ def main():
            "a frontend over one searcher answers with its repositories", st, body[:300])
 
         test_searcher_limits(tmp, secret, servers)
-        test_signing(cl.s["s3"], secret_key)
+        test_signing(cl.s["s3"], secret_key, cl.s["s0"], os.path.join(tmp, "data-s3"), secret)
         test_rendezvous(tmp)
 
         # A fifth searcher: it indexes what it now owns; the others keep their old copies,
