@@ -805,15 +805,12 @@ struct pick {
 	const struct search_file *f;
 };
 
-static int cmp_pick(const void *a, const void *b)
+/* Two files by repository, path, first branch. */
+static int cmp_file_place(const struct search_file *x, const struct search_file *y)
 {
-	const struct search_file *x = ((const struct pick *)a)->f, *y = ((const struct pick *)b)->f;
 	size_t n = x->path_len < y->path_len ? x->path_len : y->path_len;
 	int c;
 
-	/* search.c's cmp_pick: by score, then repository, path, first branch. */
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
 	if ((c = strcmp(x->repo, y->repo)) != 0)
 		return c;
 	if ((c = memcmp(x->path, y->path, n)) != 0)
@@ -823,6 +820,16 @@ static int cmp_pick(const void *a, const void *b)
 	if (x->n_branches && y->n_branches)
 		return strcmp(x->branches[0], y->branches[0]);
 	return 0;
+}
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct search_file *x = ((const struct pick *)a)->f, *y = ((const struct pick *)b)->f;
+
+	/* search.c's cmp_pick: by score, then repository, path, first branch. */
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return cmp_file_place(x, y);
 }
 
 /* Sums the answers' stats into st; the flags of any, repo_none of all. */
@@ -887,36 +894,90 @@ static int emit(struct search_stats *st, struct pick *picks, size_t n, uint64_t 
 	return ret;
 }
 
+/* A symbol of the merge: its file (a pick) and its place in the file's list, best first. */
+struct sym_pick {
+	const struct search_file *f;
+	size_t file; /* its file's index in the picks */
+	size_t k;
+};
+
+static int cmp_sym_pick(const void *a, const void *b)
+{
+	const struct sym_pick *x = a, *y = b;
+	double sx = x->f->symbols[x->k].score, sy = y->f->symbols[y->k].score;
+
+	/*
+	 * symsearch.c's order: by score, then as found (shard by shard: repository and path
+	 * here), then the file's own order, in which equal scores are as found too.
+	 */
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	if (x->file != y->file)
+		return cmp_file_place(x->f, y->f);
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
 /*
- * type:symbol: the best count: symbols of every answer, then their files in the order of
- * their best symbol, as symsearch.c hands them out.
+ * For each file, how many of its symbols are among the best limit symbols of all files
+ * (all when limit is 0): as one process keeps the best count: symbols over every shard, the
+ * cut may fall inside a file, and a searcher's best need not be the cluster's. A file's
+ * symbols come best first, so its share is a prefix of them. keep has n entries.
+ */
+static int symbols_kept(size_t *keep, const struct pick *picks, size_t n, uint64_t limit)
+{
+	struct sym_pick *v;
+	size_t total = 0, m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += keep[i] = picks[i].f->n_symbols;
+	if (!limit || total <= limit)
+		return 0;
+	if (!(v = malloc(total * sizeof(*v))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++) {
+		keep[i] = 0;
+		for (size_t k = 0; k < picks[i].f->n_symbols; k++)
+			v[m++] = (struct sym_pick){ .f = picks[i].f, .file = i, .k = k };
+	}
+	qsort(v, total, sizeof(*v), cmp_sym_pick);
+	for (size_t j = 0; j < limit; j++)
+		keep[v[j].file]++;
+	free(v);
+	return 0;
+}
+
+/*
+ * type:symbol: the best count: symbols of every answer, in their files, the files in the
+ * order of their best symbol (the picks' order: a file's score is its best symbol's), as
+ * symsearch.c hands them out.
  */
 static int emit_symbols(struct search_stats *st, struct pick *picks, size_t n, uint64_t limit,
 			search_file_fn fn, void *arg)
 {
-	size_t total = 0;
-	int ret = 0;
+	size_t *keep, total = 0;
+	int ret;
 
+	if (!(keep = calloc(n ? n : 1, sizeof(*keep))))
+		return error_nomem(NULL);
+	if ((ret = symbols_kept(keep, picks, n, limit)) < 0) {
+		free(keep);
+		return ret;
+	}
 	for (size_t i = 0; i < n; i++)
 		total += picks[i].f->n_symbols;
-	/* Files are sorted by their best symbol; the cut keeps the best symbols overall. */
+	if (limit && total > limit)
+		st->is_limit_hit = true;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct search_file sf = *picks[i].f;
 
-		if (limit && st->lines >= limit) {
-			st->is_limit_hit = true;
-			break;
-		}
-		if (limit && st->lines + sf.n_symbols > limit) {
-			sf.n_symbols = (size_t)(limit - st->lines);
-			st->is_limit_hit = true;
-		}
-		sf.n_lines = sf.n_symbols;
+		if (!keep[i])
+			continue;
+		sf.n_symbols = sf.n_lines = keep[i];
 		st->lines += sf.n_symbols;
 		st->files++;
 		ret = fn(&sf, arg);
 	}
-	(void)total;
+	free(keep);
 	return ret;
 }
 

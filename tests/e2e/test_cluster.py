@@ -64,6 +64,9 @@ def repo_files(rng, i):
         if k == 0:
             lines.append("static int __init handler_%d(void)" % i)
             lines.append("int shared_word(int x) { return x; }")
+            # Symbols of other scores in one file: a count: cut falls inside files.
+            lines.append("void handler_%d_remove(void) { }" % i)
+            lines.append("int handle_%d(int x) { return x; }" % i)
         for _ in range(rng.randint(3, 30)):
             lines.append("\t" + rng.choice(WORDS))
         files["%s/f%d_%s%s" % (d, k, "x" * rng.randint(0, 12), ext)] = "\n".join(lines) + "\n"
@@ -623,8 +626,12 @@ def main():
             if st != 200 or body != body2:
                 bad.append("%s: %d %s\n  vs %d %s" % (path, st, body[:1200], st2, body2[:1200]))
         ok(not bad, "/api/v1/symbols through a frontend answers as one process", *bad[:2])
+        # Cuts inside a file: each file 0 defines handler_N and shared_word, of other scores.
+        cuts = [("type:symbol %s count:%d -repo:^secret$" % (w, n), {})
+                for w in ("/^(handler|shared)/", "handle") for n in (1, 2, 3, 5, 7, 11, 19)]
         compare(fe, one, [("type:symbol handler count:4 -repo:^secret$", {}),
-                          ("select:symbol handler -repo:^secret$", {})], "symbol searches")
+                          ("select:symbol handler -repo:^secret$", {})] + cuts,
+                "symbol searches")
 
         compare_repo_routes(fe, one)
         fe1 = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
