@@ -14,6 +14,7 @@
 #include "symbols/ctags.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/pid1.h"
 
 #ifndef TRAWL_VERSION
 #define TRAWL_VERSION "0.1.0"
@@ -366,6 +367,8 @@ int main(int argc, char **argv)
 	const char *name = argc > 1 ? argv[1] : NULL;
 	const struct cli_command *c;
 
+	/* A container's entry point without an init: reap and forward, as one (util/pid1.h). */
+	pid1_init();
 	if (!name) {
 		commands_put(stderr);
 		return EXIT_ERROR;
