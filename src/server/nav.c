@@ -167,8 +167,13 @@ static int merge_entry(struct nav_def *d, const char **json, const json_t *e)
 	const char *repo = json_string_value(json_object_get(e, "repo"));
 	const char *js = json_string_value(json_object_get(e, "json"));
 
-	if (!json_is_integer(json_object_get(e, "tier")) || tier < 0 || tier > 4 || !repo || !js ||
-	    js[0] != '{') {
+	json_t *sym = js ? json_loads(js, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	bool is_object = json_is_object(sym);
+
+	/* The symbol is copied into the answer as it is: it must be one JSON object. */
+	json_decref(sym);
+	if (!json_is_integer(json_object_get(e, "tier")) || tier < 0 || tier > 4 || !repo ||
+	    !is_object) {
 		error_set("a definition needs tier (0 to 4), repo and json (an object)");
 		return TRAWL_EINVAL;
 	}
