@@ -1,6 +1,7 @@
 /*
- * The cluster's roles in the server (docs/internals/cluster.md): a searcher's one data route,
- * POST /internal/v1/search, which answers only signed requests; and a frontend's fan-out,
+ * The cluster's roles in the server (docs/internals/cluster.md): a searcher's data routes,
+ * POST /internal/v1/search and /internal/v1/definition and the proxied routes of one
+ * repository, which answer only signed requests; and a frontend's fan-out,
  * server_search_run, the one seam every search route goes through: it runs the search here
  * (roles all and searcher) or sends each searcher the caller's readable repositories it owns
  * (rendezvous hashing), in parallel, and merges their answers as one process orders them.
@@ -1236,7 +1237,8 @@ int server_search_run(struct srv *s, const struct snapshot *snap, struct search_
 /*
  * The routes that read one repository ({name}) and nothing else: a frontend sends them to the
  * repository's searcher, under "/internal" + the same path and query, signed. Not definition
- * or references, which may search other repositories the searcher cannot tell apart.
+ * or references, which read other repositories the searcher cannot tell apart: handlers_nav.c
+ * asks the owner for the identifier only (cluster_owner_get), then fans out.
  */
 static const char *const proxied[] = { "tree", "file", "raw", "readme", "paths", "outline" };
 

@@ -5,6 +5,12 @@
  * does not exist); definitions come from the SYMBOLS sections of the shards of the caller's
  * readable repositories only (access_readable_repos), references from the ordinary search with
  * that same set (handlers_search_request). nav.c decides the identifier and the order.
+ *
+ * On a cluster (docs/internals/cluster.md, "Code navigation") the same code runs in parts: the
+ * file's searcher finds the identifier (handlers_identifier), each searcher looks up the
+ * definitions of its share of the readable set (handlers_defs_internal, one find_defs with one
+ * process), the frontend merges them (nav_merge) and runs references through the fan-out of
+ * every search (server_search_run).
  */
 #include <jansson.h>
 #include <stdlib.h>

@@ -197,6 +197,7 @@ int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_
 		error_set("a searcher's definitions need found, limit_hit and defs");
 		return TRAWL_EINVAL;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, the answers' roots. */
 	if (!(roots = realloc(m->roots, (m->n_roots + 1) * sizeof(*roots))) ||
 	    (err = merge_grow(m, n)) < 0) {
 		if (roots)

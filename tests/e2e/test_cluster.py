@@ -14,6 +14,11 @@ then `trawl index` into its own data directory), and frontends on loopback, agai
 - team mode through the fan-out: a canary repository readable by one user never shows for
   another (bodies, counts, alerts), and a searcher is sent only repositories of the caller's
   readable set (TRAWL_TEST_CLUSTER_LOG: each searcher logs the names it is sent);
+- code navigation through a frontend: definitions byte for byte and references field for
+  field equal one process's for hundreds of positions and the error cases (400, 404), in open
+  and team mode (bob never sees the canary's definitions or references, and the searchers
+  are sent his repositories only); a killed searcher leaves its definitions out, flagged, and
+  a file it owns is a 503; the navigation's internal routes refuse unsigned requests (401);
 - the internal route refuses unsigned, badly signed, expired and replayed requests (401), and a
   searcher has no user routes (404).
 
