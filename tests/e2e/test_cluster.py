@@ -90,6 +90,48 @@ def nav_files(i):
     return files
 
 
+BRANCHY = "branchy"
+
+
+def git(*args):
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t", GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    subprocess.run(["git", "-c", "init.defaultBranch=main"] + list(args), check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def make_branchy(tmp):
+    """A git repository of two branches for code navigation's rev=: main has def.c; dev adds
+    use.c, which calls dev_only_fn, and a definition of nav_common."""
+    path = os.path.join(tmp, "src", BRANCHY)
+    git("init", "-q", path)
+    write_tree(path, {"def.c": "int dev_only_fn(void) { return 0; }\n"})
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "one")
+    git("-C", path, "checkout", "-qb", "dev")
+    write_tree(path, {"use.c": "int call(void) { return dev_only_fn(); }\n",
+                      "nav/extra.c": "int nav_common(int x)\n{\n\treturn dev_only_fn();\n}\n"})
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "two")
+    git("-C", path, "checkout", "-q", "main")
+
+
+def index_branchy(data, tmp):
+    trawl("index", "-o", os.path.join(data, "index"), "--name", BRANCHY, "--branch", "main",
+          "--branch", "dev", "--symbols", os.path.join(tmp, "src", BRANCHY))
+
+
+def branchy_paths():
+    """Navigation on the branches of BRANCHY: rev=dev finds what only dev has, the default
+    branch (no rev, rev=main) does not; another repository sees BRANCHY's default branch."""
+    b = "/api/v1/repos/%s/%%s?" % BRANCHY
+    return [b + "path=def.c&line=1&col=6&rev=dev", b + "path=def.c&line=1&col=6",
+            b + "path=def.c&line=1&col=6&rev=main", b + "path=use.c&line=1&col=30&rev=dev",
+            b + "path=use.c&line=1&col=30&rev=main", b + "path=nav/extra.c&line=1&col=6&rev=dev",
+            b + "path=nav/extra.c&line=3&col=10&rev=dev",
+            "/api/v1/repos/repo00/%s?path=nav/common.c&line=1&col=6"]
+
+
 def names():
     return ["repo%02d" % i for i in range(N_REPOS)]
 
@@ -136,7 +178,10 @@ class Cluster:
         if not os.path.isdir(d):
             os.makedirs(d)
             for r in repos:
-                index_repo(d, r, os.path.join(self.tmp, "src", r), symbols=True)
+                if r == BRANCHY:
+                    index_branchy(d, self.tmp)
+                else:
+                    index_repo(d, r, os.path.join(self.tmp, "src", r), symbols=True)
         self.s[name] = Server(d, "--role", "searcher", "--cluster-secret-file", self.secret,
                               env={"TRAWL_TEST_CLUSTER_LOG": "1"})
         return self.s[name]
@@ -524,13 +569,15 @@ def test_nav_team(fe, one, cl, tok, nav_reqs):
 
 
 def test_nav_team_fe(tmp, cl, secret, one, nav_reqs):
-    """A team frontend of its own (public repositories, the canary alice's) for
-    test_nav_team."""
+    """A team frontend of its own (public repositories, BRANCHY too: bob reads what one process
+    holds; the canary alice's) for test_nav_team."""
     fe_data = os.path.join(tmp, "data-fe-nav")
     os.makedirs(fe_data)
     for r in names() + ["secret"]:
         index_repo(fe_data, r, os.path.join(tmp, "src", r))
+    index_branchy(fe_data, tmp)
     tok = team_setup(fe_data)
+    trawl("repo", "set", BRANCHY, "--public", data=fe_data)
     fe = Server(fe_data, "--role", "frontend", "--searchers", cl.arg(SEARCHERS4),
                 "--cluster-secret-file", secret)
     try:
@@ -783,13 +830,15 @@ def main():
         with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
             f.write(secret_raw + b"\n")
         secret_key = base64.b64decode(secret_raw)
-        all_repos = names() + ["secret"]
+        make_branchy(tmp)
+        all_repos = names() + ["secret", BRANCHY]
         owner = assign(SEARCHERS4, all_repos)
 
         one_data = os.path.join(tmp, "data-one")
         os.makedirs(one_data)
         for r in names():
             index_repo(one_data, r, os.path.join(tmp, "src", r), symbols=True)
+        index_branchy(one_data, tmp)
         one = Server(one_data)
         servers.append(one)
 
@@ -826,10 +875,15 @@ def main():
         # The canary repository also holds int and shared_word: left out (test_nav_team has
         # them, for a caller who cannot read it).
         nav_reqs = nav_paths(nav_positions(one, names(), avoid=("int", "shared_word")))
+        nav_reqs += branchy_paths()
         st = nav_statuses(one, nav_reqs)
         ok(st.get(200, 0) >= 30 and st.get(400, 0) >= 4 and st.get(404, 0) >= 3,
            "the navigation positions reach answers and errors", st)
         compare_nav(fe, one, nav_reqs, "four searchers")
+        _, on_dev = get(one, branchy_paths()[0] % "references")
+        _, on_main = get(one, branchy_paths()[1] % "references")
+        ok(b"use.c" in on_dev and b"use.c" not in on_main,
+           "the compared positions reach a branch's own files (rev=dev)", on_dev[:300])
         fe1 = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
                      cl.arg(["s0"]), "--cluster-secret-file", secret)
         servers.append(fe1)
