@@ -111,21 +111,22 @@ int handlers_identifier(struct req *rq)
 {
 	struct nav_file f;
 	struct buf *b = &rq->body;
-	const char *id;
+	const char *id, *branch;
 	size_t id_len;
 	int err;
 
 	if ((err = ident_open(&f, &id, &id_len, rq)) < 0)
 		goto out;
+	branch = f.rev.has_branches ? f.rev.name : NULL;
 	if ((err = buf_puts(b, "{\"identifier\":")) < 0 ||
 	    (err = json_put_string(b, id, id_len, NULL)) < 0 ||
 	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
 	    (err = json_put_string(b, f.rev.name, strlen(f.rev.name), NULL)) < 0 ||
 	    (err = buf_puts(b, ",\"branch\":")) < 0 ||
-	    (err = put_str_or_null(b, f.rev.has_branches ? f.rev.name : NULL, strlen(f.rev.name))) <
-		    0 ||
+	    (err = put_str_or_null(b, branch, branch ? strlen(branch) : 0)) < 0 ||
 	    (err = buf_printf(b, ",\"lang\":%u,\"path\":", (unsigned)f.d.lang)) < 0 ||
-	    (err = json_put_string(b, f.path, f.path_len, NULL)) < 0 || (err = buf_putc(b, '}')) < 0) {
+	    (err = json_put_string(b, f.path, f.path_len, NULL)) < 0 ||
+	    (err = buf_putc(b, '}')) < 0) {
 		err = handlers_internal(err);
 		goto out;
 	}
@@ -450,8 +451,8 @@ static int put_defs(struct buf *b, const struct defs *c, const char *id, size_t 
  * The one lookup of one process and of a searcher: the definitions of id in the shards of
  * readable, sorted (nav_def_cmp). Free c->v after, also on failure.
  */
-static int find_defs(struct defs *c, const struct snapshot *snap,
-		     const struct search_repos *readable, const char *id, size_t id_len)
+static int find_defs(struct defs *c, const struct snapshot *snap, const struct search_repos *readable,
+		     const char *id, size_t id_len)
 {
 	int err;
 
@@ -531,15 +532,15 @@ int handlers_defs_internal(struct req *rq, const struct json_t *body,
 	struct defs c = { .ix = rq->snap->ix,
 			  .origin = snapshot_repo(rq->snap, repo),
 			  .origin_rev = &origin_rev,
-			  .path = req_body_str(body, "path", &path_len),
-			  .lang = (uint16_t)lang };
+			  .path = req_body_str(body, "path", &path_len) };
 	int err = 0;
 
-	c.path_len = path_len;
 	if (lang < 0 || lang > UINT16_MAX || id_len == 0 || id_len > NAV_IDENT_MAX) {
 		error_set("lang or id is out of range");
 		return TRAWL_EINVAL;
 	}
+	c.path_len = path_len;
+	c.lang = (uint16_t)lang;
 	/* SECURITY: the origin is looked at only when it is in the caller's share. */
 	if (c.origin && !search_repos_has(repos, repo))
 		c.origin = NULL;
@@ -586,7 +587,8 @@ static int definition_run(struct req *rq)
 	    (err = json_put_string(&head, ci.path, strlen(ci.path), NULL)) < 0 ||
 	    (err = buf_puts(&head, ",\"rev\":")) < 0 ||
 	    (err = json_put_string(&head, ci.rev, strlen(ci.rev), NULL)) < 0 ||
-	    (err = buf_printf(&head, ",\"lang\":%u,", ci.lang)) < 0 || (err = buf_putc(&head, 0)) < 0 ||
+	    (err = buf_printf(&head, ",\"lang\":%u,", ci.lang)) < 0 ||
+	    (err = buf_putc(&head, 0)) < 0 ||
 	    (err = cluster_post_each(rq->s, "/internal/v1/definition", head.ptr, readable,
 				     &rq->s->is_stopping, merge_answer, &m, &n_failed)) < 0 ||
 	    (err = nav_merge_put(&rq->body, &m, ci.id, strlen(ci.id), DEFS_MAX, n_failed)) < 0) {
@@ -808,8 +810,8 @@ out:
  * The search for references: the identifier as a whole word, case-sensitive (an identifier is
  * letters, digits and '_': nothing in it is special to a regular expression).
  */
-static int refs_work_new(struct refs_work **out, const char *repo, const char *branch,
-			 const char *id, size_t id_len)
+static int refs_work_new(struct refs_work **out, const char *repo, const char *branch, const char *id,
+			 size_t id_len)
 {
 	struct refs_work *w = calloc(1, sizeof(*w));
 	struct buf q;

@@ -46,6 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
 from teamlib import (Server, TRAWL, done, index_repo, ok, token_create, trawl,  # noqa: E402
                      user_add, write_tree)
+from test_nav import git  # noqa: E402
 
 N_REPOS = 20
 CANARY = "CANARY_" + uuid.uuid4().hex
@@ -91,13 +92,6 @@ def nav_files(i):
 
 
 BRANCHY = "branchy"
-
-
-def git(*args):
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t", GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
-    subprocess.run(["git", "-c", "init.defaultBranch=main"] + list(args), check=True, env=env,
-                   stdout=subprocess.DEVNULL)
 
 
 def make_branchy(tmp):

@@ -237,7 +237,8 @@ static int add(struct nav_merge *m, uint32_t searcher, const char *ans)
 }
 
 /* A searcher's answer entry: tier, repository, and a symbol object naming both. */
-#define DEF(t, r, p) "{\"tier\":" #t ",\"repo\":\"" r "\",\"json\":\"{\\\"p\\\":\\\"" r "/" p "\\\"}\"}"
+#define DEF(t, r, p) \
+	"{\"tier\":" #t ",\"repo\":\"" r "\",\"json\":\"{\\\"p\\\":\\\"" r "/" p "\\\"}\"}"
 
 static void merge_orders_as_one_process(void **state)
 {
@@ -247,12 +248,14 @@ static void merge_orders_as_one_process(void **state)
 	(void)state;
 	buf_init(&b, 1 << 16);
 	/* Each answer is sorted already; a repository is on one searcher only. */
-	assert_int_equal(add(&m, 0, "{\"found\":3,\"limit_hit\":false,\"defs\":[" DEF(1, "m", "b.c")
-				     "," DEF(3, "a", "z.c") "," DEF(4, "c", "y.py") "]}"),
+	assert_int_equal(add(&m, 0,
+			     "{\"found\":3,\"limit_hit\":false,\"defs\":[" DEF(1, "m", "b.c") "," DEF(
+				     3, "a", "z.c") "," DEF(4, "c", "y.py") "]}"),
 			 0);
-	assert_int_equal(add(&m, 1, "{\"found\":4,\"limit_hit\":false,\"defs\":[" DEF(0, "b", "x.c")
-				     "," DEF(3, "b", "a.c") "," DEF(3, "b", "0.c") "," DEF(4, "a",
-											 "q.py") "]}"),
+	assert_int_equal(add(&m, 1,
+			     "{\"found\":4,\"limit_hit\":false,\"defs\":[" DEF(0, "b", "x.c") "," DEF(
+				     3, "b", "a.c") "," DEF(3, "b", "0.c") "," DEF(4, "a",
+										   "q.py") "]}"),
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "id", 2, 100, 0), 0);
 	assert_string_equal(b.ptr, "{\"identifier\":\"id\",\"definitions\":["
@@ -271,11 +274,11 @@ static void merge_cuts_and_flags_the_limit(void **state)
 	(void)state;
 	buf_init(&b, 1 << 16);
 	/* Two found in all, one listed: more than max (1) were found. */
-	assert_int_equal(add(&m, 0, "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(2, "a", "1")
-				     "]}"),
+	assert_int_equal(add(&m, 0,
+			     "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(2, "a", "1") "]}"),
 			 0);
-	assert_int_equal(add(&m, 1, "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "b", "2")
-				     "]}"),
+	assert_int_equal(add(&m, 1,
+			     "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "b", "2") "]}"),
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "x", 1, 1, 2), 0);
 	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":[{\"p\":\"b/2\"}],"
@@ -299,10 +302,13 @@ static void merge_refuses_malformed_answers(void **state)
 		"{\"found\":0,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "b") "]}",
 		"{\"found\":-1,\"limit_hit\":false,\"defs\":[]}",
 		"{\"found\":1,\"limit_hit\":1,\"defs\":[]}",
-		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":5,\"repo\":\"a\",\"json\":\"{}\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":5,\"repo\":\"a\",\"json\":\"{}"
+		"\"}]}",
 		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"json\":\"{}\"}]}",
-		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"{\"}]}",
-		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"[]\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"{"
+		"\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"[]"
+		"\"}]}",
 		"{\"found\":2,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "b") ",7]}",
 	};
 	struct nav_merge m = { 0 };
