@@ -2,13 +2,16 @@
 # The cluster benchmark (issue 18): the same content served by one process (role all) and by
 # frontends over searchers, on this one machine, side by side in one run.
 #
-#   bench/cluster.sh [--repos N] [--searchers K]
+#   bench/cluster.sh [--repos N] [--searchers K] [--equal-only]
 #
 #   --repos N      split the corpus into N repositories of consecutive files (default 40)
 #   --searchers K  searchers of the sharded cluster (default 4)
+#   --equal-only   only compare the answers (below), print them, write nothing
 #   CORPUS=DIR     corpus to use instead of the Linux source from ../shared/bench/corpus.sh
 #   TRAWL=BIN      trawl binary (default: $repo/build/release/trawl)
 #   ROUNDS=N       rounds of the latency queries (default 200)
+#   QUERY_MEMORY=MIB  every server's --query-memory (default 1024: below)
+#   EQUAL_QUERIES=TSV the queries compared (default bench/queries.tsv)
 #   DURATION=10s   each wrk run           CONNS=16   wrk connections (2 threads)
 #
 # Measures, over the same N repositories:
@@ -18,7 +21,8 @@
 #   2. the same for the frontend over K searchers (each holding its rendezvous share);
 #   3. queries/s (wrk, the selective keyword queries of bench/queries.tsv as users type them)
 #      of the one process against the K-searcher cluster, on the same 2 cores;
-#   4. each searcher's resident memory against the content and index it holds.
+#   4. each searcher's resident memory against the content and index it holds;
+#   and that the frontend's answers to every query of queries.tsv equal the one process's.
 # Writes bench/cluster.md; the split, indexes and data directories go to bench/work/cluster/.
 set -euo pipefail
 
@@ -26,11 +30,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 n_repos=40
 n_searchers=4
+equal_only=0
 while (($#)); do
   case $1 in
     --repos) n_repos=${2:?--repos needs a number}; shift 2 ;;
     --searchers) n_searchers=${2:?--searchers needs a number}; shift 2 ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --equal-only) equal_only=1; shift ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cluster.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -101,14 +107,18 @@ serve() { # NAME DATA_OF_INDEX ARGS...: a server on a free port; prints the port
 # wrk is one caller: the per-user search slots (half of --max-searches) would turn a frontend's
 # searches, which wait on the network, into 429s long before the machine is busy. Every server
 # gets the same room, as many users would have.
-room=(--max-searches 64 --user-max-searches 64)
+# --query-memory: the count:all answers compared below (two of them over 2 million lines) are
+# compared whole; with the default 128 MiB one process stops at its limit where searchers, each
+# holding a share, do not, and the two answers are cut at different places (both flagged).
+# The latency and throughput queries are selective: far below either limit.
+room=(--max-searches 64 --user-max-searches 64 --query-memory "${QUERY_MEMORY:-1024}")
 one_port=$(serve one "$work/all-$n_repos" "${room[@]}")
-lone_port=$(serve lone "$work/all-$n_repos" --role searcher --cluster-secret-file "$secret" "${room[@]}")
+lone_port=$(serve lone "$work/all-$n_repos" --role searcher --self s0 --cluster-secret-file "$secret" "${room[@]}")
 fe1_port=$(serve fe1 "" --role frontend --cluster-secret-file "$secret" "${room[@]}" \
   --searchers "s0=127.0.0.1:$lone_port")
 addrs=
 for n in "${names[@]}"; do
-  p=$(serve "$n" "$work/$n-$n_repos-of-$n_searchers" --role searcher --cluster-secret-file "$secret" "${room[@]}")
+  p=$(serve "$n" "$work/$n-$n_repos-of-$n_searchers" --role searcher --self "$n" --cluster-secret-file "$secret" "${room[@]}")
   addrs+="$n=127.0.0.1:$p,"
 done
 fek_port=$(serve fek "" --role frontend --cluster-secret-file "$secret" "${room[@]}" --searchers "${addrs%,}")
@@ -129,6 +139,20 @@ for r in csv.DictReader(open(sys.argv[1]), delimiter="\t"):
         q = re.sub(r"\\(.)", r"\1", p)
     out.write("/api/v1/search?q=%s\n" % urllib.parse.quote(q))
 PY
+
+# The answers to every query of queries.tsv, default count: and count:all, whole, against the
+# one process's (cluster_equal.py); a difference fails the run once the report is written. Run
+# after the memory is read (its count:all answers hold gigabytes), or alone with --equal-only.
+equal_status=0
+run_equal() {
+  equal=$(python3 "$here/cluster_equal.py" "${EQUAL_QUERIES:-$here/queries.tsv}" "$one_port" "$fek_port") ||
+    equal_status=$?
+}
+if ((equal_only)); then
+  run_equal
+  echo "$equal"
+  exit "$equal_status"
+fi
 
 # 1, 2: latency, each query sent to the three user-facing servers in turn; the answers must
 # agree (the cluster test proves it in detail; here a wrong answer would make the numbers moot).
@@ -199,6 +223,7 @@ for n in one lone "${names[@]}"; do
     "$(numfmt --to=iec "$isize")" "$rss" "$(bc -l <<<"$rss / ($content / 1073741824)")")$'\n'
 done
 mem_rows+=$(printf '| frontend over %d | | | | %d | |' "$n_searchers" "$(rss_mib "$(cat "$work/run-fek.pid")")")
+run_equal
 
 {
   echo "# The cluster on one machine: fan-out overhead, throughput, memory"
@@ -206,7 +231,8 @@ mem_rows+=$(printf '| frontend over %d | | | | %d | |' "$n_searchers" "$(rss_mib
   echo "\`bench/cluster.sh --repos $n_repos --searchers $n_searchers\` on $(date -u +%Y-%m-%d),"
   echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), trawl $(git -C "$repo" rev-parse --short HEAD),"
   echo "the corpus ($corpus) split into $n_repos repositories; every process on this machine,"
-  echo "each with \`--max-searches 64 --user-max-searches 64\` (wrk is one caller)."
+  echo "each with \`--max-searches 64 --user-max-searches 64 --query-memory ${QUERY_MEMORY:-1024}\`"
+  echo "(wrk is one caller; the memory for the whole count:all answers compared at the end)."
   echo
   echo "## Latency of /api/v1/search (ms, p50 / p99; $rounds rounds, the servers in turn)"
   echo
@@ -227,5 +253,15 @@ mem_rows+=$(printf '| frontend over %d | | | | %d | |' "$n_searchers" "$(rss_mib
   echo "| process | repositories | content | index | RSS MiB | MiB per GiB of content |"
   echo "|---|---|---|---|---|---|"
   echo "$mem_rows"
+  echo
+  echo "## Answers equal to the one process's (bench/cluster_equal.py)"
+  echo
+  echo "Every query of bench/queries.tsv through /api/v1/search, as a user types it, with the"
+  echo "default count: and with count:all: the frontend over $n_searchers searchers against the one"
+  echo "process, the whole answers compared (results, lines, ranges, order, alerts, summary but"
+  echo "timings and index statistics)."
+  echo
+  echo "$equal"
 } > "$here/cluster.md"
 cat "$here/cluster.md"
+[[ $equal_status == 0 ]] || { echo "cluster.sh: the cluster's answers differ from the one process's" >&2; exit 1; }

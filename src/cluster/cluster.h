@@ -76,12 +76,23 @@ int cluster_key_load(struct cluster_key *out, const char *path);
 void cluster_key_of(struct cluster_key *out, const void *secret, size_t len);
 
 /*
+ * What a signature names of its request besides the body: the searcher it is for (its name in
+ * the set, its --self), so that a request seen on the way to one searcher cannot be replayed to
+ * another, whose nonce table does not hold it; the method; the path with its query.
+ */
+struct cluster_req {
+	const char *target;
+	const char *method;
+	const char *path;
+};
+
+/*
  * The signature header's value for a request at time now (Unix seconds):
  * "t=TIME,n=NONCE,s=MAC" where NONCE is 16 random bytes in hex and MAC is HMAC-SHA256, in
- * hex, over "METHOD\nPATH\nTIME\nNONCE\nSHA256(BODY) in hex".
+ * hex, over "TARGET\nMETHOD\nPATH\nTIME\nNONCE\nSHA256(BODY) in hex".
  */
-void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k, const char *method,
-		  const char *path, const void *body, size_t len, int64_t now);
+void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k,
+		  const struct cluster_req *q, const void *body, size_t len, int64_t now);
 
 /*
  * A request with a body also sends the body's SHA-256 in hex (CLUSTER_HASH_HEADER), which
@@ -99,8 +110,8 @@ void cluster_body_hash(char out[CLUSTER_HASH_HEX], const void *body, size_t len)
  */
 struct cluster_replay;
 int cluster_verify_head(struct cluster_replay *r, const struct cluster_key *k,
-			const char *header, const char *method, const char *path,
-			const char *body_hash, int64_t now);
+			const char *header, const struct cluster_req *q, const char *body_hash,
+			int64_t now);
 
 /* Nonces seen within the window: a bounded table (each lives until its time + the window). */
 struct cluster_replay;
@@ -115,8 +126,7 @@ void cluster_replay_free(struct cluster_replay *r);
  * failure alike (the caller answers a bare 401), ELIMIT when the table is full of live nonces.
  */
 int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const char *header,
-		   const char *method, const char *path, const void *body, size_t len,
-		   int64_t now);
+		   const struct cluster_req *q, const void *body, size_t len, int64_t now);
 
 /* ---- the searcher's answer (wire.c) ---- */
 

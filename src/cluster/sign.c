@@ -1,6 +1,6 @@
 /*
- * Signed internal requests (cluster.h): HMAC-SHA256 over the method, path, time, nonce and the
- * body's hash, an expiry window and a bounded table of the nonces seen within it.
+ * Signed internal requests (cluster.h): HMAC-SHA256 over the target searcher's name, the method,
+ * path, time, nonce and the body's hash, an expiry window and a bounded table of the nonces seen within it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -86,37 +86,35 @@ void cluster_body_hash(char out[CLUSTER_HASH_HEX], const void *body, size_t len)
 
 /* The MAC of the canonical request (its body by its hash in hex) into mac. */
 static void mac_of_hash(uint8_t mac[crypto_auth_hmacsha256_BYTES], const struct cluster_key *k,
-			const char *method, const char *path, const char *t, const char *nonce,
+			const struct cluster_req *q, const char *t, const char *nonce,
 			const char *hex)
 {
+	const char *const part[] = { q->target, q->method, q->path, t, nonce, hex };
 	crypto_auth_hmacsha256_state st;
 
 	crypto_auth_hmacsha256_init(&st, k->k, sizeof(k->k));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)method, strlen(method));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)path, strlen(path));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)t, strlen(t));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)nonce, strlen(nonce));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)hex, strlen(hex));
+	/* No part holds a newline (names, methods, request targets, digits, hex). */
+	for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+		if (i)
+			crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
+		crypto_auth_hmacsha256_update(&st, (const uint8_t *)part[i], strlen(part[i]));
+	}
 	crypto_auth_hmacsha256_final(&st, mac);
 }
 
 /* The MAC of the canonical request into mac. */
 static void mac_of(uint8_t mac[crypto_auth_hmacsha256_BYTES], const struct cluster_key *k,
-		   const char *method, const char *path, const char *t, const char *nonce,
-		   const void *body, size_t len)
+		   const struct cluster_req *q, const char *t, const char *nonce, const void *body,
+		   size_t len)
 {
 	char hex[CLUSTER_HASH_HEX];
 
 	cluster_body_hash(hex, body, len);
-	mac_of_hash(mac, k, method, path, t, nonce, hex);
+	mac_of_hash(mac, k, q, t, nonce, hex);
 }
 
-void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k, const char *method,
-		  const char *path, const void *body, size_t len, int64_t now)
+void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k,
+		  const struct cluster_req *q, const void *body, size_t len, int64_t now)
 {
 	uint8_t n[NONCE_BYTES], mac[crypto_auth_hmacsha256_BYTES];
 	char nhex[2 * NONCE_BYTES + 1], mhex[2 * sizeof(mac) + 1], t[24];
@@ -124,7 +122,7 @@ void cluster_sign(char out[CLUSTER_SIG_MAX], const struct cluster_key *k, const 
 	randombytes_buf(n, sizeof(n));
 	sodium_bin2hex(nhex, sizeof(nhex), n, sizeof(n));
 	snprintf(t, sizeof(t), "%lld", (long long)now);
-	mac_of(mac, k, method, path, t, nhex, body, len);
+	mac_of(mac, k, q, t, nhex, body, len);
 	sodium_bin2hex(mhex, sizeof(mhex), mac, sizeof(mac));
 	snprintf(out, CLUSTER_SIG_MAX, "t=%s,n=%s,s=%s", t, nhex, mhex);
 }
@@ -264,8 +262,8 @@ static int parse_fresh(const char *header, int64_t now, char t[24], char n[2 * N
 }
 
 int cluster_verify_head(struct cluster_replay *r, const struct cluster_key *k,
-			const char *header, const char *method, const char *path,
-			const char *body_hash, int64_t now)
+			const char *header, const struct cluster_req *q, const char *body_hash,
+			int64_t now)
 {
 	char t[24], n[2 * NONCE_BYTES + 1];
 	uint8_t want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
@@ -274,15 +272,14 @@ int cluster_verify_head(struct cluster_replay *r, const struct cluster_key *k,
 	if (!body_hash || strlen(body_hash) != CLUSTER_HASH_HEX - 1 ||
 	    parse_fresh(header, now, t, n, got, nonce) < 0)
 		return TRAWL_EPERM;
-	mac_of_hash(want, k, method, path, t, n, body_hash);
+	mac_of_hash(want, k, q, t, n, body_hash);
 	if (sodium_memcmp(want, got, sizeof(want)) != 0)
 		return TRAWL_EPERM;
 	return replay_seen(r, nonce, now) ? TRAWL_EPERM : 0;
 }
 
 int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const char *header,
-		   const char *method, const char *path, const void *body, size_t len,
-		   int64_t now)
+		   const struct cluster_req *q, const void *body, size_t len, int64_t now)
 {
 	char t[24], n[2 * NONCE_BYTES + 1];
 	uint8_t want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
@@ -290,7 +287,7 @@ int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const 
 
 	if (parse_fresh(header, now, t, n, got, nonce) < 0)
 		return TRAWL_EPERM;
-	mac_of(want, k, method, path, t, n, body, len);
+	mac_of(want, k, q, t, n, body, len);
 	if (sodium_memcmp(want, got, sizeof(want)) != 0)
 		return TRAWL_EPERM;
 	/* Only a genuine request reaches the table: forged ones cannot fill it. */

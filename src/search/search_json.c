@@ -1,9 +1,11 @@
 /* JSON result objects for the CLI and the HTTP API (search_json.h). */
 #include "search/search_json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "query/lang.h"
+#include "util/error.h"
 #include "util/json.h"
 
 static const char *const kinds[] = { [SEARCH_CONTENT] = "file", [SEARCH_PATH] = "path",
@@ -212,20 +214,82 @@ int search_json_summary(struct buf *b, const struct search_stats *st, bool is_ty
 
 void search_select_init(struct search_select *s, enum qselect select)
 {
-	s->select = select;
+	*s = (struct search_select){ .select = select };
 	buf_init(&s->seen, BUF_MAX_DEFAULT);
 }
 
 void search_select_dispose(struct search_select *s)
 {
 	buf_dispose(&s->seen);
+	free(s->slots);
+	s->slots = NULL;
+}
+
+/* FNV-1a: keys are repository names and paths, not chosen to collide by anyone but a user. */
+static uint64_t key_hash(const char *k)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of key: the one holding it, or the empty one where it goes. */
+static size_t *key_slot(struct search_select *s, const char *key, uint64_t h)
+{
+	size_t i = (size_t)h & (s->n_slots - 1);
+
+	while (s->slots[i] && strcmp(s->seen.ptr + s->slots[i] - 1, key) != 0)
+		i = (i + 1) & (s->n_slots - 1);
+	return &s->slots[i];
+}
+
+/* Room for one more key (the table at most half full). ENOMEM. */
+static int keys_grow(struct search_select *s)
+{
+	size_t n = s->n_slots ? 2 * s->n_slots : 64, *old = s->slots, old_n = s->n_slots;
+
+	if (2 * (s->n_keys + 1) <= s->n_slots)
+		return 0;
+	if (!(s->slots = calloc(n, sizeof(*s->slots)))) {
+		s->slots = old;
+		return TRAWL_ENOMEM;
+	}
+	s->n_slots = n;
+	for (size_t i = 0; i < old_n; i++)
+		if (old[i])
+			*key_slot(s, s->seen.ptr + old[i] - 1, key_hash(s->seen.ptr + old[i] - 1)) =
+				old[i];
+	free(old);
+	return 0;
+}
+
+/*
+ * Whether key was seen; remembers it if not. A key that cannot be remembered (out of memory)
+ * counts as new: a result shown twice, never one lost. Hashed: select:file over a large
+ * corpus meets every file's key, and a scan of the keys seen made that quadratic.
+ */
+static bool key_seen(struct search_select *s, const char *key, size_t len)
+{
+	uint64_t h = key_hash(key);
+	size_t at;
+
+	if (s->n_slots && *key_slot(s, key, h))
+		return true;
+	at = s->seen.len;
+	if (keys_grow(s) < 0 || buf_put(&s->seen, key, len) < 0)
+		return false;
+	*key_slot(s, key, h) = at + 1;
+	s->n_keys++;
+	return false;
 }
 
 bool search_select_apply(struct search_select *s, struct search_file *out,
 			 const struct search_file *f)
 {
 	struct buf key;
-	bool is_seen = false;
+	bool is_seen;
 
 	*out = *f;
 	if (s->select == QS_NONE || s->select == QS_SYMBOL)
@@ -238,10 +302,7 @@ bool search_select_apply(struct search_select *s, struct search_file *out,
 		buf_dispose(&key);
 		return false;
 	}
-	for (size_t i = 0; i < s->seen.len && !is_seen; i += strlen(s->seen.ptr + i) + 1)
-		is_seen = strcmp(s->seen.ptr + i, key.ptr) == 0;
-	if (!is_seen)
-		buf_put(&s->seen, key.ptr, key.len);
+	is_seen = key_seen(s, key.ptr, key.len);
 	buf_dispose(&key);
 	out->kind = s->select == QS_REPO ? SEARCH_REPO : SEARCH_PATH;
 	out->n_lines = 0;

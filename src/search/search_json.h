@@ -42,6 +42,9 @@ int search_json_summary(struct buf *b, const struct search_stats *st, bool is_ty
 struct search_select {
 	enum qselect select;
 	struct buf seen; /* keys printed so far, '\0'-separated */
+	/* Their set: offsets into seen + 1 (0: empty), open addressing, at most half full. */
+	size_t *slots;
+	size_t n_slots, n_keys;
 };
 
 void search_select_init(struct search_select *s, enum qselect select);

@@ -67,6 +67,29 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * SECURITY: a searcher's check of an internal request: signed with the cluster's key, for this
+ * searcher (its --self), this method and path (with its query) and body. 0 or EPERM.
+ */
+static int verify_signed(struct req *rq, const char *path, const void *body, size_t len)
+{
+	struct cluster_srv *c = rq->s->cluster;
+	struct cluster_req q = { rq->s->cfg->self, rq->method, path };
+
+	return cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER), &q,
+			      body, len, now_s());
+}
+
+/* A frontend's signature of a request for searcher node. */
+static void sign_for(char sig[CLUSTER_SIG_MAX], const struct cluster_key *key,
+		     const struct cluster_node *node, const char *method, const char *path,
+		     const void *body, size_t len)
+{
+	struct cluster_req q = { node->name, method, path };
+
+	cluster_sign(sig, key, &q, body, len, now_s());
+}
+
 static struct set_ref *set_get(struct cluster_srv *c)
 {
 	struct set_ref *r;
@@ -262,6 +285,14 @@ int server_cluster_start(struct srv *s)
 		error_set("--role=indexer needs --self: the searcher whose repositories it syncs");
 		return TRAWL_EINVAL;
 	}
+	/* A searcher accepts only requests signed for its own name (cluster.h, cluster_req). */
+	if (cfg->role == SERVER_ROLE_SEARCHER &&
+	    (!cfg->self || !*cfg->self || strlen(cfg->self) > CLUSTER_NAME_MAX ||
+	     strpbrk(cfg->self, "\r\n"))) {
+		error_set("--role=searcher needs --self NAME: its name in the frontends' searcher "
+			  "list (requests signed for another name are refused)");
+		return TRAWL_EINVAL;
+	}
 	/* A searcher needs no list: its --self (a manifest's) is checked only against one. */
 	if (cfg->self && c->set->set.n && (c->self = cluster_set_find(&c->set->set, cfg->self)) < 0) {
 		error_set("--self: \"%s\" is not a name of --searchers", cfg->self);
@@ -309,13 +340,11 @@ const char *server_role_name(enum server_role r)
  */
 bool cluster_verify_body(struct req *rq)
 {
-	struct cluster_srv *c = rq->s->cluster;
 	char path[128];
 
 	snprintf(path, sizeof(path), "/%s", rq->route->pattern);
 	/* SECURITY: a bare 401 for every failure: nothing tells a prober what was wrong. */
-	if (cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER), rq->method,
-			   path, rq->in_body.ptr, rq->in_body.len, now_s()) == 0)
+	if (verify_signed(rq, path, rq->in_body.ptr, rq->in_body.len) == 0)
 		return true;
 	req_error(rq, 401, "unauthorized", "unauthorized", 0);
 	return false;
@@ -774,15 +803,6 @@ static int call_body(struct call *c, const struct fanout_ctx *x, const struct se
 	return call_share(c, repos, set, k);
 }
 
-/* The one signature of a request the frontend sends searcher node. */
-static void sign_for(char sig[CLUSTER_SIG_MAX], const struct cluster_key *key,
-		     const struct cluster_node *node, const char *method, const char *target,
-		     const void *body, size_t len)
-{
-	(void)node; /* a signature for one searcher only: cluster/sign.c */
-	cluster_sign(sig, key, method, target, body, len, now_s());
-}
-
 static int call_start(struct call *c, CURLM *m, const struct cluster_key *key, long timeout_ms)
 {
 	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32], hash[CLUSTER_HASH_HEX];
@@ -872,15 +892,12 @@ struct pick {
 	const struct search_file *f;
 };
 
-static int cmp_pick(const void *a, const void *b)
+/* Two files by repository, path, first branch. */
+static int cmp_file_place(const struct search_file *x, const struct search_file *y)
 {
-	const struct search_file *x = ((const struct pick *)a)->f, *y = ((const struct pick *)b)->f;
 	size_t n = x->path_len < y->path_len ? x->path_len : y->path_len;
 	int c;
 
-	/* search.c's cmp_pick: by score, then repository, path, first branch. */
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
 	if ((c = strcmp(x->repo, y->repo)) != 0)
 		return c;
 	if ((c = memcmp(x->path, y->path, n)) != 0)
@@ -890,6 +907,16 @@ static int cmp_pick(const void *a, const void *b)
 	if (x->n_branches && y->n_branches)
 		return strcmp(x->branches[0], y->branches[0]);
 	return 0;
+}
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct search_file *x = ((const struct pick *)a)->f, *y = ((const struct pick *)b)->f;
+
+	/* search.c's cmp_pick: by score, then repository, path, first branch. */
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return cmp_file_place(x, y);
 }
 
 /* Sums the answers' stats into st; the flags of any, repo_none of all. */
@@ -954,36 +981,90 @@ static int emit(struct search_stats *st, struct pick *picks, size_t n, uint64_t 
 	return ret;
 }
 
+/* A symbol of the merge: its file (a pick) and its place in the file's list, best first. */
+struct sym_pick {
+	const struct search_file *f;
+	size_t file; /* its file's index in the picks */
+	size_t k;
+};
+
+static int cmp_sym_pick(const void *a, const void *b)
+{
+	const struct sym_pick *x = a, *y = b;
+	double sx = x->f->symbols[x->k].score, sy = y->f->symbols[y->k].score;
+
+	/*
+	 * symsearch.c's order: by score, then as found (shard by shard: repository and path
+	 * here), then the file's own order, in which equal scores are as found too.
+	 */
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	if (x->file != y->file)
+		return cmp_file_place(x->f, y->f);
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
 /*
- * type:symbol: the best count: symbols of every answer, then their files in the order of
- * their best symbol, as symsearch.c hands them out.
+ * For each file, how many of its symbols are among the best limit symbols of all files
+ * (all when limit is 0): as one process keeps the best count: symbols over every shard, the
+ * cut may fall inside a file, and a searcher's best need not be the cluster's. A file's
+ * symbols come best first, so its share is a prefix of them. keep has n entries.
+ */
+static int symbols_kept(size_t *keep, const struct pick *picks, size_t n, uint64_t limit)
+{
+	struct sym_pick *v;
+	size_t total = 0, m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += keep[i] = picks[i].f->n_symbols;
+	if (!limit || total <= limit)
+		return 0;
+	if (!(v = malloc(total * sizeof(*v))))
+		return error_nomem(NULL);
+	for (size_t i = 0; i < n; i++) {
+		keep[i] = 0;
+		for (size_t k = 0; k < picks[i].f->n_symbols; k++)
+			v[m++] = (struct sym_pick){ .f = picks[i].f, .file = i, .k = k };
+	}
+	qsort(v, total, sizeof(*v), cmp_sym_pick);
+	for (size_t j = 0; j < limit; j++)
+		keep[v[j].file]++;
+	free(v);
+	return 0;
+}
+
+/*
+ * type:symbol: the best count: symbols of every answer, in their files, the files in the
+ * order of their best symbol (the picks' order: a file's score is its best symbol's), as
+ * symsearch.c hands them out.
  */
 static int emit_symbols(struct search_stats *st, struct pick *picks, size_t n, uint64_t limit,
 			search_file_fn fn, void *arg)
 {
-	size_t total = 0;
-	int ret = 0;
+	size_t *keep, total = 0;
+	int ret;
 
+	if (!(keep = calloc(n ? n : 1, sizeof(*keep))))
+		return error_nomem(NULL);
+	if ((ret = symbols_kept(keep, picks, n, limit)) < 0) {
+		free(keep);
+		return ret;
+	}
 	for (size_t i = 0; i < n; i++)
 		total += picks[i].f->n_symbols;
-	/* Files are sorted by their best symbol; the cut keeps the best symbols overall. */
+	if (limit && total > limit)
+		st->is_limit_hit = true;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct search_file sf = *picks[i].f;
 
-		if (limit && st->lines >= limit) {
-			st->is_limit_hit = true;
-			break;
-		}
-		if (limit && st->lines + sf.n_symbols > limit) {
-			sf.n_symbols = (size_t)(limit - st->lines);
-			st->is_limit_hit = true;
-		}
-		sf.n_lines = sf.n_symbols;
+		if (!keep[i])
+			continue;
+		sf.n_symbols = sf.n_lines = keep[i];
 		st->lines += sf.n_symbols;
 		st->files++;
 		ret = fn(&sf, arg);
 	}
-	(void)total;
+	free(keep);
 	return ret;
 }
 
@@ -1329,10 +1410,11 @@ int cluster_admit_signed(struct req *rq, const char *url)
 	 */
 	if (rq->route->methods & ROUTE_POST) {
 		char path[128];
+		struct cluster_req q = { rq->s->cfg->self, rq->method, path };
 
 		snprintf(path, sizeof(path), "/%s", rq->route->pattern);
 		if (cluster_verify_head(c->replay, &c->key,
-					req_header_value(rq, CLUSTER_SIGN_HEADER), rq->method, path,
+					req_header_value(rq, CLUSTER_SIGN_HEADER), &q,
 					req_header_value(rq, CLUSTER_HASH_HEADER), now_s()) == 0)
 			return 0;
 		req_error(rq, 401, "unauthorized", "unauthorized", 0);
@@ -1340,8 +1422,7 @@ int cluster_admit_signed(struct req *rq, const char *url)
 	}
 	buf_init(&target, 1 << 16);
 	err = buf_puts(&target, url) < 0 ? TRAWL_ENOMEM : put_query(&target, rq);
-	if (err == 0 && cluster_verify(c->replay, &c->key, req_header_value(rq, CLUSTER_SIGN_HEADER),
-				       rq->method, target.ptr, "", 0, now_s()) < 0)
+	if (err == 0 && verify_signed(rq, target.ptr, "", 0) < 0)
 		err = TRAWL_EAUTH;
 	buf_dispose(&target);
 	if (err < 0)

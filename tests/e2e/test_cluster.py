@@ -71,6 +71,9 @@ def repo_files(rng, i):
         if k == 0:
             lines.append("static int __init handler_%d(void)" % i)
             lines.append("int shared_word(int x) { return x; }")
+            # Symbols of other scores in one file: a count: cut falls inside files.
+            lines.append("void handler_%d_remove(void) { }" % i)
+            lines.append("int handle_%d(int x) { return x; }" % i)
         for _ in range(rng.randint(3, 30)):
             lines.append("\t" + rng.choice(WORDS))
         files["%s/f%d_%s%s" % (d, k, "x" * rng.randint(0, 12), ext)] = "\n".join(lines) + "\n"
@@ -176,7 +179,8 @@ class Cluster:
                     index_branchy(d, self.tmp)
                 else:
                     index_repo(d, r, os.path.join(self.tmp, "src", r), symbols=True)
-        self.s[name] = Server(d, "--role", "searcher", "--cluster-secret-file", self.secret,
+        self.s[name] = Server(d, "--role", "searcher", "--self", name,
+                              "--cluster-secret-file", self.secret,
                               env={"TRAWL_TEST_CLUSTER_LOG": "1"})
         return self.s[name]
 
@@ -301,11 +305,13 @@ def queries():
     return qs
 
 
-def sign(secret_raw, method, path, body, t=None, nonce=None):
+def sign(secret_raw, method, path, body, t=None, nonce=None, target="s3"):
+    """The signature a frontend sends (src/cluster/sign.c): for the searcher named target."""
     key = hashlib.sha256(secret_raw).digest()
     t = str(int(time.time()) if t is None else t)
     nonce = nonce or os.urandom(16).hex()
-    msg = "\n".join([method, path, t, nonce, hashlib.sha256(body).hexdigest()]).encode()
+    msg = "\n".join([target, method, path, t, nonce,
+                     hashlib.sha256(body).hexdigest()]).encode()
     return "t=%s,n=%s,s=%s" % (t, nonce, hmac.new(key, msg, hashlib.sha256).hexdigest())
 
 
@@ -318,7 +324,8 @@ def post_internal(s, body, sig):
     return st, data
 
 
-def test_signing(s, secret_raw):
+def test_signing(s, secret_raw, other, s_data, s_secret):
+    """s is the searcher s3 (sign's default target); other is another searcher."""
     body = json.dumps({"q": "shared_word", "readable": ["repo00"], "context": 0, "type": 0,
                        "count": 0}).encode()
     st, data = post_internal(s, body, sign(secret_raw, "POST", "/internal/v1/search", body))
@@ -336,6 +343,8 @@ def test_signing(s, secret_raw):
         "replayed": sig,
         "tampered": sign(secret_raw, "POST", "/internal/v1/search", body + b" "),
         "malformed": "t=1,n=2,s=3",
+        "signed for another searcher": sign(secret_raw, "POST", "/internal/v1/search", body,
+                                            target="s0"),
     }
     for desc, h in cases.items():
         st, data = post_internal(s, body, h)
@@ -358,11 +367,24 @@ def test_signing(s, secret_raw):
                 head = b"(no answer: the searcher waits for the body)"
         ok(head.startswith(b"HTTP/1.1 401"),
            "an %s internal request is refused before its body is read" % desc, head)
+    # Seen on its way to s3 and answered there, a request cannot be replayed to another
+    # searcher (whose nonce table never saw it): the signature names its target.
+    sig = sign(secret_raw, "POST", "/internal/v1/search", body)
+    st, _ = post_internal(s, body, sig)
+    st2, data = post_internal(other, body, sig)
+    ok(st == 200 and st2 == 401 and b"TRWLC1" not in data,
+       "a request signed for one searcher is refused by another (401)", st, st2, data[:200])
     for path in ("/api/v1/search?q=x", "/", "/search", "/api/v1/repos", "/metrics"):
         st, _, data, _ = serverlib.request(s.port, "GET", path)
         ok(st == 404, "a searcher has no user route: %s is a 404" % path, st, data[:200])
     st, _, data, _ = serverlib.request(s.port, "GET", "/readyz")
     ok(st == 200, "a searcher with its index is ready", st, data)
+    # Without its name a searcher could not tell requests for it from others': it refuses to
+    # start (before it listens).
+    rc, _, err = trawl("serve", "--role", "searcher", "--cluster-secret-file", s_secret,
+                       "--listen", "127.0.0.1:0", data=s_data, check=False)
+    ok(rc != 0 and "--role=searcher needs --self NAME" in err,
+       "a searcher without --self does not start, and says why", rc, err)
 
 
 def test_partial(fe, one, cl, owner):
@@ -504,6 +526,10 @@ def test_nav_signing(s, secret_raw):
     st, _, data, _ = serverlib.request(s.port, "GET", path, None,
                                        {"X-Trawl-Signature": sign(secret_raw, "GET", path, b"")})
     ok(st in (200, 404), "a signed identifier request is answered", st, data[:200])
+    st, _, data, _ = serverlib.request(s.port, "GET", path, None, {
+        "X-Trawl-Signature": sign(secret_raw, "GET", path, b"", target="s0")})
+    ok(st == 401, "an identifier request signed for another searcher is refused (401)", st,
+       data[:200])
     body = json.dumps({"id": "shared_word", "repo": "repo00", "path": "x.c", "lang": 0,
                        "rev": "HEAD", "all": True, "set": ["s3"], "self": "s3"}).encode()
     dpath = "/internal/v1/definition"
@@ -512,6 +538,8 @@ def test_nav_signing(s, secret_raw):
                                             dpath, body)),
                       ("signed for the search route", sign(secret_raw, "POST",
                                                            "/internal/v1/search", body)),
+                      ("signed for another searcher", sign(secret_raw, "POST", dpath, body,
+                                                           target="s0")),
                       ("signed", sign(secret_raw, "POST", dpath, body))):
         h = {"Content-Type": "application/json",
              "X-Trawl-Content-SHA256": hashlib.sha256(body).hexdigest()}
@@ -736,8 +764,9 @@ def test_searcher_limits(tmp, secret, servers):
     one caller, so its own per-caller rate and slots would make a busy cluster's answers
     partial. Here a searcher allows one search a second and one at a time per caller; eight
     searches at once through the frontend all answer whole."""
-    s = Server(os.path.join(tmp, "data-s0"), "--role", "searcher", "--cluster-secret-file",
-               secret, "--rate-search", "1/s", "--user-max-searches", "1")
+    s = Server(os.path.join(tmp, "data-s0"), "--role", "searcher", "--self", "s0",
+               "--cluster-secret-file", secret, "--rate-search", "1/s",
+               "--user-max-searches", "1")
     servers.append(s)
     fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
                 "s0=127.0.0.1:%d" % s.port, "--cluster-secret-file", secret,
@@ -862,8 +891,12 @@ def main():
             if st != 200 or body != body2:
                 bad.append("%s: %d %s\n  vs %d %s" % (path, st, body[:1200], st2, body2[:1200]))
         ok(not bad, "/api/v1/symbols through a frontend answers as one process", *bad[:2])
+        # Cuts inside a file: each file 0 defines handler_N and shared_word, of other scores.
+        cuts = [("type:symbol %s count:%d -repo:^secret$" % (w, n), {})
+                for w in ("/^(handler|shared)/", "handle") for n in (1, 2, 3, 5, 7, 11, 19)]
         compare(fe, one, [("type:symbol handler count:4 -repo:^secret$", {}),
-                          ("select:symbol handler -repo:^secret$", {})], "symbol searches")
+                          ("select:symbol handler -repo:^secret$", {})] + cuts,
+                "symbol searches")
 
         compare_repo_routes(fe, one)
         # The canary repository also holds int and shared_word: left out (test_nav_team has
@@ -889,7 +922,7 @@ def main():
            "a frontend over one searcher answers with its repositories", st, body[:300])
 
         test_searcher_limits(tmp, secret, servers)
-        test_signing(cl.s["s3"], secret_key)
+        test_signing(cl.s["s3"], secret_key, cl.s["s0"], os.path.join(tmp, "data-s3"), secret)
         test_nav_signing(cl.s["s3"], secret_key)
         test_rendezvous(tmp)
 

@@ -1,6 +1,6 @@
 /*
  * Unit tests for src/cluster/sign.c: a signed request is accepted once; a replay, an expired
- * or future time, another key, a changed method, path or body, a changed nonce or a malformed
+ * or future time, another key, another target searcher, a changed method, path or body, a changed nonce or a malformed
  * header are refused alike; the replay table is bounded; the key file's forms.
  */
 #include <setjmp.h>
@@ -26,10 +26,35 @@ static void keys(struct cluster_key *k, struct cluster_key *other)
 	cluster_key_of(other, "0123456789abcdef0123456789abcdeF", 32);
 }
 
+/* The tests' requests are for the searcher "s0" unless they say otherwise. */
+static void sign(char sig[CLUSTER_SIG_MAX], const struct cluster_key *k, const char *method,
+		 const char *path, const char *b, size_t len, int64_t now)
+{
+	struct cluster_req q = { "s0", method, path };
+
+	cluster_sign(sig, k, &q, b, len, now);
+}
+
+static int verify_n(struct cluster_replay *r, const struct cluster_key *k, const char *sig,
+		    const char *method, const char *path, const char *b, size_t len, int64_t now)
+{
+	struct cluster_req q = { "s0", method, path };
+
+	return cluster_verify(r, k, sig, &q, b, len, now);
+}
+
 static int verify(struct cluster_replay *r, const struct cluster_key *k, const char *sig,
 		  const char *method, const char *path, const char *b, int64_t now)
 {
-	return cluster_verify(r, k, sig, method, path, b, strlen(b), now);
+	return verify_n(r, k, sig, method, path, b, strlen(b), now);
+}
+
+static int head(struct cluster_replay *r, const struct cluster_key *k, const char *sig,
+		const char *method, const char *path, const char *hash, int64_t now)
+{
+	struct cluster_req q = { "s0", method, path };
+
+	return cluster_verify_head(r, k, sig, &q, hash, now);
 }
 
 static void signed_request_is_accepted_once(void **state)
@@ -41,12 +66,12 @@ static void signed_request_is_accepted_once(void **state)
 	(void)state;
 	keys(&k, &o);
 	assert_int_equal(cluster_replay_new(&r, 1024), 0);
-	cluster_sign(sig, &k, "POST", "/internal/v1/search", body, strlen(body), NOW);
+	sign(sig, &k, "POST", "/internal/v1/search", body, strlen(body), NOW);
 	assert_int_equal(verify(r, &k, sig, "POST", "/internal/v1/search", body, NOW + 3), 0);
 	assert_int_equal(verify(r, &k, sig, "POST", "/internal/v1/search", body, NOW + 3),
 			 TRAWL_EPERM);
 	/* Each signature has its own nonce: the same request signed again passes. */
-	cluster_sign(sig2, &k, "POST", "/internal/v1/search", body, strlen(body), NOW);
+	sign(sig2, &k, "POST", "/internal/v1/search", body, strlen(body), NOW);
 	assert_true(strcmp(sig, sig2) != 0);
 	assert_int_equal(verify(r, &k, sig2, "POST", "/internal/v1/search", body, NOW), 0);
 	cluster_replay_free(r);
@@ -61,11 +86,11 @@ static void expiry_is_sixty_seconds_either_way(void **state)
 	(void)state;
 	keys(&k, &o);
 	assert_int_equal(cluster_replay_new(&r, 1024), 0);
-	cluster_sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
+	sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
 	assert_int_equal(verify(r, &k, sig, "POST", "/p", body, NOW + 61), TRAWL_EPERM);
 	assert_int_equal(verify(r, &k, sig, "POST", "/p", body, NOW - 61), TRAWL_EPERM);
 	assert_int_equal(verify(r, &k, sig, "POST", "/p", body, NOW + 60), 0);
-	cluster_sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
+	sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
 	assert_int_equal(verify(r, &k, sig, "POST", "/p", body, NOW - 60), 0);
 	cluster_replay_free(r);
 }
@@ -80,7 +105,7 @@ static void tampering_is_refused(void **state)
 	(void)state;
 	keys(&k, &o);
 	assert_int_equal(cluster_replay_new(&r, 1024), 0);
-	cluster_sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
+	sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
 	assert_int_equal(verify(r, &o, sig, "POST", "/p", body, NOW), TRAWL_EPERM);
 	assert_int_equal(verify(r, &k, sig, "GET", "/p", body, NOW), TRAWL_EPERM);
 	assert_int_equal(verify(r, &k, sig, "POST", "/q", body, NOW), TRAWL_EPERM);
@@ -135,14 +160,14 @@ static void replay_table_is_bounded(void **state)
 	keys(&k, &o);
 	assert_int_equal(cluster_replay_new(&r, 64), 0);
 	/* 64 slots: live nonces fill it, and then it refuses (ELIMIT) rather than forget. */
-	while (n < 1000 && (err = (cluster_sign(sig, &k, "POST", "/p", "", 0, NOW),
-				   cluster_verify(r, &k, sig, "POST", "/p", "", 0, NOW))) == 0)
+	while (n < 1000 && (err = (sign(sig, &k, "POST", "/p", "", 0, NOW),
+				   verify_n(r, &k, sig, "POST", "/p", "", 0, NOW))) == 0)
 		n++;
 	assert_int_equal(err, TRAWL_ELIMIT);
 	assert_true(n >= 8 && n <= 64);
 	/* Past the window their slots are free again. */
-	cluster_sign(sig, &k, "POST", "/p", "", 0, NOW + 121);
-	assert_int_equal(cluster_verify(r, &k, sig, "POST", "/p", "", 0, NOW + 121), 0);
+	sign(sig, &k, "POST", "/p", "", 0, NOW + 121);
+	assert_int_equal(verify_n(r, &k, sig, "POST", "/p", "", 0, NOW + 121), 0);
 	cluster_replay_free(r);
 }
 
@@ -183,22 +208,50 @@ static void headers_are_checked_before_the_body(void **state)
 	(void)state;
 	keys(&k, &o);
 	assert_int_equal(cluster_replay_new(&r, 1024), 0);
-	cluster_sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
+	sign(sig, &k, "POST", "/p", body, strlen(body), NOW);
 	cluster_body_hash(hash, body, strlen(body));
 	cluster_body_hash(other, "x", 1);
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW), 0);
-	assert_int_equal(cluster_verify_head(r, &o, sig, "POST", "/p", hash, NOW), TRAWL_EPERM);
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", other, NOW), TRAWL_EPERM);
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", NULL, NOW), TRAWL_EPERM);
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", "abc", NOW), TRAWL_EPERM);
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/q", hash, NOW), TRAWL_EPERM);
-	assert_int_equal(cluster_verify_head(r, &k, NULL, "POST", "/p", hash, NOW), TRAWL_EPERM);
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW + 61),
+	assert_int_equal(head(r, &k, sig, "POST", "/p", hash, NOW), 0);
+	assert_int_equal(head(r, &o, sig, "POST", "/p", hash, NOW), TRAWL_EPERM);
+	assert_int_equal(head(r, &k, sig, "POST", "/p", other, NOW), TRAWL_EPERM);
+	assert_int_equal(head(r, &k, sig, "POST", "/p", NULL, NOW), TRAWL_EPERM);
+	assert_int_equal(head(r, &k, sig, "POST", "/p", "abc", NOW), TRAWL_EPERM);
+	assert_int_equal(head(r, &k, sig, "POST", "/q", hash, NOW), TRAWL_EPERM);
+	assert_int_equal(head(r, &k, NULL, "POST", "/p", hash, NOW), TRAWL_EPERM);
+	assert_int_equal(head(r, &k, sig, "POST", "/p", hash, NOW + 61),
 			 TRAWL_EPERM);
 	/* Checking the headers takes no nonce; the full check does, then the headers fail. */
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW), 0);
+	assert_int_equal(head(r, &k, sig, "POST", "/p", hash, NOW), 0);
 	assert_int_equal(verify(r, &k, sig, "POST", "/p", body, NOW), 0);
-	assert_int_equal(cluster_verify_head(r, &k, sig, "POST", "/p", hash, NOW), TRAWL_EPERM);
+	assert_int_equal(head(r, &k, sig, "POST", "/p", hash, NOW), TRAWL_EPERM);
+	cluster_replay_free(r);
+}
+
+/*
+ * A request signed for one searcher is refused by another (whose nonce table never saw it):
+ * seen on its way to s0, it cannot be replayed to s1.
+ */
+static void another_searchers_request_is_refused(void **state)
+{
+	struct cluster_key k, o;
+	struct cluster_replay *r;
+	struct cluster_req s0 = { "s0", "POST", "/p" }, s1 = { "s1", "POST", "/p" };
+	char sig[CLUSTER_SIG_MAX], hash[CLUSTER_HASH_HEX];
+
+	(void)state;
+	keys(&k, &o);
+	assert_int_equal(cluster_replay_new(&r, 1024), 0);
+	cluster_sign(sig, &k, &s0, body, strlen(body), NOW);
+	cluster_body_hash(hash, body, strlen(body));
+	assert_int_equal(cluster_verify_head(r, &k, sig, &s1, hash, NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify(r, &k, sig, &s1, body, strlen(body), NOW), TRAWL_EPERM);
+	/* The names are whole: "s" or "s0x" is not "s0". */
+	s1.target = "s";
+	assert_int_equal(cluster_verify(r, &k, sig, &s1, body, strlen(body), NOW), TRAWL_EPERM);
+	s1.target = "s0x";
+	assert_int_equal(cluster_verify(r, &k, sig, &s1, body, strlen(body), NOW), TRAWL_EPERM);
+	assert_int_equal(cluster_verify_head(r, &k, sig, &s0, hash, NOW), 0);
+	assert_int_equal(cluster_verify(r, &k, sig, &s0, body, strlen(body), NOW), 0);
 	cluster_replay_free(r);
 }
 
@@ -208,6 +261,7 @@ int main(void)
 		cmocka_unit_test(signed_request_is_accepted_once),
 		cmocka_unit_test(expiry_is_sixty_seconds_either_way),
 		cmocka_unit_test(tampering_is_refused),
+		cmocka_unit_test(another_searchers_request_is_refused),
 		cmocka_unit_test(headers_are_checked_before_the_body),
 		cmocka_unit_test(malformed_headers_are_refused),
 		cmocka_unit_test(replay_table_is_bounded),

@@ -19,6 +19,7 @@
 #include "index/shard.h"
 #include "query/query.h"
 #include "search/request.h"
+#include "search/search_json.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -352,6 +353,42 @@ static void request_returns_the_sink_error(void **state)
 	rec_dispose(&r);
 }
 
+/*
+ * select: shows each repository or file once, however many: 200,000 files (the keys are a
+ * hashed set: a scan of the keys seen made select:file over a large corpus quadratic), every
+ * one new the first time and seen the second, a repository and its files apart.
+ */
+static void select_shows_each_key_once(void **state)
+{
+	struct search_select fsel, rsel;
+	struct search_file f = { .repo = "r", .kind = SEARCH_CONTENT }, out;
+	char path[32];
+	unsigned shown = 0, again = 0, repos = 0;
+
+	(void)state;
+	search_select_init(&fsel, QS_FILE);
+	search_select_init(&rsel, QS_REPO);
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < 200000; i++) {
+			f.path = path;
+			f.path_len = (size_t)snprintf(path, sizeof(path), "d%u/f%u.c", i % 97, i);
+			f.repo = i % 3 ? "alpha" : "beta";
+			if (search_select_apply(&fsel, &out, &f))
+				pass ? again++ : shown++;
+			repos += search_select_apply(&rsel, &out, &f);
+			assert_int_equal(out.kind, SEARCH_REPO);
+			assert_null(out.lines);
+		}
+	assert_int_equal(shown, 200000);
+	assert_int_equal(again, 0);
+	assert_int_equal(repos, 2);
+	/* "alpha" + "/x" is not the repository "alpha/x": keys hold the repository whole. */
+	f.repo = "alpha/x";
+	assert_true(search_select_apply(&rsel, &out, &f));
+	search_select_dispose(&fsel);
+	search_select_dispose(&rsel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +402,7 @@ int main(void)
 		cmocka_unit_test(request_late_sink_is_a_timeout),
 		cmocka_unit_test(request_gone_sink_gets_no_closing_alerts),
 		cmocka_unit_test(request_returns_the_sink_error),
+		cmocka_unit_test(select_shows_each_key_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, testlib_teardown);
