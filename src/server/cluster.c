@@ -1,6 +1,7 @@
 /*
- * The cluster's roles in the server (docs/internals/cluster.md): a searcher's one data route,
- * POST /internal/v1/search, which answers only signed requests; and a frontend's fan-out,
+ * The cluster's roles in the server (docs/internals/cluster.md): a searcher's data routes,
+ * POST /internal/v1/search and /internal/v1/definition and the proxied routes of one
+ * repository, which answer only signed requests; and a frontend's fan-out,
  * server_search_run, the one seam every search route goes through: it runs the search here
  * (roles all and searcher) or sends each searcher the caller's readable repositories it owns
  * (rendezvous hashing), in parallel, and merges their answers as one process orders them.
@@ -333,6 +334,22 @@ const char *server_role_name(enum server_role r)
 /* ======================================================================================== */
 /* ---- the searcher: POST /internal/v1/search ---- */
 
+/*
+ * The one check of a signed POST's whole request (its headers were checked before the body was
+ * read: cluster_admit_signed): true, or false with a bare 401 answered.
+ */
+bool cluster_verify_body(struct req *rq)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/%s", rq->route->pattern);
+	/* SECURITY: a bare 401 for every failure: nothing tells a prober what was wrong. */
+	if (verify_signed(rq, path, rq->in_body.ptr, rq->in_body.len) == 0)
+		return true;
+	req_error(rq, 401, "unauthorized", "unauthorized", 0);
+	return false;
+}
+
 /* The searcher's sink: each result onto the wire. */
 struct wire_sink {
 	struct search_sink sink; /* first: the request hands it back */
@@ -367,32 +384,35 @@ static int wire_alert(struct search_sink *sk, enum search_alert a, const char *m
 struct internal_work {
 	json_t *body;
 	struct query *q;
-	const char **names;
-	struct search_repos repos;
+	struct cluster_share share; /* the readable set */
 	unsigned context;
 	bool want_ranges;
+	const char *pin_repo; /* references: the file's repository on its branch (from body) */
+	const char *pin_branch;
 };
 
 static void internal_work_free(struct internal_work *w)
 {
 	query_free(w->q);
-	free(w->names);
+	cluster_share_dispose(&w->share);
 	json_decref(w->body);
 	free(w);
 }
 
-static void log_repos(const struct req *rq, const struct internal_work *w)
+void cluster_log_share(const struct req *rq, const char *what, const struct search_repos *repos)
 {
 	struct logline l;
 	struct buf b;
 
+	if (!rq->s->cluster->is_logging_repos)
+		return;
 	buf_init(&b, 1 << 16);
-	for (size_t i = 0; i < w->repos.n_names; i++)
-		if ((i && buf_putc(&b, ',') < 0) || buf_puts(&b, w->repos.names[i]) < 0)
+	for (size_t i = 0; i < repos->n_names; i++)
+		if ((i && buf_putc(&b, ',') < 0) || buf_puts(&b, repos->names[i]) < 0)
 			break;
-	log_begin(&l, "info", "internal search");
+	log_begin(&l, "info", what);
 	log_cstr(&l, "req", rq->id);
-	log_cstr(&l, "all", w->repos.is_all ? "true" : "false");
+	log_cstr(&l, "all", repos->is_all ? "true" : "false");
 	log_str(&l, "repos", b.ptr ? b.ptr : "", b.len);
 	log_end(&l);
 	buf_dispose(&b);
@@ -402,10 +422,11 @@ static int run_internal(struct req *rq)
 {
 	struct internal_work *w = rq->work;
 	struct search_request srq = {
-		.readable = &w->repos,
+		.readable = &w->share.repos,
 		.opts = { .query = w->q, .want_lines = true, .want_ranges = w->want_ranges,
 			  .is_resident = true, .mem_limit = rq->s->query_mem, .n_threads = 1,
-			  .cancel = &rq->s->is_stopping, .budget_ms = rq->inline_budget_ms },
+			  .cancel = &rq->s->is_stopping, .budget_ms = rq->inline_budget_ms,
+			  .pin_repo = w->pin_repo, .pin_branch = w->pin_branch },
 	};
 	struct wire_sink ws = { .sink = { .file = wire_file, .alert = wire_alert },
 				.b = &rq->body, .context = w->context, .max = rq->s->query_mem };
@@ -451,10 +472,10 @@ out:
  * repository a changed set moved away is not searched twice (the old owner's copy stays until
  * its indexer removes it).
  */
-static int body_all(struct internal_work *w, const struct snapshot *snap)
+static int body_all(struct cluster_share *w, const json_t *body, const struct snapshot *snap)
 {
-	json_t *names = json_object_get(w->body, "set");
-	const char *self = json_string_value(json_object_get(w->body, "self"));
+	json_t *names = json_object_get(body, "set");
+	const char *self = json_string_value(json_object_get(body, "self"));
 	size_t n = json_array_size(names);
 	struct cluster_set set = { 0 };
 	long k;
@@ -492,14 +513,14 @@ static int body_all(struct internal_work *w, const struct snapshot *snap)
 	return 0;
 }
 
-/* The readable set of the body: "all": true, or "readable": names sorted, each once. */
-static int body_repos(struct internal_work *w, const struct snapshot *snap)
+int cluster_share_parse(struct cluster_share *w, const json_t *body, const struct snapshot *snap)
 {
-	json_t *all = json_object_get(w->body, "all"), *names = json_object_get(w->body, "readable");
+	json_t *all = json_object_get(body, "all"), *names = json_object_get(body, "readable");
 	size_t n = names ? json_array_size(names) : 0;
 
+	*w = (struct cluster_share){ 0 };
 	if (all && json_is_true(all))
-		return body_all(w, snap);
+		return body_all(w, body, snap);
 	if (n && !(w->names = calloc(n, sizeof(*w->names))))
 		return error_nomem(NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -517,6 +538,12 @@ static int body_repos(struct internal_work *w, const struct snapshot *snap)
 	return 0;
 }
 
+void cluster_share_dispose(struct cluster_share *w)
+{
+	free(w->names);
+	w->names = NULL;
+}
+
 /* The query and the options the frontend computed. */
 static int body_query(struct internal_work *w)
 {
@@ -527,6 +554,12 @@ static int body_query(struct internal_work *w)
 	json_t *ranges = json_object_get(w->body, "ranges");
 	int err;
 
+	w->pin_repo = req_body_str(w->body, "pin_repo", NULL);
+	w->pin_branch = req_body_str(w->body, "pin_branch", NULL);
+	if (!w->pin_repo != !w->pin_branch) {
+		error_set("pin_repo and pin_branch go together");
+		return TRAWL_EINVAL;
+	}
 	if (context < 0 || context > 10 || type < QT_FILE || type > QT_SYMBOL || count < 0 ||
 	    count > QUERY_MAX_COUNT) {
 		error_set("context, type or count is out of range");
@@ -549,28 +582,54 @@ static int h_internal_search(struct req *rq)
 		{ "readable", REQ_ARRAY, false }, { "context", REQ_INT, true },
 		{ "type", REQ_INT, true },      { "count", REQ_INT, true },
 		{ "ranges", REQ_BOOL, false },  { "set", REQ_ARRAY, false },
-		{ "self", REQ_STRING, false },
+		{ "self", REQ_STRING, false },  { "pin_repo", REQ_STRING, false },
+		{ "pin_branch", REQ_STRING, false },
 	};
-	struct cluster_srv *c = rq->s->cluster;
 	struct internal_work *w;
 	int err;
 
-	/* SECURITY: a bare 401 for every failure: nothing tells a prober what was wrong. */
-	if (verify_signed(rq, INTERNAL_PATH, rq->in_body.ptr, rq->in_body.len) < 0) {
-		req_error(rq, 401, "unauthorized", "unauthorized", 0);
+	if (!cluster_verify_body(rq))
 		return 0;
-	}
 	if (!(w = calloc(1, sizeof(*w))))
 		return error_nomem(NULL);
 	if ((err = req_json_body(&w->body, rq, fields, sizeof(fields) / sizeof(fields[0]))) < 0 ||
-	    (err = body_repos(w, rq->snap)) < 0 || (err = body_query(w)) < 0) {
+	    (err = cluster_share_parse(&w->share, w->body, rq->snap)) < 0 ||
+	    (err = body_query(w)) < 0) {
 		internal_work_free(w);
 		return err;
 	}
-	if (c->is_logging_repos)
-		log_repos(rq, w);
+	cluster_log_share(rq, "internal search", &w->share.repos);
 	rq->work = w;
 	return req_try_inline(rq, run_internal);
+}
+
+/*
+ * POST /internal/v1/definition: the definitions of the identifier (the body's "id") in this
+ * searcher's share of the caller's readable set (handlers_nav.c, handlers_defs_internal).
+ */
+static int h_internal_definition(struct req *rq)
+{
+	static const struct req_field fields[] = {
+		{ "id", REQ_STRING, true },       { "repo", REQ_STRING, true },
+		{ "path", REQ_STRING, true },     { "lang", REQ_INT, true },
+		{ "rev", REQ_STRING, true },      { "all", REQ_BOOL, false },
+		{ "readable", REQ_ARRAY, false }, { "set", REQ_ARRAY, false },
+		{ "self", REQ_STRING, false },
+	};
+	struct cluster_share share = { 0 };
+	json_t *body = NULL;
+	int err;
+
+	if (!cluster_verify_body(rq))
+		return 0;
+	if ((err = req_json_body(&body, rq, fields, sizeof(fields) / sizeof(fields[0]))) == 0 &&
+	    (err = cluster_share_parse(&share, body, rq->snap)) == 0) {
+		cluster_log_share(rq, "internal definition", &share.repos);
+		err = handlers_defs_internal(rq, body, &share.repos);
+	}
+	cluster_share_dispose(&share);
+	json_decref(body);
+	return err;
 }
 
 /* /readyz: ready once the index is open (a searcher, all) or always (a frontend, an indexer). */
@@ -613,6 +672,7 @@ static int h_healthz_bare(struct req *rq)
 
 static const char *const p_file[] = { "rev", "path", NULL };
 static const char *const p_rev[] = { "rev", NULL };
+static const char *const p_position[] = { "rev", "path", "line", "col", NULL };
 /* A frontend's proxied repository routes (cluster_proxy): signed, checked in admit. */
 #define REPO_ROW(path, p, h, f, n)                                                          \
 	{ "internal/api/v1/repos/{name}/" path, .methods = ROUTE_GET | ROUTE_HEAD,          \
@@ -624,6 +684,10 @@ const struct route cluster_searcher_routes[] = {
 	  .perm = ROUTE_PERM_NONE, .max_body = (size_t)64 << 20,
 	  .flags = ROUTE_API | ROUTE_INDEX | ROUTE_SEARCH, .handler = h_internal_search,
 	  .name = "internal_search" },
+	{ "internal/v1/definition", .methods = ROUTE_POST, .auth = ROUTE_AUTH_NONE,
+	  .perm = ROUTE_PERM_NONE, .max_body = (size_t)64 << 20, .flags = ROUTE_API | ROUTE_INDEX,
+	  .handler = h_internal_definition, .name = "internal_definition" },
+	REPO_ROW("identifier", p_position, handlers_identifier, 0, "identifier"),
 	REPO_ROW("tree", p_file, handlers_tree, 0, "tree"),
 	REPO_ROW("file", p_file, handlers_file, 0, "file"),
 	REPO_ROW("raw", p_file, handlers_raw, 0, "raw"),
@@ -652,6 +716,8 @@ struct fanout_ctx {
 /* One searcher's request and answer. */
 struct call {
 	struct cluster_node *node;
+	const char *path;    /* the internal route's, "/internal/v1/..." */
+	bool is_raw;         /* its answer is kept as it came (not the search's wire format) */
 	struct buf body;     /* the request's JSON */
 	struct buf answer;   /* its answer */
 	size_t n_repos;      /* readable repositories it was sent */
@@ -672,23 +738,19 @@ static size_t on_answer(char *data, size_t size, size_t n, void *arg)
 	return buf_put(&c->answer, data, size * n) < 0 ? 0 : size * n;
 }
 
-/* The request body of searcher k: the query, its options and k's share of repos. */
-static int call_body(struct call *c, const struct fanout_ctx *x, const struct search_repos *repos,
-		     const struct search_opts *o, const struct cluster_set *set, size_t k)
+/*
+ * The end of searcher k's request body: k's share of repos (cluster_share_parse reads it), and
+ * the object's '}'.
+ */
+static int call_share(struct call *c, const struct search_repos *repos,
+		      const struct cluster_set *set, size_t k)
 {
-	const struct query *q = o->query;
 	bool is_first = true;
 	int err;
 
-	if ((err = buf_puts(&c->body, "{\"q\":")) < 0 ||
-	    (err = json_put_string(&c->body, x->qtext, strlen(x->qtext), NULL)) < 0 ||
-	    (err = buf_printf(&c->body, ",\"context\":%u,\"type\":%d,\"count\":%llu,\"ranges\":%s",
-			      x->context, (int)q->type, (unsigned long long)q->count,
-			      o->want_ranges ? "true" : "false")) < 0)
-		return err;
 	if (repos->is_all) {
 		/* The searcher picks what it owns under this set (cluster.c, body_all). */
-		if ((err = buf_puts(&c->body, ",\"all\":true,\"self\":")) < 0 ||
+		if ((err = buf_puts(&c->body, "\"all\":true,\"self\":")) < 0 ||
 		    (err = json_put_string(&c->body, set->v[k].name, strlen(set->v[k].name),
 					   NULL)) < 0 ||
 		    (err = buf_puts(&c->body, ",\"set\":[")) < 0)
@@ -700,7 +762,7 @@ static int call_body(struct call *c, const struct fanout_ctx *x, const struct se
 				return err;
 		return buf_puts(&c->body, "]}");
 	}
-	if ((err = buf_puts(&c->body, ",\"readable\":[")) < 0)
+	if ((err = buf_puts(&c->body, "\"readable\":[")) < 0)
 		return err;
 	/* SECURITY: k's share only: a searcher never learns of another's repositories. */
 	for (size_t i = 0; i < repos->n_names; i++) {
@@ -716,15 +778,39 @@ static int call_body(struct call *c, const struct fanout_ctx *x, const struct se
 	return buf_puts(&c->body, "]}");
 }
 
+/* The request body of searcher k: the query, its options and k's share of repos. */
+static int call_body(struct call *c, const struct fanout_ctx *x, const struct search_repos *repos,
+		     const struct search_opts *o, const struct cluster_set *set, size_t k)
+{
+	const struct query *q = o->query;
+	int err;
+
+	if ((err = buf_puts(&c->body, "{\"q\":")) < 0 ||
+	    (err = json_put_string(&c->body, x->qtext, strlen(x->qtext), NULL)) < 0 ||
+	    (err = buf_printf(&c->body, ",\"context\":%u,\"type\":%d,\"count\":%llu,\"ranges\":%s",
+			      x->context, (int)q->type, (unsigned long long)q->count,
+			      o->want_ranges ? "true" : "false")) < 0)
+		return err;
+	/* References: the file's repository on the file's branch, as one process searches it. */
+	if (o->pin_repo && o->pin_branch &&
+	    ((err = buf_puts(&c->body, ",\"pin_repo\":")) < 0 ||
+	     (err = json_put_string(&c->body, o->pin_repo, strlen(o->pin_repo), NULL)) < 0 ||
+	     (err = buf_puts(&c->body, ",\"pin_branch\":")) < 0 ||
+	     (err = json_put_string(&c->body, o->pin_branch, strlen(o->pin_branch), NULL)) < 0))
+		return err;
+	if ((err = buf_putc(&c->body, ',')) < 0)
+		return err;
+	return call_share(c, repos, set, k);
+}
+
 static int call_start(struct call *c, CURLM *m, const struct cluster_key *key, long timeout_ms)
 {
 	char sig[CLUSTER_SIG_MAX], hdr[CLUSTER_SIG_MAX + 32], hash[CLUSTER_HASH_HEX];
 	char hhdr[CLUSTER_HASH_HEX + sizeof(CLUSTER_HASH_HEADER ": ")];
 	struct curl_slist *h;
 
-	snprintf(c->url, sizeof(c->url), "http://%s:%u" INTERNAL_PATH, c->node->host,
-		 c->node->port);
-	sign_for(sig, key, c->node, "POST", INTERNAL_PATH, c->body.ptr, c->body.len);
+	snprintf(c->url, sizeof(c->url), "http://%s:%u%s", c->node->host, c->node->port, c->path);
+	sign_for(sig, key, c->node, "POST", c->path, c->body.ptr, c->body.len);
 	snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
 	cluster_body_hash(hash, c->body.ptr, c->body.len);
 	snprintf(hhdr, sizeof(hhdr), CLUSTER_HASH_HEADER ": %s", hash);
@@ -757,8 +843,8 @@ static int call_start(struct call *c, CURLM *m, const struct cluster_key *key, l
 	return curl_multi_add_handle(m, c->h) == CURLM_OK ? 0 : error_nomem(NULL);
 }
 
-/* Runs every call until each is done, the timeout passed or the search is canceled. */
-static void calls_run(CURLM *m, const struct search_opts *o)
+/* Runs every call until each is done, the timeout passed or cancel is set. */
+static void calls_run(CURLM *m, const atomic_bool *cancel)
 {
 	int running = 1, n_msgs;
 	CURLMsg *msg;
@@ -779,10 +865,11 @@ static void calls_run(CURLM *m, const struct search_opts *o)
 			c->result = msg->data.result;
 			c->is_ok = msg->data.result == CURLE_OK && status == 200 &&
 				   buf_putc(&c->answer, 0) == 0 &&
-				   cluster_wire_decode(&c->a, (const uint8_t *)c->answer.ptr,
-						       c->answer.len - 1) == 0;
+				   (c->is_raw ||
+				    cluster_wire_decode(&c->a, (const uint8_t *)c->answer.ptr,
+							c->answer.len - 1) == 0);
 		}
-		if (!running || (o->cancel && atomic_load(o->cancel)))
+		if (!running || (cancel && atomic_load(cancel)))
 			break;
 		curl_multi_poll(m, NULL, 0, 100, NULL);
 	}
@@ -1122,6 +1209,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 	}
 	for (size_t k = 0; k < set->n && err == 0; k++) {
 		calls[k].node = &set->v[k];
+		calls[k].path = INTERNAL_PATH;
 		buf_init(&calls[k].body, BUF_MAX_DEFAULT);
 		buf_init(&calls[k].answer, x->s->query_mem);
 		if ((err = call_body(&calls[k], x, repos, o, set, k)) == 0 &&
@@ -1129,7 +1217,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 			err = call_start(&calls[k], m, &cs->key, timeout_ms);
 	}
 	if (err == 0) {
-		calls_run(m, o);
+		calls_run(m, o->cancel);
 		if ((err = answer_error(calls, set->n)) == 0) {
 			merge_stats(st, calls, set->n);
 			err = merge(st, calls, set->n, o, fn, arg);
@@ -1153,6 +1241,54 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 	free(calls);
 	set_put(sr);
 	st->elapsed_ms = clock_now_ms() - t0;
+	return err;
+}
+
+int cluster_post_each(struct srv *s, const char *path, const char *head,
+		      const struct search_repos *repos, const atomic_bool *cancel,
+		      cluster_answer_fn fn, void *arg, size_t *n_failed)
+{
+	struct cluster_srv *cs = s->cluster;
+	struct set_ref *sr = set_take(cs);
+	const struct cluster_set *set = &sr->set;
+	long timeout_ms = (long)QUERY_DEFAULT_TIMEOUT_MS + GRACE_MS;
+	struct call *calls;
+	CURLM *m;
+	int err = 0;
+
+	*n_failed = 0;
+	if (!(calls = calloc(set->n, sizeof(*calls))) || !(m = thread_multi(set->n))) {
+		free(calls);
+		set_put(sr);
+		return error_nomem(NULL);
+	}
+	for (size_t k = 0; k < set->n && err == 0; k++) {
+		calls[k] = (struct call){ .node = &set->v[k], .path = path, .is_raw = true };
+		buf_init(&calls[k].body, BUF_MAX_DEFAULT);
+		buf_init(&calls[k].answer, s->query_mem);
+		if ((err = buf_puts(&calls[k].body, head)) == 0 &&
+		    (err = call_share(&calls[k], repos, set, k)) == 0 &&
+		    (repos->is_all || calls[k].n_repos))
+			err = call_start(&calls[k], m, &cs->key, timeout_ms);
+	}
+	if (err == 0)
+		calls_run(m, cancel);
+	for (size_t k = 0; k < set->n && err == 0; k++)
+		if (calls[k].is_ok && fn(arg, k, calls[k].answer.ptr, calls[k].answer.len - 1) < 0)
+			calls[k].is_ok = false; /* a malformed answer: as one not given */
+	for (size_t k = 0; k < set->n; k++) {
+		if (err == 0 && calls[k].h && !calls[k].is_ok) {
+			log_failed(&calls[k]);
+			atomic_fetch_add(&s->metrics.cluster_failures, 1);
+			(*n_failed)++;
+		}
+		call_dispose(&calls[k], m);
+	}
+	if (*n_failed)
+		atomic_fetch_add(&s->metrics.cluster_partial, 1);
+	thread_multi_done(m);
+	free(calls);
+	set_put(sr);
 	return err;
 }
 
@@ -1182,7 +1318,8 @@ int server_search_run(struct srv *s, const struct snapshot *snap, struct search_
 /*
  * The routes that read one repository ({name}) and nothing else: a frontend sends them to the
  * repository's searcher, under "/internal" + the same path and query, signed. Not definition
- * or references, which may search other repositories the searcher cannot tell apart.
+ * or references, which read other repositories the searcher cannot tell apart: handlers_nav.c
+ * asks the owner for the identifier only (cluster_owner_get), then fans out.
  */
 static const char *const proxied[] = { "tree", "file", "raw", "readme", "paths", "outline" };
 
@@ -1236,9 +1373,9 @@ static int put_query(struct buf *b, const struct req *rq)
  * percent-encoded from the decoded name (what the searcher decodes back), and the query as
  * received. NUL-terminated. ENOMEM.
  */
-static int internal_target(struct buf *b, const struct req *rq)
+static int internal_target(struct buf *b, const struct req *rq, const char *pat)
 {
-	const char *pat = rq->route->pattern, *brace = strstr(pat, "{name}");
+	const char *brace = strstr(pat, "{name}");
 	int err = 0;
 
 	if (!brace || (err = buf_puts(b, "/internal/")) < 0 ||
@@ -1267,12 +1404,15 @@ int cluster_admit_signed(struct req *rq, const char *url)
 	if (!cluster_is_internal(rq->route))
 		return 0;
 	/*
-	 * The internal search: its headers before its body is read (a forged request is refused
-	 * unread), the body itself and the nonce in its handler (cluster_verify).
+	 * A POST (the internal search, definitions): its headers before its body is read (a forged
+	 * request is refused unread), the body itself and the nonce in its handler
+	 * (cluster_verify_body).
 	 */
-	if (strcmp(rq->route->name, "internal_search") == 0) {
-		struct cluster_req q = { rq->s->cfg->self, rq->method, INTERNAL_PATH };
+	if (rq->route->methods & ROUTE_POST) {
+		char path[128];
+		struct cluster_req q = { rq->s->cfg->self, rq->method, path };
 
+		snprintf(path, sizeof(path), "/%s", rq->route->pattern);
 		if (cluster_verify_head(c->replay, &c->key,
 					req_header_value(rq, CLUSTER_SIGN_HEADER), &q,
 					req_header_value(rq, CLUSTER_HASH_HEADER), now_s()) == 0)
@@ -1319,13 +1459,18 @@ static size_t on_proxy_header(char *data, size_t size, size_t n, void *arg)
 
 static size_t on_proxy_body(char *data, size_t size, size_t n, void *arg)
 {
-	struct req *rq = arg;
+	struct buf *b = arg;
 
-	return buf_put(&rq->body, data, size * n) < 0 ? 0 : size * n;
+	return buf_put(b, data, size * n) < 0 ? 0 : size * n;
 }
 
-/* On a pool thread: the owner's answer becomes this request's. */
-static int proxy_run(struct req *rq)
+/*
+ * GETs "/internal/" + pattern ({name} the request's) with the request's query from the owner
+ * of {name}, signed: its status into *status and its body into out, its headers relayed onto
+ * rq when is_relay. 0, or TRAWL_EIO when the owner did not answer (logged).
+ */
+static int owner_get(struct req *rq, const char *pattern, struct buf *out, long *status,
+		     bool is_relay)
 {
 	struct cluster_srv *c = rq->s->cluster;
 	struct set_ref *sr;
@@ -1334,15 +1479,16 @@ static int proxy_run(struct req *rq)
 	struct buf target, full;
 	struct curl_slist *headers = NULL;
 	CURL *h = NULL;
-	long status = 0;
 	CURLcode res = CURLE_FAILED_INIT;
+	int err = 0;
 
+	*status = 0;
 	sr = set_take(c);
 	node = &sr->set.v[cluster_owner(&sr->set, rq->args.name)];
 	buf_init(&target, 1 << 16);
 	buf_init(&full, 1 << 17);
 	snprintf(url, sizeof(url), "http://%s:%u", node->host, node->port);
-	if (internal_target(&target, rq) == 0 && buf_puts(&full, url) == 0 &&
+	if (internal_target(&target, rq, pattern) == 0 && buf_puts(&full, url) == 0 &&
 	    buf_put(&full, target.ptr, target.len) == 0 && (h = curl_easy_init()) != NULL) {
 		sign_for(sig, &c->key, node, "GET", target.ptr, "", 0);
 		snprintf(hdr, sizeof(hdr), CLUSTER_SIGN_HEADER ": %s", sig);
@@ -1350,35 +1496,58 @@ static int proxy_run(struct req *rq)
 		curl_easy_setopt(h, CURLOPT_URL, full.ptr);
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_proxy_header);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, rq);
+		if (is_relay) {
+			curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_proxy_header);
+			curl_easy_setopt(h, CURLOPT_HEADERDATA, rq);
+		}
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_proxy_body);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, rq);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)QUERY_MAX_TIMEOUT_MS);
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		buf_reset(&rq->body);
+		buf_reset(out);
 		if (headers && (res = curl_easy_perform(h)) == CURLE_OK)
-			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	}
-	if (res != CURLE_OK || status < 200 || status > 599) {
+	if (res != CURLE_OK || *status < 200 || *status > 599) {
 		struct logline l;
 
 		log_begin(&l, "warn", "a searcher did not answer a repository route");
 		log_cstr(&l, "searcher", node->name);
 		log_cstr(&l, "error", res != CURLE_OK ? curl_easy_strerror(res) : "a bad status");
 		log_end(&l);
-		buf_reset(&rq->body);
-		req_error(rq, 503, "unavailable", "the searcher of this repository did not answer",
-			  0);
-	} else {
-		rq->status = (unsigned)status;
+		buf_reset(out);
+		err = TRAWL_EIO;
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(h);
 	buf_dispose(&target);
 	buf_dispose(&full);
 	set_put(sr);
+	return err;
+}
+
+int cluster_owner_unavailable(struct req *rq)
+{
+	buf_reset(&rq->body);
+	return req_error(rq, 503, "unavailable", "the searcher of this repository did not answer",
+			 0);
+}
+
+int cluster_owner_get(struct req *rq, const char *pattern, struct buf *out, long *status)
+{
+	return owner_get(rq, pattern, out, status, false);
+}
+
+/* On a pool thread: the owner's answer becomes this request's. */
+static int proxy_run(struct req *rq)
+{
+	long status;
+
+	if (owner_get(rq, rq->route->pattern, &rq->body, &status, true) < 0)
+		cluster_owner_unavailable(rq);
+	else
+		rq->status = (unsigned)status;
 	return 0;
 }
 

@@ -5,7 +5,14 @@
  * does not exist); definitions come from the SYMBOLS sections of the shards of the caller's
  * readable repositories only (access_readable_repos), references from the ordinary search with
  * that same set (handlers_search_request). nav.c decides the identifier and the order.
+ *
+ * On a cluster (docs/internals/cluster.md, "Code navigation") the same code runs in parts: the
+ * file's searcher finds the identifier (handlers_identifier), each searcher looks up the
+ * definitions of its share of the readable set (handlers_defs_internal, one find_defs with one
+ * process), the frontend merges them (nav_merge) and runs references through the fan-out of
+ * every search (server_search_run).
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +100,152 @@ static int put_str_or_null(struct buf *b, const char *s, size_t len)
 	return s ? json_put_string(b, s, len, NULL) : buf_puts(b, "null");
 }
 
+/* ---- on a cluster (docs/internals/cluster.md): the identifier is the file's owner's ---- */
+
+/*
+ * A searcher's GET /internal/api/v1/repos/{name}/identifier: what ident_open finds, for a
+ * frontend: the identifier, the file's revision (its branch, null for a directory), language
+ * and path. Its errors are one process's (a 400 for no identifier, a 404 for no file).
+ */
+int handlers_identifier(struct req *rq)
+{
+	struct nav_file f;
+	struct buf *b = &rq->body;
+	const char *id, *branch;
+	size_t id_len;
+	int err;
+
+	if ((err = ident_open(&f, &id, &id_len, rq)) < 0)
+		goto out;
+	branch = f.rev.has_branches ? f.rev.name : NULL;
+	if ((err = buf_puts(b, "{\"identifier\":")) < 0 ||
+	    (err = json_put_string(b, id, id_len, NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"rev\":")) < 0 ||
+	    (err = json_put_string(b, f.rev.name, strlen(f.rev.name), NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"branch\":")) < 0 ||
+	    (err = put_str_or_null(b, branch, branch ? strlen(branch) : 0)) < 0 ||
+	    (err = buf_printf(b, ",\"lang\":%u,\"path\":", (unsigned)f.d.lang)) < 0 ||
+	    (err = json_put_string(b, f.path, f.path_len, NULL)) < 0 ||
+	    (err = buf_putc(b, '}')) < 0) {
+		err = handlers_internal(err);
+		goto out;
+	}
+	rq->status = 200;
+out:
+	handlers_rev_dispose(&f.rev);
+	return err;
+}
+
+/* A frontend's view of the owner's identifier answer (borrowed from root). */
+struct cluster_ident {
+	json_t *root;
+	const char *id;
+	const char *rev;
+	const char *branch; /* NULL: a directory */
+	const char *path;
+	unsigned lang;
+};
+
+static void ident_dispose(struct cluster_ident *ci)
+{
+	json_decref(ci->root);
+	*ci = (struct cluster_ident){ 0 };
+}
+
+/* Reads the owner's 200 answer into ci. EINVAL when it is malformed. */
+static int ident_parse(struct cluster_ident *ci, const char *ans, size_t len)
+{
+	json_t *lang, *branch;
+
+	ci->root = json_loadb(ans, len, JSON_REJECT_DUPLICATES, NULL);
+	ci->id = json_string_value(json_object_get(ci->root, "identifier"));
+	ci->rev = json_string_value(json_object_get(ci->root, "rev"));
+	ci->path = json_string_value(json_object_get(ci->root, "path"));
+	branch = json_object_get(ci->root, "branch");
+	ci->branch = json_string_value(branch);
+	lang = json_object_get(ci->root, "lang");
+	if (!ci->id || !ci->id[0] || strlen(ci->id) > NAV_IDENT_MAX || !ci->rev || !ci->path ||
+	    !(ci->branch || json_is_null(branch)) || !json_is_integer(lang) ||
+	    json_integer_value(lang) < 0 || json_integer_value(lang) > UINT16_MAX) {
+		error_set("a malformed identifier answer");
+		return TRAWL_EINVAL;
+	}
+	ci->lang = (unsigned)json_integer_value(lang);
+	return 0;
+}
+
+/*
+ * On a frontend's pool thread: the owner's identifier for the request's position. 0 with ci
+ * filled; 1 when rq's answer is set already: the owner's error (its status and body, one
+ * process's), or a 503 when it did not answer.
+ */
+static int ident_fetch(struct cluster_ident *ci, struct req *rq)
+{
+	struct buf b;
+	long status;
+	int ret = 1;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if (cluster_owner_get(rq, "api/v1/repos/{name}/identifier", &b, &status) < 0) {
+		cluster_owner_unavailable(rq);
+		goto out;
+	}
+	if (status != 200) {
+		buf_reset(&rq->body);
+		if (buf_put(&rq->body, b.ptr, b.len) < 0) {
+			req_fail(rq, handlers_internal(TRAWL_ENOMEM));
+			goto out;
+		}
+		rq->status = (unsigned)status;
+		rq->ctype = "application/json; charset=utf-8";
+		goto out;
+	}
+	if (ident_parse(ci, b.ptr, b.len) < 0) {
+		log_msg("warn", "a searcher's identifier answer is malformed", "detail",
+			error_last());
+		cluster_owner_unavailable(rq);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_dispose(&b);
+	return ret;
+}
+
+/*
+ * A frontend's definition or references: the position's parameters checked first (a 400 for a
+ * malformed one, whatever the caller may read, as one process), then the caller's access to the
+ * file's repository, then fn on a pool thread (it waits on the searchers).
+ */
+static int front_admit(struct req *rq, int (*fn)(struct req *rq))
+{
+	const char *v;
+	size_t len;
+	uint32_t pos;
+	int err;
+
+	if ((err = req_param(&v, &len, rq, "line")) < 0 ||
+	    (err = nav_parse_pos(&pos, v, len, "line")) < 0 ||
+	    (err = req_param(&v, &len, rq, "col")) < 0 ||
+	    (err = nav_parse_pos(&pos, v, len, "col")) < 0)
+		return err;
+	/* SECURITY: the caller's access, here: the owner reads whatever it is sent for. */
+	if ((err = access_check_repo(&rq->caller, rq->args.name)) < 0)
+		return err;
+	req_defer(rq, fn);
+	return 0;
+}
+
+/* cluster_post_each's fn: one searcher's definitions into the merge. */
+static int merge_answer(void *arg, size_t searcher, const char *ans, size_t len)
+{
+	int err = nav_merge_add(arg, (uint32_t)searcher, ans, len);
+
+	if (err < 0)
+		log_msg("warn", "a searcher's definitions are malformed", "detail", error_last());
+	return err;
+}
+
 /*
  * Line `line` (1-based) of d's content, without its end, cut at TEXT_MAX bytes on a character's
  * edge; empty when the line is not there.
@@ -162,10 +315,18 @@ static int put_symbol(struct buf *b, const char *repo, const char *path, size_t 
 
 /* ---- definition ---- */
 
-/* What the lookup of one shard needs, and the definitions found so far. */
+/*
+ * What the lookup of one shard needs, and the definitions found so far. The origin is the file
+ * asked about: its repository (NULL when it is not in this index: another searcher's), its
+ * revision (scratch for handlers_rev_has), path and language.
+ */
 struct defs {
 	const struct index *ix;
-	struct nav_file *f; /* its rev is scratch for handlers_rev_has */
+	const struct snap_repo *origin;
+	struct handlers_rev *origin_rev;
+	const char *path;
+	size_t path_len;
+	uint16_t lang;
 	size_t shard;
 	struct handlers_rev *rev; /* the revision of the shard's repository that is searched */
 	bool is_same_repo;
@@ -205,9 +366,9 @@ static int collect_def(void *arg, const struct symsec_sym *y)
 		c->cap = cap;
 	}
 	c->v[c->n++] = (struct nav_def){
-		.tier = nav_def_tier(c->is_same_repo && d.path_len == c->f->path_len &&
-					     memcmp(d.path, c->f->path, d.path_len) == 0,
-				     c->is_same_repo, d.lang == c->f->d.lang),
+		.tier = nav_def_tier(c->is_same_repo && d.path_len == c->path_len &&
+					     memcmp(d.path, c->path, d.path_len) == 0,
+				     c->is_same_repo, d.lang == c->lang),
 		.repo = index_shard_repo(c->ix, c->shard),
 		.path = d.path,
 		.path_len = d.path_len,
@@ -236,8 +397,8 @@ static int lookup_defs(struct defs *c, const struct snapshot *snap,
 		if (!search_repos_has(readable, repo) || !(r = snapshot_repo(snap, repo)))
 			continue;
 		c->shard = i;
-		c->is_same_repo = r == c->f->r;
-		c->rev = &c->f->rev;
+		c->is_same_repo = r == c->origin;
+		c->rev = c->origin_rev;
 		if (!c->is_same_repo) {
 			/* Another repository's definitions: those on its default branch. */
 			if ((err = handlers_rev_resolve(&other, snap, r, NULL)) < 0) {
@@ -254,6 +415,22 @@ static int lookup_defs(struct defs *c, const struct snapshot *snap,
 	return err < 0 ? err : 0;
 }
 
+/* Definition e of c's lookup as a symbol object (put_symbol). */
+static int put_def(struct buf *b, const struct defs *c, const struct nav_def *e)
+{
+	const struct shard *sh = index_shard(c->ix, e->shard);
+	struct symsec s;
+	struct symsec_sym y;
+	struct shard_doc d;
+	bool has;
+	int err;
+
+	if ((err = symbols_open(&s, &has, sh)) < 0 || (err = symsec_symbol(&y, &s, e->sym)) < 0 ||
+	    (err = shard_doc(&d, sh, y.doc)) < 0)
+		return err;
+	return put_symbol(b, e->repo, e->path, e->path_len, &y, &d);
+}
+
 static int put_defs(struct buf *b, const struct defs *c, const char *id, size_t id_len)
 {
 	size_t n = c->n < DEFS_MAX ? c->n : DEFS_MAX;
@@ -263,46 +440,50 @@ static int put_defs(struct buf *b, const struct defs *c, const char *id, size_t 
 	    (err = json_put_string(b, id, id_len, NULL)) < 0 ||
 	    (err = buf_puts(b, ",\"definitions\":[")) < 0)
 		return err;
-	for (size_t k = 0; k < n; k++) {
-		const struct nav_def *e = &c->v[k];
-		const struct shard *sh = index_shard(c->ix, e->shard);
-		struct symsec s;
-		struct symsec_sym y;
-		struct shard_doc d;
-		bool has;
-
-		if ((err = symbols_open(&s, &has, sh)) < 0 ||
-		    (err = symsec_symbol(&y, &s, e->sym)) < 0 ||
-		    (err = shard_doc(&d, sh, y.doc)) < 0 || (k && (err = buf_putc(b, ',')) < 0) ||
-		    (err = put_symbol(b, e->repo, e->path, e->path_len, &y, &d)) < 0)
+	for (size_t k = 0; k < n; k++)
+		if ((k && (err = buf_putc(b, ',')) < 0) || (err = put_def(b, c, &c->v[k])) < 0)
 			return err;
-	}
 	return buf_printf(b, "],\"limit_hit\":%s}",
 			  c->is_limit_hit || c->n > DEFS_MAX ? "true" : "false");
 }
 
-int handlers_definition(struct req *rq)
+/*
+ * The one lookup of one process and of a searcher: the definitions of id in the shards of
+ * readable, sorted (nav_def_cmp). Free c->v after, also on failure.
+ */
+static int find_defs(struct defs *c, const struct snapshot *snap, const struct search_repos *readable,
+		     const char *id, size_t id_len)
+{
+	int err;
+
+	if ((err = lookup_defs(c, snap, readable, id, id_len)) < 0)
+		return err;
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), nav_def_cmp);
+	return 0;
+}
+
+static int definition_here(struct req *rq)
 {
 	const struct search_repos *readable;
 	struct nav_file f;
-	struct defs c = { .ix = rq->snap->ix, .f = &f };
+	struct defs c = { .ix = rq->snap->ix, .origin_rev = &f.rev };
 	const char *id;
 	size_t id_len;
 	int err;
 
 	if ((err = ident_open(&f, &id, &id_len, rq)) < 0)
 		goto out;
+	c.origin = f.r;
+	c.path = f.path;
+	c.path_len = f.path_len;
+	c.lang = f.d.lang;
 	if (!(readable = access_readable_repos(&rq->caller))) {
 		err = TRAWL_EIO; /* fail closed: no readable set, no definitions */
 		goto out;
 	}
-	if ((err = lookup_defs(&c, rq->snap, readable, id, id_len)) < 0) {
-		err = handlers_internal(err);
-		goto out;
-	}
-	if (c.n > 1)
-		qsort(c.v, c.n, sizeof(*c.v), nav_def_cmp);
-	if ((err = put_defs(&rq->body, &c, id, id_len)) < 0) {
+	if ((err = find_defs(&c, rq->snap, readable, id, id_len)) < 0 ||
+	    (err = put_defs(&rq->body, &c, id, id_len)) < 0) {
 		err = handlers_internal(err);
 		goto out;
 	}
@@ -311,6 +492,123 @@ out:
 	free(c.v);
 	handlers_rev_dispose(&f.rev);
 	return err;
+}
+
+/* A searcher's answer to a frontend: the best DEFS_MAX (nav_merge_add reads it). */
+static int put_defs_internal(struct buf *b, const struct defs *c)
+{
+	size_t n = c->n < DEFS_MAX ? c->n : DEFS_MAX;
+	struct buf sym;
+	int err;
+
+	buf_init(&sym, BUF_MAX_DEFAULT);
+	err = buf_printf(b, "{\"found\":%zu,\"limit_hit\":%s,\"defs\":[", c->n,
+			 c->is_limit_hit ? "true" : "false");
+	for (size_t k = 0; k < n && err == 0; k++) {
+		const struct nav_def *e = &c->v[k];
+
+		buf_reset(&sym);
+		if ((k && (err = buf_putc(b, ',')) < 0) ||
+		    (err = buf_printf(b, "{\"tier\":%u,\"repo\":", e->tier)) < 0 ||
+		    (err = json_put_string(b, e->repo, strlen(e->repo), NULL)) < 0 ||
+		    (err = buf_puts(b, ",\"json\":")) < 0 || (err = put_def(&sym, c, e)) < 0 ||
+		    (err = json_put_string(b, sym.ptr, sym.len, NULL)) < 0)
+			break;
+		err = buf_putc(b, '}');
+	}
+	buf_dispose(&sym);
+	return err < 0 ? err : buf_puts(b, "]}");
+}
+
+int handlers_defs_internal(struct req *rq, const struct json_t *body,
+			   const struct search_repos *repos)
+{
+	size_t id_len = 0, path_len = 0;
+	const char *id = req_body_str(body, "id", &id_len);
+	const char *repo = req_body_str(body, "repo", NULL);
+	const char *rev = req_body_str(body, "rev", NULL);
+	json_int_t lang = json_integer_value(json_object_get(body, "lang"));
+	struct handlers_rev origin_rev = { 0 };
+	struct defs c = { .ix = rq->snap->ix,
+			  .origin = snapshot_repo(rq->snap, repo),
+			  .origin_rev = &origin_rev,
+			  .path = req_body_str(body, "path", &path_len) };
+	int err = 0;
+
+	if (lang < 0 || lang > UINT16_MAX || id_len == 0 || id_len > NAV_IDENT_MAX) {
+		error_set("lang or id is out of range");
+		return TRAWL_EINVAL;
+	}
+	c.path_len = path_len;
+	c.lang = (uint16_t)lang;
+	/* SECURITY: the origin is looked at only when it is in the caller's share. */
+	if (c.origin && !search_repos_has(repos, repo))
+		c.origin = NULL;
+	/* The file's own repository (this searcher owns it): the file's revision, as found. */
+	if (c.origin && (err = handlers_rev_resolve(&origin_rev, rq->snap, c.origin, rev)) < 0)
+		goto out;
+	if ((err = find_defs(&c, rq->snap, repos, id, id_len)) < 0 ||
+	    (err = put_defs_internal(&rq->body, &c)) < 0)
+		goto out;
+	rq->status = 200;
+	rq->ctype = "application/json";
+out:
+	free(c.v);
+	handlers_rev_dispose(&origin_rev);
+	return err < 0 ? handlers_internal(err) : 0;
+}
+
+/*
+ * A frontend's definitions: the identifier from the file's owner (handlers_identifier), then
+ * each searcher's definitions in its share of the caller's readable set (handlers_defs_internal),
+ * merged (nav_merge).
+ */
+static int definition_run(struct req *rq)
+{
+	struct nav_merge m = { 0 };
+	struct cluster_ident ci = { 0 };
+	const struct search_repos *readable;
+	struct buf head;
+	size_t n_failed = 0;
+	int err;
+
+	buf_init(&head, BUF_MAX_DEFAULT);
+	if (ident_fetch(&ci, rq) != 0)
+		goto out; /* the owner's error, or the 503, is the answer */
+	if (!(readable = access_readable_repos(&rq->caller))) {
+		req_fail(rq, TRAWL_EIO); /* fail closed: no readable set, no definitions */
+		goto out;
+	}
+	if ((err = buf_puts(&head, "{\"id\":")) < 0 ||
+	    (err = json_put_string(&head, ci.id, strlen(ci.id), NULL)) < 0 ||
+	    (err = buf_puts(&head, ",\"repo\":")) < 0 ||
+	    (err = json_put_string(&head, rq->args.name, rq->args.name_len, NULL)) < 0 ||
+	    (err = buf_puts(&head, ",\"path\":")) < 0 ||
+	    (err = json_put_string(&head, ci.path, strlen(ci.path), NULL)) < 0 ||
+	    (err = buf_puts(&head, ",\"rev\":")) < 0 ||
+	    (err = json_put_string(&head, ci.rev, strlen(ci.rev), NULL)) < 0 ||
+	    (err = buf_printf(&head, ",\"lang\":%u,", ci.lang)) < 0 ||
+	    (err = buf_putc(&head, 0)) < 0 ||
+	    (err = cluster_post_each(rq->s, "/internal/v1/definition", head.ptr, readable,
+				     &rq->s->is_stopping, merge_answer, &m, &n_failed)) < 0 ||
+	    (err = nav_merge_put(&rq->body, &m, ci.id, strlen(ci.id), DEFS_MAX, n_failed)) < 0) {
+		buf_reset(&rq->body);
+		req_fail(rq, handlers_internal(err));
+		goto out;
+	}
+	rq->status = 200;
+out:
+	buf_dispose(&head);
+	nav_merge_dispose(&m);
+	ident_dispose(&ci);
+	return 0;
+}
+
+int handlers_definition(struct req *rq)
+{
+	if (rq->s->cfg->role == SERVER_ROLE_FRONTEND)
+		return front_admit(rq, definition_run);
+	return definition_here(rq);
 }
 
 /* ---- outline ---- */
@@ -483,7 +781,7 @@ static int run_refs(struct req *rq)
 	srq.opts.cancel = &rq->s->is_stopping;
 	srq.opts.pin_repo = w->branch ? w->repo : NULL;
 	srq.opts.pin_branch = w->branch;
-	err = search_request_run(&st, rq->snap->ix, &srq, &rs.sink);
+	err = server_search_run(rq->s, rq->snap, &st, &srq, &rs.sink, w->qtext, 0);
 	metrics_query(&rq->s->metrics, st.elapsed_ms / 1e3, err != 0);
 	handlers_search_who(&who, rq);
 	handlers_search_done(&who, w->qtext, &st);
@@ -512,7 +810,7 @@ out:
  * The search for references: the identifier as a whole word, case-sensitive (an identifier is
  * letters, digits and '_': nothing in it is special to a regular expression).
  */
-static int refs_work_new(struct refs_work **out, const struct nav_file *f, const char *id,
+static int refs_work_new(struct refs_work **out, const char *repo, const char *branch, const char *id,
 			 size_t id_len)
 {
 	struct refs_work *w = calloc(1, sizeof(*w));
@@ -521,8 +819,8 @@ static int refs_work_new(struct refs_work **out, const struct nav_file *f, const
 
 	*out = NULL;
 	buf_init(&q, BUF_MAX_DEFAULT);
-	if (!w || !(w->id = strndup(id, id_len)) || !(w->repo = strdup(f->r->name)) ||
-	    (f->rev.has_branches && !(w->branch = strdup(f->rev.name))) ||
+	if (!w || !(w->id = strndup(id, id_len)) || !(w->repo = strdup(repo)) ||
+	    (branch && !(w->branch = strdup(branch))) ||
 	    buf_printf(&q, "/\\b%s\\b/ case:yes", w->id) < 0 || !(w->qtext = buf_detach(&q, NULL))) {
 		err = error_nomem(NULL);
 		goto out;
@@ -537,6 +835,23 @@ out:
 	return err;
 }
 
+/* A frontend's references: the owner's identifier, then the search through the searchers. */
+static int references_run(struct req *rq)
+{
+	struct cluster_ident ci = { 0 };
+	struct refs_work *w = NULL;
+	int err = 0;
+
+	/* Else the owner's error, or the 503, is the answer. */
+	if (ident_fetch(&ci, rq) == 0 &&
+	    (err = refs_work_new(&w, rq->args.name, ci.branch, ci.id, strlen(ci.id))) == 0) {
+		rq->work = w;
+		err = run_refs(rq); /* it frees w */
+	}
+	ident_dispose(&ci);
+	return err;
+}
+
 int handlers_references(struct req *rq)
 {
 	struct refs_work *w = NULL;
@@ -545,9 +860,12 @@ int handlers_references(struct req *rq)
 	size_t id_len;
 	int err;
 
+	if (rq->s->cfg->role == SERVER_ROLE_FRONTEND)
+		return front_admit(rq, references_run);
 	err = ident_open(&f, &id, &id_len, rq);
 	if (err == 0)
-		err = refs_work_new(&w, &f, id, id_len);
+		err = refs_work_new(&w, f.r->name, f.rev.has_branches ? f.rev.name : NULL, id,
+				    id_len);
 	handlers_rev_dispose(&f.rev);
 	if (err < 0)
 		return err;

@@ -4,9 +4,13 @@
  */
 #include "server/nav.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 int nav_parse_pos(uint32_t *out, const char *s, size_t len, const char *name)
@@ -133,4 +137,121 @@ int nav_def_cmp(const void *pa, const void *pb)
 	if (a->shard != b->shard)
 		return a->shard < b->shard ? -1 : 1;
 	return a->sym < b->sym ? -1 : a->sym > b->sym;
+}
+
+/* Makes room for n more entries. ENOMEM. */
+static int merge_grow(struct nav_merge *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+	struct nav_def *v;
+	const char **json;
+
+	if (m->n + n <= m->cap)
+		return 0;
+	while (cap < m->n + n)
+		cap *= 2;
+	if (!(v = realloc(m->v, cap * sizeof(*v))))
+		return error_nomem(NULL);
+	m->v = v;
+	if (!(json = realloc(m->json, cap * sizeof(*json))))
+		return error_nomem(NULL);
+	m->json = json;
+	m->cap = cap;
+	return 0;
+}
+
+/* One entry of an answer's defs, checked. EINVAL. */
+static int merge_entry(struct nav_def *d, const char **json, const json_t *e)
+{
+	json_int_t tier = json_integer_value(json_object_get(e, "tier"));
+	const char *repo = json_string_value(json_object_get(e, "repo"));
+	const char *js = json_string_value(json_object_get(e, "json"));
+
+	json_t *sym = js ? json_loads(js, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	bool is_object = json_is_object(sym);
+
+	/* The symbol is copied into the answer as it is: it must be one JSON object. */
+	json_decref(sym);
+	if (!json_is_integer(json_object_get(e, "tier")) || tier < 0 || tier > 4 || !repo ||
+	    !is_object) {
+		error_set("a definition needs tier (0 to 4), repo and json (an object)");
+		return TRAWL_EINVAL;
+	}
+	*d = (struct nav_def){ .repo = repo, .path = "", .tier = (unsigned)tier };
+	*json = js;
+	return 0;
+}
+
+int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_t len)
+{
+	json_t *root = json_loadb(ans, len, JSON_REJECT_DUPLICATES, NULL), *defs, **roots;
+	json_t *found = json_object_get(root, "found"), *hit = json_object_get(root, "limit_hit");
+	size_t n, mark = m->n;
+	int err;
+
+	defs = json_object_get(root, "defs");
+	n = json_array_size(defs);
+	if (!json_is_array(defs) || !json_is_integer(found) || json_integer_value(found) < 0 ||
+	    (size_t)json_integer_value(found) < n || !json_is_boolean(hit)) {
+		json_decref(root);
+		error_set("a searcher's definitions need found, limit_hit and defs");
+		return TRAWL_EINVAL;
+	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, the answers' roots. */
+	if (!(roots = realloc(m->roots, (m->n_roots + 1) * sizeof(*roots))) ||
+	    (err = merge_grow(m, n)) < 0) {
+		if (roots)
+			m->roots = roots;
+		json_decref(root);
+		return error_nomem(NULL);
+	}
+	m->roots = roots;
+	for (size_t i = 0; i < n; i++) {
+		if ((err = merge_entry(&m->v[m->n], &m->json[m->n], json_array_get(defs, i))) < 0) {
+			m->n = mark;
+			json_decref(root);
+			return err;
+		}
+		m->v[m->n].shard = searcher;
+		m->v[m->n].sym = (uint32_t)m->n;
+		m->n++;
+	}
+	m->roots[m->n_roots++] = root;
+	m->found += (uint64_t)json_integer_value(found);
+	m->is_limit_hit |= json_is_true(hit);
+	return 0;
+}
+
+int nav_merge_put(struct buf *b, struct nav_merge *m, const char *id, size_t id_len, size_t max,
+		  size_t n_failed)
+{
+	size_t n = m->n < max ? m->n : max;
+	int err;
+
+	if (m->n > 1)
+		qsort(m->v, m->n, sizeof(*m->v), nav_def_cmp);
+	if ((err = buf_puts(b, "{\"identifier\":")) < 0 ||
+	    (err = json_put_string(b, id, id_len, NULL)) < 0 ||
+	    (err = buf_puts(b, ",\"definitions\":[")) < 0)
+		return err;
+	for (size_t k = 0; k < n; k++)
+		if ((k && (err = buf_putc(b, ',')) < 0) ||
+		    (err = buf_puts(b, m->json[m->v[k].sym])) < 0)
+			return err;
+	if ((err = buf_printf(b, "],\"limit_hit\":%s",
+			      m->is_limit_hit || m->found > max ? "true" : "false")) < 0)
+		return err;
+	if (n_failed && (err = buf_printf(b, ",\"partial_searchers\":%zu", n_failed)) < 0)
+		return err;
+	return buf_putc(b, '}');
+}
+
+void nav_merge_dispose(struct nav_merge *m)
+{
+	for (size_t i = 0; i < m->n_roots; i++)
+		json_decref(m->roots[i]);
+	free(m->roots);
+	free(m->v);
+	free(m->json);
+	*m = (struct nav_merge){ 0 };
 }

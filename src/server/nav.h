@@ -54,4 +54,38 @@ unsigned nav_def_tier(bool is_same_file, bool is_same_repo, bool is_same_lang);
 /* qsort's comparison of two struct nav_def. */
 int nav_def_cmp(const void *a, const void *b);
 
+/*
+ * A frontend's merge of its searchers' definitions (POST /internal/v1/definition answers:
+ * docs/internals/cluster.md). Each answer lists its best definitions in nav_def_cmp's order
+ * with their tier, repository and rendered symbol. A repository lives on one searcher, so two
+ * definitions of one tier and repository come from one answer, in its order: the merge orders
+ * by tier and repository, then by searcher and place in its answer, which is one process's
+ * order. Not thread-safe; zero-initialize, dispose after.
+ */
+struct json_t;
+struct buf;
+struct nav_merge {
+	struct json_t **roots; /* the answers, which the entries borrow from */
+	size_t n_roots;
+	struct nav_def *v; /* .shard: the searcher, .sym: the index into json */
+	const char **json; /* each definition's rendered symbol */
+	size_t n, cap;
+	uint64_t found; /* definitions the searchers found in all */
+	bool is_limit_hit;
+};
+
+/*
+ * Adds searcher's answer ans[0..len): {"found":N,"limit_hit":B,"defs":[{"tier":T,"repo":R,
+ * "json":S},...]}. EINVAL (named) for a malformed answer, which adds nothing; ENOMEM.
+ */
+int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_t len);
+/*
+ * Appends {"identifier":id,"definitions":[the best max],"limit_hit":...} (and
+ * "partial_searchers":n_failed when not 0) to b: limit_hit when a searcher stopped at its
+ * limit or more than max were found, as one process. Sorts m. ENOMEM, ELIMIT.
+ */
+int nav_merge_put(struct buf *b, struct nav_merge *m, const char *id, size_t id_len, size_t max,
+		  size_t n_failed);
+void nav_merge_dispose(struct nav_merge *m);
+
 #endif

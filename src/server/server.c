@@ -432,7 +432,8 @@ static int frontend_admits(struct req *rq)
 	const char *name = rq->route->name;
 
 	if (strcmp(name, "search") == 0 || strcmp(name, "search_stream") == 0 ||
-	    strcmp(name, "symbols") == 0 || cluster_is_proxied(rq->route))
+	    strcmp(name, "symbols") == 0 || strcmp(name, "definition") == 0 ||
+	    strcmp(name, "references") == 0 || cluster_is_proxied(rq->route))
 		return 0;
 	req_error(rq, 503, "unavailable",
 		  "this route is not served by a cluster's frontend yet (docs/operations.md, "

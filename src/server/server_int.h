@@ -432,6 +432,45 @@ int cluster_proxy(struct req *rq);
  * method, path and query: 0, or negative with rq's 401 set.
  */
 int cluster_admit_signed(struct req *rq, const char *url);
+/*
+ * A searcher's signed POST routes: checks the signature over the whole request (headers, body,
+ * nonce): true, or false with a bare 401 answered. Every verification of a body is this one.
+ */
+bool cluster_verify_body(struct req *rq);
+/* A searcher's share of the caller's readable set, read from an internal request's body. */
+struct cluster_share {
+	struct search_repos repos; /* names borrowed from the body and the snapshot */
+	const char **names;
+};
+/*
+ * Reads body's "readable" (names sorted, each once) or "all" with "set" and "self" (the
+ * repositories of snap the set assigns to self). EINVAL, ENOMEM; dispose *out after, also on
+ * failure.
+ */
+int cluster_share_parse(struct cluster_share *out, const struct json_t *body,
+			const struct snapshot *snap);
+void cluster_share_dispose(struct cluster_share *w);
+/* Test hook (TRAWL_TEST_CLUSTER_LOG): logs the repositories an internal request named. */
+void cluster_log_share(const struct req *rq, const char *what, const struct search_repos *repos);
+/* One searcher's 200 answer (ans[len] is a NUL): negative when it is malformed. */
+typedef int (*cluster_answer_fn)(void *arg, size_t searcher, const char *ans, size_t len);
+/*
+ * A frontend's fan-out of a signed POST to path ("/internal/v1/..."): each searcher that owns
+ * a repository of repos gets head (an open JSON object ending with ',') and its share of repos
+ * (cluster_share_parse reads it); fn gets each answer, in the set's order, after all came
+ * back or the timeout (the default query timeout) passed. *n_failed: the searchers that did
+ * not answer or whose answer fn refused (logged, counted). ENOMEM, and the body's ELIMIT.
+ */
+int cluster_post_each(struct srv *s, const char *path, const char *head,
+		      const struct search_repos *repos, const atomic_bool *cancel,
+		      cluster_answer_fn fn, void *arg, size_t *n_failed);
+/*
+ * On a frontend's pool thread: GETs "/internal/" + pattern (its {name} the request's, the
+ * request's query) from the owner of {name}, signed; *status and out get its answer. 0, or
+ * TRAWL_EIO when it did not answer (logged): cluster_owner_unavailable answers the 503.
+ */
+int cluster_owner_get(struct req *rq, const char *pattern, struct buf *out, long *status);
+int cluster_owner_unavailable(struct req *rq);
 /* GET /readyz: 200 once the role can serve (a searcher: its index is open), else 503. */
 int handlers_readyz(struct req *rq);
 /* A searcher's route table (cluster.c). */
@@ -467,6 +506,15 @@ int handlers_raw(struct req *rq);
 int handlers_readme(struct req *rq); /* handlers_readme.c */
 /* The navigation routes (handlers_nav.c). */
 int handlers_definition(struct req *rq);
+/*
+ * A searcher's definitions for a frontend (POST /internal/v1/definition, body checked): the
+ * best DEFS_MAX of the body's identifier in repos, sorted, each with its tier, repository and
+ * rendered symbol, the count found and whether the lookup stopped at its limit.
+ */
+int handlers_defs_internal(struct req *rq, const struct json_t *body,
+			   const struct search_repos *repos);
+/* A searcher's identifier route: what the owner of a file knows of a position (handlers_nav.c). */
+int handlers_identifier(struct req *rq);
 int handlers_references(struct req *rq);
 int handlers_outline(struct req *rq);
 /*

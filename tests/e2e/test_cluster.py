@@ -14,6 +14,11 @@ then `trawl index` into its own data directory), and frontends on loopback, agai
 - team mode through the fan-out: a canary repository readable by one user never shows for
   another (bodies, counts, alerts), and a searcher is sent only repositories of the caller's
   readable set (TRAWL_TEST_CLUSTER_LOG: each searcher logs the names it is sent);
+- code navigation through a frontend: definitions byte for byte and references field for
+  field equal one process's for hundreds of positions and the error cases (400, 404), in open
+  and team mode (bob never sees the canary's definitions or references, and the searchers
+  are sent his repositories only); a killed searcher leaves its definitions out, flagged, and
+  a file it owns is a 503; the navigation's internal routes refuse unsigned requests (401);
 - the internal route refuses unsigned, badly signed, expired and replayed requests (401), and a
   searcher has no user routes (404).
 
@@ -25,6 +30,7 @@ import hmac
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -40,6 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
 from teamlib import (Server, TRAWL, done, index_repo, ok, token_create, trawl,  # noqa: E402
                      user_add, write_tree)
+from test_nav import git  # noqa: E402
 
 N_REPOS = 20
 CANARY = "CANARY_" + uuid.uuid4().hex
@@ -70,7 +77,56 @@ def repo_files(rng, i):
         for _ in range(rng.randint(3, 30)):
             lines.append("\t" + rng.choice(WORDS))
         files["%s/f%d_%s%s" % (d, k, "x" * rng.randint(0, 12), ext)] = "\n".join(lines) + "\n"
+    files.update(nav_files(i))
     return files
+
+
+def nav_files(i):
+    """Definitions for code navigation (no draw from the generator: the other files stay as
+    they were): nav_common in C in every repository and in Python in every other one (the
+    tiers: the same file, repository and language), nav_many six times a repository (more than
+    the 100 definitions listed: limit_hit)."""
+    files = {"nav/common.c": "int nav_common(int x)\n{\n\treturn nav_many(x) + %d;\n}\n" % i,
+             "nav/many.c": "".join("int nav_many(int x)\n{\n\treturn x + %d;\n}\n" % k
+                                   for k in range(6))}
+    if i % 2:
+        files["nav/other.py"] = "def nav_common(x):\n    return nav_many(x)\n"
+    return files
+
+
+BRANCHY = "branchy"
+
+
+def make_branchy(tmp):
+    """A git repository of two branches for code navigation's rev=: main has def.c; dev adds
+    use.c, which calls dev_only_fn, and a definition of nav_common."""
+    path = os.path.join(tmp, "src", BRANCHY)
+    git("init", "-q", path)
+    write_tree(path, {"def.c": "int dev_only_fn(void) { return 0; }\n"})
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "one")
+    git("-C", path, "checkout", "-qb", "dev")
+    write_tree(path, {"use.c": "int call(void) { return dev_only_fn(); }\n",
+                      "nav/extra.c": "int nav_common(int x)\n{\n\treturn dev_only_fn();\n}\n"})
+    git("-C", path, "add", ".")
+    git("-C", path, "commit", "-qm", "two")
+    git("-C", path, "checkout", "-q", "main")
+
+
+def index_branchy(data, tmp):
+    trawl("index", "-o", os.path.join(data, "index"), "--name", BRANCHY, "--branch", "main",
+          "--branch", "dev", "--symbols", os.path.join(tmp, "src", BRANCHY))
+
+
+def branchy_paths():
+    """Navigation on the branches of BRANCHY: rev=dev finds what only dev has, the default
+    branch (no rev, rev=main) does not; another repository sees BRANCHY's default branch."""
+    b = "/api/v1/repos/%s/%%s?" % BRANCHY
+    return [b + "path=def.c&line=1&col=6&rev=dev", b + "path=def.c&line=1&col=6",
+            b + "path=def.c&line=1&col=6&rev=main", b + "path=use.c&line=1&col=30&rev=dev",
+            b + "path=use.c&line=1&col=30&rev=main", b + "path=nav/extra.c&line=1&col=6&rev=dev",
+            b + "path=nav/extra.c&line=3&col=10&rev=dev",
+            "/api/v1/repos/repo00/%s?path=nav/common.c&line=1&col=6"]
 
 
 def names():
@@ -119,7 +175,10 @@ class Cluster:
         if not os.path.isdir(d):
             os.makedirs(d)
             for r in repos:
-                index_repo(d, r, os.path.join(self.tmp, "src", r), symbols=True)
+                if r == BRANCHY:
+                    index_branchy(d, self.tmp)
+                else:
+                    index_repo(d, r, os.path.join(self.tmp, "src", r), symbols=True)
         self.s[name] = Server(d, "--role", "searcher", "--self", name,
                               "--cluster-secret-file", self.secret,
                               env={"TRAWL_TEST_CLUSTER_LOG": "1"})
@@ -370,6 +429,212 @@ def test_partial(fe, one, cl, owner):
         os.kill(cl.s[stopped].p.pid, signal.SIGCONT)
 
 
+# ---- code navigation through a frontend (definition, references) ----
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def nav_positions(one, repos, avoid=()):
+    """Positions (repo, path, line, col) over the files of repos on one process: every
+    definition of each file's outline, and identifiers drawn from its lines; with avoid, the
+    identifiers left out (those the canary repository also holds)."""
+    rng = random.Random(31)
+    pos = []
+    for r in repos:
+        _, body = get(one, "/api/v1/repos/%s/paths" % r)
+        for p in json.loads(body)["paths"]:
+            q = urllib.parse.quote(p)
+            _, text = get(one, "/api/v1/repos/%s/raw?path=%s" % (r, q))
+            lines = text.decode().split("\n")
+            _, ol = get(one, "/api/v1/repos/%s/outline?path=%s" % (r, q))
+            for y in json.loads(ol)["symbols"]:
+                col = lines[y["line"] - 1].find(y["name"])
+                if col >= 0 and y["name"] not in avoid:
+                    pos.append((r, p, y["line"], col + 1))
+            for k, line in enumerate(lines):
+                words = [m for m in IDENT.finditer(line) if m.group() not in avoid]
+                if words and rng.random() < 0.15:
+                    m = rng.choice(words)
+                    # The caret inside the word, or just after it.
+                    pos.append((r, p, k + 1, rng.choice([m.start() + 1, m.end() + 1])))
+    return pos
+
+
+def nav_paths(positions):
+    """The definition and references requests of positions, and the error cases: no
+    identifier, a line or column past the end, malformed numbers (400), a missing file or
+    repository (404), rev=HEAD and an unknown rev."""
+    reqs = []
+    for r, p, line, col in positions:
+        reqs.append("/api/v1/repos/%s/%%s?path=%s&line=%d&col=%d" %
+                    (r, urllib.parse.quote(p), line, col))
+    r, p = positions[0][0], urllib.parse.quote(positions[0][1])
+    for extra in ("path=%s&line=1&col=1" % p, "path=%s&line=99999&col=1" % p,
+                  "path=%s&line=1&col=9999" % p, "path=%s&line=0&col=1" % p,
+                  "path=%s&line=x&col=1" % p, "path=%s&line=1" % p, "path=nosuch.c&line=1&col=1",
+                  "path=%s&line=2&col=12&rev=HEAD" % p, "path=%s&line=2&col=12&rev=nosuch" % p,
+                  "path=%s&line=2&col=12&rev=%s" % (p, "a" * 40)):
+        reqs.append("/api/v1/repos/%s/%%s?%s" % (r, extra))
+    reqs.append("/api/v1/repos/nosuch/%s?path=a.c&line=1&col=1")
+    reqs.append("/api/v1/repos/nosuch/%s?path=a.c&line=0&col=1")
+    return reqs
+
+
+def nav_answer(server, path, token=None):
+    st, body = get(server, path, token)
+    try:
+        return st, strip(json.loads(body))
+    except ValueError:
+        return st, body
+
+
+def compare_nav(fe, one, reqs, desc, token_fe=None, token_one=None):
+    """The frontend's definitions (byte for byte) and references (after strip) equal one
+    process's."""
+    bad, n = [], 0
+    for r in reqs:
+        for route in ("definition", "references"):
+            path, n = r % route, n + 1
+            if route == "definition":
+                a, b = get(fe, path, token_fe), get(one, path, token_one)
+            else:
+                a, b = nav_answer(fe, path, token_fe), nav_answer(one, path, token_one)
+            if a != b:
+                bad.append("%s:\n  %r\n  vs %r" % (path, str(a)[:800], str(b)[:800]))
+    ok(not bad, "code navigation through %s answers as one process (%d requests)" % (desc, n),
+       len(bad), *bad[:3])
+    return n
+
+
+def nav_statuses(one, reqs):
+    """How many of reqs' definitions are 200, 400 and 404 on one process (the test's reach)."""
+    out = {}
+    for r in reqs:
+        st, _ = get(one, r % "definition")
+        out[st] = out.get(st, 0) + 1
+    return out
+
+
+def test_nav_signing(s, secret_raw):
+    """A searcher's navigation routes answer signed requests only."""
+    path = "/internal/api/v1/repos/repo00/identifier?path=x.c&line=1&col=1"
+    st, _, data, _ = serverlib.request(s.port, "GET", path)
+    ok(st == 401, "an unsigned identifier request is refused (401)", st, data[:200])
+    bad = sign(b"another secret of at least 32 bytes!!", "GET", path, b"")
+    st, _, data, _ = serverlib.request(s.port, "GET", path, None, {"X-Trawl-Signature": bad})
+    ok(st == 401, "a badly signed identifier request is refused (401)", st, data[:200])
+    st, _, data, _ = serverlib.request(s.port, "GET", path, None,
+                                       {"X-Trawl-Signature": sign(secret_raw, "GET", path, b"")})
+    ok(st in (200, 404), "a signed identifier request is answered", st, data[:200])
+    st, _, data, _ = serverlib.request(s.port, "GET", path, None, {
+        "X-Trawl-Signature": sign(secret_raw, "GET", path, b"", target="s0")})
+    ok(st == 401, "an identifier request signed for another searcher is refused (401)", st,
+       data[:200])
+    body = json.dumps({"id": "shared_word", "repo": "repo00", "path": "x.c", "lang": 0,
+                       "rev": "HEAD", "all": True, "set": ["s3"], "self": "s3"}).encode()
+    dpath = "/internal/v1/definition"
+    for desc, sig in (("unsigned", None),
+                      ("badly signed", sign(b"another secret of at least 32 bytes!!", "POST",
+                                            dpath, body)),
+                      ("signed for the search route", sign(secret_raw, "POST",
+                                                           "/internal/v1/search", body)),
+                      ("signed for another searcher", sign(secret_raw, "POST", dpath, body,
+                                                           target="s0")),
+                      ("signed", sign(secret_raw, "POST", dpath, body))):
+        h = {"Content-Type": "application/json",
+             "X-Trawl-Content-SHA256": hashlib.sha256(body).hexdigest()}
+        if sig is not None:
+            h["X-Trawl-Signature"] = sig
+        st, _, data, _ = serverlib.request(s.port, "POST", dpath, body, h)
+        want = 200 if desc == "signed" else 401
+        ok(st == want and (want == 200 or b"defs" not in data),
+           "an internal definition request %s: %d" % (desc, want), st, data[:300])
+
+
+def test_nav_team(fe, one, cl, tok, nav_reqs):
+    """Team mode: bob (who cannot read the canary repository) gets one process's answers for
+    identifiers the canary also holds; the searchers are sent his repositories only; alice's
+    definitions hold the canary's."""
+    _, src = get(one, "/api/v1/repos/repo00/raw?path=" + urllib.parse.quote(
+        next(p for p in json.loads(get(one, "/api/v1/repos/repo00/paths")[1])["paths"]
+             if "f0_" in p)))
+    lines = src.decode().split("\n")
+    k = next(i for i, l in enumerate(lines) if l.startswith("int shared_word"))
+    f0 = next(p for p in json.loads(get(one, "/api/v1/repos/repo00/paths")[1])["paths"]
+              if "f0_" in p)
+    base = "/api/v1/repos/repo00/%%s?path=%s&line=%d&col=%d" % (urllib.parse.quote(f0), k + 1,
+                                                               6)
+    marks = {n: len(cl.s[n].logtext()) for n in SEARCHERS4}
+    reqs = [base, base.replace("line=%d&" % (k + 1), "line=%d&" % k)] + nav_reqs[::5]
+    compare_nav(fe, one, reqs, "a team frontend for bob", token_fe=tok["bob"])
+    leak = []
+    for route in ("definition", "references"):
+        st, body = get(fe, base % route, tok["bob"])
+        if CANARY.encode() in body or b'"secret"' in body or st != 200:
+            leak.append((route, st, body[:300]))
+    ok(not leak, "bob never sees the canary repository in definitions or references", *leak)
+    time.sleep(0.5)
+    sent = "".join(cl.s[n].logtext()[marks[n]:] for n in SEARCHERS4)
+    ok("internal definition" in sent and "secret" not in sent,
+       "the searchers were sent bob's readable repositories only", sent[-1500:])
+    st, body = get(fe, base % "definition", tok["alice"])
+    ok(st == 200 and any(d["repo"] == "secret" for d in json.loads(body)["definitions"]),
+       "alice's definitions hold the canary repository's", st, body[:300])
+    st, body = get(fe, base % "references", tok["alice"])
+    ok(st == 200 and CANARY.encode() in body, "alice's references hold the canary's", st,
+       body[:300])
+    hidden = [raw_answer(fe, "/api/v1/repos/%s/%s?path=src/leak.c&line=1&col=6" % (r, route),
+                         tok["bob"])
+              for r in ("secret", "sekret") for route in ("definition", "references")]
+    ok(hidden[:2] == hidden[2:] and all(h[0] == 404 for h in hidden),
+       "bob: the canary repository's navigation answers as a missing one's (404)", hidden)
+
+
+def test_nav_team_fe(tmp, cl, secret, one, nav_reqs):
+    """A team frontend of its own (public repositories, BRANCHY too: bob reads what one process
+    holds; the canary alice's) for test_nav_team."""
+    fe_data = os.path.join(tmp, "data-fe-nav")
+    os.makedirs(fe_data)
+    for r in names() + ["secret"]:
+        index_repo(fe_data, r, os.path.join(tmp, "src", r))
+    index_branchy(fe_data, tmp)
+    tok = team_setup(fe_data)
+    trawl("repo", "set", BRANCHY, "--public", data=fe_data)
+    fe = Server(fe_data, "--role", "frontend", "--searchers", cl.arg(SEARCHERS4),
+                "--cluster-secret-file", secret)
+    try:
+        test_nav_team(fe, one, cl, tok, nav_reqs)
+    finally:
+        fe.stop()
+
+
+def test_nav_partial(fe, one, owner, victim):
+    """A searcher that does not answer (killed): definitions and references are the others',
+    flagged; a file it owns is a 503, at once."""
+    r = next(x for x in names() if owner[x] != victim)
+    mine = next(x for x in names() if owner[x] == victim)
+    path = "/api/v1/repos/%s/%%s?path=nav/common.c&line=1&col=6" % r
+    lost = {x for x, s in owner.items() if s == victim}
+    _, full = get(one, path % "definition")
+    t0 = time.monotonic()
+    st, body = get(fe, path % "definition", timeout=20)
+    dt = time.monotonic() - t0
+    a, want = json.loads(body), [d for d in json.loads(full)["definitions"]
+                                 if d["repo"] not in lost]
+    ok(st == 200 and a.get("partial_searchers") == 1 and a["definitions"] == want and
+       len(want) >= 10 and dt < 4,
+       "a killed searcher: the others' definitions, flagged, in %.1f s" % dt, st, body[:600])
+    st, body = get(fe, path % "references", timeout=20)
+    a = json.loads(body)
+    ok(st == 200 and a["summary"].get("partial") is True and
+       all(x["repo"] not in lost for x in a["results"]),
+       "a killed searcher: the others' references, flagged", st, body[:600])
+    t0 = time.monotonic()
+    st, body = get(fe, "/api/v1/repos/%s/definition?path=x.c&line=1&col=1" % mine, timeout=20)
+    dt = time.monotonic() - t0
+    ok(st == 503 and dt < 4, "a file of the killed searcher: a 503 in %.1f s" % dt, st, body)
+
+
 def test_rendezvous(tmp):
     many = ["team%03d/project-%d" % (i, i * 7) for i in range(400)]
     a4, a5 = assign(SEARCHERS4, many), assign(SEARCHERS5, many)
@@ -427,8 +692,6 @@ def test_team(tmp, cl, secret, owner):
         ok(st == 401, "the frontend still asks for credentials", st)
         st, body = get(fe, "/api/v1/repos/repo00/file?path=x")
         ok(st == 401, "a repository route asks for credentials on a frontend", st, body)
-        st, body = get(fe, "/api/v1/repos/repo00/definition?path=a&line=1&col=1", tok["root"])
-        ok(st == 503 and b"frontend" in body, "code navigation on a frontend is a 503", st, body)
         hidden = [raw_answer(fe, "/api/v1/repos/%s/%s" % (r, route), tok["bob"])
                   for r in ("secret", "sekret") for route in ("tree", "file?path=src/leak.c",
                                                               "raw?path=src/leak.c")]
@@ -590,13 +853,15 @@ def main():
         with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
             f.write(secret_raw + b"\n")
         secret_key = base64.b64decode(secret_raw)
-        all_repos = names() + ["secret"]
+        make_branchy(tmp)
+        all_repos = names() + ["secret", BRANCHY]
         owner = assign(SEARCHERS4, all_repos)
 
         one_data = os.path.join(tmp, "data-one")
         os.makedirs(one_data)
         for r in names():
             index_repo(one_data, r, os.path.join(tmp, "src", r), symbols=True)
+        index_branchy(one_data, tmp)
         one = Server(one_data)
         servers.append(one)
 
@@ -634,6 +899,18 @@ def main():
                 "symbol searches")
 
         compare_repo_routes(fe, one)
+        # The canary repository also holds int and shared_word: left out (test_nav_team has
+        # them, for a caller who cannot read it).
+        nav_reqs = nav_paths(nav_positions(one, names(), avoid=("int", "shared_word")))
+        nav_reqs += branchy_paths()
+        st = nav_statuses(one, nav_reqs)
+        ok(st.get(200, 0) >= 30 and st.get(400, 0) >= 4 and st.get(404, 0) >= 3,
+           "the navigation positions reach answers and errors", st)
+        compare_nav(fe, one, nav_reqs, "four searchers")
+        _, on_dev = get(one, branchy_paths()[0] % "references")
+        _, on_main = get(one, branchy_paths()[1] % "references")
+        ok(b"use.c" in on_dev and b"use.c" not in on_main,
+           "the compared positions reach a branch's own files (rev=dev)", on_dev[:300])
         fe1 = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers",
                      cl.arg(["s0"]), "--cluster-secret-file", secret)
         servers.append(fe1)
@@ -646,6 +923,7 @@ def main():
 
         test_searcher_limits(tmp, secret, servers)
         test_signing(cl.s["s3"], secret_key, cl.s["s0"], os.path.join(tmp, "data-s3"), secret)
+        test_nav_signing(cl.s["s3"], secret_key)
         test_rendezvous(tmp)
 
         # A fifth searcher: it indexes what it now owns; the others keep their old copies,
@@ -661,11 +939,14 @@ def main():
            "the fifth searcher takes %d of %d repositories from the others" %
            (len(moved), len(all_repos)))
         compare(fe5, one, qs, "five searchers")
+        compare_nav(fe5, one, nav_reqs[::3], "five searchers")
         test_searchers_file(tmp, cl, secret, owner, one, servers)
 
         test_team(tmp, cl, secret, owner)
+        test_nav_team_fe(tmp, cl, secret, one, nav_reqs)
         test_indexer(tmp)
         test_partial(fe, one, cl, owner)
+        test_nav_partial(fe, one, owner, "s1")
         bad = []
         for s in servers:
             if s and s.p.poll() is None and s.stop() != 0:

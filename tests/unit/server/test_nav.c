@@ -1,7 +1,7 @@
 /*
  * Unit tests for src/server/nav.c: the line and column parameters, the identifier at a
- * position (columns in UTF-16 units of the line as the file API shows it), and the order of
- * definitions.
+ * position (columns in UTF-16 units of the line as the file API shows it), the order of
+ * definitions, and a frontend's merge of its searchers' definitions.
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "server/nav.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 static int pos(uint32_t *v, const char *s)
@@ -230,6 +231,100 @@ static void definitions_order_by_tier_then_place(void **state)
 	}
 }
 
+static int add(struct nav_merge *m, uint32_t searcher, const char *ans)
+{
+	return nav_merge_add(m, searcher, ans, strlen(ans));
+}
+
+/* A searcher's answer entry: tier, repository, and a symbol object naming both. */
+#define DEF(t, r, p) \
+	"{\"tier\":" #t ",\"repo\":\"" r "\",\"json\":\"{\\\"p\\\":\\\"" r "/" p "\\\"}\"}"
+
+static void merge_orders_as_one_process(void **state)
+{
+	struct nav_merge m = { 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	/* Each answer is sorted already; a repository is on one searcher only. */
+	assert_int_equal(add(&m, 0,
+			     "{\"found\":3,\"limit_hit\":false,\"defs\":[" DEF(1, "m", "b.c") "," DEF(
+				     3, "a", "z.c") "," DEF(4, "c", "y.py") "]}"),
+			 0);
+	assert_int_equal(add(&m, 1,
+			     "{\"found\":4,\"limit_hit\":false,\"defs\":[" DEF(0, "b", "x.c") "," DEF(
+				     3, "b", "a.c") "," DEF(3, "b", "0.c") "," DEF(4, "a",
+										   "q.py") "]}"),
+			 0);
+	assert_int_equal(nav_merge_put(&b, &m, "id", 2, 100, 0), 0);
+	assert_string_equal(b.ptr, "{\"identifier\":\"id\",\"definitions\":["
+				   "{\"p\":\"b/x.c\"},{\"p\":\"m/b.c\"},{\"p\":\"a/z.c\"},"
+				   "{\"p\":\"b/a.c\"},{\"p\":\"b/0.c\"},{\"p\":\"a/q.py\"},"
+				   "{\"p\":\"c/y.py\"}],\"limit_hit\":false}");
+	nav_merge_dispose(&m);
+	buf_dispose(&b);
+}
+
+static void merge_cuts_and_flags_the_limit(void **state)
+{
+	struct nav_merge m = { 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	/* Two found in all, one listed: more than max (1) were found. */
+	assert_int_equal(add(&m, 0,
+			     "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(2, "a", "1") "]}"),
+			 0);
+	assert_int_equal(add(&m, 1,
+			     "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "b", "2") "]}"),
+			 0);
+	assert_int_equal(nav_merge_put(&b, &m, "x", 1, 1, 2), 0);
+	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":[{\"p\":\"b/2\"}],"
+				   "\"limit_hit\":true,\"partial_searchers\":2}");
+	nav_merge_dispose(&m);
+	/* A searcher that stopped at its own limit: limit_hit, however few were listed. */
+	buf_reset(&b);
+	assert_int_equal(add(&m, 0, "{\"found\":0,\"limit_hit\":true,\"defs\":[]}"), 0);
+	assert_int_equal(nav_merge_put(&b, &m, "x", 1, 100, 0), 0);
+	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":[],\"limit_hit\":true}");
+	nav_merge_dispose(&m);
+	buf_dispose(&b);
+}
+
+static void merge_refuses_malformed_answers(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"{\"found\":1,\"limit_hit\":false}",
+		"{\"found\":0,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "b") "]}",
+		"{\"found\":-1,\"limit_hit\":false,\"defs\":[]}",
+		"{\"found\":1,\"limit_hit\":1,\"defs\":[]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":5,\"repo\":\"a\",\"json\":\"{}"
+		"\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"json\":\"{}\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"{"
+		"\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"[]"
+		"\"}]}",
+		"{\"found\":2,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "b") ",7]}",
+	};
+	struct nav_merge m = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		error_clear();
+		assert_int_equal(add(&m, 0, bad[i]), TRAWL_EINVAL);
+		assert_true(error_last()[0] != 0);
+		/* A refused answer adds nothing, not even its first good entries. */
+		assert_int_equal(m.n, 0);
+		assert_int_equal(m.found, 0);
+	}
+	nav_merge_dispose(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +336,9 @@ int main(void)
 		cmocka_unit_test(ident_at_counts_columns_in_utf16_units),
 		cmocka_unit_test(ident_at_bounds_the_length),
 		cmocka_unit_test(definitions_order_by_tier_then_place),
+		cmocka_unit_test(merge_orders_as_one_process),
+		cmocka_unit_test(merge_cuts_and_flags_the_limit),
+		cmocka_unit_test(merge_refuses_malformed_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
