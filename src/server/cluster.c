@@ -393,7 +393,13 @@ int server_cluster_start(struct srv *s)
 		return TRAWL_EINVAL;
 	}
 	c->set_file = cfg->searchers_file;
-	if (cfg->searchers_dns)
+	/*
+	 * An indexer's scheduler resolves --searchers-dns before each sync, checking its --self
+	 * then (sched.c): at its start its own pod may not be in the Service's DNS yet.
+	 */
+	if (cfg->searchers_dns && cfg->role == SERVER_ROLE_INDEXER)
+		err = cluster_dns_init(&c->dns, cfg->searchers_dns, NULL);
+	else if (cfg->searchers_dns)
 		err = set_first_dns(c, &set, cfg->searchers_dns);
 	else if (cfg->searcher_count)
 		err = cluster_set_pattern(&set, cfg->searcher_count, cfg->searcher_pattern);
@@ -405,7 +411,7 @@ int server_cluster_start(struct srv *s)
 		return err;
 	c->set_checked_s = now_s();
 	if ((cfg->role == SERVER_ROLE_FRONTEND || cfg->role == SERVER_ROLE_INDEXER) &&
-	    c->set->set.n == 0) {
+	    c->set->set.n == 0 && !cfg->searchers_dns) {
 		error_set("--role=%s needs --searchers (or --searcher-count and "
 			  "--searcher-pattern, or --searchers-dns)",
 			  server_role_name(cfg->role));

@@ -101,8 +101,8 @@ static void drain(struct sched *sc, int fd, pid_t pid)
 
 /*
  * An indexer's --searchers-dns resolved again, as --searchers for its sync: the set DNS gives
- * now, or the last one when this resolution is refused (logged), or NULL (no set yet: this
- * sync is skipped). The sync itself then needs no DNS, and the frontends' rules hold.
+ * now, or the last one when this resolution is refused (logged), or NULL when --self is not in
+ * it (this sync is skipped, logged). The sync itself then needs no DNS.
  */
 static const char *dns_searchers(struct sched *sc)
 {
@@ -114,8 +114,15 @@ static const char *dns_searchers(struct sched *sc)
 	else if (is_changed)
 		log_msg("info", "--searchers-dns: the searchers changed", NULL, NULL);
 	buf_reset(&sc->searchers);
-	if (sc->dns.set.n == 0 || cluster_set_format(&sc->searchers, &sc->dns.set) < 0) {
-		log_msg("error", "sync: skipped, no searcher set", "detail", error_last());
+	if (cluster_set_find(&sc->dns.set, sc->cfg->self) < 0) {
+		/* Its own pod not yet published, or no resolution yet: the next tick tries again. */
+		log_msg("error", "sync: skipped, --self is not among the searchers --searchers-dns "
+			"gives", "self", sc->cfg->self);
+		atomic_fetch_add(&sc->m->sync_failures, 1);
+		return NULL;
+	}
+	if (cluster_set_format(&sc->searchers, &sc->dns.set) < 0) {
+		log_msg("error", "sync: skipped", "detail", error_last());
 		atomic_fetch_add(&sc->m->sync_failures, 1);
 		return NULL;
 	}

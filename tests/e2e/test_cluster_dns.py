@@ -33,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from teamlib import Server, TRAWL, done, index_repo, ok, write_tree  # noqa: E402
+from teamlib import Server, TRAWL, done, index_repo, ok, trawl, write_tree  # noqa: E402
 from test_cluster import assign, compare, get, repo_files, urlq  # noqa: E402
 
 N_REPOS = 10
@@ -74,6 +74,38 @@ def hosts_text(names, extra=""):
     lines = ["127.0.0.1 localhost"]
     lines += ["%s %s.%s %s" % (ADDRS[n], n, SERVICE, SERVICE) for n in names]
     return "\n".join(lines) + "\n" + extra
+
+
+def indexer_dns(tmp, spec, env, wrapper, repos):
+    """An indexer resolves before each sync and syncs what its --self owns among the searchers
+    DNS gives (s0, s1, s2 now); one whose --self is not among them skips, logged."""
+    data = os.path.join(tmp, "data-indexer")
+    for r in repos:
+        src = os.path.join(tmp, "git", r)
+        write_tree(src, {"a.txt": "hello from %s\n" % r})
+        for argv in (["git", "init", "-q"], ["git", "add", "."],
+                     ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"]):
+            subprocess.run(argv, cwd=src, check=True)
+        trawl("repo", "add", "file://" + src, "--name", r, "--allow-local", data=data)
+    mine = sorted(r for r, o in assign(["s0", "s1", "s2"], repos).items() if o == "s1")
+    for self, words in (("s9", "--self is not among the searchers"), ("s1", "sync finished")):
+        ix = Server(data, "--role", "indexer", "--self", self, "--searchers-dns", spec,
+                    "--sync-interval", "1s", env=env, binary=wrapper)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and words not in ix.logtext():
+                time.sleep(0.2)
+            _, out, _ = trawl("ls", "-d", os.path.join(data, "index"), check=False)
+            got = sorted({line.split("/")[0] for line in out.splitlines() if line})
+            if self == "s9":
+                ok(words in ix.logtext() and not got,
+                   "an indexer whose --self DNS does not give skips its sync, logged",
+                   got, ix.logtext()[-1500:])
+            else:
+                ok(mine and got == mine, "the indexer synced what s1 owns among s0, s1, s2: "
+                   + " ".join(mine), got, ix.logtext()[-1500:])
+        finally:
+            ix.stop()
 
 
 def main():
@@ -163,6 +195,8 @@ def main():
         hits = sorted({r["repo"] for r in json.loads(body)["results"]} & set(moved))
         ok(hits and "partial" not in json.loads(body)["summary"],
            "the repositories moved to s2 are found there: %s" % " ".join(hits), body[:500])
+
+        indexer_dns(tmp, spec, env, wrapper, repos)
 
         # An address named by itself: the resolution is refused, the three stay.
         write_hosts(hosts_text(["s0", "s1", "s2"],
