@@ -67,7 +67,7 @@ size_t cluster_owner(const struct cluster_set *s, const char *repo);
  */
 #define CLUSTER_DNS_KEEP_S 300
 /* Addresses one resolution may give: a dual-stack pod has two. */
-#define CLUSTER_DNS_ADDRS_MAX (2 * CLUSTER_NODES_MAX)
+#define CLUSTER_DNS_ADDRS_MAX ((size_t)2 * CLUSTER_NODES_MAX)
 
 /* One address of --searchers-dns's host, with the name its reverse DNS gives. */
 struct cluster_dns_addr {

@@ -185,7 +185,8 @@ int cluster_set_from_addrs(struct cluster_set *out, const char *spec,
 
 	memset(out, 0, sizeof(*out));
 	if (n == 0 || n > CLUSTER_DNS_ADDRS_MAX) {
-		error_set("%s: expected 1 to %d addresses, got %zu", spec, CLUSTER_DNS_ADDRS_MAX, n);
+		error_set("%s: expected 1 to %zu addresses, got %zu", spec, CLUSTER_DNS_ADDRS_MAX,
+			  n);
 		return TRAWL_EINVAL;
 	}
 	out->v = calloc(n, sizeof(*out->v));

@@ -194,8 +194,8 @@ static int set_swap(struct cluster_srv *c, struct cluster_set *set, const char *
 	struct logline l;
 	int err;
 
-	if ((err = set_ref_new(&r, set)) < 0)
-		return err;
+	if ((err = set_ref_new(&r, set)) < 0 || !r) /* !r: for the analyzer, never */
+		return err < 0 ? err : TRAWL_ENOMEM;
 	pthread_mutex_lock(&c->set_lock);
 	old = c->set;
 	c->set = r;
