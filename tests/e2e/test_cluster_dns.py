@@ -33,6 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faultlib import git  # noqa: E402
 from teamlib import Server, TRAWL, done, index_repo, ok, trawl, write_tree  # noqa: E402
 from test_cluster import assign, compare, get, repo_files, urlq  # noqa: E402
 
@@ -83,9 +84,8 @@ def indexer_dns(tmp, spec, env, wrapper, repos):
     for r in repos:
         src = os.path.join(tmp, "git", r)
         write_tree(src, {"a.txt": "hello from %s\n" % r})
-        for argv in (["git", "init", "-q"], ["git", "add", "."],
-                     ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"]):
-            subprocess.run(argv, cwd=src, check=True)
+        for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "x"]):
+            git(src, *args)
         trawl("repo", "add", "file://" + src, "--name", r, "--allow-local", data=data)
     mine = sorted(r for r, o in assign(["s0", "s1", "s2"], repos).items() if o == "s1")
     for self, words in (("s9", "--self is not among the searchers"), ("s1", "sync finished")):
