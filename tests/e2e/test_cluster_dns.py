@@ -140,7 +140,8 @@ def main():
             for r in repos:
                 if share[r] == n:
                     index_repo(d, r, os.path.join(tmp, "src", r))
-            searchers[n] = Server(d, "--role", "searcher", "--cluster-secret-file", secret,
+            searchers[n] = Server(d, "--role", "searcher", "--self", n,
+                                  "--cluster-secret-file", secret,
                                   listen="%s:%d" % (ADDRS[n], port),
                                   env={"TRAWL_TEST_CLUSTER_LOG": "1"})
             servers.append(searchers[n])
