@@ -46,7 +46,7 @@ int cluster_dns_lookup(struct cluster_dns_addr **out, size_t *n, const char *hos
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
 	struct cluster_dns_addr *v;
-	size_t k = 0;
+	size_t k = 0, cap = 0;
 	int rc;
 
 	*out = NULL;
@@ -60,11 +60,18 @@ int cluster_dns_lookup(struct cluster_dns_addr **out, size_t *n, const char *hos
 		error_set("cannot resolve %s: %s", host, gai_strerror(rc));
 		return TRAWL_EIO;
 	}
-	if (!(v = calloc(CLUSTER_DNS_ADDRS_MAX, sizeof(*v)))) {
+	for (struct addrinfo *a = res; a; a = a->ai_next)
+		cap++;
+	if (cap > CLUSTER_DNS_ADDRS_MAX) {
+		freeaddrinfo(res);
+		error_set("%s has more than %zu addresses", host, CLUSTER_DNS_ADDRS_MAX);
+		return TRAWL_EINVAL;
+	}
+	if (!(v = calloc(cap, sizeof(*v)))) {
 		freeaddrinfo(res);
 		return error_nomem(NULL);
 	}
-	for (struct addrinfo *a = res; a && k < CLUSTER_DNS_ADDRS_MAX; a = a->ai_next) {
+	for (struct addrinfo *a = res; a && k < cap; a = a->ai_next) {
 		struct cluster_dns_addr *d = &v[k];
 
 		if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
