@@ -106,12 +106,15 @@ int cluster_dns_lookup(struct cluster_dns_addr **out, size_t *n, const char *hos
 	return 0;
 }
 
-/* The first label of name into out when it can name a searcher: letters, digits, '-', '_'. */
+/*
+ * The first label of name into out when it can name a searcher: letters, digits, '-' and '_',
+ * not starting with '-' (no DNS label does, and an indexer's sync would take it for a flag).
+ */
 static bool first_label(char out[CLUSTER_NAME_MAX + 1], const char *name)
 {
 	size_t len = strcspn(name, ".");
 
-	if (len == 0 || len > CLUSTER_NAME_MAX)
+	if (len == 0 || len > CLUSTER_NAME_MAX || name[0] == '-')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];

@@ -101,6 +101,7 @@ static void refuses_what_it_cannot_name(void **state)
 		{ "fd00::7", "fd00--7.trawl-searcher.ns.svc", "not the address", AF_INET6 },
 		{ "10.0.0.7", "bad+name.svc", "no searcher name", AF_INET },
 		{ "10.0.0.7", ".svc", "no searcher name", AF_INET },
+		{ "10.0.0.7", "-s7.svc", "no searcher name", AF_INET },
 		{ "10.0.0.7", "a234567890123456789012345678901234567890123456789012345678901234.x",
 		  "no searcher name", AF_INET },
 		{ "10.0.0.8", "s0.svc", "the name s0 is given to two addresses, 10.0.0.1 and 10.0.0.8",
