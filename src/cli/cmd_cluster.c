@@ -9,12 +9,15 @@
 
 const struct cli_help cli_help_cluster = {
 	.synopsis = "trawl cluster assign (--searchers NAME=HOST:PORT,... |\n"
-		    "            --searcher-count N --searcher-pattern P) REPO...\n",
+		    "            --searcher-count N --searcher-pattern P |\n"
+		    "            --searchers-dns HOST:PORT) REPO...\n",
 	.summary = "print the searcher that rendezvous hashing assigns each repository to",
 	.options = "  --searchers LIST      the searcher set, as trawl serve --role=frontend takes it\n"
 		   "  --searcher-count N, --searcher-pattern P\n"
 		   "                        or N searchers at P (%d their number), named by their\n"
 		   "                        host's first label\n"
+		   "  --searchers-dns HOST:PORT  or the searchers a headless Service's DNS gives now\n"
+		   "                        (as trawl serve --searchers-dns resolves them)\n"
 		   "  -h, --help            this usage\n"
 		   "\n"
 		   "Prints one line per repository: its name, a tab and its searcher's name. An\n"
@@ -26,13 +29,32 @@ static const struct option longopts[] = {
 	{ "searchers", required_argument, NULL, 's' },
 	{ "searcher-count", required_argument, NULL, 'n' },
 	{ "searcher-pattern", required_argument, NULL, 'p' },
+	{ "searchers-dns", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The set --searchers-dns gives now, as a frontend resolves it. */
+static int set_of_dns(struct cluster_set *out, const char *spec)
+{
+	struct cluster_dns d;
+	bool is_changed;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = cluster_dns_init(&d, spec, NULL)) < 0 ||
+	    (err = cluster_dns_refresh(&d, 0, &is_changed)) < 0 ||
+	    (err = cluster_set_copy(out, &d.set)) < 0) {
+		cluster_dns_dispose(&d);
+		return err;
+	}
+	cluster_dns_dispose(&d);
+	return 0;
+}
+
 int cmd_cluster(int argc, char **argv)
 {
-	const char *list = NULL, *pattern = NULL;
+	const char *list = NULL, *pattern = NULL, *dns = NULL;
 	uint64_t count = 0;
 	struct cluster_set set;
 	int c, err;
@@ -52,14 +74,18 @@ int cmd_cluster(int argc, char **argv)
 			}
 			break;
 		case 'p': pattern = optarg; break;
+		case 'd': dns = optarg; break;
 		case 'h': return cli_usage("cluster", false);
 		default: return cli_usage("cluster", true);
 		}
 	}
-	if (optind == argc || !list == !(count || pattern))
+	if (optind == argc || (!!list + !!(count || pattern) + !!dns) != 1)
 		return cli_usage("cluster", true);
-	err = list ? cluster_set_parse(&set, list)
-		   : cluster_set_pattern(&set, (unsigned)count, pattern ? pattern : "");
+	if (dns)
+		err = set_of_dns(&set, dns);
+	else
+		err = list ? cluster_set_parse(&set, list)
+			   : cluster_set_pattern(&set, (unsigned)count, pattern ? pattern : "");
 	if (err < 0) {
 		cli_report(err);
 		return EXIT_ERROR;

@@ -33,7 +33,7 @@ const struct cli_help cli_help_serve = {
 		"            [--external-token-max-age DURATION]\n"
 		"            [--role all|frontend|searcher|indexer] [--searchers NAME=HOST:PORT,...]\n"
 		"            [--searcher-count N --searcher-pattern HOST%dPATTERN:PORT]\n"
-		"            [--searchers-file FILE]\n"
+		"            [--searchers-file FILE] [--searchers-dns HOST:PORT]\n"
 		"            [--self NAME] [--cluster-secret-file FILE]\n",
 	.summary = "serve the web UI and the HTTP API over DATA/index, and sync it on a schedule",
 	.options =
@@ -113,6 +113,9 @@ const struct cli_help cli_help_serve = {
 		"  --searchers-file F    a frontend's searchers, as --searchers (commas, spaces or\n"
 		"                        lines; # comments), read again when it changes and on\n"
 		"                        SIGHUP: the next query uses the new set\n"
+		"  --searchers-dns HOST:PORT  the searchers at a headless Service's addresses, each\n"
+		"                        named by its reverse DNS's first label (a StatefulSet pod's\n"
+		"                        name), resolved again every 10 s and on SIGHUP\n"
 		"  --self NAME           this searcher's (required: it takes only requests signed\n"
 		"                        for NAME) or indexer's name in the list\n"
 		"  --cluster-secret-file FILE  32+ bytes (raw or base64) that sign internal requests\n"
@@ -373,6 +376,11 @@ static int check_flags(struct server_config *cfg, const char *listen)
 		cli_errorf("--searchers-file replaces --searchers (and --searcher-count): give one");
 		return EXIT_ERROR;
 	}
+	if (cfg->searchers_dns && (cfg->searchers || cfg->searcher_count || cfg->searchers_file)) {
+		cli_errorf("--searchers-dns replaces --searchers (--searcher-count, --searchers-file): "
+			   "give one");
+		return EXIT_ERROR;
+	}
 	/* A searcher's one data route answers signed requests only. */
 	if (cfg->is_loopback || cfg->role == SERVER_ROLE_SEARCHER || cfg->role == SERVER_ROLE_INDEXER)
 		return 0;
@@ -435,6 +443,7 @@ static const struct option longopts[] = {
 	{ "self", required_argument, NULL, 1004 },
 	{ "cluster-secret-file", required_argument, NULL, 1005 },
 	{ "searchers-file", required_argument, NULL, 1006 },
+	{ "searchers-dns", required_argument, NULL, 1007 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -556,6 +565,7 @@ static int cluster_flag(struct server_config *cfg, int c)
 	case 1004: cfg->self = optarg; return 0;
 	case 1005: cfg->cluster_secret_file = optarg; return 0;
 	case 1006: cfg->searchers_file = optarg; return 0;
+	case 1007: cfg->searchers_dns = optarg; return 0;
 	default: return 1;
 	}
 }

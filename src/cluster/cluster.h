@@ -44,6 +44,8 @@ int cluster_set_parse(struct cluster_set *out, const char *list);
  */
 int cluster_set_pattern(struct cluster_set *out, unsigned n, const char *pattern);
 void cluster_set_dispose(struct cluster_set *s);
+/* "HOST:PORT" or "[V6]:PORT" (s[0..len)) into n's host and port; -1 when malformed. */
+int cluster_addr_parse(struct cluster_node *n, const char *s, size_t len);
 /* The index of the node called name, or -1. */
 long cluster_set_find(const struct cluster_set *s, const char *name);
 
@@ -54,6 +56,72 @@ uint64_t cluster_weight(const char *name, const char *repo);
  * Adding a node moves to it only the repositories it now wins, about 1/(n+1) of them.
  */
 size_t cluster_owner(const struct cluster_set *s, const char *repo);
+
+/* ---- the searcher set from a Kubernetes headless Service's DNS (dns.c) ---- */
+
+/*
+ * A name that DNS no longer gives stays in the set this long (at its last address): a pod that
+ * is deleted and created again (a rolling update, a drain) is absent from the Service for a
+ * while, and its repositories must stay its own (flagged partial while it is away) rather than
+ * move to searchers that do not hold their shards. A new name joins at once.
+ */
+#define CLUSTER_DNS_KEEP_S 300
+/* Addresses one resolution may give: a dual-stack pod has two. */
+#define CLUSTER_DNS_ADDRS_MAX ((size_t)2 * CLUSTER_NODES_MAX)
+
+/* One address of --searchers-dns's host, with the name its reverse DNS gives. */
+struct cluster_dns_addr {
+	int family;                      /* AF_INET or AF_INET6 */
+	char addr[48];                   /* numeric, without brackets */
+	char name[CLUSTER_HOST_MAX + 1]; /* its PTR name; "" when it has none */
+};
+
+/*
+ * Lists host's addresses (A and AAAA) with their names into *out (the caller frees it), *n.
+ * EINVAL when host has no address, EIO when a look-up fails otherwise, ENOMEM; each with a
+ * message naming host. cluster_dns_lookup is getaddrinfo's and getnameinfo's; the tests
+ * give their own.
+ */
+typedef int (*cluster_dns_resolver)(struct cluster_dns_addr **out, size_t *n, const char *host);
+int cluster_dns_lookup(struct cluster_dns_addr **out, size_t *n, const char *host);
+
+/*
+ * The set addresses v[0..n) name, each searcher named by the first label of its address's name
+ * (a StatefulSet pod's: pod.service.namespace.svc...) at that address and port, sorted by
+ * name. Refused whole (EINVAL, the message starting with spec): no address, an address without
+ * a name, a first label that is no searcher name or is the address itself (what the Service
+ * gives a pod without a hostname), one name for two addresses of one family (the same name
+ * for an IPv4 and an IPv6 address is one dual-stack pod: its first address is used). ENOMEM.
+ */
+int cluster_set_from_addrs(struct cluster_set *out, const char *spec,
+			   const struct cluster_dns_addr *v, size_t n, unsigned port);
+
+/* A --searchers-dns HOST:PORT's state between resolutions. Not thread-safe. */
+struct cluster_dns {
+	char spec[CLUSTER_HOST_MAX + 8]; /* HOST:PORT, for messages */
+	char host[CLUSTER_HOST_MAX + 1];
+	unsigned port;
+	cluster_dns_resolver resolve;
+	struct cluster_set set; /* the current set, sorted by name (empty until resolved) */
+	int64_t *seen_s;        /* per node of set: when DNS last gave its name */
+};
+
+/* Parses spec HOST:PORT (EINVAL with a message); resolve NULL is cluster_dns_lookup. */
+int cluster_dns_init(struct cluster_dns *d, const char *spec, cluster_dns_resolver resolve);
+void cluster_dns_dispose(struct cluster_dns *d);
+/*
+ * Resolves again at time now (seconds): d->set becomes the names DNS gives, with those it gave
+ * within CLUSTER_DNS_KEEP_S kept; *is_changed says whether a name, host or port changed. A
+ * resolution refused (cluster_set_from_addrs, the resolver's errors) leaves d->set as it was.
+ */
+int cluster_dns_refresh(struct cluster_dns *d, int64_t now, bool *is_changed);
+/* A copy of s into *out. ENOMEM. */
+int cluster_set_copy(struct cluster_set *out, const struct cluster_set *s);
+/*
+ * "NAME=HOST:PORT,..." for --searchers: what an indexer hands its sync (which then needs no
+ * DNS). ENOMEM, ELIMIT.
+ */
+int cluster_set_format(struct buf *out, const struct cluster_set *s);
 
 /* ---- signed internal requests (sign.c) ---- */
 

@@ -13,8 +13,7 @@ static bool is_name_byte(char c)
 	       c == '-' || c == '_' || c == '.';
 }
 
-/* "HOST:PORT" or "[V6]:PORT" into n. */
-static int parse_addr(struct cluster_node *n, const char *s, size_t len)
+int cluster_addr_parse(struct cluster_node *n, const char *s, size_t len)
 {
 	const char *colon = NULL;
 	unsigned long port = 0;
@@ -56,7 +55,7 @@ static int parse_item(struct cluster_node *n, const char *s, size_t len)
 			return -1;
 	memcpy(n->name, s, nlen);
 	n->name[nlen] = 0;
-	return parse_addr(n, eq + 1, len - nlen - 1);
+	return cluster_addr_parse(n, eq + 1, len - nlen - 1);
 }
 
 int cluster_set_parse(struct cluster_set *out, const char *list)

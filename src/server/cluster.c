@@ -54,6 +54,16 @@ struct cluster_srv {
 	const char *set_file;
 	struct stat set_file_st;
 	int64_t set_checked_s;
+	/*
+	 * --searchers-dns: resolved again by a thread of its own (dns_main) every
+	 * SEARCHERS_FILE_CHECK_S and on SIGHUP, so that no query waits on DNS.
+	 */
+	struct cluster_dns dns;
+	bool has_dns, has_dns_thread;
+	pthread_t dns_thread;
+	pthread_mutex_t dns_lock; /* guards the three below */
+	pthread_cond_t dns_cond;
+	bool is_dns_wanted, is_dns_stopping;
 	long self; /* the searcher's own index in set, or -1 */
 	/*
 	 * Test hook: a searcher logs the repositories each request names (TRAWL_TEST_CLUSTER_LOG
@@ -176,6 +186,29 @@ static int set_read_file(struct cluster_set *out, struct stat *st, const char *p
 }
 
 /*
+ * Makes set (taken over) the one the next query takes, logging msg with its size; the queries
+ * running keep theirs (the last frees it). ENOMEM (set disposed).
+ */
+static int set_swap(struct cluster_srv *c, struct cluster_set *set, const char *msg)
+{
+	struct set_ref *r = NULL, *old;
+	struct logline l;
+	int err;
+
+	if ((err = set_ref_new(&r, set)) < 0 || !r) /* !r: for the analyzer, never */
+		return err < 0 ? err : TRAWL_ENOMEM;
+	pthread_mutex_lock(&c->set_lock);
+	old = c->set;
+	c->set = r;
+	pthread_mutex_unlock(&c->set_lock);
+	set_put(old);
+	log_begin(&l, "info", msg);
+	log_num(&l, "searchers", (double)r->set.n);
+	log_end(&l);
+	return 0;
+}
+
+/*
  * A frontend's --searchers-file, read again if it changed since it was last read (another
  * inode, size or modification time: a Kubernetes ConfigMap's update swaps a symbolic link),
  * at most every SEARCHERS_FILE_CHECK_S unless is_forced (SIGHUP). A file that no longer parses
@@ -184,8 +217,6 @@ static int set_read_file(struct cluster_set *out, struct stat *st, const char *p
 static void set_check_file(struct cluster_srv *c, bool is_forced)
 {
 	struct cluster_set set = { 0 };
-	struct set_ref *r = NULL, *old;
-	struct logline l;
 	struct stat st;
 	int64_t now = now_s();
 
@@ -203,22 +234,89 @@ static void set_check_file(struct cluster_srv *c, bool is_forced)
 	    st.st_mtim.tv_sec == c->set_file_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == c->set_file_st.st_mtim.tv_nsec)
 		goto out;
-	if (set_read_file(&set, &st, c->set_file) < 0 || set_ref_new(&r, &set) < 0 || !r) {
+	if (set_read_file(&set, &st, c->set_file) < 0 || set_swap(c, &set, "--searchers-file: read again") < 0) {
 		log_msg("error", "--searchers-file: not read again; the searchers stay as they were",
 			"detail", error_last());
 		goto out;
 	}
 	c->set_file_st = st;
-	pthread_mutex_lock(&c->set_lock);
-	old = c->set;
-	c->set = r;
-	pthread_mutex_unlock(&c->set_lock);
-	set_put(old);
-	log_begin(&l, "info", "--searchers-file: read again");
-	log_num(&l, "searchers", (double)r->set.n);
-	log_end(&l);
 out:
 	pthread_mutex_unlock(&c->file_lock);
+}
+
+/*
+ * --searchers-dns resolved again (dns_main's thread): a changed set is swapped in; one refused
+ * leaves the set as it was, with an error in the log.
+ */
+static void set_check_dns(struct cluster_srv *c)
+{
+	struct cluster_set set;
+	bool is_changed;
+
+	if (cluster_dns_refresh(&c->dns, now_s(), &is_changed) < 0) {
+		log_msg("error", "--searchers-dns: not resolved again; the searchers stay as they were",
+			"detail", error_last());
+		return;
+	}
+	if (is_changed && (cluster_set_copy(&set, &c->dns.set) < 0 ||
+			   set_swap(c, &set, "--searchers-dns: the searchers changed") < 0))
+		log_msg("error", "--searchers-dns: the searchers stay as they were", "detail",
+			error_last());
+}
+
+/* The resolver's thread: every SEARCHERS_FILE_CHECK_S, and at once when asked (SIGHUP). */
+static void *dns_main(void *arg)
+{
+	struct cluster_srv *c = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&c->dns_lock);
+	while (!c->is_dns_stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += SEARCHERS_FILE_CHECK_S;
+		while (!c->is_dns_wanted && !c->is_dns_stopping &&
+		       pthread_cond_timedwait(&c->dns_cond, &c->dns_lock, &until) == 0)
+			;
+		if (c->is_dns_stopping)
+			break;
+		c->is_dns_wanted = false;
+		pthread_mutex_unlock(&c->dns_lock);
+		set_check_dns(c);
+		pthread_mutex_lock(&c->dns_lock);
+	}
+	pthread_mutex_unlock(&c->dns_lock);
+	return NULL;
+}
+
+/* Starts dns_main, its condition on the monotonic clock. EIO. */
+static int dns_thread_start(struct cluster_srv *c)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->dns_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((rc = pthread_create(&c->dns_thread, NULL, dns_main, c)) != 0) {
+		error_set("--searchers-dns: cannot start its thread: %s", strerror(rc));
+		return TRAWL_EIO;
+	}
+	c->has_dns_thread = true;
+	return 0;
+}
+
+static void dns_thread_stop(struct cluster_srv *c)
+{
+	if (!c->has_dns_thread)
+		return;
+	pthread_mutex_lock(&c->dns_lock);
+	c->is_dns_stopping = true;
+	pthread_cond_signal(&c->dns_cond);
+	pthread_mutex_unlock(&c->dns_lock);
+	pthread_join(c->dns_thread, NULL);
+	pthread_cond_destroy(&c->dns_cond);
+	c->has_dns_thread = false;
 }
 
 /* The set a query or proxied route uses: the file's newest (looked at), one reference. */
@@ -230,8 +328,34 @@ static struct set_ref *set_take(struct cluster_srv *c)
 
 void server_cluster_reload(struct srv *s)
 {
-	if (s->cluster)
-		set_check_file(s->cluster, true);
+	struct cluster_srv *c = s->cluster;
+
+	if (!c)
+		return;
+	set_check_file(c, true);
+	if (c->has_dns_thread) {
+		pthread_mutex_lock(&c->dns_lock);
+		c->is_dns_wanted = true;
+		pthread_cond_signal(&c->dns_cond);
+		pthread_mutex_unlock(&c->dns_lock);
+	}
+}
+
+/*
+ * The first resolution of --searchers-dns, into *set: refused, the server does not start (a
+ * Kubernetes pod is started again), since it has no set to keep.
+ */
+static int set_first_dns(struct cluster_srv *c, struct cluster_set *set, const char *spec)
+{
+	bool is_changed;
+	int err;
+
+	if ((err = cluster_dns_init(&c->dns, spec, NULL)) < 0)
+		return err;
+	c->has_dns = true;
+	if ((err = cluster_dns_refresh(&c->dns, now_s(), &is_changed)) < 0)
+		return err;
+	return cluster_set_copy(set, &c->dns.set);
 }
 
 int server_cluster_start(struct srv *s)
@@ -248,6 +372,7 @@ int server_cluster_start(struct srv *s)
 	s->cluster = c;
 	pthread_mutex_init(&c->set_lock, NULL);
 	pthread_mutex_init(&c->file_lock, NULL);
+	pthread_mutex_init(&c->dns_lock, NULL);
 	c->self = -1;
 	c->is_logging_repos = getenv("TRAWL_TEST_CLUSTER_LOG") != NULL;
 	/* An indexer sends and answers nothing internal: no secret. */
@@ -264,8 +389,20 @@ int server_cluster_start(struct srv *s)
 			  server_role_name(cfg->role));
 		return TRAWL_EINVAL;
 	}
+	if (cfg->searchers_dns && cfg->role == SERVER_ROLE_SEARCHER) {
+		error_set("--searchers-dns is a frontend's or an indexer's; a searcher needs no list");
+		return TRAWL_EINVAL;
+	}
 	c->set_file = cfg->searchers_file;
-	if (cfg->searcher_count)
+	/*
+	 * An indexer's scheduler resolves --searchers-dns before each sync, checking its --self
+	 * then (sched.c): at its start its own pod may not be in the Service's DNS yet.
+	 */
+	if (cfg->searchers_dns && cfg->role == SERVER_ROLE_INDEXER)
+		err = cluster_dns_init(&c->dns, cfg->searchers_dns, NULL);
+	else if (cfg->searchers_dns)
+		err = set_first_dns(c, &set, cfg->searchers_dns);
+	else if (cfg->searcher_count)
 		err = cluster_set_pattern(&set, cfg->searcher_count, cfg->searcher_pattern);
 	else if (cfg->searchers)
 		err = cluster_set_parse(&set, cfg->searchers);
@@ -275,9 +412,9 @@ int server_cluster_start(struct srv *s)
 		return err;
 	c->set_checked_s = now_s();
 	if ((cfg->role == SERVER_ROLE_FRONTEND || cfg->role == SERVER_ROLE_INDEXER) &&
-	    c->set->set.n == 0) {
+	    c->set->set.n == 0 && !cfg->searchers_dns) {
 		error_set("--role=%s needs --searchers (or --searcher-count and "
-			  "--searcher-pattern)",
+			  "--searcher-pattern, or --searchers-dns)",
 			  server_role_name(cfg->role));
 		return TRAWL_EINVAL;
 	}
@@ -295,13 +432,17 @@ int server_cluster_start(struct srv *s)
 	}
 	/* A searcher needs no list: its --self (a manifest's) is checked only against one. */
 	if (cfg->self && c->set->set.n && (c->self = cluster_set_find(&c->set->set, cfg->self)) < 0) {
-		error_set("--self: \"%s\" is not a name of --searchers", cfg->self);
+		error_set("--self: \"%s\" is not a name of %s", cfg->self,
+			  c->has_dns ? "the searchers --searchers-dns gives" : "--searchers");
 		return TRAWL_EINVAL;
 	}
 	if (cfg->role == SERVER_ROLE_FRONTEND && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		error_set("cannot start libcurl");
 		return TRAWL_EIO;
 	}
+	/* An indexer's scheduler resolves before each sync itself (sched.c). */
+	if (c->has_dns && cfg->role == SERVER_ROLE_FRONTEND)
+		return dns_thread_start(c);
 	return 0;
 }
 
@@ -311,6 +452,9 @@ void server_cluster_stop(struct srv *s)
 
 	if (!c)
 		return;
+	dns_thread_stop(c);
+	cluster_dns_dispose(&c->dns);
+	pthread_mutex_destroy(&c->dns_lock);
 	cluster_replay_free(c->replay);
 	set_put(c->set);
 	pthread_mutex_destroy(&c->set_lock);

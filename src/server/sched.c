@@ -29,9 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "sandbox/child.h"
 #include "store/due.h"
 #include "server/server_int.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 #define LOG_LINE_MAX 2048
@@ -44,6 +46,9 @@ struct sched {
 	atomic_bool *wake; /* the server's sync_wanted: cuts the wait short */
 	pthread_t th;
 	atomic_bool stop;
+	/* An indexer's --searchers-dns: resolved before each sync, the last good set kept. */
+	struct cluster_dns dns;
+	struct buf searchers; /* the set as --searchers for the sync */
 };
 
 static void log_child_line(const char *line, size_t len)
@@ -94,6 +99,36 @@ static void drain(struct sched *sc, int fd, pid_t pid)
 		log_child_line(line, n);
 }
 
+/*
+ * An indexer's --searchers-dns resolved again, as --searchers for its sync: the set DNS gives
+ * now, or the last one when this resolution is refused (logged), or NULL when --self is not in
+ * it (this sync is skipped, logged). The sync itself then needs no DNS.
+ */
+static const char *dns_searchers(struct sched *sc)
+{
+	bool is_changed;
+
+	if (cluster_dns_refresh(&sc->dns, (int64_t)time(NULL), &is_changed) < 0)
+		log_msg("error", "--searchers-dns: not resolved again; the searchers stay as they were",
+			"detail", error_last());
+	else if (is_changed)
+		log_msg("info", "--searchers-dns: the searchers changed", NULL, NULL);
+	buf_reset(&sc->searchers);
+	if (cluster_set_find(&sc->dns.set, sc->cfg->self) < 0) {
+		/* Its own pod not yet published, or no resolution yet: the next tick tries again. */
+		log_msg("error", "sync: skipped, --self is not among the searchers --searchers-dns "
+			"gives", "self", sc->cfg->self);
+		atomic_fetch_add(&sc->m->sync_failures, 1);
+		return NULL;
+	}
+	if (cluster_set_format(&sc->searchers, &sc->dns.set) < 0) {
+		log_msg("error", "sync: skipped", "detail", error_last());
+		atomic_fetch_add(&sc->m->sync_failures, 1);
+		return NULL;
+	}
+	return sc->searchers.ptr;
+}
+
 static void run_sync(struct sched *sc)
 {
 #ifdef TRAWL_TEST_HOOKS
@@ -137,7 +172,10 @@ static void run_sync(struct sched *sc)
 			argv_sync[n_args++] = (char *)sc->cfg->searcher_pattern;
 		} else {
 			argv_sync[n_args++] = "--searchers";
-			argv_sync[n_args++] = (char *)sc->cfg->searchers;
+			argv_sync[n_args++] = sc->cfg->searchers_dns ? (char *)dns_searchers(sc)
+								     : (char *)sc->cfg->searchers;
+			if (!argv_sync[n_args - 1])
+				return;
 		}
 	}
 	argv_sync[n_args] = NULL;
@@ -204,6 +242,12 @@ int sched_start(struct sched **out, const struct server_config *cfg, struct metr
 	sc->cfg = cfg;
 	sc->m = m;
 	sc->wake = wake;
+	buf_init(&sc->searchers, BUF_MAX_DEFAULT);
+	if (cfg->role == SERVER_ROLE_INDEXER && cfg->searchers_dns &&
+	    cluster_dns_init(&sc->dns, cfg->searchers_dns, NULL) < 0) {
+		free(sc);
+		return TRAWL_EINVAL;
+	}
 	if (pthread_create(&sc->th, NULL, sched_main, sc) != 0) {
 		free(sc);
 		error_set("cannot start the scheduler thread");
@@ -219,5 +263,7 @@ void sched_stop(struct sched *sc)
 		return;
 	atomic_store(&sc->stop, true);
 	pthread_join(sc->th, NULL);
+	cluster_dns_dispose(&sc->dns);
+	buf_dispose(&sc->searchers);
 	free(sc);
 }

@@ -976,7 +976,7 @@ out:
 
 /*
  * Until SIGINT or SIGTERM; a SIGHUP meanwhile reloads the TLS certificate and key, and a
- * frontend's --searchers-file.
+ * frontend's --searchers-file or --searchers-dns.
  */
 static void wait_for_stop(struct srv *s, const sigset_t *sigs, struct tls_creds *tls)
 {
@@ -1078,10 +1078,10 @@ int server_run(const struct server_config *cfg)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	/*
-	 * With TLS, SIGHUP reloads the certificate, and with --searchers-file the searcher set
-	 * (wait_for_stop); without either, it still stops.
+	 * With TLS, SIGHUP reloads the certificate, and with --searchers-file or --searchers-dns
+	 * the searcher set (wait_for_stop); without any, it still stops.
 	 */
-	if (cfg->tls_cert || cfg->searchers_file)
+	if (cfg->tls_cert || cfg->searchers_file || cfg->searchers_dns)
 		sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -77,6 +77,7 @@ struct server_config {
 	unsigned searcher_count;       /* --searcher-count (with --searcher-pattern) */
 	const char *searcher_pattern;  /* --searcher-pattern HOST%dPATTERN:PORT */
 	const char *searchers_file;    /* --searchers-file PATH (a frontend's; read again) */
+	const char *searchers_dns;     /* --searchers-dns HOST:PORT (resolved again) */
 	const char *self;              /* --self: this searcher's or indexer's name */
 	const char *cluster_secret_file; /* --cluster-secret-file */
 	struct sockaddr_storage addr;  /* from server_listen_parse */

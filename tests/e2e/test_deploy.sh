@@ -167,8 +167,15 @@ PY
             matchLabels:
               app.kubernetes.io/name: trawl
               app.kubernetes.io/component: frontend" "NetworkPolicy/trawl-searcher-ingress: a rule allows every port"
-  broken "a searcher-count other than the StatefulSet's replicas is refused" config/indexer.conf "searcher-count = 4" "searcher-count = 3" \
+  broken "a searcher-count other than the StatefulSet's replicas is refused" config/indexer.conf "searchers-dns = trawl-searcher:7070" "searcher-count = 3
+searcher-pattern = trawl-searcher-%d.trawl-searcher:7070" \
     "indexer.conf: searcher-count 3 is not the StatefulSet's 4 replicas"
+  broken "searchers-dns over a Service hiding not-ready searchers is refused" searcher.yaml "publishNotReadyAddresses: true" "publishNotReadyAddresses: false" \
+    "frontend.conf: searchers-dns: Service trawl-searcher does not publish not-ready addresses"
+  broken "searchers-dns naming no Service is refused" config/frontend.conf "searchers-dns = trawl-searcher:7070" "searchers-dns = trawl-searchers.trawl.svc:7070" \
+    "frontend.conf: searchers-dns: no Service trawl-searchers"
+  broken "searchers-dns on a port the Service lacks is refused" config/indexer.conf "searchers-dns = trawl-searcher:7070" "searchers-dns = trawl-searcher:7071" \
+    "indexer.conf: searchers-dns: Service trawl-searcher has no port 7071"
   broken "a secret passed as an argument is refused" frontend.yaml "            - --role=frontend" "            - --role=frontend
             - --database-password=hunter2" "argument --database-password=hunter2 passes a secret by value"
   broken "a pod where trawl would be PID 1 is refused" searcher.yaml "      shareProcessNamespace: true" "      shareProcessNamespace: false" \
@@ -179,11 +186,11 @@ PY
   broken "a settings file the ConfigMap does not hold is refused" searcher.yaml "subPath: indexer.conf" "subPath: index.conf" \
     "container indexer: mounts key index.conf of trawl-config-"
   broken "a Service selecting no pod is refused" searcher.yaml "  clusterIP: None
-  publishNotReadyAddresses: false
+  publishNotReadyAddresses: true
   selector:
     app.kubernetes.io/name: trawl
     app.kubernetes.io/component: searcher" "  clusterIP: None
-  publishNotReadyAddresses: false
+  publishNotReadyAddresses: true
   selector:
     app.kubernetes.io/name: trawl
     app.kubernetes.io/component: searchers" "Service/trawl-searcher: its selector matches no pod template"

@@ -160,6 +160,20 @@ function modelFile(o) {
 // ---- trawl's policy (docs/deploy.md, "What the checks enforce").
 const podSpec = (o) => o.spec?.template?.spec;
 
+// searchers-dns names each searcher by its pod's reverse DNS: that needs the StatefulSet's own
+// headless Service (its pods get hostnames under it), publishing not-ready pods (a restarting
+// searcher stays in the set), on the port given.
+function dnsErrors(services, sts, name, port) {
+  const svc = services.find((o) => o.metadata.name === name);
+  if (!svc) return [`no Service ${name}`];
+  const errs = [];
+  if (svc.spec.clusterIP !== "None") errs.push(`Service ${name} is not headless (clusterIP: None)`);
+  if (svc.spec.publishNotReadyAddresses !== true) errs.push(`Service ${name} does not publish not-ready addresses`);
+  if (sts && sts.spec.serviceName !== name) errs.push(`Service ${name} is not the StatefulSet's serviceName`);
+  if (!(svc.spec.ports || []).some((p) => p.port === port)) errs.push(`Service ${name} has no port ${port}`);
+  return errs;
+}
+
 function policyErrors(objs) {
   const errs = [];
   const say = (o, m) => errs.push(`${o.kind}/${o.metadata?.name}: ${m}`);
@@ -250,6 +264,9 @@ function policyErrors(objs) {
       const count = /^searcher-count\s*=\s*(\d+)\s*$/m.exec(text);
       if (count && sts && Number(count[1]) !== sts.spec.replicas)
         say(cm, `${key}: searcher-count ${count[1]} is not the StatefulSet's ${sts.spec.replicas} replicas`);
+      const dns = /^searchers-dns\s*=\s*([a-z0-9-]+)(?:\.[^:\s]*)?:(\d+)\s*$/m.exec(text);
+      if (dns) for (const e of dnsErrors(byKind("Service"), sts, dns[1], Number(dns[2]))) say(cm, `${key}: searchers-dns: ${e}`);
+      else if (/^searchers-dns\s*=/m.test(text)) say(cm, `${key}: searchers-dns is not SERVICE[.NAMESPACE...]:PORT`);
       for (const line of text.split("\n"))
         if (line.trim() && !line.startsWith("#") && !/^[a-z][a-z0-9-]*\s*=\s*\S/.test(line)) say(cm, `${key}: not a "key = value" line: ${line}`);
         else if (/^(data|help)\s*=/.test(line)) say(cm, `${key}: ${line.split("=")[0].trim()} cannot be set in trawl.conf`);
