@@ -178,8 +178,9 @@ searcher-pattern = trawl-searcher-%d.trawl-searcher:7070" \
     "indexer.conf: searchers-dns: Service trawl-searcher has no port 7071"
   broken "a secret passed as an argument is refused" frontend.yaml "            - --role=frontend" "            - --role=frontend
             - --database-password=hunter2" "argument --database-password=hunter2 passes a secret by value"
-  broken "a pod where trawl would be PID 1 is refused" searcher.yaml "      shareProcessNamespace: true" "      shareProcessNamespace: false" \
-    "StatefulSet/trawl-searcher: shareProcessNamespace is not true"
+  broken "a pod whose containers share their processes is refused" searcher.yaml "      enableServiceLinks: false" "      enableServiceLinks: false
+      shareProcessNamespace: true" \
+    "StatefulSet/trawl-searcher: shareProcessNamespace is set (containers would see each other's processes)"
   broken "a secret file argument that no volume provides is refused" searcher.yaml "            - --cluster-secret-file=/run/secrets/trawl/cluster-secret" \
     "            - --cluster-secret-file=/run/secrets/trawl/cluster-key" \
     "container searcher: --cluster-secret-file names /run/secrets/trawl/cluster-key, which no volumeMount provides"
@@ -308,9 +309,9 @@ else
   mkdir -p "$R/src" && cp -r "$T/src" "$R/src/r" && chown -R 10001:10001 "$R/src"
   : > "$R/dev/null"; : > "$R/dev/urandom"
   # in_image ARGS...: trawl ARGS inside the tree as uid 10001 (setuid from root leaves no
-  # capability), with /proc and the two devices a container runtime provides. bash stays PID 1
-  # of the namespace, as the pause process of a Pod with shareProcessNamespace (trawl as PID 1
-  # takes its own children for orphans: docs/deploy.md, "Not PID 1").
+  # capability), with /proc and the two devices a container runtime provides. bash is PID 1 of
+  # the namespace here; trawl as PID 1 (its own init) is tests/e2e/test_pid1.sh's and
+  # deploy/container/smoke.sh's.
   in_image() {
     # shellcheck disable=SC2016  # the inner shell's variables
     UNSHARE=$(command -v unshare) unshare --mount --pid --fork --kill-child bash -c '

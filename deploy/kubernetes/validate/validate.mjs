@@ -190,7 +190,9 @@ function policyErrors(objs) {
     if (psc.seccompProfile?.type !== "RuntimeDefault") say(o, "pod seccompProfile is not RuntimeDefault");
     if (ps.automountServiceAccountToken !== false) say(o, "automountServiceAccountToken is not false");
     if (ps.hostNetwork || ps.hostPID || ps.hostIPC) say(o, "uses a host namespace");
-    if (ps.shareProcessNamespace !== true) say(o, "shareProcessNamespace is not true (trawl must not be PID 1)");
+    // trawl is its own init as PID 1 (src/util/pid1.h): a shared PID namespace only lets a
+    // pod's containers see (and, as one user, signal) each other's processes.
+    if (ps.shareProcessNamespace) say(o, "shareProcessNamespace is set (containers would see each other's processes)");
     const vols = new Map((ps.volumes || []).map((v) => [v.name, v]));
     for (const c of [...(ps.initContainers || []), ...(ps.containers || [])]) {
       const at = `container ${c.name}`;
