@@ -1,6 +1,8 @@
 /* JSON result objects for the CLI and the HTTP API (search_json.h). */
 #include "search/search_json.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,14 +227,28 @@ void search_select_dispose(struct search_select *s)
 	s->slots = NULL;
 }
 
-/* FNV-1a: keys are repository names and paths, not chosen to collide by anyone but a user. */
+/*
+ * SECURITY: the keys are repository names and paths, which whoever pushes to a repository
+ * chooses: an unkeyed hash would let them collide on purpose and make the set a list again.
+ * SipHash (libsodium's shorthash) under a key drawn once per process.
+ */
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void hash_key_make(void)
+{
+	randombytes_buf(hash_key, sizeof(hash_key));
+}
+
 static uint64_t key_hash(const char *k)
 {
-	uint64_t h = 14695981039346656037ULL;
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t v;
 
-	for (; *k; k++)
-		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
-	return h;
+	pthread_once(&hash_key_once, hash_key_make);
+	crypto_shorthash(h, (const unsigned char *)k, strlen(k), hash_key);
+	memcpy(&v, h, sizeof(v));
+	return v;
 }
 
 /* The slot of key: the one holding it, or the empty one where it goes. */
