@@ -66,6 +66,7 @@ const char *search_alert_reason(enum search_alert a)
 struct relay {
 	struct search_sink *sk;
 	struct search_select sel;
+	bool is_raw;         /* search_request.is_select_raw */
 	uint64_t count;      /* selected results to hand on; 0: the search's own limit applies */
 	uint64_t n;          /* selected results handed on */
 	bool is_count_hit;   /* one more selected result was found after count: */
@@ -76,15 +77,22 @@ static int relay_file(const struct search_file *f, void *arg)
 {
 	struct relay *rl = arg;
 	struct search_file g;
+	bool is_new = search_select_apply(&rl->sel, &g, f);
 
-	if (!search_select_apply(&rl->sel, &g, f))
+	if (!is_new && !rl->is_raw)
 		return 0;
-	if (rl->count && rl->n == rl->count) {
+	if (is_new && rl->count && rl->n == rl->count) {
 		rl->is_count_hit = true;
 		rl->cut_lines = f->n_lines;
 		return 1;
 	}
-	rl->n++;
+	rl->n += is_new;
+	if (rl->is_raw) {
+		g = *f;
+		g.lines = NULL; /* counted, not shown: n_lines stays */
+		g.content = NULL;
+		g.content_len = 0;
+	}
 	return rl->sk->file(rl->sk, &g);
 }
 
@@ -155,7 +163,7 @@ int search_request_run(struct search_stats *stats, const struct index *ix,
 		       const struct search_request *rq, struct search_sink *sk)
 {
 	struct search_opts o = rq->opts;
-	struct relay rl = { .sk = sk };
+	struct relay rl = { .sk = sk, .is_raw = rq->is_select_raw };
 	int err;
 
 	if (!rq->readable) {

@@ -91,6 +91,14 @@ struct search_request {
 	int (*run)(void *ctx, struct search_stats *st, const struct search_repos *repos,
 		   const struct search_opts *o, search_file_fn fn, void *arg);
 	void *run_ctx;
+	/*
+	 * A cluster's searcher answering select:repo|file for its frontend: count: still counts
+	 * the selected results (the search stops at the first past it), but the sink gets every
+	 * matching file before that point as it was found, without its lines (n_lines kept), and
+	 * no projection: the frontend projects the merged files itself, so that the files and lines
+	 * its summary counts are one process's (those before the cut).
+	 */
+	bool is_select_raw;
 };
 
 /*

@@ -531,6 +531,7 @@ struct internal_work {
 	struct cluster_share share; /* the readable set */
 	unsigned context;
 	bool want_ranges;
+	bool is_select_raw; /* select:repo|file: the files, unprojected (search_request) */
 	const char *pin_repo; /* references: the file's repository on its branch (from body) */
 	const char *pin_branch;
 };
@@ -571,6 +572,7 @@ static int run_internal(struct req *rq)
 			  .is_resident = true, .mem_limit = rq->s->query_mem, .n_threads = 1,
 			  .cancel = &rq->s->is_stopping, .budget_ms = rq->inline_budget_ms,
 			  .pin_repo = w->pin_repo, .pin_branch = w->pin_branch },
+		.is_select_raw = w->is_select_raw,
 	};
 	struct wire_sink ws = { .sink = { .file = wire_file, .alert = wire_alert },
 				.b = &rq->body, .context = w->context, .max = rq->s->query_mem };
@@ -713,6 +715,7 @@ static int body_query(struct internal_work *w)
 		return err;
 	w->context = (unsigned)context;
 	w->want_ranges = !ranges || json_is_true(ranges);
+	w->is_select_raw = json_is_true(json_object_get(w->body, "select_raw"));
 	/* The route's own settings (the symbols route's implied type and count=). */
 	w->q->type = (enum qtype)type;
 	w->q->count = (uint64_t)count;
@@ -727,7 +730,7 @@ static int h_internal_search(struct req *rq)
 		{ "type", REQ_INT, true },      { "count", REQ_INT, true },
 		{ "ranges", REQ_BOOL, false },  { "set", REQ_ARRAY, false },
 		{ "self", REQ_STRING, false },  { "pin_repo", REQ_STRING, false },
-		{ "pin_branch", REQ_STRING, false },
+		{ "pin_branch", REQ_STRING, false }, { "select_raw", REQ_BOOL, false },
 	};
 	struct internal_work *w;
 	int err;
@@ -933,7 +936,10 @@ static int call_body(struct call *c, const struct fanout_ctx *x, const struct se
 	    (err = json_put_string(&c->body, x->qtext, strlen(x->qtext), NULL)) < 0 ||
 	    (err = buf_printf(&c->body, ",\"context\":%u,\"type\":%d,\"count\":%llu,\"ranges\":%s",
 			      x->context, (int)q->type, (unsigned long long)q->count,
-			      o->want_ranges ? "true" : "false")) < 0)
+			      o->want_ranges ? "true" : "false")) < 0 ||
+	    /* The frontend projects select:repo|file itself (search_request.is_select_raw). */
+	    ((q->select == QS_REPO || q->select == QS_FILE) &&
+	     (err = buf_puts(&c->body, ",\"select_raw\":true")) < 0))
 		return err;
 	/* References: the file's repository on the file's branch, as one process searches it. */
 	if (o->pin_repo && o->pin_branch &&
@@ -1235,18 +1241,6 @@ static int merge(struct search_stats *st, struct call *calls, size_t n_calls,
 	err = q->type == QT_SYMBOL ? emit_symbols(st, picks, n, limit, fn, arg)
 				   : emit(st, picks, n, limit, fn, arg);
 	free(picks);
-	if (q->select == QS_REPO || q->select == QS_FILE) {
-		/*
-		 * The answers are projected already: one process counts the matching files and
-		 * lines behind them, which the searchers counted (exact unless count: cut the
-		 * merged results, when files past the cut count too: docs/internals/cluster.md).
-		 */
-		st->lines = st->files = 0;
-		for (size_t i = 0; i < n_calls; i++) {
-			st->lines += calls[i].is_ok ? calls[i].a.stats.lines : 0;
-			st->files += calls[i].is_ok ? calls[i].a.stats.files : 0;
-		}
-	}
 	return err;
 }
 

@@ -115,13 +115,16 @@ static void rec_dispose(struct rec *r)
 }
 
 /* Runs qtext over the fixture as readable (NULL: every repository) into r. */
+static bool is_raw_run; /* the next run() is a searcher's (search_request.is_select_raw) */
+
 static int run(struct search_stats *st, struct rec *r, const char *qtext,
 	       const struct search_repos *readable)
 {
 	static const struct search_repos all = { .is_all = true };
 	struct query *q = NULL;
 	struct index *ix = NULL;
-	struct search_request rq = { .readable = readable ? readable : &all };
+	struct search_request rq = { .readable = readable ? readable : &all,
+				     .is_select_raw = is_raw_run };
 	int err;
 
 	assert_int_equal(query_parse(&q, qtext, strlen(qtext)), 0);
@@ -213,6 +216,28 @@ static void request_select_repo_count_counts_repositories(void **state)
 	assert_int_equal(run(&st, &r, "word select:repo count:3", NULL), 0);
 	assert_int_equal(r.n_files, 3);
 	assert_false(st.is_limit_hit);
+	rec_dispose(&r);
+}
+
+/*
+ * A cluster's searcher (is_select_raw): count: still counts repositories, but the sink gets
+ * the files behind them as found, lines off, and the stats count those files, as one process.
+ */
+static void request_select_raw_hands_on_the_files_behind(void **state)
+{
+	struct search_stats st;
+	struct rec r;
+
+	(void)state;
+	rec_init(&r);
+	is_raw_run = true;
+	assert_int_equal(run(&st, &r, "word select:repo count:2", NULL), 0);
+	is_raw_run = false;
+	assert_int_equal(r.n_files, 6); /* three files of each of two repositories */
+	assert_int_equal(count_of(r.files.ptr, ":0;"), 6); /* SEARCH_CONTENT, unprojected */
+	assert_int_equal(st.files, 6);
+	assert_int_equal(st.lines, 18);
+	assert_true(st.is_limit_hit);
 	rec_dispose(&r);
 }
 
@@ -397,6 +422,7 @@ int main(void)
 		cmocka_unit_test(request_select_file_count_counts_files),
 		cmocka_unit_test(request_select_repo_count_counts_repositories),
 		cmocka_unit_test(request_repo_matching_nothing_readable_warns),
+		cmocka_unit_test(request_select_raw_hands_on_the_files_behind),
 		cmocka_unit_test(request_count_without_select_counts_lines),
 		cmocka_unit_test(request_alerts_come_in_order),
 		cmocka_unit_test(request_late_sink_is_a_timeout),
