@@ -200,7 +200,8 @@ int cluster_verify(struct cluster_replay *r, const struct cluster_key *k, const 
 
 /*
  * A searcher's answer to POST /internal/v1/search is binary: "TRWLC1", then records, each a
- * tag byte: 'F' a file (the encoding of wire_put_file), 'S' the stats (last), or 'E' an error
+ * tag byte: 'F' a file (the encoding of wire_put_file), 'P' the progress's counts,
+ * 'S' the stats (last), or 'E' an error
  * (a TRAWL_E* code, the error position and message). Strings are a varint length, the bytes
  * and a NUL; scores are IEEE doubles, little-endian.
  */
@@ -214,6 +215,16 @@ int cluster_wire_begin(struct buf *b);
  */
 int cluster_wire_put_file(struct buf *b, const struct search_file *f, unsigned context);
 int cluster_wire_put_stats(struct buf *b, const struct search_stats *st);
+/*
+ * 'P': what the search's last progress counted (matching lines and files found, before
+ * ranking and count:) and the shards of the repositories it was sent (the caller's: a stream
+ * shows a caller the shards they read only), before the stats when the frontend asks
+ * ("progress": a stream's last progress event is the sum of its searchers').
+ */
+struct cluster_progress {
+	uint64_t lines, files, shards;
+};
+int cluster_wire_put_progress(struct buf *b, const struct cluster_progress *p);
 int cluster_wire_put_error(struct buf *b, int err, size_t pos, const char *msg);
 
 /* A decoded answer: its files point into the body, which must outlive it. */
@@ -222,6 +233,7 @@ struct cluster_answer {
 	size_t n_files;
 	struct search_stats stats;
 	bool has_stats;
+	struct cluster_progress progress; /* a 'P' record's (zeros without one) */
 	int err;        /* an 'E' record: the searcher's error code (0: none) */
 	size_t err_pos; /* its position in the query, or (size_t)-1 */
 	const char *err_msg;

@@ -192,6 +192,16 @@ int cluster_wire_put_stats(struct buf *b, const struct search_stats *st)
 	return put_str(b, st->symbols_warning, strlen(st->symbols_warning));
 }
 
+int cluster_wire_put_progress(struct buf *b, const struct cluster_progress *p)
+{
+	int err;
+
+	if ((err = buf_putc(b, 'P')) < 0 || (err = buf_put_uvarint(b, p->lines)) < 0 ||
+	    (err = buf_put_uvarint(b, p->files)) < 0)
+		return err;
+	return buf_put_uvarint(b, p->shards);
+}
+
 int cluster_wire_put_error(struct buf *b, int err, size_t pos, const char *msg)
 {
 	int e;
@@ -452,6 +462,10 @@ int cluster_wire_decode(struct cluster_answer *out, const uint8_t *body, size_t 
 			}
 			memset(&out->files[out->n_files], 0, sizeof(*out->files));
 			err = get_file(&out->files[out->n_files++], &r);
+		} else if (tag == 'P') {
+			if ((err = get_u(&out->progress.lines, &r)) == 0 &&
+			    (err = get_u(&out->progress.files, &r)) == 0)
+				err = get_u(&out->progress.shards, &r);
 		} else if (tag == 'S') {
 			err = get_stats(&out->stats, &r);
 			out->has_stats = err == 0;

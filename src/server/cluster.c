@@ -532,6 +532,7 @@ struct internal_work {
 	unsigned context;
 	bool want_ranges;
 	bool is_select_raw; /* select:repo|file: the files, unprojected (search_request) */
+	bool want_progress; /* a stream's: the counts of the last progress ('P') */
 	const char *pin_repo; /* references: the file's repository on its branch (from body) */
 	const char *pin_branch;
 };
@@ -563,9 +564,30 @@ void cluster_log_share(const struct req *rq, const char *what, const struct sear
 	buf_dispose(&b);
 }
 
+/* The last progress of a searcher's search: what it found before ranking and count:. */
+static void note_progress(const struct search_progress *p, void *arg)
+{
+	struct search_progress *last = arg;
+
+	*last = *p;
+}
+
+/* The 'P' record: last's counts, and the shards of the repositories w was sent. */
+static int put_progress(struct buf *b, const struct req *rq, const struct internal_work *w,
+			const struct search_progress *last)
+{
+	const struct index *ix = rq->snap->ix;
+	struct cluster_progress p = { .lines = last->matching_lines, .files = last->files };
+
+	for (size_t i = 0; i < index_n_shards(ix); i++)
+		p.shards += search_repos_has(&w->share.repos, index_shard_repo(ix, i));
+	return cluster_wire_put_progress(b, &p);
+}
+
 static int run_internal(struct req *rq)
 {
 	struct internal_work *w = rq->work;
+	struct search_progress last = { 0 };
 	struct search_request srq = {
 		.readable = &w->share.repos,
 		.opts = { .query = w->q, .want_lines = true, .want_ranges = w->want_ranges,
@@ -580,6 +602,10 @@ static int run_internal(struct req *rq)
 	int err;
 
 	buf_reset(&rq->body);
+	if (w->want_progress) {
+		srq.opts.progress = note_progress;
+		srq.opts.progress_arg = &last;
+	}
 	if ((err = cluster_wire_begin(&rq->body)) < 0)
 		goto out;
 	err = search_request_run(&st, rq->snap->ix, &srq, &ws.sink);
@@ -596,7 +622,7 @@ static int run_internal(struct req *rq)
 		buf_reset(&rq->body);
 		if ((err = cluster_wire_begin(&rq->body)) == 0)
 			err = cluster_wire_put_error(&rq->body, err, pos, error_last());
-	} else {
+	} else if (!w->want_progress || (err = put_progress(&rq->body, rq, w, &last)) == 0) {
 		err = cluster_wire_put_stats(&rq->body, &st);
 	}
 out:
@@ -716,6 +742,7 @@ static int body_query(struct internal_work *w)
 	w->context = (unsigned)context;
 	w->want_ranges = !ranges || json_is_true(ranges);
 	w->is_select_raw = json_is_true(json_object_get(w->body, "select_raw"));
+	w->want_progress = json_is_true(json_object_get(w->body, "progress"));
 	/* The route's own settings (the symbols route's implied type and count=). */
 	w->q->type = (enum qtype)type;
 	w->q->count = (uint64_t)count;
@@ -731,6 +758,7 @@ static int h_internal_search(struct req *rq)
 		{ "ranges", REQ_BOOL, false },  { "set", REQ_ARRAY, false },
 		{ "self", REQ_STRING, false },  { "pin_repo", REQ_STRING, false },
 		{ "pin_branch", REQ_STRING, false }, { "select_raw", REQ_BOOL, false },
+		{ "progress", REQ_BOOL, false },
 	};
 	struct internal_work *w;
 	int err;
@@ -939,7 +967,8 @@ static int call_body(struct call *c, const struct fanout_ctx *x, const struct se
 			      o->want_ranges ? "true" : "false")) < 0 ||
 	    /* The frontend projects select:repo|file itself (search_request.is_select_raw). */
 	    ((q->select == QS_REPO || q->select == QS_FILE) &&
-	     (err = buf_puts(&c->body, ",\"select_raw\":true")) < 0))
+	     (err = buf_puts(&c->body, ",\"select_raw\":true")) < 0) ||
+	    (o->progress && (err = buf_puts(&c->body, ",\"progress\":true")) < 0))
 		return err;
 	/* References: the file's repository on the file's branch, as one process searches it. */
 	if (o->pin_repo && o->pin_branch &&
@@ -1098,6 +1127,30 @@ static void merge_stats(struct search_stats *st, struct call *calls, size_t n)
 		st->symbols_missing += a->symbols_missing;
 	}
 	st->is_repo_none = any && is_repo_none;
+}
+
+/*
+ * A stream's progress: one event once every searcher answered, before the results (as one
+ * process sends its shards' events before a ranked query's results), its counts those of one
+ * process's last event: SECURITY: the shards of the repositories the caller reads (never the
+ * searchers' whole indexes), and what the searchers found before ranking and count:. A
+ * frontend sends no event while its searchers work.
+ */
+static void progress_once(const struct call *calls, size_t n, const struct search_opts *o)
+{
+	struct search_progress p = { 0 };
+
+	if (!o->progress)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!calls[i].is_ok)
+			continue;
+		p.matching_lines += calls[i].a.progress.lines;
+		p.files += calls[i].a.progress.files;
+		p.shards_total += calls[i].a.progress.shards;
+	}
+	p.shards_done = p.shards_total;
+	o->progress(&p, o->progress_arg);
 }
 
 /*
@@ -1358,6 +1411,7 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 		calls_run(m, o->cancel);
 		if ((err = answer_error(calls, set->n)) == 0) {
 			merge_stats(st, calls, set->n);
+			progress_once(calls, set->n, o);
 			err = merge(st, calls, set->n, o, fn, arg);
 		}
 	}

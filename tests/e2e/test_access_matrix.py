@@ -42,6 +42,7 @@ from teamlib import (ROOT, Response, Server, done, index_repo, ok, token_create,
                      trawl, user_add, write_tree)
 
 UUID = uuid.uuid4().hex
+CLUSTER = [False]  # main(cluster=True): the server under test is a cluster's frontend
 CANARY = "CANARY_" + UUID
 MATRIX = os.path.join(ROOT, "tests", "unit", "server", "route_matrix.expected")
 
@@ -382,9 +383,21 @@ def common(a, b):
     return a, b
 
 
-def same_as_baseline(r, base, kind):
+def unbatched(events):
+    """A stream's events with its results as one batch, ordered by repository and path: one
+    process streams a count:all search shard by shard, in the order the repositories were
+    added to its index, which a cluster's frontend (no one index) does not have: it streams
+    them ranked, as the JSON answer (docs/internals/cluster.md)."""
+    files = sorted((f for e in events if e[0] == "matches" for f in e[1]),
+                   key=lambda f: (f.get("repo", ""), f.get("path", "")))
+    return [("matches", files)] + [e for e in events if e[0] != "matches"]
+
+
+def same_as_baseline(r, base, kind, path=""):
     if kind == "stream":
         got, want = sse(r.body), sse(base.body)
+        if CLUSTER[0] and "count%3Aall" in path:
+            got, want = unbatched(got), unbatched(want)
     else:
         got, want = normalize(r.json()), normalize(base.json())
     got, want = common(got, want)
@@ -429,7 +442,7 @@ def sweep(s, tok, baselines):
                 canary_free(who, req, r)
                 if who in baselines and req.compare and r.status == 200:
                     base = baselines[who].request(req.method, req.path)
-                    same, got, want_b = same_as_baseline(r, base, req.compare)
+                    same, got, want_b = same_as_baseline(r, base, req.compare, req.path)
                     ok(same, "%s %s: the same answer as an index without what it cannot read"
                        % (who, req.path), "got  %s" % json.dumps(got)[:1500],
                        "want %s" % json.dumps(want_b)[:1500])
@@ -578,10 +591,33 @@ def anonymous_public(tmp, data, baseline):
     ok(UUID not in s.logtext(), "--allow-anonymous: the canary is not in the server's log")
 
 
-def main():
+def cluster_args(tmp, servers):
+    """A cluster's frontend flags, with its searchers started: two, each indexing the
+    repositories rendezvous hashing gives it (tests/e2e/test_access_matrix_cluster.py)."""
+    secret = os.path.join(tmp, "cluster.secret")
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(base64.b64encode(os.urandom(32)).decode())
+    names = ("s0", "s1")
+    _, out, _ = trawl("cluster", "assign", "--searchers",
+                      ",".join("%s=127.0.0.1:1" % n for n in names), *REPOS)
+    owner = dict(line.split() for line in out.splitlines())
+    listed = []
+    for n in names:
+        d = data_dir(tmp, "searcher-" + n, [r for r in REPOS if owner[r] == n])
+        srv = Server(d, "--role", "searcher", "--self", n, "--cluster-secret-file", secret)
+        servers.append(srv)
+        listed.append("%s=127.0.0.1:%d" % (n, srv.port))
+    return ["--role", "frontend", "--searchers", ",".join(listed), "--cluster-secret-file",
+            secret]
+
+
+def main(cluster=False):
+    """With cluster: the server under test is a frontend over searchers (the matrix holds
+    through the fan-out), the baselines one process each."""
     tmp = tempfile.mkdtemp(prefix="trawl-matrix-")
     servers = []
     p = None
+    CLUSTER[0] = cluster
     try:
         fixture(tmp)
         data = data_dir(tmp, "data", REPOS)
@@ -591,6 +627,8 @@ def main():
         servers.append(base_gp)
         tok = setup_accounts(data)
         p, ca, args = oidc_setup(tmp, data)
+        if cluster:
+            args += cluster_args(tmp, servers)
         s = Server(data, *args)
         servers.append(s)
         tok["oidc"] = OidcSession(s, p, ca)
