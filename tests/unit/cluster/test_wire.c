@@ -57,10 +57,11 @@ static void encode(struct buf *b, unsigned context)
 	assert_int_equal(cluster_wire_put_file(b, &f, context), 0);
 	f.kind = SEARCH_PATH;
 	f.lines = NULL;
-	f.n_lines = 0;
+	f.n_lines = 5; /* counted, not sent (a select:'s files, search_request.is_select_raw) */
 	f.symbols = NULL;
 	f.n_symbols = 0;
 	assert_int_equal(cluster_wire_put_file(b, &f, context), 0);
+	assert_int_equal(cluster_wire_put_progress(b, &(struct cluster_progress){ 70, 6, 3 }), 0);
 	assert_int_equal(cluster_wire_put_stats(b, &st), 0);
 }
 
@@ -94,6 +95,10 @@ static void answer_round_trips(void **state)
 	assert_true(f->symbols[0].score == 12.5);
 	assert_int_equal(a.files[1].kind, SEARCH_PATH);
 	assert_null(a.files[1].lines);
+	assert_int_equal(a.files[1].n_lines, 5);
+	assert_int_equal(a.progress.lines, 70);
+	assert_int_equal(a.progress.files, 6);
+	assert_int_equal(a.progress.shards, 3);
 	assert_true(a.has_stats && a.stats.is_limit_hit && a.stats.is_repo_none &&
 		    !a.stats.is_timeout);
 	assert_int_equal(a.stats.shards_total, 4);
