@@ -89,7 +89,7 @@ if "${podman[@]}" run --rm --network none "${run_opts[@]}" --entrypoint /bin/sh 
 else
   ok "the image has no shell"
 fi
-check "repo add" "Added util" run repo add /src --allow-local --name util
+check "repo add" "added util" run repo add /src --allow-local --name util
 owner=$(stat -c %u "$work/data/trawl.db" 2>&1)
 if [[ $owner == 10001 ]]; then ok "... written by user 10001"; else not_ok "... written by user 10001" "owner: $owner"; fi
 check "trawl sync as PID 1 (no init): fetch and index workers in their sandbox" "synced util" \
