@@ -1007,11 +1007,15 @@ static void calls_run(CURLM *m, const atomic_bool *cancel)
 			c->is_done = true;
 			c->status = status;
 			c->result = msg->data.result;
+			/*
+			 * SECURITY: the decoded answer may hold what its bytes were allowed
+			 * (--query-memory), not the many times more its counts could ask for.
+			 */
 			c->is_ok = msg->data.result == CURLE_OK && status == 200 &&
 				   buf_putc(&c->answer, 0) == 0 &&
 				   (c->is_raw ||
 				    cluster_wire_decode(&c->a, (const uint8_t *)c->answer.ptr,
-							c->answer.len - 1) == 0);
+							c->answer.len - 1, c->answer.max) == 0);
 		}
 		if (!running || (cancel && atomic_load(cancel)))
 			break;
