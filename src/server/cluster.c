@@ -1328,6 +1328,31 @@ static void log_failed(const struct call *c)
 	log_end(&l);
 }
 
+/*
+ * SECURITY: whether every file of searcher k's answer is of a repository it was asked for (its
+ * share of repos under set). A searcher that answers with another's repositories (compromised,
+ * or misconfigured into another's index) could put words in any repository's mouth, or show
+ * one the caller cannot read: its answer is refused, as a malformed one (attack s31).
+ */
+static bool answer_is_own(const struct call *c, const struct search_repos *repos,
+			  const struct cluster_set *set, size_t k)
+{
+	const char *last = NULL;
+
+	for (size_t i = 0; i < c->a.n_files; i++) {
+		const char *repo = c->a.files[i].repo;
+
+		/* A repository's files often come together: one check for a run of them. */
+		if (last && strcmp(last, repo) == 0)
+			continue;
+		if ((!repos->is_all && !search_repos_has(repos, repo)) ||
+		    cluster_owner(set, repo) != k)
+			return false;
+		last = repo;
+	}
+	return true;
+}
+
 static int fanout_run(void *ctx, struct search_stats *st, const struct search_repos *repos,
 		      const struct search_opts *o, search_file_fn fn, void *arg)
 {
@@ -1366,6 +1391,9 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 	}
 	if (err == 0) {
 		calls_run(m, o->cancel);
+		for (size_t k = 0; k < set->n; k++)
+			if (calls[k].is_ok && !answer_is_own(&calls[k], repos, set, k))
+				calls[k].is_ok = false; /* logged as a malformed answer */
 		if ((err = answer_error(calls, set->n)) == 0) {
 			merge_stats(st, calls, set->n);
 			err = merge(st, calls, set->n, o, fn, arg);
