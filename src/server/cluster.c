@@ -1334,9 +1334,16 @@ static void log_failed(const struct call *c)
  * or misconfigured into another's index) could put words in any repository's mouth, or show
  * one the caller cannot read: its answer is refused, as a malformed one (attack s31).
  */
+bool cluster_asked_has(const struct cluster_asked *a, const char *repo)
+{
+	return (a->repos->is_all || search_repos_has(a->repos, repo)) &&
+	       cluster_owner(a->set, repo) == a->k;
+}
+
 static bool answer_is_own(const struct call *c, const struct search_repos *repos,
 			  const struct cluster_set *set, size_t k)
 {
+	const struct cluster_asked asked = { repos, set, k };
 	const char *last = NULL;
 
 	for (size_t i = 0; i < c->a.n_files; i++) {
@@ -1345,8 +1352,7 @@ static bool answer_is_own(const struct call *c, const struct search_repos *repos
 		/* A repository's files often come together: one check for a run of them. */
 		if (last && strcmp(last, repo) == 0)
 			continue;
-		if ((!repos->is_all && !search_repos_has(repos, repo)) ||
-		    cluster_owner(set, repo) != k)
+		if (!cluster_asked_has(&asked, repo))
 			return false;
 		last = repo;
 	}
@@ -1449,9 +1455,13 @@ int cluster_post_each(struct srv *s, const char *path, const char *head,
 	}
 	if (err == 0)
 		calls_run(m, cancel);
-	for (size_t k = 0; k < set->n && err == 0; k++)
-		if (calls[k].is_ok && fn(arg, k, calls[k].answer.ptr, calls[k].answer.len - 1) < 0)
+	for (size_t k = 0; k < set->n && err == 0; k++) {
+		const struct cluster_asked asked = { repos, set, k };
+
+		if (calls[k].is_ok &&
+		    fn(arg, k, &asked, calls[k].answer.ptr, calls[k].answer.len - 1) < 0)
 			calls[k].is_ok = false; /* a malformed answer: as one not given */
+	}
 	for (size_t k = 0; k < set->n; k++) {
 		if (err == 0 && calls[k].h && !calls[k].is_ok) {
 			log_failed(&calls[k]);

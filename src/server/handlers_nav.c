@@ -236,10 +236,24 @@ static int front_admit(struct req *rq, int (*fn)(struct req *rq))
 	return 0;
 }
 
-/* cluster_post_each's fn: one searcher's definitions into the merge. */
-static int merge_answer(void *arg, size_t searcher, const char *ans, size_t len)
+static bool is_asked(const void *arg, const char *repo)
 {
-	int err = nav_merge_add(arg, (uint32_t)searcher, ans, len);
+	return cluster_asked_has(arg, repo);
+}
+
+/* cluster_post_each's fn: one searcher's definitions into the merge. */
+static int merge_answer(void *arg, size_t searcher, const struct cluster_asked *asked,
+			const char *ans, size_t len)
+{
+	struct nav_merge *m = arg;
+	int err;
+
+	/* SECURITY: only definitions of repositories this searcher was asked for (attack s31). */
+	m->is_asked = is_asked;
+	m->asked_arg = asked;
+	err = nav_merge_add(m, (uint32_t)searcher, ans, len);
+	m->is_asked = NULL;
+	m->asked_arg = NULL;
 
 	if (err < 0)
 		log_msg("warn", "a searcher's definitions are malformed", "detail", error_last());

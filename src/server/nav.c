@@ -161,20 +161,26 @@ static int merge_grow(struct nav_merge *m, size_t n)
 }
 
 /* One entry of an answer's defs, checked. EINVAL. */
-static int merge_entry(struct nav_def *d, const char **json, const json_t *e)
+static int merge_entry(const struct nav_merge *m, struct nav_def *d, const char **json,
+		       const json_t *e)
 {
 	json_int_t tier = json_integer_value(json_object_get(e, "tier"));
 	const char *repo = json_string_value(json_object_get(e, "repo"));
 	const char *js = json_string_value(json_object_get(e, "json"));
 
 	json_t *sym = js ? json_loads(js, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	bool is_object = json_is_object(sym);
+	const char *shown = json_string_value(json_object_get(sym, "repo"));
+	/* The symbol is copied into the answer as it is: one JSON object, of the entry's repo. */
+	bool is_object = json_is_object(sym) && repo && shown && strcmp(shown, repo) == 0;
 
-	/* The symbol is copied into the answer as it is: it must be one JSON object. */
 	json_decref(sym);
 	if (!json_is_integer(json_object_get(e, "tier")) || tier < 0 || tier > 4 || !repo ||
 	    !is_object) {
-		error_set("a definition needs tier (0 to 4), repo and json (an object)");
+		error_set("a definition needs tier (0 to 4), repo and json (an object of that repo)");
+		return TRAWL_EINVAL;
+	}
+	if (m->is_asked && !m->is_asked(m->asked_arg, repo)) {
+		error_set("a definition of a repository the searcher was not asked for");
 		return TRAWL_EINVAL;
 	}
 	*d = (struct nav_def){ .repo = repo, .path = "", .tier = (unsigned)tier };
@@ -207,7 +213,8 @@ int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_
 	}
 	m->roots = roots;
 	for (size_t i = 0; i < n; i++) {
-		if ((err = merge_entry(&m->v[m->n], &m->json[m->n], json_array_get(defs, i))) < 0) {
+		if ((err = merge_entry(m, &m->v[m->n], &m->json[m->n], json_array_get(defs, i))) <
+		    0) {
 			m->n = mark;
 			json_decref(root);
 			return err;

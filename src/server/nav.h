@@ -72,11 +72,18 @@ struct nav_merge {
 	size_t n, cap;
 	uint64_t found; /* definitions the searchers found in all */
 	bool is_limit_hit;
+	/*
+	 * SECURITY: when set, every definition's repository must pass it (the frontend's: the
+	 * searcher was asked for it, cluster_asked_has), else the answer is malformed.
+	 */
+	bool (*is_asked)(const void *arg, const char *repo);
+	const void *asked_arg;
 };
 
 /*
  * Adds searcher's answer ans[0..len): {"found":N,"limit_hit":B,"defs":[{"tier":T,"repo":R,
- * "json":S},...]}. EINVAL (named) for a malformed answer, which adds nothing; ENOMEM.
+ * "json":S},...]}, S a symbol object whose "repo" is R. EINVAL (named) for a malformed answer
+ * (or one with a repository m->is_asked refuses), which adds nothing; ENOMEM.
  */
 int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_t len);
 /*

@@ -237,8 +237,9 @@ static int add(struct nav_merge *m, uint32_t searcher, const char *ans)
 }
 
 /* A searcher's answer entry: tier, repository, and a symbol object naming both. */
-#define DEF(t, r, p) \
-	"{\"tier\":" #t ",\"repo\":\"" r "\",\"json\":\"{\\\"p\\\":\\\"" r "/" p "\\\"}\"}"
+#define DEF(t, r, p)                                                                   \
+	"{\"tier\":" #t ",\"repo\":\"" r "\",\"json\":\"{\\\"repo\\\":\\\"" r "\\\",\\\"p\\\":\\\"" r \
+	"/" p "\\\"}\"}"
 
 static void merge_orders_as_one_process(void **state)
 {
@@ -259,9 +260,9 @@ static void merge_orders_as_one_process(void **state)
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "id", 2, 100, 0), 0);
 	assert_string_equal(b.ptr, "{\"identifier\":\"id\",\"definitions\":["
-				   "{\"p\":\"b/x.c\"},{\"p\":\"m/b.c\"},{\"p\":\"a/z.c\"},"
-				   "{\"p\":\"b/a.c\"},{\"p\":\"b/0.c\"},{\"p\":\"a/q.py\"},"
-				   "{\"p\":\"c/y.py\"}],\"limit_hit\":false}");
+				   "{\"repo\":\"b\",\"p\":\"b/x.c\"},{\"repo\":\"m\",\"p\":\"m/b.c\"},{\"repo\":\"a\",\"p\":\"a/z.c\"},"
+				   "{\"repo\":\"b\",\"p\":\"b/a.c\"},{\"repo\":\"b\",\"p\":\"b/0.c\"},{\"repo\":\"a\",\"p\":\"a/q.py\"},"
+				   "{\"repo\":\"c\",\"p\":\"c/y.py\"}],\"limit_hit\":false}");
 	nav_merge_dispose(&m);
 	buf_dispose(&b);
 }
@@ -281,7 +282,7 @@ static void merge_cuts_and_flags_the_limit(void **state)
 			     "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "b", "2") "]}"),
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "x", 1, 1, 2), 0);
-	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":[{\"p\":\"b/2\"}],"
+	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":[{\"repo\":\"b\",\"p\":\"b/2\"}],"
 				   "\"limit_hit\":true,\"partial_searchers\":2}");
 	nav_merge_dispose(&m);
 	/* A searcher that stopped at its own limit: limit_hit, however few were listed. */
@@ -310,6 +311,11 @@ static void merge_refuses_malformed_answers(void **state)
 		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"[]"
 		"\"}]}",
 		"{\"found\":2,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "b") ",7]}",
+		/* A symbol shown as another repository's than its entry's (attack s31). */
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":"
+		"\"{\\\"repo\\\":\\\"b\\\"}\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":"
+		"\"{\\\"p\\\":1}\"}]}",
 	};
 	struct nav_merge m = { 0 };
 
@@ -322,6 +328,31 @@ static void merge_refuses_malformed_answers(void **state)
 		assert_int_equal(m.n, 0);
 		assert_int_equal(m.found, 0);
 	}
+	nav_merge_dispose(&m);
+}
+
+static bool only_a(const void *arg, const char *repo)
+{
+	(void)arg;
+	return strcmp(repo, "a") == 0;
+}
+
+/* SECURITY (attack s31): a definition of a repository the searcher was not asked for. */
+static void merge_refuses_repositories_not_asked(void **state)
+{
+	struct nav_merge m = { .is_asked = only_a };
+
+	(void)state;
+	assert_int_equal(add(&m, 0, "{\"found\":2,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "x")
+				    "," DEF(1, "b", "y") "]}"),
+			 TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "not asked for"));
+	assert_int_equal(m.n, 0);
+	assert_int_equal(m.found, 0);
+	assert_int_equal(add(&m, 0, "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "x")
+				    "]}"),
+			 0);
+	assert_int_equal(m.n, 1);
 	nav_merge_dispose(&m);
 }
 
@@ -339,6 +370,7 @@ int main(void)
 		cmocka_unit_test(merge_orders_as_one_process),
 		cmocka_unit_test(merge_cuts_and_flags_the_limit),
 		cmocka_unit_test(merge_refuses_malformed_answers),
+		cmocka_unit_test(merge_refuses_repositories_not_asked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
