@@ -164,7 +164,11 @@ static int ident_parse(struct cluster_ident *ci, const char *ans, size_t len)
 	branch = json_object_get(ci->root, "branch");
 	ci->branch = json_string_value(branch);
 	lang = json_object_get(ci->root, "lang");
-	if (!ci->id || !ci->id[0] || strlen(ci->id) > NAV_IDENT_MAX || !ci->rev || !ci->path ||
+	/*
+	 * SECURITY: an identifier, as nav_ident_at finds one: the references' query is made of it
+	 * (refs_work_new), so a searcher's answer cannot add words to it (attack s31).
+	 */
+	if (!ci->id || !nav_is_ident(ci->id, strlen(ci->id)) || !ci->rev || !ci->path ||
 	    !(ci->branch || json_is_null(branch)) || !json_is_integer(lang) ||
 	    json_integer_value(lang) < 0 || json_integer_value(lang) > UINT16_MAX) {
 		error_set("a malformed identifier answer");

@@ -40,6 +40,16 @@ static bool is_ident(uint8_t c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+bool nav_is_ident(const char *s, size_t len)
+{
+	if (len == 0 || len > NAV_IDENT_MAX || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_ident((uint8_t)s[i]))
+			return false;
+	return true;
+}
+
 /* The byte offset in line[0..len) of UTF-16 unit u (0-based; len for the end), or -1 past it. */
 static ptrdiff_t unit_offset(const uint8_t *line, size_t len, uint32_t u)
 {

@@ -8,6 +8,8 @@ docs/internals/cluster.md, written here). Proves the frontend:
 - refuses an answer whose counts would decode to many times its bytes (lines of three bytes
   each), within --query-memory, and its memory stays near that bound (VmHWM measured);
 - refuses an answer with a NaN score (the merge's qsort orders compare scores);
+- refuses an identifier answer (a definition's or references' first step) that is no
+  identifier: the references' query is made of it, a searcher could add words to it (a 503);
 - still shows an honest fake's answer (the test's wire encoding is right).
 
     python3 tests/e2e/test_cluster_attack.py
@@ -78,6 +80,7 @@ class Fake:
     def __init__(self):
         fake = self
         self.answer = b"TRWLC1" + wstats(0, 0)
+        self.ident = b"{}"
         self.bodies = []
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -89,6 +92,13 @@ class Fake:
                 self.send_header("Content-Length", str(len(fake.answer)))
                 self.end_headers()
                 self.wfile.write(fake.answer)
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(fake.ident)))
+                self.end_headers()
+                self.wfile.write(fake.ident)
 
             def log_message(self, *a):
                 pass
@@ -171,6 +181,19 @@ def main():
         a = json.loads(body)
         ok(st == 200 and not a["results"] and a["summary"].get("partial") is True,
            "a NaN score is refused (partial)", st, body[:400])
+
+        # An identifier answer that is no identifier: it would be the references' query.
+        fakes[0].answer = b"TRWLC1" + wstats(0, 0)
+        fakes[0].ident = json.dumps({"identifier": "x\\b/ or /needle", "rev": "main",
+                                     "branch": "main", "path": "a.c", "lang": 0}).encode()
+        n_posts = len(fakes[0].bodies)
+        st, _, body, _ = serverlib.request(
+            fe.port, "GET", "/api/v1/repos/%s/references?path=a.c&line=1&col=1" %
+            urllib.parse.quote(mine[0], safe=""), None, {}, timeout=60)
+        asked = [b.get("q") for b in fakes[0].bodies[n_posts:]]
+        ok(st == 503 and not asked,
+           "an identifier answer that is no identifier is refused (503), nothing searched",
+           st, body[:300], asked)
 
         # Lines of three bytes: an answer just under --query-memory that would decode to ~13
         # times it. Refused within the bound; the frontend's peak memory stays near it.

@@ -331,6 +331,24 @@ static void merge_refuses_malformed_answers(void **state)
 	nav_merge_dispose(&m);
 }
 
+/* What a frontend takes from a searcher's identifier answer (the references' query is made of it). */
+static void is_ident_takes_identifiers_only(void **state)
+{
+	char big[NAV_IDENT_MAX + 2];
+
+	(void)state;
+	assert_true(nav_is_ident("nav_common", 10));
+	assert_true(nav_is_ident("_x9", 3));
+	assert_false(nav_is_ident("", 0));
+	assert_false(nav_is_ident("9x", 2));
+	assert_false(nav_is_ident("x/ repo:secret /y", 17));
+	assert_false(nav_is_ident("a b", 3));
+	assert_false(nav_is_ident("a\xc3\xa9", 3));
+	memset(big, 'a', sizeof(big));
+	assert_true(nav_is_ident(big, NAV_IDENT_MAX));
+	assert_false(nav_is_ident(big, NAV_IDENT_MAX + 1));
+}
+
 static bool only_a(const void *arg, const char *repo)
 {
 	(void)arg;
@@ -371,6 +389,7 @@ int main(void)
 		cmocka_unit_test(merge_cuts_and_flags_the_limit),
 		cmocka_unit_test(merge_refuses_malformed_answers),
 		cmocka_unit_test(merge_refuses_repositories_not_asked),
+		cmocka_unit_test(is_ident_takes_identifiers_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
