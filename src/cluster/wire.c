@@ -272,18 +272,16 @@ static int rd_take(struct rd *r, size_t n, size_t size)
 	return 0;
 }
 
-/* n zeroed elements of size bytes into *(void **)out, within r's budget (rd_take). */
-static int rd_calloc(void *out, struct rd *r, size_t n, size_t size)
+/* n zeroed elements of size bytes (n > 0) within r's budget (rd_take), or NULL and *err. */
+static void *rd_calloc(struct rd *r, size_t n, size_t size, int *err)
 {
 	void *p;
-	int err;
 
-	if ((err = rd_take(r, n, size)) < 0)
-		return err;
+	if ((*err = rd_take(r, n, size)) < 0)
+		return NULL;
 	if (!(p = calloc(n, size)))
-		return error_nomem(NULL);
-	memcpy(out, &p, sizeof(p));
-	return 0;
+		*err = error_nomem(NULL);
+	return p;
 }
 
 static int get_double(double *out, struct rd *r)
@@ -372,7 +370,7 @@ static int get_line(struct search_line *l, struct rd *r, const struct search_fil
 		return err;
 	if (n == 0)
 		return 0;
-	if ((err = rd_calloc(&ranges, r, n, sizeof(*ranges))) < 0)
+	if (!(ranges = rd_calloc(r, n, sizeof(*ranges), &err)))
 		return err;
 	l->ranges = ranges;
 	l->n_ranges = n;
@@ -404,9 +402,8 @@ static int get_file(struct search_file *f, struct rd *r)
 		return bad("a file");
 	f->kind = (enum search_kind)kind;
 	f->lang = (uint16_t)lang;
-	if (n && (err = rd_calloc(&branches, r, n, sizeof(*branches))) < 0)
+	if (n && !(f->branches = branches = rd_calloc(r, n, sizeof(*branches), &err)))
 		return err;
-	f->branches = n ? branches : NULL;
 	for (size_t i = 0; i < n; i++, f->n_branches++)
 		if ((err = get_str(&branches[i], &len, r)) < 0 || !branches[i])
 			return err < 0 ? err : bad("a branch");
@@ -423,9 +420,9 @@ static int get_file(struct search_file *f, struct rd *r)
 
 		if (f->n_lines > (uint64_t)(r->end - r->p) / 3)
 			return bad("a count");
-		if (f->n_lines && (err = rd_calloc(&lines, r, f->n_lines, sizeof(*lines))) < 0)
+		if (f->n_lines &&
+		    !(f->lines = lines = rd_calloc(r, f->n_lines, sizeof(*lines), &err)))
 			return err;
-		f->lines = f->n_lines ? lines : NULL;
 		for (size_t i = 0; i < f->n_lines; i++)
 			if ((err = get_line(&lines[i], r, f, has_content)) < 0)
 				return err;
@@ -435,9 +432,8 @@ static int get_file(struct search_file *f, struct rd *r)
 	if (n) {
 		struct search_symbol *syms;
 
-		if ((err = rd_calloc(&syms, r, n, sizeof(*syms))) < 0)
+		if (!(f->symbols = syms = rd_calloc(r, n, sizeof(*syms), &err)))
 			return err;
-		f->symbols = syms;
 		f->n_symbols = n;
 		for (size_t i = 0; i < n; i++)
 			if ((err = get_symbol(&syms[i], r)) < 0)
