@@ -29,6 +29,8 @@
 #define DEFS_COLLECT_MAX 65536
 /* A definition's line text is cut (at a character's edge) past this many bytes. */
 #define TEXT_MAX 512
+/* The most bytes of a searcher's identifier answer (an identifier, a path, a revision). */
+#define IDENT_ANSWER_MAX ((size_t)64 << 10)
 
 /* The file a navigation request is about: found on its revision, with its content. */
 struct nav_file {
@@ -189,7 +191,8 @@ static int ident_fetch(struct cluster_ident *ci, struct req *rq)
 	long status;
 	int ret = 1;
 
-	buf_init(&b, BUF_MAX_DEFAULT);
+	/* SECURITY: a few KiB when genuine; bounded, it is parsed whole (attack s31). */
+	buf_init(&b, IDENT_ANSWER_MAX);
 	if (cluster_owner_get(rq, "api/v1/repos/{name}/identifier", &b, &status) < 0) {
 		cluster_owner_unavailable(rq);
 		goto out;

@@ -170,6 +170,33 @@ static int merge_grow(struct nav_merge *m, size_t n)
 	return 0;
 }
 
+/*
+ * SECURITY: whether the JSON text s[0..len) holds at most max values. Each value but the first
+ * follows a ',' or opens a container's first, so ',', ':', '[' and '{' outside strings count
+ * them (over): what jansson allocates for s is bounded before it is parsed (attack s31).
+ */
+static bool json_is_small(const char *s, size_t len, size_t max)
+{
+	size_t n = 0;
+	bool is_in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (is_in_str) {
+			if (c == '\\')
+				i++; /* the escaped character */
+			else if (c == '"')
+				is_in_str = false;
+		} else if (c == '"') {
+			is_in_str = true;
+		} else if ((c == ',' || c == ':' || c == '[' || c == '{') && ++n > max) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* One entry of an answer's defs, checked. EINVAL. */
 static int merge_entry(const struct nav_merge *m, struct nav_def *d, const char **json,
 		       const json_t *e)
@@ -178,7 +205,9 @@ static int merge_entry(const struct nav_merge *m, struct nav_def *d, const char 
 	const char *repo = json_string_value(json_object_get(e, "repo"));
 	const char *js = json_string_value(json_object_get(e, "json"));
 
-	json_t *sym = js ? json_loads(js, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *sym = js && json_is_small(js, strlen(js), NAV_SYMBOL_VALUES_MAX)
+			      ? json_loads(js, JSON_REJECT_DUPLICATES, NULL)
+			      : NULL;
 	const char *shown = json_string_value(json_object_get(sym, "repo"));
 	/* The symbol is copied into the answer as it is: one JSON object, of the entry's repo. */
 	bool is_object = json_is_object(sym) && repo && shown && strcmp(shown, repo) == 0;
@@ -200,11 +229,17 @@ static int merge_entry(const struct nav_merge *m, struct nav_def *d, const char 
 
 int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_t len)
 {
-	json_t *root = json_loadb(ans, len, JSON_REJECT_DUPLICATES, NULL), *defs, **roots;
-	json_t *found = json_object_get(root, "found"), *hit = json_object_get(root, "limit_hit");
+	json_t *root, *found, *hit, *defs, **roots;
 	size_t n, mark = m->n;
 	int err;
 
+	if (!json_is_small(ans, len, NAV_ANSWER_VALUES_MAX)) {
+		error_set("a searcher's definitions hold more than %u values", NAV_ANSWER_VALUES_MAX);
+		return TRAWL_EINVAL;
+	}
+	root = json_loadb(ans, len, JSON_REJECT_DUPLICATES, NULL);
+	found = json_object_get(root, "found");
+	hit = json_object_get(root, "limit_hit");
 	defs = json_object_get(root, "defs");
 	n = json_array_size(defs);
 	if (!json_is_array(defs) || !json_is_integer(found) || json_integer_value(found) < 0 ||

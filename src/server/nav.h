@@ -83,9 +83,19 @@ struct nav_merge {
 };
 
 /*
+ * The most values (counted by the ',', ':', '[' and '{' outside strings) of a searcher's
+ * definitions answer and of one symbol object in it: a searcher lists at most 100 definitions
+ * of three fields (some 700), a symbol has a dozen fields. What jansson allocates for an
+ * answer is so bounded by its bytes (attack s31).
+ */
+#define NAV_ANSWER_VALUES_MAX 4096u
+#define NAV_SYMBOL_VALUES_MAX 256u
+
+/*
  * Adds searcher's answer ans[0..len): {"found":N,"limit_hit":B,"defs":[{"tier":T,"repo":R,
  * "json":S},...]}, S a symbol object whose "repo" is R. EINVAL (named) for a malformed answer
- * (or one with a repository m->is_asked refuses), which adds nothing; ENOMEM.
+ * (or one with a repository m->is_asked refuses, or more values than NAV_ANSWER_VALUES_MAX,
+ * NAV_SYMBOL_VALUES_MAX in a symbol), which adds nothing; ENOMEM.
  */
 int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_t len);
 /*

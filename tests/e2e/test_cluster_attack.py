@@ -10,6 +10,8 @@ docs/internals/cluster.md, written here). Proves the frontend:
 - refuses an answer with a NaN score (the merge's qsort orders compare scores);
 - refuses an identifier answer (a definition's or references' first step) that is no
   identifier: the references' query is made of it, a searcher could add words to it (a 503);
+- refuses a definitions answer of many small values (jansson's 40 bytes for each "0,") before
+  parsing it, and an identifier answer past 64 KiB (a 503);
 - still shows an honest fake's answer (the test's wire encoding is right).
 
     python3 tests/e2e/test_cluster_attack.py
@@ -195,6 +197,37 @@ def main():
            "an identifier answer that is no identifier is refused (503), nothing searched",
            st, body[:300], asked)
 
+        # Definitions: an answer of many small values; the other searcher's is honest. A new
+        # frontend: its peak memory is this test's.
+        assert fe.stop() == 0
+        fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers", searchers,
+                    "--cluster-secret-file", secret, "--query-memory", str(QUERY_MIB))
+        fakes[0].ident = json.dumps({"identifier": "needle", "rev": "main", "branch": "main",
+                                     "path": "a.c", "lang": 0}).encode()
+        fakes[1].answer = b'{"found":0,"limit_hit":false,"defs":[]}'
+        n = (QUERY_MIB << 20) // 2 - 4096
+        fakes[0].answer = b'{"found":0,"limit_hit":false,"defs":[],"x":[' + b"0," * n + b"0]}"
+        before = vm_hwm_kib(fe.p.pid)
+        st, _, body, _ = serverlib.request(
+            fe.port, "GET", "/api/v1/repos/%s/definition?path=a.c&line=1&col=1" %
+            urllib.parse.quote(mine[0], safe=""), None, {}, timeout=60)
+        grown = (vm_hwm_kib(fe.p.pid) - before) / 1024
+        print("definitions: frontend peak memory grew %.0f MiB for a %d MiB answer of %d values"
+              % (grown, len(fakes[0].answer) >> 20, n))
+        ok(st == 200 and json.loads(body).get("partial_searchers") == 1 and
+           grown < 4 * QUERY_MIB,
+           "a definitions answer of many values is refused unparsed (%.0f MiB)" % grown,
+           st, body[:300])
+        fakes[0].ident = json.dumps({"identifier": "needle", "rev": "main", "branch": "main",
+                                     "path": "a" * (1 << 20), "lang": 0}).encode()
+        st, _, body, _ = serverlib.request(
+            fe.port, "GET", "/api/v1/repos/%s/definition?path=a.c&line=1&col=1" %
+            urllib.parse.quote(mine[0], safe=""), None, {}, timeout=60)
+        ok(st == 503, "an identifier answer past 64 KiB is refused (503)", st, body[:300])
+
+        assert fe.stop() == 0
+        fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers", searchers,
+                    "--cluster-secret-file", secret, "--query-memory", str(QUERY_MIB))
         # Lines of three bytes: an answer just under --query-memory that would decode to ~13
         # times it. Refused within the bound; the frontend's peak memory stays near it.
         n = (QUERY_MIB << 20) // 3 - 4096

@@ -349,6 +349,46 @@ static void is_ident_takes_identifiers_only(void **state)
 	assert_false(nav_is_ident(big, NAV_IDENT_MAX + 1));
 }
 
+/*
+ * SECURITY (attack s31): an answer of many small values (jansson allocates some 40 bytes for
+ * each two-byte "0,") is refused before it is parsed; strings hold any bytes.
+ */
+static void merge_refuses_answers_of_many_values(void **state)
+{
+	struct nav_merge m = { 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, "{\"found\":0,\"limit_hit\":false,\"defs\":[],\"x\":[0"), 0);
+	for (size_t i = 0; i < NAV_ANSWER_VALUES_MAX; i++)
+		assert_int_equal(buf_puts(&b, ",0"), 0);
+	assert_int_equal(buf_puts(&b, "]}"), 0);
+	error_clear();
+	assert_int_equal(nav_merge_add(&m, 0, b.ptr, b.len), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "values"));
+	/* The same commas in a string are no values. */
+	buf_reset(&b);
+	assert_int_equal(buf_puts(&b, "{\"found\":0,\"limit_hit\":false,\"defs\":[],\"x\":\"\\\""),
+			 0);
+	for (size_t i = 0; i < NAV_ANSWER_VALUES_MAX; i++)
+		assert_int_equal(buf_puts(&b, ",0"), 0);
+	assert_int_equal(buf_puts(&b, "\"}"), 0);
+	assert_int_equal(nav_merge_add(&m, 0, b.ptr, b.len), 0);
+	/* A symbol object of many values. */
+	buf_reset(&b);
+	assert_int_equal(buf_puts(&b, "{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,"
+				      "\"repo\":\"a\",\"json\":\"{\\\"repo\\\":\\\"a\\\",\\\"x\\\":[0"),
+			 0);
+	for (size_t i = 0; i < NAV_SYMBOL_VALUES_MAX; i++)
+		assert_int_equal(buf_puts(&b, ",0"), 0);
+	assert_int_equal(buf_puts(&b, "]}\"}]}"), 0);
+	assert_int_equal(nav_merge_add(&m, 0, b.ptr, b.len), TRAWL_EINVAL);
+	assert_int_equal(m.n, 0);
+	nav_merge_dispose(&m);
+	buf_dispose(&b);
+}
+
 static bool only_a(const void *arg, const char *repo)
 {
 	(void)arg;
@@ -390,6 +430,7 @@ int main(void)
 		cmocka_unit_test(merge_refuses_malformed_answers),
 		cmocka_unit_test(merge_refuses_repositories_not_asked),
 		cmocka_unit_test(is_ident_takes_identifiers_only),
+		cmocka_unit_test(merge_refuses_answers_of_many_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
