@@ -33,7 +33,7 @@ int nav_parse_pos(uint32_t *out, const char *s, size_t len, const char *name);
  */
 int nav_ident_at(size_t *start, size_t *n, const uint8_t *text, size_t len, uint32_t line,
 		 uint32_t col);
-/* Whether s[0..len) is an identifier as nav_ident_at finds one (not empty, at most NAV_IDENT_MAX). */
+/* Whether s[0..len) is an identifier as nav_ident_at finds one (at most NAV_IDENT_MAX bytes). */
 bool nav_is_ident(const char *s, size_t len);
 
 /* A definition found, for ordering. */

@@ -260,8 +260,9 @@ static void merge_orders_as_one_process(void **state)
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "id", 2, 100, 0), 0);
 	assert_string_equal(b.ptr, "{\"identifier\":\"id\",\"definitions\":["
-				   "{\"repo\":\"b\",\"p\":\"b/x.c\"},{\"repo\":\"m\",\"p\":\"m/b.c\"},{\"repo\":\"a\",\"p\":\"a/z.c\"},"
-				   "{\"repo\":\"b\",\"p\":\"b/a.c\"},{\"repo\":\"b\",\"p\":\"b/0.c\"},{\"repo\":\"a\",\"p\":\"a/q.py\"},"
+				   "{\"repo\":\"b\",\"p\":\"b/x.c\"},{\"repo\":\"m\",\"p\":\"m/b.c\"},"
+				   "{\"repo\":\"a\",\"p\":\"a/z.c\"},{\"repo\":\"b\",\"p\":\"b/a.c\"},"
+				   "{\"repo\":\"b\",\"p\":\"b/0.c\"},{\"repo\":\"a\",\"p\":\"a/q.py\"},"
 				   "{\"repo\":\"c\",\"p\":\"c/y.py\"}],\"limit_hit\":false}");
 	nav_merge_dispose(&m);
 	buf_dispose(&b);
@@ -282,7 +283,8 @@ static void merge_cuts_and_flags_the_limit(void **state)
 			     "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "b", "2") "]}"),
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "x", 1, 1, 2), 0);
-	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":[{\"repo\":\"b\",\"p\":\"b/2\"}],"
+	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":["
+				   "{\"repo\":\"b\",\"p\":\"b/2\"}],"
 				   "\"limit_hit\":true,\"partial_searchers\":2}");
 	nav_merge_dispose(&m);
 	/* A searcher that stopped at its own limit: limit_hit, however few were listed. */
@@ -331,7 +333,7 @@ static void merge_refuses_malformed_answers(void **state)
 	nav_merge_dispose(&m);
 }
 
-/* What a frontend takes from a searcher's identifier answer (the references' query is made of it). */
+/* What a frontend takes from a searcher's identifier answer (the references' query is of it). */
 static void is_ident_takes_identifiers_only(void **state)
 {
 	char big[NAV_IDENT_MAX + 2];
