@@ -126,6 +126,20 @@ def search(fe, q):
     return st, body
 
 
+def frontend(tmp, searchers, secret):
+    """A frontend over the fakes, of QUERY_MIB MiB per query (a new one: its peak is fresh)."""
+    return Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers", searchers,
+                  "--cluster-secret-file", secret, "--query-memory", str(QUERY_MIB))
+
+
+def nav(fe, route, repo):
+    """GET a code navigation route at line 1, column 1 of a.c in repo: (status, body)."""
+    st, _, body, _ = serverlib.request(
+        fe.port, "GET", "/api/v1/repos/%s/%s?path=a.c&line=1&col=1" %
+        (urllib.parse.quote(repo, safe=""), route), None, {}, timeout=60)
+    return st, body
+
+
 def vm_hwm_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for ln in f:
@@ -149,8 +163,7 @@ def main():
         theirs = [r for r in names if own[r] == "s1"]
         ok(mine and theirs, "both fake searchers own repositories", own)
         os.makedirs(os.path.join(tmp, "data-fe"))
-        fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers", searchers,
-                    "--cluster-secret-file", secret, "--query-memory", str(QUERY_MIB))
+        fe = frontend(tmp, searchers, secret)
 
         # An honest answer first: the encoding is right, the file shows.
         fakes[0].answer = (b"TRWLC1" + wfile(mine[0], "a.c", 2.0, [(1, "needle here")]) +
@@ -189,9 +202,7 @@ def main():
         fakes[0].ident = json.dumps({"identifier": "x\\b/ or /needle", "rev": "main",
                                      "branch": "main", "path": "a.c", "lang": 0}).encode()
         n_posts = len(fakes[0].bodies)
-        st, _, body, _ = serverlib.request(
-            fe.port, "GET", "/api/v1/repos/%s/references?path=a.c&line=1&col=1" %
-            urllib.parse.quote(mine[0], safe=""), None, {}, timeout=60)
+        st, body = nav(fe, "references", mine[0])
         asked = [b.get("q") for b in fakes[0].bodies[n_posts:]]
         ok(st == 503 and not asked,
            "an identifier answer that is no identifier is refused (503), nothing searched",
@@ -200,17 +211,14 @@ def main():
         # Definitions: an answer of many small values; the other searcher's is honest. A new
         # frontend: its peak memory is this test's.
         assert fe.stop() == 0
-        fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers", searchers,
-                    "--cluster-secret-file", secret, "--query-memory", str(QUERY_MIB))
+        fe = frontend(tmp, searchers, secret)
         fakes[0].ident = json.dumps({"identifier": "needle", "rev": "main", "branch": "main",
                                      "path": "a.c", "lang": 0}).encode()
         fakes[1].answer = b'{"found":0,"limit_hit":false,"defs":[]}'
         n = (QUERY_MIB << 20) // 2 - 4096
         fakes[0].answer = b'{"found":0,"limit_hit":false,"defs":[],"x":[' + b"0," * n + b"0]}"
         before = vm_hwm_kib(fe.p.pid)
-        st, _, body, _ = serverlib.request(
-            fe.port, "GET", "/api/v1/repos/%s/definition?path=a.c&line=1&col=1" %
-            urllib.parse.quote(mine[0], safe=""), None, {}, timeout=60)
+        st, body = nav(fe, "definition", mine[0])
         grown = (vm_hwm_kib(fe.p.pid) - before) / 1024
         print("definitions: frontend peak memory grew %.0f MiB for a %d MiB answer of %d values"
               % (grown, len(fakes[0].answer) >> 20, n))
@@ -220,14 +228,11 @@ def main():
            st, body[:300])
         fakes[0].ident = json.dumps({"identifier": "needle", "rev": "main", "branch": "main",
                                      "path": "a" * (1 << 20), "lang": 0}).encode()
-        st, _, body, _ = serverlib.request(
-            fe.port, "GET", "/api/v1/repos/%s/definition?path=a.c&line=1&col=1" %
-            urllib.parse.quote(mine[0], safe=""), None, {}, timeout=60)
+        st, body = nav(fe, "definition", mine[0])
         ok(st == 503, "an identifier answer past 64 KiB is refused (503)", st, body[:300])
 
         assert fe.stop() == 0
-        fe = Server(os.path.join(tmp, "data-fe"), "--role", "frontend", "--searchers", searchers,
-                    "--cluster-secret-file", secret, "--query-memory", str(QUERY_MIB))
+        fe = frontend(tmp, searchers, secret)
         # Lines of three bytes: an answer just under --query-memory that would decode to ~13
         # times it. Refused within the bound; the frontend's peak memory stays near it.
         n = (QUERY_MIB << 20) // 3 - 4096
