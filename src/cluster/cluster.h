@@ -242,9 +242,11 @@ struct cluster_answer {
 /*
  * SECURITY: decodes body[0..len) (NUL-terminated at len: the decoder checks each string's
  * NUL) into *out; hostile input is refused: every count is bounded by the bytes left, every
- * offset checked. ECORRUPT with a message, ENOMEM. Dispose *out either way.
+ * offset checked, what the decoded answer allocates by max_mem bytes, a NaN score refused.
+ * ECORRUPT with a message, ENOMEM. Dispose *out either way.
  */
-int cluster_wire_decode(struct cluster_answer *out, const uint8_t *body, size_t len);
+int cluster_wire_decode(struct cluster_answer *out, const uint8_t *body, size_t len,
+			size_t max_mem);
 void cluster_answer_dispose(struct cluster_answer *a);
 
 #endif

@@ -2,6 +2,7 @@
  * The searcher's answer on the wire (cluster.h): binary, so that bytes of any file (invalid
  * UTF-8 included) and match ranges arrive exactly as the search found them.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,7 @@ int cluster_wire_put_error(struct buf *b, int err, size_t pos, const char *msg)
 
 struct rd {
 	const uint8_t *p, *end;
+	size_t used, max; /* bytes the decoded answer holds, and the most it may */
 };
 
 static int bad(const char *what)
@@ -263,6 +265,35 @@ static int get_str(const char **out, size_t *len, struct rd *r)
 	return 0;
 }
 
+/*
+ * SECURITY: counts n elements of size bytes against the caller's budget: a line takes three
+ * bytes on the wire and 40 decoded, so an answer's size alone would let a compromised searcher
+ * make a frontend hold 13 times its --query-memory per searcher (attack s31). ECORRUPT, ENOMEM.
+ */
+static int rd_take(struct rd *r, size_t n, size_t size)
+{
+	if (n > (r->max - r->used) / size) {
+		error_set("a searcher's answer is malformed (it decodes larger than --query-memory, "
+			  "%zu bytes)",
+			  r->max);
+		return TRAWL_ECORRUPT;
+	}
+	r->used += n * size;
+	return 0;
+}
+
+/* n zeroed elements of size bytes (n > 0) within r's budget (rd_take), or NULL and *err. */
+static void *rd_calloc(struct rd *r, size_t n, size_t size, int *err)
+{
+	void *p;
+
+	if ((*err = rd_take(r, n, size)) < 0)
+		return NULL;
+	if (!(p = calloc(n, size)))
+		*err = error_nomem(NULL);
+	return p;
+}
+
 static int get_double(double *out, struct rd *r)
 {
 	uint64_t u = 0;
@@ -274,6 +305,17 @@ static int get_double(double *out, struct rd *r)
 	r->p += 8;
 	memcpy(out, &u, sizeof(*out));
 	return 0;
+}
+
+/*
+ * A score: any double but NaN, which would make the merge's orders (cluster.c, cmp_pick and
+ * cmp_sym_pick) inconsistent, and qsort's behaviour with them undefined.
+ */
+static int get_score(double *out, struct rd *r)
+{
+	int err = get_double(out, r);
+
+	return err < 0 ? err : isnan(*out) ? bad("a score") : 0;
 }
 
 static int get_byte(uint8_t *out, struct rd *r)
@@ -307,7 +349,7 @@ static int get_symbol(struct search_symbol *s, struct rd *r)
 	    (err = get_u(&s->line, r)) < 0 || (err = get_str(&text, &s->text_len, r)) < 0)
 		return err;
 	s->text = (const uint8_t *)text;
-	return get_double(&s->score, r);
+	return get_score(&s->score, r);
 }
 
 static int get_line(struct search_line *l, struct rd *r, const struct search_file *f,
@@ -338,8 +380,8 @@ static int get_line(struct search_line *l, struct rd *r, const struct search_fil
 		return err;
 	if (n == 0)
 		return 0;
-	if (!(ranges = calloc(n, sizeof(*ranges))))
-		return error_nomem(NULL);
+	if (!(ranges = rd_calloc(r, n, sizeof(*ranges), &err)))
+		return err;
 	l->ranges = ranges;
 	l->n_ranges = n;
 	for (size_t i = 0; i < n; i++) {
@@ -363,15 +405,15 @@ static int get_file(struct search_file *f, struct rd *r)
 	int err;
 
 	if ((err = get_u(&kind, r)) < 0 || (err = get_u(&lang, r)) < 0 ||
-	    (err = get_double(&f->score, r)) < 0 || (err = get_str(&f->repo, &len, r)) < 0 ||
+	    (err = get_score(&f->score, r)) < 0 || (err = get_str(&f->repo, &len, r)) < 0 ||
 	    (err = get_str(&f->path, &f->path_len, r)) < 0 || (err = get_count(&n, r, 1)) < 0)
 		return err;
 	if (kind > SEARCH_SYMBOL || lang > UINT16_MAX || !f->repo || !f->path)
 		return bad("a file");
 	f->kind = (enum search_kind)kind;
 	f->lang = (uint16_t)lang;
-	if (n && !(f->branches = branches = calloc(n, sizeof(*branches))))
-		return error_nomem(NULL);
+	if (n && !(f->branches = branches = rd_calloc(r, n, sizeof(*branches), &err)))
+		return err;
 	for (size_t i = 0; i < n; i++, f->n_branches++)
 		if ((err = get_str(&branches[i], &len, r)) < 0 || !branches[i])
 			return err < 0 ? err : bad("a branch");
@@ -388,8 +430,9 @@ static int get_file(struct search_file *f, struct rd *r)
 
 		if (f->n_lines > (uint64_t)(r->end - r->p) / 3)
 			return bad("a count");
-		if (f->n_lines && !(f->lines = lines = calloc(f->n_lines, sizeof(*lines))))
-			return error_nomem(NULL);
+		if (f->n_lines &&
+		    !(f->lines = lines = rd_calloc(r, f->n_lines, sizeof(*lines), &err)))
+			return err;
 		for (size_t i = 0; i < f->n_lines; i++)
 			if ((err = get_line(&lines[i], r, f, has_content)) < 0)
 				return err;
@@ -397,10 +440,10 @@ static int get_file(struct search_file *f, struct rd *r)
 	if ((err = get_count(&n, r, 16)) < 0)
 		return err;
 	if (n) {
-		struct search_symbol *syms = calloc(n, sizeof(*syms));
+		struct search_symbol *syms;
 
-		if (!(f->symbols = syms))
-			return error_nomem(NULL);
+		if (!(f->symbols = syms = rd_calloc(r, n, sizeof(*syms), &err)))
+			return err;
 		f->n_symbols = n;
 		for (size_t i = 0; i < n; i++)
 			if ((err = get_symbol(&syms[i], r)) < 0)
@@ -436,9 +479,10 @@ static int get_stats(struct search_stats *st, struct rd *r)
 	return 0;
 }
 
-int cluster_wire_decode(struct cluster_answer *out, const uint8_t *body, size_t len)
+int cluster_wire_decode(struct cluster_answer *out, const uint8_t *body, size_t len,
+			size_t max_mem)
 {
-	struct rd r = { body + sizeof(CLUSTER_WIRE_MAGIC) - 1, body + len };
+	struct rd r = { body + sizeof(CLUSTER_WIRE_MAGIC) - 1, body + len, 0, max_mem };
 	size_t cap = 0;
 	int err;
 
@@ -453,9 +497,12 @@ int cluster_wire_decode(struct cluster_answer *out, const uint8_t *body, size_t 
 		if (tag == 'F') {
 			if (out->n_files == cap) {
 				size_t c2 = cap ? 2 * cap : 64;
-				struct search_file *v = realloc(out->files, c2 * sizeof(*v));
+				struct search_file *v;
 
-				if (!v)
+				/* The array's growth is counted (its old part was). */
+				if ((err = rd_take(&r, c2 - cap, sizeof(*v))) < 0)
+					return err;
+				if (!(v = realloc(out->files, c2 * sizeof(*v))))
 					return error_nomem(NULL);
 				out->files = v;
 				cap = c2;

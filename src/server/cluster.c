@@ -1042,11 +1042,15 @@ static void calls_run(CURLM *m, const atomic_bool *cancel)
 			c->is_done = true;
 			c->status = status;
 			c->result = msg->data.result;
+			/*
+			 * SECURITY: the decoded answer may hold what its bytes were allowed
+			 * (--query-memory), not the many times more its counts could ask for.
+			 */
 			c->is_ok = msg->data.result == CURLE_OK && status == 200 &&
 				   buf_putc(&c->answer, 0) == 0 &&
 				   (c->is_raw ||
 				    cluster_wire_decode(&c->a, (const uint8_t *)c->answer.ptr,
-							c->answer.len - 1) == 0);
+							c->answer.len - 1, c->answer.max) == 0);
 		}
 		if (!running || (cancel && atomic_load(cancel)))
 			break;
@@ -1371,6 +1375,37 @@ static void log_failed(const struct call *c)
 	log_end(&l);
 }
 
+/*
+ * SECURITY: whether every file of searcher k's answer is of a repository it was asked for (its
+ * share of repos under set). A searcher that answers with another's repositories (compromised,
+ * or misconfigured into another's index) could put words in any repository's mouth, or show
+ * one the caller cannot read: its answer is refused, as a malformed one (attack s31).
+ */
+bool cluster_asked_has(const struct cluster_asked *a, const char *repo)
+{
+	return (a->repos->is_all || search_repos_has(a->repos, repo)) &&
+	       cluster_owner(a->set, repo) == a->k;
+}
+
+static bool answer_is_own(const struct call *c, const struct search_repos *repos,
+			  const struct cluster_set *set, size_t k)
+{
+	const struct cluster_asked asked = { repos, set, k };
+	const char *last = NULL;
+
+	for (size_t i = 0; i < c->a.n_files; i++) {
+		const char *repo = c->a.files[i].repo;
+
+		/* A repository's files often come together: one check for a run of them. */
+		if (last && strcmp(last, repo) == 0)
+			continue;
+		if (!cluster_asked_has(&asked, repo))
+			return false;
+		last = repo;
+	}
+	return true;
+}
+
 static int fanout_run(void *ctx, struct search_stats *st, const struct search_repos *repos,
 		      const struct search_opts *o, search_file_fn fn, void *arg)
 {
@@ -1409,6 +1444,9 @@ static int fanout_run(void *ctx, struct search_stats *st, const struct search_re
 	}
 	if (err == 0) {
 		calls_run(m, o->cancel);
+		for (size_t k = 0; k < set->n; k++)
+			if (calls[k].is_ok && !answer_is_own(&calls[k], repos, set, k))
+				calls[k].is_ok = false; /* logged as a malformed answer */
 		if ((err = answer_error(calls, set->n)) == 0) {
 			merge_stats(st, calls, set->n);
 			progress_once(calls, set->n, o);
@@ -1465,9 +1503,13 @@ int cluster_post_each(struct srv *s, const char *path, const char *head,
 	}
 	if (err == 0)
 		calls_run(m, cancel);
-	for (size_t k = 0; k < set->n && err == 0; k++)
-		if (calls[k].is_ok && fn(arg, k, calls[k].answer.ptr, calls[k].answer.len - 1) < 0)
+	for (size_t k = 0; k < set->n && err == 0; k++) {
+		const struct cluster_asked asked = { repos, set, k };
+
+		if (calls[k].is_ok &&
+		    fn(arg, k, &asked, calls[k].answer.ptr, calls[k].answer.len - 1) < 0)
 			calls[k].is_ok = false; /* a malformed answer: as one not given */
+	}
 	for (size_t k = 0; k < set->n; k++) {
 		if (err == 0 && calls[k].h && !calls[k].is_ok) {
 			log_failed(&calls[k]);

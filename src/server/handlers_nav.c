@@ -29,6 +29,8 @@
 #define DEFS_COLLECT_MAX 65536
 /* A definition's line text is cut (at a character's edge) past this many bytes. */
 #define TEXT_MAX 512
+/* The most bytes of a searcher's identifier answer (an identifier, a path, a revision). */
+#define IDENT_ANSWER_MAX ((size_t)64 << 10)
 
 /* The file a navigation request is about: found on its revision, with its content. */
 struct nav_file {
@@ -164,7 +166,11 @@ static int ident_parse(struct cluster_ident *ci, const char *ans, size_t len)
 	branch = json_object_get(ci->root, "branch");
 	ci->branch = json_string_value(branch);
 	lang = json_object_get(ci->root, "lang");
-	if (!ci->id || !ci->id[0] || strlen(ci->id) > NAV_IDENT_MAX || !ci->rev || !ci->path ||
+	/*
+	 * SECURITY: an identifier, as nav_ident_at finds one: the references' query is made of it
+	 * (refs_work_new), so a searcher's answer cannot add words to it (attack s31).
+	 */
+	if (!ci->id || !nav_is_ident(ci->id, strlen(ci->id)) || !ci->rev || !ci->path ||
 	    !(ci->branch || json_is_null(branch)) || !json_is_integer(lang) ||
 	    json_integer_value(lang) < 0 || json_integer_value(lang) > UINT16_MAX) {
 		error_set("a malformed identifier answer");
@@ -185,7 +191,8 @@ static int ident_fetch(struct cluster_ident *ci, struct req *rq)
 	long status;
 	int ret = 1;
 
-	buf_init(&b, BUF_MAX_DEFAULT);
+	/* SECURITY: a few KiB when genuine; bounded, it is parsed whole (attack s31). */
+	buf_init(&b, IDENT_ANSWER_MAX);
 	if (cluster_owner_get(rq, "api/v1/repos/{name}/identifier", &b, &status) < 0) {
 		cluster_owner_unavailable(rq);
 		goto out;
@@ -236,10 +243,24 @@ static int front_admit(struct req *rq, int (*fn)(struct req *rq))
 	return 0;
 }
 
-/* cluster_post_each's fn: one searcher's definitions into the merge. */
-static int merge_answer(void *arg, size_t searcher, const char *ans, size_t len)
+static bool is_asked(const void *arg, const char *repo)
 {
-	int err = nav_merge_add(arg, (uint32_t)searcher, ans, len);
+	return cluster_asked_has(arg, repo);
+}
+
+/* cluster_post_each's fn: one searcher's definitions into the merge. */
+static int merge_answer(void *arg, size_t searcher, const struct cluster_asked *asked,
+			const char *ans, size_t len)
+{
+	struct nav_merge *m = arg;
+	int err;
+
+	/* SECURITY: only definitions of repositories this searcher was asked for (attack s31). */
+	m->is_asked = is_asked;
+	m->asked_arg = asked;
+	err = nav_merge_add(m, (uint32_t)searcher, ans, len);
+	m->is_asked = NULL;
+	m->asked_arg = NULL;
 
 	if (err < 0)
 		log_msg("warn", "a searcher's definitions are malformed", "detail", error_last());

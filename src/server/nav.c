@@ -40,6 +40,16 @@ static bool is_ident(uint8_t c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+bool nav_is_ident(const char *s, size_t len)
+{
+	if (len == 0 || len > NAV_IDENT_MAX || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_ident((uint8_t)s[i]))
+			return false;
+	return true;
+}
+
 /* The byte offset in line[0..len) of UTF-16 unit u (0-based; len for the end), or -1 past it. */
 static ptrdiff_t unit_offset(const uint8_t *line, size_t len, uint32_t u)
 {
@@ -160,21 +170,56 @@ static int merge_grow(struct nav_merge *m, size_t n)
 	return 0;
 }
 
+/*
+ * SECURITY: whether the JSON text s[0..len) holds at most max values. Each value but the first
+ * follows a ',' or opens a container's first, so ',', ':', '[' and '{' outside strings count
+ * them (over): what jansson allocates for s is bounded before it is parsed (attack s31).
+ */
+static bool json_is_small(const char *s, size_t len, size_t max)
+{
+	size_t n = 0;
+	bool is_in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (is_in_str) {
+			if (c == '\\')
+				i++; /* the escaped character */
+			else if (c == '"')
+				is_in_str = false;
+		} else if (c == '"') {
+			is_in_str = true;
+		} else if ((c == ',' || c == ':' || c == '[' || c == '{') && ++n > max) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* One entry of an answer's defs, checked. EINVAL. */
-static int merge_entry(struct nav_def *d, const char **json, const json_t *e)
+static int merge_entry(const struct nav_merge *m, struct nav_def *d, const char **json,
+		       const json_t *e)
 {
 	json_int_t tier = json_integer_value(json_object_get(e, "tier"));
 	const char *repo = json_string_value(json_object_get(e, "repo"));
 	const char *js = json_string_value(json_object_get(e, "json"));
 
-	json_t *sym = js ? json_loads(js, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	bool is_object = json_is_object(sym);
+	json_t *sym = js && json_is_small(js, strlen(js), NAV_SYMBOL_VALUES_MAX)
+			      ? json_loads(js, JSON_REJECT_DUPLICATES, NULL)
+			      : NULL;
+	const char *shown = json_string_value(json_object_get(sym, "repo"));
+	/* The symbol is copied into the answer as it is: one JSON object, of the entry's repo. */
+	bool is_object = json_is_object(sym) && repo && shown && strcmp(shown, repo) == 0;
 
-	/* The symbol is copied into the answer as it is: it must be one JSON object. */
 	json_decref(sym);
 	if (!json_is_integer(json_object_get(e, "tier")) || tier < 0 || tier > 4 || !repo ||
 	    !is_object) {
-		error_set("a definition needs tier (0 to 4), repo and json (an object)");
+		error_set("a definition needs tier (0 to 4), repo and json (an object of that repo)");
+		return TRAWL_EINVAL;
+	}
+	if (m->is_asked && !m->is_asked(m->asked_arg, repo)) {
+		error_set("a definition of a repository the searcher was not asked for");
 		return TRAWL_EINVAL;
 	}
 	*d = (struct nav_def){ .repo = repo, .path = "", .tier = (unsigned)tier };
@@ -184,11 +229,17 @@ static int merge_entry(struct nav_def *d, const char **json, const json_t *e)
 
 int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_t len)
 {
-	json_t *root = json_loadb(ans, len, JSON_REJECT_DUPLICATES, NULL), *defs, **roots;
-	json_t *found = json_object_get(root, "found"), *hit = json_object_get(root, "limit_hit");
+	json_t *root, *found, *hit, *defs, **roots;
 	size_t n, mark = m->n;
 	int err;
 
+	if (!json_is_small(ans, len, NAV_ANSWER_VALUES_MAX)) {
+		error_set("a searcher's definitions hold more than %u values", NAV_ANSWER_VALUES_MAX);
+		return TRAWL_EINVAL;
+	}
+	root = json_loadb(ans, len, JSON_REJECT_DUPLICATES, NULL);
+	found = json_object_get(root, "found");
+	hit = json_object_get(root, "limit_hit");
 	defs = json_object_get(root, "defs");
 	n = json_array_size(defs);
 	if (!json_is_array(defs) || !json_is_integer(found) || json_integer_value(found) < 0 ||
@@ -207,7 +258,8 @@ int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_
 	}
 	m->roots = roots;
 	for (size_t i = 0; i < n; i++) {
-		if ((err = merge_entry(&m->v[m->n], &m->json[m->n], json_array_get(defs, i))) < 0) {
+		if ((err = merge_entry(m, &m->v[m->n], &m->json[m->n], json_array_get(defs, i))) <
+		    0) {
 			m->n = mark;
 			json_decref(root);
 			return err;

@@ -33,6 +33,8 @@ int nav_parse_pos(uint32_t *out, const char *s, size_t len, const char *name);
  */
 int nav_ident_at(size_t *start, size_t *n, const uint8_t *text, size_t len, uint32_t line,
 		 uint32_t col);
+/* Whether s[0..len) is an identifier as nav_ident_at finds one (at most NAV_IDENT_MAX bytes). */
+bool nav_is_ident(const char *s, size_t len);
 
 /* A definition found, for ordering. */
 struct nav_def {
@@ -72,11 +74,28 @@ struct nav_merge {
 	size_t n, cap;
 	uint64_t found; /* definitions the searchers found in all */
 	bool is_limit_hit;
+	/*
+	 * SECURITY: when set, every definition's repository must pass it (the frontend's: the
+	 * searcher was asked for it, cluster_asked_has), else the answer is malformed.
+	 */
+	bool (*is_asked)(const void *arg, const char *repo);
+	const void *asked_arg;
 };
 
 /*
+ * The most values (counted by the ',', ':', '[' and '{' outside strings) of a searcher's
+ * definitions answer and of one symbol object in it: a searcher lists at most 100 definitions
+ * of three fields (some 700), a symbol has a dozen fields. What jansson allocates for an
+ * answer is so bounded by its bytes (attack s31).
+ */
+#define NAV_ANSWER_VALUES_MAX 4096u
+#define NAV_SYMBOL_VALUES_MAX 256u
+
+/*
  * Adds searcher's answer ans[0..len): {"found":N,"limit_hit":B,"defs":[{"tier":T,"repo":R,
- * "json":S},...]}. EINVAL (named) for a malformed answer, which adds nothing; ENOMEM.
+ * "json":S},...]}, S a symbol object whose "repo" is R. EINVAL (named) for a malformed answer
+ * (or one with a repository m->is_asked refuses, or more values than NAV_ANSWER_VALUES_MAX,
+ * NAV_SYMBOL_VALUES_MAX in a symbol), which adds nothing; ENOMEM.
  */
 int nav_merge_add(struct nav_merge *m, uint32_t searcher, const char *ans, size_t len);
 /*

@@ -452,8 +452,23 @@ int cluster_share_parse(struct cluster_share *out, const struct json_t *body,
 void cluster_share_dispose(struct cluster_share *w);
 /* Test hook (TRAWL_TEST_CLUSTER_LOG): logs the repositories an internal request named. */
 void cluster_log_share(const struct req *rq, const char *what, const struct search_repos *repos);
-/* One searcher's 200 answer (ans[len] is a NUL): negative when it is malformed. */
-typedef int (*cluster_answer_fn)(void *arg, size_t searcher, const char *ans, size_t len);
+/* What a frontend asked searcher k for: its share of repos under set (all it owns: is_all). */
+struct cluster_asked {
+	const struct search_repos *repos;
+	const struct cluster_set *set;
+	size_t k;
+};
+/*
+ * SECURITY: whether repo is one the searcher was asked for: an answer naming any other
+ * (another searcher's, or outside the caller's share) is refused (attack s31).
+ */
+bool cluster_asked_has(const struct cluster_asked *a, const char *repo);
+/*
+ * One searcher's 200 answer (ans[len] is a NUL), asked what *asked says: negative when it is
+ * malformed or names a repository it was not asked for.
+ */
+typedef int (*cluster_answer_fn)(void *arg, size_t searcher, const struct cluster_asked *asked,
+				 const char *ans, size_t len);
 /*
  * A frontend's fan-out of a signed POST to path ("/internal/v1/..."): each searcher that owns
  * a repository of repos gets head (an open JSON object ending with ',') and its share of repos

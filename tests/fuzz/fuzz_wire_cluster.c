@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A copy of exactly size bytes: ASan catches a read past the length. */
 	memcpy(in, data, size);
 	buf_init(&b, (size_t)1 << 26);
-	if (cluster_wire_decode(&a, in, size) < 0) {
+	if (cluster_wire_decode(&a, in, size, (size_t)1 << 28) < 0) {
 		if (!error_last()[0])
 			abort();
 	} else {

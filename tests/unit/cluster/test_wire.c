@@ -2,7 +2,8 @@
  * Unit tests for src/cluster/wire.c: a searcher's answer round-trips (files with lines, match
  * ranges, branches, symbols, content for context lines with the far lines emptied, stats,
  * errors), bytes that are not UTF-8 arrive as they were, and hostile input (every truncation,
- * every byte changed, huge counts) is refused or decoded within bounds, never read past.
+ * every byte changed, huge counts) is refused or decoded within bounds, never read past; what an
+ * answer decodes to is bounded by the caller's budget, and a NaN score is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,7 +74,8 @@ static void answer_round_trips(void **state)
 
 	(void)state;
 	encode(&b, 0);
-	assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len), 0);
+	assert_int_equal(
+		cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len, BUF_MAX_DEFAULT), 0);
 	assert_int_equal(a.n_files, 2);
 	f = &a.files[0];
 	assert_string_equal(f->repo, "github.com/a/b");
@@ -116,7 +118,8 @@ static void context_content_keeps_line_numbers(void **state)
 
 	(void)state;
 	encode(&b, 1);
-	assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len), 0);
+	assert_int_equal(
+		cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len, BUF_MAX_DEFAULT), 0);
 	f = &a.files[0];
 	assert_non_null(f->content);
 	c = (const char *)f->content;
@@ -141,7 +144,8 @@ static void errors_round_trip(void **state)
 	buf_init(&b, BUF_MAX_DEFAULT);
 	assert_int_equal(cluster_wire_begin(&b), 0);
 	assert_int_equal(cluster_wire_put_error(&b, TRAWL_EINVAL, 4, "bad regex"), 0);
-	assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len), 0);
+	assert_int_equal(
+		cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len, BUF_MAX_DEFAULT), 0);
 	assert_int_equal(a.err, TRAWL_EINVAL);
 	assert_int_equal(a.err_pos, 4);
 	assert_string_equal(a.err_msg, "bad regex");
@@ -162,7 +166,7 @@ static void hostile_input_is_refused_within_bounds(void **state)
 	/* Every truncation: refused (the stats record ends the answer). */
 	for (size_t n = 0; n < b.len; n++) {
 		memcpy(copy, b.ptr, n);
-		if (cluster_wire_decode(&a, copy, n) != TRAWL_ECORRUPT)
+		if (cluster_wire_decode(&a, copy, n, BUF_MAX_DEFAULT) != TRAWL_ECORRUPT)
 			fail_msg("a truncation at %zu was accepted", n);
 		cluster_answer_dispose(&a);
 	}
@@ -173,7 +177,7 @@ static void hostile_input_is_refused_within_bounds(void **state)
 
 			memcpy(copy, b.ptr, b.len);
 			copy[i] = (uint8_t)(copy[i] ^ (v | 1));
-			err = cluster_wire_decode(&a, copy, b.len);
+			err = cluster_wire_decode(&a, copy, b.len, BUF_MAX_DEFAULT);
 			assert_true(err == 0 || err == TRAWL_ECORRUPT);
 			cluster_answer_dispose(&a);
 		}
@@ -183,13 +187,116 @@ static void hostile_input_is_refused_within_bounds(void **state)
 						0, 0, 0, 0, 2, 'r', 0, 1, 0, 0, 0, 0x80, 0x94,
 						0xeb, 0xdc, 0x03, 1 };
 
-		assert_int_equal(cluster_wire_decode(&a, huge, sizeof(huge)), TRAWL_ECORRUPT);
+		assert_int_equal(cluster_wire_decode(&a, huge, sizeof(huge), BUF_MAX_DEFAULT),
+				 TRAWL_ECORRUPT);
 		cluster_answer_dispose(&a);
 	}
-	assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)"HTTP/1.1", 8), TRAWL_ECORRUPT);
+	assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)"HTTP/1.1", 8, BUF_MAX_DEFAULT),
+			 TRAWL_ECORRUPT);
 	cluster_answer_dispose(&a);
 	free(copy);
 	buf_dispose(&b);
+}
+
+/*
+ * A file record of n lines, each the fewest bytes a line takes (no text, no range): a
+ * compromised searcher's answer that decodes to about 13 times its size.
+ */
+static void put_many_lines(struct buf *b, size_t n)
+{
+	static const uint8_t head[] = { 'F', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 'r', 0, 2, 'p', 0,
+					0, 0 };
+
+	assert_int_equal(buf_put(b, head, sizeof(head)), 0);
+	assert_int_equal(buf_put_uvarint(b, n), 0);
+	assert_int_equal(buf_putc(b, 1), 0); /* has lines */
+	for (size_t i = 0; i < n; i++) {
+		static const uint8_t line[] = { 1, 0, 0 }; /* lineno 1, no text, no range */
+
+		assert_int_equal(buf_put(b, line, sizeof(line)), 0);
+	}
+	assert_int_equal(buf_putc(b, 0), 0); /* no symbol */
+}
+
+/* SECURITY (attack s31): what an answer decodes to is bounded by the caller, not by its bytes. */
+static void decoded_memory_is_bounded(void **state)
+{
+	struct search_stats st = { 0 };
+	struct cluster_answer a;
+	struct buf b;
+	size_t n = 100000;
+
+	(void)state;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(cluster_wire_begin(&b), 0);
+	put_many_lines(&b, n);
+	assert_int_equal(cluster_wire_put_stats(&b, &st), 0);
+	/* About 300 KB of lines, 4 MB of search_lines: refused under 1 MB, decoded under 8 MB. */
+	assert_true(b.len < 400000 && n * sizeof(struct search_line) > 3900000);
+	assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len, 1 << 20),
+			 TRAWL_ECORRUPT);
+	assert_non_null(strstr(error_last(), "larger than"));
+	cluster_answer_dispose(&a);
+	assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len, 8 << 20), 0);
+	assert_int_equal(a.files[0].n_lines, n);
+	cluster_answer_dispose(&a);
+	buf_dispose(&b);
+}
+
+/* Writes a double as the wire does (IEEE, little-endian) at p. */
+static void put_le_double(uint8_t *p, double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(u >> (8 * i));
+}
+
+/*
+ * SECURITY (attack s31): a NaN score is refused: the merge's orders (cmp_pick, cmp_sym_pick)
+ * compare scores, and NaN makes qsort's comparison inconsistent.
+ */
+static void nan_scores_are_refused(void **state)
+{
+	struct search_file f;
+	struct search_line lines[2];
+	struct match_range ranges[3];
+	struct search_symbol sym;
+	struct search_stats st = { 0 };
+	struct cluster_answer a;
+	double nan = strtod("nan", NULL);
+	struct buf b;
+
+	(void)state;
+	for (int which = 0; which < 2; which++) {
+		sample(&f, lines, ranges, &sym);
+		if (which == 0)
+			f.score = nan;
+		else
+			sym.score = nan;
+		buf_init(&b, BUF_MAX_DEFAULT);
+		assert_int_equal(cluster_wire_begin(&b), 0);
+		assert_int_equal(cluster_wire_put_file(&b, &f, 0), 0);
+		assert_int_equal(cluster_wire_put_stats(&b, &st), 0);
+		assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len, 1 << 20),
+				 TRAWL_ECORRUPT);
+		cluster_answer_dispose(&a);
+		buf_dispose(&b);
+	}
+	/* Infinities order consistently: they decode. */
+	{
+		uint8_t rec[] = { 'T', 'R', 'W', 'L', 'C', '1', 'F', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				  2, 'r', 0, 2, 'p', 0, 0, 0, 0, 0, 0 };
+
+		put_le_double(rec + 9, -1.0 / 0.0);
+		buf_init(&b, BUF_MAX_DEFAULT);
+		assert_int_equal(buf_put(&b, rec, sizeof(rec)), 0);
+		assert_int_equal(cluster_wire_put_stats(&b, &st), 0);
+		assert_int_equal(cluster_wire_decode(&a, (const uint8_t *)b.ptr, b.len, 1 << 20), 0);
+		cluster_answer_dispose(&a);
+		buf_dispose(&b);
+	}
 }
 
 int main(void)
@@ -199,6 +306,8 @@ int main(void)
 		cmocka_unit_test(context_content_keeps_line_numbers),
 		cmocka_unit_test(errors_round_trip),
 		cmocka_unit_test(hostile_input_is_refused_within_bounds),
+		cmocka_unit_test(decoded_memory_is_bounded),
+		cmocka_unit_test(nan_scores_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -237,8 +237,9 @@ static int add(struct nav_merge *m, uint32_t searcher, const char *ans)
 }
 
 /* A searcher's answer entry: tier, repository, and a symbol object naming both. */
-#define DEF(t, r, p) \
-	"{\"tier\":" #t ",\"repo\":\"" r "\",\"json\":\"{\\\"p\\\":\\\"" r "/" p "\\\"}\"}"
+#define DEF(t, r, p)                                                                   \
+	"{\"tier\":" #t ",\"repo\":\"" r "\",\"json\":\"{\\\"repo\\\":\\\"" r "\\\",\\\"p\\\":\\\"" r \
+	"/" p "\\\"}\"}"
 
 static void merge_orders_as_one_process(void **state)
 {
@@ -259,9 +260,10 @@ static void merge_orders_as_one_process(void **state)
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "id", 2, 100, 0), 0);
 	assert_string_equal(b.ptr, "{\"identifier\":\"id\",\"definitions\":["
-				   "{\"p\":\"b/x.c\"},{\"p\":\"m/b.c\"},{\"p\":\"a/z.c\"},"
-				   "{\"p\":\"b/a.c\"},{\"p\":\"b/0.c\"},{\"p\":\"a/q.py\"},"
-				   "{\"p\":\"c/y.py\"}],\"limit_hit\":false}");
+				   "{\"repo\":\"b\",\"p\":\"b/x.c\"},{\"repo\":\"m\",\"p\":\"m/b.c\"},"
+				   "{\"repo\":\"a\",\"p\":\"a/z.c\"},{\"repo\":\"b\",\"p\":\"b/a.c\"},"
+				   "{\"repo\":\"b\",\"p\":\"b/0.c\"},{\"repo\":\"a\",\"p\":\"a/q.py\"},"
+				   "{\"repo\":\"c\",\"p\":\"c/y.py\"}],\"limit_hit\":false}");
 	nav_merge_dispose(&m);
 	buf_dispose(&b);
 }
@@ -281,7 +283,8 @@ static void merge_cuts_and_flags_the_limit(void **state)
 			     "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "b", "2") "]}"),
 			 0);
 	assert_int_equal(nav_merge_put(&b, &m, "x", 1, 1, 2), 0);
-	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":[{\"p\":\"b/2\"}],"
+	assert_string_equal(b.ptr, "{\"identifier\":\"x\",\"definitions\":["
+				   "{\"repo\":\"b\",\"p\":\"b/2\"}],"
 				   "\"limit_hit\":true,\"partial_searchers\":2}");
 	nav_merge_dispose(&m);
 	/* A searcher that stopped at its own limit: limit_hit, however few were listed. */
@@ -310,6 +313,11 @@ static void merge_refuses_malformed_answers(void **state)
 		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":\"[]"
 		"\"}]}",
 		"{\"found\":2,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "b") ",7]}",
+		/* A symbol shown as another repository's than its entry's (attack s31). */
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":"
+		"\"{\\\"repo\\\":\\\"b\\\"}\"}]}",
+		"{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,\"repo\":\"a\",\"json\":"
+		"\"{\\\"p\\\":1}\"}]}",
 	};
 	struct nav_merge m = { 0 };
 
@@ -322,6 +330,89 @@ static void merge_refuses_malformed_answers(void **state)
 		assert_int_equal(m.n, 0);
 		assert_int_equal(m.found, 0);
 	}
+	nav_merge_dispose(&m);
+}
+
+/* What a frontend takes from a searcher's identifier answer (the references' query is of it). */
+static void is_ident_takes_identifiers_only(void **state)
+{
+	char big[NAV_IDENT_MAX + 2];
+
+	(void)state;
+	assert_true(nav_is_ident("nav_common", 10));
+	assert_true(nav_is_ident("_x9", 3));
+	assert_false(nav_is_ident("", 0));
+	assert_false(nav_is_ident("9x", 2));
+	assert_false(nav_is_ident("x/ repo:secret /y", 17));
+	assert_false(nav_is_ident("a b", 3));
+	assert_false(nav_is_ident("a\xc3\xa9", 3));
+	memset(big, 'a', sizeof(big));
+	assert_true(nav_is_ident(big, NAV_IDENT_MAX));
+	assert_false(nav_is_ident(big, NAV_IDENT_MAX + 1));
+}
+
+/*
+ * SECURITY (attack s31): an answer of many small values (jansson allocates some 40 bytes for
+ * each two-byte "0,") is refused before it is parsed; strings hold any bytes.
+ */
+static void merge_refuses_answers_of_many_values(void **state)
+{
+	struct nav_merge m = { 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, "{\"found\":0,\"limit_hit\":false,\"defs\":[],\"x\":[0"), 0);
+	for (size_t i = 0; i < NAV_ANSWER_VALUES_MAX; i++)
+		assert_int_equal(buf_puts(&b, ",0"), 0);
+	assert_int_equal(buf_puts(&b, "]}"), 0);
+	error_clear();
+	assert_int_equal(nav_merge_add(&m, 0, b.ptr, b.len), TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "values"));
+	/* The same commas in a string are no values. */
+	buf_reset(&b);
+	assert_int_equal(buf_puts(&b, "{\"found\":0,\"limit_hit\":false,\"defs\":[],\"x\":\"\\\""),
+			 0);
+	for (size_t i = 0; i < NAV_ANSWER_VALUES_MAX; i++)
+		assert_int_equal(buf_puts(&b, ",0"), 0);
+	assert_int_equal(buf_puts(&b, "\"}"), 0);
+	assert_int_equal(nav_merge_add(&m, 0, b.ptr, b.len), 0);
+	/* A symbol object of many values. */
+	buf_reset(&b);
+	assert_int_equal(buf_puts(&b, "{\"found\":1,\"limit_hit\":false,\"defs\":[{\"tier\":1,"
+				      "\"repo\":\"a\",\"json\":\"{\\\"repo\\\":\\\"a\\\",\\\"x\\\":[0"),
+			 0);
+	for (size_t i = 0; i < NAV_SYMBOL_VALUES_MAX; i++)
+		assert_int_equal(buf_puts(&b, ",0"), 0);
+	assert_int_equal(buf_puts(&b, "]}\"}]}"), 0);
+	assert_int_equal(nav_merge_add(&m, 0, b.ptr, b.len), TRAWL_EINVAL);
+	assert_int_equal(m.n, 0);
+	nav_merge_dispose(&m);
+	buf_dispose(&b);
+}
+
+static bool only_a(const void *arg, const char *repo)
+{
+	(void)arg;
+	return strcmp(repo, "a") == 0;
+}
+
+/* SECURITY (attack s31): a definition of a repository the searcher was not asked for. */
+static void merge_refuses_repositories_not_asked(void **state)
+{
+	struct nav_merge m = { .is_asked = only_a };
+
+	(void)state;
+	assert_int_equal(add(&m, 0, "{\"found\":2,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "x")
+				    "," DEF(1, "b", "y") "]}"),
+			 TRAWL_EINVAL);
+	assert_non_null(strstr(error_last(), "not asked for"));
+	assert_int_equal(m.n, 0);
+	assert_int_equal(m.found, 0);
+	assert_int_equal(add(&m, 0, "{\"found\":1,\"limit_hit\":false,\"defs\":[" DEF(1, "a", "x")
+				    "]}"),
+			 0);
+	assert_int_equal(m.n, 1);
 	nav_merge_dispose(&m);
 }
 
@@ -339,6 +430,9 @@ int main(void)
 		cmocka_unit_test(merge_orders_as_one_process),
 		cmocka_unit_test(merge_cuts_and_flags_the_limit),
 		cmocka_unit_test(merge_refuses_malformed_answers),
+		cmocka_unit_test(merge_refuses_repositories_not_asked),
+		cmocka_unit_test(is_ident_takes_identifiers_only),
+		cmocka_unit_test(merge_refuses_answers_of_many_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
