@@ -1,8 +1,8 @@
 /*
  * Copying a whole store into an empty one; see copy.h.
  *
- * SECURITY: V1: every statement is a string constant of tables[] (test_lint.sh allows prep()
- * of a member of this table, in this file only); values are bound, never spliced in. Rows are
+ * SECURITY: V1: every statement is a string constant of tables[] (test_lint.sh lets this file
+ * alone prepare a member of that table); values are bound, never spliced in. Rows are
  * copied as stored: password hashes and the keyed hashes of tokens and sessions are never
  * read as anything but bytes, and never shown in a message.
  */
@@ -18,11 +18,12 @@
 #include "util/error.h"
 
 /* The statements of one table: its name, order and parameters are literals (V1). */
-#define TABLE(t, cols, order, params, reset_sql)                                              \
-	{                                                                                   \
-		.name = t, .columns = cols, .select = "SELECT " cols " FROM " t " ORDER BY " order, \
-		.insert = "INSERT INTO " t " (" cols ") VALUES (" params ")",                  \
-		.any = "SELECT 1 FROM " t " LIMIT 1", .reset = reset_sql,                         \
+#define TABLE(t, cols, order, params, reset_sql)                                       \
+	{                                                                                  \
+		.name = (t), .columns = (cols),                                            \
+		.select = "SELECT " cols " FROM " t " ORDER BY " order,                    \
+		.insert = "INSERT INTO " t " (" cols ") VALUES (" params ")",              \
+		.any = "SELECT 1 FROM " t " LIMIT 1", .reset = (reset_sql),                \
 	}
 /* PostgreSQL's identity column of table t moves past its largest id (SQLite's AUTOINCREMENT
  * counter moves by itself when a larger id is inserted). */
@@ -221,9 +222,8 @@ static int audit_copy(struct store *from, struct store *to, const char *actor, i
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(detail, sizeof(detail), "{\"rows\":%" PRId64 ",\"tables\":%zu}", total, N_TABLES);
-	if ((err = prep(&st, to,
-			"INSERT INTO audit (ts_ms, event, actor, target, detail) "
-			"VALUES (?1, 'store_copied', ?2, ?3, ?4)")) == 0 &&
+	if ((err = prep(&st, to, "INSERT INTO audit (ts_ms, event, actor, target, detail) "
+				 "VALUES (?1, 'store_copied', ?2, ?3, ?4)")) == 0 &&
 	    (err = store_bind_i64(to, st, 1, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000)) == 0 &&
 	    (err = store_bind_text(to, st, 2, actor)) == 0 &&
 	    (err = store_bind_text(to, st, 3, from->path)) == 0 &&
