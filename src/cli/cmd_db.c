@@ -21,8 +21,7 @@
 
 const struct cli_help cli_help_db = {
 	.synopsis = "trawl db copy --to URL [--data DIR | --database FROM]\n",
-	.summary = "copy the metadata store (accounts, grants, tokens, audit trail, registry) into "
-		   "a new database",
+	.summary = "copy the metadata store into a new, empty database (SQLite to PostgreSQL)",
 	.options =
 		"  --to URL              the new, empty database: postgres://... (a libpq URI) or\n"
 		"                        sqlite:PATH (a new file)\n"
