@@ -1,8 +1,9 @@
 /*
  * Unit test for src/store/copy.c: a copy knows every table and column of the schema (the check
  * that fails when a migration adds one the copy does not), carries every row with its id and
- * its hashes' bytes, moves PostgreSQL's identities past the copied ids, records itself in the
- * target's audit trail, refuses a target holding rows and writes nothing when a row fails.
+ * its hashes' bytes, moves PostgreSQL's identities past the copied ids, keeps the audit row
+ * count (paused on PostgreSQL during the copy) right, records itself in the target's audit
+ * trail, refuses a target holding rows and writes nothing when a row fails.
  * The source is an SQLite file; the target one too, then (TRAWL_TEST_DATABASE) PostgreSQL.
  */
 #include <setjmp.h>
@@ -243,6 +244,8 @@ static void copy_keeps_every_row_and_id(void **state)
 	assert_int_equal(one_int(to, "SELECT max(id) FROM notices"), 3);
 	/* The triggers kept their tables: the audit count and the ACL generation moved. */
 	assert_int_equal(one_int(to, "SELECT n FROM audit_rows"), 3);
+	exec(to, "INSERT INTO audit (ts_ms, event) VALUES (90, 'sign_in')");
+	assert_int_equal(one_int(to, "SELECT n FROM audit_rows"), 4);
 	assert_true(one_int(to, "SELECT value FROM acl_generation") > 1);
 	store_close(to);
 	store_close(from);
@@ -278,6 +281,9 @@ static void copy_failing_row_writes_nothing(void **state)
 		fail_msg("%s", error_last());
 	assert_int_equal(one_int(to, "SELECT count(*) FROM repos"), 0);
 	assert_int_equal(one_int(to, "SELECT count(*) FROM audit"), 0);
+	/* The audit table's row count, paused during the copy, counts again. */
+	exec(to, "INSERT INTO audit (ts_ms, event) VALUES (90, 'sign_in')");
+	assert_int_equal(one_int(to, "SELECT n FROM audit_rows"), 1);
 	store_close(to);
 	store_close(from);
 }
