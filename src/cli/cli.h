@@ -46,13 +46,14 @@ int cmd_access(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 extern const struct cli_help cli_help_sandbox, cli_help_cluster;
 extern const struct cli_help cli_help_index, cli_help_search, cli_help_verify, cli_help_ls,
 	cli_help_repo, cli_help_sync, cli_help_serve, cli_help_user, cli_help_group, cli_help_grant,
 	cli_help_revoke, cli_help_access, cli_help_token, cli_help_audit, cli_help_backup,
-	cli_help_worker;
+	cli_help_db, cli_help_worker;
 
 /*
  * Prints the complete usage of subcommand name: on stdout, returning 0, when it was asked

@@ -61,6 +61,7 @@ static const struct cli_command {
 	{ "token", cmd_token, &cli_help_token },
 	{ "audit", cmd_audit, &cli_help_audit },
 	{ "backup", cmd_backup, &cli_help_backup },
+	{ "db", cmd_db, &cli_help_db },
 	{ "sandbox-check", cmd_sandbox, &cli_help_sandbox },
 	{ "help", cmd_help, &help_help },
 	{ "version", cmd_version, &help_version },

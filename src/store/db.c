@@ -120,6 +120,16 @@ int db_column_bytes(struct db_stmt *st, int col)
 	return st->db->ops->column_bytes(st, col);
 }
 
+int db_column_count(struct db_stmt *st)
+{
+	return st->db->ops->column_count(st);
+}
+
+int db_column_type(struct db_stmt *st, int col)
+{
+	return st->db->ops->column_type(st, col);
+}
+
 int64_t db_changes(struct db *db)
 {
 	return db->ops->changes(db);

@@ -44,6 +44,15 @@ enum {
 	DB_CONSTRAINT_UNIQUE = DB_CONSTRAINT | (8 << 8),
 };
 
+/* A column value's type (db_column_type): SQLite's fundamental types, by SQLite's numbers. */
+enum db_type {
+	DB_TYPE_INTEGER = 1,
+	DB_TYPE_FLOAT = 2,
+	DB_TYPE_TEXT = 3,
+	DB_TYPE_BLOB = 4,
+	DB_TYPE_NULL = 5,
+};
+
 enum db_kind {
 	DB_SQLITE,
 	DB_POSTGRES,
@@ -102,6 +111,14 @@ int db_column_int(struct db_stmt *st, int col);
 const unsigned char *db_column_text(struct db_stmt *st, int col);
 const void *db_column_blob(struct db_stmt *st, int col);
 int db_column_bytes(struct db_stmt *st, int col);
+/* The columns of st's rows (PostgreSQL: known once st has run, after its first step). */
+int db_column_count(struct db_stmt *st);
+/*
+ * The type of column col of the current row: DB_TYPE_NULL for NULL, else SQLite's type of the
+ * value, or the PostgreSQL column type's class (integers and booleans INTEGER, bytea BLOB,
+ * floating point FLOAT, everything else TEXT). For a copy of rows whatever their table.
+ */
+int db_column_type(struct db_stmt *st, int col);
 
 /* Rows changed by the last INSERT/UPDATE/DELETE run on db. */
 int64_t db_changes(struct db *db);

@@ -25,6 +25,8 @@ struct db_ops {
 	const unsigned char *(*column_text)(struct db_stmt *st, int col);
 	const void *(*column_blob)(struct db_stmt *st, int col);
 	int (*column_bytes)(struct db_stmt *st, int col);
+	int (*column_count)(struct db_stmt *st);
+	int (*column_type)(struct db_stmt *st, int col);
 	int64_t (*changes)(struct db *db);
 	int64_t (*last_insert_id)(struct db *db);
 	int (*begin)(struct db *db, enum db_tx how);

@@ -143,6 +143,10 @@ static void pq_load(void)
 #define TEXT_OID 25
 #define BOOL_OID 16
 #define INT8_OID 20
+#define INT2_OID 21
+#define INT4_OID 23
+#define FLOAT4_OID 700
+#define FLOAT8_OID 701
 #define MAX_PARAMS 32
 
 /*
@@ -659,6 +663,31 @@ static int pg_column_bytes(struct db_stmt *base, int col)
 	return decode_blob(st, col) ? (int)st->blob_len : 0;
 }
 
+static int pg_column_count(struct db_stmt *base)
+{
+	struct pg_stmt *st = PS(base);
+
+	return st->res ? PQnfields(st->res) : 0;
+}
+
+static int pg_column_type(struct db_stmt *base, int col)
+{
+	struct pg_stmt *st = PS(base);
+
+	if (!readable(st, col))
+		return DB_TYPE_NULL;
+	switch (PQftype(st->res, col)) {
+	case INT8_OID:
+	case INT4_OID:
+	case INT2_OID:
+	case BOOL_OID: return DB_TYPE_INTEGER;
+	case FLOAT4_OID:
+	case FLOAT8_OID: return DB_TYPE_FLOAT;
+	case BYTEA_OID: return DB_TYPE_BLOB;
+	default: return DB_TYPE_TEXT;
+	}
+}
+
 /* ---- the connection ---- */
 
 static int64_t pg_changes(struct db *db)
@@ -814,6 +843,8 @@ static const struct db_ops pg_ops = {
 	.column_text = pg_column_text,
 	.column_blob = pg_column_blob,
 	.column_bytes = pg_column_bytes,
+	.column_count = pg_column_count,
+	.column_type = pg_column_type,
 	.changes = pg_changes,
 	.last_insert_id = pg_last_insert_id,
 	.begin = pg_begin,

@@ -25,6 +25,10 @@ _Static_assert(DB_ROW == SQLITE_ROW && DB_DONE == SQLITE_DONE && DB_BUSY == SQLI
 		       DB_CONSTRAINT_UNIQUE == SQLITE_CONSTRAINT_UNIQUE &&
 		       DB_CONSTRAINT_PRIMARYKEY == SQLITE_CONSTRAINT_PRIMARYKEY,
 	       "db.h's result codes are SQLite's");
+_Static_assert(DB_TYPE_INTEGER == SQLITE_INTEGER && DB_TYPE_FLOAT == SQLITE_FLOAT &&
+		       DB_TYPE_TEXT == SQLITE_TEXT && DB_TYPE_BLOB == SQLITE_BLOB &&
+		       DB_TYPE_NULL == SQLITE_NULL,
+	       "db_type is SQLite's fundamental types");
 
 struct lite {
 	struct db base;
@@ -162,6 +166,16 @@ static const void *lite_column_blob(struct db_stmt *st, int col)
 static int lite_column_bytes(struct db_stmt *st, int col)
 {
 	return sqlite3_column_bytes(S(st), col);
+}
+
+static int lite_column_count(struct db_stmt *st)
+{
+	return sqlite3_column_count(S(st));
+}
+
+static int lite_column_type(struct db_stmt *st, int col)
+{
+	return sqlite3_column_type(S(st), col);
 }
 
 static int64_t lite_changes(struct db *db)
@@ -367,6 +381,8 @@ static const struct db_ops lite_ops = {
 	.column_text = lite_column_text,
 	.column_blob = lite_column_blob,
 	.column_bytes = lite_column_bytes,
+	.column_count = lite_column_count,
+	.column_type = lite_column_type,
 	.changes = lite_changes,
 	.last_insert_id = lite_last_insert_id,
 	.begin = lite_begin,

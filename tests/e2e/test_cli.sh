@@ -153,7 +153,7 @@ done
 # Each long option a subcommand parses (its getopt table, or repo's own loop) is in its usage
 # (commands that share a file: in one of their usages).
 for pair in index:cmd_index.c search:cmd_search.c ls:cmd_verify.c repo:cmd_repo.c sync:cmd_sync.c serve:cmd_serve.c \
-    user:cmd_user.c group:cmd_group.c grant,revoke,access:cmd_access.c token:cmd_token.c audit:cmd_audit.c backup:cmd_backup.c \
+    user:cmd_user.c group:cmd_group.c grant,revoke,access:cmd_access.c token:cmd_token.c audit:cmd_audit.c backup:cmd_backup.c db:cmd_db.c \
     sandbox-check:cmd_sandbox.c; do
   c=${pair%%:*}; usage=""; for x in ${c//,/ }; do usage+=$("$TRAWL" help "$x" 2>&1); done
   missing=""

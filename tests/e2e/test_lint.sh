@@ -22,7 +22,9 @@ hits=$(grep -rlE 'sqlite3_' src --include='*.c' --include='*.h' | grep -v '^src/
 if [ -z "$hits" ]; then ok "SQLite used in src/store only (V1)"; else not_ok "SQLite used in src/store only (V1)" "$hits"; fi
 # Every statement goes through prep(&st, s, "literal") or run_const(s, "literal", ...); the one
 # call passing a variable is run_const's own, whose callers are checked here.
-hits=$( (grep -nE '\bprep\(' src/store/*.c | grep -vE '\bprep\([^,]+,[^,]+, *"' | grep -vE 'static int prep\(|prep\(&st, s, sql\)\) == 0\)';
+# store/copy.c prepares the members of its table of literals (tables[]: t->select, ...).
+hits=$( (grep -nE '\bprep\(' src/store/*.c | grep -vE '\bprep\([^,]+,[^,]+, *"' | grep -vE 'static int prep\(|prep\(&st, s, sql\)\) == 0\)' |
+           grep -vE '^src/store/copy\.c:[0-9]+:.*\bprep\(&[a-z]+, (to|from), t->(select|insert|any|reset)\)';
          grep -nE '\brun_const\(' src/store/*.c | grep -vE '\brun_const\([^,]+, *"' | grep -vE 'static int run_const\(') || true)
 if [ -z "$hits" ]; then ok "store statements are string literals (V1)"; else not_ok "store statements are string literals (V1)" "$hits"; fi
 expect_eq "prep() with a variable only inside run_const (V1)" 1 "$(grep -cE 'prep\(&st, s, sql\)' src/store/store.c)"

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 build=${TRAWL_BUILD:-release}
 unit=build/$build/tests/unit
 progs=(store/test_store store/test_accounts store/test_acl store/test_rows store/test_policy
-       store/test_schema auth/test_auth auth/test_external auth/test_readable auth/test_notice
+       store/test_schema store/test_copy auth/test_auth auth/test_external auth/test_readable auth/test_notice
        auth/test_audit)
 
 if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
