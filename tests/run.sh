@@ -13,6 +13,9 @@
 #   VALGRIND=1 tests/run.sh tests/unit/   every unit test under Valgrind memcheck (unit tests
 #       only: a wrapped end-to-end test would check its Python, not trawl). A unit test whose
 #       source has a line "valgrind: no (WHY)" among its first 20 lines is left out there.
+#   BUILD=asan: an end-to-end or browser test whose first 20 lines hold "asan: no (WHY)" is
+#       left out of a run without FILTER (CI's 30 minutes: docs/internals/testing-ci.md); named
+#       by a FILTER, it runs.
 #
 # BUILD=tsan: every process's ThreadSanitizer report goes to test-logs/tsan.PID (a server's
 # stderr is a file its test may never show), and any such report fails the run, whatever the
@@ -124,12 +127,17 @@ for bin in $(find "$out/tests/fuzz" -type f -name 'replay_*' -perm -u+x 2>/dev/n
   wanted "$bin" && add replay "$bin" "fuzz/$n" "$log/replay_$n.log"
 done
 items+=("h:== end-to-end tests ($build)")
+# Whether test t stays out of this run: under ASan without FILTER, an "asan: no" line says so.
+asan_skips() {
+  [ "$build" = asan ] && ((${#filters[@]} == 0)) && head -n 20 "$1" | grep -q 'asan: no'
+}
 for t in $(ls tests/e2e/test_*.sh tests/e2e/test_*.py 2>/dev/null | sort); do
   n=${t#tests/}
-  wanted "$t" && add e2e "$t" "$n" "$log/${n//\//_}.log"
+  wanted "$t" && ! asan_skips "$t" && add e2e "$t" "$n" "$log/${n//\//_}.log"
 done
 items+=("h:== browser tests ($build)")
-wanted tests/browser/run.sh && add e2e tests/browser/run.sh browser/run.sh "$log/browser_run.sh.log"
+wanted tests/browser/run.sh && ! asan_skips tests/browser/run.sh &&
+  add e2e tests/browser/run.sh browser/run.sh "$log/browser_run.sh.log"
 
 # ---- one test: run_KIND I prints the result line and, on failure, the lines that say why.
 run_unit() {

@@ -5,6 +5,8 @@
 # directory. Prints TAP lines ("ok N - ...", "not ok N - ...", "1..N") as tests/e2e scripts do.
 # A browser whose binary is missing is skipped ("# SKIP"); with neither, the whole suite is.
 # Screenshots and the server's log go to build/browser-artifacts/.
+# asan: no (the server's code the pages call is the API's, which the end-to-end tests drive
+# under ASan; this suite checks the pages, in both browsers, in the release pass: CI's 30 min)
 #
 #   tests/browser/run.sh      (TRAWL=path/to/trawl, CHROMIUM=path/to/chromium, FIREFOX=path/to/firefox)
 set -u

@@ -7,6 +7,9 @@ may read, a hidden repository answering as a missing one, grants taking effect a
 process (issue 18: "the permission matrix of the teams issue holds through the fan-out").
 
     python3 tests/e2e/test_access_matrix_cluster.py
+
+asan: no (its server code runs under ASan in test_access_matrix.py, test_cluster.py and
+test_cluster_attack.py: CI's 30 minutes)
 """
 import os
 import sys
