@@ -398,7 +398,7 @@ static int get_line(struct search_line *l, struct rd *r, const struct search_fil
 
 static int get_file(struct search_file *f, struct rd *r)
 {
-	const char *s, **branches;
+	const char *s, **branches = NULL;
 	uint64_t kind, lang;
 	uint8_t has_content, has_lines;
 	size_t len, n;
@@ -426,7 +426,7 @@ static int get_file(struct search_file *f, struct rd *r)
 	if ((err = get_u(&f->n_lines, r)) < 0 || (err = get_byte(&has_lines, r)) < 0)
 		return err;
 	if (has_lines) {
-		struct search_line *lines;
+		struct search_line *lines = NULL;
 
 		if (f->n_lines > (uint64_t)(r->end - r->p) / 3)
 			return bad("a count");
