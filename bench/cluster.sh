@@ -206,8 +206,11 @@ throughput() { # PORT: "queries/s p50 p99 non-2xx"
 read -r one_qps one_p50 one_p99 one_bad < <(throughput "$one_port")
 read -r fek_qps fek_p50 fek_p99 fek_bad < <(throughput "$fek_port")
 
-# 4: memory. The searchers' resident sets after the queries, against what each holds.
-rss_mib() { awk '/^VmRSS:/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+# 4: memory. The searchers' resident sets after the queries, against what each holds: the
+# whole, and its anonymous part (what the process allocated). The rest is the index's pages
+# mapped from the page cache, which the kernel can take back, and which depend on what was in
+# the cache (fault-around maps a hot file's neighbouring pages too).
+rss_mib() { awk -v k="${2:-VmRSS}:" '$1 == k {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 mem_rows=
 for n in one lone "${names[@]}"; do
   case $n in
@@ -217,12 +220,15 @@ for n in one lone "${names[@]}"; do
   content=$(xargs -d "\n" du -sbL --apparent-size < "$ix.list" | awk '{s += $1} END {print s}')
   isize=$(du -sb "$ix/index" | cut -f1)
   rss=$(rss_mib "$(cat "$work/run-$n.pid")")
+  anon=$(rss_mib "$(cat "$work/run-$n.pid")" RssAnon)
   held=$(awk -v s="$n" '$2 == s' "$work/assign" | wc -l)
   [[ $n == one || $n == lone ]] && held=${#repos[@]}
-  mem_rows+=$(printf '| %s | %s | %s | %s | %d | %.0f |' "$n" "$held" "$(numfmt --to=iec "$content")" \
-    "$(numfmt --to=iec "$isize")" "$rss" "$(bc -l <<<"$rss / ($content / 1073741824)")")$'\n'
+  mem_rows+=$(printf '| %s | %s | %s | %s | %d | %d | %.0f |' "$n" "$held" "$(numfmt --to=iec "$content")" \
+    "$(numfmt --to=iec "$isize")" "$rss" "$anon" "$(bc -l <<<"$rss / ($content / 1073741824)")")$'\n'
 done
-mem_rows+=$(printf '| frontend over %d | | | | %d | |' "$n_searchers" "$(rss_mib "$(cat "$work/run-fek.pid")")")
+fek_pid=$(cat "$work/run-fek.pid")
+mem_rows+=$(printf '| frontend over %d | | | | %d | %d | |' "$n_searchers" "$(rss_mib "$fek_pid")" \
+  "$(rss_mib "$fek_pid" RssAnon)")
 run_equal
 
 {
@@ -250,8 +256,8 @@ run_equal
   echo
   echo "## Memory (resident, after the queries)"
   echo
-  echo "| process | repositories | content | index | RSS MiB | MiB per GiB of content |"
-  echo "|---|---|---|---|---|---|"
+  echo "| process | repositories | content | index | RSS MiB | of it anonymous | RSS MiB per GiB of content |"
+  echo "|---|---|---|---|---|---|---|"
   echo "$mem_rows"
   echo
   echo "## Answers equal to the one process's (bench/cluster_equal.py)"
