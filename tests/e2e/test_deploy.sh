@@ -343,7 +343,10 @@ else
       "http://127.0.0.1:$port/healthz" 2>/dev/null) && break
     sleep 0.1
   done
-  kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+  # The outer unshare first, with SIGKILL (unshare --fork ignores SIGTERM): its --kill-child
+  # then ends the namespace with the server in it. The function's subshell alone would leave
+  # both running (every run of this test left a server behind).
+  kill -9 $(pgrep -P "$spid") 2>/dev/null; kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
   case $health in *'"status":"ok"'*'"seccomp":true'*) ok "trawl serve in the image answers /healthz, confined";;
     *) not_ok "trawl serve in the image answers /healthz, confined" "$health" "$(tail -n 5 "$T/serve.log")";; esac
 fi
