@@ -90,3 +90,16 @@ class Server(serverlib.Server):
             h.setdefault("Content-Type", "application/json")
         st, hs, data, _ = serverlib.request(self.port, method, path, body, h, timeout=60)
         return Response(st, hs, data)
+
+
+def run_with_postgres(main, script):
+    """A PostgreSQL test's entry point: main() once tests/pg/pgtest.sh has started a throwaway
+    PostgreSQL 15 (TRAWL_TEST_DATABASE set), a TAP SKIP line when it is not installed."""
+    import sys
+    if os.environ.get("TRAWL_TEST_DATABASE"):
+        main()
+    elif not os.path.exists("/usr/lib/postgresql/15/bin/initdb"):
+        print("1..1\nok 1 # SKIP skipped: postgresql not installed (scripts/deps.sh installs it)")
+    else:
+        sys.exit(subprocess.call(["bash", os.path.join(ROOT, "tests", "pg", "pgtest.sh"),
+                                  sys.executable, os.path.abspath(script)]))

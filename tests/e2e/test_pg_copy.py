@@ -25,7 +25,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
-from teamlib import ROOT, TOKEN_RE, Server, TRAWL, done, index_repo, ok, write_tree  # noqa: E402
+from teamlib import (ROOT, TOKEN_RE, Server, TRAWL, done, index_repo, ok,  # noqa: E402
+                     run_with_postgres, write_tree)
 
 PW_ROOT = "granite oboe lantern 93 root"
 PW_ALICE = "plover quartz meadow 71 alice"
@@ -214,10 +215,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if os.environ.get("TRAWL_TEST_DATABASE"):
-        main()
-    elif not os.path.exists("/usr/lib/postgresql/15/bin/initdb"):
-        print("1..1\nok 1 # SKIP skipped: postgresql not installed (scripts/deps.sh installs it)")
-    else:
-        sys.exit(subprocess.call(["bash", os.path.join(ROOT, "tests", "pg", "pgtest.sh"),
-                                  sys.executable, os.path.abspath(__file__)]))
+    run_with_postgres(main, __file__)
